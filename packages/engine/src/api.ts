@@ -1,0 +1,141 @@
+// The engine's public surface as the CLI, the server and the browser app see it.
+// Session and Torrent implement these interfaces (src/session.ts, src/torrent.ts).
+
+import type { Metainfo, PeerAddress } from './types.ts';
+
+export interface SessionOptions {
+  /** TCP listen port; 0 = any free port (read it back from `session.port`). Default 0. */
+  port?: number;
+  /** Address to bind the TCP listener and DHT to. Default '0.0.0.0'. */
+  host?: string;
+  /** false disables the DHT; otherwise its bootstrap nodes ("host:port"); omitted = public routers. */
+  dht?: false | { bootstrap?: string[] };
+  /** Extra tracker URLs added to every torrent. */
+  trackers?: string[];
+  /** 20-byte peer id; generated when omitted. */
+  peerId?: Uint8Array;
+  maxConnectionsPerTorrent?: number;
+  /** Where resume data goes; omitted = no fast resume. */
+  resumeStore?: ResumeStore;
+}
+
+export interface ResumeData {
+  /** Bitfield (BEP 3 bit order) of pieces verified on disk. */
+  have: Uint8Array;
+  /** The info dictionary, so a magnet resumes without fetching metadata again. */
+  infoBytes?: Uint8Array;
+  /** Size and mtime (ms) of each file when `have` was saved; a mismatch forces a re-check of that file. */
+  files?: { length: number; mtimeMs: number }[];
+}
+
+export interface ResumeStore {
+  load(infoHashHex: string): Promise<ResumeData | undefined>;
+  save(infoHashHex: string, data: ResumeData): Promise<void>;
+  delete(infoHashHex: string): Promise<void>;
+}
+
+export interface AddTorrentOptions {
+  /** Download directory: single-file → `<savePath>/<name>`, multi-file → `<savePath>/<name>/…`. */
+  savePath: string;
+  /** Explicit peers "host:port" to connect to. */
+  peers?: string[];
+  /** Indices of files to download; omitted = all. */
+  selectedFiles?: number[];
+  paused?: boolean;
+}
+
+/** One of: a .torrent file's bytes, a magnet URI, or a bare 40-hex / 32-base32 infohash. */
+export type TorrentSource = Uint8Array | string;
+
+export type TorrentState = 'metadata' | 'checking' | 'downloading' | 'seeding' | 'paused' | 'error';
+
+export interface TorrentStats {
+  infoHashHex: string;
+  name: string | undefined;
+  state: TorrentState;
+  /** 0..1 of the selected pieces verified. */
+  progress: number;
+  length: number | undefined;
+  pieceCount: number | undefined;
+  verifiedPieces: number;
+  downloaded: number;
+  uploaded: number;
+  /** Bytes/second, smoothed over a few seconds. */
+  downloadSpeed: number;
+  uploadSpeed: number;
+  /** Seconds; Infinity when unknown. */
+  eta: number;
+  peers: number;
+  seeds: number;
+  error?: string;
+}
+
+export interface PeerStats {
+  address: string;
+  client: string | undefined;
+  transport: 'tcp' | 'webrtc';
+  downloaded: number;
+  uploaded: number;
+  downloadSpeed: number;
+  uploadSpeed: number;
+  progress: number;
+  choked: boolean;
+  interested: boolean;
+  source: string;
+}
+
+export interface TrackerStatus {
+  url: string;
+  tier: number;
+  status: 'idle' | 'working' | 'ok' | 'error';
+  message?: string;
+  peers: number;
+  lastAnnounce?: number;
+}
+
+/** Emitted as `torrent.on('transfer', …)` after bytes move; later issues build reputation from it. */
+export interface TransferEvent {
+  infoHashHex: string;
+  peer: string;
+  peerId: string | undefined;
+  direction: 'up' | 'down';
+  bytes: number;
+}
+
+export interface TorrentHandle {
+  readonly infoHashHex: string;
+  readonly metainfo: Metainfo | undefined;
+  stats(): TorrentStats;
+  peers(): PeerStats[];
+  trackers(): TrackerStatus[];
+  addPeer(addr: PeerAddress | string): void;
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  selectFiles(indices: number[] | undefined): void;
+  /** Forces a tracker + DHT announce now. */
+  announce(): void;
+  /** Events: 'metadata', 'verified' (piece), 'done', 'error' (Error), 'transfer' (TransferEvent),
+   *  'peer-banned' ({address, reason}), 'stats'. */
+  on(event: string, fn: (...args: any[]) => void): this;
+  off(event: string, fn: (...args: any[]) => void): this;
+  once(event: string, fn: (...args: any[]) => void): this;
+}
+
+export interface SessionHealth {
+  port: number;
+  torrents: number;
+  peers: number;
+  dhtNodes: number;
+  dhtEnabled: boolean;
+}
+
+export interface SessionHandle {
+  readonly port: number;
+  readonly peerIdHex: string;
+  add(source: TorrentSource, opts: AddTorrentOptions): Promise<TorrentHandle>;
+  get(infoHashHex: string): TorrentHandle | undefined;
+  list(): TorrentHandle[];
+  remove(infoHashHex: string, opts?: { deleteData?: boolean }): Promise<void>;
+  health(): SessionHealth;
+  close(): Promise<void>;
+}

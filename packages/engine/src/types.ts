@@ -1,0 +1,63 @@
+// Shared shapes that cross layer boundaries. Behaviour lives elsewhere; this file is the contract.
+
+export interface FileEntry {
+  /** Path components below the torrent's name (single-file torrents: [name]). Already sanitized. */
+  path: string[];
+  length: number;
+  /** Byte offset of this file inside the torrent's concatenated payload. */
+  offset: number;
+  /** BEP 47 padding file; never written to disk. */
+  pad?: boolean;
+}
+
+export interface Metainfo {
+  infoHash: Uint8Array; // 20 bytes, SHA-1 of the raw `info` dict
+  infoHashHex: string;
+  /** The exact bencoded `info` dictionary (served over ut_metadata, hashed for the infohash). */
+  infoBytes: Uint8Array;
+  name: string;
+  pieceLength: number;
+  /** Concatenated 20-byte SHA-1 piece hashes. */
+  pieceHashes: Uint8Array;
+  pieceCount: number;
+  /** Total payload length. */
+  length: number;
+  files: FileEntry[];
+  /** True when the torrent has a `files` list (lands in `<dir>/<name>/…`). */
+  multiFile: boolean;
+  private: boolean;
+  /** Announce tiers (BEP 12); a lone `announce` becomes one tier. */
+  announce: string[][];
+  urlList: string[];
+  comment?: string;
+  createdBy?: string;
+  creationDate?: number;
+}
+
+export interface MagnetLink {
+  infoHashHex: string;
+  name?: string;
+  trackers: string[];
+  /** BEP 9 x.pe peer addresses, "host:port". */
+  peers: string[];
+  /** BEP 19 `ws` web seeds. */
+  webSeeds: string[];
+  /** BEP 53 `so`: selected file indices. */
+  selectOnly?: number[];
+}
+
+export interface PeerAddress {
+  host: string;
+  port: number;
+}
+
+export function addressKey(a: PeerAddress): string {
+  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+}
+
+export function parseAddress(s: string): PeerAddress {
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(s) ?? /^([^:]+):(\d+)$/.exec(s);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || !(port > 0 && port < 65536)) throw new Error(`invalid peer address "${s}" (want host:port)`);
+  return { host: m[1]!, port };
+}
