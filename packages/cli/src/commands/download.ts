@@ -1,0 +1,129 @@
+// `cascade download <magnet|torrent|infohash> -o <dir>`: fetch one torrent and exit 0 when every
+// selected piece is verified (or keep seeding with --seed). --json prints a progress event about
+// every 500 ms; on a terminal a live progress line is redrawn instead.
+
+import { resolve } from 'node:path';
+import { loadEngine } from '../engine.ts';
+import { CliError } from '../errors.ts';
+import { describeSource } from '../source.ts';
+import { startNode } from '../node.ts';
+import { waitForStopSignal } from '../signals.ts';
+import { waitForDone } from '../torrent-wait.ts';
+import { ProgressDisplay, progressLine } from '../progress.ts';
+import { formatBytes, formatDuration, formatSpeed } from '../format.ts';
+import type { Invocation } from '../args.ts';
+import type { Output } from '../output.ts';
+import type { TorrentHandle, TorrentStats } from '../engine.ts';
+
+const JSON_PROGRESS_MS = 500;
+const PLAIN_PROGRESS_MS = 5000;
+
+/** Rejects after `seconds` pass with no movement (bytes, verified pieces, metadata, state). */
+function stallTimeout(t: TorrentHandle, seconds: number): { promise: Promise<never>; cancel: () => void } {
+  let timer: NodeJS.Timeout | undefined;
+  const promise = new Promise<never>((_, reject) => {
+    let last = '';
+    let lastChange = Date.now();
+    timer = setInterval(() => {
+      const s = t.stats();
+      const sig = `${s.downloaded}/${s.verifiedPieces}/${s.pieceCount}/${s.state}`;
+      if (sig !== last) {
+        last = sig;
+        lastChange = Date.now();
+      } else if (Date.now() - lastChange >= seconds * 1000) {
+        const what = s.pieceCount === undefined ? 'no metadata received' : 'no data received';
+        reject(new CliError(`timed out: ${what} for ${seconds}s (${s.peers} peers connected; are any reachable?)`));
+      }
+    }, Math.min(1000, seconds * 250));
+  });
+  return { promise, cancel: () => clearInterval(timer) };
+}
+
+function progressEvent(s: TorrentStats): Record<string, unknown> {
+  return {
+    progress: s.progress,
+    downloadSpeed: s.downloadSpeed,
+    uploadSpeed: s.uploadSpeed,
+    peers: s.peers,
+    eta: Number.isFinite(s.eta) ? s.eta : null,
+    verifiedPieces: s.verifiedPieces,
+    pieceCount: s.pieceCount ?? null,
+  };
+}
+
+export async function downloadCommand(inv: Invocation, out: Output): Promise<number> {
+  const o = inv.options;
+  // Validate the argument before a node starts: bad input is a usage error (exit 2).
+  const described = await describeSource(inv.positionals[0]!, loadEngine);
+  const dir = resolve(o.output ?? o.dir ?? '.');
+
+  const stop = waitForStopSignal();
+  const node = await startNode(o, out);
+  let ticker: NodeJS.Timeout | undefined;
+  const display = out.interactive ? new ProgressDisplay(out.stdout) : undefined;
+  const cleanups: (() => void)[] = [];
+  try {
+    const opts = { savePath: dir, ...(o.peers.length > 0 ? { peers: o.peers } : {}) };
+    const t = await node.add(described.source, opts);
+    const started = Date.now();
+    out.note(`downloading ${described.name ?? t.infoHashHex} to ${dir}`);
+    t.once('metadata', () => {
+      const m = t.metainfo;
+      if (m) out.event('metadata', { infoHash: t.infoHashHex, name: m.name, length: m.length, pieceCount: m.pieceCount });
+    });
+
+    let lastPlain = 0;
+    const tick = () => {
+      const s = t.stats();
+      if (out.json) out.event('progress', progressEvent(s));
+      else if (display) display.update(s);
+      else if (Date.now() - lastPlain >= PLAIN_PROGRESS_MS) {
+        lastPlain = Date.now();
+        out.say(progressLine(s, 100));
+      }
+    };
+    ticker = setInterval(tick, out.json ? JSON_PROGRESS_MS : display ? 250 : 1000);
+    tick();
+
+    const done = waitForDone(t);
+    cleanups.push(done.cancel);
+    const racers: Promise<unknown>[] = [done.promise.then(() => 'done' as const), stop.promise.then(() => 'interrupted' as const)];
+    if (o.timeout !== undefined) {
+      const stall = stallTimeout(t, o.timeout);
+      cleanups.push(stall.cancel);
+      racers.push(stall.promise);
+    }
+    const result = await Promise.race(racers);
+    for (const c of cleanups) c();
+    clearInterval(ticker);
+    ticker = undefined;
+    if (result === 'interrupted') {
+      display?.finish();
+      out.note('interrupted; progress is saved for next time');
+      return 130;
+    }
+
+    const s = t.stats();
+    if (out.json) out.event('progress', progressEvent(s));
+    else display?.update(s);
+    display?.finish();
+    const seconds = (Date.now() - started) / 1000;
+    out.event('done', { infoHash: t.infoHashHex, downloaded: s.downloaded, uploaded: s.uploaded, seconds });
+    out.say(
+      `done: ${s.name ?? t.infoHashHex} — ${formatBytes(s.downloaded)} in ${formatDuration(seconds)}` +
+        (seconds > 0 ? ` (${formatSpeed(s.downloaded / seconds)})` : ''),
+    );
+
+    if (o.seed) {
+      out.event('seeding', { infoHash: t.infoHashHex });
+      out.say('seeding; Ctrl-C to stop');
+      await stop.promise;
+    }
+    return 0;
+  } finally {
+    for (const c of cleanups) c();
+    if (ticker) clearInterval(ticker);
+    display?.finish();
+    await node.stop();
+  }
+}

@@ -1,0 +1,52 @@
+// `cascade seed <torrent> --dir <path>`: check the data already on disk and seed it. Refuses to
+// seed incomplete data (that would be a download; use `cascade download` for that).
+
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { loadEngine } from '../engine.ts';
+import { UsageError, CliError, errorMessage } from '../errors.ts';
+import { describeTorrentBytes } from '../source.ts';
+import { startNode } from '../node.ts';
+import { waitForStopSignal } from '../signals.ts';
+import { waitForVerification } from '../torrent-wait.ts';
+import type { Invocation } from '../args.ts';
+import type { Output } from '../output.ts';
+
+export async function seedCommand(inv: Invocation, out: Output): Promise<number> {
+  const o = inv.options;
+  const file = inv.positionals[0]!;
+  if (!o.dir) throw new UsageError('seed needs --dir <save-path>: the directory that holds the data');
+  const dir = resolve(o.dir);
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await readFile(file));
+  } catch (err) {
+    throw new UsageError(`cannot read torrent file ${file}: ${errorMessage(err)}`);
+  }
+  const described = describeTorrentBytes(bytes, file, await loadEngine());
+
+  const stop = waitForStopSignal();
+  const node = await startNode(o, out);
+  try {
+    const opts = { savePath: dir };
+    const t = await node.add(bytes, opts, false);
+    out.note(`checking ${join(dir, described.name ?? '')} …`);
+    const result = await Promise.race([waitForVerification(t), stop.promise.then(() => 'interrupted' as const)]);
+    if (result === 'interrupted') return 0;
+    if (result === 'incomplete') {
+      const s = t.stats();
+      throw new CliError(
+        `data at ${join(dir, described.name ?? s.name ?? '')} is incomplete: ` +
+          `${s.verifiedPieces} of ${s.pieceCount ?? described.pieceCount} pieces verified`,
+      );
+    }
+    // Only complete data joins the library, so a failed seed leaves no half-record behind.
+    node.record(t, bytes, opts);
+    out.event('seeding', { infoHash: t.infoHashHex });
+    out.say(`seeding ${described.name} (${t.infoHashHex}); Ctrl-C to stop`);
+    await stop.promise;
+    return 0;
+  } finally {
+    await node.stop();
+  }
+}

@@ -1,0 +1,45 @@
+// Infohash arguments. Verbs accept a full 40-hex infohash or any unique prefix of one (like git
+// commit ids), because nobody types 40 hex digits by hand.
+
+import { UsageError, CliError } from './errors.ts';
+
+const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+/** A 32-char base32 infohash (old magnet links use it) → 40 hex; undefined if it is not one. */
+export function base32ToHex(text: string): string | undefined {
+  if (!/^[A-Za-z2-7]{32}$/.test(text)) return undefined;
+  let bits = 0;
+  let value = 0;
+  const out: number[] = [];
+  for (const ch of text.toUpperCase()) {
+    value = (value << 5) | BASE32.indexOf(ch);
+    bits += 5;
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  return Buffer.from(out).toString('hex');
+}
+
+/** A bare infohash (40 hex or 32 base32) → lowercase hex; undefined for anything else. */
+export function parseBareInfoHash(text: string): string | undefined {
+  if (/^[0-9a-fA-F]{40}$/.test(text)) return text.toLowerCase();
+  return base32ToHex(text);
+}
+
+/** Picks the one known infohash that `arg` names (full hash or unique prefix of at least 4 hex digits). */
+export function resolveInfoHash(arg: string, known: Iterable<string>): string {
+  const q = arg.trim().toLowerCase();
+  const full = parseBareInfoHash(q);
+  const all = [...new Set(known)];
+  if (full) {
+    if (all.includes(full)) return full;
+    throw new CliError(`no torrent with infohash ${full}`);
+  }
+  if (!/^[0-9a-f]{4,39}$/.test(q)) throw new UsageError(`"${arg}" is not an infohash (40 hex digits, or a prefix of 4+)`);
+  const matches = all.filter((h) => h.startsWith(q));
+  if (matches.length === 1) return matches[0]!;
+  if (matches.length === 0) throw new CliError(`no torrent with infohash starting with ${q}`);
+  throw new CliError(`infohash prefix ${q} is ambiguous: ${matches.join(', ')}`);
+}

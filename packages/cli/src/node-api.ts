@@ -1,0 +1,118 @@
+// The methods a running node answers on its control endpoint. Each takes JSON params and returns
+// JSON; CliErrors keep their exit code across the wire so `cascade pause nope` exits like offline.
+
+import { resolve as resolvePath } from 'node:path';
+import { CliError, UsageError } from './errors.ts';
+import { liveEntry, offlineEntry, type ListEntry } from './listing.ts';
+import type { RpcHandlers, RpcParams } from './control.ts';
+import type { CascadeNode } from './node.ts';
+import type { TorrentHandle, TorrentSource } from './engine.ts';
+
+function str(p: RpcParams, key: string): string {
+  const v = p[key];
+  if (typeof v !== 'string' || v === '') throw new UsageError(`missing "${key}"`);
+  return v;
+}
+
+function optStr(p: RpcParams, key: string): string | undefined {
+  const v = p[key];
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+export function createNodeApi(node: CascadeNode): RpcHandlers {
+  const { session, db } = node;
+
+  const loaded = (arg: string): TorrentHandle => {
+    const ih = node.resolve(arg);
+    const t = session.get(ih);
+    if (!t) throw new CliError(`torrent ${ih} is in the library but not loaded in the running node`);
+    return t;
+  };
+
+  /** Every torrent the node knows: live ones with stats, then stored ones it has not loaded. */
+  const entries = (): ListEntry[] => {
+    const live = session.list();
+    const liveSet = new Set(live.map((t) => t.infoHashHex));
+    return [
+      ...live.map((t) => liveEntry(t.stats(), db.getTorrent(t.infoHashHex))),
+      ...db.listTorrents().filter((r) => !liveSet.has(r.infoHash)).map((r) => offlineEntry(r, db)),
+    ];
+  };
+
+  /** The torrents a verb with an optional infohash applies to: that one, or all loaded. */
+  const selected = (p: RpcParams): TorrentHandle[] => {
+    const arg = optStr(p, 'infoHash');
+    return arg ? [loaded(arg)] : session.list();
+  };
+
+  return {
+    ping: () => ({ pid: process.pid, port: session.port }),
+
+    health: () => node.health(),
+
+    list: () => ({ online: true, torrents: entries() }),
+
+    search: (p) => {
+      const text = (optStr(p, 'text') ?? '').toLowerCase();
+      const stored = new Set(db.searchTorrents(text).map((r) => r.infoHash));
+      // Live torrents not (yet) in the DB are matched here by name/infohash the same way.
+      const hit = (e: ListEntry) =>
+        stored.has(e.infoHash) || e.infoHash.startsWith(text) || (e.name ?? '').toLowerCase().includes(text);
+      return { online: true, torrents: entries().filter(hit) };
+    },
+
+    add: async (p) => {
+      const savePath = resolvePath(str(p, 'savePath'));
+      const torrentB64 = optStr(p, 'torrent');
+      const source: TorrentSource = torrentB64 ? new Uint8Array(Buffer.from(torrentB64, 'base64')) : str(p, 'source');
+      const peers = Array.isArray(p.peers) ? p.peers.filter((x): x is string => typeof x === 'string') : [];
+      const opts = { savePath, paused: p.paused === true, ...(peers.length > 0 ? { peers } : {}) };
+      const t = await node.add(source, opts);
+      const s = t.stats();
+      return { infoHash: t.infoHashHex, name: t.metainfo?.name ?? s.name ?? null, state: s.state, savePath };
+    },
+
+    peers: (p) => ({
+      online: true,
+      torrents: selected(p).map((t) => ({ infoHash: t.infoHashHex, name: t.stats().name ?? null, peers: t.peers() })),
+    }),
+
+    connect: (p) => {
+      const t = loaded(str(p, 'infoHash'));
+      const address = str(p, 'address');
+      t.addPeer(address);
+      return { infoHash: t.infoHashHex, address };
+    },
+
+    announce: (p) => {
+      const ts = selected(p);
+      for (const t of ts) t.announce();
+      return { torrents: ts.map((t) => ({ infoHash: t.infoHashHex, name: t.stats().name ?? null, trackers: t.trackers() })) };
+    },
+
+    pause: async (p) => {
+      const ih = node.resolve(str(p, 'infoHash'));
+      await node.pause(ih);
+      return { infoHash: ih, state: session.get(ih)?.stats().state ?? 'paused' };
+    },
+
+    resume: async (p) => {
+      const ih = node.resolve(str(p, 'infoHash'));
+      await node.resume(ih);
+      return { infoHash: ih, state: session.get(ih)?.stats().state ?? 'queued' };
+    },
+
+    remove: async (p) => {
+      const ih = node.resolve(str(p, 'infoHash'));
+      await node.remove(ih, p.deleteData === true);
+      return { infoHash: ih, removed: true, deletedData: p.deleteData === true };
+    },
+
+    debug: () => ({
+      health: node.health(),
+      torrents: session.list().map((t) => ({ stats: t.stats(), trackers: t.trackers(), peers: t.peers() })),
+      db: { path: db.path, ...db.counts(), pendingPeerDeltas: node.ledger.pendingCount },
+      topPeers: db.listPeers(20),
+    }),
+  };
+}

@@ -1,0 +1,245 @@
+// A running BitTorrent node as the CLI sees it: the engine session plus the state DB, the peer
+// ledger and the control endpoint. serve, seed and download all run one of these.
+
+import { StateDB, type TorrentStatus } from './state.ts';
+import { PeerLedger } from './peer-ledger.ts';
+import { ControlServer, connectControl } from './control.ts';
+import { createNodeApi } from './node-api.ts';
+import { loadEngine } from './engine.ts';
+import { CliError, errorMessage } from './errors.ts';
+import { resolveInfoHash } from './infohash.ts';
+import type { Options } from './args.ts';
+import type { Output } from './output.ts';
+import type {
+  SessionHandle,
+  SessionOptions,
+  SessionHealth,
+  TorrentHandle,
+  TorrentSource,
+  TorrentStats,
+  AddTorrentOptions,
+} from './engine.ts';
+
+export function statusOf(s: TorrentStats): TorrentStatus {
+  switch (s.state) {
+    case 'seeding':
+      return 'seeding';
+    case 'paused':
+      return 'paused';
+    case 'error':
+      return 'error';
+    default:
+      return 'downloading';
+  }
+}
+
+/** The DHT port, if this engine build exposes one (a `dhtPort` getter or a health() field). */
+export function dhtPortOf(session: SessionHandle): number | undefined {
+  const direct = (session as SessionHandle & { dhtPort?: unknown }).dhtPort;
+  if (typeof direct === 'number') return direct;
+  const h = session.health() as SessionHealth & { dhtPort?: unknown };
+  return typeof h.dhtPort === 'number' ? h.dhtPort : undefined;
+}
+
+export class CascadeNode {
+  readonly session: SessionHandle;
+  readonly db: StateDB;
+  readonly ledger: PeerLedger;
+  readonly out: Output;
+  readonly startedAt = Date.now();
+  control: ControlServer | undefined;
+  #untrack = new Map<string, () => void>();
+  #stopping: Promise<void> | undefined;
+
+  constructor(parts: { session: SessionHandle; db: StateDB; out: Output; ledgerFlushMs?: number }) {
+    this.session = parts.session;
+    this.db = parts.db;
+    this.out = parts.out;
+    this.ledger = new PeerLedger(parts.db, parts.ledgerFlushMs ?? 5000);
+  }
+
+  /** Adds a torrent to the session and (unless record is false) to the library in the DB. */
+  async add(source: TorrentSource, opts: AddTorrentOptions, record = true): Promise<TorrentHandle> {
+    const t = await this.session.add(source, opts);
+    if (record) this.record(t, source, opts);
+    this.track(t);
+    return t;
+  }
+
+  record(t: TorrentHandle, source: TorrentSource, opts: AddTorrentOptions): void {
+    const s = t.stats();
+    this.db.upsertTorrent({
+      infoHash: t.infoHashHex,
+      name: t.metainfo?.name ?? s.name ?? null,
+      source,
+      savePath: opts.savePath,
+      status: opts.paused ? 'paused' : statusOf(s),
+      selectedFiles: opts.selectedFiles ?? null,
+      length: t.metainfo?.length ?? null,
+      pieceCount: t.metainfo?.pieceCount ?? null,
+    });
+  }
+
+  /** Keeps the DB's view of a torrent current and feeds its traffic to the peer ledger. */
+  track(t: TorrentHandle): void {
+    const ih = t.infoHashHex;
+    if (this.#untrack.has(ih)) return;
+    this.ledger.attach(t);
+    // DB writes from events are best effort: losing a status update must not crash the node.
+    const safely = (fn: () => void) => () => {
+      try {
+        fn();
+      } catch (err) {
+        this.out.note(`state DB update failed for ${ih}: ${errorMessage(err)}`);
+      }
+    };
+    const onMetadata = safely(() => {
+      const m = t.metainfo;
+      if (m) this.db.updateMeta(ih, { name: m.name, length: m.length, pieceCount: m.pieceCount });
+    });
+    const onDone = safely(() => this.db.setStatus(ih, 'seeding', { completedAt: Date.now() }));
+    const onError = (err: unknown) => safely(() => this.db.setStatus(ih, 'error', { error: errorMessage(err) }))();
+    t.on('metadata', onMetadata);
+    t.on('done', onDone);
+    t.on('error', onError);
+    this.#untrack.set(ih, () => {
+      t.off('metadata', onMetadata);
+      t.off('done', onDone);
+      t.off('error', onError);
+      this.ledger.detach(ih);
+    });
+  }
+
+  /** Full infohash for a user's argument (full hash or unique prefix), among live and stored torrents. */
+  resolve(arg: string): string {
+    const known = [...this.session.list().map((t) => t.infoHashHex), ...this.db.listTorrents().map((r) => r.infoHash)];
+    return resolveInfoHash(arg, known);
+  }
+
+  async remove(infoHash: string, deleteData: boolean): Promise<void> {
+    this.#untrack.get(infoHash)?.();
+    this.#untrack.delete(infoHash);
+    if (this.session.get(infoHash)) await this.session.remove(infoHash, { deleteData });
+    this.db.removeTorrent(infoHash);
+  }
+
+  async pause(infoHash: string): Promise<void> {
+    const t = this.session.get(infoHash);
+    if (t) await t.pause();
+    this.db.setStatus(infoHash, 'paused');
+  }
+
+  async resume(infoHash: string): Promise<void> {
+    const t = this.session.get(infoHash);
+    if (t) {
+      await t.resume();
+      this.db.setStatus(infoHash, statusOf(t.stats()));
+    } else this.db.setStatus(infoHash, 'queued');
+  }
+
+  health(): Record<string, unknown> {
+    const h = this.session.health();
+    return {
+      online: true,
+      pid: process.pid,
+      uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
+      ...h,
+      dhtPort: dhtPortOf(this.session) ?? null,
+      peerId: this.session.peerIdHex,
+      nodeId: this.db.identity.publicKeyHex,
+      stateDir: this.db.stateDir,
+      controlPort: this.control?.port ?? null,
+    };
+  }
+
+  /** Serves the control endpoint; registers in control.json unless another live node owns it. */
+  async startControl(register: boolean): Promise<void> {
+    this.control = await ControlServer.start(this.db.stateDir, createNodeApi(this), { register });
+  }
+
+  /** Idempotent clean shutdown: stop taking requests, close the session (it saves resume data), flush. */
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      const errors: unknown[] = [];
+      const attempt = async (fn: () => unknown) => {
+        try {
+          await fn();
+        } catch (err) {
+          errors.push(err);
+        }
+      };
+      await attempt(() => this.control?.close());
+      await attempt(() => this.session.close());
+      for (const off of this.#untrack.values()) off();
+      this.#untrack.clear();
+      await attempt(() => this.ledger.close());
+      await attempt(() => this.db.close());
+      if (errors.length > 0) throw new CliError(`shutdown: ${errors.map(errorMessage).join('; ')}`);
+    })();
+    return this.#stopping;
+  }
+}
+
+export function sessionOptions(o: Options, db: StateDB): SessionOptions {
+  const opts: SessionOptions = {
+    port: o.port,
+    dht: o.dht ? (o.dhtBootstrap.length > 0 ? { bootstrap: o.dhtBootstrap } : {}) : false,
+    peerId: db.identity.peerId,
+    resumeStore: db.resumeStore,
+  };
+  if (o.host !== undefined) opts.host = o.host;
+  if (o.trackers.length > 0) opts.trackers = o.trackers;
+  return opts;
+}
+
+function friendlyStartError(err: unknown, o: Options): Error {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') {
+    return new CliError(
+      `port ${o.port} is already in use${o.port === 6881 ? ' (another BitTorrent client or cascade node?)' : ''}; ` +
+        'choose one with --port N, or --port 0 for any free port',
+    );
+  }
+  if (code === 'EACCES') return new CliError(`not allowed to listen on port ${o.port}; use a port above 1023`);
+  if (code === 'EADDRNOTAVAIL') return new CliError(`cannot listen on ${o.host}: no such local address`);
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+/**
+ * Opens the state DB, starts the engine session and the control endpoint, and prints the
+ * `listening` (and `dht`) events. exclusive: refuse when another node already runs on this state
+ * dir (serve); otherwise just leave control.json to that node.
+ */
+export async function startNode(o: Options, out: Output, opts: { exclusive?: boolean } = {}): Promise<CascadeNode> {
+  const other = await connectControl(o.stateDir, 5000);
+  if (other && opts.exclusive) {
+    throw new CliError(
+      `a cascade node is already running on ${o.stateDir} (pid ${other.info.pid}); stop it or use another --state-dir`,
+    );
+  }
+  const db = StateDB.open(o.stateDir);
+  let session: SessionHandle;
+  try {
+    const lib = await loadEngine();
+    session = await lib.Session.create(sessionOptions(o, db));
+  } catch (err) {
+    db.close();
+    throw friendlyStartError(err, o);
+  }
+  const node = new CascadeNode({ session, db, out });
+  out.event('listening', { port: session.port });
+  out.say(`listening on port ${session.port}`);
+  const dhtPort = o.dht ? dhtPortOf(session) : undefined;
+  if (dhtPort !== undefined) {
+    out.event('dht', { port: dhtPort });
+    out.say(`DHT on UDP port ${dhtPort}`);
+  }
+  try {
+    await node.startControl(!other);
+  } catch (err) {
+    await node.stop().catch(() => {});
+    throw err;
+  }
+  if (other) out.note(`note: another node (pid ${other.info.pid}) owns ${o.stateDir}; verbs will talk to that one`);
+  return node;
+}

@@ -1,0 +1,72 @@
+// Turning a user's torrent argument into something the engine accepts. The contract: an existing
+// file is a .torrent; anything else must be a magnet URI or a bare infohash. Bad input is a usage
+// error (exit 2) with a message naming what was expected, caught before any node starts.
+
+import { readFile, stat } from 'node:fs/promises';
+import { UsageError, errorMessage } from './errors.ts';
+import { parseBareInfoHash } from './infohash.ts';
+import type { EngineLib } from './engine.ts';
+
+export type ParseLib = Pick<EngineLib, 'parseTorrent' | 'parseMagnet'>;
+
+export interface DescribedSource {
+  /** What to hand to session.add: .torrent bytes, a magnet URI, or a bare hex infohash. */
+  source: Uint8Array | string;
+  infoHash: string;
+  name: string | undefined;
+  length: number | undefined;
+  pieceCount: number | undefined;
+  /** Trackers from the magnet (for display); .torrent trackers live in the bytes. */
+  trackers: string[];
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+export async function describeSource(arg: string, loadLib: () => Promise<ParseLib>): Promise<DescribedSource> {
+  if (await isFile(arg)) {
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await readFile(arg));
+    } catch (err) {
+      throw new UsageError(`cannot read ${arg}: ${errorMessage(err)}`);
+    }
+    return describeTorrentBytes(bytes, arg, await loadLib());
+  }
+  if (/^magnet:/i.test(arg)) {
+    const lib = await loadLib();
+    let m;
+    try {
+      m = lib.parseMagnet(arg);
+    } catch (err) {
+      throw new UsageError(`invalid magnet link: ${errorMessage(err)}`);
+    }
+    return { source: arg, infoHash: m.infoHashHex, name: m.name, length: undefined, pieceCount: undefined, trackers: m.trackers };
+  }
+  const hex = parseBareInfoHash(arg);
+  if (hex) return { source: hex, infoHash: hex, name: undefined, length: undefined, pieceCount: undefined, trackers: [] };
+  if (/\.torrent$/i.test(arg)) throw new UsageError(`no such torrent file: ${arg}`);
+  throw new UsageError(`"${arg}" is not a .torrent file, magnet link or infohash`);
+}
+
+export function describeTorrentBytes(bytes: Uint8Array, label: string, lib: ParseLib): DescribedSource {
+  let meta;
+  try {
+    meta = lib.parseTorrent(bytes);
+  } catch (err) {
+    throw new UsageError(`${label} is not a valid .torrent file: ${errorMessage(err)}`);
+  }
+  return {
+    source: bytes,
+    infoHash: meta.infoHashHex,
+    name: meta.name,
+    length: meta.length,
+    pieceCount: meta.pieceCount,
+    trackers: meta.announce.flat(),
+  };
+}

@@ -1,0 +1,499 @@
+// The node's persistent state: one embedded SQLite database (node:sqlite) at <state-dir>/cascade.db.
+// It holds the torrent library, the engine's fast-resume records, peer reputation and the node's
+// identity. WAL mode + synchronous=FULL + one transaction per write means a `kill -9` (or power
+// loss) leaves every record either fully old or fully new, never half-written.
+
+import { DatabaseSync } from 'node:sqlite';
+import { mkdirSync, chmodSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { generateKeyPairSync, createPrivateKey, createPublicKey, randomInt, type KeyObject } from 'node:crypto';
+import { CliError, errorMessage } from './errors.ts';
+import type { ResumeData, ResumeStore } from './engine.ts';
+
+/** Bump with a new entry in MIGRATIONS whenever the schema changes. */
+export const SCHEMA_VERSION = 1;
+/** PRAGMA application_id ("CSCD"): tells our DB apart from any other SQLite file. */
+const APPLICATION_ID = 0x43534344;
+export const DB_FILE = 'cascade.db';
+export const PEER_ID_PREFIX = '-CS0100-';
+
+/** MIGRATIONS[i] upgrades a schema at version i to version i + 1. */
+const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE torrents (
+    info_hash      TEXT PRIMARY KEY,          -- 40 lowercase hex
+    name           TEXT,                      -- unknown for a magnet until metadata arrives
+    source_kind    TEXT NOT NULL CHECK (source_kind IN ('torrent', 'magnet')),
+    torrent        BLOB,                      -- .torrent bytes when source_kind = 'torrent'
+    magnet         TEXT,                      -- magnet URI or bare infohash otherwise
+    save_path      TEXT NOT NULL,
+    status         TEXT NOT NULL,             -- queued | downloading | seeding | paused | error
+    error          TEXT,
+    selected_files TEXT,                      -- JSON array of file indices; NULL = all
+    length         INTEGER,
+    piece_count    INTEGER,
+    added_at       INTEGER NOT NULL,          -- ms since epoch
+    completed_at   INTEGER
+  );
+  CREATE TABLE resume (
+    info_hash  TEXT PRIMARY KEY,
+    have       BLOB NOT NULL,                 -- BEP 3 bitfield of pieces verified on disk
+    info       BLOB,                          -- raw info dict, so magnets resume without metadata
+    files      TEXT,                          -- JSON [{length, mtimeMs}] when 'have' was saved
+    updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE peers (
+    address    TEXT PRIMARY KEY,              -- host:port
+    peer_id    TEXT,
+    score      REAL NOT NULL DEFAULT 0,
+    bytes_up   INTEGER NOT NULL DEFAULT 0,
+    bytes_down INTEGER NOT NULL DEFAULT 0,
+    banned     INTEGER NOT NULL DEFAULT 0,
+    ban_reason TEXT,
+    last_seen  INTEGER NOT NULL
+  );
+  CREATE TABLE identity (
+    id          INTEGER PRIMARY KEY CHECK (id = 1),
+    peer_id     BLOB NOT NULL,                -- 20 bytes, stable across restarts
+    private_key TEXT NOT NULL,                -- Ed25519, PKCS#8 PEM
+    public_key  TEXT NOT NULL,                -- Ed25519, SPKI PEM
+    created_at  INTEGER NOT NULL
+  );
+  `,
+];
+
+export type TorrentStatus = 'queued' | 'downloading' | 'seeding' | 'paused' | 'error';
+
+export interface TorrentRecord {
+  infoHash: string;
+  name: string | null;
+  sourceKind: 'torrent' | 'magnet';
+  torrent: Uint8Array | null;
+  magnet: string | null;
+  savePath: string;
+  status: TorrentStatus;
+  error: string | null;
+  selectedFiles: number[] | null;
+  length: number | null;
+  pieceCount: number | null;
+  addedAt: number;
+  completedAt: number | null;
+}
+
+export interface NewTorrent {
+  infoHash: string;
+  name?: string | null;
+  /** .torrent bytes, or a magnet URI / bare infohash. */
+  source: Uint8Array | string;
+  savePath: string;
+  status: TorrentStatus;
+  selectedFiles?: number[] | null;
+  length?: number | null;
+  pieceCount?: number | null;
+}
+
+export interface PeerRecord {
+  address: string;
+  peerId: string | null;
+  score: number;
+  bytesUp: number;
+  bytesDown: number;
+  banned: boolean;
+  banReason: string | null;
+  lastSeen: number;
+}
+
+/** Accumulated traffic for one peer, written in batches by PeerLedger. */
+export interface PeerDelta {
+  address: string;
+  peerId?: string | undefined;
+  up: number;
+  down: number;
+  banned?: string | undefined;
+  lastSeen: number;
+}
+
+export interface Identity {
+  peerId: Uint8Array;
+  peerIdHex: string;
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+  /** Raw 32-byte Ed25519 public key, hex: the node's long-term id. */
+  publicKeyHex: string;
+}
+
+export class StateError extends CliError {
+  constructor(message: string) {
+    super(message, 1);
+    this.name = 'StateError';
+  }
+}
+
+type Row = Record<string, unknown>;
+
+function toRecord(r: Row): TorrentRecord {
+  return {
+    infoHash: r.info_hash as string,
+    name: (r.name as string | null) ?? null,
+    sourceKind: r.source_kind as 'torrent' | 'magnet',
+    torrent: (r.torrent as Uint8Array | null) ?? null,
+    magnet: (r.magnet as string | null) ?? null,
+    savePath: r.save_path as string,
+    status: r.status as TorrentStatus,
+    error: (r.error as string | null) ?? null,
+    selectedFiles: r.selected_files ? (JSON.parse(r.selected_files as string) as number[]) : null,
+    length: (r.length as number | null) ?? null,
+    pieceCount: (r.piece_count as number | null) ?? null,
+    addedAt: r.added_at as number,
+    completedAt: (r.completed_at as number | null) ?? null,
+  };
+}
+
+/** Number of set bits: how many pieces a resume bitfield claims. */
+export function countBits(bits: Uint8Array): number {
+  let n = 0;
+  for (let b of bits) {
+    while (b) {
+      b &= b - 1;
+      n++;
+    }
+  }
+  return n;
+}
+
+function randomPeerId(): Uint8Array {
+  // Printable random part: peer ids show up in tracker logs and peer lists.
+  const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+  let s = PEER_ID_PREFIX;
+  while (s.length < 20) s += alphabet[randomInt(alphabet.length)];
+  return new TextEncoder().encode(s);
+}
+
+export class StateDB {
+  readonly path: string;
+  readonly stateDir: string;
+  readonly resumeStore: ResumeStore;
+  #db: DatabaseSync;
+  #identity: Identity | undefined;
+
+  private constructor(stateDir: string, db: DatabaseSync, path: string) {
+    this.stateDir = stateDir;
+    this.#db = db;
+    this.path = path;
+    // The engine's ResumeStore is async; SQLite calls are fast and synchronous, so wrap them.
+    this.resumeStore = {
+      load: async (ih) => this.loadResume(ih),
+      save: async (ih, data) => this.saveResume(ih, data),
+      delete: async (ih) => this.deleteResume(ih),
+    };
+  }
+
+  /** Opens (creating or migrating) the state DB. Throws StateError with a clear message on a bad file. */
+  static open(stateDir: string): StateDB {
+    // 0700: the DB holds the node's private key.
+    mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+    const path = join(stateDir, DB_FILE);
+    const fresh = !existsSync(path);
+    let db: DatabaseSync;
+    try {
+      db = new DatabaseSync(path);
+    } catch (err) {
+      throw new StateError(`cannot open state DB ${path}: ${errorMessage(err)}`);
+    }
+    try {
+      // SQLite creates -wal/-shm with the main file's permissions, so restrict it first.
+      if (fresh) chmodSync(path, 0o600);
+      // Another process (serve + a verb) may hold a write lock briefly; wait instead of failing.
+      db.exec('PRAGMA busy_timeout = 5000');
+      db.exec('PRAGMA journal_mode = WAL');
+      db.exec('PRAGMA synchronous = FULL');
+      migrate(db, path);
+    } catch (err) {
+      db.close();
+      if (err instanceof StateError) throw err;
+      throw new StateError(
+        `state DB ${path} is unreadable (${errorMessage(err)}); it is corrupted or not a cascade database — ` +
+          'move it aside to start with a fresh state',
+      );
+    }
+    return new StateDB(stateDir, db, path);
+  }
+
+  close(): void {
+    if (this.#db.isOpen) this.#db.close();
+  }
+
+  /** Runs fn in one write transaction (BEGIN IMMEDIATE takes the lock up front: no upgrade deadlocks). */
+  transaction<T>(fn: () => T): T {
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      const result = fn();
+      this.#db.exec('COMMIT');
+      return result;
+    } catch (err) {
+      if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+
+  // ---- identity ----
+
+  /** The node's Ed25519 key pair and 20-byte peer id, generated on first use and kept forever. */
+  get identity(): Identity {
+    if (this.#identity) return this.#identity;
+    let row = this.#db.prepare('SELECT peer_id, private_key, public_key FROM identity WHERE id = 1').get() as
+      | Row
+      | undefined;
+    if (!row) {
+      const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+      // OR IGNORE: if another process created it meanwhile, theirs wins and we read it back.
+      this.#db
+        .prepare('INSERT OR IGNORE INTO identity (id, peer_id, private_key, public_key, created_at) VALUES (1, ?, ?, ?, ?)')
+        .run(
+          randomPeerId(),
+          privateKey.export({ format: 'pem', type: 'pkcs8' }) as string,
+          publicKey.export({ format: 'pem', type: 'spki' }) as string,
+          Date.now(),
+        );
+      row = this.#db.prepare('SELECT peer_id, private_key, public_key FROM identity WHERE id = 1').get() as Row;
+    }
+    const peerId = new Uint8Array(row.peer_id as Uint8Array);
+    const privateKey = createPrivateKey(row.private_key as string);
+    const publicKey = createPublicKey(row.public_key as string);
+    const jwk = publicKey.export({ format: 'jwk' });
+    this.#identity = {
+      peerId,
+      peerIdHex: Buffer.from(peerId).toString('hex'),
+      privateKey,
+      publicKey,
+      publicKeyHex: Buffer.from(jwk.x!, 'base64url').toString('hex'),
+    };
+    return this.#identity;
+  }
+
+  // ---- torrents ----
+
+  /** Inserts a torrent, or updates source/save path/status of a known one (keeping added_at). */
+  upsertTorrent(t: NewTorrent): void {
+    const isBytes = t.source instanceof Uint8Array;
+    this.#db
+      .prepare(
+        `INSERT INTO torrents (info_hash, name, source_kind, torrent, magnet, save_path, status, selected_files,
+                               length, piece_count, added_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT(info_hash) DO UPDATE SET
+           name = COALESCE(excluded.name, name),
+           -- never trade .torrent bytes for a magnet: the bytes carry trackers and metadata
+           source_kind = CASE WHEN excluded.source_kind = 'torrent' THEN 'torrent' ELSE source_kind END,
+           torrent = COALESCE(excluded.torrent, torrent),
+           magnet = COALESCE(magnet, excluded.magnet),
+           save_path = excluded.save_path,
+           status = excluded.status,
+           error = NULL,
+           selected_files = excluded.selected_files,
+           length = COALESCE(excluded.length, length),
+           piece_count = COALESCE(excluded.piece_count, piece_count)`,
+      )
+      .run(
+        t.infoHash,
+        t.name ?? null,
+        isBytes ? 'torrent' : 'magnet',
+        isBytes ? (t.source as Uint8Array) : null,
+        isBytes ? null : (t.source as string),
+        t.savePath,
+        t.status,
+        t.selectedFiles ? JSON.stringify(t.selectedFiles) : null,
+        t.length ?? null,
+        t.pieceCount ?? null,
+        Date.now(),
+      );
+  }
+
+  getTorrent(infoHash: string): TorrentRecord | undefined {
+    const row = this.#db.prepare('SELECT * FROM torrents WHERE info_hash = ?').get(infoHash) as Row | undefined;
+    return row ? toRecord(row) : undefined;
+  }
+
+  listTorrents(): TorrentRecord[] {
+    return (this.#db.prepare('SELECT * FROM torrents ORDER BY added_at, info_hash').all() as Row[]).map(toRecord);
+  }
+
+  /** Case-insensitive name substring, or infohash prefix. */
+  searchTorrents(text: string): TorrentRecord[] {
+    const q = text.trim().toLowerCase();
+    if (q === '') return this.listTorrents();
+    // Escape LIKE wildcards so "50%" searches for a literal percent sign.
+    const like = `%${q.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
+    const byHash = /^[0-9a-f]+$/.test(q);
+    const rows = this.#db
+      .prepare(
+        `SELECT * FROM torrents WHERE lower(name) LIKE ? ESCAPE '\\'${byHash ? ' OR info_hash LIKE ?' : ''}
+         ORDER BY added_at, info_hash`,
+      )
+      .all(...(byHash ? [like, `${q}%`] : [like])) as Row[];
+    return rows.map(toRecord);
+  }
+
+  setStatus(infoHash: string, status: TorrentStatus, extra: { error?: string; completedAt?: number } = {}): void {
+    this.#db
+      .prepare(
+        `UPDATE torrents SET status = ?, error = ?, completed_at = COALESCE(?, completed_at) WHERE info_hash = ?`,
+      )
+      .run(status, extra.error ?? null, extra.completedAt ?? null, infoHash);
+  }
+
+  /** Fills in what becomes known once metadata arrives. */
+  updateMeta(infoHash: string, meta: { name?: string; length?: number; pieceCount?: number }): void {
+    this.#db
+      .prepare(
+        `UPDATE torrents SET name = COALESCE(?, name), length = COALESCE(?, length),
+                             piece_count = COALESCE(?, piece_count) WHERE info_hash = ?`,
+      )
+      .run(meta.name ?? null, meta.length ?? null, meta.pieceCount ?? null, infoHash);
+  }
+
+  /** Forgets a torrent and its resume record. Returns false when it was unknown. */
+  removeTorrent(infoHash: string): boolean {
+    return this.transaction(() => {
+      const r = this.#db.prepare('DELETE FROM torrents WHERE info_hash = ?').run(infoHash);
+      this.#db.prepare('DELETE FROM resume WHERE info_hash = ?').run(infoHash);
+      return Number(r.changes) > 0;
+    });
+  }
+
+  // ---- resume data (the engine's ResumeStore) ----
+
+  loadResume(infoHash: string): ResumeData | undefined {
+    const row = this.#db.prepare('SELECT have, info, files FROM resume WHERE info_hash = ?').get(infoHash) as
+      | Row
+      | undefined;
+    if (!row) return undefined;
+    const data: ResumeData = { have: new Uint8Array(row.have as Uint8Array) };
+    if (row.info) data.infoBytes = new Uint8Array(row.info as Uint8Array);
+    if (row.files) data.files = JSON.parse(row.files as string) as { length: number; mtimeMs: number }[];
+    return data;
+  }
+
+  saveResume(infoHash: string, data: ResumeData): void {
+    // One row, one transaction: bitfield and file mtimes always describe the same moment.
+    this.transaction(() => {
+      this.#db
+        .prepare(
+          `INSERT INTO resume (info_hash, have, info, files, updated_at) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT(info_hash) DO UPDATE SET
+             have = excluded.have, info = COALESCE(excluded.info, info), files = excluded.files,
+             updated_at = excluded.updated_at`,
+        )
+        .run(
+          infoHash,
+          data.have,
+          data.infoBytes ?? null,
+          data.files ? JSON.stringify(data.files) : null,
+          Date.now(),
+        );
+    });
+  }
+
+  deleteResume(infoHash: string): void {
+    this.#db.prepare('DELETE FROM resume WHERE info_hash = ?').run(infoHash);
+  }
+
+  /** Pieces the resume record claims as verified (for `list` without a running node). */
+  verifiedPieces(infoHash: string): number | undefined {
+    const row = this.#db.prepare('SELECT have FROM resume WHERE info_hash = ?').get(infoHash) as Row | undefined;
+    return row ? countBits(row.have as Uint8Array) : undefined;
+  }
+
+  // ---- peers ----
+
+  /** Applies a batch of traffic/ban deltas in one transaction. */
+  recordPeers(batch: PeerDelta[]): void {
+    if (batch.length === 0) return;
+    this.transaction(() => {
+      const stmt = this.#db.prepare(
+        `INSERT INTO peers (address, peer_id, score, bytes_up, bytes_down, banned, ban_reason, last_seen)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT(address) DO UPDATE SET
+           peer_id = COALESCE(excluded.peer_id, peer_id),
+           score = score + excluded.score,
+           bytes_up = bytes_up + excluded.bytes_up,
+           bytes_down = bytes_down + excluded.bytes_down,
+           banned = MAX(banned, excluded.banned),
+           ban_reason = COALESCE(excluded.ban_reason, ban_reason),
+           last_seen = MAX(last_seen, excluded.last_seen)`,
+      );
+      for (const d of batch) {
+        stmt.run(d.address, d.peerId ?? null, peerScore(d), d.up, d.down, d.banned ? 1 : 0, d.banned ?? null, d.lastSeen);
+      }
+    });
+  }
+
+  listPeers(limit = 100): PeerRecord[] {
+    const rows = this.#db
+      .prepare('SELECT * FROM peers ORDER BY banned, score DESC, last_seen DESC LIMIT ?')
+      .all(limit) as Row[];
+    return rows.map((r) => ({
+      address: r.address as string,
+      peerId: (r.peer_id as string | null) ?? null,
+      score: r.score as number,
+      bytesUp: r.bytes_up as number,
+      bytesDown: r.bytes_down as number,
+      banned: r.banned === 1,
+      banReason: (r.ban_reason as string | null) ?? null,
+      lastSeen: r.last_seen as number,
+    }));
+  }
+
+  /** Row counts, for `debug`. */
+  counts(): { torrents: number; resume: number; peers: number; bannedPeers: number } {
+    const n = (sql: string) => (this.#db.prepare(sql).get() as { n: number }).n;
+    return {
+      torrents: n('SELECT count(*) AS n FROM torrents'),
+      resume: n('SELECT count(*) AS n FROM resume'),
+      peers: n('SELECT count(*) AS n FROM peers'),
+      bannedPeers: n('SELECT count(*) AS n FROM peers WHERE banned = 1'),
+    };
+  }
+}
+
+/**
+ * Reputation points for one delta: a MiB received counts 1, a MiB sent 0.5 (they asked, we gave; it
+ * still shows a working peer), a ban costs 100 so banned peers sort last even after big transfers.
+ */
+export function peerScore(d: PeerDelta): number {
+  const MiB = 1024 * 1024;
+  return d.down / MiB + d.up / (2 * MiB) - (d.banned ? 100 : 0);
+}
+
+function migrate(db: DatabaseSync, path: string): void {
+  const version = (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
+  if (version > SCHEMA_VERSION) {
+    throw new StateError(
+      `state DB ${path} has schema version ${version}, newer than this cascade understands ` +
+        `(${SCHEMA_VERSION}); upgrade cascade or use another --state-dir`,
+    );
+  }
+  if (version > 0) {
+    const appId = (db.prepare('PRAGMA application_id').get() as { application_id: number }).application_id;
+    if (appId !== APPLICATION_ID) throw new StateError(`${path} is a SQLite database, but not a cascade state DB`);
+  }
+  if (version === SCHEMA_VERSION) return;
+
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    // Re-read under the write lock: a concurrent process may have migrated meanwhile.
+    let v = (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
+    if (v === 0) {
+      const tables = (db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number })
+        .n;
+      if (tables > 0) throw new StateError(`${path} is a SQLite database, but not a cascade state DB (no schema version)`);
+      db.exec(`PRAGMA application_id = ${APPLICATION_ID}`);
+    }
+    for (; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
+    db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+    db.exec('COMMIT');
+  } catch (err) {
+    if (db.isTransaction) db.exec('ROLLBACK');
+    throw err;
+  }
+}

@@ -1,0 +1,253 @@
+// Announces one torrent to its trackers (BEP 12 tiers). Platform-free: HTTP goes through fetch and
+// UDP through an injected transport, so the browser build simply has no UDP trackers.
+
+import type { TrackerStatus } from '../api.ts';
+import type { PeerAddress } from '../types.ts';
+import { createHttpTransport } from './tracker-http.ts';
+import type { AnnounceEvent, AnnounceParams, TrackerTransport } from './tracker-types.ts';
+
+export interface TrackerStats {
+  uploaded: number;
+  downloaded: number;
+  left: number;
+}
+
+export interface TrackerClientOptions {
+  infoHash: Uint8Array;
+  peerId: Uint8Array;
+  port: number;
+  tiers: string[][];
+  getStats: () => TrackerStats;
+  onPeers: (peers: PeerAddress[], source: string) => void;
+  /** Returns the UDP transport (caller-owned, usually one per session); omitted = no UDP trackers. */
+  udp?: () => TrackerTransport;
+  http?: TrackerTransport;
+  numwant?: number;
+  /** BEP 12 shuffles each tier once; false keeps the given order (deterministic tests). Default true. */
+  shuffle?: boolean;
+  /** Floor on the tracker's interval, in seconds, so a hostile tracker can't make us hammer it. */
+  minInterval?: number;
+  /** First retry delay after a whole tier failed, in seconds; doubles per consecutive failure. */
+  retryDelay?: number;
+  /** How long stop() waits for the `stopped` announces. */
+  stopTimeoutMs?: number;
+}
+
+interface Tracker {
+  url: string;
+  status: TrackerStatus;
+}
+
+interface Tier {
+  index: number;
+  trackers: Tracker[];
+  /** `started` reached a tracker of this tier, so later announces carry no event (or completed/stopped). */
+  started: boolean;
+  busy: boolean;
+  /** An announce asked for while one was in flight; sent as soon as that one ends. */
+  queued?: { event: AnnounceEvent | undefined };
+  failures: number;
+  timer?: ReturnType<typeof setTimeout>;
+  trackerId?: string;
+}
+
+const MAX_RETRY_S = 1800;
+
+export class TrackerClient {
+  private readonly opts: TrackerClientOptions;
+  private readonly tiers: Tier[];
+  private readonly http: TrackerTransport;
+  private udp: TrackerTransport | undefined;
+  private readonly key = (Math.random() * 0x1_0000_0000) >>> 0;
+  private readonly abort = new AbortController();
+  private running = false;
+
+  constructor(opts: TrackerClientOptions) {
+    this.opts = opts;
+    this.http = opts.http ?? createHttpTransport();
+    this.tiers = opts.tiers
+      .map((urls) => (opts.shuffle === false ? [...new Set(urls)] : shuffle([...new Set(urls)])))
+      .filter((urls) => urls.length > 0)
+      .map((urls, index) => ({
+        index,
+        started: false,
+        busy: false,
+        failures: 0,
+        trackers: urls.map((url) => ({ url, status: { url, tier: index, status: 'idle', peers: 0 } })),
+      }));
+    for (const tier of this.tiers) {
+      for (const t of tier.trackers) {
+        const why = this.unsupported(t.url);
+        if (why) t.status = { ...t.status, status: 'error', message: why };
+      }
+    }
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    for (const tier of this.tiers) void this.announceTier(tier, 'started');
+  }
+
+  /** Tells every tier the download finished. */
+  completed(): void {
+    if (!this.running) return;
+    for (const tier of this.tiers) if (tier.started) void this.announceTier(tier, 'completed');
+  }
+
+  /** Forces an announce now, outside the regular interval. */
+  announce(): void {
+    if (!this.running) return;
+    for (const tier of this.tiers) void this.announceTier(tier, tier.started ? undefined : 'started');
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    for (const tier of this.tiers) clearTimeout(tier.timer);
+    this.abort.abort(new Error('tracker client stopped'));
+    const signal = AbortSignal.timeout(this.opts.stopTimeoutMs ?? 3000);
+    // Only the tracker that knows us matters for `stopped`; falling over to others would just be slow.
+    await Promise.all(
+      this.tiers
+        .filter((tier) => tier.started)
+        .map(async (tier) => {
+          const t = tier.trackers.find((x) => !this.unsupported(x.url));
+          if (!t) return;
+          try {
+            await this.transport(t.url).announce(t.url, { ...this.params(tier, 'stopped'), numwant: 0, signal });
+            t.status = { ...t.status, status: 'idle', message: undefined, lastAnnounce: Date.now() };
+          } catch {
+            // Best effort: the tracker expires us anyway.
+          }
+          tier.started = false;
+        }),
+    );
+  }
+
+  status(): TrackerStatus[] {
+    return this.tiers.flatMap((tier) => tier.trackers.map((t) => ({ ...t.status })));
+  }
+
+  private async announceTier(tier: Tier, event: AnnounceEvent | undefined): Promise<void> {
+    if (!this.running) return;
+    if (tier.busy) {
+      // Keep the more important event: a queued `completed` must not be replaced by a plain re-announce.
+      if (!tier.queued || event !== undefined) tier.queued = { event };
+      return;
+    }
+    tier.busy = true;
+    clearTimeout(tier.timer);
+    let nextS: number | undefined;
+    try {
+      for (let i = 0; i < tier.trackers.length && this.running; i++) {
+        const t = tier.trackers[i]!;
+        if (this.unsupported(t.url)) continue;
+        t.status = { ...t.status, status: 'working' };
+        try {
+          const res = await this.transport(t.url).announce(t.url, {
+            ...this.params(tier, event),
+            signal: this.abort.signal,
+          });
+          if (res.trackerId) tier.trackerId = res.trackerId;
+          t.status = {
+            ...t.status,
+            status: 'ok',
+            message: res.warning,
+            peers: res.peers.length,
+            lastAnnounce: Date.now(),
+          };
+          // BEP 12: a tracker that answered moves to the front of its tier.
+          tier.trackers.splice(i, 1);
+          tier.trackers.unshift(t);
+          if (event === 'started' || event === undefined) tier.started = true;
+          tier.failures = 0;
+          nextS = Math.max(res.minInterval ?? 0, res.interval, this.opts.minInterval ?? 30);
+          if (res.peers.length > 0) this.safePeers(res.peers, t.url);
+          break;
+        } catch (err) {
+          if (!this.running) break;
+          t.status = { ...t.status, status: 'error', message: errorMessage(err), lastAnnounce: Date.now() };
+        }
+      }
+      if (nextS === undefined) {
+        tier.failures++;
+        nextS = Math.min(MAX_RETRY_S, (this.opts.retryDelay ?? 60) * 2 ** (tier.failures - 1));
+      }
+    } catch {
+      // Never let an announce failure escape a timer; the per-tracker status already says what happened.
+      nextS ??= this.opts.retryDelay ?? 60;
+    } finally {
+      tier.busy = false;
+    }
+    if (!this.running) return;
+    const queued = tier.queued;
+    tier.queued = undefined;
+    if (queued) {
+      const ev = !tier.started ? 'started' : queued.event === 'started' ? undefined : queued.event;
+      void this.announceTier(tier, ev);
+      return;
+    }
+    // A failed `started` is retried as `started`: the tracker never learned about us.
+    const next: AnnounceEvent | undefined = tier.started ? undefined : 'started';
+    tier.timer = setTimeout(() => void this.announceTier(tier, next), nextS * 1000);
+    // The torrent, not this timer, decides how long the process lives.
+    (tier.timer as { unref?: () => void }).unref?.();
+  }
+
+  private params(tier: Tier, event: AnnounceEvent | undefined): AnnounceParams {
+    const s = this.opts.getStats();
+    return {
+      infoHash: this.opts.infoHash,
+      peerId: this.opts.peerId,
+      port: this.opts.port,
+      uploaded: s.uploaded,
+      downloaded: s.downloaded,
+      left: s.left,
+      event,
+      numwant: this.opts.numwant ?? 50,
+      key: this.key,
+      trackerId: tier.trackerId,
+    };
+  }
+
+  private transport(url: string): TrackerTransport {
+    if (url.startsWith('udp:')) {
+      this.udp ??= this.opts.udp!();
+      return this.udp;
+    }
+    return this.http;
+  }
+
+  private unsupported(url: string): string | undefined {
+    const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
+    if (scheme === 'http' || scheme === 'https') return undefined;
+    if (scheme === 'udp') return this.opts.udp ? undefined : 'UDP trackers are not available here';
+    return `unsupported tracker scheme "${scheme ?? url}:"`;
+  }
+
+  private safePeers(peers: PeerAddress[], source: string): void {
+    try {
+      this.opts.onPeers(peers, source);
+    } catch {
+      // A throwing consumer must not look like a tracker failure.
+    }
+  }
+}
+
+function shuffle<T>(a: T[]): T[] {
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [a[i], a[j]] = [a[j]!, a[i]!];
+  }
+  return a;
+}
+
+function errorMessage(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  // fetch wraps the useful part (ECONNREFUSED, timeout) in `cause`.
+  const cause = (err as { cause?: unknown }).cause;
+  if (err.message === 'fetch failed' && cause instanceof Error) return `fetch failed: ${cause.message}`;
+  if (err.name === 'TimeoutError') return 'tracker timed out';
+  return err.message;
+}

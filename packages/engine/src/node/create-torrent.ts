@@ -1,0 +1,147 @@
+// Builds a v1 .torrent from a file or directory. The info dict holds exactly the keys mktorrent and
+// libtorrent write (files|length, name, piece length, pieces, private only when set), in
+// mktorrent's file order, so the same content yields the same infohash as those tools.
+
+import { createHash } from 'node:crypto';
+import { open, readdir, stat } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { encode } from '../bencode.ts';
+import { encodeTorrent, parseInfoDict } from '../metainfo.ts';
+import type { Metainfo } from '../types.ts';
+
+export interface CreateTorrentOptions {
+  /** One tracker each; the first becomes `announce`, and with more than one each is its own tier. */
+  announce?: string[];
+  /** Power of two, 1 KiB … 256 MiB; default follows libtorrent's size table. */
+  pieceLength?: number;
+  private?: boolean;
+  webSeeds?: string[];
+  comment?: string;
+  createdBy?: string;
+  onProgress?(hashedBytes: number, totalBytes: number): void;
+}
+
+interface SourceFile {
+  abs: string;
+  path: string[];
+  length: number;
+}
+
+const CHUNK = 4 * 1024 * 1024;
+
+export async function createTorrent(
+  path: string,
+  opts: CreateTorrentOptions = {},
+): Promise<{ torrent: Uint8Array; metainfo: Metainfo }> {
+  const root = resolve(path);
+  const name = basename(root);
+  const rootStat = await stat(root);
+  const multiFile = rootStat.isDirectory();
+  let files: SourceFile[];
+  if (multiFile) {
+    files = await walk(root, []);
+    if (files.length === 0) throw new Error(`cannot create a torrent from an empty directory: ${path}`);
+    // mktorrent orders by the whole relative path as bytes ("a.txt" before "a/b"); libtorrent's
+    // v1 output follows readdir order, so mktorrent is the reproducible reference.
+    const keys = new Map(files.map((f) => [f, Buffer.from(f.path.join('/'))]));
+    files.sort((a, b) => Buffer.compare(keys.get(a)!, keys.get(b)!));
+  } else if (rootStat.isFile()) {
+    files = [{ abs: root, path: [name], length: rootStat.size }];
+  } else {
+    throw new Error(`not a regular file or directory: ${path}`);
+  }
+
+  const total = files.reduce((n, f) => n + f.length, 0);
+  const pieceLength = opts.pieceLength ?? defaultPieceLength(total);
+  if (!Number.isInteger(pieceLength) || pieceLength < 1024 || pieceLength > 256 * 1024 * 1024 || (pieceLength & (pieceLength - 1)) !== 0) {
+    throw new Error(`piece length must be a power of two between 1 KiB and 256 MiB, got ${pieceLength}`);
+  }
+
+  const pieces = await hashPieces(files, pieceLength, total, opts.onProgress);
+  const info = {
+    ...(multiFile ? { files: files.map((f) => ({ length: f.length, path: f.path })) } : { length: total }),
+    name,
+    'piece length': pieceLength,
+    pieces,
+    private: opts.private ? 1 : undefined,
+  };
+
+  // Re-parsing our own output applies the same name/path validation as for downloaded torrents.
+  const metainfo = parseInfoDict(encode(info), {
+    announce: (opts.announce ?? []).filter((u) => u !== '').map((u) => [u]),
+    urlList: opts.webSeeds ?? [],
+    comment: opts.comment,
+    createdBy: opts.createdBy ?? 'Cascade',
+    creationDate: Math.floor(Date.now() / 1000),
+  });
+  return { torrent: encodeTorrent(metainfo), metainfo };
+}
+
+/** libtorrent's table: 16 KiB doubling per size step, capped at 16 MiB. */
+export function defaultPieceLength(totalBytes: number): number {
+  const steps = [2684355, 10737418, 42949673, 171798692, 687194767, 2748779069, 10995116278, 43980465111, 175921860444, 703687441777];
+  let i = 0;
+  while (i < steps.length && steps[i]! < totalBytes) i++;
+  return 16384 * 2 ** i;
+}
+
+// Regular files only: symlinks could point outside the tree or loop.
+async function walk(dir: string, prefix: string[]): Promise<SourceFile[]> {
+  const out: SourceFile[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const abs = join(dir, entry.name);
+    const path = [...prefix, entry.name];
+    if (entry.isDirectory()) out.push(...(await walk(abs, path)));
+    else if (entry.isFile()) out.push({ abs, path, length: (await stat(abs)).size });
+  }
+  return out;
+}
+
+/** Pieces run across file boundaries, so one hash state carries over from file to file. */
+async function hashPieces(
+  files: SourceFile[],
+  pieceLength: number,
+  total: number,
+  onProgress?: (hashed: number, total: number) => void,
+): Promise<Uint8Array> {
+  const out = new Uint8Array(Math.ceil(total / pieceLength) * 20);
+  const buf = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(total, 1)));
+  let hash = createHash('sha1');
+  let inPiece = 0;
+  let piece = 0;
+  let hashed = 0;
+
+  const finishPiece = () => {
+    out.set(hash.digest(), piece * 20);
+    piece++;
+    hash = createHash('sha1');
+    inPiece = 0;
+  };
+
+  for (const file of files) {
+    if (file.length === 0) continue;
+    const fh = await open(file.abs, 'r');
+    try {
+      let left = file.length;
+      while (left > 0) {
+        const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, left), null);
+        if (bytesRead === 0) throw new Error(`${file.abs} shrank while it was being hashed`);
+        let off = 0;
+        while (off < bytesRead) {
+          const take = Math.min(pieceLength - inPiece, bytesRead - off);
+          hash.update(buf.subarray(off, off + take));
+          inPiece += take;
+          off += take;
+          if (inPiece === pieceLength) finishPiece();
+        }
+        left -= bytesRead;
+        hashed += bytesRead;
+        onProgress?.(hashed, total);
+      }
+    } finally {
+      await fh.close();
+    }
+  }
+  if (inPiece > 0) finishPiece();
+  return out;
+}

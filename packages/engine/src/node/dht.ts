@@ -1,0 +1,103 @@
+// Mainline DHT (BEP 5) through bittorrent-dht. The wrapper exists mainly to pin down bootstrapping:
+// bittorrent-dht silently falls back to the public routers when `bootstrap` is omitted, and
+// Cascade must only ever reach them when the caller asks for them by name.
+
+import DHT from 'bittorrent-dht';
+import type { PeerAddress } from '../types.ts';
+
+export interface DhtOptions {
+  /** Nodes to join through ("host:port"); false or [] starts a network of our own. */
+  bootstrap: string[] | false;
+  /** Address to bind to; a concrete one is also what we announce for ourselves. Default 0.0.0.0. */
+  host?: string;
+}
+
+type PeerListener = (p: PeerAddress[]) => void;
+
+export class Dht {
+  private readonly dht: DHT;
+  private readonly host: string;
+  private readonly listeners = new Map<string, Set<PeerListener>>();
+  private readonly aborts = new Set<() => void>();
+
+  constructor(opts: DhtOptions) {
+    this.host = opts.host ?? '0.0.0.0';
+    const concrete = this.host !== '0.0.0.0' && this.host !== '::';
+    this.dht = new DHT({
+      // Always explicit: `undefined` here would mean router.bittorrent.com and friends.
+      bootstrap: opts.bootstrap === false ? false : opts.bootstrap.map(toNode),
+      host: concrete ? this.host : false,
+    });
+    // Without listeners EventEmitter would throw on these and take the process down.
+    this.dht.on('error', () => {});
+    this.dht.on('warning', () => {});
+    this.dht.on('peer', (peer: PeerAddress, infoHash: Uint8Array) => {
+      const set = this.listeners.get(Buffer.from(infoHash).toString('hex'));
+      if (!set) return;
+      for (const fn of set) {
+        try {
+          fn([{ host: peer.host, port: peer.port }]);
+        } catch {
+          // One consumer's bug must not stop the others hearing about peers.
+        }
+      }
+    });
+  }
+
+  listen(port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error) => reject(err);
+      this.dht.once('error', onError);
+      this.dht.listen(port, this.host, () => {
+        this.dht.off('error', onError);
+        resolve(this.dht.address().port);
+      });
+    });
+  }
+
+  /** Starts a get_peers walk; onPeers may fire many times until the walk ends. */
+  lookup(infoHashHex: string, onPeers: PeerListener): void {
+    const key = infoHashHex.toLowerCase();
+    let set = this.listeners.get(key);
+    if (!set) this.listeners.set(key, (set = new Set()));
+    set.add(onPeers);
+    const done = () => {
+      this.aborts.delete(abort);
+      // Deferred: bittorrent-dht emits the peers it already holds on the next tick, even for quick walks.
+      setImmediate(() => {
+        set.delete(onPeers);
+        if (set.size === 0 && this.listeners.get(key) === set) this.listeners.delete(key);
+      });
+    };
+    const abort = this.dht.lookup(key, done);
+    this.aborts.add(abort);
+  }
+
+  announce(infoHashHex: string, port: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.dht.announce(infoHashHex.toLowerCase(), port, (err) => (err ? reject(err) : resolve()));
+    });
+  }
+
+  addNode(addr: PeerAddress): void {
+    this.dht.addNode({ host: addr.host, port: addr.port });
+  }
+
+  nodeCount(): number {
+    return this.dht.nodes.count();
+  }
+
+  close(): Promise<void> {
+    for (const abort of this.aborts) abort();
+    this.aborts.clear();
+    this.listeners.clear();
+    return new Promise((resolve) => this.dht.destroy(() => resolve()));
+  }
+}
+
+function toNode(s: string): { host: string; port: number } {
+  const i = s.lastIndexOf(':');
+  const port = Number(s.slice(i + 1));
+  if (i < 0 || !(port > 0 && port < 65536)) throw new Error(`invalid DHT bootstrap node "${s}" (want host:port)`);
+  return { host: s.slice(0, i).replace(/^\[|\]$/g, ''), port };
+}

@@ -1,0 +1,139 @@
+// Pieces ↔ files on disk. A piece may span several files; each segment is one positional
+// write, so a 1 MiB piece in one file is one syscall. File handles stay open while the torrent runs.
+
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Storage } from '../platform.ts';
+import type { Metainfo } from '../types.ts';
+import { pieceLengthOf, pieceSegments } from '../piece-map.ts';
+
+export class StorageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StorageError';
+  }
+}
+
+export function torrentRoot(meta: Metainfo, savePath: string): string {
+  return path.join(savePath, meta.name);
+}
+
+export function filePaths(meta: Metainfo, savePath: string): string[] {
+  const base = path.resolve(savePath);
+  return meta.files.map((f) => {
+    const p = meta.multiFile ? path.resolve(base, meta.name, ...f.path) : path.resolve(base, meta.name);
+    // Metainfo parsing rejects traversal already; this is the last line of defence before the disk.
+    if (!p.startsWith(base + path.sep)) throw new StorageError(`file path escapes the download folder: ${f.path.join('/')}`);
+    return p;
+  });
+}
+
+export class FsStorage implements Storage {
+  private meta: Metainfo;
+  private paths: string[];
+  private handles = new Map<number, Promise<fs.FileHandle>>();
+  private savePath: string;
+
+  constructor(meta: Metainfo, savePath: string) {
+    this.meta = meta;
+    this.savePath = savePath;
+    this.paths = filePaths(meta, savePath);
+  }
+
+  private handle(file: number, create: boolean): Promise<fs.FileHandle> {
+    let h = this.handles.get(file);
+    if (!h) {
+      const p = this.paths[file]!;
+      h = (async () => {
+        try {
+          return await fs.open(p, 'r+');
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || !create) throw err;
+          await fs.mkdir(path.dirname(p), { recursive: true });
+          return fs.open(p, 'w+');
+        }
+      })();
+      this.handles.set(file, h);
+      h.catch(() => this.handles.delete(file));
+    }
+    return h;
+  }
+
+  async writePiece(index: number, data: Uint8Array): Promise<void> {
+    const writes: Promise<unknown>[] = [];
+    for (const s of pieceSegments(this.meta, index)) {
+      if (this.meta.files[s.file]!.pad) continue;
+      writes.push(this.handle(s.file, true).then((h) => writeFully(h, data.subarray(s.pieceOffset, s.pieceOffset + s.length), s.fileOffset)));
+    }
+    try {
+      await Promise.all(writes);
+    } catch (err) {
+      throw new StorageError(`cannot write piece ${index}: ${(err as Error).message}`);
+    }
+  }
+
+  async readPiece(index: number): Promise<Uint8Array> {
+    return this.readInto(index, Buffer.allocUnsafeSlow(pieceLengthOf(this.meta, index)));
+  }
+
+  async readInto(index: number, out: Uint8Array): Promise<Uint8Array> {
+    await Promise.all(pieceSegments(this.meta, index).map(async (s) => {
+      const dest = out.subarray(s.pieceOffset, s.pieceOffset + s.length);
+      if (this.meta.files[s.file]!.pad) return dest.fill(0);
+      const h = await this.handle(s.file, false);
+      let done = 0;
+      while (done < s.length) {
+        const { bytesRead } = await h.read(dest, done, s.length - done, s.fileOffset + done);
+        if (bytesRead === 0) throw new StorageError(`file ${this.paths[s.file]} is shorter than expected`);
+        done += bytesRead;
+      }
+    }));
+    return out;
+  }
+
+  async fileStats(): Promise<({ length: number; mtimeMs: number } | undefined)[]> {
+    return Promise.all(this.paths.map(async (p) => {
+      try {
+        const st = await fs.stat(p);
+        return { length: st.size, mtimeMs: Math.floor(st.mtimeMs) };
+      } catch {
+        return undefined;
+      }
+    }));
+  }
+
+  async close(): Promise<void> {
+    const hs = [...this.handles.values()];
+    this.handles.clear();
+    await Promise.all(hs.map((h) => h.then((x) => x.close(), () => {})));
+  }
+
+  async destroy(): Promise<void> {
+    await this.close();
+    await Promise.all(this.paths.map((p) => fs.rm(p, { force: true })));
+    if (this.meta.multiFile) await removeEmptyDirs(path.join(this.savePath, this.meta.name));
+  }
+}
+
+async function writeFully(h: fs.FileHandle, data: Uint8Array, position: number): Promise<void> {
+  let done = 0;
+  while (done < data.length) {
+    const { bytesWritten } = await h.write(data, done, data.length - done, position + done);
+    done += bytesWritten;
+  }
+}
+
+async function removeEmptyDirs(dir: string): Promise<void> {
+  let entries;
+  try {
+    entries = await fs.readdir(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries) if (e.isDirectory()) await removeEmptyDirs(path.join(dir, e.name));
+  try {
+    await fs.rmdir(dir);
+  } catch {
+    // not empty: files that are not ours stay
+  }
+}

@@ -1,0 +1,162 @@
+// The Node session: one TCP listener, one DHT, one hasher pool, one UDP tracker socket, shared by
+// every torrent. Incoming connections are routed to a torrent by the infohash in their handshake.
+
+import { randomBytes } from 'node:crypto';
+import type net from 'node:net';
+import path from 'node:path';
+import type { AddTorrentOptions, SessionHandle, SessionHealth, SessionOptions, TorrentSource } from '../api.ts';
+import { TrackerClient } from '../discovery/tracker-client.ts';
+import { toHex } from '../hex.ts';
+import { parseTorrentId } from '../magnet.ts';
+import { MetainfoError, parseTorrent } from '../metainfo.ts';
+import type { Connection, Hasher } from '../platform.ts';
+import { Peer } from '../swarm/peer.ts';
+import { Torrent, type TorrentContext } from '../torrent.ts';
+import { Dht } from './dht.ts';
+import { FsStorage } from './fs-storage.ts';
+import { createWorkerHasher } from './hasher.ts';
+import { listenTcp, tcpDialer } from './tcp.ts';
+import { UdpTracker } from './tracker-udp.ts';
+
+export const CLIENT_NAME = 'Cascade 0.1.0';
+const PEER_ID_PREFIX = '-CS0100-';
+const PUBLIC_DHT_ROUTERS = ['router.bittorrent.com:6881', 'dht.transmissionbt.com:6881', 'router.utorrent.com:6881'];
+
+export function makePeerId(): Uint8Array {
+  const id = new Uint8Array(20);
+  id.set(new TextEncoder().encode(PEER_ID_PREFIX));
+  id.set(randomBytes(12), 8);
+  return id;
+}
+
+export class Session implements SessionHandle {
+  readonly peerIdHex: string;
+  private readonly peerId: Uint8Array;
+  private readonly opts: SessionOptions;
+  private server: net.Server | undefined;
+  private listenPort = 0;
+  private dht: Dht | undefined;
+  private dhtListenPort = 0;
+  private hasher: Hasher;
+  private udp: UdpTracker | undefined;
+  private torrents = new Map<string, Torrent>();
+  private banned = new Set<string>();
+  private pending = new Set<Peer>();
+
+  private constructor(opts: SessionOptions) {
+    this.opts = opts;
+    this.peerId = opts.peerId ?? makePeerId();
+    this.peerIdHex = toHex(this.peerId);
+    this.hasher = createWorkerHasher();
+  }
+
+  static async create(opts: SessionOptions = {}): Promise<Session> {
+    const s = new Session(opts);
+    const host = opts.host ?? '0.0.0.0';
+    s.server = await listenTcp(opts.port ?? 0, host, (c) => s.accept(c));
+    s.listenPort = (s.server.address() as net.AddressInfo).port;
+    if (opts.dht !== false) {
+      const bootstrap = opts.dht?.bootstrap ?? PUBLIC_DHT_ROUTERS;
+      s.dht = new Dht({ bootstrap, host: host === '0.0.0.0' ? undefined : host });
+      s.dhtListenPort = await s.dht.listen(opts.port ? opts.port : 0);
+    }
+    return s;
+  }
+
+  get port(): number {
+    return this.listenPort;
+  }
+
+  get dhtPort(): number | undefined {
+    return this.dht ? this.dhtListenPort : undefined;
+  }
+
+  private context(): TorrentContext {
+    return {
+      peerId: this.peerId,
+      port: () => this.listenPort,
+      dialer: tcpDialer,
+      hasher: this.hasher,
+      createStorage: (meta, savePath) => new FsStorage(meta, savePath),
+      resumeStore: this.opts.resumeStore,
+      createTracker: (o) => new TrackerClient({ ...o, udp: () => (this.udp ??= new UdpTracker()) }),
+      dht: this.dht,
+      extraTrackers: this.opts.trackers ?? [],
+      maxConnections: this.opts.maxConnectionsPerTorrent ?? 50,
+      client: CLIENT_NAME,
+      isBanned: (address, peerId) => this.banned.has(address) || (!!peerId && this.banned.has(toHex(peerId))),
+      ban: (address, peerId) => {
+        this.banned.add(address);
+        if (peerId) this.banned.add(toHex(peerId));
+      },
+    };
+  }
+
+  private accept(conn: Connection): void {
+    // Until its handshake names a torrent, the peer belongs to the session.
+    const peer = new Peer(conn, {
+      source: 'incoming',
+      resolve: (infoHash) => {
+        this.pending.delete(peer);
+        return this.torrents.get(toHex(infoHash));
+      },
+    });
+    this.pending.add(peer);
+    peer.onceClosed(() => this.pending.delete(peer));
+    setTimeout(() => {
+      if (this.pending.has(peer)) peer.destroy('no handshake');
+    }, 30_000).unref();
+  }
+
+  async add(source: TorrentSource, opts: AddTorrentOptions): Promise<Torrent> {
+    let t: Torrent;
+    const savePath = path.resolve(opts.savePath);
+    if (typeof source === 'string') {
+      const m = parseTorrentId(source);
+      const existing = this.torrents.get(m.infoHashHex);
+      if (existing) return existing;
+      t = new Torrent(this.context(), { infoHashHex: m.infoHashHex, name: m.name, trackers: m.trackers, peers: m.peers }, {
+        ...opts,
+        savePath,
+        selectedFiles: opts.selectedFiles ?? m.selectOnly,
+      });
+    } else {
+      const meta = parseTorrent(source);
+      const existing = this.torrents.get(meta.infoHashHex);
+      if (existing) return existing;
+      t = new Torrent(this.context(), { infoHashHex: meta.infoHashHex, metainfo: meta }, { ...opts, savePath });
+    }
+    this.torrents.set(t.infoHashHex, t);
+    await t.start();
+    return t;
+  }
+
+  get(infoHashHex: string): Torrent | undefined {
+    return this.torrents.get(infoHashHex.toLowerCase());
+  }
+
+  list(): Torrent[] {
+    return [...this.torrents.values()];
+  }
+
+  async remove(infoHashHex: string, opts: { deleteData?: boolean } = {}): Promise<void> {
+    const t = this.get(infoHashHex);
+    if (!t) throw new MetainfoError(`no torrent ${infoHashHex}`);
+    this.torrents.delete(t.infoHashHex);
+    await t.close(opts);
+  }
+
+  health(): SessionHealth {
+    let peers = 0;
+    for (const t of this.torrents.values()) peers += t.stats().peers;
+    return { port: this.listenPort, torrents: this.torrents.size, peers, dhtNodes: this.dht?.nodeCount() ?? 0, dhtEnabled: !!this.dht };
+  }
+
+  async close(): Promise<void> {
+    for (const p of this.pending) p.destroy('session closing');
+    await Promise.allSettled([...this.torrents.values()].map((t) => t.close()));
+    this.torrents.clear();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await Promise.allSettled([this.dht?.close(), this.udp?.close(), this.hasher.close()]);
+  }
+}

@@ -1,0 +1,74 @@
+// TCP transport: net.Socket behind the Connection seam, plus the listener and dialer.
+import net from 'node:net';
+import type { Connection, Dialer } from '../platform.ts';
+import { addressKey, type PeerAddress } from '../types.ts';
+
+const DIAL_TIMEOUT_MS = 10_000;
+
+export function socketConnection(socket: net.Socket): Connection {
+  socket.setNoDelay(true);
+  const remote = addressKey({ host: (socket.remoteAddress ?? '?').replace(/^::ffff:/, ''), port: socket.remotePort ?? 0 });
+  let closed = false;
+  return {
+    remote,
+    transport: 'tcp',
+    write: (data) => !closed && socket.write(data),
+    cork: () => socket.cork(),
+    uncork: () => socket.uncork(),
+    pause: () => socket.pause(),
+    resume: () => socket.resume(),
+    close: () => {
+      closed = true;
+      socket.destroy();
+    },
+    onData: (fn) => socket.on('data', fn),
+    onDrain: (fn) => socket.on('drain', fn),
+    onClose: (fn) => {
+      let err: Error | undefined;
+      socket.on('error', (e) => (err = e));
+      socket.on('close', () => {
+        closed = true;
+        fn(err);
+      });
+    },
+  };
+}
+
+export const tcpDialer: Dialer = {
+  dial(addr: PeerAddress, signal: AbortSignal): Promise<Connection> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host: addr.host, port: addr.port });
+      const timer = setTimeout(() => fail(new Error(`connect to ${addressKey(addr)} timed out`)), DIAL_TIMEOUT_MS);
+      const onAbort = () => fail(new Error('aborted'));
+      signal.addEventListener('abort', onAbort, { once: true });
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        socket.removeListener('error', fail);
+      };
+      function fail(err: Error) {
+        done();
+        socket.destroy();
+        reject(err);
+      }
+      socket.once('error', fail);
+      socket.once('connect', () => {
+        done();
+        resolve(socketConnection(socket));
+      });
+    });
+  },
+};
+
+export async function listenTcp(port: number, host: string, onConnection: (c: Connection) => void): Promise<net.Server> {
+  const server = net.createServer({ noDelay: true }, (socket) => onConnection(socketConnection(socket)));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.removeListener('error', reject);
+      resolve();
+    });
+  });
+  server.on('error', () => {});
+  return server;
+}

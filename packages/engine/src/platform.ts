@@ -1,0 +1,46 @@
+// The seams between the platform-free core and the machine it runs on. Node adapters live in
+// src/node/; a browser build supplies WebRTC connections, IndexedDB storage and WebCrypto hashing.
+
+import type { Metainfo, PeerAddress } from './types.ts';
+
+/** A reliable, ordered byte stream to one peer (TCP socket, WebRTC data channel, …). */
+export interface Connection {
+  readonly remote: string;
+  readonly transport: 'tcp' | 'webrtc';
+  /** Returns false when the caller should wait for onDrain before writing more. */
+  write(data: Uint8Array): boolean;
+  /** Batch several writes into as few syscalls/packets as possible. */
+  cork(): void;
+  uncork(): void;
+  /** Stop delivering data (backpressure) and resume. */
+  pause(): void;
+  resume(): void;
+  close(): void;
+  onData(fn: (chunk: Uint8Array) => void): void;
+  onDrain(fn: () => void): void;
+  onClose(fn: (err?: Error) => void): void;
+}
+
+export interface Dialer {
+  dial(addr: PeerAddress, signal: AbortSignal): Promise<Connection>;
+}
+
+export interface Hasher {
+  /** SHA-1 of each buffer; ownership of `data` may move to a worker and come back in the result. */
+  sha1(data: Uint8Array): Promise<{ digest: Uint8Array; data: Uint8Array }>;
+  close(): Promise<void>;
+}
+
+export interface Storage {
+  /** Writes one verified piece. Resolves once the bytes are in the OS (page cache or disk). */
+  writePiece(index: number, data: Uint8Array): Promise<void>;
+  /** Reads a whole piece; rejects if the files are missing or short. */
+  readPiece(index: number): Promise<Uint8Array>;
+  /** For each file: current size and mtime, or undefined when absent. */
+  fileStats(): Promise<({ length: number; mtimeMs: number } | undefined)[]>;
+  close(): Promise<void>;
+  /** Closes and deletes the torrent's files (and empty folders it made). */
+  destroy(): Promise<void>;
+}
+
+export type StorageFactory = (meta: Metainfo, savePath: string) => Storage;

@@ -1,0 +1,374 @@
+// One connected peer: wire state, what it has, what we asked of it, what it asked of us, and
+// byte accounting. Range checks that need the torrent's shape happen here so Torrent sees only
+// well-formed events; anything hostile closes the connection with a reason.
+
+import { Bitfield } from '../bitfield.ts';
+import type { Connection } from '../platform.ts';
+import {
+  encodeBitfield, encodeBlockRef, encodeExtended, encodeHandshake, encodeIndex, encodePieceHeader, encodeSimple,
+  KEEPALIVE, MSG, type Handshake,
+} from '../wire/protocol.ts';
+import { ProtocolError, Wire, type WireHandler } from '../wire/wire.ts';
+import { decodeExtHandshake, type ExtHandshake } from '../wire/extended.ts';
+import { SpeedMeter } from './speed.ts';
+import { toHex } from '../hex.ts';
+
+/** What a peer needs from the torrent it belongs to. */
+export interface PeerHost {
+  readonly infoHash: Uint8Array;
+  readonly peerId: Uint8Array;
+  /** Piece count once metadata is known. */
+  pieceCount(): number | undefined;
+  pieceSize(index: number): number;
+  onReady(peer: Peer): void;
+  onHave(peer: Peer, index: number | 'all' | Bitfield): void;
+  onChoke(peer: Peer, choked: boolean): void;
+  onInterested(peer: Peer): void;
+  onBlock(peer: Peer, index: number, begin: number, block: Uint8Array): void;
+  onRequest(peer: Peer, index: number, begin: number, length: number): void;
+  onCancel(peer: Peer, index: number, begin: number, length: number): void;
+  onReject(peer: Peer, index: number, begin: number): void;
+  onExtended(peer: Peer, name: string, payload: Uint8Array): void;
+  onExtHandshake(peer: Peer): void;
+  onClose(peer: Peer, reason: string): void;
+}
+
+export function blockKey(index: number, begin: number): number {
+  return index * 8192 + begin / 16384;
+}
+
+export class Peer implements WireHandler {
+  readonly conn: Connection;
+  readonly address: string;
+  readonly source: string;
+  readonly outgoing: boolean;
+  host: PeerHost | undefined;
+  remoteId: Uint8Array | undefined;
+  fast = false;
+  extendedSupported = false;
+  ext: ExtHandshake | undefined;
+
+  amChoking = true;
+  amInterested = false;
+  peerChoking = true;
+  peerInterested = false;
+
+  /** Null until metadata (piece count) is known; haves arriving earlier wait in `early`. */
+  bits: Bitfield | null = null;
+  seed = false;
+  private early: (number | 'all' | Uint8Array)[] = [];
+
+  /** Our outstanding requests to this peer. */
+  readonly requests = new Map<number, { index: number; begin: number; length: number; at: number }>();
+  /** Upload requests from this peer, served in order. */
+  readonly uploads: { index: number; begin: number; length: number }[] = [];
+  maxRequests = 64;
+  remoteReqq = 250;
+
+  readonly down = new SpeedMeter();
+  readonly up = new SpeedMeter();
+  strikes = 0;
+  /** The picker counts this peer's pieces in its availability. */
+  availabilityTracked = false;
+  lastMessageAt = Date.now();
+  closed = false;
+  private wire: Wire;
+  private resolve: ((infoHash: Uint8Array) => PeerHost | undefined) | undefined;
+  private closeListeners: (() => void)[] = [];
+  private drainWaiters: (() => void)[] = [];
+
+  constructor(conn: Connection, opts: { source: string; host?: PeerHost; resolve?: (infoHash: Uint8Array) => PeerHost | undefined }) {
+    this.conn = conn;
+    this.address = conn.remote;
+    this.source = opts.source;
+    this.host = opts.host;
+    this.outgoing = !!opts.host;
+    this.resolve = opts.resolve;
+    this.wire = new Wire(this);
+    conn.onData((chunk) => {
+      this.lastMessageAt = Date.now();
+      this.wire.push(chunk);
+    });
+    conn.onClose((err) => this.destroy(err ? err.message : 'connection closed'));
+    conn.onDrain(() => this.flushDrain());
+    if (this.host) this.sendHandshake();
+  }
+
+  get key(): string {
+    return this.address;
+  }
+
+  get client(): string | undefined {
+    return this.ext?.client ?? (this.remoteId ? clientFromPeerId(this.remoteId) : undefined);
+  }
+
+  has(index: number): boolean {
+    return this.seed || (this.bits?.get(index) ?? false);
+  }
+
+  isRequested(index: number, begin: number): boolean {
+    return this.requests.has(blockKey(index, begin));
+  }
+
+  /** Calls `fn` once the socket's write buffer drains (or the peer closes). */
+  waitDrain(fn: () => void): void {
+    this.drainWaiters.push(fn);
+  }
+
+  private flushDrain(): void {
+    for (const fn of this.drainWaiters.splice(0)) fn();
+  }
+
+  onceClosed(fn: () => void): void {
+    this.closeListeners.push(fn);
+  }
+
+  private sendHandshake(): void {
+    const h = this.host!;
+    this.conn.write(encodeHandshake(h.infoHash, h.peerId, { extended: true, fast: true, dht: false }));
+  }
+
+  // ---- sending ----
+  send(data: Uint8Array): boolean {
+    if (this.closed) return false;
+    return this.conn.write(data);
+  }
+
+  sendBitfield(have: Bitfield): void {
+    if (this.fast && have.length > 0 && have.complete) this.send(encodeSimple(MSG.haveAll));
+    else if (this.fast && have.count === 0) this.send(encodeSimple(MSG.haveNone));
+    else if (have.count > 0) this.send(encodeBitfield(have.bytes));
+  }
+
+  sendHave(index: number): void {
+    this.send(encodeIndex(MSG.have, index));
+  }
+
+  setChoking(choke: boolean): void {
+    if (this.amChoking === choke) return;
+    this.amChoking = choke;
+    this.send(encodeSimple(choke ? MSG.choke : MSG.unchoke));
+    if (choke) {
+      // BEP 6: a choke cancels queued requests; fast peers are told so explicitly.
+      if (this.fast) for (const r of this.uploads) this.send(encodeBlockRef(MSG.reject, r.index, r.begin, r.length));
+      this.uploads.length = 0;
+    }
+  }
+
+  setInterested(interested: boolean): void {
+    if (this.amInterested === interested) return;
+    this.amInterested = interested;
+    this.send(encodeSimple(interested ? MSG.interested : MSG.notInterested));
+  }
+
+  sendRequest(index: number, begin: number, length: number): void {
+    this.requests.set(blockKey(index, begin), { index, begin, length, at: Date.now() });
+    this.send(encodeBlockRef(MSG.request, index, begin, length));
+  }
+
+  sendCancel(index: number, begin: number, length: number): void {
+    if (this.requests.delete(blockKey(index, begin))) this.send(encodeBlockRef(MSG.cancel, index, begin, length));
+  }
+
+  sendReject(index: number, begin: number, length: number): void {
+    if (this.fast) this.send(encodeBlockRef(MSG.reject, index, begin, length));
+  }
+
+  /** Header and block go out as two writes inside one cork: no copy of the block. */
+  sendBlock(index: number, begin: number, block: Uint8Array): boolean {
+    this.send(encodePieceHeader(index, begin, block.length));
+    const ok = this.send(block);
+    this.up.add(block.length);
+    return ok;
+  }
+
+  sendExtended(name: string, payload: Uint8Array): void {
+    const id = name === 'handshake' ? 0 : this.ext?.m[name];
+    if (id === undefined || id === 0 && name !== 'handshake') return;
+    this.send(encodeExtended(id, payload));
+  }
+
+  keepAlive(): void {
+    this.send(KEEPALIVE);
+  }
+
+  destroy(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.conn.close();
+    this.host?.onClose(this, reason);
+    this.flushDrain();
+    for (const fn of this.closeListeners) fn();
+  }
+
+  private fail(reason: string): void {
+    this.destroy(reason);
+  }
+
+  /** Called by the torrent once metadata is known, to apply haves that came before it. */
+  applyPieceCount(count: number): void {
+    if (this.bits) return;
+    this.bits = new Bitfield(count);
+    for (const e of this.early.splice(0)) {
+      if (e === 'all') this.seed = true;
+      else if (e instanceof Uint8Array) {
+        if (e.length !== this.bits.bytes.length) return this.fail('bitfield has the wrong length');
+        this.bits = new Bitfield(count, e);
+      } else if (e < count) this.bits.set(e);
+      else return this.fail(`have for piece ${e} of ${count}`);
+    }
+    if (this.bits.complete) this.seed = true;
+  }
+
+  // ---- WireHandler: validated events from the wire ----
+  handshake(h: Handshake): void {
+    if (!this.host) {
+      this.host = this.resolve?.(h.infoHash);
+      if (!this.host) return this.fail('handshake for a torrent we do not have');
+      this.sendHandshake();
+    } else if (toHex(h.infoHash) !== toHex(this.host.infoHash)) {
+      return this.fail('handshake infohash mismatch');
+    }
+    if (toHex(h.peerId) === toHex(this.host.peerId)) return this.fail('connected to ourselves');
+    this.remoteId = h.peerId;
+    this.fast = h.flags.fast;
+    this.extendedSupported = h.flags.extended;
+    const count = this.host.pieceCount();
+    if (count !== undefined) this.bits = new Bitfield(count);
+    this.host.onReady(this);
+  }
+
+  choke(): void {
+    this.peerChoking = true;
+    this.host?.onChoke(this, true);
+  }
+
+  unchoke(): void {
+    this.peerChoking = false;
+    this.host?.onChoke(this, false);
+  }
+
+  interested(): void {
+    this.peerInterested = true;
+    this.host?.onInterested(this);
+  }
+
+  notInterested(): void {
+    this.peerInterested = false;
+    this.uploads.length = 0;
+    this.host?.onInterested(this);
+  }
+
+  have(index: number): void {
+    if (!this.bits) {
+      if (this.early.length > 100_000) return this.fail('too many haves before metadata');
+      this.early.push(index);
+      return;
+    }
+    if (index >= this.bits.length) return this.fail(`have for piece ${index} of ${this.bits.length}`);
+    if (this.bits.get(index)) return;
+    this.bits.set(index);
+    if (this.bits.complete) this.seed = true;
+    this.host?.onHave(this, index);
+  }
+
+  bitfield(bytes: Uint8Array): void {
+    if (!this.bits) {
+      this.early.push(bytes.slice());
+      return;
+    }
+    if (bytes.length !== this.bits.bytes.length) return this.fail('bitfield has the wrong length');
+    this.bits = new Bitfield(this.bits.length, bytes);
+    if (this.bits.complete) this.seed = true;
+    this.host?.onHave(this, this.bits);
+  }
+
+  haveAll(): void {
+    if (!this.fast) return this.fail('have_all without the fast extension');
+    if (!this.bits) {
+      this.early.push('all');
+      return;
+    }
+    this.seed = true;
+    this.bits.setAll();
+    this.host?.onHave(this, 'all');
+  }
+
+  haveNone(): void {
+    if (!this.fast) this.fail('have_none without the fast extension');
+  }
+
+  request(index: number, begin: number, length: number): void {
+    if (!this.checkRange(index, begin, length)) return;
+    if (this.uploads.length >= 2000) return this.fail('too many outstanding requests');
+    this.host!.onRequest(this, index, begin, length);
+  }
+
+  piece(index: number, begin: number, block: Uint8Array): void {
+    const key = blockKey(index, begin);
+    const req = this.requests.get(key);
+    // Unrequested blocks are dropped but tolerated (late replies after a cancel are normal).
+    if (!req) return;
+    this.requests.delete(key);
+    if (block.length !== req.length) return this.fail('block length does not match the request');
+    this.down.add(block.length);
+    this.host!.onBlock(this, index, begin, block);
+  }
+
+  cancel(index: number, begin: number, length: number): void {
+    this.host?.onCancel(this, index, begin, length);
+  }
+
+  port(): void {}
+
+  reject(index: number, begin: number): void {
+    if (!this.fast) return this.fail('reject without the fast extension');
+    if (this.requests.delete(blockKey(index, begin))) this.host?.onReject(this, index, begin);
+  }
+
+  allowedFast(): void {}
+
+  extended(id: number, payload: Uint8Array): void {
+    if (!this.extendedSupported) return this.fail('extended message without BEP 10 support');
+    try {
+      if (id === 0) {
+        this.ext = decodeExtHandshake(payload);
+        if (this.ext.reqq) this.remoteReqq = Math.max(1, Math.min(this.ext.reqq, 2000));
+        this.host?.onExtHandshake(this);
+        return;
+      }
+      const name = id === 1 ? 'ut_metadata' : id === 2 ? 'ut_pex' : undefined;
+      if (name) this.host?.onExtended(this, name, payload);
+    } catch (err) {
+      this.fail(`bad extension message: ${(err as Error).message}`);
+    }
+  }
+
+  error(err: ProtocolError): void {
+    this.fail(`protocol error: ${err.message}`);
+  }
+
+  private checkRange(index: number, begin: number, length: number): boolean {
+    const count = this.host?.pieceCount();
+    if (count === undefined) {
+      this.fail('request before metadata');
+      return false;
+    }
+    if (index >= count) {
+      this.fail(`request for piece ${index} of ${count}`);
+      return false;
+    }
+    if (begin + length > this.host!.pieceSize(index)) {
+      this.fail(`request past the end of piece ${index}`);
+      return false;
+    }
+    return true;
+  }
+}
+
+/** Azureus-style ids: -XX1234- → "XX 1.2.3.4". */
+function clientFromPeerId(id: Uint8Array): string | undefined {
+  if (id[0] !== 0x2d || id[7] !== 0x2d) return undefined;
+  const s = new TextDecoder().decode(id.subarray(1, 7));
+  return /^[A-Za-z]{2}[0-9A-Za-z]{4}$/.test(s) ? `${s.slice(0, 2)} ${s.slice(2)}` : undefined;
+}

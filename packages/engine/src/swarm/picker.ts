@@ -1,0 +1,226 @@
+// Which block to ask which peer for: random first pieces, then rarest-first, then endgame.
+// Blocks of one piece go to one peer where possible, so a bad piece has one culprit.
+
+import { Bitfield } from '../bitfield.ts';
+import { BLOCK_SIZE } from '../wire/protocol.ts';
+
+const FREE = 0;
+const REQUESTED = 1;
+const RECEIVED = 2;
+const RANDOM_FIRST = 4;
+/** At most this many peers are asked for the same block in endgame. */
+const ENDGAME_DUPLICATES = 2;
+
+export interface ActivePiece {
+  index: number;
+  length: number;
+  buffer: Uint8Array;
+  blockState: Uint8Array;
+  /** How many peers currently have each block outstanding (endgame can make it > 1). */
+  requesters: Uint8Array;
+  received: number;
+  contributors: Set<string>;
+}
+
+export interface BlockRef {
+  index: number;
+  begin: number;
+  length: number;
+}
+
+export interface PeerView {
+  key: string;
+  has(index: number): boolean;
+  /** True when this peer already has the block outstanding (so endgame does not ask twice). */
+  isRequested(index: number, begin: number): boolean;
+}
+
+export class Picker {
+  readonly pieceCount: number;
+  readonly pieceLength: number;
+  readonly totalLength: number;
+  readonly have: Bitfield;
+  readonly availability: Uint16Array;
+  private wanted: Uint8Array;
+  private wantedRemaining = 0;
+  readonly active = new Map<number, ActivePiece>();
+  private allocate: (n: number) => Uint8Array;
+
+  constructor(opts: { pieceCount: number; pieceLength: number; totalLength: number; have: Bitfield; allocate?: (n: number) => Uint8Array }) {
+    this.pieceCount = opts.pieceCount;
+    this.pieceLength = opts.pieceLength;
+    this.totalLength = opts.totalLength;
+    this.have = opts.have;
+    this.availability = new Uint16Array(opts.pieceCount);
+    this.wanted = new Uint8Array(opts.pieceCount);
+    this.allocate = opts.allocate ?? ((n) => new Uint8Array(n));
+    this.setWanted(undefined);
+  }
+
+  pieceSize(index: number): number {
+    return index === this.pieceCount - 1 ? this.totalLength - index * this.pieceLength : this.pieceLength;
+  }
+
+  /** `wanted` = pieces to fetch (from file selection); undefined = all. */
+  setWanted(wanted: Uint8Array | undefined): void {
+    this.wantedRemaining = 0;
+    for (let i = 0; i < this.pieceCount; i++) {
+      this.wanted[i] = (wanted ? wanted[i]! : 1) && !this.have.get(i) ? 1 : 0;
+      this.wantedRemaining += this.wanted[i]!;
+    }
+  }
+
+  isWanted(index: number): boolean {
+    return this.wanted[index] === 1;
+  }
+
+  get done(): boolean {
+    return this.wantedRemaining === 0;
+  }
+
+  peerHasAll(delta: 1 | -1): void {
+    for (let i = 0; i < this.pieceCount; i++) this.availability[i]! += delta;
+  }
+
+  peerBitfield(bits: Bitfield, delta: 1 | -1): void {
+    for (let i = 0; i < this.pieceCount; i++) if (bits.get(i)) this.availability[i]! += delta;
+  }
+
+  peerHave(index: number): void {
+    this.availability[index]!++;
+  }
+
+  /** Fills up to `max` requests for this peer. */
+  pick(peer: PeerView, max: number): BlockRef[] {
+    const out: BlockRef[] = [];
+    if (max <= 0 || this.done) return out;
+    // 1. Free blocks of pieces already under way (ours first, then anyone's).
+    for (const p of this.active.values()) {
+      if (p.contributors.has(peer.key) && peer.has(p.index)) this.takeFree(p, out, max);
+      if (out.length >= max) return out;
+    }
+    for (const p of this.active.values()) {
+      if (!p.contributors.has(peer.key) && peer.has(p.index)) this.takeFree(p, out, max);
+      if (out.length >= max) return out;
+    }
+    // 2. New pieces.
+    while (out.length < max) {
+      const index = this.choosePiece(peer);
+      if (index < 0) break;
+      const p = this.activate(index);
+      this.takeFree(p, out, max, peer.key);
+    }
+    // 3. Endgame: everything is requested; ask this peer too for blocks still in flight elsewhere.
+    if (out.length < max && this.activeCoversRemaining()) {
+      for (const p of this.active.values()) {
+        if (!peer.has(p.index)) continue;
+        for (let b = 0; b < p.blockState.length && out.length < max; b++) {
+          if (p.blockState[b] !== REQUESTED || p.requesters[b]! >= ENDGAME_DUPLICATES) continue;
+          const begin = b * BLOCK_SIZE;
+          if (peer.isRequested(p.index, begin)) continue;
+          p.requesters[b]!++;
+          out.push({ index: p.index, begin, length: Math.min(BLOCK_SIZE, p.length - begin) });
+        }
+      }
+    }
+    return out;
+  }
+
+  private activeCoversRemaining(): boolean {
+    return this.active.size >= this.wantedRemaining;
+  }
+
+  private takeFree(p: ActivePiece, out: BlockRef[], max: number, owner?: string): void {
+    if (owner) p.contributors.add(owner);
+    for (let b = 0; b < p.blockState.length && out.length < max; b++) {
+      if (p.blockState[b] !== FREE) continue;
+      p.blockState[b] = REQUESTED;
+      p.requesters[b] = 1;
+      const begin = b * BLOCK_SIZE;
+      out.push({ index: p.index, begin, length: Math.min(BLOCK_SIZE, p.length - begin) });
+    }
+  }
+
+  private choosePiece(peer: PeerView): number {
+    const random = this.have.count < RANDOM_FIRST;
+    let best = -1;
+    let bestAvail = Infinity;
+    let ties = 0;
+    // Start at a random offset so peers with equal views don't all chase the same piece.
+    const start = Math.floor(Math.random() * this.pieceCount);
+    for (let n = 0; n < this.pieceCount; n++) {
+      const i = (start + n) % this.pieceCount;
+      if (!this.wanted[i] || this.active.has(i) || !peer.has(i)) continue;
+      if (random) return i;
+      const a = this.availability[i]!;
+      if (a < bestAvail) {
+        best = i;
+        bestAvail = a;
+        ties = 1;
+      } else if (a === bestAvail && Math.random() * ++ties < 1) {
+        best = i;
+      }
+    }
+    return best;
+  }
+
+  private activate(index: number): ActivePiece {
+    const length = this.pieceSize(index);
+    const blocks = Math.ceil(length / BLOCK_SIZE);
+    const p: ActivePiece = {
+      index,
+      length,
+      buffer: this.allocate(length),
+      blockState: new Uint8Array(blocks),
+      requesters: new Uint8Array(blocks),
+      received: 0,
+      contributors: new Set(),
+    };
+    this.active.set(index, p);
+    return p;
+  }
+
+  /** Stores a block; returns the piece when its last block arrived. Unexpected blocks return undefined. */
+  received(index: number, begin: number, block: Uint8Array, peerKey: string): ActivePiece | 'duplicate' | undefined {
+    const p = this.active.get(index);
+    if (!p || begin % BLOCK_SIZE !== 0) return undefined;
+    const b = begin / BLOCK_SIZE;
+    if (b >= p.blockState.length || block.length !== Math.min(BLOCK_SIZE, p.length - begin)) return undefined;
+    if (p.blockState[b] === RECEIVED) return 'duplicate';
+    p.buffer.set(block, begin);
+    p.blockState[b] = RECEIVED;
+    p.received++;
+    p.contributors.add(peerKey);
+    if (p.received < p.blockState.length) return undefined;
+    this.active.delete(index);
+    return p;
+  }
+
+  /** A request ended without data (choke, reject, disconnect, timeout). */
+  released(index: number, begin: number): void {
+    const p = this.active.get(index);
+    if (!p) return;
+    const b = begin / BLOCK_SIZE;
+    if (p.blockState[b] !== REQUESTED) return;
+    if (p.requesters[b]! > 0) p.requesters[b]!--;
+    if (p.requesters[b] === 0) p.blockState[b] = FREE;
+  }
+
+  verified(index: number): void {
+    this.have.set(index);
+    if (this.wanted[index]) {
+      this.wanted[index] = 0;
+      this.wantedRemaining--;
+    }
+  }
+
+  /** Hash failure: the piece starts over. */
+  failed(index: number): void {
+    this.active.delete(index);
+  }
+
+  /** Frees piece buffers that nobody is filling any more (e.g. after pause). */
+  clearActive(): void {
+    this.active.clear();
+  }
+}

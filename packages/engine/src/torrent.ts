@@ -1,0 +1,690 @@
+// One torrent's life: metadata → checking → downloading → seeding. Receives well-formed peer
+// events (swarm/peer.ts), asks the picker what to request, verifies pieces and hands them to storage.
+
+import { EventEmitter } from 'node:events';
+import type {
+  AddTorrentOptions, PeerStats, ResumeStore, TorrentHandle, TorrentState, TorrentStats, TrackerStatus, TransferEvent,
+} from './api.ts';
+import { Bitfield } from './bitfield.ts';
+import { checkPieces, equal20 } from './check.ts';
+import type { TrackerClient, TrackerClientOptions } from './discovery/tracker-client.ts';
+import { toHex } from './hex.ts';
+import { parseInfoDict } from './metainfo.ts';
+import { pieceLengthOf, piecesOfFiles } from './piece-map.ts';
+import type { Connection, Dialer, Hasher, Storage, StorageFactory } from './platform.ts';
+import { Choker } from './swarm/choker.ts';
+import { MetadataExchange } from './swarm/metadata.ts';
+import { Peer, type PeerHost } from './swarm/peer.ts';
+import { Picker } from './swarm/picker.ts';
+import { SpeedMeter } from './swarm/speed.ts';
+import { PieceCache, serveUploads } from './swarm/uploader.ts';
+import { addressKey, parseAddress, type Metainfo, type PeerAddress } from './types.ts';
+import { decodePex, encodeExtHandshake, encodePex } from './wire/extended.ts';
+import { BLOCK_SIZE } from './wire/protocol.ts';
+
+export interface TorrentContext {
+  peerId: Uint8Array;
+  port(): number;
+  dialer: Dialer;
+  hasher: Hasher;
+  createStorage: StorageFactory;
+  resumeStore?: ResumeStore;
+  createTracker(opts: Omit<TrackerClientOptions, 'udp'>): TrackerClient;
+  dht?: { lookup(infoHashHex: string, onPeers: (p: PeerAddress[]) => void): void; announce(infoHashHex: string, port: number): Promise<void> };
+  extraTrackers: string[];
+  maxConnections: number;
+  client: string;
+  isBanned(address: string, peerId?: Uint8Array): boolean;
+  ban(address: string, peerId: Uint8Array | undefined): void;
+}
+
+const TICK_MS = 1000;
+const RECHOKE_TICKS = 10;
+const PEX_TICKS = 60;
+const DHT_TICKS = 300;
+const REQUEST_TIMEOUT_MS = 20_000;
+const BAN_STRIKES = 3;
+const RESUME_SAVE_MS = 1000;
+const MIN_QUEUE = 32;
+const MAX_QUEUE = 1000;
+
+interface Candidate {
+  addr: PeerAddress;
+  source: string;
+  failures: number;
+  nextTry: number;
+}
+
+export class Torrent extends EventEmitter implements TorrentHandle, PeerHost {
+  readonly infoHash: Uint8Array;
+  readonly infoHashHex: string;
+  metainfo: Metainfo | undefined;
+  state: TorrentState = 'metadata';
+  private ctx: TorrentContext;
+  private opts: AddTorrentOptions;
+  private storage: Storage | undefined;
+  private picker: Picker | undefined;
+  private metadata: MetadataExchange;
+  private cache: PieceCache | undefined;
+  private choker = new Choker();
+  private trackerClient: TrackerClient | undefined;
+  private peersByKey = new Map<string, Peer>();
+  private candidates = new Map<string, Candidate>();
+  private dialing = new Set<string>();
+  private abort = new AbortController();
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private ticks = 0;
+  private downMeter = new SpeedMeter();
+  private upMeter = new SpeedMeter();
+  private sessionDownloaded = 0;
+  private sessionUploaded = 0;
+  private selected: number[] | undefined;
+  private resumeDirty = false;
+  private resumeTimer: ReturnType<typeof setTimeout> | undefined;
+  private pendingWrites = new Set<Promise<void>>();
+  private pexSent = new Map<Peer, Set<string>>();
+  private errorMessage: string | undefined;
+  private doneEmitted = false;
+  private closed = false;
+  private displayName: string | undefined;
+  private trackerUrls: string[][];
+
+  constructor(ctx: TorrentContext, src: { infoHashHex: string; metainfo?: Metainfo; name?: string; trackers?: string[]; peers?: string[] }, opts: AddTorrentOptions) {
+    super();
+    this.ctx = ctx;
+    this.opts = opts;
+    this.infoHashHex = src.infoHashHex;
+    this.infoHash = Uint8Array.from(src.infoHashHex.match(/../g)!.map((h) => parseInt(h, 16)));
+    this.metainfo = src.metainfo;
+    this.displayName = src.name;
+    this.selected = opts.selectedFiles;
+    const tiers = src.metainfo?.announce.length ? src.metainfo.announce.map((t) => [...t]) : (src.trackers ?? []).map((t) => [t]);
+    for (const t of ctx.extraTrackers) tiers.push([t]);
+    this.trackerUrls = tiers;
+    this.metadata = new MetadataExchange(this.infoHashHex, src.metainfo?.infoBytes, (info) => void this.gotMetadata(info));
+    for (const p of [...(src.peers ?? []), ...(opts.peers ?? [])]) this.addPeer(p, 'manual');
+    this.on('error', () => {}); // an 'error' with no listener must not crash the process
+  }
+
+  // ---- lifecycle ----
+  async start(): Promise<void> {
+    if (this.opts.paused) {
+      this.state = 'paused';
+      return;
+    }
+    this.abort = new AbortController();
+    this.timer = setInterval(() => this.tick(), TICK_MS);
+    this.timer.unref?.();
+    if (!this.metainfo && this.ctx.resumeStore) {
+      const saved = await this.ctx.resumeStore.load(this.infoHashHex).catch(() => undefined);
+      if (saved?.infoBytes) this.metadata = new MetadataExchange(this.infoHashHex, undefined, () => {}), await this.gotMetadata(saved.infoBytes);
+    }
+    if (this.metainfo && !this.picker) await this.prepare();
+    this.startDiscovery();
+    this.connectMore();
+  }
+
+  private startDiscovery(): void {
+    const isPrivate = this.metainfo?.private ?? false;
+    if (this.trackerUrls.length > 0 && !this.trackerClient) {
+      this.trackerClient = this.ctx.createTracker({
+        infoHash: this.infoHash,
+        peerId: this.ctx.peerId,
+        port: this.ctx.port(),
+        tiers: this.trackerUrls,
+        getStats: () => ({ uploaded: this.sessionUploaded, downloaded: this.sessionDownloaded, left: this.bytesLeft() }),
+        onPeers: (peers, source) => peers.forEach((p) => this.addPeer(p, source)),
+      });
+      this.trackerClient.start();
+    }
+    if (this.ctx.dht && !isPrivate) this.dhtRound();
+  }
+
+  private dhtRound(): void {
+    const dht = this.ctx.dht;
+    if (!dht || this.metainfo?.private) return;
+    dht.lookup(this.infoHashHex, (peers) => peers.forEach((p) => this.addPeer(p, 'dht')));
+    dht.announce(this.infoHashHex, this.ctx.port()).catch(() => {});
+  }
+
+  private async gotMetadata(info: Uint8Array): Promise<void> {
+    if (this.metainfo) return;
+    try {
+      this.metainfo = parseInfoDict(info, { announce: this.trackerUrls });
+    } catch (err) {
+      return this.fail(`metadata from peers is invalid: ${(err as Error).message}`);
+    }
+    this.metadata.infoBytes = info;
+    this.emit('metadata', this.metainfo);
+    if (this.state !== 'paused') await this.prepare();
+  }
+
+  /** Metadata known: open storage, find what is on disk, then start trading pieces. */
+  private async prepare(): Promise<void> {
+    const meta = this.metainfo!;
+    this.state = 'checking';
+    try {
+      this.storage = this.ctx.createStorage(meta, this.opts.savePath);
+      const resume = await this.ctx.resumeStore?.load(this.infoHashHex).catch(() => undefined);
+      const { have } = await checkPieces(meta, this.storage, this.ctx.hasher, {
+        resume,
+        isCancelled: () => this.closed,
+        onProgress: (done, total) => this.emit('checking', done, total),
+      });
+      if (this.closed) return;
+      this.cache = new PieceCache((i) => this.storage!.readPiece(i));
+      this.picker = new Picker({ pieceCount: meta.pieceCount, pieceLength: meta.pieceLength, totalLength: meta.length, have });
+      this.applySelection();
+    } catch (err) {
+      return this.fail((err as Error).message);
+    }
+    this.state = 'downloading';
+    this.scheduleResumeSave();
+    for (const p of this.peersByKey.values()) this.peerGotMetadata(p);
+    this.checkDone();
+  }
+
+  private applySelection(): void {
+    if (!this.picker || !this.metainfo) return;
+    this.picker.setWanted(this.selected ? piecesOfFiles(this.metainfo, this.selected) : undefined);
+  }
+
+  private fail(message: string): void {
+    this.errorMessage = message;
+    this.state = 'error';
+    this.emit('error', new Error(message));
+  }
+
+  async pause(): Promise<void> {
+    if (this.state === 'paused') return;
+    await this.stopActivity();
+    this.state = 'paused';
+    this.opts.paused = true;
+  }
+
+  async resume(): Promise<void> {
+    if (this.state !== 'paused' && this.state !== 'error') return;
+    this.opts.paused = false;
+    this.errorMessage = undefined;
+    this.closed = false;
+    this.state = this.metainfo ? 'checking' : 'metadata';
+    if (this.picker) this.state = this.picker.done ? 'seeding' : 'downloading';
+    await this.start();
+  }
+
+  /** Stops peers, trackers and timers; flushes writes and resume data. */
+  private async stopActivity(): Promise<void> {
+    this.abort.abort();
+    clearInterval(this.timer);
+    for (const p of [...this.peersByKey.values()]) p.destroy('torrent stopped');
+    this.peersByKey.clear();
+    this.picker?.clearActive();
+    await Promise.allSettled([...this.pendingWrites]);
+    const tc = this.trackerClient;
+    this.trackerClient = undefined;
+    await tc?.stop().catch(() => {});
+    await this.saveResume();
+  }
+
+  async close(opts: { deleteData?: boolean } = {}): Promise<void> {
+    if (this.closed) return;
+    await this.stopActivity();
+    this.closed = true;
+    clearTimeout(this.resumeTimer);
+    this.cache?.clear();
+    if (opts.deleteData) {
+      await this.storage?.destroy();
+      await this.ctx.resumeStore?.delete(this.infoHashHex).catch(() => {});
+    } else {
+      await this.storage?.close();
+    }
+  }
+
+  // ---- discovery & connections ----
+  addPeer(addr: PeerAddress | string, source = 'manual'): void {
+    let a: PeerAddress;
+    try {
+      a = typeof addr === 'string' ? parseAddress(addr) : addr;
+    } catch {
+      return;
+    }
+    const key = addressKey(a);
+    if (this.candidates.has(key) || this.peersByKey.has(key) || this.ctx.isBanned(key)) return;
+    if (this.candidates.size > 2000) return;
+    this.candidates.set(key, { addr: a, source, failures: 0, nextTry: 0 });
+    if (this.timer) queueMicrotask(() => this.connectMore());
+  }
+
+  private connectMore(): void {
+    if (this.closed || this.state === 'paused' || this.state === 'error') return;
+    if (this.picker?.done && this.peersByKey.size > 0) return; // seeding: let leechers come to us
+    const now = Date.now();
+    for (const [key, c] of this.candidates) {
+      if (this.peersByKey.size + this.dialing.size >= this.ctx.maxConnections) break;
+      if (this.dialing.has(key) || this.peersByKey.has(key) || c.nextTry > now) continue;
+      this.dial(key, c);
+    }
+  }
+
+  private dial(key: string, c: Candidate): void {
+    this.dialing.add(key);
+    this.ctx.dialer.dial(c.addr, this.abort.signal).then(
+      (conn) => {
+        this.dialing.delete(key);
+        if (this.closed || this.abort.signal.aborted || this.peersByKey.has(key)) return conn.close();
+        const peer = new Peer(conn, { source: c.source, host: this });
+        this.peersByKey.set(key, peer);
+      },
+      () => {
+        this.dialing.delete(key);
+        c.failures++;
+        c.nextTry = Date.now() + Math.min(300_000, 2000 * 2 ** c.failures);
+        if (c.failures > 8) this.candidates.delete(key);
+      },
+    );
+  }
+
+  /** An incoming connection whose handshake named this torrent. */
+  acceptIncoming(conn: Connection, resolve: (infoHash: Uint8Array) => PeerHost | undefined): void {
+    new Peer(conn, { source: 'incoming', resolve });
+  }
+
+  // ---- PeerHost ----
+  pieceCount(): number | undefined {
+    return this.metainfo?.pieceCount;
+  }
+
+  pieceSize(index: number): number {
+    return pieceLengthOf(this.metainfo!, index);
+  }
+
+  get peerId(): Uint8Array {
+    return this.ctx.peerId;
+  }
+
+  onReady(peer: Peer): void {
+    if (this.ctx.isBanned(peer.address, peer.remoteId) || this.state === 'paused' || this.closed) return peer.destroy('not accepting');
+    const existing = this.peersByKey.get(peer.key);
+    if (existing && existing !== peer) return peer.destroy('duplicate connection');
+    if (this.peersByKey.size >= this.ctx.maxConnections + 5 && !peer.outgoing) return peer.destroy('too many connections');
+    this.peersByKey.set(peer.key, peer);
+    peer.conn.cork();
+    if (peer.extendedSupported) {
+      peer.sendExtended('handshake', encodeExtHandshake({
+        metadataSize: this.metainfo?.infoBytes.length,
+        port: this.ctx.port(),
+        client: this.ctx.client,
+        reqq: MAX_QUEUE,
+      }));
+    }
+    if (this.picker) peer.sendBitfield(this.picker.have);
+    else if (peer.fast) peer.sendBitfield(new Bitfield(0));
+    peer.conn.uncork();
+    if (this.metainfo) peer.applyPieceCount(this.metainfo.pieceCount);
+  }
+
+  private peerGotMetadata(peer: Peer): void {
+    if (!this.picker || peer.closed) return;
+    const hadBits = peer.bits !== null;
+    peer.applyPieceCount(this.metainfo!.pieceCount);
+    if (!hadBits) peer.sendBitfield(this.picker.have);
+    if (!peer.availabilityTracked) {
+      if (peer.seed) this.picker.peerHasAll(1);
+      else if (peer.bits) this.picker.peerBitfield(peer.bits, 1);
+      this.trackAvailability(peer);
+    }
+    this.updateInterest(peer);
+  }
+
+  onHave(peer: Peer, what: number | 'all' | Bitfield): void {
+    if (!this.picker) return;
+    if (what === 'all') this.picker.peerHasAll(1);
+    else if (typeof what === 'number') this.picker.peerHave(what);
+    else this.picker.peerBitfield(what, 1);
+    this.trackAvailability(peer);
+    this.updateInterest(peer);
+    if (this.picker.done && peer.seed && this.picker.have.complete) peer.destroy('both seeding');
+  }
+
+  private trackAvailability(peer: Peer): void {
+    if (peer.availabilityTracked) return;
+    peer.availabilityTracked = true;
+    peer.onceClosed(() => this.forgetAvailability(peer));
+  }
+
+  private forgetAvailability(peer: Peer): void {
+    if (!this.picker || !peer.availabilityTracked) return;
+    peer.availabilityTracked = false;
+    if (peer.seed) this.picker.peerHasAll(-1);
+    else if (peer.bits) this.picker.peerBitfield(peer.bits, -1);
+  }
+
+  private updateInterest(peer: Peer): void {
+    if (!this.picker) return;
+    let wants = false;
+    if (!this.picker.done) {
+      if (peer.seed) wants = true;
+      else for (let i = 0; i < this.picker.pieceCount && !wants; i++) wants = peer.has(i) && this.picker.isWanted(i);
+    }
+    peer.setInterested(wants);
+    if (wants) this.fillRequests(peer);
+  }
+
+  onChoke(peer: Peer, choked: boolean): void {
+    if (!choked) return this.fillRequests(peer);
+    // Fast-extension peers reject each dropped request explicitly; others drop them all silently.
+    if (!peer.fast) this.releaseRequests(peer);
+  }
+
+  onInterested(peer: Peer): void {
+    if (peer.peerInterested && peer.amChoking && this.picker) this.choker.tryUnchoke(peer, [...this.peersByKey.values()]);
+  }
+
+  private releaseRequests(peer: Peer): void {
+    for (const r of peer.requests.values()) this.picker?.released(r.index, r.begin);
+    peer.requests.clear();
+  }
+
+  onReject(peer: Peer, index: number, begin: number): void {
+    this.picker?.released(index, begin);
+    setTimeout(() => this.fillRequests(peer), 100).unref?.();
+  }
+
+  private fillRequests(peer: Peer): void {
+    const picker = this.picker;
+    if (!picker || peer.closed || peer.peerChoking || !peer.amInterested || this.state === 'paused') return;
+    // Keep about half a second of data in flight, so the pipe never runs dry on fast links.
+    const target = Math.min(peer.remoteReqq, MAX_QUEUE, Math.max(MIN_QUEUE, Math.ceil((peer.down.rate() * 0.5) / BLOCK_SIZE)));
+    const room = target - peer.requests.size;
+    if (room < Math.min(16, target / 4)) return;
+    const blocks = picker.pick(peer, room);
+    if (blocks.length === 0) return;
+    peer.conn.cork();
+    for (const b of blocks) peer.sendRequest(b.index, b.begin, b.length);
+    peer.conn.uncork();
+  }
+
+  onBlock(peer: Peer, index: number, begin: number, block: Uint8Array): void {
+    const picker = this.picker;
+    if (!picker) return;
+    this.downMeter.add(block.length);
+    this.sessionDownloaded += block.length;
+    this.emitTransfer(peer, 'down', block.length);
+    const result = picker.received(index, begin, block, peer.key);
+    if (result && result !== 'duplicate') {
+      // Endgame: others may still be fetching blocks of this piece; tell them to stop.
+      for (const other of this.peersByKey.values()) {
+        if (other === peer) continue;
+        for (const r of [...other.requests.values()]) if (r.index === index) other.sendCancel(r.index, r.begin, r.length);
+      }
+      void this.completePiece(result.index, result.buffer, result.contributors);
+    } else if (result === undefined && picker.active.has(index)) {
+      for (const other of this.peersByKey.values()) if (other !== peer && other.isRequested(index, begin)) other.sendCancel(index, begin, block.length);
+    }
+    this.fillRequests(peer);
+  }
+
+  private async completePiece(index: number, buffer: Uint8Array, contributors: Set<string>): Promise<void> {
+    const meta = this.metainfo!;
+    const { digest, data } = await this.ctx.hasher.sha1(buffer);
+    if (this.closed || !this.picker) return;
+    if (!equal20(digest, meta.pieceHashes, index * 20)) return this.pieceFailed(index, contributors);
+    const write = this.storage!.writePiece(index, data);
+    this.pendingWrites.add(write);
+    try {
+      await write;
+    } catch (err) {
+      this.picker.failed(index);
+      return this.fail(`disk error: ${(err as Error).message}`);
+    } finally {
+      this.pendingWrites.delete(write);
+    }
+    if (this.closed || !this.picker) return;
+    this.picker.verified(index);
+    this.cache?.put(index, data);
+    for (const p of this.peersByKey.values()) {
+      if (!p.closed && p.bits) p.sendHave(index);
+      if (p.amInterested && !p.closed) this.refreshInterest(p);
+    }
+    this.emit('verified', index);
+    this.scheduleResumeSave();
+    this.checkDone();
+  }
+
+  private refreshInterest(peer: Peer): void {
+    if (this.picker?.done) peer.setInterested(false);
+  }
+
+  private pieceFailed(index: number, contributors: Set<string>): void {
+    this.picker!.failed(index);
+    this.emit('hash-failed', index);
+    for (const key of contributors) {
+      const peer = this.peersByKey.get(key);
+      const strikes = contributors.size === 1 ? BAN_STRIKES : (peer ? ++peer.strikes : 0);
+      if (strikes < BAN_STRIKES) continue;
+      this.ctx.ban(key, peer?.remoteId);
+      this.candidates.delete(key);
+      this.emit('peer-banned', { address: key, reason: `sent data for piece ${index} that failed its hash check` });
+      peer?.destroy('banned: sent corrupt data');
+    }
+    for (const p of this.peersByKey.values()) this.fillRequests(p);
+  }
+
+  private checkDone(): void {
+    const picker = this.picker;
+    if (!picker || !picker.done) return;
+    this.state = 'seeding';
+    if (!this.doneEmitted) {
+      this.doneEmitted = true;
+      if (picker.have.complete) this.trackerClient?.completed();
+      void this.saveResume().then(() => this.emit('done'));
+    }
+    for (const p of this.peersByKey.values()) {
+      p.setInterested(false);
+      if (p.seed && picker.have.complete) p.destroy('both seeding');
+    }
+  }
+
+  onRequest(peer: Peer, index: number, begin: number, length: number): void {
+    if (!this.picker?.have.get(index)) return peer.sendReject(index, begin, length);
+    if (peer.amChoking) return peer.sendReject(index, begin, length);
+    peer.uploads.push({ index, begin, length });
+    if (peer.uploads.length === 1) this.serve(peer);
+  }
+
+  private serving = new WeakSet<Peer>();
+  private serve(peer: Peer): void {
+    if (this.serving.has(peer) || !this.cache) return;
+    this.serving.add(peer);
+    void serveUploads(
+      peer,
+      this.cache,
+      (i) => this.pieceSize(i),
+      (bytes) => {
+        this.upMeter.add(bytes);
+        this.sessionUploaded += bytes;
+        this.emitTransfer(peer, 'up', bytes);
+      },
+      (err) => this.emit('warning', `cannot read piece for upload: ${err.message}`),
+    ).finally(() => {
+      this.serving.delete(peer);
+      if (peer.uploads.length > 0 && !peer.closed && !peer.amChoking) this.serve(peer);
+    });
+  }
+
+  onCancel(peer: Peer, index: number, begin: number): void {
+    const i = peer.uploads.findIndex((r) => r.index === index && r.begin === begin);
+    if (i > 0) peer.uploads.splice(i, 1);
+  }
+
+  onExtHandshake(peer: Peer): void {
+    this.metadata.peerReady(peer);
+  }
+
+  onExtended(peer: Peer, name: string, payload: Uint8Array): void {
+    try {
+      if (name === 'ut_metadata') this.metadata.handle(peer, payload);
+      else if (name === 'ut_pex' && !this.metainfo?.private) {
+        for (const a of decodePex(payload).added) this.addPeer(a, 'pex');
+      }
+    } catch (err) {
+      peer.destroy(`bad ${name} message: ${(err as Error).message}`);
+    }
+  }
+
+  onClose(peer: Peer, reason: string): void {
+    if (this.peersByKey.get(peer.key) === peer) this.peersByKey.delete(peer.key);
+    this.releaseRequests(peer);
+    this.pexSent.delete(peer);
+    const c = this.candidates.get(peer.key);
+    if (c) c.nextTry = Date.now() + Math.min(300_000, 5000 * 2 ** c.failures++);
+    this.emit('peer-closed', { address: peer.address, reason });
+    if (!this.closed) queueMicrotask(() => this.connectMore());
+  }
+
+  private emitTransfer(peer: Peer, direction: 'up' | 'down', bytes: number): void {
+    if (this.listenerCount('transfer') === 0) return;
+    const e: TransferEvent = { infoHashHex: this.infoHashHex, peer: peer.address, peerId: peer.remoteId ? toHex(peer.remoteId) : undefined, direction, bytes };
+    this.emit('transfer', e);
+  }
+
+  // ---- periodic work ----
+  private tick(): void {
+    this.ticks++;
+    const now = Date.now();
+    const peers = [...this.peersByKey.values()];
+    if (!this.metainfo) this.metadata.tick(peers);
+    for (const p of peers) {
+      // Snubbed requests go back to the pool so another peer can serve them.
+      for (const [k, r] of p.requests) {
+        if (now - r.at > REQUEST_TIMEOUT_MS) {
+          p.requests.delete(k);
+          this.picker?.released(r.index, r.begin);
+        }
+      }
+      if (now - p.lastMessageAt > 120_000) p.destroy('idle');
+      else if (this.ticks % 60 === 0) p.keepAlive();
+      this.fillRequests(p);
+    }
+    if (this.ticks % RECHOKE_TICKS === 0 && this.picker) this.choker.rechoke(peers, this.picker.done);
+    if (this.ticks % PEX_TICKS === 0) this.sendPex(peers);
+    if (this.ticks % DHT_TICKS === 0) this.dhtRound();
+    this.connectMore();
+    this.emit('stats', this.stats());
+  }
+
+  private sendPex(peers: Peer[]): void {
+    if (this.metainfo?.private) return;
+    const current = new Set(peers.filter((p) => p.outgoing).map((p) => p.key));
+    for (const p of peers) {
+      if (!p.ext?.m.ut_pex) continue;
+      const sent = this.pexSent.get(p) ?? new Set<string>();
+      const added = [...current].filter((k) => k !== p.key && !sent.has(k)).slice(0, 50);
+      const dropped = [...sent].filter((k) => !current.has(k)).slice(0, 50);
+      if (added.length === 0 && dropped.length === 0) continue;
+      p.sendExtended('ut_pex', encodePex(added.map(parseAddress), dropped.map(parseAddress)));
+      for (const k of added) sent.add(k);
+      for (const k of dropped) sent.delete(k);
+      this.pexSent.set(p, sent);
+    }
+  }
+
+  private scheduleResumeSave(): void {
+    this.resumeDirty = true;
+    if (this.resumeTimer || !this.ctx.resumeStore) return;
+    this.resumeTimer = setTimeout(() => {
+      this.resumeTimer = undefined;
+      void this.saveResume();
+    }, RESUME_SAVE_MS);
+    this.resumeTimer.unref?.();
+  }
+
+  /** Only pieces already written are in `have`, so a crash after this never claims missing data. */
+  private async saveResume(): Promise<void> {
+    if (!this.ctx.resumeStore || !this.picker || !this.metainfo || !this.resumeDirty) return;
+    this.resumeDirty = false;
+    const files = await this.storage?.fileStats();
+    await this.ctx.resumeStore.save(this.infoHashHex, {
+      have: this.picker.have.bytes.slice(),
+      infoBytes: this.metainfo.infoBytes,
+      files: files?.map((f) => f ?? { length: 0, mtimeMs: 0 }),
+    }).catch((err) => this.emit('warning', `cannot save resume data: ${(err as Error).message}`));
+  }
+
+  // ---- TorrentHandle ----
+  private bytesLeft(): number {
+    const p = this.picker;
+    if (!p || !this.metainfo) return this.metainfo?.length ?? 0;
+    let left = 0;
+    for (let i = 0; i < p.pieceCount; i++) if (p.isWanted(i)) left += p.pieceSize(i);
+    return left;
+  }
+
+  stats(): TorrentStats {
+    const p = this.picker;
+    let wanted = 0, verifiedWanted = 0;
+    if (p && this.metainfo) {
+      const sel = this.selected ? piecesOfFiles(this.metainfo, this.selected) : undefined;
+      for (let i = 0; i < p.pieceCount; i++) {
+        if (sel && !sel[i]) continue;
+        wanted++;
+        if (p.have.get(i)) verifiedWanted++;
+      }
+    }
+    const downloadSpeed = this.downMeter.rate();
+    const left = this.bytesLeft();
+    const peers = [...this.peersByKey.values()];
+    return {
+      infoHashHex: this.infoHashHex,
+      name: this.metainfo?.name ?? this.displayName,
+      state: this.state,
+      progress: wanted ? verifiedWanted / wanted : 0,
+      length: this.metainfo?.length,
+      pieceCount: this.metainfo?.pieceCount,
+      verifiedPieces: p?.have.count ?? 0,
+      downloaded: this.sessionDownloaded,
+      uploaded: this.sessionUploaded,
+      downloadSpeed,
+      uploadSpeed: this.upMeter.rate(),
+      eta: left === 0 ? 0 : downloadSpeed > 0 ? left / downloadSpeed : Infinity,
+      peers: peers.length,
+      seeds: peers.filter((x) => x.seed).length,
+      error: this.errorMessage,
+    };
+  }
+
+  peers(): PeerStats[] {
+    const count = this.metainfo?.pieceCount ?? 0;
+    return [...this.peersByKey.values()].map((p) => ({
+      address: p.address,
+      client: p.client,
+      transport: p.conn.transport,
+      downloaded: p.down.total,
+      uploaded: p.up.total,
+      downloadSpeed: p.down.rate(),
+      uploadSpeed: p.up.rate(),
+      progress: p.seed ? 1 : p.bits && count ? p.bits.count / count : 0,
+      choked: p.peerChoking,
+      interested: p.peerInterested,
+      source: p.source,
+    }));
+  }
+
+  trackers(): TrackerStatus[] {
+    return this.trackerClient?.status() ?? [];
+  }
+
+  selectFiles(indices: number[] | undefined): void {
+    this.selected = indices;
+    this.applySelection();
+    this.doneEmitted = false;
+    if (this.picker && !this.picker.done) this.state = 'downloading';
+    for (const p of this.peersByKey.values()) this.updateInterest(p);
+    this.checkDone();
+  }
+
+  announce(): void {
+    this.trackerClient?.announce();
+    this.dhtRound();
+  }
+}

@@ -1,0 +1,119 @@
+// BEP 3 / BEP 6 / BEP 10 message ids and encoders. Encoders return fresh Uint8Arrays; `piece`
+// returns a header only so the block itself is written without being copied.
+
+export const PROTOCOL = new TextEncoder().encode('BitTorrent protocol');
+export const HANDSHAKE_LENGTH = 68;
+
+export const MSG = {
+  choke: 0,
+  unchoke: 1,
+  interested: 2,
+  notInterested: 3,
+  have: 4,
+  bitfield: 5,
+  request: 6,
+  piece: 7,
+  cancel: 8,
+  port: 9,
+  suggest: 0x0d,
+  haveAll: 0x0e,
+  haveNone: 0x0f,
+  reject: 0x10,
+  allowedFast: 0x11,
+  extended: 20,
+} as const;
+
+export const BLOCK_SIZE = 16 * 1024;
+/** Largest block we serve or accept (BEP 3 clients use 16 KiB; some ask for up to 128 KiB). */
+export const MAX_BLOCK = 128 * 1024;
+
+export interface HandshakeFlags {
+  extended: boolean;
+  fast: boolean;
+  dht: boolean;
+}
+
+export function encodeHandshake(infoHash: Uint8Array, peerId: Uint8Array, flags: HandshakeFlags): Uint8Array {
+  const out = new Uint8Array(HANDSHAKE_LENGTH);
+  out[0] = 19;
+  out.set(PROTOCOL, 1);
+  if (flags.extended) out[25] = 0x10;
+  out[27] = (flags.fast ? 0x04 : 0) | (flags.dht ? 0x01 : 0);
+  out.set(infoHash, 28);
+  out.set(peerId, 48);
+  return out;
+}
+
+export interface Handshake {
+  infoHash: Uint8Array;
+  peerId: Uint8Array;
+  flags: HandshakeFlags;
+}
+
+export function decodeHandshake(b: Uint8Array): Handshake {
+  if (b[0] !== 19) throw new Error('bad handshake: protocol length');
+  for (let i = 0; i < 19; i++) if (b[1 + i] !== PROTOCOL[i]) throw new Error('bad handshake: protocol name');
+  return {
+    infoHash: b.slice(28, 48),
+    peerId: b.slice(48, 68),
+    flags: { extended: (b[25]! & 0x10) !== 0, fast: (b[27]! & 0x04) !== 0, dht: (b[27]! & 0x01) !== 0 },
+  };
+}
+
+function frame(id: number, payloadLength: number): { out: Uint8Array; view: DataView } {
+  const out = new Uint8Array(5 + payloadLength);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, 1 + payloadLength);
+  out[4] = id;
+  return { out, view };
+}
+
+export const KEEPALIVE = new Uint8Array(4);
+
+export function encodeSimple(id: number): Uint8Array {
+  return frame(id, 0).out;
+}
+
+export function encodeIndex(id: number, index: number): Uint8Array {
+  const { out, view } = frame(id, 4);
+  view.setUint32(5, index);
+  return out;
+}
+
+export function encodeBitfield(bits: Uint8Array): Uint8Array {
+  const { out } = frame(MSG.bitfield, bits.length);
+  out.set(bits, 5);
+  return out;
+}
+
+/** request, cancel and reject share one layout. */
+export function encodeBlockRef(id: number, index: number, begin: number, length: number): Uint8Array {
+  const { out, view } = frame(id, 12);
+  view.setUint32(5, index);
+  view.setUint32(9, begin);
+  view.setUint32(13, length);
+  return out;
+}
+
+export function encodePieceHeader(index: number, begin: number, blockLength: number): Uint8Array {
+  const out = new Uint8Array(13);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, 9 + blockLength);
+  out[4] = MSG.piece;
+  view.setUint32(5, index);
+  view.setUint32(9, begin);
+  return out;
+}
+
+export function encodePort(port: number): Uint8Array {
+  const { out, view } = frame(MSG.port, 2);
+  view.setUint16(5, port);
+  return out;
+}
+
+export function encodeExtended(extId: number, payload: Uint8Array): Uint8Array {
+  const { out } = frame(MSG.extended, 1 + payload.length);
+  out[5] = extId;
+  out.set(payload, 6);
+  return out;
+}

@@ -1,0 +1,101 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import dns from 'node:dns';
+import { Dht } from '../src/node/dht.ts';
+import type { PeerAddress } from '../src/types.ts';
+
+const HOST = '127.0.0.1';
+
+test('a DHT of local nodes only: announce from one, look up from another', async () => {
+  const first = new Dht({ bootstrap: [], host: HOST });
+  const firstPort = await first.listen(0);
+  const nodes = [first];
+  for (let i = 0; i < 4; i++) {
+    const d = new Dht({ bootstrap: [`${HOST}:${firstPort}`], host: HOST });
+    await d.listen(0);
+    nodes.push(d);
+  }
+  try {
+    // Let bootstrapping finish so the routing tables know each other.
+    await waitFor(() => nodes.every((n) => n.nodeCount() >= 1), 5000);
+
+    const infoHash = 'ab'.repeat(20);
+    await nodes[1]!.announce(infoHash, 6881);
+
+    const found = await new Promise<PeerAddress>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('lookup found nothing')), 5000);
+      nodes[4]!.lookup(infoHash, (peers) => {
+        const hit = peers.find((p) => p.port === 6881);
+        if (hit) {
+          clearTimeout(timer);
+          resolve(hit);
+        }
+      });
+    });
+    assert.deepEqual(found, { host: HOST, port: 6881 });
+  } finally {
+    await Promise.all(nodes.map((n) => n.close()));
+  }
+});
+
+test('bootstrap: [] and false never reach beyond loopback (no public routers)', async () => {
+  // bittorrent-dht falls back to router.bittorrent.com & co. when bootstrap is undefined; spy on
+  // every datagram and DNS lookup to prove our wrapper never lets that happen.
+  const destinations: string[] = [];
+  const send = dgram.Socket.prototype.send;
+  const lookup = dns.lookup;
+  dgram.Socket.prototype.send = function (this: dgram.Socket, ...args: unknown[]) {
+    destinations.push(String(args.find((a) => typeof a === 'string')));
+    return (send as (...a: unknown[]) => void).apply(this, args);
+  } as typeof send;
+  (dns as { lookup: unknown }).lookup = (host: string, ...rest: unknown[]) => {
+    destinations.push(`dns:${host}`);
+    return (lookup as (...a: unknown[]) => void)(host, ...rest);
+  };
+  const local = new Dht({ bootstrap: false, host: HOST });
+  const localPort = await local.listen(0);
+  try {
+    for (const bootstrap of [[], false, [`${HOST}:${localPort}`]]) {
+      const d = new Dht({ bootstrap, host: HOST });
+      await d.listen(0);
+      d.lookup('cd'.repeat(20), () => {});
+      await d.announce('cd'.repeat(20), 1).catch(() => {});
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(d.nodeCount(), bootstrap === false || bootstrap.length === 0 ? 0 : 1);
+      await d.close();
+    }
+  } finally {
+    dgram.Socket.prototype.send = send;
+    (dns as { lookup: unknown }).lookup = lookup;
+    await local.close();
+  }
+  // The local bootstrap case proves the spy sees traffic; all of it stayed on loopback.
+  assert.ok(destinations.length > 0);
+  assert.deepEqual(new Set(destinations), new Set([HOST]));
+});
+
+test('addNode joins a running node', async () => {
+  const a = new Dht({ bootstrap: false, host: HOST });
+  const b = new Dht({ bootstrap: false, host: HOST });
+  const aPort = await a.listen(0);
+  await b.listen(0);
+  try {
+    b.addNode({ host: HOST, port: aPort });
+    await waitFor(() => b.nodeCount() === 1 && a.nodeCount() === 1, 3000);
+  } finally {
+    await Promise.all([a.close(), b.close()]);
+  }
+});
+
+function waitFor(check: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  return new Promise((resolve, reject) => {
+    const tick = () => {
+      if (check()) return resolve();
+      if (Date.now() > end) return reject(new Error('timed out waiting'));
+      setTimeout(tick, 20);
+    };
+    tick();
+  });
+}

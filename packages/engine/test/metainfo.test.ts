@@ -1,0 +1,253 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { decode, encode, isDict } from '../src/bencode.ts';
+import { fromHex, toHex } from '../src/hex.ts';
+import { encodeTorrent, MetainfoError, parseInfoDict, parseTorrent } from '../src/metainfo.ts';
+import { sha1 } from '../src/sha1.ts';
+
+const te = new TextEncoder();
+const nodeSha1 = (b: Uint8Array) => new Uint8Array(createHash('sha1').update(b).digest());
+const hashes = (n: number) => new Uint8Array(randomBytes(20 * n));
+
+function torrent(info: Record<string, unknown>, outer: Record<string, unknown> = {}): Uint8Array {
+  return encode({ ...outer, info });
+}
+
+const single = () => ({ name: 'file.bin', 'piece length': 16384, length: 40000, pieces: hashes(3) });
+const multi = () => ({
+  name: 'dir',
+  'piece length': 32768,
+  pieces: hashes(2),
+  files: [
+    { length: 10, path: ['a.txt'] },
+    { length: 40000, path: ['sub', 'b.bin'] },
+    { length: 0, path: ['empty'] },
+  ],
+});
+
+function rejects(buf: Uint8Array, pattern: RegExp) {
+  assert.throws(
+    () => parseTorrent(buf),
+    (err: unknown) => {
+      assert.ok(err instanceof MetainfoError, `expected MetainfoError, got ${err}`);
+      assert.match(err.message, /^invalid torrent: /);
+      assert.match(err.message, pattern);
+      return true;
+    },
+  );
+}
+
+test('sha1 matches node:crypto across padding boundaries', () => {
+  assert.equal(toHex(sha1(new Uint8Array(0))), 'da39a3ee5e6b4b0d3255bfef95601890afd80709');
+  assert.equal(toHex(sha1(te.encode('abc'))), 'a9993e364706816aba3e25717850c26c9cd0d89d');
+  for (const n of [1, 55, 56, 57, 63, 64, 65, 119, 120, 128, 1000, 100_000]) {
+    const data = new Uint8Array(randomBytes(n));
+    assert.deepEqual(sha1(data), nodeSha1(data), `length ${n}`);
+  }
+});
+
+test('hex round trip and rejection', () => {
+  const b = new Uint8Array(randomBytes(20));
+  assert.deepEqual(fromHex(toHex(b)), b);
+  assert.deepEqual(fromHex('00FFaa'), new Uint8Array([0, 255, 170]));
+  assert.throws(() => fromHex('abc'), /invalid hex/);
+  assert.throws(() => fromHex('zz'), /invalid hex/);
+});
+
+test('single-file torrent', () => {
+  const info = single();
+  const buf = torrent(info, { announce: 'http://t/announce', comment: 'hi', 'created by': 'x', 'creation date': 1700000000 });
+  const m = parseTorrent(buf);
+  assert.equal(m.name, 'file.bin');
+  assert.equal(m.multiFile, false);
+  assert.equal(m.length, 40000);
+  assert.equal(m.pieceCount, 3);
+  assert.deepEqual(m.files, [{ path: ['file.bin'], length: 40000, offset: 0 }]);
+  assert.deepEqual(m.infoBytes, encode(info));
+  assert.deepEqual(m.infoHash, nodeSha1(encode(info)));
+  assert.equal(m.infoHashHex, toHex(m.infoHash));
+  assert.deepEqual(m.announce, [['http://t/announce']]);
+  assert.equal(m.private, false);
+  assert.equal(m.comment, 'hi');
+  assert.equal(m.createdBy, 'x');
+  assert.equal(m.creationDate, 1700000000);
+  assert.deepEqual(m.urlList, []);
+});
+
+test('multi-file torrent computes offsets', () => {
+  const m = parseTorrent(torrent(multi()));
+  assert.equal(m.multiFile, true);
+  assert.equal(m.length, 40010);
+  assert.deepEqual(m.files, [
+    { path: ['a.txt'], length: 10, offset: 0 },
+    { path: ['sub', 'b.bin'], length: 40000, offset: 10 },
+    { path: ['empty'], length: 0, offset: 40010 },
+  ]);
+});
+
+test('announce-list tiers win over announce; url-list as string or list; private', () => {
+  const m = parseTorrent(
+    torrent({ ...single(), private: 1 }, {
+      announce: 'http://ignored',
+      'announce-list': [['http://a', 'udp://b'], [], ['http://c', 'http://a'], [5]],
+      'url-list': 'http://seed/',
+    }),
+  );
+  assert.deepEqual(m.announce, [['http://a', 'udp://b'], ['http://c']]);
+  assert.deepEqual(m.urlList, ['http://seed/']);
+  assert.equal(m.private, true);
+  const m2 = parseTorrent(torrent(single(), { 'url-list': ['http://x/', 'http://y/'], 'announce-list': [] , announce: 'http://only' }));
+  assert.deepEqual(m2.urlList, ['http://x/', 'http://y/']);
+  assert.deepEqual(m2.announce, [['http://only']]);
+  assert.equal(parseTorrent(torrent({ ...single(), private: 0 })).private, false);
+});
+
+test('BEP 47 pad files and utf-8 variants', () => {
+  const m = parseTorrent(
+    torrent({
+      name: 'legacy',
+      'name.utf-8': 'Ünïcødé',
+      'piece length': 16384,
+      pieces: hashes(2),
+      files: [
+        { length: 100, path: ['x'], 'path.utf-8': ['é', 'x'] },
+        { length: 16284, path: ['.pad', '16284'], attr: 'p' },
+        { length: 100, path: ['y'], attr: 'x' },
+        { length: 200, path: ['.pad', '16284'], attr: 'ph' }, // duplicate pad paths are normal
+      ],
+    }),
+  );
+  assert.equal(m.name, 'Ünïcødé');
+  assert.deepEqual(m.files.map((f) => [f.path.join('/'), f.offset, f.pad ?? false]), [
+    ['é/x', 0, false],
+    ['.pad/16284', 100, true],
+    ['y', 16384, false],
+    ['.pad/16284', 16484, true],
+  ]);
+});
+
+test('infohash covers the raw info bytes even when not canonically encoded', () => {
+  // Keys out of order and an unknown key: re-encoding would change the hash.
+  const rawInfo = te.encode('d6:lengthi5e4:name1:x12:piece lengthi16384e6:pieces20:' + 'a'.repeat(20) + '1:zi1e5:extra3:yese');
+  const buf = new Uint8Array([...te.encode('d8:announce8:http://t4:info'), ...rawInfo, ...te.encode('e')]);
+  const m = parseTorrent(buf);
+  assert.deepEqual(m.infoBytes, rawInfo);
+  assert.deepEqual(m.infoHash, nodeSha1(rawInfo));
+
+  const re = encodeTorrent(m);
+  const { value, span } = decode(re, { spanOf: 'info' });
+  assert.ok(isDict(value) && span);
+  assert.deepEqual(re.subarray(span.start, span.end), rawInfo);
+  assert.equal(parseTorrent(re).infoHashHex, m.infoHashHex);
+});
+
+test('encodeTorrent round trip keeps every field', () => {
+  const m = parseTorrent(
+    torrent(multi(), {
+      'announce-list': [['http://a'], ['http://b', 'http://c']],
+      'url-list': ['http://ws/'],
+      comment: 'c',
+      'created by': 'me',
+      'creation date': 123,
+    }),
+  );
+  const back = parseTorrent(encodeTorrent(m));
+  assert.deepEqual(back, m);
+  // A single tracker is written as plain `announce`.
+  const one = parseTorrent(encodeTorrent({ ...m, announce: [['http://a']] }));
+  assert.deepEqual(one.announce, [['http://a']]);
+  const top = decode(encodeTorrent({ ...m, announce: [['http://a']] })).value;
+  assert.ok(isDict(top) && !('announce-list' in top));
+});
+
+test('parseInfoDict handles bare info bytes with outer fields', () => {
+  const infoBytes = encode(multi());
+  const m = parseInfoDict(infoBytes, { announce: [['udp://x']], urlList: ['http://w/'] });
+  assert.deepEqual(m.infoHash, nodeSha1(infoBytes));
+  assert.deepEqual(m.announce, [['udp://x']]);
+  assert.equal(m.files.length, 3);
+  assert.deepEqual(parseInfoDict(infoBytes).announce, []);
+  assert.throws(() => parseInfoDict(te.encode('le')), MetainfoError);
+  assert.throws(() => parseInfoDict(infoBytes.subarray(0, 30)), MetainfoError);
+});
+
+test('hostile inputs throw readable MetainfoErrors', () => {
+  const good = torrent(multi());
+  const cases: [string, Uint8Array, RegExp][] = [
+    ['empty input', new Uint8Array(0), /unexpected end/],
+    ['truncated', good.subarray(0, good.length - 7), /./],
+    ['garbage', te.encode('\x00\xffnot bencode'), /unexpected byte/],
+    ['not a dict', encode([1, 2]), /not a dictionary/],
+    ['no info', encode({ announce: 'x' }), /missing info/],
+    ['info is a list', encode({ info: [1] }), /missing info/],
+    ['deep nesting', te.encode('d4:info' + 'l'.repeat(10000) + 'e'.repeat(10000) + 'e'), /nesting too deep/],
+    ['huge string length', te.encode('d4:info99999999999:xe'), /runs past the end/],
+    ['no name', torrent({ ...single(), name: undefined }), /name is missing/],
+    ['name wrong type', torrent({ ...single(), name: 5 }), /name is missing/],
+    ['empty name', torrent({ ...single(), name: '' }), /name has an empty component/],
+    ['name with separator', torrent({ ...single(), name: 'a/b' }), /separator/],
+    ['name dotdot', torrent({ ...single(), name: '..' }), /contains '\.\.'/],
+    ['piece length zero', torrent({ ...single(), 'piece length': 0 }), /piece length/],
+    ['piece length negative', torrent({ ...single(), 'piece length': -16384 }), /piece length/],
+    ['piece length huge', torrent({ ...single(), 'piece length': 2 ** 30 }), /piece length/],
+    ['piece length bigint', torrent({ ...single(), 'piece length': 2n ** 60n }), /piece length/],
+    ['piece length string', torrent({ ...single(), 'piece length': '16384' }), /piece length/],
+    ['pieces missing', torrent({ ...single(), pieces: undefined }), /pieces is missing/],
+    ['pieces not multiple of 20', torrent({ ...single(), pieces: hashes(3).subarray(1) }), /not a multiple of 20/],
+    ['too few pieces', torrent({ ...single(), pieces: hashes(2) }), /piece hashes/],
+    ['too many pieces', torrent({ ...single(), pieces: hashes(4) }), /piece hashes/],
+    ['negative length', torrent({ ...single(), length: -1 }), /length must be a non-negative integer/],
+    ['length missing', torrent({ ...single(), length: undefined }), /length must be/],
+    ['length bigint', torrent({ ...single(), length: 2n ** 64n }), /length must be/],
+    ['files not a list', torrent({ ...multi(), files: 'x' }), /files is not a list/],
+    ['files empty', torrent({ ...multi(), files: [] }), /files list is empty/],
+    ['file not a dict', torrent({ ...multi(), files: [5] }), /file 0 is not a dictionary/],
+    ['file negative length', torrent({ ...multi(), files: [{ length: -5, path: ['a'] }] }), /file 0 length/],
+    ['path missing', torrent({ ...multi(), files: [{ length: 5 }] }), /file 0 path is missing/],
+    ['path not strings', torrent({ ...multi(), files: [{ length: 5, path: [1] }] }), /not a list of strings/],
+    ['path empty list', torrent({ ...multi(), files: [{ length: 5, path: [] }] }), /path is empty/],
+    ['path traversal', torrent({ ...multi(), files: [{ length: 5, path: ['..', 'etc', 'passwd'] }] }), /contains '\.\.'/],
+    ['dot component', torrent({ ...multi(), files: [{ length: 5, path: ['.', 'x'] }] }), /contains '\.'/],
+    ['embedded traversal', torrent({ ...multi(), files: [{ length: 5, path: ['a/../../b'] }] }), /separator/],
+    ['absolute path', torrent({ ...multi(), files: [{ length: 5, path: ['/etc/passwd'] }] }), /separator/],
+    ['backslash', torrent({ ...multi(), files: [{ length: 5, path: ['..\\x'] }] }), /separator/],
+    ['drive letter', torrent({ ...multi(), files: [{ length: 5, path: ['C:', 'x'] }] }), /drive letter/],
+    ['NUL byte', torrent({ ...multi(), files: [{ length: 5, path: ['a\0b'] }] }), /NUL/],
+    ['blank component', torrent({ ...multi(), files: [{ length: 5, path: ['  '] }] }), /empty component/],
+    ['bad path.utf-8 wins', torrent({ ...multi(), files: [{ length: 5, path: ['ok'], 'path.utf-8': ['..'] }] }), /'\.\.'/],
+    ['duplicate paths', torrent({ ...multi(), files: [{ length: 5, path: ['a'] }, { length: 5, path: ['a'] }] }), /appears twice/],
+    ['file vs dir', torrent({ ...multi(), files: [{ length: 5, path: ['a'] }, { length: 5, path: ['a', 'b'] }] }), /both a file and a directory/],
+    ['total overflow', torrent({ ...multi(), files: [{ length: 2 ** 53 - 10, path: ['a'] }, { length: 100, path: ['b'] }] }), /too large/],
+    ['too many files', torrent({ ...multi(), files: Array.from({ length: 100_001 }, (_, i) => ({ length: 0, path: [`f${i}`] })) }), /more than 100000 files/],
+  ];
+  for (const [label, buf, pattern] of cases) {
+    try {
+      rejects(buf, pattern);
+    } catch (err) {
+      assert.fail(`${label}: ${(err as Error).message}`);
+    }
+  }
+});
+
+test('random mutations never escape as anything but MetainfoError', () => {
+  const base = torrent(multi(), { announce: 'http://t', 'url-list': ['http://w'] });
+  for (let i = 0; i < 3000; i++) {
+    const buf = new Uint8Array(base);
+    const edits = 1 + (i % 4);
+    for (let e = 0; e < edits; e++) buf[Math.floor(Math.random() * buf.length)] = Math.floor(Math.random() * 256);
+    const cut = i % 3 === 0 ? buf.subarray(0, Math.floor(Math.random() * buf.length)) : buf;
+    try {
+      parseTorrent(cut);
+    } catch (err) {
+      if (!(err instanceof MetainfoError)) throw err;
+    }
+  }
+  for (let i = 0; i < 500; i++) {
+    try {
+      parseTorrent(new Uint8Array(randomBytes(1 + (i % 200))));
+    } catch (err) {
+      if (!(err instanceof MetainfoError)) throw err;
+    }
+  }
+});
