@@ -9,10 +9,10 @@ Run with /usr/bin/python3 (the system python has python3-libtorrent 2.0.x).
       Exits 1 with {"event":"error"} if the data does not check out complete.
   lt.py download <torrent|magnet|infohash> <save_path> [--peer host:port]... [--timeout S]
       -> {"event":"listening"}, {"event":"metadata"}, {"event":"progress",...}..., {"event":"done"}
-      Exit 0 once every piece is verified, 1 on timeout/error.
+      Exit 0 once every piece is verified, 1 on timeout/error or if stdin reaches EOF first.
   lt.py infohash <torrent>
       -> {"infoHash":hex,"name":..,"files":[{"path","size"}],"pieceLength":..,"numPieces":..,"private":..,"trackers":[..]}
-  lt.py create <path> <out.torrent> --piece-length N [--announce URL]... [--private]
+  lt.py create <path> <out.torrent> --piece-length N [--announce URL]... [--webseed URL]... [--private]
       -> {"event":"created","infoHash":hex,"torrent":out}   (v1 only; files added in sorted path order)
   lt.py check <torrent> <save_path>
       -> {"event":"checked","progress":p,"piecesHave":n,"numPieces":m}; exit 0 iff complete.
@@ -263,6 +263,9 @@ def cmd_download(argv):
     for p in peers:
         h.connect_peer(p)
 
+    stop = threading.Event()
+    stdin_watcher(stop)
+
     start = time.time()
     deadline = start + timeout
     last_emit = 0.0
@@ -292,6 +295,8 @@ def cmd_download(argv):
             last_connect = now
             for p in peers:
                 h.connect_peer(p)
+        if stop.is_set():
+            fail("stdin closed before the download finished")
         if now > deadline:
             fail("timeout after %.0fs: progress %.3f, peers %d, metadata %s"
                  % (timeout, st.progress, st.num_peers, had_metadata))
@@ -324,7 +329,7 @@ def cmd_infohash(argv):
 
 
 def cmd_create(argv):
-    pos, opts = parse_args(argv, multi=("announce",), flags=("private",))
+    pos, opts = parse_args(argv, multi=("announce", "webseed"), flags=("private",))
     if len(pos) != 2 or "piece-length" not in opts:
         fail("usage: create <path> <out.torrent> --piece-length N [--announce URL]... [--private]", 2)
     path, out = pos
@@ -349,6 +354,8 @@ def cmd_create(argv):
     ct = lt.create_torrent(fs, piece_length, lt.create_torrent.v1_only)
     for i, url in enumerate(opts.get("announce", [])):
         ct.add_tracker(url, i)
+    for url in opts.get("webseed", []):
+        ct.add_url_seed(url)
     if opts.get("private"):
         ct.set_priv(True)
     lt.set_piece_hashes(ct, os.path.dirname(path))

@@ -75,6 +75,9 @@ test('cascade download resumes after SIGKILL without re-downloading verified pie
   assert.equal(typeof done.downloaded, 'number', `done event has no numeric "downloaded":\n${JSON.stringify(done)}`);
   const downloaded = done.downloaded as number;
   // What was missing at the kill, plus 10% of the payload for in-flight pieces and slack.
+  t.diagnostic(
+    `killed at ${(killProgress * 100).toFixed(1)}%; restart downloaded ${downloaded} B = ${((downloaded / TOTAL) * 100).toFixed(1)}% of the payload`,
+  );
   const allowed = Math.max(0.6, 1 - killProgress + 0.1) * TOTAL;
   assert.ok(
     downloaded <= allowed,

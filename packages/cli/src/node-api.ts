@@ -63,6 +63,13 @@ export function createNodeApi(node: CascadeNode): RpcHandlers {
 
     add: async (p) => {
       const savePath = resolvePath(str(p, 'savePath'));
+      // The client sends the infohash it parsed, so a repeat add is answered without touching the session.
+      const hint = optStr(p, 'infoHash');
+      const already = hint ? session.get(hint.toLowerCase()) : undefined;
+      if (already) {
+        const s = already.stats();
+        return { infoHash: already.infoHashHex, name: already.metainfo?.name ?? s.name ?? null, state: s.state, existing: true };
+      }
       const torrentB64 = optStr(p, 'torrent');
       const source: TorrentSource = torrentB64 ? new Uint8Array(Buffer.from(torrentB64, 'base64')) : str(p, 'source');
       const peers = Array.isArray(p.peers) ? p.peers.filter((x): x is string => typeof x === 'string') : [];

@@ -56,7 +56,7 @@ test('bootstrap: [] and false never reach beyond loopback (no public routers)', 
   const local = new Dht({ bootstrap: false, host: HOST });
   const localPort = await local.listen(0);
   try {
-    for (const bootstrap of [[], false, [`${HOST}:${localPort}`]]) {
+    for (const bootstrap of [[], false, [`${HOST}:${localPort}`]] as (string[] | false)[]) {
       const d = new Dht({ bootstrap, host: HOST });
       await d.listen(0);
       d.lookup('cd'.repeat(20), () => {});

@@ -216,3 +216,22 @@ test('UDP tracker error (action 3) is reported, not retried', async () => {
   );
   fake.close();
 });
+
+test('IPv6: over ::1 the UDP tracker answers with 18-byte peers and HTTP with peers6', async (t) => {
+  let v6: RunningTracker;
+  try {
+    v6 = await startTracker({ host: '::1', interval: 60 });
+  } catch {
+    return t.skip('no IPv6 loopback here');
+  }
+  try {
+    const base = { peerId: hash(7), port: 7777, uploaded: 0, downloaded: 0, left: 0 };
+    await udp.announce(v6.udpAnnounceUrl, { ...base, infoHash: hash(0x61), event: 'started' });
+    const r = await udp.announce(v6.udpAnnounceUrl, { ...base, infoHash: hash(0x61), peerId: hash(8), port: 7778, left: 5 });
+    assert.deepEqual(r.peers, [{ host: '::1', port: 7777 }]);
+    const h = await httpAnnounce(v6.httpAnnounceUrl, { ...base, infoHash: hash(0x61), peerId: hash(9), left: 5 });
+    assert.deepEqual(h.peers.sort((a, b) => a.port - b.port), [{ host: '::1', port: 7777 }, { host: '::1', port: 7778 }]);
+  } finally {
+    await v6.close();
+  }
+});

@@ -115,14 +115,18 @@ function encodeScrape(entries: [Buffer, SwarmCounts][]): Buffer {
   const sorted = [...unique.values()].sort(([a], [b]) => Buffer.compare(a, b));
   const parts: Buffer[] = [Buffer.from('d5:filesd')];
   for (const [h, c] of sorted) {
-    parts.push(Buffer.from('20:'), h, encode({ complete: c.complete, downloaded: c.downloaded, incomplete: c.incomplete }));
+    const stats = encode({ complete: c.complete, downloaded: c.downloaded, incomplete: c.incomplete });
+    parts.push(Buffer.from('20:'), h, Buffer.from(stats));
   }
   parts.push(Buffer.from('ee'));
   return Buffer.concat(parts);
 }
 
 function reply(res: ServerResponse, body: Record<string, unknown>): void {
-  if (res.headersSent) return res.destroy();
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
   res.writeHead(200, { 'content-type': 'text/plain' }).end(encode(body));
 }
 

@@ -44,11 +44,22 @@ def make(path, tracker, out):
         f.write(lt.bencode(t.generate()))
 
 
-def wait_for_stdin_close(ses):
+def wait_for_stdin_close(ses, h):
     stop = threading.Event()
     threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
     while not stop.wait(0.2):
         log_alerts(ses)
+    # Interpreter exit tears the session down too abruptly for the UDP `stopped` announce to go out.
+    ses.remove_torrent(h)
+    deadline = time.time() + 3
+    while time.time() < deadline:
+        alerts = ses.pop_alerts()
+        for a in alerts:
+            print('alert', type(a).__name__, a.message(), file=sys.stderr, flush=True)
+        if any(isinstance(a, lt.torrent_removed_alert) for a in alerts):
+            break
+        time.sleep(0.05)
+    time.sleep(0.5)
 
 
 def seed(torrent, directory):
@@ -60,7 +71,7 @@ def seed(torrent, directory):
     # The started announce may have gone out while still checking (left > 0): tell the tracker we seed.
     h.force_reannounce()
     print('seeding', ses.listen_port(), flush=True)
-    wait_for_stdin_close(ses)
+    wait_for_stdin_close(ses, h)
 
 
 def download(torrent, directory, timeout):
@@ -72,7 +83,7 @@ def download(torrent, directory, timeout):
         if h.status().is_seeding:
             # Stay up so the tracker can be seen counting us as a seed before `stopped`.
             print('done', flush=True)
-            wait_for_stdin_close(ses)
+            wait_for_stdin_close(ses, h)
             return 0
         time.sleep(0.1)
     print('timeout', h.status().progress, file=sys.stderr, flush=True)

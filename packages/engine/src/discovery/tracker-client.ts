@@ -59,7 +59,7 @@ export class TrackerClient {
   private readonly http: TrackerTransport;
   private udp: TrackerTransport | undefined;
   private readonly key = (Math.random() * 0x1_0000_0000) >>> 0;
-  private readonly abort = new AbortController();
+  private abort = new AbortController();
   private running = false;
 
   constructor(opts: TrackerClientOptions) {
@@ -86,13 +86,15 @@ export class TrackerClient {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.abort = new AbortController();
     for (const tier of this.tiers) void this.announceTier(tier, 'started');
   }
 
   /** Tells every tier the download finished. */
   completed(): void {
     if (!this.running) return;
-    for (const tier of this.tiers) if (tier.started) void this.announceTier(tier, 'completed');
+    // A busy tier may be mid-`started`; queueing `completed` behind it beats dropping it.
+    for (const tier of this.tiers) if (tier.started || tier.busy) void this.announceTier(tier, 'completed');
   }
 
   /** Forces an announce now, outside the regular interval. */
@@ -166,7 +168,10 @@ export class TrackerClient {
           if (res.peers.length > 0) this.safePeers(res.peers, t.url);
           break;
         } catch (err) {
-          if (!this.running) break;
+          if (!this.running) {
+            t.status = { ...t.status, status: 'idle' };
+            break;
+          }
           t.status = { ...t.status, status: 'error', message: errorMessage(err), lastAnnounce: Date.now() };
         }
       }

@@ -19,7 +19,8 @@ export function socketConnection(socket: net.Socket): Connection {
     resume: () => socket.resume(),
     close: () => {
       closed = true;
-      socket.destroy();
+      // destroy() with a write still queued can leave the remote end open; a reset cannot.
+      if (!socket.destroyed) socket.resetAndDestroy();
     },
     onData: (fn) => socket.on('data', fn),
     onDrain: (fn) => socket.on('drain', fn),

@@ -44,6 +44,8 @@ export class Picker {
   private wanted: Uint8Array;
   private wantedRemaining = 0;
   readonly active = new Map<number, ActivePiece>();
+  /** Complete pieces waiting for their hash check or disk write: not to be picked again. */
+  private verifying = new Set<number>();
   private allocate: (n: number) => Uint8Array;
 
   constructor(opts: { pieceCount: number; pieceLength: number; totalLength: number; have: Bitfield; allocate?: (n: number) => Uint8Array }) {
@@ -127,7 +129,7 @@ export class Picker {
   }
 
   private activeCoversRemaining(): boolean {
-    return this.active.size >= this.wantedRemaining;
+    return this.active.size + this.verifying.size >= this.wantedRemaining;
   }
 
   private takeFree(p: ActivePiece, out: BlockRef[], max: number, owner?: string): void {
@@ -150,7 +152,7 @@ export class Picker {
     const start = Math.floor(Math.random() * this.pieceCount);
     for (let n = 0; n < this.pieceCount; n++) {
       const i = (start + n) % this.pieceCount;
-      if (!this.wanted[i] || this.active.has(i) || !peer.has(i)) continue;
+      if (!this.wanted[i] || this.active.has(i) || this.verifying.has(i) || !peer.has(i)) continue;
       if (random) return i;
       const a = this.availability[i]!;
       if (a < bestAvail) {
@@ -193,6 +195,7 @@ export class Picker {
     p.contributors.add(peerKey);
     if (p.received < p.blockState.length) return undefined;
     this.active.delete(index);
+    this.verifying.add(index);
     return p;
   }
 
@@ -207,6 +210,7 @@ export class Picker {
   }
 
   verified(index: number): void {
+    this.verifying.delete(index);
     this.have.set(index);
     if (this.wanted[index]) {
       this.wanted[index] = 0;
@@ -217,10 +221,12 @@ export class Picker {
   /** Hash failure: the piece starts over. */
   failed(index: number): void {
     this.active.delete(index);
+    this.verifying.delete(index);
   }
 
   /** Frees piece buffers that nobody is filling any more (e.g. after pause). */
   clearActive(): void {
     this.active.clear();
+    this.verifying.clear();
   }
 }

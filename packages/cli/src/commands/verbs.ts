@@ -1,0 +1,273 @@
+// Interactive verbs against a node's state (add, list, search, peers, connect, health, announce,
+// debug, pause, resume, remove). With a node running they go through its control endpoint; without
+// one, those that make sense offline work on the state DB directly, and the live-only ones say so.
+
+import { rm } from 'node:fs/promises';
+import { resolve, join, sep } from 'node:path';
+import { connectControl, type ControlClient } from '../control.ts';
+import { StateDB } from '../state.ts';
+import { loadEngine } from '../engine.ts';
+import { CliError, UsageError } from '../errors.ts';
+import { describeSource, type ParseLib } from '../source.ts';
+import { resolveInfoHash } from '../infohash.ts';
+import { offlineEntry, renderEntries, type ListEntry } from '../listing.ts';
+import { formatBytes, formatPercent, formatSpeed } from '../format.ts';
+import type { Invocation } from '../args.ts';
+import type { Output } from '../output.ts';
+import type { PeerStats, TrackerStatus } from '../engine.ts';
+
+export interface VerbDeps {
+  loadEngine: () => Promise<ParseLib>;
+  connect: (stateDir: string) => Promise<ControlClient | undefined>;
+}
+
+const defaultDeps: VerbDeps = { loadEngine, connect: (dir) => connectControl(dir) };
+
+type Verb = (inv: Invocation, out: Output, node: ControlClient | undefined, deps: VerbDeps) => Promise<number>;
+
+const NO_NODE = 'no running node (start one with `cascade serve`)';
+
+function withDb<T>(inv: Invocation, fn: (db: StateDB) => T): T {
+  const db = StateDB.open(inv.options.stateDir);
+  try {
+    return fn(db);
+  } finally {
+    db.close();
+  }
+}
+
+function requireNode(node: ControlClient | undefined): ControlClient {
+  if (!node) throw new CliError(NO_NODE);
+  return node;
+}
+
+function short(ih: string): string {
+  return ih.slice(0, 8);
+}
+
+const add: Verb = async (inv, out, node, deps) => {
+  const o = inv.options;
+  const d = await describeSource(inv.positionals[0]!, deps.loadEngine);
+  const savePath = resolve(o.output ?? '.');
+  if (node) {
+    const r = await node.call<{ infoHash: string; name: string | null; state: string; existing?: boolean }>('add', {
+      ...(d.source instanceof Uint8Array ? { torrent: Buffer.from(d.source).toString('base64') } : { source: d.source }),
+      infoHash: d.infoHash,
+      savePath,
+      peers: o.peers,
+      paused: o.paused,
+    });
+    out.result({ event: 'added', ...r, savePath, queued: false }, () =>
+      r.existing
+        ? `${short(r.infoHash)}  already loaded: ${r.name ?? ''}`
+        : `added ${r.infoHash}  ${r.name ?? '(fetching metadata)'} → ${savePath}`,
+    );
+    return 0;
+  }
+  return withDb(inv, (db) => {
+    const existing = db.getTorrent(d.infoHash);
+    if (existing) {
+      out.result({ event: 'added', infoHash: d.infoHash, name: existing.name, savePath: existing.savePath, queued: false, existing: true }, () =>
+        `${short(d.infoHash)}  already in the library: ${existing.name ?? ''} (${existing.status})`,
+      );
+      return 0;
+    }
+    db.upsertTorrent({
+      infoHash: d.infoHash,
+      name: d.name ?? null,
+      source: d.source,
+      savePath,
+      status: o.paused ? 'paused' : 'queued',
+      length: d.length ?? null,
+      pieceCount: d.pieceCount ?? null,
+    });
+    out.result({ event: 'added', infoHash: d.infoHash, name: d.name ?? null, savePath, queued: true }, () =>
+      `queued ${d.infoHash}  ${d.name ?? ''}\n${NO_NODE}; it starts with the next \`cascade serve\``,
+    );
+    return 0;
+  });
+};
+
+function showEntries(out: Output, online: boolean, torrents: ListEntry[]): void {
+  out.result({ online, torrents }, () => (online ? '' : '(no running node: last known state)\n') + renderEntries(torrents));
+}
+
+const list: Verb = async (inv, out, node) => {
+  if (node) {
+    const r = await node.call<{ torrents: ListEntry[] }>('list');
+    showEntries(out, true, r.torrents);
+  } else {
+    withDb(inv, (db) => showEntries(out, false, db.listTorrents().map((r) => offlineEntry(r, db))));
+  }
+  return 0;
+};
+
+const search: Verb = async (inv, out, node) => {
+  const text = inv.positionals[0]!;
+  let entries: ListEntry[];
+  if (node) entries = (await node.call<{ torrents: ListEntry[] }>('search', { text })).torrents;
+  else entries = withDb(inv, (db) => db.searchTorrents(text).map((r) => offlineEntry(r, db)));
+  out.result({ online: node !== undefined, query: text, torrents: entries }, () =>
+    entries.length === 0 ? `nothing matches "${text}"` : renderEntries(entries),
+  );
+  return entries.length === 0 ? 1 : 0;
+};
+
+function renderPeer(p: PeerStats): string {
+  return (
+    `  ${p.address.padEnd(22)} ${p.transport.padEnd(6)} ${(p.client ?? '?').slice(0, 20).padEnd(20)} ` +
+    `${formatPercent(p.progress).padStart(6)}  ↓ ${formatSpeed(p.downloadSpeed)} ↑ ${formatSpeed(p.uploadSpeed)}` +
+    `${p.choked ? ' choked' : ''}${p.interested ? ' interested' : ''}  (${p.source})`
+  );
+}
+
+const peers: Verb = async (inv, out, node) => {
+  const r = await requireNode(node).call<{ torrents: { infoHash: string; name: string | null; peers: PeerStats[] }[] }>(
+    'peers',
+    inv.positionals[0] ? { infoHash: inv.positionals[0] } : {},
+  );
+  out.result(r, () =>
+    r.torrents.length === 0
+      ? 'no torrents loaded'
+      : r.torrents
+          .map((t) => [`${short(t.infoHash)}  ${t.name ?? ''}: ${t.peers.length} peer(s)`, ...t.peers.map(renderPeer)].join('\n'))
+          .join('\n'),
+  );
+  return 0;
+};
+
+const connect: Verb = async (inv, out, node) => {
+  const [infoHash, address] = inv.positionals as [string, string];
+  const r = await requireNode(node).call<{ infoHash: string; address: string }>('connect', { infoHash, address });
+  out.result(r, () => `connecting ${short(r.infoHash)} to ${r.address}`);
+  return 0;
+};
+
+const health: Verb = async (inv, out, node) => {
+  if (node) {
+    const h = await node.call<Record<string, unknown>>('health');
+    out.result(h, () =>
+      [
+        `online   pid ${h.pid}, up ${h.uptimeSeconds}s`,
+        `port     ${h.port}`,
+        `torrents ${h.torrents}, peers ${h.peers}`,
+        `dht      ${h.dhtEnabled ? `on, ${h.dhtNodes} nodes${h.dhtPort !== null ? `, UDP port ${h.dhtPort}` : ''}` : 'off'}`,
+        `peer id  ${h.peerId}`,
+        `node id  ${h.nodeId}`,
+        `state    ${h.stateDir}`,
+      ].join('\n'),
+    );
+    return 0;
+  }
+  const torrents = withDb(inv, (db) => db.counts().torrents);
+  out.result({ online: false, stateDir: inv.options.stateDir, torrents }, () =>
+    `offline: ${NO_NODE}\nstate    ${inv.options.stateDir} (${torrents} torrents)`,
+  );
+  // Non-zero so `cascade health` works as a liveness check in scripts.
+  return 1;
+};
+
+function renderTracker(t: TrackerStatus): string {
+  return `  [${t.tier}] ${t.url}  ${t.status}${t.peers ? `, ${t.peers} peers` : ''}${t.message ? ` — ${t.message}` : ''}`;
+}
+
+const announce: Verb = async (inv, out, node) => {
+  const r = await requireNode(node).call<{ torrents: { infoHash: string; name: string | null; trackers: TrackerStatus[] }[] }>(
+    'announce',
+    inv.positionals[0] ? { infoHash: inv.positionals[0] } : {},
+  );
+  out.result(r, () =>
+    r.torrents.length === 0
+      ? 'no torrents loaded'
+      : r.torrents
+          .map((t) =>
+            [`announced ${short(t.infoHash)}  ${t.name ?? ''}`, ...(t.trackers.length ? t.trackers.map(renderTracker) : ['  (no trackers; DHT only)'])].join('\n'),
+          )
+          .join('\n'),
+  );
+  return 0;
+};
+
+const debug: Verb = async (inv, out, node) => {
+  const r = node
+    ? await node.call<Record<string, unknown>>('debug')
+    : withDb(inv, (db) => ({ online: false, db: { path: db.path, ...db.counts() }, topPeers: db.listPeers(20) }));
+  out.result(r, () => JSON.stringify(r, null, 2));
+  return 0;
+};
+
+const pauseOrResume = (which: 'pause' | 'resume'): Verb => async (inv, out, node) => {
+  const arg = inv.positionals[0]!;
+  if (node) {
+    const r = await node.call<{ infoHash: string; state: string }>(which, { infoHash: arg });
+    out.result(r, () => `${which === 'pause' ? 'paused' : 'resumed'} ${short(r.infoHash)} (${r.state})`);
+    return 0;
+  }
+  return withDb(inv, (db) => {
+    const ih = resolveInfoHash(arg, db.listTorrents().map((r) => r.infoHash));
+    // Offline the status is all there is; serve honours 'paused' when it loads the library.
+    const state = which === 'pause' ? 'paused' : 'queued';
+    db.setStatus(ih, state);
+    out.result({ infoHash: ih, state, online: false }, () => `${NO_NODE}; marked ${short(ih)} ${state}`);
+    return 0;
+  });
+};
+
+/** `<savePath>/<name>` — refusing names that would escape savePath. */
+function dataPath(savePath: string, name: string | null): string | undefined {
+  if (!name || name === '.' || name === '..' || name.includes('/') || name.includes(sep) || name.includes('\0')) {
+    return undefined;
+  }
+  return join(savePath, name);
+}
+
+const remove: Verb = async (inv, out, node) => {
+  const arg = inv.positionals[0]!;
+  const deleteData = inv.options.deleteData;
+  if (node) {
+    const r = await node.call<{ infoHash: string }>('remove', { infoHash: arg, deleteData });
+    out.result({ ...r, removed: true, deletedData: deleteData }, () =>
+      `removed ${short(r.infoHash)}${deleteData ? ' and its data' : ''}`,
+    );
+    return 0;
+  }
+  const db = StateDB.open(inv.options.stateDir);
+  try {
+    const ih = resolveInfoHash(arg, db.listTorrents().map((r) => r.infoHash));
+    const rec = db.getTorrent(ih)!;
+    let deleted: string | undefined;
+    if (deleteData) {
+      deleted = dataPath(rec.savePath, rec.name);
+      if (!deleted) throw new CliError(`cannot delete data of ${ih}: its name is unknown (no metadata yet)`);
+      await rm(deleted, { recursive: true, force: true });
+    }
+    db.removeTorrent(ih);
+    out.result({ infoHash: ih, removed: true, deletedData: deleteData, path: deleted ?? null, online: false }, () =>
+      `removed ${short(ih)}${deleted ? ` and deleted ${deleted}` : ''}`,
+    );
+    return 0;
+  } finally {
+    db.close();
+  }
+};
+
+export const VERBS: Record<string, Verb> = {
+  add,
+  list,
+  search,
+  peers,
+  connect,
+  health,
+  announce,
+  debug,
+  pause: pauseOrResume('pause'),
+  resume: pauseOrResume('resume'),
+  remove,
+};
+
+export async function runVerb(inv: Invocation, out: Output, deps: VerbDeps = defaultDeps): Promise<number> {
+  const verb = VERBS[inv.command];
+  if (!verb) throw new UsageError(`unknown command "${inv.command}"`);
+  const node = await deps.connect(inv.options.stateDir);
+  return verb(inv, out, node, deps);
+}

@@ -1,0 +1,70 @@
+// Entry point: parse the command line, run the command, turn errors into exit codes
+// (0 ok, 1 runtime error, 2 usage error, 130 interrupted).
+
+import { readFileSync } from 'node:fs';
+import { COMMANDS, parseCommandLine, usageText, type Invocation } from './args.ts';
+import { CliError, UsageError, errorMessage } from './errors.ts';
+import { Output } from './output.ts';
+import { createCommand } from './commands/create.ts';
+import { seedCommand } from './commands/seed.ts';
+import { downloadCommand } from './commands/download.ts';
+import { serveCommand } from './commands/serve.ts';
+import { runVerb } from './commands/verbs.ts';
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+async function dispatch(inv: Invocation, out: Output): Promise<number> {
+  if (inv.options.help || inv.command === 'help') {
+    const topic = inv.command === 'help' ? inv.positionals[0] : inv.command;
+    if (topic !== undefined && !Object.hasOwn(COMMANDS, topic)) {
+      throw new UsageError(`unknown command "${topic}"`);
+    }
+    process.stdout.write(usageText(topic) + '\n');
+    return 0;
+  }
+  switch (inv.command) {
+    case 'create':
+      return createCommand(inv, out);
+    case 'seed':
+      return seedCommand(inv, out);
+    case 'download':
+      return downloadCommand(inv, out);
+    case 'serve':
+      return serveCommand(inv, out);
+    default:
+      return runVerb(inv, out);
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+    process.stdout.write(`cascade ${version()}\n`);
+    return 0;
+  }
+  // --json is known before parsing, so even a usage error comes out as a JSON event.
+  const out = new Output(argv.includes('--json'));
+  try {
+    if (argv.length === 0) {
+      process.stderr.write(usageText() + '\n');
+      return 2;
+    }
+    return await dispatch(parseCommandLine(argv), out);
+  } catch (err) {
+    out.error(errorMessage(err));
+    if (err instanceof CliError) return err.exitCode;
+    // An unexpected exception is a bug: keep the stack for the report.
+    if (!out.json && err instanceof Error && err.stack && process.env.CASCADE_DEBUG) process.stderr.write(err.stack + '\n');
+    return 1;
+  }
+}
+
+// Run when executed as `node src/main.ts` (npm start); bin/cascade.js and tests call main() themselves.
+if (import.meta.main) {
+  const code = await main(process.argv.slice(2));
+  process.exitCode = code;
+  // Everything was closed; if some handle still lingers (a leaked socket), do not hang forever.
+  setTimeout(() => process.exit(code), 2000).unref();
+}

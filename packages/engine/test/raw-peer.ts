@@ -1,0 +1,93 @@
+// A bare-bones BitTorrent peer for hostile tests: it speaks just enough BEP 3 to seed from a
+// buffer, and can be told to corrupt blocks or to send arbitrary bytes.
+import net from 'node:net';
+import { encodeHandshake, encodePieceHeader, MSG } from '../src/wire/protocol.ts';
+
+export interface RawSeeder {
+  port: number;
+  served: number;
+  close(): Promise<void>;
+}
+
+/** Seeds `payload` to whoever connects; `corrupt(index)` decides which pieces get flipped bytes. */
+export async function startRawSeeder(opts: {
+  infoHash: Uint8Array;
+  payload: Uint8Array;
+  pieceLength: number;
+  corrupt: (index: number) => boolean;
+}): Promise<RawSeeder> {
+  const sockets = new Set<net.Socket>();
+  const state = { served: 0 };
+  const server = net.createServer((sock) => {
+    sockets.add(sock);
+    sock.on('close', () => sockets.delete(sock));
+    sock.on('error', () => {});
+    let buf = Buffer.alloc(0);
+    let shook = false;
+    const peerId = Buffer.from('-XX0001-' + 'r'.repeat(12));
+    sock.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      if (!shook) {
+        if (buf.length < 68) return;
+        buf = buf.subarray(68);
+        shook = true;
+        sock.write(encodeHandshake(opts.infoHash, peerId, { extended: false, fast: false, dht: false }));
+        const pieces = Math.ceil(opts.payload.length / opts.pieceLength);
+        const bits = Buffer.alloc(Math.ceil(pieces / 8));
+        for (let i = 0; i < pieces; i++) bits[i >> 3]! |= 0x80 >> (i & 7);
+        const msg = Buffer.alloc(5 + bits.length);
+        msg.writeUInt32BE(1 + bits.length);
+        msg[4] = MSG.bitfield;
+        bits.copy(msg, 5);
+        sock.write(msg);
+        sock.write(Buffer.from([0, 0, 0, 1, MSG.unchoke]));
+      }
+      while (buf.length >= 4) {
+        const len = buf.readUInt32BE(0);
+        if (buf.length < 4 + len) break;
+        const m = buf.subarray(4, 4 + len);
+        buf = buf.subarray(4 + len);
+        if (len === 0 || m[0] !== MSG.request) continue;
+        const index = m.readUInt32BE(1), begin = m.readUInt32BE(5), length = m.readUInt32BE(9);
+        const start = index * opts.pieceLength + begin;
+        const block = Buffer.from(opts.payload.subarray(start, start + length));
+        if (opts.corrupt(index)) block[0]! ^= 0xff;
+        sock.write(encodePieceHeader(index, begin, length));
+        sock.write(block);
+        state.served += length;
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    get served() {
+      return state.served;
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  };
+}
+
+/** Connects, handshakes for `infoHash`, sends `bytes`, and resolves with whether the remote hung up. */
+export function sendHostile(port: number, infoHash: Uint8Array, bytes: Uint8Array, waitMs = 3000): Promise<'closed' | 'open'> {
+  return new Promise((resolve) => {
+    const sock = net.connect(port, '127.0.0.1');
+    const timer = setTimeout(() => {
+      sock.destroy();
+      resolve('open');
+    }, waitMs);
+    sock.on('error', () => {});
+    sock.on('close', () => {
+      clearTimeout(timer);
+      resolve('closed');
+    });
+    sock.on('connect', () => {
+      sock.write(encodeHandshake(infoHash, Buffer.from('-XX0001-hostilepeer!'), { extended: true, fast: true, dht: false }));
+      sock.write(bytes);
+    });
+  });
+}
