@@ -75,7 +75,8 @@ def parse_args(argv, multi=(), flags=()):
 
 
 def make_session(port=0, upload_rate=0, seeding=False):
-    settings = lt.high_performance_seed() if seeding else lt.default_settings()
+    # high_performance_seed's huge send buffers make a rate-limited upload very bursty.
+    settings = lt.high_performance_seed() if seeding and not upload_rate else lt.default_settings()
     settings.update({
         "listen_interfaces": "127.0.0.1:%d" % port,
         "outgoing_interfaces": "127.0.0.1",

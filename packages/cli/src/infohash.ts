@@ -22,24 +22,21 @@ export function base32ToHex(text: string): string | undefined {
   return Buffer.from(out).toString('hex');
 }
 
-/** A bare infohash (40 hex or 32 base32) → lowercase hex; undefined for anything else. */
-export function parseBareInfoHash(text: string): string | undefined {
-  if (/^[0-9a-fA-F]{40}$/.test(text)) return text.toLowerCase();
-  return base32ToHex(text);
-}
-
 /** Picks the one known infohash that `arg` names (full hash or unique prefix of at least 4 hex digits). */
 export function resolveInfoHash(arg: string, known: Iterable<string>): string {
   const q = arg.trim().toLowerCase();
-  const full = parseBareInfoHash(q);
   const all = [...new Set(known)];
-  if (full) {
-    if (all.includes(full)) return full;
-    throw new CliError(`no torrent with infohash ${full}`);
+  if (/^[0-9a-f]{40}$/.test(q)) {
+    if (all.includes(q)) return q;
+    throw new CliError(`no torrent with infohash ${q}`);
   }
-  if (!/^[0-9a-f]{4,39}$/.test(q)) throw new UsageError(`"${arg}" is not an infohash (40 hex digits, or a prefix of 4+)`);
-  const matches = all.filter((h) => h.startsWith(q));
+  const matches = /^[0-9a-f]{4,39}$/.test(q) ? all.filter((h) => h.startsWith(q)) : [];
   if (matches.length === 1) return matches[0]!;
-  if (matches.length === 0) throw new CliError(`no torrent with infohash starting with ${q}`);
-  throw new CliError(`infohash prefix ${q} is ambiguous: ${matches.join(', ')}`);
+  if (matches.length > 1) throw new CliError(`infohash prefix ${q} is ambiguous: ${matches.join(', ')}`);
+  // 32 characters may be a base32 infohash (older magnets); hex prefixes were tried first.
+  const b32 = base32ToHex(q);
+  if (b32 && all.includes(b32)) return b32;
+  if (/^[0-9a-f]{4,39}$/.test(q)) throw new CliError(`no torrent with infohash starting with ${q}`);
+  if (b32) throw new CliError(`no torrent with infohash ${b32}`);
+  throw new UsageError(`"${arg}" is not an infohash (40 hex digits, or a prefix of 4+)`);
 }

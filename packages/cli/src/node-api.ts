@@ -2,11 +2,14 @@
 // JSON; CliErrors keep their exit code across the wire so `cascade pause nope` exits like offline.
 
 import { resolve as resolvePath } from 'node:path';
-import { CliError, UsageError } from './errors.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CliError, UsageError, errorMessage } from './errors.ts';
 import { liveEntry, offlineEntry, type ListEntry } from './listing.ts';
 import type { RpcHandlers, RpcParams } from './control.ts';
 import type { CascadeNode } from './node.ts';
 import type { TorrentHandle, TorrentSource } from './engine.ts';
+
+const ADD_REPLY_MS = 5000;
 
 function str(p: RpcParams, key: string): string {
   const v = p[key];
@@ -74,7 +77,14 @@ export function createNodeApi(node: CascadeNode): RpcHandlers {
       const source: TorrentSource = torrentB64 ? new Uint8Array(Buffer.from(torrentB64, 'base64')) : str(p, 'source');
       const peers = Array.isArray(p.peers) ? p.peers.filter((x): x is string => typeof x === 'string') : [];
       const opts = { savePath, paused: p.paused === true, ...(peers.length > 0 ? { peers } : {}) };
-      const t = await node.add(source, opts);
+      // session.add resolves only after checking existing data, which can take minutes for a big
+      // torrent; answer after a few seconds and let the add finish in the background.
+      const adding = node.add(source, opts);
+      const t = await Promise.race([adding, sleep(ADD_REPLY_MS).then(() => undefined)]);
+      if (!t) {
+        adding.catch((err) => node.out.note(`adding ${hint ?? 'torrent'} failed: ${errorMessage(err)}`));
+        return { infoHash: hint ?? null, name: null, state: 'checking', savePath };
+      }
       const s = t.stats();
       return { infoHash: t.infoHashHex, name: t.metainfo?.name ?? s.name ?? null, state: s.state, savePath };
     },

@@ -4,10 +4,9 @@
 
 import { readFile, stat } from 'node:fs/promises';
 import { UsageError, errorMessage } from './errors.ts';
-import { parseBareInfoHash } from './infohash.ts';
 import type { EngineLib } from './engine.ts';
 
-export type ParseLib = Pick<EngineLib, 'parseTorrent' | 'parseMagnet'>;
+export type ParseLib = Pick<EngineLib, 'parseTorrent' | 'parseTorrentId'>;
 
 export interface DescribedSource {
   /** What to hand to session.add: .torrent bytes, a magnet URI, or a bare hex infohash. */
@@ -38,20 +37,20 @@ export async function describeSource(arg: string, loadLib: () => Promise<ParseLi
     }
     return describeTorrentBytes(bytes, arg, await loadLib());
   }
-  if (/^magnet:/i.test(arg)) {
-    const lib = await loadLib();
-    let m;
-    try {
-      m = lib.parseMagnet(arg);
-    } catch (err) {
-      throw new UsageError(`invalid magnet link: ${errorMessage(err)}`);
+  const lib = await loadLib();
+  let m;
+  try {
+    m = lib.parseTorrentId(arg);
+  } catch (err) {
+    if (/^magnet:/i.test(arg)) {
+      const msg = errorMessage(err);
+      throw new UsageError(/^invalid magnet/.test(msg) ? msg : `invalid magnet link: ${msg}`);
     }
-    return { source: arg, infoHash: m.infoHashHex, name: m.name, length: undefined, pieceCount: undefined, trackers: m.trackers };
+    if (/\.torrent$/i.test(arg)) throw new UsageError(`no such torrent file: ${arg}`);
+    throw new UsageError(`"${arg}" is not a .torrent file, magnet link or infohash`);
   }
-  const hex = parseBareInfoHash(arg);
-  if (hex) return { source: hex, infoHash: hex, name: undefined, length: undefined, pieceCount: undefined, trackers: [] };
-  if (/\.torrent$/i.test(arg)) throw new UsageError(`no such torrent file: ${arg}`);
-  throw new UsageError(`"${arg}" is not a .torrent file, magnet link or infohash`);
+  // The engine takes the string itself (magnet or bare infohash), so keep it as given.
+  return { source: arg.trim(), infoHash: m.infoHashHex, name: m.name, length: undefined, pieceCount: undefined, trackers: m.trackers };
 }
 
 export function describeTorrentBytes(bytes: Uint8Array, label: string, lib: ParseLib): DescribedSource {

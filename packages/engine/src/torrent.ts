@@ -6,6 +6,7 @@ import type {
   AddTorrentOptions, PeerStats, ResumeStore, TorrentHandle, TorrentState, TorrentStats, TrackerStatus, TransferEvent,
 } from './api.ts';
 import { Bitfield } from './bitfield.ts';
+import { BufferPool } from './buffer-pool.ts';
 import { checkPieces, equal20 } from './check.ts';
 import type { TrackerClient, TrackerClientOptions } from './discovery/tracker-client.ts';
 import { toHex } from './hex.ts';
@@ -66,6 +67,7 @@ export class Torrent extends EventEmitter implements TorrentHandle, PeerHost {
   private picker: Picker | undefined;
   private metadata: MetadataExchange;
   private cache: PieceCache | undefined;
+  private pool: BufferPool | undefined;
   private choker = new Choker();
   private trackerClient: TrackerClient | undefined;
   private peersByKey = new Map<string, Peer>();
@@ -173,7 +175,10 @@ export class Torrent extends EventEmitter implements TorrentHandle, PeerHost {
       });
       if (this.closed) return;
       this.cache = new PieceCache((i) => this.storage!.readPiece(i));
-      this.picker = new Picker({ pieceCount: meta.pieceCount, pieceLength: meta.pieceLength, totalLength: meta.length, have });
+      const pool = (this.pool = new BufferPool(meta.pieceLength));
+      this.picker = new Picker({
+        pieceCount: meta.pieceCount, pieceLength: meta.pieceLength, totalLength: meta.length, have, allocate: (n) => pool.get(n),
+      });
       this.applySelection();
     } catch (err) {
       return this.fail((err as Error).message);
@@ -399,9 +404,7 @@ export class Torrent extends EventEmitter implements TorrentHandle, PeerHost {
     if (room < Math.min(16, target / 4)) return;
     const blocks = picker.pick(peer, room);
     if (blocks.length === 0) return;
-    peer.conn.cork();
-    for (const b of blocks) peer.sendRequest(b.index, b.begin, b.length);
-    peer.conn.uncork();
+    peer.sendRequests(blocks);
   }
 
   onBlock(peer: Peer, index: number, begin: number, block: Uint8Array): void {
@@ -428,7 +431,10 @@ export class Torrent extends EventEmitter implements TorrentHandle, PeerHost {
     const meta = this.metainfo!;
     const { digest, data } = await this.ctx.hasher.sha1(buffer);
     if (this.closed || !this.picker) return;
-    if (!equal20(digest, meta.pieceHashes, index * 20)) return this.pieceFailed(index, contributors);
+    if (!equal20(digest, meta.pieceHashes, index * 20)) {
+      this.pool?.release(data);
+      return this.pieceFailed(index, contributors);
+    }
     const write = this.storage!.writePiece(index, data);
     this.pendingWrites.add(write);
     try {
@@ -438,10 +444,10 @@ export class Torrent extends EventEmitter implements TorrentHandle, PeerHost {
       return this.fail(`disk error: ${(err as Error).message}`);
     } finally {
       this.pendingWrites.delete(write);
+      this.pool?.release(data);
     }
     if (this.closed || !this.picker) return;
     this.picker.verified(index);
-    this.cache?.put(index, data);
     for (const p of this.peersByKey.values()) {
       if (!p.closed && p.bits) p.sendHave(index);
       if (p.amInterested && !p.closed) this.refreshInterest(p);

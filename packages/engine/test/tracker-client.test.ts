@@ -217,13 +217,9 @@ test('UDP tracker error (action 3) is reported, not retried', async () => {
   fake.close();
 });
 
-test('IPv6: over ::1 the UDP tracker answers with 18-byte peers and HTTP with peers6', async (t) => {
-  let v6: RunningTracker;
-  try {
-    v6 = await startTracker({ host: '::1', interval: 60 });
-  } catch {
-    return t.skip('no IPv6 loopback here');
-  }
+test('IPv6: over ::1 the UDP tracker answers with 18-byte peers and HTTP with peers6', async () => {
+  // The dev and CI machines have ::1 on lo; a machine without it fails here rather than hiding it.
+  const v6: RunningTracker = await startTracker({ host: '::1', interval: 60 });
   try {
     const base = { peerId: hash(7), port: 7777, uploaded: 0, downloaded: 0, left: 0 };
     await udp.announce(v6.udpAnnounceUrl, { ...base, infoHash: hash(0x61), event: 'started' });

@@ -29,8 +29,9 @@ export async function seedCommand(inv: Invocation, out: Output): Promise<number>
   const node = await startNode(o, out);
   try {
     const opts = { savePath: dir };
-    const t = await node.add(bytes, opts, false);
+    // add() returns once the engine has checked what is on disk (resume data makes that quick).
     out.note(`checking ${join(dir, described.name ?? '')} …`);
+    const t = await node.add(bytes, opts, false);
     const result = await Promise.race([waitForVerification(t), stop.promise.then(() => 'interrupted' as const)]);
     if (result === 'interrupted') return 0;
     if (result === 'incomplete') {

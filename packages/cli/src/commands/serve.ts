@@ -5,16 +5,19 @@ import { startNode, statusOf } from '../node.ts';
 import { waitForStopSignal } from '../signals.ts';
 import { errorMessage } from '../errors.ts';
 import type { Invocation } from '../args.ts';
+import type { TorrentRecord } from '../state.ts';
 import type { Output } from '../output.ts';
+
+const LOAD_CONCURRENCY = 4;
 
 export async function serveCommand(inv: Invocation, out: Output): Promise<number> {
   const stop = waitForStopSignal();
   const node = await startNode(inv.options, out, { exclusive: true });
   try {
     let loaded = 0;
-    for (const rec of node.db.listTorrents()) {
+    const load = async (rec: TorrentRecord) => {
       const source = rec.sourceKind === 'torrent' ? rec.torrent : rec.magnet;
-      if (!source) continue;
+      if (!source) return;
       const opts = {
         savePath: rec.savePath,
         paused: rec.status === 'paused',
@@ -31,7 +34,15 @@ export async function serveCommand(inv: Invocation, out: Output): Promise<number
         out.event('error', { infoHash: rec.infoHash, message: errorMessage(err) });
         out.note(`cannot load ${rec.name ?? rec.infoHash}: ${errorMessage(err)}`);
       }
-    }
+    };
+    // A few at a time: each add waits for its data check, and one slow check should not hold up
+    // the rest, but hundreds of parallel checks would thrash the disk.
+    const queue = node.db.listTorrents();
+    await Promise.all(
+      Array.from({ length: Math.min(LOAD_CONCURRENCY, queue.length) }, async () => {
+        for (let rec = queue.shift(); rec; rec = queue.shift()) await load(rec);
+      }),
+    );
     out.event('serving', { torrents: loaded, controlPort: node.control?.port ?? null, stateDir: node.db.stateDir });
     out.say(
       `cascade node up: ${loaded} torrent${loaded === 1 ? '' : 's'}, state in ${node.db.stateDir}. ` +

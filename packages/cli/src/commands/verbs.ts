@@ -82,7 +82,7 @@ const add: Verb = async (inv, out, node, deps) => {
       pieceCount: d.pieceCount ?? null,
     });
     out.result({ event: 'added', infoHash: d.infoHash, name: d.name ?? null, savePath, queued: true }, () =>
-      `queued ${d.infoHash}  ${d.name ?? ''}\n${NO_NODE}; it starts with the next \`cascade serve\``,
+      `queued ${d.infoHash}${d.name ? `  ${d.name}` : ''}\n${NO_NODE}; it starts with the next \`cascade serve\``,
     );
     return 0;
   });
@@ -161,7 +161,7 @@ const health: Verb = async (inv, out, node) => {
   }
   const torrents = withDb(inv, (db) => db.counts().torrents);
   out.result({ online: false, stateDir: inv.options.stateDir, torrents }, () =>
-    `offline: ${NO_NODE}\nstate    ${inv.options.stateDir} (${torrents} torrents)`,
+    `offline: ${NO_NODE}\nstate    ${inv.options.stateDir} (${torrents} torrent${torrents === 1 ? '' : 's'})`,
   );
   // Non-zero so `cascade health` works as a liveness check in scripts.
   return 1;

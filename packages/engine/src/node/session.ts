@@ -14,7 +14,7 @@ import { Peer } from '../swarm/peer.ts';
 import { Torrent, type TorrentContext } from '../torrent.ts';
 import { Dht } from './dht.ts';
 import { FsStorage } from './fs-storage.ts';
-import { createWorkerHasher } from './hasher.ts';
+import { createNodeHasher } from './hasher.ts';
 import { listenTcp, tcpDialer } from './tcp.ts';
 import { UdpTracker } from './tracker-udp.ts';
 
@@ -47,7 +47,7 @@ export class Session implements SessionHandle {
     this.opts = opts;
     this.peerId = opts.peerId ?? makePeerId();
     this.peerIdHex = toHex(this.peerId);
-    this.hasher = createWorkerHasher();
+    this.hasher = createNodeHasher();
   }
 
   static async create(opts: SessionOptions = {}): Promise<Session> {

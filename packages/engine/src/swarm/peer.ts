@@ -166,6 +166,24 @@ export class Peer implements WireHandler {
     this.send(encodeBlockRef(MSG.request, index, begin, length));
   }
 
+  /** Many requests in one write: a deep pipeline refill is one syscall, not hundreds. */
+  sendRequests(blocks: { index: number; begin: number; length: number }[]): void {
+    const out = new Uint8Array(17 * blocks.length);
+    const view = new DataView(out.buffer);
+    const now = Date.now();
+    let off = 0;
+    for (const b of blocks) {
+      this.requests.set(blockKey(b.index, b.begin), { index: b.index, begin: b.begin, length: b.length, at: now });
+      view.setUint32(off, 13);
+      out[off + 4] = MSG.request;
+      view.setUint32(off + 5, b.index);
+      view.setUint32(off + 9, b.begin);
+      view.setUint32(off + 13, b.length);
+      off += 17;
+    }
+    this.send(out);
+  }
+
   sendCancel(index: number, begin: number, length: number): void {
     if (this.requests.delete(blockKey(index, begin))) this.send(encodeBlockRef(MSG.cancel, index, begin, length));
   }

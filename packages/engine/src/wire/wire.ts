@@ -101,19 +101,18 @@ export class Wire {
     const id = m[0]!;
     const fixed = FIXED_LENGTH[id];
     if (fixed !== undefined && m.length !== fixed) throw new ProtocolError(`message ${id} has length ${m.length}, expected ${fixed}`);
-    const view = new DataView(m.buffer, m.byteOffset, m.byteLength);
     const h = this.handler;
     switch (id) {
       case MSG.choke: return h.choke();
       case MSG.unchoke: return h.unchoke();
       case MSG.interested: return h.interested();
       case MSG.notInterested: return h.notInterested();
-      case MSG.have: return h.have(view.getUint32(1));
+      case MSG.have: return h.have(u32(m, 1));
       case MSG.bitfield: return h.bitfield(m.subarray(1));
       case MSG.request:
       case MSG.cancel:
       case MSG.reject: {
-        const index = view.getUint32(1), begin = view.getUint32(5), length = view.getUint32(9);
+        const index = u32(m, 1), begin = u32(m, 5), length = u32(m, 9);
         if (length === 0 || length > MAX_BLOCK) throw new ProtocolError(`block length ${length} out of range`);
         if (id === MSG.request) return h.request(index, begin, length);
         if (id === MSG.cancel) return h.cancel(index, begin, length);
@@ -123,13 +122,13 @@ export class Wire {
         if (m.length < 9) throw new ProtocolError('piece message too short');
         const blockLength = m.length - 9;
         if (blockLength === 0 || blockLength > MAX_BLOCK) throw new ProtocolError(`block length ${blockLength} out of range`);
-        return h.piece(view.getUint32(1), view.getUint32(5), m.subarray(9));
+        return h.piece(u32(m, 1), u32(m, 5), m.subarray(9));
       }
-      case MSG.port: return h.port(view.getUint16(1));
+      case MSG.port: return h.port(((m[1]! << 8) | m[2]!));
       case MSG.suggest: return; // advisory; rarest-first already decides
       case MSG.haveAll: return h.haveAll();
       case MSG.haveNone: return h.haveNone();
-      case MSG.allowedFast: return h.allowedFast(view.getUint32(1));
+      case MSG.allowedFast: return h.allowedFast(u32(m, 1));
       case MSG.extended:
         if (m.length < 2) throw new ProtocolError('extended message too short');
         return h.extended(m[1]!, m.subarray(2));
@@ -194,4 +193,8 @@ export class Wire {
     }
     return out;
   }
+}
+
+function u32(b: Uint8Array, at: number): number {
+  return ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
 }
