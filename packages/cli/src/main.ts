@@ -39,7 +39,22 @@ async function dispatch(inv: Invocation, out: Output): Promise<number> {
   }
 }
 
+/**
+ * `cascade download --json | head -3`: once the reader goes away, writes fail with EPIPE. Treat it
+ * like SIGTERM, so a running node still shuts down cleanly (and saves resume data).
+ */
+function handleClosedStdout(): void {
+  let handled = false;
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (handled) return;
+    handled = true;
+    if (err.code === 'EPIPE') process.kill(process.pid, 'SIGTERM');
+    else process.stderr.write(`cascade: cannot write output: ${err.message}\n`);
+  });
+}
+
 export async function main(argv: string[]): Promise<number> {
+  handleClosedStdout();
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
     process.stdout.write(`cascade ${version()}\n`);
     return 0;

@@ -61,7 +61,7 @@ test('progressLine fits the terminal and shows speed, ETA and peers', () => {
   };
   const line = progressLine(s, 100);
   assert.ok(line.length < 100);
-  assert.match(line, /^ 25\.0% \[#+-+\] ↓ 2\.0 KiB\/s ↑ 0 B\/s ETA 1m05s 3 peers$/);
+  assert.match(line, /^ 25\.0% \[#+-+\] ↓ +2\.0 KiB\/s ↑ +0 B\/s ETA 1m05s +3 peers$/);
   assert.ok(progressLine(s, 40).length <= 39);
   assert.match(progressLine({ ...s, state: 'metadata', pieceCount: undefined, eta: Infinity }, 100), /^metadata\s+\?\.\?% .*ETA --/);
 });

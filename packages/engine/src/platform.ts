@@ -25,9 +25,17 @@ export interface Dialer {
   dial(addr: PeerAddress, signal: AbortSignal): Promise<Connection>;
 }
 
+export interface IncrementalHash {
+  update(data: Uint8Array): void;
+  digest(): Uint8Array;
+}
+
 export interface Hasher {
   /** SHA-1 of each buffer; ownership of `data` may move to a worker and come back in the result. */
   sha1(data: Uint8Array): Promise<{ digest: Uint8Array; data: Uint8Array }>;
+  /** Where the platform can hash in pieces, blocks are hashed as they arrive in order: no stall
+   *  when the last block lands, and the bytes are still in the CPU cache from the copy. */
+  incremental?(): IncrementalHash;
   close(): Promise<void>;
 }
 

@@ -178,6 +178,7 @@ export class Torrent extends EventEmitter implements TorrentHandle, PeerHost {
       const pool = (this.pool = new BufferPool(meta.pieceLength));
       this.picker = new Picker({
         pieceCount: meta.pieceCount, pieceLength: meta.pieceLength, totalLength: meta.length, have, allocate: (n) => pool.get(n),
+        newHash: this.ctx.hasher.incremental?.bind(this.ctx.hasher),
       });
       this.applySelection();
     } catch (err) {
@@ -420,16 +421,16 @@ export class Torrent extends EventEmitter implements TorrentHandle, PeerHost {
         if (other === peer) continue;
         for (const r of [...other.requests.values()]) if (r.index === index) other.sendCancel(r.index, r.begin, r.length);
       }
-      void this.completePiece(result.index, result.buffer, result.contributors);
+      void this.completePiece(result.index, result.buffer, result.contributors, result.hash?.digest());
     } else if (result === undefined && picker.active.has(index)) {
       for (const other of this.peersByKey.values()) if (other !== peer && other.isRequested(index, begin)) other.sendCancel(index, begin, block.length);
     }
     this.fillRequests(peer);
   }
 
-  private async completePiece(index: number, buffer: Uint8Array, contributors: Set<string>): Promise<void> {
+  private async completePiece(index: number, buffer: Uint8Array, contributors: Set<string>, hashed?: Uint8Array): Promise<void> {
     const meta = this.metainfo!;
-    const { digest, data } = await this.ctx.hasher.sha1(buffer);
+    const { digest, data } = hashed ? { digest: hashed, data: buffer } : await this.ctx.hasher.sha1(buffer);
     if (this.closed || !this.picker) return;
     if (!equal20(digest, meta.pieceHashes, index * 20)) {
       this.pool?.release(data);

@@ -1,6 +1,6 @@
-// SHA-1 on the calling thread with OpenSSL. Measured here: ~1.5 GB/s, i.e. ~0.7 ms per 1 MiB piece.
-// Handing pieces to worker threads cost more in postMessage and GC than the hash itself, and the
-// second core is better left to the socket and disk work of the OS (and, on a seedbox, the peer).
+// SHA-1 with OpenSSL on the calling thread. Measured here: ~1.5 GB/s. Downloads hash each block as it
+// arrives (incremental), so no piece ever stalls the loop; handing pieces to worker threads cost
+// more in postMessage and GC than the hash itself.
 import { createHash } from 'node:crypto';
 import type { Hasher } from '../platform.ts';
 
@@ -9,6 +9,10 @@ export function createNodeHasher(): Hasher {
     async sha1(data) {
       const digest = createHash('sha1').update(data).digest();
       return { digest, data };
+    },
+    incremental() {
+      const h = createHash('sha1');
+      return { update: (d: Uint8Array) => void h.update(d), digest: () => h.digest() };
     },
     async close() {},
   };

@@ -20,6 +20,9 @@ export interface ActivePiece {
   requesters: Uint8Array;
   received: number;
   contributors: Set<string>;
+  /** Blocks [0, hashed) have been fed to `hash`. */
+  hashed: number;
+  hash?: { update(d: Uint8Array): void; digest(): Uint8Array };
 }
 
 export interface BlockRef {
@@ -47,8 +50,14 @@ export class Picker {
   /** Complete pieces waiting for their hash check or disk write: not to be picked again. */
   private verifying = new Set<number>();
   private allocate: (n: number) => Uint8Array;
+  private newHash: (() => { update(d: Uint8Array): void; digest(): Uint8Array }) | undefined;
 
-  constructor(opts: { pieceCount: number; pieceLength: number; totalLength: number; have: Bitfield; allocate?: (n: number) => Uint8Array }) {
+  constructor(opts: {
+    pieceCount: number; pieceLength: number; totalLength: number; have: Bitfield;
+    allocate?: (n: number) => Uint8Array;
+    newHash?: () => { update(d: Uint8Array): void; digest(): Uint8Array };
+  }) {
+    this.newHash = opts.newHash;
     this.pieceCount = opts.pieceCount;
     this.pieceLength = opts.pieceLength;
     this.totalLength = opts.totalLength;
@@ -177,6 +186,8 @@ export class Picker {
       requesters: new Uint8Array(blocks),
       received: 0,
       contributors: new Set(),
+      hashed: 0,
+      hash: this.newHash?.(),
     };
     this.active.set(index, p);
     return p;
@@ -193,6 +204,13 @@ export class Picker {
     p.blockState[b] = RECEIVED;
     p.received++;
     p.contributors.add(peerKey);
+    if (p.hash) {
+      while (p.hashed < p.blockState.length && p.blockState[p.hashed] === RECEIVED) {
+        const start = p.hashed * BLOCK_SIZE;
+        p.hash.update(p.buffer.subarray(start, Math.min(p.length, start + BLOCK_SIZE)));
+        p.hashed++;
+      }
+    }
     if (p.received < p.blockState.length) return undefined;
     this.active.delete(index);
     this.verifying.add(index);

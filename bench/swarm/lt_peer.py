@@ -1,0 +1,259 @@
+#!/usr/bin/python3
+"""libtorrent peer for the swarm benchmark (bench/swarm/run.ts). JSON lines on stdout.
+
+Run with /usr/bin/python3 (python3-libtorrent 2.0.x is only importable there).
+
+  lt_peer.py seed <torrent> <save_path>
+      -> {"event":"listening","port"}, {"event":"ready","cpu"} once the data checked complete.
+      Stdin line "usage" -> {"event":"usage",...}; stdin EOF or SIGTERM -> final usage, exit 0.
+  lt_peer.py download <torrent> <save_path> [host:port]... [--wait] [--linger]
+      -> {"event":"listening","port"}, {"event":"added"}, {"event":"done","seconds","t0","t1","cpu"}
+      --wait: add the torrent, print "added", then wait for a "start" line on stdin before
+      connecting to the peers (the clock starts then). --linger: after done, keep seeding until
+      stdin EOF. Without --linger the process exits right after done.
+  lt_peer.py info <torrent>
+      -> {"infoHash","pieceLength","numPieces","totalSize"}
+
+At exit a peer prints {"event":"usage","final":true,"cpu":user+sys s,"maxRss":KB} (getrusage).
+Everything is on 127.0.0.1, TCP only; DHT/LSD/UPnP/NAT-PMP are off.
+"""
+
+import json
+import os
+import resource
+import signal
+import sys
+import threading
+import time
+
+import libtorrent as lt
+
+
+def emit(obj):
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+def log(msg):
+    sys.stderr.write("[lt_peer] " + msg + "\n")
+    sys.stderr.flush()
+
+
+def cpu():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def usage(final=False):
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    ev = {"event": "usage", "cpu": round(r.ru_utime + r.ru_stime, 4), "maxRss": r.ru_maxrss}
+    if final:
+        ev["final"] = True
+    emit(ev)
+
+
+def finish(code=0):
+    usage(final=True)
+    # os._exit: skip libtorrent's orderly (slow) shutdown; nothing needs flushing for a benchmark.
+    os._exit(code)
+
+
+def fail(msg):
+    emit({"event": "error", "message": msg})
+    log("error: " + msg)
+    finish(1)
+
+
+def make_session():
+    s = lt.high_performance_seed()
+    s.update({
+        "listen_interfaces": "127.0.0.1:0",
+        "outgoing_interfaces": "127.0.0.1",
+        "enable_dht": False,
+        "enable_lsd": False,
+        "enable_upnp": False,
+        "enable_natpmp": False,
+        "allow_multiple_connections_per_ip": True,
+        # Cascade speaks TCP only; keep libtorrent on TCP too so every pair uses the same transport.
+        "enable_incoming_utp": False,
+        "enable_outgoing_utp": False,
+        "min_reconnect_time": 1,
+        "peer_connect_timeout": 5,
+        "alert_mask": (lt.alert.category_t.error_notification
+                       | lt.alert.category_t.status_notification
+                       | lt.alert.category_t.storage_notification),
+    })
+    ses = lt.session(s)
+    deadline = time.time() + 10
+    port = 0
+    while time.time() < deadline and not port:
+        for a in ses.pop_alerts():
+            if isinstance(a, lt.listen_failed_alert):
+                fail("listen failed: " + a.message())
+            if isinstance(a, lt.listen_succeeded_alert) and a.socket_type == lt.socket_type_t.tcp:
+                port = a.port
+        if not port:
+            ses.wait_for_alert(100)
+    port = port or ses.listen_port()
+    if not port:
+        fail("libtorrent did not start listening")
+    return ses, port
+
+
+def parse_peer(s):
+    host, _, port = s.rpartition(":")
+    if not host or not port.isdigit():
+        fail("bad peer address: " + s)
+    return (host.strip("[]"), int(port))
+
+
+def add(ses, torrent, save_path):
+    atp = lt.add_torrent_params()
+    atp.ti = lt.torrent_info(torrent)
+    atp.save_path = save_path
+    atp.flags &= ~lt.torrent_flags.auto_managed
+    atp.flags &= ~lt.torrent_flags.paused
+    return ses.add_torrent(atp), atp.ti
+
+
+def check_errors(alerts):
+    for a in alerts:
+        if isinstance(a, (lt.file_error_alert, lt.torrent_error_alert)):
+            fail(type(a).__name__ + ": " + a.message())
+
+
+class Stdin:
+    """Reads stdin lines on a thread: "start" and "usage" set flags, EOF sets eof."""
+
+    def __init__(self):
+        self.start = threading.Event()
+        self.eof = threading.Event()
+        self.usage_requests = 0
+        self.lock = threading.Lock()
+        threading.Thread(target=self.run, daemon=True).start()
+
+    def run(self):
+        try:
+            for line in sys.stdin:
+                cmd = line.strip()
+                if cmd == "start":
+                    self.start.set()
+                elif cmd == "usage":
+                    with self.lock:
+                        self.usage_requests += 1
+        except Exception:  # noqa: BLE001
+            pass
+        self.eof.set()
+
+    def take_usage_requests(self):
+        with self.lock:
+            n, self.usage_requests = self.usage_requests, 0
+        return n
+
+
+def cmd_seed(argv):
+    if len(argv) != 2:
+        fail("usage: seed <torrent> <save_path>")
+    ses, port = make_session()
+    emit({"event": "listening", "port": port})
+    stdin = Stdin()
+    h, ti = add(ses, argv[0], argv[1])
+    # A normal add: libtorrent checks the files, and seeds only once they check out complete.
+    checked = False
+    while not checked:
+        alerts = ses.pop_alerts()
+        check_errors(alerts)
+        checked = any(isinstance(a, lt.torrent_checked_alert) for a in alerts)
+        if stdin.eof.is_set():
+            finish(0)
+        if not checked:
+            ses.wait_for_alert(100)
+    st = h.status()
+    if not st.is_seeding:
+        fail("data incomplete after check: %d/%d pieces" % (st.num_pieces, ti.num_pieces()))
+    emit({"event": "ready", "cpu": round(cpu(), 4)})
+    while not stdin.eof.is_set():
+        check_errors(ses.pop_alerts())
+        for _ in range(stdin.take_usage_requests()):
+            st = h.status()
+            usage()
+            emit({"event": "stats", "uploaded": st.total_payload_upload, "peers": st.num_peers})
+        stdin.eof.wait(0.05)
+    finish(0)
+
+
+def cmd_download(argv):
+    flags = {a for a in argv if a.startswith("--")}
+    pos = [a for a in argv if not a.startswith("--")]
+    if len(pos) < 2 or flags - {"--wait", "--linger"}:
+        fail("usage: download <torrent> <save_path> [host:port]... [--wait] [--linger]")
+    torrent, save_path, peers = pos[0], pos[1], [parse_peer(p) for p in pos[2:]]
+    ses, port = make_session()
+    emit({"event": "listening", "port": port})
+    stdin = Stdin()
+    h, ti = add(ses, torrent, save_path)
+    emit({"event": "added"})
+    if "--wait" in flags:
+        while not stdin.start.is_set():
+            check_errors(ses.pop_alerts())
+            if stdin.eof.is_set():
+                finish(1)
+            stdin.start.wait(0.01)
+    t0 = time.time()
+    cpu0 = cpu()
+    for p in peers:
+        h.connect_peer(p)
+    last_progress = t0
+    last_dial = t0
+    while True:
+        alerts = ses.pop_alerts()
+        check_errors(alerts)
+        if any(isinstance(a, lt.torrent_finished_alert) for a in alerts):
+            break
+        now = time.time()
+        if now - last_progress >= 1.0:
+            last_progress = now
+            st = h.status()
+            emit({"event": "progress", "progress": round(st.progress, 4), "downloaded": st.total_payload_download,
+                  "peers": st.num_peers})
+            if st.num_peers == 0 and now - last_dial > 2:
+                last_dial = now
+                for p in peers:
+                    h.connect_peer(p)
+        if stdin.eof.is_set():
+            fail("stdin closed before the download finished")
+        ses.wait_for_alert(500)
+    t1 = time.time()
+    st = h.status()
+    emit({"event": "done", "seconds": round(t1 - t0, 4), "t0": t0 * 1000, "t1": t1 * 1000,
+          "cpu": round(cpu() - cpu0, 4), "downloaded": st.total_payload_download})
+    if "--linger" in flags:
+        while not stdin.eof.is_set():
+            check_errors(ses.pop_alerts())
+            stdin.eof.wait(0.1)
+    finish(0)
+
+
+def cmd_info(argv):
+    ti = lt.torrent_info(argv[0])
+    ih = ti.info_hashes()
+    emit({"infoHash": str(ih.v1) if hasattr(ih, "v1") else str(ih), "pieceLength": ti.piece_length(),
+          "numPieces": ti.num_pieces(), "totalSize": ti.total_size()})
+    return 0
+
+
+def main():
+    signal.signal(signal.SIGTERM, lambda *_: finish(0))
+    if len(sys.argv) < 2 or sys.argv[1] not in ("seed", "download", "info"):
+        fail("usage: lt_peer.py seed|download|info ...")
+    handler = {"seed": cmd_seed, "download": cmd_download, "info": cmd_info}[sys.argv[1]]
+    try:
+        sys.exit(handler(sys.argv[2:]))
+    except SystemExit:
+        raise
+    except Exception as e:  # noqa: BLE001
+        fail("%s: %s" % (type(e).__name__, e))
+
+
+if __name__ == "__main__":
+    main()
