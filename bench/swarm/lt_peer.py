@@ -12,7 +12,7 @@ Run with /usr/bin/python3 (python3-libtorrent 2.0.x is only importable there).
       connecting to the peers (the clock starts then). --linger: after done, keep seeding until
       stdin EOF. Without --linger the process exits right after done.
   lt_peer.py info <torrent>
-      -> {"infoHash","pieceLength","numPieces","totalSize"}
+      -> {"infoHash","pieceLength","numPieces","totalSize","version"}
 
 At exit a peer prints {"event":"usage","final":true,"cpu":user+sys s,"maxRss":KB} (getrusage).
 Everything is on 127.0.0.1, TCP only; DHT/LSD/UPnP/NAT-PMP are off.
@@ -238,7 +238,7 @@ def cmd_info(argv):
     ti = lt.torrent_info(argv[0])
     ih = ti.info_hashes()
     emit({"infoHash": str(ih.v1) if hasattr(ih, "v1") else str(ih), "pieceLength": ti.piece_length(),
-          "numPieces": ti.num_pieces(), "totalSize": ti.total_size()})
+          "numPieces": ti.num_pieces(), "totalSize": ti.total_size(), "version": lt.__version__})
     return 0
 
 

@@ -1,7 +1,7 @@
 // One torrent's life: metadata → checking → downloading → seeding. Receives well-formed peer
 // events (swarm/peer.ts), asks the picker what to request, verifies pieces and hands them to storage.
 
-import { EventEmitter } from 'node:events';
+import { Emitter } from './emitter.ts';
 import type {
   AddTorrentOptions, PeerStats, ResumeStore, TorrentHandle, TorrentState, TorrentStats, TrackerStatus, TransferEvent,
 } from './api.ts';
@@ -56,7 +56,7 @@ interface Candidate {
   nextTry: number;
 }
 
-export class Torrent extends EventEmitter implements TorrentHandle, PeerHost {
+export class Torrent extends Emitter implements TorrentHandle, PeerHost {
   readonly infoHash: Uint8Array;
   readonly infoHashHex: string;
   metainfo: Metainfo | undefined;
