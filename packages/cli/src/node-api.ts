@@ -2,7 +2,6 @@
 // JSON; CliErrors keep their exit code across the wire so `cascade pause nope` exits like offline.
 
 import { resolve as resolvePath } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { CliError, UsageError, errorMessage } from './errors.ts';
 import { liveEntry, offlineEntry, type ListEntry } from './listing.ts';
 import type { RpcHandlers, RpcParams } from './control.ts';
@@ -80,7 +79,9 @@ export function createNodeApi(node: CascadeNode): RpcHandlers {
       // session.add resolves only after checking existing data, which can take minutes for a big
       // torrent; answer after a few seconds and let the add finish in the background.
       const adding = node.add(source, opts);
-      const t = await Promise.race([adding, sleep(ADD_REPLY_MS).then(() => undefined)]);
+      let timer: NodeJS.Timeout | undefined;
+      const later = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ADD_REPLY_MS)));
+      const t = await Promise.race([adding, later]).finally(() => clearTimeout(timer));
       if (!t) {
         adding.catch((err) => node.out.note(`adding ${hint ?? 'torrent'} failed: ${errorMessage(err)}`));
         return { infoHash: hint ?? null, name: null, state: 'checking', savePath };

@@ -127,6 +127,8 @@ export interface SessionHealth {
   peers: number;
   dhtNodes: number;
   dhtEnabled: boolean;
+  /** UDP port of the DHT node, when enabled. */
+  dhtPort?: number;
 }
 
 export interface SessionHandle {

@@ -653,7 +653,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
       uploaded: this.sessionUploaded,
       downloadSpeed,
       uploadSpeed: this.upMeter.rate(),
-      eta: left === 0 ? 0 : downloadSpeed > 0 ? left / downloadSpeed : Infinity,
+      eta: left === 0 && this.metainfo ? 0 : downloadSpeed > 0 ? left / downloadSpeed : Infinity,
       peers: peers.length,
       seeds: peers.filter((x) => x.seed).length,
       error: this.errorMessage,

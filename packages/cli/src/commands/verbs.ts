@@ -64,6 +64,8 @@ const add: Verb = async (inv, out, node, deps) => {
     );
     return 0;
   }
+  // The library has no column for peer hints; a magnet's x.pe peers do survive, though.
+  if (o.peers.length > 0) out.note('note: --peer only applies to a running node; ignored (add x.pe=host:port to the magnet instead)');
   return withDb(inv, (db) => {
     const existing = db.getTorrent(d.infoHash);
     if (existing) {

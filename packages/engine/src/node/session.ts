@@ -149,7 +149,7 @@ export class Session implements SessionHandle {
   health(): SessionHealth {
     let peers = 0;
     for (const t of this.torrents.values()) peers += t.stats().peers;
-    return { port: this.listenPort, torrents: this.torrents.size, peers, dhtNodes: this.dht?.nodeCount() ?? 0, dhtEnabled: !!this.dht };
+    return { port: this.listenPort, torrents: this.torrents.size, peers, dhtNodes: this.dht?.nodeCount() ?? 0, dhtEnabled: !!this.dht, dhtPort: this.dhtPort };
   }
 
   async close(): Promise<void> {

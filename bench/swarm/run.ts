@@ -1,0 +1,682 @@
+// Swarm benchmark: Cascade against libtorrent (python3-libtorrent 2.0) on 127.0.0.1. Every peer is
+// its own process (cascade-peer.ts / lt_peer.py), so its CPU and peak RSS are its own.
+// See bench/swarm/README.md. Run: npm run bench:swarm -- [--size 1GiB] [--runs 3] [--fanout] [--big 8GiB] …
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomFillSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, open, rm, stat, writeFile } from 'node:fs/promises';
+import { cpus, release, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createTorrent } from '../../packages/engine/index.ts';
+
+const HERE = import.meta.dirname;
+const OUT_DIR = resolve(HERE, '../out');
+const CASCADE_PEER = join(HERE, 'cascade-peer.ts');
+const LT_PEER = join(HERE, 'lt_peer.py');
+const PYTHON = '/usr/bin/python3';
+const GiB = 2 ** 30;
+const MB = 1e6;
+
+type Impl = 'lt' | 'cascade';
+type Ev = { event?: string; [k: string]: any };
+
+// ------------------------------------------------------------------------------------------------
+// Options
+
+function parseSize(s: string, what: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmg]i?b?|b)?$/i.exec(s.trim());
+  if (!m) throw new Error(`${what}: cannot parse size "${s}" (use e.g. 64MiB, 1GiB, 256KiB)`);
+  const unit = (m[2] ?? 'b').toLowerCase()[0]!;
+  const mult = unit === 'k' ? 1024 : unit === 'm' ? 1024 ** 2 : unit === 'g' ? 1024 ** 3 : 1;
+  return Math.round(Number(m[1]) * mult);
+}
+
+function fmtSize(n: number): string {
+  if (n >= GiB && n % GiB === 0) return `${n / GiB}GiB`;
+  if (n >= 2 ** 20 && n % 2 ** 20 === 0) return `${n / 2 ** 20}MiB`;
+  if (n >= 1024 && n % 1024 === 0) return `${n / 1024}KiB`;
+  return `${n}B`;
+}
+
+const { values: argv } = parseArgs({
+  options: {
+    size: { type: 'string', default: '1GiB' },
+    'piece-length': { type: 'string', default: '1MiB' },
+    runs: { type: 'string', default: '3' },
+    pairs: { type: 'string', default: 'lt-lt,lt-cascade,cascade-cascade,cascade-lt' },
+    fanout: { type: 'boolean', default: false },
+    'fanout-peers': { type: 'string', default: '4' },
+    big: { type: 'string' },
+    'big-pairs': { type: 'string', default: 'cascade-cascade' },
+    warmup: { type: 'string', default: '1' },
+    dir: { type: 'string' },
+    timeout: { type: 'string' },
+    keep: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+  allowPositionals: false,
+});
+
+if (argv.help) {
+  console.log(`usage: npm run bench:swarm -- [options]
+  --size 1GiB               payload size (B/KiB/MiB/GiB)
+  --piece-length 1MiB       piece length (power of two)
+  --runs 3                  runs per pair (pairs alternate run by run)
+  --pairs lt-lt,lt-cascade,cascade-cascade,cascade-lt   seeder-downloader pairs ("none" = skip)
+  --fanout                  also 1 seeder -> N downloaders (lt-lt and cascade-cascade), aggregate MB/s
+  --fanout-peers 4          N for --fanout
+  --big 8GiB                also one transfer of a sparse (all-zero) torrent of this size, for RSS
+  --big-pairs cascade-cascade  pairs for --big
+  --warmup 1                discarded warm-up transfers before measuring (of the first pair)
+  --dir /tmp                where the temp dir (payload, downloads) goes
+  --timeout S               per-transfer timeout (default 60 s + 10 MB/s of payload)
+  --keep                    keep the temp dir`);
+  process.exit(0);
+}
+
+const opts = {
+  size: parseSize(argv.size!, '--size'),
+  pieceLength: parseSize(argv['piece-length']!, '--piece-length'),
+  runs: Number(argv.runs),
+  pairs: argv.pairs === 'none' || argv.pairs === '' ? [] : argv.pairs!.split(',').map((s) => s.trim()),
+  fanout: argv.fanout!,
+  fanoutPeers: Number(argv['fanout-peers']),
+  big: argv.big ? parseSize(argv.big, '--big') : undefined,
+  bigPairs: argv['big-pairs']!.split(',').map((s) => s.trim()),
+  warmup: Number(argv.warmup),
+  dir: argv.dir ? resolve(argv.dir) : tmpdir(),
+  timeout: argv.timeout ? Number(argv.timeout) : undefined,
+  keep: argv.keep!,
+};
+
+function parsePair(s: string): { seed: Impl; dl: Impl } {
+  const m = /^(lt|cascade)-(lt|cascade)$/.exec(s);
+  if (!m) throw new Error(`bad pair "${s}": use seeder-downloader with lt|cascade, e.g. lt-cascade`);
+  return { seed: m[1] as Impl, dl: m[2] as Impl };
+}
+for (const p of [...opts.pairs, ...opts.bigPairs]) parsePair(p);
+if (!Number.isInteger(opts.runs) || opts.runs < 1) throw new Error('--runs must be a positive integer');
+if (!Number.isInteger(opts.fanoutPeers) || opts.fanoutPeers < 1) throw new Error('--fanout-peers must be a positive integer');
+
+// ------------------------------------------------------------------------------------------------
+// Peer processes (JSON lines on stdout)
+
+const live = new Set<PeerProc>();
+
+interface Peak {
+  rssKB: number;
+  anonKB: number;
+  fileKB: number;
+}
+
+class PeerProc {
+  readonly child: ChildProcess;
+  readonly events: Ev[] = [];
+  stderr = '';
+  exited = false;
+  exitCode: number | null = null;
+  readonly exit: Promise<void>;
+  /** Peaks of /proc/<pid>/status sampled every 200 ms (RssAnon vs RssFile: libtorrent mmaps its files). */
+  readonly peak: Peak = { rssKB: 0, anonKB: 0, fileKB: 0 };
+  private waiters: (() => void)[] = [];
+  private sampler: NodeJS.Timeout;
+
+  readonly name: string;
+  readonly impl: Impl;
+
+  constructor(name: string, impl: Impl, args: string[]) {
+    this.name = name;
+    this.impl = impl;
+    const [cmd, pre] = impl === 'cascade' ? [process.execPath, [CASCADE_PEER]] : [PYTHON, [LT_PEER]];
+    this.child = spawn(cmd, [...pre, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    live.add(this);
+    let buf = '';
+    this.child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      buf += d;
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl).trim();
+        buf = buf.slice(nl + 1);
+        if (!line) continue;
+        try {
+          this.events.push(JSON.parse(line));
+        } catch {
+          this.events.push({ event: 'text', line });
+        }
+      }
+      this.wake();
+    });
+    this.child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+      this.stderr = (this.stderr + d).slice(-20_000);
+    });
+    this.child.stdin!.on('error', () => {});
+    this.exit = new Promise((res) =>
+      this.child.on('exit', (code) => {
+        this.exited = true;
+        this.exitCode = code;
+        clearInterval(this.sampler);
+        live.delete(this);
+        this.wake();
+        res();
+      }),
+    );
+    this.sampler = setInterval(() => this.sample(), 200);
+  }
+
+  private sample(): void {
+    try {
+      const s = readFileSync(`/proc/${this.child.pid}/status`, 'utf8');
+      const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(s)?.[1] ?? 0);
+      this.peak.rssKB = Math.max(this.peak.rssKB, kb('VmRSS'));
+      this.peak.anonKB = Math.max(this.peak.anonKB, kb('RssAnon'));
+      this.peak.fileKB = Math.max(this.peak.fileKB, kb('RssFile'));
+    } catch {
+      /* exited */
+    }
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  find(event: string, from = 0): Ev | undefined {
+    return this.events.slice(from).find((e) => e.event === event);
+  }
+
+  /** The first `event` at or after index `from`; rejects on an error event, exit or timeout. */
+  async waitFor(event: string, timeoutMs: number, from = 0): Promise<Ev> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const e = this.find(event, from);
+      if (e) return e;
+      const err = this.find('error', from);
+      if (err) throw new Error(`${this.name}: ${err.message}`);
+      if (this.exited) throw new Error(`${this.name} exited (code ${this.exitCode}) before "${event}"`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`${this.name}: no "${event}" within ${(timeoutMs / 1000).toFixed(0)} s`);
+      await new Promise<void>((res) => {
+        const t = setTimeout(res, Math.min(left, 1000));
+        this.waiters.push(() => {
+          clearTimeout(t);
+          res();
+        });
+      });
+    }
+  }
+
+  send(line: string): void {
+    if (!this.exited) this.child.stdin!.write(line + '\n');
+  }
+
+  /** Closes stdin (the peer prints its final usage and exits); SIGKILL after `graceMs`. */
+  async stop(graceMs = 10_000): Promise<void> {
+    if (!this.exited) this.child.stdin!.end();
+    const t = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    await this.exit;
+    clearTimeout(t);
+  }
+
+  describe(): string {
+    const ev = this.events.slice(-6).map((e) => JSON.stringify(e)).join('\n      ');
+    const err = this.stderr.trim().split('\n').slice(-8).join('\n      ');
+    return `  ${this.name} (pid ${this.child.pid}, ${this.exited ? `exit ${this.exitCode}` : 'running'})\n      ${ev}${err ? `\n    stderr:\n      ${err}` : ''}`;
+  }
+}
+
+function killAll(): void {
+  for (const p of live) p.child.kill('SIGKILL');
+}
+process.on('exit', killAll);
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    killAll();
+    if (tempRoot && !opts.keep) spawnSync('rm', ['-rf', tempRoot]);
+    process.exit(130);
+  });
+}
+
+// ------------------------------------------------------------------------------------------------
+// Payload, torrent, verification
+
+let tempRoot: string | undefined;
+
+async function writeRandom(path: string, size: number): Promise<void> {
+  const fh = await open(path, 'w');
+  const buf = Buffer.allocUnsafe(16 * 2 ** 20);
+  try {
+    for (let off = 0; off < size; ) {
+      const n = Math.min(buf.length, size - off);
+      randomFillSync(buf, 0, n);
+      await fh.write(buf, 0, n, off);
+      off += n;
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+async function writeSparse(path: string, size: number): Promise<void> {
+  const fh = await open(path, 'w');
+  await fh.truncate(size);
+  await fh.close();
+}
+
+interface Payload {
+  dir: string; // the seeder's save path
+  file: string;
+  size: number;
+  torrentPath: string;
+  infoHash: string;
+  pieces: number;
+}
+
+async function makePayload(dir: string, name: string, size: number, sparse: boolean): Promise<Payload> {
+  await mkdir(dir, { recursive: true });
+  const file = join(dir, name);
+  let t = performance.now();
+  if (sparse) await writeSparse(file, size);
+  else await writeRandom(file, size);
+  const made = (performance.now() - t) / 1000;
+  t = performance.now();
+  const { torrent, metainfo } = await createTorrent(file, { pieceLength: opts.pieceLength, createdBy: 'cascade swarm bench' });
+  const hashed = (performance.now() - t) / 1000;
+  const torrentPath = join(dir, '..', `${name}.torrent`);
+  await writeFile(torrentPath, torrent);
+  // libtorrent must read the same infohash out of it.
+  const info = JSON.parse(spawnSync(PYTHON, [LT_PEER, 'info', torrentPath], { encoding: 'utf8' }).stdout.trim().split('\n').pop()!);
+  if (info.infoHash !== metainfo.infoHashHex) throw new Error(`libtorrent reads infohash ${info.infoHash}, Cascade wrote ${metainfo.infoHashHex}`);
+  ltVersion = info.version;
+  console.log(
+    `payload ${name}: ${fmtSize(size)} ${sparse ? 'sparse (zeros)' : 'random'} in ${made.toFixed(1)} s, torrent ${metainfo.pieceCount} × ${fmtSize(opts.pieceLength)} hashed in ${hashed.toFixed(1)} s, infohash ${metainfo.infoHashHex}`,
+  );
+  return { dir, file, size, torrentPath, infoHash: metainfo.infoHashHex, pieces: metainfo.pieceCount };
+}
+
+let ltVersion = '?';
+
+/** Full byte-for-byte comparison with the payload; returns why it differs, or undefined. */
+async function verify(got: string, want: string, size: number): Promise<string | undefined> {
+  let st;
+  try {
+    st = await stat(got);
+  } catch {
+    return `${got} is missing`;
+  }
+  if (st.size !== size) return `${got} has ${st.size} bytes, want ${size}`;
+  const [a, b] = await Promise.all([open(got, 'r'), open(want, 'r')]);
+  const CH = 16 * 2 ** 20;
+  const ba = Buffer.allocUnsafe(CH);
+  const bb = Buffer.allocUnsafe(CH);
+  try {
+    for (let off = 0; off < size; off += CH) {
+      const n = Math.min(CH, size - off);
+      const [ra, rb] = await Promise.all([a.read(ba, 0, n, off), b.read(bb, 0, n, off)]);
+      if (ra.bytesRead !== n || rb.bytesRead !== n) return `short read at ${off}`;
+      if (!ba.subarray(0, n).equals(bb.subarray(0, n))) {
+        let i = 0;
+        while (ba[i] === bb[i]) i++;
+        let zeros = 0;
+        while (i + zeros < n && ba[i + zeros] === 0) zeros++;
+        return `content differs from byte ${off + i} (piece ${Math.floor((off + i) / opts.pieceLength)})${zeros >= 1024 ? `, ${zeros}+ zero bytes there: never written?` : ''}`;
+      }
+    }
+  } finally {
+    await Promise.all([a.close(), b.close()]);
+  }
+  return undefined;
+}
+
+// ------------------------------------------------------------------------------------------------
+// One transfer: 1 seeder → n downloaders
+
+interface ProcResult {
+  impl: Impl;
+  /** CPU-s during the transfer (downloader: start → done; seeder: ready → all done). */
+  cpu: number;
+  /** CPU-s of the whole process, startup and checking included. */
+  cpuTotal: number;
+  /** Peak RSS (getrusage maxrss), bytes. */
+  maxRss: number;
+  /** Sampled peaks, bytes: anonymous vs file-backed (mmap) resident memory. */
+  peakAnon: number;
+  peakFile: number;
+  seconds?: number;
+}
+
+interface RunResult {
+  label: string;
+  pair: string;
+  downloaders: number;
+  run: number; // 0 = warm-up
+  size: number;
+  ok: boolean;
+  error?: string;
+  /** First start → last done, s. */
+  seconds?: number;
+  /** downloaders × size / seconds, 10^6 bytes/s. */
+  mbps?: number;
+  seeder?: ProcResult;
+  dl?: ProcResult[];
+}
+
+function procResult(p: PeerProc, cpu: number, seconds?: number): ProcResult {
+  const fin = [...p.events].reverse().find((e) => e.event === 'usage' && e.final);
+  return {
+    impl: p.impl,
+    cpu,
+    cpuTotal: fin?.cpu ?? NaN,
+    maxRss: fin ? fin.maxRss * 1024 : p.peak.rssKB * 1024,
+    peakAnon: p.peak.anonKB * 1024,
+    peakFile: p.peak.fileKB * 1024,
+    seconds,
+  };
+}
+
+const arrow = (pair: string, n: number) => {
+  const { seed, dl } = parsePair(pair);
+  return `${seed}→${n > 1 ? `${n}×` : ''}${dl}`;
+};
+
+async function transfer(payload: Payload, pair: string, n: number, run: number): Promise<RunResult> {
+  const { seed: seedImpl, dl: dlImpl } = parsePair(pair);
+  const label = arrow(pair, n);
+  const res: RunResult = { label, pair, downloaders: n, run, size: payload.size, ok: false };
+  const timeoutMs = (opts.timeout ?? 60 + (payload.size * n) / (10 * MB)) * 1000;
+  const checkMs = (60 + payload.size / (20 * MB)) * 1000;
+  const procs: PeerProc[] = [];
+  const dlDirs: string[] = [];
+  try {
+    const seeder = new PeerProc(`${seedImpl} seeder`, seedImpl, ['seed', payload.torrentPath, payload.dir]);
+    procs.push(seeder);
+    const seedPort = (await seeder.waitFor('listening', 30_000)).port;
+    const ready = await seeder.waitFor('ready', checkMs);
+    const addrs = [`127.0.0.1:${seedPort}`];
+    const dls: PeerProc[] = [];
+    for (let i = 0; i < n; i++) {
+      const dir = await mkdtemp(join(tempRoot!, `dl-`));
+      dlDirs.push(dir);
+      // Downloader i knows the seeder and downloaders 0..i-1: one connection per pair of peers.
+      const flags = n > 1 ? ['--wait', '--linger'] : ['--wait'];
+      const d = new PeerProc(`${dlImpl} downloader${n > 1 ? ` ${i + 1}` : ''}`, dlImpl, ['download', payload.torrentPath, dir, ...addrs, ...flags]);
+      procs.push(d);
+      dls.push(d);
+      addrs.push(`127.0.0.1:${(await d.waitFor('listening', 30_000)).port}`);
+    }
+    await Promise.all(dls.map((d) => d.waitFor('added', checkMs)));
+    for (const d of dls) d.send('start');
+    const dones = await Promise.all(dls.map((d) => d.waitFor('done', timeoutMs)));
+    const mark = seeder.events.length;
+    seeder.send('usage');
+    const seedUsage = await seeder.waitFor('usage', 10_000, mark);
+    await Promise.all(procs.map((p) => p.stop()));
+    res.seconds = (Math.max(...dones.map((d) => d.t1)) - Math.min(...dones.map((d) => d.t0))) / 1000;
+    res.mbps = (n * payload.size) / MB / res.seconds;
+    res.seeder = procResult(seeder, seedUsage.cpu - ready.cpu);
+    res.dl = dls.map((d, i) => procResult(d, dones[i]!.cpu, dones[i]!.seconds));
+    for (const [i, dir] of dlDirs.entries()) {
+      const bad = await verify(join(dir, payload.file.split('/').pop()!), payload.file, payload.size);
+      if (bad) throw new Error(`downloaded data is wrong (downloader ${i + 1}): ${bad}`);
+    }
+    res.ok = true;
+  } catch (err) {
+    res.error = (err as Error).message;
+    const diag = procs.map((p) => p.describe()).join('\n');
+    res.error += `\n${diag}`;
+    for (const p of procs) p.child.kill('SIGKILL');
+    await Promise.all(procs.map((p) => p.exit));
+  } finally {
+    await Promise.all(dlDirs.map((d) => rm(d, { recursive: true, force: true })));
+    // Nothing of this run's data left dirty for the next one to pay for.
+    spawnSync('sync');
+  }
+  return res;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Reporting
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length === 0 ? NaN : s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const f = (x: number | undefined, d = 1) => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(d));
+const mb = (bytes: number) => f(bytes / MB, 0);
+
+function runLine(r: RunResult): string {
+  const tag = r.run === 0 ? 'warm-up' : `run ${r.run}`;
+  if (!r.ok) return `  ${r.label.padEnd(18)} ${tag.padEnd(7)} FAILED: ${r.error}`;
+  const d = r.dl!;
+  const dlCpu = mean(d.map((x) => x.cpu));
+  return (
+    `  ${r.label.padEnd(18)} ${tag.padEnd(7)} ${f(r.mbps).padStart(7)} MB/s  ${f(r.seconds, 2).padStart(6)} s` +
+    `  dl cpu ${f(dlCpu, 2)} s, rss ${mb(Math.max(...d.map((x) => x.maxRss)))} MB` +
+    `  | seed cpu ${f(r.seeder!.cpu, 2)} s, rss ${mb(r.seeder!.maxRss)} MB  ✓ data verified`
+  );
+}
+
+interface Summary {
+  label: string;
+  pair: string;
+  downloaders: number;
+  runs: number;
+  failed: number;
+  mbps: { min: number; median: number; max: number; all: number[] };
+  ratioToLt: number | undefined;
+  dlCpu: number; // median over runs of the mean per downloader
+  dlCpuPerGiB: number;
+  dlMaxRss: number;
+  dlPeakAnon: number;
+  seedCpu: number;
+  seedMaxRss: number;
+  seedPeakAnon: number;
+}
+
+function summarize(results: RunResult[], size: number): Summary[] {
+  const labels = [...new Set(results.map((r) => r.label))];
+  const out: Summary[] = labels.map((label) => {
+    const all = results.filter((r) => r.label === label);
+    const rs = all.filter((r) => r.ok);
+    const speeds = rs.map((r) => r.mbps!);
+    const dlCpu = median(rs.map((r) => mean(r.dl!.map((d) => d.cpu))));
+    return {
+      label,
+      pair: all[0]!.pair,
+      downloaders: all[0]!.downloaders,
+      runs: rs.length,
+      failed: all.length - rs.length,
+      mbps: { min: Math.min(...speeds), median: median(speeds), max: Math.max(...speeds), all: speeds },
+      ratioToLt: undefined,
+      dlCpu,
+      dlCpuPerGiB: dlCpu / (size / GiB),
+      dlMaxRss: Math.max(...rs.flatMap((r) => r.dl!.map((d) => d.maxRss))),
+      dlPeakAnon: Math.max(...rs.flatMap((r) => r.dl!.map((d) => d.peakAnon))),
+      seedCpu: median(rs.map((r) => r.seeder!.cpu)),
+      seedMaxRss: Math.max(...rs.map((r) => r.seeder!.maxRss)),
+      seedPeakAnon: Math.max(...rs.map((r) => r.seeder!.peakAnon)),
+    };
+  });
+  for (const s of out) {
+    const base = out.find((b) => b.pair === 'lt-lt' && b.downloaders === s.downloaders);
+    if (base && s.pair !== 'lt-lt' && base.runs > 0 && s.runs > 0) s.ratioToLt = s.mbps.median / base.mbps.median;
+  }
+  return out;
+}
+
+function table(rows: Summary[]): string {
+  const head = ['pair', 'ok', 'MB/s min', 'median', 'max', '×lt→lt', 'dl CPU-s', 'CPU-s/GiB', 'dl RSS MB', '(anon)', 'seed CPU-s', 'seed RSS MB', '(anon)'];
+  const body = rows.map((s) => [
+    s.label,
+    `${s.runs}/${s.runs + s.failed}`,
+    f(s.mbps.min),
+    f(s.mbps.median),
+    f(s.mbps.max),
+    s.pair === 'lt-lt' ? '1.00' : f(s.ratioToLt, 2),
+    f(s.dlCpu, 2),
+    f(s.dlCpuPerGiB, 2),
+    mb(s.dlMaxRss),
+    mb(s.dlPeakAnon),
+    f(s.seedCpu, 2),
+    mb(s.seedMaxRss),
+    mb(s.seedPeakAnon),
+  ]);
+  const w = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
+  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ');
+  return [line(head), w.map((n) => '-'.repeat(n)).join('  '), ...body.map(line)].join('\n');
+}
+
+interface Target {
+  name: string;
+  status: 'PASS' | 'FAIL' | 'SKIP';
+  value?: number;
+  limit: number;
+  detail: string;
+}
+
+function targets(sum: Summary[], all: RunResult[]): Target[] {
+  const out: Target[] = [];
+  const by = (pair: string) => sum.find((s) => s.pair === pair && s.downloaders === 1);
+  const ratio = (pair: string, limit: number) => {
+    const s = by(pair);
+    const name = `${arrow(pair, 1)} ≥ ${limit.toFixed(1)}× lt→lt median MB/s`;
+    if (!s || s.ratioToLt === undefined) return out.push({ name, status: 'SKIP', limit, detail: 'pair or lt→lt not measured' });
+    out.push({
+      name,
+      status: s.ratioToLt >= limit ? 'PASS' : 'FAIL',
+      value: s.ratioToLt,
+      limit,
+      detail: `${s.ratioToLt.toFixed(2)}× (${f(s.mbps.median)} vs ${f(by('lt-lt')!.mbps.median)} MB/s)`,
+    });
+  };
+  ratio('lt-cascade', 1.0);
+  ratio('cascade-cascade', 1.0);
+  ratio('cascade-lt', 0.9);
+  for (const pair of ['lt-cascade', 'cascade-cascade']) {
+    const s = by(pair);
+    const name = `cascade downloader (${arrow(pair, 1)}) ≤ 2.5 CPU-s/GiB`;
+    if (!s || s.runs === 0) out.push({ name, status: 'SKIP', limit: 2.5, detail: 'not measured' });
+    else out.push({ name, status: s.dlCpuPerGiB <= 2.5 ? 'PASS' : 'FAIL', value: s.dlCpuPerGiB, limit: 2.5, detail: `${s.dlCpuPerGiB.toFixed(2)} CPU-s/GiB (median)` });
+  }
+  const cascadeProcs = all
+    .filter((r) => r.ok && r.run > 0)
+    .flatMap((r) => [
+      ...(r.seeder!.impl === 'cascade' ? [{ p: r.seeder!, what: `${r.label} seeder${r.size !== opts.size ? ` (${fmtSize(r.size)})` : ''}` }] : []),
+      ...r.dl!.filter((d) => d.impl === 'cascade').map((d) => ({ p: d, what: `${r.label} downloader${r.size !== opts.size ? ` (${fmtSize(r.size)})` : ''}` })),
+    ]);
+  const name = 'cascade peak RSS ≤ 250 MB (every Cascade process)';
+  if (cascadeProcs.length === 0) out.push({ name, status: 'SKIP', limit: 250, detail: 'no Cascade process measured' });
+  else {
+    const worst = cascadeProcs.reduce((a, b) => (b.p.maxRss > a.p.maxRss ? b : a));
+    out.push({ name, status: worst.p.maxRss <= 250 * MB ? 'PASS' : 'FAIL', value: worst.p.maxRss / MB, limit: 250, detail: `max ${mb(worst.p.maxRss)} MB (${worst.what})` });
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Main
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function main(): Promise<number> {
+  const started = new Date();
+  await mkdir(opts.dir, { recursive: true });
+  tempRoot = await mkdtemp(join(opts.dir, 'cascade-swarm-'));
+  const cpu = cpus();
+  const host = { cpus: cpu.length, cpuModel: cpu[0]?.model, memGB: +(totalmem() / 1e9).toFixed(1), kernel: release(), node: process.version };
+  console.log(`swarm benchmark: ${host.cpus} × ${host.cpuModel}, ${host.memGB} GB RAM, Linux ${host.kernel}, Node ${host.node}`);
+  console.log(`temp dir ${tempRoot}${opts.keep ? ' (kept)' : ''}`);
+
+  const results: RunResult[] = [];
+  const bigResults: RunResult[] = [];
+  let failures = 0;
+  const log = (r: RunResult) => {
+    console.log(runLine(r));
+    if (!r.ok) failures++;
+  };
+
+  try {
+    const schedule: { pair: string; n: number }[] = [
+      ...opts.pairs.map((pair) => ({ pair, n: 1 })),
+      ...(opts.fanout ? ['lt-lt', 'cascade-cascade'].map((pair) => ({ pair, n: opts.fanoutPeers })) : []),
+    ];
+    if (schedule.length > 0) {
+      const payload = await makePayload(join(tempRoot, 'seed'), 'payload.bin', opts.size, false);
+      console.log(`libtorrent ${ltVersion}; ${schedule.map((s) => arrow(s.pair, s.n)).join(', ')}; ${opts.runs} run(s) each, alternating\n`);
+      for (let w = 0; w < opts.warmup; w++) {
+        const r = await transfer(payload, schedule[0]!.pair, schedule[0]!.n, 0);
+        log(r);
+        await sleep(1000);
+      }
+      for (let run = 1; run <= opts.runs; run++) {
+        for (const s of schedule) {
+          const r = await transfer(payload, s.pair, s.n, run);
+          results.push(r);
+          log(r);
+          await sleep(1000);
+        }
+      }
+      await rm(payload.dir, { recursive: true, force: true });
+    }
+
+    if (opts.big !== undefined) {
+      console.log('');
+      const payload = await makePayload(join(tempRoot, 'big'), 'big.bin', opts.big, true);
+      for (const pair of opts.bigPairs) {
+        const r = await transfer(payload, pair, 1, 1);
+        r.label = `${arrow(pair, 1)} ${fmtSize(opts.big)}`;
+        bigResults.push(r);
+        log(r);
+        await sleep(1000);
+      }
+      await rm(payload.dir, { recursive: true, force: true });
+    }
+  } finally {
+    if (!opts.keep) await rm(tempRoot, { recursive: true, force: true });
+  }
+
+  const summary = summarize(results, opts.size);
+  const bigSummary = summarize(bigResults, opts.big ?? 1);
+  if (summary.length > 0) {
+    console.log(`\n${fmtSize(opts.size)}, ${fmtSize(opts.pieceLength)} pieces, ${opts.runs} run(s); MB = 10^6 bytes; CPU-s = user+sys during the transfer;`);
+    console.log('RSS = peak (getrusage maxrss); (anon) = peak sampled RssAnon, without file pages libtorrent mmaps\n');
+    console.log(table(summary));
+  }
+  if (bigSummary.length > 0) {
+    console.log(`\nbig: ${fmtSize(opts.big!)} sparse torrent, ${fmtSize(opts.pieceLength)} pieces, one run\n`);
+    console.log(table(bigSummary));
+  }
+  const tgs = targets(summary, [...results, ...bigResults]);
+  console.log('');
+  for (const t of tgs) console.log(`${t.status}  ${t.name}: ${t.detail}`);
+
+  await mkdir(OUT_DIR, { recursive: true });
+  const stamp = started.toISOString().replace(/[:.]/g, '-');
+  const outFile = join(OUT_DIR, `swarm-${stamp}.json`);
+  const json = {
+    date: started.toISOString(),
+    host: { ...host, libtorrent: ltVersion },
+    options: { ...opts, size: opts.size, sizeText: fmtSize(opts.size), pieceLengthText: fmtSize(opts.pieceLength) },
+    summary,
+    big: bigSummary,
+    targets: tgs,
+    runs: results,
+    bigRuns: bigResults,
+  };
+  await writeFile(outFile, JSON.stringify(json, null, 2) + '\n');
+  console.log(`\nwrote ${outFile}`);
+  if (failures > 0) console.log(`${failures} transfer(s) FAILED (see above)`);
+  return failures > 0 ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+    process.exit(2);
+  },
+);
