@@ -8,6 +8,9 @@ const SYSTEM_PACKAGES: { pkg: string; present: () => boolean }[] = [
   { pkg: 'aria2', present: () => ok('aria2c', ['--version']) },
   { pkg: 'transmission-cli', present: () => ok('transmission-create', ['--help']) },
   { pkg: 'mktorrent', present: () => ok('mktorrent', ['-h']) },
+  { pkg: 'chromium', present: () => ok('/usr/bin/chromium', ['--version']) },
+  { pkg: 'redis-server', present: () => ok('redis-server', ['--version']) },
+  { pkg: 'iproute2', present: () => ok('ip', ['-V']) },
 ];
 
 function ok(cmd: string, args: string[]): boolean {
@@ -30,5 +33,29 @@ if (missing.length > 0) {
 
 const only = process.argv.slice(2);
 const files = only.length > 0 ? only : globSync(['packages/*/test/**/*.test.ts', 'test/**/*.test.ts']).sort();
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=180000', ...files], { stdio: 'inherit' });
-process.exit(r.status ?? 1);
+// Browser tests run inside a network namespace with only `lo` up, so Chromium and WebRTC cannot
+// reach anything but 127.0.0.1 (see ../shared/browser-webrtc.md).
+const browserFiles = files.filter((f) => f.endsWith('.browser.test.ts'));
+const plainFiles = files.filter((f) => !f.endsWith('.browser.test.ts'));
+const nodeTest = (list: string[]) => [process.execPath, '--test', '--test-concurrency=2', '--test-timeout=180000', ...list];
+
+let status = 0;
+if (plainFiles.length > 0) status = spawnSync(nodeTest(plainFiles)[0]!, nodeTest(plainFiles).slice(1), { stdio: 'inherit' }).status ?? 1;
+if (browserFiles.length > 0) status = runInNamespace(nodeTest(browserFiles)) || status;
+process.exit(status);
+
+function runInNamespace(cmd: string[]): number {
+  if (process.getuid?.() !== 0) {
+    console.error('browser tests need root to create a loopback-only network namespace (ip netns)');
+    return 1;
+  }
+  const ns = `cascade-test-${process.pid}`;
+  const add = spawnSync('ip', ['netns', 'add', ns], { stdio: 'inherit' });
+  if (add.status !== 0) return add.status ?? 1;
+  try {
+    spawnSync('ip', ['netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up'], { stdio: 'inherit' });
+    return spawnSync('ip', ['netns', 'exec', ns, ...cmd], { stdio: 'inherit' }).status ?? 1;
+  } finally {
+    spawnSync('ip', ['netns', 'del', ns], { stdio: 'inherit' });
+  }
+}

@@ -5,9 +5,10 @@
 //     -> {"event":"listening","port"}, {"event":"ready","cpu"} once the data checked complete.
 //     Stdin line "usage" -> {"event":"usage",...}; stdin EOF or SIGTERM -> final usage, exit 0.
 //   cascade-peer.ts download <torrent> <savePath> [host:port]... [--wait] [--linger]
-//     -> {"event":"listening","port"}, {"event":"added"}, {"event":"done","seconds","t0","t1","cpu"}
+//     -> {"event":"listening","port"}, {"event":"added"}, {"event":"done","seconds","t0","tDial","tFirst","t1","cpu"}
 //     --wait: add the torrent, print "added", wait for a "start" line on stdin, then dial the
-//     peers (the clock starts then). --linger: after done, keep seeding until stdin EOF.
+//     peers (t0 = tDial: Cascade dials at once). tFirst = first payload byte, t1 = done,
+//     seconds = t1 - tDial. --linger: after done, keep seeding until stdin EOF.
 //
 // At exit: {"event":"usage","final":true,"cpu": user+sys s (all threads),"maxRss": KB}.
 
@@ -108,6 +109,14 @@ async function download(torrentPath: string, savePath: string, peers: string[], 
   }
   const t0 = Date.now();
   const cpu0 = cpuSeconds();
+  let tFirst: number | undefined;
+  const onTransfer = (e: { direction: string }) => {
+    if (e.direction !== 'down') return;
+    tFirst = Date.now();
+    t.off('transfer', onTransfer);
+  };
+  t.on('transfer', onTransfer);
+  // Cascade dials as soon as a peer is added: tDial = t0.
   for (const p of peers) t.addPeer(p);
   const progress = setInterval(() => {
     const s = t.stats();
@@ -118,7 +127,7 @@ async function download(torrentPath: string, savePath: string, peers: string[], 
   if (!isDone) return void fail('stdin closed before the download finished');
   const t1 = Date.now();
   const s = t.stats();
-  emit({ event: 'done', seconds: (t1 - t0) / 1000, t0, t1, cpu: +(cpuSeconds() - cpu0).toFixed(4), downloaded: s.downloaded });
+  emit({ event: 'done', seconds: (t1 - t0) / 1000, t0, tDial: t0, tFirst: tFirst ?? t1, t1, cpu: +(cpuSeconds() - cpu0).toFixed(4), downloaded: s.downloaded });
   if (linger && !stdinClosed) await stdinClosedSignal.promise;
   return void finish(0);
 }

@@ -3,14 +3,17 @@
 
 Run with /usr/bin/python3 (python3-libtorrent 2.0.x is only importable there).
 
-  lt_peer.py seed <torrent> <save_path>
+  lt_peer.py seed <torrent> <save_path> [--plaintext]
       -> {"event":"listening","port"}, {"event":"ready","cpu"} once the data checked complete.
       Stdin line "usage" -> {"event":"usage",...}; stdin EOF or SIGTERM -> final usage, exit 0.
-  lt_peer.py download <torrent> <save_path> [host:port]... [--wait] [--linger]
-      -> {"event":"listening","port"}, {"event":"added"}, {"event":"done","seconds","t0","t1","cpu"}
+  lt_peer.py download <torrent> <save_path> [host:port]... [--wait] [--linger] [--plaintext]
+      -> {"event":"listening","port"}, {"event":"added"},
+         {"event":"done","seconds","t0","tDial","tFirst","t1","cpu","dialAttempts","flushSeconds"}
       --wait: add the torrent, print "added", then wait for a "start" line on stdin before
-      connecting to the peers (the clock starts then). --linger: after done, keep seeding until
-      stdin EOF. Without --linger the process exits right after done.
+      connecting to the peers (t0). libtorrent dials on its next session tick (tDial, up to
+      500 ms later); "seconds" = t1 - tDial, tFirst = first payload byte, t1 = torrent finished.
+      --linger: after done, keep seeding until stdin EOF; otherwise exit right after done.
+      --plaintext: no encrypted-handshake attempt first on outgoing connections.
   lt_peer.py info <torrent>
       -> {"infoHash","pieceLength","numPieces","totalSize","version"}
 
@@ -64,7 +67,7 @@ def fail(msg):
     finish(1)
 
 
-def make_session():
+def make_session(plaintext=False):
     s = lt.high_performance_seed()
     s.update({
         "listen_interfaces": "127.0.0.1:0",
@@ -81,8 +84,13 @@ def make_session():
         "peer_connect_timeout": 5,
         "alert_mask": (lt.alert.category_t.error_notification
                        | lt.alert.category_t.status_notification
-                       | lt.alert.category_t.storage_notification),
+                       | lt.alert.category_t.storage_notification
+                       | lt.alert.category_t.connect_notification),
     })
+    if plaintext:
+        # libtorrent's default is to try an encrypted (MSE/PE) handshake first on outgoing
+        # connections and to fall back to plaintext when the other side hangs up.
+        s["out_enc_policy"] = lt.enc_policy.disabled
     ses = lt.session(s)
     deadline = time.time() + 10
     port = 0
@@ -152,9 +160,11 @@ class Stdin:
 
 
 def cmd_seed(argv):
-    if len(argv) != 2:
-        fail("usage: seed <torrent> <save_path>")
-    ses, port = make_session()
+    flags = {a for a in argv if a.startswith("--")}
+    argv = [a for a in argv if not a.startswith("--")]
+    if len(argv) != 2 or flags - {"--plaintext"}:
+        fail("usage: seed <torrent> <save_path> [--plaintext]")
+    ses, port = make_session("--plaintext" in flags)
     emit({"event": "listening", "port": port})
     stdin = Stdin()
     h, ti = add(ses, argv[0], argv[1])
@@ -185,10 +195,10 @@ def cmd_seed(argv):
 def cmd_download(argv):
     flags = {a for a in argv if a.startswith("--")}
     pos = [a for a in argv if not a.startswith("--")]
-    if len(pos) < 2 or flags - {"--wait", "--linger"}:
-        fail("usage: download <torrent> <save_path> [host:port]... [--wait] [--linger]")
+    if len(pos) < 2 or flags - {"--wait", "--linger", "--plaintext"}:
+        fail("usage: download <torrent> <save_path> [host:port]... [--wait] [--linger] [--plaintext]")
     torrent, save_path, peers = pos[0], pos[1], [parse_peer(p) for p in pos[2:]]
-    ses, port = make_session()
+    ses, port = make_session("--plaintext" in flags)
     emit({"event": "listening", "port": port})
     stdin = Stdin()
     h, ti = add(ses, torrent, save_path)
@@ -205,12 +215,22 @@ def cmd_download(argv):
         h.connect_peer(p)
     last_progress = t0
     last_dial = t0
+    t_dial = None  # libtorrent dials on its next session tick (up to tick_interval, 500 ms, later)
+    t_first = None  # first payload byte
+    attempts = 0
     while True:
         alerts = ses.pop_alerts()
         check_errors(alerts)
+        now = time.time()
+        for a in alerts:
+            if isinstance(a, lt.peer_connect_alert):
+                attempts += 1
+                if t_dial is None:
+                    t_dial = now
+        if t_first is None and h.status().total_payload_download > 0:
+            t_first = now
         if any(isinstance(a, lt.torrent_finished_alert) for a in alerts):
             break
-        now = time.time()
         if now - last_progress >= 1.0:
             last_progress = now
             st = h.status()
@@ -222,7 +242,8 @@ def cmd_download(argv):
                     h.connect_peer(p)
         if stdin.eof.is_set():
             fail("stdin closed before the download finished")
-        ses.wait_for_alert(500)
+        # Until the first byte, poll the status every 10 ms to timestamp it.
+        ses.wait_for_alert(10 if t_first is None else 500)
     t1 = time.time()
     cpu1 = cpu()
     st = h.status()
@@ -241,9 +262,11 @@ def cmd_download(argv):
     if not flushed:
         fail("no cache_flushed_alert within 60 s after finishing")
     t2 = time.time()
-    emit({"event": "done", "seconds": round(t1 - t0, 4), "t0": t0 * 1000, "t1": t1 * 1000,
-          "cpu": round(cpu1 - cpu0, 4), "downloaded": st.total_payload_download,
-          "flushSeconds": round(t2 - t1, 4)})
+    t_dial = t_dial or t0
+    t_first = t_first or t1
+    emit({"event": "done", "seconds": round(t1 - t_dial, 4), "t0": t0 * 1000, "tDial": t_dial * 1000,
+          "tFirst": t_first * 1000, "t1": t1 * 1000, "cpu": round(cpu1 - cpu0, 4),
+          "downloaded": st.total_payload_download, "dialAttempts": attempts, "flushSeconds": round(t2 - t1, 4)})
     if "--linger" in flags:
         while not stdin.eof.is_set():
             check_errors(ses.pop_alerts())

@@ -54,6 +54,7 @@ const { values: argv } = parseArgs({
     dir: { type: 'string' },
     timeout: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    'lt-plaintext': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
   allowPositionals: false,
@@ -72,6 +73,7 @@ if (argv.help) {
   --warmup 1                discarded warm-up transfers before measuring (of the first pair)
   --dir /tmp                where the temp dir (payload, downloads) goes
   --timeout S               per-transfer timeout (default 60 s + 10 MB/s of payload)
+  --lt-plaintext            libtorrent dials without first trying an encrypted handshake
   --keep                    keep the temp dir`);
   process.exit(0);
 }
@@ -89,6 +91,7 @@ const opts = {
   dir: argv.dir ? resolve(argv.dir) : tmpdir(),
   timeout: argv.timeout ? Number(argv.timeout) : undefined,
   keep: argv.keep!,
+  ltPlaintext: argv['lt-plaintext']!,
 };
 
 function parsePair(s: string): { seed: Impl; dl: Impl } {
@@ -130,7 +133,8 @@ class PeerProc {
     this.name = name;
     this.impl = impl;
     const [cmd, pre] = impl === 'cascade' ? [process.execPath, [CASCADE_PEER]] : [PYTHON, [LT_PEER]];
-    this.child = spawn(cmd, [...pre, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const extra = impl === 'lt' && opts.ltPlaintext ? ['--plaintext'] : [];
+    this.child = spawn(cmd, [...pre, ...args, ...extra], { stdio: ['pipe', 'pipe', 'pipe'] });
     live.add(this);
     let buf = '';
     this.child.stdout!.setEncoding('utf8').on('data', (d: string) => {
@@ -197,7 +201,7 @@ class PeerProc {
       if (err) throw new Error(`${this.name}: ${err.message}`);
       if (this.exited) throw new Error(`${this.name} exited (code ${this.exitCode}) before "${event}"`);
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`${this.name}: no "${event}" within ${(timeoutMs / 1000).toFixed(0)} s`);
+      if (left <= 0) throw new Error(`${this.name}: no "${event}" within ${(timeoutMs / 1000).toFixed(1)} s`);
       await new Promise<void>((res) => {
         const t = setTimeout(res, Math.min(left, 1000));
         this.waiters.push(() => {
@@ -345,6 +349,9 @@ interface ProcResult {
   peakAnon: number;
   peakFile: number;
   seconds?: number;
+  /** libtorrent only: outgoing connection attempts; s from finished to its store buffer written. */
+  dialAttempts?: number;
+  flushSeconds?: number;
 }
 
 interface RunResult {
@@ -355,15 +362,17 @@ interface RunResult {
   size: number;
   ok: boolean;
   error?: string;
-  /** First start → last done, s. */
+  /** First dial → last done, s. */
   seconds?: number;
+  /** First dial → first payload byte (median over downloaders), s. */
+  firstByte?: number;
   /** downloaders × size / seconds, 10^6 bytes/s. */
   mbps?: number;
   seeder?: ProcResult;
   dl?: ProcResult[];
 }
 
-function procResult(p: PeerProc, cpu: number, seconds?: number): ProcResult {
+function procResult(p: PeerProc, cpu: number, done?: Ev): ProcResult {
   const fin = [...p.events].reverse().find((e) => e.event === 'usage' && e.final);
   return {
     impl: p.impl,
@@ -372,7 +381,9 @@ function procResult(p: PeerProc, cpu: number, seconds?: number): ProcResult {
     maxRss: fin ? fin.maxRss * 1024 : p.peak.rssKB * 1024,
     peakAnon: p.peak.anonKB * 1024,
     peakFile: p.peak.fileKB * 1024,
-    seconds,
+    seconds: done?.seconds,
+    dialAttempts: done?.dialAttempts,
+    flushSeconds: done?.flushSeconds,
   };
 }
 
@@ -413,10 +424,11 @@ async function transfer(payload: Payload, pair: string, n: number, run: number):
     seeder.send('usage');
     const seedUsage = await seeder.waitFor('usage', 10_000, mark);
     await Promise.all(procs.map((p) => p.stop()));
-    res.seconds = (Math.max(...dones.map((d) => d.t1)) - Math.min(...dones.map((d) => d.t0))) / 1000;
+    res.seconds = (Math.max(...dones.map((d) => d.t1)) - Math.min(...dones.map((d) => d.tDial))) / 1000;
+    res.firstByte = median(dones.map((d) => (d.tFirst - d.tDial) / 1000));
     res.mbps = (n * payload.size) / MB / res.seconds;
     res.seeder = procResult(seeder, seedUsage.cpu - ready.cpu);
-    res.dl = dls.map((d, i) => procResult(d, dones[i]!.cpu, dones[i]!.seconds));
+    res.dl = dls.map((d, i) => procResult(d, dones[i]!.cpu, dones[i]));
     for (const [i, dir] of dlDirs.entries()) {
       const bad = await verify(join(dir, payload.file.split('/').pop()!), payload.file, payload.size);
       if (bad) throw new Error(`downloaded data is wrong (downloader ${i + 1}): ${bad}`);
@@ -454,7 +466,7 @@ function runLine(r: RunResult): string {
   const d = r.dl!;
   const dlCpu = mean(d.map((x) => x.cpu));
   return (
-    `  ${r.label.padEnd(18)} ${tag.padEnd(7)} ${f(r.mbps).padStart(7)} MB/s  ${f(r.seconds, 2).padStart(6)} s` +
+    `  ${r.label.padEnd(18)} ${tag.padEnd(7)} ${f(r.mbps).padStart(7)} MB/s  ${f(r.seconds, 2).padStart(6)} s (1st byte ${f(r.firstByte, 2)} s)` +
     `  dl cpu ${f(dlCpu, 2)} s, rss ${mb(Math.max(...d.map((x) => x.maxRss)))} MB` +
     `  | seed cpu ${f(r.seeder!.cpu, 2)} s, rss ${mb(r.seeder!.maxRss)} MB  ✓ data verified`
   );
@@ -468,6 +480,7 @@ interface Summary {
   failed: number;
   mbps: { min: number; median: number; max: number; all: number[] };
   ratioToLt: number | undefined;
+  firstByte: number;
   dlCpu: number; // median over runs of the mean per downloader
   dlCpuPerGiB: number;
   dlMaxRss: number;
@@ -492,6 +505,7 @@ function summarize(results: RunResult[], size: number): Summary[] {
       failed: all.length - rs.length,
       mbps: { min: Math.min(...speeds), median: median(speeds), max: Math.max(...speeds), all: speeds },
       ratioToLt: undefined,
+      firstByte: median(rs.map((r) => r.firstByte!)),
       dlCpu,
       dlCpuPerGiB: dlCpu / (size / GiB),
       dlMaxRss: Math.max(...rs.flatMap((r) => r.dl!.map((d) => d.maxRss))),
@@ -509,7 +523,7 @@ function summarize(results: RunResult[], size: number): Summary[] {
 }
 
 function table(rows: Summary[]): string {
-  const head = ['pair', 'ok', 'MB/s min', 'median', 'max', '×lt→lt', 'dl CPU-s', 'CPU-s/GiB', 'dl RSS MB', '(anon)', 'seed CPU-s', 'seed RSS MB', '(anon)'];
+  const head = ['pair', 'ok', 'MB/s min', 'median', 'max', '×lt→lt', '1st byte s', 'dl CPU-s', 'CPU-s/GiB', 'dl RSS MB', '(anon)', 'seed CPU-s', 'seed RSS MB', '(anon)'];
   const body = rows.map((s) => [
     s.label,
     `${s.runs}/${s.runs + s.failed}`,
@@ -517,6 +531,7 @@ function table(rows: Summary[]): string {
     f(s.mbps.median),
     f(s.mbps.max),
     s.pair === 'lt-lt' ? '1.00' : f(s.ratioToLt, 2),
+    f(s.firstByte, 2),
     f(s.dlCpu, 2),
     f(s.dlCpuPerGiB, 2),
     mb(s.dlMaxRss),
@@ -565,8 +580,8 @@ function targets(sum: Summary[], all: RunResult[]): Target[] {
   const cascadeProcs = all
     .filter((r) => r.ok && r.run > 0)
     .flatMap((r) => [
-      ...(r.seeder!.impl === 'cascade' ? [{ p: r.seeder!, what: `${r.label} seeder${r.size !== opts.size ? ` (${fmtSize(r.size)})` : ''}` }] : []),
-      ...r.dl!.filter((d) => d.impl === 'cascade').map((d) => ({ p: d, what: `${r.label} downloader${r.size !== opts.size ? ` (${fmtSize(r.size)})` : ''}` })),
+      ...(r.seeder!.impl === 'cascade' ? [{ p: r.seeder!, what: `${r.label} seeder` }] : []),
+      ...r.dl!.filter((d) => d.impl === 'cascade').map((d) => ({ p: d, what: `${r.label} downloader` })),
     ]);
   const name = 'cascade peak RSS ≤ 250 MB (every Cascade process)';
   if (cascadeProcs.length === 0) out.push({ name, status: 'SKIP', limit: 250, detail: 'no Cascade process measured' });

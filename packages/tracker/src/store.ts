@@ -1,14 +1,23 @@
-// Where swarms live. Behind an interface so a shared store (e.g. redis) can replace memory later;
-// methods may return promises for that reason, and callers always await them.
+// What the tracker keeps: swarms, the private-mode registry and the WebSocket relay. All behind one
+// interface so one process can keep it in memory and several can share it through Redis. Methods
+// may return promises (Redis) or plain values (memory, so the UDP hot path never yields); callers
+// handle both.
 
 export type Awaitable<T> = T | Promise<T>;
 
+/**
+ * `ip` peers are reached by address (HTTP/UDP announces); `ws` peers are browsers reachable only
+ * through the WebSocket they announced on, so the two never appear in each other's peer lists.
+ */
+export type PeerKind = 'ip' | 'ws';
+
 export interface PeerRecord {
   peerIdHex: string;
+  /** IP peers: the address others connect to. WebSocket peers: '' (they have no reachable address). */
   host: string;
   port: number;
-  left: number;
-  seenAt: number;
+  /** WebSocket peers: id of the tracker process holding the socket, so offers can be relayed there. */
+  owner: string;
 }
 
 export interface SwarmCounts {
@@ -21,93 +30,93 @@ export interface SwarmCounts {
 export interface AnnounceInput {
   infoHashHex: string;
   peerIdHex: string;
+  kind: PeerKind;
   host: string;
   port: number;
+  /** WebSocket peers only; '' otherwise. */
+  owner: string;
   left: number;
+  /** Totals the client reports since its `started`; private mode turns their growth into user totals. */
+  uploaded: number;
+  downloaded: number;
   event?: 'started' | 'completed' | 'stopped';
   numwant: number;
+  /** Private mode: the passkey whose user gets credited. */
+  passkey?: string;
 }
 
-export interface SwarmStore {
-  /** Records the peer (or drops it on `stopped`) and returns up to numwant other peers. */
-  announce(a: AnnounceInput): Awaitable<{ peers: PeerRecord[]; counts: SwarmCounts }>;
-  counts(infoHashHex: string): Awaitable<SwarmCounts>;
-  close(): Awaitable<void>;
+export interface AnnounceResult {
+  peers: PeerRecord[];
+  counts: SwarmCounts;
 }
 
-interface Swarm {
-  peers: Map<string, PeerRecord>;
+export interface StoreTotals {
+  torrents: number;
+  peers: number;
+  seeders: number;
+  leechers: number;
+}
+
+export interface UserRecord {
+  passkey: string;
+  name: string;
+  uploaded: number;
   downloaded: number;
 }
 
-export class MemoryStore implements SwarmStore {
-  private readonly swarms = new Map<string, Swarm>();
-  private readonly ttlMs: number;
-  private readonly sweeper: ReturnType<typeof setInterval>;
+/** Why a private-mode announce is refused; undefined when it is allowed. */
+export type Refusal = 'unknown passkey' | 'unregistered torrent' | undefined;
 
-  /** Peers that stop announcing vanish after ttlMs (a couple of announce intervals). */
-  constructor(ttlMs: number) {
-    this.ttlMs = ttlMs;
-    this.sweeper = setInterval(() => this.sweep(Date.now()), Math.min(ttlMs, 60_000));
-    this.sweeper.unref();
-  }
+/** A message for one WebSocket peer, wherever its socket lives. */
+export interface RelayMessage {
+  toPeerIdHex: string;
+  infoHashHex: string;
+  /** The JSON text to send as is. */
+  payload: string;
+}
 
-  announce(a: AnnounceInput): { peers: PeerRecord[]; counts: SwarmCounts } {
-    const now = Date.now();
-    let swarm = this.swarms.get(a.infoHashHex);
-    if (a.event === 'stopped') {
-      swarm?.peers.delete(a.peerIdHex);
-      if (swarm && swarm.peers.size === 0 && swarm.downloaded === 0) this.swarms.delete(a.infoHashHex);
-      return { peers: [], counts: this.counts(a.infoHashHex) };
-    }
-    if (!swarm) this.swarms.set(a.infoHashHex, (swarm = { peers: new Map(), downloaded: 0 }));
-    const prev = swarm.peers.get(a.peerIdHex);
-    // Count a completion once per peer, however many times a client repeats the event.
-    if (a.event === 'completed' && (!prev || prev.left > 0)) swarm.downloaded++;
-    swarm.peers.set(a.peerIdHex, { peerIdHex: a.peerIdHex, host: a.host, port: a.port, left: a.left, seenAt: now });
-    return { peers: this.pick(swarm, a, now), counts: this.counts(a.infoHashHex) };
-  }
+export interface SwarmStore {
+  /** Records the peer (or drops it on `stopped`), credits its user, returns up to numwant other peers of its kind. */
+  announce(a: AnnounceInput): Awaitable<AnnounceResult>;
+  counts(infoHashHex: string): Awaitable<SwarmCounts>;
+  /** The live peer with this id in the swarm, if any (to route a WebSocket answer). */
+  findPeer(infoHashHex: string, peerIdHex: string, kind: PeerKind): Awaitable<PeerRecord | undefined>;
+  totals(): Awaitable<StoreTotals>;
+}
 
-  counts(infoHashHex: string): SwarmCounts {
-    const swarm = this.swarms.get(infoHashHex);
-    let complete = 0;
-    let incomplete = 0;
-    const cutoff = Date.now() - this.ttlMs;
-    for (const p of swarm?.peers.values() ?? []) {
-      if (p.seenAt < cutoff) continue;
-      if (p.left === 0) complete++;
-      else incomplete++;
-    }
-    return { complete, incomplete, downloaded: swarm?.downloaded ?? 0 };
-  }
+export interface Registry {
+  addUser(user: { passkey: string; name: string }): Awaitable<void>;
+  user(passkey: string): Awaitable<UserRecord | undefined>;
+  users(): Awaitable<UserRecord[]>;
+  addTorrent(infoHashHex: string): Awaitable<void>;
+  /** One call for the announce path: is this passkey known, and this torrent registered? */
+  authorize(passkey: string, infoHashHex: string): Awaitable<Refusal>;
+  torrentRegistered(infoHashHex: string): Awaitable<boolean>;
+}
 
-  close(): void {
-    clearInterval(this.sweeper);
-    this.swarms.clear();
-  }
+export interface PeerRelay {
+  /** Delivers to the process `owner`, which hands the payload to its local socket for that peer. */
+  relay(owner: string, msg: RelayMessage): Awaitable<void>;
+  /** Called with messages other processes (or this one) relay to peers owned by `owner`. */
+  onRelay(owner: string, handler: (msg: RelayMessage) => void): Awaitable<void>;
+}
 
-  // Random sample so every peer gets introduced to different parts of a big swarm.
-  private pick(swarm: Swarm, a: AnnounceInput, now: number): PeerRecord[] {
-    const cutoff = now - this.ttlMs;
-    const all: PeerRecord[] = [];
-    for (const p of swarm.peers.values()) {
-      if (p.peerIdHex === a.peerIdHex || p.seenAt < cutoff) continue;
-      // A seed has no use for other seeds.
-      if (a.left === 0 && p.left === 0) continue;
-      all.push(p);
-    }
-    for (let i = 0; i < Math.min(a.numwant, all.length); i++) {
-      const j = i + Math.floor(Math.random() * (all.length - i));
-      [all[i], all[j]] = [all[j]!, all[i]!];
-    }
-    return all.slice(0, a.numwant);
-  }
+export interface TrackerStore extends SwarmStore, Registry, PeerRelay {
+  close(): Awaitable<void>;
+}
 
-  private sweep(now: number): void {
-    const cutoff = now - this.ttlMs;
-    for (const [hash, swarm] of this.swarms) {
-      for (const [id, p] of swarm.peers) if (p.seenAt < cutoff) swarm.peers.delete(id);
-      if (swarm.peers.size === 0 && swarm.downloaded === 0) this.swarms.delete(hash);
-    }
-  }
+/** Runs `f` on a value that may or may not be a promise, without yielding when it is not. */
+export function then<T, R>(v: Awaitable<T>, f: (x: T) => Awaitable<R>): Awaitable<R> {
+  return v instanceof Promise ? v.then(f) : f(v);
+}
+
+/**
+ * Growth of a client's reported totals since its last announce. A client restarts its counters
+ * with `started`, so that announce's figures are all new; a drop means it restarted without one.
+ * A peer we have no record of (expired, or a tracker restart) sets a baseline and is credited
+ * nothing, since crediting its full total again would count the same bytes twice.
+ */
+export function transferDelta(prev: number | undefined, now: number, event: AnnounceInput['event']): number {
+  if (prev === undefined) return event === 'started' ? now : 0;
+  return now >= prev ? now - prev : now;
 }

@@ -1,128 +1,178 @@
-// BEP 15 UDP tracker. Connection ids are MACs of the client's address and a time slot, so the
-// server keeps no per-client state that a flood of connect packets could grow.
+// BEP 15 UDP tracker, with BEP 41 URL data so private-mode passkeys work over UDP too.
+// Connection ids are MACs of the client's address (see connection-id.ts), so announces from
+// spoofed addresses are refused without keeping per-client state.
 
 import dgram from 'node:dgram';
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
+import { ConnectionIds } from './connection-id.ts';
+import type { AnnounceOutcome, ScrapeOutcome, TrackerCore } from './core.ts';
 import { compactPeers, normalizeIp, peerHost } from './peers.ts';
-import type { SwarmStore } from './store.ts';
+import { trackerPath } from './query.ts';
+import type { RateLimiter } from './rate-limit.ts';
+import { then } from './store.ts';
 
 export interface UdpOptions {
-  store: SwarmStore;
-  interval: number;
+  core: TrackerCore;
+  limiter: RateLimiter;
   host: string;
 }
 
-const PROTOCOL_ID = 0x41727101980n;
+const PROTOCOL_ID_HI = 0x417;
+const PROTOCOL_ID_LO = 0x27101980;
 const CONNECT = 0;
 const ANNOUNCE = 1;
 const SCRAPE = 2;
 const ERROR = 3;
 const EVENTS = [undefined, 'completed', 'started', 'stopped'] as const;
-// Largest legitimate request: a scrape of 74 hashes (16 + 74*20). Anything bigger is dropped unread.
+// Largest legitimate request: a scrape of 74 hashes (16 + 74*20); announces with BEP 41 options
+// stay well under it. Anything bigger is dropped unread.
 const MAX_PACKET = 16 + 74 * 20;
-// Ids stay valid for this slot and the next, so for at least 2 minutes (clients reuse them for 1).
-const SLOT_MS = 120_000;
-const DEFAULT_NUMWANT = 50;
-const MAX_NUMWANT = 200;
+const MAX_SCRAPE = 74;
+// Keeps a reply under the 1500-byte Ethernet MTU even with IPv6 peers (20 + 74*18).
+const MAX_UDP_PEERS = 74;
 
 export function createUdpServer(opts: UdpOptions): dgram.Socket {
+  const { core, limiter } = opts;
+  const metrics = core.metrics;
   const socket = dgram.createSocket({ type: isIP(opts.host) === 6 ? 'udp6' : 'udp4' });
-  const secret = randomBytes(32);
+  const ids = new ConnectionIds(randomBytes(8));
 
-  const connectionId = (addr: string, port: number, slot: number): Buffer =>
-    createHmac('sha256', secret).update(`${addr}|${port}|${slot}`).digest().subarray(0, 8);
-
-  const validConnection = (msg: Buffer, r: dgram.RemoteInfo): boolean => {
-    const slot = Math.floor(Date.now() / SLOT_MS);
-    const got = msg.subarray(0, 8);
-    return got.equals(connectionId(r.address, r.port, slot)) || got.equals(connectionId(r.address, r.port, slot - 1));
-  };
-
-  const send = (buf: Buffer, r: dgram.RemoteInfo) => socket.send(buf, r.port, r.address, () => {});
+  const send = (buf: Buffer, r: dgram.RemoteInfo) => socket.send(buf, r.port, r.address, noop);
 
   const error = (tid: number, message: string, r: dgram.RemoteInfo) => {
+    metrics.failures.udp++;
     const text = Buffer.from(message);
-    const b = Buffer.alloc(8 + text.length);
+    const b = Buffer.allocUnsafe(8 + text.length);
     b.writeUInt32BE(ERROR, 0);
     b.writeUInt32BE(tid, 4);
     text.copy(b, 8);
     send(b, r);
   };
 
-  const onMessage = async (msg: Buffer, r: dgram.RemoteInfo) => {
-    if (msg.length < 16 || msg.length > MAX_PACKET) return;
+  const onAnnounce = (msg: Buffer, r: dgram.RemoteInfo, tid: number) => {
+    if (msg.length < 98) return error(tid, 'announce packet too short', r);
+    const port = msg.readUInt16BE(96);
+    const eventCode = msg.readUInt32BE(80);
+    if (port === 0) return error(tid, 'invalid port', r);
+    if (eventCode > 3) return error(tid, 'invalid event', r);
+    const claimedIp = msg.readUInt32BE(84);
+    const left = Number(msg.readBigUInt64BE(64));
+    const urlData = msg.length > 98 ? bep41UrlData(msg, 98) : '';
+    const passkey = urlData ? trackerPath(urlData.split('?')[0]!)?.passkey : undefined;
+    const family = isIP(normalizeIp(r.address)) === 6 ? 6 : 4;
+    const asked = msg.readInt32BE(92);
+    const outcome = core.announce(
+      {
+        infoHashHex: msg.toString('hex', 16, 36),
+        peerIdHex: msg.toString('hex', 36, 56),
+        kind: 'ip',
+        host: peerHost(r.address, claimedIp ? ipv4(claimedIp) : undefined),
+        port,
+        owner: '',
+        left,
+        uploaded: Number(msg.readBigUInt64BE(72)),
+        downloaded: Number(msg.readBigUInt64BE(56)),
+        event: EVENTS[eventCode],
+        numwant: Math.min(core.numwant(asked < 0 ? undefined : asked), MAX_UDP_PEERS),
+        passkey,
+      },
+      'udp',
+    );
+    return then(outcome, (out: AnnounceOutcome) => {
+      if (!out.ok) return error(tid, out.reason, r);
+      // BEP 15: the peer list's family is the family of the request.
+      const list = compactPeers(out.peers, family);
+      const b = Buffer.allocUnsafe(20 + list.length);
+      b.writeUInt32BE(ANNOUNCE, 0);
+      b.writeUInt32BE(tid, 4);
+      b.writeUInt32BE(core.interval, 8);
+      b.writeUInt32BE(out.counts.incomplete, 12);
+      b.writeUInt32BE(out.counts.complete, 16);
+      list.copy(b, 20);
+      send(b, r);
+    });
+  };
+
+  const onScrape = (msg: Buffer, r: dgram.RemoteInfo, tid: number) => {
+    const n = Math.floor((msg.length - 16) / 20);
+    if (n === 0 || n > MAX_SCRAPE || msg.length !== 16 + n * 20) return error(tid, 'malformed scrape', r);
+    const hashes: string[] = [];
+    for (let i = 0; i < n; i++) hashes.push(msg.toString('hex', 16 + 20 * i, 36 + 20 * i));
+    // No URL data in a scrape (BEP 41 is announce-only), so private trackers cannot scrape over UDP.
+    return then(core.scrape(hashes, undefined, 'udp'), (out: ScrapeOutcome) => {
+      if (!out.ok) return error(tid, out.reason, r);
+      const counts = new Map(out.files);
+      const b = Buffer.alloc(8 + 12 * n);
+      b.writeUInt32BE(SCRAPE, 0);
+      b.writeUInt32BE(tid, 4);
+      // Answers follow the request's order; hashes we don't report read as zeros.
+      hashes.forEach((h, i) => {
+        const c = counts.get(h);
+        if (!c) return;
+        b.writeUInt32BE(c.complete, 8 + 12 * i);
+        b.writeUInt32BE(c.downloaded, 12 + 12 * i);
+        b.writeUInt32BE(c.incomplete, 16 + 12 * i);
+      });
+      send(b, r);
+    });
+  };
+
+  const onMessage = (msg: Buffer, r: dgram.RemoteInfo): unknown => {
+    if (msg.length < 16 || msg.length > MAX_PACKET) return metrics.udpDropped++;
+    // Dropped, not answered: an error reply to a spoofed flood would be an amplifier.
+    if (!limiter.allow(r.address)) return metrics.rateLimited.udp++;
     const action = msg.readUInt32BE(8);
     const tid = msg.readUInt32BE(12);
 
     if (action === CONNECT) {
-      if (msg.readBigUInt64BE(0) !== PROTOCOL_ID) return;
-      const b = Buffer.alloc(16);
+      if (msg.readUInt32BE(0) !== PROTOCOL_ID_HI || msg.readUInt32BE(4) !== PROTOCOL_ID_LO) return metrics.udpDropped++;
+      metrics.udpConnects++;
+      const b = Buffer.allocUnsafe(16);
       b.writeUInt32BE(CONNECT, 0);
       b.writeUInt32BE(tid, 4);
-      connectionId(r.address, r.port, Math.floor(Date.now() / SLOT_MS)).copy(b, 8);
+      ids.write(b, 8, r.address, r.port);
       return send(b, r);
     }
-    if (!validConnection(msg, r)) return error(tid, 'invalid connection id', r);
-
-    if (action === ANNOUNCE) {
-      if (msg.length < 98) return error(tid, 'announce packet too short', r);
-      const port = msg.readUInt16BE(96);
-      const eventCode = msg.readUInt32BE(80);
-      if (port === 0) return error(tid, 'invalid port', r);
-      if (eventCode > 3) return error(tid, 'invalid event', r);
-      const asked = msg.readInt32BE(92);
-      const claimedIp = msg.readUInt32BE(84);
-      const event = EVENTS[eventCode];
-      const { peers, counts } = await opts.store.announce({
-        infoHashHex: msg.subarray(16, 36).toString('hex'),
-        peerIdHex: msg.subarray(36, 56).toString('hex'),
-        host: peerHost(r.address, claimedIp ? ipv4(claimedIp) : undefined),
-        port,
-        left: Number(msg.readBigUInt64BE(64)),
-        event,
-        numwant: event === 'stopped' ? 0 : asked < 0 ? DEFAULT_NUMWANT : Math.min(asked, MAX_NUMWANT),
-      });
-      // BEP 15: the peer list's family is the family of the request.
-      const family = isIP(normalizeIp(r.address)) === 6 ? 6 : 4;
-      const list = compactPeers(peers, family);
-      const b = Buffer.alloc(20 + list.length);
-      b.writeUInt32BE(ANNOUNCE, 0);
-      b.writeUInt32BE(tid, 4);
-      b.writeUInt32BE(opts.interval, 8);
-      b.writeUInt32BE(counts.incomplete, 12);
-      b.writeUInt32BE(counts.complete, 16);
-      list.copy(b, 20);
-      return send(b, r);
-    }
-
-    if (action === SCRAPE) {
-      const n = Math.floor((msg.length - 16) / 20);
-      if (n === 0 || msg.length !== 16 + n * 20) return error(tid, 'malformed scrape', r);
-      const b = Buffer.alloc(8 + 12 * n);
-      b.writeUInt32BE(SCRAPE, 0);
-      b.writeUInt32BE(tid, 4);
-      for (let i = 0; i < n; i++) {
-        const c = await opts.store.counts(msg.subarray(16 + 20 * i, 36 + 20 * i).toString('hex'));
-        b.writeUInt32BE(c.complete, 8 + 12 * i);
-        b.writeUInt32BE(c.downloaded, 12 + 12 * i);
-        b.writeUInt32BE(c.incomplete, 16 + 12 * i);
-      }
-      return send(b, r);
-    }
-
-    error(tid, 'unknown action', r);
+    if (!ids.check(msg, r.address, r.port)) return error(tid, 'invalid connection id', r);
+    if (action === ANNOUNCE) return onAnnounce(msg, r, tid);
+    if (action === SCRAPE) return onScrape(msg, r, tid);
+    return error(tid, 'unknown action', r);
   };
 
   socket.on('message', (msg, r) => {
-    onMessage(msg, r).catch(() => {
-      // A store failure loses one reply; the client retransmits.
-    });
+    try {
+      const done = onMessage(msg, r);
+      // A store failure (Redis down) loses one reply; the client retransmits.
+      if (done instanceof Promise) done.catch(noop);
+    } catch {
+      metrics.udpDropped++;
+    }
   });
-  socket.on('error', () => {});
+  socket.on('error', noop);
   return socket;
+}
+
+/** BEP 41: options after the announce; type 2 carries pieces of the announce URL's path and query. */
+function bep41UrlData(msg: Buffer, off: number): string {
+  let out = '';
+  while (off < msg.length) {
+    const type = msg[off]!;
+    if (type === 0) break;
+    if (type === 1) {
+      off++;
+      continue;
+    }
+    if (off + 1 >= msg.length) break;
+    const len = msg[off + 1]!;
+    if (type === 2) out += msg.toString('latin1', off + 2, Math.min(msg.length, off + 2 + len));
+    off += 2 + len;
+  }
+  return out;
 }
 
 function ipv4(n: number): string {
   return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 }
+
+function noop(): void {}

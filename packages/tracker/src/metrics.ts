@@ -1,0 +1,55 @@
+// This process's counters. Swarm totals come from the store (shared under Redis); request counts
+// and rates are per process, as each process only sees its own traffic.
+
+export type Protocol = 'http' | 'udp' | 'ws';
+const PROTOCOLS: Protocol[] = ['http', 'udp', 'ws'];
+
+// Announces per second is averaged over this many whole seconds.
+const WINDOW_S = 10;
+
+export class Metrics {
+  readonly startedAt = Date.now();
+  readonly announces: Record<Protocol, number> = { http: 0, udp: 0, ws: 0 };
+  readonly scrapes: Record<Protocol, number> = { http: 0, udp: 0, ws: 0 };
+  /** Requests answered with a failure reason or error packet. */
+  readonly failures: Record<Protocol, number> = { http: 0, udp: 0, ws: 0 };
+  readonly rateLimited: Record<Protocol, number> = { http: 0, udp: 0, ws: 0 };
+  udpConnects = 0;
+  /** UDP packets ignored unanswered (malformed, oversized, spoofed connect replies). */
+  udpDropped = 0;
+  wsConnections = 0;
+  wsRelayed = 0;
+  // Ring of per-second announce counts for the rate.
+  private readonly ring = new Uint32Array(WINDOW_S + 1);
+  private ringSecond = Math.floor(Date.now() / 1000);
+
+  announced(p: Protocol, now = Date.now()): void {
+    this.announces[p]++;
+    const sec = Math.floor(now / 1000);
+    if (sec !== this.ringSecond) this.advance(sec);
+    this.ring[sec % this.ring.length]!++;
+  }
+
+  /** Mean over the last WINDOW_S complete seconds (or since start, if sooner). */
+  announcesPerSecond(now = Date.now()): number {
+    const sec = Math.floor(now / 1000);
+    if (sec !== this.ringSecond) this.advance(sec);
+    let sum = 0;
+    for (let s = sec - WINDOW_S; s < sec; s++) sum += this.ring[((s % this.ring.length) + this.ring.length) % this.ring.length]!;
+    const span = Math.min(WINDOW_S, Math.max(1, sec - Math.floor(this.startedAt / 1000)));
+    return sum / span;
+  }
+
+  totalAnnounces(): number {
+    return PROTOCOLS.reduce((n, p) => n + this.announces[p], 0);
+  }
+
+  // Zero the buckets of seconds that passed with no announce.
+  private advance(sec: number): void {
+    const gap = Math.min(sec - this.ringSecond, this.ring.length);
+    for (let i = 1; i <= gap; i++) this.ring[(this.ringSecond + i) % this.ring.length] = 0;
+    this.ringSecond = sec;
+  }
+}
+
+export { PROTOCOLS };
