@@ -85,7 +85,7 @@ async function seed(torrentPath: string, savePath: string): Promise<void> {
     const s = t.stats();
     emit({ event: 'stats', uploaded: s.uploaded, peers: s.peers });
   };
-  emit({ event: 'ready', cpu: +cpuSeconds().toFixed(4) });
+  emit({ event: 'ready', cpu: +cpuSeconds().toFixed(4), maxRss: process.resourceUsage().maxRSS });
 }
 
 async function download(torrentPath: string, savePath: string, peers: string[], wait: boolean, linger: boolean): Promise<void> {

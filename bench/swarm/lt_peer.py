@@ -181,7 +181,7 @@ def cmd_seed(argv):
     st = h.status()
     if not st.is_seeding:
         fail("data incomplete after check: %d/%d pieces" % (st.num_pieces, ti.num_pieces()))
-    emit({"event": "ready", "cpu": round(cpu(), 4)})
+    emit({"event": "ready", "cpu": round(cpu(), 4), "maxRss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss})
     while not stdin.eof.is_set():
         check_errors(ses.pop_alerts())
         for _ in range(stdin.take_usage_requests()):

@@ -6,7 +6,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, open, rm, stat, writeFile } from 'node:fs/promises';
-import { cpus, release, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createTorrent } from '../../packages/engine/index.ts';
@@ -345,6 +345,8 @@ interface ProcResult {
   cpuTotal: number;
   /** Peak RSS (getrusage maxrss), bytes. */
   maxRss: number;
+  /** Seeder: peak RSS when it was ready (after checking), bytes. */
+  maxRssAtReady?: number;
   /** Sampled peaks, bytes: anonymous vs file-backed (mmap) resident memory. */
   peakAnon: number;
   peakFile: number;
@@ -360,6 +362,8 @@ interface RunResult {
   downloaders: number;
   run: number; // 0 = warm-up
   size: number;
+  /** 1-minute load average just before the run (other processes compete for the CPUs). */
+  load: number;
   ok: boolean;
   error?: string;
   /** First dial → last done, s. */
@@ -395,7 +399,7 @@ const arrow = (pair: string, n: number) => {
 async function transfer(payload: Payload, pair: string, n: number, run: number): Promise<RunResult> {
   const { seed: seedImpl, dl: dlImpl } = parsePair(pair);
   const label = arrow(pair, n);
-  const res: RunResult = { label, pair, downloaders: n, run, size: payload.size, ok: false };
+  const res: RunResult = { label, pair, downloaders: n, run, size: payload.size, load: +loadavg()[0]!.toFixed(2), ok: false };
   const timeoutMs = (opts.timeout ?? 60 + (payload.size * n) / (10 * MB)) * 1000;
   const checkMs = (60 + payload.size / (20 * MB)) * 1000;
   const procs: PeerProc[] = [];
@@ -427,7 +431,7 @@ async function transfer(payload: Payload, pair: string, n: number, run: number):
     res.seconds = (Math.max(...dones.map((d) => d.t1)) - Math.min(...dones.map((d) => d.tDial))) / 1000;
     res.firstByte = median(dones.map((d) => (d.tFirst - d.tDial) / 1000));
     res.mbps = (n * payload.size) / MB / res.seconds;
-    res.seeder = procResult(seeder, seedUsage.cpu - ready.cpu);
+    res.seeder = { ...procResult(seeder, seedUsage.cpu - ready.cpu), maxRssAtReady: ready.maxRss * 1024 };
     res.dl = dls.map((d, i) => procResult(d, dones[i]!.cpu, dones[i]));
     for (const [i, dir] of dlDirs.entries()) {
       const bad = await verify(join(dir, payload.file.split('/').pop()!), payload.file, payload.size);
@@ -468,7 +472,7 @@ function runLine(r: RunResult): string {
   return (
     `  ${r.label.padEnd(18)} ${tag.padEnd(7)} ${f(r.mbps).padStart(7)} MB/s  ${f(r.seconds, 2).padStart(6)} s (1st byte ${f(r.firstByte, 2)} s)` +
     `  dl cpu ${f(dlCpu, 2)} s, rss ${mb(Math.max(...d.map((x) => x.maxRss)))} MB` +
-    `  | seed cpu ${f(r.seeder!.cpu, 2)} s, rss ${mb(r.seeder!.maxRss)} MB  ✓ data verified`
+    `  | seed cpu ${f(r.seeder!.cpu, 2)} s, rss ${mb(r.seeder!.maxRss)} MB (${mb(r.seeder!.maxRssAtReady!)} checked)  ✓ data verified  (load ${f(r.load, 1)})`
   );
 }
 
@@ -488,6 +492,7 @@ interface Summary {
   seedCpu: number;
   seedMaxRss: number;
   seedPeakAnon: number;
+  seedMaxRssAtReady: number;
 }
 
 function summarize(results: RunResult[], size: number): Summary[] {
@@ -513,6 +518,7 @@ function summarize(results: RunResult[], size: number): Summary[] {
       seedCpu: median(rs.map((r) => r.seeder!.cpu)),
       seedMaxRss: Math.max(...rs.map((r) => r.seeder!.maxRss)),
       seedPeakAnon: Math.max(...rs.map((r) => r.seeder!.peakAnon)),
+      seedMaxRssAtReady: Math.max(...rs.map((r) => r.seeder!.maxRssAtReady!)),
     };
   });
   for (const s of out) {
@@ -605,6 +611,10 @@ async function main(): Promise<number> {
   const host = { cpus: cpu.length, cpuModel: cpu[0]?.model, memGB: +(totalmem() / 1e9).toFixed(1), kernel: release(), node: process.version };
   console.log(`swarm benchmark: ${host.cpus} × ${host.cpuModel}, ${host.memGB} GB RAM, Linux ${host.kernel}, Node ${host.node}`);
   console.log(`temp dir ${tempRoot}${opts.keep ? ' (kept)' : ''}`);
+  const load = loadavg()[0]!;
+  if (load > 0.5) {
+    console.log(`WARNING: load average ${load.toFixed(1)} on ${host.cpus} CPUs before starting: other processes compete for the CPUs, results will be noisy`);
+  }
 
   const results: RunResult[] = [];
   const bigResults: RunResult[] = [];

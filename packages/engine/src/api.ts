@@ -17,6 +17,29 @@ export interface SessionOptions {
   maxConnectionsPerTorrent?: number;
   /** Where resume data goes; omitted = no fast resume. */
   resumeStore?: ResumeStore;
+  /** WebRTC peers (browsers, WebTorrent) found through WebSocket trackers: torrents with ws:// or
+   *  wss:// trackers (in the torrent or in `trackers`) announce there and trade pieces over data
+   *  channels with the same swarm as TCP peers. false disables it. Default: enabled, public STUN. */
+  webrtc?: WebRtcOptions | false;
+}
+
+export interface IceServer {
+  urls: string | string[];
+  username?: string;
+  credential?: string;
+}
+
+export interface WebRtcOptions {
+  /** STUN/TURN servers; omitted = one public STUN server. Tests pass []. */
+  iceServers?: IceServer[];
+  /** Node only: local address ICE binds to (e.g. '127.0.0.1' keeps every candidate on loopback). */
+  bindAddress?: string;
+  /** Node only: UDP port range for ICE. */
+  portRange?: [number, number];
+  /** WebRTC offers sent with each WebSocket announce (WebTorrent sends 5). Default 5. */
+  offers?: number;
+  /** Floor on the WebSocket tracker announce interval, seconds. Default 30. */
+  minAnnounceInterval?: number;
 }
 
 export interface ResumeData {

@@ -15,3 +15,9 @@ export function fromHex(hex: string): Uint8Array {
   for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
   return out;
 }
+
+/** A real copy. Node's Buffer#slice returns a view, so `.slice()` on bytes that may be a Buffer
+ *  (anything that came off a socket) does not protect against the buffer being reused. */
+export function copyBytes(b: Uint8Array): Uint8Array {
+  return new Uint8Array(b);
+}

@@ -16,7 +16,8 @@ export interface Connection {
   pause(): void;
   resume(): void;
   close(): void;
-  onData(fn: (chunk: Uint8Array) => void): void;
+  /** `borrowed` chunks live only for the duration of the call (the transport reuses the buffer). */
+  onData(fn: (chunk: Uint8Array, borrowed: boolean) => void): void;
   onDrain(fn: () => void): void;
   onClose(fn: (err?: Error) => void): void;
 }
@@ -42,8 +43,9 @@ export interface Hasher {
 export interface Storage {
   /** Writes one verified piece. Resolves once the bytes are in the OS (page cache or disk). */
   writePiece(index: number, data: Uint8Array): Promise<void>;
-  /** Reads a whole piece; rejects if the files are missing or short. */
-  readPiece(index: number): Promise<Uint8Array>;
+  /** Reads a whole piece (into `into` when given, which must be the piece's length); rejects if
+   *  the files are missing or short. */
+  readPiece(index: number, into?: Uint8Array): Promise<Uint8Array>;
   /** For each file: current size and mtime, or undefined when absent. */
   fileStats(): Promise<({ length: number; mtimeMs: number } | undefined)[]>;
   close(): Promise<void>;

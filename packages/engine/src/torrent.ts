@@ -290,6 +290,22 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     );
   }
 
+  // ---- WebRTC (issue 5): connections made for this torrent by a WebSocket tracker ----
+  /** A connection already known to belong to this torrent (a WebRTC data channel): both ends send
+   *  their handshake at once, as WebTorrent does. Shares the swarm, picker and choker with TCP peers. */
+  addConnection(conn: Connection, source = 'webrtc'): void {
+    const key = conn.remote;
+    if (this.closed || this.state === 'paused' || this.state === 'error' || this.peersByKey.has(key) || this.ctx.isBanned(key)) return conn.close();
+    if (this.peersByKey.size >= this.ctx.maxConnections + 5) return conn.close();
+    this.peersByKey.set(key, new Peer(conn, { source, host: this }));
+  }
+
+  /** Room for more peers (used to decide how many WebRTC offers to make). */
+  wantsPeers(): number {
+    return Math.max(0, this.ctx.maxConnections - this.peersByKey.size - this.dialing.size);
+  }
+  // ---- end WebRTC ----
+
   /** An incoming connection whose handshake named this torrent. */
   acceptIncoming(conn: Connection, resolve: (infoHash: Uint8Array) => PeerHost | undefined): void {
     new Peer(conn, { source: 'incoming', resolve });
@@ -402,7 +418,8 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     // Keep about half a second of data in flight, so the pipe never runs dry on fast links.
     const target = Math.min(peer.remoteReqq, MAX_QUEUE, Math.max(MIN_QUEUE, Math.ceil((peer.down.rate() * 0.5) / BLOCK_SIZE)));
     const room = target - peer.requests.size;
-    if (room < Math.min(16, target / 4)) return;
+    // Refill in batches: each write of requests costs a loopback round of the TCP stack.
+    if (room < Math.max(4, target / 4)) return;
     const blocks = picker.pick(peer, room);
     if (blocks.length === 0) return;
     peer.sendRequests(blocks);
@@ -582,7 +599,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
 
   private sendPex(peers: Peer[]): void {
     if (this.metainfo?.private) return;
-    const current = new Set(peers.filter((p) => p.outgoing).map((p) => p.key));
+    const current = new Set(peers.filter((p) => p.outgoing && p.conn.transport === 'tcp').map((p) => p.key)); // WebRTC peers have no address to share
     for (const p of peers) {
       if (!p.ext?.m.ut_pex) continue;
       const sent = this.pexSent.get(p) ?? new Set<string>();
@@ -693,5 +710,29 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
   announce(): void {
     this.trackerClient?.announce();
     this.dhtRound();
+  }
+
+  /** Per file, 0..1 of its bytes inside verified pieces (the web UI's per-file bars); [] without metadata. */
+  fileProgress(): number[] {
+    const meta = this.metainfo;
+    if (!meta) return [];
+    const have = this.picker?.have;
+    return meta.files.map((f) => {
+      if (f.length === 0) return 1;
+      if (!have) return 0;
+      const first = Math.floor(f.offset / meta.pieceLength);
+      const last = Math.floor((f.offset + f.length - 1) / meta.pieceLength);
+      let bytes = 0;
+      for (let p = first; p <= last; p++) {
+        if (!have.get(p)) continue;
+        bytes += Math.min(f.offset + f.length, (p + 1) * meta.pieceLength) - Math.max(f.offset, p * meta.pieceLength);
+      }
+      return bytes / f.length;
+    });
+  }
+
+  /** True once piece `index` is verified and on disk: the server's streaming reads wait for this. */
+  havePiece(index: number): boolean {
+    return this.picker?.have.get(index) ?? false;
   }
 }

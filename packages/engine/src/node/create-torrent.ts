@@ -8,6 +8,7 @@ import { basename, join, resolve } from 'node:path';
 import { encode } from '../bencode.ts';
 import { encodeTorrent, parseInfoDict } from '../metainfo.ts';
 import type { Metainfo } from '../types.ts';
+import { defaultPieceLength } from '../piece-length.ts';
 
 export interface CreateTorrentOptions {
   /** One tracker each; the first becomes `announce`, and with more than one each is its own tier. */
@@ -77,13 +78,7 @@ export async function createTorrent(
   return { torrent: encodeTorrent(metainfo), metainfo };
 }
 
-/** libtorrent's table: 16 KiB doubling per size step, capped at 16 MiB. */
-export function defaultPieceLength(totalBytes: number): number {
-  const steps = [2684355, 10737418, 42949673, 171798692, 687194767, 2748779069, 10995116278, 43980465111, 175921860444, 703687441777];
-  let i = 0;
-  while (i < steps.length && steps[i]! < totalBytes) i++;
-  return 16384 * 2 ** i;
-}
+export { defaultPieceLength } from '../piece-length.ts';
 
 // Regular files only: symlinks could point outside the tree or loop.
 async function walk(dir: string, prefix: string[]): Promise<SourceFile[]> {

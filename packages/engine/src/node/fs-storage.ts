@@ -72,8 +72,9 @@ export class FsStorage implements Storage {
     }
   }
 
-  async readPiece(index: number): Promise<Uint8Array> {
-    return this.readInto(index, Buffer.allocUnsafeSlow(pieceLengthOf(this.meta, index)));
+  async readPiece(index: number, into?: Uint8Array): Promise<Uint8Array> {
+    const length = pieceLengthOf(this.meta, index);
+    return this.readInto(index, into && into.length === length ? into : Buffer.allocUnsafeSlow(length));
   }
 
   async readInto(index: number, out: Uint8Array): Promise<Uint8Array> {

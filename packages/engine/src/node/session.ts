@@ -17,6 +17,10 @@ import { FsStorage } from './fs-storage.ts';
 import { createNodeHasher } from './hasher.ts';
 import { listenTcp, tcpDialer } from './tcp.ts';
 import { UdpTracker } from './tracker-udp.ts';
+import { HybridTrackerClient } from '../discovery/tracker-hybrid.ts';
+import { WsTrackerPool } from '../discovery/tracker-ws.ts';
+import type { TrackerClientOptions } from '../discovery/tracker-client.ts';
+import { nodeWebRtcEnv } from './webrtc.ts';
 
 export const CLIENT_NAME = 'Cascade 0.1.0';
 const PEER_ID_PREFIX = '-CS0100-';
@@ -42,12 +46,15 @@ export class Session implements SessionHandle {
   private torrents = new Map<string, Torrent>();
   private banned = new Set<string>();
   private pending = new Set<Peer>();
+  /** WebSocket trackers + WebRTC peers (undefined when `webrtc: false`). */
+  private wsPool: WsTrackerPool | undefined;
 
   private constructor(opts: SessionOptions) {
     this.opts = opts;
     this.peerId = opts.peerId ?? makePeerId();
     this.peerIdHex = toHex(this.peerId);
     this.hasher = createNodeHasher();
+    if (opts.webrtc !== false) this.wsPool = new WsTrackerPool(this.peerId, nodeWebRtcEnv(opts.webrtc));
   }
 
   static async create(opts: SessionOptions = {}): Promise<Session> {
@@ -79,7 +86,7 @@ export class Session implements SessionHandle {
       hasher: this.hasher,
       createStorage: (meta, savePath) => new FsStorage(meta, savePath),
       resumeStore: this.opts.resumeStore,
-      createTracker: (o) => new TrackerClient({ ...o, udp: () => (this.udp ??= new UdpTracker()) }),
+      createTracker: (o) => this.createTracker({ ...o, udp: () => (this.udp ??= new UdpTracker()) }),
       dht: this.dht,
       extraTrackers: this.opts.trackers ?? [],
       maxConnections: this.opts.maxConnectionsPerTorrent ?? 50,
@@ -90,6 +97,31 @@ export class Session implements SessionHandle {
         if (peerId) this.banned.add(toHex(peerId));
       },
     };
+  }
+
+  /** HTTP/UDP trackers, plus WebSocket trackers whose WebRTC peers join the torrent's swarm. */
+  private createTracker(opts: TrackerClientOptions): TrackerClient {
+    const hex = toHex(opts.infoHash);
+    // Before metadata the torrent cannot know `left`; 0 would make trackers take us for a seed and
+    // hand us no seeds (a WebSocket tracker would not even relay our offers to them).
+    const o = { ...opts, getStats: () => {
+      const s = opts.getStats();
+      return this.torrents.get(hex)?.metainfo ? s : { ...s, left: Math.max(s.left, 1) };
+    } };
+    const pool = this.wsPool;
+    if (!pool) return new TrackerClient(o);
+    const rtc = this.opts.webrtc || {};
+    return new HybridTrackerClient(o, {
+      pool,
+      minInterval: rtc.minAnnounceInterval,
+      onConnection: (conn) => {
+        const t = this.torrents.get(hex);
+        if (t) t.addConnection(conn, 'webrtc');
+        else conn.close();
+      },
+      wantOffers: () => Math.min(rtc.offers ?? 5, this.torrents.get(hex)?.wantsPeers() ?? 0),
+      acceptOffer: () => (this.torrents.get(hex)?.wantsPeers() ?? 0) > 0,
+    });
   }
 
   private accept(conn: Connection): void {
@@ -146,6 +178,11 @@ export class Session implements SessionHandle {
     await t.close(opts);
   }
 
+  /** The ICE candidate pair of every open WebRTC connection ("address:port" of each end). */
+  async webrtcCandidatePairs(): Promise<{ local: string; remote: string }[]> {
+    return this.wsPool ? this.wsPool.candidatePairs() : [];
+  }
+
   health(): SessionHealth {
     let peers = 0;
     for (const t of this.torrents.values()) peers += t.stats().peers;
@@ -157,6 +194,7 @@ export class Session implements SessionHandle {
     await Promise.allSettled([...this.torrents.values()].map((t) => t.close()));
     this.torrents.clear();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    this.wsPool?.close();
     await Promise.allSettled([this.dht?.close(), this.udp?.close(), this.hasher.close()]);
   }
 }

@@ -4,8 +4,16 @@ import type { Connection, Dialer } from '../platform.ts';
 import { addressKey, type PeerAddress } from '../types.ts';
 
 const DIAL_TIMEOUT_MS = 10_000;
+const READ_BUFFER = 256 * 1024;
 
-export function socketConnection(socket: net.Socket): Connection {
+type DataFn = (chunk: Uint8Array, borrowed: boolean) => void;
+interface Reader {
+  fn: DataFn | undefined;
+  flush?: (fn: DataFn) => void;
+}
+
+/** `reader` is set when the socket was opened with `onread` (a reused buffer, no 'data' events). */
+export function socketConnection(socket: net.Socket, reader?: Reader): Connection {
   socket.setNoDelay(true);
   const remote = addressKey({ host: (socket.remoteAddress ?? '?').replace(/^::ffff:/, ''), port: socket.remotePort ?? 0 });
   let closed = false;
@@ -22,7 +30,13 @@ export function socketConnection(socket: net.Socket): Connection {
       // destroy() with a write still queued can leave the remote end open; a reset cannot.
       if (!socket.destroyed) socket.resetAndDestroy();
     },
-    onData: (fn) => socket.on('data', fn),
+    onData: (fn) => {
+      if (reader) {
+        reader.flush?.(fn);
+        reader.fn = fn;
+      }
+      else socket.on('data', (chunk: Buffer) => fn(chunk, false));
+    },
     onDrain: (fn) => socket.on('drain', fn),
     onClose: (fn) => {
       let err: Error | undefined;
@@ -38,7 +52,25 @@ export function socketConnection(socket: net.Socket): Connection {
 export const tcpDialer: Dialer = {
   dial(addr: PeerAddress, signal: AbortSignal): Promise<Connection> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: addr.host, port: addr.port });
+      // Reads land in one reused buffer: a fast download would otherwise allocate (and collect)
+      // a fresh 64 KiB buffer per read. The wire copies only what it must keep.
+      const reader: Reader = { fn: undefined };
+      const buffer = Buffer.allocUnsafe(READ_BUFFER);
+      const socket = net.connect({
+        host: addr.host,
+        port: addr.port,
+        onread: {
+          buffer,
+          callback: (n: number, buf: Uint8Array) => {
+            if (reader.fn) reader.fn(buf.subarray(0, n), true);
+            else early.push(buf.slice(0, n)); // nobody listening yet: keep a copy
+          },
+        },
+      } as unknown as net.NetConnectOpts);
+      const early: Uint8Array[] = [];
+      reader.flush = (fn) => {
+        for (const c of early.splice(0)) fn(c, false);
+      };
       const timer = setTimeout(() => fail(new Error(`connect to ${addressKey(addr)} timed out`)), DIAL_TIMEOUT_MS);
       const onAbort = () => fail(new Error('aborted'));
       signal.addEventListener('abort', onAbort, { once: true });
@@ -55,7 +87,7 @@ export const tcpDialer: Dialer = {
       socket.once('error', fail);
       socket.once('connect', () => {
         done();
-        resolve(socketConnection(socket));
+        resolve(socketConnection(socket, reader));
       });
     });
   },

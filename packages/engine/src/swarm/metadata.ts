@@ -2,7 +2,7 @@
 // Pieces come from any peer; the whole is accepted only if its SHA-1 equals the infohash.
 
 import { sha1 } from '../sha1.ts';
-import { toHex } from '../hex.ts';
+import { copyBytes, toHex } from '../hex.ts';
 import { decodeMetadata, encodeMetadata, MAX_METADATA_SIZE, METADATA_PIECE } from '../wire/extended.ts';
 import type { Peer } from './peer.ts';
 
@@ -57,7 +57,7 @@ export class MetadataExchange {
       peer.destroy('ut_metadata piece has the wrong size');
       return;
     }
-    this.pieces[msg.piece] = msg.data.slice();
+    this.pieces[msg.piece] = copyBytes(msg.data);
     if (this.pieces.every(Boolean)) this.assemble();
     else this.requestFrom(peer);
   }

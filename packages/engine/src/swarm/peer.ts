@@ -11,7 +11,7 @@ import {
 import { ProtocolError, Wire, type WireHandler } from '../wire/wire.ts';
 import { decodeExtHandshake, type ExtHandshake } from '../wire/extended.ts';
 import { SpeedMeter } from './speed.ts';
-import { toHex } from '../hex.ts';
+import { copyBytes, toHex } from '../hex.ts';
 
 /** What a peer needs from the torrent it belongs to. */
 export interface PeerHost {
@@ -85,9 +85,9 @@ export class Peer implements WireHandler {
     this.outgoing = !!opts.host;
     this.resolve = opts.resolve;
     this.wire = new Wire(this);
-    conn.onData((chunk) => {
+    conn.onData((chunk, borrowed) => {
       this.lastMessageAt = Date.now();
-      this.wire.push(chunk);
+      this.wire.push(chunk, borrowed);
     });
     conn.onClose((err) => this.destroy(err ? err.message : 'connection closed'));
     conn.onDrain(() => this.flushDrain());
@@ -292,7 +292,7 @@ export class Peer implements WireHandler {
 
   bitfield(bytes: Uint8Array): void {
     if (!this.bits) {
-      this.early.push(bytes.slice());
+      this.early.push(copyBytes(bytes));
       return;
     }
     if (bytes.length !== this.bits.bytes.length) return this.fail('bitfield has the wrong length');

@@ -3,10 +3,12 @@
 
 import type { Peer } from './peer.ts';
 
-const CACHE_BYTES = 64 * 1024 * 1024;
+const CACHE_BYTES = 32 * 1024 * 1024;
 
 export class PieceCache {
   private entries = new Map<number, Promise<Uint8Array>>();
+  /** Pieces whose read has completed, for synchronous access. */
+  private ready = new Map<number, Uint8Array>();
   private bytes = 0;
   private sizes = new Map<number, number>();
   private read: (index: number) => Promise<Uint8Array>;
@@ -24,7 +26,9 @@ export class PieceCache {
       return e;
     }
     e = this.read(index);
-    e.catch(() => this.drop(index));
+    e.then((data) => {
+      if (this.entries.get(index) === e) this.ready.set(index, data);
+    }, () => this.drop(index));
     this.entries.set(index, e);
     this.sizes.set(index, size);
     this.bytes += size;
@@ -38,12 +42,18 @@ export class PieceCache {
   put(index: number, data: Uint8Array): void {
     this.drop(index);
     this.entries.set(index, Promise.resolve(data));
+    this.ready.set(index, data);
     this.sizes.set(index, data.length);
     this.bytes += data.length;
     while (this.bytes > CACHE_BYTES && this.entries.size > 1) this.drop(this.entries.keys().next().value!);
   }
 
+  peek(index: number): Uint8Array | undefined {
+    return this.ready.get(index);
+  }
+
   private drop(index: number): void {
+    this.ready.delete(index);
     if (!this.entries.delete(index)) return;
     this.bytes -= this.sizes.get(index) ?? 0;
     this.sizes.delete(index);
@@ -51,12 +61,15 @@ export class PieceCache {
 
   clear(): void {
     this.entries.clear();
+    this.ready.clear();
     this.sizes.clear();
     this.bytes = 0;
   }
 }
 
-/** Drains one peer's request queue, waiting for the socket to drain when it pushes back. */
+/** Drains one peer's request queue. Blocks of pieces already in memory go out in one corked
+ *  batch (one writev instead of two writes per block); the loop waits only for disk reads and
+ *  for the socket to drain when it pushes back. */
 export async function serveUploads(
   peer: Peer,
   cache: PieceCache,
@@ -65,20 +78,30 @@ export async function serveUploads(
   onError: (err: Error) => void,
 ): Promise<void> {
   while (!peer.closed && peer.uploads.length > 0 && !peer.amChoking) {
-    const r = peer.uploads[0]!;
-    let piece: Uint8Array;
-    try {
-      piece = await cache.get(r.index, pieceSize(r.index));
-    } catch (err) {
-      onError(err as Error);
-      peer.uploads.length = 0;
-      return;
+    const first = peer.uploads[0]!;
+    if (!cache.peek(first.index)) {
+      try {
+        await cache.get(first.index, pieceSize(first.index));
+      } catch (err) {
+        onError(err as Error);
+        peer.uploads.length = 0;
+        return;
+      }
+      continue; // the queue may have changed while we read
     }
-    // The request may have been cancelled while we read.
-    if (peer.uploads[0] !== r) continue;
-    peer.uploads.shift();
-    const writable = peer.sendBlock(r.index, r.begin, piece.subarray(r.begin, r.begin + r.length));
-    onSent(r.length);
+    let writable = true;
+    let sent = 0;
+    peer.conn.cork();
+    while (writable && peer.uploads.length > 0 && !peer.closed && sent < 64) {
+      const r = peer.uploads[0]!;
+      const piece = cache.peek(r.index);
+      if (!piece) break;
+      peer.uploads.shift();
+      writable = peer.sendBlock(r.index, r.begin, piece.subarray(r.begin, r.begin + r.length));
+      onSent(r.length);
+      sent++;
+    }
+    peer.conn.uncork();
     if (!writable) await new Promise<void>((resolve) => peer.waitDrain(resolve));
   }
 }

@@ -1,6 +1,8 @@
 // BEP 3 / BEP 6 / BEP 10 message ids and encoders. Encoders return fresh Uint8Arrays; `piece`
 // returns a header only so the block itself is written without being copied.
 
+import { copyBytes } from '../hex.ts';
+
 export const PROTOCOL = new TextEncoder().encode('BitTorrent protocol');
 export const HANDSHAKE_LENGTH = 68;
 
@@ -54,8 +56,8 @@ export function decodeHandshake(b: Uint8Array): Handshake {
   if (b[0] !== 19) throw new Error('bad handshake: protocol length');
   for (let i = 0; i < 19; i++) if (b[1 + i] !== PROTOCOL[i]) throw new Error('bad handshake: protocol name');
   return {
-    infoHash: b.slice(28, 48),
-    peerId: b.slice(48, 68),
+    infoHash: copyBytes(b.subarray(28, 48)),
+    peerId: copyBytes(b.subarray(48, 68)),
     flags: { extended: (b[25]! & 0x10) !== 0, fast: (b[27]! & 0x04) !== 0, dht: (b[27]! & 0x01) !== 0 },
   };
 }

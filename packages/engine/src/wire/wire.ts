@@ -1,6 +1,7 @@
 // Frames the byte stream from one peer into BEP 3/6/10 messages. Structural checks only (lengths,
 // ids, sizes); range checks against the torrent happen in the peer layer, which knows piece counts.
 
+import { copyBytes } from '../hex.ts';
 import { decodeHandshake, HANDSHAKE_LENGTH, MAX_BLOCK, MSG, type Handshake } from './protocol.ts';
 
 export class ProtocolError extends Error {
@@ -61,7 +62,8 @@ export class Wire {
     this.handler = handler;
   }
 
-  push(chunk: Uint8Array): void {
+  /** `borrowed`: the caller reuses `chunk` after this returns, so any unparsed tail is copied. */
+  push(chunk: Uint8Array, borrowed = false): void {
     if (this.dead) return;
     this.chunks.push(chunk);
     this.buffered += chunk.length;
@@ -70,6 +72,12 @@ export class Wire {
     } catch (err) {
       this.dead = true;
       this.handler.error(err instanceof ProtocolError ? err : new ProtocolError(String((err as Error)?.message ?? err)));
+    }
+    const last = this.chunks.length - 1;
+    if (borrowed && last >= 0 && this.chunks[last] === chunk) {
+      const from = last === 0 ? this.head : 0;
+      this.chunks[last] = copyBytes(chunk.subarray(from));
+      if (last === 0) this.head = 0;
     }
   }
 

@@ -1,0 +1,65 @@
+// A TrackerClient that also speaks to WebSocket (WebTorrent) trackers. HTTP/UDP tiers go to the
+// regular client; ws:// and wss:// URLs go to a WsTrackerClient whose WebRTC connections are handed
+// to the torrent. The torrent sees one tracker client, as before.
+
+import type { TrackerStatus } from '../api.ts';
+import type { Connection } from '../platform.ts';
+import { TrackerClient, type TrackerClientOptions } from './tracker-client.ts';
+import { isWsTracker, WsTrackerClient, type WsTrackerPool } from './tracker-ws.ts';
+
+export interface HybridTrackerOptions {
+  pool: WsTrackerPool;
+  onConnection: (conn: Connection, info: { peerIdHex: string; url: string; initiator: boolean }) => void;
+  wantOffers?: () => number;
+  acceptOffer?: () => boolean;
+  minInterval?: number;
+  /** false drops the HTTP/UDP tiers (a browser cannot reach the TCP peers they return). */
+  ipTrackers?: boolean;
+}
+
+export class HybridTrackerClient extends TrackerClient {
+  private readonly ws: WsTrackerClient | undefined;
+
+  constructor(opts: TrackerClientOptions, hybrid: HybridTrackerOptions) {
+    const wsUrls = opts.tiers.flat().filter(isWsTracker);
+    const ipTiers = hybrid.ipTrackers === false ? [] : opts.tiers.map((t) => t.filter((u) => !isWsTracker(u))).filter((t) => t.length > 0);
+    super({ ...opts, tiers: ipTiers });
+    if (wsUrls.length > 0) {
+      this.ws = new WsTrackerClient({
+        pool: hybrid.pool,
+        urls: wsUrls,
+        infoHash: opts.infoHash,
+        getStats: opts.getStats,
+        onConnection: hybrid.onConnection,
+        wantOffers: hybrid.wantOffers,
+        acceptOffer: hybrid.acceptOffer,
+        minInterval: hybrid.minInterval,
+      });
+    }
+  }
+
+  override start(): void {
+    super.start();
+    this.ws?.start();
+  }
+
+  override completed(): void {
+    super.completed();
+    this.ws?.completed();
+  }
+
+  override announce(): void {
+    super.announce();
+    this.ws?.announce();
+  }
+
+  override async stop(): Promise<void> {
+    await Promise.all([super.stop(), this.ws?.stop()]);
+  }
+
+  override status(): TrackerStatus[] {
+    const ip = super.status();
+    const tiers = ip.reduce((n, s) => Math.max(n, s.tier + 1), 0);
+    return [...ip, ...(this.ws?.status() ?? []).map((s) => ({ ...s, tier: tiers + s.tier }))];
+  }
+}

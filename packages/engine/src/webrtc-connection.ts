@@ -1,0 +1,290 @@
+// An RTCDataChannel behind the Connection seam, so the BitTorrent wire protocol runs over WebRTC
+// exactly as WebTorrent does: the channel carries the same byte stream a TCP socket would, cut into
+// messages wherever convenient. Platform-free: works with the browser's RTCPeerConnection and with
+// node-datachannel's polyfill.
+
+import type { Connection } from './platform.ts';
+
+/** Largest message we send. Every implementation accepts 64 KiB (Chromium and libdatachannel: 256 KiB). */
+export const MAX_MESSAGE = 64 * 1024;
+/** write() says "wait" above this many bytes queued (Chromium closes a channel past 16 MiB). */
+const HIGH_WATER = 2 * 1024 * 1024;
+/** …and drain fires once the channel's buffer falls to this. */
+const LOW_WATER = 512 * 1024;
+
+export interface DataChannelConnectionOptions {
+  /** What PeerStats.address shows, and the key the torrent dedupes peers by. */
+  remote: string;
+  /** Closed together with the channel. */
+  pc?: RTCPeerConnection;
+  maxMessageSize?: number;
+  highWater?: number;
+  lowWater?: number;
+}
+
+/** Wraps an open (or opening) data channel. Small writes in one tick are sent as one message. */
+export function dataChannelConnection(channel: RTCDataChannel, opts: DataChannelConnectionOptions): Connection {
+  const maxMsg = Math.max(1024, Math.min(opts.maxMessageSize ?? MAX_MESSAGE, remoteMaxMessage(opts.pc)));
+  const high = opts.highWater ?? HIGH_WATER;
+  const low = opts.lowWater ?? LOW_WATER;
+  channel.binaryType = 'arraybuffer';
+  channel.bufferedAmountLowThreshold = low;
+
+  let closed = false;
+  let corked = 0;
+  let flushQueued = false;
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+  let needDrain = false;
+  let paused = false;
+  const held: Uint8Array[] = [];
+  const dataFns: ((chunk: Uint8Array) => void)[] = [];
+  const drainFns: (() => void)[] = [];
+  const closeFns: ((err?: Error) => void)[] = [];
+  let closeError: Error | undefined;
+  let closeFired = false;
+
+  const fireClose = (err?: Error) => {
+    if (closeFired) return;
+    closeFired = true;
+    closed = true;
+    closeError ??= err;
+    pending = [];
+    pendingBytes = 0;
+    for (const fn of closeFns) fn(closeError);
+    for (const fn of drainFns) fn();
+  };
+
+  const shutdown = (err?: Error) => {
+    if (closed && closeFired) return;
+    closed = true;
+    closeError ??= err;
+    try {
+      channel.close();
+    } catch {
+      // already closed
+    }
+    try {
+      opts.pc?.close();
+    } catch {
+      // already closed
+    }
+    // Listeners hear about it asynchronously, like a socket's 'close'.
+    queueMicrotask(() => fireClose());
+  };
+
+  const deliver = (chunk: Uint8Array) => {
+    for (const fn of dataFns) fn(chunk);
+  };
+
+  const maybeDrain = () => {
+    if (!needDrain || closed) return;
+    if (channel.bufferedAmount + pendingBytes > low) return;
+    needDrain = false;
+    for (const fn of drainFns) fn();
+  };
+
+  const sendRaw = (msg: Uint8Array): boolean => {
+    try {
+      channel.send(msg as Uint8Array<ArrayBuffer>);
+      return true;
+    } catch (err) {
+      shutdown(err instanceof Error ? err : new Error(String(err)));
+      return false;
+    }
+  };
+
+  const flush = () => {
+    flushQueued = false;
+    if (closed || pending.length === 0) return;
+    if (channel.readyState !== 'open') {
+      if (channel.readyState === 'connecting') return; // sent from the 'open' handler
+      return shutdown(new Error('data channel is not open'));
+    }
+    const chunks = pending;
+    pending = [];
+    let left = pendingBytes;
+    pendingBytes = 0;
+    let i = 0;
+    let off = 0; // offset into chunks[i]
+    while (left > 0) {
+      const c = chunks[i]!;
+      // A chunk that is a whole message by itself goes out without a copy.
+      if (off === 0 && (c.length === maxMsg || (c.length === left && c.length <= maxMsg))) {
+        if (!sendRaw(c)) return;
+        left -= c.length;
+        i++;
+        continue;
+      }
+      const size = Math.min(maxMsg, left);
+      const msg = new Uint8Array(size);
+      let filled = 0;
+      while (filled < size) {
+        const cur = chunks[i]!;
+        const take = Math.min(cur.length - off, size - filled);
+        msg.set(off === 0 && take === cur.length ? cur : cur.subarray(off, off + take), filled);
+        filled += take;
+        off += take;
+        if (off === cur.length) {
+          i++;
+          off = 0;
+        }
+      }
+      if (!sendRaw(msg)) return;
+      left -= size;
+    }
+    // The channel may have swallowed everything at once: then no 'bufferedamountlow' will come.
+    if (needDrain && channel.bufferedAmount <= low) queueMicrotask(maybeDrain);
+  };
+
+  const scheduleFlush = () => {
+    if (flushQueued || corked > 0) return;
+    flushQueued = true;
+    queueMicrotask(flush);
+  };
+
+  channel.addEventListener('message', (e: MessageEvent) => {
+    if (closed) return;
+    const d = e.data as unknown;
+    const chunk = d instanceof ArrayBuffer ? new Uint8Array(d) : ArrayBuffer.isView(d) ? new Uint8Array(d.buffer, d.byteOffset, d.byteLength) : new TextEncoder().encode(String(d));
+    if (paused) held.push(chunk);
+    else deliver(chunk);
+  });
+  channel.addEventListener('bufferedamountlow', maybeDrain);
+  channel.addEventListener('open', () => scheduleFlush());
+  channel.addEventListener('close', () => {
+    closed = true;
+    fireClose();
+  });
+  channel.addEventListener('error', (e: Event) => {
+    const err = (e as { error?: unknown }).error;
+    shutdown(err instanceof Error ? err : new Error('data channel error'));
+  });
+  opts.pc?.addEventListener('connectionstatechange', () => {
+    const s = opts.pc!.connectionState;
+    if (s === 'failed' || s === 'closed') shutdown(new Error(`WebRTC connection ${s}`));
+  });
+
+  return {
+    remote: opts.remote,
+    transport: 'webrtc',
+    write(data) {
+      if (closed) return false;
+      if (data.length === 0) return true;
+      pending.push(data);
+      pendingBytes += data.length;
+      scheduleFlush();
+      const ok = channel.bufferedAmount + pendingBytes < high;
+      if (!ok) needDrain = true;
+      return ok;
+    },
+    cork() {
+      corked++;
+    },
+    uncork() {
+      if (corked > 0 && --corked === 0 && pending.length > 0) scheduleFlush();
+    },
+    pause() {
+      paused = true;
+    },
+    resume() {
+      paused = false;
+      while (held.length > 0 && !paused && !closed) deliver(held.shift()!);
+    },
+    close() {
+      shutdown();
+    },
+    onData(fn) {
+      dataFns.push(fn);
+    },
+    onDrain(fn) {
+      drainFns.push(fn);
+    },
+    onClose(fn) {
+      closeFns.push(fn);
+      if (closeFired) queueMicrotask(() => fn(closeError));
+    },
+  };
+}
+
+function remoteMaxMessage(pc: RTCPeerConnection | undefined): number {
+  const n = pc?.sctp?.maxMessageSize;
+  return typeof n === 'number' && n > 0 ? n : Infinity;
+}
+
+/** Resolves once ICE gathering is complete (all candidates are in localDescription), or after `ms`. */
+export function iceGatheringDone(pc: RTCPeerConnection, ms = 5000): Promise<void> {
+  if (pc.iceGatheringState === 'complete') return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      pc.removeEventListener('icegatheringstatechange', check);
+      pc.removeEventListener('icecandidate', onCandidate);
+      resolve();
+    }
+    function check() {
+      if (pc.iceGatheringState === 'complete') done();
+    }
+    function onCandidate(e: RTCPeerConnectionIceEvent) {
+      if (!e.candidate) done();
+    }
+    pc.addEventListener('icegatheringstatechange', check);
+    pc.addEventListener('icecandidate', onCandidate);
+  });
+}
+
+/** Resolves when the channel opens; rejects when it closes first or after `ms`. */
+export function channelOpen(channel: RTCDataChannel, ms = 30_000): Promise<void> {
+  if (channel.readyState === 'open') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => fail(new Error('WebRTC data channel did not open in time')), ms);
+    const cleanup = () => {
+      clearTimeout(timer);
+      channel.removeEventListener('open', ok);
+      channel.removeEventListener('close', closed);
+    };
+    const ok = () => (cleanup(), resolve());
+    const closed = () => fail(new Error('WebRTC data channel closed before it opened'));
+    function fail(err: Error) {
+      cleanup();
+      reject(err);
+    }
+    channel.addEventListener('open', ok);
+    channel.addEventListener('close', closed);
+  });
+}
+
+export interface CandidatePairInfo {
+  local: string;
+  remote: string;
+}
+
+/** The ICE candidate pair(s) in use, from getStats() (browser) or node-datachannel's extension. */
+export async function selectedCandidatePairs(pc: RTCPeerConnection): Promise<CandidatePairInfo[]> {
+  const ext = (pc as { selectedCandidatePair?: () => { local: { address: string; port: number }; remote: { address: string; port: number } } | null }).selectedCandidatePair;
+  if (typeof ext === 'function') {
+    const p = ext.call(pc);
+    return p ? [{ local: `${p.local.address}:${p.local.port}`, remote: `${p.remote.address}:${p.remote.port}` }] : [];
+  }
+  const stats = await pc.getStats();
+  const byId = new Map<string, Record<string, unknown>>();
+  stats.forEach((s: Record<string, unknown>) => byId.set(s.id as string, s));
+  const out: CandidatePairInfo[] = [];
+  const addr = (c: Record<string, unknown> | undefined) => `${(c?.address ?? c?.ip) as string}:${c?.port as number}`;
+  const pairIds = new Set<string>();
+  stats.forEach((s: Record<string, unknown>) => {
+    if (s.type === 'transport' && typeof s.selectedCandidatePairId === 'string') pairIds.add(s.selectedCandidatePairId);
+  });
+  if (pairIds.size === 0) {
+    stats.forEach((s: Record<string, unknown>) => {
+      if (s.type === 'candidate-pair' && (s.selected === true || (s.nominated === true && s.state === 'succeeded'))) pairIds.add(s.id as string);
+    });
+  }
+  for (const id of pairIds) {
+    const pair = byId.get(id);
+    if (!pair) continue;
+    out.push({ local: addr(byId.get(pair.localCandidateId as string)), remote: addr(byId.get(pair.remoteCandidateId as string)) });
+  }
+  return out;
+}
