@@ -21,6 +21,11 @@ export interface SessionOptions {
    *  wss:// trackers (in the torrent or in `trackers`) announce there and trade pieces over data
    *  channels with the same swarm as TCP peers. false disables it. Default: enabled, public STUN. */
   webrtc?: WebRtcOptions | false;
+  /** Message Stream Encryption (MSE/PE) on TCP. 'prefer-plaintext': accept encrypted and plaintext
+   *  handshakes, pick the plaintext stream when the peer offers it, dial out in plaintext.
+   *  'require': RC4 only, in and out (plaintext handshakes are refused). 'disabled': plaintext only.
+   *  Default 'prefer-plaintext'. */
+  encryption?: 'prefer-plaintext' | 'require' | 'disabled';
 }
 
 export interface IceServer {

@@ -415,14 +415,17 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
   private fillRequests(peer: Peer): void {
     const picker = this.picker;
     if (!picker || peer.closed || peer.peerChoking || !peer.amInterested || this.state === 'paused') return;
-    // Keep about half a second of data in flight, so the pipe never runs dry on fast links.
-    const target = Math.min(peer.remoteReqq, MAX_QUEUE, Math.max(MIN_QUEUE, Math.ceil((peer.down.rate() * 0.5) / BLOCK_SIZE)));
-    const room = target - peer.requests.size;
     // Refill in batches: each write of requests costs a loopback round of the TCP stack.
-    if (room < Math.max(4, target / 4)) return;
+    const room = peer.queueTarget - peer.requests.size;
+    if (room < Math.max(4, peer.queueTarget / 4)) return;
     const blocks = picker.pick(peer, room);
-    if (blocks.length === 0) return;
-    peer.sendRequests(blocks);
+    if (blocks.length > 0) peer.sendRequests(blocks);
+  }
+
+  /** Keep about half a second of data in flight, so the pipe never runs dry on fast links. */
+  private updateQueueTarget(peer: Peer): void {
+    const wanted = Math.ceil((peer.down.rate() * 0.5) / BLOCK_SIZE);
+    peer.queueTarget = Math.min(peer.remoteReqq, MAX_QUEUE, Math.max(MIN_QUEUE, wanted));
   }
 
   onBlock(peer: Peer, index: number, begin: number, block: Uint8Array): void {
@@ -586,6 +589,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
           this.picker?.released(r.index, r.begin);
         }
       }
+      this.updateQueueTarget(p);
       if (now - p.lastMessageAt > 120_000) p.destroy('idle');
       else if (this.ticks % 60 === 0) p.keepAlive();
       this.fillRequests(p);

@@ -38,7 +38,7 @@ export function dataChannelConnection(channel: RTCDataChannel, opts: DataChannel
   let needDrain = false;
   let paused = false;
   const held: Uint8Array[] = [];
-  const dataFns: ((chunk: Uint8Array) => void)[] = [];
+  const dataFns: ((chunk: Uint8Array, borrowed: boolean) => void)[] = [];
   const drainFns: (() => void)[] = [];
   const closeFns: ((err?: Error) => void)[] = [];
   let closeError: Error | undefined;
@@ -73,8 +73,9 @@ export function dataChannelConnection(channel: RTCDataChannel, opts: DataChannel
     queueMicrotask(() => fireClose());
   };
 
+  // Every message is a fresh ArrayBuffer: never borrowed.
   const deliver = (chunk: Uint8Array) => {
-    for (const fn of dataFns) fn(chunk);
+    for (const fn of dataFns) fn(chunk, false);
   };
 
   const maybeDrain = () => {

@@ -8,9 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes, createHash } from 'node:crypto';
 import { startTracker } from '../../tracker/index.ts';
-import { Session, createTorrent, toMagnet, type SessionOptions, type TorrentHandle, type TransferEvent } from '../index.ts';
+import { Session, createTorrent, toMagnet, type SessionOptions, type TorrentHandle, type TransferEvent, type WebRtcOptions } from '../index.ts';
 
-const RTC = { iceServers: [], bindAddress: '127.0.0.1', minAnnounceInterval: 2 } as const;
+const RTC: WebRtcOptions = { iceServers: [], bindAddress: '127.0.0.1', minAnnounceInterval: 2 };
 const rtcSession = (extra: SessionOptions = {}) => Session.create({ port: 0, host: '127.0.0.1', dht: false, webrtc: RTC, ...extra });
 
 async function tmp(t: { after: (fn: () => unknown) => void }): Promise<string> {

@@ -16,6 +16,7 @@ import { Dht } from './dht.ts';
 import { FsStorage } from './fs-storage.ts';
 import { createNodeHasher } from './hasher.ts';
 import { listenTcp, tcpDialer } from './tcp.ts';
+import { acceptMse, mseDialer } from './mse.ts';
 import { UdpTracker } from './tracker-udp.ts';
 import { HybridTrackerClient } from '../discovery/tracker-hybrid.ts';
 import { WsTrackerPool } from '../discovery/tracker-ws.ts';
@@ -82,7 +83,7 @@ export class Session implements SessionHandle {
     return {
       peerId: this.peerId,
       port: () => this.listenPort,
-      dialer: tcpDialer,
+      dialer: mseDialer(tcpDialer, this.opts.encryption ?? 'prefer-plaintext'),
       hasher: this.hasher,
       createStorage: (meta, savePath) => new FsStorage(meta, savePath),
       resumeStore: this.opts.resumeStore,
@@ -124,7 +125,12 @@ export class Session implements SessionHandle {
     });
   }
 
-  private accept(conn: Connection): void {
+  private accept(raw: Connection): void {
+    // MSE handshakes are answered here; Peer sees the plaintext BitTorrent stream either way.
+    const conn = acceptMse(raw, {
+      policy: this.opts.encryption ?? 'prefer-plaintext',
+      infoHashes: () => [...this.torrents.values()].map((t) => t.infoHash),
+    });
     // Until its handshake names a torrent, the peer belongs to the session.
     const peer = new Peer(conn, {
       source: 'incoming',

@@ -62,7 +62,8 @@ export class Peer implements WireHandler {
   readonly requests = new Map<number, { index: number; begin: number; length: number; at: number }>();
   /** Upload requests from this peer, served in order. */
   readonly uploads: { index: number; begin: number; length: number }[] = [];
-  maxRequests = 64;
+  /** How many block requests to keep outstanding; the torrent adapts it to the peer's rate. */
+  queueTarget = 256;
   remoteReqq = 250;
 
   readonly down = new SpeedMeter();

@@ -156,8 +156,8 @@ export class Picker {
     const random = this.have.count < RANDOM_FIRST;
     let best = -1;
     let bestAvail = Infinity;
-    let ties = 0;
-    // Start at a random offset so peers with equal views don't all chase the same piece.
+    // Start at a random offset so peers with equal views don't all chase the same piece; that
+    // offset is also the tie-break among equally rare pieces, which keeps this one pass.
     const start = Math.floor(Math.random() * this.pieceCount);
     for (let n = 0; n < this.pieceCount; n++) {
       const i = (start + n) % this.pieceCount;
@@ -167,9 +167,7 @@ export class Picker {
       if (a < bestAvail) {
         best = i;
         bestAvail = a;
-        ties = 1;
-      } else if (a === bestAvail && Math.random() * ++ties < 1) {
-        best = i;
+        if (a <= 1) break; // this peer has it, so nothing can be rarer
       }
     }
     return best;

@@ -1,0 +1,231 @@
+// The engine in a browser tab: the same Torrent core as Node, with WebRTC data channels as the only
+// transport (peers found through WebSocket trackers), pieces in memory (or read from the user's
+// own Files when seeding), SHA-1 through WebCrypto. Nothing here may import node:*.
+
+import type {
+  AddTorrentOptions, IceServer, ResumeData, ResumeStore, SessionHandle, SessionHealth, TorrentSource,
+} from '../api.ts';
+import { Bitfield } from '../bitfield.ts';
+import { HybridTrackerClient } from '../discovery/tracker-hybrid.ts';
+import type { TrackerClientOptions } from '../discovery/tracker-client.ts';
+import { DEFAULT_ICE_SERVERS, WsTrackerPool, type RTCPeerConnectionCtor } from '../discovery/tracker-ws.ts';
+import { toHex } from '../hex.ts';
+import { parseTorrentId, toMagnet } from '../magnet.ts';
+import { MetainfoError, parseTorrent } from '../metainfo.ts';
+import type { Dialer } from '../platform.ts';
+import { Torrent, type TorrentContext } from '../torrent.ts';
+import type { CandidatePairInfo } from '../webrtc-connection.ts';
+import { createTorrentFromFiles, type CreateFromFilesOptions, type NamedBlob } from './create-torrent.ts';
+import { createBrowserHasher } from './hasher.ts';
+import { MemoryStorage } from './storage.ts';
+
+export const BROWSER_CLIENT_NAME = 'Cascade 0.1.0 (browser)';
+const PEER_ID_PREFIX = '-CS0100-';
+
+export interface BrowserSessionOptions {
+  /** Extra WebSocket tracker URLs (ws:// or wss://) added to every torrent. */
+  trackers?: string[];
+  /** STUN/TURN servers; omitted = one public STUN server. Tests pass []. */
+  iceServers?: IceServer[];
+  peerId?: Uint8Array;
+  maxConnectionsPerTorrent?: number;
+  /** WebRTC offers per announce (WebTorrent: 5). */
+  offers?: number;
+  /** Floor on the announce interval, seconds. Default 30. */
+  minAnnounceInterval?: number;
+  /** Default: the page's RTCPeerConnection. */
+  RTCPeerConnection?: RTCPeerConnectionCtor;
+}
+
+export interface SeedResult {
+  infoHash: string;
+  magnet: string;
+  /** The .torrent file's bytes (offer it for download, or hand it to another page). */
+  torrent: Uint8Array;
+  handle: Torrent;
+}
+
+/** No TCP in a browser: addresses learnt from PEX or magnets cannot be dialled. */
+const noDialer: Dialer = { dial: () => Promise.reject(new Error('TCP peers are not reachable from a browser')) };
+
+function makePeerId(): Uint8Array {
+  const id = new Uint8Array(20);
+  id.set(new TextEncoder().encode(PEER_ID_PREFIX));
+  crypto.getRandomValues(id.subarray(8));
+  return id;
+}
+
+/** Resume data for this page's lifetime: what lets a seeded torrent skip re-hashing its files. */
+class MemoryResumeStore implements ResumeStore {
+  private map = new Map<string, ResumeData>();
+  async load(h: string) {
+    return this.map.get(h);
+  }
+  async save(h: string, d: ResumeData) {
+    this.map.set(h, d);
+  }
+  async delete(h: string) {
+    this.map.delete(h);
+  }
+}
+
+export class BrowserSession implements SessionHandle {
+  readonly port = 0;
+  readonly peerIdHex: string;
+  private readonly peerId: Uint8Array;
+  private readonly opts: BrowserSessionOptions;
+  private readonly pool: WsTrackerPool;
+  private readonly hasher = createBrowserHasher();
+  private readonly resume = new MemoryResumeStore();
+  private torrents = new Map<string, Torrent>();
+  private storages = new Map<string, MemoryStorage>();
+  /** Files of torrents being seeded from the page, until their storage is made. */
+  private seedBlobs = new Map<string, Blob[]>();
+  private banned = new Set<string>();
+
+  constructor(opts: BrowserSessionOptions = {}) {
+    this.opts = opts;
+    this.peerId = opts.peerId ?? makePeerId();
+    this.peerIdHex = toHex(this.peerId);
+    const RTC = opts.RTCPeerConnection ?? (globalThis as { RTCPeerConnection?: RTCPeerConnectionCtor }).RTCPeerConnection;
+    if (!RTC) throw new Error('this browser has no WebRTC (RTCPeerConnection)');
+    this.pool = new WsTrackerPool(this.peerId, { RTCPeerConnection: RTC, config: { iceServers: (opts.iceServers ?? DEFAULT_ICE_SERVERS) as RTCIceServer[] } });
+  }
+
+  /** Same shape as Session.create. */
+  static async create(opts: BrowserSessionOptions = {}): Promise<BrowserSession> {
+    return new BrowserSession(opts);
+  }
+
+  private context(): TorrentContext {
+    return {
+      peerId: this.peerId,
+      port: () => 0,
+      dialer: noDialer,
+      hasher: this.hasher,
+      createStorage: (meta) => {
+        const s = new MemoryStorage(meta, this.seedBlobs.get(meta.infoHashHex));
+        this.seedBlobs.delete(meta.infoHashHex);
+        this.storages.set(meta.infoHashHex, s);
+        return s;
+      },
+      resumeStore: this.resume,
+      createTracker: (o) => this.createTracker(o),
+      extraTrackers: this.opts.trackers ?? [],
+      maxConnections: this.opts.maxConnectionsPerTorrent ?? 30,
+      client: BROWSER_CLIENT_NAME,
+      isBanned: (address, peerId) => this.banned.has(address) || (!!peerId && this.banned.has(toHex(peerId))),
+      ban: (address, peerId) => {
+        this.banned.add(address);
+        if (peerId) this.banned.add(toHex(peerId));
+      },
+    };
+  }
+
+  private createTracker(opts: Omit<TrackerClientOptions, 'udp'>) {
+    const hex = toHex(opts.infoHash);
+    return new HybridTrackerClient({
+      ...opts,
+      getStats: () => {
+        const s = opts.getStats();
+        return this.torrents.get(hex)?.metainfo ? s : { ...s, left: Math.max(s.left, 1) };
+      },
+    }, {
+      pool: this.pool,
+      ipTrackers: false,
+      minInterval: this.opts.minAnnounceInterval,
+      onConnection: (conn) => {
+        const t = this.torrents.get(hex);
+        if (t) t.addConnection(conn, 'webrtc');
+        else conn.close();
+      },
+      wantOffers: () => Math.min(this.opts.offers ?? 5, this.torrents.get(hex)?.wantsPeers() ?? 0),
+      acceptOffer: () => (this.torrents.get(hex)?.wantsPeers() ?? 0) > 0,
+    });
+  }
+
+  /** A .torrent's bytes, a magnet URI or an infohash. `savePath` means nothing here and may be omitted. */
+  async add(source: TorrentSource, opts: Partial<AddTorrentOptions> = {}): Promise<Torrent> {
+    const addOpts: AddTorrentOptions = { ...opts, savePath: '' };
+    let t: Torrent;
+    if (typeof source === 'string') {
+      const m = parseTorrentId(source);
+      const existing = this.torrents.get(m.infoHashHex);
+      if (existing) return existing;
+      t = new Torrent(this.context(), { infoHashHex: m.infoHashHex, name: m.name, trackers: m.trackers, peers: m.peers }, {
+        ...addOpts,
+        selectedFiles: opts.selectedFiles ?? m.selectOnly,
+      });
+    } else {
+      const meta = parseTorrent(source);
+      const existing = this.torrents.get(meta.infoHashHex);
+      if (existing) return existing;
+      t = new Torrent(this.context(), { infoHashHex: meta.infoHashHex, metainfo: meta }, addOpts);
+    }
+    this.torrents.set(t.infoHashHex, t);
+    await t.start();
+    return t;
+  }
+
+  /** Makes a torrent of the user's files and seeds it from this page (the files are read on demand). */
+  async seedFiles(files: NamedBlob[], opts: CreateFromFilesOptions & { announce: string[] }): Promise<SeedResult> {
+    const { torrent, metainfo, blobs } = await createTorrentFromFiles(files, opts);
+    const hex = metainfo.infoHashHex;
+    const existing = this.torrents.get(hex);
+    if (!existing) {
+      // We just hashed every piece: tell the torrent so, instead of hashing it all again.
+      const have = new Bitfield(metainfo.pieceCount);
+      have.setAll();
+      await this.resume.save(hex, { have: have.bytes, infoBytes: metainfo.infoBytes, files: blobs.map((b) => ({ length: b.size, mtimeMs: 0 })) });
+      this.seedBlobs.set(hex, blobs);
+    }
+    const handle = existing ?? (await this.add(torrent));
+    const trackers = metainfo.announce.flat();
+    return { infoHash: hex, magnet: toMagnet({ infoHashHex: hex, name: metainfo.name, trackers }), torrent, handle };
+  }
+
+  /** A file of a torrent as a Blob, once all its pieces are here (for `URL.createObjectURL` + download). */
+  fileBlob(infoHashHex: string, fileIndex: number): Blob {
+    const t = this.get(infoHashHex);
+    const s = t && this.storages.get(t.infoHashHex);
+    if (!s) throw new MetainfoError(`no data for torrent ${infoHashHex}`);
+    return s.fileBlob(fileIndex);
+  }
+
+  /** The ICE candidate pair of every open WebRTC connection. */
+  webrtcCandidatePairs(): Promise<CandidatePairInfo[]> {
+    return this.pool.candidatePairs();
+  }
+
+  get(infoHashHex: string): Torrent | undefined {
+    return this.torrents.get(infoHashHex.toLowerCase());
+  }
+
+  list(): Torrent[] {
+    return [...this.torrents.values()];
+  }
+
+  async remove(infoHashHex: string, opts: { deleteData?: boolean } = {}): Promise<void> {
+    const t = this.get(infoHashHex);
+    if (!t) throw new MetainfoError(`no torrent ${infoHashHex}`);
+    this.torrents.delete(t.infoHashHex);
+    await t.close({ deleteData: true, ...opts });
+    // Memory is all there is: a removed torrent's pieces go with it.
+    this.storages.delete(t.infoHashHex);
+    await this.resume.delete(t.infoHashHex);
+  }
+
+  health(): SessionHealth {
+    let peers = 0;
+    for (const t of this.torrents.values()) peers += t.stats().peers;
+    return { port: 0, torrents: this.torrents.size, peers, dhtNodes: 0, dhtEnabled: false };
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.torrents.values()].map((t) => t.close()));
+    this.torrents.clear();
+    this.storages.clear();
+    this.pool.close();
+    await this.hasher.close();
+  }
+}
