@@ -210,7 +210,8 @@ export async function httpLoad(o: LoadOptions & { path?: string }): Promise<Load
   const cpu0 = process.cpuUsage();
   const lat = new Latencies(o.maxRequests);
   const n = total(o.pop);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: o.concurrency });
+  // One connection per announce, as real clients do (their announces are half an hour apart).
+  const agent = new http.Agent({ keepAlive: false, maxSockets: o.concurrency });
   const path = o.path ?? '/announce';
   const hashEsc = new Map(o.pop.hashes.map((h) => [h, esc(h)]));
   let next = 0;

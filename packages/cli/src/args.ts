@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import { homedir } from 'node:os';
 import { resolve, join } from 'node:path';
-import { UsageError } from './errors.ts';
+import { UsageError } from '@cascade/server/core';
 import { parseSize } from './format.ts';
 
 export interface Options {
@@ -31,6 +31,12 @@ export interface Options {
   timeout: number | undefined;
   deleteData: boolean;
   paused: boolean;
+  /** serve: web UI + API port (default 8080, 0 = any). */
+  httpPort: number | undefined;
+  /** serve: absolute download directory (default <state-dir>/downloads). */
+  downloadDir: string | undefined;
+  /** serve: port of the built-in tracker, HTTP and UDP (default 6969, 0 = any). */
+  trackerPort: number | undefined;
 }
 
 export interface Invocation {
@@ -42,7 +48,7 @@ export interface Invocation {
 type OptName =
   | 'json' | 'help' | 'state-dir' | 'port' | 'host' | 'dht' | 'dht-bootstrap' | 'tracker'
   | 'output' | 'dir' | 'announce' | 'piece-length' | 'private' | 'webseed' | 'peer' | 'seed'
-  | 'timeout' | 'delete-data' | 'paused';
+  | 'timeout' | 'delete-data' | 'paused' | 'http-port' | 'download-dir' | 'tracker-port';
 
 interface OptDef { type: 'string' | 'boolean'; short?: string; multiple?: boolean; default?: boolean }
 
@@ -66,6 +72,9 @@ const OPTION_DEFS: Record<OptName, OptDef> = {
   timeout: { type: 'string' },
   'delete-data': { type: 'boolean' },
   paused: { type: 'boolean' },
+  'http-port': { type: 'string' },
+  'download-dir': { type: 'string' },
+  'tracker-port': { type: 'string' },
 };
 
 const COMMON: OptName[] = ['json', 'help', 'state-dir'];
@@ -100,10 +109,10 @@ export const COMMANDS: Record<string, CommandSpec> = {
     summary: 'download a torrent, exit when complete (or keep seeding with --seed)',
   },
   serve: {
-    options: NODE,
+    options: [...NODE, 'http-port', 'download-dir', 'tracker-port'],
     positionals: [0, 0],
-    usage: 'serve [--port N]',
-    summary: 'run the long-lived node with every torrent in the state DB',
+    usage: 'serve [--http-port N] [--host ADDR] [--download-dir DIR] [--port N] [--tracker-port N]',
+    summary: 'run the node: every stored torrent, the tracker, and the web UI + API on http://localhost:8080',
   },
   add: {
     options: [...COMMON, 'output', 'peer', 'paused'],
@@ -153,8 +162,13 @@ export function defaultStateDir(env: NodeJS.ProcessEnv): string {
 export function usageText(command?: string): string {
   const spec = command ? COMMANDS[command] : undefined;
   if (spec) {
+    const serveExtra =
+      command === 'serve'
+        ? '\n\nserve options: --http-port N (web UI + API, default 8080) --host ADDR (its bind address, default\n' +
+          '               127.0.0.1) --download-dir DIR (default <state-dir>/downloads) --tracker-port N (default 6969)'
+        : '';
     const extra = spec.options.includes('port')
-      ? '\n\nnode options: --port N (default 6881, 0 = any) --host ADDR --no-dht --dht-bootstrap host:port[,...]\n' +
+      ? serveExtra + '\n\nnode options: --port N (default 6881, 0 = any) --host ADDR --no-dht --dht-bootstrap host:port[,...]\n' +
         '              --tracker URL... --state-dir DIR --json'
       : '\n\noptions: --state-dir DIR (default $CASCADE_HOME or ~/.cascade) --json';
     return `usage: cascade ${spec.usage}\n\n${spec.summary}${extra}`;
@@ -260,6 +274,9 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
     timeout: undefined,
     deleteData: bool('delete-data'),
     paused: bool('paused'),
+    httpPort: str('http-port') !== undefined ? parseInteger('http-port', str('http-port')!, 0, 65535) : undefined,
+    downloadDir: str('download-dir') !== undefined ? resolve(str('download-dir')!) : undefined,
+    trackerPort: str('tracker-port') !== undefined ? parseInteger('tracker-port', str('tracker-port')!, 0, 65535) : undefined,
   };
   if (str('piece-length') !== undefined) {
     try {

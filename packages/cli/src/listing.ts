@@ -1,67 +1,7 @@
-// One row shape for `list` and `search`, whether it comes from a running node (live stats) or
-// straight from the state DB (last known status + resume bitfield).
+// Renders `list` / `search` rows (the ListEntry shape comes from the node, @cascade/server).
 
-import type { StateDB, TorrentRecord } from './state.ts';
-import type { TorrentStats } from './engine.ts';
+import type { ListEntry } from '@cascade/server/core';
 import { formatBytes, formatPercent, formatSpeed, formatDuration } from './format.ts';
-
-export interface ListEntry {
-  infoHash: string;
-  name: string | null;
-  /** Live engine state, or the DB status when no node runs. */
-  state: string;
-  /** 0..1, null when the piece count is not known yet (magnet without metadata). */
-  progress: number | null;
-  verifiedPieces: number;
-  pieceCount: number | null;
-  length: number | null;
-  downloadSpeed: number;
-  uploadSpeed: number;
-  eta: number | null;
-  peers: number;
-  savePath: string | null;
-  live: boolean;
-  error: string | null;
-}
-
-export function offlineEntry(rec: TorrentRecord, db: StateDB): ListEntry {
-  const verified = db.verifiedPieces(rec.infoHash) ?? 0;
-  return {
-    infoHash: rec.infoHash,
-    name: rec.name,
-    state: rec.status,
-    progress: rec.pieceCount ? Math.min(1, verified / rec.pieceCount) : null,
-    verifiedPieces: verified,
-    pieceCount: rec.pieceCount,
-    length: rec.length,
-    downloadSpeed: 0,
-    uploadSpeed: 0,
-    eta: null,
-    peers: 0,
-    savePath: rec.savePath,
-    live: false,
-    error: rec.error,
-  };
-}
-
-export function liveEntry(s: TorrentStats, rec: TorrentRecord | undefined): ListEntry {
-  return {
-    infoHash: s.infoHashHex,
-    name: s.name ?? rec?.name ?? null,
-    state: s.state,
-    progress: s.pieceCount === undefined ? null : s.progress,
-    verifiedPieces: s.verifiedPieces,
-    pieceCount: s.pieceCount ?? null,
-    length: s.length ?? null,
-    downloadSpeed: s.downloadSpeed,
-    uploadSpeed: s.uploadSpeed,
-    eta: Number.isFinite(s.eta) ? s.eta : null,
-    peers: s.peers,
-    savePath: rec?.savePath ?? null,
-    live: true,
-    error: s.error ?? null,
-  };
-}
 
 export function renderEntries(entries: ListEntry[]): string {
   if (entries.length === 0) return 'no torrents';

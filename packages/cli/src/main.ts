@@ -3,7 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import { COMMANDS, parseCommandLine, usageText, type Invocation } from './args.ts';
-import { CliError, UsageError, errorMessage } from './errors.ts';
+import { CliError, UsageError, errorMessage } from '@cascade/server/core';
 import { Output } from './output.ts';
 import { createCommand } from './commands/create.ts';
 import { seedCommand } from './commands/seed.ts';

@@ -3,7 +3,7 @@
 // error (exit 2) with a message naming what was expected, caught before any node starts.
 
 import { readFile, stat } from 'node:fs/promises';
-import { UsageError, errorMessage } from './errors.ts';
+import { UsageError, errorMessage } from '@cascade/server/core';
 import type { EngineLib } from './engine.ts';
 
 export type ParseLib = Pick<EngineLib, 'parseTorrent' | 'parseTorrentId'>;

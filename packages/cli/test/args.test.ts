@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { homedir } from 'node:os';
 import { parseCommandLine, checkHostPort, DEFAULT_PORT, COMMANDS, usageText } from '../src/args.ts';
-import { UsageError } from '../src/errors.ts';
+import { UsageError } from '@cascade/server/core';
 
 const env = { CASCADE_HOME: '/tmp/cascade-home' };
 
@@ -86,6 +86,19 @@ test('usage errors are UsageError (exit 2) with a useful message', () => {
   bad(['create', 'x', '--piece-length', 'big'], /--piece-length/);
   bad(['serve', '--no-dht', '--dht-bootstrap', 'h:1'], /contradict/);
   bad(['--port', '1', 'serve'], /unknown option --port before the command/);
+  bad(['serve', '--http-port', '99999'], /--http-port must be between 0 and 65535/);
+  bad(['serve', '--tracker-port', 'x'], /--tracker-port wants a whole number/);
+  bad(['download', 'x', '--http-port', '1'], /http-port/);
+});
+
+test('serve: --http-port, --download-dir, --tracker-port; unset means the server defaults', () => {
+  const o = parseCommandLine(['serve', '--http-port', '0', '--download-dir', 'dl', '--tracker-port', '7000', '--host', '0.0.0.0'], env).options;
+  assert.equal(o.httpPort, 0);
+  assert.equal(o.downloadDir, join(process.cwd(), 'dl'));
+  assert.equal(o.trackerPort, 7000);
+  assert.equal(o.host, '0.0.0.0');
+  const d = parseCommandLine(['serve'], env).options;
+  assert.deepEqual([d.httpPort, d.downloadDir, d.trackerPort, d.host], [undefined, undefined, undefined, undefined]);
 });
 
 test('checkHostPort accepts names, IPv4 and bracketed IPv6', () => {

@@ -5,10 +5,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { statSync, writeFileSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { ControlServer, ControlClient, connectControl, readControlInfo, controlPath } from '../src/control.ts';
-import { CascadeNode } from '../src/node.ts';
-import { StateDB } from '../src/state.ts';
-import { CliError } from '../src/errors.ts';
+import {
+  ControlServer,
+  ControlClient,
+  connectControl,
+  readControlInfo,
+  controlPath,
+  CascadeNode,
+  StateDB,
+  CliError,
+} from '@cascade/server/core';
 import { runVerb } from '../src/commands/verbs.ts';
 import { parseCommandLine } from '../src/args.ts';
 import { tempDir, capture, fakeSession, FakeTorrent, HASH_A, HASH_B } from './helpers.ts';

@@ -101,7 +101,7 @@ export interface TorrentStats {
 export interface PeerStats {
   address: string;
   client: string | undefined;
-  transport: 'tcp' | 'webrtc';
+  transport: 'tcp' | 'webrtc' | 'webseed';
   downloaded: number;
   uploaded: number;
   downloadSpeed: number;

@@ -18,6 +18,7 @@ import { MetadataExchange } from './swarm/metadata.ts';
 import { Peer, type PeerHost } from './swarm/peer.ts';
 import { Picker } from './swarm/picker.ts';
 import { SpeedMeter } from './swarm/speed.ts';
+import { WebSeed, type WebSeedHost } from './swarm/webseed.ts';
 import { PieceCache, serveUploads } from './swarm/uploader.ts';
 import { addressKey, parseAddress, type Metainfo, type PeerAddress } from './types.ts';
 import { decodePex, encodeExtHandshake, encodePex } from './wire/extended.ts';
@@ -31,7 +32,12 @@ export interface TorrentContext {
   createStorage: StorageFactory;
   resumeStore?: ResumeStore;
   createTracker(opts: Omit<TrackerClientOptions, 'udp'>): TrackerClient;
-  dht?: { lookup(infoHashHex: string, onPeers: (p: PeerAddress[]) => void): void; announce(infoHashHex: string, port: number): Promise<void> };
+  dht?: {
+    lookup(infoHashHex: string, onPeers: (p: PeerAddress[]) => void): void;
+    announce(infoHashHex: string, port: number): Promise<void>;
+    addNode(addr: PeerAddress): void;
+  };
+  dhtPort(): number | undefined;
   extraTrackers: string[];
   maxConnections: number;
   client: string;
@@ -90,8 +96,14 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
   private closed = false;
   private displayName: string | undefined;
   private trackerUrls: string[][];
+  private webSeedUrls: string[];
+  private webSeeds: WebSeed[] = [];
 
-  constructor(ctx: TorrentContext, src: { infoHashHex: string; metainfo?: Metainfo; name?: string; trackers?: string[]; peers?: string[] }, opts: AddTorrentOptions) {
+  constructor(
+    ctx: TorrentContext,
+    src: { infoHashHex: string; metainfo?: Metainfo; name?: string; trackers?: string[]; peers?: string[]; webSeeds?: string[] },
+    opts: AddTorrentOptions,
+  ) {
     super();
     this.ctx = ctx;
     this.opts = opts;
@@ -103,6 +115,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     const tiers = src.metainfo?.announce.length ? src.metainfo.announce.map((t) => [...t]) : (src.trackers ?? []).map((t) => [t]);
     for (const t of ctx.extraTrackers) tiers.push([t]);
     this.trackerUrls = tiers;
+    this.webSeedUrls = src.webSeeds ?? [];
     this.metadata = new MetadataExchange(this.infoHashHex, src.metainfo?.infoBytes, (info) => void this.gotMetadata(info));
     for (const p of [...(src.peers ?? []), ...(opts.peers ?? [])]) this.addPeer(p, 'manual');
     this.on('error', () => {}); // an 'error' with no listener must not crash the process
@@ -188,6 +201,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     this.scheduleResumeSave();
     for (const p of this.peersByKey.values()) this.peerGotMetadata(p);
     this.checkDone();
+    this.startWebSeeds();
   }
 
   private applySelection(): void {
@@ -221,6 +235,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
   /** Stops peers, trackers and timers; flushes writes and resume data. */
   private async stopActivity(): Promise<void> {
     this.abort.abort();
+    for (const w of this.webSeeds) w.stop();
     clearInterval(this.timer);
     for (const p of [...this.peersByKey.values()]) p.destroy('torrent stopped');
     this.peersByKey.clear();
@@ -324,6 +339,15 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     return this.ctx.peerId;
   }
 
+  dhtPort(): number | undefined {
+    return this.metainfo?.private ? undefined : this.ctx.dhtPort();
+  }
+
+  onDhtPort(peer: Peer, port: number): void {
+    const host = peer.address.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+    if (!this.metainfo?.private) this.ctx.dht?.addNode({ host, port });
+  }
+
   onReady(peer: Peer): void {
     if (this.ctx.isBanned(peer.address, peer.remoteId) || this.state === 'paused' || this.closed) return peer.destroy('not accepting');
     const existing = this.peersByKey.get(peer.key);
@@ -341,6 +365,8 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     }
     if (this.picker) peer.sendBitfield(this.picker.have);
     else if (peer.fast) peer.sendBitfield(new Bitfield(0));
+    const dhtPort = this.dhtPort();
+    if (peer.dhtSupported && dhtPort !== undefined) peer.sendPort(dhtPort);
     peer.conn.uncork();
     if (this.metainfo) peer.applyPieceCount(this.metainfo.pieceCount);
   }
@@ -429,23 +455,46 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
   }
 
   onBlock(peer: Peer, index: number, begin: number, block: Uint8Array): void {
+    this.emitTransfer(peer, 'down', block.length);
+    this.acceptBlock(peer.key, peer, index, begin, block);
+    this.fillRequests(peer);
+  }
+
+  /** A block from a peer or a web seed: store it, and verify the piece once it is whole. */
+  private acceptBlock(key: string, from: Peer | undefined, index: number, begin: number, block: Uint8Array): void {
     const picker = this.picker;
     if (!picker) return;
     this.downMeter.add(block.length);
     this.sessionDownloaded += block.length;
-    this.emitTransfer(peer, 'down', block.length);
-    const result = picker.received(index, begin, block, peer.key);
+    const result = picker.received(index, begin, block, key);
     if (result && result !== 'duplicate') {
       // Endgame: others may still be fetching blocks of this piece; tell them to stop.
       for (const other of this.peersByKey.values()) {
-        if (other === peer) continue;
+        if (other === from || other.requests.size === 0) continue;
         for (const r of [...other.requests.values()]) if (r.index === index) other.sendCancel(r.index, r.begin, r.length);
       }
       void this.completePiece(result.index, result.buffer, result.contributors, result.hash?.digest());
     } else if (result === undefined && picker.active.has(index)) {
-      for (const other of this.peersByKey.values()) if (other !== peer && other.isRequested(index, begin)) other.sendCancel(index, begin, block.length);
+      for (const other of this.peersByKey.values()) if (other !== from && other.isRequested(index, begin)) other.sendCancel(index, begin, block.length);
     }
-    this.fillRequests(peer);
+  }
+
+  private startWebSeeds(): void {
+    const meta = this.metainfo;
+    if (!meta || !this.picker || this.picker.done || this.state === 'paused' || this.closed) return;
+    if (this.webSeeds.length === 0 && this.webSeedUrls.length + meta.urlList.length > 0) {
+      const host: WebSeedHost = {
+        picker: () => this.picker,
+        active: () => !this.closed && this.state !== 'paused' && this.state !== 'error',
+        isBanned: (key) => this.ctx.isBanned(key),
+        deliver: (_seed, index, begin, block) => this.acceptBlock(_seed.key, undefined, index, begin, block),
+        warn: (message) => this.emit('warning', message),
+      };
+      for (const url of new Set([...meta.urlList, ...this.webSeedUrls])) {
+        if (/^https?:\/\//i.test(url)) this.webSeeds.push(new WebSeed(url, meta, host));
+      }
+    }
+    for (const w of this.webSeeds) w.start();
   }
 
   private async completePiece(index: number, buffer: Uint8Array, contributors: Set<string>, hashed?: Uint8Array): Promise<void> {
@@ -597,6 +646,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     if (this.ticks % RECHOKE_TICKS === 0 && this.picker) this.choker.rechoke(peers, this.picker.done);
     if (this.ticks % PEX_TICKS === 0) this.sendPex(peers);
     if (this.ticks % DHT_TICKS === 0) this.dhtRound();
+    this.startWebSeeds();
     this.connectMore();
     this.emit('stats', this.stats());
   }
@@ -695,7 +745,19 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
       choked: p.peerChoking,
       interested: p.peerInterested,
       source: p.source,
-    }));
+    }) as PeerStats).concat(this.webSeeds.filter((w) => w.running || w.down.total > 0).map((w) => ({
+      address: w.url,
+      client: 'web seed',
+      transport: 'webseed' as const,
+      downloaded: w.down.total,
+      uploaded: 0,
+      downloadSpeed: w.down.rate(),
+      uploadSpeed: 0,
+      progress: 1,
+      choked: false,
+      interested: w.running,
+      source: 'webseed',
+    })));
   }
 
   trackers(): TrackerStatus[] {

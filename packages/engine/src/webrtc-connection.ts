@@ -5,8 +5,11 @@
 
 import type { Connection } from './platform.ts';
 
-/** Largest message we send. Every implementation accepts 64 KiB (Chromium and libdatachannel: 256 KiB). */
-export const MAX_MESSAGE = 64 * 1024;
+/** Largest message we send when the remote allows it (Chromium, Firefox, libdatachannel: 256 KiB or
+ *  more). Fewer, larger messages measured ~30% faster page → node than 64 KiB ones. */
+export const MAX_MESSAGE = 256 * 1024;
+/** What every implementation accepts; used when the remote's limit is unknown. */
+const SAFE_MESSAGE = 64 * 1024;
 /** write() says "wait" above this many bytes queued (Chromium closes a channel past 16 MiB). */
 const HIGH_WATER = 2 * 1024 * 1024;
 /** …and drain fires once the channel's buffer falls to this. */
@@ -95,20 +98,19 @@ export function dataChannelConnection(channel: RTCDataChannel, opts: DataChannel
     }
   };
 
-  const flush = () => {
-    flushQueued = false;
+  /** Sends what is queued in messages of up to maxMsg bytes; `onlyFull` keeps a short tail queued. */
+  const flush = (onlyFull = false) => {
+    if (!onlyFull) flushQueued = false;
     if (closed || pending.length === 0) return;
     if (channel.readyState !== 'open') {
       if (channel.readyState === 'connecting') return; // sent from the 'open' handler
       return shutdown(new Error('data channel is not open'));
     }
     const chunks = pending;
-    pending = [];
     let left = pendingBytes;
-    pendingBytes = 0;
     let i = 0;
     let off = 0; // offset into chunks[i]
-    while (left > 0) {
+    while (left > 0 && (!onlyFull || left >= maxMsg)) {
       const c = chunks[i]!;
       // A chunk that is a whole message by itself goes out without a copy.
       if (off === 0 && (c.length === maxMsg || (c.length === left && c.length <= maxMsg))) {
@@ -134,14 +136,19 @@ export function dataChannelConnection(channel: RTCDataChannel, opts: DataChannel
       if (!sendRaw(msg)) return;
       left -= size;
     }
+    pending = chunks.slice(i);
+    if (off > 0) pending[0] = pending[0]!.subarray(off);
+    pendingBytes = left;
     // The channel may have swallowed everything at once: then no 'bufferedamountlow' will come.
-    if (needDrain && channel.bufferedAmount <= low) queueMicrotask(maybeDrain);
+    if (needDrain && channel.bufferedAmount + pendingBytes <= low) queueMicrotask(maybeDrain);
   };
 
+  // Flushing after the current task (not the current microtask) lets a burst of blocks written by
+  // the uploader's promise chain leave as a few full-size messages instead of one per block.
   const scheduleFlush = () => {
     if (flushQueued || corked > 0) return;
     flushQueued = true;
-    queueMicrotask(flush);
+    afterTask(() => flush());
   };
 
   channel.addEventListener('message', (e: MessageEvent) => {
@@ -152,7 +159,7 @@ export function dataChannelConnection(channel: RTCDataChannel, opts: DataChannel
     else deliver(chunk);
   });
   channel.addEventListener('bufferedamountlow', maybeDrain);
-  channel.addEventListener('open', () => scheduleFlush());
+  channel.addEventListener('open', () => flush());
   channel.addEventListener('close', () => {
     closed = true;
     fireClose();
@@ -174,6 +181,7 @@ export function dataChannelConnection(channel: RTCDataChannel, opts: DataChannel
       if (data.length === 0) return true;
       pending.push(data);
       pendingBytes += data.length;
+      if (pendingBytes >= maxMsg && corked === 0 && channel.readyState === 'open') flush(true);
       scheduleFlush();
       const ok = channel.bufferedAmount + pendingBytes < high;
       if (!ok) needDrain = true;
@@ -208,9 +216,27 @@ export function dataChannelConnection(channel: RTCDataChannel, opts: DataChannel
   };
 }
 
+/** Runs `fn` in a later task without timer clamping: setImmediate in Node, a MessageChannel in pages. */
+const afterTask: (fn: () => void) => void = (() => {
+  const si = (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate;
+  if (typeof si === 'function') return (fn: () => void) => void si(fn);
+  if (typeof MessageChannel === 'function') {
+    const queue: (() => void)[] = [];
+    const ch = new MessageChannel();
+    ch.port1.onmessage = () => {
+      for (const fn of queue.splice(0)) fn();
+    };
+    return (fn: () => void) => {
+      queue.push(fn);
+      if (queue.length === 1) ch.port2.postMessage(0);
+    };
+  }
+  return (fn: () => void) => void setTimeout(fn, 0);
+})();
+
 function remoteMaxMessage(pc: RTCPeerConnection | undefined): number {
   const n = pc?.sctp?.maxMessageSize;
-  return typeof n === 'number' && n > 0 ? n : Infinity;
+  return typeof n === 'number' && n > 0 ? n : SAFE_MESSAGE;
 }
 
 /** Resolves once ICE gathering is complete (all candidates are in localDescription), or after `ms`. */

@@ -1,5 +1,5 @@
 // Node sessions trading over WebRTC data channels (node-datachannel), found through a WebSocket
-// tracker (@cascade/tracker with `ws: true`). ICE binds to 127.0.0.1 with no STUN servers, so every
+// tracker (@cascade/tracker with `ws: true`; see ws-tracker.ts). ICE binds to 127.0.0.1 with no STUN servers, so every
 // packet stays on loopback; the tests check the selected candidate pairs to be sure.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -7,7 +7,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes, createHash } from 'node:crypto';
-import { startTracker } from '../../tracker/index.ts';
+import { startWsTracker } from './ws-tracker.ts';
 import { Session, createTorrent, toMagnet, type SessionOptions, type TorrentHandle, type TransferEvent, type WebRtcOptions } from '../index.ts';
 
 const RTC: WebRtcOptions = { iceServers: [], bindAddress: '127.0.0.1', minAnnounceInterval: 2 };
@@ -19,11 +19,11 @@ async function tmp(t: { after: (fn: () => unknown) => void }): Promise<string> {
   return dir;
 }
 
-async function wsTracker(t: { after: (fn: () => unknown) => void }): Promise<string> {
-  const tr = await startTracker({ host: '127.0.0.1', ws: true, interval: 2, rateLimit: false });
+async function wsTracker(t: { after: (fn: () => unknown) => void; diagnostic: (m: string) => void }): Promise<string> {
+  const tr = await startWsTracker();
   t.after(() => tr.close());
-  assert.ok(tr.wsAnnounceUrl, 'tracker has a WebSocket endpoint');
-  return tr.wsAnnounceUrl;
+  t.diagnostic(`WebSocket tracker: ${tr.kind}`);
+  return tr.url;
 }
 
 function done(h: TorrentHandle, ms = 60_000): Promise<void> {

@@ -38,8 +38,9 @@ export function createHttpServer(opts: HttpOptions): http.Server {
   server.requestTimeout = 10_000;
   server.keepAliveTimeout = 5_000;
   // Garbage instead of HTTP: answer 400 if the socket still can take it, and never crash.
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\n\r\n`);
     else socket.destroy();
   });
   return server;

@@ -23,12 +23,20 @@ interface Peer extends PeerRecord {
   downloaded: number;
   /** Position in its PeerSet's array. */
   slot: number;
+  /** Neighbours in its PeerSet's age order (oldest first). */
+  older: Peer | undefined;
+  newer: Peer | undefined;
 }
 
-/** Array + id index with swap-remove: O(1) add, remove and random access. */
+/**
+ * Array + id index with swap-remove, for O(1) add, remove and random access; plus a list in
+ * announce order, so expired peers are always at its head and expiry is amortized O(1).
+ */
 class PeerSet {
   readonly list: Peer[] = [];
   private readonly index = new Map<string, Peer>();
+  private oldest: Peer | undefined;
+  private newest: Peer | undefined;
 
   get size(): number {
     return this.list.length;
@@ -40,6 +48,7 @@ class PeerSet {
     p.slot = this.list.length;
     this.list.push(p);
     this.index.set(p.peerIdHex, p);
+    this.append(p);
   }
   remove(p: Peer): void {
     const last = this.list.pop()!;
@@ -48,6 +57,31 @@ class PeerSet {
       last.slot = p.slot;
     }
     this.index.delete(p.peerIdHex);
+    this.unlink(p);
+  }
+  /** Marks `p` as the most recently announced. */
+  touch(p: Peer): void {
+    if (this.newest === p) return;
+    this.unlink(p);
+    this.append(p);
+  }
+  /** The least recently announced peer, if it announced before `cutoff`. */
+  expired(cutoff: number): Peer | undefined {
+    return this.oldest && this.oldest.seenAt < cutoff ? this.oldest : undefined;
+  }
+  private append(p: Peer): void {
+    p.older = this.newest;
+    p.newer = undefined;
+    if (this.newest) this.newest.newer = p;
+    else this.oldest = p;
+    this.newest = p;
+  }
+  private unlink(p: Peer): void {
+    if (p.older) p.older.newer = p.newer;
+    else this.oldest = p.newer;
+    if (p.newer) p.newer.older = p.older;
+    else this.newest = p.older;
+    p.older = p.newer = undefined;
   }
 }
 
@@ -101,6 +135,7 @@ export class MemoryStore implements TrackerStore {
       this.swarms.set(a.infoHashHex, (swarm = new Swarm()));
     }
     swarm.touchedAt = now;
+    this.expire(swarm, now);
     const group = swarm.group(a.kind, true)!;
     const prev = group.seeds.get(a.peerIdHex) ?? group.leeches.get(a.peerIdHex);
     if (a.passkey !== undefined) this.credit(a, prev);
@@ -115,7 +150,7 @@ export class MemoryStore implements TrackerStore {
     if (a.event === 'completed' && (!prev || prev.left > 0)) swarm.downloaded++;
     let p = prev;
     if (!p) {
-      p = { peerIdHex: a.peerIdHex, host: a.host, port: a.port, owner: a.owner, left: a.left, seenAt: now, uploaded: 0, downloaded: 0, slot: 0 };
+      p = { peerIdHex: a.peerIdHex, host: a.host, port: a.port, owner: a.owner, left: a.left, seenAt: now, uploaded: 0, downloaded: 0, slot: 0, older: undefined, newer: undefined };
       (seed ? group.seeds : group.leeches).add(p);
       this.peers++;
       if (seed) this.seeders++;
@@ -123,6 +158,8 @@ export class MemoryStore implements TrackerStore {
       (seed ? group.leeches : group.seeds).remove(p);
       (seed ? group.seeds : group.leeches).add(p);
       this.seeders += seed ? 1 : -1;
+    } else {
+      (seed ? group.seeds : group.leeches).touch(p);
     }
     p.host = a.host;
     p.port = a.port;
@@ -136,7 +173,9 @@ export class MemoryStore implements TrackerStore {
 
   counts(infoHashHex: string): SwarmCounts {
     const swarm = this.swarms.get(infoHashHex);
-    return swarm ? this.countsOf(swarm) : { complete: 0, incomplete: 0, downloaded: 0 };
+    if (!swarm) return { complete: 0, incomplete: 0, downloaded: 0 };
+    this.expire(swarm, Date.now());
+    return this.countsOf(swarm);
   }
 
   findPeer(infoHashHex: string, peerIdHex: string, kind: PeerKind): PeerRecord | undefined {
@@ -216,45 +255,43 @@ export class MemoryStore implements TrackerStore {
    * not one itself: a seed has no use for other seeds. One extra draw covers skipping ourselves.
    */
   private sample(group: Group, self: Peer, numwant: number, now: number): PeerRecord[] {
-    if (numwant <= 0) return [];
-    const leeches = group.leeches.list;
-    const seeds = self.left === 0 ? [] : group.seeds.list;
-    const n = leeches.length + seeds.length;
-    const at = (i: number): Peer => (i < leeches.length ? leeches[i]! : seeds[i - leeches.length]!);
-    const cutoff = now - this.ttlMs;
     const out: PeerRecord[] = [];
-    const take = (p: Peer) => {
-      if (p !== self && p.seenAt >= cutoff && out.length < numwant) out.push(p);
-    };
+    if (numwant <= 0) return out;
+    const leeches = group.leeches.list;
+    const seeds = group.seeds.list;
+    const nl = leeches.length;
+    const n = nl + (self.left === 0 ? 0 : seeds.length);
+    const cutoff = now - this.ttlMs;
     const k = Math.min(n, numwant + 1);
-    if (k === n) {
-      for (let i = 0; i < n; i++) take(at(i));
-      return out;
-    }
-    const chosen = new Set<number>();
+    // Small k (at most maxNumwant + 1): a plain array beats a Set for "already chosen?".
+    const chosen: number[] = [];
     for (let j = n - k; j < n; j++) {
-      const t = Math.floor(Math.random() * (j + 1));
-      const pick = chosen.has(t) ? j : t;
-      chosen.add(pick);
-      take(at(pick));
+      let pick = k === n ? j : Math.floor(Math.random() * (j + 1));
+      if (k !== n && chosen.includes(pick)) pick = j;
+      chosen.push(pick);
+      const p = pick < nl ? leeches[pick]! : seeds[pick - nl]!;
+      if (p !== self && p.seenAt >= cutoff && out.length < numwant) out.push(p);
     }
     return out;
   }
 
-  private sweep(now: number): void {
+  /** Drops the swarm's peers whose last announce is older than the ttl. */
+  private expire(swarm: Swarm, now: number): void {
     const cutoff = now - this.ttlMs;
-    // Empty swarms keep their completion count a while for scrapes, then go.
+    for (const g of swarm.ws ? [swarm.ip, swarm.ws] : [swarm.ip]) {
+      for (const set of [g.seeds, g.leeches]) {
+        let p;
+        while ((p = set.expired(cutoff))) this.drop(g, p);
+      }
+    }
+  }
+
+  // Swarms nobody announces to or scrapes still have to let go of their peers, and then go.
+  private sweep(now: number): void {
+    // Empty swarms keep their completion count a while for scrapes.
     const idleCutoff = now - Math.max(this.ttlMs, 3_600_000);
     for (const [hash, swarm] of this.swarms) {
-      for (const g of swarm.ws ? [swarm.ip, swarm.ws] : [swarm.ip]) {
-        for (const set of [g.seeds, g.leeches]) {
-          // Backwards: swap-remove only moves already-visited entries.
-          for (let i = set.list.length - 1; i >= 0; i--) {
-            const p = set.list[i]!;
-            if (p.seenAt < cutoff) this.drop(g, p);
-          }
-        }
-      }
+      this.expire(swarm, now);
       if (swarm.peerCount === 0 && (swarm.downloaded === 0 || swarm.touchedAt < idleCutoff)) this.swarms.delete(hash);
     }
   }

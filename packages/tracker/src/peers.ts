@@ -5,6 +5,7 @@ import type { PeerRecord } from './store.ts';
 
 /** Dual-stack sockets report IPv4 clients as ::ffff:a.b.c.d; peers should see the plain form. */
 export function normalizeIp(addr: string): string {
+  if (!addr.startsWith('::ffff:') && !addr.startsWith('::FFFF:')) return addr;
   const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(addr);
   return m ? m[1]! : addr;
 }
@@ -27,15 +28,58 @@ export function peerHost(socketAddr: string, claimed: string | undefined): strin
 /** BEP 23 (6 bytes per IPv4 peer) and BEP 7 (18 bytes per IPv6 peer). */
 export function compactPeers(peers: PeerRecord[], family: 4 | 6): Buffer {
   const size = family === 4 ? 6 : 18;
-  const fit = peers.filter((p) => isIP(p.host) === family);
-  const out = Buffer.alloc(fit.length * size);
-  fit.forEach((p, i) => {
-    const off = i * size;
-    if (family === 4) p.host.split('.').forEach((x, k) => (out[off + k] = Number(x)));
-    else ipv6Bytes(p.host).copy(out, off);
-    out.writeUInt16BE(p.port, off + size - 2);
-  });
+  let n = 0;
+  for (const p of peers) if (familyOf(p.host) === family) n++;
+  const out = Buffer.allocUnsafe(n * size);
+  writeCompactPeers(peers, family, out, 0);
   return out;
+}
+
+/** Writes the peers of one family in compact form at `off`; returns the bytes written. Hot path of every announce. */
+export function writeCompactPeers(peers: PeerRecord[], family: 4 | 6, out: Buffer, off: number): number {
+  const start = off;
+  for (const p of peers) {
+    if (familyOf(p.host) !== family) continue;
+    if (family === 4) {
+      writeIpv4(p.host, out, off);
+      out.writeUInt16BE(p.port, off + 4);
+      off += 6;
+    } else {
+      ipv6Bytes(p.host).copy(out, off);
+      out.writeUInt16BE(p.port, off + 16);
+      off += 18;
+    }
+  }
+  return off - start;
+}
+
+/** Peer hosts are addresses we produced (socket addresses or validated claims), so a colon means IPv6. */
+export function familyOf(host: string): 4 | 6 | 0 {
+  if (host === '') return 0;
+  return host.includes(':') ? 6 : 4;
+}
+
+/** Counts the peers of one family (to size a reply). */
+export function countFamily(peers: PeerRecord[], family: 4 | 6): number {
+  let n = 0;
+  for (const p of peers) if (familyOf(p.host) === family) n++;
+  return n;
+}
+
+// Dotted quad to bytes without split/regex: this runs for every peer in every reply.
+function writeIpv4(host: string, out: Buffer, off: number): void {
+  let part = 0;
+  let k = 0;
+  for (let i = 0; i < host.length; i++) {
+    const c = host.charCodeAt(i);
+    if (c === 46) {
+      out[off + k++] = part;
+      part = 0;
+    } else {
+      part = part * 10 + (c - 48);
+    }
+  }
+  out[off + k] = part;
 }
 
 function ipv6Bytes(host: string): Buffer {

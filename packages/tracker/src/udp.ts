@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { ConnectionIds } from './connection-id.ts';
 import type { AnnounceOutcome, ScrapeOutcome, TrackerCore } from './core.ts';
-import { compactPeers, normalizeIp, peerHost } from './peers.ts';
+import { countFamily, familyOf, normalizeIp, peerHost, writeCompactPeers } from './peers.ts';
 import { trackerPath } from './query.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import { then } from './store.ts';
@@ -29,16 +29,23 @@ const EVENTS = [undefined, 'completed', 'started', 'stopped'] as const;
 // stay well under it. Anything bigger is dropped unread.
 const MAX_PACKET = 16 + 74 * 20;
 const MAX_SCRAPE = 74;
+const BAD_ID = 'invalid connection id';
 // Keeps a reply under the 1500-byte Ethernet MTU even with IPv6 peers (20 + 74*18).
 const MAX_UDP_PEERS = 74;
 
 export function createUdpServer(opts: UdpOptions): dgram.Socket {
   const { core, limiter } = opts;
   const metrics = core.metrics;
-  const socket = dgram.createSocket({ type: isIP(opts.host) === 6 ? 'udp6' : 'udp4' });
+  const socket = dgram.createSocket({
+    type: isIP(opts.host) === 6 ? 'udp6' : 'udp4',
+    // Replies go to the address a packet came from, always an IP literal: answering the lookup
+    // at once spares every send dns.lookup's deferred callback.
+    lookup: (address, _opts, cb) => (cb as (e: null, a: string, f: number) => void)(null, address, address.includes(':') ? 6 : 4),
+  });
   const ids = new ConnectionIds(randomBytes(8));
 
-  const send = (buf: Buffer, r: dgram.RemoteInfo) => socket.send(buf, r.port, r.address, noop);
+  // No callback: a callback costs a deferred call per send, and errors reach the 'error' handler anyway.
+  const send = (buf: Buffer, r: dgram.RemoteInfo) => socket.send(buf, r.port, r.address);
 
   const error = (tid: number, message: string, r: dgram.RemoteInfo) => {
     metrics.failures.udp++;
@@ -60,7 +67,7 @@ export function createUdpServer(opts: UdpOptions): dgram.Socket {
     const left = Number(msg.readBigUInt64BE(64));
     const urlData = msg.length > 98 ? bep41UrlData(msg, 98) : '';
     const passkey = urlData ? trackerPath(urlData.split('?')[0]!)?.passkey : undefined;
-    const family = isIP(normalizeIp(r.address)) === 6 ? 6 : 4;
+    const family = familyOf(normalizeIp(r.address)) === 6 ? 6 : 4;
     const asked = msg.readInt32BE(92);
     const outcome = core.announce(
       {
@@ -82,14 +89,13 @@ export function createUdpServer(opts: UdpOptions): dgram.Socket {
     return then(outcome, (out: AnnounceOutcome) => {
       if (!out.ok) return error(tid, out.reason, r);
       // BEP 15: the peer list's family is the family of the request.
-      const list = compactPeers(out.peers, family);
-      const b = Buffer.allocUnsafe(20 + list.length);
+      const b = Buffer.allocUnsafe(20 + countFamily(out.peers, family) * (family === 4 ? 6 : 18));
       b.writeUInt32BE(ANNOUNCE, 0);
       b.writeUInt32BE(tid, 4);
       b.writeUInt32BE(core.interval, 8);
       b.writeUInt32BE(out.counts.incomplete, 12);
       b.writeUInt32BE(out.counts.complete, 16);
-      list.copy(b, 20);
+      writeCompactPeers(out.peers, family, b, 20);
       send(b, r);
     });
   };
@@ -134,7 +140,12 @@ export function createUdpServer(opts: UdpOptions): dgram.Socket {
       ids.write(b, 8, r.address, r.port);
       return send(b, r);
     }
-    if (!ids.check(msg, r.address, r.port)) return error(tid, 'invalid connection id', r);
+    if (!ids.check(msg, r.address, r.port)) {
+      // The source is unverified here: answer only when the reply is no bigger than the request,
+      // so a spoofed packet cannot make us an amplifier.
+      if (msg.length < 8 + BAD_ID.length) return metrics.udpDropped++;
+      return error(tid, BAD_ID, r);
+    }
     if (action === ANNOUNCE) return onAnnounce(msg, r, tid);
     if (action === SCRAPE) return onScrape(msg, r, tid);
     return error(tid, 'unknown action', r);

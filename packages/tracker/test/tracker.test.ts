@@ -1,27 +1,18 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import dgram from 'node:dgram';
-import { once } from 'node:events';
-import { decode, isDict, text } from '../../engine/src/bencode.ts';
+import net from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { decode, text } from '../../engine/src/bencode.ts';
 import type { BDict } from '../../engine/src/bencode.ts';
 import { startTracker } from '../index.ts';
 import type { RunningTracker } from '../index.ts';
+import { esc, id, getBencoded as get, udpAnnounce, udpClient as udpClientAt, udpScrape, waitFor } from './helpers.ts';
 
 let tracker: RunningTracker;
 before(async () => {
   tracker = await startTracker({ host: '127.0.0.1', interval: 60 });
 });
 after(() => tracker.close());
-
-const esc = (b: Uint8Array) => [...b].map((x) => `%${x.toString(16).padStart(2, '0')}`).join('');
-const id = (seed: number) => Buffer.alloc(20, seed);
-
-async function get(url: string): Promise<BDict> {
-  const res = await fetch(url);
-  const v = decode(new Uint8Array(await res.arrayBuffer())).value;
-  assert.ok(isDict(v));
-  return v;
-}
 
 function announceUrl(hash: Buffer, peer: Buffer, port: number, extra = ''): string {
   return `${tracker.httpAnnounceUrl}?info_hash=${esc(hash)}&peer_id=${esc(peer)}&port=${port}&uploaded=0&downloaded=0${extra}`;
@@ -94,46 +85,7 @@ test('malformed HTTP queries get a failure reason and the server keeps serving',
 
 // --- UDP -------------------------------------------------------------------------------------
 
-async function udpClient() {
-  const s = dgram.createSocket('udp4');
-  s.bind(0, '127.0.0.1');
-  await once(s, 'listening');
-  const request = async (buf: Buffer, timeoutMs = 1000): Promise<Buffer | undefined> => {
-    s.send(buf, tracker.udpPort, '127.0.0.1');
-    const timer = AbortSignal.timeout(timeoutMs);
-    try {
-      const [msg] = (await once(s, 'message', { signal: timer })) as [Buffer];
-      return msg;
-    } catch {
-      return undefined;
-    }
-  };
-  const connect = async (): Promise<Buffer> => {
-    const b = Buffer.alloc(16);
-    b.writeBigUInt64BE(0x41727101980n, 0);
-    b.writeUInt32BE(0, 8);
-    b.writeUInt32BE(0xdead, 12);
-    const r = (await request(b))!;
-    assert.equal(r.readUInt32BE(0), 0);
-    assert.equal(r.readUInt32BE(4), 0xdead);
-    return r.subarray(8, 16);
-  };
-  return { request, connect, close: () => s.close() };
-}
-
-function udpAnnounce(conn: Buffer, hash: Buffer, peer: Buffer, port: number, left: bigint, event: number): Buffer {
-  const b = Buffer.alloc(98);
-  conn.copy(b, 0);
-  b.writeUInt32BE(1, 8);
-  b.writeUInt32BE(7, 12);
-  hash.copy(b, 16);
-  peer.copy(b, 36);
-  b.writeBigUInt64BE(left, 64);
-  b.writeUInt32BE(event, 80);
-  b.writeInt32BE(-1, 92);
-  b.writeUInt16BE(port, 96);
-  return b;
-}
+const udpClient = () => udpClientAt(tracker.udpPort);
 
 test('UDP connect, announce and scrape', async () => {
   const c = await udpClient();
@@ -179,4 +131,148 @@ test('UDP: bad connection id is an error, oversized and short packets are droppe
   } finally {
     c.close();
   }
+});
+
+test('UDP announce with BEP 41 URL data is accepted in public mode', async () => {
+  const c = await udpClient();
+  try {
+    const conn = await c.connect();
+    const r = (await c.request(udpAnnounce(conn, id(0x67), id(1), 9002, 5n, 2, { urlData: '/announce?x=1' })))!;
+    assert.equal(r.readUInt32BE(0), 1);
+    assert.equal(r.readUInt32BE(12), 1);
+  } finally {
+    c.close();
+  }
+});
+
+test('numwant is honoured and capped; seeds are not sent seeds', async () => {
+  const hash = id(0x70);
+  for (let i = 1; i <= 8; i++) await get(announceUrl(hash, id(i), 7100 + i, `&left=${i <= 4 ? 0 : 10}`));
+  const three = await get(announceUrl(hash, id(20), 7200, '&left=10&numwant=3'));
+  assert.equal((three['peers'] as Uint8Array).length, 3 * 6);
+  const none = await get(announceUrl(hash, id(20), 7200, '&left=10&numwant=0'));
+  assert.equal((none['peers'] as Uint8Array).length, 0);
+  const all = await get(announceUrl(hash, id(20), 7200, '&left=10&numwant=100000'));
+  assert.equal((all['peers'] as Uint8Array).length, 8 * 6);
+  // A seed asking for everything gets the five leechers only (four others plus the one above).
+  const seed = await get(announceUrl(hash, id(1), 7101, '&left=0&numwant=-1&compact=0'));
+  const ports = (seed['peers'] as BDict[]).map((p) => p['port'] as number).sort();
+  assert.deepEqual(ports, [7105, 7106, 7107, 7108, 7200]);
+});
+
+test('/stats answers JSON and HTML, /metrics answers Prometheus text', async () => {
+  await get(announceUrl(id(0x71), id(1), 7301, '&left=0'));
+  const json = (await (await fetch(tracker.statsUrl)).json()) as Record<string, number | string>;
+  assert.equal(json.mode, 'public');
+  assert.ok((json.torrents as number) >= 1);
+  assert.ok((json.peers as number) >= 1);
+  assert.equal(json.peers, (json.seeders as number) + (json.leechers as number));
+  assert.ok((json.announcesPerSecond as number) > 0);
+  const htmlRes = await fetch(tracker.statsUrl, { headers: { accept: 'text/html' } });
+  assert.match(htmlRes.headers.get('content-type') ?? '', /text\/html/);
+  assert.match(await htmlRes.text(), /<th>torrents<\/th><td>\d+<\/td>/);
+  assert.match(await (await fetch(tracker.statsUrl.replace('/stats', '/stats.html'))).text(), /Cascade tracker/);
+  const metrics = await (await fetch(tracker.metricsUrl)).text();
+  assert.match(metrics, /^# TYPE cascade_tracker_announces_total counter$/m);
+  assert.match(metrics, /^cascade_tracker_announces_total\{protocol="http"\} [1-9]\d*$/m);
+  assert.match(metrics, /^cascade_tracker_peers\{state="seeder"\} [1-9]\d*$/m);
+  assert.match(metrics, /^process_resident_memory_bytes \d+$/m);
+});
+
+test('hostile HTTP: oversized URL, garbage bytes, too many scrape hashes, wrong methods', async () => {
+  const huge = await fetch(`${tracker.httpAnnounceUrl}?info_hash=${'a'.repeat(20_000)}`);
+  assert.equal(huge.status, 431);
+  // Not HTTP at all.
+  const reply = await new Promise<string>((resolve) => {
+    const s = net.connect(tracker.httpPort, '127.0.0.1', () => s.write(randomBytes(3000)));
+    let got = '';
+    s.on('data', (d) => (got += String(d)));
+    s.on('close', () => resolve(got));
+    s.on('error', () => resolve(got));
+  });
+  assert.match(reply, /^HTTP\/1.1 400/);
+  const scrapeUrl = tracker.httpAnnounceUrl.replace('/announce', '/scrape');
+  const many = await get(`${scrapeUrl}?${Array.from({ length: 101 }, (_, i) => `info_hash=${esc(id(i))}`).join('&')}`);
+  assert.match(text(many['failure reason'])!, /at most 100/);
+  const short = await get(`${scrapeUrl}?info_hash=${esc(Buffer.alloc(19))}`);
+  assert.match(text(short['failure reason'])!, /20 bytes/);
+  assert.equal((await fetch(tracker.httpAnnounceUrl, { method: 'POST', body: 'x' })).status, 405);
+  const ok = await get(announceUrl(id(0x72), id(1), 1234, '&left=1'));
+  assert.equal(ok['failure reason'], undefined);
+});
+
+test('hostile UDP: a flood of junk, spoofed-looking ids and bad lengths leaves the server answering', async () => {
+  const c = await udpClient();
+  try {
+    for (let i = 0; i < 2000; i++) {
+      const junk = randomBytes(Math.floor(Math.random() * 1600));
+      // Every so often, a well-formed header with a random action and a wrong connection id.
+      if (junk.length >= 16 && i % 3 === 0) junk.writeUInt32BE(i % 5, 8);
+      c.send(junk);
+    }
+    // Junk with a valid header earns an error reply (no bigger than the request); let them pass.
+    await c.drain();
+    const conn = await c.connect();
+    const tooShort = (await c.request(udpAnnounce(conn, id(1), id(1), 1, 0n, 0).subarray(0, 60)))!;
+    assert.equal(tooShort.readUInt32BE(0), 3);
+    const badScrape = (await c.request(Buffer.concat([udpScrape(conn, [id(1)]), Buffer.alloc(7)])))!;
+    assert.equal(badScrape.readUInt32BE(0), 3);
+    const badEvent = udpAnnounce(conn, id(1), id(1), 1, 0n, 9);
+    assert.match((await c.request(badEvent))!.subarray(8).toString(), /invalid event/);
+    const ok = (await c.request(udpAnnounce(conn, id(0x73), id(1), 9001, 0n, 2)))!;
+    assert.equal(ok.readUInt32BE(0), 1);
+  } finally {
+    c.close();
+  }
+});
+
+test('peers that stop announcing expire', async () => {
+  const t = await startTracker({ host: '127.0.0.1', interval: 1, peerTtl: 1 });
+  try {
+    const hash = id(0x74);
+    const url = `${t.httpAnnounceUrl}?info_hash=${esc(hash)}&peer_id=${esc(id(1))}&port=1000&left=0`;
+    await get(url);
+    assert.deepEqual(t.swarm(hash.toString('hex')), { complete: 1, incomplete: 0 });
+    await waitFor(() => t.swarm(hash.toString('hex')).complete === 0, 5000, 'expiry');
+    assert.equal((await t.stats()).peers, 0);
+  } finally {
+    await t.close();
+  }
+});
+
+test('per-IP rate limit refuses HTTP with a reason and drops UDP, then recovers', async () => {
+  const t = await startTracker({ host: '127.0.0.1', rateLimit: { perSecond: 2, burst: 4 } });
+  try {
+    const url = `${t.httpAnnounceUrl}?info_hash=${esc(id(1))}&peer_id=${esc(id(1))}&port=1000&left=0`;
+    for (let i = 0; i < 4; i++) assert.equal((await get(url))['failure reason'], undefined);
+    assert.match(text((await get(url))['failure reason'])!, /rate limited/);
+    const c = await udpClientAt(t.udpPort);
+    try {
+      const b = Buffer.alloc(16);
+      b.writeBigUInt64BE(0x41727101980n, 0);
+      assert.equal(await c.request(b, 300), undefined);
+      await new Promise((r) => setTimeout(r, 1100));
+      assert.ok(await c.request(b), 'bucket refills');
+    } finally {
+      c.close();
+    }
+    const s = await t.stats();
+    assert.ok(s.rateLimited.http! >= 1 && s.rateLimited.udp! >= 1);
+  } finally {
+    await t.close();
+  }
+});
+
+test('scrape of an unknown torrent reports zeros', async () => {
+  const c = await udpClient();
+  try {
+    const conn = await c.connect();
+    const r = (await c.request(udpScrape(conn, [id(0x7f)])))!;
+    assert.deepEqual([r.readUInt32BE(8), r.readUInt32BE(12), r.readUInt32BE(16)], [0, 0, 0]);
+  } finally {
+    c.close();
+  }
+  const raw = new Uint8Array(await (await fetch(`${tracker.httpAnnounceUrl.replace('/announce', '/scrape')}?info_hash=${esc(id(0x7f))}`)).arrayBuffer());
+  const files = (decode(raw).value as BDict)['files'] as BDict;
+  assert.deepEqual({ ...(Object.values(files)[0] as BDict) }, { complete: 0, downloaded: 0, incomplete: 0 });
 });

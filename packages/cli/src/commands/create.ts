@@ -4,7 +4,7 @@
 import { stat, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { loadEngine } from '../engine.ts';
-import { UsageError, CliError, errorMessage } from '../errors.ts';
+import { UsageError, CliError, errorMessage } from '@cascade/server/core';
 import { formatBytes, formatPercent } from '../format.ts';
 import type { Invocation } from '../args.ts';
 import type { Output } from '../output.ts';

@@ -4,9 +4,8 @@
 
 import { resolve } from 'node:path';
 import { loadEngine } from '../engine.ts';
-import { CliError } from '../errors.ts';
+import { CliError, startNode } from '@cascade/server/core';
 import { describeSource } from '../source.ts';
-import { startNode } from '../node.ts';
 import { waitForStopSignal } from '../signals.ts';
 import { waitForDone } from '../torrent-wait.ts';
 import { ProgressDisplay, progressLine } from '../progress.ts';

@@ -4,9 +4,8 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { loadEngine } from '../engine.ts';
-import { UsageError, CliError, errorMessage } from '../errors.ts';
+import { UsageError, CliError, errorMessage, startNode } from '@cascade/server/core';
 import { describeTorrentBytes } from '../source.ts';
-import { startNode } from '../node.ts';
 import { waitForStopSignal } from '../signals.ts';
 import { waitForVerification } from '../torrent-wait.ts';
 import type { Invocation } from '../args.ts';

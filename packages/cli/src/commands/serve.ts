@@ -1,57 +1,55 @@
-// `cascade serve`: the long-running node. Re-adds every torrent in the library (resume data means
-// no re-check), answers verbs on the control endpoint and runs until SIGINT/SIGTERM.
+// `cascade serve` (what `npm start` runs): the whole node from @cascade/server — every torrent in
+// the library, the built-in tracker, the DHT, and the web UI + API — until SIGINT/SIGTERM. Verbs
+// keep working against it through the control endpoint.
 
-import { startNode, statusOf } from '../node.ts';
 import { waitForStopSignal } from '../signals.ts';
-import { errorMessage } from '../errors.ts';
 import type { Invocation } from '../args.ts';
-import type { TorrentRecord } from '../state.ts';
 import type { Output } from '../output.ts';
 
-const LOAD_CONCURRENCY = 4;
-
 export async function serveCommand(inv: Invocation, out: Output): Promise<number> {
+  const o = inv.options;
   const stop = waitForStopSignal();
-  const node = await startNode(inv.options, out, { exclusive: true });
+  // Loaded here, not at the top: other commands should not pay for Fastify and socket.io.
+  const { startServer, dhtPortOf } = await import('@cascade/server');
+  const server = await startServer({
+    stateDir: o.stateDir,
+    ...(o.httpPort !== undefined ? { httpPort: o.httpPort } : {}),
+    ...(o.host !== undefined ? { host: o.host } : {}),
+    ...(o.downloadDir !== undefined ? { downloadDir: o.downloadDir } : {}),
+    btPort: o.port,
+    dht: o.dht ? { bootstrap: o.dhtBootstrap } : false,
+    trackers: o.trackers,
+    ...(o.trackerPort !== undefined ? { trackerPorts: { http: o.trackerPort, udp: o.trackerPort } } : {}),
+    log: out,
+  });
   try {
-    let loaded = 0;
-    const load = async (rec: TorrentRecord) => {
-      const source = rec.sourceKind === 'torrent' ? rec.torrent : rec.magnet;
-      if (!source) return;
-      const opts = {
-        savePath: rec.savePath,
-        paused: rec.status === 'paused',
-        ...(rec.selectedFiles ? { selectedFiles: rec.selectedFiles } : {}),
-      };
-      try {
-        const t = await node.add(source, opts, false);
-        // 'queued' (added while offline) becomes a real status now that it runs.
-        if (rec.status === 'queued' || rec.status === 'error') node.db.setStatus(rec.infoHash, statusOf(t.stats()));
-        loaded++;
-      } catch (err) {
-        // One broken entry must not keep the rest of the library offline.
-        node.db.setStatus(rec.infoHash, 'error', { error: errorMessage(err) });
-        out.event('error', { infoHash: rec.infoHash, message: errorMessage(err) });
-        out.note(`cannot load ${rec.name ?? rec.infoHash}: ${errorMessage(err)}`);
-      }
-    };
-    // A few at a time: each add waits for its data check, and one slow check should not hold up
-    // the rest, but hundreds of parallel checks would thrash the disk.
-    const queue = node.db.listTorrents();
-    await Promise.all(
-      Array.from({ length: Math.min(LOAD_CONCURRENCY, queue.length) }, async () => {
-        for (let rec = queue.shift(); rec; rec = queue.shift()) await load(rec);
-      }),
-    );
-    out.event('serving', { torrents: loaded, controlPort: node.control?.port ?? null, stateDir: node.db.stateDir });
-    out.say(
-      `cascade node up: ${loaded} torrent${loaded === 1 ? '' : 's'}, state in ${node.db.stateDir}. ` +
-        'Try `cascade add <magnet>` or `cascade list` in another shell; Ctrl-C to stop.',
-    );
-    await stop.promise;
+    const { node, tracker, url, httpPort } = server;
+    const bittorrentPort = node.session.port;
+    out.event('listening', {
+      url,
+      httpPort,
+      bittorrentPort,
+      // `port` is what seed/download call the BitTorrent port in their `listening` event.
+      port: bittorrentPort,
+      dhtPort: dhtPortOf(node.session) ?? null,
+      trackerHttpPort: tracker?.httpPort ?? null,
+      trackerUdpPort: tracker?.udpPort ?? null,
+    });
+    out.say(`Cascade is running: open ${url} (API docs at ${url}/api/docs)`);
+    out.say(`BitTorrent on port ${bittorrentPort}${tracker ? `, tracker on port ${tracker.httpPort}` : ''}`);
+
+    const loaded = await Promise.race([server.ready, stop.promise.then(() => undefined)]);
+    if (loaded !== undefined) {
+      out.event('serving', { torrents: loaded, controlPort: node.control?.port ?? null, stateDir: node.db.stateDir });
+      out.say(
+        `${loaded} torrent${loaded === 1 ? '' : 's'} loaded, state in ${node.db.stateDir}. ` +
+          'Add files in the web UI or with `cascade add <magnet>`; Ctrl-C to stop.',
+      );
+      await stop.promise;
+    }
     out.note('stopping…');
     return 0;
   } finally {
-    await node.stop();
+    await server.close();
   }
 }

@@ -4,13 +4,19 @@
 
 import { rm } from 'node:fs/promises';
 import { resolve, join, sep } from 'node:path';
-import { connectControl, type ControlClient } from '../control.ts';
-import { StateDB } from '../state.ts';
+import {
+  connectControl,
+  StateDB,
+  CliError,
+  UsageError,
+  resolveInfoHash,
+  offlineEntry,
+  type ControlClient,
+  type ListEntry,
+} from '@cascade/server/core';
 import { loadEngine } from '../engine.ts';
-import { CliError, UsageError } from '../errors.ts';
 import { describeSource, type ParseLib } from '../source.ts';
-import { resolveInfoHash } from '../infohash.ts';
-import { offlineEntry, renderEntries, type ListEntry } from '../listing.ts';
+import { renderEntries } from '../listing.ts';
 import { formatBytes, formatPercent, formatSpeed } from '../format.ts';
 import type { Invocation } from '../args.ts';
 import type { Output } from '../output.ts';

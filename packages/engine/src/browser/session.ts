@@ -101,6 +101,7 @@ export class BrowserSession implements SessionHandle {
     return {
       peerId: this.peerId,
       port: () => 0,
+      dhtPort: () => undefined,
       dialer: noDialer,
       hasher: this.hasher,
       createStorage: (meta) => {

@@ -77,7 +77,7 @@ export class DhKey {
 
   constructor() {
     // 160-bit private exponents, as the spec suggests: plenty for a 768-bit group.
-    this.x = toBigInt(randomBytes(20)) | 1n;
+    this.x = toBigInt(randomBytes(20)) | 1n; // never 0, which would make Y = 1
     this.publicKey = toKeyBytes(modPow(2n, this.x));
   }
 
@@ -145,7 +145,7 @@ interface MseOptions {
 
 class MseConnection implements Connection {
   readonly remote: string;
-  readonly transport: 'tcp' | 'webrtc';
+  readonly transport: Connection['transport'];
   private readonly raw: Connection;
   private readonly opts: MseOptions;
   private readonly initiator: boolean;
@@ -154,11 +154,13 @@ class MseConnection implements Connection {
   private failure: string | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   /** Handshake bytes received and not yet consumed (bounded by the phases' limits). */
-  private buf = new Uint8Array(0);
+  private buf: Uint8Array = new Uint8Array(0);
   private pos = 0;
   private dh: DhKey | undefined;
   private s: Uint8Array | undefined;
   private skey: Uint8Array | undefined;
+  /** Responder: HASH('req1', S), the marker that ends PadA. */
+  private req1: Uint8Array | undefined;
   /** Keystreams: `enc` for what we send, `dec` for what we receive. */
   private enc: Rc4 | undefined;
   private dec: Rc4 | undefined;
@@ -331,13 +333,14 @@ class MseConnection implements Connection {
           this.s = this.dh.secret(this.take(KEY_LEN));
           if (!this.s) throw new HandshakeError('encryption handshake: degenerate DH key');
           this.raw.write(concat(this.dh.publicKey, randomPad()));
+          this.req1 = sha1('req1', this.s);
           this.phase = 'req1';
           continue;
         }
         case 'req1': {
           // HASH('req1', S) follows PadA (≤ 512 bytes): the only way to find where PadA ends.
           const limit = KEY_LEN + MAX_PAD + 20;
-          const at = indexOf(this.buf, sha1('req1', this.s!), KEY_LEN, limit);
+          const at = indexOf(this.buf, this.req1!, KEY_LEN, limit);
           if (at < 0) {
             if (this.buf.length >= limit) throw new HandshakeError('encryption handshake: no sync hash');
             return undefined;

@@ -89,6 +89,7 @@ export class Session implements SessionHandle {
       resumeStore: this.opts.resumeStore,
       createTracker: (o) => this.createTracker({ ...o, udp: () => (this.udp ??= new UdpTracker()) }),
       dht: this.dht,
+      dhtPort: () => this.dhtPort,
       extraTrackers: this.opts.trackers ?? [],
       maxConnections: this.opts.maxConnectionsPerTorrent ?? 50,
       client: CLIENT_NAME,
@@ -153,7 +154,7 @@ export class Session implements SessionHandle {
       const m = parseTorrentId(source);
       const existing = this.torrents.get(m.infoHashHex);
       if (existing) return existing;
-      t = new Torrent(this.context(), { infoHashHex: m.infoHashHex, name: m.name, trackers: m.trackers, peers: m.peers }, {
+      t = new Torrent(this.context(), { infoHashHex: m.infoHashHex, name: m.name, trackers: m.trackers, peers: m.peers, webSeeds: m.webSeeds }, {
         ...opts,
         savePath,
         selectedFiles: opts.selectedFiles ?? m.selectOnly,

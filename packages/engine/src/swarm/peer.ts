@@ -5,7 +5,7 @@
 import { Bitfield } from '../bitfield.ts';
 import type { Connection } from '../platform.ts';
 import {
-  encodeBitfield, encodeBlockRef, encodeExtended, encodeHandshake, encodeIndex, encodePieceHeader, encodeSimple,
+  encodeBitfield, encodeBlockRef, encodeExtended, encodeHandshake, encodeIndex, encodePieceHeader, encodePort, encodeSimple,
   KEEPALIVE, MSG, type Handshake,
 } from '../wire/protocol.ts';
 import { ProtocolError, Wire, type WireHandler } from '../wire/wire.ts';
@@ -17,6 +17,9 @@ import { copyBytes, toHex } from '../hex.ts';
 export interface PeerHost {
   readonly infoHash: Uint8Array;
   readonly peerId: Uint8Array;
+  /** Our DHT node's UDP port, announced with BEP 5's PORT message; undefined = no DHT. */
+  dhtPort(): number | undefined;
+  onDhtPort(peer: Peer, port: number): void;
   /** Piece count once metadata is known. */
   pieceCount(): number | undefined;
   pieceSize(index: number): number;
@@ -46,6 +49,7 @@ export class Peer implements WireHandler {
   remoteId: Uint8Array | undefined;
   fast = false;
   extendedSupported = false;
+  dhtSupported = false;
   ext: ExtHandshake | undefined;
 
   amChoking = true;
@@ -126,7 +130,7 @@ export class Peer implements WireHandler {
 
   private sendHandshake(): void {
     const h = this.host!;
-    this.conn.write(encodeHandshake(h.infoHash, h.peerId, { extended: true, fast: true, dht: false }));
+    this.conn.write(encodeHandshake(h.infoHash, h.peerId, { extended: true, fast: true, dht: h.dhtPort() !== undefined }));
   }
 
   // ---- sending ----
@@ -139,6 +143,10 @@ export class Peer implements WireHandler {
     if (this.fast && have.length > 0 && have.complete) this.send(encodeSimple(MSG.haveAll));
     else if (this.fast && have.count === 0) this.send(encodeSimple(MSG.haveNone));
     else if (have.count > 0) this.send(encodeBitfield(have.bytes));
+  }
+
+  sendPort(port: number): void {
+    this.send(encodePort(port));
   }
 
   sendHave(index: number): void {
@@ -251,6 +259,7 @@ export class Peer implements WireHandler {
     if (toHex(h.peerId) === toHex(this.host.peerId)) return this.fail('connected to ourselves');
     this.remoteId = h.peerId;
     this.fast = h.flags.fast;
+    this.dhtSupported = h.flags.dht;
     this.extendedSupported = h.flags.extended;
     const count = this.host.pieceCount();
     if (count !== undefined) this.bits = new Bitfield(count);
@@ -338,7 +347,9 @@ export class Peer implements WireHandler {
     this.host?.onCancel(this, index, begin, length);
   }
 
-  port(): void {}
+  port(port: number): void {
+    if (port > 0) this.host?.onDhtPort(this, port);
+  }
 
   reject(index: number, begin: number): void {
     if (!this.fast) return this.fail('reject without the fast extension');

@@ -342,6 +342,13 @@ export class StateDB {
       .run(status, extra.error ?? null, extra.completedAt ?? null, infoHash);
   }
 
+  /** File selection (indices to download); null = all. */
+  setSelectedFiles(infoHash: string, files: number[] | null): void {
+    this.#db
+      .prepare('UPDATE torrents SET selected_files = ? WHERE info_hash = ?')
+      .run(files ? JSON.stringify(files) : null, infoHash);
+  }
+
   /** Fills in what becomes known once metadata arrives. */
   updateMeta(infoHash: string, meta: { name?: string; length?: number; pieceCount?: number }): void {
     this.#db

@@ -1,5 +1,5 @@
-// A running BitTorrent node as the CLI sees it: the engine session plus the state DB, the peer
-// ledger and the control endpoint. serve, seed and download all run one of these.
+// A running BitTorrent node: the engine session plus the state DB, the peer ledger and the control
+// endpoint. `cascade serve` (through startServer), `seed` and `download` all run one of these.
 
 import { StateDB, type TorrentStatus } from './state.ts';
 import { PeerLedger } from './peer-ledger.ts';
@@ -8,8 +8,6 @@ import { createNodeApi } from './node-api.ts';
 import { loadEngine } from './engine.ts';
 import { CliError, errorMessage } from './errors.ts';
 import { resolveInfoHash } from './infohash.ts';
-import type { Options } from './args.ts';
-import type { Output } from './output.ts';
 import type {
   SessionHandle,
   SessionOptions,
@@ -19,6 +17,29 @@ import type {
   TorrentStats,
   AddTorrentOptions,
 } from './engine.ts';
+
+/** What a node needs to start; the CLI's parsed options satisfy it as they are. */
+export interface NodeOptions {
+  /** Absolute path of the state directory (DB, control file). */
+  stateDir: string;
+  /** BitTorrent TCP listen port; 0 = any free port. */
+  port: number;
+  host?: string | undefined;
+  dht: boolean;
+  /** DHT bootstrap nodes "host:port"; empty = the public routers. */
+  dhtBootstrap: string[];
+  /** Extra tracker URLs added to every torrent. */
+  trackers: string[];
+}
+
+/** Where a node reports: JSON events and human lines. The CLI's Output satisfies it. */
+export interface NodeLog {
+  event(name: string, fields?: Record<string, unknown>): void;
+  say(text: string): void;
+  note(text: string): void;
+}
+
+export const silentLog: NodeLog = { event() {}, say() {}, note() {} };
 
 export function statusOf(s: TorrentStats): TorrentStatus {
   switch (s.state) {
@@ -45,13 +66,13 @@ export class CascadeNode {
   readonly session: SessionHandle;
   readonly db: StateDB;
   readonly ledger: PeerLedger;
-  readonly out: Output;
+  readonly out: NodeLog;
   readonly startedAt = Date.now();
   control: ControlServer | undefined;
   #untrack = new Map<string, () => void>();
   #stopping: Promise<void> | undefined;
 
-  constructor(parts: { session: SessionHandle; db: StateDB; out: Output; ledgerFlushMs?: number }) {
+  constructor(parts: { session: SessionHandle; db: StateDB; out: NodeLog; ledgerFlushMs?: number }) {
     this.session = parts.session;
     this.db = parts.db;
     this.out = parts.out;
@@ -180,7 +201,7 @@ export class CascadeNode {
   }
 }
 
-export function sessionOptions(o: Options, db: StateDB): SessionOptions {
+export function sessionOptions(o: NodeOptions, db: StateDB): SessionOptions {
   const opts: SessionOptions = {
     port: o.port,
     dht: o.dht ? (o.dhtBootstrap.length > 0 ? { bootstrap: o.dhtBootstrap } : {}) : false,
@@ -192,7 +213,7 @@ export function sessionOptions(o: Options, db: StateDB): SessionOptions {
   return opts;
 }
 
-function friendlyStartError(err: unknown, o: Options): Error {
+function friendlyStartError(err: unknown, o: NodeOptions): Error {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'EADDRINUSE') {
     return new CliError(
@@ -208,9 +229,14 @@ function friendlyStartError(err: unknown, o: Options): Error {
 /**
  * Opens the state DB, starts the engine session and the control endpoint, and prints the
  * `listening` (and `dht`) events. exclusive: refuse when another node already runs on this state
- * dir (serve); otherwise just leave control.json to that node.
+ * dir (serve); otherwise just leave control.json to that node. reportListening: false leaves the
+ * `listening` event to the caller (the server reports its HTTP URL in the same event).
  */
-export async function startNode(o: Options, out: Output, opts: { exclusive?: boolean } = {}): Promise<CascadeNode> {
+export async function startNode(
+  o: NodeOptions,
+  out: NodeLog,
+  opts: { exclusive?: boolean; reportListening?: boolean } = {},
+): Promise<CascadeNode> {
   const other = await connectControl(o.stateDir, 5000);
   if (other && opts.exclusive) {
     throw new CliError(
@@ -227,8 +253,10 @@ export async function startNode(o: Options, out: Output, opts: { exclusive?: boo
     throw friendlyStartError(err, o);
   }
   const node = new CascadeNode({ session, db, out });
-  out.event('listening', { port: session.port });
-  out.say(`listening on port ${session.port}`);
+  if (opts.reportListening !== false) {
+    out.event('listening', { port: session.port });
+    out.say(`listening on port ${session.port}`);
+  }
   const dhtPort = o.dht ? dhtPortOf(session) : undefined;
   if (dhtPort !== undefined) {
     out.event('dht', { port: dhtPort });

@@ -1,4 +1,5 @@
-// Errors that carry their exit code, so every command can just throw and main decides the code.
+// Errors that carry a CLI exit code, so node code can just throw: the CLI turns them into exit
+// codes (also across the control RPC), the HTTP API into 4xx statuses (see http-errors.ts).
 
 /** Something went wrong at run time: exit 1. */
 export class CliError extends Error {

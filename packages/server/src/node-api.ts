@@ -3,7 +3,7 @@
 
 import { resolve as resolvePath } from 'node:path';
 import { CliError, UsageError, errorMessage } from './errors.ts';
-import { liveEntry, offlineEntry, type ListEntry } from './listing.ts';
+import { listEntries, type ListEntry } from './listing.ts';
 import type { RpcHandlers, RpcParams } from './control.ts';
 import type { CascadeNode } from './node.ts';
 import type { TorrentHandle, TorrentSource } from './engine.ts';
@@ -31,15 +31,7 @@ export function createNodeApi(node: CascadeNode): RpcHandlers {
     return t;
   };
 
-  /** Every torrent the node knows: live ones with stats, then stored ones it has not loaded. */
-  const entries = (): ListEntry[] => {
-    const live = session.list();
-    const liveSet = new Set(live.map((t) => t.infoHashHex));
-    return [
-      ...live.map((t) => liveEntry(t.stats(), db.getTorrent(t.infoHashHex))),
-      ...db.listTorrents().filter((r) => !liveSet.has(r.infoHash)).map((r) => offlineEntry(r, db)),
-    ];
-  };
+  const entries = (): ListEntry[] => listEntries(node);
 
   /** The torrents a verb with an optional infohash applies to: that one, or all loaded. */
   const selected = (p: RpcParams): TorrentHandle[] => {

@@ -1,0 +1,128 @@
+// BEP 19 web seeds: an HTTP server holding the files is one more source of blocks. It asks the
+// picker for a run of blocks like any peer, fetches their byte ranges (one Range request per file
+// segment) and hands the blocks to the torrent, which verifies them exactly as it does a peer's.
+
+import { pieceSegments } from '../piece-map.ts';
+import type { Metainfo } from '../types.ts';
+import type { BlockRef, PeerView, Picker } from './picker.ts';
+import { SpeedMeter } from './speed.ts';
+
+const BLOCKS_PER_REQUEST = 256; // 4 MiB per round trip
+const MAX_FAILURES = 5;
+
+export interface WebSeedHost {
+  picker(): Picker | undefined;
+  active(): boolean;
+  isBanned(key: string): boolean;
+  deliver(seed: WebSeed, index: number, begin: number, block: Uint8Array): void;
+  warn(message: string): void;
+}
+
+export class WebSeed implements PeerView {
+  readonly key: string;
+  readonly url: string;
+  readonly down = new SpeedMeter();
+  running = false;
+  failures = 0;
+  private meta: Metainfo;
+  private host: WebSeedHost;
+  private abort = new AbortController();
+  private fetchFn: typeof fetch;
+
+  constructor(url: string, meta: Metainfo, host: WebSeedHost, fetchFn: typeof fetch = fetch) {
+    this.url = url;
+    this.key = `webseed:${url}`;
+    this.meta = meta;
+    this.host = host;
+    this.fetchFn = fetchFn;
+  }
+
+  has(): boolean {
+    return true;
+  }
+
+  isRequested(): boolean {
+    return false;
+  }
+
+  /** Starts the fetch loop if it is not running; it stops by itself when nothing is left. */
+  start(): void {
+    if (this.running || this.failures >= MAX_FAILURES) return;
+    this.running = true;
+    void this.loop().finally(() => (this.running = false));
+  }
+
+  stop(): void {
+    this.abort.abort();
+    this.abort = new AbortController();
+  }
+
+  private async loop(): Promise<void> {
+    while (this.host.active() && !this.host.isBanned(this.key)) {
+      const picker = this.host.picker();
+      if (!picker || picker.done) return;
+      const blocks = picker.pick(this, BLOCKS_PER_REQUEST);
+      if (blocks.length === 0) return;
+      try {
+        await this.fetchBlocks(blocks);
+        this.failures = 0;
+      } catch (err) {
+        for (const b of blocks) picker.released(b.index, b.begin);
+        if (this.abort.signal.aborted) return;
+        this.failures++;
+        this.host.warn(`web seed ${this.url}: ${(err as Error).message}`);
+        if (this.failures >= MAX_FAILURES) return;
+        await new Promise((r) => setTimeout(r, 1000 * 2 ** this.failures));
+      }
+    }
+  }
+
+  /** Fetches a run of blocks piece by piece; each piece's byte range may span files. */
+  private async fetchBlocks(blocks: BlockRef[]): Promise<void> {
+    const byPiece = new Map<number, BlockRef[]>();
+    for (const b of blocks) {
+      const list = byPiece.get(b.index);
+      if (list) list.push(b);
+      else byPiece.set(b.index, [b]);
+    }
+    for (const [index, list] of byPiece) {
+      const first = list[0]!.begin;
+      const last = list[list.length - 1]!;
+      const end = last.begin + last.length;
+      const data = await this.fetchRange(index, first, end);
+      for (const b of list) this.host.deliver(this, index, b.begin, data.subarray(b.begin - first, b.begin - first + b.length));
+      this.down.add(end - first);
+    }
+  }
+
+  private async fetchRange(index: number, from: number, to: number): Promise<Uint8Array> {
+    const out = new Uint8Array(to - from);
+    for (const s of pieceSegments(this.meta, index)) {
+      const a = Math.max(from, s.pieceOffset);
+      const b = Math.min(to, s.pieceOffset + s.length);
+      if (b <= a) continue;
+      const file = this.meta.files[s.file]!;
+      if (file.pad) continue; // zeros, already in `out`
+      const start = s.fileOffset + (a - s.pieceOffset);
+      const res = await this.fetchFn(this.fileUrl(s.file), {
+        headers: { range: `bytes=${start}-${start + (b - a) - 1}` },
+        signal: this.abort.signal,
+      });
+      if (res.status !== 206 && !(res.status === 200 && start === 0 && b - a === file.length)) {
+        throw new Error(`HTTP ${res.status} for bytes ${start}-${start + (b - a) - 1}`);
+      }
+      const body = new Uint8Array(await res.arrayBuffer());
+      if (body.length !== b - a) throw new Error(`short response: ${body.length} of ${b - a} bytes`);
+      out.set(body, a - from);
+    }
+    return out;
+  }
+
+  /** BEP 19: a URL ending in '/' is a folder holding the torrent's name (and, multi-file, its paths). */
+  private fileUrl(file: number): string {
+    const enc = (parts: string[]) => parts.map(encodeURIComponent).join('/');
+    if (!this.meta.multiFile) return this.url.endsWith('/') ? this.url + enc([this.meta.name]) : this.url;
+    const base = this.url.endsWith('/') ? this.url : this.url + '/';
+    return base + enc([this.meta.name, ...this.meta.files[file]!.path]);
+  }
+}

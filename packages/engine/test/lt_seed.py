@@ -1,0 +1,25 @@
+# Seeds one torrent with libtorrent on 127.0.0.1 (TCP only), prints "port <n>" once listening and
+# "seeding" once the data checked out, and runs until stdin closes.
+# Usage: /usr/bin/python3 lt_seed.py <file.torrent> <save_path>
+import sys, time, threading
+import libtorrent as lt
+
+settings = lt.high_performance_seed()
+settings.update({
+    'listen_interfaces': '127.0.0.1:0',
+    'enable_dht': False, 'enable_lsd': False, 'enable_upnp': False, 'enable_natpmp': False,
+    'allow_multiple_connections_per_ip': True,
+    'enable_incoming_utp': False, 'enable_outgoing_utp': False,
+})
+ses = lt.session(settings)
+info = lt.torrent_info(sys.argv[1])
+h = ses.add_torrent({'ti': info, 'save_path': sys.argv[2]})
+while ses.listen_port() == 0:
+    time.sleep(0.05)
+print('port', ses.listen_port(), flush=True)
+while not h.status().is_seeding:
+    time.sleep(0.05)
+print('seeding', flush=True)
+done = threading.Event()
+threading.Thread(target=lambda: (sys.stdin.read(), done.set()), daemon=True).start()
+done.wait()

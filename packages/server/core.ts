@@ -1,0 +1,24 @@
+// @cascade/server/core — the node layer without the web stack: state DB, peer ledger, the node
+// (session + DB + control endpoint) and the control client. The CLI's quick verbs (`list`,
+// `pause`, …) import this entry so they do not pay for loading Fastify and socket.io.
+
+export { StateDB, StateError, SCHEMA_VERSION, DB_FILE, PEER_ID_PREFIX, countBits, peerScore } from './src/state.ts';
+export type { TorrentStatus, TorrentRecord, NewTorrent, PeerRecord, PeerDelta, Identity } from './src/state.ts';
+export { PeerLedger } from './src/peer-ledger.ts';
+export { CascadeNode, startNode, statusOf, dhtPortOf, sessionOptions, silentLog } from './src/node.ts';
+export type { NodeOptions, NodeLog } from './src/node.ts';
+export {
+  ControlServer,
+  ControlClient,
+  connectControl,
+  readControlInfo,
+  controlPath,
+  CONTROL_FILE,
+} from './src/control.ts';
+export type { ControlInfo, RpcHandler, RpcHandlers, RpcParams } from './src/control.ts';
+export { createNodeApi } from './src/node-api.ts';
+export { liveEntry, offlineEntry, listEntries } from './src/listing.ts';
+export type { ListEntry } from './src/listing.ts';
+export { resolveInfoHash, base32ToHex } from './src/infohash.ts';
+export { CliError, UsageError, errorMessage } from './src/errors.ts';
+export { loadEngine } from './src/engine.ts';

@@ -1,0 +1,25 @@
+// What the HTTP routes share: the node and the server's settings. One object, built by startServer,
+// so routes stay plain functions that tests can also drive against a fake session.
+
+import type { CascadeNode } from './node.ts';
+
+export interface ApiContext {
+  node: CascadeNode;
+  /** Where uploads and added torrents are saved. */
+  downloadDir: string;
+  /** Most bytes one upload request may carry. */
+  maxUploadBytes: number;
+  /** How long a streaming response waits for a missing piece. */
+  streamWaitMs: number;
+  /** Tracker URLs for torrents created from uploads: the node's own tracker, then configured ones. */
+  announceUrls(): string[];
+  /** Ports and URLs for /api/health. */
+  endpoints(): {
+    http: number;
+    tracker?: { http: string; udp: string; ws?: string | undefined; httpPort: number; udpPort: number } | undefined;
+  };
+  /** The BitTorrent listener's bind address (for the reachability hint). */
+  bittorrentHost: string;
+  /** Tells the live feed something changed, so clients hear now rather than on the next tick. */
+  changed(): void;
+}

@@ -1,0 +1,75 @@
+// How the HTTP API fails. Every bad request must end as a 4xx with a readable message, never a
+// 500: handlers throw HttpError for the cases they know, and the error handler maps the node's and
+// the engine's own error types (UsageError, MetainfoError, Fastify's validation and size errors)
+// to 4xx. Only a genuine bug is a 500.
+
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { CliError, UsageError, errorMessage } from './errors.ts';
+
+export class HttpError extends Error {
+  readonly statusCode: number;
+  constructor(statusCode: number, message: string) {
+    super(message);
+    this.name = 'HttpError';
+    this.statusCode = statusCode;
+  }
+}
+
+export const badRequest = (message: string) => new HttpError(400, message);
+export const notFound = (message: string) => new HttpError(404, message);
+export const conflict = (message: string) => new HttpError(409, message);
+
+/** The JSON body of every error response (Fastify's own shape, so its built-in errors match). */
+export interface ErrorBody {
+  statusCode: number;
+  error: string;
+  message: string;
+}
+
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  406: 'Not Acceptable',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  416: 'Range Not Satisfiable',
+  422: 'Unprocessable Entity',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+export function errorBody(statusCode: number, message: string): ErrorBody {
+  return { statusCode, error: REASONS[statusCode] ?? 'Error', message };
+}
+
+/** The status an error deserves: its own 4xx, or 400 for input the node or engine rejected. */
+export function httpStatusOf(err: unknown): number {
+  const code = (err as { statusCode?: unknown }).statusCode;
+  if (typeof code === 'number' && code >= 400 && code < 600) return code;
+  // The engine's parse errors (bad .torrent, bad magnet) and the node's usage errors are the
+  // client's input being wrong.
+  if (err instanceof UsageError) return 400;
+  if (err instanceof Error && (err.name === 'MetainfoError' || err.name === 'BencodeError')) return 400;
+  // Other node errors are things like "no torrent with infohash …".
+  if (err instanceof CliError) return /^no torrent/.test(err.message) ? 404 : 409;
+  return 500;
+}
+
+export function handleError(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+  const status = httpStatusOf(err);
+  if (status >= 500) req.log.error({ err }, 'request failed');
+  // Fastify's validation messages name the part ("body/uri must be string"); keep them.
+  let message = errorMessage(err);
+  if (err.code === 'FST_REQ_FILE_TOO_LARGE' || err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    message = `upload too large: ${message}`;
+  }
+  if (reply.sent || reply.raw.headersSent) {
+    // A streamed response already started: all we can do is cut it short.
+    reply.raw.destroy();
+    return;
+  }
+  void reply.code(status).type('application/json; charset=utf-8').send(errorBody(status, message));
+}

@@ -1,0 +1,41 @@
+// Loading the library at startup: every torrent in the state DB is re-added to the session (resume
+// data means no re-check). Moved here from `cascade serve` so the server starts the same way.
+
+import { statusOf, type CascadeNode, type NodeLog } from './node.ts';
+import { errorMessage } from './errors.ts';
+import type { TorrentRecord } from './state.ts';
+
+const LOAD_CONCURRENCY = 4;
+
+/** Re-adds every stored torrent; returns how many loaded. One broken entry never stops the rest. */
+export async function loadLibrary(node: CascadeNode, log: NodeLog): Promise<number> {
+  let loaded = 0;
+  const load = async (rec: TorrentRecord) => {
+    const source = rec.sourceKind === 'torrent' ? rec.torrent : rec.magnet;
+    if (!source) return;
+    const opts = {
+      savePath: rec.savePath,
+      paused: rec.status === 'paused',
+      ...(rec.selectedFiles ? { selectedFiles: rec.selectedFiles } : {}),
+    };
+    try {
+      const t = await node.add(source, opts, false);
+      // 'queued' (added while offline) becomes a real status now that it runs.
+      if (rec.status === 'queued' || rec.status === 'error') node.db.setStatus(rec.infoHash, statusOf(t.stats()));
+      loaded++;
+    } catch (err) {
+      node.db.setStatus(rec.infoHash, 'error', { error: errorMessage(err) });
+      log.event('error', { infoHash: rec.infoHash, message: errorMessage(err) });
+      log.note(`cannot load ${rec.name ?? rec.infoHash}: ${errorMessage(err)}`);
+    }
+  };
+  // A few at a time: each add waits for its data check, and one slow check should not hold up
+  // the rest, but hundreds of parallel checks would thrash the disk.
+  const queue = node.db.listTorrents();
+  await Promise.all(
+    Array.from({ length: Math.min(LOAD_CONCURRENCY, queue.length) }, async () => {
+      for (let rec = queue.shift(); rec; rec = queue.shift()) await load(rec);
+    }),
+  );
+  return loaded;
+}

@@ -1,0 +1,147 @@
+// POST /api/torrents: share uploaded files (create a torrent and seed it), add an uploaded .torrent,
+// or add a magnet / infohash / .torrent URL given as JSON {"uri": …}. Answers {infoHash, magnet, name}.
+
+import { rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { createTorrent, parseTorrent, parseTorrentId, parseAddress, CLIENT_NAME } from '@cascade/engine';
+import type { ApiContext } from '../context.ts';
+import type { TorrentHandle, TorrentSource, Metainfo } from '../engine.ts';
+import { receiveUpload } from '../upload.ts';
+import { fetchTorrentFile } from '../fetch-torrent.ts';
+import { magnetOf } from '../torrent-view.ts';
+import { badRequest, HttpError } from '../http-errors.ts';
+import { addJsonBody, addMultipartBody, addResultSchema, errors } from '../schemas.ts';
+
+interface AddBody {
+  uri: string;
+  peers?: string[];
+  paused?: boolean;
+}
+
+interface AddResult {
+  infoHash: string;
+  magnet: string;
+  name: string | null;
+  existing: boolean;
+}
+
+function result(t: TorrentHandle, existing: boolean): AddResult {
+  return { infoHash: t.infoHashHex, magnet: magnetOf(t), name: t.metainfo?.name ?? t.stats().name ?? null, existing };
+}
+
+/** A bitfield with every one of `count` pieces set (spare bits past the end stay clear). */
+function allPieces(count: number): Uint8Array {
+  const bits = new Uint8Array(Math.ceil(count / 8)).fill(0xff);
+  const spare = bits.length * 8 - count;
+  if (spare > 0) bits[bits.length - 1] = (0xff << spare) & 0xff;
+  return bits;
+}
+
+export function addRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  const { node } = ctx;
+
+  /** Adds a source unless the node already has that infohash (then that torrent is the answer). */
+  const add = async (infoHash: string, source: TorrentSource, extra: Omit<AddBody, 'uri'> = {}) => {
+    const existing = node.session.get(infoHash);
+    if (existing) return result(existing, true);
+    const peers = (extra.peers ?? []).map((p) => {
+      try {
+        parseAddress(p);
+      } catch {
+        throw badRequest(`peer "${p}" is not host:port`);
+      }
+      return p;
+    });
+    const t = await node.add(source, {
+      savePath: ctx.downloadDir,
+      ...(peers.length > 0 ? { peers } : {}),
+      ...(extra.paused ? { paused: true } : {}),
+    });
+    return result(t, false);
+  };
+
+  const addTorrentBytes = (bytes: Uint8Array, extra?: Omit<AddBody, 'uri'>) => {
+    // parseTorrent throws MetainfoError for anything that is not a valid .torrent: a 400.
+    const meta = parseTorrent(bytes);
+    return add(meta.infoHashHex, bytes, extra);
+  };
+
+  /** Makes a torrent of content now in the download dir and seeds it. */
+  const shareContent = async (path: string): Promise<AddResult> => {
+    let made: Awaited<ReturnType<typeof createTorrent>>;
+    try {
+      made = await createTorrent(path, { announce: ctx.announceUrls(), createdBy: CLIENT_NAME });
+    } catch (err) {
+      // The upload is only worth keeping as a torrent.
+      await rm(path, { recursive: true, force: true });
+      throw err;
+    }
+    const { torrent, metainfo } = made;
+    const existing = node.session.get(metainfo.infoHashHex);
+    if (existing) return result(existing, true);
+    // createTorrent just hashed every piece of data we wrote ourselves; telling the engine so (as
+    // resume data) spares hashing a large upload a second time when it is added.
+    node.db.saveResume(metainfo.infoHashHex, {
+      have: allPieces(metainfo.pieceCount),
+      infoBytes: metainfo.infoBytes,
+      files: await fileStats(ctx.downloadDir, metainfo),
+    });
+    return add(metainfo.infoHashHex, torrent);
+  };
+
+  app.post<{ Body: AddBody | undefined }>('/api/torrents', {
+    schema: {
+      summary: 'Share files (multipart upload), add a .torrent (multipart field `torrent`), or add {"uri": magnet | infohash | .torrent URL}',
+      tags: ['torrents'],
+      consumes: ['multipart/form-data', 'application/json'],
+      body: {
+        content: {
+          'application/json': { schema: addJsonBody },
+          'multipart/form-data': { schema: addMultipartBody },
+        },
+      },
+      response: { 200: addResultSchema, 201: addResultSchema, ...errors(400, 413, 415, 422) },
+    },
+    handler: async (req, reply) => {
+      let r: AddResult;
+      if (req.isMultipart()) {
+        const upload = await receiveUpload(req, ctx.downloadDir, ctx.maxUploadBytes);
+        r = upload.kind === 'torrent' ? await addTorrentBytes(upload.bytes) : await shareContent(upload.path);
+      } else {
+        const body = req.body;
+        if (!body || typeof body !== 'object') throw badRequest('send files as multipart/form-data, or JSON {"uri": "magnet:…"}');
+        const uri = body.uri.trim();
+        const extra = { ...(body.peers ? { peers: body.peers } : {}), ...(body.paused ? { paused: true } : {}) };
+        if (/^https?:\/\//i.test(uri)) {
+          r = await addTorrentBytes(await fetchTorrentFile(uri), extra);
+        } else if (/^magnet:/i.test(uri) || /^[0-9a-f]{40}$/i.test(uri) || /^[a-z2-7]{32}$/i.test(uri)) {
+          // Malformed magnets throw MetainfoError ("invalid magnet: …"): a 400 with that message.
+          r = await add(parseTorrentId(uri).infoHashHex, uri, extra);
+        } else {
+          throw badRequest('uri must be a magnet link, an infohash (40 hex or 32 base32) or an http(s) URL of a .torrent');
+        }
+      }
+      ctx.changed();
+      return send(reply, r);
+    },
+  });
+}
+
+function send(reply: FastifyReply, r: AddResult): FastifyReply {
+  return reply.code(r.existing ? 200 : 201).send(r);
+}
+
+async function fileStats(downloadDir: string, meta: Metainfo): Promise<{ length: number; mtimeMs: number }[]> {
+  return Promise.all(
+    meta.files.map(async (f) => {
+      const path = meta.multiFile ? join(downloadDir, meta.name, ...f.path) : join(downloadDir, meta.name);
+      try {
+        const st = await stat(path);
+        return { length: st.size, mtimeMs: Math.floor(st.mtimeMs) };
+      } catch {
+        throw new HttpError(500, `uploaded file ${path} vanished before it could be shared`);
+      }
+    }),
+  );
+}

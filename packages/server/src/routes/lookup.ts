@@ -1,0 +1,29 @@
+// Finding the torrent a URL names. The API takes exact 40-hex infohashes only (the schema checks the
+// shape); prefixes are a command-line convenience that would make URLs ambiguous.
+
+import type { ApiContext } from '../context.ts';
+import type { TorrentHandle } from '../engine.ts';
+import type { TorrentRecord } from '../state.ts';
+import { conflict, notFound } from '../http-errors.ts';
+
+export interface Found {
+  infoHash: string;
+  torrent: TorrentHandle | undefined;
+  record: TorrentRecord | undefined;
+}
+
+/** The live torrent and/or its library record; 404 when the node knows neither. */
+export function findTorrent(ctx: ApiContext, infoHash: string): Found {
+  const ih = infoHash.toLowerCase();
+  const torrent = ctx.node.session.get(ih);
+  const record = ctx.node.db.getTorrent(ih);
+  if (!torrent && !record) throw notFound(`no torrent with infohash ${ih}`);
+  return { infoHash: ih, torrent, record };
+}
+
+/** The live torrent; 409 for one that is only in the library (it failed to load). */
+export function loadedTorrent(ctx: ApiContext, infoHash: string): TorrentHandle {
+  const f = findTorrent(ctx, infoHash);
+  if (!f.torrent) throw conflict(`torrent ${f.infoHash} is in the library but not loaded${f.record?.error ? `: ${f.record.error}` : ''}`);
+  return f.torrent;
+}

@@ -1,0 +1,160 @@
+// Torrent routes other than adding and streaming: list, detail, pause/resume, remove, file
+// selection and the .torrent download.
+
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { encodeTorrent, toMagnet } from '@cascade/engine';
+import type { ApiContext } from '../context.ts';
+import { listEntries, offlineEntry } from '../listing.ts';
+import { torrentDetail, fileViews, countTransports, type TorrentDetail } from '../torrent-view.ts';
+import { badRequest, conflict } from '../http-errors.ts';
+import { findTorrent, loadedTorrent } from './lookup.ts';
+import {
+  infoHashParams,
+  removeQuery,
+  removeResultSchema,
+  selectBody,
+  selectResultSchema,
+  stateResultSchema,
+  errors,
+} from '../schemas.ts';
+
+interface HashParams {
+  infoHash: string;
+}
+
+export function torrentRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  const { node } = ctx;
+
+  app.get('/api/torrents', {
+    schema: {
+      summary: 'List torrents',
+      tags: ['torrents'],
+      response: { 200: { type: 'object', properties: { torrents: { type: 'array', items: { $ref: 'TorrentSummary#' } } } } },
+    },
+    handler: async () => ({ torrents: listEntries(node) }),
+  });
+
+  app.get<{ Params: HashParams }>('/api/torrents/:infoHash', {
+    schema: {
+      summary: 'Torrent detail: progress, speeds, ETA, peers by transport, trackers, files',
+      tags: ['torrents'],
+      params: infoHashParams,
+      response: { 200: { $ref: 'TorrentDetail#' }, ...errors(400, 404) },
+    },
+    handler: async (req): Promise<TorrentDetail> => {
+      const f = findTorrent(ctx, req.params.infoHash);
+      if (f.torrent) return torrentDetail(node, f.torrent);
+      // Stored but not running (it failed to load): what the library knows.
+      const rec = f.record!;
+      return {
+        ...offlineEntry(rec, node.db),
+        magnet: rec.magnet?.startsWith('magnet:') ? rec.magnet : toMagnet({ infoHashHex: rec.infoHash, ...(rec.name ? { name: rec.name } : {}) }),
+        seeds: 0,
+        downloaded: 0,
+        uploaded: 0,
+        pieceLength: null,
+        addedAt: rec.addedAt,
+        peersByTransport: countTransports([]),
+        peerList: [],
+        trackers: [],
+        files: null,
+      };
+    },
+  });
+
+  for (const action of ['pause', 'resume'] as const) {
+    app.post<{ Params: HashParams }>(`/api/torrents/:infoHash/${action}`, {
+      schema: {
+        summary: action === 'pause' ? 'Pause a torrent' : 'Resume a paused torrent',
+        tags: ['torrents'],
+        params: infoHashParams,
+        response: { 200: stateResultSchema, ...errors(400, 404) },
+      },
+      handler: async (req) => {
+        const { infoHash } = findTorrent(ctx, req.params.infoHash);
+        if (action === 'pause') await node.pause(infoHash);
+        else await node.resume(infoHash);
+        ctx.changed();
+        const state = node.session.get(infoHash)?.stats().state ?? node.db.getTorrent(infoHash)?.status ?? 'unknown';
+        return { infoHash, state };
+      },
+    });
+  }
+
+  app.delete<{ Params: HashParams; Querystring: { deleteData: boolean } }>('/api/torrents/:infoHash', {
+    schema: {
+      summary: 'Remove a torrent (and its downloaded data with ?deleteData=true)',
+      tags: ['torrents'],
+      params: infoHashParams,
+      querystring: removeQuery,
+      response: { 200: removeResultSchema, ...errors(400, 404) },
+    },
+    handler: async (req) => {
+      const { infoHash, torrent, record } = findTorrent(ctx, req.params.infoHash);
+      await node.remove(infoHash, req.query.deleteData);
+      // Not loaded (it failed to start), so the engine cannot delete its files: do it from the record.
+      if (req.query.deleteData && !torrent && record?.name && isPlainName(record.name)) {
+        await rm(join(record.savePath, record.name), { recursive: true, force: true });
+      }
+      ctx.changed();
+      return { infoHash, removed: true, deletedData: req.query.deleteData };
+    },
+  });
+
+  app.put<{ Params: HashParams; Body: { selected: number[] } }>('/api/torrents/:infoHash/files', {
+    schema: {
+      summary: 'Choose which files to download',
+      tags: ['torrents'],
+      params: infoHashParams,
+      body: selectBody,
+      response: { 200: selectResultSchema, ...errors(400, 404, 409) },
+    },
+    handler: async (req) => {
+      const t = loadedTorrent(ctx, req.params.infoHash);
+      const meta = t.metainfo;
+      if (!meta) throw conflict('the torrent’s metadata is not known yet; select files once it is');
+      const selected = [...new Set(req.body.selected)].sort((a, b) => a - b);
+      const bad = selected.find((i) => i >= meta.files.length);
+      if (bad !== undefined) throw badRequest(`file index ${bad} is out of range: the torrent has ${meta.files.length} file(s)`);
+      // Everything selected is stored as "all" (null), the same as a torrent never narrowed down.
+      const all = selected.length === meta.files.length;
+      t.selectFiles(all ? undefined : selected);
+      node.db.setSelectedFiles(t.infoHashHex, all ? null : selected);
+      ctx.changed();
+      return { infoHash: t.infoHashHex, selected, files: fileViews(t, all ? null : selected) ?? [] };
+    },
+  });
+
+  app.get<{ Params: HashParams }>('/api/torrents/:infoHash/torrent', {
+    schema: {
+      summary: 'Download the .torrent file',
+      tags: ['torrents'],
+      params: infoHashParams,
+      produces: ['application/x-bittorrent'],
+      response: { 200: { type: 'string', format: 'binary' }, ...errors(400, 404, 409) },
+    },
+    handler: async (req, reply) => {
+      const f = findTorrent(ctx, req.params.infoHash);
+      const bytes = f.record?.torrent ?? (f.torrent?.metainfo ? encodeTorrent(f.torrent.metainfo) : undefined);
+      if (!bytes) throw conflict('the torrent’s metadata is not known yet, so there is no .torrent file to give');
+      const name = f.torrent?.metainfo?.name ?? f.record?.name ?? f.infoHash;
+      return reply
+        .type('application/x-bittorrent')
+        .header('content-disposition', contentDisposition('attachment', `${name}.torrent`))
+        .send(Buffer.from(bytes));
+    },
+  });
+}
+
+/** RFC 6266 with an ASCII fallback: torrent names are often not ASCII. */
+export function contentDisposition(kind: 'inline' | 'attachment', filename: string): string {
+  const ascii = filename.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  return `${kind}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
+}
+
+/** A stored name that stays inside its save path when joined to it. */
+function isPlainName(name: string): boolean {
+  return name !== '.' && name !== '..' && !/[/\\\0]/.test(name);
+}

@@ -1,0 +1,249 @@
+// JSON schemas of the HTTP API. Fastify validates requests against them (a mismatch is a 400 with
+// the failing field named), serializes responses through them, and @fastify/swagger turns them into
+// the OpenAPI document at /api/docs. Response schemas list every field: undeclared ones are dropped.
+
+const str = { type: 'string' } as const;
+const num = { type: 'number' } as const;
+const int = { type: 'integer' } as const;
+const bool = { type: 'boolean' } as const;
+const nullable = (type: string) => ({ type: [type, 'null'] }) as const;
+
+export const errorSchema = {
+  $id: 'Error',
+  type: 'object',
+  description: 'Every 4xx/5xx answer',
+  properties: { statusCode: int, error: str, message: str },
+  required: ['statusCode', 'error', 'message'],
+} as const;
+
+const errorRef = { $ref: 'Error#' } as const;
+/** The error responses a route can give, for the docs. */
+export function errors(...codes: number[]): Record<number, typeof errorRef> {
+  return Object.fromEntries(codes.map((c) => [c, errorRef]));
+}
+
+export const infoHashParams = {
+  type: 'object',
+  required: ['infoHash'],
+  properties: {
+    infoHash: { type: 'string', pattern: '^[0-9a-fA-F]{40}$', description: 'the torrent’s infohash, 40 hex digits' },
+  },
+} as const;
+
+export const fileParams = {
+  type: 'object',
+  required: ['infoHash', 'index'],
+  properties: {
+    ...infoHashParams.properties,
+    index: { type: 'integer', minimum: 0, description: 'file index, as in the torrent detail’s `files`' },
+  },
+} as const;
+
+const transportCounts = {
+  type: 'object',
+  description: 'connected peers per transport',
+  properties: { tcp: int, webrtc: int, webseed: int },
+  additionalProperties: int,
+} as const;
+
+const listEntryProperties = {
+  infoHash: str,
+  name: nullable('string'),
+  state: { type: 'string', description: 'metadata | checking | downloading | seeding | paused | error (or the stored status when not loaded)' },
+  progress: { type: ['number', 'null'], description: '0..1 of the selected pieces; null before metadata' },
+  verifiedPieces: int,
+  pieceCount: nullable('integer'),
+  length: nullable('integer'),
+  downloadSpeed: { type: 'number', description: 'bytes/second' },
+  uploadSpeed: { type: 'number', description: 'bytes/second' },
+  eta: { type: ['number', 'null'], description: 'seconds; null when unknown' },
+  peers: int,
+  savePath: nullable('string'),
+  live: { type: 'boolean', description: 'false for a stored torrent the node has not loaded' },
+  error: nullable('string'),
+} as const;
+
+export const listEntrySchema = {
+  $id: 'TorrentSummary',
+  type: 'object',
+  properties: listEntryProperties,
+} as const;
+
+export const peerSchema = {
+  $id: 'Peer',
+  type: 'object',
+  properties: {
+    address: str,
+    client: nullable('string'),
+    transport: { type: 'string', description: 'tcp | webrtc | webseed' },
+    downloaded: int,
+    uploaded: int,
+    downloadSpeed: num,
+    uploadSpeed: num,
+    progress: num,
+    choked: bool,
+    interested: bool,
+    source: { type: 'string', description: 'how we found it: tracker, dht, pex, incoming, manual' },
+  },
+} as const;
+
+export const trackerSchema = {
+  $id: 'Tracker',
+  type: 'object',
+  properties: {
+    url: str,
+    tier: int,
+    status: { type: 'string', enum: ['idle', 'working', 'ok', 'error'] },
+    message: str,
+    peers: int,
+    lastAnnounce: { type: 'number', description: 'ms since epoch' },
+  },
+} as const;
+
+export const fileSchema = {
+  $id: 'TorrentFile',
+  type: 'object',
+  properties: { index: int, path: str, length: int, progress: num, selected: bool },
+} as const;
+
+export const detailSchema = {
+  $id: 'TorrentDetail',
+  type: 'object',
+  properties: {
+    ...listEntryProperties,
+    magnet: str,
+    seeds: int,
+    downloaded: int,
+    uploaded: int,
+    pieceLength: nullable('integer'),
+    addedAt: { type: ['number', 'null'], description: 'ms since epoch' },
+    peersByTransport: transportCounts,
+    peerList: { type: 'array', items: { $ref: 'Peer#' } },
+    trackers: { type: 'array', items: { $ref: 'Tracker#' } },
+    files: { type: ['array', 'null'], items: { $ref: 'TorrentFile#' }, description: 'null until metadata is known' },
+  },
+} as const;
+
+export const addJsonBody = {
+  type: 'object',
+  required: ['uri'],
+  additionalProperties: false,
+  properties: {
+    uri: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 16384,
+      description: 'a magnet link, a bare infohash (40 hex / 32 base32), or an http(s) URL of a .torrent',
+    },
+    peers: { type: 'array', maxItems: 100, items: { type: 'string', maxLength: 300 }, description: 'extra peers, host:port' },
+    paused: bool,
+  },
+} as const;
+
+export const addMultipartBody = {
+  // null too: the multipart parser leaves the body empty (files are streamed); this is for the docs.
+  type: ['object', 'null'],
+  description:
+    'files to share (any field name; several files or a folder make one torrent), or one .torrent in the field `torrent`',
+  properties: {
+    file: { type: 'string', format: 'binary' },
+    torrent: { type: 'string', format: 'binary' },
+  },
+} as const;
+
+export const addResultSchema = {
+  type: 'object',
+  properties: {
+    infoHash: str,
+    magnet: str,
+    name: nullable('string'),
+    existing: { type: 'boolean', description: 'true when the node already had this torrent' },
+  },
+  required: ['infoHash', 'magnet', 'name'],
+} as const;
+
+export const stateResultSchema = {
+  type: 'object',
+  properties: { infoHash: str, state: str },
+} as const;
+
+export const removeQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { deleteData: { type: 'boolean', default: false } },
+} as const;
+
+export const removeResultSchema = {
+  type: 'object',
+  properties: { infoHash: str, removed: bool, deletedData: bool },
+} as const;
+
+export const selectBody = {
+  type: 'object',
+  required: ['selected'],
+  additionalProperties: false,
+  properties: {
+    selected: {
+      type: 'array',
+      items: { type: 'integer', minimum: 0 },
+      maxItems: 100000,
+      description: 'indices of the files to download; the others are skipped',
+    },
+  },
+} as const;
+
+export const selectResultSchema = {
+  type: 'object',
+  properties: { infoHash: str, selected: { type: 'array', items: int }, files: { type: 'array', items: { $ref: 'TorrentFile#' } } },
+} as const;
+
+export const streamQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { download: { type: 'boolean', default: false, description: 'send as an attachment instead of inline' } },
+} as const;
+
+export const healthSchema = {
+  type: 'object',
+  properties: {
+    ok: bool,
+    version: str,
+    uptimeSeconds: int,
+    torrents: int,
+    peers: int,
+    peersByTransport: transportCounts,
+    dhtEnabled: bool,
+    dhtNodes: int,
+    reachability: {
+      type: 'object',
+      properties: {
+        status: { type: 'string', enum: ['reachable', 'unknown', 'local-only'] },
+        incomingPeers: int,
+        bittorrentHost: str,
+      },
+    },
+    bittorrentPort: { type: 'integer', description: 'the TCP port peers connect to' },
+    ports: {
+      type: 'object',
+      properties: {
+        http: int,
+        bittorrent: int,
+        dht: nullable('integer'),
+        trackerHttp: nullable('integer'),
+        trackerUdp: nullable('integer'),
+        control: nullable('integer'),
+      },
+    },
+    tracker: {
+      type: ['object', 'null'],
+      properties: { http: str, udp: str, ws: nullable('string') },
+    },
+    peerId: str,
+    nodeId: str,
+    stateDir: str,
+    downloadDir: str,
+  },
+} as const;
+
+/** Shared schemas, registered once with addSchema so routes can $ref them. */
+export const sharedSchemas = [errorSchema, listEntrySchema, peerSchema, trackerSchema, fileSchema, detailSchema];

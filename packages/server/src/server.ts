@@ -1,0 +1,195 @@
+// startServer: the whole node in one process — the engine session with its DHT, the state DB, the
+// built-in tracker (HTTP, UDP and WebSocket), and the web UI + HTTP API + socket.io feed on one
+// HTTP port. `cascade serve` (and so `npm start`) is a thin wrapper around this.
+
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import type { Server as SocketServer } from 'socket.io';
+import { startTracker, type RunningTracker } from '@cascade/tracker';
+import { startNode, silentLog, type CascadeNode, type NodeLog, type NodeOptions } from './node.ts';
+import { CliError, errorMessage } from './errors.ts';
+import { buildApp } from './app.ts';
+import { LiveFeed } from './live.ts';
+import { attachChat } from '@cascade/chat/server';
+import { loadLibrary } from './library.ts';
+import { DEFAULT_WEB_ROOT } from './web.ts';
+import type { ApiContext } from './context.ts';
+
+export const DEFAULT_HTTP_PORT = 8080;
+export const DEFAULT_BT_PORT = 6881;
+/** The usual tracker port (opentracker's); HTTP on TCP and UDP share the number. */
+export const DEFAULT_TRACKER_PORT = 6969;
+export const DEFAULT_MAX_UPLOAD = 4 * 1024 ** 3;
+
+export interface ServerOptions {
+  stateDir: string;
+  /** Web UI + API port; 0 = any. Default 8080. */
+  httpPort?: number;
+  /** Bind address of the web UI, API and tracker. Default 127.0.0.1: only this machine. */
+  host?: string;
+  /** Where uploads and added torrents go. Default `<stateDir>/downloads`. */
+  downloadDir?: string;
+  /** BitTorrent TCP port; 0 = any. Default 6881. */
+  btPort?: number;
+  /** BitTorrent bind address. Default 0.0.0.0: peers must be able to connect. */
+  btHost?: string;
+  /** false = no DHT; omitted = public bootstrap routers. */
+  dht?: false | { bootstrap: string[] };
+  /** Public trackers: added to every torrent, and to the announce list of torrents made from uploads. */
+  trackers?: string[];
+  /** Ports of the built-in tracker (default 6969 for both; 0 = any), or false for none. */
+  trackerPorts?: false | { http?: number; udp?: number };
+  /** Most bytes one upload may carry. Default 4 GiB. */
+  maxUploadBytes?: number;
+  /** How long a streaming response waits for one missing piece. Default 120 s. */
+  streamWaitMs?: number;
+  /** The built web app. Default packages/web/dist. */
+  webRoot?: string;
+  /** Extra browser origins allowed to call the API (a web dev server). */
+  allowedOrigins?: string[];
+  /** Node events and messages (the CLI passes its Output). Default silent. */
+  log?: NodeLog;
+  /** Fastify's request log (pino) on stdout. Default off. */
+  logger?: boolean;
+}
+
+export interface RunningServer {
+  /** Base URL of the web UI and API, e.g. http://127.0.0.1:8080 */
+  url: string;
+  httpPort: number;
+  node: CascadeNode;
+  tracker: RunningTracker | undefined;
+  io: SocketServer;
+  app: FastifyInstance;
+  /** Resolves (with how many loaded) once the stored library has been re-added. */
+  ready: Promise<number>;
+  close(): Promise<void>;
+}
+
+function urlHost(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+function portError(err: unknown, what: string, port: number, flag: string): Error {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') return new CliError(`${what} port ${port} is already in use; choose one with ${flag} N (0 = any free port)`);
+  if (code === 'EACCES') return new CliError(`not allowed to listen on ${what} port ${port}; use a port above 1023`);
+  if (code === 'EADDRNOTAVAIL') return new CliError(`cannot listen on that address for the ${what}: no such local address`);
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+  const log = opts.log ?? silentLog;
+  const host = opts.host ?? '127.0.0.1';
+  const stateDir = resolve(opts.stateDir);
+  const downloadDir = resolve(opts.downloadDir ?? join(stateDir, 'downloads'));
+  mkdirSync(downloadDir, { recursive: true });
+
+  const nodeOptions: NodeOptions = {
+    stateDir,
+    port: opts.btPort ?? DEFAULT_BT_PORT,
+    host: opts.btHost,
+    dht: opts.dht !== false,
+    dhtBootstrap: opts.dht ? opts.dht.bootstrap : [],
+    trackers: opts.trackers ?? [],
+  };
+  const node = await startNode(nodeOptions, log, { exclusive: true, reportListening: false });
+
+  const cleanups: (() => Promise<void> | void)[] = [() => node.stop()];
+  const unwind = async () => {
+    for (const fn of cleanups.reverse()) await Promise.resolve(fn()).catch(() => {});
+  };
+
+  try {
+    let tracker: RunningTracker | undefined;
+    if (opts.trackerPorts !== false) {
+      const tp = opts.trackerPorts ?? {};
+      const httpPort = tp.http ?? DEFAULT_TRACKER_PORT;
+      try {
+        tracker = await startTracker({ host, httpPort, udpPort: tp.udp ?? DEFAULT_TRACKER_PORT, ws: true });
+      } catch (err) {
+        throw portError(err, 'tracker', httpPort, '--tracker-port');
+      }
+      const t = tracker;
+      // Closed after the node, whose torrents still announce "stopped" to it on the way out.
+      cleanups.unshift(() => t.close());
+    }
+
+    let live: LiveFeed | undefined;
+    let httpPort = 0;
+    const ctx: ApiContext = {
+      node,
+      downloadDir,
+      maxUploadBytes: opts.maxUploadBytes ?? DEFAULT_MAX_UPLOAD,
+      streamWaitMs: opts.streamWaitMs ?? 120_000,
+      bittorrentHost: opts.btHost ?? '0.0.0.0',
+      announceUrls: () => [
+        ...(tracker ? [tracker.httpAnnounceUrl, tracker.udpAnnounceUrl, ...(tracker.wsAnnounceUrl ? [tracker.wsAnnounceUrl] : [])] : []),
+        ...(opts.trackers ?? []),
+      ],
+      endpoints: () => ({
+        http: httpPort,
+        tracker: tracker && {
+          http: tracker.httpAnnounceUrl,
+          udp: tracker.udpAnnounceUrl,
+          ws: tracker.wsAnnounceUrl,
+          httpPort: tracker.httpPort,
+          udpPort: tracker.udpPort,
+        },
+      }),
+      changed: () => live?.poke(),
+    };
+
+    const app = await buildApp(ctx, {
+      webRoot: opts.webRoot ?? DEFAULT_WEB_ROOT,
+      ...(opts.allowedOrigins ? { allowedOrigins: opts.allowedOrigins } : {}),
+      ...(opts.logger ? { logger: true } : {}),
+    });
+    cleanups.push(() => app.close());
+    const feed = new LiveFeed(app.server, node, opts.allowedOrigins ? { allowedOrigins: opts.allowedOrigins } : {});
+    live = feed;
+    // Before app.close(): socket.io's long-lived connections would otherwise hold the server open.
+    cleanups.push(() => feed.close());
+    // End-to-end encrypted chat on the same socket.io server (namespace /chat); it stores ciphertext only.
+    const chat = attachChat(feed.io, { dbPath: join(stateDir, 'chat.db'), log: (line) => log.event('chat', { line }) });
+    cleanups.push(() => chat.close());
+
+    const wantPort = opts.httpPort ?? DEFAULT_HTTP_PORT;
+    try {
+      await app.listen({ port: wantPort, host });
+    } catch (err) {
+      throw portError(err, 'HTTP', wantPort, '--http-port');
+    }
+    httpPort = (app.server.address() as AddressInfo).port;
+
+    const ready = loadLibrary(node, log)
+      .then((n) => {
+        feed.poke();
+        return n;
+      })
+      .catch((err: unknown) => {
+        // Only possible when the node is being stopped under the load.
+        log.note(`loading the library stopped: ${errorMessage(err)}`);
+        return 0;
+      });
+
+    let closing: Promise<void> | undefined;
+    return {
+      url: `http://${urlHost(host)}:${httpPort}`,
+      httpPort,
+      node,
+      tracker,
+      io: feed.io,
+      app,
+      ready,
+      close: () => (closing ??= unwind()),
+    };
+  } catch (err) {
+    await unwind();
+    throw err;
+  }
+}

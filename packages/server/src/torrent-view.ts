@@ -1,0 +1,101 @@
+// The JSON the API and the socket.io feed send for torrents: the list row (ListEntry, shared with
+// `cascade list`) and the detail view (peers by transport, trackers, files with progress).
+
+import { toMagnet } from '@cascade/engine';
+import { liveEntry, type ListEntry } from './listing.ts';
+import type { CascadeNode } from './node.ts';
+import type { TorrentHandle, PeerStats, TrackerStatus, Metainfo } from './engine.ts';
+
+/** Accessors the Cascade engine's Torrent has beyond the TorrentHandle interface. */
+export interface TorrentExtras {
+  fileProgress?(): number[];
+  havePiece?(index: number): boolean;
+}
+
+/** Connected peers per transport; every transport the engine knows has a key, even at 0. */
+export type TransportCounts = Record<PeerStats['transport'], number>;
+
+export function countTransports(peers: readonly PeerStats[]): TransportCounts {
+  const counts: TransportCounts = { tcp: 0, webrtc: 0, webseed: 0 };
+  for (const p of peers) counts[p.transport] = (counts[p.transport] ?? 0) + 1;
+  return counts;
+}
+
+export interface FileView {
+  index: number;
+  /** Path inside the torrent, "/"-joined (single-file torrents: the name). */
+  path: string;
+  length: number;
+  /** 0..1 of the file's bytes in verified pieces. */
+  progress: number;
+  selected: boolean;
+}
+
+export interface TorrentDetail extends ListEntry {
+  magnet: string;
+  seeds: number;
+  downloaded: number;
+  uploaded: number;
+  pieceLength: number | null;
+  addedAt: number | null;
+  peersByTransport: TransportCounts;
+  peerList: PeerStats[];
+  trackers: TrackerStatus[];
+  /** null until metadata is known (a magnet still fetching it). */
+  files: FileView[] | null;
+}
+
+/** Whether piece `index` is verified; without the engine accessor only a finished torrent counts. */
+export function havePiece(t: TorrentHandle, index: number): boolean {
+  const x = t as TorrentHandle & TorrentExtras;
+  if (typeof x.havePiece === 'function') return x.havePiece(index);
+  return t.stats().progress >= 1 && t.stats().state === 'seeding';
+}
+
+export function filePath(meta: Metainfo, index: number): string {
+  return meta.files[index]!.path.join('/');
+}
+
+export function magnetOf(t: TorrentHandle): string {
+  const s = t.stats();
+  return toMagnet({
+    infoHashHex: t.infoHashHex,
+    ...(s.name ? { name: s.name } : {}),
+    trackers: t.metainfo ? t.metainfo.announce.flat() : t.trackers().map((x) => x.url),
+  });
+}
+
+export function fileViews(t: TorrentHandle, selected: number[] | null): FileView[] | null {
+  const meta = t.metainfo;
+  if (!meta) return null;
+  const x = t as TorrentHandle & TorrentExtras;
+  const progress = typeof x.fileProgress === 'function' ? x.fileProgress() : undefined;
+  const whole = t.stats().progress;
+  const chosen = selected ? new Set(selected) : undefined;
+  return meta.files.map((f, index) => ({
+    index,
+    path: f.path.join('/'),
+    length: f.length,
+    progress: progress?.[index] ?? whole,
+    selected: chosen ? chosen.has(index) : true,
+  }));
+}
+
+export function torrentDetail(node: CascadeNode, t: TorrentHandle): TorrentDetail {
+  const s = t.stats();
+  const rec = node.db.getTorrent(t.infoHashHex);
+  const peers = t.peers();
+  return {
+    ...liveEntry(s, rec),
+    magnet: magnetOf(t),
+    seeds: s.seeds,
+    downloaded: s.downloaded,
+    uploaded: s.uploaded,
+    pieceLength: t.metainfo?.pieceLength ?? null,
+    addedAt: rec?.addedAt ?? null,
+    peersByTransport: countTransports(peers),
+    peerList: peers,
+    trackers: t.trackers(),
+    files: fileViews(t, rec?.selectedFiles ?? null),
+  };
+}

@@ -1,0 +1,157 @@
+// Multipart uploads: content to seed (any field name) or a .torrent file (field `torrent`).
+// Content streams to a staging folder inside the download dir and is renamed into place only when
+// the whole request arrived within the size limit, so a failed upload leaves nothing behind and a
+// finished one never half-overwrites data another torrent seeds.
+
+import { createWriteStream } from 'node:fs';
+import { chmod, mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
+import { dirname, extname, join } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { FastifyRequest } from 'fastify';
+import { HttpError, badRequest } from './http-errors.ts';
+
+/** .torrent files are small; anything bigger is not one. */
+export const MAX_TORRENT_FILE = 10 * 1024 * 1024;
+const MAX_FILES = 10_000;
+const MAX_COMPONENT_BYTES = 255;
+
+export type Upload =
+  | { kind: 'content'; /** Absolute path of the file or folder, now in the download dir. */ path: string; name: string }
+  | { kind: 'torrent'; bytes: Uint8Array };
+
+const tooLarge = (max: number) => new HttpError(413, `upload too large: the limit is ${max} bytes`);
+
+/**
+ * A client-supplied file name → safe path components below the download dir. Browsers send
+ * "folder/sub/file" for directory uploads; anything that could climb out, or that the engine's
+ * metainfo checks would refuse, is rejected or stripped.
+ */
+export function sanitizePath(filename: string): string[] {
+  const parts = filename
+    .split(/[/\\]+/)
+    .map((c) => c.replace(/[\0-\x1f\x7f]/g, '').trim())
+    .filter((c) => c !== '' && c !== '.');
+  if (parts.length === 0) throw badRequest(`file name "${filename}" is empty`);
+  for (const c of parts) {
+    if (c === '..') throw badRequest(`file name "${filename}" must not contain ".."`);
+    if (/^[a-zA-Z]:/.test(c)) throw badRequest(`file name "${filename}" must not contain a drive letter`);
+    if (Buffer.byteLength(c) > MAX_COMPONENT_BYTES) throw badRequest(`file name component too long in "${filename}"`);
+  }
+  return parts;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `name`, or `name (2).ext`, `name (3).ext`, … : the first that does not exist in dir. */
+export async function uniqueName(dir: string, name: string): Promise<string> {
+  if (!(await exists(join(dir, name)))) return name;
+  const ext = extname(name);
+  const stem = ext && ext !== name ? name.slice(0, -ext.length) : name;
+  for (let i = 2; ; i++) {
+    const candidate = `${stem} (${i})${ext}`;
+    if (!(await exists(join(dir, candidate)))) return candidate;
+  }
+}
+
+function uploadFolderName(now = new Date()): string {
+  return `upload-${now.toISOString().slice(0, 19).replace(/[T:]/g, '-')}`;
+}
+
+/** Counts bytes across every file of the request and fails once the total passes the limit. */
+function byteCounter(state: { total: number }, max: number): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      state.total += chunk.length;
+      if (state.total > max) cb(tooLarge(max));
+      else cb(null, chunk);
+    },
+  });
+}
+
+export async function receiveUpload(req: FastifyRequest, downloadDir: string, maxBytes: number): Promise<Upload> {
+  await mkdir(downloadDir, { recursive: true });
+  const staging = await mkdtemp(join(downloadDir, '.cascade-upload-'));
+  const files: string[][] = [];
+  let torrent: Uint8Array | undefined;
+  const counted = { total: 0 };
+  try {
+    const parts = req.parts({
+      preservePath: true,
+      limits: { fileSize: maxBytes, files: MAX_FILES, fields: 100, parts: MAX_FILES + 100 },
+    });
+    for await (const part of parts) {
+      if (part.type !== 'file') continue; // stray form fields carry nothing we use
+      if (part.fieldname === 'torrent') {
+        if (torrent) throw badRequest('send one .torrent file per request');
+        const chunks: Buffer[] = [];
+        let size = 0;
+        for await (const chunk of part.file as AsyncIterable<Buffer>) {
+          size += chunk.length;
+          if (size > MAX_TORRENT_FILE) throw new HttpError(413, `a .torrent file may be at most ${MAX_TORRENT_FILE} bytes`);
+          chunks.push(chunk);
+        }
+        torrent = new Uint8Array(Buffer.concat(chunks));
+        continue;
+      }
+      const rel = sanitizePath(part.filename || part.fieldname);
+      const dest = join(staging, ...rel);
+      await mkdir(dirname(dest), { recursive: true });
+      try {
+        // 'wx': two parts with the same name must not silently replace each other.
+        await pipeline(part.file, byteCounter(counted, maxBytes), createWriteStream(dest, { flags: 'wx' }));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST' || (err as NodeJS.ErrnoException).code === 'EISDIR') {
+          throw badRequest(`the upload names "${rel.join('/')}" twice`);
+        }
+        if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') throw badRequest(`"${rel.join('/')}" is both a file and a folder`);
+        throw err;
+      }
+      // Without the size error (throwFileSizeLimit off), a cut-off file shows up as truncated.
+      if (part.file.truncated) throw tooLarge(maxBytes);
+      files.push(rel);
+    }
+    if (torrent && files.length > 0) throw badRequest('send either files to share or a .torrent, not both');
+    if (torrent) return { kind: 'torrent', bytes: torrent };
+    if (files.length === 0) throw badRequest('the upload contains no file (use a file field, or "torrent" for a .torrent)');
+    // A torrent needs at least one piece.
+    if (counted.total === 0) throw badRequest('the uploaded files are empty: there is nothing to share');
+    return { kind: 'content', ...(await placeContent(staging, files, downloadDir)) };
+  } catch (err) {
+    if ((err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw tooLarge(maxBytes);
+    throw err;
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}
+
+/** Moves the staged upload into the download dir under a name nothing else uses. */
+async function placeContent(staging: string, files: string[][], downloadDir: string): Promise<{ path: string; name: string }> {
+  let source: string;
+  let wanted: string;
+  const first = files[0]!;
+  if (files.length === 1 && first.length === 1) {
+    source = join(staging, first[0]!);
+    wanted = first[0]!;
+  } else if (files.every((f) => f.length > 1 && f[0] === first[0])) {
+    // A folder upload: the torrent is that folder.
+    source = join(staging, first[0]!);
+    wanted = first[0]!;
+  } else {
+    source = staging;
+    wanted = uploadFolderName();
+  }
+  const name = await uniqueName(downloadDir, wanted);
+  const path = join(downloadDir, name);
+  await rename(source, path);
+  // mkdtemp made the staging dir 0700; as a shared folder it gets the usual permissions.
+  if (source === staging) await chmod(path, 0o755);
+  return { path, name };
+}

@@ -1,0 +1,82 @@
+// Starting a real server for a test: its own temp state dir, every port OS-assigned, no DHT, bound
+// to 127.0.0.1 only. Closed (and the dir removed) when the test ends.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startServer, type RunningServer, type ServerOptions } from '../index.ts';
+
+export interface TestServer extends RunningServer {
+  root: string;
+  downloadDir: string;
+  /** fetch() against the server; `path` starts with "/". */
+  request(path: string, init?: RequestInit): Promise<Response>;
+  /** JSON request → {status, body}. */
+  json<T = any>(path: string, init?: RequestInit & { json?: unknown }): Promise<{ status: number; body: T; res: Response }>;
+}
+
+export async function startTestServer(
+  t: { after: (fn: () => unknown) => void },
+  opts: Partial<ServerOptions> = {},
+): Promise<TestServer> {
+  const root = mkdtempSync(join(tmpdir(), 'cascade-server-'));
+  const downloadDir = join(root, 'downloads');
+  const server = await startServer({
+    stateDir: join(root, 'state'),
+    downloadDir,
+    host: '127.0.0.1',
+    httpPort: 0,
+    btPort: 0,
+    btHost: '127.0.0.1',
+    dht: false,
+    trackerPorts: { http: 0, udp: 0 },
+    webRoot: join(root, 'no-web-build'),
+    ...opts,
+  });
+  t.after(async () => {
+    await server.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+  const request = (path: string, init?: RequestInit) => fetch(server.url + path, init);
+  return {
+    ...server,
+    root,
+    downloadDir,
+    request,
+    async json(path, init = {}) {
+      const { json, ...rest } = init;
+      const res = await request(path, {
+        ...rest,
+        ...(json !== undefined ? { body: JSON.stringify(json), headers: { 'content-type': 'application/json', ...rest.headers } } : {}),
+      });
+      const text = await res.text();
+      let body: any;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = text;
+      }
+      return { status: res.status, body, res };
+    },
+  };
+}
+
+/** A multipart body with files given as [name, bytes] (names may hold "folder/" paths). */
+export function formWith(files: [string, Uint8Array | string][], field = 'file'): FormData {
+  const fd = new FormData();
+  for (const [name, data] of files) fd.append(field, new Blob([typeof data === 'string' ? data : new Uint8Array(data)]), name);
+  return fd;
+}
+
+/** Deterministic pseudo-random bytes (so a failing hash comparison is reproducible). */
+export function patternBytes(n: number, seed = 1): Uint8Array {
+  const out = new Uint8Array(n);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}

@@ -1,0 +1,108 @@
+// Live updates: a socket.io client gets the torrent list on connect, after every change and every
+// second, and details for the torrents it subscribes to.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { io, type Socket } from 'socket.io-client';
+import { startTestServer, formWith, patternBytes } from './server-helpers.ts';
+
+interface Summary {
+  infoHash: string;
+  state: string;
+}
+
+function connect(t: { after: (fn: () => unknown) => void }, url: string, opts: Parameters<typeof io>[1] = {}): Socket {
+  const socket = io(url, { forceNew: true, reconnection: false, ...opts });
+  t.after(() => socket.disconnect());
+  return socket;
+}
+
+/** The next `event` whose payload satisfies `match`. */
+function next<T>(socket: Socket, event: string, match: (v: T) => boolean = () => true, timeoutMs = 10_000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      socket.off(event, on);
+      reject(new Error(`no matching "${event}" within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const on = (v: T) => {
+      if (!match(v)) return;
+      clearTimeout(timer);
+      socket.off(event, on);
+      resolve(v);
+    };
+    socket.on(event, on);
+  });
+}
+
+test('socket.io: the list on connect and on changes, details for subscribed torrents', { timeout: 30_000 }, async (t) => {
+  const s = await startTestServer(t);
+  const socket = connect(t, s.url);
+  const first = await next<{ torrents: Summary[] }>(socket, 'torrents');
+  assert.deepEqual(first.torrents, []);
+
+  const listed = next<{ torrents: Summary[] }>(socket, 'torrents', (v) => v.torrents.length === 1);
+  const up = await s.json('/api/torrents', { method: 'POST', body: formWith([['live.bin', patternBytes(40_000)]]) });
+  assert.equal(up.status, 201);
+  const ih: string = up.body.infoHash;
+  const { torrents } = await listed;
+  assert.equal(torrents[0]!.infoHash, ih);
+
+  const detailEvent = `torrent:${ih}`;
+  const detail = next<any>(socket, detailEvent, (d) => d?.state === 'seeding');
+  socket.emit('subscribe', ih.toUpperCase());
+  const d = await detail;
+  assert.equal(d.infoHash, ih);
+  assert.equal(d.files[0].path, 'live.bin');
+  assert.equal(d.files[0].progress, 1);
+  assert.deepEqual(d.peersByTransport, { tcp: 0, webrtc: 0, webseed: 0 });
+
+  // The periodic tick keeps coming without any change.
+  const t0 = Date.now();
+  await next(socket, 'torrents');
+  await next(socket, 'torrents');
+  assert.ok(Date.now() - t0 < 5000);
+
+  const paused = next<any>(socket, detailEvent, (x) => x?.state === 'paused');
+  await s.json(`/api/torrents/${ih}/pause`, { method: 'POST' });
+  await paused;
+
+  const removed = next<any>(socket, detailEvent, (x) => x === null);
+  await s.json(`/api/torrents/${ih}`, { method: 'DELETE' });
+  await removed;
+
+  // After unsubscribing, no more details for it.
+  socket.emit('unsubscribe', ih);
+  await next(socket, 'torrents');
+  let more = 0;
+  socket.on(detailEvent, () => more++);
+  await next(socket, 'torrents');
+  await next(socket, 'torrents');
+  assert.equal(more, 0);
+});
+
+test('socket.io over long-polling works too; bad subscriptions are ignored', { timeout: 20_000 }, async (t) => {
+  const s = await startTestServer(t);
+  const socket = connect(t, s.url, { transports: ['polling'] });
+  await next(socket, 'torrents');
+  let junk = 0;
+  socket.onAny((event: string) => {
+    if (event.startsWith('torrent:')) junk++;
+  });
+  socket.emit('subscribe', 'not-a-hash');
+  socket.emit('subscribe', { evil: true });
+  await next(socket, 'torrents');
+  await next(socket, 'torrents');
+  assert.equal(junk, 0);
+  // A subscription to a torrent the node does not have answers null rather than failing.
+  const none = next<unknown>(socket, `torrent:${'9'.repeat(40)}`);
+  socket.emit('subscribe', '9'.repeat(40));
+  assert.equal(await none, null);
+});
+
+test('socket.io refuses connections from another origin', { timeout: 20_000 }, async (t) => {
+  const s = await startTestServer(t);
+  const socket = connect(t, s.url, { transports: ['polling'], extraHeaders: { origin: 'http://evil.example' } });
+  const err = await new Promise<Error>((resolve) => socket.on('connect_error', resolve));
+  assert.ok(err instanceof Error);
+  assert.equal(socket.connected, false);
+});

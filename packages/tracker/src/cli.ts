@@ -1,0 +1,132 @@
+// `cascade tracker`: runs a tracker until SIGINT/SIGTERM. Also runnable directly
+// (`node packages/tracker/src/cli.ts --json`), which is how tests start separate processes.
+
+import { parseArgs } from 'node:util';
+import { startTracker } from './tracker.ts';
+import type { TrackerOptions } from './tracker.ts';
+
+const USAGE = `usage: cascade tracker [options]
+
+  --http-port N        HTTP announce/scrape, /stats, /metrics (and WebSocket) port (default 6969)
+  --udp-port N         UDP announce port (default 6969)
+  --ws                 also serve WebTorrent's WebSocket protocol on the HTTP port
+  --private            private mode: /announce/<passkey>, registered torrents only
+  --redis URL          share swarms with other tracker processes through Redis
+  --host ADDR          bind address (default 0.0.0.0)
+  --interval S         announce interval asked of clients (default 1800)
+  --rate-limit N       requests per second per IP, 0 for none (default 100, bursts of 500)
+  --admin-token T      private mode: admin API token (default: random, printed)
+  --torrent HEX        private mode: register this infohash (repeatable)
+  --json               print machine-readable lines instead of text
+`;
+
+export class CliUsageError extends Error {}
+
+export function parseTrackerArgs(argv: string[]): { opts: TrackerOptions; json: boolean; help: boolean } {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        'http-port': { type: 'string' },
+        'udp-port': { type: 'string' },
+        ws: { type: 'boolean' },
+        private: { type: 'boolean' },
+        redis: { type: 'string' },
+        host: { type: 'string' },
+        interval: { type: 'string' },
+        'rate-limit': { type: 'string' },
+        'admin-token': { type: 'string' },
+        torrent: { type: 'string', multiple: true },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    throw new CliUsageError(`${(err as Error).message}\n\n${USAGE}`);
+  }
+  const num = (name: string, v: string | undefined, min: number, max: number): number | undefined => {
+    if (v === undefined) return undefined;
+    const n = /^\d+$/.test(v) ? Number(v) : NaN;
+    if (!(n >= min && n <= max)) throw new CliUsageError(`--${name} must be an integer from ${min} to ${max}`);
+    return n;
+  };
+  const rate = num('rate-limit', values['rate-limit'], 0, 1_000_000);
+  if (values.redis !== undefined && !/^rediss?:\/\//.test(values.redis)) throw new CliUsageError('--redis wants a redis:// URL');
+  for (const t of values.torrent ?? []) if (!/^[0-9a-fA-F]{40}$/.test(t)) throw new CliUsageError(`--torrent ${t}: not a 40-digit hex infohash`);
+  const opts: TrackerOptions = {
+    host: values.host ?? '0.0.0.0',
+    httpPort: num('http-port', values['http-port'], 0, 65535) ?? 6969,
+    udpPort: num('udp-port', values['udp-port'], 0, 65535) ?? 6969,
+    ws: values.ws ?? false,
+    private: values.private ?? false,
+    redis: values.redis,
+    interval: num('interval', values.interval, 1, 86_400),
+    rateLimit: rate === undefined ? undefined : rate === 0 ? false : { perSecond: rate, burst: rate * 5 },
+    adminToken: values['admin-token'],
+    torrents: values.torrent,
+  };
+  return { opts, json: values.json ?? false, help: values.help ?? false };
+}
+
+/** Runs `cascade tracker` with these arguments (after the subcommand) until SIGINT or SIGTERM. */
+export async function runTrackerCli(argv: string[]): Promise<void> {
+  const { opts, json, help } = parseTrackerArgs(argv);
+  if (help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  // Handlers go in before anything is printed: whoever reads the listening line may signal at once.
+  let stop = () => {};
+  const stopped = new Promise<void>((resolve) => (stop = resolve));
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  const unhook = () => {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  };
+  let t;
+  try {
+    t = await startTracker(opts);
+  } catch (err) {
+    unhook();
+    throw err;
+  }
+  if (json) {
+    const line: Record<string, unknown> = { event: 'listening', http: t.httpAnnounceUrl, udp: t.udpAnnounceUrl, ws: t.wsAnnounceUrl ?? null, stats: t.statsUrl, metrics: t.metricsUrl, private: t.private };
+    if (t.adminToken) line.adminToken = t.adminToken;
+    process.stdout.write(JSON.stringify(line) + '\n');
+  } else {
+    const lines = [
+      `cascade tracker listening (${t.private ? 'private' : 'public'}, ${opts.redis ? 'redis' : 'in-memory'} store)`,
+      `  http   ${t.httpAnnounceUrl}${t.private ? '/<passkey>' : ''}`,
+      `  udp    ${t.udpAnnounceUrl}${t.private ? '/<passkey>' : ''}`,
+      ...(t.wsAnnounceUrl ? [`  ws     ${t.wsAnnounceUrl}${t.private ? '/<passkey>' : ''}`] : []),
+      `  stats  ${t.statsUrl}`,
+      `  metrics ${t.metricsUrl}`,
+    ];
+    if (t.adminToken) {
+      const base = t.statsUrl.replace(/\/stats$/, '');
+      lines.push(
+        `  admin token ${t.adminToken}`,
+        `    add a user:      curl -X POST -H 'authorization: Bearer ${t.adminToken}' ${base}/admin/users -d '{"name":"alice"}'`,
+        `    add a torrent:   curl -X POST -H 'authorization: Bearer ${t.adminToken}' ${base}/admin/torrents -d '{"infoHash":"<40 hex>"}'`,
+      );
+    }
+    process.stdout.write(lines.join('\n') + '\n');
+  }
+
+  await stopped;
+  unhook();
+  await t.close();
+  if (json) process.stdout.write(JSON.stringify({ event: 'closed' }) + '\n');
+}
+
+if (import.meta.main) {
+  runTrackerCli(process.argv.slice(2)).catch((err: unknown) => {
+    process.stderr.write(`cascade tracker: ${(err as Error).message}\n`);
+    process.exitCode = err instanceof CliUsageError ? 2 : 1;
+  });
+}

@@ -1,0 +1,209 @@
+// Assembles one tracker process: a store (memory or Redis), the protocol-neutral core, and the
+// HTTP (+ WebSocket upgrade, stats, metrics, admin) and UDP front ends.
+
+import { once } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { AdminApi } from './admin.ts';
+import { TrackerCore } from './core.ts';
+import { createHttpServer } from './http.ts';
+import { MemoryStore } from './memory-store.ts';
+import { Metrics } from './metrics.ts';
+import { RateLimiter } from './rate-limit.ts';
+import type { RateLimitOptions } from './rate-limit.ts';
+import { RedisStore } from './redis-store.ts';
+import { StatsSource } from './stats.ts';
+import type { StatsSnapshot } from './stats.ts';
+import type { SwarmCounts, TrackerStore, UserRecord } from './store.ts';
+import { createUdpServer } from './udp.ts';
+import { attachWebSocket } from './ws.ts';
+import type { WsTracker } from './ws.ts';
+
+export interface TrackerOptions {
+  /** Bind address for all servers. Default 0.0.0.0. */
+  host?: string;
+  /** 0 (default) picks a free port. */
+  httpPort?: number;
+  udpPort?: number;
+  /** Seconds between announces we ask clients for. Default 1800. */
+  interval?: number;
+  /** The `min interval` we tell HTTP clients. Default half the interval. */
+  minInterval?: number;
+  /** Seconds after its last announce that a peer is dropped. Default 2 × interval + 60. */
+  peerTtl?: number;
+  /** Peers returned when the client names no number, and the most we ever return. Defaults 50 and 200. */
+  defaultNumwant?: number;
+  maxNumwant?: number;
+  /** Serve the WebTorrent WebSocket protocol on the HTTP port. Default false. */
+  ws?: boolean;
+  /** Private mode: passkeys in announce URLs, registered torrents only. Default false. */
+  private?: boolean;
+  /** Bearer token for the /admin API (private mode). Default: random, see RunningTracker.adminToken. */
+  adminToken?: string;
+  /** Torrents to register at startup (private mode), as hex infohashes. */
+  torrents?: string[];
+  /** Share swarms with other tracker processes through this Redis (`redis://host:port/db`). */
+  redis?: string;
+  /** Key prefix in Redis. Default `cascade:tracker:`. */
+  redisPrefix?: string;
+  /** Per-IP limit over all protocols; false turns it off. Default 100/s with bursts of 500. */
+  rateLimit?: RateLimitOptions | false;
+}
+
+export interface UserStats extends UserRecord {
+  /** uploaded / downloaded; null while nothing was downloaded. */
+  ratio: number | null;
+}
+
+export interface RegisteredUser {
+  passkey: string;
+  name: string;
+  announceUrls: { http: string; udp: string; ws?: string };
+}
+
+export interface RunningTracker {
+  httpAnnounceUrl: string;
+  udpAnnounceUrl: string;
+  /** Present when started with `ws: true`. */
+  wsAnnounceUrl?: string;
+  statsUrl: string;
+  metricsUrl: string;
+  httpPort: number;
+  udpPort: number;
+  private: boolean;
+  /** Private mode: the token the /admin API wants as `Authorization: Bearer <token>`. */
+  adminToken?: string;
+  close(): Promise<void>;
+  /** Seeds and leechers now. In-memory store only (it answers synchronously); use counts() with Redis. */
+  swarm(infoHashHex: string): { complete: number; incomplete: number };
+  counts(infoHashHex: string): Promise<SwarmCounts>;
+  stats(): Promise<StatsSnapshot>;
+  /** Private mode: a new user (random passkey unless given) and the announce URLs that carry it. */
+  registerUser(opts?: { name?: string; passkey?: string }): Promise<RegisteredUser>;
+  registerTorrent(infoHashHex: string): Promise<void>;
+  user(passkey: string): Promise<UserStats | undefined>;
+}
+
+const PASSKEY = /^[A-Za-z0-9_-]{1,64}$/;
+const HEX40 = /^[0-9a-fA-F]{40}$/;
+
+export async function startTracker(opts: TrackerOptions = {}): Promise<RunningTracker> {
+  const host = opts.host ?? '0.0.0.0';
+  const interval = opts.interval ?? 1800;
+  // A peer that missed two announces (plus slack for slow clients) is gone.
+  const peerTtlMs = (opts.peerTtl ?? interval * 2 + 60) * 1000;
+  const isPrivate = opts.private ?? false;
+  const owner = randomBytes(8).toString('hex');
+
+  const store: TrackerStore = opts.redis
+    ? await RedisStore.connect({ url: opts.redis, peerTtlMs, prefix: opts.redisPrefix })
+    : new MemoryStore({ peerTtlMs });
+  const metrics = new Metrics();
+  const core = new TrackerCore({
+    store,
+    metrics,
+    interval,
+    minInterval: opts.minInterval ?? Math.max(1, Math.floor(interval / 2)),
+    defaultNumwant: opts.defaultNumwant ?? 50,
+    maxNumwant: opts.maxNumwant ?? 200,
+    private: isPrivate,
+  });
+  const limiter = new RateLimiter(opts.rateLimit === false ? { perSecond: 0, burst: 1 } : (opts.rateLimit ?? { perSecond: 100, burst: 500 }));
+  const stats = new StatsSource(core, opts.redis ? 'redis' : 'memory');
+  const adminToken = isPrivate ? (opts.adminToken ?? randomBytes(18).toString('base64url')) : undefined;
+
+  // URLs depend on the bound ports, known only after listen; the admin API needs them lazily.
+  let urls: { http: string; udp: string; ws?: string } = { http: '', udp: '' };
+  const withPasskey = (pk: string) => ({
+    http: `${urls.http}/${pk}`,
+    udp: `${urls.udp}/${pk}`,
+    ...(urls.ws ? { ws: `${urls.ws}/${pk}` } : {}),
+  });
+
+  const registerUser = async (o: { name?: string; passkey?: string } = {}): Promise<RegisteredUser> => {
+    const passkey = o.passkey ?? randomBytes(16).toString('hex');
+    if (!PASSKEY.test(passkey)) throw new Error('passkey must be 1-64 characters of A-Z a-z 0-9 _ -');
+    const name = o.name ?? passkey.slice(0, 8);
+    await store.addUser({ passkey, name });
+    return { passkey, name, announceUrls: withPasskey(passkey) };
+  };
+  const registerTorrent = async (ih: string) => {
+    if (!HEX40.test(ih)) throw new Error('infohash must be 40 hex digits');
+    await store.addTorrent(ih.toLowerCase());
+  };
+  const user = async (passkey: string): Promise<UserStats | undefined> => {
+    const u = await store.user(passkey);
+    return u && { ...u, ratio: u.downloaded > 0 ? u.uploaded / u.downloaded : null };
+  };
+  const admin: AdminApi | undefined = adminToken
+    ? {
+        token: adminToken,
+        registerUser,
+        registerTorrent,
+        userStats: user,
+        listUsers: async () => Promise.all((await store.users()).map((u) => user(u.passkey))),
+      }
+    : undefined;
+
+  for (const ih of opts.torrents ?? []) await registerTorrent(ih);
+
+  const httpServer = createHttpServer({ core, limiter, stats, admin });
+  const udp = createUdpServer({ core, limiter, host });
+  let ws: WsTracker | undefined;
+  try {
+    if (opts.ws) ws = await attachWebSocket(httpServer, { core, limiter, owner });
+    httpServer.listen(opts.httpPort ?? 0, host);
+    await once(httpServer, 'listening');
+    udp.bind(opts.udpPort ?? 0, host);
+    await once(udp, 'listening');
+  } catch (err) {
+    httpServer.close();
+    udp.close();
+    limiter.close();
+    await store.close();
+    throw err;
+  }
+
+  const httpPort = (httpServer.address() as AddressInfo).port;
+  const udpPort = udp.address().port;
+  const urlHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
+  urls = {
+    http: `http://${urlHost}:${httpPort}/announce`,
+    udp: `udp://${urlHost}:${udpPort}/announce`,
+    ...(opts.ws ? { ws: `ws://${urlHost}:${httpPort}/announce` } : {}),
+  };
+
+  let closed: Promise<void> | undefined;
+  return {
+    httpAnnounceUrl: urls.http,
+    udpAnnounceUrl: urls.udp,
+    wsAnnounceUrl: urls.ws,
+    statsUrl: `http://${urlHost}:${httpPort}/stats`,
+    metricsUrl: `http://${urlHost}:${httpPort}/metrics`,
+    httpPort,
+    udpPort,
+    private: isPrivate,
+    adminToken,
+    swarm: (infoHashHex) => {
+      if (!(store instanceof MemoryStore)) throw new Error('swarm() needs the in-memory store; use counts()');
+      const { complete, incomplete } = store.counts(infoHashHex.toLowerCase());
+      return { complete, incomplete };
+    },
+    counts: async (infoHashHex) => store.counts(infoHashHex.toLowerCase()),
+    stats: () => stats.snapshot(),
+    registerUser,
+    registerTorrent,
+    user,
+    close: () =>
+      (closed ??= (async () => {
+        await ws?.close();
+        httpServer.closeAllConnections();
+        await Promise.all([
+          new Promise<void>((r) => httpServer.close(() => r())),
+          new Promise<void>((r) => udp.close(() => r())),
+        ]);
+        limiter.close();
+        await store.close();
+      })()),
+  };
+}

@@ -1,0 +1,129 @@
+// One contract, two stores: the in-memory store and the Redis store (against a real redis-server)
+// must behave the same, since either can sit behind the same tracker.
+import { test, before, after, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { MemoryStore, RedisStore } from '../index.ts';
+import type { AnnounceInput, TrackerStore } from '../index.ts';
+import type { RelayMessage } from '../src/store.ts';
+import { startRedis, waitFor } from './helpers.ts';
+import type { RedisServer } from './helpers.ts';
+
+let redis: RedisServer;
+before(async () => {
+  redis = await startRedis();
+});
+after(() => redis?.stop());
+
+const TTL_MS = 1500;
+const hex = (n: number) => n.toString(16).padStart(2, '0').repeat(20);
+
+function input(ih: number, peer: number, o: Partial<AnnounceInput> = {}): AnnounceInput {
+  return { infoHashHex: hex(ih), peerIdHex: hex(peer), kind: 'ip', host: '127.0.0.1', port: 6000 + peer, owner: '', left: 10, uploaded: 0, downloaded: 0, numwant: 50, ...o };
+}
+
+const makers: [string, (prefix: string) => Promise<TrackerStore>][] = [
+  ['memory', async () => new MemoryStore({ peerTtlMs: TTL_MS })],
+  ['redis', (prefix) => RedisStore.connect({ url: redis.url, peerTtlMs: TTL_MS, prefix })],
+];
+
+for (const [name, make] of makers) {
+  describe(`${name} store`, () => {
+    let n = 0;
+    const fresh = () => make(`t${++n}:`);
+
+    test('announce, counts, completion and stop', async () => {
+      const s = await fresh();
+      try {
+        let r = await s.announce(input(1, 1, { left: 0, event: 'started' }));
+        assert.deepEqual(r.peers, []);
+        assert.deepEqual(r.counts, { complete: 1, incomplete: 0, downloaded: 0 });
+        r = await s.announce(input(1, 2, { event: 'started' }));
+        assert.deepEqual(r.peers.map((p) => [p.peerIdHex, p.host, p.port]), [[hex(1), '127.0.0.1', 6001]]);
+        assert.deepEqual(r.counts, { complete: 1, incomplete: 1, downloaded: 0 });
+        r = await s.announce(input(1, 2, { left: 0, event: 'completed' }));
+        r = await s.announce(input(1, 2, { left: 0, event: 'completed' }));
+        assert.deepEqual(r.counts, { complete: 2, incomplete: 0, downloaded: 1 });
+        r = await s.announce(input(1, 1, { left: 0, event: 'stopped', numwant: 0 }));
+        assert.deepEqual(await s.counts(hex(1)), { complete: 1, incomplete: 0, downloaded: 1 });
+        assert.deepEqual(await s.totals(), { torrents: 1, peers: 1, seeders: 1, leechers: 0 });
+      } finally {
+        await s.close();
+      }
+    });
+
+    test('samples: never yourself, numwant respected, seeds get only leechers, kinds kept apart', async () => {
+      const s = await fresh();
+      try {
+        for (let p = 1; p <= 30; p++) await s.announce(input(2, p, { left: p <= 10 ? 0 : 5 }));
+        const r = await s.announce(input(2, 11, { numwant: 7 }));
+        assert.equal(r.peers.length, 7);
+        assert.ok(!r.peers.some((p) => p.peerIdHex === hex(11)));
+        assert.equal(new Set(r.peers.map((p) => p.peerIdHex)).size, 7);
+        const seed = await s.announce(input(2, 1, { left: 0, numwant: 100 }));
+        assert.equal(seed.peers.length, 20);
+        assert.ok(seed.peers.every((p) => p.port > 6010));
+        const ws = await s.announce(input(2, 99, { kind: 'ws', host: '', port: 0, owner: 'proc1', numwant: 10 }));
+        assert.deepEqual(ws.peers, []);
+        assert.equal(ws.counts.incomplete + ws.counts.complete, 31);
+        const found = await s.findPeer(hex(2), hex(99), 'ws');
+        assert.equal(found?.owner, 'proc1');
+        assert.equal(await s.findPeer(hex(2), hex(99), 'ip'), undefined);
+      } finally {
+        await s.close();
+      }
+    });
+
+    test('peers expire after the ttl', async () => {
+      const s = await fresh();
+      try {
+        await s.announce(input(3, 1));
+        await new Promise((r) => setTimeout(r, TTL_MS + 100));
+        const r = await s.announce(input(3, 2));
+        assert.deepEqual(r.peers, []);
+        assert.equal(r.counts.incomplete, 1);
+        assert.equal(await s.findPeer(hex(3), hex(1), 'ip'), undefined);
+      } finally {
+        await s.close();
+      }
+    });
+
+    test('registry: users, torrents, authorization and credited transfer', async () => {
+      const s = await fresh();
+      try {
+        assert.equal(await s.authorize('pk1', hex(4)), 'unknown passkey');
+        await s.addUser({ passkey: 'pk1', name: 'u1' });
+        assert.equal(await s.authorize('pk1', hex(4)), 'unregistered torrent');
+        await s.addTorrent(hex(4));
+        assert.equal(await s.authorize('pk1', hex(4)), undefined);
+        assert.equal(await s.torrentRegistered(hex(4)), true);
+        await s.announce(input(4, 1, { passkey: 'pk1', event: 'started', uploaded: 10 }));
+        await s.announce(input(4, 1, { passkey: 'pk1', uploaded: 110, downloaded: 50 }));
+        // A client restart without `started`: its counter went down, all of it is new.
+        await s.announce(input(4, 1, { passkey: 'pk1', uploaded: 5, downloaded: 50 }));
+        assert.deepEqual(await s.user('pk1'), { passkey: 'pk1', name: 'u1', uploaded: 115, downloaded: 50 });
+        assert.equal((await s.users()).length, 1);
+        assert.equal(await s.user('nobody'), undefined);
+      } finally {
+        await s.close();
+      }
+    });
+
+    test('relay delivers to the owner', async () => {
+      const s = await fresh();
+      try {
+        const got: RelayMessage[] = [];
+        await s.onRelay('me', (m) => got.push(m));
+        await s.relay('me', { toPeerIdHex: hex(1), infoHashHex: hex(5), payload: '{"x":1}' });
+        await s.relay('someone-else', { toPeerIdHex: hex(1), infoHashHex: hex(5), payload: '{}' });
+        await waitFor(() => got.length === 1, 3000, 'relay');
+        assert.deepEqual(got[0], { toPeerIdHex: hex(1), infoHashHex: hex(5), payload: '{"x":1}' });
+      } finally {
+        await s.close();
+      }
+    });
+  });
+}
+
+test('RedisStore.connect fails clearly when nothing listens', async () => {
+  await assert.rejects(RedisStore.connect({ url: 'redis://127.0.0.1:1', peerTtlMs: 1000 }), /cannot connect to redis/);
+});

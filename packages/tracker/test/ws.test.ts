@@ -1,0 +1,137 @@
+// The WebTorrent WebSocket protocol, spoken by two raw `ws` clients the way browsers speak it.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { WebSocket } from 'ws';
+import { startTracker } from '../index.ts';
+import type { RunningTracker } from '../index.ts';
+import { esc, getBencoded, waitFor } from './helpers.ts';
+
+let tracker: RunningTracker;
+before(async () => {
+  tracker = await startTracker({ host: '127.0.0.1', ws: true, interval: 600 });
+});
+after(() => tracker.close());
+
+/** Binary ids as the protocol carries them: one char per byte, high bytes included. */
+const bin = (seed: number) => String.fromCharCode(...Array.from({ length: 20 }, (_, i) => (seed * 37 + i * 11) & 0xff));
+const hexOf = (s: string) => Buffer.from(s, 'latin1').toString('hex');
+
+interface Client {
+  ws: WebSocket;
+  next(pred?: (m: Record<string, unknown>) => boolean, ms?: number): Promise<Record<string, unknown>>;
+  send(m: unknown): void;
+  close(): Promise<void>;
+}
+
+async function client(url = tracker.wsAnnounceUrl!): Promise<Client> {
+  const ws = new WebSocket(url);
+  const inbox: Record<string, unknown>[] = [];
+  const waiters: (() => void)[] = [];
+  ws.on('message', (d) => {
+    inbox.push(JSON.parse(String(d)));
+    waiters.splice(0).forEach((w) => w());
+  });
+  await once(ws, 'open');
+  return {
+    ws,
+    send: (m) => ws.send(typeof m === 'string' ? m : JSON.stringify(m)),
+    next: async (pred = () => true, ms = 3000) => {
+      const end = Date.now() + ms;
+      for (;;) {
+        const i = inbox.findIndex(pred);
+        if (i >= 0) return inbox.splice(i, 1)[0]!;
+        if (Date.now() > end) throw new Error(`no matching message; inbox: ${JSON.stringify(inbox)}`);
+        await new Promise<void>((r) => {
+          waiters.push(r);
+          setTimeout(r, 50);
+        });
+      }
+    },
+    close: async () => {
+      ws.close();
+      await once(ws, 'close');
+    },
+  };
+}
+
+test('two browser-protocol clients exchange an offer and an answer through the tracker', async () => {
+  const ih = bin(1);
+  const a = await client();
+  const b = await client();
+  try {
+    a.send({ action: 'announce', info_hash: ih, peer_id: bin(2), event: 'started', left: 0, uploaded: 0, downloaded: 0, numwant: 5, offers: [{ offer: { type: 'offer', sdp: 'sdp-from-a' }, offer_id: bin(3) }] });
+    const ra = await a.next();
+    assert.equal(ra.action, 'announce');
+    assert.equal(ra.info_hash, ih);
+    assert.equal(ra.complete, 1);
+    assert.equal(ra.incomplete, 0);
+    assert.ok((ra.interval as number) > 0 && (ra.interval as number) <= 600);
+
+    b.send({ action: 'announce', info_hash: ih, peer_id: bin(4), event: 'started', left: 100, numwant: 5, offers: [{ offer: { type: 'offer', sdp: 'sdp-from-b' }, offer_id: bin(5) }] });
+    const rb = await b.next((m) => m.complete !== undefined);
+    assert.deepEqual([rb.complete, rb.incomplete], [1, 1]);
+
+    // A, already in the swarm, is handed B's offer.
+    const offer = await a.next((m) => m.offer !== undefined);
+    assert.deepEqual(offer, { action: 'announce', offer: { type: 'offer', sdp: 'sdp-from-b' }, offer_id: bin(5), peer_id: bin(4), info_hash: ih });
+
+    // A answers B; the tracker routes it by to_peer_id.
+    a.send({ action: 'announce', info_hash: ih, peer_id: bin(2), to_peer_id: bin(4), answer: { type: 'answer', sdp: 'answer-from-a' }, offer_id: bin(5) });
+    const answer = await b.next((m) => m.answer !== undefined);
+    assert.deepEqual(answer, { action: 'announce', answer: { type: 'answer', sdp: 'answer-from-a' }, offer_id: bin(5), peer_id: bin(2), info_hash: ih });
+
+    b.send({ action: 'scrape', info_hash: ih });
+    const scrape = await b.next((m) => m.action === 'scrape');
+    assert.deepEqual((scrape.files as Record<string, unknown>)[ih], { complete: 1, incomplete: 1, downloaded: 0 });
+
+    // Browsers and native clients are different worlds: an HTTP peer gets counts, not browsers.
+    const http = await getBencoded(`${tracker.httpAnnounceUrl}?info_hash=${esc(Buffer.from(ih, 'latin1'))}&peer_id=${'x'.repeat(20)}&port=5000&left=3`);
+    assert.equal((http['peers'] as Uint8Array).length, 0);
+    assert.equal(http['complete'], 1);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+  // Closing the sockets takes their peers out of the swarm.
+  await waitFor(async () => (await tracker.counts(hexOf(ih))).complete === 0, 5000, 'ws peers to leave');
+});
+
+test('hostile WebSocket messages get a failure reason and the connection keeps working', async () => {
+  const c = await client();
+  try {
+    c.send('{not json');
+    assert.match((await c.next())['failure reason'] as string, /invalid JSON/);
+    c.send({ action: 'announce', info_hash: 'short', peer_id: bin(9) });
+    assert.match((await c.next())['failure reason'] as string, /info_hash/);
+    c.send({ action: 'announce', info_hash: '\u1234'.repeat(20), peer_id: bin(9) });
+    assert.match((await c.next())['failure reason'] as string, /info_hash/);
+    c.send({ action: 'dance' });
+    assert.match((await c.next())['failure reason'] as string, /invalid action/);
+    c.send([1, 2, 3]);
+    assert.match((await c.next())['failure reason'] as string, /JSON object/);
+    c.send({ action: 'scrape' });
+    assert.match((await c.next())['failure reason'] as string, /full scrape/);
+    // An answer from a socket that never announced in that swarm is refused, not relayed.
+    c.send({ action: 'announce', info_hash: bin(20), peer_id: bin(9), to_peer_id: bin(2), answer: { type: 'answer', sdp: 'x' }, offer_id: bin(1) });
+    assert.match((await c.next())['failure reason'] as string, /announce before answering/);
+    // Oversized frame: the server closes that connection (1009) and lives on.
+    c.send('x'.repeat(200 * 1024));
+    const [code] = (await once(c.ws, 'close')) as [number];
+    assert.equal(code, 1009);
+  } finally {
+    if (c.ws.readyState === c.ws.OPEN) await c.close();
+  }
+  const d = await client();
+  try {
+    d.send({ action: 'announce', info_hash: bin(30), peer_id: bin(31), left: 0, offers: [] });
+    assert.equal((await d.next()).complete, 1);
+  } finally {
+    await d.close();
+  }
+  // Upgrades on other paths are refused.
+  const stray = new WebSocket(tracker.wsAnnounceUrl!.replace('/announce', '/elsewhere'));
+  stray.on('error', () => {});
+  const [err] = (await once(stray, 'error').catch((e: unknown) => [e])) as [Error];
+  assert.match(String(err), /404|Unexpected server response/);
+});

@@ -1,0 +1,225 @@
+// REST client for the node's HTTP API (packages/server). Same origin as the page.
+
+export type TorrentState = 'metadata' | 'checking' | 'downloading' | 'seeding' | 'paused' | 'error' | string;
+
+/** One torrent as the list shows it. Built by normaliseSummary from whatever the node sends (the
+ *  server's ListEntry calls the hash `infoHash`; engine stats call it `infoHashHex`). */
+export interface TorrentSummary {
+  infoHashHex: string;
+  name: string | undefined | null;
+  state: TorrentState;
+  /** 0..1 (0 while a magnet still fetches metadata). */
+  progress: number;
+  length: number | undefined | null;
+  /** undefined when the node does not report it. */
+  downloaded: number | undefined;
+  uploaded: number | undefined;
+  downloadSpeed: number;
+  uploadSpeed: number;
+  /** Seconds; null when unknown (JSON turns Infinity into null). */
+  eta: number | null;
+  peers: number;
+  seeds: number | undefined;
+  error?: string | null;
+  magnet?: string;
+  savePath?: string | null;
+}
+
+export interface PeerInfo {
+  address: string;
+  client?: string | null;
+  transport: 'tcp' | 'webrtc' | 'webseed' | string;
+  downloadSpeed: number;
+  uploadSpeed: number;
+  progress: number;
+  downloaded?: number;
+  uploaded?: number;
+}
+
+export interface TrackerInfo {
+  url: string;
+  status: string;
+  message?: string | null;
+  peers: number;
+}
+
+export interface FileInfo {
+  index: number;
+  path: string;
+  length: number;
+  progress: number;
+  selected: boolean;
+}
+
+export interface TorrentDetail extends TorrentSummary {
+  peersList?: PeerInfo[];
+  trackers: TrackerInfo[];
+  files: FileInfo[];
+  magnet?: string;
+  pieceLength?: number;
+  pieceCount?: number;
+  comment?: string;
+}
+
+export interface AddResult {
+  infoHash: string;
+  magnet: string;
+  name?: string;
+}
+
+export type Health = Record<string, unknown> & {
+  bittorrentPort?: number;
+  peers?: number;
+  dhtNodes?: number;
+};
+
+export class ApiError extends Error {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+
+async function errorOf(res: Response): Promise<ApiError> {
+  let message = `${res.status} ${res.statusText}`;
+  try {
+    const text = await res.text();
+    try {
+      const body = JSON.parse(text) as { message?: string; error?: string };
+      message = body.message ?? body.error ?? message;
+    } catch {
+      if (text) message = text.slice(0, 300);
+    }
+  } catch {}
+  return new ApiError(res.status, message);
+}
+
+async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const init: RequestInit = { method, headers: {} };
+  if (body instanceof FormData) init.body = body;
+  else if (body !== undefined) {
+    init.body = JSON.stringify(body);
+    (init.headers as Record<string, string>)['content-type'] = 'application/json';
+  }
+  const res = await fetch(path, init);
+  if (!res.ok) throw await errorOf(res);
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+const h = (infoHash: string) => encodeURIComponent(infoHash);
+
+export const api = {
+  list: async () => normaliseList(await request<unknown>('GET', '/api/torrents')),
+  /** The detail document: stats + peers + trackers + files. The server calls the peer list `peers`
+   *  (an array), which clashes with the stats' peer count, so it is normalised here. */
+  async detail(infoHash: string): Promise<TorrentDetail> {
+    const raw = await request<Record<string, unknown>>('GET', `/api/torrents/${h(infoHash)}`);
+    return normaliseDetail(raw);
+  },
+  addUri: (uri: string) => request<AddResult>('POST', '/api/torrents', { uri }),
+  addTorrentFile(file: Blob, name = 'file.torrent') {
+    const fd = new FormData();
+    fd.append('torrent', file, name);
+    return request<AddResult>('POST', '/api/torrents', fd);
+  },
+  pause: (infoHash: string) => request<unknown>('POST', `/api/torrents/${h(infoHash)}/pause`),
+  resume: (infoHash: string) => request<unknown>('POST', `/api/torrents/${h(infoHash)}/resume`),
+  remove: (infoHash: string, deleteData: boolean) =>
+    request<unknown>('DELETE', `/api/torrents/${h(infoHash)}${deleteData ? '?deleteData=true' : ''}`),
+  selectFiles: (infoHash: string, selected: number[]) =>
+    request<unknown>('PUT', `/api/torrents/${h(infoHash)}/files`, { selected }),
+  health: () => request<Health>('GET', '/api/health'),
+};
+
+export const fileUrl = (infoHash: string, index: number, download = false) =>
+  `/api/torrents/${h(infoHash)}/files/${index}${download ? '?download=true' : ''}`;
+export const torrentFileUrl = (infoHash: string) => `/api/torrents/${h(infoHash)}/torrent`;
+
+const num = (v: unknown, d = 0): number => (typeof v === 'number' && Number.isFinite(v) ? v : d);
+const optNum = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+const optStr = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+export function normaliseSummary(raw: Record<string, unknown>): TorrentSummary {
+  return {
+    infoHashHex: String(raw.infoHashHex ?? raw.infoHash ?? '').toLowerCase(),
+    name: optStr(raw.name) ?? null,
+    state: optStr(raw.state) ?? 'unknown',
+    progress: num(raw.progress),
+    length: optNum(raw.length) ?? null,
+    downloaded: optNum(raw.downloaded),
+    uploaded: optNum(raw.uploaded),
+    downloadSpeed: num(raw.downloadSpeed),
+    uploadSpeed: num(raw.uploadSpeed),
+    eta: optNum(raw.eta) ?? null,
+    peers: num(raw.peers),
+    seeds: optNum(raw.seeds),
+    error: optStr(raw.error) ?? null,
+    ...(typeof raw.magnet === 'string' ? { magnet: raw.magnet } : {}),
+    savePath: optStr(raw.savePath) ?? null,
+  };
+}
+
+/** A torrent list as an array or as {torrents: [...]}. */
+export function normaliseList(raw: unknown): TorrentSummary[] {
+  const list = Array.isArray(raw) ? raw : raw && typeof raw === 'object' && Array.isArray((raw as { torrents?: unknown }).torrents) ? (raw as { torrents: unknown[] }).torrents : [];
+  return list.filter((x): x is Record<string, unknown> => !!x && typeof x === 'object').map(normaliseSummary).filter((t) => t.infoHashHex !== '');
+}
+
+export function normaliseDetail(raw: Record<string, unknown>): TorrentDetail {
+  const stats = (raw.stats && typeof raw.stats === 'object' ? raw.stats : raw) as Record<string, unknown>;
+  const peersList = Array.isArray(raw.peerList) ? (raw.peerList as PeerInfo[]) : Array.isArray(raw.peers) ? (raw.peers as PeerInfo[]) : [];
+  const summary = normaliseSummary(stats);
+  return {
+    ...summary,
+    infoHashHex: summary.infoHashHex || String(raw.infoHashHex ?? raw.infoHash ?? '').toLowerCase(),
+    peers: typeof stats.peers === 'number' ? stats.peers : peersList.length,
+    peersList,
+    trackers: Array.isArray(raw.trackers) ? (raw.trackers as TrackerInfo[]) : [],
+    files: Array.isArray(raw.files) ? (raw.files as FileInfo[]) : [],
+    magnet: optStr(raw.magnet) ?? summary.magnet,
+    pieceLength: optNum(raw.pieceLength),
+    pieceCount: optNum(stats.pieceCount),
+  };
+}
+
+/** POSTs files as multipart field `file`, reporting upload progress (0..1). XHR, because fetch has
+ *  no upload progress. */
+export function uploadFiles(files: File[], onProgress: (fraction: number) => void, signal?: AbortSignal): Promise<AddResult> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    const fd = new FormData();
+    for (const f of files) {
+      const rel = (f as File & { webkitRelativePath?: string }).webkitRelativePath;
+      fd.append('file', f, rel || f.name);
+    }
+    xhr.open('POST', '/api/torrents');
+    xhr.responseType = 'text';
+    xhr.upload.onprogress = (e) => {
+      if (e.lengthComputable) onProgress(e.loaded / e.total);
+    };
+    xhr.upload.onload = () => onProgress(1);
+    xhr.onload = () => {
+      if (xhr.status >= 200 && xhr.status < 300) {
+        try {
+          resolve(JSON.parse(xhr.responseText) as AddResult);
+        } catch {
+          reject(new ApiError(xhr.status, 'the node sent an unreadable answer'));
+        }
+        return;
+      }
+      let message = `${xhr.status} ${xhr.statusText}`;
+      try {
+        const body = JSON.parse(xhr.responseText) as { message?: string; error?: string };
+        message = body.message ?? body.error ?? message;
+      } catch {}
+      reject(new ApiError(xhr.status, message));
+    };
+    xhr.onerror = () => reject(new ApiError(0, 'cannot reach the node'));
+    xhr.onabort = () => reject(new ApiError(0, 'upload cancelled'));
+    signal?.addEventListener('abort', () => xhr.abort());
+    xhr.send(fd);
+  });
+}

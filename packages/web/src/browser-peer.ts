@@ -1,0 +1,293 @@
+// The in-browser peer: Cascade's engine core running in this tab (WebRTC transport, WebSocket
+// tracker, browser storage). "Share from this browser" seeds from here and "download in this
+// browser" fetches over WebRTC; the node only relays tracker signalling, never the data.
+//
+// One lazily created session per tab. Its torrents are mirrored into a snapshot that React reads
+// with useSyncExternalStore, refreshed twice a second while anything runs.
+
+import { useSyncExternalStore } from 'react';
+import type { PeerStats, TorrentHandle, TorrentStats } from '../../engine/src/api.ts';
+
+export interface BrowserFile {
+  index: number;
+  path: string;
+  length: number;
+}
+
+export interface BrowserTorrent {
+  infoHash: string;
+  name: string | undefined;
+  length: number | undefined;
+  state: string;
+  progress: number;
+  downloadSpeed: number;
+  uploadSpeed: number;
+  downloaded: number;
+  uploaded: number;
+  eta: number;
+  peers: number;
+  seeds: number;
+  files: BrowserFile[];
+  magnet: string | undefined;
+  /** True when this tab created the torrent from local files ("share from this browser"). */
+  shared: boolean;
+  /** The .torrent bytes when known (shares). */
+  torrent: Uint8Array | undefined;
+  peerList: PeerStats[];
+  error: string | undefined;
+}
+
+export interface PeerSnapshot {
+  status: 'idle' | 'starting' | 'ready' | 'unavailable';
+  error: string | undefined;
+  torrents: BrowserTorrent[];
+  /** WebSocket trackers the session announces to. */
+  trackers: string[];
+  defaultTracker: string | undefined;
+  storage: { usage: number; quota: number } | undefined;
+}
+
+export interface PeerConfig {
+  /** Tracker URLs (ws:// / wss://); empty = the node's tracker. */
+  trackers: string[];
+  /** STUN/TURN URLs; undefined = the node's configured servers (or the engine's default). An empty
+   *  list means "none" (loopback tests). */
+  iceServers: string[] | undefined;
+}
+
+const CONFIG_KEY = 'cascade.peer';
+
+export function loadPeerConfig(): { trackers: string[]; iceServers: string[] } & { iceServersSet: boolean } {
+  try {
+    const raw = JSON.parse(localStorage.getItem(CONFIG_KEY) ?? '{}') as Partial<PeerConfig>;
+    const trackers = Array.isArray(raw.trackers) ? raw.trackers.filter((t): t is string => typeof t === 'string') : [];
+    const ice = Array.isArray(raw.iceServers) ? raw.iceServers.filter((t): t is string => typeof t === 'string') : undefined;
+    return { trackers, iceServers: ice ?? [], iceServersSet: ice !== undefined };
+  } catch {
+    return { trackers: [], iceServers: [], iceServersSet: false };
+  }
+}
+
+export function savePeerConfig(c: { trackers: string[]; iceServers: string[] }): void {
+  const body: PeerConfig = { trackers: c.trackers, iceServers: c.iceServers.length > 0 ? c.iceServers : undefined };
+  try {
+    localStorage.setItem(CONFIG_KEY, JSON.stringify(body));
+  } catch {}
+}
+
+/** What the app uses of the engine's BrowserSession (packages/engine/browser.ts). */
+interface SeedResult {
+  infoHash: string;
+  magnet: string;
+  torrent: Uint8Array;
+  handle: TorrentHandle;
+}
+interface EngineSession {
+  add(source: string | Uint8Array, opts?: Record<string, unknown>): Promise<TorrentHandle>;
+  seedFiles(files: File[], opts: { announce: string[]; onProgress?(hashed: number, total: number): void }): Promise<SeedResult>;
+  get(infoHashHex: string): TorrentHandle | undefined;
+  remove(infoHashHex: string, opts?: { deleteData?: boolean }): Promise<void>;
+  close(): Promise<void>;
+  fileBlob(infoHashHex: string, index: number): Blob;
+}
+interface SessionCtor {
+  new (opts: { trackers?: string[]; iceServers?: { urls: string | string[] }[] }): EngineSession;
+}
+
+interface Entry {
+  handle: TorrentHandle;
+  shared: boolean;
+  magnet: string | undefined;
+  torrent: Uint8Array | undefined;
+  error: string | undefined;
+}
+
+class BrowserPeer {
+  private snap: PeerSnapshot = { status: 'idle', error: undefined, torrents: [], trackers: [], defaultTracker: undefined, storage: undefined };
+  private listeners = new Set<() => void>();
+  private sessionPromise: Promise<EngineSession> | undefined;
+  private entries = new Map<string, Entry>();
+  private timer: ReturnType<typeof setInterval> | undefined;
+
+  subscribe = (fn: () => void) => {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  };
+  getSnapshot = () => this.snap;
+
+  private set(patch: Partial<PeerSnapshot>): void {
+    this.snap = { ...this.snap, ...patch };
+    for (const fn of this.listeners) fn();
+  }
+
+  /** Starts the engine in this tab on first use. */
+  session(): Promise<EngineSession> {
+    this.sessionPromise ??= this.start().catch((err: Error) => {
+      this.sessionPromise = undefined;
+      this.set({ status: 'unavailable', error: err.message });
+      throw err;
+    });
+    return this.sessionPromise;
+  }
+
+  private async start(): Promise<EngineSession> {
+    this.set({ status: 'starting', error: undefined });
+    if (typeof RTCPeerConnection !== 'function') throw new Error('this browser has no WebRTC');
+    const [mod, node] = await Promise.all([import('cascade:browser-engine'), nodeWebRtcConfig()]);
+    const cfg = loadPeerConfig();
+    const trackers = cfg.trackers.length > 0 ? cfg.trackers : node.trackers;
+    const iceServers = cfg.iceServersSet ? cfg.iceServers.map((urls) => ({ urls })) : node.iceServers;
+    const Ctor = mod.BrowserSession as unknown as SessionCtor;
+    const session = new Ctor({ trackers, ...(iceServers !== undefined ? { iceServers } : {}) });
+    this.set({ status: 'ready', trackers, defaultTracker: node.trackers[0] });
+    void this.updateStorage();
+    return session;
+  }
+
+  private track(handle: TorrentHandle, e: Omit<Entry, 'handle'>): void {
+    this.entries.set(handle.infoHashHex, { handle, ...e });
+    handle.on('error', (err: Error) => {
+      const entry = this.entries.get(handle.infoHashHex);
+      if (entry) entry.error = err.message;
+      this.refresh();
+    });
+    handle.on('done', () => this.refresh());
+    handle.on('metadata', () => this.refresh());
+    this.refresh();
+    this.timer ??= setInterval(() => this.refresh(), 500);
+  }
+
+  private refresh(): void {
+    const torrents: BrowserTorrent[] = [];
+    for (const [infoHash, e] of this.entries) {
+      let s: TorrentStats | undefined;
+      let peers: PeerStats[] = [];
+      try {
+        s = e.handle.stats();
+        peers = e.handle.peers();
+      } catch (err) {
+        e.error ??= (err as Error).message;
+      }
+      const meta = e.handle.metainfo;
+      torrents.push({
+        infoHash,
+        name: s?.name ?? meta?.name,
+        length: s?.length ?? meta?.length,
+        state: e.error ? 'error' : (s?.state ?? 'metadata'),
+        progress: s?.progress ?? 0,
+        downloadSpeed: s?.downloadSpeed ?? 0,
+        uploadSpeed: s?.uploadSpeed ?? 0,
+        downloaded: s?.downloaded ?? 0,
+        uploaded: s?.uploaded ?? 0,
+        eta: s?.eta ?? Infinity,
+        peers: s?.peers ?? peers.length,
+        seeds: s?.seeds ?? 0,
+        files: (meta?.files ?? [])
+          .map((f, index) => ({ index, path: f.path.join('/'), length: f.length, pad: f.pad }))
+          .filter((f) => !f.pad)
+          .map(({ index, path, length }) => ({ index, path, length })),
+        magnet: e.magnet,
+        shared: e.shared,
+        torrent: e.torrent,
+        peerList: peers,
+        error: e.error ?? s?.error,
+      });
+    }
+    this.set({ torrents });
+    if (this.entries.size === 0 && this.timer) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+  }
+
+  private async updateStorage(): Promise<void> {
+    try {
+      const est = await navigator.storage?.estimate?.();
+      if (est) this.set({ storage: { usage: est.usage ?? 0, quota: est.quota ?? 0 } });
+    } catch {}
+  }
+
+  /** Hashes files in this tab and seeds them over WebRTC. */
+  async share(files: File[], onProgress?: (fraction: number) => void): Promise<{ infoHash: string; magnet: string; torrent: Uint8Array; name: string }> {
+    const session = await this.session();
+    if (this.snap.trackers.length === 0) {
+      throw new Error('no WebRTC tracker to announce to: the node runs without its tracker; add one in Settings');
+    }
+    const res = await session.seedFiles(files, {
+      announce: this.snap.trackers,
+      onProgress: (hashed, total) => onProgress?.(total > 0 ? hashed / total : 1),
+    });
+    const name = res.handle.metainfo?.name ?? files[0]?.name ?? res.infoHash;
+    this.track(res.handle, { shared: true, magnet: res.magnet, torrent: res.torrent, error: undefined });
+    void this.updateStorage();
+    return { infoHash: res.infoHash, magnet: res.magnet, torrent: res.torrent, name };
+  }
+
+  /** Starts downloading a magnet / infohash / .torrent in this tab; resolves with the infohash. */
+  async add(source: string | Uint8Array): Promise<string> {
+    const session = await this.session();
+    const existing = typeof source === 'string' ? this.findBySource(source) : undefined;
+    if (existing) return existing;
+    const handle = await session.add(typeof source === 'string' ? source.trim() : source);
+    this.track(handle, { shared: false, magnet: typeof source === 'string' && source.startsWith('magnet:') ? source.trim() : undefined, torrent: undefined, error: undefined });
+    return handle.infoHashHex;
+  }
+
+  private findBySource(s: string): string | undefined {
+    const m = /xt=urn:btih:([0-9a-f]{40})/i.exec(s) ?? /^([0-9a-f]{40})$/i.exec(s.trim());
+    const h = m?.[1]?.toLowerCase();
+    return h && this.entries.has(h) ? h : undefined;
+  }
+
+  /** The bytes of one file of a torrent in this tab, as a Blob (once the file is complete). */
+  async fileBlob(infoHash: string, index: number): Promise<Blob> {
+    const session = await this.session();
+    return session.fileBlob(infoHash, index);
+  }
+
+  async remove(infoHash: string): Promise<void> {
+    const session = await this.session();
+    this.entries.delete(infoHash);
+    this.refresh();
+    await session.remove(infoHash, { deleteData: true }).catch(() => {});
+    void this.updateStorage();
+  }
+
+  async clearAll(): Promise<void> {
+    for (const h of [...this.entries.keys()]) await this.remove(h);
+  }
+}
+
+/** The node's WebRTC settings for browsers: its WebSocket tracker (from /api/health). */
+async function nodeWebRtcConfig(): Promise<{ trackers: string[]; iceServers: { urls: string | string[] }[] | undefined }> {
+  try {
+    const res = await fetch('/api/health');
+    if (!res.ok) return { trackers: [], iceServers: undefined };
+    const h = (await res.json()) as { tracker?: { ws?: string | null } | null; webrtc?: { iceServers?: { urls: string | string[] }[] } };
+    const ws = h.tracker?.ws;
+    const ice = Array.isArray(h.webrtc?.iceServers) ? h.webrtc.iceServers : undefined;
+    return { trackers: ws ? [reachableFromHere(ws)] : [], iceServers: ice };
+  } catch {
+    return { trackers: [], iceServers: undefined };
+  }
+}
+
+/** The node names its tracker by the address it bound (often 127.0.0.1); a page opened through
+ *  another name for the same machine (LAN address, localhost) has to use that name instead. */
+export function reachableFromHere(url: string): string {
+  try {
+    const u = new URL(url);
+    const loopback = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\]|0\.0\.0\.0|\[::\])$/.test(u.hostname);
+    if (loopback && location.hostname && u.hostname !== location.hostname) u.hostname = location.hostname;
+    if (location.protocol === 'https:' && u.protocol === 'ws:') u.protocol = 'wss:';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
+export const browserPeer = new BrowserPeer();
+
+export function useBrowserPeer(): PeerSnapshot {
+  return useSyncExternalStore(browserPeer.subscribe, browserPeer.getSnapshot);
+}

@@ -1,0 +1,139 @@
+// Add: a magnet / http(s) URL of a .torrent / bare infohash, or a dropped .torrent file — downloaded
+// by the node, or in this browser over WebRTC.
+import { useState } from 'react';
+import { api } from '../api.ts';
+import { refreshTorrents } from '../live.ts';
+import { navigate } from '../router.ts';
+import { DropZone } from '../components/ui.tsx';
+import { IconBrowser, IconServer } from '../components/icons.tsx';
+import { browserPeer, useBrowserPeer } from '../browser-peer.ts';
+
+type Target = 'node' | 'browser';
+
+const HEX40 = /^[0-9a-f]{40}$/i;
+const B32 = /^[a-z2-7]{32}$/i;
+
+/** A quick client-side check so obvious typos get a message before a round trip. */
+export function validateSource(s: string): string | undefined {
+  const v = s.trim();
+  if (!v) return 'Paste a magnet link, a .torrent URL or an infohash.';
+  if (/^magnet:\?/i.test(v)) return /xt=urn:btih:/i.test(v) ? undefined : 'This magnet link has no BitTorrent infohash (xt=urn:btih:…).';
+  if (/^https?:\/\//i.test(v)) return undefined;
+  if (HEX40.test(v) || B32.test(v)) return undefined;
+  return 'Not a magnet link, URL or 40-character infohash.';
+}
+
+export function AddView() {
+  const [uri, setUri] = useState('');
+  const [target, setTarget] = useState<Target>('node');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string>();
+  const peer = useBrowserPeer();
+
+  const run = async (fn: () => Promise<string>) => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      const infoHash = await fn();
+      if (target === 'node') {
+        await refreshTorrents();
+        navigate('torrents', infoHash);
+      } else {
+        navigate('torrents');
+      }
+      setUri('');
+    } catch (err) {
+      setError((err as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const submitUri = () => {
+    const problem = validateSource(uri);
+    if (problem) {
+      setError(problem);
+      return;
+    }
+    const v = uri.trim();
+    void run(async () => {
+      if (target === 'node') return (await api.addUri(v)).infoHash;
+      if (/^https?:\/\//i.test(v)) {
+        const res = await fetch(v);
+        if (!res.ok) throw new Error(`cannot fetch ${v}: ${res.status}`);
+        return browserPeer.add(new Uint8Array(await res.arrayBuffer()));
+      }
+      return browserPeer.add(v);
+    });
+  };
+
+  const addTorrentFile = (file: File) =>
+    void run(async () => {
+      if (target === 'node') return (await api.addTorrentFile(file, file.name)).infoHash;
+      return browserPeer.add(new Uint8Array(await file.arrayBuffer()));
+    });
+
+  return (
+    <section className="add-view narrow" aria-label="Add a torrent">
+      <div className="page-head">
+        <div>
+          <h1>Add a torrent</h1>
+          <p className="muted small">Paste a magnet link, an http(s) link to a .torrent or an infohash — or drop a .torrent file.</p>
+        </div>
+      </div>
+
+      <div className="mode-picker compact" role="radiogroup" aria-label="Where to download">
+        <button type="button" role="radio" aria-checked={target === 'node'} className={`mode${target === 'node' ? ' active' : ''}`} onClick={() => setTarget('node')} data-testid="add-target-node">
+          <IconServer />
+          <span className="mode-text">
+            <strong>Download on the node</strong>
+            <span className="muted small">Saved to the node's download folder; TCP, DHT and WebRTC peers.</span>
+          </span>
+        </button>
+        <button type="button" role="radio" aria-checked={target === 'browser'} className={`mode${target === 'browser' ? ' active' : ''}`} onClick={() => setTarget('browser')} data-testid="add-target-browser">
+          <IconBrowser />
+          <span className="mode-text">
+            <strong>Download in this browser</strong>
+            <span className="muted small">Fetched by this tab over WebRTC, then saved from the page.</span>
+          </span>
+        </button>
+      </div>
+      {target === 'browser' && peer.status === 'unavailable' && <div className="alert alert-error">The in-browser peer is unavailable: {peer.error}</div>}
+
+      <form
+        className="add-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          submitUri();
+        }}
+      >
+        <textarea
+          className="input mono"
+          rows={3}
+          placeholder="magnet:?xt=urn:btih:…"
+          value={uri}
+          onChange={(e) => setUri(e.target.value)}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter' && !e.shiftKey) {
+              e.preventDefault();
+              submitUri();
+            }
+          }}
+          data-testid="add-uri-input"
+          aria-label="Magnet link, URL or infohash"
+          spellCheck={false}
+        />
+        <button type="submit" className="btn btn-primary" disabled={busy} data-testid="add-uri-submit">
+          {busy ? 'Adding…' : target === 'node' ? 'Add to the node' : 'Download in this browser'}
+        </button>
+      </form>
+      {error && (
+        <div className="alert alert-error" data-testid="add-error">
+          {error}
+        </div>
+      )}
+
+      <DropZone testId="add-torrent-input" accept=".torrent,application/x-bittorrent" multiple={false} onFiles={(f) => addTorrentFile(f[0]!)} disabled={busy} title="Drop a .torrent file here or click to choose" />
+    </section>
+  );
+}

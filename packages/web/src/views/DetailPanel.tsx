@@ -1,0 +1,344 @@
+// Detail panel of one node torrent: overview, files (select, stream, save), peers and trackers.
+import { useCallback, useEffect, useState } from 'react';
+import { api, fileUrl, normaliseDetail, torrentFileUrl, type FileInfo, type TorrentDetail, type TorrentSummary } from '../api.ts';
+import { liveSnapshot, refreshTorrents, watchTorrent } from '../live.ts';
+import { formatBytes, formatEta, formatPercent, formatSpeed, ratioOf, peersText } from '../format.ts';
+import { CopyButton, Empty, ProgressBar, QrCode, Stat, StateBadge, TransportBadge } from '../components/ui.tsx';
+import { IconBack, IconDownload, IconPause, IconPlay, IconPlayCircle, IconX } from '../components/icons.tsx';
+
+type Tab = 'overview' | 'files' | 'peers' | 'trackers';
+
+export function DetailPanel({
+  infoHash,
+  summary,
+  gone,
+  onClose,
+}: {
+  infoHash: string;
+  summary: TorrentSummary | undefined;
+  gone: boolean;
+  onClose: () => void;
+}) {
+  const [detail, setDetail] = useState<TorrentDetail>();
+  const [error, setError] = useState<string>();
+  const [tab, setTab] = useState<Tab>('files');
+
+  const load = useCallback(async () => {
+    try {
+      setDetail(await api.detail(infoHash));
+      setError(undefined);
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  }, [infoHash]);
+
+  useEffect(() => {
+    void load();
+    // Pushed each second over socket.io; the slow poll covers a socket that is down.
+    const stop = watchTorrent(infoHash, (d) => {
+      if (d) {
+        setDetail(normaliseDetail(d));
+        setError(undefined);
+      }
+    });
+    const t = setInterval(() => {
+      if (!liveSnapshot().connected) void load();
+    }, 2000);
+    return () => {
+      stop();
+      clearInterval(t);
+    };
+  }, [load, infoHash]);
+
+  // Live numbers come from the socket; the rest from the detail document.
+  const s: TorrentSummary | undefined = summary && detail ? { ...detail, ...definedOnly(summary) } : (summary ?? detail);
+  const name = s?.name ?? detail?.name ?? infoHash;
+
+  return (
+    <aside className="detail" data-testid="detail-panel" aria-label={`Details of ${name}`}>
+      <div className="detail-head">
+        <button type="button" className="icon-btn detail-back" onClick={onClose} aria-label="Back to the list">
+          <IconBack />
+        </button>
+        <div className="detail-title">
+          <h2 title={name}>{name}</h2>
+          <div className="tr-sub">
+            {s && <StateBadge state={s.state} />}
+            <span className="muted mono small">{infoHash}</span>
+          </div>
+        </div>
+        <button type="button" className="icon-btn detail-close" onClick={onClose} aria-label="Close details" data-testid="detail-close">
+          <IconX />
+        </button>
+      </div>
+
+      {gone && !detail && <div className="alert alert-error">This torrent is no longer on the node.</div>}
+      {error && !detail && !gone && <div className="alert alert-error">{error}</div>}
+
+      {s && (
+        <div className="detail-stats">
+          <ProgressBar value={s.progress} state={s.state} label="progress" />
+          <div className="stat-grid">
+            <Stat label="Progress" value={formatPercent(s.progress)} />
+            <Stat label="Size" value={formatBytes(s.length)} />
+            <Stat label="Down" value={formatSpeed(s.downloadSpeed)} />
+            <Stat label="Up" value={formatSpeed(s.uploadSpeed)} />
+            <Stat label="ETA" value={formatEta(s.eta, s.state)} />
+            <Stat label="Peers (seeds)" value={peersText(s.peers, s.seeds)} />
+            <Stat label="Downloaded" value={formatBytes(s.downloaded)} />
+            <Stat label="Uploaded" value={formatBytes(s.uploaded)} />
+            <Stat label="Ratio" value={ratioOf(s.uploaded, s.downloaded, s.length)} />
+          </div>
+          <PauseResume infoHash={infoHash} state={s.state} hasMetadata={!!s.length} />
+          {s.error && <div className="alert alert-error">{s.error}</div>}
+        </div>
+      )}
+
+      <div className="tabs" role="tablist">
+        {(['files', 'peers', 'trackers', 'overview'] as Tab[]).map((t) => (
+          <button key={t} type="button" role="tab" aria-selected={tab === t} className={tab === t ? 'active' : ''} onClick={() => setTab(t)} data-testid={`detail-tab-${t}`}>
+            {t === 'overview' ? 'Info' : t[0]!.toUpperCase() + t.slice(1)}
+            {t === 'files' && detail ? <span className="count">{detail.files.length}</span> : null}
+            {t === 'peers' && detail ? <span className="count">{detail.peersList?.length ?? 0}</span> : null}
+            {t === 'trackers' && detail ? <span className="count">{detail.trackers.length}</span> : null}
+          </button>
+        ))}
+      </div>
+
+      <div className="tab-body">
+        {!detail ? (
+          <div className="muted pad">Loading…</div>
+        ) : tab === 'files' ? (
+          <FilesTab detail={detail} onChanged={load} />
+        ) : tab === 'peers' ? (
+          <PeersTab detail={detail} />
+        ) : tab === 'trackers' ? (
+          <TrackersTab detail={detail} />
+        ) : (
+          <OverviewTab detail={detail} />
+        )}
+      </div>
+    </aside>
+  );
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function PauseResume({ infoHash, state, hasMetadata }: { infoHash: string; state: string; hasMetadata: boolean }) {
+  const [busy, setBusy] = useState(false);
+  const paused = state === 'paused';
+  return (
+    <div className="row gap">
+      <button
+        type="button"
+        className="btn"
+        disabled={busy}
+        onClick={async () => {
+          setBusy(true);
+          try {
+            await (paused ? api.resume(infoHash) : api.pause(infoHash));
+            await refreshTorrents();
+          } finally {
+            setBusy(false);
+          }
+        }}
+      >
+        {paused ? <IconPlay /> : <IconPause />}
+        <span>{paused ? 'Resume' : 'Pause'}</span>
+      </button>
+      {hasMetadata && (
+        <a className="btn" href={torrentFileUrl(infoHash)} download data-testid="detail-torrent-download">
+          <IconDownload />
+          <span>.torrent</span>
+        </a>
+      )}
+      <a className="btn btn-ghost" href={`#/chat?torrent=${infoHash}`} data-testid="detail-chat">
+        Chat about it
+      </a>
+    </div>
+  );
+}
+
+function FilesTab({ detail, onChanged }: { detail: TorrentDetail; onChanged: () => Promise<void> }) {
+  const [pending, setPending] = useState<Set<number>>();
+  const [error, setError] = useState<string>();
+  if (detail.files.length === 0) return <Empty title="No file list yet">The file list appears once the metadata has arrived.</Empty>;
+  const selected = pending ?? new Set(detail.files.filter((f) => f.selected).map((f) => f.index));
+
+  const apply = async (next: Set<number>) => {
+    setPending(next);
+    setError(undefined);
+    try {
+      await api.selectFiles(detail.infoHashHex, [...next].sort((a, b) => a - b));
+      await onChanged();
+    } catch (err) {
+      setError((err as Error).message);
+    } finally {
+      setPending(undefined);
+    }
+  };
+
+  const all = detail.files.every((f) => selected.has(f.index));
+  return (
+    <div>
+      {error && <div className="alert alert-error">{error}</div>}
+      <label className="check select-all">
+        <input type="checkbox" checked={all} onChange={() => apply(all ? new Set() : new Set(detail.files.map((f) => f.index)))} />
+        {all ? 'All files selected' : `${selected.size} of ${detail.files.length} selected`}
+      </label>
+      <ul className="file-list">
+        {detail.files.map((f) => (
+          <FileRow
+            key={f.index}
+            f={f}
+            infoHash={detail.infoHashHex}
+            selected={selected.has(f.index)}
+            onToggle={() => {
+              const next = new Set(selected);
+              if (next.has(f.index)) next.delete(f.index);
+              else next.add(f.index);
+              void apply(next);
+            }}
+          />
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+const STREAMABLE = /\.(mp4|m4v|webm|mkv|mov|mp3|m4a|ogg|oga|opus|wav|flac|aac|png|jpe?g|gif|webp|avif|svg|pdf|txt|md|json|html?)$/i;
+
+function FileRow({ f, infoHash, selected, onToggle }: { f: FileInfo; infoHash: string; selected: boolean; onToggle: () => void }) {
+  const base = f.path.split('/').pop() ?? f.path;
+  return (
+    <li className="file-row" data-testid="file-row">
+      <label className="check file-check" title={selected ? 'Download this file' : 'Skip this file'}>
+        <input type="checkbox" checked={selected} onChange={onToggle} aria-label={`Download ${f.path}`} />
+      </label>
+      <div className="file-main">
+        <div className="file-name" title={f.path}>{f.path}</div>
+        <div className="file-sub">
+          <ProgressBar value={f.progress} state={f.progress >= 1 ? 'seeding' : 'downloading'} label={`${f.path} progress`} />
+          <span className="muted small num">
+            {formatPercent(f.progress)} of {formatBytes(f.length)}
+          </span>
+        </div>
+      </div>
+      <div className="file-actions">
+        <a className="icon-btn" href={fileUrl(infoHash, f.index)} target="_blank" rel="noopener" title={STREAMABLE.test(base) ? 'Stream / open' : 'Open'} aria-label={`Open ${f.path}`} data-testid="file-open">
+          <IconPlayCircle />
+        </a>
+        <a className="icon-btn" href={fileUrl(infoHash, f.index, true)} download={base} title="Save" aria-label={`Save ${f.path}`} data-testid="file-save">
+          <IconDownload />
+        </a>
+      </div>
+    </li>
+  );
+}
+
+function PeersTab({ detail }: { detail: TorrentDetail }) {
+  const peers = detail.peersList ?? [];
+  if (peers.length === 0) return <Empty title="No connected peers">Peers show up here as trackers, the DHT and PEX find them.</Empty>;
+  return (
+    <div className="table-wrap">
+      <table className="table" data-testid="peers-table">
+        <thead>
+          <tr>
+            <th>Address</th>
+            <th>Client</th>
+            <th>Transport</th>
+            <th className="r">Down</th>
+            <th className="r">Up</th>
+            <th className="r">Has</th>
+          </tr>
+        </thead>
+        <tbody>
+          {peers.map((p) => (
+            <tr key={p.address} data-testid="peer-row">
+              <td className="mono">{p.address}</td>
+              <td>{p.client || <span className="muted">unknown</span>}</td>
+              <td>
+                <TransportBadge transport={p.transport} />
+              </td>
+              <td className="r num">{formatSpeed(p.downloadSpeed)}</td>
+              <td className="r num">{formatSpeed(p.uploadSpeed)}</td>
+              <td className="r num">{formatPercent(p.progress)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function TrackersTab({ detail }: { detail: TorrentDetail }) {
+  if (detail.trackers.length === 0) return <Empty title="No trackers">This torrent finds peers through the DHT, PEX and peers you add.</Empty>;
+  return (
+    <div className="table-wrap">
+      <table className="table" data-testid="trackers-table">
+        <thead>
+          <tr>
+            <th>URL</th>
+            <th>Status</th>
+            <th className="r">Peers</th>
+          </tr>
+        </thead>
+        <tbody>
+          {detail.trackers.map((t) => (
+            <tr key={t.url} data-testid="tracker-row">
+              <td className="mono wrap">{t.url}</td>
+              <td>
+                <span className={`badge badge-tracker-${t.status}`}>{t.status}</span>
+                {t.message && <div className="muted small">{t.message}</div>}
+              </td>
+              <td className="r num">{t.peers}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function OverviewTab({ detail }: { detail: TorrentDetail }) {
+  return (
+    <div className="overview">
+      <dl className="kv">
+        <dt>Infohash</dt>
+        <dd className="mono">{detail.infoHashHex}</dd>
+        {detail.pieceCount !== undefined && (
+          <>
+            <dt>Pieces</dt>
+            <dd>
+              {detail.pieceCount}
+              {detail.pieceLength ? ` × ${formatBytes(detail.pieceLength)}` : ''}
+            </dd>
+          </>
+        )}
+        {detail.savePath && (
+          <>
+            <dt>Saved in</dt>
+            <dd className="mono">{detail.savePath}</dd>
+          </>
+        )}
+      </dl>
+      {detail.magnet && (
+        <div className="magnet-box">
+          <div className="magnet-text mono" data-testid="detail-magnet">{detail.magnet}</div>
+          <div className="row gap wrap-row">
+            <CopyButton text={detail.magnet} label="Copy magnet" />
+            {detail.files.length > 0 && (
+              <a className="btn" href={torrentFileUrl(detail.infoHashHex)} download>
+                <IconDownload />
+                <span>.torrent</span>
+              </a>
+            )}
+          </div>
+          <QrCode text={detail.magnet} size={160} />
+        </div>
+      )}
+    </div>
+  );
+}

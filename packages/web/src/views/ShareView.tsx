@@ -1,0 +1,191 @@
+// Share: pick or drop files → the node (upload + seed) or this tab ("share from this browser")
+// hashes them → magnet link, copy, .torrent, QR code.
+import { useEffect, useRef, useState } from 'react';
+import { torrentFileUrl, uploadFiles } from '../api.ts';
+import { refreshTorrents } from '../live.ts';
+import { formatBytes, formatPercent } from '../format.ts';
+import { href } from '../router.ts';
+import { CopyButton, DropZone, IndeterminateBar, ProgressBar, QrCode, saveBlob } from '../components/ui.tsx';
+import { IconBrowser, IconDownload, IconServer } from '../components/icons.tsx';
+import { browserPeer, useBrowserPeer } from '../browser-peer.ts';
+
+type Mode = 'node' | 'browser';
+const MODE_KEY = 'cascade.shareMode';
+
+interface Shared {
+  where: Mode;
+  name: string;
+  infoHash: string;
+  magnet: string;
+  /** Browser shares have their .torrent in memory; node shares link to the API. */
+  torrent?: Uint8Array;
+  size: number;
+}
+
+type Phase =
+  | { kind: 'idle' }
+  | { kind: 'uploading'; fraction: number; files: File[] }
+  | { kind: 'hashing'; fraction: number | undefined; files: File[] }
+  | { kind: 'error'; message: string };
+
+const sizeOf = (files: File[]) => files.reduce((n, f) => n + f.size, 0);
+
+function loadMode(): Mode {
+  try {
+    return localStorage.getItem(MODE_KEY) === 'browser' ? 'browser' : 'node';
+  } catch {
+    return 'node';
+  }
+}
+
+export function ShareView() {
+  const [mode, setModeState] = useState<Mode>(loadMode);
+  const [phase, setPhase] = useState<Phase>({ kind: 'idle' });
+  const [shared, setShared] = useState<Shared[]>([]);
+  const peer = useBrowserPeer();
+  const abort = useRef<AbortController>(undefined);
+  useEffect(() => () => abort.current?.abort(), []);
+
+  const setMode = (m: Mode) => {
+    setModeState(m);
+    try {
+      localStorage.setItem(MODE_KEY, m);
+    } catch {}
+  };
+
+  const busy = phase.kind === 'uploading' || phase.kind === 'hashing';
+
+  const share = async (files: File[]) => {
+    if (files.length === 0 || busy) return;
+    if (mode === 'node') {
+      abort.current = new AbortController();
+      setPhase({ kind: 'uploading', fraction: 0, files });
+      try {
+        const res = await uploadFiles(
+          files,
+          (fraction) => setPhase(fraction >= 1 ? { kind: 'hashing', fraction: undefined, files } : { kind: 'uploading', fraction, files }),
+          abort.current.signal,
+        );
+        setShared((s) => [{ where: 'node', name: res.name ?? files[0]!.name, infoHash: res.infoHash, magnet: res.magnet, size: sizeOf(files) }, ...s.filter((x) => x.infoHash !== res.infoHash)]);
+        setPhase({ kind: 'idle' });
+        void refreshTorrents();
+      } catch (err) {
+        setPhase({ kind: 'error', message: (err as Error).message });
+      }
+    } else {
+      setPhase({ kind: 'hashing', fraction: 0, files });
+      try {
+        const res = await browserPeer.share(files, (fraction) => setPhase({ kind: 'hashing', fraction, files }));
+        setShared((s) => [{ where: 'browser', name: res.name, infoHash: res.infoHash, magnet: res.magnet, torrent: res.torrent, size: sizeOf(files) }, ...s.filter((x) => x.infoHash !== res.infoHash)]);
+        setPhase({ kind: 'idle' });
+      } catch (err) {
+        setPhase({ kind: 'error', message: (err as Error).message });
+      }
+    }
+  };
+
+  const total = busy ? sizeOf(phase.files) : 0;
+  return (
+    <section className="share-view narrow" aria-label="Share">
+      <div className="page-head">
+        <div>
+          <h1>Share files</h1>
+          <p className="muted small">Pick files and get a magnet link anyone with a BitTorrent client or a browser can download from.</p>
+        </div>
+      </div>
+
+      <div className="mode-picker" role="radiogroup" aria-label="Who seeds the files">
+        <button type="button" role="radio" aria-checked={mode === 'node'} className={`mode${mode === 'node' ? ' active' : ''}`} onClick={() => setMode('node')} disabled={busy} data-testid="share-mode-node">
+          <IconServer />
+          <span className="mode-text">
+            <strong>Via this node</strong>
+            <span className="muted small">Uploads the files to the Cascade node, which seeds them over TCP, the DHT and WebRTC — also after you close this tab.</span>
+          </span>
+        </button>
+        <button type="button" role="radio" aria-checked={mode === 'browser'} className={`mode${mode === 'browser' ? ' active' : ''}`} onClick={() => setMode('browser')} disabled={busy} data-testid="share-mode-browser">
+          <IconBrowser />
+          <span className="mode-text">
+            <strong>From this browser</strong>
+            <span className="muted small">Seeds straight from this tab over WebRTC; the node never sees the data. Keep the tab open while others download.</span>
+          </span>
+        </button>
+      </div>
+      {mode === 'browser' && peer.status === 'unavailable' && <div className="alert alert-error">The in-browser peer is unavailable: {peer.error}</div>}
+
+      <DropZone
+        testId="share-input"
+        onFiles={(f) => void share(f)}
+        disabled={busy}
+        title={busy ? 'Working…' : 'Drop files here or click to choose'}
+        hint={mode === 'node' ? 'Any size; the node hashes them and starts seeding.' : 'Hashed in this tab; nothing is uploaded to the node.'}
+      />
+
+      {phase.kind === 'uploading' && (
+        <div className="card progress-card" data-testid="share-progress">
+          <div className="row between">
+            <span>Uploading {phase.files.length === 1 ? phase.files[0]!.name : `${phase.files.length} files`} to the node</span>
+            <span className="num">{formatPercent(phase.fraction)} of {formatBytes(total)}</span>
+          </div>
+          <ProgressBar value={phase.fraction} state="downloading" label="upload progress" />
+          <button type="button" className="btn btn-small" onClick={() => abort.current?.abort()}>Cancel</button>
+        </div>
+      )}
+      {phase.kind === 'hashing' && (
+        <div className="card progress-card" data-testid="share-progress">
+          <div className="row between">
+            <span>Hashing {phase.files.length === 1 ? phase.files[0]!.name : `${phase.files.length} files`}{mode === 'node' ? ' on the node' : ' in this browser'}…</span>
+            <span className="num">{phase.fraction !== undefined ? formatPercent(phase.fraction) : ''} {formatBytes(total)}</span>
+          </div>
+          {phase.fraction !== undefined ? <ProgressBar value={phase.fraction} state="checking" label="hashing progress" /> : <IndeterminateBar label="hashing" />}
+        </div>
+      )}
+      {phase.kind === 'error' && (
+        <div className="alert alert-error" data-testid="share-error">
+          Could not share: {phase.message}
+        </div>
+      )}
+
+      {shared.map((s) => (
+        <ShareResult key={`${s.where}-${s.infoHash}`} s={s} />
+      ))}
+    </section>
+  );
+}
+
+function ShareResult({ s }: { s: Shared }) {
+  return (
+    <div className="card share-result" data-testid="share-result" data-infohash={s.infoHash} data-where={s.where}>
+      <div className="share-result-main">
+        <div className="row between wrap-row">
+          <h2 className="share-name">
+            {s.name} <span className="muted small">{formatBytes(s.size)}</span>
+          </h2>
+          <span className={`badge ${s.where === 'node' ? 'badge-seeding' : 'badge-webrtc'}`}>{s.where === 'node' ? 'Seeding on the node' : 'Seeding from this tab'}</span>
+        </div>
+        <label className="field-label" htmlFor={`magnet-${s.infoHash}`}>Magnet link</label>
+        <textarea id={`magnet-${s.infoHash}`} className="magnet-text mono" readOnly value={s.magnet} rows={4} data-testid="magnet-link" onFocus={(e) => e.currentTarget.select()} />
+        <div className="row gap wrap-row">
+          <CopyButton text={s.magnet} label="Copy magnet" testId="copy-magnet" />
+          {s.torrent ? (
+            <button type="button" className="btn" data-testid="torrent-download" onClick={() => saveBlob(new Blob([s.torrent as BlobPart], { type: 'application/x-bittorrent' }), `${s.name}.torrent`)}>
+              <IconDownload />
+              <span>.torrent</span>
+            </button>
+          ) : (
+            <a className="btn" href={torrentFileUrl(s.infoHash)} download={`${s.name}.torrent`} data-testid="torrent-download">
+              <IconDownload />
+              <span>.torrent</span>
+            </a>
+          )}
+          {s.where === 'node' && (
+            <a className="btn btn-ghost" href={href('torrents', s.infoHash)}>
+              Open in Torrents
+            </a>
+          )}
+        </div>
+        <p className="muted small mono">infohash {s.infoHash}</p>
+      </div>
+      <QrCode text={s.magnet} size={168} />
+    </div>
+  );
+}

@@ -1,0 +1,10 @@
+import { startServer } from '@cascade/server';
+import { mkdtempSync } from 'node:fs';
+const t0 = Date.now();
+setTimeout(() => { console.error('still waiting', process.getActiveResourcesInfo()); }, 5000).unref();
+const s = await startServer({ stateDir: mkdtempSync('/tmp/cw-'), httpPort: 0, host: '127.0.0.1', btPort: 0, btHost: '127.0.0.1', dht: false, trackerPorts: { http: 0, udp: 0 } });
+console.error('started', Date.now() - t0);
+await s.ready;
+console.error('ready', Date.now() - t0);
+await s.close();
+console.error('closed', Date.now() - t0);

@@ -1,0 +1,289 @@
+// Harness for the web app's browser tests: a Cascade server on loopback serving the built app,
+// Chromium launched exactly as ../../../../shared/browser-webrtc.md prescribes, libtorrent via
+// test/interop/lt.py, screenshots, and WebRTC candidate-pair checks.
+//
+// Run inside a network namespace with only `lo` up (npm test does that for *.browser.test.ts).
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { TestContext } from 'node:test';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { startServer, type RunningServer } from '@cascade/server';
+import { ensureWebBuilt } from '../index.ts';
+
+export const WEB_DIR = resolve(import.meta.dirname, '..');
+export const REPO_ROOT = resolve(WEB_DIR, '../..');
+export const SCREENSHOT_DIR = join(WEB_DIR, 'test/screenshots');
+export const PYTHON = '/usr/bin/python3';
+export const LT_PY = join(REPO_ROOT, 'test/interop/lt.py');
+
+/** Builds packages/web/dist once if it is missing (the server serves it). */
+export async function buildUi(): Promise<void> {
+  await ensureWebBuilt({ quiet: true });
+}
+
+export async function tempDir(t: TestContext | undefined, prefix: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), `cascade-web-${prefix}-`));
+  t?.after(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export interface TestServer {
+  server: RunningServer;
+  url: string;
+  stateDir: string;
+  downloadDir: string;
+  bittorrentPort: number;
+}
+
+/** A whole node on 127.0.0.1 with every port OS-assigned and no DHT. */
+export async function startTestServer(t: TestContext): Promise<TestServer> {
+  const stateDir = await tempDir(t, 'state');
+  const downloadDir = join(stateDir, 'downloads');
+  const server = await startServer({
+    stateDir,
+    downloadDir,
+    httpPort: 0,
+    host: '127.0.0.1',
+    btPort: 0,
+    btHost: '127.0.0.1',
+    dht: false,
+    trackerPorts: { http: 0, udp: 0 },
+  });
+  t.after(async () => {
+    const t0 = Date.now();
+    await server.close();
+    if (process.env.WEB_TEST_DEBUG) console.error(`server closed in ${Date.now() - t0} ms`);
+  });
+  await server.ready;
+  return { server, url: server.url, stateDir, downloadDir, bittorrentPort: server.node.session.port };
+}
+
+/** Chromium with exactly the launch options of shared/browser-webrtc.md, in a fresh profile. The
+ *  page gets no ICE servers (loopback only) and every RTCPeerConnection is recorded so the test can
+ *  check the selected candidate pairs. */
+export async function launchBrowser(t: TestContext, opts: { dark?: boolean; viewport?: { width: number; height: number } } = {}): Promise<BrowserContext> {
+  const profile = await tempDir(t, 'chromium');
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    permissions: ['camera', 'microphone'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--allow-loopback-in-peer-connection',
+      '--use-fake-ui-for-media-stream',
+      '--use-fake-device-for-media-stream',
+      '--disable-features=WebRtcHideLocalIpsWithMdns',
+    ],
+    viewport: opts.viewport ?? { width: 1280, height: 800 },
+    colorScheme: opts.dark ? 'dark' : 'light',
+    acceptDownloads: true,
+  });
+  t.after(async () => {
+    const t0 = Date.now();
+    await context.close();
+    if (process.env.WEB_TEST_DEBUG) console.error(`browser closed in ${Date.now() - t0} ms`);
+  });
+  await context.addInitScript(() => {
+    // The app's in-browser peer: no STUN/TURN (nothing outside 127.0.0.1 is reachable here).
+    localStorage.setItem('cascade.peer', JSON.stringify({ iceServers: [] }));
+    const w = window as unknown as { __pcs: RTCPeerConnection[]; RTCPeerConnection: typeof RTCPeerConnection };
+    w.__pcs = [];
+    const Orig = w.RTCPeerConnection;
+    if (typeof Orig === 'function') {
+      const Recorded = function (this: unknown, ...args: ConstructorParameters<typeof RTCPeerConnection>) {
+        const pc = new Orig(...args);
+        w.__pcs.push(pc);
+        return pc;
+      } as unknown as typeof RTCPeerConnection;
+      Recorded.prototype = Orig.prototype;
+      Object.setPrototypeOf(Recorded, Orig);
+      w.RTCPeerConnection = Recorded;
+    }
+  });
+  return context;
+}
+
+/** Every page error and console error, for assertion messages. */
+export function collectErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console: ${m.text()} (${m.location().url})`);
+  });
+  page.on('requestfailed', (r) => errors.push(`request failed: ${r.method()} ${r.url()} ${r.failure()?.errorText}`));
+  page.on('response', (r) => {
+    if (r.status() >= 400) errors.push(`HTTP ${r.status()}: ${r.request().method()} ${r.url()}`);
+  });
+  return errors;
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  await mkdir(SCREENSHOT_DIR, { recursive: true });
+  const path = join(SCREENSHOT_DIR, `${name}.png`);
+  await page.screenshot({ path, fullPage: false });
+  return path;
+}
+
+export interface SelectedPair {
+  local: string;
+  remote: string;
+}
+
+/** The selected (nominated, succeeded) candidate pair of every connected RTCPeerConnection. */
+export async function selectedPairs(page: Page): Promise<SelectedPair[]> {
+  return page.evaluate(async () => {
+    const out: { local: string; remote: string }[] = [];
+    const pcs = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs;
+    for (const pc of pcs) {
+      if (pc.connectionState !== 'connected') continue;
+      const stats = await pc.getStats();
+      const byId = new Map<string, Record<string, unknown>>();
+      stats.forEach((r: Record<string, unknown>) => byId.set(r.id as string, r));
+      let pairId: string | undefined;
+      stats.forEach((r: Record<string, unknown>) => {
+        if (r.type === 'transport' && typeof r.selectedCandidatePairId === 'string') pairId = r.selectedCandidatePairId;
+      });
+      if (!pairId) {
+        stats.forEach((r: Record<string, unknown>) => {
+          if (r.type === 'candidate-pair' && r.nominated && r.state === 'succeeded') pairId = r.id as string;
+        });
+      }
+      const pair = pairId ? byId.get(pairId) : undefined;
+      if (!pair) continue;
+      const l = byId.get(pair.localCandidateId as string);
+      const r = byId.get(pair.remoteCandidateId as string);
+      out.push({ local: String(l?.address ?? l?.ip), remote: String(r?.address ?? r?.ip) });
+    }
+    return out;
+  });
+}
+
+export function sha1File(path: string): Promise<string> {
+  return new Promise((res, rej) => {
+    const h = createHash('sha1');
+    createReadStream(path)
+      .on('data', (c) => h.update(c))
+      .on('error', rej)
+      .on('end', () => res(h.digest('hex')));
+  });
+}
+
+export function sha1(data: Uint8Array): string {
+  return createHash('sha1').update(data).digest('hex');
+}
+
+/** A file of random bytes; returns its path and SHA-1. */
+export async function randomFile(dir: string, name: string, size: number): Promise<{ path: string; sha1: string; size: number }> {
+  const data = randomBytes(size);
+  const path = join(dir, name);
+  await writeFile(path, data);
+  return { path, sha1: sha1(data), size };
+}
+
+/** Every file below dir, recursively (relative paths). */
+export async function listFiles(dir: string): Promise<string[]> {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) out.push(join(e.parentPath, e.name).slice(dir.length + 1));
+  }
+  return out;
+}
+
+export interface LtProc {
+  child: ChildProcess;
+  events: Record<string, unknown>[];
+  stderr: string;
+  /** Resolves with the first event named `name`; rejects on an error event, exit or timeout. */
+  waitFor(name: string, timeoutMs: number): Promise<Record<string, unknown>>;
+  exited: Promise<number | null>;
+}
+
+/** Runs test/interop/lt.py (JSON lines on stdout); killed when the test ends. */
+export function lt(t: TestContext, args: string[]): LtProc {
+  const child = spawn(PYTHON, [LT_PY, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const events: Record<string, unknown>[] = [];
+  const waiters = new Set<() => void>();
+  let stderr = '';
+  let buf = '';
+  let exitCode: number | null | undefined;
+  child.stdout!.setEncoding('utf8').on('data', (c: string) => {
+    buf += c;
+    let nl;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl).trim();
+      buf = buf.slice(nl + 1);
+      try {
+        events.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {}
+    }
+    for (const w of waiters) w();
+  });
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => {
+    stderr = (stderr + c).slice(-20_000);
+  });
+  child.stdin!.on('error', () => {});
+  const exited = new Promise<number | null>((r) =>
+    child.on('close', (code) => {
+      exitCode = code;
+      for (const w of waiters) w();
+      r(code);
+    }),
+  );
+  t.after(() => {
+    if (exitCode === undefined) child.kill('SIGKILL');
+  });
+  const describe = () => `lt.py ${args.join(' ')}\n  events: ${events.slice(-8).map((e) => JSON.stringify(e)).join('\n          ')}\n  stderr: ${stderr.slice(-2000)}`;
+  return {
+    child,
+    events,
+    get stderr() {
+      return stderr;
+    },
+    exited,
+    waitFor(name, timeoutMs) {
+      return new Promise((res, rej) => {
+        const check = () => {
+          const hit = events.find((e) => e.event === name);
+          if (hit) return done(() => res(hit));
+          if (events.some((e) => e.event === 'error')) return done(() => rej(new Error(`lt.py failed before "${name}":\n${describe()}`)));
+          if (exitCode !== undefined) return done(() => rej(new Error(`lt.py exited (${exitCode}) before "${name}":\n${describe()}`)));
+        };
+        const timer = setTimeout(() => done(() => rej(new Error(`timed out waiting for "${name}":\n${describe()}`))), timeoutMs);
+        const done = (fn: () => void) => {
+          clearTimeout(timer);
+          waiters.delete(check);
+          fn();
+        };
+        waiters.add(check);
+        check();
+      });
+    },
+  };
+}
+
+/** Polls `fn` until it returns a truthy value. */
+export async function until<T>(what: string, fn: () => Promise<T> | T, timeoutMs: number, everyMs = 200): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v as NonNullable<T>;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

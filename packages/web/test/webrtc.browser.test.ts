@@ -1,0 +1,170 @@
+// The in-browser peer, in real Chromium (all on 127.0.0.1, inside a loopback-only namespace):
+//  1. browser A shares a file from the tab, browser B (a separate profile) downloads it over WebRTC;
+//     the bytes match and the node never held them (no torrent on it, no file in its directories);
+//  2. a torrent seeded only by libtorrent over TCP reaches a browser through the node: the node
+//     downloads it over TCP and serves it to the page over WebRTC.
+
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import {
+  buildUi,
+  collectErrors,
+  launchBrowser,
+  listFiles,
+  lt,
+  randomFile,
+  screenshot,
+  selectedPairs,
+  sha1,
+  sha1File,
+  startTestServer,
+  tempDir,
+  until,
+  type TestServer,
+} from './helpers.ts';
+
+before(async () => {
+  await buildUi();
+});
+
+/** Opens the Add view of `page`, picks "download in this browser" and submits `magnet`. */
+async function downloadInBrowser(page: Page, node: TestServer, magnet: string): Promise<void> {
+  await page.goto(`${node.url}/#/add`);
+  await page.locator('[data-testid="add-target-browser"]').click();
+  await page.locator('[data-testid="add-uri-input"]').fill(magnet);
+  await page.locator('[data-testid="add-uri-submit"]').click();
+  await page.waitForURL(/#\/torrents$/);
+}
+
+/** Waits until the in-browser torrent is complete, saves it through the UI and returns the bytes. */
+async function saveFromBrowser(page: Page, infoHash: string, timeoutMs: number): Promise<Buffer> {
+  const row = page.locator(`[data-testid="browser-torrent-row"][data-infohash="${infoHash}"]`);
+  await row.waitFor({ timeout: 15_000 });
+  await until('the in-browser download to finish', async () => Number(await row.getAttribute('data-progress')) >= 1, timeoutMs, 250);
+  const [download] = await Promise.all([page.waitForEvent('download'), row.locator('[data-testid="browser-save"]').click()]);
+  const path = await download.path();
+  return readFile(path);
+}
+
+async function assertLoopback(page: Page, who: string): Promise<void> {
+  const pairs = await until(`${who}: a connected WebRTC candidate pair`, async () => {
+    const p = await selectedPairs(page);
+    return p.length > 0 ? p : undefined;
+  }, 10_000);
+  for (const p of pairs) {
+    assert.equal(p.local, '127.0.0.1', `${who}: local candidate ${JSON.stringify(p)}`);
+    assert.equal(p.remote, '127.0.0.1', `${who}: remote candidate ${JSON.stringify(p)}`);
+  }
+}
+
+async function nodeTorrents(node: TestServer): Promise<string[]> {
+  const body = (await (await fetch(`${node.url}/api/torrents`)).json()) as { torrents: { infoHash: string }[] };
+  return body.torrents.map((t) => t.infoHash);
+}
+
+test('browser A shares from the tab, browser B downloads it over WebRTC; the node never holds the data', async (t) => {
+  const node = await startTestServer(t);
+  const work = await tempDir(t, 'files');
+  const file = await randomFile(work, 'tab-to-tab.bin', 2 * 1024 * 1024 + 777);
+
+  const a = await (await launchBrowser(t)).newPage();
+  const b = await (await launchBrowser(t)).newPage();
+  const errorsA = collectErrors(a);
+  const errorsB = collectErrors(b);
+
+  await a.goto(`${node.url}/#/share`);
+  await a.locator('[data-testid="share-mode-browser"]').click();
+  await a.locator('[data-testid="share-input"]').setInputFiles(file.path);
+  const result = a.locator('[data-testid="share-result"][data-where="browser"]');
+  await result.waitFor({ timeout: 60_000 });
+  const magnet = await result.locator('[data-testid="magnet-link"]').inputValue();
+  const infoHash = (await result.getAttribute('data-infohash'))!;
+  assert.match(magnet, new RegExp(`^magnet:\\?xt=urn:btih:${infoHash}`));
+  assert.match(magnet, /tr=ws%3A%2F%2F127\.0\.0\.1/, 'the magnet names the node’s WebSocket tracker');
+  await a.locator('[data-testid="magnet-qr"]').waitFor();
+  await screenshot(a, '20-browser-share-result');
+
+  await downloadInBrowser(b, node, magnet);
+  const bytes = await saveFromBrowser(b, infoHash, 90_000);
+  assert.equal(bytes.length, file.size);
+  assert.equal(sha1(bytes), file.sha1, 'browser B saved exactly the shared bytes');
+
+  await assertLoopback(a, 'browser A');
+  await assertLoopback(b, 'browser B');
+
+  // B's peer is A, over WebRTC.
+  const row = b.locator(`[data-testid="browser-torrent-row"][data-infohash="${infoHash}"]`);
+  await row.locator('button.name').click();
+  await until('a WebRTC peer in B’s list', async () => (await row.innerText()).includes('WebRTC'), 10_000);
+  await screenshot(b, '21-browser-download-done');
+  await a.goto(`${node.url}/#/torrents`);
+  await a.locator(`[data-testid="browser-torrent-row"][data-infohash="${infoHash}"]`).waitFor();
+  await screenshot(a, '22-browser-seeding-in-torrents');
+
+  // The node relayed signalling only: it has no such torrent and no copy of the bytes.
+  assert.equal(node.server.node.session.get(infoHash), undefined);
+  assert.ok(!(await nodeTorrents(node)).includes(infoHash));
+  for (const rel of await listFiles(node.stateDir)) {
+    assert.ok(!rel.endsWith('tab-to-tab.bin'), `the node has ${rel}`);
+    assert.notEqual(await sha1File(join(node.stateDir, rel)), file.sha1, `${rel} holds the shared bytes`);
+  }
+
+  assert.deepEqual(errorsA, []);
+  assert.deepEqual(errorsB, []);
+});
+
+test('a torrent seeded only by libtorrent over TCP reaches a browser through the node (WebRTC bridge)', async (t) => {
+  const node = await startTestServer(t);
+  const health = (await (await fetch(`${node.url}/api/health`)).json()) as { tracker: { ws: string | null } | null };
+  const ws = health.tracker?.ws;
+  assert.ok(ws, 'the node runs a WebSocket tracker');
+
+  const seedDir = await tempDir(t, 'lt-seed');
+  const file = await randomFile(seedDir, 'from-libtorrent.bin', 3 * 1024 * 1024 + 4321);
+  const torrentPath = join(seedDir, 'from-libtorrent.torrent');
+  const made = lt(t, ['create', file.path, torrentPath, '--piece-length', '262144', '--announce', ws]);
+  const created = await made.waitFor('created', 30_000);
+  const infoHash = String(created.infoHash).toLowerCase();
+  const seeder = lt(t, ['seed', torrentPath, seedDir]);
+  const seeding = await seeder.waitFor('seeding', 30_000);
+  const ltPort = Number(seeding.port ?? (await seeder.waitFor('listening', 1000)).port);
+
+  // The node gets the magnet through the UI and fetches it from libtorrent over TCP (x.pe peer).
+  const magnet = `magnet:?xt=urn:btih:${infoHash}&dn=from-libtorrent.bin&tr=${encodeURIComponent(ws)}&x.pe=127.0.0.1:${ltPort}`;
+  const ui = await (await launchBrowser(t)).newPage();
+  const uiErrors = collectErrors(ui);
+  await ui.goto(`${node.url}/#/add`);
+  await ui.locator('[data-testid="add-uri-input"]').fill(magnet);
+  await ui.locator('[data-testid="add-uri-submit"]').click();
+  await ui.waitForURL(new RegExp(`#/torrents/${infoHash}$`));
+  const nodeRow = ui.locator(`[data-testid="torrent-row"][data-infohash="${infoHash}"]`);
+  await until('the node to finish the TCP download', async () => (await nodeRow.getAttribute('data-state')) === 'seeding', 60_000);
+  assert.equal(await sha1File(join(node.downloadDir, 'from-libtorrent.bin')), file.sha1, 'the node has the bytes from libtorrent');
+
+  // Now a browser, which cannot speak TCP, downloads it: the only peer it can reach is the node.
+  const b = await (await launchBrowser(t)).newPage();
+  const errorsB = collectErrors(b);
+  await downloadInBrowser(b, node, magnet);
+  const row = b.locator(`[data-testid="browser-torrent-row"][data-infohash="${infoHash}"]`);
+  await row.waitFor();
+  // While it runs, the node's detail panel lists the libtorrent peer (TCP) and the page (WebRTC).
+  await ui.locator('[data-testid="detail-tab-peers"]').click();
+  await until('a WebRTC peer on the node', async () => (await ui.locator('[data-testid="peer-row"]').allInnerTexts()).some((r) => r.includes('WebRTC')), 60_000).catch(() => undefined);
+  await screenshot(ui, '23-node-detail-peers-tcp-webrtc');
+
+  const bytes = await saveFromBrowser(b, infoHash, 90_000);
+  assert.equal(sha1(bytes), file.sha1, 'the browser saved the libtorrent-seeded bytes');
+  await assertLoopback(b, 'browser B');
+  await row.locator('button.name').click();
+  await until('the node as B’s WebRTC peer', async () => (await row.innerText()).includes('WebRTC'), 10_000);
+  await screenshot(b, '24-browser-via-bridge-done');
+
+  // The node served it: its upload counter moved and it saw a WebRTC peer.
+  const detail = (await (await fetch(`${node.url}/api/torrents/${infoHash}`)).json()) as { uploaded: number };
+  assert.ok(detail.uploaded >= file.size, `node uploaded ${detail.uploaded} bytes`);
+  assert.deepEqual(uiErrors, []);
+  assert.deepEqual(errorsB, []);
+});

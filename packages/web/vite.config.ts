@@ -1,0 +1,52 @@
+// Vite build of the Cascade web app → packages/web/dist (served by packages/server).
+//
+// Two modules are optional at build time so the app builds whatever else is in the tree:
+//   cascade:chat-page      → packages/chat/ui/ChatPage.tsx, or a "chat not installed" stub
+//   cascade:browser-engine → packages/engine/browser.ts,   or a stub that reports the in-browser
+//                             peer as unavailable
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { defineConfig, type Plugin } from 'vite';
+import react from '@vitejs/plugin-react';
+
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+
+const OPTIONAL: Record<string, { real: string; fallback: string }> = {
+  'cascade:chat-page': { real: here('../chat/ui/ChatPage.tsx'), fallback: here('src/fallback/chat-page.tsx') },
+  'cascade:browser-engine': { real: here('../engine/browser.ts'), fallback: here('src/fallback/browser-engine.ts') },
+};
+
+function optionalModules(): Plugin {
+  return {
+    name: 'cascade-optional-modules',
+    enforce: 'pre',
+    resolveId(id) {
+      const m = OPTIONAL[id];
+      if (!m) return null;
+      return existsSync(m.real) ? m.real : m.fallback;
+    },
+  };
+}
+
+// `npm run dev -w @cascade/web`: the API and socket.io come from a running node (CASCADE_URL).
+const api = process.env.CASCADE_URL ?? 'http://127.0.0.1:8080';
+
+export default defineConfig({
+  root: here('.'),
+  base: './',
+  plugins: [optionalModules(), react()],
+  build: {
+    outDir: here('dist'),
+    emptyOutDir: true,
+    target: 'es2022',
+    sourcemap: true,
+    chunkSizeWarningLimit: 1500,
+  },
+  server: {
+    proxy: {
+      '/api': api,
+      '/socket.io': { target: api, ws: true },
+      '/announce': { target: api, ws: true },
+    },
+  },
+});
