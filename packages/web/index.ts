@@ -1,14 +1,47 @@
-// @cascade/web: the browser app's build output, for the server to serve.
+// @cascade/web: the browser app's build output, for the server to serve, and the build itself.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Directory holding the built app (index.html + assets). */
 export const webDistDir = fileURLToPath(new URL('./dist/', import.meta.url));
 const webRoot = fileURLToPath(new URL('./', import.meta.url));
+const packagesDir = join(webRoot, '..');
+
+/** What the bundle is made of: the app, and the chat UI and browser engine it pulls in. */
+const SOURCES = [
+  join(webRoot, 'src'),
+  join(webRoot, 'index.html'),
+  join(webRoot, 'vite.config.ts'),
+  join(webRoot, 'package.json'),
+  join(packagesDir, 'chat/ui'),
+  join(packagesDir, 'chat/src'),
+  join(packagesDir, 'engine/browser.ts'),
+  join(packagesDir, 'engine/src'),
+];
 
 export function isWebBuilt(): boolean {
-  return existsSync(webDistDir + 'index.html');
+  return existsSync(join(webDistDir, 'index.html'));
+}
+
+function newestMtime(path: string): number {
+  if (!existsSync(path)) return 0;
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.mtimeMs;
+  let newest = st.mtimeMs;
+  for (const e of readdirSync(path, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) newest = Math.max(newest, statSync(join(e.parentPath, e.name)).mtimeMs);
+  }
+  return newest;
+}
+
+/** True when dist is missing or older than any source that goes into it. */
+export function isWebStale(): boolean {
+  if (!isWebBuilt()) return true;
+  const built = statSync(join(webDistDir, 'index.html')).mtimeMs;
+  return SOURCES.some((p) => newestMtime(p) > built);
 }
 
 /** Runs `vite build` for packages/web (in a child process, on the current node). */
@@ -25,7 +58,31 @@ export function buildWeb(opts: { quiet?: boolean } = {}): Promise<void> {
   });
 }
 
-/** Builds the app unless dist/index.html already exists. */
-export async function ensureWebBuilt(opts: { quiet?: boolean } = {}): Promise<void> {
-  if (!isWebBuilt()) await buildWeb(opts);
+/** Builds the app when dist is missing or out of date. Resolves with whether it built. Test files
+ *  running in parallel each call this: a lock directory lets one build while the others wait. */
+export async function ensureWebBuilt(opts: { quiet?: boolean } = {}): Promise<boolean> {
+  if (!isWebStale()) return false;
+  const lock = join(webRoot, '.build-lock');
+  const deadline = Date.now() + 300_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      // A lock left by a killed build goes stale after a few minutes.
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > 180_000) rmSync(lock, { recursive: true, force: true });
+      } catch {}
+      if (Date.now() > deadline) throw new Error(`timed out waiting for another web build (${lock})`);
+      await sleep(200);
+    }
+  }
+  try {
+    if (!isWebStale()) return false;
+    await buildWeb(opts);
+    return true;
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
 }

@@ -1,9 +1,9 @@
 // Vite build of the Cascade web app → packages/web/dist (served by packages/server).
 //
-// Two modules are optional at build time so the app builds whatever else is in the tree:
-//   cascade:chat-page      → packages/chat/ui/ChatPage.tsx, or a "chat not installed" stub
-//   cascade:browser-engine → packages/engine/browser.ts,   or a stub that reports the in-browser
-//                             peer as unavailable
+// Two imports are optional at build time so the app builds whatever else is in the tree:
+//   @cascade/chat/ui         → packages/chat/ui/ChatPage.tsx, or a "chat not in this build" stand-in
+//   @cascade/engine/browser  → packages/engine/browser.ts,   or a stand-in that reports the
+//                               in-browser peer as unavailable
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
@@ -12,8 +12,8 @@ import react from '@vitejs/plugin-react';
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
 const OPTIONAL: Record<string, { real: string; fallback: string }> = {
-  'cascade:chat-page': { real: here('../chat/ui/ChatPage.tsx'), fallback: here('src/fallback/chat-page.tsx') },
-  'cascade:browser-engine': { real: here('../engine/browser.ts'), fallback: here('src/fallback/browser-engine.ts') },
+  '@cascade/chat/ui': { real: here('../chat/ui/ChatPage.tsx'), fallback: here('src/fallback/chat-page.tsx') },
+  '@cascade/engine/browser': { real: here('../engine/browser.ts'), fallback: here('src/fallback/browser-engine.ts') },
 };
 
 function optionalModules(): Plugin {

@@ -613,7 +613,9 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     this.releaseRequests(peer);
     this.pexSent.delete(peer);
     const c = this.candidates.get(peer.key);
-    if (c) c.nextTry = Date.now() + Math.min(300_000, 5000 * 2 ** c.failures++);
+    // Two seeds have nothing to trade: forget that address instead of redialling it forever.
+    if (c && reason === 'both seeding') this.candidates.delete(peer.key);
+    else if (c) c.nextTry = Date.now() + Math.min(300_000, 5000 * 2 ** c.failures++);
     this.emit('peer-closed', { address: peer.address, reason });
     if (!this.closed) queueMicrotask(() => this.connectMore());
   }

@@ -344,6 +344,28 @@ test('pause, resume, file selection and remove (with and without data)', async (
   assert.deepEqual((await s.json('/api/torrents')).body.torrents, []);
 });
 
+test('a torrent only in the library (it failed to load): detail, pause, 409s, delete with data', async (t) => {
+  const s = await startTestServer(t);
+  const ih = '7'.repeat(40);
+  mkdirSync(join(s.downloadDir, 'stored'), { recursive: true });
+  writeFileSync(join(s.downloadDir, 'stored', 'f.txt'), 'x');
+  s.node.db.upsertTorrent({ infoHash: ih, name: 'stored', source: ih, savePath: s.downloadDir, status: 'error', pieceCount: 4 });
+  const d = await s.json(`/api/torrents/${ih}`);
+  assert.equal(d.status, 200);
+  assert.equal(d.body.live, false);
+  assert.equal(d.body.name, 'stored');
+  assert.equal(d.body.files, null);
+  assert.match(d.body.magnet, new RegExp(`^magnet:\\?xt=urn:btih:${ih}`));
+  assert.equal((await s.json(`/api/torrents/${ih}/pause`, { method: 'POST' })).body.state, 'paused');
+  assertError(await s.json(`/api/torrents/${ih}/files/0`), 409, /not loaded/);
+  assertError(await s.json(`/api/torrents/${ih}/files`, { method: 'PUT', json: { selected: [0] } }), 409, /not loaded/);
+  assertError(await s.json(`/api/torrents/${ih}/torrent`), 409, /metadata/);
+  const del = await s.json(`/api/torrents/${ih}?deleteData=true`, { method: 'DELETE' });
+  assert.equal(del.status, 200);
+  assert.equal(existsSync(join(s.downloadDir, 'stored')), false);
+  assert.equal(s.node.db.getTorrent(ih), undefined);
+});
+
 test('streaming a file that is still downloading waits for its pieces', { timeout: 60_000 }, async (t) => {
   // The leecher first, so it also closes first: its "stopped" announce still finds the seeder's tracker.
   const leecher = await startTestServer(t, { streamWaitMs: 30_000 });

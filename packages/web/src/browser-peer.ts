@@ -133,7 +133,7 @@ class BrowserPeer {
   private async start(): Promise<EngineSession> {
     this.set({ status: 'starting', error: undefined });
     if (typeof RTCPeerConnection !== 'function') throw new Error('this browser has no WebRTC');
-    const [mod, node] = await Promise.all([import('cascade:browser-engine'), nodeWebRtcConfig()]);
+    const [mod, node] = await Promise.all([import('@cascade/engine/browser'), nodeWebRtcConfig()]);
     const cfg = loadPeerConfig();
     const trackers = cfg.trackers.length > 0 ? cfg.trackers : node.trackers;
     const iceServers = cfg.iceServersSet ? cfg.iceServers.map((urls) => ({ urls })) : node.iceServers;

@@ -96,13 +96,39 @@ export async function launchBrowser(t: TestContext, opts: { dark?: boolean; view
   await context.addInitScript(() => {
     // The app's in-browser peer: no STUN/TURN (nothing outside 127.0.0.1 is reachable here).
     localStorage.setItem('cascade.peer', JSON.stringify({ iceServers: [] }));
-    const w = window as unknown as { __pcs: RTCPeerConnection[]; RTCPeerConnection: typeof RTCPeerConnection };
+    // Record every RTCPeerConnection and, once it connects, the candidate pair it selected (peers
+    // hang up when a download completes, so this is noted while the connection is up).
+    type Pair = { local: string; remote: string; remoteType: string };
+    const w = window as unknown as { __pcs: RTCPeerConnection[]; __pairs: Pair[]; RTCPeerConnection: typeof RTCPeerConnection };
     w.__pcs = [];
+    w.__pairs = [];
+    const selectedPair = async (pc: RTCPeerConnection): Promise<Pair | undefined> => {
+      const stats = await pc.getStats();
+      const byId = new Map<string, Record<string, unknown>>();
+      stats.forEach((r: Record<string, unknown>) => byId.set(r.id as string, r));
+      let pairId: string | undefined;
+      stats.forEach((r: Record<string, unknown>) => {
+        if (r.type === 'transport' && typeof r.selectedCandidatePairId === 'string') pairId = r.selectedCandidatePairId;
+      });
+      stats.forEach((r: Record<string, unknown>) => {
+        if (!pairId && r.type === 'candidate-pair' && r.nominated && r.state === 'succeeded') pairId = r.id as string;
+      });
+      const pair = pairId ? byId.get(pairId) : undefined;
+      if (!pair) return undefined;
+      const l = byId.get(pair.localCandidateId as string);
+      const r = byId.get(pair.remoteCandidateId as string);
+      return { local: String(l?.address ?? l?.ip ?? ''), remote: String(r?.address ?? r?.ip ?? ''), remoteType: String(r?.candidateType ?? '') };
+    };
+    (w as unknown as { __selectedPair: typeof selectedPair }).__selectedPair = selectedPair;
     const Orig = w.RTCPeerConnection;
     if (typeof Orig === 'function') {
-      const Recorded = function (this: unknown, ...args: ConstructorParameters<typeof RTCPeerConnection>) {
+      const Recorded = function (...args: ConstructorParameters<typeof RTCPeerConnection>) {
         const pc = new Orig(...args);
         w.__pcs.push(pc);
+        pc.addEventListener('connectionstatechange', () => {
+          if (pc.connectionState !== 'connected') return;
+          void selectedPair(pc).then((p) => p && w.__pairs.push(p));
+        });
         return pc;
       } as unknown as typeof RTCPeerConnection;
       Recorded.prototype = Orig.prototype;
@@ -136,33 +162,22 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 
 export interface SelectedPair {
   local: string;
+  /** Empty when Chromium hides it: a peer-reflexive remote candidate (remoteType 'prflx'). */
   remote: string;
+  remoteType: string;
 }
 
-/** The selected (nominated, succeeded) candidate pair of every connected RTCPeerConnection. */
+/** The selected candidate pair of every RTCPeerConnection the page connected so far (noted when
+ *  each connected) and of those connected now. */
 export async function selectedPairs(page: Page): Promise<SelectedPair[]> {
   return page.evaluate(async () => {
-    const out: { local: string; remote: string }[] = [];
-    const pcs = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs;
-    for (const pc of pcs) {
+    type Pair = { local: string; remote: string; remoteType: string };
+    const w = window as unknown as { __pcs: RTCPeerConnection[]; __pairs: Pair[]; __selectedPair(pc: RTCPeerConnection): Promise<Pair | undefined> };
+    const out = [...w.__pairs];
+    for (const pc of w.__pcs) {
       if (pc.connectionState !== 'connected') continue;
-      const stats = await pc.getStats();
-      const byId = new Map<string, Record<string, unknown>>();
-      stats.forEach((r: Record<string, unknown>) => byId.set(r.id as string, r));
-      let pairId: string | undefined;
-      stats.forEach((r: Record<string, unknown>) => {
-        if (r.type === 'transport' && typeof r.selectedCandidatePairId === 'string') pairId = r.selectedCandidatePairId;
-      });
-      if (!pairId) {
-        stats.forEach((r: Record<string, unknown>) => {
-          if (r.type === 'candidate-pair' && r.nominated && r.state === 'succeeded') pairId = r.id as string;
-        });
-      }
-      const pair = pairId ? byId.get(pairId) : undefined;
-      if (!pair) continue;
-      const l = byId.get(pair.localCandidateId as string);
-      const r = byId.get(pair.remoteCandidateId as string);
-      out.push({ local: String(l?.address ?? l?.ip), remote: String(r?.address ?? r?.ip) });
+      const p = await w.__selectedPair(pc);
+      if (p) out.push(p);
     }
     return out;
   });
@@ -286,4 +301,16 @@ export async function until<T>(what: string, fn: () => Promise<T> | T, timeoutMs
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/** Samples the node's open WebRTC candidate pairs ("address:port" of both ends) until stop(). */
+export function sampleNodePairs(server: RunningServer): { pairs: Map<string, { local: string; remote: string }>; stop(): void } {
+  const session = server.node.session as unknown as { webrtcCandidatePairs?(): Promise<{ local: string; remote: string }[]> };
+  const pairs = new Map<string, { local: string; remote: string }>();
+  const timer = setInterval(() => {
+    void session.webrtcCandidatePairs?.().then((list) => {
+      for (const p of list) pairs.set(`${p.local}|${p.remote}`, p);
+    }, () => {});
+  }, 50);
+  return { pairs, stop: () => clearInterval(timer) };
 }

@@ -19,6 +19,8 @@ import {
   screenshot,
   selectedPairs,
   sha1,
+  sampleNodePairs,
+  type SelectedPair,
   sha1File,
   startTestServer,
   tempDir,
@@ -49,14 +51,27 @@ async function saveFromBrowser(page: Page, infoHash: string, timeoutMs: number):
   return readFile(path);
 }
 
-async function assertLoopback(page: Page, who: string): Promise<void> {
+const LOOPBACK = /^127\.0\.0\.1(:\d+)?$/;
+
+/** The candidate pairs `page` selected, after checking each is 127.0.0.1 at this end. */
+async function pagePairs(page: Page, who: string): Promise<SelectedPair[]> {
   const pairs = await until(`${who}: a connected WebRTC candidate pair`, async () => {
     const p = await selectedPairs(page);
     return p.length > 0 ? p : undefined;
   }, 10_000);
+  for (const p of pairs) assert.equal(p.local, '127.0.0.1', `${who}: local candidate ${JSON.stringify(p)}`);
+  return pairs;
+}
+
+/** Every pair is 127.0.0.1 on both ends. Chromium hides the address of a peer-reflexive remote
+ *  candidate; such a remote end counts only when the other side's own view (`otherLocals`, the
+ *  local ends it selected) is all loopback. */
+function assertRemotes(pairs: SelectedPair[], who: string, otherLocals: string[]): void {
+  assert.ok(otherLocals.length > 0, `${who}: the other side saw no candidate pair`);
+  for (const l of otherLocals) assert.match(l, LOOPBACK, `${who}'s peer: local candidate ${l}`);
   for (const p of pairs) {
-    assert.equal(p.local, '127.0.0.1', `${who}: local candidate ${JSON.stringify(p)}`);
-    assert.equal(p.remote, '127.0.0.1', `${who}: remote candidate ${JSON.stringify(p)}`);
+    if (p.remote === '' && p.remoteType === 'prflx') continue;
+    assert.match(p.remote, LOOPBACK, `${who}: remote candidate ${JSON.stringify(p)}`);
   }
 }
 
@@ -88,21 +103,24 @@ test('browser A shares from the tab, browser B downloads it over WebRTC; the nod
   await screenshot(a, '20-browser-share-result');
 
   await downloadInBrowser(b, node, magnet);
+  // Open the row's details: while the transfer runs they list A as a WebRTC peer.
+  const row = b.locator(`[data-testid="browser-torrent-row"][data-infohash="${infoHash}"]`);
+  await row.locator('button.name').click();
+  await until('A as a WebRTC peer, or the end of the download', async () => (await row.innerText()).includes('WebRTC') || Number(await row.getAttribute('data-progress')) >= 1, 60_000, 50);
+  await screenshot(b, '21-browser-downloading');
   const bytes = await saveFromBrowser(b, infoHash, 90_000);
   assert.equal(bytes.length, file.size);
   assert.equal(sha1(bytes), file.sha1, 'browser B saved exactly the shared bytes');
 
-  await assertLoopback(a, 'browser A');
-  await assertLoopback(b, 'browser B');
+  const pairsA = await pagePairs(a, 'browser A');
+  const pairsB = await pagePairs(b, 'browser B');
+  assertRemotes(pairsA, 'browser A', pairsB.map((p) => p.local));
+  assertRemotes(pairsB, 'browser B', pairsA.map((p) => p.local));
 
-  // B's peer is A, over WebRTC.
-  const row = b.locator(`[data-testid="browser-torrent-row"][data-infohash="${infoHash}"]`);
-  await row.locator('button.name').click();
-  await until('a WebRTC peer in B’s list', async () => (await row.innerText()).includes('WebRTC'), 10_000);
-  await screenshot(b, '21-browser-download-done');
+  await screenshot(b, '22-browser-download-done');
   await a.goto(`${node.url}/#/torrents`);
   await a.locator(`[data-testid="browser-torrent-row"][data-infohash="${infoHash}"]`).waitFor();
-  await screenshot(a, '22-browser-seeding-in-torrents');
+  await screenshot(a, '23-browser-seeding-in-torrents');
 
   // The node relayed signalling only: it has no such torrent and no copy of the bytes.
   assert.equal(node.server.node.session.get(infoHash), undefined);
@@ -122,15 +140,17 @@ test('a torrent seeded only by libtorrent over TCP reaches a browser through the
   const ws = health.tracker?.ws;
   assert.ok(ws, 'the node runs a WebSocket tracker');
 
+  // libtorrent seeds at 512 KiB/s, so the node is still fetching when the browser joins: the node
+  // relays pieces to the page as they arrive from TCP.
   const seedDir = await tempDir(t, 'lt-seed');
-  const file = await randomFile(seedDir, 'from-libtorrent.bin', 3 * 1024 * 1024 + 4321);
+  const file = await randomFile(seedDir, 'from-libtorrent.bin', 4 * 1024 * 1024 + 4321);
   const torrentPath = join(seedDir, 'from-libtorrent.torrent');
   const made = lt(t, ['create', file.path, torrentPath, '--piece-length', '262144', '--announce', ws]);
   const created = await made.waitFor('created', 30_000);
   const infoHash = String(created.infoHash).toLowerCase();
-  const seeder = lt(t, ['seed', torrentPath, seedDir]);
-  const seeding = await seeder.waitFor('seeding', 30_000);
-  const ltPort = Number(seeding.port ?? (await seeder.waitFor('listening', 1000)).port);
+  const seeder = lt(t, ['seed', torrentPath, seedDir, '--upload-rate', String(512 * 1024)]);
+  const ltPort = Number((await seeder.waitFor('listening', 30_000)).port);
+  await seeder.waitFor('seeding', 30_000);
 
   // The node gets the magnet through the UI and fetches it from libtorrent over TCP (x.pe peer).
   const magnet = `magnet:?xt=urn:btih:${infoHash}&dn=from-libtorrent.bin&tr=${encodeURIComponent(ws)}&x.pe=127.0.0.1:${ltPort}`;
@@ -141,28 +161,44 @@ test('a torrent seeded only by libtorrent over TCP reaches a browser through the
   await ui.locator('[data-testid="add-uri-submit"]').click();
   await ui.waitForURL(new RegExp(`#/torrents/${infoHash}$`));
   const nodeRow = ui.locator(`[data-testid="torrent-row"][data-infohash="${infoHash}"]`);
-  await until('the node to finish the TCP download', async () => (await nodeRow.getAttribute('data-state')) === 'seeding', 60_000);
-  assert.equal(await sha1File(join(node.downloadDir, 'from-libtorrent.bin')), file.sha1, 'the node has the bytes from libtorrent');
+  await nodeRow.waitFor();
+  await ui.locator('[data-testid="detail-tab-peers"]').click();
 
-  // Now a browser, which cannot speak TCP, downloads it: the only peer it can reach is the node.
+  // A browser, which cannot speak TCP, downloads it too: the only peer it can reach is the node.
   const b = await (await launchBrowser(t)).newPage();
   const errorsB = collectErrors(b);
+  const nodePairs = sampleNodePairs(node.server);
+  t.after(() => nodePairs.stop());
   await downloadInBrowser(b, node, magnet);
   const row = b.locator(`[data-testid="browser-torrent-row"][data-infohash="${infoHash}"]`);
   await row.waitFor();
-  // While it runs, the node's detail panel lists the libtorrent peer (TCP) and the page (WebRTC).
-  await ui.locator('[data-testid="detail-tab-peers"]').click();
-  await until('a WebRTC peer on the node', async () => (await ui.locator('[data-testid="peer-row"]').allInnerTexts()).some((r) => r.includes('WebRTC')), 60_000).catch(() => undefined);
-  await screenshot(ui, '23-node-detail-peers-tcp-webrtc');
+  await row.locator('button.name').click();
+
+  // Meanwhile the node's detail panel lists libtorrent (TCP) and the page (WebRTC) side by side.
+  const peerRows = ui.locator('[data-testid="peer-row"]');
+  await until('a TCP and a WebRTC peer on the node', async () => {
+    const rows = await peerRows.allInnerTexts();
+    return rows.some((r) => r.includes('TCP')) && rows.some((r) => r.includes('WebRTC'));
+  }, 30_000, 100).catch(async (err: Error) => {
+    await screenshot(ui, 'fail-node');
+    await screenshot(b, 'fail-b');
+    throw new Error(`${err.message}\nnode peers: ${JSON.stringify(await peerRows.allInnerTexts())}\nB: ${await row.innerText()}`);
+  });
+  await screenshot(ui, '24-node-detail-peers-tcp-webrtc');
+  await until('the node as B’s WebRTC peer', async () => (await row.innerText()).includes('WebRTC'), 10_000, 100);
+  await screenshot(b, '25-browser-via-bridge-downloading');
 
   const bytes = await saveFromBrowser(b, infoHash, 90_000);
   assert.equal(sha1(bytes), file.sha1, 'the browser saved the libtorrent-seeded bytes');
-  await assertLoopback(b, 'browser B');
-  await row.locator('button.name').click();
-  await until('the node as B’s WebRTC peer', async () => (await row.innerText()).includes('WebRTC'), 10_000);
-  await screenshot(b, '24-browser-via-bridge-done');
+  nodePairs.stop();
+  const node2b = [...nodePairs.pairs.values()];
+  for (const p of node2b) assert.match(p.remote, LOOPBACK, `the node's remote candidate ${JSON.stringify(p)}`);
+  assertRemotes(await pagePairs(b, 'browser B'), 'browser B', node2b.map((p) => p.local));
+  await screenshot(b, '26-browser-via-bridge-done');
 
-  // The node served it: its upload counter moved and it saw a WebRTC peer.
+  await until('the node to finish the TCP download', async () => (await nodeRow.getAttribute('data-state')) === 'seeding', 60_000);
+  assert.equal(await sha1File(join(node.downloadDir, 'from-libtorrent.bin')), file.sha1, 'the node has the bytes from libtorrent');
+  // The node served the page: its upload counter moved.
   const detail = (await (await fetch(`${node.url}/api/torrents/${infoHash}`)).json()) as { uploaded: number };
   assert.ok(detail.uploaded >= file.size, `node uploaded ${detail.uploaded} bytes`);
   assert.deepEqual(uiErrors, []);

@@ -4,6 +4,7 @@ import { formatBytes, formatEta, formatPercent, formatSpeed, ratioOf, peersText 
 import { CopyButton, ProgressBar, StateBadge, TransportBadge, saveBlob } from '../components/ui.tsx';
 import { IconDownload, IconPlayCircle, IconTrash } from '../components/icons.tsx';
 import { browserPeer, useBrowserPeer, type BrowserTorrent } from '../browser-peer.ts';
+import { shortAddress } from './DetailPanel.tsx';
 
 export function BrowserTorrents() {
   const peer = useBrowserPeer();
@@ -109,8 +110,8 @@ function BrowserRow({ t }: { t: BrowserTorrent }) {
                 <tbody>
                   {t.peerList.map((p) => (
                     <tr key={p.address}>
-                      <td className="mono">{p.address}</td>
-                      <td>{p.client ?? '—'}</td>
+                      <td className="mono clip" title={p.address}>{shortAddress(p.address)}</td>
+                      <td className="clip" title={p.client ?? undefined}>{p.client ?? '—'}</td>
                       <td><TransportBadge transport={p.transport} /></td>
                       <td className="r num">{formatSpeed(p.downloadSpeed)}</td>
                       <td className="r num">{formatSpeed(p.uploadSpeed)}</td>

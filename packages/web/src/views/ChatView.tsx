@@ -4,7 +4,7 @@ import { Component, lazy, Suspense, useMemo, type ReactNode } from 'react';
 import { useRoute } from '../router.ts';
 import { loadPeerConfig } from '../browser-peer.ts';
 
-const ChatPage = lazy(() => import('cascade:chat-page').then((m) => ({ default: m.ChatPage })));
+const ChatPage = lazy(() => import('@cascade/chat/ui').then((m) => ({ default: m.ChatPage })));
 
 class Boundary extends Component<{ children: ReactNode }, { error: Error | undefined }> {
   state = { error: undefined as Error | undefined };

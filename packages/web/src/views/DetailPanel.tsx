@@ -238,6 +238,12 @@ function FileRow({ f, infoHash, selected, onToggle }: { f: FileInfo; infoHash: s
   );
 }
 
+/** WebRTC peers have no IP:port; they are named by peer id, which is long: keep its ends. */
+export function shortAddress(a: string): string {
+  const m = /^(webrtc:)([0-9a-f]{16,})$/i.exec(a);
+  return m ? `${m[1]}${m[2]!.slice(0, 8)}…${m[2]!.slice(-6)}` : a;
+}
+
 function PeersTab({ detail }: { detail: TorrentDetail }) {
   const peers = detail.peersList ?? [];
   if (peers.length === 0) return <Empty title="No connected peers">Peers show up here as trackers, the DHT and PEX find them.</Empty>;
@@ -257,8 +263,8 @@ function PeersTab({ detail }: { detail: TorrentDetail }) {
         <tbody>
           {peers.map((p) => (
             <tr key={p.address} data-testid="peer-row">
-              <td className="mono">{p.address}</td>
-              <td>{p.client || <span className="muted">unknown</span>}</td>
+              <td className="mono clip" title={p.address}>{shortAddress(p.address)}</td>
+              <td className="clip" title={p.client ?? undefined}>{p.client || <span className="muted">unknown</span>}</td>
               <td>
                 <TransportBadge transport={p.transport} />
               </td>
