@@ -12,7 +12,12 @@ const MAIN = join(import.meta.dirname, '../src/main.ts');
 const BASE = ['--json', '--http-port', '0', '--port', '0', '--tracker-port', '0', '--no-dht'];
 
 function cascade(args: string[]): { child: ChildProcess; lines: Record<string, any>[]; next: (event: string) => Promise<Record<string, any>> } {
-  const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // The timeout is a safety net: a hung child must fail the test, not keep the test file alive.
+  const child = spawn(process.execPath, [MAIN, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 45_000,
+    killSignal: 'SIGKILL',
+  });
   const lines: Record<string, any>[] = [];
   const waiters: [string, (e: Record<string, any>) => void][] = [];
   let buf = '';

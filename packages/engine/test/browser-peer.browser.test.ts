@@ -84,10 +84,10 @@ interface PageDownload {
 }
 
 /** In the page: a BrowserSession downloads `source` (torrent bytes as number[] or a magnet) and hashes file 0. */
-function pageDownload(page: Page, source: number[] | string, ws: string): Promise<PageDownload> {
-  return page.evaluate(async ({ source, ws }) => {
+function pageDownload(page: Page, source: number[] | string, ws: string, storage = 'memory'): Promise<PageDownload> {
+  return page.evaluate(async ({ source, ws, storage }) => {
     const { BrowserSession } = (window as any).cascade;
-    const s = await BrowserSession.create({ iceServers: [], trackers: [ws], minAnnounceInterval: 2 });
+    const s = await BrowserSession.create({ iceServers: [], trackers: [ws], minAnnounceInterval: 2, storage });
     (window as any).session = s;
     const t0 = performance.now();
     const t = await s.add(typeof source === 'string' ? source : new Uint8Array(source));
@@ -107,7 +107,7 @@ function pageDownload(page: Page, source: number[] | string, ws: string): Promis
       setTimeout(() => reject(new Error('page download timed out: ' + JSON.stringify(t.stats()))), 110_000);
     });
     const ms = performance.now() - t0;
-    const blob: Blob = s.fileBlob(t.infoHashHex, 0);
+    const blob: Blob = await s.fileBlob(t.infoHashHex, 0);
     const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await blob.arrayBuffer()));
     return {
       sha256: [...digest].map((b) => b.toString(16).padStart(2, '0')).join(''),
@@ -117,7 +117,7 @@ function pageDownload(page: Page, source: number[] | string, ws: string): Promis
       transports,
       peers: [...peers],
     };
-  }, { source, ws });
+  }, { source, ws, storage });
 }
 
 const rate = (bytes: number, ms: number) => `${(bytes / MiB / (ms / 1000)).toFixed(1)} MiB/s`;
@@ -195,7 +195,7 @@ test('a page seeds files from the tab and another browser downloads them over We
 
   // Save the downloaded file from page B and compare infohashes with the Node torrent maker.
   const b64 = await pageB.evaluate(async (ih) => {
-    const blob: Blob = (window as any).session.fileBlob(ih, 0);
+    const blob: Blob = await (window as any).session.fileBlob(ih, 0);
     const url = await new Promise<string>((resolve) => {
       const r = new FileReader();
       r.onload = () => resolve(r.result as string);
@@ -276,4 +276,48 @@ test('a page gets data that only a libtorrent TCP swarm has, through a Node hybr
   const tcpPeers = h.peers().filter((p) => p.transport === 'tcp');
   assert.ok(h.stats().downloaded >= metainfo.length, 'the hybrid downloaded everything itself');
   assert.ok(tcpPeers.length <= 1);
+});
+
+test('IndexedDB storage: a download survives a page reload and seeds again without re-downloading', async (t) => {
+  const dir = path.join(root, 'e');
+  await fs.mkdir(dir, { recursive: true });
+  const src = path.join(dir, 'kept.bin');
+  await fs.writeFile(src, randomBytes(9 * MiB + 1234));
+  const { torrent } = await createTorrent(src, { pieceLength: 256 * 1024, announce: [ws] });
+  const node = await Session.create({ port: 0, host: '127.0.0.1', dht: false, webrtc: RTC });
+  t.after(() => node.close());
+  await done(await node.add(torrent, { savePath: dir }));
+  const page = await openPage(await launchChromium(t));
+  const first = await pageDownload(page, [...torrent], ws, 'indexeddb');
+  const want = await sha256(src);
+  assert.equal(first.sha256, want);
+  await node.close();
+
+  // Same profile, fresh page: nothing in memory, the Node seeder is gone.
+  await page.reload();
+  await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
+  const again = await page.evaluate(async ({ torrent, ws }) => {
+    const { BrowserSession } = (window as any).cascade;
+    const s = await BrowserSession.create({ iceServers: [], trackers: [ws], storage: 'indexeddb' });
+    const t = await s.add(new Uint8Array(torrent));
+    await new Promise<void>((resolve) => (t.stats().state === 'seeding' ? resolve() : t.once('done', () => resolve())));
+    const blob: Blob = await s.fileBlob(t.infoHashHex, 0);
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await blob.arrayBuffer()));
+    const stats = t.stats();
+    await s.remove(t.infoHashHex, { deleteData: true });
+    const s2 = await BrowserSession.create({ iceServers: [], storage: 'indexeddb' });
+    const t2 = await s2.add(new Uint8Array(torrent));
+    const after = t2.stats();
+    await s2.close();
+    return {
+      sha256: [...digest].map((b) => b.toString(16).padStart(2, '0')).join(''),
+      downloaded: stats.downloaded as number,
+      state: stats.state as string,
+      afterRemove: { state: after.state as string, verified: after.verifiedPieces as number },
+    };
+  }, { torrent: [...torrent], ws });
+  assert.equal(again.sha256, want);
+  assert.equal(again.state, 'seeding');
+  assert.equal(again.downloaded, 0, 'nothing was downloaded again');
+  assert.deepEqual(again.afterRemove, { state: 'downloading', verified: 0 }, 'remove with deleteData clears the database');
 });

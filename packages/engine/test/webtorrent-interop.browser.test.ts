@@ -159,7 +159,7 @@ test('WebTorrent in a browser downloads what a Cascade page seeds, and the rever
       t.once('done', resolve);
       setTimeout(() => reject(new Error('timed out ' + JSON.stringify(t.stats()))), 80_000);
     });
-    const blob: Blob = s.fileBlob(t.infoHashHex, 0);
+    const blob: Blob = await s.fileBlob(t.infoHashHex, 0);
     const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await blob.arrayBuffer()));
     return {
       ms: performance.now() - t0,

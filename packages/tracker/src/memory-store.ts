@@ -15,6 +15,7 @@ import type {
   UserRecord,
 } from './store.ts';
 import { transferDelta } from './store.ts';
+import { ipv4Number } from './peers.ts';
 
 interface Peer extends PeerRecord {
   left: number;
@@ -150,7 +151,7 @@ export class MemoryStore implements TrackerStore {
     if (a.event === 'completed' && (!prev || prev.left > 0)) swarm.downloaded++;
     let p = prev;
     if (!p) {
-      p = { peerIdHex: a.peerIdHex, host: a.host, port: a.port, owner: a.owner, left: a.left, seenAt: now, uploaded: 0, downloaded: 0, slot: 0, older: undefined, newer: undefined };
+      p = { peerIdHex: a.peerIdHex, host: a.host, ip4: ipv4Number(a.host), port: a.port, owner: a.owner, left: a.left, seenAt: now, uploaded: 0, downloaded: 0, slot: 0, older: undefined, newer: undefined };
       (seed ? group.seeds : group.leeches).add(p);
       this.peers++;
       if (seed) this.seeders++;
@@ -161,7 +162,10 @@ export class MemoryStore implements TrackerStore {
     } else {
       (seed ? group.seeds : group.leeches).touch(p);
     }
-    p.host = a.host;
+    if (p.host !== a.host) {
+      p.host = a.host;
+      p.ip4 = ipv4Number(a.host);
+    }
     p.port = a.port;
     p.owner = a.owner;
     p.left = a.left;

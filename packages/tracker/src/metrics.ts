@@ -30,14 +30,14 @@ export class Metrics {
     this.ring[sec % this.ring.length]!++;
   }
 
-  /** Mean over the last WINDOW_S complete seconds (or since start, if sooner). */
+  /** Mean over the last WINDOW_S seconds, the current partial second included (or since start, if sooner). */
   announcesPerSecond(now = Date.now()): number {
     const sec = Math.floor(now / 1000);
     if (sec !== this.ringSecond) this.advance(sec);
     let sum = 0;
-    for (let s = sec - WINDOW_S; s < sec; s++) sum += this.ring[((s % this.ring.length) + this.ring.length) % this.ring.length]!;
-    const span = Math.min(WINDOW_S, Math.max(1, sec - Math.floor(this.startedAt / 1000)));
-    return sum / span;
+    for (let s = sec - WINDOW_S + 1; s <= sec; s++) sum += this.ring[s % this.ring.length]!;
+    const span = Math.min(WINDOW_S - 1 + (now % 1000) / 1000, (now - this.startedAt) / 1000);
+    return sum / Math.max(span, 0.1);
   }
 
   totalAnnounces(): number {

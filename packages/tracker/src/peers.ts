@@ -41,7 +41,8 @@ export function writeCompactPeers(peers: PeerRecord[], family: 4 | 6, out: Buffe
   for (const p of peers) {
     if (familyOf(p.host) !== family) continue;
     if (family === 4) {
-      writeIpv4(p.host, out, off);
+      if (p.ip4 !== undefined) out.writeUInt32BE(p.ip4, off);
+      else writeIpv4(p.host, out, off);
       out.writeUInt16BE(p.port, off + 4);
       off += 6;
     } else {
@@ -64,6 +65,23 @@ export function countFamily(peers: PeerRecord[], family: 4 | 6): number {
   let n = 0;
   for (const p of peers) if (familyOf(p.host) === family) n++;
   return n;
+}
+
+/** Dotted quad to a 32-bit number; undefined for anything else. */
+export function ipv4Number(host: string): number | undefined {
+  if (familyOf(host) !== 4) return undefined;
+  let n = 0;
+  let part = 0;
+  for (let i = 0; i < host.length; i++) {
+    const c = host.charCodeAt(i);
+    if (c === 46) {
+      n = n * 256 + part;
+      part = 0;
+    } else {
+      part = part * 10 + (c - 48);
+    }
+  }
+  return n * 256 + part;
 }
 
 // Dotted quad to bytes without split/regex: this runs for every peer in every reply.

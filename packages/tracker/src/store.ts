@@ -18,6 +18,8 @@ export interface PeerRecord {
   port: number;
   /** WebSocket peers: id of the tracker process holding the socket, so offers can be relayed there. */
   owner: string;
+  /** IPv4 address as a 32-bit number, when the store keeps it precomputed (saves parsing per reply). */
+  ip4?: number;
 }
 
 export interface SwarmCounts {

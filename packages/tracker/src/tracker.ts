@@ -152,10 +152,13 @@ export async function startTracker(opts: TrackerOptions = {}): Promise<RunningTr
   let ws: WsTracker | undefined;
   try {
     if (opts.ws) ws = await attachWebSocket(httpServer, { core, limiter, owner });
+    // Listeners first: the UDP socket's immediate lookup means 'listening' can fire inside bind().
+    const httpListening = once(httpServer, 'listening');
     httpServer.listen(opts.httpPort ?? 0, host);
-    await once(httpServer, 'listening');
+    await httpListening;
+    const udpListening = once(udp, 'listening');
     udp.bind(opts.udpPort ?? 0, host);
-    await once(udp, 'listening');
+    await udpListening;
   } catch (err) {
     httpServer.close();
     udp.close();

@@ -38,9 +38,11 @@ export function createUdpServer(opts: UdpOptions): dgram.Socket {
   const metrics = core.metrics;
   const socket = dgram.createSocket({
     type: isIP(opts.host) === 6 ? 'udp6' : 'udp4',
-    // Replies go to the address a packet came from, always an IP literal: answering the lookup
-    // at once spares every send dns.lookup's deferred callback.
-    lookup: (address, _opts, cb) => (cb as (e: null, a: string, f: number) => void)(null, address, address.includes(':') ? 6 : 4),
+    // Replies go to the address a packet came from, always an IP literal: skip dns.lookup. The
+    // callback must still be asynchronous: answered synchronously, bind() emits 'listening'
+    // before anyone waits for it (Node 24), and startTracker never resolves.
+    lookup: (address, _opts, cb) =>
+      process.nextTick(() => (cb as (e: null, a: string, f: number) => void)(null, address, address.includes(':') ? 6 : 4)),
   });
   const ids = new ConnectionIds(randomBytes(8));
 

@@ -288,6 +288,11 @@ export function reachableFromHere(url: string): string {
 
 export const browserPeer = new BrowserPeer();
 
+// Torrents in this tab live in its memory: leaving the page stops them. Ask first.
+window.addEventListener('beforeunload', (e) => {
+  if (browserPeer.getSnapshot().torrents.length > 0) e.preventDefault();
+});
+
 export function useBrowserPeer(): PeerSnapshot {
   return useSyncExternalStore(browserPeer.subscribe, browserPeer.getSnapshot);
 }

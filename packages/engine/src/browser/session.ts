@@ -1,6 +1,6 @@
 // The engine in a browser tab: the same Torrent core as Node, with WebRTC data channels as the only
-// transport (peers found through WebSocket trackers), pieces in memory (or read from the user's
-// own Files when seeding), SHA-1 through WebCrypto. Nothing here may import node:*.
+// peer transport (peers found through WebSocket trackers) plus HTTP web seeds, pieces in memory (or
+// read from the user's own Files when seeding), SHA-1 through WebCrypto. Nothing here may import node:*.
 
 import type {
   AddTorrentOptions, IceServer, ResumeData, ResumeStore, SessionHandle, SessionHealth, TorrentSource,
@@ -17,6 +17,7 @@ import { Torrent, type TorrentContext } from '../torrent.ts';
 import type { CandidatePairInfo } from '../webrtc-connection.ts';
 import { createTorrentFromFiles, type CreateFromFilesOptions, type NamedBlob } from './create-torrent.ts';
 import { createBrowserHasher } from './hasher.ts';
+import { IdbResumeStore, IdbStorage, openCascadeDb } from './idb-storage.ts';
 import { MemoryStorage } from './storage.ts';
 
 export const BROWSER_CLIENT_NAME = 'Cascade 0.1.0 (browser)';
@@ -35,6 +36,11 @@ export interface BrowserSessionOptions {
   minAnnounceInterval?: number;
   /** Default: the page's RTCPeerConnection. */
   RTCPeerConnection?: RTCPeerConnectionCtor;
+  /** Where downloaded pieces live: 'memory' (default; gone with the page) or 'indexeddb' (kept on
+   *  disk by the browser, with resume data, so a torrent added again after a reload picks up). */
+  storage?: 'memory' | 'indexeddb';
+  /** IndexedDB database name for storage 'indexeddb'. Default 'cascade'. */
+  databaseName?: string;
 }
 
 export interface SeedResult {
@@ -76,9 +82,10 @@ export class BrowserSession implements SessionHandle {
   private readonly opts: BrowserSessionOptions;
   private readonly pool: WsTrackerPool;
   private readonly hasher = createBrowserHasher();
-  private readonly resume = new MemoryResumeStore();
+  private readonly resume: ResumeStore;
+  private readonly db: Promise<IDBDatabase> | undefined;
   private torrents = new Map<string, Torrent>();
-  private storages = new Map<string, MemoryStorage>();
+  private storages = new Map<string, MemoryStorage | IdbStorage>();
   /** Files of torrents being seeded from the page, until their storage is made. */
   private seedBlobs = new Map<string, Blob[]>();
   private banned = new Set<string>();
@@ -89,6 +96,13 @@ export class BrowserSession implements SessionHandle {
     this.peerIdHex = toHex(this.peerId);
     const RTC = opts.RTCPeerConnection ?? (globalThis as { RTCPeerConnection?: RTCPeerConnectionCtor }).RTCPeerConnection;
     if (!RTC) throw new Error('this browser has no WebRTC (RTCPeerConnection)');
+    if (opts.storage === 'indexeddb') {
+      this.db = openCascadeDb(opts.databaseName);
+      this.db.catch(() => {});
+      this.resume = new IdbResumeStore(this.db);
+    } else {
+      this.resume = new MemoryResumeStore();
+    }
     this.pool = new WsTrackerPool(this.peerId, { RTCPeerConnection: RTC, config: { iceServers: (opts.iceServers ?? DEFAULT_ICE_SERVERS) as RTCIceServer[] } });
   }
 
@@ -105,7 +119,9 @@ export class BrowserSession implements SessionHandle {
       dialer: noDialer,
       hasher: this.hasher,
       createStorage: (meta) => {
-        const s = new MemoryStorage(meta, this.seedBlobs.get(meta.infoHashHex));
+        const blobs = this.seedBlobs.get(meta.infoHashHex);
+        // The user's own files are read in place; downloads go to IndexedDB when asked for.
+        const s = this.db && !blobs ? new IdbStorage(meta, this.db) : new MemoryStorage(meta, blobs);
         this.seedBlobs.delete(meta.infoHashHex);
         this.storages.set(meta.infoHashHex, s);
         return s;
@@ -153,7 +169,8 @@ export class BrowserSession implements SessionHandle {
       const m = parseTorrentId(source);
       const existing = this.torrents.get(m.infoHashHex);
       if (existing) return existing;
-      t = new Torrent(this.context(), { infoHashHex: m.infoHashHex, name: m.name, trackers: m.trackers, peers: m.peers }, {
+      // BEP 19 web seeds (ws=) work here too, through fetch, where the server allows CORS.
+      t = new Torrent(this.context(), { infoHashHex: m.infoHashHex, name: m.name, trackers: m.trackers, peers: m.peers, webSeeds: m.webSeeds }, {
         ...addOpts,
         selectedFiles: opts.selectedFiles ?? m.selectOnly,
       });
@@ -186,7 +203,7 @@ export class BrowserSession implements SessionHandle {
   }
 
   /** A file of a torrent as a Blob, once all its pieces are here (for `URL.createObjectURL` + download). */
-  fileBlob(infoHashHex: string, fileIndex: number): Blob {
+  async fileBlob(infoHashHex: string, fileIndex: number): Promise<Blob> {
     const t = this.get(infoHashHex);
     const s = t && this.storages.get(t.infoHashHex);
     if (!s) throw new MetainfoError(`no data for torrent ${infoHashHex}`);
@@ -228,5 +245,6 @@ export class BrowserSession implements SessionHandle {
     this.storages.clear();
     this.pool.close();
     await this.hasher.close();
+    (await this.db?.catch(() => undefined))?.close();
   }
 }

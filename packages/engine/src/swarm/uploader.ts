@@ -4,6 +4,7 @@
 import type { Peer } from './peer.ts';
 
 const CACHE_BYTES = 32 * 1024 * 1024;
+const READ_AHEAD = 4;
 
 export class PieceCache {
   private entries = new Map<number, Promise<Uint8Array>>();
@@ -80,6 +81,15 @@ export async function serveUploads(
   while (!peer.closed && peer.uploads.length > 0 && !peer.amChoking) {
     const first = peer.uploads[0]!;
     if (!cache.peek(first.index)) {
+      // Read the next few pieces the peer wants in parallel, so one disk read never idles the pipe.
+      const ahead = new Set<number>();
+      for (const r of peer.uploads) {
+        if (ahead.size >= READ_AHEAD) break;
+        if (!ahead.has(r.index) && !cache.peek(r.index)) {
+          ahead.add(r.index);
+          if (r.index !== first.index) cache.get(r.index, pieceSize(r.index)).catch(() => {});
+        }
+      }
       try {
         await cache.get(first.index, pieceSize(first.index));
       } catch (err) {
