@@ -5,14 +5,18 @@ export class BufferPool {
   private readonly size: number;
   private readonly keep: number;
 
-  constructor(size: number, keep = 16) {
+  private alloc: (n: number) => Uint8Array;
+
+  /** `alloc` may skip zero-filling (Node's Buffer.allocUnsafeSlow): every byte is overwritten. */
+  constructor(size: number, keep = 32, alloc: (n: number) => Uint8Array = (n) => new Uint8Array(n)) {
     this.size = size;
     this.keep = keep;
+    this.alloc = alloc;
   }
 
   get(length: number): Uint8Array {
-    if (length !== this.size) return new Uint8Array(length);
-    return this.free.pop() ?? new Uint8Array(this.size);
+    if (length !== this.size) return this.alloc(length);
+    return this.free.pop() ?? this.alloc(this.size);
   }
 
   release(buf: Uint8Array): void {

@@ -41,6 +41,8 @@ export interface TorrentContext {
   extraTrackers: string[];
   maxConnections: number;
   client: string;
+  /** Piece buffers; the platform may hand out uninitialised memory (every byte gets written). */
+  allocate?: (n: number) => Uint8Array;
   isBanned(address: string, peerId?: Uint8Array): boolean;
   ban(address: string, peerId: Uint8Array | undefined): void;
 }
@@ -188,7 +190,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
       });
       if (this.closed) return;
       this.cache = new PieceCache((i) => this.storage!.readPiece(i));
-      const pool = (this.pool = new BufferPool(meta.pieceLength));
+      const pool = (this.pool = new BufferPool(meta.pieceLength, 32, this.ctx.allocate));
       this.picker = new Picker({
         pieceCount: meta.pieceCount, pieceLength: meta.pieceLength, totalLength: meta.length, have, allocate: (n) => pool.get(n),
         newHash: this.ctx.hasher.incremental?.bind(this.ctx.hasher),

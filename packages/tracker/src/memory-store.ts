@@ -279,15 +279,17 @@ export class MemoryStore implements TrackerStore {
     return out;
   }
 
-  /** Drops the swarm's peers whose last announce is older than the ttl. */
+  /** Drops the swarm's peers whose last announce is older than the ttl. Runs on every announce: no allocations. */
   private expire(swarm: Swarm, now: number): void {
     const cutoff = now - this.ttlMs;
-    for (const g of swarm.ws ? [swarm.ip, swarm.ws] : [swarm.ip]) {
-      for (const set of [g.seeds, g.leeches]) {
-        let p;
-        while ((p = set.expired(cutoff))) this.drop(g, p);
-      }
-    }
+    this.expireGroup(swarm.ip, cutoff);
+    if (swarm.ws) this.expireGroup(swarm.ws, cutoff);
+  }
+
+  private expireGroup(g: Group, cutoff: number): void {
+    let p;
+    while ((p = g.seeds.expired(cutoff))) this.drop(g, p);
+    while ((p = g.leeches.expired(cutoff))) this.drop(g, p);
   }
 
   // Swarms nobody announces to or scrapes still have to let go of their peers, and then go.

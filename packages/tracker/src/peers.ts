@@ -60,13 +60,6 @@ export function familyOf(host: string): 4 | 6 | 0 {
   return host.includes(':') ? 6 : 4;
 }
 
-/** Counts the peers of one family (to size a reply). */
-export function countFamily(peers: PeerRecord[], family: 4 | 6): number {
-  let n = 0;
-  for (const p of peers) if (familyOf(p.host) === family) n++;
-  return n;
-}
-
 /** Dotted quad to a 32-bit number; undefined for anything else. */
 export function ipv4Number(host: string): number | undefined {
   if (familyOf(host) !== 4) return undefined;

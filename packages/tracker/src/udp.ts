@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { ConnectionIds } from './connection-id.ts';
 import type { AnnounceOutcome, ScrapeOutcome, TrackerCore } from './core.ts';
-import { countFamily, familyOf, normalizeIp, peerHost, writeCompactPeers } from './peers.ts';
+import { familyOf, normalizeIp, peerHost, writeCompactPeers } from './peers.ts';
 import { trackerPath } from './query.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import { then } from './store.ts';
@@ -91,14 +91,15 @@ export function createUdpServer(opts: UdpOptions): dgram.Socket {
     return then(outcome, (out: AnnounceOutcome) => {
       if (!out.ok) return error(tid, out.reason, r);
       // BEP 15: the peer list's family is the family of the request.
-      const b = Buffer.allocUnsafe(20 + countFamily(out.peers, family) * (family === 4 ? 6 : 18));
+      // Sized for the worst case, sent trimmed to what was written (one pass over the peers).
+      const b = Buffer.allocUnsafe(20 + out.peers.length * (family === 4 ? 6 : 18));
       b.writeUInt32BE(ANNOUNCE, 0);
       b.writeUInt32BE(tid, 4);
       b.writeUInt32BE(core.interval, 8);
       b.writeUInt32BE(out.counts.incomplete, 12);
       b.writeUInt32BE(out.counts.complete, 16);
-      writeCompactPeers(out.peers, family, b, 20);
-      send(b, r);
+      const n = writeCompactPeers(out.peers, family, b, 20);
+      send(n === b.length - 20 ? b : b.subarray(0, 20 + n), r);
     });
   };
 

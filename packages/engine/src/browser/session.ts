@@ -156,7 +156,11 @@ export class BrowserSession implements SessionHandle {
         if (t) t.addConnection(conn, 'webrtc');
         else conn.close();
       },
-      wantOffers: () => Math.min(this.opts.offers ?? 5, this.torrents.get(hex)?.wantsPeers() ?? 0),
+      // A seed makes no offers: leechers' offers reach it through the tracker.
+      wantOffers: () => {
+        const t = this.torrents.get(hex);
+        return !t || t.state === 'seeding' ? 0 : Math.min(this.opts.offers ?? 5, t.wantsPeers());
+      },
       acceptOffer: () => (this.torrents.get(hex)?.wantsPeers() ?? 0) > 0,
     });
   }

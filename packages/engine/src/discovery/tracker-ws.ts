@@ -281,6 +281,14 @@ interface PendingOffer {
   timer: ReturnType<typeof setTimeout>;
 }
 
+/** One connection (being made or made) to a peer. */
+interface Attempt {
+  role: 'offer' | 'answer';
+  connected: boolean;
+  /** Gives up an answer still waiting for the offerer's data channel. */
+  abort?: () => void;
+}
+
 interface UrlState {
   url: string;
   socket: TrackerSocket;
@@ -299,8 +307,8 @@ export class WsTrackerClient {
   private readonly pool: WsTrackerPool;
   private readonly infoHashBinary: string;
   private readonly urls: UrlState[];
-  /** Peers (hex peer id) we are connected or connecting to, so one offer per peer is answered. */
-  private readonly peers = new Set<string>();
+  /** Peers (hex peer id) we are connected or connecting to: one connection per peer. */
+  private readonly peers = new Map<string, Attempt>();
   private running = false;
 
   constructor(opts: WsTrackerClientOptions) {
@@ -483,12 +491,17 @@ export class WsTrackerClient {
   private async answer(u: UrlState, offer: RTCSessionDescriptionInit, offerId: string, peerIdBin: string, peerIdHex: string): Promise<void> {
     if (this.peers.has(peerIdHex) || this.opts.acceptOffer?.() === false) return;
     if (offer.type !== 'offer' || typeof offer.sdp !== 'string') return;
-    this.peers.add(peerIdHex);
+    const attempt: Attempt = { role: 'answer', connected: false };
+    this.peers.set(peerIdHex, attempt);
     let pc: RTCPeerConnection | undefined;
     try {
       pc = this.pool.newPeerConnection();
       const gotChannel = new Promise<RTCDataChannel>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error('no data channel from the offerer')), CONNECT_TIMEOUT_MS);
+        attempt.abort = () => {
+          clearTimeout(timer);
+          reject(new Error('superseded by our own offer'));
+        };
         pc!.addEventListener('datachannel', (e: RTCDataChannelEvent) => {
           clearTimeout(timer);
           resolve(e.channel);
@@ -498,7 +511,7 @@ export class WsTrackerClient {
       await pc.setRemoteDescription({ type: 'offer', sdp: offer.sdp });
       await pc.setLocalDescription(await pc.createAnswer());
       await iceGatheringDone(pc);
-      if (!this.running) throw new Error('stopped');
+      if (!this.running || this.peers.get(peerIdHex) !== attempt) throw new Error('stopped');
       u.socket.send({
         action: 'announce',
         info_hash: this.infoHashBinary,
@@ -509,9 +522,10 @@ export class WsTrackerClient {
       });
       const channel = await gotChannel;
       await channelOpen(channel, CONNECT_TIMEOUT_MS);
-      this.connected(pc, channel, peerIdHex, u.url, false);
+      if (this.peers.get(peerIdHex) !== attempt) throw new Error('superseded');
+      this.connected(pc, channel, peerIdHex, u.url, attempt);
     } catch {
-      this.peers.delete(peerIdHex);
+      if (this.peers.get(peerIdHex) === attempt) this.peers.delete(peerIdHex);
       if (pc) this.pool.closePeerConnection(pc);
     }
   }
@@ -522,31 +536,41 @@ export class WsTrackerClient {
     if (!o) return;
     u.offers.delete(offerId);
     clearTimeout(o.timer);
-    if (this.peers.has(peerIdHex) || answer.type !== 'answer' || typeof answer.sdp !== 'string') return this.dropOffer(o);
-    this.peers.add(peerIdHex);
+    if (answer.type !== 'answer' || typeof answer.sdp !== 'string') return this.dropOffer(o);
+    const existing = this.peers.get(peerIdHex);
+    if (existing) {
+      // Both ends answered each other's offer at once. Both keep the connection whose offerer has
+      // the lower peer id, so they keep the same one; otherwise both would give up on both.
+      const weWin = existing.role === 'answer' && !existing.connected && toHex(this.pool.peerId) < peerIdHex;
+      if (!weWin) return this.dropOffer(o);
+      existing.abort?.();
+    }
+    const attempt: Attempt = { role: 'offer', connected: false };
+    this.peers.set(peerIdHex, attempt);
     try {
       await o.pc.setRemoteDescription({ type: 'answer', sdp: answer.sdp });
       await channelOpen(o.channel, CONNECT_TIMEOUT_MS);
-      this.connected(o.pc, o.channel, peerIdHex, u.url, true);
+      this.connected(o.pc, o.channel, peerIdHex, u.url, attempt);
     } catch {
-      this.peers.delete(peerIdHex);
+      if (this.peers.get(peerIdHex) === attempt) this.peers.delete(peerIdHex);
       this.dropOffer(o);
     }
   }
 
-  private connected(pc: RTCPeerConnection, channel: RTCDataChannel, peerIdHex: string, url: string, initiator: boolean): void {
+  private connected(pc: RTCPeerConnection, channel: RTCDataChannel, peerIdHex: string, url: string, attempt: Attempt): void {
     if (!this.running) {
-      this.peers.delete(peerIdHex);
+      if (this.peers.get(peerIdHex) === attempt) this.peers.delete(peerIdHex);
       this.pool.closePeerConnection(pc);
       return;
     }
+    attempt.connected = true;
     const conn = dataChannelConnection(channel, { remote: `webrtc:${peerIdHex}`, pc });
     this.pool.live.add(pc);
     conn.onClose(() => {
-      this.peers.delete(peerIdHex);
+      if (this.peers.get(peerIdHex) === attempt) this.peers.delete(peerIdHex);
       this.pool.closePeerConnection(pc);
     });
-    this.opts.onConnection(conn, { peerIdHex, url, initiator });
+    this.opts.onConnection(conn, { peerIdHex, url, initiator: attempt.role === 'offer' });
   }
 }
 

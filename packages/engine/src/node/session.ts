@@ -93,6 +93,7 @@ export class Session implements SessionHandle {
       extraTrackers: this.opts.trackers ?? [],
       maxConnections: this.opts.maxConnectionsPerTorrent ?? 50,
       client: CLIENT_NAME,
+      allocate: (n) => Buffer.allocUnsafeSlow(n),
       isBanned: (address, peerId) => this.banned.has(address) || (!!peerId && this.banned.has(toHex(peerId))),
       ban: (address, peerId) => {
         this.banned.add(address);
@@ -121,7 +122,12 @@ export class Session implements SessionHandle {
         if (t) t.addConnection(conn, 'webrtc');
         else conn.close();
       },
-      wantOffers: () => Math.min(rtc.offers ?? 5, this.torrents.get(hex)?.wantsPeers() ?? 0),
+      // A seed makes no offers: leechers' offers reach it through the tracker, and each offer is a
+      // live peer connection (UDP sockets, DTLS state) for up to 50 s.
+      wantOffers: () => {
+        const t = this.torrents.get(hex);
+        return !t || t.state === 'seeding' ? 0 : Math.min(rtc.offers ?? 5, t.wantsPeers());
+      },
       acceptOffer: () => (this.torrents.get(hex)?.wantsPeers() ?? 0) > 0,
     });
   }

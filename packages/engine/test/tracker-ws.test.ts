@@ -1,0 +1,157 @@
+// The WebSocket tracker client against a scripted in-memory tracker (a fake WebSocket), so message
+// order is under the test's control; real WebRTC through node-datachannel on 127.0.0.1.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RTCPeerConnection } from 'node-datachannel/polyfill';
+import { toBinaryString, WsTrackerClient, WsTrackerPool, type RTCPeerConnectionCtor, type WebRtcEnv } from '../src/discovery/tracker-ws.ts';
+import type { Connection } from '../src/platform.ts';
+
+type Msg = Record<string, any>;
+
+/** A tracker that records what each client sent and forwards only when told to. */
+class ScriptedTracker {
+  sockets: FakeSocket[] = [];
+  inbox: { from: FakeSocket; msg: Msg }[] = [];
+  private waiters: (() => void)[] = [];
+
+  received(from: FakeSocket, msg: Msg): void {
+    this.inbox.push({ from, msg });
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  async waitFor(pred: (m: Msg) => boolean, count = 1, ms = 10_000): Promise<{ from: FakeSocket; msg: Msg }[]> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const hits = this.inbox.filter((e) => pred(e.msg));
+      if (hits.length >= count) return hits;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for tracker messages (${hits.length}/${count})`);
+      await new Promise<void>((r) => {
+        this.waiters.push(r);
+        setTimeout(r, 100);
+      });
+    }
+  }
+
+  socketOf(peerId: string): FakeSocket {
+    return this.inbox.find((e) => e.msg.peer_id === peerId)!.from;
+  }
+}
+
+class FakeSocket extends EventTarget {
+  readyState = 0;
+  binaryType = 'blob';
+  readonly tracker: ScriptedTracker;
+  constructor(tracker: ScriptedTracker) {
+    super();
+    this.tracker = tracker;
+    tracker.sockets.push(this);
+    setTimeout(() => {
+      this.readyState = 1;
+      this.dispatchEvent(new Event('open'));
+    }, 5);
+  }
+  send(text: string): void {
+    this.tracker.received(this, JSON.parse(text));
+  }
+  deliver(msg: Msg): void {
+    this.dispatchEvent(new MessageEvent('message', { data: JSON.stringify(msg) }));
+  }
+  close(): void {
+    this.readyState = 3;
+  }
+}
+
+function env(tracker: ScriptedTracker): WebRtcEnv {
+  const WS = function (this: unknown) {
+    return new FakeSocket(tracker);
+  } as unknown as typeof WebSocket;
+  return { RTCPeerConnection: RTCPeerConnection as unknown as RTCPeerConnectionCtor, config: { iceServers: [], bindAddress: '127.0.0.1' }, WebSocket: WS };
+}
+
+const id = (first: number) => Uint8Array.from({ length: 20 }, (_, i) => (i === 0 ? first : i));
+
+test('both ends answering each other\'s offer at once end up with one shared connection (lower peer id offers)', async (t) => {
+  const tracker = new ScriptedTracker();
+  const infoHash = new Uint8Array(20).fill(7);
+  const ihBin = toBinaryString(infoHash);
+  const made = { a: [] as { conn: Connection; initiator: boolean }[], b: [] as { conn: Connection; initiator: boolean }[] };
+  const mk = (name: 'a' | 'b', first: number) => {
+    const pool = new WsTrackerPool(id(first), env(tracker));
+    const client = new WsTrackerClient({
+      pool,
+      urls: ['ws://tracker.invalid/announce'],
+      infoHash,
+      getStats: () => ({ uploaded: 0, downloaded: 0, left: 1 }),
+      wantOffers: () => 1,
+      onConnection: (conn, info) => made[name].push({ conn, initiator: info.initiator }),
+    });
+    t.after(async () => {
+      await client.stop();
+      pool.close();
+    });
+    client.start();
+    return pool;
+  };
+  const a = mk('a', 1);
+  const b = mk('b', 2);
+
+  // Both announce with one offer each; hand each the other's offer before any answer moves.
+  const announces = await tracker.waitFor((m) => Array.isArray(m.offers) && m.offers.length === 1, 2);
+  const offerOf = (p: WsTrackerPool) => announces.find((e) => e.msg.peer_id === p.peerIdBinary)!.msg.offers[0];
+  tracker.socketOf(b.peerIdBinary).deliver({ action: 'announce', info_hash: ihBin, peer_id: a.peerIdBinary, offer: offerOf(a).offer, offer_id: offerOf(a).offer_id });
+  tracker.socketOf(a.peerIdBinary).deliver({ action: 'announce', info_hash: ihBin, peer_id: b.peerIdBinary, offer: offerOf(b).offer, offer_id: offerOf(b).offer_id });
+  const answers = await tracker.waitFor((m) => m.answer !== undefined, 2);
+  for (const { msg } of answers) {
+    const to = msg.to_peer_id === a.peerIdBinary ? a : b;
+    tracker.socketOf(to.peerIdBinary).deliver({ action: 'announce', info_hash: ihBin, peer_id: msg.peer_id, answer: msg.answer, offer_id: msg.offer_id });
+  }
+
+  const deadline = Date.now() + 15_000;
+  while ((made.a.length < 1 || made.b.length < 1) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  await new Promise((r) => setTimeout(r, 500)); // a second connection, if any, would show up now
+  assert.equal(made.a.length, 1, 'a has one connection');
+  assert.equal(made.b.length, 1, 'b has one connection');
+  assert.equal(made.a[0]!.initiator, true, 'the lower peer id made the offer that won');
+  assert.equal(made.b[0]!.initiator, false);
+  assert.equal(made.a[0]!.conn.remote, `webrtc:${'02' + '0102030405060708090a0b0c0d0e0f10111213'}`);
+
+  // And it carries bytes.
+  const got = new Promise<Uint8Array>((resolve) => made.b[0]!.conn.onData((c) => resolve(c)));
+  made.a[0]!.conn.write(new TextEncoder().encode('hello over the winning channel'));
+  assert.equal(new TextDecoder().decode(await got), 'hello over the winning channel');
+});
+
+test('a tracker failure reason shows in status; an answer to an unknown offer is ignored', async (t) => {
+  const tracker = new ScriptedTracker();
+  const infoHash = new Uint8Array(20).fill(9);
+  const pool = new WsTrackerPool(id(5), env(tracker));
+  const conns: Connection[] = [];
+  const client = new WsTrackerClient({
+    pool,
+    urls: ['ws://tracker.invalid/announce'],
+    infoHash,
+    getStats: () => ({ uploaded: 0, downloaded: 0, left: 0 }),
+    wantOffers: () => 0,
+    onConnection: (c) => conns.push(c),
+  });
+  t.after(async () => {
+    await client.stop();
+    pool.close();
+  });
+  client.start();
+  const [first] = await tracker.waitFor((m) => m.action === 'announce');
+  assert.equal(first!.msg.info_hash, toBinaryString(infoHash));
+  assert.equal(first!.msg.event, 'started');
+  assert.deepEqual(first!.msg.offers, []);
+  first!.from.deliver({ action: 'announce', info_hash: toBinaryString(infoHash), answer: { type: 'answer', sdp: 'x' }, offer_id: 'nope', peer_id: toBinaryString(id(6)) });
+  first!.from.deliver({ action: 'announce', info_hash: toBinaryString(infoHash), 'failure reason': 'torrent not registered' });
+  assert.equal(client.status()[0]!.status, 'error');
+  assert.equal(client.status()[0]!.message, 'torrent not registered');
+  first!.from.deliver({ action: 'announce', info_hash: toBinaryString(infoHash), interval: 120, complete: 3, incomplete: 4 });
+  assert.equal(client.status()[0]!.status, 'ok');
+  assert.equal(client.status()[0]!.peers, 7);
+  assert.equal(conns.length, 0);
+  await client.stop();
+  const stopped = await tracker.waitFor((m) => m.event === 'stopped');
+  assert.equal(stopped.length, 1);
+});
