@@ -28,8 +28,18 @@ function optionalModules(): Plugin {
   };
 }
 
-// `npm run dev -w @cascade/web`: the API and socket.io come from a running node (CASCADE_URL).
+// `npm run dev -w @cascade/web`: the API and socket.io come from a running node (CASCADE_URL,
+// default http://127.0.0.1:8080). The node refuses cross-origin writes, so the proxy presents
+// requests as coming from the node's own origin.
 const api = process.env.CASCADE_URL ?? 'http://127.0.0.1:8080';
+const asNode = {
+  target: api,
+  changeOrigin: true,
+  configure(proxy: { on(event: string, fn: (req: { setHeader(k: string, v: string): void }) => void): void }) {
+    proxy.on('proxyReq', (req) => req.setHeader('origin', api));
+    proxy.on('proxyReqWs', (req) => req.setHeader('origin', api));
+  },
+};
 
 export default defineConfig({
   root: here('.'),
@@ -44,9 +54,8 @@ export default defineConfig({
   },
   server: {
     proxy: {
-      '/api': api,
-      '/socket.io': { target: api, ws: true },
-      '/announce': { target: api, ws: true },
+      '/api': asNode,
+      '/socket.io': { ...asNode, ws: true },
     },
   },
 });

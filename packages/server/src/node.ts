@@ -30,6 +30,8 @@ export interface NodeOptions {
   dhtBootstrap: string[];
   /** Extra tracker URLs added to every torrent. */
   trackers: string[];
+  /** STUN/TURN URLs for WebRTC peers; omitted = the engine's default STUN server. */
+  iceServers?: string[] | undefined;
 }
 
 /** Where a node reports: JSON events and human lines. The CLI's Output satisfies it. */
@@ -210,6 +212,7 @@ export function sessionOptions(o: NodeOptions, db: StateDB): SessionOptions {
   };
   if (o.host !== undefined) opts.host = o.host;
   if (o.trackers.length > 0) opts.trackers = o.trackers;
+  if (o.iceServers) opts.webrtc = { iceServers: o.iceServers.map((urls) => ({ urls })) };
   return opts;
 }
 

@@ -47,6 +47,8 @@ export interface ServerOptions {
   streamWaitMs?: number;
   /** The built web app. Default packages/web/dist. */
   webRoot?: string;
+  /** STUN/TURN URLs the node's WebRTC peers use; omitted = the engine's default; [] = host candidates only. */
+  iceServers?: string[];
   /** Extra browser origins allowed to call the API (a web dev server). */
   allowedOrigins?: string[];
   /** Node events and messages (the CLI passes its Output). Default silent. */
@@ -96,6 +98,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     dht: opts.dht !== false,
     dhtBootstrap: opts.dht ? opts.dht.bootstrap : [],
     trackers: opts.trackers ?? [],
+    iceServers: opts.iceServers,
   };
   const node = await startNode(nodeOptions, log, { exclusive: true, reportListening: false });
 

@@ -28,6 +28,7 @@ export async function startTestServer(
     httpPort: 0,
     btPort: 0,
     btHost: '127.0.0.1',
+    iceServers: [], // tests never reach a STUN server
     dht: false,
     trackerPorts: { http: 0, udp: 0 },
     webRoot: join(root, 'no-web-build'),

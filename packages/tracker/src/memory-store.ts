@@ -27,6 +27,8 @@ interface Peer extends PeerRecord {
   /** Neighbours in its PeerSet's age order (oldest first). */
   older: Peer | undefined;
   newer: Peer | undefined;
+  /** The sample() call that last picked it: an O(1) "already chosen?" without allocating. */
+  mark: number;
 }
 
 /**
@@ -117,6 +119,7 @@ export class MemoryStore implements TrackerStore {
   private readonly sweeper: ReturnType<typeof setInterval>;
   private peers = 0;
   private seeders = 0;
+  private sampleMark = 0;
   private readonly userMap = new Map<string, UserRecord>();
   private readonly registered = new Set<string>();
   private readonly relayHandlers = new Map<string, (msg: RelayMessage) => void>();
@@ -151,7 +154,7 @@ export class MemoryStore implements TrackerStore {
     if (a.event === 'completed' && (!prev || prev.left > 0)) swarm.downloaded++;
     let p = prev;
     if (!p) {
-      p = { peerIdHex: a.peerIdHex, host: a.host, ip4: ipv4Number(a.host), port: a.port, owner: a.owner, left: a.left, seenAt: now, uploaded: 0, downloaded: 0, slot: 0, older: undefined, newer: undefined };
+      p = { peerIdHex: a.peerIdHex, host: a.host, ip4: ipv4Number(a.host), port: a.port, owner: a.owner, left: a.left, seenAt: now, uploaded: 0, downloaded: 0, slot: 0, older: undefined, newer: undefined, mark: 0 };
       (seed ? group.seeds : group.leeches).add(p);
       this.peers++;
       if (seed) this.seeders++;
@@ -267,13 +270,17 @@ export class MemoryStore implements TrackerStore {
     const n = nl + (self.left === 0 ? 0 : seeds.length);
     const cutoff = now - this.ttlMs;
     const k = Math.min(n, numwant + 1);
-    // Small k (at most maxNumwant + 1): a plain array beats a Set for "already chosen?".
-    const chosen: number[] = [];
+    // Wraps while still a small integer; a stale equal mark a billion samples on costs one peer.
+    const mark = (this.sampleMark = this.sampleMark >= 0x3fffffff ? 1 : this.sampleMark + 1);
     for (let j = n - k; j < n; j++) {
       let pick = k === n ? j : Math.floor(Math.random() * (j + 1));
-      if (k !== n && chosen.includes(pick)) pick = j;
-      chosen.push(pick);
-      const p = pick < nl ? leeches[pick]! : seeds[pick - nl]!;
+      let p = pick < nl ? leeches[pick]! : seeds[pick - nl]!;
+      if (p.mark === mark) {
+        // Floyd: a repeat draw takes j, which no earlier step could have drawn.
+        pick = j;
+        p = pick < nl ? leeches[pick]! : seeds[pick - nl]!;
+      }
+      p.mark = mark;
       if (p !== self && p.seenAt >= cutoff && out.length < numwant) out.push(p);
     }
     return out;

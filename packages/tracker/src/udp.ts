@@ -66,7 +66,7 @@ export function createUdpServer(opts: UdpOptions): dgram.Socket {
     if (port === 0) return error(tid, 'invalid port', r);
     if (eventCode > 3) return error(tid, 'invalid event', r);
     const claimedIp = msg.readUInt32BE(84);
-    const left = Number(msg.readBigUInt64BE(64));
+    const left = u64(msg, 64);
     const urlData = msg.length > 98 ? bep41UrlData(msg, 98) : '';
     const passkey = urlData ? trackerPath(urlData.split('?')[0]!)?.passkey : undefined;
     const family = familyOf(normalizeIp(r.address)) === 6 ? 6 : 4;
@@ -80,8 +80,8 @@ export function createUdpServer(opts: UdpOptions): dgram.Socket {
         port,
         owner: '',
         left,
-        uploaded: Number(msg.readBigUInt64BE(72)),
-        downloaded: Number(msg.readBigUInt64BE(56)),
+        uploaded: u64(msg, 72),
+        downloaded: u64(msg, 56),
         event: EVENTS[eventCode],
         numwant: Math.min(core.numwant(asked < 0 ? undefined : asked), MAX_UDP_PEERS),
         passkey,
@@ -183,6 +183,11 @@ function bep41UrlData(msg: Buffer, off: number): string {
     off += 2 + len;
   }
   return out;
+}
+
+/** A 64-bit counter as a double, without a BigInt per field. */
+function u64(b: Buffer, off: number): number {
+  return b.readUInt32BE(off) * 0x1_0000_0000 + b.readUInt32BE(off + 4);
 }
 
 function ipv4(n: number): string {

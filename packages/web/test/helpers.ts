@@ -26,10 +26,16 @@ export async function buildUi(): Promise<void> {
   await ensureWebBuilt({ quiet: true });
 }
 
-export async function tempDir(t: TestContext | undefined, prefix: string): Promise<string> {
+/** A fresh directory under the OS temp dir, removed when the test ends (unless `keep`: then the
+ *  caller removes it after whatever uses it has stopped). */
+export async function tempDir(t: TestContext | undefined, prefix: string, keep = false): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), `cascade-web-${prefix}-`));
-  t?.after(() => rm(dir, { recursive: true, force: true }));
+  if (!keep) t?.after(() => removeDir(dir));
   return dir;
+}
+
+function removeDir(dir: string): Promise<void> {
+  return rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
 }
 
 export interface TestServer {
@@ -42,7 +48,7 @@ export interface TestServer {
 
 /** A whole node on 127.0.0.1 with every port OS-assigned and no DHT. */
 export async function startTestServer(t: TestContext): Promise<TestServer> {
-  const stateDir = await tempDir(t, 'state');
+  const stateDir = await tempDir(t, 'state', true);
   const downloadDir = join(stateDir, 'downloads');
   const server = await startServer({
     stateDir,
@@ -53,11 +59,17 @@ export async function startTestServer(t: TestContext): Promise<TestServer> {
     btHost: '127.0.0.1',
     dht: false,
     trackerPorts: { http: 0, udp: 0 },
+  }).catch(async (err: unknown) => {
+    await removeDir(stateDir);
+    throw err;
   });
+  // Stop the node first, then remove its directory (hooks run in the order they were added).
   t.after(async () => {
-    const t0 = Date.now();
-    await server.close();
-    if (process.env.WEB_TEST_DEBUG) console.error(`server closed in ${Date.now() - t0} ms`);
+    try {
+      await server.close();
+    } finally {
+      await removeDir(stateDir);
+    }
   });
   await server.ready;
   return { server, url: server.url, stateDir, downloadDir, bittorrentPort: server.node.session.port };
@@ -67,7 +79,7 @@ export async function startTestServer(t: TestContext): Promise<TestServer> {
  *  page gets no ICE servers (loopback only) and every RTCPeerConnection is recorded so the test can
  *  check the selected candidate pairs. */
 export async function launchBrowser(t: TestContext, opts: { dark?: boolean; viewport?: { width: number; height: number } } = {}): Promise<BrowserContext> {
-  const profile = await tempDir(t, 'chromium');
+  const profile = await tempDir(t, 'chromium', true);
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium',
     headless: true,
@@ -89,9 +101,11 @@ export async function launchBrowser(t: TestContext, opts: { dark?: boolean; view
     acceptDownloads: true,
   });
   t.after(async () => {
-    const t0 = Date.now();
-    await context.close();
-    if (process.env.WEB_TEST_DEBUG) console.error(`browser closed in ${Date.now() - t0} ms`);
+    try {
+      await context.close();
+    } finally {
+      await removeDir(profile);
+    }
   });
   await context.addInitScript(() => {
     // The app's in-browser peer: no STUN/TURN (nothing outside 127.0.0.1 is reachable here).

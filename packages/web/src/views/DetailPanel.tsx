@@ -252,24 +252,26 @@ function PeersTab({ detail }: { detail: TorrentDetail }) {
       <table className="table" data-testid="peers-table">
         <thead>
           <tr>
-            <th>Address</th>
-            <th>Client</th>
+            <th>Peer</th>
             <th>Transport</th>
-            <th className="r">Down</th>
-            <th className="r">Up</th>
+            <th className="r">Down / Up</th>
             <th className="r">Has</th>
           </tr>
         </thead>
         <tbody>
           {peers.map((p) => (
             <tr key={p.address} data-testid="peer-row">
-              <td className="mono clip" title={p.address}>{shortAddress(p.address)}</td>
-              <td className="clip" title={p.client ?? undefined}>{p.client || <span className="muted">unknown</span>}</td>
+              <td className="clip" title={`${p.address}${p.client ? ` — ${p.client}` : ''}`}>
+                <div className="mono">{shortAddress(p.address)}</div>
+                <div className="muted small">{p.client || 'unknown client'}</div>
+              </td>
               <td>
                 <TransportBadge transport={p.transport} />
               </td>
-              <td className="r num">{formatSpeed(p.downloadSpeed)}</td>
-              <td className="r num">{formatSpeed(p.uploadSpeed)}</td>
+              <td className="r num nowrap">
+                <div>↓ {formatSpeed(p.downloadSpeed)}</div>
+                <div className="muted">↑ {formatSpeed(p.uploadSpeed)}</div>
+              </td>
               <td className="r num">{formatPercent(p.progress)}</td>
             </tr>
           ))}

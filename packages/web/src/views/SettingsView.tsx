@@ -66,7 +66,7 @@ function ReadOnlyNode({ h }: { h: Health }) {
         <dd className="mono small wrap">{show(h.stateDir)}</dd>
       </dl>
       <p className="muted small">
-        This node takes its settings when it starts: see <code>npx cascade serve --help</code> (ports, <code>--state-dir</code>, <code>--no-dht</code>, trackers).
+        This node takes these when it starts: <code>npx cascade serve --http-port N --port N --download-dir DIR --state-dir DIR --no-dht</code> (see <code>npx cascade serve --help</code>). Speed limits are not configurable yet.
       </p>
     </>
   );
