@@ -19,6 +19,10 @@ export interface ListEntry {
   uploadSpeed: number;
   eta: number | null;
   peers: number;
+  seeds: number;
+  /** Bytes moved since the node started (ratio = uploaded / downloaded). */
+  downloaded: number;
+  uploaded: number;
   savePath: string | null;
   live: boolean;
   error: string | null;
@@ -38,6 +42,9 @@ export function offlineEntry(rec: TorrentRecord, db: StateDB): ListEntry {
     uploadSpeed: 0,
     eta: null,
     peers: 0,
+    seeds: 0,
+    downloaded: 0,
+    uploaded: 0,
     savePath: rec.savePath,
     live: false,
     error: rec.error,
@@ -57,6 +64,9 @@ export function liveEntry(s: TorrentStats, rec: TorrentRecord | undefined): List
     uploadSpeed: s.uploadSpeed,
     eta: Number.isFinite(s.eta) ? s.eta : null,
     peers: s.peers,
+    seeds: s.seeds,
+    downloaded: s.downloaded,
+    uploaded: s.uploaded,
     savePath: rec?.savePath ?? null,
     live: true,
     error: s.error ?? null,

@@ -33,9 +33,6 @@ export interface FileView {
 
 export interface TorrentDetail extends ListEntry {
   magnet: string;
-  seeds: number;
-  downloaded: number;
-  uploaded: number;
   pieceLength: number | null;
   addedAt: number | null;
   peersByTransport: TransportCounts;
@@ -88,9 +85,6 @@ export function torrentDetail(node: CascadeNode, t: TorrentHandle): TorrentDetai
   return {
     ...liveEntry(s, rec),
     magnet: magnetOf(t),
-    seeds: s.seeds,
-    downloaded: s.downloaded,
-    uploaded: s.uploaded,
     pieceLength: t.metainfo?.pieceLength ?? null,
     addedAt: rec?.addedAt ?? null,
     peersByTransport: countTransports(peers),

@@ -110,6 +110,7 @@ async function announce(opts: HttpOptions, req: IncomingMessage, res: ServerResp
       event: ev,
       numwant: core.numwant(asked === undefined ? undefined : Number(asked)),
       passkey,
+      compact: str(query, 'compact') !== '0',
     },
     'http',
   );
@@ -130,7 +131,7 @@ async function announce(opts: HttpOptions, req: IncomingMessage, res: ServerResp
       'peer id': withId ? Buffer.from(p.peerIdHex, 'hex') : undefined,
     }));
   } else {
-    body.peers = compactPeers(peers, 4);
+    body.peers = out.compact4 ? Buffer.concat([out.compact4, compactPeers(peers, 4)]) : compactPeers(peers, 4);
     const six = compactPeers(peers, 6);
     if (six.length > 0) body.peers6 = six;
   }

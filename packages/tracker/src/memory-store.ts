@@ -40,6 +40,14 @@ class PeerSet {
   private readonly index = new Map<string, Peer>();
   private oldest: Peer | undefined;
   private newest: Peer | undefined;
+  /**
+   * Each slot's peer in BEP 23 form (IPv4 + port), side by side: a UDP or compact HTTP reply is
+   * assembled from here without touching 50 scattered peer objects (their cache misses were the
+   * largest cost of an announce). Port 0 marks a slot with no IPv4 form (IPv6 or WebSocket peer).
+   */
+  compact = Buffer.alloc(8 * 6);
+  /** Per slot: the sample that last drew it (see MemoryStore.sample). */
+  marks = new Uint32Array(8);
 
   get size(): number {
     return this.list.length;
@@ -52,15 +60,36 @@ class PeerSet {
     this.list.push(p);
     this.index.set(p.peerIdHex, p);
     this.append(p);
+    if (this.marks.length < this.list.length) {
+      const compact = Buffer.alloc(this.marks.length * 2 * 6);
+      this.compact.copy(compact);
+      this.compact = compact;
+      const marks = new Uint32Array(this.marks.length * 2);
+      marks.set(this.marks);
+      this.marks = marks;
+    }
+    this.writeCompact(p);
   }
   remove(p: Peer): void {
     const last = this.list.pop()!;
     if (last !== p) {
       this.list[p.slot] = last;
       last.slot = p.slot;
+      this.compact.copy(this.compact, p.slot * 6, this.list.length * 6, this.list.length * 6 + 6);
+      this.marks[p.slot] = this.marks[this.list.length]!;
     }
     this.index.delete(p.peerIdHex);
     this.unlink(p);
+  }
+  /** Refreshes the slot's compact form after the peer's address or port changed. */
+  writeCompact(p: Peer): void {
+    const off = p.slot * 6;
+    if (p.ip4 === undefined) {
+      this.compact.writeUInt16BE(0, off + 4);
+    } else {
+      this.compact.writeUInt32BE(p.ip4, off);
+      this.compact.writeUInt16BE(p.port, off + 4);
+    }
   }
   /** Marks `p` as the most recently announced. */
   touch(p: Peer): void {
@@ -165,17 +194,18 @@ export class MemoryStore implements TrackerStore {
     } else {
       (seed ? group.seeds : group.leeches).touch(p);
     }
-    if (p.host !== a.host) {
+    if (p.host !== a.host || p.port !== a.port) {
       p.host = a.host;
       p.ip4 = ipv4Number(a.host);
+      p.port = a.port;
+      (seed ? group.seeds : group.leeches).writeCompact(p);
     }
-    p.port = a.port;
     p.owner = a.owner;
     p.left = a.left;
     p.seenAt = now;
     p.uploaded = a.uploaded;
     p.downloaded = a.downloaded;
-    return { peers: this.sample(group, p, a.numwant, now), counts: this.countsOf(swarm) };
+    return this.sample(group, p, a.numwant, a.compact === true, this.countsOf(swarm));
   }
 
   counts(infoHashHex: string): SwarmCounts {
@@ -260,30 +290,44 @@ export class MemoryStore implements TrackerStore {
   /**
    * A uniform random sample (Floyd's algorithm) over leechers, plus seeds when the announcer is
    * not one itself: a seed has no use for other seeds. One extra draw covers skipping ourselves.
+   * Every peer in the sets is live: announce() expired the stale ones just before.
+   * With `compact`, IPv4 peers come out as one BEP 23 buffer copied from the sets' compact arrays,
+   * and `peers` holds only the rest.
    */
-  private sample(group: Group, self: Peer, numwant: number, now: number): PeerRecord[] {
-    const out: PeerRecord[] = [];
-    if (numwant <= 0) return out;
-    const leeches = group.leeches.list;
-    const seeds = group.seeds.list;
-    const nl = leeches.length;
-    const n = nl + (self.left === 0 ? 0 : seeds.length);
-    const cutoff = now - this.ttlMs;
+  private sample(group: Group, self: Peer, numwant: number, compact: boolean, counts: SwarmCounts): AnnounceResult {
+    const peers: PeerRecord[] = [];
+    const leeches = group.leeches;
+    const seeds = group.seeds;
+    const nl = leeches.size;
+    const n = numwant <= 0 ? 0 : nl + (self.left === 0 ? 0 : seeds.size);
     const k = Math.min(n, numwant + 1);
+    const out = compact ? Buffer.allocUnsafe(Math.min(k, numwant) * 6) : undefined;
+    let written = 0;
+    let taken = 0;
     // Wraps while still a small integer; a stale equal mark a billion samples on costs one peer.
     const mark = (this.sampleMark = this.sampleMark >= 0x3fffffff ? 1 : this.sampleMark + 1);
-    for (let j = n - k; j < n; j++) {
+    for (let j = n - k; j < n && taken < numwant; j++) {
       let pick = k === n ? j : Math.floor(Math.random() * (j + 1));
-      let p = pick < nl ? leeches[pick]! : seeds[pick - nl]!;
-      if (p.mark === mark) {
+      let set = pick < nl ? leeches : seeds;
+      let slot = pick < nl ? pick : pick - nl;
+      if (set.marks[slot] === mark) {
         // Floyd: a repeat draw takes j, which no earlier step could have drawn.
         pick = j;
-        p = pick < nl ? leeches[pick]! : seeds[pick - nl]!;
+        set = pick < nl ? leeches : seeds;
+        slot = pick < nl ? pick : pick - nl;
       }
-      p.mark = mark;
-      if (p !== self && p.seenAt >= cutoff && out.length < numwant) out.push(p);
+      set.marks[slot] = mark;
+      if (set === (self.left === 0 ? seeds : leeches) && slot === self.slot) continue;
+      taken++;
+      const off = slot * 6;
+      if (out && (set.compact[off + 4]! | set.compact[off + 5]!) !== 0) {
+        set.compact.copy(out, written, off, off + 6);
+        written += 6;
+      } else {
+        peers.push(set.list[slot]!);
+      }
     }
-    return out;
+    return out ? { peers, counts, compact4: written === out.length ? out : out.subarray(0, written) } : { peers, counts };
   }
 
   /** Drops the swarm's peers whose last announce is older than the ttl. Runs on every announce: no allocations. */

@@ -45,11 +45,15 @@ export interface AnnounceInput {
   numwant: number;
   /** Private mode: the passkey whose user gets credited. */
   passkey?: string;
+  /** The caller wants IPv4 peers in BEP 23 form: a store may then answer with `compact4`. */
+  compact?: boolean;
 }
 
 export interface AnnounceResult {
   peers: PeerRecord[];
   counts: SwarmCounts;
+  /** When present, the IPv4 peers in BEP 23 compact form; `peers` then holds only the others. */
+  compact4?: Buffer;
 }
 
 export interface StoreTotals {

@@ -85,6 +85,7 @@ export function createUdpServer(opts: UdpOptions): dgram.Socket {
         event: EVENTS[eventCode],
         numwant: Math.min(core.numwant(asked < 0 ? undefined : asked), MAX_UDP_PEERS),
         passkey,
+        compact: true,
       },
       'udp',
     );
@@ -92,13 +93,16 @@ export function createUdpServer(opts: UdpOptions): dgram.Socket {
       if (!out.ok) return error(tid, out.reason, r);
       // BEP 15: the peer list's family is the family of the request.
       // Sized for the worst case, sent trimmed to what was written (one pass over the peers).
-      const b = Buffer.allocUnsafe(20 + out.peers.length * (family === 4 ? 6 : 18));
+      const v4 = family === 4 ? out.compact4 : undefined;
+      const b = Buffer.allocUnsafe(20 + (v4 ? v4.length : 0) + out.peers.length * (family === 4 ? 6 : 18));
       b.writeUInt32BE(ANNOUNCE, 0);
       b.writeUInt32BE(tid, 4);
       b.writeUInt32BE(core.interval, 8);
       b.writeUInt32BE(out.counts.incomplete, 12);
       b.writeUInt32BE(out.counts.complete, 16);
-      const n = writeCompactPeers(out.peers, family, b, 20);
+      let n = 0;
+      if (v4) n = v4.copy(b, 20);
+      n += writeCompactPeers(out.peers, family, b, 20 + n);
       send(n === b.length - 20 ? b : b.subarray(0, 20 + n), r);
     });
   };

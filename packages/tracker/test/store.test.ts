@@ -62,6 +62,14 @@ for (const [name, make] of makers) {
         const seed = await s.announce(input(2, 1, { left: 0, numwant: 100 }));
         assert.equal(seed.peers.length, 20);
         assert.ok(seed.peers.every((p) => p.port > 6010));
+        // The compact path (memory store) must hand out the same peers as objects would.
+        const c = await s.announce(input(2, 12, { numwant: 100, compact: true }));
+        const ports = [...c.peers.map((p) => p.port)];
+        for (let i = 0; c.compact4 && i < c.compact4.length; i += 6) {
+          assert.deepEqual([...c.compact4.subarray(i, i + 4)], [127, 0, 0, 1]);
+          ports.push(c.compact4.readUInt16BE(i + 4));
+        }
+        assert.deepEqual(ports.sort(), Array.from({ length: 30 }, (_, i) => 6001 + i).filter((p) => p !== 6012));
         const ws = await s.announce(input(2, 99, { kind: 'ws', host: '', port: 0, owner: 'proc1', numwant: 10 }));
         assert.deepEqual(ws.peers, []);
         assert.equal(ws.counts.incomplete + ws.counts.complete, 31);

@@ -216,6 +216,11 @@ test('web UI: share via the node, libtorrent downloads it over TCP; every view r
     await phone.locator('[data-testid="share-input"]').setInputFiles(join(work, 'holiday-video.bin'));
     await phone.locator('[data-testid="magnet-link"]').waitFor({ timeout: 60_000 });
     assert.ok((await overflow()) <= 0, 'no horizontal scrolling on the share result');
+    // The new result scrolls into view above the bottom tab bar.
+    await until('the share result in view', async () => {
+      const box = await phone.locator('[data-testid="magnet-qr"]').first().boundingBox();
+      return box !== null && box.y >= 0 && box.y + box.height <= 844 - 56;
+    }, 5_000, 100);
     await screenshot(phone, '16-phone-share');
 
     await phone.goto(`${node.url}/#/network`);

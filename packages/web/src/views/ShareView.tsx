@@ -145,16 +145,21 @@ export function ShareView() {
         </div>
       )}
 
-      {shared.map((s) => (
-        <ShareResult key={`${s.where}-${s.infoHash}`} s={s} />
+      {shared.map((s, i) => (
+        <ShareResult key={`${s.where}-${s.infoHash}`} s={s} fresh={i === 0} />
       ))}
     </section>
   );
 }
 
-function ShareResult({ s }: { s: Shared }) {
+function ShareResult({ s, fresh }: { s: Shared; fresh: boolean }) {
+  const ref = useRef<HTMLDivElement>(null);
+  // The newest result may be below the fold (phones): bring it into view once.
+  useEffect(() => {
+    if (fresh) ref.current?.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+  }, [fresh]);
   return (
-    <div className="card share-result" data-testid="share-result" data-infohash={s.infoHash} data-where={s.where}>
+    <div ref={ref} className="card share-result" data-testid="share-result" data-infohash={s.infoHash} data-where={s.where}>
       <div className="share-result-main">
         <div className="row between wrap-row">
           <h2 className="share-name">
