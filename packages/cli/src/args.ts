@@ -175,6 +175,7 @@ export function usageText(command?: string): string {
   }
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
   const lines = Object.entries(COMMANDS).map(([name, s]) => `  ${name.padEnd(width)}  ${s.summary}`);
+  lines.push(`  ${'tracker'.padEnd(width)}  run a BitTorrent tracker (HTTP, UDP, WebSocket; see \`cascade tracker --help\`)`);
   return `usage: cascade <command> [options]\n\ncommands:\n${lines.join('\n')}\n\n` +
     'run `cascade help <command>` for its options';
 }

@@ -66,6 +66,8 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(usageText() + '\n');
       return 2;
     }
+    // The tracker is its own program with its own options; the CLI only hands it the arguments.
+    if (argv[0] === 'tracker') return await runTracker(argv.slice(1), out);
     return await dispatch(parseCommandLine(argv), out);
   } catch (err) {
     out.error(errorMessage(err));
@@ -73,6 +75,20 @@ export async function main(argv: string[]): Promise<number> {
     // An unexpected exception is a bug: keep the stack for the report.
     if (!out.json && err instanceof Error && err.stack && process.env.CASCADE_DEBUG) process.stderr.write(err.stack + '\n');
     return 1;
+  }
+}
+
+async function runTracker(args: string[], out: Output): Promise<number> {
+  const { runTrackerCli, CliUsageError } = await import('@cascade/tracker');
+  try {
+    await runTrackerCli(args);
+    return 0;
+  } catch (err) {
+    if (err instanceof CliUsageError) {
+      out.error(err.message);
+      return 2;
+    }
+    throw err;
   }
 }
 

@@ -1,0 +1,211 @@
+// Interop with Transmission 3.00 (`transmission-cli`, Debian package `transmission-cli`), both ways:
+//  - Transmission downloads from `cascade seed`. Transmission 3.00 treats 127.0.0.0/8 as "martian"
+//    and never dials such peers, but it accepts incoming connections from them. So Transmission
+//    starts first and announces its listening port to @cascade/tracker; `cascade seed` then
+//    announces, learns Transmission's address from the tracker and dials it.
+//  - `cascade download --peer 127.0.0.1:<port>` downloads from a Transmission seeder (`-v` makes
+//    Transmission verify the data already on disk before it seeds). The torrent has no tracker.
+//
+// transmission-cli has no flags for DHT / PEX / LPD / uTP, so each run gets a fresh config dir
+// (`-g`) holding a settings.json that turns them off and binds to loopback only; nothing is read
+// from or written to ~/.config/transmission. transmission-cli never exits by itself: it prints a
+// status line every second ("Progress: …" while downloading, "Verifying local files …",
+// "Seeding, uploading to …" once complete), separated by "\r", not "\n".
+
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startTracker } from '../../packages/tracker/index.ts';
+import {
+  assertCascadeDone,
+  cascade,
+  cascadeCreate,
+  compareTrees,
+  describeProc,
+  freePort,
+  makeRandomFiles,
+  requireClient,
+  spawnJson,
+  startCascadeSeed,
+  stop,
+  tempDir,
+  track,
+  type FileSpec,
+  type JsonProc,
+} from './helpers.ts';
+
+/** A few MiB over nested files with odd sizes, so 64 KiB pieces span file boundaries. */
+const SPEC: FileSpec = {
+  'a-big.bin': 2_500_003,
+  'b-odd.dat': 777_777,
+  'c-dir/d-inner.bin': 300_001,
+  'c-dir/e-sub/f-small.txt': 1_000,
+};
+const NAME = 'transmission-fixture';
+const PIECE_LENGTH = 64 * 1024;
+
+function requireTransmission(): void {
+  const r = spawnSync('transmission-cli', ['--version'], { encoding: 'utf8' });
+  const version = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim();
+  if (r.status !== 0 || !/transmission-cli/.test(version)) {
+    throw new Error(
+      'interop prerequisite missing: transmission-cli is not installed (or not on PATH; ' +
+        `${r.error ? r.error.message : version}); install it with \`apt-get install transmission-cli\``,
+    );
+  }
+}
+
+interface Transmission {
+  proc: JsonProc;
+  port: number;
+  /** The last few complete status lines transmission-cli printed. */
+  statusLines(): string[];
+  /** Status lines, stderr (its log) and exit state, for assertion messages. */
+  describe(): string;
+}
+
+/**
+ * Starts transmission-cli on `torrent` with `-w downloadDir`, listening on a free 127.0.0.1 port,
+ * with a fresh config dir. `verify` adds `-v` (check the data already in downloadDir, then seed).
+ * Killed when the test ends.
+ */
+async function startTransmission(t: TestContext, torrent: string, downloadDir: string, opts: { verify?: boolean } = {}): Promise<Transmission> {
+  requireTransmission();
+  const configDir = await tempDir(t, 'cascade-transmission-config-');
+  const port = await freePort();
+  await mkdir(downloadDir, { recursive: true });
+  const settings = {
+    'dht-enabled': false,
+    'pex-enabled': false,
+    'lpd-enabled': false,
+    'utp-enabled': false,
+    'port-forwarding-enabled': false,
+    'rpc-enabled': false,
+    'watch-dir-enabled': false,
+    'blocklist-enabled': false,
+    'bind-address-ipv4': '127.0.0.1',
+    'bind-address-ipv6': '::1',
+    'peer-port': port,
+    'peer-port-random-on-start': false,
+    // Files keep their final names while incomplete (no ".part"), and go straight to -w.
+    'rename-partial-files': false,
+    'incomplete-dir-enabled': false,
+    'start-added-torrents': true,
+    'ratio-limit-enabled': false,
+    'idle-seeding-limit-enabled': false,
+    'speed-limit-up-enabled': false,
+    'speed-limit-down-enabled': false,
+    'alt-speed-enabled': false,
+    'message-level': 3,
+  };
+  await writeFile(join(configDir, 'settings.json'), JSON.stringify(settings, null, 2));
+  const args = [
+    '--config-dir', configDir,
+    '--download-dir', downloadDir,
+    '--port', String(port),
+    '--encryption-tolerated',
+    '--no-portmap',
+    '--no-blocklist',
+    '--no-uplimit',
+    '--no-downlimit',
+    ...(opts.verify ? ['--verify'] : []),
+    torrent,
+  ];
+  const proc = track(t, spawnJson('transmission-cli', 'transmission-cli', args, { cwd: configDir }));
+  proc.child.stdin!.end();
+  // spawnJson only splits stdout on "\n"; transmission-cli's status lines end in "\r".
+  let pending = '';
+  const lines: string[] = [];
+  proc.child.stdout!.on('data', (chunk: string) => {
+    pending += chunk;
+    const parts = pending.split(/[\r\n]/);
+    pending = parts.pop()!;
+    for (const p of parts) {
+      const line = p.trim();
+      if (line && line !== lines.at(-1)) lines.push(line);
+    }
+    if (lines.length > 200) lines.splice(0, lines.length - 100);
+  });
+  const describe = () =>
+    `[transmission-cli pid ${proc.pid}, port ${port}] exit=${proc.exit ? `${proc.exit.code}/${proc.exit.signal}` : 'running'}\n` +
+    `  last status lines:\n    ${lines.slice(-12).join('\n    ') || '(none)'}\n` +
+    `  log (stderr):\n    ${proc.stderr.slice(-4000).trim().split('\n').join('\n    ') || '(empty)'}`;
+  return { proc, port, statusLines: () => lines.slice(-5), describe };
+}
+
+/** Polls `cond` every 100 ms; fails with `explain()` after `timeoutMs`. */
+async function until(what: string, timeoutMs: number, cond: () => boolean, explain: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}:\n${explain()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const seeding = (trx: Transmission) => trx.statusLines().some((l) => l.startsWith('Seeding'));
+
+test('transmission downloads from cascade seed, which dials it after finding it through @cascade/tracker', { timeout: 90_000 }, async (t) => {
+  requireClient('cascade');
+  requireTransmission();
+  const tracker = await startTracker({ host: '127.0.0.1', httpPort: 0, udpPort: 0, interval: 5 });
+  t.after(() => tracker.close());
+
+  const root = await tempDir(t);
+  const src = join(root, 'src');
+  await makeRandomFiles(join(src, NAME), SPEC);
+  const torrent = join(root, 'transmission.torrent');
+  const created = await cascadeCreate(t, join(src, NAME), torrent, [
+    '--announce',
+    tracker.httpAnnounceUrl,
+    '--piece-length',
+    String(PIECE_LENGTH),
+  ]);
+
+  // Transmission first: it will not dial a 127.0.0.1 seeder, so it must already be in the swarm
+  // (as a leecher with its listening port) when the seeder asks the tracker for peers.
+  const out = join(root, 'out');
+  const trx = await startTransmission(t, torrent, out);
+  await until('transmission to announce itself to the tracker', 20_000, () => tracker.swarm(created.infoHash).incomplete >= 1, trx.describe);
+
+  const seeder = await startCascadeSeed(t, torrent, src);
+  await until('transmission to finish downloading ("Seeding" status)', 60_000, () => seeding(trx) || trx.proc.exit !== undefined, () =>
+    `${trx.describe()}\n\n${describeProc(seeder.proc)}`,
+  );
+  assert.ok(seeding(trx), `transmission-cli exited before it completed:\n${trx.describe()}\n\n${describeProc(seeder.proc)}`);
+
+  // SIGINT is transmission-cli's clean shutdown (flushes its write cache; SIGTERM just kills it).
+  trx.proc.child.kill('SIGINT');
+  await until('transmission-cli to exit after SIGINT', 15_000, () => trx.proc.exit !== undefined, trx.describe);
+  await compareTrees(join(src, NAME), join(out, NAME));
+});
+
+test('cascade download --peer fetches from a transmission seeder (transmission verifies existing data, accepts the incoming connection)', { timeout: 90_000 }, async (t) => {
+  requireClient('cascade');
+  requireTransmission();
+  const root = await tempDir(t);
+  const src = join(root, 'src');
+  await makeRandomFiles(join(src, NAME), SPEC);
+  const torrent = join(root, 'transmission.torrent');
+  const created = await cascadeCreate(t, join(src, NAME), torrent, ['--piece-length', String(PIECE_LENGTH)]);
+
+  const trx = await startTransmission(t, torrent, src, { verify: true });
+  await until('transmission to verify the data and seed ("Seeding" status)', 30_000, () => seeding(trx) || trx.proc.exit !== undefined, trx.describe);
+  assert.ok(seeding(trx), `transmission-cli exited before seeding:\n${trx.describe()}`);
+
+  const out = join(root, 'out');
+  const { proc, exit } = await cascade(t, 'download', [torrent, '-o', out, '--peer', `127.0.0.1:${trx.port}`, '--timeout', '60'], {
+    timeoutMs: 70_000,
+  });
+  try {
+    const done = assertCascadeDone(proc, exit, created.infoHash);
+    const total = Object.values(SPEC).reduce((a, b) => a + b, 0);
+    assert.ok(Number(done.downloaded) >= total, `done.downloaded=${done.downloaded} < ${total}: the data did not come from transmission`);
+  } catch (err) {
+    (err as Error).message += `\n\n${trx.describe()}`;
+    throw err;
+  }
+  await compareTrees(join(src, NAME), join(out, NAME));
+  await stop(trx.proc, 2000);
+});
