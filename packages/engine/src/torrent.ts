@@ -55,7 +55,7 @@ const REQUEST_TIMEOUT_MS = 20_000;
 const BAN_STRIKES = 3;
 const RESUME_SAVE_MS = 1000;
 const MIN_QUEUE = 32;
-const MAX_QUEUE = 1000;
+const MAX_QUEUE = 500;
 
 interface Candidate {
   addr: PeerAddress;
@@ -190,7 +190,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
       });
       if (this.closed) return;
       this.cache = new PieceCache((i) => this.storage!.readPiece(i));
-      const pool = (this.pool = new BufferPool(meta.pieceLength, 32, this.ctx.allocate));
+      const pool = (this.pool = new BufferPool(meta.pieceLength, 64, this.ctx.allocate));
       this.picker = new Picker({
         pieceCount: meta.pieceCount, pieceLength: meta.pieceLength, totalLength: meta.length, have, allocate: (n) => pool.get(n),
         newHash: this.ctx.hasher.incremental?.bind(this.ctx.hasher),

@@ -3,7 +3,7 @@
 
 import type { Peer } from './peer.ts';
 
-const CACHE_BYTES = 32 * 1024 * 1024;
+const CACHE_BYTES = 16 * 1024 * 1024;
 const READ_AHEAD = 4;
 
 export class PieceCache {
