@@ -354,7 +354,7 @@ function rawExchange(port: number, data: Uint8Array, opts: { end?: boolean; ms?:
 function craftedStep3(yb: Uint8Array, dh: DhKey, opts: { infoHash: Uint8Array; vc?: Uint8Array; provide?: number; padC?: number }): Uint8Array {
   const s = dh.secret(yb)!;
   const keyA = new Rc4(sha1('keyA', s, opts.infoHash));
-  keyA.skip(1024);
+  keyA.discard(1024);
   const body = Buffer.alloc(8 + 4 + 2 + (opts.padC ?? 0) + 2);
   Buffer.from(opts.vc ?? new Uint8Array(8)).copy(body, 0);
   body.writeUInt32BE(opts.provide ?? 3, 8);
@@ -379,7 +379,7 @@ function craftedHandshake(port: number, fields: Parameters<typeof craftedStep3>[
       let replied = false;
       if (got.length >= 96) {
         const keyB = new Rc4(sha1('keyB', dh.secret(got.subarray(0, 96))!, fields.infoHash));
-        keyB.skip(1024);
+        keyB.discard(1024);
         replied = got.subarray(96).indexOf(keyB.process(new Uint8Array(8))) >= 0;
       }
       resolve({ closed, replied });

@@ -91,7 +91,7 @@ export class DhKey {
 
 function rc4Stream(name: 'keyA' | 'keyB', s: Uint8Array, skey: Uint8Array): Rc4 {
   const rc4 = new Rc4(sha1(name, s, skey));
-  rc4.skip(1024);
+  rc4.discard(1024);
   return rc4;
 }
 

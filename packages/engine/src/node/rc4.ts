@@ -40,7 +40,7 @@ export class Rc4 {
   }
 
   /** Advances the keystream by `n` bytes (MSE drops the first 1024, whose bias leaks the key). */
-  skip(n: number): void {
+  discard(n: number): void {
     this.process(new Uint8Array(n));
   }
 }

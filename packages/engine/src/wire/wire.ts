@@ -99,7 +99,7 @@ export class Wire {
       const len = this.peekUint32();
       if (len > this.maxMessageLength) throw new ProtocolError(`message of ${len} bytes exceeds the limit`);
       if (this.buffered < 4 + len) return;
-      this.skip(4);
+      this.discard(4);
       if (len === 0) continue; // keep-alive
       this.dispatch(this.take(len));
     }
@@ -154,7 +154,7 @@ export class Wire {
     return ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
   }
 
-  private skip(n: number): void {
+  private discard(n: number): void {
     this.copyOut(n, true, true);
   }
 
