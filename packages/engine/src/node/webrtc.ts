@@ -2,7 +2,7 @@
 // browser, so the platform-free WebSocket tracker client drives it unchanged. This is what makes a
 // Session a hybrid peer: TCP peers and browser peers trade pieces of the same torrents.
 
-import { RTCPeerConnection } from 'node-datachannel/polyfill';
+import { createRequire } from 'node:module';
 import type { WebRtcOptions } from '../api.ts';
 import { DEFAULT_ICE_SERVERS, type RTCPeerConnectionCtor, type WebRtcEnv } from '../discovery/tracker-ws.ts';
 
@@ -13,5 +13,21 @@ export function nodeWebRtcEnv(opts: WebRtcOptions = {}): WebRtcEnv {
     config.portRangeBegin = opts.portRange[0];
     config.portRangeEnd = opts.portRange[1];
   }
-  return { RTCPeerConnection: RTCPeerConnection as unknown as RTCPeerConnectionCtor, config };
+  return { RTCPeerConnection: lazyPeerConnection(), config };
+}
+
+/** Loading libdatachannel costs ~0.2 s and some memory at start-up; most sessions never open a
+ *  WebRTC connection (no ws:// tracker), so the native module is loaded on first use. */
+function lazyPeerConnection(): RTCPeerConnectionCtor {
+  let ctor: RTCPeerConnectionCtor | undefined;
+  const load = (): RTCPeerConnectionCtor => {
+    if (!ctor) {
+      const mod = createRequire(import.meta.url)('node-datachannel/polyfill') as { RTCPeerConnection: unknown };
+      ctor = mod.RTCPeerConnection as RTCPeerConnectionCtor;
+    }
+    return ctor;
+  };
+  return function LazyRTCPeerConnection(config?: RTCConfiguration) {
+    return new (load())(config);
+  } as unknown as RTCPeerConnectionCtor;
 }
