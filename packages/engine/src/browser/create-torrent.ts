@@ -1,10 +1,9 @@
-// Makes a v1 torrent from File objects in the page. Same info dict as src/node/create-torrent.ts
-// (same keys, files in mktorrent's order), so a file seeded from the browser has the same infohash
-// as the same file made into a torrent by Cascade on Node, mktorrent or libtorrent.
+// Makes a v1 torrent from File objects in the page. The info dict comes from ../torrent-builder.ts,
+// as on Node, so a file seeded from the browser has the same infohash as the same file made into a
+// torrent by Cascade on Node, mktorrent or libtorrent.
 
-import { encode } from '../bencode.ts';
-import { encodeTorrent, parseInfoDict } from '../metainfo.ts';
 import { defaultPieceLength } from '../piece-length.ts';
+import { buildTorrent, checkPieceLength, sortByPath, type TorrentFieldOptions } from '../torrent-builder.ts';
 import { pieceSegments } from '../piece-map.ts';
 import type { Metainfo } from '../types.ts';
 import { sha1Digest } from './hasher.ts';
@@ -15,16 +14,9 @@ export interface NamedBlob extends Blob {
   readonly webkitRelativePath?: string;
 }
 
-export interface CreateFromFilesOptions {
-  announce?: string[];
+export interface CreateFromFilesOptions extends TorrentFieldOptions {
   /** Torrent name for several files; default: the folder name of a folder pick, else "files". */
   name?: string;
-  pieceLength?: number;
-  private?: boolean;
-  webSeeds?: string[];
-  comment?: string;
-  createdBy?: string;
-  onProgress?(hashedBytes: number, totalBytes: number): void;
 }
 
 const PARALLEL = 4;
@@ -46,16 +38,10 @@ export async function createTorrentFromFiles(
     const top = paths[0]![0];
     const shared = paths.every((p) => p.length > 1 && p[0] === top);
     name = opts.name ?? (shared ? top! : 'files');
-    files = input.map((blob, i) => ({ blob, path: shared ? paths[i]!.slice(1) : [paths[i]!.at(-1)!] }));
-    const enc = new TextEncoder();
-    const key = new Map(files.map((f) => [f, enc.encode(f.path.join('/'))]));
-    files.sort((a, b) => compareBytes(key.get(a)!, key.get(b)!));
+    files = sortByPath(input.map((blob, i) => ({ blob, path: shared ? paths[i]!.slice(1) : [paths[i]!.at(-1)!] })));
   }
   const total = files.reduce((n, f) => n + f.blob.size, 0);
-  const pieceLength = opts.pieceLength ?? defaultPieceLength(total);
-  if (!Number.isInteger(pieceLength) || pieceLength < 1024 || (pieceLength & (pieceLength - 1)) !== 0) {
-    throw new Error(`piece length must be a power of two of at least 1 KiB, got ${pieceLength}`);
-  }
+  const pieceLength = checkPieceLength(opts.pieceLength ?? defaultPieceLength(total));
 
   // A provisional metainfo gives the piece → file segments mapping used for hashing.
   const shape = {
@@ -79,25 +65,6 @@ export async function createTorrentFromFiles(
   };
   await Promise.all(Array.from({ length: PARALLEL }, worker));
 
-  const info = {
-    ...(multiFile ? { files: files.map((f) => ({ length: f.blob.size, path: f.path })) } : { length: total }),
-    name,
-    'piece length': pieceLength,
-    pieces,
-    private: opts.private ? 1 : undefined,
-  };
-  const metainfo = parseInfoDict(encode(info), {
-    announce: (opts.announce ?? []).filter((u) => u !== '').map((u) => [u]),
-    urlList: opts.webSeeds ?? [],
-    comment: opts.comment,
-    createdBy: opts.createdBy ?? 'Cascade',
-    creationDate: Math.floor(Date.now() / 1000),
-  });
-  return { torrent: encodeTorrent(metainfo), metainfo, blobs: files.map((f) => f.blob) };
-}
-
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
-  return a.length - b.length;
+  const built = buildTorrent({ name, multiFile, files: files.map((f) => ({ path: f.path, length: f.blob.size })), pieceLength, pieces }, opts);
+  return { ...built, blobs: files.map((f) => f.blob) };
 }

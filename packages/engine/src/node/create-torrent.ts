@@ -1,26 +1,14 @@
-// Builds a v1 .torrent from a file or directory. The info dict holds exactly the keys mktorrent and
-// libtorrent write (files|length, name, piece length, pieces, private only when set), in
-// mktorrent's file order, so the same content yields the same infohash as those tools.
+// Builds a v1 .torrent from a file or directory on disk; the infohash-deciding rules live in
+// ../torrent-builder.ts, shared with the browser.
 
 import { createHash } from 'node:crypto';
 import { open, readdir, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { encode } from '../bencode.ts';
-import { encodeTorrent, parseInfoDict } from '../metainfo.ts';
 import type { Metainfo } from '../types.ts';
 import { defaultPieceLength } from '../piece-length.ts';
+import { buildTorrent, checkPieceLength, sortByPath, type TorrentFieldOptions } from '../torrent-builder.ts';
 
-export interface CreateTorrentOptions {
-  /** One tracker each; the first becomes `announce`, and with more than one each is its own tier. */
-  announce?: string[];
-  /** Power of two, 1 KiB … 256 MiB; default follows libtorrent's size table. */
-  pieceLength?: number;
-  private?: boolean;
-  webSeeds?: string[];
-  comment?: string;
-  createdBy?: string;
-  onProgress?(hashedBytes: number, totalBytes: number): void;
-}
+export type CreateTorrentOptions = TorrentFieldOptions;
 
 interface SourceFile {
   abs: string;
@@ -40,12 +28,8 @@ export async function createTorrent(
   const multiFile = rootStat.isDirectory();
   let files: SourceFile[];
   if (multiFile) {
-    files = await walk(root, []);
+    files = sortByPath(await walk(root, []));
     if (files.length === 0) throw new Error(`cannot create a torrent from an empty directory: ${path}`);
-    // mktorrent orders by the whole relative path as bytes ("a.txt" before "a/b"); libtorrent's
-    // v1 output follows readdir order, so mktorrent is the reproducible reference.
-    const keys = new Map(files.map((f) => [f, Buffer.from(f.path.join('/'))]));
-    files.sort((a, b) => Buffer.compare(keys.get(a)!, keys.get(b)!));
   } else if (rootStat.isFile()) {
     files = [{ abs: root, path: [name], length: rootStat.size }];
   } else {
@@ -53,29 +37,9 @@ export async function createTorrent(
   }
 
   const total = files.reduce((n, f) => n + f.length, 0);
-  const pieceLength = opts.pieceLength ?? defaultPieceLength(total);
-  if (!Number.isInteger(pieceLength) || pieceLength < 1024 || pieceLength > 256 * 1024 * 1024 || (pieceLength & (pieceLength - 1)) !== 0) {
-    throw new Error(`piece length must be a power of two between 1 KiB and 256 MiB, got ${pieceLength}`);
-  }
-
+  const pieceLength = checkPieceLength(opts.pieceLength ?? defaultPieceLength(total));
   const pieces = await hashPieces(files, pieceLength, total, opts.onProgress);
-  const info = {
-    ...(multiFile ? { files: files.map((f) => ({ length: f.length, path: f.path })) } : { length: total }),
-    name,
-    'piece length': pieceLength,
-    pieces,
-    private: opts.private ? 1 : undefined,
-  };
-
-  // Re-parsing our own output applies the same name/path validation as for downloaded torrents.
-  const metainfo = parseInfoDict(encode(info), {
-    announce: (opts.announce ?? []).filter((u) => u !== '').map((u) => [u]),
-    urlList: opts.webSeeds ?? [],
-    comment: opts.comment,
-    createdBy: opts.createdBy ?? 'Cascade',
-    creationDate: Math.floor(Date.now() / 1000),
-  });
-  return { torrent: encodeTorrent(metainfo), metainfo };
+  return buildTorrent({ name, multiFile, files, pieceLength, pieces }, opts);
 }
 
 export { defaultPieceLength } from '../piece-length.ts';
