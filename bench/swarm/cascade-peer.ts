@@ -12,6 +12,7 @@
 //
 // At exit: {"event":"usage","final":true,"cpu": user+sys s (all threads),"maxRss": KB}.
 
+import { readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { Session } from '../../packages/engine/index.ts';
@@ -28,7 +29,27 @@ function cpuSeconds(): number {
 }
 
 function usage(final = false): void {
-  emit({ event: 'usage', cpu: +cpuSeconds().toFixed(4), maxRss: process.resourceUsage().maxRSS, ...(final ? { final: true } : {}) });
+  const u = process.cpuUsage();
+  emit({
+    event: 'usage', cpu: +cpuSeconds().toFixed(4), user: +(u.user / 1e6).toFixed(3), sys: +(u.system / 1e6).toFixed(3),
+    maxRss: process.resourceUsage().maxRSS, ...(final ? { final: true, threads: threadCpu() } : {}),
+  });
+}
+
+/** CPU seconds per live thread name (main, libuv pool, V8 workers, io_uring workers): where the time went. */
+function threadCpu(): Record<string, number> {
+  const out: Record<string, number> = {};
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out[name] = +((out[name] ?? 0) + (Number(f[11]) + Number(f[12])) / 100).toFixed(2);
+    }
+  } catch {
+    // not Linux: no breakdown
+  }
+  return out;
 }
 
 let session: Session | undefined;
@@ -122,12 +143,21 @@ async function download(torrentPath: string, savePath: string, peers: string[], 
     const s = t.stats();
     emit({ event: 'progress', progress: +s.progress.toFixed(4), downloaded: s.downloaded, peers: s.peers, state: s.state });
   }, 1000);
+  // MB received per 100 ms, for telling a slow ramp-up or tail from a slow steady state.
+  const series: number[] = [];
+  let last = 0;
+  const sampler = setInterval(() => {
+    const d = t.stats().downloaded;
+    series.push(+((d - last) / 1e6).toFixed(1));
+    last = d;
+  }, 100);
   await Promise.race([done.promise, stdinClosedSignal.promise]);
   clearInterval(progress);
+  clearInterval(sampler);
   if (!isDone) return void fail('stdin closed before the download finished');
   const t1 = Date.now();
   const s = t.stats();
-  emit({ event: 'done', seconds: (t1 - t0) / 1000, t0, tDial: t0, tFirst: tFirst ?? t1, t1, cpu: +(cpuSeconds() - cpu0).toFixed(4), downloaded: s.downloaded });
+  emit({ event: 'done', seconds: (t1 - t0) / 1000, t0, tDial: t0, tFirst: tFirst ?? t1, t1, cpu: +(cpuSeconds() - cpu0).toFixed(4), downloaded: s.downloaded, series });
   if (linger && !stdinClosed) await stdinClosedSignal.promise;
   return void finish(0);
 }

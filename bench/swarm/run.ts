@@ -132,7 +132,9 @@ class PeerProc {
   constructor(name: string, impl: Impl, args: string[]) {
     this.name = name;
     this.impl = impl;
-    const [cmd, pre] = impl === 'cascade' ? [process.execPath, [CASCADE_PEER]] : [PYTHON, [LT_PEER]];
+    // CASCADE_PEER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/p": Node flags for the Cascade peers (profiling).
+    const nodeArgs = (process.env.CASCADE_PEER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const [cmd, pre] = impl === 'cascade' ? [process.execPath, [...nodeArgs, CASCADE_PEER]] : [PYTHON, [LT_PEER]];
     const extra = impl === 'lt' && opts.ltPlaintext ? ['--plaintext'] : [];
     this.child = spawn(cmd, [...pre, ...args, ...extra], { stdio: ['pipe', 'pipe', 'pipe'] });
     live.add(this);
@@ -350,6 +352,10 @@ interface ProcResult {
   /** Sampled peaks, bytes: anonymous vs file-backed (mmap) resident memory. */
   peakAnon: number;
   peakFile: number;
+  /** Cascade only: CPU-s per thread name at exit (main, libuv pool, V8 helpers, io_uring workers). */
+  threads?: Record<string, number>;
+  /** Cascade downloader only: MB received per 100 ms from its first dial. */
+  series?: number[];
   seconds?: number;
   /** libtorrent only: outgoing connection attempts; s from finished to its store buffer written. */
   dialAttempts?: number;
@@ -388,6 +394,8 @@ function procResult(p: PeerProc, cpu: number, done?: Ev): ProcResult {
     seconds: done?.seconds,
     dialAttempts: done?.dialAttempts,
     flushSeconds: done?.flushSeconds,
+    threads: fin?.threads,
+    series: done?.series,
   };
 }
 

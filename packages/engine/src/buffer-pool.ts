@@ -2,26 +2,42 @@
 // buffers; the garbage collector showed up as a top cost in profiles, and freeing and re-allocating
 // megabyte buffers fragments malloc's heap so RSS creeps up over a long (8 GiB) download. The pool
 // only ever holds as many buffers as were in flight at once, so `keep` is a ceiling, not a cost.
+// A platform may hand in a slab (e.g. page-aligned memory for direct I/O): its slots are used first
+// and always come back, whatever `keep` says.
 export class BufferPool {
   private free: Uint8Array[] = [];
   private readonly size: number;
   private readonly keep: number;
-
-  private alloc: (n: number) => Uint8Array;
+  private readonly alloc: (n: number) => Uint8Array;
+  /** Everything get() handed out: only those come back (never a view or a stranger's buffer). */
+  private readonly issued = new WeakSet<Uint8Array>();
+  private readonly slots = new WeakSet<Uint8Array>();
 
   /** `alloc` may skip zero-filling (Node's Buffer.allocUnsafeSlow): every byte is overwritten. */
-  constructor(size: number, keep = 32, alloc: (n: number) => Uint8Array = (n) => new Uint8Array(n)) {
+  constructor(size: number, keep = 32, alloc: (n: number) => Uint8Array = (n) => new Uint8Array(n), slab?: Uint8Array) {
     this.size = size;
     this.keep = keep;
     this.alloc = alloc;
+    if (slab) {
+      // Reversed, so the first slot is handed out first and a small download touches few pages.
+      for (let off = Math.floor(slab.length / size) * size - size; off >= 0; off -= size) {
+        const slot = slab.subarray(off, off + size);
+        this.slots.add(slot);
+        this.free.push(slot);
+      }
+    }
   }
 
   get(length: number): Uint8Array {
     if (length !== this.size) return this.alloc(length);
-    return this.free.pop() ?? this.alloc(this.size);
+    const buf = this.free.pop() ?? this.alloc(this.size);
+    this.issued.add(buf);
+    return buf;
   }
 
   release(buf: Uint8Array): void {
-    if (buf.length === this.size && buf.byteOffset === 0 && this.free.length < this.keep) this.free.push(buf);
+    if (!this.issued.has(buf)) return;
+    this.issued.delete(buf);
+    if (this.slots.has(buf) || this.free.length < this.keep) this.free.push(buf);
   }
 }

@@ -43,6 +43,8 @@ export interface TorrentContext {
   client: string;
   /** Piece buffers; the platform may hand out uninitialised memory (every byte gets written). */
   allocate?: (n: number) => Uint8Array;
+  /** Memory to carve the first piece buffers from (Node: page-aligned, for direct I/O writes). */
+  pieceSlab?: (pieceLength: number) => Uint8Array | undefined;
   isBanned(address: string, peerId?: Uint8Array): boolean;
   ban(address: string, peerId: Uint8Array | undefined): void;
 }
@@ -190,9 +192,8 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
       });
       if (this.closed) return;
       this.cache = new PieceCache((i) => this.storage!.readPiece(i));
-      const pool = (this.pool = new BufferPool(meta.pieceLength, 64, this.ctx.allocate));
       this.picker = new Picker({
-        pieceCount: meta.pieceCount, pieceLength: meta.pieceLength, totalLength: meta.length, have, allocate: (n) => pool.get(n),
+        pieceCount: meta.pieceCount, pieceLength: meta.pieceLength, totalLength: meta.length, have, allocate: (n) => this.bufferPool().get(n),
         newHash: this.ctx.hasher.incremental?.bind(this.ctx.hasher),
       });
       this.applySelection();
@@ -204,6 +205,12 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     for (const p of this.peersByKey.values()) this.peerGotMetadata(p);
     this.checkDone();
     this.startWebSeeds();
+  }
+
+  /** Made on first need and dropped once the download is done, so a seeding torrent holds no slab. */
+  private bufferPool(): BufferPool {
+    const pieceLength = this.metainfo!.pieceLength;
+    return (this.pool ??= new BufferPool(pieceLength, 64, this.ctx.allocate, this.ctx.pieceSlab?.(pieceLength)));
   }
 
   private applySelection(): void {
@@ -552,6 +559,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     const picker = this.picker;
     if (!picker || !picker.done) return;
     this.state = 'seeding';
+    this.pool = undefined;
     if (!this.doneEmitted) {
       this.doneEmitted = true;
       if (picker.have.complete) this.trackerClient?.completed();

@@ -36,7 +36,6 @@ before(async () => {
   await fs.writeFile(path.join(dist, 'index.html'), INDEX_HTML);
   site = await serveStatic(dist);
   const tr = await startWsTracker();
-  console.log(`# WebSocket tracker: ${tr.kind}`);
   ws = tr.url;
   closeTracker = () => tr.close();
 });

@@ -19,10 +19,9 @@ async function tmp(t: { after: (fn: () => unknown) => void }): Promise<string> {
   return dir;
 }
 
-async function wsTracker(t: { after: (fn: () => unknown) => void; diagnostic: (m: string) => void }): Promise<string> {
+async function wsTracker(t: { after: (fn: () => unknown) => void }): Promise<string> {
   const tr = await startWsTracker();
   t.after(() => tr.close());
-  t.diagnostic(`WebSocket tracker: ${tr.kind}`);
   return tr.url;
 }
 

@@ -36,7 +36,6 @@ before(async () => {
   await fs.writeFile(path.join(dist, 'index.html'), PAGE);
   site = await serveStatic(dist, { '/webtorrent.min.js': WEBTORRENT });
   const tr = await startWsTracker();
-  console.log(`# WebSocket tracker: ${tr.kind}`);
   ws = tr.url;
   closeTracker = () => tr.close();
 });

@@ -13,6 +13,7 @@ import type { Connection, Hasher } from '../platform.ts';
 import { Peer } from '../swarm/peer.ts';
 import { Torrent, type TorrentContext } from '../torrent.ts';
 import { Dht } from './dht.ts';
+import { alignedSlab } from './direct-io.ts';
 import { FsStorage } from './fs-storage.ts';
 import { createNodeHasher } from './hasher.ts';
 import { listenTcp, tcpDialer } from './tcp.ts';
@@ -94,6 +95,7 @@ export class Session implements SessionHandle {
       maxConnections: this.opts.maxConnectionsPerTorrent ?? 50,
       client: CLIENT_NAME,
       allocate: (n) => Buffer.allocUnsafeSlow(n),
+      pieceSlab: alignedSlab,
       isBanned: (address, peerId) => this.banned.has(address) || (!!peerId && this.banned.has(toHex(peerId))),
       ban: (address, peerId) => {
         this.banned.add(address);
