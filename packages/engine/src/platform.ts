@@ -20,6 +20,9 @@ export interface Connection {
   onData(fn: (chunk: Uint8Array, borrowed: boolean) => void): void;
   onDrain(fn: () => void): void;
   onClose(fn: (err?: Error) => void): void;
+  /** True when everything written so far has left our hands: no buffer passed to write() is
+   *  still referenced, so the caller may reuse it. */
+  drained(): boolean;
 }
 
 export interface Dialer {

@@ -191,7 +191,13 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
         onProgress: (done, total) => this.emit('checking', done, total),
       });
       if (this.closed) return;
-      this.cache = new PieceCache((i) => this.storage!.readPiece(i));
+      this.cache = new PieceCache(
+        (i, into) => this.storage!.readPiece(i, into),
+        () => {
+          for (const p of this.peersByKey.values()) if (!p.closed && !p.conn.drained()) return false;
+          return true;
+        },
+      );
       this.picker = new Picker({
         pieceCount: meta.pieceCount, pieceLength: meta.pieceLength, totalLength: meta.length, have, allocate: (n) => this.bufferPool().get(n),
         newHash: this.ctx.hasher.incremental?.bind(this.ctx.hasher),

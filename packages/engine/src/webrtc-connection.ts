@@ -209,6 +209,10 @@ export function dataChannelConnection(channel: RTCDataChannel, opts: DataChannel
     onDrain(fn) {
       drainFns.push(fn);
     },
+    // Flushing copies into the channel (send() copies), so only our own queue holds references.
+    drained() {
+      return pending.length === 0;
+    },
     onClose(fn) {
       closeFns.push(fn);
       if (closeFired) queueMicrotask(() => fn(closeError));

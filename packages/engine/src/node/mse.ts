@@ -248,6 +248,10 @@ class MseConnection implements Connection {
     this.raw.onDrain(fn);
   }
 
+  drained(): boolean {
+    return this.raw.drained();
+  }
+
   onClose(fn: (err?: Error) => void): void {
     this.closeFns.push(fn);
   }

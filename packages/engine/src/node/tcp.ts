@@ -38,6 +38,8 @@ export function socketConnection(socket: net.Socket, reader?: Reader): Connectio
       else socket.on('data', (chunk: Buffer) => fn(chunk, false));
     },
     onDrain: (fn) => socket.on('drain', fn),
+    // writableLength counts bytes queued in the stream and in libuv's pending write requests.
+    drained: () => socket.writableLength === 0,
     onClose: (fn) => {
       let err: Error | undefined;
       socket.on('error', (e) => (err = e));

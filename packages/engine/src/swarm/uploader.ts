@@ -5,6 +5,8 @@ import type { Peer } from './peer.ts';
 
 const CACHE_BYTES = 16 * 1024 * 1024;
 const READ_AHEAD = 4;
+/** Evicted piece buffers kept for the next reads. */
+const SPARE_BUFFERS = 8;
 
 export class PieceCache {
   private entries = new Map<number, Promise<Uint8Array>>();
@@ -12,10 +14,20 @@ export class PieceCache {
   private ready = new Map<number, Uint8Array>();
   private bytes = 0;
   private sizes = new Map<number, number>();
-  private read: (index: number) => Promise<Uint8Array>;
+  private read: (index: number, into?: Uint8Array) => Promise<Uint8Array>;
+  private drained: () => boolean;
+  /**
+   * Reading every piece into a fresh buffer made a seeder allocate 1 GiB per GiB sent, and the
+   * garbage collector cost as much as the disk reads. Evicted buffers are reused instead, but only
+   * once `drained()` says no socket still holds a block of them in its write queue (`retired`
+   * until then, `spare` after).
+   */
+  private retired: Uint8Array[] = [];
+  private spare: Uint8Array[] = [];
 
-  constructor(read: (index: number) => Promise<Uint8Array>) {
+  constructor(read: (index: number, into?: Uint8Array) => Promise<Uint8Array>, drained: () => boolean = () => false) {
     this.read = read;
+    this.drained = drained;
   }
 
   get(index: number, size: number): Promise<Uint8Array> {
@@ -26,7 +38,7 @@ export class PieceCache {
       this.entries.set(index, e);
       return e;
     }
-    e = this.read(index);
+    e = this.read(index, this.reusable(size));
     e.then((data) => {
       if (this.entries.get(index) === e) this.ready.set(index, data);
     }, () => this.drop(index));
@@ -53,11 +65,26 @@ export class PieceCache {
     return this.ready.get(index);
   }
 
+  private reusable(size: number): Uint8Array | undefined {
+    if (this.retired.length > 0 && this.drained()) {
+      for (const b of this.retired) this.spare.push(b);
+      this.retired.length = 0;
+    }
+    const i = this.spare.findIndex((b) => b.length === size);
+    if (i < 0) return undefined;
+    const b = this.spare[i]!;
+    this.spare[i] = this.spare[this.spare.length - 1]!;
+    this.spare.pop();
+    return b;
+  }
+
   private drop(index: number): void {
+    const data = this.ready.get(index);
     this.ready.delete(index);
     if (!this.entries.delete(index)) return;
     this.bytes -= this.sizes.get(index) ?? 0;
     this.sizes.delete(index);
+    if (data && this.retired.length + this.spare.length < SPARE_BUFFERS) this.retired.push(data);
   }
 
   clear(): void {
@@ -65,6 +92,9 @@ export class PieceCache {
     this.ready.clear();
     this.sizes.clear();
     this.bytes = 0;
+    // Whatever was in flight may still be queued on a socket: nothing comes back from here.
+    this.retired.length = 0;
+    this.spare.length = 0;
   }
 }
 
