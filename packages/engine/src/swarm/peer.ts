@@ -36,8 +36,9 @@ export interface PeerHost {
   onClose(peer: Peer, reason: string): void;
 }
 
+// 16384 blocks per piece: pieces go up to 256 MiB. index × 2^14 stays exact in a double.
 export function blockKey(index: number, begin: number): number {
-  return index * 8192 + begin / 16384;
+  return index * 16384 + begin / 16384;
 }
 
 export class Peer implements WireHandler {
