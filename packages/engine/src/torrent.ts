@@ -58,6 +58,7 @@ const BAN_STRIKES = 3;
 const RESUME_SAVE_MS = 1000;
 const MIN_QUEUE = 32;
 const MAX_QUEUE = 500;
+const MAX_WRITE_BACKLOG = 32 * 1024 * 1024;
 
 interface Candidate {
   addr: PeerAddress;
@@ -94,6 +95,8 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
   private resumeDirty = false;
   private resumeTimer: ReturnType<typeof setTimeout> | undefined;
   private pendingWrites = new Set<Promise<void>>();
+  /** Bytes of verified pieces waiting for the disk. */
+  private writeBacklog = 0;
   private pexSent = new Map<Peer, Set<string>>();
   private errorMessage: string | undefined;
   private doneEmitted = false;
@@ -456,6 +459,8 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
   private fillRequests(peer: Peer): void {
     const picker = this.picker;
     if (!picker || peer.closed || peer.peerChoking || !peer.amInterested || this.state === 'paused') return;
+    // A disk slower than the network: stop asking until the writes catch up, so memory stays bounded.
+    if (this.writeBacklog >= MAX_WRITE_BACKLOG) return;
     // Refill in batches of half the pipeline: each write of requests wakes the remote side, and
     // halving the refills (from a quarter) measured 0.87× → 0.95× libtorrent in bench/swarm.
     const room = peer.queueTarget - peer.requests.size;
@@ -523,6 +528,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     }
     const write = this.storage!.writePiece(index, data);
     this.pendingWrites.add(write);
+    this.writeBacklog += data.length;
     try {
       await write;
     } catch (err) {
@@ -530,7 +536,9 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
       return this.fail(`disk error: ${(err as Error).message}`);
     } finally {
       this.pendingWrites.delete(write);
+      this.writeBacklog -= data.length;
       this.pool?.release(data);
+      if (this.writeBacklog < MAX_WRITE_BACKLOG) for (const p of this.peersByKey.values()) this.fillRequests(p);
     }
     if (this.closed || !this.picker) return;
     this.picker.verified(index);
