@@ -3,6 +3,9 @@
 
 import type { Metainfo, PeerAddress } from './types.ts';
 
+/** Most bytes a consumer may hand back to a redelivering transport (see Connection.onData). */
+export const MAX_REDELIVER = 64 * 1024;
+
 /** A reliable, ordered byte stream to one peer (TCP socket, WebRTC data channel, …). */
 export interface Connection {
   readonly remote: string;
@@ -16,8 +19,12 @@ export interface Connection {
   pause(): void;
   resume(): void;
   close(): void;
-  /** `borrowed` chunks live only for the duration of the call (the transport reuses the buffer). */
-  onData(fn: (chunk: Uint8Array, borrowed: boolean) => void): void;
+  /**
+   * `borrowed` chunks live only for the duration of the call (the transport reuses the buffer).
+   * With `redeliver`, fn may return n (at most MAX_REDELIVER) instead of copying an unfinished
+   * message: the chunk's last n bytes come back at the start of the next chunk.
+   */
+  onData(fn: (chunk: Uint8Array, borrowed: boolean, redeliver?: boolean) => number | void): void;
   onDrain(fn: () => void): void;
   onClose(fn: (err?: Error) => void): void;
   /** True when everything written so far has left our hands: no buffer passed to write() is

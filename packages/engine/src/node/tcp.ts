@@ -1,12 +1,12 @@
 // TCP transport: net.Socket behind the Connection seam, plus the listener and dialer.
 import net from 'node:net';
-import type { Connection, Dialer } from '../platform.ts';
+import { MAX_REDELIVER, type Connection, type Dialer } from '../platform.ts';
 import { addressKey, type PeerAddress } from '../types.ts';
 
 const DIAL_TIMEOUT_MS = 10_000;
 const READ_BUFFER = 256 * 1024;
 
-type DataFn = (chunk: Uint8Array, borrowed: boolean) => void;
+type DataFn = (chunk: Uint8Array, borrowed: boolean, redeliver?: boolean) => number | void;
 interface Reader {
   fn: DataFn | undefined;
   flush?: (fn: DataFn) => void;
@@ -55,17 +55,33 @@ export const tcpDialer: Dialer = {
   dial(addr: PeerAddress, signal: AbortSignal): Promise<Connection> {
     return new Promise((resolve, reject) => {
       // Reads land in one reused buffer: a fast download would otherwise allocate (and collect)
-      // a fresh 64 KiB buffer per read. The wire copies only what it must keep.
+      // a fresh 64 KiB buffer per read. A message cut by the end of a read is handed back by the
+      // wire and stays where it is; the next read lands right behind it (onread's buffer can be a
+      // function, asked for the next read's memory after each callback).
       const reader: Reader = { fn: undefined };
-      const buffer = Buffer.allocUnsafe(READ_BUFFER);
+      const ring = Buffer.allocUnsafe(READ_BUFFER);
+      let start = 0; // first byte the consumer handed back
+      let end = 0; // end of the bytes read
       const socket = net.connect({
         host: addr.host,
         port: addr.port,
         onread: {
-          buffer,
-          callback: (n: number, buf: Uint8Array) => {
-            if (reader.fn) reader.fn(buf.subarray(0, n), true);
-            else early.push(buf.slice(0, n)); // nobody listening yet: keep a copy
+          buffer: () => ring.subarray(end),
+          callback: (n: number) => {
+            end += n;
+            if (!reader.fn) {
+              early.push(ring.slice(start, end)); // nobody listening yet: keep a copy
+              start = end = 0;
+              return;
+            }
+            const kept = Math.min(Number(reader.fn(ring.subarray(start, end), true, true) ?? 0), end - start);
+            start = end - kept;
+            if (start === end) start = end = 0;
+            else if (ring.length - end < MAX_REDELIVER) {
+              ring.copyWithin(0, start, end);
+              end -= start;
+              start = 0;
+            }
           },
         },
       } as unknown as net.NetConnectOpts);

@@ -91,9 +91,9 @@ export class Peer implements WireHandler {
     this.outgoing = !!opts.host;
     this.resolve = opts.resolve;
     this.wire = new Wire(this);
-    conn.onData((chunk, borrowed) => {
+    conn.onData((chunk, borrowed, redeliver) => {
       this.lastMessageAt = Date.now();
-      this.wire.push(chunk, borrowed);
+      return this.wire.push(chunk, borrowed, redeliver);
     });
     conn.onClose((err) => this.destroy(err ? err.message : 'connection closed'));
     conn.onDrain(() => this.flushDrain());

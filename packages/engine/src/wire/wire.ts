@@ -2,6 +2,7 @@
 // ids, sizes); range checks against the torrent happen in the peer layer, which knows piece counts.
 
 import { copyBytes } from '../hex.ts';
+import { MAX_REDELIVER } from '../platform.ts';
 import { decodeHandshake, HANDSHAKE_LENGTH, MAX_BLOCK, MSG, type Handshake } from './protocol.ts';
 
 export class ProtocolError extends Error {
@@ -62,9 +63,13 @@ export class Wire {
     this.handler = handler;
   }
 
-  /** `borrowed`: the caller reuses `chunk` after this returns, so any unparsed tail is copied. */
-  push(chunk: Uint8Array, borrowed = false): void {
-    if (this.dead) return;
+  /**
+   * `borrowed`: the caller reuses `chunk` after this returns, so any unparsed tail is copied, or,
+   * when the caller can `redeliver` it, handed back: the return value is how many of the chunk's
+   * last bytes must come again at the start of the next chunk.
+   */
+  push(chunk: Uint8Array, borrowed = false, redeliver = false): number {
+    if (this.dead) return 0;
     this.chunks.push(chunk);
     this.buffered += chunk.length;
     try {
@@ -75,10 +80,20 @@ export class Wire {
     }
     const last = this.chunks.length - 1;
     if (borrowed && last >= 0 && this.chunks[last] === chunk) {
+      // A block split across two reads was copied twice (tail, then assembly): handing the tail
+      // back costs nothing, and the next read arrives right behind it.
+      if (redeliver && last === 0 && this.buffered <= MAX_REDELIVER && !this.dead) {
+        const kept = this.buffered;
+        this.chunks.length = 0;
+        this.head = 0;
+        this.buffered = 0;
+        return kept;
+      }
       const from = last === 0 ? this.head : 0;
       this.chunks[last] = copyBytes(chunk.subarray(from));
       if (last === 0) this.head = 0;
     }
+    return 0;
   }
 
   private drain(): void {
