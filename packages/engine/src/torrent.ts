@@ -17,7 +17,7 @@ import { Choker } from './swarm/choker.ts';
 import { MetadataExchange } from './swarm/metadata.ts';
 import { Peer, type PeerHost } from './swarm/peer.ts';
 import { Picker } from './swarm/picker.ts';
-import { SpeedMeter } from './swarm/speed.ts';
+import { SpeedMeter, startCoarseClock } from './swarm/speed.ts';
 import { WebSeed, type WebSeedHost } from './swarm/webseed.ts';
 import { PieceCache, serveUploads } from './swarm/uploader.ts';
 import { addressKey, parseAddress, type Metainfo, type PeerAddress } from './types.ts';
@@ -87,6 +87,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
   private abort = new AbortController();
   private timer: ReturnType<typeof setInterval> | undefined;
   private ticks = 0;
+  private releaseClock: () => void;
   private downMeter = new SpeedMeter();
   private upMeter = new SpeedMeter();
   private sessionDownloaded = 0;
@@ -126,6 +127,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     this.metadata = new MetadataExchange(this.infoHashHex, src.metainfo?.infoBytes, (info) => void this.gotMetadata(info));
     for (const p of [...(src.peers ?? []), ...(opts.peers ?? [])]) this.addPeer(p, 'manual');
     this.on('error', () => {}); // an 'error' with no listener must not crash the process
+    this.releaseClock = startCoarseClock();
   }
 
   // ---- lifecycle ----
@@ -269,6 +271,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     if (this.closed) return;
     await this.stopActivity();
     this.closed = true;
+    this.releaseClock();
     clearTimeout(this.resumeTimer);
     this.cache?.clear();
     if (opts.deleteData) {
