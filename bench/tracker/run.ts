@@ -159,4 +159,11 @@ if (cascade) {
   }
 }
 lines.push('(loadgen CPU % near 100 means the single-threaded generator, not the tracker, set the pace: compare tracker CPU µs/ann then.)');
+for (const r of rows) {
+  // opentracker closes HTTP connections without a reply once 32 arrive at once (a single request
+  // at a time always succeeds): its http rate counts only the answered ones.
+  if (r.http.errors > r.http.requests * 0.1) {
+    lines.push(`(${r.target} http: ${r.http.errors} of ${r.http.errors + r.http.requests} announces got no answer (connection closed, socket hang up); announces/s counts answered ones only)`);
+  }
+}
 process.stdout.write(lines.join('\n') + '\n');
