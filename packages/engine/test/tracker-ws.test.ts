@@ -155,3 +155,36 @@ test('a tracker failure reason shows in status; an answer to an unknown offer is
   const stopped = await tracker.waitFor((m) => m.event === 'stopped');
   assert.equal(stopped.length, 1);
 });
+
+test('alone in the swarm, a leecher announces again within seconds (a seed joining later makes no offers)', async (t) => {
+  const tracker = new ScriptedTracker();
+  const infoHash = new Uint8Array(20).fill(11);
+  const ihBin = toBinaryString(infoHash);
+  const pool = new WsTrackerPool(id(7), env(tracker));
+  let want = 1;
+  const client = new WsTrackerClient({
+    pool,
+    urls: ['ws://tracker.invalid/announce'],
+    infoHash,
+    getStats: () => ({ uploaded: 0, downloaded: 0, left: 1 }),
+    wantOffers: () => want,
+    onConnection: () => {},
+  });
+  t.after(async () => {
+    await client.stop();
+    pool.close();
+  });
+  client.start();
+  const isAnnounce = (m: Msg) => m.action === 'announce' && m.answer === undefined;
+  const [first] = await tracker.waitFor(isAnnounce, 1);
+  // The tracker asks for 120 s, but we are the only peer.
+  first!.from.deliver({ action: 'announce', info_hash: ihBin, interval: 120, complete: 0, incomplete: 1 });
+  const t0 = Date.now();
+  const again = await tracker.waitFor(isAnnounce, 2, 5000);
+  assert.ok(Date.now() - t0 < 4000, 'announced again after ~2 s, not 120 s');
+  // Now there is someone: back to the tracker's interval.
+  again[1]!.from.deliver({ action: 'announce', info_hash: ihBin, interval: 120, complete: 1, incomplete: 1 });
+  await new Promise((r) => setTimeout(r, 5000));
+  assert.equal(tracker.inbox.filter((e) => isAnnounce(e.msg)).length, 2, 'no quick re-announce once the swarm has peers');
+  want = 0; // a seed never hurries: it makes no offers anyway
+});

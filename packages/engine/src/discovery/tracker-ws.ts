@@ -51,6 +51,7 @@ export interface WsTrackerClientOptions {
 
 const DEFAULT_OFFERS = 5;
 const MAX_OFFERS = 10;
+const EMPTY_RETRY_MAX_S = 30;
 const OFFER_TIMEOUT_MS = 50_000;
 const CONNECT_TIMEOUT_MS = 30_000;
 const RECONNECT_MIN_MS = 5_000;
@@ -299,6 +300,8 @@ interface UrlState {
   timer?: ReturnType<typeof setTimeout>;
   interval: number;
   offers: Map<string, PendingOffer>;
+  /** Seconds of the last quick re-announce into an empty swarm (0: the swarm had peers). */
+  emptyRetry: number;
 }
 
 /** Announces one torrent to its WebSocket trackers and turns offers/answers into connections. */
@@ -324,6 +327,7 @@ export class WsTrackerClient {
       queued: undefined,
       interval: 120,
       offers: new Map(),
+      emptyRetry: 0,
     }));
   }
 
@@ -424,10 +428,10 @@ export class WsTrackerClient {
     this.schedule(u);
   }
 
-  private schedule(u: UrlState): void {
+  private schedule(u: UrlState, soonerS?: number): void {
     clearTimeout(u.timer);
     if (!this.running) return;
-    const s = Math.max(this.opts.minInterval ?? 30, u.interval);
+    const s = soonerS ?? Math.max(this.opts.minInterval ?? 30, u.interval);
     u.timer = setTimeout(() => void this.announceUrl(u, u.started ? undefined : 'started'), s * 1000);
     (u.timer as { unref?: () => void }).unref?.();
   }
@@ -480,6 +484,14 @@ export class WsTrackerClient {
       const peers = (Number(m.complete) || 0) + (Number(m.incomplete) || 0);
       const warning = typeof m['warning message'] === 'string' ? (m['warning message'] as string) : undefined;
       u.status = { ...u.status, status: 'ok', message: warning, peers, lastAnnounce: Date.now() };
+      // Seeds make no offers, so offers sent into an empty swarm reach nobody, and a seed that
+      // joins a moment later would wait a whole interval for us: look again soon (2, 4 … 30 s).
+      if (peers <= 1 && (this.opts.wantOffers?.() ?? DEFAULT_OFFERS) > 0) {
+        u.emptyRetry = Math.min(EMPTY_RETRY_MAX_S, (u.emptyRetry || 1) * 2);
+        this.schedule(u, u.emptyRetry);
+      } else if (peers > 1) {
+        u.emptyRetry = 0;
+      }
     }
     if (typeof m.peer_id !== 'string' || m.peer_id.length !== 20) return;
     const peerIdHex = toHex(fromBinaryString(m.peer_id));
