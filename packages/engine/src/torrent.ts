@@ -539,9 +539,11 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
       return this.fail(`disk error: ${(err as Error).message}`);
     } finally {
       this.pendingWrites.delete(write);
+      const wasBlocked = this.writeBacklog >= MAX_WRITE_BACKLOG;
       this.writeBacklog -= data.length;
       this.pool?.release(data);
-      if (this.writeBacklog < MAX_WRITE_BACKLOG) for (const p of this.peersByKey.values()) this.fillRequests(p);
+      // Only a write that lifts the backlog below the limit has requests to restart.
+      if (wasBlocked && this.writeBacklog < MAX_WRITE_BACKLOG) for (const p of this.peersByKey.values()) this.fillRequests(p);
     }
     if (this.closed || !this.picker) return;
     this.picker.verified(index);

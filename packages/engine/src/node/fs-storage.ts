@@ -114,17 +114,25 @@ export class FsStorage implements Storage {
 
   /** False when the bytes must go through the page cache after all (nothing was lost). */
   private async writeDirect(file: number, data: Uint8Array, position: number): Promise<boolean> {
-    let h = this.directHandles.get(file);
-    if (!h) this.directHandles.set(file, (h = fs.open(this.paths[file]!, fsConstants.O_RDWR | O_DIRECT!)));
+    let opening = this.directHandles.get(file);
+    if (!opening) this.directHandles.set(file, (opening = fs.open(this.paths[file]!, fsConstants.O_RDWR | O_DIRECT!)));
+    let h: fs.FileHandle;
     try {
-      await writeFully(await h, data, position);
+      h = await opening;
+    } catch {
+      // Not every filesystem opens with O_DIRECT: the page cache it is.
+      this.direct = false;
+      return false;
+    }
+    try {
+      await writeFully(h, data, position);
       this.directBytes += data.length;
       return true;
     } catch (err) {
-      // Not every filesystem takes O_DIRECT (EINVAL at open or write; a short write would break
-      // the alignment too): stop trying. Other errors (ENOSPC, EIO) are real and go up.
+      // EINVAL: this filesystem (or a short write) breaks the alignment rules; stop trying.
+      // Other errors (ENOSPC, EIO) are real and go up.
       const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'EINVAL' && code !== 'EOPNOTSUPP' && (await h.then(() => true, () => false))) throw err;
+      if (code !== 'EINVAL' && code !== 'EOPNOTSUPP') throw err;
       this.direct = false;
       return false;
     }

@@ -6,7 +6,7 @@ import { Bitfield } from '../bitfield.ts';
 import type { Connection } from '../platform.ts';
 import {
   encodeBitfield, encodeBlockRef, encodeExtended, encodeHandshake, encodeIndex, encodePieceHeader, encodePort, encodeSimple,
-  KEEPALIVE, MSG, type Handshake,
+  blockKey, KEEPALIVE, MSG, type Handshake,
 } from '../wire/protocol.ts';
 import { ProtocolError, Wire, type WireHandler } from '../wire/wire.ts';
 import { decodeExtHandshake, type ExtHandshake } from '../wire/extended.ts';
@@ -34,11 +34,6 @@ export interface PeerHost {
   onExtended(peer: Peer, name: string, payload: Uint8Array): void;
   onExtHandshake(peer: Peer): void;
   onClose(peer: Peer, reason: string): void;
-}
-
-// 16384 blocks per piece: pieces go up to 256 MiB. index × 2^14 stays exact in a double.
-export function blockKey(index: number, begin: number): number {
-  return index * 16384 + begin / 16384;
 }
 
 export class Peer implements WireHandler {

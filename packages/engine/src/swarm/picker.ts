@@ -2,7 +2,7 @@
 // Blocks of one piece go to one peer where possible, so a bad piece has one culprit.
 
 import { Bitfield } from '../bitfield.ts';
-import { BLOCK_SIZE } from '../wire/protocol.ts';
+import { BLOCK_SIZE, blockKey } from '../wire/protocol.ts';
 
 const FREE = 0;
 const REQUESTED = 1;
@@ -124,13 +124,13 @@ export class Picker {
     // 3. Endgame: everything is requested; ask this peer too for blocks still in flight elsewhere.
     if (out.length < max && this.activeCoversRemaining()) {
       // Blocks picked above are not in the peer's request map yet: never ask for one twice.
-      const picked = new Set(out.map((r) => r.index * 16384 + r.begin / BLOCK_SIZE));
+      const picked = new Set(out.map((r) => blockKey(r.index, r.begin)));
       for (const p of this.active.values()) {
         if (!peer.has(p.index)) continue;
         for (let b = 0; b < p.blockState.length && out.length < max; b++) {
           if (p.blockState[b] !== REQUESTED || p.requesters[b]! >= ENDGAME_DUPLICATES) continue;
           const begin = b * BLOCK_SIZE;
-          if (picked.has(p.index * 16384 + b) || peer.isRequested(p.index, begin)) continue;
+          if (picked.has(blockKey(p.index, begin)) || peer.isRequested(p.index, begin)) continue;
           p.requesters[b]!++;
           out.push({ index: p.index, begin, length: Math.min(BLOCK_SIZE, p.length - begin) });
         }

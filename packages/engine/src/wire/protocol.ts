@@ -26,6 +26,11 @@ export const MSG = {
 } as const;
 
 export const BLOCK_SIZE = 16 * 1024;
+/** One number per block of a torrent, for maps of requests: 16384 blocks per piece covers the
+ *  largest allowed piece (256 MiB), and index × 2^14 stays exact in a double. */
+export function blockKey(index: number, begin: number): number {
+  return index * 16384 + begin / BLOCK_SIZE;
+}
 /** Largest block we serve or accept (BEP 3 clients use 16 KiB; some ask for up to 128 KiB). */
 export const MAX_BLOCK = 128 * 1024;
 
