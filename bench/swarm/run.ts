@@ -15,11 +15,14 @@ const HERE = import.meta.dirname;
 const OUT_DIR = resolve(HERE, '../out');
 const CASCADE_PEER = join(HERE, 'cascade-peer.ts');
 const LT_PEER = join(HERE, 'lt_peer.py');
+const WT_PEER = join(HERE, 'wt-peer.ts');
 const PYTHON = '/usr/bin/python3';
 const GiB = 2 ** 30;
 const MB = 1e6;
 
-type Impl = 'lt' | 'cascade';
+type Impl = 'lt' | 'cascade' | 'wt';
+/** --webtorrent: WebTorrent (Node, TCP) as downloader of libtorrent, as both ends, and against Cascade. */
+const WEBTORRENT_PAIRS = ['wt-wt', 'lt-wt', 'wt-cascade', 'cascade-wt'];
 type Ev = { event?: string; [k: string]: any };
 
 // ------------------------------------------------------------------------------------------------
@@ -55,6 +58,7 @@ const { values: argv } = parseArgs({
     timeout: { type: 'string' },
     keep: { type: 'boolean', default: false },
     'lt-plaintext': { type: 'boolean', default: false },
+    webtorrent: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
   allowPositionals: false,
@@ -65,7 +69,9 @@ if (argv.help) {
   --size 1GiB               payload size (B/KiB/MiB/GiB)
   --piece-length 1MiB       piece length (power of two)
   --runs 3                  runs per pair (pairs alternate run by run)
-  --pairs lt-lt,lt-cascade,cascade-cascade,cascade-lt   seeder-downloader pairs ("none" = skip)
+  --pairs lt-lt,lt-cascade,cascade-cascade,cascade-lt   seeder-downloader pairs ("none" = skip);
+                            peers: lt (libtorrent), cascade, wt (WebTorrent on Node, TCP)
+  --webtorrent              add the pairs ${WEBTORRENT_PAIRS.join(',')}
   --fanout                  also 1 seeder -> N downloaders (lt-lt and cascade-cascade), aggregate MB/s
   --fanout-peers 4          N for --fanout
   --big 8GiB                also one transfer of a sparse (all-zero) torrent of this size, for RSS
@@ -82,7 +88,12 @@ const opts = {
   size: parseSize(argv.size!, '--size'),
   pieceLength: parseSize(argv['piece-length']!, '--piece-length'),
   runs: Number(argv.runs),
-  pairs: argv.pairs === 'none' || argv.pairs === '' ? [] : argv.pairs!.split(',').map((s) => s.trim()),
+  pairs: [
+    ...new Set([
+      ...(argv.pairs === 'none' || argv.pairs === '' ? [] : argv.pairs!.split(',').map((s) => s.trim())),
+      ...(argv.webtorrent ? WEBTORRENT_PAIRS : []),
+    ]),
+  ],
   fanout: argv.fanout!,
   fanoutPeers: Number(argv['fanout-peers']),
   big: argv.big ? parseSize(argv.big, '--big') : undefined,
@@ -95,8 +106,8 @@ const opts = {
 };
 
 function parsePair(s: string): { seed: Impl; dl: Impl } {
-  const m = /^(lt|cascade)-(lt|cascade)$/.exec(s);
-  if (!m) throw new Error(`bad pair "${s}": use seeder-downloader with lt|cascade, e.g. lt-cascade`);
+  const m = /^(lt|cascade|wt)-(lt|cascade|wt)$/.exec(s);
+  if (!m) throw new Error(`bad pair "${s}": use seeder-downloader with lt|cascade|wt, e.g. lt-cascade`);
   return { seed: m[1] as Impl, dl: m[2] as Impl };
 }
 for (const p of [...opts.pairs, ...opts.bigPairs]) parsePair(p);
@@ -134,7 +145,8 @@ class PeerProc {
     this.impl = impl;
     // CASCADE_PEER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/p": Node flags for the Cascade peers (profiling).
     const nodeArgs = (process.env.CASCADE_PEER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-    const [cmd, pre] = impl === 'cascade' ? [process.execPath, [...nodeArgs, CASCADE_PEER]] : [PYTHON, [LT_PEER]];
+    const [cmd, pre] =
+      impl === 'cascade' ? [process.execPath, [...nodeArgs, CASCADE_PEER]] : impl === 'wt' ? [process.execPath, [WT_PEER]] : [PYTHON, [LT_PEER]];
     const extra = impl === 'lt' && opts.ltPlaintext ? ['--plaintext'] : [];
     this.child = spawn(cmd, [...pre, ...args, ...extra], { stdio: ['pipe', 'pipe', 'pipe'] });
     live.add(this);
@@ -606,6 +618,25 @@ function targets(sum: Summary[], all: RunResult[]): Target[] {
   return out;
 }
 
+/** Cascade against WebTorrent where the other end of the transfer is the same peer. */
+function versusWebTorrent(sum: Summary[]): string[] {
+  const by = (pair: string) => sum.find((s) => s.pair === pair && s.downloaders === 1 && s.runs > 0);
+  const out: string[] = [];
+  const compare = (ours: string, theirs: string, what: string) => {
+    const a = by(ours);
+    const b = by(theirs);
+    if (!a || !b) return;
+    out.push(
+      `${what}: ${(a.mbps.median / b.mbps.median).toFixed(2)}× MB/s (${f(a.mbps.median)} vs ${f(b.mbps.median)}), ` +
+        `downloader CPU-s/GiB ${f(a.dlCpuPerGiB, 2)} vs ${f(b.dlCpuPerGiB, 2)}, RSS ${mb(a.dlMaxRss)} vs ${mb(b.dlMaxRss)} MB`,
+    );
+  };
+  compare('lt-cascade', 'lt-wt', 'downloading from libtorrent');
+  compare('cascade-cascade', 'wt-wt', 'both ends');
+  compare('cascade-lt', 'wt-lt', 'seeding to libtorrent');
+  return out;
+}
+
 // ------------------------------------------------------------------------------------------------
 // Main
 
@@ -686,6 +717,8 @@ async function main(): Promise<number> {
   const tgs = targets(summary, [...results, ...bigResults]);
   console.log('');
   for (const t of tgs) console.log(`${t.status}  ${t.name}: ${t.detail}`);
+  const vsWt = versusWebTorrent(summary);
+  if (vsWt.length > 0) console.log(`\nCascade / WebTorrent (same other end): ${vsWt.join('; ')}`);
 
   await mkdir(OUT_DIR, { recursive: true });
   const stamp = started.toISOString().replace(/[:.]/g, '-');
