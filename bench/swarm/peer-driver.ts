@@ -146,6 +146,7 @@ export function runDriver(name: string, client: Client): void {
     }
     const t0 = Date.now();
     const cpu0 = cpuSeconds();
+    const threads0 = threadCpu();
     let tFirst: number | undefined;
     t.onFirstByte(() => (tFirst = Date.now()));
     for (const p of peers) t.addPeer(p);
@@ -163,7 +164,8 @@ export function runDriver(name: string, client: Client): void {
     clearInterval(sampler);
     if (!isDone) return void fail('stdin closed before the download finished');
     const t1 = Date.now();
-    emit({ event: 'done', seconds: (t1 - t0) / 1000, t0, tDial: t0, tFirst: tFirst ?? t1, t1, cpu: +(cpuSeconds() - cpu0).toFixed(4), downloaded: t.downloaded(), series });
+    const threads = Object.fromEntries(Object.entries(threadCpu()).map(([k, v]) => [k, +(v - (threads0[k] ?? 0)).toFixed(2)]));
+    emit({ event: 'done', seconds: (t1 - t0) / 1000, t0, tDial: t0, tFirst: tFirst ?? t1, t1, cpu: +(cpuSeconds() - cpu0).toFixed(4), downloaded: t.downloaded(), series, threads });
     if (linger && !stdinClosed) await stdinClosedSignal.promise;
     return void finish(0);
   }

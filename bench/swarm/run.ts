@@ -364,7 +364,8 @@ interface ProcResult {
   /** Sampled peaks, bytes: anonymous vs file-backed (mmap) resident memory. */
   peakAnon: number;
   peakFile: number;
-  /** Cascade only: CPU-s per thread name at exit (main, libuv pool, V8 helpers, io_uring workers). */
+  /** Node peers: CPU-s per thread name (main, libuv pool, V8 helpers, io_uring workers); downloaders
+   *  from start to done, seeders over the whole process life. */
   threads?: Record<string, number>;
   /** Cascade downloader only: MB received per 100 ms from its first dial. */
   series?: number[];
@@ -406,7 +407,7 @@ function procResult(p: PeerProc, cpu: number, done?: Ev): ProcResult {
     seconds: done?.seconds,
     dialAttempts: done?.dialAttempts,
     flushSeconds: done?.flushSeconds,
-    threads: fin?.threads,
+    threads: done?.threads ?? fin?.threads,
     series: done?.series,
   };
 }
