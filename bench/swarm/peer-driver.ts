@@ -55,24 +55,35 @@ function usage(final = false): void {
   const u = process.cpuUsage();
   emit({
     event: 'usage', cpu: +cpuSeconds().toFixed(4), user: +(u.user / 1e6).toFixed(3), sys: +(u.system / 1e6).toFixed(3),
-    maxRss: process.resourceUsage().maxRSS, ...(final ? { final: true, threads: threadCpu() } : {}),
+    maxRss: process.resourceUsage().maxRSS, ...(final ? { final: true, threads: threadStats().cpu } : {}),
   });
 }
 
-/** CPU seconds per live thread name (main, libuv pool, V8 workers, io_uring workers): where the time went. */
-function threadCpu(): Record<string, number> {
-  const out: Record<string, number> = {};
+/**
+ * Per live thread name (main, libuv pool, V8 workers, io_uring workers): CPU seconds, and seconds
+ * spent runnable but waiting for a CPU (schedstat). A main thread that waits about as long as it
+ * runs is short of CPUs, not of work.
+ */
+function threadStats(): { cpu: Record<string, number>; wait: Record<string, number> } {
+  const cpu: Record<string, number> = {};
+  const wait: Record<string, number> = {};
   try {
     for (const tid of readdirSync('/proc/self/task')) {
       const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
       const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out[name] = +((out[name] ?? 0) + (Number(f[11]) + Number(f[12])) / 100).toFixed(2);
+      cpu[name] = (cpu[name] ?? 0) + (Number(f[11]) + Number(f[12])) / 100;
+      const sched = readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ');
+      wait[name] = (wait[name] ?? 0) + Number(sched[1]) / 1e9;
     }
   } catch {
-    // not Linux: no breakdown
+    // not Linux (or no schedstat): no breakdown
   }
-  return out;
+  return { cpu, wait };
+}
+
+function minus(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(a).map(([k, v]) => [k, +(v - (b[k] ?? 0)).toFixed(2)]));
 }
 
 export function runDriver(name: string, client: Client): void {
@@ -146,7 +157,7 @@ export function runDriver(name: string, client: Client): void {
     }
     const t0 = Date.now();
     const cpu0 = cpuSeconds();
-    const threads0 = threadCpu();
+    const threads0 = threadStats();
     let tFirst: number | undefined;
     t.onFirstByte(() => (tFirst = Date.now()));
     for (const p of peers) t.addPeer(p);
@@ -164,8 +175,9 @@ export function runDriver(name: string, client: Client): void {
     clearInterval(sampler);
     if (!isDone) return void fail('stdin closed before the download finished');
     const t1 = Date.now();
-    const threads = Object.fromEntries(Object.entries(threadCpu()).map(([k, v]) => [k, +(v - (threads0[k] ?? 0)).toFixed(2)]));
-    emit({ event: 'done', seconds: (t1 - t0) / 1000, t0, tDial: t0, tFirst: tFirst ?? t1, t1, cpu: +(cpuSeconds() - cpu0).toFixed(4), downloaded: t.downloaded(), series, threads });
+    const threads1 = threadStats();
+    const [threads, threadWaits] = [minus(threads1.cpu, threads0.cpu), minus(threads1.wait, threads0.wait)];
+    emit({ event: 'done', seconds: (t1 - t0) / 1000, t0, tDial: t0, tFirst: tFirst ?? t1, t1, cpu: +(cpuSeconds() - cpu0).toFixed(4), downloaded: t.downloaded(), series, threads, threadWaits });
     if (linger && !stdinClosed) await stdinClosedSignal.promise;
     return void finish(0);
   }

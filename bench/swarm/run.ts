@@ -367,6 +367,8 @@ interface ProcResult {
   /** Node peers: CPU-s per thread name (main, libuv pool, V8 helpers, io_uring workers); downloaders
    *  from start to done, seeders over the whole process life. */
   threads?: Record<string, number>;
+  /** Node downloaders: s per thread name spent runnable but waiting for a CPU, during the transfer. */
+  threadWaits?: Record<string, number>;
   /** Cascade downloader only: MB received per 100 ms from its first dial. */
   series?: number[];
   seconds?: number;
@@ -408,6 +410,7 @@ function procResult(p: PeerProc, cpu: number, done?: Ev): ProcResult {
     dialAttempts: done?.dialAttempts,
     flushSeconds: done?.flushSeconds,
     threads: done?.threads ?? fin?.threads,
+    threadWaits: done?.threadWaits,
     series: done?.series,
   };
 }
@@ -514,6 +517,8 @@ interface Summary {
   seedMaxRss: number;
   seedPeakAnon: number;
   seedMaxRssAtReady: number;
+  /** Median over runs of (all peers' CPU-s during the transfer) / seconds: how many CPUs were busy. */
+  cores: number;
 }
 
 function summarize(results: RunResult[], size: number): Summary[] {
@@ -540,6 +545,7 @@ function summarize(results: RunResult[], size: number): Summary[] {
       seedMaxRss: Math.max(...rs.map((r) => r.seeder!.maxRss)),
       seedPeakAnon: Math.max(...rs.map((r) => r.seeder!.peakAnon)),
       seedMaxRssAtReady: Math.max(...rs.map((r) => r.seeder!.maxRssAtReady!)),
+      cores: median(rs.map((r) => (r.seeder!.cpu + r.dl!.reduce((a, d) => a + d.cpu, 0)) / r.seconds!)),
     };
   });
   for (const s of out) {
@@ -550,7 +556,7 @@ function summarize(results: RunResult[], size: number): Summary[] {
 }
 
 function table(rows: Summary[]): string {
-  const head = ['pair', 'ok', 'MB/s min', 'median', 'max', '×lt→lt', '1st byte s', 'dl CPU-s', 'CPU-s/GiB', 'dl RSS MB', '(anon)', 'seed CPU-s', 'seed RSS MB', '(anon)'];
+  const head = ['pair', 'ok', 'MB/s min', 'median', 'max', '×lt→lt', '1st byte s', 'dl CPU-s', 'CPU-s/GiB', 'dl RSS MB', '(anon)', 'seed CPU-s', 'seed RSS MB', '(anon)', 'cores busy'];
   const body = rows.map((s) => [
     s.label,
     `${s.runs}/${s.runs + s.failed}`,
@@ -566,6 +572,7 @@ function table(rows: Summary[]): string {
     f(s.seedCpu, 2),
     mb(s.seedMaxRss),
     mb(s.seedPeakAnon),
+    f(s.cores, 2),
   ]);
   const w = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ');
@@ -708,7 +715,8 @@ async function main(): Promise<number> {
   const bigSummary = summarize(bigResults, opts.big ?? 1);
   if (summary.length > 0) {
     console.log(`\n${fmtSize(opts.size)}, ${fmtSize(opts.pieceLength)} pieces, ${opts.runs} run(s); MB = 10^6 bytes; CPU-s = user+sys during the transfer;`);
-    console.log('RSS = peak (getrusage maxrss); (anon) = peak sampled RssAnon, without file pages libtorrent mmaps\n');
+    console.log('RSS = peak (getrusage maxrss); (anon) = peak sampled RssAnon, without file pages libtorrent mmaps;');
+    console.log(`cores busy = all peers' CPU-s / transfer seconds (of ${cpus().length})\n`);
     console.log(table(summary));
   }
   if (bigSummary.length > 0) {
