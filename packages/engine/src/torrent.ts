@@ -57,6 +57,8 @@ const REQUEST_TIMEOUT_MS = 20_000;
 const BAN_STRIKES = 3;
 const RESUME_SAVE_MS = 1000;
 const MIN_QUEUE = 32;
+/** A peer's request pipeline holds about this much of its data (see growQueue). */
+const PIPELINE_MS = 500;
 const MAX_QUEUE = 500;
 const MAX_WRITE_BACKLOG = 32 * 1024 * 1024;
 
@@ -469,18 +471,36 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     const room = peer.queueTarget - peer.requests.size;
     if (room < Math.max(4, peer.queueTarget / 2)) return;
     const blocks = picker.pick(peer, room);
-    if (blocks.length > 0) peer.sendRequests(blocks);
+    if (blocks.length === 0) return;
+    if (peer.windowStart === 0) peer.windowStart = Date.now(); // the first pipeline window opens
+    peer.sendRequests(blocks);
   }
 
-  /** Keep about half a second of data in flight, so the pipe never runs dry on fast links. */
-  private updateQueueTarget(peer: Peer): void {
-    const wanted = Math.ceil((peer.down.rate() * 0.5) / BLOCK_SIZE);
-    peer.queueTarget = Math.min(peer.remoteReqq, MAX_QUEUE, Math.max(MIN_QUEUE, wanted));
+  /*
+   * A peer's pipeline should hold about half a second of its data: less and a fast link runs dry
+   * between refills; more and requests pin piece buffers for nothing (a slow peer handed hundreds of
+   * blocks holds megabytes of half-filled pieces for a minute, and fifty of them hold hundreds).
+   * So it starts at MIN_QUEUE blocks and doubles whenever the peer delivers a whole pipeline in
+   * under half a second (a fast peer reaches MAX_QUEUE within a few round trips), and the rate
+   * measured each second shrinks it when it holds more than half a second.
+   */
+  private growQueue(peer: Peer): void {
+    if (++peer.windowBlocks < peer.queueTarget) return;
+    const now = Date.now();
+    if (now - peer.windowStart < PIPELINE_MS) peer.queueTarget = Math.min(peer.remoteReqq, MAX_QUEUE, peer.queueTarget * 2);
+    peer.windowBlocks = 0;
+    peer.windowStart = now;
+  }
+
+  private shrinkQueue(peer: Peer): void {
+    const rateBlocks = Math.ceil((peer.down.rate() * PIPELINE_MS) / 1000 / BLOCK_SIZE);
+    peer.queueTarget = Math.min(peer.remoteReqq, Math.max(MIN_QUEUE, Math.min(peer.queueTarget, rateBlocks)));
   }
 
   onBlock(peer: Peer, index: number, begin: number, block: Uint8Array): void {
     this.emitTransfer(peer, 'down', block.length);
     this.acceptBlock(peer.key, peer, index, begin, block);
+    this.growQueue(peer);
     this.fillRequests(peer);
   }
 
@@ -670,7 +690,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
           this.picker?.released(r.index, r.begin);
         }
       }
-      this.updateQueueTarget(p);
+      this.shrinkQueue(p);
       if (now - p.lastMessageAt > 120_000) p.destroy('idle');
       else if (this.ticks % 60 === 0) p.keepAlive();
       this.fillRequests(p);

@@ -6,18 +6,26 @@ import { encodeHandshake, encodePieceHeader, MSG } from '../src/wire/protocol.ts
 export interface RawSeeder {
   port: number;
   served: number;
+  /** With `pace`: requests waiting at each tick (what the downloader had outstanding). */
+  pending: number[];
   close(): Promise<void>;
 }
 
-/** Seeds `payload` to whoever connects; `corrupt(index)` decides which pieces get flipped bytes. */
+/**
+ * Seeds `payload` to whoever connects; `corrupt(index)` decides which pieces get flipped bytes.
+ * Requests are answered at once, or with `pace` only every `everyMs`, at most `blocks` at a time
+ * (a slow peer, or one that answers in bursts).
+ */
 export async function startRawSeeder(opts: {
   infoHash: Uint8Array;
   payload: Uint8Array;
   pieceLength: number;
   corrupt: (index: number) => boolean;
+  pace?: { everyMs: number; blocks: number };
 }): Promise<RawSeeder> {
   const sockets = new Set<net.Socket>();
-  const state = { served: 0 };
+  const timers = new Set<NodeJS.Timeout>();
+  const state = { served: 0, pending: [] as number[] };
   const server = net.createServer((sock) => {
     sockets.add(sock);
     sock.on('close', () => sockets.delete(sock));
@@ -48,7 +56,14 @@ export async function startRawSeeder(opts: {
         const m = buf.subarray(4, 4 + len);
         buf = buf.subarray(4 + len);
         if (len === 0 || m[0] !== MSG.request) continue;
-        const index = m.readUInt32BE(1), begin = m.readUInt32BE(5), length = m.readUInt32BE(9);
+        queue.push([m.readUInt32BE(1), m.readUInt32BE(5), m.readUInt32BE(9)]);
+      }
+      if (!opts.pace) serve(Infinity);
+    });
+    const queue: [number, number, number][] = [];
+    const serve = (max: number) => {
+      for (let n = 0; n < max && queue.length > 0 && !sock.destroyed; n++) {
+        const [index, begin, length] = queue.shift()!;
         const start = index * opts.pieceLength + begin;
         const block = Buffer.from(opts.payload.subarray(start, start + length));
         if (opts.corrupt(index)) block[0]! ^= 0xff;
@@ -56,7 +71,16 @@ export async function startRawSeeder(opts: {
         sock.write(block);
         state.served += length;
       }
-    });
+    };
+    if (opts.pace) {
+      const pace = opts.pace;
+      const timer = setInterval(() => {
+        if (queue.length > 0) state.pending.push(queue.length);
+        serve(pace.blocks);
+      }, pace.everyMs);
+      timers.add(timer);
+      sock.on('close', () => clearInterval(timer));
+    }
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
@@ -64,8 +88,10 @@ export async function startRawSeeder(opts: {
     get served() {
       return state.served;
     },
+    pending: state.pending,
     close: () =>
       new Promise<void>((r) => {
+        for (const t of timers) clearInterval(t);
         for (const s of sockets) s.destroy();
         server.close(() => r());
       }),

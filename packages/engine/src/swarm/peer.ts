@@ -62,8 +62,11 @@ export class Peer implements WireHandler {
   readonly requests = new Map<number, { index: number; begin: number; length: number; at: number }>();
   /** Upload requests from this peer, served in order. */
   readonly uploads: { index: number; begin: number; length: number }[] = [];
-  /** How many block requests to keep outstanding; the torrent adapts it to the peer's rate. */
-  queueTarget = 256;
+  /** How many block requests to keep outstanding: the torrent starts it small and adapts it. */
+  queueTarget = 32;
+  /** Blocks received in the current pipeline window, and when that window began (ms). */
+  windowBlocks = 0;
+  windowStart = 0;
   remoteReqq = 250;
 
   readonly down = new SpeedMeter();
