@@ -42,7 +42,7 @@ export interface Client {
   close(): Promise<void>;
 }
 
-export function emit(ev: Ev): void {
+function emit(ev: Ev): void {
   process.stdout.write(JSON.stringify(ev) + '\n');
 }
 

@@ -369,7 +369,7 @@ interface ProcResult {
   threads?: Record<string, number>;
   /** Node downloaders: s per thread name spent runnable but waiting for a CPU, during the transfer. */
   threadWaits?: Record<string, number>;
-  /** Cascade downloader only: MB received per 100 ms from its first dial. */
+  /** Node downloaders only: MB received per 100 ms from their first dial. */
   series?: number[];
   seconds?: number;
   /** libtorrent only: outgoing connection attempts; s from finished to its store buffer written. */
@@ -587,9 +587,12 @@ interface Target {
   detail: string;
 }
 
+/** The one-downloader summary of `pair`, if it was run. */
+const onePair = (sum: Summary[], pair: string) => sum.find((s) => s.pair === pair && s.downloaders === 1);
+
 function targets(sum: Summary[], all: RunResult[]): Target[] {
   const out: Target[] = [];
-  const by = (pair: string) => sum.find((s) => s.pair === pair && s.downloaders === 1);
+  const by = (pair: string) => onePair(sum, pair);
   const ratio = (pair: string, limit: number) => {
     const s = by(pair);
     const name = `${arrow(pair, 1)} ≥ ${limit.toFixed(1)}× lt→lt median MB/s`;
@@ -628,12 +631,11 @@ function targets(sum: Summary[], all: RunResult[]): Target[] {
 
 /** Cascade against WebTorrent where the other end of the transfer is the same peer. */
 function versusWebTorrent(sum: Summary[]): string[] {
-  const by = (pair: string) => sum.find((s) => s.pair === pair && s.downloaders === 1 && s.runs > 0);
   const out: string[] = [];
   const compare = (ours: string, theirs: string, what: string) => {
-    const a = by(ours);
-    const b = by(theirs);
-    if (!a || !b) return;
+    const a = onePair(sum, ours);
+    const b = onePair(sum, theirs);
+    if (!a?.runs || !b?.runs) return;
     out.push(
       `${what}: ${(a.mbps.median / b.mbps.median).toFixed(2)}× MB/s (${f(a.mbps.median)} vs ${f(b.mbps.median)}), ` +
         `downloader CPU-s/GiB ${f(a.dlCpuPerGiB, 2)} vs ${f(b.dlCpuPerGiB, 2)}, RSS ${mb(a.dlMaxRss)} vs ${mb(b.dlMaxRss)} MB`,
