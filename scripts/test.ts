@@ -2,23 +2,9 @@
 // (installing them with apt-get when running as root), then runs every test file with node:test.
 import { spawnSync } from 'node:child_process';
 import { globSync } from 'node:fs';
+import { missingPackages } from './system-packages.ts';
 
-const SYSTEM_PACKAGES: { pkg: string; present: () => boolean }[] = [
-  { pkg: 'python3-libtorrent', present: () => ok('/usr/bin/python3', ['-c', 'import libtorrent']) },
-  { pkg: 'aria2', present: () => ok('aria2c', ['--version']) },
-  { pkg: 'transmission-cli', present: () => ok('transmission-create', ['--help']) },
-  { pkg: 'mktorrent', present: () => ok('mktorrent', ['-h']) },
-  { pkg: 'chromium', present: () => ok('/usr/bin/chromium', ['--version']) },
-  { pkg: 'redis-server', present: () => ok('redis-server', ['--version']) },
-  { pkg: 'iproute2', present: () => ok('ip', ['-V']) },
-];
-
-function ok(cmd: string, args: string[]): boolean {
-  const r = spawnSync(cmd, args, { stdio: 'ignore' });
-  return r.error === undefined && r.status !== 127;
-}
-
-const missing = SYSTEM_PACKAGES.filter((p) => !p.present()).map((p) => p.pkg);
+const missing = missingPackages();
 if (missing.length > 0) {
   if (process.getuid?.() !== 0) {
     console.error(`missing system packages: ${missing.join(' ')} — install them (apt-get install ${missing.join(' ')}) or run as root`);
@@ -29,6 +15,11 @@ if (missing.length > 0) {
   spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
   const r = spawnSync('apt-get', ['install', '-y', '-qq', ...missing], { stdio: 'inherit', env });
   if (r.status !== 0) process.exit(r.status ?? 1);
+  const still = missingPackages();
+  if (still.length > 0) {
+    console.error(`installed, but still not working: ${still.join(' ')} (see scripts/system-packages.ts for each probe)`);
+    process.exit(1);
+  }
 }
 
 const only = process.argv.slice(2);

@@ -1,0 +1,39 @@
+// The Debian packages the test suite drives, and how to tell whether each one really works here.
+// A probe counts a package as present only when its command runs and exits 0: a missing binary,
+// a binary that cannot execute, and a Python module that fails to import all count as missing.
+// (The first version treated only exit 127 as missing, so `import libtorrent` failing with exit 1
+// passed, and a fresh machine never got python3-libtorrent.)
+//
+// Run directly, it prints the missing packages as JSON: `node scripts/system-packages.ts`.
+import { spawnSync } from 'node:child_process';
+
+export interface SystemPackage {
+  /** the Debian package that provides it */
+  pkg: string;
+  /** the command the tests run, and arguments that make it exit 0 when it works */
+  cmd: string;
+  args: string[];
+}
+
+export const SYSTEM_PACKAGES: SystemPackage[] = [
+  // The tests run /usr/bin/python3 (Debian's), whose dist-packages is where python3-libtorrent lands.
+  { pkg: 'python3-libtorrent', cmd: '/usr/bin/python3', args: ['-c', 'import libtorrent'] },
+  { pkg: 'aria2', cmd: 'aria2c', args: ['--version'] },
+  { pkg: 'transmission-cli', cmd: 'transmission-create', args: ['--version'] },
+  { pkg: 'mktorrent', cmd: 'mktorrent', args: ['-v'] },
+  { pkg: 'chromium', cmd: '/usr/bin/chromium', args: ['--version'] },
+  { pkg: 'redis-server', cmd: 'redis-server', args: ['--version'] },
+  { pkg: 'iproute2', cmd: 'ip', args: ['-V'] },
+];
+
+/** True only when the command ran and exited 0 within 30 s. */
+export function runsCleanly(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): boolean {
+  const r = spawnSync(cmd, args, { stdio: 'ignore', env, timeout: 30_000 });
+  return r.error === undefined && r.status === 0;
+}
+
+export function missingPackages(env: NodeJS.ProcessEnv = process.env, list = SYSTEM_PACKAGES): string[] {
+  return list.filter((p) => !runsCleanly(p.cmd, p.args, env)).map((p) => p.pkg);
+}
+
+if (import.meta.main) console.log(JSON.stringify(missingPackages()));
