@@ -20,7 +20,7 @@ export const SYSTEM_PACKAGES: SystemPackage[] = [
   { pkg: 'python3-libtorrent', cmd: '/usr/bin/python3', args: ['-c', 'import libtorrent'] },
   { pkg: 'aria2', cmd: 'aria2c', args: ['--version'] },
   { pkg: 'transmission-cli', cmd: 'transmission-create', args: ['--version'] },
-  { pkg: 'mktorrent', cmd: 'mktorrent', args: ['-v'] },
+  { pkg: 'mktorrent', cmd: 'mktorrent', args: ['-h'] },
   { pkg: 'chromium', cmd: '/usr/bin/chromium', args: ['--version'] },
   { pkg: 'redis-server', cmd: 'redis-server', args: ['--version'] },
   { pkg: 'iproute2', cmd: 'ip', args: ['-V'] },

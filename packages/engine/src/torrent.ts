@@ -61,6 +61,10 @@ const MIN_QUEUE = 32;
 const PIPELINE_MS = 500;
 const MAX_QUEUE = 500;
 const MAX_WRITE_BACKLOG = 32 * 1024 * 1024;
+/** A peer neither side has wanted anything from for this long is let go while we download (and an
+ *  address we dialled is dialled again later): it may have been a seeder still checking its data
+ *  that never sent its haves, and a fresh connection brings a fresh bitfield. */
+const USELESS_PEER_MS = 20_000;
 
 interface Candidate {
   addr: PeerAddress;
@@ -215,7 +219,11 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     }
     this.state = 'downloading';
     this.scheduleResumeSave();
-    for (const p of this.peersByKey.values()) this.peerGotMetadata(p);
+    const now = Date.now();
+    for (const p of this.peersByKey.values()) {
+      p.usefulAt = now; // the time spent checking does not count against them
+      this.peerGotMetadata(p);
+    }
     this.checkDone();
     this.startWebSeeds();
   }
@@ -386,8 +394,12 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
         reqq: MAX_QUEUE,
       }));
     }
+    // While checking (or before metadata) we have nothing verified: say so now, and send HAVEs
+    // once the check ends (peerGotMetadata). Before that fix a peer that arrived during the check
+    // heard "have none" and nothing more, and waited forever.
     if (this.picker) peer.sendBitfield(this.picker.have);
     else if (peer.fast) peer.sendBitfield(new Bitfield(0));
+    peer.haveAnnounced = !!this.picker;
     const dhtPort = this.dhtPort();
     if (peer.dhtSupported && dhtPort !== undefined) peer.sendPort(dhtPort);
     peer.conn.uncork();
@@ -396,9 +408,11 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
 
   private peerGotMetadata(peer: Peer): void {
     if (!this.picker || peer.closed) return;
-    const hadBits = peer.bits !== null;
     peer.applyPieceCount(this.metainfo!.pieceCount);
-    if (!hadBits) peer.sendBitfield(this.picker.have);
+    if (!peer.haveAnnounced) {
+      peer.haveAnnounced = true;
+      peer.sendHaves(this.picker.have);
+    }
     if (!peer.availabilityTracked) {
       if (peer.seed) this.picker.peerHasAll(1);
       else if (peer.bits) this.picker.peerBitfield(peer.bits, 1);
@@ -413,7 +427,13 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     else if (typeof what === 'number') this.picker.peerHave(what);
     else this.picker.peerBitfield(what, 1);
     this.trackAvailability(peer);
-    this.updateInterest(peer);
+    // One new piece can only add interest: test that piece, not the whole bitfield.
+    if (typeof what === 'number') {
+      if (!peer.amInterested && !this.picker.done && this.picker.isWanted(what)) {
+        peer.setInterested(true);
+        this.fillRequests(peer);
+      }
+    } else this.updateInterest(peer);
     if (this.picker.done && peer.seed && this.picker.have.complete) peer.destroy('both seeding');
   }
 
@@ -691,7 +711,9 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
         }
       }
       this.shrinkQueue(p);
+      if (p.amInterested || p.peerInterested) p.usefulAt = now;
       if (now - p.lastMessageAt > 120_000) p.destroy('idle');
+      else if (this.state === 'downloading' && now - p.usefulAt > USELESS_PEER_MS) p.destroy('nothing to trade');
       else if (this.ticks % 60 === 0) p.keepAlive();
       this.fillRequests(p);
     }

@@ -22,7 +22,11 @@ export async function startRawSeeder(opts: {
   pieceLength: number;
   corrupt: (index: number) => boolean;
   pace?: { everyMs: number; blocks: number };
+  /** The first this-many connections are told "have none" (fast extension) and hear nothing more:
+   *  a seeder that was still checking and never announces what it found. */
+  silentConnections?: number;
 }): Promise<RawSeeder> {
+  let connections = 0;
   const sockets = new Set<net.Socket>();
   const timers = new Set<NodeJS.Timeout>();
   const state = { served: 0, pending: [] as number[] };
@@ -33,13 +37,18 @@ export async function startRawSeeder(opts: {
     let buf = Buffer.alloc(0);
     let shook = false;
     const peerId = Buffer.from('-XX0001-' + 'r'.repeat(12));
+    const silent = ++connections <= (opts.silentConnections ?? 0);
     sock.on('data', (d) => {
       buf = Buffer.concat([buf, d]);
       if (!shook) {
         if (buf.length < 68) return;
         buf = buf.subarray(68);
         shook = true;
-        sock.write(encodeHandshake(opts.infoHash, peerId, { extended: false, fast: false, dht: false }));
+        sock.write(encodeHandshake(opts.infoHash, peerId, { extended: false, fast: silent, dht: false }));
+        if (silent) {
+          sock.write(Buffer.from([0, 0, 0, 1, MSG.haveNone]));
+          return;
+        }
         const pieces = Math.ceil(opts.payload.length / opts.pieceLength);
         const bits = Buffer.alloc(Math.ceil(pieces / 8));
         for (let i = 0; i < pieces; i++) bits[i >> 3]! |= 0x80 >> (i & 7);

@@ -72,6 +72,10 @@ export class Peer implements WireHandler {
   readonly down = new SpeedMeter();
   readonly up = new SpeedMeter();
   strikes = 0;
+  /** We told this peer what we have (a bitfield or have_all/have_none that reflected our pieces). */
+  haveAnnounced = false;
+  /** Last time either side wanted something of the other (ms): see Torrent's useless-peer check. */
+  usefulAt = Date.now();
   /** The picker counts this peer's pieces in its availability. */
   availabilityTracked = false;
   lastMessageAt = Date.now();
@@ -142,6 +146,23 @@ export class Peer implements WireHandler {
     if (this.fast && have.length > 0 && have.complete) this.send(encodeSimple(MSG.haveAll));
     else if (this.fast && have.count === 0) this.send(encodeSimple(MSG.haveNone));
     else if (have.count > 0) this.send(encodeBitfield(have.bytes));
+  }
+
+  /** Our pieces after the first message (a check that ended, metadata that arrived): BEP 3 allows
+   *  a bitfield only right after the handshake, so each piece goes as a HAVE, all in one write. */
+  sendHaves(have: Bitfield): void {
+    if (have.count === 0) return;
+    const out = new Uint8Array(9 * have.count);
+    const view = new DataView(out.buffer);
+    let off = 0;
+    for (let i = 0; i < have.length; i++) {
+      if (!have.get(i)) continue;
+      view.setUint32(off, 5);
+      out[off + 4] = MSG.have;
+      view.setUint32(off + 5, i);
+      off += 9;
+    }
+    this.send(out);
   }
 
   sendPort(port: number): void {
