@@ -1,7 +1,58 @@
 #!/usr/bin/env node
-// Thin launcher: Node 24 runs the TypeScript sources directly (type stripping).
-import { main } from '../src/main.ts';
+// Launcher. Cascade's sources are TypeScript that Node 24 runs directly (type stripping). Whatever
+// `node` the shell finds may be older (`./node_modules/.bin/cascade` on a machine with Node 20), so
+// this file stays plain JavaScript that any Node can parse: on an older Node it runs itself again
+// on the Node 24 the project pins (the `node` devDependency), or says what to do.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 
-process.exitCode = await main(process.argv.slice(2));
-// Everything was closed; if some handle still lingers (a leaked socket), do not hang forever.
-setTimeout(() => process.exit(process.exitCode), 2000).unref();
+const REQUIRED_MAJOR = 24;
+const major = Number(process.versions.node.split('.')[0]);
+
+if (major >= REQUIRED_MAJOR) {
+  delete process.env.CASCADE_RELAUNCHED; // so a cascade this one starts may relaunch itself too
+  const { main } = await import('../src/main.ts');
+  process.exitCode = await main(process.argv.slice(2));
+  // Everything was closed; if some handle still lingers (a leaked socket), do not hang forever.
+  setTimeout(() => process.exit(process.exitCode), 2000).unref();
+} else {
+  const pinned = pinnedNode();
+  if (!pinned || process.env.CASCADE_RELAUNCHED) {
+    process.stderr.write(
+      `cascade needs Node ${REQUIRED_MAJOR} or newer; this is Node ${process.versions.node} (${process.execPath}).\n` +
+        'Run `npm install` in the Cascade folder (it installs the pinned Node 24), then `npx cascade …` or `npm start`,\n' +
+        `or install Node ${REQUIRED_MAJOR} and put it first on PATH.\n`,
+    );
+    process.exit(1);
+  }
+  const child = spawn(pinned, [process.argv[1], ...process.argv.slice(2)], {
+    stdio: 'inherit',
+    env: { ...process.env, CASCADE_RELAUNCHED: '1' },
+  });
+  // Ctrl-C reaches the child through the terminal's process group; a signal sent to this pid alone
+  // (kill, a service manager) is passed on so the child can stop cleanly.
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
+  child.on('exit', (code, signal) => {
+    if (signal) process.kill(process.pid, signal);
+    else process.exit(code ?? 1);
+  });
+  child.on('error', (err) => {
+    process.stderr.write(`cannot start ${pinned}: ${err.message}\n`);
+    process.exit(1);
+  });
+}
+
+/** The `node` devDependency's binary, if installed and new enough to be worth trying. */
+function pinnedNode() {
+  try {
+    const require = createRequire(import.meta.url);
+    const pkgJson = require.resolve('node/package.json');
+    const version = require(pkgJson).version;
+    const bin = path.join(path.dirname(pkgJson), 'bin', 'node');
+    return Number(String(version).split('.')[0]) >= REQUIRED_MAJOR && existsSync(bin) ? bin : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -56,7 +56,7 @@ function handleClosedStdout(): void {
 export async function main(argv: string[]): Promise<number> {
   handleClosedStdout();
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
-    process.stdout.write(`cascade ${version()}\n`);
+    process.stdout.write(`cascade ${version()} (Node ${process.version})\n`);
     return 0;
   }
   // --json is known before parsing, so even a usage error comes out as a JSON event.

@@ -9,6 +9,7 @@ import type { Output } from '../output.ts';
 export async function serveCommand(inv: Invocation, out: Output): Promise<number> {
   const o = inv.options;
   const stop = waitForStopSignal();
+  await ensureWebApp(out);
   // Loaded here, not at the top: other commands should not pay for Fastify and socket.io.
   const { startServer, dhtPortOf } = await import('@cascade/server');
   const server = await startServer({
@@ -51,5 +52,22 @@ export async function serveCommand(inv: Invocation, out: Output): Promise<number
     return 0;
   } finally {
     await server.close();
+  }
+}
+
+/**
+ * Builds the web app when it is missing or older than its sources (a fresh clone, a `git pull`),
+ * so every way the README starts a node (`npm start`, `npx cascade serve`, `.bin/cascade serve`)
+ * serves the UI. About two seconds when it builds, a few milliseconds when it does not. A failed
+ * build is not fatal: the API still works and `/` says how to build.
+ */
+async function ensureWebApp(out: Output): Promise<void> {
+  try {
+    const web = await import('@cascade/web');
+    if (!web.isWebStale()) return;
+    out.note('building the web app (packages/web/dist)…');
+    await web.ensureWebBuilt({ quiet: true });
+  } catch (err) {
+    out.note(`cannot build the web app: ${(err as Error).message}; the API works, the UI does not`);
   }
 }
