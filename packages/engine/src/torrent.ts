@@ -61,9 +61,10 @@ const MIN_QUEUE = 32;
 const PIPELINE_MS = 500;
 const MAX_QUEUE = 500;
 const MAX_WRITE_BACKLOG = 32 * 1024 * 1024;
-/** A peer neither side has wanted anything from for this long is let go while we download (and an
- *  address we dialled is dialled again later): it may have been a seeder still checking its data
- *  that never sent its haves, and a fresh connection brings a fresh bitfield. */
+/** A TCP peer neither side has wanted anything from for this long is let go while we download (and
+ *  an address we dialled is dialled again later): it may be a seeder that was still checking its
+ *  data and never sent its haves (older Cascade did that), and a fresh connection brings a fresh
+ *  bitfield. */
 const USELESS_PEER_MS = 20_000;
 
 interface Candidate {
@@ -713,7 +714,9 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
       this.shrinkQueue(p);
       if (p.amInterested || p.peerInterested) p.usefulAt = now;
       if (now - p.lastMessageAt > 120_000) p.destroy('idle');
-      else if (this.state === 'downloading' && now - p.usefulAt > USELESS_PEER_MS) p.destroy('nothing to trade');
+      // Only TCP: it can be dialled again at once, where a WebRTC peer would wait for the next
+      // WebSocket-tracker announce (minutes) and a slow-growing partial seed would be lost for that long.
+      else if (this.state === 'downloading' && p.conn.transport === 'tcp' && now - p.usefulAt > USELESS_PEER_MS) p.destroy('nothing to trade');
       else if (this.ticks % 60 === 0) p.keepAlive();
       this.fillRequests(p);
     }

@@ -6,8 +6,10 @@ export interface WsTracker {
   close(): Promise<void>;
 }
 
-export async function startWsTracker(): Promise<WsTracker> {
-  const tr = await startTracker({ host: '127.0.0.1', ws: true, interval: 2, rateLimit: false });
+/** `interval` (seconds) defaults to 2 so tests need not wait; pass 1800 for a real tracker's
+ *  default (a WebSocket announce interval of 120 s). */
+export async function startWsTracker(opts: { interval?: number } = {}): Promise<WsTracker> {
+  const tr = await startTracker({ host: '127.0.0.1', ws: true, interval: opts.interval ?? 2, rateLimit: false });
   if (!tr.wsAnnounceUrl) {
     await tr.close();
     throw new Error('@cascade/tracker started without a WebSocket announce URL');

@@ -8,7 +8,7 @@ import type {
 import { Bitfield } from '../bitfield.ts';
 import { HybridTrackerClient } from '../discovery/tracker-hybrid.ts';
 import type { TrackerClientOptions } from '../discovery/tracker-client.ts';
-import { DEFAULT_ICE_SERVERS, WsTrackerPool, type RTCPeerConnectionCtor } from '../discovery/tracker-ws.ts';
+import { DEFAULT_ICE_SERVERS, offerCount, WsTrackerPool, type RTCPeerConnectionCtor } from '../discovery/tracker-ws.ts';
 import { toHex } from '../hex.ts';
 import { parseTorrentId, toMagnet } from '../magnet.ts';
 import { MetainfoError, parseTorrent } from '../metainfo.ts';
@@ -156,11 +156,7 @@ export class BrowserSession implements SessionHandle {
         if (t) t.addConnection(conn, 'webrtc');
         else conn.close();
       },
-      // A seed makes no offers: leechers' offers reach it through the tracker.
-      wantOffers: () => {
-        const t = this.torrents.get(hex);
-        return !t || t.state === 'seeding' ? 0 : Math.min(this.opts.offers ?? 5, t.wantsPeers());
-      },
+      wantOffers: (swarm) => offerCount(this.torrents.get(hex), this.opts.offers ?? 5, swarm),
       acceptOffer: () => (this.torrents.get(hex)?.wantsPeers() ?? 0) > 0,
     });
   }

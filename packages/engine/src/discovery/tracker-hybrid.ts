@@ -5,12 +5,12 @@
 import type { TrackerStatus } from '../api.ts';
 import type { Connection } from '../platform.ts';
 import { TrackerClient, type TrackerClientOptions } from './tracker-client.ts';
-import { isWsTracker, WsTrackerClient, type WsTrackerPool } from './tracker-ws.ts';
+import { isWsTracker, WsTrackerClient, type SwarmView, type WsTrackerPool } from './tracker-ws.ts';
 
 export interface HybridTrackerOptions {
   pool: WsTrackerPool;
   onConnection: (conn: Connection, info: { peerIdHex: string; url: string; initiator: boolean }) => void;
-  wantOffers?: () => number;
+  wantOffers?: (swarm: SwarmView) => number;
   acceptOffer?: () => boolean;
   minInterval?: number;
   /** false drops the HTTP/UDP tiers (a browser cannot reach the TCP peers they return). */

@@ -39,8 +39,9 @@ export interface WsTrackerClientOptions {
   getStats: () => WsTrackerStats;
   /** An open data channel to a peer of this torrent. */
   onConnection: (conn: Connection, info: { peerIdHex: string; url: string; initiator: boolean }) => void;
-  /** Offers to send with the next announce (WebTorrent: 5). Default 5; 0 when the torrent is full. */
-  wantOffers?: () => number;
+  /** Offers to send with the next announce (WebTorrent: 5). Default 5; 0 when the torrent is full.
+   *  `swarm` is what the tracker last said (see offerCount for the usual policy). */
+  wantOffers?: (swarm: SwarmView) => number;
   /** Whether to answer an incoming offer (e.g. false when the torrent has enough peers). */
   acceptOffer?: () => boolean;
   /** Floor on the announce interval, seconds. Default 30. */
@@ -51,13 +52,31 @@ export interface WsTrackerClientOptions {
 
 const DEFAULT_OFFERS = 5;
 const MAX_OFFERS = 10;
-const EMPTY_RETRY_MAX_S = 30;
+const LONELY_RETRY_MAX_S = 30;
 const OFFER_TIMEOUT_MS = 50_000;
 const CONNECT_TIMEOUT_MS = 30_000;
 const RECONNECT_MIN_MS = 5_000;
 const RECONNECT_MAX_MS = 5 * 60_000;
 
 type Json = Record<string, unknown>;
+
+/** The swarm as this client knows it: the tracker's last counts, and our open connections. */
+export interface SwarmView {
+  leechers: number;
+  connected: number;
+}
+
+/**
+ * How many WebRTC offers a torrent sends with an announce. A leecher offers up to `max`, as room
+ * allows. A seed offers only to leechers it is not connected to yet: seeds made no offers at all
+ * (each offer holds a peer connection for up to 50 s), which left a seed that joined, or came back
+ * after a restart, unreachable until every leecher's next announce, two minutes later.
+ */
+export function offerCount(t: { state: string; wantsPeers(): number } | undefined, max: number, swarm: SwarmView): number {
+  if (!t) return 0;
+  const room = Math.min(max, t.wantsPeers());
+  return t.state === 'seeding' ? Math.max(0, Math.min(room, swarm.leechers - swarm.connected)) : room;
+}
 
 export function toBinaryString(b: Uint8Array): string {
   let s = '';
@@ -300,8 +319,10 @@ interface UrlState {
   timer?: ReturnType<typeof setTimeout>;
   interval: number;
   offers: Map<string, PendingOffer>;
-  /** Seconds of the last quick re-announce into an empty swarm (0: the swarm had peers). */
-  emptyRetry: number;
+  /** Leechers in the tracker's last reply. */
+  leechers: number;
+  /** Seconds of the last quick re-announce while we had no connection (0: we have one). */
+  lonelyRetry: number;
 }
 
 /** Announces one torrent to its WebSocket trackers and turns offers/answers into connections. */
@@ -327,7 +348,8 @@ export class WsTrackerClient {
       queued: undefined,
       interval: 120,
       offers: new Map(),
-      emptyRetry: 0,
+      leechers: 0,
+      lonelyRetry: 0,
     }));
   }
 
@@ -402,7 +424,7 @@ export class WsTrackerClient {
     try {
       const params = this.params(event);
       if (event !== 'stopped' && event !== 'completed') {
-        const n = Math.max(0, Math.min(MAX_OFFERS, this.opts.wantOffers?.() ?? DEFAULT_OFFERS));
+        const n = this.offersWanted(u);
         const offers = await this.makeOffers(u, n);
         if (!this.running) {
           for (const o of offers) {
@@ -426,6 +448,32 @@ export class WsTrackerClient {
     u.queued = undefined;
     if (q && this.running) return this.announceUrl(u, q.event);
     this.schedule(u);
+  }
+
+  private offersWanted(u: UrlState): number {
+    const swarm = { leechers: u.leechers, connected: this.connectedCount() };
+    return Math.max(0, Math.min(MAX_OFFERS, this.opts.wantOffers?.(swarm) ?? DEFAULT_OFFERS));
+  }
+
+  private connectedCount(): number {
+    let n = 0;
+    for (const a of this.peers.values()) if (a.connected) n++;
+    return n;
+  }
+
+  /**
+   * Without a single connection while we want peers, look again soon (2, 4 … 30 s) instead of after
+   * the tracker's interval (two minutes): offers into an empty swarm reach nobody, a first attempt
+   * can fail (ICE, a busy peer), and a connection can drop; each would otherwise cost two minutes.
+   */
+  private retryIfLonely(u: UrlState): void {
+    if (this.connectedCount() > 0) {
+      u.lonelyRetry = 0;
+      return;
+    }
+    if (this.offersWanted(u) === 0) return;
+    u.lonelyRetry = Math.min(LONELY_RETRY_MAX_S, (u.lonelyRetry || 1) * 2);
+    this.schedule(u, u.lonelyRetry);
   }
 
   private schedule(u: UrlState, soonerS?: number): void {
@@ -484,14 +532,10 @@ export class WsTrackerClient {
       const peers = (Number(m.complete) || 0) + (Number(m.incomplete) || 0);
       const warning = typeof m['warning message'] === 'string' ? (m['warning message'] as string) : undefined;
       u.status = { ...u.status, status: 'ok', message: warning, peers, lastAnnounce: Date.now() };
-      // Seeds make no offers, so offers sent into an empty swarm reach nobody, and a seed that
-      // joins a moment later would wait a whole interval for us: look again soon (2, 4 … 30 s).
-      if (peers <= 1 && (this.opts.wantOffers?.() ?? DEFAULT_OFFERS) > 0) {
-        u.emptyRetry = Math.min(EMPTY_RETRY_MAX_S, (u.emptyRetry || 1) * 2);
-        this.schedule(u, u.emptyRetry);
-      } else if (peers > 1) {
-        u.emptyRetry = 0;
-      }
+      u.leechers = Number(m.incomplete) || 0;
+      // The reply to our own announce counts us: a leecher among the leechers, a seed not.
+      if (u.leechers > 0 && this.opts.getStats().left > 0) u.leechers--;
+      this.retryIfLonely(u);
     }
     if (typeof m.peer_id !== 'string' || m.peer_id.length !== 20) return;
     const peerIdHex = toHex(fromBinaryString(m.peer_id));
@@ -581,6 +625,12 @@ export class WsTrackerClient {
     conn.onClose(() => {
       if (this.peers.get(peerIdHex) === attempt) this.peers.delete(peerIdHex);
       this.pool.closePeerConnection(pc);
+      // The last connection dropped (the peer restarted, the link broke): find peers again soon.
+      const u = this.urls.find((x) => x.url === url);
+      if (this.running && u && this.connectedCount() === 0) {
+        u.lonelyRetry = 0;
+        this.retryIfLonely(u);
+      }
     });
     this.opts.onConnection(conn, { peerIdHex, url, initiator: attempt.role === 'offer' });
   }

@@ -20,7 +20,7 @@ import { listenTcp, tcpDialer } from './tcp.ts';
 import { acceptMse, mseDialer } from './mse.ts';
 import { UdpTracker } from './tracker-udp.ts';
 import { HybridTrackerClient } from '../discovery/tracker-hybrid.ts';
-import { WsTrackerPool } from '../discovery/tracker-ws.ts';
+import { offerCount, WsTrackerPool } from '../discovery/tracker-ws.ts';
 import type { TrackerClientOptions } from '../discovery/tracker-client.ts';
 import { nodeWebRtcEnv } from './webrtc.ts';
 
@@ -124,12 +124,7 @@ export class Session implements SessionHandle {
         if (t) t.addConnection(conn, 'webrtc');
         else conn.close();
       },
-      // A seed makes no offers: leechers' offers reach it through the tracker, and each offer is a
-      // live peer connection (UDP sockets, DTLS state) for up to 50 s.
-      wantOffers: () => {
-        const t = this.torrents.get(hex);
-        return !t || t.state === 'seeding' ? 0 : Math.min(rtc.offers ?? 5, t.wantsPeers());
-      },
+      wantOffers: (swarm) => offerCount(this.torrents.get(hex), rtc.offers ?? 5, swarm),
       acceptOffer: () => (this.torrents.get(hex)?.wantsPeers() ?? 0) > 0,
     });
   }
