@@ -31,16 +31,22 @@ async function until(what: string, cond: () => boolean, ms: number): Promise<voi
   }
 }
 
-test('a seed joining two connected WebRTC leechers reaches them in seconds, not at their next announce', async (t) => {
+/** A one-file torrent of `size` random bytes announced to a tracker with a real interval. */
+async function setup(t: { after: (fn: () => unknown) => void }, size: number, pieceLength: number) {
   const root = await fs.mkdtemp(path.join(os.tmpdir(), 'cascade-rejoin-'));
   t.after(() => fs.rm(root, { recursive: true, force: true }));
   const tracker = await startWsTracker({ interval: 1800 });
   t.after(() => tracker.close());
   const src = path.join(root, 'seed', 'data.bin');
   await fs.mkdir(path.dirname(src), { recursive: true });
-  const payload = randomBytes(2_000_000);
+  const payload = randomBytes(size);
   await fs.writeFile(src, payload);
-  const { torrent } = await createTorrent(src, { pieceLength: 64 * 1024, announce: [tracker.url] });
+  const { torrent } = await createTorrent(src, { pieceLength, announce: [tracker.url] });
+  return { root, payload, torrent };
+}
+
+test('a seed joining two connected WebRTC leechers reaches them in seconds, not at their next announce', async (t) => {
+  const { root, payload, torrent } = await setup(t, 2_000_000, 64 * 1024);
 
   const [s, a, b] = await Promise.all([rtcSession(), rtcSession(), rtcSession()]);
   t.after(() => Promise.all([s.close(), a.close(), b.close()]));
@@ -59,14 +65,7 @@ test('a seed joining two connected WebRTC leechers reaches them in seconds, not 
 });
 
 test('a leecher whose only WebRTC peer restarts mid-download finds it again within seconds', async (t) => {
-  const root = await fs.mkdtemp(path.join(os.tmpdir(), 'cascade-rejoin-'));
-  t.after(() => fs.rm(root, { recursive: true, force: true }));
-  const tracker = await startWsTracker({ interval: 1800 });
-  t.after(() => tracker.close());
-  const src = path.join(root, 'seed', 'data.bin');
-  await fs.mkdir(path.dirname(src), { recursive: true });
-  await fs.writeFile(src, randomBytes(48 * 1024 * 1024));
-  const { torrent } = await createTorrent(src, { pieceLength: 256 * 1024, announce: [tracker.url] });
+  const { root, payload, torrent } = await setup(t, 48 * 1024 * 1024, 256 * 1024);
 
   const [s, l] = await Promise.all([rtcSession(), rtcSession()]);
   t.after(() => Promise.all([s.close(), l.close()]));
@@ -82,5 +81,5 @@ test('a leecher whose only WebRTC peer restarts mid-download finds it again with
   await seed.resume();
   await done(lt, 30_000);
   assert.ok(Date.now() - t0 < 30_000);
-  assert.ok((await fs.readFile(path.join(root, 'out', 'data.bin'))).equals(await fs.readFile(src)));
+  assert.ok((await fs.readFile(path.join(root, 'out', 'data.bin'))).equals(payload));
 });
