@@ -12,5 +12,5 @@ export { parseTorrent, parseInfoDict, encodeTorrent, MetainfoError } from './src
 export { parseMagnet, parseTorrentId, toMagnet } from './src/magnet.ts';
 export { defaultPieceLength } from './src/piece-length.ts';
 export { toHex, fromHex } from './src/hex.ts';
-export { DEFAULT_ICE_SERVERS } from './src/discovery/tracker-ws.ts';
+export { DEFAULT_ICE_SERVERS } from './src/discovery/ws-pool.ts';
 export type { CandidatePairInfo } from './src/webrtc-connection.ts';

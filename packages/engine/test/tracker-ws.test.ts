@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RTCPeerConnection } from 'node-datachannel/polyfill';
-import { toBinaryString, WsTrackerClient, WsTrackerPool, type RTCPeerConnectionCtor, type WebRtcEnv } from '../src/discovery/tracker-ws.ts';
+import { WsTrackerClient } from '../src/discovery/tracker-ws.ts';
+import { toBinaryString, WsTrackerPool, type RTCPeerConnectionCtor, type WebRtcEnv } from '../src/discovery/ws-pool.ts';
 import type { Connection } from '../src/platform.ts';
 
 type Msg = Record<string, any>;

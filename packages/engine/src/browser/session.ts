@@ -8,7 +8,8 @@ import type {
 import { Bitfield } from '../bitfield.ts';
 import { HybridTrackerClient } from '../discovery/tracker-hybrid.ts';
 import type { TrackerClientOptions } from '../discovery/tracker-client.ts';
-import { DEFAULT_ICE_SERVERS, offerCount, WsTrackerPool, type RTCPeerConnectionCtor } from '../discovery/tracker-ws.ts';
+import { offerCount } from '../discovery/tracker-ws.ts';
+import { DEFAULT_ICE_SERVERS, WsTrackerPool, type RTCPeerConnectionCtor } from '../discovery/ws-pool.ts';
 import { toHex } from '../hex.ts';
 import { parseTorrentId, toMagnet } from '../magnet.ts';
 import { MetainfoError, parseTorrent } from '../metainfo.ts';

@@ -5,7 +5,8 @@
 import type { TrackerStatus } from '../api.ts';
 import type { Connection } from '../platform.ts';
 import { TrackerClient, type TrackerClientOptions } from './tracker-client.ts';
-import { isWsTracker, WsTrackerClient, type SwarmView, type WsTrackerPool } from './tracker-ws.ts';
+import { WsTrackerClient, type SwarmView } from './tracker-ws.ts';
+import { isWsTracker, type WsTrackerPool } from './ws-pool.ts';
 
 export interface HybridTrackerOptions {
   pool: WsTrackerPool;

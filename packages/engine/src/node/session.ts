@@ -20,7 +20,8 @@ import { listenTcp, tcpDialer } from './tcp.ts';
 import { acceptMse, mseDialer } from './mse.ts';
 import { UdpTracker } from './tracker-udp.ts';
 import { HybridTrackerClient } from '../discovery/tracker-hybrid.ts';
-import { offerCount, WsTrackerPool } from '../discovery/tracker-ws.ts';
+import { offerCount } from '../discovery/tracker-ws.ts';
+import { WsTrackerPool } from '../discovery/ws-pool.ts';
 import type { TrackerClientOptions } from '../discovery/tracker-client.ts';
 import { nodeWebRtcEnv } from './webrtc.ts';
 

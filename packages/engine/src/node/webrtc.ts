@@ -4,7 +4,7 @@
 
 import { createRequire } from 'node:module';
 import type { WebRtcOptions } from '../api.ts';
-import { DEFAULT_ICE_SERVERS, type RTCPeerConnectionCtor, type WebRtcEnv } from '../discovery/tracker-ws.ts';
+import { DEFAULT_ICE_SERVERS, type RTCPeerConnectionCtor, type WebRtcEnv } from '../discovery/ws-pool.ts';
 
 export function nodeWebRtcEnv(opts: WebRtcOptions = {}): WebRtcEnv {
   const config: RTCConfiguration & Record<string, unknown> = { iceServers: opts.iceServers ?? DEFAULT_ICE_SERVERS };

@@ -1,0 +1,242 @@
+// The WebRTC side of WebSocket trackers shared by every torrent of a session: one reconnecting
+// WebSocket per tracker URL (messages routed to torrents by info_hash), and the peer connections
+// made for offers and answers, tracked so that closing the session closes every one of them.
+// Platform-free: the global WebSocket and an injected RTCPeerConnection constructor.
+
+import { selectedCandidatePairs, type CandidatePairInfo } from '../webrtc-connection.ts';
+
+/** Used when the options give no iceServers. Real deployments configure their own STUN/TURN. */
+export const DEFAULT_ICE_SERVERS: RTCIceServer[] = [{ urls: 'stun:stun.l.google.com:19302' }];
+
+export type RTCPeerConnectionCtor = new (config?: RTCConfiguration) => RTCPeerConnection;
+
+export interface WebRtcEnv {
+  RTCPeerConnection: RTCPeerConnectionCtor;
+  /** Passed to every RTCPeerConnection (iceServers; node-datachannel also reads `bindAddress`). */
+  config?: RTCConfiguration & Record<string, unknown>;
+  /** Default: globalThis.WebSocket. */
+  WebSocket?: typeof WebSocket;
+}
+
+const RECONNECT_MIN_MS = 5_000;
+const RECONNECT_MAX_MS = 5 * 60_000;
+
+/** @internal */
+export type Json = Record<string, unknown>;
+
+export function toBinaryString(b: Uint8Array): string {
+  let s = '';
+  for (const x of b) s += String.fromCharCode(x);
+  return s;
+}
+
+export function fromBinaryString(s: string): Uint8Array {
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i) & 0xff;
+  return out;
+}
+
+export function randomBinary(n: number): string {
+  const b = new Uint8Array(n);
+  crypto.getRandomValues(b);
+  return toBinaryString(b);
+}
+
+export function isWsTracker(url: string): boolean {
+  return /^wss?:\/\//i.test(url);
+}
+
+/** One WebSocket per tracker URL, shared by every torrent of a session (as bittorrent-tracker does). */
+export class WsTrackerPool {
+  readonly peerId: Uint8Array;
+  readonly peerIdBinary: string;
+  readonly env: WebRtcEnv;
+  private sockets = new Map<string, TrackerSocket>();
+  private closed = false;
+  /** Peer connections whose data channel is open, for diagnostics (candidate pairs). */
+  readonly live = new Set<RTCPeerConnection>();
+
+  constructor(peerId: Uint8Array, env: WebRtcEnv) {
+    this.peerId = peerId;
+    this.peerIdBinary = toBinaryString(peerId);
+    this.env = env;
+  }
+
+  /** @internal */
+  socket(url: string): TrackerSocket {
+    let s = this.sockets.get(url);
+    if (!s) {
+      s = new TrackerSocket(url, this.env.WebSocket ?? globalThis.WebSocket, () => this.sockets.delete(url));
+      this.sockets.set(url, s);
+    }
+    return s;
+  }
+
+  /** Every peer connection not yet closed: native ones (node-datachannel) keep the process alive. */
+  // Their data channels too: node-datachannel keeps a never-connected channel (and the process) alive
+  // unless the channel itself is closed.
+  private all = new Map<RTCPeerConnection, RTCDataChannel[]>();
+
+  newPeerConnection(): RTCPeerConnection {
+    if (this.closed) throw new Error('session closed');
+    const pc = new this.env.RTCPeerConnection({ iceServers: [], ...this.env.config });
+    const channels: RTCDataChannel[] = [];
+    this.all.set(pc, channels);
+    pc.addEventListener('datachannel', (e: RTCDataChannelEvent) => channels.push(e.channel));
+    return pc;
+  }
+
+  createDataChannel(pc: RTCPeerConnection, label: string): RTCDataChannel {
+    const ch = pc.createDataChannel(label);
+    this.all.get(pc)?.push(ch);
+    return ch;
+  }
+
+  /** Closes a peer connection made by newPeerConnection(), channels first. */
+  closePeerConnection(pc: RTCPeerConnection): void {
+    const channels = this.all.get(pc) ?? [];
+    this.all.delete(pc);
+    this.live.delete(pc);
+    for (const ch of channels) {
+      try {
+        ch.close();
+      } catch {
+        // already closed
+      }
+    }
+    try {
+      pc.close();
+    } catch {
+      // already closed
+    }
+  }
+
+  /** The ICE candidate pair each open WebRTC connection uses (is it direct, relayed, loopback?). */
+  async candidatePairs(): Promise<CandidatePairInfo[]> {
+    const all = await Promise.all([...this.live].map((pc) => selectedCandidatePairs(pc).catch(() => [])));
+    return all.flat();
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const pc of [...this.all.keys()]) this.closePeerConnection(pc);
+    for (const s of this.sockets.values()) s.destroy();
+    this.sockets.clear();
+  }
+}
+
+export interface Subscriber {
+  onMessage(msg: Json): void;
+  onOpen(): void;
+  onDown(reason: string): void;
+}
+
+/** @internal A reconnecting WebSocket; messages are routed to torrents by info_hash. */
+export class TrackerSocket {
+  private ws: WebSocket | undefined;
+  private subs = new Map<string, Subscriber>();
+  private queue: string[] = [];
+  private retries = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private destroyed = false;
+  private readonly url: string;
+  private readonly WS: typeof WebSocket;
+  private readonly onEmpty: () => void;
+
+  constructor(url: string, WS: typeof WebSocket, onEmpty: () => void) {
+    this.url = url;
+    this.WS = WS;
+    this.onEmpty = onEmpty;
+  }
+
+  get open(): boolean {
+    return this.ws?.readyState === 1;
+  }
+
+  subscribe(infoHashBinary: string, sub: Subscriber): void {
+    this.subs.set(infoHashBinary, sub);
+    if (!this.ws && !this.timer) this.connect();
+    else if (this.open) queueMicrotask(() => sub.onOpen());
+  }
+
+  unsubscribe(infoHashBinary: string): void {
+    this.subs.delete(infoHashBinary);
+    if (this.subs.size > 0) return;
+    // Let a final `stopped` leave before the socket goes.
+    setTimeout(() => {
+      if (this.subs.size === 0) {
+        this.destroy();
+        this.onEmpty();
+      }
+    }, 1000);
+  }
+
+  send(msg: Json): void {
+    const text = JSON.stringify(msg);
+    if (this.open) this.ws!.send(text);
+    else if (this.queue.length < 100) this.queue.push(text);
+  }
+
+  private connect(): void {
+    if (this.destroyed) return;
+    this.timer = undefined;
+    let ws: WebSocket;
+    try {
+      ws = new this.WS(this.url);
+    } catch (err) {
+      this.down(`cannot connect: ${(err as Error).message}`);
+      return;
+    }
+    this.ws = ws;
+    ws.binaryType = 'arraybuffer';
+    ws.addEventListener('open', () => {
+      if (this.ws !== ws) return;
+      this.retries = 0;
+      for (const text of this.queue.splice(0)) ws.send(text);
+      for (const s of [...this.subs.values()]) s.onOpen();
+    });
+    ws.addEventListener('message', (e: MessageEvent) => {
+      if (this.ws !== ws) return;
+      let msg: unknown;
+      try {
+        msg = JSON.parse(typeof e.data === 'string' ? e.data : new TextDecoder().decode(e.data as ArrayBuffer));
+      } catch {
+        return;
+      }
+      if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) return;
+      const m = msg as Json;
+      const ih = m.info_hash;
+      if (typeof ih === 'string') this.subs.get(ih)?.onMessage(m);
+      else if (m['failure reason']) for (const s of this.subs.values()) s.onMessage(m);
+    });
+    ws.addEventListener('close', () => {
+      if (this.ws !== ws) return;
+      this.ws = undefined;
+      this.down('connection to tracker closed');
+    });
+    ws.addEventListener('error', () => {
+      // 'close' follows and does the work.
+    });
+  }
+
+  private down(reason: string): void {
+    for (const s of [...this.subs.values()]) s.onDown(reason);
+    if (this.destroyed || this.subs.size === 0) return;
+    const delay = Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * 2 ** this.retries++);
+    this.timer = setTimeout(() => this.connect(), delay * (0.75 + Math.random() / 2));
+    (this.timer as { unref?: () => void }).unref?.();
+  }
+
+  destroy(): void {
+    this.destroyed = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const ws = this.ws;
+    this.ws = undefined;
+    try {
+      ws?.close();
+    } catch {
+      // ignore
+    }
+  }
+}
