@@ -125,7 +125,7 @@ function base32Decode(s: string): Uint8Array {
 
 /** BEP 53: "0,2,4-6" → [0, 2, 4, 5, 6]. Capped so a "0-999999999" cannot exhaust memory. */
 function parseSelectOnly(value: string): number[] {
-  const picked = new Set<number>();
+  const ranges: [number, number][] = [];
   for (const part of value.split(',')) {
     const r = /^(\d{1,9})(?:-(\d{1,9}))?$/.exec(part.trim());
     if (!r) return fail(`bad so entry "${part}"`);
@@ -133,9 +133,16 @@ function parseSelectOnly(value: string): number[] {
     const to = r[2] === undefined ? from : Number(r[2]);
     if (to < from) return fail(`bad so range "${part}"`);
     if (to >= MAX_FILES) return fail(`so index ${to} exceeds the ${MAX_FILES}-file limit`);
-    for (let i = from; i <= to; i++) picked.add(i);
+    ranges.push([from, to]);
   }
-  return [...picked].sort((a, b) => a - b);
+  // Each index is produced once however the ranges overlap: "0-99999" repeated a thousand times
+  // must not cost a thousand times 100,000 steps.
+  ranges.sort((a, b) => a[0] - b[0]);
+  const picked: number[] = [];
+  for (const [from, to] of ranges) {
+    for (let i = Math.max(from, picked.length > 0 ? picked[picked.length - 1]! + 1 : 0); i <= to; i++) picked.push(i);
+  }
+  return picked;
 }
 
 function formatSelectOnly(indices: number[]): string {

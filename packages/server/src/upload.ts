@@ -76,6 +76,11 @@ function byteCounter(state: { total: number }, max: number): Transform {
   });
 }
 
+/** busboy reports a body it cannot parse with plain Errors (no code, no status): the client's fault, not a 500. */
+function malformedMultipart(err: unknown): boolean {
+  return err instanceof Error && !(err instanceof HttpError) && !('code' in err) && /^Multipart: |unexpected end of multipart data/i.test(err.message);
+}
+
 export async function receiveUpload(req: FastifyRequest, downloadDir: string, maxBytes: number): Promise<Upload> {
   await mkdir(downloadDir, { recursive: true });
   const staging = await mkdtemp(join(downloadDir, '.cascade-upload-'));
@@ -101,10 +106,11 @@ export async function receiveUpload(req: FastifyRequest, downloadDir: string, ma
         torrent = new Uint8Array(Buffer.concat(chunks));
         continue;
       }
-      const rel = sanitizePath(part.filename || part.fieldname);
+      // A part whose headers name nothing has neither (busboy leaves both undefined).
+      const rel = sanitizePath(part.filename || part.fieldname || '');
       const dest = join(staging, ...rel);
-      await mkdir(dirname(dest), { recursive: true });
       try {
+        await mkdir(dirname(dest), { recursive: true });
         // 'wx': two parts with the same name must not silently replace each other.
         await pipeline(part.file, byteCounter(counted, maxBytes), createWriteStream(dest, { flags: 'wx' }));
       } catch (err) {
@@ -126,6 +132,7 @@ export async function receiveUpload(req: FastifyRequest, downloadDir: string, ma
     return { kind: 'content', ...(await placeContent(staging, files, downloadDir)) };
   } catch (err) {
     if ((err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw tooLarge(maxBytes);
+    if (malformedMultipart(err)) throw badRequest(`malformed multipart body: ${(err as Error).message}`);
     throw err;
   } finally {
     await rm(staging, { recursive: true, force: true });

@@ -13,6 +13,7 @@ export interface AdminApi {
 }
 
 const MAX_BODY = 16 * 1024;
+const PASSKEY = /^[A-Za-z0-9_-]{1,64}$/;
 
 export class AdminError extends Error {
   status: number;
@@ -30,6 +31,8 @@ export async function handleAdmin(api: AdminApi, req: IncomingMessage, res: Serv
       const body = await readJson(req);
       const name = optionalString(body, 'name');
       const passkey = optionalString(body, 'passkey');
+      // registerUser refuses it too, but with a plain Error, which would be an internal error here.
+      if (passkey !== undefined && !PASSKEY.test(passkey)) throw new AdminError(400, 'passkey must be 1-64 characters of A-Z a-z 0-9 _ -');
       return send(res, 201, await api.registerUser({ name, passkey }));
     }
     if (seg[1] === 'users' && seg.length === 2 && req.method === 'GET') return send(res, 200, await api.listUsers());

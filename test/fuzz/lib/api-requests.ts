@@ -1,0 +1,144 @@
+// Requests for the node's HTTP API (packages/server/src/routes): adds by JSON and multipart, every
+// route with good and bad path parameters, query strings and headers. Paths may hold {file},
+// {meta}, {magnet} or {added}: the api target puts in the infohash of a torrent it set up (with
+// data / with metadata only / from a magnet) or of one a fuzz input added, so routes get past
+// the 404 and corpus entries replay against a fresh node.
+
+import { encode } from '../../../packages/engine/src/bencode.ts';
+import { freshTorrent } from '../targets/metainfo.ts';
+import type { Rng } from './rng.ts';
+import type { GenContext } from './target.ts';
+
+export interface ApiRequest {
+  m: string;
+  p: string;
+  h: [string, string][];
+  /** Body, base64. */
+  b?: string;
+  /** The whole request, base64: sent as is instead of m/p/h/b. */
+  raw?: string;
+}
+
+const B32 = 'abcdefghijklmnopqrstuvwxyz234567';
+const hex = (rng: Rng, n = 40) => Array.from({ length: n }, () => '0123456789abcdef'[rng.int(16)]).join('');
+
+export function infoHashParam(rng: Rng): string {
+  return rng.pick([
+    '{file}', '{meta}', '{magnet}', '{added}', '{added}', '{file}',
+    hex(rng), hex(rng).toUpperCase(), hex(rng, 39), hex(rng, 41), 'x'.repeat(40), '%20', '..', '{file}%00', '',
+  ]);
+}
+
+function magnet(rng: Rng): string {
+  const parts = [`xt=urn:btih:${rng.chance(0.8) ? hex(rng) : Array.from({ length: 32 }, () => B32[rng.int(32)]).join('')}`];
+  if (rng.chance(0.5)) parts.push(`dn=${rng.pick(['movie', 'a%20b', '..%2F..%2Fetc', '%zz', 'é'])}`);
+  // Only loopback trackers and peers; the net guard refuses anything a mutation turns them into.
+  if (rng.chance(0.5)) parts.push(`tr=${encodeURIComponent(rng.pick(['http://127.0.0.1:1/announce', 'udp://127.0.0.1:1', 'ws://127.0.0.1:1']))}`);
+  if (rng.chance(0.3)) parts.push(`x.pe=${rng.pick(['127.0.0.1:1', '[::1]:1', 'bad'])}`);
+  if (rng.chance(0.2)) parts.push(`so=${rng.pick(['0', '0-3', '5-1', '0-999999999'])}`);
+  return `magnet:?${parts.join('&')}`;
+}
+
+function addJson(rng: Rng, torrentHost: string): unknown {
+  const uri = rng.pick([
+    magnet(rng), magnet(rng), hex(rng), Array.from({ length: 32 }, () => B32[rng.int(32)]).join(''),
+    `${torrentHost}/good.torrent`, `${torrentHost}/garbage.torrent`, `${torrentHost}/empty`, `${torrentHost}/missing`, `${torrentHost}/big`,
+    'http://127.0.0.1:1/x.torrent', 'ftp://x', '', ' ', 'magnet:?', 'x'.repeat(rng.chance(0.1) ? 20000 : 10),
+  ]);
+  const body: Record<string, unknown> = { uri: rng.chance(0.95) ? uri : rng.pick([5, null, [], {}]) };
+  if (rng.chance(0.3)) {
+    const peer = () => rng.pick(['127.0.0.1:1', '[::1]:2', 'x', '', 'a:b', '127.0.0.1:99999']);
+    body.peers = rng.chance(0.8) ? Array.from({ length: rng.small(5) }, peer) : rng.pick(['x', [5], Array(101).fill('127.0.0.1:1')]);
+  }
+  if (rng.chance(0.6)) body.paused = rng.chance(0.9) ? rng.chance(0.7) : rng.pick(['yes', 1, null]);
+  if (rng.chance(0.05)) body.extra = 1;
+  return rng.chance(0.97) ? body : rng.pick([[], 'magnet', 5, null]);
+}
+
+function multipart(rng: Rng): { body: Buffer; type: string } {
+  const boundary = `----fuzz${rng.u32().toString(16)}`;
+  const parts: Buffer[] = [];
+  const n = rng.chance(0.8) ? 1 : rng.small(5);
+  for (let i = 0; i < n; i++) {
+    const field = rng.pick(['torrent', 'torrent', 'file', 'file', 'files[]', '']);
+    const name = rng.pick(['a.torrent', 'clip.mp4', 'dir/sub/file.txt', '../evil', '/abs', 'C:\\x', 'a\0b', '', '.', 'x'.repeat(300), 'é.txt', 'dir/', 'a"b']);
+    const data = field === 'torrent' ? Buffer.from(encode(freshTorrent(rng))) : Buffer.from(rng.bytes(rng.small(4000)));
+    const disposition = `form-data; name="${field}"${rng.chance(0.9) ? `; filename="${name}"` : ''}`;
+    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: ${disposition}\r\nContent-Type: application/octet-stream\r\n\r\n`));
+    parts.push(data, Buffer.from('\r\n'));
+  }
+  parts.push(Buffer.from(`--${boundary}--\r\n`));
+  return { body: Buffer.concat(parts), type: `multipart/form-data; boundary=${boundary}` };
+}
+
+export function serialize(r: ApiRequest): Buffer {
+  if (r.raw !== undefined) return Buffer.from(r.raw, 'base64');
+  const body = r.b ? Buffer.from(r.b, 'base64') : undefined;
+  const headers = [['Host', '127.0.0.1'], ['Connection', 'close'], ...r.h];
+  if (body && !r.h.some(([k]) => /^(content-length|transfer-encoding)$/i.test(k))) headers.push(['Content-Length', String(body.length)]);
+  const head = `${r.m} ${r.p} HTTP/1.1\r\n${headers.map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n`;
+  return body ? Buffer.concat([Buffer.from(head, 'latin1'), body]) : Buffer.from(head, 'latin1');
+}
+
+const JSON_TOKENS = ['{', '}', '[', ']', '"', ':', ',', 'null', 'true', '1e999', '"uri"', '"peers"', '"paused"', '"selected"', '\\u0000', '-1'];
+const HTTP_TOKENS = [
+  '\r\n', ' ', ':', '%', '%zz', '%00', '?', '&', '=', '/', '..', '\n',
+  'Content-Length: 0\r\n', 'Transfer-Encoding: chunked\r\n', 'Range: bytes=0-\r\n',
+];
+
+export function generateRequest(g: GenContext, torrentHost: string): ApiRequest {
+  const { rng } = g;
+  const h: [string, string][] = [];
+  if (rng.chance(0.05)) h.push(['Origin', rng.pick(['http://evil.example', 'null', 'http://127.0.0.1', 'x'])]);
+  if (rng.chance(0.05)) {
+    h.push([rng.pick(['Accept', 'X-Forwarded-For', 'Cookie', 'Accept-Encoding']), rng.pick(['*/*', 'gzip', '1.2.3.4', 'a'.repeat(rng.pick([10, 10000]))])]);
+  }
+  const json = (v: unknown) => {
+    let b = Buffer.from(JSON.stringify(v) ?? '');
+    if (rng.chance(0.25)) b = Buffer.from(g.mutate(b, { dict: JSON_TOKENS, maxLen: 64 * 1024 }));
+    const odd = ['application/json; charset=latin1', 'text/plain', 'application/x-www-form-urlencoded', '', 'application/json; charset=utf-8'];
+    h.push(['Content-Type', rng.chance(0.93) ? 'application/json' : rng.pick(odd)]);
+    return b.toString('base64');
+  };
+  const ih = infoHashParam(rng);
+  const r = rng.int(100);
+  let req: ApiRequest;
+  if (r < 30) req = { m: 'POST', p: '/api/torrents', h, b: json(addJson(rng, torrentHost)) };
+  else if (r < 40) {
+    const mp = multipart(rng);
+    let body = mp.body;
+    const dict = ['\r\n', '--', 'Content-Disposition: form-data; name="torrent"', 'filename="..', '"'];
+    if (rng.chance(0.3)) body = Buffer.from(g.mutate(body, { dict, maxLen: 256 * 1024 }));
+    h.push(['Content-Type', rng.chance(0.95) ? mp.type : 'multipart/form-data']);
+    req = { m: 'POST', p: '/api/torrents', h, b: body.toString('base64') };
+  } else if (r < 52) req = { m: 'GET', p: `/api/torrents/${ih}${rng.pick(['', '', '/torrent', '?x=1', '/'])}`, h };
+  else if (r < 62) {
+    const idx = rng.pick(['0', '0', '1', '2', '99', '-1', '1.5', 'x', '4294967296', '']);
+    const q = rng.chance(0.3) ? `?download=${rng.pick(['true', 'false', '1', 'x', ''])}` : '';
+    const ranges = ['bytes=0-', 'bytes=0-99', 'bytes=-100', 'bytes=100-50', 'bytes=99999999-', 'bytes=0-1,5-6', 'bytes=-0', 'items=0-1'];
+    ranges.push(`bytes=${rng.small(1e6)}-${rng.small(1e6)}`, 'bytes=00000000000000000000001-', 'bytes=9007199254740993-');
+    if (rng.chance(0.6)) h.push(['Range', rng.pick(ranges)]);
+    req = { m: rng.chance(0.9) ? 'GET' : 'HEAD', p: `/api/torrents/${ih}/files/${idx}${q}`, h };
+  } else if (r < 70) req = { m: 'POST', p: `/api/torrents/${ih}/${rng.pick(['pause', 'resume'])}`, h };
+  else if (r < 76) {
+    // The set-up torrents stay: deleting them would leave later inputs nothing to reach.
+    const target = ih === '{file}' || ih === '{meta}' || ih === '{magnet}' ? '{added}' : ih;
+    req = { m: 'DELETE', p: `/api/torrents/${target}${rng.chance(0.5) ? `?deleteData=${rng.pick(['true', 'false', 'x', ''])}` : ''}`, h };
+  } else if (r < 84) {
+    const index = () => rng.pick([0, 1, 2, 3, -1, 1.5, 99, 2 ** 53, '1']);
+    const sel = rng.chance(0.9) ? { selected: Array.from({ length: rng.small(6) }, index) } : rng.pick([{}, { selected: 'x' }, { selected: [0], x: 1 }, []]);
+    req = { m: 'PUT', p: `/api/torrents/${ih}/files`, h, b: json(sel) };
+  } else if (r < 92) {
+    const paths = ['/api/health', '/api/torrents', '/api/torrents?x=%zz', '/api/docs/json', '/', '/index.html', '/api/', '/api/nope'];
+    paths.push('/socket.io/?EIO=4&transport=polling', '/%2e%2e/%2e%2e/etc/passwd', '//api//torrents');
+    req = { m: rng.pick(['GET', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PATCH']), p: rng.pick(paths), h };
+  } else {
+    const base = serialize(generateRequest(g, torrentHost));
+    return { m: '', p: '', h: [], raw: Buffer.from(g.mutate(base, { dict: HTTP_TOKENS, maxLen: 256 * 1024 })).toString('base64') };
+  }
+  if (rng.chance(0.1)) {
+    const p = g.mutate(Buffer.from(req.p, 'latin1'), { dict: ['%', '%zz', '/', '..', '?', '#', '{file}', ';'] });
+    req.p = Buffer.from(p).toString('latin1').replace(/[\s]/g, '');
+  }
+  return req;
+}
