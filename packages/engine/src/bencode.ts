@@ -13,6 +13,9 @@ export class BencodeError extends Error {
 
 const MAX_DEPTH = 64;
 const textDecoder = new TextDecoder();
+// Keys keep a leading byte-order mark: stripped, "\uFEFFinfo" would read as "info", and a torrent
+// holding both keys would give Cascade a different info dictionary (and infohash) than other clients.
+const keyDecoder = new TextDecoder('utf-8', { ignoreBOM: true });
 const textEncoder = new TextEncoder();
 
 export interface DecodeOptions {
@@ -98,7 +101,10 @@ export function decode(buf: Uint8Array, opts: DecodeOptions = {}): DecodeResult 
       while (true) {
         if (pos >= buf.length) fail('unterminated dictionary');
         if (buf[pos] === 0x65) break;
-        const key = textDecoder.decode(readBytes());
+        const key = keyDecoder.decode(readBytes());
+        // Two keys that decode alike (a duplicate, or invalid UTF-8 made U+FFFD) would let the last
+        // one silently win; other clients may read the first.
+        if (key in dict) fail(`duplicate dictionary key "${key.slice(0, 40)}"`);
         const valueStart = pos;
         const value = readValue(depth + 1, false);
         if (topLevel && opts.spanOf === key) span = { start: valueStart, end: pos };

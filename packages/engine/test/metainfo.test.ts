@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { decode, encode, isDict } from '../src/bencode.ts';
+import { BencodeError, decode, encode, isDict } from '../src/bencode.ts';
 import { fromHex, toHex } from '../src/hex.ts';
 import { encodeTorrent, MetainfoError, parseInfoDict, parseTorrent } from '../src/metainfo.ts';
 import { sha1 } from '../src/sha1.ts';
@@ -250,4 +250,14 @@ test('random mutations never escape as anything but MetainfoError', () => {
       if (!(err instanceof MetainfoError)) throw err;
     }
   }
+});
+
+test('dictionary keys: a leading byte-order mark is kept and a duplicate key is refused', () => {
+  const enc = (s: string) => new TextEncoder().encode(s);
+  const bom = '\uFEFF';
+  // "<BOM>info" sorts after "info"; stripped, it would replace the real info dictionary.
+  const d = decode(Uint8Array.from([...enc('d4:infoi1e7:'), 0xef, 0xbb, 0xbf, ...enc('infoi2ee')])).value as Record<string, unknown>;
+  assert.equal(d.info, 1);
+  assert.equal(d[`${bom}info`], 2);
+  assert.throws(() => decode(enc('d1:ai1e1:ai2ee')), (e: Error) => e instanceof BencodeError && /duplicate dictionary key "a"/.test(e.message));
 });

@@ -178,7 +178,12 @@ export class FsStorage implements Storage {
 
   async destroy(): Promise<void> {
     await this.close();
-    await Promise.all(this.paths.map((p) => fs.rm(p, { force: true })));
+    // Only files: a directory where one of our files would be belongs to someone else (another
+    // torrent's folder of the same name), and deleting this torrent must neither remove it nor fail.
+    await Promise.all(this.paths.map(async (p) => {
+      const st = await fs.lstat(p).catch(() => undefined);
+      if (st && !st.isDirectory()) await fs.rm(p, { force: true });
+    }));
     if (this.meta.multiFile) await removeEmptyDirs(path.join(this.savePath, this.meta.name));
   }
 }
