@@ -102,9 +102,10 @@ export function decode(buf: Uint8Array, opts: DecodeOptions = {}): DecodeResult 
         if (pos >= buf.length) fail('unterminated dictionary');
         if (buf[pos] === 0x65) break;
         const key = keyDecoder.decode(readBytes());
-        // Two keys that decode alike (a duplicate, or invalid UTF-8 made U+FFFD) would let the last
-        // one silently win; other clients may read the first.
-        if (key in dict) fail(`duplicate dictionary key "${key.slice(0, 40)}"`);
+        // A key given twice would let the last one silently win where other clients may read the
+        // first. Keys with invalid UTF-8 (raw infohashes keying a scrape's `files`) are not
+        // duplicates just because both decode to U+FFFD, so only clean keys are compared.
+        if (key in dict && !key.includes('\uFFFD')) fail(`duplicate dictionary key "${key.slice(0, 40)}"`);
         const valueStart = pos;
         const value = readValue(depth + 1, false);
         if (topLevel && opts.spanOf === key) span = { start: valueStart, end: pos };

@@ -67,7 +67,7 @@ export function refDecode(b: Uint8Array): { value: BValue; canonical: boolean } 
         prev = key;
         // Keys keep a leading U+FEFF, and two keys that decode alike are refused (engine's rule).
         const name = keyText.decode(key);
-        if (name in dict) throw new RefError('duplicate key');
+        if (name in dict && !name.includes('\uFFFD')) throw new RefError('duplicate key');
         dict[name] = value(depth + 1);
       }
       p++;
