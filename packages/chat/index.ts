@@ -7,4 +7,4 @@ export * from './src/rooms.ts';
 export * from './src/protocol.ts';
 export * from './src/p2p.ts';
 export * from './src/client.ts';
-export { b64u, fromB64u, base58btc, fromBase58btc, canonicalJson } from './src/encoding.ts';
+export { b64u, fromB64u, base58btc, fromBase58btc, canonicalJson } from '@cascade/identity';

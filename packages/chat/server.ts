@@ -7,7 +7,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Namespace, Server, Socket } from 'socket.io';
-import { fromB64u, utf8 } from './src/encoding.ts';
+import { fromB64u, utf8 } from '@cascade/identity';
 import { ChatError, type Envelope, isEnvelope, verifyEnvelope } from './src/envelope.ts';
 import { cleanName, isDid, type Profile, verifyBytes, verifyProfile } from './src/identity.ts';
 import { AUTH_DOMAIN, type ChatLimits, CHAT_NAMESPACE, DEFAULT_LIMITS, type IceServer, type StoredEnvelope } from './src/protocol.ts';

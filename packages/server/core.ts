@@ -5,6 +5,7 @@
 export { StateDB, StateError, SCHEMA_VERSION, DB_FILE, PEER_ID_PREFIX, countBits, peerScore } from './src/state.ts';
 export type { TorrentStatus, TorrentRecord, NewTorrent, PeerRecord, PeerDelta, Identity } from './src/state.ts';
 export { PeerLedger } from './src/peer-ledger.ts';
+export { nodeIdentity } from './src/node-identity.ts';
 export { CascadeNode, startNode, statusOf, dhtPortOf, sessionOptions, silentLog } from './src/node.ts';
 export type { NodeOptions, NodeLog } from './src/node.ts';
 export {

@@ -18,6 +18,8 @@ const SOURCES = [
   join(webRoot, 'package.json'),
   join(packagesDir, 'chat/ui'),
   join(packagesDir, 'chat/src'),
+  join(packagesDir, 'identity/src'),
+  join(packagesDir, 'identity/index.ts'),
   join(packagesDir, 'engine/browser.ts'),
   join(packagesDir, 'engine/src'),
 ];

@@ -2,7 +2,7 @@
 // It authenticates over the `/chat` socket, syncs and verifies every envelope, keeps conversations,
 // sender keys and replay state in memory (all rebuilt from the relay's ciphertext history), sends
 // through an outbox that survives disconnects, and carries direct chats over WebRTC when it can.
-import { b64u, fromB64u, utf8 } from './encoding.ts';
+import { b64u, fromB64u, utf8 } from '@cascade/identity';
 import { Emitter } from './emitter.ts';
 import {
   ChatError, type Envelope, isEnvelope, MAX_TEXT_LENGTH, openDirect, ReplayGuard, sealDirect, verifyEnvelope,

@@ -9,7 +9,7 @@ import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { randomBytes } from '@noble/hashes/utils.js';
-import { b64u, canonicalJson, concat, fromB64u, fromUtf8, utf8 } from './encoding.ts';
+import { b64u, canonicalJson, concat, fromB64u, fromUtf8, utf8 } from '@cascade/identity';
 import { type Identity, isDid, signBytes, verifyBytes } from './identity.ts';
 
 export type EnvelopeType = 'dm' | 'skey' | 'group';

@@ -6,7 +6,7 @@ import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { randomBytes } from '@noble/hashes/utils.js';
-import { b64u, fromB64u, utf8 } from './encoding.ts';
+import { b64u, fromB64u, utf8 } from '@cascade/identity';
 import { assertEnvelope, ChatError, decodePayload, encodePayload, type Envelope, envelopeHeader, newMessageId, type Payload, signEnvelope } from './envelope.ts';
 import type { Identity } from './identity.ts';
 

@@ -4,7 +4,7 @@
 // back to the relay. Only the peer with the smaller did makes offers (no glare); the other asks with 'want'.
 // Platform-free: the RTCPeerConnection constructor is injected (the browser's, or node-datachannel's polyfill).
 import { randomBytes } from '@noble/hashes/utils.js';
-import { b64u } from './encoding.ts';
+import { b64u } from '@cascade/identity';
 
 export type RtcSignal =
   | { kind: 'want' }

@@ -3,7 +3,7 @@
 // invitation signed by that admin. Both the server and every client check these signatures, so a
 // relay cannot slip a member into a private group.
 import { randomBytes } from '@noble/hashes/utils.js';
-import { b64u } from './encoding.ts';
+import { b64u } from '@cascade/identity';
 import { cleanName, type Identity, isDid, signObject, verifyObject } from './identity.ts';
 
 export type RoomKind = 'public' | 'torrent' | 'private';

@@ -17,7 +17,7 @@ import { chromium, type BrowserContext, type Page, type WebSocketRoute } from 'p
 import { io as ioClient } from 'socket.io-client';
 import { startServer, type RunningServer } from '@cascade/server';
 import { AUTH_DOMAIN, b64u, generateIdentity, makeProfile, sealDirect, signBytes, signEnvelope } from '../index.ts';
-import { utf8 } from '../src/encoding.ts';
+import { utf8 } from '@cascade/identity';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const WEB_DIR = resolve(HERE, '../../web');

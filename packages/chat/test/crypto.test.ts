@@ -7,7 +7,7 @@ import {
   sealGroup, senderKeyFromPayload, senderKeyPayload, signEnvelope, signingKeyFromDid, verifiedMembers, verifyEnvelope,
   verifyInvitation, verifyProfile, type Envelope, type Identity,
 } from '../index.ts';
-import { fromBase58btc, base58btc } from '../src/encoding.ts';
+import { fromBase58btc, base58btc } from '@cascade/identity';
 
 const text = (t: string) => ({ kind: 'text' as const, text: t });
 const rcpt = (id: Identity) => ({ did: id.did, dh: id.dhPublic });

@@ -8,7 +8,7 @@ import {
   AUTH_DOMAIN, b64u, createCharter, createInvitation, generateIdentity, makeProfile, sealDirect, sealGroup, createSenderKey, signBytes,
   signEnvelope, type Envelope, type Identity,
 } from '../index.ts';
-import { utf8 } from '../src/encoding.ts';
+import { utf8 } from '@cascade/identity';
 import { after, afterEach } from 'node:test';
 import { closeClients, emitAck, rawSocket, startChatServer, startClient, texts, until } from './helpers.ts';
 

@@ -150,6 +150,12 @@ export const COMMANDS: Record<string, CommandSpec> = {
     usage: 'remove <infohash> [--delete-data]',
     summary: 'remove a torrent (and its data with --delete-data)',
   },
+  identity: {
+    options: COMMON,
+    positionals: [0, 0],
+    usage: 'identity [--state-dir DIR] [--json]',
+    summary: "the node's identity: its did:key and Ethereum account",
+  },
   help: { options: COMMON, positionals: [0, 1], usage: 'help [command]', summary: 'show help' },
 };
 

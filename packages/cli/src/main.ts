@@ -9,6 +9,7 @@ import { createCommand } from './commands/create.ts';
 import { seedCommand } from './commands/seed.ts';
 import { downloadCommand } from './commands/download.ts';
 import { serveCommand } from './commands/serve.ts';
+import { identityCommand } from './commands/identity.ts';
 import { runVerb } from './commands/verbs.ts';
 
 function version(): string {
@@ -34,6 +35,8 @@ async function dispatch(inv: Invocation, out: Output): Promise<number> {
       return downloadCommand(inv, out);
     case 'serve':
       return serveCommand(inv, out);
+    case 'identity':
+      return identityCommand(inv, out);
     default:
       return runVerb(inv, out);
   }
