@@ -5,3 +5,5 @@ export * from './src/identity.ts';
 export * from './src/binding.ts';
 export * from './src/ethereum.ts';
 export * from './src/encoding.ts';
+export * from './src/hello.ts';
+export * from './src/wire-extension.ts';

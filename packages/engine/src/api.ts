@@ -3,6 +3,30 @@
 
 import type { Metainfo, PeerAddress } from './types.ts';
 
+/**
+ * A BEP 10 extension plugged in from outside the engine (the Cascade identity hello lives with the
+ * identity code): the engine advertises `name` in every extended handshake and passes its messages
+ * through, knowing nothing of what they carry.
+ */
+export interface WireExtension {
+  readonly name: string;
+  /** The peer advertised `name` too (called once, after both extended handshakes). */
+  onPeer?(peer: ExtensionPeer): void;
+  onMessage(peer: ExtensionPeer, payload: Uint8Array): void;
+  /** The connection is gone. */
+  onClose?(peer: ExtensionPeer): void;
+}
+
+/** One connection as an extension sees it. The same object for the life of the connection. */
+export interface ExtensionPeer {
+  readonly infoHash: Uint8Array;
+  readonly localPeerId: Uint8Array;
+  readonly remotePeerId: Uint8Array;
+  /** "host:port", or "webrtc:<peer id hex>" */
+  readonly address: string;
+  send(payload: Uint8Array): void;
+}
+
 export interface SessionOptions {
   /** TCP listen port; 0 = any free port (read it back from `session.port`). Default 0. */
   port?: number;
@@ -26,6 +50,8 @@ export interface SessionOptions {
    *  'require': RC4 only, in and out (plaintext handshakes are refused). 'disabled': plaintext only.
    *  Default 'prefer-plaintext'. */
   encryption?: 'prefer-plaintext' | 'require' | 'disabled';
+  /** BEP 10 extensions spoken with every peer that advertises them (see WireExtension). */
+  extensions?: WireExtension[];
 }
 
 export interface IceServer {

@@ -3,7 +3,7 @@
 
 import { Emitter } from './emitter.ts';
 import type {
-  AddTorrentOptions, PeerStats, ResumeStore, TorrentHandle, TorrentState, TorrentStats, TrackerStatus, TransferEvent,
+  AddTorrentOptions, PeerStats, ResumeStore, TorrentHandle, TorrentState, TorrentStats, TrackerStatus, TransferEvent, WireExtension,
 } from './api.ts';
 import { Bitfield } from './bitfield.ts';
 import { BufferPool } from './buffer-pool.ts';
@@ -14,6 +14,7 @@ import { parseInfoDict } from './metainfo.ts';
 import { pieceLengthOf, piecesOfFiles } from './piece-map.ts';
 import type { Connection, Dialer, Hasher, Storage, StorageFactory } from './platform.ts';
 import { Choker } from './swarm/choker.ts';
+import { ExtensionHub } from './swarm/extensions.ts';
 import { MetadataExchange } from './swarm/metadata.ts';
 import { Peer, type PeerHost } from './swarm/peer.ts';
 import { Picker } from './swarm/picker.ts';
@@ -47,6 +48,7 @@ export interface TorrentContext {
   pieceSlab?: (pieceLength: number) => Uint8Array | undefined;
   isBanned(address: string, peerId?: Uint8Array): boolean;
   ban(address: string, peerId: Uint8Array | undefined): void;
+  extensions?: readonly WireExtension[];
 }
 
 const TICK_MS = 1000;
@@ -84,6 +86,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
   private storage: Storage | undefined;
   private picker: Picker | undefined;
   private metadata: MetadataExchange;
+  private extensions: ExtensionHub;
   private cache: PieceCache | undefined;
   private pool: BufferPool | undefined;
   private choker = new Choker();
@@ -132,6 +135,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     this.trackerUrls = tiers;
     this.webSeedUrls = src.webSeeds ?? [];
     this.metadata = new MetadataExchange(this.infoHashHex, src.metainfo?.infoBytes, (info) => void this.gotMetadata(info));
+    this.extensions = new ExtensionHub(ctx.extensions ?? [], this.infoHash, ctx.peerId, (message) => this.emit('warning', message));
     for (const p of [...(src.peers ?? []), ...(opts.peers ?? [])]) this.addPeer(p, 'manual');
     this.on('error', () => {}); // an 'error' with no listener must not crash the process
     this.releaseClock = startCoarseClock();
@@ -393,6 +397,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
         port: this.ctx.port(),
         client: this.ctx.client,
         reqq: MAX_QUEUE,
+        extensions: this.extensions.names(),
       }));
     }
     // While checking (or before metadata) we have nothing verified: say so now, and send HAVEs
@@ -666,9 +671,15 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
 
   onExtHandshake(peer: Peer): void {
     this.metadata.peerReady(peer);
+    this.extensions.handshake(peer);
+  }
+
+  localExtension(id: number): string | undefined {
+    return this.extensions.localName(id);
   }
 
   onExtended(peer: Peer, name: string, payload: Uint8Array): void {
+    if (this.extensions.message(peer, name, payload)) return;
     try {
       if (name === 'ut_metadata') this.metadata.handle(peer, payload);
       else if (name === 'ut_pex' && !this.metainfo?.private) {
@@ -683,6 +694,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     if (this.peersByKey.get(peer.key) === peer) this.peersByKey.delete(peer.key);
     this.releaseRequests(peer);
     this.pexSent.delete(peer);
+    this.extensions.closed(peer);
     const c = this.candidates.get(peer.key);
     // Two seeds have nothing to trade: forget that address instead of redialling it forever.
     if (c && reason === 'both seeding') this.candidates.delete(peer.key);

@@ -102,6 +102,7 @@ export class Session implements SessionHandle {
         this.banned.add(address);
         if (peerId) this.banned.add(toHex(peerId));
       },
+      extensions: this.opts.extensions,
     };
   }
 

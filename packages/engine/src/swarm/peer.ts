@@ -33,6 +33,8 @@ export interface PeerHost {
   onReject(peer: Peer, index: number, begin: number): void;
   onExtended(peer: Peer, name: string, payload: Uint8Array): void;
   onExtHandshake(peer: Peer): void;
+  /** Name of the extension we gave local id `id` (ut_metadata 1, ut_pex 2, registered ones after). */
+  localExtension(id: number): string | undefined;
   onClose(peer: Peer, reason: string): void;
 }
 
@@ -387,7 +389,7 @@ export class Peer implements WireHandler {
         this.host?.onExtHandshake(this);
         return;
       }
-      const name = id === 1 ? 'ut_metadata' : id === 2 ? 'ut_pex' : undefined;
+      const name = this.host?.localExtension(id);
       if (name) this.host?.onExtended(this, name, payload);
     } catch (err) {
       this.fail(`bad extension message: ${(err as Error).message}`);

@@ -16,9 +16,16 @@ export interface ExtHandshake {
   reqq?: number;
 }
 
-export function encodeExtHandshake(opts: { metadataSize?: number; port?: number; client: string; reqq: number }): Uint8Array {
+/** Local id of a registered extension: after ours, in registration order. */
+export function extensionLocalId(index: number): number {
+  return 3 + index;
+}
+
+export function encodeExtHandshake(opts: { metadataSize?: number; port?: number; client: string; reqq: number; extensions?: string[] }): Uint8Array {
+  const m: Record<string, number> = { ...LOCAL_EXT };
+  (opts.extensions ?? []).forEach((name, i) => (m[name] = extensionLocalId(i)));
   return encode({
-    m: LOCAL_EXT,
+    m,
     metadata_size: opts.metadataSize,
     p: opts.port,
     v: opts.client,

@@ -1,0 +1,89 @@
+// The Cascade wire extension (BEP 10 "cascade", @cascade/identity) between real engine sessions over
+// loopback TCP: two Cascade peers identify each other, and libtorrent in the same swarm, which does
+// not speak it, still downloads from a Cascade seeder and uploads to a Cascade downloader.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { Session, createTorrent, encodeTorrent, type TorrentHandle } from '@cascade/engine';
+import { cascadeExtension, generateIdentity, type Identity, type VerifiedHello } from '@cascade/identity';
+import { describeProc, ltDownload, startLibtorrent, tempDir, waitForExit } from '../../../test/interop/helpers.ts';
+
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+function done(h: TorrentHandle, ms: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`not done after ${ms} ms: ${JSON.stringify(h.stats())}`)), ms);
+    if (h.stats().state === 'seeding') return clearTimeout(timer), resolve();
+    h.once('done', () => (clearTimeout(timer), resolve()));
+  });
+}
+
+/** A session speaking the extension as `id`; what it learns goes into `seen` (by peer address). */
+async function cascadeSession(id: Identity, seen: Map<string, VerifiedHello>, rejected: string[] = []): Promise<Session> {
+  const ext = cascadeExtension(id, {
+    client: 'Cascade test',
+    onIdentified: (peer, who) => seen.set(peer.address, who),
+    onRejected: (_peer, reason) => rejected.push(reason),
+  });
+  return Session.create({ host: '127.0.0.1', port: 0, dht: false, webrtc: false, extensions: [ext] });
+}
+
+async function payloadTorrent(root: string, size: number) {
+  const file = path.join(root, 'seed', 'data.bin');
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  const data = randomBytes(size);
+  await fs.writeFile(file, data);
+  const made = await createTorrent(file, { pieceLength: 64 * 1024 });
+  return { ...made, data, file };
+}
+
+test('two Cascade sessions identify each other through the extension while trading', { timeout: 60_000 }, async (t) => {
+  const root = await tempDir(t, 'cascade-ext-');
+  const { torrent, data } = await payloadTorrent(root, 2_000_000);
+  const [alice, bob] = [generateIdentity(), generateIdentity()];
+  const [seenByA, seenByB] = [new Map<string, VerifiedHello>(), new Map<string, VerifiedHello>()];
+  const rejected: string[] = [];
+  const a = await cascadeSession(alice, seenByA, rejected);
+  const b = await cascadeSession(bob, seenByB, rejected);
+  t.after(() => Promise.all([a.close(), b.close()]));
+  await done(await a.add(torrent, { savePath: path.join(root, 'seed') }), 10_000);
+  const lb = await b.add(torrent, { savePath: path.join(root, 'b'), peers: [`127.0.0.1:${a.port}`] });
+  await done(lb, 20_000);
+  const deadline = Date.now() + 5000;
+  while ((seenByA.size === 0 || seenByB.size === 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual([...seenByB.values()].map((w) => [w.did, w.address]), [[alice.did, alice.address]]);
+  assert.deepEqual([...seenByA.values()].map((w) => [w.did, w.address]), [[bob.did, bob.address]]);
+  assert.deepEqual([...seenByB.keys()], [`127.0.0.1:${a.port}`]);
+  assert.deepEqual(rejected, []);
+  assert.equal(sha(await fs.readFile(path.join(root, 'b', 'data.bin'))), sha(data));
+});
+
+test('libtorrent downloads from a Cascade seeder that speaks the extension, and seeds to a Cascade downloader', { timeout: 120_000 }, async (t) => {
+  const root = await tempDir(t, 'cascade-ext-lt-');
+  const { torrent, metainfo, data } = await payloadTorrent(root, 3_000_000);
+  const torrentPath = path.join(root, 'data.torrent');
+  await fs.writeFile(torrentPath, encodeTorrent(metainfo));
+  const rejected: string[] = [];
+  const seen = new Map<string, VerifiedHello>();
+  const seeder = await cascadeSession(generateIdentity(), seen, rejected);
+  t.after(() => seeder.close());
+  await done(await seeder.add(torrent, { savePath: path.join(root, 'seed') }), 10_000);
+
+  // libtorrent → from the Cascade seeder.
+  const dl = ltDownload(t, torrentPath, path.join(root, 'lt'), { peers: [`127.0.0.1:${seeder.port}`], timeoutSec: 60 });
+  const exit = await waitForExit(dl, 75_000);
+  assert.equal(exit.code, 0, `libtorrent failed:\n${describeProc(dl)}`);
+  assert.equal(sha(await fs.readFile(path.join(root, 'lt', 'data.bin'))), sha(data));
+
+  // libtorrent seeds → a Cascade downloader with the extension.
+  const lt = await startLibtorrent(t, torrentPath, path.join(root, 'lt'));
+  const leecher = await cascadeSession(generateIdentity(), seen, rejected);
+  t.after(() => leecher.close());
+  const l = await leecher.add(torrent, { savePath: path.join(root, 'from-lt'), peers: [`127.0.0.1:${lt.port}`] });
+  await done(l, 60_000);
+  assert.equal(sha(await fs.readFile(path.join(root, 'from-lt', 'data.bin'))), sha(data));
+  assert.equal(seen.size, 0, 'libtorrent is nobody’s Cascade peer');
+  assert.deepEqual(rejected, []);
+});
