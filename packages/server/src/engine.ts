@@ -18,6 +18,7 @@ export type {
   ResumeData,
   AddTorrentOptions,
   TorrentSource,
+  WireExtension,
   Metainfo,
   MagnetLink,
 } from '@cascade/engine';

@@ -84,7 +84,7 @@ export function createNodeApi(node: CascadeNode): RpcHandlers {
 
     peers: (p) => ({
       online: true,
-      torrents: selected(p).map((t) => ({ infoHash: t.infoHashHex, name: t.stats().name ?? null, peers: t.peers() })),
+      torrents: selected(p).map((t) => ({ infoHash: t.infoHashHex, name: t.stats().name ?? null, peers: node.identified.decorate(t.infoHashHex, t.peers()) })),
     }),
 
     connect: (p) => {

@@ -8,6 +8,8 @@ import { createNodeApi } from './node-api.ts';
 import { loadEngine } from './engine.ts';
 import { CliError, errorMessage } from './errors.ts';
 import { resolveInfoHash } from './infohash.ts';
+import { IdentifiedPeers } from './identified-peers.ts';
+import { nodeIdentity } from './node-identity.ts';
 import type {
   SessionHandle,
   SessionOptions,
@@ -69,15 +71,18 @@ export class CascadeNode {
   readonly db: StateDB;
   readonly ledger: PeerLedger;
   readonly out: NodeLog;
+  /** Peers that proved a Cascade identity (wire extension). */
+  readonly identified: IdentifiedPeers;
   readonly startedAt = Date.now();
   control: ControlServer | undefined;
   #untrack = new Map<string, () => void>();
   #stopping: Promise<void> | undefined;
 
-  constructor(parts: { session: SessionHandle; db: StateDB; out: NodeLog; ledgerFlushMs?: number }) {
+  constructor(parts: { session: SessionHandle; db: StateDB; out: NodeLog; ledgerFlushMs?: number; identified?: IdentifiedPeers }) {
     this.session = parts.session;
     this.db = parts.db;
     this.out = parts.out;
+    this.identified = parts.identified ?? new IdentifiedPeers(parts.out);
     this.ledger = new PeerLedger(parts.db, parts.ledgerFlushMs ?? 5000);
   }
 
@@ -247,15 +252,17 @@ export async function startNode(
     );
   }
   const db = StateDB.open(o.stateDir);
+  const identified = new IdentifiedPeers(out);
   let session: SessionHandle;
   try {
     const lib = await loadEngine();
-    session = await lib.Session.create(sessionOptions(o, db));
+    const extensions = [identified.extension(nodeIdentity(db), lib.CLIENT_NAME)];
+    session = await lib.Session.create({ ...sessionOptions(o, db), extensions });
   } catch (err) {
     db.close();
     throw friendlyStartError(err, o);
   }
-  const node = new CascadeNode({ session, db, out });
+  const node = new CascadeNode({ session, db, out, identified });
   if (opts.reportListening !== false) {
     out.event('listening', { port: session.port });
     out.say(`listening on port ${session.port}`);

@@ -81,7 +81,7 @@ export function fileViews(t: TorrentHandle, selected: number[] | null): FileView
 export function torrentDetail(node: CascadeNode, t: TorrentHandle): TorrentDetail {
   const s = t.stats();
   const rec = node.db.getTorrent(t.infoHashHex);
-  const peers = t.peers();
+  const peers = node.identified.decorate(t.infoHashHex, t.peers());
   return {
     ...liveEntry(s, rec),
     magnet: magnetOf(t),

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { Session, createTorrent, encodeTorrent, type TorrentHandle } from '@cascade/engine';
 import { cascadeExtension, generateIdentity, type Identity, type VerifiedHello } from '@cascade/identity';
 import { describeProc, ltDownload, startLibtorrent, tempDir, waitForExit } from '../../../test/interop/helpers.ts';
+import { formWith, patternBytes, startTestServer } from './server-helpers.ts';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
@@ -86,4 +87,31 @@ test('libtorrent downloads from a Cascade seeder that speaks the extension, and 
   assert.equal(sha(await fs.readFile(path.join(root, 'from-lt', 'data.bin'))), sha(data));
   assert.equal(seen.size, 0, 'libtorrent is nobody’s Cascade peer');
   assert.deepEqual(rejected, []);
+});
+
+test("the node's API marks a verified Cascade peer with its did and account", { timeout: 60_000 }, async (t) => {
+  const s = await startTestServer(t);
+  const data = patternBytes(1_200_000, 5);
+  const up = await s.json('/api/torrents', { method: 'POST', body: formWith([['shared.bin', data]]) });
+  assert.equal(up.status, 201, JSON.stringify(up.body));
+  const { infoHash } = up.body as { infoHash: string };
+  const torrent = Buffer.from(await (await s.request(`/api/torrents/${infoHash}/torrent`)).arrayBuffer());
+
+  const visitor = generateIdentity();
+  const leecher = await cascadeSession(visitor, new Map());
+  t.after(() => leecher.close());
+  const root = await tempDir(t, 'cascade-ext-api-');
+  const l = await leecher.add(torrent, { savePath: root, peers: [`127.0.0.1:${s.node.session.port}`] });
+  // Ask while still connected: two seeds hang up once the download is done.
+  let peer: Record<string, unknown> | undefined;
+  const deadline = Date.now() + 15_000;
+  while (!peer && Date.now() < deadline) {
+    const detail = await s.json(`/api/torrents/${infoHash}`);
+    peer = (detail.body.peerList as Record<string, unknown>[]).find((p) => p.did !== undefined);
+    if (!peer) await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.ok(peer, 'the node listed the Cascade peer with a did');
+  assert.equal(peer.did, visitor.did);
+  assert.equal(peer.account, visitor.address);
+  await done(l, 20_000);
 });
