@@ -25,6 +25,9 @@ export interface ExtensionPeer {
   /** "host:port", or "webrtc:<peer id hex>" */
   readonly address: string;
   send(payload: Uint8Array): void;
+  /** Upload preference (default 0): a higher one is unchoked first and may take the slot of a
+   *  lower one at once (the Cascade "fast lane" for verified peers with good reputation). */
+  setPriority(priority: number): void;
 }
 
 export interface SessionOptions {

@@ -135,7 +135,10 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     this.trackerUrls = tiers;
     this.webSeedUrls = src.webSeeds ?? [];
     this.metadata = new MetadataExchange(this.infoHashHex, src.metainfo?.infoBytes, (info) => void this.gotMetadata(info));
-    this.extensions = new ExtensionHub(ctx.extensions ?? [], this.infoHash, ctx.peerId, (message) => this.emit('warning', message));
+    this.extensions = new ExtensionHub(ctx.extensions ?? [], this.infoHash, ctx.peerId, {
+      onError: (message) => this.emit('warning', message),
+      onPriority: (peer) => this.onInterested(peer),
+    });
     for (const p of [...(src.peers ?? []), ...(opts.peers ?? [])]) this.addPeer(p, 'manual');
     this.on('error', () => {}); // an 'error' with no listener must not crash the process
     this.releaseClock = startCoarseClock();

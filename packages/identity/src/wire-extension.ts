@@ -16,6 +16,8 @@ export interface WirePeer {
   readonly remotePeerId: Uint8Array;
   readonly address: string;
   send(payload: Uint8Array): void;
+  /** Upload preference (the engine's fast lane); absent where the host has none. */
+  setPriority?(priority: number): void;
 }
 
 export interface CascadeExtensionOptions {

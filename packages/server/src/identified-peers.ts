@@ -15,8 +15,13 @@ export interface IdentifiedPeer {
 
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
+/** Upload priority of a verified Cascade peer this node holds nothing against (the fast lane). */
+export const FAST_LANE = 1;
+
 export class IdentifiedPeers {
   readonly #byPeer = new Map<string, IdentifiedPeer>();
+  /** dids this node banned (corrupt data): no fast lane for them, whatever they claim. */
+  readonly #distrusted = new Set<string>();
   readonly #out: NodeLog;
 
   constructor(out: NodeLog) {
@@ -28,6 +33,8 @@ export class IdentifiedPeers {
       client,
       onIdentified: (peer, who: VerifiedHello) => {
         this.#byPeer.set(`${hex(peer.infoHash)} ${peer.address}`, { did: who.did, account: who.address, claimedReputation: who.reputation });
+        // Verified and nothing held against it: unchoked first. The peer's own claim plays no part.
+        if (!this.#distrusted.has(who.did)) peer.setPriority?.(FAST_LANE);
         this.#out.event('peer-identified', { did: who.did, address: who.address, peer: peer.address, infoHash: hex(peer.infoHash) });
       },
       // Never trusted, only noted: the peer stays a plain BitTorrent peer.
@@ -42,6 +49,13 @@ export class IdentifiedPeers {
         this.#byPeer.delete(`${hex(peer.infoHash)} ${peer.address}`);
       },
     };
+  }
+
+  /** The torrent banned the peer at `address`: if it had proved an identity, that did loses the
+   *  fast lane on every later connection too. */
+  banned(infoHashHex: string, address: string): void {
+    const who = this.of(infoHashHex, address);
+    if (who) this.#distrusted.add(who.did);
   }
 
   of(infoHashHex: string, address: string): IdentifiedPeer | undefined {

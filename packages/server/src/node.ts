@@ -127,13 +127,16 @@ export class CascadeNode {
     });
     const onDone = safely(() => this.db.setStatus(ih, 'seeding', { completedAt: Date.now() }));
     const onError = (err: unknown) => safely(() => this.db.setStatus(ih, 'error', { error: errorMessage(err) }))();
+    const onBanned = (e: { address: string }) => this.identified.banned(ih, e.address);
     t.on('metadata', onMetadata);
     t.on('done', onDone);
     t.on('error', onError);
+    t.on('peer-banned', onBanned);
     this.#untrack.set(ih, () => {
       t.off('metadata', onMetadata);
       t.off('done', onDone);
       t.off('error', onError);
+      t.off('peer-banned', onBanned);
       this.ledger.detach(ih);
     });
   }

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
 import { Session, createTorrent, encodeTorrent, type TorrentHandle } from '@cascade/engine';
 import { cascadeExtension, generateIdentity, type Identity, type VerifiedHello } from '@cascade/identity';
@@ -114,4 +115,64 @@ test("the node's API marks a verified Cascade peer with its did and account", { 
   assert.equal(peer.did, visitor.did);
   assert.equal(peer.account, visitor.address);
   await done(l, 20_000);
+});
+
+/** A peer that asks to be served and then never requests anything: it only holds an upload slot. */
+function slotHolder(t: { after: (fn: () => unknown) => void }, port: number, infoHash: Uint8Array, n: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, '127.0.0.1');
+    t.after(() => sock.destroy());
+    sock.on('error', reject);
+    let unchoked = false;
+    let buf = Buffer.alloc(0);
+    sock.on('connect', () => {
+      const id = Buffer.from(`-XX0001-holder${String(n).padStart(6, '0')}`);
+      sock.write(Buffer.concat([Buffer.from([19]), Buffer.from('BitTorrent protocol'), Buffer.alloc(8), infoHash, id]));
+      sock.write(Buffer.from([0, 0, 0, 1, 2])); // interested
+    });
+    sock.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      if (buf.length >= 68 && !unchoked) {
+        let off = 68;
+        while (buf.length >= off + 4) {
+          const len = buf.readUInt32BE(off);
+          if (buf.length < off + 4 + len) break;
+          if (len === 1 && buf[off + 4] === 1) {
+            unchoked = true;
+            resolve();
+          }
+          off += 4 + len;
+        }
+      }
+    });
+  });
+}
+
+test('fast lane: with every upload slot taken, a verified Cascade peer is served before an anonymous one', { timeout: 60_000 }, async (t) => {
+  const s = await startTestServer(t);
+  const up = await s.json('/api/torrents', { method: 'POST', body: formWith([['popular.bin', patternBytes(4_000_000, 9)]]) });
+  assert.equal(up.status, 201, JSON.stringify(up.body));
+  const { infoHash } = up.body as { infoHash: string };
+  const torrent = Buffer.from(await (await s.request(`/api/torrents/${infoHash}/torrent`)).arrayBuffer());
+  const port = s.node.session.port;
+  // Five peers that never request take the node's four slots and its optimistic one.
+  await Promise.all([0, 1, 2, 3, 4].map((n) => slotHolder(t, port, Buffer.from(infoHash, 'hex'), n)));
+
+  const root = await tempDir(t, 'cascade-fastlane-');
+  const verified = await cascadeSession(generateIdentity(), new Map());
+  const anonymous = await Session.create({ host: '127.0.0.1', port: 0, dht: false, webrtc: false });
+  t.after(() => Promise.all([verified.close(), anonymous.close()]));
+  const firstByte = new Map<string, number>();
+  const t0 = Date.now();
+  for (const [name, session] of [['verified', verified], ['anonymous', anonymous]] as const) {
+    const h = await session.add(torrent, { savePath: path.join(root, name), peers: [`127.0.0.1:${port}`] });
+    h.on('transfer', () => firstByte.has(name) || firstByte.set(name, Date.now() - t0));
+  }
+  const deadline = Date.now() + 8000;
+  while (!firstByte.has('verified') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(firstByte.has('verified'), 'the verified Cascade peer was never served');
+  // The anonymous peer waits for a rechoke (every 10 s) and its optimistic slot; the verified one
+  // took a slot from a peer that does nothing the moment its hello verified.
+  assert.ok(!firstByte.has('anonymous') || firstByte.get('anonymous')! > firstByte.get('verified')!, JSON.stringify([...firstByte]));
+  assert.ok(firstByte.get('verified')! < 5000, `verified served after ${firstByte.get('verified')} ms`);
 });

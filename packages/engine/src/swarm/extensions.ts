@@ -13,12 +13,17 @@ export class ExtensionHub {
   /** Per connection, one view for each extension (its `send` speaks that extension). */
   private readonly views = new WeakMap<Peer, Map<string, ExtensionPeer>>();
   private readonly onError: (message: string) => void;
+  private readonly onPriority: (peer: Peer) => void;
 
-  constructor(extensions: readonly WireExtension[], infoHash: Uint8Array, localPeerId: Uint8Array, onError: (message: string) => void) {
+  constructor(
+    extensions: readonly WireExtension[], infoHash: Uint8Array, localPeerId: Uint8Array,
+    hooks: { onError: (message: string) => void; onPriority: (peer: Peer) => void },
+  ) {
     this.extensions = extensions;
     this.infoHash = infoHash;
     this.localPeerId = localPeerId;
-    this.onError = onError;
+    this.onError = hooks.onError;
+    this.onPriority = hooks.onPriority;
   }
 
   names(): string[] {
@@ -70,6 +75,11 @@ export class ExtensionHub {
         address: peer.address,
         // Only to a peer that advertised the extension; sendExtended drops it otherwise.
         send: (payload) => peer.sendExtended(ext.name, payload),
+        setPriority: (priority) => {
+          if (peer.closed || peer.priority === priority) return;
+          peer.priority = priority;
+          this.onPriority(peer);
+        },
       };
       views.set(ext.name, v);
     }

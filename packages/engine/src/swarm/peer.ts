@@ -74,6 +74,8 @@ export class Peer implements WireHandler {
   readonly down = new SpeedMeter();
   readonly up = new SpeedMeter();
   strikes = 0;
+  /** Upload preference set from outside (ExtensionPeer.setPriority); 0 for everyone else. */
+  priority = 0;
   /** We told this peer what we have (a bitfield or have_all/have_none that reflected our pieces). */
   haveAnnounced = false;
   /** Last time either side wanted something of the other (ms): see Torrent's useless-peer check. */
