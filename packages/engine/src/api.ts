@@ -171,7 +171,8 @@ export interface TorrentHandle {
   selectFiles(indices: number[] | undefined): void;
   /** Forces a tracker + DHT announce now. */
   announce(): void;
-  /** Events: 'metadata', 'verified' (piece), 'done', 'error' (Error), 'transfer' (TransferEvent),
+  /** Events: 'metadata', 'verified' (piece, contributor addresses), 'hash-failed' (piece,
+   *  contributor addresses), 'done', 'error' (Error), 'transfer' (TransferEvent),
    *  'peer-banned' ({address, reason}), 'stats'. */
   on(event: string, fn: (...args: any[]) => void): this;
   off(event: string, fn: (...args: any[]) => void): this;

@@ -600,7 +600,8 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
       if (!p.closed && p.bits) p.sendHave(index);
       if (p.amInterested && !p.closed) this.refreshInterest(p);
     }
-    this.emit('verified', index);
+    // Who sent it (addresses; web seeds by URL): reputation ledgers outside the engine use it.
+    this.emit('verified', index, [...contributors]);
     this.scheduleResumeSave();
     this.checkDone();
   }
@@ -611,7 +612,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
 
   private pieceFailed(index: number, contributors: Set<string>): void {
     this.picker!.failed(index);
-    this.emit('hash-failed', index);
+    this.emit('hash-failed', index, [...contributors]);
     for (const key of contributors) {
       const peer = this.peersByKey.get(key);
       const strikes = contributors.size === 1 ? BAN_STRIKES : (peer ? ++peer.strikes : 0);

@@ -1,9 +1,12 @@
 // Which connected peers proved a Cascade identity through the wire extension (@cascade/identity's
-// "cascade" BEP 10 extension), per torrent and address. Each proof is printed as a
-// `peer-identified` event and decorates that peer in every peer listing (`did`, `account`).
+// "cascade" BEP 10 extension), per torrent and address; what this node verified of each identity
+// (identity-ledger.ts); and the fast lane. Each proof is printed as a `peer-identified` event and
+// decorates that peer in every peer listing (`did`, `account`, `reputation`, `claimedReputation`).
 import { cascadeExtension, type Identity, type VerifiedHello } from '@cascade/identity';
-import type { PeerStats, WireExtension } from './engine.ts';
+import type { PeerStats, TorrentHandle, WireExtension } from './engine.ts';
+import { IdentityLedger, isClean, reputationOf } from './identity-ledger.ts';
 import type { NodeLog } from './node.ts';
+import type { StateDB } from './state.ts';
 
 export interface IdentifiedPeer {
   did: string;
@@ -13,19 +16,19 @@ export interface IdentifiedPeer {
   claimedReputation: number;
 }
 
-const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-
 /** Upload priority of a verified Cascade peer this node holds nothing against (the fast lane). */
 export const FAST_LANE = 1;
 
+const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+
 export class IdentifiedPeers {
   readonly #byPeer = new Map<string, IdentifiedPeer>();
-  /** dids this node banned (corrupt data): no fast lane for them, whatever they claim. */
-  readonly #distrusted = new Set<string>();
   readonly #out: NodeLog;
+  readonly ledger: IdentityLedger;
 
-  constructor(out: NodeLog) {
+  constructor(out: NodeLog, db?: StateDB, flushIntervalMs?: number) {
     this.#out = out;
+    this.ledger = new IdentityLedger(db, flushIntervalMs);
   }
 
   extension(id: Identity, client: string): WireExtension {
@@ -33,8 +36,10 @@ export class IdentifiedPeers {
       client,
       onIdentified: (peer, who: VerifiedHello) => {
         this.#byPeer.set(`${hex(peer.infoHash)} ${peer.address}`, { did: who.did, account: who.address, claimedReputation: who.reputation });
-        // Verified and nothing held against it: unchoked first. The peer's own claim plays no part.
-        if (!this.#distrusted.has(who.did)) peer.setPriority?.(FAST_LANE);
+        this.ledger.seen(who.did, who.address);
+        // Verified and nothing held against it (this node's own ledger, kept across restarts):
+        // unchoked first. The peer's own claim plays no part.
+        if (isClean(this.ledger.record(who.did))) peer.setPriority?.(FAST_LANE);
         this.#out.event('peer-identified', { did: who.did, address: who.address, peer: peer.address, infoHash: hex(peer.infoHash) });
       },
       // Never trusted, only noted: the peer stays a plain BitTorrent peer.
@@ -51,22 +56,56 @@ export class IdentifiedPeers {
     };
   }
 
-  /** The torrent banned the peer at `address`: if it had proved an identity, that did loses the
-   *  fast lane on every later connection too. */
-  banned(infoHashHex: string, address: string): void {
-    const who = this.of(infoHashHex, address);
-    if (who) this.#distrusted.add(who.did);
+  /** Feeds a torrent's verdicts on pieces and peers to the identities behind them. Returns the
+   *  function that stops it. */
+  attach(t: TorrentHandle): () => void {
+    const ih = t.infoHashHex;
+    const onVerified = (index: number, contributors: string[] = []) => {
+      const size = pieceBytes(t, index);
+      for (const address of contributors) {
+        const who = this.of(ih, address);
+        if (who) this.ledger.verified(who.did, size / contributors.length);
+      }
+    };
+    const onHashFailed = (_index: number, contributors: string[] = []) => {
+      for (const address of contributors) {
+        const who = this.of(ih, address);
+        if (who) this.ledger.hashFailed(who.did);
+      }
+    };
+    const onBanned = (e: { address: string }) => {
+      const who = this.of(ih, e.address);
+      if (who) this.ledger.banned(who.did);
+    };
+    t.on('verified', onVerified);
+    t.on('hash-failed', onHashFailed);
+    t.on('peer-banned', onBanned);
+    return () => {
+      t.off('verified', onVerified);
+      t.off('hash-failed', onHashFailed);
+      t.off('peer-banned', onBanned);
+    };
   }
 
   of(infoHashHex: string, address: string): IdentifiedPeer | undefined {
     return this.#byPeer.get(`${infoHashHex} ${address}`);
   }
 
-  /** The torrent's peers, each verified one with its did and account. */
-  decorate(infoHashHex: string, peers: PeerStats[]): (PeerStats & Partial<IdentifiedPeer>)[] {
+  /** The torrent's peers, each verified one with its did, account and this node's reputation of it. */
+  decorate(infoHashHex: string, peers: PeerStats[]): (PeerStats & Partial<IdentifiedPeer> & { reputation?: number })[] {
     return peers.map((p) => {
       const who = this.of(infoHashHex, p.address);
-      return who ? { ...p, ...who } : p;
+      return who ? { ...p, ...who, reputation: reputationOf(this.ledger.record(who.did)) } : p;
     });
   }
+
+  close(): void {
+    this.ledger.close();
+  }
+}
+
+function pieceBytes(t: TorrentHandle, index: number): number {
+  const m = t.metainfo;
+  if (!m) return 0;
+  return index === m.pieceCount - 1 ? m.length - m.pieceLength * (m.pieceCount - 1) : m.pieceLength;
 }

@@ -127,16 +127,15 @@ export class CascadeNode {
     });
     const onDone = safely(() => this.db.setStatus(ih, 'seeding', { completedAt: Date.now() }));
     const onError = (err: unknown) => safely(() => this.db.setStatus(ih, 'error', { error: errorMessage(err) }))();
-    const onBanned = (e: { address: string }) => this.identified.banned(ih, e.address);
+    const stopIdentities = this.identified.attach(t);
     t.on('metadata', onMetadata);
     t.on('done', onDone);
     t.on('error', onError);
-    t.on('peer-banned', onBanned);
     this.#untrack.set(ih, () => {
       t.off('metadata', onMetadata);
       t.off('done', onDone);
       t.off('error', onError);
-      t.off('peer-banned', onBanned);
+      stopIdentities();
       this.ledger.detach(ih);
     });
   }
@@ -204,6 +203,7 @@ export class CascadeNode {
       for (const off of this.#untrack.values()) off();
       this.#untrack.clear();
       await attempt(() => this.ledger.close());
+      await attempt(() => this.identified.close());
       await attempt(() => this.db.close());
       if (errors.length > 0) throw new CliError(`shutdown: ${errors.map(errorMessage).join('; ')}`);
     })();
@@ -255,7 +255,7 @@ export async function startNode(
     );
   }
   const db = StateDB.open(o.stateDir);
-  const identified = new IdentifiedPeers(out);
+  const identified = new IdentifiedPeers(out, db);
   let session: SessionHandle;
   try {
     const lib = await loadEngine();

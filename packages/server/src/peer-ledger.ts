@@ -2,6 +2,7 @@
 // second on a fast link — so deltas are summed in memory and written in one transaction every few
 // seconds (and on shutdown) instead of one SQLite write per event.
 
+import { startFlushTimer } from './flush-timer.ts';
 import type { StateDB, PeerDelta } from './state.ts';
 import type { TorrentHandle, TransferEvent } from './engine.ts';
 
@@ -13,17 +14,7 @@ export class PeerLedger {
 
   constructor(db: StateDB, flushIntervalMs = 5000) {
     this.#db = db;
-    if (flushIntervalMs > 0) {
-      this.#timer = setInterval(() => {
-        try {
-          this.flush();
-        } catch {
-          // DB busy or full: the deltas stay pending and the next tick retries.
-        }
-      }, flushIntervalMs);
-      // Bookkeeping must never keep the process alive on its own.
-      this.#timer.unref();
-    }
+    this.#timer = startFlushTimer(flushIntervalMs, () => this.flush());
   }
 
   #entry(address: string): PeerDelta {

@@ -89,6 +89,7 @@ export const peerSchema = {
     source: { type: 'string', description: 'how we found it: tracker, dht, pex, incoming, manual' },
     did: { type: 'string', description: 'the did:key this peer proved through the Cascade wire extension (absent: not verified)' },
     account: { type: 'string', description: 'its Ethereum account, bound to the did (absent: not verified)' },
+    reputation: { type: 'number', description: "this node's reputation of that identity, 0..1, from what it verified itself (absent: not verified)" },
     claimedReputation: { type: 'number', description: 'the reputation the peer claims for itself, 0..1 (shown, never trusted)' },
   },
 } as const;

@@ -11,7 +11,7 @@ import { CliError, errorMessage } from './errors.ts';
 import type { ResumeData, ResumeStore } from './engine.ts';
 
 /** Bump with a new entry in MIGRATIONS whenever the schema changes. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 /** PRAGMA application_id ("CSCD"): tells our DB apart from any other SQLite file. */
 const APPLICATION_ID = 0x43534344;
 export const DB_FILE = 'cascade.db';
@@ -58,6 +58,17 @@ const MIGRATIONS: string[] = [
     private_key TEXT NOT NULL,                -- Ed25519, PKCS#8 PEM
     public_key  TEXT NOT NULL,                -- Ed25519, SPKI PEM
     created_at  INTEGER NOT NULL
+  );
+  `,
+  `
+  CREATE TABLE identity_ledger (
+    did            TEXT PRIMARY KEY,          -- a did:key proved through the Cascade wire extension
+    account        TEXT,                      -- its Ethereum account, as last proved
+    verified_bytes INTEGER NOT NULL DEFAULT 0, -- bytes of pieces it sent us that passed the hash
+    hash_failures  INTEGER NOT NULL DEFAULT 0, -- pieces it contributed to that failed the hash
+    bans           INTEGER NOT NULL DEFAULT 0,
+    first_seen     INTEGER NOT NULL,
+    last_seen      INTEGER NOT NULL
   );
   `,
 ];
@@ -120,6 +131,25 @@ export interface Identity {
   publicKey: KeyObject;
   /** Raw 32-byte Ed25519 public key, hex: the node's long-term id. */
   publicKeyHex: string;
+}
+
+export interface IdentityDelta {
+  did: string;
+  account?: string;
+  verifiedBytes: number;
+  hashFailures: number;
+  bans: number;
+  lastSeen: number;
+}
+
+export interface IdentityRecord {
+  did: string;
+  account: string | null;
+  verifiedBytes: number;
+  hashFailures: number;
+  bans: number;
+  firstSeen: number;
+  lastSeen: number;
 }
 
 export class StateError extends CliError {
@@ -409,6 +439,40 @@ export class StateDB {
   verifiedPieces(infoHash: string): number | undefined {
     const row = this.#db.prepare('SELECT have FROM resume WHERE info_hash = ?').get(infoHash) as Row | undefined;
     return row ? countBits(row.have as Uint8Array) : undefined;
+  }
+
+  // ---- identities (reputation by verified identity, not by address) ----
+
+  /** Adds deltas to each identity's record (created on first sight). */
+  recordIdentities(deltas: IdentityDelta[]): void {
+    if (deltas.length === 0) return;
+    const upsert = this.#db.prepare(
+      `INSERT INTO identity_ledger (did, account, verified_bytes, hash_failures, bans, first_seen, last_seen)
+       VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (did) DO UPDATE SET
+         account = COALESCE(excluded.account, account),
+         verified_bytes = verified_bytes + excluded.verified_bytes,
+         hash_failures = hash_failures + excluded.hash_failures,
+         bans = bans + excluded.bans,
+         last_seen = MAX(last_seen, excluded.last_seen)`,
+    );
+    this.#db.exec('BEGIN');
+    try {
+      for (const d of deltas) upsert.run(d.did, d.account ?? null, d.verifiedBytes, d.hashFailures, d.bans, d.lastSeen, d.lastSeen);
+      this.#db.exec('COMMIT');
+    } catch (err) {
+      this.#db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+
+  identityRecord(did: string): IdentityRecord | undefined {
+    const r = this.#db.prepare('SELECT * FROM identity_ledger WHERE did = ?').get(did) as Row | undefined;
+    if (!r) return undefined;
+    return {
+      did: r.did as string, account: (r.account as string | null) ?? null, verifiedBytes: Number(r.verified_bytes),
+      hashFailures: Number(r.hash_failures), bans: Number(r.bans), firstSeen: Number(r.first_seen), lastSeen: Number(r.last_seen),
+    };
   }
 
   // ---- peers ----

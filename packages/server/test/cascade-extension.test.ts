@@ -114,6 +114,10 @@ test("the node's API marks a verified Cascade peer with its did and account", { 
   assert.ok(peer, 'the node listed the Cascade peer with a did');
   assert.equal(peer.did, visitor.did);
   assert.equal(peer.account, visitor.address);
+  // The node has verified nothing from a downloader: its own reputation of it is 0; the peer's
+  // claim is shown apart.
+  assert.equal(peer.reputation, 0);
+  assert.equal(typeof peer.claimedReputation, 'number');
   await done(l, 20_000);
 });
 
@@ -175,4 +179,21 @@ test('fast lane: with every upload slot taken, a verified Cascade peer is served
   // took a slot from a peer that does nothing the moment its hello verified.
   assert.ok(!firstByte.has('anonymous') || firstByte.get('anonymous')! > firstByte.get('verified')!, JSON.stringify([...firstByte]));
   assert.ok(firstByte.get('verified')! < 5000, `verified served after ${firstByte.get('verified')} ms`);
+});
+
+test('the node credits a verified Cascade seeder with the bytes it verified, by did', { timeout: 60_000 }, async (t) => {
+  const s = await startTestServer(t);
+  const root = await tempDir(t, 'cascade-ext-credit-');
+  const { torrent, metainfo } = await payloadTorrent(root, 2_500_000);
+  const seederId = generateIdentity();
+  const seeder = await cascadeSession(seederId, new Map());
+  t.after(() => seeder.close());
+  await done(await seeder.add(torrent, { savePath: path.join(root, 'seed') }), 10_000);
+  const added = await s.node.add(torrent, { savePath: path.join(root, 'node'), peers: [`127.0.0.1:${seeder.port}`] });
+  await done(added, 20_000);
+  const record = s.node.identified.ledger.record(seederId.did);
+  assert.ok(record, 'the seeder has a record under its did');
+  assert.equal(Math.round(record.verifiedBytes), metainfo.length);
+  assert.equal(record.hashFailures, 0);
+  assert.equal(record.account, seederId.address);
 });
