@@ -436,12 +436,11 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     else if (typeof what === 'number') this.picker.peerHave(what);
     else this.picker.peerBitfield(what, 1);
     this.trackAvailability(peer);
-    // One new piece can only add interest: test that piece, not the whole bitfield.
+    // One new piece can only add interest: test that piece, not the whole bitfield. Either way it
+    // may be something to request now (a peer that is itself downloading hands us pieces this way).
     if (typeof what === 'number') {
-      if (!peer.amInterested && !this.picker.done && this.picker.isWanted(what)) {
-        peer.setInterested(true);
-        this.fillRequests(peer);
-      }
+      if (!peer.amInterested && !this.picker.done && this.picker.isWanted(what)) peer.setInterested(true);
+      if (peer.amInterested) this.fillRequests(peer);
     } else this.updateInterest(peer);
     if (this.picker.done && peer.seed && this.picker.have.complete) peer.destroy('both seeding');
   }
