@@ -4,20 +4,15 @@
 // wallet verifies here. Platform-free.
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { keccak_256 } from '@noble/hashes/sha3.js';
+import { bytesToHex as toHex, hexToBytes } from '@noble/hashes/utils.js';
 import { concat, utf8 } from './encoding.ts';
 
 export type Address = `0x${string}`;
 export type Hex = `0x${string}`;
 
-function toHex(b: Uint8Array): string {
-  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-}
-
 function fromHex(h: string): Uint8Array {
   if (!/^0x([0-9a-fA-F]{2})*$/.test(h)) throw new Error('not 0x-prefixed hex');
-  const out = new Uint8Array((h.length - 2) / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(h.slice(2 + 2 * i, 4 + 2 * i), 16);
-  return out;
+  return hexToBytes(h.slice(2));
 }
 
 /** EIP-55 mixed-case checksum of a 20-byte address. */

@@ -2,6 +2,7 @@
 // at a time keeps most inputs parseable far enough to reach the deep checks, which random bytes
 // alone never do.
 
+import { concat } from '../../../packages/identity/src/encoding.ts';
 import type { Rng } from './rng.ts';
 
 const enc = new TextEncoder();
@@ -28,15 +29,6 @@ export interface MutateOptions {
 
 type Op = (rng: Rng, b: Uint8Array, pool: readonly Uint8Array[], o: MutateOptions) => Uint8Array;
 
-const concat = (...parts: Uint8Array[]): Uint8Array => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-};
 
 const pos = (rng: Rng, b: Uint8Array, o: MutateOptions, end = 0) => {
   const lo = o.protectPrefix && !rng.chance(0.1) ? Math.min(o.protectPrefix, b.length) : 0;
