@@ -7,3 +7,4 @@ export * from './src/ethereum.ts';
 export * from './src/encoding.ts';
 export * from './src/hello.ts';
 export * from './src/wire-extension.ts';
+export * from './src/sign-in.ts';

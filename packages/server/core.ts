@@ -5,7 +5,10 @@
 export { StateDB, StateError, SCHEMA_VERSION, DB_FILE, PEER_ID_PREFIX, countBits, peerScore } from './src/state.ts';
 export type { TorrentStatus, TorrentRecord, NewTorrent, PeerRecord, PeerDelta, Identity } from './src/state.ts';
 export { PeerLedger } from './src/peer-ledger.ts';
-export { nodeIdentity } from './src/node-identity.ts';
+export { nodeIdentity, replaceNodeKey } from './src/node-identity.ts';
+export { AuthStore, memberId } from './src/auth/store.ts';
+export type { Member, Role } from './src/auth/store.ts';
+export { loadOrCreateApiToken, apiTokenPath } from './src/auth/api-token.ts';
 export { CascadeNode, startNode, statusOf, dhtPortOf, sessionOptions, silentLog } from './src/node.ts';
 export type { NodeOptions, NodeLog } from './src/node.ts';
 export {

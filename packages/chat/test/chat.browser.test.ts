@@ -1,6 +1,8 @@
 // Chat in real Chromium: three users (three browser contexts) on one Cascade node (startServer + the
-// built web app, Chat opened through the app's `chat-nav`). Run inside a loopback-only network
-// namespace (npm test does this for *.browser.test.ts); see shared/browser-webrtc.md.
+// built web app, Chat opened through the app's `chat-nav`). Each signs in to the node with its
+// browser's own key first (the chat's identity): nobody claims the node, so all are visitors, and
+// the chat is open to visitors. Run inside a loopback-only network namespace (npm test does this for
+// *.browser.test.ts); see shared/browser-webrtc.md.
 //
 //   Alice — plain browser.
 //   Bob   — his socket.io WebSocket runs through a test-controlled man in the middle that can tamper
@@ -87,6 +89,13 @@ async function openChat(context: BrowserContext, url: string, errors: string[], 
   const page = context.pages()[0] ?? (await context.newPage());
   collectErrors(page, errors, who);
   await page.goto(url);
+  // The sign-in screen (or, on this unclaimed node, the first-run screen) offers the key sign-in; a
+  // browser that signed in before still has its session.
+  const signIn = page.getByTestId('sign-in-key');
+  const whoami = page.getByTestId('whoami');
+  await signIn.or(whoami).first().waitFor({ timeout: 20_000 });
+  if (await signIn.isVisible()) await signIn.click();
+  await whoami.waitFor({ timeout: 20_000 });
   await page.getByTestId('chat-nav').click();
   await page.locator('[data-testid=chat-connection][data-ready=yes]').waitFor({ timeout: 20_000 });
   return page;

@@ -37,6 +37,8 @@ export interface Options {
   downloadDir: string | undefined;
   /** serve: port of the built-in tracker, HTTP and UDP (default 6969, 0 = any). */
   trackerPort: number | undefined;
+  /** serve: host names the web UI answers to besides IP addresses and localhost. */
+  allowedHosts: string[];
 }
 
 export interface Invocation {
@@ -48,7 +50,7 @@ export interface Invocation {
 type OptName =
   | 'json' | 'help' | 'state-dir' | 'port' | 'host' | 'dht' | 'dht-bootstrap' | 'tracker'
   | 'output' | 'dir' | 'announce' | 'piece-length' | 'private' | 'webseed' | 'peer' | 'seed'
-  | 'timeout' | 'delete-data' | 'paused' | 'http-port' | 'download-dir' | 'tracker-port';
+  | 'timeout' | 'delete-data' | 'paused' | 'http-port' | 'download-dir' | 'tracker-port' | 'allowed-host';
 
 interface OptDef { type: 'string' | 'boolean'; short?: string; multiple?: boolean; default?: boolean }
 
@@ -75,6 +77,7 @@ const OPTION_DEFS: Record<OptName, OptDef> = {
   'http-port': { type: 'string' },
   'download-dir': { type: 'string' },
   'tracker-port': { type: 'string' },
+  'allowed-host': { type: 'string', multiple: true },
 };
 
 const COMMON: OptName[] = ['json', 'help', 'state-dir'];
@@ -109,9 +112,9 @@ export const COMMANDS: Record<string, CommandSpec> = {
     summary: 'download a torrent, exit when complete (or keep seeding with --seed)',
   },
   serve: {
-    options: [...NODE, 'http-port', 'download-dir', 'tracker-port'],
+    options: [...NODE, 'http-port', 'download-dir', 'tracker-port', 'allowed-host'],
     positionals: [0, 0],
-    usage: 'serve [--http-port N] [--host ADDR] [--download-dir DIR] [--port N] [--tracker-port N]',
+    usage: 'serve [--http-port N] [--host ADDR] [--download-dir DIR] [--port N] [--tracker-port N] [--allowed-host NAME]...',
     summary: 'run the node: every stored torrent, the tracker, and the web UI + API on http://localhost:8080',
   },
   add: {
@@ -152,9 +155,21 @@ export const COMMANDS: Record<string, CommandSpec> = {
   },
   identity: {
     options: COMMON,
-    positionals: [0, 0],
-    usage: 'identity [--state-dir DIR] [--json]',
+    positionals: [0, 2],
+    usage: 'identity [--state-dir DIR] [--json] | identity export FILE | identity import FILE',
     summary: "the node's identity: its did:key and Ethereum account",
+  },
+  token: {
+    options: COMMON,
+    positionals: [0, 0],
+    usage: 'token [--state-dir DIR] [--json]',
+    summary: "the node's API token (Authorization: Bearer …), made on first use",
+  },
+  users: {
+    options: COMMON,
+    positionals: [0, 2],
+    usage: 'users [list] | users add <did:key:…|0x…> | users remove <did:key:…|0x…>',
+    summary: "who may use the node: its owner and members",
   },
   help: { options: COMMON, positionals: [0, 1], usage: 'help [command]', summary: 'show help' },
 };
@@ -171,7 +186,8 @@ export function usageText(command?: string): string {
     const serveExtra =
       command === 'serve'
         ? '\n\nserve options: --http-port N (web UI + API, default 8080) --host ADDR (its bind address, default\n' +
-          '               127.0.0.1) --download-dir DIR (default <state-dir>/downloads) --tracker-port N (default 6969)'
+          '               127.0.0.1) --download-dir DIR (default <state-dir>/downloads) --tracker-port N (default 6969)\n' +
+          '               --allowed-host NAME (a domain name the UI is reached by; IPs and localhost always work)'
         : '';
     const extra = spec.options.includes('port')
       ? serveExtra + '\n\nnode options: --port N (default 6881, 0 = any) --host ADDR --no-dht --dht-bootstrap host:port[,...]\n' +
@@ -283,6 +299,10 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
     paused: bool('paused'),
     httpPort: str('http-port') !== undefined ? parseInteger('http-port', str('http-port')!, 0, 65535) : undefined,
     downloadDir: str('download-dir') !== undefined ? resolve(str('download-dir')!) : undefined,
+    allowedHosts: list('allowed-host').map((h) => {
+      if (!/^[A-Za-z0-9.-]{1,253}$/.test(h)) throw new UsageError(`--allowed-host takes a host name, not "${h}"`);
+      return h.toLowerCase();
+    }),
     trackerPort: str('tracker-port') !== undefined ? parseInteger('tracker-port', str('tracker-port')!, 0, 65535) : undefined,
   };
   if (str('piece-length') !== undefined) {

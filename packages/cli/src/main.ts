@@ -10,6 +10,7 @@ import { seedCommand } from './commands/seed.ts';
 import { downloadCommand } from './commands/download.ts';
 import { serveCommand } from './commands/serve.ts';
 import { identityCommand } from './commands/identity.ts';
+import { tokenCommand, usersCommand } from './commands/users.ts';
 import { runVerb } from './commands/verbs.ts';
 
 function version(): string {
@@ -37,6 +38,10 @@ async function dispatch(inv: Invocation, out: Output): Promise<number> {
       return serveCommand(inv, out);
     case 'identity':
       return identityCommand(inv, out);
+    case 'token':
+      return tokenCommand(inv, out);
+    case 'users':
+      return usersCommand(inv, out);
     default:
       return runVerb(inv, out);
   }

@@ -14,6 +14,7 @@ import {
   CascadeNode,
   StateDB,
   CliError,
+  loadOrCreateApiToken,
 } from '@cascade/server/core';
 import { runVerb } from '../src/commands/verbs.ts';
 import { parseCommandLine } from '../src/args.ts';
@@ -42,7 +43,8 @@ test('control.json advertises port, pid and token with mode 0600', async (t) => 
   const info = readControlInfo(dir)!;
   assert.equal(info.pid, process.pid);
   assert.equal(info.port, node.control!.port);
-  assert.match(info.token, /^[0-9a-f]{64}$/);
+  // The control endpoint's token is the node's API token (cascade token).
+  assert.equal(info.token, loadOrCreateApiToken(dir));
   assert.equal(statSync(controlPath(dir)).mode & 0o777, 0o600);
 });
 

@@ -36,7 +36,44 @@ test('cascade identity prints the node did and address, the same on every run', 
 });
 
 test('cascade identity refuses arguments it does not take', () => {
-  const r = cascade(['identity', 'extra']);
+  const r = cascade(['identity', 'export', 'a', 'b']);
   assert.equal(r.status, 2);
   assert.match(r.stderr, /unexpected argument/);
+  const unknown = cascade(['identity', 'extra']);
+  assert.equal(unknown.status, 2);
+  assert.match(unknown.stderr, /unknown identity action "extra"/);
+  assert.equal(cascade(['identity', 'import']).status, 2);
+});
+
+test('cascade identity export/import: a passphrase-encrypted file moves the node identity to another state dir', async (t) => {
+  const dir = tempDir(t);
+  const a = join(dir, 'a');
+  const b = join(dir, 'b');
+  const file = join(dir, 'node-identity.json');
+  const env = { ...process.env, CASCADE_PASSPHRASE: 'correct horse battery' };
+  const run = (args: string[], extra: NodeJS.ProcessEnv = env) => spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', env: extra });
+  const idA = JSON.parse(run(['identity', '--json', '--state-dir', a]).stdout) as { did: string; address: string };
+  const exp = run(['identity', 'export', file, '--state-dir', a]);
+  assert.equal(exp.status, 0, exp.stderr);
+  assert.equal(run(['identity', 'export', file, '--state-dir', a]).status, 2, 'never overwrites');
+  assert.equal(run(['identity', 'export', join(dir, 'short.json'), '--state-dir', a], { ...env, CASCADE_PASSPHRASE: 'short' }).status, 2);
+
+  const before = JSON.parse(run(['identity', '--json', '--state-dir', b]).stdout) as { did: string };
+  assert.notEqual(before.did, idA.did);
+  const wrong = run(['identity', 'import', file, '--state-dir', b], { ...env, CASCADE_PASSPHRASE: 'wrong passphrase' });
+  assert.equal(wrong.status, 1);
+  assert.match(wrong.stderr, /cannot import/);
+  assert.equal(JSON.parse(run(['identity', '--json', '--state-dir', b]).stdout).did, before.did, 'a failed import changes nothing');
+  const garbage = join(dir, 'garbage.json');
+  (await import('node:fs')).writeFileSync(garbage, '{"format":"nope"}');
+  assert.equal(run(['identity', 'import', garbage, '--state-dir', b]).status, 1);
+
+  const imp = run(['identity', 'import', file, '--json', '--state-dir', b]);
+  assert.equal(imp.status, 0, imp.stderr);
+  assert.deepEqual(JSON.parse(run(['identity', '--json', '--state-dir', b]).stdout), idA);
+  // The passphrase may also come on stdin.
+  const piped = spawnSync(process.execPath, [MAIN, 'identity', 'import', file, '--state-dir', join(dir, 'c')], {
+    encoding: 'utf8', input: 'correct horse battery\n', env: { ...process.env, CASCADE_PASSPHRASE: undefined },
+  });
+  assert.equal(piped.status, 0, piped.stderr);
 });

@@ -56,16 +56,25 @@ test('cascade serve: listening event with URL and ports, API, verbs via control,
   assert.equal(listening.port, listening.bittorrentPort);
   await node.next('serving');
 
-  const health = (await (await fetch(`${listening.url}/api/health`)).json()) as Record<string, any>;
-  assert.equal(health.bittorrentPort, listening.bittorrentPort);
+  // The API is the node's own: without its token (`cascade token`) nothing private answers.
+  const tokenRun = await run(['token', '--json', '--state-dir', stateDir]);
+  const token = tokenRun.lines[0]!.token as string;
+  assert.match(token, /^[A-Za-z0-9_-]{32,}$/);
+  const bearer = { authorization: `Bearer ${token}` };
+  const publicHealth = (await (await fetch(`${listening.url}/api/health`)).json()) as Record<string, any>;
+  assert.equal(publicHealth.bittorrentPort, listening.bittorrentPort);
+  assert.equal(publicHealth.downloadDir, undefined);
+  const health = (await (await fetch(`${listening.url}/api/health`, { headers: bearer })).json()) as Record<string, any>;
   assert.equal(health.downloadDir, join(stateDir, 'downloads'));
 
-  const added = await fetch(`${listening.url}/api/torrents`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ uri: 'a'.repeat(40) }),
-  });
+  const addBody = { method: 'POST', body: JSON.stringify({ uri: 'a'.repeat(40) }) };
+  assert.equal((await fetch(`${listening.url}/api/torrents`, { ...addBody, headers: { 'content-type': 'application/json' } })).status, 401);
+  const added = await fetch(`${listening.url}/api/torrents`, { ...addBody, headers: { 'content-type': 'application/json', ...bearer } });
   assert.equal(added.status, 201);
+  // GET /api/identity is what `cascade identity` prints.
+  const identity = (await run(['identity', '--json', '--state-dir', stateDir])).lines[0]!;
+  const apiIdentity = (await (await fetch(`${listening.url}/api/identity`, { headers: bearer })).json()) as Record<string, any>;
+  assert.deepEqual([apiIdentity.did, apiIdentity.address], [identity.did, identity.address]);
   const list = await run(['list', '--json', '--state-dir', stateDir]);
   assert.equal(list.code, 0);
   assert.equal(list.lines[0]!.online, true);

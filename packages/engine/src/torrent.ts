@@ -12,6 +12,7 @@ import type { TrackerClient, TrackerClientOptions } from './discovery/tracker-cl
 import { toHex } from './hex.ts';
 import { parseInfoDict } from './metainfo.ts';
 import { pieceLengthOf, piecesOfFiles } from './piece-map.ts';
+import { bytesLeft, fileProgress, peerListing, selectedProgress } from './torrent-report.ts';
 import type { Connection, Dialer, Hasher, Storage, StorageFactory } from './platform.ts';
 import { Choker } from './swarm/choker.ts';
 import { ExtensionHub } from './swarm/extensions.ts';
@@ -783,24 +784,10 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
 
   // ---- TorrentHandle ----
   private bytesLeft(): number {
-    const p = this.picker;
-    if (!p || !this.metainfo) return this.metainfo?.length ?? 0;
-    let left = 0;
-    for (let i = 0; i < p.pieceCount; i++) if (p.isWanted(i)) left += p.pieceSize(i);
-    return left;
+    return bytesLeft(this.picker, this.metainfo);
   }
 
   stats(): TorrentStats {
-    const p = this.picker;
-    let wanted = 0, verifiedWanted = 0;
-    if (p && this.metainfo) {
-      const sel = this.selected ? piecesOfFiles(this.metainfo, this.selected) : undefined;
-      for (let i = 0; i < p.pieceCount; i++) {
-        if (sel && !sel[i]) continue;
-        wanted++;
-        if (p.have.get(i)) verifiedWanted++;
-      }
-    }
     const downloadSpeed = this.downMeter.rate();
     const left = this.bytesLeft();
     const peers = [...this.peersByKey.values()];
@@ -808,10 +795,10 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
       infoHashHex: this.infoHashHex,
       name: this.metainfo?.name ?? this.displayName,
       state: this.state,
-      progress: wanted ? verifiedWanted / wanted : 0,
+      progress: selectedProgress(this.picker, this.metainfo, this.selected),
       length: this.metainfo?.length,
       pieceCount: this.metainfo?.pieceCount,
-      verifiedPieces: p?.have.count ?? 0,
+      verifiedPieces: this.picker?.have.count ?? 0,
       downloaded: this.sessionDownloaded,
       uploaded: this.sessionUploaded,
       downloadSpeed,
@@ -824,32 +811,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
   }
 
   peers(): PeerStats[] {
-    const count = this.metainfo?.pieceCount ?? 0;
-    return [...this.peersByKey.values()].map((p) => ({
-      address: p.address,
-      client: p.client,
-      transport: p.conn.transport,
-      downloaded: p.down.total,
-      uploaded: p.up.total,
-      downloadSpeed: p.down.rate(),
-      uploadSpeed: p.up.rate(),
-      progress: p.seed ? 1 : p.bits && count ? p.bits.count / count : 0,
-      choked: p.peerChoking,
-      interested: p.peerInterested,
-      source: p.source,
-    }) as PeerStats).concat(this.webSeeds.filter((w) => w.running || w.down.total > 0).map((w) => ({
-      address: w.url,
-      client: 'web seed',
-      transport: 'webseed' as const,
-      downloaded: w.down.total,
-      uploaded: 0,
-      downloadSpeed: w.down.rate(),
-      uploadSpeed: 0,
-      progress: 1,
-      choked: false,
-      interested: w.running,
-      source: 'webseed',
-    })));
+    return peerListing(this.peersByKey.values(), this.webSeeds, this.metainfo?.pieceCount ?? 0);
   }
 
   trackers(): TrackerStatus[] {
@@ -872,21 +834,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
 
   /** Per file, 0..1 of its bytes inside verified pieces (the web UI's per-file bars); [] without metadata. */
   fileProgress(): number[] {
-    const meta = this.metainfo;
-    if (!meta) return [];
-    const have = this.picker?.have;
-    return meta.files.map((f) => {
-      if (f.length === 0) return 1;
-      if (!have) return 0;
-      const first = Math.floor(f.offset / meta.pieceLength);
-      const last = Math.floor((f.offset + f.length - 1) / meta.pieceLength);
-      let bytes = 0;
-      for (let p = first; p <= last; p++) {
-        if (!have.get(p)) continue;
-        bytes += Math.min(f.offset + f.length, (p + 1) * meta.pieceLength) - Math.max(f.offset, p * meta.pieceLength);
-      }
-      return bytes / f.length;
-    });
+    return fileProgress(this.metainfo, this.picker?.have);
   }
 
   /** True once piece `index` is verified and on disk: the server's streaming reads wait for this. */

@@ -6,8 +6,10 @@ import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { ApiContext } from './context.ts';
-import { handleError, errorBody } from './http-errors.ts';
-import { originAllowed } from './origin.ts';
+import { handleError } from './http-errors.ts';
+import { installGate } from './auth/hook.ts';
+import { authRoutes } from './routes/auth.ts';
+import { userRoutes } from './routes/users.ts';
 import { sharedSchemas } from './schemas.ts';
 import { torrentRoutes } from './routes/torrents.ts';
 import { addRoutes } from './routes/add.ts';
@@ -17,12 +19,8 @@ import { registerWeb } from './web.ts';
 
 export interface AppOptions {
   webRoot: string;
-  /** Origins besides the app's own that may call the API from a browser (a dev server). */
-  allowedOrigins?: string[];
   logger?: boolean;
 }
-
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export async function buildApp(ctx: ApiContext, opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -36,11 +34,8 @@ export async function buildApp(ctx: ApiContext, opts: AppOptions): Promise<Fasti
   // Fastify parses text/plain by default; nothing here takes it, so let it be a 415 like any other type.
   app.removeContentTypeParser('text/plain');
 
-  app.addHook('onRequest', async (req, reply) => {
-    if (!SAFE_METHODS.has(req.method) && !originAllowed(req.raw, opts.allowedOrigins)) {
-      return reply.code(403).send(errorBody(403, `requests from ${req.headers.origin} are not allowed`));
-    }
-  });
+  // Host, Origin, credentials and each route's access level (auth/gate.ts).
+  installGate(app, ctx.auth.gate);
 
   for (const s of sharedSchemas) app.addSchema(s);
 
@@ -58,6 +53,8 @@ export async function buildApp(ctx: ApiContext, opts: AppOptions): Promise<Fasti
       tags: [
         { name: 'torrents', description: 'the torrent library' },
         { name: 'node', description: 'the node itself' },
+        { name: 'auth', description: 'sign-in with a did:key or an Ethereum account (SIWE), sessions, ownership' },
+        { name: 'users', description: 'the node’s owner and members' },
       ],
     },
   });
@@ -67,6 +64,8 @@ export async function buildApp(ctx: ApiContext, opts: AppOptions): Promise<Fasti
   addRoutes(app, ctx);
   streamRoutes(app, ctx);
   healthRoutes(app, ctx);
+  authRoutes(app, ctx.auth);
+  userRoutes(app, ctx.auth);
   await registerWeb(app, opts.webRoot);
   return app;
 }

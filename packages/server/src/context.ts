@@ -2,9 +2,12 @@
 // so routes stay plain functions that tests can also drive against a fake session.
 
 import type { CascadeNode } from './node.ts';
+import type { AuthContext } from './auth/context.ts';
 
 export interface ApiContext {
   node: CascadeNode;
+  /** Sign-in, sessions, members and the request gate. */
+  auth: AuthContext;
   /** Where uploads and added torrents are saved. */
   downloadDir: string;
   /** Most bytes one upload request may carry. */

@@ -1,12 +1,12 @@
 // The control endpoint: how verbs (`cascade list`, `pause`, …) reach a running node. The node
 // listens for HTTP JSON-RPC on 127.0.0.1 port 0 and advertises {port, pid, token} in
-// <state-dir>/control.json (mode 0600). The token keeps other local users and web pages (which
+// <state-dir>/control.json (mode 0600). The token (the node's API token) keeps other local users and web pages (which
 // can POST to localhost) from driving the node; only someone who can read the state dir can.
 
 import { createServer, request, type Server, type IncomingMessage, type ServerResponse } from 'node:http';
 import { readFileSync, writeFileSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { loadOrCreateApiToken, tokenEquals } from './auth/api-token.ts';
 import { CliError, errorMessage } from './errors.ts';
 
 export const CONTROL_FILE = 'control.json';
@@ -60,9 +60,7 @@ function writeControlInfo(stateDir: string, info: ControlInfo): void {
 }
 
 function tokenMatches(header: string | undefined, token: string): boolean {
-  const got = Buffer.from(header?.replace(/^Bearer /, '') ?? '');
-  const want = Buffer.from(token);
-  return got.length === want.length && timingSafeEqual(got, want);
+  return tokenEquals(header?.replace(/^Bearer /, '') ?? '', token);
 }
 
 function send(res: ServerResponse, status: number, body: RpcResponse): void {
@@ -92,7 +90,8 @@ export class ControlServer {
   private constructor(stateDir: string, handlers: RpcHandlers) {
     this.stateDir = stateDir;
     this.#handlers = handlers;
-    this.token = randomBytes(32).toString('hex');
+    // The node's API token (auth/api-token.ts): one credential for the CLI, scripts and the HTTP API.
+    this.token = loadOrCreateApiToken(stateDir);
     this.#server = createServer((req, res) => void this.#handle(req, res));
   }
 
@@ -149,7 +148,8 @@ export class ControlServer {
   async close(): Promise<void> {
     if (this.#registered) {
       this.#registered = false;
-      if (readControlInfo(this.stateDir)?.token === this.token) {
+      const info = readControlInfo(this.stateDir);
+      if (info?.pid === process.pid && info.port === this.port) {
         try {
           unlinkSync(controlPath(this.stateDir));
         } catch {

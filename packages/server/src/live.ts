@@ -3,13 +3,15 @@
 //   client → server  `subscribe`       infoHash   (also `unsubscribe`)
 //   server → client  `torrent:<hash>`  TorrentDetail every second to subscribers, or null once removed
 // Work is only done for connected clients, and details only for torrents someone watches.
+// The torrent feed is the node's private state: only members (and the token) connect to it; other
+// namespaces (the chat's /chat) stay open to every visitor.
 
 import type { Server as HttpServer } from 'node:http';
 import { Server as SocketServer } from 'socket.io';
 import { listEntries } from './listing.ts';
 import { torrentDetail } from './torrent-view.ts';
-import { originAllowed } from './origin.ts';
 import type { CascadeNode } from './node.ts';
+import type { Gate } from './auth/gate.ts';
 
 const ROOM = 'torrent:';
 const HASH = /^[0-9a-fA-F]{40}$/;
@@ -19,12 +21,22 @@ export class LiveFeed {
   readonly #node: CascadeNode;
   readonly #timer: NodeJS.Timeout;
   #poked = false;
+  #ticks = 0;
 
-  constructor(server: HttpServer, node: CascadeNode, opts: { intervalMs?: number; allowedOrigins?: string[] } = {}) {
+  readonly #gate: Gate;
+
+  constructor(server: HttpServer, node: CascadeNode, gate: Gate, opts: { intervalMs?: number } = {}) {
     this.#node = node;
+    this.#gate = gate;
     this.io = new SocketServer(server, {
       serveClient: false,
-      allowRequest: (req, cb) => cb(null, originAllowed(req, opts.allowedOrigins)),
+      // Host and Origin for every namespace (a WebSocket upgrade is a GET: say it changes state).
+      allowRequest: (req, cb) => cb(null, !('status' in gate.admit({ headers: req.headers, method: 'POST' }, 'public'))),
+    });
+    this.io.use((socket, next) => {
+      const r = gate.admit(socket.request, 'member');
+      if ('status' in r) next(Object.assign(new Error(r.message), { data: { statusCode: r.status } }));
+      else next();
     });
     this.io.on('connection', (socket) => {
       socket.emit('torrents', this.#list());
@@ -63,6 +75,8 @@ export class LiveFeed {
 
   #tick(): void {
     if (this.io.engine.clientsCount === 0) return;
+    // Members removed from outside the API (`cascade users remove`) lose the feed within seconds.
+    if (++this.#ticks % 5 === 0) this.recheck();
     try {
       this.io.emit('torrents', this.#list());
       for (const room of this.io.of('/').adapter.rooms.keys()) {
@@ -70,6 +84,13 @@ export class LiveFeed {
       }
     } catch {
       // Node shutting down underneath us (DB closed): the next tick, if any, tries again.
+    }
+  }
+
+  /** Membership or sessions changed: drop feed sockets whose caller may no longer read it. */
+  recheck(): void {
+    for (const socket of this.io.of('/').sockets.values()) {
+      if ('status' in this.#gate.admit(socket.request, 'member')) socket.disconnect(true);
     }
   }
 

@@ -16,6 +16,12 @@ import { attachChat } from '@cascade/chat/server';
 import { loadLibrary } from './library.ts';
 import { DEFAULT_WEB_ROOT } from './web.ts';
 import type { ApiContext } from './context.ts';
+import type { AuthContext } from './auth/context.ts';
+import { AuthStore } from './auth/store.ts';
+import { Gate } from './auth/gate.ts';
+import { SignInService } from './auth/sign-in.ts';
+import { loadOrCreateApiToken } from './auth/api-token.ts';
+import { nodeIdentity } from './node-identity.ts';
 
 export const DEFAULT_HTTP_PORT = 8080;
 export const DEFAULT_BT_PORT = 6881;
@@ -51,6 +57,8 @@ export interface ServerOptions {
   iceServers?: string[];
   /** Extra browser origins allowed to call the API (a web dev server). */
   allowedOrigins?: string[];
+  /** Host names the node answers to besides IP addresses and localhost (refused otherwise: DNS rebinding). */
+  allowedHosts?: string[];
   /** Node events and messages (the CLI passes its Output). Default silent. */
   log?: NodeLog;
   /** Fastify's request log (pino) on stdout. Default off. */
@@ -65,6 +73,12 @@ export interface RunningServer {
   tracker: RunningTracker | undefined;
   io: SocketServer;
   app: FastifyInstance;
+  /** The node's API token (Authorization: Bearer …), as `cascade token` prints it. */
+  token: string;
+  /** The node's own did:key and Ethereum account. */
+  identity: { did: string; address: string };
+  /** Whether an owner has claimed the node yet. */
+  claimed(): boolean;
   /** Resolves (with how many loaded) once the stored library has been re-added. */
   ready: Promise<number>;
   close(): Promise<void>;
@@ -124,8 +138,20 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
     let live: LiveFeed | undefined;
     let httpPort = 0;
+    const token = loadOrCreateApiToken(stateDir);
+    const store = new AuthStore(node.db);
+    const gate = new Gate(store, token, { allowedOrigins: opts.allowedOrigins ?? [], allowedHosts: opts.allowedHosts ?? [] });
+    const id = nodeIdentity(node.db);
+    const auth: AuthContext = {
+      store,
+      gate,
+      signIn: new SignInService(id.did),
+      node: { did: id.did, address: id.address },
+      changed: () => live?.recheck(),
+    };
     const ctx: ApiContext = {
       node,
+      auth,
       downloadDir,
       maxUploadBytes: opts.maxUploadBytes ?? DEFAULT_MAX_UPLOAD,
       streamWaitMs: opts.streamWaitMs ?? 120_000,
@@ -149,11 +175,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
     const app = await buildApp(ctx, {
       webRoot: opts.webRoot ?? DEFAULT_WEB_ROOT,
-      ...(opts.allowedOrigins ? { allowedOrigins: opts.allowedOrigins } : {}),
       ...(opts.logger ? { logger: true } : {}),
     });
     cleanups.push(() => app.close());
-    const feed = new LiveFeed(app.server, node, opts.allowedOrigins ? { allowedOrigins: opts.allowedOrigins } : {});
+    const feed = new LiveFeed(app.server, node, gate);
     live = feed;
     // Before app.close(): socket.io's long-lived connections would otherwise hold the server open.
     cleanups.push(() => feed.close());
@@ -188,6 +213,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       tracker,
       io: feed.io,
       app,
+      token,
+      identity: auth.node,
+      claimed: () => store.owner() !== undefined,
       ready,
       close: () => (closing ??= unwind()),
     };

@@ -3,7 +3,7 @@
 // identity. WAL mode + synchronous=FULL + one transaction per write means a `kill -9` (or power
 // loss) leaves every record either fully old or fully new, never half-written.
 
-import { DatabaseSync } from 'node:sqlite';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { mkdirSync, chmodSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateKeyPairSync, createPrivateKey, createPublicKey, randomInt, type KeyObject } from 'node:crypto';
@@ -11,7 +11,7 @@ import { CliError, errorMessage } from './errors.ts';
 import type { ResumeData, ResumeStore } from './engine.ts';
 
 /** Bump with a new entry in MIGRATIONS whenever the schema changes. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 /** PRAGMA application_id ("CSCD"): tells our DB apart from any other SQLite file. */
 const APPLICATION_ID = 0x43534344;
 export const DB_FILE = 'cascade.db';
@@ -69,6 +69,22 @@ const MIGRATIONS: string[] = [
     bans           INTEGER NOT NULL DEFAULT 0,
     first_seen     INTEGER NOT NULL,
     last_seen      INTEGER NOT NULL
+  );
+  `,
+  `
+  CREATE TABLE members (
+    id       TEXT PRIMARY KEY,                -- a did:key, or an Ethereum address in lowercase
+    role     TEXT NOT NULL CHECK (role IN ('owner', 'member')),
+    added_at INTEGER NOT NULL,
+    added_by TEXT                             -- who added it: a did, an address, 'token' or 'claim'
+  );
+  CREATE UNIQUE INDEX one_owner ON members (role) WHERE role = 'owner';
+  CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY,              -- SHA-256 hex of the cookie value (the value is never stored)
+    did        TEXT,                          -- who signed in: a did:key and/or an account (lowercase)
+    address    TEXT,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
   );
   `,
 ];
@@ -251,6 +267,11 @@ export class StateDB {
 
   close(): void {
     if (this.#db.isOpen) this.#db.close();
+  }
+
+  /** A prepared statement, for stores of other concerns (auth/store.ts) that keep their own queries. */
+  prepare(sql: string): StatementSync {
+    return this.#db.prepare(sql);
   }
 
   /** Runs fn in one write transaction (BEGIN IMMEDIATE takes the lock up front: no upgrade deadlocks). */

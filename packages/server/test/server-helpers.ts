@@ -9,10 +9,12 @@ import { startServer, type RunningServer, type ServerOptions } from '../index.ts
 export interface TestServer extends RunningServer {
   root: string;
   downloadDir: string;
-  /** fetch() against the server; `path` starts with "/". */
+  /** fetch() against the server as its operator (the API token); `path` starts with "/". */
   request(path: string, init?: RequestInit): Promise<Response>;
-  /** JSON request → {status, body}. */
-  json<T = any>(path: string, init?: RequestInit & { json?: unknown }): Promise<{ status: number; body: T; res: Response }>;
+  /** fetch() with no credentials at all. */
+  anonymous(path: string, init?: RequestInit): Promise<Response>;
+  /** JSON request → {status, body}; with the API token unless `anonymous` (or own headers say otherwise). */
+  json<T = any>(path: string, init?: RequestInit & { json?: unknown; anonymous?: boolean }): Promise<{ status: number; body: T; res: Response }>;
 }
 
 export async function startTestServer(
@@ -38,18 +40,24 @@ export async function startTestServer(
     await server.close();
     rmSync(root, { recursive: true, force: true });
   });
-  const request = (path: string, init?: RequestInit) => fetch(server.url + path, init);
+  const anonymous = (path: string, init?: RequestInit) => fetch(server.url + path, init);
+  const withToken = (headers: HeadersInit | undefined): Headers => {
+    const h = new Headers(headers);
+    if (!h.has('authorization') && !h.has('cookie')) h.set('authorization', `Bearer ${server.token}`);
+    return h;
+  };
+  const request = (path: string, init: RequestInit = {}) => anonymous(path, { ...init, headers: withToken(init.headers) });
   return {
     ...server,
     root,
     downloadDir,
     request,
+    anonymous,
     async json(path, init = {}) {
-      const { json, ...rest } = init;
-      const res = await request(path, {
-        ...rest,
-        ...(json !== undefined ? { body: JSON.stringify(json), headers: { 'content-type': 'application/json', ...rest.headers } } : {}),
-      });
+      const { json, anonymous: anon, ...rest } = init;
+      const headers = new Headers(rest.headers);
+      if (json !== undefined) headers.set('content-type', 'application/json');
+      const res = await (anon ? anonymous : request)(path, { ...rest, headers, ...(json !== undefined ? { body: JSON.stringify(json) } : {}) });
       const text = await res.text();
       let body: any;
       try {

@@ -4,15 +4,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { io, type Socket } from 'socket.io-client';
-import { startTestServer, formWith, patternBytes } from './server-helpers.ts';
+import { startTestServer, formWith, patternBytes, type TestServer } from './server-helpers.ts';
 
 interface Summary {
   infoHash: string;
   state: string;
 }
 
-function connect(t: { after: (fn: () => unknown) => void }, url: string, opts: Parameters<typeof io>[1] = {}): Socket {
-  const socket = io(url, { forceNew: true, reconnection: false, ...opts });
+/** A feed client as the node's operator (API token), unless `opts.extraHeaders` says otherwise. */
+function connect(t: { after: (fn: () => unknown) => void }, s: TestServer, opts: Parameters<typeof io>[1] = {}, path = ''): Socket {
+  const socket = io(s.url + path, { forceNew: true, reconnection: false, extraHeaders: { authorization: `Bearer ${s.token}` }, ...opts });
   t.after(() => socket.disconnect());
   return socket;
 }
@@ -36,7 +37,7 @@ function next<T>(socket: Socket, event: string, match: (v: T) => boolean = () =>
 
 test('socket.io: the list on connect and on changes, details for subscribed torrents', { timeout: 30_000 }, async (t) => {
   const s = await startTestServer(t);
-  const socket = connect(t, s.url);
+  const socket = connect(t, s);
   const first = await next<{ torrents: Summary[] }>(socket, 'torrents');
   assert.deepEqual(first.torrents, []);
 
@@ -82,7 +83,7 @@ test('socket.io: the list on connect and on changes, details for subscribed torr
 
 test('socket.io over long-polling works too; bad subscriptions are ignored', { timeout: 20_000 }, async (t) => {
   const s = await startTestServer(t);
-  const socket = connect(t, s.url, { transports: ['polling'] });
+  const socket = connect(t, s, { transports: ['polling'] });
   await next(socket, 'torrents');
   let junk = 0;
   socket.onAny((event: string) => {
@@ -101,8 +102,25 @@ test('socket.io over long-polling works too; bad subscriptions are ignored', { t
 
 test('socket.io refuses connections from another origin', { timeout: 20_000 }, async (t) => {
   const s = await startTestServer(t);
-  const socket = connect(t, s.url, { transports: ['polling'], extraHeaders: { origin: 'http://evil.example' } });
+  const socket = connect(t, s, { transports: ['polling'], extraHeaders: { origin: 'http://evil.example', authorization: `Bearer ${s.token}` } });
   const err = await new Promise<Error>((resolve) => socket.on('connect_error', resolve));
   assert.ok(err instanceof Error);
   assert.equal(socket.connected, false);
+});
+
+test('the torrent feed is for members: no credentials or a bad token are refused, the chat namespace stays open', { timeout: 20_000 }, async (t) => {
+  const s = await startTestServer(t);
+  // No credentials: the namespace says why; a wrong token is refused at the handshake already.
+  for (const [extraHeaders, why] of [[{}, /sign in/], [{ authorization: 'Bearer not-the-token-not-the-token-not-the-token' }, /error/]] as const) {
+    const socket = connect(t, s, { transports: ['polling'], extraHeaders });
+    const err = await new Promise<Error>((resolve) => socket.on('connect_error', resolve));
+    assert.match(err.message, why);
+    assert.equal(socket.connected, false);
+  }
+  const chat = connect(t, s, { transports: ['polling'], extraHeaders: {} }, '/chat');
+  await new Promise<void>((resolve, reject) => {
+    chat.on('connect', resolve);
+    chat.on('connect_error', reject);
+  });
+  assert.equal(chat.connected, true);
 });

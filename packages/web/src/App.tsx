@@ -1,16 +1,22 @@
-// App shell: brand, navigation (top bar on wide screens, bottom tab bar on phones), theme toggle.
+// App shell: the sign-in and first-run screens until /api/auth/me says who this browser is, then
+// brand, navigation (top bar on wide screens, bottom tab bar on phones), who is signed in, theme.
+// Visitors get what runs in the browser (in-tab torrents, chat, public health); owner and members
+// also the node's torrents.
 import type { ComponentType, SVGProps } from 'react';
 import { href, useRoute, type View } from './router.ts';
 import { useLive } from './live.ts';
 import { nextTheme, setTheme, useTheme } from './theme.ts';
 import { useBrowserPeer } from './browser-peer.ts';
-import { IconAuto, IconChat, IconList, IconMoon, IconNetwork, IconPlus, IconSettings, IconShare, IconSun } from './components/icons.tsx';
+import { claimNode, isMember, signOut, useAuth, whoLabel, type AuthState } from './auth.ts';
+import { IconAuto, IconChat, IconList, IconMoon, IconNetwork, IconPlus, IconSettings, IconShare, IconSignOut, IconSun } from './components/icons.tsx';
+import { Boundary } from './components/Boundary.tsx';
 import { TorrentsView } from './views/TorrentsView.tsx';
 import { ShareView } from './views/ShareView.tsx';
 import { AddView } from './views/AddView.tsx';
 import { ChatView } from './views/ChatView.tsx';
 import { NetworkView } from './views/NetworkView.tsx';
 import { SettingsView } from './views/SettingsView.tsx';
+import { Brand, FirstRunScreen, LoadingScreen, SignInScreen, UnreachableScreen } from './views/SignIn.tsx';
 
 const NAV: { view: View; label: string; Icon: ComponentType<SVGProps<SVGSVGElement>>; testId?: string }[] = [
   { view: 'torrents', label: 'Torrents', Icon: IconList },
@@ -22,9 +28,18 @@ const NAV: { view: View; label: string; Icon: ComponentType<SVGProps<SVGSVGEleme
 ];
 
 export function App() {
+  const auth = useAuth();
+  if (auth.status === 'loading') return <LoadingScreen />;
+  if (auth.status === 'unreachable') return <UnreachableScreen />;
+  if (auth.status === 'ready' && !auth.signedIn) return auth.claimable ? <FirstRunScreen /> : <SignInScreen />;
+  return <Shell auth={auth} />;
+}
+
+function Shell({ auth }: { auth: AuthState }) {
   const route = useRoute();
   const live = useLive();
   const peer = useBrowserPeer();
+  const member = isMember(auth);
   const { choice, effective } = useTheme();
   const ThemeIcon = choice === 'auto' ? IconAuto : effective === 'dark' ? IconMoon : IconSun;
   const active = live.torrents.filter((t) => t.state === 'downloading' || t.state === 'metadata').length + peer.torrents.filter((t) => t.progress < 1).length;
@@ -32,11 +47,8 @@ export function App() {
   return (
     <div className="app">
       <header className="topbar">
-        <a className="brand" href={href('torrents')} aria-label="Cascade home">
-          <svg viewBox="0 0 32 32" width="26" height="26" aria-hidden="true">
-            <path d="M6 6h20l-6 8h6L10 28l4-10H6z" fill="var(--accent)" />
-          </svg>
-          <span>Cascade</span>
+        <a className="brand-link" href={href('torrents')} aria-label="Cascade home">
+          <Brand />
         </a>
         <nav className="nav" aria-label="Main">
           {NAV.map(({ view, label, Icon, testId }) => (
@@ -48,22 +60,52 @@ export function App() {
           ))}
         </nav>
         <div className="topbar-right">
-          <span className={`conn ${live.connected ? 'conn-ok' : 'conn-bad'}`} title={live.connected ? 'Connected to the node' : 'Not connected to the node'} data-testid="conn-status">
-            <span className="dot" />
-            <span className="conn-label">{live.connected ? 'Live' : 'Offline'}</span>
-          </span>
+          {member && (
+            <span className={`conn ${live.connected ? 'conn-ok' : 'conn-bad'}`} title={live.connected ? 'Connected to the node' : 'Not connected to the node'} data-testid="conn-status">
+              <span className="dot" />
+              <span className="conn-label">{live.connected ? 'Live' : 'Offline'}</span>
+            </span>
+          )}
+          {auth.signedIn && (
+            <a className={`whoami role-${auth.role ?? 'none'}`} href={href('settings')} title={`${auth.did ?? ''}${auth.did && auth.address ? '\n' : ''}${auth.address ?? ''}`} data-testid="whoami">
+              <span className="whoami-id mono">{whoLabel(auth)}</span>
+              <span className="whoami-role">{auth.role ?? 'signed in'}</span>
+            </a>
+          )}
+          {auth.signedIn && (
+            <button type="button" className="btn btn-small btn-ghost sign-out" onClick={() => void signOut()} disabled={!!auth.busy} title="Sign out" aria-label="Sign out" data-testid="sign-out">
+              <IconSignOut />
+              <span className="sign-out-label">Sign out</span>
+            </button>
+          )}
           <button type="button" className="icon-btn" onClick={() => setTheme(nextTheme(choice))} title={`Theme: ${choice === 'auto' ? `system (${effective})` : choice}`} aria-label="Toggle dark mode" data-testid="theme-toggle">
             <ThemeIcon />
           </button>
         </div>
       </header>
-      <main className={`main main-${route.view}`}>
-        {route.view === 'torrents' && <TorrentsView />}
-        {route.view === 'share' && <ShareView />}
-        {route.view === 'add' && <AddView />}
-        {route.view === 'chat' && <ChatView />}
-        {route.view === 'network' && <NetworkView />}
-        {route.view === 'settings' && <SettingsView />}
+      {auth.signedIn && !member && auth.claimable && (
+        <div className="claim-banner" data-testid="claim-banner">
+          <span>This node has no owner yet, and you are on its machine.</span>
+          <button type="button" className="btn btn-small btn-primary" onClick={() => void claimNode()} disabled={!!auth.busy} data-testid="claim-node">
+            {auth.busy === 'claim' ? 'Claiming…' : 'Claim it'}
+          </button>
+        </div>
+      )}
+      {auth.error && (
+        <div className="claim-banner banner-error" role="alert" data-testid="auth-error">
+          {auth.error}
+        </div>
+      )}
+      {/* Keyed by who and what role: a change starts every view afresh on the new live socket. */}
+      <main key={`${auth.did}|${auth.address}|${auth.role}|${member}`} className={`main main-${route.view}`}>
+        <Boundary what={`The ${route.view} view`}>
+          {route.view === 'torrents' && <TorrentsView />}
+          {route.view === 'share' && <ShareView />}
+          {route.view === 'add' && <AddView />}
+          {route.view === 'chat' && <ChatView />}
+          {route.view === 'network' && <NetworkView />}
+          {route.view === 'settings' && <SettingsView />}
+        </Boundary>
       </main>
     </div>
   );

@@ -1,4 +1,6 @@
-// REST client for the node's HTTP API (packages/server). Same origin as the page.
+// REST client for the node's HTTP API (packages/server). Same origin as the page: fetch sends the
+// session cookie by itself. 401/403 become messages a person can act on, and tell the auth store
+// (auth.ts) to look again, since they usually mean the session ended or the role changed.
 
 export type TorrentState = 'metadata' | 'checking' | 'downloading' | 'seeding' | 'paused' | 'error' | string;
 
@@ -34,6 +36,12 @@ export interface PeerInfo {
   progress: number;
   downloaded?: number;
   uploaded?: number;
+  /** Set only for a peer that proved a Cascade identity over the wire extension. */
+  did?: string;
+  /** The verified peer's Ethereum account. */
+  account?: string;
+  /** This node's own view of the verified peer, 0..1. */
+  reputation?: number;
 }
 
 export interface TrackerInfo {
@@ -81,21 +89,42 @@ export class ApiError extends Error {
   }
 }
 
-async function errorOf(res: Response): Promise<ApiError> {
-  let message = `${res.status} ${res.statusText}`;
+let onAuthProblem: ((status: number) => void) | undefined;
+
+/** Called with 401 or 403 from any route but /api/auth/* (auth.ts re-reads who it is then). */
+export function setAuthProblemHandler(fn: ((status: number) => void) | undefined): void {
+  onAuthProblem = fn;
+}
+
+/** The text a person sees for a failed call: the node's own message, with what 401/403 mean. */
+export function describeFailure(status: number, serverMessage: string | undefined, path: string): string {
+  const said = serverMessage && !/^(unauthorized|forbidden)$/i.test(serverMessage.trim()) ? ` (${serverMessage})` : '';
+  if (status === 401) return `You are not signed in to this node, or your session has ended — sign in again.${said}`;
+  if (status === 403 && path.startsWith('/api/auth/claim')) return `This node cannot be claimed from here${said}`;
+  if (status === 403) return `Only the node's owner and members may do this; you are signed in as a visitor.${said}`;
+  return serverMessage || `${status}`;
+}
+
+function reportAuthProblem(status: number, path: string): void {
+  if ((status === 401 || status === 403) && !path.startsWith('/api/auth/')) onAuthProblem?.(status);
+}
+
+async function errorOf(res: Response, path: string): Promise<ApiError> {
+  let message: string | undefined;
   try {
     const text = await res.text();
     try {
       const body = JSON.parse(text) as { message?: string; error?: string };
-      message = body.message ?? body.error ?? message;
+      message = body.message ?? body.error;
     } catch {
       if (text) message = text.slice(0, 300);
     }
   } catch {}
-  return new ApiError(res.status, message);
+  reportAuthProblem(res.status, path);
+  return new ApiError(res.status, describeFailure(res.status, message ?? `${res.status} ${res.statusText}`, path));
 }
 
-async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
   const init: RequestInit = { method, headers: {} };
   if (body instanceof FormData) init.body = body;
   else if (body !== undefined) {
@@ -103,7 +132,7 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
     (init.headers as Record<string, string>)['content-type'] = 'application/json';
   }
   const res = await fetch(path, init);
-  if (!res.ok) throw await errorOf(res);
+  if (!res.ok) throw await errorOf(res, path);
   if (res.status === 204) return undefined as T;
   const text = await res.text();
   return (text ? JSON.parse(text) : undefined) as T;
@@ -215,7 +244,8 @@ export function uploadFiles(files: File[], onProgress: (fraction: number) => voi
         const body = JSON.parse(xhr.responseText) as { message?: string; error?: string };
         message = body.message ?? body.error ?? message;
       } catch {}
-      reject(new ApiError(xhr.status, message));
+      reportAuthProblem(xhr.status, '/api/torrents');
+      reject(new ApiError(xhr.status, describeFailure(xhr.status, message, '/api/torrents')));
     };
     xhr.onerror = () => reject(new ApiError(0, 'cannot reach the node'));
     xhr.onabort = () => reject(new ApiError(0, 'upload cancelled'));

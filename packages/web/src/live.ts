@@ -1,5 +1,8 @@
 // Live torrent list: socket.io `torrents` events (one array of stats a second), with a REST poll
 // while the socket is down. One shared store; components read it with useSyncExternalStore.
+// Only an owner or member gets the node's torrents: auth.ts turns this on (resetLive(true)) once
+// /api/auth/me says so, and starts it over whenever the person or role changes, since the socket's
+// handshake carried the session cookie of its time.
 
 import { io, type Socket } from 'socket.io-client';
 import { useSyncExternalStore } from 'react';
@@ -17,6 +20,9 @@ let state: LiveState = { torrents: [], loaded: false, connected: false, error: u
 const listeners = new Set<() => void>();
 let socket: Socket | undefined;
 let pollTimer: ReturnType<typeof setInterval> | undefined;
+let enabled = false;
+/** Bumped on every reset, so an answer from before it is dropped. */
+let epoch = 0;
 
 function set(patch: Partial<LiveState>): void {
   state = { ...state, ...patch };
@@ -24,11 +30,13 @@ function set(patch: Partial<LiveState>): void {
 }
 
 async function poll(): Promise<void> {
+  if (!enabled) return;
+  const at = epoch;
   try {
     const torrents = await api.list();
-    set({ torrents, loaded: true, error: undefined });
+    if (at === epoch) set({ torrents, loaded: true, error: undefined });
   } catch (err) {
-    set({ error: (err as Error).message, loaded: true });
+    if (at === epoch) set({ error: (err as Error).message, loaded: true });
   }
 }
 
@@ -43,10 +51,11 @@ function stopPolling(): void {
 }
 
 function start(): void {
-  if (socket) return;
+  if (socket || !enabled) return;
   void poll();
   startPolling();
-  socket = io({ path: '/socket.io', transports: ['websocket', 'polling'] });
+  // forceNew: a socket from before a reset must not be reused with its old handshake.
+  socket = io({ path: '/socket.io', transports: ['websocket', 'polling'], forceNew: true });
   socket.on('connect', () => {
     stopPolling();
     set({ connected: true, error: undefined });
@@ -62,6 +71,21 @@ function start(): void {
   socket.on('torrents', (payload: unknown) => {
     set({ torrents: normaliseList(payload), loaded: true, error: undefined });
   });
+}
+
+/** Drops the socket and the list; with `member`, connects again (the handshake then carries the
+ *  current session cookie). Called by auth.ts whenever who this browser is changes. */
+export function resetLive(member: boolean): void {
+  epoch++;
+  stopPolling();
+  const old = socket;
+  socket = undefined;
+  old?.removeAllListeners();
+  old?.disconnect();
+  enabled = member;
+  state = { torrents: [], loaded: false, connected: false, error: undefined };
+  if (member && listeners.size > 0) start();
+  for (const fn of listeners) fn();
 }
 
 /** Ask for a fresh list now (after an action, instead of waiting for the next tick). */
@@ -91,7 +115,8 @@ export function useLive(): LiveState {
  *  `fn(null)` means the node dropped the torrent. Without a socket nothing arrives: poll instead. */
 export function watchTorrent(infoHash: string, fn: (detail: Record<string, unknown> | null) => void): () => void {
   start();
-  const s = socket!;
+  const s = socket;
+  if (!s) return () => {};
   const ih = infoHash.toLowerCase();
   const event = `torrent:${ih}`;
   const handler = (d: unknown) => fn(d && typeof d === 'object' ? (d as Record<string, unknown>) : null);

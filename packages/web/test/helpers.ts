@@ -1,6 +1,8 @@
 // Harness for the web app's browser tests: a Cascade server on loopback serving the built app,
 // Chromium launched exactly as ../../../../shared/browser-webrtc.md prescribes, libtorrent via
-// test/interop/lt.py, screenshots, and WebRTC candidate-pair checks.
+// test/interop/lt.py, screenshots, WebRTC candidate-pair checks, and signing in to the node (the
+// first browser claims it as owner; others sign in with their own key and are made members with the
+// node's API token).
 //
 // Run inside a network namespace with only `lo` up (npm test does that for *.browser.test.ts).
 
@@ -172,6 +174,73 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   const path = join(SCREENSHOT_DIR, `${name}.png`);
   await page.screenshot({ path, fullPage: false });
   return path;
+}
+
+/** The node's API token (Authorization: Bearer …): what the tests use to act as the node's operator. */
+export function apiToken(node: TestServer): string {
+  return node.server.token;
+}
+
+/** fetch against the node with its API token (the test acting as the node's operator). */
+export function nodeFetch(node: TestServer, path: string, init: RequestInit = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  headers.set('authorization', `Bearer ${apiToken(node)}`);
+  if (typeof init.body === 'string' && !headers.has('content-type')) headers.set('content-type', 'application/json');
+  return fetch(new URL(path, node.url), { ...init, headers });
+}
+
+/** GET /api/… as the operator, parsed. */
+export async function nodeJson<T>(node: TestServer, path: string): Promise<T> {
+  const res = await nodeFetch(node, path);
+  if (!res.ok) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+export interface Me {
+  signedIn: boolean;
+  did: string | null;
+  address: string | null;
+  role: 'owner' | 'member' | 'visitor' | null;
+  claimed: boolean;
+  claimable: boolean;
+  node: { did: string; address: string };
+}
+
+/** GET /api/auth/me from inside the page (its session cookie). */
+export function meOf(page: Page): Promise<Me> {
+  return page.evaluate(async () => (await (await fetch('/api/auth/me')).json()) as Me);
+}
+
+/** Adds a did:key or 0x address as a member, with the API token. */
+export async function addMember(node: TestServer, id: string): Promise<void> {
+  const res = await nodeFetch(node, '/api/users', { method: 'POST', body: JSON.stringify({ id }) });
+  if (res.status !== 201) throw new Error(`POST /api/users ${id}: ${res.status} ${await res.text()}`);
+}
+
+/** Loads `url` and claims the fresh node from the first-run screen: this page's browser is the owner. */
+export async function openAsOwner(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  await page.locator('[data-testid="claim-node"]').click();
+  await page.locator('[data-testid="whoami"].role-owner').waitFor({ timeout: 20_000 });
+}
+
+/** Loads `url` and signs in with this browser's key (from the sign-in or the first-run screen);
+ *  on a claimed node that makes a visitor. */
+export async function signInWithKey(page: Page, url: string): Promise<Me> {
+  await page.goto(url);
+  await page.locator('[data-testid="sign-in-key"]').click();
+  await page.locator('[data-testid="whoami"]').waitFor({ timeout: 20_000 });
+  return meOf(page);
+}
+
+/** Signs in with the key, then the operator adds this browser's did as a member; resolves once the
+ *  page shows it is one (it re-reads who it is every few seconds, no reload). */
+export async function openAsMember(page: Page, node: TestServer, url = node.url): Promise<Me> {
+  const me = await signInWithKey(page, url);
+  if (!me.did) throw new Error(`signed in without a did: ${JSON.stringify(me)}`);
+  await addMember(node, me.did);
+  await page.locator('[data-testid="whoami"].role-member').waitFor({ timeout: 20_000 });
+  return meOf(page);
 }
 
 export interface SelectedPair {

@@ -1,7 +1,8 @@
 // The web UI in real Chromium against a real node (all on 127.0.0.1): share a file through the page,
 // download it with libtorrent over TCP from the node, then walk the torrent list, detail panel, add
 // form, network and settings views — on a desktop, on a phone-sized screen and in dark mode —
-// taking screenshots of each (packages/web/test/screenshots/, not in git).
+// taking screenshots of each (packages/web/test/screenshots/, not in git). The page claims the fresh
+// node on its first-run screen, so it is the owner throughout.
 
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +13,7 @@ import {
   collectErrors,
   launchBrowser,
   lt,
+  openAsOwner,
   randomFile,
   screenshot,
   sha1File,
@@ -36,7 +38,7 @@ test('web UI: share via the node, libtorrent downloads it over TCP; every view r
   const context = await launchBrowser(t);
   const page = await context.newPage();
   const errors = collectErrors(page);
-  await page.goto(`${node.url}/#/share`);
+  await openAsOwner(page, `${node.url}/#/share`);
   await page.getByRole('heading', { name: 'Share files' }).waitFor();
   await until('the live socket', () => page.locator('[data-testid="conn-status"].conn-ok').count(), 10_000);
   await screenshot(page, '01-share-empty');

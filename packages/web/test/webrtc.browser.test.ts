@@ -3,6 +3,8 @@
 //     the bytes match and the node never held them (no torrent on it, no file in its directories);
 //  2. a torrent seeded only by libtorrent over TCP reaches a browser through the node: the node
 //     downloads it over TCP and serves it to the page over WebRTC.
+// The first browser claims the node (owner); the other signs in with its own key and is made a
+// member with the node's API token, which is also what this file's direct API calls use.
 
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,6 +17,9 @@ import {
   launchBrowser,
   listFiles,
   lt,
+  nodeJson,
+  openAsMember,
+  openAsOwner,
   randomFile,
   screenshot,
   selectedPairs,
@@ -76,7 +81,7 @@ function assertRemotes(pairs: SelectedPair[], who: string, otherLocals: string[]
 }
 
 async function nodeTorrents(node: TestServer): Promise<string[]> {
-  const body = (await (await fetch(`${node.url}/api/torrents`)).json()) as { torrents: { infoHash: string }[] };
+  const body = await nodeJson<{ torrents: { infoHash: string }[] }>(node, '/api/torrents');
   return body.torrents.map((t) => t.infoHash);
 }
 
@@ -90,7 +95,8 @@ test('browser A shares from the tab, browser B downloads it over WebRTC; the nod
   const errorsA = collectErrors(a);
   const errorsB = collectErrors(b);
 
-  await a.goto(`${node.url}/#/share`);
+  await openAsOwner(a, `${node.url}/#/share`);
+  await openAsMember(b, node);
   await a.locator('[data-testid="share-mode-browser"]').click();
   await a.locator('[data-testid="share-input"]').setInputFiles(file.path);
   const result = a.locator('[data-testid="share-result"][data-where="browser"]');
@@ -136,7 +142,7 @@ test('browser A shares from the tab, browser B downloads it over WebRTC; the nod
 
 test('a torrent seeded only by libtorrent over TCP reaches a browser through the node (WebRTC bridge)', async (t) => {
   const node = await startTestServer(t);
-  const health = (await (await fetch(`${node.url}/api/health`)).json()) as { tracker: { ws: string | null } | null };
+  const health = await nodeJson<{ tracker: { ws: string | null } | null }>(node, '/api/health');
   const ws = health.tracker?.ws;
   assert.ok(ws, 'the node runs a WebSocket tracker');
 
@@ -156,7 +162,7 @@ test('a torrent seeded only by libtorrent over TCP reaches a browser through the
   const magnet = `magnet:?xt=urn:btih:${infoHash}&dn=from-libtorrent.bin&tr=${encodeURIComponent(ws)}&x.pe=127.0.0.1:${ltPort}`;
   const ui = await (await launchBrowser(t)).newPage();
   const uiErrors = collectErrors(ui);
-  await ui.goto(`${node.url}/#/add`);
+  await openAsOwner(ui, `${node.url}/#/add`);
   await ui.locator('[data-testid="add-uri-input"]').fill(magnet);
   await ui.locator('[data-testid="add-uri-submit"]').click();
   await ui.waitForURL(new RegExp(`#/torrents/${infoHash}$`));
@@ -167,6 +173,7 @@ test('a torrent seeded only by libtorrent over TCP reaches a browser through the
   // A browser, which cannot speak TCP, downloads it too: the only peer it can reach is the node.
   const b = await (await launchBrowser(t)).newPage();
   const errorsB = collectErrors(b);
+  await openAsMember(b, node);
   const nodePairs = sampleNodePairs(node.server);
   t.after(() => nodePairs.stop());
   await downloadInBrowser(b, node, magnet);
@@ -203,7 +210,7 @@ test('a torrent seeded only by libtorrent over TCP reaches a browser through the
   await until('the node to finish the TCP download', async () => (await nodeRow.getAttribute('data-state')) === 'seeding', 60_000);
   assert.equal(await sha1File(join(node.downloadDir, 'from-libtorrent.bin')), file.sha1, 'the node has the bytes from libtorrent');
   // The node served the page: its upload counter moved.
-  const detail = (await (await fetch(`${node.url}/api/torrents/${infoHash}`)).json()) as { uploaded: number };
+  const detail = await nodeJson<{ uploaded: number }>(node, `/api/torrents/${infoHash}`);
   assert.ok(detail.uploaded >= file.size, `node uploaded ${detail.uploaded} bytes`);
   assert.deepEqual(uiErrors, []);
   assert.deepEqual(errorsB, []);

@@ -17,6 +17,8 @@ export interface ApiRequest {
   b?: string;
   /** The whole request, base64: sent as is instead of m/p/h/b. */
   raw?: string;
+  /** Sent without the node's API token (which every other request gets, as `{token}`). */
+  anon?: boolean;
 }
 
 const B32 = 'abcdefghijklmnopqrstuvwxyz234567';
@@ -86,9 +88,34 @@ const HTTP_TOKENS = [
   'Content-Length: 0\r\n', 'Transfer-Encoding: chunked\r\n', 'Range: bytes=0-\r\n',
 ];
 
+const SIGN_IN_TOKENS = ['"did"', '"siwe"', '"method"', '"message"', '"signature"', '"binding"', 'did:key:z6Mk', '0x', '\n', 'Nonce: '];
+
+/** Sign-in, sign-out, claim and member management, with bodies from good to garbage. */
+function authRequest(g: GenContext, h: [string, string][]): ApiRequest {
+  const { rng } = g;
+  const did = 'did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK';
+  const address = '0x' + 'ab'.repeat(20);
+  const bodies: unknown[] = [
+    { method: 'did', did }, { method: 'siwe', address, chainId: rng.pick([1, 0, -1, 2 ** 60, '1']) }, { method: 'did' }, { method: 'x' },
+    { message: `Cascade sign-in\n\nNonce: ${'a'.repeat(32)}`, signature: 'A'.repeat(86) }, { message: 'x', signature: 'y', binding: { v: 1, did, address } },
+    { id: rng.pick([did, address, 'root', '', 'did:key:z' + '1'.repeat(100)]) }, [], null,
+  ];
+  let body = Buffer.from(JSON.stringify(rng.pick(bodies)));
+  if (rng.chance(0.3)) body = Buffer.from(g.mutate(body, { dict: [...JSON_TOKENS, ...SIGN_IN_TOKENS], maxLen: 16 * 1024 }));
+  h.push(['Content-Type', 'application/json']);
+  const route = rng.pick(['/api/auth/challenge', '/api/auth/verify', '/api/auth/logout', '/api/auth/claim', '/api/users', `/api/users/${rng.pick([did, address, 'x', '%00'])}`]);
+  const m = route.startsWith('/api/users/') ? 'DELETE' : 'POST';
+  return { m, p: route, h, b: body.toString('base64'), ...(rng.chance(0.5) ? { anon: true } : {}) };
+}
+
 export function generateRequest(g: GenContext, torrentHost: string): ApiRequest {
   const { rng } = g;
   const h: [string, string][] = [];
+  // Most requests come as the operator, so the routes behind the gate get fuzzed; some as nobody,
+  // some with a wrong token or a forged session cookie.
+  const who = rng.int(100);
+  if (who >= 90 && who < 95) h.push(['Authorization', rng.pick(['Bearer x', 'Bearer {token}x', 'Basic {token}', 'Bearer ', '{token}'])]);
+  else if (who >= 95) h.push(['Cookie', rng.pick(['cascade_session=' + 'A'.repeat(43), 'cascade_session=', 'cascade_session={token}; cascade_session=x'])]);
   if (rng.chance(0.05)) h.push(['Origin', rng.pick(['http://evil.example', 'null', 'http://127.0.0.1', 'x'])]);
   if (rng.chance(0.05)) {
     h.push([rng.pick(['Accept', 'X-Forwarded-For', 'Cookie', 'Accept-Encoding']), rng.pick(['*/*', 'gzip', '1.2.3.4', 'a'.repeat(rng.pick([10, 10000]))])]);
@@ -128,12 +155,16 @@ export function generateRequest(g: GenContext, torrentHost: string): ApiRequest 
     const index = () => rng.pick([0, 1, 2, 3, -1, 1.5, 99, 2 ** 53, '1']);
     const sel = rng.chance(0.9) ? { selected: Array.from({ length: rng.small(6) }, index) } : rng.pick([{}, { selected: 'x' }, { selected: [0], x: 1 }, []]);
     req = { m: 'PUT', p: `/api/torrents/${ih}/files`, h, b: json(sel) };
+  } else if (r < 88) {
+    req = authRequest(g, h);
   } else if (r < 92) {
     const paths = ['/api/health', '/api/torrents', '/api/torrents?x=%zz', '/api/docs/json', '/', '/index.html', '/api/', '/api/nope'];
+    paths.push('/api/auth/me', '/api/identity', '/api/users');
     paths.push('/socket.io/?EIO=4&transport=polling', '/%2e%2e/%2e%2e/etc/passwd', '//api//torrents');
     req = { m: rng.pick(['GET', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PATCH']), p: rng.pick(paths), h };
   } else {
-    const base = serialize(generateRequest(g, torrentHost));
+    const inner = generateRequest(g, torrentHost);
+    const base = serialize(inner.anon || inner.h.some(([k]) => /^(authorization|cookie)$/i.test(k)) ? inner : { ...inner, h: [...inner.h, ['Authorization', 'Bearer {token}']] });
     return { m: '', p: '', h: [], raw: Buffer.from(g.mutate(base, { dict: HTTP_TOKENS, maxLen: 256 * 1024 })).toString('base64') };
   }
   if (rng.chance(0.1)) {

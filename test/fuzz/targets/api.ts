@@ -41,15 +41,22 @@ async function startTorrentHost(): Promise<void> {
 }
 
 function fill(path: string, rng: Rng): string {
-  const pick = (k: string) => (k !== 'added' ? fixed[k]! : added.length > 0 ? added[rng.int(added.length)]! : fixed.magnet!);
-  return path.replace(/\{(file|meta|magnet|added)\}/g, (_, k: string) => pick(k));
+  const pick = (k: string) => (k === 'token' ? server!.token : k !== 'added' ? fixed[k]! : added.length > 0 ? added[rng.int(added.length)]! : fixed.magnet!);
+  return path.replace(/\{(file|meta|magnet|added|token)\}/g, (_, k: string) => pick(k));
+}
+
+/** The request as sent: placeholders filled, and the node's API token unless it is anonymous or brings its own credentials. */
+function withCredentials(r: ApiRequest, rng: Rng): ApiRequest {
+  const h = r.h.map((e) => (Array.isArray(e) && typeof e[1] === 'string' ? ([e[0], fill(e[1], rng)] as [string, string]) : e));
+  if (!r.anon && !h.some((e) => Array.isArray(e) && /^(authorization|cookie)$/i.test(String(e[0])))) h.push(['Authorization', `Bearer ${server!.token}`]);
+  return { ...r, p: fill(r.p, rng), h };
 }
 
 // Longer than fetchTorrentFile's own 20 s limit: a {"uri"} pointing at a port that accepts and never
 // answers (the BitTorrent listener, say) is legitimately slow, and must come back as a 4xx in time.
 async function request(r: ApiRequest, ms = 30_000) {
   const rng = new Rng(r.p.length);
-  const bytes = r.raw !== undefined ? Buffer.from(fill(Buffer.from(r.raw, 'base64').toString('latin1'), rng), 'latin1') : serialize({ ...r, p: fill(r.p, rng) });
+  const bytes = r.raw !== undefined ? Buffer.from(fill(Buffer.from(r.raw, 'base64').toString('latin1'), rng), 'latin1') : serialize(withCredentials(r, rng));
   const line = bytes.subarray(0, Math.max(0, bytes.indexOf('\r\n'))).toString('latin1').slice(0, 100);
   return { line, ...(await rawHttp(server!.httpPort, bytes, { ms, halfCloseMs: 250 })) };
 }

@@ -21,6 +21,7 @@ export async function serveCommand(inv: Invocation, out: Output): Promise<number
     dht: o.dht ? { bootstrap: o.dhtBootstrap } : false,
     trackers: o.trackers,
     ...(o.trackerPort !== undefined ? { trackerPorts: { http: o.trackerPort, udp: o.trackerPort } } : {}),
+    ...(o.allowedHosts.length > 0 ? { allowedHosts: o.allowedHosts } : {}),
     log: out,
   });
   try {
@@ -37,6 +38,8 @@ export async function serveCommand(inv: Invocation, out: Output): Promise<number
       trackerUdpPort: tracker?.udpPort ?? null,
     });
     out.say(`Cascade is running: open ${url} (API docs at ${url}/api/docs)`);
+    if (!server.claimed()) out.say('First run: open that page in a browser on this machine and claim the node as its owner.');
+    out.say('Scripts and other tools: `cascade token` prints the API token (Authorization: Bearer …).');
     out.say(`BitTorrent on port ${bittorrentPort}${tracker ? `, tracker on port ${tracker.httpPort}` : ''}`);
 
     const loaded = await Promise.race([server.ready, stop.promise.then(() => undefined)]);

@@ -1,4 +1,7 @@
 // GET /api/health: is the node up, how connected is it, and on which ports does it listen.
+// Public, but only its reachability part and the built-in tracker's URLs (a visitor's in-tab peer
+// announces there): the rest (torrent and peer counts, ids, paths) is the node's private state,
+// for members and the token.
 
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
@@ -6,18 +9,20 @@ import type { ApiContext } from '../context.ts';
 import { dhtPortOf } from '../node.ts';
 import { healthSchema } from '../schemas.ts';
 import { countTransports } from '../torrent-view.ts';
+import { callerOf } from '../auth/hook.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export function healthRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const { node } = ctx;
   app.get('/api/health', {
+    config: { access: 'public' },
     schema: {
       summary: 'Node status: peers, DHT, reachability and listening ports',
       tags: ['node'],
       response: { 200: healthSchema },
     },
-    handler: async () => {
+    handler: async (req) => {
       const h = node.session.health();
       const peers = node.session.list().flatMap((t) => t.peers());
       const incoming = peers.filter((p) => p.source === 'incoming').length;
@@ -26,6 +31,12 @@ export function healthRoutes(app: FastifyInstance, ctx: ApiContext): void {
       // (no one may have tried yet).
       const status = local ? 'local-only' : incoming > 0 ? 'reachable' : 'unknown';
       const ep = ctx.endpoints();
+      const tracker = ep.tracker ? { http: ep.tracker.http, udp: ep.tracker.udp, ws: ep.tracker.ws ?? null } : null;
+      const reachability = { status, incomingPeers: incoming, bittorrentHost: ctx.bittorrentHost };
+      const role = callerOf(req).role;
+      if (role !== 'owner' && role !== 'member') {
+        return { ok: true, version: VERSION, reachability, bittorrentPort: node.session.port, ports: { http: ep.http, bittorrent: node.session.port }, tracker };
+      }
       return {
         ok: true,
         version: VERSION,
@@ -35,7 +46,7 @@ export function healthRoutes(app: FastifyInstance, ctx: ApiContext): void {
         peersByTransport: countTransports(peers),
         dhtEnabled: h.dhtEnabled,
         dhtNodes: h.dhtNodes,
-        reachability: { status, incomingPeers: incoming, bittorrentHost: ctx.bittorrentHost },
+        reachability,
         bittorrentPort: node.session.port,
         ports: {
           http: ep.http,
@@ -45,7 +56,7 @@ export function healthRoutes(app: FastifyInstance, ctx: ApiContext): void {
           trackerUdp: ep.tracker?.udpPort ?? null,
           control: node.control?.port ?? null,
         },
-        tracker: ep.tracker ? { http: ep.tracker.http, udp: ep.tracker.udp, ws: ep.tracker.ws ?? null } : null,
+        tracker,
         peerId: node.session.peerIdHex,
         nodeId: node.db.identity.publicKeyHex,
         stateDir: node.db.stateDir,

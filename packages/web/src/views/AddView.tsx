@@ -7,6 +7,7 @@ import { navigate } from '../router.ts';
 import { DropZone } from '../components/ui.tsx';
 import { IconBrowser, IconServer } from '../components/icons.tsx';
 import { browserPeer, useBrowserPeer } from '../browser-peer.ts';
+import { isMember, useAuth } from '../auth.ts';
 
 type Target = 'node' | 'browser';
 
@@ -25,7 +26,10 @@ export function validateSource(s: string): string | undefined {
 
 export function AddView() {
   const [uri, setUri] = useState('');
-  const [target, setTarget] = useState<Target>('node');
+  // Visitors may not add to the node: for them there is only "in this browser".
+  const member = isMember(useAuth());
+  const [chosen, setTarget] = useState<Target>('node');
+  const target: Target = member ? chosen : 'browser';
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string>();
   const peer = useBrowserPeer();
@@ -83,13 +87,15 @@ export function AddView() {
       </div>
 
       <div className="mode-picker compact" role="radiogroup" aria-label="Where to download">
-        <button type="button" role="radio" aria-checked={target === 'node'} className={`mode${target === 'node' ? ' active' : ''}`} onClick={() => setTarget('node')} data-testid="add-target-node">
-          <IconServer />
-          <span className="mode-text">
-            <strong>Download on the node</strong>
-            <span className="muted small">Saved to the node's download folder; TCP, DHT and WebRTC peers.</span>
-          </span>
-        </button>
+        {member && (
+          <button type="button" role="radio" aria-checked={target === 'node'} className={`mode${target === 'node' ? ' active' : ''}`} onClick={() => setTarget('node')} data-testid="add-target-node">
+            <IconServer />
+            <span className="mode-text">
+              <strong>Download on the node</strong>
+              <span className="muted small">Saved to the node's download folder; TCP, DHT and WebRTC peers.</span>
+            </span>
+          </button>
+        )}
         <button type="button" role="radio" aria-checked={target === 'browser'} className={`mode${target === 'browser' ? ' active' : ''}`} onClick={() => setTarget('browser')} data-testid="add-target-browser">
           <IconBrowser />
           <span className="mode-text">
@@ -98,6 +104,7 @@ export function AddView() {
           </span>
         </button>
       </div>
+      {!member && <p className="muted small" data-testid="add-visitor-hint">Downloading on the node is for its members; as a visitor you download into this browser.</p>}
       {target === 'browser' && peer.status === 'unavailable' && <div className="alert alert-error">The in-browser peer is unavailable: {peer.error}</div>}
 
       <form

@@ -4,6 +4,7 @@ import { api, fileUrl, normaliseDetail, torrentFileUrl, type FileInfo, type Torr
 import { liveSnapshot, refreshTorrents, watchTorrent } from '../live.ts';
 import { formatBytes, formatEta, formatPercent, formatSpeed, ratioOf, peersText } from '../format.ts';
 import { CopyButton, Empty, ProgressBar, QrCode, Stat, StateBadge, TransportBadge } from '../components/ui.tsx';
+import { shortDid } from '../short-id.ts';
 import { IconBack, IconDownload, IconPause, IconPlay, IconPlayCircle, IconX } from '../components/icons.tsx';
 
 type Tab = 'overview' | 'files' | 'peers' | 'trackers';
@@ -264,6 +265,7 @@ function PeersTab({ detail }: { detail: TorrentDetail }) {
               <td className="clip" title={`${p.address}${p.client ? ` — ${p.client}` : ''}`}>
                 <div className="mono">{shortAddress(p.address)}</div>
                 <div className="muted small">{p.client || 'unknown client'}</div>
+                {p.did && <PeerIdentity did={p.did} reputation={p.reputation} account={p.account} />}
               </td>
               <td>
                 <TransportBadge transport={p.transport} />
@@ -277,6 +279,18 @@ function PeersTab({ detail }: { detail: TorrentDetail }) {
           ))}
         </tbody>
       </table>
+    </div>
+  );
+}
+
+/** A peer that proved a Cascade identity over the wire extension: its did and what this node has
+ *  seen of it (reputation 0..1, from the node's own ledger; the peer's own claim is not shown). */
+function PeerIdentity({ did, reputation, account }: { did: string; reputation: number | undefined; account: string | undefined }) {
+  const rep = typeof reputation === 'number' && Number.isFinite(reputation) ? `rep ${reputation.toFixed(2)}` : undefined;
+  return (
+    <div className="peer-identity" title={`Verified Cascade identity\n${did}${account ? `\naccount ${account}` : ''}`} data-testid="peer-did" data-did={did}>
+      <span className="badge badge-did">{shortDid(did)}</span>
+      {rep && <span className="peer-rep"> · {rep}</span>}
     </div>
   );
 }

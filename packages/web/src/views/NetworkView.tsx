@@ -2,6 +2,7 @@
 import { useEffect, useState } from 'react';
 import { api, type Health } from '../api.ts';
 import { useLive } from '../live.ts';
+import { isMember, useAuth } from '../auth.ts';
 import { formatBytes, formatSpeed } from '../format.ts';
 import { Stat } from '../components/ui.tsx';
 import { useBrowserPeer } from '../browser-peer.ts';
@@ -38,6 +39,7 @@ export function NetworkView() {
   const [error, setError] = useState<string>();
   const live = useLive();
   const peer = useBrowserPeer();
+  const member = isMember(useAuth());
 
   useEffect(() => {
     let stop = false;
@@ -147,7 +149,7 @@ export function NetworkView() {
             <span className={`dot ${live.connected ? 'dot-ok' : 'dot-bad'}`} /> Live updates
           </h3>
           <div className="stat-grid">
-            <Stat label="socket.io" value={live.connected ? 'connected' : 'reconnecting (polling)'} testId="health-socket" />
+            <Stat label="socket.io" value={!member ? 'members only' : live.connected ? 'connected' : 'reconnecting (polling)'} testId="health-socket" />
             <Stat label="Page origin" value={location.host} />
           </div>
         </div>

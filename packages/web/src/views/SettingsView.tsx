@@ -1,13 +1,19 @@
-// Settings: the node's (ports, speed limits, where data goes — as /api/health reports them; the
-// node takes them at start) and this browser's (theme, WebRTC trackers and ICE servers of the
+// Settings: who you are (identity, linked wallet, sign out), the node's users and settings (ports,
+// speed limits, where data goes — as /api/health reports them; the node takes them at start; both
+// for owner and members only) and this browser's (theme, WebRTC trackers and ICE servers of the
 // in-browser peer, its storage).
 import { useEffect, useState } from 'react';
 import { api, type Health } from '../api.ts';
 import { formatBytes } from '../format.ts';
 import { setTheme, useTheme, type ThemeChoice } from '../theme.ts';
 import { browserPeer, loadPeerConfig, savePeerConfig, useBrowserPeer } from '../browser-peer.ts';
+import { isMember, useAuth } from '../auth.ts';
+import { IdentitySection } from './IdentitySection.tsx';
+import { UsersSection } from './UsersSection.tsx';
 
 export function SettingsView() {
+  const auth = useAuth();
+  const member = isMember(auth);
   return (
     <section className="settings-view narrow" aria-label="Settings" data-testid="settings">
       <div className="page-head">
@@ -15,7 +21,9 @@ export function SettingsView() {
           <h1>Settings</h1>
         </div>
       </div>
-      <NodeSettings />
+      <IdentitySection />
+      {member && auth.status === 'ready' && <UsersSection />}
+      {member && <NodeSettings />}
       <BrowserSettings />
     </section>
   );

@@ -8,6 +8,7 @@ import { href } from '../router.ts';
 import { CopyButton, DropZone, IndeterminateBar, ProgressBar, QrCode, saveBlob } from '../components/ui.tsx';
 import { IconBrowser, IconDownload, IconServer } from '../components/icons.tsx';
 import { browserPeer, useBrowserPeer } from '../browser-peer.ts';
+import { isMember, useAuth } from '../auth.ts';
 
 type Mode = 'node' | 'browser';
 const MODE_KEY = 'cascade.shareMode';
@@ -39,7 +40,10 @@ function loadMode(): Mode {
 }
 
 export function ShareView() {
-  const [mode, setModeState] = useState<Mode>(loadMode);
+  // Visitors may not upload to the node: for them there is only "from this browser".
+  const member = isMember(useAuth());
+  const [chosen, setModeState] = useState<Mode>(loadMode);
+  const mode: Mode = member ? chosen : 'browser';
   const [phase, setPhase] = useState<Phase>({ kind: 'idle' });
   const [shared, setShared] = useState<Shared[]>([]);
   const peer = useBrowserPeer();
@@ -95,13 +99,15 @@ export function ShareView() {
       </div>
 
       <div className="mode-picker" role="radiogroup" aria-label="Who seeds the files">
-        <button type="button" role="radio" aria-checked={mode === 'node'} className={`mode${mode === 'node' ? ' active' : ''}`} onClick={() => setMode('node')} disabled={busy} data-testid="share-mode-node">
-          <IconServer />
-          <span className="mode-text">
-            <strong>Via this node</strong>
-            <span className="muted small">Uploads the files to the Cascade node, which seeds them over TCP, the DHT and WebRTC — also after you close this tab.</span>
-          </span>
-        </button>
+        {member && (
+          <button type="button" role="radio" aria-checked={mode === 'node'} className={`mode${mode === 'node' ? ' active' : ''}`} onClick={() => setMode('node')} disabled={busy} data-testid="share-mode-node">
+            <IconServer />
+            <span className="mode-text">
+              <strong>Via this node</strong>
+              <span className="muted small">Uploads the files to the Cascade node, which seeds them over TCP, the DHT and WebRTC — also after you close this tab.</span>
+            </span>
+          </button>
+        )}
         <button type="button" role="radio" aria-checked={mode === 'browser'} className={`mode${mode === 'browser' ? ' active' : ''}`} onClick={() => setMode('browser')} disabled={busy} data-testid="share-mode-browser">
           <IconBrowser />
           <span className="mode-text">
@@ -110,6 +116,7 @@ export function ShareView() {
           </span>
         </button>
       </div>
+      {!member && <p className="muted small" data-testid="share-visitor-hint">Sharing via the node is for its members; as a visitor you share from this browser.</p>}
       {mode === 'browser' && peer.status === 'unavailable' && <div className="alert alert-error">The in-browser peer is unavailable: {peer.error}</div>}
 
       <DropZone

@@ -9,6 +9,8 @@ import { IconPause, IconPlay, IconPlus, IconShare, IconTrash } from '../componen
 import { DetailPanel } from './DetailPanel.tsx';
 import { BrowserTorrents } from './BrowserTorrents.tsx';
 import { useBrowserPeer } from '../browser-peer.ts';
+import { isMember, useAuth } from '../auth.ts';
+import { VisitorNotice } from './VisitorNotice.tsx';
 
 type Filter = 'all' | 'active' | 'downloading' | 'seeding' | 'paused';
 const FILTERS: Filter[] = ['all', 'active', 'downloading', 'seeding', 'paused'];
@@ -29,6 +31,51 @@ function matches(t: TorrentSummary, f: Filter): boolean {
 }
 
 export function TorrentsView() {
+  const auth = useAuth();
+  return isMember(auth) ? <NodeTorrentsView /> : <VisitorTorrentsView />;
+}
+
+/** A visitor's list: only what runs in this tab; the node's torrents are for members. */
+function VisitorTorrentsView() {
+  const peer = useBrowserPeer();
+  return (
+    <section className="torrents-main" aria-label="Torrents">
+      <div className="page-head">
+        <div>
+          <h1>Torrents</h1>
+          <p className="muted small">In this browser: {peer.torrents.length}</p>
+        </div>
+        <HeadActions />
+      </div>
+      <VisitorNotice />
+      {peer.torrents.length > 0 ? (
+        <BrowserTorrents />
+      ) : (
+        <Empty title="No torrents in this browser yet">
+          <a href={href('share')}>Share a file from this browser</a> or <a href={href('add')}>download a magnet link into it</a>.
+        </Empty>
+      )}
+    </section>
+  );
+}
+
+/** Add and Share, beside the page title (both torrent lists). */
+function HeadActions() {
+  return (
+    <div className="head-actions">
+      <a className="btn" href={href('add')}>
+        <IconPlus />
+        <span>Add</span>
+      </a>
+      <a className="btn btn-primary" href={href('share')}>
+        <IconShare />
+        <span>Share</span>
+      </a>
+    </div>
+  );
+}
+
+function NodeTorrentsView() {
   const live = useLive();
   const route = useRoute();
   const peer = useBrowserPeer();
@@ -65,16 +112,7 @@ export function TorrentsView() {
               {live.torrents.length} on this node · ↓ {formatSpeed(totals.down)} · ↑ {formatSpeed(totals.up)}
             </p>
           </div>
-          <div className="head-actions">
-            <a className="btn" href={href('add')}>
-              <IconPlus />
-              <span>Add</span>
-            </a>
-            <a className="btn btn-primary" href={href('share')}>
-              <IconShare />
-              <span>Share</span>
-            </a>
-          </div>
+          <HeadActions />
         </div>
 
         <div className="toolbar">

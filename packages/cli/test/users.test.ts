@@ -1,0 +1,59 @@
+// `cascade token` and `cascade users`: the API token kept in the state dir (0600, the same across
+// runs), and members added, listed and removed by did:key or Ethereum address, with clear errors.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { generateIdentity } from '@cascade/identity';
+import { AuthStore, StateDB } from '@cascade/server/core';
+import { tempDir } from './helpers.ts';
+
+const MAIN = join(import.meta.dirname, '../src/main.ts');
+const cascade = (args: string[]) => spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8' });
+
+test('cascade token: made once, kept 0600 in the state dir, printed the same every time', (t) => {
+  const stateDir = join(tempDir(t), 'state');
+  const a = cascade(['token', '--state-dir', stateDir]);
+  assert.equal(a.status, 0, a.stderr);
+  const token = a.stdout.trim();
+  assert.match(token, /^[A-Za-z0-9_-]{43}$/);
+  assert.equal(statSync(join(stateDir, 'api-token')).mode & 0o777, 0o600);
+  assert.deepEqual(JSON.parse(cascade(['token', '--json', '--state-dir', stateDir]).stdout), { token });
+  assert.equal(cascade(['token', 'extra', '--state-dir', stateDir]).status, 2);
+});
+
+test('cascade users: add, list and remove members; the owner stays; bad ids are usage errors', (t) => {
+  const stateDir = join(tempDir(t), 'state');
+  const owner = generateIdentity('owner');
+  const member = generateIdentity('member');
+  const db = StateDB.open(stateDir);
+  assert.ok(new AuthStore(db).claimOwnership(owner.did));
+  db.close();
+
+  const add = cascade(['users', 'add', member.did, '--json', '--state-dir', stateDir]);
+  assert.equal(add.status, 0, add.stderr);
+  assert.equal(JSON.parse(add.stdout).user.id, member.did);
+  const address = '0x' + 'Ab'.repeat(20);
+  assert.equal(cascade(['users', 'add', address, '--state-dir', stateDir]).status, 0);
+  const again = cascade(['users', 'add', address.toLowerCase(), '--state-dir', stateDir]);
+  assert.match(again.stdout, /already a member/);
+
+  const list = JSON.parse(cascade(['users', 'list', '--json', '--state-dir', stateDir]).stdout) as { users: { id: string; role: string }[] };
+  assert.deepEqual(list.users.map((u) => [u.id, u.role]), [[owner.did, 'owner'], [member.did, 'member'], [address.toLowerCase(), 'member']]);
+  assert.match(cascade(['users', '--state-dir', stateDir]).stdout, new RegExp(`owner +${owner.did}`));
+
+  const removeOwner = cascade(['users', 'remove', owner.did, '--state-dir', stateDir]);
+  assert.equal(removeOwner.status, 1);
+  assert.match(removeOwner.stderr, /owner cannot be removed/);
+  assert.equal(cascade(['users', 'remove', address, '--state-dir', stateDir]).status, 0);
+  const gone = cascade(['users', 'remove', address, '--state-dir', stateDir]);
+  assert.equal(gone.status, 1);
+  assert.match(gone.stderr, /not a member/);
+
+  for (const bad of [['users', 'add'], ['users', 'add', 'root'], ['users', 'add', 'did:key:z6Mknope'], ['users', 'frob'], ['users', 'list', 'x']]) {
+    const r = cascade([...bad, '--state-dir', stateDir]);
+    assert.equal(r.status, 2, bad.join(' '));
+    assert.match(r.stderr, /cascade: /);
+  }
+});

@@ -1,0 +1,64 @@
+// The node's sign-in and user routes (packages/server, issue 12): challenge → signature → verify
+// sets an HttpOnly session cookie; /api/auth/me says who this browser is to the node.
+import { request } from './api.ts';
+
+export type Role = 'owner' | 'member' | 'visitor';
+
+export interface Me {
+  signedIn: boolean;
+  did: string | null;
+  address: string | null;
+  role: Role | null;
+  /** The node has an owner. */
+  claimed: boolean;
+  /** No owner yet and this request came from the node's own machine. */
+  claimable: boolean;
+  /** The node's own identity. */
+  node: { did: string; address: string } | null;
+}
+
+export interface Challenge {
+  method: 'did' | 'siwe';
+  nonce: string;
+  message: string;
+  /** ms since the epoch */
+  expiresAt: number;
+}
+
+export interface User {
+  /** a did:key or a 0x address */
+  id: string;
+  kind: 'did' | 'address';
+  role: 'owner' | 'member';
+  addedAt: number | string | null;
+  addedBy: string | null;
+}
+
+export const authApi = {
+  me: () => request<Me>('GET', '/api/auth/me'),
+  challengeDid: (did: string) => request<Challenge>('POST', '/api/auth/challenge', { method: 'did', did }),
+  challengeSiwe: (address: string, chainId: number) => request<Challenge>('POST', '/api/auth/challenge', { method: 'siwe', address, chainId }),
+  verify: (body: { message: string; signature: string; binding?: unknown }) => request<Me>('POST', '/api/auth/verify', body),
+  logout: () => request<unknown>('POST', '/api/auth/logout'),
+  claim: () => request<{ role: Role }>('POST', '/api/auth/claim'),
+  users: async () => (await request<{ users: User[] }>('GET', '/api/users')).users,
+  addUser: async (id: string) => (await request<{ user: User }>('POST', '/api/users', { id })).user,
+  removeUser: (id: string) => request<unknown>('DELETE', `/api/users/${encodeURIComponent(id)}`),
+};
+
+/** Normalises whatever /api/auth/me sent (missing fields become null/false). */
+export function normaliseMe(raw: unknown): Me {
+  const o = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
+  const str = (v: unknown) => (typeof v === 'string' && v ? v : null);
+  const role = o.role === 'owner' || o.role === 'member' || o.role === 'visitor' ? o.role : null;
+  const node = o.node && typeof o.node === 'object' ? (o.node as Record<string, unknown>) : undefined;
+  return {
+    signedIn: o.signedIn === true,
+    did: str(o.did),
+    address: str(o.address),
+    role,
+    claimed: o.claimed === true,
+    claimable: o.claimable === true,
+    node: node && typeof node.did === 'string' ? { did: node.did, address: String(node.address ?? '') } : null,
+  };
+}
