@@ -49,9 +49,12 @@ export function createUdpServer(opts: UdpOptions): dgram.Socket {
   // No callback: a callback costs a deferred call per send, and errors reach the 'error' handler anyway.
   const send = (buf: Buffer, r: dgram.RemoteInfo) => socket.send(buf, r.port, r.address);
 
-  const error = (tid: number, message: string, r: dgram.RemoteInfo) => {
+  // An error reply is never larger than the request that caused it, proven sender or not (the
+  // text is cut to fit): errors are the one reply an attacker can provoke at will.
+  const error = (tid: number, message: string, r: dgram.RemoteInfo, requestLength: number) => {
     metrics.failures.udp++;
-    const text = Buffer.from(message);
+    const full = Buffer.from(message);
+    const text = full.length + 8 <= requestLength ? full : full.subarray(0, Math.max(0, requestLength - 8));
     const b = Buffer.allocUnsafe(8 + text.length);
     b.writeUInt32BE(ERROR, 0);
     b.writeUInt32BE(tid, 4);
@@ -60,11 +63,11 @@ export function createUdpServer(opts: UdpOptions): dgram.Socket {
   };
 
   const onAnnounce = (msg: Buffer, r: dgram.RemoteInfo, tid: number) => {
-    if (msg.length < 98) return error(tid, 'announce packet too short', r);
+    if (msg.length < 98) return error(tid, 'announce packet too short', r, msg.length);
     const port = msg.readUInt16BE(96);
     const eventCode = msg.readUInt32BE(80);
-    if (port === 0) return error(tid, 'invalid port', r);
-    if (eventCode > 3) return error(tid, 'invalid event', r);
+    if (port === 0) return error(tid, 'invalid port', r, msg.length);
+    if (eventCode > 3) return error(tid, 'invalid event', r, msg.length);
     const claimedIp = msg.readUInt32BE(84);
     const left = u64(msg, 64);
     const urlData = msg.length > 98 ? bep41UrlData(msg, 98) : '';
@@ -90,7 +93,7 @@ export function createUdpServer(opts: UdpOptions): dgram.Socket {
       'udp',
     );
     return then(outcome, (out: AnnounceOutcome) => {
-      if (!out.ok) return error(tid, out.reason, r);
+      if (!out.ok) return error(tid, out.reason, r, msg.length);
       // BEP 15: the peer list's family is the family of the request.
       // Sized for the worst case, sent trimmed to what was written (one pass over the peers).
       const v4 = family === 4 ? out.compact4 : undefined;
@@ -109,12 +112,12 @@ export function createUdpServer(opts: UdpOptions): dgram.Socket {
 
   const onScrape = (msg: Buffer, r: dgram.RemoteInfo, tid: number) => {
     const n = Math.floor((msg.length - 16) / 20);
-    if (n === 0 || n > MAX_SCRAPE || msg.length !== 16 + n * 20) return error(tid, 'malformed scrape', r);
+    if (n === 0 || n > MAX_SCRAPE || msg.length !== 16 + n * 20) return error(tid, 'malformed scrape', r, msg.length);
     const hashes: string[] = [];
     for (let i = 0; i < n; i++) hashes.push(msg.toString('hex', 16 + 20 * i, 36 + 20 * i));
     // No URL data in a scrape (BEP 41 is announce-only), so private trackers cannot scrape over UDP.
     return then(core.scrape(hashes, undefined, 'udp'), (out: ScrapeOutcome) => {
-      if (!out.ok) return error(tid, out.reason, r);
+      if (!out.ok) return error(tid, out.reason, r, msg.length);
       const counts = new Map(out.files);
       const b = Buffer.alloc(8 + 12 * n);
       b.writeUInt32BE(SCRAPE, 0);
@@ -148,14 +151,14 @@ export function createUdpServer(opts: UdpOptions): dgram.Socket {
       return send(b, r);
     }
     if (!ids.check(msg, r.address, r.port)) {
-      // The source is unverified here: answer only when the reply is no bigger than the request,
-      // so a spoofed packet cannot make us an amplifier.
+      // The source is unverified here: answer only when the whole reason fits in the request's
+      // size, so a spoofed packet cannot make us an amplifier.
       if (msg.length < 8 + BAD_ID.length) return metrics.udpDropped++;
-      return error(tid, BAD_ID, r);
+      return error(tid, BAD_ID, r, msg.length);
     }
     if (action === ANNOUNCE) return onAnnounce(msg, r, tid);
     if (action === SCRAPE) return onScrape(msg, r, tid);
-    return error(tid, 'unknown action', r);
+    return error(tid, 'unknown action', r, msg.length);
   };
 
   socket.on('message', (msg, r) => {
