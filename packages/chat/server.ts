@@ -11,6 +11,7 @@ import { fromB64u, utf8 } from '@cascade/identity';
 import { ChatError, type Envelope, isEnvelope, verifyEnvelope } from './src/envelope.ts';
 import { cleanName, isDid, type Profile, verifyBytes, verifyProfile } from './src/identity.ts';
 import { AUTH_DOMAIN, type ChatLimits, CHAT_NAMESPACE, DEFAULT_LIMITS, type IceServer, type StoredEnvelope } from './src/protocol.ts';
+import { type Actor, IdentitiesPerAddress, Quota } from './src/quota.ts';
 import { type Invitation, type RoomCharter, roomKind, type RoomMember, type RoomState, verifyCharter, verifyInvitation } from './src/rooms.ts';
 
 export { DEFAULT_LIMITS, type ChatLimits } from './src/protocol.ts';
@@ -35,26 +36,6 @@ export interface ChatServer {
 interface SocketData {
   did?: string;
   nonce?: string;
-}
-
-class Bucket {
-  private tokens: number;
-  private last = Date.now();
-  private readonly burst: number;
-  private readonly perSecond: number;
-  constructor(burst: number, perSecond: number) {
-    this.burst = burst;
-    this.perSecond = perSecond;
-    this.tokens = burst;
-  }
-  take(cost: number): boolean {
-    const now = Date.now();
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.perSecond);
-    this.last = now;
-    if (this.tokens < cost) return false;
-    this.tokens -= cost;
-    return true;
-  }
 }
 
 const SCHEMA = `
@@ -120,13 +101,26 @@ export function attachChat(io: Server, opts: AttachChatOptions): ChatServer {
 
   const nsp = io.of(CHAT_NAMESPACE);
   const sockets = new Map<string, Set<string>>(); // did -> socket ids
-  const rate = new Map<string, Bucket>();
-  const signalRate = new Map<string, Bucket>();
-  const bucket = (m: Map<string, Bucket>, did: string, burst: number, per: number): Bucket => {
-    let b = m.get(did);
-    if (!b) m.set(did, (b = new Bucket(burst, per)));
-    return b;
+  const scaled = (burst: number, perSecond: number) => [{ burst, perSecond }, { burst: burst * limits.addressFactor, perSecond: perSecond * limits.addressFactor }] as const;
+  const rate = new Quota(...scaled(limits.rateBurst, limits.ratePerSecond));
+  const signalRate = new Quota(...scaled(limits.signalBurst, limits.signalPerSecond));
+  const roomRate = new Quota(...scaled(limits.roomBurst, limits.roomsPerSecond));
+  const identities = new IdentitiesPerAddress(limits.maxIdentitiesPerAddress, limits.identityWindowMs);
+  // One identity per engine.io connection: leaving /chat and joining again must not mint another.
+  const connectionDid = new WeakMap<object, string>();
+  const connectionIds = new WeakMap<object, string>();
+  const connectionOf = (socket: Socket): string => {
+    let id = connectionIds.get(socket.conn);
+    if (!id) {
+      const key = (id = randomBytes(9).toString('base64url'));
+      connectionIds.set(socket.conn, key);
+      // Budgets end with the connection, not with one namespace socket on it (re-joining /chat
+      // must not refill them).
+      socket.conn.once('close', () => [rate, signalRate, roomRate].forEach((quota) => quota.forget(key)));
+    }
+    return id;
   };
+  const actor = (socket: Socket): Actor => ({ did: (socket.data as SocketData).did, connection: connectionOf(socket), address: socket.handshake.address });
 
   const profileOf = (did: string): Profile | undefined => {
     const row = q.profile.get(did) as { body: string } | undefined;
@@ -184,6 +178,13 @@ export function attachChat(io: Server, opts: AttachChatOptions): ChatServer {
       if (!verifyBytes(did, AUTH_DOMAIN, utf8(`${nonce}|${did}`), sigBytes)) throw new ChatError('bad-signature', 'challenge signature does not verify');
       if (!verifyProfile(profile) || profile.did !== did) throw new ChatError('bad-signature', 'profile signature does not verify');
       if (data.did && data.did !== did) throw new ChatError('forbidden', 'socket already signed in as someone else');
+      const onConnection = connectionDid.get(socket.conn);
+      if (onConnection && onConnection !== did) throw new ChatError('forbidden', 'this connection already signed in as someone else');
+      if (!identities.admit(socket.handshake.address, did)) {
+        log(`chat: too many identities from ${socket.handshake.address}`);
+        throw new ChatError('rate-limited', 'too many identities from this address, try again later');
+      }
+      connectionDid.set(socket.conn, did);
       q.putProfile.run(did, profile.ts, JSON.stringify(profile));
       data.did = did;
       socket.join([`did:${did}`, 'authed', ...(q.myRooms.all(did) as { room: string }[]).map((r) => `room:${r.room}`)]);
@@ -250,7 +251,7 @@ export function attachChat(io: Server, opts: AttachChatOptions): ChatServer {
       const fresh = checked.filter((c) => c.existing === undefined);
       const skeys = fresh.filter((c) => c.env.type === 'skey').length;
       const cost = fresh.length - skeys + Math.ceil(skeys / 20);
-      if (cost > 0 && !bucket(rate, me, limits.rateBurst, limits.ratePerSecond).take(cost)) {
+      if (cost > 0 && !rate.take(actor(socket), cost)) {
         log(`chat: rate-limited ${me}`);
         throw new ChatError('rate-limited', 'too many messages, slow down');
       }
@@ -306,7 +307,7 @@ export function attachChat(io: Server, opts: AttachChatOptions): ChatServer {
       if (!verifyCharter(charter)) throw new ChatError('bad-signature', 'group charter does not verify');
       if (charter.creator !== me) throw new ChatError('forbidden', 'the charter names someone else as creator');
       if (q.room.get(charter.room)) throw new ChatError('bad-request', 'room exists');
-      if (!bucket(signalRate, me, limits.signalBurst, limits.signalPerSecond).take(5)) throw new ChatError('rate-limited');
+      if (!roomRate.take(actor(socket), 1)) throw new ChatError('rate-limited', 'too many new rooms, slow down');
       q.insertRoom.run(charter.room, 'private', charter.name, JSON.stringify(charter), Date.now());
       addMember(charter.room, me, 'admin');
       log(`chat: room created ${charter.room} by ${me}`);
@@ -332,6 +333,7 @@ export function attachChat(io: Server, opts: AttachChatOptions): ChatServer {
         q.deleteInvitation.run(id, me);
       } else {
         if (!q.room.get(id)) {
+          if (!roomRate.take(actor(socket), 1)) throw new ChatError('rate-limited', 'too many new rooms, slow down');
           const fallback = kind === 'torrent' ? `Torrent ${id.slice(2, 10)}` : id.slice(2);
           const name = cleanName(typeof a.name === 'string' ? a.name : '') || fallback;
           q.insertRoom.run(id, kind, name, null, Date.now());
@@ -370,7 +372,7 @@ export function attachChat(io: Server, opts: AttachChatOptions): ChatServer {
 
     typing: (socket, a) => {
       const me = authed(socket);
-      if (!bucket(signalRate, me, limits.signalBurst, limits.signalPerSecond).take(1)) throw new ChatError('rate-limited');
+      if (!signalRate.take(actor(socket), 1)) throw new ChatError('rate-limited');
       const to = a.to;
       if (isDid(to)) nsp.to(`did:${to}`).emit('typing', { from: me, to: me });
       else if (typeof to === 'string' && roomKind(to) && isMember(to, me)) nsp.to(`room:${to}`).except(`did:${me}`).emit('typing', { from: me, to });
@@ -382,7 +384,7 @@ export function attachChat(io: Server, opts: AttachChatOptions): ChatServer {
       const me = authed(socket);
       if (!isDid(a.to)) throw new ChatError('bad-request');
       if (JSON.stringify(a.data ?? null).length > limits.maxSignalBytes) throw new ChatError('too-large');
-      if (!bucket(signalRate, me, limits.signalBurst, limits.signalPerSecond).take(1)) throw new ChatError('rate-limited');
+      if (!signalRate.take(actor(socket), 1)) throw new ChatError('rate-limited');
       // to one connection of the peer when the client names it (a user may be signed in on several)
       const target = typeof a.toSocket === 'string' && sockets.get(a.to)?.has(a.toSocket) ? a.toSocket : `did:${a.to}`;
       nsp.to(target).emit('rtc:signal', { from: me, fromSocket: socket.id, data: a.data });

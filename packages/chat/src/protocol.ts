@@ -30,6 +30,14 @@ export interface ChatLimits {
   maxRoomMembers: number;
   /** how far an envelope's timestamp may be from the server's clock */
   maxClockSkewMs: number;
+  /** rooms a user may create (new public rooms and groups): burst and refill per second */
+  roomBurst: number;
+  roomsPerSecond: number;
+  /** every budget above also holds per connection and, this many times larger, per remote address */
+  addressFactor: number;
+  /** distinct identities one address may sign in within `identityWindowMs` */
+  maxIdentitiesPerAddress: number;
+  identityWindowMs: number;
 }
 
 export const DEFAULT_LIMITS: ChatLimits = {
@@ -42,6 +50,11 @@ export const DEFAULT_LIMITS: ChatLimits = {
   maxSignalBytes: 16 * 1024,
   maxRoomMembers: 256,
   maxClockSkewMs: 10 * 60_000,
+  roomBurst: 20,
+  roomsPerSecond: 1 / 30,
+  addressFactor: 5,
+  maxIdentitiesPerAddress: 20,
+  identityWindowMs: 60 * 60_000,
 };
 
 export interface StoredEnvelope {

@@ -12,6 +12,7 @@ import { listEntries } from './listing.ts';
 import { torrentDetail } from './torrent-view.ts';
 import type { CascadeNode } from './node.ts';
 import type { Gate } from './auth/gate.ts';
+import { depthLimitedParser } from './socket-parser.ts';
 
 const ROOM = 'torrent:';
 const HASH = /^[0-9a-fA-F]{40}$/;
@@ -30,6 +31,7 @@ export class LiveFeed {
     this.#gate = gate;
     this.io = new SocketServer(server, {
       serveClient: false,
+      parser: depthLimitedParser,
       // Host and Origin for every namespace (a WebSocket upgrade is a GET: say it changes state).
       allowRequest: (req, cb) => cb(null, !('status' in gate.admit({ headers: req.headers, method: 'POST' }, 'public'))),
     });
