@@ -2,7 +2,6 @@
 // built-in tracker (HTTP, UDP and WebSocket), and the web UI + HTTP API + socket.io feed on one
 // HTTP port. `cascade serve` (and so `npm start`) is a thin wrapper around this.
 
-import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
@@ -22,6 +21,7 @@ import { Gate } from './auth/gate.ts';
 import { SignInService } from './auth/sign-in.ts';
 import { loadOrCreateApiToken } from './auth/api-token.ts';
 import { nodeIdentity } from './node-identity.ts';
+import { makeDirsSync } from '@cascade/engine/make-dirs';
 
 export const DEFAULT_HTTP_PORT = 8080;
 export const DEFAULT_BT_PORT = 6881;
@@ -103,7 +103,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const host = opts.host ?? '127.0.0.1';
   const stateDir = resolve(opts.stateDir);
   const downloadDir = resolve(opts.downloadDir ?? join(stateDir, 'downloads'));
-  mkdirSync(downloadDir, { recursive: true });
+  makeDirsSync(downloadDir);
 
   const nodeOptions: NodeOptions = {
     stateDir,

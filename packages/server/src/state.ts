@@ -4,11 +4,12 @@
 // loss) leaves every record either fully old or fully new, never half-written.
 
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { mkdirSync, chmodSync, existsSync } from 'node:fs';
+import { chmodSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateKeyPairSync, createPrivateKey, createPublicKey, randomInt, type KeyObject } from 'node:crypto';
 import { CliError, errorMessage } from './errors.ts';
 import type { ResumeData, ResumeStore } from './engine.ts';
+import { makeDirsSync } from '@cascade/engine/make-dirs';
 
 /** Bump with a new entry in MIGRATIONS whenever the schema changes. */
 export const SCHEMA_VERSION = 3;
@@ -237,7 +238,7 @@ export class StateDB {
   /** Opens (creating or migrating) the state DB. Throws StateError with a clear message on a bad file. */
   static open(stateDir: string): StateDB {
     // 0700: the DB holds the node's private key.
-    mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+    makeDirsSync(stateDir, 0o700);
     const path = join(stateDir, DB_FILE);
     const fresh = !existsSync(path);
     let db: DatabaseSync;

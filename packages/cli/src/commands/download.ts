@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { loadEngine } from '../engine.ts';
 import { CliError, startNode } from '@cascade/server/core';
 import { describeSource } from '../source.ts';
+import { ensureOutputDir } from '../output-dir.ts';
 import { waitForStopSignal } from '../signals.ts';
 import { waitForDone } from '../torrent-wait.ts';
 import { ProgressDisplay, progressLine } from '../progress.ts';
@@ -55,6 +56,7 @@ export async function downloadCommand(inv: Invocation, out: Output): Promise<num
   // Validate the argument before a node starts: bad input is a usage error (exit 2).
   const described = await describeSource(inv.positionals[0]!, loadEngine);
   const dir = resolve(o.output ?? o.dir ?? '.');
+  await ensureOutputDir(dir);
 
   const stop = waitForStopSignal();
   const node = await startNode(o, out);

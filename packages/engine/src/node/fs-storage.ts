@@ -8,6 +8,7 @@ import type { Storage } from '../platform.ts';
 import type { Metainfo } from '../types.ts';
 import { pieceLengthOf, pieceSegments } from '../piece-map.ts';
 import { DIRECT_ALIGN, isDirectAligned, O_DIRECT } from './direct-io.ts';
+import { makeDirs } from './make-dirs.ts';
 
 /** O_DIRECT writes queued at once (8 measured best here); past that, the page cache takes the overflow. */
 const MAX_DIRECT = 8;
@@ -61,7 +62,7 @@ export class FsStorage implements Storage {
           return await fs.open(p, 'r+');
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || !create) throw err;
-          await fs.mkdir(path.dirname(p), { recursive: true });
+          await makeDirs(path.dirname(p));
           return fs.open(p, 'w+');
         }
       })();

@@ -1,9 +1,10 @@
 // The node's API token: a bearer credential for scripts and the CLI (`cascade token` prints it).
 // Kept in <state-dir>/api-token with mode 0600, so whoever can read the state dir (the node's
 // operator) holds it; made on first use and kept across restarts.
-import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { makeDirsSync } from '@cascade/engine/make-dirs';
 
 export const API_TOKEN_FILE = 'api-token';
 const TOKEN = /^[A-Za-z0-9_-]{32,128}$/;
@@ -25,7 +26,7 @@ export function loadOrCreateApiToken(stateDir: string): string {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  makeDirsSync(stateDir, 0o700);
   const token = randomBytes(32).toString('base64url');
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, token + '\n', { mode: 0o600 });
