@@ -50,7 +50,7 @@ test('DNS rebinding: Host and Origin both forged are refused on every route and 
   for (const host of [`evil.example:${port}`, 'evil.example', `127.0.0.1.evil.example:${port}`, `EVIL.example.:${port}`]) {
     for (const [method, path, body] of tries) {
       // With the node's own API token too: a rebound page never has it, but even so the Host is wrong.
-      for (const extra of [{}, { authorization: `Bearer ${s.token}` }]) {
+      for (const extra of [{}, { authorization: `Bearer ${s.token}` }] as Record<string, string>[]) {
         const r = await forged(s, method, path, host, body, extra);
         assert.equal(r.status, 403, `${method} ${path} with Host ${host}${'authorization' in extra ? ' and the token' : ''}: ${r.status} ${r.body.slice(0, 200)}`);
         // socket.io answers its own generic 403 ("Forbidden"); everything else names the reason.
