@@ -169,6 +169,9 @@ export interface TorrentHandle {
   pause(): Promise<void>;
   resume(): Promise<void>;
   selectFiles(indices: number[] | undefined): void;
+  /** Fetches pieces `first`..`last` for a reader (streaming) without changing the file selection;
+   *  call the returned function when the reader is done with them. */
+  fetchPieces(first: number, last: number): () => void;
   /** Forces a tracker + DHT announce now. */
   announce(): void;
   /** Events: 'metadata', 'verified' (piece, contributor addresses), 'hash-failed' (piece,

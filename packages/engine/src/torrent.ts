@@ -112,6 +112,8 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
   private pexSent = new Map<Peer, Set<string>>();
   private errorMessage: string | undefined;
   private doneEmitted = false;
+  /** Piece ranges a reader (a stream) needs beyond the selection; see fetchPieces(). */
+  private readerClaims = new Set<{ first: number; last: number }>();
   private closed = false;
   private displayName: string | undefined;
   private trackerUrls: string[][];
@@ -245,7 +247,10 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
 
   private applySelection(): void {
     if (!this.picker || !this.metainfo) return;
-    this.picker.setWanted(this.selected ? piecesOfFiles(this.metainfo, this.selected) : undefined);
+    const wanted = this.selected ? piecesOfFiles(this.metainfo, this.selected) : undefined;
+    // Readers' claims widen what is fetched, never what is selected (a GET must change nothing).
+    if (wanted) for (const c of this.readerClaims) wanted.fill(1, c.first, c.last + 1);
+    this.picker.setWanted(wanted);
   }
 
   private fail(message: string): void {
@@ -820,9 +825,25 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
 
   selectFiles(indices: number[] | undefined): void {
     this.selected = indices;
-    this.applySelection();
     this.doneEmitted = false;
+    this.applySelection();
     if (this.picker && !this.picker.done) this.state = 'downloading';
+    this.rewant();
+  }
+
+  fetchPieces(first: number, last: number): () => void {
+    const claim = { first: Math.max(0, first), last };
+    this.readerClaims.add(claim);
+    this.rewant();
+    return () => {
+      if (this.readerClaims.delete(claim)) this.rewant();
+    };
+  }
+
+  private rewant(): void {
+    this.applySelection();
+    // A finished torrent fetching for a reader downloads again; a paused or failed one stays so.
+    if (this.picker && !this.picker.done && this.state === 'seeding') this.state = 'downloading';
     for (const p of this.peersByKey.values()) this.updateInterest(p);
     this.checkDone();
   }

@@ -77,6 +77,9 @@ export class FakeTorrent extends EventEmitter implements TorrentHandle {
     this.state = 'downloading';
   }
   selectFiles(): void {}
+  fetchPieces(): () => void {
+    return () => {};
+  }
   announce(): void {
     this.announced++;
   }

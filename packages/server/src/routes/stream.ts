@@ -50,13 +50,13 @@ export function contentTypeOf(name: string): string {
   return TYPES[extname(name).toLowerCase()] ?? 'application/octet-stream';
 }
 
-/** Streaming a deselected file would wait forever for pieces nobody fetches: select it. */
-function ensureSelected(ctx: ApiContext, t: TorrentHandle, index: number): void {
-  const selected = ctx.node.db.getTorrent(t.infoHashHex)?.selectedFiles;
-  if (!selected || selected.includes(index)) return;
-  const next = [...selected, index].sort((a, b) => a - b);
-  t.selectFiles(next);
-  ctx.node.db.setSelectedFiles(t.infoHashHex, next);
+/**
+ * Streaming a deselected file would wait forever for pieces nobody fetches, yet a GET must change
+ * nothing: the engine fetches the response's pieces for as long as it is being sent, and the
+ * stored selection stays as the user left it.
+ */
+function claimPieces(t: TorrentHandle, fileOffset: number, start: number, end: number, pieceLength: number): () => void {
+  return t.fetchPieces(Math.floor((fileOffset + start) / pieceLength), Math.floor((fileOffset + end) / pieceLength));
 }
 
 export function streamRoutes(app: FastifyInstance, ctx: ApiContext): void {
@@ -117,7 +117,8 @@ export function streamRoutes(app: FastifyInstance, ctx: ApiContext): void {
           return reply;
         }
         reply.raw.flushHeaders();
-        ensureSelected(ctx, t, index);
+        const release = claimPieces(t, file.offset, start, end, meta.pieceLength);
+        reply.raw.once('close', release);
         const stream = new FileRangeStream({
           torrent: t,
           meta,
