@@ -4,12 +4,13 @@
 // finished one never half-overwrites data another torrent seeds.
 
 import { createWriteStream } from 'node:fs';
-import { chmod, mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
+import { chmod, mkdtemp, rename, rm, stat } from 'node:fs/promises';
 import { dirname, extname, join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyRequest } from 'fastify';
 import { HttpError, badRequest } from './http-errors.ts';
+import { makeDirs } from '@cascade/engine/make-dirs';
 
 /** .torrent files are small; anything bigger is not one. */
 export const MAX_TORRENT_FILE = 10 * 1024 * 1024;
@@ -82,7 +83,7 @@ function malformedMultipart(err: unknown): boolean {
 }
 
 export async function receiveUpload(req: FastifyRequest, downloadDir: string, maxBytes: number): Promise<Upload> {
-  await mkdir(downloadDir, { recursive: true });
+  await makeDirs(downloadDir);
   const staging = await mkdtemp(join(downloadDir, '.cascade-upload-'));
   const files: string[][] = [];
   let torrent: Uint8Array | undefined;
@@ -109,15 +110,23 @@ export async function receiveUpload(req: FastifyRequest, downloadDir: string, ma
       // A part whose headers name nothing has neither (busboy leaves both undefined).
       const rel = sanitizePath(part.filename || part.fieldname || '');
       const dest = join(staging, ...rel);
+      // "q" then "q/r" (or the reverse) names one path as both a file and a folder.
+      const fileAndFolder = () => badRequest(`"${rel.join('/')}" and another uploaded path make one name both a file and a folder`);
       try {
-        await mkdir(dirname(dest), { recursive: true });
+        await makeDirs(dirname(dest));
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EEXIST' || code === 'ENOTDIR') throw fileAndFolder();
+        throw err;
+      }
+      try {
         // 'wx': two parts with the same name must not silently replace each other.
         await pipeline(part.file, byteCounter(counted, maxBytes), createWriteStream(dest, { flags: 'wx' }));
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'EEXIST' || (err as NodeJS.ErrnoException).code === 'EISDIR') {
-          throw badRequest(`the upload names "${rel.join('/')}" twice`);
-        }
-        if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') throw badRequest(`"${rel.join('/')}" is both a file and a folder`);
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EEXIST' && (await stat(dest)).isDirectory()) throw fileAndFolder();
+        if (code === 'EEXIST') throw badRequest(`the upload names "${rel.join('/')}" twice`);
+        if (code === 'EISDIR' || code === 'ENOTDIR') throw fileAndFolder();
         throw err;
       }
       // Without the size error (throwFileSizeLimit off), a cut-off file shows up as truncated.
