@@ -39,6 +39,8 @@ export interface Options {
   trackerPort: number | undefined;
   /** serve: host names the web UI answers to besides IP addresses and localhost. */
   allowedHosts: string[];
+  /** serve: let added URLs reach loopback, private and link-local addresses. */
+  allowPrivateUrls: boolean;
 }
 
 export interface Invocation {
@@ -50,7 +52,7 @@ export interface Invocation {
 type OptName =
   | 'json' | 'help' | 'state-dir' | 'port' | 'host' | 'dht' | 'dht-bootstrap' | 'tracker'
   | 'output' | 'dir' | 'announce' | 'piece-length' | 'private' | 'webseed' | 'peer' | 'seed'
-  | 'timeout' | 'delete-data' | 'paused' | 'http-port' | 'download-dir' | 'tracker-port' | 'allowed-host';
+  | 'timeout' | 'delete-data' | 'paused' | 'http-port' | 'download-dir' | 'tracker-port' | 'allowed-host' | 'allow-private-urls';
 
 interface OptDef { type: 'string' | 'boolean'; short?: string; multiple?: boolean; default?: boolean }
 
@@ -78,6 +80,7 @@ const OPTION_DEFS: Record<OptName, OptDef> = {
   'download-dir': { type: 'string' },
   'tracker-port': { type: 'string' },
   'allowed-host': { type: 'string', multiple: true },
+  'allow-private-urls': { type: 'boolean' },
 };
 
 const COMMON: OptName[] = ['json', 'help', 'state-dir'];
@@ -112,9 +115,9 @@ export const COMMANDS: Record<string, CommandSpec> = {
     summary: 'download a torrent, exit when complete (or keep seeding with --seed)',
   },
   serve: {
-    options: [...NODE, 'http-port', 'download-dir', 'tracker-port', 'allowed-host'],
+    options: [...NODE, 'http-port', 'download-dir', 'tracker-port', 'allowed-host', 'allow-private-urls'],
     positionals: [0, 0],
-    usage: 'serve [--http-port N] [--host ADDR] [--download-dir DIR] [--port N] [--tracker-port N] [--allowed-host NAME]...',
+    usage: 'serve [--http-port N] [--host ADDR] [--download-dir DIR] [--port N] [--tracker-port N] [--allowed-host NAME]... [--allow-private-urls]',
     summary: 'run the node: every stored torrent, the tracker, and the web UI + API on http://localhost:8080',
   },
   add: {
@@ -187,7 +190,8 @@ export function usageText(command?: string): string {
       command === 'serve'
         ? '\n\nserve options: --http-port N (web UI + API, default 8080) --host ADDR (its bind address, default\n' +
           '               127.0.0.1) --download-dir DIR (default <state-dir>/downloads) --tracker-port N (default 6969)\n' +
-          '               --allowed-host NAME (a domain name the UI is reached by; IPs and localhost always work)'
+          '               --allowed-host NAME (a domain name the UI is reached by; IPs and localhost always work)\n' +
+          '               --allow-private-urls (added .torrent URLs may point at this machine or the LAN)'
         : '';
     const extra = spec.options.includes('port')
       ? serveExtra + '\n\nnode options: --port N (default 6881, 0 = any) --host ADDR --no-dht --dht-bootstrap host:port[,...]\n' +
@@ -303,6 +307,7 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
       if (!/^[A-Za-z0-9.-]{1,253}$/.test(h)) throw new UsageError(`--allowed-host takes a host name, not "${h}"`);
       return h.toLowerCase();
     }),
+    allowPrivateUrls: bool('allow-private-urls'),
     trackerPort: str('tracker-port') !== undefined ? parseInteger('tracker-port', str('tracker-port')!, 0, 65535) : undefined,
   };
   if (str('piece-length') !== undefined) {

@@ -14,6 +14,8 @@ export interface ApiContext {
   maxUploadBytes: number;
   /** How long a streaming response waits for a missing piece. */
   streamWaitMs: number;
+  /** Whether added URLs may reach loopback, private and link-local addresses. */
+  allowPrivateUrls: boolean;
   /** Tracker URLs for torrents created from uploads: the node's own tracker, then configured ones. */
   announceUrls(): string[];
   /** Ports and URLs for /api/health. */

@@ -1,41 +1,93 @@
-// Fetches a .torrent named by an http(s) URL in `POST /api/torrents {"uri": …}`. The size cap and
-// timeout keep a wrong link (a video, an endless stream) from filling memory or hanging the request;
-// every failure is the client's link being bad, so it surfaces as a 4xx.
+// Fetches a .torrent named by an http(s) URL in `POST /api/torrents {"uri": …}`. Every hop (at
+// most MAX_REDIRECTS redirects) goes to a checked, pinned address (url-guard.ts); the size cap and
+// the overall deadline keep a wrong link (a video, an endless stream) from filling memory or
+// hanging the request. Every failure is the client's link being bad, so it surfaces as a 4xx.
 
+import http from 'node:http';
+import https from 'node:https';
+import type { LookupFunction } from 'node:net';
 import { HttpError, badRequest } from './http-errors.ts';
 import { MAX_TORRENT_FILE } from './upload.ts';
 import { errorMessage } from './errors.ts';
+import { type PrivateAllowance, resolveAllowed, UrlRefused } from './url-guard.ts';
 
-export async function fetchTorrentFile(url: string, opts: { maxBytes?: number; timeoutMs?: number } = {}): Promise<Uint8Array> {
+export const MAX_REDIRECTS = 5;
+
+export interface FetchTorrentOptions {
+  maxBytes?: number;
+  timeoutMs?: number;
+  /** Let URLs reach loopback, private and link-local addresses (a LAN), or those a predicate
+   *  names (tests stand a local address in for a public one). Default false. */
+  allowPrivate?: PrivateAllowance;
+}
+
+export async function fetchTorrentFile(url: string, opts: FetchTorrentOptions = {}): Promise<Uint8Array> {
   const maxBytes = opts.maxBytes ?? MAX_TORRENT_FILE;
   const signal = AbortSignal.timeout(opts.timeoutMs ?? 20_000);
-  let res: Response;
+  let current: URL;
   try {
-    res = await fetch(url, { signal, redirect: 'follow', headers: { accept: 'application/x-bittorrent, */*' } });
-  } catch (err) {
-    const cause = (err as { cause?: unknown }).cause;
-    throw new HttpError(422, `cannot fetch ${url}: ${errorMessage(cause ?? err)}`);
+    current = new URL(url);
+  } catch {
+    throw badRequest(`not a URL: ${url}`);
   }
-  if (!res.ok) {
-    await res.body?.cancel().catch(() => {});
-    throw new HttpError(422, `cannot fetch ${url}: HTTP ${res.status}`);
+  for (let hop = 0; ; hop++) {
+    const res = await get(current, opts.allowPrivate ?? false, signal);
+    if (res.statusCode! >= 300 && res.statusCode! < 400 && res.headers.location) {
+      res.resume();
+      if (hop >= MAX_REDIRECTS) throw new HttpError(422, `cannot fetch ${url}: more than ${MAX_REDIRECTS} redirects`);
+      try {
+        current = new URL(res.headers.location, current);
+      } catch {
+        throw new HttpError(422, `cannot fetch ${url}: a redirect to an invalid URL`);
+      }
+      continue;
+    }
+    if (res.statusCode! < 200 || res.statusCode! >= 300) {
+      res.resume();
+      throw new HttpError(422, `cannot fetch ${url}: HTTP ${res.statusCode}`);
+    }
+    return readCapped(res, url, maxBytes);
   }
-  const declared = Number(res.headers.get('content-length'));
+}
+
+function get(url: URL, allowPrivate: PrivateAllowance, signal: AbortSignal): Promise<http.IncomingMessage> {
+  return (async () => {
+    let target: { address: string; family: 4 | 6 };
+    try {
+      target = await resolveAllowed(url, allowPrivate);
+    } catch (err) {
+      if (err instanceof UrlRefused) throw new HttpError(422, `cannot fetch ${url.href}: ${err.message}`);
+      throw err;
+    }
+    // Connect to the address that was checked, whatever the name resolves to a moment later.
+    const pinned: LookupFunction = (_host, options, cb) => {
+      if ((options as { all?: boolean }).all) (cb as unknown as (e: null, a: { address: string; family: number }[]) => void)(null, [target]);
+      else cb(null, target.address, target.family);
+    };
+    const lib = url.protocol === 'https:' ? https : http;
+    return new Promise<http.IncomingMessage>((resolve, reject) => {
+      const req = lib.get(url, { signal, lookup: pinned, headers: { accept: 'application/x-bittorrent, */*' } }, resolve);
+      req.on('error', (err) => reject(new HttpError(422, `cannot fetch ${url.href}: ${signal.aborted ? 'timed out' : errorMessage(err)}`)));
+    });
+  })();
+}
+
+async function readCapped(res: http.IncomingMessage, url: string, maxBytes: number): Promise<Uint8Array> {
+  const declared = Number(res.headers['content-length']);
   if (declared > maxBytes) {
-    await res.body?.cancel().catch(() => {});
+    res.destroy();
     throw new HttpError(413, `${url} is ${declared} bytes; a .torrent may be at most ${maxBytes}`);
   }
-  const chunks: Uint8Array[] = [];
+  const chunks: Buffer[] = [];
   let size = 0;
-  const reader = res.body?.getReader();
   try {
-    for (let r = await reader?.read(); r && !r.done; r = await reader!.read()) {
-      size += r.value.length;
+    for await (const chunk of res as AsyncIterable<Buffer>) {
+      size += chunk.length;
       if (size > maxBytes) throw new HttpError(413, `${url} is larger than ${maxBytes} bytes: not a .torrent`);
-      chunks.push(r.value);
+      chunks.push(chunk);
     }
   } catch (err) {
-    await reader?.cancel().catch(() => {});
+    res.destroy();
     if (err instanceof HttpError) throw err;
     throw new HttpError(422, `cannot fetch ${url}: ${errorMessage(err)}`);
   }

@@ -51,6 +51,9 @@ export interface ServerOptions {
   maxUploadBytes?: number;
   /** How long a streaming response waits for one missing piece. Default 120 s. */
   streamWaitMs?: number;
+  /** URLs added by `{"uri": "http…"}` may reach loopback, private and link-local addresses
+   *  (`serve --allow-private-urls`). Default false: public addresses only (no SSRF). */
+  allowPrivateUrls?: boolean;
   /** The built web app. Default packages/web/dist. */
   webRoot?: string;
   /** STUN/TURN URLs the node's WebRTC peers use; omitted = the engine's default; [] = host candidates only. */
@@ -155,6 +158,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       downloadDir,
       maxUploadBytes: opts.maxUploadBytes ?? DEFAULT_MAX_UPLOAD,
       streamWaitMs: opts.streamWaitMs ?? 120_000,
+      allowPrivateUrls: opts.allowPrivateUrls ?? false,
       bittorrentHost: opts.btHost ?? '0.0.0.0',
       announceUrls: () => [
         ...(tracker ? [tracker.httpAnnounceUrl, tracker.udpAnnounceUrl, ...(tracker.wsAnnounceUrl ? [tracker.wsAnnounceUrl] : [])] : []),

@@ -213,7 +213,8 @@ test('uploads: name clashes, folders, loose files, hostile names, empty and over
 });
 
 test('adding by .torrent upload and by JSON uri (magnet, infohash, .torrent URL), and bad input', async (t) => {
-  const s = await startTestServer(t);
+  // The .torrent URLs below are served on 127.0.0.1: private addresses allowed, as on a LAN.
+  const s = await startTestServer(t, { allowPrivateUrls: true });
   const src = join(s.root, 'src');
   mkdirSync(src);
   writeFileSync(join(src, 'remote.bin'), patternBytes(50_000, 3));

@@ -80,6 +80,8 @@ async function run(input: Uint8Array): Promise<Outcome> {
     const m = /"infoHash":"([0-9a-f]{40})"/.exec(body.toString());
     if (m && r.m === 'POST' && !Object.values(fixed).includes(m[1]!) && !added.includes(m[1]!)) added.push(m[1]!);
   }
+  // An error names the problem, never where the node keeps its files.
+  if (status >= 400) check(!body.toString().includes(root), `a ${status} reply shows a server path: ${body.toString().slice(0, 200)}`);
   // The API's own contract (socket.io and Node's parser answer in their own ways).
   const head = res.data.subarray(0, res.data.indexOf('\r\n\r\n')).toString('latin1');
   if (status >= 400 && r.m !== 'HEAD' && r.p.startsWith('/api/') && /content-type: application\/json/i.test(head)) {
@@ -131,6 +133,7 @@ export const target: Target = {
       dht: false,
       trackerPorts: { http: 0, udp: 0 },
       webRoot: join(root, 'no-web-build'),
+      allowPrivateUrls: true, // its .torrent host is on 127.0.0.1
       maxUploadBytes: 2 * 1024 * 1024,
       streamWaitMs: 300,
     });

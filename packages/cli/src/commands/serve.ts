@@ -22,6 +22,7 @@ export async function serveCommand(inv: Invocation, out: Output): Promise<number
     trackers: o.trackers,
     ...(o.trackerPort !== undefined ? { trackerPorts: { http: o.trackerPort, udp: o.trackerPort } } : {}),
     ...(o.allowedHosts.length > 0 ? { allowedHosts: o.allowedHosts } : {}),
+    ...(o.allowPrivateUrls ? { allowPrivateUrls: true } : {}),
     log: out,
   });
   try {

@@ -114,7 +114,7 @@ export function addRoutes(app: FastifyInstance, ctx: ApiContext): void {
         const uri = body.uri.trim();
         const extra = { ...(body.peers ? { peers: body.peers } : {}), ...(body.paused ? { paused: true } : {}) };
         if (/^https?:\/\//i.test(uri)) {
-          r = await addTorrentBytes(await fetchTorrentFile(uri), extra);
+          r = await addTorrentBytes(await fetchTorrentFile(uri, { allowPrivate: ctx.allowPrivateUrls }), extra);
         } else if (/^magnet:/i.test(uri) || /^[0-9a-f]{40}$/i.test(uri) || /^[a-z2-7]{32}$/i.test(uri)) {
           // Malformed magnets throw MetainfoError ("invalid magnet: …"): a 400 with that message.
           r = await add(parseTorrentId(uri).infoHashHex, uri, extra);
