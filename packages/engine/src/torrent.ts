@@ -161,6 +161,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
       if (saved?.infoBytes) this.metadata = new MetadataExchange(this.infoHashHex, undefined, () => {}), await this.gotMetadata(saved.infoBytes);
     }
     if (this.metainfo && !this.picker) await this.prepare();
+    if (this.state === 'error' || this.closed) return;
     this.startDiscovery();
     this.connectMore();
   }
@@ -253,10 +254,14 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     this.picker.setWanted(wanted);
   }
 
+  /** Stops the torrent: a disk that refused one piece refuses the next, and every block fetched
+   *  meanwhile would be thrown away (gigabytes a minute from a fast swarm). resume() retries. */
   private fail(message: string): void {
+    if (this.state === 'error') return;
     this.errorMessage = message;
     this.state = 'error';
     this.emit('error', new Error(message));
+    void this.stopActivity();
   }
 
   async pause(): Promise<void> {
@@ -274,6 +279,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     this.state = this.metainfo ? 'checking' : 'metadata';
     if (this.picker) this.state = this.picker.done ? 'seeding' : 'downloading';
     await this.start();
+    this.checkDone(); // completed while paused (a narrower selection): 'done' is still owed
   }
 
   /** Stops peers, trackers and timers; flushes writes and resume data. */
@@ -345,7 +351,9 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
         this.dialing.delete(key);
         c.failures++;
         c.nextTry = Date.now() + Math.min(300_000, 2000 * 2 ** c.failures);
-        if (c.failures > 8) this.candidates.delete(key);
+        // A peer given by hand may be the only source (a LAN box switched off for now): keep trying
+        // it every few minutes; peers from trackers, DHT or PEX are dropped after a while.
+        if (c.failures > 8 && c.source !== 'manual') this.candidates.delete(key);
       },
     );
   }
@@ -394,7 +402,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
   }
 
   onReady(peer: Peer): void {
-    if (this.ctx.isBanned(peer.address, peer.remoteId) || this.state === 'paused' || this.closed) return peer.destroy('not accepting');
+    if (this.ctx.isBanned(peer.address, peer.remoteId) || this.state === 'paused' || this.state === 'error' || this.closed) return peer.destroy('not accepting');
     const existing = this.peersByKey.get(peer.key);
     if (existing && existing !== peer) return peer.destroy('duplicate connection');
     if (this.peersByKey.size >= this.ctx.maxConnections + 5 && !peer.outgoing) return peer.destroy('too many connections');
@@ -497,7 +505,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
 
   private fillRequests(peer: Peer): void {
     const picker = this.picker;
-    if (!picker || peer.closed || peer.peerChoking || !peer.amInterested || this.state === 'paused') return;
+    if (!picker || peer.closed || peer.peerChoking || !peer.amInterested || this.state === 'paused' || this.state === 'error') return;
     // A disk slower than the network: stop asking until the writes catch up, so memory stays bounded.
     if (this.writeBacklog >= MAX_WRITE_BACKLOG) return;
     // Refill in batches of half the pipeline: each write of requests wakes the remote side, and
@@ -632,7 +640,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
 
   private checkDone(): void {
     const picker = this.picker;
-    if (!picker || !picker.done) return;
+    if (!picker || !picker.done || this.state === 'paused' || this.state === 'error') return;
     this.state = 'seeding';
     this.pool = undefined;
     if (!this.doneEmitted) {
@@ -826,8 +834,6 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
   selectFiles(indices: number[] | undefined): void {
     this.selected = indices;
     this.doneEmitted = false;
-    this.applySelection();
-    if (this.picker && !this.picker.done) this.state = 'downloading';
     this.rewant();
   }
 

@@ -4,6 +4,7 @@
 import { statusOf, type CascadeNode, type NodeLog } from './node.ts';
 import { errorMessage } from './errors.ts';
 import type { TorrentRecord } from './state.ts';
+import { storedPeers } from './manual-peers.ts';
 
 const LOAD_CONCURRENCY = 4;
 
@@ -13,10 +14,12 @@ export async function loadLibrary(node: CascadeNode, log: NodeLog): Promise<numb
   const load = async (rec: TorrentRecord) => {
     const source = rec.sourceKind === 'torrent' ? rec.torrent : rec.magnet;
     if (!source) return;
+    const peers = storedPeers(node.db, rec.infoHash);
     const opts = {
       savePath: rec.savePath,
       paused: rec.status === 'paused',
       ...(rec.selectedFiles ? { selectedFiles: rec.selectedFiles } : {}),
+      ...(peers.length > 0 ? { peers } : {}),
     };
     try {
       const t = await node.add(source, opts, false);

@@ -60,13 +60,14 @@ export function createNodeApi(node: CascadeNode): RpcHandlers {
       // The client sends the infohash it parsed, so a repeat add is answered without touching the session.
       const hint = optStr(p, 'infoHash');
       const already = hint ? session.get(hint.toLowerCase()) : undefined;
+      const peers = Array.isArray(p.peers) ? p.peers.filter((x): x is string => typeof x === 'string') : [];
       if (already) {
+        node.addPeers(already, peers);
         const s = already.stats();
         return { infoHash: already.infoHashHex, name: already.metainfo?.name ?? s.name ?? null, state: s.state, existing: true };
       }
       const torrentB64 = optStr(p, 'torrent');
       const source: TorrentSource = torrentB64 ? new Uint8Array(Buffer.from(torrentB64, 'base64')) : str(p, 'source');
-      const peers = Array.isArray(p.peers) ? p.peers.filter((x): x is string => typeof x === 'string') : [];
       const opts = { savePath, paused: p.paused === true, ...(peers.length > 0 ? { peers } : {}) };
       // session.add resolves only after checking existing data, which can take minutes for a big
       // torrent; answer after a few seconds and let the add finish in the background.
@@ -90,7 +91,7 @@ export function createNodeApi(node: CascadeNode): RpcHandlers {
     connect: (p) => {
       const t = loaded(str(p, 'infoHash'));
       const address = str(p, 'address');
-      t.addPeer(address);
+      node.addPeers(t, [address]);
       return { infoHash: t.infoHashHex, address };
     },
 

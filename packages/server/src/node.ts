@@ -10,6 +10,7 @@ import { CliError, errorMessage } from './errors.ts';
 import { resolveInfoHash } from './infohash.ts';
 import { IdentifiedPeers } from './identified-peers.ts';
 import { nodeIdentity } from './node-identity.ts';
+import { rememberPeers } from './manual-peers.ts';
 import type {
   SessionHandle,
   SessionOptions,
@@ -90,8 +91,15 @@ export class CascadeNode {
   async add(source: TorrentSource, opts: AddTorrentOptions, record = true): Promise<TorrentHandle> {
     const t = await this.session.add(source, opts);
     if (record) this.record(t, source, opts);
+    if (record && opts.peers) rememberPeers(this.db, t.infoHashHex, opts.peers);
     this.track(t);
     return t;
+  }
+
+  /** Peers given by hand for a torrent already loaded: tried now, and again after a restart. */
+  addPeers(t: TorrentHandle, peers: readonly string[]): void {
+    for (const p of peers) t.addPeer(p);
+    if (this.db.getTorrent(t.infoHashHex)) rememberPeers(this.db, t.infoHashHex, peers);
   }
 
   record(t: TorrentHandle, source: TorrentSource, opts: AddTorrentOptions): void {

@@ -12,7 +12,7 @@ import type { ResumeData, ResumeStore } from './engine.ts';
 import { makeDirsSync } from '@cascade/engine/make-dirs';
 
 /** Bump with a new entry in MIGRATIONS whenever the schema changes. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 /** PRAGMA application_id ("CSCD"): tells our DB apart from any other SQLite file. */
 const APPLICATION_ID = 0x43534344;
 export const DB_FILE = 'cascade.db';
@@ -86,6 +86,14 @@ const MIGRATIONS: string[] = [
     address    TEXT,
     created_at INTEGER NOT NULL,
     expires_at INTEGER NOT NULL
+  );
+  `,
+  `
+  CREATE TABLE torrent_peers (                -- peers given by hand (add --peer, connect): see manual-peers.ts
+    info_hash TEXT NOT NULL,
+    address   TEXT NOT NULL,                  -- host:port as given
+    added_at  INTEGER NOT NULL,
+    PRIMARY KEY (info_hash, address)
   );
   `,
 ];
@@ -411,11 +419,12 @@ export class StateDB {
       .run(meta.name ?? null, meta.length ?? null, meta.pieceCount ?? null, infoHash);
   }
 
-  /** Forgets a torrent and its resume record. Returns false when it was unknown. */
+  /** Forgets a torrent, its resume record and its stored peers. Returns false when it was unknown. */
   removeTorrent(infoHash: string): boolean {
     return this.transaction(() => {
       const r = this.#db.prepare('DELETE FROM torrents WHERE info_hash = ?').run(infoHash);
       this.#db.prepare('DELETE FROM resume WHERE info_hash = ?').run(infoHash);
+      this.#db.prepare('DELETE FROM torrent_peers WHERE info_hash = ?').run(infoHash);
       return Number(r.changes) > 0;
     });
   }

@@ -11,6 +11,7 @@ import {
   UsageError,
   resolveInfoHash,
   offlineEntry,
+  rememberPeers,
   type ControlClient,
   type ListEntry,
 } from '@cascade/server/core';
@@ -70,11 +71,12 @@ const add: Verb = async (inv, out, node, deps) => {
     );
     return 0;
   }
-  // The library has no column for peer hints; a magnet's x.pe peers do survive, though.
-  if (o.peers.length > 0) out.note('note: --peer only applies to a running node; ignored (add x.pe=host:port to the magnet instead)');
   return withDb(inv, (db) => {
     const existing = db.getTorrent(d.infoHash);
+    // Kept with the torrent: the next `cascade serve` tries them (and again after every restart).
+    const keepPeers = () => rememberPeers(db, d.infoHash, o.peers);
     if (existing) {
+      keepPeers();
       out.result({ event: 'added', infoHash: d.infoHash, name: existing.name, savePath: existing.savePath, queued: false, existing: true }, () =>
         `${short(d.infoHash)}  already in the library: ${existing.name ?? ''} (${existing.status})`,
       );
@@ -89,6 +91,7 @@ const add: Verb = async (inv, out, node, deps) => {
       length: d.length ?? null,
       pieceCount: d.pieceCount ?? null,
     });
+    keepPeers();
     out.result({ event: 'added', infoHash: d.infoHash, name: d.name ?? null, savePath, queued: true }, () =>
       `queued ${d.infoHash}${d.name ? `  ${d.name}` : ''}\n${NO_NODE}; it starts with the next \`cascade serve\``,
     );

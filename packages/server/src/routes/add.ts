@@ -43,8 +43,6 @@ export function addRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   /** Adds a source unless the node already has that infohash (then that torrent is the answer). */
   const add = async (infoHash: string, source: TorrentSource, extra: Omit<AddBody, 'uri'> = {}) => {
-    const existing = node.session.get(infoHash);
-    if (existing) return result(existing, true);
     const peers = (extra.peers ?? []).map((p) => {
       try {
         parseAddress(p);
@@ -53,6 +51,11 @@ export function addRoutes(app: FastifyInstance, ctx: ApiContext): void {
       }
       return p;
     });
+    const existing = node.session.get(infoHash);
+    if (existing) {
+      node.addPeers(existing, peers);
+      return result(existing, true);
+    }
     const t = await node.add(source, {
       savePath: ctx.downloadDir,
       ...(peers.length > 0 ? { peers } : {}),
