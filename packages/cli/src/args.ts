@@ -150,6 +150,12 @@ export const COMMANDS: Record<string, CommandSpec> = {
   debug: { options: COMMON, positionals: [0, 0], usage: 'debug', summary: 'dump the node state' },
   pause: { options: COMMON, positionals: [1, 1], usage: 'pause <infohash>', summary: 'pause a torrent' },
   resume: { options: COMMON, positionals: [1, 1], usage: 'resume <infohash>', summary: 'resume a torrent' },
+  recheck: {
+    options: COMMON,
+    positionals: [1, 1],
+    usage: 'recheck <infohash>',
+    summary: 'hash a torrent\'s data on disk again (running node); what fails is downloaded again',
+  },
   remove: {
     options: [...COMMON, 'delete-data'],
     positionals: [1, 1],

@@ -174,6 +174,9 @@ export interface TorrentHandle {
   fetchPieces(first: number, last: number): () => void;
   /** Forces a tracker + DHT announce now. */
   announce(): void;
+  /** Hashes every piece on disk again (state "checking" meanwhile), trusting no resume data; what
+   *  fails is downloaded again. Resolves when the check is over. A paused torrent stays paused. */
+  recheck(): Promise<void>;
   /** Events: 'metadata', 'verified' (piece, contributor addresses), 'hash-failed' (piece,
    *  contributor addresses), 'done', 'error' (Error), 'transfer' (TransferEvent),
    *  'peer-banned' ({address, reason}), 'stats'. */

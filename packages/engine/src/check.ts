@@ -1,10 +1,12 @@
 // Which pieces are already on disk. With resume data, listed pieces are trusted unless their files
-// vanished or shrank, and only unlisted pieces in files changed since the save are hashed. Without
-// it, every piece whose bytes exist is read and verified.
+// vanished, shrank or changed: a file whose size or mtime differs from the resume data was written
+// since (by someone else, or by us after the last save and before a crash), so every piece touching
+// it that is on disk is hashed again, and only those. Without resume data (or with `trust: false`,
+// a forced recheck) every piece whose bytes exist is read and verified.
 
 import { Bitfield } from './bitfield.ts';
 import type { ResumeData } from './api.ts';
-import type { Hasher, Storage } from './platform.ts';
+import type { FileStat, Hasher, Storage } from './platform.ts';
 import { pieceSegments } from './piece-map.ts';
 import type { Metainfo } from './types.ts';
 
@@ -16,7 +18,15 @@ export interface CheckOptions {
   isCancelled?: () => boolean;
 }
 
-export async function checkPieces(meta: Metainfo, storage: Storage, hasher: Hasher, opts: CheckOptions = {}): Promise<{ have: Bitfield; hashed: number }> {
+export interface CheckResult {
+  have: Bitfield;
+  /** Pieces read and hashed. */
+  hashed: number;
+  /** The files as they were found (what resume data records next). */
+  stats: (FileStat | undefined)[];
+}
+
+export async function checkPieces(meta: Metainfo, storage: Storage, hasher: Hasher, opts: CheckOptions = {}): Promise<CheckResult> {
   const stats = await storage.fileStats();
   const present = (index: number) =>
     pieceSegments(meta, index).every((s) => meta.files[s.file]!.pad || (stats[s.file]?.length ?? -1) >= s.fileOffset + s.length);
@@ -26,17 +36,13 @@ export async function checkPieces(meta: Metainfo, storage: Storage, hasher: Hash
   let have = new Bitfield(meta.pieceCount);
   if (resumeHave) {
     have = new Bitfield(meta.pieceCount, resumeHave);
-    for (let i = 0; i < meta.pieceCount; i++) if (have.get(i) && !present(i)) have.set(i, false);
-    // Files written to since the resume data was saved (a crash between two saves) may hold
-    // pieces verified after it: hash those, and only those, instead of fetching them again.
-    const saved = opts.resume!.files;
-    const changed = meta.files.map((_, f) => {
-      const a = saved?.[f], b = stats[f];
-      return !a || !b || a.length !== b.length || a.mtimeMs !== b.mtimeMs;
-    });
+    const touched = changedPieces(meta, stats, opts.resume!.files);
     for (let i = 0; i < meta.pieceCount; i++) {
-      if (have.get(i) || !present(i)) continue;
-      if (pieceSegments(meta, i).some((s) => changed[s.file])) todo.push(i);
+      if (!present(i)) have.set(i, false);
+      else if (touched[i] === 1 || (touched[i] === 2 && !have.get(i))) {
+        have.set(i, false);
+        todo.push(i);
+      }
     }
   } else {
     for (let i = 0; i < meta.pieceCount; i++) if (present(i)) todo.push(i);
@@ -62,7 +68,22 @@ export async function checkPieces(meta: Metainfo, storage: Storage, hasher: Hash
     }
   };
   await Promise.all(Array.from({ length: PARALLEL_READS }, worker));
-  return { have, hashed: checked };
+  return { have, hashed: checked, stats };
+}
+
+/** 1 for each piece touching a file whose size or mtime is not what the resume data recorded.
+ *  Resume data without file stats (older records) cannot tell: unverified pieces only. */
+function changedPieces(meta: Metainfo, stats: (FileStat | undefined)[], saved: ResumeData['files']): Uint8Array {
+  const touched = new Uint8Array(meta.pieceCount);
+  meta.files.forEach((f, i) => {
+    if (f.pad || f.length === 0) return;
+    const a = saved?.[i], b = stats[i];
+    if (saved && a && b && a.length === b.length && a.mtimeMs === b.mtimeMs) return;
+    const first = Math.floor(f.offset / meta.pieceLength);
+    const last = Math.floor((f.offset + f.length - 1) / meta.pieceLength);
+    touched.fill(saved ? 1 : 2, first, last + 1);
+  });
+  return touched;
 }
 
 export function equal20(digest: Uint8Array, hashes: Uint8Array, offset: number): boolean {

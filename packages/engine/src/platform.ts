@@ -50,14 +50,20 @@ export interface Hasher {
   close(): Promise<void>;
 }
 
+/** A file's size and modification time (ms, whole), as resume data records them. */
+export interface FileStat {
+  length: number;
+  mtimeMs: number;
+}
+
 export interface Storage {
   /** Writes one verified piece. Resolves once the bytes are in the OS (page cache or disk). */
   writePiece(index: number, data: Uint8Array): Promise<void>;
   /** Reads a whole piece (into `into` when given, which must be the piece's length); rejects if
    *  the files are missing or short. */
   readPiece(index: number, into?: Uint8Array): Promise<Uint8Array>;
-  /** For each file: current size and mtime, or undefined when absent. */
-  fileStats(): Promise<({ length: number; mtimeMs: number } | undefined)[]>;
+  /** For each file (or each of `files`, in that order): current size and mtime, or undefined when absent. */
+  fileStats(files?: readonly number[]): Promise<(FileStat | undefined)[]>;
   close(): Promise<void>;
   /** Closes and deletes the torrent's files (and empty folders it made). */
   destroy(): Promise<void>;

@@ -22,6 +22,7 @@ import { Picker } from './swarm/picker.ts';
 import { SpeedMeter, startCoarseClock } from './swarm/speed.ts';
 import { WebSeed, type WebSeedHost } from './swarm/webseed.ts';
 import { PieceCache, serveUploads } from './swarm/uploader.ts';
+import { FileStatTracker } from './resume-files.ts';
 import { addressKey, parseAddress, type Metainfo, type PeerAddress } from './types.ts';
 import { decodePex, encodeExtHandshake, encodePex } from './wire/extended.ts';
 import { BLOCK_SIZE } from './wire/protocol.ts';
@@ -119,6 +120,9 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
   private trackerUrls: string[][];
   private webSeedUrls: string[];
   private webSeeds: WebSeed[] = [];
+  private fileStats: FileStatTracker | undefined;
+  /** The last check of the data on disk: pieces hashed and how long it took. */
+  lastCheck: { hashed: number; ms: number } | undefined;
 
   constructor(
     ctx: TorrentContext,
@@ -148,7 +152,8 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
   }
 
   // ---- lifecycle ----
-  async start(): Promise<void> {
+  /** `trust: false` (a forced recheck) hashes every piece on disk, resume data or not. */
+  async start(trust = true): Promise<void> {
     if (this.opts.paused) {
       this.state = 'paused';
       return;
@@ -160,7 +165,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
       const saved = await this.ctx.resumeStore.load(this.infoHashHex).catch(() => undefined);
       if (saved?.infoBytes) this.metadata = new MetadataExchange(this.infoHashHex, undefined, () => {}), await this.gotMetadata(saved.infoBytes);
     }
-    if (this.metainfo && !this.picker) await this.prepare();
+    if (this.metainfo && !this.picker) await this.prepare(trust);
     if (this.state === 'error' || this.closed) return;
     this.startDiscovery();
     this.connectMore();
@@ -202,18 +207,21 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
   }
 
   /** Metadata known: open storage, find what is on disk, then start trading pieces. */
-  private async prepare(): Promise<void> {
+  private async prepare(trust = true): Promise<void> {
     const meta = this.metainfo!;
     this.state = 'checking';
     try {
-      this.storage = this.ctx.createStorage(meta, this.opts.savePath);
-      const resume = await this.ctx.resumeStore?.load(this.infoHashHex).catch(() => undefined);
-      const { have } = await checkPieces(meta, this.storage, this.ctx.hasher, {
+      this.storage ??= this.ctx.createStorage(meta, this.opts.savePath);
+      const resume = trust ? await this.ctx.resumeStore?.load(this.infoHashHex).catch(() => undefined) : undefined;
+      const started = Date.now();
+      const { have, hashed, stats } = await checkPieces(meta, this.storage, this.ctx.hasher, {
         resume,
         isCancelled: () => this.closed,
         onProgress: (done, total) => this.emit('checking', done, total),
       });
       if (this.closed) return;
+      this.lastCheck = { hashed, ms: Date.now() - started };
+      (this.fileStats ??= new FileStatTracker(meta)).seed(stats);
       this.cache = new PieceCache(
         (i, into) => this.storage!.readPiece(i, into),
         () => {
@@ -229,7 +237,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     } catch (err) {
       return this.fail((err as Error).message);
     }
-    this.state = 'downloading';
+    this.state = this.opts.paused ? 'paused' : 'downloading';
     this.scheduleResumeSave();
     const now = Date.now();
     for (const p of this.peersByKey.values()) {
@@ -280,6 +288,23 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     if (this.picker) this.state = this.picker.done ? 'seeding' : 'downloading';
     await this.start();
     this.checkDone(); // completed while paused (a narrower selection): 'done' is still owed
+  }
+
+  /** Hashes every piece on disk again, trusting neither resume data nor earlier checks: files
+   *  changed behind our back with their size and mtime kept. A paused torrent stays paused. */
+  async recheck(): Promise<void> {
+    if (!this.picker || this.closed) return; // no metadata, or its first check (or a recheck) is running
+    this.state = 'checking';
+    await this.stopActivity();
+    // Peers that arrived while it stopped were counted by the old picker: the new one starts clean.
+    for (const p of [...this.peersByKey.values()]) p.destroy('rechecking');
+    this.peersByKey.clear();
+    this.picker = undefined;
+    this.cache?.clear();
+    this.doneEmitted = false;
+    this.errorMessage = undefined;
+    if (this.opts.paused) await this.prepare(false);
+    else await this.start(false);
   }
 
   /** Stops peers, trackers and timers; flushes writes and resume data. */
@@ -608,6 +633,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
       if (wasBlocked && this.writeBacklog < MAX_WRITE_BACKLOG) for (const p of this.peersByKey.values()) this.fillRequests(p);
     }
     if (this.closed || !this.picker) return;
+    this.fileStats?.wrote(index);
     this.picker.verified(index);
     for (const p of this.peersByKey.values()) {
       if (!p.closed && p.bits) p.sendHave(index);
@@ -787,12 +813,11 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
   private async saveResume(): Promise<void> {
     if (!this.ctx.resumeStore || !this.picker || !this.metainfo || !this.resumeDirty) return;
     this.resumeDirty = false;
-    const files = await this.storage?.fileStats();
-    await this.ctx.resumeStore.save(this.infoHashHex, {
-      have: this.picker.have.bytes.slice(),
-      infoBytes: this.metainfo.infoBytes,
-      files: files?.map((f) => f ?? { length: 0, mtimeMs: 0 }),
-    }).catch((err) => this.emit('warning', `cannot save resume data: ${(err as Error).message}`));
+    const have = this.picker.have.bytes.slice();
+    const files = this.storage && this.fileStats ? await this.fileStats.current(this.storage) : undefined;
+    await this.ctx.resumeStore
+      .save(this.infoHashHex, { have, infoBytes: this.metainfo.infoBytes, files })
+      .catch((err) => this.emit('warning', `cannot save resume data: ${(err as Error).message}`));
   }
 
   // ---- TorrentHandle ----

@@ -113,6 +113,11 @@ export function createNodeApi(node: CascadeNode): RpcHandlers {
       return { infoHash: ih, state: session.get(ih)?.stats().state ?? 'queued' };
     },
 
+    recheck: (p) => {
+      const ih = node.resolve(str(p, 'infoHash'));
+      return { infoHash: ih, state: node.recheck(ih) };
+    },
+
     remove: async (p) => {
       const ih = node.resolve(str(p, 'infoHash'));
       await node.remove(ih, p.deleteData === true);

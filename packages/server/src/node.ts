@@ -175,6 +175,19 @@ export class CascadeNode {
     } else this.db.setStatus(infoHash, 'queued');
   }
 
+  /** Starts a forced recheck of a loaded torrent and returns its state ("checking" while it runs). */
+  recheck(infoHash: string): string {
+    const t = this.session.get(infoHash);
+    if (!t) throw new CliError(`torrent ${infoHash} is in the library but not loaded in the running node`);
+    if (!t.metainfo) throw new CliError(`torrent ${infoHash} has no metadata yet: there is nothing on disk to check`);
+    const paused = t.stats().state === 'paused';
+    // It runs on after the answer (minutes for a big torrent); failures end as the torrent's error.
+    t.recheck().catch((err: unknown) => this.out.note(`recheck of ${infoHash} failed: ${errorMessage(err)}`));
+    // Complete again, it says 'done' (→ seeding); until then it is not.
+    if (!paused) this.db.setStatus(infoHash, 'downloading');
+    return t.stats().state;
+  }
+
   health(): Record<string, unknown> {
     const h = this.session.health();
     return {

@@ -83,6 +83,9 @@ export class FakeTorrent extends EventEmitter implements TorrentHandle {
   announce(): void {
     this.announced++;
   }
+  async recheck(): Promise<void> {
+    this.state = 'checking';
+  }
 }
 
 /** A plain-object SessionHandle: enough to drive the control RPC layer without the engine. */

@@ -1,6 +1,7 @@
 // Interactive verbs against a node's state (add, list, search, peers, connect, health, announce,
-// debug, pause, resume, remove). With a node running they go through its control endpoint; without
-// one, those that make sense offline work on the state DB directly, and the live-only ones say so.
+// debug, pause, resume, recheck, remove). With a node running they go through its control endpoint;
+// without one, those that make sense offline work on the state DB directly, and the live-only ones
+// say so.
 
 import { rm } from 'node:fs/promises';
 import { resolve, join, sep } from 'node:path';
@@ -224,6 +225,12 @@ const pauseOrResume = (which: 'pause' | 'resume'): Verb => async (inv, out, node
   });
 };
 
+const recheck: Verb = async (inv, out, node) => {
+  const r = await requireNode(node).call<{ infoHash: string; state: string }>('recheck', { infoHash: inv.positionals[0]! });
+  out.result(r, () => `rechecking ${short(r.infoHash)} (${r.state}); \`cascade list\` shows its progress`);
+  return 0;
+};
+
 /** `<savePath>/<name>` — refusing names that would escape savePath. */
 function dataPath(savePath: string, name: string | null): string | undefined {
   if (!name || name === '.' || name === '..' || name.includes('/') || name.includes(sep) || name.includes('\0')) {
@@ -273,6 +280,7 @@ export const VERBS: Record<string, Verb> = {
   debug,
   pause: pauseOrResume('pause'),
   resume: pauseOrResume('resume'),
+  recheck,
   remove,
 };
 

@@ -88,9 +88,10 @@ export class IdbStorage implements Storage {
     return [Math.floor(f.offset / this.meta.pieceLength), Math.floor((f.offset + f.length - 1) / this.meta.pieceLength)];
   }
 
-  async fileStats(): Promise<({ length: number; mtimeMs: number } | undefined)[]> {
+  async fileStats(files?: readonly number[]): Promise<({ length: number; mtimeMs: number } | undefined)[]> {
     const have = await this.have;
-    return this.meta.files.map((f, i) => {
+    return (files ?? this.meta.files.map((_, i) => i)).map((i) => {
+      const f = this.meta.files[i]!;
       if (f.length === 0) return { length: 0, mtimeMs: 0 };
       const [first, last] = this.piecesOf(i);
       for (let p = first; p <= last; p++) if (!have.has(p)) return undefined;

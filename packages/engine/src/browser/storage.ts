@@ -51,8 +51,9 @@ export class MemoryStorage implements Storage {
     return buf;
   }
 
-  async fileStats(): Promise<({ length: number; mtimeMs: number } | undefined)[]> {
-    return this.meta.files.map((f, i) => {
+  async fileStats(files?: readonly number[]): Promise<({ length: number; mtimeMs: number } | undefined)[]> {
+    return (files ?? this.meta.files.map((_, i) => i)).map((i) => {
+      const f = this.meta.files[i]!;
       const b = this.blobs?.[i];
       if (b) return { length: b.size, mtimeMs: (b as Partial<File>).lastModified ?? 0 };
       return this.hasFile(i) ? { length: f.length, mtimeMs: 0 } : undefined;

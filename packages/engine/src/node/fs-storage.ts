@@ -4,7 +4,7 @@
 import { constants as fsConstants } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { Storage } from '../platform.ts';
+import type { FileStat, Storage } from '../platform.ts';
 import type { Metainfo } from '../types.ts';
 import { pieceLengthOf, pieceSegments } from '../piece-map.ts';
 import { DIRECT_ALIGN, isDirectAligned, O_DIRECT } from './direct-io.ts';
@@ -12,6 +12,8 @@ import { makeDirs } from './make-dirs.ts';
 
 /** O_DIRECT writes queued at once (8 measured best here); past that, the page cache takes the overflow. */
 const MAX_DIRECT = 8;
+/** File system calls (stat, creating empty files) in flight at once for per-file work. */
+const FS_CONCURRENCY = 32;
 
 export class StorageError extends Error {
   constructor(message: string) {
@@ -73,8 +75,12 @@ export class FsStorage implements Storage {
   }
 
   async writePiece(index: number, data: Uint8Array): Promise<void> {
-    // No piece ever touches a zero-length file, so the first write makes them (as libtorrent does).
-    this.emptyFiles ??= Promise.all(this.meta.files.map((f, i) => (f.length === 0 && !f.pad ? this.handle(i, true) : undefined)));
+    // No piece ever touches a zero-length file, so the first write makes them (as libtorrent does),
+    // a few at a time and closed at once: 100,000 of them must not hold 100,000 descriptors.
+    this.emptyFiles ??= this.makeEmptyFiles().catch((err: unknown) => {
+      this.emptyFiles = undefined; // a disk made writable again gets another try
+      throw err;
+    });
     const writes: Promise<unknown>[] = [this.emptyFiles];
     for (const s of pieceSegments(this.meta, index)) {
       if (this.meta.files[s.file]!.pad) continue;
@@ -85,6 +91,15 @@ export class FsStorage implements Storage {
     } catch (err) {
       throw new StorageError(`cannot write piece ${index}: ${(err as Error).message}`);
     }
+  }
+
+  private async makeEmptyFiles(): Promise<void> {
+    const empty = this.meta.files.flatMap((f, i) => (f.length === 0 && !f.pad && !this.handles.has(i) ? [i] : []));
+    await eachLimited(empty, FS_CONCURRENCY, async (i) => {
+      const p = this.paths[i]!;
+      await makeDirs(path.dirname(p));
+      await (await fs.open(p, 'a')).close();
+    });
   }
 
   /**
@@ -159,15 +174,19 @@ export class FsStorage implements Storage {
     return out;
   }
 
-  async fileStats(): Promise<({ length: number; mtimeMs: number } | undefined)[]> {
-    return Promise.all(this.paths.map(async (p) => {
+  async fileStats(files?: readonly number[]): Promise<(FileStat | undefined)[]> {
+    const which = files ?? this.paths.map((_, i) => i);
+    const out: (FileStat | undefined)[] = new Array(which.length);
+    // A few at a time: 100,000 stat calls in flight at once held 400 MB of native memory.
+    await eachLimited(which.map((file, i) => [file, i] as const), FS_CONCURRENCY, async ([file, i]) => {
       try {
-        const st = await fs.stat(p);
-        return { length: st.size, mtimeMs: Math.floor(st.mtimeMs) };
+        const st = await fs.stat(this.paths[file]!);
+        out[i] = { length: st.size, mtimeMs: Math.floor(st.mtimeMs) };
       } catch {
-        return undefined;
+        out[i] = undefined;
       }
-    }));
+    });
+    return out;
   }
 
   async close(): Promise<void> {
@@ -187,6 +206,15 @@ export class FsStorage implements Storage {
     }));
     if (this.meta.multiFile) await removeEmptyDirs(path.join(this.savePath, this.meta.name));
   }
+}
+
+/** Runs fn over items with at most `limit` calls pending. */
+async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 async function writeFully(h: fs.FileHandle, data: Uint8Array, position: number): Promise<void> {

@@ -1,4 +1,4 @@
-// Torrent routes other than adding and streaming: list, detail, pause/resume, remove, file
+// Torrent routes other than adding and streaming: list, detail, pause/resume, recheck, remove, file
 // selection and the .torrent download.
 
 import { rm } from 'node:fs/promises';
@@ -82,6 +82,21 @@ export function torrentRoutes(app: FastifyInstance, ctx: ApiContext): void {
       },
     });
   }
+
+  app.post<{ Params: HashParams }>('/api/torrents/:infoHash/recheck', {
+    schema: {
+      summary: 'Hash the data on disk again, trusting no resume data (state "checking" meanwhile); what fails is downloaded again',
+      tags: ['torrents'],
+      params: infoHashParams,
+      response: { 200: stateResultSchema, ...errors(400, 404, 409) },
+    },
+    handler: async (req) => {
+      const t = loadedTorrent(ctx, req.params.infoHash);
+      const state = node.recheck(t.infoHashHex);
+      ctx.changed();
+      return { infoHash: t.infoHashHex, state };
+    },
+  });
 
   app.delete<{ Params: HashParams; Querystring: { deleteData: boolean } }>('/api/torrents/:infoHash', {
     schema: {

@@ -1,0 +1,44 @@
+// The size and mtime of each file as the resume data records them. Only files written since the
+// last save are statted again: a torrent of 100,000 files would otherwise stat every one of them at
+// each save (once a second while it downloads). A file is marked when a write to it has finished,
+// so the mtime taken at the next save is never older than the data the saved bitfield claims.
+
+import type { FileStat, Storage } from './platform.ts';
+import { pieceSegments } from './piece-map.ts';
+import type { Metainfo } from './types.ts';
+
+const ABSENT: FileStat = { length: 0, mtimeMs: 0 };
+
+export class FileStatTracker {
+  private readonly meta: Metainfo;
+  private stats: (FileStat | undefined)[] | undefined;
+  private written = new Set<number>();
+
+  constructor(meta: Metainfo) {
+    this.meta = meta;
+  }
+
+  /** What a check just found on disk (nothing has been written since). */
+  seed(stats: (FileStat | undefined)[]): void {
+    this.stats = stats;
+    this.written.clear();
+  }
+
+  /** Piece `index` is on disk now. */
+  wrote(index: number): void {
+    for (const s of pieceSegments(this.meta, index)) this.written.add(s.file);
+  }
+
+  async current(storage: Storage): Promise<FileStat[]> {
+    if (!this.stats) {
+      this.written.clear();
+      this.stats = await storage.fileStats();
+    } else if (this.written.size > 0) {
+      const files = [...this.written];
+      this.written.clear();
+      const fresh = await storage.fileStats(files);
+      files.forEach((f, i) => (this.stats![f] = fresh[i]));
+    }
+    return this.stats.map((s) => s ?? ABSENT);
+  }
+}
