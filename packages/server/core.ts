@@ -6,6 +6,7 @@ export { StateDB, StateError, SCHEMA_VERSION, DB_FILE, PEER_ID_PREFIX, countBits
 export type { TorrentStatus, TorrentRecord, NewTorrent, PeerRecord, PeerDelta, Identity } from './src/state.ts';
 export { PeerLedger } from './src/peer-ledger.ts';
 export { rememberPeers, storedPeers, MAX_MANUAL_PEERS } from './src/manual-peers.ts';
+export { storedMetainfo, filesOf, otherOwners, refuseOwnedFiles, deleteOwnFiles } from './src/own-files.ts';
 export { nodeIdentity, replaceNodeKey } from './src/node-identity.ts';
 export { AuthStore, memberId } from './src/auth/store.ts';
 export type { Member, Role } from './src/auth/store.ts';

@@ -6,7 +6,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { UsageError, errorMessage } from '@cascade/server/core';
 import type { EngineLib } from './engine.ts';
 
-export type ParseLib = Pick<EngineLib, 'parseTorrent' | 'parseTorrentId'>;
+export type ParseLib = Pick<EngineLib, 'parseTorrent' | 'parseTorrentId' | 'parseInfoDict'>;
 
 export interface DescribedSource {
   /** What to hand to session.add: .torrent bytes, a magnet URI, or a bare hex infohash. */

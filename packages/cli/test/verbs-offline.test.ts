@@ -23,6 +23,9 @@ const fakeLib: ParseLib = {
       multiFile: false, private: false, announce: [['http://127.0.0.1:1/announce']], urlList: [],
     };
   },
+  parseInfoDict(): Metainfo {
+    throw new Error('no info dicts in these fixtures');
+  },
   parseTorrentId(id: string) {
     const hash = /^[0-9a-f]{40}$/i.test(id) ? id.toLowerCase() : /^magnet:\?xt=urn:btih:([0-9a-f]{40})/.exec(id)?.[1];
     if (!hash) throw new Error(id.startsWith('magnet:') ? 'invalid magnet: no urn:btih infohash (xt)' : 'invalid torrent id');
@@ -115,15 +118,17 @@ test('list and search read the DB, with progress from resume data', async (t) =>
   assert.deepEqual(none.result.torrents, []);
 });
 
-test('pause/resume mark the status; remove --delete-data deletes <save>/<name>', async (t) => {
+test('pause/resume mark the status; remove --delete-data deletes the files its metainfo lists', async (t) => {
   const { root, stateDir, run } = setup(t);
   const save = join(root, 'dl');
   mkdirSync(join(save, 'Album'), { recursive: true });
   writeFileSync(join(save, 'Album', 'track.flac'), 'x');
+  writeFileSync(join(save, 'movie.mkv'), 'x');
   writeFileSync(join(save, 'keep.txt'), 'x');
   const db = StateDB.open(stateDir);
   db.upsertTorrent({ infoHash: HASH_A, name: 'Album', source: HASH_A, savePath: save, status: 'seeding' });
   db.upsertTorrent({ infoHash: HASH_B, name: null, source: HASH_B, savePath: save, status: 'downloading' });
+  db.upsertTorrent({ infoHash: HASH_C, name: 'movie.mkv', source: new TextEncoder().encode('FAKE-TORRENT'), savePath: save, status: 'seeding' });
   db.close();
 
   assert.equal((await run(['pause', 'aaaa'])).result.state, 'paused');
@@ -131,13 +136,17 @@ test('pause/resume mark the status; remove --delete-data deletes <save>/<name>',
   await assert.rejects(run(['pause', 'a']), (e: unknown) => e instanceof UsageError);
   await assert.rejects(run(['pause', 'ffff']), (e: unknown) => e instanceof CliError && /no torrent with infohash starting with ffff/.test(e.message));
 
-  const r = await run(['remove', 'aaaa', '--delete-data']);
-  assert.equal(r.result.path, join(save, 'Album'));
-  assert.equal(existsSync(join(save, 'Album')), false);
+  const r = await run(['remove', 'cccc', '--delete-data']);
+  assert.equal(r.result.path, join(save, 'movie.mkv'));
+  assert.equal(existsSync(join(save, 'movie.mkv')), false);
   assert.equal(existsSync(join(save, 'keep.txt')), true, 'only the torrent’s own data goes');
 
-  // No metadata → no name → refuse to guess what to delete, and keep the record.
-  await assert.rejects(run(['remove', HASH_B, '--delete-data']), /name is unknown/);
+  // No metadata → its files are unknown → refuse to guess what to delete (a folder named like it
+  // may hold anything), and keep the record.
+  await assert.rejects(run(['remove', HASH_A, '--delete-data']), /files are unknown/);
+  assert.equal(existsSync(join(save, 'Album', 'track.flac')), true);
+  await assert.rejects(run(['remove', HASH_B, '--delete-data']), /files are unknown/);
+  assert.equal((await run(['remove', HASH_A])).result.removed, true);
   assert.equal((await run(['remove', HASH_B])).result.removed, true);
   assert.equal((await run(['list'])).result.torrents.length, 0);
 });

@@ -51,6 +51,8 @@ export interface TorrentContext {
   isBanned(address: string, peerId?: Uint8Array): boolean;
   ban(address: string, peerId: Uint8Array | undefined): void;
   extensions?: readonly WireExtension[];
+  /** Claims the torrent's files on disk (throws when another torrent owns one); returns the release. */
+  claimFiles?(meta: Metainfo, savePath: string): () => void;
 }
 
 const TICK_MS = 1000;
@@ -112,6 +114,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
   private writeBacklog = 0;
   private pexSent = new Map<Peer, Set<string>>();
   private errorMessage: string | undefined;
+  private releaseFiles: (() => void) | undefined;
   private doneEmitted = false;
   /** Piece ranges a reader (a stream) needs beyond the selection; see fetchPieces(). */
   private readerClaims = new Set<{ first: number; last: number }>();
@@ -135,6 +138,8 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     this.infoHashHex = src.infoHashHex;
     this.infoHash = Uint8Array.from(src.infoHashHex.match(/../g)!.map((h) => parseInt(h, 16)));
     this.metainfo = src.metainfo;
+    // A .torrent whose files another torrent owns is refused at once (the add throws).
+    if (src.metainfo) this.releaseFiles = ctx.claimFiles?.(src.metainfo, opts.savePath);
     this.displayName = src.name;
     this.selected = opts.selectedFiles;
     const tiers = src.metainfo?.announce.length ? src.metainfo.announce.map((t) => [...t]) : (src.trackers ?? []).map((t) => [t]);
@@ -211,6 +216,8 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     const meta = this.metainfo!;
     this.state = 'checking';
     try {
+      // A magnet learns its files only now: another torrent's files fail it before anything is written.
+      this.releaseFiles ??= this.ctx.claimFiles?.(meta, this.opts.savePath);
       this.storage ??= this.ctx.createStorage(meta, this.opts.savePath);
       const resume = trust ? await this.ctx.resumeStore?.load(this.infoHashHex).catch(() => undefined) : undefined;
       const started = Date.now();
@@ -335,6 +342,8 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     } else {
       await this.storage?.close();
     }
+    this.releaseFiles?.();
+    this.releaseFiles = undefined;
   }
 
   // ---- discovery & connections ----

@@ -54,6 +54,8 @@ export function httpStatusOf(err: unknown): number {
   // client's input being wrong.
   if (err instanceof UsageError) return 400;
   if (err instanceof Error && (err.name === 'MetainfoError' || err.name === 'BencodeError')) return 400;
+  // The engine refused a torrent whose files another torrent owns.
+  if (err instanceof Error && err.name === 'FileConflictError') return 409;
   // Other node errors are things like "no torrent with infohash …".
   if (err instanceof CliError) return /^no torrent/.test(err.message) ? 404 : 409;
   return 500;

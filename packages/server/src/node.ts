@@ -11,6 +11,7 @@ import { resolveInfoHash } from './infohash.ts';
 import { IdentifiedPeers } from './identified-peers.ts';
 import { nodeIdentity } from './node-identity.ts';
 import { rememberPeers } from './manual-peers.ts';
+import { deleteOwnFiles, otherOwners, refuseOwnedFiles, storedMetainfo } from './own-files.ts';
 import type {
   SessionHandle,
   SessionOptions,
@@ -19,6 +20,7 @@ import type {
   TorrentSource,
   TorrentStats,
   AddTorrentOptions,
+  Metainfo,
 } from './engine.ts';
 
 /** What a node needs to start; the CLI's parsed options satisfy it as they are. */
@@ -89,6 +91,7 @@ export class CascadeNode {
 
   /** Adds a torrent to the session and (unless record is false) to the library in the DB. */
   async add(source: TorrentSource, opts: AddTorrentOptions, record = true): Promise<TorrentHandle> {
+    if (record && source instanceof Uint8Array) await this.refuseOwnedFiles(source, opts.savePath);
     const t = await this.session.add(source, opts);
     if (record) this.record(t, source, opts);
     if (record && opts.peers) rememberPeers(this.db, t.infoHashHex, opts.peers);
@@ -154,10 +157,33 @@ export class CascadeNode {
     return resolveInfoHash(arg, known);
   }
 
+  /** The running torrents' files, for the ownership checks of stored ones (own-files.ts). */
+  #liveFiles(): { meta: Metainfo; savePath: string }[] {
+    return this.session.list().flatMap((t) => {
+      const savePath = this.db.getTorrent(t.infoHashHex)?.savePath;
+      return t.metainfo && savePath ? [{ meta: t.metainfo, savePath }] : [];
+    });
+  }
+
+  /** A .torrent whose files a stored torrent owns is refused (running ones: the engine's claims). */
+  async refuseOwnedFiles(bytes: Uint8Array, savePath: string): Promise<void> {
+    const lib = await loadEngine();
+    const meta = lib.parseTorrent(bytes);
+    if (this.session.get(meta.infoHashHex)) return;
+    refuseOwnedFiles(meta, savePath, otherOwners(this.db, lib, meta.infoHashHex, this.#liveFiles()));
+  }
+
   async remove(infoHash: string, deleteData: boolean): Promise<void> {
     this.#untrack.get(infoHash)?.();
     this.#untrack.delete(infoHash);
+    const rec = this.db.getTorrent(infoHash);
     if (this.session.get(infoHash)) await this.session.remove(infoHash, { deleteData });
+    else if (deleteData && rec) {
+      // Not running (it failed to load), so the engine cannot delete its files: its own ones, from its metainfo.
+      const lib = await loadEngine();
+      const meta = storedMetainfo(rec, this.db, lib);
+      if (meta) await deleteOwnFiles(meta, rec.savePath, otherOwners(this.db, lib, infoHash, this.#liveFiles()));
+    }
     this.db.removeTorrent(infoHash);
   }
 

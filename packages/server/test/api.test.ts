@@ -219,7 +219,9 @@ test('adding by .torrent upload and by JSON uri (magnet, infohash, .torrent URL)
   mkdirSync(src);
   writeFileSync(join(src, 'remote.bin'), patternBytes(50_000, 3));
   const made = await createTorrent(join(src, 'remote.bin'), { announce: ['http://127.0.0.1:1/announce'] });
-  const other = await createTorrent(join(src, 'remote.bin'), { pieceLength: 32768 });
+  // Another torrent of the same bytes, under its own name (one file never has two owners: test/attack/owned-files).
+  writeFileSync(join(src, 'remote-2.bin'), patternBytes(50_000, 3));
+  const other = await createTorrent(join(src, 'remote-2.bin'), { pieceLength: 32768 });
 
   const viaFile = await upload(s, [['remote.torrent', made.torrent]], 'torrent');
   assert.equal(viaFile.status, 201, JSON.stringify(viaFile.body));
@@ -351,6 +353,10 @@ test('a torrent only in the library (it failed to load): detail, pause, 409s, de
   mkdirSync(join(s.downloadDir, 'stored'), { recursive: true });
   writeFileSync(join(s.downloadDir, 'stored', 'f.txt'), 'x');
   s.node.db.upsertTorrent({ infoHash: ih, name: 'stored', source: ih, savePath: s.downloadDir, status: 'error', pieceCount: 4 });
+  // One whose metainfo is known: deleting its data removes the files it lists (and nothing else).
+  const made = await createTorrent(join(s.downloadDir, 'stored'));
+  writeFileSync(join(s.downloadDir, 'stored', 'not-its.txt'), 'y');
+  s.node.db.upsertTorrent({ infoHash: made.metainfo.infoHashHex, name: 'stored', source: made.torrent, savePath: s.downloadDir, status: 'error' });
   const d = await s.json(`/api/torrents/${ih}`);
   assert.equal(d.status, 200);
   assert.equal(d.body.live, false);
@@ -361,10 +367,15 @@ test('a torrent only in the library (it failed to load): detail, pause, 409s, de
   assertError(await s.json(`/api/torrents/${ih}/files/0`), 409, /not loaded/);
   assertError(await s.json(`/api/torrents/${ih}/files`, { method: 'PUT', json: { selected: [0] } }), 409, /not loaded/);
   assertError(await s.json(`/api/torrents/${ih}/torrent`), 409, /metadata/);
+  // Its files are unknown (no metadata): the folder named like it is not its to delete.
   const del = await s.json(`/api/torrents/${ih}?deleteData=true`, { method: 'DELETE' });
   assert.equal(del.status, 200);
-  assert.equal(existsSync(join(s.downloadDir, 'stored')), false);
+  assert.equal(existsSync(join(s.downloadDir, 'stored', 'f.txt')), true);
   assert.equal(s.node.db.getTorrent(ih), undefined);
+  const del2 = await s.json(`/api/torrents/${made.metainfo.infoHashHex}?deleteData=true`, { method: 'DELETE' });
+  assert.equal(del2.status, 200);
+  assert.equal(existsSync(join(s.downloadDir, 'stored', 'f.txt')), false);
+  assert.equal(existsSync(join(s.downloadDir, 'stored', 'not-its.txt')), true);
 });
 
 test('streaming a file that is still downloading waits for its pieces', { timeout: 60_000 }, async (t) => {

@@ -3,7 +3,6 @@
 // without one, those that make sense offline work on the state DB directly, and the live-only ones
 // say so.
 
-import { rm } from 'node:fs/promises';
 import { resolve, join, sep } from 'node:path';
 import {
   connectControl,
@@ -13,6 +12,10 @@ import {
   resolveInfoHash,
   offlineEntry,
   rememberPeers,
+  refuseOwnedFiles,
+  otherOwners,
+  storedMetainfo,
+  deleteOwnFiles,
   type ControlClient,
   type ListEntry,
 } from '@cascade/server/core';
@@ -72,8 +75,11 @@ const add: Verb = async (inv, out, node, deps) => {
     );
     return 0;
   }
+  const lib = await deps.loadEngine();
   return withDb(inv, (db) => {
     const existing = db.getTorrent(d.infoHash);
+    // A torrent never writes another's files: the next serve would download over them.
+    if (!existing && d.source instanceof Uint8Array) refuseOwnedFiles(lib.parseTorrent(d.source), savePath, otherOwners(db, lib, d.infoHash));
     // Kept with the torrent: the next `cascade serve` tries them (and again after every restart).
     const keepPeers = () => rememberPeers(db, d.infoHash, o.peers);
     if (existing) {
@@ -239,7 +245,7 @@ function dataPath(savePath: string, name: string | null): string | undefined {
   return join(savePath, name);
 }
 
-const remove: Verb = async (inv, out, node) => {
+const remove: Verb = async (inv, out, node, deps) => {
   const arg = inv.positionals[0]!;
   const deleteData = inv.options.deleteData;
   if (node) {
@@ -255,9 +261,13 @@ const remove: Verb = async (inv, out, node) => {
     const rec = db.getTorrent(ih)!;
     let deleted: string | undefined;
     if (deleteData) {
-      deleted = dataPath(rec.savePath, rec.name);
-      if (!deleted) throw new CliError(`cannot delete data of ${ih}: its name is unknown (no metadata yet)`);
-      await rm(deleted, { recursive: true, force: true });
+      // Only the files its metainfo lists, and none another torrent lists: a folder of the same
+      // name may hold another torrent's files (or the user's own).
+      const lib = await deps.loadEngine();
+      const meta = storedMetainfo(rec, db, lib);
+      if (!meta) throw new CliError(`cannot delete data of ${ih}: its files are unknown (no metadata yet)`);
+      await deleteOwnFiles(meta, rec.savePath, otherOwners(db, lib, ih));
+      deleted = dataPath(rec.savePath, meta.name);
     }
     db.removeTorrent(ih);
     out.result({ infoHash: ih, removed: true, deletedData: deleteData, path: deleted ?? null, online: false }, () =>

@@ -15,6 +15,7 @@ import { Torrent, type TorrentContext } from '../torrent.ts';
 import { Dht } from './dht.ts';
 import { alignedSlab } from './direct-io.ts';
 import { FsStorage } from './fs-storage.ts';
+import { FileOwners } from './file-owners.ts';
 import { createNodeHasher } from './hasher.ts';
 import { listenTcp, tcpDialer } from './tcp.ts';
 import { acceptMse, mseDialer } from './mse.ts';
@@ -49,6 +50,8 @@ export class Session implements SessionHandle {
   private torrents = new Map<string, Torrent>();
   private banned = new Set<string>();
   private pending = new Set<Peer>();
+  /** Files on disk and the torrent that owns each: no two torrents write or delete the same file. */
+  private owners = new FileOwners();
   /** WebSocket trackers + WebRTC peers (undefined when `webrtc: false`). */
   private wsPool: WsTrackerPool | undefined;
 
@@ -103,6 +106,7 @@ export class Session implements SessionHandle {
         if (peerId) this.banned.add(toHex(peerId));
       },
       extensions: this.opts.extensions,
+      claimFiles: (meta, savePath) => this.owners.claim(meta, savePath),
     };
   }
 

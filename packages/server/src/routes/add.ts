@@ -90,7 +90,14 @@ export function addRoutes(app: FastifyInstance, ctx: ApiContext): void {
       infoBytes: metainfo.infoBytes,
       files: await fileStats(ctx.downloadDir, metainfo),
     });
-    return add(metainfo.infoHashHex, torrent);
+    try {
+      return await add(metainfo.infoHashHex, torrent);
+    } catch (err) {
+      // Refused (its name is another torrent's file, say): the upload goes, as above.
+      node.db.deleteResume(metainfo.infoHashHex);
+      await rm(path, { recursive: true, force: true });
+      throw err;
+    }
   };
 
   app.post<{ Body: AddBody | undefined }>('/api/torrents', {

@@ -1,8 +1,6 @@
 // Torrent routes other than adding and streaming: list, detail, pause/resume, recheck, remove, file
 // selection and the .torrent download.
 
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { encodeTorrent, toMagnet } from '@cascade/engine';
 import type { ApiContext } from '../context.ts';
@@ -107,12 +105,9 @@ export function torrentRoutes(app: FastifyInstance, ctx: ApiContext): void {
       response: { 200: removeResultSchema, ...errors(400, 404) },
     },
     handler: async (req) => {
-      const { infoHash, torrent, record } = findTorrent(ctx, req.params.infoHash);
+      const { infoHash } = findTorrent(ctx, req.params.infoHash);
+      // Only this torrent's own files go (node.remove): never its folder wholesale, nor another's file.
       await node.remove(infoHash, req.query.deleteData);
-      // Not loaded (it failed to start), so the engine cannot delete its files: do it from the record.
-      if (req.query.deleteData && !torrent && record?.name && isPlainName(record.name)) {
-        await rm(join(record.savePath, record.name), { recursive: true, force: true });
-      }
       ctx.changed();
       return { infoHash, removed: true, deletedData: req.query.deleteData };
     },
@@ -167,9 +162,4 @@ export function torrentRoutes(app: FastifyInstance, ctx: ApiContext): void {
 export function contentDisposition(kind: 'inline' | 'attachment', filename: string): string {
   const ascii = filename.replace(/[^\x20-\x7e]|["\\]/g, '_');
   return `${kind}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
-}
-
-/** A stored name that stays inside its save path when joined to it. */
-function isPlainName(name: string): boolean {
-  return name !== '.' && name !== '..' && !/[/\\\0]/.test(name);
 }
