@@ -66,6 +66,12 @@ export function handleError(err: FastifyError, req: FastifyRequest, reply: Fasti
   if (status >= 500) req.log.error({ err }, 'request failed');
   // Fastify's validation messages name the part ("body/uri must be string"); keep them.
   let message = errorMessage(err);
+  // A genuine fault: its message (a file system error names the server's paths) goes to the log
+  // only; the client learns the kind of failure.
+  if (status >= 500) {
+    const code = (err as { code?: unknown }).code;
+    message = `internal error${typeof code === 'string' && /^[A-Z_]+$/.test(code) ? ` (${code})` : ''}; the node's log has the details`;
+  }
   if (err.code === 'FST_REQ_FILE_TOO_LARGE' || err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
     message = `upload too large: ${message}`;
   }

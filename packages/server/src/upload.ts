@@ -16,6 +16,10 @@ import { makeDirs } from '@cascade/engine/make-dirs';
 export const MAX_TORRENT_FILE = 10 * 1024 * 1024;
 const MAX_FILES = 10_000;
 const MAX_COMPONENT_BYTES = 255;
+/** A whole relative path (folder upload): Linux's PATH_MAX is 4096 with the download dir in front,
+ *  Windows clients and other BitTorrent clients cope with far less; deeper trees are not folders
+ *  anyone uploads by hand. */
+export const MAX_PATH_BYTES = 1024;
 
 export type Upload =
   | { kind: 'content'; /** Absolute path of the file or folder, now in the download dir. */ path: string; name: string }
@@ -29,16 +33,18 @@ const tooLarge = (max: number) => new HttpError(413, `upload too large: the limi
  * metainfo checks would refuse, is rejected or stripped.
  */
 export function sanitizePath(filename: string): string[] {
+  const shown = filename.length > 120 ? `${filename.slice(0, 120)}…` : filename;
   const parts = filename
     .split(/[/\\]+/)
     .map((c) => c.replace(/[\0-\x1f\x7f]/g, '').trim())
     .filter((c) => c !== '' && c !== '.');
-  if (parts.length === 0) throw badRequest(`file name "${filename}" is empty`);
+  if (parts.length === 0) throw badRequest(`file name "${shown}" is empty`);
   for (const c of parts) {
-    if (c === '..') throw badRequest(`file name "${filename}" must not contain ".."`);
-    if (/^[a-zA-Z]:/.test(c)) throw badRequest(`file name "${filename}" must not contain a drive letter`);
-    if (Buffer.byteLength(c) > MAX_COMPONENT_BYTES) throw badRequest(`file name component too long in "${filename}"`);
+    if (c === '..') throw badRequest(`file name "${shown}" must not contain ".."`);
+    if (/^[a-zA-Z]:/.test(c)) throw badRequest(`file name "${shown}" must not contain a drive letter`);
+    if (Buffer.byteLength(c) > MAX_COMPONENT_BYTES) throw badRequest(`file name component too long (over ${MAX_COMPONENT_BYTES} bytes) in "${shown}"`);
   }
+  if (Buffer.byteLength(parts.join('/')) > MAX_PATH_BYTES) throw badRequest(`path too long (over ${MAX_PATH_BYTES} bytes): "${shown}"`);
   return parts;
 }
 
@@ -112,11 +118,15 @@ export async function receiveUpload(req: FastifyRequest, downloadDir: string, ma
       const dest = join(staging, ...rel);
       // "q" then "q/r" (or the reverse) names one path as both a file and a folder.
       const fileAndFolder = () => badRequest(`"${rel.join('/')}" and another uploaded path make one name both a file and a folder`);
+      // Under the cap, yet too long once inside a deep download dir: still the name's fault, and
+      // Node's message would show the server's path.
+      const tooLong = () => badRequest(`path too long for the disk: "${rel.join('/').slice(0, 120)}…"`);
       try {
         await makeDirs(dirname(dest));
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (code === 'EEXIST' || code === 'ENOTDIR') throw fileAndFolder();
+        if (code === 'ENAMETOOLONG') throw tooLong();
         throw err;
       }
       try {
@@ -127,6 +137,7 @@ export async function receiveUpload(req: FastifyRequest, downloadDir: string, ma
         if (code === 'EEXIST' && (await stat(dest)).isDirectory()) throw fileAndFolder();
         if (code === 'EEXIST') throw badRequest(`the upload names "${rel.join('/')}" twice`);
         if (code === 'EISDIR' || code === 'ENOTDIR') throw fileAndFolder();
+        if (code === 'ENAMETOOLONG') throw tooLong();
         throw err;
       }
       // Without the size error (throwFileSizeLimit off), a cut-off file shows up as truncated.
