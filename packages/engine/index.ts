@@ -1,11 +1,11 @@
 // @cascade/engine — the BitTorrent engine. Node entry: Session with TCP, files, DHT and worker hashing.
 export type * from './src/api.ts';
-export type { Metainfo, MagnetLink, FileEntry, PeerAddress } from './src/types.ts';
+export type { Metainfo, MagnetLink, FileRanges, FileEntry, PeerAddress } from './src/types.ts';
 export { addressKey, parseAddress } from './src/types.ts';
 export { Session, makePeerId, CLIENT_NAME } from './src/node/session.ts';
 export { Torrent } from './src/torrent.ts';
 export { parseTorrent, parseInfoDict, encodeTorrent, MetainfoError } from './src/metainfo.ts';
-export { parseMagnet, parseTorrentId, toMagnet } from './src/magnet.ts';
+export { parseMagnet, parseTorrentId, toMagnet, expandSelection } from './src/magnet.ts';
 export { createTorrent, defaultPieceLength, type CreateTorrentOptions } from './src/node/create-torrent.ts';
 export { toHex, fromHex } from './src/hex.ts';
 export { BencodeError, decode as bdecode, encode as bencode } from './src/bencode.ts';

@@ -41,7 +41,19 @@ export interface SessionOptions {
   trackers?: string[];
   /** 20-byte peer id; generated when omitted. */
   peerId?: Uint8Array;
+  /** Connections per torrent, dialled and accepted (incoming peers get 5 more). Default 50, as
+   *  before; past it an incoming peer takes the slot of the peer useless longest, if any. */
   maxConnectionsPerTorrent?: number;
+  /** Connections for the whole node, every torrent and unfinished handshakes included. At the
+   *  limit we dial no more, and a newcomer takes the slot of the connection that has been useless
+   *  longest (neither side interested), or is refused. Default 200 (libtorrent's connections_limit). */
+  maxConnections?: number;
+  /** Inbound connections one remote address may hold at once, over all torrents. A client opens
+   *  one per torrent it shares with us; more is a flood. Default 8. */
+  maxConnectionsPerAddress?: number;
+  /** Milliseconds a connection has to finish its handshake (MSE and BitTorrent, in or out) before
+   *  it is closed. Default 10 000 (libtorrent's handshake_timeout). */
+  handshakeTimeoutMs?: number;
   /** Where resume data goes; omitted = no fast resume. */
   resumeStore?: ResumeStore;
   /** WebRTC peers (browsers, WebTorrent) found through WebSocket trackers: torrents with ws:// or

@@ -3,7 +3,7 @@
 import { toHex } from './hex.ts';
 import { MAX_FILES, MetainfoError } from './metainfo.ts';
 import { addressKey, parseAddress } from './types.ts';
-import type { MagnetLink } from './types.ts';
+import type { FileRanges, MagnetLink } from './types.ts';
 
 const fail = (why: string): never => {
   throw new MetainfoError(`invalid magnet: ${why}`);
@@ -15,7 +15,7 @@ export function parseMagnet(uri: string): MagnetLink {
 
   let infoHashHex: string | undefined;
   let name: string | undefined;
-  let selectOnly: number[] | undefined;
+  let selectOnly: FileRanges | undefined;
   const trackers = new Set<string>();
   const peers = new Set<string>();
   const webSeeds = new Set<string>();
@@ -77,7 +77,8 @@ export function toMagnet(m: {
   trackers?: string[];
   peers?: string[];
   webSeeds?: string[];
-  selectOnly?: number[];
+  /** File indices, or ranges as parseMagnet gives them. */
+  selectOnly?: number[] | FileRanges;
 }): string {
   const hex = hashToHex(m.infoHashHex) ?? fail(`bad infohash "${m.infoHashHex}"`);
   let uri = `magnet:?xt=urn:btih:${hex}`;
@@ -123,8 +124,9 @@ function base32Decode(s: string): Uint8Array {
   return out;
 }
 
-/** BEP 53: "0,2,4-6" → [0, 2, 4, 5, 6]. Capped so a "0-999999999" cannot exhaust memory. */
-function parseSelectOnly(value: string): number[] {
+/** BEP 53: "0,2,4-6,5" → [[0, 0], [2, 2], [4, 6]]. Sorting and merging the ranges is the only
+ *  work, so 16 KB of "0-99998,0-99998,…" costs what its 2,000 entries cost, never their product. */
+function parseSelectOnly(value: string): FileRanges {
   const ranges: [number, number][] = [];
   for (const part of value.split(',')) {
     const r = /^(\d{1,9})(?:-(\d{1,9}))?$/.exec(part.trim());
@@ -135,24 +137,36 @@ function parseSelectOnly(value: string): number[] {
     if (to >= MAX_FILES) return fail(`so index ${to} exceeds the ${MAX_FILES}-file limit`);
     ranges.push([from, to]);
   }
-  // Each index is produced once however the ranges overlap: "0-99999" repeated a thousand times
-  // must not cost a thousand times 100,000 steps.
-  ranges.sort((a, b) => a[0] - b[0]);
-  const picked: number[] = [];
-  for (const [from, to] of ranges) {
-    for (let i = Math.max(from, picked.length > 0 ? picked[picked.length - 1]! + 1 : 0); i <= to; i++) picked.push(i);
-  }
-  return picked;
+  return mergeRanges(ranges);
 }
 
-function formatSelectOnly(indices: number[]): string {
-  const sorted = [...new Set(indices.filter((i) => Number.isSafeInteger(i) && i >= 0))].sort((a, b) => a - b);
-  const parts: string[] = [];
-  for (let i = 0; i < sorted.length; ) {
-    let j = i;
-    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
-    parts.push(j > i ? `${sorted[i]}-${sorted[j]}` : `${sorted[i]}`);
-    i = j + 1;
+/** Sorted, with overlapping and touching ranges joined. */
+function mergeRanges(ranges: [number, number][]): FileRanges {
+  ranges.sort((a, b) => a[0] - b[0]);
+  const merged: FileRanges = [];
+  for (const [from, to] of ranges) {
+    const last = merged[merged.length - 1];
+    if (last && from <= last[1] + 1) last[1] = Math.max(last[1], to);
+    else merged.push([from, to]);
   }
-  return parts.join(',');
+  return merged;
 }
+
+/** The selected file indices of a torrent of `fileCount` files: ranges past its end select nothing. */
+export function expandSelection(ranges: FileRanges, fileCount: number): number[] {
+  const out: number[] = [];
+  for (const [from, to] of ranges) {
+    for (let i = from; i <= Math.min(to, fileCount - 1); i++) out.push(i);
+  }
+  return out;
+}
+
+function formatSelectOnly(sel: number[] | FileRanges): string {
+  const ranges: [number, number][] = [];
+  for (const e of sel) {
+    const [from, to] = typeof e === 'number' ? [e, e] : e;
+    if (Number.isSafeInteger(from) && Number.isSafeInteger(to) && from >= 0 && to >= from) ranges.push([from, to]);
+  }
+  return mergeRanges(ranges).map(([from, to]) => (to > from ? `${from}-${to}` : `${from}`)).join(',');
+}
+

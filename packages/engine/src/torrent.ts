@@ -14,6 +14,7 @@ import { parseInfoDict } from './metainfo.ts';
 import { pieceLengthOf, piecesOfFiles } from './piece-map.ts';
 import { bytesLeft, fileProgress, peerListing, selectedProgress } from './torrent-report.ts';
 import type { Connection, Dialer, Hasher, Storage, StorageFactory } from './platform.ts';
+import { longestUseless } from './swarm/admission.ts';
 import { Choker } from './swarm/choker.ts';
 import { ExtensionHub } from './swarm/extensions.ts';
 import { MetadataExchange } from './swarm/metadata.ts';
@@ -23,7 +24,8 @@ import { SpeedMeter, startCoarseClock } from './swarm/speed.ts';
 import { WebSeed, type WebSeedHost } from './swarm/webseed.ts';
 import { PieceCache, serveUploads } from './swarm/uploader.ts';
 import { FileStatTracker } from './resume-files.ts';
-import { addressKey, parseAddress, type Metainfo, type PeerAddress } from './types.ts';
+import { expandSelection } from './magnet.ts';
+import { addressKey, parseAddress, type FileRanges, type Metainfo, type PeerAddress } from './types.ts';
 import { decodePex, encodeExtHandshake, encodePex } from './wire/extended.ts';
 import { BLOCK_SIZE } from './wire/protocol.ts';
 
@@ -43,6 +45,10 @@ export interface TorrentContext {
   dhtPort(): number | undefined;
   extraTrackers: string[];
   maxConnections: number;
+  /** Room for one more connection node-wide (checked before dialling); omitted = no such limit. */
+  canConnect?(): boolean;
+  /** A peer whose BitTorrent handshake has not arrived this long after connecting is dropped. */
+  handshakeTimeoutMs?: number;
   client: string;
   /** Piece buffers; the platform may hand out uninitialised memory (every byte gets written). */
   allocate?: (n: number) => Uint8Array;
@@ -72,6 +78,7 @@ const MAX_WRITE_BACKLOG = 32 * 1024 * 1024;
  *  data and never sent its haves (older Cascade did that), and a fresh connection brings a fresh
  *  bitfield. */
 const USELESS_PEER_MS = 20_000;
+const HANDSHAKE_TIMEOUT_MS = 10_000;
 
 interface Candidate {
   addr: PeerAddress;
@@ -107,6 +114,8 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
   private sessionDownloaded = 0;
   private sessionUploaded = 0;
   private selected: number[] | undefined;
+  /** A magnet's `so=` until the file count is known (then it becomes `selected`). */
+  private selectRanges: FileRanges | undefined;
   private resumeDirty = false;
   private resumeTimer: ReturnType<typeof setTimeout> | undefined;
   private pendingWrites = new Set<Promise<void>>();
@@ -129,7 +138,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
 
   constructor(
     ctx: TorrentContext,
-    src: { infoHashHex: string; metainfo?: Metainfo; name?: string; trackers?: string[]; peers?: string[]; webSeeds?: string[] },
+    src: { infoHashHex: string; metainfo?: Metainfo; name?: string; trackers?: string[]; peers?: string[]; webSeeds?: string[]; selectOnly?: FileRanges },
     opts: AddTorrentOptions,
   ) {
     super();
@@ -142,6 +151,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     if (src.metainfo) this.releaseFiles = ctx.claimFiles?.(src.metainfo, opts.savePath);
     this.displayName = src.name;
     this.selected = opts.selectedFiles;
+    if (!opts.selectedFiles) this.selectRanges = src.selectOnly;
     const tiers = src.metainfo?.announce.length ? src.metainfo.announce.map((t) => [...t]) : (src.trackers ?? []).map((t) => [t]);
     for (const t of ctx.extraTrackers) tiers.push([t]);
     this.trackerUrls = tiers;
@@ -207,6 +217,8 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
       return this.fail(`metadata from peers is invalid: ${(err as Error).message}`);
     }
     this.metadata.infoBytes = info;
+    if (this.selectRanges) this.selected = expandSelection(this.selectRanges, this.metainfo.files.length);
+    this.selectRanges = undefined;
     this.emit('metadata', this.metainfo);
     if (this.state !== 'paused') await this.prepare();
   }
@@ -366,7 +378,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     if (this.picker?.done && this.peersByKey.size > 0) return; // seeding: let leechers come to us
     const now = Date.now();
     for (const [key, c] of this.candidates) {
-      if (this.peersByKey.size + this.dialing.size >= this.ctx.maxConnections) break;
+      if (this.peersByKey.size + this.dialing.size >= this.ctx.maxConnections || this.ctx.canConnect?.() === false) break;
       if (this.dialing.has(key) || this.peersByKey.has(key) || c.nextTry > now) continue;
       this.dial(key, c);
     }
@@ -380,6 +392,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
         if (this.closed || this.abort.signal.aborted || this.peersByKey.has(key)) return conn.close();
         const peer = new Peer(conn, { source: c.source, host: this });
         this.peersByKey.set(key, peer);
+        this.watchHandshake(peer);
       },
       () => {
         this.dialing.delete(key);
@@ -398,8 +411,37 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
   addConnection(conn: Connection, source = 'webrtc'): void {
     const key = conn.remote;
     if (this.closed || this.state === 'paused' || this.state === 'error' || this.peersByKey.has(key) || this.ctx.isBanned(key)) return conn.close();
-    if (this.peersByKey.size >= this.ctx.maxConnections + 5) return conn.close();
-    this.peersByKey.set(key, new Peer(conn, { source, host: this }));
+    if (this.peersByKey.size >= this.ctx.maxConnections + 5 && !this.evictFor(undefined)) return conn.close();
+    const peer = new Peer(conn, { source, host: this });
+    this.peersByKey.set(key, peer);
+    this.watchHandshake(peer);
+  }
+
+  /** A remote that accepts the connection and never answers our handshake would hold the slot
+   *  until the 120 s idle check. */
+  private watchHandshake(peer: Peer): void {
+    const timer = setTimeout(() => {
+      if (!peer.remoteId) peer.destroy('no handshake in time');
+    }, this.ctx.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS);
+    timer.unref?.();
+    peer.onceClosed(() => clearTimeout(timer));
+  }
+
+  /** At the limit: the peer useless longest gives its slot to `newcomer`. False if all trade. */
+  private evictFor(newcomer: Peer | undefined): boolean {
+    const victim = longestUseless([this.peersByKey.values()], newcomer);
+    victim?.destroy('evicted: nothing to trade, its slot went to a newcomer');
+    return !!victim;
+  }
+
+  /** Live connections and dials in progress: they count against the node-wide limit. */
+  connectionCount(): number {
+    return this.peersByKey.size + this.dialing.size;
+  }
+
+  /** The connected peers (the session looks for the longest-useless one when the node is full). */
+  connectedPeers(): Iterable<Peer> {
+    return this.peersByKey.values();
   }
 
   /** Room for more peers (used to decide how many WebRTC offers to make). */
@@ -439,7 +481,9 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     if (this.ctx.isBanned(peer.address, peer.remoteId) || this.state === 'paused' || this.state === 'error' || this.closed) return peer.destroy('not accepting');
     const existing = this.peersByKey.get(peer.key);
     if (existing && existing !== peer) return peer.destroy('duplicate connection');
-    if (this.peersByKey.size >= this.ctx.maxConnections + 5 && !peer.outgoing) return peer.destroy('too many connections');
+    // Incoming peers get a few slots beyond what we dial, and past those the newcomer takes the slot
+    // of a peer that has been useless longest: idle connections must not lock honest peers out.
+    if (this.peersByKey.size >= this.ctx.maxConnections + 5 && !peer.outgoing && !this.evictFor(peer)) return peer.destroy('too many connections');
     this.peersByKey.set(peer.key, peer);
     peer.conn.cork();
     if (peer.extendedSupported) {
@@ -766,7 +810,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     this.ticks++;
     const now = Date.now();
     const peers = [...this.peersByKey.values()];
-    if (!this.metainfo) this.metadata.tick(peers);
+    if (!this.metainfo) this.metadata.tick();
     for (const p of peers) {
       // Snubbed requests go back to the pool so another peer can serve them.
       for (const [k, r] of p.requests) {
@@ -867,6 +911,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
 
   selectFiles(indices: number[] | undefined): void {
     this.selected = indices;
+    this.selectRanges = undefined;
     this.doneEmitted = false;
     this.rewant();
   }

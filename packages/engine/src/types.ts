@@ -42,9 +42,14 @@ export interface MagnetLink {
   peers: string[];
   /** BEP 19 `ws` web seeds. */
   webSeeds: string[];
-  /** BEP 53 `so`: selected file indices. */
-  selectOnly?: number[];
+  /** BEP 53 `so`: the selected files as merged index ranges ("0,2,4-6,5" → [[0, 0], [2, 2], [4, 6]]),
+   *  so a huge `so=` costs memory and time by its text, not by the indices it spans. Indices past
+   *  the torrent's last file are ignored; `expandSelection(ranges, fileCount)` lists the rest. */
+  selectOnly?: FileRanges;
 }
+
+/** Inclusive [first, last] index ranges, sorted, neither overlapping nor touching. */
+export type FileRanges = [number, number][];
 
 export interface PeerAddress {
   host: string;

@@ -27,7 +27,7 @@ test('parses a full magnet', () => {
     trackers: ['udp://tracker.example:6969/announce', 'http://t2/announce?a=1&b=2', 'udp://t3:1'],
     peers: ['1.2.3.4:6881', '[2001:db8::1]:51413'],
     webSeeds: ['http://seed/path/'],
-    selectOnly: [0, 2, 4, 5, 6],
+    selectOnly: [[0, 0], [2, 2], [4, 6]],
   });
 });
 
@@ -70,7 +70,8 @@ test('toMagnet round trips through parseMagnet', () => {
   const uri = toMagnet(input);
   assert.match(uri, new RegExp(`^magnet:\\?xt=urn:btih:${HEX}&dn=`));
   assert.match(uri, /&so=0-2,5,7$/);
-  assert.deepEqual(parseMagnet(uri), { ...input, selectOnly: [0, 1, 2, 5, 7] });
+  assert.deepEqual(parseMagnet(uri), { ...input, selectOnly: [[0, 2], [5, 5], [7, 7]] });
+  assert.match(toMagnet({ infoHashHex: HEX, selectOnly: [[4, 6], [0, 2], [3, 3], [9, 9]] }), /&so=0-6,9$/);
   assert.equal(toMagnet({ infoHashHex: HEX.toUpperCase() }), `magnet:?xt=urn:btih:${HEX}`);
   assert.throws(() => toMagnet({ infoHashHex: 'nothex' }), MetainfoError);
 });

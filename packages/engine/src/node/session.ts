@@ -10,6 +10,7 @@ import { toHex } from '../hex.ts';
 import { parseTorrentId } from '../magnet.ts';
 import { MetainfoError, parseTorrent } from '../metainfo.ts';
 import type { Connection, Hasher } from '../platform.ts';
+import { hostOf, longestUseless } from '../swarm/admission.ts';
 import { Peer } from '../swarm/peer.ts';
 import { Torrent, type TorrentContext } from '../torrent.ts';
 import { Dht } from './dht.ts';
@@ -29,6 +30,14 @@ import { nodeWebRtcEnv } from './webrtc.ts';
 export const CLIENT_NAME = 'Cascade 0.1.0';
 const PEER_ID_PREFIX = '-CS0100-';
 const PUBLIC_DHT_ROUTERS = ['router.bittorrent.com:6881', 'dht.transmissionbt.com:6881', 'router.utorrent.com:6881'];
+
+/** Connection limits when SessionOptions leave them out (see SessionOptions for why these). */
+export const CONNECTION_DEFAULTS = {
+  maxConnections: 200,
+  maxConnectionsPerTorrent: 50,
+  maxConnectionsPerAddress: 8,
+  handshakeTimeoutMs: 10_000,
+} as const;
 
 export function makePeerId(): Uint8Array {
   const id = new Uint8Array(20);
@@ -50,6 +59,9 @@ export class Session implements SessionHandle {
   private torrents = new Map<string, Torrent>();
   private banned = new Set<string>();
   private pending = new Set<Peer>();
+  /** Inbound connections per remote host, from accept to close, whichever torrent they joined. */
+  private inboundByHost = new Map<string, number>();
+  private readonly limits: { maxConnections: number; maxConnectionsPerTorrent: number; maxConnectionsPerAddress: number; handshakeTimeoutMs: number };
   /** Files on disk and the torrent that owns each: no two torrents write or delete the same file. */
   private owners = new FileOwners();
   /** WebSocket trackers + WebRTC peers (undefined when `webrtc: false`). */
@@ -57,6 +69,12 @@ export class Session implements SessionHandle {
 
   private constructor(opts: SessionOptions) {
     this.opts = opts;
+    this.limits = {
+      maxConnections: opts.maxConnections ?? CONNECTION_DEFAULTS.maxConnections,
+      maxConnectionsPerTorrent: opts.maxConnectionsPerTorrent ?? CONNECTION_DEFAULTS.maxConnectionsPerTorrent,
+      maxConnectionsPerAddress: opts.maxConnectionsPerAddress ?? CONNECTION_DEFAULTS.maxConnectionsPerAddress,
+      handshakeTimeoutMs: opts.handshakeTimeoutMs ?? CONNECTION_DEFAULTS.handshakeTimeoutMs,
+    };
     this.peerId = opts.peerId ?? makePeerId();
     this.peerIdHex = toHex(this.peerId);
     this.hasher = createNodeHasher();
@@ -96,7 +114,9 @@ export class Session implements SessionHandle {
       dht: this.dht,
       dhtPort: () => this.dhtPort,
       extraTrackers: this.opts.trackers ?? [],
-      maxConnections: this.opts.maxConnectionsPerTorrent ?? 50,
+      maxConnections: this.limits.maxConnectionsPerTorrent,
+      canConnect: () => this.connectionCount() < this.limits.maxConnections,
+      handshakeTimeoutMs: this.limits.handshakeTimeoutMs,
       client: CLIENT_NAME,
       allocate: (n) => Buffer.allocUnsafeSlow(n),
       pieceSlab: alignedSlab,
@@ -135,11 +155,29 @@ export class Session implements SessionHandle {
     });
   }
 
+  private connectionCount(): number {
+    let n = this.pending.size;
+    for (const t of this.torrents.values()) n += t.connectionCount();
+    return n;
+  }
+
   private accept(raw: Connection): void {
+    // One address may hold only a few connections (a client opens one per torrent), so a flood
+    // from one host cannot fill the node; a flood from many hosts meets the node-wide limit, where
+    // the connection useless longest (often a handshake still unfinished) makes room.
+    const host = hostOf(raw.remote);
+    const fromHost = this.inboundByHost.get(host) ?? 0;
+    if (fromHost >= this.limits.maxConnectionsPerAddress) return raw.close();
+    if (this.connectionCount() >= this.limits.maxConnections) {
+      const victim = longestUseless([this.pending, ...[...this.torrents.values()].map((t) => t.connectedPeers())]);
+      if (!victim) return raw.close();
+      victim.destroy('evicted: node at its connection limit');
+    }
     // MSE handshakes are answered here; Peer sees the plaintext BitTorrent stream either way.
     const conn = acceptMse(raw, {
       policy: this.opts.encryption ?? 'prefer-plaintext',
       infoHashes: () => [...this.torrents.values()].map((t) => t.infoHash),
+      timeoutMs: this.limits.handshakeTimeoutMs,
     });
     // Until its handshake names a torrent, the peer belongs to the session.
     const peer = new Peer(conn, {
@@ -150,10 +188,19 @@ export class Session implements SessionHandle {
       },
     });
     this.pending.add(peer);
-    peer.onceClosed(() => this.pending.delete(peer));
-    setTimeout(() => {
-      if (this.pending.has(peer)) peer.destroy('no handshake');
-    }, 30_000).unref();
+    this.inboundByHost.set(host, fromHost + 1);
+    // One deadline for the whole exchange, MSE included: a half-sent handshake must not hold a slot.
+    const timer = setTimeout(() => {
+      if (this.pending.has(peer)) peer.destroy('no handshake in time');
+    }, this.limits.handshakeTimeoutMs);
+    timer.unref();
+    peer.onceClosed(() => {
+      clearTimeout(timer);
+      this.pending.delete(peer);
+      const n = (this.inboundByHost.get(host) ?? 1) - 1;
+      if (n > 0) this.inboundByHost.set(host, n);
+      else this.inboundByHost.delete(host);
+    });
   }
 
   async add(source: TorrentSource, opts: AddTorrentOptions): Promise<Torrent> {
@@ -163,10 +210,9 @@ export class Session implements SessionHandle {
       const m = parseTorrentId(source);
       const existing = this.torrents.get(m.infoHashHex);
       if (existing) return existing;
-      t = new Torrent(this.context(), { infoHashHex: m.infoHashHex, name: m.name, trackers: m.trackers, peers: m.peers, webSeeds: m.webSeeds }, {
+      t = new Torrent(this.context(), { infoHashHex: m.infoHashHex, name: m.name, trackers: m.trackers, peers: m.peers, webSeeds: m.webSeeds, selectOnly: m.selectOnly }, {
         ...opts,
         savePath,
-        selectedFiles: opts.selectedFiles ?? m.selectOnly,
       });
     } else {
       const meta = parseTorrent(source);

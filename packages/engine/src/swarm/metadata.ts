@@ -1,20 +1,44 @@
 // BEP 9: fetch the info dictionary from peers when we start from a magnet, serve it when we have it.
-// Pieces come from any peer; the whole is accepted only if its SHA-1 equals the infohash.
+//
+// A peer's metadata_size and pieces are claims: the only proof is that the whole hashes to the
+// infohash. So the dictionary is fetched from one peer at a time, and a failure is that peer's
+// alone: a size that does not hash out (too big, too small) or garbage pieces mark it a liar, never
+// asked again, and the next peer is tried. Peers that reject or stall are benched for a while.
+// Which peer goes first: the one whose size most peers agree on, then the earliest to offer.
 
 import { sha1 } from '../sha1.ts';
 import { copyBytes, toHex } from '../hex.ts';
 import { decodeMetadata, encodeMetadata, MAX_METADATA_SIZE, METADATA_PIECE } from '../wire/extended.ts';
 import type { Peer } from './peer.ts';
 
+/** No piece from the peer being asked for this long: it is benched and another is tried. */
 const REQUEST_TIMEOUT_MS = 10_000;
+/** How long a peer that rejected or stalled waits before it may be asked again. */
+const BENCH_MS = 15_000;
+/** Requests in flight at once: a 10 MB dictionary is not 640 requests in one burst. */
+const WINDOW = 16;
+
+interface Attempt {
+  peer: Peer;
+  size: number;
+  pieces: (Uint8Array | undefined)[];
+  received: number;
+  requested: Set<number>;
+  next: number;
+  /** Last time the peer answered (or the attempt began). */
+  lastAt: number;
+}
 
 export class MetadataExchange {
   infoBytes: Uint8Array | undefined;
   private infoHashHex: string;
-  private size = 0;
-  private pieces: (Uint8Array | undefined)[] = [];
-  private requested = new Map<number, { peer: Peer; at: number }>();
   private onComplete: (info: Uint8Array) => void;
+  /** Peers that advertised ut_metadata with a usable size, in the order they did. */
+  private offers = new Set<Peer>();
+  private attempt: Attempt | undefined;
+  /** Addresses and peer ids whose metadata failed: never asked again, even after reconnecting. */
+  private liars = new Set<string>();
+  private benched = new WeakMap<Peer, number>();
 
   constructor(infoHashHex: string, infoBytes: Uint8Array | undefined, onComplete: (info: Uint8Array) => void) {
     this.infoHashHex = infoHashHex;
@@ -22,17 +46,13 @@ export class MetadataExchange {
     this.onComplete = onComplete;
   }
 
-  /** A peer told us its extensions: start asking it for pieces if it can serve them. */
+  /** A peer told us its extensions: it may serve the dictionary. */
   peerReady(peer: Peer): void {
     if (this.infoBytes || !peer.ext?.m.ut_metadata) return;
     const size = peer.ext.metadataSize;
-    if (!size || size > MAX_METADATA_SIZE) return;
-    if (this.size === 0) {
-      this.size = size;
-      this.pieces = new Array(Math.ceil(size / METADATA_PIECE)).fill(undefined);
-    }
-    if (size !== this.size) return;
-    this.requestFrom(peer);
+    if (!size || size > MAX_METADATA_SIZE || this.isLiar(peer)) return;
+    this.offers.add(peer);
+    if (!this.attempt) this.startNext();
   }
 
   handle(peer: Peer, payload: Uint8Array): void {
@@ -47,48 +67,90 @@ export class MetadataExchange {
       peer.sendExtended('ut_metadata', encodeMetadata({ type: 'data', piece: msg.piece, totalSize: total, data }));
       return;
     }
-    if (this.infoBytes) return;
-    const req = this.requested.get(msg.piece);
-    if (!req || req.peer !== peer) return;
-    this.requested.delete(msg.piece);
-    if (msg.type === 'reject') return;
-    const expected = Math.min(METADATA_PIECE, this.size - msg.piece * METADATA_PIECE);
-    if (msg.totalSize !== this.size || msg.data.length !== expected) {
+    const a = this.attempt;
+    // Answers from anyone but the peer being asked (a late one from a benched peer) are ignored.
+    if (this.infoBytes || !a || a.peer !== peer || !a.requested.delete(msg.piece)) return;
+    if (msg.type === 'reject') return this.abandon(false);
+    const expected = Math.min(METADATA_PIECE, a.size - msg.piece * METADATA_PIECE);
+    if (msg.totalSize !== a.size || msg.data.length !== expected) {
+      this.abandon(true);
       peer.destroy('ut_metadata piece has the wrong size');
       return;
     }
-    this.pieces[msg.piece] = copyBytes(msg.data);
-    if (this.pieces.every(Boolean)) this.assemble();
-    else this.requestFrom(peer);
+    a.pieces[msg.piece] = copyBytes(msg.data);
+    a.received++;
+    a.lastAt = Date.now();
+    peer.usefulAt = a.lastAt; // it is serving us: not a connection to evict
+    if (a.received === a.pieces.length) this.assemble(a);
+    else this.fill(a);
   }
 
-  /** Re-issue requests that timed out or whose peer left. */
-  tick(peers: Iterable<Peer>): void {
-    if (this.infoBytes || this.size === 0) return;
+  /** Once a second: drop an attempt whose peer left or went quiet, start one if none runs. */
+  tick(): void {
+    if (this.infoBytes) return;
+    const a = this.attempt;
+    if (a && (a.peer.closed || Date.now() - a.lastAt > REQUEST_TIMEOUT_MS)) this.abandon(false);
+    if (!this.attempt) this.startNext();
+  }
+
+  private isLiar(peer: Peer): boolean {
+    return this.liars.has(peer.key) || (!!peer.remoteId && this.liars.has(toHex(peer.remoteId)));
+  }
+
+  /** Ends the current attempt; a liar is never asked again, anyone else only after a while. */
+  private abandon(liar: boolean): void {
+    const a = this.attempt;
+    if (!a) return;
+    this.attempt = undefined;
+    this.offers.delete(a.peer);
+    if (liar) {
+      this.liars.add(a.peer.key);
+      if (a.peer.remoteId) this.liars.add(toHex(a.peer.remoteId));
+    } else if (!a.peer.closed) {
+      this.benched.set(a.peer, Date.now() + BENCH_MS);
+      this.offers.add(a.peer); // back of the queue
+    }
+    queueMicrotask(() => this.tick());
+  }
+
+  private startNext(): void {
     const now = Date.now();
-    for (const [piece, r] of this.requested) {
-      if (r.peer.closed || now - r.at > REQUEST_TIMEOUT_MS) this.requested.delete(piece);
+    const votes = new Map<number, number>();
+    const ready: Peer[] = [];
+    for (const p of this.offers) {
+      const size = p.ext?.metadataSize;
+      if (p.closed || !size || size > MAX_METADATA_SIZE || this.isLiar(p)) {
+        this.offers.delete(p);
+        continue;
+      }
+      votes.set(size, (votes.get(size) ?? 0) + 1);
+      if ((this.benched.get(p) ?? 0) <= now) ready.push(p);
     }
-    for (const p of peers) if (!p.closed && p.ext?.metadataSize === this.size) this.requestFrom(p);
+    let best: Peer | undefined;
+    for (const p of ready) if (!best || votes.get(p.ext!.metadataSize!)! > votes.get(best.ext!.metadataSize!)!) best = p;
+    if (!best) return;
+    const size = best.ext!.metadataSize!;
+    this.attempt = {
+      peer: best, size, pieces: new Array(Math.ceil(size / METADATA_PIECE)).fill(undefined),
+      received: 0, requested: new Set(), next: 0, lastAt: now,
+    };
+    this.fill(this.attempt);
   }
 
-  private requestFrom(peer: Peer): void {
-    for (let i = 0; i < this.pieces.length; i++) {
-      if (this.pieces[i] || this.requested.has(i)) continue;
-      this.requested.set(i, { peer, at: Date.now() });
-      peer.sendExtended('ut_metadata', encodeMetadata({ type: 'request', piece: i }));
+  private fill(a: Attempt): void {
+    while (a.requested.size < WINDOW && a.next < a.pieces.length) {
+      const i = a.next++;
+      a.requested.add(i);
+      a.peer.sendExtended('ut_metadata', encodeMetadata({ type: 'request', piece: i }));
     }
   }
 
-  private assemble(): void {
-    const info = new Uint8Array(this.size);
-    this.pieces.forEach((p, i) => info.set(p!, i * METADATA_PIECE));
-    if (toHex(sha1(info)) !== this.infoHashHex) {
-      // Someone sent garbage: start over rather than trust any piece of it.
-      this.pieces = this.pieces.map(() => undefined);
-      this.requested.clear();
-      return;
-    }
+  private assemble(a: Attempt): void {
+    const info = new Uint8Array(a.size);
+    a.pieces.forEach((p, i) => info.set(p!, i * METADATA_PIECE));
+    if (toHex(sha1(info)) !== this.infoHashHex) return this.abandon(true);
+    this.attempt = undefined;
+    this.offers.clear();
     this.infoBytes = info;
     this.onComplete(info);
   }

@@ -78,7 +78,8 @@ export class Peer implements WireHandler {
   priority = 0;
   /** We told this peer what we have (a bitfield or have_all/have_none that reflected our pieces). */
   haveAnnounced = false;
-  /** Last time either side wanted something of the other (ms): see Torrent's useless-peer check. */
+  /** Last time either side wanted something of the other (ms): see Torrent's useless-peer check
+   *  and swarm/admission.ts (the longest-useless peer gives its slot to a newcomer). */
   usefulAt = Date.now();
   /** The picker counts this peer's pieces in its availability. */
   availabilityTracked = false;
@@ -191,6 +192,7 @@ export class Peer implements WireHandler {
   setInterested(interested: boolean): void {
     if (this.amInterested === interested) return;
     this.amInterested = interested;
+    if (interested) this.usefulAt = Date.now();
     this.send(encodeSimple(interested ? MSG.interested : MSG.notInterested));
   }
 
@@ -302,6 +304,7 @@ export class Peer implements WireHandler {
 
   interested(): void {
     this.peerInterested = true;
+    this.usefulAt = Date.now(); // at once, not at the next tick: a newcomer must not be evicted meanwhile
     this.host?.onInterested(this);
   }
 

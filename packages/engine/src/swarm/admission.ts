@@ -1,0 +1,33 @@
+// Who gets a connection slot. A node at its limit would otherwise be locked by whoever connected
+// first and then did nothing (issue 19): a newcomer may take the slot of the peer that has been
+// useless longest, i.e. neither side has wanted anything of the other for the longest time.
+
+import type { Peer } from './peer.ts';
+
+/** Peers that are never evicted to make room: they trade, or an extension vouched for them. */
+function evictable(p: Peer): boolean {
+  return !p.closed && !p.peerInterested && !p.amInterested && p.priority <= 0;
+}
+
+/**
+ * The peer (other than `except`) that has been useless the longest, or undefined when every peer
+ * is trading. No minimum idle time: a flood that keeps reconnecting displaces its own older
+ * connections first, while an honest newcomer shows interest within a round trip and leaves the
+ * pool. Peers still in their handshake count as useless since they connected.
+ */
+export function longestUseless(groups: Iterable<Iterable<Peer>>, except?: Peer): Peer | undefined {
+  let victim: Peer | undefined;
+  for (const peers of groups) {
+    for (const p of peers) {
+      if (p === except || !evictable(p)) continue;
+      if (!victim || p.usefulAt < victim.usefulAt) victim = p;
+    }
+  }
+  return victim;
+}
+
+/** The host part of a Connection's "host:port" / "[v6]:port": what per-address limits count. */
+export function hostOf(remote: string): string {
+  const m = /^\[(.*)\]:\d+$/.exec(remote) ?? /^(.*):\d+$/.exec(remote);
+  return m ? m[1]! : remote;
+}
