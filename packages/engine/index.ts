@@ -9,3 +9,4 @@ export { parseMagnet, parseTorrentId, toMagnet, expandSelection } from './src/ma
 export { createTorrent, defaultPieceLength, type CreateTorrentOptions } from './src/node/create-torrent.ts';
 export { toHex, fromHex } from './src/hex.ts';
 export { BencodeError, decode as bdecode, encode as bencode } from './src/bencode.ts';
+export { DEFAULT_TORRENT_LIMITS, setTorrentLimits, torrentLimits, type TorrentLimits } from './src/limits.ts';

@@ -1,8 +1,11 @@
 // .torrent parsing (BEP 3, 12, 19, 27, 47) and re-encoding. Input is untrusted: every field is
-// type-checked and file paths are validated so nothing can escape the download directory.
+// type-checked, file paths are validated so nothing can escape the download directory, and what
+// passes the limits (limits.ts) is built lean: keys we do not read are skipped unbuilt, and the file
+// list is read one entry at a time, so 100,000 files cost tens of MB rather than hundreds.
 
-import { BencodeError, decode, encode, isDict, text } from './bencode.ts';
-import type { BDict, BValue } from './bencode.ts';
+import { BencodeError, BencodeReader, decode, encode, isDict, listItemSpans, text } from './bencode.ts';
+import type { BDict, BValue, DecodeOptions, FieldValue, Shape, Span } from './bencode.ts';
+import { DEFAULT_TORRENT_LIMITS, torrentLimits, type TorrentLimits } from './limits.ts';
 import { toHex } from './hex.ts';
 import { sha1 } from './sha1.ts';
 import type { FileEntry, Metainfo } from './types.ts';
@@ -15,7 +18,18 @@ export class MetainfoError extends Error {
 }
 
 export const MAX_PIECE_LENGTH = 256 * 1024 * 1024;
-export const MAX_FILES = 100_000;
+export const MAX_FILES = DEFAULT_TORRENT_LIMITS.maxFiles;
+/** Tracker URLs kept from announce-list (the rest are dropped: each one is announced to). */
+export const MAX_TRACKERS = 200;
+/** Web seed URLs kept from url-list. */
+export const MAX_WEB_SEEDS = 50;
+
+const INFO_SHAPE: Shape = { name: true, 'name.utf-8': true, 'piece length': true, pieces: true, length: true, files: 'span', private: true };
+const TORRENT_SHAPE: Shape = {
+  info: INFO_SHAPE, announce: true, 'announce-list': 'span', 'url-list': 'span',
+  comment: true, 'comment.utf-8': true, 'created by': true, 'creation date': true,
+};
+const FILE_FIELDS = { length: 'int', path: 'texts', 'path.utf-8': 'texts', attr: 'text' } as const;
 
 /** The parts of a .torrent that live outside `info` (and so are not covered by the infohash). */
 export type OuterFields = Partial<Pick<Metainfo, 'announce' | 'urlList' | 'comment' | 'createdBy' | 'creationDate'>>;
@@ -28,31 +42,58 @@ const fail = (why: string): never => {
 // would return a view rather than a copy.
 const copy = (b: Uint8Array): Uint8Array => new Uint8Array(b);
 
-function decodeOrFail(buf: Uint8Array, spanOf?: string) {
+function bencoded<T>(fn: () => T): T {
   try {
-    return decode(buf, { spanOf });
+    return fn();
   } catch (err) {
     if (err instanceof BencodeError) throw new MetainfoError(`invalid torrent: ${err.message}`, { cause: err });
     throw err;
   }
 }
 
-export function parseTorrent(buf: Uint8Array): Metainfo {
-  const { value, span } = decodeOrFail(buf, 'info');
+const decodeOrFail = (buf: Uint8Array, opts: DecodeOptions) => bencoded(() => decode(buf, opts));
+
+const decodeLimits = (limits: TorrentLimits) => ({ maxDepth: limits.maxDecodeDepth, maxTokens: limits.maxDecodeTokens });
+
+function checkSize(buf: Uint8Array, limits: TorrentLimits): void {
+  if (buf.length > limits.maxTorrentBytes) {
+    fail(`it is ${buf.length} bytes, more than the limit of ${limits.maxTorrentBytes} bytes (maxTorrentBytes)`);
+  }
+}
+
+// One .torrent is parsed by several layers on its way in (the API checks it, the node looks for
+// files another torrent owns, the session adds it): the same bytes object yields the same Metainfo,
+// parsed once. Nothing mutates a Metainfo, and it holds no reference to the bytes.
+const parsed = new WeakMap<Uint8Array, { limits: TorrentLimits; meta: Metainfo }>();
+
+export function parseTorrent(buf: Uint8Array, limits: TorrentLimits = torrentLimits()): Metainfo {
+  const known = parsed.get(buf);
+  if (known?.limits === limits) return known.meta;
+  const meta = parseTorrentBytes(buf, limits);
+  parsed.set(buf, { limits, meta });
+  return meta;
+}
+
+function parseTorrentBytes(buf: Uint8Array, limits: TorrentLimits): Metainfo {
+  checkSize(buf, limits);
+  const { value, span, spans } = decodeOrFail(buf, { spanOf: 'info', shape: TORRENT_SHAPE, ...decodeLimits(limits) });
   if (!isDict(value)) return fail('top level is not a dictionary');
   if (!isDict(value['info']) || !span) return fail('missing info dictionary');
   const infoBytes = copy(buf.subarray(span.start, span.end));
-  return buildMetainfo(value['info'], infoBytes, parseOuter(value));
+  const files = spans['info.files'];
+  return buildMetainfo(value['info'], infoBytes, parseOuter(value, buf, spans), files && { buf, span: files }, limits);
 }
 
 /** For metadata fetched over BEP 9: the caller has already checked the bytes hash to the infohash. */
-export function parseInfoDict(infoBytes: Uint8Array, outer: OuterFields = {}): Metainfo {
-  const { value } = decodeOrFail(infoBytes);
+export function parseInfoDict(infoBytes: Uint8Array, outer: OuterFields = {}, limits: TorrentLimits = torrentLimits()): Metainfo {
+  checkSize(infoBytes, limits);
+  const { value, spans } = decodeOrFail(infoBytes, { shape: INFO_SHAPE, ...decodeLimits(limits) });
   if (!isDict(value)) return fail('info is not a dictionary');
-  return buildMetainfo(value, copy(infoBytes), outer);
+  const files = spans['files'];
+  return buildMetainfo(value, copy(infoBytes), outer, files && { buf: infoBytes, span: files }, limits);
 }
 
-function buildMetainfo(info: BDict, infoBytes: Uint8Array, outer: OuterFields): Metainfo {
+function buildMetainfo(info: BDict, infoBytes: Uint8Array, outer: OuterFields, fileList: { buf: Uint8Array; span: Span } | undefined, limits: TorrentLimits): Metainfo {
   const name = checkComponent(utf8Field(info, 'name') ?? fail('name is missing or not a string'), 'name');
 
   const pieceLength = info['piece length'];
@@ -64,11 +105,13 @@ function buildMetainfo(info: BDict, infoBytes: Uint8Array, outer: OuterFields): 
   if (!(pieceHashes instanceof Uint8Array)) return fail('pieces is missing or not a byte string');
   if (pieceHashes.length % 20 !== 0) return fail('pieces length is not a multiple of 20');
 
-  const multiFile = info['files'] !== undefined;
-  const files = multiFile ? parseFiles(info['files']) : [{ path: [name], length: checkLength(info['length'], 'length'), offset: 0 }];
+  const pieceCount = pieceHashes.length / 20;
+  if (pieceCount > limits.maxPieces) return fail(`${pieceCount} pieces, more than the limit of ${limits.maxPieces} pieces (maxPieces)`);
+
+  const multiFile = fileList !== undefined;
+  const files = multiFile ? parseFiles(fileList.buf, fileList.span, limits) : [{ path: [name], length: checkLength(info['length'], 'length'), offset: 0 }];
   const length = files.reduce((sum, f) => sum + f.length, 0);
 
-  const pieceCount = pieceHashes.length / 20;
   const expected = Math.ceil(length / pieceLength);
   if (pieceCount !== expected) {
     return fail(`has ${pieceCount} piece hashes but ${length} bytes at piece length ${pieceLength} need ${expected}`);
@@ -96,31 +139,48 @@ function buildMetainfo(info: BDict, infoBytes: Uint8Array, outer: OuterFields): 
   };
 }
 
-function parseFiles(list: BValue | undefined): FileEntry[] {
-  if (!Array.isArray(list)) return fail('files is not a list');
-  if (list.length === 0) return fail('files list is empty');
-  if (list.length > MAX_FILES) return fail(`more than ${MAX_FILES} files`);
+/** The file list, one entry decoded at a time (the whole list was checked by the outer decode). */
+function parseFiles(buf: Uint8Array, span: Span, limits: TorrentLimits): FileEntry[] {
+  if (buf[span.start] !== 0x6c) return fail('files is not a list');
+  if (buf[span.start + 1] === 0x65) return fail('files list is empty');
 
   const files: FileEntry[] = [];
   // Two entries mapping to the same disk path (or a file that is also another's directory) would
   // overwrite each other; reject rather than silently rename.
   const taken = new Set<string>();
   const dirs = new Set<string>();
+  // Folder names repeat across their files: one string each, not one per file.
+  const folderNames = new Map<string, string>();
+  const reader = new BencodeReader(buf, decodeLimits(limits));
+  let lastFolder = '';
   let offset = 0;
-  for (const [i, entry] of list.entries()) {
-    if (!isDict(entry)) return fail(`file ${i} is not a dictionary`);
-    const length = checkLength(entry['length'], `file ${i} length`);
+  for (let i = 0, pos = span.start + 1; buf[pos] !== 0x65; i++, pos = reader.pos) {
+    if (i >= limits.maxFiles) return fail(`more than ${limits.maxFiles} files, the limit (maxFiles)`);
+    reader.pos = pos;
+    const entry = bencoded(() => reader.fields(FILE_FIELDS));
+    if (!entry) return fail(`file ${i} is not a dictionary`);
+    const length = checkLength(entry['length'], 'length', i);
     const path = filePath(entry, i);
-    const attr = text(entry['attr']);
-    const pad = attr !== undefined && attr.includes('p');
+    for (let d = 0; d < path.length - 1; d++) {
+      const known = folderNames.get(path[d]!);
+      if (known === undefined) folderNames.set(path[d]!, path[d]!);
+      else path[d] = known;
+    }
+    const attr = entry['attr'];
+    const pad = typeof attr === 'string' && attr.includes('p');
     if (!pad) {
       const key = path.join('/');
       if (taken.has(key) || dirs.has(key)) return fail(`file path "${key}" appears twice`);
       taken.add(key);
-      for (let d = 1; d < path.length; d++) {
-        const dir = path.slice(0, d).join('/');
-        if (taken.has(dir)) return fail(`file path "${dir}" is both a file and a directory`);
-        dirs.add(dir);
+      // Files of one folder come together: its parents were noted with the previous file.
+      const folder = key.slice(0, key.length - path[path.length - 1]!.length);
+      if (folder !== lastFolder) {
+        for (let d = 1; d < path.length; d++) {
+          const dir = path.slice(0, d).join('/');
+          if (taken.has(dir)) return fail(`file path "${dir}" is both a file and a directory`);
+          dirs.add(dir);
+        }
+        lastFolder = folder;
       }
     }
     if (offset + length > Number.MAX_SAFE_INTEGER) return fail('total length is too large');
@@ -130,43 +190,45 @@ function parseFiles(list: BValue | undefined): FileEntry[] {
   return files;
 }
 
-function filePath(entry: BDict, i: number): string[] {
+function filePath(entry: Record<string, FieldValue>, i: number): string[] {
   // Prefer path.utf-8 (written by clients whose `path` is in a legacy code page) when well-formed.
-  const raw = listOfStrings(entry['path.utf-8']) ?? listOfStrings(entry['path']);
+  const strings = (v: FieldValue | undefined) => (Array.isArray(v) ? v : undefined);
+  const raw = strings(entry['path.utf-8']) ?? strings(entry['path']);
   if (!raw) return fail(`file ${i} path is missing or not a list of strings`);
   if (raw.length === 0) return fail(`file ${i} path is empty`);
-  return raw.map((c) => checkComponent(c, `file ${i} path`));
-}
-
-function listOfStrings(v: BValue | undefined): string[] | undefined {
-  if (!Array.isArray(v)) return undefined;
-  const out: string[] = [];
-  for (const item of v) {
-    const s = text(item);
-    if (s === undefined) return undefined;
-    out.push(s);
-  }
-  return out;
+  for (const c of raw) checkComponent(c, 'path', i);
+  return raw;
 }
 
 function utf8Field(dict: BDict, key: string): string | undefined {
   return text(dict[`${key}.utf-8`]) ?? text(dict[key]);
 }
 
-function checkLength(v: BValue | undefined, what: string): number {
+/** `file` is the index of the file whose field this is (its messages are made only on failure). */
+function checkLength(v: BValue | FieldValue | undefined, what: string, file?: number): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
-    return fail(`${what} must be a non-negative integer`);
+    return fail(`${file === undefined ? what : `file ${file} ${what}`} must be a non-negative integer`);
   }
   return v;
 }
 
 /** One path component (or the name); anything that could climb out of, or root, a path is fatal. */
-export function checkComponent(c: string, what: string): string {
-  if (c.trim() === '') return fail(`${what} has an empty component`);
-  if (c === '.' || c === '..') return fail(`${what} contains '${c}'`);
-  if (/[/\\\0]/.test(c)) return fail(`${what} component "${printable(c)}" contains a path separator or NUL`);
-  if (/^[a-zA-Z]:/.test(c)) return fail(`${what} component "${printable(c)}" looks like a drive letter`);
+export function checkComponent(c: string, field: string, file?: number): string {
+  const problem = componentProblem(c);
+  if (problem) fail(`${file === undefined ? field : `file ${file} ${field}`}${problem}`);
   return c;
+}
+
+// Module-level: a regex literal inside the function is a new object at every call (100,000 files).
+const SEPARATOR_OR_NUL = /[/\\\0]/;
+const DRIVE_LETTER = /^[a-zA-Z]:/;
+
+function componentProblem(c: string): string | undefined {
+  if (c.trim() === '') return ' has an empty component';
+  if (c === '.' || c === '..') return ` contains '${c}'`;
+  if (SEPARATOR_OR_NUL.test(c)) return ` component "${printable(c)}" contains a path separator or NUL`;
+  if (DRIVE_LETTER.test(c)) return ` component "${printable(c)}" looks like a drive letter`;
+  return undefined;
 }
 
 function printable(s: string): string {
@@ -174,8 +236,10 @@ function printable(s: string): string {
   return short.replace(/[\0-\x1f]/g, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
-// Outer fields are advisory (not hashed), so malformed ones are dropped instead of failing the torrent.
-function parseOuter(top: BDict): OuterFields {
+// Outer fields are advisory (not hashed), so malformed ones are dropped instead of failing the
+// torrent, and so are trackers and web seeds past MAX_TRACKERS / MAX_WEB_SEEDS: the lists are read
+// item by item from their spans, never built whole.
+function parseOuter(top: BDict, buf: Uint8Array, spans: Record<string, Span>): OuterFields {
   const seen = new Set<string>();
   const tracker = (v: BValue | undefined): string | undefined => {
     const url = text(v)?.trim();
@@ -183,15 +247,18 @@ function parseOuter(top: BDict): OuterFields {
     seen.add(url);
     return url;
   };
+  // Only strings are built: a list where a URL belongs could hold anything.
+  const item = (s: Span): BValue | undefined =>
+    buf[s.start]! >= 0x30 && buf[s.start]! <= 0x39 ? decode(buf, { offset: s.start, allowTrailing: true }).value : undefined;
 
   let announce: string[][] = [];
-  const list = top['announce-list'];
-  if (Array.isArray(list)) {
-    for (const tier of list) {
-      if (!Array.isArray(tier)) continue;
-      const urls = tier.map(tracker).filter((u): u is string => u !== undefined);
-      if (urls.length > 0) announce.push(urls);
-    }
+  const list = spans['announce-list'];
+  for (const tierSpan of list ? listItemSpans(buf, list.start, MAX_TRACKERS) : []) {
+    if (seen.size >= MAX_TRACKERS) break;
+    const urls = listItemSpans(buf, tierSpan.start, MAX_TRACKERS - seen.size)
+      .map((s) => tracker(item(s)))
+      .filter((u): u is string => u !== undefined);
+    if (urls.length > 0) announce.push(urls);
   }
   // BEP 12: a usable announce-list replaces `announce`.
   if (announce.length === 0) {
@@ -199,9 +266,10 @@ function parseOuter(top: BDict): OuterFields {
     announce = single ? [[single]] : [];
   }
 
-  const urlListRaw = top['url-list'];
-  const urlList = (Array.isArray(urlListRaw) ? urlListRaw : [urlListRaw])
-    .map((v) => text(v)?.trim())
+  const urlSpan = spans['url-list'];
+  const urlItems = !urlSpan ? [] : buf[urlSpan.start] === 0x6c ? listItemSpans(buf, urlSpan.start, MAX_WEB_SEEDS) : [urlSpan];
+  const urlList = urlItems
+    .map((s) => text(item(s))?.trim())
     .filter((u): u is string => !!u);
 
   const date = top['creation date'];

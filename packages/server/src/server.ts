@@ -22,6 +22,7 @@ import { SignInService } from './auth/sign-in.ts';
 import { loadOrCreateApiToken } from './auth/api-token.ts';
 import { nodeIdentity } from './node-identity.ts';
 import { makeDirsSync } from '@cascade/engine/make-dirs';
+import { setTorrentLimits, type TorrentLimits } from '@cascade/engine';
 
 export const DEFAULT_HTTP_PORT = 8080;
 export const DEFAULT_BT_PORT = 6881;
@@ -66,6 +67,9 @@ export interface ServerOptions {
   log?: NodeLog;
   /** Fastify's request log (pino) on stdout. Default off. */
   logger?: boolean;
+  /** Limits on the .torrents this process accepts (files, pieces, bytes, bencode depth and values);
+   *  unset ones keep the engine's defaults (DEFAULT_TORRENT_LIMITS). Process-wide. */
+  torrentLimits?: Partial<TorrentLimits>;
 }
 
 export interface RunningServer {
@@ -107,6 +111,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const stateDir = resolve(opts.stateDir);
   const downloadDir = resolve(opts.downloadDir ?? join(stateDir, 'downloads'));
   makeDirsSync(downloadDir);
+  if (opts.torrentLimits) setTorrentLimits(opts.torrentLimits);
 
   const nodeOptions: NodeOptions = {
     stateDir,
