@@ -9,7 +9,7 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -99,12 +99,20 @@ test('cascade download and add refuse a torrent past a limit, exit 2, naming it'
   const root = scratch(t);
   const torrent = join(root, 'too-many.torrent');
   writeFileSync(torrent, emptyFiles(FILES + 1));
-  for (const command of ['download', 'add']) {
-    const args = command === 'download' ? [torrent, '-o', join(root, 'out')] : [torrent];
+  // A 100 GB file given as a .torrent by mistake (sparse: no disk used) is refused unread.
+  const huge = join(root, 'movie.torrent');
+  truncateSync((writeFileSync(huge, ''), huge), 100 * 1024 ** 3);
+  const cases: [string, string, RegExp][] = [
+    ['download', torrent, /more than 100000 files, the limit \(maxFiles\)/],
+    ['add', torrent, /more than 100000 files, the limit \(maxFiles\)/],
+    ['download', huge, /it is 107374182400 bytes, more than the limit of 33554432 bytes \(maxTorrentBytes\)/],
+  ];
+  for (const [command, file, names] of cases) {
+    const args = command === 'download' ? [file, '-o', join(root, 'out')] : [file];
     const proc = await spawnCascade(t, command, args, command === 'add' ? { node: false } : {});
     const exit = await waitForExit(proc, 60_000);
     assert.equal(exit.code, 2, describeProc(proc));
-    assert.match(JSON.stringify(proc.events), /more than 100000 files, the limit \(maxFiles\)/, describeProc(proc));
+    assert.match(JSON.stringify(proc.events), names, describeProc(proc));
   }
 });
 

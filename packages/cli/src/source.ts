@@ -6,7 +6,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { UsageError, errorMessage } from '@cascade/server/core';
 import type { EngineLib } from './engine.ts';
 
-export type ParseLib = Pick<EngineLib, 'parseTorrent' | 'parseTorrentId' | 'parseInfoDict'>;
+export type ParseLib = Pick<EngineLib, 'parseTorrent' | 'parseTorrentId' | 'parseInfoDict'> & Partial<Pick<EngineLib, 'torrentLimits'>>;
 
 export interface DescribedSource {
   /** What to hand to session.add: .torrent bytes, a magnet URI, or a bare hex infohash. */
@@ -19,16 +19,24 @@ export interface DescribedSource {
   trackers: string[];
 }
 
-async function isFile(path: string): Promise<boolean> {
+/** The size of a regular file, or undefined. */
+async function fileSize(path: string): Promise<number | undefined> {
   try {
-    return (await stat(path)).isFile();
+    const st = await stat(path);
+    return st.isFile() ? st.size : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
 export async function describeSource(arg: string, loadLib: () => Promise<ParseLib>): Promise<DescribedSource> {
-  if (await isFile(arg)) {
+  const size = await fileSize(arg);
+  if (size !== undefined) {
+    // Not read at all past the limit: a multi-GB file given by mistake would be read whole first.
+    const max = (await loadLib()).torrentLimits?.().maxTorrentBytes;
+    if (max !== undefined && size > max) {
+      throw new UsageError(`${arg} is not a valid .torrent file: it is ${size} bytes, more than the limit of ${max} bytes (maxTorrentBytes)`);
+    }
     let bytes: Uint8Array;
     try {
       bytes = new Uint8Array(await readFile(arg));
