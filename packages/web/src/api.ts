@@ -156,6 +156,7 @@ export const api = {
   },
   pause: (infoHash: string) => request<unknown>('POST', `/api/torrents/${h(infoHash)}/pause`),
   resume: (infoHash: string) => request<unknown>('POST', `/api/torrents/${h(infoHash)}/resume`),
+  recheck: (infoHash: string) => request<unknown>('POST', `/api/torrents/${h(infoHash)}/recheck`),
   remove: (infoHash: string, deleteData: boolean) =>
     request<unknown>('DELETE', `/api/torrents/${h(infoHash)}${deleteData ? '?deleteData=true' : ''}`),
   selectFiles: (infoHash: string, selected: number[]) =>

@@ -150,6 +150,26 @@ function PauseResume({ infoHash, state, hasMetadata }: { infoHash: string; state
         <span>{paused ? 'Resume' : 'Pause'}</span>
       </button>
       {hasMetadata && (
+        <button
+          type="button"
+          className="btn"
+          disabled={busy || state === 'checking'}
+          title="Hash the data on disk again: what fails is downloaded again"
+          data-testid="torrent-recheck"
+          onClick={async () => {
+            setBusy(true);
+            try {
+              await api.recheck(infoHash);
+              await refreshTorrents();
+            } finally {
+              setBusy(false);
+            }
+          }}
+        >
+          <span>{state === 'checking' ? 'Checking…' : 'Recheck'}</span>
+        </button>
+      )}
+      {hasMetadata && (
         <a className="btn" href={torrentFileUrl(infoHash)} download data-testid="detail-torrent-download">
           <IconDownload />
           <span>.torrent</span>
