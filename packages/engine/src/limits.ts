@@ -22,7 +22,7 @@ export interface TorrentLimits {
 export const DEFAULT_TORRENT_LIMITS: Readonly<TorrentLimits> = Object.freeze({
   // The largest info dictionary BEP 9 takes from peers: a magnet and a file get the same ceiling.
   maxTorrentBytes: MAX_METADATA_SIZE,
-  // Measured: about 25 MB of memory per 100,000 files added (test/attack/huge-torrents).
+  // Measured: about 27 MB of live heap per 100,000 files added (test/attack/huge-torrents).
   maxFiles: 100_000,
   // libtorrent's max_pieces (0x200000): 2 TiB at 1 MiB pieces; 40 MB of hashes alone.
   maxPieces: 0x200000,
