@@ -88,75 +88,129 @@ function malformedMultipart(err: unknown): boolean {
   return err instanceof Error && !(err instanceof HttpError) && !('code' in err) && /^Multipart: |unexpected end of multipart data/i.test(err.message);
 }
 
+/** RFC 2046: 1 to 70 characters. busboy throws a plain Error (a 500) for one past 256. */
+function checkBoundary(contentType: string | undefined): void {
+  const m = /;\s*boundary\s*=\s*(?:"([^"]*)"|([^;\s]*))/i.exec(contentType ?? '');
+  const boundary = m ? (m[1] ?? m[2] ?? '') : '';
+  if (boundary === '') throw badRequest('malformed multipart body: the Content-Type names no boundary');
+  if (boundary.length > 70) throw badRequest(`malformed multipart body: the boundary is ${boundary.length} characters long; at most 70 are allowed (RFC 2046)`);
+}
+
+/**
+ * Rejects once the connection closes before the whole body arrived (a client gone, or Node's parser
+ * refusing a broken chunk after the handler started): the parts iterator would wait for the rest
+ * forever, holding the staging folder and an open file.
+ */
+function bodyCutOff(req: FastifyRequest): { promise: Promise<never>; signal: AbortSignal; done(): void } {
+  const ac = new AbortController();
+  const raw = req.raw;
+  // Not `complete` (all bytes parsed): a connection destroyed with parsed bytes still unread (the
+  // next pipelined request was garbage) drops them, and the stream never ends either.
+  const onClose = () => {
+    if (!raw.readableEnded) ac.abort(badRequest('the request ended before its body did'));
+  };
+  const promise = new Promise<never>((_, reject) => ac.signal.addEventListener('abort', () => reject(ac.signal.reason as Error)));
+  promise.catch(() => {});
+  if (raw.destroyed) onClose();
+  else raw.once('close', onClose);
+  return { promise, signal: ac.signal, done: () => raw.off('close', onClose) };
+}
+
+interface Received {
+  files: string[][];
+  torrent: Uint8Array | undefined;
+  total: number;
+}
+
 export async function receiveUpload(req: FastifyRequest, downloadDir: string, maxBytes: number): Promise<Upload> {
+  checkBoundary(req.headers['content-type']);
   await makeDirs(downloadDir);
   const staging = await mkdtemp(join(downloadDir, '.cascade-upload-'));
-  const files: string[][] = [];
-  let torrent: Uint8Array | undefined;
-  const counted = { total: 0 };
+  const cut = bodyCutOff(req);
   try {
-    const parts = req.parts({
-      preservePath: true,
-      limits: { fileSize: maxBytes, files: MAX_FILES, fields: 100, parts: MAX_FILES + 100 },
-    });
-    for await (const part of parts) {
-      if (part.type !== 'file') continue; // stray form fields carry nothing we use
-      if (part.fieldname === 'torrent') {
-        if (torrent) throw badRequest('send one .torrent file per request');
-        const chunks: Buffer[] = [];
-        let size = 0;
-        for await (const chunk of part.file as AsyncIterable<Buffer>) {
-          size += chunk.length;
-          if (size > MAX_TORRENT_FILE) throw new HttpError(413, `a .torrent file may be at most ${MAX_TORRENT_FILE} bytes`);
-          chunks.push(chunk);
-        }
-        torrent = new Uint8Array(Buffer.concat(chunks));
-        continue;
-      }
-      // A part whose headers name nothing has neither (busboy leaves both undefined).
-      const rel = sanitizePath(part.filename || part.fieldname || '');
-      const dest = join(staging, ...rel);
-      // "q" then "q/r" (or the reverse) names one path as both a file and a folder.
-      const fileAndFolder = () => badRequest(`"${rel.join('/')}" and another uploaded path make one name both a file and a folder`);
-      // Under the cap, yet too long once inside a deep download dir: still the name's fault, and
-      // Node's message would show the server's path.
-      const tooLong = () => badRequest(`path too long for the disk: "${rel.join('/').slice(0, 120)}…"`);
-      try {
-        await makeDirs(dirname(dest));
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'EEXIST' || code === 'ENOTDIR') throw fileAndFolder();
-        if (code === 'ENAMETOOLONG') throw tooLong();
-        throw err;
-      }
-      try {
-        // 'wx': two parts with the same name must not silently replace each other.
-        await pipeline(part.file, byteCounter(counted, maxBytes), createWriteStream(dest, { flags: 'wx' }));
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'EEXIST' && (await stat(dest)).isDirectory()) throw fileAndFolder();
-        if (code === 'EEXIST') throw badRequest(`the upload names "${rel.join('/')}" twice`);
-        if (code === 'EISDIR' || code === 'ENOTDIR') throw fileAndFolder();
-        if (code === 'ENAMETOOLONG') throw tooLong();
-        throw err;
-      }
-      // Without the size error (throwFileSizeLimit off), a cut-off file shows up as truncated.
-      if (part.file.truncated) throw tooLarge(maxBytes);
-      files.push(rel);
-    }
+    const reading = readParts(req, staging, maxBytes, cut.signal);
+    reading.catch(() => {});
+    const { files, torrent, total } = await Promise.race([reading, cut.promise]);
     if (torrent && files.length > 0) throw badRequest('send either files to share or a .torrent, not both');
     if (torrent) return { kind: 'torrent', bytes: torrent };
     if (files.length === 0) throw badRequest('the upload contains no file (use a file field, or "torrent" for a .torrent)');
     // A torrent needs at least one piece.
-    if (counted.total === 0) throw badRequest('the uploaded files are empty: there is nothing to share');
+    if (total === 0) throw badRequest('the uploaded files are empty: there is nothing to share');
     return { kind: 'content', ...(await placeContent(staging, files, downloadDir)) };
   } catch (err) {
     if ((err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw tooLarge(maxBytes);
     if (malformedMultipart(err)) throw badRequest(`malformed multipart body: ${(err as Error).message}`);
     throw err;
   } finally {
+    cut.done();
     await rm(staging, { recursive: true, force: true });
   }
+}
+
+async function readParts(req: FastifyRequest, staging: string, maxBytes: number, signal: AbortSignal): Promise<Received> {
+  const files: string[][] = [];
+  let torrent: Uint8Array | undefined;
+  const counted = { total: 0 };
+  let current: { file: NodeJS.ReadableStream & { destroy(err?: Error): unknown } } | undefined;
+  // The body stopped: the part being written fails now (closing its file) instead of waiting.
+  signal.addEventListener('abort', () => current?.file.destroy(signal.reason as Error));
+  const parts = req.parts({
+    preservePath: true,
+    limits: { fileSize: maxBytes, files: MAX_FILES, fields: 100, parts: MAX_FILES + 100 },
+  });
+  for await (const part of parts) {
+    if (signal.aborted) throw signal.reason;
+    if (part.type !== 'file') continue; // stray form fields carry nothing we use
+    current = part;
+    if (part.fieldname === 'torrent') {
+      if (torrent) throw badRequest('send one .torrent file per request');
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of part.file as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > MAX_TORRENT_FILE) throw new HttpError(413, `a .torrent file may be at most ${MAX_TORRENT_FILE} bytes`);
+        chunks.push(chunk);
+      }
+      torrent = new Uint8Array(Buffer.concat(chunks));
+      continue;
+    }
+    // A part whose headers name nothing has neither (busboy leaves both undefined).
+    const rel = sanitizePath(part.filename || part.fieldname || '');
+    const dest = join(staging, ...rel);
+    // "q" then "q/r" (or the reverse) names one path as both a file and a folder.
+    const fileAndFolder = () => badRequest(`"${rel.join('/')}" and another uploaded path make one name both a file and a folder`);
+    // Under the cap, yet too long once inside a deep download dir: still the name's fault, and
+    // Node's message would show the server's path.
+    const tooLong = () => badRequest(`path too long for the disk: "${rel.join('/').slice(0, 120)}…"`);
+    try {
+      await makeDirs(dirname(dest));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST' || code === 'ENOTDIR') throw fileAndFolder();
+      if (code === 'ENAMETOOLONG') throw tooLong();
+      throw err;
+    }
+    // The request went away while the folders were made: the staging folder is gone (or going); do not bring it back.
+    if (signal.aborted) {
+      await rm(staging, { recursive: true, force: true });
+      throw signal.reason;
+    }
+    try {
+      // 'wx': two parts with the same name must not silently replace each other.
+      await pipeline(part.file, byteCounter(counted, maxBytes), createWriteStream(dest, { flags: 'wx' }));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST' && (await stat(dest)).isDirectory()) throw fileAndFolder();
+      if (code === 'EEXIST') throw badRequest(`the upload names "${rel.join('/')}" twice`);
+      if (code === 'EISDIR' || code === 'ENOTDIR') throw fileAndFolder();
+      if (code === 'ENAMETOOLONG') throw tooLong();
+      throw err;
+    }
+    // Without the size error (throwFileSizeLimit off), a cut-off file shows up as truncated.
+    if (part.file.truncated) throw tooLarge(maxBytes);
+    files.push(rel);
+  }
+  return { files, torrent, total: counted.total };
 }
 
 /** Moves the staged upload into the download dir under a name nothing else uses. */
