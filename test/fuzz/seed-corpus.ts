@@ -132,6 +132,29 @@ const inputs: Record<string, [string, Uint8Array | object][]> = {
     ['text/plain body', post('text/plain', 'magnet:?')],
     ['101 extra peers', post('application/json', JSON.stringify({ uri: 'a'.repeat(40), peers: Array(101).fill('127.0.0.1:1') }))],
   ],
+  upload: [
+    ['files q and q/r (was a 500 showing the server path)', post('multipart/form-data; boundary=x', `${part('q')}\r\n${part('q/r')}\r\n--x--\r\n`)],
+    ['files q/r and q', post('multipart/form-data; boundary=x', `${part('q/r')}\r\n${part('q')}\r\n--x--\r\n`)],
+    ['a 40 x 250-byte path (ENAMETOOLONG was a 500)', post('multipart/form-data; boundary=x', `${part(`${'y'.repeat(250)}/`.repeat(40) + 'f')}\r\n--x--\r\n`)],
+    ['3000 nested folders', post('multipart/form-data; boundary=x', `${part('d/'.repeat(3000) + 'f')}\r\n--x--\r\n`)],
+    ['a 1000-character boundary (was a 500)', post(`multipart/form-data; boundary=${'b'.repeat(1000)}`, `--${'b'.repeat(1000)}\r\nContent-Disposition: form-data; name="file"; filename="a"\r\n\r\nabc\r\n--${'b'.repeat(1000)}--\r\n`)],
+    [
+      'a broken chunk size after the handler started (left the staging folder)',
+      { m: 'POST', p: '/api/torrents', h: [['Content-Type', 'multipart/form-data; boundary=x'], ['Transfer-Encoding', 'chunked']], b: b64(`10\r\n${part('a').slice(0, 16)}\r\nzz\r\nabc`) },
+    ],
+    [
+      'an unfinished multipart body, then bytes that are no request (left the staging folder)',
+      { m: 'POST', p: '/api/torrents', h: [['Content-Type', 'multipart/form-data; boundary=x'], ['Content-Length', String(part('a').length)]], b: b64(`${part('a')}-garbage\r\n\r\n`) },
+    ],
+    ['a .torrent part that is not one', post('multipart/form-data; boundary=x', '--x\r\nContent-Disposition: form-data; name="torrent"; filename="t.torrent"\r\n\r\nnot bencode\r\n--x--\r\n')],
+    ['an upload named like the file another torrent owns', post('multipart/form-data; boundary=x', `${part('taken.bin')}\r\n--x--\r\n`)],
+    ['a URL to 127.0.0.1 written in decimal', post('application/json', JSON.stringify({ uri: 'http://2130706433:{canary}/good.torrent' }))],
+    ['a URL to 127.0.0.1 written in hex', post('application/json', JSON.stringify({ uri: 'http://0x7f000001:{canary}/good.torrent' }))],
+    ['a URL to 127.0.0.1 written short', post('application/json', JSON.stringify({ uri: 'http://127.1:{canary}/good.torrent' }))],
+    ['a URL to ::ffff:127.0.0.1', post('application/json', JSON.stringify({ uri: 'http://[::ffff:7f00:1]:{canary}/good.torrent' }))],
+    ['a URL to localhost', post('application/json', JSON.stringify({ uri: 'http://localhost:{canary}/good.torrent' }))],
+    ['a JSON body nested 5000 deep', post('application/json', `{"uri":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}}`)],
+  ],
 };
 
 for (const { name, ext } of TARGETS) {

@@ -15,6 +15,7 @@ export const TARGETS: readonly { name: string; weight: number; ext: 'bin' | 'jso
   { name: 'tracker-ws', ext: 'bin', weight: 20, about: 'WebSocket tracker messages to a real tracker on 127.0.0.1' },
   { name: 'tracker-net', ext: 'json', weight: 10, about: 'raw HTTP, UDP and WS upgrades to a real tracker on 127.0.0.1' },
   { name: 'api', ext: 'json', weight: 20, about: 'the node HTTP API (Fastify) on 127.0.0.1, real engine and state DB' },
+  { name: 'upload', ext: 'json', weight: 20, about: 'POST /api/torrents: malformed multipart, colliding paths, bad adds, local URLs (SSRF)' },
 ];
 
 export async function loadTarget(name: string): Promise<Target> {
