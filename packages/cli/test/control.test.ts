@@ -16,6 +16,8 @@ import {
   CliError,
   loadOrCreateApiToken,
 } from '@cascade/server/core';
+import { createTorrent } from '@cascade/engine';
+import { join } from 'node:path';
 import { runVerb } from '../src/commands/verbs.ts';
 import { parseCommandLine } from '../src/args.ts';
 import { tempDir, capture, fakeSession, FakeTorrent, HASH_A, HASH_B } from './helpers.ts';
@@ -78,13 +80,17 @@ test('RPC methods drive the session and the DB', async (t) => {
   assert.equal(a.state, 'downloading');
   assert.equal(db.getTorrent(HASH_A)!.status, 'downloading');
 
-  // add: .torrent bytes travel base64; the node records the torrent in the library.
+  // add: .torrent bytes travel base64; the node records the torrent in the library. (The node
+  // parses them first to check no stored torrent owns its files: they must be a real .torrent.)
+  const src = join(tempDir(t), 'b.bin');
+  writeFileSync(src, 'b'.repeat(5000));
+  const bytes = (await createTorrent(src)).torrent;
   const added = await client.call<{ infoHash: string; name: string }>('add', {
-    torrent: Buffer.from([1, 2, 3]).toString('base64'),
+    torrent: Buffer.from(bytes).toString('base64'),
     savePath: '/new',
   });
   assert.equal(added.infoHash, HASH_B);
-  assert.deepEqual(fake.calls.add.at(-1), [new Uint8Array([1, 2, 3]), { savePath: '/new', paused: false }]);
+  assert.deepEqual(fake.calls.add.at(-1), [new Uint8Array(bytes), { savePath: '/new', paused: false }]);
   assert.equal(db.getTorrent(HASH_B)!.savePath, '/new');
   // A repeat add (client sends the infohash it parsed) does not touch the session.
   const again = await client.call<{ existing: boolean }>('add', { source: HASH_B, infoHash: HASH_B, savePath: '/new' });
