@@ -7,96 +7,15 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { chmodSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateKeyPairSync, createPrivateKey, createPublicKey, randomInt, type KeyObject } from 'node:crypto';
-import { CliError, errorMessage } from './errors.ts';
+import { errorMessage } from './errors.ts';
+import { migrate, StateError } from './state-schema.ts';
+
+export { SCHEMA_VERSION, StateError } from './state-schema.ts';
 import type { ResumeData, ResumeStore } from './engine.ts';
 import { makeDirsSync } from '@cascade/engine/make-dirs';
 
-/** Bump with a new entry in MIGRATIONS whenever the schema changes. */
-export const SCHEMA_VERSION = 4;
-/** PRAGMA application_id ("CSCD"): tells our DB apart from any other SQLite file. */
-const APPLICATION_ID = 0x43534344;
 export const DB_FILE = 'cascade.db';
 export const PEER_ID_PREFIX = '-CS0100-';
-
-/** MIGRATIONS[i] upgrades a schema at version i to version i + 1. */
-const MIGRATIONS: string[] = [
-  `
-  CREATE TABLE torrents (
-    info_hash      TEXT PRIMARY KEY,          -- 40 lowercase hex
-    name           TEXT,                      -- unknown for a magnet until metadata arrives
-    source_kind    TEXT NOT NULL CHECK (source_kind IN ('torrent', 'magnet')),
-    torrent        BLOB,                      -- .torrent bytes when source_kind = 'torrent'
-    magnet         TEXT,                      -- magnet URI or bare infohash otherwise
-    save_path      TEXT NOT NULL,
-    status         TEXT NOT NULL,             -- queued | downloading | seeding | paused | error
-    error          TEXT,
-    selected_files TEXT,                      -- JSON array of file indices; NULL = all
-    length         INTEGER,
-    piece_count    INTEGER,
-    added_at       INTEGER NOT NULL,          -- ms since epoch
-    completed_at   INTEGER
-  );
-  CREATE TABLE resume (
-    info_hash  TEXT PRIMARY KEY,
-    have       BLOB NOT NULL,                 -- BEP 3 bitfield of pieces verified on disk
-    info       BLOB,                          -- raw info dict, so magnets resume without metadata
-    files      TEXT,                          -- JSON [{length, mtimeMs}] when 'have' was saved
-    updated_at INTEGER NOT NULL
-  );
-  CREATE TABLE peers (
-    address    TEXT PRIMARY KEY,              -- host:port
-    peer_id    TEXT,
-    score      REAL NOT NULL DEFAULT 0,
-    bytes_up   INTEGER NOT NULL DEFAULT 0,
-    bytes_down INTEGER NOT NULL DEFAULT 0,
-    banned     INTEGER NOT NULL DEFAULT 0,
-    ban_reason TEXT,
-    last_seen  INTEGER NOT NULL
-  );
-  CREATE TABLE identity (
-    id          INTEGER PRIMARY KEY CHECK (id = 1),
-    peer_id     BLOB NOT NULL,                -- 20 bytes, stable across restarts
-    private_key TEXT NOT NULL,                -- Ed25519, PKCS#8 PEM
-    public_key  TEXT NOT NULL,                -- Ed25519, SPKI PEM
-    created_at  INTEGER NOT NULL
-  );
-  `,
-  `
-  CREATE TABLE identity_ledger (
-    did            TEXT PRIMARY KEY,          -- a did:key proved through the Cascade wire extension
-    account        TEXT,                      -- its Ethereum account, as last proved
-    verified_bytes INTEGER NOT NULL DEFAULT 0, -- bytes of pieces it sent us that passed the hash
-    hash_failures  INTEGER NOT NULL DEFAULT 0, -- pieces it contributed to that failed the hash
-    bans           INTEGER NOT NULL DEFAULT 0,
-    first_seen     INTEGER NOT NULL,
-    last_seen      INTEGER NOT NULL
-  );
-  `,
-  `
-  CREATE TABLE members (
-    id       TEXT PRIMARY KEY,                -- a did:key, or an Ethereum address in lowercase
-    role     TEXT NOT NULL CHECK (role IN ('owner', 'member')),
-    added_at INTEGER NOT NULL,
-    added_by TEXT                             -- who added it: a did, an address, 'token' or 'claim'
-  );
-  CREATE UNIQUE INDEX one_owner ON members (role) WHERE role = 'owner';
-  CREATE TABLE sessions (
-    token_hash TEXT PRIMARY KEY,              -- SHA-256 hex of the cookie value (the value is never stored)
-    did        TEXT,                          -- who signed in: a did:key and/or an account (lowercase)
-    address    TEXT,
-    created_at INTEGER NOT NULL,
-    expires_at INTEGER NOT NULL
-  );
-  `,
-  `
-  CREATE TABLE torrent_peers (                -- peers given by hand (add --peer, connect): see manual-peers.ts
-    info_hash TEXT NOT NULL,
-    address   TEXT NOT NULL,                  -- host:port as given
-    added_at  INTEGER NOT NULL,
-    PRIMARY KEY (info_hash, address)
-  );
-  `,
-];
 
 export type TorrentStatus = 'queued' | 'downloading' | 'seeding' | 'paused' | 'error';
 
@@ -177,12 +96,6 @@ export interface IdentityRecord {
   lastSeen: number;
 }
 
-export class StateError extends CliError {
-  constructor(message: string) {
-    super(message, 1);
-    this.name = 'StateError';
-  }
-}
 
 type Row = Record<string, unknown>;
 
@@ -565,37 +478,4 @@ export class StateDB {
 export function peerScore(d: PeerDelta): number {
   const MiB = 1024 * 1024;
   return d.down / MiB + d.up / (2 * MiB) - (d.banned ? 100 : 0);
-}
-
-function migrate(db: DatabaseSync, path: string): void {
-  const version = (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
-  if (version > SCHEMA_VERSION) {
-    throw new StateError(
-      `state DB ${path} has schema version ${version}, newer than this cascade understands ` +
-        `(${SCHEMA_VERSION}); upgrade cascade or use another --state-dir`,
-    );
-  }
-  if (version > 0) {
-    const appId = (db.prepare('PRAGMA application_id').get() as { application_id: number }).application_id;
-    if (appId !== APPLICATION_ID) throw new StateError(`${path} is a SQLite database, but not a cascade state DB`);
-  }
-  if (version === SCHEMA_VERSION) return;
-
-  db.exec('BEGIN IMMEDIATE');
-  try {
-    // Re-read under the write lock: a concurrent process may have migrated meanwhile.
-    let v = (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
-    if (v === 0) {
-      const tables = (db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number })
-        .n;
-      if (tables > 0) throw new StateError(`${path} is a SQLite database, but not a cascade state DB (no schema version)`);
-      db.exec(`PRAGMA application_id = ${APPLICATION_ID}`);
-    }
-    for (; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
-    db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
-    db.exec('COMMIT');
-  } catch (err) {
-    if (db.isTransaction) db.exec('ROLLBACK');
-    throw err;
-  }
 }
