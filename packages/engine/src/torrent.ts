@@ -2,18 +2,16 @@
 // events (swarm/peer.ts), asks the picker what to request, verifies pieces and hands them to storage.
 
 import { Emitter } from './emitter.ts';
-import type {
-  AddTorrentOptions, PeerStats, ResumeStore, TorrentHandle, TorrentState, TorrentStats, TrackerStatus, TransferEvent, WireExtension,
-} from './api.ts';
+import type { AddTorrentOptions, PeerStats, TorrentHandle, TorrentState, TorrentStats, TrackerStatus, TransferEvent } from './api.ts';
 import { Bitfield } from './bitfield.ts';
 import { BufferPool } from './buffer-pool.ts';
 import { checkPieces, equal20 } from './check.ts';
-import type { TrackerClient, TrackerClientOptions } from './discovery/tracker-client.ts';
+import type { TrackerClient } from './discovery/tracker-client.ts';
 import { toHex } from './hex.ts';
 import { parseInfoDict } from './metainfo.ts';
 import { pieceLengthOf, piecesOfFiles } from './piece-map.ts';
 import { bytesLeft, fileProgress, peerListing, selectedProgress } from './torrent-report.ts';
-import type { Connection, Dialer, Hasher, Storage, StorageFactory } from './platform.ts';
+import type { Connection, Storage } from './platform.ts';
 import { longestUseless } from './swarm/admission.ts';
 import { Choker } from './swarm/choker.ts';
 import { ExtensionHub } from './swarm/extensions.ts';
@@ -26,40 +24,13 @@ import { PieceCache, serveUploads } from './swarm/uploader.ts';
 import { FileStatTracker } from './resume-files.ts';
 import { expandSelection } from './magnet.ts';
 import { addressKey, parseAddress, type FileRanges, type Metainfo, type PeerAddress } from './types.ts';
-import { decodePex, encodeExtHandshake, encodePex } from './wire/extended.ts';
+import { decodePex, encodeExtHandshake } from './wire/extended.ts';
 import { BLOCK_SIZE } from './wire/protocol.ts';
+import type { TorrentContext } from './torrent-context.ts';
+import { Candidates, type Candidate } from './swarm/candidates.ts';
+import { PexSender } from './swarm/pex.ts';
 
-export interface TorrentContext {
-  peerId: Uint8Array;
-  port(): number;
-  dialer: Dialer;
-  hasher: Hasher;
-  createStorage: StorageFactory;
-  resumeStore?: ResumeStore;
-  createTracker(opts: Omit<TrackerClientOptions, 'udp'>): TrackerClient;
-  dht?: {
-    lookup(infoHashHex: string, onPeers: (p: PeerAddress[]) => void): void;
-    announce(infoHashHex: string, port: number): Promise<void>;
-    addNode(addr: PeerAddress): void;
-  };
-  dhtPort(): number | undefined;
-  extraTrackers: string[];
-  maxConnections: number;
-  /** Room for one more connection node-wide (checked before dialling); omitted = no such limit. */
-  canConnect?(): boolean;
-  /** A peer whose BitTorrent handshake has not arrived this long after connecting is dropped. */
-  handshakeTimeoutMs?: number;
-  client: string;
-  /** Piece buffers; the platform may hand out uninitialised memory (every byte gets written). */
-  allocate?: (n: number) => Uint8Array;
-  /** Memory to carve the first piece buffers from (Node: page-aligned, for direct I/O writes). */
-  pieceSlab?: (pieceLength: number) => Uint8Array | undefined;
-  isBanned(address: string, peerId?: Uint8Array): boolean;
-  ban(address: string, peerId: Uint8Array | undefined): void;
-  extensions?: readonly WireExtension[];
-  /** Claims the torrent's files on disk (throws when another torrent owns one); returns the release. */
-  claimFiles?(meta: Metainfo, savePath: string): () => void;
-}
+export type { TorrentContext } from './torrent-context.ts';
 
 const TICK_MS = 1000;
 const RECHOKE_TICKS = 10;
@@ -80,13 +51,6 @@ const MAX_WRITE_BACKLOG = 32 * 1024 * 1024;
 const USELESS_PEER_MS = 20_000;
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 
-interface Candidate {
-  addr: PeerAddress;
-  source: string;
-  failures: number;
-  nextTry: number;
-}
-
 export class Torrent extends Emitter implements TorrentHandle, PeerHost {
   readonly infoHash: Uint8Array;
   readonly infoHashHex: string;
@@ -103,7 +67,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
   private choker = new Choker();
   private trackerClient: TrackerClient | undefined;
   private peersByKey = new Map<string, Peer>();
-  private candidates = new Map<string, Candidate>();
+  private candidates = new Candidates();
   private dialing = new Set<string>();
   private abort = new AbortController();
   private timer: ReturnType<typeof setInterval> | undefined;
@@ -121,7 +85,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
   private pendingWrites = new Set<Promise<void>>();
   /** Bytes of verified pieces waiting for the disk. */
   private writeBacklog = 0;
-  private pexSent = new Map<Peer, Set<string>>();
+  private pex = new PexSender();
   private errorMessage: string | undefined;
   private releaseFiles: (() => void) | undefined;
   private doneEmitted = false;
@@ -368,8 +332,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     }
     const key = addressKey(a);
     if (this.candidates.has(key) || this.peersByKey.has(key) || this.ctx.isBanned(key)) return;
-    if (this.candidates.size > 2000) return;
-    this.candidates.set(key, { addr: a, source, failures: 0, nextTry: 0 });
+    if (!this.candidates.add(key, a, source)) return;
     if (this.timer) queueMicrotask(() => this.connectMore());
   }
 
@@ -377,7 +340,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     if (this.closed || this.state === 'paused' || this.state === 'error') return;
     if (this.picker?.done && this.peersByKey.size > 0) return; // seeding: let leechers come to us
     const now = Date.now();
-    for (const [key, c] of this.candidates) {
+    for (const [key, c] of this.candidates.entries()) {
       if (this.peersByKey.size + this.dialing.size >= this.ctx.maxConnections || this.ctx.canConnect?.() === false) break;
       if (this.dialing.has(key) || this.peersByKey.has(key) || c.nextTry > now) continue;
       this.dial(key, c);
@@ -396,11 +359,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
       },
       () => {
         this.dialing.delete(key);
-        c.failures++;
-        c.nextTry = Date.now() + Math.min(300_000, 2000 * 2 ** c.failures);
-        // A peer given by hand may be the only source (a LAN box switched off for now): keep trying
-        // it every few minutes; peers from trackers, DHT or PEX are dropped after a while.
-        if (c.failures > 8 && c.source !== 'manual') this.candidates.delete(key);
+        this.candidates.dialFailed(key, c);
       },
     );
   }
@@ -789,12 +748,9 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
   onClose(peer: Peer, reason: string): void {
     if (this.peersByKey.get(peer.key) === peer) this.peersByKey.delete(peer.key);
     this.releaseRequests(peer);
-    this.pexSent.delete(peer);
+    this.pex.forget(peer);
     this.extensions.closed(peer);
-    const c = this.candidates.get(peer.key);
-    // Two seeds have nothing to trade: forget that address instead of redialling it forever.
-    if (c && reason === 'both seeding') this.candidates.delete(peer.key);
-    else if (c) c.nextTry = Date.now() + Math.min(300_000, 5000 * 2 ** c.failures++);
+    this.candidates.closed(peer.key, reason === 'both seeding');
     this.emit('peer-closed', { address: peer.address, reason });
     if (!this.closed) queueMicrotask(() => this.connectMore());
   }
@@ -829,27 +785,11 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
       this.fillRequests(p);
     }
     if (this.ticks % RECHOKE_TICKS === 0 && this.picker) this.choker.rechoke(peers, this.picker.done);
-    if (this.ticks % PEX_TICKS === 0) this.sendPex(peers);
+    if (this.ticks % PEX_TICKS === 0 && !this.metainfo?.private) this.pex.send(peers);
     if (this.ticks % DHT_TICKS === 0) this.dhtRound();
     this.startWebSeeds();
     this.connectMore();
     this.emit('stats', this.stats());
-  }
-
-  private sendPex(peers: Peer[]): void {
-    if (this.metainfo?.private) return;
-    const current = new Set(peers.filter((p) => p.outgoing && p.conn.transport === 'tcp').map((p) => p.key)); // WebRTC peers have no address to share
-    for (const p of peers) {
-      if (!p.ext?.m.ut_pex) continue;
-      const sent = this.pexSent.get(p) ?? new Set<string>();
-      const added = [...current].filter((k) => k !== p.key && !sent.has(k)).slice(0, 50);
-      const dropped = [...sent].filter((k) => !current.has(k)).slice(0, 50);
-      if (added.length === 0 && dropped.length === 0) continue;
-      p.sendExtended('ut_pex', encodePex(added.map(parseAddress), dropped.map(parseAddress)));
-      for (const k of added) sent.add(k);
-      for (const k of dropped) sent.delete(k);
-      this.pexSent.set(p, sent);
-    }
   }
 
   private scheduleResumeSave(): void {

@@ -1,0 +1,39 @@
+// What a torrent needs from the session that owns it: identity, network, hashing, storage,
+// discovery, limits and policy hooks. The Node and browser sessions each build one (node/session.ts,
+// browser/session.ts); the torrent never reaches past it.
+import type { ResumeStore, WireExtension } from './api.ts';
+import type { TrackerClient, TrackerClientOptions } from './discovery/tracker-client.ts';
+import type { Dialer, Hasher, StorageFactory } from './platform.ts';
+import type { Metainfo, PeerAddress } from './types.ts';
+
+export interface TorrentContext {
+  peerId: Uint8Array;
+  port(): number;
+  dialer: Dialer;
+  hasher: Hasher;
+  createStorage: StorageFactory;
+  resumeStore?: ResumeStore;
+  createTracker(opts: Omit<TrackerClientOptions, 'udp'>): TrackerClient;
+  dht?: {
+    lookup(infoHashHex: string, onPeers: (p: PeerAddress[]) => void): void;
+    announce(infoHashHex: string, port: number): Promise<void>;
+    addNode(addr: PeerAddress): void;
+  };
+  dhtPort(): number | undefined;
+  extraTrackers: string[];
+  maxConnections: number;
+  /** Room for one more connection node-wide (checked before dialling); omitted = no such limit. */
+  canConnect?(): boolean;
+  /** A peer whose BitTorrent handshake has not arrived this long after connecting is dropped. */
+  handshakeTimeoutMs?: number;
+  client: string;
+  /** Piece buffers; the platform may hand out uninitialised memory (every byte gets written). */
+  allocate?: (n: number) => Uint8Array;
+  /** Memory to carve the first piece buffers from (Node: page-aligned, for direct I/O writes). */
+  pieceSlab?: (pieceLength: number) => Uint8Array | undefined;
+  isBanned(address: string, peerId?: Uint8Array): boolean;
+  ban(address: string, peerId: Uint8Array | undefined): void;
+  extensions?: readonly WireExtension[];
+  /** Claims the torrent's files on disk (throws when another torrent owns one); returns the release. */
+  claimFiles?(meta: Metainfo, savePath: string): () => void;
+}
