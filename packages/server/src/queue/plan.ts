@@ -1,0 +1,67 @@
+// The queue's decision, as a pure function: given every torrent's kind, order and flags, which run and
+// which wait. The manager (manager.ts) feeds it and carries the answer out in the engine.
+//
+// Semantics (qBittorrent/libtorrent's, with the choices below said out loud):
+// - Downloads are served first, in queue order (lower position first); then seeds, in the same order.
+// - maxActiveDownloads bounds running downloads, maxActiveUploads running seeds, maxActiveTorrents
+//   both together; 0 = no limit for that one.
+// - A stopped torrent (paused by the user or by a seeding goal) neither runs nor counts.
+// - A force-started torrent runs whatever the limits, and does not take a slot from the others
+//   ("past the queue": forcing one torrent never queues another).
+// - A stalled download (running, no payload for stalledTimeout) keeps running but stops counting,
+//   so the next one in the queue gets its slot — qBittorrent's "do not count slow torrents". Only a
+//   running download can be stalled: a queued one has had no chance to show whether it is slow.
+// - Torrents being checked, in error or not known to the engine are left as they are and not counted.
+
+export type QueueKind = 'download' | 'seed' | 'other';
+
+export interface QueueItem {
+  infoHash: string;
+  /** Order in the queue: lower runs first (ties by infohash). */
+  position: number;
+  kind: QueueKind;
+  /** Paused by the user (or a seeding goal): not queued, not counted. */
+  stopped: boolean;
+  forceStart: boolean;
+  /** A running download that received no payload for stalledTimeout. */
+  stalled: boolean;
+}
+
+export interface QueueLimits {
+  maxActiveDownloads: number;
+  maxActiveUploads: number;
+  maxActiveTorrents: number;
+}
+
+/** run: should be running; queued: should wait (paused in the engine); stopped: the user's pause;
+ *  leave: not the queue's business right now (checking, error). */
+export type QueueDecision = 'run' | 'queued' | 'stopped' | 'leave';
+
+export function byQueueOrder(a: { position: number; infoHash: string }, b: { position: number; infoHash: string }): number {
+  return a.position - b.position || (a.infoHash < b.infoHash ? -1 : a.infoHash > b.infoHash ? 1 : 0);
+}
+
+const within = (count: number, limit: number) => limit <= 0 || count < limit;
+
+/** Every item's decision. O(n log n) for the sort, then one pass. */
+export function planQueue(items: readonly QueueItem[], limits: QueueLimits): Map<string, QueueDecision> {
+  const out = new Map<string, QueueDecision>();
+  const ordered = [...items].sort(byQueueOrder);
+  let total = 0;
+  for (const kind of ['download', 'seed'] as const) {
+    const limit = kind === 'download' ? limits.maxActiveDownloads : limits.maxActiveUploads;
+    let count = 0;
+    for (const it of ordered) {
+      if (it.kind !== kind) continue;
+      if (it.stopped) out.set(it.infoHash, 'stopped');
+      else if (it.forceStart || (kind === 'download' && it.stalled)) out.set(it.infoHash, 'run');
+      else if (within(count, limit) && within(total, limits.maxActiveTorrents)) {
+        out.set(it.infoHash, 'run');
+        count++;
+        total++;
+      } else out.set(it.infoHash, 'queued');
+    }
+  }
+  for (const it of items) if (it.kind === 'other') out.set(it.infoHash, it.stopped ? 'stopped' : 'leave');
+  return out;
+}
