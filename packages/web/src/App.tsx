@@ -10,6 +10,7 @@ import { useBrowserPeer } from './browser-peer.ts';
 import { claimNode, isMember, signOut, useAuth, whoLabel, type AuthState } from './auth.ts';
 import { IconAuto, IconChat, IconList, IconMoon, IconNetwork, IconPlus, IconSettings, IconShare, IconSignOut, IconSun } from './components/icons.tsx';
 import { Boundary } from './components/Boundary.tsx';
+import { ConnectionBanner } from './components/ConnectionBanner.tsx';
 import { TorrentsView } from './views/TorrentsView.tsx';
 import { ShareView } from './views/ShareView.tsx';
 import { AddView } from './views/AddView.tsx';
@@ -91,6 +92,7 @@ function Shell({ auth }: { auth: AuthState }) {
           </button>
         </div>
       )}
+      {member && <ConnectionBanner />}
       {auth.error && (
         <div className="claim-banner banner-error" role="alert" data-testid="auth-error">
           {auth.error}

@@ -14,9 +14,16 @@ export interface LiveState {
   loaded: boolean;
   connected: boolean;
   error: string | undefined;
+  /** The socket's story for the connection banner: it was connected and lost the node
+   *  ('reconnecting', with the next attempt's time), or has just come back ('reconnected', shown
+   *  for a few seconds). undefined: nothing to say (first connect, or all is well). */
+  link: 'reconnecting' | 'reconnected' | undefined;
+  /** When the next reconnect attempt is due (ms since epoch), while reconnecting. */
+  retryAt: number | undefined;
 }
 
-let state: LiveState = { torrents: [], loaded: false, connected: false, error: undefined };
+const INITIAL: LiveState = { torrents: [], loaded: false, connected: false, error: undefined, link: undefined, retryAt: undefined };
+let state: LiveState = INITIAL;
 const listeners = new Set<() => void>();
 let socket: Socket | undefined;
 let pollTimer: ReturnType<typeof setInterval> | undefined;
@@ -50,27 +57,94 @@ function stopPolling(): void {
   pollTimer = undefined;
 }
 
+// Reconnecting: socket.io-client retries a dropped transport by itself, but not a server that said
+// goodbye ("io server disconnect": what a node that stops sends every client) nor a handshake its
+// middleware refused (a node still starting, a session being re-read). Those are retried here, with
+// back-off from 0.5 s doubling to 10 s (and some jitter, so many tabs do not knock at once).
+const BACKOFF_MIN_MS = 500;
+const BACKOFF_MAX_MS = 10_000;
+/** How long "Reconnected" stays up. */
+const RECONNECTED_SHOW_MS = 4000;
+let retryTimer: ReturnType<typeof setTimeout> | undefined;
+let reconnectedTimer: ReturnType<typeof setTimeout> | undefined;
+let attempts = 0;
+/** The socket was connected once: losing it from then on is a reconnect, worth telling. */
+let everConnected = false;
+
+function clearRetry(): void {
+  if (retryTimer) clearTimeout(retryTimer);
+  retryTimer = undefined;
+}
+
+function retryLater(s: Socket): void {
+  if (retryTimer || s !== socket) return;
+  const base = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** attempts);
+  const delay = Math.round(base * (0.75 + Math.random() * 0.5));
+  attempts++;
+  if (everConnected) set({ link: 'reconnecting', retryAt: Date.now() + delay });
+  retryTimer = setTimeout(() => {
+    retryTimer = undefined;
+    if (s === socket && !s.connected) s.connect();
+  }, delay);
+}
+
+function lost(s: Socket): void {
+  if (s !== socket) return;
+  if (reconnectedTimer) clearTimeout(reconnectedTimer);
+  reconnectedTimer = undefined;
+  set({ connected: false, ...(everConnected ? { link: 'reconnecting' as const } : {}) });
+  startPolling();
+  // `active`: socket.io-client is retrying by itself; otherwise it gave up and it is on us.
+  if (!s.active) retryLater(s);
+}
+
 function start(): void {
   if (socket || !enabled) return;
   void poll();
   startPolling();
   // forceNew: a socket from before a reset must not be reused with its old handshake.
-  socket = io({ path: '/socket.io', transports: ['websocket', 'polling'], forceNew: true });
-  socket.on('connect', () => {
+  const s = io({
+    path: '/socket.io',
+    transports: ['websocket', 'polling'],
+    forceNew: true,
+    reconnectionDelay: BACKOFF_MIN_MS,
+    reconnectionDelayMax: BACKOFF_MAX_MS,
+  });
+  socket = s;
+  s.on('connect', () => {
+    if (s !== socket) return;
     stopPolling();
-    set({ connected: true, error: undefined });
+    clearRetry();
+    attempts = 0;
+    const back = everConnected && state.link === 'reconnecting';
+    everConnected = true;
+    set({ connected: true, error: undefined, retryAt: undefined, ...(back ? { link: 'reconnected' as const } : {}) });
+    if (back) {
+      // The node may have changed while we were away: the socket sends the list on connect, and
+      // a REST read covers the moment in between.
+      void poll();
+      if (reconnectedTimer) clearTimeout(reconnectedTimer);
+      reconnectedTimer = setTimeout(() => {
+        reconnectedTimer = undefined;
+        if (state.link === 'reconnected') set({ link: undefined });
+      }, RECONNECTED_SHOW_MS);
+    }
   });
-  socket.on('disconnect', () => {
-    set({ connected: false });
-    startPolling();
-  });
-  socket.on('connect_error', () => {
-    set({ connected: false });
-    startPolling();
-  });
-  socket.on('torrents', (payload: unknown) => {
+  s.on('disconnect', () => lost(s));
+  s.on('connect_error', () => lost(s));
+  s.on('torrents', (payload: unknown) => {
     set({ torrents: normaliseList(payload), loaded: true, error: undefined });
   });
+}
+
+/** Try to reconnect now (the banner's "Retry now"), instead of waiting for the back-off. */
+export function reconnectNow(): void {
+  const s = socket;
+  if (!s || s.connected) return;
+  clearRetry();
+  attempts = 0;
+  s.disconnect().connect();
+  void poll();
 }
 
 /** Drops the socket and the list; with `member`, connects again (the handshake then carries the
@@ -78,12 +152,17 @@ function start(): void {
 export function resetLive(member: boolean): void {
   epoch++;
   stopPolling();
+  clearRetry();
+  if (reconnectedTimer) clearTimeout(reconnectedTimer);
+  reconnectedTimer = undefined;
+  attempts = 0;
+  everConnected = false;
   const old = socket;
   socket = undefined;
   old?.removeAllListeners();
   old?.disconnect();
   enabled = member;
-  state = { torrents: [], loaded: false, connected: false, error: undefined };
+  state = INITIAL;
   if (member && listeners.size > 0) start();
   for (const fn of listeners) fn();
 }

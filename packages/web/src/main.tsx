@@ -3,6 +3,7 @@ import { createRoot } from 'react-dom/client';
 import { App } from './App.tsx';
 import './styles.css';
 import './auth.css';
+import './panels.css';
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
