@@ -6,6 +6,7 @@ import { homedir } from 'node:os';
 import { resolve, join } from 'node:path';
 import { UsageError } from '@cascade/server/core';
 import { parseSize } from './format.ts';
+import { COMMANDS, OPTION_DEFS, type OptDef, type OptName } from './spec.ts';
 
 export interface Options {
   json: boolean;
@@ -21,6 +22,8 @@ export interface Options {
   output: string | undefined;
   /** --dir: the data directory for `seed` (and an alias of -o for `download`). */
   dir: string | undefined;
+  /** --save-path (or -o) for `add`: absolute; undefined = the node decides. */
+  savePath: string | undefined;
   announce: string[];
   pieceLength: number | undefined;
   private: boolean;
@@ -49,167 +52,12 @@ export interface Invocation {
   options: Options;
 }
 
-type OptName =
-  | 'json' | 'help' | 'state-dir' | 'port' | 'host' | 'dht' | 'dht-bootstrap' | 'tracker'
-  | 'output' | 'dir' | 'announce' | 'piece-length' | 'private' | 'webseed' | 'peer' | 'seed'
-  | 'timeout' | 'delete-data' | 'paused' | 'http-port' | 'download-dir' | 'tracker-port' | 'allowed-host' | 'allow-private-urls';
-
-interface OptDef { type: 'string' | 'boolean'; short?: string; multiple?: boolean; default?: boolean }
-
-const OPTION_DEFS: Record<OptName, OptDef> = {
-  json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-  'state-dir': { type: 'string' },
-  port: { type: 'string', short: 'p' },
-  host: { type: 'string' },
-  dht: { type: 'boolean', default: true },
-  'dht-bootstrap': { type: 'string', multiple: true },
-  tracker: { type: 'string', multiple: true },
-  output: { type: 'string', short: 'o' },
-  dir: { type: 'string', short: 'd' },
-  announce: { type: 'string', short: 'a', multiple: true },
-  'piece-length': { type: 'string' },
-  private: { type: 'boolean' },
-  webseed: { type: 'string', multiple: true },
-  peer: { type: 'string', multiple: true },
-  seed: { type: 'boolean' },
-  timeout: { type: 'string' },
-  'delete-data': { type: 'boolean' },
-  paused: { type: 'boolean' },
-  'http-port': { type: 'string' },
-  'download-dir': { type: 'string' },
-  'tracker-port': { type: 'string' },
-  'allowed-host': { type: 'string', multiple: true },
-  'allow-private-urls': { type: 'boolean' },
-};
-
-const COMMON: OptName[] = ['json', 'help', 'state-dir'];
-/** Options of every command that runs a BitTorrent node. */
-const NODE: OptName[] = [...COMMON, 'port', 'host', 'dht', 'dht-bootstrap', 'tracker'];
-
-interface CommandSpec {
-  options: OptName[];
-  /** [min, max] positional arguments; max Infinity = rest joined (search text). */
-  positionals: [number, number];
-  usage: string;
-  summary: string;
-}
-
-export const COMMANDS: Record<string, CommandSpec> = {
-  create: {
-    options: [...COMMON, 'output', 'announce', 'piece-length', 'private', 'webseed'],
-    positionals: [1, 1],
-    usage: 'create <path> [-o out.torrent] [--announce URL]... [--piece-length BYTES] [--private] [--webseed URL]...',
-    summary: 'make a .torrent from a file or directory and print its magnet link',
-  },
-  seed: {
-    options: [...NODE, 'dir'],
-    positionals: [1, 1],
-    usage: 'seed <torrent-file> --dir <save-path> [--port N]',
-    summary: 'verify existing data and seed it until interrupted',
-  },
-  download: {
-    options: [...NODE, 'output', 'dir', 'peer', 'seed', 'timeout'],
-    positionals: [1, 1],
-    usage: 'download <magnet|torrent-file|infohash> -o <dir> [--peer host:port]... [--seed] [--timeout SECONDS]',
-    summary: 'download a torrent, exit when complete (or keep seeding with --seed)',
-  },
-  serve: {
-    options: [...NODE, 'http-port', 'download-dir', 'tracker-port', 'allowed-host', 'allow-private-urls'],
-    positionals: [0, 0],
-    usage: 'serve [--http-port N] [--host ADDR] [--download-dir DIR] [--port N] [--tracker-port N] [--allowed-host NAME]... [--allow-private-urls]',
-    summary: 'run the node: every stored torrent, the tracker, and the web UI + API on http://localhost:8080',
-  },
-  add: {
-    options: [...COMMON, 'output', 'peer', 'paused'],
-    positionals: [1, 1],
-    usage: 'add <magnet|torrent-file|infohash> [-o dir] [--peer host:port]... [--paused]',
-    summary: 'add a torrent to the running node (or queue it for the next serve)',
-  },
-  list: { options: COMMON, positionals: [0, 0], usage: 'list', summary: 'list torrents' },
-  search: {
-    options: COMMON,
-    positionals: [1, Infinity],
-    usage: 'search <text|infohash>',
-    summary: 'find torrents in the local index by name or infohash',
-  },
-  peers: { options: COMMON, positionals: [0, 1], usage: 'peers [infohash]', summary: 'show connected peers' },
-  connect: {
-    options: COMMON,
-    positionals: [2, 2],
-    usage: 'connect <infohash> <host:port>',
-    summary: 'connect a torrent to a peer',
-  },
-  health: { options: COMMON, positionals: [0, 0], usage: 'health', summary: 'node status (port, peers, DHT)' },
-  announce: {
-    options: COMMON,
-    positionals: [0, 1],
-    usage: 'announce [infohash]',
-    summary: 'announce to trackers and DHT now',
-  },
-  debug: { options: COMMON, positionals: [0, 0], usage: 'debug', summary: 'dump the node state' },
-  pause: { options: COMMON, positionals: [1, 1], usage: 'pause <infohash>', summary: 'pause a torrent' },
-  resume: { options: COMMON, positionals: [1, 1], usage: 'resume <infohash>', summary: 'resume a torrent' },
-  recheck: {
-    options: COMMON,
-    positionals: [1, 1],
-    usage: 'recheck <infohash>',
-    summary: 'hash a torrent\'s data on disk again (running node); what fails is downloaded again',
-  },
-  remove: {
-    options: [...COMMON, 'delete-data'],
-    positionals: [1, 1],
-    usage: 'remove <infohash> [--delete-data]',
-    summary: 'remove a torrent (and its data with --delete-data)',
-  },
-  identity: {
-    options: COMMON,
-    positionals: [0, 2],
-    usage: 'identity [--state-dir DIR] [--json] | identity export FILE | identity import FILE',
-    summary: "the node's identity: its did:key and Ethereum account",
-  },
-  token: {
-    options: COMMON,
-    positionals: [0, 0],
-    usage: 'token [--state-dir DIR] [--json]',
-    summary: "the node's API token (Authorization: Bearer …), made on first use",
-  },
-  users: {
-    options: COMMON,
-    positionals: [0, 2],
-    usage: 'users [list] | users add <did:key:…|0x…> | users remove <did:key:…|0x…>',
-    summary: "who may use the node: its owner and members",
-  },
-  help: { options: COMMON, positionals: [0, 1], usage: 'help [command]', summary: 'show help' },
-};
+export { COMMANDS, usageText } from './spec.ts';
 
 export const DEFAULT_PORT = 6881;
 
 export function defaultStateDir(env: NodeJS.ProcessEnv): string {
   return env.CASCADE_HOME ? resolve(env.CASCADE_HOME) : join(homedir(), '.cascade');
-}
-
-export function usageText(command?: string): string {
-  const spec = command ? COMMANDS[command] : undefined;
-  if (spec) {
-    const serveExtra =
-      command === 'serve'
-        ? '\n\nserve options: --http-port N (web UI + API, default 8080) --host ADDR (its bind address, default\n' +
-          '               127.0.0.1) --download-dir DIR (default <state-dir>/downloads) --tracker-port N (default 6969)\n' +
-          '               --allowed-host NAME (a domain name the UI is reached by; IPs and localhost always work)\n' +
-          '               --allow-private-urls (added .torrent URLs may point at this machine or the LAN)'
-        : '';
-    const extra = spec.options.includes('port')
-      ? serveExtra + '\n\nnode options: --port N (default 6881, 0 = any) --host ADDR --no-dht --dht-bootstrap host:port[,...]\n' +
-        '              --tracker URL... --state-dir DIR --json'
-      : '\n\noptions: --state-dir DIR (default $CASCADE_HOME or ~/.cascade) --json';
-    return `usage: cascade ${spec.usage}\n\n${spec.summary}${extra}`;
-  }
-  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
-  const lines = Object.entries(COMMANDS).map(([name, s]) => `  ${name.padEnd(width)}  ${s.summary}`);
-  lines.push(`  ${'tracker'.padEnd(width)}  run a BitTorrent tracker (HTTP, UDP, WebSocket; see \`cascade tracker --help\`)`);
-  return `usage: cascade <command> [options]\n\ncommands:\n${lines.join('\n')}\n\n` +
-    'run `cascade help <command>` for its options';
 }
 
 /** Global options may come before the command (`cascade --json list`); move them after it. */
@@ -268,8 +116,11 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
   const spec = COMMANDS[command];
   if (!spec) throw new UsageError(`unknown command "${command}"`);
 
-  const config: Record<string, OptDef> = {};
-  for (const name of spec.options) config[name] = OPTION_DEFS[name];
+  const config: Record<string, Omit<OptDef, 'help' | 'arg'>> = {};
+  for (const name of spec.options) {
+    const { help: _help, arg: _arg, ...def } = OPTION_DEFS[name];
+    config[name] = def;
+  }
   let parsed;
   try {
     parsed = parseArgs({ args: rest, options: config, allowPositionals: true, allowNegative: true, strict: true });
@@ -298,6 +149,7 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
     trackers: list('tracker').map((u) => checkUrl('--tracker', u)),
     output: str('output'),
     dir: str('dir'),
+    savePath: undefined,
     announce: list('announce').map((u) => checkUrl('--announce', u)),
     pieceLength: undefined,
     private: bool('private'),
@@ -323,6 +175,14 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
       throw new UsageError(`--piece-length: ${(err as Error).message}`);
     }
     if (options.pieceLength <= 0) throw new UsageError('--piece-length must be positive');
+  }
+  if (str('save-path') !== undefined && str('output') !== undefined) {
+    throw new UsageError('--save-path and -o say the same thing: give one of them');
+  }
+  const savePath = str('save-path') ?? (command === 'add' ? str('output') : undefined);
+  if (savePath !== undefined) {
+    if (savePath === '') throw new UsageError('--save-path wants a directory, got ""');
+    options.savePath = resolve(savePath);
   }
   if (str('timeout') !== undefined) {
     const t = Number(str('timeout'));

@@ -21,8 +21,10 @@ function version(): string {
 async function dispatch(inv: Invocation, out: Output): Promise<number> {
   if (inv.options.help || inv.command === 'help') {
     const topic = inv.command === 'help' ? inv.positionals[0] : inv.command;
+    // The tracker's options are its own parser's (@cascade/tracker): its help comes from there.
+    if (topic === 'tracker') return runTracker(['--help'], out);
     if (topic !== undefined && !Object.hasOwn(COMMANDS, topic)) {
-      throw new UsageError(`unknown command "${topic}"`);
+      throw new UsageError(`unknown command "${topic}"; \`cascade help\` lists them`);
     }
     process.stdout.write(usageText(topic) + '\n');
     return 0;

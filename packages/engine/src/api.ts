@@ -111,6 +111,9 @@ export interface AddTorrentOptions {
   /** Indices of files to download; omitted = all. */
   selectedFiles?: number[];
   paused?: boolean;
+  /** More trackers for this torrent, each its own tier after its own (and the session's); URLs it
+   *  already has are skipped. The node's own tracker goes in this way whichever door a torrent comes through. */
+  trackers?: string[];
 }
 
 /** One of: a .torrent file's bytes, a magnet URI, or a bare 40-hex / 32-base32 infohash. */

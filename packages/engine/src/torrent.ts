@@ -117,7 +117,12 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     this.selected = opts.selectedFiles;
     if (!opts.selectedFiles) this.selectRanges = src.selectOnly;
     const tiers = src.metainfo?.announce.length ? src.metainfo.announce.map((t) => [...t]) : (src.trackers ?? []).map((t) => [t]);
-    for (const t of ctx.extraTrackers) tiers.push([t]);
+    const known = new Set(tiers.flat());
+    // A private torrent announces only where its creator said (BEP 27): no trackers of ours.
+    for (const t of [...ctx.extraTrackers, ...(src.metainfo?.private ? [] : (opts.trackers ?? []))]) {
+      if (!known.has(t)) tiers.push([t]);
+      known.add(t);
+    }
     this.trackerUrls = tiers;
     this.webSeedUrls = src.webSeeds ?? [];
     this.metadata = new MetadataExchange(this.infoHashHex, src.metainfo?.infoBytes, (info) => void this.gotMetadata(info));

@@ -9,6 +9,7 @@ import type { CascadeNode } from './node.ts';
 import type { TorrentHandle, TorrentSource } from './engine.ts';
 
 const ADD_REPLY_MS = 5000;
+const ANNOUNCE_WAIT_MS = 5000;
 
 function str(p: RpcParams, key: string): string {
   const v = p[key];
@@ -56,7 +57,8 @@ export function createNodeApi(node: CascadeNode): RpcHandlers {
     },
 
     add: async (p) => {
-      const savePath = resolvePath(str(p, 'savePath'));
+      // No save path: the node's download directory, as for an add through the web UI or API.
+      const savePath = resolvePath(optStr(p, 'savePath') ?? node.downloadDir);
       // The client sends the infohash it parsed, so a repeat add is answered without touching the session.
       const hint = optStr(p, 'infoHash');
       const already = hint ? session.get(hint.toLowerCase()) : undefined;
@@ -64,7 +66,8 @@ export function createNodeApi(node: CascadeNode): RpcHandlers {
       if (already) {
         node.addPeers(already, peers);
         const s = already.stats();
-        return { infoHash: already.infoHashHex, name: already.metainfo?.name ?? s.name ?? null, state: s.state, existing: true };
+        const savePath = db.getTorrent(already.infoHashHex)?.savePath ?? null;
+        return { infoHash: already.infoHashHex, name: already.metainfo?.name ?? s.name ?? null, state: s.state, savePath, existing: true };
       }
       const torrentB64 = optStr(p, 'torrent');
       const source: TorrentSource = torrentB64 ? new Uint8Array(Buffer.from(torrentB64, 'base64')) : str(p, 'source');
@@ -95,10 +98,27 @@ export function createNodeApi(node: CascadeNode): RpcHandlers {
       return { infoHash: t.infoHashHex, address };
     },
 
-    announce: (p) => {
+    // Says what was done, not what an announce would do in general: a paused torrent announces
+    // nowhere, the DHT only when the node runs one and the torrent is not private.
+    announce: async (p) => {
       const ts = selected(p);
-      for (const t of ts) t.announce();
-      return { torrents: ts.map((t) => ({ infoHash: t.infoHashHex, name: t.stats().name ?? null, trackers: t.trackers() })) };
+      const dhtOn = session.health().dhtEnabled;
+      const announcing = ts.filter((t) => !['paused', 'error'].includes(t.stats().state));
+      for (const t of announcing) t.announce();
+      // The trackers' answers, not the statuses from before: wait a little for them to come in.
+      const deadline = Date.now() + ANNOUNCE_WAIT_MS;
+      while (Date.now() < deadline && announcing.some((t) => t.trackers().some((x) => x.status === 'working'))) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return {
+        dht: dhtOn,
+        torrents: ts.map((t) => {
+          const s = t.stats();
+          const idle = !announcing.includes(t);
+          const dht = !dhtOn ? 'off' : idle ? 'not announced' : t.metainfo?.private ? 'private torrent' : 'announced';
+          return { infoHash: t.infoHashHex, name: s.name ?? null, state: s.state, announced: !idle, trackers: t.trackers(), dht };
+        }),
+      };
     },
 
     pause: async (p) => {

@@ -1,6 +1,7 @@
 // A running BitTorrent node: the engine session plus the state DB, the peer ledger and the control
 // endpoint. `cascade serve` (through startServer), `seed` and `download` all run one of these.
 
+import { join } from 'node:path';
 import { StateDB, type TorrentStatus } from './state.ts';
 import { PeerLedger } from './peer-ledger.ts';
 import { ControlServer, connectControl } from './control.ts';
@@ -78,6 +79,11 @@ export class CascadeNode {
   readonly identified: IdentifiedPeers;
   readonly startedAt = Date.now();
   control: ControlServer | undefined;
+  /** Where a torrent goes when its add names no save path: `serve` sets its download directory. */
+  downloadDir: string;
+  /** The node's own trackers (the built-in one's announce URLs, then --tracker ones): every torrent
+   *  added or loaded gets them, whichever door it came through (API, web UI, CLI). None by default. */
+  announceUrls: () => string[] = () => [];
   #untrack = new Map<string, () => void>();
   #stopping: Promise<void> | undefined;
 
@@ -87,12 +93,14 @@ export class CascadeNode {
     this.out = parts.out;
     this.identified = parts.identified ?? new IdentifiedPeers(parts.out);
     this.ledger = new PeerLedger(parts.db, parts.ledgerFlushMs ?? 5000);
+    this.downloadDir = join(parts.db.stateDir, 'downloads');
   }
 
   /** Adds a torrent to the session and (unless record is false) to the library in the DB. */
   async add(source: TorrentSource, opts: AddTorrentOptions, record = true): Promise<TorrentHandle> {
     if (record && source instanceof Uint8Array) await this.refuseOwnedFiles(source, opts.savePath);
-    const t = await this.session.add(source, opts);
+    const trackers = this.announceUrls();
+    const t = await this.session.add(source, trackers.length > 0 ? { ...opts, trackers } : opts);
     if (record) this.record(t, source, opts);
     if (record && opts.peers) rememberPeers(this.db, t.infoHashHex, opts.peers);
     this.track(t);

@@ -144,6 +144,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       cleanups.unshift(() => t.close());
     }
 
+    // One place decides the node's trackers and its default save path, for every door a torrent
+    // comes through: uploads and API adds (routes/add.ts), control adds (cascade add), the library.
+    node.downloadDir = downloadDir;
+    node.announceUrls = () => [
+      ...(tracker ? [tracker.httpAnnounceUrl, tracker.udpAnnounceUrl, ...(tracker.wsAnnounceUrl ? [tracker.wsAnnounceUrl] : [])] : []),
+      ...(opts.trackers ?? []),
+    ];
+
     let live: LiveFeed | undefined;
     let httpPort = 0;
     const token = loadOrCreateApiToken(stateDir);
@@ -165,10 +173,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       streamWaitMs: opts.streamWaitMs ?? 120_000,
       allowPrivateUrls: opts.allowPrivateUrls ?? false,
       bittorrentHost: opts.btHost ?? '0.0.0.0',
-      announceUrls: () => [
-        ...(tracker ? [tracker.httpAnnounceUrl, tracker.udpAnnounceUrl, ...(tracker.wsAnnounceUrl ? [tracker.wsAnnounceUrl] : [])] : []),
-        ...(opts.trackers ?? []),
-      ],
+      announceUrls: () => node.announceUrls(),
       endpoints: () => ({
         http: httpPort,
         tracker: tracker && {

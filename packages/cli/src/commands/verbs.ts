@@ -3,7 +3,7 @@
 // without one, those that make sense offline work on the state DB directly, and the live-only ones
 // say so.
 
-import { resolve, join, sep } from 'node:path';
+import { join, sep } from 'node:path';
 import {
   connectControl,
   StateDB,
@@ -59,24 +59,25 @@ function short(ih: string): string {
 const add: Verb = async (inv, out, node, deps) => {
   const o = inv.options;
   const d = await describeSource(inv.positionals[0]!, deps.loadEngine);
-  const savePath = resolve(o.output ?? '.');
   if (node) {
-    const r = await node.call<{ infoHash: string; name: string | null; state: string; existing?: boolean }>('add', {
+    // No --save-path: the node decides (its download directory), as it does for the web UI.
+    const r = await node.call<{ infoHash: string; name: string | null; state: string; savePath: string | null; existing?: boolean }>('add', {
       ...(d.source instanceof Uint8Array ? { torrent: Buffer.from(d.source).toString('base64') } : { source: d.source }),
       infoHash: d.infoHash,
-      savePath,
+      ...(o.savePath !== undefined ? { savePath: o.savePath } : {}),
       peers: o.peers,
       paused: o.paused,
     });
-    out.result({ event: 'added', ...r, savePath, queued: false }, () =>
+    out.result({ event: 'added', ...r, queued: false }, () =>
       r.existing
         ? `${short(r.infoHash)}  already loaded: ${r.name ?? ''}`
-        : `added ${r.infoHash}  ${r.name ?? '(fetching metadata)'} → ${savePath}`,
+        : `added ${r.infoHash}  ${r.name ?? '(fetching metadata)'} → ${r.savePath}`,
     );
     return 0;
   }
   const lib = await deps.loadEngine();
   return withDb(inv, (db) => {
+    const savePath = o.savePath ?? offlineDownloadDir(db);
     const existing = db.getTorrent(d.infoHash);
     // A torrent never writes another's files: the next serve would download over them.
     if (!existing && d.source instanceof Uint8Array) refuseOwnedFiles(lib.parseTorrent(d.source), savePath, otherOwners(db, lib, d.infoHash));
@@ -105,6 +106,11 @@ const add: Verb = async (inv, out, node, deps) => {
     return 0;
   });
 };
+
+/** Where `serve` saves a torrent added without a save path: the same default it uses itself. */
+function offlineDownloadDir(db: StateDB): string {
+  return join(db.stateDir, 'downloads');
+}
 
 function showEntries(out: Output, online: boolean, torrents: ListEntry[]): void {
   out.result({ online, torrents }, () => (online ? '' : '(no running node: last known state)\n') + renderEntries(torrents));
@@ -186,21 +192,31 @@ const health: Verb = async (inv, out, node) => {
 };
 
 function renderTracker(t: TrackerStatus): string {
-  return `  [${t.tier}] ${t.url}  ${t.status}${t.peers ? `, ${t.peers} peers` : ''}${t.message ? ` — ${t.message}` : ''}`;
+  return `    [${t.tier}] ${t.url}  ${t.status}${t.peers ? `, ${t.peers} peers` : ''}${t.message ? ` — ${t.message}` : ''}`;
 }
 
+interface AnnounceReply {
+  dht: boolean;
+  torrents: { infoHash: string; name: string | null; state: string; announced: boolean; trackers: TrackerStatus[]; dht: string }[];
+}
+
+/** What the node did for each torrent: which trackers answered what, and whether the DHT was used. */
 const announce: Verb = async (inv, out, node) => {
-  const r = await requireNode(node).call<{ torrents: { infoHash: string; name: string | null; trackers: TrackerStatus[] }[] }>(
-    'announce',
-    inv.positionals[0] ? { infoHash: inv.positionals[0] } : {},
-  );
+  const r = await requireNode(node).call<AnnounceReply>('announce', inv.positionals[0] ? { infoHash: inv.positionals[0] } : {});
+  const dhtLine = (dht: string) =>
+    dht === 'off' ? 'DHT: off (this node runs without the DHT)' : dht === 'private torrent' ? 'DHT: not used (private torrent)' : `DHT: ${dht}`;
   out.result(r, () =>
     r.torrents.length === 0
       ? 'no torrents loaded'
       : r.torrents
-          .map((t) =>
-            [`announced ${short(t.infoHash)}  ${t.name ?? ''}`, ...(t.trackers.length ? t.trackers.map(renderTracker) : ['  (no trackers; DHT only)'])].join('\n'),
-          )
+          .map((t) => {
+            const head = `${short(t.infoHash)}  ${t.name ?? ''}`;
+            if (!t.announced) return `${head}\n  not announced: the torrent is ${t.state}`;
+            const trackers = t.trackers.length === 0
+              ? ['  trackers: none']
+              : [`  trackers: announced to ${t.trackers.length}`, ...t.trackers.map(renderTracker)];
+            return [head, ...trackers, `  ${dhtLine(t.dht)}`].join('\n');
+          })
           .join('\n'),
   );
   return 0;

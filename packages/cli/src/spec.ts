@@ -1,0 +1,204 @@
+// What each command accepts, and the help text made from it. One table: the parser (args.ts) takes
+// the options a command declares here, and `cascade help X` / `cascade X --help` list exactly those
+// options with their descriptions, so help cannot drift from what the parser accepts.
+
+export type OptName =
+  | 'json' | 'help' | 'state-dir' | 'port' | 'host' | 'dht' | 'dht-bootstrap' | 'tracker'
+  | 'output' | 'dir' | 'announce' | 'piece-length' | 'private' | 'webseed' | 'peer' | 'seed'
+  | 'timeout' | 'delete-data' | 'paused' | 'http-port' | 'download-dir' | 'tracker-port' | 'allowed-host' | 'allow-private-urls'
+  | 'save-path' | 'category' | 'tag' | 'down' | 'up' | 'alt-down' | 'alt-up'
+  | 'sort' | 'order' | 'limit' | 'state';
+
+export interface OptDef {
+  type: 'string' | 'boolean';
+  short?: string;
+  multiple?: boolean;
+  default?: boolean;
+  /** Placeholder of its value in help ("DIR"). */
+  arg?: string;
+  /** One line for help; a command may say it differently (CommandSpec.optionHelp). */
+  help: string;
+}
+
+export const OPTION_DEFS: Record<OptName, OptDef> = {
+  json: { type: 'boolean', help: 'machine-readable output: one JSON object per line' },
+  help: { type: 'boolean', short: 'h', help: 'show this help' },
+  'state-dir': { type: 'string', arg: 'DIR', help: "the node's state directory (default $CASCADE_HOME or ~/.cascade)" },
+  port: { type: 'string', short: 'p', arg: 'N', help: 'BitTorrent listen port (default 6881, 0 = any free port)' },
+  host: { type: 'string', arg: 'ADDR', help: 'BitTorrent bind address' },
+  dht: { type: 'boolean', default: true, help: '--no-dht: run without the DHT (trackers and given peers only)' },
+  'dht-bootstrap': { type: 'string', multiple: true, arg: 'HOST:PORT,…', help: 'DHT bootstrap nodes instead of the public routers' },
+  tracker: { type: 'string', multiple: true, arg: 'URL', help: 'an extra tracker for every torrent (repeatable)' },
+  output: { type: 'string', short: 'o', arg: 'PATH', help: 'where the output goes' },
+  dir: { type: 'string', short: 'd', arg: 'DIR', help: 'the data directory' },
+  announce: { type: 'string', short: 'a', multiple: true, arg: 'URL', help: 'tracker announce URL (repeatable; first = primary)' },
+  'piece-length': { type: 'string', arg: 'SIZE', help: 'piece size, e.g. 256KiB (default: chosen from the total size)' },
+  private: { type: 'boolean', help: 'mark the torrent private (trackers only: no DHT, no PEX)' },
+  webseed: { type: 'string', multiple: true, arg: 'URL', help: 'web seed URL (BEP 19, repeatable)' },
+  peer: { type: 'string', multiple: true, arg: 'HOST:PORT', help: 'connect to this peer (repeatable; kept across restarts)' },
+  seed: { type: 'boolean', help: 'keep seeding once complete (until Ctrl-C)' },
+  timeout: { type: 'string', arg: 'SECONDS', help: 'give up after this long without any progress' },
+  'delete-data': { type: 'boolean', help: "also delete the torrent's downloaded files" },
+  paused: { type: 'boolean', help: 'add it paused (start it later with `cascade resume`)' },
+  'http-port': { type: 'string', arg: 'N', help: 'web UI + API port (default 8080, 0 = any)' },
+  'download-dir': { type: 'string', arg: 'DIR', help: 'where torrents are saved by default (default <state-dir>/downloads)' },
+  'tracker-port': { type: 'string', arg: 'N', help: 'built-in tracker port, HTTP and UDP (default 6969, 0 = any)' },
+  'allowed-host': { type: 'string', multiple: true, arg: 'NAME', help: 'a domain name the UI is reached by (IPs and localhost always work)' },
+  'allow-private-urls': { type: 'boolean', help: 'added .torrent URLs may point at this machine or the LAN' },
+  'save-path': { type: 'string', arg: 'DIR', help: "where the data goes (default: the node's download directory)" },
+  category: { type: 'string', arg: 'NAME', help: 'put it in this category' },
+  tag: { type: 'string', multiple: true, arg: 'TAG', help: 'give it this tag (repeatable)' },
+  down: { type: 'string', arg: 'SIZE', help: 'download limit per second, e.g. 4MiB, 500k, 1.5M; 0 or none = no limit' },
+  up: { type: 'string', arg: 'SIZE', help: 'upload limit per second (same forms)' },
+  'alt-down': { type: 'string', arg: 'SIZE', help: 'alternative ("turtle") download limit per second' },
+  'alt-up': { type: 'string', arg: 'SIZE', help: 'alternative ("turtle") upload limit per second' },
+  sort: { type: 'string', arg: 'FIELD', help: 'sort by an entry field: name, size, progress, state, downloadSpeed, uploadSpeed, eta, ratio, addedAt, category, queuePosition…' },
+  order: { type: 'string', arg: 'asc|desc', help: 'sort order (default asc)' },
+  limit: { type: 'string', arg: 'N', help: 'show at most N torrents' },
+  state: { type: 'string', arg: 'STATE', help: 'only torrents in this state, or a group: active, inactive, completed, stalled' },
+};
+
+const COMMON: OptName[] = ['json', 'help', 'state-dir'];
+/** Options of every command that runs a BitTorrent node. */
+const NODE: OptName[] = [...COMMON, 'port', 'host', 'dht', 'dht-bootstrap', 'tracker'];
+
+export interface CommandSpec {
+  options: OptName[];
+  /** [min, max] positional arguments; max Infinity = rest joined (search text). */
+  positionals: [number, number];
+  usage: string;
+  summary: string;
+  /** What an option means for this command, when it differs from OPTION_DEFS. */
+  optionHelp?: Partial<Record<OptName, string>>;
+  /** More lines for help: sub-forms, examples, what happens offline. */
+  details?: string;
+}
+
+const OFFLINE_DB = 'With no node running it works on the state DB, and the next `cascade serve` uses it.';
+
+export const COMMANDS: Record<string, CommandSpec> = {
+  create: {
+    options: [...COMMON, 'output', 'announce', 'piece-length', 'private', 'webseed'],
+    positionals: [1, 1],
+    usage: 'create <path> [-o out.torrent] [--announce URL]... [--piece-length BYTES] [--private] [--webseed URL]...',
+    summary: 'make a .torrent from a file or directory and print its magnet link',
+    optionHelp: { output: 'the .torrent file to write (default <name>.torrent)' },
+  },
+  seed: {
+    options: [...NODE, 'dir'],
+    positionals: [1, 1],
+    usage: 'seed <torrent-file> --dir <save-path> [--port N]',
+    summary: 'verify existing data and seed it until interrupted',
+    optionHelp: { dir: 'the directory holding the data (the folder containing <name>)' },
+  },
+  download: {
+    options: [...NODE, 'output', 'dir', 'peer', 'seed', 'timeout'],
+    positionals: [1, 1],
+    usage: 'download <magnet|torrent-file|infohash> -o <dir> [--peer host:port]... [--seed] [--timeout SECONDS]',
+    summary: 'download a torrent, exit when complete (or keep seeding with --seed)',
+    optionHelp: { output: 'the download directory (default: the current one)', dir: 'the same as -o' },
+  },
+  serve: {
+    options: [...NODE, 'http-port', 'download-dir', 'tracker-port', 'allowed-host', 'allow-private-urls'],
+    positionals: [0, 0],
+    usage: 'serve [--http-port N] [--host ADDR] [--download-dir DIR] [--port N] [--tracker-port N] [--allowed-host NAME]... [--allow-private-urls]',
+    summary: 'run the node: every stored torrent, the tracker, and the web UI + API on http://localhost:8080',
+    optionHelp: { host: 'bind address of the web UI, API and tracker (default 127.0.0.1: this machine only)' },
+  },
+  add: {
+    options: [...COMMON, 'save-path', 'output', 'peer', 'paused'],
+    positionals: [1, 1],
+    usage: 'add <magnet|torrent-file|infohash> [--save-path DIR] [--paused] [--peer host:port]...',
+    summary: 'add a torrent to the running node (or queue it for the next serve)',
+    optionHelp: { output: 'the same as --save-path' },
+    details:
+      "Without --save-path the node decides, as for an add in the web UI: the node's download directory.\n" + OFFLINE_DB,
+  },
+  list: { options: COMMON, positionals: [0, 0], usage: 'list', summary: 'list torrents' },
+  search: {
+    options: COMMON,
+    positionals: [1, Infinity],
+    usage: 'search <text|infohash>',
+    summary: 'find torrents in the local index by name or infohash',
+  },
+  peers: { options: COMMON, positionals: [0, 1], usage: 'peers [infohash]', summary: 'show connected peers' },
+  connect: {
+    options: COMMON,
+    positionals: [2, 2],
+    usage: 'connect <infohash> <host:port>',
+    summary: 'connect a torrent to a peer',
+  },
+  health: { options: COMMON, positionals: [0, 0], usage: 'health', summary: 'node status (port, peers, DHT); exit 1 when no node runs' },
+  announce: {
+    options: COMMON,
+    positionals: [0, 1],
+    usage: 'announce [infohash]',
+    summary: "announce now to the torrents' trackers (and the DHT when it is on)",
+  },
+  debug: { options: COMMON, positionals: [0, 0], usage: 'debug', summary: 'dump the node state' },
+  pause: { options: COMMON, positionals: [1, 1], usage: 'pause <infohash>', summary: 'pause a torrent' },
+  resume: { options: COMMON, positionals: [1, 1], usage: 'resume <infohash>', summary: 'resume a torrent' },
+  recheck: {
+    options: COMMON,
+    positionals: [1, 1],
+    usage: 'recheck <infohash>',
+    summary: "hash a torrent's data on disk again (running node); what fails is downloaded again",
+  },
+  remove: {
+    options: [...COMMON, 'delete-data'],
+    positionals: [1, 1],
+    usage: 'remove <infohash> [--delete-data]',
+    summary: 'remove a torrent (and its data with --delete-data)',
+  },
+  identity: {
+    options: COMMON,
+    positionals: [0, 2],
+    usage: 'identity [--json] | identity export FILE | identity import FILE',
+    summary: "the node's identity: its did:key and Ethereum account",
+  },
+  token: {
+    options: COMMON,
+    positionals: [0, 0],
+    usage: 'token [--json]',
+    summary: "the node's API token (Authorization: Bearer …), made on first use",
+  },
+  users: {
+    options: COMMON,
+    positionals: [0, 2],
+    usage: 'users [list] | users add <did:key:…|0x…> | users remove <did:key:…|0x…>',
+    summary: 'who may use the node: its owner and members',
+  },
+  help: { options: COMMON, positionals: [0, 1], usage: 'help [command]', summary: 'show help (also `cascade <command> --help`)' },
+};
+
+/** `cascade tracker` is its own program with its own parser (@cascade/tracker); listed, not parsed here. */
+export const TRACKER_SUMMARY = 'run a BitTorrent tracker (HTTP, UDP, WebSocket; public or private)';
+
+function optionLines(spec: CommandSpec): string[] {
+  // The command's own options first; the ones every command takes after them.
+  const ordered = [...spec.options.filter((n) => !COMMON.includes(n)), ...spec.options.filter((n) => COMMON.includes(n))];
+  const rows = ordered.map((name) => {
+    const d = OPTION_DEFS[name];
+    const long = name === 'dht' ? '--no-dht' : `--${name}${d.arg ? ` ${d.arg}` : ''}`;
+    const flag = d.short ? `-${d.short}, ${long}` : long;
+    const text = name === 'dht' ? 'run without the DHT (trackers and given peers only)' : (spec.optionHelp?.[name] ?? d.help);
+    return [flag, text] as const;
+  });
+  const width = Math.min(30, Math.max(...rows.map(([f]) => f.length)));
+  return rows.map(([flag, text]) => (flag.length > width ? `  ${flag}\n  ${''.padEnd(width)}  ${text}` : `  ${flag.padEnd(width)}  ${text}`));
+}
+
+export function usageText(command?: string): string {
+  const spec = command !== undefined && Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+  if (spec) {
+    const details = spec.details ? `\n\n${spec.details}` : '';
+    return `usage: cascade ${spec.usage}\n\n${spec.summary}${details}\n\noptions:\n${optionLines(spec).join('\n')}`;
+  }
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  const lines = Object.entries(COMMANDS).map(([name, s]) => `  ${name.padEnd(width)}  ${s.summary}`);
+  lines.push(`  ${'tracker'.padEnd(width)}  ${TRACKER_SUMMARY}`);
+  const common = optionLines({ options: COMMON, positionals: [0, 0], usage: '', summary: '' });
+  return `usage: cascade <command> [options]\n\ncommands:\n${lines.join('\n')}\n\n` +
+    `options every command takes:\n${common.join('\n')}\n\n` +
+    'run `cascade help <command>` (or `cascade <command> --help`) for its options';
+}

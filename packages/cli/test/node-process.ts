@@ -1,0 +1,107 @@
+// Real `cascade` processes for tests: a `cascade serve` node (ports 0, DHT off, loopback only) and
+// one-shot verbs run against its state dir, as a user would from a shell.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { tempDir } from './helpers.ts';
+
+const MAIN = join(import.meta.dirname, '../src/main.ts');
+type T = Parameters<typeof tempDir>[0];
+
+export interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** stdout's JSON lines (with --json). */
+  lines: Record<string, any>[];
+  /** The first JSON line: a verb's result. */
+  json: Record<string, any>;
+}
+
+function parseLines(text: string): Record<string, any>[] {
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, any>);
+}
+
+/** Runs `cascade ARGS…` to its exit; never throws on a non-zero exit (tests check the code). */
+export async function cascade(args: string[], opts: { cwd?: string; stdin?: string } = {}): Promise<Run> {
+  const child = spawn(process.execPath, [MAIN, ...args], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    cwd: opts.cwd,
+    timeout: 60_000,
+    killSignal: 'SIGKILL',
+    env: { ...process.env, CASCADE_HOME: '/nonexistent-cascade-home' },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  child.stdin!.end(opts.stdin ?? '');
+  const [code] = (await once(child, 'exit')) as [number | null];
+  const lines = parseLines(stdout);
+  return { code, stdout, stderr, lines, json: lines[0] ?? {} };
+}
+
+export interface ServeNode {
+  stateDir: string;
+  url: string;
+  token: string;
+  trackerHttpPort: number;
+  child: ChildProcess;
+  /** `cascade VERB … --state-dir <its state dir>`. */
+  run: (args: string[], opts?: { cwd?: string }) => Promise<Run>;
+  /** An authorised fetch of its HTTP API. */
+  api: (path: string, init?: RequestInit) => Promise<Response>;
+  stop: () => Promise<void>;
+}
+
+/** Starts `cascade serve` on ports 0 with DHT off and waits until its library is loaded. */
+export async function startServe(t: T, opts: { stateDir?: string; args?: string[] } = {}): Promise<ServeNode> {
+  const stateDir = opts.stateDir ?? join(tempDir(t), 'state');
+  const child = spawn(
+    process.execPath,
+    [MAIN, 'serve', '--json', '--http-port', '0', '--port', '0', '--tracker-port', '0', '--no-dht', '--state-dir', stateDir, ...(opts.args ?? [])],
+    { stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000, killSignal: 'SIGKILL' },
+  );
+  t.after(() => void child.kill('SIGKILL'));
+  const events: Record<string, any>[] = [];
+  let buf = '';
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  const serving = new Promise<void>((resolve, reject) => {
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      buf += chunk;
+      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (!line.startsWith('{')) continue;
+        const e = JSON.parse(line) as Record<string, any>;
+        events.push(e);
+        if (e.event === 'serving') resolve();
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${JSON.stringify(events)} ${stderr}`)));
+  });
+  await serving;
+  const listening = events.find((e) => e.event === 'listening')!;
+  const token = (await cascade(['token', '--json', '--state-dir', stateDir])).json.token as string;
+  const node: ServeNode = {
+    stateDir,
+    url: listening.url,
+    token,
+    trackerHttpPort: listening.trackerHttpPort,
+    child,
+    run: (args, o) => cascade([...args, '--state-dir', stateDir], o),
+    api: (path, init = {}) =>
+      fetch(`${listening.url}${path}`, { ...init, headers: { authorization: `Bearer ${token}`, ...(init.headers ?? {}) } }),
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    },
+  };
+  return node;
+}
