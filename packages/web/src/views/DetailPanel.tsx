@@ -1,6 +1,6 @@
 // Detail panel of one node torrent: overview, files (select, stream, save), peers and trackers.
-import { useCallback, useEffect, useState } from 'react';
-import { api, fileUrl, normaliseDetail, torrentFileUrl, type FileInfo, type TorrentDetail, type TorrentSummary } from '../api.ts';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { api, ApiError, fileUrl, normaliseDetail, torrentFileUrl, type FileInfo, type TorrentDetail, type TorrentSummary } from '../api.ts';
 import { liveSnapshot, refreshTorrents, watchTorrent } from '../live.ts';
 import { formatBytes, formatEta, formatPercent, formatSpeed, ratioOf, peersText } from '../format.ts';
 import { CopyButton, Empty, ProgressBar, QrCode, Stat, StateBadge, TransportBadge } from '../components/ui.tsx';
@@ -22,25 +22,44 @@ export function DetailPanel({
 }) {
   const [detail, setDetail] = useState<TorrentDetail>();
   const [error, setError] = useState<string>();
+  const [missing, setMissing] = useState(false);
   const [tab, setTab] = useState<Tab>('files');
+  // A torrent this panel has shown and that then went away (removed from another client, the
+  // API or the CLI) closes the panel; one never seen (a stale bookmark) says it is gone instead.
+  const seen = useRef(false);
+  if (detail || summary) seen.current = true;
+  const closeRef = useRef(onClose);
+  closeRef.current = onClose;
+  const goneRef = useRef(gone);
+  goneRef.current = gone;
+  const vanished = useCallback(() => {
+    setMissing(true);
+    if (seen.current) closeRef.current();
+  }, []);
 
   const load = useCallback(async () => {
+    // Known gone from the list: asking would only earn a 404.
+    if (goneRef.current) return;
     try {
       setDetail(await api.detail(infoHash));
       setError(undefined);
     } catch (err) {
-      setError((err as Error).message);
+      if (err instanceof ApiError && err.status === 404) vanished();
+      else setError((err as Error).message);
     }
-  }, [infoHash]);
+  }, [infoHash, vanished]);
 
   useEffect(() => {
+    seen.current = false;
+    setMissing(false);
+    setDetail(undefined);
     void load();
     // Pushed each second over socket.io; the slow poll covers a socket that is down.
     const stop = watchTorrent(infoHash, (d) => {
       if (d) {
         setDetail(normaliseDetail(d));
         setError(undefined);
-      }
+      } else vanished();
     });
     const t = setInterval(() => {
       if (!liveSnapshot().connected) void load();
@@ -49,7 +68,11 @@ export function DetailPanel({
       stop();
       clearInterval(t);
     };
-  }, [load, infoHash]);
+  }, [load, infoHash, vanished]);
+
+  useEffect(() => {
+    if (gone) vanished();
+  }, [gone, vanished]);
 
   // Live numbers come from the socket; the rest from the detail document.
   const s: TorrentSummary | undefined = summary && detail ? { ...detail, ...definedOnly(summary) } : (summary ?? detail);
@@ -73,8 +96,12 @@ export function DetailPanel({
         </button>
       </div>
 
-      {gone && !detail && <div className="alert alert-error">This torrent is no longer on the node.</div>}
-      {error && !detail && !gone && <div className="alert alert-error">{error}</div>}
+      {(gone || missing) && (
+        <div className="alert alert-error" data-testid="detail-gone">
+          This torrent is not on the node (any more).
+        </div>
+      )}
+      {error && !detail && !gone && !missing && <div className="alert alert-error">{error}</div>}
 
       {s && (
         <div className="detail-stats">
@@ -127,58 +154,60 @@ function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-function PauseResume({ infoHash, state, hasMetadata }: { infoHash: string; state: string; hasMetadata: boolean }) {
+/** Runs one action of the panel at a time; its failure (a torrent removed meanwhile, a refusal)
+ *  shows in the panel instead of escaping as an unhandled rejection. */
+export function useAction(): { busy: boolean; error: string | undefined; run: (fn: () => Promise<unknown>) => Promise<void> } {
   const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string>();
+  const run = useCallback(async (fn: () => Promise<unknown>) => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await fn();
+      await refreshTorrents();
+    } catch (err) {
+      setError((err as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  }, []);
+  return { busy, error, run };
+}
+
+function PauseResume({ infoHash, state, hasMetadata }: { infoHash: string; state: string; hasMetadata: boolean }) {
+  const { busy, error, run } = useAction();
   const paused = state === 'paused';
   return (
-    <div className="row gap">
-      <button
-        type="button"
-        className="btn"
-        disabled={busy}
-        onClick={async () => {
-          setBusy(true);
-          try {
-            await (paused ? api.resume(infoHash) : api.pause(infoHash));
-            await refreshTorrents();
-          } finally {
-            setBusy(false);
-          }
-        }}
-      >
-        {paused ? <IconPlay /> : <IconPause />}
-        <span>{paused ? 'Resume' : 'Pause'}</span>
-      </button>
-      {hasMetadata && (
-        <button
-          type="button"
-          className="btn"
-          disabled={busy || state === 'checking'}
-          title="Hash the data on disk again: what fails is downloaded again"
-          data-testid="torrent-recheck"
-          onClick={async () => {
-            setBusy(true);
-            try {
-              await api.recheck(infoHash);
-              await refreshTorrents();
-            } finally {
-              setBusy(false);
-            }
-          }}
-        >
-          <span>{state === 'checking' ? 'Checking…' : 'Recheck'}</span>
+    <>
+      <div className="row gap wrap-row">
+        <button type="button" className="btn" disabled={busy} onClick={() => void run(() => (paused ? api.resume(infoHash) : api.pause(infoHash)))}>
+          {paused ? <IconPlay /> : <IconPause />}
+          <span>{paused ? 'Resume' : 'Pause'}</span>
         </button>
-      )}
-      {hasMetadata && (
-        <a className="btn" href={torrentFileUrl(infoHash)} download data-testid="detail-torrent-download">
-          <IconDownload />
-          <span>.torrent</span>
+        {hasMetadata && (
+          <button
+            type="button"
+            className="btn"
+            disabled={busy || state === 'checking'}
+            title="Hash the data on disk again: what fails is downloaded again"
+            data-testid="torrent-recheck"
+            onClick={() => void run(() => api.recheck(infoHash))}
+          >
+            <span>{state === 'checking' ? 'Checking…' : 'Recheck'}</span>
+          </button>
+        )}
+        {hasMetadata && (
+          <a className="btn" href={torrentFileUrl(infoHash)} download data-testid="detail-torrent-download">
+            <IconDownload />
+            <span>.torrent</span>
+          </a>
+        )}
+        <a className="btn btn-ghost" href={`#/chat?torrent=${infoHash}`} data-testid="detail-chat">
+          Chat about it
         </a>
-      )}
-      <a className="btn btn-ghost" href={`#/chat?torrent=${infoHash}`} data-testid="detail-chat">
-        Chat about it
-      </a>
-    </div>
+      </div>
+      {error && <div className="alert alert-error">{error}</div>}
+    </>
   );
 }
 
