@@ -163,6 +163,36 @@ export interface TrackerStatus {
   message?: string;
   peers: number;
   lastAnnounce?: number;
+  /** When the tracker last answered (ms since the epoch). */
+  lastReplyAt?: number;
+  /** Its last failure, and when (kept after a later success, so a flaky tracker shows both). */
+  lastError?: string;
+  lastErrorAt?: number;
+}
+
+/** Bytes/second; 0 = no limit. */
+export interface RateLimits {
+  download: number;
+  upload: number;
+}
+
+/** One connection attempt, for the discovery report ("connection refused", "handshake timeout",
+ *  "infohash mismatch", "connected" …). */
+export interface PeerAttempt {
+  address: string;
+  /** Where the address came from: "tracker URL", "dht", "pex", "manual", "incoming", "webrtc". */
+  source: string;
+  result: string;
+  /** ms since the epoch */
+  at: number;
+}
+
+/** What a torrent did to find peers and what answered: trackers, the DHT, the last peers tried. */
+export interface DiscoveryReport {
+  trackers: TrackerStatus[];
+  dht: { enabled: boolean; nodes: number; lookups: number; peersFound: number; lastLookupAt: number | null };
+  /** The last 20 attempts, oldest first. */
+  peersTried: PeerAttempt[];
 }
 
 /** Emitted as `torrent.on('transfer', …)` after bytes move; later issues build reputation from it. */
@@ -192,6 +222,19 @@ export interface TorrentHandle {
   /** Hashes every piece on disk again (state "checking" meanwhile), trusting no resume data; what
    *  fails is downloaded again. Resolves when the check is over. A paused torrent stays paused. */
   recheck(): Promise<void>;
+  /** Per-torrent speed limits in bytes/s (0 = none), applied at once; unset fields keep their
+   *  value. The session's limits apply too: the tighter one wins. Throws a RangeError on a value
+   *  that is not a finite number >= 0. */
+  setRateLimits(limits: Partial<RateLimits>): void;
+  rateLimits(): RateLimits;
+  /** Where the torrent's data lives (the directory given as `savePath` when added, or moved to). */
+  readonly savePath: string;
+  /** Moves the torrent's files under `newSavePath` (a rename on one filesystem, copy then delete
+   *  across), keeping verified pieces; transfers continue from the new place. Rejects with an Error
+   *  saying why, leaving the data where it was. */
+  move(newSavePath: string): Promise<void>;
+  /** Trackers' last replies, DHT lookups, the last peers tried and how each attempt ended. */
+  discovery(): DiscoveryReport;
   /** Events: 'metadata', 'verified' (piece, contributor addresses), 'hash-failed' (piece,
    *  contributor addresses), 'done', 'error' (Error), 'transfer' (TransferEvent),
    *  'peer-banned' ({address, reason}), 'stats'. */
@@ -218,5 +261,9 @@ export interface SessionHandle {
   list(): TorrentHandle[];
   remove(infoHashHex: string, opts?: { deleteData?: boolean }): Promise<void>;
   health(): SessionHealth;
+  /** Node-wide speed limits in bytes/s (0 = none), shared by every torrent, applied at once;
+   *  unset fields keep their value. Throws a RangeError on a value that is not a finite number >= 0. */
+  setRateLimits(limits: Partial<RateLimits>): void;
+  rateLimits(): RateLimits;
   close(): Promise<void>;
 }

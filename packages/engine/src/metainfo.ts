@@ -167,7 +167,9 @@ function parseFiles(buf: Uint8Array, span: Span, limits: TorrentLimits): FileEnt
       else path[d] = known;
     }
     const attr = entry['attr'];
-    const pad = typeof attr === 'string' && attr.includes('p');
+    // BEP 47 marks padding with attr 'p' and puts it under `.pad/`; older writers (BitComet, early
+    // libtorrent) only named it `_____padding_file_…`. Either way it is zeros that never reach disk.
+    const pad = (typeof attr === 'string' && attr.includes('p')) || path[0] === '.pad' || path[path.length - 1]!.startsWith('_____padding_file_');
     if (!pad) {
       const key = path.join('/');
       if (taken.has(key) || dirs.has(key)) return fail(`file path "${key}" appears twice`);

@@ -5,6 +5,7 @@ import type { ResumeStore, WireExtension } from './api.ts';
 import type { TrackerClient, TrackerClientOptions } from './discovery/tracker-client.ts';
 import type { Dialer, Hasher, StorageFactory } from './platform.ts';
 import type { Metainfo, PeerAddress } from './types.ts';
+import type { RateLimitPair } from './swarm/rate-limiter.ts';
 
 export interface TorrentContext {
   peerId: Uint8Array;
@@ -18,6 +19,7 @@ export interface TorrentContext {
     lookup(infoHashHex: string, onPeers: (p: PeerAddress[]) => void): void;
     announce(infoHashHex: string, port: number): Promise<void>;
     addNode(addr: PeerAddress): void;
+    nodeCount?(): number;
   };
   dhtPort(): number | undefined;
   extraTrackers: string[];
@@ -36,4 +38,17 @@ export interface TorrentContext {
   extensions?: readonly WireExtension[];
   /** Claims the torrent's files on disk (throws when another torrent owns one); returns the release. */
   claimFiles?(meta: Metainfo, savePath: string): () => void;
+  /** The session's speed limits, shared by all its torrents; omitted = none. */
+  rateLimits?: RateLimitPair;
+  /** Moves a torrent's files between save paths (Node: rename, or copy + delete across file
+   *  systems); omitted = this platform cannot move data. */
+  storageMover?: StorageMover;
+}
+
+export interface StorageMover {
+  /** The absolute form of a save path, as the session keeps them. */
+  resolve(savePath: string): string;
+  /** Moves every (non-pad) file of `meta` from one save path to another; on failure puts back what
+   *  it moved and rejects with the reason. */
+  move(meta: Metainfo, from: string, to: string): Promise<void>;
 }

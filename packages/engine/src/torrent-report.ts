@@ -1,6 +1,7 @@
 // What a torrent reports about itself (stats, peer listings, per-file progress), computed from the
 // state torrent.ts keeps: pure functions, so the torrent's file holds its life and its data path.
-import type { PeerStats } from './api.ts';
+import type { PeerStats, TorrentState, TorrentStats } from './api.ts';
+import type { EtaEstimator, SpeedMeter } from './swarm/speed.ts';
 import type { Bitfield } from './bitfield.ts';
 import { piecesOfFiles } from './piece-map.ts';
 import type { Peer } from './swarm/peer.ts';
@@ -63,7 +64,7 @@ export function peerListing(peers: Iterable<Peer>, webSeeds: readonly WebSeed[],
 export function fileProgress(meta: Metainfo | undefined, have: Bitfield | undefined): number[] {
   if (!meta) return [];
   return meta.files.map((f) => {
-    if (f.length === 0) return 1;
+    if (f.length === 0 || f.pad) return 1; // padding is never downloaded: nothing is missing
     if (!have) return 0;
     const first = Math.floor(f.offset / meta.pieceLength);
     const last = Math.floor((f.offset + f.length - 1) / meta.pieceLength);
@@ -74,4 +75,47 @@ export function fileProgress(meta: Metainfo | undefined, have: Bitfield | undefi
     }
     return bytes / f.length;
   });
+}
+
+/** What stats() reads off a torrent. */
+export interface StatsSource {
+  infoHashHex: string;
+  name: string | undefined;
+  state: TorrentState;
+  picker: Picker | undefined;
+  meta: Metainfo | undefined;
+  selected: number[] | undefined;
+  downloaded: number;
+  uploaded: number;
+  down: SpeedMeter;
+  up: SpeedMeter;
+  eta: EtaEstimator;
+  peers: Iterable<Peer>;
+  error: string | undefined;
+}
+
+export function torrentStats(t: StatsSource): TorrentStats {
+  // A torrent that does not move data has no rate, whatever its meters last saw.
+  const moving = t.state === 'downloading' || t.state === 'seeding';
+  const downloadSpeed = moving ? t.down.rate() : 0;
+  const left = bytesLeft(t.picker, t.meta);
+  let peers = 0, seeds = 0;
+  for (const p of t.peers) peers++, (seeds += p.seed ? 1 : 0);
+  return {
+    infoHashHex: t.infoHashHex,
+    name: t.name,
+    state: t.state,
+    progress: selectedProgress(t.picker, t.meta, t.selected),
+    length: t.meta?.length,
+    pieceCount: t.meta?.pieceCount,
+    verifiedPieces: t.picker?.have.count ?? 0,
+    downloaded: t.downloaded,
+    uploaded: t.uploaded,
+    downloadSpeed,
+    uploadSpeed: moving ? t.up.rate() : 0,
+    eta: left === 0 && t.meta ? 0 : t.eta.eta(left, downloadSpeed),
+    peers,
+    seeds,
+    error: t.error,
+  };
 }

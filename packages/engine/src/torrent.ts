@@ -2,7 +2,7 @@
 // events (swarm/peer.ts), asks the picker what to request, verifies pieces and hands them to storage.
 
 import { Emitter } from './emitter.ts';
-import type { AddTorrentOptions, PeerStats, TorrentHandle, TorrentState, TorrentStats, TrackerStatus, TransferEvent } from './api.ts';
+import type { AddTorrentOptions, DiscoveryReport, PeerStats, RateLimits, TorrentHandle, TorrentState, TorrentStats, TrackerStatus, TransferEvent } from './api.ts';
 import { Bitfield } from './bitfield.ts';
 import { BufferPool } from './buffer-pool.ts';
 import { checkPieces, equal20 } from './check.ts';
@@ -10,7 +10,7 @@ import type { TrackerClient } from './discovery/tracker-client.ts';
 import { toHex } from './hex.ts';
 import { parseInfoDict } from './metainfo.ts';
 import { pieceLengthOf, piecesOfFiles } from './piece-map.ts';
-import { bytesLeft, fileProgress, peerListing, selectedProgress } from './torrent-report.ts';
+import { bytesLeft, fileProgress, peerListing, torrentStats } from './torrent-report.ts';
 import type { Connection, Storage } from './platform.ts';
 import { longestUseless } from './swarm/admission.ts';
 import { Choker } from './swarm/choker.ts';
@@ -18,10 +18,14 @@ import { ExtensionHub } from './swarm/extensions.ts';
 import { MetadataExchange } from './swarm/metadata.ts';
 import { Peer, type PeerHost } from './swarm/peer.ts';
 import { Picker } from './swarm/picker.ts';
-import { SpeedMeter, startCoarseClock } from './swarm/speed.ts';
+import { EtaEstimator, SpeedMeter, startCoarseClock } from './swarm/speed.ts';
+import { TorrentThrottle } from './swarm/rate-limiter.ts';
+import { DiscoveryLog } from './swarm/discovery-log.ts';
+import { moveTorrent } from './torrent-move.ts';
 import { WebSeed, type WebSeedHost } from './swarm/webseed.ts';
-import { PieceCache, serveUploads } from './swarm/uploader.ts';
+import { PieceCache, UploadServer } from './swarm/uploader.ts';
 import { FileStatTracker } from './resume-files.ts';
+import { ResumeSaver } from './resume-saver.ts';
 import { expandSelection } from './magnet.ts';
 import { addressKey, parseAddress, type FileRanges, type Metainfo, type PeerAddress } from './types.ts';
 import { decodePex, encodeExtHandshake } from './wire/extended.ts';
@@ -29,6 +33,7 @@ import { BLOCK_SIZE } from './wire/protocol.ts';
 import type { TorrentContext } from './torrent-context.ts';
 import { Candidates, type Candidate } from './swarm/candidates.ts';
 import { PexSender } from './swarm/pex.ts';
+import { expireRequests, growQueue, MAX_QUEUE, shrinkQueue } from './swarm/pipeline.ts';
 
 export type { TorrentContext } from './torrent-context.ts';
 
@@ -36,13 +41,7 @@ const TICK_MS = 1000;
 const RECHOKE_TICKS = 10;
 const PEX_TICKS = 60;
 const DHT_TICKS = 300;
-const REQUEST_TIMEOUT_MS = 20_000;
 const BAN_STRIKES = 3;
-const RESUME_SAVE_MS = 1000;
-const MIN_QUEUE = 32;
-/** A peer's request pipeline holds about this much of its data (see growQueue). */
-const PIPELINE_MS = 500;
-const MAX_QUEUE = 500;
 const MAX_WRITE_BACKLOG = 32 * 1024 * 1024;
 /** A TCP peer neither side has wanted anything from for this long is let go while we download (and
  *  an address we dialled is dialled again later): it may be a seeder that was still checking its
@@ -75,13 +74,18 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
   private releaseClock: () => void;
   private downMeter = new SpeedMeter();
   private upMeter = new SpeedMeter();
+  private etaEstimator = new EtaEstimator();
+  private throttle: TorrentThrottle;
+  private discoveryLog = new DiscoveryLog();
+  private uploads: UploadServer;
+  /** Set while move() has the data in flight: peers are turned away meanwhile. */
+  moving = false;
   private sessionDownloaded = 0;
   private sessionUploaded = 0;
   private selected: number[] | undefined;
   /** A magnet's `so=` until the file count is known (then it becomes `selected`). */
   private selectRanges: FileRanges | undefined;
-  private resumeDirty = false;
-  private resumeTimer: ReturnType<typeof setTimeout> | undefined;
+  private resumeSaver: ResumeSaver;
   private pendingWrites = new Set<Promise<void>>();
   /** Bytes of verified pieces waiting for the disk. */
   private writeBacklog = 0;
@@ -133,6 +137,25 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     for (const p of [...(src.peers ?? []), ...(opts.peers ?? [])]) this.addPeer(p, 'manual');
     this.on('error', () => {}); // an 'error' with no listener must not crash the process
     this.releaseClock = startCoarseClock();
+    this.resumeSaver = new ResumeSaver(() => this.writeResume(), !!ctx.resumeStore);
+    this.uploads = new UploadServer({
+      cache: () => this.cache,
+      has: (i) => this.picker?.have.get(i) ?? false,
+      pieceSize: (i) => this.pieceSize(i),
+      sent: (peer, bytes) => {
+        this.upMeter.add(bytes);
+        this.sessionUploaded += bytes;
+        this.emitTransfer(peer, 'up', bytes);
+      },
+      warn: (message) => this.emit('warning', message),
+      limit: () => this.throttle.up,
+    });
+    this.throttle = new TorrentThrottle(ctx.rateLimits, () => {
+      // The download bucket has room again: peers ask in turn, so one peer does not take it all.
+      const peers = [...this.peersByKey.values()];
+      const from = this.ticks % Math.max(1, peers.length);
+      for (let i = 0; i < peers.length; i++) this.fillRequests(peers[(from + i) % peers.length]!);
+    });
   }
 
   // ---- lifecycle ----
@@ -174,7 +197,11 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
   private dhtRound(): void {
     const dht = this.ctx.dht;
     if (!dht || this.metainfo?.private) return;
-    dht.lookup(this.infoHashHex, (peers) => peers.forEach((p) => this.addPeer(p, 'dht')));
+    this.discoveryLog.dhtLookup();
+    dht.lookup(this.infoHashHex, (peers) => {
+      this.discoveryLog.dhtPeers(peers.length);
+      peers.forEach((p) => this.addPeer(p, 'dht'));
+    });
     dht.announce(this.infoHashHex, this.ctx.port()).catch(() => {});
   }
 
@@ -226,7 +253,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
       return this.fail((err as Error).message);
     }
     this.state = this.opts.paused ? 'paused' : 'downloading';
-    this.scheduleResumeSave();
+    this.resumeSaver.schedule();
     const now = Date.now();
     for (const p of this.peersByKey.values()) {
       p.usefulAt = now; // the time spent checking does not count against them
@@ -298,6 +325,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
   /** Stops peers, trackers and timers; flushes writes and resume data. */
   private async stopActivity(): Promise<void> {
     this.abort.abort();
+    this.throttle.stop();
     for (const w of this.webSeeds) w.stop();
     clearInterval(this.timer);
     for (const p of [...this.peersByKey.values()]) p.destroy('torrent stopped');
@@ -307,7 +335,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     const tc = this.trackerClient;
     this.trackerClient = undefined;
     await tc?.stop().catch(() => {});
-    await this.saveResume();
+    await this.resumeSaver.flush();
   }
 
   async close(opts: { deleteData?: boolean } = {}): Promise<void> {
@@ -315,7 +343,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     await this.stopActivity();
     this.closed = true;
     this.releaseClock();
-    clearTimeout(this.resumeTimer);
+    this.resumeSaver.stop();
     this.cache?.clear();
     if (opts.deleteData) {
       await this.storage?.destroy();
@@ -362,9 +390,10 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
         this.peersByKey.set(key, peer);
         this.watchHandshake(peer);
       },
-      () => {
+      (err: Error) => {
         this.dialing.delete(key);
         this.candidates.dialFailed(key, c);
+        if (!this.abort.signal.aborted) this.discoveryLog.attempt(key, c.source, err.message);
       },
     );
   }
@@ -442,13 +471,14 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
   }
 
   onReady(peer: Peer): void {
-    if (this.ctx.isBanned(peer.address, peer.remoteId) || this.state === 'paused' || this.state === 'error' || this.closed) return peer.destroy('not accepting');
+    if (this.ctx.isBanned(peer.address, peer.remoteId) || this.state === 'paused' || this.state === 'error' || this.closed || this.moving) return peer.destroy('not accepting');
     const existing = this.peersByKey.get(peer.key);
     if (existing && existing !== peer) return peer.destroy('duplicate connection');
     // Incoming peers get a few slots beyond what we dial, and past those the newcomer takes the slot
     // of a peer that has been useless longest: idle connections must not lock honest peers out.
     if (this.peersByKey.size >= this.ctx.maxConnections + 5 && !peer.outgoing && !this.evictFor(peer)) return peer.destroy('too many connections');
     this.peersByKey.set(peer.key, peer);
+    this.discoveryLog.attempt(peer.address, peer.source, 'connected');
     peer.conn.cork();
     if (peer.extendedSupported) {
       peer.sendExtended('handshake', encodeExtHandshake({
@@ -552,39 +582,22 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     if (this.writeBacklog >= MAX_WRITE_BACKLOG) return;
     // Refill in batches of half the pipeline: each write of requests wakes the remote side, and
     // halving the refills (from a quarter) measured 0.87× → 0.95× libtorrent in bench/swarm.
-    const room = peer.queueTarget - peer.requests.size;
+    let room = peer.queueTarget - peer.requests.size;
     if (room < Math.max(4, peer.queueTarget / 2)) return;
+    // A download limit: ask only for what the buckets allow now (the peer sends what we ask for).
+    const limited = this.throttle.down.limited;
+    if (limited && (room = this.throttle.requestBudget(room, BLOCK_SIZE)) === 0) return;
     const blocks = picker.pick(peer, room);
     if (blocks.length === 0) return;
+    if (limited) this.throttle.requested(blocks.reduce((n, b) => n + b.length, 0));
     if (peer.windowStart === 0) peer.windowStart = Date.now(); // the first pipeline window opens
     peer.sendRequests(blocks);
-  }
-
-  /*
-   * A peer's pipeline should hold about half a second of its data: less and a fast link runs dry
-   * between refills; more and requests pin piece buffers for nothing (a slow peer handed hundreds of
-   * blocks holds megabytes of half-filled pieces for a minute, and fifty of them hold hundreds).
-   * So it starts at MIN_QUEUE blocks and doubles whenever the peer delivers a whole pipeline in
-   * under half a second (a fast peer reaches MAX_QUEUE within a few round trips), and the rate
-   * measured each second shrinks it when it holds more than half a second.
-   */
-  private growQueue(peer: Peer): void {
-    if (++peer.windowBlocks < peer.queueTarget) return;
-    const now = Date.now();
-    if (now - peer.windowStart < PIPELINE_MS) peer.queueTarget = Math.min(peer.remoteReqq, MAX_QUEUE, peer.queueTarget * 2);
-    peer.windowBlocks = 0;
-    peer.windowStart = now;
-  }
-
-  private shrinkQueue(peer: Peer): void {
-    const rateBlocks = Math.ceil((peer.down.rate() * PIPELINE_MS) / 1000 / BLOCK_SIZE);
-    peer.queueTarget = Math.min(peer.remoteReqq, Math.max(MIN_QUEUE, Math.min(peer.queueTarget, rateBlocks)));
   }
 
   onBlock(peer: Peer, index: number, begin: number, block: Uint8Array): void {
     this.emitTransfer(peer, 'down', block.length);
     this.acceptBlock(peer.key, peer, index, begin, block);
-    this.growQueue(peer);
+    growQueue(peer);
     this.fillRequests(peer);
   }
 
@@ -658,7 +671,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     }
     // Who sent it (addresses; web seeds by URL): reputation ledgers outside the engine use it.
     this.emit('verified', index, [...contributors]);
-    this.scheduleResumeSave();
+    this.resumeSaver.schedule();
     this.checkDone();
   }
 
@@ -689,7 +702,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     if (!this.doneEmitted) {
       this.doneEmitted = true;
       if (picker.have.complete) this.trackerClient?.completed();
-      void this.saveResume().then(() => this.emit('done'));
+      void this.resumeSaver.flush().then(() => this.emit('done'));
     }
     for (const p of this.peersByKey.values()) {
       p.setInterested(false);
@@ -698,35 +711,11 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
   }
 
   onRequest(peer: Peer, index: number, begin: number, length: number): void {
-    if (!this.picker?.have.get(index)) return peer.sendReject(index, begin, length);
-    if (peer.amChoking) return peer.sendReject(index, begin, length);
-    peer.uploads.push({ index, begin, length });
-    if (peer.uploads.length === 1) this.serve(peer);
-  }
-
-  private serving = new WeakSet<Peer>();
-  private serve(peer: Peer): void {
-    if (this.serving.has(peer) || !this.cache) return;
-    this.serving.add(peer);
-    void serveUploads(
-      peer,
-      this.cache,
-      (i) => this.pieceSize(i),
-      (bytes) => {
-        this.upMeter.add(bytes);
-        this.sessionUploaded += bytes;
-        this.emitTransfer(peer, 'up', bytes);
-      },
-      (err) => this.emit('warning', `cannot read piece for upload: ${err.message}`),
-    ).finally(() => {
-      this.serving.delete(peer);
-      if (peer.uploads.length > 0 && !peer.closed && !peer.amChoking) this.serve(peer);
-    });
+    this.uploads.request(peer, index, begin, length);
   }
 
   onCancel(peer: Peer, index: number, begin: number): void {
-    const i = peer.uploads.findIndex((r) => r.index === index && r.begin === begin);
-    if (i > 0) peer.uploads.splice(i, 1);
+    this.uploads.cancel(peer, index, begin);
   }
 
   onExtHandshake(peer: Peer): void {
@@ -752,6 +741,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
 
   onClose(peer: Peer, reason: string): void {
     if (this.peersByKey.get(peer.key) === peer) this.peersByKey.delete(peer.key);
+    if (!peer.remoteId && reason !== 'torrent stopped') this.discoveryLog.attempt(peer.address, peer.source, reason);
     this.releaseRequests(peer);
     this.pex.forget(peer);
     this.extensions.closed(peer);
@@ -773,14 +763,8 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     const peers = [...this.peersByKey.values()];
     if (!this.metainfo) this.metadata.tick();
     for (const p of peers) {
-      // Snubbed requests go back to the pool so another peer can serve them.
-      for (const [k, r] of p.requests) {
-        if (now - r.at > REQUEST_TIMEOUT_MS) {
-          p.requests.delete(k);
-          this.picker?.released(r.index, r.begin);
-        }
-      }
-      this.shrinkQueue(p);
+      expireRequests(p, now, (index, begin) => this.picker?.released(index, begin));
+      shrinkQueue(p);
       if (p.amInterested || p.peerInterested) p.usefulAt = now;
       if (now - p.lastMessageAt > 120_000) p.destroy('idle');
       // Only TCP: it can be dialled again at once, where a WebRTC peer would wait for the next
@@ -797,20 +781,9 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     this.emit('stats', this.stats());
   }
 
-  private scheduleResumeSave(): void {
-    this.resumeDirty = true;
-    if (this.resumeTimer || !this.ctx.resumeStore) return;
-    this.resumeTimer = setTimeout(() => {
-      this.resumeTimer = undefined;
-      void this.saveResume();
-    }, RESUME_SAVE_MS);
-    this.resumeTimer.unref?.();
-  }
-
   /** Only pieces already written are in `have`, so a crash after this never claims missing data. */
-  private async saveResume(): Promise<void> {
-    if (!this.ctx.resumeStore || !this.picker || !this.metainfo || !this.resumeDirty) return;
-    this.resumeDirty = false;
+  private async writeResume(): Promise<void> {
+    if (!this.ctx.resumeStore || !this.picker || !this.metainfo) return;
     const have = this.picker.have.bytes.slice();
     const files = this.storage && this.fileStats ? await this.fileStats.current(this.storage) : undefined;
     await this.ctx.resumeStore
@@ -824,26 +797,11 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
   }
 
   stats(): TorrentStats {
-    const downloadSpeed = this.downMeter.rate();
-    const left = this.bytesLeft();
-    const peers = [...this.peersByKey.values()];
-    return {
-      infoHashHex: this.infoHashHex,
-      name: this.metainfo?.name ?? this.displayName,
-      state: this.state,
-      progress: selectedProgress(this.picker, this.metainfo, this.selected),
-      length: this.metainfo?.length,
-      pieceCount: this.metainfo?.pieceCount,
-      verifiedPieces: this.picker?.have.count ?? 0,
-      downloaded: this.sessionDownloaded,
-      uploaded: this.sessionUploaded,
-      downloadSpeed,
-      uploadSpeed: this.upMeter.rate(),
-      eta: left === 0 && this.metainfo ? 0 : downloadSpeed > 0 ? left / downloadSpeed : Infinity,
-      peers: peers.length,
-      seeds: peers.filter((x) => x.seed).length,
-      error: this.errorMessage,
-    };
+    return torrentStats({
+      infoHashHex: this.infoHashHex, name: this.metainfo?.name ?? this.displayName, state: this.state, picker: this.picker,
+      meta: this.metainfo, selected: this.selected, downloaded: this.sessionDownloaded, uploaded: this.sessionUploaded,
+      down: this.downMeter, up: this.upMeter, eta: this.etaEstimator, peers: this.peersByKey.values(), error: this.errorMessage,
+    });
   }
 
   peers(): PeerStats[] {
@@ -854,8 +812,50 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     return this.trackerClient?.status() ?? [];
   }
 
+  discovery(): DiscoveryReport {
+    const dht = this.ctx.dht;
+    return this.discoveryLog.report(this.trackers(), { enabled: !!dht && !this.metainfo?.private, nodes: dht?.nodeCount?.() ?? 0 });
+  }
+
+  setRateLimits(limits: Partial<RateLimits>): void {
+    this.throttle.own.set(limits);
+    // A limit lifted or raised: refill pipelines now rather than at the next tick.
+    for (const p of this.peersByKey.values()) this.fillRequests(p);
+  }
+
+  rateLimits(): RateLimits {
+    return this.throttle.own.get();
+  }
+
+  get savePath(): string {
+    return this.opts.savePath;
+  }
+
+  /** See TorrentHandle.move; the steps live in torrent-move.ts. */
+  move(newSavePath: string): Promise<void> {
+    return moveTorrent(this, this.ctx, newSavePath);
+  }
+
+  async suspendForMove(): Promise<boolean> {
+    const running = !this.opts.paused && this.state !== 'error' && !this.closed;
+    if (running) await this.stopActivity();
+    else await this.resumeSaver.flush();
+    this.cache?.clear();
+    const storage = this.storage;
+    this.storage = undefined;
+    await storage?.close();
+    return running;
+  }
+
+  async resumeAfterMove(savePath: string, release: (() => void) | undefined, running: boolean): Promise<void> {
+    if (release) this.releaseFiles?.(), (this.releaseFiles = release);
+    this.opts.savePath = savePath;
+    if (this.metainfo && this.picker) this.storage = this.ctx.createStorage(this.metainfo, savePath);
+    if (running) await this.start();
+  }
+
   selectFiles(indices: number[] | undefined): void {
-    this.selected = indices;
+    this.selected = indices?.filter((i) => !this.metainfo?.files[i]?.pad);
     this.selectRanges = undefined;
     this.doneEmitted = false;
     this.rewant();

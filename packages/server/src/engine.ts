@@ -21,6 +21,9 @@ export type {
   WireExtension,
   Metainfo,
   MagnetLink,
+  RateLimits,
+  DiscoveryReport,
+  PeerAttempt,
 } from '@cascade/engine';
 
 export type EngineLib = typeof Engine;

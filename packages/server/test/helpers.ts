@@ -14,6 +14,8 @@ import type {
   TorrentSource,
   SessionHealth,
   Metainfo,
+  RateLimits,
+  DiscoveryReport,
 } from '../src/engine.ts';
 
 export function tempDir(t: { after: (fn: () => void) => void }): string {
@@ -86,6 +88,22 @@ export class FakeTorrent extends EventEmitter implements TorrentHandle {
   async recheck(): Promise<void> {
     this.state = 'checking';
   }
+  limits: RateLimits = { download: 0, upload: 0 };
+  setRateLimits(l: Partial<RateLimits>): void {
+    this.limits = { ...this.limits, ...l };
+  }
+  rateLimits(): RateLimits {
+    return { ...this.limits };
+  }
+  savePath = '/tmp/fake';
+  moves: string[] = [];
+  async move(p: string): Promise<void> {
+    this.moves.push(p);
+    this.savePath = p;
+  }
+  discovery(): DiscoveryReport {
+    return { trackers: this.trackers(), dht: { enabled: false, nodes: 0, lookups: 0, peersFound: 0, lastLookupAt: null }, peersTried: [] };
+  }
 }
 
 /** A plain-object SessionHandle: enough to drive the control RPC layer without the engine. */
@@ -96,6 +114,7 @@ export function fakeSession(torrents: FakeTorrent[] = []) {
     remove: [],
     closed: 0,
   };
+  const limits: RateLimits = { download: 0, upload: 0 };
   const session: SessionHandle = {
     port: 6881,
     peerIdHex: '2d435330313030' + '00'.repeat(13),
@@ -113,6 +132,10 @@ export function fakeSession(torrents: FakeTorrent[] = []) {
       map.delete(ih);
     },
     health: (): SessionHealth => ({ port: 6881, torrents: map.size, peers: 0, dhtNodes: 3, dhtEnabled: true }),
+    setRateLimits(l) {
+      Object.assign(limits, l);
+    },
+    rateLimits: () => ({ ...limits }),
     async close() {
       calls.closed++;
     },

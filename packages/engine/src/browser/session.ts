@@ -3,8 +3,9 @@
 // read from the user's own Files when seeding), SHA-1 through WebCrypto. Nothing here may import node:*.
 
 import type {
-  AddTorrentOptions, IceServer, ResumeData, ResumeStore, SessionHandle, SessionHealth, TorrentSource,
+  AddTorrentOptions, IceServer, RateLimits, ResumeData, ResumeStore, SessionHandle, SessionHealth, TorrentSource,
 } from '../api.ts';
+import { RateLimitPair } from '../swarm/rate-limiter.ts';
 import { Bitfield } from '../bitfield.ts';
 import { HybridTrackerClient } from '../discovery/tracker-hybrid.ts';
 import type { TrackerClientOptions } from '../discovery/tracker-client.ts';
@@ -137,7 +138,20 @@ export class BrowserSession implements SessionHandle {
         this.banned.add(address);
         if (peerId) this.banned.add(toHex(peerId));
       },
+      rateLimits: this.limitBuckets,
     };
+  }
+
+  /** Speed limits for every torrent of the page (bytes/s, 0 = none). */
+  private readonly limitBuckets = new RateLimitPair();
+
+  setRateLimits(limits: Partial<RateLimits>): void {
+    this.limitBuckets.set(limits);
+    for (const t of this.torrents.values()) t.setRateLimits({});
+  }
+
+  rateLimits(): RateLimits {
+    return this.limitBuckets.get();
   }
 
   private createTracker(opts: Omit<TrackerClientOptions, 'udp'>) {

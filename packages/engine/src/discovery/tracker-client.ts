@@ -158,6 +158,7 @@ export class TrackerClient {
             message: res.warning,
             peers: res.peers.length,
             lastAnnounce: Date.now(),
+            lastReplyAt: Date.now(),
           };
           // BEP 12: a tracker that answered moves to the front of its tier.
           tier.trackers.splice(i, 1);
@@ -172,7 +173,8 @@ export class TrackerClient {
             t.status = { ...t.status, status: 'idle' };
             break;
           }
-          t.status = { ...t.status, status: 'error', message: errorMessage(err), lastAnnounce: Date.now() };
+          const message = errorMessage(err);
+          t.status = { ...t.status, status: 'error', message, lastAnnounce: Date.now(), lastError: message, lastErrorAt: Date.now() };
         }
       }
       if (nextS === undefined) {

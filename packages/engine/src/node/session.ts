@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type net from 'node:net';
 import path from 'node:path';
-import type { AddTorrentOptions, SessionHandle, SessionHealth, SessionOptions, TorrentSource } from '../api.ts';
+import type { AddTorrentOptions, RateLimits, SessionHandle, SessionHealth, SessionOptions, TorrentSource } from '../api.ts';
 import { TrackerClient } from '../discovery/tracker-client.ts';
 import { toHex } from '../hex.ts';
 import { parseTorrentId } from '../magnet.ts';
@@ -26,6 +26,8 @@ import { offerCount } from '../discovery/tracker-ws.ts';
 import { WsTrackerPool } from '../discovery/ws-pool.ts';
 import type { TrackerClientOptions } from '../discovery/tracker-client.ts';
 import { nodeWebRtcEnv } from './webrtc.ts';
+import { fsStorageMover } from './move-data.ts';
+import { RateLimitPair } from '../swarm/rate-limiter.ts';
 
 export const CLIENT_NAME = 'Cascade 0.1.0';
 const PEER_ID_PREFIX = '-CS0100-';
@@ -66,6 +68,8 @@ export class Session implements SessionHandle {
   private owners = new FileOwners();
   /** WebSocket trackers + WebRTC peers (undefined when `webrtc: false`). */
   private wsPool: WsTrackerPool | undefined;
+  /** Node-wide speed limits: every torrent's traffic passes these buckets too. */
+  private readonly limitBuckets = new RateLimitPair();
 
   private constructor(opts: SessionOptions) {
     this.opts = opts;
@@ -127,6 +131,8 @@ export class Session implements SessionHandle {
       },
       extensions: this.opts.extensions,
       claimFiles: (meta, savePath) => this.owners.claim(meta, savePath),
+      rateLimits: this.limitBuckets,
+      storageMover: fsStorageMover,
     };
   }
 
@@ -249,6 +255,16 @@ export class Session implements SessionHandle {
     let peers = 0;
     for (const t of this.torrents.values()) peers += t.stats().peers;
     return { port: this.listenPort, torrents: this.torrents.size, peers, dhtNodes: this.dht?.nodeCount() ?? 0, dhtEnabled: !!this.dht, dhtPort: this.dhtPort };
+  }
+
+  setRateLimits(limits: Partial<RateLimits>): void {
+    this.limitBuckets.set(limits);
+    // Lifted or raised: torrents refill their pipelines now rather than at their next tick.
+    for (const t of this.torrents.values()) t.setRateLimits({});
+  }
+
+  rateLimits(): RateLimits {
+    return this.limitBuckets.get();
   }
 
   async close(): Promise<void> {

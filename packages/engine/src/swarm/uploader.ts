@@ -2,6 +2,7 @@
 // asking for 64 blocks of one piece costs one disk read, not 64.
 
 import type { Peer } from './peer.ts';
+import { sleep, type RateGate } from './rate-limiter.ts';
 
 const CACHE_BYTES = 16 * 1024 * 1024;
 const READ_AHEAD = 4;
@@ -107,6 +108,7 @@ export async function serveUploads(
   pieceSize: (i: number) => number,
   onSent: (bytes: number) => void,
   onError: (err: Error) => void,
+  limit?: RateGate,
 ): Promise<void> {
   while (!peer.closed && peer.uploads.length > 0 && !peer.amChoking) {
     const first = peer.uploads[0]!;
@@ -131,11 +133,19 @@ export async function serveUploads(
     }
     let writable = true;
     let sent = 0;
+    let wait = 0;
+    // An upload limit: each block waits for its tokens (the clock is read only when one is set).
+    const limited = limit?.limited ?? false;
     peer.conn.cork();
     while (writable && peer.uploads.length > 0 && !peer.closed && sent < 64) {
       const r = peer.uploads[0]!;
       const piece = cache.peek(r.index);
       if (!piece) break;
+      if (limited) {
+        const now = Date.now();
+        if ((wait = limit!.waitFor(r.length, now)) > 0) break;
+        limit!.take(r.length, now);
+      }
       peer.uploads.shift();
       writable = peer.sendBlock(r.index, r.begin, piece.subarray(r.begin, r.begin + r.length));
       onSent(r.length);
@@ -143,5 +153,56 @@ export async function serveUploads(
     }
     peer.conn.uncork();
     if (!writable) await new Promise<void>((resolve) => peer.waitDrain(resolve));
+    else if (wait > 0) await sleep(Math.ceil(wait));
+  }
+}
+
+/** What serving uploads needs of the torrent. */
+export interface UploadHost {
+  cache(): PieceCache | undefined;
+  has(index: number): boolean;
+  pieceSize(index: number): number;
+  /** `bytes` of a block went out to `peer`. */
+  sent(peer: Peer, bytes: number): void;
+  warn(message: string): void;
+  /** The upload limit the torrent's blocks pass (its own and the session's). */
+  limit(): RateGate;
+}
+
+/** Takes peers' block requests and runs one serveUploads loop per peer while it has any. */
+export class UploadServer {
+  private readonly host: UploadHost;
+  private readonly serving = new WeakSet<Peer>();
+
+  constructor(host: UploadHost) {
+    this.host = host;
+  }
+
+  request(peer: Peer, index: number, begin: number, length: number): void {
+    if (!this.host.has(index) || peer.amChoking) return peer.sendReject(index, begin, length);
+    peer.uploads.push({ index, begin, length });
+    if (peer.uploads.length === 1) this.serve(peer);
+  }
+
+  cancel(peer: Peer, index: number, begin: number): void {
+    const i = peer.uploads.findIndex((r) => r.index === index && r.begin === begin);
+    if (i > 0) peer.uploads.splice(i, 1);
+  }
+
+  private serve(peer: Peer): void {
+    const cache = this.host.cache();
+    if (this.serving.has(peer) || !cache) return;
+    this.serving.add(peer);
+    void serveUploads(
+      peer,
+      cache,
+      (i) => this.host.pieceSize(i),
+      (bytes) => this.host.sent(peer, bytes),
+      (err) => this.host.warn(`cannot read piece for upload: ${err.message}`),
+      this.host.limit(),
+    ).finally(() => {
+      this.serving.delete(peer);
+      if (peer.uploads.length > 0 && !peer.closed && !peer.amChoking) this.serve(peer);
+    });
   }
 }

@@ -1,0 +1,111 @@
+// Moves a torrent's files from one save path to another (torrent.move). Each file is renamed, or,
+// across file systems (EXDEV), copied with its mtime kept (resume data compares size and mtime) and
+// deleted only once every file has its copy. Any failure puts back what was moved and rejects: the
+// data is never left half here, half there. Only the torrent's own files move (a folder the user
+// also keeps other files in keeps them); the folders it leaves empty are removed.
+
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { StorageMover } from '../torrent-context.ts';
+import type { Metainfo } from '../types.ts';
+import { filePaths, torrentRoot } from './fs-storage.ts';
+import { makeDirs } from './make-dirs.ts';
+
+interface Moved {
+  from: string;
+  to: string;
+  copied: boolean;
+}
+
+export const fsStorageMover: StorageMover = {
+  resolve: (savePath) => path.resolve(savePath),
+  move: moveTorrentFiles,
+};
+
+export async function moveTorrentFiles(meta: Metainfo, fromSavePath: string, toSavePath: string): Promise<void> {
+  const sources = filePaths(meta, fromSavePath);
+  const targets = filePaths(meta, toSavePath);
+  const present: number[] = [];
+  for (let i = 0; i < sources.length; i++) {
+    if (meta.files[i]!.pad) continue;
+    if (await exists(sources[i]!)) present.push(i);
+  }
+  // Never overwrite: a file already at the destination is someone else's data.
+  for (const i of present) {
+    if (await exists(targets[i]!)) throw new Error(`${targets[i]} already exists`);
+  }
+  try {
+    await makeDirs(toSavePath);
+  } catch (err) {
+    throw new Error(`cannot create ${toSavePath}: ${reason(err)}`);
+  }
+  const moved: Moved[] = [];
+  try {
+    for (const i of present) moved.push(await moveFile(sources[i]!, targets[i]!));
+  } catch (err) {
+    await putBack(moved);
+    await removeEmptyDirs(torrentRoot(meta, toSavePath), toSavePath, meta.multiFile);
+    throw new Error(reason(err));
+  }
+  for (const m of moved) if (m.copied) await fs.rm(m.from, { force: true }).catch(() => {});
+  await removeEmptyDirs(torrentRoot(meta, fromSavePath), fromSavePath, meta.multiFile);
+}
+
+async function moveFile(from: string, to: string): Promise<Moved> {
+  await makeDirs(path.dirname(to));
+  try {
+    await fs.rename(from, to);
+    return { from, to, copied: false };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+  }
+  try {
+    await fs.copyFile(from, to, fs.constants.COPYFILE_EXCL);
+    const st = await fs.stat(from);
+    await fs.utimes(to, st.atime, st.mtime);
+  } catch (err) {
+    await fs.rm(to, { force: true }).catch(() => {});
+    throw err;
+  }
+  return { from, to, copied: true };
+}
+
+async function putBack(moved: Moved[]): Promise<void> {
+  for (const m of moved.reverse()) {
+    if (m.copied) await fs.rm(m.to, { force: true }).catch(() => {});
+    else await fs.rename(m.to, m.from).catch(() => {});
+  }
+}
+
+/** Removes the torrent's folder (multi-file) and the folders under it that are now empty. */
+async function removeEmptyDirs(root: string, savePath: string, multiFile: boolean): Promise<void> {
+  if (!multiFile) return;
+  const prune = async (dir: string): Promise<void> => {
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = await fs.readdir(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) if (e.isDirectory()) await prune(path.join(dir, e.name));
+    if (dir.startsWith(path.resolve(savePath) + path.sep)) await fs.rmdir(dir).catch(() => {});
+  };
+  await prune(root);
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await fs.lstat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function reason(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  if (e?.code === 'EACCES' || e?.code === 'EPERM') return `permission denied (${e.path ?? ''})`.replace(' ()', '');
+  if (e?.code === 'ENOSPC') return 'no space left on the destination';
+  if (e?.code === 'ENOTDIR') return `${e.path ?? 'a part of the path'} is not a folder`;
+  return e?.message ?? String(err);
+}

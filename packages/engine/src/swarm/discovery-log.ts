@@ -1,0 +1,53 @@
+// What a torrent tried in order to find peers, for torrent.discovery() (issue 20, defect 9: a
+// magnet nobody has must say what was tried and what answered). Plain counters and a ring of the
+// last attempts: recording costs nothing on the data path (only dials, handshakes and lookups).
+
+import type { DiscoveryReport, PeerAttempt, TrackerStatus } from '../api.ts';
+
+const KEPT_ATTEMPTS = 20;
+
+export class DiscoveryLog {
+  private attempts: PeerAttempt[] = [];
+  private lookups = 0;
+  private peersFound = 0;
+  private lastLookupAt: number | null = null;
+
+  dhtLookup(): void {
+    this.lookups++;
+    this.lastLookupAt = Date.now();
+  }
+
+  dhtPeers(n: number): void {
+    this.peersFound += n;
+  }
+
+  /** One dial (or incoming connection) ended as `result`; `reason` is turned into plain words. */
+  attempt(address: string, source: string, reason: string): void {
+    this.attempts.push({ address, source, result: attemptResult(reason), at: Date.now() });
+    if (this.attempts.length > KEPT_ATTEMPTS) this.attempts.splice(0, this.attempts.length - KEPT_ATTEMPTS);
+  }
+
+  report(trackers: TrackerStatus[], dht: { enabled: boolean; nodes: number }): DiscoveryReport {
+    return {
+      trackers,
+      dht: { ...dht, lookups: this.lookups, peersFound: this.peersFound, lastLookupAt: this.lastLookupAt },
+      peersTried: this.attempts.map((a) => ({ ...a })),
+    };
+  }
+}
+
+/** Socket errors and close reasons as a user reads them. */
+export function attemptResult(reason: string): string {
+  const r = reason.toLowerCase();
+  if (r === 'connected') return 'connected';
+  if (r.includes('econnrefused')) return 'connection refused';
+  if (r.includes('ehostunreach') || r.includes('enetunreach')) return 'host unreachable';
+  if (r.includes('econnreset')) return 'connection reset';
+  if (r.includes('connect') && r.includes('timed out')) return 'connect timeout';
+  if (r.includes('no handshake in time')) return 'handshake timeout';
+  if (r.includes('infohash mismatch') || r.includes('torrent we do not have')) return 'infohash mismatch';
+  if (r.includes('connected to ourselves')) return 'connected to ourselves';
+  if (r.includes('encryption')) return `encryption handshake failed: ${reason}`;
+  if (r === 'connection closed') return 'closed before the handshake';
+  return reason;
+}

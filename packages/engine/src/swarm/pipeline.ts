@@ -1,0 +1,42 @@
+// How many block requests each peer gets at once (its pipeline), and the requests it never answered.
+import { BLOCK_SIZE } from '../wire/protocol.ts';
+import type { Peer } from './peer.ts';
+
+export const MIN_QUEUE = 32;
+/** Most requests we keep outstanding with one peer (also the `reqq` we advertise). */
+export const MAX_QUEUE = 500;
+/** A peer's request pipeline holds about this much of its data (see growQueue). */
+const PIPELINE_MS = 500;
+/** A request unanswered this long goes back to the pool so another peer can serve it. */
+const REQUEST_TIMEOUT_MS = 20_000;
+
+/*
+ * A peer's pipeline should hold about half a second of its data: less and a fast link runs dry
+ * between refills; more and requests pin piece buffers for nothing (a slow peer handed hundreds of
+ * blocks holds megabytes of half-filled pieces for a minute, and fifty of them hold hundreds).
+ * So it starts at MIN_QUEUE blocks and doubles whenever the peer delivers a whole pipeline in
+ * under half a second (a fast peer reaches MAX_QUEUE within a few round trips), and the rate
+ * measured each second shrinks it when it holds more than half a second.
+ */
+export function growQueue(peer: Peer): void {
+  if (++peer.windowBlocks < peer.queueTarget) return;
+  const now = Date.now();
+  if (now - peer.windowStart < PIPELINE_MS) peer.queueTarget = Math.min(peer.remoteReqq, MAX_QUEUE, peer.queueTarget * 2);
+  peer.windowBlocks = 0;
+  peer.windowStart = now;
+}
+
+export function shrinkQueue(peer: Peer): void {
+  const rateBlocks = Math.ceil((peer.down.rate() * PIPELINE_MS) / 1000 / BLOCK_SIZE);
+  peer.queueTarget = Math.min(peer.remoteReqq, Math.max(MIN_QUEUE, Math.min(peer.queueTarget, rateBlocks)));
+}
+
+/** Snubbed requests go back to the pool (`release`) so another peer can serve them. */
+export function expireRequests(peer: Peer, now: number, release: (index: number, begin: number) => void): void {
+  for (const [k, r] of peer.requests) {
+    if (now - r.at > REQUEST_TIMEOUT_MS) {
+      peer.requests.delete(k);
+      release(r.index, r.begin);
+    }
+  }
+}

@@ -1,0 +1,70 @@
+// Token buckets for speed limits (swarm/rate-limiter.ts): what they grant over time, alone and
+// combined, and how a change of limit applies.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RateBucket, RateGate, RateLimitPair } from '../src/swarm/rate-limiter.ts';
+
+/** Grants `block`-sized chunks whenever the gate allows, on a simulated clock of 1 ms steps. */
+function simulate(gate: RateGate, ms: number, from = 0, block = 16384): number {
+  let granted = 0;
+  for (let now = from; now < from + ms; now++) {
+    while (gate.waitFor(block, now) === 0) {
+      gate.take(block, now);
+      granted += block;
+    }
+  }
+  return granted;
+}
+
+test('a bucket grants its rate over a window, within the small burst', () => {
+  for (const rate of [64 * 1024, 1 << 20, 4 << 20, 32 << 20]) {
+    const granted = simulate(new RateGate(new RateBucket(rate)), 5000);
+    const ratio = granted / (rate * 5);
+    // At most the burst (a tenth of a second, or two blocks) beyond the rate.
+    const burst = Math.max(0.1 * rate, 32768) / (rate * 5);
+    assert.ok(ratio > 0.97 && ratio <= 1 + burst + 0.01, `rate ${rate}: granted ${granted} over 5 s, ratio ${ratio}`);
+  }
+});
+
+test('an unlimited bucket never makes anyone wait', () => {
+  const gate = new RateGate(new RateBucket(0), new RateBucket(0));
+  assert.equal(gate.limited, false);
+  assert.equal(gate.waitFor(1 << 30, 0), 0);
+  assert.equal(gate.available(0), Infinity);
+});
+
+test('two buckets: the tighter one wins, whichever it is', () => {
+  const torrent = new RateBucket(1 << 20);
+  const session = new RateBucket(4 << 20);
+  const gate = new RateGate(torrent, session);
+  let ratio = simulate(gate, 5000) / (5 << 20);
+  assert.ok(ratio > 0.97 && ratio < 1.05, `torrent limit holds: ${ratio}`);
+  torrent.setRate(8 << 20);
+  ratio = simulate(gate, 5000, 5000) / (20 << 20);
+  assert.ok(ratio > 0.97 && ratio < 1.05, `session limit holds: ${ratio}`);
+});
+
+test('available() and waitFor() agree, and a block fits even at a tiny rate', () => {
+  const b = new RateBucket(1000); // 1000 B/s, far below one block a second
+  const gate = new RateGate(b);
+  assert.ok(gate.available(0) >= 16384, 'the burst always holds one block');
+  gate.take(16384, 0);
+  gate.take(16384, 0);
+  const w = gate.waitFor(16384, 0);
+  assert.ok(w > 15_000 && w < 17_000, `next block waits ~16 s, not ${w}`);
+  assert.ok(gate.available(w) >= 16384);
+});
+
+test('limits are validated and read back', () => {
+  const pair = new RateLimitPair();
+  pair.set({ download: 1024.7 });
+  assert.deepEqual(pair.get(), { download: 1024, upload: 0 });
+  pair.set({ upload: 5 });
+  assert.deepEqual(pair.get(), { download: 1024, upload: 5 });
+  for (const bad of [-1, NaN, Infinity, '5' as unknown as number]) {
+    assert.throws(() => pair.set({ download: bad }), /download limit must be a number of bytes per second >= 0/);
+  }
+  assert.deepEqual(pair.get(), { download: 1024, upload: 5 }, 'a refused value changes nothing');
+  pair.set({ download: 0 });
+  assert.equal(pair.download.limit, 0);
+});
