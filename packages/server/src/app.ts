@@ -15,6 +15,7 @@ import { torrentRoutes } from './routes/torrents.ts';
 import { addRoutes } from './routes/add.ts';
 import { streamRoutes } from './routes/stream.ts';
 import { healthRoutes } from './routes/health.ts';
+import { rssRoutes } from './rss/routes.ts';
 import { registerWeb } from './web.ts';
 
 export interface AppOptions {
@@ -55,6 +56,7 @@ export async function buildApp(ctx: ApiContext, opts: AppOptions): Promise<Fasti
         { name: 'node', description: 'the node itself' },
         { name: 'auth', description: 'sign-in with a did:key or an Ethereum account (SIWE), sessions, ownership' },
         { name: 'users', description: 'the node’s owner and members' },
+        { name: 'rss', description: 'RSS/Atom feeds, download rules and the matches they took' },
       ],
     },
   });
@@ -64,6 +66,7 @@ export async function buildApp(ctx: ApiContext, opts: AppOptions): Promise<Fasti
   addRoutes(app, ctx);
   streamRoutes(app, ctx);
   healthRoutes(app, ctx);
+  rssRoutes(app, ctx.rss);
   authRoutes(app, ctx.auth);
   userRoutes(app, ctx.auth);
   await registerWeb(app, opts.webRoot);

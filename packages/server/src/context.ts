@@ -3,6 +3,7 @@
 
 import type { CascadeNode } from './node.ts';
 import type { AuthContext } from './auth/context.ts';
+import type { RssService } from './rss/service.ts';
 
 export interface ApiContext {
   node: CascadeNode;
@@ -25,6 +26,8 @@ export interface ApiContext {
   };
   /** The BitTorrent listener's bind address (for the reachability hint). */
   bittorrentHost: string;
+  /** Feeds, download rules and their matches (rss/). */
+  rss: RssService;
   /** Tells the live feed something changed, so clients hear now rather than on the next tick. */
   changed(): void;
 }

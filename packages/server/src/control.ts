@@ -111,6 +111,11 @@ export class ControlServer {
     return s;
   }
 
+  /** Adds methods from parts that start after the node (the server's RSS reader: rss.*). */
+  extend(handlers: RpcHandlers): void {
+    Object.assign(this.#handlers, handlers);
+  }
+
   get port(): number {
     const addr = this.#server.address();
     return typeof addr === 'object' && addr ? addr.port : 0;

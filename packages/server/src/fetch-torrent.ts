@@ -21,8 +21,21 @@ export interface FetchTorrentOptions {
   allowPrivate?: PrivateAllowance;
 }
 
-export async function fetchTorrentFile(url: string, opts: FetchTorrentOptions = {}): Promise<Uint8Array> {
-  const maxBytes = opts.maxBytes ?? MAX_TORRENT_FILE;
+export function fetchTorrentFile(url: string, opts: FetchTorrentOptions = {}): Promise<Uint8Array> {
+  return fetchCapped(url, { ...opts, maxBytes: opts.maxBytes ?? MAX_TORRENT_FILE, what: 'a .torrent', accept: 'application/x-bittorrent, */*' });
+}
+
+/** What fetchCapped fetches, for its messages and the Accept header (RSS feeds use it too). */
+export interface FetchCappedOptions extends FetchTorrentOptions {
+  maxBytes: number;
+  /** "a .torrent", "a feed": named when the body is too big. */
+  what: string;
+  accept: string;
+}
+
+/** GET through the SSRF guard: redirects checked hop by hop, the body capped, one deadline. */
+export async function fetchCapped(url: string, opts: FetchCappedOptions): Promise<Uint8Array> {
+  const maxBytes = opts.maxBytes;
   const signal = AbortSignal.timeout(opts.timeoutMs ?? 20_000);
   let current: URL;
   try {
@@ -31,7 +44,7 @@ export async function fetchTorrentFile(url: string, opts: FetchTorrentOptions = 
     throw badRequest(`not a URL: ${url}`);
   }
   for (let hop = 0; ; hop++) {
-    const res = await get(current, opts.allowPrivate ?? false, signal);
+    const res = await get(current, opts.allowPrivate ?? false, signal, opts.accept);
     if (res.statusCode! >= 300 && res.statusCode! < 400 && res.headers.location) {
       res.resume();
       if (hop >= MAX_REDIRECTS) throw new HttpError(422, `cannot fetch ${url}: more than ${MAX_REDIRECTS} redirects`);
@@ -46,11 +59,11 @@ export async function fetchTorrentFile(url: string, opts: FetchTorrentOptions = 
       res.resume();
       throw new HttpError(422, `cannot fetch ${url}: HTTP ${res.statusCode}`);
     }
-    return readCapped(res, url, maxBytes);
+    return readCapped(res, url, maxBytes, opts.what);
   }
 }
 
-function get(url: URL, allowPrivate: PrivateAllowance, signal: AbortSignal): Promise<http.IncomingMessage> {
+function get(url: URL, allowPrivate: PrivateAllowance, signal: AbortSignal, accept: string): Promise<http.IncomingMessage> {
   return (async () => {
     let target: { address: string; family: 4 | 6 };
     try {
@@ -66,24 +79,24 @@ function get(url: URL, allowPrivate: PrivateAllowance, signal: AbortSignal): Pro
     };
     const lib = url.protocol === 'https:' ? https : http;
     return new Promise<http.IncomingMessage>((resolve, reject) => {
-      const req = lib.get(url, { signal, lookup: pinned, headers: { accept: 'application/x-bittorrent, */*' } }, resolve);
+      const req = lib.get(url, { signal, lookup: pinned, headers: { accept } }, resolve);
       req.on('error', (err) => reject(new HttpError(422, `cannot fetch ${url.href}: ${signal.aborted ? 'timed out' : errorMessage(err)}`)));
     });
   })();
 }
 
-async function readCapped(res: http.IncomingMessage, url: string, maxBytes: number): Promise<Uint8Array> {
+async function readCapped(res: http.IncomingMessage, url: string, maxBytes: number, what: string): Promise<Uint8Array> {
   const declared = Number(res.headers['content-length']);
   if (declared > maxBytes) {
     res.destroy();
-    throw new HttpError(413, `${url} is ${declared} bytes; a .torrent may be at most ${maxBytes}`);
+    throw new HttpError(413, `${url} is ${declared} bytes; ${what} may be at most ${maxBytes}`);
   }
   const chunks: Buffer[] = [];
   let size = 0;
   try {
     for await (const chunk of res as AsyncIterable<Buffer>) {
       size += chunk.length;
-      if (size > maxBytes) throw new HttpError(413, `${url} is larger than ${maxBytes} bytes: not a .torrent`);
+      if (size > maxBytes) throw new HttpError(413, `${url} is larger than ${maxBytes} bytes: not ${what}`);
       chunks.push(chunk);
     }
   } catch (err) {

@@ -23,6 +23,7 @@ import { loadOrCreateApiToken } from './auth/api-token.ts';
 import { nodeIdentity } from './node-identity.ts';
 import { makeDirsSync } from '@cascade/engine/make-dirs';
 import { setTorrentLimits, type TorrentLimits } from '@cascade/engine';
+import { RssService, rssRpc, nodeAdd } from './rss/index.ts';
 
 export const DEFAULT_HTTP_PORT = 8080;
 export const DEFAULT_BT_PORT = 6881;
@@ -165,13 +166,25 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       node: { did: id.did, address: id.address },
       changed: () => live?.recheck(),
     };
+    const allowPrivateUrls = opts.allowPrivateUrls ?? false;
+    const rss = new RssService({
+      db: node.db,
+      add: nodeAdd({ node, downloadDir, allowPrivateUrls, changed: () => live?.poke() }),
+      allowPrivateUrls,
+      changed: () => live?.poke(),
+      log: (line) => log.note(line),
+    });
+    // Before node.stop() (cleanups run last first): a take in flight still writes to the DB.
+    cleanups.push(() => rss.close());
+    node.control?.extend(rssRpc(rss));
     const ctx: ApiContext = {
       node,
       auth,
+      rss,
       downloadDir,
       maxUploadBytes: opts.maxUploadBytes ?? DEFAULT_MAX_UPLOAD,
       streamWaitMs: opts.streamWaitMs ?? 120_000,
-      allowPrivateUrls: opts.allowPrivateUrls ?? false,
+      allowPrivateUrls,
       bittorrentHost: opts.btHost ?? '0.0.0.0',
       announceUrls: () => node.announceUrls(),
       endpoints: () => ({
@@ -211,6 +224,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const ready = loadLibrary(node, log)
       .then((n) => {
         feed.poke();
+        // Rules see the stored torrents as loaded, so a take never re-adds one.
+        rss.start();
         return n;
       })
       .catch((err: unknown) => {

@@ -12,7 +12,7 @@ export class StateError extends CliError {
 }
 
 /** Bump with a new entry in MIGRATIONS whenever the schema changes. */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 /** PRAGMA application_id ("CSCD"): tells our DB apart from any other SQLite file. */
 const APPLICATION_ID = 0x43534344;
 
@@ -92,6 +92,68 @@ const MIGRATIONS: string[] = [
     address   TEXT NOT NULL,                  -- host:port as given
     added_at  INTEGER NOT NULL,
     PRIMARY KEY (info_hash, address)
+  );
+  `,
+  `
+  -- RSS (rss/store.ts): feeds, their items, download rules and the matches the rules took.
+  CREATE TABLE rss_feeds (
+    id               INTEGER PRIMARY KEY,
+    url              TEXT NOT NULL UNIQUE,
+    title            TEXT,                    -- the feed's own title, once read
+    refresh_interval INTEGER,                 -- seconds; NULL = the global interval
+    last_refresh_at  INTEGER,                 -- ms since epoch of the last attempt
+    last_success_at  INTEGER,
+    last_error       TEXT,                    -- why the last attempt failed; NULL after a success
+    created_at       INTEGER NOT NULL
+  );
+  CREATE TABLE rss_items (
+    feed_id       INTEGER NOT NULL REFERENCES rss_feeds (id) ON DELETE CASCADE,
+    guid          TEXT NOT NULL,
+    title         TEXT NOT NULL,
+    torrent_url   TEXT,                       -- .torrent URL or magnet
+    link          TEXT,
+    published_at  INTEGER,
+    size          INTEGER,
+    read          INTEGER NOT NULL DEFAULT 0,
+    first_seen_at INTEGER NOT NULL,
+    PRIMARY KEY (feed_id, guid)
+  );
+  CREATE TABLE rss_rules (
+    id               INTEGER PRIMARY KEY,
+    name             TEXT NOT NULL,
+    enabled          INTEGER NOT NULL DEFAULT 1,
+    must_contain     TEXT NOT NULL DEFAULT '',
+    must_not_contain TEXT NOT NULL DEFAULT '',
+    use_regex        INTEGER NOT NULL DEFAULT 0,
+    episode_filter   TEXT NOT NULL DEFAULT '',
+    smart_filter     INTEGER NOT NULL DEFAULT 0,
+    feeds            TEXT NOT NULL DEFAULT '[]', -- JSON array of feed ids; [] = every feed
+    category         TEXT,
+    save_path        TEXT,
+    tags             TEXT NOT NULL DEFAULT '[]', -- JSON array of strings
+    add_paused       INTEGER NOT NULL DEFAULT 0,
+    last_error       TEXT,
+    created_at       INTEGER NOT NULL
+  );
+  CREATE TABLE rss_matches (                  -- an item a rule took: never taken twice
+    id         INTEGER PRIMARY KEY,
+    feed_id    INTEGER NOT NULL,              -- kept after the feed or rule is removed
+    guid       TEXT NOT NULL,
+    rule_id    INTEGER NOT NULL,
+    rule_name  TEXT NOT NULL,
+    title      TEXT NOT NULL,
+    source     TEXT NOT NULL,                 -- the .torrent URL or magnet that was added
+    info_hash  TEXT,
+    episode    TEXT,                          -- smart filter key (S01E05, a date, …-REPACK)
+    error      TEXT,                          -- the add failed; retried on later refreshes
+    attempts   INTEGER NOT NULL DEFAULT 1,
+    at         INTEGER NOT NULL,
+    UNIQUE (feed_id, guid)
+  );
+  CREATE INDEX rss_matches_rule ON rss_matches (rule_id, episode);
+  CREATE TABLE rss_settings (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL                       -- JSON
   );
   `,
 ];

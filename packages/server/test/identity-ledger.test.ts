@@ -44,7 +44,8 @@ test('a version 1 state DB gains the identity ledger on open', (t) => {
   const dir = join(tempDir(t), 'state');
   StateDB.open(dir).close();
   const raw = new DatabaseSync(join(dir, DB_FILE));
-  raw.exec('DROP TABLE identity_ledger; DROP TABLE members; DROP TABLE sessions; DROP TABLE torrent_peers; PRAGMA user_version = 1;');
+  raw.exec('DROP TABLE identity_ledger; DROP TABLE members; DROP TABLE sessions; DROP TABLE torrent_peers; ' +
+    'DROP TABLE rss_feeds; DROP TABLE rss_items; DROP TABLE rss_rules; DROP TABLE rss_matches; DROP TABLE rss_settings; PRAGMA user_version = 1;');
   raw.close();
   const db = StateDB.open(dir);
   db.recordIdentities([{ did: DID, verifiedBytes: 1, hashFailures: 0, bans: 0, lastSeen: 1 }]);
@@ -52,6 +53,6 @@ test('a version 1 state DB gains the identity ledger on open', (t) => {
   db.close();
   const check = new DatabaseSync(join(dir, DB_FILE));
   assert.equal((check.prepare('PRAGMA user_version').get() as { user_version: number }).user_version, SCHEMA_VERSION);
-  assert.equal(SCHEMA_VERSION, 4);
+  assert.equal(SCHEMA_VERSION, 5);
   check.close();
 });

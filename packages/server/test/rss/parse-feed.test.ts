@@ -1,0 +1,66 @@
+// Feed documents: RSS 2.0 with enclosures, ezRSS <torrent:magnetURI>, <link> to a .torrent or a
+// magnet; Atom with rel="enclosure"; RSS 1.0; and what is not a feed.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseFeed, FeedFormatError } from '../../src/rss/parse-feed.ts';
+
+const MAGNET = 'magnet:?xt=urn:btih:' + 'ab'.repeat(20) + '&dn=x';
+
+test('RSS 2.0: enclosure, magnetURI, link to a .torrent, guid, dates, sizes', () => {
+  const f = parseFeed(`<?xml version="1.0"?>
+<rss version="2.0" xmlns:torrent="http://xmlns.ezrss.it/0.1/"><channel><title>Feed &amp; Co</title>
+<item><title>Show S01E01</title><guid isPermaLink="false">g1</guid><link>http://site/page1</link>
+  <enclosure url="http://site/a.torrent" type="application/x-bittorrent" length="1000"/><pubDate>Mon, 23 Nov 2026 10:00:00 GMT</pubDate></item>
+<item><title><![CDATA[Show S01E02 <b>]]></title><torrent:magnetURI><![CDATA[${MAGNET}]]></torrent:magnetURI><torrent:contentLength>555</torrent:contentLength>
+  <link>http://site/page2</link></item>
+<item><title>Show S01E03</title><link>http://site/dl/c.torrent?key=1</link></item>
+<item><title>Show S01E04</title><link>${MAGNET.replace(/&/g, '&amp;')}</link></item>
+<item><title>No torrent</title><link>http://site/page5</link></item>
+</channel></rss>`);
+  assert.equal(f.kind, 'rss');
+  assert.equal(f.title, 'Feed & Co');
+  assert.equal(f.items.length, 5);
+  const [a, b, c, d, e] = f.items;
+  assert.deepEqual(a, { guid: 'g1', title: 'Show S01E01', torrentUrl: 'http://site/a.torrent', link: 'http://site/page1', publishedAt: Date.parse('2026-11-23T10:00:00Z'), size: 1000 });
+  assert.equal(b!.title, 'Show S01E02 <b>');
+  assert.equal(b!.torrentUrl, MAGNET);
+  assert.equal(b!.size, 555);
+  assert.equal(b!.guid, MAGNET); // no guid: the torrent identifies the item
+  assert.equal(c!.torrentUrl, 'http://site/dl/c.torrent?key=1');
+  assert.equal(c!.link, null);
+  assert.equal(d!.torrentUrl, MAGNET);
+  // An item with only a web page: that page is its "torrent" (qBittorrent's fallback: link).
+  assert.equal(e!.torrentUrl, null);
+  assert.equal(e!.link, 'http://site/page5');
+});
+
+test('Atom: rel=enclosure .torrent, id, updated', () => {
+  const f = parseFeed(`<feed xmlns="http://www.w3.org/2005/Atom"><title>Atom</title>
+<entry><title>Film 2026</title><id>urn:1</id><updated>2026-11-20T08:00:00Z</updated>
+ <link rel="alternate" href="http://site/p"/><link rel="enclosure" type="application/x-bittorrent" href="http://site/f.torrent" length="77"/></entry>
+<entry><title>Magnet entry</title><id>urn:2</id><link href="${MAGNET.replace(/&/g, '&amp;')}"/></entry>
+</feed>`);
+  assert.equal(f.kind, 'atom');
+  assert.equal(f.title, 'Atom');
+  assert.deepEqual(f.items[0], { guid: 'urn:1', title: 'Film 2026', torrentUrl: 'http://site/f.torrent', link: 'http://site/p', publishedAt: Date.parse('2026-11-20T08:00:00Z'), size: 77 });
+  assert.equal(f.items[1]!.torrentUrl, MAGNET);
+});
+
+test('RSS 1.0 (RDF) items', () => {
+  const f = parseFeed(`<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/">
+<channel><title>RDF</title></channel><item><title>One</title><link>http://site/one.torrent</link></item></rdf:RDF>`);
+  assert.equal(f.kind, 'rdf');
+  assert.equal(f.items[0]!.torrentUrl, 'http://site/one.torrent');
+});
+
+test('not XML, not a feed: clear errors; entities are not expanded', () => {
+  assert.throws(() => parseFeed('<rss><channel><item><title>cut'), (e: unknown) => e instanceof FeedFormatError && /^not XML/.test(e.message));
+  assert.throws(() => parseFeed('{"json": true}'), /not XML/);
+  assert.throws(() => parseFeed('<html><body>hi</body></html>'), /not a feed: the document is <html>/);
+  assert.throws(() => parseFeed('<rss version="2.0"></rss>'), /without a <channel>/);
+  const bomb = `<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>
+<rss><channel><title>t</title><item><title>&c;</title><guid>1</guid></item></channel></rss>`;
+  const f = parseFeed(bomb);
+  assert.ok(f.items[0]!.title.length < 100);
+});
