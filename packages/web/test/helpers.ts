@@ -111,7 +111,11 @@ export async function launchBrowser(t: TestContext, opts: { dark?: boolean; view
   });
   await context.addInitScript(() => {
     // The app's in-browser peer: no STUN/TURN (nothing outside 127.0.0.1 is reachable here).
-    localStorage.setItem('cascade.peer', JSON.stringify({ iceServers: [] }));
+    // (Documents without storage — a new tab's first about:blank, the browser's own media player —
+    // throw on localStorage: nothing to set there.)
+    try {
+      localStorage.setItem('cascade.peer', JSON.stringify({ iceServers: [] }));
+    } catch {}
     // Record every RTCPeerConnection and, once it connects, the candidate pair it selected (peers
     // hang up when a download completes, so this is noted while the connection is up).
     type Pair = { local: string; remote: string; remoteType: string };

@@ -50,6 +50,25 @@ export function contentTypeOf(name: string): string {
   return TYPES[extname(name).toLowerCase()] ?? 'application/octet-stream';
 }
 
+/** Audio and video: what a <video>/<audio> of the app, or the browser's own player in a tab of its
+ *  own, plays. */
+export function isPlayable(type: string): boolean {
+  return type.startsWith('audio/') || type.startsWith('video/');
+}
+
+/**
+ * Every file is untrusted, so none may run script or load anything. Everything but audio and video
+ * is also sandboxed (an opaque origin: a PDF, an image or text opened in a tab cannot reach the
+ * node). Audio and video are not: the browser's player in a tab of its own fetches the file again
+ * with Range, and from a sandboxed (opaque, "cross-site") document that request carries no session
+ * cookie and is refused — "Open" played nothing. A media type under nosniff never becomes a
+ * document that runs script, so dropping the sandbox for them gives nothing away.
+ */
+export function contentSecurityPolicy(type: string): string {
+  const base = "default-src 'none'; media-src 'self'; img-src 'self'";
+  return isPlayable(type) ? base : `sandbox; ${base}`;
+}
+
 /**
  * Streaming a deselected file would wait forever for pieces nobody fetches, yet a GET must change
  * nothing: the engine fetches the response's pieces for as long as it is being sent, and the
@@ -102,7 +121,9 @@ export function streamRoutes(app: FastifyInstance, ctx: ApiContext): void {
           .header('content-disposition', contentDisposition(download ? 'attachment' : 'inline', name))
           // Torrent content is untrusted: never sniffed into something executable, never scripted.
           .header('x-content-type-options', 'nosniff')
-          .header('content-security-policy', "sandbox; default-src 'none'; media-src 'self'; img-src 'self'")
+          .header('content-security-policy', contentSecurityPolicy(type))
+          // Only the app's own pages embed it (another site's <video> gets nothing).
+          .header('cross-origin-resource-policy', 'same-origin')
           .header('cache-control', 'no-store');
         const start = range.kind === 'partial' ? range.start : 0;
         const end = range.kind === 'partial' ? range.end : size - 1;

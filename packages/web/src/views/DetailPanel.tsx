@@ -1,6 +1,7 @@
 // Detail panel of one node torrent: overview, files (select, stream, save), peers and trackers.
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { api, ApiError, fileUrl, normaliseDetail, torrentFileUrl, type FileInfo, type TorrentDetail, type TorrentSummary } from '../api.ts';
+import { api, ApiError, normaliseDetail, torrentFileUrl, type TorrentDetail, type TorrentSummary } from '../api.ts';
+import { FilesTab } from './detail/FilesTab.tsx';
 import { liveSnapshot, refreshTorrents, watchTorrent } from '../live.ts';
 import { formatBytes, formatEta, formatPercent, formatSpeed, ratioOf, peersText } from '../format.ts';
 import { CopyButton, Empty, ProgressBar, QrCode, Stat, StateBadge, TransportBadge } from '../components/ui.tsx';
@@ -208,83 +209,6 @@ function PauseResume({ infoHash, state, hasMetadata }: { infoHash: string; state
       </div>
       {error && <div className="alert alert-error">{error}</div>}
     </>
-  );
-}
-
-function FilesTab({ detail, onChanged }: { detail: TorrentDetail; onChanged: () => Promise<void> }) {
-  const [pending, setPending] = useState<Set<number>>();
-  const [error, setError] = useState<string>();
-  if (detail.files.length === 0) return <Empty title="No file list yet">The file list appears once the metadata has arrived.</Empty>;
-  const selected = pending ?? new Set(detail.files.filter((f) => f.selected).map((f) => f.index));
-
-  const apply = async (next: Set<number>) => {
-    setPending(next);
-    setError(undefined);
-    try {
-      await api.selectFiles(detail.infoHashHex, [...next].sort((a, b) => a - b));
-      await onChanged();
-    } catch (err) {
-      setError((err as Error).message);
-    } finally {
-      setPending(undefined);
-    }
-  };
-
-  const all = detail.files.every((f) => selected.has(f.index));
-  return (
-    <div>
-      {error && <div className="alert alert-error">{error}</div>}
-      <label className="check select-all">
-        <input type="checkbox" checked={all} onChange={() => apply(all ? new Set() : new Set(detail.files.map((f) => f.index)))} />
-        {all ? 'All files selected' : `${selected.size} of ${detail.files.length} selected`}
-      </label>
-      <ul className="file-list">
-        {detail.files.map((f) => (
-          <FileRow
-            key={f.index}
-            f={f}
-            infoHash={detail.infoHashHex}
-            selected={selected.has(f.index)}
-            onToggle={() => {
-              const next = new Set(selected);
-              if (next.has(f.index)) next.delete(f.index);
-              else next.add(f.index);
-              void apply(next);
-            }}
-          />
-        ))}
-      </ul>
-    </div>
-  );
-}
-
-const STREAMABLE = /\.(mp4|m4v|webm|mkv|mov|mp3|m4a|ogg|oga|opus|wav|flac|aac|png|jpe?g|gif|webp|avif|svg|pdf|txt|md|json|html?)$/i;
-
-function FileRow({ f, infoHash, selected, onToggle }: { f: FileInfo; infoHash: string; selected: boolean; onToggle: () => void }) {
-  const base = f.path.split('/').pop() ?? f.path;
-  return (
-    <li className="file-row" data-testid="file-row">
-      <label className="check file-check" title={selected ? 'Download this file' : 'Skip this file'}>
-        <input type="checkbox" checked={selected} onChange={onToggle} aria-label={`Download ${f.path}`} />
-      </label>
-      <div className="file-main">
-        <div className="file-name" title={f.path}>{f.path}</div>
-        <div className="file-sub">
-          <ProgressBar value={f.progress} state={f.progress >= 1 ? 'seeding' : 'downloading'} label={`${f.path} progress`} />
-          <span className="muted small num">
-            {formatPercent(f.progress)} of {formatBytes(f.length)}
-          </span>
-        </div>
-      </div>
-      <div className="file-actions">
-        <a className="icon-btn" href={fileUrl(infoHash, f.index)} target="_blank" rel="noopener" title={STREAMABLE.test(base) ? 'Stream / open' : 'Open'} aria-label={`Open ${f.path}`} data-testid="file-open">
-          <IconPlayCircle />
-        </a>
-        <a className="icon-btn" href={fileUrl(infoHash, f.index, true)} download={base} title="Save" aria-label={`Save ${f.path}`} data-testid="file-save">
-          <IconDownload />
-        </a>
-      </div>
-    </li>
   );
 }
 

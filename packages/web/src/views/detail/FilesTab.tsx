@@ -1,0 +1,148 @@
+// The detail panel's Files tab: which files to download, their progress, open / save each, and
+// play audio and video right in the panel (an <audio>/<video> streaming the file with HTTP Range
+// from the node, also while the torrent is still downloading it).
+import { useState } from 'react';
+import { api, fileUrl, type FileInfo, type TorrentDetail } from '../../api.ts';
+import { formatBytes, formatPercent } from '../../format.ts';
+import { Empty, ProgressBar } from '../../components/ui.tsx';
+import { IconDownload, IconPlay, IconPlayCircle, IconX } from '../../components/icons.tsx';
+import { mediaErrorText, mediaKind } from '../../media.ts';
+
+export function FilesTab({ detail, onChanged }: { detail: TorrentDetail; onChanged: () => Promise<void> }) {
+  const [pending, setPending] = useState<Set<number>>();
+  const [error, setError] = useState<string>();
+  const [playing, setPlaying] = useState<number>();
+  if (detail.files.length === 0) return <Empty title="No file list yet">The file list appears once the metadata has arrived.</Empty>;
+  const selected = pending ?? new Set(detail.files.filter((f) => f.selected).map((f) => f.index));
+
+  const apply = async (next: Set<number>) => {
+    setPending(next);
+    setError(undefined);
+    try {
+      await api.selectFiles(detail.infoHashHex, [...next].sort((a, b) => a - b));
+      await onChanged();
+    } catch (err) {
+      setError((err as Error).message);
+    } finally {
+      setPending(undefined);
+    }
+  };
+
+  const all = detail.files.every((f) => selected.has(f.index));
+  return (
+    <div>
+      {error && <div className="alert alert-error">{error}</div>}
+      {playing !== undefined && detail.files.some((f) => f.index === playing) && (
+        <MediaPlayer key={playing} infoHash={detail.infoHashHex} file={detail.files.find((f) => f.index === playing)!} onClose={() => setPlaying(undefined)} />
+      )}
+      <label className="check select-all">
+        <input type="checkbox" checked={all} onChange={() => apply(all ? new Set() : new Set(detail.files.map((f) => f.index)))} />
+        {all ? 'All files selected' : `${selected.size} of ${detail.files.length} selected`}
+      </label>
+      <ul className="file-list">
+        {detail.files.map((f) => (
+          <FileRow
+            key={f.index}
+            f={f}
+            infoHash={detail.infoHashHex}
+            selected={selected.has(f.index)}
+            playing={playing === f.index}
+            onPlay={() => setPlaying(f.index)}
+            onToggle={() => {
+              const next = new Set(selected);
+              if (next.has(f.index)) next.delete(f.index);
+              else next.add(f.index);
+              void apply(next);
+            }}
+          />
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+const STREAMABLE = /\.(mp4|m4v|webm|mkv|mov|mp3|m4a|ogg|oga|opus|wav|flac|aac|png|jpe?g|gif|webp|avif|svg|pdf|txt|md|json|html?)$/i;
+
+function FileRow({
+  f,
+  infoHash,
+  selected,
+  playing,
+  onPlay,
+  onToggle,
+}: {
+  f: FileInfo;
+  infoHash: string;
+  selected: boolean;
+  playing: boolean;
+  onPlay: () => void;
+  onToggle: () => void;
+}) {
+  const base = f.path.split('/').pop() ?? f.path;
+  const kind = mediaKind(base);
+  return (
+    <li className="file-row" data-testid="file-row">
+      <label className="check file-check" title={selected ? 'Download this file' : 'Skip this file'}>
+        <input type="checkbox" checked={selected} onChange={onToggle} aria-label={`Download ${f.path}`} />
+      </label>
+      <div className="file-main">
+        <div className="file-name" title={f.path}>{f.path}</div>
+        <div className="file-sub">
+          <ProgressBar value={f.progress} state={f.progress >= 1 ? 'seeding' : 'downloading'} label={`${f.path} progress`} />
+          <span className="muted small num">
+            {formatPercent(f.progress)} of {formatBytes(f.length)}
+          </span>
+        </div>
+      </div>
+      <div className="file-actions">
+        {kind && (
+          <button type="button" className={`icon-btn${playing ? ' active' : ''}`} onClick={onPlay} title={`Play here (${kind})`} aria-label={`Play ${f.path}`} aria-pressed={playing} data-testid="torrent-play">
+            <IconPlay />
+          </button>
+        )}
+        <a className="icon-btn" href={fileUrl(infoHash, f.index)} target="_blank" rel="noopener" title={STREAMABLE.test(base) ? 'Stream / open' : 'Open'} aria-label={`Open ${f.path}`} data-testid="file-open">
+          <IconPlayCircle />
+        </a>
+        <a className="icon-btn" href={fileUrl(infoHash, f.index, true)} download={base} title="Save" aria-label={`Save ${f.path}`} data-testid="file-save">
+          <IconDownload />
+        </a>
+      </div>
+    </li>
+  );
+}
+
+
+/** The in-panel player: the browser's own <video>/<audio> streaming the file from the node (Range
+ *  requests; the node waits for pieces still downloading, so it buffers instead of failing). */
+function MediaPlayer({ infoHash, file, onClose }: { infoHash: string; file: FileInfo; onClose: () => void }) {
+  const [failure, setFailure] = useState<string>();
+  const kind = mediaKind(file.path) ?? 'video';
+  const props = {
+    src: fileUrl(infoHash, file.index),
+    controls: true,
+    autoPlay: true,
+    preload: 'auto',
+    'data-testid': 'media-player',
+    'aria-label': `Playing ${file.path}`,
+    onError: (e: { currentTarget: HTMLMediaElement }) => setFailure(mediaErrorText(e.currentTarget.error?.code)),
+  };
+  return (
+    <div className={`media-box media-${kind}`} data-testid="media-box">
+      <div className="media-head">
+        <span className="media-title" title={file.path}>
+          {file.path}
+          {file.progress < 1 && <span className="muted small"> · {formatPercent(file.progress)} downloaded, plays as it arrives</span>}
+        </span>
+        <button type="button" className="icon-btn" onClick={onClose} aria-label="Close the player" data-testid="media-close">
+          <IconX />
+        </button>
+      </div>
+      {kind === 'video' ? <video {...props} playsInline /> : <audio {...props} />}
+      {failure && (
+        <div className="alert alert-error" data-testid="media-error">
+          Cannot play {file.path}: {failure}.
+        </div>
+      )}
+    </div>
+  );
+}
