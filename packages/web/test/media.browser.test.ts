@@ -73,8 +73,8 @@ test('audio and video files of a torrent play in the page and in a tab, with Ran
   const webm = await recordWebm(page);
   assert.ok(webm.length > 1000, `a recorded WebM (${webm.length} bytes)`);
   const fd = new FormData();
-  fd.append('file', new Blob([webm]), 'media-pack/clip.webm');
-  fd.append('file', new Blob([sineWav(3)]), 'media-pack/tone.wav');
+  fd.append('file', new Blob([new Uint8Array(webm)]), 'media-pack/clip.webm');
+  fd.append('file', new Blob([new Uint8Array(sineWav(3))]), 'media-pack/tone.wav');
   fd.append('file', new Blob(['<script>alert(1)</script>']), 'media-pack/page.html');
   const up = await nodeFetch(node, '/api/torrents', { method: 'POST', body: fd });
   assert.equal(up.status, 201, await up.clone().text());
