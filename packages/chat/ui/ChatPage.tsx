@@ -106,7 +106,7 @@ function IdentityCard({ client }: { client: ChatClient }) {
     <section className="cc-card cc-me" aria-label="Your chat identity">
       <div className="cc-me-head">
         <span className={`cc-dot ${client.ready ? 'cc-on' : ''}`} title={client.ready ? 'Connected' : 'Connecting…'} data-testid="chat-connection" data-ready={client.ready ? 'yes' : 'no'} />
-        <input className="cc-name" value={name} placeholder="Your display name" maxLength={64} data-testid="chat-my-name"
+        <input className="cc-name" value={name} placeholder="Your display name" aria-label="Your display name" maxLength={64} data-testid="chat-my-name"
           onChange={(e) => setName(e.target.value)} onBlur={saveName} onKeyDown={(e) => e.key === 'Enter' && (e.currentTarget.blur())} />
       </div>
       <div className="cc-did" title="Your identifier: share it so others can message you">
@@ -122,14 +122,14 @@ function IdentityCard({ client }: { client: ChatClient }) {
       </div>
       {mode === 'export' && (
         <form className="cc-sub" onSubmit={doExport}>
-          <input type="password" placeholder="Passphrase to encrypt the file" value={pass} onChange={(e) => setPass(e.target.value)} data-testid="chat-export-pass" autoComplete="new-password" />
+          <input type="password" placeholder="Passphrase to encrypt the file" aria-label="Passphrase to encrypt the exported identity file" value={pass} onChange={(e) => setPass(e.target.value)} data-testid="chat-export-pass" autoComplete="new-password" />
           <button className="cc-btn cc-primary cc-small" type="submit">Download encrypted identity</button>
         </form>
       )}
       {mode === 'import' && (
         <form className="cc-sub" onSubmit={doImport}>
-          <input type="file" accept="application/json,.json" onChange={(e) => setFile(e.target.files?.[0])} data-testid="chat-import-file" />
-          <input type="password" placeholder="Passphrase" value={pass} onChange={(e) => setPass(e.target.value)} data-testid="chat-import-pass" autoComplete="current-password" />
+          <input type="file" accept="application/json,.json" aria-label="Identity file to import" onChange={(e) => setFile(e.target.files?.[0])} data-testid="chat-import-file" />
+          <input type="password" placeholder="Passphrase" aria-label="Passphrase of the identity file" value={pass} onChange={(e) => setPass(e.target.value)} data-testid="chat-import-pass" autoComplete="current-password" />
           <button className="cc-btn cc-primary cc-small" type="submit">Import identity</button>
         </form>
       )}
@@ -150,13 +150,13 @@ function StartForms({ client }: { client: ChatClient }) {
   };
   return (
     <section className="cc-start">
-      <input className="cc-input" value={dm} placeholder="Direct chat: paste a did:key, press Enter" data-testid="chat-new-dm" spellCheck={false}
+      <input className="cc-input" value={dm} placeholder="Direct chat: paste a did:key, press Enter" aria-label="Start a direct chat with a did:key" data-testid="chat-new-dm" spellCheck={false}
         onChange={(e) => setDm(e.target.value)}
         onKeyDown={(e) => { if (e.key === 'Enter' && dm.trim()) run(() => client.openDm(dm.trim()), () => setDm('')); }} />
-      <input className="cc-input" value={room} placeholder="Join a room: name, infohash or group id" data-testid="chat-join-room" spellCheck={false}
+      <input className="cc-input" value={room} placeholder="Join a room: name, infohash or group id" aria-label="Join a room by name, infohash or group id" data-testid="chat-join-room" spellCheck={false}
         onChange={(e) => setRoom(e.target.value)}
         onKeyDown={(e) => { if (e.key === 'Enter' && room.trim()) run(() => client.join(room.trim()), () => setRoom('')); }} />
-      <input className="cc-input" value={group} placeholder="New private group: name, press Enter" data-testid="chat-new-group"
+      <input className="cc-input" value={group} placeholder="New private group: name, press Enter" aria-label="Name of a new private group" data-testid="chat-new-group"
         onChange={(e) => setGroup(e.target.value)}
         onKeyDown={(e) => { if (e.key === 'Enter' && group.trim()) run(() => client.createGroup(group.trim()), () => setGroup('')); }} />
       {err && <div className="cc-notice cc-bad" data-testid="chat-error" role="alert">{err}</div>}
@@ -257,13 +257,13 @@ function Conversation({ client }: { client: ChatClient }) {
 
   if (!c) {
     return (
-      <main className="cc-main">
+      <section className="cc-main" aria-label="Conversation">
         <Notices client={client} />
         <div className="cc-empty">
           <div className="cc-empty-title">Private, end-to-end encrypted chat</div>
           <div className="cc-muted">Messages are encrypted in your browser; the node only stores and relays ciphertext. Start a direct chat with someone’s did:key, or join a room.</div>
         </div>
-      </main>
+      </section>
     );
   }
 
@@ -285,7 +285,7 @@ function Conversation({ client }: { client: ChatClient }) {
   const members = c.room ? verifiedMembers(c.room).members : [];
 
   return (
-    <main className="cc-main" aria-label={`Conversation ${client.title(c.id)}`}>
+    <section className="cc-main" aria-label={`Conversation ${client.title(c.id)}`}>
       <header className="cc-head">
         <div className="cc-head-title">
           <h2 data-testid="chat-title">{client.title(c.id)}</h2>
@@ -328,7 +328,7 @@ function Conversation({ client }: { client: ChatClient }) {
               setErr('');
               client.invite(c.id, invitee).then(() => setInvitee(''), (x: Error) => setErr(x.message));
             }}>
-              <input className="cc-input" placeholder="Invite by did:key" value={invitee} onChange={(e) => setInvitee(e.target.value)} data-testid="chat-invite-input" spellCheck={false} />
+              <input className="cc-input" placeholder="Invite by did:key" aria-label="Invite to this group by did:key" value={invitee} onChange={(e) => setInvitee(e.target.value)} data-testid="chat-invite-input" spellCheck={false} />
               <button type="submit" className="cc-btn cc-small" data-testid="chat-invite-send">Invite</button>
             </form>
           )}
@@ -343,11 +343,11 @@ function Conversation({ client }: { client: ChatClient }) {
       <div className="cc-typing" data-testid="chat-typing">{typing.length > 0 ? `${typing.map((d) => client.displayName(d)).join(', ')} typing…` : ''}</div>
       {err && <div className="cc-notice cc-bad" data-testid="chat-error" role="alert">{err}</div>}
       <div className="cc-compose">
-        <input className="cc-input" value={text} placeholder={`Message ${client.title(c.id)}`} maxLength={4000} data-testid="chat-message-input"
+        <input className="cc-input" value={text} placeholder={`Message ${client.title(c.id)}`} aria-label={`Message to ${client.title(c.id)}`} maxLength={4000} data-testid="chat-message-input"
           onChange={(e) => { setText(e.target.value); client.notifyTyping(c.id); }} onKeyDown={onKey} />
         <button type="button" className="cc-btn cc-primary" data-testid="chat-send" onClick={send} disabled={!text.trim()}>Send</button>
       </div>
-    </main>
+    </section>
   );
 }
 

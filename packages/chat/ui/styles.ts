@@ -2,8 +2,8 @@
 export const CHAT_CSS = `
 .cc-root { --cc-bg: var(--bg-elev, #fff); --cc-sunken: var(--bg-sunken, #eceef4); --cc-hover: var(--bg-hover, #f0f2f8);
   --cc-border: var(--border, #dfe2ea); --cc-text: var(--text, #1a1d26); --cc-muted: var(--muted, #5f6677);
-  --cc-accent: var(--accent, #4f6bed); --cc-accent-soft: var(--accent-soft, #e6ebff); --cc-on-accent: var(--on-accent, #fff);
-  --cc-ok: var(--ok, #1f9d55); --cc-ok-soft: var(--ok-soft, #dcf5e6); --cc-bad: var(--bad, #d64545); --cc-bad-soft: var(--bad-soft, #fde4e4);
+  --cc-accent: var(--accent, #3b55d4); --cc-accent-soft: var(--accent-soft, #e6ebff); --cc-on-accent: var(--on-accent, #fff);
+  --cc-ok: var(--ok, #167a43); --cc-ok-soft: var(--ok-soft, #dcf5e6); --cc-bad: var(--bad, #b83232); --cc-bad-soft: var(--bad-soft, #fde4e4);
   --cc-info: var(--info, #7c3aed); --cc-info-soft: var(--info-soft, #efe6ff); --cc-radius: var(--radius, 10px);
   --cc-mono: var(--mono, ui-monospace, Menlo, Consolas, monospace);
   display: grid; grid-template-columns: minmax(260px, 320px) 1fr; gap: 16px; height: calc(100vh - 140px); min-height: 520px;

@@ -34,7 +34,8 @@ export function ChatView() {
     return c.iceServersSet ? c.iceServers.map((urls) => ({ urls })) : undefined;
   }, []);
   return (
-    <section className="chat-view" aria-label="Chat">
+    <section className="chat-view" aria-labelledby="chat-title">
+      <h1 id="chat-title" className="visually-hidden">Chat</h1>
       <Boundary>
         <Suspense fallback={<div className="muted pad">Loading chat…</div>}>
           <ChatPage {...(torrent ? { torrent } : {})} {...(iceServers ? { iceServers } : {})} />

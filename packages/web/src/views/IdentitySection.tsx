@@ -84,7 +84,7 @@ export function IdentitySection() {
 
   return (
     <div className="card" data-testid="identity-section">
-      <h3>Identity</h3>
+      <h2>Identity</h2>
       <dl className="kv">
         <dt>Signed in as</dt>
         <dd data-testid="identity-role">{auth.signedIn ? (auth.role ?? 'signed in') : auth.status === 'open' ? 'this node has no sign-in' : 'not signed in'}</dd>

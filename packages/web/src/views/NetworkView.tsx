@@ -85,9 +85,9 @@ export function NetworkView() {
 
       <div className="cards">
         <div className="card">
-          <h3>
+          <h2>
             <span className={`dot ${health ? 'dot-ok' : 'dot-bad'}`} /> BitTorrent node
-          </h3>
+          </h2>
           <div className="stat-grid">
             <Stat label="Listening port (TCP)" value={fmt(health?.bittorrentPort ?? ports.bittorrent ?? health?.port)} testId="health-port" />
             <Stat label="Connected peers" value={fmt(health?.peers)} testId="health-peers" />
@@ -108,9 +108,9 @@ export function NetworkView() {
         </div>
 
         <div className="card">
-          <h3>
+          <h2>
             <span className={`dot ${!dhtEnabled ? 'dot-off' : (dhtNodes ?? 0) > 0 ? 'dot-ok' : 'dot-warn'}`} /> DHT
-          </h3>
+          </h2>
           <div className="stat-grid">
             <Stat label="Status" value={!dhtEnabled ? 'off' : (dhtNodes ?? 0) > 0 ? 'connected' : 'bootstrapping'} testId="health-dht-status" />
             <Stat label="Routing table nodes" value={fmt(dhtNodes)} testId="health-dht-nodes" />
@@ -119,7 +119,7 @@ export function NetworkView() {
         </div>
 
         <div className="card">
-          <h3>Ports &amp; tracker</h3>
+          <h2>Ports &amp; tracker</h2>
           <dl className="kv">
             <dt>Web / API</dt>
             <dd className="num">{fmt(ports.http ?? (location.port || null))}</dd>
@@ -145,9 +145,9 @@ export function NetworkView() {
         </div>
 
         <div className="card">
-          <h3>
+          <h2>
             <span className={`dot ${live.connected ? 'dot-ok' : 'dot-bad'}`} /> Live updates
-          </h3>
+          </h2>
           <div className="stat-grid">
             <Stat label="socket.io" value={!member ? 'members only' : live.connected ? 'connected' : 'reconnecting (polling)'} testId="health-socket" />
             <Stat label="Page origin" value={location.host} />
@@ -155,9 +155,9 @@ export function NetworkView() {
         </div>
 
         <div className="card">
-          <h3>
+          <h2>
             <span className={`dot ${peer.status === 'ready' ? 'dot-ok' : peer.status === 'unavailable' ? 'dot-bad' : 'dot-off'}`} /> This browser
-          </h3>
+          </h2>
           <div className="stat-grid">
             <Stat label="In-browser peer" value={peer.status === 'idle' ? 'not started' : peer.status} testId="health-browser-peer" />
             <Stat label="WebRTC" value={typeof RTCPeerConnection === 'function' ? 'supported' : 'not supported'} />
@@ -171,7 +171,7 @@ export function NetworkView() {
 
         {(extra.length > 0 || nested.length > 0) && (
           <div className="card">
-            <h3>More</h3>
+            <h2>More</h2>
             <dl className="kv">
               {extra.map(([k, v]) => (
                 <div key={k} className="kv-row">

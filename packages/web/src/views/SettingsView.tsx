@@ -44,7 +44,7 @@ function NodeSettings() {
   }, []);
   return (
     <div className="card">
-      <h3>This node</h3>
+      <h2>This node</h2>
       {health ? <ReadOnlyNode h={health} /> : error ? <div className="alert alert-error">{error}</div> : <div className="muted">Loading…</div>}
     </div>
   );
@@ -100,7 +100,7 @@ function BrowserSettings() {
         setTimeout(() => setSaved(false), 1800);
       }}
     >
-      <h3>This browser</h3>
+      <h2>This browser</h2>
       <div className="field">
         <span className="field-label">Theme</span>
         <div className="segmented" role="radiogroup" aria-label="Theme">

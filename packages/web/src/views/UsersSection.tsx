@@ -63,7 +63,7 @@ export function UsersSection() {
   const mine = (id: string) => id === auth.did || (!!auth.address && id.toLowerCase() === auth.address.toLowerCase());
   return (
     <div className="card" data-testid="users-section">
-      <h3>Users</h3>
+      <h2>Users</h2>
       <p className="muted small">The owner and these members see and manage the node's torrents. Everyone else who signs in is a visitor: in-browser torrents and chat only.</p>
       {!users && !error && <div className="muted">Loading…</div>}
       {users && (
@@ -74,7 +74,9 @@ export function UsersSection() {
                 <th>Who</th>
                 <th>Role</th>
                 <th>Added</th>
-                <th />
+                <th>
+                  <span className="visually-hidden">Actions</span>
+                </th>
               </tr>
             </thead>
             <tbody>

@@ -1,0 +1,71 @@
+// Accessibility (issue 20, defect 10): axe-core, run inside real Chromium, finds no serious or
+// critical violation on any view of the app — the torrent list, the list with the detail panel open,
+// add, share, network, settings, chat, the RSS page when the build has one, and the first-run and
+// sign-in screens — in the light and the dark theme. The counts per view are printed (all impacts,
+// and serious+critical) for the release notes.
+
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildUi, collectErrors, launchBrowser, openAsOwner, startTestServer } from './helpers.ts';
+import { describeViolations, isSerious, memberViews, openView, runAxe, seedTorrents, type AxeViolation } from './a11y.ts';
+
+before(async () => {
+  await buildUi();
+});
+
+type Counts = Record<string, { all: number; serious: number; ids: string }>;
+
+function record(counts: Counts, failures: string[], key: string, violations: AxeViolation[]): void {
+  const serious = violations.filter(isSerious);
+  counts[key] = { all: violations.reduce((n, v) => n + v.nodes.length, 0), serious: serious.reduce((n, v) => n + v.nodes.length, 0), ids: violations.map((v) => `${v.id}(${v.impact})×${v.nodes.length}`).join(' ') };
+  if (serious.length > 0) failures.push(`${key}:\n  ${describeViolations(serious).replace(/\n/g, '\n  ')}`);
+}
+
+function printCounts(counts: Counts): void {
+  console.log('axe-core violations per view (elements; all impacts / serious+critical):');
+  for (const [k, c] of Object.entries(counts)) console.log(`  ${k.padEnd(22)} ${String(c.all).padStart(3)} / ${c.serious}  ${c.ids}`);
+}
+
+test('axe-core: no serious or critical violation on any view, light and dark', async (t) => {
+  const node = await startTestServer(t);
+  const counts: Counts = {};
+  const failures: string[] = [];
+
+  // Before anyone claims the node: the first-run screen, in both themes.
+  for (const dark of [false, true]) {
+    const context = await launchBrowser(t, { dark });
+    const page = await context.newPage();
+    await page.goto(node.url);
+    await page.locator('[data-testid="claim-node"]').waitFor({ timeout: 20_000 });
+    record(counts, failures, `first-run ${dark ? 'dark' : 'light'}`, await runAxe(page));
+    await context.close();
+  }
+
+  const context = await launchBrowser(t);
+  const page = await context.newPage();
+  const errors = collectErrors(page);
+  await openAsOwner(page, node.url);
+  const { seeding } = await seedTorrents(node, ['ubuntu-24.04-desktop-amd64.iso', 'holiday photos.zip']);
+
+  for (const scheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme: scheme });
+    for (const v of await memberViews(page, seeding[0]!)) {
+      await openView(page, node.url, v);
+      record(counts, failures, `${v.name} ${scheme}`, await runAxe(page));
+    }
+  }
+
+  // A second browser on the claimed node: the sign-in screen.
+  for (const dark of [false, true]) {
+    const other = await launchBrowser(t, { dark });
+    const p = await other.newPage();
+    await p.goto(node.url);
+    await p.locator('[data-testid="sign-in-key"]').waitFor({ timeout: 20_000 });
+    record(counts, failures, `sign-in ${dark ? 'dark' : 'light'}`, await runAxe(p));
+    await other.close();
+  }
+
+  printCounts(counts);
+  assert.deepEqual(failures, [], `serious/critical axe-core violations:\n${failures.join('\n')}`);
+  assert.deepEqual(errors, [], 'no errors in the page');
+});
