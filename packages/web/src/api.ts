@@ -25,6 +25,36 @@ export interface TorrentSummary {
   error?: string | null;
   magnet?: string;
   savePath?: string | null;
+  /** Organising fields of issue 20 (absent from nodes that predate them). */
+  category?: string | null;
+  tags?: string[];
+  /** First tracker's host, or null. */
+  tracker?: string | null;
+  /** 1-based among torrents not complete; null for complete ones. */
+  queuePosition?: number | null;
+  ratio?: number | null;
+  /** Unix milliseconds. */
+  addedAt?: number | null;
+}
+
+export type BulkAction = 'pause' | 'resume' | 'remove' | 'recheck' | 'setCategory' | 'addTags' | 'removeTags' | 'queue' | 'forceStart' | 'setLimits';
+export interface BulkRequest {
+  action: BulkAction;
+  infoHashes: string[] | 'all';
+  category?: string | null;
+  tags?: string[];
+  deleteData?: boolean;
+  move?: 'up' | 'down' | 'top' | 'bottom';
+  downloadLimit?: number;
+  uploadLimit?: number;
+  forceStart?: boolean;
+}
+export interface BulkResult {
+  results: { infoHash: string; ok: boolean; error?: string }[];
+}
+export interface Category {
+  name: string;
+  savePath: string | null;
 }
 
 export interface PeerInfo {
@@ -162,6 +192,9 @@ export const api = {
   selectFiles: (infoHash: string, selected: number[]) =>
     request<unknown>('PUT', `/api/torrents/${h(infoHash)}/files`, { selected }),
   health: () => request<Health>('GET', '/api/health'),
+  /** One request for many torrents (POST /api/torrents/bulk); per-torrent outcomes in `results`. */
+  bulk: (body: BulkRequest) => request<BulkResult>('POST', '/api/torrents/bulk', body),
+  categories: async () => (await request<{ categories: Category[] }>('GET', '/api/categories')).categories,
 };
 
 export const fileUrl = (infoHash: string, index: number, download = false) =>
@@ -189,6 +222,12 @@ export function normaliseSummary(raw: Record<string, unknown>): TorrentSummary {
     error: optStr(raw.error) ?? null,
     ...(typeof raw.magnet === 'string' ? { magnet: raw.magnet } : {}),
     savePath: optStr(raw.savePath) ?? null,
+    category: optStr(raw.category) || null,
+    tags: Array.isArray(raw.tags) ? raw.tags.filter((x): x is string => typeof x === 'string') : [],
+    tracker: optStr(raw.tracker) || null,
+    queuePosition: optNum(raw.queuePosition) ?? null,
+    ratio: optNum(raw.ratio) ?? null,
+    addedAt: optNum(raw.addedAt) ?? null,
   };
 }
 

@@ -51,3 +51,17 @@ export function shortHash(h: string): string {
 export function peersText(peers: number, seeds: number | undefined): string {
   return seeds === undefined ? String(peers) : `${peers} (${seeds})`;
 }
+
+/** A point in time as a short local date and time; accepts Unix seconds or milliseconds. */
+export function formatDate(t: number | null | undefined): string {
+  if (t === null || t === undefined || !Number.isFinite(t) || t <= 0) return '—';
+  const d = new Date(t < 1e12 ? t * 1000 : t);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+export function formatRatio(r: number | null): string {
+  if (r === null) return '—';
+  if (!Number.isFinite(r)) return '∞';
+  return r.toFixed(2);
+}

@@ -4,6 +4,7 @@ import { App } from './App.tsx';
 import './styles.css';
 import './auth.css';
 import './panels.css';
+import './torrent-table.css';
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

@@ -1,34 +1,22 @@
-// The torrent list: one row per torrent on the node, plus the torrents running in this tab.
-import { useMemo, useState } from 'react';
-import { api, type TorrentSummary } from '../api.ts';
-import { refreshTorrents, useLive } from '../live.ts';
-import { formatBytes, formatEta, formatPercent, formatSpeed, ratioOf, peersText } from '../format.ts';
+// The torrents page: the node's torrents as a table (TorrentTable) with filters and search
+// (TorrentFilters), the bulk bar for what is selected (BulkBar), the detail panel of the one opened,
+// and the torrents running in this tab.
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useLive } from '../live.ts';
+import { formatSpeed } from '../format.ts';
 import { href, navigate, useRoute } from '../router.ts';
-import { Empty, ProgressBar, StateBadge } from '../components/ui.tsx';
-import { IconPause, IconPlay, IconPlus, IconShare, IconTrash } from '../components/icons.tsx';
+import { Empty } from '../components/ui.tsx';
+import { IconPlus, IconShare } from '../components/icons.tsx';
+import { filterTorrents, NO_FILTERS, sortTorrents, type Filters, type Sort } from '../torrent-list.ts';
+import { useSelection } from '../selection.ts';
+import { TorrentTable } from './TorrentTable.tsx';
+import { TorrentFilters } from './TorrentFilters.tsx';
+import { BulkBar } from './BulkBar.tsx';
 import { DetailPanel } from './DetailPanel.tsx';
 import { BrowserTorrents } from './BrowserTorrents.tsx';
 import { useBrowserPeer } from '../browser-peer.ts';
 import { isMember, useAuth } from '../auth.ts';
 import { VisitorNotice } from './VisitorNotice.tsx';
-
-type Filter = 'all' | 'active' | 'downloading' | 'seeding' | 'paused';
-const FILTERS: Filter[] = ['all', 'active', 'downloading', 'seeding', 'paused'];
-
-function matches(t: TorrentSummary, f: Filter): boolean {
-  switch (f) {
-    case 'all':
-      return true;
-    case 'active':
-      return t.downloadSpeed > 0 || t.uploadSpeed > 0;
-    case 'downloading':
-      return t.state === 'downloading' || t.state === 'metadata' || t.state === 'checking';
-    case 'seeding':
-      return t.state === 'seeding';
-    case 'paused':
-      return t.state === 'paused';
-  }
-}
 
 export function TorrentsView() {
   const auth = useAuth();
@@ -79,17 +67,22 @@ function NodeTorrentsView() {
   const live = useLive();
   const route = useRoute();
   const peer = useBrowserPeer();
-  const [filter, setFilter] = useState<Filter>('all');
-  const [search, setSearch] = useState('');
-  const selected = route.param;
+  const [filters, setFilters] = useState<Filters>(NO_FILTERS);
+  const [sort, setSortState] = useState<Sort>(loadSort);
+  const [actionError, setActionError] = useState<string>();
+  const opened = route.param;
 
-  const rows = useMemo(() => {
-    const q = search.trim().toLowerCase();
-    return live.torrents
-      .filter((t) => matches(t, filter))
-      .filter((t) => !q || (t.name ?? '').toLowerCase().includes(q) || t.infoHashHex.includes(q))
-      .sort((a, b) => (a.name ?? a.infoHashHex).localeCompare(b.name ?? b.infoHashHex));
-  }, [live.torrents, filter, search]);
+  const setSort = (s: Sort) => {
+    setSortState(s);
+    saveSort(s);
+  };
+  const rows = useMemo(() => sortTorrents(filterTorrents(live.torrents, filters), sort), [live.torrents, filters, sort]);
+  const order = useMemo(() => rows.map((t) => t.infoHashHex), [rows]);
+  const selection = useSelection(order);
+  const { keepOnly } = selection;
+  // What is selected is always among what is shown: a filter or a removal drops the rest.
+  useEffect(() => keepOnly(new Set(order)), [order, keepOnly]);
+  const selectedHashes = useMemo(() => order.filter((h) => selection.selected.has(h)), [order, selection.selected]);
 
   const totals = useMemo(
     () =>
@@ -99,34 +92,36 @@ function NodeTorrentsView() {
       ),
     [live.torrents],
   );
+  const usedCategories = useMemo(() => [...new Set(live.torrents.map((t) => t.category).filter((c): c is string => !!c))], [live.torrents]);
 
-  const selectedExists = selected !== undefined && live.torrents.some((t) => t.infoHashHex === selected);
+  const openExists = opened !== undefined && live.torrents.some((t) => t.infoHashHex === opened);
+  const onError = useCallback((message: string) => setActionError(message), []);
 
   return (
-    <div className={`torrents-layout${selected ? ' with-detail' : ''}`}>
-      <section className="torrents-main" aria-label="Torrents">
+    <div className={`torrents-layout${opened ? ' with-detail' : ''}`}>
+      <section className="torrents-main" aria-labelledby="torrents-title">
         <div className="page-head">
           <div>
-            <h1>Torrents</h1>
+            <h1 id="torrents-title">Torrents</h1>
             <p className="muted small" data-testid="totals">
-              {live.torrents.length} on this node · ↓ {formatSpeed(totals.down)} · ↑ {formatSpeed(totals.up)}
+              {live.torrents.length} on this node{rows.length !== live.torrents.length ? ` · ${rows.length} shown` : ''} · ↓ {formatSpeed(totals.down)} · ↑ {formatSpeed(totals.up)}
             </p>
           </div>
           <HeadActions />
         </div>
 
-        <div className="toolbar">
-          <div className="segmented" role="tablist" aria-label="Filter">
-            {FILTERS.map((f) => (
-              <button key={f} type="button" role="tab" aria-selected={filter === f} className={filter === f ? 'active' : ''} onClick={() => setFilter(f)}>
-                {f[0]!.toUpperCase() + f.slice(1)}
-              </button>
-            ))}
-          </div>
-          <input className="input search" type="search" placeholder="Search name or infohash" value={search} onChange={(e) => setSearch(e.target.value)} aria-label="Search torrents" />
-        </div>
+        <TorrentFilters torrents={live.torrents} filters={filters} onChange={setFilters} sort={sort} onSort={setSort} />
+        {selectedHashes.length > 0 && <BulkBar hashes={selectedHashes} usedCategories={usedCategories} onClear={selection.clear} onRemoved={selection.clear} />}
 
         {live.error && !live.connected && <div className="alert alert-error">Cannot reach the node: {live.error}</div>}
+        {actionError && (
+          <div className="alert alert-error row between" role="alert" data-testid="row-error">
+            <span>{actionError}</span>
+            <button type="button" className="btn btn-small btn-ghost" onClick={() => setActionError(undefined)}>
+              Dismiss
+            </button>
+          </div>
+        )}
 
         {!live.loaded ? (
           <div className="muted pad">Loading…</div>
@@ -136,35 +131,25 @@ function NodeTorrentsView() {
               <a href={href('share')}>Share a file</a> or <a href={href('add')}>add a magnet link</a> to get started.
             </Empty>
           ) : (
-            <Empty title="Nothing matches this filter" />
+            <Empty title="Nothing matches these filters">
+              <button type="button" className="btn btn-small" onClick={() => setFilters(NO_FILTERS)} data-testid="filters-clear">
+                Show all torrents
+              </button>
+            </Empty>
           )
         ) : (
-          <div className="torrent-list" role="list">
-            <div className="torrent-list-head" aria-hidden="true">
-              <span>Name</span>
-              <span>Progress</span>
-              <span className="r">Down</span>
-              <span className="r">Up</span>
-              <span className="r">ETA</span>
-              <span className="r">Peers</span>
-              <span className="r">Ratio</span>
-              <span />
-            </div>
-            {rows.map((t) => (
-              <TorrentRow key={t.infoHashHex} t={t} selected={t.infoHashHex === selected} />
-            ))}
-          </div>
+          <TorrentTable rows={rows} sort={sort} onSort={setSort} selection={selection} openHash={opened} onError={onError} />
         )}
 
         {peer.torrents.length > 0 && <BrowserTorrents />}
       </section>
 
-      {selected && (
+      {opened && (
         <DetailPanel
-          key={selected}
-          infoHash={selected}
-          summary={live.torrents.find((t) => t.infoHashHex === selected)}
-          gone={live.loaded && !selectedExists}
+          key={opened}
+          infoHash={opened}
+          summary={live.torrents.find((t) => t.infoHashHex === opened)}
+          gone={live.loaded && !openExists}
           onClose={() => navigate('torrents')}
         />
       )}
@@ -172,88 +157,16 @@ function NodeTorrentsView() {
   );
 }
 
-function TorrentRow({ t, selected }: { t: TorrentSummary; selected: boolean }) {
-  const [busy, setBusy] = useState(false);
-  const [confirm, setConfirm] = useState(false);
-  const [deleteData, setDeleteData] = useState(false);
-  const [error, setError] = useState<string>();
-  const paused = t.state === 'paused';
-
-  const act = async (fn: () => Promise<unknown>) => {
-    setBusy(true);
-    setError(undefined);
-    try {
-      await fn();
-      await refreshTorrents();
-    } catch (err) {
-      setError((err as Error).message);
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  const name = t.name ?? t.infoHashHex;
-  return (
-    <div
-      role="listitem"
-      className={`torrent-row${selected ? ' selected' : ''} state-${t.state}`}
-      data-testid="torrent-row"
-      data-infohash={t.infoHashHex}
-      data-state={t.state}
-      onClick={(e) => {
-        if ((e.target as HTMLElement).closest('button, a, input, label')) return;
-        navigate('torrents', selected ? undefined : t.infoHashHex);
-      }}
-    >
-      <div className="tr-name">
-        <a className="name" href={href('torrents', t.infoHashHex)} title={name} data-testid="torrent-name">
-          {name}
-        </a>
-        <div className="tr-sub">
-          <StateBadge state={t.state} />
-          <span className="muted">{formatBytes(t.length)}</span>
-          {t.error && <span className="error-text" title={t.error}>{t.error}</span>}
-        </div>
-      </div>
-      <div className="tr-progress">
-        <ProgressBar value={t.progress} state={t.state} label={`${name} progress`} />
-        <span className="num small" data-testid="torrent-progress">{formatPercent(t.progress)}</span>
-      </div>
-      <div className="tr-cell r" title="Download speed"><span className="cell-label">↓</span>{formatSpeed(t.downloadSpeed)}</div>
-      <div className="tr-cell r" title="Upload speed"><span className="cell-label">↑</span>{formatSpeed(t.uploadSpeed)}</div>
-      <div className="tr-cell r" title="Time left"><span className="cell-label">ETA</span>{formatEta(t.eta, t.state)}</div>
-      <div className="tr-cell r" title="Connected peers (seeds)"><span className="cell-label">Peers</span>{peersText(t.peers, t.seeds)}</div>
-      <div className="tr-cell r" title="Share ratio"><span className="cell-label">Ratio</span>{ratioOf(t.uploaded, t.downloaded, t.length)}</div>
-      <div className="tr-actions">
-        {paused ? (
-          <button type="button" className="icon-btn" title="Resume" aria-label="Resume" data-testid="resume" disabled={busy} onClick={() => act(() => api.resume(t.infoHashHex))}>
-            <IconPlay />
-          </button>
-        ) : (
-          <button type="button" className="icon-btn" title="Pause" aria-label="Pause" data-testid="pause" disabled={busy} onClick={() => act(() => api.pause(t.infoHashHex))}>
-            <IconPause />
-          </button>
-        )}
-        <button type="button" className="icon-btn danger" title="Remove" aria-label="Remove" data-testid="remove" disabled={busy} onClick={() => setConfirm(true)}>
-          <IconTrash />
-        </button>
-      </div>
-      {error && <div className="tr-error alert alert-error">{error}</div>}
-      {confirm && (
-        <div className="confirm" role="dialog" aria-label={`Remove ${name}`}>
-          <span>Remove “{name}”?</span>
-          <label className="check">
-            <input type="checkbox" checked={deleteData} onChange={(e) => setDeleteData(e.target.checked)} data-testid="remove-delete-data" />
-            also delete its data
-          </label>
-          <button type="button" className="btn btn-danger" data-testid="remove-confirm" disabled={busy} onClick={() => act(() => api.remove(t.infoHashHex, deleteData)).then(() => setConfirm(false))}>
-            Remove
-          </button>
-          <button type="button" className="btn" onClick={() => setConfirm(false)}>
-            Cancel
-          </button>
-        </div>
-      )}
-    </div>
-  );
+const SORT_KEY = 'cascade.sort';
+function loadSort(): Sort {
+  try {
+    const v = JSON.parse(localStorage.getItem(SORT_KEY) ?? 'null') as Sort | null;
+    if (v && typeof v.field === 'string' && (v.order === 'asc' || v.order === 'desc')) return v;
+  } catch {}
+  return { field: 'name', order: 'asc' };
+}
+function saveSort(s: Sort): void {
+  try {
+    localStorage.setItem(SORT_KEY, JSON.stringify(s));
+  } catch {}
 }
