@@ -31,15 +31,19 @@ test('axe-core: no serious or critical violation on any view, light and dark', a
   const counts: Counts = {};
   const failures: string[] = [];
 
-  // Before anyone claims the node: the first-run screen, in both themes.
-  for (const dark of [false, true]) {
-    const context = await launchBrowser(t, { dark });
-    const page = await context.newPage();
-    await page.goto(node.url);
-    await page.locator('[data-testid="claim-node"]').waitFor({ timeout: 20_000 });
-    record(counts, failures, `first-run ${dark ? 'dark' : 'light'}`, await runAxe(page));
-    await context.close();
-  }
+  /** A fresh browser's first screen (first-run or sign-in), in both themes. */
+  const firstScreen = async (name: string, ready: string) => {
+    for (const dark of [false, true]) {
+      const fresh = await launchBrowser(t, { dark });
+      const p = await fresh.newPage();
+      await p.goto(node.url);
+      await p.locator(ready).waitFor({ timeout: 20_000 });
+      record(counts, failures, `${name} ${dark ? 'dark' : 'light'}`, await runAxe(p));
+      await fresh.close();
+    }
+  };
+  // Before anyone claims the node: the first-run screen.
+  await firstScreen('first-run', '[data-testid="claim-node"]');
 
   const context = await launchBrowser(t);
   const page = await context.newPage();
@@ -55,15 +59,8 @@ test('axe-core: no serious or critical violation on any view, light and dark', a
     }
   }
 
-  // A second browser on the claimed node: the sign-in screen.
-  for (const dark of [false, true]) {
-    const other = await launchBrowser(t, { dark });
-    const p = await other.newPage();
-    await p.goto(node.url);
-    await p.locator('[data-testid="sign-in-key"]').waitFor({ timeout: 20_000 });
-    record(counts, failures, `sign-in ${dark ? 'dark' : 'light'}`, await runAxe(p));
-    await other.close();
-  }
+  // Another browser on the claimed node: the sign-in screen.
+  await firstScreen('sign-in', '[data-testid="sign-in-key"]');
 
   printCounts(counts);
   assert.deepEqual(failures, [], `serious/critical axe-core violations:\n${failures.join('\n')}`);

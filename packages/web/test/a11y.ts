@@ -52,7 +52,7 @@ export function horizontalOverflow(page: Page): Promise<number> {
 export function overflowingElements(page: Page): Promise<string[]> {
   return page.evaluate(() => {
     const out: string[] = [];
-    for (const el of document.querySelectorAll('body *')) {
+    for (const el of Array.from(document.querySelectorAll('body *'))) {
       const r = el.getBoundingClientRect();
       if (r.width > 0 && r.right > window.innerWidth + 1) {
         const id = el.getAttribute('data-testid');

@@ -84,7 +84,7 @@ test('every view fits 1366×768, 1920×1080 and 390×844; the table keeps its ke
   await t.test('1920×1080 shows every column of the table without the panel', async () => {
     await page.setViewportSize({ width: 1920, height: 1080 });
     await openView(page, node.url, { name: 'torrents', hash: '#/torrents', ready: '[data-testid="torrent-row"]' });
-    const hidden = await page.evaluate(() => [...document.querySelectorAll<HTMLElement>('table.tt thead th')].filter((th) => getComputedStyle(th).display === 'none').map((th) => th.className));
+    const hidden = await page.evaluate(() => Array.from(document.querySelectorAll<HTMLElement>('table.tt thead th')).filter((th) => getComputedStyle(th).display === 'none').map((th) => th.className));
     assert.deepEqual(hidden, [], 'no column hidden on a wide screen');
   });
 
