@@ -11,6 +11,8 @@ import { installGate } from './auth/hook.ts';
 import { authRoutes } from './routes/auth.ts';
 import { userRoutes } from './routes/users.ts';
 import { sharedSchemas } from './schemas.ts';
+import { modelSchemas } from './schemas-model.ts';
+import { settingsRoutes } from './routes/settings.ts';
 import { torrentRoutes } from './routes/torrents.ts';
 import { addRoutes } from './routes/add.ts';
 import { streamRoutes } from './routes/stream.ts';
@@ -38,7 +40,7 @@ export async function buildApp(ctx: ApiContext, opts: AppOptions): Promise<Fasti
   // Host, Origin, credentials and each route's access level (auth/gate.ts).
   installGate(app, ctx.auth.gate);
 
-  for (const s of sharedSchemas) app.addSchema(s);
+  for (const s of [...sharedSchemas, ...modelSchemas]) app.addSchema(s);
 
   await app.register(multipart, {
     // The per-request limit is enforced in upload.ts (it also counts across files).
@@ -54,6 +56,7 @@ export async function buildApp(ctx: ApiContext, opts: AppOptions): Promise<Fasti
       tags: [
         { name: 'torrents', description: 'the torrent library' },
         { name: 'node', description: 'the node itself' },
+        { name: 'settings', description: 'settings, categories and tags' },
         { name: 'auth', description: 'sign-in with a did:key or an Ethereum account (SIWE), sessions, ownership' },
         { name: 'users', description: 'the node’s owner and members' },
         { name: 'rss', description: 'RSS/Atom feeds, download rules and the matches they took' },
@@ -67,6 +70,7 @@ export async function buildApp(ctx: ApiContext, opts: AppOptions): Promise<Fasti
   streamRoutes(app, ctx);
   healthRoutes(app, ctx);
   rssRoutes(app, ctx.rss);
+  settingsRoutes(app, ctx);
   authRoutes(app, ctx.auth);
   userRoutes(app, ctx.auth);
   await registerWeb(app, opts.webRoot);

@@ -82,3 +82,19 @@ export function handleError(err: FastifyError, req: FastifyRequest, reply: Fasti
   }
   void reply.code(status).type('application/json; charset=utf-8').send(errorBody(status, message));
 }
+
+/**
+ * A preValidation hook that keeps the JSON body as the client sent it (`rawBodyOf`): Fastify's
+ * validation coerces types in place (5 → "5", "a" → ["a"]), which is lenient enough for the docs
+ * schemas, but the node model checks types strictly and must see what was really sent.
+ */
+export function keepRawBody(req: { body: unknown }, _reply: unknown, done: () => void): void {
+  RAW.set(req, typeof req.body === 'object' && req.body !== null ? structuredClone(req.body) : req.body);
+  done();
+}
+
+const RAW = new WeakMap<object, unknown>();
+
+export function rawBodyOf(req: { body: unknown }): unknown {
+  return RAW.has(req) ? RAW.get(req) : req.body;
+}

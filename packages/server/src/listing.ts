@@ -1,14 +1,15 @@
 // One row shape for `list`, `search` and the HTTP API's torrent list, whether it comes from a
 // running node (live stats) or straight from the state DB (last known status + resume bitfield).
+// Filtering and sorting of those rows (GET /api/torrents?…) is in list-query.ts.
 
 import type { StateDB, TorrentRecord } from './state.ts';
-import type { TorrentStats } from './engine.ts';
+import type { TorrentHandle, TorrentStats } from './engine.ts';
 import type { CascadeNode } from './node.ts';
 
 export interface ListEntry {
   infoHash: string;
   name: string | null;
-  /** Live engine state, or the DB status when no node runs. */
+  /** Live engine state ("queued" for one the queue holds back), or the DB status when no node runs. */
   state: string;
   /** 0..1, null when the piece count is not known yet (magnet without metadata). */
   progress: number | null;
@@ -20,21 +21,73 @@ export interface ListEntry {
   eta: number | null;
   peers: number;
   seeds: number;
-  /** Bytes moved since the node started (ratio = uploaded / downloaded). */
+  /** Bytes moved since the node started (the totals over every run are totalDownloaded/totalUploaded). */
   downloaded: number;
   uploaded: number;
   savePath: string | null;
   live: boolean;
   error: string | null;
+  category: string | null;
+  tags: string[];
+  /** 1-based among the torrents not complete, in queue order; null for complete ones. */
+  queuePosition: number | null;
+  /** Its own limits, bytes/s (0 = none; the node-wide ones apply too). */
+  downloadLimit: number;
+  uploadLimit: number;
+  /** Its own seeding goals: null = the global setting, -1 = none for this torrent. */
+  ratioLimit: number | null;
+  seedingTimeLimit: number | null;
+  forceStart: boolean;
+  /** Uploaded over every run / max(downloaded over every run, bytes verified). */
+  ratio: number;
+  /** Seconds spent seeding, over every run. */
+  seedingTime: number;
+  totalDownloaded: number;
+  totalUploaded: number;
+  /** ms since the epoch. */
+  addedAt: number | null;
+  completedAt: number | null;
+  /** The host of its first tracker, or null. */
+  tracker: string | null;
+}
+
+/** The fields that come from the torrent's stored options (defaults for a torrent not stored yet). */
+function storedFields(rec: TorrentRecord | undefined) {
+  return {
+    category: rec?.category ?? null,
+    tags: rec?.tags ?? [],
+    downloadLimit: rec?.downloadLimit ?? 0,
+    uploadLimit: rec?.uploadLimit ?? 0,
+    ratioLimit: rec?.ratioLimit ?? null,
+    seedingTimeLimit: rec?.seedingTimeLimit ?? null,
+    forceStart: rec?.forceStart ?? false,
+    addedAt: rec?.addedAt ?? null,
+    completedAt: rec?.completedAt ?? null,
+  };
+}
+
+export function ratioOf(uploaded: number, downloaded: number, verifiedBytes: number): number {
+  const base = Math.max(downloaded, verifiedBytes);
+  return base > 0 ? uploaded / base : 0;
+}
+
+export function trackerHost(url: string | undefined): string | null {
+  if (!url) return null;
+  try {
+    return new URL(url).hostname.replace(/^\[|\]$/g, '') || null;
+  } catch {
+    return null;
+  }
 }
 
 export function offlineEntry(rec: TorrentRecord, db: StateDB): ListEntry {
   const verified = db.verifiedPieces(rec.infoHash) ?? 0;
+  const progress = rec.pieceCount ? Math.min(1, verified / rec.pieceCount) : null;
   return {
     infoHash: rec.infoHash,
     name: rec.name,
     state: rec.status,
-    progress: rec.pieceCount ? Math.min(1, verified / rec.pieceCount) : null,
+    progress,
     verifiedPieces: verified,
     pieceCount: rec.pieceCount,
     length: rec.length,
@@ -48,14 +101,37 @@ export function offlineEntry(rec: TorrentRecord, db: StateDB): ListEntry {
     savePath: rec.savePath,
     live: false,
     error: rec.error,
+    ...storedFields(rec),
+    queuePosition: null,
+    ratio: ratioOf(rec.totalUploaded, rec.totalDownloaded, (progress ?? 0) * (rec.length ?? 0)),
+    seedingTime: rec.seedingTime,
+    totalDownloaded: rec.totalDownloaded,
+    totalUploaded: rec.totalUploaded,
+    tracker: null,
   };
 }
 
-export function liveEntry(s: TorrentStats, rec: TorrentRecord | undefined): ListEntry {
+/** Traffic and seeding time not yet added to the stored totals (the model's accounting). */
+export interface PendingTotals {
+  downloaded: number;
+  uploaded: number;
+  seedingSeconds: number;
+}
+
+export function liveEntry(
+  s: TorrentStats,
+  rec: TorrentRecord | undefined,
+  extra: { tracker?: string | null; pending?: PendingTotals | undefined; queuePosition?: number | null } = {},
+): ListEntry {
+  const pending = extra.pending ?? { downloaded: 0, uploaded: 0, seedingSeconds: 0 };
+  const totalDownloaded = (rec?.totalDownloaded ?? 0) + pending.downloaded;
+  const totalUploaded = (rec?.totalUploaded ?? 0) + pending.uploaded;
+  // The queue holds a torrent back by pausing it in the engine with the stored status 'queued'.
+  const state = s.state === 'paused' && rec?.status === 'queued' ? 'queued' : s.state;
   return {
     infoHash: s.infoHashHex,
     name: s.name ?? rec?.name ?? null,
-    state: s.state,
+    state,
     progress: s.pieceCount === undefined ? null : s.progress,
     verifiedPieces: s.verifiedPieces,
     pieceCount: s.pieceCount ?? null,
@@ -70,18 +146,65 @@ export function liveEntry(s: TorrentStats, rec: TorrentRecord | undefined): List
     savePath: rec?.savePath ?? null,
     live: true,
     error: s.error ?? null,
+    ...storedFields(rec),
+    queuePosition: extra.queuePosition ?? null,
+    ratio: ratioOf(totalUploaded, totalDownloaded, s.progress * (s.length ?? 0)),
+    seedingTime: Math.round((rec?.seedingTime ?? 0) + pending.seedingSeconds),
+    totalDownloaded,
+    totalUploaded,
+    tracker: extra.tracker ?? null,
   };
 }
 
+/** The first tracker a live torrent announces to. */
+export function firstTracker(t: TorrentHandle): string | undefined {
+  return t.metainfo?.announce[0]?.[0] ?? t.trackers()[0]?.url;
+}
+
+/** Whether an entry counts as complete for the queue (complete ones have no queue position). */
+function complete(s: { progress: number | null; pieceCount: number | null; state: string }): boolean {
+  return s.state === 'seeding' || (s.pieceCount !== null && s.progress !== null && s.progress >= 1);
+}
+
+/** Queue positions 1..n of the torrents not complete, in the stored queue order. */
+export function queuePositions(node: Pick<CascadeNode, 'session' | 'db'>, order: readonly string[]): Map<string, number> {
+  const positions = new Map<string, number>();
+  for (const ih of order) {
+    const t = node.session.get(ih);
+    let done: boolean;
+    if (t) {
+      const s = t.stats();
+      done = complete({ progress: s.progress, pieceCount: s.pieceCount ?? null, state: s.state });
+    } else done = node.db.getTorrent(ih)?.status === 'seeding';
+    if (!done) positions.set(ih, positions.size + 1);
+  }
+  return positions;
+}
+
+type ListingNode = Pick<CascadeNode, 'session' | 'db'> & {
+  model?: { queueOrder(): string[]; pendingTotals(infoHash: string): PendingTotals | undefined } | undefined;
+};
+
+/** The list row of a live torrent, with its queue position and the totals not flushed yet. */
+export function liveRow(node: ListingNode, t: TorrentHandle, positions?: Map<string, number>): ListEntry {
+  const pos = positions ?? queuePositions(node, node.model?.queueOrder() ?? []);
+  return liveEntry(t.stats(), node.db.getTorrent(t.infoHashHex), {
+    tracker: trackerHost(firstTracker(t)),
+    pending: node.model?.pendingTotals(t.infoHashHex),
+    queuePosition: pos.get(t.infoHashHex) ?? null,
+  });
+}
+
 /** Every torrent the node knows: live ones with stats, then stored ones it has not loaded. */
-export function listEntries(node: Pick<CascadeNode, 'session' | 'db'>): ListEntry[] {
+export function listEntries(node: ListingNode): ListEntry[] {
   const live = node.session.list();
   const liveSet = new Set(live.map((t) => t.infoHashHex));
+  const positions = queuePositions(node, node.model?.queueOrder() ?? node.db.listTorrents().map((r) => r.infoHash));
   return [
-    ...live.map((t) => liveEntry(t.stats(), node.db.getTorrent(t.infoHashHex))),
+    ...live.map((t) => liveRow(node, t, positions)),
     ...node.db
       .listTorrents()
       .filter((r) => !liveSet.has(r.infoHash))
-      .map((r) => offlineEntry(r, node.db)),
+      .map((r) => ({ ...offlineEntry(r, node.db), queuePosition: positions.get(r.infoHash) ?? null })),
   ];
 }

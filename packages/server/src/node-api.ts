@@ -7,6 +7,8 @@ import { listEntries, type ListEntry } from './listing.ts';
 import type { RpcHandlers, RpcParams } from './control.ts';
 import type { CascadeNode } from './node.ts';
 import type { TorrentHandle, TorrentSource } from './engine.ts';
+import { queryEntries, type ListQuery } from './list-query.ts';
+import { modelRpcs } from './model-rpc.ts';
 
 const ADD_REPLY_MS = 5000;
 const ANNOUNCE_WAIT_MS = 5000;
@@ -20,6 +22,19 @@ function str(p: RpcParams, key: string): string {
 function optStr(p: RpcParams, key: string): string | undefined {
   const v = p[key];
   return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+function listQueryOf(p: RpcParams): ListQuery {
+  const q: ListQuery = {};
+  for (const k of ['category', 'tag', 'state', 'tracker', 'search', 'sort'] as const) {
+    const v = p[k];
+    if (v === undefined || v === null) continue;
+    if (typeof v !== 'string') throw new UsageError(`"${k}" must be a string`);
+    q[k] = v;
+  }
+  if (p.order !== undefined && p.order !== 'asc' && p.order !== 'desc') throw new UsageError('"order" must be "asc" or "desc"');
+  if (p.order !== undefined) q.order = p.order;
+  return q;
 }
 
 export function createNodeApi(node: CascadeNode): RpcHandlers {
@@ -45,7 +60,8 @@ export function createNodeApi(node: CascadeNode): RpcHandlers {
 
     health: () => node.health(),
 
-    list: () => ({ online: true, torrents: entries() }),
+    // Optional filters and sort, as GET /api/torrents takes them (category, tag, state, tracker, search, sort, order).
+    list: (p) => ({ online: true, ...queryEntries(entries(), listQueryOf(p)) }),
 
     search: (p) => {
       const text = (optStr(p, 'text') ?? '').toLowerCase();
@@ -57,8 +73,9 @@ export function createNodeApi(node: CascadeNode): RpcHandlers {
     },
 
     add: async (p) => {
-      // No save path: the node's download directory, as for an add through the web UI or API.
-      const savePath = resolvePath(optStr(p, 'savePath') ?? node.downloadDir);
+      // No savePath: the node decides (the category's save path, else the download dir setting).
+      const given = optStr(p, 'savePath');
+      const savePath = given === undefined ? undefined : resolvePath(given);
       // The client sends the infohash it parsed, so a repeat add is answered without touching the session.
       const hint = optStr(p, 'infoHash');
       const already = hint ? session.get(hint.toLowerCase()) : undefined;
@@ -71,19 +88,20 @@ export function createNodeApi(node: CascadeNode): RpcHandlers {
       }
       const torrentB64 = optStr(p, 'torrent');
       const source: TorrentSource = torrentB64 ? new Uint8Array(Buffer.from(torrentB64, 'base64')) : str(p, 'source');
-      const opts = { savePath, paused: p.paused === true, ...(peers.length > 0 ? { peers } : {}) };
+      // Checked before anything starts, so a bad option is the verb's error, not a background failure.
+      const plan = await node.model.planAdd({ savePath, category: p.category, tags: p.tags, paused: p.paused });
       // session.add resolves only after checking existing data, which can take minutes for a big
       // torrent; answer after a few seconds and let the add finish in the background.
-      const adding = node.add(source, opts);
+      const adding = node.addWith(source, plan, peers.length > 0 ? { peers } : {});
       let timer: NodeJS.Timeout | undefined;
       const later = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ADD_REPLY_MS)));
       const t = await Promise.race([adding, later]).finally(() => clearTimeout(timer));
       if (!t) {
         adding.catch((err) => node.out.note(`adding ${hint ?? 'torrent'} failed: ${errorMessage(err)}`));
-        return { infoHash: hint ?? null, name: null, state: 'checking', savePath };
+        return { infoHash: hint ?? null, name: null, state: 'checking', savePath: plan.savePath };
       }
       const s = t.stats();
-      return { infoHash: t.infoHashHex, name: t.metainfo?.name ?? s.name ?? null, state: s.state, savePath };
+      return { infoHash: t.infoHashHex, name: t.metainfo?.name ?? s.name ?? null, state: s.state, savePath: plan.savePath };
     },
 
     peers: (p) => ({
@@ -143,6 +161,8 @@ export function createNodeApi(node: CascadeNode): RpcHandlers {
       await node.remove(ih, p.deleteData === true);
       return { infoHash: ih, removed: true, deletedData: p.deleteData === true };
     },
+
+    ...modelRpcs(node),
 
     debug: () => ({
       health: node.health(),

@@ -1,7 +1,6 @@
 // A running BitTorrent node: the engine session plus the state DB, the peer ledger and the control
 // endpoint. `cascade serve` (through startServer), `seed` and `download` all run one of these.
 
-import { join } from 'node:path';
 import { StateDB, type TorrentStatus } from './state.ts';
 import { PeerLedger } from './peer-ledger.ts';
 import { ControlServer, connectControl } from './control.ts';
@@ -13,6 +12,7 @@ import { IdentifiedPeers } from './identified-peers.ts';
 import { nodeIdentity } from './node-identity.ts';
 import { rememberPeers } from './manual-peers.ts';
 import { deleteOwnFiles, otherOwners, refuseOwnedFiles, storedMetainfo } from './own-files.ts';
+import { NodeModel, type AddInput } from './model/index.ts';
 import type {
   SessionHandle,
   SessionOptions,
@@ -38,6 +38,8 @@ export interface NodeOptions {
   trackers: string[];
   /** STUN/TURN URLs for WebRTC peers; omitted = the engine's default STUN server. */
   iceServers?: string[] | undefined;
+  /** The default save path until the settings name one; omitted = <stateDir>/downloads. */
+  downloadDir?: string | undefined;
 }
 
 /** Where a node reports: JSON events and human lines. The CLI's Output satisfies it. */
@@ -79,21 +81,53 @@ export class CascadeNode {
   readonly identified: IdentifiedPeers;
   readonly startedAt = Date.now();
   control: ControlServer | undefined;
-  /** Where a torrent goes when its add names no save path: `serve` sets its download directory. */
-  downloadDir: string;
   /** The node's own trackers (the built-in one's announce URLs, then --tracker ones): every torrent
    *  added or loaded gets them, whichever door it came through (API, web UI, CLI). None by default. */
   announceUrls: () => string[] = () => [];
+  /** Settings, categories, tags and each torrent's own options (src/model/). */
+  readonly model: NodeModel;
   #untrack = new Map<string, () => void>();
   #stopping: Promise<void> | undefined;
 
-  constructor(parts: { session: SessionHandle; db: StateDB; out: NodeLog; ledgerFlushMs?: number; identified?: IdentifiedPeers }) {
+  constructor(parts: {
+    session: SessionHandle;
+    db: StateDB;
+    out: NodeLog;
+    ledgerFlushMs?: number;
+    identified?: IdentifiedPeers;
+    downloadDir?: string | undefined;
+  }) {
     this.session = parts.session;
     this.db = parts.db;
     this.out = parts.out;
     this.identified = parts.identified ?? new IdentifiedPeers(parts.out);
     this.ledger = new PeerLedger(parts.db, parts.ledgerFlushMs ?? 5000);
-    this.downloadDir = join(parts.db.stateDir, 'downloads');
+    this.model = new NodeModel({ session: parts.session, db: parts.db, out: parts.out, downloadDir: parts.downloadDir });
+  }
+
+  /** Where a torrent goes when its add (and its category) names no save path: the downloadDir setting. */
+  get downloadDir(): string {
+    return this.model.getSettings().downloadDir;
+  }
+
+  /**
+   * Adds a torrent the way every door does: save path, category, tags and paused resolved by the
+   * model (a category's save path, else the download dir; settings.startPaused), then stored.
+   */
+  async addWith(
+    source: TorrentSource,
+    input: AddInput,
+    extra: { peers?: string[]; selectedFiles?: number[] } = {},
+  ): Promise<TorrentHandle> {
+    const plan = await this.model.planAdd(input);
+    const t = await this.add(source, {
+      savePath: plan.savePath,
+      paused: plan.paused,
+      ...(extra.peers && extra.peers.length > 0 ? { peers: extra.peers } : {}),
+      ...(extra.selectedFiles ? { selectedFiles: extra.selectedFiles } : {}),
+    });
+    this.model.recordAdd(t.infoHashHex, plan);
+    return t;
   }
 
   /** Adds a torrent to the session and (unless record is false) to the library in the DB. */
@@ -104,6 +138,7 @@ export class CascadeNode {
     if (record) this.record(t, source, opts);
     if (record && opts.peers) rememberPeers(this.db, t.infoHashHex, opts.peers);
     this.track(t);
+    this.model.applyStored(t);
     return t;
   }
 
@@ -193,6 +228,7 @@ export class CascadeNode {
       if (meta) await deleteOwnFiles(meta, rec.savePath, otherOwners(this.db, lib, infoHash, this.#liveFiles()));
     }
     this.db.removeTorrent(infoHash);
+    this.model.forget(infoHash);
   }
 
   async pause(infoHash: string): Promise<void> {
@@ -254,6 +290,8 @@ export class CascadeNode {
         }
       };
       await attempt(() => this.control?.close());
+      // The last traffic totals are sampled while the torrents still run, and written before the DB closes.
+      await attempt(() => this.model.stop());
       await attempt(() => this.session.close());
       for (const off of this.#untrack.values()) off();
       this.#untrack.clear();
@@ -320,7 +358,7 @@ export async function startNode(
     db.close();
     throw friendlyStartError(err, o);
   }
-  const node = new CascadeNode({ session, db, out, identified });
+  const node = new CascadeNode({ session, db, out, identified, downloadDir: o.downloadDir });
   if (opts.reportListening !== false) {
     out.event('listening', { port: session.port });
     out.say(`listening on port ${session.port}`);

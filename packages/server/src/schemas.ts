@@ -2,6 +2,8 @@
 // the failing field named), serializes responses through them, and @fastify/swagger turns them into
 // the OpenAPI document at /api/docs. Response schemas list every field: undeclared ones are dropped.
 
+import { addOptionProperties, entryModelProperties } from './schemas-model.ts';
+
 const str = { type: 'string' } as const;
 const num = { type: 'number' } as const;
 const int = { type: 'integer' } as const;
@@ -49,7 +51,7 @@ const transportCounts = {
 const listEntryProperties = {
   infoHash: str,
   name: nullable('string'),
-  state: { type: 'string', description: 'metadata | checking | downloading | seeding | paused | error (or the stored status when not loaded)' },
+  state: { type: 'string', description: 'metadata | checking | downloading | seeding | paused | queued | error (or the stored status when not loaded)' },
   progress: { type: ['number', 'null'], description: '0..1 of the selected pieces; null before metadata' },
   verifiedPieces: int,
   pieceCount: nullable('integer'),
@@ -64,6 +66,7 @@ const listEntryProperties = {
   savePath: nullable('string'),
   live: { type: 'boolean', description: 'false for a stored torrent the node has not loaded' },
   error: nullable('string'),
+  ...entryModelProperties,
 } as const;
 
 export const listEntrySchema = {
@@ -120,7 +123,6 @@ export const detailSchema = {
     ...listEntryProperties,
     magnet: str,
     pieceLength: nullable('integer'),
-    addedAt: { type: ['number', 'null'], description: 'ms since epoch' },
     peersByTransport: transportCounts,
     peerList: { type: 'array', items: { $ref: 'Peer#' } },
     trackers: { type: 'array', items: { $ref: 'Tracker#' } },
@@ -140,7 +142,7 @@ export const addJsonBody = {
       description: 'a magnet link, a bare infohash (40 hex / 32 base32), or an http(s) URL of a .torrent',
     },
     peers: { type: 'array', maxItems: 100, items: { type: 'string', maxLength: 300 }, description: 'extra peers, host:port' },
-    paused: bool,
+    ...addOptionProperties,
   },
 } as const;
 
@@ -152,6 +154,10 @@ export const addMultipartBody = {
   properties: {
     file: { type: 'string', format: 'binary' },
     torrent: { type: 'string', format: 'binary' },
+    savePath: addOptionProperties.savePath,
+    category: addOptionProperties.category,
+    tags: { type: 'string', description: 'a tag per field (repeat it), or several comma-separated' },
+    paused: { type: 'string', description: 'true or false' },
   },
 } as const;
 

@@ -122,6 +122,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     dhtBootstrap: opts.dht ? opts.dht.bootstrap : [],
     trackers: opts.trackers ?? [],
     iceServers: opts.iceServers,
+    downloadDir,
   };
   const node = await startNode(nodeOptions, log, { exclusive: true, reportListening: false });
 
@@ -145,9 +146,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       cleanups.unshift(() => t.close());
     }
 
-    // One place decides the node's trackers and its default save path, for every door a torrent
-    // comes through: uploads and API adds (routes/add.ts), control adds (cascade add), the library.
-    node.downloadDir = downloadDir;
+    // One place decides the node's trackers, for every door a torrent comes through: uploads and API
+    // adds (routes/add.ts), control adds (cascade add), the library. The default save path is the
+    // downloadDir setting (node.model), which `downloadDir` seeds on a fresh state dir.
     node.announceUrls = () => [
       ...(tracker ? [tracker.httpAnnounceUrl, tracker.udpAnnounceUrl, ...(tracker.wsAnnounceUrl ? [tracker.wsAnnounceUrl] : [])] : []),
       ...(opts.trackers ?? []),
@@ -181,7 +182,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       node,
       auth,
       rss,
-      downloadDir,
+      // The setting, so a change applies to the next add or upload at once.
+      get downloadDir() {
+        return node.model.getSettings().downloadDir;
+      },
       maxUploadBytes: opts.maxUploadBytes ?? DEFAULT_MAX_UPLOAD,
       streamWaitMs: opts.streamWaitMs ?? 120_000,
       allowPrivateUrls,

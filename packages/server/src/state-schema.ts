@@ -12,7 +12,7 @@ export class StateError extends CliError {
 }
 
 /** Bump with a new entry in MIGRATIONS whenever the schema changes. */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 /** PRAGMA application_id ("CSCD"): tells our DB apart from any other SQLite file. */
 const APPLICATION_ID = 0x43534344;
 
@@ -155,6 +155,32 @@ const MIGRATIONS: string[] = [
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL                       -- JSON
   );
+  `,
+  // 6: daily use (issue 20) — node settings, categories, and each torrent's own options. The node
+  // model (src/model/) reads and writes these; see its README section for the meaning of each.
+  `
+  CREATE TABLE settings (
+    key   TEXT PRIMARY KEY,                   -- a key of Settings (model/settings.ts)
+    value TEXT NOT NULL                       -- its JSON value; keys not stored take their default
+  );
+  CREATE TABLE categories (
+    name       TEXT PRIMARY KEY,
+    save_path  TEXT,                          -- absolute; NULL = the node's download dir
+    created_at INTEGER NOT NULL
+  );
+  ALTER TABLE torrents ADD COLUMN category TEXT;                            -- a categories.name or NULL
+  ALTER TABLE torrents ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';          -- JSON array of strings
+  ALTER TABLE torrents ADD COLUMN queue_position INTEGER;                   -- order in the queue (lower first)
+  ALTER TABLE torrents ADD COLUMN force_start INTEGER NOT NULL DEFAULT 0;   -- 1 = runs past the queue
+  ALTER TABLE torrents ADD COLUMN download_limit INTEGER NOT NULL DEFAULT 0; -- bytes/s, 0 = none
+  ALTER TABLE torrents ADD COLUMN upload_limit INTEGER NOT NULL DEFAULT 0;   -- bytes/s, 0 = none
+  ALTER TABLE torrents ADD COLUMN ratio_limit REAL;                         -- NULL = global, -1 = none
+  ALTER TABLE torrents ADD COLUMN seeding_time_limit INTEGER;               -- s; NULL = global, -1 = none
+  ALTER TABLE torrents ADD COLUMN seeding_time INTEGER NOT NULL DEFAULT 0;  -- s spent seeding, all runs
+  ALTER TABLE torrents ADD COLUMN total_downloaded INTEGER NOT NULL DEFAULT 0; -- bytes, all runs (ratio)
+  ALTER TABLE torrents ADD COLUMN total_uploaded INTEGER NOT NULL DEFAULT 0;   -- bytes, all runs (ratio)
+  UPDATE torrents SET queue_position = (SELECT count(*) FROM torrents t2
+    WHERE t2.added_at < torrents.added_at OR (t2.added_at = torrents.added_at AND t2.info_hash <= torrents.info_hash));
   `,
 ];
 

@@ -6,116 +6,19 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { chmodSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateKeyPairSync, createPrivateKey, createPublicKey, randomInt, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, createPrivateKey, createPublicKey, randomInt } from 'node:crypto';
 import { errorMessage } from './errors.ts';
 import { migrate, StateError } from './state-schema.ts';
 
 export { SCHEMA_VERSION, StateError } from './state-schema.ts';
 import type { ResumeData, ResumeStore } from './engine.ts';
+import { toRecord, type Identity, type IdentityDelta, type IdentityRecord, type NewTorrent, type PeerDelta, type PeerRecord, type Row, type TorrentRecord, type TorrentStatus } from './state-records.ts';
+
+export type { Identity, IdentityDelta, IdentityRecord, NewTorrent, PeerDelta, PeerRecord, TorrentRecord, TorrentStatus } from './state-records.ts';
 import { makeDirsSync } from '@cascade/engine/make-dirs';
 
 export const DB_FILE = 'cascade.db';
 export const PEER_ID_PREFIX = '-CS0100-';
-
-export type TorrentStatus = 'queued' | 'downloading' | 'seeding' | 'paused' | 'error';
-
-export interface TorrentRecord {
-  infoHash: string;
-  name: string | null;
-  sourceKind: 'torrent' | 'magnet';
-  torrent: Uint8Array | null;
-  magnet: string | null;
-  savePath: string;
-  status: TorrentStatus;
-  error: string | null;
-  selectedFiles: number[] | null;
-  length: number | null;
-  pieceCount: number | null;
-  addedAt: number;
-  completedAt: number | null;
-}
-
-export interface NewTorrent {
-  infoHash: string;
-  name?: string | null;
-  /** .torrent bytes, or a magnet URI / bare infohash. */
-  source: Uint8Array | string;
-  savePath: string;
-  status: TorrentStatus;
-  selectedFiles?: number[] | null;
-  length?: number | null;
-  pieceCount?: number | null;
-}
-
-export interface PeerRecord {
-  address: string;
-  peerId: string | null;
-  score: number;
-  bytesUp: number;
-  bytesDown: number;
-  banned: boolean;
-  banReason: string | null;
-  lastSeen: number;
-}
-
-/** Accumulated traffic for one peer, written in batches by PeerLedger. */
-export interface PeerDelta {
-  address: string;
-  peerId?: string | undefined;
-  up: number;
-  down: number;
-  banned?: string | undefined;
-  lastSeen: number;
-}
-
-export interface Identity {
-  peerId: Uint8Array;
-  peerIdHex: string;
-  privateKey: KeyObject;
-  publicKey: KeyObject;
-  /** Raw 32-byte Ed25519 public key, hex: the node's long-term id. */
-  publicKeyHex: string;
-}
-
-export interface IdentityDelta {
-  did: string;
-  account?: string;
-  verifiedBytes: number;
-  hashFailures: number;
-  bans: number;
-  lastSeen: number;
-}
-
-export interface IdentityRecord {
-  did: string;
-  account: string | null;
-  verifiedBytes: number;
-  hashFailures: number;
-  bans: number;
-  firstSeen: number;
-  lastSeen: number;
-}
-
-
-type Row = Record<string, unknown>;
-
-function toRecord(r: Row): TorrentRecord {
-  return {
-    infoHash: r.info_hash as string,
-    name: (r.name as string | null) ?? null,
-    sourceKind: r.source_kind as 'torrent' | 'magnet',
-    torrent: (r.torrent as Uint8Array | null) ?? null,
-    magnet: (r.magnet as string | null) ?? null,
-    savePath: r.save_path as string,
-    status: r.status as TorrentStatus,
-    error: (r.error as string | null) ?? null,
-    selectedFiles: r.selected_files ? (JSON.parse(r.selected_files as string) as number[]) : null,
-    length: (r.length as number | null) ?? null,
-    pieceCount: (r.piece_count as number | null) ?? null,
-    addedAt: r.added_at as number,
-    completedAt: (r.completed_at as number | null) ?? null,
-  };
-}
 
 /** Number of set bits: how many pieces a resume bitfield claims. */
 export function countBits(bits: Uint8Array): number {
@@ -246,14 +149,15 @@ export class StateDB {
 
   // ---- torrents ----
 
-  /** Inserts a torrent, or updates source/save path/status of a known one (keeping added_at). */
+  /** Inserts a torrent (last in the queue), or updates source/save path/status of a known one (keeping
+   *  added_at and its own options). */
   upsertTorrent(t: NewTorrent): void {
     const isBytes = t.source instanceof Uint8Array;
     this.#db
       .prepare(
         `INSERT INTO torrents (info_hash, name, source_kind, torrent, magnet, save_path, status, selected_files,
-                               length, piece_count, added_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                               length, piece_count, added_at, queue_position)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(queue_position), 0) + 1 FROM torrents))
          ON CONFLICT(info_hash) DO UPDATE SET
            name = COALESCE(excluded.name, name),
            -- never trade .torrent bytes for a magnet: the bytes carry trackers and metadata

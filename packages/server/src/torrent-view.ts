@@ -2,7 +2,7 @@
 // `cascade list`) and the detail view (peers by transport, trackers, files with progress).
 
 import { toMagnet } from '@cascade/engine';
-import { liveEntry, type ListEntry } from './listing.ts';
+import { liveRow, type ListEntry } from './listing.ts';
 import type { CascadeNode } from './node.ts';
 import type { TorrentHandle, PeerStats, TrackerStatus, Metainfo } from './engine.ts';
 
@@ -34,7 +34,6 @@ export interface FileView {
 export interface TorrentDetail extends ListEntry {
   magnet: string;
   pieceLength: number | null;
-  addedAt: number | null;
   peersByTransport: TransportCounts;
   peerList: PeerStats[];
   trackers: TrackerStatus[];
@@ -79,14 +78,12 @@ export function fileViews(t: TorrentHandle, selected: number[] | null): FileView
 }
 
 export function torrentDetail(node: CascadeNode, t: TorrentHandle): TorrentDetail {
-  const s = t.stats();
   const rec = node.db.getTorrent(t.infoHashHex);
   const peers = node.identified.decorate(t.infoHashHex, t.peers());
   return {
-    ...liveEntry(s, rec),
+    ...liveRow(node, t),
     magnet: magnetOf(t),
     pieceLength: t.metainfo?.pieceLength ?? null,
-    addedAt: rec?.addedAt ?? null,
     peersByTransport: countTransports(peers),
     peerList: peers,
     trackers: t.trackers(),

@@ -21,9 +21,20 @@ const MAX_COMPONENT_BYTES = 255;
  *  anyone uploads by hand. */
 export const MAX_PATH_BYTES = 1024;
 
-export type Upload =
+/** Add options sent as form fields (savePath, category, tags, paused); tags repeat or are "a,b". */
+export interface UploadFields {
+  savePath?: string;
+  category?: string;
+  tags?: string[];
+  paused?: boolean;
+}
+
+export type Upload = (
   | { kind: 'content'; /** Absolute path of the file or folder, now in the download dir. */ path: string; name: string }
-  | { kind: 'torrent'; bytes: Uint8Array };
+  | { kind: 'torrent'; bytes: Uint8Array }
+) & { fields: UploadFields };
+
+const OPTION_FIELDS = ['savePath', 'category', 'tags', 'paused'];
 
 const tooLarge = (max: number) => new HttpError(413, `upload too large: the limit is ${max} bytes`);
 
@@ -120,6 +131,26 @@ interface Received {
   files: string[][];
   torrent: Uint8Array | undefined;
   total: number;
+  fields: UploadFields;
+}
+
+/** A form field's value as an add option; "paused" takes true/false/1/0/on. */
+function addField(fields: UploadFields, name: string, value: string): void {
+  if (name === 'tags') {
+    fields.tags = [...(fields.tags ?? []), ...value.split(',').map((t) => t.trim()).filter((t) => t !== '')];
+    if (fields.tags.length > 1000) throw badRequest('"tags": too many tags');
+    return;
+  }
+  if (name === 'paused') {
+    const v = value.trim().toLowerCase();
+    if (['true', '1', 'on', 'yes'].includes(v)) fields.paused = true;
+    else if (['false', '0', 'off', 'no', ''].includes(v)) fields.paused = false;
+    else throw badRequest('"paused" must be true or false');
+    return;
+  }
+  if (name in fields) throw badRequest(`"${name}" is given twice`);
+  if (name === 'savePath') fields.savePath = value;
+  else if (name === 'category') fields.category = value;
 }
 
 export async function receiveUpload(req: FastifyRequest, downloadDir: string, maxBytes: number): Promise<Upload> {
@@ -130,13 +161,13 @@ export async function receiveUpload(req: FastifyRequest, downloadDir: string, ma
   try {
     const reading = readParts(req, staging, maxBytes, cut.signal);
     reading.catch(() => {});
-    const { files, torrent, total } = await Promise.race([reading, cut.promise]);
+    const { files, torrent, total, fields } = await Promise.race([reading, cut.promise]);
     if (torrent && files.length > 0) throw badRequest('send either files to share or a .torrent, not both');
-    if (torrent) return { kind: 'torrent', bytes: torrent };
+    if (torrent) return { kind: 'torrent', bytes: torrent, fields };
     if (files.length === 0) throw badRequest('the upload contains no file (use a file field, or "torrent" for a .torrent)');
     // A torrent needs at least one piece.
     if (total === 0) throw badRequest('the uploaded files are empty: there is nothing to share');
-    return { kind: 'content', ...(await placeContent(staging, files, downloadDir)) };
+    return { kind: 'content', ...(await placeContent(staging, files, downloadDir)), fields };
   } catch (err) {
     if ((err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw tooLarge(maxBytes);
     if (malformedMultipart(err)) throw badRequest(`malformed multipart body: ${(err as Error).message}`);
@@ -149,6 +180,7 @@ export async function receiveUpload(req: FastifyRequest, downloadDir: string, ma
 
 async function readParts(req: FastifyRequest, staging: string, maxBytes: number, signal: AbortSignal): Promise<Received> {
   const files: string[][] = [];
+  const fields: UploadFields = {};
   let torrent: Uint8Array | undefined;
   const counted = { total: 0 };
   let current: { file: NodeJS.ReadableStream & { destroy(err?: Error): unknown } } | undefined;
@@ -160,7 +192,11 @@ async function readParts(req: FastifyRequest, staging: string, maxBytes: number,
   });
   for await (const part of parts) {
     if (signal.aborted) throw signal.reason;
-    if (part.type !== 'file') continue; // stray form fields carry nothing we use
+    if (part.type !== 'file') {
+      // Add options; other stray form fields carry nothing we use.
+      if (OPTION_FIELDS.includes(part.fieldname)) addField(fields, part.fieldname, String(part.value ?? ''));
+      continue;
+    }
     current = part;
     if (part.fieldname === 'torrent') {
       if (torrent) throw badRequest('send one .torrent file per request');
@@ -210,7 +246,7 @@ async function readParts(req: FastifyRequest, staging: string, maxBytes: number,
     if (part.file.truncated) throw tooLarge(maxBytes);
     files.push(rel);
   }
-  return { files, torrent, total: counted.total };
+  return { files, torrent, total: counted.total, fields };
 }
 
 /** Moves the staged upload into the download dir under a name nothing else uses. */

@@ -17,15 +17,11 @@ export interface TestServer extends RunningServer {
   json<T = any>(path: string, init?: RequestInit & { json?: unknown; anonymous?: boolean }): Promise<{ status: number; body: T; res: Response }>;
 }
 
-export async function startTestServer(
-  t: { after: (fn: () => unknown) => void },
-  opts: Partial<ServerOptions> = {},
-): Promise<TestServer> {
-  const root = mkdtempSync(join(tmpdir(), 'cascade-server-'));
-  const downloadDir = join(root, 'downloads');
-  const server = await startServer({
+/** A test node's options under `root`: state and downloads inside it, every port OS-assigned, loopback only, no DHT. */
+export function testServerOptions(root: string): ServerOptions {
+  return {
     stateDir: join(root, 'state'),
-    downloadDir,
+    downloadDir: join(root, 'downloads'),
     host: '127.0.0.1',
     httpPort: 0,
     btPort: 0,
@@ -34,8 +30,16 @@ export async function startTestServer(
     dht: false,
     trackerPorts: { http: 0, udp: 0 },
     webRoot: join(root, 'no-web-build'),
-    ...opts,
-  });
+  };
+}
+
+export async function startTestServer(
+  t: { after: (fn: () => unknown) => void },
+  opts: Partial<ServerOptions> = {},
+): Promise<TestServer> {
+  const root = mkdtempSync(join(tmpdir(), 'cascade-server-'));
+  const downloadDir = join(root, 'downloads');
+  const server = await startServer({ ...testServerOptions(root), ...opts });
   t.after(async () => {
     await server.close();
     rmSync(root, { recursive: true, force: true });

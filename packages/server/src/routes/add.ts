@@ -1,13 +1,13 @@
 // POST /api/torrents: share uploaded files (create a torrent and seed it), add an uploaded .torrent,
 // or add a magnet / infohash / .torrent URL given as JSON {"uri": …}. Answers {infoHash, magnet, name}.
 
-import { rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { cp, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { createTorrent, parseTorrent, parseTorrentId, parseAddress, CLIENT_NAME } from '@cascade/engine';
 import type { ApiContext } from '../context.ts';
 import type { TorrentHandle, TorrentSource, Metainfo } from '../engine.ts';
-import { receiveUpload } from '../upload.ts';
+import { receiveUpload, uniqueName } from '../upload.ts';
 import { fetchTorrentFile } from '../fetch-torrent.ts';
 import { magnetOf } from '../torrent-view.ts';
 import { badRequest, HttpError } from '../http-errors.ts';
@@ -17,7 +17,13 @@ interface AddBody {
   uri: string;
   peers?: string[];
   paused?: boolean;
+  savePath?: string;
+  category?: string;
+  tags?: string[];
 }
+
+/** Where and how to add, as the request gave it (the model resolves defaults and checks it). */
+type AddOptions = Omit<AddBody, 'uri'>;
 
 interface AddResult {
   infoHash: string;
@@ -42,7 +48,7 @@ export function addRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const { node } = ctx;
 
   /** Adds a source unless the node already has that infohash (then that torrent is the answer). */
-  const add = async (infoHash: string, source: TorrentSource, extra: Omit<AddBody, 'uri'> = {}) => {
+  const add = async (infoHash: string, source: TorrentSource, extra: AddOptions = {}) => {
     const peers = (extra.peers ?? []).map((p) => {
       try {
         parseAddress(p);
@@ -56,22 +62,28 @@ export function addRoutes(app: FastifyInstance, ctx: ApiContext): void {
       node.addPeers(existing, peers);
       return result(existing, true);
     }
-    const t = await node.add(source, {
-      savePath: ctx.downloadDir,
-      ...(peers.length > 0 ? { peers } : {}),
-      ...(extra.paused ? { paused: true } : {}),
-    });
+    const t = await node.addWith(source, { savePath: extra.savePath, category: extra.category, tags: extra.tags, paused: extra.paused }, { peers });
     return result(t, false);
   };
 
-  const addTorrentBytes = (bytes: Uint8Array, extra?: Omit<AddBody, 'uri'>) => {
+  const addTorrentBytes = (bytes: Uint8Array, extra?: AddOptions) => {
     // parseTorrent throws MetainfoError for anything that is not a valid .torrent: a 400.
     const meta = parseTorrent(bytes);
     return add(meta.infoHashHex, bytes, extra);
   };
 
-  /** Makes a torrent of content now in the download dir and seeds it. */
-  const shareContent = async (path: string): Promise<AddResult> => {
+  /** Makes a torrent of content now in the download dir (moved first where the options say) and seeds it. */
+  const shareContent = async (placed: string, options: AddOptions): Promise<AddResult> => {
+    let plan: Awaited<ReturnType<typeof node.model.planAdd>>;
+    let path = placed;
+    try {
+      plan = await node.model.planAdd(options);
+      if (plan.savePath !== dirname(placed)) path = await moveInto(placed, plan.savePath);
+    } catch (err) {
+      await rm(placed, { recursive: true, force: true });
+      throw err;
+    }
+    const dir = dirname(path);
     let made: Awaited<ReturnType<typeof createTorrent>>;
     try {
       made = await createTorrent(path, { announce: ctx.announceUrls(), createdBy: CLIENT_NAME });
@@ -88,10 +100,11 @@ export function addRoutes(app: FastifyInstance, ctx: ApiContext): void {
     node.db.saveResume(metainfo.infoHashHex, {
       have: allPieces(metainfo.pieceCount),
       infoBytes: metainfo.infoBytes,
-      files: await fileStats(ctx.downloadDir, metainfo),
+      files: await fileStats(dir, metainfo),
     });
     try {
-      return await add(metainfo.infoHashHex, torrent);
+      // Seeded from where it now is, whatever a category would say.
+      return await add(metainfo.infoHashHex, torrent, { ...options, savePath: dir });
     } catch (err) {
       // Refused (its name is another torrent's file, say): the upload goes, as above.
       node.db.deleteResume(metainfo.infoHashHex);
@@ -117,12 +130,12 @@ export function addRoutes(app: FastifyInstance, ctx: ApiContext): void {
       let r: AddResult;
       if (req.isMultipart()) {
         const upload = await receiveUpload(req, ctx.downloadDir, ctx.maxUploadBytes);
-        r = upload.kind === 'torrent' ? await addTorrentBytes(upload.bytes) : await shareContent(upload.path);
+        r = upload.kind === 'torrent' ? await addTorrentBytes(upload.bytes, upload.fields) : await shareContent(upload.path, upload.fields);
       } else {
         const body = req.body;
         if (!body || typeof body !== 'object') throw badRequest('send files as multipart/form-data, or JSON {"uri": "magnet:…"}');
         const uri = body.uri.trim();
-        const extra = { ...(body.peers ? { peers: body.peers } : {}), ...(body.paused ? { paused: true } : {}) };
+        const { uri: _uri, ...extra } = body;
         if (/^https?:\/\//i.test(uri)) {
           r = await addTorrentBytes(await fetchTorrentFile(uri, { allowPrivate: ctx.allowPrivateUrls }), extra);
         } else if (/^magnet:/i.test(uri) || /^[0-9a-f]{40}$/i.test(uri) || /^[a-z2-7]{32}$/i.test(uri)) {
@@ -154,4 +167,17 @@ async function fileStats(downloadDir: string, meta: Metainfo): Promise<{ length:
       }
     }),
   );
+}
+
+/** Moves an uploaded file or folder into another directory under a free name (copies across disks). */
+async function moveInto(path: string, dir: string): Promise<string> {
+  const dest = join(dir, await uniqueName(dir, basename(path)));
+  try {
+    await rename(path, dest);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+    await cp(path, dest, { recursive: true, errorOnExist: true, force: false });
+    await rm(path, { recursive: true, force: true });
+  }
+  return dest;
 }

@@ -6,8 +6,10 @@ import { encodeTorrent, toMagnet } from '@cascade/engine';
 import type { ApiContext } from '../context.ts';
 import { listEntries, offlineEntry } from '../listing.ts';
 import { torrentDetail, fileViews, countTransports, type TorrentDetail } from '../torrent-view.ts';
-import { badRequest, conflict } from '../http-errors.ts';
+import { badRequest, conflict, keepRawBody, rawBodyOf } from '../http-errors.ts';
 import { findTorrent, loadedTorrent } from './lookup.ts';
+import { queryEntries, type ListQuery } from '../list-query.ts';
+import { listQuery, torrentPatchBody } from '../schemas-model.ts';
 import {
   infoHashParams,
   removeQuery,
@@ -25,13 +27,36 @@ interface HashParams {
 export function torrentRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const { node } = ctx;
 
-  app.get('/api/torrents', {
+  const detailOf = (infoHash: string): TorrentDetail => {
+    const f = findTorrent(ctx, infoHash);
+    if (f.torrent) return torrentDetail(node, f.torrent);
+    // Stored but not running (it failed to load): what the library knows.
+    const rec = f.record!;
+    return {
+      ...offlineEntry(rec, node.db),
+      magnet: rec.magnet?.startsWith('magnet:') ? rec.magnet : toMagnet({ infoHashHex: rec.infoHash, ...(rec.name ? { name: rec.name } : {}) }),
+      seeds: 0,
+      downloaded: 0,
+      uploaded: 0,
+      pieceLength: null,
+      peersByTransport: countTransports([]),
+      peerList: [],
+      trackers: [],
+      files: null,
+    };
+  };
+
+  app.get<{ Querystring: ListQuery }>('/api/torrents', {
     schema: {
-      summary: 'List torrents',
+      summary: 'List torrents, filtered and sorted as asked; total counts every match',
       tags: ['torrents'],
-      response: { 200: { type: 'object', properties: { torrents: { type: 'array', items: { $ref: 'TorrentSummary#' } } } } },
+      querystring: listQuery,
+      response: {
+        200: { type: 'object', properties: { torrents: { type: 'array', items: { $ref: 'TorrentSummary#' } }, total: { type: 'integer' } } },
+        ...errors(400),
+      },
     },
-    handler: async () => ({ torrents: listEntries(node) }),
+    handler: async (req) => queryEntries(listEntries(node), req.query),
   });
 
   app.get<{ Params: HashParams }>('/api/torrents/:infoHash', {
@@ -41,24 +66,23 @@ export function torrentRoutes(app: FastifyInstance, ctx: ApiContext): void {
       params: infoHashParams,
       response: { 200: { $ref: 'TorrentDetail#' }, ...errors(400, 404) },
     },
+    handler: async (req): Promise<TorrentDetail> => detailOf(findTorrent(ctx, req.params.infoHash).infoHash),
+  });
+
+  app.patch<{ Params: HashParams; Body: Record<string, unknown> }>('/api/torrents/:infoHash', {
+    preValidation: keepRawBody,
+    schema: {
+      summary: 'Change a torrent’s limits, category, tags, seeding goals, force start, or move its data (savePath). Answers the detail',
+      tags: ['torrents'],
+      params: infoHashParams,
+      body: torrentPatchBody,
+      response: { 200: { $ref: 'TorrentDetail#' }, ...errors(400, 404, 409) },
+    },
     handler: async (req): Promise<TorrentDetail> => {
-      const f = findTorrent(ctx, req.params.infoHash);
-      if (f.torrent) return torrentDetail(node, f.torrent);
-      // Stored but not running (it failed to load): what the library knows.
-      const rec = f.record!;
-      return {
-        ...offlineEntry(rec, node.db),
-        magnet: rec.magnet?.startsWith('magnet:') ? rec.magnet : toMagnet({ infoHashHex: rec.infoHash, ...(rec.name ? { name: rec.name } : {}) }),
-        seeds: 0,
-        downloaded: 0,
-        uploaded: 0,
-        pieceLength: null,
-        addedAt: rec.addedAt,
-        peersByTransport: countTransports([]),
-        peerList: [],
-        trackers: [],
-        files: null,
-      };
+      const { infoHash } = findTorrent(ctx, req.params.infoHash);
+      await node.model.setTorrent(infoHash, rawBodyOf(req));
+      ctx.changed();
+      return detailOf(infoHash);
     },
   });
 

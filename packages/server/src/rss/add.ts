@@ -31,8 +31,8 @@ export function nodeAdd(deps: NodeAddDeps): RssAdd {
       throw new Error(`not a .torrent URL or magnet: ${req.uri.slice(0, 200)}`);
     }
     if (deps.node.session.get(infoHash)) return { infoHash, existing: true };
-    // TODO(model): category, tags and the category's save path through the node's add options.
-    await deps.node.add(source, { savePath: req.savePath ?? deps.downloadDir, ...(req.paused ? { paused: true } : {}) });
+    // The node's add options: the rule's save path, else its category's, else the download dir.
+    await deps.node.addWith(source, { savePath: req.savePath, category: req.category, tags: req.tags, paused: req.paused });
     deps.changed?.();
     return { infoHash, existing: false };
   };

@@ -1,0 +1,258 @@
+// The node model: the one set of operations on settings, categories, tags and each torrent's own
+// options that the HTTP API, the control endpoint (CLI) and protocol adapters all call. Inputs are
+// checked here (UsageError naming the field → HTTP 400 / exit 2; unknown category → 409; unknown
+// torrent → 404), so every door refuses the same things with the same words and changes nothing
+// when it refuses.
+
+import { join } from 'node:path';
+import { makeDirs } from '@cascade/engine/make-dirs';
+import { CliError, UsageError, errorMessage } from '../errors.ts';
+import type { StateDB } from '../state.ts';
+import type { SessionHandle, TorrentHandle } from '../engine.ts';
+import type { NodeLog } from '../node.ts';
+import type { PendingTotals } from '../listing.ts';
+import { SettingsStore, applyPatch, defaultSettings, effectiveRateLimits, type Settings } from './settings.ts';
+import { CategoryStore, categoryName, type Category } from './categories.ts';
+import { TorrentOptionsStore, parseTorrentPatch, type StoredOptions, type TorrentPatch } from './torrent-options.ts';
+import { Accounting } from './accounting.ts';
+import { bool, fail, objectOf, saveDir, tagList } from './validate.ts';
+
+/** Rates as the engine takes them (bytes/s, 0 = none). */
+export interface RateLimits {
+  download: number;
+  upload: number;
+}
+
+/** Engine capabilities newer than the base TorrentHandle/SessionHandle: used when present. */
+type LimitedSession = SessionHandle & { setRateLimits?(l: Partial<RateLimits>): void };
+type MovableTorrent = TorrentHandle & { setRateLimits?(l: Partial<RateLimits>): void; move?(savePath: string): Promise<void> };
+
+/** Add options as a door gives them (all optional), and as they are after the model resolved them. */
+export interface AddInput {
+  savePath?: unknown;
+  category?: unknown;
+  tags?: unknown;
+  paused?: unknown;
+}
+export interface AddPlan {
+  savePath: string;
+  category: string | null;
+  tags: string[];
+  paused: boolean;
+}
+
+export interface ModelParts {
+  session: SessionHandle;
+  db: StateDB;
+  out: NodeLog;
+  /** The download dir when settings name none yet (`serve --download-dir`, or <state>/downloads). */
+  downloadDir?: string | undefined;
+}
+
+export class NodeModel {
+  readonly settings: SettingsStore;
+  readonly categories: CategoryStore;
+  readonly options: TorrentOptionsStore;
+  readonly #session: LimitedSession;
+  readonly #db: StateDB;
+  readonly #accounting: Accounting;
+  readonly #out: NodeLog;
+
+  constructor(parts: ModelParts) {
+    this.#session = parts.session;
+    this.#db = parts.db;
+    this.#out = parts.out;
+    this.settings = new SettingsStore(parts.db, defaultSettings(parts.downloadDir ?? join(parts.db.stateDir, 'downloads')), (t) => parts.out.note(t));
+    this.categories = new CategoryStore(parts.db);
+    this.options = new TorrentOptionsStore(parts.db);
+    this.#accounting = new Accounting(parts.session, this.options);
+    this.settings.onChange((next, _prev, changed) => {
+      const rateKeys = ['downloadLimit', 'uploadLimit', 'altDownloadLimit', 'altUploadLimit', 'altSpeedEnabled'];
+      if (changed.some((k) => rateKeys.includes(k))) this.#applySessionLimits(next);
+    });
+    this.#applySessionLimits(this.settings.get());
+    this.#accounting.start();
+  }
+
+  // ---- settings ----
+
+  getSettings(): Settings {
+    return this.settings.get();
+  }
+
+  /** Validates and applies any subset of the settings; returns them all. */
+  async setSettings(patch: unknown): Promise<Settings> {
+    // Checked in full first (nothing stored on a bad field), then the new download dir must be usable.
+    const next = applyPatch(this.settings.get(), patch, { stateDir: this.#db.stateDir });
+    if (next.downloadDir !== this.settings.get().downloadDir) await this.#makeDir('downloadDir', next.downloadDir);
+    return this.settings.update(patch);
+  }
+
+  /** Whether the engine applies node-wide limits (older engines: stored only). */
+  get enginesLimitRates(): boolean {
+    return typeof this.#session.setRateLimits === 'function';
+  }
+
+  #applySessionLimits(s: Settings): void {
+    if (typeof this.#session.setRateLimits === 'function') this.#session.setRateLimits(effectiveRateLimits(s));
+  }
+
+  // ---- adding ----
+
+  /**
+   * Where and how an add goes: the given save path, else its category's, else the download dir;
+   * the category must exist (409 otherwise); paused if asked or when settings start all paused.
+   */
+  async planAdd(input: AddInput): Promise<AddPlan> {
+    const s = this.settings.get();
+    const category = input.category === undefined || input.category === null || input.category === '' ? null : categoryName('category', input.category);
+    const cat = category === null ? undefined : this.categories.require(category);
+    const tags = input.tags === undefined || input.tags === null ? [] : tagList('tags', input.tags);
+    const paused = input.paused === undefined || input.paused === null ? s.startPaused : bool('paused', input.paused);
+    let savePath: string;
+    if (input.savePath !== undefined && input.savePath !== null && input.savePath !== '') {
+      savePath = saveDir('savePath', input.savePath, s.downloadDir, this.#db.stateDir);
+    } else savePath = cat?.savePath ?? s.downloadDir;
+    // Not made here: the engine makes the folders it writes in (a bad place fails the torrent, saying why).
+    return { savePath, category, tags, paused };
+  }
+
+  /** Stores an added torrent's category and tags, and applies its limits (a torrent added anew has none). */
+  recordAdd(infoHash: string, plan: Pick<AddPlan, 'category' | 'tags'>): void {
+    const o: StoredOptions = {};
+    if (plan.category !== null) o.category = plan.category;
+    if (plan.tags.length > 0) o.tags = plan.tags;
+    this.options.set(infoHash, o);
+  }
+
+  /** A torrent entered the session (added, or loaded at start): its stored limits apply. */
+  applyStored(t: TorrentHandle): void {
+    const rec = this.#db.getTorrent(t.infoHashHex);
+    const m = t as MovableTorrent;
+    if (rec && typeof m.setRateLimits === 'function' && (rec.downloadLimit > 0 || rec.uploadLimit > 0)) {
+      m.setRateLimits({ download: rec.downloadLimit, upload: rec.uploadLimit });
+    }
+  }
+
+  async #makeDir(field: string, dir: string): Promise<void> {
+    try {
+      await makeDirs(dir);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      fail(field, `cannot be created or used as a folder (${typeof code === 'string' ? code : errorMessage(err)})`);
+    }
+  }
+
+  // ---- one torrent's options ----
+
+  /**
+   * Applies a patch to a stored torrent: limits at once in the engine, the data moved for a new
+   * savePath (first: a failed move changes nothing), then the stored options.
+   */
+  async setTorrent(infoHash: string, patchInput: unknown): Promise<TorrentPatch> {
+    const patch = parseTorrentPatch(patchInput);
+    const rec = this.#db.getTorrent(infoHash);
+    const t = this.#session.get(infoHash) as MovableTorrent | undefined;
+    if (!rec) throw new CliError(`no torrent with infohash ${infoHash}`);
+    if (patch.category) this.categories.require(patch.category);
+    const s = this.settings.get();
+    const savePath = patch.savePath === undefined ? undefined : saveDir('savePath', patch.savePath, s.downloadDir, this.#db.stateDir);
+    if (savePath !== undefined && savePath !== rec.savePath) {
+      if (!t) throw new CliError(`torrent ${infoHash} is in the library but not loaded, so its data cannot be moved`);
+      if (typeof t.move !== 'function') throw new CliError('this engine cannot move a torrent’s data');
+      await this.#makeDir('savePath', savePath);
+      try {
+        await t.move(savePath);
+      } catch (err) {
+        throw new CliError(`moving the data failed; it stays where it was: ${errorMessage(err)}`);
+      }
+      this.options.setSavePath(infoHash, savePath);
+    }
+    const { savePath: _moved, ...stored } = patch;
+    if (t && typeof t.setRateLimits === 'function' && (patch.downloadLimit !== undefined || patch.uploadLimit !== undefined)) {
+      t.setRateLimits({
+        ...(patch.downloadLimit !== undefined ? { download: patch.downloadLimit } : {}),
+        ...(patch.uploadLimit !== undefined ? { upload: patch.uploadLimit } : {}),
+      });
+    }
+    this.options.set(infoHash, stored);
+    return { ...patch, ...(savePath !== undefined ? { savePath } : {}) };
+  }
+
+  /** Adds (or removes) tags on a torrent, keeping the others. */
+  changeTags(infoHash: string, tagsInput: unknown, how: 'add' | 'remove'): string[] {
+    const given = tagList('tags', tagsInput);
+    const rec = this.#db.getTorrent(infoHash);
+    if (!rec) throw new CliError(`no torrent with infohash ${infoHash}`);
+    const next = how === 'add' ? [...new Set([...rec.tags, ...given])] : rec.tags.filter((t) => !given.includes(t));
+    if (next.length > 64) throw new UsageError(`"tags" a torrent may hold at most 64 tags`);
+    this.options.set(infoHash, { tags: next });
+    return next;
+  }
+
+  // ---- categories and tags ----
+
+  listCategories(): Category[] {
+    return this.categories.list();
+  }
+
+  /** Creates a category; a category of that name already there is a 409. */
+  async addCategory(input: unknown): Promise<Category> {
+    const o = objectOf(input, 'the category', ['name', 'savePath']);
+    const name = categoryName('name', o.name);
+    const savePath = await this.#categoryPath(o.savePath);
+    if (!this.categories.add({ name, savePath })) throw new CliError(`category "${name}" exists already`);
+    return { name, savePath };
+  }
+
+  async updateCategory(nameInput: unknown, input: unknown): Promise<Category> {
+    const name = categoryName('name', nameInput);
+    const o = objectOf(input, 'the category', ['savePath']);
+    if (!('savePath' in o)) throw new UsageError('"savePath" is missing (null for the download dir)');
+    this.categories.require(name);
+    return this.categories.setSavePath(name, await this.#categoryPath(o.savePath));
+  }
+
+  removeCategory(nameInput: unknown): void {
+    this.categories.remove(categoryName('name', nameInput));
+  }
+
+  async #categoryPath(v: unknown): Promise<string | null> {
+    if (v === undefined || v === null || v === '') return null;
+    const path = saveDir('savePath', v, this.settings.get().downloadDir, this.#db.stateDir);
+    await this.#makeDir('savePath', path);
+    return path;
+  }
+
+  tags(): string[] {
+    return this.options.tags();
+  }
+
+  // ---- queue order and totals (the queue manager and the listing read these) ----
+
+  queueOrder(): string[] {
+    return this.options.queueOrder();
+  }
+
+  setQueueOrder(order: readonly string[]): void {
+    this.options.setQueueOrder(order);
+  }
+
+  pendingTotals(infoHash: string): PendingTotals | undefined {
+    return this.#accounting.pending(infoHash);
+  }
+
+  /** A torrent left the library. */
+  forget(infoHash: string): void {
+    this.#accounting.forget(infoHash);
+  }
+
+  /** Writes the totals gathered so far; the node calls it on the way out. */
+  stop(): void {
+    try {
+      this.#accounting.stop();
+    } catch (err) {
+      this.#out.note(`saving transfer totals failed: ${errorMessage(err)}`);
+    }
+  }
+}

@@ -1,0 +1,144 @@
+// JSON schemas of the node model's routes: settings, categories, tags, the torrent patch, add
+// options and the list query (see schemas.ts for how Fastify uses them). The model checks every
+// value again (the control RPC has no schema), so these say what a field is more than they police it.
+
+const str = { type: 'string' } as const;
+const int = { type: 'integer' } as const;
+const bool = { type: 'boolean' } as const;
+
+const rate = (what: string) => ({ type: 'integer', minimum: 0, description: `${what}, bytes/s; 0 = no limit` }) as const;
+
+const scheduleSchema = {
+  type: 'object',
+  description: 'when the alternative limits switch on by themselves',
+  properties: {
+    enabled: bool,
+    from: { type: 'string', description: '"HH:MM", local time' },
+    to: { type: 'string', description: '"HH:MM"; earlier than from = past midnight' },
+    days: { type: 'array', maxItems: 7, items: { type: 'integer', minimum: 0, maximum: 6 }, description: '0 = Sunday' },
+  },
+} as const;
+
+const settingsProperties = {
+  downloadLimit: rate('node-wide download limit'),
+  uploadLimit: rate('node-wide upload limit'),
+  altDownloadLimit: rate('alternative ("turtle") download limit'),
+  altUploadLimit: rate('alternative ("turtle") upload limit'),
+  altSpeedEnabled: { type: 'boolean', description: 'the alternative limits are in force' },
+  altSpeedSchedule: scheduleSchema,
+  maxActiveDownloads: { type: 'integer', minimum: 0, description: 'downloads running at once; 0 = no limit' },
+  maxActiveUploads: { type: 'integer', minimum: 0, description: 'torrents seeding at once; 0 = no limit' },
+  maxActiveTorrents: { type: 'integer', minimum: 0, description: 'torrents running at once; 0 = no limit' },
+  stalledTimeout: { type: 'integer', minimum: 0, description: 'seconds without data before a download leaves its slot; 0 = never' },
+  ratioLimit: { type: ['number', 'null'], description: 'seed until this ratio, then seedingLimitAction; null = no goal' },
+  seedingTimeLimit: { type: ['integer', 'null'], description: 'seconds of seeding, then seedingLimitAction; null = no goal' },
+  seedingLimitAction: { type: 'string', enum: ['pause', 'remove'] },
+  downloadDir: { type: 'string', description: 'absolute path; where adds save unless they (or their category) say otherwise' },
+  publicUrl: {
+    type: ['string', 'null'],
+    description: 'how others reach this node ("https://cascade.example.org"): <publicUrl>/announce and its ws(s) form go in new torrents and magnets',
+  },
+  startPaused: { type: 'boolean', description: 'new torrents start paused' },
+} as const;
+
+export const settingsSchema = {
+  $id: 'Settings',
+  type: 'object',
+  properties: settingsProperties,
+} as const;
+
+/** PATCH: any subset. Unknown keys reach the model, which names them in a 400. */
+export const settingsPatchBody = {
+  type: 'object',
+  properties: settingsProperties,
+} as const;
+
+export const categorySchema = {
+  $id: 'Category',
+  type: 'object',
+  properties: { name: str, savePath: { type: ['string', 'null'], description: 'null = the download dir' } },
+} as const;
+
+export const categoryBody = {
+  type: 'object',
+  required: ['name'],
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: 64 },
+    savePath: { type: ['string', 'null'], maxLength: 1024 },
+  },
+} as const;
+
+export const categoryPatchBody = {
+  type: 'object',
+  required: ['savePath'],
+  properties: { savePath: { type: ['string', 'null'], maxLength: 1024 } },
+} as const;
+
+export const categoryParams = {
+  type: 'object',
+  required: ['name'],
+  properties: { name: { type: 'string', minLength: 1, maxLength: 200 } },
+} as const;
+
+const tagsProperty = { type: 'array', maxItems: 1000, items: { type: 'string' }, description: 'at most 64 tags of 1-64 characters, no commas' } as const;
+
+export const torrentPatchBody = {
+  type: 'object',
+  properties: {
+    downloadLimit: rate('this torrent’s download limit'),
+    uploadLimit: rate('this torrent’s upload limit'),
+    category: { type: ['string', 'null'], description: 'an existing category (409 otherwise); null = none' },
+    tags: tagsProperty,
+    ratioLimit: { type: ['number', 'null'], description: 'null = the global setting; -1 = no limit for this torrent' },
+    seedingTimeLimit: { type: ['integer', 'null'], description: 'seconds; null = the global setting; -1 = no limit' },
+    savePath: { type: 'string', description: 'moves the data there (absolute, or relative to the download dir)' },
+    forceStart: { type: 'boolean', description: 'runs past the queue' },
+  },
+} as const;
+
+/** The per-torrent fields every list entry and detail carries (listing.ts). */
+export const entryModelProperties = {
+  category: { type: ['string', 'null'] },
+  tags: { type: 'array', items: str },
+  queuePosition: { type: ['integer', 'null'], description: '1-based among torrents not complete; null for complete ones' },
+  downloadLimit: rate('its own download limit'),
+  uploadLimit: rate('its own upload limit'),
+  ratioLimit: { type: ['number', 'null'], description: 'null = the global setting; -1 = none' },
+  seedingTimeLimit: { type: ['integer', 'null'], description: 'seconds; null = the global setting; -1 = none' },
+  forceStart: bool,
+  ratio: { type: 'number', description: 'uploaded / downloaded over every run (or / bytes verified when more)' },
+  seedingTime: { type: 'integer', description: 'seconds spent seeding, over every run' },
+  totalDownloaded: { type: 'integer', description: 'bytes received over every run' },
+  totalUploaded: { type: 'integer', description: 'bytes sent over every run' },
+  addedAt: { type: ['number', 'null'], description: 'ms since epoch' },
+  completedAt: { type: ['number', 'null'], description: 'ms since epoch' },
+  tracker: { type: ['string', 'null'], description: 'the host of its first tracker' },
+} as const;
+
+/** Add options shared by the JSON body and the multipart fields. */
+export const addOptionProperties = {
+  savePath: { type: 'string', maxLength: 1024, description: 'where to save; default: the category’s save path, else the download dir' },
+  category: { type: 'string', maxLength: 64, description: 'an existing category' },
+  tags: tagsProperty,
+  paused: { type: 'boolean', description: 'add without starting (default: settings.startPaused)' },
+} as const;
+
+export const listQuery = {
+  type: 'object',
+  properties: {
+    category: { type: 'string', maxLength: 64, description: 'only this category ("" = uncategorised)' },
+    tag: { type: 'string', maxLength: 64, description: 'only torrents with this tag' },
+    state: {
+      type: 'string',
+      description: 'an entry state (metadata, checking, downloading, seeding, paused, queued, error), or active, inactive, completed, stalled',
+    },
+    tracker: { type: 'string', maxLength: 300, description: 'only torrents whose first tracker is on this host' },
+    search: { type: 'string', maxLength: 300, description: 'name contains (any case), or infohash starts with' },
+    sort: { type: 'string', description: 'any entry field (size = length); ties by infoHash' },
+    order: { type: 'string', enum: ['asc', 'desc'], default: 'asc' },
+    offset: { type: 'integer', minimum: 0, default: 0 },
+    limit: { type: 'integer', minimum: 1, maximum: 100000, description: 'at most this many entries (total still counts all)' },
+  },
+} as const;
+
+export const modelSchemas = [settingsSchema, categorySchema];

@@ -1,0 +1,143 @@
+// The record shapes of the state DB (state.ts) and the row → record mapping of torrents.
+
+import type { KeyObject } from 'node:crypto';
+
+export type TorrentStatus = 'queued' | 'downloading' | 'seeding' | 'paused' | 'error';
+
+export interface TorrentRecord {
+  infoHash: string;
+  name: string | null;
+  sourceKind: 'torrent' | 'magnet';
+  torrent: Uint8Array | null;
+  magnet: string | null;
+  savePath: string;
+  status: TorrentStatus;
+  error: string | null;
+  selectedFiles: number[] | null;
+  length: number | null;
+  pieceCount: number | null;
+  addedAt: number;
+  completedAt: number | null;
+  /** The torrent's own options and running totals (schema 5; the node model in src/model/ owns them). */
+  category: string | null;
+  tags: string[];
+  /** Stored order in the queue (lower goes first); null only for a row no one ordered yet. */
+  queuePosition: number | null;
+  forceStart: boolean;
+  /** Bytes/s, 0 = no limit of its own. */
+  downloadLimit: number;
+  uploadLimit: number;
+  /** null = the global setting; -1 = no limit for this torrent. */
+  ratioLimit: number | null;
+  /** Seconds; null = the global setting; -1 = no limit for this torrent. */
+  seedingTimeLimit: number | null;
+  /** Seconds spent seeding, over every run. */
+  seedingTime: number;
+  /** Bytes received and sent over every run (ratio). */
+  totalDownloaded: number;
+  totalUploaded: number;
+}
+
+export interface NewTorrent {
+  infoHash: string;
+  name?: string | null;
+  /** .torrent bytes, or a magnet URI / bare infohash. */
+  source: Uint8Array | string;
+  savePath: string;
+  status: TorrentStatus;
+  selectedFiles?: number[] | null;
+  length?: number | null;
+  pieceCount?: number | null;
+}
+
+export interface PeerRecord {
+  address: string;
+  peerId: string | null;
+  score: number;
+  bytesUp: number;
+  bytesDown: number;
+  banned: boolean;
+  banReason: string | null;
+  lastSeen: number;
+}
+
+/** Accumulated traffic for one peer, written in batches by PeerLedger. */
+export interface PeerDelta {
+  address: string;
+  peerId?: string | undefined;
+  up: number;
+  down: number;
+  banned?: string | undefined;
+  lastSeen: number;
+}
+
+export interface Identity {
+  peerId: Uint8Array;
+  peerIdHex: string;
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+  /** Raw 32-byte Ed25519 public key, hex: the node's long-term id. */
+  publicKeyHex: string;
+}
+
+export interface IdentityDelta {
+  did: string;
+  account?: string;
+  verifiedBytes: number;
+  hashFailures: number;
+  bans: number;
+  lastSeen: number;
+}
+
+export interface IdentityRecord {
+  did: string;
+  account: string | null;
+  verifiedBytes: number;
+  hashFailures: number;
+  bans: number;
+  firstSeen: number;
+  lastSeen: number;
+}
+
+
+export type Row = Record<string, unknown>;
+
+export function toRecord(r: Row): TorrentRecord {
+  return {
+    infoHash: r.info_hash as string,
+    name: (r.name as string | null) ?? null,
+    sourceKind: r.source_kind as 'torrent' | 'magnet',
+    torrent: (r.torrent as Uint8Array | null) ?? null,
+    magnet: (r.magnet as string | null) ?? null,
+    savePath: r.save_path as string,
+    status: r.status as TorrentStatus,
+    error: (r.error as string | null) ?? null,
+    selectedFiles: r.selected_files ? (JSON.parse(r.selected_files as string) as number[]) : null,
+    length: (r.length as number | null) ?? null,
+    pieceCount: (r.piece_count as number | null) ?? null,
+    addedAt: r.added_at as number,
+    completedAt: (r.completed_at as number | null) ?? null,
+    category: (r.category as string | null) ?? null,
+    tags: parseTags(r.tags),
+    queuePosition: (r.queue_position as number | null) ?? null,
+    forceStart: r.force_start === 1,
+    downloadLimit: Number(r.download_limit ?? 0),
+    uploadLimit: Number(r.upload_limit ?? 0),
+    ratioLimit: (r.ratio_limit as number | null) ?? null,
+    seedingTimeLimit: (r.seeding_time_limit as number | null) ?? null,
+    seedingTime: Number(r.seeding_time ?? 0),
+    totalDownloaded: Number(r.total_downloaded ?? 0),
+    totalUploaded: Number(r.total_uploaded ?? 0),
+  };
+}
+
+
+function parseTags(v: unknown): string[] {
+  if (typeof v !== 'string') return [];
+  try {
+    const tags: unknown = JSON.parse(v);
+    return Array.isArray(tags) ? tags.filter((t): t is string => typeof t === 'string') : [];
+  } catch {
+    return [];
+  }
+}
