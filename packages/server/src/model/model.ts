@@ -101,12 +101,13 @@ export class NodeModel {
 
   /**
    * Where and how an add goes: the given save path, else its category's, else the download dir;
-   * the category must exist (409 otherwise); paused if asked or when settings start all paused.
+   * paused if asked or when settings start all paused.
    */
   async planAdd(input: AddInput): Promise<AddPlan> {
     const s = this.settings.get();
     const category = input.category === undefined || input.category === null || input.category === '' ? null : categoryName('category', input.category);
-    const cat = category === null ? undefined : this.categories.require(category);
+    // As qBittorrent does: an add may name a category that does not exist yet; it is made with the add.
+    const cat = category === null ? undefined : this.categories.get(category);
     const tags = input.tags === undefined || input.tags === null ? [] : tagList('tags', input.tags);
     const paused = input.paused === undefined || input.paused === null ? s.startPaused : bool('paused', input.paused);
     let savePath: string;
@@ -117,10 +118,13 @@ export class NodeModel {
     return { savePath, category, tags, paused };
   }
 
-  /** Stores an added torrent's category and tags, and applies its limits (a torrent added anew has none). */
+  /** Stores an added torrent's category (made if new) and tags. */
   recordAdd(infoHash: string, plan: Pick<AddPlan, 'category' | 'tags'>): void {
     const o: StoredOptions = {};
-    if (plan.category !== null) o.category = plan.category;
+    if (plan.category !== null) {
+      this.categories.add({ name: plan.category, savePath: null });
+      o.category = plan.category;
+    }
     if (plan.tags.length > 0) o.tags = plan.tags;
     this.options.set(infoHash, o);
   }
