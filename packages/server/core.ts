@@ -28,3 +28,6 @@ export type { ListEntry } from './src/listing.ts';
 export { resolveInfoHash, base32ToHex } from './src/infohash.ts';
 export { CliError, UsageError, errorMessage } from './src/errors.ts';
 export { loadEngine } from './src/engine.ts';
+// The shapes of the rss.* RPCs (the CLI's `cascade rss` reads them).
+export type { RuleRecord, MatchRecord } from './src/rss/store.ts';
+export type { FeedView, ItemView, PreviewItem } from './src/rss/service.ts';

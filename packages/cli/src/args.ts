@@ -50,6 +50,8 @@ export interface Invocation {
   command: string;
   positionals: string[];
   options: Options;
+  /** The parsed option values by name, for commands that read their own (rss). */
+  values: Record<string, string | boolean | string[] | undefined>;
 }
 
 export { COMMANDS, usageText } from './spec.ts';
@@ -202,5 +204,5 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
     }
     if (max === Infinity) positionals = [positionals.join(' ')];
   }
-  return { command, positionals, options };
+  return { command, positionals, options, values: v };
 }

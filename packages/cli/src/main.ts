@@ -12,6 +12,7 @@ import { serveCommand } from './commands/serve.ts';
 import { identityCommand } from './commands/identity.ts';
 import { tokenCommand, usersCommand } from './commands/users.ts';
 import { runVerb } from './commands/verbs.ts';
+import { rssCommand } from './commands/rss.ts';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -44,6 +45,8 @@ async function dispatch(inv: Invocation, out: Output): Promise<number> {
       return tokenCommand(inv, out);
     case 'users':
       return usersCommand(inv, out);
+    case 'rss':
+      return rssCommand(inv, out);
     default:
       return runVerb(inv, out);
   }

@@ -2,12 +2,15 @@
 // the options a command declares here, and `cascade help X` / `cascade X --help` list exactly those
 // options with their descriptions, so help cannot drift from what the parser accepts.
 
+import { RSS_DETAILS, RSS_USAGE } from './commands/rss-help.ts';
+
 export type OptName =
   | 'json' | 'help' | 'state-dir' | 'port' | 'host' | 'dht' | 'dht-bootstrap' | 'tracker'
   | 'output' | 'dir' | 'announce' | 'piece-length' | 'private' | 'webseed' | 'peer' | 'seed'
   | 'timeout' | 'delete-data' | 'paused' | 'http-port' | 'download-dir' | 'tracker-port' | 'allowed-host' | 'allow-private-urls'
   | 'save-path' | 'category' | 'tag' | 'down' | 'up' | 'alt-down' | 'alt-up'
-  | 'sort' | 'order' | 'limit' | 'state';
+  | 'sort' | 'order' | 'limit' | 'state'
+  | 'interval' | 'must-contain' | 'must-not-contain' | 'regex' | 'episode' | 'smart' | 'feed';
 
 export interface OptDef {
   type: 'string' | 'boolean';
@@ -56,6 +59,13 @@ export const OPTION_DEFS: Record<OptName, OptDef> = {
   order: { type: 'string', arg: 'asc|desc', help: 'sort order (default asc)' },
   limit: { type: 'string', arg: 'N', help: 'show at most N torrents' },
   state: { type: 'string', arg: 'STATE', help: 'only torrents in this state, or a group: active, inactive, completed, stalled' },
+  interval: { type: 'string', arg: 'MIN', help: "rss add: minutes between reads of this feed (default: the node's, 30)" },
+  'must-contain': { type: 'string', arg: 'WORDS', help: 'rss rule: words the title must have ("|" = or; with --regex a regular expression)' },
+  'must-not-contain': { type: 'string', arg: 'WORDS', help: 'rss rule: words the title must not have' },
+  regex: { type: 'boolean', help: 'rss rule: the must(-not)-contain texts are regular expressions' },
+  episode: { type: 'string', arg: 'FILTER', help: 'rss rule: episode filter, e.g. "1x2;8-15;30-;" or S01E05-S01E10' },
+  smart: { type: 'boolean', help: 'rss rule: smart episode filter (each episode once)' },
+  feed: { type: 'string', multiple: true, arg: 'ID', help: 'rss rule: read only this feed (repeatable; default every feed)' },
 };
 
 const COMMON: OptName[] = ['json', 'help', 'state-dir'];
@@ -167,6 +177,14 @@ export const COMMANDS: Record<string, CommandSpec> = {
     positionals: [0, 2],
     usage: 'users [list] | users add <did:key:…|0x…> | users remove <did:key:…|0x…>',
     summary: 'who may use the node: its owner and members',
+  },
+  rss: {
+    options: [...COMMON, 'interval', 'must-contain', 'must-not-contain', 'regex', 'episode', 'smart', 'feed', 'category', 'save-path', 'tag', 'paused'],
+    positionals: [0, 3],
+    usage: RSS_USAGE,
+    summary: 'RSS feeds and download rules: feeds read on a schedule, matching items added, matches recorded',
+    optionHelp: { category: 'rss rule: category of what the rule adds', 'save-path': 'rss rule: where what the rule adds is saved', tag: 'rss rule: tag what it adds (repeatable)', paused: 'rss rule: add them paused' },
+    details: RSS_DETAILS,
   },
   help: { options: COMMON, positionals: [0, 1], usage: 'help [command]', summary: 'show help (also `cascade <command> --help`)' },
 };

@@ -142,3 +142,14 @@ export async function startFeedServer(t: { after: (fn: () => unknown) => void })
 export function magnetOf(infoHash: string, name: string): string {
   return `magnet:?xt=urn:btih:${infoHash}&dn=${encodeURIComponent(name)}`;
 }
+
+/** Polls `fn` until it gives something truthy (every 100 ms, for at most `ms`). */
+export async function until<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, ms = 15_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -8,17 +8,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { startServer } from '../../index.ts';
 import { startTestServer } from '../server-helpers.ts';
-import { startFeedServer, magnetOf } from './feed-server.ts';
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { startFeedServer, magnetOf, until } from './feed-server.ts';
 
 test('feed polled → rule matches → torrents added with the rule’s options → recorded once, also after a restart', async (t) => {
   const feeds = await startFeedServer(t);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StateDB } from '../../src/state.ts';
 import { RssService, type RssAddRequest } from '../../src/rss/service.ts';
-import { startFeedServer, magnetOf } from './feed-server.ts';
+import { startFeedServer, magnetOf, until } from './feed-server.ts';
 
 function setup(t: { after: (fn: () => unknown) => void }, opts: { fail?: (r: RssAddRequest) => boolean; fetchTimeoutMs?: number } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'cascade-rss-'));
@@ -31,16 +31,6 @@ function setup(t: { after: (fn: () => unknown) => void }, opts: { fail?: (r: Rss
     rmSync(dir, { recursive: true, force: true });
   });
   return { rss, db, added };
-}
-
-async function until<T>(what: string, fn: () => T | undefined | false, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 test('a failing feed says why and keeps the items it had', async (t) => {

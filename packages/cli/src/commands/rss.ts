@@ -1,0 +1,196 @@
+// `cascade rss …`: feeds, download rules and the matches they took, on the running node (the RSS
+// reader lives in `cascade serve`; its control RPCs are rss.*). Every form takes --json.
+
+import { connectControl, CliError, UsageError, type ControlClient, type FeedView, type ItemView, type RuleRecord, type MatchRecord, type PreviewItem } from '@cascade/server/core';
+import type { Invocation } from '../args.ts';
+import type { Output } from '../output.ts';
+import { formatBytes, formatDuration } from '../format.ts';
+import { RSS_USAGE } from './rss-help.ts';
+
+type Feed = FeedView;
+type Item = ItemView;
+type Rule = RuleRecord;
+type Match = MatchRecord;
+
+function since(ms: number | null): string {
+  if (ms === null) return 'never';
+  return `${formatDuration((Date.now() - ms) / 1000)} ago`;
+}
+
+function feedLine(f: Feed): string {
+  const status = f.lastError ? `ERROR: ${f.lastError}` : f.lastRefreshAt === null ? 'not read yet' : 'ok';
+  const every = f.refreshInterval === null ? `every ${f.effectiveInterval / 60} min (global)` : `every ${f.effectiveInterval / 60} min`;
+  return (
+    `${String(f.id).padStart(3)}  ${f.title ?? '(untitled)'}\n` +
+    `     ${f.url}\n` +
+    `     ${f.itemCount} items, ${f.unreadCount} unread; read ${since(f.lastRefreshAt)}, ${every}; ${status}`
+  );
+}
+
+function ruleLine(r: Rule): string {
+  const what = [
+    r.mustContain && `${r.useRegex ? 'regex' : 'contains'} "${r.mustContain}"`,
+    r.mustNotContain && `not "${r.mustNotContain}"`,
+    r.episodeFilter && `episodes ${r.episodeFilter}`,
+    r.smartFilter && 'smart filter',
+    `feeds ${r.feeds.length === 0 ? 'all' : r.feeds.join(',')}`,
+  ].filter(Boolean);
+  const where = [r.category && `category ${r.category}`, r.savePath && `→ ${r.savePath}`, r.tags.length > 0 && `tags ${r.tags.join(',')}`, r.addPaused && 'paused']
+    .filter(Boolean);
+  return (
+    `${String(r.id).padStart(3)}  ${r.name}${r.enabled ? '' : ' (disabled)'}\n     ${what.join('; ')}` +
+    (where.length > 0 ? `\n     ${where.join('; ')}` : '') +
+    (r.lastError ? `\n     ERROR: ${r.lastError}` : '')
+  );
+}
+
+function matchLine(m: Match): string {
+  const when = new Date(m.at).toISOString().replace('T', ' ').slice(0, 19);
+  return `${when}  ${m.ruleName}: ${m.title}  ${m.error ? `FAILED: ${m.error}` : (m.infoHash ?? '').slice(0, 8)}`;
+}
+
+/** A positional id, checked here so a typo is a usage error before the node is asked. */
+function id(text: string | undefined, what: string): number {
+  if (text === undefined) throw new UsageError(`missing ${what} id\nusage: cascade ${RSS_USAGE}`);
+  if (!/^\d{1,15}$/.test(text) || Number(text) < 1) throw new UsageError(`${what} id must be a positive whole number, got "${text}"`);
+  return Number(text);
+}
+
+type Values = Record<string, string | boolean | string[] | undefined>;
+
+const RULE_ONLY = ['must-contain', 'must-not-contain', 'regex', 'episode', 'smart', 'feed', 'category', 'save-path', 'tag', 'paused'];
+
+function ruleBody(inv: Invocation, v: Values, name: string): Record<string, unknown> {
+  const body: Record<string, unknown> = { name };
+  const s = (k: string) => v[k] as string | undefined;
+  if (s('must-contain') !== undefined) body.mustContain = s('must-contain');
+  if (s('must-not-contain') !== undefined) body.mustNotContain = s('must-not-contain');
+  if (v.regex === true) body.useRegex = true;
+  if (s('episode') !== undefined) body.episodeFilter = s('episode');
+  if (v.smart === true) body.smartFilter = true;
+  const feeds = (v.feed as string[] | undefined) ?? [];
+  if (feeds.length > 0) body.feeds = feeds.map((f) => id(f, 'feed'));
+  if (s('category') !== undefined) body.category = s('category');
+  if (inv.options.savePath !== undefined) body.savePath = inv.options.savePath;
+  const tags = ((v.tag as string[] | undefined) ?? []).flatMap((t) => t.split(',')).map((t) => t.trim()).filter((t) => t !== '');
+  if (tags.length > 0) body.tags = tags;
+  if (v.paused === true) body.addPaused = true;
+  return body;
+}
+
+export async function rssCommand(inv: Invocation, out: Output, connect: (dir: string) => Promise<ControlClient | undefined> = (d) => connectControl(d)): Promise<number> {
+  const [sub = 'list', ...args] = inv.positionals;
+  const v = inv.values;
+  const isRuleAdd = sub === 'rule' && args[0] === 'add';
+  const stray = RULE_ONLY.find((k) => v[k] !== undefined && !isRuleAdd);
+  if (stray) throw new UsageError(`--${stray} belongs to \`cascade rss rule add\``);
+  if (v.interval !== undefined && sub !== 'add') throw new UsageError('--interval belongs to `cascade rss add URL`');
+  const known = ['list', 'add', 'remove', 'refresh', 'items', 'rules', 'rule', 'matches'];
+  if (!known.includes(sub)) throw new UsageError(`unknown rss command "${sub}"\nusage: cascade ${RSS_USAGE}`);
+
+  const node = await connect(inv.options.stateDir);
+  if (!node) throw new CliError('no running node (start one with `cascade serve`; the RSS reader runs there)');
+  const call = async <T>(method: string, params: Record<string, unknown> = {}): Promise<T> => {
+    try {
+      return await node.call<T>(method, params);
+    } catch (err) {
+      if (err instanceof CliError && /^unknown method "rss\./.test(err.message)) {
+        throw new CliError('the running node has no RSS reader: it runs in `cascade serve`, not in `download`/`seed`');
+      }
+      throw err;
+    }
+  };
+  const exact = (n: number) => {
+    if (args.length > n) throw new UsageError(`unexpected argument "${args[n]}"\nusage: cascade ${RSS_USAGE}`);
+  };
+
+  switch (sub) {
+    case 'list': {
+      exact(0);
+      const r = await call<{ feeds: Feed[] }>('rss.feeds');
+      out.result(r, () => (r.feeds.length === 0 ? 'no feeds; add one with `cascade rss add URL`' : r.feeds.map(feedLine).join('\n')));
+      return 0;
+    }
+    case 'add': {
+      exact(1);
+      const url = args[0];
+      if (url === undefined) throw new UsageError(`missing the feed URL\nusage: cascade ${RSS_USAGE}`);
+      const params: Record<string, unknown> = { url };
+      if (v.interval !== undefined) {
+        const text = v.interval as string;
+        if (!/^\d{1,6}$/.test(text) || Number(text) < 1) throw new UsageError(`--interval wants whole minutes (1 or more), got "${text}"`);
+        params.refreshInterval = Number(text) * 60;
+      }
+      const f = await call<Feed>('rss.addFeed', params);
+      out.result(f, () => `added feed ${f.id}: ${f.url} (read every ${f.effectiveInterval / 60} min; reading it now)`);
+      return 0;
+    }
+    case 'remove': {
+      exact(1);
+      const r = await call<{ id: number }>('rss.removeFeed', { id: id(args[0], 'feed') });
+      out.result(r, () => `removed feed ${r.id}`);
+      return 0;
+    }
+    case 'refresh': {
+      exact(1);
+      const r = await call<{ feeds: Feed[] }>('rss.refresh', args[0] === undefined ? {} : { id: id(args[0], 'feed') });
+      out.result(r, () => (r.feeds.length === 0 ? 'no feeds' : r.feeds.map(feedLine).join('\n')));
+      // A feed that failed is the command failing, for scripts.
+      return r.feeds.some((f) => f.lastError) ? 1 : 0;
+    }
+    case 'items': {
+      exact(1);
+      const r = await call<{ feed: Feed; items: Item[] }>('rss.items', { id: id(args[0], 'feed') });
+      out.result(r, () =>
+        [
+          `${r.feed.title ?? r.feed.url}: ${r.items.length} items`,
+          ...r.items.map(
+            (i) =>
+              `  ${i.read ? ' ' : '*'} ${i.title}${i.size ? `  (${formatBytes(i.size)})` : ''}` +
+              (i.match ? `  [${i.match.error ? `failed: ${i.match.error}` : `taken by "${i.match.ruleName}"`}]` : '') +
+              (i.torrentUrl ? '' : '  (no torrent)'),
+          ),
+        ].join('\n'),
+      );
+      return 0;
+    }
+    case 'rules': {
+      exact(0);
+      const r = await call<{ rules: Rule[] }>('rss.rules');
+      out.result(r, () => (r.rules.length === 0 ? 'no rules; add one with `cascade rss rule add NAME --must-contain …`' : r.rules.map(ruleLine).join('\n')));
+      return 0;
+    }
+    case 'matches': {
+      exact(0);
+      const r = await call<{ matches: Match[] }>('rss.matches');
+      out.result(r, () => (r.matches.length === 0 ? 'no matches taken yet' : r.matches.map(matchLine).join('\n')));
+      return 0;
+    }
+    case 'rule': {
+      const [verb, arg] = args;
+      exact(2);
+      if (verb === 'add') {
+        if (arg === undefined || arg.trim() === '') throw new UsageError(`missing the rule's NAME\nusage: cascade ${RSS_USAGE}`);
+        const r = await call<Rule>('rss.addRule', ruleBody(inv, v, arg));
+        out.result(r, () => `added rule ${r.id}\n${ruleLine(r)}`);
+        return 0;
+      }
+      if (verb === 'remove') {
+        const r = await call<{ id: number }>('rss.removeRule', { id: id(arg, 'rule') });
+        out.result(r, () => `removed rule ${r.id}`);
+        return 0;
+      }
+      if (verb === 'preview') {
+        const r = await call<{ items: PreviewItem[] }>('rss.preview', { id: id(arg, 'rule') });
+        out.result(r, () =>
+          r.items.length === 0
+            ? 'no current item matches'
+            : r.items.map((i) => `  ${i.title}${i.taken ? '  (taken)' : i.duplicateEpisode ? '  (episode already taken)' : ''}`).join('\n'),
+        );
+        return 0;
+      }
+      throw new UsageError(`\`cascade rss rule\` takes add, remove or preview, got "${verb ?? ''}"\nusage: cascade ${RSS_USAGE}`);
+    }
+  }
+  return 0;
+}
