@@ -68,13 +68,15 @@ export function fileViews(t: TorrentHandle, selected: number[] | null): FileView
   const progress = typeof x.fileProgress === 'function' ? x.fileProgress() : undefined;
   const whole = t.stats().progress;
   const chosen = selected ? new Set(selected) : undefined;
-  return meta.files.map((f, index) => ({
+  // BEP 47 padding files are zeros nobody stores or selects: hidden, while `index` stays the
+  // metainfo's (selection and streaming address files by it).
+  return meta.files.flatMap((f, index) => (f.pad ? [] : [{
     index,
     path: f.path.join('/'),
     length: f.length,
     progress: progress?.[index] ?? whole,
     selected: chosen ? chosen.has(index) : true,
-  }));
+  }]));
 }
 
 export function torrentDetail(node: CascadeNode, t: TorrentHandle): TorrentDetail {
