@@ -11,7 +11,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { createHash, randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { Session, parseTorrent, bencode, type TorrentHandle } from '../index.ts';
+import { Session, parseTorrent, bencode } from '../index.ts';
 
 const LT_SEED = fileURLToPath(new URL('./lt_seed.py', import.meta.url));
 const sha = async (p: string) => createHash('sha256').update(await fs.readFile(p)).digest('hex');
@@ -64,7 +64,7 @@ test('a libtorrent torrent with pad files downloads from libtorrent: no pad on d
   const session = await Session.create({ host: '127.0.0.1', dht: false, webrtc: false });
   t.after(() => session.close());
   const out = path.join(root, 'out');
-  const h: TorrentHandle = await session.add(bytes, { savePath: out, peers: [`127.0.0.1:${port}`] });
+  const h = await session.add(bytes, { savePath: out, peers: [`127.0.0.1:${port}`] });
   // Selecting only the pads selects nothing; selecting everything leaves them out.
   h.selectFiles(meta.files.map((_, i) => i));
   await new Promise<void>((resolve, reject) => {
