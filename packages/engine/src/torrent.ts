@@ -275,6 +275,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     // Readers' claims widen what is fetched, never what is selected (a GET must change nothing).
     if (wanted) for (const c of this.readerClaims) wanted.fill(1, c.first, c.last + 1);
     this.picker.setWanted(wanted);
+    this.picker.setUrgent([...this.readerClaims]);
   }
 
   /** Stops the torrent: a disk that refused one piece refuses the next, and every block fetched

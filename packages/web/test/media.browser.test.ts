@@ -6,8 +6,10 @@
 
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { buildUi, collectErrors, launchBrowser, nodeFetch, nodeJson, openAsOwner, screenshot, startTestServer, until } from './helpers.ts';
+import { buildUi, collectErrors, launchBrowser, lt, nodeFetch, nodeJson, openAsOwner, screenshot, startTestServer, tempDir, until } from './helpers.ts';
 import { sineWav } from './media.ts';
 
 before(async () => {
@@ -145,4 +147,41 @@ test('audio and video files of a torrent play in the page and in a tab, with Ran
   });
 
   assert.deepEqual(errors, [], 'no errors in the page');
+});
+
+test('a file still downloading plays in the page as its pieces arrive (the node fetches the played range first)', async (t) => {
+  const node = await startTestServer(t);
+  const work = await tempDir(t, 'media-seed');
+  // 40 s of audio (3.5 MB, 216 pieces of 16 KiB), seeded by libtorrent at 256 KiB/s: ~14 s to
+  // download. The first requests (a pipeline of 32 blocks: 2 s) go out before the player asks;
+  // then the played range comes first, so it plays long before half of it is there.
+  await writeFile(join(work, 'long-tone.wav'), sineWav(40, 44_100));
+  const made = lt(t, ['create', join(work, 'long-tone.wav'), join(work, 'long-tone.torrent'), '--piece-length', '16384']);
+  const { infoHash } = (await made.waitFor('created', 30_000)) as { infoHash: string };
+  const seeder = lt(t, ['seed', join(work, 'long-tone.torrent'), work, '--upload-rate', '262144']);
+  const { port } = (await seeder.waitFor('listening', 30_000)) as { port: number };
+  await seeder.waitFor('seeding', 30_000);
+
+  const context = await launchBrowser(t);
+  const page = await context.newPage();
+  await openAsOwner(page, `${node.url}/#/torrents`);
+  const errors = collectErrors(page);
+  const ranges: string[] = [];
+  page.on('request', (r) => {
+    if (/\/files\/\d+/.test(r.url())) void r.allHeaders().then((h) => ranges.push(h.range ?? 'none'));
+  });
+  const add = await nodeFetch(node, '/api/torrents', { method: 'POST', body: JSON.stringify({ uri: `magnet:?xt=urn:btih:${infoHash}`, peers: [`127.0.0.1:${port}`] }) });
+  assert.ok(add.ok, `${add.status} ${await add.text()}`);
+
+  await page.goto(`${node.url}/#/torrents/${infoHash}`);
+  const panel = page.locator('[data-testid="detail-panel"]');
+  await panel.locator('[data-testid="file-row"]').first().waitFor({ timeout: 30_000 });
+  await panel.locator('[data-testid="torrent-play"]').first().click();
+  const played = await playsIn(page, '[data-testid="media-player"]');
+  const { progress, state } = await nodeJson<{ progress: number; state: string }>(node, `/api/torrents/${infoHash}`);
+  await screenshot(page, 'media-02-playing-while-downloading');
+  assert.equal(played.tag, 'audio');
+  assert.ok(progress < 0.5 && state === 'downloading', `still downloading while it plays (state ${state}, progress ${progress})`);
+  assert.ok(ranges.length > 0 && ranges.every((r) => r.startsWith('bytes=')), `Range requests: ${ranges.join(', ')}`);
+  assert.deepEqual(errors, []);
 });

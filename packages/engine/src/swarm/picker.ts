@@ -10,6 +10,8 @@ const RECEIVED = 2;
 const RANDOM_FIRST = 4;
 /** At most this many peers are asked for the same block in endgame. */
 const ENDGAME_DUPLICATES = 2;
+/** How many missing pieces ahead of a reader's position go before rarest-first (streaming). */
+const READER_WINDOW = 16;
 
 export interface ActivePiece {
   index: number;
@@ -49,6 +51,8 @@ export class Picker {
   readonly active = new Map<number, ActivePiece>();
   /** Complete pieces waiting for their hash check or disk write: not to be picked again. */
   private verifying = new Set<number>();
+  /** Ranges readers (a stream, a player) are waiting on: see setUrgent(). */
+  private urgent: readonly { first: number; last: number }[] = [];
   private allocate: (n: number) => Uint8Array;
   private newHash: (() => { update(d: Uint8Array): void; digest(): Uint8Array }) | undefined;
 
@@ -79,6 +83,13 @@ export class Picker {
       this.wanted[i] = (wanted ? wanted[i]! : 1) && !this.have.get(i) ? 1 : 0;
       this.wantedRemaining += this.wanted[i]!;
     }
+  }
+
+  /** Pieces readers wait on (a stream from the node, a player in the page): the next
+   *  READER_WINDOW missing pieces from each range's start are picked first, lowest index first,
+   *  so bytes arrive in the order they are played; the rest stays rarest-first. */
+  setUrgent(ranges: readonly { first: number; last: number }[]): void {
+    this.urgent = ranges;
   }
 
   isWanted(index: number): boolean {
@@ -155,6 +166,14 @@ export class Picker {
   }
 
   private choosePiece(peer: PeerView): number {
+    for (const r of this.urgent) {
+      let missing = 0;
+      for (let i = Math.max(0, r.first); i <= Math.min(r.last, this.pieceCount - 1) && missing < READER_WINDOW; i++) {
+        if (!this.wanted[i]) continue;
+        missing++;
+        if (!this.active.has(i) && !this.verifying.has(i) && peer.has(i)) return i;
+      }
+    }
     const random = this.have.count < RANDOM_FIRST;
     let best = -1;
     let bestAvail = Infinity;
