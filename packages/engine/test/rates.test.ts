@@ -11,7 +11,8 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { Session, createTorrent, type TorrentHandle } from '../index.ts';
+import { Session, createTorrent } from '../index.ts';
+import { whenDone } from './session-helpers.ts';
 import { startRawSeeder } from './raw-peer.ts';
 
 const MiB = 1024 * 1024;
@@ -96,14 +97,6 @@ async function cascadePair(t: { after: (fn: () => unknown) => void }, size: numb
   return { root, torrent, a, b, seed };
 }
 
-function done(h: TorrentHandle, ms = 60_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out: ${JSON.stringify(h.stats())}`)), ms);
-    if (h.stats().state === 'seeding') return clearTimeout(timer), resolve();
-    h.once('done', () => (clearTimeout(timer), resolve()));
-  });
-}
-
 test('Cascade to Cascade at a set rate: both sides report it within ±10%; pause and done bring 0 within 2 s', async (t) => {
   const { root, torrent, a, b, seed } = await cascadePair(t, 80 * MiB);
   const l = await b.add(torrent, { savePath: path.join(root, 'out'), peers: [`127.0.0.1:${a.port}`] });
@@ -120,7 +113,7 @@ test('Cascade to Cascade at a set rate: both sides report it within ±10%; pause
 
   l.setRateLimits({ download: 0 });
   await l.resume();
-  await done(l);
+  await whenDone(l, 60_000);
   const doneAt = Date.now();
   const ms2 = await msUntil(() => l.stats().downloadSpeed === 0 && seed.stats().uploadSpeed === 0, 4000);
   assert.ok(ms2 <= 2000, `rates back to 0 ${ms2} ms after done (${Date.now() - doneAt})`);

@@ -37,7 +37,7 @@ export async function moveTorrentFiles(meta: Metainfo, fromSavePath: string, toS
   try {
     await makeDirs(toSavePath);
   } catch (err) {
-    throw new Error(`cannot create ${toSavePath}: ${reason(err)}`);
+    throw new Error(`cannot create the folder: ${reason(err)}`);
   }
   const moved: Moved[] = [];
   try {
@@ -106,6 +106,7 @@ function reason(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
   if (e?.code === 'EACCES' || e?.code === 'EPERM') return `permission denied (${e.path ?? ''})`.replace(' ()', '');
   if (e?.code === 'ENOSPC') return 'no space left on the destination';
-  if (e?.code === 'ENOTDIR') return `${e.path ?? 'a part of the path'} is not a folder`;
+  if (e?.code === 'ENOTDIR') return 'a part of that path is a file, not a folder';
+  if (e?.code === 'ENOENT' || e?.code === 'EROFS') return `the file system refused (${e.code})`;
   return e?.message ?? String(err);
 }
