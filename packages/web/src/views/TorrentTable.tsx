@@ -153,7 +153,16 @@ export function TorrentTable({
             </th>
           </tr>
         </thead>
-        <tbody role="rowgroup" ref={body} onKeyDown={onKeyDown}>
+        <tbody
+          role="rowgroup"
+          ref={body}
+          onKeyDown={onKeyDown}
+          // Whichever row got the focus (click, script, screen reader) becomes the one Tab returns to.
+          onFocus={(e) => {
+            const hash = (e.target as HTMLElement).dataset.infohash;
+            if ((e.target as HTMLElement).tagName === 'TR' && hash) setFocusKey(hash);
+          }}
+        >
           {start > 0 && <tr className="tt-spacer" aria-hidden="true" style={{ height: start * rowHeight }} />}
           {rows.slice(start, end).map((t, k) => (
             <TorrentRow
