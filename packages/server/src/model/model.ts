@@ -112,7 +112,9 @@ export class NodeModel {
     const paused = input.paused === undefined || input.paused === null ? s.startPaused : bool('paused', input.paused);
     let savePath: string;
     if (input.savePath !== undefined && input.savePath !== null && input.savePath !== '') {
-      savePath = saveDir('savePath', input.savePath, s.downloadDir, this.#db.stateDir);
+      // The node's own download dir is allowed as it is (by default <state>/downloads): an upload is
+      // seeded from there and names it again.
+      savePath = input.savePath === s.downloadDir ? s.downloadDir : saveDir('savePath', input.savePath, s.downloadDir, this.#db.stateDir);
     } else savePath = cat?.savePath ?? s.downloadDir;
     // Not made here: the engine makes the folders it writes in (a bad place fails the torrent, saying why).
     return { savePath, category, tags, paused };
