@@ -56,9 +56,9 @@ export const NO_FILTERS: Filters = { state: 'all', category: '', tag: '', tracke
 
 const isActive = (t: TorrentSummary) => t.downloadSpeed > 0 || t.uploadSpeed > 0;
 
-/** Running but moving nothing: a download with no data coming in, a seed nobody downloads from. */
-const isStalled = (t: TorrentSummary) =>
-  ((t.state === 'downloading' || t.state === 'metadata') && t.downloadSpeed === 0) || (t.state === 'seeding' && t.uploadSpeed === 0);
+/** Running but moving nothing: a download with no data coming in, a seed nobody downloads from (as
+ *  the server's state=stalled; a magnet still fetching metadata is not counted). */
+const isStalled = (t: TorrentSummary) => (t.state === 'downloading' && t.downloadSpeed === 0) || (t.state === 'seeding' && t.uploadSpeed === 0);
 
 export function matchesState(t: TorrentSummary, f: StateFilter): boolean {
   switch (f) {
