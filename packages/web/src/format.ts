@@ -21,6 +21,8 @@ export function formatSpeed(n: number | null | undefined): string {
 
 export function formatEta(seconds: number | null | undefined, state?: string): string {
   if (state === 'seeding' || state === 'paused') return '—';
+  // Without metadata the size is unknown, so is the time left (the engine may say 0).
+  if (state === 'metadata') return '∞';
   if (seconds === null || seconds === undefined || !Number.isFinite(seconds) || seconds < 0) return '∞';
   if (seconds < 1) return 'now';
   const s = Math.round(seconds);
