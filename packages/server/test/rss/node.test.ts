@@ -151,7 +151,9 @@ test('RSS routes answer bad input with a 4xx naming the field', async (t) => {
   await expect(post('/api/rss/rules', { name: 'r', feeds: [12345] }), 400, /^feeds: no feed with id 12345/);
   await expect(post('/api/rss/rules', { name: 'r', feeds: 'all' }), 400, /^feeds:/);
   await expect(post('/api/rss/rules', { name: 'r', savePath: 'relative/dir' }), 400, /^savePath: an absolute path/);
-  await expect(post('/api/rss/rules', { name: 'r', tags: ['a,b'] }), 400, /^tags:/);
+  await expect(post('/api/rss/rules', { name: 'r', savePath: join(s.root, 'state', 'x') }), 400, /^savePath: must not be inside the node's state directory/);
+  await expect(post('/api/rss/rules', { name: 'r', tags: ['a,b'] }), 400, /^tags: .*must not contain a comma/);
+  await expect(post('/api/rss/rules', { name: 'r', category: 'x'.repeat(65) }), 400, /^category: must be at most 64/);
   await expect(post('/api/rss/rules', { name: 'r', addPaused: 'yes' }), 400, /^addPaused: expected true or false/);
   await expect(post('/api/rss/rules', { name: 'r', when: 'now' }), 400, /^when: unknown field/);
   const r = await post('/api/rss/rules', { name: 'r', mustContain: 'show' });
