@@ -628,7 +628,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
       const host: WebSeedHost = {
         picker: () => this.picker,
         active: () => !this.closed && this.state !== 'paused' && this.state !== 'error',
-        isBanned: (key) => this.ctx.isBanned(key),
+        isBanned: (key) => this.ctx.isBanned(key), limit: () => this.throttle.down,
         deliver: (_seed, index, begin, block) => this.acceptBlock(_seed.key, undefined, index, begin, block),
         warn: (message) => this.emit('warning', message),
       };
