@@ -90,7 +90,9 @@ test('RPC methods drive the session and the DB', async (t) => {
     savePath: '/new',
   });
   assert.equal(added.infoHash, HASH_B);
-  assert.deepEqual(fake.calls.add.at(-1), [new Uint8Array(bytes), { savePath: '/new', paused: false }]);
+  // The engine gets a library torrent paused; the queue starts it (it has a slot).
+  assert.deepEqual(fake.calls.add.at(-1), [new Uint8Array(bytes), { savePath: '/new', paused: true }]);
+  assert.equal(db.getTorrent(HASH_B)!.status, 'downloading');
   assert.equal(db.getTorrent(HASH_B)!.savePath, '/new');
   // A repeat add (client sends the infohash it parsed) does not touch the session.
   const again = await client.call<{ existing: boolean }>('add', { source: HASH_B, infoHash: HASH_B, savePath: '/new' });

@@ -14,6 +14,7 @@ import { sharedSchemas } from './schemas.ts';
 import { modelSchemas } from './schemas-model.ts';
 import { settingsRoutes } from './routes/settings.ts';
 import { torrentRoutes } from './routes/torrents.ts';
+import { queueRoutes } from './routes/queue.ts';
 import { addRoutes } from './routes/add.ts';
 import { streamRoutes } from './routes/stream.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -66,6 +67,7 @@ export async function buildApp(ctx: ApiContext, opts: AppOptions): Promise<Fasti
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
 
   torrentRoutes(app, ctx);
+  queueRoutes(app, ctx);
   addRoutes(app, ctx);
   streamRoutes(app, ctx);
   healthRoutes(app, ctx);

@@ -1,7 +1,7 @@
 // Loading the library at startup: every torrent in the state DB is re-added to the session (resume
 // data means no re-check). Moved here from `cascade serve` so the server starts the same way.
 
-import { statusOf, type CascadeNode, type NodeLog } from './node.ts';
+import type { CascadeNode, NodeLog } from './node.ts';
 import { errorMessage } from './errors.ts';
 import type { TorrentRecord } from './state.ts';
 import { storedPeers } from './manual-peers.ts';
@@ -22,9 +22,10 @@ export async function loadLibrary(node: CascadeNode, log: NodeLog): Promise<numb
       ...(peers.length > 0 ? { peers } : {}),
     };
     try {
-      const t = await node.add(source, opts, false);
-      // 'queued' (added while offline) becomes a real status now that it runs.
-      if (rec.status === 'queued' || rec.status === 'error') node.db.setStatus(rec.infoHash, statusOf(t.stats()));
+      // Not recorded again, but queued: the engine gets it paused and the queue starts it.
+      await node.add(source, opts, false, true);
+      // Loaded after all: back in the queue, which decides whether it runs (as for every other one).
+      if (rec.status === 'error') node.db.setStatus(rec.infoHash, 'queued');
       loaded++;
     } catch (err) {
       node.db.setStatus(rec.infoHash, 'error', { error: errorMessage(err) });
@@ -34,7 +35,9 @@ export async function loadLibrary(node: CascadeNode, log: NodeLog): Promise<numb
   };
   // A few at a time: each add waits for its data check, and one slow check should not hold up
   // the rest, but hundreds of parallel checks would thrash the disk.
-  const queue = node.db.listTorrents();
+  // In queue order: the torrents that will run are loaded first.
+  const order = new Map(node.model.queueOrder().map((ih, i) => [ih, i]));
+  const queue = node.db.listTorrents().sort((a, b) => (order.get(a.infoHash) ?? 0) - (order.get(b.infoHash) ?? 0));
   await Promise.all(
     Array.from({ length: Math.min(LOAD_CONCURRENCY, queue.length) }, async () => {
       for (let rec = queue.shift(); rec; rec = queue.shift()) await load(rec);

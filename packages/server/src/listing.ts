@@ -183,11 +183,17 @@ export function queuePositions(node: Pick<CascadeNode, 'session' | 'db'>, order:
 
 type ListingNode = Pick<CascadeNode, 'session' | 'db'> & {
   model?: { queueOrder(): string[]; pendingTotals(infoHash: string): PendingTotals | undefined } | undefined;
+  /** A running node's queue knows the positions as of its last plan (no pass over the library per row). */
+  queue?: { positions(): ReadonlyMap<string, number> } | undefined;
 };
 
+function positionsOf(node: ListingNode): ReadonlyMap<string, number> {
+  return node.queue?.positions() ?? queuePositions(node, node.model?.queueOrder() ?? node.db.listTorrents().map((r) => r.infoHash));
+}
+
 /** The list row of a live torrent, with its queue position and the totals not flushed yet. */
-export function liveRow(node: ListingNode, t: TorrentHandle, positions?: Map<string, number>): ListEntry {
-  const pos = positions ?? queuePositions(node, node.model?.queueOrder() ?? []);
+export function liveRow(node: ListingNode, t: TorrentHandle, positions?: ReadonlyMap<string, number>): ListEntry {
+  const pos = positions ?? positionsOf(node);
   return liveEntry(t.stats(), node.db.getTorrent(t.infoHashHex), {
     tracker: trackerHost(firstTracker(t)),
     pending: node.model?.pendingTotals(t.infoHashHex),
@@ -199,7 +205,7 @@ export function liveRow(node: ListingNode, t: TorrentHandle, positions?: Map<str
 export function listEntries(node: ListingNode): ListEntry[] {
   const live = node.session.list();
   const liveSet = new Set(live.map((t) => t.infoHashHex));
-  const positions = queuePositions(node, node.model?.queueOrder() ?? node.db.listTorrents().map((r) => r.infoHash));
+  const positions = positionsOf(node);
   return [
     ...live.map((t) => liveRow(node, t, positions)),
     ...node.db

@@ -9,6 +9,7 @@ import type { CascadeNode } from './node.ts';
 import type { TorrentHandle, TorrentSource } from './engine.ts';
 import { queryEntries, type ListQuery } from './list-query.ts';
 import { modelRpcs } from './model-rpc.ts';
+import { moveOne, runBulk } from './queue/bulk.ts';
 
 const ADD_REPLY_MS = 5000;
 const ANNOUNCE_WAIT_MS = 5000;
@@ -142,13 +143,13 @@ export function createNodeApi(node: CascadeNode): RpcHandlers {
     pause: async (p) => {
       const ih = node.resolve(str(p, 'infoHash'));
       await node.pause(ih);
-      return { infoHash: ih, state: session.get(ih)?.stats().state ?? 'paused' };
+      return { infoHash: ih, state: node.stateOf(ih) };
     },
 
     resume: async (p) => {
       const ih = node.resolve(str(p, 'infoHash'));
       await node.resume(ih);
-      return { infoHash: ih, state: session.get(ih)?.stats().state ?? 'queued' };
+      return { infoHash: ih, state: node.stateOf(ih) };
     },
 
     recheck: (p) => {
@@ -163,6 +164,12 @@ export function createNodeApi(node: CascadeNode): RpcHandlers {
     },
 
     ...modelRpcs(node),
+
+    /** params: {infoHash (full or a unique prefix), move: up|down|top|bottom} → {infoHash, queuePosition}. */
+    'queue.move': (p) => moveOne(node, node.resolve(str(p, 'infoHash')), p.move),
+
+    /** params: as POST /api/torrents/bulk → {results}. */
+    bulk: (p) => runBulk(node, p),
 
     debug: () => ({
       health: node.health(),

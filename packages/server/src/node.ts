@@ -13,6 +13,7 @@ import { nodeIdentity } from './node-identity.ts';
 import { rememberPeers } from './manual-peers.ts';
 import { deleteOwnFiles, otherOwners, refuseOwnedFiles, storedMetainfo } from './own-files.ts';
 import { NodeModel, type AddInput } from './model/index.ts';
+import { QueueManager, type QueueOptions } from './queue/manager.ts';
 import type {
   SessionHandle,
   SessionOptions,
@@ -40,6 +41,8 @@ export interface NodeOptions {
   iceServers?: string[] | undefined;
   /** The default save path until the settings name one; omitted = <stateDir>/downloads. */
   downloadDir?: string | undefined;
+  /** The queue's clock and timer (tests drive the alt-speed schedule with their own clock). */
+  queue?: QueueOptions | undefined;
 }
 
 /** Where a node reports: JSON events and human lines. The CLI's Output satisfies it. */
@@ -48,6 +51,17 @@ export interface NodeLog {
   say(text: string): void;
   note(text: string): void;
 }
+
+/** Settings that change which torrents run or stop. */
+const QUEUE_SETTINGS = new Set<string>([
+  'maxActiveDownloads',
+  'maxActiveUploads',
+  'maxActiveTorrents',
+  'stalledTimeout',
+  'ratioLimit',
+  'seedingTimeLimit',
+  'seedingLimitAction',
+]);
 
 export const silentLog: NodeLog = { event() {}, say() {}, note() {} };
 
@@ -86,6 +100,10 @@ export class CascadeNode {
   announceUrls: () => string[] = () => [];
   /** Settings, categories, tags and each torrent's own options (src/model/). */
   readonly model: NodeModel;
+  /** Which torrents run (limits, order, force start, stalls), seeding goals, the alt-speed schedule. */
+  readonly queue: QueueManager;
+  /** Tells the live feed something changed (the server sets it). */
+  changed: () => void = () => {};
   #untrack = new Map<string, () => void>();
   #stopping: Promise<void> | undefined;
 
@@ -96,6 +114,7 @@ export class CascadeNode {
     ledgerFlushMs?: number;
     identified?: IdentifiedPeers;
     downloadDir?: string | undefined;
+    queue?: QueueOptions | undefined;
   }) {
     this.session = parts.session;
     this.db = parts.db;
@@ -103,6 +122,24 @@ export class CascadeNode {
     this.identified = parts.identified ?? new IdentifiedPeers(parts.out);
     this.ledger = new PeerLedger(parts.db, parts.ledgerFlushMs ?? 5000);
     this.model = new NodeModel({ session: parts.session, db: parts.db, out: parts.out, downloadDir: parts.downloadDir });
+    this.queue = new QueueManager(
+      {
+        session: parts.session,
+        db: parts.db,
+        out: parts.out,
+        settings: () => this.model.getSettings(),
+        setAltSpeedEnabled: (on) => this.model.settings.update({ altSpeedEnabled: on }),
+        remove: (ih) => this.remove(ih, false),
+        changed: () => this.changed(),
+        pendingTotals: (ih) => this.model.pendingTotals(ih),
+      },
+      parts.queue,
+    );
+    this.model.torrentChanged = () => this.queue.apply();
+    this.model.settings.onChange((_next, _prev, changed) => {
+      if (changed.includes('altSpeedSchedule')) this.queue.scheduleChanged();
+      if (changed.some((k) => QUEUE_SETTINGS.has(k))) this.queue.poke();
+    });
   }
 
   /** Where a torrent goes when its add (and its category) names no save path: the downloadDir setting. */
@@ -130,15 +167,23 @@ export class CascadeNode {
     return t;
   }
 
-  /** Adds a torrent to the session and (unless record is false) to the library in the DB. */
-  async add(source: TorrentSource, opts: AddTorrentOptions, record = true): Promise<TorrentHandle> {
+  /**
+   * Adds a torrent to the session and (unless record is false) to the library in the DB. A torrent
+   * of the library (`queued`: recorded now, or loaded from the DB) goes to the engine paused and the
+   * queue starts it if it has a slot, so nothing runs past the limits even for a moment; a new
+   * torrent's add resolves once that is decided (a load at start does not wait for it).
+   */
+  async add(source: TorrentSource, opts: AddTorrentOptions, record = true, queued = record): Promise<TorrentHandle> {
     if (record && source instanceof Uint8Array) await this.refuseOwnedFiles(source, opts.savePath);
     const trackers = this.announceUrls();
-    const t = await this.session.add(source, trackers.length > 0 ? { ...opts, trackers } : opts);
+    const engineOpts = { ...opts, ...(queued ? { paused: true } : {}), ...(trackers.length > 0 ? { trackers } : {}) };
+    const t = await this.session.add(source, engineOpts);
     if (record) this.record(t, source, opts);
     if (record && opts.peers) rememberPeers(this.db, t.infoHashHex, opts.peers);
     this.track(t);
     this.model.applyStored(t);
+    if (record) await this.queue.apply();
+    else if (queued) this.queue.poke();
     return t;
   }
 
@@ -155,11 +200,13 @@ export class CascadeNode {
       name: t.metainfo?.name ?? s.name ?? null,
       source,
       savePath: opts.savePath,
-      status: opts.paused ? 'paused' : statusOf(s),
+      // Not paused by the user: waiting for the queue, which runs it at once if it has a slot.
+      status: opts.paused ? 'paused' : 'queued',
       selectedFiles: opts.selectedFiles ?? null,
       length: t.metainfo?.length ?? null,
       pieceCount: t.metainfo?.pieceCount ?? null,
     });
+    this.queue.poke();
   }
 
   /** Keeps the DB's view of a torrent current and feeds its traffic to the peer ledger. */
@@ -179,8 +226,16 @@ export class CascadeNode {
       const m = t.metainfo;
       if (m) this.db.updateMeta(ih, { name: m.name, length: m.length, pieceCount: m.pieceCount });
     });
-    const onDone = safely(() => this.db.setStatus(ih, 'seeding', { completedAt: Date.now() }));
-    const onError = (err: unknown) => safely(() => this.db.setStatus(ih, 'error', { error: errorMessage(err) }))();
+    const onDone = safely(() => {
+      this.db.setStatus(ih, 'seeding', { completedAt: Date.now() });
+      // A finished download moves from the download slots to the seeding ones.
+      this.queue.poke();
+    });
+    const onError = (err: unknown) =>
+      safely(() => {
+        this.db.setStatus(ih, 'error', { error: errorMessage(err) });
+        this.queue.poke();
+      })();
     const stopIdentities = this.identified.attach(t);
     t.on('metadata', onMetadata);
     t.on('done', onDone);
@@ -217,32 +272,60 @@ export class CascadeNode {
   }
 
   async remove(infoHash: string, deleteData: boolean): Promise<void> {
-    this.#untrack.get(infoHash)?.();
-    this.#untrack.delete(infoHash);
-    const rec = this.db.getTorrent(infoHash);
-    if (this.session.get(infoHash)) await this.session.remove(infoHash, { deleteData });
-    else if (deleteData && rec) {
-      // Not running (it failed to load), so the engine cannot delete its files: its own ones, from its metainfo.
-      const lib = await loadEngine();
-      const meta = storedMetainfo(rec, this.db, lib);
-      if (meta) await deleteOwnFiles(meta, rec.savePath, otherOwners(this.db, lib, infoHash, this.#liveFiles()));
+    const err = (await this.removeMany([infoHash], deleteData)).get(infoHash);
+    if (err) throw err;
+  }
+
+  /**
+   * Removes torrents (and their own files with deleteData): the engine's part one by one, the
+   * library rows in one transaction. Each torrent's failure is its own (the map's value).
+   */
+  async removeMany(infoHashes: readonly string[], deleteData: boolean): Promise<Map<string, unknown>> {
+    const outcome = new Map<string, unknown>();
+    const lib = await loadEngine();
+    for (const infoHash of infoHashes) {
+      try {
+        this.#untrack.get(infoHash)?.();
+        this.#untrack.delete(infoHash);
+        if (this.session.get(infoHash)) await this.session.remove(infoHash, { deleteData });
+        else if (deleteData) {
+          const rec = this.db.getTorrent(infoHash);
+          // Not running (it failed to load), so the engine cannot delete its files: its own ones, from its metainfo.
+          const meta = rec && storedMetainfo(rec, this.db, lib);
+          if (rec && meta) await deleteOwnFiles(meta, rec.savePath, otherOwners(this.db, lib, infoHash, this.#liveFiles()));
+        }
+        outcome.set(infoHash, undefined);
+      } catch (err) {
+        outcome.set(infoHash, err);
+      }
     }
-    this.db.removeTorrent(infoHash);
-    this.model.forget(infoHash);
+    const gone = infoHashes.filter((ih) => outcome.get(ih) === undefined);
+    this.db.removeTorrents(gone);
+    for (const ih of gone) {
+      this.model.forget(ih);
+      this.queue.forget(ih);
+    }
+    return outcome;
   }
 
+  /** The state a user sees: the engine's, "queued" for one the queue holds back, or the stored status. */
+  stateOf(infoHash: string): string {
+    const live = this.session.get(infoHash)?.stats().state;
+    const status = this.db.getTorrent(infoHash)?.status;
+    if (live === 'paused' && status === 'queued') return 'queued';
+    return live ?? status ?? 'unknown';
+  }
+
+  /** The user's pause: stopped (not queued, not counted), and the next in the queue takes the slot. */
   async pause(infoHash: string): Promise<void> {
-    const t = this.session.get(infoHash);
-    if (t) await t.pause();
-    this.db.setStatus(infoHash, 'paused');
+    if (this.db.getTorrent(infoHash)) return this.queue.stop([infoHash]);
+    await this.session.get(infoHash)?.pause();
   }
 
+  /** The user's resume: back in the queue; it runs at once if it has a slot. */
   async resume(infoHash: string): Promise<void> {
-    const t = this.session.get(infoHash);
-    if (t) {
-      await t.resume();
-      this.db.setStatus(infoHash, statusOf(t.stats()));
-    } else this.db.setStatus(infoHash, 'queued');
+    if (this.db.getTorrent(infoHash)) return this.queue.start([infoHash]);
+    await this.session.get(infoHash)?.resume();
   }
 
   /** Starts a forced recheck of a loaded torrent and returns its state ("checking" while it runs). */
@@ -290,6 +373,7 @@ export class CascadeNode {
         }
       };
       await attempt(() => this.control?.close());
+      this.queue.close();
       // The last traffic totals are sampled while the torrents still run, and written before the DB closes.
       await attempt(() => this.model.stop());
       await attempt(() => this.session.close());
@@ -358,7 +442,7 @@ export async function startNode(
     db.close();
     throw friendlyStartError(err, o);
   }
-  const node = new CascadeNode({ session, db, out, identified, downloadDir: o.downloadDir });
+  const node = new CascadeNode({ session, db, out, identified, downloadDir: o.downloadDir, queue: o.queue });
   if (opts.reportListening !== false) {
     out.event('listening', { port: session.port });
     out.say(`listening on port ${session.port}`);

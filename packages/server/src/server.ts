@@ -15,6 +15,7 @@ import { attachChat } from '@cascade/chat/server';
 import { loadLibrary } from './library.ts';
 import { DEFAULT_WEB_ROOT } from './web.ts';
 import type { ApiContext } from './context.ts';
+import type { QueueOptions } from './queue/manager.ts';
 import type { AuthContext } from './auth/context.ts';
 import { AuthStore } from './auth/store.ts';
 import { Gate } from './auth/gate.ts';
@@ -71,6 +72,8 @@ export interface ServerOptions {
   /** Limits on the .torrents this process accepts (files, pieces, bytes, bencode depth and values);
    *  unset ones keep the engine's defaults (DEFAULT_TORRENT_LIMITS). Process-wide. */
   torrentLimits?: Partial<TorrentLimits>;
+  /** The queue's clock and timer period (tests drive the alt-speed schedule with their own clock). */
+  queue?: QueueOptions;
 }
 
 export interface RunningServer {
@@ -123,6 +126,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     trackers: opts.trackers ?? [],
     iceServers: opts.iceServers,
     downloadDir,
+    queue: opts.queue,
   };
   const node = await startNode(nodeOptions, log, { exclusive: true, reportListening: false });
 
@@ -211,6 +215,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     cleanups.push(() => app.close());
     const feed = new LiveFeed(app.server, node, gate);
     live = feed;
+    node.changed = () => feed.poke();
     // Before app.close(): socket.io's long-lived connections would otherwise hold the server open.
     cleanups.push(() => feed.close());
     // End-to-end encrypted chat on the same socket.io server (namespace /chat); it stores ciphertext only.

@@ -238,11 +238,23 @@ export class StateDB {
 
   /** Forgets a torrent, its resume record and its stored peers. Returns false when it was unknown. */
   removeTorrent(infoHash: string): boolean {
+    return this.removeTorrents([infoHash]) > 0;
+  }
+
+  /** Forgets torrents (as removeTorrent) in one transaction; returns how many were known. */
+  removeTorrents(infoHashes: readonly string[]): number {
+    if (infoHashes.length === 0) return 0;
     return this.transaction(() => {
-      const r = this.#db.prepare('DELETE FROM torrents WHERE info_hash = ?').run(infoHash);
-      this.#db.prepare('DELETE FROM resume WHERE info_hash = ?').run(infoHash);
-      this.#db.prepare('DELETE FROM torrent_peers WHERE info_hash = ?').run(infoHash);
-      return Number(r.changes) > 0;
+      const torrents = this.#db.prepare('DELETE FROM torrents WHERE info_hash = ?');
+      const resume = this.#db.prepare('DELETE FROM resume WHERE info_hash = ?');
+      const peers = this.#db.prepare('DELETE FROM torrent_peers WHERE info_hash = ?');
+      let known = 0;
+      for (const ih of infoHashes) {
+        known += Number(torrents.run(ih).changes);
+        resume.run(ih);
+        peers.run(ih);
+      }
+      return known;
     });
   }
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { planQueue, type QueueItem, type QueueLimits } from '../src/queue/plan.ts';
 import { moveInOrder, reassignPositions } from '../src/queue/order.ts';
 import { inAltSpeedWindow, parseClockTime } from '../src/queue/schedule.ts';
-import { effectiveLimit, goalReached, shareRatio, MAX_RATIO } from '../src/queue/goals.ts';
+import { effectiveLimit, goalReached } from '../src/queue/goals.ts';
 
 const item = (infoHash: string, position: number, over: Partial<QueueItem> = {}): QueueItem => ({
   infoHash,
@@ -104,11 +104,7 @@ test('schedule: day windows, overnight windows and whole days', () => {
   assert.equal(inAltSpeedWindow(allSunday, at(1, 0)), false);
 });
 
-test('goals: ratio, limits in force and reaching them', () => {
-  assert.equal(shareRatio(500, 1000, 1000), 0.5);
-  assert.equal(shareRatio(1000, 0, 1000), 1, 'a torrent seeded from the start divides by what it has');
-  assert.equal(shareRatio(0, 0, 0), 0);
-  assert.equal(shareRatio(10, 0, 0), MAX_RATIO);
+test('goals: limits in force and reaching them', () => {
   assert.equal(effectiveLimit(null, 2), 2);
   assert.equal(effectiveLimit(null, null), null);
   assert.equal(effectiveLimit(-1, 2), null, '-1 = no limit for this torrent');

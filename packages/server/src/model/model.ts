@@ -57,6 +57,8 @@ export class NodeModel {
   readonly #db: StateDB;
   readonly #accounting: Accounting;
   readonly #out: NodeLog;
+  /** Called after a torrent's options changed (the node plans its queue again: force start, goals). */
+  torrentChanged: (infoHash: string) => Promise<void> | void = () => {};
 
   constructor(parts: ModelParts) {
     this.#session = parts.session;
@@ -182,6 +184,7 @@ export class NodeModel {
       });
     }
     this.options.set(infoHash, stored);
+    await this.torrentChanged(infoHash);
     return { ...patch, ...(savePath !== undefined ? { savePath } : {}) };
   }
 

@@ -1,23 +1,9 @@
-// Seeding goals as pure functions: the share ratio, the limit that applies to a torrent, and whether
-// it has been reached.
+// Seeding goals as pure functions: the limit that applies to a torrent, and whether it has been
+// reached (the ratio is the one the list shows: listing.ts ratioOf).
 //
 // Limits: a torrent's own ratioLimit / seedingTimeLimit, where null means "the global setting" and -1
 // means "no limit for this torrent" (whatever the global one says); the global settings use null for
 // "no limit". 0 is a real limit: the torrent stops as soon as it completes (qBittorrent's meaning).
-
-/** Seeding goals stop at this ratio when nothing was ever downloaded but something was uploaded. */
-export const MAX_RATIO = 9999;
-
-/**
- * uploaded / downloaded over the torrent's whole life, qBittorrent's way: a torrent we seeded from
- * the start (or whose download counter was lost) divides by the bytes it has instead, so making a
- * torrent and uploading it once gives ratio 1, not infinity.
- */
-export function shareRatio(totalUploaded: number, totalDownloaded: number, bytesHave: number): number {
-  const downloaded = totalDownloaded < bytesHave * 0.01 ? bytesHave : totalDownloaded;
-  if (downloaded <= 0) return totalUploaded > 0 ? MAX_RATIO : 0;
-  return Math.min(MAX_RATIO, totalUploaded / downloaded);
-}
 
 /** The limit in force: the torrent's own unless null; -1 (or any negative) = none. */
 export function effectiveLimit(own: number | null, global: number | null): number | null {

@@ -99,8 +99,7 @@ export function torrentRoutes(app: FastifyInstance, ctx: ApiContext): void {
         if (action === 'pause') await node.pause(infoHash);
         else await node.resume(infoHash);
         ctx.changed();
-        const state = node.session.get(infoHash)?.stats().state ?? node.db.getTorrent(infoHash)?.status ?? 'unknown';
-        return { infoHash, state };
+        return { infoHash, state: node.stateOf(infoHash) };
       },
     });
   }

@@ -1,0 +1,403 @@
+// The queue manager: decides which torrents run (plan.ts) and makes the engine match, keeps seeding
+// goals (on the totals the model's accounting keeps across restarts), and flips the alternative
+// speed on its schedule. Driven by events (a torrent added, removed, finished, paused by the user, a setting
+// changed: `poke()`), plus ONE timer for the whole node that looks only at torrents the engine is
+// running — a library of 10,000 queued or paused torrents costs nothing per tick.
+//
+// State in the DB (torrents.status): 'paused' = stopped by the user or a seeding goal (not queued,
+// not counted); 'queued' = waiting for a slot (paused in the engine); 'downloading'/'seeding' =
+// running. Every torrent is added to the engine paused and started here, so nothing runs past the
+// limits even for a moment, at add or at restart.
+
+import type { NodeLog } from '../node.ts';
+import type { SessionHandle, TorrentStats, TorrentHandle } from '../engine.ts';
+import type { StateDB, TorrentStatus } from '../state.ts';
+import { errorMessage } from '../errors.ts';
+import { planQueue, byQueueOrder, type QueueItem, type QueueKind, type QueueLimits } from './plan.ts';
+import { moveInOrder, reassignPositions, type QueueMove } from './order.ts';
+import { inAltSpeedWindow, type AltSpeedSchedule } from './schedule.ts';
+import { effectiveLimit, goalReached } from './goals.ts';
+import { ratioOf } from '../listing.ts';
+import { QueueStore, type QueueRow } from './store.ts';
+
+/** The settings the queue reads (a subset of the node's settings). */
+export interface QueueSettings extends QueueLimits {
+  stalledTimeout: number;
+  ratioLimit: number | null;
+  seedingTimeLimit: number | null;
+  seedingLimitAction: 'pause' | 'remove';
+  altSpeedEnabled: boolean;
+  altSpeedSchedule: AltSpeedSchedule;
+}
+
+export interface QueueHost {
+  session: SessionHandle;
+  db: StateDB;
+  out: NodeLog;
+  settings(): QueueSettings;
+  /** Turns the alternative speed on or off (a settings change: stored, applied to the engine). */
+  setAltSpeedEnabled(on: boolean): void;
+  /** Removes a torrent that reached its seeding goal with action "remove" (data kept). */
+  remove(infoHash: string): Promise<void>;
+  /** Something the user sees changed (the live feed pushes now). */
+  changed(): void;
+  /** Traffic and seeding time not yet added to the stored totals. */
+  pendingTotals(infoHash: string): { downloaded: number; uploaded: number; seedingSeconds: number } | undefined;
+}
+
+export interface QueueOptions {
+  /** Milliseconds since the epoch; tests pass their own to drive the schedule. */
+  clock?: () => number;
+  /** The one timer's period. Default 1000 ms. */
+  tickMs?: number;
+}
+
+/** What the queue watches on a torrent the engine runs. */
+interface Watch {
+  downloaded: number;
+  /** Last time payload arrived, or when it (re)started: a fresh start is never stalled. */
+  progressAt: number;
+  state: TorrentStats['state'];
+  stalled: boolean;
+}
+
+const RUNNING = new Set<TorrentStats['state']>(['metadata', 'checking', 'downloading', 'seeding']);
+
+/**
+ * Whether a torrent is complete. A paused torrent the engine has not checked yet (it checks when it
+ * first starts) shows no verified piece: then the library's word counts (it finished before).
+ */
+export function isComplete(s: TorrentStats | undefined, row: Pick<QueueRow, 'status' | 'completedAt'>): boolean {
+  if (!s) return row.status === 'seeding';
+  if (s.state === 'seeding') return true;
+  if (s.pieceCount !== undefined && s.progress >= 1) return true;
+  return s.state === 'paused' && s.verifiedPieces === 0 && row.completedAt !== null;
+}
+
+function kindOf(s: TorrentStats | undefined, row: QueueRow): QueueKind {
+  if (!s) return 'other';
+  switch (s.state) {
+    case 'seeding':
+      return 'seed';
+    case 'downloading':
+    case 'metadata':
+      return 'download';
+    case 'paused':
+      return isComplete(s, row) ? 'seed' : 'download';
+    default:
+      return 'other'; // checking, error: not the queue's to start or stop
+  }
+}
+
+export class QueueManager {
+  readonly #host: QueueHost;
+  readonly #store: QueueStore;
+  readonly #clock: () => number;
+  readonly #timer: NodeJS.Timeout;
+  /** Torrents the engine runs, with what the tick last saw. */
+  #watch = new Map<string, Watch>();
+  /** Stored totals and own limits of each torrent, as of the last plan (for the goal checks). */
+  #rows = new Map<string, QueueRow>();
+  /** 1-based place among torrents not complete, as of the last plan. */
+  #positions = new Map<string, number>();
+  /** Whether each torrent should run, and the engine call in progress for it (one at a time). */
+  #desired = new Map<string, boolean>();
+  #ops = new Map<string, Promise<void>>();
+  #planning: Promise<void> | undefined;
+  #replanAgain = false;
+  #pokeTimer: NodeJS.Timeout | undefined;
+  #lastPlanMs = 0;
+  #lastWindow: boolean | undefined;
+  #closed = false;
+
+  constructor(host: QueueHost, opts: QueueOptions = {}) {
+    this.#host = host;
+    this.#store = new QueueStore(host.db);
+    this.#clock = opts.clock ?? Date.now;
+    this.#timer = setInterval(() => this.tick(), opts.tickMs ?? 1000);
+    this.#timer.unref();
+  }
+
+  /** Something changed that may move the queue: plan again soon (coalesced, and spaced out by
+   *  how long a plan takes, so a library loading 10,000 torrents does not plan 10,000 times). */
+  poke(): void {
+    if (this.#closed || this.#pokeTimer) return;
+    const gap = Math.min(1000, Math.max(10, this.#lastPlanMs * 5));
+    this.#pokeTimer = setTimeout(() => {
+      this.#pokeTimer = undefined;
+      void this.apply();
+    }, gap);
+    this.#pokeTimer.unref();
+  }
+
+  /** Plans now and resolves once the engine matches (the routes answer with the resulting state). */
+  apply(): Promise<void> {
+    if (this.#planning) {
+      this.#replanAgain = true;
+      return this.#planning;
+    }
+    this.#planning = (async () => {
+      try {
+        do {
+          this.#replanAgain = false;
+          await this.#plan();
+        } while (this.#replanAgain && !this.#closed);
+      } catch (err) {
+        if (!this.#closed) this.#host.out.note(`queue: ${errorMessage(err)}`);
+      } finally {
+        this.#planning = undefined;
+      }
+    })();
+    return this.#planning;
+  }
+
+  async #plan(): Promise<void> {
+    if (this.#closed) return;
+    const started = performance.now();
+    const { session } = this.#host;
+    const settings = this.#host.settings();
+    const rows = this.#store.rows();
+    const items: QueueItem[] = [];
+    const stats = new Map<string, TorrentStats>();
+    const statuses = new Map<string, TorrentStatus>();
+    const goals: [QueueRow, 'ratio' | 'seedingTime'][] = [];
+    this.#rows = new Map(rows.map((r) => [r.infoHash, r]));
+    for (const r of rows) {
+      const s = session.get(r.infoHash)?.stats();
+      if (s) stats.set(r.infoHash, s);
+      const kind = kindOf(s, r);
+      let stopped = r.status === 'paused';
+      if (kind === 'seed' && !stopped) {
+        const reached = this.#goalReached(r);
+        if (reached) {
+          goals.push([r, reached]);
+          stopped = true;
+          statuses.set(r.infoHash, 'paused');
+        }
+      }
+      const stalled = this.#watch.get(r.infoHash)?.stalled ?? false;
+      items.push({ infoHash: r.infoHash, position: r.position, kind, stopped, forceStart: r.forceStart, stalled });
+    }
+    const plan = planQueue(items, settings);
+    const waits: Promise<void>[] = [];
+    for (const it of items) {
+      const decision = plan.get(it.infoHash)!;
+      if (decision === 'leave') continue;
+      const run = decision === 'run';
+      const want: TorrentStatus = decision === 'stopped' ? 'paused' : run ? (it.kind === 'seed' ? 'seeding' : 'downloading') : 'queued';
+      if (this.#rows.get(it.infoHash)!.status !== want) statuses.set(it.infoHash, want);
+      const t = session.get(it.infoHash);
+      if (t) waits.push(this.#steer(t, run));
+    }
+    this.#positions = this.#incompleteOrder(rows, stats);
+    this.#store.setStatuses(statuses);
+    for (const [r, reached] of goals) this.#goalAction(r, reached, settings);
+    this.#lastPlanMs = performance.now() - started;
+    if (statuses.size > 0) this.#host.changed();
+    await Promise.all(waits);
+  }
+
+  /** Makes the engine run (or hold) a torrent; one engine call at a time per torrent, and the
+   *  latest wish wins (a pause asked while a resume runs is done right after it). */
+  #steer(t: TorrentHandle, run: boolean): Promise<void> {
+    const ih = t.infoHashHex;
+    this.#desired.set(ih, run);
+    if (run && RUNNING.has(t.stats().state)) this.#startWatching(ih, t.stats());
+    const pending = this.#ops.get(ih);
+    if (pending) return pending; // it reads the wish again before it ends
+    if (!this.#needsCall(t)) return Promise.resolve();
+    const op = this.#drive(t);
+    this.#ops.set(ih, op);
+    return op;
+  }
+
+  #needsCall(t: TorrentHandle): boolean {
+    const want = this.#desired.get(t.infoHashHex);
+    if (this.#closed || want === undefined || this.#host.session.get(t.infoHashHex) !== t) return false;
+    const state = t.stats().state;
+    // A torrent being checked is left to finish: the plan decides about it afterwards.
+    return want ? state === 'paused' : state === 'metadata' || state === 'downloading' || state === 'seeding';
+  }
+
+  async #drive(t: TorrentHandle): Promise<void> {
+    const ih = t.infoHashHex;
+    try {
+      while (this.#needsCall(t)) {
+        if (this.#desired.get(ih)) {
+          await t.resume();
+          this.#startWatching(ih, t.stats());
+        } else {
+          await t.pause();
+          this.#watch.delete(ih);
+        }
+      }
+    } catch (err) {
+      this.#host.out.note(`queue: ${this.#desired.get(ih) ? 'starting' : 'stopping'} ${ih} failed: ${errorMessage(err)}`);
+    } finally {
+      // In the same turn as the last check: a wish made after it starts a new call.
+      this.#ops.delete(ih);
+    }
+  }
+
+  #startWatching(ih: string, s: TorrentStats): void {
+    if (this.#watch.has(ih)) return;
+    const now = this.#clock();
+    this.#watch.set(ih, { downloaded: s.downloaded, progressAt: now, state: s.state, stalled: false });
+  }
+
+  /** Torrents not complete, in queue order, numbered from 1. */
+  #incompleteOrder(rows: QueueRow[], stats: ReadonlyMap<string, TorrentStats>): Map<string, number> {
+    const incomplete = rows.filter((r) => !isComplete(stats.get(r.infoHash), r)).sort(byQueueOrder);
+    return new Map(incomplete.map((r, i) => [r.infoHash, i + 1]));
+  }
+
+  #goalReached(r: QueueRow): 'ratio' | 'seedingTime' | undefined {
+    const s = this.#host.settings();
+    const u = this.#host.pendingTotals(r.infoHash);
+    // The ratio the list shows (a seed has all its bytes verified).
+    const ratio = ratioOf(r.totalUploaded + (u?.uploaded ?? 0), r.totalDownloaded + (u?.downloaded ?? 0), r.length ?? 0);
+    const seedingTime = r.seedingTime + (u?.seedingSeconds ?? 0);
+    return goalReached({ ratio, seedingTime }, effectiveLimit(r.ratioLimit, s.ratioLimit), effectiveLimit(r.seedingTimeLimit, s.seedingTimeLimit));
+  }
+
+  #goalAction(r: QueueRow, reached: 'ratio' | 'seedingTime', s: QueueSettings): void {
+    const what = reached === 'ratio' ? 'ratio limit' : 'seeding time limit';
+    this.#host.out.event('seeding-goal', { infoHash: r.infoHash, goal: reached, action: s.seedingLimitAction });
+    if (s.seedingLimitAction === 'remove') {
+      this.#host.remove(r.infoHash).then(
+        () => this.#host.changed(),
+        (err: unknown) => this.#host.out.note(`removing ${r.infoHash} at its ${what} failed: ${errorMessage(err)}`),
+      );
+    }
+  }
+
+  /** The one timer: looks at the torrents the engine runs (stalls, state changes, seeding goals)
+   *  and follows the alt-speed schedule. */
+  tick(): void {
+    if (this.#closed) return;
+    try {
+      const now = this.#clock();
+      const settings = this.#host.settings();
+      const stallMs = settings.stalledTimeout * 1000;
+      let replan = false;
+      for (const [ih, w] of this.#watch) {
+        const s = this.#host.session.get(ih)?.stats();
+        if (!s || !RUNNING.has(s.state)) {
+          this.#watch.delete(ih);
+          replan = true;
+          continue;
+        }
+        // A counter lower than last time: the torrent was loaded anew, so it all is new.
+        const got = s.downloaded > w.downloaded || s.downloaded < w.downloaded;
+        if (got || s.state !== w.state) w.progressAt = now;
+        if (s.state !== w.state) replan = true;
+        const stalled = stallMs > 0 && (s.state === 'downloading' || s.state === 'metadata') && now - w.progressAt >= stallMs;
+        if (stalled !== w.stalled) replan = true;
+        Object.assign(w, { downloaded: s.downloaded, state: s.state, stalled });
+        const row = this.#rows.get(ih);
+        if (s.state === 'seeding' && row && this.#goalReached(row)) replan = true;
+      }
+      this.#followSchedule(settings, now);
+      if (replan) this.poke();
+    } catch (err) {
+      // The DB closing under a stopping node: the next tick (if any) tries again.
+      if (!this.#closed) this.#host.out.note(`queue tick: ${errorMessage(err)}`);
+    }
+  }
+
+  /** At each edge of the schedule's window the alternative speed turns on or off; in between, the
+   *  user's own switch stands (qBittorrent's way). A schedule just enabled takes effect at once. */
+  #followSchedule(s: QueueSettings, now: number): void {
+    if (!s.altSpeedSchedule.enabled) {
+      this.#lastWindow = undefined;
+      return;
+    }
+    const inWindow = inAltSpeedWindow(s.altSpeedSchedule, new Date(now));
+    if (inWindow === this.#lastWindow) return;
+    this.#lastWindow = inWindow;
+    if (s.altSpeedEnabled !== inWindow) {
+      this.#host.setAltSpeedEnabled(inWindow);
+      this.#host.out.event('alt-speed', { enabled: inWindow, by: 'schedule' });
+      this.#host.changed();
+    }
+  }
+
+  /** The schedule changed: its window's state applies now, whatever it was before. */
+  scheduleChanged(): void {
+    this.#lastWindow = undefined;
+    this.#followSchedule(this.#host.settings(), this.#clock());
+  }
+
+  // ---- what the routes and the node call ----
+
+  /** Every torrent's place among those not complete (1 = next to run), as of the last plan. */
+  positions(): ReadonlyMap<string, number> {
+    return this.#positions;
+  }
+
+  /** 1-based place among torrents not complete; null for complete ones (and unknown ones). */
+  queuePosition(infoHash: string): number | null {
+    return this.#positions.get(infoHash) ?? null;
+  }
+
+  /** The user's pause: stopped, not queued. Resolves once the engine has paused them. */
+  async stop(infoHashes: readonly string[]): Promise<void> {
+    this.#store.setStatuses(new Map(infoHashes.map((ih) => [ih, 'paused'])));
+    await this.apply();
+  }
+
+  /** The user's resume: back in the queue, running if there is a slot (a torrent in error is
+   *  retried by the engine first). */
+  async start(infoHashes: readonly string[]): Promise<void> {
+    await Promise.all(
+      infoHashes.map(async (ih) => {
+        const t = this.#host.session.get(ih);
+        if (t?.stats().state === 'error') await t.resume();
+      }),
+    );
+    const stopped = new Set(this.#store.rows().filter((r) => r.status === 'paused' || r.status === 'error').map((r) => r.infoHash));
+    this.#store.setStatuses(new Map(infoHashes.filter((ih) => stopped.has(ih)).map((ih) => [ih, 'queued'])));
+    await this.apply();
+  }
+
+  async setForceStart(infoHashes: readonly string[], on: boolean): Promise<void> {
+    this.#store.setForceStart(infoHashes, on);
+    await this.apply();
+  }
+
+  /**
+   * Moves torrents in the queue (several keep their order among themselves). Complete torrents
+   * have no place in it and are passed over. Returns each moved torrent's new queuePosition.
+   */
+  async move(infoHashes: readonly string[], move: QueueMove): Promise<Map<string, number | null>> {
+    const rows = this.#store.rows();
+    const stats = new Map<string, TorrentStats>();
+    for (const r of rows) {
+      const s = this.#host.session.get(r.infoHash)?.stats();
+      if (s) stats.set(r.infoHash, s);
+    }
+    const incomplete = rows.filter((r) => !isComplete(stats.get(r.infoHash), r)).sort(byQueueOrder);
+    const order = moveInOrder(
+      incomplete.map((r) => r.infoHash),
+      new Set(infoHashes),
+      move,
+    );
+    this.#store.setPositions(reassignPositions(new Map(incomplete.map((r) => [r.infoHash, r.position])), order));
+    await this.apply();
+    return new Map(infoHashes.map((ih) => [ih, this.queuePosition(ih)]));
+  }
+
+  /** A torrent left the node. */
+  forget(infoHash: string): void {
+    this.#watch.delete(infoHash);
+    this.#desired.delete(infoHash);
+    this.poke();
+  }
+
+  /** Stops the timer and any plan to come. */
+  close(): void {
+    this.#closed = true;
+    clearInterval(this.#timer);
+    if (this.#pokeTimer) clearTimeout(this.#pokeTimer);
+  }
+}
