@@ -186,7 +186,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
         peerId: this.ctx.peerId,
         port: this.ctx.port(),
         tiers: this.trackerUrls,
-        getStats: () => ({ uploaded: this.sessionUploaded, downloaded: this.sessionDownloaded, left: this.bytesLeft() }),
+        getStats: () => ({ uploaded: this.sessionUploaded, downloaded: this.sessionDownloaded, left: bytesLeft(this.picker, this.metainfo) }),
         onPeers: (peers, source) => peers.forEach((p) => this.addPeer(p, source)),
       });
       this.trackerClient.start();
@@ -628,7 +628,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
       const host: WebSeedHost = {
         picker: () => this.picker,
         active: () => !this.closed && this.state !== 'paused' && this.state !== 'error',
-        isBanned: (key) => this.ctx.isBanned(key),
+        isBanned: (key) => this.ctx.isBanned(key), limit: () => this.throttle.down,
         deliver: (_seed, index, begin, block) => this.acceptBlock(_seed.key, undefined, index, begin, block),
         warn: (message) => this.emit('warning', message),
       };
@@ -793,10 +793,6 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
   }
 
   // ---- TorrentHandle ----
-  private bytesLeft(): number {
-    return bytesLeft(this.picker, this.metainfo);
-  }
-
   stats(): TorrentStats {
     return torrentStats({
       infoHashHex: this.infoHashHex, name: this.metainfo?.name ?? this.displayName, state: this.state, picker: this.picker,
@@ -832,7 +828,6 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     return this.opts.savePath;
   }
 
-  /** See TorrentHandle.move; the steps live in torrent-move.ts. */
   move(newSavePath: string): Promise<void> {
     return moveTorrent(this, this.ctx, newSavePath);
   }
@@ -842,9 +837,8 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     if (running) await this.stopActivity();
     else await this.resumeSaver.flush();
     this.cache?.clear();
-    const storage = this.storage;
+    await this.storage?.close();
     this.storage = undefined;
-    await storage?.close();
     return running;
   }
 

@@ -83,3 +83,23 @@ test('a web seed serving corrupt bytes is banned', async (t) => {
   assert.equal(banned.address, `webseed:${server.url}`);
   assert.equal(h.stats().verifiedPieces, 0);
 });
+
+test('a download limit holds for a web seed too', async (t) => {
+  const root = await fs.mkdtemp(path.join(os.tmpdir(), 'cascade-webseed-'));
+  t.after(() => fs.rm(root, { recursive: true, force: true }));
+  await fs.mkdir(path.join(root, 'www'));
+  const file = path.join(root, 'www', 'big.bin');
+  await fs.writeFile(file, randomBytes(12 * 1024 * 1024));
+  const server = await rangeServer(path.join(root, 'www'));
+  t.after(() => server.close());
+  const { torrent } = await createTorrent(file, { pieceLength: 256 * 1024, webSeeds: [server.url] });
+  const session = await Session.create({ host: '127.0.0.1', dht: false, webrtc: false });
+  t.after(() => session.close());
+  session.setRateLimits({ download: 1024 * 1024 });
+  const h = await session.add(torrent, { savePath: path.join(root, 'out') });
+  await new Promise((r) => setTimeout(r, 1000));
+  const b0 = h.stats().downloaded, t0 = Date.now();
+  await new Promise((r) => setTimeout(r, 5000));
+  const rate = ((h.stats().downloaded - b0) * 1000) / (Date.now() - t0);
+  assert.ok(Math.abs(rate / (1024 * 1024) - 1) < 0.1, `web seed at ${(rate / 1048576).toFixed(3)} MiB/s under a 1 MiB/s limit`);
+});

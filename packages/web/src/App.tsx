@@ -8,6 +8,7 @@ import { useLive } from './live.ts';
 import { nextTheme, setTheme, useTheme } from './theme.ts';
 import { useBrowserPeer } from './browser-peer.ts';
 import { claimNode, isMember, signOut, useAuth, whoLabel, type AuthState } from './auth.ts';
+import { IconRss } from './components/icons.tsx';
 import { IconAuto, IconChat, IconList, IconMoon, IconNetwork, IconPlus, IconSettings, IconShare, IconSignOut, IconSun } from './components/icons.tsx';
 import { Boundary } from './components/Boundary.tsx';
 import { ConnectionBanner } from './components/ConnectionBanner.tsx';
@@ -17,12 +18,14 @@ import { AddView } from './views/AddView.tsx';
 import { ChatView } from './views/ChatView.tsx';
 import { NetworkView } from './views/NetworkView.tsx';
 import { SettingsView } from './views/SettingsView.tsx';
+import { RssView } from './views/RssView.tsx';
 import { Brand, FirstRunScreen, LoadingScreen, SignInScreen, UnreachableScreen } from './views/SignIn.tsx';
 
 const NAV: { view: View; label: string; Icon: ComponentType<SVGProps<SVGSVGElement>>; testId?: string }[] = [
   { view: 'torrents', label: 'Torrents', Icon: IconList },
   { view: 'share', label: 'Share', Icon: IconShare },
   { view: 'add', label: 'Add', Icon: IconPlus },
+  { view: 'rss', label: 'RSS', Icon: IconRss },
   { view: 'chat', label: 'Chat', Icon: IconChat, testId: 'chat-nav' },
   { view: 'network', label: 'Network', Icon: IconNetwork },
   { view: 'settings', label: 'Settings', Icon: IconSettings },
@@ -52,7 +55,7 @@ function Shell({ auth }: { auth: AuthState }) {
           <Brand />
         </a>
         <nav className="nav" aria-label="Main">
-          {NAV.map(({ view, label, Icon, testId }) => (
+          {NAV.filter((n) => member || n.view !== 'rss').map(({ view, label, Icon, testId }) => (
             <a key={view} href={href(view)} className={`nav-link${route.view === view ? ' active' : ''}`} aria-current={route.view === view ? 'page' : undefined} data-testid={testId ?? `nav-${view}`}>
               <Icon />
               <span className="nav-label">{label}</span>
@@ -107,6 +110,7 @@ function Shell({ auth }: { auth: AuthState }) {
           {route.view === 'chat' && <ChatView />}
           {route.view === 'network' && <NetworkView />}
           {route.view === 'settings' && <SettingsView />}
+          {route.view === 'rss' && member && <RssView />}
         </Boundary>
       </main>
     </div>

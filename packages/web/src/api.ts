@@ -97,6 +97,8 @@ export interface TorrentDetail extends TorrentSummary {
   pieceLength?: number;
   pieceCount?: number;
   comment?: string;
+  /** The node's document as sent (the detail panel's options read theirs from it). */
+  raw?: Record<string, unknown>;
 }
 
 export interface AddResult {
@@ -251,6 +253,7 @@ export function normaliseDetail(raw: Record<string, unknown>): TorrentDetail {
     magnet: optStr(raw.magnet) ?? summary.magnet,
     pieceLength: optNum(raw.pieceLength),
     pieceCount: optNum(stats.pieceCount),
+    raw,
   };
 }
 

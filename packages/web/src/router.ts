@@ -1,8 +1,8 @@
 // Hash routing (#/torrents, #/torrents/<infohash>, #/share, …): no server-side fallback needed.
 import { useSyncExternalStore } from 'react';
 
-export type View = 'torrents' | 'share' | 'add' | 'chat' | 'network' | 'settings';
-export const VIEWS: View[] = ['torrents', 'share', 'add', 'chat', 'network', 'settings'];
+export type View = 'torrents' | 'share' | 'add' | 'rss' | 'chat' | 'network' | 'settings';
+export const VIEWS: View[] = ['torrents', 'share', 'add', 'rss', 'chat', 'network', 'settings'];
 
 export interface Route {
   view: View;

@@ -1,7 +1,7 @@
 // What the torrent table shows: filtering (state groups, category, tag, tracker, search) and
 // sorting of the live feed's list, done here in the page so a click answers at once — the server's
-// GET /api/torrents takes the same query parameters for other clients. Pure functions over
-// TorrentSummary; one pass to filter and one sort, fine for thousands of rows a second.
+// GET /api/torrents takes the same query parameters for other clients. Functions over
+// TorrentSummary (sortTorrents remembers its last order); bench/web-list times them.
 
 import type { TorrentSummary } from './api.ts';
 
@@ -146,11 +146,21 @@ function keyOf(t: TorrentSummary, field: SortField): Key {
 
 const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
 
+/** The last sort's input and outcome: when a tick of the feed brings the same torrents in the same
+ *  order with the same keys (names, categories and sizes rarely change), the order is reused rather
+ *  than sorting again (a name sort of 20,000 torrents takes ~80 ms; the check ~2 ms). */
+let last: { field: SortField; order: SortOrder; hashes: string[]; keys: Key[]; perm: number[] } | undefined;
+
 /** Sorted copy. Missing values (no category, no ETA…) go last in either order; ties by infohash, so
  *  rows never swap places between two ticks of the feed. */
 export function sortTorrents(list: readonly TorrentSummary[], sort: Sort): TorrentSummary[] {
+  const keys = list.map((t) => keyOf(t, sort.field));
+  const hashes = list.map((t) => t.infoHashHex);
+  if (last && last.field === sort.field && last.order === sort.order && sameArray(last.keys, keys) && sameArray(last.hashes, hashes)) {
+    return last.perm.map((i) => list[i]!);
+  }
   const dir = sort.order === 'asc' ? 1 : -1;
-  const keyed = list.map((t) => ({ t, k: keyOf(t, sort.field) }));
+  const keyed = list.map((t, i) => ({ t, i, k: keys[i]! }));
   keyed.sort((a, b) => {
     if (a.k === null || b.k === null) {
       if (a.k !== b.k) return a.k === null ? 1 : -1;
@@ -160,7 +170,14 @@ export function sortTorrents(list: readonly TorrentSummary[], sort: Sort): Torre
     }
     return a.t.infoHashHex < b.t.infoHashHex ? -1 : a.t.infoHashHex > b.t.infoHashHex ? 1 : 0;
   });
+  last = { field: sort.field, order: sort.order, hashes, keys, perm: keyed.map((x) => x.i) };
   return keyed.map((x) => x.t);
+}
+
+function sameArray<T>(a: readonly T[], b: readonly T[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Which order a first click on a column gives: biggest first for numbers, A→Z for text. */

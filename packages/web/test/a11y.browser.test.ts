@@ -1,12 +1,13 @@
 // Accessibility (issue 20, defect 10): axe-core, run inside real Chromium, finds no serious or
 // critical violation on any view of the app — the torrent list, the list with the detail panel open,
-// add, share, network, settings, chat, the RSS page when the build has one, and the first-run and
-// sign-in screens — in the light and the dark theme. The counts per view are printed (all impacts,
+// with rows selected (bulk bar) and with the remove question, add, share and a share result,
+// network, settings, chat, the RSS page when the build has one, the list with a torrent running in
+// the tab, and the first-run and sign-in screens — in the light and the dark theme. The counts per view are printed (all impacts,
 // and serious+critical) for the release notes.
 
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildUi, collectErrors, launchBrowser, openAsOwner, startTestServer } from './helpers.ts';
+import { buildUi, collectErrors, launchBrowser, openAsOwner, randomFile, startTestServer, tempDir } from './helpers.ts';
 import { describeViolations, isSerious, memberViews, openView, runAxe, seedTorrents, type AxeViolation } from './a11y.ts';
 
 before(async () => {
@@ -57,6 +58,32 @@ test('axe-core: no serious or critical violation on any view, light and dark', a
       await openView(page, node.url, v);
       record(counts, failures, `${v.name} ${scheme}`, await runAxe(page));
     }
+    // The list with every row selected (the bulk bar), then the remove question over it.
+    await openView(page, node.url, { name: 'torrents', hash: '#/torrents', ready: '[data-testid="torrent-row"]' });
+    await page.locator('[data-testid="select-all"]').check();
+    await page.locator('[data-testid="bulk-bar"]').waitFor();
+    record(counts, failures, `bulk bar ${scheme}`, await runAxe(page));
+    await page.locator('[data-testid="bulk-remove"]').click();
+    await page.getByRole('dialog').waitFor();
+    record(counts, failures, `remove dialog ${scheme}`, await runAxe(page));
+    await page.keyboard.press('Escape');
+    await page.getByRole('dialog').waitFor({ state: 'detached' });
+    await page.locator('[data-testid="bulk-clear"]').click();
+  }
+
+  // A share result (magnet, QR) and the list with a torrent running in this tab, in both themes.
+  const work = await tempDir(t, 'a11y-files');
+  for (const scheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme: scheme });
+    const file = await randomFile(work, `from-the-tab-${scheme}.bin`, 50_000);
+    await page.goto(`${node.url}/#/share`);
+    await page.locator('[data-testid="share-mode-browser"]').click();
+    await page.locator('[data-testid="share-input"]').setInputFiles(file.path);
+    await page.locator('[data-testid="magnet-qr"]').waitFor({ timeout: 30_000 });
+    record(counts, failures, `share result ${scheme}`, await runAxe(page));
+    await page.locator('[data-testid="nav-torrents"]').click();
+    await page.locator('[data-testid="browser-torrent-row"]').first().waitFor();
+    record(counts, failures, `torrents+tab ${scheme}`, await runAxe(page));
   }
 
   // Another browser on the claimed node: the sign-in screen.

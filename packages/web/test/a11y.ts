@@ -43,9 +43,14 @@ export function describeViolations(list: AxeViolation[]): string {
     .join('\n');
 }
 
-/** How far the document scrolls sideways (0 when it fits the window). */
+/** How far the document, or the detail panel (fixed over the page on narrow screens, so the
+ *  document's width does not show it), scrolls sideways: 0 when everything fits. */
 export function horizontalOverflow(page: Page): Promise<number> {
-  return page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  return page.evaluate(() => {
+    const panel = document.querySelector<HTMLElement>('[data-testid="detail-panel"]');
+    const inPanel = panel ? panel.scrollWidth - panel.clientWidth : 0;
+    return Math.max(document.documentElement.scrollWidth - window.innerWidth, inPanel);
+  });
 }
 
 /** Elements wider than the window's right edge (for messages when overflow is found). */
@@ -98,7 +103,7 @@ export async function memberViews(page: Page, selectedHash: string): Promise<Vie
     { name: 'settings', hash: '#/settings', ready: '[data-testid="settings-port"]' },
     { name: 'chat', hash: '#/chat', ready: '[data-testid="chat-my-did"], [data-testid="chat-unavailable"], [data-testid="chat-error"]' },
   ];
-  if ((await page.locator('[data-testid="nav-rss"]').count()) > 0) views.push({ name: 'rss', hash: '#/rss', ready: '[data-testid^="rss-"]' });
+  if ((await page.locator('[data-testid="nav-rss"]').count()) > 0) views.push({ name: 'rss', hash: '#/rss', ready: '[data-testid="rss-page"]' });
   return views;
 }
 

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { TestContext } from 'node:test';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { startServer, type RunningServer } from '@cascade/server';
+import { startServer, type RunningServer, type ServerOptions } from '@cascade/server';
 import { ensureWebBuilt } from '../index.ts';
 
 export const WEB_DIR = resolve(import.meta.dirname, '..');
@@ -48,8 +48,9 @@ export interface TestServer {
   bittorrentPort: number;
 }
 
-/** A whole node on 127.0.0.1 with every port OS-assigned and no DHT. */
-export async function startTestServer(t: TestContext): Promise<TestServer> {
+/** A whole node on 127.0.0.1 with every port OS-assigned and no DHT (`opts` adds to that, e.g.
+ *  allowPrivateUrls for a feed or .torrent served on 127.0.0.1). */
+export async function startTestServer(t: TestContext, opts: Partial<ServerOptions> = {}): Promise<TestServer> {
   const stateDir = await tempDir(t, 'state', true);
   const downloadDir = join(stateDir, 'downloads');
   const server = await startServer({
@@ -61,6 +62,7 @@ export async function startTestServer(t: TestContext): Promise<TestServer> {
     btHost: '127.0.0.1',
     dht: false,
     trackerPorts: { http: 0, udp: 0 },
+    ...opts,
   }).catch(async (err: unknown) => {
     await removeDir(stateDir);
     throw err;

@@ -1,9 +1,10 @@
 // Layout (issue 20, defect 11): every view at a laptop (1366×768), a desktop (1920×1080) and a phone
 // (390×844), screenshotted (packages/web/test/screenshots/layout-*.png, not in git) and checked for
 // horizontal scrolling; at 1366×768 with the detail panel open the table keeps its key columns
-// (name, size, progress, state, down and up speed, ETA, the row's buttons) visible beside the panel.
-// The failing-first case: before, the panel took 42% and the list hid everything but name, progress
-// and download speed.
+// (name, size, progress, state, down and up speed, ETA, the row's buttons) visible beside the panel,
+// and the Network page's short stats (ports, labels, the page origin) stay on one line.
+// The failing-first cases: before, the panel took 42% and the list hid everything but name, progress
+// and download speed; "Listening port (TCP)" and "127.0.0.1:41479" broke over two lines.
 
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -40,6 +41,17 @@ async function columnBoxes(page: Page): Promise<Record<string, { left: number; r
   }, KEY_COLUMNS);
 }
 
+/** Stat labels and values short enough for one line (a port, "Listening port (TCP)", an origin)
+ *  that take more than one. */
+function wrappedStats(page: Page): Promise<string[]> {
+  return page.evaluate(() =>
+    Array.from(document.querySelectorAll<HTMLElement>('.network-view .stat-label, .network-view .stat-value'))
+      .filter((el) => (el.textContent ?? '').length <= 24)
+      .filter((el) => el.getBoundingClientRect().height > parseFloat(getComputedStyle(el).lineHeight) * 1.5)
+      .map((el) => el.textContent ?? ''),
+  );
+}
+
 test('every view fits 1366×768, 1920×1080 and 390×844; the table keeps its key columns beside the detail panel', async (t) => {
   const node = await startTestServer(t);
   const context = await launchBrowser(t, { viewport: { width: 1366, height: 768 } });
@@ -60,6 +72,10 @@ test('every view fits 1366×768, 1920×1080 and 390×844; the table keeps its ke
       await screenshot(page, `layout-${size.name}-${v.name}`);
       const over = await horizontalOverflow(page);
       if (over > 0) failures.push(`${v.name} at ${size.width}×${size.height} scrolls sideways by ${over} px: ${(await overflowingElements(page)).join(', ')}`);
+      if (v.name === 'network') {
+        const wrapped = await wrappedStats(page);
+        if (wrapped.length > 0) failures.push(`network at ${size.width}×${size.height}: short stats wrap: ${wrapped.join(', ')}`);
+      }
     }
   }
 

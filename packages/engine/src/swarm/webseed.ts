@@ -6,6 +6,7 @@ import { pieceSegments } from '../piece-map.ts';
 import type { Metainfo } from '../types.ts';
 import type { BlockRef, PeerView, Picker } from './picker.ts';
 import { SpeedMeter } from './speed.ts';
+import { sleep, type RateGate } from './rate-limiter.ts';
 
 const BLOCKS_PER_REQUEST = 256; // 4 MiB per round trip
 const MAX_FAILURES = 5;
@@ -16,6 +17,8 @@ export interface WebSeedHost {
   isBanned(key: string): boolean;
   deliver(seed: WebSeed, index: number, begin: number, block: Uint8Array): void;
   warn(message: string): void;
+  /** The download limit the torrent's blocks pass (its own and the session's). */
+  limit?(): RateGate;
 }
 
 export class WebSeed implements PeerView {
@@ -89,6 +92,15 @@ export class WebSeed implements PeerView {
       const first = list[0]!.begin;
       const last = list[list.length - 1]!;
       const end = last.begin + last.length;
+      // A download limit: the range is booked in the buckets, then fetched when its time comes.
+      const gate = this.host.limit?.();
+      if (gate?.limited) {
+        const now = Date.now();
+        const wait = gate.waitFor(end - first, now);
+        gate.take(end - first, now);
+        if (wait > 0) await sleep(wait);
+        if (!this.host.active()) return; // paused meanwhile (stopping clears what the picker lent us)
+      }
       const data = await this.fetchRange(index, first, end);
       for (const b of list) this.host.deliver(this, index, b.begin, data.subarray(b.begin - first, b.begin - first + b.length));
       this.down.add(end - first);

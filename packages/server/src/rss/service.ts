@@ -220,14 +220,14 @@ export class RssService {
   #feedExists = (id: number) => this.store.feed(id) !== undefined;
 
   addRule(body: unknown): RuleRecord {
-    const r = this.store.addRule(ruleInput(body, NEW_RULE, this.#feedExists));
+    const r = this.store.addRule(ruleInput(body, NEW_RULE, this.#feedExists, this.store.db.stateDir));
     this.#applyAll();
     return r;
   }
 
   updateRule(id: unknown, body: unknown): RuleRecord {
     const r = this.#rule(id);
-    this.store.updateRule(r.id, ruleInput(body, r, this.#feedExists));
+    this.store.updateRule(r.id, ruleInput(body, r, this.#feedExists, this.store.db.stateDir));
     this.#applyAll();
     return this.#rule(r.id);
   }
@@ -245,7 +245,7 @@ export class RssService {
   preview(id: unknown, body: unknown): { items: PreviewItem[] } {
     const base: RuleFields | RuleRecord = id === undefined ? { ...NEW_RULE, name: 'preview' } : this.#rule(id);
     const draft = body === undefined || body === null ? {} : body;
-    const rule = ruleInput({ name: base.name || 'preview', ...(draft as object) }, base, this.#feedExists);
+    const rule = ruleInput({ name: base.name || 'preview', ...(draft as object) }, base, this.#feedExists, this.store.db.stateDir);
     const ruleId = id === undefined ? undefined : this.#rule(id).id;
     const items = this.store.allItems().filter((i) => rule.feeds.length === 0 || rule.feeds.includes(i.feedId));
     let hits: boolean[];

@@ -5,6 +5,7 @@
 import { isAbsolute } from 'node:path';
 import { CliError, UsageError } from '../errors.ts';
 import { compileFilter, RuleFieldError } from './match.ts';
+import { saveDir, shortName, tagList } from '../model/validate.ts';
 import type { RssSettings, RuleFields, RuleRecord } from './store.ts';
 
 export class RssInputError extends UsageError {
@@ -124,11 +125,22 @@ function flag(field: string, v: unknown): boolean {
   return v;
 }
 
+/** The node model's own check (model/validate.ts), its UsageError turned into one naming `field`. */
+function modelCheck<T>(field: string, check: () => T): T {
+  try {
+    return check();
+  } catch (err) {
+    if (err instanceof UsageError) throw new RssInputError(field, err.message.replace(/^"[^"]*" /, ''));
+    throw err;
+  }
+}
+
 /**
  * A rule's fields: `base` (the stored rule, or NEW_RULE) with the input laid over it, checked as a
- * whole (a regex is compiled, an episode filter parsed). `feedExists` checks the affected feeds.
+ * whole (a regex is compiled, an episode filter parsed) and as the node's add will check its
+ * options (category, tags, save path — not inside `stateDir`). `feedExists` checks the affected feeds.
  */
-export function ruleInput(body: unknown, base: RuleFields | RuleRecord, feedExists: (id: number) => boolean): RuleFields {
+export function ruleInput(body: unknown, base: RuleFields | RuleRecord, feedExists: (id: number) => boolean, stateDir: string): RuleFields {
   const input = asObject(body, 'body');
   refuseUnknown(input, RULE_FIELDS);
   const r: RuleFields = {
@@ -150,20 +162,20 @@ export function ruleInput(body: unknown, base: RuleFields | RuleRecord, feedExis
     r.feeds = ids;
   }
   if (input.category !== undefined) {
-    r.category = input.category === null || input.category === '' ? null : text('category', input.category, 200).trim() || null;
+    const c = input.category;
+    r.category = c === null || (typeof c === 'string' && c.trim() === '') ? null : modelCheck('category', () => shortName('category', c));
   }
   if (input.savePath !== undefined) {
-    r.savePath = input.savePath === null || input.savePath === '' ? null : text('savePath', input.savePath, 1024);
-    if (r.savePath !== null && (!isAbsolute(r.savePath) || r.savePath.includes('\0'))) {
-      throw new RssInputError('savePath', `an absolute path on the node's machine, got "${r.savePath.slice(0, 200)}"`);
+    const p = input.savePath;
+    if (p === null || p === '') r.savePath = null;
+    else {
+      if (typeof p !== 'string' || !isAbsolute(p)) throw new RssInputError('savePath', `an absolute path on the node's machine, got ${JSON.stringify(p).slice(0, 200)}`);
+      r.savePath = modelCheck('savePath', () => saveDir('savePath', p, '/', stateDir));
     }
   }
   if (input.tags !== undefined) {
-    if (!Array.isArray(input.tags) || input.tags.some((t) => typeof t !== 'string')) throw new RssInputError('tags', 'a list of strings');
-    const tags = [...new Set((input.tags as string[]).map((t) => t.trim()).filter((t) => t !== ''))];
-    const bad = tags.find((t) => t.length > 100 || t.includes(','));
-    if (bad !== undefined) throw new RssInputError('tags', `"${bad.slice(0, 120)}": a tag has at most 100 characters and no comma`);
-    r.tags = tags;
+    const tags = Array.isArray(input.tags) ? input.tags.map((t) => (typeof t === 'string' ? t.trim() : t)).filter((t) => t !== '') : input.tags;
+    r.tags = modelCheck('tags', () => tagList('tags', tags));
   }
   try {
     compileFilter(r);

@@ -65,6 +65,8 @@ test('feed polled → rule matches → torrents added with the rule’s options 
     const entry = torrents.find((x) => x.infoHash === ih);
     assert.ok(entry, ih);
     assert.equal(entry.savePath, savePath);
+    assert.equal(entry.category, 'tv');
+    assert.deepEqual(entry.tags, ['rss']);
     assert.equal(s.node.session.get(ih)?.stats().state, 'paused');
   }
   assert.equal(torrents.find((x) => x.infoHash === e1.infoHash).name, 'Show.S01E01.1080p');
@@ -104,6 +106,16 @@ test('feed polled → rule matches → torrents added with the rule’s options 
   assert.deepEqual(hashes, [e2.infoHash, magnetHash, 'c5'.repeat(20)].sort());
   assert.equal((await api('/api/rss/rules')).body.rules.length, 1);
   assert.equal((await api('/api/rss/feeds')).body.feeds.length, 2);
+
+  // A rule with a category and no save path: the category's save path is used.
+  const filmsDir = join(s.root, 'films');
+  assert.equal((await api('/api/categories', { method: 'POST', body: JSON.stringify({ name: 'films', savePath: filmsDir }) })).status, 201);
+  const films = await api('/api/rss/rules', { method: 'POST', body: JSON.stringify({ name: 'films', mustContain: 'atom only', category: 'films', feeds: [atom.body.id] }) });
+  assert.equal(films.status, 201, JSON.stringify(films.body));
+  await until('the film', async () => (await api('/api/rss/matches')).body.matches.length === 5);
+  const film = ((await api('/api/torrents')).body.torrents as any[]).find((x) => x.infoHash === other.infoHash);
+  assert.equal(film.category, 'films');
+  assert.equal(film.savePath, filmsDir);
 });
 
 test('RSS routes answer bad input with a 4xx naming the field', async (t) => {
@@ -139,7 +151,9 @@ test('RSS routes answer bad input with a 4xx naming the field', async (t) => {
   await expect(post('/api/rss/rules', { name: 'r', feeds: [12345] }), 400, /^feeds: no feed with id 12345/);
   await expect(post('/api/rss/rules', { name: 'r', feeds: 'all' }), 400, /^feeds:/);
   await expect(post('/api/rss/rules', { name: 'r', savePath: 'relative/dir' }), 400, /^savePath: an absolute path/);
-  await expect(post('/api/rss/rules', { name: 'r', tags: ['a,b'] }), 400, /^tags:/);
+  await expect(post('/api/rss/rules', { name: 'r', savePath: join(s.root, 'state', 'x') }), 400, /^savePath: must not be inside the node's state directory/);
+  await expect(post('/api/rss/rules', { name: 'r', tags: ['a,b'] }), 400, /^tags: .*must not contain a comma/);
+  await expect(post('/api/rss/rules', { name: 'r', category: 'x'.repeat(65) }), 400, /^category: must be at most 64/);
   await expect(post('/api/rss/rules', { name: 'r', addPaused: 'yes' }), 400, /^addPaused: expected true or false/);
   await expect(post('/api/rss/rules', { name: 'r', when: 'now' }), 400, /^when: unknown field/);
   const r = await post('/api/rss/rules', { name: 'r', mustContain: 'show' });

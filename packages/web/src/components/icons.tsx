@@ -31,3 +31,4 @@ export const IconLink = (p: P) => base(p, <><path d="M10 14a4 4 0 0 0 5.7 0l3-3a
 export const IconPlayCircle = (p: P) => base(p, <><circle cx="12" cy="12" r="9" /><path d="m10 8.5 5 3.5-5 3.5z" /></>);
 export const IconBack = (p: P) => base(p, <path d="M15 18l-6-6 6-6" />);
 export const IconSignOut = (p: P) => base(p, <><path d="M9 21H5a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2h4" /><path d="m16 17 5-5-5-5M21 12H9" /></>);
+export const IconRss = (p: P) => base(p, <><path d="M5 11a8 8 0 0 1 8 8M5 5a14 14 0 0 1 14 14" /><circle cx="6" cy="18" r="1.5" /></>);

@@ -41,7 +41,7 @@ function BrowserRow({ t }: { t: BrowserTorrent }) {
   return (
     <div role="listitem" className={`torrent-row browser-row state-${t.state}`} data-testid="browser-torrent-row" data-infohash={t.infoHash} data-state={t.state} data-progress={t.progress}>
       <div className="tr-name">
-        <button type="button" className="name linklike" onClick={() => setOpen(!open)} title={name}>
+        <button type="button" className="name linklike" onClick={() => setOpen(!open)} title={name} aria-expanded={open || t.files.length > 1}>
           {name}
         </button>
         <div className="tr-sub">
@@ -65,7 +65,7 @@ function BrowserRow({ t }: { t: BrowserTorrent }) {
             <IconDownload />
           </button>
         )}
-        <button type="button" className="icon-btn danger" title="Stop and remove from this tab" aria-label="Remove" onClick={() => void browserPeer.remove(t.infoHash)}>
+        <button type="button" className="icon-btn danger" title="Stop and remove from this tab" aria-label={`Remove ${name} from this tab`} onClick={() => void browserPeer.remove(t.infoHash)}>
           <IconTrash />
         </button>
       </div>

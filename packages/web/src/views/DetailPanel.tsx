@@ -2,13 +2,17 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, ApiError, normaliseDetail, torrentFileUrl, type TorrentDetail, type TorrentSummary } from '../api.ts';
 import { FilesTab } from './detail/FilesTab.tsx';
-import { liveSnapshot, refreshTorrents, watchTorrent } from '../live.ts';
+import { OptionsTab } from './detail/OptionsTab.tsx';
+import { QueueControls } from './detail/QueueControls.tsx';
+import { useAction } from './detail/use-action.ts';
+import { optionsOf } from '../node-options.ts';
+import { liveSnapshot, watchTorrent } from '../live.ts';
 import { formatBytes, formatEta, formatPercent, formatSpeed, ratioOf, peersText } from '../format.ts';
 import { CopyButton, Empty, ProgressBar, QrCode, Stat, StateBadge, TransportBadge } from '../components/ui.tsx';
 import { shortDid } from '../short-id.ts';
-import { IconBack, IconDownload, IconPause, IconPlay, IconPlayCircle, IconX } from '../components/icons.tsx';
+import { IconBack, IconDownload, IconPause, IconPlay, IconX } from '../components/icons.tsx';
 
-type Tab = 'overview' | 'files' | 'peers' | 'trackers';
+type Tab = 'overview' | 'files' | 'peers' | 'trackers' | 'options';
 
 export function DetailPanel({
   infoHash,
@@ -78,6 +82,8 @@ export function DetailPanel({
   // Live numbers come from the socket; the rest from the detail document.
   const s: TorrentSummary | undefined = summary && detail ? { ...detail, ...definedOnly(summary) } : (summary ?? detail);
   const name = s?.name ?? detail?.name ?? infoHash;
+  // Queue place and force start: the list entry is fresher (each second) than the detail document.
+  const options = detail ? optionsOf({ ...(detail.raw ?? {}), ...definedOnly((summary ?? {}) as Record<string, unknown>) }) : undefined;
 
   return (
     <aside className="detail" data-testid="detail-panel" aria-label={`Details of ${name}`}>
@@ -119,12 +125,13 @@ export function DetailPanel({
             <Stat label="Ratio" value={ratioOf(s.uploaded, s.downloaded, s.length)} />
           </div>
           <PauseResume infoHash={infoHash} state={s.state} hasMetadata={!!s.length} />
+          {detail && <QueueControls infoHash={infoHash} state={s.state} queuePosition={options?.queuePosition ?? null} forceStart={options?.forceStart ?? false} />}
           {s.error && <div className="alert alert-error">{s.error}</div>}
         </div>
       )}
 
       <div className="tabs" role="tablist">
-        {(['files', 'peers', 'trackers', 'overview'] as Tab[]).map((t) => (
+        {(['files', 'peers', 'trackers', 'options', 'overview'] as Tab[]).map((t) => (
           <button key={t} type="button" role="tab" aria-selected={tab === t} className={tab === t ? 'active' : ''} onClick={() => setTab(t)} data-testid={`detail-tab-${t}`}>
             {t === 'overview' ? 'Info' : t[0]!.toUpperCase() + t.slice(1)}
             {t === 'files' && detail ? <span className="count">{detail.files.length}</span> : null}
@@ -143,6 +150,8 @@ export function DetailPanel({
           <PeersTab detail={detail} />
         ) : tab === 'trackers' ? (
           <TrackersTab detail={detail} />
+        ) : tab === 'options' ? (
+          <OptionsTab key={infoHash} detail={detail} onChanged={load} />
         ) : (
           <OverviewTab detail={detail} />
         )}
@@ -153,26 +162,6 @@ export function DetailPanel({
 
 function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-/** Runs one action of the panel at a time; its failure (a torrent removed meanwhile, a refusal)
- *  shows in the panel instead of escaping as an unhandled rejection. */
-export function useAction(): { busy: boolean; error: string | undefined; run: (fn: () => Promise<unknown>) => Promise<void> } {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string>();
-  const run = useCallback(async (fn: () => Promise<unknown>) => {
-    setBusy(true);
-    setError(undefined);
-    try {
-      await fn();
-      await refreshTorrents();
-    } catch (err) {
-      setError((err as Error).message);
-    } finally {
-      setBusy(false);
-    }
-  }, []);
-  return { busy, error, run };
 }
 
 function PauseResume({ infoHash, state, hasMetadata }: { infoHash: string; state: string; hasMetadata: boolean }) {

@@ -1,5 +1,5 @@
 // Network health: the node's listener, DHT, peers, the live socket, and this tab's WebRTC peer.
-import { useEffect, useState } from 'react';
+import { Fragment, useEffect, useState } from 'react';
 import { api, type Health } from '../api.ts';
 import { useLive } from '../live.ts';
 import { isMember, useAuth } from '../auth.ts';
@@ -132,13 +132,13 @@ export function NetworkView() {
             {tracker?.ws && (
               <>
                 <dt>WebRTC tracker</dt>
-                <dd className="mono small wrap" data-testid="health-ws-tracker">{tracker.ws}</dd>
+                <dd className="mono small path" data-testid="health-ws-tracker">{breakAtSlashes(tracker.ws)}</dd>
               </>
             )}
             {typeof health?.downloadDir === 'string' && (
               <>
                 <dt>Downloads</dt>
-                <dd className="mono small wrap">{health.downloadDir}</dd>
+                <dd className="mono small path">{breakAtSlashes(health.downloadDir)}</dd>
               </>
             )}
           </dl>
@@ -191,4 +191,14 @@ export function NetworkView() {
       </div>
     </section>
   );
+}
+
+/** A URL or path that may wrap after each "/" (and only mid-name when a name alone is too long). */
+function breakAtSlashes(text: string) {
+  return text.split(/(?<=\/)/).map((part, i) => (
+    <Fragment key={i}>
+      {i > 0 && <wbr />}
+      {part}
+    </Fragment>
+  ));
 }

@@ -1,7 +1,7 @@
-// Settings: who you are (identity, linked wallet, sign out), the node's users and settings (ports,
-// speed limits, where data goes — as /api/health reports them; the node takes them at start; both
-// for owner and members only) and this browser's (theme, WebRTC trackers and ICE servers of the
-// in-browser peer, its storage).
+// Settings: who you are (identity, linked wallet, sign out), the node's users, its ports (as
+// /api/health reports them; set at start) and its settings (limits, queue, seeding goals, where data
+// goes, public URL: NodeSettingsForm over /api/settings) — for owner and members only — and this
+// browser's (theme, notifications, WebRTC trackers and ICE servers of the in-browser peer, storage).
 import { useEffect, useState } from 'react';
 import { api, type Health } from '../api.ts';
 import { formatBytes } from '../format.ts';
@@ -10,6 +10,7 @@ import { browserPeer, loadPeerConfig, savePeerConfig, useBrowserPeer } from '../
 import { isMember, useAuth } from '../auth.ts';
 import { IdentitySection } from './IdentitySection.tsx';
 import { UsersSection } from './UsersSection.tsx';
+import { NodeSettingsForm } from './NodeSettingsForm.tsx';
 
 export function SettingsView() {
   const auth = useAuth();
@@ -24,6 +25,7 @@ export function SettingsView() {
       <IdentitySection />
       {member && auth.status === 'ready' && <UsersSection />}
       {member && <NodeSettings />}
+      {member && <NodeSettingsForm />}
       <BrowserSettings />
     </section>
   );
@@ -64,17 +66,11 @@ function ReadOnlyNode({ h }: { h: Health }) {
         <dd>{h.dhtEnabled === false ? 'off' : `on${ports.dht ? `, UDP ${ports.dht}` : ''}`}</dd>
         <dt>Tracker ports</dt>
         <dd className="num">{ports.trackerHttp ? `HTTP ${ports.trackerHttp} · UDP ${show(ports.trackerUdp)}` : 'off'}</dd>
-        <dt>Download limit</dt>
-        <dd>unlimited</dd>
-        <dt>Upload limit</dt>
-        <dd>unlimited</dd>
-        <dt>Downloads go to</dt>
-        <dd className="mono small wrap" data-testid="settings-download-dir">{show(h.downloadDir)}</dd>
         <dt>State directory</dt>
         <dd className="mono small wrap">{show(h.stateDir)}</dd>
       </dl>
       <p className="muted small">
-        This node takes these when it starts: <code>npx cascade serve --http-port N --port N --download-dir DIR --state-dir DIR --no-dht</code> (see <code>npx cascade serve --help</code>). Speed limits are not configurable yet.
+        This node takes these when it starts: <code>npx cascade serve --http-port N --port N --download-dir DIR --state-dir DIR --no-dht</code> (see <code>npx cascade serve --help</code>). Limits, the queue and where downloads go are set below.
       </p>
     </>
   );

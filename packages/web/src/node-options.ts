@@ -1,0 +1,126 @@
+// REST client for what issue 20 adds to the node: its settings (GET/PATCH /api/settings), a
+// torrent's own options (PATCH /api/torrents/:infoHash), its place in the queue, categories and
+// tags, and the add options. Shapes follow the server's contracts (packages/server README).
+import { request, type AddResult, type Category } from './api.ts';
+
+export interface AltSpeedSchedule {
+  enabled: boolean;
+  /** "HH:MM", local time of the node; from > to spans midnight. */
+  from: string;
+  to: string;
+  /** 0 = Sunday. */
+  days: number[];
+}
+
+export interface NodeSettings {
+  downloadLimit: number;
+  uploadLimit: number;
+  altDownloadLimit: number;
+  altUploadLimit: number;
+  altSpeedEnabled: boolean;
+  altSpeedSchedule: AltSpeedSchedule;
+  maxActiveDownloads: number;
+  maxActiveUploads: number;
+  maxActiveTorrents: number;
+  stalledTimeout: number;
+  /** null = no global goal. */
+  ratioLimit: number | null;
+  /** Seconds; null = no global goal. */
+  seedingTimeLimit: number | null;
+  seedingLimitAction: 'pause' | 'remove';
+  downloadDir: string;
+  publicUrl: string | null;
+  startPaused: boolean;
+  /** Set by the node when what it shares would not reach anyone (loopback-only trackers on a node
+   *  others can reach, …): shown where the user shares. */
+  shareWarning?: string | null;
+}
+
+/** A torrent's own options. ratioLimit / seedingTimeLimit: null = the node's setting applies,
+ *  -1 = no limit for this torrent. */
+export interface TorrentOptions {
+  downloadLimit: number;
+  uploadLimit: number;
+  category: string | null;
+  tags: string[];
+  savePath: string | null;
+  ratioLimit: number | null;
+  seedingTimeLimit: number | null;
+  forceStart: boolean;
+  queuePosition: number | null;
+  ratio: number | null;
+  seedingTime: number | null;
+  completedAt: number | null;
+}
+
+export type TorrentPatch = Partial<Omit<TorrentOptions, 'queuePosition' | 'ratio' | 'seedingTime' | 'completedAt' | 'savePath'>> & { savePath?: string };
+export type QueueMove = 'up' | 'down' | 'top' | 'bottom';
+
+export interface AddOptions {
+  savePath?: string;
+  category?: string;
+  tags?: string[];
+  paused?: boolean;
+}
+
+const h = (infoHash: string) => encodeURIComponent(infoHash);
+const num = (v: unknown, d: number) => (typeof v === 'number' && Number.isFinite(v) ? v : d);
+const numOrNull = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+/** The options out of a torrent entry (list, detail or socket feed); absent fields get defaults. */
+export function optionsOf(raw: Record<string, unknown>): TorrentOptions {
+  return {
+    downloadLimit: num(raw.downloadLimit, 0),
+    uploadLimit: num(raw.uploadLimit, 0),
+    category: typeof raw.category === 'string' && raw.category !== '' ? raw.category : null,
+    tags: Array.isArray(raw.tags) ? raw.tags.filter((t): t is string => typeof t === 'string') : [],
+    savePath: typeof raw.savePath === 'string' ? raw.savePath : null,
+    ratioLimit: numOrNull(raw.ratioLimit),
+    seedingTimeLimit: numOrNull(raw.seedingTimeLimit),
+    forceStart: raw.forceStart === true,
+    queuePosition: numOrNull(raw.queuePosition),
+    ratio: numOrNull(raw.ratio),
+    seedingTime: numOrNull(raw.seedingTime),
+    completedAt: numOrNull(raw.completedAt),
+  };
+}
+
+/** Add options as multipart fields (the node reads tags repeated or comma-separated). */
+export function appendAddOptions(fd: FormData, o: AddOptions): void {
+  if (o.savePath) fd.append('savePath', o.savePath);
+  if (o.category) fd.append('category', o.category);
+  for (const t of o.tags ?? []) fd.append('tags', t);
+  if (o.paused !== undefined) fd.append('paused', String(o.paused));
+}
+
+export const nodeOptions = {
+  settings: () => request<NodeSettings>('GET', '/api/settings'),
+  saveSettings: (patch: Partial<NodeSettings>) => request<NodeSettings>('PATCH', '/api/settings', patch),
+  /** Answers the torrent's detail document. */
+  patchTorrent: (infoHash: string, patch: TorrentPatch) => request<Record<string, unknown>>('PATCH', `/api/torrents/${h(infoHash)}`, patch),
+  queue: (infoHash: string, move: QueueMove) => request<{ queuePosition: number | null }>('POST', `/api/torrents/${h(infoHash)}/queue`, { move }),
+  categories: async () => (await request<{ categories: Category[] }>('GET', '/api/categories')).categories,
+  addCategory: (name: string, savePath?: string) => request<Category>('POST', '/api/categories', savePath ? { name, savePath } : { name }),
+  tags: async () => (await request<{ tags: string[] }>('GET', '/api/tags')).tags,
+  addUri: (uri: string, o: AddOptions) => request<AddResult>('POST', '/api/torrents', { uri, ...cleanAdd(o) }),
+  addTorrentFile(file: Blob, name: string, o: AddOptions) {
+    const fd = new FormData();
+    appendAddOptions(fd, o);
+    fd.append('torrent', file, name);
+    return request<AddResult>('POST', '/api/torrents', fd);
+  },
+};
+
+function cleanAdd(o: AddOptions): AddOptions {
+  return {
+    ...(o.savePath ? { savePath: o.savePath } : {}),
+    ...(o.category ? { category: o.category } : {}),
+    ...(o.tags && o.tags.length > 0 ? { tags: o.tags } : {}),
+    ...(o.paused !== undefined ? { paused: o.paused } : {}),
+  };
+}
+
+/** "a, b,,c" → ["a", "b", "c"] (duplicates dropped, order kept). */
+export function parseTags(text: string): string[] {
+  return [...new Set(text.split(',').map((t) => t.trim()).filter(Boolean))];
+}
