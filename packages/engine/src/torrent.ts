@@ -816,8 +816,8 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
 
   setRateLimits(limits: Partial<RateLimits>): void {
     this.throttle.own.set(limits);
-    // A limit lifted or raised: refill pipelines now rather than at the next tick.
-    for (const p of this.peersByKey.values()) this.fillRequests(p);
+    this.throttle.trimRequests(this.peersByKey.values(), (p, i, b, n) => (p.sendCancel(i, b, n), this.picker?.released(i, b)));
+    for (const p of this.peersByKey.values()) this.fillRequests(p); // a limit lifted or raised: refill now
   }
 
   rateLimits(): RateLimits {

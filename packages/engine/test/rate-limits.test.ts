@@ -74,6 +74,20 @@ test('download and upload limits, per torrent and per session, applied live; the
   assert.ok(Date.now() - start < 10_000, `the remaining ${64 - 24} MiB took ${Date.now() - start} ms once limits were lifted`);
 });
 
+test('a limit set on a transfer at full speed holds from the first 5 s window', async (t) => {
+  const { root, torrent } = await setup(t, 96 * MiB);
+  const seeder = await Session.create({ host: '127.0.0.1', dht: false });
+  const leecher = await Session.create({ host: '127.0.0.1', dht: false });
+  t.after(() => Promise.all([seeder.close(), leecher.close()]));
+  const s = await seeder.add(torrent, { savePath: path.join(root, 'seed') });
+  await new Promise<void>((r) => (s.stats().state === 'seeding' ? r() : s.once('done', () => r())));
+  const l = await leecher.add(torrent, { savePath: path.join(root, 'out'), peers: [`127.0.0.1:${seeder.port}`] });
+  // Full speed until a few MiB are in: the pipeline is deep by then.
+  while (l.stats().downloaded < 4 * MiB) await sleep(5);
+  leecher.setRateLimits({ download: 2 * MiB });
+  near(await measure(() => l.stats().downloaded, 0), 2 * MiB, 'the 5 s right after a 2 MiB/s limit was set mid-transfer');
+});
+
 test('bad limits are refused with a RangeError naming the field, and change nothing', async (t) => {
   const { root, torrent } = await setup(t, 1 * MiB);
   const session = await Session.create({ host: '127.0.0.1', dht: false });

@@ -135,6 +135,29 @@ export class TorrentThrottle {
     return n;
   }
 
+  /**
+   * A download limit set (or lowered) while requests are out: a pipeline of hundreds of blocks
+   * would arrive at the old speed and break the new limit for seconds. Requests beyond what the
+   * buckets allow now are cancelled (`cancel` sends CANCEL and gives the block back to the picker);
+   * those kept are booked.
+   */
+  trimRequests<P extends { requests: Map<number, { index: number; begin: number; length: number }> }>(
+    peers: Iterable<P>,
+    cancel: (peer: P, index: number, begin: number, length: number) => void,
+  ): void {
+    if (!this.down.limited) return;
+    const now = Date.now();
+    let budget = this.down.available(now);
+    let kept = 0;
+    for (const p of peers) {
+      for (const r of [...p.requests.values()]) {
+        if (budget >= r.length) (budget -= r.length), (kept += r.length);
+        else cancel(p, r.index, r.begin, r.length);
+      }
+    }
+    this.down.take(kept, now);
+  }
+
   /** Bytes just requested. */
   requested(bytes: number): void {
     this.down.take(bytes, Date.now());
