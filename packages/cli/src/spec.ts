@@ -10,7 +10,7 @@ export type OptName =
   | 'timeout' | 'delete-data' | 'paused' | 'http-port' | 'download-dir' | 'tracker-port' | 'allowed-host' | 'allow-private-urls'
   | 'save-path' | 'category' | 'tag' | 'down' | 'up' | 'alt-down' | 'alt-up'
   | 'sort' | 'order' | 'limit' | 'state'
-  | 'interval' | 'must-contain' | 'must-not-contain' | 'regex' | 'episode' | 'smart' | 'feed';
+  | 'interval' | 'must-contain' | 'must-not-contain' | 'regex' | 'episode' | 'smart' | 'feed' | 'max-items';
 
 export interface OptDef {
   type: 'string' | 'boolean';
@@ -59,7 +59,8 @@ export const OPTION_DEFS: Record<OptName, OptDef> = {
   order: { type: 'string', arg: 'asc|desc', help: 'sort order (default asc)' },
   limit: { type: 'string', arg: 'N', help: 'show at most N torrents' },
   state: { type: 'string', arg: 'STATE', help: 'only torrents in this state, or a group: active, inactive, completed, stalled' },
-  interval: { type: 'string', arg: 'MIN', help: "rss add: minutes between reads of this feed (default: the node's, 30)" },
+  interval: { type: 'string', arg: 'MIN', help: "rss add: minutes between reads of this feed (default: the node's, 30); rss settings: the node's" },
+  'max-items': { type: 'string', arg: 'N', help: 'rss settings: items kept per feed (default 200)' },
   'must-contain': { type: 'string', arg: 'WORDS', help: 'rss rule: words the title must have ("|" = or; with --regex a regular expression)' },
   'must-not-contain': { type: 'string', arg: 'WORDS', help: 'rss rule: words the title must not have' },
   regex: { type: 'boolean', help: 'rss rule: the must(-not)-contain texts are regular expressions' },
@@ -179,7 +180,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
     summary: 'who may use the node: its owner and members',
   },
   rss: {
-    options: [...COMMON, 'interval', 'must-contain', 'must-not-contain', 'regex', 'episode', 'smart', 'feed', 'category', 'save-path', 'tag', 'paused'],
+    options: [...COMMON, 'interval', 'max-items', 'must-contain', 'must-not-contain', 'regex', 'episode', 'smart', 'feed', 'category', 'save-path', 'tag', 'paused'],
     positionals: [0, 3],
     usage: RSS_USAGE,
     summary: 'RSS feeds and download rules: feeds read on a schedule, matching items added, matches recorded',

@@ -91,6 +91,12 @@ test('cascade rss: feeds, rules, matches, items, with --json and in words', asyn
   await assert.rejects(run(true, 'list', '--must-contain', 'x'), (err: any) => err.exitCode === 2 && /--must-contain belongs to `cascade rss rule add`/.test(err.message));
   await assert.rejects(run(true, 'rule', 'drop', '1'), (err: any) => err.exitCode === 2 && /takes add, remove or preview/.test(err.message));
 
+  const settings = await run(false, 'settings', '--interval', '45', '--max-items', '50');
+  assert.match(settings.stdout(), /every 45 min .*; 50 items kept per feed/);
+  assert.deepEqual((await run(true, 'settings')).events()[0], { refreshInterval: 2700, maxItemsPerFeed: 50 });
+  await assert.rejects(run(true, 'settings', '--max-items', '0'), (err: any) => err.exitCode === 2 && /maxItemsPerFeed/.test(err.message));
+  await assert.rejects(run(true, 'list', '--max-items', '5'), (err: any) => err.exitCode === 2 && /--max-items belongs to/.test(err.message));
+
   // A failing feed: `refresh` says so and exits 1.
   const bad = await run(true, 'add', `${feeds.url}/500`);
   const failed = await run(false, 'refresh', String(bad.events()[0]!.id));
@@ -119,7 +125,7 @@ test('cascade rss without a running node says so; help rss describes every form'
   }
   assert.equal(code, 0);
   const help = writes.join('');
-  for (const form of ['rss add URL [--interval MIN]', 'rss remove ID', 'rss refresh [ID]', 'rss items ID', 'rss rules', 'rss rule add NAME', 'rss rule remove ID', 'rss matches', '--must-contain', '--episode', '--regex', '--feed ID', '--save-path', '--json']) {
+  for (const form of ['rss add URL [--interval MIN]', 'rss remove ID', 'rss refresh [ID]', 'rss items ID', 'rss rules', 'rss rule add NAME', 'rss rule remove ID', 'rss matches', 'rss settings', '--must-contain', '--episode', '--regex', '--feed ID', '--save-path', '--json']) {
     assert.ok(help.includes(form), `help mentions ${form}`);
   }
 });

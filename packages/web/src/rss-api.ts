@@ -75,6 +75,12 @@ export interface RssPreviewItem {
   duplicateEpisode: boolean;
 }
 
+export interface RssSettings {
+  /** Seconds between reads of a feed without its own interval. */
+  refreshInterval: number;
+  maxItemsPerFeed: number;
+}
+
 export const rssApi = {
   feeds: async () => (await request<{ feeds: RssFeed[] }>('GET', '/api/rss/feeds')).feeds,
   addFeed: (url: string, refreshInterval?: number) =>
@@ -90,5 +96,9 @@ export const rssApi = {
   /** What a rule (saved: `id`; or a draft alone) would take among the current items. */
   preview: async (id: number | undefined, draft: Partial<RssRuleFields>) =>
     (await request<{ items: RssPreviewItem[] }>('POST', id === undefined ? '/api/rss/rules/preview' : `/api/rss/rules/${id}/preview`, draft)).items,
+  settings: () => request<RssSettings>('GET', '/api/rss/settings'),
+  setSettings: (patch: Partial<RssSettings>) => request<RssSettings>('PATCH', '/api/rss/settings', patch),
+  /** Marks a feed's items read (all, or those guids). */
+  markRead: (id: number, guids?: string[]) => request<unknown>('POST', `/api/rss/feeds/${id}/read`, guids ? { guids } : {}),
   matches: async () => (await request<{ matches: RssMatch[] }>('GET', '/api/rss/matches')).matches,
 };

@@ -85,7 +85,22 @@ test('RSS page: a feed and a rule added in the page, the match taken', async (t)
   assert.match(await bad.locator('[data-testid="rss-feed-last-error"]').innerText(), /HTTP 500/);
   await screenshot(page, 'rss-page');
 
+  // The node's reading interval: a bad one says why; a good one applies to feeds without their own.
+  await page.locator('[data-testid="rss-settings-interval"]').fill('0.5');
+  await page.locator('[data-testid="rss-settings-save"]').click();
+  await until('the settings error', async () => /refreshInterval: must be between 60/.test(await page.locator('[data-testid="rss-settings-note"]').innerText()), 10_000);
+  await page.locator('[data-testid="rss-settings-interval"]').fill('45');
+  await page.locator('[data-testid="rss-settings-save"]').click();
+  await until('the saved settings', async () => /Saved: every 45 min/.test(await page.locator('[data-testid="rss-settings-note"]').innerText()), 10_000);
+  await until('the feed row', async () => /every 45 min/.test(await row.innerText()), 10_000);
+  assert.equal((await nodeJson<{ refreshInterval: number }>(node, '/api/rss/settings')).refreshInterval, 2700);
+
+  // Mark all read: the unread count of the selected feed goes to 0.
+  await row.locator('button[aria-pressed]').click();
+  await page.locator('[data-testid="rss-items-mark-read"]').click();
+  await until('all read', async () => (await row.locator('[data-testid="rss-feed-counts"]').innerText()) === '3 items, 0 unread', 10_000);
+
   // The only failed responses were the previews of the broken regex (400, shown in the page).
-  const unexpected = errors.filter((e) => !/rules\/preview/.test(e) && !/status of 400/.test(e));
+  const unexpected = errors.filter((e) => !/rules\/preview|rss\/settings/.test(e) && !/status of 400/.test(e));
   assert.deepEqual(unexpected, []);
 });

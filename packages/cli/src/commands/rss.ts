@@ -49,6 +49,12 @@ function matchLine(m: Match): string {
   return `${when}  ${m.ruleName}: ${m.title}  ${m.error ? `FAILED: ${m.error}` : (m.infoHash ?? '').slice(0, 8)}`;
 }
 
+/** --interval MIN → seconds. */
+function minutes(text: string): number {
+  if (!/^\d{1,6}$/.test(text) || Number(text) < 1) throw new UsageError(`--interval wants whole minutes (1 or more), got "${text}"`);
+  return Number(text) * 60;
+}
+
 /** A positional id, checked here so a typo is a usage error before the node is asked. */
 function id(text: string | undefined, what: string): number {
   if (text === undefined) throw new UsageError(`missing ${what} id\nusage: cascade ${RSS_USAGE}`);
@@ -84,8 +90,9 @@ export async function rssCommand(inv: Invocation, out: Output, connect: (dir: st
   const isRuleAdd = sub === 'rule' && args[0] === 'add';
   const stray = RULE_ONLY.find((k) => v[k] !== undefined && !isRuleAdd);
   if (stray) throw new UsageError(`--${stray} belongs to \`cascade rss rule add\``);
-  if (v.interval !== undefined && sub !== 'add') throw new UsageError('--interval belongs to `cascade rss add URL`');
-  const known = ['list', 'add', 'remove', 'refresh', 'items', 'rules', 'rule', 'matches'];
+  if (v.interval !== undefined && sub !== 'add' && sub !== 'settings') throw new UsageError('--interval belongs to `cascade rss add URL` or `cascade rss settings`');
+  if (v['max-items'] !== undefined && sub !== 'settings') throw new UsageError('--max-items belongs to `cascade rss settings`');
+  const known = ['list', 'add', 'remove', 'refresh', 'items', 'rules', 'rule', 'matches', 'settings'];
   if (!known.includes(sub)) throw new UsageError(`unknown rss command "${sub}"\nusage: cascade ${RSS_USAGE}`);
 
   const node = await connect(inv.options.stateDir);
@@ -116,11 +123,7 @@ export async function rssCommand(inv: Invocation, out: Output, connect: (dir: st
       const url = args[0];
       if (url === undefined) throw new UsageError(`missing the feed URL\nusage: cascade ${RSS_USAGE}`);
       const params: Record<string, unknown> = { url };
-      if (v.interval !== undefined) {
-        const text = v.interval as string;
-        if (!/^\d{1,6}$/.test(text) || Number(text) < 1) throw new UsageError(`--interval wants whole minutes (1 or more), got "${text}"`);
-        params.refreshInterval = Number(text) * 60;
-      }
+      if (v.interval !== undefined) params.refreshInterval = minutes(v.interval as string);
       const f = await call<Feed>('rss.addFeed', params);
       out.result(f, () => `added feed ${f.id}: ${f.url} (read every ${f.effectiveInterval / 60} min; reading it now)`);
       return 0;
@@ -158,6 +161,19 @@ export async function rssCommand(inv: Invocation, out: Output, connect: (dir: st
       exact(0);
       const r = await call<{ rules: Rule[] }>('rss.rules');
       out.result(r, () => (r.rules.length === 0 ? 'no rules; add one with `cascade rss rule add NAME --must-contain …`' : r.rules.map(ruleLine).join('\n')));
+      return 0;
+    }
+    case 'settings': {
+      exact(0);
+      const patch: Record<string, unknown> = {};
+      if (v.interval !== undefined) patch.refreshInterval = minutes(v.interval as string);
+      if (v['max-items'] !== undefined) {
+        const text = v['max-items'] as string;
+        if (!/^\d{1,6}$/.test(text)) throw new UsageError(`--max-items wants a whole number, got "${text}"`);
+        patch.maxItemsPerFeed = Number(text);
+      }
+      const s = await call<{ refreshInterval: number; maxItemsPerFeed: number }>('rss.settings', patch);
+      out.result(s, () => `feeds are read every ${s.refreshInterval / 60} min (unless a feed has its own interval); ${s.maxItemsPerFeed} items kept per feed`);
       return 0;
     }
     case 'matches': {

@@ -79,6 +79,12 @@ const isMagnet = (u: string) => /^magnet:\?/i.test(u);
 const looksLikeTorrent = (u: string, type: string | null) =>
   type === 'application/x-bittorrent' || /\.torrent(?:$|[?#])/i.test(u) || isMagnet(u);
 
+/** ezRSS's `<torrent:infoHash>` alone (no magnet, no enclosure) still names a torrent. */
+function magnetOfHash(hash: string | null, title: string | null): string | null {
+  if (hash === null || !/^(?:[0-9a-f]{40}|[a-z2-7]{32})$/i.test(hash)) return null;
+  return `magnet:?xt=urn:btih:${hash.toLowerCase()}${title ? `&dn=${encodeURIComponent(title)}` : ''}`;
+}
+
 function number(s: string | null): number | null {
   if (s === null || !/^\d{1,16}$/.test(s)) return null;
   return Number(s);
@@ -101,7 +107,7 @@ function rssItem(node: Node): ParsedItem | null {
     .filter((l) => attr(l, 'rel') === null || attr(l, 'rel') === 'alternate')
     .map((l) => text(l) ?? attr(l, 'href'))
     .filter((u): u is string => u !== null);
-  const magnetUri = text(child(node, 'magnetURI'));
+  const magnetUri = text(child(node, 'magnetURI')) ?? magnetOfHash(text(child(node, 'infoHash')), title);
   const torrentEnclosure = enclosures.find((e) => e.url && looksLikeTorrent(e.url, e.type));
   const torrentLink = links.find((u) => looksLikeTorrent(u, null));
   const torrentUrl =

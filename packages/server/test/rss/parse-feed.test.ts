@@ -17,10 +17,12 @@ test('RSS 2.0: enclosure, magnetURI, link to a .torrent, guid, dates, sizes', ()
 <item><title>Show S01E03</title><link>http://site/dl/c.torrent?key=1</link></item>
 <item><title>Show S01E04</title><link>${MAGNET.replace(/&/g, '&amp;')}</link></item>
 <item><title>No torrent</title><link>http://site/page5</link></item>
+<item><title>Hash only</title><torrent:infoHash>${'CD'.repeat(20)}</torrent:infoHash></item>
 </channel></rss>`);
   assert.equal(f.kind, 'rss');
   assert.equal(f.title, 'Feed & Co');
-  assert.equal(f.items.length, 5);
+  assert.equal(f.items.length, 6);
+  assert.equal(f.items[5]!.torrentUrl, `magnet:?xt=urn:btih:${'cd'.repeat(20)}&dn=Hash%20only`);
   const [a, b, c, d, e] = f.items;
   assert.deepEqual(a, { guid: 'g1', title: 'Show S01E01', torrentUrl: 'http://site/a.torrent', link: 'http://site/page1', publishedAt: Date.parse('2026-11-23T10:00:00Z'), size: 1000 });
   assert.equal(b!.title, 'Show S01E02 <b>');

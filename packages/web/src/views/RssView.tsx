@@ -66,7 +66,8 @@ export function RssView() {
       <div className="rss-columns">
         <div>
           <Feeds feeds={feeds} selected={current?.id} onSelect={setSelected} onChanged={reload} />
-          {current && <Items feed={current} />}
+          {current && <Items feed={current} onChanged={reload} />}
+          <Settings onChanged={reload} />
         </div>
         <div>
           <Rules rules={rules} feeds={feeds ?? []} onEdit={setEditing} onChanged={reload} />
@@ -173,7 +174,60 @@ function Feeds({ feeds, selected, onSelect, onChanged }: { feeds: RssFeed[] | un
   );
 }
 
-function Items({ feed }: { feed: RssFeed }) {
+function Settings({ onChanged }: { onChanged: () => Promise<void> }) {
+  const [minutes, setMinutes] = useState('');
+  const [maxItems, setMaxItems] = useState('');
+  const [note, setNote] = useState<{ error: boolean; text: string }>();
+  useEffect(() => {
+    rssApi.settings().then(
+      (s) => {
+        setMinutes(String(s.refreshInterval / 60));
+        setMaxItems(String(s.maxItemsPerFeed));
+      },
+      (e: Error) => setNote({ error: true, text: e.message }),
+    );
+  }, []);
+  const save = async () => {
+    try {
+      const s = await rssApi.setSettings({ refreshInterval: Math.round(Number(minutes) * 60), maxItemsPerFeed: Number(maxItems) });
+      setNote({ error: false, text: `Saved: every ${s.refreshInterval / 60} min, ${s.maxItemsPerFeed} items per feed.` });
+      await onChanged();
+    } catch (err) {
+      setNote({ error: true, text: (err as Error).message });
+    }
+  };
+  return (
+    <form
+      className="card rss-settings"
+      aria-label="RSS settings"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void save();
+      }}
+    >
+      <h2>Reading</h2>
+      <div className="rss-settings-row">
+        <div className="field">
+          <label className="field-label" htmlFor="rss-settings-interval">Read feeds every (min)</label>
+          <input id="rss-settings-interval" className="input" inputMode="numeric" value={minutes} onChange={(e) => setMinutes(e.target.value)} data-testid="rss-settings-interval" />
+        </div>
+        <div className="field">
+          <label className="field-label" htmlFor="rss-settings-max-items">Items kept per feed</label>
+          <input id="rss-settings-max-items" className="input" inputMode="numeric" value={maxItems} onChange={(e) => setMaxItems(e.target.value)} data-testid="rss-settings-max-items" />
+        </div>
+        <button type="submit" className="btn" data-testid="rss-settings-save">Save</button>
+      </div>
+      <div className="muted small">A feed’s own interval, given when it is added, wins over this one.</div>
+      {note && (
+        <div className={note.error ? 'alert alert-error' : 'muted small'} role={note.error ? 'alert' : 'status'} data-testid="rss-settings-note">
+          {note.text}
+        </div>
+      )}
+    </form>
+  );
+}
+
+function Items({ feed, onChanged }: { feed: RssFeed; onChanged: () => Promise<void> }) {
   const [items, setItems] = useState<RssItem[]>();
   const [error, setError] = useState<string>();
   // Re-read when the feed was read again or its counts moved (a rule took something).
@@ -190,7 +244,14 @@ function Items({ feed }: { feed: RssFeed }) {
   }, [stamp, feed.id]);
   return (
     <div className="card" data-testid="rss-items">
-      <h2>Items of {feed.title ?? feed.url}</h2>
+      <div className="rss-card-head">
+        <h2>Items of {feed.title ?? feed.url}</h2>
+        {feed.unreadCount > 0 && (
+          <button type="button" className="btn btn-small btn-ghost" onClick={() => void rssApi.markRead(feed.id).then(onChanged, (e: Error) => setError(e.message))} data-testid="rss-items-mark-read">
+            Mark all read
+          </button>
+        )}
+      </div>
       {error && <div className="alert alert-error" role="alert">{error}</div>}
       {items === undefined ? (
         <div className="muted">Loading…</div>
