@@ -57,3 +57,16 @@ test('ETA follows a smoothed rate and is Infinity when nothing moves', () => {
   const eta = e.eta(1000, 1000, 1000);
   assert.ok(eta > 1 && eta < 10, `eta ${eta}`);
 });
+
+test('a transfer that just began reads its rate, not its rate averaged with seconds of nothing', () => {
+  // The report: at 190 MiB/s the list showed 12 MiB/s (the old meter divided a third of a second
+  // of bytes by five seconds).
+  withClock((set) => {
+    const start = Date.now();
+    const m = new SpeedMeter();
+    const rate = 190 * 1024 * 1024;
+    for (let t = 0; t < 300; t += 0.1) set(start + Math.floor(t)), m.add((rate / 1000) * 0.1);
+    const r = m.rate(start + 300);
+    assert.ok(Math.abs(r / rate - 1) < 0.1, `${(r / 1048576).toFixed(1)} MiB/s after 0.3 s at 190`);
+  });
+});

@@ -14,7 +14,7 @@ const SLOTS = WINDOW_SLOTS + 1;
 /** Nothing moved for this long: the transfer stopped, the rate is 0. */
 const IDLE_MS = 1250;
 /** A transfer younger than this is averaged over this long: no spike from its first block. */
-const MIN_SPAN_MS = 500;
+const MIN_SPAN_MS = 250;
 
 // Two meters per block made Date.now() 2% of a fast download's main thread: add() reads a slot
 // number that a timer advances instead (at most a tick late); rate(), called a few times a second,
