@@ -36,6 +36,27 @@ export async function runAxe(page: Page): Promise<AxeViolation[]> {
 
 export const isSerious = (v: AxeViolation) => v.impact === 'serious' || v.impact === 'critical';
 
+/** What axe-core lets pass but the issue names (defect 10): form controls named only by their
+ *  placeholder (it vanishes once typed in), and more than one <main> on the page. */
+export function structuralProblems(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const out: string[] = [];
+    const mains = document.querySelectorAll('main, [role="main"]').length;
+    if (mains > 1) out.push(`${mains} main landmarks`);
+    for (const el of Array.from(document.querySelectorAll<HTMLElement>('input, select, textarea'))) {
+      if (el instanceof HTMLInputElement && el.type === 'hidden') continue;
+      if (el.getClientRects().length === 0 && !(el instanceof HTMLInputElement && el.type === 'file')) continue;
+      const labelled =
+        el.hasAttribute('aria-label') ||
+        el.hasAttribute('aria-labelledby') ||
+        el.hasAttribute('title') ||
+        ((el as HTMLInputElement).labels?.length ?? 0) > 0;
+      if (!labelled) out.push(`unlabelled ${el.tagName.toLowerCase()}${el.getAttribute('data-testid') ? `[${el.getAttribute('data-testid')}]` : ''}${el.getAttribute('placeholder') ? ` (placeholder "${el.getAttribute('placeholder')}")` : ''}`);
+    }
+    return out;
+  });
+}
+
 /** One line per violation with the first few elements it hit, for assertion messages. */
 export function describeViolations(list: AxeViolation[]): string {
   return list
