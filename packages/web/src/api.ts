@@ -259,10 +259,12 @@ export function normaliseDetail(raw: Record<string, unknown>): TorrentDetail {
 
 /** POSTs files as multipart field `file`, reporting upload progress (0..1). XHR, because fetch has
  *  no upload progress. */
-export function uploadFiles(files: File[], onProgress: (fraction: number) => void, signal?: AbortSignal): Promise<AddResult> {
+export function uploadFiles(files: File[], onProgress: (fraction: number) => void, signal?: AbortSignal, addFields?: (fd: FormData) => void): Promise<AddResult> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     const fd = new FormData();
+    // Add options (save path, category, tags) go before the files: the node reads them first.
+    addFields?.(fd);
     for (const f of files) {
       const rel = (f as File & { webkitRelativePath?: string }).webkitRelativePath;
       fd.append('file', f, rel || f.name);

@@ -1,13 +1,14 @@
 // Add: a magnet / http(s) URL of a .torrent / bare infohash, or a dropped .torrent file — downloaded
 // by the node, or in this browser over WebRTC.
 import { useState } from 'react';
-import { api } from '../api.ts';
 import { refreshTorrents } from '../live.ts';
 import { navigate } from '../router.ts';
 import { DropZone } from '../components/ui.tsx';
 import { IconBrowser, IconServer } from '../components/icons.tsx';
 import { browserPeer, useBrowserPeer } from '../browser-peer.ts';
 import { isMember, useAuth } from '../auth.ts';
+import { nodeOptions } from '../node-options.ts';
+import { AddOptionsFields, addOptionsOf, emptyAddOptions, useNodeDefaults } from './AddOptionsFields.tsx';
 
 type Target = 'node' | 'browser';
 
@@ -33,6 +34,8 @@ export function AddView() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string>();
   const peer = useBrowserPeer();
+  const [options, setOptions] = useState(emptyAddOptions);
+  const defaults = useNodeDefaults(member);
 
   const run = async (fn: () => Promise<string>) => {
     setBusy(true);
@@ -46,6 +49,7 @@ export function AddView() {
         navigate('torrents');
       }
       setUri('');
+      setOptions(emptyAddOptions);
     } catch (err) {
       setError((err as Error).message);
     } finally {
@@ -61,7 +65,7 @@ export function AddView() {
     }
     const v = uri.trim();
     void run(async () => {
-      if (target === 'node') return (await api.addUri(v)).infoHash;
+      if (target === 'node') return (await nodeOptions.addUri(v, addOptionsOf(options))).infoHash;
       if (/^https?:\/\//i.test(v)) {
         const res = await fetch(v);
         if (!res.ok) throw new Error(`cannot fetch ${v}: ${res.status}`);
@@ -73,7 +77,7 @@ export function AddView() {
 
   const addTorrentFile = (file: File) =>
     void run(async () => {
-      if (target === 'node') return (await api.addTorrentFile(file, file.name)).infoHash;
+      if (target === 'node') return (await nodeOptions.addTorrentFile(file, file.name, addOptionsOf(options))).infoHash;
       return browserPeer.add(new Uint8Array(await file.arrayBuffer()));
     });
 
@@ -106,6 +110,8 @@ export function AddView() {
       </div>
       {!member && <p className="muted small" data-testid="add-visitor-hint">Downloading on the node is for its members; as a visitor you download into this browser.</p>}
       {target === 'browser' && peer.status === 'unavailable' && <div className="alert alert-error">The in-browser peer is unavailable: {peer.error}</div>}
+
+      {target === 'node' && <AddOptionsFields prefix="add" value={options} onChange={setOptions} settings={defaults.settings} categories={defaults.categories} disabled={busy} />}
 
       <form
         className="add-form"

@@ -9,6 +9,8 @@ import { CopyButton, DropZone, IndeterminateBar, ProgressBar, QrCode, saveBlob }
 import { IconBrowser, IconDownload, IconServer } from '../components/icons.tsx';
 import { browserPeer, useBrowserPeer } from '../browser-peer.ts';
 import { isMember, useAuth } from '../auth.ts';
+import { appendAddOptions } from '../node-options.ts';
+import { AddOptionsFields, addOptionsOf, emptyAddOptions, useNodeDefaults } from './AddOptionsFields.tsx';
 
 type Mode = 'node' | 'browser';
 const MODE_KEY = 'cascade.shareMode';
@@ -48,6 +50,9 @@ export function ShareView() {
   const [shared, setShared] = useState<Shared[]>([]);
   const peer = useBrowserPeer();
   const abort = useRef<AbortController>(undefined);
+  const [options, setOptions] = useState(emptyAddOptions);
+  const defaults = useNodeDefaults(member);
+  const shareWarning = defaults.settings?.shareWarning;
   useEffect(() => () => abort.current?.abort(), []);
 
   const setMode = (m: Mode) => {
@@ -69,6 +74,7 @@ export function ShareView() {
           files,
           (fraction) => setPhase(fraction >= 1 ? { kind: 'hashing', fraction: undefined, files } : { kind: 'uploading', fraction, files }),
           abort.current.signal,
+          (fd) => appendAddOptions(fd, addOptionsOf(options)),
         );
         setShared((s) => [{ where: 'node', name: res.name ?? files[0]!.name, infoHash: res.infoHash, magnet: res.magnet, size: sizeOf(files) }, ...s.filter((x) => x.infoHash !== res.infoHash)]);
         setPhase({ kind: 'idle' });
@@ -118,6 +124,18 @@ export function ShareView() {
       </div>
       {!member && <p className="muted small" data-testid="share-visitor-hint">Sharing via the node is for its members; as a visitor you share from this browser.</p>}
       {mode === 'browser' && peer.status === 'unavailable' && <div className="alert alert-error">The in-browser peer is unavailable: {peer.error}</div>}
+
+      {mode === 'node' && shareWarning && (
+        <div className="alert alert-warn" role="note" data-testid="share-warning">
+          {shareWarning} <a href="#/settings">Set the public URL in Settings</a>.
+        </div>
+      )}
+      {mode === 'node' && (
+        <details className="share-options">
+          <summary>Category, tags and folder</summary>
+          <AddOptionsFields prefix="share" value={options} onChange={setOptions} settings={defaults.settings} categories={defaults.categories} showPaused={false} disabled={busy} />
+        </details>
+      )}
 
       <DropZone
         testId="share-input"
