@@ -2,7 +2,7 @@
 // combined, and how a change of limit applies.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RateBucket, RateGate, RateLimitPair } from '../src/swarm/rate-limiter.ts';
+import { RateBucket, RateGate, RateLimitPair, TorrentThrottle } from '../src/swarm/rate-limiter.ts';
 
 /** Grants `block`-sized chunks whenever the gate allows, on a simulated clock of 1 ms steps. */
 function simulate(gate: RateGate, ms: number, from = 0, block = 16384): number {
@@ -67,4 +67,21 @@ test('limits are validated and read back', () => {
   assert.deepEqual(pair.get(), { download: 1024, upload: 5 }, 'a refused value changes nothing');
   pair.set({ download: 0 });
   assert.equal(pair.download.limit, 0);
+});
+
+test('a new download limit cancels the requests out beyond it; the same limit again cancels nothing', () => {
+  const throttle = new TorrentThrottle(new RateLimitPair(), () => {});
+  const peer = { requests: new Map<number, { index: number; begin: number; length: number }>() };
+  for (let i = 0; i < 100; i++) peer.requests.set(i, { index: i, begin: 0, length: 16384 });
+  const cancelled: number[] = [];
+  const cancel = (p: typeof peer, index: number) => (cancelled.push(index), p.requests.delete(index));
+  throttle.own.set({ download: 1 << 20 });
+  throttle.trimRequests([peer], cancel);
+  // 1 MiB/s keeps a tenth of a second: 6 blocks of 16 KiB.
+  assert.equal(peer.requests.size, 6);
+  assert.equal(cancelled.length, 94);
+  throttle.own.set({ download: 1 << 20 });
+  throttle.trimRequests([peer], cancel);
+  assert.equal(cancelled.length, 94, 'setting the same limit again trims nothing');
+  throttle.stop();
 });

@@ -84,6 +84,11 @@ export class RateGate {
   take(bytes: number, now: number): void {
     for (const b of this.buckets) b.take(bytes, now);
   }
+
+  /** The limits in force, as one value that changes when any of them does. */
+  limitsKey(): string {
+    return this.buckets.map((b) => b.limit).join('/');
+  }
 }
 
 /** A download and an upload bucket, as a session or a torrent holds them. */
@@ -113,6 +118,8 @@ export class TorrentThrottle {
   readonly up: RateGate;
   private wake: ReturnType<typeof setTimeout> | undefined;
   private readonly onWake: () => void;
+  /** The download limits the last trimRequests saw: only a change trims anything. */
+  private trimmedFor = '0/0';
 
   constructor(session: RateLimitPair | undefined, onWake: () => void) {
     this.down = new RateGate(this.own.download, session?.download);
@@ -145,6 +152,9 @@ export class TorrentThrottle {
     peers: Iterable<P>,
     cancel: (peer: P, index: number, begin: number, length: number) => void,
   ): void {
+    const key = this.down.limitsKey();
+    if (key === this.trimmedFor) return; // the same limits again: the requests out are booked already
+    this.trimmedFor = key;
     if (!this.down.limited) return;
     const now = Date.now();
     let budget = this.down.available(now);
