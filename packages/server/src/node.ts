@@ -227,7 +227,10 @@ export class CascadeNode {
       if (m) this.db.updateMeta(ih, { name: m.name, length: m.length, pieceCount: m.pieceCount });
     });
     const onDone = safely(() => {
-      this.db.setStatus(ih, 'seeding', { completedAt: Date.now() });
+      // The engine says 'done' again each time a seed starts (every restart): only a download
+      // that fetched something in this run (or a first completion) is a new completion time.
+      const fresh = t.stats().downloaded > 0 || this.db.getTorrent(ih)?.completedAt == null;
+      this.db.setStatus(ih, 'seeding', fresh ? { completedAt: Date.now() } : {});
       // A finished download moves from the download slots to the seeding ones.
       this.queue.poke();
     });

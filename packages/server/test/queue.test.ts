@@ -160,3 +160,20 @@ test('maxActiveUploads queues seeds in order', async (t) => {
   await s.json(`/api/torrents/${seeds[0]}/pause`, { method: 'POST' });
   await expectStates(s, seeds, ['paused', 'seeding', 'seeding']);
 });
+
+test('a seed keeps its completion time across restarts (it was reset at every start)', { timeout: 30_000 }, async (t) => {
+  const first = await startTestServer(t);
+  const up = await first.json('/api/torrents', { method: 'POST', body: formWith([['done.bin', patternBytes(50_000, 9)]]) });
+  const ih = up.body.infoHash as string;
+  await expectStates(first, [ih], ['seeding']);
+  const completedAt = (await rows(first)).get(ih)!.completedAt as number;
+  assert.equal(typeof completedAt, 'number');
+  await new Promise((r) => setTimeout(r, 50));
+  await first.close();
+
+  const second = await restartOf(t, first);
+  await second.ready;
+  await expectStates(second, [ih], ['seeding']);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal((await rows(second)).get(ih)!.completedAt, completedAt);
+});
