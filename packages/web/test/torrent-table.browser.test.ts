@@ -141,8 +141,16 @@ test('torrent table: names, sorting, filters, search, selection and keyboard', a
     await page.locator('[data-testid="detail-close"]').click();
   });
 
-  await t.test('remove asks in a dialog that Escape closes', async () => {
+  await t.test('remove asks in a dialog that Escape closes; Delete on a row asks too', async () => {
     const row = page.locator(`[data-testid="torrent-row"][data-infohash="${seeding[1]}"]`);
+    await row.focus();
+    await page.keyboard.press('Delete');
+    const ask = page.getByRole('dialog', { name: 'Remove 1 torrent?' });
+    await ask.waitFor();
+    assert.equal(await row.getAttribute('aria-selected'), 'true', 'Delete with nothing selected takes the focused row');
+    await page.keyboard.press('Escape');
+    await ask.waitFor({ state: 'detached' });
+    await page.locator('[data-testid="bulk-clear"]').click();
     await row.locator('[data-testid="remove"]').click();
     const dialog = page.getByRole('dialog', { name: 'Remove “holiday photos.zip”?' });
     await dialog.waitFor();

@@ -9,12 +9,26 @@ import { RemoveDialog } from './TorrentRow.tsx';
 
 const NO_CATEGORY = ':none';
 
-export function BulkBar({ hashes, usedCategories, onClear, onRemoved }: { hashes: string[]; usedCategories: string[]; onClear: () => void; onRemoved: () => void }) {
+export function BulkBar({
+  hashes,
+  usedCategories,
+  onClear,
+  onRemoved,
+  confirm,
+  setConfirm,
+}: {
+  hashes: string[];
+  usedCategories: string[];
+  onClear: () => void;
+  onRemoved: () => void;
+  /** The remove question is open (kept by the page: the Delete key on a row opens it too). */
+  confirm: boolean;
+  setConfirm: (open: boolean) => void;
+}) {
   const known = useKnownCategories();
   const categories = useMemo(() => [...new Set([...known, ...usedCategories])].sort((a, b) => a.localeCompare(b)), [known, usedCategories]);
   const [busy, setBusy] = useState<string>();
   const [message, setMessage] = useState<{ text: string; bad: boolean }>();
-  const [confirm, setConfirm] = useState(false);
   const n = hashes.length;
   const torrents = `${n} torrent${n === 1 ? '' : 's'}`;
 

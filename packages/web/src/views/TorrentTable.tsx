@@ -1,7 +1,7 @@
 // The node's torrents as an ARIA grid on a real <table>: sortable column headers (aria-sort),
 // one row per torrent with a selection checkbox, keyboard navigation (arrows, Home/End,
 // PageUp/PageDown move between rows; Enter opens the detail; Space toggles the selection; shift
-// extends it; ctrl/cmd+A selects all; Escape clears), and only the rows near the window drawn once
+// extends it; ctrl/cmd+A selects all; Escape clears; Delete asks to remove), and only the rows near the window drawn once
 // the list is long, so thousands of torrents stay quick. Which columns show is decided by the
 // table's own width (container queries in styles.css), so the detail panel beside it hides the
 // least important ones first.
@@ -41,6 +41,7 @@ export function TorrentTable({
   selection,
   openHash,
   onError,
+  onDeleteKey,
 }: {
   rows: TorrentSummary[];
   sort: Sort;
@@ -48,6 +49,7 @@ export function TorrentTable({
   selection: SelectionApi;
   openHash: string | undefined;
   onError: (message: string) => void;
+  onDeleteKey: (hash: string) => void;
 }) {
   const order = useMemo(() => rows.map((r) => r.infoHashHex), [rows]);
   const body = useRef<HTMLTableSectionElement>(null);
@@ -98,6 +100,7 @@ export function TorrentTable({
     else if (e.key === ' ') selection.toggle(hash);
     else if (mod && e.key.toLowerCase() === 'a') selection.setAll(order);
     else if (e.key === 'Escape' && selection.selected.size > 0) selection.clear();
+    else if (e.key === 'Delete') onDeleteKey(hash);
     else return;
     e.preventDefault();
   };

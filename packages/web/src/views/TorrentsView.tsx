@@ -70,6 +70,7 @@ function NodeTorrentsView() {
   const [filters, setFilters] = useState<Filters>(NO_FILTERS);
   const [sort, setSortState] = useState<Sort>(loadSort);
   const [actionError, setActionError] = useState<string>();
+  const [confirmRemove, setConfirmRemove] = useState(false);
   const opened = route.param;
 
   const setSort = (s: Sort) => {
@@ -96,6 +97,14 @@ function NodeTorrentsView() {
 
   const openExists = opened !== undefined && live.torrents.some((t) => t.infoHashHex === opened);
   const onError = useCallback((message: string) => setActionError(message), []);
+  // Delete on a row: remove what is selected, or that row when nothing is.
+  const onDeleteKey = (hash: string) => {
+    if (selectedHashes.length === 0) selection.setAll([hash]);
+    setConfirmRemove(true);
+  };
+  useEffect(() => {
+    if (selectedHashes.length === 0) setConfirmRemove(false);
+  }, [selectedHashes.length]);
 
   return (
     <div className={`torrents-layout${opened ? ' with-detail' : ''}`}>
@@ -111,7 +120,16 @@ function NodeTorrentsView() {
         </div>
 
         <TorrentFilters torrents={live.torrents} filters={filters} onChange={setFilters} sort={sort} onSort={setSort} />
-        {selectedHashes.length > 0 && <BulkBar hashes={selectedHashes} usedCategories={usedCategories} onClear={selection.clear} onRemoved={selection.clear} />}
+        {selectedHashes.length > 0 && (
+          <BulkBar
+            hashes={selectedHashes}
+            usedCategories={usedCategories}
+            onClear={selection.clear}
+            onRemoved={selection.clear}
+            confirm={confirmRemove}
+            setConfirm={setConfirmRemove}
+          />
+        )}
 
         {live.error && !live.connected && <div className="alert alert-error">Cannot reach the node: {live.error}</div>}
         {actionError && (
@@ -138,7 +156,7 @@ function NodeTorrentsView() {
             </Empty>
           )
         ) : (
-          <TorrentTable rows={rows} sort={sort} onSort={setSort} selection={selection} openHash={opened} onError={onError} />
+          <TorrentTable rows={rows} sort={sort} onSort={setSort} selection={selection} openHash={opened} onError={onError} onDeleteKey={onDeleteKey} />
         )}
 
         {peer.torrents.length > 0 && <BrowserTorrents />}
