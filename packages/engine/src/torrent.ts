@@ -175,6 +175,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     if (this.metainfo && !this.picker) await this.prepare(trust);
     if (this.state === 'error' || this.closed) return;
     this.startDiscovery();
+    this.candidates.retryNow(); // peers we let go when we stopped (pause, move) are dialled at once
     this.connectMore();
   }
 
@@ -810,8 +811,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
   }
 
   discovery(): DiscoveryReport {
-    const dht = this.ctx.dht;
-    return this.discoveryLog.report(this.trackers(), { enabled: !!dht && !this.metainfo?.private, nodes: dht?.nodeCount?.() ?? 0 });
+    return this.discoveryLog.report(this.trackers(), this.metainfo?.private ? undefined : this.ctx.dht);
   }
 
   setRateLimits(limits: Partial<RateLimits>): void {

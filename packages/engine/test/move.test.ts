@@ -101,3 +101,20 @@ test('a paused torrent moves and stays paused', async (t) => {
   await s.resume();
   assert.equal(s.stats().state, 'seeding');
 });
+
+test('move while downloading: the download carries on at the new place and completes intact', async (t) => {
+  const { root, sums, torrent, seeder } = await seeded(t);
+  const leecher = await Session.create({ host: '127.0.0.1', dht: false, webrtc: false });
+  t.after(() => leecher.close());
+  leecher.setRateLimits({ download: 512 * 1024 }); // about 4 s for the 2.1 MB
+  const l = await leecher.add(torrent, { savePath: path.join(root, 'first'), peers: [`127.0.0.1:${seeder.port}`] });
+  while (l.stats().verifiedPieces < 5) await new Promise((r) => setTimeout(r, 20));
+  const had = l.stats().verifiedPieces;
+  await l.move(path.join(root, 'second'));
+  assert.ok(l.stats().verifiedPieces >= had, 'verified pieces kept');
+  assert.equal(l.stats().state, 'downloading');
+  leecher.setRateLimits({ download: 0 });
+  await whenDone(l);
+  for (const f of FILES) assert.equal(await sha(path.join(root, 'second', 'pack', f)), sums[f], f);
+  await assert.rejects(fs.stat(path.join(root, 'first', 'pack')), { code: 'ENOENT' });
+});

@@ -37,6 +37,11 @@ export class Candidates {
     return this.#byKey.entries();
   }
 
+  /** The torrent (re)starts: every address may be dialled now, whatever its back-off said. */
+  retryNow(): void {
+    for (const c of this.#byKey.values()) c.nextTry = 0;
+  }
+
   /** A dial to `key` failed. */
   dialFailed(key: string, c: Candidate): void {
     c.failures++;

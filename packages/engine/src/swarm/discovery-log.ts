@@ -27,10 +27,11 @@ export class DiscoveryLog {
     if (this.attempts.length > KEPT_ATTEMPTS) this.attempts.splice(0, this.attempts.length - KEPT_ATTEMPTS);
   }
 
-  report(trackers: TrackerStatus[], dht: { enabled: boolean; nodes: number }): DiscoveryReport {
+  /** `dht`: the session's DHT, or undefined when it has none (or the torrent is private). */
+  report(trackers: TrackerStatus[], dht: { nodeCount?(): number } | undefined): DiscoveryReport {
     return {
       trackers,
-      dht: { ...dht, lookups: this.lookups, peersFound: this.peersFound, lastLookupAt: this.lastLookupAt },
+      dht: { enabled: !!dht, nodes: dht?.nodeCount?.() ?? 0, lookups: this.lookups, peersFound: this.peersFound, lastLookupAt: this.lastLookupAt },
       peersTried: this.attempts.map((a) => ({ ...a })),
     };
   }
