@@ -2,7 +2,7 @@
 // brand, navigation (top bar on wide screens, bottom tab bar on phones), who is signed in, theme.
 // Visitors get what runs in the browser (in-tab torrents, chat, public health); owner and members
 // also the node's torrents.
-import type { ComponentType, SVGProps } from 'react';
+import { useEffect, type ComponentType, type SVGProps } from 'react';
 import { href, useRoute, type View } from './router.ts';
 import { useLive } from './live.ts';
 import { nextTheme, setTheme, useTheme } from './theme.ts';
@@ -12,6 +12,7 @@ import { IconRss } from './components/icons.tsx';
 import { IconAuto, IconChat, IconList, IconMoon, IconNetwork, IconPlus, IconSettings, IconShare, IconSignOut, IconSun } from './components/icons.tsx';
 import { Boundary } from './components/Boundary.tsx';
 import { ConnectionBanner } from './components/ConnectionBanner.tsx';
+import { startNotifier } from './notify.ts';
 import { TorrentsView } from './views/TorrentsView.tsx';
 import { ShareView } from './views/ShareView.tsx';
 import { AddView } from './views/AddView.tsx';
@@ -44,6 +45,8 @@ function Shell({ auth }: { auth: AuthState }) {
   const live = useLive();
   const peer = useBrowserPeer();
   const member = isMember(auth);
+  // Desktop notifications of completed and failed downloads (opt-in in Settings).
+  useEffect(() => (member ? startNotifier() : undefined), [member]);
   const { choice, effective } = useTheme();
   const ThemeIcon = choice === 'auto' ? IconAuto : effective === 'dark' ? IconMoon : IconSun;
   const active = live.torrents.filter((t) => t.state === 'downloading' || t.state === 'metadata').length + peer.torrents.filter((t) => t.progress < 1).length;

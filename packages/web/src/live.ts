@@ -186,6 +186,12 @@ function subscribe(fn: () => void): () => void {
   return () => listeners.delete(fn);
 }
 
+/** Calls `fn` with every new state (not React: the notifier). Returns the unsubscriber. */
+export function onLiveChange(fn: (s: LiveState) => void): () => void {
+  const listener = () => fn(state);
+  return subscribe(listener);
+}
+
 export function useLive(): LiveState {
   return useSyncExternalStore(subscribe, () => state);
 }

@@ -11,6 +11,7 @@ import { isMember, useAuth } from '../auth.ts';
 import { IdentitySection } from './IdentitySection.tsx';
 import { UsersSection } from './UsersSection.tsx';
 import { NodeSettingsForm } from './NodeSettingsForm.tsx';
+import { NotificationsField } from './NotificationsField.tsx';
 
 export function SettingsView() {
   const auth = useAuth();
@@ -77,6 +78,8 @@ function ReadOnlyNode({ h }: { h: Health }) {
 }
 
 function BrowserSettings() {
+  // Notifications are of the node's downloads: for those who see them.
+  const member = isMember(useAuth());
   const { choice } = useTheme();
   const peer = useBrowserPeer();
   const [cfg, setCfg] = useState(() => {
@@ -107,6 +110,7 @@ function BrowserSettings() {
           ))}
         </div>
       </div>
+      {member && <NotificationsField />}
       <div className="field">
         <label className="field-label" htmlFor="peer-trackers">WebRTC trackers (one per line)</label>
         <textarea id="peer-trackers" className="input mono" rows={2} value={cfg.trackers} placeholder="empty = this node's WebSocket tracker" onChange={(e) => setCfg({ ...cfg, trackers: e.target.value })} />
