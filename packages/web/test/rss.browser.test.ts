@@ -95,8 +95,14 @@ test('RSS page: a feed and a rule added in the page, the match taken', async (t)
   await until('the feed row', async () => /every 45 min/.test(await row.innerText()), 10_000);
   assert.equal((await nodeJson<{ refreshInterval: number }>(node, '/api/rss/settings')).refreshInterval, 2700);
 
-  // Mark all read: the unread count of the selected feed goes to 0.
+  // An item downloaded by hand: the node's add, and the item is read.
   await row.locator('button[aria-pressed]').click();
+  const other = page.locator('[data-testid="rss-item-row"]').filter({ hasText: 'Other.Thing.1080p' });
+  await other.locator('[data-testid="rss-item-download"]').click();
+  await until('the hand-picked torrent', async () => (await nodeJson<{ torrents: { infoHash: string }[] }>(node, '/api/torrents')).torrents.some((x) => x.infoHash === 'f3'.repeat(20)), 10_000);
+  await until('the item read', async () => (await other.getAttribute('data-read')) === 'true', 10_000);
+
+  // Mark all read: the unread count of the selected feed goes to 0.
   await page.locator('[data-testid="rss-items-mark-read"]').click();
   await until('all read', async () => (await row.locator('[data-testid="rss-feed-counts"]').innerText()) === '3 items, 0 unread', 10_000);
 

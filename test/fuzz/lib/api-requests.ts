@@ -108,6 +108,43 @@ function authRequest(g: GenContext, h: [string, string][]): ApiRequest {
   return { m, p: route, h, b: body.toString('base64'), ...(rng.chance(0.5) ? { anon: true } : {}) };
 }
 
+const RSS_TOKENS = ['"url"', '"refreshInterval"', '"name"', '"mustContain"', '"useRegex"', '"episodeFilter"', '"feeds"', '"savePath"', '"tags"', '(a+)+$', '1x', ';', '-', 'S01E'];
+
+/** RSS feeds, rules, previews and settings (/api/rss/…), with bodies from good to garbage. */
+function rssRequest(g: GenContext, h: [string, string][], torrentHost: string): ApiRequest {
+  const { rng } = g;
+  // Feeds on the test host answer at once (a .torrent, garbage, 404, 64 MiB): never a slow read.
+  const url = rng.pick([`${torrentHost}/good.torrent`, `${torrentHost}/garbage.torrent`, `${torrentHost}/big`, `${torrentHost}/nope`, 'x', 'ftp://a/b', '', 'http://', `${torrentHost}/${'a'.repeat(3000)}`]);
+  const id = rng.pick(['1', '2', '0', '-1', 'x', '99999999999999999999', '1.5', '%00']);
+  const rule = {
+    name: rng.pick(['r', '', ' ', 'x'.repeat(300), 7]),
+    mustContain: rng.pick(['show 1080p', 'a|b', '(', '^(a+)+$', '[z-a]', '', 'x'.repeat(600), 1]),
+    mustNotContain: rng.pick(['cam', '', ')', null]),
+    useRegex: rng.pick([true, false, 'yes']),
+    episodeFilter: rng.pick(['1x2;8-15;30-;', 'S01E05-S01E10', '1x9-3;', 'S01E05-', 'x', '', '99999x1;']),
+    feeds: rng.pick([[], [1], [99], 'all', [1.5]]),
+    savePath: rng.pick(['/tmp/rss', 'relative', '', null, '/' + 'a'.repeat(2000)]),
+    tags: rng.pick([['a'], ['a,b'], 'a', [1], []]),
+  };
+  const drop = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(() => rng.chance(0.6)));
+  const pick = rng.int(9);
+  const body = (v: unknown) => {
+    let b = Buffer.from(JSON.stringify(v) ?? '');
+    if (rng.chance(0.3)) b = Buffer.from(g.mutate(b, { dict: [...JSON_TOKENS, ...RSS_TOKENS], maxLen: 16 * 1024 }));
+    h.push(['Content-Type', 'application/json']);
+    return b.toString('base64');
+  };
+  if (pick === 0) return { m: 'POST', p: '/api/rss/feeds', h, b: body(drop({ url, refreshInterval: rng.pick([60, 30, null, '5', 1e12, 600]) })) };
+  if (pick === 1) return { m: 'PATCH', p: `/api/rss/feeds/${id}`, h, b: body(drop({ url, refreshInterval: rng.pick([120, 0, null]) })) };
+  if (pick === 2) return { m: rng.pick(['DELETE', 'GET']), p: `/api/rss/feeds/${id}${rng.pick(['', '/items'])}`, h };
+  if (pick === 3) return { m: 'POST', p: `/api/rss/feeds/${id}/${rng.pick(['refresh', 'read'])}`, h, b: body(rng.pick([{}, { guids: ['a'] }, { guids: 'a' }, { read: 'x' }])) };
+  if (pick === 4) return { m: 'POST', p: '/api/rss/rules', h, b: body(drop(rule)) };
+  if (pick === 5) return { m: 'PATCH', p: `/api/rss/rules/${id}`, h, b: body(drop(rule)) };
+  if (pick === 6) return { m: 'POST', p: rng.chance(0.5) ? '/api/rss/rules/preview' : `/api/rss/rules/${id}/preview`, h, b: body(drop(rule)) };
+  if (pick === 7) return { m: 'PATCH', p: '/api/rss/settings', h, b: body(drop({ refreshInterval: rng.pick([60, 10, '60']), maxItemsPerFeed: rng.pick([1, 0, 10001, 200]) })) };
+  return { m: rng.pick(['GET', 'DELETE']), p: rng.pick(['/api/rss/feeds', '/api/rss/rules', '/api/rss/matches', '/api/rss/settings', `/api/rss/rules/${id}`]), h };
+}
+
 export function generateRequest(g: GenContext, torrentHost: string): ApiRequest {
   const { rng } = g;
   const h: [string, string][] = [];
@@ -155,8 +192,10 @@ export function generateRequest(g: GenContext, torrentHost: string): ApiRequest 
     const index = () => rng.pick([0, 1, 2, 3, -1, 1.5, 99, 2 ** 53, '1']);
     const sel = rng.chance(0.9) ? { selected: Array.from({ length: rng.small(6) }, index) } : rng.pick([{}, { selected: 'x' }, { selected: [0], x: 1 }, []]);
     req = { m: 'PUT', p: `/api/torrents/${ih}/files`, h, b: json(sel) };
-  } else if (r < 88) {
+  } else if (r < 86) {
     req = authRequest(g, h);
+  } else if (r < 88) {
+    req = rssRequest(g, h, torrentHost);
   } else if (r < 92) {
     const paths = ['/api/health', '/api/torrents', '/api/torrents?x=%zz', '/api/docs/json', '/', '/index.html', '/api/', '/api/nope'];
     paths.push('/api/auth/me', '/api/identity', '/api/users');

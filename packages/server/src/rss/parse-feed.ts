@@ -154,8 +154,46 @@ function atomEntry(node: Node): ParsedItem | null {
   };
 }
 
-/** Parses a feed document; throws FeedFormatError saying why it is not one. */
-export function parseFeed(xml: string): ParsedFeed {
+/**
+ * The text of a feed's bytes: a BOM, else the XML declaration's encoding (ISO-8859-1 and
+ * windows-1252 feeds exist), else UTF-8.
+ */
+export function decodeFeed(bytes: Uint8Array): string {
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder('utf-16be').decode(bytes);
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder('utf-16le').decode(bytes);
+  const head = new TextDecoder('latin1').decode(bytes.subarray(0, 200));
+  const declared = /^(?:\uFEFF|ï»¿)?<\?xml[^>]*\bencoding\s*=\s*["']([A-Za-z0-9._-]{1,40})["']/.exec(head)?.[1];
+  if (declared) {
+    try {
+      return new TextDecoder(declared).decode(bytes);
+    } catch {
+      // An encoding TextDecoder does not know: read it as UTF-8, the XML default.
+    }
+  }
+  return new TextDecoder().decode(bytes);
+}
+
+/** Item URLs relative to the feed (an enclosure of "/dl/1.torrent") made absolute. */
+function absolute(items: ParsedItem[], base: string | undefined): ParsedItem[] {
+  if (base === undefined) return items;
+  const fix = (u: string | null) => {
+    if (u === null || /^[a-z][a-z0-9+.-]*:/i.test(u)) return u;
+    try {
+      return new URL(u, base).href;
+    } catch {
+      return u;
+    }
+  };
+  return items.map((i) => ({ ...i, torrentUrl: fix(i.torrentUrl), link: fix(i.link) }));
+}
+
+/** Parses a feed document (`baseUrl`: where it came from, for relative links); throws FeedFormatError saying why it is not one. */
+export function parseFeed(xml: string, baseUrl?: string): ParsedFeed {
+  const feed = parseDocument(xml);
+  return { ...feed, items: absolute(feed.items, baseUrl) };
+}
+
+function parseDocument(xml: string): ParsedFeed {
   const valid = XMLValidator.validate(xml);
   if (valid !== true) {
     throw new FeedFormatError(`not XML: ${valid.err.msg} (line ${valid.err.line}, column ${valid.err.col})`);

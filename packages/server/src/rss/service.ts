@@ -5,7 +5,7 @@
 import { errorMessage } from '../errors.ts';
 import { type PrivateAllowance } from '../url-guard.ts';
 import { fetchCapped } from '../fetch-torrent.ts';
-import { parseFeed } from './parse-feed.ts';
+import { decodeFeed, parseFeed } from './parse-feed.ts';
 import { compileFilter, matchTitles, MatchTimeout } from './match.ts';
 import { episodeKey } from './episode.ts';
 import { RssStore, type FeedRecord, type ItemRecord, type MatchRecord, type RssSettings, type RuleFields, type RuleRecord } from './store.ts';
@@ -329,7 +329,7 @@ export class RssService {
         what: 'a feed',
         accept: 'application/rss+xml, application/atom+xml, application/xml, text/xml;q=0.9, */*;q=0.5',
       });
-      parsed = parseFeed(new TextDecoder().decode(bytes));
+      parsed = parseFeed(decodeFeed(bytes), f.url);
     } catch (err) {
       if (!this.store.feed(id)) return;
       const message = errorMessage(err).replace(/This operation was aborted|The operation was aborted.*$/, 'timed out');

@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseFeed, FeedFormatError } from '../../src/rss/parse-feed.ts';
+import { parseFeed, decodeFeed, FeedFormatError } from '../../src/rss/parse-feed.ts';
 
 const MAGNET = 'magnet:?xt=urn:btih:' + 'ab'.repeat(20) + '&dn=x';
 
@@ -65,4 +65,15 @@ test('not XML, not a feed: clear errors; entities are not expanded', () => {
 <rss><channel><title>t</title><item><title>&c;</title><guid>1</guid></item></channel></rss>`;
   const f = parseFeed(bomb);
   assert.ok(f.items[0]!.title.length < 100);
+});
+
+test('relative links are made absolute against the feed; encodings are read from the declaration', () => {
+  const f = parseFeed('<rss><channel><item><title>R</title><enclosure url="/dl/r.torrent" type="application/x-bittorrent"/><link>page/r</link></item></channel></rss>', 'http://site/feeds/tv.xml');
+  assert.equal(f.items[0]!.torrentUrl, 'http://site/dl/r.torrent');
+  assert.equal(f.items[0]!.link, 'http://site/feeds/page/r');
+  const latin1 = new Uint8Array([...Buffer.from('<?xml version="1.0" encoding="ISO-8859-1"?><rss><channel><item><title>Caf'), 0xe9, ...Buffer.from('</title><guid>1</guid></item></channel></rss>')]);
+  assert.equal(parseFeed(decodeFeed(latin1)).items[0]!.title, 'Café');
+  assert.equal(parseFeed(decodeFeed(new Uint8Array(Buffer.from('<rss><channel><item><title>Café ✓</title><guid>1</guid></item></channel></rss>')))).items[0]!.title, 'Café ✓');
+  const utf16 = new Uint8Array([0xff, 0xfe, ...Buffer.from('<rss><channel><item><title>Ü</title><guid>1</guid></item></channel></rss>', 'utf16le')]);
+  assert.equal(parseFeed(decodeFeed(utf16)).items[0]!.title, 'Ü');
 });

@@ -242,6 +242,17 @@ function Items({ feed, onChanged }: { feed: RssFeed; onChanged: () => Promise<vo
       live = false;
     };
   }, [stamp, feed.id]);
+  // By hand, as qBittorrent's "Download" on an article: the node's normal add, then the item is read.
+  const download = async (i: RssItem) => {
+    try {
+      await api.addUri(i.torrentUrl!);
+      await rssApi.markRead(feed.id, [i.guid]);
+      setError(undefined);
+      await onChanged();
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
   return (
     <div className="card" data-testid="rss-items">
       <div className="rss-card-head">
@@ -267,11 +278,18 @@ function Items({ feed, onChanged }: { feed: RssFeed; onChanged: () => Promise<vo
                 {i.size ? ` · ${formatBytes(i.size)}` : ''}
                 {i.torrentUrl ? '' : ' · no torrent'}
               </span>
-              {i.match && (
-                <span className={`badge ${i.match.error ? 'rss-status-error' : 'rss-status-ok'}`} data-testid="rss-item-match">
-                  {i.match.error ? `Failed (${i.match.ruleName})` : `Taken by ${i.match.ruleName}`}
-                </span>
-              )}
+              <div className="rss-feed-meta">
+                {i.match && (
+                  <span className={`badge ${i.match.error ? 'rss-status-error' : 'rss-status-ok'}`} data-testid="rss-item-match">
+                    {i.match.error ? `Failed (${i.match.ruleName})` : `Taken by ${i.match.ruleName}`}
+                  </span>
+                )}
+                {i.torrentUrl && !(i.match && !i.match.error) && (
+                  <button type="button" className="btn btn-small" onClick={() => void download(i)} aria-label={`Download ${i.title}`} data-testid="rss-item-download">
+                    Download
+                  </button>
+                )}
+              </div>
             </li>
           ))}
         </ul>
