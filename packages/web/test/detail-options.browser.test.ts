@@ -116,3 +116,34 @@ test('detail panel: limits, category, tags, seeding goals, force start and Move'
 
   assert.deepEqual(errors.filter((e) => !/HTTP 400/.test(e) && !/status of 400/.test(e)), []);
 });
+
+test('detail panel: the queue buttons move a torrent in the download queue', async (t) => {
+  const node = await startTestServer(t);
+  const hashes = ['1a'.repeat(20), '2b'.repeat(20), '3c'.repeat(20)];
+  for (const [i, hash] of hashes.entries()) {
+    const res = await nodeFetch(node, '/api/torrents', { method: 'POST', body: JSON.stringify({ uri: `magnet:?xt=urn:btih:${hash}&dn=queued-${i + 1}` }) });
+    assert.ok(res.ok, `${res.status} ${await res.text()}`);
+  }
+  // One download at a time: the others wait in the queue.
+  const limited = await nodeFetch(node, '/api/settings', { method: 'PATCH', body: JSON.stringify({ maxActiveDownloads: 1 }) });
+  assert.ok(limited.ok, await limited.text());
+  const last = hashes[2]!;
+  const position = async () => (await entry(node, last)).queuePosition;
+  assert.equal(await position(), 3);
+
+  const context = await launchBrowser(t);
+  const page = await context.newPage();
+  await openAsOwner(page, `${node.url}/#/torrents/${last}`);
+  const errors = collectErrors(page);
+  const panel = page.locator('[data-testid="detail-panel"]');
+  const shown = () => panel.locator('[data-testid="torrent-queue-position"]').innerText();
+  await until('its place shown', async () => /Queue #3/.test(await shown()), 10_000);
+  assert.match(await shown(), /waiting/, 'it waits for a slot');
+
+  for (const [button, expected] of [['queue-top', 1], ['queue-down', 2], ['queue-bottom', 3], ['queue-up', 2]] as const) {
+    await panel.locator(`[data-testid="${button}"]`).click();
+    await until(`${button} → #${expected} on the node`, async () => (await position()) === expected, 5_000);
+    await until(`${button} → #${expected} in the panel`, async () => (await shown()).includes(`Queue #${expected}`), 5_000);
+  }
+  assert.deepEqual(errors, []);
+});
