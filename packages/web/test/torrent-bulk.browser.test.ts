@@ -1,6 +1,7 @@
 // The bulk bar in real Chromium against a real node (issue 20, "select many ... for
-// pause/resume/remove/recheck/set category"): each action on the selected torrents is one
-// POST /api/torrents/bulk naming exactly them, and the node does it to them and no other.
+// pause/resume/remove/recheck/set category", and tags, queue moves, force start): each action on
+// the selected torrents is one POST /api/torrents/bulk naming exactly them, and the node does it to
+// them and no other.
 
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,7 +18,7 @@ before(async () => {
 const row = (page: Page, hash: string) => page.locator(`[data-testid="torrent-row"][data-infohash="${hash}"]`);
 const stateOf = (page: Page, hash: string) => row(page, hash).getAttribute('data-state');
 
-test('bulk bar: pause, resume, recheck, set category and remove the selected torrents, one request each', async (t) => {
+test('bulk bar: pause, resume, recheck, set category, tags, queue, force start and remove the selected torrents, one request each', async (t) => {
   const node = await startTestServer(t);
   const context = await launchBrowser(t, { viewport: { width: 1600, height: 900 } });
   const page = await context.newPage();
@@ -82,6 +83,28 @@ test('bulk bar: pause, resume, recheck, set category and remove the selected tor
     assert.equal(body.category, 'linux');
     await until('the category column', async () => (await row(page, a).locator('td.tt-category').innerText()) === 'linux' && (await row(page, c).locator('td.tt-category').innerText()) === 'linux', 10_000);
     assert.equal(await row(page, b).locator('td.tt-category').innerText(), '');
+  });
+
+  await t.test('tags: add, then remove one', async () => {
+    const body = await oneRequest(() => page.locator('[data-testid="bulk-tags"]').fill('iso, lts').then(() => page.locator('[data-testid="bulk-add-tags"]').click()));
+    assert.equal(body.action, 'addTags');
+    assert.deepEqual(body.tags, ['iso', 'lts']);
+    await until('the tags column', async () => (await row(page, c).locator('td.tt-tags .tag').allInnerTexts()).join(',') === 'iso,lts', 10_000);
+    assert.equal(await page.locator('[data-testid="bulk-tags"]').inputValue(), '', 'the box empties once done');
+    const removed = await oneRequest(() => page.locator('[data-testid="bulk-tags"]').fill('lts').then(() => page.locator('[data-testid="bulk-remove-tags"]').click()));
+    assert.equal(removed.action, 'removeTags');
+    await until('one tag left', async () => (await row(page, a).locator('td.tt-tags .tag').allInnerTexts()).join(',') === 'iso', 10_000);
+    assert.deepEqual(await row(page, b).locator('td.tt-tags .tag').allInnerTexts(), []);
+  });
+
+  await t.test('queue move and force start are one request each', async () => {
+    const moved = await oneRequest(() => page.locator('[data-testid="bulk-queue"]').selectOption('top').then(() => {}));
+    assert.equal(moved.action, 'queue');
+    assert.equal(moved.move, 'top');
+    const forced = await oneRequest(() => page.locator('[data-testid="bulk-force-start"]').click());
+    assert.equal(forced.action, 'forceStart');
+    assert.equal(forced.forceStart, true);
+    assert.doesNotMatch(await page.locator('[data-testid="bulk-message"]').innerText(), /failed/);
   });
 
   await t.test('remove with the data', async () => {

@@ -1,5 +1,6 @@
-// What to do with the selected torrents: pause, resume, recheck, set a category or remove them —
-// each one POST /api/torrents/bulk for all of them, whose per-torrent results say which failed.
+// What to do with the selected torrents: pause, resume, recheck, set a category, move them in the
+// queue, force-start them, add or remove tags, or remove them — each one POST /api/torrents/bulk for
+// all of them, whose per-torrent results say which failed.
 
 import { useEffect, useMemo, useState } from 'react';
 import { api, type BulkRequest } from '../api.ts';
@@ -8,6 +9,12 @@ import { IconPause, IconPlay, IconTrash, IconX } from '../components/icons.tsx';
 import { RemoveDialog } from './TorrentRow.tsx';
 
 const NO_CATEGORY = ':none';
+
+type QueueMove = NonNullable<BulkRequest['move']>;
+const QUEUE_LABEL: Record<QueueMove, string> = { top: 'Move to top', up: 'Move up', down: 'Move down', bottom: 'Move to bottom' };
+
+/** "a, b,,c " → ["a", "b", "c"] */
+const tagList = (text: string) => [...new Set(text.split(',').map((t) => t.trim()).filter(Boolean))];
 
 export function BulkBar({
   hashes,
@@ -29,6 +36,7 @@ export function BulkBar({
   const categories = useMemo(() => [...new Set([...known, ...usedCategories])].sort((a, b) => a.localeCompare(b)), [known, usedCategories]);
   const [busy, setBusy] = useState<string>();
   const [message, setMessage] = useState<{ text: string; bad: boolean }>();
+  const [tagText, setTagText] = useState('');
   const n = hashes.length;
   const torrents = `${n} torrent${n === 1 ? '' : 's'}`;
 
@@ -91,6 +99,58 @@ export function BulkBar({
           ))}
         </select>
       </label>
+      <label>
+        <span className="visually-hidden">Move the selected torrents in the download queue</span>
+        <select
+          className="input input-small"
+          data-testid="bulk-queue"
+          value=""
+          disabled={!!busy}
+          onChange={(e) => {
+            const move = e.target.value as QueueMove | '';
+            if (move) void run(QUEUE_LABEL[move], { action: 'queue', move });
+          }}
+        >
+          <option value="">Queue…</option>
+          {(Object.keys(QUEUE_LABEL) as QueueMove[]).map((m) => (
+            <option key={m} value={m}>
+              {QUEUE_LABEL[m]}
+            </option>
+          ))}
+        </select>
+      </label>
+      <button type="button" className="btn btn-small" data-testid="bulk-force-start" title="Start now, past the queue's limits" disabled={!!busy} onClick={() => void run('Force start', { action: 'forceStart', forceStart: true })}>
+        <span>Force start</span>
+      </button>
+      <form
+        className="bulk-tags"
+        onSubmit={(e) => {
+          e.preventDefault();
+          const tags = tagList(tagText);
+          if (tags.length > 0) void run('Add tags', { action: 'addTags', tags }).then((ok) => ok && setTagText(''));
+        }}
+      >
+        <input
+          className="input input-small"
+          data-testid="bulk-tags"
+          aria-label="Tags for the selected torrents, separated by commas"
+          placeholder="tags, …"
+          value={tagText}
+          onChange={(e) => setTagText(e.target.value)}
+        />
+        <button type="submit" className="btn btn-small" data-testid="bulk-add-tags" disabled={!!busy || tagList(tagText).length === 0}>
+          Add tags
+        </button>
+        <button
+          type="button"
+          className="btn btn-small"
+          data-testid="bulk-remove-tags"
+          disabled={!!busy || tagList(tagText).length === 0}
+          onClick={() => void run('Remove tags', { action: 'removeTags', tags: tagList(tagText) }).then((ok) => ok && setTagText(''))}
+        >
+          Remove tags
+        </button>
+      </form>
       <button type="button" className="btn btn-small btn-danger-ghost" data-testid="bulk-remove" disabled={!!busy} onClick={() => setConfirm(true)}>
         <IconTrash />
         <span>Remove</span>
