@@ -1,7 +1,8 @@
 // The torrent table's category, tag and tracker filters and columns in real Chromium, against a
 // real node whose torrents got their category and tags through PATCH /api/torrents/:infoHash
 // (issue 20, "Organise"): options with counts and "none", combined filters, the search finding
-// categories and tags, sorting by category.
+// categories and tags, sorting by category; and with maxActiveDownloads 1, the queued downloads
+// shown "Queued" with their queue positions (issue 20, queueing).
 
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -78,6 +79,22 @@ test('category, tag and tracker filters over what the node says of each torrent'
     assert.deepEqual(cats, ['linux', 'linux', 'photos', '']);
     await page.locator('[data-testid="sort-category"]').click();
     assert.deepEqual(await page.locator('td.tt-category').allInnerTexts(), ['photos', 'linux', 'linux', '']);
+  });
+
+  await t.test('queued downloads: "Queued" state, queue positions, the queued filter', async () => {
+    const res = await nodeFetch(node, '/api/settings', { method: 'PATCH', body: JSON.stringify({ maxActiveDownloads: 1 }) });
+    assert.equal(res.status, 200);
+    for (const [i, name] of ['first-in-line', 'second-in-line'].entries()) {
+      await call(node, 'POST', '/api/torrents', { uri: `magnet:?xt=urn:btih:${String(i + 1).repeat(40)}&dn=${name}` });
+    }
+    await page.locator('[data-testid="filter-state"]').selectOption('queued');
+    await until('two queued', async () => (await rowNames(page)).length === 2, 15_000);
+    assert.deepEqual(await page.locator('[data-testid="torrent-row"] [data-testid="torrent-state"]').allInnerTexts(), ['Queued', 'Queued']);
+    await page.locator('[data-testid="filter-state"]').selectOption('all');
+    await page.locator('[data-testid="sort-queuePosition"]').click();
+    const positions = (await page.locator('td.tt-queue').allInnerTexts()).filter((p) => p !== '');
+    assert.deepEqual(positions, ['1', '2', '3'], 'the three downloads in queue order, seeds without a place');
+    assert.deepEqual((await rowNames(page)).slice(0, 3), ['waiting-for-peers', 'first-in-line', 'second-in-line']);
   });
 
   assert.deepEqual(errors, [], 'no errors in the page');
