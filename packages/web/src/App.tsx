@@ -70,7 +70,7 @@ function Shell({ auth }: { auth: AuthState }) {
           {member && (
             <span className={`conn ${live.connected ? 'conn-ok' : 'conn-bad'}`} title={live.connected ? 'Connected to the node' : 'Not connected to the node'} data-testid="conn-status">
               <span className="dot" />
-              <span className="conn-label">{live.connected ? 'Live' : 'Offline'}</span>
+              <span className="conn-label">{live.connected ? 'Live' : live.link === 'reconnecting' ? 'Reconnecting' : 'Offline'}</span>
             </span>
           )}
           {auth.signedIn && (

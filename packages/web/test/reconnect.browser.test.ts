@@ -60,6 +60,7 @@ test('the page reconnects by itself after the node restarts, says so and resyncs
   await node.server.close();
   await until('the banner saying it reconnects', async () => /Reconnecting/i.test(await banner.innerText().catch(() => '')), 15_000);
   assert.equal(await page.locator('[data-testid="conn-status"].conn-ok').count(), 0, 'not shown as live while the node is down');
+  assert.match(await page.locator('[data-testid="conn-status"]').innerText(), /Reconnecting/);
 
   // Down for a few seconds, longer than the first back-off steps.
   await new Promise((r) => setTimeout(r, 3000));
