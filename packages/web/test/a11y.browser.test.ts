@@ -2,14 +2,14 @@
 // critical violation on any view of the app — the torrent list, the list with the detail panel open,
 // with rows selected (bulk bar) and with the remove question, add, share and a share result,
 // network, settings, chat, the RSS page when the build has one, the list with a torrent running in
-// the tab, and the first-run and sign-in screens — in the light and the dark theme. The counts per
+// the tab, the first-run and sign-in screens and a visitor's pages — in the light and the dark theme. The counts per
 // view are printed (all impacts, and serious+critical) for the release notes. Also what axe lets
 // pass but the issue names: a control named only by its placeholder (the chat's inputs were), and
 // a <main> inside the app's <main> (the chat page's was).
 
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildUi, collectErrors, launchBrowser, openAsOwner, randomFile, startTestServer, tempDir } from './helpers.ts';
+import { buildUi, collectErrors, launchBrowser, openAsOwner, randomFile, signInWithKey, startTestServer, tempDir } from './helpers.ts';
 import { describeViolations, isSerious, memberViews, openView, runAxe, seedTorrents, structuralProblems, type AxeViolation } from './a11y.ts';
 
 before(async () => {
@@ -89,8 +89,23 @@ test('axe-core: no serious or critical violation on any view, light and dark', a
     record(counts, failures, `torrents+tab ${scheme}`, await runAxe(page), await structuralProblems(page));
   }
 
-  // Another browser on the claimed node: the sign-in screen.
+  // Another browser on the claimed node: the sign-in screen, then what a visitor (signed in, not a
+  // member) sees.
   await firstScreen('sign-in', '[data-testid="sign-in-key"]');
+  for (const dark of [false, true]) {
+    const visitor = await launchBrowser(t, { dark });
+    const p = await visitor.newPage();
+    await signInWithKey(p, node.url);
+    for (const v of [
+      { name: 'visitor torrents', hash: '#/torrents', ready: '[data-testid="visitor-notice"]' },
+      { name: 'visitor add', hash: '#/add', ready: '[data-testid="add-visitor-hint"]' },
+      { name: 'visitor share', hash: '#/share', ready: '[data-testid="share-visitor-hint"]' },
+    ]) {
+      await openView(p, node.url, v);
+      record(counts, failures, `${v.name} ${dark ? 'dark' : 'light'}`, await runAxe(p), await structuralProblems(p));
+    }
+    await visitor.close();
+  }
 
   printCounts(counts);
   assert.deepEqual(failures, [], `serious/critical axe-core violations:\n${failures.join('\n')}`);
