@@ -127,7 +127,8 @@ export function liveEntry(
   const totalDownloaded = (rec?.totalDownloaded ?? 0) + pending.downloaded;
   const totalUploaded = (rec?.totalUploaded ?? 0) + pending.uploaded;
   // The queue holds a torrent back by pausing it in the engine with the stored status 'queued'.
-  const state = s.state === 'paused' && rec?.status === 'queued' ? 'queued' : s.state;
+  // (Any stored status but the user's 'paused' on a paused torrent: it waits for the queue to start it.)
+  const state = s.state === 'paused' && rec !== undefined && rec.status !== 'paused' ? 'queued' : s.state;
   return {
     infoHash: s.infoHashHex,
     name: s.name ?? rec?.name ?? null,

@@ -135,7 +135,7 @@ export class CascadeNode {
       },
       parts.queue,
     );
-    this.model.torrentChanged = () => this.queue.apply();
+    this.model.torrentChanged = (ih) => this.queue.apply([ih]);
     this.model.settings.onChange((_next, _prev, changed) => {
       if (changed.includes('altSpeedSchedule')) this.queue.scheduleChanged();
       if (changed.some((k) => QUEUE_SETTINGS.has(k))) this.queue.poke();
@@ -182,7 +182,7 @@ export class CascadeNode {
     if (record && opts.peers) rememberPeers(this.db, t.infoHashHex, opts.peers);
     this.track(t);
     this.model.applyStored(t);
-    if (record) await this.queue.apply();
+    if (record) await this.queue.apply([t.infoHashHex]);
     else if (queued) this.queue.poke();
     return t;
   }
@@ -315,7 +315,7 @@ export class CascadeNode {
   stateOf(infoHash: string): string {
     const live = this.session.get(infoHash)?.stats().state;
     const status = this.db.getTorrent(infoHash)?.status;
-    if (live === 'paused' && status === 'queued') return 'queued';
+    if (live === 'paused' && status !== undefined && status !== 'paused') return 'queued';
     return live ?? status ?? 'unknown';
   }
 

@@ -6,6 +6,10 @@ import { planQueue, type QueueItem, type QueueLimits } from '../src/queue/plan.t
 import { moveInOrder, reassignPositions } from '../src/queue/order.ts';
 import { inAltSpeedWindow, parseClockTime } from '../src/queue/schedule.ts';
 import { effectiveLimit, goalReached } from '../src/queue/goals.ts';
+import { QueueManager, MAX_STARTING, type QueueSettings } from '../src/queue/manager.ts';
+import { StateDB } from '../src/state.ts';
+import { silentLog } from '../src/node.ts';
+import { tempDir, FakeTorrent, fakeSession } from './helpers.ts';
 
 const item = (infoHash: string, position: number, over: Partial<QueueItem> = {}): QueueItem => ({
   infoHash,
@@ -50,7 +54,7 @@ test('plan: seeds have their own limit; the total limit serves downloads first',
   assert.deepEqual(decisions(planQueue(items, limits(0, 0, 3))), { d1: 'run', d2: 'run', s1: 'run', s2: 'queued', s3: 'queued' });
 });
 
-test('plan: checking/error torrents are left alone and not counted', () => {
+test('plan: torrents in error (or not loaded) are left alone and not counted', () => {
   const plan = planQueue([item('x', 1, { kind: 'other' }), item('a', 2), item('b', 3)], limits(1, 0));
   assert.deepEqual(decisions(plan), { x: 'leave', a: 'run', b: 'queued' });
 });
@@ -114,4 +118,60 @@ test('goals: limits in force and reaching them', () => {
   assert.equal(goalReached({ ratio: 0.9, seedingTime: 10 }, 1, 10), 'seedingTime');
   assert.equal(goalReached({ ratio: 0.9, seedingTime: 9 }, 1, 10), undefined);
   assert.equal(goalReached({ ratio: 0, seedingTime: 0 }, 0, null), 'ratio', '0 stops at once');
+});
+
+test('the manager starts at most a few torrents at once (each may check its data), then all that have a slot', async (t) => {
+  const db = StateDB.open(tempDir(t));
+  t.after(() => db.close());
+  let inFlight = 0;
+  let most = 0;
+  const gates: (() => void)[] = [];
+  /** A torrent whose start takes until the test lets it go, as a data check would. */
+  class SlowStart extends FakeTorrent {
+    override async resume(): Promise<void> {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      await new Promise<void>((r) => gates.push(r));
+      inFlight--;
+      this.state = 'downloading';
+    }
+  }
+  const torrents = Array.from({ length: 10 }, (_, i) => {
+    const ft = new SlowStart(i.toString(16).padStart(2, '0').repeat(20), `t${i}`);
+    ft.state = 'paused';
+    ft.progress = 0;
+    db.upsertTorrent({ infoHash: ft.infoHashHex, source: ft.infoHashHex, savePath: '/d', status: 'queued' });
+    return ft;
+  });
+  const { session } = fakeSession(torrents);
+  const settings: QueueSettings = {
+    ...limits(0, 0),
+    stalledTimeout: 0,
+    ratioLimit: null,
+    seedingTimeLimit: null,
+    seedingLimitAction: 'pause',
+    altSpeedEnabled: false,
+    altSpeedSchedule: { enabled: false, from: '00:00', to: '00:00', days: [] },
+  };
+  const queue = new QueueManager({
+    session,
+    db,
+    out: silentLog,
+    settings: () => settings,
+    setAltSpeedEnabled: () => {},
+    remove: async () => {},
+    changed: () => {},
+    pendingTotals: () => undefined,
+  });
+  t.after(() => queue.close());
+  await queue.apply();
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(most, MAX_STARTING);
+  while (torrents.some((x) => x.state === 'paused')) {
+    gates.shift()?.();
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  assert.equal(most, MAX_STARTING);
+  assert.ok(torrents.every((x) => x.state === 'downloading'));
+  assert.deepEqual(new Set(db.listTorrents().map((r) => r.status)), new Set(['downloading']));
 });

@@ -61,6 +61,9 @@ interface Watch {
   stalled: boolean;
 }
 
+/** Torrents started (resumed) at once; each may be checking its data. */
+export const MAX_STARTING = 4;
+
 const RUNNING = new Set<TorrentStats['state']>(['metadata', 'checking', 'downloading', 'seeding']);
 
 /**
@@ -84,8 +87,11 @@ function kindOf(s: TorrentStats | undefined, row: QueueRow): QueueKind {
       return 'download';
     case 'paused':
       return isComplete(s, row) ? 'seed' : 'download';
+    case 'checking':
+      // Counted where it will land (it holds its slot while it checks), by what the library knows.
+      return row.completedAt !== null ? 'seed' : 'download';
     default:
-      return 'other'; // checking, error: not the queue's to start or stop
+      return 'other'; // error: the user's (or a recheck's) to start again
   }
 }
 
@@ -103,6 +109,8 @@ export class QueueManager {
   /** Whether each torrent should run, and the engine call in progress for it (one at a time). */
   #desired = new Map<string, boolean>();
   #ops = new Map<string, Promise<void>>();
+  #starting = 0;
+  #startWaiters: (() => void)[] = [];
   #planning: Promise<void> | undefined;
   #replanAgain = false;
   #pokeTimer: NodeJS.Timeout | undefined;
@@ -130,8 +138,14 @@ export class QueueManager {
     this.#pokeTimer.unref();
   }
 
-  /** Plans now and resolves once the engine matches (the routes answer with the resulting state). */
-  apply(): Promise<void> {
+  /** Plans now; resolves once the engine matches for the `focus` torrents (the routes answer with
+   *  their resulting state), not for every other torrent the plan starts or stops. */
+  async apply(focus: readonly string[] = []): Promise<void> {
+    await this.#planNow();
+    await Promise.all(focus.map((ih) => this.#ops.get(ih)));
+  }
+
+  #planNow(): Promise<void> {
     if (this.#planning) {
       this.#replanAgain = true;
       return this.#planning;
@@ -179,7 +193,6 @@ export class QueueManager {
       items.push({ infoHash: r.infoHash, position: r.position, kind, stopped, forceStart: r.forceStart, stalled });
     }
     const plan = planQueue(items, settings);
-    const waits: Promise<void>[] = [];
     for (const it of items) {
       const decision = plan.get(it.infoHash)!;
       if (decision === 'leave') continue;
@@ -187,28 +200,35 @@ export class QueueManager {
       const want: TorrentStatus = decision === 'stopped' ? 'paused' : run ? (it.kind === 'seed' ? 'seeding' : 'downloading') : 'queued';
       if (this.#rows.get(it.infoHash)!.status !== want) statuses.set(it.infoHash, want);
       const t = session.get(it.infoHash);
-      if (t) waits.push(this.#steer(t, run));
+      if (t) this.#steer(t, run);
     }
     this.#positions = this.#incompleteOrder(rows, stats);
     this.#store.setStatuses(statuses);
     for (const [r, reached] of goals) this.#goalAction(r, reached, settings);
     this.#lastPlanMs = performance.now() - started;
     if (statuses.size > 0) this.#host.changed();
-    await Promise.all(waits);
   }
 
   /** Makes the engine run (or hold) a torrent; one engine call at a time per torrent, and the
    *  latest wish wins (a pause asked while a resume runs is done right after it). */
-  #steer(t: TorrentHandle, run: boolean): Promise<void> {
+  #steer(t: TorrentHandle, run: boolean): void {
     const ih = t.infoHashHex;
     this.#desired.set(ih, run);
     if (run && RUNNING.has(t.stats().state)) this.#startWatching(ih, t.stats());
-    const pending = this.#ops.get(ih);
-    if (pending) return pending; // it reads the wish again before it ends
-    if (!this.#needsCall(t)) return Promise.resolve();
-    const op = this.#drive(t);
-    this.#ops.set(ih, op);
-    return op;
+    // A call in progress reads the wish again before it ends.
+    if (this.#ops.has(ih) || !this.#needsCall(t)) return;
+    this.#ops.set(ih, this.#drive(t));
+  }
+
+  /** Starting a torrent may hash its data (the engine checks a paused torrent when it first starts):
+   *  a few at a time, as the library load did, so a restart of 10,000 torrents does not open them all. */
+  async #startPermit(): Promise<() => void> {
+    while (this.#starting >= MAX_STARTING) await new Promise<void>((r) => this.#startWaiters.push(r));
+    this.#starting++;
+    return () => {
+      this.#starting--;
+      this.#startWaiters.shift()?.();
+    };
   }
 
   #needsCall(t: TorrentHandle): boolean {
@@ -224,7 +244,13 @@ export class QueueManager {
     try {
       while (this.#needsCall(t)) {
         if (this.#desired.get(ih)) {
-          await t.resume();
+          const release = await this.#startPermit();
+          try {
+            if (!this.#needsCall(t)) continue; // the wish changed while it waited
+            await t.resume();
+          } finally {
+            release();
+          }
           this.#startWatching(ih, t.stats());
         } else {
           await t.pause();
@@ -343,7 +369,7 @@ export class QueueManager {
   /** The user's pause: stopped, not queued. Resolves once the engine has paused them. */
   async stop(infoHashes: readonly string[]): Promise<void> {
     this.#store.setStatuses(new Map(infoHashes.map((ih) => [ih, 'paused'])));
-    await this.apply();
+    await this.apply(infoHashes);
   }
 
   /** The user's resume: back in the queue, running if there is a slot (a torrent in error is
@@ -357,12 +383,12 @@ export class QueueManager {
     );
     const stopped = new Set(this.#store.rows().filter((r) => r.status === 'paused' || r.status === 'error').map((r) => r.infoHash));
     this.#store.setStatuses(new Map(infoHashes.filter((ih) => stopped.has(ih)).map((ih) => [ih, 'queued'])));
-    await this.apply();
+    await this.apply(infoHashes);
   }
 
   async setForceStart(infoHashes: readonly string[], on: boolean): Promise<void> {
     this.#store.setForceStart(infoHashes, on);
-    await this.apply();
+    await this.apply(infoHashes);
   }
 
   /**
@@ -383,7 +409,7 @@ export class QueueManager {
       move,
     );
     this.#store.setPositions(reassignPositions(new Map(incomplete.map((r) => [r.infoHash, r.position])), order));
-    await this.apply();
+    await this.apply(infoHashes);
     return new Map(infoHashes.map((ih) => [ih, this.queuePosition(ih)]));
   }
 

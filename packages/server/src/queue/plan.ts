@@ -11,7 +11,8 @@
 // - A stalled download (running, no payload for stalledTimeout) keeps running but stops counting,
 //   so the next one in the queue gets its slot — qBittorrent's "do not count slow torrents". Only a
 //   running download can be stalled: a queued one has had no chance to show whether it is slow.
-// - Torrents being checked, in error or not known to the engine are left as they are and not counted.
+// - A torrent checking its data counts where it will land (the manager tells download from seed by
+//   what the library knows); torrents in error or not known to the engine are left as they are.
 
 export type QueueKind = 'download' | 'seed' | 'other';
 
@@ -34,7 +35,7 @@ export interface QueueLimits {
 }
 
 /** run: should be running; queued: should wait (paused in the engine); stopped: the user's pause;
- *  leave: not the queue's business right now (checking, error). */
+ *  leave: not the queue's business right now (error, not loaded). */
 export type QueueDecision = 'run' | 'queued' | 'stopped' | 'leave';
 
 export function byQueueOrder(a: { position: number; infoHash: string }, b: { position: number; infoHash: string }): number {
