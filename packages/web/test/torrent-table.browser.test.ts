@@ -69,6 +69,12 @@ test('torrent table: names, sorting, filters, search, selection and keyboard', a
     assert.deepEqual(await rowNames(page), ['waiting-for-peers']);
     await page.locator('[data-testid="filter-state"]').selectOption('queued');
     await page.locator('[data-testid="filters-clear"]').waitFor();
+    // The menus are remembered over a reload (the search box is not).
+    await page.locator('[data-testid="torrent-search"]').fill('x');
+    await page.reload();
+    await page.locator('[data-testid="filters-clear"]').waitFor();
+    assert.equal(await page.locator('[data-testid="filter-state"]').inputValue(), 'queued');
+    assert.equal(await page.locator('[data-testid="torrent-search"]').inputValue(), '');
     await page.locator('[data-testid="filter-state"]').selectOption('all');
     await page.locator('[data-testid="torrent-search"]').fill('HOLIDAY');
     assert.deepEqual(await rowNames(page), ['holiday photos.zip']);

@@ -7,7 +7,7 @@ import { formatSpeed } from '../format.ts';
 import { href, navigate, useRoute } from '../router.ts';
 import { Empty } from '../components/ui.tsx';
 import { IconPlus, IconShare } from '../components/icons.tsx';
-import { filterTorrents, NO_FILTERS, sortTorrents, type Filters, type Sort } from '../torrent-list.ts';
+import { filterTorrents, NO_FILTERS, sortTorrents, STATE_FILTERS, type Filters, type Sort } from '../torrent-list.ts';
 import { useSelection } from '../selection.ts';
 import { TorrentTable } from './TorrentTable.tsx';
 import { TorrentFilters } from './TorrentFilters.tsx';
@@ -67,7 +67,7 @@ function NodeTorrentsView() {
   const live = useLive();
   const route = useRoute();
   const peer = useBrowserPeer();
-  const [filters, setFilters] = useState<Filters>(NO_FILTERS);
+  const [filters, setFiltersState] = useState<Filters>(loadFilters);
   const [sort, setSortState] = useState<Sort>(loadSort);
   const [actionError, setActionError] = useState<string>();
   const [confirmRemove, setConfirmRemove] = useState(false);
@@ -75,7 +75,12 @@ function NodeTorrentsView() {
 
   const setSort = (s: Sort) => {
     setSortState(s);
-    saveSort(s);
+    save(SORT_KEY, s);
+  };
+  const setFilters = (f: Filters) => {
+    setFiltersState(f);
+    // The menus are remembered, as qBittorrent does; the search box is not.
+    save(FILTERS_KEY, { ...f, search: '' });
   };
   const rows = useMemo(() => sortTorrents(filterTorrents(live.torrents, filters), sort), [live.torrents, filters, sort]);
   const order = useMemo(() => rows.map((t) => t.infoHashHex), [rows]);
@@ -176,6 +181,7 @@ function NodeTorrentsView() {
 }
 
 const SORT_KEY = 'cascade.sort';
+const FILTERS_KEY = 'cascade.filters';
 function loadSort(): Sort {
   try {
     const v = JSON.parse(localStorage.getItem(SORT_KEY) ?? 'null') as Sort | null;
@@ -183,8 +189,19 @@ function loadSort(): Sort {
   } catch {}
   return { field: 'name', order: 'asc' };
 }
-function saveSort(s: Sort): void {
+function loadFilters(): Filters {
   try {
-    localStorage.setItem(SORT_KEY, JSON.stringify(s));
+    const v = JSON.parse(localStorage.getItem(FILTERS_KEY) ?? 'null') as Partial<Filters> | null;
+    if (v && typeof v === 'object') {
+      const str = (x: unknown) => (typeof x === 'string' ? x : '');
+      const state = STATE_FILTERS.some(([f]) => f === v.state) ? (v.state as Filters['state']) : 'all';
+      return { state, category: str(v.category), tag: str(v.tag), tracker: str(v.tracker), search: '' };
+    }
+  } catch {}
+  return NO_FILTERS;
+}
+function save(key: string, value: unknown): void {
+  try {
+    localStorage.setItem(key, JSON.stringify(value));
   } catch {}
 }
