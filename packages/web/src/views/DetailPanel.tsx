@@ -3,6 +3,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, ApiError, normaliseDetail, torrentFileUrl, type TorrentDetail, type TorrentSummary } from '../api.ts';
 import { FilesTab } from './detail/FilesTab.tsx';
 import { OptionsTab } from './detail/OptionsTab.tsx';
+import { TrackersTab } from './detail/TrackersTab.tsx';
 import { QueueControls } from './detail/QueueControls.tsx';
 import { useAction } from './detail/use-action.ts';
 import { optionsOf } from '../node-options.ts';
@@ -127,6 +128,11 @@ export function DetailPanel({
           <PauseResume infoHash={infoHash} state={s.state} hasMetadata={!!s.length} />
           {detail && <QueueControls infoHash={infoHash} state={s.state} queuePosition={options?.queuePosition ?? null} forceStart={options?.forceStart ?? false} />}
           {s.error && <div className="alert alert-error">{s.error}</div>}
+          {typeof detail?.raw?.stalledReason === 'string' && detail.raw.stalledReason && (
+            <div className="alert alert-warn" role="status" data-testid="torrent-stalled-reason">
+              {detail.raw.stalledReason}
+            </div>
+          )}
         </div>
       )}
 
@@ -253,35 +259,6 @@ function PeerIdentity({ did, reputation, account }: { did: string; reputation: n
     <div className="peer-identity" title={`Verified Cascade identity\n${did}${account ? `\naccount ${account}` : ''}`} data-testid="peer-did" data-did={did}>
       <span className="badge badge-did">{shortDid(did)}</span>
       {rep && <span className="peer-rep"> · {rep}</span>}
-    </div>
-  );
-}
-
-function TrackersTab({ detail }: { detail: TorrentDetail }) {
-  if (detail.trackers.length === 0) return <Empty title="No trackers">This torrent finds peers through the DHT, PEX and peers you add.</Empty>;
-  return (
-    <div className="table-wrap">
-      <table className="table" data-testid="trackers-table">
-        <thead>
-          <tr>
-            <th>URL</th>
-            <th>Status</th>
-            <th className="r">Peers</th>
-          </tr>
-        </thead>
-        <tbody>
-          {detail.trackers.map((t) => (
-            <tr key={t.url} data-testid="tracker-row">
-              <td className="mono wrap">{t.url}</td>
-              <td>
-                <span className={`badge badge-tracker-${t.status}`}>{t.status}</span>
-                {t.message && <div className="muted small">{t.message}</div>}
-              </td>
-              <td className="r num">{t.peers}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
     </div>
   );
 }
