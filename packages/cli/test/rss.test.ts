@@ -89,7 +89,15 @@ test('cascade rss: feeds, rules, matches, items, with --json and in words', asyn
   await assert.rejects(run(true, 'remove', '999'), (err: any) => err.exitCode === 1 && /no feed with id 999/.test(err.message));
   await assert.rejects(run(true, 'frobnicate'), (err: any) => err.exitCode === 2 && /unknown rss command "frobnicate"/.test(err.message));
   await assert.rejects(run(true, 'list', '--must-contain', 'x'), (err: any) => err.exitCode === 2 && /--must-contain belongs to `cascade rss rule add`/.test(err.message));
-  await assert.rejects(run(true, 'rule', 'drop', '1'), (err: any) => err.exitCode === 2 && /takes add, remove or preview/.test(err.message));
+  await assert.rejects(run(true, 'rule', 'drop', '1'), (err: any) => err.exitCode === 2 && /takes add, edit, enable, disable, remove or preview/.test(err.message));
+  await assert.rejects(run(true, 'rule', 'edit', String(r.id)), (err: any) => err.exitCode === 2 && /needs an option to change/.test(err.message));
+
+  // Editing: only what is given changes; --no-smart turns it off; disable/enable.
+  const edited = (await run(true, 'rule', 'edit', String(r.id), '--must-not-contain', '720p|cam', '--no-smart', '--feed', 'all')).events()[0]!;
+  assert.deepEqual([edited.mustContain, edited.mustNotContain, edited.smartFilter, edited.feeds, edited.addPaused], ['series 1080p', '720p|cam', false, [], true]);
+  assert.equal((await run(true, 'rule', 'disable', String(r.id))).events()[0]!.enabled, false);
+  assert.match((await run(false, 'rule', 'enable', String(r.id))).stdout(), /^enabled rule \d+\n\s*\d+  Series 1080p\n/);
+  assert.equal((await run(true, 'rules')).events()[0]!.rules[0].enabled, true);
 
   const settings = await run(false, 'settings', '--interval', '45', '--max-items', '50');
   assert.match(settings.stdout(), /every 45 min .*; 50 items kept per feed/);
@@ -125,7 +133,7 @@ test('cascade rss without a running node says so; help rss describes every form'
   }
   assert.equal(code, 0);
   const help = writes.join('');
-  for (const form of ['rss add URL [--interval MIN]', 'rss remove ID', 'rss refresh [ID]', 'rss items ID', 'rss rules', 'rss rule add NAME', 'rss rule remove ID', 'rss matches', 'rss settings', '--must-contain', '--episode', '--regex', '--feed ID', '--save-path', '--json']) {
+  for (const form of ['rss add URL [--interval MIN]', 'rss remove ID', 'rss refresh [ID]', 'rss items ID', 'rss rules', 'rss rule add NAME', 'rss rule remove ID', 'rss rule edit ID', 'rss rule enable ID', 'rss matches', 'rss settings', '--must-contain', '--episode', '--regex', '--feed ID', '--save-path', '--json']) {
     assert.ok(help.includes(form), `help mentions ${form}`);
   }
 });

@@ -77,6 +77,19 @@ test('RSS page: a feed and a rule added in the page, the match taken', async (t)
   const list = await nodeJson<{ torrents: { infoHash: string }[] }>(node, '/api/torrents');
   assert.deepEqual(list.torrents.map((x) => x.infoHash), [e1.infoHash]);
 
+  // Edit the rule: the editor opens with its fields and its own preview (now "taken"); disable it.
+  const ruleRow = page.locator('[data-testid="rss-rule-row"]').filter({ hasText: 'Show in HD' });
+  await ruleRow.locator('[data-testid="rss-rule-edit"]').click();
+  assert.equal(await editor.locator('[data-testid="rss-rule-must-contain"]').inputValue(), 'show 1080p');
+  await until('the preview marks it taken', async () => (await previewTitles()) === 'Show.S01E01.1080p (taken)', 10_000);
+  await editor.locator('[data-testid="rss-rule-must-not-contain"]').fill('cam');
+  await editor.locator('[data-testid="rss-rule-save"]').click();
+  await editor.waitFor({ state: 'detached' });
+  await until('the edit saved', async () => (await nodeJson<{ rules: { mustNotContain: string }[] }>(node, '/api/rss/rules')).rules[0]!.mustNotContain === 'cam', 10_000);
+  await ruleRow.locator('[data-testid="rss-rule-enabled"]').uncheck();
+  await until('the rule disabled', async () => (await nodeJson<{ rules: { enabled: boolean }[] }>(node, '/api/rss/rules')).rules[0]!.enabled === false, 10_000);
+  assert.equal(await ruleRow.locator('[data-testid="rss-rule-enabled"]').isChecked(), false);
+
   // A feed that fails says so in its row.
   await page.locator('[data-testid="rss-feed-url"]').fill(`${feeds.url}/500`);
   await page.locator('[data-testid="rss-add-feed"]').click();

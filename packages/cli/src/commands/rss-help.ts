@@ -4,7 +4,9 @@ export const RSS_USAGE =
   'rss [list] | rss add URL [--interval MIN] | rss remove ID | rss refresh [ID] | rss items ID | rss rules |\n' +
   '       rss rule add NAME [--must-contain WORDS] [--must-not-contain WORDS] [--regex] [--episode FILTER] [--smart]\n' +
   '                [--feed ID]... [--category C] [--save-path DIR] [--tag T]... [--paused] |\n' +
-  '       rss rule remove ID | rss rule preview ID | rss matches | rss settings [--interval MIN] [--max-items N]';
+  '       rss rule edit ID [the same options; --no-regex, --no-smart, --no-paused, --feed all] |\n' +
+  '       rss rule enable ID | rss rule disable ID | rss rule remove ID | rss rule preview ID |\n' +
+  '       rss matches | rss settings [--interval MIN] [--max-items N]';
 
 export const RSS_DETAILS = `Feeds (RSS 2.0, Atom) are read on a schedule (each feed's --interval, else the node's, 30 min by
 default) and their items kept; a feed that fails says why in \`rss list\`. A rule takes the items whose

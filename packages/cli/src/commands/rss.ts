@@ -66,30 +66,33 @@ type Values = Record<string, string | boolean | string[] | undefined>;
 
 const RULE_ONLY = ['must-contain', 'must-not-contain', 'regex', 'episode', 'smart', 'feed', 'category', 'save-path', 'tag', 'paused'];
 
-function ruleBody(inv: Invocation, v: Values, name: string): Record<string, unknown> {
-  const body: Record<string, unknown> = { name };
+/** The rule fields the options give (only those: `rule edit` changes just them). */
+function ruleBody(inv: Invocation, v: Values): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
   const s = (k: string) => v[k] as string | undefined;
   if (s('must-contain') !== undefined) body.mustContain = s('must-contain');
   if (s('must-not-contain') !== undefined) body.mustNotContain = s('must-not-contain');
-  if (v.regex === true) body.useRegex = true;
+  // --no-regex, --no-smart, --no-paused turn them off (rule edit).
+  if (v.regex !== undefined) body.useRegex = v.regex === true;
   if (s('episode') !== undefined) body.episodeFilter = s('episode');
-  if (v.smart === true) body.smartFilter = true;
+  if (v.smart !== undefined) body.smartFilter = v.smart === true;
   const feeds = (v.feed as string[] | undefined) ?? [];
-  if (feeds.length > 0) body.feeds = feeds.map((f) => id(f, 'feed'));
+  // --feed all: every feed again.
+  if (feeds.length > 0) body.feeds = feeds.includes('all') ? [] : feeds.map((f) => id(f, 'feed'));
   if (s('category') !== undefined) body.category = s('category');
   if (inv.options.savePath !== undefined) body.savePath = inv.options.savePath;
   const tags = ((v.tag as string[] | undefined) ?? []).flatMap((t) => t.split(',')).map((t) => t.trim()).filter((t) => t !== '');
   if (tags.length > 0) body.tags = tags;
-  if (v.paused === true) body.addPaused = true;
+  if (v.paused !== undefined) body.addPaused = v.paused === true;
   return body;
 }
 
 export async function rssCommand(inv: Invocation, out: Output, connect: (dir: string) => Promise<ControlClient | undefined> = (d) => connectControl(d)): Promise<number> {
   const [sub = 'list', ...args] = inv.positionals;
   const v = inv.values;
-  const isRuleAdd = sub === 'rule' && args[0] === 'add';
-  const stray = RULE_ONLY.find((k) => v[k] !== undefined && !isRuleAdd);
-  if (stray) throw new UsageError(`--${stray} belongs to \`cascade rss rule add\``);
+  const isRuleWrite = sub === 'rule' && (args[0] === 'add' || args[0] === 'edit');
+  const stray = RULE_ONLY.find((k) => v[k] !== undefined && !isRuleWrite);
+  if (stray) throw new UsageError(`--${stray} belongs to \`cascade rss rule add\` or \`rule edit\``);
   if (v.interval !== undefined && sub !== 'add' && sub !== 'settings') throw new UsageError('--interval belongs to `cascade rss add URL` or `cascade rss settings`');
   if (v['max-items'] !== undefined && sub !== 'settings') throw new UsageError('--max-items belongs to `cascade rss settings`');
   const known = ['list', 'add', 'remove', 'refresh', 'items', 'rules', 'rule', 'matches', 'settings'];
@@ -187,8 +190,15 @@ export async function rssCommand(inv: Invocation, out: Output, connect: (dir: st
       exact(2);
       if (verb === 'add') {
         if (arg === undefined || arg.trim() === '') throw new UsageError(`missing the rule's NAME\nusage: cascade ${RSS_USAGE}`);
-        const r = await call<Rule>('rss.addRule', ruleBody(inv, v, arg));
+        const r = await call<Rule>('rss.addRule', { name: arg, ...ruleBody(inv, v) });
         out.result(r, () => `added rule ${r.id}\n${ruleLine(r)}`);
+        return 0;
+      }
+      if (verb === 'edit' || verb === 'enable' || verb === 'disable') {
+        const patch = verb === 'edit' ? ruleBody(inv, v) : { enabled: verb === 'enable' };
+        if (Object.keys(patch).length === 0) throw new UsageError('`cascade rss rule edit ID` needs an option to change (--must-contain, --episode, --no-regex, …)');
+        const r = await call<Rule>('rss.updateRule', { id: id(arg, 'rule'), ...patch });
+        out.result(r, () => `${verb === 'edit' ? 'changed' : `${verb}d`} rule ${r.id}\n${ruleLine(r)}`);
         return 0;
       }
       if (verb === 'remove') {
@@ -205,7 +215,7 @@ export async function rssCommand(inv: Invocation, out: Output, connect: (dir: st
         );
         return 0;
       }
-      throw new UsageError(`\`cascade rss rule\` takes add, remove or preview, got "${verb ?? ''}"\nusage: cascade ${RSS_USAGE}`);
+      throw new UsageError(`\`cascade rss rule\` takes add, edit, enable, disable, remove or preview, got "${verb ?? ''}"\nusage: cascade ${RSS_USAGE}`);
     }
   }
   return 0;

@@ -183,3 +183,19 @@ test('a rule whose regex backtracks forever reports it and does not stop the oth
   assert.throws(() => rss.preview(evil.id, {}), /mustContain: matching took longer/);
   assert.equal(added.length, 1);
 });
+
+test('feeds overdue when the node starts are read at once; a rule change applies to unread items', async (t) => {
+  const feeds = await startFeedServer(t);
+  const { rss, db, added } = setup(t);
+  feeds.rss = [{ title: 'Late S01E01', torrent: magnetOf('ab'.repeat(20), 'late') }];
+  // Stored as a previous run left it: read long ago.
+  const f = rss.store.addFeed(`${feeds.url}/rss.xml`, 60);
+  db.prepare('UPDATE rss_feeds SET last_refresh_at = ? WHERE id = ?').run(Date.now() - 3_600_000, f.id);
+  rss.start();
+  await until('the read at start', () => rss.feed(f.id).itemCount === 1);
+  const rule = rss.addRule({ name: 'late', mustContain: 'nothing like it' });
+  await rss.refresh(f.id);
+  assert.equal(added.length, 0);
+  rss.updateRule(rule.id, { mustContain: 'late' });
+  await until('the take after the change', () => added.length === 1);
+});
