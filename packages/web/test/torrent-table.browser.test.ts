@@ -99,6 +99,13 @@ test('torrent table: names, sorting, filters, search, selection and keyboard', a
     // shift-click on a row: the range from the anchor (row 1, the last toggled) to row 3.
     await rows(page).nth(3).locator('td.tt-size').click({ modifiers: ['Shift'] });
     assert.deepEqual(await rows(page).evaluateAll((els) => els.map((e) => e.getAttribute('aria-selected'))), ['false', 'true', 'true', 'true']);
+    // The bar's "Select all" (for phones, where the header with its checkbox is hidden).
+    await page.locator('[data-testid="bulk-select-all"]').click();
+    assert.equal(await selectedCount(page), 4);
+    await page.locator('[data-testid="bulk-select-all"]').waitFor({ state: 'detached' });
+    assert.equal(await page.locator('[data-testid="select-all"]').isChecked(), true);
+    await page.locator('[data-testid="select-all"]').uncheck();
+    assert.equal(await selectedCount(page), 0);
     await page.locator('[data-testid="select-all"]').check();
     assert.equal(await selectedCount(page), 4);
     await page.locator('[data-testid="select-all"]').uncheck();

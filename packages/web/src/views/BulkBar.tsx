@@ -23,8 +23,13 @@ export function BulkBar({
   onRemoved,
   confirm,
   setConfirm,
+  shown,
+  onSelectAll,
 }: {
   hashes: string[];
+  /** How many rows the table shows (for "Select all", where the header's checkbox is hidden: phones). */
+  shown: number;
+  onSelectAll: () => void;
   usedCategories: string[];
   onClear: () => void;
   onRemoved: () => void;
@@ -66,6 +71,11 @@ export function BulkBar({
       <span className="bulk-count" data-testid="bulk-count">
         {n} selected
       </span>
+      {n < shown && (
+        <button type="button" className="btn btn-small btn-ghost" data-testid="bulk-select-all" onClick={onSelectAll}>
+          Select all {shown}
+        </button>
+      )}
       <button type="button" className="btn btn-small" data-testid="bulk-resume" disabled={!!busy} onClick={() => void run('Resume', { action: 'resume' })}>
         <IconPlay />
         <span>Resume</span>

@@ -133,6 +133,8 @@ function NodeTorrentsView() {
             onRemoved={selection.clear}
             confirm={confirmRemove}
             setConfirm={setConfirmRemove}
+            shown={order.length}
+            onSelectAll={() => selection.setAll(order)}
           />
         )}
 
