@@ -8,8 +8,10 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { startServer, type RunningServer } from '@cascade/server';
-import { buildUi, collectErrors, launchBrowser, nodeFetch, openAsOwner, tempDir, until, type TestServer } from './helpers.ts';
+import { buildUi, collectErrors, launchBrowser, nodeFetch, openAsOwner, REPO_ROOT, tempDir, until, type TestServer } from './helpers.ts';
 
 before(async () => {
   await buildUi();
@@ -75,5 +77,63 @@ test('the page reconnects by itself after the node restarts, says so and resyncs
   await until('the banner goes away', async () => (await banner.count()) === 0, 15_000);
 
   // While the node was down, requests failed: those are expected. Nothing threw in the page.
+  assert.deepEqual(errors.filter((e) => e.startsWith('pageerror')), []);
+});
+
+const CLI = join(REPO_ROOT, 'packages/cli/src/main.ts');
+
+/** `cascade serve` as its own process (what people run); resolves with its URL once it serves. */
+async function serve(stateDir: string, httpPort: number): Promise<{ child: ChildProcess; url: string }> {
+  const args = ['serve', '--json', '--http-port', String(httpPort), '--port', '0', '--tracker-port', '0', '--no-dht', '--state-dir', stateDir, '--download-dir', join(stateDir, 'downloads')];
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let url = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      for (const line of out.split('\n')) {
+        try {
+          const e = JSON.parse(line) as { event?: string; url?: string };
+          if (e.event === 'listening' && e.url) url = e.url;
+          if (e.event === 'serving' && url) resolve();
+        } catch {}
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`cascade serve exited (${code}):\n${out.slice(-2000)}`)));
+  });
+  return { child, url };
+}
+
+test('the page reconnects after `cascade serve` is killed with SIGKILL and started again', async (t) => {
+  const stateDir = await tempDir(t, 'reconnect-kill', true);
+  let node = await serve(stateDir, 0);
+  t.after(async () => {
+    node.child.kill('SIGKILL');
+    await rm(stateDir, { recursive: true, force: true, maxRetries: 5 });
+  });
+  const port = Number(new URL(node.url).port);
+  const context = await launchBrowser(t);
+  const page = await context.newPage();
+  const errors = collectErrors(page);
+  await openAsOwner(page, `${node.url}/#/torrents`);
+  // Added from the page itself (its session cookie): the test has no API token of this process.
+  const addFromPage = (hash: string) =>
+    page.evaluate(async (h) => (await fetch('/api/torrents', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ uri: `magnet:?xt=urn:btih:${h}` }) })).status, hash);
+  assert.ok([200, 201].includes(await addFromPage(A)));
+  await page.locator(`[data-testid="torrent-row"][data-infohash="${A}"]`).waitFor();
+  await until('the live socket', () => page.locator('[data-testid="conn-status"].conn-ok').count(), 10_000);
+
+  node.child.kill('SIGKILL');
+  await once(node.child, 'exit');
+  const banner = page.locator('[data-testid="connection-status"]');
+  await until('the banner saying it reconnects', async () => /Reconnecting/i.test(await banner.innerText().catch(() => '')), 15_000);
+
+  await new Promise((r) => setTimeout(r, 2000));
+  node = await serve(stateDir, port);
+  await until('the banner saying it reconnected', async () => /Reconnected/i.test(await banner.innerText().catch(() => '')), 30_000);
+  assert.ok([200, 201].includes(await addFromPage(B)));
+  await page.locator(`[data-testid="torrent-row"][data-infohash="${B}"]`).waitFor({ timeout: 10_000 });
+  await page.locator(`[data-testid="torrent-row"][data-infohash="${A}"]`).waitFor({ timeout: 10_000 });
   assert.deepEqual(errors.filter((e) => e.startsWith('pageerror')), []);
 });
