@@ -26,8 +26,22 @@ interface Draft extends Omit<RssRuleFields, 'tags' | 'category' | 'savePath'> {
   savePath: string;
 }
 
+/** The editable fields only: a stored rule's id, lastError and createdAt are not sent back. */
 function draftOf(r: RssRuleFields): Draft {
-  return { ...r, tags: r.tags.join(', '), category: r.category ?? '', savePath: r.savePath ?? '' };
+  return {
+    name: r.name,
+    enabled: r.enabled,
+    mustContain: r.mustContain,
+    mustNotContain: r.mustNotContain,
+    useRegex: r.useRegex,
+    episodeFilter: r.episodeFilter,
+    smartFilter: r.smartFilter,
+    feeds: r.feeds,
+    addPaused: r.addPaused,
+    tags: r.tags.join(', '),
+    category: r.category ?? '',
+    savePath: r.savePath ?? '',
+  };
 }
 
 function fieldsOf(d: Draft): RssRuleFields {
