@@ -97,6 +97,21 @@ test('every view fits 1366×768, 1920×1080 and 390×844; the table keeps its ke
     assert.ok(name.right - name.left >= 150, `the name column is ${name.right - name.left}px wide`);
   });
 
+  await t.test('the bulk bar fits a phone and a laptop beside the panel', async () => {
+    for (const size of [SIZES[2]!, SIZES[0]!]) {
+      await page.setViewportSize({ width: size.width, height: size.height });
+      const hash = size.name === 'phone' ? '#/torrents' : `#/torrents/${seeding[0]}`;
+      await openView(page, node.url, { name: 'torrents', hash, ready: '[data-testid="torrent-row"]' });
+      await page.locator('[data-testid="torrent-select"]').first().check();
+      await page.locator('[data-testid="bulk-bar"]').waitFor();
+      await screenshot(page, `layout-${size.name}-bulk`);
+      assert.equal(await horizontalOverflow(page), 0, `${size.name}: ${(await overflowingElements(page)).join(', ')}`);
+      const bar = await page.locator('[data-testid="bulk-bar"]').boundingBox();
+      assert.ok(bar && bar.x >= 0 && bar.x + bar.width <= size.width, `${size.name}: the bar is on screen (${JSON.stringify(bar)})`);
+      await page.locator('[data-testid="bulk-clear"]').click();
+    }
+  });
+
   await t.test('1920×1080 shows every column of the table without the panel', async () => {
     await page.setViewportSize({ width: 1920, height: 1080 });
     await openView(page, node.url, { name: 'torrents', hash: '#/torrents', ready: '[data-testid="torrent-row"]' });
