@@ -6,6 +6,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { describeViolations, isSerious, runAxe, structuralProblems } from './a11y.ts';
 import { buildUi, collectErrors, launchBrowser, nodeFetch, nodeJson, openAsOwner, randomFile, screenshot, startTestServer, tempDir, until, type TestServer } from './helpers.ts';
 
 before(async () => {
@@ -47,6 +48,12 @@ test('detail panel: limits, category, tags, seeding goals, force start and Move'
   const el = (id: string) => panel.locator(`[data-testid="${id}"]`);
   await panel.locator('[data-testid="detail-tab-options"]').click();
   await el('torrent-download-limit').waitFor();
+
+  await t.test('the Options tab passes axe-core (no serious or critical violation, every field labelled)', async () => {
+    const serious = (await runAxe(page)).filter(isSerious);
+    assert.deepEqual(serious, [], describeViolations(serious));
+    assert.deepEqual(await structuralProblems(page), []);
+  });
 
   await t.test('limits, a category, tags and seeding goals are applied to the torrent', async () => {
     await el('torrent-download-limit').fill('300k');

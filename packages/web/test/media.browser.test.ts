@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { buildUi, collectErrors, launchBrowser, lt, nodeFetch, nodeJson, openAsOwner, screenshot, startTestServer, tempDir, until } from './helpers.ts';
 import { sineWav } from './media.ts';
+import { describeViolations, isSerious, runAxe } from './a11y.ts';
 
 before(async () => {
   await buildUi();
@@ -102,6 +103,8 @@ test('audio and video files of a torrent play in the page and in a tab, with Ran
     const played = await playsIn(page, '[data-testid="media-player"]');
     assert.equal(played.tag, 'video');
     await screenshot(page, 'media-01-video-in-panel');
+    const serious = (await runAxe(page)).filter(isSerious);
+    assert.deepEqual(serious, [], describeViolations(serious));
     const mine = fetched.filter((f) => f.url.endsWith(`/files/${indexOf('clip.webm')}`));
     assert.ok(mine.length > 0, 'the player fetched the file');
     assert.ok(mine.every((f) => f.range && f.status === 206), `every request used Range and got 206: ${JSON.stringify(mine)}`);
