@@ -53,6 +53,10 @@ function Shell({ auth }: { auth: AuthState }) {
 
   return (
     <div className="app">
+      {/* A button, not a #main link: the hash is the router's. */}
+      <button type="button" className="skip-link" onClick={() => document.getElementById('main')?.focus()} data-testid="skip-to-content">
+        Skip to content
+      </button>
       <header className="topbar">
         <a className="brand-link" href={href('torrents')} aria-label="Cascade home">
           <Brand />
@@ -105,7 +109,7 @@ function Shell({ auth }: { auth: AuthState }) {
         </div>
       )}
       {/* Keyed by who and what role: a change starts every view afresh on the new live socket. */}
-      <main key={`${auth.did}|${auth.address}|${auth.role}|${member}`} className={`main main-${route.view}`}>
+      <main id="main" tabIndex={-1} key={`${auth.did}|${auth.address}|${auth.role}|${member}`} className={`main main-${route.view}`}>
         <Boundary what={`The ${route.view} view`}>
           {route.view === 'torrents' && <TorrentsView />}
           {route.view === 'share' && <ShareView />}

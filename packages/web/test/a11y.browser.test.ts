@@ -55,6 +55,15 @@ test('axe-core: no serious or critical violation on any view, light and dark', a
   await openAsOwner(page, node.url);
   const { seeding } = await seedTorrents(node, ['ubuntu-24.04-desktop-amd64.iso', 'holiday photos.zip']);
 
+  // The first Tab stop skips the top bar: it focuses the page's main content.
+  await openView(page, node.url, { name: 'torrents', hash: '#/torrents', ready: '[data-testid="torrent-row"]' });
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-testid')), 'skip-to-content');
+  await page.keyboard.press('Enter');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'main');
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => !!document.activeElement?.closest('main')), true, 'the next Tab stop is in the content');
+
   for (const scheme of ['light', 'dark'] as const) {
     await page.emulateMedia({ colorScheme: scheme });
     for (const v of await memberViews(page, seeding[0]!)) {
