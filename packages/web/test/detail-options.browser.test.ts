@@ -98,6 +98,15 @@ test('detail panel: limits, category, tags, seeding goals, force start and Move'
     await el('torrent-upload-limit').fill('1M');
   });
 
+  await t.test('Apply sends only what was changed here: a change made elsewhere meanwhile stays', async () => {
+    const res = await nodeFetch(node, `/api/torrents/${infoHash}`, { method: 'PATCH', body: JSON.stringify({ tags: ['set-elsewhere'] }) });
+    assert.ok(res.ok, await res.text());
+    await el('torrent-upload-limit').fill('2M');
+    await el('torrent-options-save').click();
+    await until('applied', async () => (await entry(node, infoHash)).uploadLimit === 2 * 1024 * 1024, 5_000);
+    assert.deepEqual((await entry(node, infoHash)).tags, ['set-elsewhere']);
+  });
+
   await t.test('force start is switched on and off', async () => {
     await el('torrent-force-start').click();
     await until('forced on the node', async () => (await entry(node, infoHash)).forceStart, 5_000);

@@ -75,6 +75,9 @@ export function patchOf(d: Draft, now: TorrentOptions): { patch: TorrentPatch; n
 
 export function OptionsTab({ detail, onChanged }: { detail: TorrentDetail; onChanged: () => Promise<void> }) {
   const options = optionsOf(detail.raw ?? {});
+  // What the draft started from: Apply sends what the person changed since, not every difference
+  // from the live document (a category set meanwhile by the bulk bar must not be reverted).
+  const [base, setBase] = useState<TorrentOptions>(options);
   const [draft, setDraft] = useState<Draft>(() => draftOf(options));
   const [categories, setCategories] = useState<Category[]>([]);
   const [knownTags, setKnownTags] = useState<string[]>([]);
@@ -95,7 +98,7 @@ export function OptionsTab({ detail, onChanged }: { detail: TorrentDetail; onCha
     setStatus('idle');
   };
   const apply = async () => {
-    const plan = patchOf(draft, options);
+    const plan = patchOf(draft, base);
     if (typeof plan === 'string') {
       setError(plan);
       return;
@@ -108,8 +111,9 @@ export function OptionsTab({ detail, onChanged }: { detail: TorrentDetail; onCha
         setCategories([...categories, made]);
       }
       if (Object.keys(plan.patch).length > 0) {
-        const answer = await nodeOptions.patchTorrent(detail.infoHashHex, plan.patch);
-        setDraft(draftOf(optionsOf(answer)));
+        const answer = optionsOf(await nodeOptions.patchTorrent(detail.infoHashHex, plan.patch));
+        setBase(answer);
+        setDraft(draftOf(answer));
       }
       setStatus('saved');
       await Promise.all([onChanged(), refreshTorrents()]);
