@@ -78,6 +78,8 @@ test('torrent table: names, sorting, filters, search, selection and keyboard', a
     await page.locator('[data-testid="filter-state"]').selectOption('all');
     await page.locator('[data-testid="torrent-search"]').fill('HOLIDAY');
     assert.deepEqual(await rowNames(page), ['holiday photos.zip']);
+    // A status region tells screen readers how many rows the filters leave.
+    assert.equal(await page.getByRole('status').filter({ hasText: 'torrents shown' }).innerText(), '1 of 4 torrents shown');
     await page.locator('[data-testid="torrent-search"]').fill(magnet.slice(0, 12));
     assert.deepEqual(await rowNames(page), ['waiting-for-peers']);
     await page.locator('[data-testid="torrent-search"]').fill('');
@@ -152,6 +154,7 @@ test('torrent table: names, sorting, filters, search, selection and keyboard', a
     assert.equal(await rows(page).nth(1).evaluate((e) => e.classList.contains('open')), true);
     assert.equal(await selectedCount(page), 0, 'opening is not selecting');
     await page.locator('[data-testid="detail-close"]').click();
+    await until('the focus back on the row', async () => (await focusedHash(page)) === hashes[1], 3_000, 50);
   });
 
   await t.test('remove asks in a dialog that Escape closes; Delete on a row asks too', async () => {

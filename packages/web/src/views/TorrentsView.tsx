@@ -124,6 +124,10 @@ function NodeTorrentsView() {
           <HeadActions />
         </div>
 
+        {/* Said to screen readers when a filter or search changes how many rows there are. */}
+        <span className="visually-hidden" role="status" data-testid="shown-count">
+          {live.loaded ? `${rows.length} of ${live.torrents.length} torrents shown` : ''}
+        </span>
         <TorrentFilters torrents={live.torrents} filters={filters} onChange={setFilters} sort={sort} onSort={setSort} />
         {selectedHashes.length > 0 && (
           <BulkBar
@@ -175,7 +179,11 @@ function NodeTorrentsView() {
           infoHash={opened}
           summary={live.torrents.find((t) => t.infoHashHex === opened)}
           gone={live.loaded && !openExists}
-          onClose={() => navigate('torrents')}
+          onClose={() => {
+            navigate('torrents');
+            // Back to the row the panel was about, for keyboard users.
+            requestAnimationFrame(() => document.querySelector<HTMLElement>(`tr[data-infohash="${opened}"]`)?.focus());
+          }}
         />
       )}
     </div>
