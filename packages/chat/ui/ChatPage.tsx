@@ -257,7 +257,7 @@ function Conversation({ client }: { client: ChatClient }) {
 
   if (!c) {
     return (
-      <section className="cc-main" aria-label="Conversation">
+      <section className="cc-main cc-main-empty" aria-label="Conversation">
         <Notices client={client} />
         <div className="cc-empty">
           <div className="cc-empty-title">Private, end-to-end encrypted chat</div>

@@ -88,5 +88,7 @@ export const CHAT_CSS = `
   .cc-root { grid-template-columns: 1fr; height: auto; }
   .cc-list { max-height: 240px; }
   .cc-main { min-height: 70vh; }
+  /* No conversation open: the hint, not a screen-high empty box under the list. */
+  .cc-main.cc-main-empty { min-height: 0; }
 }
 `;
