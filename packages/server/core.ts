@@ -25,6 +25,11 @@ export type { ControlInfo, RpcHandler, RpcHandlers, RpcParams } from './src/cont
 export { createNodeApi } from './src/node-api.ts';
 export { liveEntry, offlineEntry, listEntries } from './src/listing.ts';
 export type { ListEntry } from './src/listing.ts';
+export { queryEntries } from './src/list-query.ts';
+export type { ListQuery } from './src/list-query.ts';
+// The node model: the CLI runs it on the state DB when no node is running (cascade settings, category…).
+export { NodeModel } from './src/model/index.ts';
+export type { SessionHandle } from './src/engine.ts';
 export { resolveInfoHash, base32ToHex } from './src/infohash.ts';
 export { CliError, UsageError, errorMessage } from './src/errors.ts';
 export { loadEngine } from './src/engine.ts';

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { homedir } from 'node:os';
 import { resolve, join } from 'node:path';
 import { UsageError } from '@cascade/server/core';
-import { parseSize } from './format.ts';
+import { parseRate, parseSize } from './format.ts';
 import { COMMANDS, OPTION_DEFS, type OptDef, type OptName } from './spec.ts';
 
 export interface Options {
@@ -24,6 +24,19 @@ export interface Options {
   dir: string | undefined;
   /** --save-path (or -o) for `add`: absolute; undefined = the node decides. */
   savePath: string | undefined;
+  category: string | undefined;
+  tags: string[];
+  /** Rate limits in bytes/s (0 = none); undefined = not given. */
+  down: number | undefined;
+  up: number | undefined;
+  altDown: number | undefined;
+  altUp: number | undefined;
+  /** list: sort field, order, most rows, state filter. */
+  sort: string | undefined;
+  order: 'asc' | 'desc';
+  limit: number | undefined;
+  state: string | undefined;
+  off: boolean;
   announce: string[];
   pieceLength: number | undefined;
   private: boolean;
@@ -112,6 +125,22 @@ function checkUrl(option: string, value: string): string {
   return value;
 }
 
+const NEGATIVE = /^-\d+(\.\d+)?$/;
+
+function rateOption(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return parseRate(text);
+  } catch (err) {
+    throw new UsageError(`--${name}: ${(err as Error).message}`);
+  }
+}
+
+function orderOption(text: string | undefined): 'asc' | 'desc' {
+  if (text === undefined || text === 'asc' || text === 'desc') return text ?? 'asc';
+  throw new UsageError(`--order wants asc or desc, got "${text}"`);
+}
+
 export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = process.env): Invocation {
   const { command, rest } = splitCommand(argv);
   if (command === undefined) throw new UsageError('missing command');
@@ -123,15 +152,22 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
     const { help: _help, arg: _arg, ...def } = OPTION_DEFS[name];
     config[name] = def;
   }
+  // A negative number ("settings ratioLimit -1", "--up -5") is a value, never an option: no option is
+  // a digit. Hidden from parseArgs behind a NUL (which no real argument holds), restored after.
+  const args = rest.map((a) => (NEGATIVE.test(a) ? `\0${a}` : a));
   let parsed;
   try {
-    parsed = parseArgs({ args: rest, options: config, allowPositionals: true, allowNegative: true, strict: true });
+    parsed = parseArgs({ args, options: config, allowPositionals: true, allowNegative: true, strict: true });
   } catch (err) {
     // parseArgs messages are long and mention `--`; keep the first sentence.
     const msg = err instanceof Error ? err.message.split('. ')[0]! : String(err);
     throw new UsageError(`${msg} (for \`cascade ${command}\`)`);
   }
-  const v = parsed.values as Record<string, string | boolean | string[] | undefined>;
+  const unhide = (a: string) => (a.startsWith('\0') ? a.slice(1) : a);
+  const v = Object.fromEntries(
+    Object.entries(parsed.values).map(([k, x]) => [k, typeof x === 'string' ? unhide(x) : Array.isArray(x) ? x.map((y) => (typeof y === 'string' ? unhide(y) : y)) : x]),
+  ) as Record<string, string | boolean | string[] | undefined>;
+  parsed.positionals = parsed.positionals.map(unhide);
   const str = (k: OptName) => v[k] as string | undefined;
   const list = (k: OptName) => (v[k] as string[] | undefined) ?? [];
   const bool = (k: OptName) => v[k] === true;
@@ -152,6 +188,20 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
     output: str('output'),
     dir: str('dir'),
     savePath: undefined,
+    category: str('category'),
+    tags: list('tag').flatMap((t) => t.split(',')).map((t) => {
+      if (t.trim() === '') throw new UsageError('--tag wants a tag name, got an empty one');
+      return t.trim();
+    }),
+    down: rateOption('down', str('down')),
+    up: rateOption('up', str('up')),
+    altDown: rateOption('alt-down', str('alt-down')),
+    altUp: rateOption('alt-up', str('alt-up')),
+    sort: str('sort'),
+    order: orderOption(str('order')),
+    limit: str('limit') !== undefined ? parseInteger('limit', str('limit')!, 1, Number.MAX_SAFE_INTEGER) : undefined,
+    state: str('state'),
+    off: bool('off'),
     announce: list('announce').map((u) => checkUrl('--announce', u)),
     pieceLength: undefined,
     private: bool('private'),
@@ -202,7 +252,7 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
     if (positionals.length > max) {
       throw new UsageError(`unexpected argument "${positionals[max]}"\nusage: cascade ${spec.usage}`);
     }
-    if (max === Infinity) positionals = [positionals.join(' ')];
+    if (spec.joinRest) positionals = [positionals.join(' ')];
   }
   return { command, positionals, options, values: v };
 }

@@ -61,3 +61,26 @@ export function parseSize(text: string): number {
   if (!Number.isSafeInteger(n)) throw new Error(`invalid size "${text}" (not a whole number of bytes)`);
   return n;
 }
+
+/** The most a rate limit may be (bytes/s): past any link, still exact as a double (the node's bound). */
+export const MAX_RATE = 2 ** 42;
+
+/**
+ * A rate limit as people write it → bytes/s: "4MiB", "500k", "1.5M", "2 MB/s", "65536"; "0",
+ * "none", "unlimited" and "off" = no limit (0). Binary units, as everywhere in the CLI; fractions
+ * of a byte are rounded.
+ */
+export function parseRate(text: string): number {
+  const t = text.trim().toLowerCase().replace(/\/s$/, '');
+  if (t === 'none' || t === 'unlimited' || t === 'off') return 0;
+  const m = SIZE_RE.exec(t);
+  if (!m) throw new Error(`invalid rate "${text}" (want bytes/s, a number with K/M/G like 500k or 4MiB, or "none")`);
+  const n = Math.round(Number(m[1]) * SIZE_MULT[(m[2] ?? 'b')[0]!]!);
+  if (n > MAX_RATE) throw new Error(`invalid rate "${text}": more than ${MAX_RATE} bytes/s`);
+  return n;
+}
+
+/** bytes/s → "4.0 MiB/s", 0 → "none". */
+export function formatLimit(bytesPerSecond: number): string {
+  return bytesPerSecond > 0 ? formatSpeed(bytesPerSecond) : 'none';
+}

@@ -9,7 +9,7 @@ export type OptName =
   | 'output' | 'dir' | 'announce' | 'piece-length' | 'private' | 'webseed' | 'peer' | 'seed'
   | 'timeout' | 'delete-data' | 'paused' | 'http-port' | 'download-dir' | 'tracker-port' | 'allowed-host' | 'allow-private-urls'
   | 'save-path' | 'category' | 'tag' | 'down' | 'up' | 'alt-down' | 'alt-up'
-  | 'sort' | 'order' | 'limit' | 'state'
+  | 'sort' | 'order' | 'limit' | 'state' | 'off'
   | 'interval' | 'must-contain' | 'must-not-contain' | 'regex' | 'episode' | 'smart' | 'feed' | 'max-items';
 
 export interface OptDef {
@@ -48,7 +48,7 @@ export const OPTION_DEFS: Record<OptName, OptDef> = {
   'tracker-port': { type: 'string', arg: 'N', help: 'built-in tracker port, HTTP and UDP (default 6969, 0 = any)' },
   'allowed-host': { type: 'string', multiple: true, arg: 'NAME', help: 'a domain name the UI is reached by (IPs and localhost always work)' },
   'allow-private-urls': { type: 'boolean', help: 'added .torrent URLs may point at this machine or the LAN' },
-  'save-path': { type: 'string', arg: 'DIR', help: "where the data goes (default: the node's download directory)" },
+  'save-path': { type: 'string', arg: 'DIR', help: "where the data goes (default: the category's save path, else the node's download directory)" },
   category: { type: 'string', arg: 'NAME', help: 'put it in this category' },
   tag: { type: 'string', multiple: true, arg: 'TAG', help: 'give it this tag (repeatable)' },
   down: { type: 'string', arg: 'SIZE', help: 'download limit per second, e.g. 4MiB, 500k, 1.5M; 0 or none = no limit' },
@@ -67,6 +67,7 @@ export const OPTION_DEFS: Record<OptName, OptDef> = {
   episode: { type: 'string', arg: 'FILTER', help: 'rss rule: episode filter, e.g. "1x2;8-15;30-;" or S01E05-S01E10' },
   smart: { type: 'boolean', help: 'rss rule: smart episode filter (each episode once)' },
   feed: { type: 'string', multiple: true, arg: 'ID', help: 'rss rule: read only this feed (repeatable; default every feed)' },
+  off: { type: 'boolean', help: 'turn it off again' },
 };
 
 const COMMON: OptName[] = ['json', 'help', 'state-dir'];
@@ -75,8 +76,10 @@ const NODE: OptName[] = [...COMMON, 'port', 'host', 'dht', 'dht-bootstrap', 'tra
 
 export interface CommandSpec {
   options: OptName[];
-  /** [min, max] positional arguments; max Infinity = rest joined (search text). */
+  /** [min, max] positional arguments (max Infinity: any number). */
   positionals: [number, number];
+  /** The positionals are one text given in words (search): joined with spaces. */
+  joinRest?: boolean;
   usage: string;
   summary: string;
   /** What an option means for this command, when it differs from OPTION_DEFS. */
@@ -117,18 +120,82 @@ export const COMMANDS: Record<string, CommandSpec> = {
     optionHelp: { host: 'bind address of the web UI, API and tracker (default 127.0.0.1: this machine only)' },
   },
   add: {
-    options: [...COMMON, 'save-path', 'output', 'peer', 'paused'],
+    options: [...COMMON, 'save-path', 'output', 'category', 'tag', 'paused', 'peer'],
     positionals: [1, 1],
-    usage: 'add <magnet|torrent-file|infohash> [--save-path DIR] [--paused] [--peer host:port]...',
+    usage: 'add <magnet|torrent-file|infohash> [--save-path DIR] [--category C] [--tag T]... [--paused] [--peer host:port]...',
     summary: 'add a torrent to the running node (or queue it for the next serve)',
     optionHelp: { output: 'the same as --save-path' },
     details:
-      "Without --save-path the node decides, as for an add in the web UI: the node's download directory.\n" + OFFLINE_DB,
+      "Without --save-path the node decides, as for an add in the web UI: the category's save path, else the\n" +
+      "node's download directory. The node's own trackers are added the same way. " + OFFLINE_DB,
   },
-  list: { options: COMMON, positionals: [0, 0], usage: 'list', summary: 'list torrents' },
+  list: {
+    options: [...COMMON, 'sort', 'order', 'limit', 'state', 'category', 'tag'],
+    positionals: [0, 0],
+    usage: 'list [--sort FIELD] [--order asc|desc] [--limit N] [--state STATE] [--category C] [--tag T]',
+    summary: 'list torrents: state, progress, size, queue position, ratio, category, name',
+    optionHelp: { category: 'only torrents in this category ("" = those in none)', tag: 'only torrents with this tag' },
+    details: 'With --json each entry has every field of the API\'s torrent list (category, tags, savePath, queuePosition,\nratio, limits, addedAt…).',
+  },
+  limits: {
+    options: [...COMMON, 'down', 'up', 'alt-down', 'alt-up'],
+    positionals: [0, 1],
+    usage: 'limits [--down RATE] [--up RATE] [--alt-down RATE] [--alt-up RATE] [infohash]',
+    summary: 'show or set speed limits: node-wide, or of one torrent',
+    optionHelp: {
+      down: 'download limit, e.g. 4MiB, 500k, 1.5M (per second); 0 or none = no limit',
+      up: 'upload limit (same forms)',
+    },
+    details:
+      'No option: prints the limits. With an infohash: that torrent\'s own limits (the node-wide ones apply too;\n' +
+      'the tighter wins); --alt-down/--alt-up are node-wide only. ' + OFFLINE_DB,
+  },
+  queue: {
+    options: COMMON,
+    positionals: [2, 2],
+    usage: 'queue <infohash> up|down|top|bottom',
+    summary: 'move a torrent in the download queue (running node)',
+  },
+  'force-start': {
+    options: [...COMMON, 'off'],
+    positionals: [1, 1],
+    usage: 'force-start <infohash> [--off]',
+    summary: 'start a torrent now, past the queue limits (--off: back under the queue)',
+  },
+  category: {
+    options: [...COMMON, 'save-path'],
+    positionals: [0, 3],
+    usage: 'category [list] | category add <name> [--save-path DIR] | category remove <name> | category set <infohash> <name|"">',
+    summary: 'categories: list, create (with their own save path), remove, or put a torrent in one',
+    optionHelp: { 'save-path': "category add: where its torrents are saved (default: the node's download directory)" },
+    details: '`category set <infohash> ""` takes the torrent out of its category. ' + OFFLINE_DB,
+  },
+  tags: {
+    options: COMMON,
+    positionals: [0, Infinity],
+    usage: 'tags [<infohash> [add|remove <tag>...]]',
+    summary: "tags: every tag in use, a torrent's tags, or add/remove some",
+    details: OFFLINE_DB,
+  },
+  move: {
+    options: COMMON,
+    positionals: [2, 2],
+    usage: 'move <infohash> <dir>',
+    summary: "move a torrent's data to another directory (running node); it carries on from there",
+  },
+  settings: {
+    options: COMMON,
+    positionals: [0, 2],
+    usage: 'settings [KEY [VALUE]]',
+    summary: "show the node's settings, one of them, or set one",
+    details:
+      'Rates take 4MiB, 500k or none; true/false; "none" or null clears ratioLimit, seedingTimeLimit, publicUrl;\n' +
+      'altSpeedSchedule takes JSON, e.g. \'{"enabled":true,"from":"20:00","to":"08:00","days":[1,2,3,4,5]}\'. ' + OFFLINE_DB,
+  },
   search: {
     options: COMMON,
     positionals: [1, Infinity],
+    joinRest: true,
     usage: 'search <text|infohash>',
     summary: 'find torrents in the local index by name or infohash',
   },

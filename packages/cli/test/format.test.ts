@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatBytes, formatSpeed, formatDuration, formatPercent, formatBar, parseSize } from '../src/format.ts';
+import { formatBytes, formatSpeed, formatDuration, formatPercent, formatBar, parseSize, parseRate, formatLimit } from '../src/format.ts';
 import { progressLine } from '../src/progress.ts';
 import type { TorrentStats } from '../src/engine.ts';
 
@@ -64,4 +64,18 @@ test('progressLine fits the terminal and shows speed, ETA and peers', () => {
   assert.match(line, /^ 25\.0% \[#+-+\] ↓ +2\.0 KiB\/s ↑ +0 B\/s ETA 1m05s +3 peers$/);
   assert.ok(progressLine(s, 40).length <= 39);
   assert.match(progressLine({ ...s, state: 'metadata', pieceCount: undefined, eta: Infinity }, 100), /^metadata\s+\?\.\?% .*ETA --/);
+});
+
+test('parseRate: sizes per second with binary units; 0 and none mean no limit; nonsense is refused', () => {
+  assert.equal(parseRate('4MiB'), 4 * 1024 * 1024);
+  assert.equal(parseRate('500k'), 500 * 1024);
+  assert.equal(parseRate('1.5M'), 1.5 * 1024 * 1024);
+  assert.equal(parseRate('2 MB/s'), 2 * 1024 * 1024);
+  assert.equal(parseRate('65536'), 65536);
+  assert.equal(parseRate('0'), 0);
+  assert.equal(parseRate('none'), 0);
+  assert.equal(parseRate('Unlimited'), 0);
+  for (const bad of ['fast', '-1', '4 parsecs', '', '1e3', '5000G']) assert.throws(() => parseRate(bad), /invalid rate/, bad);
+  assert.equal(formatLimit(0), 'none');
+  assert.equal(formatLimit(4 * 1024 * 1024), '4.0 MiB/s');
 });

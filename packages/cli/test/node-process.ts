@@ -105,3 +105,28 @@ export async function startServe(t: T, opts: { stateDir?: string; args?: string[
   };
   return node;
 }
+
+/** Runs a verb against the node and insists it succeeds (exit 0). */
+export async function ok(node: ServeNode, args: string[]): Promise<Run> {
+  const r = await node.run(args);
+  if (r.code !== 0) throw new Error(`cascade ${args.join(' ')} exited ${r.code}: ${r.stderr}${r.stdout}`);
+  return r;
+}
+
+/** A torrent's row as `cascade list --json` shows it. */
+export async function entry(node: ServeNode, ih: string): Promise<Record<string, any>> {
+  const e = (await ok(node, ['list', '--json'])).json.torrents.find((x: { infoHash: string }) => x.infoHash === ih);
+  if (!e) throw new Error(`cascade list has no ${ih}`);
+  return e;
+}
+
+/** Polls fn until it returns something other than undefined. */
+export async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}

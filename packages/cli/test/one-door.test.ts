@@ -62,9 +62,15 @@ test('every door gives a torrent the node\'s trackers: CLI add, API add and web 
   // A file shared from the web UI (multipart upload): the node makes the torrent with its trackers.
   const form = new FormData();
   form.append('files', new Blob(['y'.repeat(30_000)]), 'shared.bin');
-  const shared = (await (await node.api('/api/torrents', { method: 'POST', body: form })).json()) as { infoHash: string };
+  const upload = await node.api('/api/torrents', { method: 'POST', body: form });
+  const shared = (await upload.json()) as { infoHash: string };
+  assert.equal(upload.status, 201, JSON.stringify(shared));
 
-  const apiTrackers = async (ih: string) => urls(((await (await node.api(`/api/torrents/${ih}`)).json()) as { trackers: { url: string }[] }).trackers);
+  const apiTrackers = async (ih: string) => {
+    const detail = (await (await node.api(`/api/torrents/${ih}`)).json()) as { trackers?: { url: string }[] };
+    assert.ok(detail.trackers, `GET /api/torrents/${ih}: ${JSON.stringify(detail)}`);
+    return urls(detail.trackers);
+  };
   const reference = await apiTrackers(shared.infoHash);
   assert.ok(reference.includes(own), `the web upload announces to the node's tracker: ${reference}`);
   for (const ih of [viaCli, made.metainfo.infoHashHex, viaApi]) {

@@ -109,7 +109,7 @@ test('list and search read the DB, with progress from resume data', async (t) =>
 
   const human = await run(['list'], false);
   assert.match(human.stdout, /no running node/);
-  assert.match(human.stdout, /abababab  downloading  50\.0% .* Sintel/);
+  assert.match(human.stdout, /abababab\s+downloading\s+50\.0%.* Sintel/);
 
   assert.deepEqual((await run(['search', 'bunny'])).result.torrents.map((r: { name: string }) => r.name), ['Big Buck Bunny']);
   assert.deepEqual((await run(['search', 'abab'])).result.torrents.map((r: { name: string }) => r.name), ['Sintel']);

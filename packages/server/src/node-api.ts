@@ -90,10 +90,13 @@ export function createNodeApi(node: CascadeNode): RpcHandlers {
       const torrentB64 = optStr(p, 'torrent');
       const source: TorrentSource = torrentB64 ? new Uint8Array(Buffer.from(torrentB64, 'base64')) : str(p, 'source');
       // Checked before anything starts, so a bad option is the verb's error, not a background failure.
-      const plan = await node.model.planAdd({ savePath, category: p.category, tags: p.tags, paused: p.paused });
+      const input = { savePath, category: p.category, tags: p.tags, paused: p.paused };
+      const plan = await node.model.planAdd(input);
       // session.add resolves only after checking existing data, which can take minutes for a big
-      // torrent; answer after a few seconds and let the add finish in the background.
-      const adding = node.addWith(source, plan, peers.length > 0 ? { peers } : {});
+      // torrent; answer after a few seconds and let the add finish in the background. addWith plans
+      // again from the same input: handing it the plan would check the default download dir as a
+      // given save path (refused inside the state dir, where it is by default).
+      const adding = node.addWith(source, input, peers.length > 0 ? { peers } : {});
       let timer: NodeJS.Timeout | undefined;
       const later = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ADD_REPLY_MS)));
       const t = await Promise.race([adding, later]).finally(() => clearTimeout(timer));

@@ -16,45 +16,26 @@ import {
   otherOwners,
   storedMetainfo,
   deleteOwnFiles,
-  type ControlClient,
+  queryEntries,
   type ListEntry,
+  type ListQuery,
 } from '@cascade/server/core';
 import { loadEngine } from '../engine.ts';
-import { describeSource, type ParseLib } from '../source.ts';
+import { offlineModel } from '../offline-model.ts';
+import { describeSource } from '../source.ts';
 import { renderEntries } from '../listing.ts';
 import { formatBytes, formatPercent, formatSpeed } from '../format.ts';
 import type { Invocation } from '../args.ts';
 import type { Output } from '../output.ts';
 import type { PeerStats, TrackerStatus } from '../engine.ts';
+import { NO_NODE, requireNode, short, withDb, type Verb, type VerbDeps } from './node-access.ts';
 
-export interface VerbDeps {
-  loadEngine: () => Promise<ParseLib>;
-  connect: (stateDir: string) => Promise<ControlClient | undefined>;
-}
+import { limits, queue, forceStart, move, settings } from './staples.ts';
+import { category, tags } from './organise.ts';
+
+export type { VerbDeps } from './node-access.ts';
 
 const defaultDeps: VerbDeps = { loadEngine, connect: (dir) => connectControl(dir) };
-
-type Verb = (inv: Invocation, out: Output, node: ControlClient | undefined, deps: VerbDeps) => Promise<number>;
-
-const NO_NODE = 'no running node (start one with `cascade serve`)';
-
-function withDb<T>(inv: Invocation, fn: (db: StateDB) => T): T {
-  const db = StateDB.open(inv.options.stateDir);
-  try {
-    return fn(db);
-  } finally {
-    db.close();
-  }
-}
-
-function requireNode(node: ControlClient | undefined): ControlClient {
-  if (!node) throw new CliError(NO_NODE);
-  return node;
-}
-
-function short(ih: string): string {
-  return ih.slice(0, 8);
-}
 
 const add: Verb = async (inv, out, node, deps) => {
   const o = inv.options;
@@ -65,8 +46,11 @@ const add: Verb = async (inv, out, node, deps) => {
       ...(d.source instanceof Uint8Array ? { torrent: Buffer.from(d.source).toString('base64') } : { source: d.source }),
       infoHash: d.infoHash,
       ...(o.savePath !== undefined ? { savePath: o.savePath } : {}),
+      ...(o.category !== undefined ? { category: o.category } : {}),
+      ...(o.tags.length > 0 ? { tags: o.tags } : {}),
       peers: o.peers,
-      paused: o.paused,
+      // Only when asked: otherwise the node's startPaused setting decides.
+      ...(o.paused ? { paused: true } : {}),
     });
     out.result({ event: 'added', ...r, queued: false }, () =>
       r.existing
@@ -76,11 +60,8 @@ const add: Verb = async (inv, out, node, deps) => {
     return 0;
   }
   const lib = await deps.loadEngine();
-  return withDb(inv, (db) => {
-    const savePath = o.savePath ?? offlineDownloadDir(db);
+  return withDb(inv, async (db) => {
     const existing = db.getTorrent(d.infoHash);
-    // A torrent never writes another's files: the next serve would download over them.
-    if (!existing && d.source instanceof Uint8Array) refuseOwnedFiles(lib.parseTorrent(d.source), savePath, otherOwners(db, lib, d.infoHash));
     // Kept with the torrent: the next `cascade serve` tries them (and again after every restart).
     const keepPeers = () => rememberPeers(db, d.infoHash, o.peers);
     if (existing) {
@@ -90,39 +71,64 @@ const add: Verb = async (inv, out, node, deps) => {
       );
       return 0;
     }
+    // Where and how, decided as the running node decides: the category's save path, else the
+    // download dir setting; the category must exist; paused if asked or by the startPaused setting.
+    const { model } = offlineModel(db);
+    const plan = await model.planAdd({
+      ...(o.savePath !== undefined ? { savePath: o.savePath } : {}),
+      ...(o.category !== undefined ? { category: o.category } : {}),
+      ...(o.tags.length > 0 ? { tags: o.tags } : {}),
+      ...(o.paused ? { paused: true } : {}),
+    });
+    // A torrent never writes another's files: the next serve would download over them.
+    if (d.source instanceof Uint8Array) refuseOwnedFiles(lib.parseTorrent(d.source), plan.savePath, otherOwners(db, lib, d.infoHash));
     db.upsertTorrent({
       infoHash: d.infoHash,
       name: d.name ?? null,
       source: d.source,
-      savePath,
-      status: o.paused ? 'paused' : 'queued',
+      savePath: plan.savePath,
+      status: plan.paused ? 'paused' : 'queued',
       length: d.length ?? null,
       pieceCount: d.pieceCount ?? null,
     });
+    model.recordAdd(d.infoHash, plan);
     keepPeers();
-    out.result({ event: 'added', infoHash: d.infoHash, name: d.name ?? null, savePath, queued: true }, () =>
-      `queued ${d.infoHash}${d.name ? `  ${d.name}` : ''}\n${NO_NODE}; it starts with the next \`cascade serve\``,
+    out.result({ event: 'added', infoHash: d.infoHash, name: d.name ?? null, savePath: plan.savePath, queued: true }, () =>
+      `queued ${d.infoHash}${d.name ? `  ${d.name}` : ''} → ${plan.savePath}\n${NO_NODE}; it starts with the next \`cascade serve\``,
     );
     return 0;
   });
 };
 
-/** Where `serve` saves a torrent added without a save path: the same default it uses itself. */
-function offlineDownloadDir(db: StateDB): string {
-  return join(db.stateDir, 'downloads');
+function showEntries(out: Output, online: boolean, torrents: ListEntry[], total = torrents.length): void {
+  out.result({ online, torrents, total }, () =>
+    (online ? '' : '(no running node: last known state)\n') +
+    renderEntries(torrents) +
+    (total > torrents.length ? `\n(${torrents.length} of ${total}; --limit shows more)` : ''),
+  );
 }
 
-function showEntries(out: Output, online: boolean, torrents: ListEntry[]): void {
-  out.result({ online, torrents }, () => (online ? '' : '(no running node: last known state)\n') + renderEntries(torrents));
+/** The filters and sort of `list`, in the node's own query shape (GET /api/torrents takes the same). */
+function listQuery(inv: Invocation): ListQuery {
+  const o = inv.options;
+  const q: ListQuery = { order: o.order };
+  if (o.sort !== undefined) q.sort = o.sort;
+  if (o.state !== undefined) q.state = o.state;
+  if (o.category !== undefined) q.category = o.category;
+  if (o.tags.length > 1) throw new UsageError('list takes one --tag');
+  if (o.tags[0] !== undefined) q.tag = o.tags[0];
+  return q;
 }
 
 const list: Verb = async (inv, out, node) => {
-  if (node) {
-    const r = await node.call<{ torrents: ListEntry[] }>('list');
-    showEntries(out, true, r.torrents);
-  } else {
-    withDb(inv, (db) => showEntries(out, false, db.listTorrents().map((r) => offlineEntry(r, db))));
-  }
+  const q = listQuery(inv);
+  // The node filters and sorts (as for the web UI); offline the same query runs on the stored rows.
+  const r = node
+    ? await node.call<{ torrents: ListEntry[]; total?: number }>('list', { ...q })
+    : withDb(inv, (db) => queryEntries(db.listTorrents().map((rec) => offlineEntry(rec, db)), q));
+  const limit = inv.options.limit;
+  const shown = limit !== undefined ? r.torrents.slice(0, limit) : r.torrents;
+  showEntries(out, node !== undefined, shown, r.total ?? r.torrents.length);
   return 0;
 };
 
@@ -297,6 +303,13 @@ const remove: Verb = async (inv, out, node, deps) => {
 
 export const VERBS: Record<string, Verb> = {
   add,
+  limits,
+  queue,
+  'force-start': forceStart,
+  move,
+  settings,
+  category,
+  tags,
   list,
   search,
   peers,

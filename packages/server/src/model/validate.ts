@@ -2,7 +2,7 @@
 // failure is a UsageError naming the field: the HTTP API answers it with a 400, the control
 // endpoint with exit code 2, and nothing has been changed when it is thrown.
 
-import { isAbsolute, normalize, relative, resolve, sep } from 'node:path';
+import { isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
 import { UsageError } from '../errors.ts';
 
 /** Rates are bytes/s; a few TB/s is past any link and still exact as a double. */
@@ -96,9 +96,13 @@ export function saveDir(field: string, v: unknown, base: string, stateDir: strin
   if (/[\0-\x1f\x7f]/.test(v)) fail(field, 'must not contain control characters');
   if (v.split(/[/\\]+/).includes('..')) fail(field, 'must not contain ".." (give the folder itself)');
   const path = normalize(isAbsolute(v) ? v : resolve(base, v));
-  const inside = relative(resolve(stateDir), path);
-  if (inside === '' || (!inside.startsWith('..') && !isAbsolute(inside) && !inside.startsWith(sep))) {
-    fail(field, "must not be inside the node's state directory");
+  const within = (dir: string) => {
+    const r = relative(resolve(dir), path);
+    return r === '' || (!r.startsWith('..') && !isAbsolute(r) && !r.startsWith(sep));
+  };
+  // <state>/downloads is the default download dir: data belongs there, keys and the database do not.
+  if (within(stateDir) && !within(join(stateDir, 'downloads'))) {
+    fail(field, "must not be inside the node's state directory (its downloads folder excepted)");
   }
   return path.length > 1 && path.endsWith(sep) ? path.slice(0, -1) : path;
 }
