@@ -1,0 +1,49 @@
+// The queue and force start from the CLI against a real `cascade serve` (issue 20): positions change
+// as the API then reports them; one slot leaves the others "queued" until forced; offline they say a
+// running node is needed.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServe, ok, entry, until, type ServeNode } from './node-process.ts';
+
+const magnet = (hex: string, name: string) => `magnet:?xt=urn:btih:${hex}&dn=${name}`;
+
+test('queue up/down/top/bottom and force start', { timeout: 180_000 }, async (t) => {
+  const node = await startServe(t);
+  await ok(node, ['settings', 'maxActiveDownloads', '1']);
+  const [a, b, c] = ['d1', 'e2', 'f3'].map((x) => x.repeat(20)) as [string, string, string];
+  for (const [ih, name] of [[a, 'one'], [b, 'two'], [c, 'three']] as const) await ok(node, ['add', magnet(ih, name)]);
+  const order = async () =>
+    (await ok(node, ['list', '--json', '--sort', 'queuePosition'])).json.torrents.map((e: any) => [e.name, e.queuePosition]);
+  assert.deepEqual(await order(), [['one', 1], ['two', 2], ['three', 3]]);
+
+  const top = await ok(node, ['queue', c.slice(0, 6), 'top', '--json']);
+  assert.deepEqual([top.json.infoHash, top.json.queuePosition], [c, 1]);
+  assert.deepEqual(await order(), [['three', 1], ['one', 2], ['two', 3]]);
+  assert.match((await ok(node, ['queue', c, 'down'])).stdout, /moved down: now #2 in the queue/);
+  await ok(node, ['queue', b, 'up']);
+  assert.deepEqual(await order(), [['one', 1], ['two', 2], ['three', 3]]);
+  await ok(node, ['queue', a, 'bottom']);
+  assert.deepEqual(await order(), [['two', 1], ['three', 2], ['one', 3]]);
+  // The API sees the same order.
+  const api = (await (await node.api('/api/torrents?sort=queuePosition')).json()) as { torrents: { name: string }[] };
+  assert.deepEqual(api.torrents.map((e) => e.name), ['two', 'three', 'one']);
+
+  // One slot: the others wait as "queued" until forced.
+  const waiting = await until('a queued torrent', async () => ((await entry(node, a)).state === 'queued' ? true : undefined));
+  assert.ok(waiting);
+  const forced = await ok(node, ['force-start', a, '--json']);
+  assert.equal(forced.json.forceStart, true);
+  assert.notEqual(forced.json.state, 'queued');
+  assert.equal((await entry(node, a)).forceStart, true);
+  const off = await ok(node, ['force-start', a, '--off', '--json']);
+  assert.equal(off.json.forceStart, false);
+
+  const unknown = await node.run(['queue', '9'.repeat(40), 'up']);
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.stderr, /no torrent/);
+  await node.stop();
+  const offline = await node.run(['queue', a, 'up']);
+  assert.equal(offline.code, 1);
+  assert.match(offline.stderr, /needs a running node/);
+});
