@@ -73,6 +73,10 @@ test('detail panel: limits, category, tags, seeding goals, force start and Move'
     assert.deepEqual(e.tags, ['alpha', 'beta']);
     assert.equal(e.ratioLimit, 1.5);
     assert.equal(e.seedingTimeLimit, -1);
+    // The Info tab shows them too.
+    await panel.locator('[data-testid="detail-tab-overview"]').click();
+    await until('category and tags in Info', async () => (await el('detail-category').innerText()) === 'Films' && (await el('detail-tags').innerText()) === 'alpha, beta', 5_000);
+    await panel.locator('[data-testid="detail-tab-options"]').click();
   });
 
   await t.test('a new category is made and given; the node’s default goal again; no own limit', async () => {

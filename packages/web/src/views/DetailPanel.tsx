@@ -8,7 +8,7 @@ import { QueueControls } from './detail/QueueControls.tsx';
 import { useAction } from './detail/use-action.ts';
 import { optionsOf } from '../node-options.ts';
 import { liveSnapshot, watchTorrent } from '../live.ts';
-import { formatBytes, formatEta, formatPercent, formatSpeed, ratioOf, peersText } from '../format.ts';
+import { formatBytes, formatDate, formatEta, formatPercent, formatSpeed, ratioOf, peersText } from '../format.ts';
 import { CopyButton, Empty, ProgressBar, QrCode, Stat, StateBadge, TransportBadge } from '../components/ui.tsx';
 import { shortDid } from '../short-id.ts';
 import { IconBack, IconDownload, IconPause, IconPlay, IconX } from '../components/icons.tsx';
@@ -263,6 +263,37 @@ function PeerIdentity({ did, reputation, account }: { did: string; reputation: n
   );
 }
 
+/** Category, tags, when it was added and completed, how long it has seeded, its limits. */
+function OrganisingRows({ detail }: { detail: TorrentDetail }) {
+  const raw = detail.raw ?? {};
+  const o = optionsOf(raw);
+  const row = (label: string, value: string | null, testId?: string) =>
+    value ? (
+      <>
+        <dt>{label}</dt>
+        <dd data-testid={testId}>{value}</dd>
+      </>
+    ) : null;
+  const limits = [o.downloadLimit ? `↓ ${formatSpeed(o.downloadLimit)}` : '', o.uploadLimit ? `↑ ${formatSpeed(o.uploadLimit)}` : ''].filter(Boolean).join(' · ');
+  return (
+    <>
+      {row('Category', o.category, 'detail-category')}
+      {row('Tags', o.tags.length > 0 ? o.tags.join(', ') : null, 'detail-tags')}
+      {row('Own limits', limits || null)}
+      {row('Added', typeof raw.addedAt === 'number' ? formatDate(raw.addedAt) : null)}
+      {row('Completed', o.completedAt ? formatDate(o.completedAt) : null)}
+      {row('Seeding time', o.seedingTime ? formatDuration(o.seedingTime) : null)}
+    </>
+  );
+}
+
+function formatDuration(seconds: number): string {
+  const m = Math.floor(seconds / 60);
+  if (m < 60) return `${m} min`;
+  const h = Math.floor(m / 60);
+  return h < 48 ? `${h} h ${m % 60} min` : `${Math.floor(h / 24)} d ${h % 24} h`;
+}
+
 function OverviewTab({ detail }: { detail: TorrentDetail }) {
   return (
     <div className="overview">
@@ -284,6 +315,7 @@ function OverviewTab({ detail }: { detail: TorrentDetail }) {
             <dd className="mono">{detail.savePath}</dd>
           </>
         )}
+        <OrganisingRows detail={detail} />
       </dl>
       {detail.magnet && (
         <div className="magnet-box">
