@@ -85,6 +85,7 @@ export const rssApi = {
   feeds: async () => (await request<{ feeds: RssFeed[] }>('GET', '/api/rss/feeds')).feeds,
   addFeed: (url: string, refreshInterval?: number) =>
     request<RssFeed>('POST', '/api/rss/feeds', refreshInterval === undefined ? { url } : { url, refreshInterval }),
+  updateFeed: (id: number, patch: { url?: string; refreshInterval?: number | null }) => request<RssFeed>('PATCH', `/api/rss/feeds/${id}`, patch),
   removeFeed: (id: number) => request<unknown>('DELETE', `/api/rss/feeds/${id}`),
   refreshFeed: (id: number) => request<RssFeed>('POST', `/api/rss/feeds/${id}/refresh`),
   refreshAll: () => request<{ feeds: RssFeed[] }>('POST', '/api/rss/refresh'),

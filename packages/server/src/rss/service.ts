@@ -174,7 +174,7 @@ export class RssService {
   /** Refreshes one feed (or every feed) now and answers once done, with the feeds' state. */
   async refresh(id?: unknown): Promise<FeedView[]> {
     const ids = id === undefined || id === null ? this.store.feeds().map((f) => f.id) : [this.#feed(id).id];
-    await Promise.all(ids.map((i) => this.#refreshOne(i)));
+    await this.#refreshMany(ids);
     await this.#applying;
     return ids.map((i) => this.store.feed(i)).filter((f): f is FeedRecord => f !== undefined).map((f) => this.#view(f));
   }
@@ -298,11 +298,13 @@ export class RssService {
     const settings = this.store.settings();
     const now = Date.now();
     const due = this.store.feeds().filter((f) => (f.lastRefreshAt ?? 0) + (f.refreshInterval ?? settings.refreshInterval) * 1000 <= now);
-    // A few at a time: a node with many feeds should not open them all at once.
-    for (let i = 0; i < due.length && !this.#closed; i += 4) {
-      await Promise.all(due.slice(i, i + 4).map((f) => this.#refreshOne(f.id)));
-    }
+    await this.#refreshMany(due.map((f) => f.id));
     this.#arm();
+  }
+
+  /** A few at a time: a node with many feeds should not open them all at once. */
+  async #refreshMany(ids: number[]): Promise<void> {
+    for (let i = 0; i < ids.length && !this.#closed; i += 4) await Promise.all(ids.slice(i, i + 4).map((id) => this.#refreshOne(id)));
   }
 
   #refreshOne(id: number): Promise<void> {

@@ -163,6 +163,7 @@ function Feeds({ feeds, selected, onSelect, onChanged }: { feeds: RssFeed[] | un
                 {s.state === 'error' && <div className="alert alert-error small" data-testid="rss-feed-last-error">{f.lastError}</div>}
                 <div className="rss-actions">
                   <button type="button" className="btn btn-small" onClick={act(() => rssApi.refreshFeed(f.id))} aria-label={`Refresh ${name}`} data-testid="rss-feed-refresh">Refresh</button>
+                  <FeedInterval feed={f} name={name} onChanged={onChanged} onError={setError} />
                   <button type="button" className="btn btn-small btn-ghost" onClick={act(() => rssApi.removeFeed(f.id))} aria-label={`Remove ${name}`} data-testid="rss-feed-remove">Remove</button>
                 </div>
               </li>
@@ -171,6 +172,52 @@ function Feeds({ feeds, selected, onSelect, onChanged }: { feeds: RssFeed[] | un
         </ul>
       )}
     </div>
+  );
+}
+
+/** A feed's own reading interval: minutes, or empty for the node's. */
+function FeedInterval({ feed, name, onChanged, onError }: { feed: RssFeed; name: string; onChanged: () => Promise<void>; onError: (m: string) => void }) {
+  const [open, setOpen] = useState(false);
+  const [minutes, setMinutes] = useState('');
+  if (!open) {
+    return (
+      <button
+        type="button"
+        className="btn btn-small btn-ghost"
+        onClick={() => {
+          setMinutes(feed.refreshInterval === null ? '' : String(feed.refreshInterval / 60));
+          setOpen(true);
+        }}
+        aria-label={`Change how often ${name} is read`}
+        data-testid="rss-feed-interval-edit"
+      >
+        Interval
+      </button>
+    );
+  }
+  const save = async () => {
+    try {
+      const m = minutes.trim();
+      await rssApi.updateFeed(feed.id, { refreshInterval: m === '' ? null : Math.round(Number(m) * 60) });
+      setOpen(false);
+      await onChanged();
+    } catch (err) {
+      onError((err as Error).message);
+    }
+  };
+  return (
+    <form
+      className="rss-interval-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void save();
+      }}
+    >
+      <label className="small" htmlFor={`rss-interval-${feed.id}`}>Every (min, empty = the node’s)</label>
+      <input id={`rss-interval-${feed.id}`} className="input input-small" inputMode="numeric" value={minutes} onChange={(e) => setMinutes(e.target.value)} data-testid="rss-feed-interval-input" />
+      <button type="submit" className="btn btn-small" data-testid="rss-feed-interval-save">Save</button>
+      <button type="button" className="btn btn-small btn-ghost" onClick={() => setOpen(false)}>Cancel</button>
+    </form>
   );
 }
 
@@ -302,6 +349,15 @@ function Rules({ rules, feeds, onEdit, onChanged }: { rules: RssRule[]; feeds: R
   const [error, setError] = useState<string>();
   const act = (fn: () => Promise<unknown>) => () => void fn().then(onChanged, (e: Error) => setError(e.message));
   const feedName = (id: number) => feeds.find((f) => f.id === id)?.title ?? `feed ${id}`;
+  // The box shows the click at once; the list catches up when the node has answered.
+  const [toggled, setToggled] = useState<Record<number, boolean>>({});
+  const toggle = (r: RssRule, enabled: boolean) => {
+    setToggled((t) => ({ ...t, [r.id]: enabled }));
+    void rssApi
+      .updateRule(r.id, { enabled })
+      .then(onChanged, (e: Error) => setError(e.message))
+      .finally(() => setToggled(({ [r.id]: _done, ...rest }) => rest));
+  };
   return (
     <div className="card">
       <div className="rss-card-head">
@@ -318,7 +374,7 @@ function Rules({ rules, feeds, onEdit, onChanged }: { rules: RssRule[]; feeds: R
               <div className="rss-rule-head">
                 <span className="rss-feed-title">{r.name}</span>
                 <label className="check small">
-                  <input type="checkbox" checked={r.enabled} onChange={act(() => rssApi.updateRule(r.id, { enabled: !r.enabled }))} data-testid="rss-rule-enabled" aria-label={`Rule ${r.name} enabled`} />
+                  <input type="checkbox" checked={toggled[r.id] ?? r.enabled} onChange={(e) => toggle(r, e.target.checked)} data-testid="rss-rule-enabled" aria-label={`Rule ${r.name} enabled`} />
                   enabled
                 </label>
               </div>
