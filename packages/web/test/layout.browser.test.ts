@@ -112,6 +112,23 @@ test('every view fits 1366×768, 1920×1080 and 390×844; the table keeps its ke
     }
   });
 
+  await t.test("the detail panel's tabs fit at a laptop and a phone", async () => {
+    for (const size of [SIZES[0]!, SIZES[2]!]) {
+      await page.setViewportSize({ width: size.width, height: size.height });
+      await openView(page, node.url, { name: 'detail', hash: `#/torrents/${seeding[0]}`, ready: '[data-testid="detail-panel"] [data-testid^="detail-tab-"]' });
+      const tabs = await page.locator('[data-testid^="detail-tab-"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')!));
+      const strip = await page.locator('[data-testid="detail-panel"] .tabs').evaluate((el) => el.scrollWidth - el.clientWidth);
+      assert.ok(strip <= 0, `every tab shows at ${size.width}×${size.height} (the strip scrolls by ${strip} px)`);
+      for (const tab of tabs) {
+        await page.locator(`[data-testid="${tab}"]`).click();
+        await page.waitForTimeout(150);
+        await screenshot(page, `layout-${size.name}-${tab}`);
+        const over = await horizontalOverflow(page);
+        assert.equal(over, 0, `${tab} at ${size.width}×${size.height} scrolls sideways by ${over} px: ${(await overflowingElements(page)).join(', ')}`);
+      }
+    }
+  });
+
   await t.test('1920×1080 shows every column of the table without the panel', async () => {
     await page.setViewportSize({ width: 1920, height: 1080 });
     await openView(page, node.url, { name: 'torrents', hash: '#/torrents', ready: '[data-testid="torrent-row"]' });
