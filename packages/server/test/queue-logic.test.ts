@@ -10,6 +10,7 @@ import { QueueManager, MAX_STARTING, type QueueSettings } from '../src/queue/man
 import { StateDB } from '../src/state.ts';
 import { silentLog } from '../src/node.ts';
 import { tempDir, FakeTorrent, fakeSession } from './helpers.ts';
+import { defaultSettings } from '../src/model/settings.ts';
 
 const item = (infoHash: string, position: number, over: Partial<QueueItem> = {}): QueueItem => ({
   infoHash,
@@ -144,15 +145,7 @@ test('the manager starts at most a few torrents at once (each may check its data
     return ft;
   });
   const { session } = fakeSession(torrents);
-  const settings: QueueSettings = {
-    ...limits(0, 0),
-    stalledTimeout: 0,
-    ratioLimit: null,
-    seedingTimeLimit: null,
-    seedingLimitAction: 'pause',
-    altSpeedEnabled: false,
-    altSpeedSchedule: { enabled: false, from: '00:00', to: '00:00', days: [] },
-  };
+  const settings: QueueSettings = { ...defaultSettings('/d'), ...limits(0, 0) };
   const queue = new QueueManager({
     session,
     db,

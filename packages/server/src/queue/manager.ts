@@ -61,6 +61,9 @@ interface Watch {
   stalled: boolean;
 }
 
+/** Seeds without a goal are looked at every this many ticks. */
+const SEED_LOOK_EVERY = 10;
+
 /** Torrents started (resumed) at once; each may be checking its data. */
 export const MAX_STARTING = 4;
 
@@ -116,6 +119,7 @@ export class QueueManager {
   #pokeTimer: NodeJS.Timeout | undefined;
   #lastPlanMs = 0;
   #lastWindow: boolean | undefined;
+  #ticks = 0;
   #closed = false;
 
   constructor(host: QueueHost, opts: QueueOptions = {}) {
@@ -200,7 +204,7 @@ export class QueueManager {
       const want: TorrentStatus = decision === 'stopped' ? 'paused' : run ? (it.kind === 'seed' ? 'seeding' : 'downloading') : 'queued';
       if (this.#rows.get(it.infoHash)!.status !== want) statuses.set(it.infoHash, want);
       const t = session.get(it.infoHash);
-      if (t) this.#steer(t, run);
+      if (t) this.#steer(t, stats.get(it.infoHash)!, run);
     }
     this.#positions = this.#incompleteOrder(rows, stats);
     this.#store.setStatuses(statuses);
@@ -211,12 +215,12 @@ export class QueueManager {
 
   /** Makes the engine run (or hold) a torrent; one engine call at a time per torrent, and the
    *  latest wish wins (a pause asked while a resume runs is done right after it). */
-  #steer(t: TorrentHandle, run: boolean): void {
+  #steer(t: TorrentHandle, s: TorrentStats, run: boolean): void {
     const ih = t.infoHashHex;
     this.#desired.set(ih, run);
-    if (run && RUNNING.has(t.stats().state)) this.#startWatching(ih, t.stats());
+    if (run && RUNNING.has(s.state)) this.#startWatching(ih, s);
     // A call in progress reads the wish again before it ends.
-    if (this.#ops.has(ih) || !this.#needsCall(t)) return;
+    if (this.#ops.has(ih) || !this.#needsCall(t, s.state)) return;
     this.#ops.set(ih, this.#drive(t));
   }
 
@@ -231,10 +235,10 @@ export class QueueManager {
     };
   }
 
-  #needsCall(t: TorrentHandle): boolean {
+  #needsCall(t: TorrentHandle, known?: TorrentStats['state']): boolean {
     const want = this.#desired.get(t.infoHashHex);
     if (this.#closed || want === undefined || this.#host.session.get(t.infoHashHex) !== t) return false;
-    const state = t.stats().state;
+    const state = known ?? t.stats().state;
     // A torrent being checked is left to finish: the plan decides about it afterwards.
     return want ? state === 'paused' : state === 'metadata' || state === 'downloading' || state === 'seeding';
   }
@@ -277,6 +281,11 @@ export class QueueManager {
     return new Map(incomplete.map((r, i) => [r.infoHash, i + 1]));
   }
 
+  #hasGoal(ih: string, s: QueueSettings): boolean {
+    const row = this.#rows.get(ih);
+    return row !== undefined && (effectiveLimit(row.ratioLimit, s.ratioLimit) !== null || effectiveLimit(row.seedingTimeLimit, s.seedingTimeLimit) !== null);
+  }
+
   #goalReached(r: QueueRow): 'ratio' | 'seedingTime' | undefined {
     const s = this.#host.settings();
     const u = this.#host.pendingTotals(r.infoHash);
@@ -306,7 +315,11 @@ export class QueueManager {
       const settings = this.#host.settings();
       const stallMs = settings.stalledTimeout * 1000;
       let replan = false;
+      // A seed with no goal in force needs no look every second (its changes come as events: done,
+      // error, the user's pause); ten thousand idle seeds then cost a tenth of the ticks.
+      const glance = ++this.#ticks % SEED_LOOK_EVERY === 0;
       for (const [ih, w] of this.#watch) {
+        if (!glance && w.state === 'seeding' && !this.#hasGoal(ih, settings)) continue;
         const s = this.#host.session.get(ih)?.stats();
         if (!s || !RUNNING.has(s.state)) {
           this.#watch.delete(ih);
