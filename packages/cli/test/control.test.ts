@@ -120,6 +120,8 @@ test('errors keep their exit code across the wire', async (t) => {
   await assert.rejects(client.call('pause', { infoHash: 'zz' }), (e: unknown) => e instanceof CliError && e.exitCode === 2);
   await assert.rejects(client.call('nope'), (e: unknown) => e instanceof CliError && e.exitCode === 2 && /unknown method/.test(e.message));
   await assert.rejects(client.call('__proto__'), /unknown method/);
+  await assert.rejects(client.call('list', { limit: -1 }), (e: unknown) => e instanceof CliError && e.exitCode === 2 && /"limit" must be a whole number/.test(e.message));
+  assert.equal((await client.call<{ torrents: unknown[]; total: number }>('list', { limit: 0 })).total, 1);
 });
 
 test('a wrong token is rejected; connectControl then reports no node', async (t) => {

@@ -139,6 +139,9 @@ test('categories, tags, add options, per-torrent limits and the list: online, th
   const names = async (...args: string[]) => (await ok(node, ['list', '--json', ...args])).json.torrents.map((e: any) => e.name);
   assert.deepEqual(await names('--sort', 'name'), ['alpha', 'beta']);
   assert.deepEqual(await names('--sort', 'name', '--order', 'desc', '--limit', '1'), ['beta']);
+  const page = await ok(node, ['list', '--limit', '1', '--json']);
+  assert.deepEqual([page.json.torrents.length, page.json.total], [1, 2]);
+  assert.match((await ok(node, ['list', '--limit', '1'])).stdout, /\(1 of 2; --limit shows more\)/);
   assert.deepEqual(await names('--category', 'Movies'), ['alpha']);
   assert.deepEqual(await names('--category', ''), ['beta']);
   assert.deepEqual(await names('--tag', 'x'), ['beta']);
@@ -167,6 +170,8 @@ test('categories, tags, add options, per-torrent limits and the list: online, th
   assert.notEqual(refused.code, 0);
   assert.match(refused.stderr, /Nope/);
   assert.deepEqual((await ok(node, ['list', '--json', '--category', 'Movies', '--sort', 'name'])).json.torrents.map((e: any) => e.name), ['alpha', 'gamma']);
+  const offlinePage = await ok(node, ['list', '--json', '--sort', 'name', '--order', 'desc', '--limit', '2']);
+  assert.deepEqual([offlinePage.json.online, offlinePage.json.torrents.map((e: any) => e.name), offlinePage.json.total], [false, ['gamma', 'beta'], 3]);
 
   node = await startServe(t, { stateDir });
   const b = await apiJson(node, `/api/torrents/${B}`);

@@ -35,6 +35,13 @@ function listQueryOf(p: RpcParams): ListQuery {
   }
   if (p.order !== undefined && p.order !== 'asc' && p.order !== 'desc') throw new UsageError('"order" must be "asc" or "desc"');
   if (p.order !== undefined) q.order = p.order;
+  // A page of a big library (cascade list --limit): only those rows cross the wire; `total` says how many matched.
+  for (const k of ['offset', 'limit'] as const) {
+    const v = p[k];
+    if (v === undefined || v === null) continue;
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new UsageError(`"${k}" must be a whole number >= 0`);
+    q[k] = v;
+  }
   return q;
 }
 

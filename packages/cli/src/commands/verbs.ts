@@ -117,6 +117,7 @@ function listQuery(inv: Invocation): ListQuery {
   if (o.category !== undefined) q.category = o.category;
   if (o.tags.length > 1) throw new UsageError('list takes one --tag');
   if (o.tags[0] !== undefined) q.tag = o.tags[0];
+  if (o.limit !== undefined) q.limit = o.limit;
   return q;
 }
 
@@ -126,9 +127,7 @@ const list: Verb = async (inv, out, node) => {
   const r = node
     ? await node.call<{ torrents: ListEntry[]; total?: number }>('list', { ...q })
     : withDb(inv, (db) => queryEntries(db.listTorrents().map((rec) => offlineEntry(rec, db)), q));
-  const limit = inv.options.limit;
-  const shown = limit !== undefined ? r.torrents.slice(0, limit) : r.torrents;
-  showEntries(out, node !== undefined, shown, r.total ?? r.torrents.length);
+  showEntries(out, node !== undefined, r.torrents, r.total ?? r.torrents.length);
   return 0;
 };
 
@@ -254,7 +253,7 @@ const pauseOrResume = (which: 'pause' | 'resume'): Verb => async (inv, out, node
 };
 
 const recheck: Verb = async (inv, out, node) => {
-  const r = await requireNode(node).call<{ infoHash: string; state: string }>('recheck', { infoHash: inv.positionals[0]! });
+  const r = await requireNode(node, 'recheck').call<{ infoHash: string; state: string }>('recheck', { infoHash: inv.positionals[0]! });
   out.result(r, () => `rechecking ${short(r.infoHash)} (${r.state}); \`cascade list\` shows its progress`);
   return 0;
 };
