@@ -31,9 +31,6 @@ export interface NodeSettings {
   downloadDir: string;
   publicUrl: string | null;
   startPaused: boolean;
-  /** Set by the node when what it shares would not reach anyone (loopback-only trackers on a node
-   *  others can reach, …): shown where the user shares. */
-  shareWarning?: string | null;
 }
 
 /** A torrent's own options. ratioLimit / seedingTimeLimit: null = the node's setting applies,

@@ -320,6 +320,11 @@ function OverviewTab({ detail }: { detail: TorrentDetail }) {
       {detail.magnet && (
         <div className="magnet-box">
           <div className="magnet-text mono" data-testid="detail-magnet">{detail.magnet}</div>
+          {typeof detail.raw?.shareWarning === 'string' && detail.raw.shareWarning && (
+            <div className="alert alert-warn" role="note" data-testid="detail-share-warning">
+              {detail.raw.shareWarning}
+            </div>
+          )}
           <div className="row gap wrap-row">
             <CopyButton text={detail.magnet} label="Copy magnet" />
             {detail.files.length > 0 && (

@@ -6,6 +6,7 @@ import { useEffect, useState, type ReactNode } from 'react';
 import { nodeOptions, type NodeSettings } from '../node-options.ts';
 import { parseRate, rateText } from '../rates.ts';
 import { useAuth } from '../auth.ts';
+import { useShareWarning } from '../share-warning.ts';
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 
@@ -108,6 +109,7 @@ export function NodeSettingsForm() {
   const [draft, setDraft] = useState<Draft>();
   const [error, setError] = useState<string>();
   const [status, setStatus] = useState<'idle' | 'saving' | 'saved'>('idle');
+  const share = useShareWarning(true);
 
   useEffect(() => {
     let live = true;
@@ -174,6 +176,8 @@ export function NodeSettingsForm() {
       setSettings(s);
       setDraft(draftOf(s));
       setStatus('saved');
+      // A public URL (or its removal) changes what shared links lead to.
+      if ('publicUrl' in patch) share.reload();
     } catch (err) {
       setError((err as Error).message);
       setStatus('idle');
@@ -276,9 +280,9 @@ export function NodeSettingsForm() {
           placeholder: 'https://cascade.example.org',
           hint: 'How others reach this node: its tracker’s announce URLs in new torrents and magnets use it. Empty: the local addresses.',
         })}
-        {settings.shareWarning && (
+        {share.warning && (
           <div className="alert alert-warn" role="note" data-testid="share-warning">
-            {settings.shareWarning}
+            {share.warning}
           </div>
         )}
       </fieldset>

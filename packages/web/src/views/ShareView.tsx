@@ -10,6 +10,7 @@ import { IconBrowser, IconDownload, IconServer } from '../components/icons.tsx';
 import { browserPeer, useBrowserPeer } from '../browser-peer.ts';
 import { isMember, useAuth } from '../auth.ts';
 import { appendAddOptions } from '../node-options.ts';
+import { useShareWarning } from '../share-warning.ts';
 import { AddOptionsFields, addOptionsOf, emptyAddOptions, useNodeDefaults } from './AddOptionsFields.tsx';
 
 type Mode = 'node' | 'browser';
@@ -52,7 +53,7 @@ export function ShareView() {
   const abort = useRef<AbortController>(undefined);
   const [options, setOptions] = useState(emptyAddOptions);
   const defaults = useNodeDefaults(member);
-  const shareWarning = defaults.settings?.shareWarning;
+  const shareWarning = useShareWarning(member).warning;
   useEffect(() => () => abort.current?.abort(), []);
 
   const setMode = (m: Mode) => {
