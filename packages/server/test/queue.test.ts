@@ -147,6 +147,25 @@ test('a finished download hands its slot to the next and seeds on', { timeout: 6
   assert.match(move.body.message, /complete/);
 });
 
+test('a finished download takes a seeding slot: with the seeding limit full it waits as a queued seed', { timeout: 60_000 }, async (t) => {
+  const leecher = await startTestServer(t);
+  const seeder = await startTestServer(t);
+  const up = await seeder.json('/api/torrents', { method: 'POST', body: formWith([['movie.bin', patternBytes(512 * 1024, 5)]]) });
+  const torrentBytes = new Uint8Array(await (await seeder.request(`/api/torrents/${up.body.infoHash}/torrent`)).arrayBuffer());
+  await patchSettings(leecher, { maxActiveUploads: 1 });
+  const own = await leecher.json('/api/torrents', { method: 'POST', body: formWith([['own.bin', patternBytes(40_000, 6)]]) });
+  const added = await leecher.json('/api/torrents', { method: 'POST', body: formWith([['movie.torrent', torrentBytes]], 'torrent') });
+  const [mine, fetched] = [own.body.infoHash as string, added.body.infoHash as string];
+  // Downloading, it is under the download limit, not the seeding one.
+  await expectStates(leecher, [mine, fetched], ['seeding', 'running']);
+  leecher.node.session.get(fetched)!.addPeer(`127.0.0.1:${seeder.node.session.port}`);
+  await expectStates(leecher, [mine, fetched], ['seeding', 'queued'], 30_000);
+  assert.equal((await rows(leecher)).get(fetched)!.progress, 1);
+  // The first seed stopped by hand: the finished one seeds.
+  await leecher.json(`/api/torrents/${mine}/pause`, { method: 'POST' });
+  await expectStates(leecher, [mine, fetched], ['paused', 'seeding']);
+});
+
 test('maxActiveUploads queues seeds in order', async (t) => {
   const s = await startTestServer(t);
   const seeds: string[] = [];
