@@ -129,6 +129,19 @@ test('every view fits 1366×768, 1920×1080 and 390×844; the table keeps its ke
     }
   });
 
+  await t.test('dark: the table, a selected row and the panel at a laptop and a phone (screenshots)', async () => {
+    await page.emulateMedia({ colorScheme: 'dark' });
+    for (const size of [SIZES[0]!, SIZES[2]!]) {
+      await page.setViewportSize({ width: size.width, height: size.height });
+      await openView(page, node.url, { name: 'torrents', hash: size.name === 'phone' ? '#/torrents' : `#/torrents/${seeding[0]}`, ready: '[data-testid="torrent-row"]' });
+      await page.locator('[data-testid="torrent-select"]').nth(1).check();
+      await screenshot(page, `layout-${size.name}-dark-torrents`);
+      assert.equal(await horizontalOverflow(page), 0);
+      await page.locator('[data-testid="bulk-clear"]').click();
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+  });
+
   await t.test('1920×1080 shows every column of the table without the panel', async () => {
     await page.setViewportSize({ width: 1920, height: 1080 });
     await openView(page, node.url, { name: 'torrents', hash: '#/torrents', ready: '[data-testid="torrent-row"]' });
