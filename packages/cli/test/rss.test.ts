@@ -76,7 +76,7 @@ test('cascade rss: feeds, rules, matches, items, with --json and in words', asyn
   assert.match(items.stdout(), /Series\.S02E01\.1080p.*taken by "Series 1080p"/);
   assert.match(items.stdout(), /\* Series\.S02E02\.720p/);
   const rules = await run(false, 'rules');
-  assert.match(rules.stdout(), /Series 1080p\n.*contains "series 1080p"; not "720p"; episodes S02E01-; smart filter; feeds \d+/);
+  assert.match(rules.stdout(), /Series 1080p\n.*contains "series 1080p"; not "720p"; episodes S02E01-; smart filter; feeds \d+; last match \d+s ago/);
   const preview = await run(false, 'rule', 'preview', String(r.id));
   assert.match(preview.stdout(), /Series\.S02E01\.1080p  \(taken\)/);
 

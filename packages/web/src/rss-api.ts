@@ -48,6 +48,8 @@ export interface RssRule extends RssRuleFields {
   id: number;
   lastError: string | null;
   createdAt: number;
+  /** When it last took an item; null = never. */
+  lastMatchAt: number | null;
 }
 
 export interface RssMatch {

@@ -34,6 +34,7 @@ function ruleLine(r: Rule): string {
     r.episodeFilter && `episodes ${r.episodeFilter}`,
     r.smartFilter && 'smart filter',
     `feeds ${r.feeds.length === 0 ? 'all' : r.feeds.join(',')}`,
+    `last match ${since(r.lastMatchAt)}`,
   ].filter(Boolean);
   const where = [r.category && `category ${r.category}`, r.savePath && `→ ${r.savePath}`, r.tags.length > 0 && `tags ${r.tags.join(',')}`, r.addPaused && 'paused']
     .filter(Boolean);
@@ -87,7 +88,10 @@ function ruleBody(inv: Invocation, v: Values): Record<string, unknown> {
   return body;
 }
 
-export async function rssCommand(inv: Invocation, out: Output, connect: (dir: string) => Promise<ControlClient | undefined> = (d) => connectControl(d)): Promise<number> {
+/** `rss refresh` waits for every feed (20 s each at worst, 4 at a time): longer than a verb's usual 30 s. */
+const RSS_CALL_MS = 5 * 60_000;
+
+export async function rssCommand(inv: Invocation, out: Output, connect: (dir: string) => Promise<ControlClient | undefined> = (d) => connectControl(d, RSS_CALL_MS)): Promise<number> {
   const [sub = 'list', ...args] = inv.positionals;
   const v = inv.values;
   const isRuleWrite = sub === 'rule' && (args[0] === 'add' || args[0] === 'edit');

@@ -14,7 +14,8 @@ import type { StateDB } from '../state.ts';
 
 /** A feed document may be at most this big: feeds are a few hundred KiB at most. */
 export const MAX_FEED_BYTES = 5 * 1024 * 1024;
-export const FEED_TIMEOUT_MS = 30_000;
+/** As for a .torrent URL; a read by hand (CLI, API) waits for it. */
+export const FEED_TIMEOUT_MS = 20_000;
 /** A failed add of a matched item is tried again on later refreshes, this many times in all. */
 export const MAX_ADD_ATTEMPTS = 5;
 

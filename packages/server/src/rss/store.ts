@@ -39,9 +39,11 @@ export interface RuleRecord {
   addPaused: boolean;
   lastError: string | null;
   createdAt: number;
+  /** When it last took an item (ms), null = never. */
+  lastMatchAt: number | null;
 }
 
-export type RuleFields = Omit<RuleRecord, 'id' | 'lastError' | 'createdAt'>;
+export type RuleFields = Omit<RuleRecord, 'id' | 'lastError' | 'createdAt' | 'lastMatchAt'>;
 
 export interface MatchRecord {
   id: number;
@@ -115,6 +117,7 @@ function rule(r: Row): RuleRecord {
     addPaused: r.add_paused === 1,
     lastError: s(r.last_error),
     createdAt: Number(r.created_at),
+    lastMatchAt: n(r.last_match_at),
   };
 }
 
@@ -136,6 +139,8 @@ function match(r: Row): MatchRecord {
 }
 
 const b = (v: boolean) => (v ? 1 : 0);
+/** A rule's last successful take, as a column of a query over rss_rules aliased r. */
+const LAST_MATCH = '(SELECT max(at) FROM rss_matches m WHERE m.rule_id = r.id AND m.error IS NULL) AS last_match_at';
 
 export class RssStore {
   readonly db: StateDB;
@@ -264,11 +269,11 @@ export class RssStore {
   // ---- rules ----
 
   rules(): RuleRecord[] {
-    return (this.db.prepare('SELECT * FROM rss_rules ORDER BY id').all() as Row[]).map(rule);
+    return (this.db.prepare(`SELECT *, ${LAST_MATCH} FROM rss_rules r ORDER BY id`).all() as Row[]).map(rule);
   }
 
   rule(id: number): RuleRecord | undefined {
-    const r = this.db.prepare('SELECT * FROM rss_rules WHERE id = ?').get(id) as Row | undefined;
+    const r = this.db.prepare(`SELECT *, ${LAST_MATCH} FROM rss_rules r WHERE id = ?`).get(id) as Row | undefined;
     return r && rule(r);
   }
 
@@ -277,7 +282,7 @@ export class RssStore {
       .prepare(
         `INSERT INTO rss_rules (name, enabled, must_contain, must_not_contain, use_regex, episode_filter, smart_filter,
                                 feeds, category, save_path, tags, add_paused, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *, NULL AS last_match_at`,
       )
       .get(
         f.name, b(f.enabled), f.mustContain, f.mustNotContain, b(f.useRegex), f.episodeFilter, b(f.smartFilter),

@@ -57,6 +57,8 @@ test('feed polled → rule matches → torrents added with the rule’s options 
   });
   assert.deepEqual(new Set(matches.map((m: any) => m.infoHash)), new Set([e1.infoHash, e2.infoHash, magnetHash]));
   assert.ok(matches.every((m: any) => m.ruleId === rule.body.id && m.ruleName === 'Show' && m.error === null && typeof m.at === 'number'));
+  assert.equal(rule.body.lastMatchAt, null);
+  assert.equal((await s.json('/api/rss/rules')).body.rules[0].lastMatchAt, Math.max(...matches.map((m: any) => m.at)));
 
   const list = async () => (await s.json('/api/torrents')).body.torrents as any[];
   const torrents = await list();

@@ -389,6 +389,7 @@ function Rules({ rules, feeds, onEdit, onChanged }: { rules: RssRule[]; feeds: R
                   r.savePath && `→ ${r.savePath}`,
                   r.tags.length > 0 && `tags ${r.tags.join(', ')}`,
                   r.addPaused && 'paused',
+                  `last match ${r.lastMatchAt === null ? 'never' : formatDate(r.lastMatchAt)}`,
                 ]
                   .filter(Boolean)
                   .join(' · ')}
