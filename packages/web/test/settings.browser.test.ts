@@ -43,7 +43,6 @@ test('settings page: limits, schedule, queue, seeding goals, download dir and pu
     await field('settings-upload-limit').fill('500k');
     await field('settings-alt-download-limit').fill('1 MiB/s');
     await field('settings-alt-upload-limit').fill('256');
-    await field('settings-alt-enabled').check();
     await field('settings-alt-schedule').check();
     await field('settings-alt-from').fill('22:30');
     await field('settings-alt-to').fill('07:15');
@@ -65,7 +64,6 @@ test('settings page: limits, schedule, queue, seeding goals, download dir and pu
     assert.equal(s.uploadLimit, 500 * 1024);
     assert.equal(s.altDownloadLimit, 1024 * 1024);
     assert.equal(s.altUploadLimit, 256 * 1024);
-    assert.equal(s.altSpeedEnabled, true);
     assert.deepEqual(s.altSpeedSchedule, { enabled: true, from: '22:30', to: '07:15', days: [1, 2, 3, 4, 5, 6] });
     assert.equal(s.maxActiveDownloads, 3);
     assert.equal(s.maxActiveUploads, 7);
@@ -82,8 +80,18 @@ test('settings page: limits, schedule, queue, seeding goals, download dir and pu
     assert.equal(await field('settings-seeding-time-limit').inputValue(), '90');
     assert.equal(await field('settings-download-dir').inputValue(), newDir);
     assert.equal(await field('settings-public-url').inputValue(), 'https://cascade.example.org');
-    assert.equal(await field('settings-alt-enabled').isChecked(), true);
     assert.equal(await field('settings-alt-day-0').isChecked(), false);
+  });
+
+  await t.test('the alternative limits switched on by hand (schedule off)', async () => {
+    await field('settings-alt-schedule').uncheck();
+    await field('settings-alt-enabled').check();
+    await field('settings-save').click();
+    await field('settings-saved').waitFor();
+    const s = await nodeJson<Settings>(node, '/api/settings');
+    assert.equal(s.altSpeedEnabled, true);
+    assert.equal(s.altSpeedSchedule.enabled, false);
+    assert.equal(await field('settings-alt-enabled').isChecked(), true);
   });
 
   await t.test('empty fields clear limits and goals', async () => {

@@ -211,6 +211,7 @@ export function NodeSettingsForm() {
         {check('altSpeedEnabled', 'Use the alternative limits now', 'settings-alt-enabled')}
         <div className="settings-schedule" data-testid="settings-alt-schedule-box">
           {check('scheduleEnabled', 'Use them on a schedule', 'settings-alt-schedule')}
+          <div className="muted small">On a schedule the node switches them on where the window starts and off where it ends (local time of the node); switched by hand in between, they stay so until the next edge.</div>
           <div className="row gap wrap-row">
             <label className="small">
               from{' '}
