@@ -61,6 +61,9 @@ interface Watch {
   stalled: boolean;
 }
 
+/** A request naming more torrents than this does not wait for their engine calls. */
+export const WAIT_FOR_MOST = 64;
+
 /** Seeds without a goal are looked at every this many ticks. */
 const SEED_LOOK_EVERY = 10;
 
@@ -143,10 +146,11 @@ export class QueueManager {
   }
 
   /** Plans now; resolves once the engine matches for the `focus` torrents (the routes answer with
-   *  their resulting state), not for every other torrent the plan starts or stops. */
+   *  their resulting state), not for every other torrent the plan starts or stops. A big focus (a
+   *  bulk action over thousands, whose starts may each check data) answers once planned. */
   async apply(focus: readonly string[] = []): Promise<void> {
     await this.#planNow();
-    await Promise.all(focus.map((ih) => this.#ops.get(ih)));
+    if (focus.length <= WAIT_FOR_MOST) await Promise.all(focus.map((ih) => this.#ops.get(ih)));
   }
 
   #planNow(): Promise<void> {
