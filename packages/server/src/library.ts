@@ -4,15 +4,34 @@
 import type { CascadeNode, NodeLog } from './node.ts';
 import { errorMessage } from './errors.ts';
 import type { TorrentRecord } from './state.ts';
+import { loadEngine, type TorrentSource } from './engine.ts';
 import { storedPeers } from './manual-peers.ts';
 
 const LOAD_CONCURRENCY = 4;
+
+/**
+ * A magnet whose metadata was fetched before (its info dict is kept with the resume data) loads as a
+ * .torrent made of it, with the magnet's trackers: a paused one has its name, size and files too
+ * (issue 20, defect 3; state DBs from before the node kept the .torrent bytes itself).
+ */
+async function metadataOf(rec: TorrentRecord, node: CascadeNode): Promise<TorrentSource | null> {
+  const info = node.db.loadResume(rec.infoHash)?.infoBytes;
+  if (!info || !rec.magnet) return rec.magnet;
+  try {
+    const lib = await loadEngine();
+    const magnet = /^magnet:/i.test(rec.magnet) ? lib.parseMagnet(rec.magnet) : undefined;
+    const meta = lib.parseInfoDict(info, { announce: (magnet?.trackers ?? []).map((url) => [url]) });
+    return meta.infoHashHex === rec.infoHash ? lib.encodeTorrent(meta) : rec.magnet;
+  } catch {
+    return rec.magnet;
+  }
+}
 
 /** Re-adds every stored torrent; returns how many loaded. One broken entry never stops the rest. */
 export async function loadLibrary(node: CascadeNode, log: NodeLog): Promise<number> {
   let loaded = 0;
   const load = async (rec: TorrentRecord) => {
-    const source = rec.sourceKind === 'torrent' ? rec.torrent : rec.magnet;
+    const source = rec.sourceKind === 'torrent' ? rec.torrent : await metadataOf(rec, node);
     if (!source) return;
     const peers = storedPeers(node.db, rec.infoHash);
     const opts = {

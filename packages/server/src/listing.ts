@@ -192,10 +192,21 @@ function positionsOf(node: ListingNode): ReadonlyMap<string, number> {
   return node.queue?.positions() ?? queuePositions(node, node.model?.queueOrder() ?? node.db.listTorrents().map((r) => r.infoHash));
 }
 
+/**
+ * A torrent loaded paused has not checked its data (it will when resumed): the engine counts nothing
+ * verified yet, but the resume record says what was, and that is what the user had (defect 3).
+ */
+export function restoredStats(node: Pick<CascadeNode, 'db'>, t: TorrentHandle): TorrentStats {
+  const s = t.stats();
+  if (s.state !== 'paused' || s.verifiedPieces > 0 || !s.pieceCount) return s;
+  const verified = Math.min(s.pieceCount, node.db.verifiedPieces(t.infoHashHex) ?? 0);
+  return verified > 0 ? { ...s, verifiedPieces: verified, progress: verified / s.pieceCount } : s;
+}
+
 /** The list row of a live torrent, with its queue position and the totals not flushed yet. */
 export function liveRow(node: ListingNode, t: TorrentHandle, positions?: ReadonlyMap<string, number>): ListEntry {
   const pos = positions ?? positionsOf(node);
-  return liveEntry(t.stats(), node.db.getTorrent(t.infoHashHex), {
+  return liveEntry(restoredStats(node, t), node.db.getTorrent(t.infoHashHex), {
     tracker: trackerHost(firstTracker(t)),
     pending: node.model?.pendingTotals(t.infoHashHex),
     queuePosition: pos.get(t.infoHashHex) ?? null,

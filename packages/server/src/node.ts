@@ -222,10 +222,13 @@ export class CascadeNode {
         this.out.note(`state DB update failed for ${ih}: ${errorMessage(err)}`);
       }
     };
-    const onMetadata = safely(() => {
+    const onMetadata = () => {
       const m = t.metainfo;
-      if (m) this.db.updateMeta(ih, { name: m.name, length: m.length, pieceCount: m.pieceCount });
-    });
+      if (!m) return;
+      // Kept as .torrent bytes: after a restart the torrent has its name, size and files at once,
+      // paused or not, without asking peers again (issue 20, defect 3).
+      void loadEngine().then((lib) => safely(() => this.db.updateMeta(ih, { name: m.name, length: m.length, pieceCount: m.pieceCount, torrent: lib.encodeTorrent(m) }))());
+    };
     const onDone = safely(() => {
       // The engine says 'done' again each time a seed starts (every restart): only a download
       // that fetched something in this run (or a first completion) is a new completion time.

@@ -226,14 +226,18 @@ export class StateDB {
       .run(files ? JSON.stringify(files) : null, infoHash);
   }
 
-  /** Fills in what becomes known once metadata arrives. */
-  updateMeta(infoHash: string, meta: { name?: string; length?: number; pieceCount?: number }): void {
+  /** Fills in what becomes known once metadata arrives; with `torrent` (.torrent bytes made from
+   *  the fetched metadata) a magnet becomes a torrent record, so it loads with its metadata next time. */
+  updateMeta(infoHash: string, meta: { name?: string; length?: number; pieceCount?: number; torrent?: Uint8Array }): void {
     this.#db
       .prepare(
         `UPDATE torrents SET name = COALESCE(?, name), length = COALESCE(?, length),
-                             piece_count = COALESCE(?, piece_count) WHERE info_hash = ?`,
+                             piece_count = COALESCE(?, piece_count),
+                             torrent = COALESCE(torrent, ?),
+                             source_kind = CASE WHEN ? IS NULL THEN source_kind ELSE 'torrent' END
+         WHERE info_hash = ?`,
       )
-      .run(meta.name ?? null, meta.length ?? null, meta.pieceCount ?? null, infoHash);
+      .run(meta.name ?? null, meta.length ?? null, meta.pieceCount ?? null, meta.torrent ?? null, meta.torrent ?? null, infoHash);
   }
 
   /** Forgets a torrent, its resume record and its stored peers. Returns false when it was unknown. */

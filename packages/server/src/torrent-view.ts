@@ -61,11 +61,25 @@ export function magnetOf(t: TorrentHandle): string {
   });
 }
 
-export function fileViews(t: TorrentHandle, selected: number[] | null): FileView[] | null {
+/** Each file's share of bytes in verified pieces, from a BEP 3 bitfield (a paused torrent's resume record). */
+export function fileProgressFromBits(meta: Metainfo, have: Uint8Array): number[] {
+  const has = (i: number) => ((have[i >> 3] ?? 0) & (0x80 >> (i & 7))) !== 0;
+  return meta.files.map((f) => {
+    if (f.length === 0) return 1;
+    let done = 0;
+    const end = f.offset + f.length;
+    for (let p = Math.floor(f.offset / meta.pieceLength); p * meta.pieceLength < end; p++) {
+      if (has(p)) done += Math.min(end, (p + 1) * meta.pieceLength) - Math.max(f.offset, p * meta.pieceLength);
+    }
+    return done / f.length;
+  });
+}
+
+export function fileViews(t: TorrentHandle, selected: number[] | null, restored?: Uint8Array): FileView[] | null {
   const meta = t.metainfo;
   if (!meta) return null;
   const x = t as TorrentHandle & TorrentExtras;
-  const progress = typeof x.fileProgress === 'function' ? x.fileProgress() : undefined;
+  const progress = restored ? fileProgressFromBits(meta, restored) : typeof x.fileProgress === 'function' ? x.fileProgress() : undefined;
   const whole = t.stats().progress;
   const chosen = selected ? new Set(selected) : undefined;
   // BEP 47 padding files are zeros nobody stores or selects: hidden, while `index` stays the
@@ -89,6 +103,7 @@ export function torrentDetail(node: CascadeNode, t: TorrentHandle): TorrentDetai
     peersByTransport: countTransports(peers),
     peerList: peers,
     trackers: t.trackers(),
-    files: fileViews(t, rec?.selectedFiles ?? null),
+    // Loaded paused, it has not checked its data yet: the resume record says what is verified.
+    files: fileViews(t, rec?.selectedFiles ?? null, t.stats().state === 'paused' && t.stats().verifiedPieces === 0 ? node.db.loadResume(t.infoHashHex)?.have : undefined),
   };
 }

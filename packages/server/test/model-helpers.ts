@@ -68,3 +68,14 @@ export async function makeTorrent(dir: string, name: string, files: Record<strin
   for (const [file, size] of Object.entries(files)) writeFileSync(join(folder, file), patternBytes(size, seed + i++));
   return createTorrent(folder, { pieceLength: 16384 });
 }
+
+/** Polls fn until it returns something truthy; fails naming `what` after `ms`. */
+export async function until<T>(what: string, fn: () => Promise<T | undefined | null | false> | T | undefined | null | false, ms = 20_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -17,16 +17,6 @@ import { TorrentOptionsStore, parseTorrentPatch, type StoredOptions, type Torren
 import { Accounting } from './accounting.ts';
 import { bool, fail, objectOf, saveDir, tagList } from './validate.ts';
 
-/** Rates as the engine takes them (bytes/s, 0 = none). */
-export interface RateLimits {
-  download: number;
-  upload: number;
-}
-
-/** Engine capabilities newer than the base TorrentHandle/SessionHandle: used when present. */
-type LimitedSession = SessionHandle & { setRateLimits?(l: Partial<RateLimits>): void };
-type MovableTorrent = TorrentHandle & { setRateLimits?(l: Partial<RateLimits>): void; move?(savePath: string): Promise<void> };
-
 /** Add options as a door gives them (all optional), and as they are after the model resolved them. */
 export interface AddInput {
   savePath?: unknown;
@@ -53,7 +43,7 @@ export class NodeModel {
   readonly settings: SettingsStore;
   readonly categories: CategoryStore;
   readonly options: TorrentOptionsStore;
-  readonly #session: LimitedSession;
+  readonly #session: SessionHandle;
   readonly #db: StateDB;
   readonly #accounting: Accounting;
   readonly #out: NodeLog;
@@ -90,13 +80,8 @@ export class NodeModel {
     return this.settings.update(patch);
   }
 
-  /** Whether the engine applies node-wide limits (older engines: stored only). */
-  get enginesLimitRates(): boolean {
-    return typeof this.#session.setRateLimits === 'function';
-  }
-
   #applySessionLimits(s: Settings): void {
-    if (typeof this.#session.setRateLimits === 'function') this.#session.setRateLimits(effectiveRateLimits(s));
+    this.#session.setRateLimits(effectiveRateLimits(s));
   }
 
   // ---- adding ----
@@ -136,10 +121,7 @@ export class NodeModel {
   /** A torrent entered the session (added, or loaded at start): its stored limits apply. */
   applyStored(t: TorrentHandle): void {
     const rec = this.#db.getTorrent(t.infoHashHex);
-    const m = t as MovableTorrent;
-    if (rec && typeof m.setRateLimits === 'function' && (rec.downloadLimit > 0 || rec.uploadLimit > 0)) {
-      m.setRateLimits({ download: rec.downloadLimit, upload: rec.uploadLimit });
-    }
+    if (rec && (rec.downloadLimit > 0 || rec.uploadLimit > 0)) t.setRateLimits({ download: rec.downloadLimit, upload: rec.uploadLimit });
   }
 
   async #makeDir(field: string, dir: string): Promise<void> {
@@ -160,14 +142,13 @@ export class NodeModel {
   async setTorrent(infoHash: string, patchInput: unknown): Promise<TorrentPatch> {
     const patch = parseTorrentPatch(patchInput);
     const rec = this.#db.getTorrent(infoHash);
-    const t = this.#session.get(infoHash) as MovableTorrent | undefined;
+    const t = this.#session.get(infoHash);
     if (!rec) throw new CliError(`no torrent with infohash ${infoHash}`);
     if (patch.category) this.categories.require(patch.category);
     const s = this.settings.get();
     const savePath = patch.savePath === undefined ? undefined : saveDir('savePath', patch.savePath, s.downloadDir, this.#db.stateDir);
     if (savePath !== undefined && savePath !== rec.savePath) {
       if (!t) throw new CliError(`torrent ${infoHash} is in the library but not loaded, so its data cannot be moved`);
-      if (typeof t.move !== 'function') throw new CliError('this engine cannot move a torrent’s data');
       await this.#makeDir('savePath', savePath);
       try {
         await t.move(savePath);
@@ -177,7 +158,7 @@ export class NodeModel {
       this.options.setSavePath(infoHash, savePath);
     }
     const { savePath: _moved, ...stored } = patch;
-    if (t && typeof t.setRateLimits === 'function' && (patch.downloadLimit !== undefined || patch.uploadLimit !== undefined)) {
+    if (t && (patch.downloadLimit !== undefined || patch.uploadLimit !== undefined)) {
       t.setRateLimits({
         ...(patch.downloadLimit !== undefined ? { download: patch.downloadLimit } : {}),
         ...(patch.uploadLimit !== undefined ? { upload: patch.uploadLimit } : {}),
