@@ -57,6 +57,8 @@ export interface Options {
   allowedHosts: string[];
   /** serve: let added URLs reach loopback, private and link-local addresses. */
   allowPrivateUrls: boolean;
+  /** serve: the public URL of the node's tracker (the publicUrl setting); checked by the node. */
+  publicUrl: string | undefined;
 }
 
 export interface Invocation {
@@ -218,6 +220,7 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
       return h.toLowerCase();
     }),
     allowPrivateUrls: bool('allow-private-urls'),
+    publicUrl: str('public-url'),
     trackerPort: str('tracker-port') !== undefined ? parseInteger('tracker-port', str('tracker-port')!, 0, 65535) : undefined,
   };
   if (str('piece-length') !== undefined) {

@@ -88,8 +88,13 @@ export function handleError(err: FastifyError, req: FastifyRequest, reply: Fasti
  * validation coerces types in place (5 → "5", "a" → ["a"]), which is lenient enough for the docs
  * schemas, but the node model checks types strictly and must see what was really sent.
  */
-export function keepRawBody(req: { body: unknown }, _reply: unknown, done: () => void): void {
-  RAW.set(req, typeof req.body === 'object' && req.body !== null ? structuredClone(req.body) : req.body);
+export function keepRawBody(req: { body: unknown }, _reply: unknown, done: (err?: Error) => void): void {
+  try {
+    RAW.set(req, typeof req.body === 'object' && req.body !== null ? structuredClone(req.body) : req.body);
+  } catch {
+    // Thousands of nested arrays or objects: the clone runs out of stack. No route takes such a body.
+    return done(badRequest('the JSON body nests too deeply'));
+  }
   done();
 }
 

@@ -98,6 +98,9 @@ export class CascadeNode {
   /** The node's own trackers (the built-in one's announce URLs, then --tracker ones): every torrent
    *  added or loaded gets them, whichever door it came through (API, web UI, CLI). None by default. */
   announceUrls: () => string[] = () => [];
+  /** The built-in tracker's own (local) URLs: every torrent announces there too, so the node is in
+   *  its own tracker's swarms even when the URLs put in torrents are public ones (publicUrl). */
+  ownTrackers: () => string[] = () => [];
   /** Settings, categories, tags and each torrent's own options (src/model/). */
   readonly model: NodeModel;
   /** Which torrents run (limits, order, force start, stalls), seeding goals, the alt-speed schedule. */
@@ -175,7 +178,7 @@ export class CascadeNode {
    */
   async add(source: TorrentSource, opts: AddTorrentOptions, record = true, queued = record): Promise<TorrentHandle> {
     if (record && source instanceof Uint8Array) await this.refuseOwnedFiles(source, opts.savePath);
-    const trackers = this.announceUrls();
+    const trackers = [...new Set([...this.announceUrls(), ...this.ownTrackers()])];
     const engineOpts = { ...opts, ...(queued ? { paused: true } : {}), ...(trackers.length > 0 ? { trackers } : {}) };
     const t = await this.session.add(source, engineOpts);
     if (record) this.record(t, source, opts);

@@ -107,6 +107,9 @@ export const trackerSchema = {
     message: str,
     peers: int,
     lastAnnounce: { type: 'number', description: 'ms since epoch' },
+    lastReplyAt: { type: 'number', description: 'when it last answered, ms since epoch' },
+    lastError: { type: 'string', description: 'its last failure (kept after a later success)' },
+    lastErrorAt: { type: 'number', description: 'ms since epoch' },
   },
 } as const;
 
@@ -127,6 +130,26 @@ export const detailSchema = {
     peerList: { type: 'array', items: { $ref: 'Peer#' } },
     trackers: { type: 'array', items: { $ref: 'Tracker#' } },
     files: { type: ['array', 'null'], items: { $ref: 'TorrentFile#' }, description: 'null until metadata is known' },
+    shareWarning: { type: ['string', 'null'], description: 'why this torrent’s magnet cannot lead others here (its trackers are all on this machine while the node is reachable from elsewhere); null when fine' },
+    discovery: {
+      type: ['object', 'null'],
+      description: 'what the torrent did to find peers: trackers (with last reply/error), the DHT, the last 20 peers tried and how each attempt ended; null when not loaded',
+      properties: {
+        trackers: { type: 'array', items: { $ref: 'Tracker#' } },
+        dht: {
+          type: 'object',
+          properties: { enabled: bool, nodes: int, lookups: int, peersFound: int, lastLookupAt: nullable('number') },
+        },
+        peersTried: {
+          type: 'array',
+          items: { type: 'object', properties: { address: str, source: str, result: str, at: num } },
+        },
+      },
+    },
+    stalledReason: {
+      type: ['string', 'null'],
+      description: 'after ~30 s waiting for metadata: what was tried and what answered, in plain words; null otherwise',
+    },
   },
 } as const;
 
@@ -252,6 +275,8 @@ export const healthSchema = {
     nodeId: str,
     stateDir: str,
     downloadDir: str,
+    publicUrl: { type: ['string', 'null'], description: 'the publicUrl setting' },
+    shareWarning: { type: ['string', 'null'], description: 'why links this node shares cannot lead others here (loopback-only trackers on a node reachable from elsewhere); null when fine' },
   },
 } as const;
 

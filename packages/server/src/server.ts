@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Server as SocketServer } from 'socket.io';
 import { startTracker, type RunningTracker } from '@cascade/tracker';
+import { publicAnnounceUrls } from './model/index.ts';
 import { startNode, silentLog, type CascadeNode, type NodeLog, type NodeOptions } from './node.ts';
 import { CliError, errorMessage } from './errors.ts';
 import { buildApp } from './app.ts';
@@ -67,6 +68,9 @@ export interface ServerOptions {
   allowedHosts?: string[];
   /** Node events and messages (the CLI passes its Output). Default silent. */
   log?: NodeLog;
+  /** How others reach this node's tracker ("https://cascade.example.org"): stored as the publicUrl
+   *  setting, whose /announce (and ws form) new torrents and magnets carry. Omitted: the setting as stored. */
+  publicUrl?: string | null;
   /** Fastify's request log (pino) on stdout. Default off. */
   logger?: boolean;
   /** Limits on the .torrents this process accepts (files, pieces, bytes, bencode depth and values);
@@ -153,10 +157,17 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     // One place decides the node's trackers, for every door a torrent comes through: uploads and API
     // adds (routes/add.ts), control adds (cascade add), the library. The default save path is the
     // downloadDir setting (node.model), which `downloadDir` seeds on a fresh state dir.
-    node.announceUrls = () => [
-      ...(tracker ? [tracker.httpAnnounceUrl, tracker.udpAnnounceUrl, ...(tracker.wsAnnounceUrl ? [tracker.wsAnnounceUrl] : [])] : []),
-      ...(opts.trackers ?? []),
-    ];
+    const localTrackers = () =>
+      tracker ? [tracker.httpAnnounceUrl, tracker.udpAnnounceUrl, ...(tracker.wsAnnounceUrl ? [tracker.wsAnnounceUrl] : [])] : [];
+    // A public URL (setting or --public-url) stands for the built-in tracker in what others get.
+    node.announceUrls = () => {
+      const pub = node.model.getSettings().publicUrl;
+      const own = pub && tracker ? Object.values(publicAnnounceUrls(pub)) : localTrackers();
+      return [...own, ...(opts.trackers ?? [])];
+    };
+    node.ownTrackers = localTrackers;
+    node.model.reach = { hosts: [host, opts.btHost ?? '0.0.0.0'], dht: opts.dht !== false };
+    if (opts.publicUrl !== undefined) await node.model.setSettings({ publicUrl: opts.publicUrl });
 
     let live: LiveFeed | undefined;
     let httpPort = 0;

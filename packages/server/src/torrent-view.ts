@@ -4,7 +4,7 @@
 import { toMagnet } from '@cascade/engine';
 import { liveRow, type ListEntry } from './listing.ts';
 import type { CascadeNode } from './node.ts';
-import type { TorrentHandle, PeerStats, TrackerStatus, Metainfo } from './engine.ts';
+import type { TorrentHandle, PeerStats, TrackerStatus, Metainfo, DiscoveryReport } from './engine.ts';
 
 /** Accessors the Cascade engine's Torrent has beyond the TorrentHandle interface. */
 export interface TorrentExtras {
@@ -39,6 +39,12 @@ export interface TorrentDetail extends ListEntry {
   trackers: TrackerStatus[];
   /** null until metadata is known (a magnet still fetching it). */
   files: FileView[] | null;
+  /** Why its magnet cannot lead anyone else here (defect 8), or null. */
+  shareWarning: string | null;
+  /** What it did to find peers and what answered (the engine's report). */
+  discovery: DiscoveryReport | null;
+  /** After ~30 s waiting for metadata: a sentence of what was tried and what answered (defect 9). */
+  stalledReason: string | null;
 }
 
 /** Whether piece `index` is verified; without the engine accessor only a finished torrent counts. */
@@ -104,6 +110,9 @@ export function torrentDetail(node: CascadeNode, t: TorrentHandle): TorrentDetai
     peerList: peers,
     trackers: t.trackers(),
     // Loaded paused, it has not checked its data yet: the resume record says what is verified.
+    discovery: t.discovery(),
+    stalledReason: node.model.stalledReason(t),
+    shareWarning: node.model.shareWarning(t.metainfo ? t.metainfo.announce.flat() : t.trackers().map((x) => x.url)),
     files: fileViews(t, rec?.selectedFiles ?? null, t.stats().state === 'paused' && t.stats().verifiedPieces === 0 ? node.db.loadResume(t.infoHashHex)?.have : undefined),
   };
 }

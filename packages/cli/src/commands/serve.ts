@@ -23,6 +23,7 @@ export async function serveCommand(inv: Invocation, out: Output): Promise<number
     ...(o.trackerPort !== undefined ? { trackerPorts: { http: o.trackerPort, udp: o.trackerPort } } : {}),
     ...(o.allowedHosts.length > 0 ? { allowedHosts: o.allowedHosts } : {}),
     ...(o.allowPrivateUrls ? { allowPrivateUrls: true } : {}),
+    ...(o.publicUrl !== undefined ? { publicUrl: o.publicUrl } : {}),
     log: out,
   });
   try {

@@ -18,9 +18,13 @@ export class Accounting {
   #timer: NodeJS.Timeout | undefined;
   #lastFlush = Date.now();
 
-  constructor(session: SessionHandle, store: TorrentOptionsStore) {
+  readonly #onState: (infoHash: string, state: string, now: number) => void;
+
+  /** onState: each torrent's state at every sample (the metadata watch uses it). */
+  constructor(session: SessionHandle, store: TorrentOptionsStore, onState: (infoHash: string, state: string, now: number) => void = () => {}) {
     this.#session = session;
     this.#store = store;
+    this.#onState = onState;
   }
 
   start(): void {
@@ -45,6 +49,7 @@ export class Accounting {
     const t = this.#session.get(infoHash);
     if (!t) return;
     const s = t.stats();
+    this.#onState(infoHash, s.state, now);
     const seeding = s.state === 'seeding';
     const last = this.#seen.get(infoHash);
     this.#seen.set(infoHash, { downloaded: s.downloaded, uploaded: s.uploaded, at: now, seeding });

@@ -15,6 +15,8 @@ import { SettingsStore, applyPatch, defaultSettings, effectiveRateLimits, type S
 import { CategoryStore, categoryName, type Category } from './categories.ts';
 import { TorrentOptionsStore, parseTorrentPatch, type StoredOptions, type TorrentPatch } from './torrent-options.ts';
 import { Accounting } from './accounting.ts';
+import { shareWarning, type Reach } from './share.ts';
+import { MetadataWatch, STALLED_AFTER_MS, stalledReason } from './stalled.ts';
 import { bool, fail, objectOf, saveDir, tagList } from './validate.ts';
 
 /** Add options as a door gives them (all optional), and as they are after the model resolved them. */
@@ -46,9 +48,14 @@ export class NodeModel {
   readonly #session: SessionHandle;
   readonly #db: StateDB;
   readonly #accounting: Accounting;
+  readonly #metadataWatch = new MetadataWatch();
   readonly #out: NodeLog;
   /** Called after a torrent's options changed (the node plans its queue again: force start, goals). */
   torrentChanged: (infoHash: string) => Promise<void> | void = () => {};
+  /** Where the node listens (set by the server): decides whether loopback trackers deserve a warning. */
+  reach: Reach = { hosts: [], dht: false };
+  /** How long a torrent waits for metadata before its detail explains why (tests shorten it). */
+  stalledAfterMs = STALLED_AFTER_MS;
 
   constructor(parts: ModelParts) {
     this.#session = parts.session;
@@ -57,7 +64,7 @@ export class NodeModel {
     this.settings = new SettingsStore(parts.db, defaultSettings(parts.downloadDir ?? join(parts.db.stateDir, 'downloads')), (t) => parts.out.note(t));
     this.categories = new CategoryStore(parts.db);
     this.options = new TorrentOptionsStore(parts.db);
-    this.#accounting = new Accounting(parts.session, this.options);
+    this.#accounting = new Accounting(parts.session, this.options, (ih, state, now) => this.#metadataWatch.observe(ih, state, now));
     this.settings.onChange((next, _prev, changed) => {
       const rateKeys = ['downloadLimit', 'uploadLimit', 'altDownloadLimit', 'altUploadLimit', 'altSpeedEnabled'];
       if (changed.some((k) => rateKeys.includes(k))) this.#applySessionLimits(next);
@@ -82,6 +89,17 @@ export class NodeModel {
 
   #applySessionLimits(s: Settings): void {
     this.#session.setRateLimits(effectiveRateLimits(s));
+  }
+
+  /** Defect 8: a sentence when links with these trackers cannot lead anyone else here; else null. */
+  shareWarning(trackers: readonly string[]): string | null {
+    return shareWarning(trackers, this.reach);
+  }
+
+  /** Defect 9: after ~30 s waiting for metadata, what was tried and what answered; else null. */
+  stalledReason(t: TorrentHandle): string | null {
+    const waited = this.#metadataWatch.waiting(t.infoHashHex, t.stats().state);
+    return waited === undefined ? null : stalledReason(t.discovery(), waited, this.stalledAfterMs);
   }
 
   // ---- adding ----
@@ -235,6 +253,7 @@ export class NodeModel {
   /** A torrent left the library. */
   forget(infoHash: string): void {
     this.#accounting.forget(infoHash);
+    this.#metadataWatch.forget(infoHash);
   }
 
   /** Writes the totals gathered so far; the node calls it on the way out. */

@@ -8,9 +8,10 @@ import { createTorrent, parseTorrent, parseTorrentId, parseAddress, CLIENT_NAME 
 import type { ApiContext } from '../context.ts';
 import type { TorrentHandle, TorrentSource, Metainfo } from '../engine.ts';
 import { receiveUpload, uniqueName } from '../upload.ts';
+import { makeDirs } from '@cascade/engine/make-dirs';
 import { fetchTorrentFile } from '../fetch-torrent.ts';
 import { magnetOf } from '../torrent-view.ts';
-import { badRequest, HttpError } from '../http-errors.ts';
+import { badRequest, HttpError, keepRawBody, rawBodyOf } from '../http-errors.ts';
 import { addJsonBody, addMultipartBody, addResultSchema, errors } from '../schemas.ts';
 
 interface AddBody {
@@ -78,7 +79,11 @@ export function addRoutes(app: FastifyInstance, ctx: ApiContext): void {
     let path = placed;
     try {
       plan = await node.model.planAdd(options);
-      if (plan.savePath !== dirname(placed)) path = await moveInto(placed, plan.savePath);
+      if (plan.savePath !== dirname(placed)) {
+        path = await moveInto(placed, plan.savePath).catch((err: NodeJS.ErrnoException) => {
+          throw typeof err.code === 'string' ? badRequest(`"savePath" cannot be used (${err.code})`) : err;
+        });
+      }
     } catch (err) {
       await rm(placed, { recursive: true, force: true });
       throw err;
@@ -114,6 +119,7 @@ export function addRoutes(app: FastifyInstance, ctx: ApiContext): void {
   };
 
   app.post<{ Body: AddBody | undefined }>('/api/torrents', {
+    preValidation: keepRawBody,
     schema: {
       summary: 'Share files (multipart upload), add a .torrent (multipart field `torrent`), or add {"uri": magnet | infohash | .torrent URL}',
       tags: ['torrents'],
@@ -132,8 +138,13 @@ export function addRoutes(app: FastifyInstance, ctx: ApiContext): void {
         const upload = await receiveUpload(req, ctx.downloadDir, ctx.maxUploadBytes);
         r = upload.kind === 'torrent' ? await addTorrentBytes(upload.bytes, upload.fields) : await shareContent(upload.path, upload.fields);
       } else {
-        const body = req.body;
+        const body = rawBodyOf(req) as AddBody | undefined;
         if (!body || typeof body !== 'object') throw badRequest('send files as multipart/form-data, or JSON {"uri": "magnet:…"}');
+        // Checked as sent (the schema's coercion would take 5 for "5" and "x" for ["x"]).
+        if (typeof body.uri !== 'string') throw badRequest('body/uri must be string');
+        if (body.peers !== undefined && !(Array.isArray(body.peers) && body.peers.every((p) => typeof p === 'string'))) {
+          throw badRequest('body/peers must be a list of "host:port" strings');
+        }
         const uri = body.uri.trim();
         const { uri: _uri, ...extra } = body;
         if (/^https?:\/\//i.test(uri)) {
@@ -171,6 +182,7 @@ async function fileStats(downloadDir: string, meta: Metainfo): Promise<{ length:
 
 /** Moves an uploaded file or folder into another directory under a free name (copies across disks). */
 async function moveInto(path: string, dir: string): Promise<string> {
+  await makeDirs(dir);
   const dest = join(dir, await uniqueName(dir, basename(path)));
   try {
     await rename(path, dest);

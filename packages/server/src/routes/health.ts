@@ -10,6 +10,7 @@ import { dhtPortOf } from '../node.ts';
 import { healthSchema } from '../schemas.ts';
 import { countTransports } from '../torrent-view.ts';
 import { callerOf } from '../auth/hook.ts';
+import { publicAnnounceUrls } from '../model/index.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -31,7 +32,10 @@ export function healthRoutes(app: FastifyInstance, ctx: ApiContext): void {
       // (no one may have tried yet).
       const status = local ? 'local-only' : incoming > 0 ? 'reachable' : 'unknown';
       const ep = ctx.endpoints();
-      const tracker = ep.tracker ? { http: ep.tracker.http, udp: ep.tracker.udp, ws: ep.tracker.ws ?? null } : null;
+      // With a public URL, that is where others (and in-page peers of remote visitors) reach the tracker.
+      const pub = node.model.getSettings().publicUrl;
+      const shown = pub ? publicAnnounceUrls(pub) : undefined;
+      const tracker = ep.tracker ? { http: shown?.http ?? ep.tracker.http, udp: ep.tracker.udp, ws: shown?.ws ?? ep.tracker.ws ?? null } : null;
       const reachability = { status, incomingPeers: incoming, bittorrentHost: ctx.bittorrentHost };
       const role = callerOf(req).role;
       if (role !== 'owner' && role !== 'member') {
@@ -61,6 +65,8 @@ export function healthRoutes(app: FastifyInstance, ctx: ApiContext): void {
         nodeId: node.db.identity.publicKeyHex,
         stateDir: node.db.stateDir,
         downloadDir: ctx.downloadDir,
+        publicUrl: pub,
+        shareWarning: node.model.shareWarning(ctx.announceUrls()),
       };
     },
   });

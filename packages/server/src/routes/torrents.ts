@@ -43,6 +43,9 @@ export function torrentRoutes(app: FastifyInstance, ctx: ApiContext): void {
       peerList: [],
       trackers: [],
       files: null,
+      shareWarning: null,
+      discovery: null,
+      stalledReason: null,
     };
   };
 
@@ -52,11 +55,18 @@ export function torrentRoutes(app: FastifyInstance, ctx: ApiContext): void {
       tags: ['torrents'],
       querystring: listQuery,
       response: {
-        200: { type: 'object', properties: { torrents: { type: 'array', items: { $ref: 'TorrentSummary#' } }, total: { type: 'integer' } } },
+        200: {
+          type: 'object',
+          properties: {
+            torrents: { type: 'array', items: { $ref: 'TorrentSummary#' } },
+            total: { type: 'integer', description: 'entries matching the filters (before offset/limit)' },
+            shareWarning: { type: ['string', 'null'], description: 'why torrents this node makes cannot lead others here; null when fine' },
+          },
+        },
         ...errors(400),
       },
     },
-    handler: async (req) => queryEntries(listEntries(node), req.query),
+    handler: async (req) => ({ ...queryEntries(listEntries(node), req.query), shareWarning: node.model.shareWarning(ctx.announceUrls()) }),
   });
 
   app.get<{ Params: HashParams }>('/api/torrents/:infoHash', {
