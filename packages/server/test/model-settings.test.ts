@@ -58,6 +58,12 @@ test('settings: defaults, PATCH any subset, kept across a restart', async (t) =>
   const health = await n.json('/api/health');
   assert.equal(health.body.downloadDir, newDir, 'the node uses the new download dir');
 
+  // the state dir's own downloads folder (the default download dir) is a place like any other
+  const inDefault = join(n.stateDir, 'downloads', 'sub');
+  assert.equal((await n.json('/api/settings', { method: 'PATCH', json: { downloadDir: inDefault } })).body.downloadDir, inDefault);
+  const cat = await n.json('/api/categories', { method: 'POST', json: { name: 'rel', savePath: 'relative/here' } });
+  assert.equal(cat.body.savePath, join(inDefault, 'relative', 'here'), 'relative to the download dir');
+
   // null clears the seeding goals and the public URL
   const cleared = await n.json('/api/settings', { method: 'PATCH', json: { ratioLimit: null, publicUrl: null, seedingTimeLimit: null } });
   assert.equal(cleared.body.ratioLimit, null);

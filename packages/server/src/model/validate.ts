@@ -86,23 +86,27 @@ export function tagList(field: string, v: unknown): string[] {
   return [...new Set(tags)];
 }
 
+/** Whether `path` is `dir` or inside it (both absolute, normalized). */
+export function within(path: string, dir: string): boolean {
+  const rel = relative(resolve(dir), path);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
 /**
- * A directory to save data in: absolute (a relative one is taken under `base`), no ".." part, no
- * control characters, not inside the node's state dir (its keys and database).
+ * A directory to save data in: absolute (a relative one is taken under `base`, the download dir), no
+ * ".." part, no control characters, not inside the node's state dir (its keys and database) — except
+ * under its `downloads` folder (the default download dir) or under `base` itself.
  */
 export function saveDir(field: string, v: unknown, base: string, stateDir: string): string {
   if (typeof v !== 'string' || v.trim() === '') fail(field, 'must be a non-empty path');
   if (v.length > MAX_PATH_CHARS) fail(field, `must be at most ${MAX_PATH_CHARS} characters`);
   if (/[\0-\x1f\x7f]/.test(v)) fail(field, 'must not contain control characters');
   if (v.split(/[/\\]+/).includes('..')) fail(field, 'must not contain ".." (give the folder itself)');
-  const path = normalize(isAbsolute(v) ? v : resolve(base, v));
-  const within = (dir: string) => {
-    const r = relative(resolve(dir), path);
-    return r === '' || (!r.startsWith('..') && !isAbsolute(r) && !r.startsWith(sep));
-  };
-  // <state>/downloads is the default download dir: data belongs there, keys and the database do not.
-  if (within(stateDir) && !within(join(stateDir, 'downloads'))) {
+  let path = normalize(isAbsolute(v) ? v : resolve(base, v));
+  if (path.length > 1 && path.endsWith(sep)) path = path.slice(0, -1);
+  const downloads = join(resolve(stateDir), 'downloads');
+  if (within(path, stateDir) && !within(path, downloads) && !(base !== '/' && within(path, base))) {
     fail(field, "must not be inside the node's state directory (its downloads folder excepted)");
   }
-  return path.length > 1 && path.endsWith(sep) ? path.slice(0, -1) : path;
+  return path;
 }
