@@ -394,6 +394,13 @@ export class RssService {
 
   async #take(rule: RuleRecord, item: ItemRecord, episode: string | null): Promise<boolean> {
     const base = { feedId: item.feedId, guid: item.guid, ruleId: rule.id, ruleName: rule.name, title: item.title, source: item.torrentUrl!, episode };
+    // Listed again (another feed, a new guid): taken already, even if the torrent was removed since.
+    const before = this.store.takenSource(item.torrentUrl!);
+    if (before) {
+      this.store.recordMatch({ ...base, infoHash: before.infoHash, error: null, at: Date.now() });
+      this.store.markRead(item.feedId, [item.guid]);
+      return true;
+    }
     try {
       const r = await this.#add({ uri: item.torrentUrl!, savePath: rule.savePath, category: rule.category, tags: rule.tags, paused: rule.addPaused });
       this.store.recordMatch({ ...base, infoHash: r.infoHash, error: null, at: Date.now() });

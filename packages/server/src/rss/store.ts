@@ -322,6 +322,12 @@ export class RssStore {
     return r && match(r);
   }
 
+  /** A successful take of the same .torrent URL or magnet (another feed may list the same torrent). */
+  takenSource(source: string): MatchRecord | undefined {
+    const r = this.db.prepare('SELECT * FROM rss_matches WHERE source = ? AND error IS NULL ORDER BY at LIMIT 1').get(source) as Row | undefined;
+    return r && match(r);
+  }
+
   /** The episodes a rule has taken (successful matches only), for the smart episode filter. */
   takenEpisodes(ruleId: number): Set<string> {
     const rows = this.db.prepare('SELECT episode FROM rss_matches WHERE rule_id = ? AND episode IS NOT NULL AND error IS NULL').all(ruleId) as Row[];

@@ -199,3 +199,25 @@ test('feeds overdue when the node starts are read at once; a rule change applies
   rss.updateRule(rule.id, { mustContain: 'late' });
   await until('the take after the change', () => added.length === 1);
 });
+
+test('the same torrent listed twice (two feeds, new guid) is added once', async (t) => {
+  const feeds = await startFeedServer(t);
+  const { rss, added } = setup(t);
+  const magnet = magnetOf('cd'.repeat(20), 'twice');
+  feeds.rss = [{ title: 'Twice S01E01', torrent: magnet, guid: 'rss-1' }];
+  feeds.atom = [{ title: 'Twice S01E01', torrent: magnet, guid: 'atom-1' }];
+  const a = rss.addFeed({ url: `${feeds.url}/rss.xml` });
+  await rss.refresh(a.id);
+  rss.addRule({ name: 'twice', mustContain: 'twice' });
+  await until('the first take', () => added.length === 1);
+  const b = rss.addFeed({ url: `${feeds.url}/atom.xml` });
+  await rss.refresh(b.id);
+  // The item under a new guid in the first feed too.
+  feeds.rss = [{ title: 'Twice S01E01', torrent: magnet, guid: 'rss-2' }];
+  await rss.refresh(a.id);
+  assert.equal(added.length, 1);
+  const m = rss.matches().matches;
+  assert.equal(m.length, 3);
+  assert.ok(m.every((x) => x.infoHash === added.length.toString().padStart(40, '0') && x.error === null));
+  assert.ok(rss.items(b.id).items.every((i) => i.read));
+});
