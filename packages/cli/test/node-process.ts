@@ -50,6 +50,8 @@ export interface ServeNode {
   url: string;
   token: string;
   trackerHttpPort: number;
+  /** Its BitTorrent listen port (for --peer 127.0.0.1:PORT). */
+  btPort: number;
   child: ChildProcess;
   /** `cascade VERB … --state-dir <its state dir>`. */
   run: (args: string[], opts?: { cwd?: string }) => Promise<Run>;
@@ -93,6 +95,7 @@ export async function startServe(t: T, opts: { stateDir?: string; args?: string[
     url: listening.url,
     token,
     trackerHttpPort: listening.trackerHttpPort,
+    btPort: listening.bittorrentPort,
     child,
     run: (args, o) => cascade([...args, '--state-dir', stateDir], o),
     api: (path, init = {}) =>

@@ -43,3 +43,13 @@ test('bad values are usage errors (exit 2) naming the problem', { timeout: 120_0
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
   }
 });
+
+test('verbs that act on running torrents say offline that they need a running node (exit 1)', { timeout: 60_000 }, async (t) => {
+  const stateDir = join(tempDir(t), 'state');
+  const ih = 'a'.repeat(40);
+  for (const argv of [['queue', ih, 'up'], ['force-start', ih], ['move', ih, '/tmp/x'], ['recheck', ih]]) {
+    const r = await cascade([...argv, '--state-dir', stateDir]);
+    assert.equal(r.code, 1, `cascade ${argv.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, /needs a running node.*cascade serve/, `cascade ${argv.join(' ')}`);
+  }
+});
