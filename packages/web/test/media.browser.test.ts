@@ -78,6 +78,7 @@ test('audio and video files of a torrent play in the page and in a tab, with Ran
   const fd = new FormData();
   fd.append('file', new Blob([new Uint8Array(webm)]), 'media-pack/clip.webm');
   fd.append('file', new Blob([new Uint8Array(sineWav(3))]), 'media-pack/tone.wav');
+  fd.append('file', new Blob(['WEBVTT\n\n00:00.000 --> 00:01.000\nHello from the torrent\n']), 'media-pack/clip.en.vtt');
   fd.append('file', new Blob(['<script>alert(1)</script>']), 'media-pack/page.html');
   const up = await nodeFetch(node, '/api/torrents', { method: 'POST', body: fd });
   assert.equal(up.status, 201, await up.clone().text());
@@ -103,6 +104,9 @@ test('audio and video files of a torrent play in the page and in a tab, with Ran
     const played = await playsIn(page, '[data-testid="media-player"]');
     assert.equal(played.tag, 'video');
     await screenshot(page, 'media-01-video-in-panel');
+    // Its subtitles beside it (clip.en.vtt) come as a track, loaded from the node.
+    await until('the subtitle track loaded', () => page.evaluate(() => (document.querySelector('[data-testid="media-player"] track') as HTMLTrackElement | null)?.readyState === 2), 10_000);
+    assert.equal(await page.evaluate(() => (document.querySelector('[data-testid="media-player"]') as HTMLVideoElement).textTracks[0]?.language), 'en');
     const serious = (await runAxe(page)).filter(isSerious);
     assert.deepEqual(serious, [], describeViolations(serious));
     const mine = fetched.filter((f) => f.url.endsWith(`/files/${indexOf('clip.webm')}`));

@@ -33,7 +33,13 @@ export function FilesTab({ detail, onChanged }: { detail: TorrentDetail; onChang
     <div>
       {error && <div className="alert alert-error">{error}</div>}
       {playing !== undefined && detail.files.some((f) => f.index === playing) && (
-        <MediaPlayer key={playing} infoHash={detail.infoHashHex} file={detail.files.find((f) => f.index === playing)!} onClose={() => setPlaying(undefined)} />
+        <MediaPlayer
+          key={playing}
+          infoHash={detail.infoHashHex}
+          file={detail.files.find((f) => f.index === playing)!}
+          subtitles={subtitlesFor(detail.files.find((f) => f.index === playing)!, detail.files)}
+          onClose={() => setPlaying(undefined)}
+        />
       )}
       <label className="check select-all">
         <input type="checkbox" checked={all} onChange={() => apply(all ? new Set() : new Set(detail.files.map((f) => f.index)))} />
@@ -114,7 +120,30 @@ function FileRow({
 
 /** The in-panel player: the browser's own <video>/<audio> streaming the file from the node (Range
  *  requests; the node waits for pieces still downloading, so it buffers instead of failing). */
-function MediaPlayer({ infoHash, file, onClose }: { infoHash: string; file: FileInfo; onClose: () => void }) {
+/** WebVTT files beside a video that share its name ("film.vtt", "film.en.vtt"): its subtitles. */
+export function subtitlesFor(video: FileInfo, files: FileInfo[]): { file: FileInfo; lang: string | undefined }[] {
+  const stem = video.path.replace(/\.[^./]+$/, '');
+  return files
+    .filter((f) => f.path.toLowerCase().endsWith('.vtt') && f.path.startsWith(stem))
+    .map((f) => {
+      const middle = f.path.slice(stem.length, -'.vtt'.length);
+      const m = /^\.([a-z]{2,3}(?:-[a-z0-9]+)?)$/i.exec(middle);
+      return middle === '' || m ? { file: f, lang: m?.[1] } : undefined;
+    })
+    .filter((x): x is { file: FileInfo; lang: string | undefined } => x !== undefined);
+}
+
+function MediaPlayer({
+  infoHash,
+  file,
+  subtitles,
+  onClose,
+}: {
+  infoHash: string;
+  file: FileInfo;
+  subtitles: { file: FileInfo; lang: string | undefined }[];
+  onClose: () => void;
+}) {
   const [failure, setFailure] = useState<string>();
   const kind = mediaKind(file.path) ?? 'video';
   const props = {
@@ -137,7 +166,15 @@ function MediaPlayer({ infoHash, file, onClose }: { infoHash: string; file: File
           <IconX />
         </button>
       </div>
-      {kind === 'video' ? <video {...props} playsInline /> : <audio {...props} />}
+      {kind === 'video' ? (
+        <video {...props} playsInline>
+          {subtitles.map((sub, i) => (
+            <track key={sub.file.index} kind="subtitles" src={fileUrl(infoHash, sub.file.index)} srcLang={sub.lang} label={sub.lang ?? 'Subtitles'} default={i === 0} />
+          ))}
+        </video>
+      ) : (
+        <audio {...props} />
+      )}
       {failure && (
         <div className="alert alert-error" data-testid="media-error">
           Cannot play {file.path}: {failure}.
