@@ -128,8 +128,8 @@ test('files changed after completion are rechecked on restart (only their pieces
   // 3. Restart: only the pieces of b.bin and c.bin are hashed; what changed is no longer complete.
   const second = await startTestServer(t, { stateDir, downloadDir: downloads });
   await second.ready;
-  const engine = second.node.session.get(ih) as unknown as Torrent;
-  const check = engine.lastCheck!;
+  // The library loads a torrent paused and the queue starts it, which is when its data is checked.
+  const check = await until('the restart check', 60_000, async () => (second.node.session.get(ih) as unknown as Torrent | undefined)?.lastCheck);
   t.diagnostic(`restart check: hashed ${check.hashed} of ${meta.pieceCount} pieces in ${check.ms} ms; ${truth.good} verified`);
   const d = await detail(second, ih);
   assert.equal(d.verifiedPieces, truth.good, 'exactly the pieces whose bytes are right are verified');

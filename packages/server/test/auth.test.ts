@@ -43,6 +43,8 @@ async function apiRoutes(s: TestServer): Promise<{ method: string; path: string 
 const PUBLIC = new Set(['POST /api/auth/challenge', 'POST /api/auth/verify', 'POST /api/auth/logout', 'GET /api/auth/me', 'GET /api/health']);
 /** Routes for anyone signed in, visitors too. */
 const SIGNED_IN = new Set(['POST /api/auth/claim', 'GET /api/identity']);
+/** Routes for the owner (and the token) only: node-wide settings decide where files land on the owner's machine. */
+const OWNER_ONLY = new Set(['PATCH /api/settings']);
 
 test('every protected route: 401 without credentials, 403 for a visitor, allowed with the token and for a member', { timeout: 60_000 }, async (t) => {
   const s = await startTestServer(t);
@@ -65,11 +67,16 @@ test('every protected route: 401 without credentials, 403 for a visitor, allowed
     if (SIGNED_IN.has(label)) continue;
     const vis = await s.json(r.path, { method: r.method, ...body, headers: { cookie: visitorCookie, origin: s.url } });
     assert.equal(vis.status, 403, `${label} as a visitor: ${vis.status}`);
-    assert.match(vis.body.message, /owner and members/);
+    assert.match(vis.body.message, OWNER_ONLY.has(label) ? /only the node’s owner may/ : /owner and members/);
     const bad = await s.json(r.path, { method: r.method, ...body, headers: { authorization: 'Bearer wrong' } });
     assert.equal(bad.status, 401, `${label} with a wrong token`);
+    if (OWNER_ONLY.has(label)) {
+      const mem = await s.json(r.path, { method: r.method, ...body, headers: { cookie: memberCookie, origin: s.url } });
+      assert.equal(mem.status, 403, `${label} as a member: ${mem.status}`);
+    }
     // Past the gate, the route itself answers (404 for the made-up infohash, 400 for a bad body…).
-    for (const headers of [{}, { cookie: memberCookie, origin: s.url }] as Record<string, string>[]) {
+    const allowed = OWNER_ONLY.has(label) ? [{}] : [{}, { cookie: memberCookie, origin: s.url }];
+    for (const headers of allowed as Record<string, string>[]) {
       const ok = await s.json(r.path, { method: r.method, ...body, headers });
       assert.ok(![401, 403].includes(ok.status), `${label} as ${'cookie' in headers ? 'member' : 'token'}: ${ok.status} ${JSON.stringify(ok.body)}`);
     }
