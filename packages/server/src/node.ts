@@ -140,7 +140,7 @@ export class CascadeNode {
     );
     this.model.torrentChanged = (ih) => this.queue.apply([ih]);
     this.model.settings.onChange((_next, _prev, changed) => {
-      if (changed.includes('altSpeedSchedule')) this.queue.scheduleChanged();
+      if (changed.includes('altSpeedSchedule')) this.queue.scheduleChanged(changed.includes('altSpeedEnabled'));
       if (changed.some((k) => QUEUE_SETTINGS.has(k))) this.queue.poke();
     });
   }

@@ -103,9 +103,19 @@ test('the alternative speed follows its schedule (injected clock), and a hand sw
   now = new Date(2026, 10, 28, 9, 0).getTime();
   await eventually(async () => assert.equal(await altEnabled(), false));
   assert.deepEqual(limits(), { download: 4_000_000, upload: 2_000_000 });
+  // A schedule turned on together with a hand switch: the switch stands until the next edge.
+  await patchSettings(s, { altSpeedSchedule: { enabled: false } });
+  await patchSettings(s, { altSpeedSchedule: { enabled: true }, altSpeedEnabled: true });
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(await altEnabled(), true, 'Saturday is outside the window, but the user just switched it on');
+  now = new Date(2026, 10, 30, 8, 0).getTime(); // Monday morning: an edge (on, as it is)
+  await new Promise((r) => setTimeout(r, 300)); // a few ticks see the window open
+  assert.equal(await altEnabled(), true);
+  now = new Date(2026, 10, 30, 18, 0).getTime(); // and its end turns it off
+  await eventually(async () => assert.equal(await altEnabled(), false));
   // Disabling the schedule leaves the switch to the user.
   await patchSettings(s, { altSpeedSchedule: { enabled: false }, altSpeedEnabled: true });
-  now = new Date(2026, 10, 29, 9, 0).getTime();
+  now = new Date(2026, 11, 1, 9, 0).getTime();
   await new Promise((r) => setTimeout(r, 300));
   assert.equal(await altEnabled(), true);
   assert.deepEqual(limits(), { download: 100_000, upload: 50_000 });

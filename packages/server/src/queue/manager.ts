@@ -365,10 +365,13 @@ export class QueueManager {
     }
   }
 
-  /** The schedule changed: its window's state applies now, whatever it was before. */
-  scheduleChanged(): void {
+  /** The schedule changed: its window's state applies now — unless the same change switched the
+   *  alternative speed by hand, which then stands until the next edge like any hand switch. */
+  scheduleChanged(handSwitch = false): void {
+    const s = this.#host.settings();
     this.#lastWindow = undefined;
-    this.#followSchedule(this.#host.settings(), this.#clock());
+    if (handSwitch && s.altSpeedSchedule.enabled) this.#lastWindow = inAltSpeedWindow(s.altSpeedSchedule, new Date(this.#clock()));
+    else this.#followSchedule(s, this.#clock());
   }
 
   // ---- what the routes and the node call ----
