@@ -173,18 +173,24 @@ export function decodeFeed(bytes: Uint8Array): string {
   return new TextDecoder().decode(bytes);
 }
 
-/** Item URLs relative to the feed (an enclosure of "/dl/1.torrent") made absolute. */
+/**
+ * Item URLs relative to the feed (an enclosure of "/dl/1.torrent") made absolute; anything but
+ * http(s) (and magnet for the torrent) dropped — a feed is someone else's text, and a
+ * `javascript:` link must never reach the web page.
+ */
 function absolute(items: ParsedItem[], base: string | undefined): ParsedItem[] {
-  if (base === undefined) return items;
-  const fix = (u: string | null) => {
-    if (u === null || /^[a-z][a-z0-9+.-]*:/i.test(u)) return u;
+  const fix = (u: string | null, magnet: boolean) => {
+    if (u === null) return null;
+    if (magnet && /^magnet:\?/i.test(u)) return u;
+    let url: URL;
     try {
-      return new URL(u, base).href;
+      url = base === undefined ? new URL(u) : new URL(u, base);
     } catch {
-      return u;
+      return null;
     }
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : null;
   };
-  return items.map((i) => ({ ...i, torrentUrl: fix(i.torrentUrl), link: fix(i.link) }));
+  return items.map((i) => ({ ...i, torrentUrl: fix(i.torrentUrl, true), link: fix(i.link, false) }));
 }
 
 /** Parses a feed document (`baseUrl`: where it came from, for relative links); throws FeedFormatError saying why it is not one. */

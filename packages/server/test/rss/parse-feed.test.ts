@@ -77,3 +77,11 @@ test('relative links are made absolute against the feed; encodings are read from
   const utf16 = new Uint8Array([0xff, 0xfe, ...Buffer.from('<rss><channel><item><title>Ü</title><guid>1</guid></item></channel></rss>', 'utf16le')]);
   assert.equal(parseFeed(decodeFeed(utf16)).items[0]!.title, 'Ü');
 });
+
+test('links other than http(s) and magnets are dropped (javascript:, data:, file:)', () => {
+  const f = parseFeed(`<rss><channel>
+<item><title>A</title><guid>a</guid><link>javascript:alert(1)</link><enclosure url="file:///etc/passwd" type="application/x-bittorrent"/></item>
+<item><title>B</title><guid>b</guid><link>data:text/html,hi</link><enclosure url="http://site/b.torrent"/></item>
+</channel></rss>`, 'http://site/feed');
+  assert.deepEqual(f.items.map((i) => [i.torrentUrl, i.link]), [[null, null], ['http://site/b.torrent', null]]);
+});

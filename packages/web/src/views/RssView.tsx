@@ -221,7 +221,7 @@ function Items({ feed, onChanged }: { feed: RssFeed; onChanged: () => Promise<vo
         <ul className="rss-list rss-items">
           {items.map((i) => (
             <li key={i.guid} className={i.read ? 'read' : 'unread'} data-testid="rss-item-row" data-read={i.read}>
-              <span className="rss-item-title">{i.link ? <a href={i.link} target="_blank" rel="noreferrer noopener">{i.title}</a> : i.title}</span>
+              <span className="rss-item-title">{i.link && /^https?:\/\//i.test(i.link) ? <a href={i.link} target="_blank" rel="noreferrer noopener">{i.title}</a> : i.title}</span>
               <span className="small muted">
                 {formatDate(i.publishedAt)}
                 {i.size ? ` · ${formatBytes(i.size)}` : ''}
