@@ -45,13 +45,19 @@ const parser = new XMLParser({
   parseTagValue: false,
   parseAttributeValue: false,
   trimValues: true,
+  // Titles carry &#39;, &#x2013;, &nbsp; and the like: decoded (DOCTYPE-declared entities still are not).
+  htmlEntities: true,
   isArray: (name) => ['item', 'entry', 'link', 'enclosure', 'atom:link'].includes(name),
 });
 
 /** The element's text: a plain string, or the `#text` of an element with attributes. */
 function text(v: unknown): string | null {
   if (Array.isArray(v)) return text(v[0]);
-  if (typeof v === 'string') return v.trim() === '' ? null : v.trim().slice(0, MAX_TEXT * 8);
+  if (typeof v === 'string') {
+    // Control characters (a decoded &#0;, say) have no place in a title or URL.
+    const s = v.replace(/[\0-\x08\x0b\x0c\x0e-\x1f\x7f]/g, '').trim();
+    return s === '' ? null : s.slice(0, MAX_TEXT * 8);
+  }
   if (typeof v === 'number') return String(v);
   if (v && typeof v === 'object') return text((v as Node)['#text']);
   return null;

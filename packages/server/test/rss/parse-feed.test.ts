@@ -85,3 +85,8 @@ test('links other than http(s) and magnets are dropped (javascript:, data:, file
 </channel></rss>`, 'http://site/feed');
   assert.deepEqual(f.items.map((i) => [i.torrentUrl, i.link]), [[null, null], ['http://site/b.torrent', null]]);
 });
+
+test('character references and HTML entities in titles are decoded; control characters dropped', () => {
+  const f = parseFeed('<rss><channel><item><title>It&#39;s &#x2013; ok &amp;amp; &lt;b&gt; &copy; 2026&#0;&#7;</title><guid>1</guid></item></channel></rss>');
+  assert.equal(f.items[0]!.title, 'It\'s – ok &amp; <b> © 2026');
+});
