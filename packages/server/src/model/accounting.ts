@@ -66,12 +66,13 @@ export class Accounting {
     this.#pending.set(infoHash, p);
   }
 
-  /** Writes what accumulated. Whole seconds are written; the fraction stays for next time. */
-  flush(): void {
+  /** Writes what accumulated. Whole seconds are written and the fraction stays for next time; the
+   *  last flush (final) rounds it, as the list showed it. */
+  flush(final = false): void {
     this.#lastFlush = Date.now();
     const batch: TotalsDelta[] = [];
     for (const [infoHash, p] of this.#pending) {
-      const whole = Math.floor(p.seedingSeconds);
+      const whole = final ? Math.round(p.seedingSeconds) : Math.floor(p.seedingSeconds);
       batch.push({ infoHash, downloaded: p.downloaded, uploaded: p.uploaded, seedingSeconds: whole });
     }
     if (batch.length === 0) return;
@@ -94,6 +95,6 @@ export class Accounting {
     clearInterval(this.#timer);
     this.#timer = undefined;
     this.sample();
-    this.flush();
+    this.flush(true);
   }
 }
