@@ -13,6 +13,7 @@ import { IconAuto, IconChat, IconList, IconMoon, IconNetwork, IconPlus, IconSett
 import { Boundary } from './components/Boundary.tsx';
 import { ConnectionBanner } from './components/ConnectionBanner.tsx';
 import { startNotifier } from './notify.ts';
+import { AltSpeedToggle } from './components/AltSpeedToggle.tsx';
 import { TorrentsView } from './views/TorrentsView.tsx';
 import { ShareView } from './views/ShareView.tsx';
 import { AddView } from './views/AddView.tsx';
@@ -89,6 +90,7 @@ function Shell({ auth }: { auth: AuthState }) {
               <span className="sign-out-label">Sign out</span>
             </button>
           )}
+          {member && <AltSpeedToggle owner={auth.status === 'open' || auth.role === 'owner'} />}
           <button type="button" className="icon-btn" onClick={() => setTheme(nextTheme(choice))} title={`Theme: ${choice === 'auto' ? `system (${effective})` : choice}`} aria-label="Toggle dark mode" data-testid="theme-toggle">
             <ThemeIcon />
           </button>

@@ -61,6 +61,10 @@ export interface AddOptions {
 }
 
 const h = (infoHash: string) => encodeURIComponent(infoHash);
+
+/** Fires 'change' (detail: the settings) after this page changed them: the top bar's turtle and the
+ *  Settings form stay in step. */
+export const settingsChanged = new EventTarget();
 const num = (v: unknown, d: number) => (typeof v === 'number' && Number.isFinite(v) ? v : d);
 const numOrNull = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
@@ -92,7 +96,11 @@ export function appendAddOptions(fd: FormData, o: AddOptions): void {
 
 export const nodeOptions = {
   settings: () => request<NodeSettings>('GET', '/api/settings'),
-  saveSettings: (patch: Partial<NodeSettings>) => request<NodeSettings>('PATCH', '/api/settings', patch),
+  async saveSettings(patch: Partial<NodeSettings>): Promise<NodeSettings> {
+    const s = await request<NodeSettings>('PATCH', '/api/settings', patch);
+    settingsChanged.dispatchEvent(new CustomEvent('change', { detail: s }));
+    return s;
+  },
   /** Answers the torrent's detail document. */
   patchTorrent: (infoHash: string, patch: TorrentPatch) => request<Record<string, unknown>>('PATCH', `/api/torrents/${h(infoHash)}`, patch),
   queue: (infoHash: string, move: QueueMove) => request<{ queuePosition: number | null }>('POST', `/api/torrents/${h(infoHash)}/queue`, { move }),

@@ -94,6 +94,18 @@ test('settings page: limits, schedule, queue, seeding goals, download dir and pu
     assert.equal(await field('settings-alt-enabled').isChecked(), true);
   });
 
+  await t.test('the top bar’s turtle switches the alternative limits', async () => {
+    const turtle = page.locator('[data-testid="alt-speed-toggle"]');
+    await until('shown as on', async () => (await turtle.getAttribute('aria-pressed')) === 'true', 5_000);
+    await turtle.click();
+    await until('off on the node', async () => !(await nodeJson<Settings>(node, '/api/settings')).altSpeedEnabled, 5_000);
+    assert.equal(await turtle.getAttribute('aria-pressed'), 'false');
+    await turtle.click();
+    await until('on again', async () => (await nodeJson<Settings>(node, '/api/settings')).altSpeedEnabled, 5_000);
+    await page.reload();
+    await field('settings-save').waitFor();
+  });
+
   await t.test('empty fields clear limits and goals', async () => {
     await field('settings-download-limit').fill('');
     await field('settings-ratio-limit').fill('');
