@@ -135,5 +135,27 @@ test('settings page: limits, schedule, queue, seeding goals, download dir and pu
     assert.equal(s.downloadDir, newDir, 'nothing changed');
     // The refusal is a 400 the page expects; nothing else went wrong.
     assert.deepEqual(errors.filter((e) => !/HTTP 400: PATCH .*\/api\/settings|status of 400/.test(e)), []);
+    errors.length = 0;
+  });
+
+  await t.test('categories: add one with its folder, change the folder, a duplicate is refused, remove it', async () => {
+    const booksDir = join(await tempDir(t, 'books'), 'books');
+    const otherDir = join(await tempDir(t, 'books2'), 'books');
+    const row = page.locator('[data-testid="settings-category-row"][data-name="Books"]');
+    const categories = async () => (await nodeJson<{ categories: { name: string; savePath: string | null }[] }>(node, '/api/categories')).categories;
+    await field('settings-category-name').fill('Books');
+    await field('settings-category-path').fill(booksDir);
+    await field('settings-category-add').click();
+    await row.waitFor();
+    assert.deepEqual(await categories(), [{ name: 'Books', savePath: booksDir }]);
+    await row.locator('[data-testid="settings-category-row-path"]').fill(otherDir);
+    await row.locator('[data-testid="settings-category-save"]').click();
+    await until('the new folder on the node', async () => (await categories())[0]?.savePath === otherDir, 5_000);
+    await field('settings-category-name').fill('Books');
+    await field('settings-category-add').click();
+    await field('settings-category-error').waitFor();
+    await row.locator('[data-testid="settings-category-remove"]').click();
+    await row.waitFor({ state: 'detached' });
+    assert.deepEqual(await categories(), []);
   });
 });

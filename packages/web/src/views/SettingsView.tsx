@@ -11,6 +11,7 @@ import { isMember, useAuth } from '../auth.ts';
 import { IdentitySection } from './IdentitySection.tsx';
 import { UsersSection } from './UsersSection.tsx';
 import { NodeSettingsForm } from './NodeSettingsForm.tsx';
+import { CategoriesSection } from './CategoriesSection.tsx';
 import { NotificationsField } from './NotificationsField.tsx';
 
 export function SettingsView() {
@@ -27,6 +28,7 @@ export function SettingsView() {
       {member && auth.status === 'ready' && <UsersSection />}
       {member && <NodeSettings />}
       {member && <NodeSettingsForm />}
+      {member && <CategoriesSection />}
       <BrowserSettings />
     </section>
   );
