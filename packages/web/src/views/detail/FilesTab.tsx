@@ -67,7 +67,8 @@ export function FilesTab({ detail, onChanged }: { detail: TorrentDetail; onChang
   );
 }
 
-const STREAMABLE = /\.(mp4|m4v|webm|mkv|mov|mp3|m4a|ogg|oga|opus|wav|flac|aac|png|jpe?g|gif|webp|avif|svg|pdf|txt|md|json|html?)$/i;
+// What a browser tab shows itself (the node serves other types, HTML and SVG included, as downloads).
+const VIEWABLE = /\.(mp4|m4v|webm|mkv|mov|mp3|m4a|ogg|oga|opus|wav|flac|aac|png|jpe?g|gif|webp|avif|pdf|txt|md|json|srt|vtt)$/i;
 
 function FileRow({
   f,
@@ -106,7 +107,7 @@ function FileRow({
             <IconPlay />
           </button>
         )}
-        <a className="icon-btn" href={fileUrl(infoHash, f.index)} target="_blank" rel="noopener" title={STREAMABLE.test(base) ? 'Stream / open' : 'Open'} aria-label={`Open ${f.path}`} data-testid="file-open">
+        <a className="icon-btn" href={fileUrl(infoHash, f.index)} target="_blank" rel="noopener" title={VIEWABLE.test(base) ? 'Open in a new tab' : 'Open (downloads it: a tab cannot show this type)'} aria-label={`Open ${f.path} in a new tab`} data-testid="file-open">
           <IconPlayCircle />
         </a>
         <a className="icon-btn" href={fileUrl(infoHash, f.index, true)} download={base} title="Save" aria-label={`Save ${f.path}`} data-testid="file-save">
