@@ -5,8 +5,12 @@
 
 import { NodeModel, resolveInfoHash, silentLog, type StateDB, type SessionHandle } from '@cascade/server/core';
 
-/** The engine session of a node that is not running: nothing loaded, no limits to apply. */
-const NOTHING_RUNNING = { list: () => [], get: () => undefined } as unknown as SessionHandle;
+/** The engine session of a node that is not running: nothing loaded, limits only stored (the next serve applies them). */
+const NOTHING_RUNNING = {
+  list: () => [],
+  get: () => undefined,
+  setRateLimits: () => {},
+} satisfies Pick<SessionHandle, 'list' | 'get' | 'setRateLimits'> as unknown as SessionHandle;
 
 export class OfflineModel {
   readonly #db: StateDB;

@@ -93,6 +93,7 @@ export interface CommandSpec {
   details?: string;
 }
 
+const MANY = 'Several infohashes (or prefixes), or `all`: one bulk operation on the running node, one line per torrent;\nexit 1 when any failed.';
 const OFFLINE_DB = 'With no node running it works on the state DB, and the next `cascade serve` uses it.';
 
 export const COMMANDS: Record<string, CommandSpec> = {
@@ -219,19 +220,21 @@ export const COMMANDS: Record<string, CommandSpec> = {
     summary: "announce now to the torrents' trackers (and the DHT when it is on)",
   },
   debug: { options: COMMON, positionals: [0, 0], usage: 'debug', summary: 'dump the node state' },
-  pause: { options: COMMON, positionals: [1, 1], usage: 'pause <infohash>', summary: 'pause a torrent' },
-  resume: { options: COMMON, positionals: [1, 1], usage: 'resume <infohash>', summary: 'resume a torrent' },
+  pause: { options: COMMON, positionals: [1, Infinity], usage: 'pause <infohash>... | pause all', summary: 'pause torrents', details: MANY },
+  resume: { options: COMMON, positionals: [1, Infinity], usage: 'resume <infohash>... | resume all', summary: 'resume torrents', details: MANY },
   recheck: {
     options: COMMON,
-    positionals: [1, 1],
-    usage: 'recheck <infohash>',
+    positionals: [1, Infinity],
+    usage: 'recheck <infohash>... | recheck all',
     summary: "hash a torrent's data on disk again (running node); what fails is downloaded again",
+    details: MANY,
   },
   remove: {
     options: [...COMMON, 'delete-data'],
-    positionals: [1, 1],
-    usage: 'remove <infohash> [--delete-data]',
-    summary: 'remove a torrent (and its data with --delete-data)',
+    positionals: [1, Infinity],
+    usage: 'remove <infohash>... [--delete-data] | remove all [--delete-data]',
+    summary: 'remove torrents (and their data with --delete-data)',
+    details: MANY,
   },
   identity: {
     options: COMMON,

@@ -47,3 +47,33 @@ test('queue up/down/top/bottom and force start', { timeout: 180_000 }, async (t)
   assert.equal(offline.code, 1);
   assert.match(offline.stderr, /needs a running node/);
 });
+
+test('pause, resume and remove several torrents at once (or all): one bulk call, a line each; offline too', { timeout: 180_000 }, async (t) => {
+  const node = await startServe(t);
+  const hashes = ['a7', 'b8', 'c9'].map((x) => x.repeat(20));
+  for (const [i, ih] of hashes.entries()) await ok(node, ['add', magnet(ih, `t${i}`)]);
+  const states = async () => (await ok(node, ['list', '--json', '--sort', 'name'])).json.torrents.map((e: any) => e.state);
+
+  const paused = await ok(node, ['pause', 'all', '--json']);
+  assert.deepEqual(paused.json.results.map((r: any) => r.ok), [true, true, true]);
+  assert.deepEqual(await states(), ['paused', 'paused', 'paused']);
+  const resumed = await ok(node, ['resume', hashes[0]!.slice(0, 6), hashes[2]!]);
+  assert.match(resumed.stdout, new RegExp(`resumed ${hashes[0]!.slice(0, 8)}\\nresumed ${hashes[2]!.slice(0, 8)}`));
+  const after = await states();
+  assert.equal(after[1], 'paused');
+  assert.notEqual(after[0], 'paused');
+  const unknown = await node.run(['pause', hashes[0]!, 'f'.repeat(40)]);
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.stderr, /no torrent/);
+
+  await ok(node, ['remove', hashes[0]!, hashes[1]!.slice(0, 5)]);
+  assert.deepEqual((await ok(node, ['list', '--json'])).json.torrents.map((e: any) => e.infoHash), [hashes[2]]);
+
+  await node.stop();
+  await ok(node, ['add', magnet(hashes[0]!, 'again')]);
+  await ok(node, ['pause', hashes[0]!, hashes[2]!]);
+  assert.deepEqual((await ok(node, ['list', '--json'])).json.torrents.map((e: any) => e.state), ['paused', 'paused']);
+  const removeAll = await node.run(['remove', 'all']);
+  assert.equal(removeAll.code, 2);
+  assert.match(removeAll.stderr, /needs a running node/);
+});

@@ -32,6 +32,7 @@ import { NO_NODE, requireNode, short, withDb, type Verb, type VerbDeps } from '.
 
 import { limits, queue, forceStart, move, settings } from './staples.ts';
 import { category, tags } from './organise.ts';
+import { namesMany, runMany } from './many.ts';
 
 export type { VerbDeps } from './node-access.ts';
 
@@ -236,6 +237,15 @@ const debug: Verb = async (inv, out, node) => {
 };
 
 const pauseOrResume = (which: 'pause' | 'resume'): Verb => async (inv, out, node) => {
+  if (node && namesMany(inv)) return runMany(inv, out, node, which);
+  if (!node && namesMany(inv)) {
+    // Offline: each one marked in the DB, as for one.
+    for (const arg of inv.positionals.includes('all') ? withDb(inv, (db) => db.listTorrents().map((r) => r.infoHash)) : inv.positionals) {
+      const code = await pauseOrResume(which)({ ...inv, positionals: [arg] }, out, node, defaultDeps);
+      if (code !== 0) return code;
+    }
+    return 0;
+  }
   const arg = inv.positionals[0]!;
   if (node) {
     const r = await node.call<{ infoHash: string; state: string }>(which, { infoHash: arg });
@@ -253,6 +263,7 @@ const pauseOrResume = (which: 'pause' | 'resume'): Verb => async (inv, out, node
 };
 
 const recheck: Verb = async (inv, out, node) => {
+  if (namesMany(inv)) return runMany(inv, out, requireNode(node, 'recheck'), 'recheck');
   const r = await requireNode(node, 'recheck').call<{ infoHash: string; state: string }>('recheck', { infoHash: inv.positionals[0]! });
   out.result(r, () => `rechecking ${short(r.infoHash)} (${r.state}); \`cascade list\` shows its progress`);
   return 0;
@@ -267,6 +278,15 @@ function dataPath(savePath: string, name: string | null): string | undefined {
 }
 
 const remove: Verb = async (inv, out, node, deps) => {
+  if (node && namesMany(inv)) return runMany(inv, out, node, 'remove');
+  if (!node && namesMany(inv)) {
+    if (inv.positionals.includes('all')) throw new UsageError('`remove all` needs a running node; name the torrents to remove them offline');
+    for (const arg of inv.positionals) {
+      const code = await remove({ ...inv, positionals: [arg] }, out, node, deps);
+      if (code !== 0) return code;
+    }
+    return 0;
+  }
   const arg = inv.positionals[0]!;
   const deleteData = inv.options.deleteData;
   if (node) {

@@ -1,0 +1,42 @@
+// pause, resume, recheck and remove on several torrents at once (`cascade pause aaaa bbbb`, or
+// `cascade pause all`): one `bulk` call to the running node — the operation behind the web UI's
+// multi-select bar — with one line per torrent, and exit 1 when any of them failed.
+
+import { resolveInfoHash, type ControlClient, type ListEntry } from '@cascade/server/core';
+import { short } from './node-access.ts';
+import type { Invocation } from '../args.ts';
+import type { Output } from '../output.ts';
+
+type Action = 'pause' | 'resume' | 'recheck' | 'remove';
+
+interface BulkResult {
+  infoHash: string;
+  ok: boolean;
+  error?: string;
+}
+
+const DONE: Record<Action, string> = { pause: 'paused', resume: 'resumed', recheck: 'rechecking', remove: 'removed' };
+
+/** True when the verb names more than one torrent (or "all"): then runMany handles it. */
+export function namesMany(inv: Invocation): boolean {
+  return inv.positionals.length > 1 || inv.positionals[0] === 'all';
+}
+
+export async function runMany(inv: Invocation, out: Output, node: ControlClient, action: Action): Promise<number> {
+  let infoHashes: string[] | 'all';
+  if (inv.positionals.includes('all')) infoHashes = 'all';
+  else {
+    // Prefixes are resolved here (the bulk operation takes full infohashes), each as a single verb would.
+    const { torrents } = await node.call<{ torrents: ListEntry[] }>('list');
+    const known = torrents.map((e) => e.infoHash);
+    infoHashes = [...new Set(inv.positionals.map((arg) => resolveInfoHash(arg, known)))];
+  }
+  const deleteData = action === 'remove' && inv.options.deleteData;
+  const { results } = await node.call<{ results: BulkResult[] }>('bulk', { action, infoHashes, ...(deleteData ? { deleteData: true } : {}) });
+  out.result({ action, results, ...(action === 'remove' ? { deletedData: deleteData } : {}) }, () =>
+    results.length === 0
+      ? 'no torrents'
+      : results.map((r) => (r.ok ? `${DONE[action]} ${short(r.infoHash)}` : `${short(r.infoHash)}: ${r.error ?? 'failed'}`)).join('\n'),
+  );
+  return results.every((r) => r.ok) ? 0 : 1;
+}
