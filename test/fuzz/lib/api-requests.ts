@@ -8,6 +8,7 @@ import { encode } from '../../../packages/engine/src/bencode.ts';
 import { freshTorrent } from '../targets/metainfo.ts';
 import type { Rng } from './rng.ts';
 import type { GenContext } from './target.ts';
+import { modelRequest } from './model-requests.ts';
 
 export interface ApiRequest {
   m: string;
@@ -196,7 +197,14 @@ export function generateRequest(g: GenContext, torrentHost: string): ApiRequest 
     req = authRequest(g, h);
   } else if (r < 88) {
     req = rssRequest(g, h, torrentHost);
-  } else if (r < 92) {
+  } else if (r < 91) {
+    req = modelRequest(g, h, ih, (v, tokens) => {
+      let b = Buffer.from(JSON.stringify(v) ?? '');
+      if (rng.chance(0.3)) b = Buffer.from(g.mutate(b, { dict: [...JSON_TOKENS, ...tokens], maxLen: 16 * 1024 }));
+      h.push(['Content-Type', 'application/json']);
+      return b.toString('base64');
+    });
+  } else if (r < 94) {
     const paths = ['/api/health', '/api/torrents', '/api/torrents?x=%zz', '/api/docs/json', '/', '/index.html', '/api/', '/api/nope'];
     paths.push('/api/auth/me', '/api/identity', '/api/users');
     paths.push('/socket.io/?EIO=4&transport=polling', '/%2e%2e/%2e%2e/etc/passwd', '//api//torrents');
