@@ -100,6 +100,8 @@ test('settings page: limits, schedule, queue, seeding goals, download dir and pu
     await turtle.click();
     await until('off on the node', async () => !(await nodeJson<Settings>(node, '/api/settings')).altSpeedEnabled, 5_000);
     assert.equal(await turtle.getAttribute('aria-pressed'), 'false');
+    // The form's untouched field follows it.
+    await until('the form follows', async () => !(await field('settings-alt-enabled').isChecked()), 5_000);
     await turtle.click();
     await until('on again', async () => (await nodeJson<Settings>(node, '/api/settings')).altSpeedEnabled, 5_000);
     await page.reload();

@@ -2,8 +2,8 @@
 // limits with their schedule, the queue, seeding goals, where downloads go, the public URL. Only the
 // changed fields are sent; the node checks them as a whole and names the field it refuses. Members
 // may read them; only the owner may change them (the form says so instead of failing).
-import { useEffect, useState, type ReactNode } from 'react';
-import { nodeOptions, type NodeSettings } from '../node-options.ts';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { nodeOptions, settingsChanged, type NodeSettings } from '../node-options.ts';
 import { parseRate, rateText } from '../rates.ts';
 import { useAuth } from '../auth.ts';
 import { useShareWarning } from '../share-warning.ts';
@@ -124,6 +124,28 @@ export function NodeSettingsForm() {
     return () => {
       live = false;
     };
+  }, []);
+
+  // Changed elsewhere in the page (the top bar's turtle): take the new values into the fields the
+  // person has not touched, and measure later changes against them.
+  const latest = useRef({ settings, draft });
+  latest.current = { settings, draft };
+  useEffect(() => {
+    const changed = (e: Event) => {
+      const next = (e as CustomEvent<NodeSettings>).detail;
+      const { settings: before, draft: now } = latest.current;
+      if (!before || !now) return;
+      const was = draftOf(before);
+      const fresh = draftOf(next);
+      const merged = { ...now };
+      for (const k of Object.keys(fresh) as (keyof Draft)[]) {
+        if (JSON.stringify(now[k]) === JSON.stringify(was[k])) (merged as Record<string, unknown>)[k] = fresh[k];
+      }
+      setSettings(next);
+      setDraft(merged);
+    };
+    settingsChanged.addEventListener('change', changed);
+    return () => settingsChanged.removeEventListener('change', changed);
   }, []);
 
   if (!draft || !settings) {
