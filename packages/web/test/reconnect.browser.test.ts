@@ -58,6 +58,10 @@ test('the page reconnects by itself after the node restarts, says so and resyncs
   await until('the live socket', () => page.locator('[data-testid="conn-status"].conn-ok').count(), 10_000);
   const banner = page.locator('[data-testid="connection-status"]');
   assert.equal(await banner.count(), 0, 'no banner while all is well');
+  // A detail panel open across the restart shows its torrent's current state afterwards.
+  await page.locator(`[data-testid="torrent-row"][data-infohash="${A}"] [data-testid="torrent-name"]`).click();
+  const panel = page.locator('[data-testid="detail-panel"]');
+  await panel.waitFor();
 
   await node.server.close();
   await until('the banner saying it reconnects', async () => /Reconnecting/i.test(await banner.innerText().catch(() => '')), 15_000);
@@ -73,7 +77,9 @@ test('the page reconnects by itself after the node restarts, says so and resyncs
   await until('live again', () => page.locator('[data-testid="conn-status"].conn-ok').count(), 5_000);
   await page.locator(`[data-testid="torrent-row"][data-infohash="${B}"]`).waitFor({ timeout: 10_000 });
   await page.locator(`[data-testid="torrent-row"][data-infohash="${A}"]`).waitFor({ timeout: 10_000 });
-  // The live feed itself is back (not only the REST fallback): the socket is connected in the page.
+  const paused = await nodeFetch(node, `/api/torrents/${A}/pause`, { method: 'POST' });
+  assert.ok(paused.ok, `pause: ${paused.status}`);
+  await until('the open panel shows it paused', async () => (await panel.locator('[data-testid="torrent-state"]').first().getAttribute('data-state')) === 'paused', 10_000);
   await until('the banner goes away', async () => (await banner.count()) === 0, 15_000);
 
   // While the node was down, requests failed: those are expected. Nothing threw in the page.
