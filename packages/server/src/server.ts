@@ -167,6 +167,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     };
     node.ownTrackers = localTrackers;
     node.model.reach = { hosts: [host, opts.btHost ?? '0.0.0.0'], dht: opts.dht !== false };
+    // The flag only seeds the setting: once changed (Settings, PATCH /api/settings) the setting wins. Say so.
+    const inUse = node.model.getSettings().downloadDir;
+    if (opts.downloadDir !== undefined && inUse !== downloadDir) {
+      log.note(`note: downloads go to ${inUse} (the downloadDir setting), not ${downloadDir}; change it in Settings or with \`cascade settings downloadDir DIR\``);
+    }
     if (opts.publicUrl !== undefined) await node.model.setSettings({ publicUrl: opts.publicUrl });
 
     let live: LiveFeed | undefined;
