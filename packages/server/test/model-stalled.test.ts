@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
+import { io } from 'socket.io-client';
 import { restartableServer, until } from './model-helpers.ts';
 import { stalledReason } from '../src/model/stalled.ts';
 
@@ -43,8 +44,21 @@ test('a magnet nobody has: after the wait, the detail says what was tried and wh
     detail.discovery.peersTried.find((p: { address: string }) => p.address === `127.0.0.1:${refusing}`)?.result,
     'connection refused',
   );
-  // The list row stays lean; the socket detail carries the same fields.
+  // The list row stays lean; the socket feed's detail carries the same fields, its list the model's.
   assert.equal('stalledReason' in (await n.json('/api/torrents')).body.torrents[0], false);
+  const socket = io(n.server.url, { forceNew: true, reconnection: false, extraHeaders: { authorization: `Bearer ${n.server.token}` } });
+  t.after(() => socket.disconnect());
+  const fromFeed = await new Promise<any>((resolve) => {
+    socket.on(`torrent:${ih}`, (d: any) => d?.stalledReason && resolve(d));
+    socket.emit('subscribe', ih);
+  });
+  assert.match(fromFeed.stalledReason, /connection refused/);
+  assert.ok(Array.isArray(fromFeed.discovery.peersTried));
+  const list = await new Promise<any>((resolve) => socket.on('torrents', resolve));
+  assert.deepEqual(
+    Object.fromEntries(['category', 'tags', 'queuePosition', 'forceStart', 'ratio'].map((k) => [k, list.torrents[0][k]])),
+    { category: null, tags: [], queuePosition: 1, forceStart: false, ratio: 0 },
+  );
 });
 
 test('stalledReason words: trackers that failed, a DHT that was asked, no peer at all', () => {
