@@ -31,6 +31,8 @@ export interface Options {
   up: number | undefined;
   altDown: number | undefined;
   altUp: number | undefined;
+  /** limits --alt on|off: the alternative ("turtle") limits in force or not; undefined = not given. */
+  alt: boolean | undefined;
   /** list: sort field, order, most rows, state filter. */
   sort: string | undefined;
   order: 'asc' | 'desc';
@@ -138,6 +140,14 @@ function rateOption(name: string, text: string | undefined): number | undefined 
   }
 }
 
+function onOff(name: string, text: string | undefined): boolean | undefined {
+  if (text === undefined) return undefined;
+  const t = text.toLowerCase();
+  if (t === 'on' || t === 'true') return true;
+  if (t === 'off' || t === 'false') return false;
+  throw new UsageError(`--${name} wants on or off, got "${text}"`);
+}
+
 function orderOption(text: string | undefined): 'asc' | 'desc' {
   if (text === undefined || text === 'asc' || text === 'desc') return text ?? 'asc';
   throw new UsageError(`--order wants asc or desc, got "${text}"`);
@@ -199,6 +209,7 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
     up: rateOption('up', str('up')),
     altDown: rateOption('alt-down', str('alt-down')),
     altUp: rateOption('alt-up', str('alt-up')),
+    alt: onOff('alt', str('alt')),
     sort: str('sort'),
     order: orderOption(str('order')),
     limit: str('limit') !== undefined ? parseInteger('limit', str('limit')!, 1, Number.MAX_SAFE_INTEGER) : undefined,

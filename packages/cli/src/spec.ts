@@ -9,7 +9,7 @@ export type OptName =
   | 'output' | 'dir' | 'announce' | 'piece-length' | 'private' | 'webseed' | 'peer' | 'seed'
   | 'timeout' | 'delete-data' | 'paused' | 'http-port' | 'download-dir' | 'tracker-port' | 'allowed-host' | 'allow-private-urls' | 'public-url'
   | 'save-path' | 'category' | 'tag' | 'down' | 'up' | 'alt-down' | 'alt-up'
-  | 'sort' | 'order' | 'limit' | 'state' | 'off'
+  | 'sort' | 'order' | 'limit' | 'state' | 'off' | 'alt'
   | 'interval' | 'must-contain' | 'must-not-contain' | 'regex' | 'episode' | 'smart' | 'feed' | 'max-items';
 
 export interface OptDef {
@@ -73,6 +73,7 @@ export const OPTION_DEFS: Record<OptName, OptDef> = {
   smart: { type: 'boolean', help: 'rss rule: smart episode filter (each episode once)' },
   feed: { type: 'string', multiple: true, arg: 'ID', help: 'rss rule: read only this feed (repeatable; default every feed)' },
   off: { type: 'boolean', help: 'turn it off again' },
+  alt: { type: 'string', arg: 'on|off', help: 'switch the alternative ("turtle") limits on or off' },
 };
 
 const COMMON: OptName[] = ['json', 'help', 'state-dir'];
@@ -144,9 +145,9 @@ export const COMMANDS: Record<string, CommandSpec> = {
     details: 'With --json each entry has every field of the API\'s torrent list (category, tags, savePath, queuePosition,\nratio, limits, addedAt…).',
   },
   limits: {
-    options: [...COMMON, 'down', 'up', 'alt-down', 'alt-up'],
+    options: [...COMMON, 'down', 'up', 'alt-down', 'alt-up', 'alt'],
     positionals: [0, 1],
-    usage: 'limits [--down RATE] [--up RATE] [--alt-down RATE] [--alt-up RATE] [infohash]',
+    usage: 'limits [--down RATE] [--up RATE] [--alt-down RATE] [--alt-up RATE] [--alt on|off] [infohash]',
     summary: 'show or set speed limits: node-wide, or of one torrent',
     optionHelp: {
       down: 'download limit, e.g. 4MiB, 500k, 1.5M (per second); 0 or none = no limit',
@@ -154,7 +155,8 @@ export const COMMANDS: Record<string, CommandSpec> = {
     },
     details:
       'No option: prints the limits. With an infohash: that torrent\'s own limits (the node-wide ones apply too;\n' +
-      'the tighter wins); --alt-down/--alt-up are node-wide only. ' + OFFLINE_DB,
+      'the tighter wins); --alt-down/--alt-up/--alt are node-wide only. The turtle schedule is the\n' +
+      'altSpeedSchedule setting (`cascade settings altSpeedSchedule \'{"enabled":true,…}\'`). ' + OFFLINE_DB,
   },
   queue: {
     options: COMMON,

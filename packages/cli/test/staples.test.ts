@@ -48,6 +48,12 @@ test('settings and limits: set from the CLI, seen by the API, kept offline and a
   const shown = (await ok(node, ['limits'])).stdout;
   assert.match(shown, /node-wide\s+download 1\.5 MiB\/s, upload 500 KiB\/s/);
   assert.match(shown, /alternative\s+download 100 KiB\/s, upload none \(off\)/);
+  // The turtle switch.
+  assert.equal((await ok(node, ['limits', '--alt', 'on', '--json'])).json.altSpeedEnabled, true);
+  assert.equal((await apiJson(node, '/api/settings')).altSpeedEnabled, true);
+  assert.match((await ok(node, ['limits'])).stdout, /not in force: alternative limits on[^]*\(on\)/);
+  await ok(node, ['limits', '--alt', 'off']);
+  assert.equal((await apiJson(node, '/api/settings')).altSpeedEnabled, false);
 
   // The node's own checks answer bad values: exit 2 naming the setting, nothing changed.
   for (const [args, re] of [

@@ -52,8 +52,8 @@ export const limits: Verb = async (inv, out, node) => {
   const o = inv.options;
   const hash = inv.positionals[0];
   if (hash !== undefined) {
-    if (o.altDown !== undefined || o.altUp !== undefined) {
-      throw new UsageError('--alt-down and --alt-up are node-wide: give them without an infohash');
+    if (o.altDown !== undefined || o.altUp !== undefined || o.alt !== undefined) {
+      throw new UsageError('--alt-down, --alt-up and --alt are node-wide: give them without an infohash');
     }
     const patch = { ...(o.down !== undefined ? { downloadLimit: o.down } : {}), ...(o.up !== undefined ? { uploadLimit: o.up } : {}) };
     let entry: { infoHash: string; name: string | null; downloadLimit: number; uploadLimit: number };
@@ -76,6 +76,7 @@ export const limits: Verb = async (inv, out, node) => {
   if (o.up !== undefined) patch.uploadLimit = o.up;
   if (o.altDown !== undefined) patch.altDownloadLimit = o.altDown;
   if (o.altUp !== undefined) patch.altUploadLimit = o.altUp;
+  if (o.alt !== undefined) patch.altSpeedEnabled = o.alt;
   const changing = Object.keys(patch).length > 0;
   let s: Settings;
   if (node) s = await node.call<Settings>(changing ? 'settings.set' : 'settings.get', changing ? patch : {});
