@@ -129,8 +129,13 @@ export class NodeModel {
   recordAdd(infoHash: string, plan: Pick<AddPlan, 'category' | 'tags'>): void {
     const o: StoredOptions = {};
     if (plan.category !== null) {
-      this.categories.add({ name: plan.category, savePath: null });
-      o.category = plan.category;
+      try {
+        this.categories.add({ name: plan.category, savePath: null });
+        o.category = plan.category;
+      } catch (err) {
+        // The torrent is added already; only its category could not be made (the node has 1000).
+        this.#out.note(`torrent ${infoHash} added without its category: ${errorMessage(err)}`);
+      }
     }
     if (plan.tags.length > 0) o.tags = plan.tags;
     this.options.set(infoHash, o);
