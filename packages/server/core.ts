@@ -28,7 +28,7 @@ export type { ListEntry } from './src/listing.ts';
 export { queryEntries } from './src/list-query.ts';
 export type { ListQuery } from './src/list-query.ts';
 // The node model: the CLI runs it on the state DB when no node is running (cascade settings, category…).
-export { NodeModel } from './src/model/index.ts';
+export { NodeModel, SETTINGS_KEYS } from './src/model/index.ts';
 export type { SessionHandle } from './src/engine.ts';
 export { resolveInfoHash, base32ToHex } from './src/infohash.ts';
 export { CliError, UsageError, errorMessage } from './src/errors.ts';

@@ -2,6 +2,7 @@
 // the options a command declares here, and `cascade help X` / `cascade X --help` list exactly those
 // options with their descriptions, so help cannot drift from what the parser accepts.
 
+import { SETTINGS_KEYS } from '@cascade/server/core';
 import { RSS_DETAILS, RSS_USAGE } from './commands/rss-help.ts';
 
 export type OptName =
@@ -134,7 +135,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
     optionHelp: { output: 'the same as --save-path' },
     details:
       "Without --save-path the node decides, as for an add in the web UI: the category's save path, else the\n" +
-      "node's download directory. The node's own trackers are added the same way. " + OFFLINE_DB,
+      "node's download directory. The node's own trackers are added the same way.\n" + OFFLINE_DB,
   },
   list: {
     options: [...COMMON, 'sort', 'order', 'limit', 'state', 'category', 'tag'],
@@ -156,7 +157,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
     details:
       'No option: prints the limits. With an infohash: that torrent\'s own limits (the node-wide ones apply too;\n' +
       'the tighter wins); --alt-down/--alt-up/--alt are node-wide only. The turtle schedule is the\n' +
-      'altSpeedSchedule setting (`cascade settings altSpeedSchedule \'{"enabled":true,…}\'`). ' + OFFLINE_DB,
+      'altSpeedSchedule setting (`cascade settings altSpeedSchedule \'{"enabled":true,…}\'`).\n' + OFFLINE_DB,
   },
   queue: {
     options: COMMON,
@@ -176,7 +177,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
     usage: 'category [list] | category add <name> [--save-path DIR] | category remove <name> | category set <infohash> <name|"">',
     summary: 'categories: list, create (with their own save path), remove, or put a torrent in one',
     optionHelp: { 'save-path': "category add: where its torrents are saved (default: the node's download directory)" },
-    details: '`category set <infohash> ""` takes the torrent out of its category. ' + OFFLINE_DB,
+    details: '`category set <infohash> ""` takes the torrent out of its category.\n' + OFFLINE_DB,
   },
   tags: {
     options: COMMON,
@@ -197,8 +198,9 @@ export const COMMANDS: Record<string, CommandSpec> = {
     usage: 'settings [KEY [VALUE]]',
     summary: "show the node's settings, one of them, or set one",
     details:
+      `Keys: ${wrap(SETTINGS_KEYS.join(', '), 'Keys: '.length)}\n` +
       'Rates take 4MiB, 500k or none; true/false; "none" or null clears ratioLimit, seedingTimeLimit, publicUrl;\n' +
-      'altSpeedSchedule takes JSON, e.g. \'{"enabled":true,"from":"20:00","to":"08:00","days":[1,2,3,4,5]}\'. ' + OFFLINE_DB,
+      'altSpeedSchedule takes JSON, e.g. \'{"enabled":true,"from":"20:00","to":"08:00","days":[1,2,3,4,5]}\'.\n' + OFFLINE_DB,
   },
   search: {
     options: COMMON,
@@ -266,6 +268,16 @@ export const COMMANDS: Record<string, CommandSpec> = {
   },
   help: { options: COMMON, positionals: [0, 1], usage: 'help [command]', summary: 'show help (also `cascade <command> --help`)' },
 };
+
+/** Words wrapped at 100 columns, later lines indented by `indent`. */
+function wrap(text: string, indent: number): string {
+  const lines = [''];
+  for (const word of text.split(' ')) {
+    if (lines.at(-1)!.length + word.length + indent > 100) lines.push('');
+    lines[lines.length - 1] += (lines.at(-1) === '' ? '' : ' ') + word;
+  }
+  return lines.join(`\n${' '.repeat(indent)}`);
+}
 
 /** `cascade tracker` is its own program with its own parser (@cascade/tracker); listed, not parsed here. */
 export const TRACKER_SUMMARY = 'run a BitTorrent tracker (HTTP, UDP, WebSocket; public or private)';
