@@ -13,6 +13,7 @@ import { userRoutes } from './routes/users.ts';
 import { sharedSchemas } from './schemas.ts';
 import { modelSchemas } from './schemas-model.ts';
 import { settingsRoutes } from './routes/settings.ts';
+import { announceRoutes } from './routes/announce.ts';
 import { torrentRoutes } from './routes/torrents.ts';
 import { queueRoutes } from './routes/queue.ts';
 import { addRoutes } from './routes/add.ts';
@@ -73,6 +74,7 @@ export async function buildApp(ctx: ApiContext, opts: AppOptions): Promise<Fasti
   healthRoutes(app, ctx);
   rssRoutes(app, ctx.rss);
   settingsRoutes(app, ctx);
+  announceRoutes(app, ctx);
   authRoutes(app, ctx.auth);
   userRoutes(app, ctx.auth);
   await registerWeb(app, opts.webRoot);

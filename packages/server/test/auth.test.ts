@@ -40,7 +40,9 @@ async function apiRoutes(s: TestServer): Promise<{ method: string; path: string 
   return out;
 }
 
-const PUBLIC = new Set(['POST /api/auth/challenge', 'POST /api/auth/verify', 'POST /api/auth/logout', 'GET /api/auth/me', 'GET /api/health']);
+const PUBLIC = new Set(['POST /api/auth/challenge', 'POST /api/auth/verify', 'POST /api/auth/logout', 'GET /api/auth/me', 'GET /api/health',
+  // the built-in tracker, public on its own port, answers on the web port too (routes/announce.ts)
+  'GET /announce', 'GET /scrape']);
 /** Routes for anyone signed in, visitors too. */
 const SIGNED_IN = new Set(['POST /api/auth/claim', 'GET /api/identity']);
 /** Routes for the owner (and the token) only: node-wide settings decide where files land on the owner's machine. */

@@ -85,3 +85,41 @@ test('serve --public-url (ServerOptions.publicUrl) sets the setting; a bad one s
     return true;
   });
 });
+
+test('the built-in tracker answers on the web port too: HTTP announce and scrape, WebSocket announce', { timeout: 30_000 }, async (t) => {
+  const n = await restartableServer(t);
+  const tracker = n.server.tracker!;
+  const ih = Buffer.alloc(20, 0xab);
+  const esc = (b: Buffer) => [...b].map((x) => `%${x.toString(16).padStart(2, '0')}`).join('');
+  const announce = async (peer: string, port: number, left: number, extra = '') => {
+    const q = `info_hash=${esc(ih)}&peer_id=${peer}&port=${port}&uploaded=0&downloaded=0&left=${left}&compact=1&event=started${extra}`;
+    const res = await fetch(`${n.server.url}/announce?${q}`);
+    assert.equal(res.status, 200);
+    return Buffer.from(await res.arrayBuffer());
+  };
+  // A seed that names another address: a client's own ip= is dropped, the caller's address counts.
+  const first = await announce('-XX0001-aaaaaaaaaaaa', 51413, 0, '&ip=1.2.3.4');
+  assert.match(first.toString('latin1'), /8:intervali\d+e/);
+  assert.equal(tracker.swarm(ih.toString('hex')).complete, 1);
+  const second = await announce('-XX0001-bbbbbbbbbbbb', 51414, 100);
+  const peers = second.subarray(second.indexOf('5:peers6:') + 9, second.indexOf('5:peers6:') + 15);
+  assert.deepEqual([...peers], [127, 0, 0, 1, 51413 >> 8, 51413 & 0xff], 'the seed at the address it announced from, not 1.2.3.4');
+  const scrape = Buffer.from(await (await fetch(`${n.server.url}/scrape?info_hash=${esc(ih)}`)).arrayBuffer()).toString('latin1');
+  assert.match(scrape, /8:completei1e/);
+
+  const { WebSocket } = await import('ws');
+  const ws = new WebSocket(`ws://127.0.0.1:${n.server.httpPort}/announce`);
+  t.after(() => ws.close());
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  const reply = new Promise<Record<string, unknown>>((resolve) => ws.once('message', (m) => resolve(JSON.parse(String(m)) as Record<string, unknown>)));
+  ws.send(JSON.stringify({ action: 'announce', info_hash: ih.toString('latin1'), peer_id: '-WW0001-cccccccccccc', numwant: 0, uploaded: 0, downloaded: 0, left: 0, event: 'started', offers: [] }));
+  const r = await reply;
+  assert.equal(r.action, 'announce');
+  assert.equal(typeof r.interval, 'number');
+  // Still answering after a second (socket.io leaves the proxied upgrade alone).
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  assert.equal(ws.readyState, WebSocket.OPEN);
+});
