@@ -99,7 +99,8 @@ test('settings page: limits, schedule, queue, seeding goals, download dir and pu
     await until('shown as on', async () => (await turtle.getAttribute('aria-pressed')) === 'true', 5_000);
     await turtle.click();
     await until('off on the node', async () => !(await nodeJson<Settings>(node, '/api/settings')).altSpeedEnabled, 5_000);
-    assert.equal(await turtle.getAttribute('aria-pressed'), 'false');
+    // The node answers the click before the page has re-rendered the button from that answer.
+    await until('shown as off', async () => (await turtle.getAttribute('aria-pressed')) === 'false', 5_000);
     // The form's untouched field follows it.
     await until('the form follows', async () => !(await field('settings-alt-enabled').isChecked()), 5_000);
     await turtle.click();
