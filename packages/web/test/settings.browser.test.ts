@@ -105,6 +105,8 @@ test('settings page: limits, schedule, queue, seeding goals, download dir and pu
     await until('the form follows', async () => !(await field('settings-alt-enabled').isChecked()), 5_000);
     await turtle.click();
     await until('on again', async () => (await nodeJson<Settings>(node, '/api/settings')).altSpeedEnabled, 5_000);
+    // Reloading before the page has its answer would abort the PATCH (a console error later steps count).
+    await until('shown as on again', async () => (await turtle.getAttribute('aria-pressed')) === 'true', 5_000);
     await page.reload();
     await field('settings-save').waitFor();
   });
