@@ -12,7 +12,7 @@ import { parseInfoDict } from './metainfo.ts';
 import { pieceLengthOf, piecesOfFiles } from './piece-map.ts';
 import { bytesLeft, fileProgress, peerListing, torrentStats } from './torrent-report.ts';
 import type { Connection, Storage } from './platform.ts';
-import { longestUseless } from './swarm/admission.ts';
+import { duplicateToDrop, longestUseless } from './swarm/admission.ts';
 import { Choker } from './swarm/choker.ts';
 import { ExtensionHub } from './swarm/extensions.ts';
 import { MetadataExchange } from './swarm/metadata.ts';
@@ -476,6 +476,9 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     if (this.ctx.isBanned(peer.address, peer.remoteId) || this.state === 'paused' || this.state === 'error' || this.closed || this.moving) return peer.destroy('not accepting');
     const existing = this.peersByKey.get(peer.key);
     if (existing && existing !== peer) return peer.destroy('duplicate connection');
+    const drop = duplicateToDrop(this.peersByKey.values(), peer, this.ctx.peerId);
+    if (drop === peer) return peer.destroy('duplicate peer id');
+    drop?.destroy('duplicate peer id');
     // Incoming peers get a few slots beyond what we dial, and past those the newcomer takes the slot
     // of a peer that has been useless longest: idle connections must not lock honest peers out.
     if (this.peersByKey.size >= this.ctx.maxConnections + 5 && !peer.outgoing && !this.evictFor(peer)) return peer.destroy('too many connections');

@@ -25,7 +25,9 @@ test('ratio, totals and seeding time add up over runs', { timeout: 90_000 }, asy
     const d = (await seeder.json(`/api/torrents/${ih}`)).body;
     return d.totalUploaded >= 300_000 ? d : undefined;
   });
-  assert.ok(gave.ratio >= 1 && gave.ratio < 3, `the seeder gave at least its whole content (ratio ${gave.ratio})`);
+  // Exactly once: two connections between the same two nodes (each dialled the other) had the
+  // seeder send blocks twice, ratio 1.2–2.0 in three runs of four.
+  assert.ok(gave.ratio >= 1 && gave.ratio < 1.05, `the seeder gave its whole content once (ratio ${gave.ratio})`);
   await until('seconds of seeding', async () => (await seeder.json(`/api/torrents/${ih}`)).body.seedingTime >= 3, 30_000);
 
   await seeder.restart();

@@ -31,3 +31,31 @@ export function hostOf(remote: string): string {
   const m = /^\[(.*)\]:\d+$/.exec(remote) ?? /^(.*):\d+$/.exec(remote);
   return m ? m[1]! : remote;
 }
+
+/**
+ * Two connections to the same peer (same peer id): both ends dialled each other at once, or one of
+ * them reached us at a second address. Both would be asked for the same blocks, and the other end
+ * uploads every one of them twice. Returns the connection to close. Both ends must close the same
+ * one, so with one dialled each way the survivor is the one dialled by the end with the lower peer
+ * id (as libtorrent decides); with both dialled the same way, the older one stays.
+ */
+export function duplicateToDrop(peers: Iterable<Peer>, newcomer: Peer, localId: Uint8Array): Peer | undefined {
+  const id = newcomer.remoteId;
+  if (!id) return undefined;
+  for (const p of peers) {
+    if (p === newcomer || p.closed || !p.remoteId || !sameBytes(p.remoteId, id)) continue;
+    if (p.outgoing === newcomer.outgoing) return newcomer;
+    const keepOurs = compareBytes(localId, id) < 0;
+    return newcomer.outgoing === keepOurs ? p : newcomer;
+  }
+  return undefined;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && compareBytes(a, b) === 0;
+}
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
+}

@@ -1,0 +1,29 @@
+// Two connections to one peer (both ends dialled each other): both ends must close the same one.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { duplicateToDrop } from '../src/swarm/admission.ts';
+import type { Peer } from '../src/swarm/peer.ts';
+
+const id = (b: number) => new Uint8Array(20).fill(b);
+const peer = (remote: number, outgoing: boolean) => ({ remoteId: id(remote), outgoing, closed: false }) as unknown as Peer;
+
+test('with one connection dialled each way, both ends keep the one the lower peer id dialled', () => {
+  const low = 1, high = 9;
+  // Seen from the low end: its own dial (outgoing) survives, whichever arrived first.
+  const lowOut = peer(high, true), lowIn = peer(high, false);
+  assert.equal(duplicateToDrop([lowOut], lowIn, id(low)), lowIn);
+  assert.equal(duplicateToDrop([lowIn], lowOut, id(low)), lowIn);
+  // Seen from the high end: the same connection is its incoming one, and it survives there too.
+  const highOut = peer(low, true), highIn = peer(low, false);
+  assert.equal(duplicateToDrop([highIn], highOut, id(high)), highOut);
+  assert.equal(duplicateToDrop([highOut], highIn, id(high)), highOut);
+});
+
+test('two connections dialled the same way: the newcomer goes; other peers and unknown ids are left alone', () => {
+  const old = peer(5, true);
+  const newcomer = peer(5, true);
+  assert.equal(duplicateToDrop([old], newcomer, id(1)), newcomer);
+  assert.equal(duplicateToDrop([old], peer(6, false), id(1)), undefined);
+  assert.equal(duplicateToDrop([old], { remoteId: undefined, outgoing: false, closed: false } as unknown as Peer, id(1)), undefined);
+  assert.equal(duplicateToDrop([{ ...old, closed: true } as Peer], peer(5, false), id(1)), undefined);
+});
