@@ -62,7 +62,10 @@ async function moveFile(from: string, to: string): Promise<Moved> {
   try {
     await fs.copyFile(from, to, fs.constants.COPYFILE_EXCL);
     const st = await fs.stat(from);
-    await fs.utimes(to, st.atime, st.mtime);
+    // Seconds with their fraction, not the Date objects: those round to the nearest millisecond
+    // and resume data keeps the mtime floored to one, so a copy made 364.6 ms read back as 365 and
+    // every piece was hashed again at the next start.
+    await fs.utimes(to, st.atimeMs / 1000, st.mtimeMs / 1000);
   } catch (err) {
     await fs.rm(to, { force: true }).catch(() => {});
     throw err;
