@@ -5,7 +5,7 @@ import { duplicateToDrop } from '../src/swarm/admission.ts';
 import type { Peer } from '../src/swarm/peer.ts';
 
 const id = (b: number) => new Uint8Array(20).fill(b);
-const peer = (remote: number, outgoing: boolean) => ({ remoteId: id(remote), outgoing, closed: false }) as unknown as Peer;
+const peer = (remote: number, outgoing: boolean, transport = 'tcp') => ({ remoteId: id(remote), outgoing, closed: false, conn: { transport } }) as unknown as Peer;
 
 test('with one connection dialled each way, both ends keep the one the lower peer id dialled', () => {
   const low = 1, high = 9;
@@ -24,6 +24,8 @@ test('two connections dialled the same way: the newcomer goes; other peers and u
   const newcomer = peer(5, true);
   assert.equal(duplicateToDrop([old], newcomer, id(1)), newcomer);
   assert.equal(duplicateToDrop([old], peer(6, false), id(1)), undefined);
-  assert.equal(duplicateToDrop([old], { remoteId: undefined, outgoing: false, closed: false } as unknown as Peer, id(1)), undefined);
+  assert.equal(duplicateToDrop([old], { remoteId: undefined, outgoing: false, closed: false, conn: { transport: 'tcp' } } as unknown as Peer, id(1)), undefined);
+  // WebRTC channels are left to the offer rule.
+  assert.equal(duplicateToDrop([peer(5, false, 'webrtc')], peer(5, false, 'webrtc'), id(1)), undefined);
   assert.equal(duplicateToDrop([{ ...old, closed: true } as Peer], peer(5, false), id(1)), undefined);
 });

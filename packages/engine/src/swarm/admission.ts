@@ -41,9 +41,11 @@ export function hostOf(remote: string): string {
  */
 export function duplicateToDrop(peers: Iterable<Peer>, newcomer: Peer, localId: Uint8Array): Peer | undefined {
   const id = newcomer.remoteId;
-  if (!id) return undefined;
+  // TCP only: who dialled is known on both ends there. Two WebRTC channels are settled where the
+  // offers meet (the lower peer id offers), and neither end's channel counts as "dialled".
+  if (!id || newcomer.conn.transport !== 'tcp') return undefined;
   for (const p of peers) {
-    if (p === newcomer || p.closed || !p.remoteId || !sameBytes(p.remoteId, id)) continue;
+    if (p === newcomer || p.closed || p.conn.transport !== 'tcp' || !p.remoteId || !sameBytes(p.remoteId, id)) continue;
     if (p.outgoing === newcomer.outgoing) return newcomer;
     const keepOurs = compareBytes(localId, id) < 0;
     return newcomer.outgoing === keepOurs ? p : newcomer;
