@@ -797,6 +797,17 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
   }
 
   // ---- TorrentHandle ----
+  private changes = 0;
+  get revision(): number {
+    return this.changes;
+  }
+
+  /** Every event is a change someone may show (see TorrentHandle.revision). */
+  override emit(event: string, ...args: unknown[]): boolean {
+    this.changes++;
+    return super.emit(event, ...args);
+  }
+
   stats(): TorrentStats {
     return torrentStats({
       infoHashHex: this.infoHashHex, name: this.metainfo?.name ?? this.displayName, state: this.state, picker: this.picker,

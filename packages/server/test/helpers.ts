@@ -38,6 +38,11 @@ export class FakeTorrent extends EventEmitter implements TorrentHandle {
   peerList: PeerStats[] = [];
 
   name: string | undefined;
+  #reads = 0;
+  /** Tests set fields directly: every read is a new revision, so nothing is ever taken as unchanged. */
+  get revision(): number {
+    return ++this.#reads;
+  }
 
   constructor(infoHashHex: string, name: string | undefined) {
     super();
