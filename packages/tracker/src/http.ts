@@ -131,8 +131,10 @@ async function announce(opts: HttpOptions, req: IncomingMessage, res: ServerResp
       'peer id': withId ? Buffer.from(p.peerIdHex, 'hex') : undefined,
     }));
   } else {
-    body.peers = out.compact4 ? Buffer.concat([out.compact4, compactPeers(peers, 4)]) : compactPeers(peers, 4);
-    const six = compactPeers(peers, 6);
+    // The memory store hands compact bytes; the Redis store objects. Either may come.
+    const join = (packed: Buffer | undefined, fromObjects: Buffer) => (!packed ? fromObjects : fromObjects.length === 0 ? packed : Buffer.concat([packed, fromObjects]));
+    body.peers = join(out.compact4, compactPeers(peers, 4));
+    const six = join(out.compact6, compactPeers(peers, 6));
     if (six.length > 0) body.peers6 = six;
   }
   reply(res, body);

@@ -1,6 +1,7 @@
-// The in-process store: one tracker process, no dependencies. Peers sit in dense arrays (seeds and
-// leechers apart) so a random sample costs O(numwant), not O(swarm), and totals are kept as
-// running counters so /stats and /metrics never walk the swarms.
+// The in-process store: one tracker process, no dependencies. A swarm's IP peers are packed
+// records in one Buffer (packed-peers.ts: about 60 bytes a peer, no object per peer), seeds and
+// leechers apart so a random sample costs O(numwant), not O(swarm); totals are running counters
+// so /stats and /metrics never walk the swarms.
 
 import type {
   AnnounceInput,
@@ -15,125 +16,56 @@ import type {
   UserRecord,
 } from './store.ts';
 import { transferDelta } from './store.ts';
-import { ipv4Number } from './peers.ts';
+import { PackedPeers, parseIp16, pickedSlots } from './packed-peers.ts';
 
-interface Peer extends PeerRecord {
+/** A browser peer (WebSocket): few per swarm, so an object each, with the process that holds its socket. */
+interface WsPeer extends PeerRecord {
   left: number;
   seenAt: number;
   uploaded: number;
   downloaded: number;
-  /** Position in its PeerSet's array. */
+  /** Position in its WsPeerSet's list. */
   slot: number;
-  /** Neighbours in its PeerSet's age order (oldest first). */
-  older: Peer | undefined;
-  newer: Peer | undefined;
-  /** The sample() call that last picked it: an O(1) "already chosen?" without allocating. */
-  mark: number;
 }
 
-/**
- * Array + id index with swap-remove, for O(1) add, remove and random access; plus a list in
- * announce order, so expired peers are always at its head and expiry is amortized O(1).
- */
-class PeerSet {
-  readonly list: Peer[] = [];
-  private readonly index = new Map<string, Peer>();
-  private oldest: Peer | undefined;
-  private newest: Peer | undefined;
-  /**
-   * Each slot's peer in BEP 23 form (IPv4 + port), side by side: a UDP or compact HTTP reply is
-   * assembled from here without touching 50 scattered peer objects (their cache misses were the
-   * largest cost of an announce). Port 0 marks a slot with no IPv4 form (IPv6 or WebSocket peer).
-   */
-  compact = Buffer.alloc(8 * 6);
-  /** Per slot: the sample that last drew it (see MemoryStore.sample). */
-  marks = new Uint32Array(8);
+/** Array + id index with swap-remove: O(1) add, remove and random access. */
+class WsPeerSet {
+  readonly list: WsPeer[] = [];
+  private readonly index = new Map<string, WsPeer>();
 
   get size(): number {
     return this.list.length;
   }
-  get(id: string): Peer | undefined {
+  get(id: string): WsPeer | undefined {
     return this.index.get(id);
   }
-  add(p: Peer): void {
+  add(p: WsPeer): void {
     p.slot = this.list.length;
     this.list.push(p);
     this.index.set(p.peerIdHex, p);
-    this.append(p);
-    if (this.marks.length < this.list.length) {
-      const compact = Buffer.alloc(this.marks.length * 2 * 6);
-      this.compact.copy(compact);
-      this.compact = compact;
-      const marks = new Uint32Array(this.marks.length * 2);
-      marks.set(this.marks);
-      this.marks = marks;
-    }
-    this.writeCompact(p);
   }
-  remove(p: Peer): void {
+  remove(p: WsPeer): void {
     const last = this.list.pop()!;
     if (last !== p) {
       this.list[p.slot] = last;
       last.slot = p.slot;
-      this.compact.copy(this.compact, p.slot * 6, this.list.length * 6, this.list.length * 6 + 6);
-      this.marks[p.slot] = this.marks[this.list.length]!;
     }
     this.index.delete(p.peerIdHex);
-    this.unlink(p);
-  }
-  /** Refreshes the slot's compact form after the peer's address or port changed. */
-  writeCompact(p: Peer): void {
-    const off = p.slot * 6;
-    if (p.ip4 === undefined) {
-      this.compact.writeUInt16BE(0, off + 4);
-    } else {
-      this.compact.writeUInt32BE(p.ip4, off);
-      this.compact.writeUInt16BE(p.port, off + 4);
-    }
-  }
-  /** Marks `p` as the most recently announced. */
-  touch(p: Peer): void {
-    if (this.newest === p) return;
-    this.unlink(p);
-    this.append(p);
-  }
-  /** The least recently announced peer, if it announced before `cutoff`. */
-  expired(cutoff: number): Peer | undefined {
-    return this.oldest && this.oldest.seenAt < cutoff ? this.oldest : undefined;
-  }
-  private append(p: Peer): void {
-    p.older = this.newest;
-    p.newer = undefined;
-    if (this.newest) this.newest.newer = p;
-    else this.oldest = p;
-    this.newest = p;
-  }
-  private unlink(p: Peer): void {
-    if (p.older) p.older.newer = p.newer;
-    else this.oldest = p.newer;
-    if (p.newer) p.newer.older = p.older;
-    else this.newest = p.older;
-    p.older = p.newer = undefined;
   }
 }
 
-class Group {
-  readonly seeds = new PeerSet();
-  readonly leeches = new PeerSet();
+class WsGroup {
+  readonly seeds = new WsPeerSet();
+  readonly leeches = new WsPeerSet();
 }
 
-class Swarm {
-  readonly ip = new Group();
-  ws: Group | undefined;
+/** One torrent: its IP peers packed (PackedPeers), its browser peers as objects. One object per swarm. */
+class Swarm extends PackedPeers {
+  ws: WsGroup | undefined;
   downloaded = 0;
   touchedAt = 0;
-  group(kind: PeerKind, create: boolean): Group | undefined {
-    if (kind === 'ip') return this.ip;
-    if (!this.ws && create) this.ws = new Group();
-    return this.ws;
-  }
   get peerCount(): number {
-    return this.ip.seeds.size + this.ip.leeches.size + (this.ws ? this.ws.seeds.size + this.ws.leeches.size : 0);
+    return this.n + (this.ws ? this.ws.seeds.size + this.ws.leeches.size : 0);
   }
 }
 
@@ -148,14 +80,18 @@ export class MemoryStore implements TrackerStore {
   private readonly sweeper: ReturnType<typeof setInterval>;
   private peers = 0;
   private seeders = 0;
-  private sampleMark = 0;
+  /** Browser peers among `peers` (they are objects, not packed records). */
+  private wsPeers = 0;
   private readonly userMap = new Map<string, UserRecord>();
   private readonly registered = new Set<string>();
   private readonly relayHandlers = new Map<string, (msg: RelayMessage) => void>();
+  // Scratch for the announcer's id and address as bytes: no allocation per announce.
+  private readonly idBuf = Buffer.alloc(20);
+  private readonly ipBuf = Buffer.alloc(16);
 
   constructor(opts: MemoryStoreOptions) {
     this.ttlMs = opts.peerTtlMs;
-    // Sweeping often keeps counts close to the truth; each sweep is one pass over the peers.
+    // Sweeping often keeps counts close to the truth; a sweep costs O(1) for swarms with nothing due.
     this.sweeper = setInterval(() => this.sweep(Date.now()), Math.max(1000, Math.min(this.ttlMs / 4, 30_000)));
     this.sweeper.unref();
   }
@@ -169,43 +105,34 @@ export class MemoryStore implements TrackerStore {
     }
     swarm.touchedAt = now;
     this.expire(swarm, now);
-    const group = swarm.group(a.kind, true)!;
-    const prev = group.seeds.get(a.peerIdHex) ?? group.leeches.get(a.peerIdHex);
-    if (a.passkey !== undefined) this.credit(a, prev);
+    if (a.kind === 'ws') return this.announceWs(swarm, a, now);
 
+    const id = a.peerId ?? this.hexId(a.peerIdHex);
+    let slot = swarm.find(id, 0);
+    if (a.passkey !== undefined) this.credit(swarm, slot, a);
     if (a.event === 'stopped') {
-      if (prev) this.drop(group, prev);
+      if (slot >= 0) this.dropPacked(swarm, slot);
       return { peers: [], counts: this.countsOf(swarm) };
     }
-
     const seed = a.left === 0;
     // Count a completion once per peer, however many times a client repeats the event.
-    if (a.event === 'completed' && (!prev || prev.left > 0)) swarm.downloaded++;
-    let p = prev;
-    if (!p) {
-      p = { peerIdHex: a.peerIdHex, host: a.host, ip4: ipv4Number(a.host), port: a.port, owner: a.owner, left: a.left, seenAt: now, uploaded: 0, downloaded: 0, slot: 0, older: undefined, newer: undefined, mark: 0 };
-      (seed ? group.seeds : group.leeches).add(p);
+    if (a.event === 'completed' && (slot < 0 || !swarm.isSeed(slot))) swarm.downloaded++;
+    const family = parseIp16(a.host, this.ipBuf, 0);
+    if (slot < 0) {
+      slot = swarm.add(id, 0, this.ipBuf, 0, family === 6, a.port, seed, now);
       this.peers++;
       if (seed) this.seeders++;
-    } else if ((p.left === 0) !== seed) {
-      (seed ? group.leeches : group.seeds).remove(p);
-      (seed ? group.seeds : group.leeches).add(p);
-      this.seeders += seed ? 1 : -1;
     } else {
-      (seed ? group.seeds : group.leeches).touch(p);
+      if (swarm.isSeed(slot) !== seed) this.seeders += seed ? 1 : -1;
+      slot = swarm.setSeed(slot, seed);
+      swarm.write(slot, this.ipBuf, 0, family === 6, a.port, now);
     }
-    if (p.host !== a.host || p.port !== a.port) {
-      p.host = a.host;
-      p.ip4 = ipv4Number(a.host);
-      p.port = a.port;
-      (seed ? group.seeds : group.leeches).writeCompact(p);
+    if (a.passkey !== undefined) {
+      const c = swarm.ensureCredits();
+      c[2 * slot] = a.uploaded;
+      c[2 * slot + 1] = a.downloaded;
     }
-    p.owner = a.owner;
-    p.left = a.left;
-    p.seenAt = now;
-    p.uploaded = a.uploaded;
-    p.downloaded = a.downloaded;
-    return this.sample(group, p, a.numwant, a.compact === true, this.countsOf(swarm));
+    return this.samplePacked(swarm, slot, a.numwant, a.compact === true);
   }
 
   counts(infoHashHex: string): SwarmCounts {
@@ -216,13 +143,41 @@ export class MemoryStore implements TrackerStore {
   }
 
   findPeer(infoHashHex: string, peerIdHex: string, kind: PeerKind): PeerRecord | undefined {
-    const g = this.swarms.get(infoHashHex)?.group(kind, false);
-    const p = g?.seeds.get(peerIdHex) ?? g?.leeches.get(peerIdHex);
-    return p && p.seenAt >= Date.now() - this.ttlMs ? p : undefined;
+    const swarm = this.swarms.get(infoHashHex);
+    if (!swarm) return undefined;
+    const cutoff = Date.now() - this.ttlMs;
+    if (kind === 'ws') {
+      const g = swarm.ws;
+      const p = g?.seeds.get(peerIdHex) ?? g?.leeches.get(peerIdHex);
+      return p && p.seenAt >= cutoff ? p : undefined;
+    }
+    const slot = swarm.find(this.hexId(peerIdHex), 0);
+    return slot >= 0 && swarm.seenAt(slot) >= cutoff ? this.record(swarm, slot) : undefined;
   }
 
   totals(): StoreTotals {
     return { torrents: this.swarms.size, peers: this.peers, seeders: this.seeders, leechers: this.peers - this.seeders };
+  }
+
+  /**
+   * What the swarms hold, counted from their arrays: `packedBytes` is the packed records and
+   * indexes of the IP peers (their whole cost but for one object per swarm), `swarmBytes` an
+   * estimate of that per-swarm object, its Map entry and key. Browser peers are objects and
+   * counted apart.
+   */
+  memoryUsage(): { swarms: number; ipPeers: number; wsPeers: number; packedBytes: number; swarmBytes: number; bytesPerIpPeer: number } {
+    let packed = 0;
+    for (const s of this.swarms.values()) packed += s.byteLength;
+    const ipPeers = this.peers - this.wsPeers;
+    const swarmBytes = this.swarms.size * SWARM_OVERHEAD_BYTES;
+    return {
+      swarms: this.swarms.size,
+      ipPeers,
+      wsPeers: this.wsPeers,
+      packedBytes: packed,
+      swarmBytes,
+      bytesPerIpPeer: ipPeers === 0 ? 0 : (packed + swarmBytes) / ipPeers,
+    };
   }
 
   // --- registry ---
@@ -265,89 +220,139 @@ export class MemoryStore implements TrackerStore {
     this.relayHandlers.clear();
   }
 
-  private credit(a: AnnounceInput, prev: Peer | undefined): void {
+  private hexId(peerIdHex: string): Buffer {
+    this.idBuf.fill(0);
+    this.idBuf.write(peerIdHex, 0, 20, 'hex');
+    return this.idBuf;
+  }
+
+  private credit(swarm: Swarm, slot: number, a: AnnounceInput): void {
     const u = this.userMap.get(a.passkey!);
     if (!u) return;
-    u.uploaded += transferDelta(prev?.uploaded, a.uploaded, a.event);
-    u.downloaded += transferDelta(prev?.downloaded, a.downloaded, a.event);
+    const c = slot >= 0 ? swarm.credits : undefined;
+    u.uploaded += transferDelta(c ? c[2 * slot] : undefined, a.uploaded, a.event);
+    u.downloaded += transferDelta(c ? c[2 * slot + 1] : undefined, a.downloaded, a.event);
   }
 
   private countsOf(swarm: Swarm): SwarmCounts {
     const ws = swarm.ws;
     return {
-      complete: swarm.ip.seeds.size + (ws ? ws.seeds.size : 0),
-      incomplete: swarm.ip.leeches.size + (ws ? ws.leeches.size : 0),
+      complete: swarm.seeds + (ws ? ws.seeds.size : 0),
+      incomplete: swarm.nl + (ws ? ws.leeches.size : 0),
       downloaded: swarm.downloaded,
     };
   }
 
-  private drop(group: Group, p: Peer): void {
-    (p.left === 0 ? group.seeds : group.leeches).remove(p);
+  private dropPacked(swarm: Swarm, slot: number): void {
+    if (swarm.isSeed(slot)) this.seeders--;
+    swarm.remove(slot);
     this.peers--;
-    if (p.left === 0) this.seeders--;
+  }
+
+  /** A peer as an object, for dictionary replies and findPeer. */
+  private record(swarm: Swarm, slot: number): PeerRecord {
+    return { peerIdHex: swarm.peerIdHex(slot), host: swarm.host(slot), port: swarm.port(slot), owner: '' };
   }
 
   /**
-   * A uniform random sample (Floyd's algorithm) over leechers, plus seeds when the announcer is
-   * not one itself: a seed has no use for other seeds. One extra draw covers skipping ourselves.
-   * Every peer in the sets is live: announce() expired the stale ones just before.
-   * With `compact`, IPv4 peers come out as one BEP 23 buffer copied from the sets' compact arrays,
-   * and `peers` holds only the rest.
+   * Up to numwant other peers (see PackedPeers.pick). With `compact`, they come out as BEP 23
+   * (compact4) and BEP 7 (compact6) bytes copied from the records, with no object per peer;
+   * otherwise as objects.
    */
-  private sample(group: Group, self: Peer, numwant: number, compact: boolean, counts: SwarmCounts): AnnounceResult {
-    const peers: PeerRecord[] = [];
-    const leeches = group.leeches;
-    const seeds = group.seeds;
-    const nl = leeches.size;
-    const n = numwant <= 0 ? 0 : nl + (self.left === 0 ? 0 : seeds.size);
-    const k = Math.min(n, numwant + 1);
-    const out = compact ? Buffer.allocUnsafe(Math.min(k, numwant) * 6) : undefined;
-    let written = 0;
-    let taken = 0;
-    // Wraps while still a small integer; a stale equal mark a billion samples on costs one peer.
-    const mark = (this.sampleMark = this.sampleMark >= 0x3fffffff ? 1 : this.sampleMark + 1);
-    for (let j = n - k; j < n && taken < numwant; j++) {
-      let pick = k === n ? j : Math.floor(Math.random() * (j + 1));
-      let set = pick < nl ? leeches : seeds;
-      let slot = pick < nl ? pick : pick - nl;
-      if (set.marks[slot] === mark) {
-        // Floyd: a repeat draw takes j, which no earlier step could have drawn.
-        pick = j;
-        set = pick < nl ? leeches : seeds;
-        slot = pick < nl ? pick : pick - nl;
-      }
-      set.marks[slot] = mark;
-      if (set === (self.left === 0 ? seeds : leeches) && slot === self.slot) continue;
-      taken++;
-      const off = slot * 6;
-      const c = set.compact;
-      if (out && (c[off + 4]! | c[off + 5]!) !== 0) {
-        // Six byte moves: Buffer#copy for 6 bytes costs a native call and was a third of sample().
-        out[written] = c[off]!;
-        out[written + 1] = c[off + 1]!;
-        out[written + 2] = c[off + 2]!;
-        out[written + 3] = c[off + 3]!;
-        out[written + 4] = c[off + 4]!;
-        out[written + 5] = c[off + 5]!;
-        written += 6;
-      } else {
-        peers.push(set.list[slot]!);
+  private samplePacked(swarm: Swarm, self: number, numwant: number, compact: boolean): AnnounceResult {
+    const counts = this.countsOf(swarm);
+    const k = swarm.pick(self, numwant);
+    const slots = pickedSlots();
+    if (!compact) {
+      const peers: PeerRecord[] = [];
+      for (let i = 0; i < k; i++) peers.push(this.record(swarm, slots[i]!));
+      return { peers, counts };
+    }
+    let k6 = 0;
+    if (swarm.n6 > 0) for (let i = 0; i < k; i++) if (swarm.isV6(slots[i]!)) k6++;
+    const compact4 = Buffer.allocUnsafe((k - k6) * 6);
+    const compact6 = k6 > 0 ? Buffer.allocUnsafe(k6 * 18) : undefined;
+    let o4 = 0;
+    let o6 = 0;
+    for (let i = 0; i < k; i++) {
+      const s = slots[i]!;
+      if (compact6 && swarm.isV6(s)) o6 += swarm.copyCompact(s, compact6, o6);
+      else o4 += swarm.copyCompact(s, compact4, o4);
+    }
+    return compact6 ? { peers: [], counts, compact4, compact6 } : { peers: [], counts, compact4 };
+  }
+
+  // --- browser peers: objects, few per swarm ---
+
+  private announceWs(swarm: Swarm, a: AnnounceInput, now: number): AnnounceResult {
+    const group = (swarm.ws ??= new WsGroup());
+    const prev = group.seeds.get(a.peerIdHex) ?? group.leeches.get(a.peerIdHex);
+    if (a.passkey !== undefined) {
+      const u = this.userMap.get(a.passkey);
+      if (u) {
+        u.uploaded += transferDelta(prev?.uploaded, a.uploaded, a.event);
+        u.downloaded += transferDelta(prev?.downloaded, a.downloaded, a.event);
       }
     }
-    return out ? { peers, counts, compact4: written === out.length ? out : out.subarray(0, written) } : { peers, counts };
+    if (a.event === 'stopped') {
+      if (prev) this.dropWs(group, prev);
+      return { peers: [], counts: this.countsOf(swarm) };
+    }
+    const seed = a.left === 0;
+    if (a.event === 'completed' && (!prev || prev.left > 0)) swarm.downloaded++;
+    let p = prev;
+    if (!p) {
+      p = { peerIdHex: a.peerIdHex, host: a.host, port: a.port, owner: a.owner, left: a.left, seenAt: now, uploaded: 0, downloaded: 0, slot: 0 };
+      (seed ? group.seeds : group.leeches).add(p);
+      this.peers++;
+      this.wsPeers++;
+      if (seed) this.seeders++;
+    } else if ((p.left === 0) !== seed) {
+      (seed ? group.leeches : group.seeds).remove(p);
+      (seed ? group.seeds : group.leeches).add(p);
+      this.seeders += seed ? 1 : -1;
+    }
+    p.host = a.host;
+    p.port = a.port;
+    p.owner = a.owner;
+    p.left = a.left;
+    p.seenAt = now;
+    p.uploaded = a.uploaded;
+    p.downloaded = a.downloaded;
+    // Leechers, then seeds unless we are one; stratified like PackedPeers.pick.
+    const pool = seed ? group.leeches.list : [...group.leeches.list, ...group.seeds.list];
+    const others = pool.filter((x) => x !== p);
+    const k = Math.min(a.numwant, others.length);
+    const peers: PeerRecord[] = [];
+    const step = others.length / Math.max(1, k);
+    for (let i = 0; i < k; i++) peers.push(others[k === others.length ? i : Math.min(others.length - 1, Math.floor((i + Math.random()) * step))]!);
+    return { peers, counts: this.countsOf(swarm) };
   }
 
-  /** Drops the swarm's peers whose last announce is older than the ttl. Runs on every announce: no allocations. */
+  private dropWs(group: WsGroup, p: WsPeer): void {
+    (p.left === 0 ? group.seeds : group.leeches).remove(p);
+    this.peers--;
+    this.wsPeers--;
+    if (p.left === 0) this.seeders--;
+  }
+
+  /** Drops the swarm's peers whose last announce is older than the ttl; O(1) unless one may have. */
   private expire(swarm: Swarm, now: number): void {
     const cutoff = now - this.ttlMs;
-    this.expireGroup(swarm.ip, cutoff);
-    if (swarm.ws) this.expireGroup(swarm.ws, cutoff);
-  }
-
-  private expireGroup(g: Group, cutoff: number): void {
-    let p;
-    while ((p = g.seeds.expired(cutoff))) this.drop(g, p);
-    while ((p = g.leeches.expired(cutoff))) this.drop(g, p);
+    const gone = swarm.expire(cutoff);
+    if (gone > 0) {
+      this.peers -= gone;
+      this.seeders -= swarm.expiredSeeds;
+    }
+    const ws = swarm.ws;
+    if (!ws) return;
+    // Browser peers are few per swarm: a scan is cheap.
+    for (const set of [ws.seeds, ws.leeches]) {
+      for (let i = set.list.length - 1; i >= 0; i--) {
+        const p = set.list[i]!;
+        if (p.seenAt < cutoff) this.dropWs(ws, p);
+      }
+    }
   }
 
   // Swarms nobody announces to or scrapes still have to let go of their peers, and then go.
@@ -360,3 +365,10 @@ export class MemoryStore implements TrackerStore {
     }
   }
 }
+
+/**
+ * Estimated cost of one swarm beyond its arrays: the Swarm object (a dozen fields), its Buffer
+ * view, the Map entry and the 40-character hex key. For memoryUsage(); measured figures are in
+ * bench/tracker.
+ */
+const SWARM_OVERHEAD_BYTES = 360;

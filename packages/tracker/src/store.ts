@@ -45,8 +45,10 @@ export interface AnnounceInput {
   numwant: number;
   /** Private mode: the passkey whose user gets credited. */
   passkey?: string;
-  /** The caller wants IPv4 peers in BEP 23 form: a store may then answer with `compact4`. */
+  /** The caller wants peers in BEP 23 / BEP 7 form: a store may then answer with `compact4` and `compact6`. */
   compact?: boolean;
+  /** The peer id as raw bytes (20), when the front end has them: saves the store parsing `peerIdHex`. */
+  peerId?: Uint8Array;
 }
 
 export interface AnnounceResult {
@@ -54,6 +56,8 @@ export interface AnnounceResult {
   counts: SwarmCounts;
   /** When present, the IPv4 peers in BEP 23 compact form; `peers` then holds only the others. */
   compact4?: Buffer;
+  /** When present, IPv6 peers in BEP 7 compact form (18 bytes each), likewise not in `peers`. */
+  compact6?: Buffer;
 }
 
 export interface StoreTotals {

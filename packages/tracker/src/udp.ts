@@ -96,7 +96,7 @@ export function createUdpServer(opts: UdpOptions): dgram.Socket {
       if (!out.ok) return error(tid, out.reason, r, msg.length);
       // BEP 15: the peer list's family is the family of the request.
       // Sized for the worst case, sent trimmed to what was written (one pass over the peers).
-      const v4 = family === 4 ? out.compact4 : undefined;
+      const v4 = family === 4 ? out.compact4 : out.compact6;
       const b = Buffer.allocUnsafe(20 + (v4 ? v4.length : 0) + out.peers.length * (family === 4 ? 6 : 18));
       b.writeUInt32BE(ANNOUNCE, 0);
       b.writeUInt32BE(tid, 4);

@@ -1,0 +1,426 @@
+// The address-reachable peers (HTTP/UDP) of one swarm, packed into one Buffer of fixed-size
+// records instead of an object per peer: a tracker holding a million peers must not pay a
+// hundred bytes of object headers, hidden classes and Map entries for each.
+//
+// Layout of `seg`: `cap` records of REC bytes, then an open-addressing index (peer id → slot).
+// Records [0, nl) are leechers and [nl, n) seeds, so "leechers only" (what a seed wants) is one
+// range and a random sample costs O(numwant). Removing a peer moves the last record of its range
+// into its slot (swap-remove), so the arrays stay dense.
+//
+// A record (48 bytes):
+//   0..16   address as IPv6; IPv4 as ::ffff:a.b.c.d, so bytes 12..18 are its BEP 23 form
+//   16..18  port, big-endian (bytes 0..18 are the BEP 7 form of an IPv6 peer)
+//   18..38  peer id
+//   38      flags (F_V6)
+//   40..46  last announce, ms since the epoch: 32 low bits at 40, 16 high bits at 44
+
+export const REC = 48;
+const O_PORT = 16;
+const O_ID = 18;
+const O_FLAGS = 38;
+const O_SEEN = 40;
+export const F_V6 = 1;
+
+// Picked slots of the last pick() call; shared, since one pick is consumed before the next.
+let picks = new Int32Array(256);
+const EMPTY = Buffer.alloc(0);
+// Scratch for swapping two records.
+const tmp = Buffer.alloc(REC);
+
+function rd32(b: Uint8Array, o: number): number {
+  return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
+}
+function wr32(b: Uint8Array, o: number, v: number): void {
+  b[o] = v;
+  b[o + 1] = v >>> 8;
+  b[o + 2] = v >>> 16;
+  b[o + 3] = v >>> 24;
+}
+
+/** Peer ids are often structured (client prefix, counters): mix all 20 bytes. */
+function idHash(b: Uint8Array, o: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < 20; i += 4) h = Math.imul(h ^ rd32(b, o + i), 0x9e3779b1);
+  return (h ^ (h >>> 15)) >>> 0;
+}
+
+function same20(a: Uint8Array, ao: number, b: Uint8Array, bo: number): boolean {
+  for (let i = 0; i < 20; i++) if (a[ao + i] !== b[bo + i]) return false;
+  return true;
+}
+
+/** Capacities grow by about 1.5× (not 2×): a swarm of 10 peers should not hold 16 slots. */
+function grownCap(cap: number): number {
+  return cap < 4 ? 4 : (Math.ceil((cap * 1.5) / 2) * 2);
+}
+function tableSize(cap: number): number {
+  let t = 8;
+  while (t < cap * 2) t *= 2;
+  return t;
+}
+
+export class PackedPeers {
+  seg: Buffer;
+  cap = 0;
+  /** Index entries - 1 (a power of two minus one); the index starts at cap * REC. */
+  private mask = 0;
+  /** Peers, leechers among them, IPv6 peers among them. */
+  n = 0;
+  nl = 0;
+  n6 = 0;
+  /** No record announced before this (a lower bound): expiry scans only when it could find something. */
+  private oldest = Infinity;
+  /** Private mode: each slot's last reported uploaded and downloaded totals, allocated on first use. */
+  credits: Float64Array | undefined;
+  /** Seeds among the peers the last expire() removed. */
+  expiredSeeds = 0;
+
+  constructor() {
+    this.seg = EMPTY;
+  }
+
+  get seeds(): number {
+    return this.n - this.nl;
+  }
+
+  /** Bytes held in this swarm's arrays. */
+  get byteLength(): number {
+    return this.seg.length + (this.credits ? this.credits.byteLength : 0);
+  }
+
+  /** The slot of the peer with this id (20 bytes at `off`), or -1. */
+  find(id: Uint8Array, off: number): number {
+    if (this.n === 0) return -1;
+    const seg = this.seg;
+    const tbl = this.cap * REC;
+    let i = idHash(id, off) & this.mask;
+    for (;;) {
+      const e = rd32(seg, tbl + 4 * i);
+      if (e === 0) return -1;
+      if (same20(seg, (e - 1) * REC + O_ID, id, off)) return e - 1;
+      i = (i + 1) & this.mask;
+    }
+  }
+
+  isSeed(slot: number): boolean {
+    return slot >= this.nl;
+  }
+
+  /**
+   * Adds a peer: id (20 bytes at idOff), address (16 bytes at ipOff, IPv4 mapped) and port.
+   * Returns its slot. The caller checked it is not here yet.
+   */
+  add(id: Uint8Array, idOff: number, ip: Uint8Array, ipOff: number, v6: boolean, port: number, seed: boolean, now: number): number {
+    if (this.n === this.cap) this.resize(grownCap(this.cap));
+    let slot = this.n;
+    if (!seed) {
+      // The first seed steps aside to the end, making room at the leechers' end.
+      if (this.nl < this.n) this.move(this.nl, this.n);
+      slot = this.nl++;
+    }
+    this.n++;
+    const seg = this.seg;
+    const o = slot * REC;
+    seg.set(id.subarray(idOff, idOff + 20), o + O_ID);
+    seg[O_FLAGS + o] = 0;
+    this.write(slot, ip, ipOff, v6, port, now);
+    if (this.credits) this.credits[2 * slot] = this.credits[2 * slot + 1] = 0;
+    this.indexInsert(slot);
+    return slot;
+  }
+
+  /** Refreshes a peer's address, port and announce time. */
+  write(slot: number, ip: Uint8Array, ipOff: number, v6: boolean, port: number, now: number): void {
+    const seg = this.seg;
+    const o = slot * REC;
+    for (let i = 0; i < 16; i++) seg[o + i] = ip[ipOff + i]!;
+    seg[o + O_PORT] = port >>> 8;
+    seg[o + O_PORT + 1] = port;
+    const was6 = (seg[o + O_FLAGS]! & F_V6) !== 0;
+    if (was6 !== v6) this.n6 += v6 ? 1 : -1;
+    seg[o + O_FLAGS] = v6 ? F_V6 : 0;
+    wr32(seg, o + O_SEEN, now % 0x1_0000_0000);
+    seg[o + O_SEEN + 4] = Math.floor(now / 0x1_0000_0000);
+    seg[o + O_SEEN + 5] = Math.floor(now / 0x1_0000_0000) >>> 8;
+    if (now < this.oldest) this.oldest = now;
+  }
+
+  /** Moves a peer between the leechers and the seeds; returns its new slot. */
+  setSeed(slot: number, seed: boolean): number {
+    if (seed === slot >= this.nl) return slot;
+    if (seed) {
+      this.swap(slot, this.nl - 1);
+      return --this.nl;
+    }
+    this.swap(slot, this.nl);
+    return this.nl++;
+  }
+
+  remove(slot: number): void {
+    const o = slot * REC;
+    if ((this.seg[o + O_FLAGS]! & F_V6) !== 0) this.n6--;
+    this.indexRemove(slot);
+    const last = this.n - 1;
+    if (slot < this.nl) {
+      // Last leecher into the hole, then the last seed into the last leecher's slot.
+      const lastLeech = this.nl - 1;
+      if (slot !== lastLeech) this.move(lastLeech, slot);
+      if (lastLeech !== last) this.move(last, lastLeech);
+      this.nl--;
+    } else if (slot !== last) {
+      this.move(last, slot);
+    }
+    this.n--;
+    // Give memory back after a swarm shrank a lot (a burst of peers left).
+    if (this.cap > 8 && this.n * 4 < this.cap) this.resize(Math.max(4, grownCap(this.n)));
+  }
+
+  /** Drops peers last seen before `cutoff`; returns how many (seeds among them in expiredSeeds). */
+  expire(cutoff: number): number {
+    this.expiredSeeds = 0;
+    if (this.oldest >= cutoff) return 0;
+    let removed = 0;
+    let oldest = Infinity;
+    // Downwards: a removal only moves records from above the hole, already checked.
+    for (let s = this.n - 1; s >= 0; s--) {
+      const seen = this.seenAt(s);
+      if (seen < cutoff) {
+        if (s >= this.nl) this.expiredSeeds++;
+        this.remove(s);
+        removed++;
+      } else if (seen < oldest) oldest = seen;
+    }
+    // Every survivor was read exactly once (a record moved into a hole came from above it).
+    this.oldest = oldest;
+    return removed;
+  }
+
+  seenAt(slot: number): number {
+    const o = slot * REC + O_SEEN;
+    return (this.seg[o + 4]! | (this.seg[o + 5]! << 8)) * 0x1_0000_0000 + rd32(this.seg, o);
+  }
+  port(slot: number): number {
+    const o = slot * REC + O_PORT;
+    return (this.seg[o]! << 8) | this.seg[o + 1]!;
+  }
+  isV6(slot: number): boolean {
+    return (this.seg[slot * REC + O_FLAGS]! & F_V6) !== 0;
+  }
+  peerIdHex(slot: number): string {
+    return this.seg.toString('hex', slot * REC + O_ID, slot * REC + O_ID + 20);
+  }
+  host(slot: number): string {
+    const o = slot * REC;
+    const s = this.seg;
+    if (!this.isV6(slot)) return `${s[o + 12]}.${s[o + 13]}.${s[o + 14]}.${s[o + 15]}`;
+    return formatIpv6(s, o);
+  }
+  /** IPv4 peers: the BEP 23 form (6 bytes); IPv6 peers: the BEP 7 form (18 bytes). */
+  copyCompact(slot: number, out: Uint8Array, off: number): number {
+    const seg = this.seg;
+    let o = slot * REC;
+    let len = 18;
+    if ((seg[o + O_FLAGS]! & F_V6) === 0) {
+      o += 12;
+      len = 6;
+    }
+    // Byte moves: a native copy call for 6 bytes costs more than the copy.
+    for (let i = 0; i < len; i++) out[off + i] = seg[o + i]!;
+    return len;
+  }
+
+  /**
+   * Chooses up to numwant peers for the announcer at `self`, never itself, and only leechers when
+   * it is a seed (a seed has no use for other seeds). Stratified: the candidates are cut into
+   * numwant equal runs and one slot is drawn from each, so every candidate is equally likely,
+   * no slot comes twice, and it costs O(numwant) whatever the swarm's size.
+   * Returns the count; the slots are pickedSlots()[0..count).
+   */
+  pick(self: number, numwant: number): number {
+    const m = self >= 0 && self >= this.nl ? this.nl : this.n;
+    const skip = self >= 0 && self < m ? self : -1;
+    const avail = m - (skip >= 0 ? 1 : 0);
+    const k = Math.min(numwant, avail);
+    if (k <= 0) return 0;
+    if (picks.length < k) picks = new Int32Array(k * 2);
+    const step = avail / k;
+    for (let i = 0; i < k; i++) {
+      let x = k === avail ? i : Math.min(avail - 1, Math.floor((i + Math.random()) * step));
+      if (skip >= 0 && x >= skip) x++;
+      picks[i] = x;
+    }
+    return k;
+  }
+
+  private alloc(cap: number): Buffer {
+    const t = cap === 0 ? 0 : tableSize(cap);
+    this.mask = t - 1;
+    // Small swarms take slices of Node's shared 8 KB pool: no ArrayBuffer of their own each.
+    const seg = Buffer.allocUnsafe(cap * REC + 4 * t);
+    seg.fill(0, cap * REC);
+    return seg;
+  }
+
+  private resize(cap: number): void {
+    const old = this.seg;
+    this.seg = this.alloc(cap);
+    old.copy(this.seg, 0, 0, this.n * REC);
+    this.cap = cap;
+    if (this.credits) {
+      const c = new Float64Array(cap * 2);
+      c.set(this.credits.subarray(0, this.n * 2));
+      this.credits = c;
+    }
+    for (let s = 0; s < this.n; s++) this.indexInsert(s);
+  }
+
+  ensureCredits(): Float64Array {
+    return (this.credits ??= new Float64Array(Math.max(this.cap, 1) * 2));
+  }
+
+  /** Copies record `from` into the free slot `to`, and points the index at its new place. */
+  private move(from: number, to: number): void {
+    const pos = this.indexPos(from);
+    this.seg.copyWithin(to * REC, from * REC, from * REC + REC);
+    wr32(this.seg, this.cap * REC + 4 * pos, to + 1);
+    if (this.credits) {
+      this.credits[2 * to] = this.credits[2 * from]!;
+      this.credits[2 * to + 1] = this.credits[2 * from + 1]!;
+    }
+  }
+
+  private swap(a: number, b: number): void {
+    if (a === b) return;
+    const pa = this.indexPos(a);
+    const pb = this.indexPos(b);
+    const seg = this.seg;
+    seg.copy(tmp, 0, a * REC, a * REC + REC);
+    seg.copyWithin(a * REC, b * REC, b * REC + REC);
+    tmp.copy(seg, b * REC);
+    wr32(seg, this.cap * REC + 4 * pa, b + 1);
+    wr32(seg, this.cap * REC + 4 * pb, a + 1);
+    const c = this.credits;
+    if (c) {
+      const u = c[2 * a]!, d = c[2 * a + 1]!;
+      c[2 * a] = c[2 * b]!;
+      c[2 * a + 1] = c[2 * b + 1]!;
+      c[2 * b] = u;
+      c[2 * b + 1] = d;
+    }
+  }
+
+  private indexInsert(slot: number): void {
+    const tbl = this.cap * REC;
+    let i = idHash(this.seg, slot * REC + O_ID) & this.mask;
+    while (rd32(this.seg, tbl + 4 * i) !== 0) i = (i + 1) & this.mask;
+    wr32(this.seg, tbl + 4 * i, slot + 1);
+  }
+
+  /** Where in the index the entry for `slot` sits. */
+  private indexPos(slot: number): number {
+    const tbl = this.cap * REC;
+    let i = idHash(this.seg, slot * REC + O_ID) & this.mask;
+    while (rd32(this.seg, tbl + 4 * i) !== slot + 1) i = (i + 1) & this.mask;
+    return i;
+  }
+
+  /** Linear probing's deletion by backward shift: no tombstones, so lookups stay short under churn. */
+  private indexRemove(slot: number): void {
+    const seg = this.seg;
+    const tbl = this.cap * REC;
+    const mask = this.mask;
+    let hole = this.indexPos(slot);
+    let j = hole;
+    for (;;) {
+      j = (j + 1) & mask;
+      const e = rd32(seg, tbl + 4 * j);
+      if (e === 0) break;
+      const home = idHash(seg, (e - 1) * REC + O_ID) & mask;
+      // The entry at j may fill the hole unless its home lies cyclically in (hole, j].
+      const between = hole <= j ? home > hole && home <= j : home > hole || home <= j;
+      if (between) continue;
+      wr32(seg, tbl + 4 * hole, e);
+      hole = j;
+    }
+    wr32(seg, tbl + 4 * hole, 0);
+  }
+}
+
+/** The slots chosen by the last pick(). */
+export function pickedSlots(): Int32Array {
+  return picks;
+}
+
+/**
+ * Writes a textual address as 16 bytes at `off` (IPv4 as ::ffff:a.b.c.d). Returns 4 or 6, or 0
+ * for anything else (then nothing useful was written). Hosts reaching the store are socket
+ * addresses or validated claims, so this only has to be right for valid addresses.
+ */
+export function parseIp16(host: string, out: Uint8Array, off: number): 0 | 4 | 6 {
+  if (host === '') return 0;
+  if (!host.includes(':')) {
+    for (let i = 0; i < 10; i++) out[off + i] = 0;
+    out[off + 10] = out[off + 11] = 0xff;
+    let part = 0;
+    let k = 12;
+    for (let i = 0; i < host.length; i++) {
+      const c = host.charCodeAt(i);
+      if (c === 46) {
+        out[off + k++] = part;
+        part = 0;
+      } else part = part * 10 + (c - 48);
+    }
+    out[off + k] = part;
+    return k === 15 ? 4 : 0;
+  }
+  // IPv6, perhaps with '::' and a dotted IPv4 tail.
+  const groups: number[] = [];
+  let tail: number[] = [];
+  const dbl = host.indexOf('::');
+  const parse = (s: string, into: number[]) => {
+    if (s === '') return;
+    for (const g of s.split(':')) {
+      if (g.includes('.')) {
+        const q = g.split('.').map(Number);
+        into.push((q[0]! << 8) | q[1]!, (q[2]! << 8) | q[3]!);
+      } else into.push(parseInt(g, 16) || 0);
+    }
+  };
+  if (dbl >= 0) {
+    parse(host.slice(0, dbl), groups);
+    parse(host.slice(dbl + 2), tail);
+  } else {
+    parse(host, groups);
+    tail = [];
+  }
+  const all = [...groups, ...Array<number>(Math.max(0, 8 - groups.length - tail.length)).fill(0), ...tail];
+  for (let i = 0; i < 8; i++) {
+    out[off + 2 * i] = (all[i] ?? 0) >>> 8;
+    out[off + 2 * i + 1] = all[i] ?? 0;
+  }
+  return 6;
+}
+
+/** RFC 5952 text: lowercase, no leading zeros, the longest run of two or more zero groups as '::'. */
+export function formatIpv6(b: Uint8Array, off: number): string {
+  const g: number[] = [];
+  for (let i = 0; i < 8; i++) g.push((b[off + 2 * i]! << 8) | b[off + 2 * i + 1]!);
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (g[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) {
+      best = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = (a: number[]) => a.map((x) => x.toString(16)).join(':');
+  if (best < 0) return hex(g);
+  return `${hex(g.slice(0, best))}::${hex(g.slice(best + bestLen))}`;
+}
