@@ -16,7 +16,7 @@ import type {
   UserRecord,
 } from './store.ts';
 import { transferDelta } from './store.ts';
-import { PackedPeers, parseIp16, pickedSlots } from './packed-peers.ts';
+import { PackedPeers, Slab, parseIp16, pickedSlots } from './packed-peers.ts';
 
 /** A browser peer (WebSocket): few per swarm, so an object each, with the process that holds its socket. */
 interface WsPeer extends PeerRecord {
@@ -76,6 +76,7 @@ export interface MemoryStoreOptions {
 
 export class MemoryStore implements TrackerStore {
   private readonly swarms = new Map<string, Swarm>();
+  private slab = new Slab();
   private readonly ttlMs: number;
   private readonly sweeper: ReturnType<typeof setInterval>;
   private peers = 0;
@@ -101,7 +102,7 @@ export class MemoryStore implements TrackerStore {
     let swarm = this.swarms.get(a.infoHashHex);
     if (!swarm) {
       if (a.event === 'stopped') return { peers: [], counts: { complete: 0, incomplete: 0, downloaded: 0 } };
-      this.swarms.set(a.infoHashHex, (swarm = new Swarm()));
+      this.swarms.set(a.infoHashHex, (swarm = new Swarm(this.slab)));
     }
     swarm.touchedAt = now;
     this.expire(swarm, now);
@@ -122,6 +123,7 @@ export class MemoryStore implements TrackerStore {
       slot = swarm.add(id, 0, this.ipBuf, 0, family === 6, a.port, seed, now);
       this.peers++;
       if (seed) this.seeders++;
+      if (this.slab.wasteful()) this.compact();
     } else {
       if (swarm.isSeed(slot) !== seed) this.seeders += seed ? 1 : -1;
       slot = swarm.setSeed(slot, seed);
@@ -160,12 +162,12 @@ export class MemoryStore implements TrackerStore {
   }
 
   /**
-   * What the swarms hold, counted from their arrays: `packedBytes` is the packed records and
-   * indexes of the IP peers (their whole cost but for one object per swarm), `swarmBytes` an
-   * estimate of that per-swarm object, its Map entry and key. Browser peers are objects and
-   * counted apart.
+   * What the swarms hold, counted from their arrays: `packedBytes` is the live segments (records
+   * and id indexes of the IP peers) and private-mode credits, `slabBytes` the chunks reserved for
+   * segments, `swarmBytes` an estimate of the one object, Map entry and key each swarm adds.
+   * Browser peers are objects and counted apart (`wsPeers`).
    */
-  memoryUsage(): { swarms: number; ipPeers: number; wsPeers: number; packedBytes: number; swarmBytes: number; bytesPerIpPeer: number } {
+  memoryUsage(): { swarms: number; ipPeers: number; wsPeers: number; packedBytes: number; slabBytes: number; swarmBytes: number; bytesPerIpPeer: number } {
     let packed = 0;
     for (const s of this.swarms.values()) packed += s.byteLength;
     const ipPeers = this.peers - this.wsPeers;
@@ -175,6 +177,7 @@ export class MemoryStore implements TrackerStore {
       ipPeers,
       wsPeers: this.wsPeers,
       packedBytes: packed,
+      slabBytes: this.slab.chunkBytes,
       swarmBytes,
       bytesPerIpPeer: ipPeers === 0 ? 0 : (packed + swarmBytes) / ipPeers,
     };
@@ -217,7 +220,19 @@ export class MemoryStore implements TrackerStore {
   close(): void {
     clearInterval(this.sweeper);
     this.swarms.clear();
+    this.slab = new Slab();
     this.relayHandlers.clear();
+  }
+
+  /**
+   * Moves every segment into a fresh slab, densely: growing swarms leave segments of the sizes
+   * they outgrew, which only other swarms of that size can reuse. Runs when a third of the slab
+   * is such waste, so its cost (one copy of every segment) is amortized over the frees before it.
+   */
+  compact(): void {
+    const fresh = new Slab();
+    for (const s of this.swarms.values()) s.relocate(fresh);
+    this.slab = fresh;
   }
 
   private hexId(peerIdHex: string): Buffer {
@@ -367,8 +382,8 @@ export class MemoryStore implements TrackerStore {
 }
 
 /**
- * Estimated cost of one swarm beyond its arrays: the Swarm object (a dozen fields), its Buffer
- * view, the Map entry and the 40-character hex key. For memoryUsage(); measured figures are in
+ * Estimated cost of one swarm beyond its segment: the Swarm object (a dozen fields), the Map entry
+ * and the 40-character hex key. For memoryUsage(); measured figures are in
  * bench/tracker.
  */
 const SWARM_OVERHEAD_BYTES = 360;

@@ -1,11 +1,12 @@
-// The address-reachable peers (HTTP/UDP) of one swarm, packed into one Buffer of fixed-size
-// records instead of an object per peer: a tracker holding a million peers must not pay a
-// hundred bytes of object headers, hidden classes and Map entries for each.
+// The address-reachable peers (HTTP/UDP) of one swarm, packed as fixed-size records in a
+// segment of a shared slab instead of an object per peer: a tracker holding a million peers must
+// not pay a hundred bytes of object headers, hidden classes and Map entries for each, nor an
+// ArrayBuffer per swarm.
 //
-// Layout of `seg`: `cap` records of REC bytes, then an open-addressing index (peer id → slot).
-// Records [0, nl) are leechers and [nl, n) seeds, so "leechers only" (what a seed wants) is one
-// range and a random sample costs O(numwant). Removing a peer moves the last record of its range
-// into its slot (swap-remove), so the arrays stay dense.
+// A segment holds `cap` records of REC bytes, then an open-addressing index (peer id → slot + 1,
+// 32-bit entries). Records [0, nl) are leechers and [nl, n) seeds, so "leechers only" (what a
+// seed wants) is one range and a random sample costs O(numwant). Removing a peer moves the last
+// record of its range into its slot (swap-remove), so records stay dense.
 //
 // A record (48 bytes):
 //   0..16   address as IPv6; IPv4 as ::ffff:a.b.c.d, so bytes 12..18 are its BEP 23 form
@@ -23,7 +24,6 @@ export const F_V6 = 1;
 
 // Picked slots of the last pick() call; shared, since one pick is consumed before the next.
 let picks = new Int32Array(256);
-const EMPTY = Buffer.alloc(0);
 // Scratch for swapping two records.
 const tmp = Buffer.alloc(REC);
 
@@ -51,53 +51,130 @@ function same20(a: Uint8Array, ao: number, b: Uint8Array, bo: number): boolean {
 
 /** Capacities grow by about 1.5× (not 2×): a swarm of 10 peers should not hold 16 slots. */
 function grownCap(cap: number): number {
-  return cap < 4 ? 4 : (Math.ceil((cap * 1.5) / 2) * 2);
+  return cap < 4 ? 4 : Math.ceil((cap * 1.5) / 2) * 2;
 }
+/** Index entries: a power of two, at most 3/4 full. */
 function tableSize(cap: number): number {
   let t = 8;
-  while (t < cap * 2) t *= 2;
+  while (t * 3 < cap * 4) t *= 2;
   return t;
+}
+function segmentBytes(cap: number): number {
+  return cap * REC + 4 * tableSize(cap);
+}
+
+const CHUNK = 1 << 20;
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Where segments live: 1 MB chunks carved into segments, with a free list per capacity, so a
+ * swarm costs its bytes and no allocation of its own. A freed segment is reused by the next swarm
+ * of that capacity; when swarms have grown past capacities nobody needs any more, wasteful() says
+ * so and the store moves every segment into a fresh slab (MemoryStore.compact). Segments over a
+ * quarter chunk (swarms of thousands) get a buffer of their own, freed by the GC.
+ */
+export class Slab {
+  private readonly chunks: Uint8Array[] = [];
+  private readonly chunkIndex = new Map<Uint8Array, number>();
+  private top = CHUNK;
+  /** Free segments per capacity, as chunk index * CHUNK + offset (numbers, not objects). */
+  private readonly free = new Map<number, number[]>();
+  /** Bytes of live segments inside chunks, and in buffers of their own. */
+  private inChunks = 0;
+  private ownBytes = 0;
+
+  get chunkBytes(): number {
+    return this.chunks.length * CHUNK;
+  }
+  /** Bytes of live segments. */
+  get liveBytes(): number {
+    return this.inChunks + this.ownBytes;
+  }
+  /** More than a third of the chunks' bytes lie in free segments (and at least two chunks' worth). */
+  wasteful(): boolean {
+    const waste = this.chunks.length * CHUNK - (CHUNK - this.top) - this.inChunks;
+    return waste > 2 * CHUNK && waste * 2 > this.inChunks;
+  }
+
+  take(cap: number): { chunk: Uint8Array; base: number } {
+    const bytes = segmentBytes(cap);
+    if (bytes > CHUNK / 4) {
+      this.ownBytes += bytes;
+      return { chunk: new Uint8Array(bytes), base: 0 };
+    }
+    this.inChunks += bytes;
+    const addr = this.free.get(cap)?.pop();
+    if (addr !== undefined) return { chunk: this.chunks[Math.floor(addr / CHUNK)]!, base: addr % CHUNK };
+    if (this.top + bytes > CHUNK) {
+      const chunk = new Uint8Array(CHUNK);
+      this.chunkIndex.set(chunk, this.chunks.length);
+      this.chunks.push(chunk);
+      this.top = 0;
+    }
+    const base = this.top;
+    this.top += bytes;
+    return { chunk: this.chunks[this.chunks.length - 1]!, base };
+  }
+
+  give(cap: number, chunk: Uint8Array, base: number): void {
+    if (cap === 0) return;
+    const bytes = segmentBytes(cap);
+    if (bytes > CHUNK / 4) {
+      this.ownBytes -= bytes;
+      return;
+    }
+    this.inChunks -= bytes;
+    // A segment from another slab (before a compaction) is simply dropped with it.
+    const i = this.chunkIndex.get(chunk);
+    if (i === undefined) return;
+    let list = this.free.get(cap);
+    if (!list) this.free.set(cap, (list = []));
+    list.push(i * CHUNK + base);
+  }
 }
 
 export class PackedPeers {
-  seg: Buffer;
+  private slab: Slab;
+  /** The chunk holding this swarm's segment, and where in it the segment starts. */
+  private buf: Uint8Array = EMPTY;
+  private base = 0;
   cap = 0;
-  /** Index entries - 1 (a power of two minus one); the index starts at cap * REC. */
+  /** Index entries - 1 (a power of two minus one); the index starts at base + cap * REC. */
   private mask = 0;
   /** Peers, leechers among them, IPv6 peers among them. */
   n = 0;
   nl = 0;
   n6 = 0;
-  /** No record announced before this (a lower bound): expiry scans only when it could find something. */
+  /** No record announced before this, in ms (a lower bound): expiry scans only when it could find something. */
   private oldest = Infinity;
   /** Private mode: each slot's last reported uploaded and downloaded totals, allocated on first use. */
   credits: Float64Array | undefined;
   /** Seeds among the peers the last expire() removed. */
   expiredSeeds = 0;
 
-  constructor() {
-    this.seg = EMPTY;
+  constructor(slab: Slab) {
+    this.slab = slab;
+  }
+
+  /** Bytes of this swarm's segment and credits. */
+  get byteLength(): number {
+    return (this.cap === 0 ? 0 : segmentBytes(this.cap)) + (this.credits ? this.credits.byteLength : 0);
   }
 
   get seeds(): number {
     return this.n - this.nl;
   }
 
-  /** Bytes held in this swarm's arrays. */
-  get byteLength(): number {
-    return this.seg.length + (this.credits ? this.credits.byteLength : 0);
-  }
-
   /** The slot of the peer with this id (20 bytes at `off`), or -1. */
   find(id: Uint8Array, off: number): number {
     if (this.n === 0) return -1;
-    const seg = this.seg;
-    const tbl = this.cap * REC;
+    const buf = this.buf;
+    const tbl = this.base + this.cap * REC;
     let i = idHash(id, off) & this.mask;
     for (;;) {
-      const e = rd32(seg, tbl + 4 * i);
+      const e = rd32(buf, tbl + 4 * i);
       if (e === 0) return -1;
-      if (same20(seg, (e - 1) * REC + O_ID, id, off)) return e - 1;
+      if (same20(buf, this.base + (e - 1) * REC + O_ID, id, off)) return e - 1;
       i = (i + 1) & this.mask;
     }
   }
@@ -119,10 +196,10 @@ export class PackedPeers {
       slot = this.nl++;
     }
     this.n++;
-    const seg = this.seg;
-    const o = slot * REC;
-    seg.set(id.subarray(idOff, idOff + 20), o + O_ID);
-    seg[O_FLAGS + o] = 0;
+    const buf = this.buf;
+    const o = this.base + slot * REC;
+    for (let i = 0; i < 20; i++) buf[o + O_ID + i] = id[idOff + i]!;
+    buf[o + O_FLAGS] = 0;
     this.write(slot, ip, ipOff, v6, port, now);
     if (this.credits) this.credits[2 * slot] = this.credits[2 * slot + 1] = 0;
     this.indexInsert(slot);
@@ -131,17 +208,18 @@ export class PackedPeers {
 
   /** Refreshes a peer's address, port and announce time. */
   write(slot: number, ip: Uint8Array, ipOff: number, v6: boolean, port: number, now: number): void {
-    const seg = this.seg;
-    const o = slot * REC;
-    for (let i = 0; i < 16; i++) seg[o + i] = ip[ipOff + i]!;
-    seg[o + O_PORT] = port >>> 8;
-    seg[o + O_PORT + 1] = port;
-    const was6 = (seg[o + O_FLAGS]! & F_V6) !== 0;
+    const buf = this.buf;
+    const o = this.base + slot * REC;
+    for (let i = 0; i < 16; i++) buf[o + i] = ip[ipOff + i]!;
+    buf[o + O_PORT] = port >>> 8;
+    buf[o + O_PORT + 1] = port;
+    const was6 = (buf[o + O_FLAGS]! & F_V6) !== 0;
     if (was6 !== v6) this.n6 += v6 ? 1 : -1;
-    seg[o + O_FLAGS] = v6 ? F_V6 : 0;
-    wr32(seg, o + O_SEEN, now % 0x1_0000_0000);
-    seg[o + O_SEEN + 4] = Math.floor(now / 0x1_0000_0000);
-    seg[o + O_SEEN + 5] = Math.floor(now / 0x1_0000_0000) >>> 8;
+    buf[o + O_FLAGS] = v6 ? F_V6 : 0;
+    const hi = Math.floor(now / 0x1_0000_0000);
+    wr32(buf, o + O_SEEN, now - hi * 0x1_0000_0000);
+    buf[o + O_SEEN + 4] = hi;
+    buf[o + O_SEEN + 5] = hi >>> 8;
     if (now < this.oldest) this.oldest = now;
   }
 
@@ -157,8 +235,7 @@ export class PackedPeers {
   }
 
   remove(slot: number): void {
-    const o = slot * REC;
-    if ((this.seg[o + O_FLAGS]! & F_V6) !== 0) this.n6--;
+    if (this.isV6(slot)) this.n6--;
     this.indexRemove(slot);
     const last = this.n - 1;
     if (slot < this.nl) {
@@ -171,8 +248,9 @@ export class PackedPeers {
       this.move(last, slot);
     }
     this.n--;
-    // Give memory back after a swarm shrank a lot (a burst of peers left).
-    if (this.cap > 8 && this.n * 4 < this.cap) this.resize(Math.max(4, grownCap(this.n)));
+    // Give memory back after a swarm shrank a lot (a burst of peers left, or all of them).
+    if (this.n === 0) this.resize(0);
+    else if (this.cap > 8 && this.n * 4 < this.cap) this.resize(grownCap(this.n));
   }
 
   /** Drops peers last seen before `cutoff`; returns how many (seeds among them in expiredSeeds). */
@@ -181,7 +259,8 @@ export class PackedPeers {
     if (this.oldest >= cutoff) return 0;
     let removed = 0;
     let oldest = Infinity;
-    // Downwards: a removal only moves records from above the hole, already checked.
+    // Downwards: a removal only moves records from above the hole, already read, so every
+    // survivor is read exactly once.
     for (let s = this.n - 1; s >= 0; s--) {
       const seen = this.seenAt(s);
       if (seen < cutoff) {
@@ -190,42 +269,42 @@ export class PackedPeers {
         removed++;
       } else if (seen < oldest) oldest = seen;
     }
-    // Every survivor was read exactly once (a record moved into a hole came from above it).
     this.oldest = oldest;
     return removed;
   }
 
   seenAt(slot: number): number {
-    const o = slot * REC + O_SEEN;
-    return (this.seg[o + 4]! | (this.seg[o + 5]! << 8)) * 0x1_0000_0000 + rd32(this.seg, o);
+    const o = this.base + slot * REC + O_SEEN;
+    return (this.buf[o + 4]! | (this.buf[o + 5]! << 8)) * 0x1_0000_0000 + rd32(this.buf, o);
   }
   port(slot: number): number {
-    const o = slot * REC + O_PORT;
-    return (this.seg[o]! << 8) | this.seg[o + 1]!;
+    const o = this.base + slot * REC + O_PORT;
+    return (this.buf[o]! << 8) | this.buf[o + 1]!;
   }
   isV6(slot: number): boolean {
-    return (this.seg[slot * REC + O_FLAGS]! & F_V6) !== 0;
+    return (this.buf[this.base + slot * REC + O_FLAGS]! & F_V6) !== 0;
   }
   peerIdHex(slot: number): string {
-    return this.seg.toString('hex', slot * REC + O_ID, slot * REC + O_ID + 20);
+    const o = this.base + slot * REC + O_ID;
+    return Buffer.from(this.buf.buffer, this.buf.byteOffset + o, 20).toString('hex');
   }
   host(slot: number): string {
-    const o = slot * REC;
-    const s = this.seg;
-    if (!this.isV6(slot)) return `${s[o + 12]}.${s[o + 13]}.${s[o + 14]}.${s[o + 15]}`;
-    return formatIpv6(s, o);
+    const o = this.base + slot * REC;
+    const b = this.buf;
+    if (!this.isV6(slot)) return `${b[o + 12]}.${b[o + 13]}.${b[o + 14]}.${b[o + 15]}`;
+    return formatIpv6(b, o);
   }
-  /** IPv4 peers: the BEP 23 form (6 bytes); IPv6 peers: the BEP 7 form (18 bytes). */
+  /** IPv4 peers: the BEP 23 form (6 bytes); IPv6 peers: the BEP 7 form (18 bytes). Returns the length. */
   copyCompact(slot: number, out: Uint8Array, off: number): number {
-    const seg = this.seg;
-    let o = slot * REC;
+    const buf = this.buf;
+    let o = this.base + slot * REC;
     let len = 18;
-    if ((seg[o + O_FLAGS]! & F_V6) === 0) {
+    if ((buf[o + O_FLAGS]! & F_V6) === 0) {
       o += 12;
       len = 6;
     }
     // Byte moves: a native copy call for 6 bytes costs more than the copy.
-    for (let i = 0; i < len; i++) out[off + i] = seg[o + i]!;
+    for (let i = 0; i < len; i++) out[off + i] = buf[o + i]!;
     return len;
   }
 
@@ -237,7 +316,7 @@ export class PackedPeers {
    * Returns the count; the slots are pickedSlots()[0..count).
    */
   pick(self: number, numwant: number): number {
-    const m = self >= 0 && self >= this.nl ? this.nl : this.n;
+    const m = self >= this.nl ? this.nl : this.n;
     const skip = self >= 0 && self < m ? self : -1;
     const avail = m - (skip >= 0 ? 1 : 0);
     const k = Math.min(numwant, avail);
@@ -252,37 +331,57 @@ export class PackedPeers {
     return k;
   }
 
-  private alloc(cap: number): Buffer {
-    const t = cap === 0 ? 0 : tableSize(cap);
-    this.mask = t - 1;
-    // Small swarms take slices of Node's shared 8 KB pool: no ArrayBuffer of their own each.
-    const seg = Buffer.allocUnsafe(cap * REC + 4 * t);
-    seg.fill(0, cap * REC);
-    return seg;
-  }
-
-  private resize(cap: number): void {
-    const old = this.seg;
-    this.seg = this.alloc(cap);
-    old.copy(this.seg, 0, 0, this.n * REC);
-    this.cap = cap;
-    if (this.credits) {
-      const c = new Float64Array(cap * 2);
-      c.set(this.credits.subarray(0, this.n * 2));
-      this.credits = c;
+  /** Moves the segment, as it is, into another slab (see Slab). */
+  relocate(slab: Slab): void {
+    if (this.cap > 0) {
+      const bytes = segmentBytes(this.cap);
+      const seg = slab.take(this.cap);
+      seg.chunk.set(this.buf.subarray(this.base, this.base + bytes), seg.base);
+      this.slab.give(this.cap, this.buf, this.base);
+      this.buf = seg.chunk;
+      this.base = seg.base;
     }
-    for (let s = 0; s < this.n; s++) this.indexInsert(s);
+    this.slab = slab;
   }
 
   ensureCredits(): Float64Array {
     return (this.credits ??= new Float64Array(Math.max(this.cap, 1) * 2));
   }
 
+  private resize(cap: number): void {
+    const oldBuf = this.buf;
+    const oldBase = this.base;
+    const oldCap = this.cap;
+    if (cap === 0) {
+      this.buf = EMPTY;
+      this.base = 0;
+      this.mask = 0;
+    } else {
+      const seg = this.slab.take(cap);
+      this.buf = seg.chunk;
+      this.base = seg.base;
+      this.mask = tableSize(cap) - 1;
+      this.buf.fill(0, this.base + cap * REC, this.base + segmentBytes(cap));
+      this.buf.set(oldBuf.subarray(oldBase, oldBase + this.n * REC), this.base);
+    }
+    this.slab.give(oldCap, oldBuf, oldBase);
+    this.cap = cap;
+    if (this.credits) {
+      const c = cap === 0 ? undefined : new Float64Array(cap * 2);
+      c?.set(this.credits.subarray(0, this.n * 2));
+      this.credits = c;
+    }
+    for (let s = 0; s < this.n; s++) this.indexInsert(s);
+  }
+
   /** Copies record `from` into the free slot `to`, and points the index at its new place. */
   private move(from: number, to: number): void {
     const pos = this.indexPos(from);
-    this.seg.copyWithin(to * REC, from * REC, from * REC + REC);
-    wr32(this.seg, this.cap * REC + 4 * pos, to + 1);
+    const buf = this.buf;
+    const f = this.base + from * REC;
+    const t = this.base + to * REC;
+    for (let i = 0; i < REC; i++) buf[t + i] = buf[f + i]!;
+    wr32(buf, this.base + this.cap * REC + 4 * pos, to + 1);
     if (this.credits) {
       this.credits[2 * to] = this.credits[2 * from]!;
       this.credits[2 * to + 1] = this.credits[2 * from + 1]!;
@@ -293,15 +392,19 @@ export class PackedPeers {
     if (a === b) return;
     const pa = this.indexPos(a);
     const pb = this.indexPos(b);
-    const seg = this.seg;
-    seg.copy(tmp, 0, a * REC, a * REC + REC);
-    seg.copyWithin(a * REC, b * REC, b * REC + REC);
-    tmp.copy(seg, b * REC);
-    wr32(seg, this.cap * REC + 4 * pa, b + 1);
-    wr32(seg, this.cap * REC + 4 * pb, a + 1);
+    const buf = this.buf;
+    const oa = this.base + a * REC;
+    const ob = this.base + b * REC;
+    for (let i = 0; i < REC; i++) tmp[i] = buf[oa + i]!;
+    for (let i = 0; i < REC; i++) buf[oa + i] = buf[ob + i]!;
+    for (let i = 0; i < REC; i++) buf[ob + i] = tmp[i]!;
+    const tbl = this.base + this.cap * REC;
+    wr32(buf, tbl + 4 * pa, b + 1);
+    wr32(buf, tbl + 4 * pb, a + 1);
     const c = this.credits;
     if (c) {
-      const u = c[2 * a]!, d = c[2 * a + 1]!;
+      const u = c[2 * a]!;
+      const d = c[2 * a + 1]!;
       c[2 * a] = c[2 * b]!;
       c[2 * a + 1] = c[2 * b + 1]!;
       c[2 * b] = u;
@@ -310,39 +413,39 @@ export class PackedPeers {
   }
 
   private indexInsert(slot: number): void {
-    const tbl = this.cap * REC;
-    let i = idHash(this.seg, slot * REC + O_ID) & this.mask;
-    while (rd32(this.seg, tbl + 4 * i) !== 0) i = (i + 1) & this.mask;
-    wr32(this.seg, tbl + 4 * i, slot + 1);
+    const tbl = this.base + this.cap * REC;
+    let i = idHash(this.buf, this.base + slot * REC + O_ID) & this.mask;
+    while (rd32(this.buf, tbl + 4 * i) !== 0) i = (i + 1) & this.mask;
+    wr32(this.buf, tbl + 4 * i, slot + 1);
   }
 
   /** Where in the index the entry for `slot` sits. */
   private indexPos(slot: number): number {
-    const tbl = this.cap * REC;
-    let i = idHash(this.seg, slot * REC + O_ID) & this.mask;
-    while (rd32(this.seg, tbl + 4 * i) !== slot + 1) i = (i + 1) & this.mask;
+    const tbl = this.base + this.cap * REC;
+    let i = idHash(this.buf, this.base + slot * REC + O_ID) & this.mask;
+    while (rd32(this.buf, tbl + 4 * i) !== slot + 1) i = (i + 1) & this.mask;
     return i;
   }
 
   /** Linear probing's deletion by backward shift: no tombstones, so lookups stay short under churn. */
   private indexRemove(slot: number): void {
-    const seg = this.seg;
-    const tbl = this.cap * REC;
+    const buf = this.buf;
+    const tbl = this.base + this.cap * REC;
     const mask = this.mask;
     let hole = this.indexPos(slot);
     let j = hole;
     for (;;) {
       j = (j + 1) & mask;
-      const e = rd32(seg, tbl + 4 * j);
+      const e = rd32(buf, tbl + 4 * j);
       if (e === 0) break;
-      const home = idHash(seg, (e - 1) * REC + O_ID) & mask;
+      const home = idHash(buf, this.base + (e - 1) * REC + O_ID) & mask;
       // The entry at j may fill the hole unless its home lies cyclically in (hole, j].
       const between = hole <= j ? home > hole && home <= j : home > hole || home <= j;
       if (between) continue;
-      wr32(seg, tbl + 4 * hole, e);
+      wr32(buf, tbl + 4 * hole, e);
       hole = j;
     }
-    wr32(seg, tbl + 4 * hole, 0);
+    wr32(buf, tbl + 4 * hole, 0);
   }
 }
 

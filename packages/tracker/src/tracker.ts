@@ -11,12 +11,10 @@ import { MemoryStore } from './memory-store.ts';
 import { Metrics } from './metrics.ts';
 import { RateLimiter } from './rate-limit.ts';
 import type { RateLimitOptions } from './rate-limit.ts';
-import { RedisStore } from './redis-store.ts';
 import { StatsSource } from './stats.ts';
 import type { StatsSnapshot } from './stats.ts';
 import type { SwarmCounts, TrackerStore, UserRecord } from './store.ts';
 import { createUdpServer } from './udp.ts';
-import { attachWebSocket } from './ws.ts';
 import type { WsTracker } from './ws.ts';
 
 export interface TrackerOptions {
@@ -96,7 +94,8 @@ export async function startTracker(opts: TrackerOptions = {}): Promise<RunningTr
   const owner = randomBytes(8).toString('hex');
 
   const store: TrackerStore = opts.redis
-    ? await RedisStore.connect({ url: opts.redis, peerTtlMs, prefix: opts.redisPrefix })
+    ? // Loaded only when asked for: ioredis and its parsing cost ~20 MB of a tracker that does not use them.
+      await (await import('./redis-store.ts')).RedisStore.connect({ url: opts.redis, peerTtlMs, prefix: opts.redisPrefix })
     : new MemoryStore({ peerTtlMs });
   const metrics = new Metrics();
   const core = new TrackerCore({
@@ -151,7 +150,7 @@ export async function startTracker(opts: TrackerOptions = {}): Promise<RunningTr
   const udp = createUdpServer({ core, limiter, host });
   let ws: WsTracker | undefined;
   try {
-    if (opts.ws) ws = await attachWebSocket(httpServer, { core, limiter, owner });
+    if (opts.ws) ws = await (await import('./ws.ts')).attachWebSocket(httpServer, { core, limiter, owner });
     // Listeners first: the UDP socket's immediate lookup means 'listening' can fire inside bind().
     const httpListening = once(httpServer, 'listening');
     httpServer.listen(opts.httpPort ?? 0, host);
