@@ -25,6 +25,11 @@ export const REASONS = {
   'unregistered torrent': 'torrent not registered with this tracker',
 } as const;
 
+// Field by field, not a spread: this runs for every announce.
+function succeeded(r: AnnounceResult): AnnounceOutcome {
+  return { ok: true, peers: r.peers, counts: r.counts, compact4: r.compact4, compact6: r.compact6 };
+}
+
 export class TrackerCore {
   readonly store: TrackerStore;
   readonly metrics: Metrics;
@@ -55,12 +60,12 @@ export class TrackerCore {
     if (a.event === 'stopped') a.numwant = 0;
     if (!this.private) {
       a.passkey = undefined;
-      return then(this.store.announce(a), (r) => ({ ok: true as const, ...r }));
+      return then(this.store.announce(a), succeeded);
     }
     if (!a.passkey) return this.fail(proto, REASONS.noPasskey);
     return then(this.store.authorize(a.passkey, a.infoHashHex), (refusal: Refusal): Awaitable<AnnounceOutcome> => {
       if (refusal) return this.fail(proto, REASONS[refusal]);
-      return then(this.store.announce(a), (r) => ({ ok: true as const, ...r }));
+      return then(this.store.announce(a), succeeded);
     });
   }
 

@@ -109,7 +109,8 @@ export class MemoryStore implements TrackerStore {
     if (a.kind === 'ws') return this.announceWs(swarm, a, now);
 
     const id = a.peerId ?? this.hexId(a.peerIdHex);
-    let slot = swarm.find(id, 0);
+    const idOff = a.peerId ? (a.peerIdOffset ?? 0) : 0;
+    let slot = swarm.find(id, idOff);
     if (a.passkey !== undefined) this.credit(swarm, slot, a);
     if (a.event === 'stopped') {
       if (slot >= 0) this.dropPacked(swarm, slot);
@@ -120,7 +121,7 @@ export class MemoryStore implements TrackerStore {
     if (a.event === 'completed' && (slot < 0 || !swarm.isSeed(slot))) swarm.downloaded++;
     const family = parseIp16(a.host, this.ipBuf, 0);
     if (slot < 0) {
-      slot = swarm.add(id, 0, this.ipBuf, 0, family === 6, a.port, seed, now);
+      slot = swarm.add(id, idOff, this.ipBuf, 0, family === 6, a.port, seed, now);
       this.peers++;
       if (seed) this.seeders++;
       if (this.slab.wasteful()) this.compact();

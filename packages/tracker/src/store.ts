@@ -47,8 +47,9 @@ export interface AnnounceInput {
   passkey?: string;
   /** The caller wants peers in BEP 23 / BEP 7 form: a store may then answer with `compact4` and `compact6`. */
   compact?: boolean;
-  /** The peer id as raw bytes (20), when the front end has them: saves the store parsing `peerIdHex`. */
+  /** The peer id as raw bytes (20 at `peerIdOffset`), when the front end has them: saves the store parsing `peerIdHex`. */
   peerId?: Uint8Array;
+  peerIdOffset?: number;
 }
 
 export interface AnnounceResult {

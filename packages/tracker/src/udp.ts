@@ -38,12 +38,18 @@ export function createUdpServer(opts: UdpOptions): dgram.Socket {
   const metrics = core.metrics;
   const socket = dgram.createSocket({
     type: isIP(opts.host) === 6 ? 'udp6' : 'udp4',
-    // Replies go to the address a packet came from, always an IP literal: skip dns.lookup. The
-    // callback must still be asynchronous: answered synchronously, bind() emits 'listening'
-    // before anyone waits for it (Node 24), and startTracker never resolves.
-    lookup: (address, _opts, cb) =>
-      process.nextTick(() => (cb as (e: null, a: string, f: number) => void)(null, address, address.includes(':') ? 6 : 4)),
+    // Replies go to the address a packet came from, always an IP literal: skip dns.lookup. Until
+    // bound the callback must be asynchronous: answered synchronously, bind() emits 'listening'
+    // before anyone waits for it (Node 24), and startTracker never resolves. After that, every
+    // send() goes through here, and a synchronous answer saves a deferred call per reply.
+    lookup: (address, _opts, cb) => {
+      const done = cb as (e: null, a: string, f: number) => void;
+      if (bound) done(null, address, address.includes(':') ? 6 : 4);
+      else process.nextTick(() => done(null, address, address.includes(':') ? 6 : 4));
+    },
   });
+  let bound = false;
+  socket.once('listening', () => (bound = true));
   const ids = new ConnectionIds(randomBytes(8));
 
   // No callback: a callback costs a deferred call per send, and errors reach the 'error' handler anyway.
@@ -78,6 +84,9 @@ export function createUdpServer(opts: UdpOptions): dgram.Socket {
       {
         infoHashHex: msg.toString('hex', 16, 36),
         peerIdHex: msg.toString('hex', 36, 56),
+        // The memory store reads the id's bytes in place rather than parsing the hex again.
+        peerId: msg,
+        peerIdOffset: 36,
         kind: 'ip',
         host: peerHost(r.address, claimedIp ? ipv4(claimedIp) : undefined),
         port,
