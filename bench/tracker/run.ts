@@ -1,16 +1,25 @@
 // `npm run bench:tracker`: the same announce load against Cascade's tracker, opentracker and
-// bittorrent-tracker in one invocation, then a table with the ratios.
+// bittorrent-tracker in one invocation, then a table with the ratios. See README.md here.
 //
-// All targets start; each is populated with 100k peers (1000 torrents × 100) by UDP `started`
-// announces while its memory growth is read; then steady phases of random re-announces (UDP,
-// then HTTP with a connection per announce) rotate through the targets for several rounds.
+// Default run: all targets start; each is populated with 100k peers (1000 torrents × 100) by UDP
+// `started` announces while its RSS growth is read; then steady phases of random re-announces
+// (UDP, then HTTP with a connection per announce) rotate through the targets for several rounds.
+// Memory per 100,000 peers is reported two ways: each target's RSS growth over those real
+// announces, and for Cascade also the V8 heap + ArrayBuffer growth of loading the same peers
+// through the store API in a fresh process after a full GC (store-memory.ts).
+//
+// `--peers 1000000 --torrents 100000`: the large run. Cascade and opentracker (BENCH_TARGETS to
+// change) are each populated with that many peers over UDP, then re-announced to over UDP for
+// the rounds; it reports total RSS, RSS per 100k peers and the UDP announce rate, with ratios.
 // Bounded by request count and time; only 127.0.0.1.
 //
 // Knobs (environment): BENCH_SECONDS (per steady phase, default 10), BENCH_TORRENTS (1000),
 // BENCH_PEERS (per torrent, 100), BENCH_UDP_CONCURRENCY (128), BENCH_HTTP_CONCURRENCY (32),
-// BENCH_ROUNDS (3), BENCH_TARGETS (comma list; default all three).
+// BENCH_ROUNDS (3), BENCH_TARGETS (comma list; default all three, or cascade,opentracker with --peers).
 
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { loadavg } from 'node:os';
 import { httpLoad, udpLoad } from './loadgen.ts';
 import type { LoadResult, Population } from './loadgen.ts';
 import { cpuOf, rssOf, startBittorrentTracker, startCascade, startOpentracker } from './targets.ts';
@@ -20,18 +29,42 @@ const env = (k: string, d: number) => {
   const v = Number(process.env[k]);
   return Number.isFinite(v) && v > 0 ? v : d;
 };
+const flag = (name: string): number | undefined => {
+  const i = process.argv.indexOf(name);
+  if (i < 0) return undefined;
+  const v = Number(process.argv[i + 1]);
+  if (!Number.isInteger(v) || v <= 0) {
+    process.stderr.write(`${name} needs a positive integer\n`);
+    process.exit(2);
+  }
+  return v;
+};
+const BIG_PEERS = flag('--peers');
+const BIG_TORRENTS = flag('--torrents');
+const BIG = BIG_PEERS !== undefined || BIG_TORRENTS !== undefined;
 const SECONDS = Math.min(env('BENCH_SECONDS', 10), 120);
-const TORRENTS = Math.min(env('BENCH_TORRENTS', 1000), 100_000);
-const PEERS = Math.min(env('BENCH_PEERS', 100), 10_000);
+const TORRENTS = BIG ? Math.min(BIG_TORRENTS ?? 100_000, 1_000_000) : Math.min(env('BENCH_TORRENTS', 1000), 100_000);
+const PEERS = BIG ? Math.max(1, Math.round((BIG_PEERS ?? 1_000_000) / TORRENTS)) : Math.min(env('BENCH_PEERS', 100), 10_000);
 const UDP_CONC = env('BENCH_UDP_CONCURRENCY', 128);
 const HTTP_CONC = env('BENCH_HTTP_CONCURRENCY', 32);
 // Hard ceilings on requests per phase, whatever the speed.
 const MAX_UDP = 5_000_000;
 const MAX_HTTP = 1_000_000;
+// Populating takes one announce per peer: allow a million at 10k/s.
+const POPULATE_SECONDS = BIG ? 300 : 120;
 
 const hashes = Array.from({ length: TORRENTS }, (_, i) => createHash('sha1').update(`cascade-bench-${i}`).digest());
 const pop: Population = { hashes, peersPerTorrent: PEERS };
 const totalPeers = TORRENTS * PEERS;
+
+interface StoreMemory {
+  peers: number;
+  heapBytes: number;
+  arrayBufferBytes: number;
+  store: { swarms: number; packedBytes: number; slabBytes: number; bytesPerIpPeer: number };
+}
+
+const load0 = loadavg();
 
 interface Row {
   target: string;
@@ -42,6 +75,9 @@ interface Row {
   httpCpuUs: number;
   rssPer100k: number;
   rssBase: number;
+  rssLoaded: number;
+  /** RSS after the steady rounds: the population is still there, and answering. */
+  rssAfter: number;
 }
 
 const starters: Record<string, () => Promise<Target>> = {
@@ -49,7 +85,7 @@ const starters: Record<string, () => Promise<Target>> = {
   opentracker: () => startOpentracker(hashes),
   'bittorrent-tracker': startBittorrentTracker,
 };
-const names = (process.env.BENCH_TARGETS ?? 'cascade,opentracker,bittorrent-tracker').split(',').map((s) => s.trim()).filter((s) => s in starters);
+const names = (process.env.BENCH_TARGETS ?? (BIG ? 'cascade,opentracker' : 'cascade,opentracker,bittorrent-tracker')).split(',').map((s) => s.trim()).filter((s) => s in starters);
 
 const ROUNDS = Math.min(env('BENCH_ROUNDS', 3), 10);
 
@@ -59,6 +95,8 @@ interface Started {
   populate: LoadResult;
   rssBase: number;
   rssPer100k: number;
+  rssLoaded: number;
+  rssAfter: number;
   udp: LoadResult[];
   http: LoadResult[];
   udpCpu: number;
@@ -72,7 +110,7 @@ try {
   for (const name of names) {
     process.stderr.write(`${name}: starting\n`);
     const t = await starters[name]!();
-    started.push({ name, t, populate: undefined as unknown as LoadResult, rssBase: 0, rssPer100k: 0, udp: [], http: [], udpCpu: 0, httpCpu: 0 });
+    started.push({ name, t, populate: undefined as unknown as LoadResult, rssBase: 0, rssPer100k: 0, rssLoaded: 0, rssAfter: 0, udp: [], http: [], udpCpu: 0, httpCpu: 0 });
   }
   for (const s of started) {
     // Warm up (JIT, sockets) on a throwaway torrent set before the baseline.
@@ -80,28 +118,42 @@ try {
     await new Promise((r) => setTimeout(r, 500));
     s.rssBase = await rssOf(s.t.pid);
     process.stderr.write(`${s.name}: populating ${totalPeers} peers over UDP\n`);
-    s.populate = await udpLoad({ port: s.t.udpPort, pop, mode: 'populate', maxRequests: totalPeers, maxSeconds: 120, concurrency: UDP_CONC });
+    s.populate = await udpLoad({ port: s.t.udpPort, pop, mode: 'populate', maxRequests: totalPeers, maxSeconds: POPULATE_SECONDS, concurrency: UDP_CONC });
     await new Promise((r) => setTimeout(r, 1000));
-    s.rssPer100k = (((await rssOf(s.t.pid)) - s.rssBase) / Math.max(1, s.populate.requests)) * 100_000;
+    s.rssLoaded = await rssOf(s.t.pid);
+    s.rssPer100k = ((s.rssLoaded - s.rssBase) / Math.max(1, s.populate.requests)) * 100_000;
   }
   for (let round = 0; round < ROUNDS; round++) {
     const order = started.map((_, i) => started[(i + round) % started.length]!);
     for (const s of order) {
-      process.stderr.write(`round ${round + 1}/${ROUNDS} ${s.name}: UDP then HTTP, ${SECONDS}s each\n`);
+      process.stderr.write(`round ${round + 1}/${ROUNDS} ${s.name}: ${BIG ? 'UDP' : 'UDP then HTTP'}, ${SECONDS}s each\n`);
       let cpu0 = await cpuOf(s.t.pid);
       s.udp.push(await udpLoad({ port: s.t.udpPort, pop, mode: 'steady', maxRequests: MAX_UDP, maxSeconds: SECONDS, concurrency: UDP_CONC }));
       s.udpCpu += (await cpuOf(s.t.pid)) - cpu0;
+      // The large run is about holding the population and answering over UDP.
+      if (BIG) continue;
       cpu0 = await cpuOf(s.t.pid);
       s.http.push(await httpLoad({ port: s.t.httpPort, path: s.t.httpPath, pop, mode: 'steady', maxRequests: MAX_HTTP, maxSeconds: SECONDS, concurrency: HTTP_CONC }));
       s.httpCpu += (await cpuOf(s.t.pid)) - cpu0;
     }
   }
+  for (const s of started) s.rssAfter = await rssOf(s.t.pid);
 } finally {
   for (const s of started) await s.t.stop();
 }
 
+// The same peers through Cascade's store API in a fresh process: what the store itself holds.
+let storeMem: StoreMemory | undefined;
+if (names.includes('cascade')) {
+  process.stderr.write(`cascade store API: loading ${totalPeers} peers in a fresh process\n`);
+  const out = spawnSync(process.execPath, [new URL('./store-memory.ts', import.meta.url).pathname, String(TORRENTS), String(PEERS)], { encoding: 'utf8' });
+  if (out.status === 0) storeMem = JSON.parse(out.stdout) as StoreMemory;
+  else process.stderr.write(`store-memory.ts failed: ${out.stderr}\n`);
+}
+
 // Interference only ever slows a round down, so each target's best round is its truest figure.
-const best = (rs: LoadResult[]) => rs.reduce((a, b) => (b.perSecond > a.perSecond ? b : a));
+const none: LoadResult = { requests: 0, errors: 0, lost: 0, seconds: 1, perSecond: NaN, p50ms: NaN, p99ms: NaN, generatorCpuSeconds: 0 };
+const best = (rs: LoadResult[]) => rs.reduce((a, b) => (b.perSecond > a.perSecond ? b : a), rs[0] ?? none);
 const sum = (rs: LoadResult[]) => rs.reduce((n, r) => n + r.requests, 0);
 const rows: Row[] = started.map((s) => ({
   target: s.name,
@@ -112,57 +164,80 @@ const rows: Row[] = started.map((s) => ({
   httpCpuUs: (s.httpCpu / Math.max(1, sum(s.http))) * 1e6,
   rssPer100k: s.rssPer100k,
   rssBase: s.rssBase,
+  rssLoaded: s.rssLoaded,
+  rssAfter: s.rssAfter,
 }));
 
 const fmt = (v: number, d = 0) => (Number.isFinite(v) ? v.toFixed(d) : '-');
 const mb = (b: number) => `${fmt(b / 1024 / 1024, 1)} MB`;
+const la = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
 const lines: string[] = [];
-lines.push(`tracker benchmark: ${TORRENTS} torrents × ${PEERS} peers = ${totalPeers} peers, best of ${ROUNDS} interleaved ${SECONDS}s rounds per protocol, UDP concurrency ${UDP_CONC}, HTTP concurrency ${HTTP_CONC}, numwant 50, loopback only`);
+lines.push(
+  `tracker benchmark: ${TORRENTS} torrents × ${PEERS} peers = ${totalPeers} peers, best of ${ROUNDS} interleaved ${SECONDS}s rounds per protocol, ` +
+    `UDP concurrency ${UDP_CONC}${BIG ? '' : `, HTTP concurrency ${HTTP_CONC}`}, numwant 50, loopback only; load average ${la(load0)} at start, ${la(loadavg())} at end`,
+);
 lines.push('');
-const header = ['target', 'proto', 'announces/s', 'p50 ms', 'p99 ms', 'lost', 'errors', 'tracker CPU µs/ann', 'loadgen CPU %', 'RSS / 100k peers', 'RSS idle'];
+const header = ['target', 'proto', 'announces/s', 'p50 ms', 'p99 ms', 'lost', 'errors', 'tracker CPU µs/ann', 'loadgen CPU %'];
 const table: string[][] = [header];
 for (const r of rows) {
-  for (const [proto, res, cpuUs] of [['udp', r.udp, r.udpCpuUs], ['http', r.http, r.httpCpuUs]] as const) {
-    table.push([
-      r.target,
-      proto,
-      fmt(res.perSecond),
-      fmt(res.p50ms, 2),
-      fmt(res.p99ms, 2),
-      String(res.lost),
-      String(res.errors),
-      fmt(cpuUs, 1),
-      fmt((res.generatorCpuSeconds / res.seconds) * 100),
-      proto === 'udp' ? mb(r.rssPer100k) : '',
-      proto === 'udp' ? mb(r.rssBase) : '',
-    ]);
+  const protos = BIG ? ([['udp', r.udp, r.udpCpuUs]] as const) : ([['udp', r.udp, r.udpCpuUs], ['http', r.http, r.httpCpuUs]] as const);
+  for (const [proto, res, cpuUs] of protos) {
+    table.push([r.target, proto, fmt(res.perSecond), fmt(res.p50ms, 2), fmt(res.p99ms, 2), String(res.lost), String(res.errors), fmt(cpuUs, 1), fmt((res.generatorCpuSeconds / res.seconds) * 100)]);
   }
-  table.push([r.target, 'populate', fmt(r.populate.perSecond), fmt(r.populate.p50ms, 2), fmt(r.populate.p99ms, 2), String(r.populate.lost), String(r.populate.errors), '', fmt((r.populate.generatorCpuSeconds / r.populate.seconds) * 100), '', '']);
+  table.push([r.target, 'populate', fmt(r.populate.perSecond), fmt(r.populate.p50ms, 2), fmt(r.populate.p99ms, 2), String(r.populate.lost), String(r.populate.errors), '', fmt((r.populate.generatorCpuSeconds / r.populate.seconds) * 100)]);
 }
-const widths = header.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
-for (const row of table) lines.push(row.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
+const render = (t: string[][]) => {
+  const widths = t[0]!.map((_, i) => Math.max(...t.map((row) => (row[i] ?? '').length)));
+  for (const row of t) lines.push(row.map((c, i) => (i < 1 || (i < 2 && t === table) ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
+};
+render(table);
+lines.push('');
+
+// Memory: RSS over real UDP announces for every target; for Cascade also the store-API figure.
+lines.push(`memory, ${totalPeers} peers loaded by UDP announces (RSS read from /proc; "after" is at the end of the announce rounds):`);
+const mem: string[][] = [['target', 'RSS idle', 'RSS loaded', 'RSS after', 'RSS growth / 100k peers']];
+for (const r of rows) mem.push([r.target, mb(r.rssBase), mb(r.rssLoaded), mb(r.rssAfter), mb(r.rssPer100k)]);
+render(mem);
+const storePer100k = storeMem ? ((storeMem.heapBytes + storeMem.arrayBufferBytes) / storeMem.peers) * 100_000 : NaN;
+if (storeMem) {
+  lines.push(
+    `cascade store API, same ${storeMem.peers} peers in a fresh process, after a full GC: heap +${mb(storeMem.heapBytes)}, ArrayBuffers +${mb(storeMem.arrayBufferBytes)} ` +
+      `= ${mb(storeMem.heapBytes + storeMem.arrayBufferBytes)}, ${mb(storePer100k)} per 100k peers (live segments ${mb(storeMem.store.packedBytes)} in a ${mb(storeMem.store.slabBytes)} slab, ${storeMem.store.swarms} swarms)`,
+  );
+}
 lines.push('');
 
 const get = (name: string) => rows.find((r) => r.target === name);
 const cascade = get('cascade');
 const ratio = (a: number | undefined, b: number | undefined) => (a && b ? a / b : NaN);
+const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
 if (cascade) {
   for (const other of ['bittorrent-tracker', 'opentracker']) {
     const o = get(other);
     if (!o) continue;
-    const target = other === 'opentracker' ? 0.5 : 3;
+    const target = other === 'opentracker' ? 1 : 3;
     const udpR = ratio(cascade.udp.perSecond, o.udp.perSecond);
     lines.push(
-      `cascade / ${other}: udp ${fmt(udpR, 2)}× (target ≥ ${target}× ${udpR >= target ? 'met' : 'NOT met'}), http ${fmt(ratio(cascade.http.perSecond, o.http.perSecond), 2)}×, ` +
-        `udp CPU per announce ${fmt(ratio(o.udpCpuUs, cascade.udpCpuUs), 2)}× as efficient, memory per peer ${fmt(ratio(cascade.rssPer100k, o.rssPer100k), 2)}× theirs`,
+      `cascade / ${other}: udp ${fmt(udpR, 2)}× (target ≥ ${target}× ${verdict(udpR >= target)})${BIG ? '' : `, http ${fmt(ratio(cascade.http.perSecond, o.http.perSecond), 2)}×`}, ` +
+        `udp CPU per announce ${fmt(ratio(o.udpCpuUs, cascade.udpCpuUs), 2)}× as efficient, RSS growth per peer ${fmt(ratio(cascade.rssPer100k, o.rssPer100k), 2)}× theirs`,
     );
+  }
+  const limit = 12 * 1024 * 1024;
+  lines.push(
+    `cascade memory per 100k peers (target ≤ 12 MB): store ${mb(storePer100k)} ${verdict(storePer100k <= limit)}; RSS growth ${mb(cascade.rssPer100k)} ${verdict(cascade.rssPer100k <= limit)} ` +
+      '(RSS also holds the garbage collector\'s headroom)',
+  );
+  if (BIG) {
+    const peak = Math.max(cascade.rssLoaded, cascade.rssAfter);
+    lines.push(`cascade with ${totalPeers} peers in ${TORRENTS} torrents: RSS ${mb(peak)} in all (target ≤ 200 MB ${verdict(peak <= 200 * 1024 * 1024)}), still answering ${fmt(cascade.udp.perSecond)} UDP announces/s`);
   }
 }
 lines.push('(loadgen CPU % near 100 means the single-threaded generator, not the tracker, set the pace: compare tracker CPU µs/ann then.)');
+lines.push("(opentracker answers numwant like Cascade up to the swarm size, but includes the announcer itself and hands seeds to seeds; with numwant 50 both send min(50, swarm size) peers, the announcer among opentracker's.)");
 for (const r of rows) {
   // opentracker closes HTTP connections without a reply once 32 arrive at once (a single request
   // at a time always succeeds): its http rate counts only the answered ones.
-  if (r.http.errors > r.http.requests * 0.1) {
+  if (!BIG && r.http.errors > r.http.requests * 0.1) {
     lines.push(`(${r.target} http: ${r.http.errors} of ${r.http.errors + r.http.requests} announces got no answer (connection closed, socket hang up); announces/s counts answered ones only)`);
   }
 }

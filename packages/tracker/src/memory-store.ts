@@ -16,7 +16,7 @@ import type {
   UserRecord,
 } from './store.ts';
 import { transferDelta } from './store.ts';
-import { PackedPeers, Slab, parseIp16, pickedSlots } from './packed-peers.ts';
+import { CHUNK_BYTES, PackedPeers, Slab, parseIp16, pickedSlots, stratifiedPick } from './packed-peers.ts';
 
 /** A browser peer (WebSocket): few per swarm, so an object each, with the process that holds its socket. */
 interface WsPeer extends PeerRecord {
@@ -76,7 +76,7 @@ export interface MemoryStoreOptions {
 
 export class MemoryStore implements TrackerStore {
   private readonly swarms = new Map<string, Swarm>();
-  private slab = new Slab();
+  private readonly slab = new Slab();
   private readonly ttlMs: number;
   private readonly sweeper: ReturnType<typeof setInterval>;
   private peers = 0;
@@ -221,19 +221,17 @@ export class MemoryStore implements TrackerStore {
   close(): void {
     clearInterval(this.sweeper);
     this.swarms.clear();
-    this.slab = new Slab();
+    this.slab.compact([]);
     this.relayHandlers.clear();
   }
 
   /**
-   * Moves every segment into a fresh slab, densely: growing swarms leave segments of the sizes
-   * they outgrew, which only other swarms of that size can reuse. Runs when a third of the slab
-   * is such waste, so its cost (one copy of every segment) is amortized over the frees before it.
+   * Packs the swarms' segments together (Slab.compact): growing swarms leave segments of the
+   * sizes they outgrew, which only other swarms of that size can reuse. Runs when a third of the
+   * slab is such waste (at rest, an eighth), so its cost is amortized over the frees before it.
    */
   compact(): void {
-    const fresh = new Slab();
-    for (const s of this.swarms.values()) s.relocate(fresh);
-    this.slab = fresh;
+    this.slab.compact(this.swarms.values());
   }
 
   private hexId(peerIdHex: string): Buffer {
@@ -335,13 +333,13 @@ export class MemoryStore implements TrackerStore {
     p.seenAt = now;
     p.uploaded = a.uploaded;
     p.downloaded = a.downloaded;
-    // Leechers, then seeds unless we are one; stratified like PackedPeers.pick.
+    // Leechers, then seeds unless we are one, never ourselves; drawn like PackedPeers.pick.
     const pool = seed ? group.leeches.list : [...group.leeches.list, ...group.seeds.list];
     const others = pool.filter((x) => x !== p);
-    const k = Math.min(a.numwant, others.length);
+    const k = stratifiedPick(others.length, a.numwant);
+    const slots = pickedSlots();
     const peers: PeerRecord[] = [];
-    const step = others.length / Math.max(1, k);
-    for (let i = 0; i < k; i++) peers.push(others[k === others.length ? i : Math.min(others.length - 1, Math.floor((i + Math.random()) * step))]!);
+    for (let i = 0; i < k; i++) peers.push(others[slots[i]!]!);
     return { peers, counts: this.countsOf(swarm) };
   }
 
@@ -379,6 +377,9 @@ export class MemoryStore implements TrackerStore {
       this.expire(swarm, now);
       if (swarm.peerCount === 0 && (swarm.downloaded === 0 || swarm.touchedAt < idleCutoff)) this.swarms.delete(hash);
     }
+    // Between sweeps the slab may carry up to a third of waste (see announce); at rest, less.
+    const waste = this.slab.wasteBytes;
+    if (waste > 2 * CHUNK_BYTES && waste * 8 > this.slab.liveBytes) this.compact();
   }
 }
 

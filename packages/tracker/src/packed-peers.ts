@@ -37,6 +37,12 @@ function wr32(b: Uint8Array, o: number, v: number): void {
   b[o + 3] = v >>> 24;
 }
 
+/** Copies within a chunk (overlapping, downwards) or from a later chunk to an earlier one. */
+function moveBytes(src: Uint8Array, from: number, dest: Uint8Array, to: number, bytes: number): void {
+  if (src === dest) dest.copyWithin(to, from, from + bytes);
+  else dest.set(src.subarray(from, from + bytes), to);
+}
+
 /** Peer ids are often structured (client prefix, counters): mix all 20 bytes. */
 function idHash(b: Uint8Array, o: number): number {
   let h = 0x811c9dc5;
@@ -64,14 +70,16 @@ function segmentBytes(cap: number): number {
 }
 
 const CHUNK = 1 << 20;
+export const CHUNK_BYTES = CHUNK;
 const EMPTY = new Uint8Array(0);
 
 /**
  * Where segments live: 1 MB chunks carved into segments, with a free list per capacity, so a
  * swarm costs its bytes and no allocation of its own. A freed segment is reused by the next swarm
  * of that capacity; when swarms have grown past capacities nobody needs any more, wasteful() says
- * so and the store moves every segment into a fresh slab (MemoryStore.compact). Segments over a
- * quarter chunk (swarms of thousands) get a buffer of their own, freed by the GC.
+ * so and compact() slides every segment down over the holes, in place, and lets the chunks left
+ * empty go. Segments over a quarter chunk (swarms of thousands) get a buffer of their own, freed
+ * by the GC.
  */
 export class Slab {
   private readonly chunks: Uint8Array[] = [];
@@ -90,10 +98,45 @@ export class Slab {
   get liveBytes(): number {
     return this.inChunks + this.ownBytes;
   }
+  /** Bytes of chunks in free segments. */
+  get wasteBytes(): number {
+    return this.chunks.length * CHUNK - (CHUNK - this.top) - this.inChunks;
+  }
   /** More than a third of the chunks' bytes lie in free segments (and at least two chunks' worth). */
   wasteful(): boolean {
-    const waste = this.chunks.length * CHUNK - (CHUNK - this.top) - this.inChunks;
+    const waste = this.wasteBytes;
     return waste > 2 * CHUNK && waste * 2 > this.inChunks;
+  }
+
+  /**
+   * Moves the segments of `owners` (every swarm using this slab) down over the free ones, in
+   * address order, so a segment only ever moves to a lower address and nothing live is
+   * overwritten; no second slab is needed, so memory never peaks above what it was. O(swarms log swarms).
+   */
+  compact(owners: Iterable<PackedPeers>): void {
+    const index = this.chunkIndex;
+    const live: PackedPeers[] = [];
+    for (const p of owners) if (p.cap > 0 && index.has(p.buf)) live.push(p);
+    const addr = (p: PackedPeers) => index.get(p.buf)! * CHUNK + p.base;
+    live.sort((a, b) => addr(a) - addr(b));
+    let ci = 0;
+    let top = 0;
+    for (const p of live) {
+      const bytes = segmentBytes(p.cap);
+      if (top + bytes > CHUNK) {
+        ci++;
+        top = 0;
+      }
+      const dest = this.chunks[ci]!;
+      if (dest !== p.buf || top !== p.base) moveBytes(p.buf, p.base, dest, top, bytes);
+      p.buf = dest;
+      p.base = top;
+      top += bytes;
+    }
+    // Chunks past the last one in use go to the GC.
+    for (const c of this.chunks.splice(live.length === 0 ? 0 : ci + 1)) index.delete(c);
+    this.top = this.chunks.length === 0 ? CHUNK : top;
+    this.free.clear();
   }
 
   take(cap: number): { chunk: Uint8Array; base: number } {
@@ -134,10 +177,10 @@ export class Slab {
 }
 
 export class PackedPeers {
-  private slab: Slab;
-  /** The chunk holding this swarm's segment, and where in it the segment starts. */
-  private buf: Uint8Array = EMPTY;
-  private base = 0;
+  private readonly slab: Slab;
+  /** The chunk holding this swarm's segment, and where in it the segment starts (Slab.compact moves it). */
+  buf: Uint8Array = EMPTY;
+  base = 0;
   cap = 0;
   /** Index entries - 1 (a power of two minus one); the index starts at base + cap * REC. */
   private mask = 0;
@@ -310,38 +353,15 @@ export class PackedPeers {
 
   /**
    * Chooses up to numwant peers for the announcer at `self`, never itself, and only leechers when
-   * it is a seed (a seed has no use for other seeds). Stratified: the candidates are cut into
-   * numwant equal runs and one slot is drawn from each, so every candidate is equally likely,
-   * no slot comes twice, and it costs O(numwant) whatever the swarm's size.
-   * Returns the count; the slots are pickedSlots()[0..count).
+   * it is a seed (a seed has no use for other seeds). See stratifiedPick: O(numwant) whatever the
+   * swarm's size, no slot twice. Returns the count; the slots are pickedSlots()[0..count).
    */
   pick(self: number, numwant: number): number {
     const m = self >= this.nl ? this.nl : this.n;
     const skip = self >= 0 && self < m ? self : -1;
-    const avail = m - (skip >= 0 ? 1 : 0);
-    const k = Math.min(numwant, avail);
-    if (k <= 0) return 0;
-    if (picks.length < k) picks = new Int32Array(k * 2);
-    const step = avail / k;
-    for (let i = 0; i < k; i++) {
-      let x = k === avail ? i : Math.min(avail - 1, Math.floor((i + Math.random()) * step));
-      if (skip >= 0 && x >= skip) x++;
-      picks[i] = x;
-    }
+    const k = stratifiedPick(m - (skip >= 0 ? 1 : 0), numwant);
+    if (skip >= 0) for (let i = 0; i < k; i++) if (picks[i]! >= skip) picks[i]!++;
     return k;
-  }
-
-  /** Moves the segment, as it is, into another slab (see Slab). */
-  relocate(slab: Slab): void {
-    if (this.cap > 0) {
-      const bytes = segmentBytes(this.cap);
-      const seg = slab.take(this.cap);
-      seg.chunk.set(this.buf.subarray(this.base, this.base + bytes), seg.base);
-      this.slab.give(this.cap, this.buf, this.base);
-      this.buf = seg.chunk;
-      this.base = seg.base;
-    }
-    this.slab = slab;
   }
 
   ensureCredits(): Float64Array {
@@ -447,6 +467,30 @@ export class PackedPeers {
     }
     wr32(buf, tbl + 4 * hole, 0);
   }
+}
+
+/**
+ * Draws min(k, avail) distinct numbers from [0, avail) into pickedSlots(): the range is cut into
+ * k runs of whole numbers and one is drawn from each, then all are rotated by one random offset,
+ * so every number is equally likely (k / avail) and none comes twice. Returns the count.
+ */
+export function stratifiedPick(avail: number, k: number): number {
+  if (k > avail) k = avail;
+  if (k <= 0) return 0;
+  if (picks.length < k) picks = new Int32Array(k * 2);
+  if (k === avail) {
+    for (let i = 0; i < k; i++) picks[i] = i;
+    return k;
+  }
+  const offset = Math.floor(Math.random() * avail);
+  let start = 0;
+  for (let i = 0; i < k; i++) {
+    const end = Math.floor(((i + 1) * avail) / k);
+    const x = start + Math.floor(Math.random() * (end - start)) + offset;
+    picks[i] = x >= avail ? x - avail : x;
+    start = end;
+  }
+  return k;
 }
 
 /** The slots chosen by the last pick(). */

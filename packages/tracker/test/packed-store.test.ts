@@ -1,0 +1,238 @@
+// The memory store keeps IP peers as packed records (src/packed-peers.ts). These tests pin what
+// that packing must never lose: the id index through adds, updates, swap-removes, seed changes
+// and compaction; IPv4 and IPv6 addresses in compact and dictionary replies; samples without
+// duplicates; exact expiry; and a bound on bytes per peer computed from the store's arrays.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MemoryStore } from '../index.ts';
+import type { AnnounceInput } from '../index.ts';
+import { PackedPeers, Slab, formatIpv6, parseIp16, pickedSlots } from '../src/packed-peers.ts';
+import { startTracker } from '../index.ts';
+import { esc, getBencoded, id } from './helpers.ts';
+import { text } from '../../engine/src/bencode.ts';
+import type { BDict } from '../../engine/src/bencode.ts';
+
+const hex = (n: number) => n.toString(16).padStart(2, '0').repeat(20);
+const peerHex = (n: number) => n.toString(16).padStart(40, '0');
+
+function input(ih: number, peer: number, o: Partial<AnnounceInput> = {}): AnnounceInput {
+  return { infoHashHex: hex(ih), peerIdHex: peerHex(peer), kind: 'ip', host: '127.0.0.1', port: 6000 + peer, owner: '', left: 10, uploaded: 0, downloaded: 0, numwant: 50, ...o };
+}
+
+// A small deterministic generator, so a failure replays.
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+test('packed records keep their index through adds, updates, swap-removes, seed changes and compaction', () => {
+  const slab = new Slab();
+  const swarms = Array.from({ length: 6 }, () => new PackedPeers(slab));
+  const models = swarms.map(() => new Map<number, { port: number; seed: boolean; v6: boolean; seen: number }>());
+  const rand = rng(25);
+  const idBuf = Buffer.alloc(20);
+  const ip = Buffer.alloc(16);
+  const idOf = (n: number) => {
+    idBuf.fill(0);
+    idBuf.write('-CS0001-', 0, 'latin1');
+    idBuf.writeUInt32BE(n, 16);
+    return idBuf;
+  };
+  for (let op = 0; op < 20_000; op++) {
+    const w = Math.floor(rand() * swarms.length);
+    const sw = swarms[w]!;
+    const model = models[w]!;
+    const n = Math.floor(rand() * 400);
+    const slot = sw.find(idOf(n), 0);
+    assert.equal(slot >= 0, model.has(n), `op ${op}: find(${n})`);
+    // Mostly growth at first, then mostly departures, so swarms both grow and shrink.
+    const r = rand();
+    if (r < (op < 12_000 ? 0.35 : 0.75) && slot >= 0) {
+      sw.remove(slot);
+      model.delete(n);
+    } else {
+      const seed = rand() < 0.3;
+      const v6 = rand() < 0.2;
+      const port = 1 + Math.floor(rand() * 65535);
+      parseIp16(v6 ? `2001:db8::${(n + 1).toString(16)}` : `10.0.${n >> 8}.${n & 255}`, ip, 0);
+      if (slot < 0) sw.add(idOf(n), 0, ip, 0, v6, port, seed, op);
+      else sw.write(sw.setSeed(slot, seed), ip, 0, v6, port, op);
+      model.set(n, { port, seed, v6, seen: op });
+    }
+    if (op % 2500 === 0) slab.compact(swarms);
+    if (op % 1000 === 999) {
+      const cutoff = op - 1500;
+      for (let k = 0; k < swarms.length; k++) {
+        const gone = [...models[k]!].filter(([, x]) => x.seen < cutoff);
+        assert.equal(swarms[k]!.expire(cutoff), gone.length, `expiry at op ${op}`);
+        assert.equal(swarms[k]!.expiredSeeds, gone.filter(([, x]) => x.seed).length);
+        for (const [peer] of gone) models[k]!.delete(peer);
+      }
+    }
+    if (op % 500 === 0 || op === 19_999) {
+      for (let k = 0; k < swarms.length; k++) {
+        const s = swarms[k]!;
+        const m = models[k]!;
+        assert.equal(s.n, m.size);
+        assert.equal(s.seeds, [...m.values()].filter((x) => x.seed).length);
+        assert.equal(s.n6, [...m.values()].filter((x) => x.v6).length);
+        for (const [peer, want] of m) {
+          const at = s.find(idOf(peer), 0);
+          assert.ok(at >= 0, `peer ${peer} lost from swarm ${k} at op ${op}`);
+          assert.equal(s.port(at), want.port);
+          assert.equal(s.isSeed(at), want.seed);
+          assert.equal(s.host(at), want.v6 ? `2001:db8::${(peer + 1).toString(16)}` : `10.0.${peer >> 8}.${peer & 255}`);
+        }
+      }
+    }
+  }
+});
+
+test('pick: never the announcer, never twice, seeds get only leechers, numwant respected at every size', () => {
+  const sw = new PackedPeers(new Slab());
+  const ip = Buffer.alloc(16);
+  parseIp16('127.0.0.1', ip, 0);
+  for (let i = 0; i < 120; i++) sw.add(Buffer.from(peerHex(i), 'hex'), 0, ip, 0, false, 1000 + i, i < 40, 0);
+  assert.equal(sw.seeds, 40);
+  for (const self of [0, 39, 40, 119]) {
+    const selfSeed = sw.isSeed(self);
+    for (let numwant = 0; numwant <= 130; numwant += 7) {
+      const k = sw.pick(self, numwant);
+      const slots = [...pickedSlots().subarray(0, k)];
+      const candidates = (selfSeed ? sw.nl : sw.n) - (selfSeed ? 0 : 1);
+      assert.equal(k, Math.min(numwant, candidates));
+      assert.equal(new Set(slots).size, k, 'no duplicates');
+      assert.ok(!slots.includes(self), 'never itself');
+      if (selfSeed) assert.ok(slots.every((s) => !sw.isSeed(s)), 'a seed gets no seeds');
+      assert.ok(slots.every((s) => s >= 0 && s < sw.n));
+    }
+  }
+  // Every candidate is about equally likely: 6,000 draws of 10 from 119 give each about 504.
+  const hits = new Map<number, number>();
+  for (let i = 0; i < 6000; i++) {
+    const k = sw.pick(60, 10);
+    for (const s of pickedSlots().subarray(0, k)) hits.set(s, (hits.get(s) ?? 0) + 1);
+  }
+  assert.equal(hits.size, 119);
+  for (const [slot, n] of hits) assert.ok(n > 300 && n < 750, `slot ${slot} drawn ${n} times`);
+});
+
+test('IPv6 text round-trips in canonical form', () => {
+  const b = Buffer.alloc(16);
+  for (const a of ['::1', '2001:db8::5', 'fe80::1:2:3:4', '2001:db8:0:1:1:1:1:1', '::', '1::', '64:ff9b::c000:221']) {
+    assert.equal(parseIp16(a, b, 0), 6);
+    assert.equal(formatIpv6(b, 0), a);
+  }
+  assert.equal(parseIp16('::ffff:1.2.3.4', b, 0), 6);
+  assert.deepEqual([...b.subarray(10)], [0xff, 0xff, 1, 2, 3, 4]);
+  assert.equal(parseIp16('192.0.2.7', b, 0), 4);
+  assert.deepEqual([...b.subarray(10)], [0xff, 0xff, 192, 0, 2, 7]);
+});
+
+test('store: IPv4 and IPv6 peers in compact (BEP 23 / BEP 7) and dictionary replies; updates and stops', () => {
+  const s = new MemoryStore({ peerTtlMs: 60_000 });
+  try {
+    s.announce(input(1, 1, { host: '192.0.2.1', port: 1111, left: 0 }));
+    s.announce(input(1, 2, { host: '2001:db8::2', port: 2222 }));
+    s.announce(input(1, 3, { host: '192.0.2.3', port: 3333 }));
+    const c = s.announce(input(1, 4, { host: '192.0.2.4', compact: true }));
+    assert.equal(c.peers.length, 0);
+    const v4 = new Set<string>();
+    for (let i = 0; i < c.compact4!.length; i += 6) v4.add(`${[...c.compact4!.subarray(i, i + 4)].join('.')}:${c.compact4!.readUInt16BE(i + 4)}`);
+    assert.deepEqual([...v4].sort(), ['192.0.2.1:1111', '192.0.2.3:3333']);
+    assert.equal(c.compact6!.length, 18);
+    assert.equal(formatIpv6(c.compact6!, 0), '2001:db8::2');
+    assert.equal(c.compact6!.readUInt16BE(16), 2222);
+    assert.deepEqual(c.counts, { complete: 1, incomplete: 3, downloaded: 0 });
+
+    const d = s.announce(input(1, 4, { host: '192.0.2.4' }));
+    assert.deepEqual(
+      d.peers.map((p) => [p.peerIdHex, p.host, p.port]).sort(),
+      [
+        [peerHex(1), '192.0.2.1', 1111],
+        [peerHex(2), '2001:db8::2', 2222],
+        [peerHex(3), '192.0.2.3', 3333],
+      ],
+    );
+    // A peer that moves (new address, new port, now IPv6) is one peer, found at its new place.
+    s.announce(input(1, 3, { host: '2001:db8::33', port: 4444, left: 0, event: 'completed' }));
+    assert.deepEqual(s.findPeer(hex(1), peerHex(3), 'ip'), { peerIdHex: peerHex(3), host: '2001:db8::33', port: 4444, owner: '' });
+    assert.deepEqual(s.counts(hex(1)), { complete: 2, incomplete: 2, downloaded: 1 });
+    const six = s.announce(input(1, 4, { host: '192.0.2.4', compact: true })).compact6!;
+    assert.equal(six.length, 36);
+    s.announce(input(1, 2, { event: 'stopped', numwant: 0 }));
+    s.announce(input(1, 1, { event: 'stopped', numwant: 0 }));
+    assert.equal(s.findPeer(hex(1), peerHex(2), 'ip'), undefined);
+    assert.deepEqual(s.totals(), { torrents: 1, peers: 2, seeders: 1, leechers: 1 });
+  } finally {
+    s.close();
+  }
+});
+
+test('store: expiry drops exactly the peers past the ttl, and counts follow', async () => {
+  const s = new MemoryStore({ peerTtlMs: 400 });
+  try {
+    for (let p = 1; p <= 30; p++) s.announce(input(2, p, { left: p % 3 === 0 ? 0 : 5 }));
+    await new Promise((r) => setTimeout(r, 250));
+    // Half of them announce again; the rest must go once the ttl passes, and only they.
+    for (let p = 1; p <= 15; p++) s.announce(input(2, p, { left: p % 3 === 0 ? 0 : 5 }));
+    await new Promise((r) => setTimeout(r, 250));
+    const r = s.announce(input(2, 1, { numwant: 100 }));
+    const ports = r.peers.map((p) => p.port).sort((a, b) => a - b);
+    assert.deepEqual(ports, Array.from({ length: 14 }, (_, i) => 6002 + i));
+    assert.deepEqual(r.counts, { complete: 5, incomplete: 10, downloaded: 0 });
+    assert.deepEqual(s.totals(), { torrents: 1, peers: 15, seeders: 5, leechers: 10 });
+    for (let p = 16; p <= 30; p++) assert.equal(s.findPeer(hex(2), peerHex(p), 'ip'), undefined);
+  } finally {
+    s.close();
+  }
+});
+
+test('memory per peer stays bounded: ≤ 12 MB per 100,000 peers, from the store\'s own arrays', () => {
+  const s = new MemoryStore({ peerTtlMs: 60_000 });
+  try {
+    // 200 torrents × 50 peers, added round-robin as the benchmark does (every swarm grows at once).
+    for (let i = 0; i < 10_000; i++) s.announce(input(i % 200, i, { left: i % 4 === 0 ? 0 : 1, numwant: 0 }));
+    const m = s.memoryUsage();
+    assert.equal(m.ipPeers, 10_000);
+    assert.equal(m.swarms, 200);
+    // Records are 48 bytes; with the id index and spare capacity, under 80.
+    assert.ok(m.packedBytes / m.ipPeers <= 80, `packed ${m.packedBytes / m.ipPeers} bytes/peer`);
+    assert.ok(m.bytesPerIpPeer <= 120, `${m.bytesPerIpPeer} bytes/peer`);
+    // Segments left behind by growing swarms are reclaimed.
+    s.compact();
+    assert.ok(m.slabBytes === 0 || s.memoryUsage().slabBytes <= m.slabBytes);
+    for (let i = 0; i < 10_000; i += 97) assert.ok(s.findPeer(hex(i % 200), peerHex(i), 'ip'), `peer ${i} after compaction`);
+  } finally {
+    s.close();
+  }
+});
+
+test('HTTP: an IPv6 peer comes back in peers6 (compact) and as a dictionary entry (compact=0)', async () => {
+  const t = await startTracker({ host: '127.0.0.1', rateLimit: false });
+  try {
+    const hash = id(0x77);
+    const url = (peer: number, port: number, extra: string) =>
+      `${t.httpAnnounceUrl}?info_hash=${esc(hash)}&peer_id=${esc(id(peer))}&port=${port}&left=5${extra}`;
+    // Loopback clients may claim an address: that is how a local test speaks for an IPv6 peer.
+    await getBencoded(url(1, 5001, '&ip=2001:db8::77'));
+    await getBencoded(url(2, 5002, ''));
+    const compact = await getBencoded(url(3, 5003, '&compact=1'));
+    const six = Buffer.from(compact['peers6'] as Uint8Array);
+    assert.equal(six.length, 18);
+    assert.equal(formatIpv6(six, 0), '2001:db8::77');
+    assert.equal(six.readUInt16BE(16), 5001);
+    assert.deepEqual(Buffer.from(compact['peers'] as Uint8Array), Buffer.from([127, 0, 0, 1, 5002 >> 8, 5002 & 255]));
+    const dict = await getBencoded(url(3, 5003, '&compact=0'));
+    const peers = (dict['peers'] as BDict[]).map((p) => [text(p['ip']), p['port']]).sort();
+    assert.deepEqual(peers, [
+      ['127.0.0.1', 5002],
+      ['2001:db8::77', 5001],
+    ]);
+  } finally {
+    await t.close();
+  }
+});
