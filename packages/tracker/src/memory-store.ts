@@ -1,7 +1,8 @@
-// The in-process store: one tracker process, no dependencies. A swarm's IP peers are packed
-// records in one Buffer (packed-peers.ts: about 60 bytes a peer, no object per peer), seeds and
-// leechers apart so a random sample costs O(numwant), not O(swarm); totals are running counters
-// so /stats and /metrics never walk the swarms.
+// The in-process store: one tracker process, no dependencies. IP peers are packed records
+// (packed-peers.ts: about 55 bytes a peer, and no JavaScript object per peer or per swarm), seeds
+// and leechers apart so a random sample costs O(numwant), not O(swarm); totals are running
+// counters so /stats and /metrics never walk the swarms. Browser (WebSocket) peers are few and
+// carry more (the process holding their socket): they stay objects, counted apart.
 
 import type {
   AnnounceInput,
@@ -16,7 +17,8 @@ import type {
   UserRecord,
 } from './store.ts';
 import { transferDelta } from './store.ts';
-import { CHUNK_BYTES, PackedPeers, Slab, parseIp16, pickedSlots, stratifiedPick } from './packed-peers.ts';
+import { PackedSwarms, pickedSlots, stratifiedPick } from './packed-peers.ts';
+import { formatIpv6, parseIp16 } from './ip16.ts';
 
 /** A browser peer (WebSocket): few per swarm, so an object each, with the process that holds its socket. */
 interface WsPeer extends PeerRecord {
@@ -59,34 +61,40 @@ class WsGroup {
   readonly leeches = new WsPeerSet();
 }
 
-/** One torrent: its IP peers packed (PackedPeers), its browser peers as objects. One object per swarm. */
-class Swarm extends PackedPeers {
-  ws: WsGroup | undefined;
-  downloaded = 0;
-  touchedAt = 0;
-  get peerCount(): number {
-    return this.n + (this.ws ? this.ws.seeds.size + this.ws.leeches.size : 0);
-  }
-}
-
 export interface MemoryStoreOptions {
   /** Peers that stop announcing vanish after this long (a couple of announce intervals). */
   peerTtlMs: number;
 }
 
+export interface StoreMemory {
+  swarms: number;
+  ipPeers: number;
+  wsPeers: number;
+  /** Live segments: the IP peers' records and id indexes (and private-mode credits). */
+  packedBytes: number;
+  /** Per-swarm arrays and the infohash index. */
+  swarmBytes: number;
+  /** Chunks reserved for segments, free parts included. */
+  slabBytes: number;
+  /** (packedBytes + swarmBytes) / ipPeers. */
+  bytesPerIpPeer: number;
+}
+
 export class MemoryStore implements TrackerStore {
-  private readonly swarms = new Map<string, Swarm>();
-  private readonly slab = new Slab();
+  private readonly sw = new PackedSwarms();
+  /** Browser peers, by swarm number, for the swarms that have any. */
+  private readonly ws = new Map<number, WsGroup>();
   private readonly ttlMs: number;
   private readonly sweeper: ReturnType<typeof setInterval>;
   private peers = 0;
   private seeders = 0;
-  /** Browser peers among `peers` (they are objects, not packed records). */
+  /** Browser peers among `peers`. */
   private wsPeers = 0;
   private readonly userMap = new Map<string, UserRecord>();
   private readonly registered = new Set<string>();
   private readonly relayHandlers = new Map<string, (msg: RelayMessage) => void>();
-  // Scratch for the announcer's id and address as bytes: no allocation per announce.
+  // Scratch for ids and addresses as bytes: no allocation per announce.
+  private readonly ihBuf = Buffer.alloc(20);
   private readonly idBuf = Buffer.alloc(20);
   private readonly ipBuf = Buffer.alloc(16);
 
@@ -99,89 +107,93 @@ export class MemoryStore implements TrackerStore {
 
   announce(a: AnnounceInput): AnnounceResult {
     const now = Date.now();
-    let swarm = this.swarms.get(a.infoHashHex);
-    if (!swarm) {
+    const sw = this.sw;
+    const ih = a.infoHash ?? this.hex20(a.infoHashHex, this.ihBuf);
+    const ihOff = a.infoHash ? (a.infoHashOffset ?? 0) : 0;
+    let s = sw.find(ih, ihOff);
+    if (s < 0) {
       if (a.event === 'stopped') return { peers: [], counts: { complete: 0, incomplete: 0, downloaded: 0 } };
-      this.swarms.set(a.infoHashHex, (swarm = new Swarm(this.slab)));
+      s = sw.create(ih, ihOff);
     }
-    swarm.touchedAt = now;
-    this.expire(swarm, now);
-    if (a.kind === 'ws') return this.announceWs(swarm, a, now);
+    sw.touchedAt[s] = now;
+    this.expire(s, now);
+    if (a.kind === 'ws') return this.announceWs(s, a, now);
 
-    const id = a.peerId ?? this.hexId(a.peerIdHex);
+    const id = a.peerId ?? this.hex20(a.peerIdHex, this.idBuf);
     const idOff = a.peerId ? (a.peerIdOffset ?? 0) : 0;
-    let slot = swarm.find(id, idOff);
-    if (a.passkey !== undefined) this.credit(swarm, slot, a);
+    let slot = sw.findPeer(s, id, idOff);
+    if (a.passkey !== undefined) this.credit(s, slot, a);
     if (a.event === 'stopped') {
-      if (slot >= 0) this.dropPacked(swarm, slot);
-      return { peers: [], counts: this.countsOf(swarm) };
+      if (slot >= 0) this.dropPacked(s, slot);
+      return { peers: [], counts: this.countsOf(s) };
     }
     const seed = a.left === 0;
     // Count a completion once per peer, however many times a client repeats the event.
-    if (a.event === 'completed' && (slot < 0 || !swarm.isSeed(slot))) swarm.downloaded++;
-    const family = parseIp16(a.host, this.ipBuf, 0);
+    if (a.event === 'completed' && (slot < 0 || !sw.isSeed(s, slot))) sw.downloaded[s]!++;
+    const v6 = parseIp16(a.host, this.ipBuf, 0) === 6;
     if (slot < 0) {
-      slot = swarm.add(id, idOff, this.ipBuf, 0, family === 6, a.port, seed, now);
+      slot = sw.add(s, id, idOff, this.ipBuf, 0, v6, a.port, seed, now);
       this.peers++;
       if (seed) this.seeders++;
-      if (this.slab.wasteful()) this.compact();
+      // Growing swarms leave outgrown segments behind: pack when a quarter of the slab is such.
+      const waste = sw.wasteBytes;
+      if (waste > COMPACT_MIN_BYTES && waste * 4 > sw.chunkBytes) sw.compact();
     } else {
-      if (swarm.isSeed(slot) !== seed) this.seeders += seed ? 1 : -1;
-      slot = swarm.setSeed(slot, seed);
-      swarm.write(slot, this.ipBuf, 0, family === 6, a.port, now);
+      if (sw.isSeed(s, slot) !== seed) this.seeders += seed ? 1 : -1;
+      slot = sw.setSeed(s, slot, seed);
+      sw.write(s, slot, this.ipBuf, 0, v6, a.port, now);
     }
     if (a.passkey !== undefined) {
-      const c = swarm.ensureCredits();
+      const c = sw.ensureCredits(s);
       c[2 * slot] = a.uploaded;
       c[2 * slot + 1] = a.downloaded;
     }
-    return this.samplePacked(swarm, slot, a.numwant, a.compact === true);
+    return this.samplePacked(s, slot, a.numwant, a.compact === true);
   }
 
   counts(infoHashHex: string): SwarmCounts {
-    const swarm = this.swarms.get(infoHashHex);
-    if (!swarm) return { complete: 0, incomplete: 0, downloaded: 0 };
-    this.expire(swarm, Date.now());
-    return this.countsOf(swarm);
+    const s = this.sw.find(this.hex20(infoHashHex, this.ihBuf), 0);
+    if (s < 0) return { complete: 0, incomplete: 0, downloaded: 0 };
+    this.expire(s, Date.now());
+    return this.countsOf(s);
   }
 
   findPeer(infoHashHex: string, peerIdHex: string, kind: PeerKind): PeerRecord | undefined {
-    const swarm = this.swarms.get(infoHashHex);
-    if (!swarm) return undefined;
+    const s = this.sw.find(this.hex20(infoHashHex, this.ihBuf), 0);
+    if (s < 0) return undefined;
     const cutoff = Date.now() - this.ttlMs;
     if (kind === 'ws') {
-      const g = swarm.ws;
+      const g = this.ws.get(s);
       const p = g?.seeds.get(peerIdHex) ?? g?.leeches.get(peerIdHex);
       return p && p.seenAt >= cutoff ? p : undefined;
     }
-    const slot = swarm.find(this.hexId(peerIdHex), 0);
-    return slot >= 0 && swarm.seenAt(slot) >= cutoff ? this.record(swarm, slot) : undefined;
+    const slot = this.sw.findPeer(s, this.hex20(peerIdHex, this.idBuf), 0);
+    return slot >= 0 && this.sw.seenAt(s, slot) >= cutoff ? this.record(s, slot) : undefined;
   }
 
   totals(): StoreTotals {
-    return { torrents: this.swarms.size, peers: this.peers, seeders: this.seeders, leechers: this.peers - this.seeders };
+    return { torrents: this.sw.count, peers: this.peers, seeders: this.seeders, leechers: this.peers - this.seeders };
   }
 
-  /**
-   * What the swarms hold, counted from their arrays: `packedBytes` is the live segments (records
-   * and id indexes of the IP peers) and private-mode credits, `slabBytes` the chunks reserved for
-   * segments, `swarmBytes` an estimate of the one object, Map entry and key each swarm adds.
-   * Browser peers are objects and counted apart (`wsPeers`).
-   */
-  memoryUsage(): { swarms: number; ipPeers: number; wsPeers: number; packedBytes: number; slabBytes: number; swarmBytes: number; bytesPerIpPeer: number } {
-    let packed = 0;
-    for (const s of this.swarms.values()) packed += s.byteLength;
+  /** What the store holds, counted from its arrays (see StoreMemory). */
+  memoryUsage(): StoreMemory {
     const ipPeers = this.peers - this.wsPeers;
-    const swarmBytes = this.swarms.size * SWARM_OVERHEAD_BYTES;
+    const packedBytes = this.sw.segmentBytes;
+    const swarmBytes = this.sw.tableBytes;
     return {
-      swarms: this.swarms.size,
+      swarms: this.sw.count,
       ipPeers,
       wsPeers: this.wsPeers,
-      packedBytes: packed,
-      slabBytes: this.slab.chunkBytes,
+      packedBytes,
       swarmBytes,
-      bytesPerIpPeer: ipPeers === 0 ? 0 : (packed + swarmBytes) / ipPeers,
+      slabBytes: this.sw.chunkBytes,
+      bytesPerIpPeer: ipPeers === 0 ? 0 : (packedBytes + swarmBytes) / ipPeers,
     };
+  }
+
+  /** Packs the segments together now (PackedSwarms.compact); announces and sweeps do it when worth it. */
+  compact(): void {
+    this.sw.compact();
   }
 
   // --- registry ---
@@ -220,86 +232,82 @@ export class MemoryStore implements TrackerStore {
 
   close(): void {
     clearInterval(this.sweeper);
-    this.swarms.clear();
-    this.slab.compact([]);
+    for (const s of [...this.sw.all()]) this.sw.delete(s);
+    this.sw.compact();
+    this.ws.clear();
     this.relayHandlers.clear();
   }
 
-  /**
-   * Packs the swarms' segments together (Slab.compact): growing swarms leave segments of the
-   * sizes they outgrew, which only other swarms of that size can reuse. Runs when a third of the
-   * slab is such waste (at rest, an eighth), so its cost is amortized over the frees before it.
-   */
-  compact(): void {
-    this.slab.compact(this.swarms.values());
+  /** 40 hex digits into 20 bytes of `out`; anything else reads as zeros (such ids never reach here). */
+  private hex20(hex: string, out: Buffer): Buffer {
+    if (out.write(hex, 0, 20, 'hex') !== 20) out.fill(0);
+    return out;
   }
 
-  private hexId(peerIdHex: string): Buffer {
-    this.idBuf.fill(0);
-    this.idBuf.write(peerIdHex, 0, 20, 'hex');
-    return this.idBuf;
-  }
-
-  private credit(swarm: Swarm, slot: number, a: AnnounceInput): void {
+  private credit(s: number, slot: number, a: AnnounceInput): void {
     const u = this.userMap.get(a.passkey!);
     if (!u) return;
-    const c = slot >= 0 ? swarm.credits : undefined;
+    const c = slot >= 0 ? this.sw.credits(s) : undefined;
     u.uploaded += transferDelta(c ? c[2 * slot] : undefined, a.uploaded, a.event);
     u.downloaded += transferDelta(c ? c[2 * slot + 1] : undefined, a.downloaded, a.event);
   }
 
-  private countsOf(swarm: Swarm): SwarmCounts {
-    const ws = swarm.ws;
+  private countsOf(s: number): SwarmCounts {
+    const ws = this.ws.get(s);
     return {
-      complete: swarm.seeds + (ws ? ws.seeds.size : 0),
-      incomplete: swarm.nl + (ws ? ws.leeches.size : 0),
-      downloaded: swarm.downloaded,
+      complete: this.sw.seeds(s) + (ws ? ws.seeds.size : 0),
+      incomplete: this.sw.leechers(s) + (ws ? ws.leeches.size : 0),
+      downloaded: this.sw.downloaded[s]!,
     };
   }
 
-  private dropPacked(swarm: Swarm, slot: number): void {
-    if (swarm.isSeed(slot)) this.seeders--;
-    swarm.remove(slot);
+  private dropPacked(s: number, slot: number): void {
+    if (this.sw.isSeed(s, slot)) this.seeders--;
+    this.sw.remove(s, slot);
     this.peers--;
   }
 
   /** A peer as an object, for dictionary replies and findPeer. */
-  private record(swarm: Swarm, slot: number): PeerRecord {
-    return { peerIdHex: swarm.peerIdHex(slot), host: swarm.host(slot), port: swarm.port(slot), owner: '' };
+  private record(s: number, slot: number): PeerRecord {
+    const a = this.sw.address(s, slot);
+    const host = this.sw.isV6(s, slot) ? formatIpv6(a, 0) : `${a[12]}.${a[13]}.${a[14]}.${a[15]}`;
+    return { peerIdHex: this.sw.peerIdHex(s, slot), host, port: this.sw.port(s, slot), owner: '' };
   }
 
   /**
-   * Up to numwant other peers (see PackedPeers.pick). With `compact`, they come out as BEP 23
+   * Up to numwant other peers (see PackedSwarms.pick). With `compact`, they come out as BEP 23
    * (compact4) and BEP 7 (compact6) bytes copied from the records, with no object per peer;
    * otherwise as objects.
    */
-  private samplePacked(swarm: Swarm, self: number, numwant: number, compact: boolean): AnnounceResult {
-    const counts = this.countsOf(swarm);
-    const k = swarm.pick(self, numwant);
+  private samplePacked(s: number, self: number, numwant: number, compact: boolean): AnnounceResult {
+    const sw = this.sw;
+    const counts = this.countsOf(s);
+    const k = sw.pick(s, self, numwant);
     const slots = pickedSlots();
     if (!compact) {
       const peers: PeerRecord[] = [];
-      for (let i = 0; i < k; i++) peers.push(this.record(swarm, slots[i]!));
+      for (let i = 0; i < k; i++) peers.push(this.record(s, slots[i]!));
       return { peers, counts };
     }
     let k6 = 0;
-    if (swarm.n6 > 0) for (let i = 0; i < k; i++) if (swarm.isV6(slots[i]!)) k6++;
+    if (sw.ipv6Peers(s) > 0) for (let i = 0; i < k; i++) if (sw.isV6(s, slots[i]!)) k6++;
     const compact4 = Buffer.allocUnsafe((k - k6) * 6);
     const compact6 = k6 > 0 ? Buffer.allocUnsafe(k6 * 18) : undefined;
     let o4 = 0;
     let o6 = 0;
     for (let i = 0; i < k; i++) {
-      const s = slots[i]!;
-      if (compact6 && swarm.isV6(s)) o6 += swarm.copyCompact(s, compact6, o6);
-      else o4 += swarm.copyCompact(s, compact4, o4);
+      const slot = slots[i]!;
+      if (compact6 && sw.isV6(s, slot)) o6 += sw.copyCompact(s, slot, compact6, o6);
+      else o4 += sw.copyCompact(s, slot, compact4, o4);
     }
     return compact6 ? { peers: [], counts, compact4, compact6 } : { peers: [], counts, compact4 };
   }
 
   // --- browser peers: objects, few per swarm ---
 
-  private announceWs(swarm: Swarm, a: AnnounceInput, now: number): AnnounceResult {
-    const group = (swarm.ws ??= new WsGroup());
+  private announceWs(s: number, a: AnnounceInput, now: number): AnnounceResult {
+    let group = this.ws.get(s);
+    if (!group) this.ws.set(s, (group = new WsGroup()));
     const prev = group.seeds.get(a.peerIdHex) ?? group.leeches.get(a.peerIdHex);
     if (a.passkey !== undefined) {
       const u = this.userMap.get(a.passkey);
@@ -310,10 +318,10 @@ export class MemoryStore implements TrackerStore {
     }
     if (a.event === 'stopped') {
       if (prev) this.dropWs(group, prev);
-      return { peers: [], counts: this.countsOf(swarm) };
+      return { peers: [], counts: this.countsOf(s) };
     }
     const seed = a.left === 0;
-    if (a.event === 'completed' && (!prev || prev.left > 0)) swarm.downloaded++;
+    if (a.event === 'completed' && (!prev || prev.left > 0)) this.sw.downloaded[s]!++;
     let p = prev;
     if (!p) {
       p = { peerIdHex: a.peerIdHex, host: a.host, port: a.port, owner: a.owner, left: a.left, seenAt: now, uploaded: 0, downloaded: 0, slot: 0 };
@@ -340,7 +348,7 @@ export class MemoryStore implements TrackerStore {
     const slots = pickedSlots();
     const peers: PeerRecord[] = [];
     for (let i = 0; i < k; i++) peers.push(others[slots[i]!]!);
-    return { peers, counts: this.countsOf(swarm) };
+    return { peers, counts: this.countsOf(s) };
   }
 
   private dropWs(group: WsGroup, p: WsPeer): void {
@@ -351,14 +359,14 @@ export class MemoryStore implements TrackerStore {
   }
 
   /** Drops the swarm's peers whose last announce is older than the ttl; O(1) unless one may have. */
-  private expire(swarm: Swarm, now: number): void {
+  private expire(s: number, now: number): void {
     const cutoff = now - this.ttlMs;
-    const gone = swarm.expire(cutoff);
+    const gone = this.sw.expire(s, cutoff);
     if (gone > 0) {
       this.peers -= gone;
-      this.seeders -= swarm.expiredSeeds;
+      this.seeders -= this.sw.expiredSeeds;
     }
-    const ws = swarm.ws;
+    const ws = this.ws.get(s);
     if (!ws) return;
     // Browser peers are few per swarm: a scan is cheap.
     for (const set of [ws.seeds, ws.leeches]) {
@@ -367,25 +375,23 @@ export class MemoryStore implements TrackerStore {
         if (p.seenAt < cutoff) this.dropWs(ws, p);
       }
     }
+    if (ws.seeds.size + ws.leeches.size === 0) this.ws.delete(s);
   }
 
   // Swarms nobody announces to or scrapes still have to let go of their peers, and then go.
   private sweep(now: number): void {
     // Empty swarms keep their completion count a while for scrapes.
     const idleCutoff = now - Math.max(this.ttlMs, 3_600_000);
-    for (const [hash, swarm] of this.swarms) {
-      this.expire(swarm, now);
-      if (swarm.peerCount === 0 && (swarm.downloaded === 0 || swarm.touchedAt < idleCutoff)) this.swarms.delete(hash);
+    const sw = this.sw;
+    for (const s of [...sw.all()]) {
+      this.expire(s, now);
+      if (sw.n(s) === 0 && !this.ws.has(s) && (sw.downloaded[s] === 0 || sw.touchedAt[s]! < idleCutoff)) sw.delete(s);
     }
-    // Between sweeps the slab may carry up to a third of waste (see announce); at rest, less.
-    const waste = this.slab.wasteBytes;
-    if (waste > 2 * CHUNK_BYTES && waste * 8 > this.slab.liveBytes) this.compact();
+    // At rest, keep less waste than announces tolerate.
+    const waste = sw.wasteBytes;
+    if (waste > COMPACT_MIN_BYTES && waste * 10 > sw.chunkBytes) sw.compact();
   }
 }
 
-/**
- * Estimated cost of one swarm beyond its segment: the Swarm object (a dozen fields), the Map entry
- * and the 40-character hex key. For memoryUsage(); measured figures are in
- * bench/tracker.
- */
-const SWARM_OVERHEAD_BYTES = 360;
+/** Below this much waste the slab is left alone (two chunks). */
+const COMPACT_MIN_BYTES = 2 << 20;

@@ -50,6 +50,9 @@ export interface AnnounceInput {
   /** The peer id as raw bytes (20 at `peerIdOffset`), when the front end has them: saves the store parsing `peerIdHex`. */
   peerId?: Uint8Array;
   peerIdOffset?: number;
+  /** Likewise the infohash (20 bytes at `infoHashOffset`). */
+  infoHash?: Uint8Array;
+  infoHashOffset?: number;
 }
 
 export interface AnnounceResult {

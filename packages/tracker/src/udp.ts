@@ -87,6 +87,8 @@ export function createUdpServer(opts: UdpOptions): dgram.Socket {
         // The memory store reads the id's bytes in place rather than parsing the hex again.
         peerId: msg,
         peerIdOffset: 36,
+        infoHash: msg,
+        infoHashOffset: 16,
         kind: 'ip',
         host: peerHost(r.address, claimedIp ? ipv4(claimedIp) : undefined),
         port,

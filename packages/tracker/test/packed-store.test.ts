@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryStore } from '../index.ts';
 import type { AnnounceInput } from '../index.ts';
-import { PackedPeers, Slab, formatIpv6, parseIp16, pickedSlots } from '../src/packed-peers.ts';
+import { PackedSwarms, pickedSlots } from '../src/packed-peers.ts';
+import { formatIpv6, parseIp16 } from '../src/ip16.ts';
 import { startTracker } from '../index.ts';
 import { esc, getBencoded, id } from './helpers.ts';
 import { text } from '../../engine/src/bencode.ts';
@@ -28,10 +29,11 @@ function rng(seed: number): () => number {
   };
 }
 
-test('packed records keep their index through adds, updates, swap-removes, seed changes and compaction', () => {
-  const slab = new Slab();
-  const swarms = Array.from({ length: 6 }, () => new PackedPeers(slab));
-  const models = swarms.map(() => new Map<number, { port: number; seed: boolean; v6: boolean; seen: number }>());
+test('packed records keep their index through adds, updates, swap-removes, seed changes, expiry, swarm deletion and compaction', () => {
+  const sw = new PackedSwarms();
+  const ihOf = (k: number) => Buffer.alloc(20, k + 1);
+  const ids = Array.from({ length: 6 }, (_, k) => sw.create(ihOf(k), 0));
+  const models = ids.map(() => new Map<number, { port: number; seed: boolean; v6: boolean; seen: number }>());
   const rand = rng(25);
   const idBuf = Buffer.alloc(20);
   const ip = Buffer.alloc(16);
@@ -41,80 +43,114 @@ test('packed records keep their index through adds, updates, swap-removes, seed 
     idBuf.writeUInt32BE(n, 16);
     return idBuf;
   };
+  const addr = (n: number, v6: boolean) => (v6 ? `2001:db8::${(n + 1).toString(16)}` : `10.0.${n >> 8}.${n & 255}`);
+  const check = (op: number) => {
+    assert.equal(sw.count, ids.length);
+    for (let k = 0; k < ids.length; k++) {
+      const s = ids[k]!;
+      const m = models[k]!;
+      assert.equal(sw.find(ihOf(k), 0), s, `swarm ${k} found by infohash`);
+      assert.equal(sw.n(s), m.size);
+      assert.equal(sw.seeds(s), [...m.values()].filter((x) => x.seed).length);
+      assert.equal(sw.ipv6Peers(s), [...m.values()].filter((x) => x.v6).length);
+      for (const [peer, want] of m) {
+        const at = sw.findPeer(s, idOf(peer), 0);
+        assert.ok(at >= 0, `peer ${peer} lost from swarm ${k} at op ${op}`);
+        assert.equal(sw.port(s, at), want.port);
+        assert.equal(sw.isSeed(s, at), want.seed);
+        const a = sw.address(s, at);
+        assert.equal(want.v6 ? formatIpv6(a, 0) : `${a[12]}.${a[13]}.${a[14]}.${a[15]}`, addr(peer, want.v6));
+      }
+    }
+  };
   for (let op = 0; op < 20_000; op++) {
-    const w = Math.floor(rand() * swarms.length);
-    const sw = swarms[w]!;
-    const model = models[w]!;
+    const k = Math.floor(rand() * ids.length);
+    const s = ids[k]!;
+    const model = models[k]!;
     const n = Math.floor(rand() * 400);
-    const slot = sw.find(idOf(n), 0);
-    assert.equal(slot >= 0, model.has(n), `op ${op}: find(${n})`);
+    const slot = sw.findPeer(s, idOf(n), 0);
+    assert.equal(slot >= 0, model.has(n), `op ${op}: findPeer(${n})`);
     // Mostly growth at first, then mostly departures, so swarms both grow and shrink.
-    const r = rand();
-    if (r < (op < 12_000 ? 0.35 : 0.75) && slot >= 0) {
-      sw.remove(slot);
+    if (rand() < (op < 12_000 ? 0.35 : 0.75) && slot >= 0) {
+      sw.remove(s, slot);
       model.delete(n);
     } else {
       const seed = rand() < 0.3;
       const v6 = rand() < 0.2;
       const port = 1 + Math.floor(rand() * 65535);
-      parseIp16(v6 ? `2001:db8::${(n + 1).toString(16)}` : `10.0.${n >> 8}.${n & 255}`, ip, 0);
-      if (slot < 0) sw.add(idOf(n), 0, ip, 0, v6, port, seed, op);
-      else sw.write(sw.setSeed(slot, seed), ip, 0, v6, port, op);
+      parseIp16(addr(n, v6), ip, 0);
+      if (slot < 0) sw.add(s, idOf(n), 0, ip, 0, v6, port, seed, op);
+      else sw.write(s, sw.setSeed(s, slot, seed), ip, 0, v6, port, op);
       model.set(n, { port, seed, v6, seen: op });
     }
-    if (op % 2500 === 0) slab.compact(swarms);
+    if (op % 2500 === 0) sw.compact();
     if (op % 1000 === 999) {
       const cutoff = op - 1500;
-      for (let k = 0; k < swarms.length; k++) {
-        const gone = [...models[k]!].filter(([, x]) => x.seen < cutoff);
-        assert.equal(swarms[k]!.expire(cutoff), gone.length, `expiry at op ${op}`);
-        assert.equal(swarms[k]!.expiredSeeds, gone.filter(([, x]) => x.seed).length);
-        for (const [peer] of gone) models[k]!.delete(peer);
+      for (let j = 0; j < ids.length; j++) {
+        const gone = [...models[j]!].filter(([, x]) => x.seen < cutoff);
+        assert.equal(sw.expire(ids[j]!, cutoff), gone.length, `expiry at op ${op}`);
+        assert.equal(sw.expiredSeeds, gone.filter(([, x]) => x.seed).length);
+        for (const [peer] of gone) models[j]!.delete(peer);
       }
     }
-    if (op % 500 === 0 || op === 19_999) {
-      for (let k = 0; k < swarms.length; k++) {
-        const s = swarms[k]!;
-        const m = models[k]!;
-        assert.equal(s.n, m.size);
-        assert.equal(s.seeds, [...m.values()].filter((x) => x.seed).length);
-        assert.equal(s.n6, [...m.values()].filter((x) => x.v6).length);
-        for (const [peer, want] of m) {
-          const at = s.find(idOf(peer), 0);
-          assert.ok(at >= 0, `peer ${peer} lost from swarm ${k} at op ${op}`);
-          assert.equal(s.port(at), want.port);
-          assert.equal(s.isSeed(at), want.seed);
-          assert.equal(s.host(at), want.v6 ? `2001:db8::${(peer + 1).toString(16)}` : `10.0.${peer >> 8}.${peer & 255}`);
-        }
-      }
+    // Now and then a swarm empties and goes, and a new one takes a number.
+    if (op % 3000 === 1500) {
+      const j = op % ids.length;
+      for (const peer of [...models[j]!.keys()]) sw.remove(ids[j]!, sw.findPeer(ids[j]!, idOf(peer), 0));
+      models[j]!.clear();
+      sw.delete(ids[j]!);
+      assert.equal(sw.find(ihOf(j), 0), -1);
+      ids[j] = sw.create(ihOf(j), 0);
     }
+    if (op % 500 === 0 || op === 19_999) check(op);
   }
 });
 
+test('many swarms: the infohash index grows and shrinks without losing one', () => {
+  const sw = new PackedSwarms();
+  const ih = (i: number) => {
+    const b = Buffer.alloc(20);
+    b.writeUInt32BE(i, 0);
+    b.writeUInt32BE(i * 7, 16);
+    return b;
+  };
+  const nums = new Map<number, number>();
+  for (let i = 0; i < 3000; i++) nums.set(i, sw.create(ih(i), 0));
+  for (let i = 0; i < 3000; i += 3) {
+    sw.delete(nums.get(i)!);
+    nums.delete(i);
+  }
+  for (let i = 3000; i < 4000; i++) nums.set(i, sw.create(ih(i), 0));
+  assert.equal(sw.count, nums.size);
+  for (let i = 0; i < 4000; i++) assert.equal(sw.find(ih(i), 0), nums.get(i) ?? -1, `swarm ${i}`);
+  assert.equal(new Set(nums.values()).size, nums.size, 'numbers are not shared');
+});
+
 test('pick: never the announcer, never twice, seeds get only leechers, numwant respected at every size', () => {
-  const sw = new PackedPeers(new Slab());
+  const sw = new PackedSwarms();
+  const s = sw.create(Buffer.alloc(20, 9), 0);
   const ip = Buffer.alloc(16);
   parseIp16('127.0.0.1', ip, 0);
-  for (let i = 0; i < 120; i++) sw.add(Buffer.from(peerHex(i), 'hex'), 0, ip, 0, false, 1000 + i, i < 40, 0);
-  assert.equal(sw.seeds, 40);
+  for (let i = 0; i < 120; i++) sw.add(s, Buffer.from(peerHex(i), 'hex'), 0, ip, 0, false, 1000 + i, i < 40, 0);
+  assert.equal(sw.seeds(s), 40);
   for (const self of [0, 39, 40, 119]) {
-    const selfSeed = sw.isSeed(self);
+    const selfSeed = sw.isSeed(s, self);
     for (let numwant = 0; numwant <= 130; numwant += 7) {
-      const k = sw.pick(self, numwant);
+      const k = sw.pick(s, self, numwant);
       const slots = [...pickedSlots().subarray(0, k)];
-      const candidates = (selfSeed ? sw.nl : sw.n) - (selfSeed ? 0 : 1);
+      const candidates = selfSeed ? sw.leechers(s) : sw.n(s) - 1;
       assert.equal(k, Math.min(numwant, candidates));
       assert.equal(new Set(slots).size, k, 'no duplicates');
       assert.ok(!slots.includes(self), 'never itself');
-      if (selfSeed) assert.ok(slots.every((s) => !sw.isSeed(s)), 'a seed gets no seeds');
-      assert.ok(slots.every((s) => s >= 0 && s < sw.n));
+      if (selfSeed) assert.ok(slots.every((x) => !sw.isSeed(s, x)), 'a seed gets no seeds');
+      assert.ok(slots.every((x) => x >= 0 && x < sw.n(s)));
     }
   }
   // Every candidate is about equally likely: 6,000 draws of 10 from 119 give each about 504.
   const hits = new Map<number, number>();
   for (let i = 0; i < 6000; i++) {
-    const k = sw.pick(60, 10);
-    for (const s of pickedSlots().subarray(0, k)) hits.set(s, (hits.get(s) ?? 0) + 1);
+    const k = sw.pick(s, 60, 10);
+    for (const x of pickedSlots().subarray(0, k)) hits.set(x, (hits.get(x) ?? 0) + 1);
   }
   assert.equal(hits.size, 119);
   for (const [slot, n] of hits) assert.ok(n > 300 && n < 750, `slot ${slot} drawn ${n} times`);
