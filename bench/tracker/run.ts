@@ -170,6 +170,7 @@ const rows: Row[] = started.map((s) => ({
 
 const fmt = (v: number, d = 0) => (Number.isFinite(v) ? v.toFixed(d) : '-');
 const mb = (b: number) => `${fmt(b / 1024 / 1024, 1)} MB`;
+const signed = (b: number) => (b < 0 ? `−${mb(-b)}` : `+${mb(b)}`);
 const la = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
 const lines: string[] = [];
 lines.push(
@@ -201,7 +202,7 @@ render(mem);
 const storePer100k = storeMem ? ((storeMem.heapBytes + storeMem.arrayBufferBytes) / storeMem.peers) * 100_000 : NaN;
 if (storeMem) {
   lines.push(
-    `cascade store API, same ${storeMem.peers} peers in a fresh process, after a full GC: heap +${mb(storeMem.heapBytes)}, ArrayBuffers +${mb(storeMem.arrayBufferBytes)} ` +
+    `cascade store API, same ${storeMem.peers} peers in a fresh process, after a full GC: heap ${signed(storeMem.heapBytes)}, ArrayBuffers ${signed(storeMem.arrayBufferBytes)} ` +
       `= ${mb(storeMem.heapBytes + storeMem.arrayBufferBytes)}, ${mb(storePer100k)} per 100k peers (live segments ${mb(storeMem.store.packedBytes)} in a ${mb(storeMem.store.slabBytes)} slab, ${storeMem.store.swarms} swarms)`,
   );
 }

@@ -11,6 +11,7 @@ import { familyOf, normalizeIp, peerHost, writeCompactPeers } from './peers.ts';
 import { trackerPath } from './query.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import { then } from './store.ts';
+import type { AnnounceInput } from './store.ts';
 
 export interface UdpOptions {
   core: TrackerCore;
@@ -80,29 +81,16 @@ export function createUdpServer(opts: UdpOptions): dgram.Socket {
     const passkey = urlData ? trackerPath(urlData.split('?')[0]!)?.passkey : undefined;
     const family = familyOf(normalizeIp(r.address)) === 6 ? 6 : 4;
     const asked = msg.readInt32BE(92);
-    const outcome = core.announce(
-      {
-        infoHashHex: msg.toString('hex', 16, 36),
-        peerIdHex: msg.toString('hex', 36, 56),
-        // The memory store reads the id's bytes in place rather than parsing the hex again.
-        peerId: msg,
-        peerIdOffset: 36,
-        infoHash: msg,
-        infoHashOffset: 16,
-        kind: 'ip',
-        host: peerHost(r.address, claimedIp ? ipv4(claimedIp) : undefined),
-        port,
-        owner: '',
-        left,
-        uploaded: u64(msg, 72),
-        downloaded: u64(msg, 56),
-        event: EVENTS[eventCode],
-        numwant: Math.min(core.numwant(asked < 0 ? undefined : asked), MAX_UDP_PEERS),
-        passkey,
-        compact: true,
-      },
-      'udp',
-    );
+    const a = new UdpAnnounce(msg);
+    a.host = peerHost(r.address, claimedIp ? ipv4(claimedIp) : undefined);
+    a.port = port;
+    a.left = left;
+    a.uploaded = u64(msg, 72);
+    a.downloaded = u64(msg, 56);
+    a.event = EVENTS[eventCode];
+    a.numwant = Math.min(core.numwant(asked < 0 ? undefined : asked), MAX_UDP_PEERS);
+    a.passkey = passkey;
+    const outcome = core.announce(a, 'udp');
     return then(outcome, (out: AnnounceOutcome) => {
       if (!out.ok) return error(tid, out.reason, r, msg.length);
       // BEP 15: the peer list's family is the family of the request.
@@ -183,6 +171,38 @@ export function createUdpServer(opts: UdpOptions): dgram.Socket {
   });
   socket.on('error', noop);
   return socket;
+}
+
+/**
+ * An announce read from a datagram. The memory store reads the infohash and peer id bytes in
+ * place; their hex forms (for the Redis store, private-mode checks) are made only when asked for.
+ */
+class UdpAnnounce implements AnnounceInput {
+  readonly peerId: Buffer;
+  readonly peerIdOffset = 36;
+  readonly infoHash: Buffer;
+  readonly infoHashOffset = 16;
+  readonly kind = 'ip' as const;
+  readonly owner = '';
+  readonly compact = true;
+  host = '';
+  port = 0;
+  left = 0;
+  uploaded = 0;
+  downloaded = 0;
+  event: AnnounceInput['event'] = undefined;
+  numwant = 0;
+  passkey: string | undefined = undefined;
+  constructor(msg: Buffer) {
+    this.peerId = msg;
+    this.infoHash = msg;
+  }
+  get infoHashHex(): string {
+    return this.infoHash.toString('hex', 16, 36);
+  }
+  get peerIdHex(): string {
+    return this.peerId.toString('hex', 36, 56);
+  }
 }
 
 /** BEP 41: options after the announce; type 2 carries pieces of the announce URL's path and query. */
