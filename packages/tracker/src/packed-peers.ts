@@ -3,7 +3,7 @@
 // hidden classes and Map entries for each, nor let those objects inflate the garbage
 // collector's young generation while it loads them (an object per swarm cost ~70 MB of RSS).
 //
-// A swarm is a number. Its infohash sits in `ihBytes` (found through an open-addressing table),
+// A swarm is a number. Its infohash sits in an InfohashIndex (an open-addressing table),
 // its counters in typed arrays indexed by that number, and its peers in one segment of a slab of
 // 1 MB chunks: `cap` records of REC bytes, then an open-addressing index (peer id → slot + 1,
 // 32-bit entries). Records [0, nl) are leechers and [nl, n) seeds, so "leechers only" (what a
@@ -17,6 +17,10 @@
 //   38      flags (F_V6)
 //   40..46  last announce, ms since the epoch: 32 low bits at 40, 16 high bits at 44
 
+import { InfohashIndex, hash20, pickedSlots, rd32, same20, stratifiedPick, wr32 } from './packed-util.ts';
+
+export { pickedSlots, stratifiedPick };
+
 export const REC = 48;
 const O_PORT = 16;
 const O_ID = 18;
@@ -26,31 +30,10 @@ const F_V6 = 1;
 const CHUNK = 1 << 20;
 /** Segments bigger than this (swarms of thousands) get a buffer of their own. */
 const OWN = CHUNK / 4;
+const EMPTY = new Uint8Array(0);
 
-// Picked slots of the last pick; shared, since one pick is consumed before the next.
-let picks = new Int32Array(256);
 const tmp = new Uint8Array(REC);
-// Keyed hashes: ids and infohashes are chosen by clients, who must not be able to aim collisions.
-const SEED = (Math.random() * 0x1_0000_0000) >>> 0;
 
-function rd32(b: Uint8Array, o: number): number {
-  return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
-}
-function wr32(b: Uint8Array, o: number, v: number): void {
-  b[o] = v;
-  b[o + 1] = v >>> 8;
-  b[o + 2] = v >>> 16;
-  b[o + 3] = v >>> 24;
-}
-function hash20(b: Uint8Array, o: number): number {
-  let h = SEED ^ 0x811c9dc5;
-  for (let i = 0; i < 20; i += 4) h = Math.imul(h ^ rd32(b, o + i), 0x9e3779b1);
-  return (h ^ (h >>> 15)) >>> 0;
-}
-function same20(a: Uint8Array, ao: number, b: Uint8Array, bo: number): boolean {
-  for (let i = 0; i < 20; i++) if (a[ao + i] !== b[bo + i]) return false;
-  return true;
-}
 /** Capacities grow by about 1.5× (not 2×): a swarm of 10 peers should not hold 16 slots. */
 function grownCap(cap: number): number {
   return cap < 4 ? 4 : Math.ceil((cap * 1.5) / 2) * 2;
@@ -72,8 +55,7 @@ function grow<T extends Int32Array | Float64Array | Uint8Array>(a: T, size: numb
 
 export class PackedSwarms {
   // --- swarms: infohash index and per-swarm fields, indexed by swarm number ---
-  private ihBytes = new Uint8Array(20 * 16);
-  private ihTable = new Int32Array(32);
+  private readonly index = new InfohashIndex();
   private ids = 16;
   /** Numbers of deleted swarms, reused first. */
   private readonly freeIds: number[] = [];
@@ -113,26 +95,19 @@ export class PackedSwarms {
 
   /** The swarm with this infohash (20 bytes at `off`), or -1. */
   find(ih: Uint8Array, off: number): number {
-    const mask = this.ihTable.length - 1;
-    for (let i = hash20(ih, off) & mask; ; i = (i + 1) & mask) {
-      const e = this.ihTable[i]!;
-      if (e === 0) return -1;
-      if (same20(this.ihBytes, (e - 1) * 20, ih, off)) return e - 1;
-    }
+    return this.index.find(ih, off);
   }
 
   create(ih: Uint8Array, off: number): number {
     const s = this.freeIds.length > 0 ? this.freeIds.pop()! : this.nextId++;
     if (s >= this.ids) this.growIds();
-    this.ihBytes.set(ih.subarray(off, off + 20), s * 20);
     this.live[s] = 1;
     this.chunkOf[s] = -1;
     this.base[s] = this.cap[s] = this.nArr[s] = this.nlArr[s] = this.n6Arr[s] = 0;
     this.oldest[s] = Infinity;
     this.downloaded[s] = this.touchedAt[s] = 0;
     this.count++;
-    if (this.count * 4 > this.ihTable.length * 3) this.rehashInfohashes(this.ihTable.length * 2);
-    else this.ihInsert(s);
+    this.index.add(s, ih, off);
     return s;
   }
 
@@ -141,10 +116,7 @@ export class PackedSwarms {
     this.nArr[s] = this.nlArr[s] = this.n6Arr[s] = 0;
     this.resize(s, 0);
     this.creditMap.delete(s);
-    const mask = this.ihTable.length - 1;
-    let hole = hash20(this.ihBytes, s * 20) & mask;
-    while (this.ihTable[hole] !== s + 1) hole = (hole + 1) & mask;
-    this.backShift(this.ihTable, hole, (e) => hash20(this.ihBytes, (e - 1) * 20) & mask);
+    this.index.remove(s);
     this.live[s] = 0;
     this.freeIds.push(s);
     this.count--;
@@ -156,7 +128,7 @@ export class PackedSwarms {
   }
 
   infoHashHex(s: number): string {
-    return Buffer.from(this.ihBytes.buffer, s * 20, 20).toString('hex');
+    return this.index.hex(s);
   }
 
   n(s: number): number {
@@ -327,6 +299,7 @@ export class PackedSwarms {
     const m = self >= nl ? nl : this.nArr[s]!;
     const skip = self >= 0 && self < m ? self : -1;
     const k = stratifiedPick(m - (skip >= 0 ? 1 : 0), numwant);
+    const picks = pickedSlots();
     if (skip >= 0) for (let i = 0; i < k; i++) if (picks[i]! >= skip) picks[i]!++;
     return k;
   }
@@ -350,7 +323,7 @@ export class PackedSwarms {
   }
   /** Bytes of the per-swarm arrays and the infohash index. */
   get tableBytes(): number {
-    return this.ids * (20 + 1 + 7 * 4 + 3 * 8) + this.ihTable.byteLength;
+    return this.ids * (1 + 7 * 4 + 3 * 8) + this.index.byteLength;
   }
   /** Bytes reserved in chunks, live or not. */
   get chunkBytes(): number {
@@ -402,7 +375,6 @@ export class PackedSwarms {
 
   private growIds(): void {
     const size = this.ids * 2;
-    this.ihBytes = grow(this.ihBytes, size * 20);
     this.live = grow(this.live, size);
     this.chunkOf = grow(this.chunkOf, size);
     this.base = grow(this.base, size);
@@ -414,31 +386,6 @@ export class PackedSwarms {
     this.downloaded = grow(this.downloaded, size);
     this.touchedAt = grow(this.touchedAt, size);
     this.ids = size;
-  }
-
-  private ihInsert(s: number): void {
-    const mask = this.ihTable.length - 1;
-    let i = hash20(this.ihBytes, s * 20) & mask;
-    while (this.ihTable[i] !== 0) i = (i + 1) & mask;
-    this.ihTable[i] = s + 1;
-  }
-
-  private rehashInfohashes(size: number): void {
-    this.ihTable = new Int32Array(size);
-    for (let s = 0; s < this.nextId; s++) if (this.live[s] === 1) this.ihInsert(s);
-  }
-
-  /** Linear probing's deletion by backward shift (no tombstones, so lookups stay short under churn). */
-  private backShift(t: Int32Array, hole: number, home: (entry: number) => number): void {
-    const mask = t.length - 1;
-    for (let j = (hole + 1) & mask; t[j] !== 0; j = (j + 1) & mask) {
-      const h = home(t[j]!);
-      // The entry at j may fill the hole unless its home lies cyclically in (hole, j].
-      if (hole <= j ? h > hole && h <= j : h > hole || h <= j) continue;
-      t[hole] = t[j]!;
-      hole = j;
-    }
-    t[hole] = 0;
   }
 
   /** Gives swarm s a segment of `cap` slots (0: none), keeping its records and rebuilding its index. */
@@ -586,33 +533,3 @@ export class PackedSwarms {
   }
 }
 
-const EMPTY = new Uint8Array(0);
-
-/**
- * Draws min(k, avail) distinct numbers from [0, avail) into pickedSlots(): the range is cut into
- * k runs of whole numbers and one is drawn from each, then all are rotated by one random offset,
- * so every number is equally likely (k / avail) and none comes twice. Returns the count.
- */
-export function stratifiedPick(avail: number, k: number): number {
-  if (k > avail) k = avail;
-  if (k <= 0) return 0;
-  if (picks.length < k) picks = new Int32Array(k * 2);
-  if (k === avail) {
-    for (let i = 0; i < k; i++) picks[i] = i;
-    return k;
-  }
-  const offset = Math.floor(Math.random() * avail);
-  let start = 0;
-  for (let i = 0; i < k; i++) {
-    const end = Math.floor(((i + 1) * avail) / k);
-    const x = start + Math.floor(Math.random() * (end - start)) + offset;
-    picks[i] = x >= avail ? x - avail : x;
-    start = end;
-  }
-  return k;
-}
-
-/** The slots chosen by the last pick. */
-export function pickedSlots(): Int32Array {
-  return picks;
-}

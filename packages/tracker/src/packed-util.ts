@@ -1,0 +1,121 @@
+// Small pieces of the packed store: byte access, keyed hashing of 20-byte ids, the infohash
+// index, sampling.
+
+// Picked slots of the last pick; shared, since one pick is consumed before the next.
+let picks = new Int32Array(256);
+// Keyed hashes: ids and infohashes are chosen by clients, who must not be able to aim collisions.
+const SEED = (Math.random() * 0x1_0000_0000) >>> 0;
+
+export function rd32(b: Uint8Array, o: number): number {
+  return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
+}
+export function wr32(b: Uint8Array, o: number, v: number): void {
+  b[o] = v;
+  b[o + 1] = v >>> 8;
+  b[o + 2] = v >>> 16;
+  b[o + 3] = v >>> 24;
+}
+export function hash20(b: Uint8Array, o: number): number {
+  let h = SEED ^ 0x811c9dc5;
+  for (let i = 0; i < 20; i += 4) h = Math.imul(h ^ rd32(b, o + i), 0x9e3779b1);
+  return (h ^ (h >>> 15)) >>> 0;
+}
+export function same20(a: Uint8Array, ao: number, b: Uint8Array, bo: number): boolean {
+  for (let i = 0; i < 20; i++) if (a[ao + i] !== b[bo + i]) return false;
+  return true;
+}
+/**
+ * Draws min(k, avail) distinct numbers from [0, avail) into pickedSlots(): the range is cut into
+ * k runs of whole numbers and one is drawn from each, then all are rotated by one random offset,
+ * so every number is equally likely (k / avail) and none comes twice. Returns the count.
+ */
+export function stratifiedPick(avail: number, k: number): number {
+  if (k > avail) k = avail;
+  if (k <= 0) return 0;
+  if (picks.length < k) picks = new Int32Array(k * 2);
+  if (k === avail) {
+    for (let i = 0; i < k; i++) picks[i] = i;
+    return k;
+  }
+  const offset = Math.floor(Math.random() * avail);
+  let start = 0;
+  for (let i = 0; i < k; i++) {
+    const end = Math.floor(((i + 1) * avail) / k);
+    const x = start + Math.floor(Math.random() * (end - start)) + offset;
+    picks[i] = x >= avail ? x - avail : x;
+    start = end;
+  }
+  return k;
+}
+
+/** The slots chosen by the last pick. */
+export function pickedSlots(): Int32Array {
+  return picks;
+}
+
+/**
+ * Swarm numbers by infohash: the 20-byte hashes side by side, found through an open-addressing
+ * table (linear probing, at most 3/4 full, backward-shift deletion: no tombstones).
+ */
+export class InfohashIndex {
+  private bytes = new Uint8Array(20 * 16);
+  private table = new Int32Array(32);
+  private size = 0;
+
+  get byteLength(): number {
+    return this.bytes.byteLength + this.table.byteLength;
+  }
+
+  find(ih: Uint8Array, off: number): number {
+    const mask = this.table.length - 1;
+    for (let i = hash20(ih, off) & mask; ; i = (i + 1) & mask) {
+      const e = this.table[i]!;
+      if (e === 0) return -1;
+      if (same20(this.bytes, (e - 1) * 20, ih, off)) return e - 1;
+    }
+  }
+
+  /** Records that swarm number s has this infohash (not present yet). */
+  add(s: number, ih: Uint8Array, off: number): void {
+    if ((s + 1) * 20 > this.bytes.length) {
+      const grown = new Uint8Array(Math.max((s + 1) * 20, this.bytes.length * 2));
+      grown.set(this.bytes);
+      this.bytes = grown;
+    }
+    this.bytes.set(ih.subarray(off, off + 20), s * 20);
+    if (++this.size * 4 > this.table.length * 3) {
+      // Rebuilt from the table itself: it holds every live number.
+      const old = this.table;
+      this.table = new Int32Array(old.length * 2);
+      for (const e of old) if (e !== 0) this.insert(e - 1);
+    }
+    this.insert(s);
+  }
+
+  remove(s: number): void {
+    const t = this.table;
+    const mask = t.length - 1;
+    let hole = hash20(this.bytes, s * 20) & mask;
+    while (t[hole] !== s + 1) hole = (hole + 1) & mask;
+    for (let j = (hole + 1) & mask; t[j] !== 0; j = (j + 1) & mask) {
+      const home = hash20(this.bytes, (t[j]! - 1) * 20) & mask;
+      // The entry at j may fill the hole unless its home lies cyclically in (hole, j].
+      if (hole <= j ? home > hole && home <= j : home > hole || home <= j) continue;
+      t[hole] = t[j]!;
+      hole = j;
+    }
+    t[hole] = 0;
+    this.size--;
+  }
+
+  hex(s: number): string {
+    return Buffer.from(this.bytes.buffer, s * 20, 20).toString('hex');
+  }
+
+  private insert(s: number): void {
+    const mask = this.table.length - 1;
+    let i = hash20(this.bytes, s * 20) & mask;
+    while (this.table[i] !== 0) i = (i + 1) & mask;
+    this.table[i] = s + 1;
+  }
+}
