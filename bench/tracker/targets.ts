@@ -76,7 +76,8 @@ async function stopChild(child: ChildProcess): Promise<void> {
 export async function startCascade(): Promise<Target> {
   // Rate limiting off: every simulated peer comes from 127.0.0.1, and the others have none.
   const nodeFlags = (process.env.BENCH_CASCADE_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeFlags, join(ROOT, 'packages/tracker/src/cli.ts'), '--json', '--host', HOST, '--http-port', '0', '--udp-port', '0', '--rate-limit', '0'], {
+  // The standalone launcher: it turns Node's compile cache on before any TypeScript loads.
+  const child = spawn(process.execPath, [...nodeFlags, join(ROOT, 'packages/tracker/bin/cascade-tracker.js'), '--json', '--host', HOST, '--http-port', '0', '--udp-port', '0', '--rate-limit', '0'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const line = JSON.parse(await firstLine(child, 'cascade tracker')) as { http: string; udp: string };

@@ -64,3 +64,22 @@ test('usage errors exit 2 and an unreachable redis exits 1, both with a message'
   assert.equal(help.status, 0);
   assert.match(help.stdout, /usage: cascade tracker/);
 });
+
+test('the standalone launcher (bin/cascade-tracker.js) serves, stops on SIGTERM, and exits 2 on a usage error', async () => {
+  const BIN = new URL('../bin/cascade-tracker.js', import.meta.url).pathname;
+  const usage = spawnSync(NODE, [BIN, '--udp-port', '70000'], { encoding: 'utf8' });
+  assert.equal(usage.status, 2);
+  assert.match(usage.stderr, /--udp-port/);
+  const child = spawn(NODE, [BIN, '--json', '--host', '127.0.0.1', '--http-port', '0', '--udp-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += String(d)));
+  const end = Date.now() + 15_000;
+  while (!out.includes('\n') && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+  const listening = JSON.parse(out.split('\n')[0]!) as { event: string; stats: string };
+  assert.equal(listening.event, 'listening');
+  assert.equal(((await (await fetch(listening.stats)).json()) as { peers: number }).peers, 0);
+  child.kill('SIGTERM');
+  const [code] = (await once(child, 'exit')) as [number];
+  assert.equal(code, 0);
+  assert.match(out, /"event":"closed"/);
+});
