@@ -1,5 +1,9 @@
-// Live torrent list: socket.io `torrents` events (one array of stats a second), with a REST poll
-// while the socket is down. One shared store; components read it with useSyncExternalStore.
+// Live torrent list: the socket's full `torrents` list (on connect, on `torrents:resync`, and every
+// second from nodes that predate issue 25), then `torrents:changes` {updated, removed} with only
+// what changed; a REST poll while the socket is down. One shared store, kept as a Map by infohash;
+// components read it with useSyncExternalStore. A full list is compared with what is known, so
+// either way only the torrents that changed get new objects and only they reach onTorrentDelta's
+// listeners (list-model.ts keeps the shown, sorted list up to date one change at a time with it).
 // Only an owner or member gets the node's torrents: auth.ts turns this on (resetLive(true)) once
 // /api/auth/me says so, and starts it over whenever the person or role changes, since the socket's
 // handshake carried the session cookie of its time.
@@ -9,7 +13,12 @@ import { useSyncExternalStore } from 'react';
 import { api, normaliseList, type TorrentSummary } from './api.ts';
 
 export interface LiveState {
+  /** Every torrent, in the order the node first listed them. A new array at every change; the
+   *  objects of torrents that did not change stay the same (rows compare them by identity first). */
   torrents: TorrentSummary[];
+  byHash: ReadonlyMap<string, TorrentSummary>;
+  /** Grows by one with every change of the list (see onTorrentDelta). */
+  revision: number;
   /** False until the first list arrived (socket or REST). */
   loaded: boolean;
   connected: boolean;
@@ -22,7 +31,16 @@ export interface LiveState {
   retryAt: number | undefined;
 }
 
-const INITIAL: LiveState = { torrents: [], loaded: false, connected: false, error: undefined, link: undefined, retryAt: undefined };
+/** What one change of the list was: the torrents new or changed, the infohashes gone. */
+export interface TorrentDelta {
+  revision: number;
+  updated: TorrentSummary[];
+  removed: string[];
+  /** The list was dropped (a sign-out, another person): read it whole again. */
+  reset?: true;
+}
+
+const INITIAL: LiveState = { torrents: [], byHash: new Map(), revision: 0, loaded: false, connected: false, error: undefined, link: undefined, retryAt: undefined };
 let state: LiveState = INITIAL;
 const listeners = new Set<() => void>();
 let socket: Socket | undefined;
@@ -36,12 +54,76 @@ function set(patch: Partial<LiveState>): void {
   for (const fn of listeners) fn();
 }
 
+const deltaListeners = new Set<(d: TorrentDelta) => void>();
+/** The torrents by infohash, changed in place (state.byHash is this map: readers see it as of the
+ *  last revision, which is why every change bumps the revision). */
+let known = new Map<string, TorrentSummary>();
+
+/** Applies a change to the list; `fromFull`: `updated` is the whole list, so whatever is known and
+ *  not in it is gone, and torrents equal to what is known are no change. Tells the delta listeners
+ *  (first: they are current when React reads the state) and then the store's. */
+function applyChange(incoming: TorrentSummary[], removed: string[], fromFull: boolean, extra: Partial<LiveState> = {}): void {
+  const updated: TorrentSummary[] = [];
+  const gone: string[] = [];
+  let added = false;
+  if (fromFull) {
+    const seen = new Set<string>();
+    for (const t of incoming) {
+      seen.add(t.infoHashHex);
+      const old = known.get(t.infoHashHex);
+      if (old && sameSummary(old, t)) continue;
+      if (!old) added = true;
+      known.set(t.infoHashHex, t);
+      updated.push(t);
+    }
+    for (const h of known.keys()) if (!seen.has(h)) gone.push(h);
+  } else {
+    for (const t of incoming) {
+      if (!known.has(t.infoHashHex)) added = true;
+      known.set(t.infoHashHex, t);
+      updated.push(t);
+    }
+    for (const h of removed) if (known.has(h)) gone.push(h);
+  }
+  for (const h of gone) known.delete(h);
+  if (updated.length === 0 && gone.length === 0) {
+    if (Object.keys(extra).some((k) => state[k as keyof LiveState] !== extra[k as keyof LiveState])) set(extra);
+    return;
+  }
+  // The array keeps the node's order for torrents already known; a Map iterates in insertion order,
+  // so an update (set on an existing key) keeps its place and new ones go last.
+  const revision = state.revision + 1;
+  const torrents = added || gone.length > 0 || state.torrents.length !== known.size ? [...known.values()] : state.torrents.map((t) => known.get(t.infoHashHex)!);
+  state = { ...state, ...extra, torrents, byHash: known, revision };
+  const delta: TorrentDelta = { revision, updated, removed: gone };
+  for (const fn of deltaListeners) fn(delta);
+  for (const fn of listeners) fn();
+}
+
+/** Same fields, same values (tags by content): a full list's unchanged torrents are no change. */
+function sameSummary(a: TorrentSummary, b: TorrentSummary): boolean {
+  for (const k in b) {
+    const key = k as keyof TorrentSummary;
+    if (a[key] === b[key]) continue;
+    if (key === 'tags' && (a.tags ?? []).join('\u0000') === (b.tags ?? []).join('\u0000')) continue;
+    return false;
+  }
+  return Object.keys(a).length === Object.keys(b).length;
+}
+
+/** Calls `fn` with every change of the list, before the store's listeners hear of it. A listener
+ *  that finds a revision it did not expect missed one (it subscribed late) and reads the whole list. */
+export function onTorrentDelta(fn: (d: TorrentDelta) => void): () => void {
+  deltaListeners.add(fn);
+  return () => deltaListeners.delete(fn);
+}
+
 async function poll(): Promise<void> {
   if (!enabled) return;
   const at = epoch;
   try {
     const torrents = await api.list();
-    if (at === epoch) set({ torrents, loaded: true, error: undefined });
+    if (at === epoch) applyChange(torrents, [], true, { loaded: true, error: undefined });
   } catch (err) {
     if (at === epoch) set({ error: (err as Error).message, loaded: true });
   }
@@ -133,7 +215,16 @@ function start(): void {
   s.on('disconnect', () => lost(s));
   s.on('connect_error', () => lost(s));
   s.on('torrents', (payload: unknown) => {
-    set({ torrents: normaliseList(payload), loaded: true, error: undefined });
+    if (s !== socket) return;
+    applyChange(normaliseList(payload), [], true, { loaded: true, error: undefined });
+  });
+  s.on('torrents:changes', (payload: unknown) => {
+    if (s !== socket) return;
+    const p = payload && typeof payload === 'object' ? (payload as { updated?: unknown; removed?: unknown }) : {};
+    const removed = Array.isArray(p.removed) ? p.removed.filter((h): h is string => typeof h === 'string').map((h) => h.toLowerCase()) : [];
+    applyChange(normaliseList(p.updated ?? []), removed, false);
+    // Changes on top of a list never received (the snapshot was lost): ask for the whole list.
+    if (!state.loaded) s.emit('torrents:resync');
   });
 }
 
@@ -162,7 +253,9 @@ export function resetLive(member: boolean): void {
   old?.removeAllListeners();
   old?.disconnect();
   enabled = member;
-  state = INITIAL;
+  known = new Map();
+  state = { ...INITIAL, byHash: known, revision: state.revision + 1 };
+  for (const fn of deltaListeners) fn({ revision: state.revision, updated: [], removed: [], reset: true });
   if (member && listeners.size > 0) start();
   for (const fn of listeners) fn();
 }

@@ -85,9 +85,10 @@ function searchText(t: TorrentSummary): string {
   return `${t.name ?? ''} ${t.infoHashHex} ${t.category ?? ''} ${(t.tags ?? []).join(' ')}`.toLowerCase();
 }
 
-export function filterTorrents(list: readonly TorrentSummary[], f: Filters): TorrentSummary[] {
+/** The filters as a test of one torrent (list-model.ts tests each changed torrent with it). */
+export function matcherOf(f: Filters): (t: TorrentSummary) => boolean {
   const words = f.search.trim().toLowerCase().split(/\s+/).filter(Boolean);
-  return list.filter((t) => {
+  return (t) => {
     if (!matchesState(t, f.state)) return false;
     if (f.category && (f.category === NONE ? !!t.category : t.category !== f.category)) return false;
     if (f.tag && (f.tag === NONE ? (t.tags ?? []).length > 0 : !(t.tags ?? []).includes(f.tag))) return false;
@@ -97,7 +98,11 @@ export function filterTorrents(list: readonly TorrentSummary[], f: Filters): Tor
       if (!words.every((w) => text.includes(w))) return false;
     }
     return true;
-  });
+  };
+}
+
+export function filterTorrents(list: readonly TorrentSummary[], f: Filters): TorrentSummary[] {
+  return list.filter(matcherOf(f));
 }
 
 /** Share ratio: the node's own figure, else uploaded over downloaded (or size, for a seed that never
@@ -113,8 +118,10 @@ export function ratioValue(t: TorrentSummary): number | null {
 /** Order of states when sorting by state: what needs attention and what moves first. */
 const STATE_RANK: Record<string, number> = { error: 0, downloading: 1, metadata: 2, checking: 3, queued: 4, seeding: 5, paused: 6 };
 
-type Key = number | string | null;
-function keyOf(t: TorrentSummary, field: SortField): Key {
+/** A torrent's sort key for one field (null: missing, sorts last in either order). */
+export type SortKey = number | string | null;
+type Key = SortKey;
+export function keyOf(t: TorrentSummary, field: SortField): Key {
   switch (field) {
     case 'name':
       return (t.name ?? t.infoHashHex).toLowerCase();
@@ -161,17 +168,22 @@ export function sortTorrents(list: readonly TorrentSummary[], sort: Sort): Torre
   }
   const dir = sort.order === 'asc' ? 1 : -1;
   const keyed = list.map((t, i) => ({ t, i, k: keys[i]! }));
-  keyed.sort((a, b) => {
-    if (a.k === null || b.k === null) {
-      if (a.k !== b.k) return a.k === null ? 1 : -1;
-    } else if (a.k !== b.k) {
-      const c = typeof a.k === 'string' && typeof b.k === 'string' ? collator.compare(a.k, b.k) : (a.k as number) < (b.k as number) ? -1 : (a.k as number) > (b.k as number) ? 1 : 0;
-      if (c !== 0) return c * dir;
-    }
-    return a.t.infoHashHex < b.t.infoHashHex ? -1 : a.t.infoHashHex > b.t.infoHashHex ? 1 : 0;
-  });
+  keyed.sort((a, b) => compareKeyed(a.k, a.t.infoHashHex, b.k, b.t.infoHashHex, dir));
   last = { field: sort.field, order: sort.order, hashes, keys, perm: keyed.map((x) => x.i) };
   return keyed.map((x) => x.t);
+}
+
+/** The list's order: by key (`dir` 1 ascending, -1 descending), missing keys last in either order,
+ *  ties by infohash — a total order, so a row's place can be found again by binary search
+ *  (list-model.ts keeps the shown list sorted one change at a time with it). */
+export function compareKeyed(ka: SortKey, ha: string, kb: SortKey, hb: string, dir: 1 | -1): number {
+  if (ka === null || kb === null) {
+    if (ka !== kb) return ka === null ? 1 : -1;
+  } else if (ka !== kb) {
+    const c = typeof ka === 'string' && typeof kb === 'string' ? collator.compare(ka, kb) : (ka as number) < (kb as number) ? -1 : (ka as number) > (kb as number) ? 1 : 0;
+    if (c !== 0) return c * dir;
+  }
+  return ha < hb ? -1 : ha > hb ? 1 : 0;
 }
 
 function sameArray<T>(a: readonly T[], b: readonly T[]): boolean {

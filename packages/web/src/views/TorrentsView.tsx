@@ -7,7 +7,8 @@ import { formatSpeed } from '../format.ts';
 import { href, navigate, useRoute } from '../router.ts';
 import { Empty } from '../components/ui.tsx';
 import { IconPlus, IconShare } from '../components/icons.tsx';
-import { filterTorrents, NO_FILTERS, sortTorrents, STATE_FILTERS, type Filters, type Sort } from '../torrent-list.ts';
+import { NO_FILTERS, STATE_FILTERS, type Filters, type Sort } from '../torrent-list.ts';
+import { useShownTorrents } from '../list-model.ts';
 import { useSelection } from '../selection.ts';
 import { TorrentTable } from './TorrentTable.tsx';
 import { TorrentFilters } from './TorrentFilters.tsx';
@@ -82,25 +83,35 @@ function NodeTorrentsView() {
     // The menus are remembered, as qBittorrent does; the search box is not.
     save(FILTERS_KEY, { ...f, search: '' });
   };
-  const rows = useMemo(() => sortTorrents(filterTorrents(live.torrents, filters), sort), [live.torrents, filters, sort]);
+  // Filtered and sorted as the feed changes, a few torrents at a time (list-model.ts).
+  const rows = useShownTorrents(filters, sort);
   const order = useMemo(() => rows.map((t) => t.infoHashHex), [rows]);
   const selection = useSelection(order);
   const { keepOnly } = selection;
   // What is selected is always among what is shown: a filter or a removal drops the rest.
-  useEffect(() => keepOnly(new Set(order)), [order, keepOnly]);
+  const anySelected = selection.selected.size > 0;
+  useEffect(() => {
+    if (anySelected) keepOnly(new Set(order));
+  }, [order, keepOnly, anySelected]);
   const selectedHashes = useMemo(() => order.filter((h) => selection.selected.has(h)), [order, selection.selected]);
 
-  const totals = useMemo(
-    () =>
-      live.torrents.reduce(
-        (acc, t) => ({ down: acc.down + (t.downloadSpeed || 0), up: acc.up + (t.uploadSpeed || 0) }),
-        { down: 0, up: 0 },
-      ),
-    [live.torrents],
-  );
-  const usedCategories = useMemo(() => [...new Set(live.torrents.map((t) => t.category).filter((c): c is string => !!c))], [live.torrents]);
+  const totals = useMemo(() => {
+    let down = 0;
+    let up = 0;
+    for (const t of live.torrents) {
+      down += t.downloadSpeed || 0;
+      up += t.uploadSpeed || 0;
+    }
+    return { down, up };
+  }, [live.torrents]);
+  const usedCategories = useMemo(() => {
+    const names = new Set<string>();
+    for (const t of live.torrents) if (t.category) names.add(t.category);
+    return [...names];
+  }, [live.torrents]);
 
-  const openExists = opened !== undefined && live.torrents.some((t) => t.infoHashHex === opened);
+  const openSummary = opened !== undefined ? live.byHash.get(opened) : undefined;
+  const openExists = openSummary !== undefined;
   const onError = useCallback((message: string) => setActionError(message), []);
   // Delete on a row: remove what is selected, or that row when nothing is.
   const onDeleteKey = (hash: string) => {
@@ -177,7 +188,7 @@ function NodeTorrentsView() {
         <DetailPanel
           key={opened}
           infoHash={opened}
-          summary={live.torrents.find((t) => t.infoHashHex === opened)}
+          summary={openSummary}
           gone={live.loaded && !openExists}
           onClose={() => {
             navigate('torrents');
