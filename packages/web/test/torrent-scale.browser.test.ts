@@ -34,7 +34,7 @@ async function addTorrents(node: TestServer): Promise<Map<number, string>> {
   const add = async (i: number) => {
     const { bytes, infoHash } = tinyTorrent(nameOf(i), sizeOf(i));
     const form = new FormData();
-    form.append('torrent', new Blob([bytes], { type: 'application/x-bittorrent' }), `${i}.torrent`);
+    form.append('torrent', new Blob([Buffer.from(bytes)], { type: 'application/x-bittorrent' }), `${i}.torrent`);
     const res = await nodeFetch(node, '/api/torrents', { method: 'POST', body: form });
     assert.ok(res.ok, `add ${i}: ${res.status} ${await res.text()}`);
     hashes.set(i, infoHash);
@@ -52,7 +52,7 @@ async function scrollTo(page: Page, fraction: number): Promise<void> {
   await until(
     'the rows to settle after a scroll',
     async () => {
-      const now = await page.evaluate(() => [...document.querySelectorAll('[data-testid="torrent-row"]')].map((r) => r.getAttribute('aria-rowindex')).join());
+      const now = await page.evaluate(() => Array.from(document.querySelectorAll('[data-testid="torrent-row"]')).map((r) => r.getAttribute('aria-rowindex')).join());
       const same = now === last;
       last = now;
       return same && now !== '';
@@ -63,7 +63,7 @@ async function scrollTo(page: Page, fraction: number): Promise<void> {
 }
 
 /** aria-rowindex of the rows in the page (the header is 1, the first torrent 2). */
-const drawnIndexes = (page: Page) => page.evaluate(() => [...document.querySelectorAll('[data-testid="torrent-row"]')].map((r) => Number(r.getAttribute('aria-rowindex'))));
+const drawnIndexes = (page: Page) => page.evaluate(() => Array.from(document.querySelectorAll('[data-testid="torrent-row"]')).map((r) => Number(r.getAttribute('aria-rowindex'))));
 
 test(`${COUNT} torrents: a virtualized list that searches, sorts, selects all and follows the feed`, async (t) => {
   const node = await startTestServer(t);
