@@ -129,8 +129,10 @@ async function poll(): Promise<void> {
   }
 }
 
-function startPolling(): void {
+/** Polls every 2 s until the socket is up; `now`: the first read at once (the socket was lost). */
+function startPolling(now = false): void {
   if (pollTimer) return;
+  if (now) void poll();
   pollTimer = setInterval(() => void poll(), 2000);
 }
 
@@ -175,14 +177,15 @@ function lost(s: Socket): void {
   if (reconnectedTimer) clearTimeout(reconnectedTimer);
   reconnectedTimer = undefined;
   set({ connected: false, ...(everConnected ? { link: 'reconnecting' as const } : {}) });
-  startPolling();
+  startPolling(true);
   // `active`: socket.io-client is retrying by itself; otherwise it gave up and it is on us.
   if (!s.active) retryLater(s);
 }
 
 function start(): void {
   if (socket || !enabled) return;
-  void poll();
+  // The socket sends the whole list on connect: no REST read besides it (at 10,000 torrents each
+  // is megabytes), unless it has not connected within the poll's first 2 s or fails.
   startPolling();
   // forceNew: a socket from before a reset must not be reused with its old handshake.
   const s = io({
