@@ -33,6 +33,10 @@ export const COLUMNS: { key: string; label: string; field?: SortField; title?: s
 /** Past this many rows only those near the window are in the DOM. */
 const WINDOW_FROM = 150;
 const OVERSCAN = 15;
+/** Bounds of the measured row height and of the rows drawn at once: a row caught mid-layout (a few
+ *  px tall) must not make the window draw thousands (issue 25: fewer than 500 in the page, always). */
+const MIN_ROW_PX = 24;
+const MAX_DRAWN = 300;
 
 export function TorrentTable({
   rows,
@@ -224,11 +228,11 @@ function useRowWindow(count: number, body: RefObject<HTMLTableSectionElement | n
       const el = body.current;
       if (!el) return;
       const row = el.querySelector<HTMLElement>('tr[data-infohash]');
-      if (row && row.offsetHeight > 0) height.current = row.offsetHeight;
+      if (row && row.offsetHeight > 0) height.current = Math.max(MIN_ROW_PX, row.offsetHeight);
       const h = height.current;
       const above = -el.getBoundingClientRect().top;
-      const start = Math.max(0, Math.floor(above / h) - OVERSCAN);
-      const end = Math.min(count, Math.ceil((above + window.innerHeight) / h) + OVERSCAN);
+      const start = Math.max(0, Math.min(count - 1, Math.floor(above / h) - OVERSCAN));
+      const end = Math.min(count, Math.ceil((above + window.innerHeight) / h) + OVERSCAN, start + MAX_DRAWN);
       setWin((w) => (w.start === start && w.end === end ? w : { start, end }));
     };
     const schedule = () => {
