@@ -79,7 +79,10 @@ function applyChange(incoming: TorrentSummary[], removed: string[], fromFull: bo
     for (const h of known.keys()) if (!seen.has(h)) gone.push(h);
   } else {
     for (const t of incoming) {
-      if (!known.has(t.infoHashHex)) added = true;
+      const old = known.get(t.infoHashHex);
+      // A row can change in what the page does not show (the seeding clock): no change here.
+      if (old && sameSummary(old, t)) continue;
+      if (!old) added = true;
       known.set(t.infoHashHex, t);
       updated.push(t);
     }
