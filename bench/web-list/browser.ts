@@ -55,6 +55,22 @@ const context = await chromium.launchPersistentContext(profile, {
   viewport: { width: 1366, height: 900 },
 });
 
+// Stopped early (Ctrl-C): the node and Chromium go, and their temporary folders with them.
+let stopping = false;
+const stop = () => {
+  if (stopping) return;
+  stopping = true;
+  void cleanup().finally(() => process.exit(130));
+};
+process.once('SIGINT', stop);
+process.once('SIGTERM', stop);
+async function cleanup(): Promise<void> {
+  await context.close().catch(() => {});
+  await server.close().catch(() => {});
+  await rm(profile, { recursive: true, force: true });
+  await rm(stateDir, { recursive: true, force: true });
+}
+
 try {
   const width = String(N - 1).length;
   const name = (i: number) => `bench-${String(i).padStart(width, '0')}.bin`;
@@ -69,6 +85,7 @@ try {
       form.append('paused', 'true');
       const res = await fetch(new URL('/api/torrents', server.url), { method: 'POST', body: form, headers: { authorization: `Bearer ${server.token}` } });
       if (!res.ok) throw new Error(`add ${i}: ${res.status} ${await res.text()}`);
+      if ((i + 1) % 1000 === 0) console.error(`  … ${i + 1} added (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
     }
   };
   await Promise.all(Array.from({ length: PARALLEL }, worker));
@@ -122,10 +139,7 @@ try {
   console.log(`  search one torrent:         ${ms(searchOne)}; clear the search (all ${N} back): ${ms(searchBack)}`);
   console.log(`  sort by size ↓, size ↑, name: ${ms(sortSize)}, ${ms(sortSizeUp)}, ${ms(sortName)}`);
 } finally {
-  await context.close();
-  await server.close();
-  await rm(profile, { recursive: true, force: true });
-  await rm(stateDir, { recursive: true, force: true });
+  if (!stopping) await cleanup();
 }
 
 type Step = { kind: 'scroll'; fraction: number; lastIndex: number } | { kind: 'search'; text: string; rows: number } | { kind: 'sort'; field: string; order: 'ascending' | 'descending' };

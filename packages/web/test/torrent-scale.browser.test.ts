@@ -94,6 +94,24 @@ test(`${COUNT} torrents: a virtualized list that searches, sorts, selects all an
     await scrollTo(page, 0);
   });
 
+  await t.test('as cards on a phone: still a window of rows, the last one reachable', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      for (const fraction of [0, 0.5, 1]) {
+        await scrollTo(page, fraction);
+        const drawn = await drawnIndexes(page);
+        assert.ok(drawn.length > 0 && drawn.length < 500, `at ${fraction}: ${drawn.length} rows in the page`);
+      }
+      const last = page.locator(`[data-testid="torrent-row"][aria-rowindex="${COUNT + 1}"]`);
+      assert.equal(await last.locator('[data-testid="torrent-name"]').innerText(), nameOf(COUNT - 1));
+      const box = await last.boundingBox();
+      assert.ok(box && box.y >= 0 && box.y < 844, `the last card is on screen (${JSON.stringify(box)})`);
+    } finally {
+      await page.setViewportSize({ width: 1366, height: 900 });
+      await scrollTo(page, 0);
+    }
+  });
+
   await t.test('torrent-search filters the whole list, not only the rows drawn', async () => {
     const search = page.locator('[data-testid="torrent-search"]');
     await search.fill(nameOf(777));
