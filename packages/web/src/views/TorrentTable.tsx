@@ -220,6 +220,9 @@ function SortHeader({ column, sort, onSort }: { column: (typeof COLUMNS)[number]
 function useRowWindow(count: number, body: RefObject<HTMLTableSectionElement | null>, enabled: boolean): { start: number; end: number; rowHeight: number } {
   const [win, setWin] = useState({ start: 0, end: 60 });
   const height = useRef(49);
+  /** The page was scrolled to its very end (End, a jump to the bottom): keep it there once the last
+   *  rows are drawn, whatever their real height against the estimate (cards differ in height). */
+  const pinned = useRef(false);
   useLayoutEffect(() => {
     if (!enabled) return;
     let frame = 0;
@@ -227,9 +230,21 @@ function useRowWindow(count: number, body: RefObject<HTMLTableSectionElement | n
       frame = 0;
       const el = body.current;
       if (!el) return;
-      const row = el.querySelector<HTMLElement>('tr[data-infohash]');
-      if (row && row.offsetHeight > 0) height.current = Math.max(MIN_ROW_PX, row.offsetHeight);
+      // The spacers' row height: the mean of the rows drawn, so the estimate follows cards too.
+      const drawn = el.querySelectorAll<HTMLElement>('tr[data-infohash]');
+      let sum = 0;
+      let measured = 0;
+      for (let i = 0; i < drawn.length; i++) {
+        const h = drawn[i]!.offsetHeight;
+        if (h > 0) {
+          sum += h;
+          measured++;
+        }
+      }
+      if (measured > 0) height.current = Math.max(MIN_ROW_PX, sum / measured);
       const h = height.current;
+      const doc = document.documentElement;
+      pinned.current = window.scrollY > 0 && window.scrollY + window.innerHeight >= doc.scrollHeight - 2;
       const above = -el.getBoundingClientRect().top;
       const start = Math.max(0, Math.min(count - 1, Math.floor(above / h) - OVERSCAN));
       const end = Math.min(count, Math.ceil((above + window.innerHeight) / h) + OVERSCAN, start + MAX_DRAWN);
@@ -247,6 +262,12 @@ function useRowWindow(count: number, body: RefObject<HTMLTableSectionElement | n
       window.removeEventListener('resize', schedule);
     };
   }, [count, enabled, body]);
+  // After drawing the last rows for a page scrolled to its end, go to the new end.
+  useLayoutEffect(() => {
+    if (!enabled || !pinned.current || win.end < count) return;
+    const doc = document.documentElement;
+    if (window.scrollY + window.innerHeight < doc.scrollHeight - 2) window.scrollTo(0, doc.scrollHeight);
+  });
   if (!enabled) return { start: 0, end: count, rowHeight: height.current };
   const start = Math.min(win.start, Math.max(0, count - 1));
   return { start, end: Math.min(count, Math.max(win.end, start + 1)), rowHeight: height.current };
