@@ -262,12 +262,13 @@ function useRowWindow(count: number, body: RefObject<HTMLTableSectionElement | n
       window.removeEventListener('resize', schedule);
     };
   }, [count, enabled, body]);
-  // After drawing the last rows for a page scrolled to its end, go to the new end.
+  // When a scroll to the very end drew the last rows, go to the new end. Only then: a render for
+  // another reason (a keyboard move that has just scrolled up) must not pull the page back down.
   useLayoutEffect(() => {
     if (!enabled || !pinned.current || win.end < count) return;
     const doc = document.documentElement;
     if (window.scrollY + window.innerHeight < doc.scrollHeight - 2) window.scrollTo(0, doc.scrollHeight);
-  });
+  }, [win]);
   if (!enabled) return { start: 0, end: count, rowHeight: height.current };
   const start = Math.min(win.start, Math.max(0, count - 1));
   return { start, end: Math.min(count, Math.max(win.end, start + 1)), rowHeight: height.current };
