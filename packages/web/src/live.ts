@@ -121,12 +121,17 @@ export function onTorrentDelta(fn: (d: TorrentDelta) => void): () => void {
   return () => deltaListeners.delete(fn);
 }
 
+/** Lists and changes the socket delivered: a REST answer older than one of them is stale. */
+let socketLists = 0;
+
 async function poll(): Promise<void> {
   if (!enabled) return;
   const at = epoch;
+  const seen = socketLists;
   try {
     const torrents = await api.list();
-    if (at === epoch) applyChange(torrents, [], true, { loaded: true, error: undefined });
+    // The socket spoke while this read was on its way: its news is newer than this answer.
+    if (at === epoch && socketLists === seen) applyChange(torrents, [], true, { loaded: true, error: undefined });
   } catch (err) {
     if (at === epoch) set({ error: (err as Error).message, loaded: true });
   }
@@ -222,11 +227,13 @@ function start(): void {
   s.on('connect_error', () => lost(s));
   s.on('torrents', (payload: unknown) => {
     if (s !== socket) return;
+    socketLists++;
     applyChange(normaliseList(payload), [], true, { loaded: true, error: undefined });
   });
   s.on('torrents:changes', (payload: unknown) => {
     if (s !== socket) return;
     const p = payload && typeof payload === 'object' ? (payload as { updated?: unknown; removed?: unknown }) : {};
+    socketLists++;
     const removed = Array.isArray(p.removed) ? p.removed.filter((h): h is string => typeof h === 'string').map((h) => h.toLowerCase()) : [];
     applyChange(normaliseList(p.updated ?? []), removed, false);
     // Changes on top of a list never received (the snapshot was lost): ask for the whole list.
@@ -266,8 +273,10 @@ export function resetLive(member: boolean): void {
   for (const fn of listeners) fn();
 }
 
-/** Ask for a fresh list now (after an action, instead of waiting for the next tick). */
+/** After an action: the node pushes the change over the socket at once (no need to read all of
+ *  its torrents — megabytes at 10,000); without a socket, read the list now. */
 export function refreshTorrents(): Promise<void> {
+  if (socket?.connected) return Promise.resolve();
   return poll();
 }
 
