@@ -137,10 +137,10 @@ async function poll(): Promise<void> {
   }
 }
 
-/** Polls every 2 s until the socket is up; `now`: the first read at once (the socket was lost). */
-function startPolling(now = false): void {
+/** Polls every 2 s until the socket is up. Not at once: a socket dropped because the session
+ *  ended is followed by auth.ts's reset, and a read before it would only get a 401. */
+function startPolling(): void {
   if (pollTimer) return;
-  if (now) void poll();
   pollTimer = setInterval(() => void poll(), 2000);
 }
 
@@ -185,7 +185,7 @@ function lost(s: Socket): void {
   if (reconnectedTimer) clearTimeout(reconnectedTimer);
   reconnectedTimer = undefined;
   set({ connected: false, ...(everConnected ? { link: 'reconnecting' as const } : {}) });
-  startPolling(true);
+  startPolling();
   // `active`: socket.io-client is retrying by itself; otherwise it gave up and it is on us.
   if (!s.active) retryLater(s);
 }
@@ -193,7 +193,7 @@ function lost(s: Socket): void {
 function start(): void {
   if (socket || !enabled) return;
   // The socket sends the whole list on connect: no REST read besides it (at 10,000 torrents each
-  // is megabytes), unless it has not connected within the poll's first 2 s or fails.
+  // is megabytes), unless it has not connected within the poll's first 2 s.
   startPolling();
   // forceNew: a socket from before a reset must not be reused with its old handshake.
   const s = io({
