@@ -131,6 +131,22 @@ try {
   const sortSizeUp = await measure(page, { kind: 'sort', field: 'size', order: 'ascending' });
   const sortName = await measure(page, { kind: 'sort', field: 'name', order: 'ascending' });
 
+  // A change made through the API (resume the first row's torrent): how soon the page shows it, and
+  // which socket event brought it (torrents:changes from nodes with issue 25's feed, else the list).
+  const firstHash = (await page.locator('[data-testid="torrent-row"]').first().getAttribute('data-infohash'))!;
+  const carriers: string[] = [];
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Network.enable');
+  cdp.on('Network.webSocketFrameReceived', (e: { response: { payloadData: string } }) => {
+    const m = /^42\["([^"]+)"/.exec(e.response.payloadData);
+    if (m && m[1]!.startsWith('torrents') && e.response.payloadData.includes(firstHash)) carriers.push(m[1]!);
+  });
+  const changeStart = performance.now();
+  const resumed = await fetch(new URL(`/api/torrents/${firstHash}/resume`, server.url), { method: 'POST', headers: { authorization: `Bearer ${server.token}` } });
+  if (!resumed.ok) throw new Error(`resume: ${resumed.status}`);
+  await page.locator(`[data-testid="torrent-row"][data-infohash="${firstHash}"]:not([data-state="paused"])`).waitFor({ timeout: 30_000 });
+  const changeShown = performance.now() - changeStart;
+
   const ms = (x: number) => `${x.toFixed(0)} ms`;
   console.log(`torrents view, ${N} torrents (load ${loadavg().map((l) => l.toFixed(2)).join(' ')})`);
   console.log(`  first rows after opening:   ${opens.map(ms).join(', ')} (median ${ms([...opens].sort((a, b) => a - b)[1]!)}); the socket's list had arrived at ${snapshots.map(ms).join(', ')}`);
@@ -138,6 +154,7 @@ try {
   console.log(`  jump to the end, last row:  ${ms(toLast)}`);
   console.log(`  search one torrent:         ${ms(searchOne)}; clear the search (all ${N} back): ${ms(searchBack)}`);
   console.log(`  sort by size ↓, size ↑, name: ${ms(sortSize)}, ${ms(sortSizeUp)}, ${ms(sortName)}`);
+  console.log(`  a resume through the API shown in the page: ${ms(changeShown)} (carried by ${[...new Set(carriers)].join(', ') || '?'})`);
 } finally {
   if (!stopping) await cleanup();
 }
