@@ -15,6 +15,8 @@ const PARALLEL_READS = 4;
 export interface CheckOptions {
   resume?: ResumeData;
   onProgress?: (checked: number, total: number) => void;
+  /** Called once before the first piece is read, only when some piece must be hashed. */
+  onHashing?: (pieces: number) => void;
   isCancelled?: () => boolean;
 }
 
@@ -37,7 +39,10 @@ export async function checkPieces(meta: Metainfo, storage: Storage, hasher: Hash
   if (resumeHave) {
     have = new Bitfield(meta.pieceCount, resumeHave);
     const touched = changedPieces(meta, stats, opts.resume!.files);
-    for (let i = 0; i < meta.pieceCount; i++) {
+    // Every file whole and as recorded (the usual restart): the resume bitfield stands as it is,
+    // with no walk over the pieces.
+    const allAsSaved = touched.every((t) => t === 0) && meta.files.every((f, i) => f.pad || (stats[i]?.length ?? -1) >= f.length);
+    for (let i = 0; i < meta.pieceCount && !allAsSaved; i++) {
       if (!present(i)) have.set(i, false);
       else if (touched[i] === 1 || (touched[i] === 2 && !have.get(i))) {
         have.set(i, false);
@@ -47,6 +52,7 @@ export async function checkPieces(meta: Metainfo, storage: Storage, hasher: Hash
   } else {
     for (let i = 0; i < meta.pieceCount; i++) if (present(i)) todo.push(i);
   }
+  if (todo.length > 0) opts.onHashing?.(todo.length);
   let next = 0;
   let checked = 0;
   const worker = async () => {

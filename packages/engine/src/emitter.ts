@@ -2,12 +2,13 @@
 type Listener = (...args: any[]) => void;
 
 export class Emitter {
-  private listeners = new Map<string, Listener[]>();
+  /** Made on the first listener: 10,000 torrents nobody listens to hold no maps. */
+  private listeners: Map<string, Listener[]> | undefined;
 
   on(event: string, fn: Listener): this {
-    const list = this.listeners.get(event);
+    const list = this.listeners?.get(event);
     if (list) list.push(fn);
-    else this.listeners.set(event, [fn]);
+    else (this.listeners ??= new Map()).set(event, [fn]);
     return this;
   }
 
@@ -21,7 +22,7 @@ export class Emitter {
   }
 
   off(event: string, fn: Listener): this {
-    const list = this.listeners.get(event);
+    const list = this.listeners?.get(event);
     if (!list) return this;
     const i = list.findIndex((l) => l === fn || (l as { original?: Listener }).original === fn);
     if (i >= 0) list.splice(i, 1);
@@ -29,13 +30,13 @@ export class Emitter {
   }
 
   emit(event: string, ...args: unknown[]): boolean {
-    const list = this.listeners.get(event);
+    const list = this.listeners?.get(event);
     if (!list || list.length === 0) return false;
     for (const fn of [...list]) fn(...args);
     return true;
   }
 
   listenerCount(event: string): number {
-    return this.listeners.get(event)?.length ?? 0;
+    return this.listeners?.get(event)?.length ?? 0;
   }
 }

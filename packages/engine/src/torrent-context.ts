@@ -6,6 +6,7 @@ import type { TrackerClient, TrackerClientOptions } from './discovery/tracker-cl
 import type { Dialer, Hasher, StorageFactory } from './platform.ts';
 import type { Metainfo, PeerAddress } from './types.ts';
 import type { RateLimitPair } from './swarm/rate-limiter.ts';
+import type { Scheduler } from './scheduler.ts';
 
 export interface TorrentContext {
   peerId: Uint8Array;
@@ -40,6 +41,8 @@ export interface TorrentContext {
   claimFiles?(meta: Metainfo, savePath: string): () => void;
   /** The session's speed limits, shared by all its torrents; omitted = none. */
   rateLimits?: RateLimitPair;
+  /** The session's one clock: ticks torrents that have something to do, paces announces. */
+  scheduler: Scheduler;
   /** Moves a torrent's files between save paths (Node: rename, or copy + delete across file
    *  systems); omitted = this platform cannot move data. */
   storageMover?: StorageMover;

@@ -1,9 +1,10 @@
 // One torrent's life: metadata → checking → downloading → seeding. Receives well-formed peer
 // events (swarm/peer.ts), asks the picker what to request, verifies pieces and hands them to storage.
+// Connections and the periodic work are in torrent-swarm.ts; the session's scheduler (scheduler.ts)
+// ticks a torrent only while it has something to do.
 
-import { Emitter } from './emitter.ts';
-import type { AddTorrentOptions, DiscoveryReport, PeerStats, RateLimits, TorrentHandle, TorrentState, TorrentStats, TrackerStatus, TransferEvent } from './api.ts';
-import { Bitfield } from './bitfield.ts';
+import type { AddTorrentOptions, DiscoveryReport, PeerStats, RateLimits, TorrentHandle, TorrentStats, TrackerStatus, TransferEvent } from './api.ts';
+import type { Bitfield } from './bitfield.ts';
 import { BufferPool } from './buffer-pool.ts';
 import { checkPieces, equal20 } from './check.ts';
 import type { TrackerClient } from './discovery/tracker-client.ts';
@@ -11,95 +12,54 @@ import { toHex } from './hex.ts';
 import { parseInfoDict } from './metainfo.ts';
 import { pieceLengthOf, piecesOfFiles } from './piece-map.ts';
 import { bytesLeft, fileProgress, peerListing, torrentStats } from './torrent-report.ts';
-import type { Connection, Storage } from './platform.ts';
-import { duplicateToDrop, longestUseless } from './swarm/admission.ts';
-import { Choker } from './swarm/choker.ts';
-import { ExtensionHub } from './swarm/extensions.ts';
-import { MetadataExchange } from './swarm/metadata.ts';
-import { Peer, type PeerHost } from './swarm/peer.ts';
+import type { Storage } from './platform.ts';
+import type { Peer } from './swarm/peer.ts';
 import { Picker } from './swarm/picker.ts';
-import { EtaEstimator, SpeedMeter, startCoarseClock } from './swarm/speed.ts';
 import { TorrentThrottle } from './swarm/rate-limiter.ts';
-import { DiscoveryLog } from './swarm/discovery-log.ts';
 import { moveTorrent } from './torrent-move.ts';
 import { WebSeed, type WebSeedHost } from './swarm/webseed.ts';
 import { PieceCache, UploadServer } from './swarm/uploader.ts';
 import { FileStatTracker } from './resume-files.ts';
 import { ResumeSaver } from './resume-saver.ts';
 import { expandSelection } from './magnet.ts';
-import { addressKey, parseAddress, type FileRanges, type Metainfo, type PeerAddress } from './types.ts';
-import { decodePex, encodeExtHandshake } from './wire/extended.ts';
+import type { FileRanges, Metainfo } from './types.ts';
+import { decodePex } from './wire/extended.ts';
 import { BLOCK_SIZE } from './wire/protocol.ts';
 import type { TorrentContext } from './torrent-context.ts';
-import { Candidates, type Candidate } from './swarm/candidates.ts';
-import { PexSender } from './swarm/pex.ts';
-import { expireRequests, growQueue, MAX_QUEUE, shrinkQueue } from './swarm/pipeline.ts';
+import { TorrentSwarm } from './torrent-swarm.ts';
+import { growQueue } from './swarm/pipeline.ts';
 
 export type { TorrentContext } from './torrent-context.ts';
 
-const TICK_MS = 1000;
-const RECHOKE_TICKS = 10;
-const PEX_TICKS = 60;
-const DHT_TICKS = 300;
 const BAN_STRIKES = 3;
 const MAX_WRITE_BACKLOG = 32 * 1024 * 1024;
-/** A TCP peer neither side has wanted anything from for this long is let go while we download (and
- *  an address we dialled is dialled again later): it may be a seeder that was still checking its
- *  data and never sent its haves (older Cascade did that), and a fresh connection brings a fresh
- *  bitfield. */
-const USELESS_PEER_MS = 20_000;
-const HANDSHAKE_TIMEOUT_MS = 10_000;
+const NO_LIMITS: RateLimits = { download: 0, upload: 0 };
 
-export class Torrent extends Emitter implements TorrentHandle, PeerHost {
-  readonly infoHash: Uint8Array;
-  readonly infoHashHex: string;
-  metainfo: Metainfo | undefined;
-  state: TorrentState = 'metadata';
-  private ctx: TorrentContext;
-  private opts: AddTorrentOptions;
+export class Torrent extends TorrentSwarm implements TorrentHandle {
   private storage: Storage | undefined;
-  private picker: Picker | undefined;
-  private metadata: MetadataExchange;
-  private extensions: ExtensionHub;
-  private cache: PieceCache | undefined;
+  private pieceCache: PieceCache | undefined;
   private pool: BufferPool | undefined;
-  private choker = new Choker();
   private trackerClient: TrackerClient | undefined;
-  private peersByKey = new Map<string, Peer>();
-  private candidates = new Candidates();
-  private dialing = new Set<string>();
-  private abort = new AbortController();
-  private timer: ReturnType<typeof setInterval> | undefined;
-  private ticks = 0;
-  private releaseClock: () => void;
-  private downMeter = new SpeedMeter();
-  private upMeter = new SpeedMeter();
-  private etaEstimator = new EtaEstimator();
-  private throttle: TorrentThrottle;
-  private discoveryLog = new DiscoveryLog();
-  private uploads: UploadServer;
-  /** Set while move() has the data in flight: peers are turned away meanwhile. */
-  moving = false;
+  private ownThrottle: TorrentThrottle | undefined;
+  private uploadServer: UploadServer | undefined;
   private sessionDownloaded = 0;
   private sessionUploaded = 0;
   private selected: number[] | undefined;
   /** A magnet's `so=` until the file count is known (then it becomes `selected`). */
   private selectRanges: FileRanges | undefined;
-  private resumeSaver: ResumeSaver;
-  private pendingWrites = new Set<Promise<void>>();
+  private saver: ResumeSaver | undefined;
+  private pendingWrites: Set<Promise<void>> | undefined;
   /** Bytes of verified pieces waiting for the disk. */
   private writeBacklog = 0;
-  private pex = new PexSender();
   private errorMessage: string | undefined;
   private releaseFiles: (() => void) | undefined;
   private doneEmitted = false;
   /** Piece ranges a reader (a stream) needs beyond the selection; see fetchPieces(). */
-  private readerClaims = new Set<{ first: number; last: number }>();
-  private closed = false;
+  private readerClaims: Set<{ first: number; last: number }> | undefined;
   private displayName: string | undefined;
   private trackerUrls: string[][];
-  private webSeedUrls: string[];
-  private webSeeds: WebSeed[] = [];
+  private webSeedUrls: string[] | undefined;
+  private webSeeds: WebSeed[] | undefined;
   private fileStats: FileStatTracker | undefined;
   /** The last check of the data on disk: pieces hashed and how long it took. */
   lastCheck: { hashed: number; ms: number } | undefined;
@@ -109,11 +69,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     src: { infoHashHex: string; metainfo?: Metainfo; name?: string; trackers?: string[]; peers?: string[]; webSeeds?: string[]; selectOnly?: FileRanges },
     opts: AddTorrentOptions,
   ) {
-    super();
-    this.ctx = ctx;
-    this.opts = opts;
-    this.infoHashHex = src.infoHashHex;
-    this.infoHash = Uint8Array.from(src.infoHashHex.match(/../g)!.map((h) => parseInt(h, 16)));
+    super(ctx, src.infoHashHex, opts);
     this.metainfo = src.metainfo;
     // A .torrent whose files another torrent owns is refused at once (the add throws).
     if (src.metainfo) this.releaseFiles = ctx.claimFiles?.(src.metainfo, opts.savePath);
@@ -121,41 +77,72 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     this.selected = opts.selectedFiles;
     if (!opts.selectedFiles) this.selectRanges = src.selectOnly;
     const tiers = src.metainfo?.announce.length ? src.metainfo.announce.map((t) => [...t]) : (src.trackers ?? []).map((t) => [t]);
-    const known = new Set(tiers.flat());
     // A private torrent announces only where its creator said (BEP 27): no trackers of ours.
-    for (const t of [...ctx.extraTrackers, ...(src.metainfo?.private ? [] : (opts.trackers ?? []))]) {
-      if (!known.has(t)) tiers.push([t]);
-      known.add(t);
+    const extra = [...ctx.extraTrackers, ...(src.metainfo?.private ? [] : (opts.trackers ?? []))];
+    if (extra.length > 0) {
+      const known = new Set(tiers.flat());
+      for (const t of extra) {
+        if (!known.has(t)) tiers.push([t]);
+        known.add(t);
+      }
     }
     this.trackerUrls = tiers;
-    this.webSeedUrls = src.webSeeds ?? [];
-    this.metadata = new MetadataExchange(this.infoHashHex, src.metainfo?.infoBytes, (info) => void this.gotMetadata(info));
-    this.extensions = new ExtensionHub(ctx.extensions ?? [], this.infoHash, ctx.peerId, {
-      onError: (message) => this.emit('warning', message),
-      onPriority: (peer) => this.onInterested(peer),
-    });
+    if (src.webSeeds?.length) this.webSeedUrls = src.webSeeds;
     for (const p of [...(src.peers ?? []), ...(opts.peers ?? [])]) this.addPeer(p, 'manual');
-    this.on('error', () => {}); // an 'error' with no listener must not crash the process
-    this.releaseClock = startCoarseClock();
-    this.resumeSaver = new ResumeSaver(() => this.writeResume(), !!ctx.resumeStore);
-    this.uploads = new UploadServer({
+  }
+
+  // Made on first need: a seeded torrent nobody talks to holds none of these.
+  private get resumeSaver(): ResumeSaver {
+    return (this.saver ??= new ResumeSaver(() => this.writeResume(), !!this.ctx.resumeStore));
+  }
+
+  private get throttle(): TorrentThrottle {
+    return (this.ownThrottle ??= new TorrentThrottle(this.ctx.rateLimits, () => {
+      // The download bucket has room again: peers ask in turn, so one peer does not take it all.
+      const peers = [...this.peersByKey.values()];
+      const from = this.ticks % Math.max(1, peers.length);
+      for (let i = 0; i < peers.length; i++) this.fillRequests(peers[(from + i) % peers.length]!);
+    }));
+  }
+
+  private get uploads(): UploadServer {
+    return (this.uploadServer ??= new UploadServer({
       cache: () => this.cache,
       has: (i) => this.picker?.have.get(i) ?? false,
       pieceSize: (i) => this.pieceSize(i),
       sent: (peer, bytes) => {
-        this.upMeter.add(bytes);
+        this.meters.up.add(bytes);
         this.sessionUploaded += bytes;
         this.emitTransfer(peer, 'up', bytes);
       },
       warn: (message) => this.emit('warning', message),
       limit: () => this.throttle.up,
-    });
-    this.throttle = new TorrentThrottle(ctx.rateLimits, () => {
-      // The download bucket has room again: peers ask in turn, so one peer does not take it all.
-      const peers = [...this.peersByKey.values()];
-      const from = this.ticks % Math.max(1, peers.length);
-      for (let i = 0; i < peers.length; i++) this.fillRequests(peers[(from + i) % peers.length]!);
-    });
+    }));
+  }
+
+  /** Pieces read for uploads; made on the first request (a seed nobody asks holds no buffers). */
+  private get cache(): PieceCache | undefined {
+    if (!this.picker || !this.storage) return undefined;
+    return (this.pieceCache ??= new PieceCache(
+      (i, into) => this.storage!.readPiece(i, into),
+      () => {
+        for (const p of this.peersByKey.values()) if (!p.closed && !p.conn.drained()) return false;
+        return true;
+      },
+    ));
+  }
+
+  /** Nothing connected nor moving: buffers and open files go (a stat is all an idle seed costs). */
+  protected override idle(): void {
+    if (this.peersByKey.size > 0 || this.state === 'downloading' || this.state === 'checking') return;
+    this.pieceCache?.clear();
+    this.pieceCache = undefined;
+    this.uploadServer = undefined;
+    if (this.ownThrottle && !this.ownThrottle.own.download.limit && !this.ownThrottle.own.upload.limit) {
+      this.ownThrottle.stop();
+      this.ownThrottle = undefined;
+    }
+    if (!this.pendingWrites?.size) void this.storage?.close();
   }
 
   // ---- lifecycle ----
@@ -165,22 +152,20 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
       this.state = 'paused';
       return;
     }
-    this.abort = new AbortController();
-    this.timer = setInterval(() => this.tick(), TICK_MS);
-    this.timer.unref?.();
+    this.running = true;
     if (!this.metainfo && this.ctx.resumeStore) {
       const saved = await this.ctx.resumeStore.load(this.infoHashHex).catch(() => undefined);
-      if (saved?.infoBytes) this.metadata = new MetadataExchange(this.infoHashHex, undefined, () => {}), await this.gotMetadata(saved.infoBytes);
+      if (saved?.infoBytes) await this.gotMetadata(saved.infoBytes, false);
     }
     if (this.metainfo && !this.picker) await this.prepare(trust);
-    if (this.state === 'error' || this.closed) return;
+    if (this.state === 'error' || this.closed || !this.running) return;
     this.startDiscovery();
-    this.candidates.retryNow(); // peers we let go when we stopped (pause, move) are dialled at once
+    this.candidates?.retryNow(); // peers we let go when we stopped (pause, move) are dialled at once
     this.connectMore();
+    this.wake();
   }
 
   private startDiscovery(): void {
-    const isPrivate = this.metainfo?.private ?? false;
     if (this.trackerUrls.length > 0 && !this.trackerClient) {
       this.trackerClient = this.ctx.createTracker({
         infoHash: this.infoHash,
@@ -189,16 +174,24 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
         tiers: this.trackerUrls,
         getStats: () => ({ uploaded: this.sessionUploaded, downloaded: this.sessionDownloaded, left: bytesLeft(this.picker, this.metainfo) }),
         onPeers: (peers, source) => peers.forEach((p) => this.addPeer(p, source)),
+        onStatus: () => this.touch(),
+        pacer: this.ctx.scheduler.announces,
       });
       this.trackerClient.start();
     }
-    if (this.ctx.dht && !isPrivate) this.dhtRound();
+    if (this.ctx.dht && !this.metainfo?.private) {
+      // Seeds take their DHT turn as it comes round (spread over the interval); a torrent that
+      // wants data looks for peers at once.
+      this.ctx.scheduler.joinDht(this);
+      if (!this.picker?.done) this.dhtRound();
+    }
   }
 
-  private dhtRound(): void {
+  dhtRound(): void {
     const dht = this.ctx.dht;
-    if (!dht || this.metainfo?.private) return;
+    if (!dht || this.metainfo?.private || !this.running) return;
     this.discoveryLog.dhtLookup();
+    this.touch();
     dht.lookup(this.infoHashHex, (peers) => {
       this.discoveryLog.dhtPeers(peers.length);
       peers.forEach((p) => this.addPeer(p, 'dht'));
@@ -206,62 +199,58 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     dht.announce(this.infoHashHex, this.ctx.port()).catch(() => {});
   }
 
-  private async gotMetadata(info: Uint8Array): Promise<void> {
+  protected async gotMetadata(info: Uint8Array, fromPeers = true): Promise<void> {
     if (this.metainfo) return;
     try {
       this.metainfo = parseInfoDict(info, { announce: this.trackerUrls });
     } catch (err) {
       return this.fail(`metadata from peers is invalid: ${(err as Error).message}`);
     }
-    this.metadata.infoBytes = info;
+    this.metadataKnown(info);
     if (this.selectRanges) this.selected = expandSelection(this.selectRanges, this.metainfo.files.length);
     this.selectRanges = undefined;
     this.emit('metadata', this.metainfo);
-    if (this.state !== 'paused') await this.prepare();
+    if (this.state !== 'paused' && fromPeers) await this.prepare();
   }
 
-  /** Metadata known: open storage, find what is on disk, then start trading pieces. */
+  /** Metadata known: find what is on disk, then start trading pieces. With resume data whose files
+   *  are as it recorded them this is a stat per file and no read: the torrent never shows 'checking'
+   *  (10,000 torrents restart without hashing); only pieces that must be hashed make it 'checking'. */
   private async prepare(trust = true): Promise<void> {
     const meta = this.metainfo!;
-    this.state = 'checking';
+    if (!trust) this.state = 'checking';
+    let resume;
     try {
       // A magnet learns its files only now: another torrent's files fail it before anything is written.
       this.releaseFiles ??= this.ctx.claimFiles?.(meta, this.opts.savePath);
       this.storage ??= this.ctx.createStorage(meta, this.opts.savePath);
-      const resume = trust ? await this.ctx.resumeStore?.load(this.infoHashHex).catch(() => undefined) : undefined;
+      resume = trust ? await this.ctx.resumeStore?.load(this.infoHashHex).catch(() => undefined) : undefined;
+      if (!resume) this.state = 'checking';
       const started = Date.now();
       const { have, hashed, stats } = await checkPieces(meta, this.storage, this.ctx.hasher, {
         resume,
         isCancelled: () => this.closed,
+        onHashing: () => (this.state = 'checking'),
         onProgress: (done, total) => this.emit('checking', done, total),
       });
       if (this.closed) return;
       this.lastCheck = { hashed, ms: Date.now() - started };
       (this.fileStats ??= new FileStatTracker(meta)).seed(stats);
-      this.cache = new PieceCache(
-        (i, into) => this.storage!.readPiece(i, into),
-        () => {
-          for (const p of this.peersByKey.values()) if (!p.closed && !p.conn.drained()) return false;
-          return true;
-        },
-      );
       this.picker = new Picker({
         pieceCount: meta.pieceCount, pieceLength: meta.pieceLength, totalLength: meta.length, have, allocate: (n) => this.bufferPool().get(n),
         newHash: this.ctx.hasher.incremental?.bind(this.ctx.hasher),
       });
       this.applySelection();
+      // Resume data that says what the check found needs no new save (10,000 writes after a restart).
+      if (!resume || hashed > 0 || !resume.files) this.resumeSaver.schedule();
     } catch (err) {
       return this.fail((err as Error).message);
     }
     this.state = this.opts.paused ? 'paused' : 'downloading';
-    this.resumeSaver.schedule();
-    const now = Date.now();
-    for (const p of this.peersByKey.values()) {
-      p.usefulAt = now; // the time spent checking does not count against them
-      this.peerGotMetadata(p);
-    }
+    this.peersGotMetadata();
     this.checkDone();
     this.startWebSeeds();
+    this.wake();
   }
 
   /** Made on first need and dropped once the download is done, so a seeding torrent holds no slab. */
@@ -273,10 +262,11 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
   private applySelection(): void {
     if (!this.picker || !this.metainfo) return;
     const wanted = this.selected ? piecesOfFiles(this.metainfo, this.selected) : undefined;
+    const claims = [...(this.readerClaims ?? [])];
     // Readers' claims widen what is fetched, never what is selected (a GET must change nothing).
-    if (wanted) for (const c of this.readerClaims) wanted.fill(1, c.first, c.last + 1);
+    if (wanted) for (const c of claims) wanted.fill(1, c.first, c.last + 1);
     this.picker.setWanted(wanted);
-    this.picker.setUrgent([...this.readerClaims]);
+    this.picker.setUrgent(claims);
   }
 
   /** Stops the torrent: a disk that refused one piece refuses the next, and every block fetched
@@ -301,8 +291,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     this.opts.paused = false;
     this.errorMessage = undefined;
     this.closed = false;
-    this.state = this.metainfo ? 'checking' : 'metadata';
-    if (this.picker) this.state = this.picker.done ? 'seeding' : 'downloading';
+    this.state = this.picker ? (this.picker.done ? 'seeding' : 'downloading') : 'metadata';
     await this.start();
     this.checkDone(); // completed while paused (a narrower selection): 'done' is still owed
   }
@@ -317,36 +306,34 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     for (const p of [...this.peersByKey.values()]) p.destroy('rechecking');
     this.peersByKey.clear();
     this.picker = undefined;
-    this.cache?.clear();
+    this.pieceCache?.clear();
     this.doneEmitted = false;
     this.errorMessage = undefined;
     if (this.opts.paused) await this.prepare(false);
     else await this.start(false);
   }
 
-  /** Stops peers, trackers and timers; flushes writes and resume data. */
+  /** Stops peers, trackers and ticks; flushes writes and resume data. */
   private async stopActivity(): Promise<void> {
-    this.abort.abort();
-    this.throttle.stop();
-    for (const w of this.webSeeds) w.stop();
-    clearInterval(this.timer);
-    for (const p of [...this.peersByKey.values()]) p.destroy('torrent stopped');
-    this.peersByKey.clear();
+    this.running = false;
+    this.ctx.scheduler.remove(this);
+    this.ownThrottle?.stop();
+    for (const w of this.webSeeds ?? []) w.stop();
+    this.disconnectAll();
     this.picker?.clearActive();
-    await Promise.allSettled([...this.pendingWrites]);
+    await Promise.allSettled([...(this.pendingWrites ?? [])]);
     const tc = this.trackerClient;
     this.trackerClient = undefined;
     await tc?.stop().catch(() => {});
-    await this.resumeSaver.flush();
+    await this.saver?.flush();
   }
 
   async close(opts: { deleteData?: boolean } = {}): Promise<void> {
     if (this.closed) return;
     await this.stopActivity();
     this.closed = true;
-    this.releaseClock();
-    this.resumeSaver.stop();
-    this.cache?.clear();
+    this.saver?.stop();
+    this.pieceCache?.clear();
     if (opts.deleteData) {
       await this.storage?.destroy();
       await this.ctx.resumeStore?.delete(this.infoHashHex).catch(() => {});
@@ -355,99 +342,6 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     }
     this.releaseFiles?.();
     this.releaseFiles = undefined;
-  }
-
-  // ---- discovery & connections ----
-  addPeer(addr: PeerAddress | string, source = 'manual'): void {
-    let a: PeerAddress;
-    try {
-      a = typeof addr === 'string' ? parseAddress(addr) : addr;
-    } catch {
-      return;
-    }
-    const key = addressKey(a);
-    if (this.candidates.has(key) || this.peersByKey.has(key) || this.ctx.isBanned(key)) return;
-    if (!this.candidates.add(key, a, source)) return;
-    if (this.timer) queueMicrotask(() => this.connectMore());
-  }
-
-  private connectMore(): void {
-    if (this.closed || this.state === 'paused' || this.state === 'error') return;
-    if (this.picker?.done && this.peersByKey.size > 0) return; // seeding: let leechers come to us
-    const now = Date.now();
-    for (const [key, c] of this.candidates.entries()) {
-      if (this.peersByKey.size + this.dialing.size >= this.ctx.maxConnections || this.ctx.canConnect?.() === false) break;
-      if (this.dialing.has(key) || this.peersByKey.has(key) || c.nextTry > now) continue;
-      this.dial(key, c);
-    }
-  }
-
-  private dial(key: string, c: Candidate): void {
-    this.dialing.add(key);
-    this.ctx.dialer.dial(c.addr, this.abort.signal).then(
-      (conn) => {
-        this.dialing.delete(key);
-        if (this.closed || this.abort.signal.aborted || this.peersByKey.has(key)) return conn.close();
-        const peer = new Peer(conn, { source: c.source, host: this });
-        this.peersByKey.set(key, peer);
-        this.watchHandshake(peer);
-      },
-      (err: Error) => {
-        this.dialing.delete(key);
-        this.candidates.dialFailed(key, c);
-        if (!this.abort.signal.aborted) this.discoveryLog.attempt(key, c.source, err.message);
-      },
-    );
-  }
-
-  // ---- WebRTC (issue 5): connections made for this torrent by a WebSocket tracker ----
-  /** A connection already known to belong to this torrent (a WebRTC data channel): both ends send
-   *  their handshake at once, as WebTorrent does. Shares the swarm, picker and choker with TCP peers. */
-  addConnection(conn: Connection, source = 'webrtc'): void {
-    const key = conn.remote;
-    if (this.closed || this.state === 'paused' || this.state === 'error' || this.peersByKey.has(key) || this.ctx.isBanned(key)) return conn.close();
-    if (this.peersByKey.size >= this.ctx.maxConnections + 5 && !this.evictFor(undefined)) return conn.close();
-    const peer = new Peer(conn, { source, host: this });
-    this.peersByKey.set(key, peer);
-    this.watchHandshake(peer);
-  }
-
-  /** A remote that accepts the connection and never answers our handshake would hold the slot
-   *  until the 120 s idle check. */
-  private watchHandshake(peer: Peer): void {
-    const timer = setTimeout(() => {
-      if (!peer.remoteId) peer.destroy('no handshake in time');
-    }, this.ctx.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS);
-    timer.unref?.();
-    peer.onceClosed(() => clearTimeout(timer));
-  }
-
-  /** At the limit: the peer useless longest gives its slot to `newcomer`. False if all trade. */
-  private evictFor(newcomer: Peer | undefined): boolean {
-    const victim = longestUseless([this.peersByKey.values()], newcomer);
-    victim?.destroy('evicted: nothing to trade, its slot went to a newcomer');
-    return !!victim;
-  }
-
-  /** Live connections and dials in progress: they count against the node-wide limit. */
-  connectionCount(): number {
-    return this.peersByKey.size + this.dialing.size;
-  }
-
-  /** The connected peers (the session looks for the longest-useless one when the node is full). */
-  connectedPeers(): Iterable<Peer> {
-    return this.peersByKey.values();
-  }
-
-  /** Room for more peers (used to decide how many WebRTC offers to make). */
-  wantsPeers(): number {
-    return Math.max(0, this.ctx.maxConnections - this.peersByKey.size - this.dialing.size);
-  }
-  // ---- end WebRTC ----
-
-  /** An incoming connection whose handshake named this torrent. */
-  acceptIncoming(conn: Connection, resolve: (infoHash: Uint8Array) => PeerHost | undefined): void {
-    new Peer(conn, { source: 'incoming', resolve });
   }
 
   // ---- PeerHost ----
@@ -459,54 +353,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     return pieceLengthOf(this.metainfo!, index);
   }
 
-  get peerId(): Uint8Array {
-    return this.ctx.peerId;
-  }
-
-  dhtPort(): number | undefined {
-    return this.metainfo?.private ? undefined : this.ctx.dhtPort();
-  }
-
-  onDhtPort(peer: Peer, port: number): void {
-    const host = peer.address.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-    if (!this.metainfo?.private) this.ctx.dht?.addNode({ host, port });
-  }
-
-  onReady(peer: Peer): void {
-    if (this.ctx.isBanned(peer.address, peer.remoteId) || this.state === 'paused' || this.state === 'error' || this.closed || this.moving) return peer.destroy('not accepting');
-    const existing = this.peersByKey.get(peer.key);
-    if (existing && existing !== peer) return peer.destroy('duplicate connection');
-    const drop = duplicateToDrop(this.peersByKey.values(), peer, this.ctx.peerId);
-    if (drop === peer) return peer.destroy('duplicate peer id');
-    drop?.destroy('duplicate peer id');
-    // Incoming peers get a few slots beyond what we dial, and past those the newcomer takes the slot
-    // of a peer that has been useless longest: idle connections must not lock honest peers out.
-    if (this.peersByKey.size >= this.ctx.maxConnections + 5 && !peer.outgoing && !this.evictFor(peer)) return peer.destroy('too many connections');
-    this.peersByKey.set(peer.key, peer);
-    this.discoveryLog.attempt(peer.address, peer.source, 'connected');
-    peer.conn.cork();
-    if (peer.extendedSupported) {
-      peer.sendExtended('handshake', encodeExtHandshake({
-        metadataSize: this.metainfo?.infoBytes.length,
-        port: this.ctx.port(),
-        client: this.ctx.client,
-        reqq: MAX_QUEUE,
-        extensions: this.extensions.names(),
-      }));
-    }
-    // While checking (or before metadata) we have nothing verified: say so now, and send HAVEs
-    // once the check ends (peerGotMetadata). Before that fix a peer that arrived during the check
-    // heard "have none" and nothing more, and waited forever.
-    if (this.picker) peer.sendBitfield(this.picker.have);
-    else if (peer.fast) peer.sendBitfield(new Bitfield(0));
-    peer.haveAnnounced = !!this.picker;
-    const dhtPort = this.dhtPort();
-    if (peer.dhtSupported && dhtPort !== undefined) peer.sendPort(dhtPort);
-    peer.conn.uncork();
-    if (this.metainfo) peer.applyPieceCount(this.metainfo.pieceCount);
-  }
-
-  private peerGotMetadata(peer: Peer): void {
+  protected peerGotMetadata(peer: Peer): void {
     if (!this.picker || peer.closed) return;
     peer.applyPieceCount(this.metainfo!.pieceCount);
     if (!peer.haveAnnounced) {
@@ -567,10 +414,10 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
   }
 
   onInterested(peer: Peer): void {
-    if (peer.peerInterested && peer.amChoking && this.picker) this.choker.tryUnchoke(peer, [...this.peersByKey.values()]);
+    if (peer.peerInterested && peer.amChoking && this.picker) this.tryUnchoke(peer);
   }
 
-  private releaseRequests(peer: Peer): void {
+  protected releaseRequests(peer: Peer): void {
     for (const r of peer.requests.values()) this.picker?.released(r.index, r.begin);
     peer.requests.clear();
   }
@@ -580,7 +427,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     setTimeout(() => this.fillRequests(peer), 100).unref?.();
   }
 
-  private fillRequests(peer: Peer): void {
+  protected fillRequests(peer: Peer): void {
     const picker = this.picker;
     if (!picker || peer.closed || peer.peerChoking || !peer.amInterested || this.state === 'paused' || this.state === 'error') return;
     // A disk slower than the network: stop asking until the writes catch up, so memory stays bounded.
@@ -610,7 +457,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
   private acceptBlock(key: string, from: Peer | undefined, index: number, begin: number, block: Uint8Array): void {
     const picker = this.picker;
     if (!picker) return;
-    this.downMeter.add(block.length);
+    this.meters.down.add(block.length);
     this.sessionDownloaded += block.length;
     const result = picker.received(index, begin, block, key);
     if (result && result !== 'duplicate') {
@@ -625,10 +472,15 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     }
   }
 
-  private startWebSeeds(): void {
+  protected hasWebSeedsRunning(): boolean {
+    return this.webSeeds?.some((w) => w.running) ?? false;
+  }
+
+  protected startWebSeeds(): void {
     const meta = this.metainfo;
     if (!meta || !this.picker || this.picker.done || this.state === 'paused' || this.closed) return;
-    if (this.webSeeds.length === 0 && this.webSeedUrls.length + meta.urlList.length > 0) {
+    if (!this.webSeeds && (this.webSeedUrls?.length ?? 0) + meta.urlList.length > 0) {
+      this.webSeeds = [];
       const host: WebSeedHost = {
         picker: () => this.picker,
         active: () => !this.closed && this.state !== 'paused' && this.state !== 'error',
@@ -636,11 +488,11 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
         deliver: (_seed, index, begin, block) => this.acceptBlock(_seed.key, undefined, index, begin, block),
         warn: (message) => this.emit('warning', message),
       };
-      for (const url of new Set([...meta.urlList, ...this.webSeedUrls])) {
+      for (const url of new Set([...meta.urlList, ...(this.webSeedUrls ?? [])])) {
         if (/^https?:\/\//i.test(url)) this.webSeeds.push(new WebSeed(url, meta, host));
       }
     }
-    for (const w of this.webSeeds) w.start();
+    for (const w of this.webSeeds ?? []) w.start();
   }
 
   private async completePiece(index: number, buffer: Uint8Array, contributors: Set<string>, hashed?: Uint8Array): Promise<void> {
@@ -652,7 +504,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
       return this.pieceFailed(index, contributors);
     }
     const write = this.storage!.writePiece(index, data);
-    this.pendingWrites.add(write);
+    (this.pendingWrites ??= new Set()).add(write);
     this.writeBacklog += data.length;
     try {
       await write;
@@ -660,7 +512,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
       this.picker.failed(index);
       return this.fail(`disk error: ${(err as Error).message}`);
     } finally {
-      this.pendingWrites.delete(write);
+      this.pendingWrites?.delete(write);
       const wasBlocked = this.writeBacklog >= MAX_WRITE_BACKLOG;
       this.writeBacklog -= data.length;
       this.pool?.release(data);
@@ -692,7 +544,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
       const strikes = contributors.size === 1 ? BAN_STRIKES : (peer ? ++peer.strikes : 0);
       if (strikes < BAN_STRIKES) continue;
       this.ctx.ban(key, peer?.remoteId);
-      this.candidates.delete(key);
+      this.candidates?.delete(key);
       this.emit('peer-banned', { address: key, reason: `sent data for piece ${index} that failed its hash check` });
       peer?.destroy('banned: sent corrupt data');
     }
@@ -723,15 +575,6 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     this.uploads.cancel(peer, index, begin);
   }
 
-  onExtHandshake(peer: Peer): void {
-    this.metadata.peerReady(peer);
-    this.extensions.handshake(peer);
-  }
-
-  localExtension(id: number): string | undefined {
-    return this.extensions.localName(id);
-  }
-
   onExtended(peer: Peer, name: string, payload: Uint8Array): void {
     if (this.extensions.message(peer, name, payload)) return;
     try {
@@ -744,46 +587,10 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     }
   }
 
-  onClose(peer: Peer, reason: string): void {
-    if (this.peersByKey.get(peer.key) === peer) this.peersByKey.delete(peer.key);
-    if (!peer.remoteId && reason !== 'torrent stopped') this.discoveryLog.attempt(peer.address, peer.source, reason);
-    this.releaseRequests(peer);
-    this.pex.forget(peer);
-    this.extensions.closed(peer);
-    this.candidates.closed(peer.key, reason === 'both seeding');
-    this.emit('peer-closed', { address: peer.address, reason });
-    if (!this.closed) queueMicrotask(() => this.connectMore());
-  }
-
   private emitTransfer(peer: Peer, direction: 'up' | 'down', bytes: number): void {
     if (this.listenerCount('transfer') === 0) return;
     const e: TransferEvent = { infoHashHex: this.infoHashHex, peer: peer.address, peerId: peer.remoteId ? toHex(peer.remoteId) : undefined, direction, bytes };
     this.emit('transfer', e);
-  }
-
-  // ---- periodic work ----
-  private tick(): void {
-    this.ticks++;
-    const now = Date.now();
-    const peers = [...this.peersByKey.values()];
-    if (!this.metainfo) this.metadata.tick();
-    for (const p of peers) {
-      expireRequests(p, now, (index, begin) => this.picker?.released(index, begin));
-      shrinkQueue(p);
-      if (p.amInterested || p.peerInterested) p.usefulAt = now;
-      if (now - p.lastMessageAt > 120_000) p.destroy('idle');
-      // Only TCP: it can be dialled again at once, where a WebRTC peer would wait for the next
-      // WebSocket-tracker announce (minutes) and a slow-growing partial seed would be lost for that long.
-      else if (this.state === 'downloading' && p.conn.transport === 'tcp' && now - p.usefulAt > USELESS_PEER_MS) p.destroy('nothing to trade');
-      else if (this.ticks % 60 === 0) p.keepAlive();
-      this.fillRequests(p);
-    }
-    if (this.ticks % RECHOKE_TICKS === 0 && this.picker) this.choker.rechoke(peers, this.picker.done);
-    if (this.ticks % PEX_TICKS === 0 && !this.metainfo?.private) this.pex.send(peers);
-    if (this.ticks % DHT_TICKS === 0) this.dhtRound();
-    this.startWebSeeds();
-    this.connectMore();
-    this.emit('stats', this.stats());
   }
 
   /** Only pieces already written are in `have`, so a crash after this never claims missing data. */
@@ -797,27 +604,16 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
   }
 
   // ---- TorrentHandle ----
-  private changes = 0;
-  get revision(): number {
-    return this.changes;
-  }
-
-  /** Every event is a change someone may show (see TorrentHandle.revision). */
-  override emit(event: string, ...args: unknown[]): boolean {
-    this.changes++;
-    return super.emit(event, ...args);
-  }
-
   stats(): TorrentStats {
     return torrentStats({
       infoHashHex: this.infoHashHex, name: this.metainfo?.name ?? this.displayName, state: this.state, picker: this.picker,
       meta: this.metainfo, selected: this.selected, downloaded: this.sessionDownloaded, uploaded: this.sessionUploaded,
-      down: this.downMeter, up: this.upMeter, eta: this.etaEstimator, peers: this.peersByKey.values(), error: this.errorMessage,
+      down: this.readMeters.down, up: this.readMeters.up, eta: this.readMeters.eta, peers: this.peersByKey.values(), error: this.errorMessage,
     });
   }
 
   peers(): PeerStats[] {
-    return peerListing(this.peersByKey.values(), this.webSeeds, this.metainfo?.pieceCount ?? 0);
+    return peerListing(this.peersByKey.values(), this.webSeeds ?? [], this.metainfo?.pieceCount ?? 0);
   }
 
   trackers(): TrackerStatus[] {
@@ -835,7 +631,7 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
   }
 
   rateLimits(): RateLimits {
-    return this.throttle.own.get();
+    return this.ownThrottle?.own.get() ?? { ...NO_LIMITS };
   }
 
   get savePath(): string {
@@ -850,7 +646,8 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
     const running = !this.opts.paused && this.state !== 'error' && !this.closed;
     if (running) await this.stopActivity();
     else await this.resumeSaver.flush();
-    this.cache?.clear();
+    this.pieceCache?.clear();
+    this.pieceCache = undefined;
     await this.storage?.close();
     this.storage = undefined;
     return running;
@@ -872,10 +669,10 @@ export class Torrent extends Emitter implements TorrentHandle, PeerHost {
 
   fetchPieces(first: number, last: number): () => void {
     const claim = { first: Math.max(0, first), last };
-    this.readerClaims.add(claim);
+    (this.readerClaims ??= new Set()).add(claim);
     this.rewant();
     return () => {
-      if (this.readerClaims.delete(claim)) this.rewant();
+      if (this.readerClaims?.delete(claim)) this.rewant();
     };
   }
 

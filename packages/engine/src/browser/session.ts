@@ -5,6 +5,7 @@
 import type {
   AddTorrentOptions, IceServer, RateLimits, ResumeData, ResumeStore, SessionHandle, SessionHealth, TorrentSource,
 } from '../api.ts';
+import { Scheduler } from '../scheduler.ts';
 import { RateLimitPair } from '../swarm/rate-limiter.ts';
 import { Bitfield } from '../bitfield.ts';
 import { HybridTrackerClient } from '../discovery/tracker-hybrid.ts';
@@ -113,8 +114,14 @@ export class BrowserSession implements SessionHandle {
     return new BrowserSession(opts);
   }
 
+  /** The one clock of every torrent of this session (scheduler.ts). */
+  private readonly scheduler = new Scheduler();
+  private sharedContext: TorrentContext | undefined;
+
+  /** One context for every torrent (it holds nothing of any one torrent). */
   private context(): TorrentContext {
-    return {
+    return (this.sharedContext ??= {
+      scheduler: this.scheduler,
       peerId: this.peerId,
       port: () => 0,
       dhtPort: () => undefined,
@@ -139,7 +146,7 @@ export class BrowserSession implements SessionHandle {
         if (peerId) this.banned.add(toHex(peerId));
       },
       rateLimits: this.limitBuckets,
-    };
+    });
   }
 
   /** Speed limits for every torrent of the page (bytes/s, 0 = none). */
@@ -253,6 +260,7 @@ export class BrowserSession implements SessionHandle {
 
   async close(): Promise<void> {
     await Promise.allSettled([...this.torrents.values()].map((t) => t.close()));
+    this.scheduler.close();
     this.torrents.clear();
     this.storages.clear();
     this.pool.close();

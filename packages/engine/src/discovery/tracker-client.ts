@@ -3,6 +3,7 @@
 
 import type { TrackerStatus } from '../api.ts';
 import type { PeerAddress } from '../types.ts';
+import type { AnnouncePacer } from './announce-pacer.ts';
 import { createHttpTransport } from './tracker-http.ts';
 import type { AnnounceEvent, AnnounceParams, TrackerTransport } from './tracker-types.ts';
 
@@ -31,6 +32,10 @@ export interface TrackerClientOptions {
   retryDelay?: number;
   /** How long stop() waits for the `stopped` announces. */
   stopTimeoutMs?: number;
+  /** The session's announce pacer: scheduled announces wait for a turn (announce() does not). */
+  pacer?: AnnouncePacer;
+  /** A tracker's status changed (announcing, answered, failed). */
+  onStatus?: () => void;
 }
 
 interface Tracker {
@@ -45,7 +50,9 @@ interface Tier {
   started: boolean;
   busy: boolean;
   /** An announce asked for while one was in flight; sent as soon as that one ends. */
-  queued?: { event: AnnounceEvent | undefined };
+  queued?: { event: AnnounceEvent | undefined; now?: boolean };
+  /** Set while the tier waits for its turn at the pacer: lets it go now. */
+  skipWait?: () => void;
   failures: number;
   timer?: ReturnType<typeof setTimeout>;
   trackerId?: string;
@@ -97,10 +104,10 @@ export class TrackerClient {
     for (const tier of this.tiers) if (tier.started || tier.busy) void this.announceTier(tier, 'completed');
   }
 
-  /** Forces an announce now, outside the regular interval. */
+  /** Forces an announce now, outside the regular interval (and ahead of the pacer's line). */
   announce(): void {
     if (!this.running) return;
-    for (const tier of this.tiers) void this.announceTier(tier, tier.started ? undefined : 'started');
+    for (const tier of this.tiers) void this.announceTier(tier, tier.started ? undefined : 'started', true);
   }
 
   async stop(): Promise<void> {
@@ -131,21 +138,34 @@ export class TrackerClient {
     return this.tiers.flatMap((tier) => tier.trackers.map((t) => ({ ...t.status })));
   }
 
-  private async announceTier(tier: Tier, event: AnnounceEvent | undefined): Promise<void> {
+  private async announceTier(tier: Tier, event: AnnounceEvent | undefined, now = false): Promise<void> {
     if (!this.running) return;
     if (tier.busy) {
+      // Waiting for the pacer: an explicit announce() lets it go at once.
+      if (now && tier.skipWait) return tier.skipWait();
       // Keep the more important event: a queued `completed` must not be replaced by a plain re-announce.
-      if (!tier.queued || event !== undefined) tier.queued = { event };
+      if (!tier.queued || event !== undefined) tier.queued = { event, now: now || tier.queued?.now };
       return;
     }
     tier.busy = true;
     clearTimeout(tier.timer);
     let nextS: number | undefined;
+    let release: (() => void) | undefined;
     try {
+      if (this.opts.pacer && !now) {
+        // A torrent that wants data (or says it finished) goes ahead of seeds re-announcing.
+        const high = event === 'completed' || this.opts.getStats().left > 0;
+        const skip = new AbortController();
+        tier.skipWait = () => skip.abort();
+        release = await this.opts.pacer.turn(high, AbortSignal.any([this.abort.signal, skip.signal])).catch(() => undefined);
+        tier.skipWait = undefined;
+        if (!this.running) return;
+      }
       for (let i = 0; i < tier.trackers.length && this.running; i++) {
         const t = tier.trackers[i]!;
         if (this.unsupported(t.url)) continue;
         t.status = { ...t.status, status: 'working' };
+        this.statusChanged();
         try {
           const res = await this.transport(t.url).announce(t.url, {
             ...this.params(tier, event),
@@ -186,13 +206,15 @@ export class TrackerClient {
       nextS ??= this.opts.retryDelay ?? 60;
     } finally {
       tier.busy = false;
+      release?.();
+      this.statusChanged();
     }
     if (!this.running) return;
     const queued = tier.queued;
     tier.queued = undefined;
     if (queued) {
       const ev = !tier.started ? 'started' : queued.event === 'started' ? undefined : queued.event;
-      void this.announceTier(tier, ev);
+      void this.announceTier(tier, ev, queued.now);
       return;
     }
     // A failed `started` is retried as `started`: the tracker never learned about us.
@@ -200,6 +222,14 @@ export class TrackerClient {
     tier.timer = setTimeout(() => void this.announceTier(tier, next), nextS * 1000);
     // The torrent, not this timer, decides how long the process lives.
     (tier.timer as { unref?: () => void }).unref?.();
+  }
+
+  private statusChanged(): void {
+    try {
+      this.opts.onStatus?.();
+    } catch {
+      // a consumer's failure is not the tracker's
+    }
   }
 
   private params(tier: Tier, event: AnnounceEvent | undefined): AnnounceParams {

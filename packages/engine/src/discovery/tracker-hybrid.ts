@@ -35,6 +35,7 @@ export class HybridTrackerClient extends TrackerClient {
         wantOffers: hybrid.wantOffers,
         acceptOffer: hybrid.acceptOffer,
         minInterval: hybrid.minInterval,
+        pacer: opts.pacer,
       });
     }
   }

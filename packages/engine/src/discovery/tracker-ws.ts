@@ -13,6 +13,7 @@ import { toHex } from '../hex.ts';
 import type { Connection } from '../platform.ts';
 import { channelOpen, dataChannelConnection, iceGatheringDone } from '../webrtc-connection.ts';
 import { fromBinaryString, isWsTracker, randomBinary, toBinaryString, type Json, type TrackerSocket, type WsTrackerPool } from './ws-pool.ts';
+import type { AnnouncePacer } from './announce-pacer.ts';
 
 export interface WsTrackerStats {
   uploaded: number;
@@ -36,6 +37,8 @@ export interface WsTrackerClientOptions {
   minInterval?: number;
   /** Unanswered offers are dropped after this. Default 50 s (WebTorrent's value). */
   offerTimeoutMs?: number;
+  /** The session's announce pacer: scheduled announces wait for a turn (announce() does not). */
+  pacer?: AnnouncePacer;
 }
 
 const DEFAULT_OFFERS = 5;
@@ -146,7 +149,7 @@ export class WsTrackerClient {
 
   announce(): void {
     if (!this.running) return;
-    for (const u of this.urls) if (u.socket.open) void this.announceUrl(u, u.started ? undefined : 'started');
+    for (const u of this.urls) if (u.socket.open) void this.announceUrl(u, u.started ? undefined : 'started', true);
   }
 
   async stop(): Promise<void> {
@@ -181,7 +184,7 @@ export class WsTrackerClient {
     return p;
   }
 
-  private async announceUrl(u: UrlState, event: string | undefined): Promise<void> {
+  private async announceUrl(u: UrlState, event: string | undefined, now = false): Promise<void> {
     if (!this.running) return;
     if (u.busy) {
       if (!u.queued || event !== undefined) u.queued = { event };
@@ -190,6 +193,12 @@ export class WsTrackerClient {
     u.busy = true;
     clearTimeout(u.timer);
     try {
+      if (this.opts.pacer && !now && event !== 'completed') {
+        // One message on a shared socket: the turn ends once it is sent.
+        const release = await this.opts.pacer.turn(this.opts.getStats().left > 0).catch(() => undefined);
+        release?.();
+        if (!this.running) return;
+      }
       const params = this.params(event);
       if (event !== 'stopped' && event !== 'completed') {
         const n = this.offersWanted(u);

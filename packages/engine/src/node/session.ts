@@ -27,6 +27,7 @@ import { WsTrackerPool } from '../discovery/ws-pool.ts';
 import type { TrackerClientOptions } from '../discovery/tracker-client.ts';
 import { nodeWebRtcEnv } from './webrtc.ts';
 import { fsStorageMover } from './move-data.ts';
+import { Scheduler } from '../scheduler.ts';
 import { RateLimitPair } from '../swarm/rate-limiter.ts';
 
 export const CLIENT_NAME = 'Cascade 0.1.0';
@@ -106,8 +107,14 @@ export class Session implements SessionHandle {
     return this.dht ? this.dhtListenPort : undefined;
   }
 
+  /** The one clock of every torrent of this session (scheduler.ts). */
+  private readonly scheduler = new Scheduler();
+  private sharedContext: TorrentContext | undefined;
+
+  /** One context for every torrent (it holds nothing of any one torrent). */
   private context(): TorrentContext {
-    return {
+    return (this.sharedContext ??= {
+      scheduler: this.scheduler,
       peerId: this.peerId,
       port: () => this.listenPort,
       dialer: mseDialer(tcpDialer, this.opts.encryption ?? 'prefer-plaintext'),
@@ -133,7 +140,13 @@ export class Session implements SessionHandle {
       claimFiles: (meta, savePath) => this.owners.claim(meta, savePath),
       rateLimits: this.limitBuckets,
       storageMover: fsStorageMover,
-    };
+    });
+  }
+
+  /** What the scheduler holds now: torrents ticked each second, torrents asleep until a known
+   *  moment, and tracker announces waiting for their turn. An idle session reads 0, 0, 0. */
+  schedulerState(): { active: number; sleeping: number; announcesWaiting: number } {
+    return { active: this.scheduler.activeCount, sleeping: this.scheduler.sleepingCount, announcesWaiting: this.scheduler.announces.waiting };
   }
 
   /** HTTP/UDP trackers, plus WebSocket trackers whose WebRTC peers join the torrent's swarm. */
@@ -271,6 +284,7 @@ export class Session implements SessionHandle {
     for (const p of this.pending) p.destroy('session closing');
     await Promise.allSettled([...this.torrents.values()].map((t) => t.close()));
     this.torrents.clear();
+    this.scheduler.close();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.wsPool?.close();
     await Promise.allSettled([this.dht?.close(), this.udp?.close(), this.hasher.close()]);

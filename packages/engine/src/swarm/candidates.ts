@@ -18,6 +18,10 @@ const MAX_BACKOFF_MS = 300_000;
 export class Candidates {
   readonly #byKey = new Map<string, Candidate>();
 
+  get size(): number {
+    return this.#byKey.size;
+  }
+
   has(key: string): boolean {
     return this.#byKey.has(key);
   }

@@ -1,0 +1,96 @@
+// Session-wide pacing of tracker announces. A session that starts (or restarts) with 10,000
+// torrents would otherwise send 10,000 `started` announces in the same second: trackers rate-limit
+// or ban such bursts, and the node spends that second on nothing else. Like libtorrent's
+// max_concurrent_http_announces (and Transmission's announces-per-upkeep), announces here wait for a
+// turn: at most `perSecond` begin each second and at most `concurrent` are in flight. Torrents that
+// want data (and `completed` events) go ahead of seeds; a user's explicit announce() skips the line.
+// Once spread, re-announces stay spread: each follows its own reply by the tracker's interval.
+
+export interface AnnouncePacerOptions {
+  /** Announces begun per second at most (a burst of this many may go at once). Default 40. */
+  perSecond?: number;
+  /** Announces in flight at most. Default 50. */
+  concurrent?: number;
+}
+
+interface Waiter {
+  resolve: (release: () => void) => void;
+  reject: (err: unknown) => void;
+  signal: AbortSignal | undefined;
+  onAbort: () => void;
+}
+
+export class AnnouncePacer {
+  private readonly perSecond: number;
+  private readonly concurrent: number;
+  private tokens: number;
+  private refilledAt = Date.now();
+  private inFlight = 0;
+  /** [high priority, normal] */
+  private readonly queues: [Waiter[], Waiter[]] = [[], []];
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(opts: AnnouncePacerOptions = {}) {
+    this.perSecond = Math.max(1, opts.perSecond ?? 40);
+    this.concurrent = Math.max(1, opts.concurrent ?? 50);
+    this.tokens = this.perSecond;
+  }
+
+  /** Announces waiting for a turn (diagnostics, tests). */
+  get waiting(): number {
+    return this.queues[0].length + this.queues[1].length;
+  }
+
+  /** Resolves when an announce may go, with the release to call once it ended (answered or failed).
+   *  Rejects with the signal's reason if it aborts first. */
+  turn(high: boolean, signal?: AbortSignal): Promise<() => void> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise((resolve, reject) => {
+      const w: Waiter = {
+        resolve, reject, signal,
+        onAbort: () => {
+          for (const q of this.queues) {
+            const i = q.indexOf(w);
+            if (i >= 0) q.splice(i, 1);
+          }
+          reject(signal!.reason);
+        },
+      };
+      signal?.addEventListener('abort', w.onAbort, { once: true });
+      this.queues[high ? 0 : 1].push(w);
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    this.refill();
+    while (this.tokens >= 1 && this.inFlight < this.concurrent) {
+      const w = this.queues[0].shift() ?? this.queues[1].shift();
+      if (!w) break;
+      w.signal?.removeEventListener('abort', w.onAbort);
+      this.tokens--;
+      this.inFlight++;
+      let released = false;
+      w.resolve(() => {
+        if (released) return;
+        released = true;
+        this.inFlight--;
+        this.pump();
+      });
+    }
+    // Waiting on tokens (not on announces in flight, whose release pumps): come back when one is due.
+    if (this.waiting > 0 && this.tokens < 1 && !this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.pump();
+      }, Math.ceil((1 - this.tokens) * (1000 / this.perSecond)));
+      (this.timer as { unref?: () => void }).unref?.();
+    }
+  }
+
+  private refill(): void {
+    const now = Date.now();
+    this.tokens = Math.min(this.perSecond, this.tokens + ((now - this.refilledAt) * this.perSecond) / 1000);
+    this.refilledAt = now;
+  }
+}

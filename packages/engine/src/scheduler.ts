@@ -1,0 +1,162 @@
+// One clock for a whole session (Node and browser alike). Torrents used to run a one-second timer
+// each, peers or not: 10,000 seeded torrents with nobody connected cost a third of a core doing
+// nothing. Here a single timer ticks only the torrents that have something to do (peers connected
+// or being dialled, a download, rates still decaying to 0, …). A torrent that has nothing left
+// leaves the set at the end of its tick and costs nothing until an event (an incoming peer, peers
+// from a tracker, resume(), announce(), …) wakes it. A torrent that waits only for a known moment
+// (a candidate's back-off) sleeps until then instead of ticking. With nothing awake the timer and
+// the speed meters' coarse clock stop.
+//
+// Also session-wide: DHT announces go round the torrents one at a time, every
+// DHT_INTERVAL_MS / (number of torrents) (libtorrent's dht_announce_interval rule), and tracker
+// announces take turns through an AnnouncePacer: neither bursts after a start with many torrents.
+
+import { AnnouncePacer, type AnnouncePacerOptions } from './discovery/announce-pacer.ts';
+import { startCoarseClock } from './swarm/speed.ts';
+
+export const TICK_MS = 1000;
+/** Each torrent's DHT announce comes round this often (as the per-torrent 300 ticks did). */
+export const DHT_INTERVAL_MS = 300_000;
+/** Closest two DHT announces (of different torrents) may follow each other. */
+const DHT_MIN_STEP_MS = 20;
+
+export interface Scheduled {
+  /** One period of work. true: tick again in a second; a number: sleep until that time (ms since
+   *  the epoch) unless woken earlier; false: idle until woken. */
+  tick(now: number): boolean | number;
+}
+
+export interface DhtAnnouncer {
+  dhtRound(): void;
+}
+
+export class Scheduler {
+  private readonly active = new Set<Scheduled>();
+  private readonly sleepers = new Map<Scheduled, number>();
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private timerAt = 0;
+  private releaseClock: (() => void) | undefined;
+  private readonly dhtRing = new Set<DhtAnnouncer>();
+  private dhtTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly announces: AnnouncePacer;
+
+  constructor(opts: { announces?: AnnouncePacerOptions } = {}) {
+    this.announces = new AnnouncePacer(opts.announces);
+  }
+
+  /** Torrents ticked each second now. */
+  get activeCount(): number {
+    return this.active.size;
+  }
+
+  /** Torrents waiting for a known moment. */
+  get sleepingCount(): number {
+    return this.sleepers.size;
+  }
+
+  /** Something happened to `t`: tick it from the next second on. */
+  wake(t: Scheduled): void {
+    this.sleepers.delete(t);
+    if (this.active.has(t)) return;
+    this.active.add(t);
+    this.releaseClock ??= startCoarseClock();
+    this.arm(Date.now() + TICK_MS);
+  }
+
+  /** `t` stopped (paused, closed): no more ticks nor DHT turns. */
+  remove(t: Scheduled & Partial<DhtAnnouncer>): void {
+    this.active.delete(t);
+    this.sleepers.delete(t);
+    if (t.dhtRound) this.dhtRing.delete(t as DhtAnnouncer);
+    if (this.active.size === 0) this.idle();
+  }
+
+  /** `t` announces to the DHT when its turn comes round. */
+  joinDht(t: DhtAnnouncer): void {
+    if (this.dhtRing.has(t)) return;
+    this.dhtRing.add(t);
+    if (this.dhtRing.size === 1) this.armDht();
+  }
+
+  leaveDht(t: DhtAnnouncer): void {
+    this.dhtRing.delete(t);
+  }
+
+  close(): void {
+    clearTimeout(this.timer);
+    clearTimeout(this.dhtTimer);
+    this.timer = this.dhtTimer = undefined;
+    this.active.clear();
+    this.sleepers.clear();
+    this.dhtRing.clear();
+    this.idle();
+  }
+
+  private arm(at: number): void {
+    if (this.timer && this.timerAt <= at) return;
+    clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => this.run(), Math.max(0, at - Date.now()));
+    (this.timer as { unref?: () => void }).unref?.();
+  }
+
+  private run(): void {
+    this.timer = undefined;
+    const now = Date.now();
+    for (const [t, at] of this.sleepers) {
+      if (at > now) continue;
+      this.sleepers.delete(t);
+      this.active.add(t);
+    }
+    // A snapshot: a tick may wake other torrents (they tick from the next round on).
+    for (const t of [...this.active]) {
+      let next: boolean | number;
+      try {
+        next = t.tick(now);
+      } catch {
+        next = true; // a torrent's bug must not stop every other torrent's clock
+      }
+      if (next === true) continue;
+      this.active.delete(t);
+      if (typeof next === 'number') this.sleepers.set(t, next);
+    }
+    if (this.active.size > 0) {
+      this.releaseClock ??= startCoarseClock();
+      return this.arm(now + TICK_MS);
+    }
+    this.idle();
+    if (this.sleepers.size === 0) return;
+    let first = Infinity;
+    for (const at of this.sleepers.values()) first = Math.min(first, at);
+    this.arm(Math.max(first, now + TICK_MS));
+  }
+
+  /** Nothing awake: the meters' coarse clock (ten wake-ups a second) stops too. */
+  private idle(): void {
+    this.releaseClock?.();
+    this.releaseClock = undefined;
+  }
+
+  private armDht(): void {
+    clearTimeout(this.dhtTimer);
+    this.dhtTimer = undefined;
+    if (this.dhtRing.size === 0) return;
+    const step = Math.max(DHT_MIN_STEP_MS, DHT_INTERVAL_MS / this.dhtRing.size);
+    this.dhtTimer = setTimeout(() => {
+      this.dhtTimer = undefined;
+      // The first in the ring goes, then moves to the back.
+      const next = this.dhtRing.values().next().value;
+      if (next) {
+        this.dhtRing.delete(next);
+        this.dhtRing.add(next);
+        try {
+          next.dhtRound();
+        } catch {
+          // one torrent's failure is its own
+        }
+      }
+      this.armDht();
+    }, step);
+    (this.dhtTimer as { unref?: () => void }).unref?.();
+  }
+}

@@ -1,0 +1,405 @@
+// The part of a torrent that deals with peers as connections: which addresses it knows, dialling,
+// admitting, the handshake, and the periodic work the session's scheduler asks of it (scheduler.ts).
+// torrent.ts extends it with the data path (what to request, verifying, storage) and the lifecycle.
+//
+// Everything here exists only once needed: a seeded torrent with nobody connected holds no maps,
+// meters, choker or abort controller, and the scheduler does not tick it (see nextTick()).
+
+import { Emitter } from './emitter.ts';
+import type { AddTorrentOptions, TorrentState, TorrentStats } from './api.ts';
+import { Bitfield } from './bitfield.ts';
+import type { Connection } from './platform.ts';
+import type { Scheduled } from './scheduler.ts';
+import { duplicateToDrop, longestUseless } from './swarm/admission.ts';
+import { Candidates, type Candidate } from './swarm/candidates.ts';
+import { Choker } from './swarm/choker.ts';
+import { DiscoveryLog } from './swarm/discovery-log.ts';
+import { ExtensionHub } from './swarm/extensions.ts';
+import { MetadataExchange } from './swarm/metadata.ts';
+import { Peer, type PeerHost } from './swarm/peer.ts';
+import { PexSender } from './swarm/pex.ts';
+import type { Picker } from './swarm/picker.ts';
+import { expireRequests, MAX_QUEUE, shrinkQueue } from './swarm/pipeline.ts';
+import { EtaEstimator, SpeedMeter } from './swarm/speed.ts';
+import type { TorrentContext } from './torrent-context.ts';
+import { addressKey, parseAddress, type Metainfo, type PeerAddress } from './types.ts';
+import { encodeExtHandshake } from './wire/extended.ts';
+
+const RECHOKE_TICKS = 10;
+const PEX_TICKS = 60;
+const KEEPALIVE_TICKS = 60;
+/** A TCP peer neither side has wanted anything from for this long is let go while we download (and
+ *  an address we dialled is dialled again later): it may be a seeder that was still checking its
+ *  data and never sent its haves (older Cascade did that), and a fresh connection brings a fresh
+ *  bitfield. */
+const USELESS_PEER_MS = 20_000;
+const HANDSHAKE_TIMEOUT_MS = 10_000;
+
+/** Shared by every torrent with no peer: read-only (only addPeerEntry replaces it with its own). */
+const NO_PEERS: ReadonlyMap<string, Peer> = new Map();
+/** Meters of a torrent that never moved a byte: always 0, shared. */
+const IDLE_METERS = { down: new SpeedMeter(), up: new SpeedMeter(), eta: new EtaEstimator() };
+
+export abstract class TorrentSwarm extends Emitter implements PeerHost, Scheduled {
+  readonly infoHashHex: string;
+  metainfo: Metainfo | undefined;
+  /** Set while move() has the data in flight: peers are turned away meanwhile. */
+  moving = false;
+  protected readonly ctx: TorrentContext;
+  protected readonly opts: AddTorrentOptions;
+  protected picker: Picker | undefined;
+  protected peersByKey = NO_PEERS as Map<string, Peer>;
+  protected candidates: Candidates | undefined;
+  protected dialing: Set<string> | undefined;
+  /** Started and not stopped: discovery runs and the scheduler may tick it. */
+  protected running = false;
+  protected closed = false;
+  protected ticks = 0;
+  private abort: AbortController | undefined;
+  private choker: Choker | undefined;
+  private pex: PexSender | undefined;
+  private extensionHub: ExtensionHub | undefined;
+  private metadataExchange: MetadataExchange | undefined;
+  private log: DiscoveryLog | undefined;
+  private ownMeters: typeof IDLE_METERS | undefined;
+  private currentState: TorrentState = 'metadata';
+  private changes = 0;
+
+  constructor(ctx: TorrentContext, infoHashHex: string, opts: AddTorrentOptions) {
+    super();
+    this.ctx = ctx;
+    this.opts = opts;
+    this.infoHashHex = infoHashHex;
+  }
+
+  // The data path's part (torrent.ts).
+  protected abstract fillRequests(peer: Peer): void;
+  protected abstract startWebSeeds(): void;
+  protected abstract releaseRequests(peer: Peer): void;
+  protected abstract peerGotMetadata(peer: Peer): void;
+  protected abstract gotMetadata(info: Uint8Array): Promise<void>;
+  protected abstract hasWebSeedsRunning(): boolean;
+  abstract stats(): TorrentStats;
+  abstract dhtRound(): void;
+  // PeerHost's data-path callbacks, answered by torrent.ts.
+  abstract pieceCount(): number | undefined;
+  abstract pieceSize(index: number): number;
+  abstract onHave(peer: Peer, index: number | 'all' | Bitfield): void;
+  abstract onChoke(peer: Peer, choked: boolean): void;
+  abstract onInterested(peer: Peer): void;
+  abstract onBlock(peer: Peer, index: number, begin: number, block: Uint8Array): void;
+  abstract onRequest(peer: Peer, index: number, begin: number, length: number): void;
+  abstract onCancel(peer: Peer, index: number, begin: number, length: number): void;
+  abstract onReject(peer: Peer, index: number, begin: number): void;
+  abstract onExtended(peer: Peer, name: string, payload: Uint8Array): void;
+
+  get infoHash(): Uint8Array {
+    return Uint8Array.from(this.infoHashHex.match(/../g)!, (h) => parseInt(h, 16));
+  }
+
+  get state(): TorrentState {
+    return this.currentState;
+  }
+
+  set state(s: TorrentState) {
+    if (s === this.currentState) return;
+    this.currentState = s;
+    this.changes++;
+  }
+
+  /** See TorrentHandle.revision: events, state changes and each tick of an active torrent count. */
+  get revision(): number {
+    return this.changes;
+  }
+
+  /** Something a report shows changed without an event (a tracker's reply, a limit, a selection). */
+  protected touch(): void {
+    this.changes++;
+  }
+
+  override emit(event: string, ...args: unknown[]): boolean {
+    this.changes++;
+    return super.emit(event, ...args);
+  }
+
+  protected get meters(): typeof IDLE_METERS {
+    return (this.ownMeters ??= { down: new SpeedMeter(), up: new SpeedMeter(), eta: new EtaEstimator() });
+  }
+
+  /** Meters to read (shared zeros until this torrent moved a byte). */
+  protected get readMeters(): typeof IDLE_METERS {
+    return this.ownMeters ?? IDLE_METERS;
+  }
+
+  protected get discoveryLog(): DiscoveryLog {
+    return (this.log ??= new DiscoveryLog());
+  }
+
+  protected get metadata(): MetadataExchange {
+    return (this.metadataExchange ??= new MetadataExchange(this.infoHashHex, this.metainfo?.infoBytes, (info) => void this.gotMetadata(info)));
+  }
+
+  protected get extensions(): ExtensionHub {
+    return (this.extensionHub ??= new ExtensionHub(this.ctx.extensions ?? [], this.infoHash, this.ctx.peerId, {
+      onError: (message) => this.emit('warning', message),
+      onPriority: (peer) => this.onInterested(peer),
+    }));
+  }
+
+  /** Metadata is known now: the exchange only serves it from here on, and goes once no peer uses it. */
+  protected metadataKnown(info: Uint8Array): void {
+    if (this.metadataExchange) this.metadataExchange.infoBytes = info;
+  }
+
+  protected tryUnchoke(peer: Peer): void {
+    (this.choker ??= new Choker()).tryUnchoke(peer, [...this.peersByKey.values()]);
+  }
+
+  // ---- the scheduler's side ----
+  /** Ticks from the next second on (an event gave it something to do). */
+  protected wake(): void {
+    if (this.running && !this.closed) this.ctx.scheduler.wake(this);
+  }
+
+  tick(now: number): boolean | number {
+    this.ticks++;
+    const peers = [...this.peersByKey.values()];
+    if (!this.metainfo && peers.length > 0) this.metadata.tick();
+    for (const p of peers) {
+      expireRequests(p, now, (index, begin) => this.picker?.released(index, begin));
+      shrinkQueue(p);
+      if (p.amInterested || p.peerInterested) p.usefulAt = now;
+      if (now - p.lastMessageAt > 120_000) p.destroy('idle');
+      // Only TCP: it can be dialled again at once, where a WebRTC peer would wait for the next
+      // WebSocket-tracker announce (minutes) and a slow-growing partial seed would be lost for that long.
+      else if (this.state === 'downloading' && p.conn.transport === 'tcp' && now - p.usefulAt > USELESS_PEER_MS) p.destroy('nothing to trade');
+      else if (this.ticks % KEEPALIVE_TICKS === 0) p.keepAlive();
+      this.fillRequests(p);
+    }
+    if (this.ticks % RECHOKE_TICKS === 0 && this.picker && peers.length > 0) (this.choker ??= new Choker()).rechoke(peers, this.picker.done);
+    if (this.ticks % PEX_TICKS === 0 && !this.metainfo?.private && peers.length > 0) (this.pex ??= new PexSender()).send(peers);
+    this.startWebSeeds();
+    this.connectMore();
+    this.emit('stats', this.stats());
+    return this.nextTick(now);
+  }
+
+  /** Whether the scheduler ticks this torrent again: true while it has anything to do; a time when
+   *  only a candidate's back-off is pending; false when idle (it costs nothing until woken). */
+  private nextTick(now: number): boolean | number {
+    if (this.closed) return false;
+    if (this.peersByKey.size > 0 || (this.dialing?.size ?? 0) > 0) return true;
+    // Rates decaying to 0 still change what stats() reads: the revision must follow them down.
+    const m = this.ownMeters;
+    if (m && (m.down.rate(now) > 0 || m.up.rate(now) > 0)) return true;
+    if (!this.running || this.state === 'paused' || this.state === 'error') return this.idleNow();
+    if (this.state === 'downloading' || this.state === 'checking' || this.state === 'metadata' || this.hasWebSeedsRunning()) return true;
+    let next = Infinity;
+    if (this.candidates) for (const [, c] of this.candidates.entries()) next = Math.min(next, c.nextTry);
+    if (next === Infinity) return this.idleNow();
+    return next <= now + 1000 ? true : next;
+  }
+
+  /** Leaving the active set: objects only a connected swarm needs go (they come back on demand). */
+  private idleNow(): false {
+    this.choker = undefined;
+    this.pex = undefined;
+    this.ownMeters = undefined;
+    if (this.metainfo) this.metadataExchange = undefined;
+    if (this.candidates?.size === 0) this.candidates = undefined;
+    this.idle();
+    return false;
+  }
+
+  /** Hook for torrent.ts: the torrent went idle (nothing connected, nothing moving). */
+  protected idle(): void {}
+
+  // ---- discovery & connections ----
+  addPeer(addr: PeerAddress | string, source = 'manual'): void {
+    let a: PeerAddress;
+    try {
+      a = typeof addr === 'string' ? parseAddress(addr) : addr;
+    } catch {
+      return;
+    }
+    const key = addressKey(a);
+    if (this.candidates?.has(key) || this.peersByKey.has(key) || this.ctx.isBanned(key)) return;
+    if (!(this.candidates ??= new Candidates()).add(key, a, source)) return;
+    if (this.running) {
+      queueMicrotask(() => this.connectMore());
+      this.wake();
+    }
+  }
+
+  protected connectMore(): void {
+    if (this.closed || !this.running || this.state === 'paused' || this.state === 'error' || !this.candidates) return;
+    if (this.picker?.done && this.peersByKey.size > 0) return; // seeding: let leechers come to us
+    const now = Date.now();
+    for (const [key, c] of this.candidates.entries()) {
+      if (this.peersByKey.size + (this.dialing?.size ?? 0) >= this.ctx.maxConnections || this.ctx.canConnect?.() === false) break;
+      if (this.dialing?.has(key) || this.peersByKey.has(key) || c.nextTry > now) continue;
+      this.dial(key, c);
+    }
+  }
+
+  private dial(key: string, c: Candidate): void {
+    (this.dialing ??= new Set()).add(key);
+    const abort = (this.abort ??= new AbortController());
+    this.wake();
+    this.ctx.dialer.dial(c.addr, abort.signal).then(
+      (conn) => {
+        this.dialing?.delete(key);
+        if (this.closed || abort.signal.aborted || this.peersByKey.has(key)) return conn.close();
+        const peer = new Peer(conn, { source: c.source, host: this });
+        this.addPeerEntry(key, peer);
+        this.watchHandshake(peer);
+      },
+      (err: Error) => {
+        this.dialing?.delete(key);
+        this.candidates?.dialFailed(key, c);
+        if (!abort.signal.aborted) this.discoveryLog.attempt(key, c.source, err.message);
+      },
+    );
+  }
+
+  /** Stops dialling and drops every connection (pause, error, recheck, move, close). */
+  protected disconnectAll(): void {
+    this.abort?.abort();
+    this.abort = undefined;
+    for (const p of [...this.peersByKey.values()]) p.destroy('torrent stopped');
+    this.peersByKey = NO_PEERS as Map<string, Peer>;
+  }
+
+  private addPeerEntry(key: string, peer: Peer): void {
+    if (this.peersByKey === NO_PEERS) this.peersByKey = new Map();
+    this.peersByKey.set(key, peer);
+    this.touch();
+    this.wake();
+  }
+
+  // ---- WebRTC (issue 5): connections made for this torrent by a WebSocket tracker ----
+  /** A connection already known to belong to this torrent (a WebRTC data channel): both ends send
+   *  their handshake at once, as WebTorrent does. Shares the swarm, picker and choker with TCP peers. */
+  addConnection(conn: Connection, source = 'webrtc'): void {
+    const key = conn.remote;
+    if (this.closed || this.state === 'paused' || this.state === 'error' || this.peersByKey.has(key) || this.ctx.isBanned(key)) return conn.close();
+    if (this.peersByKey.size >= this.ctx.maxConnections + 5 && !this.evictFor(undefined)) return conn.close();
+    const peer = new Peer(conn, { source, host: this });
+    this.addPeerEntry(key, peer);
+    this.watchHandshake(peer);
+  }
+
+  /** A remote that accepts the connection and never answers our handshake would hold the slot
+   *  until the 120 s idle check. */
+  private watchHandshake(peer: Peer): void {
+    const timer = setTimeout(() => {
+      if (!peer.remoteId) peer.destroy('no handshake in time');
+    }, this.ctx.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS);
+    timer.unref?.();
+    peer.onceClosed(() => clearTimeout(timer));
+  }
+
+  /** At the limit: the peer useless longest gives its slot to `newcomer`. False if all trade. */
+  private evictFor(newcomer: Peer | undefined): boolean {
+    const victim = longestUseless([this.peersByKey.values()], newcomer);
+    victim?.destroy('evicted: nothing to trade, its slot went to a newcomer');
+    return !!victim;
+  }
+
+  /** Live connections and dials in progress: they count against the node-wide limit. */
+  connectionCount(): number {
+    return this.peersByKey.size + (this.dialing?.size ?? 0);
+  }
+
+  /** The connected peers (the session looks for the longest-useless one when the node is full). */
+  connectedPeers(): Iterable<Peer> {
+    return this.peersByKey.values();
+  }
+
+  /** Room for more peers (used to decide how many WebRTC offers to make). */
+  wantsPeers(): number {
+    return Math.max(0, this.ctx.maxConnections - this.connectionCount());
+  }
+  // ---- end WebRTC ----
+
+  /** An incoming connection whose handshake named this torrent. */
+  acceptIncoming(conn: Connection, resolve: (infoHash: Uint8Array) => PeerHost | undefined): void {
+    new Peer(conn, { source: 'incoming', resolve });
+  }
+
+  get peerId(): Uint8Array {
+    return this.ctx.peerId;
+  }
+
+  dhtPort(): number | undefined {
+    return this.metainfo?.private ? undefined : this.ctx.dhtPort();
+  }
+
+  onReady(peer: Peer): void {
+    if (this.ctx.isBanned(peer.address, peer.remoteId) || this.state === 'paused' || this.state === 'error' || this.closed || this.moving) return peer.destroy('not accepting');
+    const existing = this.peersByKey.get(peer.key);
+    if (existing && existing !== peer) return peer.destroy('duplicate connection');
+    const drop = duplicateToDrop(this.peersByKey.values(), peer, this.ctx.peerId);
+    if (drop === peer) return peer.destroy('duplicate peer id');
+    drop?.destroy('duplicate peer id');
+    // Incoming peers get a few slots beyond what we dial, and past those the newcomer takes the slot
+    // of a peer that has been useless longest: idle connections must not lock honest peers out.
+    if (this.peersByKey.size >= this.ctx.maxConnections + 5 && !peer.outgoing && !this.evictFor(peer)) return peer.destroy('too many connections');
+    this.addPeerEntry(peer.key, peer);
+    this.discoveryLog.attempt(peer.address, peer.source, 'connected');
+    peer.conn.cork();
+    if (peer.extendedSupported) {
+      peer.sendExtended('handshake', encodeExtHandshake({
+        metadataSize: this.metainfo?.infoBytes.length,
+        port: this.ctx.port(),
+        client: this.ctx.client,
+        reqq: MAX_QUEUE,
+        extensions: this.extensions.names(),
+      }));
+    }
+    // While checking (or before metadata) we have nothing verified: say so now, and send HAVEs
+    // once the check ends (peerGotMetadata). Before that fix a peer that arrived during the check
+    // heard "have none" and nothing more, and waited forever.
+    if (this.picker) peer.sendBitfield(this.picker.have);
+    else if (peer.fast) peer.sendBitfield(new Bitfield(0));
+    peer.haveAnnounced = !!this.picker;
+    const dhtPort = this.dhtPort();
+    if (peer.dhtSupported && dhtPort !== undefined) peer.sendPort(dhtPort);
+    peer.conn.uncork();
+    if (this.metainfo) peer.applyPieceCount(this.metainfo.pieceCount);
+  }
+
+  onDhtPort(peer: Peer, port: number): void {
+    const host = peer.address.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+    if (!this.metainfo?.private) this.ctx.dht?.addNode({ host, port });
+  }
+
+  onExtHandshake(peer: Peer): void {
+    if (!this.metainfo) this.metadata.peerReady(peer);
+    this.extensions.handshake(peer);
+  }
+
+  localExtension(id: number): string | undefined {
+    return this.extensions.localName(id);
+  }
+
+  onClose(peer: Peer, reason: string): void {
+    if (this.peersByKey.get(peer.key) === peer) this.peersByKey.delete(peer.key);
+    if (!peer.remoteId && reason !== 'torrent stopped') this.discoveryLog.attempt(peer.address, peer.source, reason);
+    this.releaseRequests(peer);
+    this.pex?.forget(peer);
+    this.extensionHub?.closed(peer);
+    this.candidates?.closed(peer.key, reason === 'both seeding');
+    this.emit('peer-closed', { address: peer.address, reason });
+    if (!this.closed) queueMicrotask(() => this.connectMore());
+  }
+
+  /** Peers told what we have once our check ended (they may have arrived during it). */
+  protected peersGotMetadata(): void {
+    const now = Date.now();
+    for (const p of this.peersByKey.values()) {
+      p.usefulAt = now; // the time spent checking does not count against them
+      this.peerGotMetadata(p);
+    }
+  }
+}
