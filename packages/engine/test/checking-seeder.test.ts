@@ -38,16 +38,19 @@ async function until(what: string, cond: () => boolean, ms = 10_000): Promise<vo
   }
 }
 
-/** Resume data whose load waits for `release()`: holds the seeder's torrent in 'checking'. */
-function gatedResumeStore(): ResumeStore & { release(): void } {
+/** Resume data whose load waits for `release()`: holds the seeder's torrent before its check, with
+ *  nothing verified yet (what a peer arriving during the check sees). */
+function gatedResumeStore(): ResumeStore & { release(): void; loading: boolean } {
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
-  return {
-    load: async () => (await gate, undefined),
+  const store = {
+    loading: false,
+    load: async () => ((store.loading = true), await gate, undefined),
     save: async (_h: string, _d: ResumeData) => {},
     delete: async () => {},
     release,
   };
+  return store;
 }
 
 test('a Cascade downloader that connected during the seeder’s check gets the data once the check ends', async (t) => {
@@ -57,11 +60,11 @@ test('a Cascade downloader that connected during the seeder’s check gets the d
   const leecher = await Session.create({ host: '127.0.0.1', dht: false });
   t.after(() => Promise.all([seeder.close(), leecher.close()]));
   const seeding = seeder.add(torrent, { savePath: path.join(root, 'seed') });
-  await until('the seeder to be checking', () => seeder.list()[0]?.state === 'checking');
+  await until('the seeder to be finding out what it has', () => store.loading);
 
   const l = await leecher.add(torrent, { savePath: path.join(root, 'out'), peers: [`127.0.0.1:${seeder.port}`] });
   await until('the peers to meet', () => l.stats().peers === 1 && seeder.list()[0]!.stats().peers === 1);
-  assert.equal(seeder.list()[0]!.state, 'checking');
+  assert.equal(seeder.list()[0]!.stats().verifiedPieces, 0, 'the seeder has not checked its data yet');
   store.release();
   await seeding;
   // Before the fix the leecher stayed at 0% with one peer for good; now the seeder's haves arrive
