@@ -182,8 +182,9 @@ export class Torrent extends TorrentSwarm implements TorrentHandle {
     if (this.ctx.dht && !this.metainfo?.private) {
       // Seeds take their DHT turn as it comes round (spread over the interval); a torrent that
       // wants data looks for peers at once.
-      this.ctx.scheduler.joinDht(this);
-      if (!this.picker?.done) this.dhtRound();
+      const wantsData = !this.picker?.done;
+      this.ctx.scheduler.joinDht(this, !wantsData);
+      if (wantsData) this.dhtRound();
     }
   }
 
