@@ -55,6 +55,8 @@ const t0 = performance.now();
 await new Promise((r) => setTimeout(r, IDLE_S * 1000));
 const cpu = process.cpuUsage(cpu0);
 const wall = performance.now() - t0;
+gc();
+console.log(`heap per torrent after the idle window: ${((process.memoryUsage().heapUsed - before) / N).toFixed(0)} bytes`);
 const moved = session.list().filter((h, i) => h.revision !== revs[i]).length;
 console.log(`idle cpu over ${IDLE_S} s: ${(((cpu.user + cpu.system) / 1000 / wall) * 100).toFixed(2)}% of one core; revisions changed: ${moved}/${N}; timers: ${process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length}`);
 console.log(`load: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);

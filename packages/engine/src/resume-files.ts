@@ -12,7 +12,7 @@ const ABSENT: FileStat = { length: 0, mtimeMs: 0 };
 export class FileStatTracker {
   private readonly meta: Metainfo;
   private stats: (FileStat | undefined)[] | undefined;
-  private written = new Set<number>();
+  private written: Set<number> | undefined;
 
   constructor(meta: Metainfo) {
     this.meta = meta;
@@ -21,21 +21,21 @@ export class FileStatTracker {
   /** What a check just found on disk (nothing has been written since). */
   seed(stats: (FileStat | undefined)[]): void {
     this.stats = stats;
-    this.written.clear();
+    this.written = undefined;
   }
 
   /** Piece `index` is on disk now. */
   wrote(index: number): void {
-    for (const s of pieceSegments(this.meta, index)) this.written.add(s.file);
+    for (const s of pieceSegments(this.meta, index)) (this.written ??= new Set()).add(s.file);
   }
 
   async current(storage: Storage): Promise<FileStat[]> {
     if (!this.stats) {
-      this.written.clear();
+      this.written = undefined;
       this.stats = await storage.fileStats();
-    } else if (this.written.size > 0) {
+    } else if (this.written?.size) {
       const files = [...this.written];
-      this.written.clear();
+      this.written = undefined;
       const fresh = await storage.fileStats(files);
       files.forEach((f, i) => (this.stats![f] = fresh[i]));
     }

@@ -321,7 +321,7 @@ export abstract class TorrentPieces extends TorrentSwarm {
     if (!this.doneEmitted) {
       this.doneEmitted = true;
       if (picker.have.complete) this.trackerClient?.completed();
-      void this.resumeSaver.flush().then(() => this.emit('done'));
+      void (this.saver?.flush() ?? Promise.resolve()).then(() => this.emit('done'));
     }
     for (const p of this.peersByKey.values()) {
       p.setInterested(false);

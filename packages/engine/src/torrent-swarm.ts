@@ -180,7 +180,10 @@ export abstract class TorrentSwarm extends Emitter implements PeerHost, Schedule
     if (this.ticks % PEX_TICKS === 0 && !this.metainfo?.private && peers.length > 0) (this.pex ??= new PexSender()).send(peers);
     this.startWebSeeds();
     this.connectMore();
-    this.emit('stats', this.stats());
+    // Each tick of an active torrent is a change (bytes, rates, peers); stats are built only for
+    // a listener.
+    if (this.listenerCount('stats') > 0) this.emit('stats', this.stats());
+    else this.touch();
     return this.nextTick(now);
   }
 

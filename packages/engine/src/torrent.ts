@@ -107,7 +107,6 @@ export class Torrent extends TorrentPieces implements TorrentHandle {
     const dht = this.ctx.dht;
     if (!dht || this.metainfo?.private || !this.running) return;
     this.discoveryLog.dhtLookup();
-    this.touch();
     dht.lookup(this.infoHashHex, (peers) => {
       this.discoveryLog.dhtPeers(peers.length);
       peers.forEach((p) => this.addPeer(p, 'dht'));
@@ -194,6 +193,7 @@ export class Torrent extends TorrentPieces implements TorrentHandle {
     await this.stopActivity();
     this.state = 'paused';
     this.opts.paused = true;
+    this.idle(); // a paused torrent holds no open files nor buffers
   }
 
   async resume(): Promise<void> {

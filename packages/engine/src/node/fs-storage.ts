@@ -1,5 +1,6 @@
 // Pieces ↔ files on disk. A piece may span several files; each segment is one positional
-// write, so a 1 MiB piece in one file is one syscall. File handles stay open while the torrent runs.
+// write, so a 1 MiB piece in one file is one syscall. File handles stay open while the torrent has
+// peers or downloads; a torrent that goes idle closes its storage (reads open the files again).
 
 import { constants as fsConstants } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -17,6 +18,8 @@ const MAX_DIRECT = 8;
 const FS_CONCURRENCY = 32;
 /** Past this many files, fileStats lists their folders first (see listFolders). */
 const LIST_FOLDERS_FROM = 64;
+
+const NO_HANDLES: ReadonlyMap<number, Promise<fs.FileHandle>> = new Map();
 
 export class StorageError extends Error {
   constructor(message: string) {
@@ -62,9 +65,11 @@ export class FsStorage implements Storage {
   private meta: Metainfo;
   private fileAt: (file: number) => string;
   private root: string;
-  private handles = new Map<number, Promise<fs.FileHandle>>();
+  /** Open files (none while the torrent is idle: its storage is closed then). Shared empties until
+   *  the first open, so 10,000 idle torrents hold no maps. */
+  private handles = NO_HANDLES as Map<number, Promise<fs.FileHandle>>;
   /** Second handles opened with O_DIRECT, for aligned piece writes. */
-  private directHandles = new Map<number, Promise<fs.FileHandle>>();
+  private directHandles = NO_HANDLES as Map<number, Promise<fs.FileHandle>>;
   private direct = O_DIRECT !== undefined;
   /** Bytes written past the page cache so far (diagnostics and tests). */
   directBytes = 0;
@@ -92,8 +97,9 @@ export class FsStorage implements Storage {
           return fs.open(p, 'w+');
         }
       })();
+      if (this.handles === NO_HANDLES) this.handles = new Map();
       this.handles.set(file, h);
-      h.catch(() => this.handles.delete(file));
+      h.catch(() => this.handles.get(file) === h && this.handles.delete(file));
     }
     return h;
   }
@@ -159,7 +165,10 @@ export class FsStorage implements Storage {
   /** False when the bytes must go through the page cache after all (nothing was lost). */
   private async writeDirect(file: number, data: Uint8Array, position: number): Promise<boolean> {
     let opening = this.directHandles.get(file);
-    if (!opening) this.directHandles.set(file, (opening = fs.open(this.fileAt(file), fsConstants.O_RDWR | O_DIRECT!)));
+    if (!opening) {
+      if (this.directHandles === NO_HANDLES) this.directHandles = new Map();
+      this.directHandles.set(file, (opening = fs.open(this.fileAt(file), fsConstants.O_RDWR | O_DIRECT!)));
+    }
     let h: fs.FileHandle;
     try {
       h = await opening;
@@ -222,8 +231,8 @@ export class FsStorage implements Storage {
 
   async close(): Promise<void> {
     const hs = [...this.handles.values(), ...this.directHandles.values()];
-    this.handles.clear();
-    this.directHandles.clear();
+    this.handles = NO_HANDLES as Map<number, Promise<fs.FileHandle>>;
+    this.directHandles = NO_HANDLES as Map<number, Promise<fs.FileHandle>>;
     await Promise.all(hs.map((h) => h.then((x) => x.close(), () => {})));
   }
 

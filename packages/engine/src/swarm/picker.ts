@@ -40,6 +40,9 @@ export interface PeerView {
   isRequested(index: number, begin: number): boolean;
 }
 
+const NO_ACTIVE: ReadonlyMap<number, ActivePiece> = new Map();
+const NO_VERIFYING: ReadonlySet<number> = new Set();
+
 export class Picker {
   readonly pieceCount: number;
   readonly pieceLength: number;
@@ -48,9 +51,11 @@ export class Picker {
   readonly availability: Uint16Array;
   private wanted: Uint8Array;
   private wantedRemaining = 0;
-  readonly active = new Map<number, ActivePiece>();
+  /** Pieces being fetched. Shared empty collections until the first piece is picked: a seed's picker
+   *  (10,000 of them in a big library) holds no maps. Only the two writes below replace them. */
+  active = NO_ACTIVE as Map<number, ActivePiece>;
   /** Complete pieces waiting for their hash check or disk write: not to be picked again. */
-  private verifying = new Set<number>();
+  private verifying = NO_VERIFYING as Set<number>;
   /** Ranges readers (a stream, a player) are waiting on: see setUrgent(). */
   private urgent: readonly { first: number; last: number }[] = [];
   private allocate: (n: number) => Uint8Array;
@@ -208,6 +213,7 @@ export class Picker {
       hashed: 0,
       hash: this.newHash?.(),
     };
+    if (this.active === NO_ACTIVE) this.active = new Map();
     this.active.set(index, p);
     return p;
   }
@@ -232,6 +238,7 @@ export class Picker {
     }
     if (p.received < p.blockState.length) return undefined;
     this.active.delete(index);
+    if (this.verifying === NO_VERIFYING) this.verifying = new Set();
     this.verifying.add(index);
     return p;
   }
