@@ -187,3 +187,32 @@ test('200 torrents restarted from resume data seed again without checking or rea
   assert.ok(handles.every((h) => h.lastCheck?.hashed === 0), 'no piece was read and hashed');
   assert.ok(handles.every((h) => h.stats().progress === 1));
 });
+
+test('after a transfer the revision follows the rates down to 0, then stands still', async (t) => {
+  const dir = await tmpDir(t);
+  await fs.mkdir(path.join(dir, 'seed'));
+  const file = path.join(dir, 'seed', 'data.bin');
+  const payload = randomBytes(2 * 1024 * 1024);
+  await fs.writeFile(file, payload);
+  const { torrent } = await createTorrent(file, { pieceLength: 64 * 1024 });
+  const seeder = await Session.create({ host: '127.0.0.1', dht: false, webrtc: false });
+  const leecher = await Session.create({ host: '127.0.0.1', dht: false, webrtc: false });
+  t.after(() => Promise.all([seeder.close(), leecher.close()]));
+  const s = await seeder.add(torrent, { savePath: path.join(dir, 'seed') });
+  const l = await leecher.add(torrent, { savePath: path.join(dir, 'out'), peers: [`127.0.0.1:${seeder.port}`] });
+  await until('the download', () => l.state === 'seeding', 30_000);
+  assert.ok((await fs.readFile(path.join(dir, 'out', 'data.bin'))).equals(payload));
+  // Both seeding: the connection closes, the meters decay, and each torrent leaves the active set
+  // only once its rates read 0 — so the last revision a client saw shows them at 0.
+  await until('both sessions to go idle', () => seeder.schedulerState().active === 0 && leecher.schedulerState().active === 0);
+  const revisions = [s.revision, l.revision];
+  for (const h of [s, l]) {
+    const st = h.stats();
+    assert.equal(st.downloadSpeed, 0);
+    assert.equal(st.uploadSpeed, 0);
+    assert.equal(st.peers, 0);
+  }
+  await new Promise((r) => setTimeout(r, 2000));
+  assert.deepEqual([s.revision, l.revision], revisions);
+  assert.ok(s.stats().uploaded >= payload.length, 'the seeder counted what it sent');
+});
