@@ -241,7 +241,8 @@ export interface TorrentHandle {
   discovery(): DiscoveryReport;
   /** Events: 'metadata', 'verified' (piece, contributor addresses), 'hash-failed' (piece,
    *  contributor addresses), 'done', 'error' (Error), 'transfer' (TransferEvent),
-   *  'peer-banned' ({address, reason}), 'stats'. */
+   *  'peer-banned' ({address, reason}), 'stats' (TorrentStats, once a second while the torrent is
+   *  active — peers, a download, rates decaying — and never while it is idle: use `revision`). */
   on(event: string, fn: (...args: any[]) => void): this;
   off(event: string, fn: (...args: any[]) => void): this;
   once(event: string, fn: (...args: any[]) => void): this;
