@@ -8,8 +8,9 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Session, createTorrent, type ResumeData, type ResumeStore } from '../../packages/engine/index.ts';
+import { startTracker } from '../../packages/tracker/index.ts';
 
-const { values } = parseArgs({ options: { torrents: { type: 'string', default: '2000' }, idle: { type: 'string', default: '20' }, tracker: { type: 'string' } } });
+const { values } = parseArgs({ options: { torrents: { type: 'string', default: '2000' }, idle: { type: 'string', default: '20' }, tracker: { type: 'string' }, 'own-tracker': { type: 'boolean' } } });
 const N = Number(values.torrents);
 const IDLE_S = Number(values.idle);
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -30,7 +31,11 @@ for (let i = 0; i < N; i++) {
 }
 console.log('done');
 
-const session = await Session.create({ host: '127.0.0.1', dht: false, webrtc: false, resumeStore: store });
+// --own-tracker: every torrent also announces to an in-process Cascade tracker over HTTP and
+// WebSocket, as a node's torrents do (the node gives each its own tracker).
+const own = values['own-tracker'] ? await startTracker({ host: '127.0.0.1', httpPort: 0, udpPort: 0, ws: true }) : undefined;
+const ownUrls = own ? [own.httpAnnounceUrl, own.wsAnnounceUrl!] : [];
+const session = await Session.create({ host: '127.0.0.1', dht: false, webrtc: own ? {} : false, resumeStore: store, trackers: ownUrls });
 gc();
 const before = process.memoryUsage().heapUsed;
 const states = new Map<string, number>();
@@ -49,6 +54,13 @@ gc();
 const after = process.memoryUsage().heapUsed;
 console.log(`added ${N} in ${addMs.toFixed(0)} ms (cpu ${((addCpu.user + addCpu.system) / 1000).toFixed(0)} ms); states ${JSON.stringify(Object.fromEntries(states))}; 'checking' events ${checkingEvents}`);
 console.log(`heap per torrent: ${((after - before) / N).toFixed(0)} bytes (heapUsed ${(before / 1e6).toFixed(1)} → ${(after / 1e6).toFixed(1)} MB), rss ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB`);
+if (own) {
+  // The first announces are paced: wait for them all, then a little, so the window sees steady state.
+  const t0 = Date.now();
+  while (session.schedulerState().announcesWaiting > 0) await new Promise((r) => setTimeout(r, 500));
+  console.log(`first announces done after ${((Date.now() - t0) / 1000).toFixed(0)} s more`);
+  await new Promise((r) => setTimeout(r, 5000));
+}
 const revs = session.list().map((h) => h.revision);
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
@@ -61,4 +73,5 @@ const moved = session.list().filter((h, i) => h.revision !== revs[i]).length;
 console.log(`idle cpu over ${IDLE_S} s: ${(((cpu.user + cpu.system) / 1000 / wall) * 100).toFixed(2)}% of one core; revisions changed: ${moved}/${N}; timers: ${process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length}`);
 console.log(`load: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 await session.close();
+await own?.close();
 await fs.rm(root, { recursive: true, force: true });
