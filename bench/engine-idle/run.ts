@@ -8,9 +8,20 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Session, createTorrent, type ResumeData, type ResumeStore } from '../../packages/engine/index.ts';
-import { startTracker } from '../../packages/tracker/index.ts';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 
-const { values } = parseArgs({ options: { torrents: { type: 'string', default: '2000' }, idle: { type: 'string', default: '20' }, tracker: { type: 'string' }, 'own-tracker': { type: 'boolean' } } });
+async function trackerProcess(): Promise<{ http: string; ws: string; close(): Promise<void> }> {
+  const cli = new URL('../../packages/tracker/src/cli.ts', import.meta.url).pathname;
+  const child = spawn(process.execPath, [cli, '--json', '--ws', '--host', '127.0.0.1', '--http-port', '0', '--udp-port', '0', '--rate-limit', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  for await (const line of createInterface({ input: child.stdout! })) {
+    const m = JSON.parse(line) as { event: string; http: string; ws: string };
+    if (m.event === 'listening') return { http: m.http, ws: m.ws, close: async () => void child.kill() };
+  }
+  throw new Error('the tracker did not start');
+}
+
+const { values } = parseArgs({ options: { torrents: { type: 'string', default: '2000' }, idle: { type: 'string', default: '20' }, tracker: { type: 'string' }, 'own-tracker': { type: 'boolean' }, kinds: { type: 'string', default: 'http,ws' } } });
 const N = Number(values.torrents);
 const IDLE_S = Number(values.idle);
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -31,11 +42,13 @@ for (let i = 0; i < N; i++) {
 }
 console.log('done');
 
-// --own-tracker: every torrent also announces to an in-process Cascade tracker over HTTP and
-// WebSocket, as a node's torrents do (the node gives each its own tracker).
-const own = values['own-tracker'] ? await startTracker({ host: '127.0.0.1', httpPort: 0, udpPort: 0, ws: true }) : undefined;
-const ownUrls = own ? [own.httpAnnounceUrl, own.wsAnnounceUrl!] : [];
-const session = await Session.create({ host: '127.0.0.1', dht: false, webrtc: own ? {} : false, resumeStore: store, trackers: ownUrls });
+// --own-tracker: every torrent also announces to a Cascade tracker over HTTP and WebSocket, as a
+// node's torrents do (the node gives each its own tracker). The tracker runs in its own process so
+// the heap and CPU measured here are the engine's alone.
+const own = values['own-tracker'] ? await trackerProcess() : undefined;
+const kinds = values.kinds.split(',');
+const ownUrls = own ? [own.http, own.ws].filter((_, i) => kinds.includes(['http', 'ws'][i]!)) : [];
+const session = await Session.create({ host: '127.0.0.1', dht: false, webrtc: ownUrls.some((u) => u.startsWith('ws')) ? {} : false, resumeStore: store, trackers: ownUrls });
 gc();
 const before = process.memoryUsage().heapUsed;
 const states = new Map<string, number>();

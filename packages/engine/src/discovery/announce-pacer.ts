@@ -16,8 +16,8 @@ export interface AnnouncePacerOptions {
 interface Waiter {
   resolve: (release: () => void) => void;
   reject: (err: unknown) => void;
-  signal: AbortSignal | undefined;
-  onAbort: () => void;
+  signals: (AbortSignal | undefined)[];
+  onAbort: (this: AbortSignal) => void;
 }
 
 export class AnnouncePacer {
@@ -42,21 +42,24 @@ export class AnnouncePacer {
   }
 
   /** Resolves when an announce may go, with the release to call once it ended (answered or failed).
-   *  Rejects with the signal's reason if it aborts first. */
-  turn(high: boolean, signal?: AbortSignal): Promise<() => void> {
-    if (signal?.aborted) return Promise.reject(signal.reason);
+   *  Rejects with a signal's reason if one aborts first (it leaves the line then). */
+  turn(high: boolean, ...signals: (AbortSignal | undefined)[]): Promise<() => void> {
+    const aborted = signals.find((s) => s?.aborted);
+    if (aborted) return Promise.reject(aborted.reason);
     return new Promise((resolve, reject) => {
       const w: Waiter = {
-        resolve, reject, signal,
-        onAbort: () => {
-          for (const q of this.queues) {
+        resolve, reject, signals,
+        onAbort(this: AbortSignal) {
+          for (const q of pacer.queues) {
             const i = q.indexOf(w);
             if (i >= 0) q.splice(i, 1);
           }
-          reject(signal!.reason);
+          for (const s of signals) s?.removeEventListener('abort', w.onAbort);
+          reject(this.reason);
         },
       };
-      signal?.addEventListener('abort', w.onAbort, { once: true });
+      const pacer = this;
+      for (const s of signals) s?.addEventListener('abort', w.onAbort, { once: true });
       this.queues[high ? 0 : 1].push(w);
       this.pump();
     });
@@ -67,7 +70,7 @@ export class AnnouncePacer {
     while (this.tokens >= 1 && this.inFlight < this.concurrent) {
       const w = this.queues[0].shift() ?? this.queues[1].shift();
       if (!w) break;
-      w.signal?.removeEventListener('abort', w.onAbort);
+      for (const s of w.signals) s?.removeEventListener('abort', w.onAbort);
       this.tokens--;
       this.inFlight++;
       let released = false;

@@ -59,6 +59,8 @@ interface Tier {
 }
 
 const MAX_RETRY_S = 1800;
+/** One stateless HTTP transport for every client that brings none (one each cost 10,000 copies). */
+let defaultHttp: TrackerTransport | undefined;
 
 export class TrackerClient {
   private readonly opts: TrackerClientOptions;
@@ -71,7 +73,7 @@ export class TrackerClient {
 
   constructor(opts: TrackerClientOptions) {
     this.opts = opts;
-    this.http = opts.http ?? createHttpTransport();
+    this.http = opts.http ?? (defaultHttp ??= createHttpTransport());
     this.tiers = opts.tiers
       .map((urls) => (opts.shuffle === false ? [...new Set(urls)] : shuffle([...new Set(urls)])))
       .filter((urls) => urls.length > 0)
@@ -155,9 +157,10 @@ export class TrackerClient {
       if (this.opts.pacer && !now) {
         // A torrent that wants data (or says it finished) goes ahead of seeds re-announcing.
         const high = event === 'completed' || this.opts.getStats().left > 0;
+        // An explicit announce() meanwhile lets it go at once (it leaves the line).
         const skip = new AbortController();
         tier.skipWait = () => skip.abort();
-        release = await this.opts.pacer.turn(high, AbortSignal.any([this.abort.signal, skip.signal])).catch(() => undefined);
+        release = await this.opts.pacer.turn(high, this.abort.signal, skip.signal).catch(() => undefined);
         tier.skipWait = undefined;
         if (!this.running) return;
       }

@@ -96,6 +96,9 @@ interface UrlState {
   lonelyRetry: number;
 }
 
+const NO_ATTEMPTS: ReadonlyMap<string, Attempt> = new Map();
+const NO_OFFERS: ReadonlyMap<string, PendingOffer> = new Map();
+
 /** Announces one torrent to its WebSocket trackers and turns offers/answers into connections. */
 export class WsTrackerClient {
   private readonly opts: WsTrackerClientOptions;
@@ -103,7 +106,8 @@ export class WsTrackerClient {
   private readonly infoHashBinary: string;
   private readonly urls: UrlState[];
   /** Peers (hex peer id) we are connected or connecting to: one connection per peer. */
-  private readonly peers = new Map<string, Attempt>();
+  // Shared empties until the first offer or connection: a seed in a big library holds no maps.
+  private peers = NO_ATTEMPTS as Map<string, Attempt>;
   private running = false;
 
   constructor(opts: WsTrackerClientOptions) {
@@ -118,7 +122,7 @@ export class WsTrackerClient {
       busy: false,
       queued: undefined,
       interval: 120,
-      offers: new Map(),
+      offers: NO_OFFERS as Map<string, PendingOffer>,
       leechers: 0,
       lonelyRetry: 0,
     }));
@@ -279,6 +283,7 @@ export class WsTrackerClient {
           }, this.opts.offerTimeoutMs ?? OFFER_TIMEOUT_MS),
         };
         (o.timer as { unref?: () => void }).unref?.();
+        if (u.offers === NO_OFFERS) u.offers = new Map();
         u.offers.set(offerId, o);
         return { offer: { type: 'offer' as const, sdp: pc.localDescription!.sdp }, offer_id: offerId };
       } catch (err) {
@@ -325,6 +330,7 @@ export class WsTrackerClient {
     if (this.peers.has(peerIdHex) || this.opts.acceptOffer?.() === false) return;
     if (offer.type !== 'offer' || typeof offer.sdp !== 'string') return;
     const attempt: Attempt = { role: 'answer', connected: false };
+    if (this.peers === NO_ATTEMPTS) this.peers = new Map();
     this.peers.set(peerIdHex, attempt);
     let pc: RTCPeerConnection | undefined;
     try {
@@ -379,6 +385,7 @@ export class WsTrackerClient {
       existing.abort?.();
     }
     const attempt: Attempt = { role: 'offer', connected: false };
+    if (this.peers === NO_ATTEMPTS) this.peers = new Map();
     this.peers.set(peerIdHex, attempt);
     try {
       await o.pc.setRemoteDescription({ type: 'answer', sdp: answer.sdp });
