@@ -59,6 +59,8 @@ interface Tier {
 }
 
 const MAX_RETRY_S = 1800;
+const STOPPED = new AbortController();
+STOPPED.abort(new Error('tracker client stopped'));
 /** One stateless HTTP transport for every client that brings none (one each cost 10,000 copies). */
 let defaultHttp: TrackerTransport | undefined;
 
@@ -68,7 +70,8 @@ export class TrackerClient {
   private readonly http: TrackerTransport;
   private udp: TrackerTransport | undefined;
   private readonly key = (Math.random() * 0x1_0000_0000) >>> 0;
-  private abort = new AbortController();
+  /** Made by start(): an AbortSignal holds maps of its own, and a stopped client needs none. */
+  private abort = STOPPED;
   private running = false;
 
   constructor(opts: TrackerClientOptions) {

@@ -111,12 +111,22 @@ export function createHttpTransport(timeoutMs = DEFAULT_TIMEOUT_MS): TrackerTran
 }
 
 async function fetchBencoded(url: string, signal: AbortSignal | undefined, timeoutMs: number): Promise<BDict> {
-  const timeout = AbortSignal.timeout(timeoutMs);
-  const res = await fetch(url, {
-    signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-    redirect: 'follow',
-  });
-  const body = await readLimited(res);
+  // One controller per request, tied to the caller's signal by a listener removed afterwards:
+  // AbortSignal.any left weak references on the torrent's long-lived signal after every announce.
+  const ctl = new AbortController();
+  const timer = setTimeout(() => ctl.abort(new DOMException('tracker timed out', 'TimeoutError')), timeoutMs);
+  const onAbort = () => ctl.abort(signal!.reason);
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener('abort', onAbort, { once: true });
+  let res: Response;
+  let body: Uint8Array;
+  try {
+    res = await fetch(url, { signal: ctl.signal, redirect: 'follow' });
+    body = await readLimited(res);
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
+  }
   let value: BValue;
   try {
     value = decode(body).value;
