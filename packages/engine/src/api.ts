@@ -54,6 +54,11 @@ export interface SessionOptions {
   /** Milliseconds a connection has to finish its handshake (MSE and BitTorrent, in or out) before
    *  it is closed. Default 10 000 (libtorrent's handshake_timeout). */
   handshakeTimeoutMs?: number;
+  /** Tracker announces the session begins per second at most, all torrents together (those that
+   *  want data first; `announce()` is never held). Default 40, with at most 50 in flight. A node
+   *  whose every torrent also announces to its own tracker may want fewer: each announce costs
+   *  CPU on both ends, and 10,000 torrents × 2 tiers take 10,000 × 2 / this many seconds. */
+  announcesPerSecond?: number;
   /** Where resume data goes; omitted = no fast resume. */
   resumeStore?: ResumeStore;
   /** WebRTC peers (browsers, WebTorrent) found through WebSocket trackers: torrents with ws:// or

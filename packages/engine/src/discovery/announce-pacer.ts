@@ -31,9 +31,9 @@ export class AnnouncePacer {
   private timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(opts: AnnouncePacerOptions = {}) {
-    this.perSecond = Math.max(1, opts.perSecond ?? 40);
-    this.concurrent = Math.max(1, opts.concurrent ?? 50);
-    this.tokens = this.perSecond;
+    this.perSecond = positive(opts.perSecond) ?? 40;
+    this.concurrent = Math.ceil(positive(opts.concurrent) ?? 50);
+    this.tokens = Math.max(1, this.perSecond);
   }
 
   /** Announces waiting for a turn (diagnostics, tests). */
@@ -93,7 +93,13 @@ export class AnnouncePacer {
 
   private refill(): void {
     const now = Date.now();
-    this.tokens = Math.min(this.perSecond, this.tokens + ((now - this.refilledAt) * this.perSecond) / 1000);
+    // A burst of a second's worth (at least one, so a rate below 1/s still lets one go).
+    this.tokens = Math.min(Math.max(1, this.perSecond), this.tokens + ((now - this.refilledAt) * this.perSecond) / 1000);
     this.refilledAt = now;
   }
+}
+
+/** A usable rate or count: a finite number > 0 (anything else means the default). */
+function positive(n: number | undefined): number | undefined {
+  return typeof n === 'number' && Number.isFinite(n) && n > 0 ? n : undefined;
 }

@@ -80,6 +80,7 @@ export class Session implements SessionHandle {
       maxConnectionsPerAddress: opts.maxConnectionsPerAddress ?? CONNECTION_DEFAULTS.maxConnectionsPerAddress,
       handshakeTimeoutMs: opts.handshakeTimeoutMs ?? CONNECTION_DEFAULTS.handshakeTimeoutMs,
     };
+    this.scheduler = new Scheduler({ announces: { perSecond: opts.announcesPerSecond } });
     this.peerId = opts.peerId ?? makePeerId();
     this.peerIdHex = toHex(this.peerId);
     this.hasher = createNodeHasher();
@@ -108,7 +109,7 @@ export class Session implements SessionHandle {
   }
 
   /** The one clock of every torrent of this session (scheduler.ts). */
-  private readonly scheduler = new Scheduler();
+  private readonly scheduler: Scheduler;
   private sharedContext: TorrentContext | undefined;
 
   /** One context for every torrent (it holds nothing of any one torrent). */
