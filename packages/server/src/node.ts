@@ -11,7 +11,7 @@ import { resolveInfoHash } from './infohash.ts';
 import { IdentifiedPeers } from './identified-peers.ts';
 import { nodeIdentity } from './node-identity.ts';
 import { rememberPeers } from './manual-peers.ts';
-import { deleteOwnFiles, otherOwners, refuseOwnedFiles, storedMetainfo } from './own-files.ts';
+import { deleteOwnFiles, otherOwners, refuseOwnedFiles, storedMetainfo, storedOwners } from './own-files.ts';
 import { NodeModel, type AddInput } from './model/index.ts';
 import { QueueManager, type QueueOptions } from './queue/manager.ts';
 import type {
@@ -135,6 +135,7 @@ export class CascadeNode {
         remove: (ih) => this.remove(ih, false),
         changed: () => this.changed(),
         pendingTotals: (ih) => this.model.pendingTotals(ih),
+        onTick: () => this.model.tick(),
       },
       parts.queue,
     );
@@ -181,11 +182,11 @@ export class CascadeNode {
     const trackers = [...new Set([...this.announceUrls(), ...this.ownTrackers()])];
     const engineOpts = { ...opts, ...(queued ? { paused: true } : {}), ...(trackers.length > 0 ? { trackers } : {}) };
     const t = await this.session.add(source, engineOpts);
-    if (record) this.record(t, source, opts);
+    if (record) this.record(t, source, opts, false);
     if (record && opts.peers) rememberPeers(this.db, t.infoHashHex, opts.peers);
     this.track(t);
     this.model.applyStored(t);
-    if (record) await this.queue.apply([t.infoHashHex]);
+    if (record) await this.queue.admit(t.infoHashHex);
     else if (queued) this.queue.poke();
     return t;
   }
@@ -196,7 +197,8 @@ export class CascadeNode {
     if (this.db.getTorrent(t.infoHashHex)) rememberPeers(this.db, t.infoHashHex, peers);
   }
 
-  record(t: TorrentHandle, source: TorrentSource, opts: AddTorrentOptions): void {
+  /** Stores a torrent in the library; replan: the queue looks at it soon (add() decides at once instead). */
+  record(t: TorrentHandle, source: TorrentSource, opts: AddTorrentOptions, replan = true): void {
     const s = t.stats();
     this.db.upsertTorrent({
       infoHash: t.infoHashHex,
@@ -209,7 +211,7 @@ export class CascadeNode {
       length: t.metainfo?.length ?? null,
       pieceCount: t.metainfo?.pieceCount ?? null,
     });
-    this.queue.poke();
+    if (replan) this.queue.poke();
   }
 
   /** Keeps the DB's view of a torrent current and feeds its traffic to the peer ledger. */
@@ -238,7 +240,7 @@ export class CascadeNode {
       const fresh = t.stats().downloaded > 0 || this.db.getTorrent(ih)?.completedAt == null;
       this.db.setStatus(ih, 'seeding', fresh ? { completedAt: Date.now() } : {});
       // A finished download moves from the download slots to the seeding ones.
-      this.queue.poke();
+      this.queue.finished(ih);
     });
     const onError = (err: unknown) =>
       safely(() => {
@@ -272,12 +274,19 @@ export class CascadeNode {
     });
   }
 
-  /** A .torrent whose files a stored torrent owns is refused (running ones: the engine's claims). */
+  /** A .torrent whose files a stored torrent owns is refused. The loaded ones are the engine's to
+   *  guard (it claims a torrent's files when it is added, and refuses a conflict): only stored
+   *  torrents it does not run are read here — usually none, so an add costs the same at 10,000. */
   async refuseOwnedFiles(bytes: Uint8Array, savePath: string): Promise<void> {
     const lib = await loadEngine();
     const meta = lib.parseTorrent(bytes);
     if (this.session.get(meta.infoHashHex)) return;
-    refuseOwnedFiles(meta, savePath, otherOwners(this.db, lib, meta.infoHashHex, this.#liveFiles()));
+    // As many loaded as stored: every stored one is loaded (only `cascade seed` runs a torrent it
+    // does not store, and it adds none of these).
+    if (this.db.torrentCount() <= this.session.list().length) return;
+    const notLoaded = this.db.infoHashes().filter((ih) => ih !== meta.infoHashHex && !this.session.get(ih));
+    if (notLoaded.length === 0) return;
+    refuseOwnedFiles(meta, savePath, storedOwners(this.db, lib, notLoaded));
   }
 
   async remove(infoHash: string, deleteData: boolean): Promise<void> {

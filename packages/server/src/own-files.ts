@@ -57,6 +57,17 @@ export function otherOwners(
   return owners;
 }
 
+/** Every file the given stored torrents own (by their stored metainfo), and who owns it. */
+export function storedOwners(db: StateDB, lib: MetaLib, infoHashes: readonly string[]): Map<string, { infoHash: string; name: string }> {
+  const owners = new Map<string, { infoHash: string; name: string }>();
+  for (const ih of infoHashes) {
+    const rec = db.getTorrent(ih);
+    const meta = rec && storedMetainfo(rec, db, lib);
+    if (meta) for (const f of filesOf(meta, rec.savePath)) owners.set(f, { infoHash: meta.infoHashHex, name: meta.name });
+  }
+  return owners;
+}
+
 /** Throws a CliError (409 over HTTP) naming the stored torrent that owns one of `meta`'s files or folders. */
 export function refuseOwnedFiles(meta: Metainfo, savePath: string, owners: Map<string, { infoHash: string; name: string }>): void {
   const base = resolve(savePath);

@@ -1,63 +1,89 @@
 // Totals over every run: the engine counts bytes since a torrent was loaded, the node keeps the sum
-// across restarts (ratio, seeding goals) and the seconds spent seeding. Deltas are gathered every
-// few seconds and written in one transaction at most every FLUSH_MS (and when the node stops).
+// across restarts (ratio, seeding goals) and the seconds spent seeding.
+//
+// No timer of its own (issue 25): the queue's one tick calls sample(), which visits only torrents
+// whose revision moved since the last look — an idle seed costs one number compared. Seeding time
+// needs no visit: a seed's seconds are counted from when it was last seen seeding, on demand.
+// Byte deltas are written in one transaction at most every FLUSH_MS; seeding seconds of torrents
+// that moved nothing only every IDLE_FLUSH_MS (and when the node stops), so 10,000 idle seeds do not
+// rewrite 10,000 rows every half minute.
 
-import type { SessionHandle } from '../engine.ts';
+import type { SessionHandle, TorrentHandle } from '../engine.ts';
 import type { PendingTotals } from '../listing.ts';
 import type { TorrentOptionsStore, TotalsDelta } from './torrent-options.ts';
 
-const SAMPLE_MS = 2000;
 const FLUSH_MS = 30_000;
+const IDLE_FLUSH_MS = 10 * 60_000;
+
+/** What the last look at a torrent saw. */
+interface Seen {
+  t: TorrentHandle;
+  revision: number;
+  downloaded: number;
+  uploaded: number;
+  /** Seeding since `since` (ms): its seconds from then on are not in pending yet. */
+  seeding: boolean;
+  since: number;
+}
 
 export class Accounting {
   readonly #session: SessionHandle;
   readonly #store: TorrentOptionsStore;
-  /** The engine's counters at the last sample, per torrent. */
-  #seen = new Map<string, { downloaded: number; uploaded: number; at: number; seeding: boolean }>();
+  #seen = new Map<string, Seen>();
   #pending = new Map<string, PendingTotals>();
-  #timer: NodeJS.Timeout | undefined;
   #lastFlush = Date.now();
+  #lastIdleFlush = Date.now();
+  /** Torrents looked at (stats read) so far: tests check that idle ones are not. */
+  #visits = 0;
 
   readonly #onState: (infoHash: string, state: string, now: number) => void;
 
-  /** onState: each torrent's state at every sample (the metadata watch uses it). */
+  /** onState: a torrent's state whenever it is looked at (the metadata watch uses it). */
   constructor(session: SessionHandle, store: TorrentOptionsStore, onState: (infoHash: string, state: string, now: number) => void = () => {}) {
     this.#session = session;
     this.#store = store;
     this.#onState = onState;
   }
 
-  start(): void {
-    this.#timer ??= setInterval(() => this.sample(), SAMPLE_MS);
-    this.#timer.unref();
+  get visits(): number {
+    return this.#visits;
   }
 
-  /** What has not been written yet: the listing adds it to the stored totals. */
-  pending(infoHash: string): PendingTotals | undefined {
-    this.#sampleOne(infoHash, Date.now());
-    return this.#pending.get(infoHash);
-  }
-
-  sample(): void {
-    const now = Date.now();
-    for (const t of this.#session.list()) this.#sampleOne(t.infoHashHex, now);
-    for (const ih of this.#seen.keys()) if (!this.#session.get(ih)) this.#seen.delete(ih);
-    if (now - this.#lastFlush >= FLUSH_MS) this.flush();
-  }
-
-  #sampleOne(infoHash: string, now: number): void {
+  /** What has not been written yet (the listing adds it to the stored totals), seeding seconds up to now. */
+  pending(infoHash: string, now = Date.now()): PendingTotals | undefined {
     const t = this.#session.get(infoHash);
-    if (!t) return;
+    if (t) this.#look(t, now);
+    const p = this.#pending.get(infoHash);
+    const seen = this.#seen.get(infoHash);
+    const running = seen?.seeding ? Math.max(0, now - seen.since) / 1000 : 0;
+    if (running === 0) return p;
+    return { downloaded: p?.downloaded ?? 0, uploaded: p?.uploaded ?? 0, seedingSeconds: (p?.seedingSeconds ?? 0) + running };
+  }
+
+  /** The tick's pass: every torrent whose revision moved; writes when a flush is due. */
+  sample(now = Date.now()): void {
+    for (const t of this.#session.list()) this.#look(t, now);
+    if (now - this.#lastFlush >= FLUSH_MS) this.flush(false, now);
+  }
+
+  #look(t: TorrentHandle, now: number): void {
+    const seen = this.#seen.get(t.infoHashHex);
+    if (seen && seen.t === t && seen.revision === t.revision) return;
+    this.#visits++;
     const s = t.stats();
-    this.#onState(infoHash, s.state, now);
+    this.#onState(t.infoHashHex, s.state, now);
     const seeding = s.state === 'seeding';
-    const last = this.#seen.get(infoHash);
-    this.#seen.set(infoHash, { downloaded: s.downloaded, uploaded: s.uploaded, at: now, seeding });
-    if (!last) return;
-    // Counters start again at 0 when a torrent is loaded anew: then all of the new count is new.
-    const down = s.downloaded >= last.downloaded ? s.downloaded - last.downloaded : s.downloaded;
-    const up = s.uploaded >= last.uploaded ? s.uploaded - last.uploaded : s.uploaded;
-    const seconds = last.seeding && seeding ? (now - last.at) / 1000 : 0;
+    this.#seen.set(t.infoHashHex, { t, revision: t.revision, downloaded: s.downloaded, uploaded: s.uploaded, seeding, since: now });
+    if (!seen) return;
+    // Another handle (loaded anew): its counters start again at 0, so all of its count is new.
+    const fresh = seen.t !== t;
+    const down = !fresh && s.downloaded >= seen.downloaded ? s.downloaded - seen.downloaded : s.downloaded;
+    const up = !fresh && s.uploaded >= seen.uploaded ? s.uploaded - seen.uploaded : s.uploaded;
+    const seconds = seen.seeding ? Math.max(0, now - seen.since) / 1000 : 0;
+    this.#add(t.infoHashHex, down, up, seconds);
+  }
+
+  #add(infoHash: string, down: number, up: number, seconds: number): void {
     if (down === 0 && up === 0 && seconds === 0) return;
     const p = this.#pending.get(infoHash) ?? { downloaded: 0, uploaded: 0, seedingSeconds: 0 };
     p.downloaded += down;
@@ -66,13 +92,28 @@ export class Accounting {
     this.#pending.set(infoHash, p);
   }
 
-  /** Writes what accumulated. Whole seconds are written and the fraction stays for next time; the
-   *  last flush (final) rounds it, as the list showed it. */
-  flush(final = false): void {
-    this.#lastFlush = Date.now();
+  /** Writes what accumulated: bytes always; seeding seconds of idle seeds when their (rarer) turn
+   *  came, or on the final flush. Whole seconds are written and the fraction stays for next time;
+   *  the final flush rounds it, as the list showed it. */
+  flush(final = false, now = Date.now()): void {
+    this.#lastFlush = now;
+    if (final || now - this.#lastIdleFlush >= IDLE_FLUSH_MS) {
+      this.#lastIdleFlush = now;
+      // Seeds' seconds up to now go into pending; they count on from now.
+      for (const [ih, seen] of this.#seen) {
+        if (this.#session.get(ih) !== seen.t) {
+          this.#seen.delete(ih);
+          continue;
+        }
+        if (!seen.seeding) continue;
+        this.#add(ih, 0, 0, Math.max(0, now - seen.since) / 1000);
+        seen.since = now;
+      }
+    }
     const batch: TotalsDelta[] = [];
     for (const [infoHash, p] of this.#pending) {
       const whole = final ? Math.round(p.seedingSeconds) : Math.floor(p.seedingSeconds);
+      if (p.downloaded === 0 && p.uploaded === 0 && whole === 0) continue;
       batch.push({ infoHash, downloaded: p.downloaded, uploaded: p.uploaded, seedingSeconds: whole });
     }
     if (batch.length === 0) return;
@@ -91,10 +132,10 @@ export class Accounting {
     this.#seen.delete(infoHash);
   }
 
+  /** The last look and the final write (the node is stopping). */
   stop(): void {
-    clearInterval(this.#timer);
-    this.#timer = undefined;
-    this.sample();
-    this.flush(true);
+    const now = Date.now();
+    this.sample(now);
+    this.flush(true, now);
   }
 }

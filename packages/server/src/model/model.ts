@@ -70,7 +70,16 @@ export class NodeModel {
       if (changed.some((k) => rateKeys.includes(k))) this.#applySessionLimits(next);
     });
     this.#applySessionLimits(this.settings.get());
-    this.#accounting.start();
+  }
+
+  /** The node's one timer calls this (the queue's tick): traffic totals of the torrents that moved. */
+  tick(): void {
+    this.#accounting.sample();
+  }
+
+  /** How many times the accounting read a torrent's stats (it skips torrents whose revision stayed). */
+  get accountingVisits(): number {
+    return this.#accounting.visits;
   }
 
   // ---- settings ----

@@ -13,7 +13,7 @@ import type { NodeLog } from '../node.ts';
 import type { SessionHandle, TorrentStats, TorrentHandle } from '../engine.ts';
 import type { StateDB, TorrentStatus } from '../state.ts';
 import { errorMessage } from '../errors.ts';
-import { planQueue, byQueueOrder, type QueueItem, type QueueKind, type QueueLimits } from './plan.ts';
+import { planQueue, byQueueOrder, within, type QueueItem, type QueueKind, type QueueLimits } from './plan.ts';
 import { moveInOrder, reassignPositions, type QueueMove } from './order.ts';
 import { inAltSpeedWindow, type AltSpeedSchedule } from './schedule.ts';
 import { effectiveLimit, goalReached } from './goals.ts';
@@ -43,6 +43,9 @@ export interface QueueHost {
   changed(): void;
   /** Traffic and seeding time not yet added to the stored totals. */
   pendingTotals(infoHash: string): { downloaded: number; uploaded: number; seedingSeconds: number } | undefined;
+  /** Runs at each tick of the queue's one timer, before its own look (the traffic accounting):
+   *  the node has one timer, not one per concern. */
+  onTick?(): void;
 }
 
 export interface QueueOptions {
@@ -54,6 +57,9 @@ export interface QueueOptions {
 
 /** What the queue watches on a torrent the engine runs. */
 interface Watch {
+  t: TorrentHandle;
+  /** The torrent's revision when the tick last looked: unchanged means nothing to look at again. */
+  revision: number;
   downloaded: number;
   /** Last time payload arrived, or when it (re)started: a fresh start is never stalled. */
   progressAt: number;
@@ -124,6 +130,18 @@ export class QueueManager {
   #lastWindow: boolean | undefined;
   #ticks = 0;
   #closed = false;
+  /** Full plans run so far (tests check that adds do not each cost one). */
+  #plans = 0;
+  /** Whether a full plan ran since the library last changed its shape: admit() builds on it. */
+  #planned = false;
+  /** Running torrents counted against the limits, by kind, as of the last plan and the admissions
+   *  since; and how many torrents that plan left waiting for a slot. */
+  #counted = new Map<string, 'download' | 'seed'>();
+  #countedDownloads = 0;
+  #countedSeeds = 0;
+  #waiting = 0;
+  /** The highest queue position the last plan saw (or an admission since): a row above it is last. */
+  #lastPosition = 0;
 
   constructor(host: QueueHost, opts: QueueOptions = {}) {
     this.#host = host;
@@ -143,6 +161,68 @@ export class QueueManager {
       void this.apply();
     }, gap);
     this.#pokeTimer.unref();
+  }
+
+  /** How many full plans ran (each reads every row of the library). */
+  get plans(): number {
+    return this.#plans;
+  }
+
+  /**
+   * A torrent just added to the library (last in the queue): decided without a full plan — it runs
+   * if the counts of the last plan leave a slot, else it waits (the next plan looks again). Adding
+   * 10,000 torrents thus costs 10,000 small decisions, not 10,000 plans of up to 10,000 rows.
+   * Resolves once the engine matches for it (as apply does for its focus).
+   */
+  async admit(infoHash: string): Promise<void> {
+    // A plan finishing now may have seen it already: then it decided, and that stands.
+    if (this.#planning) await this.#planning;
+    if (this.#rows.has(infoHash)) return void (await this.#ops.get(infoHash));
+    const t = this.#host.session.get(infoHash);
+    const row = this.#planned && t ? this.#store.row(infoHash) : undefined;
+    // Not last in the queue (a stored torrent added again), or no plan to build on: a full plan.
+    if (!t || !row || row.position <= this.#lastPosition || row.forceStart) return this.apply([infoHash]);
+    this.#lastPosition = row.position;
+    this.#rows.set(infoHash, row);
+    if (row.status === 'paused') return;
+    const s = t.stats();
+    const kind = kindOf(s, row);
+    if (kind === 'other') return;
+    const settings = this.#host.settings();
+    const used = kind === 'download' ? this.#countedDownloads : this.#countedSeeds;
+    const limit = kind === 'download' ? settings.maxActiveDownloads : settings.maxActiveUploads;
+    const run = within(used, limit) && within(this.#countedDownloads + this.#countedSeeds, settings.maxActiveTorrents);
+    if (!isComplete(s, row)) this.#positions.set(infoHash, this.#positions.size + 1);
+    if (!run) {
+      this.#waiting++;
+      return;
+    }
+    this.#count(infoHash, kind);
+    this.#store.setStatuses(new Map([[infoHash, kind === 'seed' ? 'seeding' : 'downloading']]));
+    this.#steer(t, s, true);
+    await this.#ops.get(infoHash);
+    // Its start checked its data: a complete one counts as a seed from now on.
+    if (this.#counted.has(infoHash)) this.#count(infoHash, isComplete(t.stats(), row) ? 'seed' : 'download');
+  }
+
+  /** A torrent finished downloading (the engine's 'done'): it moves from the download count to the
+   *  seed count; a plan runs only when that can change anything (someone waits, or seeds are limited). */
+  finished(infoHash: string): void {
+    const s = this.#host.settings();
+    if (this.#counted.has(infoHash)) this.#count(infoHash, 'seed');
+    if (this.#waiting > 0 || !this.#counted.has(infoHash) || s.maxActiveUploads > 0 || s.maxActiveTorrents > 0) this.poke();
+  }
+
+  #count(infoHash: string, kind: 'download' | 'seed' | undefined): void {
+    const was = this.#counted.get(infoHash);
+    if (was === 'download') this.#countedDownloads--;
+    if (was === 'seed') this.#countedSeeds--;
+    if (kind === undefined) this.#counted.delete(infoHash);
+    else {
+      this.#counted.set(infoHash, kind);
+      if (kind === 'download') this.#countedDownloads++;
+      else this.#countedSeeds++;
+    }
   }
 
   /** Plans now; resolves once the engine matches for the `focus` torrents (the routes answer with
@@ -175,6 +255,7 @@ export class QueueManager {
 
   async #plan(): Promise<void> {
     if (this.#closed) return;
+    this.#plans++;
     const started = performance.now();
     const { session } = this.#host;
     const settings = this.#host.settings();
@@ -190,7 +271,7 @@ export class QueueManager {
       const kind = kindOf(s, r);
       let stopped = r.status === 'paused';
       if (kind === 'seed' && !stopped) {
-        const reached = this.#goalReached(r);
+        const reached = this.#goalReached(r, settings);
         if (reached) {
           goals.push([r, reached]);
           stopped = true;
@@ -201,8 +282,15 @@ export class QueueManager {
       items.push({ infoHash: r.infoHash, position: r.position, kind, stopped, forceStart: r.forceStart, stalled });
     }
     const plan = planQueue(items, settings);
+    this.#counted.clear();
+    this.#countedDownloads = this.#countedSeeds = this.#waiting = 0;
+    this.#lastPosition = 0;
     for (const it of items) {
       const decision = plan.get(it.infoHash)!;
+      if (it.position !== Number.MAX_SAFE_INTEGER) this.#lastPosition = Math.max(this.#lastPosition, it.position);
+      if (decision === 'queued') this.#waiting++;
+      // As planQueue counts: forced ones and stalled downloads run past the limits.
+      if (decision === 'run' && !it.forceStart && !(it.kind === 'download' && it.stalled) && it.kind !== 'other') this.#count(it.infoHash, it.kind);
       if (decision === 'leave') continue;
       const run = decision === 'run';
       const want: TorrentStatus = decision === 'stopped' ? 'paused' : run ? (it.kind === 'seed' ? 'seeding' : 'downloading') : 'queued';
@@ -214,6 +302,7 @@ export class QueueManager {
     this.#store.setStatuses(statuses);
     for (const [r, reached] of goals) this.#goalAction(r, reached, settings);
     this.#lastPlanMs = performance.now() - started;
+    this.#planned = true;
     if (statuses.size > 0) this.#host.changed();
   }
 
@@ -275,8 +364,11 @@ export class QueueManager {
 
   #startWatching(ih: string, s: TorrentStats): void {
     if (this.#watch.has(ih)) return;
+    const t = this.#host.session.get(ih);
+    if (!t) return;
     const now = this.#clock();
-    this.#watch.set(ih, { downloaded: s.downloaded, progressAt: now, state: s.state, stalled: false });
+    // Revision -1: the first tick looks at it once.
+    this.#watch.set(ih, { t, revision: -1, downloaded: s.downloaded, progressAt: now, state: s.state, stalled: false });
   }
 
   /** Torrents not complete, in queue order, numbered from 1. */
@@ -290,8 +382,7 @@ export class QueueManager {
     return row !== undefined && (effectiveLimit(row.ratioLimit, s.ratioLimit) !== null || effectiveLimit(row.seedingTimeLimit, s.seedingTimeLimit) !== null);
   }
 
-  #goalReached(r: QueueRow): 'ratio' | 'seedingTime' | undefined {
-    const s = this.#host.settings();
+  #goalReached(r: QueueRow, s: QueueSettings): 'ratio' | 'seedingTime' | undefined {
     const u = this.#host.pendingTotals(r.infoHash);
     // The ratio the list shows (a seed has all its bytes verified).
     const ratio = ratioOf(r.totalUploaded + (u?.uploaded ?? 0), r.totalDownloaded + (u?.downloaded ?? 0), r.length ?? 0);
@@ -310,21 +401,30 @@ export class QueueManager {
     }
   }
 
-  /** The one timer: looks at the torrents the engine runs (stalls, state changes, seeding goals)
-   *  and follows the alt-speed schedule. */
+  /**
+   * The one timer: the accounting's pass (host.onTick), then a look at the torrents the engine runs
+   * whose revision moved since the last look (state changes, payload, a seeding goal's ratio) and at
+   * the few that are due whatever happens (a download that may stall, a seed whose seeding time
+   * may reach its goal — every SEED_LOOK_EVERY ticks); and the alt-speed schedule. An idle seed
+   * costs one number compared per tick.
+   */
   tick(): void {
     if (this.#closed) return;
     try {
+      this.#host.onTick?.();
       const now = this.#clock();
       const settings = this.#host.settings();
       const stallMs = settings.stalledTimeout * 1000;
+      const timeGoal = settings.seedingTimeLimit !== null;
       let replan = false;
-      // A seed with no goal in force needs no look every second (its changes come as events: done,
-      // error, the user's pause); ten thousand idle seeds then cost a tenth of the ticks.
       const glance = ++this.#ticks % SEED_LOOK_EVERY === 0;
       for (const [ih, w] of this.#watch) {
-        if (!glance && w.state === 'seeding' && !this.#hasGoal(ih, settings)) continue;
-        const s = this.#host.session.get(ih)?.stats();
+        const moved = w.t.revision !== w.revision;
+        // A download may stall without any change (time passes); so may a seed reach its seeding time.
+        const due = w.state === 'downloading' || w.state === 'metadata' || (glance && w.state === 'seeding' && (timeGoal || this.#rows.get(ih)?.seedingTimeLimit != null));
+        if (!moved && !due) continue;
+        w.revision = w.t.revision;
+        const s = this.#host.session.get(ih) === w.t ? w.t.stats() : undefined;
         if (!s || !RUNNING.has(s.state)) {
           this.#watch.delete(ih);
           replan = true;
@@ -336,9 +436,11 @@ export class QueueManager {
         if (s.state !== w.state) replan = true;
         const stalled = stallMs > 0 && (s.state === 'downloading' || s.state === 'metadata') && now - w.progressAt >= stallMs;
         if (stalled !== w.stalled) replan = true;
-        Object.assign(w, { downloaded: s.downloaded, state: s.state, stalled });
+        w.downloaded = s.downloaded;
+        w.state = s.state;
+        w.stalled = stalled;
         const row = this.#rows.get(ih);
-        if (s.state === 'seeding' && row && this.#goalReached(row)) replan = true;
+        if (s.state === 'seeding' && row && this.#hasGoal(ih, settings) && this.#goalReached(row, settings)) replan = true;
       }
       this.#followSchedule(settings, now);
       if (replan) this.poke();
@@ -437,6 +539,8 @@ export class QueueManager {
   forget(infoHash: string): void {
     this.#watch.delete(infoHash);
     this.#desired.delete(infoHash);
+    this.#rows.delete(infoHash);
+    this.#count(infoHash, undefined);
     this.poke();
   }
 

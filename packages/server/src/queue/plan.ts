@@ -42,7 +42,8 @@ export function byQueueOrder(a: { position: number; infoHash: string }, b: { pos
   return a.position - b.position || (a.infoHash < b.infoHash ? -1 : a.infoHash > b.infoHash ? 1 : 0);
 }
 
-const within = (count: number, limit: number) => limit <= 0 || count < limit;
+/** Whether one more fits under a limit (0 = no limit). */
+export const within = (count: number, limit: number) => limit <= 0 || count < limit;
 
 /** Every item's decision. O(n log n) for the sort, then one pass. */
 export function planQueue(items: readonly QueueItem[], limits: QueueLimits): Map<string, QueueDecision> {
