@@ -23,6 +23,8 @@ const { values: argv } = parseArgs({
     'cpu-prof': { type: 'string' },
     keep: { type: 'boolean', default: false },
     'idle-seconds': { type: 'string', default: '20' },
+    /** Write a heap snapshot of the server (in its cwd, DIR) after the adds and after the restart. */
+    'heap-snapshot': { type: 'string' },
   },
 });
 const N = Number(argv.torrents);
@@ -65,12 +67,13 @@ interface Server {
 let profRun = 0;
 async function serve(): Promise<Server> {
   const spawnedAt = performance.now();
+  const heap = argv['heap-snapshot'] ? ['--heapsnapshot-signal=SIGUSR2'] : [];
   const prof = argv['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${argv['cpu-prof']}`, `--cpu-prof-name=serve-${++profRun}.cpuprofile`] : [];
   const proc = spawn(
     nodeBin,
-    [...prof, join(root, 'packages/cli/src/main.ts'), 'serve', '--json', '--state-dir', stateDir, '--download-dir', downloads,
+    [...heap, ...prof, join(root, 'packages/cli/src/main.ts'), 'serve', '--json', '--state-dir', stateDir, '--download-dir', downloads,
       '--http-port', '0', '--port', '0', '--tracker-port', '0', '--no-dht'],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+    { stdio: ['ignore', 'pipe', 'inherit'], ...(argv['heap-snapshot'] ? { cwd: argv['heap-snapshot'] } : {}) },
   );
   const url = await new Promise<string>((res, rej) => {
     proc.once('exit', (code) => rej(new Error(`serve exited ${code}`)));
@@ -96,6 +99,11 @@ function procStat(pid: number): { cpuTicks: number; rssMB: number } {
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const rssKB = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
   return { cpuTicks: Number(f[11]) + Number(f[12]), rssMB: rssKB / 1024 };
+}
+async function heapSnapshot(s: Server): Promise<void> {
+  if (!argv['heap-snapshot']) return;
+  s.proc.kill('SIGUSR2');
+  await sleep(15_000);
 }
 async function idleCpu(s: Server, seconds: number): Promise<number> {
   const a = procStat(s.proc.pid!);
@@ -145,6 +153,8 @@ say(`after adds: RSS ${procStat(s.proc.pid!).rssMB.toFixed(0)} MB; states ${JSON
 await sleep(2000);
 say(`idle CPU after adds (${IDLE_S} s): ${(await idleCpu(s, IDLE_S)).toFixed(1)}% of one core, RSS ${procStat(s.proc.pid!).rssMB.toFixed(0)} MB`);
 
+await heapSnapshot(s);
+
 // ---- restart ----
 await stop(s);
 s = await serve();
@@ -161,12 +171,14 @@ for (;;) {
     if (seeding === N) break;
   }
   if (performance.now() - s.spawnedAt > 300_000) break;
-  await sleep(listedAt === undefined ? 100 : 1000);
+  // Each full list costs the server a little: often until listed, then every few seconds.
+  await sleep(listedAt === undefined ? 100 : 3000);
 }
 say(`restart: listening after ${(listening / 1000).toFixed(2)} s, all ${N} listed after ${listedAt === undefined ? 'never' : (listedAt / 1000).toFixed(2) + ' s'}, ` +
   `${seeding} seeding after ${((performance.now() - s.spawnedAt) / 1000).toFixed(1)} s, most seen checking at once: ${checkingSeen}`);
 await sleep(5000);
 say(`after restart: RSS ${procStat(s.proc.pid!).rssMB.toFixed(0)} MB`);
 say(`idle CPU after restart (${IDLE_S} s): ${(await idleCpu(s, IDLE_S)).toFixed(1)}% of one core, RSS ${procStat(s.proc.pid!).rssMB.toFixed(0)} MB`);
+await heapSnapshot(s);
 await stop(s);
 if (!argv.keep) rmSync(work, { recursive: true, force: true });

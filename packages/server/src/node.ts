@@ -187,7 +187,7 @@ export class CascadeNode {
     this.track(t);
     this.model.applyStored(t);
     if (record) await this.queue.admit(t.infoHashHex);
-    else if (queued) this.queue.poke();
+    else if (queued) void this.queue.admit(t.infoHashHex, true);
     return t;
   }
 
@@ -237,7 +237,7 @@ export class CascadeNode {
     const onDone = safely(() => {
       // The engine says 'done' again each time a seed starts (every restart): only a download
       // that fetched something in this run (or a first completion) is a new completion time.
-      const fresh = t.stats().downloaded > 0 || this.db.getTorrent(ih)?.completedAt == null;
+      const fresh = t.stats().downloaded > 0 || this.db.completedAt(ih) == null;
       this.db.setStatus(ih, 'seeding', fresh ? { completedAt: Date.now() } : {});
       // A finished download moves from the download slots to the seeding ones.
       this.queue.finished(ih);

@@ -211,6 +211,12 @@ export class StateDB {
     return (this.prepare('SELECT info_hash AS h FROM torrents').all() as { h: string }[]).map((r) => r.h);
   }
 
+  /** When a stored torrent last finished downloading (ms), null if never, undefined if unknown. */
+  completedAt(infoHash: string): number | null | undefined {
+    const row = this.prepare('SELECT completed_at AS c FROM torrents WHERE info_hash = ?').get(infoHash) as { c: number | null } | undefined;
+    return row ? row.c : undefined;
+  }
+
   /** How many torrents the library holds (a few µs at 10,000). */
   torrentCount(): number {
     return Number((this.prepare('SELECT count(*) AS n FROM torrents').get() as { n: number }).n);

@@ -155,11 +155,17 @@ function addField(fields: UploadFields, name: string, value: string): void {
 
 export async function receiveUpload(req: FastifyRequest, downloadDir: string, maxBytes: number): Promise<Upload> {
   checkBoundary(req.headers['content-type']);
-  await makeDirs(downloadDir);
-  const staging = await mkdtemp(join(downloadDir, '.cascade-upload-'));
+  // The staging folder is made for the first file to share: a .torrent upload (thousands of adds
+  // in a row) needs none, nor the syscalls to make and remove one.
+  let staging: Promise<string> | undefined;
+  const stage = () =>
+    (staging ??= (async () => {
+      await makeDirs(downloadDir);
+      return mkdtemp(join(downloadDir, '.cascade-upload-'));
+    })());
   const cut = bodyCutOff(req);
   try {
-    const reading = readParts(req, staging, maxBytes, cut.signal);
+    const reading = readParts(req, stage, maxBytes, cut.signal);
     reading.catch(() => {});
     const { files, torrent, total, fields } = await Promise.race([reading, cut.promise]);
     if (torrent && files.length > 0) throw badRequest('send either files to share or a .torrent, not both');
@@ -167,18 +173,19 @@ export async function receiveUpload(req: FastifyRequest, downloadDir: string, ma
     if (files.length === 0) throw badRequest('the upload contains no file (use a file field, or "torrent" for a .torrent)');
     // A torrent needs at least one piece.
     if (total === 0) throw badRequest('the uploaded files are empty: there is nothing to share');
-    return { kind: 'content', ...(await placeContent(staging, files, downloadDir)), fields };
+    return { kind: 'content', ...(await placeContent(await stage(), files, downloadDir)), fields };
   } catch (err) {
     if ((err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw tooLarge(maxBytes);
     if (malformedMultipart(err)) throw badRequest(`malformed multipart body: ${(err as Error).message}`);
     throw err;
   } finally {
     cut.done();
-    await rm(staging, { recursive: true, force: true });
+    const made = staging && (await staging.catch(() => undefined));
+    if (made) await rm(made, { recursive: true, force: true });
   }
 }
 
-async function readParts(req: FastifyRequest, staging: string, maxBytes: number, signal: AbortSignal): Promise<Received> {
+async function readParts(req: FastifyRequest, stage: () => Promise<string>, maxBytes: number, signal: AbortSignal): Promise<Received> {
   const files: string[][] = [];
   const fields: UploadFields = {};
   let torrent: Uint8Array | undefined;
@@ -212,6 +219,7 @@ async function readParts(req: FastifyRequest, staging: string, maxBytes: number,
     }
     // A part whose headers name nothing has neither (busboy leaves both undefined).
     const rel = sanitizePath(part.filename || part.fieldname || '');
+    const staging = await stage();
     const dest = join(staging, ...rel);
     // "q" then "q/r" (or the reverse) names one path as both a file and a folder.
     const fileAndFolder = () => badRequest(`"${rel.join('/')}" and another uploaded path make one name both a file and a folder`);

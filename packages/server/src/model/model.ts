@@ -152,8 +152,13 @@ export class NodeModel {
 
   /** A torrent entered the session (added, or loaded at start): its stored limits apply. */
   applyStored(t: TorrentHandle): void {
-    const rec = this.#db.getTorrent(t.infoHashHex);
-    if (rec && (rec.downloadLimit > 0 || rec.uploadLimit > 0)) t.setRateLimits({ download: rec.downloadLimit, upload: rec.uploadLimit });
+    // Two columns, not the whole row (.torrent bytes included): this runs for each of 10,000 at start.
+    const rec = this.#db.prepare('SELECT download_limit AS d, upload_limit AS u FROM torrents WHERE info_hash = ?').get(t.infoHashHex) as
+      | { d: number | null; u: number | null }
+      | undefined;
+    const download = Number(rec?.d ?? 0);
+    const upload = Number(rec?.u ?? 0);
+    if (download > 0 || upload > 0) t.setRateLimits({ download, upload });
   }
 
   async #makeDir(field: string, dir: string): Promise<void> {

@@ -140,8 +140,12 @@ export class QueueManager {
   #countedDownloads = 0;
   #countedSeeds = 0;
   #waiting = 0;
-  /** The highest queue position the last plan saw (or an admission since): a row above it is last. */
+  /** The highest queue position among torrents the engine has that the last plan (or an admission
+   *  since) decided: a torrent above it is last among the loaded ones, and torrents not loaded count
+   *  for nothing — so the library's load (in queue order) is admitted one by one too. */
   #lastPosition = 0;
+  /** Torrents the last plan decided (the engine had them) or admitted since. */
+  #decided = new Set<string>();
 
   constructor(host: QueueHost, opts: QueueOptions = {}) {
     this.#host = host;
@@ -172,18 +176,21 @@ export class QueueManager {
    * A torrent just added to the library (last in the queue): decided without a full plan — it runs
    * if the counts of the last plan leave a slot, else it waits (the next plan looks again). Adding
    * 10,000 torrents thus costs 10,000 small decisions, not 10,000 plans of up to 10,000 rows.
-   * Resolves once the engine matches for it (as apply does for its focus).
+   * Resolves once the engine matches for it (as apply does for its focus). `loading`: a torrent of
+   * the library loaded at start — one that cannot be admitted so waits for the next plan (poke)
+   * instead of asking for one now, and the load does not wait for its start.
    */
-  async admit(infoHash: string): Promise<void> {
+  async admit(infoHash: string, loading = false): Promise<void> {
     // A plan finishing now may have seen it already: then it decided, and that stands.
     if (this.#planning) await this.#planning;
-    if (this.#rows.has(infoHash)) return void (await this.#ops.get(infoHash));
+    if (this.#decided.has(infoHash)) return void (await this.#ops.get(infoHash));
     const t = this.#host.session.get(infoHash);
     const row = this.#planned && t ? this.#store.row(infoHash) : undefined;
     // Not last in the queue (a stored torrent added again), or no plan to build on: a full plan.
-    if (!t || !row || row.position <= this.#lastPosition || row.forceStart) return this.apply([infoHash]);
+    if (!t || !row || row.position <= this.#lastPosition || row.forceStart) return loading ? this.poke() : this.apply([infoHash]);
     this.#lastPosition = row.position;
     this.#rows.set(infoHash, row);
+    this.#decided.add(infoHash);
     if (row.status === 'paused') return;
     const s = t.stats();
     const kind = kindOf(s, row);
@@ -192,16 +199,20 @@ export class QueueManager {
     const used = kind === 'download' ? this.#countedDownloads : this.#countedSeeds;
     const limit = kind === 'download' ? settings.maxActiveDownloads : settings.maxActiveUploads;
     const run = within(used, limit) && within(this.#countedDownloads + this.#countedSeeds, settings.maxActiveTorrents);
-    if (!isComplete(s, row)) this.#positions.set(infoHash, this.#positions.size + 1);
+    if (!isComplete(s, row) && !this.#positions.has(infoHash)) this.#positions.set(infoHash, this.#positions.size + 1);
+    const want: TorrentStatus = !run ? 'queued' : kind === 'seed' ? 'seeding' : 'downloading';
+    // A restart finds most torrents with the status they get again: no write for those.
+    if (row.status !== want) this.#store.setStatuses(new Map([[infoHash, want]]));
     if (!run) {
       this.#waiting++;
       return;
     }
     this.#count(infoHash, kind);
-    this.#store.setStatuses(new Map([[infoHash, kind === 'seed' ? 'seeding' : 'downloading']]));
     this.#steer(t, s, true);
+    if (loading) return;
     await this.#ops.get(infoHash);
-    // Its start checked its data: a complete one counts as a seed from now on.
+    // Its start checked its data: a complete one counts as a seed from now on ('done' says so too,
+    // but not when it was known complete before).
     if (this.#counted.has(infoHash)) this.#count(infoHash, isComplete(t.stats(), row) ? 'seed' : 'download');
   }
 
@@ -285,9 +296,13 @@ export class QueueManager {
     this.#counted.clear();
     this.#countedDownloads = this.#countedSeeds = this.#waiting = 0;
     this.#lastPosition = 0;
+    this.#decided.clear();
     for (const it of items) {
       const decision = plan.get(it.infoHash)!;
-      if (it.position !== Number.MAX_SAFE_INTEGER) this.#lastPosition = Math.max(this.#lastPosition, it.position);
+      if (stats.has(it.infoHash)) {
+        this.#decided.add(it.infoHash);
+        this.#lastPosition = Math.max(this.#lastPosition, it.position);
+      }
       if (decision === 'queued') this.#waiting++;
       // As planQueue counts: forced ones and stalled downloads run past the limits.
       if (decision === 'run' && !it.forceStart && !(it.kind === 'download' && it.stalled) && it.kind !== 'other') this.#count(it.infoHash, it.kind);
@@ -540,6 +555,7 @@ export class QueueManager {
     this.#watch.delete(infoHash);
     this.#desired.delete(infoHash);
     this.#rows.delete(infoHash);
+    this.#decided.delete(infoHash);
     this.#count(infoHash, undefined);
     this.poke();
   }
