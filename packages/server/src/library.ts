@@ -7,7 +7,10 @@ import type { TorrentRecord } from './state.ts';
 import { loadEngine, type TorrentSource } from './engine.ts';
 import { storedPeers } from './manual-peers.ts';
 
-const LOAD_CONCURRENCY = 4;
+/** Torrents handed to the engine at once. A library torrent goes in paused (the queue starts it, a
+ *  few at a time, and only a start may check data), so an add only parses and reads its resume
+ *  record: many may overlap. */
+const LOAD_CONCURRENCY = 16;
 
 /**
  * A magnet whose metadata was fetched before (its info dict is kept with the resume data) loads as a
@@ -30,7 +33,10 @@ async function metadataOf(rec: TorrentRecord, node: CascadeNode): Promise<Torren
 /** Re-adds every stored torrent; returns how many loaded. One broken entry never stops the rest. */
 export async function loadLibrary(node: CascadeNode, log: NodeLog): Promise<number> {
   let loaded = 0;
-  const load = async (rec: TorrentRecord) => {
+  const load = async (infoHash: string) => {
+    // One row at a time: 10,000 records with their .torrent bytes are not held at once.
+    const rec = node.db.getTorrent(infoHash);
+    if (!rec) return; // removed meanwhile
     const source = rec.sourceKind === 'torrent' ? rec.torrent : await metadataOf(rec, node);
     if (!source) return;
     const peers = storedPeers(node.db, rec.infoHash);
@@ -41,10 +47,11 @@ export async function loadLibrary(node: CascadeNode, log: NodeLog): Promise<numb
       ...(peers.length > 0 ? { peers } : {}),
     };
     try {
+      // Back in the queue, which decides whether it runs (as for every other one) as soon as it is
+      // loaded; a load that fails again puts it back in error.
+      if (rec.status === 'error') node.db.setStatus(rec.infoHash, 'queued');
       // Not recorded again, but queued: the engine gets it paused and the queue starts it.
       await node.add(source, opts, false, true);
-      // Loaded after all: back in the queue, which decides whether it runs (as for every other one).
-      if (rec.status === 'error') node.db.setStatus(rec.infoHash, 'queued');
       loaded++;
     } catch (err) {
       node.db.setStatus(rec.infoHash, 'error', { error: errorMessage(err) });
@@ -52,14 +59,13 @@ export async function loadLibrary(node: CascadeNode, log: NodeLog): Promise<numb
       log.note(`cannot load ${rec.name ?? rec.infoHash}: ${errorMessage(err)}`);
     }
   };
-  // A few at a time: each add waits for its data check, and one slow check should not hold up
-  // the rest, but hundreds of parallel checks would thrash the disk.
-  // In queue order: the torrents that will run are loaded first.
-  const order = new Map(node.model.queueOrder().map((ih, i) => [ih, i]));
-  const queue = node.db.listTorrents().sort((a, b) => (order.get(a.infoHash) ?? 0) - (order.get(b.infoHash) ?? 0));
+  // In queue order: the torrents that will run are loaded (and started) first, and the queue admits
+  // each as it comes without planning the whole library again.
+  const queue = node.model.queueOrder();
+  let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(LOAD_CONCURRENCY, queue.length) }, async () => {
-      for (let rec = queue.shift(); rec; rec = queue.shift()) await load(rec);
+      for (let ih = queue[next++]; ih; ih = queue[next++]) await load(ih);
     }),
   );
   return loaded;

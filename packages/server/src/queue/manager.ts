@@ -191,15 +191,16 @@ export class QueueManager {
     this.#lastPosition = row.position;
     this.#rows.set(infoHash, row);
     this.#decided.add(infoHash);
-    if (row.status === 'paused') return;
     const s = t.stats();
+    // Its place among torrents not complete (paused ones have one too), as the plan numbers them.
+    if (!isComplete(s, row) && !this.#positions.has(infoHash)) this.#positions.set(infoHash, this.#positions.size + 1);
+    if (row.status === 'paused') return;
     const kind = kindOf(s, row);
     if (kind === 'other') return;
     const settings = this.#host.settings();
     const used = kind === 'download' ? this.#countedDownloads : this.#countedSeeds;
     const limit = kind === 'download' ? settings.maxActiveDownloads : settings.maxActiveUploads;
     const run = within(used, limit) && within(this.#countedDownloads + this.#countedSeeds, settings.maxActiveTorrents);
-    if (!isComplete(s, row) && !this.#positions.has(infoHash)) this.#positions.set(infoHash, this.#positions.size + 1);
     const want: TorrentStatus = !run ? 'queued' : kind === 'seed' ? 'seeding' : 'downloading';
     // A restart finds most torrents with the status they get again: no write for those.
     if (row.status !== want) this.#store.setStatuses(new Map([[infoHash, want]]));
