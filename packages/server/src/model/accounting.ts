@@ -74,12 +74,12 @@ export class Accounting {
     this.#onState(t.infoHashHex, s.state, now);
     const seeding = s.state === 'seeding';
     this.#seen.set(t.infoHashHex, { t, revision: t.revision, downloaded: s.downloaded, uploaded: s.uploaded, seeding, since: now });
-    if (!seen) return;
-    // Another handle (loaded anew): its counters start again at 0, so all of its count is new.
-    const fresh = seen.t !== t;
+    // First sight, or another handle (loaded anew): the engine counts from when it loaded the
+    // torrent, and none of that was counted here yet — all of it is new.
+    const fresh = !seen || seen.t !== t;
     const down = !fresh && s.downloaded >= seen.downloaded ? s.downloaded - seen.downloaded : s.downloaded;
     const up = !fresh && s.uploaded >= seen.uploaded ? s.uploaded - seen.uploaded : s.uploaded;
-    const seconds = seen.seeding ? Math.max(0, now - seen.since) / 1000 : 0;
+    const seconds = !fresh && seen.seeding ? Math.max(0, now - seen.since) / 1000 : 0;
     this.#add(t.infoHashHex, down, up, seconds);
   }
 
