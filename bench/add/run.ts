@@ -22,6 +22,8 @@ const { values: argv } = parseArgs({
     torrents: { type: 'string', default: '10000' },
     'cpu-prof': { type: 'string' },
     keep: { type: 'boolean', default: false },
+    /** Only the restart, on the work dir a run with --keep left (its path as printed). */
+    'restart-only': { type: 'string' },
     'idle-seconds': { type: 'string', default: '20' },
     /** Write a heap snapshot of the server (in its cwd, DIR) after the adds and after the restart. */
     'heap-snapshot': { type: 'string' },
@@ -31,7 +33,7 @@ const N = Number(argv.torrents);
 const IDLE_S = Number(argv['idle-seconds']);
 const root = resolve(import.meta.dirname, '../..');
 const nodeBin = join(root, 'node_modules/.bin/node');
-const work = mkdtempSync(join(tmpdir(), 'cascade-bench-add-'));
+const work = argv['restart-only'] ?? mkdtempSync(join(tmpdir(), 'cascade-bench-add-'));
 const stateDir = join(work, 'state');
 const downloads = join(work, 'downloads');
 mkdirSync(downloads, { recursive: true });
@@ -48,7 +50,7 @@ function bencode(v: unknown): Buffer {
   return Buffer.concat([Buffer.from('d'), ...entries.flatMap(([k, x]) => [bencode(k), bencode(x)]), Buffer.from('e')]);
 }
 const torrents: Buffer[] = [];
-for (let i = 0; i < N; i++) {
+for (let i = 0; i < (argv['restart-only'] ? 0 : N); i++) {
   const data = randomBytes(4096);
   const name = `bench-${i}.bin`;
   writeFileSync(join(downloads, name), data);
@@ -123,40 +125,43 @@ async function list(s: Server): Promise<{ total: number; states: Record<string, 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ---- adding ----
-let s = await serve();
-say(`serving at ${s.url}, RSS ${procStat(s.proc.pid!).rssMB.toFixed(0)} MB`);
-let next = 0;
-let done = 0;
-const t0 = performance.now();
-let lastMark = t0;
-const marks = new Set([1000, 5000, 10_000, N]);
-async function worker(): Promise<void> {
-  for (let i = next++; i < N; i = next++) {
-    const form = new FormData();
-    form.append('torrent', new Blob([new Uint8Array(torrents[i]!)]), `bench-${i}.torrent`);
-    const res = await fetch(`${s.url}/api/torrents`, { method: 'POST', body: form, headers: { authorization: `Bearer ${s.token}` } });
-    if (res.status !== 201) throw new Error(`add ${i}: ${res.status} ${await res.text()}`);
-    await res.arrayBuffer();
-    done++;
-    if (done % 1000 === 0 || marks.has(done)) {
-      const now = performance.now();
-      const span = done % 1000 === 0 ? 1000 : done % 1000;
-      say(`added ${String(done).padStart(6)}: ${((done / (now - t0)) * 1000).toFixed(0)}/s overall, ${((span / (now - lastMark)) * 1000).toFixed(0)}/s over the last ${span}`);
-      lastMark = now;
+let s = argv['restart-only'] ? (undefined as unknown as Server) : await serve();
+if (!argv['restart-only']) await addAll();
+async function addAll(): Promise<void> {
+  say(`serving at ${s.url}, RSS ${procStat(s.proc.pid!).rssMB.toFixed(0)} MB`);
+  let next = 0;
+  let done = 0;
+  const t0 = performance.now();
+  let lastMark = t0;
+  const marks = new Set([1000, 5000, 10_000, N]);
+  async function worker(): Promise<void> {
+    for (let i = next++; i < N; i = next++) {
+      const form = new FormData();
+      form.append('torrent', new Blob([new Uint8Array(torrents[i]!)]), `bench-${i}.torrent`);
+      const res = await fetch(`${s.url}/api/torrents`, { method: 'POST', body: form, headers: { authorization: `Bearer ${s.token}` } });
+      if (res.status !== 201) throw new Error(`add ${i}: ${res.status} ${await res.text()}`);
+      await res.arrayBuffer();
+      done++;
+      if (done % 1000 === 0 || marks.has(done)) {
+        const now = performance.now();
+        const span = done % 1000 === 0 ? 1000 : done % 1000;
+        say(`added ${String(done).padStart(6)}: ${((done / (now - t0)) * 1000).toFixed(0)}/s overall, ${((span / (now - lastMark)) * 1000).toFixed(0)}/s over the last ${span}`);
+        lastMark = now;
+      }
     }
   }
-}
-await Promise.all([worker(), worker(), worker(), worker()]);
-say(`add: ${N} in ${((performance.now() - t0) / 1000).toFixed(1)} s = ${((N / (performance.now() - t0)) * 1000).toFixed(0)}/s`);
-await sleep(5000);
-say(`after adds: RSS ${procStat(s.proc.pid!).rssMB.toFixed(0)} MB; states ${JSON.stringify((await list(s)).states)}`);
-await sleep(2000);
-say(`idle CPU after adds (${IDLE_S} s): ${(await idleCpu(s, IDLE_S)).toFixed(1)}% of one core, RSS ${procStat(s.proc.pid!).rssMB.toFixed(0)} MB`);
+  await Promise.all([worker(), worker(), worker(), worker()]);
+  say(`add: ${N} in ${((performance.now() - t0) / 1000).toFixed(1)} s = ${((N / (performance.now() - t0)) * 1000).toFixed(0)}/s`);
+  await sleep(5000);
+  say(`after adds: RSS ${procStat(s.proc.pid!).rssMB.toFixed(0)} MB; states ${JSON.stringify((await list(s)).states)}`);
+  await sleep(2000);
+  say(`idle CPU after adds (${IDLE_S} s): ${(await idleCpu(s, IDLE_S)).toFixed(1)}% of one core, RSS ${procStat(s.proc.pid!).rssMB.toFixed(0)} MB`);
 
-await heapSnapshot(s);
+  await heapSnapshot(s);
+}
 
 // ---- restart ----
-await stop(s);
+if (!argv['restart-only']) await stop(s);
 s = await serve();
 const listening = performance.now() - s.spawnedAt;
 let listedAt: number | undefined;
@@ -181,4 +186,4 @@ say(`after restart: RSS ${procStat(s.proc.pid!).rssMB.toFixed(0)} MB`);
 say(`idle CPU after restart (${IDLE_S} s): ${(await idleCpu(s, IDLE_S)).toFixed(1)}% of one core, RSS ${procStat(s.proc.pid!).rssMB.toFixed(0)} MB`);
 await heapSnapshot(s);
 await stop(s);
-if (!argv.keep) rmSync(work, { recursive: true, force: true });
+if (!argv.keep && !argv['restart-only']) rmSync(work, { recursive: true, force: true });
