@@ -33,10 +33,15 @@ async function metadataOf(rec: TorrentRecord, node: CascadeNode): Promise<Torren
 /** Re-adds every stored torrent; returns how many loaded. One broken entry never stops the rest. */
 export async function loadLibrary(node: CascadeNode, log: NodeLog): Promise<number> {
   let loaded = 0;
+  // Each row read gives its own copy of the save path, which the engine keeps for the torrent's
+  // life: one string per distinct path instead of one per torrent.
+  const paths = new Map<string, string>();
   const load = async (infoHash: string) => {
     // One row at a time: 10,000 records with their .torrent bytes are not held at once.
     const rec = node.db.getTorrent(infoHash);
     if (!rec) return; // removed meanwhile
+    if (!paths.has(rec.savePath)) paths.set(rec.savePath, rec.savePath);
+    rec.savePath = paths.get(rec.savePath)!;
     const source = rec.sourceKind === 'torrent' ? rec.torrent : await metadataOf(rec, node);
     if (!source) return;
     const peers = storedPeers(node.db, rec.infoHash);
