@@ -97,7 +97,8 @@ export class Accounting {
    *  the final flush rounds it, as the list showed it. */
   flush(final = false, now = Date.now()): void {
     this.#lastFlush = now;
-    if (final || now - this.#lastIdleFlush >= IDLE_FLUSH_MS) {
+    const idleTurn = final || now - this.#lastIdleFlush >= IDLE_FLUSH_MS;
+    if (idleTurn) {
       this.#lastIdleFlush = now;
       // Seeds' seconds up to now go into pending; they count on from now.
       for (const [ih, seen] of this.#seen) {
@@ -112,8 +113,12 @@ export class Accounting {
     }
     const batch: TotalsDelta[] = [];
     for (const [infoHash, p] of this.#pending) {
+      const moved = p.downloaded !== 0 || p.uploaded !== 0;
+      // Seconds alone (a seed whose tracker answered) wait for the idle turn: a half-minute flush
+      // writes the torrents that moved bytes, not every seed the trackers touched.
+      if (!moved && !idleTurn) continue;
       const whole = final ? Math.round(p.seedingSeconds) : Math.floor(p.seedingSeconds);
-      if (p.downloaded === 0 && p.uploaded === 0 && whole === 0) continue;
+      if (!moved && whole === 0) continue;
       batch.push({ infoHash, downloaded: p.downloaded, uploaded: p.uploaded, seedingSeconds: whole });
     }
     if (batch.length === 0) return;
