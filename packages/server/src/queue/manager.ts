@@ -1,8 +1,10 @@
 // The queue manager: decides which torrents run (plan.ts) and makes the engine match, keeps seeding
 // goals (on the totals the model's accounting keeps across restarts), and flips the alternative
 // speed on its schedule. Driven by events (a torrent added, removed, finished, paused by the user, a setting
-// changed: `poke()`), plus ONE timer for the whole node that looks only at torrents the engine is
-// running — a library of 10,000 queued or paused torrents costs nothing per tick.
+// changed: `poke()`), plus ONE timer for the whole node that looks only at running torrents whose
+// revision moved — 10,000 idle seeds cost a number compared each per tick. A torrent added, or
+// loaded at start in queue order, is admitted against the last plan's counts (slots.ts) instead of
+// a full plan of the library.
 //
 // State in the DB (torrents.status): 'paused' = stopped by the user or a seeding goal (not queued,
 // not counted); 'queued' = waiting for a slot (paused in the engine); 'downloading'/'seeding' =
@@ -13,7 +15,8 @@ import type { NodeLog } from '../node.ts';
 import type { SessionHandle, TorrentStats, TorrentHandle } from '../engine.ts';
 import type { StateDB, TorrentStatus } from '../state.ts';
 import { errorMessage } from '../errors.ts';
-import { planQueue, byQueueOrder, within, type QueueItem, type QueueKind, type QueueLimits } from './plan.ts';
+import { planQueue, byQueueOrder, type QueueItem, type QueueLimits } from './plan.ts';
+import { SlotCounts, isComplete, kindOf } from './slots.ts';
 import { moveInOrder, reassignPositions, type QueueMove } from './order.ts';
 import { inAltSpeedWindow, type AltSpeedSchedule } from './schedule.ts';
 import { effectiveLimit, goalReached } from './goals.ts';
@@ -78,35 +81,6 @@ export const MAX_STARTING = 4;
 
 const RUNNING = new Set<TorrentStats['state']>(['metadata', 'checking', 'downloading', 'seeding']);
 
-/**
- * Whether a torrent is complete. A paused torrent the engine has not checked yet (it checks when it
- * first starts) shows no verified piece: then the library's word counts (it finished before).
- */
-export function isComplete(s: TorrentStats | undefined, row: Pick<QueueRow, 'status' | 'completedAt'>): boolean {
-  if (!s) return row.status === 'seeding';
-  if (s.state === 'seeding') return true;
-  if (s.pieceCount !== undefined && s.progress >= 1) return true;
-  return s.state === 'paused' && s.verifiedPieces === 0 && row.completedAt !== null;
-}
-
-function kindOf(s: TorrentStats | undefined, row: QueueRow): QueueKind {
-  if (!s) return 'other';
-  switch (s.state) {
-    case 'seeding':
-      return 'seed';
-    case 'downloading':
-    case 'metadata':
-      return 'download';
-    case 'paused':
-      return isComplete(s, row) ? 'seed' : 'download';
-    case 'checking':
-      // Counted where it will land (it holds its slot while it checks), by what the library knows.
-      return row.completedAt !== null ? 'seed' : 'download';
-    default:
-      return 'other'; // error: the user's (or a recheck's) to start again
-  }
-}
-
 export class QueueManager {
   readonly #host: QueueHost;
   readonly #store: QueueStore;
@@ -134,12 +108,8 @@ export class QueueManager {
   #plans = 0;
   /** Whether a full plan ran since the library last changed its shape: admit() builds on it. */
   #planned = false;
-  /** Running torrents counted against the limits, by kind, as of the last plan and the admissions
-   *  since; and how many torrents that plan left waiting for a slot. */
-  #counted = new Map<string, 'download' | 'seed'>();
-  #countedDownloads = 0;
-  #countedSeeds = 0;
-  #waiting = 0;
+  /** Running torrents counted against the limits, as of the last plan and the admissions since. */
+  #slots = new SlotCounts();
   /** The highest queue position among torrents the engine has that the last plan (or an admission
    *  since) decided: a torrent above it is last among the loaded ones, and torrents not loaded count
    *  for nothing — so the library's load (in queue order) is admitted one by one too. */
@@ -198,43 +168,29 @@ export class QueueManager {
     const kind = kindOf(s, row);
     if (kind === 'other') return;
     const settings = this.#host.settings();
-    const used = kind === 'download' ? this.#countedDownloads : this.#countedSeeds;
-    const limit = kind === 'download' ? settings.maxActiveDownloads : settings.maxActiveUploads;
-    const run = within(used, limit) && within(this.#countedDownloads + this.#countedSeeds, settings.maxActiveTorrents);
+    const run = this.#slots.fits(kind, settings);
     const want: TorrentStatus = !run ? 'queued' : kind === 'seed' ? 'seeding' : 'downloading';
     // A restart finds most torrents with the status they get again: no write for those.
     if (row.status !== want) this.#store.setStatuses(new Map([[infoHash, want]]));
     if (!run) {
-      this.#waiting++;
+      this.#slots.waiting++;
       return;
     }
-    this.#count(infoHash, kind);
+    this.#slots.count(infoHash, kind);
     this.#steer(t, s, true);
     if (loading) return;
     await this.#ops.get(infoHash);
     // Its start checked its data: a complete one counts as a seed from now on ('done' says so too,
     // but not when it was known complete before).
-    if (this.#counted.has(infoHash)) this.#count(infoHash, isComplete(t.stats(), row) ? 'seed' : 'download');
+    if (this.#slots.has(infoHash)) this.#slots.count(infoHash, isComplete(t.stats(), row) ? 'seed' : 'download');
   }
 
   /** A torrent finished downloading (the engine's 'done'): it moves from the download count to the
    *  seed count; a plan runs only when that can change anything (someone waits, or seeds are limited). */
   finished(infoHash: string): void {
     const s = this.#host.settings();
-    if (this.#counted.has(infoHash)) this.#count(infoHash, 'seed');
-    if (this.#waiting > 0 || !this.#counted.has(infoHash) || s.maxActiveUploads > 0 || s.maxActiveTorrents > 0) this.poke();
-  }
-
-  #count(infoHash: string, kind: 'download' | 'seed' | undefined): void {
-    const was = this.#counted.get(infoHash);
-    if (was === 'download') this.#countedDownloads--;
-    if (was === 'seed') this.#countedSeeds--;
-    if (kind === undefined) this.#counted.delete(infoHash);
-    else {
-      this.#counted.set(infoHash, kind);
-      if (kind === 'download') this.#countedDownloads++;
-      else this.#countedSeeds++;
-    }
+    if (this.#slots.has(infoHash)) this.#slots.count(infoHash, 'seed');
+    if (this.#slots.waiting > 0 || !this.#slots.has(infoHash) || s.maxActiveUploads > 0 || s.maxActiveTorrents > 0) this.poke();
   }
 
   /** Plans now; resolves once the engine matches for the `focus` torrents (the routes answer with
@@ -294,8 +250,7 @@ export class QueueManager {
       items.push({ infoHash: r.infoHash, position: r.position, kind, stopped, forceStart: r.forceStart, stalled });
     }
     const plan = planQueue(items, settings);
-    this.#counted.clear();
-    this.#countedDownloads = this.#countedSeeds = this.#waiting = 0;
+    this.#slots.clear();
     this.#lastPosition = 0;
     this.#decided.clear();
     for (const it of items) {
@@ -304,9 +259,9 @@ export class QueueManager {
         this.#decided.add(it.infoHash);
         this.#lastPosition = Math.max(this.#lastPosition, it.position);
       }
-      if (decision === 'queued') this.#waiting++;
+      if (decision === 'queued') this.#slots.waiting++;
       // As planQueue counts: forced ones and stalled downloads run past the limits.
-      if (decision === 'run' && !it.forceStart && !(it.kind === 'download' && it.stalled) && it.kind !== 'other') this.#count(it.infoHash, it.kind);
+      if (decision === 'run' && !it.forceStart && !(it.kind === 'download' && it.stalled) && it.kind !== 'other') this.#slots.count(it.infoHash, it.kind);
       if (decision === 'leave') continue;
       const run = decision === 'run';
       const want: TorrentStatus = decision === 'stopped' ? 'paused' : run ? (it.kind === 'seed' ? 'seeding' : 'downloading') : 'queued';
@@ -557,7 +512,7 @@ export class QueueManager {
     this.#desired.delete(infoHash);
     this.#rows.delete(infoHash);
     this.#decided.delete(infoHash);
-    this.#count(infoHash, undefined);
+    this.#slots.count(infoHash, undefined);
     this.poke();
   }
 
