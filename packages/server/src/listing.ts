@@ -40,8 +40,14 @@ export interface ListEntry {
   forceStart: boolean;
   /** Uploaded over every run / max(downloaded over every run, bytes verified). */
   ratio: number;
-  /** Seconds spent seeding, over every run. */
+  /** Seconds spent seeding, over every run, when this row was made. */
   seedingTime: number;
+  /**
+   * While it seeds: the moment (ms since the epoch) its seeding time counts from, so that seeding
+   * time now = (now − seedingTimeOrigin) / 1000 without a new row every second (the live feed sends
+   * a row only when something else changed). null when it is not seeding: seedingTime stands still.
+   */
+  seedingTimeOrigin: number | null;
   totalDownloaded: number;
   totalUploaded: number;
   /** ms since the epoch. */
@@ -105,6 +111,7 @@ export function offlineEntry(rec: TorrentRecord, db: StateDB): ListEntry {
     queuePosition: null,
     ratio: ratioOf(rec.totalUploaded, rec.totalDownloaded, (progress ?? 0) * (rec.length ?? 0)),
     seedingTime: rec.seedingTime,
+    seedingTimeOrigin: null,
     totalDownloaded: rec.totalDownloaded,
     totalUploaded: rec.totalUploaded,
     tracker: null,
@@ -121,7 +128,7 @@ export interface PendingTotals {
 export function liveEntry(
   s: TorrentStats,
   rec: TorrentRecord | undefined,
-  extra: { tracker?: string | null; pending?: PendingTotals | undefined; queuePosition?: number | null } = {},
+  extra: { tracker?: string | null; pending?: PendingTotals | undefined; queuePosition?: number | null; now?: number } = {},
 ): ListEntry {
   const pending = extra.pending ?? { downloaded: 0, uploaded: 0, seedingSeconds: 0 };
   const totalDownloaded = (rec?.totalDownloaded ?? 0) + pending.downloaded;
@@ -129,6 +136,7 @@ export function liveEntry(
   // The queue holds a torrent back by pausing it in the engine with the stored status 'queued'.
   // (Any stored status but the user's 'paused' on a paused torrent: it waits for the queue to start it.)
   const state = s.state === 'paused' && rec !== undefined && rec.status !== 'paused' ? 'queued' : s.state;
+  const seedingSeconds = (rec?.seedingTime ?? 0) + pending.seedingSeconds;
   return {
     infoHash: s.infoHashHex,
     name: s.name ?? rec?.name ?? null,
@@ -150,11 +158,17 @@ export function liveEntry(
     ...storedFields(rec),
     queuePosition: extra.queuePosition ?? null,
     ratio: ratioOf(totalUploaded, totalDownloaded, s.progress * (s.length ?? 0)),
-    seedingTime: Math.round((rec?.seedingTime ?? 0) + pending.seedingSeconds),
+    seedingTime: Math.round(seedingSeconds),
+    seedingTimeOrigin: s.state === 'seeding' ? Math.round((extra.now ?? Date.now()) - seedingSeconds * 1000) : null,
     totalDownloaded,
     totalUploaded,
     tracker: extra.tracker ?? null,
   };
+}
+
+/** Seeding time at `now`: a seeding row's clock runs on from its origin (see ListEntry.seedingTimeOrigin). */
+export function seedingTimeAt(e: Pick<ListEntry, 'seedingTime' | 'seedingTimeOrigin'>, now: number): number {
+  return e.seedingTimeOrigin === null ? e.seedingTime : Math.max(e.seedingTime, Math.round((now - e.seedingTimeOrigin) / 1000));
 }
 
 /** The first tracker a live torrent announces to. */
@@ -182,13 +196,13 @@ export function queuePositions(node: Pick<CascadeNode, 'session' | 'db'>, order:
   return positions;
 }
 
-type ListingNode = Pick<CascadeNode, 'session' | 'db'> & {
+export type ListingNode = Pick<CascadeNode, 'session' | 'db'> & {
   model?: { queueOrder(): string[]; pendingTotals(infoHash: string): PendingTotals | undefined } | undefined;
   /** A running node's queue knows the positions as of its last plan (no pass over the library per row). */
   queue?: { positions(): ReadonlyMap<string, number> } | undefined;
 };
 
-function positionsOf(node: ListingNode): ReadonlyMap<string, number> {
+export function positionsOf(node: ListingNode): ReadonlyMap<string, number> {
   return node.queue?.positions() ?? queuePositions(node, node.model?.queueOrder() ?? node.db.listTorrents().map((r) => r.infoHash));
 }
 
@@ -204,9 +218,9 @@ export function restoredStats(node: Pick<CascadeNode, 'db'>, t: TorrentHandle): 
 }
 
 /** The list row of a live torrent, with its queue position and the totals not flushed yet. */
-export function liveRow(node: ListingNode, t: TorrentHandle, positions?: ReadonlyMap<string, number>): ListEntry {
+export function liveRow(node: ListingNode, t: TorrentHandle, positions?: ReadonlyMap<string, number>, rec?: TorrentRecord): ListEntry {
   const pos = positions ?? positionsOf(node);
-  return liveEntry(restoredStats(node, t), node.db.getTorrent(t.infoHashHex), {
+  return liveEntry(restoredStats(node, t), rec ?? node.db.getTorrent(t.infoHashHex), {
     tracker: trackerHost(firstTracker(t)),
     pending: node.model?.pendingTotals(t.infoHashHex),
     queuePosition: pos.get(t.infoHashHex) ?? null,

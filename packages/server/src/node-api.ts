@@ -3,7 +3,8 @@
 
 import { resolve as resolvePath } from 'node:path';
 import { CliError, UsageError, errorMessage } from './errors.ts';
-import { listEntries, type ListEntry } from './listing.ts';
+import type { ListEntry } from './listing.ts';
+import { summaryCache } from './summary-cache.ts';
 import type { RpcHandlers, RpcParams } from './control.ts';
 import type { CascadeNode } from './node.ts';
 import type { TorrentHandle, TorrentSource } from './engine.ts';
@@ -55,7 +56,11 @@ export function createNodeApi(node: CascadeNode): RpcHandlers {
     return t;
   };
 
-  const entries = (): ListEntry[] => listEntries(node);
+  const entries = (): ListEntry[] => {
+    const cache = summaryCache(node);
+    cache.refresh();
+    return cache.rows();
+  };
 
   /** The torrents a verb with an optional infohash applies to: that one, or all loaded. */
   const selected = (p: RpcParams): TorrentHandle[] => {

@@ -108,6 +108,7 @@ export const entryModelProperties = {
   forceStart: bool,
   ratio: { type: 'number', description: 'uploaded / downloaded over every run (or / bytes verified when more)' },
   seedingTime: { type: 'integer', description: 'seconds spent seeding, over every run' },
+  seedingTimeOrigin: { type: ['number', 'null'], description: 'while seeding: ms since epoch its seeding time counts from (seeding time now = (now − this) / 1000); null when not seeding' },
   totalDownloaded: { type: 'integer', description: 'bytes received over every run' },
   totalUploaded: { type: 'integer', description: 'bytes sent over every run' },
   addedAt: { type: ['number', 'null'], description: 'ms since epoch' },

@@ -4,7 +4,8 @@
 import type { FastifyInstance } from 'fastify';
 import { encodeTorrent, toMagnet } from '@cascade/engine';
 import type { ApiContext } from '../context.ts';
-import { listEntries, offlineEntry } from '../listing.ts';
+import { offlineEntry } from '../listing.ts';
+import { summaryCache } from '../summary-cache.ts';
 import { torrentDetail, fileViews, countTransports, type TorrentDetail } from '../torrent-view.ts';
 import { badRequest, conflict, keepRawBody, rawBodyOf } from '../http-errors.ts';
 import { findTorrent, loadedTorrent } from './lookup.ts';
@@ -66,7 +67,12 @@ export function torrentRoutes(app: FastifyInstance, ctx: ApiContext): void {
         ...errors(400),
       },
     },
-    handler: async (req) => ({ ...queryEntries(listEntries(node), req.query), shareWarning: node.model.shareWarning(ctx.announceUrls()) }),
+    handler: async (req) => {
+      // Rows come from the summary cache: only torrents that changed since the last look are built.
+      const cache = summaryCache(node);
+      cache.refresh();
+      return { ...queryEntries(cache.rows(), req.query), shareWarning: node.model.shareWarning(ctx.announceUrls()) };
+    },
   });
 
   app.get<{ Params: HashParams }>('/api/torrents/:infoHash', {
