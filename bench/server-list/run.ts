@@ -26,6 +26,9 @@ const { values: argv } = parseArgs({
     dir: { type: 'string' },
     keep: { type: 'boolean', default: false },
     'idle-seconds': { type: 'string', default: '20' },
+    // Write the library straight into a new state DB (one transaction) and let the node load it,
+    // instead of N adds through the API: minutes saved on a loaded machine; lists the same.
+    direct: { type: 'boolean', default: false },
   },
 });
 const N = Number(argv.torrents);
@@ -36,6 +39,7 @@ const work = argv.dir ? resolve(argv.dir) : mkdtempSync(join(tmpdir(), 'cascade-
 const stateDir = join(work, 'state');
 const downloads = join(work, 'downloads');
 const reuse = existsSync(join(stateDir, 'cascade.db'));
+mkdirSync(stateDir, { recursive: true });
 mkdirSync(downloads, { recursive: true });
 
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
@@ -49,13 +53,31 @@ function bencode(v: unknown): Buffer {
   const entries = Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1));
   return Buffer.concat([Buffer.from('d'), ...entries.flatMap(([k, x]) => [bencode(k), bencode(x)]), Buffer.from('e')]);
 }
-function makeTorrent(i: number): Buffer {
+function makeInfo(i: number): { length: number; name: string; 'piece length': number; pieces: Buffer } {
   const data = randomBytes(4096);
   const name = `bench-${i}.bin`;
   writeFileSync(join(downloads, name), data);
   const pieces = createHash('sha1').update(data).digest();
-  return bencode({ 'created by': 'bench/server-list', info: { length: 4096, name, 'piece length': 16384, pieces } });
+  return { length: 4096, name, 'piece length': 16384, pieces };
 }
+function makeTorrent(i: number): Buffer {
+  return bencode({ 'created by': 'bench/server-list', info: makeInfo(i) });
+}
+if (!reuse && argv.direct) {
+  const { StateDB } = await import('../../packages/server/core.ts');
+  const db = StateDB.open(stateDir);
+  db.transaction(() => {
+    for (let i = 0; i < N; i++) {
+      const info = makeInfo(i);
+      const torrent = bencode({ 'created by': 'bench/server-list', info });
+      const infoHash = createHash('sha1').update(bencode(info)).digest('hex');
+      db.upsertTorrent({ infoHash, name: info.name, source: new Uint8Array(torrent), savePath: downloads, status: 'seeding', length: 4096, pieceCount: 1 });
+    }
+  });
+  db.close();
+  say(`wrote ${N} torrents into ${stateDir}`);
+}
+const direct = !reuse && argv.direct;
 
 interface Server {
   proc: ChildProcess;
@@ -104,7 +126,7 @@ async function total(): Promise<number> {
 }
 
 // ---- the library ----
-if (!reuse) {
+if (!reuse && !direct) {
   const t0 = performance.now();
   let next = 0;
   const worker = async () => {

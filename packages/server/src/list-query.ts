@@ -4,6 +4,7 @@
 
 import { UsageError } from './errors.ts';
 import { seedingTimeAt, type ListEntry } from './listing.ts';
+import { TextOrder } from './text-order.ts';
 
 export interface ListQuery {
   category?: string | undefined;
@@ -57,16 +58,47 @@ function stateMatcher(state: string): (e: ListEntry) => boolean {
   }
 }
 
-// One collator each, made once: String#localeCompare with options builds one per call, which is
-// most of the time of sorting 10,000 names.
+// One collator each, made once: String#localeCompare with options builds one per call. Texts are
+// compared through their ranks (text-order.ts), one order per field.
 const byText = new Intl.Collator(undefined, { sensitivity: 'base', numeric: true });
 const byList = new Intl.Collator();
+const textOrders = new Map<string, TextOrder>();
 
-function compare(a: unknown, b: unknown): number {
-  // null (unknown) sorts after every value, whichever the order; see queryEntries.
-  if (typeof a === 'string' && typeof b === 'string') return byText.compare(a, b);
-  if (Array.isArray(a) && Array.isArray(b)) return byList.compare(a.join(','), b.join(','));
-  return Number(a) - Number(b);
+/** A row with its sort key worked out once (not once per comparison). */
+interface Keyed {
+  e: ListEntry;
+  k: number | null;
+}
+
+/**
+ * Sorts by `value`: numbers (and booleans) by value, text by the collator, lists (tags) by their
+ * joined text; null (unknown) after every value whichever the order; ties by infohash, ascending.
+ */
+function sortBy(rows: ListEntry[], field: string, value: (e: ListEntry) => unknown, dir: 1 | -1): ListEntry[] {
+  const raw = rows.map((e) => {
+    const v = value(e);
+    return v === null || v === undefined ? null : Array.isArray(v) ? v.join(',') : v;
+  });
+  const texts = raw.filter((v): v is string => typeof v === 'string');
+  let rank: Map<string, number> | undefined;
+  if (texts.length > 0) {
+    let order = textOrders.get(field);
+    if (!order) textOrders.set(field, (order = new TextOrder(field === 'tags' ? byList : byText)));
+    rank = order.ranks(texts);
+  }
+  const keyed: Keyed[] = rows.map((e, i) => {
+    const v = raw[i];
+    return { e, k: v === null || v === undefined ? null : typeof v === 'string' ? rank!.get(v)! : Number(v) };
+  });
+  keyed.sort((a, b) => {
+    const x = a.k;
+    const y = b.k;
+    if (x === null || y === null) {
+      if (x !== y) return x === null ? 1 : -1;
+    } else if (x !== y) return (x - y) * dir;
+    return a.e.infoHash < b.e.infoHash ? -1 : a.e.infoHash > b.e.infoHash ? 1 : 0;
+  });
+  return keyed.map((x) => x.e);
 }
 
 /**
@@ -85,20 +117,12 @@ export function queryEntries(entries: ListEntry[], q: ListQuery, now = Date.now(
   const text = (q.search ?? '').trim().toLowerCase();
   if (text !== '') filters.push((e) => (e.name ?? '').toLowerCase().includes(text) || e.infoHash.startsWith(text));
   const sort = q.sort !== undefined && q.sort !== '' ? sortKey(q.sort) : undefined;
-  const matched = filters.length === 0 ? entries.slice() : entries.filter((e) => filters.every((f) => f(e)));
+  let matched = filters.length === 0 ? entries.slice() : entries.filter((e) => filters.every((f) => f(e)));
   const dir = q.order === 'desc' ? -1 : 1;
   // No sort asked: the node's own order (live torrents as added, then stored ones).
   if (sort) {
     const value = sort === 'seedingTime' ? (e: ListEntry) => seedingTimeAt(e, now) : (e: ListEntry) => e[sort];
-    matched.sort((a, b) => {
-      const x = value(a);
-      const y = value(b);
-      if (x === null && y !== null) return 1;
-      if (y === null && x !== null) return -1;
-      const c = x === null ? 0 : compare(x, y);
-      if (c !== 0) return c * dir;
-      return a.infoHash < b.infoHash ? -1 : a.infoHash > b.infoHash ? 1 : 0;
-    });
+    matched = sortBy(matched, sort, value, dir);
   }
   const offset = q.offset ?? 0;
   const page = matched.slice(offset, q.limit !== undefined ? offset + q.limit : undefined);

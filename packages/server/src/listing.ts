@@ -77,13 +77,21 @@ export function ratioOf(uploaded: number, downloaded: number, verifiedBytes: num
   return base > 0 ? uploaded / base : 0;
 }
 
+/** Hosts of tracker URLs seen lately: thousands of torrents share a handful of trackers. */
+const trackerHosts = new Map<string, string | null>();
+
 export function trackerHost(url: string | undefined): string | null {
   if (!url) return null;
+  let host = trackerHosts.get(url);
+  if (host !== undefined) return host;
   try {
-    return new URL(url).hostname.replace(/^\[|\]$/g, '') || null;
+    host = new URL(url).hostname.replace(/^\[|\]$/g, '') || null;
   } catch {
-    return null;
+    host = null;
   }
+  if (trackerHosts.size >= 1000) trackerHosts.clear();
+  trackerHosts.set(url, host);
+  return host;
 }
 
 export function offlineEntry(rec: TorrentRecord, db: StateDB): ListEntry {
