@@ -13,7 +13,7 @@
 
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -29,6 +29,8 @@ const { values: argv } = parseArgs({
     // Write the library straight into a new state DB (one transaction) and let the node load it,
     // instead of N adds through the API: minutes saved on a loaded machine; lists the same.
     direct: { type: 'boolean', default: false },
+    // With --direct: stored paused (the node loads them without starting them) rather than seeding.
+    paused: { type: 'boolean', default: false },
   },
 });
 const N = Number(argv.torrents);
@@ -66,14 +68,19 @@ function makeTorrent(i: number): Buffer {
 if (!reuse && argv.direct) {
   const { StateDB } = await import('../../packages/server/core.ts');
   const db = StateDB.open(stateDir);
-  db.transaction(() => {
+  // Not written for a crash: no sync per row (saveResume makes its own transaction).
+  db.prepare('PRAGMA synchronous = OFF').run();
+  {
     for (let i = 0; i < N; i++) {
       const info = makeInfo(i);
       const torrent = bencode({ 'created by': 'bench/server-list', info });
       const infoHash = createHash('sha1').update(bencode(info)).digest('hex');
-      db.upsertTorrent({ infoHash, name: info.name, source: new Uint8Array(torrent), savePath: downloads, status: 'seeding', length: 4096, pieceCount: 1 });
+      db.upsertTorrent({ infoHash, name: info.name, source: new Uint8Array(torrent), savePath: downloads, status: argv.paused ? 'paused' : 'seeding', length: 4096, pieceCount: 1 });
+      // Resume data as a node that seeded it would have left: the one piece, the file's size and mtime.
+      const mtimeMs = statSync(join(downloads, info.name)).mtimeMs;
+      db.saveResume(infoHash, { have: new Uint8Array([0x80]), files: [{ length: 4096, mtimeMs }] });
     }
-  });
+  }
   db.close();
   say(`wrote ${N} torrents into ${stateDir}`);
 }
@@ -146,14 +153,16 @@ if (!reuse && !direct) {
   while ((await total().catch(() => 0)) < N) await sleep(200);
   say(`served ${work} again: ${N} listed after ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 }
-// Settle: every torrent seeding (a restart may check data first).
-for (let i = 0; i < 600; i++) {
-  const seeding = (await get('/api/torrents?state=seeding&limit=1')).body.total;
-  if (seeding >= N) break;
+// Settle: every torrent seeding, or paused as stored (a restart may start them a few at a time).
+const want = argv.paused && (direct || reuse) ? 'paused' : 'seeding';
+for (let i = 0; i < 1200; i++) {
+  const n = (await get(`/api/torrents?state=${want}&limit=1`)).body.total;
+  if (n >= N) break;
+  if (i % 30 === 0) say(`${n} of ${N} ${want}`);
   await sleep(1000);
 }
 await sleep(3000);
-say(`${await total()} torrents, all seeding`);
+say(`${await total()} torrents, ${(await get(`/api/torrents?state=${want}&limit=1`)).body.total} ${want}`);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (xs: number[]) => `median ${median(xs).toFixed(1)} ms, worst ${Math.max(...xs).toFixed(1)} ms`;
@@ -222,8 +231,17 @@ async function reach(what: string, act: () => Promise<unknown>, seen: (c: (typeo
 }
 const ih = hashes[0]!;
 const post = (path: string, body?: FormData) => fetch(s.url + path, { method: 'POST', headers: auth, ...(body ? { body } : {}) }).then((r) => r.text());
-await reach('a pause', () => post(`/api/torrents/${ih}/pause`), (c) => c.updated.some((e) => e.infoHash === ih && e.state === 'paused'));
-await reach('a resume', () => post(`/api/torrents/${ih}/resume`), (c) => c.updated.some((e) => e.infoHash === ih && e.state !== 'paused'));
+const pause = () => reach('a pause', () => post(`/api/torrents/${ih}/pause`), (c) => c.updated.some((e) => e.infoHash === ih && e.state === 'paused'));
+const resume = () => reach('a resume', () => post(`/api/torrents/${ih}/resume`), (c) => c.updated.some((e) => e.infoHash === ih && e.state !== 'paused'));
+if (want === 'paused') {
+  await resume();
+  await sleep(1500);
+  await pause();
+} else {
+  await pause();
+  await resume();
+}
+await sleep(1500);
 const form = new FormData();
 form.append('file', new Blob([randomBytes(5000)]), `bench-new-${Date.now()}.bin`);
 await reach('a new torrent', () => post('/api/torrents', form), (c) => c.updated.some((e) => e.name?.startsWith('bench-new-') ?? false));

@@ -124,9 +124,13 @@ export function queryEntries(entries: ListEntry[], q: ListQuery, now = Date.now(
     const value = sort === 'seedingTime' ? (e: ListEntry) => seedingTimeAt(e, now) : (e: ListEntry) => e[sort];
     matched = sortBy(matched, sort, value, dir);
   }
-  const offset = q.offset ?? 0;
-  const page = matched.slice(offset, q.limit !== undefined ? offset + q.limit : undefined);
-  // Seeding time as of now for the rows sent (cached rows hold it as of when they were built).
+  return pageOf(matched, q.offset, q.limit, now);
+}
+
+/** Rows offset..offset+limit of a matched list, with their seeding time as of `now`. */
+export function pageOf(matched: ListEntry[], offset = 0, limit: number | undefined, now: number): { torrents: ListEntry[]; total: number } {
+  const page = matched.slice(offset, limit !== undefined ? offset + limit : undefined);
+  // Cached rows hold seeding time as of when they were built: the clock runs on from its origin.
   const torrents = page.map((e) => (e.seedingTimeOrigin === null ? e : { ...e, seedingTime: seedingTimeAt(e, now) }));
   return { torrents, total: matched.length };
 }

@@ -8,7 +8,7 @@ import { summaryCache } from './summary-cache.ts';
 import type { RpcHandlers, RpcParams } from './control.ts';
 import type { CascadeNode } from './node.ts';
 import type { TorrentHandle, TorrentSource } from './engine.ts';
-import { queryEntries, type ListQuery } from './list-query.ts';
+import type { ListQuery } from './list-query.ts';
 import { modelRpcs } from './model-rpc.ts';
 import { moveOne, runBulk } from './queue/bulk.ts';
 
@@ -74,7 +74,11 @@ export function createNodeApi(node: CascadeNode): RpcHandlers {
     health: () => node.health(),
 
     // Optional filters and sort, as GET /api/torrents takes them (category, tag, state, tracker, search, sort, order).
-    list: (p) => ({ online: true, ...queryEntries(entries(), listQueryOf(p)) }),
+    list: (p) => {
+      const cache = summaryCache(node);
+      cache.refresh();
+      return { online: true, ...cache.query(listQueryOf(p)) };
+    },
 
     search: (p) => {
       const text = (optStr(p, 'text') ?? '').toLowerCase();

@@ -20,6 +20,7 @@ import { toRecord } from './state-records.ts';
 import type { StateDB, TorrentRecord } from './state.ts';
 import type { TorrentHandle } from './engine.ts';
 import { liveRow, offlineEntry, positionsOf, type ListEntry, type ListingNode } from './listing.ts';
+import { pageOf, queryEntries, type ListQuery } from './list-query.ts';
 
 interface Cached {
   summary: ListEntry;
@@ -35,6 +36,8 @@ interface Cached {
 const QUIET_COLUMNS = new Set(['total_downloaded', 'total_uploaded', 'seeding_time', 'torrent']);
 /** More dirty rows than this in one refresh: read every record in one query instead of one each. */
 const BULK_READ = 200;
+/** Queries whose results are kept (a page, its neighbours in another sort, the CLI…). */
+const QUERY_MEMO = 4;
 
 export type CacheNode = ListingNode & { db: StateDB };
 
@@ -48,6 +51,8 @@ export class SummaryCache {
   #stored = new Set<string>();
   #generation = 0;
   #pass = 0;
+  /** The last few queries' full results (see query()). */
+  #queries: { key: string; generation: number; rows: ListEntry[] }[] = [];
   readonly #drain: StatementSync;
   readonly #clear: StatementSync;
   readonly #allRecords: StatementSync;
@@ -87,8 +92,12 @@ export class SummaryCache {
       const ih = t.infoHashHex;
       const c = this.#entries.get(ih);
       if (c) c.seen = pass;
-      if (!c || c.revision !== t.revision || dirty === null || dirty.has(ih) || c.summary.queuePosition !== (positions.get(ih) ?? null)) {
-        rebuild.push(t);
+      if (!c || c.revision !== t.revision || dirty === null || dirty.has(ih)) rebuild.push(t);
+      else {
+        // Only its place in the queue moved (one torrent finishing shifts every one behind it):
+        // the same row with the new position, nothing else read.
+        const position = positions.get(ih) ?? null;
+        if (c.summary.queuePosition !== position) this.#put(ih, { ...c.summary, queuePosition: position }, c.revision, pass);
       }
     }
     const records = rebuild.length > BULK_READ || dirty === null ? this.#readAll() : undefined;
@@ -120,6 +129,22 @@ export class SummaryCache {
         this.#removed.set(ih, ++this.#generation);
       }
     }
+  }
+
+  /**
+   * A page of rows as GET /api/torrents asks (filters, sort, offset/limit). The filtered, sorted
+   * list is kept while no row changes, so paging through an idle library sorts once.
+   */
+  query(q: ListQuery, now = Date.now()): { torrents: ListEntry[]; total: number } {
+    const { offset, limit, ...rest } = q;
+    // Seeding time moves with the clock: a list sorted by it is good for the second it was made in.
+    const key = JSON.stringify(rest) + (rest.sort === 'seedingTime' ? `@${Math.floor(now / 1000)}` : '');
+    let hit = this.#queries.find((m) => m.key === key && m.generation === this.#generation);
+    if (!hit) {
+      hit = { key, generation: this.#generation, rows: queryEntries(this.rows(), rest, now).torrents };
+      this.#queries = [hit, ...this.#queries.filter((m) => m.key !== key)].slice(0, QUERY_MEMO);
+    }
+    return pageOf(hit.rows, offset, limit, now);
   }
 
   /** Every row, in the node's order (live torrents as the cache first saw them, then stored ones). */

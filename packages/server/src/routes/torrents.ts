@@ -9,7 +9,7 @@ import { summaryCache } from '../summary-cache.ts';
 import { torrentDetail, fileViews, countTransports, type TorrentDetail } from '../torrent-view.ts';
 import { badRequest, conflict, keepRawBody, rawBodyOf } from '../http-errors.ts';
 import { findTorrent, loadedTorrent } from './lookup.ts';
-import { queryEntries, type ListQuery } from '../list-query.ts';
+import type { ListQuery } from '../list-query.ts';
 import { listQuery, torrentPatchBody } from '../schemas-model.ts';
 import {
   infoHashParams,
@@ -71,7 +71,7 @@ export function torrentRoutes(app: FastifyInstance, ctx: ApiContext): void {
       // Rows come from the summary cache: only torrents that changed since the last look are built.
       const cache = summaryCache(node);
       cache.refresh();
-      return { ...queryEntries(cache.rows(), req.query), shareWarning: node.model.shareWarning(ctx.announceUrls()) };
+      return { ...cache.query(req.query), shareWarning: node.model.shareWarning(ctx.announceUrls()) };
     },
   });
 
