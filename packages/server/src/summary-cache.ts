@@ -36,6 +36,8 @@ interface Cached {
 const QUIET_COLUMNS = new Set(['total_downloaded', 'total_uploaded', 'seeding_time', 'torrent']);
 /** More dirty rows than this in one refresh: read every record in one query instead of one each. */
 const BULK_READ = 200;
+/** Removals kept for the feed at most. */
+const MAX_REMOVALS = 20_000;
 /** Queries whose results are kept (a page, its neighbours in another sort, the CLI…). */
 const QUERY_MEMO = 4;
 
@@ -128,6 +130,12 @@ export class SummaryCache {
         this.#entries.delete(ih);
         this.#removed.set(ih, ++this.#generation);
       }
+    }
+    // Removals wait for the feed; with no page open for a long time they would pile up: the oldest
+    // go (a page that connects later starts from the whole list anyway).
+    for (const ih of this.#removed.keys()) {
+      if (this.#removed.size <= MAX_REMOVALS) break;
+      this.#removed.delete(ih);
     }
   }
 
