@@ -194,6 +194,14 @@ for (const ih of hashes) single.push((await get(`/api/torrents/${ih}`)).ms);
 say(`one   GET /api/torrents/:infoHash (50 torrents)         ${fmt(single)}`);
 
 // ---- the feed ----
+{
+  await sleep(2000);
+  const c = cpuTicks(s.proc.pid!);
+  const a = performance.now();
+  await sleep(IDLE_S * 1000);
+  const secs = (performance.now() - a) / 1000;
+  say(`idle ${secs.toFixed(0)} s, no page connected: server CPU ${(((cpuTicks(s.proc.pid!) - c) / 100 / secs) * 100).toFixed(1)}% of one core`);
+}
 const socket = io(s.url, { forceNew: true, reconnection: false, transports: ['websocket'], extraHeaders: auth });
 let bytes = 0;
 socket.io.on('packet', (p: { data?: unknown }) => {

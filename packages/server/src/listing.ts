@@ -185,7 +185,7 @@ export function firstTracker(t: TorrentHandle): string | undefined {
 }
 
 /** Whether an entry counts as complete for the queue (complete ones have no queue position). */
-function complete(s: { progress: number | null; pieceCount: number | null; state: string }): boolean {
+export function complete(s: { progress: number | null; pieceCount: number | null; state: string }): boolean {
   return s.state === 'seeding' || (s.pieceCount !== null && s.progress !== null && s.progress >= 1);
 }
 
@@ -228,10 +228,14 @@ export function restoredStats(node: Pick<CascadeNode, 'db'>, t: TorrentHandle): 
 /** The list row of a live torrent, with its queue position and the totals not flushed yet. */
 export function liveRow(node: ListingNode, t: TorrentHandle, positions?: ReadonlyMap<string, number>, rec?: TorrentRecord): ListEntry {
   const pos = positions ?? positionsOf(node);
-  return liveEntry(restoredStats(node, t), rec ?? node.db.getTorrent(t.infoHashHex), {
+  const s = restoredStats(node, t);
+  // A complete torrent has no queue position, whatever the queue's last plan (made before it
+  // completed) still says: otherwise its row would change again when the queue next plans.
+  const done = complete({ progress: s.progress, pieceCount: s.pieceCount ?? null, state: s.state });
+  return liveEntry(s, rec ?? node.db.getTorrent(t.infoHashHex), {
     tracker: trackerHost(firstTracker(t)),
     pending: node.model?.pendingTotals(t.infoHashHex),
-    queuePosition: pos.get(t.infoHashHex) ?? null,
+    queuePosition: done ? null : (pos.get(t.infoHashHex) ?? null),
   });
 }
 

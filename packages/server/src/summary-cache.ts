@@ -19,7 +19,7 @@ import type { StatementSync } from 'node:sqlite';
 import { toRecord } from './state-records.ts';
 import type { StateDB, TorrentRecord } from './state.ts';
 import type { TorrentHandle } from './engine.ts';
-import { liveRow, offlineEntry, positionsOf, type ListEntry, type ListingNode } from './listing.ts';
+import { complete, liveRow, offlineEntry, positionsOf, type ListEntry, type ListingNode } from './listing.ts';
 import { pageOf, queryEntries, type ListQuery } from './list-query.ts';
 
 interface Cached {
@@ -98,7 +98,7 @@ export class SummaryCache {
       else {
         // Only its place in the queue moved (one torrent finishing shifts every one behind it):
         // the same row with the new position, nothing else read.
-        const position = positions.get(ih) ?? null;
+        const position = complete(c.summary) ? null : (positions.get(ih) ?? null);
         if (c.summary.queuePosition !== position) this.#put(ih, { ...c.summary, queuePosition: position }, c.revision, pass);
       }
     }
