@@ -1,0 +1,171 @@
+// Cascade's half of the benchmark: add N torrents through the API, then memory, idle CPU without and
+// with a client, the list's speed, `cascade list`, and a restart on the same state.
+
+import { join } from 'node:path';
+import type { BenchTorrent } from './torrents.ts';
+import { addRates, cpuOver, loadAverage, median, memoryOf, pool, sleep, type CpuWindow } from './proc.ts';
+import { addTorrent, apiJson, startNode, stopNode, timeCliList, timedGet, watchStartup, type ListPage, type NodeSetup, type RestartFigures } from './cascade-node.ts';
+import { connectFeed, openPage } from './feed.ts';
+
+export interface CascadeOptions {
+  root: string;
+  workDir: string;
+  dataDir: string;
+  torrents: BenchTorrent[];
+  idleSeconds: number;
+  browser: boolean;
+  say(line: string): void;
+}
+
+export interface CascadeFigures {
+  startListeningAfter: number;
+  add: { seconds: number; overall: number; per1000: number[]; load: string };
+  rssAfterAdds: number;
+  peakRssAfterAdds: number;
+  idleNoClient: CpuWindow;
+  withPage: (CpuWindow & { client: 'chromium+socket.io' | 'socket.io'; feedBytesPerSecond: number; feedPackets: number; feedEvents: Record<string, number>; pageBytesPerSecond: number | null; pageFirstRowsAfter: number | null; browserError?: string }) | null;
+  pageOf100Ms: number;
+  pageOf100Samples: number[];
+  allMs: number;
+  allBytes: number;
+  singleMs: number;
+  cliList: { seconds: number; lines: number };
+  stopSeconds: number;
+  restart: RestartFigures;
+  rssAfterRestart: number;
+  idleAfterRestart: CpuWindow;
+}
+
+const SETTLE_MS = 5000;
+
+export async function runCascade(o: CascadeOptions): Promise<CascadeFigures> {
+  const n = o.torrents.length;
+  const setup: NodeSetup = { root: o.root, stateDir: join(o.workDir, 'cascade-state'), downloadDir: join(o.workDir, 'cascade-downloads'), logPath: join(o.workDir, 'cascade.log') };
+  let node = await startNode(setup);
+  const firstListening = node.listeningAfter;
+  try {
+    o.say(`cascade: node ${node.pid} at ${node.url} (listening after ${node.listeningAfter.toFixed(2)} s), adding ${n} torrents, four in flight…`);
+    await node.serving;
+    const t0 = performance.now();
+    let lastReport = t0;
+    const finished = await pool(n, 4, async (i) => {
+      const t = o.torrents[i]!;
+      await addTorrent(node, t.bytes, o.dataDir, t.name.replace(/\.bin$/, '.torrent'));
+      if (performance.now() - lastReport > 10_000) {
+        lastReport = performance.now();
+        o.say(`  ${i + 1} added, ${((i + 1) / ((lastReport - t0) / 1000)).toFixed(0)}/s so far`);
+      }
+    });
+    const rates = addRates(t0, finished);
+    const add = { seconds: (finished[n - 1]! - t0) / 1000, ...rates, load: loadAverage() };
+    o.say(`cascade: ${n} added in ${add.seconds.toFixed(1)} s: ${add.overall.toFixed(0)}/s; per 1,000: ${add.per1000.map((r) => r.toFixed(0)).join(' ')}`);
+
+    await sleep(SETTLE_MS);
+    const mem = memoryOf(node.pid);
+    o.say(`cascade: RSS ${(mem.rss / 1e6).toFixed(0)} MB (peak ${(mem.peak / 1e6).toFixed(0)} MB); idle CPU, no client, ${o.idleSeconds} s…`);
+    const idleNoClient = await cpuOver(node.pid, o.idleSeconds);
+    o.say(`cascade: idle CPU ${idleNoClient.percent.toFixed(2)}% (load ${idleNoClient.load})`);
+
+    const withPage = await measureWithPage(node, o);
+
+    // The list: pages of 100 sorted by name across the list, everything, single torrents.
+    const offsets = [0, Math.floor(n / 4), Math.floor(n / 2), Math.floor((3 * n) / 4), Math.max(0, n - 100)];
+    const pageSamples: number[] = [];
+    for (const off of offsets) pageSamples.push((await timedGet(node, `/api/torrents?limit=100&offset=${off}&sort=name`)).ms);
+    const alls = [];
+    for (let i = 0; i < 3; i++) alls.push(await timedGet(node, '/api/torrents'));
+    const all = JSON.parse(alls[0]!.body) as ListPage;
+    if (all.total !== n || all.torrents.length !== n) throw new Error(`GET /api/torrents: total ${all.total}, ${all.torrents.length} entries; expected ${n}`);
+    const singles: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const t = o.torrents[Math.floor(((i + 0.5) * n) / 7)]!;
+      singles.push((await timedGet(node, `/api/torrents/${t.infoHash}`)).ms);
+    }
+    const cliList = await timeCliList(setup);
+    const lists = {
+      pageOf100Ms: median(pageSamples),
+      pageOf100Samples: pageSamples,
+      allMs: median(alls.map((a) => a.ms)),
+      allBytes: alls[0]!.bytes,
+      singleMs: median(singles),
+      cliList,
+    };
+    o.say(
+      `cascade: page of 100 ${lists.pageOf100Ms.toFixed(1)} ms (${pageSamples.map((s) => s.toFixed(0)).join(' ')}), all ${lists.allMs.toFixed(0)} ms ` +
+        `(${(lists.allBytes / 1e6).toFixed(2)} MB), single ${lists.singleMs.toFixed(1)} ms, cascade list ${cliList.seconds.toFixed(2)} s (${cliList.lines} lines)`,
+    );
+
+    o.say('cascade: restarting on the same state…');
+    const stopSeconds = await stopNode(node);
+    const t1 = performance.now();
+    node = await startNode(setup);
+    const restart = await watchStartup(node, n, t1, 300);
+    o.say(
+      `cascade: restart: listening ${restart.listeningAfter.toFixed(2)} s, lists all ${restart.listsAllAfter?.toFixed(2) ?? 'never'} s, ` +
+        `all seeding ${restart.allSeedingAfter?.toFixed(2) ?? 'never'} s, seen checking ${restart.seenChecking} (states ${JSON.stringify(restart.states)})`,
+    );
+    await sleep(SETTLE_MS);
+    const rssAfterRestart = memoryOf(node.pid).rss;
+    const idleAfterRestart = await cpuOver(node.pid, o.idleSeconds);
+    o.say(`cascade: after restart RSS ${(rssAfterRestart / 1e6).toFixed(0)} MB, idle CPU ${idleAfterRestart.percent.toFixed(2)}% (load ${idleAfterRestart.load})`);
+    return {
+      startListeningAfter: firstListening,
+      add,
+      rssAfterAdds: mem.rss,
+      peakRssAfterAdds: mem.peak,
+      idleNoClient,
+      withPage,
+      ...lists,
+      stopSeconds,
+      restart,
+      rssAfterRestart,
+      idleAfterRestart,
+    };
+  } finally {
+    await stopNode(node);
+  }
+}
+
+/** Idle CPU with the feed's clients connected: a socket.io connection counting bytes and, unless
+ *  --no-browser (or it fails), a Chromium page on the torrents view. */
+async function measureWithPage(node: Awaited<ReturnType<typeof startNode>>, o: CascadeOptions): Promise<CascadeFigures['withPage']> {
+  let page: Awaited<ReturnType<typeof openPage>> | null = null;
+  let browserError: string | undefined;
+  if (o.browser) {
+    try {
+      o.say('cascade: opening the torrents view in headless Chromium…');
+      page = await openPage(node);
+      o.say(`cascade: first torrent rows shown ${page.firstRowsAfter?.toFixed(2)} s after the page loaded`);
+    } catch (err) {
+      browserError = (err as Error).message.split('\n')[0];
+      o.say(`cascade: no browser page (${browserError}); measuring with the socket.io client only`);
+    }
+  }
+  const feed = await connectFeed(node);
+  try {
+    await sleep(SETTLE_MS);
+    feed.reset();
+    page?.reset();
+    const cpu = await cpuOver(node.pid, o.idleSeconds);
+    const r = {
+      ...cpu,
+      client: page ? ('chromium+socket.io' as const) : ('socket.io' as const),
+      feedBytesPerSecond: feed.bytes / cpu.seconds,
+      feedPackets: feed.packets,
+      feedEvents: { ...feed.events },
+      pageBytesPerSecond: page ? page.bytes / cpu.seconds : null,
+      pageFirstRowsAfter: page?.firstRowsAfter ?? null,
+      ...(browserError ? { browserError } : {}),
+    };
+    o.say(
+      `cascade: with ${r.client}: idle CPU ${r.percent.toFixed(2)}%, feed ${(r.feedBytesPerSecond / 1000).toFixed(1)} KB/s ` +
+        `(${r.feedPackets} packets, ${JSON.stringify(r.feedEvents)})${r.pageBytesPerSecond !== null ? `, page ${(r.pageBytesPerSecond / 1000).toFixed(1)} KB/s` : ''} (load ${r.load})`,
+    );
+    return r;
+  } finally {
+    feed.close();
+    await page?.close();
+  }
+}
+
+export { apiJson };

@@ -1,0 +1,125 @@
+// The clients of the live feed the benchmark connects while it measures idle CPU "with a page":
+// a socket.io-client connection (counting what engine.io delivers, byte for byte) and, unless
+// --no-browser, a real headless Chromium page on the torrents view (its WebSocket frames counted).
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { io, type Socket } from 'socket.io-client';
+import type { RunningNode } from './cascade-node.ts';
+
+export interface FeedCounter {
+  /** Bytes and engine.io packets received since the last reset, and the socket.io events by name. */
+  bytes: number;
+  packets: number;
+  events: Record<string, number>;
+  reset(): void;
+  close(): void;
+}
+
+/** Connects to the torrent feed with the node's token, as a member's page would (websocket only). */
+export async function connectFeed(node: RunningNode): Promise<FeedCounter> {
+  const counter: FeedCounter = {
+    bytes: 0,
+    packets: 0,
+    events: {},
+    reset() {
+      this.bytes = 0;
+      this.packets = 0;
+      this.events = {};
+    },
+    close: () => socket.close(),
+  };
+  const socket: Socket = io(node.url, {
+    transports: ['websocket'],
+    reconnection: false,
+    extraHeaders: { authorization: `Bearer ${node.token}` },
+  });
+  // engine.io's transport hands every received frame to onData: count it there, before decoding.
+  socket.io.on('open', () => {
+    const transport = socket.io.engine.transport as unknown as { onData(d: unknown): void };
+    const onData = transport.onData.bind(transport);
+    transport.onData = (d: unknown) => {
+      counter.packets++;
+      counter.bytes += typeof d === 'string' ? Buffer.byteLength(d) : ((d as ArrayBuffer).byteLength ?? 0);
+      onData(d);
+    };
+  });
+  socket.onAny((name: string) => (counter.events[name] = (counter.events[name] ?? 0) + 1));
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', () => resolve());
+    socket.once('connect_error', (e) => reject(new Error(`socket.io connect: ${e.message}`)));
+  });
+  return counter;
+}
+
+export interface BrowserPage {
+  /** Bytes of WebSocket frames the page received since the last reset. */
+  bytes: number;
+  frames: number;
+  /** Seconds from opening the page to the first torrent-row shown. */
+  firstRowsAfter: number | null;
+  reset(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * Chromium (Debian's, via playwright-core) with the launch options of shared/browser-webrtc.md,
+ * claiming the fresh node as its owner and showing #/torrents. Only call this inside a network
+ * namespace with only `lo` up (run.ts makes one).
+ */
+export async function openPage(node: RunningNode): Promise<BrowserPage> {
+  const { chromium } = await import('playwright-core');
+  const profile = mkdtempSync(join(tmpdir(), 'cascade-bench-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    permissions: ['camera', 'microphone'],
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run', '--allow-loopback-in-peer-connection',
+      '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
+      '--disable-features=WebRtcHideLocalIpsWithMdns',
+    ],
+    viewport: { width: 1280, height: 800 },
+  });
+  await context.addInitScript(() => {
+    try {
+      localStorage.setItem('cascade.peer', JSON.stringify({ iceServers: [] }));
+    } catch {}
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  const result: BrowserPage = {
+    bytes: 0,
+    frames: 0,
+    firstRowsAfter: null,
+    reset() {
+      this.bytes = 0;
+      this.frames = 0;
+    },
+    close: async () => {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+  page.on('websocket', (ws) => {
+    ws.on('framereceived', ({ payload }) => {
+      result.frames++;
+      result.bytes += typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+    });
+  });
+  try {
+    await page.goto(`${node.url}/#/torrents`);
+    await page.locator('[data-testid="claim-node"]').click({ timeout: 60_000 });
+    await page.locator('[data-testid="whoami"].role-owner').waitFor({ timeout: 60_000 });
+    // Timed from a fresh load, signed in: what a user opening the torrents view waits for.
+    const t0 = performance.now();
+    await page.reload();
+    await page.locator('[data-testid="torrent-row"]').first().waitFor({ timeout: 120_000 });
+    result.firstRowsAfter = (performance.now() - t0) / 1000;
+  } catch (err) {
+    await result.close();
+    throw err;
+  }
+  return result;
+}

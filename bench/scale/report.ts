@@ -1,0 +1,77 @@
+// The table the benchmark ends with: each figure for Cascade, for transmission-daemon, their ratio,
+// and issue 25's target with PASS/FAIL. A FAIL is a finding, not an error: the run still exits 0.
+
+import type { CascadeFigures } from './cascade-side.ts';
+import type { TransmissionFigures } from './transmission.ts';
+
+export interface Row {
+  figure: string;
+  unit: string;
+  cascade: number | null;
+  transmission: number | null;
+  /** "≥ 200", "≤ 300"…, or null for figures without a target. */
+  target: string | null;
+  verdict: 'PASS' | 'FAIL' | null;
+}
+
+const MB = 1e6;
+
+function judge(value: number | null, target: string | null): Row['verdict'] {
+  if (target === null || value === null) return target === null ? null : 'FAIL';
+  const [op, num] = target.split(' ') as [string, string];
+  const limit = Number(num);
+  return (op === '≥' ? value >= limit : value <= limit) ? 'PASS' : 'FAIL';
+}
+
+export function rows(n: number, c: CascadeFigures, t: TransmissionFigures | null): Row[] {
+  const row = (figure: string, unit: string, cascade: number | null, transmission: number | null, target: string | null): Row => ({
+    figure,
+    unit,
+    cascade,
+    transmission,
+    target,
+    verdict: judge(cascade, target),
+  });
+  const big = n >= 10_000 ? '' : ` (targets are for 10,000)`;
+  return [
+    row(`add rate, all ${n}${big}`, '/s', c.add.overall, t?.add.overall ?? null, '≥ 200'),
+    row('add rate, slowest 1,000', '/s', c.add.per1000.length > 0 ? Math.min(...c.add.per1000) : null, t && t.add.per1000.length > 0 ? Math.min(...t.add.per1000) : null, '≥ 200'),
+    row('RSS after the adds', 'MB', c.rssAfterAdds / MB, t ? t.rssAfterAdds / MB : null, '≤ 300'),
+    row('idle CPU, no client', '% core', c.idleNoClient.percent, t?.idleNoClient.percent ?? null, '≤ 1'),
+    row(`idle CPU, ${c.withPage?.client === 'chromium+socket.io' ? 'page open' : 'socket.io client (no page)'}`, '% core', c.withPage?.percent ?? null, null, '≤ 3'),
+    row('feed to one client', 'KB/s', c.withPage ? c.withPage.feedBytesPerSecond / 1000 : null, null, '≤ 10'),
+    row('GET page of 100 (sort=name)', 'ms', c.pageOf100Ms, null, '≤ 50'),
+    row('GET all (torrent-get all, 6 fields)', 'ms', c.allMs, t?.getAllMs ?? null, '≤ 250'),
+    row('GET all, size', 'MB', c.allBytes / MB, t ? t.getAllBytes / MB : null, null),
+    row('GET one torrent', 'ms', c.singleMs, null, '≤ 20'),
+    row('cascade list', 's', c.cliList.seconds, null, '≤ 2'),
+    row('restart: lists all', 's', c.restart.listsAllAfter, t?.restart.listsAllAfter ?? null, '≤ 5'),
+    row('restart: all seeding', 's', c.restart.allSeedingAfter, t?.restart.allSeedingAfter ?? null, null),
+    row('restart: torrents seen checking', '', c.restart.seenChecking, t?.restart.seenChecking ?? null, '≤ 0'),
+    row('RSS after restart', 'MB', c.rssAfterRestart / MB, t ? t.rssAfterRestart / MB : null, '≤ 300'),
+    row('idle CPU after restart', '% core', c.idleAfterRestart.percent, t?.idleAfterRestart.percent ?? null, '≤ 1'),
+  ];
+}
+
+function fmt(v: number | null): string {
+  if (v === null) return '—';
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  return a >= 100 ? v.toFixed(0) : a >= 10 ? v.toFixed(1) : v.toFixed(2);
+}
+
+export function table(rs: Row[]): string {
+  const head = ['figure', 'unit', 'Cascade', 'transmission', 'C/T', 'target', ''];
+  const body = rs.map((r) => [
+    r.figure,
+    r.unit,
+    fmt(r.cascade),
+    fmt(r.transmission),
+    r.cascade !== null && r.transmission !== null && r.transmission !== 0 ? `${(r.cascade / r.transmission).toFixed(2)}×` : '—',
+    r.target ?? '',
+    r.verdict ?? '',
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i >= 2 && i <= 4 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+}
