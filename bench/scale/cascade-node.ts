@@ -88,7 +88,7 @@ export async function addTorrent(node: RunningNode, bytes: Uint8Array, savePath:
 }
 
 export interface ListPage {
-  torrents: { infoHashHex: string; state: string }[];
+  torrents: { infoHash?: string; infoHashHex?: string; state: string }[];
   total: number;
 }
 
@@ -152,7 +152,7 @@ export async function watchStartup(node: RunningNode, n: number, t0: number, tim
     const states: Record<string, number> = {};
     for (const t of page.torrents) {
       states[t.state] = (states[t.state] ?? 0) + 1;
-      if (t.state === 'checking') checking.add(t.infoHashHex);
+      if (t.state === 'checking') checking.add(t.infoHash ?? t.infoHashHex ?? '');
     }
     fig.states = states;
     fig.seenChecking = checking.size;

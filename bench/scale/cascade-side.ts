@@ -3,8 +3,8 @@
 
 import { join } from 'node:path';
 import type { BenchTorrent } from './torrents.ts';
-import { addRates, cpuOver, loadAverage, median, memoryOf, pool, sleep, type CpuWindow } from './proc.ts';
-import { addTorrent, apiJson, startNode, stopNode, timeCliList, timedGet, watchStartup, type ListPage, type NodeSetup, type RestartFigures } from './cascade-node.ts';
+import { addRates, cpuOver, cpuSecondsOf, loadAverage, median, memoryOf, pool, sleep, type CpuWindow } from './proc.ts';
+import { addTorrent, api, apiJson, startNode, stopNode, timeCliList, timedGet, watchStartup, type ListPage, type NodeSetup, type RestartFigures } from './cascade-node.ts';
 import { connectFeed, openPage } from './feed.ts';
 
 export interface CascadeOptions {
@@ -19,11 +19,11 @@ export interface CascadeOptions {
 
 export interface CascadeFigures {
   startListeningAfter: number;
-  add: { seconds: number; overall: number; per1000: number[]; load: string };
+  add: { seconds: number; overall: number; block: number; perBlock: number[]; cpuMsPerAdd: number; load: string };
   rssAfterAdds: number;
   peakRssAfterAdds: number;
   idleNoClient: CpuWindow;
-  withPage: (CpuWindow & { client: 'chromium+socket.io' | 'socket.io'; feedBytesPerSecond: number; feedPackets: number; feedEvents: Record<string, number>; pageBytesPerSecond: number | null; pageFirstRowsAfter: number | null; browserError?: string }) | null;
+  withPage: (CpuWindow & { client: 'chromium+socket.io' | 'socket.io'; feedBytesPerSecond: number; feedPackets: number; feedEvents: Record<string, number>; pageBytesPerSecond: number | null; pageFirstRowsAfter: number | null; browserError?: string; changeLatency: number | null; changeError?: string }) | null;
   pageOf100Ms: number;
   pageOf100Samples: number[];
   allMs: number;
@@ -46,6 +46,7 @@ export async function runCascade(o: CascadeOptions): Promise<CascadeFigures> {
   try {
     o.say(`cascade: node ${node.pid} at ${node.url} (listening after ${node.listeningAfter.toFixed(2)} s), adding ${n} torrents, four in flight…`);
     await node.serving;
+    const cpu0 = cpuSecondsOf(node.pid);
     const t0 = performance.now();
     let lastReport = t0;
     const finished = await pool(n, 4, async (i) => {
@@ -56,9 +57,9 @@ export async function runCascade(o: CascadeOptions): Promise<CascadeFigures> {
         o.say(`  ${i + 1} added, ${((i + 1) / ((lastReport - t0) / 1000)).toFixed(0)}/s so far`);
       }
     });
-    const rates = addRates(t0, finished);
-    const add = { seconds: (finished[n - 1]! - t0) / 1000, ...rates, load: loadAverage() };
-    o.say(`cascade: ${n} added in ${add.seconds.toFixed(1)} s: ${add.overall.toFixed(0)}/s; per 1,000: ${add.per1000.map((r) => r.toFixed(0)).join(' ')}`);
+    const cpuMsPerAdd = ((cpuSecondsOf(node.pid) - cpu0) * 1000) / n;
+    const add = { seconds: (finished[n - 1]! - t0) / 1000, ...addRates(t0, finished), cpuMsPerAdd, load: loadAverage() };
+    o.say(`cascade: ${n} added in ${add.seconds.toFixed(1)} s: ${add.overall.toFixed(0)}/s; per ${add.block}: ${add.perBlock.map((r) => r.toFixed(0)).join(' ')}; ${add.cpuMsPerAdd.toFixed(2)} ms of its CPU per add`);
 
     await sleep(SETTLE_MS);
     const mem = memoryOf(node.pid);
@@ -147,8 +148,30 @@ async function measureWithPage(node: Awaited<ReturnType<typeof startNode>>, o: C
     feed.reset();
     page?.reset();
     const cpu = await cpuOver(node.pid, o.idleSeconds);
+    // A change (pause, then resume) must reach the feed within a second.
+    let changeLatency: number | null = null;
+    let changeError: string | undefined;
+    try {
+      const ih = o.torrents[Math.floor(o.torrents.length / 2)]!.infoHash;
+      const latencies: number[] = [];
+      for (const [action, state] of [['pause', (s: string) => s === 'paused'], ['resume', (s: string) => s !== 'paused']] as const) {
+        const seen = feed.waitForState(ih, state, 10_000);
+        const t = performance.now();
+        const res = await api(node, `/api/torrents/${ih}/${action}`, { method: 'POST' });
+        if (!res.ok) throw new Error(`POST ${action}: ${res.status} ${await res.text()}`);
+        await seen;
+        latencies.push((performance.now() - t) / 1000);
+      }
+      changeLatency = Math.max(...latencies);
+    } catch (err) {
+      changeError = (err as Error).message;
+      // Leave no torrent paused for the restart that follows.
+      await api(node, `/api/torrents/${o.torrents[Math.floor(o.torrents.length / 2)]!.infoHash}/resume`, { method: 'POST' }).then((r) => r.body?.cancel());
+    }
     const r = {
       ...cpu,
+      changeLatency,
+      ...(changeError ? { changeError } : {}),
       client: page ? ('chromium+socket.io' as const) : ('socket.io' as const),
       feedBytesPerSecond: feed.bytes / cpu.seconds,
       feedPackets: feed.packets,
@@ -159,7 +182,7 @@ async function measureWithPage(node: Awaited<ReturnType<typeof startNode>>, o: C
     };
     o.say(
       `cascade: with ${r.client}: idle CPU ${r.percent.toFixed(2)}%, feed ${(r.feedBytesPerSecond / 1000).toFixed(1)} KB/s ` +
-        `(${r.feedPackets} packets, ${JSON.stringify(r.feedEvents)})${r.pageBytesPerSecond !== null ? `, page ${(r.pageBytesPerSecond / 1000).toFixed(1)} KB/s` : ''} (load ${r.load})`,
+        `(${r.feedPackets} packets, ${JSON.stringify(r.feedEvents)}), a change reached it in ${r.changeLatency?.toFixed(2) ?? `— (${changeError})`} s${r.pageBytesPerSecond !== null ? `, page ${(r.pageBytesPerSecond / 1000).toFixed(1)} KB/s` : ''} (load ${r.load})`,
     );
     return r;
   } finally {

@@ -15,7 +15,12 @@ export interface FeedCounter {
   events: Record<string, number>;
   reset(): void;
   close(): void;
+  /** Resolves once a `torrents` or `torrents:changes` event carries `infoHash` in `state`. */
+  waitForState(infoHash: string, state: (s: string) => boolean, timeoutMs: number): Promise<void>;
 }
+
+// The list's entries name the hash `infoHash` (older web types said infoHashHex): take either.
+type Summary = { infoHash?: string; infoHashHex?: string; state: string };
 
 /** Connects to the torrent feed with the node's token, as a member's page would (websocket only). */
 export async function connectFeed(node: RunningNode): Promise<FeedCounter> {
@@ -29,6 +34,24 @@ export async function connectFeed(node: RunningNode): Promise<FeedCounter> {
       this.events = {};
     },
     close: () => socket.close(),
+    waitForState: (infoHash, state, timeoutMs) =>
+      new Promise<void>((resolve, reject) => {
+        const check = (list: Summary[] | undefined) => {
+          if (list?.some((t) => (t.infoHash ?? t.infoHashHex) === infoHash && state(t.state))) done(null);
+        };
+        const onList = (m: { torrents?: Summary[] }) => check(m?.torrents);
+        const onChanges = (m: { updated?: Summary[] }) => check(m?.updated);
+        const timer = setTimeout(() => done(new Error(`the feed did not report ${infoHash} within ${timeoutMs} ms`)), timeoutMs);
+        const done = (err: Error | null) => {
+          clearTimeout(timer);
+          socket.off('torrents', onList);
+          socket.off('torrents:changes', onChanges);
+          if (err) reject(err);
+          else resolve();
+        };
+        socket.on('torrents', onList);
+        socket.on('torrents:changes', onChanges);
+      }),
   };
   const socket: Socket = io(node.url, {
     transports: ['websocket'],

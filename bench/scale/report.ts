@@ -35,11 +35,14 @@ export function rows(n: number, c: CascadeFigures, t: TransmissionFigures | null
   const big = n >= 10_000 ? '' : ` (targets are for 10,000)`;
   return [
     row(`add rate, all ${n}${big}`, '/s', c.add.overall, t?.add.overall ?? null, '≥ 200'),
-    row('add rate, slowest 1,000', '/s', c.add.per1000.length > 0 ? Math.min(...c.add.per1000) : null, t && t.add.per1000.length > 0 ? Math.min(...t.add.per1000) : null, '≥ 200'),
+    row(`add rate, slowest ${c.add.block}`, '/s', Math.min(...c.add.perBlock), t ? Math.min(...t.add.perBlock) : null, '≥ 200'),
+    row('add: CPU per torrent', 'ms', c.add.cpuMsPerAdd, t?.add.cpuMsPerAdd ?? null, null),
     row('RSS after the adds', 'MB', c.rssAfterAdds / MB, t ? t.rssAfterAdds / MB : null, '≤ 300'),
     row('idle CPU, no client', '% core', c.idleNoClient.percent, t?.idleNoClient.percent ?? null, '≤ 1'),
     row(`idle CPU, ${c.withPage?.client === 'chromium+socket.io' ? 'page open' : 'socket.io client (no page)'}`, '% core', c.withPage?.percent ?? null, null, '≤ 3'),
     row('feed to one client', 'KB/s', c.withPage ? c.withPage.feedBytesPerSecond / 1000 : null, null, '≤ 10'),
+    row('page: first rows shown', 's', c.withPage?.pageFirstRowsAfter ?? null, null, c.withPage?.client === 'chromium+socket.io' ? '≤ 2' : null),
+    row('feed: a change reaches it', 's', c.withPage?.changeLatency ?? null, null, '≤ 1'),
     row('GET page of 100 (sort=name)', 'ms', c.pageOf100Ms, null, '≤ 50'),
     row('GET all (torrent-get all, 6 fields)', 'ms', c.allMs, t?.getAllMs ?? null, '≤ 250'),
     row('GET all, size', 'MB', c.allBytes / MB, t ? t.getAllBytes / MB : null, null),

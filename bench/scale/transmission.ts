@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BenchTorrent } from './torrents.ts';
-import { addRates, cpuOver, exited, freePort, loadAverage, memoryOf, pool, sleep, stopProcess, type CpuWindow } from './proc.ts';
+import { addRates, cpuOver, cpuSecondsOf, exited, freePort, loadAverage, memoryOf, pool, sleep, stopProcess, type CpuWindow } from './proc.ts';
 
 export const TRANSMISSION = '/usr/bin/transmission-daemon';
 
@@ -20,7 +20,7 @@ export interface TransmissionOptions {
 
 export interface TransmissionFigures {
   version: string;
-  add: { seconds: number; overall: number; per1000: number[]; load: string };
+  add: { seconds: number; overall: number; block: number; perBlock: number[]; cpuMsPerAdd: number; load: string };
   /** After the adds: seconds until every torrent was verified and seeding. */
   allSeedingAfterAdds: number | null;
   rssAfterAdds: number;
@@ -128,7 +128,8 @@ async function startDaemon(configDir: string, port: number, logPath: string): Pr
 const STATUS: Record<number, string> = { 0: 'stopped', 1: 'check-wait', 2: 'checking', 3: 'download-wait', 4: 'downloading', 5: 'seed-wait', 6: 'seeding' };
 
 /** Polls torrent-get until all n are listed and seeding; when each happened (seconds after t0). */
-async function watch(rpc: Rpc, n: number, t0: number, timeoutS: number): Promise<TransmissionFigures['restart']> {
+async function watch(rpc: Rpc, n: number, t0: number, timeoutS: number, say?: (line: string) => void): Promise<TransmissionFigures['restart']> {
+  let lastSaid = performance.now();
   const since = () => (performance.now() - t0) / 1000;
   const fig: TransmissionFigures['restart'] = { listsAllAfter: null, allSeedingAfter: null, seenChecking: 0, states: {} };
   const checking = new Set<string>();
@@ -143,6 +144,10 @@ async function watch(rpc: Rpc, n: number, t0: number, timeoutS: number): Promise
     }
     fig.states = states;
     fig.seenChecking = checking.size;
+    if (say && performance.now() - lastSaid > 60_000) {
+      lastSaid = performance.now();
+      say(`  ${since().toFixed(0)} s: ${JSON.stringify(states)}`);
+    }
     if (torrents.length >= n && (states.seeding ?? 0) >= n) {
       fig.allSeedingAfter = since();
       break;
@@ -165,6 +170,7 @@ export async function runTransmission(o: TransmissionOptions): Promise<Transmiss
   try {
     const { version } = await d.rpc.call<{ version: string }>('session-get', { fields: ['version'] });
     o.say(`transmission: daemon ${d.pid} (${version}), adding ${n} torrents, four in flight…`);
+    const cpu0 = cpuSecondsOf(d.pid);
     const t0 = performance.now();
     const finished = await pool(n, 4, async (i) => {
       const t = o.torrents[i]!;
@@ -174,9 +180,14 @@ export async function runTransmission(o: TransmissionOptions): Promise<Transmiss
       });
       if (r['torrent-added']?.hashString !== t.infoHash) throw new Error(`transmission torrent-add ${t.name}: ${JSON.stringify(r)}`);
     });
-    const add = { seconds: (finished[n - 1]! - t0) / 1000, ...addRates(t0, finished), load: loadAverage() };
-    o.say(`transmission: ${n} added in ${add.seconds.toFixed(1)} s: ${add.overall.toFixed(0)}/s; per 1,000: ${add.per1000.map((r) => r.toFixed(0)).join(' ')}`);
-    const verified = await watch(d.rpc, n, t0, 300);
+    const cpuMsPerAdd = ((cpuSecondsOf(d.pid) - cpu0) * 1000) / n;
+    const add = { seconds: (finished[n - 1]! - t0) / 1000, ...addRates(t0, finished), cpuMsPerAdd, load: loadAverage() };
+    o.say(`transmission: ${n} added in ${add.seconds.toFixed(1)} s: ${add.overall.toFixed(0)}/s; per ${add.block}: ${add.perBlock.map((r) => r.toFixed(0)).join(' ')}; ${add.cpuMsPerAdd.toFixed(2)} ms of its CPU per add`);
+    // Transmission verifies the data of every added torrent, one at a time, sleeping 100 ms each
+    // (verify.c, MSEC_TO_SLEEP_PER_SECOND_DURING_VERIFY): about 10 torrents a second. Idle is
+    // measured once that is over (10,000 torrents: some 17 minutes).
+    o.say(`transmission: waiting for it to verify the data (about ${Math.ceil(n / 10)} s at its 10 torrents/s)…`);
+    const verified = await watch(d.rpc, n, t0, Math.max(120, n * 0.3), o.say);
     const allSeedingAfterAdds = verified.allSeedingAfter;
     o.say(`transmission: all seeding ${allSeedingAfterAdds?.toFixed(1) ?? 'never'} s after the first add (${JSON.stringify(verified.states)})`);
 
