@@ -3,7 +3,7 @@
 
 import { join } from 'node:path';
 import type { BenchTorrent } from './torrents.ts';
-import { addRates, cpuOver, cpuSecondsOf, loadAverage, median, memoryOf, pool, sleep, type CpuWindow } from './proc.ts';
+import { addRates, blockOf, cpuOver, cpuSecondsOf, loadAverage, median, memoryOf, pool, sleep, type CpuWindow } from './proc.ts';
 import { addTorrent, api, apiJson, startNode, stopNode, timeCliList, timedGet, watchStartup, type ListPage, type NodeSetup, type RestartFigures } from './cascade-node.ts';
 import { connectFeed, openPage } from './feed.ts';
 
@@ -19,7 +19,7 @@ export interface CascadeOptions {
 
 export interface CascadeFigures {
   startListeningAfter: number;
-  add: { seconds: number; overall: number; block: number; perBlock: number[]; cpuMsPerAdd: number; load: string };
+  add: { seconds: number; overall: number; block: number; perBlock: number[]; cpuMsPerAdd: number; cpuMsPerAddPerBlock: number[]; load: string };
   rssAfterAdds: number;
   peakRssAfterAdds: number;
   idleNoClient: CpuWindow;
@@ -49,17 +49,27 @@ export async function runCascade(o: CascadeOptions): Promise<CascadeFigures> {
     const cpu0 = cpuSecondsOf(node.pid);
     const t0 = performance.now();
     let lastReport = t0;
+    // The node's CPU per add in each block: work that grows with the library shows here even on a busy machine.
+    const block = blockOf(n);
+    const cpuPerBlock: number[] = [];
+    let done = 0;
+    let blockCpu = cpu0;
     const finished = await pool(n, 4, async (i) => {
       const t = o.torrents[i]!;
       await addTorrent(node, t.bytes, o.dataDir, t.name.replace(/\.bin$/, '.torrent'));
+      if (++done % block === 0) {
+        const c = cpuSecondsOf(node.pid);
+        cpuPerBlock.push(((c - blockCpu) * 1000) / block);
+        blockCpu = c;
+      }
       if (performance.now() - lastReport > 10_000) {
         lastReport = performance.now();
         o.say(`  ${i + 1} added, ${((i + 1) / ((lastReport - t0) / 1000)).toFixed(0)}/s so far`);
       }
     });
     const cpuMsPerAdd = ((cpuSecondsOf(node.pid) - cpu0) * 1000) / n;
-    const add = { seconds: (finished[n - 1]! - t0) / 1000, ...addRates(t0, finished), cpuMsPerAdd, load: loadAverage() };
-    o.say(`cascade: ${n} added in ${add.seconds.toFixed(1)} s: ${add.overall.toFixed(0)}/s; per ${add.block}: ${add.perBlock.map((r) => r.toFixed(0)).join(' ')}; ${add.cpuMsPerAdd.toFixed(2)} ms of its CPU per add`);
+    const add = { seconds: (finished[n - 1]! - t0) / 1000, ...addRates(t0, finished), cpuMsPerAdd, cpuMsPerAddPerBlock: cpuPerBlock, load: loadAverage() };
+    o.say(`cascade: ${n} added in ${add.seconds.toFixed(1)} s: ${add.overall.toFixed(0)}/s; per ${add.block}: ${add.perBlock.map((r) => r.toFixed(0)).join(' ')}; ${add.cpuMsPerAdd.toFixed(2)} ms of its CPU per add (per block: ${cpuPerBlock.map((c) => c.toFixed(1)).join(' ')})`);
 
     await sleep(SETTLE_MS);
     const mem = memoryOf(node.pid);

@@ -113,8 +113,10 @@ export async function pool(n: number, concurrency: number, work: (i: number) => 
 
 /** Adds per second, overall and per block in the order they finished: blocks of 1,000 (of a tenth
  *  of the run below 2,000 torrents), so a slowdown as the library grows shows. */
+export const blockOf = (n: number) => (n >= 2000 ? 1000 : Math.max(1, Math.ceil(n / 10)));
+
 export function addRates(startMs: number, finished: number[]): { overall: number; block: number; perBlock: number[] } {
-  const block = finished.length >= 2000 ? 1000 : Math.max(1, Math.ceil(finished.length / 10));
+  const block = blockOf(finished.length);
   const perBlock: number[] = [];
   let prev = startMs;
   for (let end = block; end <= finished.length; end += block) {

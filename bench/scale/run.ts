@@ -2,7 +2,7 @@
 // RSS, idle CPU without and with a page open, the feed's bytes, list speed, `cascade list`, a
 // restart — beside transmission-daemon 3.00 with the same torrents, and issue 25's targets.
 //
-//   npm run bench:scale -- [--torrents 10000] [--root <checkout>] [--no-reference] [--no-browser]
+//   npm run bench:scale -- [--torrents 10000] [--root <checkout>] [--no-reference | --no-cascade] [--no-browser]
 //                          [--keep] [--idle-seconds 20] [--json out.json]
 //
 // Run as root, the whole run happens inside a network namespace with only `lo` up (Chromium and both
@@ -28,6 +28,7 @@ const { values: argv } = parseArgs({
     torrents: { type: 'string', default: '10000' },
     root: { type: 'string', default: REPO },
     'no-reference': { type: 'boolean', default: false },
+    'no-cascade': { type: 'boolean', default: false },
     'no-browser': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
     'idle-seconds': { type: 'string', default: '20' },
@@ -69,6 +70,7 @@ if (process.env[NETNS_ENV] === undefined && process.getuid?.() === 0) {
 const inNamespace = process.env[NETNS_ENV] !== undefined;
 const browser = !argv['no-browser'] && inNamespace;
 const reference = !argv['no-reference'];
+if (argv['no-cascade'] && !reference) usage('--no-cascade and --no-reference leave nothing to measure');
 if (reference && !existsSync(TRANSMISSION)) usage(`${TRANSMISSION} is missing (apt-get install transmission-daemon), or pass --no-reference`);
 
 const say = (line: string) => console.log(line);
@@ -91,7 +93,8 @@ try {
   const torrents = makeTorrents(n, dataDir, join(workDir, 'torrents'));
   say(`made ${n} torrents of 4 KiB (v1) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
-  const cascade: CascadeFigures = await runCascade({ root, workDir, dataDir, torrents, idleSeconds, browser, say });
+  let cascade: CascadeFigures | null = null;
+  if (!argv['no-cascade']) cascade = await runCascade({ root, workDir, dataDir, torrents, idleSeconds, browser, say });
   let transmission: TransmissionFigures | null = null;
   if (reference) transmission = await runTransmission({ workDir, dataDir, torrents, idleSeconds, say });
 
