@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { exited, sleep, stopProcess, timeMs } from './proc.ts';
+import { exited, sleep, stopProcess, timeMs, track } from './proc.ts';
 
 export interface RunningNode {
   child: ChildProcess;
@@ -36,7 +36,7 @@ export async function startNode(setup: NodeSetup): Promise<RunningNode> {
     '--host', '127.0.0.1', '--http-port', '0', '--port', '0', '--tracker-port', '0', '--no-dht',
   ];
   // This Node (24) runs the checkout's sources; cwd = the checkout, so its node_modules resolve.
-  const child = spawn(process.execPath, args, { cwd: setup.root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = track(spawn(process.execPath, args, { cwd: setup.root, stdio: ['ignore', 'pipe', 'pipe'] }));
   const log = createWriteStream(setup.logPath, { flags: 'a' });
   child.stderr!.pipe(log);
   const lines = createInterface({ input: child.stdout! });
@@ -106,7 +106,7 @@ export async function timedGet(node: RunningNode, path: string): Promise<{ ms: n
 /** Wall time of `cascade list` against the running node (it finds the node through the state dir). */
 export async function timeCliList(setup: NodeSetup): Promise<{ seconds: number; lines: number }> {
   const t0 = performance.now();
-  const child = spawn(process.execPath, [cliMain(setup.root), 'list', '--state-dir', setup.stateDir], { cwd: setup.root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = track(spawn(process.execPath, [cliMain(setup.root), 'list', '--state-dir', setup.stateDir], { cwd: setup.root, stdio: ['ignore', 'pipe', 'pipe'] }));
   let lines = 0;
   let err = '';
   child.stdout!.on('data', (d: Buffer) => {

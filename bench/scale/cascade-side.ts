@@ -23,7 +23,7 @@ export interface CascadeFigures {
   rssAfterAdds: number;
   peakRssAfterAdds: number;
   idleNoClient: CpuWindow;
-  withPage: (CpuWindow & { client: 'chromium+socket.io' | 'socket.io'; feedBytesPerSecond: number; feedPackets: number; feedEvents: Record<string, number>; pageBytesPerSecond: number | null; pageFirstRowsAfter: number | null; browserError?: string; changeLatency: number | null; changeError?: string }) | null;
+  withPage: (CpuWindow & { client: 'chromium+socket.io' | 'socket.io'; credentials: 'page cookie' | 'api token'; feedBytesPerSecond: number; feedPackets: number; feedEvents: Record<string, number>; pageBytesPerSecond: number | null; pageFirstRowsAfter: number | null; browserError?: string; changeLatency: number | null; changeError?: string }) | null;
   pageOf100Ms: number;
   pageOf100Samples: number[];
   allMs: number;
@@ -152,7 +152,17 @@ async function measureWithPage(node: Awaited<ReturnType<typeof startNode>>, o: C
       o.say(`cascade: no browser page (${browserError}); measuring with the socket.io client only`);
     }
   }
-  const feed = await connectFeed(node);
+  // The page's own credentials (its session cookie) when there is a page; the API token else.
+  let feed: Awaited<ReturnType<typeof connectFeed>>;
+  let credentials: 'page cookie' | 'api token' = page?.cookie ? 'page cookie' : 'api token';
+  try {
+    feed = await connectFeed(node, page?.cookie || undefined);
+  } catch (err) {
+    if (credentials === 'api token') throw err;
+    o.say(`cascade: the feed refused the page's cookie (${(err as Error).message}); connecting with the API token`);
+    credentials = 'api token';
+    feed = await connectFeed(node);
+  }
   try {
     await sleep(SETTLE_MS);
     feed.reset();
@@ -183,6 +193,7 @@ async function measureWithPage(node: Awaited<ReturnType<typeof startNode>>, o: C
       changeLatency,
       ...(changeError ? { changeError } : {}),
       client: page ? ('chromium+socket.io' as const) : ('socket.io' as const),
+      credentials,
       feedBytesPerSecond: feed.bytes / cpu.seconds,
       feedPackets: feed.packets,
       feedEvents: { ...feed.events },
@@ -191,7 +202,7 @@ async function measureWithPage(node: Awaited<ReturnType<typeof startNode>>, o: C
       ...(browserError ? { browserError } : {}),
     };
     o.say(
-      `cascade: with ${r.client}: idle CPU ${r.percent.toFixed(2)}%, feed ${(r.feedBytesPerSecond / 1000).toFixed(1)} KB/s ` +
+      `cascade: with ${r.client} (${credentials}): idle CPU ${r.percent.toFixed(2)}%, feed ${(r.feedBytesPerSecond / 1000).toFixed(1)} KB/s ` +
         `(${r.feedPackets} packets, ${JSON.stringify(r.feedEvents)}), a change reached it in ${r.changeLatency?.toFixed(2) ?? `— (${changeError})`} s${r.pageBytesPerSecond !== null ? `, page ${(r.pageBytesPerSecond / 1000).toFixed(1)} KB/s` : ''} (load ${r.load})`,
     );
     return r;

@@ -22,8 +22,9 @@ export interface FeedCounter {
 // The list's entries name the hash `infoHash` (older web types said infoHashHex): take either.
 type Summary = { infoHash?: string; infoHashHex?: string; state: string };
 
-/** Connects to the torrent feed with the node's token, as a member's page would (websocket only). */
-export async function connectFeed(node: RunningNode): Promise<FeedCounter> {
+/** Connects to the torrent feed (websocket only) with the page's session cookie and Origin, as the
+ *  page itself does, or else with the node's API token. */
+export async function connectFeed(node: RunningNode, cookie?: string): Promise<FeedCounter> {
   const counter: FeedCounter = {
     bytes: 0,
     packets: 0,
@@ -56,7 +57,7 @@ export async function connectFeed(node: RunningNode): Promise<FeedCounter> {
   const socket: Socket = io(node.url, {
     transports: ['websocket'],
     reconnection: false,
-    extraHeaders: { authorization: `Bearer ${node.token}` },
+    extraHeaders: cookie ? { cookie, origin: new URL(node.url).origin } : { authorization: `Bearer ${node.token}` },
   });
   // engine.io's transport hands every received frame to onData: count it there, before decoding.
   socket.io.on('open', () => {
@@ -82,6 +83,8 @@ export interface BrowserPage {
   frames: number;
   /** Seconds from opening the page to the first torrent-row shown. */
   firstRowsAfter: number | null;
+  /** The page's cookies as a Cookie header (its member session). */
+  cookie: string;
   reset(): void;
   close(): Promise<void>;
 }
@@ -116,6 +119,7 @@ export async function openPage(node: RunningNode): Promise<BrowserPage> {
     bytes: 0,
     frames: 0,
     firstRowsAfter: null,
+    cookie: '',
     reset() {
       this.bytes = 0;
       this.frames = 0;
@@ -140,6 +144,7 @@ export async function openPage(node: RunningNode): Promise<BrowserPage> {
     await page.reload();
     await page.locator('[data-testid="torrent-row"]').first().waitFor({ timeout: 120_000 });
     result.firstRowsAfter = (performance.now() - t0) / 1000;
+    result.cookie = (await context.cookies(node.url)).map((c) => `${c.name}=${c.value}`).join('; ');
   } catch (err) {
     await result.close();
     throw err;

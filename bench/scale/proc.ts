@@ -78,6 +78,15 @@ export async function timeMs<T>(fn: () => Promise<T>): Promise<{ ms: number; val
   return { ms: performance.now() - t0, value };
 }
 
+/** Every process the benchmark started and that still runs: stopped on Ctrl-C (run.ts). */
+export const children = new Set<ChildProcess>();
+
+export function track(child: ChildProcess): ChildProcess {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
 /** Resolves with the exit code once the child has exited (at once if it already has). */
 export function exited(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);

@@ -9,13 +9,13 @@
 // clients can reach nothing but 127.0.0.1); otherwise it runs in place without the browser page.
 // Exits non-zero only on an error; a missed target is printed as FAIL.
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { makeTorrents } from './torrents.ts';
-import { loadAverage } from './proc.ts';
+import { children, loadAverage } from './proc.ts';
 import { runCascade, type CascadeFigures } from './cascade-side.ts';
 import { runTransmission, TRANSMISSION, type TransmissionFigures } from './transmission.ts';
 import { rows, table } from './report.ts';
@@ -55,11 +55,15 @@ if (process.env[NETNS_ENV] === undefined && process.getuid?.() === 0) {
     let status = 1;
     try {
       spawnSync('ip', ['netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up'], { stdio: 'inherit' });
-      const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, ...process.execArgv, import.meta.filename, ...process.argv.slice(2)], {
+      // `ip netns exec` execs the command: signals sent to this process go on to the run inside,
+      // which stops what it started; this one waits for it and removes the namespace.
+      const child = spawn('ip', ['netns', 'exec', ns, process.execPath, ...process.execArgv, import.meta.filename, ...process.argv.slice(2)], {
         stdio: 'inherit',
         env: { ...process.env, [NETNS_ENV]: ns },
       });
-      status = r.status ?? 1;
+      const forward = (sig: NodeJS.Signals) => child.kill(sig);
+      process.on('SIGINT', forward).on('SIGTERM', forward);
+      status = await new Promise<number>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? 130 : 1))));
     } finally {
       spawnSync('ip', ['netns', 'del', ns], { stdio: 'inherit' });
     }
@@ -83,10 +87,22 @@ const commit = (() => {
 })();
 
 const workDir = mkdtempSync(join(tmpdir(), 'cascade-bench-scale-'));
+// Ctrl-C (or a SIGTERM): stop the node / daemon this run started, remove the temp dir, exit 130.
+const interrupted = async (sig: NodeJS.Signals) => {
+  console.error(`bench/scale: ${sig}, stopping…`);
+  const running = [...children];
+  for (const c of running) c.kill('SIGTERM');
+  await Promise.race([Promise.all(running.map((c) => new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r(null) : c.once('exit', r))))), new Promise((r) => setTimeout(r, 15_000))]);
+  for (const c of children) c.kill('SIGKILL');
+  if (!argv.keep) rmSync(workDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+  process.exit(130);
+};
+process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
 let failed = false;
 try {
   const startLoad = loadAverage();
-  say(`bench/scale: ${n} torrents; Cascade at ${root} (${commit}); ${inNamespace ? `network namespace ${process.env[NETNS_ENV]} (lo only)` : 'no namespace'}`);
+  const what = argv['no-cascade'] ? 'transmission-daemon only' : `Cascade at ${root} (${commit})`;
+  say(`bench/scale: ${n} torrents; ${what}; ${inNamespace ? `network namespace ${process.env[NETNS_ENV]} (lo only)` : 'no namespace'}`);
   say(`load average at start: ${startLoad}; work dir ${workDir}${argv.keep ? ' (kept)' : ''}`);
   const dataDir = join(workDir, 'data');
   const t0 = performance.now();

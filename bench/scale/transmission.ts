@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BenchTorrent } from './torrents.ts';
-import { addRates, cpuOver, cpuSecondsOf, exited, freePort, loadAverage, memoryOf, pool, sleep, stopProcess, type CpuWindow } from './proc.ts';
+import { addRates, cpuOver, cpuSecondsOf, exited, freePort, loadAverage, memoryOf, pool, sleep, stopProcess, track, type CpuWindow } from './proc.ts';
 
 export const TRANSMISSION = '/usr/bin/transmission-daemon';
 
@@ -104,7 +104,7 @@ function writeSettings(configDir: string, dataDir: string, rpcPort: number, peer
 }
 
 async function startDaemon(configDir: string, port: number, logPath: string): Promise<Daemon> {
-  const child = spawn(TRANSMISSION, ['--foreground', '--config-dir', configDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = track(spawn(TRANSMISSION, ['--foreground', '--config-dir', configDir], { stdio: ['ignore', 'pipe', 'pipe'] }));
   const log = createWriteStream(logPath, { flags: 'a' });
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);
