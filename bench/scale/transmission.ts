@@ -130,6 +130,8 @@ const STATUS: Record<number, string> = { 0: 'stopped', 1: 'check-wait', 2: 'chec
 /** Polls torrent-get until all n are listed and seeding; when each happened (seconds after t0). */
 async function watch(rpc: Rpc, n: number, t0: number, timeoutS: number, say?: (line: string) => void): Promise<TransmissionFigures['restart']> {
   let lastSaid = performance.now();
+  let lastStates = '';
+  let stableSince = performance.now();
   const since = () => (performance.now() - t0) / 1000;
   const fig: TransmissionFigures['restart'] = { listsAllAfter: null, allSeedingAfter: null, seenChecking: 0, states: {} };
   const checking = new Set<string>();
@@ -152,6 +154,10 @@ async function watch(rpc: Rpc, n: number, t0: number, timeoutS: number, say?: (l
       fig.allSeedingAfter = since();
       break;
     }
+    // Nothing left to verify and nothing moving for 10 s: some will not seed (see the states).
+    const key = JSON.stringify(states);
+    if (key !== lastStates) (lastStates = key), (stableSince = performance.now());
+    if (torrents.length >= n && !states['check-wait'] && !states.checking && performance.now() - stableSince > 10_000) break;
     await sleep(200);
   }
   return fig;
