@@ -64,10 +64,18 @@ export async function startNode(setup: NodeSetup): Promise<RunningNode> {
 
 export const stopNode = (node: RunningNode) => stopProcess(node.child);
 
+/** A node that answers nothing for this long is stuck: an error, not a run that never ends. */
+export const REQUEST_TIMEOUT_MS = 120_000;
+
 export async function api(node: RunningNode, path: string, init: RequestInit = {}): Promise<Response> {
   const headers = new Headers(init.headers);
   headers.set('authorization', `Bearer ${node.token}`);
-  return fetch(new URL(path, node.url), { ...init, headers });
+  try {
+    return await fetch(new URL(path, node.url), { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS), ...init, headers });
+  } catch (err) {
+    if ((err as Error).name === 'TimeoutError') throw new Error(`${init.method ?? 'GET'} ${path}: no answer from the node within ${REQUEST_TIMEOUT_MS / 1000} s`);
+    throw err;
+  }
 }
 
 export async function apiJson<T>(node: RunningNode, path: string): Promise<T> {

@@ -52,6 +52,7 @@ class Rpc {
         method: 'POST',
         headers: { 'x-transmission-session-id': this.#session, 'content-type': 'application/json' },
         body: JSON.stringify({ method, arguments: args }),
+        signal: AbortSignal.timeout(120_000),
       });
       if (res.status === 409) {
         this.#session = res.headers.get('x-transmission-session-id') ?? '';
