@@ -15,6 +15,8 @@ export interface CascadeOptions {
   idleSeconds: number;
   browser: boolean;
   say(line: string): void;
+  /** Filled as figures come in, so a run that fails half-way still shows what it measured. */
+  partial: Partial<CascadeFigures>;
 }
 
 export interface CascadeFigures {
@@ -69,15 +71,19 @@ export async function runCascade(o: CascadeOptions): Promise<CascadeFigures> {
     });
     const cpuMsPerAdd = ((cpuSecondsOf(node.pid) - cpu0) * 1000) / n;
     const add = { seconds: (finished[n - 1]! - t0) / 1000, ...addRates(t0, finished), cpuMsPerAdd, cpuMsPerAddPerBlock: cpuPerBlock, load: loadAverage() };
+    o.partial.add = add;
     o.say(`cascade: ${n} added in ${add.seconds.toFixed(1)} s: ${add.overall.toFixed(0)}/s; per ${add.block}: ${add.perBlock.map((r) => r.toFixed(0)).join(' ')}; ${add.cpuMsPerAdd.toFixed(2)} ms of its CPU per add (per block: ${cpuPerBlock.map((c) => c.toFixed(1)).join(' ')})`);
 
     await sleep(SETTLE_MS);
     const mem = memoryOf(node.pid);
+    Object.assign(o.partial, { rssAfterAdds: mem.rss, peakRssAfterAdds: mem.peak });
     o.say(`cascade: RSS ${(mem.rss / 1e6).toFixed(0)} MB (peak ${(mem.peak / 1e6).toFixed(0)} MB); idle CPU, no client, ${o.idleSeconds} s…`);
     const idleNoClient = await cpuOver(node.pid, o.idleSeconds);
+    o.partial.idleNoClient = idleNoClient;
     o.say(`cascade: idle CPU ${idleNoClient.percent.toFixed(2)}% (load ${idleNoClient.load})`);
 
     const withPage = await measureWithPage(node, o);
+    o.partial.withPage = withPage;
 
     // The list: pages of 100 sorted by name across the list, everything, single torrents.
     const offsets = [0, Math.floor(n / 4), Math.floor(n / 2), Math.floor((3 * n) / 4), Math.max(0, n - 100)];
@@ -107,10 +113,12 @@ export async function runCascade(o: CascadeOptions): Promise<CascadeFigures> {
     );
 
     o.say('cascade: restarting on the same state…');
+    Object.assign(o.partial, lists);
     const stopSeconds = await stopNode(node);
     const t1 = performance.now();
     node = await startNode(setup);
     const restart = await watchStartup(node, n, t1, 300);
+    Object.assign(o.partial, { stopSeconds, restart });
     o.say(
       `cascade: restart: listening ${restart.listeningAfter.toFixed(2)} s, lists all ${restart.listsAllAfter?.toFixed(2) ?? 'never'} s, ` +
         `all seeding ${restart.allSeedingAfter?.toFixed(2) ?? 'never'} s, seen checking ${restart.seenChecking} (states ${JSON.stringify(restart.states)})`,

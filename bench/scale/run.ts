@@ -99,6 +99,7 @@ const interrupted = async (sig: NodeJS.Signals) => {
 };
 process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
 let failed = false;
+const partial: Partial<CascadeFigures> = {};
 try {
   const startLoad = loadAverage();
   const what = argv['no-cascade'] ? 'transmission-daemon only' : `Cascade at ${root} (${commit})`;
@@ -110,7 +111,7 @@ try {
   say(`made ${n} torrents of 4 KiB (v1) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
   let cascade: CascadeFigures | null = null;
-  if (!argv['no-cascade']) cascade = await runCascade({ root, workDir, dataDir, torrents, idleSeconds, browser, say });
+  if (!argv['no-cascade']) cascade = await runCascade({ root, workDir, dataDir, torrents, idleSeconds, browser, say, partial });
   let transmission: TransmissionFigures | null = null;
   if (reference) transmission = await runTransmission({ workDir, dataDir, torrents, idleSeconds, say });
 
@@ -129,6 +130,10 @@ try {
 } catch (err) {
   failed = true;
   console.error(`bench/scale: ${(err as Error).stack ?? String(err)}`);
+  if (Object.keys(partial).length > 0) {
+    console.error(`Cascade's figures before the error: ${JSON.stringify(partial)}`);
+    if (argv.json) writeFileSync(argv.json, JSON.stringify({ n, date: new Date().toISOString(), root, commit, error: String(err), cascadePartial: partial }, null, 2) + '\n');
+  }
   console.error(`logs: ${join(workDir, 'cascade.log')}, ${join(workDir, 'transmission.log')}${argv.keep ? '' : ' (pass --keep to keep them)'}`);
 } finally {
   if (!argv.keep) rmSync(workDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
