@@ -32,7 +32,8 @@ export interface CascadeFigures {
   allBytes: number;
   singleMs: number;
   cliList: { seconds: number; lines: number };
-  stopSeconds: number;
+  /** SIGTERM → exit before the restart, and whether it had to be killed. */
+  stop: { seconds: number; killed: boolean };
   restart: RestartFigures;
   rssAfterRestart: number;
   idleAfterRestart: CpuWindow;
@@ -114,11 +115,12 @@ export async function runCascade(o: CascadeOptions): Promise<CascadeFigures> {
 
     o.say('cascade: restarting on the same state…');
     Object.assign(o.partial, lists);
-    const stopSeconds = await stopNode(node);
+    const stop = await stopNode(node);
+    o.say(`cascade: stopped in ${stop.seconds.toFixed(1)} s${stop.killed ? ' — KILLED after 90 s (SIGTERM was not enough)' : ''}`);
     const t1 = performance.now();
     node = await startNode(setup);
     const restart = await watchStartup(node, n, t1, 300);
-    Object.assign(o.partial, { stopSeconds, restart });
+    Object.assign(o.partial, { stop, restart });
     o.say(
       `cascade: restart: listening ${restart.listeningAfter.toFixed(2)} s, lists all ${restart.listsAllAfter?.toFixed(2) ?? 'never'} s, ` +
         `all seeding ${restart.allSeedingAfter?.toFixed(2) ?? 'never'} s, seen checking ${restart.seenChecking} (states ${JSON.stringify(restart.states)})`,
@@ -135,7 +137,7 @@ export async function runCascade(o: CascadeOptions): Promise<CascadeFigures> {
       idleNoClient,
       withPage,
       ...lists,
-      stopSeconds,
+      stop,
       restart,
       rssAfterRestart,
       idleAfterRestart,

@@ -93,15 +93,20 @@ export function exited(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
 
-/** SIGTERM, and SIGKILL if it is still there after `graceMs`; resolves with the seconds it took. */
-export async function stopProcess(child: ChildProcess, graceMs = 30_000): Promise<number> {
+/** SIGTERM, and SIGKILL if it is still there after `graceMs` (90 s: systemd's default stop timeout);
+ *  the seconds it took and whether it had to be killed (then its state may not have been saved). */
+export async function stopProcess(child: ChildProcess, graceMs = 90_000): Promise<{ seconds: number; killed: boolean }> {
   const t0 = performance.now();
   const done = exited(child);
+  let killed = false;
   child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  const timer = setTimeout(() => {
+    killed = true;
+    child.kill('SIGKILL');
+  }, graceMs);
   await done;
   clearTimeout(timer);
-  return (performance.now() - t0) / 1000;
+  return { seconds: (performance.now() - t0) / 1000, killed };
 }
 
 /** Runs `work(i)` for i in 0..n-1 with `concurrency` in flight; resolves with each one's finish time (ms, performance.now). */

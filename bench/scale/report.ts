@@ -50,6 +50,7 @@ export function rows(n: number, cf: CascadeFigures | null, t: TransmissionFigure
     row('GET all, size', 'MB', c.allBytes !== undefined ? c.allBytes / MB : null, t ? t.getAllBytes / MB : null, null),
     row('GET one torrent', 'ms', c.singleMs ?? null, null, '≤ 20'),
     row('cascade list', 's', c.cliList?.seconds ?? null, null, '≤ 2'),
+    row('stop (SIGTERM → exit)', 's', c.stop?.seconds ?? null, t?.stop.seconds ?? null, null),
     row('restart: lists all', 's', c.restart?.listsAllAfter ?? null, t?.restart.listsAllAfter ?? null, '≤ 5'),
     row('restart: all seeding', 's', c.restart?.allSeedingAfter ?? null, t?.restart.allSeedingAfter ?? null, null),
     row('restart: torrents seen checking', '', c.restart?.seenChecking ?? null, t?.restart.seenChecking ?? null, '≤ 0'),

@@ -27,7 +27,8 @@ export interface TransmissionFigures {
   idleNoClient: CpuWindow;
   getAllMs: number;
   getAllBytes: number;
-  stopSeconds: number;
+  /** SIGTERM → exit before the restart, and whether it had to be killed. */
+  stop: { seconds: number; killed: boolean };
   restart: { listsAllAfter: number | null; allSeedingAfter: number | null; seenChecking: number; states: Record<string, number> };
   rssAfterRestart: number;
   idleAfterRestart: CpuWindow;
@@ -213,7 +214,8 @@ export async function runTransmission(o: TransmissionOptions): Promise<Transmiss
     const getAll = gets[1]!;
     o.say(`transmission: torrent-get all, 6 fields: ${getAll.ms.toFixed(1)} ms (${(getAll.bytes / 1e6).toFixed(2)} MB)`);
 
-    const stopSeconds = await stopProcess(d.child);
+    const stop = await stopProcess(d.child);
+    o.say(`transmission: stopped in ${stop.seconds.toFixed(1)} s${stop.killed ? ' — KILLED after 90 s' : ''}`);
     const t1 = performance.now();
     d = await startDaemon(configDir, rpcPort, logPath);
     const restart = await watch(d.rpc, n, t1, 300);
@@ -225,7 +227,7 @@ export async function runTransmission(o: TransmissionOptions): Promise<Transmiss
     const rssAfterRestart = memoryOf(d.pid).rss;
     const idleAfterRestart = await cpuOver(d.pid, o.idleSeconds);
     o.say(`transmission: after restart RSS ${(rssAfterRestart / 1e6).toFixed(0)} MB, idle CPU ${idleAfterRestart.percent.toFixed(2)}% (load ${idleAfterRestart.load})`);
-    return { version, add, allSeedingAfterAdds, rssAfterAdds, idleNoClient, getAllMs: getAll.ms, getAllBytes: getAll.bytes, stopSeconds, restart, rssAfterRestart, idleAfterRestart };
+    return { version, add, allSeedingAfterAdds, rssAfterAdds, idleNoClient, getAllMs: getAll.ms, getAllBytes: getAll.bytes, stop, restart, rssAfterRestart, idleAfterRestart };
   } finally {
     await stopProcess(d.child);
   }
