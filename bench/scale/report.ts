@@ -46,7 +46,7 @@ export function rows(n: number, cf: CascadeFigures | null, t: TransmissionFigure
     row('page: first rows shown', 's', c.withPage?.pageFirstRowsAfter ?? null, null, c.withPage?.client === 'chromium+socket.io' ? '≤ 2' : null),
     row('feed: a change reaches it', 's', c.withPage?.changeLatency ?? null, null, '≤ 1'),
     row('GET page of 100 (sort=name)', 'ms', c.pageOf100Ms ?? null, null, '≤ 50'),
-    row('GET all (torrent-get all, 6 fields)', 'ms', c.allMs ?? null, t?.getAllMs ?? null, '≤ 250'),
+    row('GET all (T: torrent-get, 6 fields)', 'ms', c.allMs ?? null, t?.getAllMs ?? null, '≤ 250'),
     row('GET all, size', 'MB', c.allBytes !== undefined ? c.allBytes / MB : null, t ? t.getAllBytes / MB : null, null),
     row('GET one torrent', 'ms', c.singleMs ?? null, null, '≤ 20'),
     row('cascade list', 's', c.cliList?.seconds ?? null, null, '≤ 2'),
