@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import { homedir } from 'node:os';
 import { resolve, join } from 'node:path';
-import { UsageError } from '@cascade/server/core';
+import { UsageError } from '@cascade/server/errors';
 import { parseRate, parseSize } from './format.ts';
 import { COMMANDS, OPTION_DEFS, type OptDef, type OptName } from './spec.ts';
 

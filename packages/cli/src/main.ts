@@ -3,16 +3,12 @@
 
 import { readFileSync } from 'node:fs';
 import { COMMANDS, parseCommandLine, usageText, type Invocation } from './args.ts';
-import { CliError, UsageError, errorMessage } from '@cascade/server/core';
+import { CliError, UsageError, errorMessage } from '@cascade/server/errors';
 import { Output } from './output.ts';
-import { createCommand } from './commands/create.ts';
-import { seedCommand } from './commands/seed.ts';
-import { downloadCommand } from './commands/download.ts';
-import { serveCommand } from './commands/serve.ts';
-import { identityCommand } from './commands/identity.ts';
-import { tokenCommand, usersCommand } from './commands/users.ts';
-import { runVerb } from './commands/verbs.ts';
-import { rssCommand } from './commands/rss.ts';
+
+// Each command's module is imported when that command runs: `cascade list` should not pay for
+// loading `serve`'s web stack (Fastify, socket.io) or `create`'s hashing, and a long-running
+// `serve` should not hold the verbs' code.
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -32,23 +28,23 @@ async function dispatch(inv: Invocation, out: Output): Promise<number> {
   }
   switch (inv.command) {
     case 'create':
-      return createCommand(inv, out);
+      return (await import('./commands/create.ts')).createCommand(inv, out);
     case 'seed':
-      return seedCommand(inv, out);
+      return (await import('./commands/seed.ts')).seedCommand(inv, out);
     case 'download':
-      return downloadCommand(inv, out);
+      return (await import('./commands/download.ts')).downloadCommand(inv, out);
     case 'serve':
-      return serveCommand(inv, out);
+      return (await import('./commands/serve.ts')).serveCommand(inv, out);
     case 'identity':
-      return identityCommand(inv, out);
+      return (await import('./commands/identity.ts')).identityCommand(inv, out);
     case 'token':
-      return tokenCommand(inv, out);
+      return (await import('./commands/users.ts')).tokenCommand(inv, out);
     case 'users':
-      return usersCommand(inv, out);
+      return (await import('./commands/users.ts')).usersCommand(inv, out);
     case 'rss':
-      return rssCommand(inv, out);
+      return (await import('./commands/rss.ts')).rssCommand(inv, out);
     default:
-      return runVerb(inv, out);
+      return (await import('./commands/verbs.ts')).runVerb(inv, out);
   }
 }
 

@@ -1,7 +1,9 @@
 // The JSON the API and the socket.io feed send for torrents: the list row (ListEntry, shared with
 // `cascade list`) and the detail view (peers by transport, trackers, files with progress).
 
-import { toMagnet } from '@cascade/engine';
+// The magnet module alone: this file is on the CLI's `list` path (@cascade/server/core), which must
+// not load the whole engine (see engine.ts).
+import { toMagnet } from '@cascade/engine/magnet';
 import { liveRow, type ListEntry } from './listing.ts';
 import type { CascadeNode } from './node.ts';
 import type { TorrentHandle, PeerStats, TrackerStatus, Metainfo, DiscoveryReport } from './engine.ts';
