@@ -2,7 +2,7 @@
 // (fresh state dir, DHT off, every port OS-assigned), its API with the node's token, `cascade list`.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { exited, sleep, stopProcess, timeMs, track } from './proc.ts';
@@ -27,11 +27,25 @@ export interface NodeSetup {
 }
 
 const cliMain = (root: string) => join(root, 'packages/cli/src/main.ts');
+const cliBin = (root: string) => join(root, 'packages/cli/bin/cascade.js');
+
+/**
+ * How to run `cascade` of `root` as a user's shell does: the launcher bin/cascade.js (it turns on
+ * Node's compile cache) with the Node flags of its `#!/usr/bin/env -S node …` line (V8's heap
+ * settings), on this Node 24. A checkout without the launcher runs src/main.ts.
+ */
+export function cascadeCommand(root: string): string[] {
+  const bin = cliBin(root);
+  if (!existsSync(bin)) return [cliMain(root)];
+  const shebang = readFileSync(bin, 'utf8').split('\n', 1)[0]!;
+  const flags = /^#!\S*env -S node (.*)$/.exec(shebang)?.[1]?.split(/\s+/).filter(Boolean) ?? [];
+  return [...flags, bin];
+}
 
 export async function startNode(setup: NodeSetup): Promise<RunningNode> {
   const t0 = performance.now();
   const args = [
-    cliMain(setup.root), 'serve', '--json',
+    ...cascadeCommand(setup.root), 'serve', '--json',
     '--state-dir', setup.stateDir, '--download-dir', setup.downloadDir,
     '--host', '127.0.0.1', '--http-port', '0', '--port', '0', '--tracker-port', '0', '--no-dht',
   ];
@@ -114,7 +128,7 @@ export async function timedGet(node: RunningNode, path: string): Promise<{ ms: n
 /** Wall time of `cascade list` against the running node (it finds the node through the state dir). */
 export async function timeCliList(setup: NodeSetup): Promise<{ seconds: number; lines: number }> {
   const t0 = performance.now();
-  const child = track(spawn(process.execPath, [cliMain(setup.root), 'list', '--state-dir', setup.stateDir], { cwd: setup.root, stdio: ['ignore', 'pipe', 'pipe'] }));
+  const child = track(spawn(process.execPath, [...cascadeCommand(setup.root), 'list', '--state-dir', setup.stateDir], { cwd: setup.root, stdio: ['ignore', 'pipe', 'pipe'] }));
   let lines = 0;
   let err = '';
   child.stdout!.on('data', (d: Buffer) => {

@@ -1,11 +1,14 @@
-#!/usr/bin/env node
-// Launcher. Cascade's sources are TypeScript that Node 24 runs directly (type stripping). Whatever
+#!/usr/bin/env -S node --max-semi-space-size=8
+// Launcher. The first line's flag bounds V8's young generation to 2 × 8 MB: left alone, V8 grows it
+// to 2 × 64 MB while a node takes in thousands of torrents and keeps it, some 50 MB of a node's
+// memory for nothing (issue 25: a node with 10,000 torrents in ≤ 300 MB); adds are no slower.
+// Cascade's sources are TypeScript that Node 24 runs directly (type stripping). Whatever
 // `node` the shell finds may be older (`./node_modules/.bin/cascade` on a machine with Node 20), so
 // this file stays plain JavaScript that any Node can parse: on an older Node it runs itself again
 // on the Node 24 the project pins (the `node` devDependency), or says what to do.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import module, { createRequire } from 'node:module';
 import path from 'node:path';
 
 const REQUIRED_MAJOR = 24;
@@ -13,6 +16,12 @@ const major = Number(process.versions.node.split('.')[0]);
 
 if (major >= REQUIRED_MAJOR) {
   delete process.env.CASCADE_RELAUNCHED; // so a cascade this one starts may relaunch itself too
+  // Node's compile cache, on before any TypeScript loads: from the second run on the sources load
+  // already stripped and compiled, so Node's type stripper (a WebAssembly module whose memory never
+  // shrinks) is not even loaded. `cascade list` starts faster and `cascade serve` holds some 20 MB
+  // less. The cache lives in the OS temp dir (NODE_COMPILE_CACHE moves it, NODE_DISABLE_COMPILE_CACHE=1
+  // turns it off) and Node checks each entry against its source, so an edited file is recompiled.
+  module.enableCompileCache?.();
   const { main } = await import('../src/main.ts');
   process.exitCode = await main(process.argv.slice(2));
   // Everything was closed; if some handle still lingers (a leaked socket), do not hang forever.
@@ -27,7 +36,8 @@ if (major >= REQUIRED_MAJOR) {
     );
     process.exit(1);
   }
-  const child = spawn(pinned, [process.argv[1], ...process.argv.slice(2)], {
+  // The Node flags of the first line (V8's heap settings) go along: execArgv holds them.
+  const child = spawn(pinned, [...process.execArgv, process.argv[1], ...process.argv.slice(2)], {
     stdio: 'inherit',
     env: { ...process.env, CASCADE_RELAUNCHED: '1' },
   });
