@@ -200,15 +200,15 @@ test('sign-in: replayed, misdirected, forged and mismatched signatures are refus
   assert.equal(after.signedIn, false);
 });
 
-test('an expired challenge is refused (the service on a clock the test moves)', () => {
+test('an expired challenge is refused (the service on a clock the test moves)', async () => {
   let now = Date.parse('2026-11-23T10:00:00Z');
   const svc = new SignInService(generateIdentity('node').did, () => now);
   const alice = generateIdentity('alice');
-  const c = svc.challenge({ method: 'did', did: alice.did }, 'http://127.0.0.1:8080', '127.0.0.1:8080');
+  const c = await svc.challenge({ method: 'did', did: alice.did }, 'http://127.0.0.1:8080', '127.0.0.1:8080');
   now += 5 * 60 * 1000 + 1;
-  assert.throws(() => svc.verify({ message: c.message, signature: signSignIn(alice, c.message) }, 'http://127.0.0.1:8080'), /expired/);
+  await assert.rejects(() => svc.verify({ message: c.message, signature: signSignIn(alice, c.message) }, 'http://127.0.0.1:8080'), /expired/);
   // Anyone may ask for challenges: the pending set stays bounded.
-  for (let i = 0; i < 10_050; i++) svc.challenge({ method: 'did', did: alice.did }, 'http://x', 'x');
+  for (let i = 0; i < 10_050; i++) await svc.challenge({ method: 'did', did: alice.did }, 'http://x', 'x');
   assert.ok(svc.pendingCount <= 10_000);
 });
 

@@ -4,10 +4,15 @@
 // origin that asked for it, to the node's did, and expires after five minutes; it is spent by the
 // first attempt to use it, good or bad, so a captured signature cannot be replayed.
 import { randomBytes } from 'node:crypto';
-import { createSiweMessage, parseSiweMessage } from 'viem/siwe';
+import type * as Siwe from 'viem/siwe';
 import {
   checksumAddress, isAddress, isDid, parseSignInMessage, signInMessage, verifyBinding, verifyPersonalSignature, verifySignIn,
 } from '@cascade/identity';
+
+// viem (with ox, abitype and its curves) costs a node some 25 MB of memory once loaded, and only a
+// sign-in with an Ethereum account needs it: it is imported on the first such request.
+let siweModule: Promise<typeof Siwe> | undefined;
+const siwe = (): Promise<typeof Siwe> => (siweModule ??= import('viem/siwe'));
 
 export const CHALLENGE_TTL_MS = 5 * 60 * 1000;
 /** Pending challenges kept at most; the oldest go first (anyone may ask for one). */
@@ -56,7 +61,7 @@ export class SignInService {
    * A challenge for `body` ({method: 'did', did} or {method: 'siwe', address, chainId?}), to be
    * answered from `origin`; `host` is the Host the browser used (SIWE's domain).
    */
-  challenge(body: unknown, origin: string, host: string): Challenge {
+  async challenge(body: unknown, origin: string, host: string): Promise<Challenge> {
     const b = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
     const now = this.#now();
     // EIP-4361 nonces are alphanumeric; the same kind serves both methods.
@@ -71,7 +76,7 @@ export class SignInService {
       if (!isAddress(b.address)) throw new SignInError(400, 'address must be a 0x-prefixed 20-byte Ethereum address');
       const chainId = b.chainId === undefined ? 1 : b.chainId;
       if (typeof chainId !== 'number' || !Number.isSafeInteger(chainId) || chainId < 1) throw new SignInError(400, 'chainId must be a positive integer');
-      const message = createSiweMessage({
+      const message = (await siwe()).createSiweMessage({
         domain: host,
         address: checksumAddress(b.address),
         statement: `Sign in to the Cascade node ${this.#nodeDid}`,
@@ -92,10 +97,10 @@ export class SignInService {
   }
 
   /** Checks an answer ({message, signature, binding?}) sent from `origin`; spends its challenge. */
-  verify(body: unknown, origin: string): SignedIn {
+  async verify(body: unknown, origin: string): Promise<SignedIn> {
     const b = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
     if (typeof b.message !== 'string' || typeof b.signature !== 'string') throw new SignInError(400, 'message and signature must be strings');
-    const nonce = nonceOf(b.message);
+    const nonce = await nonceOf(b.message);
     if (!nonce) throw new SignInError(400, 'the message is not a Cascade or SIWE sign-in message');
     const p = this.#pending.get(nonce);
     this.#pending.delete(nonce);
@@ -129,10 +134,11 @@ export class SignInService {
   }
 }
 
-function nonceOf(message: string): string | undefined {
+async function nonceOf(message: string): Promise<string | undefined> {
   if (message.length > 4096) return undefined;
   const cascade = parseSignInMessage(message);
   if (!(cascade instanceof Error)) return cascade.nonce;
+  const { parseSiweMessage } = await siwe();
   try {
     return parseSiweMessage(message).nonce;
   } catch {

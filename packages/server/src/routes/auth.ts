@@ -64,7 +64,7 @@ export function authRoutes(app: FastifyInstance, auth: AuthContext): void {
     },
     handler: async (req) => {
       try {
-        return auth.signIn.challenge(req.body, originOf(req), req.headers.host ?? 'localhost');
+        return await auth.signIn.challenge(req.body, originOf(req), req.headers.host ?? 'localhost');
       } catch (err) {
         throw asHttp(err);
       }
@@ -82,7 +82,7 @@ export function authRoutes(app: FastifyInstance, auth: AuthContext): void {
     handler: async (req, reply) => {
       let who;
       try {
-        who = auth.signIn.verify(req.body, originOf(req));
+        who = await auth.signIn.verify(req.body, originOf(req));
       } catch (err) {
         throw asHttp(err);
       }
