@@ -39,6 +39,8 @@ export interface SessionOptions {
   dht?: false | { bootstrap?: string[] };
   /** Extra tracker URLs added to every torrent. */
   trackers?: string[];
+  /** A tracker running in this very process (a node's built-in one): see LocalTracker. */
+  localTracker?: LocalTracker;
   /** 20-byte peer id; generated when omitted. */
   peerId?: Uint8Array;
   /** Connections per torrent, dialled and accepted (incoming peers get 5 more). Default 50, as
@@ -72,6 +74,39 @@ export interface SessionOptions {
   encryption?: 'prefer-plaintext' | 'require' | 'disabled';
   /** BEP 10 extensions spoken with every peer that advertises them (see WireExtension). */
   extensions?: WireExtension[];
+}
+
+/**
+ * A tracker in this process. A torrent's HTTP and UDP tiers whose URL is one of `urls` make one call
+ * to `announce` instead of network traffic (HTTP and UDP of the same tracker count as one): the
+ * tracker learns of us as from an announce over its sockets, so others find us as before, and the
+ * URLs others get (.torrent, magnet) do not change. A plain function: the engine knows no tracker code.
+ */
+export interface LocalTracker {
+  /** Its HTTP and UDP announce URLs, exactly as torrents carry them. */
+  urls: readonly string[];
+  /** Rejects (or throws) with the tracker's failure reason. */
+  announce(req: LocalAnnounceRequest): Promise<LocalAnnounceReply> | LocalAnnounceReply;
+}
+
+export interface LocalAnnounceRequest {
+  infoHashHex: string;
+  peerIdHex: string;
+  /** Our listen port. */
+  port: number;
+  uploaded: number;
+  downloaded: number;
+  left: number;
+  event?: 'started' | 'completed' | 'stopped';
+  numwant: number;
+}
+
+export interface LocalAnnounceReply {
+  /** Seconds until the next regular announce. */
+  interval: number;
+  complete?: number;
+  incomplete?: number;
+  peers: { host: string; port: number }[];
 }
 
 export interface IceServer {
@@ -275,5 +310,8 @@ export interface SessionHandle {
    *  unset fields keep their value. Throws a RangeError on a value that is not a finite number >= 0. */
   setRateLimits(limits: Partial<RateLimits>): void;
   rateLimits(): RateLimits;
+  /** Sets (or clears) SessionOptions.localTracker for torrents added from now on (Node only):
+   *  a node starts its built-in tracker after the session. */
+  setLocalTracker?(local: LocalTracker | undefined): void;
   close(): Promise<void>;
 }

@@ -166,6 +166,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       return [...own, ...(opts.trackers ?? [])];
     };
     node.ownTrackers = localTrackers;
+    // The node's torrents announce to the built-in tracker in-process (one call for its HTTP and
+    // UDP URLs): 10,000 torrents would otherwise each send HTTP + UDP requests to this very process.
+    if (tracker) {
+      const t = tracker;
+      node.session.setLocalTracker?.({ urls: [t.httpAnnounceUrl, t.udpAnnounceUrl], announce: (req) => t.announceLocal(req) });
+    }
     node.model.reach = { hosts: [host, opts.btHost ?? '0.0.0.0'], dht: opts.dht !== false };
     // The flag only seeds the setting: once changed (Settings, PATCH /api/settings) the setting wins. Say so.
     const inUse = node.model.getSettings().downloadDir;

@@ -55,8 +55,10 @@ export class TrackerCore {
     return Math.min(Math.floor(asked), this.maxNumwant);
   }
 
-  announce(a: AnnounceInput, proto: Protocol): Awaitable<AnnounceOutcome> {
-    this.metrics.announced(proto);
+  /** `local`: an announce from this process (the node that embeds the tracker), no socket involved. */
+  announce(a: AnnounceInput, proto: Protocol | 'local'): Awaitable<AnnounceOutcome> {
+    if (proto === 'local') this.metrics.localAnnounces++;
+    else this.metrics.announced(proto);
     if (a.event === 'stopped') a.numwant = 0;
     if (!this.private) {
       a.passkey = undefined;
@@ -91,8 +93,8 @@ export class TrackerCore {
     this.metrics.failures[proto]++;
   }
 
-  private fail(proto: Protocol, reason: string): { ok: false; reason: string } {
-    this.metrics.failures[proto]++;
+  private fail(proto: Protocol | 'local', reason: string): { ok: false; reason: string } {
+    if (proto !== 'local') this.metrics.failures[proto]++;
     return { ok: false, reason };
   }
 }

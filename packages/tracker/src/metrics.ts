@@ -14,6 +14,9 @@ export class Metrics {
   /** Requests answered with a failure reason or error packet. */
   readonly failures: Record<Protocol, number> = { http: 0, udp: 0, ws: 0 };
   readonly rateLimited: Record<Protocol, number> = { http: 0, udp: 0, ws: 0 };
+  /** Announces made in-process by the node that embeds this tracker (RunningTracker.announceLocal):
+   *  not requests, so neither in `announces` nor in the rate. */
+  localAnnounces = 0;
   udpConnects = 0;
   /** UDP packets ignored unanswered (malformed, oversized, spoofed connect replies). */
   udpDropped = 0;

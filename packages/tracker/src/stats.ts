@@ -14,6 +14,8 @@ export interface StatsSnapshot extends StoreTotals {
   failures: Record<string, number>;
   rateLimited: Record<string, number>;
   wsConnections: number;
+  /** Announces made in-process by the node embedding the tracker (not requests: not in `announces`). */
+  localAnnounces: number;
   users?: number;
   uptimeSeconds: number;
   memoryRssBytes: number;
@@ -51,6 +53,7 @@ export class StatsSource {
       failures: { ...m.failures },
       rateLimited: { ...m.rateLimited },
       wsConnections: m.wsConnections,
+      localAnnounces: m.localAnnounces,
       uptimeSeconds: Math.floor((now - m.startedAt) / 1000),
       memoryRssBytes: process.memoryUsage.rss(),
     };

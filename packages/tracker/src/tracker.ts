@@ -3,7 +3,7 @@
 
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import { isIP, type AddressInfo } from 'node:net';
 import type { AdminApi } from './admin.ts';
 import { TrackerCore } from './core.ts';
 import { createHttpServer } from './http.ts';
@@ -59,6 +59,25 @@ export interface RegisteredUser {
   announceUrls: { http: string; udp: string; ws?: string };
 }
 
+/** An announce from the process that runs the tracker (a Cascade node's own torrents). */
+export interface LocalAnnounceInput {
+  infoHashHex: string;
+  peerIdHex: string;
+  port: number;
+  uploaded: number;
+  downloaded: number;
+  left: number;
+  event?: 'started' | 'completed' | 'stopped';
+  numwant?: number;
+}
+
+export interface LocalAnnounceReply {
+  interval: number;
+  complete: number;
+  incomplete: number;
+  peers: { host: string; port: number }[];
+}
+
 export interface RunningTracker {
   httpAnnounceUrl: string;
   udpAnnounceUrl: string;
@@ -72,6 +91,13 @@ export interface RunningTracker {
   /** Private mode: the token the /admin API wants as `Authorization: Bearer <token>`. */
   adminToken?: string;
   close(): Promise<void>;
+  /**
+   * Announces a peer of this very process (a node's own torrents) straight into the core, as an
+   * HTTP or UDP announce from the tracker's own address would: no socket, no parsing, not counted as
+   * a request (stats: `localAnnounces`). Others find the peer exactly as if it had announced over
+   * HTTP. Rejects with the failure reason (private mode: this path carries no passkey).
+   */
+  announceLocal(a: LocalAnnounceInput): Promise<LocalAnnounceReply>;
   /** Seeds and leechers now. In-memory store only (it answers synchronously); use counts() with Redis. */
   swarm(infoHashHex: string): { complete: number; incomplete: number };
   counts(infoHashHex: string): Promise<SwarmCounts>;
@@ -175,8 +201,36 @@ export async function startTracker(opts: TrackerOptions = {}): Promise<RunningTr
     ...(opts.ws ? { ws: `ws://${urlHost}:${httpPort}/announce` } : {}),
   };
 
+  // What an HTTP or UDP announce from this process would come from: the address the tracker's
+  // URLs name (127.0.0.1 for a wildcard bind).
+  const bare = urlHost.startsWith('[') ? urlHost.slice(1, -1) : urlHost;
+  const selfHost = isIP(bare) ? bare : '127.0.0.1';
+  const announceLocal = async (a: LocalAnnounceInput): Promise<LocalAnnounceReply> => {
+    const out = await core.announce(
+      {
+        infoHashHex: a.infoHashHex.toLowerCase(),
+        peerIdHex: a.peerIdHex.toLowerCase(),
+        kind: 'ip',
+        host: selfHost,
+        port: a.port,
+        owner: '',
+        left: a.left,
+        uploaded: a.uploaded,
+        downloaded: a.downloaded,
+        event: a.event,
+        numwant: core.numwant(a.numwant),
+      },
+      'local',
+    );
+    if (!out.ok) throw new Error(out.reason);
+    const peers: { host: string; port: number }[] = [];
+    for (const p of out.peers) if (p.host && p.port > 0) peers.push({ host: p.host, port: p.port });
+    return { interval: core.interval, complete: out.counts.complete, incomplete: out.counts.incomplete, peers };
+  };
+
   let closed: Promise<void> | undefined;
   return {
+    announceLocal,
     httpAnnounceUrl: urls.http,
     udpAnnounceUrl: urls.udp,
     wsAnnounceUrl: urls.ws,

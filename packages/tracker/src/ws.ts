@@ -28,7 +28,9 @@ const MAX_PAYLOAD = 128 * 1024;
 // A browser that does not read its socket stops getting relayed offers rather than growing our memory.
 const MAX_BUFFERED = 1024 * 1024;
 const PING_MS = 60_000;
-// Browsers announce more often than native clients: offers go stale within a minute.
+// Browsers announce more often than native clients: offers go stale within a minute. A seed that
+// sent no offers has none to refresh: it gets the core interval (the peer ttl, 2 × interval + 60 s,
+// covers it; its socket closing drops it at once anyway), and leechers' offers reach it in between.
 const MAX_WS_INTERVAL = 120;
 const EVENTS = new Set(['started', 'completed', 'stopped']);
 
@@ -197,7 +199,7 @@ export function attachWebSocket(server: http.Server, opts: WsOptions): Promise<W
       c,
       JSON.stringify({
         action: 'announce',
-        interval: Math.min(core.interval, MAX_WS_INTERVAL),
+        interval: left === 0 && offers.length === 0 ? core.interval : Math.min(core.interval, MAX_WS_INTERVAL),
         info_hash: ihBin,
         complete: out.counts.complete,
         incomplete: out.counts.incomplete,

@@ -1,11 +1,12 @@
 // Announces one torrent to its trackers (BEP 12 tiers). Platform-free: HTTP goes through fetch and
 // UDP through an injected transport, so the browser build simply has no UDP trackers.
 
-import type { TrackerStatus } from '../api.ts';
+import type { LocalTracker, TrackerStatus } from '../api.ts';
+import { toHex } from '../hex.ts';
 import type { PeerAddress } from '../types.ts';
 import type { AnnouncePacer } from './announce-pacer.ts';
 import { createHttpTransport } from './tracker-http.ts';
-import type { AnnounceEvent, AnnounceParams, TrackerTransport } from './tracker-types.ts';
+import type { AnnounceEvent, AnnounceParams, AnnounceResult, TrackerTransport } from './tracker-types.ts';
 
 export interface TrackerStats {
   uploaded: number;
@@ -36,11 +37,16 @@ export interface TrackerClientOptions {
   pacer?: AnnouncePacer;
   /** A tracker's status changed (announcing, answered, failed). */
   onStatus?: () => void;
+  /** The tracker of this process: its URLs' tiers become one tier announcing in-process. */
+  local?: LocalTracker;
 }
+
+type Info = Omit<TrackerStatus, 'url' | 'tier'>;
 
 interface Tracker {
   url: string;
-  status: TrackerStatus;
+  /** What happened last; absent while nothing did ('idle', no peers): status() makes the object. */
+  info?: Info;
 }
 
 interface Tier {
@@ -56,6 +62,8 @@ interface Tier {
   failures: number;
   timer?: ReturnType<typeof setTimeout>;
   trackerId?: string;
+  /** The in-process tracker's tier (its HTTP and UDP URLs): one call, no network, no pacer turn. */
+  local?: LocalTracker;
 }
 
 const MAX_RETRY_S = 1800;
@@ -77,20 +85,29 @@ export class TrackerClient {
   constructor(opts: TrackerClientOptions) {
     this.opts = opts;
     this.http = opts.http ?? (defaultHttp ??= createHttpTransport());
-    this.tiers = opts.tiers
-      .map((urls) => (opts.shuffle === false ? [...new Set(urls)] : shuffle([...new Set(urls)])))
-      .filter((urls) => urls.length > 0)
-      .map((urls, index) => ({
-        index,
-        started: false,
-        busy: false,
-        failures: 0,
-        trackers: urls.map((url) => ({ url, status: { url, tier: index, status: 'idle', peers: 0 } })),
-      }));
+    // The local tracker's URLs (wherever they sit) make one tier, where the first of them was.
+    const local = opts.local;
+    const localUrls: string[] = [];
+    const lists: string[][] = [];
+    for (const tier of opts.tiers) {
+      const urls = [...new Set(tier)];
+      const own = local ? urls.filter((u) => local.urls.includes(u)) : [];
+      if (own.length > 0) {
+        if (localUrls.length === 0) lists.push(localUrls);
+        for (const u of own) if (!localUrls.includes(u)) localUrls.push(u);
+      }
+      const rest = own.length > 0 ? urls.filter((u) => !own.includes(u)) : urls;
+      if (rest.length > 0) lists.push(opts.shuffle === false ? rest : shuffle(rest));
+    }
+    this.tiers = lists.map((urls, index) => {
+      const tier: Tier = { index, started: false, busy: false, failures: 0, trackers: urls.map((url) => ({ url })) };
+      if (urls === localUrls) tier.local = local;
+      return tier;
+    });
     for (const tier of this.tiers) {
       for (const t of tier.trackers) {
         const why = this.unsupported(t.url);
-        if (why) t.status = { ...t.status, status: 'error', message: why };
+        if (why) t.info = { status: 'error', message: why, peers: 0 };
       }
     }
   }
@@ -129,8 +146,8 @@ export class TrackerClient {
           const t = tier.trackers.find((x) => !this.unsupported(x.url));
           if (!t) return;
           try {
-            await this.transport(t.url).announce(t.url, { ...this.params(tier, 'stopped'), numwant: 0, signal });
-            t.status = { ...t.status, status: 'idle', message: undefined, lastAnnounce: Date.now() };
+            await this.send(tier, t.url, { ...this.params(tier, 'stopped'), numwant: 0, signal });
+            setInfo(tier, t, { status: 'idle', message: undefined, lastAnnounce: Date.now() });
           } catch {
             // Best effort: the tracker expires us anyway.
           }
@@ -140,7 +157,7 @@ export class TrackerClient {
   }
 
   status(): TrackerStatus[] {
-    return this.tiers.flatMap((tier) => tier.trackers.map((t) => ({ ...t.status })));
+    return this.tiers.flatMap((tier) => tier.trackers.map((t) => ({ url: t.url, tier: tier.index, status: 'idle' as const, peers: 0, ...t.info })));
   }
 
   private async announceTier(tier: Tier, event: AnnounceEvent | undefined, now = false): Promise<void> {
@@ -157,7 +174,8 @@ export class TrackerClient {
     let nextS: number | undefined;
     let release: (() => void) | undefined;
     try {
-      if (this.opts.pacer && !now) {
+      // An in-process announce costs next to nothing: no turn to wait for.
+      if (this.opts.pacer && !now && !tier.local) {
         // A torrent that wants data (or says it finished) goes ahead of seeds re-announcing.
         const high = event === 'completed' || this.opts.getStats().left > 0;
         // An explicit announce() meanwhile lets it go at once (it leaves the line).
@@ -170,37 +188,36 @@ export class TrackerClient {
       for (let i = 0; i < tier.trackers.length && this.running; i++) {
         const t = tier.trackers[i]!;
         if (this.unsupported(t.url)) continue;
-        t.status = { ...t.status, status: 'working' };
+        setInfo(tier, t, { status: 'working' });
         this.statusChanged();
         try {
-          const res = await this.transport(t.url).announce(t.url, {
-            ...this.params(tier, event),
-            signal: this.abort.signal,
-          });
+          const res = await this.send(tier, t.url, { ...this.params(tier, event), signal: this.abort.signal });
           if (res.trackerId) tier.trackerId = res.trackerId;
-          t.status = {
-            ...t.status,
+          setInfo(tier, t, {
             status: 'ok',
             message: res.warning,
             peers: res.peers.length,
             lastAnnounce: Date.now(),
             lastReplyAt: Date.now(),
-          };
+          });
           // BEP 12: a tracker that answered moves to the front of its tier.
           tier.trackers.splice(i, 1);
           tier.trackers.unshift(t);
           if (event === 'started' || event === undefined) tier.started = true;
           tier.failures = 0;
           nextS = Math.max(res.minInterval ?? 0, res.interval, this.opts.minInterval ?? 30);
+          // In-process `started` announces go at once (no pacer): spread the re-announces that
+          // follow over the second half of the interval, so they never come all together.
+          if (tier.local && event === 'started') nextS = Math.round(nextS * (0.5 + Math.random() / 2));
           if (res.peers.length > 0) this.safePeers(res.peers, t.url);
           break;
         } catch (err) {
           if (!this.running) {
-            t.status = { ...t.status, status: 'idle' };
+            setInfo(tier, t, { status: 'idle' });
             break;
           }
           const message = errorMessage(err);
-          t.status = { ...t.status, status: 'error', message, lastAnnounce: Date.now(), lastError: message, lastErrorAt: Date.now() };
+          setInfo(tier, t, { status: 'error', message, lastAnnounce: Date.now(), lastError: message, lastErrorAt: Date.now() });
         }
       }
       if (nextS === undefined) {
@@ -254,6 +271,25 @@ export class TrackerClient {
     };
   }
 
+  /** One announce: in-process for the local tier (whatever its URL's scheme), else over the network. */
+  private send(tier: Tier, url: string, p: AnnounceParams): Promise<AnnounceResult> {
+    const local = tier.local;
+    if (!local) return this.transport(url).announce(url, p);
+    return (async () => {
+      const r = await local.announce({
+        infoHashHex: toHex(p.infoHash),
+        peerIdHex: toHex(p.peerId),
+        port: p.port,
+        uploaded: p.uploaded,
+        downloaded: p.downloaded,
+        left: p.left,
+        event: p.event,
+        numwant: p.numwant ?? 50,
+      });
+      return { interval: r.interval, complete: r.complete, incomplete: r.incomplete, peers: r.peers };
+    })();
+  }
+
   private transport(url: string): TrackerTransport {
     if (url.startsWith('udp:')) {
       this.udp ??= this.opts.udp!();
@@ -276,6 +312,11 @@ export class TrackerClient {
       // A throwing consumer must not look like a tracker failure.
     }
   }
+}
+
+/** Updates a tracker's status; in the local tier one answer stands for all its URLs (HTTP and UDP). */
+function setInfo(tier: Tier, t: Tracker, change: Partial<Info>): void {
+  for (const x of tier.local ? tier.trackers : [t]) x.info = { status: 'idle', peers: 0, ...x.info, ...change };
 }
 
 function shuffle<T>(a: T[]): T[] {

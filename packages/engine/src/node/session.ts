@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type net from 'node:net';
 import path from 'node:path';
-import type { AddTorrentOptions, RateLimits, SessionHandle, SessionHealth, SessionOptions, TorrentSource } from '../api.ts';
+import type { AddTorrentOptions, LocalTracker, RateLimits, SessionHandle, SessionHealth, SessionOptions, TorrentSource } from '../api.ts';
 import { TrackerClient } from '../discovery/tracker-client.ts';
 import { toHex } from '../hex.ts';
 import { parseTorrentId } from '../magnet.ts';
@@ -53,6 +53,8 @@ export class Session implements SessionHandle {
   readonly peerIdHex: string;
   private readonly peerId: Uint8Array;
   private readonly opts: SessionOptions;
+  /** The tracker of this process (SessionOptions.localTracker, or set later by setLocalTracker). */
+  private localTracker: LocalTracker | undefined;
   private server: net.Server | undefined;
   private listenPort = 0;
   private dht: Dht | undefined;
@@ -74,6 +76,7 @@ export class Session implements SessionHandle {
 
   private constructor(opts: SessionOptions) {
     this.opts = opts;
+    this.localTracker = opts.localTracker;
     this.limits = {
       maxConnections: opts.maxConnections ?? CONNECTION_DEFAULTS.maxConnections,
       maxConnectionsPerTorrent: opts.maxConnectionsPerTorrent ?? CONNECTION_DEFAULTS.maxConnectionsPerTorrent,
@@ -150,6 +153,10 @@ export class Session implements SessionHandle {
     return { active: this.scheduler.activeCount, sleeping: this.scheduler.sleepingCount, announcesWaiting: this.scheduler.announces.waiting };
   }
 
+  setLocalTracker(local: LocalTracker | undefined): void {
+    this.localTracker = local;
+  }
+
   /** HTTP/UDP trackers, plus WebSocket trackers whose WebRTC peers join the torrent's swarm. */
   private createTracker(opts: TrackerClientOptions): TrackerClient {
     const hex = toHex(opts.infoHash);
@@ -159,6 +166,7 @@ export class Session implements SessionHandle {
       const s = opts.getStats();
       return this.torrents.get(hex)?.metainfo ? s : { ...s, left: Math.max(s.left, 1) };
     } };
+    if (this.localTracker) o.local = this.localTracker;
     const pool = this.wsPool;
     if (!pool) return new TrackerClient(o);
     const rtc = this.opts.webrtc || {};

@@ -1,0 +1,63 @@
+// A node's torrents announce to its built-in tracker in-process (issue 25): no HTTP or UDP request
+// reaches the tracker's sockets, yet its swarms list the node, and another node finds it there.
+
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import test from 'node:test';
+import { createTorrent, parseTorrent } from '@cascade/engine';
+import { formWith, patternBytes, startTestServer, type TestServer } from './server-helpers.ts';
+
+async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+test('200 seeded torrents: the built-in tracker lists the node in each swarm, with no HTTP or UDP announce', { timeout: 120_000 }, async (t) => {
+  const s = await startTestServer(t);
+  const dir = join(s.root, 'data');
+  mkdirSync(dir, { recursive: true });
+  const hashes: string[] = [];
+  for (let i = 0; i < 200; i++) {
+    const file = join(dir, `f${i}.bin`);
+    writeFileSync(file, patternBytes(1024, i + 1));
+    const { torrent, metainfo } = await createTorrent(file, { pieceLength: 16384 });
+    await s.node.add(torrent, { savePath: dir });
+    hashes.push(metainfo.infoHashHex);
+  }
+  const tracker = s.tracker!;
+  // 2: the node as a TCP peer (in-process) and as a WebSocket peer (its ws:// tier).
+  await until('every swarm to list the node as a seed', () => hashes.every((h) => tracker.swarm(h).complete === 2));
+  const stats = await tracker.stats();
+  assert.equal(stats.announces.http, 0, 'no HTTP announce reached the tracker');
+  assert.equal(stats.announces.udp, 0, 'no UDP announce reached the tracker');
+  // One announce per torrent for its HTTP and UDP URLs together.
+  assert.ok(stats.localAnnounces >= 200 && stats.localAnnounces < 400, `localAnnounces ${stats.localAnnounces}`);
+  // The status still shows both URLs, answered.
+  const st = s.node.session.get(hashes[0]!)!.trackers();
+  for (const url of [tracker.httpAnnounceUrl, tracker.udpAnnounceUrl]) {
+    assert.equal(st.find((x) => x.url === url)?.status, 'ok', `${url}: ${JSON.stringify(st)}`);
+  }
+});
+
+test('another node finds the seed through its built-in tracker, whose URLs the .torrent keeps', { timeout: 60_000 }, async (t) => {
+  const leecher: TestServer = await startTestServer(t);
+  const seeder = await startTestServer(t);
+  const data = patternBytes(256 * 1024, 7);
+  const up = await seeder.json('/api/torrents', { method: 'POST', body: formWith([['found.bin', data]]) });
+  assert.equal(up.status, 201);
+  const ih = up.body.infoHash as string;
+  await until('the seeder in its tracker', () => seeder.tracker!.swarm(ih).complete === 1);
+
+  const torrentBytes = new Uint8Array(await (await seeder.request(`/api/torrents/${ih}/torrent`)).arrayBuffer());
+  const meta = parseTorrent(torrentBytes);
+  assert.deepEqual(meta.announce.flat().slice(0, 2), [seeder.tracker!.httpAnnounceUrl, seeder.tracker!.udpAnnounceUrl]);
+  // No addPeer: the leecher can only learn of the seeder from the seeder's tracker.
+  const added = await leecher.json('/api/torrents', { method: 'POST', body: formWith([['found.torrent', torrentBytes]], 'torrent') });
+  assert.equal(added.status, 201);
+  await until('the download to finish', () => leecher.node.session.get(ih)?.state === 'seeding');
+  assert.ok((await seeder.tracker!.stats()).announces.http + (await seeder.tracker!.stats()).announces.udp > 0, 'the leecher announced over the network');
+});
