@@ -58,6 +58,6 @@ test('another node finds the seed through its built-in tracker, whose URLs the .
   // No addPeer: the leecher can only learn of the seeder from the seeder's tracker.
   const added = await leecher.json('/api/torrents', { method: 'POST', body: formWith([['found.torrent', torrentBytes]], 'torrent') });
   assert.equal(added.status, 201);
-  await until('the download to finish', () => leecher.node.session.get(ih)?.state === 'seeding');
+  await until('the download to finish', () => leecher.node.session.get(ih)?.stats().state === 'seeding');
   assert.ok((await seeder.tracker!.stats()).announces.http + (await seeder.tracker!.stats()).announces.udp > 0, 'the leecher announced over the network');
 });

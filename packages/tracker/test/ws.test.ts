@@ -97,6 +97,32 @@ test('two browser-protocol clients exchange an offer and an answer through the t
   await waitFor(async () => (await tracker.counts(hexOf(ih))).complete === 0, 5000, 'ws peers to leave');
 });
 
+test('a seed that makes no offers re-announces at the core interval, leechers within two minutes; offers still reach it', async () => {
+  const ih = bin(40);
+  const seed = await client();
+  const leech = await client();
+  try {
+    seed.send({ action: 'announce', info_hash: ih, peer_id: bin(41), event: 'started', left: 0, uploaded: 0, downloaded: 0, numwant: 0, offers: [] });
+    const rs = await seed.next((m) => m.interval !== undefined);
+    assert.equal(rs.interval, 600, 'a seed with nothing to refresh gets the core interval');
+
+    leech.send({ action: 'announce', info_hash: ih, peer_id: bin(42), event: 'started', left: 100, numwant: 1, offers: [{ offer: { type: 'offer', sdp: 'sdp-from-leech' }, offer_id: bin(43) }] });
+    const rl = await leech.next((m) => m.interval !== undefined);
+    assert.equal(rl.interval, 120, 'a leecher keeps the short interval (its offers go stale)');
+    // The quiet seed is still in the swarm: the leecher's offer reaches it.
+    const offer = await seed.next((m) => m.offer !== undefined);
+    assert.equal(offer.offer_id, bin(43));
+
+    // A seed that does make offers (WebTorrent's) keeps the short interval too.
+    seed.send({ action: 'announce', info_hash: ih, peer_id: bin(41), left: 0, numwant: 1, offers: [{ offer: { type: 'offer', sdp: 'sdp-from-seed' }, offer_id: bin(44) }] });
+    const rs2 = await seed.next((m) => m.interval !== undefined);
+    assert.equal(rs2.interval, 120);
+  } finally {
+    await seed.close();
+    await leech.close();
+  }
+});
+
 test('hostile WebSocket messages get a failure reason and the connection keeps working', async () => {
   const c = await client();
   try {

@@ -5,6 +5,12 @@
 // turn: at most `perSecond` begin each second and at most `concurrent` are in flight. Torrents that
 // want data (and `completed` events) go ahead of seeds; a user's explicit announce() skips the line.
 // Once spread, re-announces stay spread: each follows its own reply by the tracker's interval.
+//
+// Seeds go slower still: their first announces are spread over half a usual interval (1800 s), at
+// max(2, paced × 2 / 1800) per second where `paced` counts the announce sources joined (tiers of
+// network trackers and WebSocket URLs; in-process announces to the node's own tracker are not
+// paced). 10,000 seeds with one WebSocket tier: 11/s, the lot in 15 minutes, instead of 40/s that
+// keep a core busy for four. Torrents that want data take the full `perSecond` rate, first.
 
 export interface AnnouncePacerOptions {
   /** Announces begun per second at most (a burst of this many may go at once). Default 40. */
@@ -12,6 +18,11 @@ export interface AnnouncePacerOptions {
   /** Announces in flight at most. Default 50. */
   concurrent?: number;
 }
+
+/** The interval seeds' first announces are spread over half of (a usual tracker interval). */
+const SPREAD_INTERVAL_S = 1800;
+/** Seeds' announces per second however few the sources (a small library starts within seconds). */
+const MIN_SEED_RATE = 2;
 
 interface Waiter {
   resolve: (release: () => void) => void;
@@ -24,7 +35,11 @@ export class AnnouncePacer {
   private readonly perSecond: number;
   private readonly concurrent: number;
   private tokens: number;
+  /** The seeds' bucket (see the header): what a normal-priority turn also needs. */
+  private seedTokens = 1;
   private refilledAt = Date.now();
+  /** Announce sources (tiers, WebSocket URLs) of running torrents: sets the seeds' rate. */
+  private sources = 0;
   private inFlight = 0;
   /** [high priority, normal] */
   private readonly queues: [Waiter[], Waiter[]] = [[], []];
@@ -34,6 +49,16 @@ export class AnnouncePacer {
     this.perSecond = positive(opts.perSecond) ?? 40;
     this.concurrent = Math.ceil(positive(opts.concurrent) ?? 50);
     this.tokens = Math.max(1, this.perSecond);
+  }
+
+  /** A torrent's client started (n > 0) or stopped (n < 0) `n` paced announce sources. */
+  join(n: number): void {
+    this.sources = Math.max(0, this.sources + n);
+  }
+
+  /** Seeds' first announces begun per second at most, now. */
+  get seedRate(): number {
+    return Math.min(this.perSecond, Math.max(MIN_SEED_RATE, (this.sources * 2) / SPREAD_INTERVAL_S));
   }
 
   /** Announces waiting for a turn (diagnostics, tests). */
@@ -68,10 +93,13 @@ export class AnnouncePacer {
   private pump(): void {
     this.refill();
     while (this.tokens >= 1 && this.inFlight < this.concurrent) {
+      const high = this.queues[0].length > 0;
+      if (!high && this.seedTokens < 1) break;
       const w = this.queues[0].shift() ?? this.queues[1].shift();
       if (!w) break;
       for (const s of w.signals) s?.removeEventListener('abort', w.onAbort);
       this.tokens--;
+      if (!high) this.seedTokens--;
       this.inFlight++;
       let released = false;
       w.resolve(() => {
@@ -82,11 +110,17 @@ export class AnnouncePacer {
       });
     }
     // Waiting on tokens (not on announces in flight, whose release pumps): come back when one is due.
-    if (this.waiting > 0 && this.tokens < 1 && !this.timer) {
+    const seedsOnly = this.queues[0].length === 0;
+    const short = this.tokens < 1 || (seedsOnly && this.seedTokens < 1);
+    if (this.waiting > 0 && short && this.inFlight < this.concurrent && !this.timer) {
+      const ms = Math.max(
+        this.tokens < 1 ? (1 - this.tokens) * (1000 / this.perSecond) : 0,
+        seedsOnly && this.seedTokens < 1 ? (1 - this.seedTokens) * (1000 / this.seedRate) : 0,
+      );
       this.timer = setTimeout(() => {
         this.timer = undefined;
         this.pump();
-      }, Math.ceil((1 - this.tokens) * (1000 / this.perSecond)));
+      }, Math.ceil(ms));
       (this.timer as { unref?: () => void }).unref?.();
     }
   }
@@ -95,6 +129,8 @@ export class AnnouncePacer {
     const now = Date.now();
     // A burst of a second's worth (at least one, so a rate below 1/s still lets one go).
     this.tokens = Math.min(Math.max(1, this.perSecond), this.tokens + ((now - this.refilledAt) * this.perSecond) / 1000);
+    // Seeds: no burst beyond a couple of turns, so a restart's wave is spread from its first second.
+    this.seedTokens = Math.min(MIN_SEED_RATE, this.seedTokens + ((now - this.refilledAt) * this.seedRate) / 1000);
     this.refilledAt = now;
   }
 }

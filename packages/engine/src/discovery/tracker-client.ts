@@ -116,6 +116,7 @@ export class TrackerClient {
     if (this.running) return;
     this.running = true;
     this.abort = new AbortController();
+    this.opts.pacer?.join(this.pacedTiers());
     for (const tier of this.tiers) void this.announceTier(tier, 'started');
   }
 
@@ -135,6 +136,7 @@ export class TrackerClient {
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
+    this.opts.pacer?.join(-this.pacedTiers());
     for (const tier of this.tiers) clearTimeout(tier.timer);
     this.abort.abort(new Error('tracker client stopped'));
     const signal = AbortSignal.timeout(this.opts.stopTimeoutMs ?? 3000);
@@ -245,6 +247,13 @@ export class TrackerClient {
     tier.timer = setTimeout(() => void this.announceTier(tier, next), nextS * 1000);
     // The torrent, not this timer, decides how long the process lives.
     (tier.timer as { unref?: () => void }).unref?.();
+  }
+
+  /** Tiers that take turns at the pacer (the in-process one does not). */
+  private pacedTiers(): number {
+    let n = 0;
+    for (const tier of this.tiers) if (!tier.local) n++;
+    return n;
   }
 
   private statusChanged(): void {

@@ -131,6 +131,7 @@ export class WsTrackerClient {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.opts.pacer?.join(this.urls.length);
     for (const u of this.urls) {
       u.socket = this.pool.socket(u.url);
       u.socket.subscribe(this.infoHashBinary, {
@@ -159,6 +160,7 @@ export class WsTrackerClient {
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
+    this.opts.pacer?.join(-this.urls.length);
     for (const u of this.urls) {
       clearTimeout(u.timer);
       for (const o of u.offers.values()) this.dropOffer(o);
