@@ -21,7 +21,7 @@ async function trackerProcess(): Promise<{ http: string; ws: string; close(): Pr
   throw new Error('the tracker did not start');
 }
 
-const { values } = parseArgs({ options: { torrents: { type: 'string', default: '2000' }, idle: { type: 'string', default: '20' }, tracker: { type: 'string' }, 'own-tracker': { type: 'boolean' }, kinds: { type: 'string', default: 'http,ws' } } });
+const { values } = parseArgs({ options: { torrents: { type: 'string', default: '2000' }, idle: { type: 'string', default: '20' }, tracker: { type: 'string' }, 'own-tracker': { type: 'boolean' }, local: { type: 'boolean' }, kinds: { type: 'string', default: 'http,ws' } } });
 const N = Number(values.torrents);
 const IDLE_S = Number(values.idle);
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -48,7 +48,10 @@ console.log('done');
 const own = values['own-tracker'] ? await trackerProcess() : undefined;
 const kinds = values.kinds.split(',');
 const ownUrls = own ? [own.http, own.ws].filter((_, i) => kinds.includes(['http', 'ws'][i]!)) : [];
-const session = await Session.create({ host: '127.0.0.1', dht: false, webrtc: ownUrls.some((u) => u.startsWith('ws')) ? {} : false, resumeStore: store, trackers: ownUrls });
+// --local: the HTTP URL is the session's in-process tracker (as a node's built-in one is), answered
+// here by a stub, so what is measured is the tracker client alone.
+const localTracker = values.local && own ? { urls: [own.http], announce: () => ({ interval: 1800, peers: [] }) } : undefined;
+const session = await Session.create({ host: '127.0.0.1', dht: false, webrtc: ownUrls.some((u) => u.startsWith('ws')) ? {} : false, resumeStore: store, trackers: ownUrls, localTracker });
 gc();
 const before = process.memoryUsage().heapUsed;
 const states = new Map<string, number>();

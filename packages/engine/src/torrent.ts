@@ -91,6 +91,8 @@ export class Torrent extends TorrentPieces implements TorrentHandle {
         onPeers: (peers, source) => peers.forEach((p) => this.addPeer(p, source)),
         onStatus: () => this.touch(),
         pacer: this.ctx.scheduler.announces,
+        // Named here so the session's setting it adds no property to the object (one per torrent).
+        local: undefined,
       });
       this.trackerClient.start();
     }

@@ -67,8 +67,6 @@ interface Tier {
 }
 
 const MAX_RETRY_S = 1800;
-const STOPPED = new AbortController();
-STOPPED.abort(new Error('tracker client stopped'));
 /** One stateless HTTP transport for every client that brings none (one each cost 10,000 copies). */
 let defaultHttp: TrackerTransport | undefined;
 
@@ -78,8 +76,9 @@ export class TrackerClient {
   private readonly http: TrackerTransport;
   private udp: TrackerTransport | undefined;
   private readonly key = (Math.random() * 0x1_0000_0000) >>> 0;
-  /** Made by start(): an AbortSignal holds maps of its own, and a stopped client needs none. */
-  private abort = STOPPED;
+  /** Made while a network announce is under way (see signal()): an AbortSignal holds maps of its
+   *  own, and 10,000 idle clients (or ones announcing in-process) need none. */
+  private abort: AbortController | undefined;
   private running = false;
 
   constructor(opts: TrackerClientOptions) {
@@ -100,8 +99,11 @@ export class TrackerClient {
       if (rest.length > 0) lists.push(opts.shuffle === false ? rest : shuffle(rest));
     }
     this.tiers = lists.map((urls, index) => {
-      const tier: Tier = { index, started: false, busy: false, failures: 0, trackers: urls.map((url) => ({ url })) };
-      if (urls === localUrls) tier.local = local;
+      // Every field named up front: added later they would cost a property store per tier.
+      const tier: Tier = {
+        index, trackers: urls.map((url) => ({ url, info: undefined })), started: false, busy: false, queued: undefined,
+        skipWait: undefined, failures: 0, timer: undefined, trackerId: undefined, local: urls === localUrls ? local : undefined,
+      };
       return tier;
     });
     for (const tier of this.tiers) {
@@ -115,7 +117,6 @@ export class TrackerClient {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.abort = new AbortController();
     this.opts.pacer?.join(this.pacedTiers());
     for (const tier of this.tiers) void this.announceTier(tier, 'started');
   }
@@ -138,7 +139,8 @@ export class TrackerClient {
     this.running = false;
     this.opts.pacer?.join(-this.pacedTiers());
     for (const tier of this.tiers) clearTimeout(tier.timer);
-    this.abort.abort(new Error('tracker client stopped'));
+    this.abort?.abort(new Error('tracker client stopped'));
+    this.abort = undefined;
     const signal = AbortSignal.timeout(this.opts.stopTimeoutMs ?? 3000);
     // Only the tracker that knows us matters for `stopped`; falling over to others would just be slow.
     await Promise.all(
@@ -183,7 +185,7 @@ export class TrackerClient {
         // An explicit announce() meanwhile lets it go at once (it leaves the line).
         const skip = new AbortController();
         tier.skipWait = () => skip.abort();
-        release = await this.opts.pacer.turn(high, this.abort.signal, skip.signal).catch(() => undefined);
+        release = await this.opts.pacer.turn(high, this.signal(), skip.signal).catch(() => undefined);
         tier.skipWait = undefined;
         if (!this.running) return;
       }
@@ -193,7 +195,7 @@ export class TrackerClient {
         setInfo(tier, t, { status: 'working' });
         this.statusChanged();
         try {
-          const res = await this.send(tier, t.url, { ...this.params(tier, event), signal: this.abort.signal });
+          const res = await this.send(tier, t.url, { ...this.params(tier, event), signal: tier.local ? undefined : this.signal() });
           if (res.trackerId) tier.trackerId = res.trackerId;
           setInfo(tier, t, {
             status: 'ok',
@@ -231,6 +233,8 @@ export class TrackerClient {
       nextS ??= this.opts.retryDelay ?? 60;
     } finally {
       tier.busy = false;
+      // Nothing left to abort once no tier announces.
+      if (this.abort && !this.tiers.some((x) => x.busy)) this.abort = undefined;
       release?.();
       this.statusChanged();
     }
@@ -247,6 +251,10 @@ export class TrackerClient {
     tier.timer = setTimeout(() => void this.announceTier(tier, next), nextS * 1000);
     // The torrent, not this timer, decides how long the process lives.
     (tier.timer as { unref?: () => void }).unref?.();
+  }
+
+  private signal(): AbortSignal {
+    return (this.abort ??= new AbortController()).signal;
   }
 
   /** Tiers that take turns at the pacer (the in-process one does not). */
@@ -325,7 +333,10 @@ export class TrackerClient {
 
 /** Updates a tracker's status; in the local tier one answer stands for all its URLs (HTTP and UDP). */
 function setInfo(tier: Tier, t: Tracker, change: Partial<Info>): void {
-  for (const x of tier.local ? tier.trackers : [t]) x.info = { status: 'idle', peers: 0, ...x.info, ...change };
+  const info: Info = { status: 'idle', peers: 0, ...t.info, ...change };
+  if (!tier.local) t.info = info;
+  // One object for all its URLs: they are one announce.
+  else for (const x of tier.trackers) x.info = info;
 }
 
 function shuffle<T>(a: T[]): T[] {

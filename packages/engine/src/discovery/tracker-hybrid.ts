@@ -23,14 +23,17 @@ export class HybridTrackerClient extends TrackerClient {
 
   constructor(opts: TrackerClientOptions, hybrid: HybridTrackerOptions) {
     const wsUrls = opts.tiers.flat().filter(isWsTracker);
+    const getStats = opts.getStats;
     const ipTiers = hybrid.ipTrackers === false ? [] : opts.tiers.map((t) => t.filter((u) => !isWsTracker(u))).filter((t) => t.length > 0);
-    super({ ...opts, tiers: ipTiers });
+    // The caller's options object, with the IP tiers only (not a copy: one per torrent).
+    opts.tiers = ipTiers;
+    super(opts);
     if (wsUrls.length > 0) {
       this.ws = new WsTrackerClient({
         pool: hybrid.pool,
         urls: wsUrls,
         infoHash: opts.infoHash,
-        getStats: opts.getStats,
+        getStats,
         onConnection: hybrid.onConnection,
         wantOffers: hybrid.wantOffers,
         acceptOffer: hybrid.acceptOffer,
