@@ -5,8 +5,10 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'node:test';
-import { createTorrent, parseTorrent } from '@cascade/engine';
+import { bdecode, createTorrent, parseTorrent } from '@cascade/engine';
 import { formWith, patternBytes, startTestServer, type TestServer } from './server-helpers.ts';
+
+const esc = (hex: string) => [...Buffer.from(hex, 'hex')].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('');
 
 async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
   const end = Date.now() + ms;
@@ -29,13 +31,23 @@ test('200 seeded torrents: the built-in tracker lists the node in each swarm, wi
     hashes.push(metainfo.infoHashHex);
   }
   const tracker = s.tracker!;
-  // 2: the node as a TCP peer (in-process) and as a WebSocket peer (its ws:// tier).
-  await until('every swarm to list the node as a seed', () => hashes.every((h) => tracker.swarm(h).complete === 2));
+  const localOk = (h: string) => s.node.session.get(h)!.trackers().some((x) => x.url === tracker.httpAnnounceUrl && x.status === 'ok');
+  await until('every torrent to have announced to the built-in tracker', () => hashes.every(localOk));
   const stats = await tracker.stats();
   assert.equal(stats.announces.http, 0, 'no HTTP announce reached the tracker');
   assert.equal(stats.announces.udp, 0, 'no UDP announce reached the tracker');
   // One announce per torrent for its HTTP and UDP URLs together.
   assert.ok(stats.localAnnounces >= 200 && stats.localAnnounces < 400, `localAnnounces ${stats.localAnnounces}`);
+  assert.ok(hashes.every((h) => tracker.swarm(h).complete >= 1));
+  // A client announcing over HTTP gets the node's TCP address in each of these swarms.
+  for (const h of hashes.slice(0, 5)) {
+    const q = `info_hash=${esc(h)}&peer_id=${'-XX0001-'.padEnd(20, 'x')}&port=6000&left=10&compact=1`;
+    const reply = bdecode(new Uint8Array(await (await fetch(`${tracker.httpAnnounceUrl}?${q}`)).arrayBuffer())).value as Record<string, unknown>;
+    const peers = reply.peers as Uint8Array;
+    const ports = [];
+    for (let k = 0; k + 6 <= peers.length; k += 6) ports.push(`${peers[k]}.${peers[k + 1]}.${peers[k + 2]}.${peers[k + 3]}:${(peers[k + 4]! << 8) | peers[k + 5]!}`);
+    assert.deepEqual(ports, [`127.0.0.1:${s.node.session.port}`], h);
+  }
   // The status still shows both URLs, answered.
   const st = s.node.session.get(hashes[0]!)!.trackers();
   for (const url of [tracker.httpAnnounceUrl, tracker.udpAnnounceUrl]) {
