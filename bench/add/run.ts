@@ -16,6 +16,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { bencode } from '../../packages/engine/index.ts';
 
 const { values: argv } = parseArgs({
   options: {
@@ -42,14 +43,7 @@ const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 const say = (line: string) => console.log(`${line}   [load ${load()}]`);
 
 // ---- the torrents: 4 KiB single-file, one piece, data in place ----
-function bencode(v: unknown): Buffer {
-  if (typeof v === 'number') return Buffer.from(`i${v}e`);
-  if (typeof v === 'string') return Buffer.concat([Buffer.from(`${Buffer.byteLength(v)}:`), Buffer.from(v)]);
-  if (Buffer.isBuffer(v)) return Buffer.concat([Buffer.from(`${v.length}:`), v]);
-  const entries = Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1));
-  return Buffer.concat([Buffer.from('d'), ...entries.flatMap(([k, x]) => [bencode(k), bencode(x)]), Buffer.from('e')]);
-}
-const torrents: Buffer[] = [];
+const torrents: Uint8Array[] = [];
 for (let i = 0; i < (argv['restart-only'] ? 0 : N); i++) {
   const data = randomBytes(4096);
   const name = `bench-${i}.bin`;

@@ -5,6 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { bencode } from '../../packages/engine/index.ts';
 
 export const PAYLOAD_BYTES = 4096;
 const PIECE_LENGTH = 16384;
@@ -14,18 +15,6 @@ export interface BenchTorrent {
   infoHash: string;
   /** The .torrent file's bytes. */
   bytes: Uint8Array;
-}
-
-type BValue = number | string | Uint8Array | BValue[] | { [key: string]: BValue };
-
-/** Bencoding, enough for a metainfo file (dict keys sorted by their bytes, as BEP 3 asks). */
-function bencode(v: BValue): Buffer {
-  if (typeof v === 'number') return Buffer.from(`i${Math.trunc(v)}e`);
-  if (typeof v === 'string') return bencode(Buffer.from(v));
-  if (v instanceof Uint8Array) return Buffer.concat([Buffer.from(`${v.length}:`), v]);
-  if (Array.isArray(v)) return Buffer.concat([Buffer.from('l'), ...v.map(bencode), Buffer.from('e')]);
-  const keys = Object.keys(v).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
-  return Buffer.concat([Buffer.from('d'), ...keys.flatMap((k) => [bencode(k), bencode(v[k]!)]), Buffer.from('e')]);
 }
 
 /** Writes `<dataDir>/scale-000001.bin` … and `<torrentDir>/scale-000001.torrent` …; random content

@@ -19,6 +19,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs, promisify } from 'node:util';
 import { io } from 'socket.io-client';
+import { bencode } from '../../packages/engine/index.ts';
 
 const { values: argv } = parseArgs({
   options: {
@@ -48,13 +49,6 @@ const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 const say = (line: string) => console.log(`${line}   [load ${load()}]`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function bencode(v: unknown): Buffer {
-  if (typeof v === 'number') return Buffer.from(`i${v}e`);
-  if (typeof v === 'string') return Buffer.concat([Buffer.from(`${Buffer.byteLength(v)}:`), Buffer.from(v)]);
-  if (Buffer.isBuffer(v)) return Buffer.concat([Buffer.from(`${v.length}:`), v]);
-  const entries = Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1));
-  return Buffer.concat([Buffer.from('d'), ...entries.flatMap(([k, x]) => [bencode(k), bencode(x)]), Buffer.from('e')]);
-}
 function makeInfo(i: number): { length: number; name: string; 'piece length': number; pieces: Buffer } {
   const data = randomBytes(4096);
   const name = `bench-${i}.bin`;
@@ -62,7 +56,7 @@ function makeInfo(i: number): { length: number; name: string; 'piece length': nu
   const pieces = createHash('sha1').update(data).digest();
   return { length: 4096, name, 'piece length': 16384, pieces };
 }
-function makeTorrent(i: number): Buffer {
+function makeTorrent(i: number): Uint8Array {
   return bencode({ 'created by': 'bench/server-list', info: makeInfo(i) });
 }
 if (!reuse && argv.direct) {

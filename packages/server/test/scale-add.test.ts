@@ -8,19 +8,13 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { bencode } from '@cascade/engine';
 import { startTestServer, type TestServer } from './server-helpers.ts';
 import { addMagnet, eventually, patchSettings, restartOf, rows, states } from './queue-helpers.ts';
 
-function bencode(v: unknown): Buffer {
-  if (typeof v === 'number') return Buffer.from(`i${v}e`);
-  if (typeof v === 'string') return Buffer.concat([Buffer.from(`${Buffer.byteLength(v)}:`), Buffer.from(v)]);
-  if (Buffer.isBuffer(v)) return Buffer.concat([Buffer.from(`${v.length}:`), v]);
-  const entries = Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1));
-  return Buffer.concat([Buffer.from('d'), ...entries.flatMap(([k, x]) => [bencode(k), bencode(x)]), Buffer.from('e')]);
-}
 
 /** n single-file torrents of 4 KiB whose data is already in dir (they seed once checked). */
-function seedTorrents(dir: string, n: number): Buffer[] {
+function seedTorrents(dir: string, n: number): Uint8Array[] {
   return Array.from({ length: n }, (_, i) => {
     const data = randomBytes(4096);
     const name = `scale-${i}.bin`;
@@ -30,7 +24,7 @@ function seedTorrents(dir: string, n: number): Buffer[] {
 }
 
 /** POSTs each .torrent as the web app does (multipart field "torrent"), four requests in flight. */
-async function upload(s: TestServer, torrents: Buffer[]): Promise<void> {
+async function upload(s: TestServer, torrents: Uint8Array[]): Promise<void> {
   let next = 0;
   const worker = async () => {
     for (let i = next++; i < torrents.length; i = next++) {
