@@ -21,10 +21,13 @@ import { streamRoutes } from './routes/stream.ts';
 import { healthRoutes } from './routes/health.ts';
 import { rssRoutes } from './rss/routes.ts';
 import { registerWeb } from './web.ts';
+import { compatRoutes, type CompatOps } from '@cascade/compat';
 
 export interface AppOptions {
   webRoot: string;
   logger?: boolean;
+  /** The node as Transmission RPC and qBittorrent's Web API see it; omitted = those APIs are off. */
+  compat?: CompatOps;
 }
 
 export async function buildApp(ctx: ApiContext, opts: AppOptions): Promise<FastifyInstance> {
@@ -77,6 +80,7 @@ export async function buildApp(ctx: ApiContext, opts: AppOptions): Promise<Fasti
   announceRoutes(app, ctx);
   authRoutes(app, ctx.auth);
   userRoutes(app, ctx.auth);
+  if (opts.compat) compatRoutes(app, opts.compat);
   await registerWeb(app, opts.webRoot);
   return app;
 }

@@ -11,6 +11,7 @@ import { publicAnnounceUrls } from './model/index.ts';
 import { startNode, silentLog, type CascadeNode, type NodeLog, type NodeOptions } from './node.ts';
 import { CliError, errorMessage } from './errors.ts';
 import { buildApp } from './app.ts';
+import { compatOps } from './compat-ops.ts';
 import { LiveFeed } from './live.ts';
 import { attachChat } from '@cascade/chat/server';
 import { loadLibrary } from './library.ts';
@@ -232,6 +233,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
     const app = await buildApp(ctx, {
       webRoot: opts.webRoot ?? DEFAULT_WEB_ROOT,
+      compat: compatOps(ctx, token),
       ...(opts.logger ? { logger: true } : {}),
     });
     cleanups.push(() => app.close());

@@ -62,11 +62,16 @@ export class Gate {
     return { via: 'session', did: s.did, address: s.address, role: this.#store.roleOf(s.did, s.address) ?? 'visitor', session: cookie };
   }
 
+  /** Refuses a Host the node does not serve (DNS rebinding); undefined when fine. */
+  checkHost(req: Pick<IncomingMessage, 'headers'>): Refusal | undefined {
+    if (hostAllowed(req.headers.host, this.#allowedHosts)) return undefined;
+    return { status: 403, message: `this node does not serve the host ${JSON.stringify(req.headers.host)} (start it with --allowed-host to add one)` };
+  }
+
   /** Checks a request against its route's access level; returns the caller or why it is refused. */
   admit(req: Req, access: Access): Caller | Refusal {
-    if (!hostAllowed(req.headers.host, this.#allowedHosts)) {
-      return { status: 403, message: `this node does not serve the host ${JSON.stringify(req.headers.host)} (start it with --allowed-host to add one)` };
-    }
+    const badHost = this.checkHost(req);
+    if (badHost) return badHost;
     const unsafe = !SAFE_METHODS.has(req.method ?? 'GET');
     if (unsafe && !originAllowed(req, this.#allowedOrigins)) return { status: 403, message: `requests from ${req.headers.origin} are not allowed` };
     const caller = this.caller(req);

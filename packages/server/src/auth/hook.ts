@@ -7,6 +7,9 @@ import { errorBody } from '../http-errors.ts';
 declare module 'fastify' {
   interface FastifyContextConfig {
     access?: Access;
+    /** The route authenticates its callers itself (the compatible APIs: Transmission's Basic
+     *  credentials, qBittorrent's SID cookie): the gate checks only the Host header. */
+    selfAuth?: boolean;
   }
 }
 
@@ -28,6 +31,11 @@ function accessOf(req: FastifyRequest): Access {
 
 export function installGate(app: FastifyInstance, gate: Gate): void {
   app.addHook('onRequest', async (req, reply) => {
+    if (req.routeOptions.config?.selfAuth === true) {
+      const refused = gate.checkHost(req.raw);
+      if (refused) return reply.code(refused.status).type('application/json; charset=utf-8').send(errorBody(refused.status, refused.message));
+      return;
+    }
     const r = gate.admit(req.raw, accessOf(req));
     if ('status' in r) return reply.code(r.status).type('application/json; charset=utf-8').send(errorBody(r.status, r.message));
     callers.set(req.raw, r);

@@ -4,37 +4,17 @@
 import { cp, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { createTorrent, parseTorrent, parseTorrentId, parseAddress, CLIENT_NAME } from '@cascade/engine';
+import { createTorrent, CLIENT_NAME } from '@cascade/engine';
 import type { ApiContext } from '../context.ts';
-import type { TorrentHandle, TorrentSource, Metainfo } from '../engine.ts';
+import type { TorrentSource, Metainfo } from '../engine.ts';
 import { receiveUpload, uniqueName } from '../upload.ts';
 import { makeDirs } from '@cascade/engine/make-dirs';
-import { fetchTorrentFile } from '../fetch-torrent.ts';
-import { magnetOf } from '../torrent-view.ts';
+import { addResult, addSource, addTorrentBytes, addUri, type AddOptions, type AddResult } from '../add-source.ts';
 import { badRequest, HttpError, keepRawBody, rawBodyOf } from '../http-errors.ts';
 import { addJsonBody, addMultipartBody, addResultSchema, errors } from '../schemas.ts';
 
-interface AddBody {
+interface AddBody extends AddOptions {
   uri: string;
-  peers?: string[];
-  paused?: boolean;
-  savePath?: string;
-  category?: string;
-  tags?: string[];
-}
-
-/** Where and how to add, as the request gave it (the model resolves defaults and checks it). */
-type AddOptions = Omit<AddBody, 'uri'>;
-
-interface AddResult {
-  infoHash: string;
-  magnet: string;
-  name: string | null;
-  existing: boolean;
-}
-
-function result(t: TorrentHandle, existing: boolean): AddResult {
-  return { infoHash: t.infoHashHex, magnet: magnetOf(t), name: t.metainfo?.name ?? t.stats().name ?? null, existing };
 }
 
 /** A bitfield with every one of `count` pieces set (spare bits past the end stay clear). */
@@ -48,30 +28,8 @@ function allPieces(count: number): Uint8Array {
 export function addRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const { node } = ctx;
 
-  /** Adds a source unless the node already has that infohash (then that torrent is the answer). */
-  const add = async (infoHash: string, source: TorrentSource, extra: AddOptions = {}) => {
-    const peers = (extra.peers ?? []).map((p) => {
-      try {
-        parseAddress(p);
-      } catch {
-        throw badRequest(`peer "${p}" is not host:port`);
-      }
-      return p;
-    });
-    const existing = node.session.get(infoHash);
-    if (existing) {
-      node.addPeers(existing, peers);
-      return result(existing, true);
-    }
-    const t = await node.addWith(source, { savePath: extra.savePath, category: extra.category, tags: extra.tags, paused: extra.paused }, { peers });
-    return result(t, false);
-  };
-
-  const addTorrentBytes = (bytes: Uint8Array, extra?: AddOptions) => {
-    // parseTorrent throws MetainfoError for anything that is not a valid .torrent: a 400.
-    const meta = parseTorrent(bytes);
-    return add(meta.infoHashHex, bytes, extra);
-  };
+  const add = (infoHash: string, source: TorrentSource, extra: AddOptions = {}) => addSource(node, infoHash, source, extra);
+  const addBytes = (bytes: Uint8Array, extra?: AddOptions) => addTorrentBytes(node, bytes, extra);
 
   /** Makes a torrent of content now in the download dir (moved first where the options say) and seeds it. */
   const shareContent = async (placed: string, options: AddOptions): Promise<AddResult> => {
@@ -99,7 +57,7 @@ export function addRoutes(app: FastifyInstance, ctx: ApiContext): void {
     }
     const { torrent, metainfo } = made;
     const existing = node.session.get(metainfo.infoHashHex);
-    if (existing) return result(existing, true);
+    if (existing) return addResult(existing, true);
     // createTorrent just hashed every piece of data we wrote ourselves; telling the engine so (as
     // resume data) spares hashing a large upload a second time when it is added.
     node.db.saveResume(metainfo.infoHashHex, {
@@ -136,7 +94,7 @@ export function addRoutes(app: FastifyInstance, ctx: ApiContext): void {
       let r: AddResult;
       if (req.isMultipart()) {
         const upload = await receiveUpload(req, ctx.downloadDir, ctx.maxUploadBytes);
-        r = upload.kind === 'torrent' ? await addTorrentBytes(upload.bytes, upload.fields) : await shareContent(upload.path, upload.fields);
+        r = upload.kind === 'torrent' ? await addBytes(upload.bytes, upload.fields) : await shareContent(upload.path, upload.fields);
       } else {
         const body = rawBodyOf(req) as AddBody | undefined;
         if (!body || typeof body !== 'object') throw badRequest('send files as multipart/form-data, or JSON {"uri": "magnet:…"}');
@@ -145,16 +103,8 @@ export function addRoutes(app: FastifyInstance, ctx: ApiContext): void {
         if (body.peers !== undefined && !(Array.isArray(body.peers) && body.peers.every((p) => typeof p === 'string'))) {
           throw badRequest('body/peers must be a list of "host:port" strings');
         }
-        const uri = body.uri.trim();
-        const { uri: _uri, ...extra } = body;
-        if (/^https?:\/\//i.test(uri)) {
-          r = await addTorrentBytes(await fetchTorrentFile(uri, { allowPrivate: ctx.allowPrivateUrls }), extra);
-        } else if (/^magnet:/i.test(uri) || /^[0-9a-f]{40}$/i.test(uri) || /^[a-z2-7]{32}$/i.test(uri)) {
-          // Malformed magnets throw MetainfoError ("invalid magnet: …"): a 400 with that message.
-          r = await add(parseTorrentId(uri).infoHashHex, uri, extra);
-        } else {
-          throw badRequest('uri must be a magnet link, an infohash (40 hex or 32 base32) or an http(s) URL of a .torrent');
-        }
+        const { uri, ...extra } = body;
+        r = await addUri(node, uri, extra, { allowPrivateUrls: ctx.allowPrivateUrls });
       }
       ctx.changed();
       return send(reply, r);

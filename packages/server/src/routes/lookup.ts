@@ -5,6 +5,9 @@ import type { ApiContext } from '../context.ts';
 import type { TorrentHandle } from '../engine.ts';
 import type { TorrentRecord } from '../state.ts';
 import { conflict, notFound } from '../http-errors.ts';
+import { toMagnet } from '@cascade/engine/magnet';
+import { offlineEntry } from '../listing.ts';
+import { torrentDetail, countTransports, type TorrentDetail } from '../torrent-view.ts';
 
 export interface Found {
   infoHash: string;
@@ -26,4 +29,27 @@ export function loadedTorrent(ctx: ApiContext, infoHash: string): TorrentHandle 
   const f = findTorrent(ctx, infoHash);
   if (!f.torrent) throw conflict(`torrent ${f.infoHash} is in the library but not loaded${f.record?.error ? `: ${f.record.error}` : ''}`);
   return f.torrent;
+}
+
+/** The detail view of a torrent: live, or what the library knows of one that is stored but not running. */
+export function torrentDetailOf(ctx: ApiContext, infoHash: string): TorrentDetail {
+  const f = findTorrent(ctx, infoHash);
+  if (f.torrent) return torrentDetail(ctx.node, f.torrent);
+  // Stored but not running (it failed to load): what the library knows.
+  const rec = f.record!;
+  return {
+    ...offlineEntry(rec, ctx.node.db),
+    magnet: rec.magnet?.startsWith('magnet:') ? rec.magnet : toMagnet({ infoHashHex: rec.infoHash, ...(rec.name ? { name: rec.name } : {}) }),
+    seeds: 0,
+    downloaded: 0,
+    uploaded: 0,
+    pieceLength: null,
+    peersByTransport: countTransports([]),
+    peerList: [],
+    trackers: [],
+    files: null,
+    shareWarning: null,
+    discovery: null,
+    stalledReason: null,
+  };
 }

@@ -2,13 +2,13 @@
 // selection and the .torrent download.
 
 import type { FastifyInstance } from 'fastify';
-import { encodeTorrent, toMagnet } from '@cascade/engine';
+import { encodeTorrent } from '@cascade/engine';
 import type { ApiContext } from '../context.ts';
-import { offlineEntry } from '../listing.ts';
 import { summaryCache } from '../summary-cache.ts';
-import { torrentDetail, fileViews, countTransports, type TorrentDetail } from '../torrent-view.ts';
-import { badRequest, conflict, keepRawBody, rawBodyOf } from '../http-errors.ts';
-import { findTorrent, loadedTorrent } from './lookup.ts';
+import { fileViews, type TorrentDetail } from '../torrent-view.ts';
+import { conflict, keepRawBody, rawBodyOf } from '../http-errors.ts';
+import { findTorrent, loadedTorrent, torrentDetailOf } from './lookup.ts';
+import { selectFiles } from '../file-selection.ts';
 import type { ListQuery } from '../list-query.ts';
 import { listQuery, torrentPatchBody } from '../schemas-model.ts';
 import {
@@ -28,27 +28,7 @@ interface HashParams {
 export function torrentRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const { node } = ctx;
 
-  const detailOf = (infoHash: string): TorrentDetail => {
-    const f = findTorrent(ctx, infoHash);
-    if (f.torrent) return torrentDetail(node, f.torrent);
-    // Stored but not running (it failed to load): what the library knows.
-    const rec = f.record!;
-    return {
-      ...offlineEntry(rec, node.db),
-      magnet: rec.magnet?.startsWith('magnet:') ? rec.magnet : toMagnet({ infoHashHex: rec.infoHash, ...(rec.name ? { name: rec.name } : {}) }),
-      seeds: 0,
-      downloaded: 0,
-      uploaded: 0,
-      pieceLength: null,
-      peersByTransport: countTransports([]),
-      peerList: [],
-      trackers: [],
-      files: null,
-      shareWarning: null,
-      discovery: null,
-      stalledReason: null,
-    };
-  };
+  const detailOf = (infoHash: string): TorrentDetail => torrentDetailOf(ctx, infoHash);
 
   app.get<{ Querystring: ListQuery }>('/api/torrents', {
     // The schema below documents the answer; V8's own JSON.stringify writes it. At 10,000 torrents
@@ -168,15 +148,8 @@ export function torrentRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     handler: async (req) => {
       const t = loadedTorrent(ctx, req.params.infoHash);
-      const meta = t.metainfo;
-      if (!meta) throw conflict('the torrent’s metadata is not known yet; select files once it is');
-      const selected = [...new Set(req.body.selected)].sort((a, b) => a - b);
-      const bad = selected.find((i) => i >= meta.files.length);
-      if (bad !== undefined) throw badRequest(`file index ${bad} is out of range: the torrent has ${meta.files.length} file(s)`);
-      // Everything selected is stored as "all" (null), the same as a torrent never narrowed down.
-      const all = selected.length === meta.files.length;
-      t.selectFiles(all ? undefined : selected);
-      node.db.setSelectedFiles(t.infoHashHex, all ? null : selected);
+      const selected = selectFiles(node, t, req.body.selected);
+      const all = selected.length === t.metainfo!.files.length;
       ctx.changed();
       return { infoHash: t.infoHashHex, selected, files: fileViews(t, all ? null : selected) ?? [] };
     },
