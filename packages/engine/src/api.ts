@@ -298,6 +298,46 @@ export interface SessionHealth {
   dhtPort?: number;
 }
 
+/** Counts per transport: TCP peers, WebRTC peers, HTTP web seeds (BEP 19). */
+export interface TransportCounts {
+  tcp: number;
+  webrtc: number;
+  webseed: number;
+}
+
+/** DHT (KRPC) queries by method; methods off the wire that are none of these count as `other`. */
+export interface DhtQueryCounts {
+  ping: number;
+  find_node: number;
+  get_peers: number;
+  announce_peer: number;
+  get: number;
+  put: number;
+  other: number;
+}
+
+/** Running totals since the session started (counters) and a few current values (gauges), for
+ *  monitoring. Counted as things happen at the cost of an integer increment; read in one call. */
+export interface SessionCounters {
+  /** Piece data received and sent, in bytes (protocol overhead and metadata not included). */
+  bytesReceived: TransportCounts;
+  bytesSent: TransportCounts;
+  /** Pieces that passed their SHA-1 check after a download (not pieces found on disk at a check). */
+  piecesVerified: number;
+  /** Downloaded pieces that failed their SHA-1 check. */
+  hashFailures: number;
+  /** Reads and writes of torrent data that the operating system refused (EIO, ENOSPC, EACCES…). */
+  diskErrors: number;
+  /** Tracker announces by outcome (HTTP, UDP, WebSocket and the in-process tracker; one per tracker tried). */
+  announces: { ok: number; error: number };
+  /** DHT queries received from other nodes (`in`) and sent by ours (`out`). */
+  dhtQueries: { in: DhtQueryCounts; out: DhtQueryCounts };
+  /** Gauge: connected peers by transport now (web seeds: those fetching). */
+  peers: TransportCounts;
+  /** Gauge: nodes in the DHT routing table now (0 without a DHT). */
+  dhtNodes: number;
+}
+
 export interface SessionHandle {
   readonly port: number;
   readonly peerIdHex: string;
@@ -310,6 +350,8 @@ export interface SessionHandle {
    *  unset fields keep their value. Throws a RangeError on a value that is not a finite number >= 0. */
   setRateLimits(limits: Partial<RateLimits>): void;
   rateLimits(): RateLimits;
+  /** Totals and current values for monitoring (Node sessions; see SessionCounters). */
+  counters?(): SessionCounters;
   /** Sets (or clears) SessionOptions.localTracker for torrents added from now on (Node only):
    *  a node starts its built-in tracker after the session. */
   setLocalTracker?(local: LocalTracker | undefined): void;

@@ -7,6 +7,7 @@ import type { Dialer, Hasher, StorageFactory } from './platform.ts';
 import type { Metainfo, PeerAddress } from './types.ts';
 import type { RateLimitPair } from './swarm/rate-limiter.ts';
 import type { Scheduler } from './scheduler.ts';
+import type { EngineTally } from './counters.ts';
 
 export interface TorrentContext {
   peerId: Uint8Array;
@@ -46,6 +47,8 @@ export interface TorrentContext {
   /** Moves a torrent's files between save paths (Node: rename, or copy + delete across file
    *  systems); omitted = this platform cannot move data. */
   storageMover?: StorageMover;
+  /** The session's running totals (bytes by transport, pieces, errors); omitted = not counted. */
+  tally?: EngineTally;
 }
 
 export interface StorageMover {

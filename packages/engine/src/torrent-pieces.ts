@@ -21,6 +21,8 @@ import { WebSeed, type WebSeedHost } from './swarm/webseed.ts';
 import { TorrentSwarm } from './torrent-swarm.ts';
 import { decodePex } from './wire/extended.ts';
 import { BLOCK_SIZE } from './wire/protocol.ts';
+import { isDiskError } from './counters.ts';
+import type { TransportCounts } from './api.ts';
 
 const BAN_STRIKES = 3;
 const MAX_WRITE_BACKLOG = 32 * 1024 * 1024;
@@ -68,9 +70,14 @@ export abstract class TorrentPieces extends TorrentSwarm {
       sent: (peer, bytes) => {
         this.meters.up.add(bytes);
         this.sessionUploaded += bytes;
+        const tally = this.ctx.tally;
+        if (tally) tally.bytesSent[peer.conn.transport] += bytes;
         this.emitTransfer(peer, 'up', bytes);
       },
       warn: (message) => this.emit('warning', message),
+      readFailed: (err) => {
+        if (this.ctx.tally && isDiskError(err)) this.ctx.tally.diskErrors++;
+      },
       limit: () => this.throttle.up,
     }));
   }
@@ -104,6 +111,12 @@ export abstract class TorrentPieces extends TorrentSwarm {
   protected bufferPool(): BufferPool {
     const pieceLength = this.metainfo!.pieceLength;
     return (this.pool ??= new BufferPool(pieceLength, 64, this.ctx.allocate, this.ctx.pieceSlab?.(pieceLength)));
+  }
+
+  /** Adds this torrent's connected peers by transport, and its web seeds fetching now, to `into`. */
+  countPeers(into: TransportCounts): void {
+    for (const p of this.peersByKey.values()) into[p.conn.transport]++;
+    if (this.webSeeds) for (const w of this.webSeeds) if (w.running) into.webseed++;
   }
 
   // ---- PeerHost ----
@@ -221,6 +234,8 @@ export abstract class TorrentPieces extends TorrentSwarm {
     if (!picker) return;
     this.meters.down.add(block.length);
     this.sessionDownloaded += block.length;
+    const tally = this.ctx.tally;
+    if (tally) tally.bytesReceived[from ? from.conn.transport : 'webseed'] += block.length;
     const result = picker.received(index, begin, block, key);
     if (result && result !== 'duplicate') {
       // Endgame: others may still be fetching blocks of this piece; tell them to stop.
@@ -272,6 +287,7 @@ export abstract class TorrentPieces extends TorrentSwarm {
       await write;
     } catch (err) {
       this.picker.failed(index);
+      if (this.ctx.tally) this.ctx.tally.diskErrors++;
       return this.fail(`disk error: ${(err as Error).message}`);
     } finally {
       this.pendingWrites?.delete(write);
@@ -284,6 +300,7 @@ export abstract class TorrentPieces extends TorrentSwarm {
     if (this.closed || !this.picker) return;
     this.fileStats?.wrote(index);
     this.picker.verified(index);
+    if (this.ctx.tally) this.ctx.tally.piecesVerified++;
     for (const p of this.peersByKey.values()) {
       if (!p.closed && p.bits) p.sendHave(index);
       if (p.amInterested && !p.closed) this.refreshInterest(p);
@@ -300,6 +317,7 @@ export abstract class TorrentPieces extends TorrentSwarm {
 
   protected pieceFailed(index: number, contributors: Set<string>): void {
     this.picker!.failed(index);
+    if (this.ctx.tally) this.ctx.tally.hashFailures++;
     this.emit('hash-failed', index, [...contributors]);
     for (const key of contributors) {
       const peer = this.peersByKey.get(key);

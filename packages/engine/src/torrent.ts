@@ -15,6 +15,7 @@ import { expandSelection } from './magnet.ts';
 import type { FileRanges, Metainfo } from './types.ts';
 import type { TorrentContext } from './torrent-context.ts';
 import { TorrentPieces } from './torrent-pieces.ts';
+import { isDiskError } from './counters.ts';
 
 export type { TorrentContext } from './torrent-context.ts';
 
@@ -161,6 +162,8 @@ export class Torrent extends TorrentPieces implements TorrentHandle {
       // Resume data that says what the check found needs no new save (10,000 writes after a restart).
       if (!resume || hashed > 0 || !resume.files) this.resumeSaver.schedule();
     } catch (err) {
+      // Files another torrent owns are no disk error; a check the OS refused reading (EIO, EACCES) is.
+      if (this.ctx.tally && isDiskError(err)) this.ctx.tally.diskErrors++;
       return this.fail((err as Error).message);
     }
     this.state = this.opts.paused ? 'paused' : 'downloading';

@@ -4,15 +4,17 @@ import dgram from 'node:dgram';
 import dns from 'node:dns';
 import { Dht } from '../src/node/dht.ts';
 import type { PeerAddress } from '../src/types.ts';
+import { newTally } from '../src/counters.ts';
 
 const HOST = '127.0.0.1';
 
 test('a DHT of local nodes only: announce from one, look up from another', async () => {
-  const first = new Dht({ bootstrap: [], host: HOST });
+  const tallies = Array.from({ length: 5 }, () => newTally());
+  const first = new Dht({ bootstrap: [], host: HOST, tally: tallies[0] });
   const firstPort = await first.listen(0);
   const nodes = [first];
   for (let i = 0; i < 4; i++) {
-    const d = new Dht({ bootstrap: [`${HOST}:${firstPort}`], host: HOST });
+    const d = new Dht({ bootstrap: [`${HOST}:${firstPort}`], host: HOST, tally: tallies[i + 1] });
     await d.listen(0);
     nodes.push(d);
   }
@@ -34,6 +36,13 @@ test('a DHT of local nodes only: announce from one, look up from another', async
       });
     });
     assert.deepEqual(found, { host: HOST, port: 6881 });
+    // Queries are counted by method on both ends (what the node's /metrics reports).
+    assert.ok(tallies[0]!.dhtQueriesIn.find_node >= 4, `the bootstrap node answered ${tallies[0]!.dhtQueriesIn.find_node} find_node`);
+    assert.ok(tallies[1]!.dhtQueriesOut.announce_peer >= 1, 'the announcer sent announce_peer');
+    assert.ok(tallies[4]!.dhtQueriesOut.get_peers >= 1, 'the looker-up sent get_peers');
+    const sentIn = tallies.reduce((n, t) => n + Object.values(t.dhtQueriesIn).reduce((a, b) => a + b, 0), 0);
+    const sentOut = tallies.reduce((n, t) => n + Object.values(t.dhtQueriesOut).reduce((a, b) => a + b, 0), 0);
+    assert.ok(sentIn > 0 && sentIn <= sentOut, `queries received (${sentIn}) are among those sent (${sentOut})`);
   } finally {
     await Promise.all(nodes.map((n) => n.close()));
   }

@@ -56,6 +56,9 @@ test('a full disk stops the torrent with a clear error and loses nothing', async
   assert.equal(s.state, 'error');
   assert.match(String(s.error ?? err.message), /disk error: .*(ENOSPC|no space left)/i);
   assert.ok(verified.length > 0 && verified.length < bigT.metainfo.pieceCount, 'some pieces fit, not all');
+  const c = leecher.counters();
+  assert.ok(c.diskErrors >= 1, 'the failed write is counted (writes already in flight may fail too)');
+  assert.equal(c.piecesVerified, verified.length);
 
   // What was reported verified is on the disk, byte for byte.
   const fd = openSync(join(small, 'big.bin'), 'r');

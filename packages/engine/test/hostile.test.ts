@@ -50,6 +50,12 @@ test('a seeder sending corrupt pieces is banned and the pieces come from an hone
   await done;
   assert.deepEqual(await fs.readFile(path.join(root, 'out', 'data.bin')), payload);
   assert.ok(!l.peers().some((p) => p.address === `127.0.0.1:${evil.port}`));
+  // The session's totals (what the node's /metrics reports) saw the same.
+  const c = leecher.counters();
+  assert.equal(c.hashFailures, failed.length);
+  assert.equal(c.piecesVerified, metainfo.pieceCount);
+  assert.ok(c.bytesReceived.tcp >= payload.length, `received ${c.bytesReceived.tcp} B over TCP`);
+  assert.equal(c.bytesReceived.webrtc + c.bytesReceived.webseed, 0);
 });
 
 function msg(id: number, body: number[] | Buffer = []): Buffer {

@@ -5,6 +5,7 @@ import type { LocalTracker, TrackerStatus } from '../api.ts';
 import { toHex } from '../hex.ts';
 import type { PeerAddress } from '../types.ts';
 import type { AnnouncePacer } from './announce-pacer.ts';
+import type { EngineTally } from '../counters.ts';
 import { createHttpTransport } from './tracker-http.ts';
 import type { AnnounceEvent, AnnounceParams, AnnounceResult, TrackerTransport } from './tracker-types.ts';
 
@@ -39,6 +40,8 @@ export interface TrackerClientOptions {
   onStatus?: () => void;
   /** The tracker of this process: its URLs' tiers become one tier announcing in-process. */
   local?: LocalTracker;
+  /** The session's running totals: each announce's outcome is counted there. */
+  tally?: EngineTally;
 }
 
 type Info = Omit<TrackerStatus, 'url' | 'tier'>;
@@ -151,8 +154,10 @@ export class TrackerClient {
           if (!t) return;
           try {
             await this.send(tier, t.url, { ...this.params(tier, 'stopped'), numwant: 0, signal });
+            if (this.opts.tally) this.opts.tally.announcesOk++;
             setInfo(tier, t, { status: 'idle', message: undefined, lastAnnounce: Date.now() });
           } catch {
+            if (this.opts.tally) this.opts.tally.announcesFailed++;
             // Best effort: the tracker expires us anyway.
           }
           tier.started = false;
@@ -196,6 +201,7 @@ export class TrackerClient {
         this.statusChanged();
         try {
           const res = await this.send(tier, t.url, { ...this.params(tier, event), signal: tier.local ? undefined : this.signal() });
+          if (this.opts.tally) this.opts.tally.announcesOk++;
           if (res.trackerId) tier.trackerId = res.trackerId;
           setInfo(tier, t, {
             status: 'ok',
@@ -220,6 +226,7 @@ export class TrackerClient {
             setInfo(tier, t, { status: 'idle' });
             break;
           }
+          if (this.opts.tally) this.opts.tally.announcesFailed++;
           const message = errorMessage(err);
           setInfo(tier, t, { status: 'error', message, lastAnnounce: Date.now(), lastError: message, lastErrorAt: Date.now() });
         }

@@ -39,6 +39,7 @@ export class HybridTrackerClient extends TrackerClient {
         acceptOffer: hybrid.acceptOffer,
         minInterval: hybrid.minInterval,
         pacer: opts.pacer,
+        tally: opts.tally,
       });
     }
   }

@@ -14,6 +14,7 @@ import type { Connection } from '../platform.ts';
 import { channelOpen, dataChannelConnection, iceGatheringDone } from '../webrtc-connection.ts';
 import { fromBinaryString, isWsTracker, randomBinary, toBinaryString, type Json, type TrackerSocket, type WsTrackerPool } from './ws-pool.ts';
 import type { AnnouncePacer } from './announce-pacer.ts';
+import type { EngineTally } from '../counters.ts';
 
 export interface WsTrackerStats {
   uploaded: number;
@@ -39,6 +40,8 @@ export interface WsTrackerClientOptions {
   offerTimeoutMs?: number;
   /** The session's announce pacer: scheduled announces wait for a turn (announce() does not). */
   pacer?: AnnouncePacer;
+  /** The session's running totals: announce replies and failures are counted there. */
+  tally?: EngineTally;
 }
 
 const DEFAULT_OFFERS = 5;
@@ -138,6 +141,7 @@ export class WsTrackerClient {
         onOpen: () => void this.announceUrl(u, 'started'),
         onMessage: (m) => this.onMessage(u, m),
         onDown: (reason) => {
+          if (this.opts.tally) this.opts.tally.announcesFailed++;
           u.started = false;
           clearTimeout(u.timer);
           u.status = { ...u.status, status: 'error', message: reason };
@@ -304,6 +308,7 @@ export class WsTrackerClient {
   private onMessage(u: UrlState, m: Json): void {
     if (!this.running) return;
     if (typeof m['failure reason'] === 'string') {
+      if (this.opts.tally) this.opts.tally.announcesFailed++;
       u.status = { ...u.status, status: 'error', message: m['failure reason'] as string, lastAnnounce: Date.now() };
       return;
     }
@@ -314,6 +319,7 @@ export class WsTrackerClient {
     }
     if (m.complete !== undefined || m.incomplete !== undefined) {
       const peers = (Number(m.complete) || 0) + (Number(m.incomplete) || 0);
+      if (this.opts.tally) this.opts.tally.announcesOk++;
       const warning = typeof m['warning message'] === 'string' ? (m['warning message'] as string) : undefined;
       u.status = { ...u.status, status: 'ok', message: warning, peers, lastAnnounce: Date.now() };
       u.leechers = Number(m.incomplete) || 0;

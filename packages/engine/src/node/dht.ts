@@ -4,12 +4,21 @@
 
 import DHT from 'bittorrent-dht';
 import type { PeerAddress } from '../types.ts';
+import { countDhtQuery, type EngineTally } from '../counters.ts';
 
 export interface DhtOptions {
   /** Nodes to join through ("host:port"); false or [] starts a network of our own. */
   bootstrap: string[] | false;
   /** Address to bind to; a concrete one is also what we announce for ourselves. Default 0.0.0.0. */
   host?: string;
+  /** Where queries in and out are counted (by KRPC method). */
+  tally?: EngineTally;
+}
+
+/** The part of k-rpc-socket (inside bittorrent-dht, not its public API) that queries pass through. */
+interface KrpcSocket {
+  on(event: 'query', fn: (query: { q?: unknown }) => void): void;
+  send(peer: unknown, message: { y?: unknown; q?: unknown }, cb?: unknown): void;
 }
 
 type PeerListener = (p: PeerAddress[]) => void;
@@ -31,6 +40,7 @@ export class Dht {
     // Without listeners EventEmitter would throw on these and take the process down.
     this.dht.on('error', () => {});
     this.dht.on('warning', () => {});
+    if (opts.tally) countQueries(this.dht, opts.tally);
     this.dht.on('peer', (peer: PeerAddress, infoHash: Uint8Array) => {
       const set = this.listeners.get(Buffer.from(infoHash).toString('hex'));
       if (!set) return;
@@ -93,6 +103,25 @@ export class Dht {
     this.listeners.clear();
     return new Promise((resolve) => this.dht.destroy(() => resolve()));
   }
+}
+
+/**
+ * Counts KRPC queries received and sent. bittorrent-dht has no event for either, so this hooks the
+ * socket object under it (k-rpc-socket): every message goes out through its send(), every query
+ * received is its 'query' event. Without that object (another version) nothing is counted.
+ */
+function countQueries(dht: DHT, tally: EngineTally): void {
+  const socket = (dht as unknown as { _rpc?: { socket?: KrpcSocket } })._rpc?.socket;
+  if (!socket || typeof socket.send !== 'function' || typeof socket.on !== 'function') return;
+  const name = (q: unknown) => (q instanceof Uint8Array ? Buffer.from(q).toString() : q);
+  socket.on('query', (query) => countDhtQuery(tally.dhtQueriesIn, name(query?.q)));
+  const send = socket.send.bind(socket);
+  socket.send = (peer, message, cb) => {
+    // Responses and errors go out here too ('r', 'e'); only queries count.
+    const y = name(message?.y);
+    if (y === 'q') countDhtQuery(tally.dhtQueriesOut, name(message.q));
+    send(peer, message, cb);
+  };
 }
 
 function toNode(s: string): { host: string; port: number } {

@@ -4,7 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import type net from 'node:net';
 import path from 'node:path';
-import type { AddTorrentOptions, LocalTracker, RateLimits, SessionHandle, SessionHealth, SessionOptions, TorrentSource } from '../api.ts';
+import type { AddTorrentOptions, LocalTracker, RateLimits, SessionCounters, SessionHandle, SessionHealth, SessionOptions, TorrentSource, TransportCounts } from '../api.ts';
+import { newTally, snapshot } from '../counters.ts';
 import { TrackerClient } from '../discovery/tracker-client.ts';
 import { toHex } from '../hex.ts';
 import { parseTorrentId } from '../magnet.ts';
@@ -73,6 +74,8 @@ export class Session implements SessionHandle {
   private wsPool: WsTrackerPool | undefined;
   /** Node-wide speed limits: every torrent's traffic passes these buckets too. */
   private readonly limitBuckets = new RateLimitPair();
+  /** Running totals for monitoring (counters()): bytes by transport, pieces, errors, announces, DHT. */
+  private readonly tally = newTally();
 
   private constructor(opts: SessionOptions) {
     this.opts = opts;
@@ -97,7 +100,7 @@ export class Session implements SessionHandle {
     s.listenPort = (s.server.address() as net.AddressInfo).port;
     if (opts.dht !== false) {
       const bootstrap = opts.dht?.bootstrap ?? PUBLIC_DHT_ROUTERS;
-      s.dht = new Dht({ bootstrap, host: host === '0.0.0.0' ? undefined : host });
+      s.dht = new Dht({ bootstrap, host: host === '0.0.0.0' ? undefined : host, tally: s.tally });
       s.dhtListenPort = await s.dht.listen(opts.port ? opts.port : 0);
     }
     return s;
@@ -144,6 +147,7 @@ export class Session implements SessionHandle {
       claimFiles: (meta, savePath) => this.owners.claim(meta, savePath),
       rateLimits: this.limitBuckets,
       storageMover: fsStorageMover,
+      tally: this.tally,
     });
   }
 
@@ -170,6 +174,7 @@ export class Session implements SessionHandle {
       return this.torrents.get(hex)?.metainfo ? s : { ...s, left: Math.max(s.left, 1) };
     };
     o.local = this.localTracker;
+    o.tally = this.tally;
     const pool = this.wsPool;
     if (!pool) return new TrackerClient(o);
     const rtc = this.opts.webrtc || {};
@@ -280,6 +285,14 @@ export class Session implements SessionHandle {
     let peers = 0;
     for (const t of this.torrents.values()) peers += t.stats().peers;
     return { port: this.listenPort, torrents: this.torrents.size, peers, dhtNodes: this.dht?.nodeCount() ?? 0, dhtEnabled: !!this.dht, dhtPort: this.dhtPort };
+  }
+
+  /** Totals since the session started and the current peers and DHT nodes: one pass over the
+   *  torrents, each adding its connected peers (nothing for one without any). */
+  counters(): SessionCounters {
+    const peers: TransportCounts = { tcp: 0, webrtc: 0, webseed: 0 };
+    for (const t of this.torrents.values()) t.countPeers(peers);
+    return snapshot(this.tally, peers, this.dht?.nodeCount() ?? 0);
   }
 
   setRateLimits(limits: Partial<RateLimits>): void {

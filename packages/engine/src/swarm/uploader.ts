@@ -165,6 +165,8 @@ export interface UploadHost {
   /** `bytes` of a block went out to `peer`. */
   sent(peer: Peer, bytes: number): void;
   warn(message: string): void;
+  /** A piece could not be read from storage (counted as a disk error when the OS refused it). */
+  readFailed?(err: Error): void;
   /** The upload limit the torrent's blocks pass (its own and the session's). */
   limit(): RateGate;
 }
@@ -198,7 +200,10 @@ export class UploadServer {
       cache,
       (i) => this.host.pieceSize(i),
       (bytes) => this.host.sent(peer, bytes),
-      (err) => this.host.warn(`cannot read piece for upload: ${err.message}`),
+      (err) => {
+        this.host.readFailed?.(err);
+        this.host.warn(`cannot read piece for upload: ${err.message}`);
+      },
       this.host.limit(),
     ).finally(() => {
       this.serving.delete(peer);
