@@ -61,6 +61,8 @@ export interface Options {
   allowPrivateUrls: boolean;
   /** serve: the public URL of the node's tracker (the publicUrl setting); checked by the node. */
   publicUrl: string | undefined;
+  /** serve: a token that reads /metrics only (or $CASCADE_METRICS_TOKEN); checked by the node. */
+  metricsToken: string | undefined;
 }
 
 export interface Invocation {
@@ -232,6 +234,7 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
     }),
     allowPrivateUrls: bool('allow-private-urls'),
     publicUrl: str('public-url'),
+    metricsToken: str('metrics-token'),
     trackerPort: str('tracker-port') !== undefined ? parseInteger('tracker-port', str('tracker-port')!, 0, 65535) : undefined,
   };
   if (str('piece-length') !== undefined) {

@@ -8,6 +8,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { ApiContext } from './context.ts';
 import { handleError } from './http-errors.ts';
 import { installGate } from './auth/hook.ts';
+import { metricsRoutes } from './metrics/index.ts';
 import { authRoutes } from './routes/auth.ts';
 import { userRoutes } from './routes/users.ts';
 import { sharedSchemas } from './schemas.ts';
@@ -28,6 +29,8 @@ export interface AppOptions {
   logger?: boolean;
   /** The node as Transmission RPC and qBittorrent's Web API see it; omitted = those APIs are off. */
   compat?: CompatOps;
+  /** A credential that reads /metrics only (ServerOptions.metricsToken). */
+  metricsToken?: string | undefined;
 }
 
 export async function buildApp(ctx: ApiContext, opts: AppOptions): Promise<FastifyInstance> {
@@ -44,6 +47,8 @@ export async function buildApp(ctx: ApiContext, opts: AppOptions): Promise<Fasti
 
   // Host, Origin, credentials and each route's access level (auth/gate.ts).
   installGate(app, ctx.auth.gate);
+  // GET /metrics, and the request counter every route after it is counted by.
+  metricsRoutes(app, ctx, { metricsToken: opts.metricsToken });
 
   for (const s of [...sharedSchemas, ...modelSchemas]) app.addSchema(s);
 

@@ -11,6 +11,7 @@ import { publicAnnounceUrls } from './model/index.ts';
 import { startNode, silentLog, type CascadeNode, type NodeLog, type NodeOptions } from './node.ts';
 import { CliError, errorMessage } from './errors.ts';
 import { buildApp } from './app.ts';
+import { checkMetricsToken } from './metrics/index.ts';
 import { compatOps } from './compat-ops.ts';
 import { LiveFeed } from './live.ts';
 import { attachChat } from '@cascade/chat/server';
@@ -79,6 +80,9 @@ export interface ServerOptions {
   torrentLimits?: Partial<TorrentLimits>;
   /** The queue's clock and timer period (tests drive the alt-speed schedule with their own clock). */
   queue?: QueueOptions;
+  /** A second Bearer credential that may read GET /metrics and nothing else (for Prometheus);
+   *  the API token reads it too. `serve --metrics-token` / CASCADE_METRICS_TOKEN. */
+  metricsToken?: string;
 }
 
 export interface RunningServer {
@@ -121,6 +125,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const downloadDir = resolve(opts.downloadDir ?? join(stateDir, 'downloads'));
   makeDirsSync(downloadDir);
   if (opts.torrentLimits) setTorrentLimits(opts.torrentLimits);
+  // A bad token fails the start before anything listens.
+  if (opts.metricsToken !== undefined) checkMetricsToken(opts.metricsToken);
 
   const nodeOptions: NodeOptions = {
     stateDir,
@@ -234,6 +240,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const app = await buildApp(ctx, {
       webRoot: opts.webRoot ?? DEFAULT_WEB_ROOT,
       compat: compatOps(ctx, token),
+      metricsToken: opts.metricsToken,
       ...(opts.logger ? { logger: true } : {}),
     });
     cleanups.push(() => app.close());

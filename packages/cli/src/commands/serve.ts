@@ -24,6 +24,7 @@ export async function serveCommand(inv: Invocation, out: Output): Promise<number
     ...(o.allowedHosts.length > 0 ? { allowedHosts: o.allowedHosts } : {}),
     ...(o.allowPrivateUrls ? { allowPrivateUrls: true } : {}),
     ...(o.publicUrl !== undefined ? { publicUrl: o.publicUrl } : {}),
+    ...metricsToken(o.metricsToken),
     log: out,
   });
   try {
@@ -75,4 +76,10 @@ async function ensureWebApp(out: Output): Promise<void> {
   } catch (err) {
     out.note(`cannot build the web app: ${(err as Error).message}; the API works, the UI does not`);
   }
+}
+
+/** The flag, else $CASCADE_METRICS_TOKEN (an empty variable means none). */
+function metricsToken(flag: string | undefined): { metricsToken?: string } {
+  const token = flag ?? (process.env.CASCADE_METRICS_TOKEN || undefined);
+  return token !== undefined ? { metricsToken: token } : {};
 }
