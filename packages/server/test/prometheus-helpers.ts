@@ -85,7 +85,11 @@ export async function startPrometheus(t: { after: (fn: () => unknown) => void },
     }
     rmSync(dir, { recursive: true, force: true });
   });
-  proc.once('error', (err) => (stderr += `\ncannot start ${PROMETHEUS_BIN}: ${err.message}`));
+  proc.once('error', (err) => {
+    // Not installed: `npm test` installs it (scripts/system-packages.ts); by hand, apt-get install prometheus.
+    stderr += `\ncannot start ${PROMETHEUS_BIN} (Debian package prometheus): ${err.message}`;
+    gone = true;
+  });
 
   // Ready when /-/ready answers 200 (the TSDB is open and the first config loaded).
   const deadline = Date.now() + 30_000;
