@@ -12,6 +12,7 @@ import { startPrometheus, type Sample } from './prometheus-helpers.ts';
 import { dashboardTargets, grafanaExpr } from './metrics-dashboard.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -78,6 +79,7 @@ test('GET /metrics: the API token or the metrics token, 401 otherwise; every ser
     assert.ok((m.get('cascade_http_requests_total{route="/metrics",method="GET",status="401"}') ?? 0) >= 3);
     assert.doesNotMatch(text, /secret-value|abababab/, 'raw URLs never become labels');
     assert.ok((m.get('process_cpu_seconds_total') ?? 0) > 0.05, 'CPU counts from the process start, not the first scrape');
+    assert.deepEqual(lint(text), [], 'promtool finds nothing wrong with our series');
   }
 
   // A node with a torrent counts it in its state.
@@ -159,6 +161,10 @@ test('Prometheus scrapes two nodes swapping a torrent, and every Grafana panel q
   await q('process memory', at('process_resident_memory_bytes', L), (v) => v > 10e6);
   await q('event-loop lag reported', at('nodejs_eventloop_lag_seconds', S), (v) => v >= 0 && v < 60);
   await q('CPU used', `rate(${at('process_cpu_seconds_total', L)}[1m])`, (v) => v > 0);
+  // Every scrape so far succeeded, the first one (defaults just started) included.
+  const everUp = await prom.query('min_over_time(up[5m])');
+  assert.equal(everUp.length, 3);
+  assert.ok(everUp.every((x) => x.value === 1), JSON.stringify(everUp));
 
   // The dashboard: every panel's query runs without error and finds series (a misspelt metric
   // name would run fine and find nothing). Grafana's variables become what this setup has.
@@ -171,6 +177,13 @@ test('Prometheus scrapes two nodes swapping a torrent, and every Grafana panel q
     await prom.until(`panel "${panel}" to show data`, promql, (r) => r.length > 0);
   }
 });
+
+/** What Prometheus' own linter (`promtool check metrics`) says, less prom-client's gauges named *_total. */
+function lint(text: string): string[] {
+  const r = spawnSync('/usr/bin/promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+  if (r.error) throw new Error(`cannot run promtool (Debian package prometheus): ${r.error.message}`);
+  return `${r.stdout}${r.stderr}`.split('\n').filter((l) => l.trim() !== '' && !/^nodejs_active_(handles|requests|resources)_total /.test(l));
+}
 
 function statusWithHost(base: string, path: string, host: string, token: string): Promise<number> {
   return new Promise((resolve, reject) => {

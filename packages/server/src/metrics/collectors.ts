@@ -160,4 +160,19 @@ function startDefaultMetrics(registry: Registry): void {
   add('process_cpu_user_seconds_total', before.user);
   add('process_cpu_system_seconds_total', before.system);
   add('process_cpu_seconds_total', before.user + before.system);
+  // The monitor's histogram is reset at each scrape; read again before its next sample (the first
+  // scrape, or two Prometheus replicas close together) its minimum is int64's largest value in ns,
+  // 9.2e9 s on a graph. No sample means no minimum: NaN, as the mean already reads then.
+  const min = registry.getSingleMetric('nodejs_eventloop_lag_min_seconds') as Gauge | undefined;
+  if (min) {
+    const get = min.get.bind(min);
+    min.get = async () => {
+      const r = await get();
+      for (const v of r.values) if (v.value > NO_SAMPLE_S) v.value = NaN;
+      return r;
+    };
+  }
 }
+
+/** Past this a "minimum event-loop delay" is the empty histogram's sentinel, not a delay (s). */
+const NO_SAMPLE_S = 1e6;
