@@ -9,7 +9,7 @@ import { dhtPortOf } from '../index.ts';
 import { startServer } from '../src/server.ts';
 import { formWith, patternBytes, startTestServer, testServerOptions } from './server-helpers.ts';
 import { startPrometheus, type Sample } from './prometheus-helpers.ts';
-import { dashboardTargets, grafanaExpr } from './metrics-dashboard.ts';
+import { dashboardTargets, grafanaExpr, loadDashboard } from './metrics-dashboard.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { spawnSync } from 'node:child_process';
@@ -175,6 +175,14 @@ test('Prometheus scrapes two nodes swapping a torrent, and every Grafana panel q
     const { httpStatus, body } = await prom.queryRaw(promql);
     assert.equal(body.status, 'success', `panel "${panel}": ${promql} → ${httpStatus} ${body.errorType}: ${body.error}`);
     await prom.until(`panel "${panel}" to show data`, promql, (r) => r.length > 0);
+  }
+  // Its query variables (Grafana's label_values(selector, label)) find values here too.
+  for (const v of loadDashboard().templating.list.filter((x) => x.type === 'query')) {
+    const m = /^label_values\((.+),\s*(\w+)\)$/.exec(String(v.query));
+    assert.ok(m, `variable ${v.name}: ${String(v.query)}`);
+    const selector = grafanaExpr(m[1]!, { job: 'cascade', tracker_job: 'cascade-tracker' });
+    const found = await prom.query(`count by (${m[2]}) (${selector})`);
+    assert.deepEqual(found.map((x) => x.metric[m[2]!]).sort(), [L, S].sort(), `variable ${v.name} lists both nodes`);
   }
 });
 
