@@ -66,6 +66,10 @@ test('a multi-file torrent downloads from its web seed alone', async (t) => {
   const seed = h.peers().find((p) => p.transport === 'webseed');
   assert.equal(seed?.address, server.url);
   assert.ok(seed!.downloaded >= a.length + b.length);
+  // The session's totals say the same by transport (the node's cascade_bytes_total).
+  const c = session.counters();
+  assert.ok(c.bytesReceived.webseed >= a.length + b.length && c.bytesReceived.webseed <= seed!.downloaded, `${c.bytesReceived.webseed} B from the web seed`);
+  assert.equal(c.bytesReceived.tcp + c.bytesReceived.webrtc, 0);
 });
 
 test('a web seed serving corrupt bytes is banned', async (t) => {
