@@ -76,6 +76,11 @@ for (const mode of ['torrent', 'magnet'] as const) {
     assert.match(peers[0]!.address, /^webrtc:[0-9a-f]{40}$/);
     assert.equal(peers[0]!.address, `webrtc:${seeder.peerIdHex}`);
     assert.ok(s.stats().uploaded >= metainfo.length);
+    // The sessions' totals count it all under WebRTC (cascade_bytes_total{transport="webrtc"}).
+    const [sent, got] = [seeder.counters().bytesSent, leecher.counters().bytesReceived];
+    assert.ok(sent.webrtc >= metainfo.length && sent.tcp === 0, JSON.stringify(sent));
+    assert.ok(got.webrtc >= metainfo.length && got.tcp === 0, JSON.stringify(got));
+    assert.ok(leecher.counters().announces.ok >= 1, 'the WebSocket tracker answered');
     const ts = l.trackers();
     assert.equal(ts.length, 1);
     assert.equal(ts[0]!.url, ws);
