@@ -1,5 +1,130 @@
-// qBittorrent Web API v2 at /api/v2/….
-import type { FastifyInstance } from 'fastify';
+// qBittorrent Web API v2 at /api/v2/<scope>/<action>, answered the way qBittorrent 4.6's
+// WebApplication does: CSRF check (Origin/Referer vs Host → 401), then the session (no SID → 403
+// "Forbidden" for all but auth/login), then the action (unknown → 404, wrong method → 405), its
+// errors as plain text with their status. Bodies are form-encoded or multipart; the query is read too.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CompatOps } from '../ops.ts';
+import { type ActionContext, type ActionSpec, type UploadedFile, QbError, statusText } from './http.ts';
+import { EXPIRED_COOKIE, SessionStore, isCrossSite, sessionCookie, sidFromCookie } from './session.ts';
+import { appActions } from './app.ts';
+import { torrentsReadActions } from './torrents-read.ts';
+import { torrentsWriteActions } from './torrents-write.ts';
+import { torrentsAddActions } from './torrents-add.ts';
+import { transferActions } from './transfer.ts';
+import { syncActions } from './sync.ts';
 
-export function qbittorrentRoutes(_app: FastifyInstance, _ops: CompatOps): void {}
+const SCOPES: Record<string, Record<string, ActionSpec>> = {
+  app: appActions,
+  torrents: { ...torrentsReadActions, ...torrentsWriteActions, ...torrentsAddActions },
+  transfer: transferActions,
+  sync: syncActions,
+};
+
+/** Same as qBittorrent's m_apiPathPattern. */
+const API_PATH = /^\/api\/v2\/([A-Za-z_][A-Za-z_0-9]*)\/([A-Za-z_][A-Za-z_0-9]*)$/;
+/** Form bodies are small; .torrent uploads go through multipart, bounded by the node's upload limit. */
+const FORM_BODY_LIMIT = 1024 * 1024;
+
+function sendText(reply: FastifyReply, status: number, text: string): FastifyReply {
+  return reply.code(status).type('text/plain; charset=UTF-8').send(text);
+}
+
+function addParams(into: Map<string, string>, source: unknown): void {
+  if (typeof source === 'string') {
+    for (const [k, v] of new URLSearchParams(source)) into.set(k, v);
+  } else if (source && typeof source === 'object') {
+    for (const [k, v] of Object.entries(source as Record<string, unknown>)) {
+      if (typeof v === 'string') into.set(k, v);
+      else if (typeof v === 'number' || typeof v === 'boolean') into.set(k, String(v));
+      else if (Array.isArray(v) && typeof v[0] === 'string') into.set(k, v[v.length - 1] as string);
+    }
+  }
+}
+
+/** Query and body merged (the body wins); multipart fields are parameters, file parts uploads. */
+async function readRequest(req: FastifyRequest): Promise<{ params: Map<string, string>; files: UploadedFile[] }> {
+  const params = new Map<string, string>();
+  const files: UploadedFile[] = [];
+  addParams(params, req.query);
+  if (req.isMultipart()) {
+    for await (const part of req.parts()) {
+      if (part.type === 'file') {
+        const data = await part.toBuffer();
+        files.push({ field: part.fieldname, filename: part.filename, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) });
+      } else if (typeof part.value === 'string') params.set(part.fieldname, part.value);
+    }
+  } else addParams(params, req.body);
+  return { params, files };
+}
+
+export function qbittorrentRoutes(app: FastifyInstance, ops: CompatOps): void {
+  const sessions = new SessionStore();
+
+  async function handle(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    reply.header('cache-control', 'no-store');
+    const path = req.url.split('?')[0]!;
+    if (isCrossSite({ host: req.headers.host, origin: req.headers.origin, referer: req.headers.referer })) return sendText(reply, 401, 'Unauthorized');
+    const match = API_PATH.exec(path);
+    if (!match) return sendText(reply, 404, 'Not Found');
+    const [, scope, action] = match as unknown as [string, string, string];
+    const session = sessions.get(sidFromCookie(req.headers.cookie));
+    if (scope === 'auth') return auth(req, reply, action, session?.id);
+    if (!session) return sendText(reply, 403, 'Forbidden');
+
+    const spec = SCOPES[scope]?.[action];
+    if (!spec || !Object.hasOwn(SCOPES[scope]!, action)) return sendText(reply, 404, 'Not Found');
+    if (spec.method === 'any' ? req.method !== 'GET' && req.method !== 'POST' && req.method !== 'HEAD' : req.method !== spec.method) {
+      return sendText(reply, 405, 'Method Not Allowed');
+    }
+    const { params, files } = await readRequest(req);
+    const ctx: ActionContext = { ops, session, params, files };
+    const result = await spec.run(ctx);
+    if (result === undefined) return sendText(reply, 200, '');
+    if (typeof result === 'string') return sendText(reply, 200, result);
+    return reply.code(200).type('application/json').send(JSON.stringify(result));
+  }
+
+  async function auth(req: FastifyRequest, reply: FastifyReply, action: string, sid: string | undefined): Promise<FastifyReply> {
+    if (action !== 'login' && action !== 'logout') return sendText(reply, 404, 'Not Found');
+    if (req.method !== 'POST') return sendText(reply, 405, 'Method Not Allowed');
+    if (action === 'logout') {
+      if (sid) sessions.end(sid);
+      reply.header('set-cookie', EXPIRED_COOKIE);
+      return sendText(reply, 200, '');
+    }
+    // Already logged in: "Ok." without a new cookie, as qBittorrent.
+    if (sid) return sendText(reply, 200, 'Ok.');
+    const address = req.ip;
+    if (sessions.isBanned(address)) return sendText(reply, 403, 'Your IP address has been banned after too many failed authentication attempts.');
+    const { params } = await readRequest(req);
+    // Any user name; the password is the node's API token.
+    const password = params.get('password') ?? '';
+    if (password === '' || !ops.checkPassword(password)) {
+      sessions.loginFailed(address);
+      return sendText(reply, 200, 'Fails.');
+    }
+    sessions.loginSucceeded(address);
+    const s = sessions.start();
+    reply.header('set-cookie', sessionCookie(s.id));
+    return sendText(reply, 200, 'Ok.');
+  }
+
+  void app.register(async (api) => {
+    // Fastify parses JSON only; qBittorrent clients post forms. Anything else is read as a form too
+    // (some clients send no content type at all).
+    api.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT }, (_req, body, done) => done(null, body));
+    api.addContentTypeParser('*', { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT }, (_req, body, done) => done(null, body));
+    api.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
+      if (err instanceof QbError) return sendText(reply, err.status, err.message);
+      const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+      // Client mistakes (a body too large, a broken multipart…) say what; anything else stays generic.
+      return sendText(reply, status, status < 500 ? err.message || statusText(status) : statusText(500));
+    });
+    api.route({
+      method: ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'],
+      url: '/api/v2/*',
+      config: { access: 'public', selfAuth: true },
+      handler: handle,
+    });
+  });
+}

@@ -1,0 +1,121 @@
+// sync/maindata?rid=N (synccontroller.cpp): the first answer (rid 0, or a rid this session no longer
+// knows) is a full_update with every torrent, category, tag and the server state; each later one
+// carries only what changed since the answer the client names — new torrents whole, changed ones
+// with their changed fields only, torrents_removed, categories_removed, tags_removed — and a new rid.
+// Each session keeps its last few answers (a client may retry an older rid), never more.
+import type { CompatOps } from '../ops.ts';
+import { type ActionContext, type ActionSpec } from './http.ts';
+import { allTorrents } from './torrents-read.ts';
+import { transferInfo } from './transfer.ts';
+
+type Obj = Record<string, unknown>;
+
+interface Snapshot {
+  torrents: Map<string, Obj>;
+  categories: Map<string, Obj>;
+  tags: Set<string>;
+  serverState: Obj;
+}
+
+export interface SyncState {
+  lastRid: number;
+  snapshots: Map<number, Snapshot>;
+}
+
+/** Answers kept per session to diff against. */
+const KEPT_SNAPSHOTS = 4;
+
+async function serverState(ops: CompatOps): Promise<Obj> {
+  const t = ops.transfer();
+  const s = ops.settings();
+  let free = -1;
+  try {
+    free = (await ops.freeSpace(s.downloadDir)).free;
+  } catch {
+    // A download dir that is gone reports -1 rather than failing the whole sync.
+  }
+  return {
+    ...transferInfo(ops),
+    alltime_dl: t.totalDownloaded,
+    alltime_ul: t.totalUploaded,
+    global_ratio: t.totalDownloaded > 0 && t.totalUploaded > 0 ? (t.totalUploaded / t.totalDownloaded).toFixed(2) : '-',
+    total_peer_connections: t.peers,
+    total_wasted_session: 0,
+    free_space_on_disk: free,
+    queueing: s.maxActiveDownloads > 0 || s.maxActiveUploads > 0 || s.maxActiveTorrents > 0,
+    use_alt_speed_limits: s.altSpeedEnabled,
+    refresh_interval: 1500,
+    use_subcategories: false,
+  };
+}
+
+async function snapshot(ctx: ActionContext): Promise<Snapshot> {
+  const torrents = new Map<string, Obj>();
+  for (const t of allTorrents(ctx)) {
+    // The hash is the key; qBittorrent leaves it out of the object.
+    const { hash, ...rest } = t;
+    torrents.set(String(hash), rest);
+  }
+  const categories = new Map<string, Obj>(ctx.ops.categories().map((c) => [c.name, { name: c.name, savePath: c.savePath ?? '' }]));
+  return { torrents, categories, tags: new Set(ctx.ops.tags()), serverState: await serverState(ctx.ops) };
+}
+
+function changedFields(prev: Obj, next: Obj): Obj | undefined {
+  const out: Obj = {};
+  for (const [k, v] of Object.entries(next)) if (prev[k] !== v) out[k] = v;
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+function diffMaps(prev: Map<string, Obj>, next: Map<string, Obj>): { changed: Obj; removed: string[] } {
+  const changed: Obj = {};
+  for (const [key, obj] of next) {
+    const before = prev.get(key);
+    if (!before) changed[key] = obj;
+    else {
+      const d = changedFields(before, obj);
+      if (d) changed[key] = d;
+    }
+  }
+  return { changed, removed: [...prev.keys()].filter((k) => !next.has(k)) };
+}
+
+async function maindata(ctx: ActionContext): Promise<Obj> {
+  const state = (ctx.session.sync ??= { lastRid: 0, snapshots: new Map() });
+  const asked = Number.parseInt(ctx.params.get('rid') ?? '0', 10);
+  const prev = Number.isInteger(asked) && asked > 0 ? state.snapshots.get(asked) : undefined;
+  const now = await snapshot(ctx);
+  // Cycles 1..1000000 like qBittorrent's.
+  const rid = (state.lastRid % 1_000_000) + 1;
+  state.lastRid = rid;
+  state.snapshots.set(rid, now);
+  while (state.snapshots.size > KEPT_SNAPSHOTS) state.snapshots.delete(state.snapshots.keys().next().value as number);
+
+  if (!prev) {
+    return {
+      rid,
+      full_update: true,
+      torrents: Object.fromEntries(now.torrents),
+      categories: Object.fromEntries(now.categories),
+      tags: [...now.tags],
+      server_state: now.serverState,
+    };
+  }
+  const out: Obj = { rid };
+  const t = diffMaps(prev.torrents, now.torrents);
+  if (Object.keys(t.changed).length > 0) out.torrents = t.changed;
+  if (t.removed.length > 0) out.torrents_removed = t.removed;
+  const c = diffMaps(prev.categories, now.categories);
+  if (Object.keys(c.changed).length > 0) out.categories = c.changed;
+  if (c.removed.length > 0) out.categories_removed = c.removed;
+  const addedTags = [...now.tags].filter((x) => !prev.tags.has(x));
+  const removedTags = [...prev.tags].filter((x) => !now.tags.has(x));
+  if (addedTags.length > 0) out.tags = addedTags;
+  if (removedTags.length > 0) out.tags_removed = removedTags;
+  const s = changedFields(prev.serverState, now.serverState);
+  if (s) out.server_state = s;
+  return out;
+}
+
+export const syncActions: Record<string, ActionSpec> = {
+  maindata: { method: 'any', run: maindata },
+};
