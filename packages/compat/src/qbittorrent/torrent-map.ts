@@ -172,7 +172,8 @@ export function qbTorrent(r: TorrentRow, m: MapContext): Record<string, string |
     seq_dl: false,
     f_l_piece_prio: false,
     category: r.category ?? '',
-    tags: r.tags.join(', '),
+    // qBittorrent's TagSet is sorted case-insensitively.
+    tags: [...r.tags].sort((a, b) => a.localeCompare(b, 'en', { sensitivity: 'base' })).join(', '),
     super_seeding: false,
     force_start: r.forceStart,
     save_path: savePathOf(r, s),
