@@ -56,21 +56,21 @@ export async function startQbNode(t: { after: (fn: () => unknown) => void }): Pr
 }
 
 /** A file of `size` pattern bytes under `dir` and a .torrent of it (its data already in place = it seeds). */
-export async function fileTorrent(dir: string, name: string, size: number, seed = 1): Promise<{ torrent: Uint8Array; infoHash: string; path: string }> {
+export async function fileTorrent(dir: string, name: string, size: number, seed = 1): Promise<{ torrent: Uint8Array<ArrayBuffer>; infoHash: string; path: string }> {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, name);
   writeFileSync(path, patternBytes(size, seed));
   const made = await createTorrent(path, { pieceLength: 16384 });
-  return { torrent: made.torrent, infoHash: made.metainfo.infoHashHex, path };
+  return { torrent: new Uint8Array(made.torrent), infoHash: made.metainfo.infoHashHex, path };
 }
 
 /** A folder of files and a .torrent of it. */
-export async function folderTorrent(dir: string, name: string, files: [string, number][]): Promise<{ torrent: Uint8Array; infoHash: string; path: string }> {
+export async function folderTorrent(dir: string, name: string, files: [string, number][]): Promise<{ torrent: Uint8Array<ArrayBuffer>; infoHash: string; path: string }> {
   const root = join(dir, name);
   mkdirSync(root, { recursive: true });
   files.forEach(([f, size], i) => writeFileSync(join(root, f), patternBytes(size, i + 7)));
   const made = await createTorrent(root, { pieceLength: 16384 });
-  return { torrent: made.torrent, infoHash: made.metainfo.infoHashHex, path: root };
+  return { torrent: new Uint8Array(made.torrent), infoHash: made.metainfo.infoHashHex, path: root };
 }
 
 /** Polls `probe` until it returns a value (not undefined); fails with `what` after a generous while. */
