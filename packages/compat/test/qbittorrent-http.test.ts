@@ -46,10 +46,16 @@ test('auth: SID cookie, 403 without it, logout, ban after 5 failures, CSRF', asy
   assert.equal(r.status, 401);
   r = await fetch(`${s.url}/api/v2/auth/login`, form({ username: 'x', password: s.token }, { origin: `http://${host}` }));
   assert.equal(await r.text(), 'Ok.');
+  // Behind a proxy, the forwarded host is the target the Origin must match.
+  r = await fetch(`${s.url}/api/v2/auth/login`, form({ username: 'x', password: s.token }, { origin: 'https://qb.example.org', 'x-forwarded-host': 'qb.example.org' }));
+  assert.equal(await r.text(), 'Ok.');
+  // The password is read from the form body only, never from the query string.
+  r = await fetch(`${s.url}/api/v2/auth/login?password=${s.token}`, { method: 'POST' });
+  assert.equal(await r.text(), 'Fails.');
 
-  // Wrong passwords: "Fails." with no cookie; the 5th failure bans the address for an hour, even
+  // Wrong passwords (the query-string attempt above was the 1st): "Fails." with no cookie; the 5th failure bans the address for an hour, even
   // for the right password.
-  for (let i = 0; i < 5; i++) {
+  for (let i = 0; i < 4; i++) {
     r = await fetch(`${s.url}/api/v2/auth/login`, form({ username: 'cascade', password: `wrong-${i}` }));
     assert.equal(r.status, 200);
     assert.equal(await r.text(), 'Fails.');

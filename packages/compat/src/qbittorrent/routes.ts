@@ -42,10 +42,10 @@ function addParams(into: Map<string, string>, source: unknown): void {
 }
 
 /** Query and body merged (the body wins); multipart fields are parameters, file parts uploads. */
-async function readRequest(req: FastifyRequest): Promise<{ params: Map<string, string>; files: UploadedFile[] }> {
+async function readRequest(req: FastifyRequest, withQuery = true): Promise<{ params: Map<string, string>; files: UploadedFile[] }> {
   const params = new Map<string, string>();
   const files: UploadedFile[] = [];
-  addParams(params, req.query);
+  if (withQuery) addParams(params, req.query);
   if (req.isMultipart()) {
     for await (const part of req.parts()) {
       if (part.type === 'file') {
@@ -63,7 +63,11 @@ export function qbittorrentRoutes(app: FastifyInstance, ops: CompatOps): void {
   async function handle(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     reply.header('cache-control', 'no-store');
     const path = req.url.split('?')[0]!;
-    if (isCrossSite({ host: req.headers.host, origin: req.headers.origin, referer: req.headers.referer })) return sendText(reply, 401, 'Unauthorized');
+    // The target is X-Forwarded-Host when a proxy sets it, as qBittorrent reads it (a page cannot
+    // set that header on a cross-site request without a CORS preflight nobody answers).
+    const forwarded = req.headers['x-forwarded-host'];
+    const host = (typeof forwarded === 'string' && forwarded.split(',')[0]!.trim()) || req.headers.host;
+    if (isCrossSite({ host, origin: req.headers.origin, referer: req.headers.referer })) return sendText(reply, 401, 'Unauthorized');
     const match = API_PATH.exec(path);
     if (!match) return sendText(reply, 404, 'Not Found');
     const [, scope, action] = match as unknown as [string, string, string];
@@ -96,7 +100,8 @@ export function qbittorrentRoutes(app: FastifyInstance, ops: CompatOps): void {
     if (sid) return sendText(reply, 200, 'Ok.');
     const address = req.ip;
     if (sessions.isBanned(address)) return sendText(reply, 403, 'Your IP address has been banned after too many failed authentication attempts.');
-    const { params } = await readRequest(req);
+    // The form body only: a password in the query string would end up in logs.
+    const { params } = await readRequest(req, false);
     // Any user name; the password is the node's API token.
     const password = params.get('password') ?? '';
     if (password === '' || !ops.checkPassword(password)) {

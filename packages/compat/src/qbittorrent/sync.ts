@@ -22,8 +22,9 @@ export interface SyncState {
   snapshots: Map<number, Snapshot>;
 }
 
-/** Answers kept per session to diff against. */
-const KEPT_SNAPSHOTS = 4;
+/** Answers kept per session to diff against: the last one, and the one before for a client that
+ *  retries (qBittorrent keeps the last sent and the last accepted). */
+const KEPT_SNAPSHOTS = 2;
 
 async function serverState(ops: CompatOps): Promise<Obj> {
   const t = ops.transfer();
