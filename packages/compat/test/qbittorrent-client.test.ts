@@ -172,6 +172,11 @@ test('@ctrl/qbittorrent: sync/maindata full, then only what changed (rid)', asyn
   assert.deepEqual(d2.categories_removed, ['c1']);
   assert.deepEqual(d2.tags_removed, ['x']);
 
+  // Each session keeps its last two answers only: an older rid gets a full update.
+  const r1 = await client.getSyncMainData(d2.rid);
+  const r2 = await client.getSyncMainData(r1.rid);
+  await client.getSyncMainData(r2.rid);
+  assert.equal((await client.getSyncMainData(r1.rid)).full_update, true);
   // A rid the session does not know (another session's, or a made-up one): a full update again.
   const unknown = await client.getSyncMainData(987654);
   assert.equal(unknown.full_update, true);

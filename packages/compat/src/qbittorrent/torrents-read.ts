@@ -163,7 +163,8 @@ function files(ctx: ActionContext): object[] {
       // qBittorrent puts is_seed on the first entry only.
       ...(i === 0 ? { is_seed: done } : {}),
       piece_range: [first, last],
-      availability: f.progress === 1 ? 1 : t.seeds > 0 ? t.seeds : 0,
+      // The fraction of the file to be had: all of it from a seed or from our own copy.
+      availability: f.progress === 1 || t.seeds > 0 ? 1 : f.progress,
     };
   });
 }
