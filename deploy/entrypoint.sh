@@ -1,0 +1,37 @@
+#!/bin/sh
+# The image's entrypoint: the `cascade` CLI on the image's own Node 24 (never node_modules/.bin/node,
+# a devDependency the image does not install). Arguments are the CLI's: `serve …` (the default
+# command), `tracker …`, `token`, `list`, …
+#
+# Secrets arrive as files (Docker/Compose secrets, Kubernetes secret volumes) rather than in the
+# environment, where `docker inspect` and `ps e` would show them:
+#   CASCADE_API_TOKEN_FILE      the node's API token; copied to <state dir>/api-token (mode 0600)
+#                               before the node starts, so scripts and Sonarr-style clients can be
+#                               configured ahead of time. Unset: the node makes its own on first run
+#                               (`cascade token` prints it).
+#   CASCADE_METRICS_TOKEN_FILE  the token that may read GET /metrics and nothing else (Prometheus);
+#                               exported as CASCADE_METRICS_TOKEN, which `cascade serve` reads.
+set -eu
+
+state_dir="${CASCADE_HOME:-/data}"
+if [ -n "${CASCADE_API_TOKEN_FILE:-}" ]; then
+  if [ ! -s "$CASCADE_API_TOKEN_FILE" ]; then
+    echo "cascade: CASCADE_API_TOKEN_FILE=$CASCADE_API_TOKEN_FILE is missing or empty" >&2
+    exit 1
+  fi
+  mkdir -p "$state_dir"
+  # install(1) writes a fresh 0600 file even when the secret itself is world-readable.
+  install -m 600 "$CASCADE_API_TOKEN_FILE" "$state_dir/api-token"
+fi
+if [ -n "${CASCADE_METRICS_TOKEN_FILE:-}" ]; then
+  if [ ! -s "$CASCADE_METRICS_TOKEN_FILE" ]; then
+    echo "cascade: CASCADE_METRICS_TOKEN_FILE=$CASCADE_METRICS_TOKEN_FILE is missing or empty" >&2
+    exit 1
+  fi
+  CASCADE_METRICS_TOKEN="$(tr -d '\r\n' < "$CASCADE_METRICS_TOKEN_FILE")"
+  export CASCADE_METRICS_TOKEN
+fi
+
+# --max-semi-space-size=8: the launcher's own first-line flag (packages/cli/bin/cascade.js), which
+# a direct `node cascade.js` would not apply.
+exec node --max-semi-space-size=8 "${CASCADE_APP:-/app}/packages/cli/bin/cascade.js" "$@"
