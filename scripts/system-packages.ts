@@ -24,6 +24,11 @@ export const SYSTEM_PACKAGES: SystemPackage[] = [
   { pkg: 'chromium', cmd: '/usr/bin/chromium', args: ['--version'] },
   { pkg: 'redis-server', cmd: 'redis-server', args: ['--version'] },
   { pkg: 'iproute2', cmd: 'ip', args: ['-V'] },
+  // The metrics tests scrape a node with a real Prometheus and query it over its HTTP API.
+  { pkg: 'prometheus', cmd: 'prometheus', args: ['--version'] },
+  // The deployment tests render deploy/k8s with `kubectl kustomize`. Any kubectl will do (a cloud
+  // SDK's one counts); when none runs, Debian's kubernetes-client provides it.
+  { pkg: 'kubernetes-client', cmd: 'kubectl', args: ['version', '--client'] },
 ];
 
 /** True only when the command ran and exited 0 within 30 s. */

@@ -53,3 +53,10 @@ test('every command replaced by one that fails: every package is missing', { ski
   const pySetup = setup.replace(`mount --bind ${failing} /usr/bin/python3`, 'mount -t tmpfs none /usr/lib/python3/dist-packages');
   assert.deepEqual(probeInNamespace(pySetup).sort(), SYSTEM_PACKAGES.map((p) => p.pkg).sort());
 });
+
+test('prometheus and kubectl hidden (their binaries replaced by /dev/null): exactly those two are missing', { skip: process.getuid?.() !== 0 && 'needs root for a mount namespace' }, () => {
+  // kubectl may be a symlink (a cloud SDK's): bind-mounting over the link covers what it points at.
+  const which = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).stdout.trim();
+  const setup = ['prometheus', 'kubectl'].map((c) => `mount --bind /dev/null ${which(c)}`).join('\n');
+  assert.deepEqual(probeInNamespace(setup).sort(), ['kubernetes-client', 'prometheus']);
+});
