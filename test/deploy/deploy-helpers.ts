@@ -196,3 +196,12 @@ export async function exitCodeOf(argv: string[], env: NodeJS.ProcessEnv = proces
   const [code] = await once(child, 'exit');
   return code as number | null;
 }
+
+/** Cleanups run last-registered first (t.after runs them in order): processes stop before their dirs go. */
+export function cleanups(t: { after: (fn: () => unknown) => void }): (fn: () => unknown) => void {
+  const fns: (() => unknown)[] = [];
+  t.after(async () => {
+    for (const fn of fns.reverse()) await fn();
+  });
+  return (fn) => void fns.push(fn);
+}

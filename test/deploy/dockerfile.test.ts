@@ -12,7 +12,7 @@ import { join, matchesGlob } from 'node:path';
 import { parseCommandLine } from '../../packages/cli/src/args.ts';
 import { ensureWebBuilt, webDistDir } from '../../packages/web/index.ts';
 import {
-  DEPLOY, REPO, execForm, exitCodeOf, finalInstruction, healthcheckCommand, localServe, pathWithNode24, readDockerfile, runEntrypoint,
+  DEPLOY, REPO, execForm, exitCodeOf, finalInstruction, healthcheckCommand, localServe, pathWithNode24, readDockerfile, runEntrypoint, cleanups,
 } from './deploy-helpers.ts';
 
 const ins = readDockerfile();
@@ -105,8 +105,9 @@ test('.dockerignore: in go the sources and the entrypoint; out stay node_modules
 });
 
 test('the image start command runs the node from a clean `npm ci --omit=dev` tree', { timeout: 240_000 }, async (t) => {
+  const later = cleanups(t);
   const root = mkdtempSync(join(tmpdir(), 'cascade-image-'));
-  t.after(() => rmSync(root, { recursive: true, force: true }));
+  later(() => rmSync(root, { recursive: true, force: true }));
   const app = join(root, 'app');
   // The build context: every file git would hand over (tracked or new, not ignored).
   const files = spawnSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: REPO, encoding: 'utf8' }).stdout.split('\0').filter((f) => f !== '' && existsSync(join(REPO, f)));
@@ -136,7 +137,7 @@ test('the image start command runs the node from a clean `npm ci --omit=dev` tre
     env: { CASCADE_HOME: data, CASCADE_API_TOKEN_FILE: join(root, 'api-token'), CASCADE_METRICS_TOKEN_FILE: join(root, 'metrics-token') },
   });
   let stopped = false;
-  t.after(() => (stopped ? undefined : node.stop()));
+  later(() => (stopped ? undefined : node.stop()));
   const base = `http://127.0.0.1:${node.listening.httpPort}`;
 
   const health = await fetch(`${base}/api/health`);
