@@ -19,6 +19,11 @@ if [ -n "${CASCADE_API_TOKEN_FILE:-}" ]; then
     echo "cascade: CASCADE_API_TOKEN_FILE=$CASCADE_API_TOKEN_FILE is missing or empty" >&2
     exit 1
   fi
+  # The node would silently replace a token of the wrong form with a new one of its own.
+  if ! tr -d '\r\n' < "$CASCADE_API_TOKEN_FILE" | grep -Eqx '[A-Za-z0-9_-]{32,128}'; then
+    echo "cascade: the API token in $CASCADE_API_TOKEN_FILE must be 32 to 128 of A-Z a-z 0-9 _ - (e.g. openssl rand -hex 24)" >&2
+    exit 1
+  fi
   mkdir -p "$state_dir"
   # install(1) writes a fresh 0600 file even when the secret itself is world-readable.
   install -m 600 "$CASCADE_API_TOKEN_FILE" "$state_dir/api-token"
