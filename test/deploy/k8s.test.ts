@@ -151,7 +151,10 @@ test('the node started with the StatefulSet args answers its probes, the Service
   const later = cleanups(t);
   const root = mkdtempSync(join(tmpdir(), 'cascade-k8s-'));
   later(() => rmSync(root, { recursive: true, force: true }));
-  const run = await runEntrypoint(localServe(nodeArgs, join(root, 'downloads')), { env: { CASCADE_HOME: join(root, 'data') } });
+  // The metrics token as the Secret would put it in the environment, under the name the manifest uses.
+  const tokenVar = (container(node).env as any[]).find((e) => e.valueFrom?.secretKeyRef?.key === 'metrics-token').name as string;
+  const metricsToken = 'k8s-test-metrics-token-0123456789';
+  const run = await runEntrypoint(localServe(nodeArgs, join(root, 'downloads')), { env: { CASCADE_HOME: join(root, 'data'), [tokenVar]: metricsToken } });
   later(() => run.stop());
   const port = run.listening.httpPort as number;
   const o = parseCommandLine(nodeArgs, {}).options;
@@ -166,6 +169,9 @@ test('the node started with the StatefulSet args answers its probes, the Service
   assert.equal(ingress.status, 200, 'through the Ingress host');
   assert.equal(JSON.parse(ingress.body).tracker.http, `${config.data['public-url']}/announce`, 'the public URL is what the node hands out');
   assert.equal((await get(port, '/api/health', 'not-listed.example.org')).status, 403, 'a host nobody configured is refused');
+  // Prometheus in the cluster, by pod IP, with the Secret's token.
+  const metrics = await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } });
+  assert.equal(metrics.status, 200, `${tokenVar} from the Secret reads /metrics`);
 });
 
 test('a tracker started with the Deployment args answers its readiness path (with Redis) and liveness port', { timeout: 60_000 }, async (t) => {
