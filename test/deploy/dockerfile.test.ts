@@ -37,7 +37,7 @@ test('stages: Node 24 slim, production node_modules from npm ci --omit=dev, the 
   assert.match(runs(ins[stageOf('deps')]!.stage), /npm ci --omit=dev/);
   assert.match(runs(ins[stageOf('build')]!.stage), /npm run build/);
   const copies = ins.filter((i) => i.stage === last && i.keyword === 'COPY').map((i) => i.args);
-  assert.ok(copies.includes('--from=deps /app/node_modules node_modules'), 'runtime node_modules come from the --omit=dev install');
+  assert.ok(copies.includes('--from=deps /app ./'), 'runtime node_modules come from the --omit=dev install');
   assert.ok(copies.includes('--from=build /app/packages/web/dist packages/web/dist'), 'the built web app is in the image');
   assert.doesNotMatch(runs(last), /npm (ci|install)(?!.*--omit=dev)/, 'no dev install in the runtime stage');
 });
