@@ -86,6 +86,17 @@ test('the trackers: ≥ 2 replicas on the Redis Service, scaled on CPU by an aut
   assert.ok(hpa.spec.minReplicas >= 2 && hpa.spec.maxReplicas > hpa.spec.minReplicas);
   assert.equal(hpa.spec.metrics[0].resource.name, 'cpu');
   assert.ok(container(tracker).resources.requests.cpu, 'CPU utilisation needs a CPU request');
+  const pdb = find('PodDisruptionBudget', 'cascade-tracker');
+  assert.deepEqual(pdb.spec.selector.matchLabels, tracker.spec.selector.matchLabels);
+});
+
+test('only the trackers may reach Redis', () => {
+  const redis = find('Deployment', 'cascade-redis');
+  const policy = find('NetworkPolicy', 'cascade-redis');
+  const selects = (sel: Record<string, string>, w: any) => Object.entries(sel).every(([k, v]) => w.spec.template.metadata.labels[k] === v);
+  assert.ok(selects(policy.spec.podSelector.matchLabels, redis));
+  const from = policy.spec.ingress.flatMap((r: any) => r.from.map((f: any) => f.podSelector.matchLabels));
+  assert.deepEqual(workloads.filter((w) => from.some((sel: Record<string, string>) => selects(sel, w))).map((w) => w.metadata.name), ['cascade-tracker']);
 });
 
 test('every container: non-root, read-only root, no capabilities, requests and limits, probes on its own ports', () => {
