@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, matchesGlob } from 'node:path';
 import { parseCommandLine } from '../../packages/cli/src/args.ts';
@@ -73,6 +73,10 @@ test('the entrypoint runs the CLI on the image\'s node, never node_modules/.bin/
   assert.ok(ins.some((i) => i.keyword === 'COPY' && i.args === 'deploy/entrypoint.sh /usr/local/bin/cascade-entrypoint'));
   const script = readFileSync(join(DEPLOY, 'entrypoint.sh'), 'utf8');
   assert.match(script, /^exec node .*packages\/cli\/bin\/cascade\.js" "\$@"$/m);
+  // Both run by path in the image (ENTRYPOINT, and `cascade` for docker exec): they must be executable.
+  for (const f of ['deploy/entrypoint.sh', 'packages/cli/bin/cascade.js']) assert.ok(statSync(join(REPO, f)).mode & 0o100, `${f} is executable`);
+  const viaShebang = spawnSync(join(REPO, 'packages/cli/bin/cascade.js'), ['help'], { encoding: 'utf8', env: { ...process.env, PATH: pathWithNode24() } });
+  assert.equal(viaShebang.status, 0, `cascade by its shebang, as /usr/local/bin/cascade runs: ${viaShebang.stderr}`);
   const code = script.split('\n').filter((l) => !l.trim().startsWith('#')).join('\n');
   assert.doesNotMatch(code, /node_modules\/\.bin/);
 });
