@@ -4,6 +4,7 @@
 import module from 'node:module';
 import { parseArgs } from 'node:util';
 import type { TrackerOptions } from './tracker.ts';
+import { TrustedProxies } from './proxy.ts';
 
 const USAGE = `usage: cascade tracker [options]
 
@@ -15,6 +16,8 @@ const USAGE = `usage: cascade tracker [options]
   --host ADDR          bind address (default 0.0.0.0)
   --interval S         announce interval asked of clients (default 1800)
   --rate-limit N       requests per second per IP, 0 for none (default 100, bursts of 500)
+  --trust-proxy CIDR   a reverse proxy (address or range) whose X-Forwarded-For names the
+                       announcing client (repeatable; e.g. the Ingress controller's pod range)
   --admin-token T      private mode: admin API token (default: random, printed)
   --torrent HEX        private mode: register this infohash (repeatable)
   --json               print machine-readable lines instead of text
@@ -38,6 +41,7 @@ export function parseTrackerArgs(argv: string[]): { opts: TrackerOptions; json: 
         host: { type: 'string' },
         interval: { type: 'string' },
         'rate-limit': { type: 'string' },
+        'trust-proxy': { type: 'string', multiple: true },
         'admin-token': { type: 'string' },
         torrent: { type: 'string', multiple: true },
         json: { type: 'boolean' },
@@ -55,6 +59,12 @@ export function parseTrackerArgs(argv: string[]): { opts: TrackerOptions; json: 
   };
   const rate = num('rate-limit', values['rate-limit'], 0, 1_000_000);
   if (values.redis !== undefined && !/^rediss?:\/\//.test(values.redis)) throw new CliUsageError('--redis wants a redis:// URL');
+  const trustProxy = values['trust-proxy'] ?? [];
+  try {
+    new TrustedProxies(trustProxy);
+  } catch (err) {
+    throw new CliUsageError(`--trust-proxy: ${(err as Error).message}`);
+  }
   for (const t of values.torrent ?? []) if (!/^[0-9a-fA-F]{40}$/.test(t)) throw new CliUsageError(`--torrent ${t}: not a 40-digit hex infohash`);
   const opts: TrackerOptions = {
     host: values.host ?? '0.0.0.0',
@@ -67,6 +77,7 @@ export function parseTrackerArgs(argv: string[]): { opts: TrackerOptions; json: 
     rateLimit: rate === undefined ? undefined : rate === 0 ? false : { perSecond: rate, burst: rate * 5 },
     adminToken: values['admin-token'],
     torrents: values.torrent,
+    ...(trustProxy.length > 0 ? { trustProxy } : {}),
   };
   return { opts, json: values.json ?? false, help: values.help ?? false };
 }

@@ -8,12 +8,13 @@ import { encode } from '../../engine/src/bencode.ts';
 import type { AdminApi } from './admin.ts';
 import { handleAdmin } from './admin.ts';
 import type { TrackerCore } from './core.ts';
-import { compactPeers, normalizeIp, peerHost } from './peers.ts';
+import { compactPeers, peerHost } from './peers.ts';
 import { BadRequest, bytes, int, parseQuery, str, trackerPath } from './query.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import type { StatsSource } from './stats.ts';
 import { metricsText, statsHtml } from './stats.ts';
 import type { SwarmCounts } from './store.ts';
+import type { TrustedProxies } from './proxy.ts';
 
 export interface HttpOptions {
   core: TrackerCore;
@@ -21,6 +22,8 @@ export interface HttpOptions {
   stats: StatsSource;
   /** Present in private mode. */
   admin?: AdminApi;
+  /** Proxies whose X-Forwarded-For names the real client. */
+  proxies: TrustedProxies;
 }
 
 const MAX_SCRAPE = 100;
@@ -50,7 +53,7 @@ async function handle(opts: HttpOptions, req: IncomingMessage, res: ServerRespon
   const raw = req.url ?? '/';
   const q = raw.indexOf('?');
   const path = q >= 0 ? raw.slice(0, q) : raw;
-  const ip = normalizeIp(req.socket.remoteAddress ?? '');
+  const ip = opts.proxies.clientAddress(req);
   const route = trackerPath(path);
   try {
     if (route && req.method === 'GET') {
@@ -59,7 +62,7 @@ async function handle(opts: HttpOptions, req: IncomingMessage, res: ServerRespon
         return reply(res, { 'failure reason': 'rate limited: slow down' });
       }
       const query = parseQuery(q >= 0 ? raw.slice(q + 1) : '');
-      if (route.action === 'announce') return await announce(opts, req, res, query, route.passkey);
+      if (route.action === 'announce') return await announce(opts, ip, res, query, route.passkey);
       return await scrape(opts, res, query, route.passkey);
     }
     if (route) return void res.writeHead(405, { allow: 'GET' }).end();
@@ -82,7 +85,7 @@ async function handle(opts: HttpOptions, req: IncomingMessage, res: ServerRespon
   }
 }
 
-async function announce(opts: HttpOptions, req: IncomingMessage, res: ServerResponse, query: Map<string, Buffer[]>, passkey: string | undefined) {
+async function announce(opts: HttpOptions, clientIp: string, res: ServerResponse, query: Map<string, Buffer[]>, passkey: string | undefined) {
   const { core } = opts;
   const infoHash = bytes(query, 'info_hash', 20);
   const peerId = bytes(query, 'peer_id', 20);
@@ -94,7 +97,7 @@ async function announce(opts: HttpOptions, req: IncomingMessage, res: ServerResp
   const event = str(query, 'event');
   // Anything else (empty, BEP 21 "paused") is a regular announce.
   const ev = event && EVENTS.has(event) ? (event as 'started' | 'completed' | 'stopped') : undefined;
-  const host = peerHost(req.socket.remoteAddress ?? '', str(query, 'ip'));
+  const host = peerHost(clientIp, str(query, 'ip'));
 
   const out = await core.announce(
     {

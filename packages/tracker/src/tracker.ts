@@ -7,6 +7,7 @@ import { isIP, type AddressInfo } from 'node:net';
 import type { AdminApi } from './admin.ts';
 import { TrackerCore } from './core.ts';
 import { createHttpServer } from './http.ts';
+import { TrustedProxies } from './proxy.ts';
 import { MemoryStore } from './memory-store.ts';
 import { Metrics } from './metrics.ts';
 import { RateLimiter } from './rate-limit.ts';
@@ -46,6 +47,9 @@ export interface TrackerOptions {
   redisPrefix?: string;
   /** Per-IP limit over all protocols; false turns it off. Default 100/s with bursts of 500. */
   rateLimit?: RateLimitOptions | false;
+  /** Reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For names the client of an HTTP
+   *  or WebSocket announce (the peer's address and the rate limit's key). Default none. */
+  trustProxy?: string[];
 }
 
 export interface UserStats extends UserRecord {
@@ -133,6 +137,7 @@ export async function startTracker(opts: TrackerOptions = {}): Promise<RunningTr
     maxNumwant: opts.maxNumwant ?? 200,
     private: isPrivate,
   });
+  const proxies = new TrustedProxies(opts.trustProxy ?? []);
   const limiter = new RateLimiter(opts.rateLimit === false ? { perSecond: 0, burst: 1 } : (opts.rateLimit ?? { perSecond: 100, burst: 500 }));
   const stats = new StatsSource(core, opts.redis ? 'redis' : 'memory');
   const adminToken = isPrivate ? (opts.adminToken ?? randomBytes(18).toString('base64url')) : undefined;
@@ -172,11 +177,11 @@ export async function startTracker(opts: TrackerOptions = {}): Promise<RunningTr
 
   for (const ih of opts.torrents ?? []) await registerTorrent(ih);
 
-  const httpServer = createHttpServer({ core, limiter, stats, admin });
+  const httpServer = createHttpServer({ core, limiter, stats, admin, proxies });
   const udp = createUdpServer({ core, limiter, host });
   let ws: WsTracker | undefined;
   try {
-    if (opts.ws) ws = await (await import('./ws.ts')).attachWebSocket(httpServer, { core, limiter, owner });
+    if (opts.ws) ws = await (await import('./ws.ts')).attachWebSocket(httpServer, { core, limiter, owner, proxies });
     // Listeners first: the UDP socket's immediate lookup means 'listening' can fire inside bind().
     const httpListening = once(httpServer, 'listening');
     httpServer.listen(opts.httpPort ?? 0, host);

@@ -10,7 +10,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { WebSocket, RawData } from 'ws';
 import type { AnnounceOutcome, TrackerCore } from './core.ts';
-import { normalizeIp } from './peers.ts';
+import type { TrustedProxies } from './proxy.ts';
 import { trackerPath } from './query.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import type { RelayMessage } from './store.ts';
@@ -20,6 +20,8 @@ export interface WsOptions {
   limiter: RateLimiter;
   /** This process's id in the relay. */
   owner: string;
+  /** Proxies whose X-Forwarded-For names the real client. */
+  proxies: TrustedProxies;
 }
 
 // WebTorrent sends at most 10 offers per announce; SDP blobs are a few kB each.
@@ -70,7 +72,7 @@ export function attachWebSocket(server: http.Server, opts: WsOptions): Promise<W
     socket.on('error', () => socket.destroy());
     const url = req.url ?? '/';
     const route = trackerPath(url.split('?')[0]!);
-    const ip = normalizeIp(req.socket.remoteAddress ?? '');
+    const ip = opts.proxies.clientAddress(req);
     if (!route || route.action !== 'announce') return void socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n');
     if (!limiter.allow(ip)) {
       metrics.rateLimited.ws++;

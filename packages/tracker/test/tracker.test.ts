@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { decode, text } from '../../engine/src/bencode.ts';
 import type { BDict } from '../../engine/src/bencode.ts';
 import { startTracker } from '../index.ts';
+import { TrustedProxies } from '../src/proxy.ts';
 import type { RunningTracker } from '../index.ts';
 import { esc, id, getBencoded as get, udpAnnounce, udpClient as udpClientAt, udpScrape, waitFor } from './helpers.ts';
 
@@ -275,4 +276,36 @@ test('scrape of an unknown torrent reports zeros', async () => {
   const raw = new Uint8Array(await (await fetch(`${tracker.httpAnnounceUrl.replace('/announce', '/scrape')}?info_hash=${esc(id(0x7f))}`)).arrayBuffer());
   const files = (decode(raw).value as BDict)['files'] as BDict;
   assert.deepEqual({ ...(Object.values(files)[0] as BDict) }, { complete: 0, downloaded: 0, incomplete: 0 });
+});
+
+test('behind a trusted proxy the announcer is the X-Forwarded-For client; other callers cannot forge it', async () => {
+  const t = await startTracker({ host: '127.0.0.1', trustProxy: ['127.0.0.0/8'], rateLimit: { perSecond: 1, burst: 2 } });
+  const plain = await startTracker({ host: '127.0.0.1' });
+  try {
+    const hash = id(0x51);
+    // Leechers (left=5): a seed would not be sent other seeds.
+    const at = (tr: RunningTracker, peer: number, port: number, xff?: string) =>
+      fetch(`${tr.httpAnnounceUrl}?info_hash=${esc(hash)}&peer_id=${esc(id(peer))}&port=${port}&left=5&compact=1`, {
+        headers: xff === undefined ? {} : { 'x-forwarded-for': xff },
+      }).then(async (r) => decode(new Uint8Array(await r.arrayBuffer())).value as BDict);
+    // A chain "client, other proxy": the other proxy (127.0.0.9) is trusted too, so the client is 203.0.113.7.
+    await at(t, 1, 7101, '198.51.100.1, 203.0.113.7, 127.0.0.9');
+    const r = await at(t, 2, 7102, '198.51.100.2');
+    assert.deepEqual(Buffer.from(r['peers'] as Uint8Array), Buffer.from([203, 0, 113, 7, 0x1b, 0xbd]));
+    // Each forwarded client has its own rate-limit bucket: a third address is not limited by the first two.
+    for (let i = 0; i < 2; i++) assert.equal((await at(t, 3, 7103, '192.0.2.3'))['failure reason'], undefined);
+    assert.match(text((await at(t, 3, 7103, '192.0.2.3'))['failure reason'])!, /rate limited/);
+    assert.equal((await at(t, 4, 7104, '192.0.2.4'))['failure reason'], undefined);
+    // Garbage in the header: the proxy's own address stands.
+    await at(t, 5, 7105, 'not-an-ip');
+    // A tracker that trusts no proxy ignores the header.
+    await at(plain, 1, 7201, '203.0.113.9');
+    const p = await at(plain, 2, 7202);
+    assert.deepEqual(Buffer.from(p['peers'] as Uint8Array), Buffer.from([127, 0, 0, 1, 0x1c, 0x21]));
+  } finally {
+    await t.close();
+    await plain.close();
+  }
+  assert.throws(() => new TrustedProxies(['10.0.0.0/33']), /prefix length/);
+  assert.throws(() => new TrustedProxies(['proxy.example']), /not an IP address/);
 });

@@ -9,6 +9,7 @@ import type http from 'node:http';
 import { Readable } from 'node:stream';
 import { createHttpServer } from '../../../packages/tracker/src/http.ts';
 import { trackerPath } from '../../../packages/tracker/src/query.ts';
+import { TrustedProxies } from '../../../packages/tracker/src/proxy.ts';
 import { decode, isDict, text } from '../../../packages/engine/src/bencode.ts';
 import type { Rng } from '../lib/rng.ts';
 import { ADMIN_TOKEN, HOT_HASHES, PASSKEYS, trackerParts } from '../lib/tracker-parts.ts';
@@ -159,10 +160,12 @@ export const target: Target = {
     return jsonBytes(r);
   },
   setup: async () => {
+    // Loopback counts as a proxy, so forwarded-for headers in generated requests are parsed too.
+    const proxies = new TrustedProxies(['127.0.0.1', '::1']);
     for (const isPrivate of [false, true]) {
       const parts = await trackerParts(isPrivate);
       stores.push(parts.store);
-      const server = createHttpServer({ core: parts.core, limiter: parts.limiter, stats: parts.stats, admin: parts.admin });
+      const server = createHttpServer({ core: parts.core, limiter: parts.limiter, stats: parts.stats, admin: parts.admin, proxies });
       listeners.push(server.listeners('request')[0] as Listener);
     }
   },
