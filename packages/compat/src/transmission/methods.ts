@@ -1,0 +1,199 @@
+// The RPC's methods (Transmission 4.0, rpc-version 17). Each takes the request's `arguments` and
+// returns the response's; an RpcError (or an error from the node) becomes the `result` string.
+// Methods that act on several torrents try them all and report the first failure, as Transmission does.
+
+import type { CompatOps, TorrentRow } from '../ops.ts';
+import { RpcError, absolutePath, bool, indexes, str, strings, type Args } from './args.ts';
+import { TorrentIds } from './ids.ts';
+import { TORRENT_FIELDS } from './fields.ts';
+import { SessionMemory, sessionSet, sessionStats, sessionValues } from './session.ts';
+import { setTorrent, splitLabels } from './torrent-set.ts';
+import { TorrentView, queuePositions, type ViewContext } from './torrent-view.ts';
+
+type Method = (args: Args) => Promise<Record<string, unknown>>;
+
+const QUEUE_MOVES = { 'queue-move-top': 'top', 'queue-move-up': 'up', 'queue-move-down': 'down', 'queue-move-bottom': 'bottom' } as const;
+
+export class TransmissionRpc {
+  readonly #ops: CompatOps;
+  readonly #sessionId: string;
+  readonly ids = new TorrentIds();
+  readonly #memory = new SessionMemory();
+  readonly #remembered = { down: new Map<string, number>(), up: new Map<string, number>() };
+  readonly methods: Record<string, Method>;
+
+  constructor(ops: CompatOps, sessionId: string) {
+    this.#ops = ops;
+    this.#sessionId = sessionId;
+    const each = (what: (r: TorrentRow, args: Args) => Promise<unknown> | unknown): Method => async (args) => {
+      await this.#each(this.#select(args), (r) => what(r, args));
+      return {};
+    };
+    this.methods = {
+      'session-get': (args) => this.#sessionGet(args),
+      'session-set': async (args) => (await sessionSet(ops, this.#memory, args), {}),
+      'session-stats': async () => sessionStats(ops),
+      'torrent-get': async (args) => this.#torrentGet(args),
+      'torrent-add': (args) => this.#torrentAdd(args),
+      'torrent-remove': async (args) => {
+        const deleteData = bool(args, 'delete-local-data') ?? false;
+        await this.#each(this.#select(args), async (r) => {
+          await ops.remove(r.infoHash, deleteData);
+          this.ids.removed(r.infoHash);
+        });
+        return {};
+      },
+      'torrent-start': each((r) => (r.state === 'paused' || r.state === 'error' ? ops.resume(r.infoHash) : undefined)),
+      // Start now: past the queue, the way Cascade's force start is.
+      'torrent-start-now': each(async (r) => {
+        await ops.setTorrent(r.infoHash, { forceStart: true });
+        if (r.state === 'paused' || r.state === 'error' || r.state === 'queued') await ops.resume(r.infoHash);
+      }),
+      'torrent-stop': each(async (r) => {
+        if (r.forceStart) await ops.setTorrent(r.infoHash, { forceStart: false });
+        if (r.state !== 'paused') await ops.pause(r.infoHash);
+      }),
+      'torrent-verify': each((r) => ops.recheck(r.infoHash)),
+      'torrent-reannounce': each((r) => ops.reannounce(r.infoHash)),
+      'torrent-set': async (args) => {
+        const ctx = this.#viewContext(ops.list());
+        const problems: string[] = [];
+        await this.#each(this.#select(args), (r) => setTorrent(ops, ctx, r, args, problems));
+        if (problems.length > 0) throw new RpcError([...new Set(problems)].join('; '));
+        return {};
+      },
+      'torrent-set-location': async (args) => {
+        const location = absolutePath(args, 'location', 'new location');
+        if (location === undefined) throw new RpcError('no location');
+        if (bool(args, 'move') !== true) {
+          throw new RpcError('Cascade moves the data to a new location; it does not look for it there: send "move": true (transmission-remote --move)');
+        }
+        await this.#each(this.#select(args), (r) => ops.setTorrent(r.infoHash, { savePath: location }));
+        return {};
+      },
+      'torrent-rename-path': async () => {
+        throw new RpcError('Cascade does not rename a torrent’s files or folders');
+      },
+      ...Object.fromEntries(
+        Object.entries(QUEUE_MOVES).map(([name, move]) => [
+          name,
+          async (args: Args) => {
+            const hashes = this.#select(args).map((r) => r.infoHash);
+            if (hashes.length > 0) await ops.moveInQueue(hashes, move);
+            return {};
+          },
+        ]),
+      ),
+      'free-space': async (args) => {
+        const path = absolutePath(args, 'path', 'directory');
+        if (path === undefined) throw new RpcError('directory path argument is missing');
+        const s = await ops.freeSpace(path);
+        return { path, 'size-bytes': s.free, total_size: s.total };
+      },
+      'port-test': async () => {
+        const r = ops.transfer().reachability;
+        if (r === 'unknown') throw new RpcError('Couldn’t test port: Cascade does not ask an outside service; no peer has connected in yet, so it is not known');
+        return { 'port-is-open': r === 'reachable', 'ip_protocol': 'ipv4' };
+      },
+      'blocklist-update': async () => {
+        throw new RpcError('Cascade has no blocklist');
+      },
+      'session-close': async () => {
+        throw new RpcError('session-close is refused: a Cascade node is not shut down from a remote (stop it on its host)');
+      },
+      'group-get': async () => ({ group: [] }),
+      'group-set': async () => {
+        throw new RpcError('Cascade has no bandwidth groups');
+      },
+    };
+  }
+
+  /** The node's list, observed (ids, changes, removals) and narrowed to the request's `ids`. */
+  #select(args: Args): TorrentRow[] {
+    const rows = this.#ops.list();
+    this.ids.observe(rows);
+    return this.ids.select(rows, args.ids);
+  }
+
+  async #each(rows: TorrentRow[], act: (r: TorrentRow) => Promise<unknown> | unknown): Promise<void> {
+    let first: unknown;
+    for (const r of rows) {
+      try {
+        await act(r);
+      } catch (err) {
+        first ??= err;
+      }
+    }
+    if (first !== undefined) throw first;
+  }
+
+  #viewContext(rows: TorrentRow[]): ViewContext {
+    return { ops: this.#ops, ids: this.ids, settings: this.#ops.settings(), queue: queuePositions(rows), now: Date.now(), remembered: this.#remembered };
+  }
+
+  async #sessionGet(args: Args): Promise<Record<string, unknown>> {
+    const all = await sessionValues(this.#ops, this.#memory, this.#sessionId);
+    const fields = strings(args, 'fields');
+    if (fields === undefined) return all;
+    return Object.fromEntries(fields.filter((f) => Object.hasOwn(all, f)).map((f) => [f, all[f]]));
+  }
+
+  #torrentGet(args: Args): Record<string, unknown> {
+    const fields = args.fields;
+    if (fields === undefined) throw new RpcError('no fields specified');
+    if (!Array.isArray(fields) || fields.some((f) => typeof f !== 'string')) throw new RpcError('"fields" must be a list of field names');
+    const format = args.format ?? 'objects';
+    if (format !== 'objects' && format !== 'table') throw new RpcError('"format" must be "objects" or "table"');
+    const rows = this.#ops.list();
+    this.ids.observe(rows);
+    const chosen = this.ids.select(rows, args.ids);
+    // Unknown names are skipped, as Transmission does (clients ask newer servers' fields of older ones).
+    const keys = [...new Set(fields as string[])].filter((f) => Object.hasOwn(TORRENT_FIELDS, f));
+    const ctx = this.#viewContext(rows);
+    const values = chosen.map((r) => {
+      const v = new TorrentView(r, ctx);
+      return keys.map((k) => TORRENT_FIELDS[k]!(v, ctx));
+    });
+    const torrents = format === 'table' ? [keys, ...values] : values.map((vals) => Object.fromEntries(keys.map((k, i) => [k, vals[i]])));
+    return args.ids === 'recently-active' ? { torrents, removed: this.ids.recentlyRemoved() } : { torrents };
+  }
+
+  async #torrentAdd(args: Args): Promise<Record<string, unknown>> {
+    const filename = str(args, 'filename') ?? '';
+    const metainfo = str(args, 'metainfo') ?? '';
+    if (filename === '' && metainfo === '') throw new RpcError('no filename or metainfo specified');
+    const savePath = absolutePath(args, 'download-dir', 'download directory');
+    const paused = bool(args, 'paused');
+    const labels = strings(args, 'labels');
+    const wanted = indexes(args, 'files-wanted');
+    const unwanted = indexes(args, 'files-unwanted');
+    const split = labels === undefined ? undefined : splitLabels(labels, this.#ops.categories().map((c) => c.name), null);
+
+    let source: { uri: string } | { torrent: Uint8Array };
+    if (metainfo !== '' && filename === '') {
+      if (!/^[A-Za-z0-9+/=\s_-]+$/.test(metainfo)) throw new RpcError('"metainfo" is not base64');
+      source = { torrent: Buffer.from(metainfo, 'base64') };
+    } else if (/^(magnet:|https?:\/\/)/i.test(filename.trim()) || /^([0-9a-f]{40}|[a-z2-7]{32})$/i.test(filename.trim())) {
+      source = { uri: filename.trim() };
+    } else {
+      throw new RpcError('unrecognized info: "filename" must be a magnet link, an infohash or an http(s) URL of a .torrent (send a local .torrent file in "metainfo", base64)');
+    }
+    const added = await this.#ops.add({
+      ...source,
+      ...(savePath !== undefined ? { savePath } : {}),
+      ...(paused !== undefined ? { paused } : {}),
+      ...(split?.category ? { category: split.category } : {}),
+      ...(split && split.tags.length > 0 ? { tags: split.tags } : {}),
+    });
+    if (!added.existing && (wanted !== undefined || unwanted !== undefined)) {
+      // Only a .torrent's files are known at once; a magnet's wait for its metadata (set them then with torrent-set).
+      const info = this.#ops.info(added.infoHash);
+      if (info.files !== null) await this.methods['torrent-set']!({ ids: [added.infoHash], ...(wanted ? { 'files-wanted': wanted } : {}), ...(unwanted ? { 'files-unwanted': unwanted } : {}) });
+    }
+    const rows = this.#ops.list();
+    this.ids.observe(rows);
+    const row = rows.find((r) => r.infoHash === added.infoHash);
+    const torrent = { hashString: added.infoHash, id: this.ids.idOf(added.infoHash), name: added.name ?? row?.name ?? added.infoHash };
+    return added.existing ? { 'torrent-duplicate': torrent } : { 'torrent-added': torrent };
+  }
+}

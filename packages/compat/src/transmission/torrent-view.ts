@@ -1,0 +1,308 @@
+// One torrent as Transmission's torrent-get shows it, computed from Cascade's list row and, only
+// when a requested field needs them, the torrent's detail (files, trackers, peers). Mapping
+// decisions (see the package README):
+//   - status: paused/error → 0 stopped, checking → 2, queued → 3 (or 5 when complete),
+//     downloading/metadata → 4, seeding → 6. error: 3 (local error) when Cascade reports one.
+//   - speed limits are in kB/s of 1000 bytes (Transmission's "units"), rates in bytes/s.
+//   - labels: the category first (when set), then the tags.
+//   - Cascade's seeding-time goal stands in for Transmission's idle-seeding limit (seedIdleLimit, in
+//     minutes), which is how Sonarr and Radarr use that field: "seed this long".
+
+import type { CompatOps, FileRow, NodeSettings, TorrentInfo, TorrentRow } from '../ops.ts';
+import type { TorrentIds } from './ids.ts';
+
+/** Transmission's tr_torrent_activity. */
+export const STATUS = { stopped: 0, checkWait: 1, check: 2, downloadWait: 3, download: 4, seedWait: 5, seed: 6 } as const;
+
+/** What Transmission shows for a limit that is off (its defaults), until a client sets one. */
+export const DEFAULT_SPEED_KBPS = 100;
+export const DEFAULT_RATIO = 2;
+export const DEFAULT_IDLE_MINUTES = 30;
+/** The engine's defaults (packages/engine session.ts). */
+export const PEER_LIMIT_PER_TORRENT = 50;
+export const PEER_LIMIT_GLOBAL = 200;
+
+/** Transmission's kB. */
+export const KB = 1000;
+
+const secs = (ms: number | null | undefined): number => (ms ? Math.floor(ms / 1000) : 0);
+
+/** State shared by all torrents of one request. */
+export interface ViewContext {
+  ops: CompatOps;
+  ids: TorrentIds;
+  settings: NodeSettings;
+  /** Transmission's queue position (0-based over all torrents) by infohash. */
+  queue: Map<string, number>;
+  now: number;
+  /** Limits set while off, remembered for display (Cascade stores only "on with a value"). */
+  remembered: { down: Map<string, number>; up: Map<string, number> };
+}
+
+/** Positions the way Transmission numbers its one queue: Cascade's download queue first, then the rest. */
+export function queuePositions(rows: TorrentRow[]): Map<string, number> {
+  const queued = rows.filter((r) => r.queuePosition !== null).sort((a, b) => a.queuePosition! - b.queuePosition!);
+  const rest = rows.filter((r) => r.queuePosition === null);
+  return new Map([...queued, ...rest].map((r, i) => [r.infoHash, i]));
+}
+
+export function statusOf(r: TorrentRow): number {
+  switch (r.state) {
+    case 'checking':
+      return STATUS.check;
+    case 'queued':
+      return r.progress === 1 ? STATUS.seedWait : STATUS.downloadWait;
+    case 'downloading':
+    case 'metadata':
+      return STATUS.download;
+    case 'seeding':
+      return STATUS.seed;
+    default: // paused, error, stopped…
+      return STATUS.stopped;
+  }
+}
+
+export function labelsOf(r: Pick<TorrentRow, 'category' | 'tags'>): string[] {
+  return [...new Set([...(r.category !== null ? [r.category] : []), ...r.tags])];
+}
+
+/** Transmission's "sitename": the name before the public suffix (tracker.example.org → example). */
+function sitename(url: string): string {
+  try {
+    const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+    if (/^[\d.]+$/.test(host) || host.includes(':')) return host;
+    const parts = host.split('.');
+    return parts.length >= 2 ? parts[parts.length - 2]! : host;
+  } catch {
+    return '';
+  }
+}
+
+function scrapeOf(announce: string): string {
+  const i = announce.lastIndexOf('/');
+  return announce.slice(i + 1).startsWith('announce') ? `${announce.slice(0, i + 1)}scrape${announce.slice(i + 1 + 'announce'.length)}` : '';
+}
+
+function hostPort(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}`;
+  } catch {
+    return url;
+  }
+}
+
+function portOf(address: string): number {
+  const m = /:(\d+)$/.exec(address);
+  return m ? Number(m[1]) : 0;
+}
+
+export class TorrentView {
+  readonly row: TorrentRow;
+  readonly #ctx: ViewContext;
+  #info: TorrentInfo | null | undefined;
+
+  constructor(row: TorrentRow, ctx: ViewContext) {
+    this.row = row;
+    this.#ctx = ctx;
+  }
+
+  /** The detail, read once and only if a field needs it; null if the torrent went meanwhile. */
+  get info(): TorrentInfo | null {
+    if (this.#info === undefined) {
+      try {
+        this.#info = this.#ctx.ops.info(this.row.infoHash);
+      } catch {
+        this.#info = null;
+      }
+    }
+    return this.#info;
+  }
+
+  get files(): FileRow[] {
+    return this.info?.files ?? [];
+  }
+
+  get complete(): boolean {
+    return this.row.progress === 1;
+  }
+
+  get sizeWhenDone(): number {
+    return this.files.reduce((n, f) => n + (f.selected ? f.length : 0), 0);
+  }
+
+  get leftUntilDone(): number {
+    return Math.round(this.files.reduce((n, f) => n + (f.selected ? f.length * (1 - f.progress) : 0), 0));
+  }
+
+  get haveValid(): number {
+    return Math.round(this.files.reduce((n, f) => n + f.length * f.progress, 0));
+  }
+
+  get percentDone(): number {
+    if (this.info?.files == null) return this.row.progress ?? 0;
+    const size = this.sizeWhenDone;
+    return size > 0 ? (size - this.leftUntilDone) / size : 1;
+  }
+
+  /** The ratio goal in force: its own, else the node's; null = none. */
+  get ratioGoal(): number | null {
+    const own = this.row.ratioLimit;
+    return own === null ? this.#ctx.settings.ratioLimit : own < 0 ? null : own;
+  }
+
+  get timeGoal(): number | null {
+    const own = this.row.seedingTimeLimit;
+    return own === null ? this.#ctx.settings.seedingTimeLimit : own < 0 ? null : own;
+  }
+
+  get secondsSeeding(): number {
+    // A seeding row's clock runs on from seedingTimeOrigin (the server's row has it; the contract may not).
+    const origin = (this.row as TorrentRow & { seedingTimeOrigin?: number | null }).seedingTimeOrigin;
+    return typeof origin === 'number' ? Math.max(this.row.seedingTime, Math.round((this.#ctx.now - origin) / 1000)) : this.row.seedingTime;
+  }
+
+  /** Transmission's "finished": complete and a seeding goal reached. */
+  get isFinished(): boolean {
+    if (!this.complete) return false;
+    const ratio = this.ratioGoal;
+    const time = this.timeGoal;
+    return (ratio !== null && this.row.ratio >= ratio) || (time !== null && this.secondsSeeding >= time);
+  }
+
+  get eta(): number {
+    const r = this.row;
+    if (r.state !== 'downloading' && r.state !== 'metadata') return -1; // TR_ETA_NOT_AVAIL
+    // Without a size or a rate there is nothing to count down from: TR_ETA_UNKNOWN.
+    if (r.length === null || r.downloadSpeed <= 0 || r.eta === null || !Number.isFinite(r.eta)) return -2;
+    return Math.round(r.eta);
+  }
+
+  get addedDate(): number {
+    return secs(this.row.addedAt);
+  }
+
+  get activityDate(): number {
+    const r = this.row;
+    if (r.downloadSpeed > 0 || r.uploadSpeed > 0) return Math.floor(this.#ctx.now / 1000);
+    return this.#ctx.ids.activeAt(r.infoHash) || Math.max(secs(r.completedAt), secs(r.addedAt));
+  }
+
+  kbps(dir: 'down' | 'up'): number {
+    const own = dir === 'down' ? this.row.downloadLimit : this.row.uploadLimit;
+    if (own > 0) return Math.max(1, Math.round(own / KB));
+    return this.#ctx.remembered[dir].get(this.row.infoHash) ?? DEFAULT_SPEED_KBPS;
+  }
+
+  get peerList() {
+    return this.info?.peerList ?? [];
+  }
+
+  get trackerList() {
+    return this.info?.trackers ?? [];
+  }
+
+  /** Transmission file names include the torrent's folder for multi-file torrents. */
+  fileName(f: FileRow): string {
+    const name = this.row.name ?? '';
+    const single = this.files.length === 1 && f.path === name;
+    return single || name === '' ? f.path : `${name}/${f.path}`;
+  }
+
+  peers() {
+    return this.peerList
+      .filter((p) => p.transport !== 'webseed')
+      .map((p) => {
+        const downloading = p.downloadSpeed > 0;
+        const uploading = p.uploadSpeed > 0;
+        const incoming = p.source === 'incoming';
+        const flags = `${downloading ? 'D' : ''}${uploading ? 'U' : ''}${incoming ? 'I' : ''}${p.source === 'pex' ? 'X' : ''}${p.source === 'dht' ? 'H' : ''}`;
+        return {
+          address: p.address.replace(/:\d+$/, '').replace(/^\[|\]$/g, ''),
+          clientName: p.client ?? '',
+          clientIsChoked: p.choked,
+          clientIsInterested: downloading || (!p.choked && p.progress > 0),
+          flagStr: flags,
+          isDownloadingFrom: downloading,
+          isEncrypted: false,
+          isIncoming: incoming,
+          isUploadingTo: uploading,
+          isUTP: false,
+          peerIsChoked: !uploading,
+          peerIsInterested: p.interested,
+          port: portOf(p.address),
+          progress: p.progress,
+          rateToClient: Math.round(p.downloadSpeed),
+          rateToPeer: Math.round(p.uploadSpeed),
+        };
+      });
+  }
+
+  peersFrom() {
+    const from = { fromCache: 0, fromDht: 0, fromIncoming: 0, fromLpd: 0, fromLtep: 0, fromPex: 0, fromTracker: 0 };
+    for (const p of this.peerList) {
+      if (p.transport === 'webseed') continue;
+      if (p.source === 'dht') from.fromDht++;
+      else if (p.source === 'incoming') from.fromIncoming++;
+      else if (p.source === 'pex') from.fromPex++;
+      else if (/^(https?|udp|wss?):|tracker/i.test(p.source)) from.fromTracker++;
+      else from.fromCache++;
+    }
+    return from;
+  }
+
+  trackers() {
+    return this.trackerList.map((t, id) => ({ announce: t.url, id, scrape: scrapeOf(t.url), sitename: sitename(t.url), tier: t.tier }));
+  }
+
+  trackerListText(): string {
+    const tiers = new Map<number, string[]>();
+    for (const t of this.trackerList) tiers.set(t.tier, [...(tiers.get(t.tier) ?? []), t.url]);
+    return [...tiers.values()].map((urls) => urls.join('\n')).join('\n\n');
+  }
+
+  trackerStats() {
+    const running = statusOf(this.row) !== STATUS.stopped;
+    return this.trackerList.map((t, id) => {
+      const announced = t.lastReplyAt !== undefined || t.lastErrorAt !== undefined;
+      const lastFailed = t.status === 'error' || (t.lastErrorAt ?? 0) > (t.lastReplyAt ?? 0);
+      const result = t.status === 'error' || lastFailed ? (t.lastError ?? t.message ?? 'error') : announced ? 'Success' : '';
+      return {
+        announce: t.url,
+        announceState: t.status === 'working' ? 3 : running ? 1 : 0,
+        downloadCount: -1,
+        hasAnnounced: announced,
+        hasScraped: false,
+        host: hostPort(t.url),
+        id,
+        isBackup: false,
+        lastAnnouncePeerCount: t.peers,
+        lastAnnounceResult: result,
+        lastAnnounceStartTime: secs(t.lastAnnounce),
+        lastAnnounceSucceeded: announced && !lastFailed,
+        lastAnnounceTime: secs(Math.max(t.lastReplyAt ?? 0, t.lastErrorAt ?? 0)),
+        lastAnnounceTimedOut: lastFailed && /timed? ?out/i.test(result),
+        lastScrapeResult: '',
+        lastScrapeStartTime: 0,
+        lastScrapeSucceeded: false,
+        lastScrapeTime: 0,
+        lastScrapeTimedOut: false,
+        leecherCount: -1,
+        nextAnnounceTime: 0,
+        nextScrapeTime: 0,
+        scrape: scrapeOf(t.url),
+        scrapeState: 0,
+        seederCount: -1,
+        sitename: sitename(t.url),
+        tier: t.tier,
+      };
+    });
+  }
+
+  /** Bytes still wanted that connected peers could give (an estimate: Cascade keeps no per-piece availability). */
+  get desiredAvailable(): number {
+    const left = this.leftUntilDone;
+    const best = this.peerList.reduce((m, p) => Math.max(m, p.progress), 0);
+    return best >= 1 ? left : Math.min(left, Math.round(best * this.sizeWhenDone));
+  }
+}
