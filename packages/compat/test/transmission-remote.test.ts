@@ -1,0 +1,103 @@
+// Debian's transmission-remote 3.00 (package transmission-cli) driving a Cascade node over the
+// Transmission RPC, as its users would: add a .torrent into a folder of their choosing, watch it
+// download from another Cascade node, list, details, files, labels, stop, start, verify, remove with
+// data — and Cascade's own API sees every step (one model behind both doors).
+
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { formWith, patternBytes, startTestServer } from '../../server/test/server-helpers.ts';
+import { listRows, remote, remoteOk, rpcClient, until } from './transmission-helpers.ts';
+
+test('transmission-remote: add, download, list, info, files, labels, stop, start, verify, remove with data', { timeout: 90_000 }, async (t) => {
+  // The seed: a two-file folder shared through Cascade's API; its .torrent names the seed's own tracker.
+  const seed = await startTestServer(t);
+  const a = patternBytes(200_000, 11);
+  const b = patternBytes(70_000, 12);
+  const shared = await seed.json('/api/torrents', { method: 'POST', body: formWith([['pack/a.bin', a], ['pack/sub/b.bin', b]]) });
+  assert.equal(shared.status, 201, JSON.stringify(shared.body));
+  const infoHash: string = shared.body.infoHash;
+  const torrentFile = join(seed.root, 'pack.torrent');
+  writeFileSync(torrentFile, Buffer.from(await (await seed.request(`/api/torrents/${infoHash}/torrent`)).arrayBuffer()));
+
+  const s = await startTestServer(t);
+  // One added through Cascade's API first: transmission-remote lists it too (id 1, first seen).
+  const magnetHash = 'c'.repeat(40);
+  const viaApi = await s.json('/api/torrents', { method: 'POST', json: { uri: `magnet:?xt=urn:btih:${magnetHash}&dn=from-cascade-api`, paused: true } });
+  assert.equal(viaApi.status, 201, JSON.stringify(viaApi.body));
+  const before = listRows(await remoteOk(s, ['-l']));
+  assert.deepEqual(before.map((r) => [r.id, r.name, r.status]), [[1, 'from-cascade-api', 'Stopped']]);
+
+  // -a FILE sends the .torrent base64 in "metainfo"; -w sets its download-dir.
+  const tv = join(s.root, 'tv');
+  mkdirSync(tv);
+  const added = await remoteOk(s, ['-a', torrentFile, '-w', tv]);
+  assert.match(added, /responded: "success"/);
+  const api = (await s.json('/api/torrents')).body.torrents as any[];
+  const mine = api.find((x) => x.infoHash === infoHash);
+  assert.ok(mine, 'the torrent added through transmission-remote is in Cascade’s list');
+  assert.equal(mine.savePath, tv);
+
+  // It downloads from the seed (found through the seed's tracker in the .torrent).
+  const done = await until('download done', async () => {
+    const row = listRows(await remoteOk(s, ['-l'])).find((r) => r.id === 2);
+    return row?.done === '100%' ? row : undefined;
+  }, 250);
+  assert.equal(done.name, 'pack');
+  assert.deepEqual(readFileSync(join(tv, 'pack', 'a.bin')), Buffer.from(a));
+  assert.deepEqual(readFileSync(join(tv, 'pack', 'sub', 'b.bin')), Buffer.from(b));
+  const rpc = rpcClient(s);
+  const [got] = (await rpc.ok('torrent-get', { ids: [2], fields: ['percentDone', 'fileStats', 'files', 'leftUntilDone', 'status'] })).torrents;
+  assert.equal(got.percentDone, 1);
+  assert.equal(got.leftUntilDone, 0);
+  assert.deepEqual(got.fileStats.map((f: any) => f.bytesCompleted).sort(), [a.length, b.length].sort());
+  assert.deepEqual(got.files.map((f: any) => f.name).sort(), ['pack/a.bin', 'pack/sub/b.bin']);
+
+  const info = await remoteOk(s, ['-t', '2', '-i']);
+  assert.match(info, /Name: pack\n/);
+  assert.match(info, new RegExp(`Hash: ${infoHash}`));
+  assert.match(info, new RegExp(`Location: ${tv}\\n`));
+  assert.match(info, /Percent Done: 100%/);
+  assert.match(info, /Total size: 270\.0 kB/);
+
+  const files = await remoteOk(s, ['-t', '2', '-f']);
+  assert.match(files, /pack \(2 files\)/);
+  assert.match(files, /100% Normal\s+Yes\s+200\.0 kB\s+pack\/a\.bin/);
+  assert.match(files, /100% Normal\s+Yes\s+70\.00 kB\s+pack\/sub\/b\.bin/);
+
+  // Labels are Cascade's tags (no category here of that name).
+  await remoteOk(s, ['-t', '2', '-L', 'tv,hd']);
+  const tagged = (await s.json(`/api/torrents/${infoHash}`)).body;
+  assert.deepEqual(tagged.tags, ['tv', 'hd']);
+  assert.match(await remoteOk(s, ['-t', '2', '-i']), /Labels: tv, hd/);
+
+  await remoteOk(s, ['-t', '2', '-S']);
+  assert.equal((await s.json(`/api/torrents/${infoHash}`)).body.state, 'paused');
+  assert.equal(listRows(await remoteOk(s, ['-l'])).find((r) => r.id === 2)!.status, 'Stopped');
+  await remoteOk(s, ['-t', '2', '-s']);
+  await until('seeding again', async () => (await s.json(`/api/torrents/${infoHash}`)).body.state === 'seeding');
+  await remoteOk(s, ['-t', '2', '-v']);
+  await until('verified', async () => {
+    const d = (await s.json(`/api/torrents/${infoHash}`)).body;
+    return d.state === 'seeding' && d.progress === 1;
+  });
+
+  const session = await remoteOk(s, ['-si']);
+  assert.match(session, /RPC version: 17/);
+  assert.match(session, new RegExp(`Download directory: ${s.downloadDir}`));
+  const stats = await remoteOk(s, ['-st']);
+  assert.match(stats, /CURRENT SESSION[\s\S]*Downloaded: 270\.0 kB/);
+
+  // Wrong password: transmission-remote gets the 401 and says so.
+  const denied = await remote(s, ['-l'], 'not-the-token');
+  assert.notEqual(denied.code, 0);
+  assert.match(denied.stdout + denied.stderr, /401/);
+
+  // Remove with data: gone from disk and from Cascade's list; the other one without its data.
+  await remoteOk(s, ['-t', '2', '--remove-and-delete']);
+  await until('data deleted', () => !existsSync(join(tv, 'pack')));
+  await remoteOk(s, ['-t', '1', '-r']);
+  assert.deepEqual((await s.json('/api/torrents')).body.torrents, []);
+  assert.deepEqual(listRows(await remoteOk(s, ['-l'])), []);
+});
