@@ -251,7 +251,8 @@ export function sessionStats(ops: CompatOps): Record<string, unknown> {
   const rows = ops.list();
   const t = ops.transfer();
   const active = rows.filter((r) => ['downloading', 'seeding', 'metadata', 'checking'].includes(r.state)).length;
-  const since = Date.now() - t.uptimeSeconds * 1000;
+  // uptimeSeconds is rounded: a second's margin (torrents restored at start were added in earlier runs).
+  const since = Date.now() - (t.uptimeSeconds + 1) * 1000;
   const added = rows.filter((r) => r.addedAt !== null && r.addedAt >= since).length;
   return {
     activeTorrentCount: active,
