@@ -101,3 +101,50 @@ test('transmission-remote: add, download, list, info, files, labels, stop, start
   assert.deepEqual((await s.json('/api/torrents')).body.torrents, []);
   assert.deepEqual(listRows(await remoteOk(s, ['-l'])), []);
 });
+
+test('transmission-remote: session settings, per-torrent limits, move, recently active, and what Cascade refuses', { timeout: 60_000 }, async (t) => {
+  const s = await startTestServer(t);
+  const hash = 'f'.repeat(40);
+  assert.equal((await s.json('/api/torrents', { method: 'POST', json: { uri: `magnet:?xt=urn:btih:${hash}&dn=later`, paused: true } })).status, 201);
+
+  // Node-wide: limits in kB/s (1000 bytes), turtle mode, ratio goal, paused adds.
+  await remoteOk(s, ['-d', '300', '-u', '40', '-as', '-asd', '90', '-gsr', '1.5', '--start-paused']);
+  const st = (await s.json('/api/settings')).body;
+  assert.deepEqual([st.downloadLimit, st.uploadLimit, st.altSpeedEnabled, st.altDownloadLimit, st.ratioLimit, st.startPaused], [300_000, 40_000, true, 90_000, 1.5, true]);
+  const si = await remoteOk(s, ['-si']);
+  assert.match(si, /Download speed limit: 90 kB\/s \(Enabled limit: 300 kB\/s; Enabled turtle limit: 90 kB\/s\)/);
+  assert.match(si, /Default seed ratio limit: 1\.5\n/);
+  assert.match(si, /Autostart added torrents: No/);
+  await remoteOk(s, ['-D', '-AS', '--no-start-paused']);
+  const st2 = (await s.json('/api/settings')).body;
+  assert.deepEqual([st2.downloadLimit, st2.altSpeedEnabled, st2.startPaused], [0, false, false]);
+
+  // Per torrent, by hash; recently active lists it (it just changed).
+  await remoteOk(s, ['-t', hash, '-d', '25', '-u', '5']);
+  const d = (await s.json(`/api/torrents/${hash}`)).body;
+  assert.deepEqual([d.downloadLimit, d.uploadLimit], [25_000, 5_000]);
+  assert.match(await remoteOk(s, ['-t', '1', '-i']), /Download Limit: 25 kB\/s[\s\S]*Upload Limit: 5 kB\/s/);
+  assert.deepEqual(listRows(await remoteOk(s, ['-t', 'active', '-l'])).map((r) => r.name), ['later']);
+
+  const target = join(s.root, 'moved');
+  await remoteOk(s, ['-t', '1', '--move', target]);
+  assert.equal((await s.json(`/api/torrents/${hash}`)).body.savePath, target);
+  const find = await remote(s, ['-t', '1', '--find', target]);
+  assert.notEqual(find.code, 0);
+  assert.match(find.stdout, /Error: Cascade moves the data/);
+
+  // Refusals come back as transmission-remote's "Error: …" and a failing exit status.
+  for (const [args, message] of [
+    [['--exit'], /session-close is refused/],
+    [['--utp'], /no uTP/],
+    [['-o'], /DHT is switched when the node starts/],
+    [['-t', '1', '-Bh'], /no bandwidth priority/],
+    [['-pt'], /Port is open: No/],
+  ] as const) {
+    const r = await remote(s, [...args]);
+    assert.match(r.stdout + r.stderr, message, args.join(' '));
+    if (args[0] !== '-pt') assert.notEqual(r.code, 0, args.join(' '));
+  }
+  // The node still runs and answers.
+  assert.equal(listRows(await remoteOk(s, ['-l'])).length, 1);
+});
