@@ -37,8 +37,9 @@ export const TORRENT_FIELDS: Record<string, Field> = {
   uploadedEver: (v) => v.row.totalUploaded,
   uploadRatio: (v) => (v.row.totalDownloaded === 0 && v.row.verifiedPieces === 0 && v.row.totalUploaded === 0 ? -1 : v.row.ratio),
   peersConnected: (v) => v.row.peers,
-  peersSendingToUs: (v) => v.peerList.filter((p) => p.transport !== 'webseed' && p.downloadSpeed > 0).length,
-  peersGettingFromUs: (v) => v.peerList.filter((p) => p.uploadSpeed > 0).length,
+  // No peer connected: nothing to count, and no detail to read (transmission-remote -l asks for these of every torrent).
+  peersSendingToUs: (v) => (v.row.peers === 0 && v.row.downloadSpeed === 0 ? 0 : v.peerList.filter((p) => p.transport !== 'webseed' && p.downloadSpeed > 0).length),
+  peersGettingFromUs: (v) => (v.row.peers === 0 && v.row.uploadSpeed === 0 ? 0 : v.peerList.filter((p) => p.uploadSpeed > 0).length),
   webseedsSendingToUs: (v) => v.peerList.filter((p) => p.transport === 'webseed' && p.downloadSpeed > 0).length,
   webseeds: (v) => v.peerList.filter((p) => p.transport === 'webseed').map((p) => p.address),
   peers: (v) => v.peers(),

@@ -128,10 +128,12 @@ export class TorrentView {
   }
 
   get sizeWhenDone(): number {
+    if (this.row.length === null) return 0; // no metadata, no files: skip reading the detail
     return this.files.reduce((n, f) => n + (f.selected ? f.length : 0), 0);
   }
 
   get leftUntilDone(): number {
+    if (this.row.length === null || this.row.progress === 1) return 0;
     return Math.round(this.files.reduce((n, f) => n + (f.selected ? f.length * (1 - f.progress) : 0), 0));
   }
 
