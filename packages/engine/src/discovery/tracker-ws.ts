@@ -165,6 +165,8 @@ export class WsTrackerClient {
     if (!this.running) return;
     this.running = false;
     this.opts.pacer?.join(-this.urls.length);
+    // Answers still waiting for the offerer's data channel give up now, not 30 s after the stop.
+    for (const a of this.peers.values()) a.abort?.();
     for (const u of this.urls) {
       clearTimeout(u.timer);
       for (const o of u.offers.values()) this.dropOffer(o);
