@@ -134,10 +134,21 @@ test('torrent-add, torrent-set, queue, start/stop and session-set act on the nod
   const [g] = (await rpc.ok('torrent-get', { ids: [1], fields: ['labels', 'status', 'downloadDir', 'percentDone', 'eta'] })).torrents;
   assert.deepEqual(g, { labels: ['movies', 'hd'], status: 0, downloadDir: dir, percentDone: 0, eta: -1 });
 
+  // files-unwanted on add, for a .torrent whose files are known at once.
+  writeFileSync(join(src, 'dir-a.bin'), patternBytes(10_000, 6));
+  mkdirSync(join(src, 'album'));
+  writeFileSync(join(src, 'album', '1.bin'), patternBytes(10_000, 7));
+  writeFileSync(join(src, 'album', '2.bin'), patternBytes(10_000, 8));
+  const album = await createTorrent(join(src, 'album'), {});
+  const a = await rpc.ok('torrent-add', { metainfo: Buffer.from(album.torrent).toString('base64'), paused: true, 'files-unwanted': [0] });
+  assert.equal(a['torrent-added'].name, 'album');
+  assert.deepEqual((await api(album.metainfo.infoHashHex)).files.map((f: any) => f.selected), [false, true]);
+  await rpc.ok('torrent-remove', { ids: [a['torrent-added'].id] });
+
   // A magnet in "filename".
   const magnetHash = 'e'.repeat(40);
   const m = await rpc.ok('torrent-add', { filename: `magnet:?xt=urn:btih:${magnetHash}&dn=pending`, paused: true });
-  assert.deepEqual(m, { 'torrent-added': { hashString: magnetHash, id: 2, name: 'pending' } });
+  assert.deepEqual(m, { 'torrent-added': { hashString: magnetHash, id: 3, name: 'pending' } });
 
   // torrent-set: limits in kB/s (1000 bytes), goals, labels.
   await rpc.ok('torrent-set', { ids: [hash], downloadLimit: 50, downloadLimited: true, uploadLimit: 70, seedRatioMode: 1, seedRatioLimit: 1.5, seedIdleMode: 1, seedIdleLimit: 10, labels: ['hd', 'x'] });
@@ -160,16 +171,16 @@ test('torrent-add, torrent-set, queue, start/stop and session-set act on the nod
   assert.match(partial.result, /bandwidth priority.*file priorities/);
   assert.equal((await api(hash)).category, 'movies');
   assert.equal((await rpc.call('torrent-set', { ids: 1, 'files-wanted': [3] })).result, 'file index out of range');
-  assert.match((await rpc.call('torrent-set', { ids: 2, 'files-wanted': [0] })).result, /metadata/);
+  assert.match((await rpc.call('torrent-set', { ids: 3, 'files-wanted': [0] })).result, /metadata/);
 
   // Queue: both wait in Cascade's download queue; move the magnet to the top.
   const pos = async () => Object.fromEntries((await rpc.ok('torrent-get', { fields: ['id', 'queuePosition'] })).torrents.map((x: any) => [x.id, x.queuePosition]));
-  assert.deepEqual(await pos(), { 1: 0, 2: 1 });
-  await rpc.ok('queue-move-top', { ids: [2] });
-  assert.deepEqual(await pos(), { 1: 1, 2: 0 });
+  assert.deepEqual(await pos(), { 1: 0, 3: 1 });
+  await rpc.ok('queue-move-top', { ids: [3] });
+  assert.deepEqual(await pos(), { 1: 1, 3: 0 });
   assert.equal((await api(magnetHash)).queuePosition, 1);
-  await rpc.ok('torrent-set', { ids: [2], queuePosition: 1 });
-  assert.deepEqual(await pos(), { 1: 0, 2: 1 });
+  await rpc.ok('torrent-set', { ids: [3], queuePosition: 1 });
+  assert.deepEqual(await pos(), { 1: 0, 3: 1 });
 
   // start-now is Cascade's force start; stop clears it.
   await rpc.ok('torrent-start-now', { ids: [hash] });

@@ -127,6 +127,7 @@ test('transmission-remote: session settings, per-torrent limits, move, recently 
   assert.deepEqual(listRows(await remoteOk(s, ['-t', 'active', '-l'])).map((r) => r.name), ['later']);
 
   const target = join(s.root, 'moved');
+  assert.match(await remoteOk(s, ['-t', '1', '--reannounce']), /success/);
   await remoteOk(s, ['-t', '1', '--move', target]);
   assert.equal((await s.json(`/api/torrents/${hash}`)).body.savePath, target);
   const find = await remote(s, ['-t', '1', '--find', target]);
