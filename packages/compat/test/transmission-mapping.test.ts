@@ -5,7 +5,10 @@
 
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTorrent } from '@cascade/engine';
 import { formWith, patternBytes, startTestServer, type TestServer } from '../../server/test/server-helpers.ts';
@@ -255,4 +258,32 @@ test('torrent-add, torrent-set, queue, start/stop and session-set act on the nod
   const free = await rpc.ok('free-space', { path: s.root });
   assert.equal(free.path, s.root);
   assert.ok(free['size-bytes'] > 0 && free.total_size >= free['size-bytes']);
+});
+
+test('torrent-add of a .torrent URL fetches it (private addresses only where the node allows them)', async (t) => {
+  const src = join(tmpdir(), `cascade-tr-url-${process.pid}`);
+  mkdirSync(src, { recursive: true });
+  t.after(() => rmSync(src, { recursive: true, force: true }));
+  writeFileSync(join(src, 'web.bin'), patternBytes(30_000, 13));
+  const made = await createTorrent(join(src, 'web.bin'), { announce: ['http://127.0.0.1:1/announce'] });
+  const web = createServer((req, res) => {
+    if (req.url === '/web.torrent') res.writeHead(200, { 'content-type': 'application/x-bittorrent' }).end(made.torrent);
+    else res.writeHead(404).end('no such file');
+  });
+  await new Promise<void>((r) => web.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise<void>((r) => web.close(() => r())));
+  const base = `http://127.0.0.1:${(web.address() as AddressInfo).port}`;
+
+  const lan = await startTestServer(t, { allowPrivateUrls: true });
+  const rpc = rpcClient(lan);
+  const added = await rpc.ok('torrent-add', { filename: `${base}/web.torrent`, paused: true });
+  assert.deepEqual(added, { 'torrent-added': { hashString: made.metainfo.infoHashHex, id: 1, name: 'web.bin' } });
+  assert.match((await rpc.call('torrent-add', { filename: `${base}/missing.torrent` })).result, /404/);
+
+  // A node that refuses private addresses says so, and adds nothing.
+  const strict = await startTestServer(t);
+  const refused = await rpcClient(strict).call('torrent-add', { filename: `${base}/web.torrent` });
+  assert.notEqual(refused.result, 'success');
+  assert.match(refused.result, /private|local|address/i);
+  assert.deepEqual((await strict.json('/api/torrents')).body.torrents, []);
 });
