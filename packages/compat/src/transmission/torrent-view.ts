@@ -142,6 +142,8 @@ export class TorrentView {
   }
 
   get percentDone(): number {
+    // Complete, or no metadata yet: known without the detail (clients poll this for every torrent).
+    if (this.row.progress === 1 || this.row.length === null) return this.row.progress ?? 0;
     if (this.info?.files == null) return this.row.progress ?? 0;
     const size = this.sizeWhenDone;
     return size > 0 ? (size - this.leftUntilDone) / size : 1;
