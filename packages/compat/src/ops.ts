@@ -199,6 +199,9 @@ export interface CompatOps {
   list(): TorrentRow[];
   /** One torrent with files, trackers and peers; throws (404) for an unknown infohash. */
   info(infoHash: string): TorrentInfo;
+  /** Its files alone (what a list poll needs of each torrent: far cheaper than info); null before
+   *  the metadata is known or for a torrent stored but not loaded; throws (404) for an unknown one. */
+  files(infoHash: string): FileRow[] | null;
   add(req: AddRequest): Promise<AddResult>;
   remove(infoHash: string, deleteData: boolean): Promise<void>;
   pause(infoHash: string): Promise<void>;

@@ -10,6 +10,7 @@ import { summaryCache } from './summary-cache.ts';
 import { torrentDetailOf, loadedTorrent, findTorrent } from './routes/lookup.ts';
 import { addTorrentBytes, addUri } from './add-source.ts';
 import { selectFiles } from './file-selection.ts';
+import { torrentFiles } from './torrent-view.ts';
 import { tokenEquals } from './auth/api-token.ts';
 import { badRequest, httpStatusOf } from './http-errors.ts';
 
@@ -44,6 +45,11 @@ export function compatOps(ctx: ApiContext, token: string): CompatOps {
         creationDate: meta?.creationDate !== undefined ? meta.creationDate * 1000 : null,
         isPrivate: meta?.private ?? false,
       };
+    },
+
+    files(infoHash) {
+      const f = findTorrent(ctx, infoHash);
+      return f.torrent ? torrentFiles(node, f.torrent, f.record?.selectedFiles ?? null) : null;
     },
 
     async add(req) {

@@ -111,10 +111,16 @@ export function torrentDetail(node: CascadeNode, t: TorrentHandle): TorrentDetai
     peersByTransport: countTransports(peers),
     peerList: peers,
     trackers: t.trackers(),
-    // Loaded paused, it has not checked its data yet: the resume record says what is verified.
     discovery: t.discovery(),
     stalledReason: node.model.stalledReason(t),
     shareWarning: node.model.shareWarning(t.metainfo ? t.metainfo.announce.flat() : t.trackers().map((x) => x.url)),
-    files: fileViews(t, rec?.selectedFiles ?? null, t.stats().state === 'paused' && t.stats().verifiedPieces === 0 ? node.db.loadResume(t.infoHashHex)?.have : undefined),
+    files: torrentFiles(node, t, rec?.selectedFiles ?? null),
   };
+}
+
+/** Its files with progress and selection (null before the metadata is known). */
+export function torrentFiles(node: CascadeNode, t: TorrentHandle, selected: number[] | null = node.db.getTorrent(t.infoHashHex)?.selectedFiles ?? null): FileView[] | null {
+  // Loaded paused, it has not checked its data yet: the resume record says what is verified.
+  const s = t.stats();
+  return fileViews(t, selected, s.state === 'paused' && s.verifiedPieces === 0 ? node.db.loadResume(t.infoHashHex)?.have : undefined);
 }

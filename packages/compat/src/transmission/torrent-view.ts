@@ -119,8 +119,20 @@ export class TorrentView {
     return this.#info;
   }
 
+  #files: FileRow[] | undefined;
+
+  /** Its files: from the detail when that was read anyway, else on their own (a list poll asks
+   *  sizes of every torrent, and the whole detail — peers, trackers, discovery — costs far more). */
   get files(): FileRow[] {
-    return this.info?.files ?? [];
+    if (this.#info) return this.#info.files ?? [];
+    if (this.#files === undefined) {
+      try {
+        this.#files = this.#ctx.ops.files(this.row.infoHash) ?? [];
+      } catch {
+        this.#files = [];
+      }
+    }
+    return this.#files;
   }
 
   get complete(): boolean {
