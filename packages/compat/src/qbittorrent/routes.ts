@@ -129,6 +129,8 @@ export function qbittorrentRoutes(app: FastifyInstance, ops: CompatOps): void {
       method: ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'],
       url: '/api/v2/*',
       config: { access: 'public', selfAuth: true },
+      // Another client's API, documented by that client: not part of Cascade's OpenAPI document.
+      schema: { hide: true },
       handler: handle,
     });
   });

@@ -41,6 +41,8 @@ export function transmissionRoutes(app: FastifyInstance, ops: CompatOps): void {
       method: ['GET', 'POST'],
       url,
       config: { access: 'public', selfAuth: true },
+      // Another client's API, documented by that client: not part of Cascade's OpenAPI document.
+      schema: { hide: true },
       onRequest: async (req: FastifyRequest, reply: FastifyReply) => {
         if (!handshake.admit(req, reply)) return reply;
       },
