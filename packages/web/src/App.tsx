@@ -8,7 +8,7 @@ import { useLive } from './live.ts';
 import { nextTheme, setTheme, useTheme } from './theme.ts';
 import { useBrowserPeer } from './browser-peer.ts';
 import { claimNode, isMember, signOut, useAuth, whoLabel, type AuthState } from './auth.ts';
-import { IconRss } from './components/icons.tsx';
+import { IconAssistant, IconRss } from './components/icons.tsx';
 import { IconAuto, IconChat, IconList, IconMoon, IconNetwork, IconPlus, IconSettings, IconShare, IconSignOut, IconSun } from './components/icons.tsx';
 import { Boundary } from './components/Boundary.tsx';
 import { ConnectionBanner } from './components/ConnectionBanner.tsx';
@@ -21,6 +21,8 @@ import { ChatView } from './views/ChatView.tsx';
 import { NetworkView } from './views/NetworkView.tsx';
 import { SettingsView } from './views/SettingsView.tsx';
 import { RssView } from './views/RssView.tsx';
+import { VisitorNotice } from './views/VisitorNotice.tsx';
+import { AssistantView } from './views/AssistantView.tsx';
 import { Brand, FirstRunScreen, LoadingScreen, SignInScreen, UnreachableScreen } from './views/SignIn.tsx';
 
 const NAV: { view: View; label: string; Icon: ComponentType<SVGProps<SVGSVGElement>>; testId?: string }[] = [
@@ -28,6 +30,7 @@ const NAV: { view: View; label: string; Icon: ComponentType<SVGProps<SVGSVGEleme
   { view: 'share', label: 'Share', Icon: IconShare },
   { view: 'add', label: 'Add', Icon: IconPlus },
   { view: 'rss', label: 'RSS', Icon: IconRss },
+  { view: 'assistant', label: 'Assistant', Icon: IconAssistant },
   { view: 'chat', label: 'Chat', Icon: IconChat, testId: 'chat-nav' },
   { view: 'network', label: 'Network', Icon: IconNetwork },
   { view: 'settings', label: 'Settings', Icon: IconSettings },
@@ -63,7 +66,7 @@ function Shell({ auth }: { auth: AuthState }) {
           <Brand />
         </a>
         <nav className="nav" aria-label="Main">
-          {NAV.filter((n) => member || n.view !== 'rss').map(({ view, label, Icon, testId }) => (
+          {NAV.filter((n) => member || (n.view !== 'rss' && n.view !== 'assistant')).map(({ view, label, Icon, testId }) => (
             <a key={view} href={href(view)} className={`nav-link${route.view === view ? ' active' : ''}`} aria-current={route.view === view ? 'page' : undefined} data-testid={testId ?? `nav-${view}`}>
               <Icon />
               <span className="nav-label">{label}</span>
@@ -120,6 +123,7 @@ function Shell({ auth }: { auth: AuthState }) {
           {route.view === 'network' && <NetworkView />}
           {route.view === 'settings' && <SettingsView />}
           {route.view === 'rss' && member && <RssView />}
+          {route.view === 'assistant' && (member ? <AssistantView /> : <VisitorNotice />)}
         </Boundary>
       </main>
     </div>

@@ -141,7 +141,7 @@ function reportAuthProblem(status: number, path: string): void {
   if ((status === 401 || status === 403) && !path.startsWith('/api/auth/')) onAuthProblem?.(status);
 }
 
-async function errorOf(res: Response, path: string): Promise<ApiError> {
+export async function errorOf(res: Response, path: string): Promise<ApiError> {
   let message: string | undefined;
   try {
     const text = await res.text();

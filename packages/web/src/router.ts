@@ -1,8 +1,8 @@
 // Hash routing (#/torrents, #/torrents/<infohash>, #/share, …): no server-side fallback needed.
 import { useSyncExternalStore } from 'react';
 
-export type View = 'torrents' | 'share' | 'add' | 'rss' | 'chat' | 'network' | 'settings';
-export const VIEWS: View[] = ['torrents', 'share', 'add', 'rss', 'chat', 'network', 'settings'];
+export type View = 'torrents' | 'share' | 'add' | 'rss' | 'assistant' | 'chat' | 'network' | 'settings';
+export const VIEWS: View[] = ['torrents', 'share', 'add', 'rss', 'assistant', 'chat', 'network', 'settings'];
 
 export interface Route {
   view: View;
@@ -20,10 +20,11 @@ function parse(hash: string): Route {
 }
 
 let current = parse(location.hash);
-window.addEventListener('hashchange', () => {
+function changed(): void {
   current = parse(location.hash);
   for (const fn of listeners) fn();
-});
+}
+window.addEventListener('hashchange', changed);
 const listeners = new Set<() => void>();
 
 export function useRoute(): Route {
@@ -42,4 +43,21 @@ export function href(view: View, param?: string): string {
 
 export function navigate(view: View, param?: string): void {
   location.hash = href(view, param);
+}
+
+/** Puts `hash` in the address bar in place of the current entry (no new history step, and Back
+ *  does not come back to it): e.g. the Assistant drops the question it was opened with once asked. */
+export function replaceRoute(hash: string): void {
+  history.replaceState(history.state, '', hash);
+  changed();
+}
+
+/** The Assistant, about a torrent and with a question to ask at once (the detail panel's "Ask
+ *  about this torrent"). */
+export function assistantHref(opts: { torrent?: string; ask?: string } = {}): string {
+  const q = new URLSearchParams();
+  if (opts.torrent) q.set('torrent', opts.torrent);
+  if (opts.ask) q.set('ask', opts.ask);
+  const qs = q.toString();
+  return `#/assistant${qs ? `?${qs}` : ''}`;
 }

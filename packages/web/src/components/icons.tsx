@@ -32,3 +32,5 @@ export const IconPlayCircle = (p: P) => base(p, <><circle cx="12" cy="12" r="9" 
 export const IconBack = (p: P) => base(p, <path d="M15 18l-6-6 6-6" />);
 export const IconSignOut = (p: P) => base(p, <><path d="M9 21H5a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2h4" /><path d="m16 17 5-5-5-5M21 12H9" /></>);
 export const IconRss = (p: P) => base(p, <><path d="M5 11a8 8 0 0 1 8 8M5 5a14 14 0 0 1 14 14" /><circle cx="6" cy="18" r="1.5" /></>);
+/** A speech bubble with a question mark: the Assistant. */
+export const IconAssistant = (p: P) => base(p, <><path d="M21 12a8 8 0 0 1-11.6 7.1L4 21l1.9-5.4A8 8 0 1 1 21 12z" /><path d="M10.2 9.6a1.9 1.9 0 1 1 2.6 1.8c-.5.2-.8.6-.8 1.1v.5" /><path d="M12 15.6h.01" /></>);

@@ -6,6 +6,7 @@ import { OptionsTab } from './detail/OptionsTab.tsx';
 import { TrackersTab } from './detail/TrackersTab.tsx';
 import { QueueControls } from './detail/QueueControls.tsx';
 import { useAction } from './detail/use-action.ts';
+import { assistantHref } from '../router.ts';
 import { optionsOf } from '../node-options.ts';
 import { liveSnapshot, watchTorrent } from '../live.ts';
 import { formatBytes, formatDate, formatEta, formatPercent, formatSpeed, ratioOf, peersText } from '../format.ts';
@@ -125,7 +126,7 @@ export function DetailPanel({
             <Stat label="Uploaded" value={formatBytes(s.uploaded)} />
             <Stat label="Ratio" value={ratioOf(s.uploaded, s.downloaded, s.length)} />
           </div>
-          <PauseResume infoHash={infoHash} state={s.state} hasMetadata={!!s.length} />
+          <PauseResume infoHash={infoHash} name={s.name ?? undefined} state={s.state} hasMetadata={!!s.length} />
           {detail && <QueueControls infoHash={infoHash} state={s.state} queuePosition={options?.queuePosition ?? null} forceStart={options?.forceStart ?? false} />}
           {s.error && <div className="alert alert-error">{s.error}</div>}
           {typeof detail?.raw?.stalledReason === 'string' && detail.raw.stalledReason && (
@@ -170,7 +171,7 @@ function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-function PauseResume({ infoHash, state, hasMetadata }: { infoHash: string; state: string; hasMetadata: boolean }) {
+function PauseResume({ infoHash, name, state, hasMetadata }: { infoHash: string; name: string | undefined; state: string; hasMetadata: boolean }) {
   const { busy, error, run } = useAction();
   const paused = state === 'paused';
   return (
@@ -200,6 +201,10 @@ function PauseResume({ infoHash, state, hasMetadata }: { infoHash: string; state
         )}
         <a className="btn btn-ghost" href={`#/chat?torrent=${infoHash}`} data-testid="detail-chat">
           Chat about it
+        </a>
+        {/* The Assistant with this torrent attached: its checks run first, and the question is asked at once. */}
+        <a className="btn btn-ghost" href={assistantHref({ torrent: infoHash, ask: `What is wrong with ${name || 'this torrent'}?` })} data-testid="ask-about-torrent">
+          Ask about this torrent
         </a>
       </div>
       {error && <div className="alert alert-error">{error}</div>}
