@@ -67,7 +67,7 @@ function Shell({ auth }: { auth: AuthState }) {
         </a>
         <nav className="nav" aria-label="Main">
           {NAV.filter((n) => member || (n.view !== 'rss' && n.view !== 'assistant')).map(({ view, label, Icon, testId }) => (
-            <a key={view} href={href(view)} className={`nav-link${route.view === view ? ' active' : ''}`} aria-current={route.view === view ? 'page' : undefined} data-testid={testId ?? `nav-${view}`}>
+            <a key={view} href={href(view)} className={`nav-link${route.view === view ? ' active' : ''}`} aria-current={route.view === view ? 'page' : undefined} title={label} data-testid={testId ?? `nav-${view}`}>
               <Icon />
               <span className="nav-label">{label}</span>
               {view === 'torrents' && active > 0 && <span className="nav-count">{active}</span>}

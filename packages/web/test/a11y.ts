@@ -125,6 +125,7 @@ export async function memberViews(page: Page, selectedHash: string): Promise<Vie
     { name: 'chat', hash: '#/chat', ready: '[data-testid="chat-my-did"], [data-testid="chat-unavailable"], [data-testid="chat-error"]' },
   ];
   if ((await page.locator('[data-testid="nav-rss"]').count()) > 0) views.push({ name: 'rss', hash: '#/rss', ready: '[data-testid="rss-page"]' });
+  views.push({ name: 'assistant', hash: '#/assistant', ready: '[data-testid="assistant-privacy"][data-llm="none"], [data-testid="assistant-privacy"][data-llm="remote"]' });
   return views;
 }
 

@@ -10,6 +10,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { Page } from 'playwright-core';
+import { describeViolations, isSerious, runAxe, structuralProblems } from './a11y.ts';
 import { buildUi, collectErrors, launchBrowser, nodeFetch, nodeJson, openAsOwner, screenshot, startTestServer, until, type TestServer } from './helpers.ts';
 
 before(async () => {
@@ -85,6 +86,22 @@ test('the Assistant answers with citations and a working action; "Ask about this
     assert.equal(await privacy.innerText(), 'Answers come from this node and its built-in help; nothing leaves your machine.');
   });
 
+  await t.test('the navigation with its new entry fits the top bar at every width', async () => {
+    const bad: string[] = [];
+    for (const width of [1920, 1440, 1400, 1366, 1340, 1321, 1320, 1280, 1181, 1180, 1100, 900, 721]) {
+      await page.setViewportSize({ width, height: 800 });
+      const fit = await page.evaluate(() => {
+        const right = document.querySelector('.topbar-right')!.getBoundingClientRect().left;
+        const links = [...document.querySelectorAll('.nav-link')].map((a) => a.getBoundingClientRect().right);
+        return { right, last: Math.max(...links), scroll: document.documentElement.scrollWidth - document.documentElement.clientWidth };
+      });
+      if (fit.last > fit.right) bad.push(`${width}px: the nav ends at ${fit.last}px, past the account controls at ${fit.right}px`);
+      if (fit.scroll !== 0) bad.push(`${width}px: ${fit.scroll}px of sideways scrolling`);
+    }
+    assert.deepEqual(bad, []);
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
   await t.test('a question answered with sources; [n] points at a source, a source opens its place', async () => {
     await askInPage(page, 'how do i limit my upload speed?');
     const first = answers.nth(0);
@@ -149,6 +166,19 @@ test('the Assistant answers with citations and a working action; "Ask about this
     assert.equal(followUp.infoHash, PAUSED);
     assert.equal(followUp.conversation, asks.conversations[0]);
     assert.equal(await answers.nth(count).locator('[data-testid="assistant-finding"][data-finding-id="paused"]').count(), 0, 'no longer paused');
+  });
+
+  await t.test('axe-core: no serious or critical violation on the conversation, light and dark', async () => {
+    const failures: string[] = [];
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      const serious = (await runAxe(page)).filter(isSerious);
+      if (serious.length > 0) failures.push(`${scheme}:\n${describeViolations(serious)}`);
+      const problems = await structuralProblems(page);
+      if (problems.length > 0) failures.push(`${scheme}: ${problems.join('; ')}`);
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+    assert.deepEqual(failures, []);
   });
 
   await t.test('an href action navigates; a new conversation starts empty', async () => {

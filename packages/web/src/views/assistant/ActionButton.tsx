@@ -73,12 +73,22 @@ export function ActionButton({ action, onCheckAgain, canCheckAgain }: { action: 
   );
 }
 
+const STATE_WORDS: Record<string, string> = {
+  metadata: 'fetching its metadata',
+  checking: 'checking its data',
+  downloading: 'downloading',
+  seeding: 'seeding',
+  paused: 'paused',
+  queued: 'queued',
+  error: 'in error',
+};
+
 /** What the node answered, in a few words: a torrent's new state, its trackers' replies. */
 export function describeResult(result: unknown): string {
   if (!result || typeof result !== 'object') return 'Done.';
   const r = result as { state?: unknown; name?: unknown; trackers?: unknown; results?: unknown };
   const parts: string[] = ['Done.'];
-  if (typeof r.state === 'string') parts.push(`${typeof r.name === 'string' && r.name ? `"${r.name}"` : 'The torrent'} is now ${r.state}.`);
+  if (typeof r.state === 'string') parts.push(`${typeof r.name === 'string' && r.name ? `"${r.name}"` : 'The torrent'} is now ${STATE_WORDS[r.state] ?? r.state}.`);
   if (Array.isArray(r.trackers) && r.trackers.length > 0) {
     const said = r.trackers
       .slice(0, 3)

@@ -63,8 +63,7 @@ export function AnswerBlock({ turn, torrentName, onFollowUp, busy }: { turn: Tur
         )}
         {!a && turn.streamed && (
           <div className="assistant-streaming" data-testid="assistant-streaming">
-            <AnswerText text={turn.streamed} />
-            {turn.status === 'streaming' && <span className="assistant-caret" aria-hidden="true" />}
+            <AnswerText text={turn.streamed} tail={turn.status === 'streaming' ? <span className="assistant-caret" aria-hidden="true" /> : undefined} />
           </div>
         )}
         {turn.status === 'error' && (

@@ -10,64 +10,68 @@ export interface Cite {
   show(n: number): void;
 }
 
-export function AnswerText({ text, cite, skip }: { text: string; cite?: Cite; skip?: (line: string) => boolean }) {
-  const blocks: ReactNode[] = [];
-  let list: string[] = [];
-  let para: string[] = [];
-  const flush = () => {
-    if (list.length > 0) {
-      blocks.push(
-        <ul key={blocks.length}>
-          {list.map((l, i) => (
-            <li key={i}>{inline(l, cite)}</li>
-          ))}
-        </ul>,
-      );
-      list = [];
-    }
-    if (para.length > 0) {
-      const lines = para;
-      blocks.push(
-        <p key={blocks.length}>
-          {lines.map((l, i) => (
-            <span key={i}>
-              {i > 0 && <br />}
-              {inline(l, cite)}
-            </span>
-          ))}
-        </p>,
-      );
-      para = [];
-    }
+export function AnswerText({ text, cite, skip, tail }: { text: string; cite?: Cite; skip?: (line: string) => boolean; tail?: ReactNode }) {
+  // Blocks first (paragraphs of lines, lists of items, headings), then each line's inline marks.
+  type Block = { kind: 'p' | 'ul' | 'h'; lines: string[] };
+  const blocks: Block[] = [];
+  let open: Block | undefined;
+  const start = (kind: Block['kind']) => {
+    if (open?.kind !== kind) blocks.push((open = { kind, lines: [] }));
+    return open;
   };
   for (const raw of text.split('\n')) {
     const line = raw.trimEnd();
     if (skip?.(line)) continue;
     const item = /^\s*(?:[-*•]|\d+[.)])\s+(.*)$/.exec(line);
     const heading = /^#{1,6}\s+(.*)$/.exec(line);
-    if (line.trim() === '') flush();
+    if (line.trim() === '') open = undefined;
     else if (heading) {
-      flush();
-      blocks.push(
-        <p key={blocks.length} className="assistant-heading">
-          <strong>{inline(heading[1]!, cite)}</strong>
-        </p>,
-      );
-    } else if (item) {
-      if (para.length > 0) {
-        const keep = list;
-        list = [];
-        flush();
-        list = keep;
-      }
-      list.push(item[1]!);
-    } else {
-      if (list.length > 0) flush();
-      para.push(line);
-    }
+      blocks.push({ kind: 'h', lines: [heading[1]!] });
+      open = undefined;
+    } else if (item) start('ul').lines.push(item[1]!);
+    else start('p').lines.push(line);
   }
-  flush();
-  return <div className="assistant-text">{blocks}</div>;
+  const last = blocks.length - 1;
+  return (
+    <div className="assistant-text">
+      {blocks.map((b, i) => {
+        // What follows the text (a streaming answer's caret) goes at the end of its last line.
+        const end = i === last ? tail : undefined;
+        if (b.kind === 'ul') {
+          return (
+            <ul key={i}>
+              {b.lines.map((l, j) => (
+                <li key={j}>
+                  {inline(l, cite)}
+                  {j === b.lines.length - 1 && end}
+                </li>
+              ))}
+            </ul>
+          );
+        }
+        if (b.kind === 'h') {
+          return (
+            <p key={i} className="assistant-heading">
+              <strong>{inline(b.lines[0]!, cite)}</strong>
+              {end}
+            </p>
+          );
+        }
+        return (
+          <p key={i}>
+            {b.lines.map((l, j) => (
+              <span key={j}>
+                {j > 0 && <br />}
+                {inline(l, cite)}
+              </span>
+            ))}
+            {end}
+          </p>
+        );
+      })}
+      {blocks.length === 0 && tail}
+    </div>
+  );
 }
 
 // One pass over a line: the first of these that matches at the earliest place wins.
@@ -82,7 +86,18 @@ export function inline(line: string, cite?: Cite): ReactNode[] {
     const k = out.length;
     if (m[1] !== undefined) out.push(<strong key={k}>{inline(m[1], cite)}</strong>);
     else if (m[2] !== undefined) out.push(<code key={k}>{m[2]}</code>);
-    else if (m[3] !== undefined) out.push(citation(Number(m[3]), k, cite));
+    else if (m[3] !== undefined) {
+      // "[2]." must not wrap between the citation and its full stop.
+      const punct = /^[.,;:!?)]+/.exec(line.slice(at + m[0].length))?.[0] ?? '';
+      out.push(
+        <span key={k} className="nowrap">
+          {citation(Number(m[3]), 'c', cite)}
+          {punct}
+        </span>,
+      );
+      last = at + m[0].length + punct.length;
+      continue;
+    }
     else if (m[4] !== undefined && m[5] !== undefined) {
       // Only places inside the app become links: an LLM's URL is shown, not followed blindly.
       out.push(m[5].startsWith('#/') ? <a key={k} href={m[5]}>{m[4]}</a> : `${m[4]} (${m[5]})`);
