@@ -92,7 +92,7 @@ test('the Assistant answers with citations and a working action; "Ask about this
       await page.setViewportSize({ width, height: 800 });
       const fit = await page.evaluate(() => {
         const right = document.querySelector('.topbar-right')!.getBoundingClientRect().left;
-        const links = [...document.querySelectorAll('.nav-link')].map((a) => a.getBoundingClientRect().right);
+        const links = Array.from(document.querySelectorAll('.nav-link')).map((a) => a.getBoundingClientRect().right);
         return { right, last: Math.max(...links), scroll: document.documentElement.scrollWidth - document.documentElement.clientWidth };
       });
       if (fit.last > fit.right) bad.push(`${width}px: the nav ends at ${fit.last}px, past the account controls at ${fit.right}px`);
