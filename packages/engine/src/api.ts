@@ -208,6 +208,10 @@ export interface TrackerStatus {
   /** Its last failure, and when (kept after a later success, so a flaky tracker shows both). */
   lastError?: string;
   lastErrorAt?: number;
+  /** Announces that failed in a row since its last answer (0 or absent once it answers), and when
+   *  the first of them failed. */
+  failures?: number;
+  failingSince?: number;
 }
 
 /** Bytes/second; 0 = no limit. */
