@@ -8,3 +8,4 @@ export { loadHelpDir, parseHelpEntry, validateEntries, HelpEntryError } from './
 export { createRetriever } from './src/retrieval.ts';
 export type { Retriever, SearchResult } from './src/retrieval.ts';
 export { ConversationStore, isFollowUp } from './src/conversation.ts';
+export { runChecks } from './src/diagnostics/index.ts';
