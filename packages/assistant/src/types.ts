@@ -132,6 +132,8 @@ export interface TorrentView {
   remainingBytes?: number;
   /** Whether it runs past the queue (force start). */
   forceStart?: boolean;
+  /** Free and total bytes where its data goes (its save path's file system), when known. */
+  disk?: { free: number; total: number };
   /** Its own limits in bytes/s (0 = none). */
   downloadLimit: number;
   uploadLimit: number;
