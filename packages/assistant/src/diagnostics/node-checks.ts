@@ -75,11 +75,11 @@ export function dhtEmpty(h: NodeHealthView): Finding | undefined {
 }
 
 /** Free space against what downloads still need (one torrent's, or all that download). */
-export function diskFull(h: NodeHealthView, torrents: TorrentView[], savePath?: string | null): Finding | undefined {
-  if (!h.disk) return undefined;
+export function diskFull(h: NodeHealthView, torrents: TorrentView[], savePath?: string | null, disk = h.disk): Finding | undefined {
+  if (!disk) return undefined;
   const wanting = torrents.filter((t) => t.state !== 'seeding' && t.state !== 'paused' && (t.remainingBytes ?? 0) > 0);
   const needed = wanting.reduce((n, t) => n + (t.remainingBytes ?? 0), 0);
-  const { free } = h.disk;
+  const { free } = disk;
   if (free >= MIN_FREE_BYTES && free >= needed) return undefined;
   const where = savePath ?? h.downloadDir;
   const what =
@@ -92,7 +92,7 @@ export function diskFull(h: NodeHealthView, torrents: TorrentView[], savePath?: 
     id: 'disk-full',
     severity: 'problem',
     title: free < MIN_FREE_BYTES ? 'The disk your downloads go to is full' : 'The disk your downloads go to does not have room for what is left to download',
-    evidence: `${bytes(free)} free of ${bytes(h.disk.total)} at ${where}; ${what}.`,
+    evidence: `${bytes(free)} free of ${bytes(disk.total)} at ${where}; ${what}.`,
     ...(wanting.length === 1 ? { infoHash: wanting[0]!.infoHash } : {}),
     entries: ['disk-full'],
     actions: [openSettings('Choose another download folder')],

@@ -216,7 +216,7 @@ export function torrentChecks(t: TorrentView, h: NodeHealthView, now: number): F
   if (running) out.push(...trackerFindings(t, h, now), ...peerFindings(t, h));
   else if ((t.hashFailures ?? 0) > 0 || (t.bannedPeers?.length ?? 0) > 0) out.push(...peerFindings(t, h).filter((f) => f.id !== 'no-peers' && f.id !== 'metadata-stuck'));
   if (t.state !== 'seeding') {
-    const disk = diskFull(h, [{ ...t, state: t.state === 'paused' || t.state === 'queued' ? 'downloading' : t.state }], t.savePath);
+    const disk = diskFull(h, [{ ...t, state: t.state === 'paused' || t.state === 'queued' ? 'downloading' : t.state }], t.savePath, t.disk ?? h.disk);
     if (disk) out.push({ ...disk, infoHash: t.infoHash });
   }
   if (running) out.push(...limitFindings(t, h));
