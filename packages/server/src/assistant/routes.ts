@@ -58,7 +58,10 @@ export function assistantRoutes(app: FastifyInstance, ctx: ApiContext, assistant
       }
       // Streaming: the first event decides the status, so bad input is still a plain 400/404.
       const abort = new AbortController();
-      req.raw.on('close', () => abort.abort());
+      // The caller went away before the end (the request's own 'close' comes once its body is read).
+      reply.raw.on('close', () => {
+        if (!reply.raw.writableEnded) abort.abort();
+      });
       const events = assistant.askStream(ask, abort.signal)[Symbol.asyncIterator]();
       let first: IteratorResult<unknown>;
       try {
