@@ -50,6 +50,15 @@ test('a torrent whose only tracker refuses or hangs, no DHT: tracker-unreachable
   const again = await ask(s, { question: 'and now?', infoHash: a, conversation: first.body.conversation });
   assert.match(finding(again.body, 'tracker-unreachable').evidence, /failed 2 times in a row since \d\d:\d\d:\d\d UTC/);
 
+  // Asked about nothing in particular, the node-wide checks name the download whose trackers fail.
+  const { runChecks } = await import('@cascade/assistant');
+  const { AssistantNodeView } = await import('../src/assistant/index.ts');
+  const view = new AssistantNodeView(s.node, { bittorrentHost: '127.0.0.1' });
+  t.after(() => view.close());
+  const general = (await runChecks(view)).find((f) => f.id === 'tracker-unreachable');
+  assert.ok(general?.evidence.includes(`"refused tracker" (${refused}: fetch failed`), JSON.stringify(general));
+  assert.match(general.evidence, /2 times in a row\); DHT off/);
+
   // Hanging: the announce times out (the engine gives a tracker 15 s).
   await until('the hanging tracker to time out', async () => {
     const d = (await s.json(`/api/torrents/${b}`)).body;

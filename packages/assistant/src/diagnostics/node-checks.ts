@@ -13,6 +13,12 @@ export const MIN_FREE_BYTES = 8 * 1024 * 1024;
 /** A transfer at this share of its limit is held back by it. */
 export const AT_LIMIT = 0.8;
 
+/** A torrent that has trackers and none of them answered since its last failure. */
+function allTrackersFail(t: TorrentView): boolean {
+  if (t.trackers.length === 0) return false;
+  return t.trackers.every((x) => x.status !== 'ok' && (x.lastReplyAt === undefined || (x.lastErrorAt !== undefined && x.lastErrorAt > x.lastReplyAt)) && x.lastError !== undefined);
+}
+
 const DISK_ERROR = /\b(ENOSPC|EACCES|EPERM|EIO|EROFS|EDQUOT|EMFILE)\b|disk error|no space left|permission denied|read-only file system/i;
 
 export function isDiskErrorText(text: string | null | undefined): boolean {
@@ -167,6 +173,27 @@ export function nodeLimits(h: NodeHealthView, torrents: TorrentView[]): Finding 
   };
 }
 
+/** Downloads whose every tracker fails (the light views carry trackers for those that want data). */
+export function trackersFailing(h: NodeHealthView, torrents: TorrentView[], failing: (t: TorrentView) => boolean): Finding | undefined {
+  const stuck = torrents.filter(failing);
+  if (stuck.length === 0) return undefined;
+  const named = stuck.slice(0, 3).map((t) => {
+    const tr = t.trackers[0]!;
+    return `"${t.name ?? t.infoHash}" (${tr.url}: ${tr.lastError ?? tr.message ?? 'no answer'}${tr.failures && tr.failures > 1 ? `, ${tr.failures} times in a row` : ''})`;
+  });
+  return {
+    id: 'tracker-unreachable',
+    severity: h.dhtEnabled ? 'warning' : 'problem',
+    title: `${plural(stuck.length, 'download')} cannot reach any of ${stuck.length === 1 ? 'its' : 'their'} trackers`,
+    evidence: `${named.join('; ')}${stuck.length > 3 ? ` and ${stuck.length - 3} more` : ''}; DHT ${h.dhtEnabled ? `on (${plural(h.dhtNodes, 'node')})` : 'off'}.`,
+    ...(stuck.length === 1 ? { infoHash: stuck[0]!.infoHash } : {}),
+    entries: ['tracker-errors', 'stalled-download'],
+    actions: stuck.length === 1
+      ? [{ id: 'reannounce', label: 'Re-announce now', request: { method: 'POST', path: `/api/torrents/${stuck[0]!.infoHash}/announce` }, command: `cascade announce ${stuck[0]!.infoHash.slice(0, 8)}` }]
+      : [{ id: 'reannounce-all', label: 'Re-announce all', command: 'cascade announce' }],
+  };
+}
+
 /** Every node-wide check, in the order an answer should read them. */
 export function nodeChecks(h: NodeHealthView, torrents: TorrentView[], now: number): Finding[] {
   return [
@@ -176,6 +203,7 @@ export function nodeChecks(h: NodeHealthView, torrents: TorrentView[], now: numb
     portUnreachable(h, now),
     dhtEmpty(h),
     noDht(h),
+    trackersFailing(h, torrents, allTrackersFail),
     hashFailuresNode(h, torrents),
     nodeLimits(h, torrents),
   ].filter((f): f is Finding => f !== undefined);

@@ -128,8 +128,17 @@ export class AssistantNodeView implements NodeView {
     };
   }
 
+  /** Light views; those that want data carry their trackers too (a node-wide question about
+   *  downloads not starting is answered by them). */
   torrents(): TorrentView[] {
-    return this.#rows().map((r) => this.#light(r));
+    return this.#rows().map((r) => {
+      const v = this.#light(r);
+      if (r.state === 'downloading' || r.state === 'metadata') {
+        const t = this.#node.session.get(r.infoHash);
+        if (t) v.trackers = t.trackers().map(trackerView);
+      }
+      return v;
+    });
   }
 
   async torrent(infoHash: string): Promise<TorrentView | undefined> {
