@@ -45,13 +45,13 @@ test('tracker timeouts with counts and times; a tracker that refuses is a tracke
     url: 'udp://10.0.0.1:6969/announce', status: 'error' as const, peers: 0, lastError: 'UDP tracker 10.0.0.1:6969 timed out',
     lastErrorAt: NOW - 40_000, failures: 5, failingSince: Date.UTC(2026, 0, 2, 11, 2, 0),
   };
-  const f = await runChecks(view(health({ dhtEnabled: false }), [torrent({ trackers: [failing], peers: 0 })]), IH, NOW);
+  const f = await runChecks(view(health({ dhtEnabled: false }), [torrent({ trackers: [failing], peers: 0, stalledSeconds: 720 })]), IH, NOW);
   const tu = f.find((x) => x.id === 'tracker-unreachable')!;
   assert.equal(tu.severity, 'problem');
   assert.match(tu.evidence, /udp:\/\/10\.0\.0\.1:6969\/announce failed 5 times in a row since 11:02:00 UTC \(last: "UDP tracker 10\.0\.0\.1:6969 timed out", 40 s ago\); it has never answered/);
   assert.deepEqual(tu.actions[0]!.request, { method: 'POST', path: `/api/torrents/${IH}/announce` });
   assert.ok(f.some((x) => x.id === 'no-dht' && x.severity === 'problem'));
-  assert.ok(f.some((x) => x.id === 'no-peers'));
+  assert.match(f.find((x) => x.id === 'no-peers')!.evidence, /has 0 peers and has received nothing for 12 min; trackers gave 0 peers; DHT off/);
 
   const refused = { url: 'https://private.example/announce', status: 'error' as const, peers: 0, lastError: 'Unregistered torrent', lastErrorAt: NOW - 5000 };
   const p = await runChecks(view(health(), [torrent({ trackers: [refused], isPrivate: true, peers: 0 })]), IH, NOW);

@@ -57,7 +57,7 @@ test('a torrent whose only tracker refuses or hangs, no DHT: tracker-unreachable
   t.after(() => view.close());
   const general = (await runChecks(view)).find((f) => f.id === 'tracker-unreachable');
   assert.ok(general?.evidence.includes(`"refused tracker" (${refused}: fetch failed`), JSON.stringify(general));
-  assert.match(general.evidence, /2 times in a row\); DHT off/);
+  assert.match(general!.evidence, /2 times in a row\); DHT off/);
 
   // Hanging: the announce times out (the engine gives a tracker 15 s).
   await until('the hanging tracker to time out', async () => {

@@ -159,7 +159,7 @@ function peerFindings(t: TorrentView, h: NodeHealthView): Finding[] {
       id: 'no-peers', severity: 'problem', infoHash: ih,
       title: 'No peers are connected to this torrent',
       evidence:
-        `"${t.name ?? ih}" has 0 peers${t.stalledSeconds ? ` and has received nothing for ${duration(t.stalledSeconds)}` : ''}; ` +
+        `"${t.name ?? ih}" has 0 peers${t.stalledSeconds && t.stalledSeconds >= 30 ? ` and has received nothing for ${duration(t.stalledSeconds)}` : ''}; ` +
         `trackers gave ${plural(trackerPeers, 'peer')}; DHT ${h.dhtEnabled ? `on (${plural(h.dhtNodes, 'node')})` : 'off'}.`,
       entries: ['stalled-download', 'no-peers'],
       actions: [reannounce(ih)],

@@ -169,6 +169,9 @@ export class AssistantNodeView implements NodeView {
       progress: p.progress,
     }));
     const disk = await diskSpace(t.savePath);
+    // How long a download has gone without payload (the queue's own stall clock).
+    const progressAt = row.state === 'downloading' || row.state === 'metadata' ? node.queue.lastProgressAt(t.infoHashHex) : undefined;
+    if (progressAt !== undefined) view.stalledSeconds = Math.round((Date.now() - progressAt) / 1000);
     return {
       ...view,
       isPrivate: t.metainfo?.private === true,
