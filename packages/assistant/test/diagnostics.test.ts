@@ -67,6 +67,15 @@ test('tracker timeouts with counts and times; a tracker that refuses is a tracke
   assert.ok(!mixed.some((x) => x.id === 'no-dht' || x.id === 'no-peers'));
 });
 
+test('a tracker asked and silent since the torrent came (a UDP tracker nobody runs): tracker-unreachable after 10 s', async () => {
+  const silent = { url: 'udp://127.0.0.1:9/announce', status: 'working' as const, peers: 0 };
+  const f = await runChecks(view(health({ dhtEnabled: false }), [torrent({ trackers: [silent], peers: 0, addedAt: NOW - 25_000 })]), IH, NOW);
+  assert.equal(f.find((x) => x.id === 'tracker-unreachable')!.evidence, 'udp://127.0.0.1:9/announce has not answered its first announce yet (the torrent was added 25 s ago).');
+  assert.ok(f.some((x) => x.id === 'no-dht'));
+  const young = await runChecks(view(health(), [torrent({ trackers: [silent], addedAt: NOW - 3000 })]), IH, NOW);
+  assert.ok(!young.some((x) => x.id === 'tracker-unreachable'));
+});
+
 test('states: paused, queued (position and limit), checking, metadata-stuck (the node’s own sentence)', async () => {
   const paused = await runChecks(view(health(), [torrent({ state: 'paused' })]), IH, NOW);
   assert.equal(paused[0]!.id, 'paused');

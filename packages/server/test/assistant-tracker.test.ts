@@ -7,8 +7,9 @@ import { addMagnet, ask, bareServer, closedPort, finding, hangingTracker, magnet
 
 const REFUSED_HASH = '1f'.repeat(20);
 const HANGING_HASH = '2e'.repeat(20);
+const UDP_HASH = '3c'.repeat(20);
 
-test('a torrent whose only tracker refuses or hangs, no DHT: tracker-unreachable and no-dht, with evidence and a re-announce that works', async (t) => {
+test('a torrent whose only tracker refuses, hangs or is a silent UDP port, no DHT: tracker-unreachable and no-dht, with evidence and a re-announce that works', async (t) => {
   const s = await bareServer(t);
   const refused = `http://127.0.0.1:${await closedPort()}/announce`;
   const hanging = await hangingTracker(t);
@@ -16,6 +17,9 @@ test('a torrent whose only tracker refuses or hangs, no DHT: tracker-unreachable
   const b = await addMagnet(s, magnetWith(HANGING_HASH, 'hanging tracker', hanging));
   assert.equal(a, REFUSED_HASH);
   assert.equal(b, HANGING_HASH);
+  // A UDP port nobody listens on: no refusal comes back, the tracker just never answers.
+  const udp = `udp://127.0.0.1:${await closedPort()}/announce`;
+  const c = await addMagnet(s, magnetWith(UDP_HASH, 'silent udp tracker', udp));
 
   // Refused: the first announce fails at once.
   await until('the refused announce', async () => {
@@ -69,6 +73,12 @@ test('a torrent whose only tracker refuses or hangs, no DHT: tracker-unreachable
   assert.ok(f.evidence.includes(hanging), f.evidence);
   assert.match(f.evidence, /timed out/);
   finding(hung.body, 'no-dht');
+
+  // The UDP tracker, asked 15 s ago and silent since (its own timeout doubles on each try).
+  const quiet = await ask(s, { question: 'stuck', infoHash: c });
+  const u = finding(quiet.body, 'tracker-unreachable');
+  assert.match(u.evidence, new RegExp(`${udp.replace(/[/.]/g, '\\$&')} has not answered its first announce yet \\(the torrent was added \\d+ s ago\\)`));
+  finding(quiet.body, 'no-dht');
 });
 
 test('the assistant route: GET says no LLM; bad questions are 400, unknown torrents 404; announce of an unknown torrent 404', async (t) => {

@@ -17,6 +17,13 @@ export function trackerFailing(t: TrackerView): boolean {
   return !trackerAnswered(t) && (t.status === 'error' || t.lastError !== undefined);
 }
 
+/** A tracker asked and silent since the torrent came (a UDP tracker nobody runs takes 15 s and more per try to time out). */
+export const SILENT_AFTER_S = 10;
+
+function trackerSilent(x: TrackerView, t: TorrentView, now: number): boolean {
+  return x.status === 'working' && x.lastReplyAt === undefined && x.lastErrorAt === undefined && t.addedAt !== null && now - t.addedAt >= SILENT_AFTER_S * 1000;
+}
+
 function trackerUnreachable(t: TrackerView): boolean {
   return UNREACHABLE.test(t.lastError ?? t.message ?? '');
 }
@@ -29,6 +36,7 @@ function trackerFacts(t: TrackerView, now: number): string {
   const times = n > 1 ? `failed ${n} times in a row${since ? ` since ${clock(since)}` : ''}` : `failed${t.lastErrorAt ? ` at ${clock(t.lastErrorAt)}` : ''}`;
   const last = t.lastErrorAt ? `, ${ago(t.lastErrorAt, now)}` : '';
   const answered = t.lastReplyAt ? `; it last answered at ${clock(t.lastReplyAt)}` : '; it has never answered';
+  if (t.status === 'working' && t.lastErrorAt === undefined && t.lastReplyAt === undefined) return `${t.url} has not answered its first announce yet`;
   return `${t.url} ${times} (last: "${reason}"${last})${answered}`;
 }
 
@@ -92,15 +100,16 @@ function trackerFindings(t: TorrentView, h: NodeHealthView, now: number): Findin
   const out: Finding[] = [];
   const failing = t.trackers.filter(trackerFailing);
   const working = t.trackers.filter(trackerAnswered);
-  const allFail = t.trackers.length > 0 && working.length === 0 && failing.length > 0;
-  const unreachable = failing.filter(trackerUnreachable);
+  const silent = t.trackers.filter((x) => trackerSilent(x, t, now));
+  const allFail = t.trackers.length > 0 && working.length === 0 && failing.length + silent.length > 0;
+  const unreachable = [...failing.filter(trackerUnreachable), ...silent];
   const refused = failing.filter((x) => !trackerUnreachable(x));
   const only = t.trackers.length === 1 ? 'Its only tracker' : allFail ? 'None of its trackers' : undefined;
   if (unreachable.length > 0) {
     out.push({
       id: 'tracker-unreachable', severity: allFail ? 'problem' : 'warning', infoHash: ih,
       title: only === 'Its only tracker' ? 'Its only tracker does not answer' : allFail ? 'None of its trackers answers' : `${plural(unreachable.length, 'tracker')} of ${t.trackers.length} do not answer`,
-      evidence: `${unreachable.map((x) => trackerFacts(x, now)).join('; ')}.${working.length > 0 ? ` ${plural(working.length, 'other tracker')} answered.` : ''}`,
+      evidence: `${unreachable.map((x) => trackerFacts(x, now)).join('; ')}${silent.length > 0 && t.addedAt !== null ? ` (the torrent was added ${ago(t.addedAt, now)})` : ''}.${working.length > 0 ? ` ${plural(working.length, 'other tracker')} answered.` : ''}`,
       entries: ['tracker-errors', 'stalled-download'],
       actions: [reannounce(ih)],
     });
