@@ -88,6 +88,11 @@ test('the assistant route: GET says no LLM; bad questions are 400, unknown torre
   assert.equal(info.body.llm, null);
   assert.equal(typeof info.body.entries, 'number');
 
+  // Members and the owner only (the node's state is private): a visitor gets 401.
+  const anon = await s.json('/api/assistant', { method: 'POST', json: { question: 'hi' }, anonymous: true });
+  assert.equal(anon.status, 401);
+  assert.equal((await s.json('/api/assistant', { anonymous: true })).status, 401);
+
   const bad = async (body: unknown, status: number, message: RegExp) => {
     const r = await s.json('/api/assistant', { method: 'POST', json: body });
     assert.equal(r.status, status, JSON.stringify(r.body));
