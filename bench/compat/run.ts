@@ -139,19 +139,23 @@ async function qbitGet(node: RunningNode, cookie: string, path: string): Promise
   return text;
 }
 
-/** Polls until nothing is checking any more; the states then. */
-async function settled(list: () => Promise<string[]>, label: string): Promise<Record<string, number>> {
+/** Polls until nothing is checking and the states have not moved for 5 s; the states then. */
+async function settled(list: () => Promise<string[]>, label: string, want: number): Promise<Record<string, number>> {
   const t0 = performance.now();
   let lastSaid = t0;
+  let last = '';
+  let stableSince = t0;
   for (;;) {
     const states: Record<string, number> = {};
     for (const s of await list()) states[s] = (states[s] ?? 0) + 1;
     const total = Object.values(states).reduce((a, b) => a + b, 0);
-    const busy = (states.checking ?? 0) + (states['check-wait'] ?? 0) + (states.queued ?? 0) + (states['checking-queued'] ?? 0);
-    if (total >= n && busy === 0) return states;
+    const key = JSON.stringify(states);
+    if (key !== last) (last = key), (stableSince = performance.now());
+    const checking = (states.checking ?? 0) + (states['check-wait'] ?? 0);
+    if (total >= want && checking === 0 && performance.now() - stableSince > 5000) return states;
     if (performance.now() - lastSaid > 30_000) {
       lastSaid = performance.now();
-      say(`  ${label}: ${((lastSaid - t0) / 1000).toFixed(0)} s: ${JSON.stringify(states)}`);
+      say(`  ${label}: ${((lastSaid - t0) / 1000).toFixed(0)} s: ${key}`);
     }
     await sleep(500);
   }
@@ -168,8 +172,13 @@ try {
   const torrents = makeTorrents(n, dataDir, join(workDir, 'torrents'));
   // Every (100 / pct)-th torrent loses its data: it stays incomplete (downloading, no peers).
   const step = incompletePct > 0 ? 100 / incompletePct : Infinity;
-  let missing = 0;
-  for (let i = 0; i < n; i++) if (Number.isFinite(step) && Math.floor((i + 1) / step) > Math.floor(i / step)) unlinkSync(join(dataDir, torrents[i]!.name)), missing++;
+  const incomplete = new Set<string>();
+  for (let i = 0; i < n; i++) {
+    if (!Number.isFinite(step) || Math.floor((i + 1) / step) === Math.floor(i / step)) continue;
+    unlinkSync(join(dataDir, torrents[i]!.name));
+    incomplete.add(torrents[i]!.infoHash);
+  }
+  const missing = incomplete.size;
   say(`made ${n} torrents of 4 KiB, ${missing} without their data`);
 
   mkdirSync(join(workDir, 'state'));
@@ -183,14 +192,26 @@ try {
   say(`cascade ${node.pid} at ${node.url}${daemon ? `; transmission-daemon ${daemon.pid} on 127.0.0.1:${trPort}` : ''}; adding, four in flight each…`);
   const t0 = performance.now();
   const cn = node;
+  // Cascade queues downloads (a few active at once): torrents whose data is missing, added first,
+  // would hold every slot and leave the rest queued unchecked. So the complete ones go first and
+  // settle (seeding), then the incomplete ones (downloading, the rest of them queued, as a user's
+  // library with a few stalled downloads looks). Transmission's queues are off: one phase.
+  const complete = torrents.filter((t) => !incomplete.has(t.infoHash));
+  const partial = torrents.filter((t) => incomplete.has(t.infoHash));
+  const cascadeStatesOf = async () => (await apiJson<ListPage>(cn, '/api/torrents')).torrents.map((t) => t.state);
+  const addToCascade = async () => {
+    await pool(complete.length, 4, (i) => addTorrent(cn, complete[i]!.bytes, dataDir, complete[i]!.name));
+    await settled(cascadeStatesOf, 'cascade (complete ones)', complete.length);
+    await pool(partial.length, 4, (i) => addTorrent(cn, partial[i]!.bytes, dataDir, partial[i]!.name));
+  };
   await Promise.all([
-    pool(n, 4, (i) => addTorrent(cn, torrents[i]!.bytes, dataDir, torrents[i]!.name)),
+    addToCascade(),
     daemon && pool(n, 4, async (i) => void (await daemon!.rpc.call('torrent-add', { metainfo: Buffer.from(torrents[i]!.bytes).toString('base64'), 'download-dir': dataDir }))),
   ]);
   say(`added to both in ${((performance.now() - t0) / 1000).toFixed(1)} s; waiting until nothing is checking (Transmission verifies ~10 torrents/s)…`);
-  const cascadeStates = await settled(async () => (await apiJson<ListPage>(cn, '/api/torrents')).torrents.map((t) => t.state), 'cascade');
+  const cascadeStates = await settled(cascadeStatesOf, 'cascade', n);
   const trStates = daemon
-    ? await settled(async () => (await daemon!.rpc.call<{ torrents: { status: number }[] }>('torrent-get', { fields: ['status'] })).torrents.map((t) => STATUS[t.status] ?? String(t.status)), 'transmission')
+    ? await settled(async () => (await daemon!.rpc.call<{ torrents: { status: number }[] }>('torrent-get', { fields: ['status'] })).torrents.map((t) => STATUS[t.status] ?? String(t.status)), 'transmission', n)
     : null;
   say(`states: cascade ${JSON.stringify(cascadeStates)}${trStates ? `, transmission ${JSON.stringify(trStates)}` : ''} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
   await sleep(3000);
