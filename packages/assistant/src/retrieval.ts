@@ -1,0 +1,138 @@
+// Retrieval: which help entries answer a question written in the user's own words. MiniSearch
+// (BM25) over title and keywords (boosted: they name the symptom) and the body, with prefix and
+// fuzzy matching for typos, and one shared term pipeline for index and query: contractions folded
+// ("won't" → "wont"), torrent slang mapped to the words the entries use ("dl" → "download"), a
+// light suffix stemmer ("seeding", "seeds" → "seed") and a short stop-word list.
+import MiniSearch from 'minisearch';
+import type { HelpEntry } from './types.ts';
+
+export interface SearchResult {
+  entry: HelpEntry;
+  /** BM25 score, higher is better; only comparable within one query. */
+  score: number;
+}
+
+export interface Retriever {
+  search(question: string, limit?: number): SearchResult[];
+  /** The terms a question becomes after the pipeline (for debugging a miss). */
+  terms(question: string): string[];
+  readonly entries: readonly HelpEntry[];
+}
+
+// Words that carry no meaning in a help question. Kept short on purpose: "not", "no", "slow", "cant"
+// are symptoms and stay.
+const STOP_WORDS = new Set(`a an the i im ive me my mine we our you your it its is are was were be been being am
+  to of and or in on at for from by with as into about this that these those there here then than so
+  do does did doing done how what why when where which who whom whose can could would should will shall
+  may might must have has had having just any some please pls plz help hi hello hey thanks thank ok okay
+  get got gets getting one also still very really much more most if else but yet up out
+  cascade app`.split(/\s+/).filter(Boolean));
+
+// Slang and spelling variants → the words the entries use. Values may hold several words.
+const SYNONYMS: Record<string, string> = {
+  dl: 'download', dls: 'download', dload: 'download', downlod: 'download', dwnld: 'download', leech: 'download', leeching: 'download',
+  ul: 'upload', upl: 'upload',
+  seeder: 'seed', seeders: 'seed', seeding: 'seed', seedbox: 'seed',
+  leecher: 'peer', leechers: 'peer',
+  torrnet: 'torrent', torent: 'torrent', torrents: 'torrent',
+  pw: 'password', pwd: 'password', passwd: 'password', pass: 'password',
+  login: 'sign in', logon: 'sign in', signin: 'sign in', logout: 'sign out', signout: 'sign out',
+  mag: 'magnet', magnets: 'magnet',
+  wifi: 'network', internet: 'network', connection: 'connect', connections: 'connect', conn: 'connect',
+  fw: 'firewall', ufw: 'firewall', iptables: 'firewall',
+  portforward: 'port forward', portforwarding: 'port forward', upnp: 'port forward nat', router: 'router nat port',
+  kbps: 'speed', mbps: 'speed', kb: 'speed', mb: 'speed', fast: 'speed', faster: 'speed', slowly: 'slow',
+  pct: 'percent', percentage: 'percent',
+  '0pct': 'stuck zero percent', zero: 'stuck zero',
+  frozen: 'stuck', freeze: 'stuck', hangs: 'stuck', hanging: 'stuck', stallled: 'stall', stalled: 'stall', stuk: 'stuck',
+  wont: 'not', doesnt: 'not', dont: 'not', cant: 'not cannot', isnt: 'not', arent: 'not', didnt: 'not', nothing: 'not',
+  cannot: 'not',
+  hdd: 'disk', ssd: 'disk', drive: 'disk', storage: 'disk', space: 'disk space',
+  vid: 'video', vids: 'video', movie: 'video', film: 'video', mp4: 'video', mkv: 'video', watch: 'stream',
+  msg: 'message', msgs: 'message', dm: 'message chat', pm: 'message chat',
+  cli: 'command line', terminal: 'command line', cmd: 'command',
+  ui: 'web interface', gui: 'web interface', webui: 'web interface', browser: 'browser web',
+  ratio: 'share ratio', limit: 'limit', cap: 'limit', throttle: 'limit', throttled: 'limit',
+  wallet: 'wallet', eth: 'wallet chain', crypto: 'chain', token: 'token', tokens: 'token',
+  tor: 'onion', onion: 'onion',
+};
+
+/** Splits text into raw lowercase words; "won't" → "wont", "0 %" → "0pct", "1a2b-3c" → "1a2b", "3c". */
+export function tokenize(text: string): string[] {
+  return text
+    .toLowerCase()
+    .replace(/[’‘`´]/g, "'")
+    .replace(/(\w)'(\w)/g, '$1$2')
+    .replace(/(\d+)\s*%/g, ' $1pct ')
+    .split(/[^a-z0-9]+/)
+    .filter((t) => t !== '');
+}
+
+/** A light suffix stemmer: enough to meet "seeding"/"seeds"/"seeded" at "seed", applied to both sides. */
+export function stem(word: string): string {
+  if (word.length <= 3 || /^\d/.test(word)) return word;
+  if (word.endsWith('ies') && word.length > 4) return `${word.slice(0, -3)}y`;
+  if (word.endsWith('ing') && word.length > 5) return undouble(word.slice(0, -3));
+  if (word.endsWith('ed') && word.length > 4) return undouble(word.slice(0, -2));
+  if (word.endsWith('es') && /(ss|sh|ch|x)es$/.test(word)) return word.slice(0, -2);
+  if (word.endsWith('s') && !word.endsWith('ss') && !word.endsWith('us') && !word.endsWith('is')) return word.slice(0, -1);
+  return word;
+}
+
+function undouble(w: string): string {
+  return /([bdgmnprt])\1$/.test(w) ? w.slice(0, -1) : w;
+}
+
+/** One raw word → the terms indexed or searched for it (none for a stop word). */
+export function processTerm(word: string): string[] {
+  const mapped = SYNONYMS[word];
+  const words = mapped !== undefined ? [word, ...mapped.split(' ')] : [word];
+  const out = new Set<string>();
+  for (const w of words) if (!STOP_WORDS.has(w)) out.add(stem(w));
+  return [...out];
+}
+
+export interface RetrieverOptions {
+  /** Boosts of the fields (defaults: title 3, keywords 3, body 1). */
+  boost?: { title?: number; keywords?: number; body?: number };
+}
+
+export function createRetriever(entries: readonly HelpEntry[], opts: RetrieverOptions = {}): Retriever {
+  const byId = new Map(entries.map((e) => [e.id, e]));
+  const index = new MiniSearch<{ id: string; title: string; keywords: string; body: string }>({
+    fields: ['title', 'keywords', 'body'],
+    tokenize,
+    processTerm: (term) => processTerm(term),
+  });
+  index.addAll(entries.map((e) => ({ id: e.id, title: e.title, keywords: e.keywords.join(' ; '), body: stripMarkdown(e.body) })));
+  const boost = { title: 3, keywords: 3, body: 1, ...opts.boost };
+
+  return {
+    entries,
+    terms: (question) => tokenize(question).flatMap((t) => processTerm(t)),
+    search(question, limit = 5) {
+      const hits = index.search(question, {
+        boost,
+        combineWith: 'OR',
+        // Prefix for longer words only ("config" finds "configuration"); one edit in 5+ letter
+        // words, two in 9+ ("trakcer", "dowload"): short words misspelled are too ambiguous.
+        prefix: (term) => term.length >= 4,
+        fuzzy: (term) => (term.length >= 9 ? 0.25 : term.length >= 5 ? 0.2 : false),
+        weights: { fuzzy: 0.45, prefix: 0.6 },
+      });
+      return hits.slice(0, limit).map((h) => ({ entry: byId.get(h.id as string)!, score: Math.round(h.score * 1000) / 1000 }));
+    },
+  };
+}
+
+/** Markdown → plain text good enough for indexing and excerpts (links keep their text). */
+export function stripMarkdown(md: string): string {
+  return md
+    .replace(/```[\s\S]*?```/g, (block) => block.replace(/```\w*/g, ' '))
+    .replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1')
+    .replace(/`([^`]*)`/g, '$1')
+    .replace(/^\s{0,3}#{1,6}\s+/gm, '')
+    .replace(/^\s*[-*+]\s+/gm, '- ')
+    .replace(/(\*\*|__)(.*?)\1/g, '$2')
+    .replace(/(^|\W)[*_]([^*_\n]+)[*_](?=\W|$)/g, '$1$2');
+}
