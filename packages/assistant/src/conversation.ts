@@ -37,6 +37,9 @@ export class ConversationStore {
       this.#turns.delete(id);
       return undefined;
     }
+    // Used now: move it to the end, so the least recently used is dropped first.
+    this.#turns.delete(id);
+    this.#turns.set(id, turn);
     return turn;
   }
 

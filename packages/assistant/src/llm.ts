@@ -93,10 +93,12 @@ export async function* streamChat(config: LlmConfig, messages: ChatMessage[], op
 
 /** A short, key-free description of an LLM error for the fallback note. */
 export function describeLlmError(err: unknown): string {
-  const e = err as { status?: number; name?: string; message?: string; cause?: { code?: string } };
+  const e = err as { status?: number; name?: string; message?: string; cause?: { code?: string; cause?: { code?: string } } };
+  // The SDK's error classes, by name: it is imported lazily, so no instanceof here.
+  const kind = (err as object | null)?.constructor?.name ?? e?.name;
   if (typeof e?.status === 'number') return `it answered HTTP ${e.status}`;
-  if (e?.name === 'APIConnectionTimeoutError' || e?.name === 'AbortError') return 'it timed out';
-  if (e?.cause?.code) return `it could not be reached (${e.cause.code})`;
-  if (e?.name === 'APIConnectionError') return 'it could not be reached';
-  return (e?.message ?? String(err)).slice(0, 200);
+  if (kind === 'APIConnectionTimeoutError' || e?.name === 'AbortError' || e?.name === 'TimeoutError') return 'it timed out';
+  const code = e?.cause?.code ?? e?.cause?.cause?.code;
+  if (kind === 'APIConnectionError' || code) return `it could not be reached${code ? ` (${code})` : ''}`;
+  return (e?.message ?? String(err)).replace(/\.+$/, '').slice(0, 200);
 }
