@@ -16,8 +16,10 @@ export class HelpEntryError extends Error {
 }
 
 const ID = /^[a-z0-9]+(-[a-z0-9]+)*$/;
-// The web app's routes (packages/web): a hash route, optionally with one more segment (#/torrents/<hash>).
-const UI_ROUTE = /^#\/[a-z][a-z0-9-]*(\/[A-Za-z0-9<>:_-]+)*$/;
+// The web app's views (packages/web/src/router.ts, plus the assistant's own): a hash route, optionally
+// with one more segment (#/torrents/<hash>) and a query (#/settings?section=network).
+export const UI_VIEWS = ['torrents', 'share', 'add', 'rss', 'chat', 'network', 'settings', 'assistant'];
+const UI_ROUTE = new RegExp(`^#/(${UI_VIEWS.join('|')})(/[A-Za-z0-9<>:_.-]+)?(\\?[A-Za-z0-9=&_.-]+)?$`);
 const KNOWN_KEYS = new Set(['id', 'title', 'ui', 'keywords']);
 
 /** Parses one entry's text; `file` is its path (for messages), its name must be `<id>.md`. */
@@ -42,7 +44,7 @@ export function parseHelpEntry(text: string, file: string): HelpEntry {
   if (typeof fm.title !== 'string' || fm.title.trim() === '') throw new HelpEntryError(file, 'title is missing or empty');
   const ui = fm.ui ?? null;
   if (ui !== null && (typeof ui !== 'string' || !UI_ROUTE.test(ui))) {
-    throw new HelpEntryError(file, `ui ${JSON.stringify(ui)} is not a hash route of the web app ("#/settings", "#/torrents"…) or null`);
+    throw new HelpEntryError(file, `ui ${JSON.stringify(ui)} is not a route of the web app (#/${UI_VIEWS.join(', #/')}, optionally /<param>) or null`);
   }
   const keywords = fm.keywords ?? [];
   if (!Array.isArray(keywords)) throw new HelpEntryError(file, 'keywords must be a list: keywords: [a, b, c]');
