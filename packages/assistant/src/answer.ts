@@ -122,7 +122,7 @@ export function createAssistant(opts: AssistantOptions): Assistant {
     conversations.set(conversation, { question, infoHash: torrent?.infoHash });
     const text = composeAnswer({ findings, entries: chosen, torrentName: torrent ? (torrent.name ?? torrent.infoHash.slice(0, 8)) : undefined });
     return {
-      question: asked,
+      question: followUp ? `${asked} (following up on: "${question}")` : asked,
       conversation,
       torrent,
       findings,

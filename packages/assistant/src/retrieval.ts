@@ -1,8 +1,8 @@
 // Retrieval: which help entries answer a question written in the user's own words. MiniSearch
 // (BM25) over title and keywords (boosted: they name the symptom) and the body, with prefix and
 // fuzzy matching for typos, and one shared term pipeline for index and query: contractions folded
-// ("won't" → "wont"), torrent slang mapped to the words the entries use ("dl" → "download"), a
-// light suffix stemmer ("seeding", "seeds" → "seed") and a short stop-word list.
+// ("won't" → "wont"), a light suffix stemmer ("seeding", "seeds" → "seed") and a short stop-word
+// list; the query's torrent slang is also mapped to the words the entries use ("dl" → "download").
 import MiniSearch from 'minisearch';
 import type { HelpEntry } from './types.ts';
 
@@ -35,7 +35,7 @@ const SYNONYMS: Record<string, string> = {
   seeder: 'seed', seeders: 'seed', seeding: 'seed', seedbox: 'seed',
   leecher: 'peer', leechers: 'peer',
   torrnet: 'torrent', torent: 'torrent', torrents: 'torrent',
-  pw: 'password', pwd: 'password', passwd: 'password', pass: 'password',
+  pw: 'password', pwd: 'password', passwd: 'password',
   login: 'sign in', logon: 'sign in', signin: 'sign in', logout: 'sign out', signout: 'sign out',
   mag: 'magnet', magnets: 'magnet',
   wifi: 'network', internet: 'network', connection: 'connect', connections: 'connect', conn: 'connect',
@@ -52,9 +52,8 @@ const SYNONYMS: Record<string, string> = {
   msg: 'message', msgs: 'message', dm: 'message chat', pm: 'message chat',
   cli: 'command line', terminal: 'command line', cmd: 'command',
   ui: 'web interface', gui: 'web interface', webui: 'web interface', browser: 'browser web',
-  ratio: 'share ratio', limit: 'limit', cap: 'limit', throttle: 'limit', throttled: 'limit',
-  wallet: 'wallet', eth: 'wallet chain', crypto: 'chain', token: 'token', tokens: 'token',
-  tor: 'onion', onion: 'onion',
+  ratio: 'share ratio', cap: 'limit', throttle: 'limit', throttled: 'limit',
+  eth: 'wallet chain', crypto: 'chain', tor: 'onion',
 };
 
 /** Splits text into raw lowercase words; "won't" → "wont", "0 %" → "0pct", "1a2b-3c" → "1a2b", "3c". */
@@ -83,7 +82,12 @@ function undouble(w: string): string {
   return /([bdgmnprt])\1$/.test(w) ? w.slice(0, -1) : w;
 }
 
-/** One raw word → the terms indexed or searched for it (none for a stop word). */
+/** One word of an entry → the term indexed (synonyms are the query's business: the entries say "download"). */
+export function indexTerm(word: string): string | null {
+  return STOP_WORDS.has(word) ? null : stem(word);
+}
+
+/** One raw word → the terms searched for it: itself and its synonyms, stemmed (none for a stop word). */
 export function processTerm(word: string): string[] {
   const mapped = SYNONYMS[word];
   const words = mapped !== undefined ? [word, ...mapped.split(' ')] : [word];
@@ -102,7 +106,8 @@ export function createRetriever(entries: readonly HelpEntry[], opts: RetrieverOp
   const index = new MiniSearch<{ id: string; title: string; keywords: string; body: string }>({
     fields: ['title', 'keywords', 'body'],
     tokenize,
-    processTerm: (term) => processTerm(term),
+    processTerm: (term) => indexTerm(term),
+    searchOptions: { processTerm: (term) => processTerm(term) },
   });
   index.addAll(entries.map((e) => ({ id: e.id, title: e.title, keywords: e.keywords.join(' ; '), body: stripMarkdown(e.body) })));
   const boost = { title: 3, keywords: 3, body: 1, ...opts.boost };
