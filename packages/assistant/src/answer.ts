@@ -110,7 +110,10 @@ export function createAssistant(opts: AssistantOptions): Assistant {
     // Sources: what the findings cite first (the answer leads with them), then retrieval's best.
     const scores = new Map(hits.map((h) => [h.entry.id, h.score]));
     const sourceIds: string[] = [];
-    for (const f of findings) if (f.severity !== 'ok') for (const id of f.entries.slice(0, 1)) if (byId.has(id) && !sourceIds.includes(id)) sourceIds.push(id);
+    for (const f of findings) {
+      const cited = f.severity === 'ok' ? undefined : f.entries.find((id) => byId.has(id));
+      if (cited !== undefined && !sourceIds.includes(cited)) sourceIds.push(cited);
+    }
     for (const h of retrieved) if (!sourceIds.includes(h.entry.id)) sourceIds.push(h.entry.id);
     const chosen = sourceIds.slice(0, Math.max(MAX_SOURCES, Math.min(sourceIds.length, 4))).map((id) => byId.get(id)!);
     const sources: Source[] = chosen.map((e) => ({ id: e.id, title: e.title, ui: e.ui, score: scores.get(e.id) ?? 0 }));

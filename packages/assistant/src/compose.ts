@@ -47,12 +47,17 @@ export function mergeActions(lists: AssistantAction[][]): AssistantAction[] {
 
 /** The first sentences of an entry, up to about `max` characters, as plain text on one line. */
 export function excerpt(body: string, max = 420): string {
-  const paragraphs = stripMarkdown(body).split(/\n\s*\n/).map((p) => p.replace(/\s+/g, ' ').trim()).filter(Boolean);
+  // Lines of a list stay lines ("\n- …"); other line breaks inside a paragraph are spaces.
+  const paragraphs = stripMarkdown(body).split(/\n\s*\n/).map((p) => p.replace(/\n(?!- )/g, ' ').replace(/[ \t]+/g, ' ').trim()).filter(Boolean);
   let text = '';
   for (const p of paragraphs) {
-    const sentences = p.match(/[^.!?]+(?:[.!?]+(?=\s|$)|$)/g) ?? [p];
+    const sentences = p.match(/[^.!?\n]+(?:[.!?]+(?=\s|$)|$)|\n/g) ?? [p];
     for (const s of sentences) {
-      const next = text === '' ? s.trim() : `${text} ${s.trim()}`;
+      if (s === '\n') {
+        text = text.replace(/ $/, '') + '\n';
+        continue;
+      }
+      const next = text === '' || text.endsWith('\n') ? `${text}${s.trim()}` : `${text} ${s.trim()}`;
       if (text !== '' && next.length > max) return text;
       text = next;
       if (text.length >= max) return text.length > max + 80 ? `${text.slice(0, max).replace(/\s+\S*$/, '')}…` : text;
