@@ -95,7 +95,8 @@ export function createAssistant(opts: AssistantOptions): Assistant {
       torrent = await torrentNamedIn(asked, opts.node);
     }
 
-    const hits = retriever.search(question, 8);
+    // The torrent's name and hash are not what the question asks about: "Ubuntu 24.04 has an error" is about errors.
+    const hits = retriever.search(torrent !== undefined && !followUp ? withoutTorrent(question, torrent) : question, 8);
     const top = hits[0]?.score ?? 0;
     const retrieved = hits.filter((h) => h.score >= top * RELATIVE_CUTOFF).slice(0, MAX_SOURCES);
     const retrievedIds = new Set(retrieved.map((h) => h.entry.id));
@@ -122,7 +123,7 @@ export function createAssistant(opts: AssistantOptions): Assistant {
       ...findings.map((f) => f.actions),
       chosen.slice(0, 2).map((e) => openAction(e, torrent?.infoHash)).filter((a) => a !== undefined),
     ]);
-    conversations.set(conversation, { question, infoHash: torrent?.infoHash });
+    conversations.set(conversation, { question: torrent !== undefined && !followUp ? withoutTorrent(question, torrent) : question, infoHash: torrent?.infoHash });
     const text = composeAnswer({ findings, entries: chosen, torrentName: torrent ? (torrent.name ?? torrent.infoHash.slice(0, 8)) : undefined });
     return {
       question: followUp ? `${asked} (following up on: "${question}")` : asked,
@@ -179,6 +180,20 @@ function validate(req: AskRequest): string {
   }
   if (req.conversation !== undefined && typeof req.conversation !== 'string') throw new AssistantInputError('"conversation" must be a string');
   return req.question.trim();
+}
+
+/** The question without the torrent's name, name words or (a prefix of) its infohash. */
+export function withoutTorrent(question: string, torrent: TorrentView): string {
+  let q = question;
+  if (torrent.name) {
+    const at = q.toLowerCase().indexOf(torrent.name.toLowerCase());
+    if (at >= 0) q = `${q.slice(0, at)} ${q.slice(at + torrent.name.length)}`;
+    const nameWords = new Set(tokenize(torrent.name));
+    q = q.split(/(\s+)/).filter((w) => !(tokenize(w).length > 0 && tokenize(w).every((t) => nameWords.has(t)))).join('');
+  }
+  q = q.replace(/\b[0-9a-fA-F]{6,40}\b/g, (h) => (torrent.infoHash.startsWith(h.toLowerCase()) ? ' ' : h));
+  const rest = q.replace(/\s+/g, ' ').trim();
+  return rest === '' ? question : rest;
 }
 
 /** The torrent a question names: an infohash (or a prefix of 6+ hex digits), or its name. */

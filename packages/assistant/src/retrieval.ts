@@ -82,9 +82,10 @@ function undouble(w: string): string {
   return /([bdgmnprt])\1$/.test(w) ? w.slice(0, -1) : w;
 }
 
-/** One word of an entry → the term indexed (synonyms are the query's business: the entries say "download"). */
-export function indexTerm(word: string): string | null {
-  return STOP_WORDS.has(word) ? null : stem(word);
+/** One word of an entry → the term indexed. Stop words are indexed too (queries leave them out, but a question
+ * of stop words only, "help", searches them); synonyms are the query's business: the entries say "download". */
+export function indexTerm(word: string): string {
+  return stem(word);
 }
 
 /** One raw word → the terms searched for it: itself and its synonyms, stemmed (none for a stop word). */
@@ -124,7 +125,8 @@ export function createRetriever(entries: readonly HelpEntry[], opts: RetrieverOp
       // words as they are rather than find nothing.
       const onlyStopWords = tokenize(question).every((t) => processTerm(t).length === 0);
       const hits = index.search(question, {
-        ...(onlyStopWords ? { processTerm: (t: string) => stem(t) } : {}),
+        // …in titles and keywords only: a body's "it helps" says nothing about "help".
+        ...(onlyStopWords ? { processTerm: (t: string) => stem(t), fields: ['title', 'keywords'] } : {}),
         boost,
         combineWith: 'OR',
         // Prefix for longer words only ("config" finds "configuration"); one edit in 5+ letter
@@ -138,10 +140,10 @@ export function createRetriever(entries: readonly HelpEntry[], opts: RetrieverOp
   };
 }
 
-/** Markdown → plain text good enough for indexing and excerpts (links keep their text). */
-export function stripMarkdown(md: string): string {
+/** Markdown → plain text good enough for indexing and excerpts (links keep their text; code blocks kept unless codeBlocks: false). */
+export function stripMarkdown(md: string, opts: { codeBlocks?: boolean } = {}): string {
   return md
-    .replace(/```[\s\S]*?```/g, (block) => block.replace(/```\w*/g, ' '))
+    .replace(/```[\s\S]*?```/g, (block) => (opts.codeBlocks === false ? ' ' : block.replace(/```\w*/g, ' ')))
     .replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1')
     .replace(/`([^`]*)`/g, '$1')
     .replace(/^\s{0,3}#{1,6}\s+/gm, '')

@@ -67,11 +67,11 @@ test('node-wide findings join a general question only when they explain it', asy
   assert.deepEqual(magnet.actions.map((x) => x.href), ['#/add', ...magnet.actions.slice(1).map((x) => x.href)]);
 });
 
-test('only "ok" findings: they are shown, and the answer says nothing looks wrong', async () => {
+test('only "ok" findings: they are shown, and the answer says nothing wrong was found', async () => {
   const a = createAssistant({ helpDir, node: brokenNode(), checks: async (_n, h) => (h ? [{ id: 'all-good', severity: 'ok', title: 'Downloading normally', evidence: '4 peers, 2 seeds', infoHash: h, entries: [], actions: [] } satisfies Finding] : []) });
   const r = await a.ask({ question: 'is it fine?', infoHash: OTHER });
   assert.deepEqual(r.findings.map((f) => f.id), ['all-good']);
-  assert.match(r.answer, /Checked "Holiday Photos" just now: nothing looks wrong\.\n- \*\*OK:\*\* Downloading normally\. 4 peers, 2 seeds/);
+  assert.match(r.answer, /Checked "Holiday Photos" just now, nothing wrong found:\n- \*\*OK:\*\* Downloading normally\. 4 peers, 2 seeds/);
 });
 
 test('a follow-up ("and now?") re-runs the last torrent\'s checks and keeps the question; a new question does not', async () => {
