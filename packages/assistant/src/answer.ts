@@ -156,7 +156,9 @@ export function createAssistant(opts: AssistantOptions): Assistant {
       yield { type: 'answer', answer: { ...p.answer, answer: `${p.answer.answer}\n\n${note}` } };
       return;
     }
-    yield { type: 'answer', answer: { ...p.answer, answer: text.trim(), answeredBy: llm.model } };
+    // A model may cite a number it was not given: drop those, the sources list is the truth.
+    const cited = text.trim().replace(/\[(\d+)\]/g, (m, n: string) => (Number(n) >= 1 && Number(n) <= p.sources.length ? m : ''));
+    yield { type: 'answer', answer: { ...p.answer, answer: cited, answeredBy: llm.model } };
   }
 
   return {
