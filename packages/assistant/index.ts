@@ -7,4 +7,4 @@ export type { Assistant, AssistantEvent, AssistantOptions, Checks } from './src/
 export { loadHelpDir, parseHelpEntry, validateEntries, HelpEntryError } from './src/kb.ts';
 export { createRetriever } from './src/retrieval.ts';
 export type { Retriever, SearchResult } from './src/retrieval.ts';
-export { ConversationStore, isFollowUp } from './src/conversation.ts';
+export { ConversationStore, followUpKind, isFollowUp } from './src/conversation.ts';

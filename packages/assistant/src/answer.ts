@@ -3,7 +3,7 @@
 // answer — built in, or streamed by the configured LLM with the built-in one as its fallback.
 import { randomUUID } from 'node:crypto';
 import { mergeActions, composeAnswer, openAction, selectFindings } from './compose.ts';
-import { ConversationStore, isFollowUp } from './conversation.ts';
+import { ConversationStore, followUpKind } from './conversation.ts';
 import { loadHelpDir, validateEntries } from './kb.ts';
 import { buildPrompt, describeLlmError, streamChat } from './llm.ts';
 import { createRetriever, tokenize } from './retrieval.ts';
@@ -80,20 +80,20 @@ export function createAssistant(opts: AssistantOptions): Assistant {
     const asked = validate(req);
     const conversation = typeof req.conversation === 'string' && req.conversation.trim() !== '' ? req.conversation.slice(0, 200) : randomUUID();
     const previous = conversations.get(conversation);
-    const followUp = previous !== undefined && isFollowUp(asked);
-    // A follow-up ("and now?") is retrieved as the question it follows, about the same torrent.
-    const question = followUp ? previous.question : asked;
+    const kind = previous === undefined ? null : followUpKind(asked);
+    // A follow-up is about the same torrent; a pure one ("and now?") is retrieved as the question it follows.
+    const followUp = kind === 'pure';
+    const question = followUp ? previous!.question : asked;
 
     let torrent: TorrentView | undefined;
-    const hash = req.infoHash?.toLowerCase() ?? (followUp ? previous.infoHash : undefined);
+    const hash = req.infoHash?.toLowerCase() ?? (kind !== null ? previous!.infoHash : undefined);
     if (hash !== undefined) {
       torrent = await opts.node.torrent(hash);
       if (torrent === undefined) {
         if (req.infoHash !== undefined) throw new UnknownTorrentError(req.infoHash);
       }
-    } else {
-      torrent = await torrentNamedIn(asked, opts.node);
     }
+    if (torrent === undefined) torrent = await torrentNamedIn(asked, opts.node);
 
     // The torrent's name and hash are not what the question asks about: "Ubuntu 24.04 has an error" is about errors.
     const hits = retriever.search(torrent !== undefined && !followUp ? withoutTorrent(question, torrent) : question, 8);
