@@ -97,6 +97,9 @@ export function processTerm(word: string): string[] {
   return [...out];
 }
 
+// Share of the best score added for a keyword phrase said word for word (measured: bench/assistant).
+const PHRASE_BONUS = 0.35;
+
 export interface RetrieverOptions {
   /** Boosts of the fields (defaults: title 2, keywords 4, body 1). */
   boost?: { title?: number; keywords?: number; body?: number };
@@ -112,6 +115,7 @@ export function createRetriever(entries: readonly HelpEntry[], opts: RetrieverOp
     processTerm: (term) => indexTerm(term),
     searchOptions: { processTerm: (term) => processTerm(term) },
   });
+  const phrasesById = new Map(entries.map((e) => [e.id, e.keywords.map((k) => tokenize(k)).filter((t) => t.length >= 2).map((t) => ` ${t.join(' ')} `)]));
   index.addAll(entries.map((e) => ({ id: e.id, title: e.title, keywords: e.keywords.join(' ; '), body: stripMarkdown(e.body) })));
   // Measured on the question set (bench/assistant): keywords, written in users' words, count most.
   const boost = { title: 2, keywords: 4, body: 1, ...opts.boost };
@@ -135,7 +139,16 @@ export function createRetriever(entries: readonly HelpEntry[], opts: RetrieverOp
         fuzzy: (term) => (term.length >= 9 ? 0.25 : term.length >= 5 ? 0.2 : false),
         weights,
       });
-      return hits.slice(0, limit).map((h) => ({ entry: byId.get(h.id as string)!, score: Math.round(h.score * 1000) / 1000 }));
+      // A keyword phrase of several words said word for word ("where are my files") is the user's own
+      // wording the entry was written for: worth more than its words scattered, stop words included.
+      const said = ` ${tokenize(question).join(' ')} `;
+      const top = hits[0]?.score ?? 0;
+      const scored = hits.map((h) => {
+        const phrases = phrasesById.get(h.id as string) ?? [];
+        const bonus = phrases.some((p) => said.includes(p)) ? top * PHRASE_BONUS : 0;
+        return { entry: byId.get(h.id as string)!, score: Math.round((h.score + bonus) * 1000) / 1000 };
+      });
+      return scored.sort((a, b) => b.score - a.score).slice(0, limit);
     },
   };
 }
