@@ -1,7 +1,7 @@
 // bench:assistant — retrieval accuracy (top-1, top-3) over the labelled question set, and the
 // latency of a whole ask() without an LLM (checks + retrieval + composition) on a node of 50
 // torrents. Options (repeatable): --help-dir DIR, --questions FILE|DIR; --misses lists the misses;
-// --rounds N (default 5). Defaults: docs/help and packages/assistant/test/questions.
+// --rounds N (default 5), --torrents N (default 50). Defaults: docs/help and packages/assistant/test/questions.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -19,6 +19,7 @@ const { values } = parseArgs({
     questions: { type: 'string', multiple: true },
     misses: { type: 'boolean', default: false },
     rounds: { type: 'string', default: '5' },
+    torrents: { type: 'string', default: '50' },
   },
 });
 const helpDirs = values['help-dir'] ?? [join(root, 'docs', 'help')];
@@ -44,7 +45,8 @@ console.log(`retrieval: top-1 ${pct(acc.top1)} (best label first: ${pct(acc.top1
 if (values.misses) for (const m of acc.misses) console.log(`  miss: "${m.q}" want ${m.expected.join('|')} got ${m.got.join(', ')}`);
 
 // ---- latency of ask() without an LLM ----
-const node = benchNode(50);
+const torrentCount = Number(values.torrents);
+const node = benchNode(torrentCount);
 let checks: Checks = benchChecks;
 let checksName = 'the bench\'s own checks';
 const diagPath = join(root, 'packages', 'assistant', 'src', 'diagnostics', 'index.ts');
@@ -75,5 +77,5 @@ for (let r = 0; r < rounds; r++) {
 }
 times.sort((a, b) => a - b);
 const q = (p: number) => times[Math.min(times.length - 1, Math.floor(p * times.length))]!;
-console.log(`ask() without an LLM, ${times.length} asks over 50 torrents (${checksName}): p50 ${q(0.5).toFixed(2)} ms, p95 ${q(0.95).toFixed(2)} ms, max ${times.at(-1)!.toFixed(2)} ms; first ask ${firstMs.toFixed(1)} ms, createAssistant ${createMs.toFixed(1)} ms`);
+console.log(`ask() without an LLM, ${times.length} asks over ${torrentCount} torrents (${checksName}): p50 ${q(0.5).toFixed(2)} ms, p95 ${q(0.95).toFixed(2)} ms, max ${times.at(-1)!.toFixed(2)} ms; first ask ${firstMs.toFixed(1)} ms, createAssistant ${createMs.toFixed(1)} ms`);
 console.log(`targets: top-1 >= 85% ${acc.top1 >= 0.85 ? 'met' : 'NOT met'}, p95 < 300 ms ${q(0.95) < 300 ? 'met' : 'NOT met'}`);

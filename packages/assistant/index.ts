@@ -4,6 +4,7 @@
 export type * from './src/types.ts';
 export { createAssistant, AssistantInputError, UnknownTorrentError, MAX_QUESTION_CHARS } from './src/answer.ts';
 export type { Assistant, AssistantEvent, AssistantOptions, Checks } from './src/answer.ts';
+export { followUpKind } from './src/conversation.ts';
 export { loadHelpDir, parseHelpEntry, validateEntries, HelpEntryError } from './src/kb.ts';
 export { createRetriever } from './src/retrieval.ts';
 export type { Retriever, SearchResult } from './src/retrieval.ts';

@@ -3,7 +3,7 @@
 // answer — built in, or streamed by the configured LLM with the built-in one as its fallback.
 import { randomUUID } from 'node:crypto';
 import { mergeActions, composeAnswer, openAction, selectFindings } from './compose.ts';
-import { ConversationStore, isFollowUp } from './conversation.ts';
+import { ConversationStore, followUpKind } from './conversation.ts';
 import { loadHelpDir, validateEntries } from './kb.ts';
 import { buildPrompt, describeLlmError, streamChat } from './llm.ts';
 import { createRetriever, tokenize } from './retrieval.ts';
@@ -80,22 +80,23 @@ export function createAssistant(opts: AssistantOptions): Assistant {
     const asked = validate(req);
     const conversation = typeof req.conversation === 'string' && req.conversation.trim() !== '' ? req.conversation.slice(0, 200) : randomUUID();
     const previous = conversations.get(conversation);
-    const followUp = previous !== undefined && isFollowUp(asked);
-    // A follow-up ("and now?") is retrieved as the question it follows, about the same torrent.
-    const question = followUp ? previous.question : asked;
+    const kind = previous === undefined ? null : followUpKind(asked);
+    // A follow-up is about the same torrent; a pure one ("and now?") is retrieved as the question it follows.
+    const followUp = kind === 'pure';
+    const question = followUp ? previous!.question : asked;
 
     let torrent: TorrentView | undefined;
-    const hash = req.infoHash?.toLowerCase() ?? (followUp ? previous.infoHash : undefined);
+    const hash = req.infoHash?.toLowerCase() ?? (kind !== null ? previous!.infoHash : undefined);
     if (hash !== undefined) {
       torrent = await opts.node.torrent(hash);
       if (torrent === undefined) {
         if (req.infoHash !== undefined) throw new UnknownTorrentError(req.infoHash);
       }
-    } else {
-      torrent = await torrentNamedIn(asked, opts.node);
     }
+    if (torrent === undefined) torrent = await torrentNamedIn(asked, opts.node);
 
-    const hits = retriever.search(question, 8);
+    // The torrent's name and hash are not what the question asks about: "Ubuntu 24.04 has an error" is about errors.
+    const hits = retriever.search(torrent !== undefined && !followUp ? withoutTorrent(question, torrent) : question, 8);
     const top = hits[0]?.score ?? 0;
     const retrieved = hits.filter((h) => h.score >= top * RELATIVE_CUTOFF).slice(0, MAX_SOURCES);
     const retrievedIds = new Set(retrieved.map((h) => h.entry.id));
@@ -110,7 +111,10 @@ export function createAssistant(opts: AssistantOptions): Assistant {
     // Sources: what the findings cite first (the answer leads with them), then retrieval's best.
     const scores = new Map(hits.map((h) => [h.entry.id, h.score]));
     const sourceIds: string[] = [];
-    for (const f of findings) if (f.severity !== 'ok') for (const id of f.entries.slice(0, 1)) if (byId.has(id) && !sourceIds.includes(id)) sourceIds.push(id);
+    for (const f of findings) {
+      const cited = f.severity === 'ok' ? undefined : f.entries.find((id) => byId.has(id));
+      if (cited !== undefined && !sourceIds.includes(cited)) sourceIds.push(cited);
+    }
     for (const h of retrieved) if (!sourceIds.includes(h.entry.id)) sourceIds.push(h.entry.id);
     const chosen = sourceIds.slice(0, Math.max(MAX_SOURCES, Math.min(sourceIds.length, 4))).map((id) => byId.get(id)!);
     const sources: Source[] = chosen.map((e) => ({ id: e.id, title: e.title, ui: e.ui, score: scores.get(e.id) ?? 0 }));
@@ -119,7 +123,7 @@ export function createAssistant(opts: AssistantOptions): Assistant {
       ...findings.map((f) => f.actions),
       chosen.slice(0, 2).map((e) => openAction(e, torrent?.infoHash)).filter((a) => a !== undefined),
     ]);
-    conversations.set(conversation, { question, infoHash: torrent?.infoHash });
+    conversations.set(conversation, { question: torrent !== undefined && !followUp ? withoutTorrent(question, torrent) : question, infoHash: torrent?.infoHash });
     const text = composeAnswer({ findings, entries: chosen, torrentName: torrent ? (torrent.name ?? torrent.infoHash.slice(0, 8)) : undefined });
     return {
       question: followUp ? `${asked} (following up on: "${question}")` : asked,
@@ -152,7 +156,9 @@ export function createAssistant(opts: AssistantOptions): Assistant {
       yield { type: 'answer', answer: { ...p.answer, answer: `${p.answer.answer}\n\n${note}` } };
       return;
     }
-    yield { type: 'answer', answer: { ...p.answer, answer: text.trim(), answeredBy: llm.model } };
+    // A model may cite a number it was not given: drop those, the sources list is the truth.
+    const cited = text.trim().replace(/\[(\d+)\]/g, (m, n: string) => (Number(n) >= 1 && Number(n) <= p.sources.length ? m : ''));
+    yield { type: 'answer', answer: { ...p.answer, answer: cited, answeredBy: llm.model } };
   }
 
   return {
@@ -176,6 +182,20 @@ function validate(req: AskRequest): string {
   }
   if (req.conversation !== undefined && typeof req.conversation !== 'string') throw new AssistantInputError('"conversation" must be a string');
   return req.question.trim();
+}
+
+/** The question without the torrent's name, name words or (a prefix of) its infohash. */
+export function withoutTorrent(question: string, torrent: TorrentView): string {
+  let q = question;
+  if (torrent.name) {
+    const at = q.toLowerCase().indexOf(torrent.name.toLowerCase());
+    if (at >= 0) q = `${q.slice(0, at)} ${q.slice(at + torrent.name.length)}`;
+    const nameWords = new Set(tokenize(torrent.name));
+    q = q.split(/(\s+)/).filter((w) => !(tokenize(w).length > 0 && tokenize(w).every((t) => nameWords.has(t)))).join('');
+  }
+  q = q.replace(/\b[0-9a-fA-F]{6,40}\b/g, (h) => (torrent.infoHash.startsWith(h.toLowerCase()) ? ' ' : h));
+  const rest = q.replace(/\s+/g, ' ').trim();
+  return rest === '' ? question : rest;
 }
 
 /** The torrent a question names: an infohash (or a prefix of 6+ hex digits), or its name. */

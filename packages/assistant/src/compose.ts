@@ -47,12 +47,22 @@ export function mergeActions(lists: AssistantAction[][]): AssistantAction[] {
 
 /** The first sentences of an entry, up to about `max` characters, as plain text on one line. */
 export function excerpt(body: string, max = 420): string {
-  const paragraphs = stripMarkdown(body).split(/\n\s*\n/).map((p) => p.replace(/\s+/g, ' ').trim()).filter(Boolean);
+  return firstSentences(body, max).trim();
+}
+
+function firstSentences(body: string, max: number): string {
+  // Lines of a list stay lines ("\n- …"); other line breaks inside a paragraph are spaces.
+  const paragraphs = stripMarkdown(body, { codeBlocks: false }).split(/\n\s*\n/).map((p) => p.replace(/\n(?!- )/g, ' ').replace(/[ \t]+/g, ' ').trim()).filter(Boolean);
   let text = '';
   for (const p of paragraphs) {
-    const sentences = p.match(/[^.!?]+(?:[.!?]+(?=\s|$)|$)/g) ?? [p];
+    // Sentences end at . ! ? before a space and a capital, digit or quote ("magnet:?xt=…" and "file.mkv" are not ends).
+    const sentences = p.split(/(?<=[.!?])[ ]+(?=[A-Z0-9"'(*[`])|(\n)/).filter((x) => x !== undefined && x !== '');
     for (const s of sentences) {
-      const next = text === '' ? s.trim() : `${text} ${s.trim()}`;
+      if (s === '\n') {
+        text = text.replace(/ $/, '') + '\n';
+        continue;
+      }
+      const next = text === '' || text.endsWith('\n') ? `${text}${s.trim()}` : `${text} ${s.trim()}`;
       if (text !== '' && next.length > max) return text;
       text = next;
       if (text.length >= max) return text.length > max + 80 ? `${text.slice(0, max).replace(/\s+\S*$/, '')}…` : text;
@@ -74,7 +84,7 @@ export function composeAnswer(input: ComposeInput): string {
   const lines: string[] = [];
   const serious = input.findings.filter((f) => f.severity === 'problem' || f.severity === 'warning');
   if (input.torrentName !== undefined && input.findings.length > 0) {
-    lines.push(serious.length > 0 ? `Checked "${input.torrentName}" just now:` : `Checked "${input.torrentName}" just now: nothing looks wrong.`);
+    lines.push(serious.length > 0 ? `Checked "${input.torrentName}" just now:` : `Checked "${input.torrentName}" just now, nothing wrong found:`);
   }
   for (const f of input.findings) {
     const refs = f.entries.map((id) => cite.get(id)).filter((n) => n !== undefined).map((n) => `[${n}]`).join('');

@@ -57,15 +57,29 @@ export class ConversationStore {
 
 // A follow-up says "again" without saying what: short, and made of these words only.
 const FOLLOW_UP_WORDS = new Set(`and now what about how so still not working work works worked nothing same problem issue
-  again check recheck try retry it is its fixed fix better any change changed did does do yet now there
-  ok okay well hmm then anything else happening happen going on status update updated it's still stuck
-  broken help please it's what's whats now and same thing`.split(/\s+/).filter(Boolean));
+  again check recheck try retry tried it is its fixed fix better any change changed did does do done yet there
+  ok okay well hmm then anything else happening happen going on status update updated stuck broken help please
+  whats thing i ive me my we the a that this should look looks see`.split(/\s+/).filter(Boolean));
 const FOLLOW_UP_CORE = /\b(now|still|again|yet|fixed|better|changed|same|retry|recheck|anything)\b/;
+// "now how do I add a magnet" is a new question that happens to say "now".
+const NEW_QUESTION = /^(now |so |and |ok |okay )*(how|where|what is|what are|what does|can i|is there|why does|why do)\b/;
+
+/**
+ * "pure": a follow-up that only makes sense after the previous question ("and now?", "still not working"):
+ * re-run the checks and retrieve as before. "partial": short, saying again-ish things with a word or two of
+ * its own ("I forwarded the port, and now?"): re-run the same torrent's checks, retrieve for its own words.
+ */
+export function followUpKind(question: string): 'pure' | 'partial' | null {
+  const words = tokenize(question);
+  if (words.length === 0 || words.length > 8) return null;
+  const text = words.join(' ');
+  if (!FOLLOW_UP_CORE.test(text)) return null;
+  const own = words.filter((w) => !FOLLOW_UP_WORDS.has(w));
+  if (own.length === 0) return 'pure';
+  return own.length <= 2 && !NEW_QUESTION.test(text) ? 'partial' : null;
+}
 
 /** True for a follow-up that only makes sense after the previous question ("and now?", "still not working"). */
 export function isFollowUp(question: string): boolean {
-  const words = tokenize(question);
-  if (words.length === 0 || words.length > 7) return false;
-  if (!FOLLOW_UP_CORE.test(words.join(' '))) return false;
-  return words.every((w) => FOLLOW_UP_WORDS.has(w));
+  return followUpKind(question) === 'pure';
 }

@@ -82,9 +82,10 @@ function undouble(w: string): string {
   return /([bdgmnprt])\1$/.test(w) ? w.slice(0, -1) : w;
 }
 
-/** One word of an entry → the term indexed (synonyms are the query's business: the entries say "download"). */
-export function indexTerm(word: string): string | null {
-  return STOP_WORDS.has(word) ? null : stem(word);
+/** One word of an entry → the term indexed. Stop words are indexed too (queries leave them out, but a question
+ * of stop words only, "help", searches them); synonyms are the query's business: the entries say "download". */
+export function indexTerm(word: string): string {
+  return stem(word);
 }
 
 /** One raw word → the terms searched for it: itself and its synonyms, stemmed (none for a stop word). */
@@ -96,9 +97,14 @@ export function processTerm(word: string): string[] {
   return [...out];
 }
 
+// Share of the best score added for a keyword phrase said word for word (measured: bench/assistant).
+const PHRASE_BONUS = 0.35;
+
 export interface RetrieverOptions {
-  /** Boosts of the fields (defaults: title 3, keywords 3, body 1). */
+  /** Boosts of the fields (defaults: title 2, keywords 4, body 1). */
   boost?: { title?: number; keywords?: number; body?: number };
+  /** How much a fuzzy or prefix match counts against an exact one (defaults 0.3, 0.6). */
+  weights?: { fuzzy?: number; prefix?: number };
 }
 
 export function createRetriever(entries: readonly HelpEntry[], opts: RetrieverOptions = {}): Retriever {
@@ -109,31 +115,48 @@ export function createRetriever(entries: readonly HelpEntry[], opts: RetrieverOp
     processTerm: (term) => indexTerm(term),
     searchOptions: { processTerm: (term) => processTerm(term) },
   });
+  const phrasesById = new Map(entries.map((e) => [e.id, e.keywords.map((k) => tokenize(k)).filter((t) => t.length >= 2).map((t) => ` ${t.join(' ')} `)]));
   index.addAll(entries.map((e) => ({ id: e.id, title: e.title, keywords: e.keywords.join(' ; '), body: stripMarkdown(e.body) })));
-  const boost = { title: 3, keywords: 3, body: 1, ...opts.boost };
+  // Measured on the question set (bench/assistant): keywords, written in users' words, count most.
+  const boost = { title: 2, keywords: 4, body: 1, ...opts.boost };
+  const weights = { fuzzy: 0.3, prefix: 0.6, ...opts.weights };
 
   return {
     entries,
     terms: (question) => tokenize(question).flatMap((t) => processTerm(t)),
     search(question, limit = 5) {
+      // A question made only of stop words ("help", "how do I?") still means something: search its
+      // words as they are rather than find nothing.
+      const onlyStopWords = tokenize(question).every((t) => processTerm(t).length === 0);
       const hits = index.search(question, {
+        // …in titles and keywords only: a body's "it helps" says nothing about "help".
+        ...(onlyStopWords ? { processTerm: (t: string) => stem(t), fields: ['title', 'keywords'] } : {}),
         boost,
         combineWith: 'OR',
         // Prefix for longer words only ("config" finds "configuration"); one edit in 5+ letter
         // words, two in 9+ ("trakcer", "dowload"): short words misspelled are too ambiguous.
         prefix: (term) => term.length >= 4,
         fuzzy: (term) => (term.length >= 9 ? 0.25 : term.length >= 5 ? 0.2 : false),
-        weights: { fuzzy: 0.45, prefix: 0.6 },
+        weights,
       });
-      return hits.slice(0, limit).map((h) => ({ entry: byId.get(h.id as string)!, score: Math.round(h.score * 1000) / 1000 }));
+      // A keyword phrase of several words said word for word ("where are my files") is the user's own
+      // wording the entry was written for: worth more than its words scattered, stop words included.
+      const said = ` ${tokenize(question).join(' ')} `;
+      const top = hits[0]?.score ?? 0;
+      const scored = hits.map((h) => {
+        const phrases = phrasesById.get(h.id as string) ?? [];
+        const bonus = phrases.some((p) => said.includes(p)) ? top * PHRASE_BONUS : 0;
+        return { entry: byId.get(h.id as string)!, score: Math.round((h.score + bonus) * 1000) / 1000 };
+      });
+      return scored.sort((a, b) => b.score - a.score).slice(0, limit);
     },
   };
 }
 
-/** Markdown → plain text good enough for indexing and excerpts (links keep their text). */
-export function stripMarkdown(md: string): string {
+/** Markdown → plain text good enough for indexing and excerpts (links keep their text; code blocks kept unless codeBlocks: false). */
+export function stripMarkdown(md: string, opts: { codeBlocks?: boolean } = {}): string {
   return md
-    .replace(/```[\s\S]*?```/g, (block) => block.replace(/```\w*/g, ' '))
+    .replace(/```[\s\S]*?```/g, (block) => (opts.codeBlocks === false ? ' ' : block.replace(/```\w*/g, ' ')))
     .replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1')
     .replace(/`([^`]*)`/g, '$1')
     .replace(/^\s{0,3}#{1,6}\s+/gm, '')

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { AssistantInputError, createAssistant, UnknownTorrentError } from '../src/answer.ts';
-import { ConversationStore, isFollowUp } from '../src/conversation.ts';
+import { ConversationStore, followUpKind, isFollowUp } from '../src/conversation.ts';
 import type { Finding, NodeView } from '../src/types.ts';
 import { healthView, nodeView, sampleChecks, torrentView } from './helpers.ts';
 
@@ -67,11 +67,11 @@ test('node-wide findings join a general question only when they explain it', asy
   assert.deepEqual(magnet.actions.map((x) => x.href), ['#/add', ...magnet.actions.slice(1).map((x) => x.href)]);
 });
 
-test('only "ok" findings: they are shown, and the answer says nothing looks wrong', async () => {
+test('only "ok" findings: they are shown, and the answer says nothing wrong was found', async () => {
   const a = createAssistant({ helpDir, node: brokenNode(), checks: async (_n, h) => (h ? [{ id: 'all-good', severity: 'ok', title: 'Downloading normally', evidence: '4 peers, 2 seeds', infoHash: h, entries: [], actions: [] } satisfies Finding] : []) });
   const r = await a.ask({ question: 'is it fine?', infoHash: OTHER });
   assert.deepEqual(r.findings.map((f) => f.id), ['all-good']);
-  assert.match(r.answer, /Checked "Holiday Photos" just now: nothing looks wrong\.\n- \*\*OK:\*\* Downloading normally\. 4 peers, 2 seeds/);
+  assert.match(r.answer, /Checked "Holiday Photos" just now, nothing wrong found:\n- \*\*OK:\*\* Downloading normally\. 4 peers, 2 seeds/);
 });
 
 test('a follow-up ("and now?") re-runs the last torrent\'s checks and keeps the question; a new question does not', async () => {
@@ -92,6 +92,14 @@ test('a follow-up ("and now?") re-runs the last torrent\'s checks and keeps the 
     assert.equal(next.sources[0]!.id, 'stalled-download', q);
     assert.equal(next.conversation, first.conversation);
   }
+  // A follow-up with words of its own: the same torrent's checks, retrieval for its words.
+  const own = await a.ask({ question: 'I forwarded the port, and now?', conversation: first.conversation });
+  assert.equal(seen.at(-1), HASH);
+  assert.equal(own.sources[0]!.id, 'port-forwarding');
+  // A new question in the same conversation is not about the torrent.
+  const fresh = await a.ask({ question: 'now how do I add a magnet link', conversation: first.conversation });
+  assert.equal(seen.at(-1), undefined);
+  assert.equal(fresh.sources[0]!.id, 'add-magnet');
   // Another conversation knows nothing of it.
   const stranger = await a.ask({ question: 'and now?', conversation: 'someone-else' });
   assert.equal(seen.at(-1), undefined);
@@ -100,7 +108,11 @@ test('a follow-up ("and now?") re-runs the last torrent\'s checks and keeps the 
 
 test('follow-up detection and the bounded, expiring conversation store', () => {
   for (const q of ['and now?', 'still not working', 'what about now', 'still stuck', 'any better?', 'check again', 'same problem']) assert.ok(isFollowUp(q), q);
-  for (const q of ['how do I seed', 'now how do I add a magnet', 'still no peers on my ubuntu torrent after forwarding the port', 'why']) assert.ok(!isFollowUp(q), q);
+  for (const q of ['how do I seed', 'now how do I add a magnet', 'still no peers on my ubuntu torrent after forwarding the port', 'why', 'I forwarded the port, and now?']) assert.ok(!isFollowUp(q), q);
+  assert.equal(followUpKind('I forwarded the port, and now?'), 'partial');
+  assert.equal(followUpKind('still not working'), 'pure');
+  assert.equal(followUpKind('now how do I add a magnet'), null);
+  assert.equal(followUpKind('how do I change my password'), null);
   let now = 0;
   const store = new ConversationStore({ max: 2, ttlMs: 1000, now: () => now });
   store.set('a', { question: 'qa' });

@@ -11,11 +11,11 @@ import { healthView, nodeView, sampleChecks, torrentView } from './helpers.ts';
 
 const helpDir = join(import.meta.dirname, 'fixtures', 'help');
 const HASH = 'ab12cd34'.repeat(5);
-const PIECES = ['Your tracker ', 'udp://10.0.0.1:6969 ', 'does not answer and the DHT is off', '. Re-announce or turn the DHT on [1].'];
+const PIECES = ['Your tracker ', 'udp://10.0.0.1:6969 ', 'does not answer and the DHT is off', '. Re-announce or turn the DHT on [1][7].'];
 
 interface Recorded { path: string; headers: IncomingMessage['headers']; body: any }
 
-async function standIn(mode: 'stream' | 'error500' | 'error401' | 'silent') {
+async function standIn(mode: 'stream' | 'error500' | 'error401' | 'silent' | 'cut') {
   const requests: Recorded[] = [];
   const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
     let raw = '';
@@ -28,7 +28,8 @@ async function standIn(mode: 'stream' | 'error500' | 'error401' | 'silent') {
     const chunk = (delta: object, finish: string | null = null) =>
       `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'stand-in', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
     res.write(chunk({ role: 'assistant', content: '' }));
-    for (const p of PIECES) {
+    for (const [i, p] of PIECES.entries()) {
+      if (mode === 'cut' && i === 2) { res.socket?.destroy(); return; } // the model's server dies mid-answer
       res.write(chunk({ content: p }));
       await new Promise((r) => setTimeout(r, 5)); // separate TCP writes: real chunked streaming
     }
@@ -59,7 +60,7 @@ test('streams the model\'s tokens in order; the prompt holds the findings\' evid
   const last = events.at(-1)!;
   assert.equal(last.type, 'answer');
   const answer = (last as { answer: any }).answer;
-  assert.equal(answer.answer, PIECES.join('').trim());
+  assert.equal(answer.answer, PIECES.join('').replace('[7]', '').trim(), 'the answer keeps [1], drops [7] (no such source)');
   assert.equal(answer.answeredBy, 'stand-in-7b');
   assert.deepEqual(answer.findings.map((f: any) => f.id), ['tracker-unreachable', 'no-peers']);
   assert.equal(answer.sources[0].id, 'stalled-download');
@@ -115,4 +116,24 @@ test('the base URL from what users type', () => {
   assert.equal(llmBaseUrl('http://127.0.0.1:11434/v1/'), 'http://127.0.0.1:11434/v1');
   assert.equal(llmBaseUrl('https://api.example.com/v1/chat/completions'), 'https://api.example.com/v1');
   assert.equal(llmBaseUrl('https://host/openai/v1'), 'https://host/openai/v1');
+});
+
+test('a stream cut mid-answer: the tokens already sent, then the built-in answer with a note', async (t) => {
+  const llm = await standIn('cut');
+  t.after(llm.close);
+  const a = createAssistant({ helpDir, node: brokenNode(), checks: sampleChecks, llm: { url: llm.url, model: 'm' } });
+  const events = [];
+  for await (const ev of a.askStream({ question: 'stuck', infoHash: HASH })) events.push(ev);
+  assert.deepEqual(events.filter((e) => e.type === 'token').map((e) => (e as { text: string }).text), PIECES.slice(0, 2));
+  const last = events.at(-1) as { type: string; answer: { answer: string; answeredBy: string } };
+  assert.equal(last.type, 'answer');
+  assert.equal(last.answer.answeredBy, 'built-in');
+  assert.match(last.answer.answer, /^Checked "ubuntu\.iso" just now:[\s\S]*The language model m could not answer/);
+});
+
+test('without an LLM, askStream gives the answer alone (no tokens)', async () => {
+  const a = createAssistant({ helpDir, node: brokenNode(), checks: sampleChecks });
+  const events = [];
+  for await (const ev of a.askStream({ question: 'stuck at 0%', infoHash: HASH })) events.push(ev);
+  assert.deepEqual(events.map((e) => e.type), ['answer']);
 });

@@ -262,6 +262,8 @@ export interface TorrentHandle {
   pause(): Promise<void>;
   resume(): Promise<void>;
   selectFiles(indices: number[] | undefined): void;
+  /** True while every file is wanted (no selection narrows it): cheap, for list polls that size torrents. */
+  wantsAllFiles?(): boolean;
   /** Fetches pieces `first`..`last` for a reader (streaming) without changing the file selection;
    *  call the returned function when the reader is done with them. */
   fetchPieces(first: number, last: number): () => void;
