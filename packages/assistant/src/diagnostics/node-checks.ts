@@ -32,7 +32,7 @@ export function localOnly(h: NodeHealthView): Finding | undefined {
     severity: 'problem',
     title: 'Your node only listens on this machine, so no other computer can connect to it',
     evidence: `The BitTorrent listener is bound to ${h.bittorrentHost}:${h.bittorrentPort} (loopback); peers elsewhere can neither dial in nor be reached from it.`,
-    entries: ['ports-and-firewalls', 'stalled-download'],
+    entries: ['reachability', 'port-forwarding', 'stalled-download'],
     actions: [openNetwork()],
   };
 }
@@ -51,7 +51,7 @@ export function portUnreachable(h: NodeHealthView, now: number): Finding | undef
     evidence:
       `Listening on ${h.bittorrentHost}:${h.bittorrentPort} with 0 incoming peers (${when}); ${plural(h.peers, 'peer')} connected, all dialled by us. ` +
       'Without incoming connections you can only reach peers that can be reached themselves.',
-    entries: ['ports-and-firewalls'],
+    entries: ['port-forwarding', 'reachability'],
     actions: [openNetwork(), openSettings()],
   };
 }
@@ -75,7 +75,7 @@ export function dhtEmpty(h: NodeHealthView): Finding | undefined {
     severity: 'warning',
     title: 'The DHT is on but knows no other nodes',
     evidence: `0 DHT nodes after ${duration(h.uptimeSeconds)} of uptime: the bootstrap routers did not answer (UDP blocked, or no internet).`,
-    entries: ['dht', 'ports-and-firewalls'],
+    entries: ['dht-no-nodes', 'dht', 'port-forwarding'],
     actions: [openNetwork()],
   };
 }
@@ -100,7 +100,7 @@ export function diskFull(h: NodeHealthView, torrents: TorrentView[], savePath?: 
     title: free < MIN_FREE_BYTES ? 'The disk your downloads go to is full' : 'The disk your downloads go to does not have room for what is left to download',
     evidence: `${bytes(free)} free of ${bytes(disk.total)} at ${where}; ${what}.`,
     ...(wanting.length === 1 ? { infoHash: wanting[0]!.infoHash } : {}),
-    entries: ['disk-full'],
+    entries: ['disk-errors'],
     actions: [openSettings('Choose another download folder')],
   };
 }
@@ -119,7 +119,7 @@ export function diskErrors(h: NodeHealthView, torrents: TorrentView[]): Finding 
       named.length > 0 ? `stopped with an error: ${named.join('; ')}` : '',
     ].filter(Boolean).join('; ') + '.',
     ...(failed.length === 1 ? { infoHash: failed[0]!.infoHash } : {}),
-    entries: ['disk-full', 'disk-errors'],
+    entries: ['disk-errors'],
     actions: [openSettings('Choose another download folder')],
   };
 }
@@ -133,7 +133,7 @@ export function hashFailuresNode(h: NodeHealthView, torrents: TorrentView[]): Fi
     severity: 'warning',
     title: 'Some downloaded pieces were corrupt and were thrown away',
     evidence: `${plural(count, 'piece')} failed the hash check since the node started${hit.length > 0 ? ` (${hit.map((t) => `"${t.name ?? t.infoHash}": ${t.hashFailures}`).join(', ')})` : ''}; they are downloaded again from other peers.`,
-    entries: ['hash-failures'],
+    entries: ['hash-failures-banned-peers'],
     actions: [],
   };
 }

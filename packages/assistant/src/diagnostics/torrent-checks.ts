@@ -51,7 +51,7 @@ function stateFindings(t: TorrentView, h: NodeHealthView): Finding[] {
         id: 'paused', severity: 'problem', infoHash: ih,
         title: 'This torrent is paused, so it neither downloads nor uploads',
         evidence: `"${name}" is paused at ${Math.round((t.progress ?? 0) * 100)}%; a paused torrent talks to no tracker and no peer.`,
-        entries: ['pause-resume', 'stalled-download'],
+        entries: ['pause-resume-recheck', 'stalled-download'],
         actions: [resume(ih)],
       }];
     case 'queued':
@@ -70,7 +70,7 @@ function stateFindings(t: TorrentView, h: NodeHealthView): Finding[] {
         id: 'checking', severity: 'info', infoHash: ih,
         title: 'This torrent is checking its data on disk',
         evidence: `"${name}" is hashing what it has (${Math.round((t.progress ?? 0) * 100)}% verified so far); it downloads once the check ends.`,
-        entries: ['checking-data'],
+        entries: ['pause-resume-recheck'],
         actions: [],
       }];
     case 'error': {
@@ -79,7 +79,7 @@ function stateFindings(t: TorrentView, h: NodeHealthView): Finding[] {
           id: 'disk-error', severity: 'problem', infoHash: ih,
           title: 'This torrent stopped because the disk refused to store its data',
           evidence: `"${name}" stopped with: ${t.error}${t.savePath ? ` (saving to ${t.savePath})` : ''}.`,
-          entries: ['disk-errors', 'disk-full'],
+          entries: ['disk-errors'],
           actions: [openSettings('Choose another download folder'), recheck(ih), resume(ih)],
         }];
       }
@@ -159,7 +159,7 @@ function peerFindings(t: TorrentView, h: NodeHealthView): Finding[] {
       id: 'metadata-stuck', severity: 'problem', infoHash: ih,
       title: 'This magnet has not found anyone who can send its metadata',
       evidence: t.stalledReason,
-      entries: ['magnet-metadata', 'stalled-download'],
+      entries: ['metadata-stuck', 'stalled-download'],
       actions: [reannounce(ih)],
     });
   } else if (wantsData(t) && t.peers === 0) {
@@ -179,7 +179,7 @@ function peerFindings(t: TorrentView, h: NodeHealthView): Finding[] {
       id: 'hash-failures', severity: 'warning', infoHash: ih,
       title: 'Some pieces of this torrent arrived corrupt and were thrown away',
       evidence: `${plural(t.hashFailures!, 'piece')} of "${t.name ?? ih}" failed the hash check; they are downloaded again, from other peers.`,
-      entries: ['hash-failures'],
+      entries: ['hash-failures-banned-peers'],
       actions: [recheck(ih)],
     });
   }
@@ -189,7 +189,7 @@ function peerFindings(t: TorrentView, h: NodeHealthView): Finding[] {
       id: 'banned-peers', severity: 'warning', infoHash: ih,
       title: `${plural(list.length, 'peer')} sent corrupt data and ${list.length === 1 ? 'was' : 'were'} banned`,
       evidence: `Banned for sending pieces that failed their hash check: ${list.slice(0, 5).join(', ')}${list.length > 5 ? ` and ${list.length - 5} more` : ''}. Cascade no longer talks to them.`,
-      entries: ['hash-failures'],
+      entries: ['hash-failures-banned-peers'],
       actions: [],
     });
   }
