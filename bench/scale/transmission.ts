@@ -34,14 +34,14 @@ export interface TransmissionFigures {
   idleAfterRestart: CpuWindow;
 }
 
-interface Daemon {
+export interface Daemon {
   child: ChildProcess;
   pid: number;
   rpc: Rpc;
 }
 
 /** Transmission's RPC: JSON over HTTP, with the CSRF session id it hands out in a 409. */
-class Rpc {
+export class Rpc {
   readonly url: string;
   #session = '';
   constructor(port: number) {
@@ -74,7 +74,7 @@ class Rpc {
 }
 
 /** settings.json: loopback only, nothing that looks for peers or opens ports on a router. */
-function writeSettings(configDir: string, dataDir: string, rpcPort: number, peerPort: number): void {
+export function writeSettings(configDir: string, dataDir: string, rpcPort: number, peerPort: number): void {
   mkdirSync(configDir, { recursive: true });
   const settings = {
     'bind-address-ipv4': '127.0.0.1',
@@ -105,7 +105,7 @@ function writeSettings(configDir: string, dataDir: string, rpcPort: number, peer
   writeFileSync(join(configDir, 'settings.json'), JSON.stringify(settings, null, 2));
 }
 
-async function startDaemon(configDir: string, port: number, logPath: string): Promise<Daemon> {
+export async function startDaemon(configDir: string, port: number, logPath: string): Promise<Daemon> {
   const child = track(spawn(TRANSMISSION, ['--foreground', '--config-dir', configDir], { stdio: ['ignore', 'pipe', 'pipe'] }));
   const log = createWriteStream(logPath, { flags: 'a' });
   child.stdout!.pipe(log);
@@ -127,7 +127,7 @@ async function startDaemon(configDir: string, port: number, logPath: string): Pr
 }
 
 /** Transmission's status codes (tr_torrent_activity). */
-const STATUS: Record<number, string> = { 0: 'stopped', 1: 'check-wait', 2: 'checking', 3: 'download-wait', 4: 'downloading', 5: 'seed-wait', 6: 'seeding' };
+export const STATUS: Record<number, string> = { 0: 'stopped', 1: 'check-wait', 2: 'checking', 3: 'download-wait', 4: 'downloading', 5: 'seed-wait', 6: 'seeding' };
 
 /** Polls torrent-get until all n are listed and seeding; when each happened (seconds after t0). */
 async function watch(rpc: Rpc, n: number, t0: number, timeoutS: number, say?: (line: string) => void): Promise<TransmissionFigures['restart']> {

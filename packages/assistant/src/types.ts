@@ -89,6 +89,8 @@ export interface TrackerView {
   lastErrorAt?: number;
   /** Failures in a row since its last answer, when the node counts them. */
   failures?: number;
+  /** When the first of those failures happened (ms since the epoch). */
+  failingSince?: number;
 }
 
 export interface PeerView {
@@ -126,6 +128,12 @@ export interface TorrentView {
   /** Pieces that failed their hash check, and peers banned for sending them, when the node counts them. */
   hashFailures?: number;
   bannedPeers?: string[];
+  /** Bytes of the selected files still to download, when the metadata is known. */
+  remainingBytes?: number;
+  /** Whether it runs past the queue (force start). */
+  forceStart?: boolean;
+  /** Free and total bytes where its data goes (its save path's file system), when known. */
+  disk?: { free: number; total: number };
   /** Its own limits in bytes/s (0 = none). */
   downloadLimit: number;
   uploadLimit: number;
@@ -152,6 +160,11 @@ export interface NodeHealthView {
   downloadLimit: number;
   uploadLimit: number;
   altSpeedEnabled: boolean;
+  /** The alternative ("turtle") limits in bytes/s (0 = none), when known. */
+  altDownloadLimit?: number;
+  altUploadLimit?: number;
+  /** How many torrents the queue holds back now, when known. */
+  queuedTorrents?: number;
   maxActiveDownloads: number;
   downloadDir: string;
   /** Free and total bytes where downloads go, when known. */

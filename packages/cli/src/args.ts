@@ -63,6 +63,12 @@ export interface Options {
   publicUrl: string | undefined;
   /** serve: a token that reads /metrics only (or $CASCADE_METRICS_TOKEN); checked by the node. */
   metricsToken: string | undefined;
+  /** ask --torrent: an infohash or prefix (the node resolves it). */
+  torrent: string | undefined;
+  /** serve: the assistant's OpenAI-compatible endpoint, model and key (or $CASCADE_LLM_KEY). */
+  llmUrl: string | undefined;
+  llmModel: string | undefined;
+  llmKey: string | undefined;
 }
 
 export interface Invocation {
@@ -128,6 +134,17 @@ function checkUrl(option: string, value: string): string {
   } catch {
     throw new UsageError(`${option} wants a URL, got "${value}"`);
   }
+  return value;
+}
+
+function checkLlmUrl(value: string): string {
+  let u: URL;
+  try {
+    u = new URL(value);
+  } catch {
+    throw new UsageError(`--llm-url wants a URL, got "${value}"`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UsageError(`--llm-url wants an http(s) URL, got "${value}"`);
   return value;
 }
 
@@ -235,6 +252,10 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
     allowPrivateUrls: bool('allow-private-urls'),
     publicUrl: str('public-url'),
     metricsToken: str('metrics-token'),
+    torrent: str('torrent'),
+    llmUrl: str('llm-url') !== undefined ? checkLlmUrl(str('llm-url')!) : undefined,
+    llmModel: str('llm-model'),
+    llmKey: str('llm-key'),
     trackerPort: str('tracker-port') !== undefined ? parseInteger('tracker-port', str('tracker-port')!, 0, 65535) : undefined,
   };
   if (str('piece-length') !== undefined) {
@@ -257,6 +278,13 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
     const t = Number(str('timeout'));
     if (!(t > 0) || !Number.isFinite(t)) throw new UsageError(`--timeout wants seconds > 0, got "${str('timeout')}"`);
     options.timeout = t;
+  }
+  if ((options.llmUrl === undefined) !== (options.llmModel === undefined)) {
+    throw new UsageError('--llm-url and --llm-model go together: the endpoint and the model to ask there');
+  }
+  if (options.llmModel !== undefined && options.llmModel.trim() === '') throw new UsageError('--llm-model wants a model name, got ""');
+  if (options.torrent !== undefined && !/^[0-9a-fA-F]{1,40}$/.test(options.torrent)) {
+    throw new UsageError(`--torrent wants an infohash (or a prefix of one), got "${options.torrent}"`);
   }
   if (options.dhtBootstrap.length > 0 && !options.dht) {
     throw new UsageError('--dht-bootstrap and --no-dht contradict each other');

@@ -11,6 +11,7 @@ export type OptName =
   | 'timeout' | 'delete-data' | 'paused' | 'http-port' | 'download-dir' | 'tracker-port' | 'allowed-host' | 'allow-private-urls' | 'public-url' | 'metrics-token'
   | 'save-path' | 'category' | 'tag' | 'down' | 'up' | 'alt-down' | 'alt-up'
   | 'sort' | 'order' | 'limit' | 'state' | 'off' | 'alt'
+  | 'torrent' | 'llm-url' | 'llm-model' | 'llm-key'
   | 'interval' | 'must-contain' | 'must-not-contain' | 'regex' | 'episode' | 'smart' | 'feed' | 'max-items';
 
 export interface OptDef {
@@ -79,6 +80,14 @@ export const OPTION_DEFS: Record<OptName, OptDef> = {
   smart: { type: 'boolean', help: 'rss rule: smart episode filter (each episode once)' },
   feed: { type: 'string', multiple: true, arg: 'ID', help: 'rss rule: read only this feed (repeatable; default every feed)' },
   off: { type: 'boolean', help: 'turn it off again' },
+  torrent: { type: 'string', short: 't', arg: 'HASH', help: 'ask about this torrent (infohash or a unique prefix): its checks run first' },
+  'llm-url': {
+    type: 'string',
+    arg: 'URL',
+    help: 'an OpenAI-compatible endpoint the assistant writes answers with (llama.cpp server, Ollama, LM Studio: http://127.0.0.1:8080/v1); questions and node state then go there',
+  },
+  'llm-model': { type: 'string', arg: 'NAME', help: 'the model name to ask at --llm-url' },
+  'llm-key': { type: 'string', arg: 'KEY', help: 'the API key for --llm-url; $CASCADE_LLM_KEY does the same without showing it in `ps`' },
   alt: { type: 'string', arg: 'on|off', help: 'switch the alternative ("turtle") limits on or off' },
 };
 
@@ -126,9 +135,9 @@ export const COMMANDS: Record<string, CommandSpec> = {
     optionHelp: { output: 'the download directory (default: the current one)', dir: 'the same as -o' },
   },
   serve: {
-    options: [...NODE, 'http-port', 'download-dir', 'tracker-port', 'allowed-host', 'allow-private-urls', 'public-url', 'metrics-token'],
+    options: [...NODE, 'http-port', 'download-dir', 'tracker-port', 'allowed-host', 'allow-private-urls', 'public-url', 'metrics-token', 'llm-url', 'llm-model', 'llm-key'],
     positionals: [0, 0],
-    usage: 'serve [--http-port N] [--host ADDR] [--download-dir DIR] [--port N] [--tracker-port N] [--allowed-host NAME]... [--allow-private-urls] [--public-url URL] [--metrics-token TOKEN]',
+    usage: 'serve [--http-port N] [--host ADDR] [--download-dir DIR] [--port N] [--tracker-port N] [--allowed-host NAME]... [--allow-private-urls] [--public-url URL] [--metrics-token TOKEN] [--llm-url URL --llm-model NAME [--llm-key KEY]]',
     summary: 'run the node: every stored torrent, the tracker, and the web UI + API on http://localhost:8080',
     optionHelp: { host: 'bind address of the web UI, API and tracker (default 127.0.0.1: this machine only)' },
   },
@@ -222,6 +231,18 @@ export const COMMANDS: Record<string, CommandSpec> = {
     summary: 'connect a torrent to a peer',
   },
   health: { options: COMMON, positionals: [0, 0], usage: 'health', summary: 'node status (port, peers, DHT); exit 1 when no node runs' },
+  ask: {
+    options: [...COMMON, 'torrent'],
+    positionals: [1, Infinity],
+    joinRest: true,
+    usage: 'ask "<question>" [--torrent HASH] [--json]',
+    summary: 'ask the help assistant: it checks the running node (and the torrent) and answers from the help entries',
+    details:
+      'Prints the answer, what the checks found (with the evidence), the help entries it cites and the\n' +
+      'steps to take as commands. Needs a running node (`cascade serve`). Nothing leaves this machine\n' +
+      'unless the node was started with --llm-url.\n' +
+      'Example: cascade ask "why is my download stuck at 0%" --torrent 1a2b3c',
+  },
   announce: {
     options: COMMON,
     positionals: [0, 1],

@@ -202,6 +202,8 @@ export interface CompatOps {
   /** Its files alone (what a list poll needs of each torrent: far cheaper than info); null before
    *  the metadata is known or for a torrent stored but not loaded; throws (404) for an unknown one. */
   files(infoHash: string): FileRow[] | null;
+  /** True when every file of a loaded torrent is wanted (sizes then come from the row, no file walk). */
+  wantsAllFiles(infoHash: string): boolean;
   add(req: AddRequest): Promise<AddResult>;
   remove(infoHash: string, deleteData: boolean): Promise<void>;
   pause(infoHash: string): Promise<void>;

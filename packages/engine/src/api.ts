@@ -208,6 +208,10 @@ export interface TrackerStatus {
   /** Its last failure, and when (kept after a later success, so a flaky tracker shows both). */
   lastError?: string;
   lastErrorAt?: number;
+  /** Announces that failed in a row since its last answer (0 or absent once it answers), and when
+   *  the first of them failed. */
+  failures?: number;
+  failingSince?: number;
 }
 
 /** Bytes/second; 0 = no limit. */
@@ -258,6 +262,8 @@ export interface TorrentHandle {
   pause(): Promise<void>;
   resume(): Promise<void>;
   selectFiles(indices: number[] | undefined): void;
+  /** True while every file is wanted (no selection narrows it): cheap, for list polls that size torrents. */
+  wantsAllFiles?(): boolean;
   /** Fetches pieces `first`..`last` for a reader (streaming) without changing the file selection;
    *  call the returned function when the reader is done with them. */
   fetchPieces(first: number, last: number): () => void;

@@ -316,6 +316,10 @@ export class Torrent extends TorrentPieces implements TorrentHandle {
     if (running) await this.start();
   }
 
+  wantsAllFiles(): boolean {
+    return this.selected === undefined && this.selectRanges === undefined;
+  }
+
   selectFiles(indices: number[] | undefined): void {
     this.selected = indices?.filter((i) => !this.metainfo?.files[i]?.pad);
     this.selectRanges = undefined;

@@ -23,6 +23,8 @@ import { healthRoutes } from './routes/health.ts';
 import { rssRoutes } from './rss/routes.ts';
 import { registerWeb } from './web.ts';
 import { compatRoutes, type CompatOps } from '@cascade/compat';
+import type { Assistant } from '@cascade/assistant';
+import { assistantRoutes } from './assistant/routes.ts';
 
 export interface AppOptions {
   webRoot: string;
@@ -31,6 +33,8 @@ export interface AppOptions {
   compat?: CompatOps;
   /** A credential that reads /metrics only (ServerOptions.metricsToken). */
   metricsToken?: string | undefined;
+  /** The help assistant (POST /api/assistant); omitted = no assistant routes. */
+  assistant?: Assistant | undefined;
 }
 
 export async function buildApp(ctx: ApiContext, opts: AppOptions): Promise<FastifyInstance> {
@@ -70,6 +74,7 @@ export async function buildApp(ctx: ApiContext, opts: AppOptions): Promise<Fasti
         { name: 'auth', description: 'sign-in with a did:key or an Ethereum account (SIWE), sessions, ownership' },
         { name: 'users', description: 'the node’s owner and members' },
         { name: 'rss', description: 'RSS/Atom feeds, download rules and the matches they took' },
+        { name: 'assistant', description: 'the help assistant: checks of this node and answers from the help entries' },
       ],
     },
   });
@@ -85,6 +90,7 @@ export async function buildApp(ctx: ApiContext, opts: AppOptions): Promise<Fasti
   announceRoutes(app, ctx);
   authRoutes(app, ctx.auth);
   userRoutes(app, ctx.auth);
+  if (opts.assistant) assistantRoutes(app, ctx, opts.assistant);
   if (opts.compat) compatRoutes(app, opts.compat);
   await registerWeb(app, opts.webRoot);
   return app;

@@ -52,6 +52,11 @@ export function compatOps(ctx: ApiContext, token: string): CompatOps {
       return f.torrent ? torrentFiles(node, f.torrent, f.record?.selectedFiles ?? null) : null;
     },
 
+    wantsAllFiles(infoHash) {
+      const t = node.session.get(infoHash);
+      return t?.wantsAllFiles?.() ?? false;
+    },
+
     async add(req) {
       const extra = {
         ...(req.savePath !== undefined ? { savePath: req.savePath } : {}),

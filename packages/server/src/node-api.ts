@@ -11,9 +11,9 @@ import type { TorrentHandle, TorrentSource } from './engine.ts';
 import type { ListQuery } from './list-query.ts';
 import { modelRpcs } from './model-rpc.ts';
 import { moveOne, runBulk } from './queue/bulk.ts';
+import { announceNow } from './announce-now.ts';
 
 const ADD_REPLY_MS = 5000;
-const ANNOUNCE_WAIT_MS = 5000;
 
 function str(p: RpcParams, key: string): string {
   const v = p[key];
@@ -136,28 +136,8 @@ export function createNodeApi(node: CascadeNode): RpcHandlers {
       return { infoHash: t.infoHashHex, address };
     },
 
-    // Says what was done, not what an announce would do in general: a paused torrent announces
-    // nowhere, the DHT only when the node runs one and the torrent is not private.
-    announce: async (p) => {
-      const ts = selected(p);
-      const dhtOn = session.health().dhtEnabled;
-      const announcing = ts.filter((t) => !['paused', 'error'].includes(t.stats().state));
-      for (const t of announcing) t.announce();
-      // The trackers' answers, not the statuses from before: wait a little for them to come in.
-      const deadline = Date.now() + ANNOUNCE_WAIT_MS;
-      while (Date.now() < deadline && announcing.some((t) => t.trackers().some((x) => x.status === 'working'))) {
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      return {
-        dht: dhtOn,
-        torrents: ts.map((t) => {
-          const s = t.stats();
-          const idle = !announcing.includes(t);
-          const dht = !dhtOn ? 'off' : idle ? 'not announced' : t.metainfo?.private ? 'private torrent' : 'announced';
-          return { infoHash: t.infoHashHex, name: s.name ?? null, state: s.state, announced: !idle, trackers: t.trackers(), dht };
-        }),
-      };
-    },
+    // Says what was done (announce-now.ts), waiting a little for the trackers' answers.
+    announce: (p) => announceNow(node, selected(p)),
 
     pause: async (p) => {
       const ih = node.resolve(str(p, 'infoHash'));

@@ -107,6 +107,9 @@ export class CascadeNode {
   readonly queue: QueueManager;
   /** Tells the live feed something changed (the server sets it). */
   changed: () => void = () => {};
+  /** Others that follow each torrent's events while it is tracked (the assistant's evidence):
+   *  called for every torrent tracked from now on; each returns how to stop. */
+  readonly watchers: ((t: TorrentHandle) => () => void)[] = [];
   #untrack = new Map<string, () => void>();
   #stopping: Promise<void> | undefined;
 
@@ -248,6 +251,7 @@ export class CascadeNode {
         this.queue.poke();
       })();
     const stopIdentities = this.identified.attach(t);
+    const stopWatchers = this.watchers.map((w) => w(t));
     t.on('metadata', onMetadata);
     t.on('done', onDone);
     t.on('error', onError);
@@ -256,6 +260,7 @@ export class CascadeNode {
       t.off('done', onDone);
       t.off('error', onError);
       stopIdentities();
+      for (const stop of stopWatchers) stop();
       this.ledger.detach(ih);
     });
   }

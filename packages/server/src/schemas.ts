@@ -110,6 +110,8 @@ export const trackerSchema = {
     lastReplyAt: { type: 'number', description: 'when it last answered, ms since epoch' },
     lastError: { type: 'string', description: 'its last failure (kept after a later success)' },
     lastErrorAt: { type: 'number', description: 'ms since epoch' },
+    failures: { type: 'integer', description: 'announces that failed in a row since its last answer' },
+    failingSince: { type: 'number', description: 'when the first of those failures happened, ms since epoch' },
   },
 } as const;
 

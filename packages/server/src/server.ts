@@ -28,6 +28,8 @@ import { nodeIdentity } from './node-identity.ts';
 import { makeDirsSync } from '@cascade/engine/make-dirs';
 import { setTorrentLimits, type TorrentLimits } from '@cascade/engine';
 import { RssService, rssRpc, nodeAdd } from './rss/index.ts';
+import { startAssistant, assistantRpc } from './assistant/index.ts';
+import type { LlmConfig } from '@cascade/assistant';
 
 export const DEFAULT_HTTP_PORT = 8080;
 export const DEFAULT_BT_PORT = 6881;
@@ -83,6 +85,11 @@ export interface ServerOptions {
   /** A second Bearer credential that may read GET /metrics and nothing else (for Prometheus);
    *  the API token reads it too. `serve --metrics-token` / CASCADE_METRICS_TOKEN. */
   metricsToken?: string;
+  /** An OpenAI-compatible endpoint the assistant writes its answers with (serve --llm-url,
+   *  --llm-model, --llm-key / CASCADE_LLM_KEY); omitted = the built-in answers, nothing leaves the machine. */
+  llm?: LlmConfig;
+  /** The assistant's help entries. Default: the repo's docs/help. */
+  helpDir?: string;
 }
 
 export interface RunningServer {
@@ -211,6 +218,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     // Before node.stop() (cleanups run last first): a take in flight still writes to the DB.
     cleanups.push(() => rss.close());
     node.control?.extend(rssRpc(rss));
+    // Built before the library loads, so it sees every torrent's hash failures and bans.
+    const helper = startAssistant(node, {
+      bittorrentHost: opts.btHost ?? '0.0.0.0',
+      ...(opts.helpDir !== undefined ? { helpDir: opts.helpDir } : {}),
+      ...(opts.llm ? { llm: opts.llm } : {}),
+      log: (line) => log.note(line),
+    });
+    cleanups.push(() => helper.close());
+    node.control?.extend(assistantRpc(node, helper.assistant));
     const ctx: ApiContext = {
       node,
       auth,
@@ -241,6 +257,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       webRoot: opts.webRoot ?? DEFAULT_WEB_ROOT,
       compat: compatOps(ctx, token),
       metricsToken: opts.metricsToken,
+      assistant: helper.assistant,
       ...(opts.logger ? { logger: true } : {}),
     });
     cleanups.push(() => app.close());

@@ -25,6 +25,7 @@ export async function serveCommand(inv: Invocation, out: Output): Promise<number
     ...(o.allowPrivateUrls ? { allowPrivateUrls: true } : {}),
     ...(o.publicUrl !== undefined ? { publicUrl: o.publicUrl } : {}),
     ...metricsToken(o.metricsToken),
+    ...(o.llmUrl !== undefined && o.llmModel !== undefined ? { llm: llmConfig(o.llmUrl, o.llmModel, o.llmKey) } : {}),
     log: out,
   });
   try {
@@ -76,6 +77,12 @@ async function ensureWebApp(out: Output): Promise<void> {
   } catch (err) {
     out.note(`cannot build the web app: ${(err as Error).message}; the API works, the UI does not`);
   }
+}
+
+/** The assistant's endpoint; the key from the flag, else $CASCADE_LLM_KEY (an empty variable means none). */
+function llmConfig(url: string, model: string, flag: string | undefined): { url: string; model: string; key?: string } {
+  const key = flag ?? (process.env.CASCADE_LLM_KEY || undefined);
+  return { url, model, ...(key !== undefined ? { key } : {}) };
 }
 
 /** The flag, else $CASCADE_METRICS_TOKEN (an empty variable means none). */

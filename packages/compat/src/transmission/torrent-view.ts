@@ -141,6 +141,12 @@ export class TorrentView {
 
   get sizeWhenDone(): number {
     if (this.row.length === null) return 0; // no metadata, no files: skip reading the detail
+    // Every file wanted (the usual case): the whole length, without walking the files.
+    if (this.#ctx.ops.wantsAllFiles(this.row.infoHash)) return this.row.length;
+    return this.#wantedFileBytes();
+  }
+
+  #wantedFileBytes(): number {
     return this.files.reduce((n, f) => n + (f.selected ? f.length : 0), 0);
   }
 
@@ -157,7 +163,8 @@ export class TorrentView {
     // Complete, or no metadata yet: known without the detail (clients poll this for every torrent).
     if (this.row.progress === 1 || this.row.length === null) return this.row.progress ?? 0;
     if (this.info?.files == null) return this.row.progress ?? 0;
-    const size = this.sizeWhenDone;
+    // Both from the files (a downloading torrent: few of them), so BEP 47 pad files count in neither.
+    const size = this.#wantedFileBytes();
     return size > 0 ? (size - this.leftUntilDone) / size : 1;
   }
 

@@ -209,6 +209,8 @@ export class TrackerClient {
             peers: res.peers.length,
             lastAnnounce: Date.now(),
             lastReplyAt: Date.now(),
+            failures: 0,
+            failingSince: undefined,
           });
           // BEP 12: a tracker that answered moves to the front of its tier.
           tier.trackers.splice(i, 1);
@@ -228,7 +230,11 @@ export class TrackerClient {
           }
           if (this.opts.tally) this.opts.tally.announcesFailed++;
           const message = errorMessage(err);
-          setInfo(tier, t, { status: 'error', message, lastAnnounce: Date.now(), lastError: message, lastErrorAt: Date.now() });
+          const now = Date.now();
+          // Failures in a row since its last answer, and since when ("timed out 5 times since 12:02").
+          const failures = (t.info?.failures ?? 0) + 1;
+          const failingSince = failures === 1 ? now : (t.info?.failingSince ?? now);
+          setInfo(tier, t, { status: 'error', message, lastAnnounce: now, lastError: message, lastErrorAt: now, failures, failingSince });
         }
       }
       if (nextS === undefined) {
