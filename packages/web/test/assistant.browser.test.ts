@@ -265,5 +265,8 @@ test('with an LLM: the privacy line names it and the answer streams into the pag
   const prompt = llm.prompts[0]!.messages.map((m) => m.content).join('\n');
   assert.match(prompt, /how do I limit my upload speed/);
   assert.match(prompt, /\[1\] /);
-  assert.deepEqual(errors, [], 'no page errors');
+  // Chromium sometimes reports the streamed POST as net::ERR_ABORTED at the moment the node ends
+  // the event stream, though the page aborted nothing (AbortController untouched) and read the
+  // whole answer (checked above); anything else is an error.
+  assert.deepEqual(errors.filter((e) => !/^request failed: POST \S+\/api\/assistant net::ERR_ABORTED$/.test(e)), [], 'no page errors');
 });
