@@ -94,6 +94,7 @@ export function createAssistant(opts: AssistantOptions): Assistant {
       }
     }
     if (torrent === undefined) torrent = await torrentNamedIn(asked, opts.node);
+    if (torrent === undefined && kind === null) torrent = await onlyUnfinishedTorrent(asked, opts.node);
 
     // The torrent's name and hash are not what the question asks about: "Ubuntu 24.04 has an error" is about errors.
     const hits = retriever.search(torrent !== undefined && !followUp ? withoutTorrent(question, torrent) : question, 8);
@@ -229,6 +230,21 @@ export async function torrentNamedIn(question: string, node: NodeView): Promise<
     if (matches.length === 1) best = matches[0];
   }
   return best === undefined ? undefined : ((await node.torrent(best.infoHash)) ?? best);
+}
+
+/** A question about something going wrong ("my download is stuck at 0%"), not a how-to ("how do I add a magnet"). */
+const TRANSFER_TROUBLE = /\b0 ?%|\b(stuck|stall\w*|slow\w*|frozen|hang(s|ing)?|nothing happens|no peers|not (start|download|finish|complet|mov|work|go)\w*|(won'?t|doesn'?t|isn'?t|can'?t|never) \w+|what'?s wrong|wrong with|problems?|errors?|broken)\b/i;
+
+/**
+ * A question about "my download" that names none: when exactly one torrent is unfinished (the
+ * usual case of a user asking why it is stuck), that one is meant, and its checks answer first.
+ * Several unfinished ones: nothing is guessed.
+ */
+export async function onlyUnfinishedTorrent(question: string, node: NodeView): Promise<TorrentView | undefined> {
+  if (!TRANSFER_TROUBLE.test(question)) return undefined;
+  const unfinished = (await node.torrents()).filter((t) => t.state === 'error' || t.progress === null || t.progress < 1);
+  if (unfinished.length !== 1) return undefined;
+  return (await node.torrent(unfinished[0]!.infoHash)) ?? unfinished[0];
 }
 
 // Words in torrent names that are also words of questions about anything.

@@ -55,6 +55,23 @@ test('a torrent named in the question (by name words or an infohash prefix) gets
   assert.doesNotMatch(general.answer, /Checked/);
 });
 
+test('"my download is stuck" naming no torrent: the only unfinished torrent is the one meant; with two, none is guessed', async () => {
+  const seen: (string | undefined)[] = [];
+  const checks = async (n: NodeView, h?: string) => { seen.push(h); return sampleChecks(n, h); };
+  const a = createAssistant({ helpDir, node: brokenNode(), checks });
+  const r = await a.ask({ question: 'my download is stuck at 0%, why??' });
+  assert.equal(seen.at(-1), HASH);
+  assert.equal(r.findings[0]!.id, 'tracker-unreachable');
+  assert.match(r.answer, /Checked "ubuntu-24\.04-desktop-amd64\.iso"/);
+  // Not a transfer question: no torrent is looked at.
+  await a.ask({ question: 'how do I change my password' });
+  assert.equal(seen.at(-1), undefined);
+  const two = nodeView([torrentView({ infoHash: HASH, name: 'one' }), torrentView({ infoHash: OTHER, name: 'two' })]);
+  const b = createAssistant({ helpDir, node: two, checks });
+  await b.ask({ question: 'my download is stuck' });
+  assert.equal(seen.at(-1), undefined);
+});
+
 test('node-wide findings join a general question only when they explain it', async () => {
   const node = nodeView([], healthView({ disk: { free: 1000, total: 1e12 } }));
   const a = createAssistant({ helpDir, node, checks: sampleChecks });

@@ -28,7 +28,7 @@ test('a seeder that sends corrupt pieces: hash-failures and banned-peers, naming
   const bp = finding(r.body, 'banned-peers');
   assert.ok(bp.evidence.includes(seed.peer), bp.evidence);
   assert.match(bp.title, /1 peer sent corrupt data and was banned/);
-  assert.ok(hf.entries.includes('hash-failures'));
+  assert.ok(hf.entries.includes('hash-failures-banned-peers'), hf.entries.join());
 
   // Asked about the node as a whole, the corrupt data shows too (the engine's own counter).
   const node = await ask(s, { question: 'hash check failed, corrupt pieces?' });
