@@ -65,6 +65,8 @@ export interface Options {
   metricsToken: string | undefined;
   /** ask --torrent: an infohash or prefix (the node resolves it). */
   torrent: string | undefined;
+  /** ask: the conversation to follow up in. */
+  conversation: string | undefined;
   /** serve: the assistant's OpenAI-compatible endpoint, model and key (or $CASCADE_LLM_KEY). */
   llmUrl: string | undefined;
   llmModel: string | undefined;
@@ -251,6 +253,7 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
     }),
     allowPrivateUrls: bool('allow-private-urls'),
     publicUrl: str('public-url'),
+    conversation: str('conversation'),
     metricsToken: str('metrics-token'),
     torrent: str('torrent'),
     llmUrl: str('llm-url') !== undefined ? checkLlmUrl(str('llm-url')!) : undefined,

@@ -11,7 +11,7 @@ export type OptName =
   | 'timeout' | 'delete-data' | 'paused' | 'http-port' | 'download-dir' | 'tracker-port' | 'allowed-host' | 'allow-private-urls' | 'public-url' | 'metrics-token'
   | 'save-path' | 'category' | 'tag' | 'down' | 'up' | 'alt-down' | 'alt-up'
   | 'sort' | 'order' | 'limit' | 'state' | 'off' | 'alt'
-  | 'torrent' | 'llm-url' | 'llm-model' | 'llm-key'
+  | 'torrent' | 'conversation' | 'llm-url' | 'llm-model' | 'llm-key'
   | 'interval' | 'must-contain' | 'must-not-contain' | 'regex' | 'episode' | 'smart' | 'feed' | 'max-items';
 
 export interface OptDef {
@@ -81,6 +81,7 @@ export const OPTION_DEFS: Record<OptName, OptDef> = {
   feed: { type: 'string', multiple: true, arg: 'ID', help: 'rss rule: read only this feed (repeatable; default every feed)' },
   off: { type: 'boolean', help: 'turn it off again' },
   torrent: { type: 'string', short: 't', arg: 'HASH', help: 'ask about this torrent (infohash or a unique prefix): its checks run first' },
+  conversation: { type: 'string', arg: 'ID', help: 'ask: follow up in this conversation (the id a previous answer printed): "and now?" re-runs its checks' },
   'llm-url': {
     type: 'string',
     arg: 'URL',
@@ -232,10 +233,10 @@ export const COMMANDS: Record<string, CommandSpec> = {
   },
   health: { options: COMMON, positionals: [0, 0], usage: 'health', summary: 'node status (port, peers, DHT); exit 1 when no node runs' },
   ask: {
-    options: [...COMMON, 'torrent'],
+    options: [...COMMON, 'torrent', 'conversation'],
     positionals: [1, Infinity],
     joinRest: true,
-    usage: 'ask "<question>" [--torrent HASH] [--json]',
+    usage: 'ask "<question>" [--torrent HASH] [--conversation ID] [--json]',
     summary: 'ask the help assistant: it checks the running node (and the torrent) and answers from the help entries',
     details:
       'Prints the answer, what the checks found (with the evidence), the help entries it cites and the\n' +

@@ -37,6 +37,12 @@ test('cascade ask: a tracker that refuses and no DHT → tracker-unreachable and
   const ids = (json.json.findings as { id: string }[]).map((f) => f.id);
   assert.ok(ids.includes('tracker-unreachable') && ids.includes('no-dht'), ids.join());
   assert.equal(typeof json.json.conversation, 'string');
+
+  // A follow-up in that conversation ("and now?") is about the same torrent: its checks run again.
+  const again = await askIn(dir, ['and now?', '--conversation', json.json.conversation, '--json']);
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(again.json.conversation, json.json.conversation);
+  assert.ok((again.json.findings as { id: string }[]).some((f) => f.id === 'tracker-unreachable'), JSON.stringify(again.json.findings));
 });
 
 test('cascade ask: bad input and no node are clear errors', async (t) => {

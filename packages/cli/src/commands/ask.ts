@@ -1,4 +1,4 @@
-// `cascade ask "<question>" [--torrent HASH] [--json]`: the help assistant of the running node
+// `cascade ask "<question>" [--torrent HASH] [--conversation ID] [--json]`: the help assistant of the running node
 // (control RPC `ask`). Prints the answer, what the checks found with their evidence, the help
 // entries it cites, and the steps to take as commands (the web UI shows the same as buttons).
 
@@ -31,14 +31,18 @@ export function renderAnswer(a: AssistantAnswer): string {
     lines.push('', 'What you can do:');
     for (const x of steps) lines.push(`  ${x.label}: ${x.command ?? `open ${x.href} in the web UI`}`);
   }
-  lines.push('', `(answered by ${a.answeredBy}; conversation ${a.conversation})`);
+  lines.push('', `(answered by ${a.answeredBy}; follow up with --conversation ${a.conversation})`);
   return lines.join('\n');
 }
 
 export async function askCommand(inv: Invocation, out: Output): Promise<number> {
   const question = inv.positionals[0]!.trim();
   const node = requireNode(await connectControl(inv.options.stateDir, ASK_TIMEOUT_MS), '`cascade ask`');
-  const answer = await node.call<AssistantAnswer>('ask', { question, ...(inv.options.torrent !== undefined ? { infoHash: inv.options.torrent } : {}) });
+  const answer = await node.call<AssistantAnswer>('ask', {
+    question,
+    ...(inv.options.torrent !== undefined ? { infoHash: inv.options.torrent } : {}),
+    ...(inv.options.conversation !== undefined ? { conversation: inv.options.conversation } : {}),
+  });
   out.result(answer, () => renderAnswer(answer));
   return 0;
 }
