@@ -108,7 +108,7 @@ function trackerFindings(t: TorrentView, h: NodeHealthView, now: number): Findin
   if (unreachable.length > 0) {
     out.push({
       id: 'tracker-unreachable', severity: allFail ? 'problem' : 'warning', infoHash: ih,
-      title: only === 'Its only tracker' ? 'Its only tracker does not answer' : allFail ? 'None of its trackers answers' : `${plural(unreachable.length, 'tracker')} of ${t.trackers.length} do not answer`,
+      title: only === 'Its only tracker' ? 'Its only tracker does not answer' : allFail ? 'None of its trackers answers' : `${plural(unreachable.length, 'tracker')} of ${t.trackers.length} ${unreachable.length === 1 ? 'does' : 'do'} not answer`,
       evidence: `${unreachable.map((x) => trackerFacts(x, now)).join('; ')}${silent.length > 0 && t.addedAt !== null ? ` (the torrent was added ${ago(t.addedAt, now)})` : ''}.${working.length > 0 ? ` ${plural(working.length, 'other tracker')} answered.` : ''}`,
       entries: ['tracker-errors', 'stalled-download'],
       actions: [reannounce(ih)],
