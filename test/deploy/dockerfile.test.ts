@@ -161,6 +161,9 @@ test('the image start command runs the node from a clean `npm ci --omit=dev` tre
   const metrics = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } });
   assert.equal(metrics.status, 200, 'the metrics token from CASCADE_METRICS_TOKEN_FILE reads /metrics');
   assert.equal((await fetch(`${base}/api/torrents`, { headers: { authorization: `Bearer ${metricsToken}` } })).status, 401, 'and nothing else');
+  // The assistant has its knowledge base (docs/help, which the Dockerfile copies in).
+  const assistant = (await (await fetch(`${base}/api/assistant`, { headers: { authorization: `Bearer ${apiToken}` } })).json()) as { entries: number };
+  assert.ok(assistant.entries >= 60, `the assistant loaded ${assistant.entries} help entries`);
 
   // The HEALTHCHECK command itself, on the port this node got.
   const hc = healthcheckCommand(finalInstruction(ins, 'HEALTHCHECK').args).map((a) => a.replace(':8080/', `:${node.listening.httpPort}/`));
