@@ -1,6 +1,6 @@
 // Client of the node's assistant (POST/GET /api/assistant, packages/server/src/assistant). The
-// shapes mirror packages/assistant/src/types.ts (the contract); the page keeps its own copy, as
-// api.ts does for torrents, so the build does not reach into the assistant package.
+// shapes are the contract's own types (packages/assistant/src/types.ts), imported as types only:
+// nothing of the assistant package reaches the bundle.
 //
 // With an LLM configured the answer streams as Server-Sent Events over the POST's own response
 // (EventSource only does GET): `event: token` {text} … then `event: answer` {AssistantAnswer}, or
@@ -8,47 +8,8 @@
 // the AssistantAnswer as JSON.
 import { ApiError, errorOf, request } from './api.ts';
 
-export type Severity = 'problem' | 'warning' | 'ok' | 'info';
-
-export interface AssistantAction {
-  id: string;
-  label: string;
-  request?: { method: 'POST' | 'PATCH' | 'PUT' | 'DELETE'; path: string; body?: unknown };
-  href?: string;
-  command?: string;
-}
-
-export interface Finding {
-  id: string;
-  severity: Severity;
-  title: string;
-  evidence: string;
-  infoHash?: string;
-  entries: string[];
-  actions: AssistantAction[];
-}
-
-export interface Source {
-  id: string;
-  title: string;
-  ui: string | null;
-  score: number;
-}
-
-export interface AskRequest {
-  question: string;
-  infoHash?: string;
-  conversation?: string;
-}
-
-export interface AssistantAnswer {
-  answer: string;
-  findings: Finding[];
-  sources: Source[];
-  actions: AssistantAction[];
-  conversation: string;
-  answeredBy: string;
-}
+import type { AskRequest, AssistantAction, AssistantAnswer } from '@cascade/assistant';
+export type { AssistantAction, AssistantAnswer, AskRequest, Finding, Severity, Source } from '@cascade/assistant';
 
 /** GET /api/assistant: null llm = nothing leaves the machine. */
 export interface AssistantInfo {
