@@ -9,13 +9,14 @@
 // Run as root, everything runs inside a network namespace with only `lo` up; otherwise in place.
 // Either way both programs bind 127.0.0.1 only, with DHT/LPD/PEX off and no tracker in the torrents.
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { makeTorrents } from '../scale/torrents.ts';
 import { children, exited, freePort, loadAverage, pool, sleep, stopProcess, track } from '../scale/proc.ts';
+import { rerunInLoopbackNamespace } from '../scale/netns.ts';
 import { addTorrent, api, apiJson, startNode, stopNode, type ListPage, type RunningNode } from '../scale/cascade-node.ts';
 import { startDaemon, STATUS, TRANSMISSION, writeSettings, type Daemon } from '../scale/transmission.ts';
 import { lineOf, type Sample, type Stat, stat } from './stats.ts';
@@ -50,27 +51,8 @@ const reference = !argv['no-reference'];
 if (reference && !existsSync(TRANSMISSION)) usage(`${TRANSMISSION} is missing (apt-get install transmission-daemon), or pass --no-reference`);
 if (!existsSync(REMOTE)) usage(`${REMOTE} is missing (apt-get install transmission-cli)`);
 
-// Root: run again inside a loopback-only namespace (as bench/scale does), then remove it.
-if (process.env[NETNS_ENV] === undefined && process.getuid?.() === 0) {
-  const ns = `cascade-compat-${process.pid}`;
-  if (spawnSync('ip', ['netns', 'add', ns], { stdio: 'inherit' }).status === 0) {
-    let status = 1;
-    try {
-      spawnSync('ip', ['netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up'], { stdio: 'inherit' });
-      const child = spawn('ip', ['netns', 'exec', ns, process.execPath, ...process.execArgv, import.meta.filename, ...process.argv.slice(2)], {
-        stdio: 'inherit',
-        env: { ...process.env, [NETNS_ENV]: ns },
-      });
-      const forward = (sig: NodeJS.Signals) => child.kill(sig);
-      process.on('SIGINT', forward).on('SIGTERM', forward);
-      status = await new Promise<number>((r) => child.once('exit', (code, signal) => r(code ?? (signal ? 130 : 1))));
-    } finally {
-      spawnSync('ip', ['netns', 'del', ns], { stdio: 'inherit' });
-    }
-    process.exit(status);
-  }
-  console.error('bench/compat: cannot create a network namespace; running in place (127.0.0.1 only)');
-}
+// Root: run again inside a loopback-only namespace, then remove it.
+await rerunInLoopbackNamespace({ envVar: NETNS_ENV, prefix: 'cascade-compat', script: import.meta.filename, fallback: 'bench/compat: cannot create a network namespace; running in place (127.0.0.1 only)' });
 
 const say = (line: string) => console.log(line);
 const workDir = mkdtempSync(join(tmpdir(), 'cascade-bench-compat-'));

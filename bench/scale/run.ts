@@ -9,13 +9,14 @@
 // clients can reach nothing but 127.0.0.1); otherwise it runs in place without the browser page.
 // Exits non-zero only on an error; a missed target is printed as FAIL.
 
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { makeTorrents } from './torrents.ts';
 import { children, loadAverage } from './proc.ts';
+import { rerunInLoopbackNamespace } from './netns.ts';
 import { runCascade, type CascadeFigures } from './cascade-side.ts';
 import { runTransmission, TRANSMISSION, type TransmissionFigures } from './transmission.ts';
 import { rows, table } from './report.ts';
@@ -48,29 +49,8 @@ function usage(msg: string): never {
   process.exit(2);
 }
 
-// Root: run again inside a loopback-only namespace (shared/browser-webrtc.md), then remove it.
-if (process.env[NETNS_ENV] === undefined && process.getuid?.() === 0) {
-  const ns = `cascade-bench-${process.pid}`;
-  if (spawnSync('ip', ['netns', 'add', ns], { stdio: 'inherit' }).status === 0) {
-    let status = 1;
-    try {
-      spawnSync('ip', ['netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up'], { stdio: 'inherit' });
-      // `ip netns exec` execs the command: signals sent to this process go on to the run inside,
-      // which stops what it started; this one waits for it and removes the namespace.
-      const child = spawn('ip', ['netns', 'exec', ns, process.execPath, ...process.execArgv, import.meta.filename, ...process.argv.slice(2)], {
-        stdio: 'inherit',
-        env: { ...process.env, [NETNS_ENV]: ns },
-      });
-      const forward = (sig: NodeJS.Signals) => child.kill(sig);
-      process.on('SIGINT', forward).on('SIGTERM', forward);
-      status = await new Promise<number>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? 130 : 1))));
-    } finally {
-      spawnSync('ip', ['netns', 'del', ns], { stdio: 'inherit' });
-    }
-    process.exit(status);
-  }
-  console.error('bench/scale: cannot create a network namespace; running in place without the browser page');
-}
+// Root: run again inside a loopback-only namespace, then remove it.
+await rerunInLoopbackNamespace({ envVar: NETNS_ENV, prefix: 'cascade-bench', script: import.meta.filename, fallback: 'bench/scale: cannot create a network namespace; running in place without the browser page' });
 const inNamespace = process.env[NETNS_ENV] !== undefined;
 const browser = !argv['no-browser'] && inNamespace;
 const reference = !argv['no-reference'];
