@@ -108,6 +108,8 @@ test('the assistant route: GET says no LLM; bad questions are 400, unknown torre
 
   const ann = await s.json(`/api/torrents/${'cd'.repeat(20)}/announce`, { method: 'POST' });
   assert.equal(ann.status, 404);
+  const malformed = await s.json('/api/torrents/not-a-hash/announce', { method: 'POST' });
+  assert.equal(malformed.status, 400, JSON.stringify(malformed.body));
   const annBad = await s.json('/api/torrents/xyz/announce', { method: 'POST' });
   assert.equal(annBad.status, 400);
 
