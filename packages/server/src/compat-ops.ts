@@ -11,6 +11,7 @@ import { torrentDetailOf, loadedTorrent, findTorrent } from './routes/lookup.ts'
 import { addTorrentBytes, addUri } from './add-source.ts';
 import { selectFiles } from './file-selection.ts';
 import { torrentFiles } from './torrent-view.ts';
+import { incomingPeers, reachabilityOf } from './reachability.ts';
 import { tokenEquals } from './auth/api-token.ts';
 import { badRequest, httpStatusOf } from './http-errors.ts';
 
@@ -134,8 +135,7 @@ export function compatOps(ctx: ApiContext, token: string): CompatOps {
         totalUploaded += r.totalUploaded;
       }
       const h = node.session.health();
-      const incoming = node.session.list().some((t) => t.peers().some((p) => p.source === 'incoming'));
-      const local = /^(127\.|::1$|localhost$)/.test(ctx.bittorrentHost);
+
       return {
         downloadSpeed,
         uploadSpeed,
@@ -146,7 +146,7 @@ export function compatOps(ctx: ApiContext, token: string): CompatOps {
         dhtEnabled: h.dhtEnabled,
         dhtNodes: h.dhtNodes,
         peers: h.peers,
-        reachability: local ? 'local-only' : incoming ? 'reachable' : 'unknown',
+        reachability: reachabilityOf(ctx.bittorrentHost, incomingPeers(node.session)),
         bittorrentPort: node.session.port,
         uptimeSeconds: Math.round((Date.now() - node.startedAt) / 1000),
       };

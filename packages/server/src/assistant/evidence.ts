@@ -4,6 +4,7 @@
 
 import type { CascadeNode } from '../node.ts';
 import type { TorrentHandle } from '../engine.ts';
+import { incomingPeers } from '../reachability.ts';
 
 const INCOMING_SAMPLE_MS = 60_000;
 const MAX_BANNED = 50;
@@ -60,11 +61,7 @@ export class TorrentEvidence {
 
   /** Incoming peers connected now (and remembers when there last were some). */
   sampleIncoming(): number {
-    let n = 0;
-    for (const t of this.#node.session.list()) {
-      if (t.stats().peers === 0) continue;
-      for (const p of t.peers()) if (p.source === 'incoming') n++;
-    }
+    const n = incomingPeers(this.#node.session);
     if (n > 0) this.lastIncomingAt = Date.now();
     return n;
   }

@@ -12,6 +12,7 @@ import { summaryCache } from '../summary-cache.ts';
 import { liveRow, type ListEntry } from '../listing.ts';
 import { torrentFiles } from '../torrent-view.ts';
 import { TorrentEvidence } from './evidence.ts';
+import { reachabilityOf } from '../reachability.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -64,7 +65,6 @@ export class AssistantNodeView implements NodeView {
     const h = node.session.health();
     const settings = node.model.getSettings();
     const incoming = this.evidence.sampleIncoming();
-    const local = /^(127\.|::1$|localhost$)/.test(this.#host);
     const counters = node.session.counters?.();
     const rows = this.#rows();
     const disk = await diskSpace(settings.downloadDir);
@@ -75,7 +75,7 @@ export class AssistantNodeView implements NodeView {
       bittorrentHost: this.#host,
       dhtEnabled: h.dhtEnabled,
       dhtNodes: h.dhtNodes,
-      reachability: local ? 'local-only' : incoming > 0 ? 'reachable' : 'unknown',
+      reachability: reachabilityOf(this.#host, incoming),
       incomingPeers: incoming,
       ...(this.evidence.lastIncomingAt !== undefined ? { lastIncomingAt: this.evidence.lastIncomingAt } : {}),
       peers: h.peers,

@@ -9,6 +9,7 @@ import type { ApiContext } from '../context.ts';
 import { dhtPortOf } from '../node.ts';
 import { healthSchema } from '../schemas.ts';
 import { countTransports } from '../torrent-view.ts';
+import { reachabilityOf } from '../reachability.ts';
 import { callerOf } from '../auth/hook.ts';
 import { publicAnnounceUrls } from '../model/index.ts';
 
@@ -27,10 +28,7 @@ export function healthRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const h = node.session.health();
       const peers = node.session.list().flatMap((t) => t.peers());
       const incoming = peers.filter((p) => p.source === 'incoming').length;
-      const local = /^(127\.|::1$|localhost$)/.test(ctx.bittorrentHost);
-      // Someone dialled us, so the port is reachable from somewhere; otherwise we cannot tell
-      // (no one may have tried yet).
-      const status = local ? 'local-only' : incoming > 0 ? 'reachable' : 'unknown';
+      const status = reachabilityOf(ctx.bittorrentHost, incoming);
       const ep = ctx.endpoints();
       // With a public URL, that is where others (and in-page peers of remote visitors) reach the tracker.
       const pub = node.model.getSettings().publicUrl;
