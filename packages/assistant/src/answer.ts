@@ -68,16 +68,24 @@ interface Prepared {
 }
 
 export function createAssistant(opts: AssistantOptions): Assistant {
-  const entries = opts.entries ?? (opts.helpDir !== undefined ? loadHelpDir(opts.helpDir) : undefined);
-  if (entries === undefined) throw new Error('createAssistant needs helpDir or entries');
-  if (opts.entries) validateEntries(entries);
-  const byId = new Map(entries.map((e) => [e.id, e]));
-  const retriever = createRetriever(entries);
+  if (opts.entries === undefined && opts.helpDir === undefined) throw new Error('createAssistant needs helpDir or entries');
+  // Read and indexed on first use, not when the node starts: most nodes run for days without a
+  // question, and every start (and every test server) would pay for 85 files and an index.
+  let kb: { entries: HelpEntry[]; byId: Map<string, HelpEntry>; retriever: ReturnType<typeof createRetriever> } | undefined;
+  const knowledge = () => {
+    if (kb === undefined) {
+      const entries = opts.entries ?? loadHelpDir(opts.helpDir!);
+      if (opts.entries) validateEntries(entries);
+      kb = { entries, byId: new Map(entries.map((e) => [e.id, e])), retriever: createRetriever(entries) };
+    }
+    return kb;
+  };
   const conversations = opts.conversations ?? new ConversationStore();
   const llm = opts.llm;
 
   async function prepare(req: AskRequest): Promise<Prepared> {
     const asked = validate(req);
+    const { byId, retriever } = knowledge();
     const conversation = typeof req.conversation === 'string' && req.conversation.trim() !== '' ? req.conversation.slice(0, 200) : randomUUID();
     const previous = conversations.get(conversation);
     const kind = previous === undefined ? null : followUpKind(asked);
@@ -163,14 +171,16 @@ export function createAssistant(opts: AssistantOptions): Assistant {
   }
 
   return {
-    entries,
+    get entries() {
+      return knowledge().entries;
+    },
     async ask(req) {
       let final: AssistantAnswer | undefined;
       for await (const ev of askStream(req)) if (ev.type === 'answer') final = ev.answer;
       return final!;
     },
     askStream,
-    info: () => ({ llm: llm ? { model: llm.model, url: new URL(llm.url).host } : null, entries: entries.length }),
+    info: () => ({ llm: llm ? { model: llm.model, url: new URL(llm.url).host } : null, entries: knowledge().entries.length }),
   };
 }
 

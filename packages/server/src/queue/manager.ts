@@ -454,12 +454,12 @@ export class QueueManager {
     return this.#positions;
   }
 
-  /** 1-based place among torrents not complete; null for complete ones (and unknown ones). */
   /** When payload last arrived for a running torrent (or it started), ms since the epoch; the assistant's "received nothing for 12 min". */
   lastProgressAt(infoHash: string): number | undefined {
     return this.#watch.get(infoHash)?.progressAt;
   }
 
+  /** 1-based place among torrents not complete; null for complete ones (and unknown ones). */
   queuePosition(infoHash: string): number | null {
     return this.#positions.get(infoHash) ?? null;
   }
