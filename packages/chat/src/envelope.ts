@@ -199,8 +199,7 @@ export function openDirect(me: Identity, x: unknown): Payload {
   const wk = e.keys!.find((k) => k.to === me.did);
   if (!wk) throw new ChatError('not-for-me', 'no key wrapped for me');
   try {
-    const ss = concat(x25519.getSharedSecret(me.dhSecret, fromB64u(e.eph!)), x25519.getSharedSecret(me.dhSecret, fromB64u(e.dh!)));
-    const contentKey = xchacha20poly1305(wrapKey(ss, e, me.did), fromB64u(wk.n), header(e)).decrypt(fromB64u(wk.k));
+    const contentKey = unwrapContentKey(me, e, wk);
     const payload = decodePayload(xchacha20poly1305(contentKey, fromB64u(e.nonce), header(e)).decrypt(fromB64u(e.ct)));
     if (e.type === 'dm' && payload.kind !== 'text') throw new ChatError('malformed', 'dm must carry text');
     if (e.type === 'skey' && (payload.kind !== 'skey' || payload.room !== e.room)) throw new ChatError('malformed', 'skey payload mismatch');
@@ -209,6 +208,22 @@ export function openDirect(me: Identity, x: unknown): Payload {
     if (err instanceof ChatError) throw err;
     throw new ChatError('decrypt-failed', 'ciphertext does not decrypt (tampered or not for me)');
   }
+}
+
+/** The content key wrapped for `me`, with the identity's X25519 key or, for messages sealed before
+ *  identities took the did:key's own X25519 key, with the legacy one. */
+function unwrapContentKey(me: Identity, e: Envelope, wk: { n: string; k: string }): Uint8Array {
+  const secrets = me.legacyDhSecret ? [me.dhSecret, me.legacyDhSecret] : [me.dhSecret];
+  let last: unknown;
+  for (const secret of secrets) {
+    try {
+      const ss = concat(x25519.getSharedSecret(secret, fromB64u(e.eph!)), x25519.getSharedSecret(secret, fromB64u(e.dh!)));
+      return xchacha20poly1305(wrapKey(ss, e, me.did), fromB64u(wk.n), header(e)).decrypt(fromB64u(wk.k));
+    } catch (err) {
+      last = err;
+    }
+  }
+  throw last;
 }
 
 /** Exposed for group.ts: the AAD of an envelope. */

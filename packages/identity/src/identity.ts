@@ -1,5 +1,5 @@
-// A user's identity: an Ed25519 signing key (the did:key), a separate X25519 key for key agreement,
-// and a secp256k1 Ethereum account. The display name is only a label. One identity serves the chat,
+// A user's identity: an Ed25519 signing key (the did:key), the X25519 key the did:key implies (its
+// Montgomery form: a did alone is enough to encrypt to someone) and a secp256k1 Ethereum account. The display name is only a label. One identity serves the chat,
 // sign-in, the wire extension and the chain. Platform-free (browser and Node).
 //
 // The Ethereum key is derived from the Ed25519 secret (HKDF-SHA256, info "cascade-identity/ethereum/v1"),
@@ -12,15 +12,20 @@ import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { scryptAsync } from '@noble/hashes/scrypt.js';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import { randomBytes } from '@noble/hashes/utils.js';
-import { b64u, base58btc, canonicalJson, concat, fromB64u, fromBase58btc, fromUtf8, utf8 } from './encoding.ts';
+import { b64u, base58btc, canonicalJson, concat, equalBytes, fromB64u, fromBase58btc, fromUtf8, utf8 } from './encoding.ts';
 import { addressFromSecret, type Address } from './ethereum.ts';
 
 export interface Identity {
   did: string;
   signPublic: Uint8Array;
   signSecret: Uint8Array;
+  /** X25519 key for key agreement: the Montgomery form of the Ed25519 key, so that anyone holding
+   *  only the did:key can encrypt to it (private shares). */
   dhPublic: Uint8Array;
   dhSecret: Uint8Array;
+  /** The separate random X25519 secret identities had before, kept so messages sealed to it still
+   *  open. Absent for identities made since. */
+  legacyDhSecret?: Uint8Array;
   /** secp256k1 secret of the identity's own Ethereum account (derived from signSecret). */
   ethSecret: Uint8Array;
   address: Address;
@@ -34,19 +39,26 @@ export const MAX_NAME_LENGTH = 64;
 
 export function generateIdentity(name = ''): Identity {
   const sign = ed25519.keygen();
-  const dh = x25519.keygen();
-  return assemble(sign.secretKey, dh.secretKey, name, Date.now());
+  return assemble(sign.secretKey, undefined, name, Date.now());
 }
 
-function assemble(signSecret: Uint8Array, dhSecret: Uint8Array, name: string, created: number): Identity {
+/** The X25519 secret a did:key implies: RFC 7748's birational map of the Ed25519 key. */
+export function dhSecretFromSigningSecret(signSecret: Uint8Array): Uint8Array {
+  return ed25519.utils.toMontgomerySecret(signSecret);
+}
+
+function assemble(signSecret: Uint8Array, legacyDhSecret: Uint8Array | undefined, name: string, created: number): Identity {
   const signPublic = ed25519.getPublicKey(signSecret);
   const ethSecret = ethereumSecret(signSecret);
+  const dhSecret = dhSecretFromSigningSecret(signSecret);
+  const legacy = legacyDhSecret && !equalBytes(legacyDhSecret, dhSecret) ? legacyDhSecret : undefined;
   return {
     did: didFromSigningKey(signPublic),
     signPublic,
     signSecret,
     dhPublic: x25519.getPublicKey(dhSecret),
     dhSecret,
+    ...(legacy ? { legacyDhSecret: legacy } : {}),
     ethSecret,
     address: addressFromSecret(ethSecret),
     name: cleanName(name),
@@ -56,13 +68,13 @@ function assemble(signSecret: Uint8Array, dhSecret: Uint8Array, name: string, cr
 
 /**
  * An identity from an Ed25519 secret alone (a node's long-term key, kept in its state DB before the
- * identity package existed): the X25519 key is derived from it as the Ethereum key is, so the same
- * secret always gives the same identity.
+ * identity package existed). Its X25519 key is the did:key's own; the HKDF-derived one such nodes
+ * used before stays as the legacy key, so what was sealed to it still opens.
  */
 export function identityFromSigningSecret(signSecret: Uint8Array, name = '', created = Date.now()): Identity {
   if (signSecret.length !== 32) throw new Error('Ed25519 secret must be 32 bytes');
-  const dhSecret = hkdf(sha256, signSecret, new Uint8Array(0), utf8('cascade-identity/x25519/v1'), 32);
-  return assemble(signSecret, dhSecret, name, created);
+  const legacy = hkdf(sha256, signSecret, new Uint8Array(0), utf8('cascade-identity/x25519/v1'), 32);
+  return assemble(signSecret, legacy, name, created);
 }
 
 /** The Ethereum account's key, derived from the Ed25519 secret (see the header). */
@@ -184,7 +196,9 @@ export interface StoredIdentity {
 }
 
 export function serializeIdentity(id: Identity): StoredIdentity {
-  return { v: 1, did: id.did, signSecret: b64u(id.signSecret), dhSecret: b64u(id.dhSecret), name: id.name, created: id.created };
+  // dhSecret keeps holding the legacy key where there is one: older versions of Cascade reading this
+  // export still find the key they knew; newer ones derive the current one from signSecret.
+  return { v: 1, did: id.did, signSecret: b64u(id.signSecret), dhSecret: b64u(id.legacyDhSecret ?? id.dhSecret), name: id.name, created: id.created };
 }
 
 export function deserializeIdentity(s: StoredIdentity): Identity {
