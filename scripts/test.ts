@@ -1,8 +1,10 @@
 // `npm test`: makes sure the real BitTorrent clients the interop tests drive are installed
-// (installing them with apt-get when running as root), then runs every test file with node:test.
+// (installing them with apt-get when running as root) and node-llama-cpp's CPU build for the
+// --llm-gguf tests (`npm run install:llm`), then runs every test file with node:test.
 import { spawnSync } from 'node:child_process';
 import { globSync } from 'node:fs';
 import { missingPackages } from './system-packages.ts';
+import { installLlm } from './install-llm.ts';
 
 const missing = missingPackages();
 if (missing.length > 0) {
@@ -20,6 +22,14 @@ if (missing.length > 0) {
     console.error(`installed, but still not working: ${still.join(' ')} (see scripts/system-packages.ts for each probe)`);
     process.exit(1);
   }
+}
+
+// Once, here: test files run side by side and two npm installs into one folder would collide.
+try {
+  installLlm(undefined, (line) => console.log(line));
+} catch (err) {
+  console.error(`cannot install node-llama-cpp for the --llm-gguf tests: ${(err as Error).message}`);
+  process.exit(1);
 }
 
 const only = process.argv.slice(2);

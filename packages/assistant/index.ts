@@ -10,3 +10,5 @@ export { createRetriever } from './src/retrieval.ts';
 export type { Retriever, SearchResult } from './src/retrieval.ts';
 export { ConversationStore, isFollowUp } from './src/conversation.ts';
 export { runChecks } from './src/diagnostics/index.ts';
+export { checkGgufFile, isLocalLlm, loadNodeLlamaCpp, LocalLlmError, INSTALL_LLM_HINT, LLM_CACHE_DIR } from './src/local-llm.ts';
+export type { ChatMessage } from './src/llm.ts';

@@ -5,7 +5,8 @@ import { randomUUID } from 'node:crypto';
 import { mergeActions, composeAnswer, openAction, selectFindings } from './compose.ts';
 import { ConversationStore, followUpKind } from './conversation.ts';
 import { loadHelpDir, validateEntries } from './kb.ts';
-import { buildPrompt, describeLlmError, streamChat } from './llm.ts';
+import { buildPrompt, describeLlmError, streamChat, type ChatMessage } from './llm.ts';
+import { isLocalLlm, LocalModel, localModelName } from './local-llm.ts';
 import { createRetriever, tokenize } from './retrieval.ts';
 import type { AskRequest, AssistantAnswer, Finding, HelpEntry, LlmConfig, NodeView, Source, TorrentView } from './types.ts';
 
@@ -19,6 +20,8 @@ export interface AssistantOptions {
   node: NodeView;
   checks: Checks;
   llm?: LlmConfig;
+  /** Sees every prompt given to the LLM (tests check what went in). */
+  onPrompt?: (messages: ChatMessage[]) => void;
   /** Whole-completion limit for the LLM (default 60 s). */
   llmTimeoutMs?: number;
   conversations?: ConversationStore;
@@ -29,7 +32,11 @@ export type AssistantEvent = { type: 'token'; text: string } | { type: 'answer';
 export interface Assistant {
   ask(req: AskRequest): Promise<AssistantAnswer>;
   askStream(req: AskRequest, signal?: AbortSignal): AsyncIterable<AssistantEvent>;
-  info(): { llm: null | { model: string; url: string }; entries: number };
+  /** llm: null = built-in answers; `local` = a GGUF model in this process (nothing leaves the machine). */
+  info(): { llm: null | { model: string; url: string; local: boolean }; entries: number };
+  /** Loads a local model now rather than at the first question (a no-op otherwise). */
+  warm(): Promise<void>;
+  close(): Promise<void>;
   /** The entries it answers from (for a help browser). */
   readonly entries: readonly HelpEntry[];
 }
@@ -82,6 +89,24 @@ export function createAssistant(opts: AssistantOptions): Assistant {
   };
   const conversations = opts.conversations ?? new ConversationStore();
   const llm = opts.llm;
+  const modelName = llm === undefined ? undefined : isLocalLlm(llm) ? localModelName(llm) : llm.model;
+  let local: Promise<LocalModel> | undefined;
+  const localModel = () => {
+    if (llm === undefined || !isLocalLlm(llm)) throw new Error('no local model configured');
+    local ??= LocalModel.load(llm);
+    // A model that failed to load may load next time (a file being copied in, say).
+    local.catch(() => (local = undefined));
+    return local;
+  };
+  async function* complete(messages: ChatMessage[], signal?: AbortSignal): AsyncGenerator<string> {
+    if (llm === undefined) return;
+    if (!isLocalLlm(llm)) {
+      yield* streamChat(llm, messages, { signal, timeoutMs: opts.llmTimeoutMs });
+      return;
+    }
+    const limit = AbortSignal.timeout(opts.llmTimeoutMs ?? 60_000);
+    yield* (await localModel()).stream(messages, signal ? AbortSignal.any([signal, limit]) : limit);
+  }
 
   async function prepare(req: AskRequest): Promise<Prepared> {
     const asked = validate(req);
@@ -154,20 +179,21 @@ export function createAssistant(opts: AssistantOptions): Assistant {
     const messages = buildPrompt({ question: p.question, findings: p.findings, entries: p.entries, torrent: p.torrent });
     let text = '';
     try {
-      for await (const piece of streamChat(llm, messages, { signal, timeoutMs: opts.llmTimeoutMs })) {
+      opts.onPrompt?.(messages);
+      for await (const piece of complete(messages, signal)) {
         text += piece;
         yield { type: 'token', text: piece };
       }
       if (text.trim() === '') throw new Error('it returned an empty answer');
     } catch (err) {
       if (signal?.aborted) throw err;
-      const note = `_(The language model ${llm.model} could not answer — ${describeLlmError(err)}. This is the built-in answer.)_`;
+      const note = `_(The language model ${modelName} could not answer — ${describeLlmError(err)}. This is the built-in answer.)_`;
       yield { type: 'answer', answer: { ...p.answer, answer: `${p.answer.answer}\n\n${note}` } };
       return;
     }
     // A model may cite a number it was not given: drop those, the sources list is the truth.
     const cited = text.trim().replace(/\[(\d+)\]/g, (m, n: string) => (Number(n) >= 1 && Number(n) <= p.sources.length ? m : ''));
-    yield { type: 'answer', answer: { ...p.answer, answer: cited, answeredBy: llm.model } };
+    yield { type: 'answer', answer: { ...p.answer, answer: cited, answeredBy: modelName! } };
   }
 
   return {
@@ -180,7 +206,18 @@ export function createAssistant(opts: AssistantOptions): Assistant {
       return final!;
     },
     askStream,
-    info: () => ({ llm: llm ? { model: llm.model, url: new URL(llm.url).host } : null, entries: knowledge().entries.length }),
+    info: () => ({
+      llm: llm === undefined ? null : isLocalLlm(llm) ? { model: modelName!, url: 'this node', local: true } : { model: llm.model, url: new URL(llm.url).host, local: false },
+      entries: knowledge().entries.length,
+    }),
+    async warm() {
+      if (llm !== undefined && isLocalLlm(llm)) await localModel();
+    },
+    async close() {
+      const m = local;
+      local = undefined;
+      if (m) await (await m.catch(() => undefined))?.close();
+    },
   };
 }
 

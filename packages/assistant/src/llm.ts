@@ -2,7 +2,7 @@
 // the model to answer only from them and cite [n]; the completion streams from any OpenAI-compatible
 // /v1/chat/completions (llama.cpp's server, Ollama, LM Studio, a hosted API) through the `openai` SDK
 // (no dependencies of its own, loaded only when an LLM is configured).
-import type { Finding, HelpEntry, LlmConfig, TorrentView } from './types.ts';
+import type { Finding, HelpEntry, RemoteLlmConfig, TorrentView } from './types.ts';
 
 export interface ChatMessage {
   role: 'system' | 'user';
@@ -72,7 +72,7 @@ export interface StreamOptions {
 }
 
 /** Streams the completion's text pieces in order; throws on any HTTP, network or timeout error. */
-export async function* streamChat(config: LlmConfig, messages: ChatMessage[], opts: StreamOptions = {}): AsyncGenerator<string> {
+export async function* streamChat(config: RemoteLlmConfig, messages: ChatMessage[], opts: StreamOptions = {}): AsyncGenerator<string> {
   const { default: OpenAI } = await import('openai');
   const client = new OpenAI({
     baseURL: llmBaseUrl(config.url),

@@ -185,8 +185,19 @@ export interface NodeView {
 }
 
 /** An OpenAI-compatible endpoint the user configured (--llm-url, --llm-model, --llm-key). */
-export interface LlmConfig {
+export interface RemoteLlmConfig {
   url: string;
   model: string;
   key?: string;
 }
+
+/** A GGUF model file run in this process by node-llama-cpp (--llm-gguf): nothing leaves the machine. */
+export interface LocalLlmConfig {
+  gguf: string;
+  /** CPU threads for generation (default: the cores this machine has). */
+  threads?: number;
+  /** Longest answer in tokens (default 400). */
+  maxTokens?: number;
+}
+
+export type LlmConfig = RemoteLlmConfig | LocalLlmConfig;

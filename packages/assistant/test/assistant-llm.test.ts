@@ -52,7 +52,7 @@ test('streams the model\'s tokens in order; the prompt holds the findings\' evid
   const llm = await standIn('stream');
   t.after(llm.close);
   const a = createAssistant({ helpDir, node: brokenNode(), checks: sampleChecks, llm: { url: llm.url, model: 'stand-in-7b', key: 'sk-test' } });
-  assert.deepEqual(a.info(), { llm: { model: 'stand-in-7b', url: new URL(llm.url).host }, entries: 8 });
+  assert.deepEqual(a.info(), { llm: { model: 'stand-in-7b', url: new URL(llm.url).host, local: false }, entries: 8 });
   const events = [];
   for await (const ev of a.askStream({ question: 'why is it stuck at 0%?', infoHash: HASH })) events.push(ev);
   const tokens = events.filter((e) => e.type === 'token').map((e) => (e as { text: string }).text);

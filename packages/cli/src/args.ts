@@ -71,6 +71,10 @@ export interface Options {
   llmUrl: string | undefined;
   llmModel: string | undefined;
   llmKey: string | undefined;
+  /** serve --llm-gguf: a local model file (absolute), and its threads and answer length. */
+  llmGguf: string | undefined;
+  llmThreads: number | undefined;
+  llmMaxTokens: number | undefined;
 }
 
 export interface Invocation {
@@ -259,6 +263,9 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
     llmUrl: str('llm-url') !== undefined ? checkLlmUrl(str('llm-url')!) : undefined,
     llmModel: str('llm-model'),
     llmKey: str('llm-key'),
+    llmGguf: str('llm-gguf') !== undefined ? resolve(str('llm-gguf')!) : undefined,
+    llmThreads: str('llm-threads') !== undefined ? parseInteger('llm-threads', str('llm-threads')!, 1, 256) : undefined,
+    llmMaxTokens: str('llm-max-tokens') !== undefined ? parseInteger('llm-max-tokens', str('llm-max-tokens')!, 1, 8192) : undefined,
     trackerPort: str('tracker-port') !== undefined ? parseInteger('tracker-port', str('tracker-port')!, 0, 65535) : undefined,
   };
   if (str('piece-length') !== undefined) {
@@ -286,6 +293,12 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
     throw new UsageError('--llm-url and --llm-model go together: the endpoint and the model to ask there');
   }
   if (options.llmModel !== undefined && options.llmModel.trim() === '') throw new UsageError('--llm-model wants a model name, got ""');
+  if (options.llmGguf !== undefined && options.llmUrl !== undefined) {
+    throw new UsageError('--llm-gguf and --llm-url are two ways to answer: a local model file, or an endpoint; give one');
+  }
+  if (options.llmGguf === undefined && (options.llmThreads !== undefined || options.llmMaxTokens !== undefined)) {
+    throw new UsageError('--llm-threads and --llm-max-tokens are for a local model: give --llm-gguf FILE too');
+  }
   if (options.torrent !== undefined && !/^[0-9a-fA-F]{1,40}$/.test(options.torrent)) {
     throw new UsageError(`--torrent wants an infohash (or a prefix of one), got "${options.torrent}"`);
   }

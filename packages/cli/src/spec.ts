@@ -11,7 +11,7 @@ export type OptName =
   | 'timeout' | 'delete-data' | 'paused' | 'http-port' | 'download-dir' | 'tracker-port' | 'allowed-host' | 'allow-private-urls' | 'public-url' | 'metrics-token'
   | 'save-path' | 'category' | 'tag' | 'down' | 'up' | 'alt-down' | 'alt-up'
   | 'sort' | 'order' | 'limit' | 'state' | 'off' | 'alt'
-  | 'torrent' | 'conversation' | 'llm-url' | 'llm-model' | 'llm-key'
+  | 'torrent' | 'conversation' | 'llm-url' | 'llm-model' | 'llm-key' | 'llm-gguf' | 'llm-threads' | 'llm-max-tokens'
   | 'interval' | 'must-contain' | 'must-not-contain' | 'regex' | 'episode' | 'smart' | 'feed' | 'max-items';
 
 export interface OptDef {
@@ -89,6 +89,13 @@ export const OPTION_DEFS: Record<OptName, OptDef> = {
   },
   'llm-model': { type: 'string', arg: 'NAME', help: 'the model name to ask at --llm-url' },
   'llm-key': { type: 'string', arg: 'KEY', help: 'the API key for --llm-url; $CASCADE_LLM_KEY does the same without showing it in `ps`' },
+  'llm-gguf': {
+    type: 'string',
+    arg: 'FILE',
+    help: 'a local GGUF model the assistant writes answers with, in this process (node-llama-cpp: `npm run install:llm` installs its CPU build); nothing leaves the machine',
+  },
+  'llm-threads': { type: 'string', arg: 'N', help: 'CPU threads for --llm-gguf (default: the cores this machine has; more only makes each token slower)' },
+  'llm-max-tokens': { type: 'string', arg: 'N', help: 'longest answer --llm-gguf writes, in tokens (default 400)' },
   alt: { type: 'string', arg: 'on|off', help: 'switch the alternative ("turtle") limits on or off' },
 };
 
@@ -136,9 +143,9 @@ export const COMMANDS: Record<string, CommandSpec> = {
     optionHelp: { output: 'the download directory (default: the current one)', dir: 'the same as -o' },
   },
   serve: {
-    options: [...NODE, 'http-port', 'download-dir', 'tracker-port', 'allowed-host', 'allow-private-urls', 'public-url', 'metrics-token', 'llm-url', 'llm-model', 'llm-key'],
+    options: [...NODE, 'http-port', 'download-dir', 'tracker-port', 'allowed-host', 'allow-private-urls', 'public-url', 'metrics-token', 'llm-url', 'llm-model', 'llm-key', 'llm-gguf', 'llm-threads', 'llm-max-tokens'],
     positionals: [0, 0],
-    usage: 'serve [--http-port N] [--host ADDR] [--download-dir DIR] [--port N] [--tracker-port N] [--allowed-host NAME]... [--allow-private-urls] [--public-url URL] [--metrics-token TOKEN] [--llm-url URL --llm-model NAME [--llm-key KEY]]',
+    usage: 'serve [--http-port N] [--host ADDR] [--download-dir DIR] [--port N] [--tracker-port N] [--allowed-host NAME]... [--allow-private-urls] [--public-url URL] [--metrics-token TOKEN] [--llm-url URL --llm-model NAME [--llm-key KEY] | --llm-gguf FILE [--llm-threads N] [--llm-max-tokens N]]',
     summary: 'run the node: every stored torrent, the tracker, and the web UI + API on http://localhost:8080',
     optionHelp: { host: 'bind address of the web UI, API and tracker (default 127.0.0.1: this machine only)' },
   },
@@ -241,7 +248,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
     details:
       'Prints the answer, what the checks found (with the evidence), the help entries it cites and the\n' +
       'steps to take as commands. Needs a running node (`cascade serve`). Nothing leaves this machine\n' +
-      'unless the node was started with --llm-url.\n' +
+      'unless the node was started with --llm-url (a --llm-gguf model runs on the node itself).\n' +
       'Example: cascade ask "why is my download stuck at 0%" --torrent 1a2b3c',
   },
   announce: {

@@ -112,5 +112,5 @@ test('cascade ask: BitTorrent bound to 127.0.0.1 → local-only (nobody elsewher
 test('cascade serve --llm-url/--llm-model: GET /api/assistant names the model and host (the UI privacy line)', async (t) => {
   const node = await startServe(t, { args: ['--llm-url', 'http://127.0.0.1:9/v1', '--llm-model', 'tiny-test'] });
   const info = await (await node.api('/api/assistant')).json();
-  assert.deepEqual(info.llm, { model: 'tiny-test', url: '127.0.0.1:9' });
+  assert.deepEqual(info.llm, { model: 'tiny-test', url: '127.0.0.1:9', local: false });
 });

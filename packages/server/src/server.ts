@@ -29,7 +29,7 @@ import { makeDirsSync } from '@cascade/engine/make-dirs';
 import { setTorrentLimits, type TorrentLimits } from '@cascade/engine';
 import { RssService, rssRpc, nodeAdd } from './rss/index.ts';
 import { startAssistant, assistantRpc } from './assistant/index.ts';
-import type { LlmConfig } from '@cascade/assistant';
+import { checkGgufFile, isLocalLlm, loadNodeLlamaCpp, type LlmConfig } from '@cascade/assistant';
 
 export const DEFAULT_HTTP_PORT = 8080;
 export const DEFAULT_BT_PORT = 6881;
@@ -85,8 +85,9 @@ export interface ServerOptions {
   /** A second Bearer credential that may read GET /metrics and nothing else (for Prometheus);
    *  the API token reads it too. `serve --metrics-token` / CASCADE_METRICS_TOKEN. */
   metricsToken?: string;
-  /** An OpenAI-compatible endpoint the assistant writes its answers with (serve --llm-url,
-   *  --llm-model, --llm-key / CASCADE_LLM_KEY); omitted = the built-in answers, nothing leaves the machine. */
+  /** What the assistant writes its answers with: an OpenAI-compatible endpoint (serve --llm-url,
+   *  --llm-model, --llm-key / CASCADE_LLM_KEY) or a local GGUF model (--llm-gguf, through
+   *  node-llama-cpp); omitted = the built-in answers. Only an endpoint sends anything off the machine. */
   llm?: LlmConfig;
   /** The assistant's help entries. Default: the repo's docs/help. */
   helpDir?: string;
@@ -134,6 +135,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   if (opts.torrentLimits) setTorrentLimits(opts.torrentLimits);
   // A bad token fails the start before anything listens.
   if (opts.metricsToken !== undefined) checkMetricsToken(opts.metricsToken);
+  // So does a --llm-gguf that is no model file, or node-llama-cpp missing: the model itself loads
+  // after the start, in the background.
+  if (opts.llm && isLocalLlm(opts.llm)) {
+    await checkGgufFile(opts.llm.gguf);
+    await loadNodeLlamaCpp();
+  }
 
   const nodeOptions: NodeOptions = {
     stateDir,

@@ -44,7 +44,7 @@ function parseSse(text: string): { event: string; data: any }[] {
 test('with an LLM: tokens stream as SSE, then the answer with findings; the prompt carries the evidence', async (t) => {
   const llm = await standInLlm(t);
   const s = await bareServer(t, { llm: { url: llm.url, model: 'stand-in' } });
-  assert.deepEqual((await s.json('/api/assistant')).body.llm, { model: 'stand-in', url: new URL(llm.url).host });
+  assert.deepEqual((await s.json('/api/assistant')).body.llm, { model: 'stand-in', url: new URL(llm.url).host, local: false });
   const tracker = `http://127.0.0.1:${await closedPort()}/announce`;
   await addMagnet(s, magnetWith(HASH, 'streamed', tracker));
   await until('the failed announce', () => (s.node.session.get(HASH)?.trackers().some((x) => x.status === 'error') ? true : undefined));

@@ -13,7 +13,8 @@ export type { AssistantAction, AssistantAnswer, AskRequest, Finding, Severity, S
 
 /** GET /api/assistant: null llm = nothing leaves the machine. */
 export interface AssistantInfo {
-  llm: null | { model: string; host: string };
+  /** local: a GGUF model in the node's own process (--llm-gguf); nothing leaves the machine. */
+  llm: null | { model: string; host: string; local: boolean };
   entries: number;
 }
 
@@ -22,12 +23,12 @@ export function normaliseInfo(raw: unknown): AssistantInfo {
   const o = (raw && typeof raw === 'object' ? raw : {}) as { llm?: unknown; entries?: unknown };
   const entries = typeof o.entries === 'number' ? o.entries : 0;
   if (!o.llm || typeof o.llm !== 'object') return { llm: null, entries };
-  const l = o.llm as { model?: unknown; host?: unknown; url?: unknown };
+  const l = o.llm as { model?: unknown; host?: unknown; url?: unknown; local?: unknown };
   let host = typeof l.host === 'string' ? l.host : typeof l.url === 'string' ? l.url : '';
   try {
     if (/^[a-z]+:\/\//i.test(host)) host = new URL(host).host;
   } catch {}
-  return { llm: { model: typeof l.model === 'string' ? l.model : 'a language model', host: host || 'a remote server' }, entries };
+  return { llm: { model: typeof l.model === 'string' ? l.model : 'a language model', host: host || 'a remote server', local: l.local === true }, entries };
 }
 
 /** Fills what an older or partial answer leaves out, so the view never meets undefined lists. */

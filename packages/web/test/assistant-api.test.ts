@@ -44,9 +44,10 @@ test('SSE: a last event without its blank line still counts; data-less blocks do
 
 test('privacy info: no LLM, a host, or a URL cut to its host; answers filled in', () => {
   assert.deepEqual(normaliseInfo({ llm: null, entries: 70 }), { llm: null, entries: 70 });
-  assert.deepEqual(normaliseInfo({ llm: { model: 'llama3', url: '127.0.0.1:11434' }, entries: 70 }), { llm: { model: 'llama3', host: '127.0.0.1:11434' }, entries: 70 });
-  assert.deepEqual(normaliseInfo({ llm: { model: 'gpt', url: 'https://api.example.com/v1' }, entries: 1 }).llm, { model: 'gpt', host: 'api.example.com' });
-  assert.deepEqual(normaliseInfo({ llm: { model: 'm', host: 'h:1' } }).llm, { model: 'm', host: 'h:1' });
+  assert.deepEqual(normaliseInfo({ llm: { model: 'llama3', url: '127.0.0.1:11434' }, entries: 70 }), { llm: { model: 'llama3', host: '127.0.0.1:11434', local: false }, entries: 70 });
+  assert.deepEqual(normaliseInfo({ llm: { model: 'gpt', url: 'https://api.example.com/v1' }, entries: 1 }).llm, { model: 'gpt', host: 'api.example.com', local: false });
+  assert.deepEqual(normaliseInfo({ llm: { model: 'm', host: 'h:1' } }).llm, { model: 'm', host: 'h:1', local: false });
+  assert.deepEqual(normaliseInfo({ llm: { model: 'tiny.gguf', url: 'this node', local: true } }).llm, { model: 'tiny.gguf', host: 'this node', local: true });
   assert.deepEqual(normaliseInfo(undefined), { llm: null, entries: 0 });
   const a = normaliseAnswer({ answer: 'x', findings: [{ id: 'paused', severity: 'problem', title: 't', evidence: 'e' }] });
   assert.deepEqual(a.findings[0]!.entries, []);

@@ -26,6 +26,9 @@ export async function serveCommand(inv: Invocation, out: Output): Promise<number
     ...(o.publicUrl !== undefined ? { publicUrl: o.publicUrl } : {}),
     ...metricsToken(o.metricsToken),
     ...(o.llmUrl !== undefined && o.llmModel !== undefined ? { llm: llmConfig(o.llmUrl, o.llmModel, o.llmKey) } : {}),
+    ...(o.llmGguf !== undefined
+      ? { llm: { gguf: o.llmGguf, ...(o.llmThreads !== undefined ? { threads: o.llmThreads } : {}), ...(o.llmMaxTokens !== undefined ? { maxTokens: o.llmMaxTokens } : {}) } }
+      : {}),
     log: out,
   });
   try {

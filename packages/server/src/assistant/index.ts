@@ -1,6 +1,6 @@
 // The assistant on the node: @cascade/assistant over this node's real state (AssistantNodeView),
 // the built-in diagnostics, the help entries in the repo's docs/help, and the LLM the user
-// configured (serve --llm-url/--llm-model/--llm-key). Served at /api/assistant and as the control
+// configured (serve --llm-url/--llm-model/--llm-key, or a local GGUF model with --llm-gguf). Served at /api/assistant and as the control
 // RPC `ask` (`cascade ask`).
 
 import { existsSync } from 'node:fs';
@@ -27,7 +27,7 @@ export interface NodeAssistantOptions {
 export interface NodeAssistant {
   assistant: Assistant;
   view: AssistantNodeView;
-  close(): void;
+  close(): Promise<void>;
 }
 
 export function startAssistant(node: CascadeNode, opts: NodeAssistantOptions): NodeAssistant {
@@ -37,7 +37,18 @@ export function startAssistant(node: CascadeNode, opts: NodeAssistantOptions): N
   const source = existsSync(helpDir) ? { helpDir } : { entries: [] };
   if (!('helpDir' in source)) opts.log?.(`note: no help entries at ${helpDir}; the assistant answers from its checks only`);
   const assistant = createAssistant({ ...source, node: view, checks: (n, ih) => runChecks(n, ih), ...(opts.llm ? { llm: opts.llm } : {}) });
-  return { assistant, view, close: () => view.close() };
+  if (opts.llm) {
+    // The first answer should not wait for a model of several GB to load.
+    void assistant.warm().catch((err: Error) => opts.log?.(`the assistant's local model did not load: ${err.message}; answers are built in until it does`));
+  }
+  return {
+    assistant,
+    view,
+    close: async () => {
+      view.close();
+      await assistant.close();
+    },
+  };
 }
 
 /** The control RPC `ask` (params: question, infoHash?, conversation?) → AssistantAnswer. */

@@ -64,7 +64,11 @@ export const assistantInfoSchema = {
     llm: {
       type: ['object', 'null'],
       description: 'null: nothing leaves this machine; else the configured model and the host questions go to',
-      properties: { model: str, url: { type: 'string', description: 'the endpoint’s host' } },
+      properties: {
+        model: str,
+        url: { type: 'string', description: 'the endpoint’s host, or "this node" for a local model' },
+        local: { type: 'boolean', description: 'true: a GGUF model in the node’s own process (--llm-gguf); nothing leaves the machine' },
+      },
     },
     entries: { type: 'integer', description: 'help entries the assistant answers from' },
   },

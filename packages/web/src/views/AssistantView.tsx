@@ -162,7 +162,7 @@ export function AssistantView() {
   );
 }
 
-/** Where the question goes: nowhere (built-in), or the LLM's host the user configured. */
+/** Where the question goes: nowhere (built-in or a local model), or the LLM's host the user configured. */
 function Privacy({ s }: { s: AssistantState }) {
   if (s.infoError) {
     return (
@@ -173,6 +173,13 @@ function Privacy({ s }: { s: AssistantState }) {
   }
   if (!s.info) return <p className="muted small" data-testid="assistant-privacy" data-llm="unknown">&nbsp;</p>;
   const llm = s.info.llm;
+  if (llm?.local) {
+    return (
+      <p className="muted small" data-testid="assistant-privacy" data-llm="local">
+        Answers are written by the local model <strong>{llm.model}</strong> on this node; nothing leaves your machine.
+      </p>
+    );
+  }
   return llm ? (
     <p className="assistant-privacy assistant-privacy-remote small" data-testid="assistant-privacy" data-llm="remote">
       Questions and this node's state are sent to <strong>{llm.host}</strong> ({llm.model}).
