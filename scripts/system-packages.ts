@@ -29,6 +29,8 @@ export const SYSTEM_PACKAGES: SystemPackage[] = [
   // The deployment tests render deploy/k8s with `kubectl kustomize`. Any kubectl will do (a cloud
   // SDK's one counts); when none runs, Debian's kubernetes-client provides it.
   { pkg: 'kubernetes-client', cmd: 'kubectl', args: ['version', '--client'] },
+  // The private-shares test captures a swarm's packets to show no name or content crosses the wire.
+  { pkg: 'tcpdump', cmd: 'tcpdump', args: ['--version'] },
 ];
 
 /** True only when the command ran and exited 0 within 30 s. */

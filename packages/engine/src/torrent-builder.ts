@@ -3,7 +3,7 @@
 // mktorrent and libtorrent write (files|length, name, piece length, pieces, private only when set)
 // go into `info`, so the same content gives the same infohash in every tool.
 
-import { encode } from './bencode.ts';
+import { encode, type BValue } from './bencode.ts';
 import { encodeTorrent, MAX_PIECE_LENGTH, parseInfoDict } from './metainfo.ts';
 import type { Metainfo } from './types.ts';
 
@@ -16,6 +16,9 @@ export interface TorrentFieldOptions {
   webSeeds?: string[];
   comment?: string;
   createdBy?: string;
+  /** More keys for the info dictionary (an extension's, e.g. `cascade-private`): the infohash covers
+   *  them. They may not replace a BEP 3 key. */
+  extraInfo?: Record<string, BValue>;
   onProgress?(hashedBytes: number, totalBytes: number): void;
 }
 
@@ -56,6 +59,7 @@ export function buildTorrent(shape: {
     'piece length': shape.pieceLength,
     pieces: shape.pieces,
     private: opts.private ? 1 : undefined,
+    ...checkExtraInfo(opts.extraInfo),
   };
   const metainfo = parseInfoDict(encode(info), {
     announce: (opts.announce ?? []).filter((u) => u !== '').map((u) => [u]),
@@ -65,4 +69,13 @@ export function buildTorrent(shape: {
     creationDate: Math.floor(Date.now() / 1000),
   });
   return { torrent: encodeTorrent(metainfo), metainfo };
+}
+
+const BEP3_INFO_KEYS = new Set(['files', 'length', 'name', 'piece length', 'pieces', 'private']);
+
+function checkExtraInfo(extra: Record<string, BValue> | undefined): Record<string, BValue> {
+  for (const key of Object.keys(extra ?? {})) {
+    if (BEP3_INFO_KEYS.has(key)) throw new Error(`extraInfo may not set the info dictionary's "${key}"`);
+  }
+  return extra ?? {};
 }

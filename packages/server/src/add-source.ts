@@ -7,6 +7,7 @@ import type { TorrentHandle, TorrentSource } from './engine.ts';
 import { fetchTorrentFile } from './fetch-torrent.ts';
 import { magnetOf } from './torrent-view.ts';
 import { badRequest } from './http-errors.ts';
+import { splitLink } from '@cascade/private-shares';
 
 /** Where and how to add, as the request gave it (the model resolves defaults and checks it). */
 export interface AddOptions {
@@ -15,6 +16,9 @@ export interface AddOptions {
   savePath?: string;
   category?: string;
   tags?: string[];
+  /** A private share's content key, from a link's fragment: kept by the node, never given to the
+   *  engine, a tracker or the stored source. */
+  shareKey?: Uint8Array;
 }
 
 export interface AddResult {
@@ -22,6 +26,10 @@ export interface AddResult {
   magnet: string;
   name: string | null;
   existing: boolean;
+  /** A private share made by this add (issue 24). */
+  encrypted?: boolean;
+  /** A share by link: the magnet with the key in its fragment. Only in the answer to the sharer. */
+  link?: string;
 }
 
 export function addResult(t: TorrentHandle, existing: boolean): AddResult {
@@ -41,10 +49,18 @@ export async function addSource(node: CascadeNode, infoHash: string, source: Tor
   const existing = node.session.get(infoHash);
   if (existing) {
     node.addPeers(existing, peers);
+    if (extra.shareKey) await node.privateShares.useKey(existing, extra.shareKey);
     return addResult(existing, true);
   }
-  const t = await node.addWith(source, { savePath: extra.savePath, category: extra.category, tags: extra.tags, paused: extra.paused }, { peers });
-  return addResult(t, false);
+  // Before the add: a torrent whose metadata is known is looked at as soon as it is tracked.
+  if (extra.shareKey) node.privateShares.keys.set(infoHash, extra.shareKey, 'link');
+  try {
+    const t = await node.addWith(source, { savePath: extra.savePath, category: extra.category, tags: extra.tags, paused: extra.paused }, { peers });
+    return addResult(t, false);
+  } catch (err) {
+    if (extra.shareKey) node.privateShares.keys.delete(infoHash);
+    throw err;
+  }
 }
 
 export function addTorrentBytes(node: CascadeNode, bytes: Uint8Array, extra?: AddOptions): Promise<AddResult> {
@@ -54,8 +70,16 @@ export function addTorrentBytes(node: CascadeNode, bytes: Uint8Array, extra?: Ad
 }
 
 /** A magnet, an infohash (40 hex or 32 base32) or an http(s) URL of a .torrent (fetched with the SSRF guard). */
-export async function addUri(node: CascadeNode, uriInput: string, extra: AddOptions, opts: { allowPrivateUrls: boolean }): Promise<AddResult> {
-  const uri = uriInput.trim();
+export async function addUri(node: CascadeNode, uriInput: string, extraInput: AddOptions, opts: { allowPrivateUrls: boolean }): Promise<AddResult> {
+  // A private share's link: the key in the fragment stays on this node (nothing else sees a fragment).
+  let split: ReturnType<typeof splitLink>;
+  try {
+    split = splitLink(uriInput.trim());
+  } catch (err) {
+    throw badRequest((err as Error).message);
+  }
+  const uri = split.uri;
+  const extra = split.key ? { ...extraInput, shareKey: split.key } : extraInput;
   if (/^https?:\/\//i.test(uri)) {
     return addTorrentBytes(node, await fetchTorrentFile(uri, { allowPrivate: opts.allowPrivateUrls }), extra);
   }

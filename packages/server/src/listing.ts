@@ -5,6 +5,7 @@
 import type { StateDB, TorrentRecord } from './state.ts';
 import type { TorrentHandle, TorrentStats } from './engine.ts';
 import type { CascadeNode } from './node.ts';
+import type { PrivateView } from './private/shares.ts';
 
 export interface ListEntry {
   infoHash: string;
@@ -50,6 +51,10 @@ export interface ListEntry {
   seedingTimeOrigin: number | null;
   totalDownloaded: number;
   totalUploaded: number;
+  /** A private share (issue 24): its content is encrypted for its recipients or its link. */
+  encrypted: boolean;
+  /** This node can read it (true when not encrypted); when false, `error` says why. */
+  decryptable: boolean;
   /** ms since the epoch. */
   addedAt: number | null;
   completedAt: number | null;
@@ -128,6 +133,8 @@ export function offlineEntry(rec: TorrentRecord, db: StateDB): ListEntry {
     addedAt: rec.addedAt ?? null,
     completedAt: rec.completedAt ?? null,
     queuePosition: null,
+    encrypted: false,
+    decryptable: true,
     ratio: ratioOf(rec.totalUploaded, rec.totalDownloaded, (progress ?? 0) * (rec.length ?? 0)),
     seedingTime: rec.seedingTime,
     seedingTimeOrigin: null,
@@ -184,6 +191,8 @@ export function liveEntry(
     addedAt: rec?.addedAt ?? null,
     completedAt: rec?.completedAt ?? null,
     queuePosition: extra.queuePosition ?? null,
+    encrypted: false,
+    decryptable: true,
     ratio: ratioOf(totalUploaded, totalDownloaded, s.progress * (s.length ?? 0)),
     seedingTime: Math.round(seedingSeconds),
     seedingTimeOrigin: s.state === 'seeding' ? Math.round((extra.now ?? Date.now()) - seedingSeconds * 1000) : null,
@@ -227,6 +236,8 @@ export type ListingNode = Pick<CascadeNode, 'session' | 'db'> & {
   model?: { queueOrder(): string[]; pendingTotals(infoHash: string): PendingTotals | undefined } | undefined;
   /** A running node's queue knows the positions as of its last plan (no pass over the library per row). */
   queue?: { positions(): ReadonlyMap<string, number> } | undefined;
+  /** A running node's private shares: their real names, or why it cannot read them. */
+  privateShares?: { view(infoHash: string): PrivateView | undefined } | undefined;
 };
 
 export function positionsOf(node: ListingNode): ReadonlyMap<string, number> {
@@ -251,11 +262,20 @@ export function liveRow(node: ListingNode, t: TorrentHandle, positions?: Readonl
   // A complete torrent has no queue position, whatever the queue's last plan (made before it
   // completed) still says: otherwise its row would change again when the queue next plans.
   const done = complete({ progress: s.progress, pieceCount: s.pieceCount ?? null, state: s.state });
-  return liveEntry(s, rec ?? node.db.getTorrent(t.infoHashHex), {
+  const row = liveEntry(s, rec ?? node.db.getTorrent(t.infoHashHex), {
     tracker: trackerHost(firstTracker(t)),
     pending: node.model?.pendingTotals(t.infoHashHex),
     queuePosition: done ? null : (pos.get(t.infoHashHex) ?? null),
   });
+  const shared = node.privateShares?.view(t.infoHashHex);
+  if (!shared) return row;
+  return {
+    ...row,
+    encrypted: true,
+    decryptable: shared.decryptable,
+    name: shared.manifest?.name ?? row.name,
+    error: shared.error ?? row.error,
+  };
 }
 
 /** Every torrent the node knows: live ones with stats, then stored ones it has not loaded. */

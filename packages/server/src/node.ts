@@ -1,6 +1,8 @@
 // A running BitTorrent node: the engine session plus the state DB, the peer ledger and the control
 // endpoint. `cascade serve` (through startServer), `seed` and `download` all run one of these.
 
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { StateDB, type TorrentStatus } from './state.ts';
 import { PeerLedger } from './peer-ledger.ts';
 import { ControlServer, connectControl } from './control.ts';
@@ -10,6 +12,8 @@ import { CliError, errorMessage } from './errors.ts';
 import { resolveInfoHash } from './infohash.ts';
 import { IdentifiedPeers } from './identified-peers.ts';
 import { nodeIdentity } from './node-identity.ts';
+import { PrivateShares, type NodeSecrets } from './private/shares.ts';
+import { summaryCache } from './summary-cache.ts';
 import { rememberPeers } from './manual-peers.ts';
 import { deleteOwnFiles, otherOwners, refuseOwnedFiles, storedMetainfo, storedOwners } from './own-files.ts';
 import { NodeModel, type AddInput } from './model/index.ts';
@@ -110,6 +114,8 @@ export class CascadeNode {
   /** Others that follow each torrent's events while it is tracked (the assistant's evidence):
    *  called for every torrent tracked from now on; each returns how to stop. */
   readonly watchers: ((t: TorrentHandle) => () => void)[] = [];
+  /** Private shares (issue 24): which torrents are, which this node reads, their plaintext. */
+  readonly privateShares: PrivateShares;
   #untrack = new Map<string, () => void>();
   #stopping: Promise<void> | undefined;
 
@@ -143,6 +149,19 @@ export class CascadeNode {
       parts.queue,
     );
     this.model.torrentChanged = (ih) => this.queue.apply([ih]);
+    let secrets: NodeSecrets | undefined;
+    this.privateShares = new PrivateShares(parts.db, parts.out, () => {
+      if (!secrets) {
+        const id = nodeIdentity(parts.db);
+        secrets = { did: id.did, dhPublic: id.dhPublic, secrets: [id.dhSecret, ...(id.legacyDhSecret ? [id.legacyDhSecret] : [])] };
+      }
+      return secrets;
+    });
+    this.watchers.push(this.privateShares.watch);
+    this.privateShares.onChange = (ih) => {
+      summaryCache(this).touch(ih);
+      this.changed();
+    };
     this.model.settings.onChange((_next, _prev, changed) => {
       if (changed.includes('altSpeedSchedule')) this.queue.scheduleChanged(changed.includes('altSpeedEnabled'));
       if (changed.some((k) => QUEUE_SETTINGS.has(k))) this.queue.poke();
@@ -308,8 +327,10 @@ export class CascadeNode {
     const lib = await loadEngine();
     for (const infoHash of infoHashes) {
       try {
+        const plaintext = this.privateShares.plaintextRoot(infoHash);
         this.#untrack.get(infoHash)?.();
         this.#untrack.delete(infoHash);
+        const savePath = this.db.getTorrent(infoHash)?.savePath;
         if (this.session.get(infoHash)) await this.session.remove(infoHash, { deleteData });
         else if (deleteData) {
           const rec = this.db.getTorrent(infoHash);
@@ -317,6 +338,8 @@ export class CascadeNode {
           const meta = rec && storedMetainfo(rec, this.db, lib);
           if (rec && meta) await deleteOwnFiles(meta, rec.savePath, otherOwners(this.db, lib, infoHash, this.#liveFiles()));
         }
+        // A private share's plaintext is its data too.
+        if (deleteData && plaintext && savePath) await rm(join(savePath, plaintext), { recursive: true, force: true });
         outcome.set(infoHash, undefined);
       } catch (err) {
         outcome.set(infoHash, err);

@@ -114,6 +114,8 @@ export const entryModelProperties = {
   addedAt: { type: ['number', 'null'], description: 'ms since epoch' },
   completedAt: { type: ['number', 'null'], description: 'ms since epoch' },
   tracker: { type: ['string', 'null'], description: 'the host of its first tracker' },
+  encrypted: { type: 'boolean', description: 'a private share (issue 24): its content is encrypted for its recipients or its link' },
+  decryptable: { type: 'boolean', description: 'this node can read it (always true when not encrypted); when false, `error` says why' },
 } as const;
 
 /** Add options shared by the JSON body and the multipart fields. */

@@ -183,6 +183,8 @@ export const addMultipartBody = {
     category: addOptionProperties.category,
     tags: { type: 'string', description: 'a tag per field (repeat it), or several comma-separated' },
     paused: { type: 'string', description: 'true or false' },
+    recipients: { type: 'string', description: 'a private share for this did:key (repeat the field per recipient; before the file)' },
+    encrypt: { type: 'string', description: 'true: a private share by link (the answer’s `link` holds the key); before the file' },
   },
 } as const;
 
@@ -193,6 +195,8 @@ export const addResultSchema = {
     magnet: str,
     name: nullable('string'),
     existing: { type: 'boolean', description: 'true when the node already had this torrent' },
+    encrypted: { type: 'boolean', description: 'a private share was made (recipients or encrypt=true)' },
+    link: { type: 'string', description: 'a share by link: the magnet with its key in the fragment (#k=…); `magnet` has no key' },
   },
   required: ['infoHash', 'magnet', 'name'],
 } as const;

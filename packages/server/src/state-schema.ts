@@ -12,7 +12,7 @@ export class StateError extends CliError {
 }
 
 /** Bump with a new entry in MIGRATIONS whenever the schema changes. */
-export const SCHEMA_VERSION = 7;
+export const SCHEMA_VERSION = 8;
 /** PRAGMA application_id ("CSCD"): tells our DB apart from any other SQLite file. */
 const APPLICATION_ID = 0x43534344;
 
@@ -186,6 +186,15 @@ const MIGRATIONS: string[] = [
   // without this index, which made adding 10,000 torrents quadratic (10 s of scans).
   `
   CREATE INDEX torrents_queue_position ON torrents (queue_position);
+  `,
+  // 8: private shares (issue 24): the content keys of the shares this node can read.
+  `
+  CREATE TABLE share_keys (
+    info_hash TEXT PRIMARY KEY,
+    key       BLOB NOT NULL,                  -- the share's 32-byte content key
+    origin    TEXT NOT NULL CHECK (origin IN ('shared', 'link', 'envelope')),
+    written   BLOB                            -- bitfield of chunks whose plaintext is written
+  );
   `,
 ];
 

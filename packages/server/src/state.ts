@@ -279,11 +279,13 @@ export class StateDB {
       const torrents = this.prepare('DELETE FROM torrents WHERE info_hash = ?');
       const resume = this.prepare('DELETE FROM resume WHERE info_hash = ?');
       const peers = this.prepare('DELETE FROM torrent_peers WHERE info_hash = ?');
+      const keys = this.prepare('DELETE FROM share_keys WHERE info_hash = ?');
       let known = 0;
       for (const ih of infoHashes) {
         known += Number(torrents.run(ih).changes);
         resume.run(ih);
         peers.run(ih);
+        keys.run(ih);
       }
       return known;
     });

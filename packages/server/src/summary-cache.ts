@@ -58,6 +58,7 @@ export class SummaryCache {
   readonly #drain: StatementSync;
   readonly #clear: StatementSync;
   readonly #allRecords: StatementSync;
+  readonly #touch: StatementSync;
 
   constructor(node: CacheNode) {
     this.#node = node;
@@ -72,8 +73,15 @@ export class SummaryCache {
     db.prepare(`CREATE TEMP TRIGGER IF NOT EXISTS summary_upd AFTER UPDATE OF ${watched.join(', ')} ON main.torrents ${note('new')}`).run();
     this.#drain = db.prepare('SELECT info_hash FROM temp.summary_touched');
     this.#clear = db.prepare('DELETE FROM temp.summary_touched');
+    this.#touch = db.prepare('INSERT OR IGNORE INTO temp.summary_touched VALUES (?)');
     // Every column but the .torrent bytes (up to megabytes each; a row never shows them).
     this.#allRecords = db.prepare(`SELECT ${columns.filter((c) => c !== 'torrent').join(', ')} FROM main.torrents`);
+  }
+
+  /** Builds a torrent's row again at the next refresh: something it shows changed outside the
+   *  engine and the library record (a private share found readable, say). */
+  touch(infoHash: string): void {
+    this.#touch.run(infoHash);
   }
 
   /** Grows whenever any row changes, appears or goes. */

@@ -120,6 +120,18 @@ export function torrentDetail(node: CascadeNode, t: TorrentHandle): TorrentDetai
 
 /** Its files with progress and selection (null before the metadata is known). */
 export function torrentFiles(node: CascadeNode, t: TorrentHandle, selected: number[] | null = node.db.getTorrent(t.infoHashHex)?.selectedFiles ?? null): FileView[] | null {
+  // A private share's files are the ones inside it, for a node that can read them; none otherwise
+  // (the ciphertext's one file says nothing, and its name must not look like content).
+  const shared = node.privateShares?.view(t.infoHashHex);
+  if (shared) {
+    return shared.manifest?.files.map((f, index) => ({
+      index,
+      path: f.path.join('/'),
+      length: f.length,
+      progress: shared.fileProgress?.[index] ?? 0,
+      selected: true,
+    })) ?? [];
+  }
   // Loaded paused, it has not checked its data yet: the resume record says what is verified.
   const s = t.stats();
   return fileViews(t, selected, s.state === 'paused' && s.verifiedPieces === 0 ? node.db.loadResume(t.infoHashHex)?.have : undefined);

@@ -11,6 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import type { FastifyRequest } from 'fastify';
 import { HttpError, badRequest } from './http-errors.ts';
 import { makeDirs } from '@cascade/engine/make-dirs';
+import { MAX_ENVELOPES, recipientKeyFromDid } from '@cascade/private-shares';
 
 /** .torrent files are small; anything bigger is not one. */
 export const MAX_TORRENT_FILE = 10 * 1024 * 1024;
@@ -27,6 +28,10 @@ export interface UploadFields {
   category?: string;
   tags?: string[];
   paused?: boolean;
+  /** Private share (issue 24): each recipient's did:key, checked as it arrives (before the file). */
+  recipients?: string[];
+  /** Private share by link: encrypted, the key only in the answer's `link`. */
+  encrypt?: boolean;
 }
 
 export type Upload = (
@@ -34,7 +39,7 @@ export type Upload = (
   | { kind: 'torrent'; bytes: Uint8Array }
 ) & { fields: UploadFields };
 
-const OPTION_FIELDS = ['savePath', 'category', 'tags', 'paused'];
+const OPTION_FIELDS = ['savePath', 'category', 'tags', 'paused', 'recipients', 'encrypt'];
 
 const tooLarge = (max: number) => new HttpError(413, `upload too large: the limit is ${max} bytes`);
 
@@ -141,11 +146,23 @@ function addField(fields: UploadFields, name: string, value: string): void {
     if (fields.tags.length > 1000) throw badRequest('"tags": too many tags');
     return;
   }
-  if (name === 'paused') {
+  if (name === 'paused' || name === 'encrypt') {
     const v = value.trim().toLowerCase();
-    if (['true', '1', 'on', 'yes'].includes(v)) fields.paused = true;
-    else if (['false', '0', 'off', 'no', ''].includes(v)) fields.paused = false;
-    else throw badRequest('"paused" must be true or false');
+    if (['true', '1', 'on', 'yes'].includes(v)) fields[name] = true;
+    else if (['false', '0', 'off', 'no', ''].includes(v)) fields[name] = false;
+    else throw badRequest(`"${name}" must be true or false`);
+    return;
+  }
+  if (name === 'recipients') {
+    const did = value.trim();
+    // Checked now, so a typo is refused before a large upload, not after it.
+    try {
+      recipientKeyFromDid(did);
+    } catch (err) {
+      throw badRequest(`"recipients": ${JSON.stringify(did.slice(0, 120))} is not an Ed25519 did:key (${(err as Error).message})`);
+    }
+    fields.recipients = [...(fields.recipients ?? []), did];
+    if (fields.recipients.length > MAX_ENVELOPES) throw badRequest(`"recipients": at most ${MAX_ENVELOPES} per share`);
     return;
   }
   if (name in fields) throw badRequest(`"${name}" is given twice`);
@@ -169,7 +186,10 @@ export async function receiveUpload(req: FastifyRequest, downloadDir: string, ma
     reading.catch(() => {});
     const { files, torrent, total, fields } = await Promise.race([reading, cut.promise]);
     if (torrent && files.length > 0) throw badRequest('send either files to share or a .torrent, not both');
-    if (torrent) return { kind: 'torrent', bytes: torrent, fields };
+    if (torrent) {
+      if (fields.recipients || fields.encrypt) throw badRequest('"recipients" and "encrypt" apply to files you share, not to a .torrent');
+      return { kind: 'torrent', bytes: torrent, fields };
+    }
     if (files.length === 0) throw badRequest('the upload contains no file (use a file field, or "torrent" for a .torrent)');
     // A torrent needs at least one piece.
     if (total === 0) throw badRequest('the uploaded files are empty: there is nothing to share');

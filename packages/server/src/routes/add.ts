@@ -7,7 +7,10 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { createTorrent, CLIENT_NAME } from '@cascade/engine';
 import type { ApiContext } from '../context.ts';
 import type { TorrentSource, Metainfo } from '../engine.ts';
-import { receiveUpload, uniqueName } from '../upload.ts';
+import { receiveUpload, uniqueName, type UploadFields } from '../upload.ts';
+import { INFO_KEY, linkFor, recipientKeyFromDid } from '@cascade/private-shares';
+import { sealFiles, type SealedFiles } from '@cascade/private-shares/node';
+import type { BDict } from '@cascade/engine/bencode';
 import { makeDirs } from '@cascade/engine/make-dirs';
 import { addResult, addSource, addTorrentBytes, addUri, type AddOptions, type AddResult } from '../add-source.ts';
 import { badRequest, HttpError, keepRawBody, rawBodyOf } from '../http-errors.ts';
@@ -32,7 +35,7 @@ export function addRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const addBytes = (bytes: Uint8Array, extra?: AddOptions) => addTorrentBytes(node, bytes, extra);
 
   /** Makes a torrent of content now in the download dir (moved first where the options say) and seeds it. */
-  const shareContent = async (placed: string, options: AddOptions): Promise<AddResult> => {
+  const shareContent = async (placed: string, options: AddOptions & UploadFields): Promise<AddResult> => {
     let plan: Awaited<ReturnType<typeof node.model.planAdd>>;
     let path = placed;
     try {
@@ -47,15 +50,27 @@ export function addRoutes(app: FastifyInstance, ctx: ApiContext): void {
       throw err;
     }
     const dir = dirname(path);
+    const sealing = options.encrypt === true || (options.recipients?.length ?? 0) > 0;
     let made: Awaited<ReturnType<typeof createTorrent>>;
+    let sealed: SealedFiles | undefined;
     try {
-      made = await createTorrent(path, { announce: ctx.announceUrls(), createdBy: CLIENT_NAME });
+      if (sealing) {
+        // A private share (issue 24): the torrent is made of the ciphertext, beside the plaintext.
+        // The node's own key joins the recipients, so it reads its share back from any seeder.
+        const recipients = options.recipients?.length ? [...options.recipients.map(recipientKeyFromDid), node.privateShares.ownRecipientKey()] : [];
+        sealed = await sealFiles(path, dir, recipients);
+        made = await createTorrent(sealed.cipherPath, { announce: ctx.announceUrls(), createdBy: CLIENT_NAME, extraInfo: { [INFO_KEY]: sealed.info as unknown as BDict } });
+      } else {
+        made = await createTorrent(path, { announce: ctx.announceUrls(), createdBy: CLIENT_NAME });
+      }
     } catch (err) {
       // The upload is only worth keeping as a torrent.
       await rm(path, { recursive: true, force: true });
+      if (sealed) await rm(sealed.cipherPath, { force: true });
       throw err;
     }
     const { torrent, metainfo } = made;
+    if (sealed) node.privateShares.keys.set(metainfo.infoHashHex, sealed.key, 'shared');
     const existing = node.session.get(metainfo.infoHashHex);
     if (existing) return addResult(existing, true);
     // createTorrent just hashed every piece of data we wrote ourselves; telling the engine so (as
@@ -67,11 +82,18 @@ export function addRoutes(app: FastifyInstance, ctx: ApiContext): void {
     });
     try {
       // Seeded from where it now is, whatever a category would say.
-      return await add(metainfo.infoHashHex, torrent, { ...options, savePath: dir });
+      const { recipients: _r, encrypt: _e, ...addOptions } = options;
+      const r = await add(metainfo.infoHashHex, torrent, { ...addOptions, savePath: dir });
+      if (!sealed) return r;
+      return { ...r, encrypted: true, ...(options.recipients?.length ? {} : { link: linkFor(r.magnet, sealed.key) }) };
     } catch (err) {
       // Refused (its name is another torrent's file, say): the upload goes, as above.
       node.db.deleteResume(metainfo.infoHashHex);
       await rm(path, { recursive: true, force: true });
+      if (sealed) {
+        node.privateShares.keys.delete(metainfo.infoHashHex);
+        await rm(sealed.cipherPath, { force: true });
+      }
       throw err;
     }
   };

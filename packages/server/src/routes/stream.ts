@@ -10,7 +10,8 @@ import type { TorrentHandle } from '../engine.ts';
 import { parseRange } from '../range.ts';
 import { FileRangeStream } from '../piece-stream.ts';
 import { havePiece } from '../torrent-view.ts';
-import { conflict, errorBody, notFound } from '../http-errors.ts';
+import { conflict, errorBody, HttpError, notFound } from '../http-errors.ts';
+import { plainRange } from '../private/plain-stream.ts';
 import { loadedTorrent } from './lookup.ts';
 import { contentDisposition } from './torrents.ts';
 import { fileParams, streamQuery, errors } from '../schemas.ts';
@@ -91,7 +92,7 @@ export function streamRoutes(app: FastifyInstance, ctx: ApiContext): void {
         response: {
           200: { type: 'string', format: 'binary', description: 'the whole file' },
           206: { type: 'string', format: 'binary', description: 'the requested byte range' },
-          ...errors(400, 404, 409, 416),
+          ...errors(400, 403, 404, 409, 416),
         },
       },
       handler: async (req, reply) => {
@@ -99,8 +100,13 @@ export function streamRoutes(app: FastifyInstance, ctx: ApiContext): void {
         const meta = t.metainfo;
         if (!meta) throw conflict('the torrent’s metadata is not known yet, so its files are not either');
         const index = req.params.index;
-        const file = meta.files[index];
-        if (!file) throw notFound(`no file ${index}: the torrent has ${meta.files.length} file(s)`);
+        // A private share's files are the ones inside it, decrypted; none for a node without its key.
+        const shared = ctx.node.privateShares.view(t.infoHashHex);
+        const reader = shared && ctx.node.privateShares.reader(t.infoHashHex);
+        if (shared && !reader) throw new HttpError(403, shared.error ?? 'this share is encrypted and this node cannot read it');
+        const files = reader ? reader.manifest.files : meta.files;
+        const file = files[index];
+        if (!file) throw notFound(`no file ${index}: the torrent has ${files.length} file(s)`);
         const savePath = ctx.node.db.getTorrent(t.infoHashHex)?.savePath ?? ctx.downloadDir;
         const path = meta.multiFile ? join(savePath, meta.name, ...file.path) : join(savePath, meta.name);
         const size = file.length;
@@ -138,7 +144,14 @@ export function streamRoutes(app: FastifyInstance, ctx: ApiContext): void {
           return reply;
         }
         reply.raw.flushHeaders();
-        const release = claimPieces(t, file.offset, start, end, meta.pieceLength);
+        if (reader) {
+          const plain = plainRange(t, reader, index, start, end, ctx.streamWaitMs);
+          reply.raw.once('close', t.fetchPieces(plain.firstPiece, plain.lastPiece));
+          pipeline(plain.source, plain.decrypt, reply.raw).catch(() => {});
+          return reply;
+        }
+        const offset = (file as (typeof meta.files)[number]).offset;
+        const release = claimPieces(t, offset, start, end, meta.pieceLength);
         reply.raw.once('close', release);
         const stream = new FileRangeStream({
           torrent: t,

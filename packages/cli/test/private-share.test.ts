@@ -1,0 +1,171 @@
+// Private shares end to end (issue 24) between real `cascade serve` nodes on loopback: A shares a
+// folder for B; B reads it, streams it with Range; C, another identity, only keeps the ciphertext
+// and its API says why. Shares by link; a wrong key; a tampered share.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { startServe, until, type ServeNode } from './node-process.ts';
+import { tempDir } from './helpers.ts';
+
+const MARKER = Buffer.from('cascade-private-marker:'.padEnd(64, 'q'));
+
+async function didOf(node: ServeNode): Promise<string> {
+  const r = await node.run(['identity', '--json']);
+  return JSON.parse(r.stdout).did as string;
+}
+
+async function detail(node: ServeNode, ih: string): Promise<Record<string, any>> {
+  const r = await node.api(`/api/torrents/${ih}`);
+  return (await r.json()) as Record<string, any>;
+}
+
+async function addUri(node: ServeNode, uri: string, peer: ServeNode): Promise<string> {
+  const r = await node.api('/api/torrents', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ uri, peers: [`127.0.0.1:${peer.btPort}`] }),
+  });
+  const body = (await r.json()) as { infoHash: string };
+  assert.ok(r.status === 201 || r.status === 200, JSON.stringify(body));
+  return body.infoHash;
+}
+
+/** Every file under `dir`, recursively. */
+function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name));
+}
+
+function contentOf(size: number): Buffer {
+  const b = randomBytes(size);
+  MARKER.copy(b, Math.floor(size / 3));
+  return b;
+}
+
+test('A shares a folder for B: B reads it byte for byte and streams it; C keeps ciphertext only and is told why', { timeout: 180_000 }, async (t) => {
+  const root = tempDir(t);
+  const [a, b, c] = await Promise.all([
+    startServe(t, { args: ['--download-dir', join(root, 'a-dl')] }),
+    startServe(t, { args: ['--download-dir', join(root, 'b-dl')] }),
+    startServe(t, { args: ['--download-dir', join(root, 'c-dl')] }),
+  ]);
+  const bDid = await didOf(b);
+  const film = contentOf(1_500_000);
+  const notes = Buffer.from('the secret plans, in plain words\n');
+  const form = new FormData();
+  form.append('recipients', bDid);
+  form.append('files', new Blob([film]), 'Holiday Secrets/film.mkv');
+  form.append('files', new Blob([notes]), 'Holiday Secrets/notes.txt');
+  const made = await a.api('/api/torrents', { method: 'POST', body: form });
+  const share = (await made.json()) as Record<string, any>;
+  assert.equal(made.status, 201, JSON.stringify(share));
+  assert.equal(share.encrypted, true);
+  assert.equal(share.link, undefined, 'a share for recipients has no link');
+  assert.match(share.name, /^cascade-private-[0-9a-f]{12}$/);
+  assert.doesNotMatch(share.magnet, /Holiday|#/);
+  // The sharer's node reads its own share.
+  const mine = await detail(a, share.infoHash);
+  assert.equal(mine.encrypted, true);
+  assert.equal(mine.decryptable, true);
+  assert.equal(mine.name, 'Holiday Secrets');
+
+  await addUri(b, share.magnet, a);
+  await addUri(c, share.magnet, a);
+  const bView = await until('B to write the plaintext', async () => {
+    const d = await detail(b, share.infoHash);
+    return d.files?.length === 2 && d.files.every((f: { progress: number }) => f.progress === 1) ? d : undefined;
+  }, 60_000);
+  assert.equal(bView.encrypted, true);
+  assert.equal(bView.decryptable, true);
+  assert.equal(bView.error, null);
+  assert.equal(bView.name, 'Holiday Secrets');
+  assert.deepEqual(bView.files.map((f: { path: string; length: number }) => [f.path, f.length]), [['film.mkv', film.length], ['notes.txt', notes.length]]);
+  assert.ok(readFileSync(join(root, 'b-dl', 'Holiday Secrets', 'film.mkv')).equals(film));
+  assert.ok(readFileSync(join(root, 'b-dl', 'Holiday Secrets', 'notes.txt')).equals(notes));
+  // B keeps the ciphertext too, and seeds it.
+  assert.equal(statSync(join(root, 'b-dl', share.name)).size > film.length, true);
+  // Streaming plaintext with Range, across chunk edges.
+  const ranged = await b.api(`/api/torrents/${share.infoHash}/files/0`, { headers: { range: 'bytes=65000-200000' } });
+  assert.equal(ranged.status, 206);
+  assert.ok(Buffer.from(await ranged.arrayBuffer()).equals(film.subarray(65000, 200001)));
+  const whole = await b.api(`/api/torrents/${share.infoHash}/files/1`);
+  assert.equal(whole.status, 200);
+  assert.equal(await whole.text(), notes.toString());
+
+  // C: the ciphertext, complete, and nothing readable.
+  await until('C to have the ciphertext', async () => ((await detail(c, share.infoHash)).progress === 1 ? true : undefined), 60_000);
+  const cView = await detail(c, share.infoHash);
+  assert.equal(cView.encrypted, true);
+  assert.equal(cView.decryptable, false);
+  assert.match(cView.error, /encrypted for other people/);
+  assert.equal(cView.name, share.name);
+  assert.deepEqual(cView.files, []);
+  const refused = await c.api(`/api/torrents/${share.infoHash}/files/0`);
+  assert.equal(refused.status, 403);
+  assert.match(((await refused.json()) as { message: string }).message, /other people/);
+  const list = (await (await c.api('/api/torrents')).json()) as { torrents: Record<string, any>[] };
+  const row = list.torrents.find((x) => x.infoHash === share.infoHash)!;
+  assert.equal(row.decryptable, false);
+  // Neither the name nor the marker anywhere in C's download folder or state.
+  for (const file of [...filesUnder(join(root, 'c-dl')), ...filesUnder(c.stateDir)]) {
+    assert.doesNotMatch(file, /Holiday|film\.mkv|notes\.txt/, file);
+    const bytes = readFileSync(file);
+    assert.equal(bytes.indexOf(MARKER), -1, `the marker is in ${file}`);
+    assert.equal(bytes.indexOf('Holiday Secrets'), -1, `the name is in ${file}`);
+  }
+});
+
+test('a share by link: the link opens it, the magnet alone gives ciphertext, a wrong key says not for you', { timeout: 180_000 }, async (t) => {
+  const root = tempDir(t);
+  const [a, b, c] = await Promise.all([
+    startServe(t, { args: ['--download-dir', join(root, 'a-dl')] }),
+    startServe(t, { args: ['--download-dir', join(root, 'b-dl')] }),
+    startServe(t, { args: ['--download-dir', join(root, 'c-dl')] }),
+  ]);
+  const data = contentOf(300_000);
+  const form = new FormData();
+  form.append('encrypt', 'true');
+  form.append('file', new Blob([data]), 'report.pdf');
+  const made = await a.api('/api/torrents', { method: 'POST', body: form });
+  const share = (await made.json()) as Record<string, any>;
+  assert.equal(made.status, 201, JSON.stringify(share));
+  assert.equal(share.encrypted, true);
+  assert.match(share.link, /^magnet:\?[^#]+#k=[A-Za-z0-9_-]{43}$/);
+  assert.ok(share.link.startsWith(share.magnet));
+  assert.doesNotMatch(share.magnet, /#/);
+
+  await addUri(b, share.link, a);
+  await until('B to read the link share', async () => ((await detail(b, share.infoHash)).files?.[0]?.progress === 1 ? true : undefined), 60_000);
+  assert.ok(readFileSync(join(root, 'b-dl', 'report.pdf')).equals(data));
+  const bView = await detail(b, share.infoHash);
+  assert.equal(bView.name, 'report.pdf');
+  // The key never reached the stored source or the magnet B shows.
+  assert.doesNotMatch(bView.magnet, /#|k=/);
+  const key = share.link.split('#k=')[1];
+  for (const file of filesUnder(b.stateDir)) assert.equal(readFileSync(file).indexOf(key), -1, `the link's key is in ${file} as text`);
+
+  // C: the magnet alone, then a link whose key is someone else's.
+  await addUri(c, share.magnet, a);
+  const cView = await until('C to say it cannot read it', async () => {
+    const d = await detail(c, share.infoHash);
+    return d.decryptable === false && d.error ? d : undefined;
+  });
+  assert.match(cView.error, /opens only with its link/);
+  const wrong = `${share.magnet}#k=${Buffer.alloc(32, 7).toString('base64url')}`;
+  await addUri(c, wrong, a);
+  const wrongView = await until('C to refuse the wrong key', async () => {
+    const d = await detail(c, share.infoHash);
+    return /does not open this share/.test(d.error ?? '') ? d : undefined;
+  });
+  assert.equal(wrongView.decryptable, false);
+  assert.doesNotMatch(wrongView.error, /corrupt|tamper/i);
+  // A link cut short is refused at once.
+  const cut = await c.api('/api/torrents', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ uri: share.link.slice(0, -5) }) });
+  assert.equal(cut.status, 400);
+  assert.match(((await cut.json()) as { message: string }).message, /cut short or changed/);
+  assert.equal(existsSync(join(root, 'c-dl', 'report.pdf')), false);
+});

@@ -1,0 +1,102 @@
+// Sealing files on disk into a share (Node only): the plaintext stream is read file by file in
+// manifest order and its ciphertext written as the share's one file, named neutrally, in `outDir`.
+// The torrent is then made of that file with the returned info entry in its info dictionary.
+import { createReadStream, createWriteStream } from 'node:fs';
+import { readdir, rm, stat } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { once } from 'node:events';
+import { ChunkCipher, encryptStream } from '../chunks.ts';
+import { DEFAULT_CHUNK, neutralName, type PrivateInfo } from '../format.ts';
+import { newContentKey } from '../keys.ts';
+import { checkManifest, type ShareManifest } from '../manifest.ts';
+import { sealInfo } from '../seal.ts';
+
+export interface SealedFiles {
+  /** The content key: whoever holds it reads the share. */
+  key: Uint8Array;
+  info: PrivateInfo;
+  manifest: ShareManifest;
+  /** The ciphertext, `<outDir>/<neutral name>`: what the torrent is made of. */
+  cipherPath: string;
+}
+
+interface PlainFile {
+  abs: string;
+  path: string[];
+  length: number;
+}
+
+/**
+ * Seals a file or a folder (its regular files, by path as bytes, like `cascade create`) for
+ * `recipients` (X25519 public keys; none for a share by link). Nothing is left in `outDir` on failure.
+ */
+export async function sealFiles(
+  path: string,
+  outDir: string,
+  recipients: Uint8Array[],
+  opts: { chunk?: number; onProgress?: (done: number, total: number) => void } = {},
+): Promise<SealedFiles> {
+  const root = resolve(path);
+  const name = basename(root);
+  const st = await stat(root);
+  let files: PlainFile[];
+  if (st.isDirectory()) {
+    files = sortByPath(await walk(root, []));
+    if (files.length === 0) throw new Error(`cannot share an empty folder: ${path}`);
+  } else if (st.isFile()) {
+    files = [{ abs: root, path: [name], length: st.size }];
+  } else {
+    throw new Error(`not a regular file or folder: ${path}`);
+  }
+  const manifest = checkManifest({ name, files: files.map((f) => ({ path: f.path, length: f.length })), length: files.reduce((n, f) => n + f.length, 0) });
+  const key = newContentKey();
+  const info = await sealInfo(key, manifest, recipients, opts.chunk ?? DEFAULT_CHUNK);
+  const cipher = await ChunkCipher.create(key, info, manifest.length);
+  const cipherPath = join(outDir, neutralName(info.salt));
+  const out = createWriteStream(cipherPath, { flags: 'wx' });
+  try {
+    await once(out, 'open');
+    let written = 0;
+    for await (const c of encryptStream(cipher, readAll(files))) {
+      if (!out.write(c)) await once(out, 'drain');
+      written += c.length;
+      opts.onProgress?.(written, cipher.cipherLength);
+    }
+    out.end();
+    await once(out, 'finish');
+  } catch (err) {
+    out.destroy();
+    await rm(cipherPath, { force: true });
+    throw err;
+  }
+  return { key, info, manifest, cipherPath };
+}
+
+async function* readAll(files: PlainFile[]): AsyncIterable<Uint8Array> {
+  for (const f of files) {
+    let got = 0;
+    for await (const part of createReadStream(f.abs, { highWaterMark: 1 << 20 })) {
+      got += (part as Buffer).length;
+      yield part as Buffer;
+    }
+    // A file that changed while it was read would make a share whose manifest lies.
+    if (got !== f.length) throw new Error(`${f.abs} changed while it was being sealed (${f.length} bytes, then ${got})`);
+  }
+}
+
+// Regular files only: symlinks could point outside the folder or loop.
+async function walk(dir: string, prefix: string[]): Promise<PlainFile[]> {
+  const out: PlainFile[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const abs = join(dir, entry.name);
+    const path = [...prefix, entry.name];
+    if (entry.isDirectory()) out.push(...(await walk(abs, path)));
+    else if (entry.isFile()) out.push({ abs, path, length: (await stat(abs)).size });
+  }
+  return out;
+}
+
+function sortByPath(files: PlainFile[]): PlainFile[] {
+  const keyOf = (f: PlainFile) => Buffer.from(f.path.join('/'));
+  return files.sort((a, b) => Buffer.compare(keyOf(a), keyOf(b)));
+}

@@ -1,0 +1,71 @@
+// A byte range of one file inside a private share, decrypted on the fly: the ciphertext chunks under
+// the range are read as their pieces verify (FileRangeStream waits for them), each is authenticated
+// and decrypted, and only the asked-for bytes go out. A chunk that fails authentication ends the
+// response; nothing of it is sent.
+import { Transform, type TransformCallback } from 'node:stream';
+import { join } from 'node:path';
+import { TAG_BYTES, fileSpan, type ChunkCipher, type ShareManifest } from '@cascade/private-shares';
+import type { TorrentHandle } from '../engine.ts';
+import { FileRangeStream } from '../piece-stream.ts';
+import { havePiece } from '../torrent-view.ts';
+
+export interface PlainRange {
+  /** Ciphertext stream to read and the transform that turns it into the plaintext range. */
+  source: FileRangeStream;
+  decrypt: Transform;
+  /** Ciphertext pieces the response needs (to fetch them while it is sent). */
+  firstPiece: number;
+  lastPiece: number;
+}
+
+export function plainRange(
+  t: TorrentHandle,
+  share: { cipher: ChunkCipher; manifest: ShareManifest },
+  fileIndex: number,
+  start: number,
+  end: number,
+  waitMs: number,
+): PlainRange {
+  const meta = t.metainfo!;
+  const { cipher } = share;
+  const span = fileSpan(share.manifest, fileIndex, cipher.chunk);
+  const from = span.offset + start;
+  const to = span.offset + end;
+  const firstChunk = cipher.chunkAt(from);
+  const lastChunk = cipher.chunkAt(to);
+  const sealed = cipher.chunk + TAG_BYTES;
+  const cipherStart = cipher.cipherOffset(firstChunk);
+  const cipherEnd = cipher.cipherOffset(lastChunk) + sealed - 1;
+  const source = new FileRangeStream({
+    torrent: t,
+    meta,
+    fileIndex: 0,
+    path: join(t.savePath, meta.name),
+    start: cipherStart,
+    end: cipherEnd,
+    havePiece: (i) => havePiece(t, i),
+    waitMs,
+  });
+  let pending: Buffer[] = [];
+  let held = 0;
+  let chunk = firstChunk;
+  const decrypt = new Transform({
+    transform(part: Buffer, _enc, done: TransformCallback) {
+      pending.push(part);
+      held += part.length;
+      void (async () => {
+        while (held >= sealed) {
+          const all = Buffer.concat(pending);
+          const plain = await cipher.decryptChunk(chunk, all.subarray(0, sealed));
+          pending = [all.subarray(sealed)];
+          held -= sealed;
+          const base = chunk * cipher.chunk;
+          this.push(plain.subarray(Math.max(0, from - base), Math.min(cipher.chunk, to + 1 - base)));
+          chunk++;
+        }
+      })().then(() => done(), (err: Error) => done(err));
+    },
+  });
+  const pieceLength = meta.pieceLength;
+  return { source, decrypt, firstPiece: Math.floor(cipherStart / pieceLength), lastPiece: Math.floor(cipherEnd / pieceLength) };
+}
