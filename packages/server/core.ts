@@ -8,6 +8,7 @@ export { PeerLedger } from './src/peer-ledger.ts';
 export { rememberPeers, storedPeers, MAX_MANUAL_PEERS } from './src/manual-peers.ts';
 export { storedMetainfo, filesOf, otherOwners, refuseOwnedFiles, deleteOwnFiles } from './src/own-files.ts';
 export { nodeIdentity, replaceNodeKey } from './src/node-identity.ts';
+export { ShareKeys } from './src/private/share-keys.ts';
 export { AuthStore, memberId } from './src/auth/store.ts';
 export type { Member, Role } from './src/auth/store.ts';
 export { loadOrCreateApiToken, apiTokenPath } from './src/auth/api-token.ts';

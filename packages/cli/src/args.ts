@@ -43,6 +43,10 @@ export interface Options {
   pieceLength: number | undefined;
   private: boolean;
   webseeds: string[];
+  /** create: a private share's recipients (did:key) */
+  to: string[];
+  /** create: a private share by link */
+  encrypt: boolean;
   peers: string[];
   seed: boolean;
   /** Seconds without any progress before `download` gives up. */
@@ -244,6 +248,8 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
     pieceLength: undefined,
     private: bool('private'),
     webseeds: list('webseed').map((u) => checkUrl('--webseed', u)),
+    to: list('to'),
+    encrypt: bool('encrypt'),
     peers: list('peer').map((p) => checkHostPort('--peer', p)),
     seed: bool('seed'),
     timeout: undefined,

@@ -12,6 +12,7 @@ export type OptName =
   | 'save-path' | 'category' | 'tag' | 'down' | 'up' | 'alt-down' | 'alt-up'
   | 'sort' | 'order' | 'limit' | 'state' | 'off' | 'alt'
   | 'torrent' | 'conversation' | 'llm-url' | 'llm-model' | 'llm-key' | 'llm-gguf' | 'llm-threads' | 'llm-max-tokens'
+  | 'to' | 'encrypt'
   | 'interval' | 'must-contain' | 'must-not-contain' | 'regex' | 'episode' | 'smart' | 'feed' | 'max-items';
 
 export interface OptDef {
@@ -40,6 +41,8 @@ export const OPTION_DEFS: Record<OptName, OptDef> = {
   'piece-length': { type: 'string', arg: 'SIZE', help: 'piece size, e.g. 256KiB (default: chosen from the total size)' },
   private: { type: 'boolean', help: 'mark the torrent private (trackers only: no DHT, no PEX)' },
   webseed: { type: 'string', multiple: true, arg: 'URL', help: 'web seed URL (BEP 19, repeatable)' },
+  to: { type: 'string', multiple: true, arg: 'DID', help: 'a private share only this did:key (and the others given) can read (repeatable)' },
+  encrypt: { type: 'boolean', help: 'a private share for anyone with its link (the key is in the link\'s #k= fragment)' },
   peer: { type: 'string', multiple: true, arg: 'HOST:PORT', help: 'connect to this peer (repeatable; kept across restarts)' },
   seed: { type: 'boolean', help: 'keep seeding once complete (until Ctrl-C)' },
   timeout: { type: 'string', arg: 'SECONDS', help: 'give up after this long without any progress' },
@@ -122,10 +125,10 @@ const OFFLINE_DB = 'With no node running it works on the state DB, and the next 
 
 export const COMMANDS: Record<string, CommandSpec> = {
   create: {
-    options: [...COMMON, 'output', 'announce', 'piece-length', 'private', 'webseed'],
-    positionals: [1, 1],
-    usage: 'create <path> [-o out.torrent] [--announce URL]... [--piece-length BYTES] [--private] [--webseed URL]...',
-    summary: 'make a .torrent from a file or directory and print its magnet link',
+    options: [...COMMON, 'output', 'announce', 'piece-length', 'private', 'webseed', 'to', 'encrypt'],
+    positionals: [1, Infinity],
+    usage: 'create <path>... [-o out.torrent] [--announce URL]... [--piece-length BYTES] [--private] [--webseed URL]... [--to DID]... | [--encrypt]',
+    summary: 'make a .torrent from a file or directory and print its magnet link (with --to or --encrypt: a private share, its ciphertext beside the .torrent)',
     optionHelp: { output: 'the .torrent file to write (default <name>.torrent)' },
   },
   seed: {

@@ -3,10 +3,13 @@
 // and its API says why. Shares by link; a wrong key; a tampered share.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { startServe, until, type ServeNode } from './node-process.ts';
+import { cascade, startServe, until, type ServeNode } from './node-process.ts';
+import { createTorrent } from '@cascade/engine';
+import { INFO_KEY, recipientKeyFromDid } from '@cascade/private-shares';
+import { sealFiles } from '@cascade/private-shares/node';
 import { tempDir } from './helpers.ts';
 
 const MARKER = Buffer.from('cascade-private-marker:'.padEnd(64, 'q'));
@@ -58,8 +61,8 @@ test('A shares a folder for B: B reads it byte for byte and streams it; C keeps 
   const notes = Buffer.from('the secret plans, in plain words\n');
   const form = new FormData();
   form.append('recipients', bDid);
-  form.append('files', new Blob([film]), 'Holiday Secrets/film.mkv');
-  form.append('files', new Blob([notes]), 'Holiday Secrets/notes.txt');
+  form.append('files', new Blob([new Uint8Array(film)]), 'Holiday Secrets/film.mkv');
+  form.append('files', new Blob([new Uint8Array(notes)]), 'Holiday Secrets/notes.txt');
   const made = await a.api('/api/torrents', { method: 'POST', body: form });
   const share = (await made.json()) as Record<string, any>;
   assert.equal(made.status, 201, JSON.stringify(share));
@@ -129,7 +132,7 @@ test('a share by link: the link opens it, the magnet alone gives ciphertext, a w
   const data = contentOf(300_000);
   const form = new FormData();
   form.append('encrypt', 'true');
-  form.append('file', new Blob([data]), 'report.pdf');
+  form.append('file', new Blob([new Uint8Array(data)]), 'report.pdf');
   const made = await a.api('/api/torrents', { method: 'POST', body: form });
   const share = (await made.json()) as Record<string, any>;
   assert.equal(made.status, 201, JSON.stringify(share));
@@ -168,4 +171,115 @@ test('a share by link: the link opens it, the magnet alone gives ciphertext, a w
   assert.equal(cut.status, 400);
   assert.match(((await cut.json()) as { message: string }).message, /cut short or changed/);
   assert.equal(existsSync(join(root, 'c-dl', 'report.pdf')), false);
+});
+
+test('cascade create --encrypt / --to and cascade add LINK: shares made offline, seeded by one node, read by another', { timeout: 180_000 }, async (t) => {
+  const root = tempDir(t);
+  const [a, b] = await Promise.all([
+    startServe(t, { args: ['--download-dir', join(root, 'a-dl')] }),
+    startServe(t, { args: ['--download-dir', join(root, 'b-dl')] }),
+  ]);
+  const src = join(root, 'src');
+  mkdirSync(join(src, 'album'), { recursive: true });
+  const song = contentOf(200_000);
+  const cover = randomBytes(5000);
+  writeFileSync(join(src, 'album', 'song.flac'), song);
+  writeFileSync(join(src, 'cover.jpg'), cover);
+  const seedDir = join(root, 'a-dl');
+  mkdirSync(seedDir, { recursive: true });
+
+  // By link, two paths in one share.
+  const made = await cascade(['create', join(src, 'album'), join(src, 'cover.jpg'), '--encrypt', '-o', join(seedDir, 'mine.torrent'), '--json']);
+  assert.equal(made.code, 0, made.stderr);
+  const ev = made.json;
+  assert.equal(ev.encrypted, true);
+  assert.match(ev.name, /^cascade-private-/);
+  assert.match(ev.link, /#k=/);
+  assert.equal(ev.data, join(seedDir, ev.name));
+  assert.equal(readFileSync(ev.data).indexOf(MARKER), -1, 'the ciphertext holds no plaintext');
+  // Human mode prints the link alone on stdout.
+  const human = await cascade(['create', join(src, 'cover.jpg'), '--encrypt', '-o', join(root, 'other.torrent')]);
+  assert.match(human.stdout.trim(), /^magnet:\?[^\s]+#k=[A-Za-z0-9_-]{43}$/);
+  assert.match(human.stderr, /cannot be taken back/);
+
+  const added = await a.run(['add', ev.torrent, '--save-path', seedDir, '--json']);
+  assert.equal(added.code, 0, added.stderr);
+  await until('A to seed the ciphertext', async () => ((await detail(a, ev.infoHash)).state === 'seeding' ? true : undefined));
+  // A made no share of its own here and has no key: it seeds, it cannot read.
+  assert.equal((await detail(a, ev.infoHash)).decryptable, false);
+
+  const viaLink = await b.run(['add', ev.link, '--peer', `127.0.0.1:${a.btPort}`, '--json']);
+  assert.equal(viaLink.code, 0, viaLink.stderr);
+  await until('B to write the plaintext', async () => {
+    const d = await detail(b, ev.infoHash);
+    return d.files?.length === 2 && d.files.every((f: { progress: number }) => f.progress === 1) ? true : undefined;
+  }, 60_000);
+  const name = (await detail(b, ev.infoHash)).name as string;
+  assert.equal(name, 'album and 1 more');
+  assert.ok(readFileSync(join(root, 'b-dl', name, 'album', 'song.flac')).equals(song));
+  assert.ok(readFileSync(join(root, 'b-dl', name, 'cover.jpg')).equals(cover));
+
+  // For a did: only that identity reads it.
+  const bDid = await didOf(b);
+  const forB = await cascade(['create', join(src, 'cover.jpg'), '--to', bDid, '-o', join(root, 'forb.torrent'), '--json']);
+  assert.equal(forB.code, 0, forB.stderr);
+  assert.equal(forB.json.recipients, 1);
+  assert.equal(forB.json.link, undefined);
+  // Bad input is a usage error naming it.
+  const bad = await cascade(['create', join(src, 'cover.jpg'), '--to', 'did:key:zNOPE']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--to did:key:zNOPE: not an Ed25519 did:key/);
+  const both = await cascade(['create', join(src, 'cover.jpg'), '--to', bDid, '--encrypt']);
+  assert.equal(both.code, 2);
+  const several = await cascade(['create', join(src, 'cover.jpg'), join(src, 'album')]);
+  assert.equal(several.code, 2);
+  assert.match(several.stderr, /private share/);
+});
+
+test('a tampered share: a changed chunk is refused naming it and never written; a changed manifest says tampered', { timeout: 180_000 }, async (t) => {
+  const root = tempDir(t);
+  const [a, b] = await Promise.all([
+    startServe(t, { args: ['--download-dir', join(root, 'a-dl')] }),
+    startServe(t, { args: ['--download-dir', join(root, 'b-dl')] }),
+  ]);
+  const bDid = await didOf(b);
+  const data = contentOf(400_000);
+  const plainPath = join(root, 'clip.mp4');
+  writeFileSync(plainPath, data);
+  const seedDir = join(root, 'a-dl');
+  mkdirSync(seedDir, { recursive: true });
+  // A sharer's client that changes a chunk after sealing it (the torrent's hashes cover the change,
+  // so BitTorrent itself cannot notice: only the chunk's authentication can).
+  const sealed = await sealFiles(plainPath, seedDir, [recipientKeyFromDid(bDid)], { chunk: 16384 });
+  const cipher = readFileSync(sealed.cipherPath);
+  const chunk = 3;
+  cipher[chunk * (16384 + 16) + 100]! ^= 0xff;
+  writeFileSync(sealed.cipherPath, cipher);
+  const { torrent, metainfo } = await createTorrent(sealed.cipherPath, { extraInfo: { [INFO_KEY]: sealed.info as never } });
+  writeFileSync(join(root, 'tampered.torrent'), torrent);
+  assert.equal((await a.run(['add', join(root, 'tampered.torrent'), '--save-path', seedDir])).code, 0);
+  await b.run(['add', join(root, 'tampered.torrent'), '--peer', `127.0.0.1:${a.btPort}`]);
+  const view = await until('B to refuse the chunk', async () => {
+    const d = await detail(b, metainfo.infoHashHex);
+    return d.error ? d : undefined;
+  }, 60_000);
+  assert.match(view.error, /tampered with: chunk 3 of this share failed authentication/);
+  assert.match(view.error, /Nothing of that was written/);
+  // The plaintext never holds the changed chunk: its bytes are not there (zeros, or not written).
+  const out = readFileSync(join(root, 'b-dl', 'clip.mp4'));
+  const span = out.subarray(chunk * 16384, (chunk + 1) * 16384);
+  assert.ok(span.every((x) => x === 0), 'the tampered chunk was not written');
+
+  // A changed manifest (a new torrent: its infohash covers the entry).
+  const bent = { ...sealed.info, manifest: Uint8Array.from(sealed.info.manifest) };
+  bent.manifest[40]! ^= 1;
+  const again = await createTorrent(sealed.cipherPath, { extraInfo: { [INFO_KEY]: bent as never } });
+  writeFileSync(join(root, 'bent.torrent'), again.torrent);
+  await b.run(['add', join(root, 'bent.torrent'), '--save-path', join(root, 'b-bent')]);
+  const bentView = await until('B to call the manifest tampered', async () => {
+    const d = await detail(b, again.metainfo.infoHashHex);
+    return d.error ? d : undefined;
+  });
+  assert.match(bentView.error, /tampered with: the share's manifest failed authentication/);
+  assert.equal(bentView.decryptable, false);
 });

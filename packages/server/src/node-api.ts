@@ -97,8 +97,14 @@ export function createNodeApi(node: CascadeNode): RpcHandlers {
       const hint = optStr(p, 'infoHash');
       const already = hint ? session.get(hint.toLowerCase()) : undefined;
       const peers = Array.isArray(p.peers) ? p.peers.filter((x): x is string => typeof x === 'string') : [];
+      // A private share's key from a link (`cascade add LINK`): kept by the node, never given to the engine.
+      const keyText = optStr(p, 'shareKey');
+      const shareKey = keyText === undefined ? undefined : new Uint8Array(Buffer.from(keyText, 'base64url'));
+      if (shareKey && !hint) throw new UsageError('a link\'s key comes with the infohash it is for');
+      if (shareKey && shareKey.length !== 32) throw new CliError('the key in this link (#k=…) is not 32 bytes: the link was cut short or changed', 2);
       if (already) {
         node.addPeers(already, peers);
+        if (shareKey) await node.privateShares.useKey(already, shareKey);
         const s = already.stats();
         const savePath = db.getTorrent(already.infoHashHex)?.savePath ?? null;
         return { infoHash: already.infoHashHex, name: already.metainfo?.name ?? s.name ?? null, state: s.state, savePath, existing: true };
@@ -112,7 +118,9 @@ export function createNodeApi(node: CascadeNode): RpcHandlers {
       // torrent; answer after a few seconds and let the add finish in the background. addWith plans
       // again from the same input: handing it the plan would check the default download dir as a
       // given save path (refused inside the state dir, where it is by default).
+      if (shareKey && hint) node.privateShares.keys.set(hint.toLowerCase(), shareKey, 'link');
       const adding = node.addWith(source, input, peers.length > 0 ? { peers } : {});
+      if (shareKey && hint) adding.catch(() => node.privateShares.keys.delete(hint.toLowerCase()));
       let timer: NodeJS.Timeout | undefined;
       const later = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ADD_REPLY_MS)));
       const t = await Promise.race([adding, later]).finally(() => clearTimeout(timer));

@@ -44,9 +44,10 @@ test('a version 1 state DB gains the identity ledger on open', (t) => {
   const dir = join(tempDir(t), 'state');
   StateDB.open(dir).close();
   const raw = new DatabaseSync(join(dir, DB_FILE));
-  // Back to version 1: what migrations 2-7 added goes.
+  // Back to version 1: what migrations 2-8 added goes.
   const v5Columns = ['category', 'tags', 'queue_position', 'force_start', 'download_limit', 'upload_limit', 'ratio_limit',
     'seeding_time_limit', 'seeding_time', 'total_downloaded', 'total_uploaded'];
+  raw.exec('DROP TABLE share_keys;'); // migration 8
   raw.exec('DROP INDEX torrents_queue_position;'); // migration 7
   raw.exec(v5Columns.map((c) => `ALTER TABLE torrents DROP COLUMN ${c};`).join(' ') + ' DROP TABLE settings; DROP TABLE categories;');
   raw.exec('DROP TABLE identity_ledger; DROP TABLE members; DROP TABLE sessions; DROP TABLE torrent_peers; ' +

@@ -11,12 +11,18 @@ import type { Output } from '../output.ts';
 
 export async function createCommand(inv: Invocation, out: Output): Promise<number> {
   const o = inv.options;
-  const path = inv.positionals[0]!;
-  try {
-    await stat(path);
-  } catch {
-    throw new UsageError(`no such file or directory: ${path}`);
+  for (const p of inv.positionals) {
+    try {
+      await stat(p);
+    } catch {
+      throw new UsageError(`no such file or directory: ${p}`);
+    }
   }
+  if (o.to.length > 0 || o.encrypt) return (await import('./create-private.ts')).createPrivate(inv, out);
+  if (inv.positionals.length > 1) {
+    throw new UsageError('several paths make one torrent only as a private share (--to or --encrypt); otherwise put them in a folder');
+  }
+  const path = inv.positionals[0]!;
   const lib = await loadEngine();
   const showProgress = !out.json && process.stderr.isTTY === true;
   const opts: NonNullable<Parameters<typeof lib.createTorrent>[1]> = {

@@ -9,6 +9,7 @@ import {
   StateDB,
   CliError,
   UsageError,
+  errorMessage,
   resolveInfoHash,
   offlineEntry,
   rememberPeers,
@@ -17,10 +18,12 @@ import {
   storedMetainfo,
   deleteOwnFiles,
   queryEntries,
+  ShareKeys,
   type ListEntry,
   type ListQuery,
 } from '@cascade/server/core';
 import { loadEngine } from '../engine.ts';
+import { splitLink } from '@cascade/private-shares';
 import { offlineModel } from '../offline-model.ts';
 import { describeSource } from '../source.ts';
 import { renderEntries } from '../listing.ts';
@@ -40,7 +43,15 @@ const defaultDeps: VerbDeps = { loadEngine, connect: (dir) => connectControl(dir
 
 const add: Verb = async (inv, out, node, deps) => {
   const o = inv.options;
-  const d = await describeSource(inv.positionals[0]!, deps.loadEngine);
+  // A private share's link: its key (the fragment) goes to the node, never into the source.
+  let link: ReturnType<typeof splitLink>;
+  try {
+    link = splitLink(inv.positionals[0]!);
+  } catch (err) {
+    throw new UsageError(errorMessage(err));
+  }
+  const d = await describeSource(link.uri, deps.loadEngine);
+  const shareKey = link.key && Buffer.from(link.key).toString('base64url');
   if (node) {
     // No --save-path: the node decides (its download directory), as it does for the web UI.
     const r = await node.call<{ infoHash: string; name: string | null; state: string; savePath: string | null; existing?: boolean }>('add', {
@@ -52,6 +63,7 @@ const add: Verb = async (inv, out, node, deps) => {
       peers: o.peers,
       // Only when asked: otherwise the node's startPaused setting decides.
       ...(o.paused ? { paused: true } : {}),
+      ...(shareKey ? { shareKey } : {}),
     });
     out.result({ event: 'added', ...r, queued: false }, () =>
       r.existing
@@ -65,6 +77,7 @@ const add: Verb = async (inv, out, node, deps) => {
     const existing = db.getTorrent(d.infoHash);
     // Kept with the torrent: the next `cascade serve` tries them (and again after every restart).
     const keepPeers = () => rememberPeers(db, d.infoHash, o.peers);
+    if (link.key) new ShareKeys(db).set(d.infoHash, link.key, 'link');
     if (existing) {
       keepPeers();
       out.result({ event: 'added', infoHash: d.infoHash, name: existing.name, savePath: existing.savePath, queued: false, existing: true }, () =>

@@ -31,23 +31,25 @@ interface PlainFile {
  * `recipients` (X25519 public keys; none for a share by link). Nothing is left in `outDir` on failure.
  */
 export async function sealFiles(
-  path: string,
+  paths: string | string[],
   outDir: string,
   recipients: Uint8Array[],
-  opts: { chunk?: number; onProgress?: (done: number, total: number) => void } = {},
+  opts: { chunk?: number; name?: string; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<SealedFiles> {
-  const root = resolve(path);
-  const name = basename(root);
-  const st = await stat(root);
+  const list = typeof paths === 'string' ? [paths] : paths;
+  if (list.length === 0) throw new Error('nothing to share');
+  let name: string;
   let files: PlainFile[];
-  if (st.isDirectory()) {
-    files = sortByPath(await walk(root, []));
-    if (files.length === 0) throw new Error(`cannot share an empty folder: ${path}`);
-  } else if (st.isFile()) {
-    files = [{ abs: root, path: [name], length: st.size }];
+  if (list.length === 1) {
+    name = basename(resolve(list[0]!));
+    files = await entriesOf(list[0]!, []);
   } else {
-    throw new Error(`not a regular file or folder: ${path}`);
+    // Several paths: one folder holding each of them by its own name.
+    name = opts.name ?? `${basename(resolve(list[0]!))} and ${list.length - 1} more`;
+    files = [];
+    for (const p of list) files.push(...(await entriesOf(p, [basename(resolve(p))])));
   }
+  files = sortByPath(files);
   const manifest = checkManifest({ name, files: files.map((f) => ({ path: f.path, length: f.length })), length: files.reduce((n, f) => n + f.length, 0) });
   const key = newContentKey();
   const info = await sealInfo(key, manifest, recipients, opts.chunk ?? DEFAULT_CHUNK);
@@ -82,6 +84,19 @@ async function* readAll(files: PlainFile[]): AsyncIterable<Uint8Array> {
     // A file that changed while it was read would make a share whose manifest lies.
     if (got !== f.length) throw new Error(`${f.abs} changed while it was being sealed (${f.length} bytes, then ${got})`);
   }
+}
+
+/** A file as [its name] (single) or a folder's regular files under `prefix`. */
+async function entriesOf(path: string, prefix: string[]): Promise<PlainFile[]> {
+  const root = resolve(path);
+  const st = await stat(root);
+  if (st.isDirectory()) {
+    const files = await walk(root, prefix);
+    if (files.length === 0) throw new Error(`cannot share an empty folder: ${path}`);
+    return files;
+  }
+  if (st.isFile()) return [{ abs: root, path: prefix.length > 0 ? prefix : [basename(root)], length: st.size }];
+  throw new Error(`not a regular file or folder: ${path}`);
 }
 
 // Regular files only: symlinks could point outside the folder or loop.
