@@ -150,6 +150,19 @@ test('a share by link: the link opens it, the magnet alone gives ciphertext, a w
   assert.doesNotMatch(bView.magnet, /#|k=/);
   const key = share.link.split('#k=')[1];
   for (const file of filesUnder(b.stateDir)) assert.equal(readFileSync(file).indexOf(key), -1, `the link's key is in ${file} as text`);
+  // A private share downloads whole: no file selection.
+  const select = await b.api(`/api/torrents/${share.infoHash}/files`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ selected: [0] }) });
+  assert.equal(select.status, 409);
+  // After a restart B still reads it (the link's key was kept), without writing the plaintext again.
+  const written = statSync(join(root, 'b-dl', 'report.pdf')).mtimeMs;
+  await b.stop();
+  const b2 = await startServe(t, { stateDir: b.stateDir, args: ['--download-dir', join(root, 'b-dl')] });
+  const again = await until('B to read it after a restart', async () => {
+    const d = await detail(b2, share.infoHash);
+    return d.decryptable && d.files?.[0]?.progress === 1 ? d : undefined;
+  });
+  assert.equal(again.name, 'report.pdf');
+  assert.equal(statSync(join(root, 'b-dl', 'report.pdf')).mtimeMs, written);
 
   // C: the magnet alone, then a link whose key is someone else's.
   await addUri(c, share.magnet, a);

@@ -27,8 +27,9 @@ export interface PlainWriterOptions {
 export class PlainWriter {
   readonly #o: PlainWriterOptions;
   readonly #done: Uint8Array;
+  /** Chunks whose pieces are verified, waiting for a slot; and those being written now. */
   readonly #queued = new Set<number>();
-  #running = 0;
+  readonly #writing = new Set<number>();
   #left: number;
   #stopped = false;
   #cipherFile: Promise<FileHandle> | undefined;
@@ -93,7 +94,7 @@ export class PlainWriter {
   }
 
   #consider(c: number): void {
-    if (this.#stopped || this.#has(c) || this.#queued.has(c) || !this.#verified(c)) return;
+    if (this.#stopped || this.#has(c) || this.#queued.has(c) || this.#writing.has(c) || !this.#verified(c)) return;
     this.#queued.add(c);
     this.#pump();
   }
@@ -107,13 +108,14 @@ export class PlainWriter {
   }
 
   #pump(): void {
-    while (!this.#stopped && this.#running < IN_FLIGHT) {
+    while (!this.#stopped && this.#writing.size < IN_FLIGHT) {
       const next = this.#queued.values().next();
       if (next.done) return;
-      this.#running++;
-      void this.#write(next.value).finally(() => {
-        this.#queued.delete(next.value);
-        this.#running--;
+      const c = next.value;
+      this.#queued.delete(c);
+      this.#writing.add(c);
+      void this.#write(c).finally(() => {
+        this.#writing.delete(c);
         this.#pump();
       });
     }
