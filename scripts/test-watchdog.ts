@@ -1,0 +1,30 @@
+// Imported into every test file's process by scripts/test.ts. When a file's main thread stops
+// turning (a native deadlock: libdatachannel has had them on close), no timer can fire, so neither
+// the test's own timeouts nor --test-timeout end it and the file hangs until CI's 90-minute limit
+// (it happened once to packages/engine/test/webrtc-rejoin.test.ts). A worker thread, which runs on
+// while the main thread is stuck, watches a heartbeat the main thread bumps every second; after
+// CASCADE_TEST_HUNG_MS without one it names the file in CASCADE_TEST_HUNG_LIST, says so on stderr and
+// kills the process. scripts/test.ts then runs such files once more and says it did.
+import { Worker } from 'node:worker_threads';
+
+const hungMs = Number(process.env['CASCADE_TEST_HUNG_MS'] ?? 240_000);
+const list = process.env['CASCADE_TEST_HUNG_LIST'];
+const beat = new Int32Array(new SharedArrayBuffer(4));
+setInterval(() => Atomics.add(beat, 0, 1), 1000).unref();
+
+const watcher = `
+const { workerData } = require('node:worker_threads');
+const { appendFileSync, writeSync } = require('node:fs');
+const { beat, hungMs, list, file } = workerData;
+let last = Atomics.load(beat, 0);
+let since = Date.now();
+setInterval(() => {
+  const now = Atomics.load(beat, 0);
+  if (now !== last) { last = now; since = Date.now(); return; }
+  if (Date.now() - since < hungMs) return;
+  writeSync(2, '\\n' + file + ': the event loop has not turned for ' + Math.round((Date.now() - since) / 1000) + ' s (a native deadlock?): killing this test file\\n');
+  if (list) appendFileSync(list, file + '\\n');
+  process.kill(process.pid, 'SIGKILL');
+}, Math.min(5000, hungMs / 4));
+`;
+new Worker(watcher, { eval: true, workerData: { beat, hungMs, list, file: process.argv[1] ?? '?' } }).unref();
