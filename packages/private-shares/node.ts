@@ -1,2 +1,3 @@
-// @cascade/private-shares/node: what only Node can do (files on disk).
+// @cascade/private-shares/node: what only Node can do (files on disk, node:crypto).
 export { sealFiles, type SealedFiles } from './src/node/seal-files.ts';
+export { chunkDecryptor, type ChunkDecryptor } from './src/node/chunk-decryptor.ts';

@@ -266,7 +266,7 @@ test('a tampered share: a changed chunk is refused naming it and never written; 
   const sealed = await sealFiles(plainPath, seedDir, [recipientKeyFromDid(bDid)], { chunk: 16384 });
   const cipher = readFileSync(sealed.cipherPath);
   const chunk = 3;
-  cipher[chunk * (16384 + 16) + 100]! ^= 0xff;
+  cipher[chunk * 16384 + 100]! ^= 0xff;
   writeFileSync(sealed.cipherPath, cipher);
   const { torrent, metainfo } = await createTorrent(sealed.cipherPath, { extraInfo: { [INFO_KEY]: sealed.info as never } });
   writeFileSync(join(root, 'tampered.torrent'), torrent);
@@ -280,7 +280,7 @@ test('a tampered share: a changed chunk is refused naming it and never written; 
   assert.match(view.error, /Nothing of that was written/);
   // The plaintext never holds the changed chunk: its bytes are not there (zeros, or not written).
   const out = readFileSync(join(root, 'b-dl', 'clip.mp4'));
-  const span = out.subarray(chunk * 16384, (chunk + 1) * 16384);
+  const span = out.subarray(chunk * (16384 - 16), (chunk + 1) * (16384 - 16));
   assert.ok(span.every((x) => x === 0), 'the tampered chunk was not written');
 
   // A changed manifest (a new torrent: its infohash covers the entry).

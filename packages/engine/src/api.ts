@@ -285,7 +285,9 @@ export interface TorrentHandle {
   move(newSavePath: string): Promise<void>;
   /** Trackers' last replies, DHT lookups, the last peers tried and how each attempt ended. */
   discovery(): DiscoveryReport;
-  /** Events: 'metadata', 'verified' (piece, contributor addresses), 'hash-failed' (piece,
+  /** Events: 'metadata', 'verified' (piece, contributor addresses), 'piece-data' (piece, its
+   *  verified bytes as downloaded, before they are written: valid only during the call; only for
+   *  pieces downloaded, never for data found on disk), 'hash-failed' (piece,
    *  contributor addresses), 'done', 'error' (Error), 'transfer' (TransferEvent),
    *  'peer-banned' ({address, reason}), 'stats' (TorrentStats, once a second while the torrent is
    *  active — peers, a download, rates decaying — and never while it is idle: use `revision`). */

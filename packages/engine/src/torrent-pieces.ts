@@ -280,6 +280,9 @@ export abstract class TorrentPieces extends TorrentSwarm {
       this.pool?.release(data);
       return this.pieceFailed(index, contributors);
     }
+    // A reader that transforms pieces as they come (a private share's decryption) takes the
+    // verified bytes here, synchronously: the buffer goes back to the pool after the write.
+    if (this.listenerCount('piece-data') > 0) this.emit('piece-data', index, data);
     const write = this.storage!.writePiece(index, data);
     (this.pendingWrites ??= new Set()).add(write);
     this.writeBacklog += data.length;

@@ -1,5 +1,7 @@
 // The content: every file's bytes in manifest order, zero-padded to whole chunks, each chunk sealed
-// with AES-256-GCM under a key derived from the content key. The nonce is the chunk's index and a
+// with AES-256-GCM under a key derived from the content key. The info entry's `chunk` is the size
+// of a sealed chunk (a power of two), so sealed chunks line up with the torrent's pieces (powers of
+// two too): a piece holds whole chunks, or a chunk whole pieces. A chunk carries chunk − 16 bytes. The nonce is the chunk's index and a
 // last-chunk flag, so a chunk moved, dropped, or a share cut short fails authentication. WebCrypto
 // does the AES (AES-NI in Node and in browsers); several chunks are kept in flight at once.
 import { tampered } from './errors.ts';
@@ -10,18 +12,22 @@ import type { ShareManifest } from './manifest.ts';
 const IN_FLIGHT = 8;
 
 export class ChunkCipher {
+  /** Plaintext bytes per chunk (the sealed size less the tag). */
   readonly chunk: number;
+  /** Bytes of a sealed chunk: info.chunk. */
+  readonly sealed: number;
   readonly chunkCount: number;
   readonly cipherLength: number;
   readonly plainLength: number;
   readonly #key: CryptoKey;
 
-  private constructor(key: CryptoKey, chunk: number, plainLength: number) {
+  private constructor(key: CryptoKey, sealed: number, plainLength: number) {
     this.#key = key;
-    this.chunk = chunk;
+    this.sealed = sealed;
+    this.chunk = sealed - TAG_BYTES;
     this.plainLength = plainLength;
-    this.chunkCount = Math.max(1, Math.ceil(plainLength / chunk));
-    this.cipherLength = this.chunkCount * (chunk + TAG_BYTES);
+    this.chunkCount = Math.max(1, Math.ceil(plainLength / this.chunk));
+    this.cipherLength = this.chunkCount * sealed;
   }
 
   static async create(key: Uint8Array, info: Pick<PrivateInfo, 'salt' | 'chunk'>, plainLength: number): Promise<ChunkCipher> {
@@ -31,7 +37,7 @@ export class ChunkCipher {
 
   /** Offset of ciphertext chunk i in the torrent's one file. */
   cipherOffset(i: number): number {
-    return i * (this.chunk + TAG_BYTES);
+    return i * this.sealed;
   }
 
   chunkAt(plainOffset: number): number {
@@ -39,12 +45,7 @@ export class ChunkCipher {
   }
 
   #nonce(i: number): Uint8Array<ArrayBuffer> {
-    if (!Number.isInteger(i) || i < 0 || i >= this.chunkCount) throw new RangeError(`no chunk ${i} in this share (it has ${this.chunkCount})`);
-    const n = new Uint8Array(12);
-    const v = new DataView(n.buffer);
-    v.setBigUint64(0, BigInt(i));
-    v.setUint32(8, i === this.chunkCount - 1 ? 1 : 0);
-    return n;
+    return chunkNonce(i, this.chunkCount);
   }
 
   /** `plain` may be shorter than a chunk (the last one): it is zero-padded. */
@@ -112,4 +113,14 @@ export function fileSpan(manifest: ShareManifest, index: number, chunk: number):
   const firstChunk = Math.floor(offset / chunk);
   const lastChunk = f.length === 0 ? firstChunk - 1 : Math.floor((offset + f.length - 1) / chunk);
   return { offset, length: f.length, firstChunk, lastChunk };
+}
+
+/** Chunk i's nonce: its index (u64 big-endian) and whether it is the last one (u32). */
+export function chunkNonce(i: number, chunkCount: number): Uint8Array<ArrayBuffer> {
+  if (!Number.isInteger(i) || i < 0 || i >= chunkCount) throw new RangeError(`no chunk ${i} in this share (it has ${chunkCount})`);
+  const n = new Uint8Array(12);
+  const v = new DataView(n.buffer);
+  v.setBigUint64(0, BigInt(i));
+  v.setUint32(8, i === chunkCount - 1 ? 1 : 0);
+  return n;
 }

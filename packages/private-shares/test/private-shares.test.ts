@@ -8,7 +8,9 @@ import {
   sealInfo, splitLink, type PrivateInfo, type ShareManifest,
 } from '../index.ts';
 
+/** The sealed chunk size (the info entry's `chunk`); each chunk carries BODY plaintext bytes. */
 const CHUNK = 16 * 1024;
+const BODY = CHUNK - 16;
 
 function random(n: number): Uint8Array {
   const b = new Uint8Array(n);
@@ -57,10 +59,10 @@ test('a recipient named by did:key alone opens the share and reads every file, b
   const bob = generateIdentity('bob');
   const carol = generateIdentity('carol');
   const files = [
-    { path: ['a', 'film.mkv'], data: random(CHUNK * 3 + 5) },
+    { path: ['a', 'film.mkv'], data: random(BODY * 3 + 5) },
     { path: ['empty.txt'], data: new Uint8Array(0) },
     { path: ['b.bin'], data: random(1) },
-    { path: ['exact.bin'], data: random(CHUNK * 2) },
+    { path: ['exact.bin'], data: random(BODY * 2) },
   ];
   const s = await seal(files, 'Holiday', [recipientKeyFromDid(bob.did), recipientKeyFromDid(carol.did)]);
   const info = readPrivateInfo(s.infoBytes)!;
@@ -72,25 +74,26 @@ test('a recipient named by did:key alone opens the share and reads every file, b
   assert.deepEqual(await decryptAll(info, key, manifest, s.ciphertext), s.plain);
   // Each file's span covers exactly its bytes.
   for (let i = 0; i < files.length; i++) {
-    const span = fileSpan(manifest, i, info.chunk);
+    const span = fileSpan(manifest, i, BODY);
     assert.deepEqual(s.plain.subarray(span.offset, span.offset + span.length), files[i]!.data);
     assert.deepEqual(plaintextPath(manifest, i), ['Holiday', ...files[i]!.path]);
   }
-  assert.ok(fileSpan(manifest, 1, info.chunk).lastChunk < fileSpan(manifest, 1, info.chunk).firstChunk, 'an empty file spans no chunk');
+  assert.ok(fileSpan(manifest, 1, BODY).lastChunk < fileSpan(manifest, 1, BODY).firstChunk, 'an empty file spans no chunk');
   // The neutral name and the info bytes say nothing of the content.
   const asText = new TextDecoder('latin1').decode(s.infoBytes);
   for (const leak of ['Holiday', 'film.mkv', 'empty.txt', bob.did.slice(8)]) assert.ok(!asText.includes(leak), leak);
 });
 
 test('single files, a zero-byte share and exact multiples of the chunk round-trip', async () => {
-  for (const n of [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, CHUNK * 4]) {
+  for (const n of [0, 1, BODY - 1, BODY, BODY + 1, BODY * 4, CHUNK]) {
     const me = generateIdentity();
     const s = await seal([{ path: ['f.bin'], data: random(n) }], 'f.bin', [recipientKeyFromDid(me.did)]);
     const key = await openWithSecret(s.info, recipientSecretFromSigningSecret(me.signSecret));
     const m = await openManifest(s.info, key);
     assert.deepEqual(plaintextPath(m, 0), ['f.bin']);
     assert.deepEqual(await decryptAll(s.info, key, m, s.ciphertext), s.plain, `length ${n}`);
-    assert.equal(s.ciphertext.length, Math.max(1, Math.ceil(n / CHUNK)) * (CHUNK + 16));
+    // Sealed chunks of exactly CHUNK bytes: they line up with the torrent's pieces.
+    assert.equal(s.ciphertext.length, Math.max(1, Math.ceil(n / BODY)) * CHUNK);
   }
 });
 
@@ -109,15 +112,15 @@ test('someone else gets "not for you", never "corrupt"; a link key is checked be
 
 test('a changed chunk, swapped chunks, a cut-short share, a changed manifest or envelope are refused', async () => {
   const bob = generateIdentity();
-  const s = await seal([{ path: ['v'], data: random(CHUNK * 3) }], 'v', [recipientKeyFromDid(bob.did)]);
+  const s = await seal([{ path: ['v'], data: random(BODY * 3) }], 'v', [recipientKeyFromDid(bob.did)]);
   const cipher = await ChunkCipher.create(s.key, s.info, s.manifest.length);
-  const c = (i: number, from = s.ciphertext) => from.slice(cipher.cipherOffset(i), cipher.cipherOffset(i) + CHUNK + 16);
+  const c = (i: number, from = s.ciphertext) => from.slice(cipher.cipherOffset(i), cipher.cipherOffset(i) + CHUNK);
   const flipped = c(1);
   flipped[100]! ^= 1;
   await assert.rejects(cipher.decryptChunk(1, flipped), (e: unknown) => code('tampered')(e) && /chunk 1/.test((e as Error).message));
   await assert.rejects(cipher.decryptChunk(1, c(0)), code('tampered'), 'chunk 0 served as chunk 1');
   // Cutting the share after chunk 1: chunk 1 was sealed as "not last", so a share that ends there fails.
-  const shorter = await ChunkCipher.create(s.key, s.info, CHUNK * 2);
+  const shorter = await ChunkCipher.create(s.key, s.info, BODY * 2);
   await assert.rejects(shorter.decryptChunk(1, c(1)), code('tampered'));
   await assert.rejects(cipher.decryptChunk(0, c(0).subarray(1)), code('tampered'));
 

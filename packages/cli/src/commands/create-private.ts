@@ -37,7 +37,8 @@ export async function createPrivate(inv: Invocation, out: Output): Promise<numbe
       announce: o.announce,
       private: o.private,
       webSeeds: o.webseeds,
-      ...(o.pieceLength !== undefined ? { pieceLength: o.pieceLength } : {}),
+      // Pieces of whole chunks unless told otherwise: a recipient decrypts each piece as it arrives.
+      pieceLength: o.pieceLength ?? Math.max(lib.defaultPieceLength(sealed.cipherLength), sealed.info.chunk),
       extraInfo: { [INFO_KEY]: sealed.info as never },
     });
   } catch (err) {

@@ -18,6 +18,7 @@ export interface SealedFiles {
   manifest: ShareManifest;
   /** The ciphertext, `<outDir>/<neutral name>`: what the torrent is made of. */
   cipherPath: string;
+  cipherLength: number;
 }
 
 interface PlainFile {
@@ -71,7 +72,7 @@ export async function sealFiles(
     await rm(cipherPath, { force: true });
     throw err;
   }
-  return { key, info, manifest, cipherPath };
+  return { key, info, manifest, cipherPath, cipherLength: cipher.cipherLength };
 }
 
 async function* readAll(files: PlainFile[]): AsyncIterable<Uint8Array> {

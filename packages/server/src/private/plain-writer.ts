@@ -1,15 +1,25 @@
-// Writes a private share's plaintext under its real names as the ciphertext's pieces verify: each
-// chunk is read back from the verified ciphertext, authenticated and decrypted, then written to the
-// files it covers. A chunk that fails authentication stops the writer and is never written.
+// Writes a private share's plaintext under its real names as the ciphertext's pieces verify: runs
+// of chunks are read back from the verified ciphertext in one read, each chunk authenticated and
+// decrypted, then written to the files they cover. A chunk that fails authentication stops the
+// writer; nothing of its run is written.
 import { open, mkdir, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { TAG_BYTES, fileSpan, plaintextPath, type ChunkCipher, type ShareManifest } from '@cascade/private-shares';
+import { TAG_BYTES, fileSpan, plaintextPath, type ShareManifest } from '@cascade/private-shares';
+import type { ChunkDecryptor } from '@cascade/private-shares/node';
 
-/** Chunks decrypted at once: enough to keep AES and the disk busy, few enough to stay small. */
-const IN_FLIGHT = 4;
+/** Runs written at once, and the most chunks in one run (4 MiB of 64 KiB chunks). */
+const IN_FLIGHT = 3;
+/** Runs of chunks decrypted from memory and waiting for the disk, at most. */
+const MAX_RUNS = 8;
+const RUN = 64;
+/** Shares of more files than this open a file for each write instead of keeping it open. */
+const KEEP_OPEN = 32;
 
 export interface PlainWriterOptions {
-  cipher: ChunkCipher;
+  /** Chunk size, chunk count and the plaintext length, as the share's cipher says. */
+  chunk: number;
+  chunkCount: number;
+  decrypt: ChunkDecryptor;
   manifest: ShareManifest;
   /** The ciphertext file (the torrent's one file). */
   cipherPath: string;
@@ -18,7 +28,7 @@ export interface PlainWriterOptions {
   havePiece: (index: number) => boolean;
   /** Chunks already written in an earlier run (a bitfield, bit i = chunk i). */
   done: Uint8Array;
-  /** After each chunk written, and once all are (complete = true). */
+  /** After each run written, and once all are (complete = true). */
   progress: (done: Uint8Array, complete: boolean) => void;
   /** A chunk failed authentication, or the disk refused: the writer has stopped. */
   failed: (err: Error) => void;
@@ -30,19 +40,21 @@ export class PlainWriter {
   /** Chunks whose pieces are verified, waiting for a slot; and those being written now. */
   readonly #queued = new Set<number>();
   readonly #writing = new Set<number>();
-  #left: number;
+  #runs = 0;
+  #left = 0;
   #stopped = false;
   #cipherFile: Promise<FileHandle> | undefined;
-  readonly #files = new Map<number, Promise<string>>();
+  /** Each file's path, made (empty) the first time; its handle while kept open. */
+  readonly #paths = new Map<number, Promise<string>>();
+  readonly #handles = new Map<number, Promise<FileHandle>>();
   /** Plaintext offset where each file starts. */
   readonly #offsets: number[];
 
   constructor(o: PlainWriterOptions) {
     this.#o = o;
-    this.#done = new Uint8Array(Math.ceil(o.cipher.chunkCount / 8));
+    this.#done = new Uint8Array(Math.ceil(o.chunkCount / 8));
     this.#done.set(o.done.subarray(0, this.#done.length));
-    this.#left = 0;
-    for (let i = 0; i < o.cipher.chunkCount; i++) if (!this.#has(i)) this.#left++;
+    for (let i = 0; i < o.chunkCount; i++) if (!this.#has(i)) this.#left++;
     let at = 0;
     this.#offsets = o.manifest.files.map((f) => ((at += f.length), at - f.length));
   }
@@ -53,14 +65,14 @@ export class PlainWriter {
 
   /** Fraction of each file's plaintext written. */
   fileProgress(): number[] {
-    const { cipher, manifest } = this.#o;
+    const { chunk, manifest } = this.#o;
     return manifest.files.map((f, i) => {
       if (f.length === 0) return 1;
-      const span = fileSpan(manifest, i, cipher.chunk);
+      const span = fileSpan(manifest, i, chunk);
       let done = 0;
       for (let c = span.firstChunk; c <= span.lastChunk; c++) {
         if (!this.#has(c)) continue;
-        done += Math.min(span.offset + span.length, (c + 1) * cipher.chunk) - Math.max(span.offset, c * cipher.chunk);
+        done += Math.min(span.offset + span.length, (c + 1) * chunk) - Math.max(span.offset, c * chunk);
       }
       return done / f.length;
     });
@@ -68,25 +80,53 @@ export class PlainWriter {
 
   /** Makes every file (empty ones too) and queues each chunk whose pieces are verified. */
   async start(): Promise<void> {
-    for (let i = 0; i < this.#o.manifest.files.length; i++) await this.#file(i);
-    for (let c = 0; c < this.#o.cipher.chunkCount; c++) this.#consider(c);
-    if (this.#left === 0) this.#o.progress(this.#done, true);
+    for (let i = 0; i < this.#o.manifest.files.length; i++) await this.#path(i);
+    for (let c = 0; c < this.#o.chunkCount; c++) this.#consider(c);
+    if (this.#left === 0) await this.#finish();
   }
 
   /** A ciphertext piece verified: the chunks over it may now be whole. */
   pieceVerified(piece: number): void {
-    const { cipher, pieceLength } = this.#o;
-    const size = cipher.chunk + TAG_BYTES;
+    const { chunk, chunkCount, pieceLength } = this.#o;
+    const size = chunk + TAG_BYTES;
     const first = Math.floor((piece * pieceLength) / size);
-    const last = Math.min(cipher.chunkCount - 1, Math.floor(((piece + 1) * pieceLength - 1) / size));
+    const last = Math.min(chunkCount - 1, Math.floor(((piece + 1) * pieceLength - 1) / size));
     for (let c = first; c <= last; c++) this.#consider(c);
+  }
+
+  /**
+   * A piece's verified bytes as they arrive (the engine's 'piece-data'): when the piece holds whole
+   * sealed chunks (a piece at least a chunk long: both are powers of two, so they line up), they are
+   * decrypted from memory now instead of read back from disk later.
+   */
+  pieceData(piece: number, data: Uint8Array): void {
+    const { chunk, chunkCount, pieceLength, decrypt } = this.#o;
+    const sealedSize = chunk + TAG_BYTES;
+    // Writes already queued up: leave this piece to be read back later instead of piling more on.
+    if (this.#stopped || pieceLength < sealedSize || this.#runs >= MAX_RUNS) return;
+    const first = (piece * pieceLength) / sealedSize;
+    const count = Math.min(Math.floor(data.length / sealedSize), chunkCount - first);
+    let k = 0;
+    while (k < count) {
+      // The chunks not yet written, nor on their way, in runs of neighbours.
+      while (k < count && !this.#free(first + k)) k++;
+      const start = k;
+      while (k < count && this.#free(first + k)) k++;
+      if (k === start) continue;
+      const plain: Buffer[] = [];
+      try {
+        for (let j = start; j < k; j++) plain.push(decrypt(first + j, data.subarray(j * sealedSize, (j + 1) * sealedSize)));
+      } catch (err) {
+        void this.#fail(err as Error);
+        return;
+      }
+      this.#startRun(first + start, k - start, () => this.#writePlain(first + start, k - start, plain));
+    }
   }
 
   async close(): Promise<void> {
     this.#stopped = true;
-    const fh = this.#cipherFile;
-    this.#cipherFile = undefined;
-    await fh?.then((h) => h.close()).catch(() => {});
+    await this.#closeFiles();
   }
 
   #has(c: number): boolean {
@@ -100,73 +140,155 @@ export class PlainWriter {
   }
 
   #verified(c: number): boolean {
-    const { cipher, pieceLength, havePiece } = this.#o;
-    const start = cipher.cipherOffset(c);
-    const end = start + cipher.chunk + TAG_BYTES - 1;
+    const { chunk, pieceLength, havePiece } = this.#o;
+    const start = c * (chunk + TAG_BYTES);
+    const end = start + chunk + TAG_BYTES - 1;
     for (let p = Math.floor(start / pieceLength); p <= Math.floor(end / pieceLength); p++) if (!havePiece(p)) return false;
     return true;
   }
 
+  /** Takes the oldest waiting chunk and the ones right after it that wait too, as one run. */
   #pump(): void {
-    while (!this.#stopped && this.#writing.size < IN_FLIGHT) {
+    while (!this.#stopped && this.#runs < IN_FLIGHT) {
       const next = this.#queued.values().next();
       if (next.done) return;
-      const c = next.value;
-      this.#queued.delete(c);
-      this.#writing.add(c);
-      void this.#write(c).finally(() => {
-        this.#writing.delete(c);
-        this.#pump();
-      });
+      let first = next.value;
+      while (first > 0 && this.#queued.has(first - 1) && next.value - first < RUN - 1) first--;
+      let count = 0;
+      while (count < RUN && this.#queued.has(first + count)) count++;
+      this.#startRun(first, count, () => this.#readRun(first, count));
     }
   }
 
-  async #write(c: number): Promise<void> {
-    const { cipher, manifest } = this.#o;
+  #free(c: number): boolean {
+    return !this.#has(c) && !this.#writing.has(c);
+  }
+
+  #startRun(first: number, count: number, work: () => Promise<void>): void {
+    for (let c = first; c < first + count; c++) {
+      this.#queued.delete(c);
+      this.#writing.add(c);
+    }
+    this.#runs++;
+    void work().finally(() => {
+      for (let c = first; c < first + count; c++) this.#writing.delete(c);
+      this.#runs--;
+      this.#pump();
+    });
+  }
+
+  /** Reads a run of chunks back from the verified ciphertext, decrypts and writes them. */
+  async #readRun(first: number, count: number): Promise<void> {
+    const { chunk, decrypt } = this.#o;
+    const sealedSize = chunk + TAG_BYTES;
     try {
-      const size = cipher.chunk + TAG_BYTES;
-      const sealed = Buffer.allocUnsafe(size);
+      const sealed = Buffer.allocUnsafe(count * sealedSize);
       this.#cipherFile ??= open(this.#o.cipherPath, 'r');
-      const { bytesRead } = await (await this.#cipherFile).read(sealed, 0, size, cipher.cipherOffset(c));
+      const { bytesRead } = await (await this.#cipherFile).read(sealed, 0, sealed.length, first * sealedSize);
       if (this.#stopped) return;
-      // Throws 'tampered' naming chunk c: nothing of it is written.
-      const plain = await cipher.decryptChunk(c, sealed.subarray(0, bytesRead));
-      const from = c * cipher.chunk;
-      const to = Math.min(manifest.length, from + cipher.chunk);
+      // Every chunk of the run authenticates before any of it is written (decrypt throws
+      // 'tampered' naming the chunk).
+      const plain: Buffer[] = [];
+      for (let k = 0; k < count; k++) {
+        const at = k * sealedSize;
+        plain.push(decrypt(first + k, sealed.subarray(at, Math.min(bytesRead, at + sealedSize))));
+      }
+      await this.#writePlain(first, count, plain);
+    } catch (err) {
+      await this.#fail(err as Error);
+    }
+  }
+
+  /** Writes decrypted chunks first…first+count-1 to the files they cover. */
+  async #writePlain(first: number, count: number, plain: Buffer[]): Promise<void> {
+    const { chunk, manifest } = this.#o;
+    try {
+      const from = first * chunk;
+      const to = Math.min(manifest.length, from + count * chunk);
       for (let i = 0; i < manifest.files.length; i++) {
         const start = Math.max(from, this.#offsets[i]!);
         const end = Math.min(to, this.#offsets[i]! + manifest.files[i]!.length);
-        if (start >= end) continue;
-        // Opened for each write: a share may have more files than a process may hold open.
-        const fh = await open(await this.#file(i), 'r+');
-        try {
-          await fh.write(plain, start - from, end - start, start - this.#offsets[i]!);
-        } finally {
-          await fh.close();
-        }
+        if (start < end) await this.#write(i, slices(plain, chunk, start - from, end - from), start - this.#offsets[i]!);
       }
       if (this.#stopped) return;
-      this.#done[c >> 3]! |= 0x80 >> (c & 7);
-      this.#left--;
-      this.#o.progress(this.#done, this.#left === 0);
+      for (let c = first; c < first + count; c++) this.#done[c >> 3]! |= 0x80 >> (c & 7);
+      this.#left -= count;
+      if (this.#left === 0) await this.#finish();
+      else this.#o.progress(this.#done, false);
     } catch (err) {
-      if (this.#stopped) return;
-      this.#stopped = true;
-      this.#o.failed(err as Error);
+      await this.#fail(err as Error);
     }
   }
 
+  async #fail(err: Error): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    await this.#closeFiles();
+    this.#o.failed(err);
+  }
+
+  async #write(i: number, parts: Buffer[], position: number): Promise<void> {
+    if (this.#o.manifest.files.length > KEEP_OPEN) {
+      // A share may have more files than a process may hold open.
+      const fh = await open(await this.#path(i), 'r+');
+      try {
+        await writeAll(fh, parts, position);
+      } finally {
+        await fh.close();
+      }
+      return;
+    }
+    let fh = this.#handles.get(i);
+    if (!fh) this.#handles.set(i, (fh = this.#path(i).then((p) => open(p, 'r+'))));
+    await writeAll(await fh, parts, position);
+  }
+
+  async #finish(): Promise<void> {
+    await this.#closeFiles();
+    this.#o.progress(this.#done, true);
+  }
+
+  async #closeFiles(): Promise<void> {
+    const handles = [this.#cipherFile, ...this.#handles.values()];
+    this.#cipherFile = undefined;
+    this.#handles.clear();
+    await Promise.all(handles.map((h) => h?.then((fh) => fh.close()).catch(() => {})));
+  }
+
   /** File i's path, made (empty) the first time: 'a' creates without truncating what is there. */
-  #file(i: number): Promise<string> {
-    let made = this.#files.get(i);
+  #path(i: number): Promise<string> {
+    let made = this.#paths.get(i);
     if (!made) {
       const path = join(this.#o.savePath, ...plaintextPath(this.#o.manifest, i));
       made = mkdir(dirname(path), { recursive: true })
         .then(() => open(path, 'a'))
         .then((h) => h.close())
         .then(() => path);
-      this.#files.set(i, made);
+      this.#paths.set(i, made);
     }
     return made;
+  }
+}
+
+/** Bytes [start, end) of equal-sized parts laid end to end, as views (nothing copied). */
+function slices(parts: Buffer[], size: number, start: number, end: number): Buffer[] {
+  const out: Buffer[] = [];
+  for (let k = Math.floor(start / size); k * size < end; k++) {
+    out.push(parts[k]!.subarray(Math.max(0, start - k * size), Math.min(size, end - k * size)));
+  }
+  return out;
+}
+
+/** One writev where it can; again from where a short write stopped. */
+async function writeAll(fh: FileHandle, parts: Buffer[], position: number): Promise<void> {
+  let rest = parts;
+  let at = position;
+  while (rest.length > 0) {
+    const { bytesWritten } = await fh.writev(rest, at);
+    at += bytesWritten;
+    let skip = bytesWritten;
+    while (rest.length > 0 && skip >= rest[0]!.length) skip -= rest.shift()!.length;
+    if (skip > 0) rest[0] = rest[0]!.subarray(skip);
+    if (bytesWritten === 0) throw new Error('the disk took no bytes');
   }
 }

@@ -13,6 +13,7 @@ import type { StateDB } from '../state.ts';
 import type { NodeLog } from '../node.ts';
 import { havePiece } from '../torrent-view.ts';
 import { PlainWriter } from './plain-writer.ts';
+import { chunkDecryptor } from '@cascade/private-shares/node';
 import { ShareKeys, type KeyOrigin } from './share-keys.ts';
 
 /** What the API shows of a private share. */
@@ -33,6 +34,8 @@ interface Share {
   writer?: PlainWriter;
   /** The sharer's node: the plaintext is the original, not written by us. */
   original?: boolean;
+  /** Stops the writer's engine listener. */
+  detach?: () => void;
 }
 
 export interface NodeSecrets {
@@ -71,6 +74,7 @@ export class PrivateShares {
       t.off('verified', onVerified);
       const share = this.#shares.get(t.infoHashHex);
       this.#shares.delete(t.infoHashHex);
+      share?.detach?.();
       void share?.writer?.close();
     };
   };
@@ -145,7 +149,7 @@ export class PrivateShares {
       share.cipher = cipher;
       share.original = origin === 'shared';
       share.view = { decryptable: true, error: null, manifest };
-      if (!share.original) await this.#startWriter(t, share, cipher, manifest);
+      if (!share.original) await this.#startWriter(t, share, cipher, manifest, key);
     } catch (err) {
       share.view = { decryptable: share.view.decryptable, error: unreadable(err) };
       if (!(err instanceof PrivateShareError)) this.#out.note(`private share ${ih}: ${(err as Error).message}`);
@@ -170,7 +174,7 @@ export class PrivateShares {
     );
   }
 
-  async #startWriter(t: TorrentHandle, share: Share, cipher: ChunkCipher, manifest: ShareManifest): Promise<void> {
+  async #startWriter(t: TorrentHandle, share: Share, cipher: ChunkCipher, manifest: ShareManifest, key: Uint8Array): Promise<void> {
     const ih = t.infoHashHex;
     const meta = t.metainfo!;
     const written = this.keys.written(ih);
@@ -181,7 +185,9 @@ export class PrivateShares {
     }
     let flush: NodeJS.Timeout | undefined;
     const writer = new PlainWriter({
-      cipher,
+      chunk: cipher.chunk,
+      chunkCount: cipher.chunkCount,
+      decrypt: chunkDecryptor(key, share.info!, cipher.chunkCount),
       manifest,
       cipherPath: join(t.savePath, meta.name),
       savePath: t.savePath,
@@ -211,6 +217,10 @@ export class PrivateShares {
       },
     });
     share.writer = writer;
+    // Decrypted from memory as pieces arrive (the engine emits piece-data only while someone listens).
+    const onPieceData = (piece: number, data: Uint8Array) => writer.pieceData(piece, data);
+    t.on('piece-data', onPieceData);
+    share.detach = () => t.off('piece-data', onPieceData);
     await writer.start();
   }
 

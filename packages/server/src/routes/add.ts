@@ -4,7 +4,7 @@
 import { cp, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { createTorrent, CLIENT_NAME } from '@cascade/engine';
+import { createTorrent, defaultPieceLength, CLIENT_NAME } from '@cascade/engine';
 import type { ApiContext } from '../context.ts';
 import type { TorrentSource, Metainfo } from '../engine.ts';
 import { receiveUpload, uniqueName, type UploadFields } from '../upload.ts';
@@ -59,7 +59,13 @@ export function addRoutes(app: FastifyInstance, ctx: ApiContext): void {
         // The node's own key joins the recipients, so it reads its share back from any seeder.
         const recipients = options.recipients?.length ? [...options.recipients.map(recipientKeyFromDid), node.privateShares.ownRecipientKey()] : [];
         sealed = await sealFiles(path, dir, recipients);
-        made = await createTorrent(sealed.cipherPath, { announce: ctx.announceUrls(), createdBy: CLIENT_NAME, extraInfo: { [INFO_KEY]: sealed.info as unknown as BDict } });
+        made = await createTorrent(sealed.cipherPath, {
+          announce: ctx.announceUrls(),
+          createdBy: CLIENT_NAME,
+          // Pieces of whole chunks: a recipient decrypts each piece as it arrives.
+          pieceLength: Math.max(defaultPieceLength(sealed.cipherLength), sealed.info.chunk),
+          extraInfo: { [INFO_KEY]: sealed.info as unknown as BDict },
+        });
       } else {
         made = await createTorrent(path, { announce: ctx.announceUrls(), createdBy: CLIENT_NAME });
       }
