@@ -35,6 +35,9 @@ export interface TorrentSummary {
   ratio?: number | null;
   /** Unix milliseconds. */
   addedAt?: number | null;
+  /** A private share (issue 24); decryptable: this node can read it (when not, `error` says why). */
+  encrypted?: boolean;
+  decryptable?: boolean;
 }
 
 export type BulkAction = 'pause' | 'resume' | 'remove' | 'recheck' | 'setCategory' | 'addTags' | 'removeTags' | 'queue' | 'forceStart' | 'setLimits';
@@ -105,6 +108,9 @@ export interface AddResult {
   infoHash: string;
   magnet: string;
   name?: string;
+  /** A private share was made; a share by link also has its link (the magnet with #k=…). */
+  encrypted?: boolean;
+  link?: string;
 }
 
 export type Health = Record<string, unknown> & {
@@ -230,6 +236,8 @@ export function normaliseSummary(raw: Record<string, unknown>): TorrentSummary {
     queuePosition: optNum(raw.queuePosition) ?? null,
     ratio: optNum(raw.ratio) ?? null,
     addedAt: optNum(raw.addedAt) ?? null,
+    encrypted: raw.encrypted === true,
+    decryptable: raw.decryptable !== false,
   };
 }
 

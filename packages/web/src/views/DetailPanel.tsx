@@ -97,6 +97,11 @@ export function DetailPanel({
           <h2 title={name}>{name}</h2>
           <div className="tr-sub">
             {s && <StateBadge state={s.state} />}
+            {s?.encrypted && (
+              <span className="badge badge-encrypted" data-testid="detail-encrypted" data-decryptable={s.decryptable ? 'true' : 'false'}>
+                {s.decryptable ? 'Encrypted · readable here' : 'Encrypted for others'}
+              </span>
+            )}
             <span className="muted mono small">{infoHash}</span>
           </div>
         </div>
@@ -128,7 +133,20 @@ export function DetailPanel({
           </div>
           <PauseResume infoHash={infoHash} name={s.name ?? undefined} state={s.state} hasMetadata={!!s.length} />
           {detail && <QueueControls infoHash={infoHash} state={s.state} queuePosition={options?.queuePosition ?? null} forceStart={options?.forceStart ?? false} />}
-          {s.error && <div className="alert alert-error">{s.error}</div>}
+          {s.encrypted && !s.decryptable ? (
+            <div className="alert alert-warn" role="note" data-testid="detail-encrypted-for-others">
+              <strong>This share is encrypted for other people.</strong> This node keeps and seeds its encrypted data, which
+              helps its recipients, but cannot read it: its names and files stay hidden here.
+              {s.error && <div className="small">{s.error}</div>}
+            </div>
+          ) : (
+            s.error && <div className="alert alert-error">{s.error}</div>
+          )}
+          {s.encrypted && s.decryptable && (
+            <p className="muted small" data-testid="detail-encrypted-readable">
+              A private share this node can read: it writes the files under their real names and seeds the encrypted data. A key once given cannot be taken back.
+            </p>
+          )}
           {typeof detail?.raw?.stalledReason === 'string' && detail.raw.stalledReason && (
             <div className="alert alert-warn" role="status" data-testid="torrent-stalled-reason">
               {detail.raw.stalledReason}

@@ -12,6 +12,7 @@ import { isMember, useAuth } from '../auth.ts';
 import { appendAddOptions } from '../node-options.ts';
 import { useShareWarning } from '../share-warning.ts';
 import { AddOptionsFields, addOptionsOf, emptyAddOptions, useNodeDefaults } from './AddOptionsFields.tsx';
+import { ShareAudience, appendAudience, rememberRecipients, type Audience } from './ShareAudience.tsx';
 
 type Mode = 'node' | 'browser';
 const MODE_KEY = 'cascade.shareMode';
@@ -24,6 +25,8 @@ interface Shared {
   /** Browser shares have their .torrent in memory; node shares link to the API. */
   torrent?: Uint8Array;
   size: number;
+  /** A private share: for how many recipients, or by link (the link holds the key). */
+  encrypted?: { recipients: number; link?: string };
 }
 
 type Phase =
@@ -52,6 +55,7 @@ export function ShareView() {
   const peer = useBrowserPeer();
   const abort = useRef<AbortController>(undefined);
   const [options, setOptions] = useState(emptyAddOptions);
+  const [audience, setAudience] = useState<Audience>({ kind: 'public' });
   const defaults = useNodeDefaults(member);
   const shareWarning = useShareWarning(member).warning;
   useEffect(() => () => abort.current?.abort(), []);
@@ -68,6 +72,10 @@ export function ShareView() {
   const share = async (files: File[]) => {
     if (files.length === 0 || busy) return;
     if (mode === 'node') {
+      if (audience.kind === 'recipients' && audience.dids.length === 0) {
+        setPhase({ kind: 'error', message: 'add at least one recipient (their did:key), or choose who can read it' });
+        return;
+      }
       abort.current = new AbortController();
       setPhase({ kind: 'uploading', fraction: 0, files });
       try {
@@ -75,9 +83,16 @@ export function ShareView() {
           files,
           (fraction) => setPhase(fraction >= 1 ? { kind: 'hashing', fraction: undefined, files } : { kind: 'uploading', fraction, files }),
           abort.current.signal,
-          (fd) => appendAddOptions(fd, addOptionsOf(options)),
+          (fd) => {
+            appendAudience(fd, audience);
+            appendAddOptions(fd, addOptionsOf(options));
+          },
         );
-        setShared((s) => [{ where: 'node', name: res.name ?? files[0]!.name, infoHash: res.infoHash, magnet: res.magnet, size: sizeOf(files) }, ...s.filter((x) => x.infoHash !== res.infoHash)]);
+        const encrypted = res.encrypted ? { recipients: audience.kind === 'recipients' ? audience.dids.length : 0, ...(res.link ? { link: res.link } : {}) } : undefined;
+        if (audience.kind === 'recipients' && res.encrypted) rememberRecipients(audience.dids);
+        // A private share's visible name is neutral; the page shows what was shared.
+        const name = res.encrypted ? (files.length === 1 ? files[0]!.name : `${files.length} files`) : (res.name ?? files[0]!.name);
+        setShared((s) => [{ where: 'node', name, infoHash: res.infoHash, magnet: res.magnet, size: sizeOf(files), ...(encrypted ? { encrypted } : {}) }, ...s.filter((x) => x.infoHash !== res.infoHash)]);
         setPhase({ kind: 'idle' });
         void refreshTorrents();
       } catch (err) {
@@ -130,6 +145,12 @@ export function ShareView() {
         <div className="alert alert-warn" role="note" data-testid="share-warning">
           {shareWarning} <a href="#/settings">Set the public URL in Settings</a>.
         </div>
+      )}
+      {mode === 'node' && <ShareAudience value={audience} onChange={setAudience} disabled={busy} />}
+      {mode === 'browser' && (
+        <p className="muted small" data-testid="share-browser-public">
+          Shares from this browser are public (anyone with the magnet). For one only chosen people or a link can read, share via this node.
+        </p>
       )}
       {mode === 'node' && (
         <details className="share-options">
@@ -193,6 +214,21 @@ function ShareResult({ s, fresh }: { s: Shared; fresh: boolean }) {
           </h2>
           <span className={`badge ${s.where === 'node' ? 'badge-seeding' : 'badge-webrtc'}`}>{s.where === 'node' ? 'Seeding on the node' : 'Seeding from this tab'}</span>
         </div>
+        {s.encrypted && (
+          <p className="small" data-testid="share-encrypted-note">
+            <span className="badge badge-encrypted">Encrypted</span>{' '}
+            {s.encrypted.link
+              ? 'Only people with the link below can read it. Give them the link, not the magnet: the magnet alone gives only the encrypted data.'
+              : `Only ${s.encrypted.recipients === 1 ? 'your recipient' : `your ${s.encrypted.recipients} recipients`} (and this node) can read it; anyone may seed it. Send them the magnet.`}
+          </p>
+        )}
+        {s.encrypted?.link && (
+          <>
+            <label className="field-label" htmlFor={`link-${s.infoHash}`}>Link (holds the key)</label>
+            <textarea id={`link-${s.infoHash}`} className="magnet-text mono" readOnly value={s.encrypted.link} rows={4} data-testid="share-link" onFocus={(e) => e.currentTarget.select()} />
+            <CopyButton text={s.encrypted.link} label="Copy link" testId="copy-share-link" />
+          </>
+        )}
         <label className="field-label" htmlFor={`magnet-${s.infoHash}`}>Magnet link</label>
         <textarea id={`magnet-${s.infoHash}`} className="magnet-text mono" readOnly value={s.magnet} rows={4} data-testid="magnet-link" onFocus={(e) => e.currentTarget.select()} />
         <div className="row gap wrap-row">
@@ -216,7 +252,7 @@ function ShareResult({ s, fresh }: { s: Shared; fresh: boolean }) {
         </div>
         <p className="muted small mono">infohash {s.infoHash}</p>
       </div>
-      <QrCode text={s.magnet} size={168} />
+      <QrCode text={s.encrypted?.link ?? s.magnet} size={168} />
     </div>
   );
 }

@@ -79,6 +79,16 @@ export const TorrentRow = memo(function TorrentRow({ t, rowIndex, checked, open,
         <a className="name" href={href('torrents', t.infoHashHex)} title={name} data-testid="torrent-name">
           {name}
         </a>
+        {t.encrypted && (
+          <span
+            className="badge badge-encrypted"
+            data-testid="torrent-encrypted"
+            data-decryptable={t.decryptable ? 'true' : 'false'}
+            title={t.decryptable ? 'A private share this node can read' : 'A private share for other people: this node keeps and seeds only its encrypted data'}
+          >
+            {t.decryptable ? 'Encrypted' : 'Encrypted for others'}
+          </span>
+        )}
         {t.error && (
           <div className="tt-error error-text" title={t.error}>
             {t.error}
