@@ -7,6 +7,8 @@
 
 import { useSyncExternalStore } from 'react';
 import type { PeerStats, TorrentHandle, TorrentStats } from '../../engine/src/api.ts';
+import type { TabShare } from './browser-private.ts';
+import { loadIdentity } from './keys.ts';
 
 export interface BrowserFile {
   index: number;
@@ -35,6 +37,9 @@ export interface BrowserTorrent {
   torrent: Uint8Array | undefined;
   peerList: PeerStats[];
   error: string | undefined;
+  /** A private share (issue 24): readable in this tab or not (then `error` says why). */
+  encrypted: boolean;
+  decryptable: boolean;
 }
 
 export interface PeerSnapshot {
@@ -88,7 +93,7 @@ interface EngineSession {
   get(infoHashHex: string): TorrentHandle | undefined;
   remove(infoHashHex: string, opts?: { deleteData?: boolean }): Promise<void>;
   close(): Promise<void>;
-  fileBlob(infoHashHex: string, index: number): Blob;
+  fileBlob(infoHashHex: string, index: number): Promise<Blob>;
 }
 interface SessionCtor {
   new (opts: { trackers?: string[]; iceServers?: { urls: string | string[] }[] }): EngineSession;
@@ -100,6 +105,16 @@ interface Entry {
   magnet: string | undefined;
   torrent: Uint8Array | undefined;
   error: string | undefined;
+  /** A link's key (#k=), kept in the tab only. */
+  linkKey?: Uint8Array;
+  /** Set once the metadata says it is a private share. */
+  privateShare?: TabShare;
+}
+
+/** The identity this browser signs in with: its X25519 secrets open envelopes sealed to its did. */
+async function tabSecrets(): Promise<{ did: string; secrets: Uint8Array[] } | undefined> {
+  const id = await loadIdentity().catch(() => undefined);
+  return id && { did: id.did, secrets: [id.dhSecret, ...(id.legacyDhSecret ? [id.legacyDhSecret] : [])] };
 }
 
 class BrowserPeer {
@@ -152,9 +167,27 @@ class BrowserPeer {
       this.refresh();
     });
     handle.on('done', () => this.refresh());
-    handle.on('metadata', () => this.refresh());
+    const inspect = () => void this.inspectPrivate(handle.infoHashHex);
+    handle.on('metadata', () => {
+      inspect();
+      this.refresh();
+    });
+    if (handle.metainfo) inspect();
     this.refresh();
     this.timer ??= setInterval(() => this.refresh(), 500);
+  }
+
+  /** Looks for the private-share entry in the metadata; opens it when the tab holds its key. */
+  private async inspectPrivate(infoHash: string): Promise<void> {
+    const entry = this.entries.get(infoHash);
+    const infoBytes = entry?.handle.metainfo?.infoBytes;
+    if (!entry || !infoBytes || entry.privateShare) return;
+    const { openTabShare } = await import('./browser-private.ts');
+    const share = await openTabShare(infoBytes, entry.linkKey, tabSecrets);
+    if (share) {
+      entry.privateShare = share;
+      this.refresh();
+    }
   }
 
   private refresh(): void {
@@ -169,9 +202,10 @@ class BrowserPeer {
         e.error ??= (err as Error).message;
       }
       const meta = e.handle.metainfo;
+      const ps = e.privateShare;
       torrents.push({
         infoHash,
-        name: s?.name ?? meta?.name,
+        name: ps?.manifest?.name ?? s?.name ?? meta?.name,
         length: s?.length ?? meta?.length,
         state: e.error ? 'error' : (s?.state ?? 'metadata'),
         progress: s?.progress ?? 0,
@@ -182,15 +216,22 @@ class BrowserPeer {
         eta: s?.eta ?? Infinity,
         peers: s?.peers ?? peers.length,
         seeds: s?.seeds ?? 0,
-        files: (meta?.files ?? [])
-          .map((f, index) => ({ index, path: f.path.join('/'), length: f.length, pad: f.pad }))
-          .filter((f) => !f.pad)
-          .map(({ index, path, length }) => ({ index, path, length })),
+        // A private share's files are the ones inside it, when the tab can read them; none otherwise.
+        files: ps
+          ? ps.manifest
+            ? ps.manifest.files.map((f, index) => ({ index, path: f.path.join('/'), length: f.length }))
+            : []
+          : (meta?.files ?? [])
+              .map((f, index) => ({ index, path: f.path.join('/'), length: f.length, pad: f.pad }))
+              .filter((f) => !f.pad)
+              .map(({ index, path, length }) => ({ index, path, length })),
         magnet: e.magnet,
         shared: e.shared,
         torrent: e.torrent,
         peerList: peers,
-        error: e.error ?? s?.error,
+        error: e.error ?? s?.error ?? ps?.error,
+        encrypted: ps !== undefined,
+        decryptable: ps?.decryptable ?? true,
       });
     }
     this.set({ torrents });
@@ -224,12 +265,27 @@ class BrowserPeer {
   }
 
   /** Starts downloading a magnet / infohash / .torrent in this tab; resolves with the infohash. */
-  async add(source: string | Uint8Array): Promise<string> {
+  async add(input: string | Uint8Array): Promise<string> {
     const session = await this.session();
+    // A private share's link: the key (#k=) stays in this tab; the engine and trackers get the magnet.
+    let source = typeof input === 'string' ? input.trim() : input;
+    let linkKey: Uint8Array | undefined;
+    if (typeof source === 'string' && source.includes('#')) {
+      const { splitLink } = await import('@cascade/private-shares');
+      ({ uri: source, key: linkKey } = splitLink(source));
+    }
     const existing = typeof source === 'string' ? this.findBySource(source) : undefined;
-    if (existing) return existing;
-    const handle = await session.add(typeof source === 'string' ? source.trim() : source);
-    this.track(handle, { shared: false, magnet: typeof source === 'string' && source.startsWith('magnet:') ? source.trim() : undefined, torrent: undefined, error: undefined });
+    if (existing) {
+      const entry = this.entries.get(existing)!;
+      if (linkKey && !entry.privateShare?.decryptable) {
+        entry.linkKey = linkKey;
+        entry.privateShare = undefined;
+        void this.inspectPrivate(existing);
+      }
+      return existing;
+    }
+    const handle = await session.add(source);
+    this.track(handle, { shared: false, magnet: typeof source === 'string' && source.startsWith('magnet:') ? source : undefined, torrent: undefined, error: undefined, ...(linkKey ? { linkKey } : {}) });
     return handle.infoHashHex;
   }
 
@@ -242,7 +298,11 @@ class BrowserPeer {
   /** The bytes of one file of a torrent in this tab, as a Blob (once the file is complete). */
   async fileBlob(infoHash: string, index: number): Promise<Blob> {
     const session = await this.session();
-    return session.fileBlob(infoHash, index);
+    const ps = this.entries.get(infoHash)?.privateShare;
+    if (!ps) return session.fileBlob(infoHash, index);
+    // The torrent's one file is the ciphertext: the plaintext of file `index` is decrypted from it.
+    const { decryptFile } = await import('./browser-private.ts');
+    return decryptFile(ps, await session.fileBlob(infoHash, 0), index);
   }
 
   async remove(infoHash: string): Promise<void> {

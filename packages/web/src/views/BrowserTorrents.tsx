@@ -47,6 +47,11 @@ function BrowserRow({ t }: { t: BrowserTorrent }) {
         <div className="tr-sub">
           <StateBadge state={t.state} />
           <span className="badge badge-webrtc">{t.shared ? 'Shared from this tab' : 'This tab'}</span>
+          {t.encrypted && (
+            <span className="badge badge-encrypted" data-testid="browser-encrypted" data-decryptable={t.decryptable ? 'true' : 'false'}>
+              {t.decryptable ? 'Encrypted · readable here' : 'Encrypted for others'}
+            </span>
+          )}
           <span className="muted">{formatBytes(t.length)}</span>
         </div>
       </div>
@@ -70,6 +75,11 @@ function BrowserRow({ t }: { t: BrowserTorrent }) {
         </button>
       </div>
       {error && <div className="tr-error alert alert-error">{error}</div>}
+      {t.encrypted && !t.decryptable && (
+        <div className="tr-error alert alert-warn" role="note" data-testid="browser-encrypted-for-others">
+          This share is encrypted for other people: this tab keeps and seeds its encrypted data but cannot read it. {t.error}
+        </div>
+      )}
       {(open || t.files.length > 1) && (
         <div className="browser-detail">
           <ul className="file-list">
