@@ -16,13 +16,13 @@ const slabs = new WeakSet<ArrayBufferLike>();
 export const O_DIRECT: number | undefined = (fs.constants as Record<string, number>).O_DIRECT;
 
 /**
- * Page-aligned memory for piece buffers: as many pieces as fit in 64 MiB (at least one), or
+ * Page-aligned memory for piece buffers: as many pieces as fit in `maxBytes` (64 MiB; at least one), or
  * undefined when the piece length is not a multiple of 4096 or the memory cannot be had (V8 caps
  * the address space WebAssembly memories reserve). Untouched pages cost no RSS.
  */
-export function alignedSlab(pieceLength: number): Uint8Array | undefined {
+export function alignedSlab(pieceLength: number, maxBytes = SLAB_BYTES): Uint8Array | undefined {
   if (O_DIRECT === undefined || pieceLength % DIRECT_ALIGN !== 0) return undefined;
-  const bytes = Math.max(1, Math.floor(SLAB_BYTES / pieceLength)) * pieceLength;
+  const bytes = Math.max(1, Math.floor(maxBytes / pieceLength)) * pieceLength;
   const pages = Math.ceil(bytes / WASM_PAGE);
   try {
     const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });

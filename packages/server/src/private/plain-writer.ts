@@ -1,17 +1,23 @@
-// Writes a private share's plaintext under its real names as the ciphertext's pieces verify: runs
-// of chunks are read back from the verified ciphertext in one read, each chunk authenticated and
-// decrypted, then written to the files they cover. A chunk that fails authentication stops the
-// writer; nothing of its run is written.
+// Writes a private share's plaintext under its real names as the ciphertext's pieces verify: each
+// verified piece's chunks are authenticated and decrypted from memory as the engine hands them over,
+// and neighbours are written together (page-aligned middles with O_DIRECT); what the disk is too slow
+// to take then is read back from the verified ciphertext later, in runs. A chunk that fails
+// authentication stops the writer; nothing of its run is written.
+import { constants } from 'node:fs';
 import { open, mkdir, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { TAG_BYTES, fileSpan, plaintextPath, type ShareManifest } from '@cascade/private-shares';
 import type { ChunkDecryptor } from '@cascade/private-shares/node';
+import { DIRECT_ALIGN, O_DIRECT, isDirectAligned } from '@cascade/engine/direct-io';
+import { AlignedSlots } from './aligned-slots.ts';
 
-/** Runs written at once, and the most chunks in one run (4 MiB of 64 KiB chunks). */
-const IN_FLIGHT = 3;
-/** Runs of chunks decrypted from memory and waiting for the disk, at most. */
-const MAX_RUNS = 8;
+/** Runs written at once (6 measured best against 2 and 3 here), and the most chunks in one run
+ *  (4 MiB of 64 KiB chunks). */
+const IN_FLIGHT = 6;
 const RUN = 64;
+/** Plaintext decrypted from pieces in memory and waiting for the disk, at most: past it, chunks are
+ *  read back from the ciphertext on disk once a run is free (the disk is the slower side then). */
+const MEMORY_BUDGET = 48 * 1024 * 1024;
 /** Shares of more files than this open a file for each write instead of keeping it open. */
 const KEEP_OPEN = 32;
 
@@ -37,8 +43,11 @@ export interface PlainWriterOptions {
 export class PlainWriter {
   readonly #o: PlainWriterOptions;
   readonly #done: Uint8Array;
-  /** Chunks whose pieces are verified, waiting for a slot; and those being written now. */
+  /** Chunks whose pieces are verified, waiting for a slot to be read back; those decrypted from
+   *  memory and waiting to be written (their plaintext); and those being written now. */
   readonly #queued = new Set<number>();
+  readonly #decrypted = new Map<number, Buffer>();
+  #decryptedBytes = 0;
   readonly #writing = new Set<number>();
   #runs = 0;
   #left = 0;
@@ -47,6 +56,10 @@ export class PlainWriter {
   /** Each file's path, made (empty) the first time; its handle while kept open. */
   readonly #paths = new Map<number, Promise<string>>();
   readonly #handles = new Map<number, Promise<FileHandle>>();
+  /** Second handles opened with O_DIRECT (while it works here), for the aligned middles of runs. */
+  readonly #directHandles = new Map<number, Promise<FileHandle | undefined>>();
+  #direct = O_DIRECT !== undefined;
+  #slots: AlignedSlots | undefined;
   /** Plaintext offset where each file starts. */
   readonly #offsets: number[];
 
@@ -57,6 +70,10 @@ export class PlainWriter {
     for (let i = 0; i < o.chunkCount; i++) if (!this.#has(i)) this.#left++;
     let at = 0;
     this.#offsets = o.manifest.files.map((f) => ((at += f.length), at - f.length));
+    // Runs from memory, read-back runs, and a spare or two; made once there is something to write.
+    if (this.#left > 0 && this.#direct && o.manifest.files.length <= KEEP_OPEN) {
+      this.#slots = new AlignedSlots(Math.min(RUN, o.chunkCount) * o.chunk, IN_FLIGHT + 1);
+    }
   }
 
   get complete(): boolean {
@@ -102,30 +119,29 @@ export class PlainWriter {
   pieceData(piece: number, data: Uint8Array): void {
     const { chunk, chunkCount, pieceLength, decrypt } = this.#o;
     const sealedSize = chunk + TAG_BYTES;
-    // Writes already queued up: leave this piece to be read back later instead of piling more on.
-    if (this.#stopped || pieceLength < sealedSize || this.#runs >= MAX_RUNS) return;
+    // Plaintext already piled up for the disk: leave this piece to be read back later.
+    if (this.#stopped || pieceLength < sealedSize || this.#decryptedBytes >= MEMORY_BUDGET) return;
     const first = (piece * pieceLength) / sealedSize;
     const count = Math.min(Math.floor(data.length / sealedSize), chunkCount - first);
-    let k = 0;
-    while (k < count) {
-      // The chunks not yet written, nor on their way, in runs of neighbours.
-      while (k < count && !this.#free(first + k)) k++;
-      const start = k;
-      while (k < count && this.#free(first + k)) k++;
-      if (k === start) continue;
-      const plain: Buffer[] = [];
-      try {
-        for (let j = start; j < k; j++) plain.push(decrypt(first + j, data.subarray(j * sealedSize, (j + 1) * sealedSize)));
-      } catch (err) {
-        void this.#fail(err as Error);
-        return;
+    try {
+      for (let j = 0; j < count; j++) {
+        const c = first + j;
+        if (!this.#free(c) || this.#decrypted.has(c)) continue;
+        const plain = decrypt(c, data.subarray(j * sealedSize, (j + 1) * sealedSize));
+        this.#queued.delete(c);
+        this.#decrypted.set(c, plain);
+        this.#decryptedBytes += plain.length;
       }
-      this.#startRun(first + start, k - start, () => this.#writePlain(first + start, k - start, plain));
+    } catch (err) {
+      void this.#fail(err as Error);
+      return;
     }
+    this.#pump();
   }
 
   async close(): Promise<void> {
     this.#stopped = true;
+    this.#decrypted.clear();
     await this.#closeFiles();
   }
 
@@ -134,7 +150,7 @@ export class PlainWriter {
   }
 
   #consider(c: number): void {
-    if (this.#stopped || this.#has(c) || this.#queued.has(c) || this.#writing.has(c) || !this.#verified(c)) return;
+    if (this.#stopped || !this.#free(c) || this.#queued.has(c) || this.#decrypted.has(c) || !this.#verified(c)) return;
     this.#queued.add(c);
     this.#pump();
   }
@@ -147,16 +163,33 @@ export class PlainWriter {
     return true;
   }
 
-  /** Takes the oldest waiting chunk and the ones right after it that wait too, as one run. */
+  /**
+   * Starts runs while fewer than IN_FLIGHT are being written: first the oldest chunk decrypted from
+   * memory with its decrypted neighbours, else the oldest waiting to be read back with its waiting
+   * neighbours. While the disk lags, chunks pile up and the runs grow (up to RUN chunks).
+   */
   #pump(): void {
     while (!this.#stopped && this.#runs < IN_FLIGHT) {
-      const next = this.#queued.values().next();
+      const fromMemory = this.#decrypted.size > 0;
+      const pending: { has(c: number): boolean } = fromMemory ? this.#decrypted : this.#queued;
+      const next = (fromMemory ? this.#decrypted.keys() : this.#queued.values()).next();
       if (next.done) return;
       let first = next.value;
-      while (first > 0 && this.#queued.has(first - 1) && next.value - first < RUN - 1) first--;
+      while (first > 0 && pending.has(first - 1) && next.value - first < RUN - 1) first--;
       let count = 0;
-      while (count < RUN && this.#queued.has(first + count)) count++;
-      this.#startRun(first, count, () => this.#readRun(first, count));
+      while (count < RUN && pending.has(first + count)) count++;
+      if (fromMemory) {
+        const plain: Buffer[] = [];
+        for (let c = first; c < first + count; c++) {
+          plain.push(this.#decrypted.get(c)!);
+          this.#decrypted.delete(c);
+        }
+        this.#startRun(first, count, () => this.#writePlain(first, count, plain).finally(() => {
+          for (const p of plain) this.#decryptedBytes -= p.length;
+        }));
+      } else {
+        this.#startRun(first, count, () => this.#readRun(first, count));
+      }
     }
   }
 
@@ -205,10 +238,18 @@ export class PlainWriter {
     try {
       const from = first * chunk;
       const to = Math.min(manifest.length, from + count * chunk);
-      for (let i = 0; i < manifest.files.length; i++) {
-        const start = Math.max(from, this.#offsets[i]!);
-        const end = Math.min(to, this.#offsets[i]! + manifest.files[i]!.length);
-        if (start < end) await this.#write(i, slices(plain, chunk, start - from, end - from), start - this.#offsets[i]!);
+      const aligned = this.#direct ? this.#slots?.take(plain, from) : undefined;
+      try {
+        for (let i = 0; i < manifest.files.length; i++) {
+          const start = Math.max(from, this.#offsets[i]!);
+          const end = Math.min(to, this.#offsets[i]! + manifest.files[i]!.length);
+          if (start >= end) continue;
+          const position = start - this.#offsets[i]!;
+          if (aligned) await this.#writeAligned(i, aligned.bytes.subarray(start - from, end - from), position);
+          else await this.#write(i, slices(plain, chunk, start - from, end - from), position);
+        }
+      } finally {
+        aligned?.release();
       }
       if (this.#stopped) return;
       for (let c = first; c < first + count; c++) this.#done[c >> 3]! |= 0x80 >> (c & 7);
@@ -223,11 +264,12 @@ export class PlainWriter {
   async #fail(err: Error): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    this.#decrypted.clear();
     await this.#closeFiles();
     this.#o.failed(err);
   }
 
-  async #write(i: number, parts: Buffer[], position: number): Promise<void> {
+  async #write(i: number, parts: Uint8Array[], position: number): Promise<void> {
     if (this.#o.manifest.files.length > KEEP_OPEN) {
       // A share may have more files than a process may hold open.
       const fh = await open(await this.#path(i), 'r+');
@@ -243,16 +285,57 @@ export class PlainWriter {
     await writeAll(await fh, parts, position);
   }
 
+  /**
+   * Bytes whose memory lines up with their file position within a page: the page-aligned middle
+   * goes out with O_DIRECT, the edges (under a page each, shared with the neighbouring runs)
+   * through the page cache.
+   */
+  async #writeAligned(i: number, data: Buffer, position: number): Promise<void> {
+    const a = (DIRECT_ALIGN - (position % DIRECT_ALIGN)) % DIRECT_ALIGN;
+    const b = data.length > a ? a + Math.floor((data.length - a) / DIRECT_ALIGN) * DIRECT_ALIGN : a;
+    const direct = this.#direct && b > a && isDirectAligned(data.subarray(a)) ? await this.#directHandle(i) : undefined;
+    if (!direct) return this.#write(i, [data], position);
+    const middle = data.subarray(a, b);
+    await Promise.all([
+      a > 0 ? this.#write(i, [data.subarray(0, a)], position) : undefined,
+      b < data.length ? this.#write(i, [data.subarray(b)], position + b) : undefined,
+      writeAll(direct, [middle], position + a).catch((err: NodeJS.ErrnoException) => {
+        // EINVAL: this filesystem breaks the alignment rules after all; the page cache it is.
+        if (err.code !== 'EINVAL' && err.code !== 'EOPNOTSUPP') throw err;
+        this.#direct = false;
+        return this.#write(i, [middle], position + a);
+      }),
+    ]);
+  }
+
+  #directHandle(i: number): Promise<FileHandle | undefined> {
+    let h = this.#directHandles.get(i);
+    if (!h) {
+      h = this.#path(i).then(
+        (p) => open(p, constants.O_RDWR | O_DIRECT!),
+        () => undefined,
+      ).catch(() => {
+        // Not every filesystem opens with O_DIRECT.
+        this.#direct = false;
+        return undefined;
+      });
+      this.#directHandles.set(i, h);
+    }
+    return h;
+  }
+
   async #finish(): Promise<void> {
     await this.#closeFiles();
     this.#o.progress(this.#done, true);
   }
 
   async #closeFiles(): Promise<void> {
-    const handles = [this.#cipherFile, ...this.#handles.values()];
+    const handles = [this.#cipherFile, ...this.#handles.values(), ...this.#directHandles.values()];
     this.#cipherFile = undefined;
     this.#handles.clear();
-    await Promise.all(handles.map((h) => h?.then((fh) => fh.close()).catch(() => {})));
+    this.#directHandles.clear();
+    this.#slots = undefined;
+    await Promise.all(handles.map((h) => h?.then((fh) => fh?.close()).catch(() => {})));
   }
 
   /** File i's path, made (empty) the first time: 'a' creates without truncating what is there. */
@@ -280,7 +363,7 @@ function slices(parts: Buffer[], size: number, start: number, end: number): Buff
 }
 
 /** One writev where it can; again from where a short write stopped. */
-async function writeAll(fh: FileHandle, parts: Buffer[], position: number): Promise<void> {
+async function writeAll(fh: FileHandle, parts: Uint8Array[], position: number): Promise<void> {
   let rest = parts;
   let at = position;
   while (rest.length > 0) {
