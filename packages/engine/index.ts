@@ -1,6 +1,7 @@
 // @cascade/engine — the BitTorrent engine. Node entry: Session with TCP, files, DHT and worker hashing.
 export type * from './src/api.ts';
 export type { Metainfo, MagnetLink, FileRanges, FileEntry, PeerAddress } from './src/types.ts';
+export type { Storage, FileStat } from './src/platform.ts';
 export { addressKey, parseAddress } from './src/types.ts';
 export { Session, makePeerId, CLIENT_NAME } from './src/node/session.ts';
 export { Torrent } from './src/torrent.ts';

@@ -1,3 +1,4 @@
 // @cascade/private-shares/node: what only Node can do (files on disk, node:crypto).
 export { sealFiles, type SealedFiles } from './src/node/seal-files.ts';
 export { chunkDecryptor, type ChunkDecryptor } from './src/node/chunk-decryptor.ts';
+export { chunkEncryptor, type ChunkEncryptor } from './src/node/chunk-encryptor.ts';

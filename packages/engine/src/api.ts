@@ -2,6 +2,7 @@
 // Session and Torrent implement these interfaces (src/session.ts, src/torrent.ts).
 
 import type { Metainfo, PeerAddress } from './types.ts';
+import type { Storage } from './platform.ts';
 
 /**
  * A BEP 10 extension plugged in from outside the engine (the Cascade identity hello lives with the
@@ -41,6 +42,13 @@ export interface SessionOptions {
   trackers?: string[];
   /** A tracker running in this very process (a node's built-in one): see LocalTracker. */
   localTracker?: LocalTracker;
+  /**
+   * Where a torrent's pieces live, chosen when its metadata is known (Node only): return
+   * `standard()` (its files under the save path, as always) or a Storage of your own, such as one
+   * that keeps a private share's plaintext and hands out the ciphertext made from it. The engine
+   * reads and writes verified pieces through it and knows nothing more.
+   */
+  storageFor?: (meta: Metainfo, savePath: string, standard: () => Storage) => Storage;
   /** 20-byte peer id; generated when omitted. */
   peerId?: Uint8Array;
   /** Connections per torrent, dialled and accepted (incoming peers get 5 more). Default 50, as

@@ -24,6 +24,8 @@ export type {
   RateLimits,
   DiscoveryReport,
   PeerAttempt,
+  Storage,
+  FileStat,
 } from '@cascade/engine';
 
 export type EngineLib = typeof Engine;

@@ -126,7 +126,10 @@ export class Session implements SessionHandle {
       port: () => this.listenPort,
       dialer: mseDialer(tcpDialer, this.opts.encryption ?? 'prefer-plaintext'),
       hasher: this.hasher,
-      createStorage: (meta, savePath) => new FsStorage(meta, savePath),
+      createStorage: (meta, savePath) => {
+        const standard = () => new FsStorage(meta, savePath);
+        return this.opts.storageFor ? this.opts.storageFor(meta, savePath, standard) : standard();
+      },
       resumeStore: this.opts.resumeStore,
       createTracker: (o) => this.createTracker({ ...o, udp: () => (this.udp ??= new UdpTracker()) }),
       dht: this.dht,

@@ -3,13 +3,11 @@
 // and neighbours are written together (page-aligned middles with O_DIRECT); what the disk is too slow
 // to take then is read back from the verified ciphertext later, in runs. A chunk that fails
 // authentication stops the writer; nothing of its run is written.
-import { constants } from 'node:fs';
-import { open, mkdir, type FileHandle } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { TAG_BYTES, fileSpan, plaintextPath, type ShareManifest } from '@cascade/private-shares';
+import { open, type FileHandle } from 'node:fs/promises';
+import { TAG_BYTES, type ShareManifest } from '@cascade/private-shares';
 import type { ChunkDecryptor } from '@cascade/private-shares/node';
-import { DIRECT_ALIGN, O_DIRECT, isDirectAligned } from '@cascade/engine/direct-io';
-import { AlignedSlots } from './aligned-slots.ts';
+import { PlainFiles } from './plain-files.ts';
+import { chunkProgress } from './progress.ts';
 
 /** Runs written at once (6 measured best against 2 and 3 here), and the most chunks in one run
  *  (4 MiB of 64 KiB chunks). */
@@ -18,8 +16,6 @@ const RUN = 64;
 /** Plaintext decrypted from pieces in memory and waiting for the disk, at most: past it, chunks are
  *  read back from the ciphertext on disk once a run is free (the disk is the slower side then). */
 const MEMORY_BUDGET = 48 * 1024 * 1024;
-/** Shares of more files than this open a file for each write instead of keeping it open. */
-const KEEP_OPEN = 32;
 
 export interface PlainWriterOptions {
   /** Chunk size, chunk count and the plaintext length, as the share's cipher says. */
@@ -53,27 +49,15 @@ export class PlainWriter {
   #left = 0;
   #stopped = false;
   #cipherFile: Promise<FileHandle> | undefined;
-  /** Each file's path, made (empty) the first time; its handle while kept open. */
-  readonly #paths = new Map<number, Promise<string>>();
-  readonly #handles = new Map<number, Promise<FileHandle>>();
-  /** Second handles opened with O_DIRECT (while it works here), for the aligned middles of runs. */
-  readonly #directHandles = new Map<number, Promise<FileHandle | undefined>>();
-  #direct = O_DIRECT !== undefined;
-  #slots: AlignedSlots | undefined;
-  /** Plaintext offset where each file starts. */
-  readonly #offsets: number[];
+  readonly #files: PlainFiles;
 
   constructor(o: PlainWriterOptions) {
     this.#o = o;
     this.#done = new Uint8Array(Math.ceil(o.chunkCount / 8));
     this.#done.set(o.done.subarray(0, this.#done.length));
     for (let i = 0; i < o.chunkCount; i++) if (!this.#has(i)) this.#left++;
-    let at = 0;
-    this.#offsets = o.manifest.files.map((f) => ((at += f.length), at - f.length));
-    // Runs from memory, read-back runs, and a spare or two; made once there is something to write.
-    if (this.#left > 0 && this.#direct && o.manifest.files.length <= KEEP_OPEN) {
-      this.#slots = new AlignedSlots(Math.min(RUN, o.chunkCount) * o.chunk, IN_FLIGHT + 1);
-    }
+    // Runs from memory, read-back runs, and a spare: aligned memory for each.
+    this.#files = new PlainFiles(o.manifest, o.savePath, Math.min(RUN, o.chunkCount) * o.chunk, IN_FLIGHT + 1);
   }
 
   get complete(): boolean {
@@ -82,22 +66,12 @@ export class PlainWriter {
 
   /** Fraction of each file's plaintext written. */
   fileProgress(): number[] {
-    const { chunk, manifest } = this.#o;
-    return manifest.files.map((f, i) => {
-      if (f.length === 0) return 1;
-      const span = fileSpan(manifest, i, chunk);
-      let done = 0;
-      for (let c = span.firstChunk; c <= span.lastChunk; c++) {
-        if (!this.#has(c)) continue;
-        done += Math.min(span.offset + span.length, (c + 1) * chunk) - Math.max(span.offset, c * chunk);
-      }
-      return done / f.length;
-    });
+    return chunkProgress(this.#o.manifest, this.#o.chunk, (c) => this.#has(c));
   }
 
   /** Makes every file (empty ones too) and queues each chunk whose pieces are verified. */
   async start(): Promise<void> {
-    for (let i = 0; i < this.#o.manifest.files.length; i++) await this.#path(i);
+    await this.#files.makeAll();
     for (let c = 0; c < this.#o.chunkCount; c++) this.#consider(c);
     if (this.#left === 0) await this.#finish();
   }
@@ -234,23 +208,8 @@ export class PlainWriter {
 
   /** Writes decrypted chunks first…first+count-1 to the files they cover. */
   async #writePlain(first: number, count: number, plain: Buffer[]): Promise<void> {
-    const { chunk, manifest } = this.#o;
     try {
-      const from = first * chunk;
-      const to = Math.min(manifest.length, from + count * chunk);
-      const aligned = this.#direct ? this.#slots?.take(plain, from) : undefined;
-      try {
-        for (let i = 0; i < manifest.files.length; i++) {
-          const start = Math.max(from, this.#offsets[i]!);
-          const end = Math.min(to, this.#offsets[i]! + manifest.files[i]!.length);
-          if (start >= end) continue;
-          const position = start - this.#offsets[i]!;
-          if (aligned) await this.#writeAligned(i, aligned.bytes.subarray(start - from, end - from), position);
-          else await this.#write(i, slices(plain, chunk, start - from, end - from), position);
-        }
-      } finally {
-        aligned?.release();
-      }
+      await this.#files.write(first * this.#o.chunk, plain);
       if (this.#stopped) return;
       for (let c = first; c < first + count; c++) this.#done[c >> 3]! |= 0x80 >> (c & 7);
       this.#left -= count;
@@ -269,109 +228,14 @@ export class PlainWriter {
     this.#o.failed(err);
   }
 
-  async #write(i: number, parts: Uint8Array[], position: number): Promise<void> {
-    if (this.#o.manifest.files.length > KEEP_OPEN) {
-      // A share may have more files than a process may hold open.
-      const fh = await open(await this.#path(i), 'r+');
-      try {
-        await writeAll(fh, parts, position);
-      } finally {
-        await fh.close();
-      }
-      return;
-    }
-    let fh = this.#handles.get(i);
-    if (!fh) this.#handles.set(i, (fh = this.#path(i).then((p) => open(p, 'r+'))));
-    await writeAll(await fh, parts, position);
-  }
-
-  /**
-   * Bytes whose memory lines up with their file position within a page: the page-aligned middle
-   * goes out with O_DIRECT, the edges (under a page each, shared with the neighbouring runs)
-   * through the page cache.
-   */
-  async #writeAligned(i: number, data: Buffer, position: number): Promise<void> {
-    const a = (DIRECT_ALIGN - (position % DIRECT_ALIGN)) % DIRECT_ALIGN;
-    const b = data.length > a ? a + Math.floor((data.length - a) / DIRECT_ALIGN) * DIRECT_ALIGN : a;
-    const direct = this.#direct && b > a && isDirectAligned(data.subarray(a)) ? await this.#directHandle(i) : undefined;
-    if (!direct) return this.#write(i, [data], position);
-    const middle = data.subarray(a, b);
-    await Promise.all([
-      a > 0 ? this.#write(i, [data.subarray(0, a)], position) : undefined,
-      b < data.length ? this.#write(i, [data.subarray(b)], position + b) : undefined,
-      writeAll(direct, [middle], position + a).catch((err: NodeJS.ErrnoException) => {
-        // EINVAL: this filesystem breaks the alignment rules after all; the page cache it is.
-        if (err.code !== 'EINVAL' && err.code !== 'EOPNOTSUPP') throw err;
-        this.#direct = false;
-        return this.#write(i, [middle], position + a);
-      }),
-    ]);
-  }
-
-  #directHandle(i: number): Promise<FileHandle | undefined> {
-    let h = this.#directHandles.get(i);
-    if (!h) {
-      h = this.#path(i).then(
-        (p) => open(p, constants.O_RDWR | O_DIRECT!),
-        () => undefined,
-      ).catch(() => {
-        // Not every filesystem opens with O_DIRECT.
-        this.#direct = false;
-        return undefined;
-      });
-      this.#directHandles.set(i, h);
-    }
-    return h;
-  }
-
   async #finish(): Promise<void> {
     await this.#closeFiles();
     this.#o.progress(this.#done, true);
   }
 
   async #closeFiles(): Promise<void> {
-    const handles = [this.#cipherFile, ...this.#handles.values(), ...this.#directHandles.values()];
+    const cipher = this.#cipherFile;
     this.#cipherFile = undefined;
-    this.#handles.clear();
-    this.#directHandles.clear();
-    this.#slots = undefined;
-    await Promise.all(handles.map((h) => h?.then((fh) => fh?.close()).catch(() => {})));
-  }
-
-  /** File i's path, made (empty) the first time: 'a' creates without truncating what is there. */
-  #path(i: number): Promise<string> {
-    let made = this.#paths.get(i);
-    if (!made) {
-      const path = join(this.#o.savePath, ...plaintextPath(this.#o.manifest, i));
-      made = mkdir(dirname(path), { recursive: true })
-        .then(() => open(path, 'a'))
-        .then((h) => h.close())
-        .then(() => path);
-      this.#paths.set(i, made);
-    }
-    return made;
-  }
-}
-
-/** Bytes [start, end) of equal-sized parts laid end to end, as views (nothing copied). */
-function slices(parts: Buffer[], size: number, start: number, end: number): Buffer[] {
-  const out: Buffer[] = [];
-  for (let k = Math.floor(start / size); k * size < end; k++) {
-    out.push(parts[k]!.subarray(Math.max(0, start - k * size), Math.min(size, end - k * size)));
-  }
-  return out;
-}
-
-/** One writev where it can; again from where a short write stopped. */
-async function writeAll(fh: FileHandle, parts: Uint8Array[], position: number): Promise<void> {
-  let rest = parts;
-  let at = position;
-  while (rest.length > 0) {
-    const { bytesWritten } = await fh.writev(rest, at);
-    at += bytesWritten;
-    let skip = bytesWritten;
-    while (rest.length > 0 && skip >= rest[0]!.length) skip -= rest.shift()!.length;
-    if (skip > 0) rest[0] = rest[0]!.subarray(skip);
-    if (bytesWritten === 0) throw new Error('the disk took no bytes');
+    await Promise.all([cipher?.then((fh) => fh.close()).catch(() => {}), this.#files.close()]);
   }
 }

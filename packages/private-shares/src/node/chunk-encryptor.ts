@@ -1,0 +1,31 @@
+// Chunk encryption with node:crypto, for a node that keeps a share's plaintext and seeds the
+// ciphertext made from it: a chunk's nonce is its index (chunks.ts), so sealing the same plaintext
+// again gives the very bytes the sharer sealed, and the torrent's piece hashes hold.
+import { createCipheriv, createSecretKey } from 'node:crypto';
+import { chunkNonce } from '../chunks.ts';
+import { TAG_BYTES, type PrivateInfo } from '../format.ts';
+import { deriveKey } from '../keys.ts';
+
+/** Seals chunk `index` from its plaintext (shorter than a chunk for the last: zero-padded) into
+ *  `out` (info.chunk bytes). */
+export type ChunkEncryptor = (index: number, plain: Uint8Array, out: Uint8Array) => void;
+
+export function chunkEncryptor(key: Uint8Array, info: Pick<PrivateInfo, 'salt' | 'chunk'>, chunkCount: number): ChunkEncryptor {
+  const aes = createSecretKey(deriveKey(key, info.salt, 'chunks'));
+  const body = info.chunk - TAG_BYTES;
+  const padding = new Uint8Array(body);
+  return (i, plain, out) => {
+    if (plain.length > body) throw new RangeError(`chunk ${i} is ${plain.length} bytes, over ${body}`);
+    if (out.length !== info.chunk) throw new RangeError(`a sealed chunk is ${info.chunk} bytes, not ${out.length}`);
+    const c = createCipheriv('aes-256-gcm', aes, chunkNonce(i, chunkCount));
+    let at = 0;
+    const put = (b: Buffer) => {
+      out.set(b, at);
+      at += b.length;
+    };
+    put(c.update(plain));
+    if (plain.length < body) put(c.update(padding.subarray(0, body - plain.length)));
+    put(c.final());
+    out.set(c.getAuthTag(), body);
+  };
+}

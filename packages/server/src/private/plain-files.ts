@@ -1,0 +1,244 @@
+// A private share's plaintext files under their real names: ranges of the plaintext stream (every
+// file's bytes in manifest order) written and read across the files they cover. Runs are copied
+// into page-aligned memory so their page-aligned middles go to disk with O_DIRECT, as the engine's
+// piece writes do; the edges, and everything where O_DIRECT is not available, use the page cache.
+import { constants } from 'node:fs';
+import { mkdir, open, readdir, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { plaintextPath, type ShareManifest } from '@cascade/private-shares';
+import { DIRECT_ALIGN, O_DIRECT, isDirectAligned } from '@cascade/engine/direct-io';
+import { AlignedSlots } from './aligned-slots.ts';
+
+/** Shares of more files than this open a file for each write instead of keeping it open. */
+const KEEP_OPEN = 32;
+
+export class PlainFiles {
+  readonly manifest: ShareManifest;
+  readonly #savePath: string;
+  /** Plaintext offset where each file starts. */
+  readonly #offsets: number[];
+  /** Each file's path, made (empty) the first time; its handle while kept open. */
+  readonly #paths = new Map<number, Promise<string>>();
+  readonly #handles = new Map<number, Promise<FileHandle>>();
+  /** Second handles opened with O_DIRECT (while it works here), for the aligned middles of runs. */
+  readonly #directHandles = new Map<number, Promise<FileHandle | undefined>>();
+  #direct = O_DIRECT !== undefined;
+  #slots: AlignedSlots | undefined;
+  readonly #runBytes: number;
+  readonly #slotCount: number;
+
+  /** `runBytes`, `runs`: the longest range written at once, and how many at once, for aligned memory. */
+  constructor(manifest: ShareManifest, savePath: string, runBytes: number, runs: number) {
+    this.manifest = manifest;
+    this.#savePath = savePath;
+    let at = 0;
+    this.#offsets = manifest.files.map((f) => ((at += f.length), at - f.length));
+    this.#runBytes = runBytes;
+    this.#slotCount = runs;
+  }
+
+  /** Where the share's files go: its folder (or its one file) in the save path. */
+  get root(): string {
+    return join(this.#savePath, this.manifest.name);
+  }
+
+  /** Makes every file (empty ones too) without truncating what is there. */
+  async makeAll(): Promise<void> {
+    for (let i = 0; i < this.manifest.files.length; i++) await this.#path(i);
+  }
+
+  /** Writes plaintext [from, from + total of parts) to the files it covers. */
+  async write(from: number, parts: readonly Uint8Array[]): Promise<void> {
+    let total = 0;
+    for (const p of parts) total += p.length;
+    const to = Math.min(this.manifest.length, from + total);
+    if (this.#direct && this.manifest.files.length <= KEEP_OPEN) this.#slots ??= new AlignedSlots(this.#runBytes, this.#slotCount);
+    const aligned = this.#direct ? this.#slots?.take(parts, from) : undefined;
+    try {
+      const whole = aligned?.bytes ?? (parts.length === 1 ? Buffer.from(parts[0]!.buffer, parts[0]!.byteOffset, parts[0]!.length) : undefined);
+      for (const [i, start, end] of this.#spans(from, to)) {
+        const position = start - this.#offsets[i]!;
+        if (aligned) await this.#writeAligned(i, aligned.bytes.subarray(start - from, end - from), position);
+        else await this.#write(i, whole ? [whole.subarray(start - from, end - from)] : slices(parts, start - from, end - from), position);
+      }
+    } finally {
+      aligned?.release();
+    }
+  }
+
+  /** Reads plaintext [from, from + into.length) into `into` (past the end of the share: zeros);
+   *  rejects when a file is missing or shorter than the range needs. */
+  async read(from: number, into: Uint8Array): Promise<void> {
+    const to = Math.min(this.manifest.length, from + into.length);
+    into.fill(0, Math.max(0, to - from));
+    for (const [i, start, end] of this.#spans(from, to)) {
+      const fh = await this.#readHandle(i);
+      try {
+        let done = 0;
+        while (start + done < end) {
+          const { bytesRead } = await fh.handle.read(into, start - from + done, end - start - done, start - this.#offsets[i]! + done);
+          if (bytesRead === 0) throw new Error(`${plaintextPath(this.manifest, i).join('/')} is shorter than this share says`);
+          done += bytesRead;
+        }
+      } finally {
+        await fh.done();
+      }
+    }
+  }
+
+  /** The newest mtime of the files, or undefined when one of them is missing. */
+  async newestMtime(): Promise<number | undefined> {
+    let newest = 0;
+    for (let i = 0; i < this.manifest.files.length; i++) {
+      const s = await stat(join(this.#savePath, ...plaintextPath(this.manifest, i))).catch(() => undefined);
+      if (!s) return undefined;
+      newest = Math.max(newest, Math.floor(s.mtimeMs));
+    }
+    return newest;
+  }
+
+  async close(): Promise<void> {
+    const handles = [...this.#handles.values(), ...this.#directHandles.values()];
+    this.#handles.clear();
+    this.#directHandles.clear();
+    this.#paths.clear();
+    this.#slots = undefined;
+    await Promise.all(handles.map((h) => h.then((fh) => fh?.close()).catch(() => {})));
+  }
+
+  /** Closes and deletes the files, and the folders left empty. */
+  async destroy(): Promise<void> {
+    await this.close();
+    const dirs = new Set<string>();
+    for (let i = 0; i < this.manifest.files.length; i++) {
+      const path = join(this.#savePath, ...plaintextPath(this.manifest, i));
+      await unlink(path).catch(() => {});
+      for (let d = dirname(path); d.length > this.#savePath.length; d = dirname(d)) dirs.add(d);
+    }
+    for (const d of [...dirs].sort((a, b) => b.length - a.length)) {
+      if ((await readdir(d).catch(() => ['?'])).length === 0) await rmdir(d).catch(() => {});
+    }
+  }
+
+  /** [file, start, end) of each file the plaintext range [from, to) covers. */
+  *#spans(from: number, to: number): Generator<[number, number, number]> {
+    for (let i = 0; i < this.manifest.files.length; i++) {
+      const start = Math.max(from, this.#offsets[i]!);
+      const end = Math.min(to, this.#offsets[i]! + this.manifest.files[i]!.length);
+      if (start < end) yield [i, start, end];
+    }
+  }
+
+  async #readHandle(i: number): Promise<{ handle: FileHandle; done: () => Promise<void> }> {
+    const path = join(this.#savePath, ...plaintextPath(this.manifest, i));
+    if (this.manifest.files.length > KEEP_OPEN) {
+      const handle = await open(path, 'r');
+      return { handle, done: () => handle.close() };
+    }
+    return { handle: await this.#handle(i), done: async () => {} };
+  }
+
+  #handle(i: number): Promise<FileHandle> {
+    let fh = this.#handles.get(i);
+    if (!fh) {
+      this.#handles.set(i, (fh = this.#path(i).then((p) => open(p, 'r+'))));
+      fh.catch(() => this.#handles.get(i) === fh && this.#handles.delete(i));
+    }
+    return fh;
+  }
+
+  async #write(i: number, parts: Uint8Array[], position: number): Promise<void> {
+    if (this.manifest.files.length > KEEP_OPEN) {
+      // A share may have more files than a process may hold open.
+      const fh = await open(await this.#path(i), 'r+');
+      try {
+        await writeAll(fh, parts, position);
+      } finally {
+        await fh.close();
+      }
+      return;
+    }
+    await writeAll(await this.#handle(i), parts, position);
+  }
+
+  /**
+   * Bytes whose memory lines up with their file position within a page: the page-aligned middle
+   * goes out with O_DIRECT, the edges (under a page each, shared with the neighbouring runs)
+   * through the page cache.
+   */
+  async #writeAligned(i: number, data: Buffer, position: number): Promise<void> {
+    const a = (DIRECT_ALIGN - (position % DIRECT_ALIGN)) % DIRECT_ALIGN;
+    const b = data.length > a ? a + Math.floor((data.length - a) / DIRECT_ALIGN) * DIRECT_ALIGN : a;
+    const direct = this.#direct && b > a && isDirectAligned(data.subarray(a)) ? await this.#directHandle(i) : undefined;
+    if (!direct) return this.#write(i, [data], position);
+    const middle = data.subarray(a, b);
+    await Promise.all([
+      a > 0 ? this.#write(i, [data.subarray(0, a)], position) : undefined,
+      b < data.length ? this.#write(i, [data.subarray(b)], position + b) : undefined,
+      writeAll(direct, [middle], position + a).catch((err: NodeJS.ErrnoException) => {
+        // EINVAL: this filesystem breaks the alignment rules after all; the page cache it is.
+        if (err.code !== 'EINVAL' && err.code !== 'EOPNOTSUPP') throw err;
+        this.#direct = false;
+        return this.#write(i, [middle], position + a);
+      }),
+    ]);
+  }
+
+  #directHandle(i: number): Promise<FileHandle | undefined> {
+    let h = this.#directHandles.get(i);
+    if (!h) {
+      h = this.#path(i)
+        .then((p) => open(p, constants.O_RDWR | O_DIRECT!))
+        .catch(() => {
+          // Not every filesystem opens with O_DIRECT.
+          this.#direct = false;
+          return undefined;
+        });
+      this.#directHandles.set(i, h);
+    }
+    return h;
+  }
+
+  /** File i's path, made (empty) the first time: 'a' creates without truncating what is there. */
+  #path(i: number): Promise<string> {
+    let made = this.#paths.get(i);
+    if (!made) {
+      const path = join(this.#savePath, ...plaintextPath(this.manifest, i));
+      made = mkdir(dirname(path), { recursive: true })
+        .then(() => open(path, 'a'))
+        .then((h) => h.close())
+        .then(() => path);
+      this.#paths.set(i, made);
+      made.catch(() => this.#paths.get(i) === made && this.#paths.delete(i));
+    }
+    return made;
+  }
+}
+
+/** Bytes [start, end) of parts laid end to end, as views (nothing copied). */
+function slices(parts: readonly Uint8Array[], start: number, end: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let at = 0;
+  for (const p of parts) {
+    const s = Math.max(start, at);
+    const e = Math.min(end, at + p.length);
+    if (s < e) out.push(p.subarray(s - at, e - at));
+    at += p.length;
+    if (at >= end) break;
+  }
+  return out;
+}
+
+/** One writev where it can; again from where a short write stopped. */
+async function writeAll(fh: FileHandle, parts: Uint8Array[], position: number): Promise<void> {
+  let rest = parts;
+  let at = position;
+  while (rest.length > 0) {
+    const { bytesWritten } = await fh.writev(rest, at);
+    at += bytesWritten;
+    let skip = bytesWritten;
+    while (rest.length > 0 && skip >= rest[0]!.length) skip -= rest.shift()!.length;
+    if (skip > 0) rest[0] = rest[0]!.subarray(skip);
+    if (bytesWritten === 0) throw new Error('the disk took no bytes');
+  }
+}
