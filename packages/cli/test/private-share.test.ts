@@ -89,8 +89,10 @@ test('A shares a folder for B: B reads it byte for byte and streams it; C keeps 
   assert.deepEqual(bView.files.map((f: { path: string; length: number }) => [f.path, f.length]), [['film.mkv', film.length], ['notes.txt', notes.length]]);
   assert.ok(readFileSync(join(root, 'b-dl', 'Holiday Secrets', 'film.mkv')).equals(film));
   assert.ok(readFileSync(join(root, 'b-dl', 'Holiday Secrets', 'notes.txt')).equals(notes));
-  // B keeps the ciphertext too, and seeds it.
-  assert.equal(statSync(join(root, 'b-dl', share.name)).size > film.length, true);
+  // B keeps one copy, the plaintext: no ciphertext file beside it (it seeds the ciphertext sealed
+  // again from the plaintext, below).
+  assert.equal(existsSync(join(root, 'b-dl', share.name)), false, 'no ciphertext copy on B');
+  assert.deepEqual(readdirSync(join(root, 'b-dl')), ['Holiday Secrets']);
   // Streaming plaintext with Range, across chunk edges.
   const ranged = await b.api(`/api/torrents/${share.infoHash}/files/0`, { headers: { range: 'bytes=65000-200000' } });
   assert.equal(ranged.status, 206);
@@ -120,6 +122,15 @@ test('A shares a folder for B: B reads it byte for byte and streams it; C keeps 
     assert.equal(bytes.indexOf(MARKER), -1, `the marker is in ${file}`);
     assert.equal(bytes.indexOf('Holiday Secrets'), -1, `the name is in ${file}`);
   }
+
+  // B seeds: with A and C gone, D (another stranger) gets the whole ciphertext from B alone, every
+  // piece passing its hash, so B's ciphertext sealed again from its plaintext is the sharer's.
+  await Promise.all([a.stop(), c.stop()]);
+  const d = await startServe(t, { args: ['--download-dir', join(root, 'd-dl')] });
+  await addUri(d, share.magnet, b);
+  await until('D to have the ciphertext from B', async () => ((await detail(d, share.infoHash)).progress === 1 ? true : undefined), 60_000);
+  assert.equal(statSync(join(root, 'd-dl', share.name)).size, statSync(join(root, 'a-dl', share.name)).size);
+  assert.ok(readFileSync(join(root, 'd-dl', share.name)).equals(readFileSync(join(root, 'a-dl', share.name))), 'the ciphertext from B is the sharer’s, byte for byte');
 });
 
 test('a share by link: the link opens it, the magnet alone gives ciphertext, a wrong key says not for you', { timeout: 180_000 }, async (t) => {

@@ -158,6 +158,7 @@ export class CascadeNode {
       return secrets;
     });
     this.watchers.push(this.privateShares.watch);
+    this.model.cannotMove = (ih) => (this.privateShares.view(ih) ? 'a private share’s data cannot be moved yet: its plaintext and ciphertext live apart, and a move knows only the ciphertext' : undefined);
     this.privateShares.onChange = (ih) => {
       summaryCache(this).touch(ih);
       this.changed();
@@ -480,15 +481,22 @@ export async function startNode(
   const db = StateDB.open(o.stateDir);
   const identified = new IdentifiedPeers(out, db);
   let session: SessionHandle;
+  // The node's private shares choose their storage; they exist once the node does, before any load.
+  let storageFor: NonNullable<SessionOptions['storageFor']> | undefined;
   try {
     const lib = await loadEngine();
     const extensions = [identified.extension(nodeIdentity(db), lib.CLIENT_NAME)];
-    session = await lib.Session.create({ ...sessionOptions(o, db), extensions });
+    session = await lib.Session.create({
+      ...sessionOptions(o, db),
+      extensions,
+      storageFor: (meta, savePath, standard) => (storageFor ? storageFor(meta, savePath, standard) : standard()),
+    });
   } catch (err) {
     db.close();
     throw friendlyStartError(err, o);
   }
   const node = new CascadeNode({ session, db, out, identified, downloadDir: o.downloadDir, queue: o.queue });
+  storageFor = node.privateShares.storageFor;
   if (opts.reportListening !== false) {
     out.event('listening', { port: session.port });
     out.say(`listening on port ${session.port}`);

@@ -29,6 +29,9 @@ export interface FileRangeOptions {
   havePiece: (index: number) => boolean;
   /** How long to wait for any one missing piece before giving up on the response. */
   waitMs: number;
+  /** The piece that verifies byte `pos` of the file, and the first byte of the file past it; by
+   *  default from the file's place in the torrent (a private share's plaintext maps otherwise). */
+  pieceAt?: (pos: number) => { piece: number; end: number };
 }
 
 export class FileRangeStream extends Readable {
@@ -57,13 +60,11 @@ export class FileRangeStream extends Readable {
         this.push(null);
         return;
       }
-      const pieceLength = o.meta.pieceLength;
-      const piece = Math.floor((this.#fileOffset + this.#pos) / pieceLength);
+      const { piece, end: pieceEndInFile } = o.pieceAt?.(this.#pos) ?? this.#pieceAt(this.#pos);
       if (!o.havePiece(piece)) await this.#waitFor(piece);
       if (this.destroyed) return;
       this.#fh ??= await open(o.path, 'r');
       // Never read past the verified piece: the next one may still be missing.
-      const pieceEndInFile = (piece + 1) * pieceLength - this.#fileOffset;
       const len = Math.min(CHUNK, o.end + 1 - this.#pos, pieceEndInFile - this.#pos);
       const buf = Buffer.allocUnsafe(len);
       const { bytesRead } = await this.#fh.read(buf, 0, len, this.#pos);
@@ -74,6 +75,12 @@ export class FileRangeStream extends Readable {
     } catch (err) {
       this.destroy(err as Error);
     }
+  }
+
+  #pieceAt(pos: number): { piece: number; end: number } {
+    const pieceLength = this.#o.meta.pieceLength;
+    const piece = Math.floor((this.#fileOffset + pos) / pieceLength);
+    return { piece, end: (piece + 1) * pieceLength - this.#fileOffset };
   }
 
   #waitFor(piece: number): Promise<void> {

@@ -4,15 +4,15 @@
 // response; nothing of it is sent.
 import { Transform, type TransformCallback } from 'node:stream';
 import { join } from 'node:path';
-import { TAG_BYTES, fileSpan, type ChunkCipher, type ShareManifest } from '@cascade/private-shares';
+import { TAG_BYTES, fileSpan, plaintextPath, type ChunkCipher, type ShareManifest } from '@cascade/private-shares';
 import type { TorrentHandle } from '../engine.ts';
 import { FileRangeStream } from '../piece-stream.ts';
 import { havePiece } from '../torrent-view.ts';
 
 export interface PlainRange {
-  /** Ciphertext stream to read and the transform that turns it into the plaintext range. */
+  /** The stream to read and, when it is ciphertext, the transform that turns it into the plaintext range. */
   source: FileRangeStream;
-  decrypt: Transform;
+  decrypt?: Transform;
   /** Ciphertext pieces the response needs (to fetch them while it is sent). */
   firstPiece: number;
   lastPiece: number;
@@ -68,4 +68,39 @@ export function plainRange(
   });
   const pieceLength = meta.pieceLength;
   return { source, decrypt, firstPiece: Math.floor(cipherStart / pieceLength), lastPiece: Math.floor(cipherEnd / pieceLength) };
+}
+
+/**
+ * The same range on a node that keeps the share as plaintext only (PlainStorage): read from the file
+ * itself, each part once the ciphertext piece over its chunk has verified (its plaintext is written
+ * then).
+ */
+export function storedPlainRange(
+  t: TorrentHandle,
+  share: { cipher: ChunkCipher; manifest: ShareManifest },
+  fileIndex: number,
+  start: number,
+  end: number,
+  waitMs: number,
+): PlainRange {
+  const meta = t.metainfo!;
+  const { cipher, manifest } = share;
+  const span = fileSpan(manifest, fileIndex, cipher.chunk);
+  const chunksPerPiece = meta.pieceLength / cipher.sealed;
+  const pieceOf = (pos: number) => Math.floor(cipher.chunkAt(span.offset + pos) / chunksPerPiece);
+  const source = new FileRangeStream({
+    torrent: t,
+    meta,
+    fileIndex: 0,
+    path: join(t.savePath, ...plaintextPath(manifest, fileIndex)),
+    start,
+    end,
+    havePiece: (i) => havePiece(t, i),
+    waitMs,
+    pieceAt: (pos) => {
+      const piece = pieceOf(pos);
+      return { piece, end: (piece + 1) * chunksPerPiece * cipher.chunk - span.offset };
+    },
+  });
+  return { source, firstPiece: pieceOf(start), lastPiece: pieceOf(end) };
 }

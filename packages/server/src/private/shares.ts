@@ -1,20 +1,26 @@
 // The node's side of private shares (issue 24): which torrents are private shares, whether this node
 // can read each (a key from its own identity's envelope, a link, or its own sharing), and, for those
-// it can, the plaintext written under the real names as the ciphertext downloads. The engine only
-// ever sees the ciphertext torrent; names and keys stay here.
+// it can, the plaintext under the real names. A recipient's node keeps the plaintext only: the
+// engine's storage for the share (PlainStorage) decrypts verified pieces as they are written and
+// seals them again when they are read. Where that cannot be (the key came after the download began,
+// pieces that do not hold whole chunks) the ciphertext is stored and a PlainWriter follows it. The
+// engine only ever sees the ciphertext torrent; names and keys stay here.
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   ChunkCipher, PrivateShareError, checkKey, openManifest, openWithSecret, readPrivateInfo,
   type PrivateInfo, type ShareManifest,
 } from '@cascade/private-shares';
-import type { TorrentHandle } from '../engine.ts';
+import type { Metainfo, Storage, TorrentHandle } from '../engine.ts';
 import type { StateDB } from '../state.ts';
 import type { NodeLog } from '../node.ts';
 import { havePiece } from '../torrent-view.ts';
 import { PlainWriter } from './plain-writer.ts';
-import { chunkDecryptor } from '@cascade/private-shares/node';
+import { chunkDecryptor, chunkEncryptor } from '@cascade/private-shares/node';
 import { ShareKeys, type KeyOrigin } from './share-keys.ts';
+import { PlainFiles } from './plain-files.ts';
+import { DeferredStorage, PlainStorage } from './plain-storage.ts';
+import { chunkProgress } from './progress.ts';
 
 /** What the API shows of a private share. */
 export interface PrivateView {
@@ -32,6 +38,8 @@ interface Share {
   view: PrivateView;
   cipher?: ChunkCipher;
   writer?: PlainWriter;
+  /** Kept as plaintext only (PlainStorage): the torrent's verified pieces say what is there. */
+  plainStored?: TorrentHandle;
   /** The sharer's node: the plaintext is the original, not written by us. */
   original?: boolean;
   /** Stops the writer's engine listener. */
@@ -46,9 +54,24 @@ export interface NodeSecrets {
   secrets: Uint8Array[];
 }
 
+/** What this node can do with a private share, decided once per torrent load. */
+interface Decision {
+  key?: Uint8Array;
+  origin?: KeyOrigin;
+  manifest?: ShareManifest;
+  cipher?: ChunkCipher;
+  /** Why it cannot be read. */
+  error?: unknown;
+  /** The engine keeps it as plaintext only (PlainStorage). */
+  plainStored: boolean;
+}
+
 export class PrivateShares {
   readonly keys: ShareKeys;
   readonly #shares = new Map<string, Share>();
+  readonly #decisions = new Map<string, Promise<Decision>>();
+  /** Torrents whose storage was made as ciphertext before a key came (a link added again). */
+  readonly #cipherStored = new Set<string>();
   readonly #out: NodeLog;
   readonly #identity: () => NodeSecrets;
   /** Something the API shows of a torrent changed (its row must be built again). */
@@ -74,6 +97,8 @@ export class PrivateShares {
       t.off('verified', onVerified);
       const share = this.#shares.get(t.infoHashHex);
       this.#shares.delete(t.infoHashHex);
+      this.#decisions.delete(t.infoHashHex);
+      this.#cipherStored.delete(t.infoHashHex);
       share?.detach?.();
       void share?.writer?.close();
     };
@@ -91,6 +116,9 @@ export class PrivateShares {
     if (before?.view.decryptable) return;
     this.keys.set(ih, key, 'link');
     this.#shares.delete(ih);
+    this.#decisions.delete(ih);
+    // Its storage, made without the key, holds ciphertext until the torrent loads again.
+    if (t.metainfo) this.#cipherStored.add(ih);
     await this.#inspect(t, () => false);
   }
 
@@ -98,14 +126,16 @@ export class PrivateShares {
   view(infoHash: string): PrivateView | undefined {
     const share = this.#shares.get(infoHash);
     if (!share) return undefined;
-    const fileProgress = share.original ? share.view.manifest?.files.map(() => 1) : share.writer?.fileProgress();
+    const fileProgress = share.original ? share.view.manifest?.files.map(() => 1) : share.plainStored ? this.#storedProgress(share, share.plainStored) : share.writer?.fileProgress();
     return fileProgress ? { ...share.view, fileProgress } : share.view;
   }
 
-  /** The key and cipher of a share this node can read (for streaming plaintext). */
-  reader(infoHash: string): { cipher: ChunkCipher; manifest: ShareManifest } | undefined {
+  /** The cipher and manifest of a share this node can read (for streaming plaintext); `plainStored`
+   *  when its plaintext is all this node keeps (stream the files), else the ciphertext is there too. */
+  reader(infoHash: string): { cipher: ChunkCipher; manifest: ShareManifest; plainStored: boolean } | undefined {
     const share = this.#shares.get(infoHash);
-    return share?.cipher && share.view.manifest && share.view.decryptable ? { cipher: share.cipher, manifest: share.view.manifest } : undefined;
+    if (!share?.cipher || !share.view.manifest || !share.view.decryptable) return undefined;
+    return { cipher: share.cipher, manifest: share.view.manifest, plainStored: !!share.plainStored };
   }
 
   /** Where a readable share's plaintext is or goes, relative to the save path (for deleting it). */
@@ -128,6 +158,70 @@ export class PrivateShares {
     if (!info) return;
     const share: Share = { info, view: { decryptable: false, error: null } };
     this.#shares.set(ih, share);
+    const d = await this.#decide(ih, meta, t.savePath, info);
+    try {
+      if (d.error !== undefined) throw d.error;
+      if (stopped()) return;
+      share.cipher = d.cipher;
+      share.original = d.origin === 'shared';
+      share.view = { decryptable: true, error: null, manifest: d.manifest };
+      if (d.plainStored) share.plainStored = t;
+      else if (!share.original) await this.#startWriter(t, share, d.cipher!, d.manifest!, d.key!);
+    } catch (err) {
+      share.view = { decryptable: share.view.decryptable, error: unreadable(err) };
+      if (!(err instanceof PrivateShareError)) this.#out.note(`private share ${ih}: ${(err as Error).message}`);
+    }
+    this.onChange(ih);
+  }
+
+  /**
+   * The engine's storage for a torrent (SessionOptions.storageFor): a private share this node can
+   * read, and did not make, is kept as plaintext only; everything else is stored as it comes.
+   */
+  readonly storageFor = (meta: Metainfo, savePath: string, standard: () => Storage): Storage => {
+    let info: PrivateInfo | undefined;
+    try {
+      info = readPrivateInfo(meta.infoBytes);
+    } catch {
+      return standard();
+    }
+    if (!info) return standard();
+    const ih = meta.infoHashHex;
+    const found = info;
+    return new DeferredStorage(
+      this.#decide(ih, meta, savePath, found).then((d) => {
+        if (!d.plainStored) return standard();
+        const cipher = d.cipher!;
+        const runs = Math.max(2, Math.min(16, Math.floor((64 << 20) / meta.pieceLength)));
+        return new PlainStorage({
+          files: new PlainFiles(d.manifest!, savePath, (meta.pieceLength / cipher.sealed) * cipher.chunk, runs),
+          pieceLength: meta.pieceLength,
+          cipherLength: cipher.cipherLength,
+          sealed: cipher.sealed,
+          chunk: cipher.chunk,
+          decrypt: chunkDecryptor(d.key!, found, cipher.chunkCount),
+          encrypt: chunkEncryptor(d.key!, found, cipher.chunkCount),
+          tampered: (err) => {
+            const share = this.#shares.get(ih);
+            if (!share) return;
+            share.view = { ...share.view, error: unreadable(err) };
+            this.#out.note(`private share ${ih}: ${share.view.error}`);
+            this.onChange(ih);
+          },
+        });
+      }),
+    );
+  };
+
+  /** Once per load of a torrent: its key (stored, or from an envelope), manifest and cipher, and
+   *  whether the engine keeps it as plaintext only. */
+  #decide(ih: string, meta: Metainfo, savePath: string, info: PrivateInfo): Promise<Decision> {
+    let d = this.#decisions.get(ih);
+    if (!d) this.#decisions.set(ih, (d = this.#makeDecision(ih, meta, savePath, info)));
+    return d;
+  }
+
+  async #makeDecision(ih: string, meta: Metainfo, savePath: string, info: PrivateInfo): Promise<Decision> {
     try {
       const stored = this.keys.get(ih);
       let key: Uint8Array;
@@ -145,16 +239,25 @@ export class PrivateShares {
         throw new PrivateShareError('bad-format', `the torrent's file is ${meta.length} bytes; a share of ${manifest.length} bytes in ${info.chunk}-byte chunks is ${cipher.cipherLength}`);
       }
       if (!stored) this.keys.set(ih, key, origin);
-      if (stopped()) return;
-      share.cipher = cipher;
-      share.original = origin === 'shared';
-      share.view = { decryptable: true, error: null, manifest };
-      if (!share.original) await this.#startWriter(t, share, cipher, manifest, key);
+      // Plaintext only when pieces hold whole chunks, and never over files that are not the share's
+      // own (a first load whose folder or file already exists stores the ciphertext, and the writer
+      // then says why it does not write).
+      let plainStored = origin !== 'shared' && meta.pieceLength % cipher.sealed === 0 && !this.#cipherStored.has(ih);
+      if (plainStored && !this.keys.written(ih)) {
+        plainStored = !(await exists(join(savePath, manifest.name)));
+        if (plainStored) this.keys.setWritten(ih, new Uint8Array(0));
+      }
+      return { key, origin, manifest, cipher, plainStored };
     } catch (err) {
-      share.view = { decryptable: share.view.decryptable, error: unreadable(err) };
-      if (!(err instanceof PrivateShareError)) this.#out.note(`private share ${ih}: ${(err as Error).message}`);
+      return { error: err, plainStored: false };
     }
-    this.onChange(ih);
+  }
+
+  #storedProgress(share: Share, t: TorrentHandle): number[] | undefined {
+    const { cipher, manifest } = share.view.decryptable ? { cipher: share.cipher, manifest: share.view.manifest } : {};
+    const pieceLength = t.metainfo?.pieceLength;
+    if (!cipher || !manifest || !pieceLength) return undefined;
+    return chunkProgress(manifest, cipher.chunk, (c) => havePiece(t, Math.floor((c * cipher.sealed) / pieceLength)));
   }
 
   async #openEnvelope(info: PrivateInfo): Promise<Uint8Array> {

@@ -11,7 +11,7 @@ import { parseRange } from '../range.ts';
 import { FileRangeStream } from '../piece-stream.ts';
 import { havePiece } from '../torrent-view.ts';
 import { conflict, errorBody, HttpError, notFound } from '../http-errors.ts';
-import { plainRange } from '../private/plain-stream.ts';
+import { plainRange, storedPlainRange } from '../private/plain-stream.ts';
 import { loadedTorrent } from './lookup.ts';
 import { contentDisposition } from './torrents.ts';
 import { fileParams, streamQuery, errors } from '../schemas.ts';
@@ -145,9 +145,9 @@ export function streamRoutes(app: FastifyInstance, ctx: ApiContext): void {
         }
         reply.raw.flushHeaders();
         if (reader) {
-          const plain = plainRange(t, reader, index, start, end, ctx.streamWaitMs);
+          const plain = (reader.plainStored ? storedPlainRange : plainRange)(t, reader, index, start, end, ctx.streamWaitMs);
           reply.raw.once('close', t.fetchPieces(plain.firstPiece, plain.lastPiece));
-          pipeline(plain.source, plain.decrypt, reply.raw).catch(() => {});
+          (plain.decrypt ? pipeline(plain.source, plain.decrypt, reply.raw) : pipeline(plain.source, reply.raw)).catch(() => {});
           return reply;
         }
         const offset = (file as (typeof meta.files)[number]).offset;
