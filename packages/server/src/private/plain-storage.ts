@@ -4,6 +4,7 @@
 // plaintext sealed again: a chunk's nonce is its index, so the bytes are the sharer's, and the
 // torrent's piece hashes hold). One copy on disk, one write per byte: a share downloads at nearly
 // the speed of a public one, and a recipient keeps seeding the ciphertext to anyone.
+import { createHash } from 'node:crypto';
 import type { FileStat, Storage } from '../engine.ts';
 import type { ChunkDecryptor, ChunkEncryptor } from '@cascade/private-shares/node';
 import type { PlainFiles } from './plain-files.ts';
@@ -18,6 +19,8 @@ export interface PlainStorageOptions {
   chunk: number;
   decrypt: ChunkDecryptor;
   encrypt: ChunkEncryptor;
+  /** The torrent's piece hashes (SHA-1, 20 bytes each): a piece sealed again is checked before it leaves. */
+  pieceHashes: Uint8Array;
   /** A verified piece held a chunk that failed authentication (nothing of it was written). */
   tampered: (err: Error) => void;
 }
@@ -59,6 +62,13 @@ export class PlainStorage implements Storage {
     const plain = Buffer.allocUnsafe(count * chunk);
     await files.read(first * chunk, plain);
     for (let k = 0; k < count; k++) encrypt(first + k, plain.subarray(k * chunk, (k + 1) * chunk), out.subarray(k * sealed, (k + 1) * sealed));
+    // Plaintext changed on disk since it was written would be sealed under nonces already used for
+    // other bytes, which AES-GCM must never do (it would show both plaintexts' XOR and let the tag
+    // key be recovered): a piece goes out only when it is the very ciphertext the torrent hashed.
+    const digest = createHash('sha1').update(out).digest();
+    if (!digest.equals(this.#o.pieceHashes.subarray(index * 20, index * 20 + 20))) {
+      throw new Error(`piece ${index}: the plaintext on disk changed since it was written (the files of this share were edited); it is not sent`);
+    }
     return out;
   }
 

@@ -201,6 +201,7 @@ export class PrivateShares {
           chunk: cipher.chunk,
           decrypt: chunkDecryptor(d.key!, found, cipher.chunkCount),
           encrypt: chunkEncryptor(d.key!, found, cipher.chunkCount),
+          pieceHashes: meta.pieceHashes,
           tampered: (err) => {
             const share = this.#shares.get(ih);
             if (!share) return;
