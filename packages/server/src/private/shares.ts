@@ -85,16 +85,14 @@ export class PrivateShares {
 
   /** A node watcher (CascadeNode.watchers): follows a torrent while it is tracked. */
   readonly watch = (t: TorrentHandle): (() => void) => {
+    // Nothing stays attached to a torrent that is no private share (a node may hold 10,000).
     let stopped = false;
     const onMetadata = () => void this.#inspect(t, () => stopped);
-    const onVerified = (piece: number) => this.#shares.get(t.infoHashHex)?.writer?.pieceVerified(piece);
     if (t.metainfo) onMetadata();
     else t.once('metadata', onMetadata);
-    t.on('verified', onVerified);
     return () => {
       stopped = true;
       t.off('metadata', onMetadata);
-      t.off('verified', onVerified);
       const share = this.#shares.get(t.infoHashHex);
       this.#shares.delete(t.infoHashHex);
       this.#decisions.delete(t.infoHashHex);
@@ -323,8 +321,13 @@ export class PrivateShares {
     share.writer = writer;
     // Decrypted from memory as pieces arrive (the engine emits piece-data only while someone listens).
     const onPieceData = (piece: number, data: Uint8Array) => writer.pieceData(piece, data);
+    const onVerified = (piece: number) => writer.pieceVerified(piece);
     t.on('piece-data', onPieceData);
-    share.detach = () => t.off('piece-data', onPieceData);
+    t.on('verified', onVerified);
+    share.detach = () => {
+      t.off('piece-data', onPieceData);
+      t.off('verified', onVerified);
+    };
     await writer.start();
   }
 
