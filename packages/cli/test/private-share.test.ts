@@ -195,6 +195,15 @@ test('a share by link: the link opens it, the magnet alone gives ciphertext, a w
   assert.equal(cut.status, 400);
   assert.match(((await cut.json()) as { message: string }).message, /cut short or changed/);
   assert.equal(existsSync(join(root, 'c-dl', 'report.pdf')), false);
+
+  // The right link after all: C, which stored the ciphertext before it had a key, reads it from there.
+  await addUri(c, share.link, a);
+  const late = await until('C to read it with the right link', async () => {
+    const d = await detail(c, share.infoHash);
+    return d.decryptable && d.files?.[0]?.progress === 1 ? d : undefined;
+  }, 60_000);
+  assert.equal(late.error, null);
+  assert.ok(readFileSync(join(root, 'c-dl', 'report.pdf')).equals(data));
 });
 
 test('cascade create --encrypt / --to and cascade add LINK: shares made offline, seeded by one node, read by another', { timeout: 180_000 }, async (t) => {
