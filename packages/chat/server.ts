@@ -30,6 +30,12 @@ export interface ChatServer {
   limits: ChatLimits;
   /** Users with at least one authenticated socket. */
   online(): string[];
+  /**
+   * The people a did talks with here, most recent first: those it exchanged direct messages with,
+   * then fellow members of its private groups (not public or torrent rooms); with their profile
+   * names. Only dids and names: no message is read.
+   */
+  contactsOf(did: string, limit?: number): { did: string; name: string | null }[];
   close(): void;
 }
 
@@ -97,6 +103,10 @@ export function attachChat(io: Server, opts: AttachChatOptions): ChatServer {
     myInvitations: db.prepare(`SELECT i.body AS inv, r.charter AS charter FROM invitations i JOIN rooms r ON r.id = i.room
       WHERE i.invitee = ? AND NOT EXISTS (SELECT 1 FROM members m WHERE m.room = i.room AND m.did = i.invitee)`),
     deleteInvitation: db.prepare('DELETE FROM invitations WHERE room = ? AND invitee = ?'),
+    dmPartners: db.prepare(`SELECT CASE WHEN sender = ? THEN recipient ELSE sender END AS other, MAX(seq) AS last FROM envelopes
+      WHERE kind = 'dm' AND (sender = ? OR recipient = ?) GROUP BY other ORDER BY last DESC LIMIT ?`),
+    groupPeers: db.prepare(`SELECT m2.did AS other, MAX(m2.joined) AS last FROM members m1 JOIN members m2 ON m2.room = m1.room JOIN rooms r ON r.id = m1.room
+      WHERE m1.did = ? AND m2.did != ? AND r.kind NOT IN ('public', 'torrent') GROUP BY m2.did ORDER BY last DESC LIMIT ?`),
   };
 
   const nsp = io.of(CHAT_NAMESPACE);
@@ -428,6 +438,16 @@ export function attachChat(io: Server, opts: AttachChatOptions): ChatServer {
     namespace: nsp,
     limits,
     online: () => [...sockets.keys()],
+    contactsOf(did, limit = 50) {
+      const dids = [
+        ...(q.dmPartners.all(did, did, did, limit) as { other: string }[]),
+        ...(q.groupPeers.all(did, did, limit) as { other: string }[]),
+      ].map((r) => r.other);
+      return [...new Set(dids)]
+        .filter((d) => d !== did)
+        .slice(0, limit)
+        .map((d) => ({ did: d, name: profileOf(d)?.name ?? null }));
+    },
     close() {
       nsp.disconnectSockets(true);
       nsp.removeAllListeners('connection');

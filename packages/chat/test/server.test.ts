@@ -330,3 +330,35 @@ test('a page closed with unsent messages sends them when it comes back (persiste
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('contactsOf: the people a user exchanged direct messages with, then its private groups’ members — never public or torrent rooms’ — with their names', async () => {
+  const dir = tmp();
+  const srv = await startChatServer({ dbPath: join(dir, 'chat.db') });
+  const [alice, bob, carol, dave, erin] = ['Alice', 'Bob', 'Carol', 'Dave', 'Erin'].map((n) => generateIdentity(n));
+  try {
+    const [a, b, c, d, e] = await Promise.all([alice, bob, carol, dave, erin].map((id) => startClient(srv.url, id!)));
+    await a!.sendText(a!.openDm(bob!.did).id, 'hi bob');
+    await until(() => texts(b!, dm(alice!.did)).includes('hi bob'), 'bob receives');
+    await c!.sendText(c!.openDm(alice!.did).id, 'hi alice');
+    await until(() => texts(a!, dm(carol!.did)).includes('hi alice'), 'alice receives');
+    // Dave shares only a public room and a torrent room with Alice; Erin is in her private group.
+    await a!.join('General');
+    await d!.join('p:general');
+    await a!.joinTorrent('d'.repeat(40), 'Some ISO');
+    await d!.joinTorrent('d'.repeat(40), 'Some ISO');
+    const group = await a!.createGroup('Book club');
+    await a!.invite(group.id, erin!.did);
+    await until(() => e!.invites.some((i) => i.invitation.room === group.id), 'erin is invited');
+    await e!.join(group.id);
+    await until(() => a!.conversations.get(group.id)?.room?.members.length === 2, 'erin joined');
+
+    const contacts = srv.chat.contactsOf(alice!.did);
+    assert.deepEqual(contacts.map((x) => x.did), [carol!.did, bob!.did, erin!.did], 'DMs, newest first, then the private group');
+    assert.deepEqual(contacts.map((x) => x.name), ['Carol', 'Bob', 'Erin']);
+    assert.ok(!contacts.some((x) => x.did === dave!.did || x.did === alice!.did), 'no public-room stranger, not herself');
+    assert.deepEqual(srv.chat.contactsOf(dave!.did), [], 'rooms everyone may join make nobody a contact');
+  } finally {
+    await srv.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

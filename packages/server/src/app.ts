@@ -10,7 +10,7 @@ import { handleError } from './http-errors.ts';
 import { installGate } from './auth/hook.ts';
 import { metricsRoutes } from './metrics/index.ts';
 import { authRoutes } from './routes/auth.ts';
-import { userRoutes } from './routes/users.ts';
+import { contactRoutes, userRoutes } from './routes/users.ts';
 import { sharedSchemas } from './schemas.ts';
 import { modelSchemas } from './schemas-model.ts';
 import { settingsRoutes } from './routes/settings.ts';
@@ -90,6 +90,7 @@ export async function buildApp(ctx: ApiContext, opts: AppOptions): Promise<Fasti
   announceRoutes(app, ctx);
   authRoutes(app, ctx.auth);
   userRoutes(app, ctx.auth);
+  contactRoutes(app, () => ctx.chat?.contactsOf);
   if (opts.assistant) assistantRoutes(app, ctx, opts.assistant);
   if (opts.compat) compatRoutes(app, opts.compat);
   await registerWeb(app, opts.webRoot);

@@ -7,6 +7,8 @@ import type { RssService } from './rss/service.ts';
 
 export interface ApiContext {
   node: CascadeNode;
+  /** The node's chat, once attached (after the app is built): the people a user talks with there. */
+  chat?: { contactsOf?: (did: string) => { did: string; name: string | null }[] };
   /** Sign-in, sessions, members and the request gate. */
   auth: AuthContext;
   /** Where uploads and added torrents are saved. */

@@ -235,6 +235,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     cleanups.push(() => helper.close());
     node.control?.extend(assistantRpc(node, helper.assistant));
     const ctx: ApiContext = {
+      chat: {},
       node,
       auth,
       rss,
@@ -276,6 +277,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     // End-to-end encrypted chat on the same socket.io server (namespace /chat); it stores ciphertext only.
     const chat = attachChat(feed.io, { dbPath: join(stateDir, 'chat.db'), log: (line) => log.event('chat', { line }) });
     cleanups.push(() => chat.close());
+    ctx.chat!.contactsOf = (did) => chat.contactsOf(did);
 
     const wantPort = opts.httpPort ?? DEFAULT_HTTP_PORT;
     try {

@@ -42,6 +42,8 @@ export const authApi = {
   logout: () => request<unknown>('POST', '/api/auth/logout'),
   claim: () => request<{ role: Role }>('POST', '/api/auth/claim'),
   users: async () => (await request<{ users: User[] }>('GET', '/api/users')).users,
+  /** The people the signed-in user talks with in this node's chat, most recent first. */
+  chatContacts: async () => (await request<{ contacts: { did: string; name: string | null }[] }>('GET', '/api/chat/contacts')).contacts,
   addUser: async (id: string) => (await request<{ user: User }>('POST', '/api/users', { id })).user,
   removeUser: (id: string) => request<unknown>('DELETE', `/api/users/${encodeURIComponent(id)}`),
 };

@@ -2,13 +2,16 @@
 //  1. Share → "Anyone with the link" and "Only these people": the page sends the fields, shows the
 //     link (only for a link share) and the notes; a bad did is refused before anything is uploaded;
 //  2. the list and the detail mark encrypted torrents, and a share for someone else says so;
-//  3. a tab signed in with a recipient's key downloads a share made for it over WebRTC from the node
+//  3. the picker offers the signed-in user's chat contacts (someone who wrote to them in this node's chat);
+//  4. a tab signed in with a recipient's key downloads a share made for it over WebRTC from the node
 //     and saves the plaintext, byte for byte, under its real name.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateIdentity } from '@cascade/identity';
+import { ChatClient, generateIdentity as chatIdentity } from '@cascade/chat';
+import { io as ioClient } from 'socket.io-client';
 import { createTorrent } from '@cascade/engine';
 import { INFO_KEY, recipientKeyFromDid } from '@cascade/private-shares';
 import { sealFiles } from '@cascade/private-shares/node';
@@ -85,6 +88,31 @@ test('sharing privately from the page: a link share shows its link, a share for 
     await badge.waitFor({ timeout: 15_000 });
     assert.equal(await badge.getAttribute('data-decryptable'), 'true');
   }
+  assert.deepEqual(errors, []);
+});
+
+test('“Only these people” offers the signed-in user’s chat contacts, by name', async (t) => {
+  const node = await startTestServer(t);
+  const page = await (await launchBrowser(t)).newPage();
+  const errors = collectErrors(page);
+  // Opening the chat puts this browser's chat profile on the node, so others can write to it.
+  await openAsOwner(page, `${node.url}/#/chat`);
+  const me = await meOf(page);
+  const carol = chatIdentity('Carol');
+  const socket = ioClient(`${node.url}/chat`, { transports: ['websocket'], autoConnect: false, forceNew: true });
+  const chat = new ChatClient({ identity: carol, socket, rtc: null });
+  t.after(() => chat.close());
+  await chat.start();
+  const conv = chat.openDm(me.did!);
+  await until('Carol to write to the page’s user', async () => chat.sendText(conv.id, 'files for me?').then(() => true, () => undefined), 20_000, 250);
+
+  await page.goto(`${node.url}/#/share`);
+  await page.getByTestId('share-audience-recipients').check();
+  const pick = page.locator(`[data-testid="share-known-identity"][data-did="${carol.did}"]`);
+  await pick.waitFor({ timeout: 15_000 });
+  assert.match(await pick.innerText(), /Chat: Carol/);
+  await pick.click();
+  await page.locator(`[data-testid="share-recipient"][data-did="${carol.did}"]`).waitFor();
   assert.deepEqual(errors, []);
 });
 

@@ -22,6 +22,25 @@ const memberSchema = {
 const addedSchema = { type: 'object', properties: { user: memberSchema, existing: { type: 'boolean' } } } as const;
 const idSchema = { type: 'string', maxLength: 200, description: 'a did:key or a 0x Ethereum address' } as const;
 
+const contactSchema = { type: 'object', properties: { did: { type: 'string' }, name: { type: ['string', 'null'] } } } as const;
+
+/**
+ * The people the signed-in user talks with in this node's chat (direct messages, private groups),
+ * most recent first: whom a private share can be made for without pasting a did. Nobody else's
+ * contacts are ever shown; the API token, which is nobody in chat, has none.
+ */
+export function contactRoutes(app: FastifyInstance, contactsOf: () => ((did: string) => { did: string; name: string | null }[]) | undefined): void {
+  app.get('/api/chat/contacts', {
+    config: { access: 'member' },
+    schema: { summary: 'The signed-in user’s chat contacts', tags: ['users'], response: { 200: { type: 'object', properties: { contacts: { type: 'array', items: contactSchema } } }, ...errors(401, 403) } },
+    handler: async (req) => {
+      const did = callerOf(req).did;
+      const of = contactsOf();
+      return { contacts: did && of ? of(did) : [] };
+    },
+  });
+}
+
 export function userRoutes(app: FastifyInstance, auth: AuthContext): void {
   app.get('/api/users', {
     config: { access: 'member' },

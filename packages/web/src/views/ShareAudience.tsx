@@ -44,16 +44,21 @@ export function rememberRecipients(dids: string[]): void {
   } catch {}
 }
 
-/** The identities the picker offers: this browser's, the node's users, people shared with before. */
+/** The identities the picker offers: this browser's, chat contacts, the node's users, people shared with before. */
 function useKnownIdentities(): { did: string; label: string }[] {
   const auth = useAuth();
   const member = isMember(auth);
   const [users, setUsers] = useState<string[]>([]);
+  const [contacts, setContacts] = useState<{ did: string; name: string | null }[]>([]);
   useEffect(() => {
     if (!member) return;
     let live = true;
     authApi.users().then(
       (list) => live && setUsers(list.filter((u) => u.kind === 'did').map((u) => u.id)),
+      () => {},
+    );
+    authApi.chatContacts().then(
+      (list) => live && setContacts(list.filter((c) => !recipientProblem(c.did))),
       () => {},
     );
     return () => {
@@ -62,6 +67,7 @@ function useKnownIdentities(): { did: string; label: string }[] {
   }, [member]);
   const out = new Map<string, string>();
   if (auth.did) out.set(auth.did, `Me (${whoLabel({ did: auth.did, address: null })})`);
+  for (const c of contacts) if (!out.has(c.did)) out.set(c.did, `Chat: ${c.name ? `${c.name} (${whoLabel({ did: c.did, address: null })})` : whoLabel({ did: c.did, address: null })}`);
   for (const did of users) if (!out.has(did)) out.set(did, `Node user ${whoLabel({ did, address: null })}`);
   for (const did of loadRecent()) if (!out.has(did)) out.set(did, `Shared with before: ${whoLabel({ did, address: null })}`);
   return [...out].map(([did, label]) => ({ did, label }));
