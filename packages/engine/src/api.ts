@@ -371,5 +371,14 @@ export interface SessionHandle {
   /** Sets (or clears) SessionOptions.localTracker for torrents added from now on (Node only):
    *  a node starts its built-in tracker after the session. */
   setLocalTracker?(local: LocalTracker | undefined): void;
+  /** A feed of the torrents whose revision moved (or that were added or removed) since its last
+   *  take(): a client keeping something per torrent reads those instead of every torrent. */
+  changes?(): TorrentChangeFeed;
   close(): Promise<void>;
+}
+
+export interface TorrentChangeFeed {
+  /** Each torrent that changed since the last take(), once; a removed one too (check get()). */
+  take(): ReadonlySet<TorrentHandle>;
+  close(): void;
 }

@@ -13,6 +13,7 @@
 
 import { AnnouncePacer, type AnnouncePacerOptions } from './discovery/announce-pacer.ts';
 import { startCoarseClock } from './swarm/speed.ts';
+import { ChangeLog } from './change-log.ts';
 
 export const TICK_MS = 1000;
 /** Each torrent's DHT announce comes round this often (as the per-torrent 300 ticks did). */
@@ -45,6 +46,8 @@ export class Scheduler {
   private dhtTimer: ReturnType<typeof setTimeout> | undefined;
   private dhtAt = 0;
   readonly announces: AnnouncePacer;
+  /** Torrents whose revision moved, for the session's clients (change-log.ts). */
+  readonly changes = new ChangeLog();
 
   constructor(opts: { announces?: AnnouncePacerOptions } = {}) {
     this.announces = new AnnouncePacer(opts.announces);

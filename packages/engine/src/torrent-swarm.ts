@@ -64,6 +64,8 @@ export abstract class TorrentSwarm extends Emitter implements PeerHost, Schedule
   private ownMeters: typeof IDLE_METERS | undefined;
   private currentState: TorrentState = 'metadata';
   private changes = 0;
+  /** The session's change log keeps it here (change-log.ts). */
+  changeEpoch = 0;
 
   constructor(ctx: TorrentContext, infoHashHex: string, opts: AddTorrentOptions) {
     super();
@@ -104,7 +106,7 @@ export abstract class TorrentSwarm extends Emitter implements PeerHost, Schedule
   set state(s: TorrentState) {
     if (s === this.currentState) return;
     this.currentState = s;
-    this.changes++;
+    this.changed();
   }
 
   /** See TorrentHandle.revision: events, state changes and each tick of an active torrent count. */
@@ -114,11 +116,17 @@ export abstract class TorrentSwarm extends Emitter implements PeerHost, Schedule
 
   /** Something a report shows changed without an event (a tracker's reply, a limit, a selection). */
   protected touch(): void {
+    this.changed();
+  }
+
+  private changed(): void {
     this.changes++;
+    // ctx is unset only while the constructor runs; the session notes every torrent it adds anyway.
+    this.ctx?.scheduler.changes.note(this);
   }
 
   override emit(event: string, ...args: unknown[]): boolean {
-    this.changes++;
+    this.changed();
     return super.emit(event, ...args);
   }
 

@@ -6,6 +6,7 @@ import type * as Engine from '@cascade/engine';
 
 export type {
   SessionHandle,
+  TorrentChangeFeed,
   SessionOptions,
   SessionHealth,
   TorrentHandle,

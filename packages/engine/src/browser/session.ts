@@ -6,6 +6,7 @@ import type {
   AddTorrentOptions, IceServer, RateLimits, ResumeData, ResumeStore, SessionHandle, SessionHealth, TorrentSource,
 } from '../api.ts';
 import { Scheduler } from '../scheduler.ts';
+import type { ChangeFeed } from '../change-log.ts';
 import { RateLimitPair } from '../swarm/rate-limiter.ts';
 import { Bitfield } from '../bitfield.ts';
 import { HybridTrackerClient } from '../discovery/tracker-hybrid.ts';
@@ -200,6 +201,7 @@ export class BrowserSession implements SessionHandle {
       t = new Torrent(this.context(), { infoHashHex: meta.infoHashHex, metainfo: meta }, addOpts);
     }
     this.torrents.set(t.infoHashHex, t);
+    this.scheduler.changes.note(t);
     await t.start();
     return t;
   }
@@ -242,10 +244,15 @@ export class BrowserSession implements SessionHandle {
     return [...this.torrents.values()];
   }
 
+  changes(): ChangeFeed<Torrent> {
+    return this.scheduler.changes.feed<Torrent>();
+  }
+
   async remove(infoHashHex: string, opts: { deleteData?: boolean } = {}): Promise<void> {
     const t = this.get(infoHashHex);
     if (!t) throw new MetainfoError(`no torrent ${infoHashHex}`);
     this.torrents.delete(t.infoHashHex);
+    this.scheduler.changes.note(t);
     await t.close({ deleteData: true, ...opts });
     // Memory is all there is: a removed torrent's pieces go with it.
     this.storages.delete(t.infoHashHex);

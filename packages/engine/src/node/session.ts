@@ -29,6 +29,7 @@ import type { TrackerClientOptions } from '../discovery/tracker-client.ts';
 import { nodeWebRtcEnv } from './webrtc.ts';
 import { fsStorageMover } from './move-data.ts';
 import { Scheduler } from '../scheduler.ts';
+import type { ChangeFeed } from '../change-log.ts';
 import { RateLimitPair } from '../swarm/rate-limiter.ts';
 
 export const CLIENT_NAME = 'Cascade 0.1.0';
@@ -260,6 +261,7 @@ export class Session implements SessionHandle {
       t = new Torrent(this.context(), { infoHashHex: meta.infoHashHex, metainfo: meta }, { ...opts, savePath });
     }
     this.torrents.set(t.infoHashHex, t);
+    this.scheduler.changes.note(t);
     await t.start();
     return t;
   }
@@ -272,10 +274,15 @@ export class Session implements SessionHandle {
     return [...this.torrents.values()];
   }
 
+  changes(): ChangeFeed<Torrent> {
+    return this.scheduler.changes.feed<Torrent>();
+  }
+
   async remove(infoHashHex: string, opts: { deleteData?: boolean } = {}): Promise<void> {
     const t = this.get(infoHashHex);
     if (!t) throw new MetainfoError(`no torrent ${infoHashHex}`);
     this.torrents.delete(t.infoHashHex);
+    this.scheduler.changes.note(t);
     await t.close(opts);
   }
 

@@ -2,13 +2,14 @@
 // across restarts (ratio, seeding goals) and the seconds spent seeding.
 //
 // No timer of its own (issue 25): the queue's one tick calls sample(), which visits only torrents
-// whose revision moved since the last look — an idle seed costs one number compared. Seeding time
+// the session's change feed names (their revision moved since the last look) — an idle seed costs
+// nothing. Seeding time
 // needs no visit: a seed's seconds are counted from when it was last seen seeding, on demand.
 // Byte deltas are written in one transaction at most every FLUSH_MS; seeding seconds of torrents
 // that moved nothing only every IDLE_FLUSH_MS (and when the node stops), so 10,000 idle seeds do not
 // rewrite 10,000 rows every half minute.
 
-import type { SessionHandle, TorrentHandle } from '../engine.ts';
+import type { SessionHandle, TorrentChangeFeed, TorrentHandle } from '../engine.ts';
 import type { PendingTotals } from '../listing.ts';
 import type { TorrentOptionsStore, TotalsDelta } from './torrent-options.ts';
 
@@ -33,6 +34,9 @@ export class Accounting {
   #pending = new Map<string, PendingTotals>();
   #lastFlush = Date.now();
   #lastIdleFlush = Date.now();
+  /** Torrents that changed since the last sample (a session without feeds: every one, each time). */
+  readonly #changes: TorrentChangeFeed | undefined;
+  #lookedAtAll = false;
   /** Torrents looked at (stats read) so far: tests check that idle ones are not. */
   #visits = 0;
 
@@ -43,6 +47,7 @@ export class Accounting {
     this.#session = session;
     this.#store = store;
     this.#onState = onState;
+    this.#changes = session.changes?.();
   }
 
   get visits(): number {
@@ -62,7 +67,14 @@ export class Accounting {
 
   /** The tick's pass: every torrent whose revision moved; writes when a flush is due. */
   sample(now = Date.now()): void {
-    for (const t of this.#session.list()) this.#look(t, now);
+    const changed = this.#changes?.take();
+    if (changed && this.#lookedAtAll) {
+      for (const t of changed) if (this.#session.get(t.infoHashHex) === t) this.#look(t, now);
+    } else {
+      // The first pass (torrents loaded before the feed) and sessions without a feed: all of them.
+      for (const t of this.#session.list()) this.#look(t, now);
+      this.#lookedAtAll = true;
+    }
     if (now - this.#lastFlush >= FLUSH_MS) this.flush(false, now);
   }
 
@@ -142,5 +154,6 @@ export class Accounting {
     const now = Date.now();
     this.sample(now);
     this.flush(true, now);
+    this.#changes?.close();
   }
 }

@@ -12,7 +12,7 @@
 // limits even for a moment, at add or at restart.
 
 import type { NodeLog } from '../node.ts';
-import type { SessionHandle, TorrentStats, TorrentHandle } from '../engine.ts';
+import type { SessionHandle, TorrentChangeFeed, TorrentStats, TorrentHandle } from '../engine.ts';
 import type { StateDB, TorrentStatus } from '../state.ts';
 import { errorMessage } from '../errors.ts';
 import { planQueue, byQueueOrder, type QueueItem, type QueueLimits } from './plan.ts';
@@ -88,8 +88,16 @@ export class QueueManager {
   readonly #timer: NodeJS.Timeout;
   /** Torrents the engine runs, with what the tick last saw. */
   #watch = new Map<string, Watch>();
+  /** Watched torrents the next tick looks at whatever changed: new ones, and downloads (which may
+   *  stall with nothing changing). The rest wait for the session's change feed to name them. */
+  #due = new Set<string>();
+  /** Torrents whose revision moved since the last tick (undefined: the session has no feed). */
+  readonly #changes: TorrentChangeFeed | undefined;
   /** Stored totals and own limits of each torrent, as of the last plan (for the goal checks). */
   #rows = new Map<string, QueueRow>();
+  /** Whether some row has its own seeding-time goal (as of the last plan or row change): else
+   *  idle seeds need no periodic look. */
+  #rowTimeGoals = false;
   /** 1-based place among torrents not complete, as of the last plan. */
   #positions = new Map<string, number>();
   /** Whether each torrent should run, and the engine call in progress for it (one at a time). */
@@ -121,6 +129,7 @@ export class QueueManager {
     this.#host = host;
     this.#store = new QueueStore(host.db);
     this.#clock = opts.clock ?? Date.now;
+    this.#changes = host.session.changes?.();
     this.#timer = setInterval(() => this.tick(), opts.tickMs ?? 1000);
     this.#timer.unref();
   }
@@ -160,6 +169,7 @@ export class QueueManager {
     if (!t || !row || row.position <= this.#lastPosition || row.forceStart) return loading ? this.poke() : this.apply([infoHash]);
     this.#lastPosition = row.position;
     this.#rows.set(infoHash, row);
+    if (row.seedingTimeLimit != null) this.#rowTimeGoals = true;
     this.#decided.add(infoHash);
     const s = t.stats();
     // Its place among torrents not complete (paused ones have one too), as the plan numbers them.
@@ -233,6 +243,7 @@ export class QueueManager {
     const statuses = new Map<string, TorrentStatus>();
     const goals: [QueueRow, 'ratio' | 'seedingTime'][] = [];
     this.#rows = new Map(rows.map((r) => [r.infoHash, r]));
+    this.#rowTimeGoals = rows.some((r) => r.seedingTimeLimit != null);
     for (const r of rows) {
       const s = session.get(r.infoHash)?.stats();
       if (s) stats.set(r.infoHash, s);
@@ -322,7 +333,7 @@ export class QueueManager {
           this.#startWatching(ih, t.stats());
         } else {
           await t.pause();
-          this.#watch.delete(ih);
+          this.#unwatch(ih);
         }
       }
     } catch (err) {
@@ -340,6 +351,12 @@ export class QueueManager {
     const now = this.#clock();
     // Revision -1: the first tick looks at it once.
     this.#watch.set(ih, { t, revision: -1, downloaded: s.downloaded, progressAt: now, state: s.state, stalled: false });
+    this.#due.add(ih);
+  }
+
+  #unwatch(ih: string): void {
+    this.#watch.delete(ih);
+    this.#due.delete(ih);
   }
 
   /** Torrents not complete, in queue order, numbered from 1. */
@@ -376,8 +393,8 @@ export class QueueManager {
    * The one timer: the accounting's pass (host.onTick), then a look at the torrents the engine runs
    * whose revision moved since the last look (state changes, payload, a seeding goal's ratio) and at
    * the few that are due whatever happens (a download that may stall, a seed whose seeding time
-   * may reach its goal — every SEED_LOOK_EVERY ticks); and the alt-speed schedule. An idle seed
-   * costs one number compared per tick.
+   * may reach its goal — every SEED_LOOK_EVERY ticks, when there are such goals); and the alt-speed
+   * schedule. The session's change feed names the torrents that moved: an idle seed costs nothing.
    */
   tick(): void {
     if (this.#closed) return;
@@ -385,33 +402,26 @@ export class QueueManager {
       this.#host.onTick?.();
       const now = this.#clock();
       const settings = this.#host.settings();
-      const stallMs = settings.stalledTimeout * 1000;
       const timeGoal = settings.seedingTimeLimit !== null;
       let replan = false;
       const glance = ++this.#ticks % SEED_LOOK_EVERY === 0;
-      for (const [ih, w] of this.#watch) {
-        const moved = w.t.revision !== w.revision;
-        // A download may stall without any change (time passes); so may a seed reach its seeding time.
-        const due = w.state === 'downloading' || w.state === 'metadata' || (glance && w.state === 'seeding' && (timeGoal || this.#rows.get(ih)?.seedingTimeLimit != null));
-        if (!moved && !due) continue;
-        w.revision = w.t.revision;
-        const s = this.#host.session.get(ih) === w.t ? w.t.stats() : undefined;
-        if (!s || !RUNNING.has(s.state)) {
-          this.#watch.delete(ih);
-          replan = true;
-          continue;
+      const changed = this.#changes?.take();
+      const look = (ih: string, w: Watch): void => {
+        if (this.#look(ih, w, now, settings)) replan = true;
+      };
+      if (!changed || (glance && (timeGoal || this.#rowTimeGoals))) {
+        for (const [ih, w] of this.#watch) {
+          const moved = w.t.revision !== w.revision;
+          // A seed may reach its seeding time with nothing changing.
+          const due = this.#due.has(ih) || (glance && w.state === 'seeding' && (timeGoal || this.#rows.get(ih)?.seedingTimeLimit != null));
+          if (moved || due) look(ih, w);
         }
-        // A counter lower than last time: the torrent was loaded anew, so it all is new.
-        const got = s.downloaded > w.downloaded || s.downloaded < w.downloaded;
-        if (got || s.state !== w.state) w.progressAt = now;
-        if (s.state !== w.state) replan = true;
-        const stalled = stallMs > 0 && (s.state === 'downloading' || s.state === 'metadata') && now - w.progressAt >= stallMs;
-        if (stalled !== w.stalled) replan = true;
-        w.downloaded = s.downloaded;
-        w.state = s.state;
-        w.stalled = stalled;
-        const row = this.#rows.get(ih);
-        if (s.state === 'seeding' && row && this.#hasGoal(ih, settings) && this.#goalReached(row, settings)) replan = true;
+      } else {
+        for (const ih of this.#due) look(ih, this.#watch.get(ih)!);
+        for (const t of changed) {
+          const w = this.#watch.get(t.infoHashHex);
+          if (w && w.t === t && w.revision !== t.revision) look(t.infoHashHex, w);
+        }
       }
       this.#followSchedule(settings, now);
       if (replan) this.poke();
@@ -419,6 +429,34 @@ export class QueueManager {
       // The DB closing under a stopping node: the next tick (if any) tries again.
       if (!this.#closed) this.#host.out.note(`queue tick: ${errorMessage(err)}`);
     }
+  }
+
+  /** One watched torrent's state now: true when the queue must plan again (it left the running
+   *  states, changed state, stalled or recovered, or reached a seeding goal). */
+  #look(ih: string, w: Watch, now: number, settings: QueueSettings): boolean {
+    w.revision = w.t.revision;
+    const s = this.#host.session.get(ih) === w.t ? w.t.stats() : undefined;
+    if (!s || !RUNNING.has(s.state)) {
+      this.#unwatch(ih);
+      return true;
+    }
+    let replan = false;
+    // A counter lower than last time: the torrent was loaded anew, so it all is new.
+    const got = s.downloaded > w.downloaded || s.downloaded < w.downloaded;
+    if (got || s.state !== w.state) w.progressAt = now;
+    if (s.state !== w.state) replan = true;
+    const stallMs = settings.stalledTimeout * 1000;
+    const stalled = stallMs > 0 && (s.state === 'downloading' || s.state === 'metadata') && now - w.progressAt >= stallMs;
+    if (stalled !== w.stalled) replan = true;
+    w.downloaded = s.downloaded;
+    w.state = s.state;
+    w.stalled = stalled;
+    // A download may stall without any change (time passes): looked at every tick.
+    if (s.state === 'downloading' || s.state === 'metadata') this.#due.add(ih);
+    else this.#due.delete(ih);
+    const row = this.#rows.get(ih);
+    if (s.state === 'seeding' && row && this.#hasGoal(ih, settings) && this.#goalReached(row, settings)) replan = true;
+    return replan;
   }
 
   /** At each edge of the schedule's window the alternative speed turns on or off; in between, the
@@ -513,7 +551,7 @@ export class QueueManager {
 
   /** A torrent left the node. */
   forget(infoHash: string): void {
-    this.#watch.delete(infoHash);
+    this.#unwatch(infoHash);
     this.#desired.delete(infoHash);
     this.#rows.delete(infoHash);
     this.#decided.delete(infoHash);
@@ -525,6 +563,7 @@ export class QueueManager {
   close(): void {
     this.#closed = true;
     clearInterval(this.#timer);
+    this.#changes?.close();
     if (this.#pokeTimer) clearTimeout(this.#pokeTimer);
   }
 }
