@@ -142,7 +142,7 @@ test('after a start, 24 seeds announce to their tracker spread out, not all at o
   await until('24 started announces', () => new Set(arrivals.filter((a) => a.event === 'started').map((a) => a.hash)).size === 24, 60_000);
   const started = arrivals.filter((a) => a.event === 'started');
   const spanMs = started[started.length - 1]!.at - started[0]!.at;
-  // Seeds begin at max(2, sources × 2 / 1800) a second, 2 here: 24 take some 11 s, where unpaced
+  // Seeds begin at max(2, sources / 1800) a second, 2 here: 24 take some 11 s, where unpaced
   // they all went in one burst.
   assert.ok(spanMs >= 5000, `24 started announces arrived within ${spanMs} ms`);
   const firstSecond = started.filter((a) => a.at - started[0]!.at < 1000).length;
