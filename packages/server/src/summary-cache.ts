@@ -7,8 +7,9 @@
 //     path…): temporary SQLite triggers on this connection note the infohash of every row written;
 //   - its queue position moved (the queue's last plan);
 //   - it appeared, went, or stopped/started being loaded.
-// Each check is a number or string compare, so a refresh of 10,000 idle torrents costs about a
-// millisecond. The stored totals (traffic, seeding time) are left out of the triggers: the
+// The session's change feed names the torrents whose revision moved, and the triggers the records
+// written: a refresh builds those rows and looks at no other, so an idle library costs nothing
+// (a full pass, each check a number or string compare, runs only when the queue's positions moved). The stored totals (traffic, seeding time) are left out of the triggers: the
 // accounting moves pending totals into them every 30 s without changing what the row shows (the sum),
 // and seeding time runs on in the client from ListEntry.seedingTimeOrigin.
 //
@@ -18,7 +19,7 @@
 import type { StatementSync } from 'node:sqlite';
 import { toRecord } from './state-records.ts';
 import type { StateDB, TorrentRecord } from './state.ts';
-import type { TorrentHandle } from './engine.ts';
+import type { TorrentChangeFeed, TorrentHandle } from './engine.ts';
 import { complete, liveRow, offlineEntry, positionsOf, type ListEntry, type ListingNode } from './listing.ts';
 import { pageOf, queryEntries, type ListQuery } from './list-query.ts';
 
@@ -53,15 +54,22 @@ export class SummaryCache {
   #stored = new Set<string>();
   #generation = 0;
   #pass = 0;
+  /** Torrents a refresh looked at so far (tests check that idle ones are not). */
+  #looks = 0;
   /** The last few queries' full results (see query()). */
   #queries: { key: string; generation: number; rows: ListEntry[] }[] = [];
   readonly #drain: StatementSync;
   readonly #clear: StatementSync;
   readonly #allRecords: StatementSync;
   readonly #touch: StatementSync;
+  /** Torrents whose revision moved (or that came or went) since the last refresh. */
+  readonly #changes: TorrentChangeFeed | undefined;
+  /** The queue's positions the last refresh put in the rows (a new plan makes a new map). */
+  #lastPositions: { map: ReadonlyMap<string, number>; size: number } | undefined;
 
   constructor(node: CacheNode) {
     this.#node = node;
+    this.#changes = node.session.changes?.();
     const db = node.db;
     const columns = (db.prepare('PRAGMA main.table_info(torrents)').all() as { name: string }[]).map((c) => c.name);
     const watched = columns.filter((c) => !QUIET_COLUMNS.has(c));
@@ -84,6 +92,10 @@ export class SummaryCache {
     this.#touch.run(infoHash);
   }
 
+  get looks(): number {
+    return this.#looks;
+  }
+
   /** Grows whenever any row changes, appears or goes. */
   get generation(): number {
     return this.#generation;
@@ -94,8 +106,13 @@ export class SummaryCache {
     const node = this.#node;
     const pass = ++this.#pass;
     const dirty = this.#takeDirty();
+    const changed = this.#changes?.take();
     const positions = positionsOf(node);
+    const last = this.#lastPositions;
+    this.#lastPositions = { map: positions, size: positions.size };
+    if (dirty !== null && changed && last?.map === positions && last.size === positions.size) return this.#refreshNamed(dirty, changed, positions, pass);
     const live = node.session.list();
+    this.#looks += live.length;
     // Records for the rows to build: one query for many, one lookup each for a few.
     const rebuild: TorrentHandle[] = [];
     for (const t of live) {
@@ -144,6 +161,40 @@ export class SummaryCache {
     for (const ih of this.#removed.keys()) {
       if (this.#removed.size <= MAX_REMOVALS) break;
       this.#removed.delete(ih);
+    }
+  }
+
+  /** The refresh when nothing moved every row (no new queue plan): only the torrents the feed and
+   *  the triggers name are looked at. */
+  #refreshNamed(dirty: ReadonlySet<string>, changed: ReadonlySet<TorrentHandle>, positions: ReadonlyMap<string, number>, pass: number): void {
+    if (dirty.size === 0 && changed.size === 0) return;
+    const node = this.#node;
+    const named = new Set(dirty);
+    for (const t of changed) named.add(t.infoHashHex);
+    this.#looks += named.size;
+    for (const ih of named) {
+      const t = node.session.get(ih);
+      const c = this.#entries.get(ih);
+      if (t) {
+        if (c && c.revision === t.revision && !dirty.has(ih)) continue;
+        const rec = node.db.getTorrent(ih);
+        if (rec) this.#stored.add(ih);
+        else this.#stored.delete(ih);
+        this.#put(ih, liveRow(node, t, positions, rec), t.revision, c?.seen ?? pass);
+        continue;
+      }
+      // Not loaded (removed, or failed to load): a stored row as the library says, or gone.
+      const rec = node.db.getTorrent(ih);
+      if (rec) {
+        this.#stored.add(ih);
+        if (!c || c.revision !== -1 || dirty.has(ih)) this.#put(ih, { ...offlineEntry(rec, node.db), queuePosition: positions.get(ih) ?? null }, -1, c?.seen ?? pass);
+      } else {
+        this.#stored.delete(ih);
+        if (c) {
+          this.#entries.delete(ih);
+          this.#removed.set(ih, ++this.#generation);
+        }
+      }
     }
   }
 

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { io, type Socket } from 'socket.io-client';
 import { bencode } from '@cascade/engine';
 import { startTestServer, formWith, patternBytes, type TestServer } from './server-helpers.ts';
+import { summaryCache } from '../src/summary-cache.ts';
 
 const COUNT = 240;
 
@@ -130,10 +131,13 @@ test('feed: the list once, nothing while idle, then a resume, a pause, an add an
   assert.equal(first.torrents.length, COUNT);
   assert.deepEqual(new Set(first.torrents.map((e) => e.infoHash)), new Set(hashes));
 
-  // Idle: ~3 s of feed ticks with nothing to say.
-  const [e0, b0] = [events, bytes];
+  // Idle: ~3 s of feed ticks with nothing to say, and no torrent looked at (the session's change
+  // feed names none).
+  await sleep(1500); // what settles after the load (the queue's plan, the first feed ticks)
+  const [e0, b0, looks0] = [events, bytes, summaryCache(s.node).looks];
   await sleep(3200);
   assert.equal(events - e0, 0, `no events while idle (${bytes - b0} bytes)`);
+  assert.equal(summaryCache(s.node).looks - looks0, 0, 'idle feed ticks look at no torrent');
 
   // A resume and a pause: the one row, not the list.
   const ih = hashes[17]!;
