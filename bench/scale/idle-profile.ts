@@ -1,7 +1,7 @@
 // Where an idle node with N seeded torrents spends its CPU: adds N torrents through the API as
 // bench/scale does, waits, then records a V8 CPU profile of the node's main thread over an idle
 // window through the inspector (SIGUSR1), and prints the heaviest functions (self time).
-//   node bench/scale/idle-profile.ts [--torrents 10000] [--settle 5] [--seconds 20] [--out profile.cpuprofile]
+//   node bench/scale/idle-profile.ts [--torrents 10000] [--settle 5] [--seconds 20] [--profile-seconds S] [--out profile.cpuprofile]
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,7 +26,7 @@ function threadTicks(pid: number): Map<string, number> {
   return out;
 }
 
-const { values } = parseArgs({ options: { torrents: { type: 'string', default: '10000' }, settle: { type: 'string', default: '5' }, seconds: { type: 'string', default: '20' }, out: { type: 'string' } } });
+const { values } = parseArgs({ options: { torrents: { type: 'string', default: '10000' }, settle: { type: 'string', default: '5' }, seconds: { type: 'string', default: '20' }, 'profile-seconds': { type: 'string' }, out: { type: 'string' } } });
 const n = Number(values.torrents);
 const work = mkdtempSync(join(tmpdir(), 'cascade-idle-profile-'));
 const root = join(import.meta.dirname, '../..');
@@ -38,8 +38,17 @@ try {
   console.log(`added ${n}; settling ${values.settle} s`);
   await sleep(Number(values.settle) * 1000);
   const t0 = threadTicks(node.pid);
-  await sleep(Number(values.seconds) * 1000);
+  // Second by second: a spike (a sweep, a flush, a major GC) shows as one heavy second.
+  const perSecond: number[] = [];
+  let last = cpuSecondsOf(node.pid);
+  for (let i = 0; i < Number(values.seconds); i++) {
+    await sleep(1000);
+    const c = cpuSecondsOf(node.pid);
+    perSecond.push(Math.round((c - last) * 100));
+    last = c;
+  }
   const t1 = threadTicks(node.pid);
+  console.log(`process CPU each second (% of a core): ${perSecond.join(' ')}`);
   console.log(`threads over ${values.seconds} s without the profiler (% of a core):`);
   for (const [k, v] of [...t1].map(([k, v]) => [k, v - (t0.get(k) ?? 0)] as const).filter(([, d]) => d > 0).sort((a, b) => b[1] - a[1])) {
     console.log(`  ${((v / Number(values.seconds))).toFixed(2).padStart(6)}%  ${k}`);
@@ -57,15 +66,19 @@ try {
     pending.get(m.id)?.(m.result);
   });
   const call = (method: string, params: object = {}) => new Promise<any>((r) => { pending.set(++id, r); ws.send(JSON.stringify({ id, method, params })); });
+  const mem = await call('Runtime.evaluate', { expression: 'JSON.stringify(process.memoryUsage())', returnByValue: true });
+  const m = JSON.parse(mem.result.value) as Record<string, number>;
+  console.log(`memory (MB): ${Object.entries(m).map(([k, v]) => `${k} ${(v / 1e6).toFixed(0)}`).join(', ')}`);
   await call('Profiler.enable');
   await call('Profiler.setSamplingInterval', { interval: 500 });
   const cpu0 = cpuSecondsOf(node.pid);
   await call('Profiler.start');
-  await sleep(Number(values.seconds) * 1000);
+  const profileSeconds = Number(values['profile-seconds'] ?? values.seconds);
+  await sleep(profileSeconds * 1000);
   const { profile } = await call('Profiler.stop');
   const cpu = cpuSecondsOf(node.pid) - cpu0;
   ws.close();
-  console.log(`idle ${values.seconds} s: process CPU ${((cpu / Number(values.seconds)) * 100).toFixed(2)}% of a core (all threads)`);
+  console.log(`profiled ${profileSeconds} s: process CPU ${((cpu / profileSeconds) * 100).toFixed(2)}% of a core (all threads, the profiler's cost included)`);
   if (values.out) writeFileSync(values.out, JSON.stringify(profile));
   const self = new Map<string, number>();
   const byId = new Map<number, any>(profile.nodes.map((x: any) => [x.id, x]));
