@@ -1,0 +1,78 @@
+// A local dev chain: the anvil binary that ships in @foundry-rs/anvil's platform package, on
+// 127.0.0.1 with an OS-assigned port. `statePath` keeps the chain across restarts (anvil's
+// --state: loaded at start, written on exit and every `stateInterval` seconds).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+const require = createRequire(import.meta.url);
+
+/** Path of the anvil binary for this platform, or undefined when its package is not installed. */
+export function anvilBinary(): string | undefined {
+  const arch = process.arch === 'x64' ? 'amd64' : process.arch;
+  try {
+    const pkg = require.resolve(`@foundry-rs/anvil-${process.platform}-${arch}/package.json`);
+    const bin = join(dirname(pkg), 'bin', 'anvil');
+    return existsSync(bin) ? bin : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface AnvilOptions {
+  chainId?: number;
+  /** File the chain state is loaded from and saved to (omitted: in memory only). */
+  statePath?: string;
+  /** Seconds between state saves (default 30). */
+  stateInterval?: number;
+  host?: string;
+  port?: number;
+}
+
+export interface RunningAnvil {
+  rpcUrl: string;
+  chainId: number;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export async function startAnvil(opts: AnvilOptions = {}): Promise<RunningAnvil> {
+  const bin = anvilBinary();
+  if (!bin) throw new Error('the embedded chain needs @foundry-rs/anvil (npm install): its binary was not found');
+  const chainId = opts.chainId ?? 31337;
+  const host = opts.host ?? '127.0.0.1';
+  const args = ['--host', host, '--port', String(opts.port ?? 0), '--chain-id', String(chainId), '--accounts', '2'];
+  if (opts.statePath) args.push('--state', opts.statePath, '--state-interval', String(opts.stateInterval ?? 30));
+  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const port = await new Promise<number>((resolve, reject) => {
+    const onData = (b: Buffer) => {
+      output += b.toString();
+      const m = /Listening on [^\s:]+:(\d+)/.exec(output);
+      if (m) {
+        child.stdout!.off('data', onData);
+        resolve(Number(m[1]));
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (b: Buffer) => (output += b.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`anvil exited (${code}) before listening: ${output.slice(-500)}`)));
+  });
+  // Keep reading so a chatty anvil never blocks on a full pipe.
+  child.stdout!.resume();
+  return {
+    rpcUrl: `http://${host}:${port}`,
+    chainId,
+    process: child,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        // SIGTERM: anvil writes its --state file on the way out.
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+      }),
+  };
+}

@@ -1,0 +1,56 @@
+// Deploys the registry, the token and the reward pool, and funds the pool: what a node does on
+// the first start of its embedded chain, and what the contract tests start from.
+import type { Address, PublicClient, WalletClient, Account, Chain, Transport } from 'viem';
+import { cascadeToken, contentRegistry, rewardPool, type Compiled } from './artifacts.ts';
+
+export interface Deployment {
+  registry: Address;
+  token: Address;
+  pool: Address;
+}
+
+export interface PoolTerms {
+  /** Token units per byte (default 10^9: one token, 10^18 units, per GB). */
+  rewardPerByte?: bigint;
+  /** Bytes one downloader's receipts pay for per epoch (default 10 GiB). */
+  capBytesPerEpoch?: bigint;
+  /** Epoch length in seconds (default one day). */
+  epochSeconds?: bigint;
+  /** Token units minted (default 10^9 tokens) and moved to the pool (default all of them). */
+  supply?: bigint;
+  poolFunding?: bigint;
+}
+
+type Wallet = WalletClient<Transport, Chain | undefined, Account>;
+
+async function deploy(wallet: Wallet, client: PublicClient, c: Compiled, args: unknown[]): Promise<Address> {
+  const hash = await wallet.deployContract({ abi: c.abi, bytecode: c.bytecode, args, account: wallet.account, chain: wallet.chain });
+  const receipt = await client.waitForTransactionReceipt({ hash });
+  if (!receipt.contractAddress || receipt.status !== 'success') throw new Error(`deploying failed (${hash})`);
+  return receipt.contractAddress;
+}
+
+export async function deployContracts(wallet: Wallet, client: PublicClient, terms: PoolTerms = {}): Promise<Deployment> {
+  const owner = wallet.account.address;
+  const supply = terms.supply ?? 10n ** 27n;
+  const registry = await deploy(wallet, client, contentRegistry, []);
+  const token = await deploy(wallet, client, cascadeToken, [owner, supply]);
+  const pool = await deploy(wallet, client, rewardPool, [
+    token,
+    registry,
+    terms.rewardPerByte ?? 10n ** 9n,
+    terms.capBytesPerEpoch ?? 10n * 2n ** 30n,
+    terms.epochSeconds ?? 86_400n,
+    owner,
+  ]);
+  const hash = await wallet.writeContract({
+    address: token,
+    abi: cascadeToken.abi,
+    functionName: 'transfer',
+    args: [pool, terms.poolFunding ?? supply],
+    account: wallet.account,
+    chain: wallet.chain,
+  });
+  await client.waitForTransactionReceipt({ hash });
+  return { registry, token, pool };
+}
