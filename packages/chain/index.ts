@@ -7,3 +7,4 @@ export {
   signReceipt, checkReceipt, receiptDomain, RECEIPT_TYPES, signRegistration, registryDomain, REGISTER_TYPES,
   type Receipt, type Registration,
 } from './src/receipts.ts';
+export { NodeChain, type NodeChainOptions, type ChainStatus } from './src/node-chain.ts';

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 const require = createRequire(import.meta.url);
+const SETPRIV = '/usr/bin/setpriv';
 
 /** Path of the anvil binary for this platform, or undefined when its package is not installed. */
 export function anvilBinary(): string | undefined {
@@ -44,7 +45,9 @@ export async function startAnvil(opts: AnvilOptions = {}): Promise<RunningAnvil>
   const host = opts.host ?? '127.0.0.1';
   const args = ['--host', host, '--port', String(opts.port ?? 0), '--chain-id', String(chainId), '--accounts', '2'];
   if (opts.statePath) args.push('--state', opts.statePath, '--state-interval', String(opts.stateInterval ?? 30));
-  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // The chain dies with the node that owns it, even when the node is killed outright (SIGKILL, a
+  // crash): util-linux's setpriv asks the kernel for SIGTERM when our process goes.
+  const child = existsSync(SETPRIV) ? spawn(SETPRIV, ['--pdeathsig', 'TERM', '--', bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }) : spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const port = await new Promise<number>((resolve, reject) => {
     const onData = (b: Buffer) => {

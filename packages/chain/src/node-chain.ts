@@ -1,0 +1,124 @@
+// A node's chain: the embedded dev chain it owns (anvil with its state in <stateDir>/chain, the
+// contracts deployed on first start, the node's account funded with ether for gas), or any EVM
+// chain over JSON-RPC with the contracts' addresses given. The node's account is its identity's
+// Ethereum account.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createPublicClient, createWalletClient, defineChain, http, toHex, type Address, type Chain, type PublicClient } from 'viem';
+import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts';
+import { startAnvil, type RunningAnvil } from './anvil.ts';
+import { deployContracts, type Deployment } from './deploy.ts';
+import { cascadeToken } from './artifacts.ts';
+
+/** anvil's first dev account (its well-known test mnemonic): deploys and funds on the embedded chain only. */
+const DEV_DEPLOYER_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';
+/** Ether the node's account gets on its embedded chain for gas. */
+const NODE_FUNDING_WEI = 100n * 10n ** 18n;
+
+export interface NodeChainOptions {
+  stateDir: string;
+  /** The node identity's secp256k1 secret (its Ethereum account). */
+  ethSecret: Uint8Array;
+  /** An external chain instead of the embedded one. */
+  rpcUrl?: string;
+  chainId?: number;
+  contracts?: Deployment;
+}
+
+export interface ChainStatus {
+  embedded: boolean;
+  rpcUrl: string;
+  chainId: number;
+  block: string;
+  contracts: Deployment;
+  account: Address;
+  balances: { ether: string; token: string };
+}
+
+export class NodeChain {
+  readonly embedded: boolean;
+  readonly rpcUrl: string;
+  readonly chain: Chain;
+  readonly client: PublicClient;
+  readonly account: PrivateKeyAccount;
+  readonly contracts: Deployment;
+  readonly #anvil: RunningAnvil | undefined;
+
+  private constructor(anvil: RunningAnvil | undefined, rpcUrl: string, chain: Chain, account: PrivateKeyAccount, contracts: Deployment) {
+    this.#anvil = anvil;
+    this.embedded = anvil !== undefined;
+    this.rpcUrl = rpcUrl;
+    this.chain = chain;
+    this.client = createPublicClient({ chain, transport: http(rpcUrl) }) as PublicClient;
+    this.account = account;
+    this.contracts = contracts;
+  }
+
+  static async start(opts: NodeChainOptions): Promise<NodeChain> {
+    const account = privateKeyToAccount(toHex(opts.ethSecret));
+    if (opts.rpcUrl) {
+      if (!opts.chainId) throw new Error('--chain-rpc needs --chain-id');
+      if (!opts.contracts) throw new Error('--chain-rpc needs the contracts\' addresses (--chain-contracts REGISTRY,TOKEN,POOL)');
+      const chain = chainOf(opts.chainId, opts.rpcUrl);
+      const client = createPublicClient({ chain, transport: http(opts.rpcUrl) });
+      const id = await client.getChainId();
+      if (id !== opts.chainId) throw new Error(`the chain at ${opts.rpcUrl} has id ${id}, not ${opts.chainId}`);
+      return new NodeChain(undefined, opts.rpcUrl, chain, account, opts.contracts);
+    }
+    const dir = join(opts.stateDir, 'chain');
+    mkdirSync(dir, { recursive: true });
+    const anvil = await startAnvil({ statePath: join(dir, 'state.json'), ...(opts.chainId ? { chainId: opts.chainId } : {}) });
+    try {
+      const chain = chainOf(anvil.chainId, anvil.rpcUrl);
+      const client = createPublicClient({ chain, transport: http(anvil.rpcUrl) }) as PublicClient;
+      const contracts = await deployedOrNew(dir, client, chain, anvil.rpcUrl);
+      if ((await client.getBalance({ address: account.address })) === 0n) {
+        await client.request({ method: 'anvil_setBalance' as never, params: [account.address, toHex(NODE_FUNDING_WEI)] as never });
+      }
+      return new NodeChain(anvil, anvil.rpcUrl, chain, account, contracts);
+    } catch (err) {
+      await anvil.stop();
+      throw err;
+    }
+  }
+
+  async status(): Promise<ChainStatus> {
+    const [block, ether, token] = await Promise.all([
+      this.client.getBlockNumber(),
+      this.client.getBalance({ address: this.account.address }),
+      this.client.readContract({ address: this.contracts.token, abi: cascadeToken.abi, functionName: 'balanceOf', args: [this.account.address] }) as Promise<bigint>,
+    ]);
+    return {
+      embedded: this.embedded,
+      rpcUrl: this.rpcUrl,
+      chainId: this.chain.id,
+      block: block.toString(),
+      contracts: this.contracts,
+      account: this.account.address,
+      balances: { ether: ether.toString(), token: token.toString() },
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.#anvil?.stop();
+  }
+}
+
+function chainOf(id: number, rpcUrl: string): Chain {
+  return defineChain({ id, name: `chain ${id}`, nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [rpcUrl] } } });
+}
+
+/** The embedded chain's contracts: those recorded in deployment.json if the chain still has their
+ *  code (its state file was kept), else deployed now and recorded. */
+async function deployedOrNew(dir: string, client: PublicClient, chain: Chain, rpcUrl: string): Promise<Deployment> {
+  const file = join(dir, 'deployment.json');
+  if (existsSync(file)) {
+    const known = JSON.parse(readFileSync(file, 'utf8')) as Deployment;
+    const code = await client.getCode({ address: known.pool });
+    if (code && code !== '0x') return known;
+  }
+  const wallet = createWalletClient({ account: privateKeyToAccount(DEV_DEPLOYER_KEY), chain, transport: http(rpcUrl) });
+  const d = await deployContracts(wallet, client);
+  writeFileSync(file, `${JSON.stringify(d, null, 2)}\n`);
+  return d;
+}
