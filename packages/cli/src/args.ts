@@ -79,6 +79,8 @@ export interface Options {
   llmGguf: string | undefined;
   llmThreads: number | undefined;
   llmMaxTokens: number | undefined;
+  /** serve: false with --no-chain; else the embedded chain, or --chain-rpc with its id and contracts. */
+  chain: false | { rpcUrl?: string; chainId?: number; contracts?: { registry: `0x${string}`; token: `0x${string}`; pool: `0x${string}` } };
 }
 
 export interface Invocation {
@@ -273,6 +275,7 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
     llmThreads: str('llm-threads') !== undefined ? parseInteger('llm-threads', str('llm-threads')!, 1, 256) : undefined,
     llmMaxTokens: str('llm-max-tokens') !== undefined ? parseInteger('llm-max-tokens', str('llm-max-tokens')!, 1, 8192) : undefined,
     trackerPort: str('tracker-port') !== undefined ? parseInteger('tracker-port', str('tracker-port')!, 0, 65535) : undefined,
+    chain: chainOption(v.chain !== false, str('chain-rpc'), str('chain-id'), str('chain-contracts')),
   };
   if (str('piece-length') !== undefined) {
     try {
@@ -322,4 +325,29 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
     if (spec.joinRest) positionals = [positionals.join(' ')];
   }
   return { command, positionals, options, values: v };
+}
+
+function chainOption(on: boolean, rpc: string | undefined, id: string | undefined, contracts: string | undefined): Options['chain'] {
+  const external = rpc !== undefined || id !== undefined || contracts !== undefined;
+  if (!on) {
+    if (external) throw new UsageError('--no-chain and --chain-rpc/--chain-id/--chain-contracts contradict each other: give one');
+    return false;
+  }
+  if (!external) return {};
+  if (rpc === undefined || id === undefined || contracts === undefined) {
+    throw new UsageError('an external chain needs all three: --chain-rpc URL --chain-id N --chain-contracts REGISTRY,TOKEN,POOL');
+  }
+  let url: URL;
+  try {
+    url = new URL(rpc);
+  } catch {
+    throw new UsageError(`--chain-rpc wants an http(s) URL, got "${rpc}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--chain-rpc wants an http(s) URL, got "${rpc}"`);
+  const addrs = contracts.split(',').map((a) => a.trim());
+  if (addrs.length !== 3 || !addrs.every((a) => /^0x[0-9a-fA-F]{40}$/.test(a))) {
+    throw new UsageError(`--chain-contracts wants three addresses, REGISTRY,TOKEN,POOL (0x + 40 hex digits each), got "${contracts}"`);
+  }
+  const [registry, token, pool] = addrs as `0x${string}`[];
+  return { rpcUrl: rpc, chainId: parseInteger('chain-id', id, 1, 2 ** 53 - 1), contracts: { registry: registry!, token: token!, pool: pool! } };
 }

@@ -4,11 +4,14 @@
 import type { CascadeNode } from './node.ts';
 import type { AuthContext } from './auth/context.ts';
 import type { RssService } from './rss/service.ts';
+import type { ChainHealth } from './chain-service.ts';
 
 export interface ApiContext {
   node: CascadeNode;
   /** The node's chat, once attached (after the app is built): the people a user talks with there. */
   chat?: { contactsOf?: (did: string) => { did: string; name: string | null }[] };
+  /** The node's chain: its state for /api/health and the Network page. */
+  chain?: { status(): Promise<ChainHealth> };
   /** Sign-in, sessions, members and the request gate. */
   auth: AuthContext;
   /** Where uploads and added torrents are saved. */

@@ -283,6 +283,21 @@ export const healthSchema = {
     downloadDir: str,
     publicUrl: { type: ['string', 'null'], description: 'the publicUrl setting' },
     shareWarning: { type: ['string', 'null'], description: 'why links this node shares cannot lead others here (loopback-only trackers on a node reachable from elsewhere); null when fine' },
+    chain: {
+      type: 'object',
+      description: "the node's chain: state starting | running | off | error; when running, where it is and the node account's balances (wei and token units, as decimal strings)",
+      properties: {
+        state: { type: 'string', enum: ['starting', 'running', 'off', 'error'] },
+        error: str,
+        embedded: bool,
+        rpcUrl: str,
+        chainId: int,
+        block: str,
+        contracts: { type: 'object', properties: { registry: str, token: str, pool: str } },
+        account: str,
+        balances: { type: 'object', properties: { ether: str, token: str } },
+      },
+    },
   },
 } as const;
 

@@ -29,6 +29,7 @@ import { makeDirsSync } from '@cascade/engine/make-dirs';
 import { setTorrentLimits, type TorrentLimits } from '@cascade/engine';
 import { RssService, rssRpc, nodeAdd } from './rss/index.ts';
 import { startAssistant, assistantRpc } from './assistant/index.ts';
+import { ChainService, chainRpc, type ChainConfig } from './chain-service.ts';
 import { checkGgufFile, isLocalLlm, loadNodeLlamaCpp, type LlmConfig } from '@cascade/assistant';
 
 export const DEFAULT_HTTP_PORT = 8080;
@@ -91,6 +92,8 @@ export interface ServerOptions {
   llm?: LlmConfig;
   /** The assistant's help entries. Default: the repo's docs/help. */
   helpDir?: string;
+  /** The node's chain (issue 13): false for none; default the embedded dev chain. */
+  chain?: ChainConfig;
 }
 
 export interface RunningServer {
@@ -234,8 +237,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     });
     cleanups.push(() => helper.close());
     node.control?.extend(assistantRpc(node, helper.assistant));
+    const chainService = new ChainService(opts.chain ?? {});
+    cleanups.push(() => chainService.close());
+    node.control?.extend(chainRpc(chainService));
     const ctx: ApiContext = {
       chat: {},
+      chain: chainService,
       node,
       auth,
       rss,
@@ -286,6 +293,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       throw portError(err, 'HTTP', wantPort, '--http-port');
     }
     httpPort = (app.server.address() as AddressInfo).port;
+    chainService.start(stateDir, id.ethSecret, (line) => log.note(line));
 
     const ready = loadLibrary(node, log)
       .then((n) => {

@@ -30,6 +30,8 @@ export function testServerOptions(root: string): ServerOptions {
     dht: false,
     trackerPorts: { http: 0, udp: 0 },
     webRoot: join(root, 'no-web-build'),
+    // Tests of the chain ask for it (chain-health.test.ts); others need no anvil each.
+    chain: false,
   };
 }
 

@@ -62,6 +62,8 @@ export async function startTestServer(t: TestContext, opts: Partial<ServerOption
     btHost: '127.0.0.1',
     dht: false,
     trackerPorts: { http: 0, udp: 0 },
+    // The chain only where a test asks for it (ui.browser.test.ts): no anvil per test node.
+    chain: false,
     ...opts,
   }).catch(async (err: unknown) => {
     await removeDir(stateDir);

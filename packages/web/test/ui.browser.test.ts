@@ -31,7 +31,7 @@ async function rowCount(page: Page): Promise<number> {
 }
 
 test('web UI: share via the node, libtorrent downloads it over TCP; every view renders', async (t) => {
-  const node = await startTestServer(t);
+  const node = await startTestServer(t, { chain: {} });
   const work = await tempDir(t, 'files');
   const file = await randomFile(work, 'holiday-video.bin', 3 * 1024 * 1024 + 12345);
 
@@ -142,6 +142,11 @@ test('web UI: share via the node, libtorrent downloads it over TCP; every view r
   await t.test('network health and settings views show the node’s ports', async () => {
     await page.goto(`${node.url}/#/network`);
     await until('health port', async () => (await page.locator('[data-testid="health-port"]').innerText()) === String(node.bittorrentPort), 10_000);
+    // The node's embedded chain: its id, the node's account and its ether for gas.
+    await page.locator('[data-testid="health-chain-account"]').waitFor({ timeout: 30_000 });
+    assert.equal(await page.locator('[data-testid="health-chain-account"]').innerText(), node.server.identity.address);
+    assert.equal(await page.locator('[data-testid="health-chain-id"]').innerText(), '31337');
+    assert.equal(await page.locator('[data-testid="health-chain-ether"]').innerText(), '100');
     assert.equal(await page.locator('[data-testid="health-dht-status"]').innerText(), 'off');
     assert.equal(await page.locator('[data-testid="health-socket"]').innerText(), 'connected');
     await page.locator('[data-testid="health-ws-tracker"]').waitFor();

@@ -29,6 +29,7 @@ export async function serveCommand(inv: Invocation, out: Output): Promise<number
     ...(o.llmGguf !== undefined
       ? { llm: { gguf: o.llmGguf, ...(o.llmThreads !== undefined ? { threads: o.llmThreads } : {}), ...(o.llmMaxTokens !== undefined ? { maxTokens: o.llmMaxTokens } : {}) } }
       : {}),
+    chain: o.chain,
     log: out,
   });
   try {

@@ -186,9 +186,36 @@ const connect: Verb = async (inv, out, node) => {
   return 0;
 };
 
+interface ChainLine {
+  state: string;
+  error?: string;
+  embedded?: boolean;
+  rpcUrl?: string;
+  chainId?: number;
+  block?: string;
+  contracts?: { registry: string; token: string; pool: string };
+  account?: string;
+  balances?: { ether: string; token: string };
+}
+
+function chainLine(c: ChainLine): string {
+  if (c.state === 'error') return `error: ${c.error}`;
+  if (c.state !== 'running') return c.state;
+  const eth = (Number(BigInt(c.balances!.ether) / 10n ** 12n) / 1e6).toString();
+  const seed = (Number(BigInt(c.balances!.token) / 10n ** 12n) / 1e6).toString();
+  return [
+    `${c.embedded ? 'embedded' : c.rpcUrl}, id ${c.chainId}, block ${c.block}`,
+    `         account ${c.account}: ${eth} ETH, ${seed} SEED`,
+    `         registry ${c.contracts!.registry}, token ${c.contracts!.token}, pool ${c.contracts!.pool}`,
+  ].join('\n');
+}
+
 const health: Verb = async (inv, out, node) => {
   if (node) {
     const h = await node.call<Record<string, unknown>>('health');
+    // A node from before the chain has no `chain` method: say nothing of it then.
+    const chain = await node.call<ChainLine>('chain').catch(() => undefined);
+    if (chain) h.chain = chain;
     out.result(h, () =>
       [
         `online   pid ${h.pid}, up ${h.uptimeSeconds}s`,
@@ -198,6 +225,7 @@ const health: Verb = async (inv, out, node) => {
         `peer id  ${h.peerId}`,
         `node id  ${h.nodeId}`,
         `state    ${h.stateDir}`,
+        ...(chain ? [`chain    ${chainLine(chain)}`] : []),
       ].join('\n'),
     );
     return 0;

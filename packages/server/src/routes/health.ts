@@ -65,6 +65,7 @@ export function healthRoutes(app: FastifyInstance, ctx: ApiContext): void {
         downloadDir: ctx.downloadDir,
         publicUrl: pub,
         shareWarning: node.model.shareWarning(ctx.announceUrls()),
+        chain: ctx.chain ? await ctx.chain.status() : { state: 'off' },
       };
     },
   });

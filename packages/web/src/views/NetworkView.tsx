@@ -7,11 +7,31 @@ import { formatBytes, formatSpeed } from '../format.ts';
 import { Stat } from '../components/ui.tsx';
 import { useBrowserPeer } from '../browser-peer.ts';
 
-const KNOWN = new Set(['ok', 'bittorrentPort', 'port', 'peers', 'dhtNodes', 'dhtEnabled', 'dhtPort', 'torrents', 'httpPort', 'uptime', 'uptimeSeconds', 'version', 'ports', 'tracker', 'reachability', 'peersByTransport', 'peerId', 'nodeId', 'stateDir', 'downloadDir']);
+const KNOWN = new Set(['ok', 'bittorrentPort', 'port', 'peers', 'dhtNodes', 'dhtEnabled', 'dhtPort', 'torrents', 'httpPort', 'uptime', 'uptimeSeconds', 'version', 'ports', 'tracker', 'reachability', 'peersByTransport', 'peerId', 'nodeId', 'stateDir', 'downloadDir', 'chain']);
 
 type Ports = Partial<Record<'http' | 'bittorrent' | 'dht' | 'trackerHttp' | 'trackerUdp' | 'control', number | null>>;
 type TrackerUrls = { http?: string; udp?: string; ws?: string | null } | null;
 type Reach = { status?: string; incomingPeers?: number; bittorrentHost?: string };
+type Chain = {
+  state?: 'starting' | 'running' | 'off' | 'error';
+  error?: string;
+  embedded?: boolean;
+  rpcUrl?: string;
+  chainId?: number;
+  block?: string;
+  contracts?: { registry: string; token: string; pool: string };
+  account?: string;
+  balances?: { ether: string; token: string };
+};
+
+/** A balance in 10^18 units (ether, the token) as a short decimal. */
+function units18(wei: string | undefined): string {
+  if (wei === undefined) return '—';
+  const n = BigInt(wei);
+  const whole = n / 10n ** 18n;
+  const frac = ((n % 10n ** 18n) / 10n ** 14n).toString().padStart(4, '0').replace(/0+$/, '');
+  return frac ? `${whole}.${frac}` : String(whole);
+}
 
 const REACH_TEXT: Record<string, string> = {
   reachable: 'reachable — peers have connected to us',
@@ -70,6 +90,7 @@ export function NetworkView() {
   const tracker = (health?.tracker ?? null) as TrackerUrls;
   const reach = (health?.reachability ?? {}) as Reach;
   const byTransport = (health?.peersByTransport ?? {}) as { tcp?: number; webrtc?: number };
+  const chain = health?.chain as Chain | undefined;
   const extra = health ? Object.entries(health).filter(([k, v]) => !KNOWN.has(k) && (typeof v !== 'object' || v === null)) : [];
   const nested = health ? Object.entries(health).filter(([k, v]) => !KNOWN.has(k) && typeof v === 'object' && v !== null) : [];
 
@@ -143,6 +164,45 @@ export function NetworkView() {
             )}
           </dl>
         </div>
+
+        {chain && (
+          <div className="card" data-testid="health-chain">
+            <h2>
+              <span className={`dot ${chain.state === 'running' ? 'dot-ok' : chain.state === 'error' ? 'dot-bad' : chain.state === 'off' ? 'dot-off' : 'dot-warn'}`} /> Chain
+            </h2>
+            {chain.state === 'running' ? (
+              <>
+                <div className="stat-grid">
+                  <Stat label="Chain" value={chain.embedded ? 'embedded dev chain' : 'external'} testId="health-chain-kind" />
+                  <Stat label="Chain id" value={fmt(chain.chainId)} testId="health-chain-id" />
+                  <Stat label="Block" value={fmt(chain.block)} testId="health-chain-block" />
+                  <Stat label="ETH (gas)" value={units18(chain.balances?.ether)} testId="health-chain-ether" />
+                  <Stat label="SEED earned" value={units18(chain.balances?.token)} testId="health-chain-token" />
+                </div>
+                <dl className="kv">
+                  <dt>Account</dt>
+                  <dd className="mono small wrap" data-testid="health-chain-account">{chain.account}</dd>
+                  {!chain.embedded && (
+                    <>
+                      <dt>RPC</dt>
+                      <dd className="mono small path">{chain.rpcUrl}</dd>
+                    </>
+                  )}
+                  <dt>Registry</dt>
+                  <dd className="mono small wrap">{chain.contracts?.registry}</dd>
+                  <dt>Token</dt>
+                  <dd className="mono small wrap">{chain.contracts?.token}</dd>
+                  <dt>Reward pool</dt>
+                  <dd className="mono small wrap">{chain.contracts?.pool}</dd>
+                </dl>
+              </>
+            ) : (
+              <p className="small" data-testid="health-chain-state">
+                {chain.state === 'off' ? 'off (started with --no-chain)' : chain.state === 'starting' ? 'starting…' : `not running: ${chain.error}`}
+              </p>
+            )}
+          </div>
+        )}
 
         <div className="card">
           <h2>
