@@ -37,3 +37,4 @@ export { loadEngine } from './src/engine.ts';
 // The shapes of the rss.* RPCs (the CLI's `cascade rss` reads them).
 export type { RuleRecord, MatchRecord } from './src/rss/store.ts';
 export type { FeedView, ItemView, PreviewItem } from './src/rss/service.ts';
+export type { ChainHealth } from './src/chain-service.ts';

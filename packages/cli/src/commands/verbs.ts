@@ -21,6 +21,7 @@ import {
   ShareKeys,
   type ListEntry,
   type ListQuery,
+  type ChainHealth,
 } from '@cascade/server/core';
 import { loadEngine } from '../engine.ts';
 import { splitLink } from '@cascade/private-shares';
@@ -186,27 +187,15 @@ const connect: Verb = async (inv, out, node) => {
   return 0;
 };
 
-interface ChainLine {
-  state: string;
-  error?: string;
-  embedded?: boolean;
-  rpcUrl?: string;
-  chainId?: number;
-  block?: string;
-  contracts?: { registry: string; token: string; pool: string };
-  account?: string;
-  balances?: { ether: string; token: string };
-}
-
-function chainLine(c: ChainLine): string {
+function chainLine(c: ChainHealth): string {
   if (c.state === 'error') return `error: ${c.error}`;
   if (c.state !== 'running') return c.state;
-  const eth = (Number(BigInt(c.balances!.ether) / 10n ** 12n) / 1e6).toString();
-  const seed = (Number(BigInt(c.balances!.token) / 10n ** 12n) / 1e6).toString();
+  const eth = (Number(BigInt(c.balances.ether) / 10n ** 12n) / 1e6).toString();
+  const seed = (Number(BigInt(c.balances.token) / 10n ** 12n) / 1e6).toString();
   return [
     `${c.embedded ? 'embedded' : c.rpcUrl}, id ${c.chainId}, block ${c.block}`,
     `         account ${c.account}: ${eth} ETH, ${seed} SEED`,
-    `         registry ${c.contracts!.registry}, token ${c.contracts!.token}, pool ${c.contracts!.pool}`,
+    `         registry ${c.contracts.registry}, token ${c.contracts.token}, pool ${c.contracts.pool}`,
   ].join('\n');
 }
 
@@ -214,7 +203,7 @@ const health: Verb = async (inv, out, node) => {
   if (node) {
     const h = await node.call<Record<string, unknown>>('health');
     // A node from before the chain has no `chain` method: say nothing of it then.
-    const chain = await node.call<ChainLine>('chain').catch(() => undefined);
+    const chain = await node.call<ChainHealth>('chain').catch(() => undefined);
     if (chain) h.chain = chain;
     out.result(h, () =>
       [
