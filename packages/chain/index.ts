@@ -2,7 +2,7 @@
 // compiled artifacts, the embedded dev chain (anvil), deployment, and receipt/registration signing.
 export { startAnvil, anvilBinary, type AnvilOptions, type RunningAnvil } from './src/anvil.ts';
 export { contentRegistry, cascadeToken, rewardPool, type Compiled } from './src/artifacts.ts';
-export { deployContracts, type Deployment, type PoolTerms } from './src/deploy.ts';
+export { deployContracts, deployWithKey, type Deployment, type PoolTerms } from './src/deploy.ts';
 export {
   signReceipt, checkReceipt, receiptDomain, RECEIPT_TYPES, signRegistration, registryDomain, REGISTER_TYPES,
   type Receipt, type Registration,

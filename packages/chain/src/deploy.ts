@@ -1,6 +1,7 @@
 // Deploys the registry, the token and the reward pool, and funds the pool: what a node does on
 // the first start of its embedded chain, and what the contract tests start from.
-import type { Address, PublicClient, WalletClient, Account, Chain, Transport } from 'viem';
+import { createPublicClient, createWalletClient, defineChain, http, type Address, type Hex, type PublicClient, type WalletClient, type Account, type Chain, type Transport } from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
 import { cascadeToken, contentRegistry, rewardPool, type Compiled } from './artifacts.ts';
 
 export interface Deployment {
@@ -53,4 +54,21 @@ export async function deployContracts(wallet: Wallet, client: PublicClient, term
   });
   await client.waitForTransactionReceipt({ hash });
   return { registry, token, pool };
+}
+
+/** Deploys on the chain at `rpcUrl` with a funded private key; the result is what
+ *  `serve --chain-contracts FILE` reads ("rewards" is the pool). Rejects with a plain reason when
+ *  no chain answers there. */
+export async function deployWithKey(rpcUrl: string, key: Hex, terms: PoolTerms = {}): Promise<{ chainId: number; registry: Address; rewards: Address; token: Address }> {
+  let chainId: number;
+  try {
+    chainId = await createPublicClient({ transport: http(rpcUrl) }).getChainId();
+  } catch (err) {
+    throw new Error(`no EVM chain answers at ${rpcUrl}: ${(err as Error).message.split('\n')[0]}`);
+  }
+  const chain = defineChain({ id: chainId, name: `chain ${chainId}`, nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [rpcUrl] } } });
+  const client = createPublicClient({ chain, transport: http(rpcUrl) }) as PublicClient;
+  const wallet = createWalletClient({ account: privateKeyToAccount(key), chain, transport: http(rpcUrl) });
+  const d = await deployContracts(wallet, client, terms);
+  return { chainId, registry: d.registry, rewards: d.pool, token: d.token };
 }

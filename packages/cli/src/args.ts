@@ -1,6 +1,7 @@
 // Command-line parsing. A thin layer over node:util parseArgs: each command declares which options
 // it accepts, so a typo like `--pear` is a usage error (exit 2) instead of being silently ignored.
 
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { homedir } from 'node:os';
 import { resolve, join } from 'node:path';
@@ -275,7 +276,7 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
     llmThreads: str('llm-threads') !== undefined ? parseInteger('llm-threads', str('llm-threads')!, 1, 256) : undefined,
     llmMaxTokens: str('llm-max-tokens') !== undefined ? parseInteger('llm-max-tokens', str('llm-max-tokens')!, 1, 8192) : undefined,
     trackerPort: str('tracker-port') !== undefined ? parseInteger('tracker-port', str('tracker-port')!, 0, 65535) : undefined,
-    chain: chainOption(v.chain !== false, str('chain-rpc'), str('chain-id'), str('chain-contracts')),
+    chain: command === 'serve' ? chainOption(v.chain !== false, str('chain-rpc'), str('chain-id'), str('chain-contracts')) : {},
   };
   if (str('piece-length') !== undefined) {
     try {
@@ -330,12 +331,12 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
 function chainOption(on: boolean, rpc: string | undefined, id: string | undefined, contracts: string | undefined): Options['chain'] {
   const external = rpc !== undefined || id !== undefined || contracts !== undefined;
   if (!on) {
-    if (external) throw new UsageError('--no-chain and --chain-rpc/--chain-id/--chain-contracts contradict each other: give one');
+    if (external) throw new UsageError('--no-chain and --chain-rpc/--chain-contracts contradict each other: give one');
     return false;
   }
   if (!external) return {};
-  if (rpc === undefined || id === undefined || contracts === undefined) {
-    throw new UsageError('an external chain needs all three: --chain-rpc URL --chain-id N --chain-contracts REGISTRY,TOKEN,POOL');
+  if (rpc === undefined || contracts === undefined) {
+    throw new UsageError('an external chain needs both --chain-rpc URL and --chain-contracts FILE (the JSON `cascade chain deploy` prints)');
   }
   let url: URL;
   try {
@@ -344,10 +345,28 @@ function chainOption(on: boolean, rpc: string | undefined, id: string | undefine
     throw new UsageError(`--chain-rpc wants an http(s) URL, got "${rpc}"`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--chain-rpc wants an http(s) URL, got "${rpc}"`);
-  const addrs = contracts.split(',').map((a) => a.trim());
-  if (addrs.length !== 3 || !addrs.every((a) => /^0x[0-9a-fA-F]{40}$/.test(a))) {
-    throw new UsageError(`--chain-contracts wants three addresses, REGISTRY,TOKEN,POOL (0x + 40 hex digits each), got "${contracts}"`);
+  const file = readContractsFile(contracts);
+  const chainId = id !== undefined ? parseInteger('chain-id', id, 1, 2 ** 53 - 1) : file.chainId;
+  if (chainId !== file.chainId) throw new UsageError(`--chain-id ${chainId} and ${contracts} (chain ${file.chainId}) disagree`);
+  return { rpcUrl: rpc, chainId, contracts: { registry: file.registry, token: file.token, pool: file.rewards } };
+}
+
+type Addr = `0x${string}`;
+
+/** The JSON `cascade chain deploy` prints: {"chainId", "registry", "rewards", "token"}. */
+function readContractsFile(path: string): { chainId: number; registry: Addr; rewards: Addr; token: Addr } {
+  let data: Record<string, unknown>;
+  try {
+    data = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  } catch (err) {
+    throw new UsageError(`--chain-contracts ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : 'not JSON'}`);
   }
-  const [registry, token, pool] = addrs as `0x${string}`[];
-  return { rpcUrl: rpc, chainId: parseInteger('chain-id', id, 1, 2 ** 53 - 1), contracts: { registry: registry!, token: token!, pool: pool! } };
+  const addr = (k: string): Addr => {
+    const v = data[k];
+    if (typeof v !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(v)) throw new UsageError(`--chain-contracts ${path}: "${k}" must be an address (0x + 40 hex digits)`);
+    return v as Addr;
+  };
+  const chainId = data.chainId;
+  if (typeof chainId !== 'number' || !Number.isSafeInteger(chainId) || chainId < 1) throw new UsageError(`--chain-contracts ${path}: "chainId" must be a positive integer`);
+  return { chainId, registry: addr('registry'), rewards: addr('rewards'), token: addr('token') };
 }

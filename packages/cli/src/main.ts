@@ -37,6 +37,8 @@ async function dispatch(inv: Invocation, out: Output): Promise<number> {
       return (await import('./commands/serve.ts')).serveCommand(inv, out);
     case 'identity':
       return (await import('./commands/identity.ts')).identityCommand(inv, out);
+    case 'chain':
+      return (await import('./commands/chain.ts')).chainCommand(inv, out);
     case 'token':
       return (await import('./commands/users.ts')).tokenCommand(inv, out);
     case 'users':

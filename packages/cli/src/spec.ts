@@ -11,7 +11,7 @@ export type OptName =
   | 'timeout' | 'delete-data' | 'paused' | 'http-port' | 'download-dir' | 'tracker-port' | 'allowed-host' | 'allow-private-urls' | 'public-url' | 'metrics-token'
   | 'save-path' | 'category' | 'tag' | 'down' | 'up' | 'alt-down' | 'alt-up'
   | 'sort' | 'order' | 'limit' | 'state' | 'off' | 'alt'
-  | 'chain' | 'chain-rpc' | 'chain-id' | 'chain-contracts'
+  | 'chain' | 'chain-rpc' | 'chain-id' | 'chain-contracts' | 'key'
   | 'torrent' | 'conversation' | 'llm-url' | 'llm-model' | 'llm-key' | 'llm-gguf' | 'llm-threads' | 'llm-max-tokens'
   | 'to' | 'encrypt'
   | 'interval' | 'must-contain' | 'must-not-contain' | 'regex' | 'episode' | 'smart' | 'feed' | 'max-items';
@@ -101,9 +101,10 @@ export const OPTION_DEFS: Record<OptName, OptDef> = {
   'llm-threads': { type: 'string', arg: 'N', help: 'CPU threads for --llm-gguf (default: the cores this machine has; more only makes each token slower)' },
   'llm-max-tokens': { type: 'string', arg: 'N', help: 'longest answer --llm-gguf writes, in tokens (default 400)' },
   chain: { type: 'boolean', default: true, help: '--no-chain: run without a chain (no ownership records, no rewards); by default the node runs its own dev chain (anvil, state in <state-dir>/chain)' },
-  'chain-rpc': { type: 'string', arg: 'URL', help: 'an EVM chain\'s JSON-RPC endpoint to use instead of the embedded chain (give --chain-id and --chain-contracts too); the node signs with its identity\'s account' },
-  'chain-id': { type: 'string', arg: 'N', help: 'the chain id --chain-rpc must have' },
-  'chain-contracts': { type: 'string', arg: 'REGISTRY,TOKEN,POOL', help: 'the addresses of the content registry, token and reward pool on --chain-rpc' },
+  'chain-rpc': { type: 'string', arg: 'URL', help: 'an EVM chain\'s JSON-RPC endpoint to use instead of the embedded chain (with --chain-contracts); the node signs with its identity\'s account' },
+  'chain-id': { type: 'string', arg: 'N', help: 'the chain id --chain-rpc must have (default: the one in --chain-contracts)' },
+  'chain-contracts': { type: 'string', arg: 'FILE', help: 'the contracts on --chain-rpc: the JSON `cascade chain deploy` prints ({"chainId", "registry", "rewards", "token"})' },
+  key: { type: 'string', arg: 'HEX', help: 'chain deploy: the funded private key that deploys (0x + 64 hex digits); $CASCADE_CHAIN_KEY does the same without showing it in `ps`' },
   alt: { type: 'string', arg: 'on|off', help: 'switch the alternative ("turtle") limits on or off' },
 };
 
@@ -153,7 +154,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   serve: {
     options: [...NODE, 'http-port', 'download-dir', 'tracker-port', 'allowed-host', 'allow-private-urls', 'public-url', 'metrics-token', 'llm-url', 'llm-model', 'llm-key', 'llm-gguf', 'llm-threads', 'llm-max-tokens', 'chain', 'chain-rpc', 'chain-id', 'chain-contracts'],
     positionals: [0, 0],
-    usage: 'serve [--http-port N] [--host ADDR] [--download-dir DIR] [--port N] [--tracker-port N] [--allowed-host NAME]... [--allow-private-urls] [--public-url URL] [--metrics-token TOKEN] [--llm-url URL --llm-model NAME [--llm-key KEY] | --llm-gguf FILE [--llm-threads N] [--llm-max-tokens N]] [--no-chain | --chain-rpc URL --chain-id N --chain-contracts REGISTRY,TOKEN,POOL]',
+    usage: 'serve [--http-port N] [--host ADDR] [--download-dir DIR] [--port N] [--tracker-port N] [--allowed-host NAME]... [--allow-private-urls] [--public-url URL] [--metrics-token TOKEN] [--llm-url URL --llm-model NAME [--llm-key KEY] | --llm-gguf FILE [--llm-threads N] [--llm-max-tokens N]] [--no-chain | --chain-rpc URL --chain-contracts FILE]',
     summary: 'run the node: every stored torrent, the tracker, and the web UI + API on http://localhost:8080',
     optionHelp: { host: 'bind address of the web UI, API and tracker (default 127.0.0.1: this machine only)' },
   },
@@ -281,6 +282,13 @@ export const COMMANDS: Record<string, CommandSpec> = {
     usage: 'remove <infohash>... [--delete-data] | remove all [--delete-data]',
     summary: 'remove torrents (and their data with --delete-data)',
     details: MANY,
+  },
+  chain: {
+    options: [...COMMON, 'chain-rpc', 'key'],
+    positionals: [1, 1],
+    usage: 'chain deploy --chain-rpc URL --key HEX',
+    summary: 'deploy the content registry, token and reward pool on an EVM chain; prints the --chain-contracts JSON',
+    details: 'The key pays the gas and receives the token supply, which it moves to the reward pool. Save the output\nto a file and give it to `cascade serve --chain-rpc URL --chain-contracts FILE`.',
   },
   identity: {
     options: COMMON,

@@ -1,0 +1,75 @@
+// The chain through the real `cascade` command (issue 13): `serve` brings its embedded chain up with
+// no extra step; `chain deploy` puts the contracts on a separately started anvil and `serve
+// --chain-rpc URL --chain-contracts FILE` uses them; wrong chain options are usage errors.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startAnvil } from '@cascade/chain';
+import { tempDir } from './helpers.ts';
+import { cascade, startServe, until } from './node-process.ts';
+
+// anvil's second dev account (its well-known test mnemonic): funded on any fresh anvil.
+const FUNDED_KEY = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d';
+
+test('serve runs its embedded chain by default; cascade health shows it', { timeout: 120_000 }, async (t) => {
+  const node = await startServe(t);
+  const chain = await until('the chain running', async () => {
+    const c = (await node.run(['health', '--json'])).json.chain;
+    return c?.state === 'running' ? c : undefined;
+  });
+  assert.equal(chain.embedded, true);
+  assert.equal(chain.chainId, 31337);
+  const identity = (await node.run(['identity', '--json'])).json;
+  assert.equal(chain.account, identity.address, "the node identity's account");
+  const text = await node.run(['health']);
+  assert.match(text.stdout, /chain {4}embedded, id 31337, block \d+/);
+  assert.match(text.stdout, /100 ETH, 0 SEED/);
+});
+
+test('chain deploy on a separately started anvil, then serve --chain-rpc --chain-contracts uses it', { timeout: 120_000 }, async (t) => {
+  const anvil = await startAnvil();
+  t.after(() => anvil.stop());
+  const deployed = await cascade(['chain', 'deploy', '--chain-rpc', anvil.rpcUrl, '--key', FUNDED_KEY, '--json']);
+  assert.equal(deployed.code, 0, deployed.stderr);
+  const file = deployed.json;
+  assert.equal(file.chainId, 31337);
+  for (const k of ['registry', 'rewards', 'token']) assert.match(file[k], /^0x[0-9a-fA-F]{40}$/, k);
+  const contractsFile = join(tempDir(t), 'contracts.json');
+  writeFileSync(contractsFile, JSON.stringify(file));
+
+  const node = await startServe(t, { args: ['--chain-rpc', anvil.rpcUrl, '--chain-contracts', contractsFile] });
+  const chain = await until('the chain running', async () => {
+    const c = (await node.run(['health', '--json'])).json.chain;
+    return c?.state === 'running' ? c : undefined;
+  });
+  assert.equal(chain.embedded, false);
+  assert.equal(chain.rpcUrl, anvil.rpcUrl);
+  assert.deepEqual(chain.contracts, { registry: file.registry, token: file.token, pool: file.rewards });
+
+  // Nothing answers there: a plain error, exit 1.
+  const nowhere = await cascade(['chain', 'deploy', '--chain-rpc', 'http://127.0.0.1:9', '--key', FUNDED_KEY]);
+  assert.equal(nowhere.code, 1);
+  assert.match(nowhere.stderr, /no EVM chain answers at http:\/\/127\.0\.0\.1:9/);
+});
+
+test('wrong chain options are usage errors that say what is wrong', { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  const bad = join(dir, 'bad.json');
+  writeFileSync(bad, JSON.stringify({ chainId: 31337, registry: '0x12', rewards: '0x12', token: '0x12' }));
+  const cases: [string[], RegExp][] = [
+    [['serve', '--chain-rpc', 'http://127.0.0.1:8545'], /needs both --chain-rpc URL and --chain-contracts FILE/],
+    [['serve', '--no-chain', '--chain-rpc', 'http://127.0.0.1:8545'], /contradict/],
+    [['serve', '--chain-rpc', 'ftp://x', '--chain-contracts', bad], /http\(s\) URL/],
+    [['serve', '--chain-rpc', 'http://127.0.0.1:8545', '--chain-contracts', join(dir, 'missing.json')], /no such file/],
+    [['serve', '--chain-rpc', 'http://127.0.0.1:8545', '--chain-contracts', bad], /"registry" must be an address/],
+    [['chain', 'deploy', '--chain-rpc', 'http://127.0.0.1:8545'], /needs --key/],
+    [['chain', 'deploy', '--chain-rpc', 'http://127.0.0.1:8545', '--key', 'abc'], /64 hex digits/],
+    [['chain', 'launch'], /unknown verb/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await cascade([...args, '--state-dir', join(dir, 'state')]);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, message, args.join(' '));
+  }
+});
