@@ -8,3 +8,5 @@ export {
   type Receipt, type Registration,
 } from './src/receipts.ts';
 export { NodeChain, type NodeChainOptions, type ChainStatus } from './src/node-chain.ts';
+export { metadataBlock, readMetadataBlock, type TorrentMetadata, type MetadataBlock } from './src/metadata.ts';
+export { recordOf, register, type RegistryRecord } from './src/registry.ts';

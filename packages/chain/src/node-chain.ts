@@ -4,7 +4,7 @@
 // Ethereum account.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createPublicClient, createWalletClient, defineChain, http, toHex, type Address, type Chain, type PublicClient } from 'viem';
+import { createPublicClient, createWalletClient, defineChain, http, toHex, type Address, type Chain, type PublicClient, type Transport, type WalletClient } from 'viem';
 import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts';
 import { startAnvil, type RunningAnvil } from './anvil.ts';
 import { deployContracts, type Deployment } from './deploy.ts';
@@ -40,6 +40,7 @@ export class NodeChain {
   readonly rpcUrl: string;
   readonly chain: Chain;
   readonly client: PublicClient;
+  readonly wallet: WalletClient<Transport, Chain, PrivateKeyAccount>;
   readonly account: PrivateKeyAccount;
   readonly contracts: Deployment;
   readonly #anvil: RunningAnvil | undefined;
@@ -50,6 +51,7 @@ export class NodeChain {
     this.rpcUrl = rpcUrl;
     this.chain = chain;
     this.client = createPublicClient({ chain, transport: http(rpcUrl) }) as PublicClient;
+    this.wallet = createWalletClient({ account, chain, transport: http(rpcUrl) });
     this.account = account;
     this.contracts = contracts;
   }

@@ -283,6 +283,19 @@ export const COMMANDS: Record<string, CommandSpec> = {
     summary: 'remove torrents (and their data with --delete-data)',
     details: MANY,
   },
+  register: {
+    options: COMMON,
+    positionals: [1, 1],
+    usage: 'register <torrent-file|infohash>',
+    summary: "record the torrent as published by this node's account in the content registry (with its metadata CID)",
+    details: 'The running node signs and pays the gas. A torrent registered to another account is refused with its owner;\none already registered to this node answers with its record and no transaction.',
+  },
+  verify: {
+    options: COMMON,
+    positionals: [1, 1],
+    usage: 'verify <infohash>',
+    summary: "who registered a torrent: owner account (and did), metadata CID, block; exit 1 when not registered",
+  },
   chain: {
     options: [...COMMON, 'chain-rpc', 'key'],
     positionals: [1, 1],

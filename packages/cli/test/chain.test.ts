@@ -73,3 +73,57 @@ test('wrong chain options are usage errors that say what is wrong', { timeout: 6
     assert.match(r.stderr, message, args.join(' '));
   }
 });
+
+test('register and verify: two nodes on one chain; the first registration wins, the second is refused with its owner', { timeout: 120_000 }, async (t) => {
+  const anvil = await startAnvil();
+  t.after(() => anvil.stop());
+  const deployed = await cascade(['chain', 'deploy', '--chain-rpc', anvil.rpcUrl, '--key', FUNDED_KEY, '--json']);
+  assert.equal(deployed.code, 0, deployed.stderr);
+  const dir = tempDir(t);
+  const contractsFile = join(dir, 'contracts.json');
+  writeFileSync(contractsFile, JSON.stringify(deployed.json));
+  const args = ['--chain-rpc', anvil.rpcUrl, '--chain-contracts', contractsFile];
+  const [a, b] = await Promise.all([startServe(t, { args }), startServe(t, { args })]);
+  // Gas for both nodes' own accounts (an external chain funds nobody).
+  const rpc = (method: string, params: unknown[]) =>
+    fetch(anvil.rpcUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
+  const ids = await Promise.all([a, b].map(async (n) => (await n.run(['identity', '--json'])).json as { did: string; address: string }));
+  for (const id of ids) await rpc('anvil_setBalance', [id.address, '0x56bc75e2d63100000']);
+  for (const n of [a, b]) await until('chain running', async () => ((await n.run(['health', '--json'])).json.chain?.state === 'running' ? true : undefined));
+
+  writeFileSync(join(dir, 'song.flac'), 'la'.repeat(40_000));
+  const made = await cascade(['create', join(dir, 'song.flac'), '-o', join(dir, 'song.torrent'), '--json']);
+  assert.equal(made.code, 0, made.stderr);
+  const ih = made.json.infoHash as string;
+
+  const first = await a.run(['register', join(dir, 'song.torrent'), '--json']);
+  assert.equal(first.code, 0, first.stderr);
+  assert.equal(first.json.infoHash, ih);
+  assert.equal(first.json.owner, ids[0]!.address);
+  assert.match(first.json.tx, /^0x[0-9a-f]{64}$/);
+  assert.match(first.json.metadataCid, /^bagu/, 'a CIDv1 of a DAG-JSON block');
+
+  const again = await a.run(['register', join(dir, 'song.torrent'), '--json']);
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(again.json.tx, null, 'already ours: no second transaction');
+
+  const taken = await b.run(['register', ih.slice(0, 12), '--json']);
+  assert.notEqual(taken.code, 0, 'b cannot register what a owns (b does not even have the torrent)');
+  const stolen = await b.run(['register', join(dir, 'song.torrent'), '--json']);
+  assert.equal(stolen.code, 1);
+  assert.match(stolen.stdout + stolen.stderr, new RegExp(`registered to ${ids[0]!.address}`));
+
+  const byA = await a.run(['verify', ih, '--json']);
+  assert.equal(byA.code, 0, byA.stderr);
+  assert.deepEqual({ owner: byA.json.owner, did: byA.json.did, metadataCid: byA.json.metadataCid }, { owner: ids[0]!.address, did: ids[0]!.did, metadataCid: first.json.metadataCid });
+  assert.ok(byA.json.block > 0);
+  const byB = await b.run(['verify', ih, '--json']);
+  assert.equal(byB.json.owner, ids[0]!.address, 'b sees the owner too');
+  assert.equal(byB.json.did, null, 'b holds no metadata block to read the did from');
+
+  const nobody = await a.run(['verify', 'ab'.repeat(20), '--json']);
+  assert.equal(nobody.code, 1);
+  assert.equal(nobody.json.registered, false);
+  const text = await a.run(['verify', 'ab'.repeat(20)]);
+  assert.match(text.stdout, /not registered/);
+});

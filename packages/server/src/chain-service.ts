@@ -2,9 +2,14 @@
 // missing chain never holds the node up. Its state is what /api/health, `cascade health` and the
 // Network page show: starting, running (chain id, block, contracts, account, balances), off, or
 // the error that stopped it.
-import type { ChainStatus, NodeChain } from '@cascade/chain';
-import type { RpcHandlers } from './control.ts';
-import { errorMessage } from './errors.ts';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ChainStatus, NodeChain, TorrentMetadata } from '@cascade/chain';
+import type { RpcHandlers, RpcParams } from './control.ts';
+import { CliError, errorMessage, UsageError } from './errors.ts';
+import { loadEngine, type Metainfo } from './engine.ts';
+import type { CascadeNode } from './node.ts';
+import { magnetOf } from './torrent-view.ts';
 
 /** false: no chain. Otherwise the embedded dev chain, or `rpcUrl` + `chainId` + `contracts`. */
 export type ChainConfig =
@@ -27,6 +32,8 @@ export class ChainService {
   #error: string | undefined;
   #closed = false;
   readonly #config: ChainConfig;
+  #blocksDir = '';
+  #did = '';
   started: Promise<void> = Promise.resolve();
 
   constructor(config: ChainConfig) {
@@ -34,8 +41,11 @@ export class ChainService {
   }
 
   /** Starts the chain in the background (see started). */
-  start(stateDir: string, ethSecret: Uint8Array, log: (line: string) => void): void {
+  start(stateDir: string, identity: { ethSecret: Uint8Array; did: string }, log: (line: string) => void): void {
     const config = this.#config;
+    const ethSecret = identity.ethSecret;
+    this.#did = identity.did;
+    this.#blocksDir = join(stateDir, 'chain', 'blocks');
     if (config === false) return;
     this.started = (async () => {
       try {
@@ -72,6 +82,56 @@ export class ChainService {
     }
   }
 
+  /** The running chain, or an error that says why there is none. */
+  async #ready(): Promise<NodeChain> {
+    await this.started;
+    if (this.#chain) return this.#chain;
+    throw new CliError(this.#config === false ? 'this node runs without a chain (--no-chain)' : `the chain is not running: ${this.#error ?? 'starting'}`);
+  }
+
+  /**
+   * Registers a torrent for the node's account with its metadata block (kept in
+   * <stateDir>/chain/blocks). Already ours: the record as it is, no transaction. Another owner's:
+   * refused with who owns it.
+   */
+  async register(meta: Metainfo, magnet: string, description?: string): Promise<{ tx: string | null; infoHash: string; owner: string; metadataCid: string; block: number }> {
+    const chain = await this.#ready();
+    const { metadataBlock, recordOf, register } = await import('@cascade/chain');
+    const ih = meta.infoHashHex;
+    const existing = await recordOf(chain, ih);
+    if (existing) {
+      if (existing.owner.toLowerCase() !== chain.account.address.toLowerCase()) {
+        throw new CliError(`${ih} is registered to ${existing.owner} (block ${existing.block}), not to this node's account ${chain.account.address}`);
+      }
+      return { tx: null, infoHash: ih, owner: existing.owner, metadataCid: existing.metadataCid, block: existing.block };
+    }
+    const block = await metadataBlock(metadataOf(meta, magnet, this.#did, description));
+    mkdirSync(this.#blocksDir, { recursive: true });
+    writeFileSync(join(this.#blocksDir, block.cid), block.bytes);
+    const { tx, block: at } = await register(chain, ih, block.cid);
+    return { tx, infoHash: ih, owner: chain.account.address, metadataCid: block.cid, block: at };
+  }
+
+  /** Who registered `infoHash` (undefined: nobody); the owner's did when this node holds the
+   *  metadata block (checked against its CID). */
+  async verify(infoHash: string): Promise<{ owner: string; did: string | null; metadataCid: string; block: number } | undefined> {
+    const chain = await this.#ready();
+    const { recordOf } = await import('@cascade/chain');
+    const rec = await recordOf(chain, infoHash);
+    if (!rec) return undefined;
+    const meta = await this.block(rec.metadataCid).catch(() => undefined);
+    return { owner: rec.owner, did: meta?.owner ?? null, metadataCid: rec.metadataCid, block: rec.block };
+  }
+
+  /** A metadata block this node holds, verified against its CID. */
+  async block(cid: string): Promise<TorrentMetadata | undefined> {
+    if (!/^[a-z0-9]+$/i.test(cid)) return undefined;
+    const path = join(this.#blocksDir, cid);
+    if (!this.#blocksDir || !existsSync(path)) return undefined;
+    const { readMetadataBlock } = await import('@cascade/chain');
+    return readMetadataBlock(cid, new Uint8Array(readFileSync(path)));
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     await this.started;
@@ -79,7 +139,65 @@ export class ChainService {
   }
 }
 
-/** The control RPC `chain` → ChainHealth (for `cascade health`). */
-export function chainRpc(service: ChainService): RpcHandlers {
-  return { chain: () => service.status() };
+function metadataOf(meta: Metainfo, magnet: string, did: string, description?: string): TorrentMetadata {
+  return {
+    v: 1,
+    infoHash: meta.infoHashHex,
+    name: meta.name,
+    files: meta.files.filter((f) => !f.pad).map((f) => ({ path: f.path.join('/'), length: f.length })),
+    length: meta.length,
+    magnet,
+    ...(description ? { description } : {}),
+    owner: did,
+  };
+}
+
+/** What the registry RPCs need of the node: a torrent's metainfo and magnet by infohash (or from
+ *  .torrent bytes the CLI read). */
+export interface RegistryHost {
+  metainfoOf(p: RpcParams): Promise<{ meta: Metainfo; magnet: string }>;
+  resolve(arg: string): string;
+}
+
+/** The control RPCs `chain` → ChainHealth (for `cascade health`), `register` and `verify`. */
+export function chainRpc(service: ChainService, host: RegistryHost): RpcHandlers {
+  return {
+    chain: () => service.status(),
+    register: async (p) => {
+      const { meta, magnet } = await host.metainfoOf(p);
+      return service.register(meta, magnet, typeof p.description === 'string' ? p.description : undefined);
+    },
+    verify: async (p) => {
+      if (typeof p.infoHash !== 'string' || !/^[0-9a-fA-F]{40}$/.test(p.infoHash)) throw new UsageError('verify wants a full 40-digit infohash');
+      const ih = p.infoHash.toLowerCase();
+      const r = await service.verify(ih);
+      if (!r) throw new CliError(`${ih} is not registered`);
+      return { infoHash: ih, ...r };
+    },
+  };
+}
+
+/** The registry's view of a node: a loaded torrent's metainfo by infohash (or prefix), or a
+ *  .torrent the CLI read (base64 `torrent`) for one the node does not have. */
+export function registryHost(node: CascadeNode): RegistryHost {
+  return {
+    resolve: (arg) => node.resolve(arg),
+    async metainfoOf(p) {
+      if (typeof p.torrent === 'string') {
+        const lib = await loadEngine();
+        let meta: Metainfo;
+        try {
+          meta = lib.parseTorrent(new Uint8Array(Buffer.from(p.torrent, 'base64')));
+        } catch (err) {
+          throw new UsageError(`not a .torrent file: ${errorMessage(err)}`);
+        }
+        return { meta, magnet: lib.toMagnet({ infoHashHex: meta.infoHashHex, name: meta.name, trackers: meta.announce.flat() }) };
+      }
+      if (typeof p.infoHash !== 'string') throw new UsageError('register wants an infohash or a .torrent file');
+      const t = node.session.get(node.resolve(p.infoHash));
+      if (!t) throw new CliError(`no torrent ${p.infoHash} on this node`);
+      if (!t.metainfo) throw new CliError(`${t.infoHashHex} has no metadata yet: its name and files are unknown`);
+      return { meta: t.metainfo, magnet: magnetOf(t) };
+    },
+  };
 }

@@ -29,7 +29,7 @@ import { makeDirsSync } from '@cascade/engine/make-dirs';
 import { setTorrentLimits, type TorrentLimits } from '@cascade/engine';
 import { RssService, rssRpc, nodeAdd } from './rss/index.ts';
 import { startAssistant, assistantRpc } from './assistant/index.ts';
-import { ChainService, chainRpc, type ChainConfig } from './chain-service.ts';
+import { ChainService, chainRpc, registryHost, type ChainConfig } from './chain-service.ts';
 import { checkGgufFile, isLocalLlm, loadNodeLlamaCpp, type LlmConfig } from '@cascade/assistant';
 
 export const DEFAULT_HTTP_PORT = 8080;
@@ -239,7 +239,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     node.control?.extend(assistantRpc(node, helper.assistant));
     const chainService = new ChainService(opts.chain ?? {});
     cleanups.push(() => chainService.close());
-    node.control?.extend(chainRpc(chainService));
+    node.control?.extend(chainRpc(chainService, registryHost(node)));
     const ctx: ApiContext = {
       chat: {},
       chain: chainService,
@@ -293,7 +293,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       throw portError(err, 'HTTP', wantPort, '--http-port');
     }
     httpPort = (app.server.address() as AddressInfo).port;
-    chainService.start(stateDir, id.ethSecret, (line) => log.note(line));
+    chainService.start(stateDir, id, (line) => log.note(line));
 
     const ready = loadLibrary(node, log)
       .then((n) => {
