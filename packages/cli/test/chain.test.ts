@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startAnvil } from '@cascade/chain';
+import { readMetadataBlock, startAnvil } from '@cascade/chain';
 import { tempDir } from './helpers.ts';
 import { cascade, startServe, until } from './node-process.ts';
 
@@ -120,6 +120,20 @@ test('register and verify: two nodes on one chain; the first registration wins, 
   const byB = await b.run(['verify', ih, '--json']);
   assert.equal(byB.json.owner, ids[0]!.address, 'b sees the owner too');
   assert.equal(byB.json.did, null, 'b holds no metadata block to read the did from');
+
+  // The metadata block, from a's gateway: the bytes hash to the CID on chain.
+  const cid = first.json.metadataCid as string;
+  const raw = await fetch(`${a.url}/ipfs/${cid}`, { headers: { accept: 'application/vnd.ipld.raw' } });
+  assert.equal(raw.status, 200);
+  assert.equal(raw.headers.get('content-type'), 'application/vnd.ipld.raw');
+  const meta = await readMetadataBlock(cid, new Uint8Array(await raw.arrayBuffer()));
+  assert.equal(meta.infoHash, ih);
+  assert.equal(meta.owner, ids[0]!.did);
+  assert.deepEqual(meta.files, [{ path: 'song.flac', length: 80_000 }]);
+  assert.equal((await fetch(`${a.url}/ipfs/${cid}?format=raw`)).status, 200);
+  assert.equal((await fetch(`${a.url}/ipfs/${cid}`)).status, 406, 'raw blocks only');
+  assert.equal((await fetch(`${b.url}/ipfs/${cid}?format=raw`)).status, 404, 'b holds no such block');
+  assert.equal((await fetch(`${a.url}/ipfs/..%2f..%2fcontracts.json?format=raw`)).status, 404);
 
   const nobody = await a.run(['verify', 'ab'.repeat(20), '--json']);
   assert.equal(nobody.code, 1);

@@ -20,6 +20,7 @@ import { queueRoutes } from './routes/queue.ts';
 import { addRoutes } from './routes/add.ts';
 import { streamRoutes } from './routes/stream.ts';
 import { healthRoutes } from './routes/health.ts';
+import { ipfsRoutes } from './routes/ipfs.ts';
 import { rssRoutes } from './rss/routes.ts';
 import { registerWeb } from './web.ts';
 import { compatRoutes, type CompatOps } from '@cascade/compat';
@@ -85,6 +86,7 @@ export async function buildApp(ctx: ApiContext, opts: AppOptions): Promise<Fasti
   addRoutes(app, ctx);
   streamRoutes(app, ctx);
   healthRoutes(app, ctx);
+  ipfsRoutes(app, ctx);
   rssRoutes(app, ctx.rss);
   settingsRoutes(app, ctx);
   announceRoutes(app, ctx);

@@ -125,11 +125,17 @@ export class ChainService {
 
   /** A metadata block this node holds, verified against its CID. */
   async block(cid: string): Promise<TorrentMetadata | undefined> {
-    if (!/^[a-z0-9]+$/i.test(cid)) return undefined;
-    const path = join(this.#blocksDir, cid);
-    if (!this.#blocksDir || !existsSync(path)) return undefined;
+    const bytes = await this.blockBytes(cid);
+    if (!bytes) return undefined;
     const { readMetadataBlock } = await import('@cascade/chain');
-    return readMetadataBlock(cid, new Uint8Array(readFileSync(path)));
+    return readMetadataBlock(cid, bytes);
+  }
+
+  /** The bytes of a block this node holds (its file name is its CID: nothing else is reachable). */
+  async blockBytes(cid: string): Promise<Uint8Array | undefined> {
+    if (!/^[a-z2-7]{20,100}$/.test(cid) || !this.#blocksDir) return undefined;
+    const path = join(this.#blocksDir, cid);
+    return existsSync(path) ? new Uint8Array(readFileSync(path)) : undefined;
   }
 
   async close(): Promise<void> {

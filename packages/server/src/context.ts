@@ -11,7 +11,7 @@ export interface ApiContext {
   /** The node's chat, once attached (after the app is built): the people a user talks with there. */
   chat?: { contactsOf?: (did: string) => { did: string; name: string | null }[] };
   /** The node's chain: its state for /api/health and the Network page. */
-  chain?: { status(): Promise<ChainHealth> };
+  chain?: { status(): Promise<ChainHealth>; blockBytes(cid: string): Promise<Uint8Array | undefined> };
   /** Sign-in, sessions, members and the request gate. */
   auth: AuthContext;
   /** Where uploads and added torrents are saved. */
