@@ -1,7 +1,9 @@
 // The root package.json's allowScripts covers every dependency with an install script, so npm 11
 // installs without its "not yet covered by allowScripts" warning and a stricter npm
 // (--strict-allow-scripts, or a release that blocks unreviewed scripts) still runs them: the `node`
-// devDependency's preinstall (Node 24 itself) and the native addons' builds.
+// devDependency's preinstall (Node 24 itself) and the native addons' builds. @foundry-rs/anvil's
+// postinstall is declared false: it only downloads the binary from the registry when the platform
+// package is missing, and packages/chain resolves that platform package itself (a clear error if absent).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -17,6 +19,7 @@ test('npm finds no installed package with an install script that allowScripts do
   assert.deepEqual(pending.map((p) => p.name), [], 'declare them in package.json allowScripts (npm install-scripts approve <pkg>)');
   const declared = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { allowScripts: Record<string, boolean> }).allowScripts;
   for (const name of ['node', 'bufferutil', 'utf-8-validate', 'utp-native']) assert.equal(declared[name], true, name);
+  assert.equal(declared['@foundry-rs/anvil'], false, 'anvil comes from its platform package, never a download at install');
 });
 
 test('what those scripts install works: the pinned Node 24 and the native modules load', () => {
