@@ -58,6 +58,7 @@ contract RewardPool is EIP712, Ownable {
     error NothingNew(uint256 cumulativeBytes, uint256 paid);
     error CapReached(address downloader, uint256 epoch);
     error NotRegistered(bytes20 infoHash);
+    error LengthMismatch(uint256 receipts, uint256 signatures);
 
     constructor(IERC20 token_, IContentRegistry registry_, uint256 rewardPerByte_, uint256 capBytesPerEpoch_, uint256 epochSeconds_, address owner_)
         EIP712("Cascade RewardPool", "1")
@@ -93,6 +94,18 @@ contract RewardPool is EIP712, Ownable {
 
     /// Pays the seeder for what the receipt adds; anyone may submit it. Returns the bytes paid for.
     function claim(Receipt calldata r, bytes calldata signature) external returns (uint256) {
+        return _claim(r, signature);
+    }
+
+    /// Claims several receipts in one transaction; returns the bytes paid for in all. All or none:
+    /// any receipt the pool refuses reverts the batch with that receipt's error, so a submitter
+    /// checks them first (as a node does) and leaves out what would be refused.
+    function claimBatch(Receipt[] calldata rs, bytes[] calldata signatures) external returns (uint256 total) {
+        if (rs.length != signatures.length) revert LengthMismatch(rs.length, signatures.length);
+        for (uint256 i = 0; i < rs.length; i++) total += _claim(rs[i], signatures[i]);
+    }
+
+    function _claim(Receipt calldata r, bytes calldata signature) internal returns (uint256) {
         if (r.chainId != block.chainid) revert WrongChain(r.chainId);
         if (r.pool != address(this)) revert WrongPool(r.pool);
         if (block.timestamp > r.expiry) revert ReceiptExpired(r.expiry);

@@ -85,3 +85,29 @@ test('receipts pay seeders once per byte; forged, expired, self-dealt and misdir
   assert.equal(await balance(), 1_700_000n * RATE);
   assert.equal(await c.client.readContract({ ...poolC, functionName: 'paidBytes', args: [await c.client.readContract({ ...poolC, functionName: 'receiptKey', args: [IH, seeder, downloader.address] })] }), 1_700_000n);
 });
+
+test('claimBatch pays several receipts in one transaction; one refused receipt reverts the whole batch with its error', { timeout: 90_000 }, async (t) => {
+  const c = await testChain(t, { rewardPerByte: RATE, capBytesPerEpoch: CAP });
+  const { pool, registry, token } = c.deployment;
+  const poolC = { address: pool, abi: rewardPool.abi } as const;
+  await c.client.waitForTransactionReceipt({ hash: await c.wallet(DEPLOYER).writeContract({ address: registry, abi: contentRegistry.abi, functionName: 'register', args: [IH, `0x${'00'.repeat(32)}`, 'bafy', ''] }) });
+  const seeder = privateKeyToAccount(generatePrivateKey()).address;
+  const chainId = BigInt(c.anvil.chainId);
+  const expiry = (await c.client.getBlock()).timestamp + 3600n;
+  const d1 = privateKeyToAccount(generatePrivateKey());
+  const d2 = privateKeyToAccount(generatePrivateKey());
+  const r1: Receipt = { chainId, pool, infoHash: IH, seeder, downloader: d1.address, cumulativeBytes: 1000n, expiry };
+  const r2: Receipt = { ...r1, downloader: d2.address, cumulativeBytes: 2500n };
+  const sigs = [await signReceipt(d1, r1), await signReceipt(d2, r2)];
+  const balance = () => c.client.readContract({ address: token, abi: cascadeToken.abi, functionName: 'balanceOf', args: [seeder] }) as Promise<bigint>;
+
+  assert.equal(await revertOf(c.client.simulateContract({ ...poolC, account: RELAYER, functionName: 'claimBatch', args: [[r1, r2], [sigs[0]!]] })), 'LengthMismatch');
+  const { result } = await c.client.simulateContract({ ...poolC, account: RELAYER, functionName: 'claimBatch', args: [[r1, r2], sigs] });
+  assert.equal(result, 3500n);
+  await c.client.waitForTransactionReceipt({ hash: await c.wallet(RELAYER).writeContract({ ...poolC, functionName: 'claimBatch', args: [[r1, r2], sigs] }) });
+  assert.equal(await balance(), 3500n * RATE);
+  // Again: the first receipt has nothing new, so the batch reverts and pays nothing.
+  const r3 = { ...r1, cumulativeBytes: 4000n };
+  assert.equal(await revertOf(c.client.simulateContract({ ...poolC, account: RELAYER, functionName: 'claimBatch', args: [[r3, r2], [await signReceipt(d1, r3), sigs[1]!]] })), 'NothingNew');
+  assert.equal(await balance(), 3500n * RATE);
+});
