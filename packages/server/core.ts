@@ -38,3 +38,4 @@ export { loadEngine } from './src/engine.ts';
 export type { RuleRecord, MatchRecord } from './src/rss/store.ts';
 export type { FeedView, ItemView, PreviewItem } from './src/rss/service.ts';
 export type { ChainHealth } from './src/chain-service.ts';
+export type { Rewards, RewardClaim } from './src/receipts/exchange.ts';

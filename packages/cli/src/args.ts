@@ -82,6 +82,8 @@ export interface Options {
   llmMaxTokens: number | undefined;
   /** serve: false with --no-chain; else the embedded chain, or --chain-rpc with its id and contracts. */
   chain: false | { rpcUrl?: string; chainId?: number; contracts?: { registry: `0x${string}`; token: `0x${string}`; pool: `0x${string}` } };
+  /** serve: --receipt-every, --payment-threshold, --auto-claim (bytes). */
+  receipts: { everyBytes?: number; paymentThresholdBytes?: number; autoClaimBytes?: number };
 }
 
 export interface Invocation {
@@ -277,7 +279,20 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
     llmMaxTokens: str('llm-max-tokens') !== undefined ? parseInteger('llm-max-tokens', str('llm-max-tokens')!, 1, 8192) : undefined,
     trackerPort: str('tracker-port') !== undefined ? parseInteger('tracker-port', str('tracker-port')!, 0, 65535) : undefined,
     chain: command === 'serve' ? chainOption(v.chain !== false, str('chain-rpc'), str('chain-id'), str('chain-contracts')) : {},
+    receipts: {},
   };
+  for (const [flag, key] of [['receipt-every', 'everyBytes'], ['payment-threshold', 'paymentThresholdBytes'], ['auto-claim', 'autoClaimBytes']] as const) {
+    const text = str(flag);
+    if (text === undefined) continue;
+    let bytes: number;
+    try {
+      bytes = parseSize(text);
+    } catch (err) {
+      throw new UsageError(`--${flag}: ${(err as Error).message}`);
+    }
+    if (!(bytes >= 1)) throw new UsageError(`--${flag} must be at least one byte`);
+    options.receipts[key] = bytes;
+  }
   if (str('piece-length') !== undefined) {
     try {
       options.pieceLength = parseSize(str('piece-length')!);

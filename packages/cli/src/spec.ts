@@ -11,7 +11,7 @@ export type OptName =
   | 'timeout' | 'delete-data' | 'paused' | 'http-port' | 'download-dir' | 'tracker-port' | 'allowed-host' | 'allow-private-urls' | 'public-url' | 'metrics-token'
   | 'save-path' | 'category' | 'tag' | 'down' | 'up' | 'alt-down' | 'alt-up'
   | 'sort' | 'order' | 'limit' | 'state' | 'off' | 'alt'
-  | 'chain' | 'chain-rpc' | 'chain-id' | 'chain-contracts' | 'key'
+  | 'chain' | 'chain-rpc' | 'chain-id' | 'chain-contracts' | 'key' | 'receipt-every' | 'payment-threshold' | 'auto-claim'
   | 'torrent' | 'conversation' | 'llm-url' | 'llm-model' | 'llm-key' | 'llm-gguf' | 'llm-threads' | 'llm-max-tokens'
   | 'to' | 'encrypt'
   | 'interval' | 'must-contain' | 'must-not-contain' | 'regex' | 'episode' | 'smart' | 'feed' | 'max-items';
@@ -104,6 +104,9 @@ export const OPTION_DEFS: Record<OptName, OptDef> = {
   'chain-rpc': { type: 'string', arg: 'URL', help: 'an EVM chain\'s JSON-RPC endpoint to use instead of the embedded chain (with --chain-contracts); the node signs with its identity\'s account' },
   'chain-id': { type: 'string', arg: 'N', help: 'the chain id --chain-rpc must have (default: the one in --chain-contracts)' },
   'chain-contracts': { type: 'string', arg: 'FILE', help: 'the contracts on --chain-rpc: the JSON `cascade chain deploy` prints ({"chainId", "registry", "rewards", "token"})' },
+  'receipt-every': { type: 'string', arg: 'SIZE', help: 'as a downloader, sign each verified Cascade seeder a receipt every SIZE of verified data from it (default 1m), and at the end' },
+  'payment-threshold': { type: 'string', arg: 'SIZE', help: 'as a seeder, print a payment-required event each time the unclaimed bytes in receipts pass another SIZE (default 64m)' },
+  'auto-claim': { type: 'string', arg: 'SIZE', help: 'as a seeder, claim the receipts by itself once SIZE of them are unclaimed (default: only `cascade rewards claim`)' },
   key: { type: 'string', arg: 'HEX', help: 'chain deploy: the funded private key that deploys (0x + 64 hex digits); $CASCADE_CHAIN_KEY does the same without showing it in `ps`' },
   alt: { type: 'string', arg: 'on|off', help: 'switch the alternative ("turtle") limits on or off' },
 };
@@ -152,7 +155,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
     optionHelp: { output: 'the download directory (default: the current one)', dir: 'the same as -o' },
   },
   serve: {
-    options: [...NODE, 'http-port', 'download-dir', 'tracker-port', 'allowed-host', 'allow-private-urls', 'public-url', 'metrics-token', 'llm-url', 'llm-model', 'llm-key', 'llm-gguf', 'llm-threads', 'llm-max-tokens', 'chain', 'chain-rpc', 'chain-id', 'chain-contracts'],
+    options: [...NODE, 'http-port', 'download-dir', 'tracker-port', 'allowed-host', 'allow-private-urls', 'public-url', 'metrics-token', 'llm-url', 'llm-model', 'llm-key', 'llm-gguf', 'llm-threads', 'llm-max-tokens', 'chain', 'chain-rpc', 'chain-id', 'chain-contracts', 'receipt-every', 'payment-threshold', 'auto-claim'],
     positionals: [0, 0],
     usage: 'serve [--http-port N] [--host ADDR] [--download-dir DIR] [--port N] [--tracker-port N] [--allowed-host NAME]... [--allow-private-urls] [--public-url URL] [--metrics-token TOKEN] [--llm-url URL --llm-model NAME [--llm-key KEY] | --llm-gguf FILE [--llm-threads N] [--llm-max-tokens N]] [--no-chain | --chain-rpc URL --chain-contracts FILE]',
     summary: 'run the node: every stored torrent, the tracker, and the web UI + API on http://localhost:8080',
@@ -295,6 +298,13 @@ export const COMMANDS: Record<string, CommandSpec> = {
     positionals: [1, 1],
     usage: 'verify <infohash>',
     summary: "who registered a torrent: owner account (and did), metadata CID, block; exit 1 when not registered",
+  },
+  rewards: {
+    options: COMMON,
+    positionals: [0, 1],
+    usage: 'rewards | rewards claim',
+    summary: 'seeding rewards: bytes earned in receipts held, claimed, pending, and the token balance; claim submits them',
+    details: 'Downloaders send this node signed receipts for what it seeded to them; `rewards claim` submits every\nreceipt that pays something to the reward pool in batches (nothing new: no transaction, claimedBytes 0).',
   },
   chain: {
     options: [...COMMON, 'chain-rpc', 'key'],

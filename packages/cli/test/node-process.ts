@@ -53,6 +53,8 @@ export interface ServeNode {
   /** Its BitTorrent listen port (for --peer 127.0.0.1:PORT). */
   btPort: number;
   child: ChildProcess;
+  /** The JSON events it printed so far (--json). */
+  events: Record<string, any>[];
   /** `cascade VERB … --state-dir <its state dir>`. */
   run: (args: string[], opts?: { cwd?: string }) => Promise<Run>;
   /** An authorised fetch of its HTTP API. */
@@ -97,6 +99,7 @@ export async function startServe(t: T, opts: { stateDir?: string; args?: string[
     trackerHttpPort: listening.trackerHttpPort,
     btPort: listening.bittorrentPort,
     child,
+    events,
     run: (args, o) => cascade([...args, '--state-dir', stateDir], o),
     api: (path, init = {}) =>
       fetch(`${listening.url}${path}`, { ...init, headers: { authorization: `Bearer ${token}`, ...(init.headers ?? {}) } }),

@@ -24,6 +24,10 @@ import { BLOCK_SIZE } from './wire/protocol.ts';
 import { isDiskError } from './counters.ts';
 import type { TransportCounts } from './api.ts';
 
+/** Two seeds have nothing to trade, but an extension's last messages (the Cascade receipt for the
+ *  final piece, which follows its HAVE) may still be on the way: their connection closes after this. */
+const BOTH_SEEDING_GRACE_MS = 2000;
+
 const BAN_STRIKES = 3;
 const MAX_WRITE_BACKLOG = 32 * 1024 * 1024;
 
@@ -155,7 +159,7 @@ export abstract class TorrentPieces extends TorrentSwarm {
       if (!peer.amInterested && !this.picker.done && this.picker.isWanted(what)) peer.setInterested(true);
       if (peer.amInterested) this.fillRequests(peer);
     } else this.updateInterest(peer);
-    if (this.picker.done && peer.seed && this.picker.have.complete) peer.destroy('both seeding');
+    if (this.picker.done && peer.seed && this.picker.have.complete) this.closeBothSeeding(peer);
   }
 
   protected trackAvailability(peer: Peer): void {
@@ -346,8 +350,17 @@ export abstract class TorrentPieces extends TorrentSwarm {
     }
     for (const p of this.peersByKey.values()) {
       p.setInterested(false);
-      if (p.seed && picker.have.complete) p.destroy('both seeding');
+      if (p.seed && picker.have.complete) this.closeBothSeeding(p);
     }
+  }
+
+  protected closeBothSeeding(peer: Peer): void {
+    if (peer.closed || peer.bothSeedingClose) return;
+    peer.bothSeedingClose = true;
+    const timer = setTimeout(() => {
+      if (!peer.closed && peer.seed && this.picker?.have.complete) peer.destroy('both seeding');
+    }, BOTH_SEEDING_GRACE_MS);
+    (timer as { unref?: () => void }).unref?.();
   }
 
   onRequest(peer: Peer, index: number, begin: number, length: number): void {

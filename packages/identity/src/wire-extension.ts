@@ -28,6 +28,13 @@ export interface CascadeExtensionOptions {
   binding?: Binding;
   onIdentified(peer: WirePeer, who: VerifiedHello): void;
   onRejected?(peer: WirePeer, reason: string): void;
+  /** Messages of other types (receipts…) from a peer whose hello verified; from others they are dropped. */
+  onMessage?(peer: WirePeer, message: Record<string, unknown>): void;
+}
+
+/** Sends one message of the extension (a JSON object) to the peer. */
+export function sendExtensionMessage(peer: WirePeer, message: Record<string, unknown>): void {
+  peer.send(new TextEncoder().encode(JSON.stringify(message)));
 }
 
 interface PeerState {
@@ -35,6 +42,7 @@ interface PeerState {
   helloSent: boolean;
   /** a hello was judged (verified or not): later ones are ignored */
   judged: boolean;
+  verified: boolean;
 }
 
 export function cascadeExtension(id: Identity, opts: CascadeExtensionOptions) {
@@ -46,7 +54,7 @@ export function cascadeExtension(id: Identity, opts: CascadeExtensionOptions) {
     name: EXTENSION_NAME,
 
     onPeer(peer: WirePeer): void {
-      const state: PeerState = { nonce: newNonce(), helloSent: false, judged: false };
+      const state: PeerState = { nonce: newNonce(), helloSent: false, judged: false, verified: false };
       peers.set(peer, state);
       peer.send(encodeMessage({ t: 'challenge', v: 1, nonce: b64u(state.nonce) }));
     },
@@ -76,9 +84,11 @@ export function cascadeExtension(id: Identity, opts: CascadeExtensionOptions) {
         const conn = { infoHash: peer.infoHash, senderPeerId: peer.remotePeerId, receiverPeerId: peer.localPeerId, receiverNonce: state.nonce };
         const who = verifyHello(m, conn);
         if (who instanceof Error) return reject(peer, who.message);
+        state.verified = true;
         return opts.onIdentified(peer, who);
       }
-      // Unknown message types are for later versions: ignored.
+      // Other types are for who proved an identity; types nobody handles are for later versions.
+      if (state.verified) opts.onMessage?.(peer, m);
     },
 
     onClose(peer: WirePeer): void {

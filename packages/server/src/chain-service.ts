@@ -10,6 +10,7 @@ import { CliError, errorMessage, UsageError } from './errors.ts';
 import { loadEngine, type Metainfo } from './engine.ts';
 import type { CascadeNode } from './node.ts';
 import { magnetOf } from './torrent-view.ts';
+import type { ReceiptExchange } from './receipts/exchange.ts';
 
 /** false: no chain. Otherwise the embedded dev chain, or `rpcUrl` + `chainId` + `contracts`. */
 export type ChainConfig =
@@ -83,7 +84,7 @@ export class ChainService {
   }
 
   /** The running chain, or an error that says why there is none. */
-  async #ready(): Promise<NodeChain> {
+  async ready(): Promise<NodeChain> {
     await this.started;
     if (this.#chain) return this.#chain;
     throw new CliError(this.#config === false ? 'this node runs without a chain (--no-chain)' : `the chain is not running: ${this.#error ?? 'starting'}`);
@@ -95,7 +96,7 @@ export class ChainService {
    * refused with who owns it.
    */
   async register(meta: Metainfo, magnet: string, description?: string): Promise<{ tx: string | null; infoHash: string; owner: string; metadataCid: string; block: number }> {
-    const chain = await this.#ready();
+    const chain = await this.ready();
     const { metadataBlock, recordOf, register } = await import('@cascade/chain');
     const ih = meta.infoHashHex;
     const existing = await recordOf(chain, ih);
@@ -115,7 +116,7 @@ export class ChainService {
   /** Who registered `infoHash` (undefined: nobody); the owner's did when this node holds the
    *  metadata block (checked against its CID). */
   async verify(infoHash: string): Promise<{ owner: string; did: string | null; metadataCid: string; block: number } | undefined> {
-    const chain = await this.#ready();
+    const chain = await this.ready();
     const { recordOf } = await import('@cascade/chain');
     const rec = await recordOf(chain, infoHash);
     if (!rec) return undefined;
@@ -165,10 +166,16 @@ export interface RegistryHost {
   resolve(arg: string): string;
 }
 
-/** The control RPCs `chain` → ChainHealth (for `cascade health`), `register` and `verify`. */
-export function chainRpc(service: ChainService, host: RegistryHost): RpcHandlers {
+/** The control RPCs `chain` → ChainHealth (for `cascade health`), `register`, `verify`, `rewards`
+ *  and `rewards.claim`. */
+export function chainRpc(service: ChainService, host: RegistryHost, receipts: ReceiptExchange): RpcHandlers {
   return {
     chain: () => service.status(),
+    rewards: async () => receipts.rewards(await service.ready()),
+    'rewards.claim': async () => {
+      await service.ready();
+      return receipts.claim();
+    },
     register: async (p) => {
       const { meta, magnet } = await host.metainfoOf(p);
       return service.register(meta, magnet, typeof p.description === 'string' ? p.description : undefined);

@@ -2,7 +2,7 @@
 // "cascade" BEP 10 extension), per torrent and address; what this node verified of each identity
 // (identity-ledger.ts); and the fast lane. Each proof is printed as a `peer-identified` event and
 // decorates that peer in every peer listing (`did`, `account`, `reputation`, `claimedReputation`).
-import { cascadeExtension, type Identity, type VerifiedHello } from '@cascade/identity';
+import { cascadeExtension, type Identity, type VerifiedHello, type WirePeer } from '@cascade/identity';
 import type { PeerStats, TorrentHandle, WireExtension } from './engine.ts';
 import { IdentityLedger, isClean, reputationOf } from './identity-ledger.ts';
 import type { NodeLog } from './node.ts';
@@ -21,8 +21,13 @@ export const FAST_LANE = 1;
 
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
+/** Messages of the extension beyond the hello (receipts), from peers whose hello verified. */
+export type IdentifiedMessageHandler = (peer: WirePeer, who: IdentifiedPeer, message: Record<string, unknown>) => void;
+
 export class IdentifiedPeers {
   readonly #byPeer = new Map<string, IdentifiedPeer>();
+  readonly #wire = new Map<string, WirePeer>();
+  readonly #handlers: IdentifiedMessageHandler[] = [];
   readonly #out: NodeLog;
   readonly ledger: IdentityLedger;
 
@@ -35,7 +40,9 @@ export class IdentifiedPeers {
     const ext = cascadeExtension(id, {
       client,
       onIdentified: (peer, who: VerifiedHello) => {
-        this.#byPeer.set(`${hex(peer.infoHash)} ${peer.address}`, { did: who.did, account: who.address, claimedReputation: who.reputation });
+        const key = `${hex(peer.infoHash)} ${peer.address}`;
+        this.#byPeer.set(key, { did: who.did, account: who.address, claimedReputation: who.reputation });
+        this.#wire.set(key, peer);
         this.ledger.seen(who.did, who.address);
         // Verified and nothing held against it (this node's own ledger, kept across restarts):
         // unchoked first. The peer's own claim plays no part.
@@ -44,6 +51,10 @@ export class IdentifiedPeers {
       },
       // Never trusted, only noted: the peer stays a plain BitTorrent peer.
       onRejected: (peer, reason) => this.#out.note(`peer ${peer.address} sent a Cascade hello that does not verify: ${reason}`),
+      onMessage: (peer, message) => {
+        const who = this.#byPeer.get(`${hex(peer.infoHash)} ${peer.address}`);
+        if (who) for (const handle of this.#handlers) handle(peer, who, message);
+      },
     });
     return {
       name: ext.name,
@@ -51,7 +62,12 @@ export class IdentifiedPeers {
       onMessage: (peer, payload) => ext.onMessage(peer, payload),
       onClose: (peer) => {
         ext.onClose(peer);
-        this.#byPeer.delete(`${hex(peer.infoHash)} ${peer.address}`);
+        const key = `${hex(peer.infoHash)} ${peer.address}`;
+        // A reconnect of the same address may already have replaced this one.
+        if (this.#wire.get(key) === peer) {
+          this.#byPeer.delete(key);
+          this.#wire.delete(key);
+        }
       },
     };
   }
@@ -87,6 +103,16 @@ export class IdentifiedPeers {
     };
   }
 
+  /** Handles the extension's other messages (receipts…) of verified peers. */
+  onMessage(handler: IdentifiedMessageHandler): void {
+    this.#handlers.push(handler);
+  }
+
+  /** The connection of a verified peer, to send it messages of the extension. */
+  wirePeer(infoHashHex: string, address: string): WirePeer | undefined {
+    return this.#wire.get(`${infoHashHex} ${address}`);
+  }
+
   of(infoHashHex: string, address: string): IdentifiedPeer | undefined {
     return this.#byPeer.get(`${infoHashHex} ${address}`);
   }
@@ -104,7 +130,8 @@ export class IdentifiedPeers {
   }
 }
 
-function pieceBytes(t: TorrentHandle, index: number): number {
+/** Bytes of piece `index` (the last one is shorter). */
+export function pieceBytes(t: TorrentHandle, index: number): number {
   const m = t.metainfo;
   if (!m) return 0;
   return index === m.pieceCount - 1 ? m.length - m.pieceLength * (m.pieceCount - 1) : m.pieceLength;

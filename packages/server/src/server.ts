@@ -30,6 +30,8 @@ import { setTorrentLimits, type TorrentLimits } from '@cascade/engine';
 import { RssService, rssRpc, nodeAdd } from './rss/index.ts';
 import { startAssistant, assistantRpc } from './assistant/index.ts';
 import { ChainService, chainRpc, registryHost, type ChainConfig } from './chain-service.ts';
+import { ReceiptExchange, type ReceiptTerms } from './receipts/exchange.ts';
+import { ReceiptStore } from './receipts/store.ts';
 import { checkGgufFile, isLocalLlm, loadNodeLlamaCpp, type LlmConfig } from '@cascade/assistant';
 
 export const DEFAULT_HTTP_PORT = 8080;
@@ -94,6 +96,8 @@ export interface ServerOptions {
   helpDir?: string;
   /** The node's chain (issue 13): false for none; default the embedded dev chain. */
   chain?: ChainConfig;
+  /** When receipts are sent and claims made (defaults: a receipt per MiB, no automatic claim). */
+  receipts?: ReceiptTerms;
 }
 
 export interface RunningServer {
@@ -239,7 +243,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     node.control?.extend(assistantRpc(node, helper.assistant));
     const chainService = new ChainService(opts.chain ?? {});
     cleanups.push(() => chainService.close());
-    node.control?.extend(chainRpc(chainService, registryHost(node)));
+    // Receipts for seeding (issue 13), counted from the first torrent on: a watcher before the library loads.
+    const receiptStore = new ReceiptStore(join(stateDir, 'chain', 'receipts.db'));
+    const receipts = new ReceiptExchange(receiptStore, node.identified, () => chainService.chain, node.out, opts.receipts);
+    node.watchers.push(receipts.watch);
+    cleanups.push(() => {
+      receipts.close();
+      receiptStore.close();
+    });
+    node.control?.extend(chainRpc(chainService, registryHost(node), receipts));
     const ctx: ApiContext = {
       chat: {},
       chain: chainService,

@@ -1,6 +1,8 @@
-// `cascade register <torrent-file|infohash>` and `cascade verify <infohash>` (issue 13): ownership
-// records in the content registry, through the running node (its account signs and pays gas).
+// `cascade register <torrent-file|infohash>`, `cascade verify <infohash>` and `cascade rewards [claim]`
+// (issue 13): ownership records in the content registry and seeding rewards from the reward pool,
+// through the running node (its account signs and pays gas, and receives the rewards).
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import type { RewardClaim, Rewards } from '@cascade/server/core';
 import { CliError, UsageError } from '@cascade/server/errors';
 import { requireNode, type Verb } from './node-access.ts';
 
@@ -34,5 +36,38 @@ export const verify: Verb = async (inv, out, node) => {
     throw err instanceof Error ? new CliError(err.message) : err;
   }
   out.result(r, () => `${ih.toLowerCase()}: owner ${r.owner}${r.did ? ` (${r.did})` : ''}, metadata ${r.metadataCid}, block ${r.block}`);
+  return 0;
+};
+
+export const rewards: Verb = async (inv, out, node) => {
+  const [verb] = inv.positionals;
+  if (verb !== undefined && verb !== 'claim') throw new UsageError(`rewards: unknown verb "${verb}" (rewards | rewards claim)`);
+  const control = requireNode(node, 'rewards');
+  const call = async <T>(method: string): Promise<T> => {
+    try {
+      return await control.call<T>(method, {});
+    } catch (err) {
+      throw err instanceof Error ? new CliError(err.message) : err;
+    }
+  };
+  if (verb === 'claim') {
+    const c = await call<RewardClaim>('rewards.claim');
+    out.result(c, () =>
+      [
+        c.tx === null ? 'nothing new to claim' : `claimed ${c.claimedBytes} bytes (tx ${c.tx})`,
+        ...c.skipped.map((s) => `  left out: ${s.infoHash} from ${s.downloader}: ${s.reason}`),
+      ].join('\n'),
+    );
+    return 0;
+  }
+  const r = await call<Rewards>('rewards');
+  out.result(r, () =>
+    [
+      `earned   ${r.earnedBytes} bytes in ${r.receipts} receipt${r.receipts === 1 ? '' : 's'}`,
+      `claimed  ${r.claimedBytes} bytes`,
+      `pending  ${r.pendingBytes} bytes (${BigInt(r.pendingBytes) * BigInt(r.rewardPerByte)} token units at ${r.rewardPerByte} per byte)`,
+      `balance  ${r.balance} token units on ${r.account}`,
+    ].join('\n'),
+  );
   return 0;
 };

@@ -30,6 +30,7 @@ export async function serveCommand(inv: Invocation, out: Output): Promise<number
       ? { llm: { gguf: o.llmGguf, ...(o.llmThreads !== undefined ? { threads: o.llmThreads } : {}), ...(o.llmMaxTokens !== undefined ? { maxTokens: o.llmMaxTokens } : {}) } }
       : {}),
     chain: o.chain,
+    receipts: o.receipts,
     log: out,
   });
   try {

@@ -37,7 +37,7 @@ import { NO_NODE, requireNode, short, withDb, type Verb, type VerbDeps } from '.
 import { limits, queue, forceStart, move, settings } from './staples.ts';
 import { category, tags } from './organise.ts';
 import { namesMany, runMany } from './many.ts';
-import { register, verify } from './registry.ts';
+import { register, rewards, verify } from './registry.ts';
 
 export type { VerbDeps } from './node-access.ts';
 
@@ -373,6 +373,7 @@ export const VERBS: Record<string, Verb> = {
   remove,
   register,
   verify,
+  rewards,
 };
 
 export async function runVerb(inv: Invocation, out: Output, deps: VerbDeps = defaultDeps): Promise<number> {

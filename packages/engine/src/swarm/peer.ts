@@ -58,6 +58,8 @@ export class Peer implements WireHandler {
   /** Null until metadata (piece count) is known; haves arriving earlier wait in `early`. */
   bits: Bitfield | null = null;
   seed = false;
+  /** Set once a close for "both seeding" is scheduled (torrent-pieces.ts). */
+  bothSeedingClose = false;
   private early: (number | 'all' | Uint8Array)[] = [];
 
   /** Our outstanding requests to this peer. */
