@@ -21,6 +21,7 @@ import { addRoutes } from './routes/add.ts';
 import { streamRoutes } from './routes/stream.ts';
 import { healthRoutes } from './routes/health.ts';
 import { ipfsRoutes } from './routes/ipfs.ts';
+import { chainRoutes } from './routes/chain.ts';
 import { rssRoutes } from './rss/routes.ts';
 import { registerWeb } from './web.ts';
 import { compatRoutes, type CompatOps } from '@cascade/compat';
@@ -76,6 +77,7 @@ export async function buildApp(ctx: ApiContext, opts: AppOptions): Promise<Fasti
         { name: 'users', description: 'the node’s owner and members' },
         { name: 'rss', description: 'RSS/Atom feeds, download rules and the matches they took' },
         { name: 'assistant', description: 'the help assistant: checks of this node and answers from the help entries' },
+        { name: 'chain', description: 'ownership records in the content registry, seeding rewards from receipts' },
       ],
     },
   });
@@ -87,6 +89,7 @@ export async function buildApp(ctx: ApiContext, opts: AppOptions): Promise<Fasti
   streamRoutes(app, ctx);
   healthRoutes(app, ctx);
   ipfsRoutes(app, ctx);
+  chainRoutes(app, ctx);
   rssRoutes(app, ctx.rss);
   settingsRoutes(app, ctx);
   announceRoutes(app, ctx);

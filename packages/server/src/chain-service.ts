@@ -115,13 +115,14 @@ export class ChainService {
 
   /** Who registered `infoHash` (undefined: nobody); the owner's did when this node holds the
    *  metadata block (checked against its CID). */
-  async verify(infoHash: string): Promise<{ owner: string; did: string | null; metadataCid: string; block: number } | undefined> {
+  async verify(infoHash: string): Promise<{ owner: string; did: string | null; metadataCid: string; block: number; matches: boolean | null } | undefined> {
     const chain = await this.ready();
     const { recordOf } = await import('@cascade/chain');
     const rec = await recordOf(chain, infoHash);
     if (!rec) return undefined;
     const meta = await this.block(rec.metadataCid).catch(() => undefined);
-    return { owner: rec.owner, did: meta?.owner ?? null, metadataCid: rec.metadataCid, block: rec.block };
+    // matches: the metadata block (when held) describes this very infohash; null when not held.
+    return { owner: rec.owner, did: meta?.owner ?? null, metadataCid: rec.metadataCid, block: rec.block, matches: meta ? meta.infoHash === infoHash : null };
   }
 
   /** A metadata block this node holds, verified against its CID. */

@@ -5,6 +5,7 @@ import type { CascadeNode } from './node.ts';
 import type { AuthContext } from './auth/context.ts';
 import type { RssService } from './rss/service.ts';
 import type { ChainHealth } from './chain-service.ts';
+import type { RpcHandlers } from './control.ts';
 
 export interface ApiContext {
   node: CascadeNode;
@@ -12,6 +13,8 @@ export interface ApiContext {
   chat?: { contactsOf?: (did: string) => { did: string; name: string | null }[] };
   /** The node's chain: its state for /api/health and the Network page. */
   chain?: { status(): Promise<ChainHealth>; blockBytes(cid: string): Promise<Uint8Array | undefined> };
+  /** The chain's control RPCs (register, verify, rewards, rewards.claim), for routes/chain.ts. */
+  chainRpc?: RpcHandlers;
   /** Sign-in, sessions, members and the request gate. */
   auth: AuthContext;
   /** Where uploads and added torrents are saved. */

@@ -251,10 +251,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       receipts.close();
       receiptStore.close();
     });
-    node.control?.extend(chainRpc(chainService, registryHost(node), receipts));
+    const chainHandlers = chainRpc(chainService, registryHost(node), receipts);
+    node.control?.extend(chainHandlers);
     const ctx: ApiContext = {
       chat: {},
       chain: chainService,
+      chainRpc: chainHandlers,
       node,
       auth,
       rss,

@@ -45,8 +45,9 @@ const PUBLIC = new Set(['POST /api/auth/challenge', 'POST /api/auth/verify', 'PO
   'GET /announce', 'GET /scrape']);
 /** Routes for anyone signed in, visitors too. */
 const SIGNED_IN = new Set(['POST /api/auth/claim', 'GET /api/identity']);
-/** Routes for the owner (and the token) only: node-wide settings decide where files land on the owner's machine. */
-const OWNER_ONLY = new Set(['PATCH /api/settings']);
+/** Routes for the owner (and the token) only: node-wide settings decide where files land on the owner's
+ *  machine; a registration puts the node's account on chain as the torrent's publisher. */
+const OWNER_ONLY = new Set(['PATCH /api/settings', `POST /api/torrents/${'a'.repeat(40)}/register`]);
 
 test('every protected route: 401 without credentials, 403 for a visitor, allowed with the token and for a member', { timeout: 60_000 }, async (t) => {
   const s = await startTestServer(t);
