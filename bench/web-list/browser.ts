@@ -37,6 +37,7 @@ if (outside.length > 0) {
 await ensureWebBuilt({ quiet: true });
 const stateDir = await mkdtemp(join(tmpdir(), 'cascade-bench-web-list-'));
 const server = await startServer({
+  chain: false, // no embedded chain: not what this is about
   stateDir,
   downloadDir: join(stateDir, 'downloads'),
   httpPort: 0,

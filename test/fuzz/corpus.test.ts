@@ -15,10 +15,12 @@ for (const { name } of TARGETS) {
     const entries = listEntries(name);
     assert.ok(entries.length > 0, `test/fuzz/corpus/${name}/ is empty: the replay would prove nothing`);
     const target = await loadTarget(name);
-    await target.setup?.();
+    // Before setup: a setup that fails half-way (a server started, a request refused) must still be
+    // torn down, or its open server keeps this file's process alive until CI's limit.
     t.after(async () => {
       await target.teardown?.();
     });
+    await target.setup?.();
     const bad: string[] = [];
     for (const { file, input } of entries) {
       let out: Outcome;

@@ -202,6 +202,7 @@ test('chat in Chromium: DMs both ways over p2p and relay, groups, offline delive
   const stateDir = await tempDir(t, 'state');
   const logs: string[] = [];
   const server: RunningServer = await startServer({
+    chain: false, // no embedded chain: not what this is about
     stateDir, httpPort: 0, host: '127.0.0.1', btPort: 0, btHost: '127.0.0.1', dht: false, trackerPorts: false, webRoot,
     log: { event: (name, fields) => logs.push(`${name} ${JSON.stringify(fields ?? {})}`), say: (s) => logs.push(s), note: (s) => logs.push(s) },
   });

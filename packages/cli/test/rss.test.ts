@@ -22,6 +22,7 @@ test('cascade rss: feeds, rules, matches, items, with --json and in words', asyn
   const root = tempDir(t);
   const stateDir = join(root, 'state');
   const server = await startServer({
+    chain: false, // no embedded chain: not what this is about
     stateDir, downloadDir: join(root, 'dl'), host: '127.0.0.1', httpPort: 0, btPort: 0, btHost: '127.0.0.1', iceServers: [],
     dht: false, trackerPorts: false, webRoot: join(root, 'no-web'), allowPrivateUrls: true,
   });

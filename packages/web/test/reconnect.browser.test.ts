@@ -20,6 +20,7 @@ before(async () => {
 async function startNode(stateDir: string, httpPort: number): Promise<TestServer> {
   const downloadDir = join(stateDir, 'downloads');
   const server: RunningServer = await startServer({
+    chain: false, // no embedded chain: not what this is about
     stateDir,
     downloadDir,
     httpPort,

@@ -17,6 +17,7 @@ before(async () => {
 test('loopback-only trackers on a node reachable from elsewhere: the warning shows where the user shares, until a public URL is set', async (t) => {
   const stateDir = await tempDir(t, 'share-warning', true);
   const server = await startServer({
+    chain: false, // no embedded chain: not what this is about
     stateDir,
     downloadDir: join(stateDir, 'downloads'),
     httpPort: 0,

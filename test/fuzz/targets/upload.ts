@@ -124,6 +124,7 @@ export const target: Target = {
     await new Promise<void>((r) => canary!.listen(0, '127.0.0.1', r));
     canaryPort = (canary.address() as AddressInfo).port;
     server = await startServer({
+      chain: false, // no embedded chain: not what this is about
       stateDir: join(root, 'state'),
       downloadDir: join(root, 'downloads'),
       host: '127.0.0.1',

@@ -91,6 +91,7 @@ test('feed polled → rule matches → torrents added with the rule’s options 
   const stateDir = join(s.root, 'state');
   await s.close();
   const again = await startServer({
+    chain: false, // no embedded chain: not what this is about
     stateDir, downloadDir: s.downloadDir, host: '127.0.0.1', httpPort: 0, btPort: 0, btHost: '127.0.0.1', iceServers: [],
     dht: false, trackerPorts: false, webRoot: join(s.root, 'no-web'), allowPrivateUrls: true,
   });
