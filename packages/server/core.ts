@@ -38,4 +38,6 @@ export { loadEngine } from './src/engine.ts';
 export type { RuleRecord, MatchRecord } from './src/rss/store.ts';
 export type { FeedView, ItemView, PreviewItem } from './src/rss/service.ts';
 export type { ChainHealth } from './src/chain-service.ts';
-export type { Rewards, RewardClaim } from './src/receipts/exchange.ts';
+export type { Rewards, RewardClaim, ReceiptTerms } from './src/receipts/exchange.ts';
+export { attachRewards, type NodeRewards } from './src/receipts/node-rewards.ts';
+export type { ChainConfig } from './src/chain-service.ts';

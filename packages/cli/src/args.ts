@@ -80,9 +80,9 @@ export interface Options {
   llmGguf: string | undefined;
   llmThreads: number | undefined;
   llmMaxTokens: number | undefined;
-  /** serve: false with --no-chain; else the embedded chain, or --chain-rpc with its id and contracts. */
+  /** serve, seed, download: false with --no-chain; else the embedded chain, or --chain-rpc with its id and contracts. */
   chain: false | { rpcUrl?: string; chainId?: number; contracts?: { registry: `0x${string}`; token: `0x${string}`; pool: `0x${string}` } };
-  /** serve: --receipt-every, --payment-threshold, --auto-claim (bytes). */
+  /** serve, seed, download: --receipt-every, --payment-threshold, --auto-claim (bytes). */
   receipts: { everyBytes?: number; paymentThresholdBytes?: number; autoClaimBytes?: number };
 }
 
@@ -278,7 +278,7 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
     llmThreads: str('llm-threads') !== undefined ? parseInteger('llm-threads', str('llm-threads')!, 1, 256) : undefined,
     llmMaxTokens: str('llm-max-tokens') !== undefined ? parseInteger('llm-max-tokens', str('llm-max-tokens')!, 1, 8192) : undefined,
     trackerPort: str('tracker-port') !== undefined ? parseInteger('tracker-port', str('tracker-port')!, 0, 65535) : undefined,
-    chain: command === 'serve' ? chainOption(v.chain !== false, str('chain-rpc'), str('chain-id'), str('chain-contracts')) : {},
+    chain: ['serve', 'seed', 'download'].includes(command) ? chainOption(v.chain !== false, str('chain-rpc'), str('chain-id'), str('chain-contracts')) : {},
     receipts: {},
   };
   for (const [flag, key] of [['receipt-every', 'everyBytes'], ['payment-threshold', 'paymentThresholdBytes'], ['auto-claim', 'autoClaimBytes']] as const) {

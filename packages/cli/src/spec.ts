@@ -114,6 +114,8 @@ export const OPTION_DEFS: Record<OptName, OptDef> = {
 const COMMON: OptName[] = ['json', 'help', 'state-dir'];
 /** Options of every command that runs a BitTorrent node. */
 const NODE: OptName[] = [...COMMON, 'port', 'host', 'dht', 'dht-bootstrap', 'tracker'];
+/** The chain and seeding receipts (issue 13): serve, seed and download. */
+const CHAIN: OptName[] = ['chain', 'chain-rpc', 'chain-id', 'chain-contracts', 'receipt-every', 'payment-threshold', 'auto-claim'];
 
 export interface CommandSpec {
   options: OptName[];
@@ -141,21 +143,21 @@ export const COMMANDS: Record<string, CommandSpec> = {
     optionHelp: { output: 'the .torrent file to write (default <name>.torrent)' },
   },
   seed: {
-    options: [...NODE, 'dir'],
+    options: [...NODE, 'dir', ...CHAIN],
     positionals: [1, 1],
     usage: 'seed <torrent-file> --dir <save-path> [--port N]',
     summary: 'verify existing data and seed it until interrupted',
     optionHelp: { dir: 'the directory holding the data (the folder containing <name>)' },
   },
   download: {
-    options: [...NODE, 'output', 'dir', 'peer', 'seed', 'timeout'],
+    options: [...NODE, 'output', 'dir', 'peer', 'seed', 'timeout', ...CHAIN],
     positionals: [1, 1],
     usage: 'download <magnet|torrent-file|infohash> -o <dir> [--peer host:port]... [--seed] [--timeout SECONDS]',
     summary: 'download a torrent, exit when complete (or keep seeding with --seed)',
     optionHelp: { output: 'the download directory (default: the current one)', dir: 'the same as -o' },
   },
   serve: {
-    options: [...NODE, 'http-port', 'download-dir', 'tracker-port', 'allowed-host', 'allow-private-urls', 'public-url', 'metrics-token', 'llm-url', 'llm-model', 'llm-key', 'llm-gguf', 'llm-threads', 'llm-max-tokens', 'chain', 'chain-rpc', 'chain-id', 'chain-contracts', 'receipt-every', 'payment-threshold', 'auto-claim'],
+    options: [...NODE, 'http-port', 'download-dir', 'tracker-port', 'allowed-host', 'allow-private-urls', 'public-url', 'metrics-token', 'llm-url', 'llm-model', 'llm-key', 'llm-gguf', 'llm-threads', 'llm-max-tokens', ...CHAIN],
     positionals: [0, 0],
     usage: 'serve [--http-port N] [--host ADDR] [--download-dir DIR] [--port N] [--tracker-port N] [--allowed-host NAME]... [--allow-private-urls] [--public-url URL] [--metrics-token TOKEN] [--llm-url URL --llm-model NAME [--llm-key KEY] | --llm-gguf FILE [--llm-threads N] [--llm-max-tokens N]] [--no-chain | --chain-rpc URL --chain-contracts FILE]',
     summary: 'run the node: every stored torrent, the tracker, and the web UI + API on http://localhost:8080',

@@ -9,11 +9,14 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { startAnvil } from '@cascade/chain';
 import { requireClient, startLibtorrent } from '../../../test/interop/helpers.ts';
 import { tempDir } from './helpers.ts';
 import { cascade, entry, ok, startServe, until, type ServeNode } from './node-process.ts';
 
 const MiB = 1024 * 1024;
+// anvil's second dev account (its well-known test mnemonic): funded on any fresh anvil.
+const FUNDED_KEY = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d';
 
 async function runningChain(node: ServeNode): Promise<Record<string, any>> {
   return until('the chain running', async () => {
@@ -107,4 +110,37 @@ test('earn → claim → balance: receipts per MiB over the wire, kept across ki
   assert.ok(readFileSync(join(dl, 'other.bin')).equals(other));
   const toLt = downloader.events.filter((e) => e.event === 'receipt-sent').slice(sentBefore);
   assert.deepEqual(toLt, [], 'libtorrent proved no identity: nothing counted, nothing sent');
+});
+
+test('a one-shot cascade download on --chain-rpc sends its last receipt before it exits; the seeder holds every byte', { timeout: 180_000 }, async (t) => {
+  const anvil = await startAnvil();
+  t.after(() => anvil.stop());
+  const deployed = await cascade(['chain', 'deploy', '--chain-rpc', anvil.rpcUrl, '--key', FUNDED_KEY, '--json']);
+  assert.equal(deployed.code, 0, deployed.stderr);
+  const root = tempDir(t);
+  const contracts = join(root, 'contracts.json');
+  writeFileSync(contracts, JSON.stringify(deployed.json));
+  const chainArgs = ['--chain-rpc', anvil.rpcUrl, '--chain-contracts', contracts];
+  const data = join(root, 'data');
+  mkdirSync(data);
+  const content = randomBytes(3 * MiB + 1234);
+  writeFileSync(join(data, 'set.iso'), content);
+  const seeder = await startServe(t, { args: chainArgs });
+  await runningChain(seeder);
+  const made = await ok(seeder, ['create', join(data, 'set.iso'), '-o', join(root, 'set.torrent'), '--json']);
+  const ih = made.json.infoHash as string;
+  await ok(seeder, ['add', join(root, 'set.torrent'), '--save-path', data]);
+  await until('the seeder seeding', async () => ((await entry(seeder, ih)).state === 'seeding' ? true : undefined));
+
+  const dl = await cascade(['download', join(root, 'set.torrent'), '-o', join(root, 'dl'), '--peer', `127.0.0.1:${seeder.btPort}`, '--no-dht', '--port', '0', '--state-dir', join(root, 'dl-state'), '--json', ...chainArgs]);
+  assert.equal(dl.code, 0, dl.stderr);
+  assert.ok(readFileSync(join(root, 'dl', 'set.iso')).equals(content));
+  const sent = dl.lines.filter((e) => e.event === 'receipt-sent').map((e) => e.cumulativeBytes);
+  assert.equal(Math.max(...sent), content.length, 'the last receipt states every byte');
+  // The seeder holds it: the download waited for its receipts to go out before it closed.
+  const r = await until('the seeder holding every byte', async () => {
+    const j = (await ok(seeder, ['rewards', '--json'])).json;
+    return j.earnedBytes === content.length ? j : undefined;
+  }, 10_000);
+  assert.equal(r.pendingBytes, content.length);
 });

@@ -28,6 +28,7 @@ export class IdentifiedPeers {
   readonly #byPeer = new Map<string, IdentifiedPeer>();
   readonly #wire = new Map<string, WirePeer>();
   readonly #handlers: IdentifiedMessageHandler[] = [];
+  readonly #identifiedListeners: ((who: IdentifiedPeer) => void)[] = [];
   readonly #out: NodeLog;
   readonly ledger: IdentityLedger;
 
@@ -48,6 +49,7 @@ export class IdentifiedPeers {
         // unchoked first. The peer's own claim plays no part.
         if (isClean(this.ledger.record(who.did))) peer.setPriority?.(FAST_LANE);
         this.#out.event('peer-identified', { did: who.did, address: who.address, peer: peer.address, infoHash: hex(peer.infoHash) });
+        for (const listener of this.#identifiedListeners) listener(this.#byPeer.get(key)!);
       },
       // Never trusted, only noted: the peer stays a plain BitTorrent peer.
       onRejected: (peer, reason) => this.#out.note(`peer ${peer.address} sent a Cascade hello that does not verify: ${reason}`),
@@ -101,6 +103,11 @@ export class IdentifiedPeers {
       t.off('hash-failed', onHashFailed);
       t.off('peer-banned', onBanned);
     };
+  }
+
+  /** Calls `listener` each time a peer proves an identity. */
+  onIdentified(listener: (who: IdentifiedPeer) => void): void {
+    this.#identifiedListeners.push(listener);
   }
 
   /** Handles the extension's other messages (receipts…) of verified peers. */

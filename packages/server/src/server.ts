@@ -29,9 +29,9 @@ import { makeDirsSync } from '@cascade/engine/make-dirs';
 import { setTorrentLimits, type TorrentLimits } from '@cascade/engine';
 import { RssService, rssRpc, nodeAdd } from './rss/index.ts';
 import { startAssistant, assistantRpc } from './assistant/index.ts';
-import { ChainService, chainRpc, registryHost, type ChainConfig } from './chain-service.ts';
-import { ReceiptExchange, type ReceiptTerms } from './receipts/exchange.ts';
-import { ReceiptStore } from './receipts/store.ts';
+import type { ChainConfig } from './chain-service.ts';
+import type { ReceiptTerms } from './receipts/exchange.ts';
+import { attachRewards } from './receipts/node-rewards.ts';
 import { checkGgufFile, isLocalLlm, loadNodeLlamaCpp, type LlmConfig } from '@cascade/assistant';
 
 export const DEFAULT_HTTP_PORT = 8080;
@@ -241,18 +241,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     });
     cleanups.push(() => helper.close());
     node.control?.extend(assistantRpc(node, helper.assistant));
-    const chainService = new ChainService(opts.chain ?? {});
-    cleanups.push(() => chainService.close());
-    // Receipts for seeding (issue 13), counted from the first torrent on: a watcher before the library loads.
-    const receiptStore = new ReceiptStore(join(stateDir, 'chain', 'receipts.db'));
-    const receipts = new ReceiptExchange(receiptStore, node.identified, () => chainService.chain, node.out, opts.receipts);
-    node.watchers.push(receipts.watch);
-    cleanups.push(() => {
-      receipts.close();
-      receiptStore.close();
-    });
-    const chainHandlers = chainRpc(chainService, registryHost(node), receipts);
-    node.control?.extend(chainHandlers);
+    // The chain and seeding receipts (issue 13): the receipts' watcher goes on before the library loads.
+    const rewards = attachRewards(node, opts.chain ?? {}, opts.receipts);
+    cleanups.push(() => rewards.close());
+    const chainService = rewards.chain;
+    const chainHandlers = rewards.handlers;
     const ctx: ApiContext = {
       chat: {},
       chain: chainService,
@@ -307,7 +300,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       throw portError(err, 'HTTP', wantPort, '--http-port');
     }
     httpPort = (app.server.address() as AddressInfo).port;
-    chainService.start(stateDir, id, (line) => log.note(line));
+    rewards.start((line) => log.note(line));
 
     const ready = loadLibrary(node, log)
       .then((n) => {

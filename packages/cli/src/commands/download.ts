@@ -5,6 +5,7 @@
 import { resolve } from 'node:path';
 import { loadEngine } from '../engine.ts';
 import { CliError, startNode } from '@cascade/server/core';
+import { chainFor } from './chain-attach.ts';
 import { describeSource } from '../source.ts';
 import { ensureOutputDir } from '../output-dir.ts';
 import { waitForStopSignal } from '../signals.ts';
@@ -60,6 +61,7 @@ export async function downloadCommand(inv: Invocation, out: Output): Promise<num
 
   const stop = waitForStopSignal();
   const node = await startNode(o, out);
+  const chain = chainFor(node, o, out);
   let ticker: NodeJS.Timeout | undefined;
   const display = out.interactive ? new ProgressDisplay(out.stdout) : undefined;
   const cleanups: (() => void)[] = [];
@@ -115,6 +117,8 @@ export async function downloadCommand(inv: Invocation, out: Output): Promise<num
         (seconds > 0 ? ` (${formatSpeed(s.downloaded / seconds)})` : ''),
     );
 
+    // The receipts for the last pieces, to the seeders that sent them, before the connections close.
+    await chain?.receipts.flush(2000);
     if (o.seed) {
       out.event('seeding', { infoHash: t.infoHashHex });
       out.say('seeding; Ctrl-C to stop');
@@ -125,6 +129,7 @@ export async function downloadCommand(inv: Invocation, out: Output): Promise<num
     for (const c of cleanups) c();
     if (ticker) clearInterval(ticker);
     display?.finish();
+    await chain?.close();
     await node.stop();
   }
 }

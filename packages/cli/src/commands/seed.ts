@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { loadEngine } from '../engine.ts';
 import { UsageError, CliError, errorMessage, startNode } from '@cascade/server/core';
+import { chainFor } from './chain-attach.ts';
 import { describeTorrentBytes } from '../source.ts';
 import { waitForStopSignal } from '../signals.ts';
 import { waitForVerification } from '../torrent-wait.ts';
@@ -26,6 +27,7 @@ export async function seedCommand(inv: Invocation, out: Output): Promise<number>
 
   const stop = waitForStopSignal();
   const node = await startNode(o, out);
+  const chain = chainFor(node, o, out);
   try {
     const opts = { savePath: dir };
     // add() returns once the engine has checked what is on disk (resume data makes that quick).
@@ -47,6 +49,7 @@ export async function seedCommand(inv: Invocation, out: Output): Promise<number>
     await stop.promise;
     return 0;
   } finally {
+    await chain?.close();
     await node.stop();
   }
 }

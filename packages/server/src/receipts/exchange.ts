@@ -48,6 +48,12 @@ export interface RewardClaim {
   skipped: { infoHash: string; downloader: string; reason: string }[];
 }
 
+/** The node's chain (ChainService): running, or on its way up (`started` settles either way). */
+export interface ChainSource {
+  readonly chain: NodeChain | undefined;
+  readonly started: Promise<void>;
+}
+
 /** What is owed to one seeder account for one torrent, as its downloader. */
 interface Owed {
   infoHash: string;
@@ -65,7 +71,7 @@ type Verdict = { ok: true; receipt: Receipt; signature: `0x${string}` } | { ok: 
 export class ReceiptExchange {
   readonly #store: ReceiptStore;
   readonly #peers: IdentifiedPeers;
-  readonly #chain: () => NodeChain | undefined;
+  readonly #chain: ChainSource;
   readonly #out: NodeLog;
   readonly #every: number;
   readonly #validity: number;
@@ -76,8 +82,11 @@ export class ReceiptExchange {
   #announcedSteps = 0;
   #claiming: Promise<RewardClaim> | undefined;
   #closed = false;
+  /** Receipts being signed, and the last one sent to each seeder until it is acknowledged. */
+  readonly #signing = new Set<Promise<void>>();
+  readonly #unacked = new Map<string, number>();
 
-  constructor(store: ReceiptStore, peers: IdentifiedPeers, chain: () => NodeChain | undefined, out: NodeLog, terms: ReceiptTerms = {}) {
+  constructor(store: ReceiptStore, peers: IdentifiedPeers, chain: ChainSource, out: NodeLog, terms: ReceiptTerms = {}) {
     this.#store = store;
     this.#peers = peers;
     this.#chain = chain;
@@ -88,7 +97,13 @@ export class ReceiptExchange {
     this.#autoClaim = terms.autoClaimBytes;
     peers.onMessage((peer, who, m) => {
       if (m.t === 'receipt') void this.#received(peer, who, m);
-      else if (m.t === 'receipt-ack') this.#out.event('receipt-acknowledged', { infoHash: hexOf(peer.infoHash), seeder: who.account, cumulativeBytes: Number(m.cumulativeBytes) || 0 });
+      else if (m.t === 'receipt-ack') {
+        const ih = hexOf(peer.infoHash);
+        const cumulative = Number(m.cumulativeBytes) || 0;
+        const key = `${ih} ${who.account.toLowerCase()}`;
+        if (cumulative >= (this.#unacked.get(key) ?? Infinity)) this.#unacked.delete(key);
+        this.#out.event('receipt-acknowledged', { infoHash: ih, seeder: who.account, cumulativeBytes: cumulative });
+      }
     });
   }
 
@@ -107,7 +122,7 @@ export class ReceiptExchange {
       if (credited && t.stats().progress >= 1) signRest();
     };
     const signRest = () => {
-      for (const o of this.#owed.values()) if (o.infoHash === ih && o.total > o.signed) void this.#sign(o);
+      for (const o of this.#owed.values()) if (o.infoHash === ih && o.total > o.signed) this.#track(this.#sign(o));
     };
     // Also at 'done' (a download whose last pieces came from plain peers, say).
     const onDone = signRest;
@@ -130,19 +145,34 @@ export class ReceiptExchange {
     }
     o.address = address;
     o.total += bytes;
-    if (o.total - o.signed >= this.#every) void this.#sign(o);
+    if (o.total - o.signed >= this.#every) this.#track(this.#sign(o));
     return o.total > o.signed;
   }
 
+  #track(p: Promise<void>): void {
+    this.#signing.add(p);
+    void p.finally(() => this.#signing.delete(p));
+  }
+
+  /** Waits (at most `ms`) until every receipt being signed is sent and the last one sent to each
+   *  seeder is acknowledged: what a one-shot download does before it closes its connections. */
+  async flush(ms: number): Promise<void> {
+    const end = Date.now() + ms;
+    while (Date.now() < end && (this.#signing.size > 0 || this.#unacked.size > 0)) {
+      await Promise.race([Promise.allSettled([...this.#signing]), new Promise((r) => setTimeout(r, 25))]);
+    }
+  }
+
   async #sign(o: Owed): Promise<void> {
-    const chain = this.#chain();
-    // No chain yet: the bytes stay owed and go into the next receipt.
+    if (this.#closed) return;
+    const cumulative = o.total;
+    o.signed = cumulative;
+    // A chain still starting (a short download can outrun it): this receipt waits for it.
+    const chain = this.#chain.chain ?? (await this.#chain.started, this.#chain.chain);
     if (!chain || this.#closed) return;
     if (o.account === chain.account.address.toLowerCase()) return; // our own account: nothing to receipt
     const peer = this.#peers.wirePeer(o.infoHash, o.address);
     if (!peer) return;
-    const cumulative = o.total;
-    o.signed = cumulative;
     this.#store.setSent(o.infoHash, o.account, cumulative);
     const receipt: Receipt = {
       chainId: BigInt(chain.chain.id),
@@ -157,6 +187,7 @@ export class ReceiptExchange {
       const { signReceipt } = await import('@cascade/chain');
       const signature = await signReceipt(chain.account, receipt);
       sendExtensionMessage(peer, { t: 'receipt', v: 1, ...wireOf(receipt), signature });
+      this.#unacked.set(`${o.infoHash} ${o.account}`, cumulative);
       this.#out.event('receipt-sent', { infoHash: o.infoHash, seeder: receipt.seeder, peer: o.address, cumulativeBytes: cumulative });
     } catch (err) {
       this.#out.note(`receipt for ${o.infoHash} to ${o.address} not sent: ${errorMessage(err)}`);
@@ -165,8 +196,8 @@ export class ReceiptExchange {
 
   async #received(peer: WirePeer, who: IdentifiedPeer, m: Record<string, unknown>): Promise<void> {
     const ih = hexOf(peer.infoHash);
-    const chain = this.#chain();
-    if (!chain || this.#closed) return this.#out.note(`receipt from ${peer.address} for ${ih} dropped: this node runs no chain`);
+    const chain = this.#chain.chain ?? (await this.#chain.started, this.#chain.chain);
+    if (!chain || this.#closed) return this.#out.note(`receipt from ${peer.address} for ${ih} dropped: this node's chain is not running`);
     let v: Verdict;
     try {
       v = await this.#judge(chain, ih, who, m);
@@ -230,7 +261,7 @@ export class ReceiptExchange {
 
   /** Receipts held for the running chain and pool (those for another stay on disk, unused). */
   #current(): HeldReceipt[] {
-    const chain = this.#chain();
+    const chain = this.#chain.chain;
     if (!chain) return [];
     return this.#store.allHeld().filter((h) => h.chainId === BigInt(chain.chain.id) && h.pool.toLowerCase() === chain.contracts.pool.toLowerCase());
   }
@@ -266,7 +297,7 @@ export class ReceiptExchange {
 
   /** Claims every held receipt that pays something; one claim at a time. */
   claim(): Promise<RewardClaim> {
-    const chain = this.#chain();
+    const chain = this.#chain.chain;
     if (!chain) return Promise.reject(new Error('the chain is not running'));
     this.#claiming ??= (async () => {
       try {

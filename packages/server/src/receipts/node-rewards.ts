@@ -1,0 +1,48 @@
+// The chain and seeding receipts attached to a running node, the same way for `cascade serve` and
+// for the one-shot `seed` and `download`: the chain service, the receipt store and exchange (a
+// node watcher, so it must be attached before torrents are added), and the control RPCs
+// (`chain`, `register`, `verify`, `rewards`, `rewards.claim`).
+import { join } from 'node:path';
+import { ChainService, chainRpc, registryHost, type ChainConfig } from '../chain-service.ts';
+import type { RpcHandlers } from '../control.ts';
+import type { CascadeNode } from '../node.ts';
+import { nodeIdentity } from '../node-identity.ts';
+import { ReceiptExchange, type ReceiptTerms } from './exchange.ts';
+import { ReceiptStore } from './store.ts';
+
+export interface NodeRewards {
+  chain: ChainService;
+  receipts: ReceiptExchange;
+  handlers: RpcHandlers;
+  /** Starts the chain in the background (ChainService.start); once. */
+  start(log: (line: string) => void): void;
+  close(): Promise<void>;
+}
+
+export function attachRewards(node: CascadeNode, config: ChainConfig, terms?: ReceiptTerms): NodeRewards {
+  const stateDir = node.db.stateDir;
+  const chain = new ChainService(config);
+  const store = new ReceiptStore(join(stateDir, 'chain', 'receipts.db'));
+  const receipts = new ReceiptExchange(store, node.identified, chain, node.out, terms);
+  node.watchers.push(receipts.watch);
+  const handlers = chainRpc(chain, registryHost(node), receipts);
+  node.control?.extend(handlers);
+  let started = false;
+  return {
+    chain,
+    receipts,
+    handlers,
+    start(log) {
+      if (started) return;
+      started = true;
+      chain.start(stateDir, nodeIdentity(node.db), log);
+    },
+    async close() {
+      receipts.close();
+      await chain.close();
+      store.close();
+      const i = node.watchers.indexOf(receipts.watch);
+      if (i >= 0) node.watchers.splice(i, 1);
+    },
+  };
+}
