@@ -137,6 +137,8 @@ test('a one-shot cascade download on --chain-rpc sends its last receipt before i
   assert.ok(readFileSync(join(root, 'dl', 'set.iso')).equals(content));
   const sent = dl.lines.filter((e) => e.event === 'receipt-sent').map((e) => e.cumulativeBytes);
   assert.equal(Math.max(...sent), content.length, 'the last receipt states every byte');
+  const acked = dl.lines.filter((e) => e.event === 'receipt-acknowledged').map((e) => e.cumulativeBytes);
+  assert.equal(Math.max(...acked), content.length, 'and the seeder acknowledged it before the download exited');
   // The seeder holds it: the download waited for its receipts to go out before it closed.
   const r = await until('the seeder holding every byte', async () => {
     const j = (await ok(seeder, ['rewards', '--json'])).json;

@@ -118,7 +118,7 @@ export async function downloadCommand(inv: Invocation, out: Output): Promise<num
     );
 
     // The receipts for the last pieces, to the seeders that sent them, before the connections close.
-    await chain?.receipts.flush(2000);
+    await chain?.receipts.flush(3000);
     if (o.seed) {
       out.event('seeding', { infoHash: t.infoHashHex });
       out.say('seeding; Ctrl-C to stop');

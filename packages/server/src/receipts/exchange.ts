@@ -159,7 +159,10 @@ export class ReceiptExchange {
   async flush(ms: number): Promise<void> {
     const end = Date.now() + ms;
     while (Date.now() < end && (this.#signing.size > 0 || this.#unacked.size > 0)) {
-      await Promise.race([Promise.allSettled([...this.#signing]), new Promise((r) => setTimeout(r, 25))]);
+      // Always through a timer: with nothing being signed, allSettled([]) alone would resolve at
+      // once and this loop would spin on microtasks, never letting the acknowledgement be read.
+      const tick = new Promise((r) => setTimeout(r, 25));
+      await (this.#signing.size > 0 ? Promise.race([Promise.allSettled([...this.#signing]), tick]) : tick);
     }
   }
 
