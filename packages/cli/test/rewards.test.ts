@@ -112,7 +112,7 @@ test('earn → claim → balance: receipts per MiB over the wire, kept across ki
   assert.deepEqual(toLt, [], 'libtorrent proved no identity: nothing counted, nothing sent');
 });
 
-test('a one-shot cascade download on --chain-rpc sends its last receipt before it exits; the seeder holds every byte', { timeout: 180_000 }, async (t) => {
+test('a one-shot cascade download on --chain-rpc sends its last receipt before it exits; the seeder holds every byte and claims by itself past --auto-claim', { timeout: 180_000 }, async (t) => {
   const anvil = await startAnvil();
   t.after(() => anvil.stop());
   const deployed = await cascade(['chain', 'deploy', '--chain-rpc', anvil.rpcUrl, '--key', FUNDED_KEY, '--json']);
@@ -125,11 +125,15 @@ test('a one-shot cascade download on --chain-rpc sends its last receipt before i
   mkdirSync(data);
   const content = randomBytes(3 * MiB + 1234);
   writeFileSync(join(data, 'set.iso'), content);
-  const seeder = await startServe(t, { args: chainArgs });
-  await runningChain(seeder);
+  // --auto-claim 2m: the seeder claims by itself once 2 MiB of receipts are unclaimed.
+  const seeder = await startServe(t, { args: [...chainArgs, '--auto-claim', '2m'] });
+  const account = (await runningChain(seeder)).account as string;
+  // Gas for the seeder's claims (an external chain funds nobody).
+  await fetch(anvil.rpcUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'anvil_setBalance', params: [account, '0x56bc75e2d63100000'] }) });
   const made = await ok(seeder, ['create', join(data, 'set.iso'), '-o', join(root, 'set.torrent'), '--json']);
   const ih = made.json.infoHash as string;
   await ok(seeder, ['add', join(root, 'set.torrent'), '--save-path', data]);
+  await ok(seeder, ['register', ih]);
   await until('the seeder seeding', async () => ((await entry(seeder, ih)).state === 'seeding' ? true : undefined));
 
   const dl = await cascade(['download', join(root, 'set.torrent'), '-o', join(root, 'dl'), '--peer', `127.0.0.1:${seeder.btPort}`, '--no-dht', '--port', '0', '--state-dir', join(root, 'dl-state'), '--json', ...chainArgs]);
@@ -144,5 +148,14 @@ test('a one-shot cascade download on --chain-rpc sends its last receipt before i
     const j = (await ok(seeder, ['rewards', '--json'])).json;
     return j.earnedBytes === content.length ? j : undefined;
   }, 10_000);
-  assert.equal(r.pendingBytes, content.length);
+  // The automatic claim, once 2 MiB were unclaimed, without `rewards claim`; what came after waits
+  // until another 2 MiB are unclaimed.
+  const paid = await until('the automatic claim', async () => {
+    const j = (await ok(seeder, ['rewards', '--json'])).json;
+    return j.claimedBytes >= 2 * MiB ? j : undefined;
+  }, 30_000);
+  assert.equal(paid.claimedBytes + paid.pendingBytes, content.length);
+  assert.ok(paid.pendingBytes < 2 * MiB);
+  assert.equal(BigInt(paid.balance), BigInt(paid.claimedBytes) * BigInt(paid.rewardPerByte));
+  assert.ok(seeder.events.some((e) => e.event === 'rewards-claimed' && e.automatic === true && e.tx));
 });
