@@ -84,3 +84,11 @@ export function parseRate(text: string): number {
 export function formatLimit(bytesPerSecond: number): string {
   return bytesPerSecond > 0 ? formatSpeed(bytesPerSecond) : 'none';
 }
+
+/** A token amount in base units of 18 decimals (ETH, SEED), exactly: "0.008388608", "100". */
+export function units18(baseUnits: string | bigint): string {
+  const v = BigInt(baseUnits);
+  const whole = v / 10n ** 18n;
+  const frac = (v % 10n ** 18n).toString().padStart(18, '0').replace(/0+$/, '');
+  return frac ? `${whole}.${frac}` : whole.toString();
+}

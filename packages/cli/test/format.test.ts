@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatBytes, formatSpeed, formatDuration, formatPercent, formatBar, parseSize, parseRate, formatLimit } from '../src/format.ts';
+import { formatBytes, formatSpeed, formatDuration, formatPercent, formatBar, parseSize, parseRate, formatLimit, units18 } from '../src/format.ts';
 import { progressLine } from '../src/progress.ts';
 import type { TorrentStats } from '../src/engine.ts';
 
@@ -78,4 +78,12 @@ test('parseRate: sizes per second with binary units; 0 and none mean no limit; n
   for (const bad of ['fast', '-1', '4 parsecs', '', '1e3', '5000G']) assert.throws(() => parseRate(bad), /invalid rate/, bad);
   assert.equal(formatLimit(0), 'none');
   assert.equal(formatLimit(4 * 1024 * 1024), '4.0 MiB/s');
+});
+
+test('units18: 18-decimal token amounts exactly, no float rounding', () => {
+  assert.equal(units18('0'), '0');
+  assert.equal(units18(100n * 10n ** 18n), '100');
+  assert.equal(units18('8388608000000000'), '0.008388608');
+  assert.equal(units18('1'), '0.000000000000000001');
+  assert.equal(units18(123456789012345678901234567890n), '123456789012.34567890123456789');
 });

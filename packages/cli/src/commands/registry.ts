@@ -5,6 +5,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { RewardClaim, Rewards } from '@cascade/server/core';
 import { CliError, UsageError } from '@cascade/server/errors';
 import { requireNode, type Verb } from './node-access.ts';
+import { units18 } from '../format.ts';
 
 export const register: Verb = async (inv, out, node) => {
   const arg = inv.positionals[0]!;
@@ -65,8 +66,8 @@ export const rewards: Verb = async (inv, out, node) => {
     [
       `earned   ${r.earnedBytes} bytes in ${r.receipts} receipt${r.receipts === 1 ? '' : 's'}`,
       `claimed  ${r.claimedBytes} bytes`,
-      `pending  ${r.pendingBytes} bytes (${BigInt(r.pendingBytes) * BigInt(r.rewardPerByte)} token units at ${r.rewardPerByte} per byte)`,
-      `balance  ${r.balance} token units on ${r.account}`,
+      `pending  ${r.pendingBytes} bytes (${units18(BigInt(r.pendingBytes) * BigInt(r.rewardPerByte))} SEED at ${units18(BigInt(r.rewardPerByte) * 2n ** 30n)} SEED per GiB)`,
+      `balance  ${units18(r.balance)} SEED on ${r.account}`,
     ].join('\n'),
   );
   return 0;

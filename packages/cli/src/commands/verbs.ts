@@ -28,7 +28,7 @@ import { splitLink } from '@cascade/private-shares';
 import { offlineModel } from '../offline-model.ts';
 import { describeSource } from '../source.ts';
 import { renderEntries } from '../listing.ts';
-import { formatBytes, formatPercent, formatSpeed } from '../format.ts';
+import { formatBytes, formatPercent, formatSpeed, units18 } from '../format.ts';
 import type { Invocation } from '../args.ts';
 import type { Output } from '../output.ts';
 import type { PeerStats, TrackerStatus } from '../engine.ts';
@@ -191,8 +191,8 @@ const connect: Verb = async (inv, out, node) => {
 function chainLine(c: ChainHealth): string {
   if (c.state === 'error') return `error: ${c.error}`;
   if (c.state !== 'running') return c.state;
-  const eth = (Number(BigInt(c.balances.ether) / 10n ** 12n) / 1e6).toString();
-  const seed = (Number(BigInt(c.balances.token) / 10n ** 12n) / 1e6).toString();
+  const eth = units18(c.balances.ether);
+  const seed = units18(c.balances.token);
   return [
     `${c.embedded ? 'embedded' : c.rpcUrl}, id ${c.chainId}, block ${c.block}`,
     `         account ${c.account}: ${eth} ETH, ${seed} SEED`,
