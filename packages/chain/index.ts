@@ -8,6 +8,6 @@ export {
   type Receipt, type Registration,
 } from './src/receipts.ts';
 export { NodeChain, type NodeChainOptions, type ChainStatus } from './src/node-chain.ts';
-export { metadataBlock, readMetadataBlock, type TorrentMetadata, type MetadataBlock } from './src/metadata.ts';
+export { metadataBlock, readMetadataBlock, dagJsonCid, type TorrentMetadata, type MetadataBlock } from './src/metadata.ts';
 export { recordOf, register, type RegistryRecord } from './src/registry.ts';
 export { claimReceipts, paidBytes, tokenBalance, rewardRate, type SignedReceipt, type ClaimResult } from './src/rewards.ts';

@@ -25,7 +25,7 @@ export interface MetadataBlock {
 
 export async function metadataBlock(meta: TorrentMetadata): Promise<MetadataBlock> {
   const bytes = dagJson.encode(meta);
-  const cid = CID.createV1(dagJson.code, await sha256.digest(bytes));
+  const cid = await dagJsonCid(bytes);
   return { cid: cid.toString(), bytes };
 }
 
@@ -33,9 +33,14 @@ export async function metadataBlock(meta: TorrentMetadata): Promise<MetadataBloc
 export async function readMetadataBlock(cid: string, bytes: Uint8Array): Promise<TorrentMetadata> {
   const want = CID.parse(cid);
   if (want.code !== dagJson.code) throw new Error(`${cid} is not a DAG-JSON block`);
-  const got = CID.createV1(dagJson.code, await sha256.digest(bytes));
+  const got = await dagJsonCid(bytes);
   if (!got.equals(want)) throw new Error(`the block does not hash to ${cid}`);
   const meta = dagJson.decode(bytes) as TorrentMetadata;
   if (meta.v !== 1) throw new Error(`unknown metadata version ${String(meta.v)}`);
   return meta;
+}
+
+/** The CIDv1 (dag-json, sha2-256) of a block's bytes: what any IPFS node computes for them. */
+export async function dagJsonCid(bytes: Uint8Array): Promise<CID> {
+  return CID.createV1(dagJson.code, await sha256.digest(bytes));
 }

@@ -84,6 +84,8 @@ export interface Options {
   chain: false | { rpcUrl?: string; chainId?: number; contracts?: { registry: `0x${string}`; token: `0x${string}`; pool: `0x${string}` } };
   /** serve, seed, download: --receipt-every, --payment-threshold, --auto-claim (bytes). */
   receipts: { everyBytes?: number; paymentThresholdBytes?: number; autoClaimBytes?: number };
+  /** serve, seed, download: --ipfs-api URL (Kubo RPC) to pin registered metadata blocks to. */
+  ipfsApi: string | undefined;
 }
 
 export interface Invocation {
@@ -152,14 +154,15 @@ function checkUrl(option: string, value: string): string {
   return value;
 }
 
-function checkLlmUrl(value: string): string {
+/** `value` when it is an http(s) URL; otherwise a usage error naming `flag`. */
+function httpUrl(flag: string, value: string): string {
   let u: URL;
   try {
     u = new URL(value);
   } catch {
-    throw new UsageError(`--llm-url wants a URL, got "${value}"`);
+    throw new UsageError(`${flag} wants a URL, got "${value}"`);
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UsageError(`--llm-url wants an http(s) URL, got "${value}"`);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UsageError(`${flag} wants an http(s) URL, got "${value}"`);
   return value;
 }
 
@@ -271,7 +274,7 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
     conversation: str('conversation'),
     metricsToken: str('metrics-token'),
     torrent: str('torrent'),
-    llmUrl: str('llm-url') !== undefined ? checkLlmUrl(str('llm-url')!) : undefined,
+    llmUrl: str('llm-url') !== undefined ? httpUrl('--llm-url', str('llm-url')!) : undefined,
     llmModel: str('llm-model'),
     llmKey: str('llm-key'),
     llmGguf: str('llm-gguf') !== undefined ? resolve(str('llm-gguf')!) : undefined,
@@ -280,6 +283,7 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
     trackerPort: str('tracker-port') !== undefined ? parseInteger('tracker-port', str('tracker-port')!, 0, 65535) : undefined,
     chain: ['serve', 'seed', 'download'].includes(command) ? chainOption(v.chain !== false, str('chain-rpc'), str('chain-id'), str('chain-contracts')) : {},
     receipts: {},
+    ipfsApi: str('ipfs-api') !== undefined ? httpUrl('--ipfs-api', str('ipfs-api')!) : undefined,
   };
   for (const [flag, key] of [['receipt-every', 'everyBytes'], ['payment-threshold', 'paymentThresholdBytes'], ['auto-claim', 'autoClaimBytes']] as const) {
     const text = str(flag);
@@ -353,13 +357,7 @@ function chainOption(on: boolean, rpc: string | undefined, id: string | undefine
   if (rpc === undefined || contracts === undefined) {
     throw new UsageError('an external chain needs both --chain-rpc URL and --chain-contracts FILE (the JSON `cascade chain deploy` prints)');
   }
-  let url: URL;
-  try {
-    url = new URL(rpc);
-  } catch {
-    throw new UsageError(`--chain-rpc wants an http(s) URL, got "${rpc}"`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--chain-rpc wants an http(s) URL, got "${rpc}"`);
+  httpUrl('--chain-rpc', rpc);
   const file = readContractsFile(contracts);
   const chainId = id !== undefined ? parseInteger('chain-id', id, 1, 2 ** 53 - 1) : file.chainId;
   if (chainId !== file.chainId) throw new UsageError(`--chain-id ${chainId} and ${contracts} (chain ${file.chainId}) disagree`);

@@ -11,7 +11,7 @@ export type OptName =
   | 'timeout' | 'delete-data' | 'paused' | 'http-port' | 'download-dir' | 'tracker-port' | 'allowed-host' | 'allow-private-urls' | 'public-url' | 'metrics-token'
   | 'save-path' | 'category' | 'tag' | 'down' | 'up' | 'alt-down' | 'alt-up'
   | 'sort' | 'order' | 'limit' | 'state' | 'off' | 'alt'
-  | 'chain' | 'chain-rpc' | 'chain-id' | 'chain-contracts' | 'key' | 'receipt-every' | 'payment-threshold' | 'auto-claim'
+  | 'chain' | 'chain-rpc' | 'chain-id' | 'chain-contracts' | 'key' | 'receipt-every' | 'payment-threshold' | 'auto-claim' | 'ipfs-api'
   | 'torrent' | 'conversation' | 'llm-url' | 'llm-model' | 'llm-key' | 'llm-gguf' | 'llm-threads' | 'llm-max-tokens'
   | 'to' | 'encrypt'
   | 'interval' | 'must-contain' | 'must-not-contain' | 'regex' | 'episode' | 'smart' | 'feed' | 'max-items';
@@ -104,6 +104,7 @@ export const OPTION_DEFS: Record<OptName, OptDef> = {
   'chain-rpc': { type: 'string', arg: 'URL', help: 'an EVM chain\'s JSON-RPC endpoint to use instead of the embedded chain (with --chain-contracts); the node signs with its identity\'s account' },
   'chain-id': { type: 'string', arg: 'N', help: 'the chain id --chain-rpc must have (default: the one in --chain-contracts)' },
   'chain-contracts': { type: 'string', arg: 'FILE', help: 'the contracts on --chain-rpc: the JSON `cascade chain deploy` prints ({"chainId", "registry", "rewards", "token"})' },
+  'ipfs-api': { type: 'string', arg: 'URL', help: 'a Kubo RPC API (e.g. http://127.0.0.1:5001) to pin the metadata blocks of torrents this node registers to' },
   'receipt-every': { type: 'string', arg: 'SIZE', help: 'as a downloader, sign each verified Cascade seeder a receipt every SIZE of verified data from it (default 1m), and at the end' },
   'payment-threshold': { type: 'string', arg: 'SIZE', help: 'as a seeder, print a payment-required event each time the unclaimed bytes in receipts pass another SIZE (default 64m)' },
   'auto-claim': { type: 'string', arg: 'SIZE', help: 'as a seeder, claim the receipts by itself once SIZE of them are unclaimed (default: only `cascade rewards claim`)' },
@@ -115,7 +116,7 @@ const COMMON: OptName[] = ['json', 'help', 'state-dir'];
 /** Options of every command that runs a BitTorrent node. */
 const NODE: OptName[] = [...COMMON, 'port', 'host', 'dht', 'dht-bootstrap', 'tracker'];
 /** The chain and seeding receipts (issue 13): serve, seed and download. */
-const CHAIN: OptName[] = ['chain', 'chain-rpc', 'chain-id', 'chain-contracts', 'receipt-every', 'payment-threshold', 'auto-claim'];
+const CHAIN: OptName[] = ['chain', 'chain-rpc', 'chain-id', 'chain-contracts', 'receipt-every', 'payment-threshold', 'auto-claim', 'ipfs-api'];
 
 export interface CommandSpec {
   options: OptName[];

@@ -10,6 +10,7 @@ import { CliError, errorMessage, UsageError } from './errors.ts';
 import { loadEngine, type Metainfo } from './engine.ts';
 import type { CascadeNode } from './node.ts';
 import { magnetOf } from './torrent-view.ts';
+import { pinBlock } from './ipfs-pin.ts';
 import type { ReceiptExchange } from './receipts/exchange.ts';
 
 /** false: no chain. Otherwise the embedded dev chain, or `rpcUrl` + `chainId` + `contracts`. */
@@ -37,8 +38,11 @@ export class ChainService {
   #did = '';
   started: Promise<void> = Promise.resolve();
 
-  constructor(config: ChainConfig) {
+  readonly #ipfsApi: string | undefined;
+
+  constructor(config: ChainConfig, opts: { ipfsApi?: string } = {}) {
     this.#config = config;
+    this.#ipfsApi = opts.ipfsApi;
   }
 
   /** Starts the chain in the background (see started). */
@@ -95,7 +99,7 @@ export class ChainService {
    * <stateDir>/chain/blocks). Already ours: the record as it is, no transaction. Another owner's:
    * refused with who owns it.
    */
-  async register(meta: Metainfo, magnet: string, description?: string): Promise<{ tx: string | null; infoHash: string; owner: string; metadataCid: string; block: number }> {
+  async register(meta: Metainfo, magnet: string, description?: string): Promise<{ tx: string | null; infoHash: string; owner: string; metadataCid: string; block: number; pinned?: boolean; pinError?: string }> {
     const chain = await this.ready();
     const { metadataBlock, recordOf, register } = await import('@cascade/chain');
     const ih = meta.infoHashHex;
@@ -110,7 +114,9 @@ export class ChainService {
     mkdirSync(this.#blocksDir, { recursive: true });
     writeFileSync(join(this.#blocksDir, block.cid), block.bytes);
     const { tx, block: at } = await register(chain, ih, block.cid);
-    return { tx, infoHash: ih, owner: chain.account.address, metadataCid: block.cid, block: at };
+    // Pinned after the registration: an IPFS node that is down never stops the record; the result says.
+    const pin = this.#ipfsApi ? await pinBlock(this.#ipfsApi, block.cid, block.bytes) : undefined;
+    return { tx, infoHash: ih, owner: chain.account.address, metadataCid: block.cid, block: at, ...(pin ? { pinned: pin.pinned, ...(pin.error ? { pinError: pin.error } : {}) } : {}) };
   }
 
   /** Who registered `infoHash` (undefined: nobody); the owner's did when this node holds the

@@ -98,6 +98,8 @@ export interface ServerOptions {
   chain?: ChainConfig;
   /** When receipts are sent and claims made (defaults: a receipt per MiB, no automatic claim). */
   receipts?: ReceiptTerms;
+  /** A Kubo RPC API (http://host:5001) the metadata blocks of registered torrents are pinned to. */
+  ipfsApi?: string;
 }
 
 export interface RunningServer {
@@ -242,7 +244,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     cleanups.push(() => helper.close());
     node.control?.extend(assistantRpc(node, helper.assistant));
     // The chain and seeding receipts (issue 13): the receipts' watcher goes on before the library loads.
-    const rewards = attachRewards(node, opts.chain ?? {}, opts.receipts);
+    const rewards = attachRewards(node, opts.chain ?? {}, opts.receipts, opts.ipfsApi ? { ipfsApi: opts.ipfsApi } : {});
     cleanups.push(() => rewards.close());
     const chainService = rewards.chain;
     const chainHandlers = rewards.handlers;

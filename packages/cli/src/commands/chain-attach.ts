@@ -8,7 +8,7 @@ import type { Output } from '../output.ts';
 
 export function chainFor(node: CascadeNode, o: Options, out: Output): NodeRewards | undefined {
   if (o.chain === false) return undefined;
-  const rewards = attachRewards(node, o.chain, o.receipts);
+  const rewards = attachRewards(node, o.chain, o.receipts, o.ipfsApi !== undefined ? { ipfsApi: o.ipfsApi } : {});
   const start = () => rewards.start((line) => out.note(line));
   if (o.chain.rpcUrl) start();
   else node.identified.onIdentified(start);

@@ -31,6 +31,7 @@ export async function serveCommand(inv: Invocation, out: Output): Promise<number
       : {}),
     chain: o.chain,
     receipts: o.receipts,
+    ...(o.ipfsApi !== undefined ? { ipfsApi: o.ipfsApi } : {}),
     log: out,
   });
   try {

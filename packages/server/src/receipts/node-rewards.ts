@@ -19,9 +19,9 @@ export interface NodeRewards {
   close(): Promise<void>;
 }
 
-export function attachRewards(node: CascadeNode, config: ChainConfig, terms?: ReceiptTerms): NodeRewards {
+export function attachRewards(node: CascadeNode, config: ChainConfig, terms?: ReceiptTerms, opts: { ipfsApi?: string } = {}): NodeRewards {
   const stateDir = node.db.stateDir;
-  const chain = new ChainService(config);
+  const chain = new ChainService(config, opts);
   const store = new ReceiptStore(join(stateDir, 'chain', 'receipts.db'));
   const receipts = new ReceiptExchange(store, node.identified, chain, node.out, terms);
   node.watchers.push(receipts.watch);
