@@ -8,7 +8,7 @@ import { useLive } from './live.ts';
 import { nextTheme, setTheme, useTheme } from './theme.ts';
 import { useBrowserPeer } from './browser-peer.ts';
 import { claimNode, isMember, signOut, useAuth, whoLabel, type AuthState } from './auth.ts';
-import { IconAssistant, IconRss } from './components/icons.tsx';
+import { IconAssistant, IconCoin, IconRss } from './components/icons.tsx';
 import { IconAuto, IconChat, IconList, IconMoon, IconNetwork, IconPlus, IconSettings, IconShare, IconSignOut, IconSun } from './components/icons.tsx';
 import { Boundary } from './components/Boundary.tsx';
 import { ConnectionBanner } from './components/ConnectionBanner.tsx';
@@ -23,6 +23,7 @@ import { SettingsView } from './views/SettingsView.tsx';
 import { RssView } from './views/RssView.tsx';
 import { VisitorNotice } from './views/VisitorNotice.tsx';
 import { AssistantView } from './views/AssistantView.tsx';
+import { RewardsView } from './views/RewardsView.tsx';
 import { Brand, FirstRunScreen, LoadingScreen, SignInScreen, UnreachableScreen } from './views/SignIn.tsx';
 
 const NAV: { view: View; label: string; Icon: ComponentType<SVGProps<SVGSVGElement>>; testId?: string }[] = [
@@ -33,8 +34,12 @@ const NAV: { view: View; label: string; Icon: ComponentType<SVGProps<SVGSVGEleme
   { view: 'assistant', label: 'Assistant', Icon: IconAssistant },
   { view: 'chat', label: 'Chat', Icon: IconChat, testId: 'chat-nav' },
   { view: 'network', label: 'Network', Icon: IconNetwork },
+  { view: 'rewards', label: 'Rewards', Icon: IconCoin },
   { view: 'settings', label: 'Settings', Icon: IconSettings },
 ];
+
+/** Places only owner and members get (the node's routes behind them are theirs). */
+const MEMBERS_ONLY = new Set<View>(['rss', 'assistant', 'rewards']);
 
 export function App() {
   const auth = useAuth();
@@ -66,7 +71,7 @@ function Shell({ auth }: { auth: AuthState }) {
           <Brand />
         </a>
         <nav className="nav" aria-label="Main">
-          {NAV.filter((n) => member || (n.view !== 'rss' && n.view !== 'assistant')).map(({ view, label, Icon, testId }) => (
+          {NAV.filter((n) => member || !MEMBERS_ONLY.has(n.view)).map(({ view, label, Icon, testId }) => (
             <a key={view} href={href(view)} className={`nav-link${route.view === view ? ' active' : ''}`} aria-current={route.view === view ? 'page' : undefined} title={label} data-testid={testId ?? `nav-${view}`}>
               <Icon />
               <span className="nav-label">{label}</span>
@@ -124,6 +129,7 @@ function Shell({ auth }: { auth: AuthState }) {
           {route.view === 'settings' && <SettingsView />}
           {route.view === 'rss' && member && <RssView />}
           {route.view === 'assistant' && (member ? <AssistantView /> : <VisitorNotice />)}
+          {route.view === 'rewards' && (member ? <RewardsView /> : <VisitorNotice />)}
         </Boundary>
       </main>
     </div>

@@ -67,3 +67,12 @@ export function formatRatio(r: number | null): string {
   if (!Number.isFinite(r)) return '∞';
   return r.toFixed(2);
 }
+
+/** A balance in 10^18 units (ether, the token) as a short decimal (four places at most). */
+export function units18(wei: string | undefined | null): string {
+  if (wei === undefined || wei === null) return '—';
+  const n = BigInt(wei);
+  const whole = n / 10n ** 18n;
+  const frac = ((n % 10n ** 18n) / 10n ** 14n).toString().padStart(4, '0').replace(/0+$/, '');
+  return frac ? `${whole}.${frac}` : String(whole);
+}

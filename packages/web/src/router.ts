@@ -1,8 +1,8 @@
 // Hash routing (#/torrents, #/torrents/<infohash>, #/share, …): no server-side fallback needed.
 import { useSyncExternalStore } from 'react';
 
-export type View = 'torrents' | 'share' | 'add' | 'rss' | 'assistant' | 'chat' | 'network' | 'settings';
-export const VIEWS: View[] = ['torrents', 'share', 'add', 'rss', 'assistant', 'chat', 'network', 'settings'];
+export type View = 'torrents' | 'share' | 'add' | 'rss' | 'assistant' | 'chat' | 'network' | 'rewards' | 'settings';
+export const VIEWS: View[] = ['torrents', 'share', 'add', 'rss', 'assistant', 'chat', 'network', 'rewards', 'settings'];
 
 export interface Route {
   view: View;

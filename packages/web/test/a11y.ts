@@ -74,6 +74,23 @@ export function horizontalOverflow(page: Page): Promise<number> {
   });
 }
 
+/** The top bar at each width (721 px up: below, the navigation is a bottom tab bar): where the
+ *  navigation runs into the account controls, or the page scrolls sideways. Empty when it fits. */
+export async function topBarMisfits(page: Page, widths = [1920, 1440, 1400, 1366, 1340, 1321, 1320, 1280, 1181, 1180, 1100, 900, 721]): Promise<string[]> {
+  const bad: string[] = [];
+  for (const width of widths) {
+    await page.setViewportSize({ width, height: 800 });
+    const fit = await page.evaluate(() => {
+      const right = document.querySelector('.topbar-right')!.getBoundingClientRect().left;
+      const links = Array.from(document.querySelectorAll('.nav-link')).map((a) => a.getBoundingClientRect().right);
+      return { right, last: Math.max(...links), scroll: document.documentElement.scrollWidth - document.documentElement.clientWidth };
+    });
+    if (fit.last > fit.right) bad.push(`${width}px: the nav ends at ${fit.last}px, past the account controls at ${fit.right}px`);
+    if (fit.scroll !== 0) bad.push(`${width}px: ${fit.scroll}px of sideways scrolling`);
+  }
+  return bad;
+}
+
 /** Elements wider than the window's right edge (for messages when overflow is found). */
 export function overflowingElements(page: Page): Promise<string[]> {
   return page.evaluate(() => {
@@ -121,6 +138,8 @@ export async function memberViews(page: Page, selectedHash: string): Promise<Vie
     { name: 'add', hash: '#/add', ready: '[data-testid="add-uri-input"]' },
     { name: 'share', hash: '#/share', ready: '[data-testid="share-input"]' },
     { name: 'network', hash: '#/network', ready: '[data-testid="health-port"]' },
+    // On a node without a chain the page says so; with one it shows the figures.
+    { name: 'rewards', hash: '#/rewards', ready: '[data-testid="rewards-unavailable"], [data-testid="rewards-earned"]' },
     { name: 'settings', hash: '#/settings', ready: '[data-testid="settings-port"]' },
     { name: 'chat', hash: '#/chat', ready: '[data-testid="chat-my-did"], [data-testid="chat-unavailable"], [data-testid="chat-error"]' },
   ];

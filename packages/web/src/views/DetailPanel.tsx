@@ -1,10 +1,12 @@
-// Detail panel of one node torrent: overview, files (select, stream, save), peers and trackers.
+// Detail panel of one node torrent: overview, files (select, stream, save), peers and trackers;
+// the Info tab also shows who owns it on the chain (detail/OwnershipSection.tsx).
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, ApiError, normaliseDetail, torrentFileUrl, type TorrentDetail, type TorrentSummary } from '../api.ts';
 import { FilesTab } from './detail/FilesTab.tsx';
 import { OptionsTab } from './detail/OptionsTab.tsx';
 import { TrackersTab } from './detail/TrackersTab.tsx';
 import { QueueControls } from './detail/QueueControls.tsx';
+import { OwnershipSection } from './detail/OwnershipSection.tsx';
 import { useAction } from './detail/use-action.ts';
 import { assistantHref } from '../router.ts';
 import { optionsOf } from '../node-options.ts';
@@ -320,6 +322,7 @@ function formatDuration(seconds: number): string {
 function OverviewTab({ detail }: { detail: TorrentDetail }) {
   return (
     <div className="overview">
+      <OwnershipSection key={detail.infoHashHex} infoHash={detail.infoHashHex} hasMetadata={detail.files.length > 0} />
       <dl className="kv">
         <dt>Infohash</dt>
         <dd className="mono">{detail.infoHashHex}</dd>

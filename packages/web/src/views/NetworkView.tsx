@@ -3,7 +3,7 @@ import { Fragment, useEffect, useState } from 'react';
 import { api, type Health } from '../api.ts';
 import { useLive } from '../live.ts';
 import { isMember, useAuth } from '../auth.ts';
-import { formatBytes, formatSpeed } from '../format.ts';
+import { formatBytes, formatSpeed, units18 } from '../format.ts';
 import { Stat } from '../components/ui.tsx';
 import { useBrowserPeer } from '../browser-peer.ts';
 
@@ -23,15 +23,6 @@ type Chain = {
   account?: string;
   balances?: { ether: string; token: string };
 };
-
-/** A balance in 10^18 units (ether, the token) as a short decimal. */
-function units18(wei: string | undefined): string {
-  if (wei === undefined) return '—';
-  const n = BigInt(wei);
-  const whole = n / 10n ** 18n;
-  const frac = ((n % 10n ** 18n) / 10n ** 14n).toString().padStart(4, '0').replace(/0+$/, '');
-  return frac ? `${whole}.${frac}` : String(whole);
-}
 
 const REACH_TEXT: Record<string, string> = {
   reachable: 'reachable — peers have connected to us',
