@@ -9,5 +9,5 @@ export {
 } from './src/receipts.ts';
 export { NodeChain, type NodeChainOptions, type ChainStatus } from './src/node-chain.ts';
 export { metadataBlock, readMetadataBlock, dagJsonCid, type TorrentMetadata, type MetadataBlock } from './src/metadata.ts';
-export { recordOf, register, type RegistryRecord } from './src/registry.ts';
+export { recordOf, recordAt, register, type RegistryRecord } from './src/registry.ts';
 export { claimReceipts, paidBytes, tokenBalance, rewardRate, type SignedReceipt, type ClaimResult } from './src/rewards.ts';

@@ -1,6 +1,6 @@
 // The node's side of the content registry: register a torrent from the node's account, read who
 // owns one.
-import { BaseError, ContractFunctionRevertedError, type Address, type Hex } from 'viem';
+import { BaseError, ContractFunctionRevertedError, createPublicClient, http, type Address, type Hex, type PublicClient } from 'viem';
 import { contentRegistry } from './artifacts.ts';
 import type { NodeChain } from './node-chain.ts';
 
@@ -15,8 +15,17 @@ export interface RegistryRecord {
 
 const ZERO = '0x0000000000000000000000000000000000000000';
 
-export async function recordOf(chain: NodeChain, infoHashHex: string): Promise<RegistryRecord | undefined> {
-  const r = (await chain.client.readContract({ address: chain.contracts.registry, abi: contentRegistry.abi, functionName: 'recordOf', args: [`0x${infoHashHex}`] })) as {
+export function recordOf(chain: NodeChain, infoHashHex: string): Promise<RegistryRecord | undefined> {
+  return readRecord(chain.client, chain.contracts.registry, infoHashHex);
+}
+
+/** The record on the registry at `registry` of the chain at `rpcUrl`, with no node and no key. */
+export function recordAt(rpcUrl: string, registry: Address, infoHashHex: string): Promise<RegistryRecord | undefined> {
+  return readRecord(createPublicClient({ transport: http(rpcUrl) }), registry, infoHashHex);
+}
+
+async function readRecord(client: Pick<PublicClient, 'readContract'>, registry: Address, infoHashHex: string): Promise<RegistryRecord | undefined> {
+  const r = (await client.readContract({ address: registry, abi: contentRegistry.abi, functionName: 'recordOf', args: [`0x${infoHashHex}`] })) as {
     owner: Address;
     metadataCid: string;
     blockNumber: bigint;

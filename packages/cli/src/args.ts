@@ -281,7 +281,7 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
     llmThreads: str('llm-threads') !== undefined ? parseInteger('llm-threads', str('llm-threads')!, 1, 256) : undefined,
     llmMaxTokens: str('llm-max-tokens') !== undefined ? parseInteger('llm-max-tokens', str('llm-max-tokens')!, 1, 8192) : undefined,
     trackerPort: str('tracker-port') !== undefined ? parseInteger('tracker-port', str('tracker-port')!, 0, 65535) : undefined,
-    chain: ['serve', 'seed', 'download'].includes(command) ? chainOption(v.chain !== false, str('chain-rpc'), str('chain-id'), str('chain-contracts')) : {},
+    chain: ['serve', 'seed', 'download', 'register', 'verify', 'rewards'].includes(command) ? chainOption(v.chain !== false, str('chain-rpc'), str('chain-id'), str('chain-contracts')) : {},
     receipts: {},
     ipfsApi: str('ipfs-api') !== undefined ? httpUrl('--ipfs-api', str('ipfs-api')!) : undefined,
   };

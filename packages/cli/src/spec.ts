@@ -117,6 +117,9 @@ const COMMON: OptName[] = ['json', 'help', 'state-dir'];
 const NODE: OptName[] = [...COMMON, 'port', 'host', 'dht', 'dht-bootstrap', 'tracker'];
 /** The chain and seeding receipts (issue 13): serve, seed and download. */
 const CHAIN: OptName[] = ['chain', 'chain-rpc', 'chain-id', 'chain-contracts', 'receipt-every', 'payment-threshold', 'auto-claim', 'ipfs-api'];
+/** The chain a verb means (register, verify, rewards): checked against the running node's; verify
+ *  reads it directly when no node runs. */
+const CHAIN_OF_NODE: OptName[] = ['chain-rpc', 'chain-id', 'chain-contracts'];
 
 export interface CommandSpec {
   options: OptName[];
@@ -290,20 +293,20 @@ export const COMMANDS: Record<string, CommandSpec> = {
     details: MANY,
   },
   register: {
-    options: COMMON,
+    options: [...COMMON, ...CHAIN_OF_NODE],
     positionals: [1, 1],
     usage: 'register <torrent-file|infohash>',
     summary: "record the torrent as published by this node's account in the content registry (with its metadata CID)",
     details: 'The running node signs and pays the gas. A torrent registered to another account is refused with its owner;\none already registered to this node answers with its record and no transaction.',
   },
   verify: {
-    options: COMMON,
+    options: [...COMMON, ...CHAIN_OF_NODE],
     positionals: [1, 1],
     usage: 'verify <infohash>',
     summary: "who registered a torrent: owner account (and did), metadata CID, block; exit 1 when not registered",
   },
   rewards: {
-    options: COMMON,
+    options: [...COMMON, ...CHAIN_OF_NODE],
     positionals: [0, 1],
     usage: 'rewards | rewards claim',
     summary: 'seeding rewards: bytes earned in receipts held, claimed, pending, and the token balance; claim submits them',

@@ -135,6 +135,24 @@ test('register and verify: two nodes on one chain; the first registration wins, 
   assert.equal((await fetch(`${b.url}/ipfs/${cid}?format=raw`)).status, 404, 'b holds no such block');
   assert.equal((await fetch(`${a.url}/ipfs/..%2f..%2fcontracts.json?format=raw`)).status, 404);
 
+  // The chain options on the verbs: the node's own chain is fine, another is refused, and with no
+  // node running verify reads the registry itself.
+  const same = await a.run(['verify', ih, '--json', ...args]);
+  assert.equal(same.code, 0, same.stderr);
+  assert.equal(same.json.owner, ids[0]!.address);
+  assert.equal((await a.run(['rewards', '--json', ...args])).code, 0);
+  const elsewhere = join(dir, 'elsewhere.json');
+  writeFileSync(elsewhere, JSON.stringify({ ...deployed.json, registry: `0x${'12'.repeat(20)}` }));
+  const wrong = await a.run(['verify', ih, '--chain-rpc', anvil.rpcUrl, '--chain-contracts', elsewhere]);
+  assert.equal(wrong.code, 1);
+  assert.match(wrong.stderr, /not the one given/);
+  const offline = await cascade(['verify', ih, '--json', '--state-dir', join(dir, 'no-node'), ...args]);
+  assert.equal(offline.code, 0, offline.stderr);
+  assert.deepEqual([offline.json.owner, offline.json.metadataCid, offline.json.did], [ids[0]!.address, first.json.metadataCid, null]);
+  const offlineNone = await cascade(['verify', 'cd'.repeat(20), '--json', '--state-dir', join(dir, 'no-node'), ...args]);
+  assert.equal(offlineNone.code, 1);
+  assert.equal(offlineNone.json.registered, false);
+
   const nobody = await a.run(['verify', 'ab'.repeat(20), '--json']);
   assert.equal(nobody.code, 1);
   assert.equal(nobody.json.registered, false);

@@ -2,10 +2,23 @@
 // (issue 13): ownership records in the content registry and seeding rewards from the reward pool,
 // through the running node (its account signs and pays gas, and receives the rewards).
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import type { RewardClaim, Rewards } from '@cascade/server/core';
+import type { ChainHealth, ControlClient, RewardClaim, Rewards } from '@cascade/server/core';
+import type { Options } from '../args.ts';
 import { CliError, UsageError } from '@cascade/server/errors';
-import { requireNode, type Verb } from './node-access.ts';
+import { NO_NODE, requireNode, type Verb } from './node-access.ts';
 import { units18 } from '../format.ts';
+
+/** With --chain-rpc/--chain-contracts, the running node must be on that chain: a verb never acts
+ *  on another chain than the one asked for. */
+async function sameChain(node: ControlClient, o: Options): Promise<void> {
+  if (o.chain === false || !o.chain.rpcUrl) return;
+  const c = await node.call<ChainHealth>('chain');
+  if (c.state !== 'running') throw new CliError(`the running node's chain is ${c.state === 'error' ? `in error: ${c.error}` : c.state}, not ${o.chain.rpcUrl}`);
+  const want = o.chain.contracts!;
+  if (c.chainId !== o.chain.chainId || c.contracts.registry.toLowerCase() !== want.registry.toLowerCase() || c.contracts.pool.toLowerCase() !== want.pool.toLowerCase()) {
+    throw new CliError(`the running node is on chain ${c.chainId} (registry ${c.contracts.registry}), not the one given (chain ${o.chain.chainId}, registry ${want.registry})`);
+  }
+}
 
 export const register: Verb = async (inv, out, node) => {
   const arg = inv.positionals[0]!;
@@ -13,6 +26,7 @@ export const register: Verb = async (inv, out, node) => {
   if (existsSync(arg) && statSync(arg).isFile()) params.torrent = readFileSync(arg).toString('base64');
   else if (/^[0-9a-fA-F]{1,40}$/.test(arg)) params.infoHash = arg;
   else throw new UsageError(`register wants a .torrent file or an infohash, got "${arg}"`);
+  await sameChain(requireNode(node, 'register'), inv.options);
   const r = await requireNode(node, 'register').call<{ tx: string | null; infoHash: string; owner: string; metadataCid: string; block: number }>('register', params);
   out.result(r, () =>
     r.tx === null
@@ -25,9 +39,14 @@ export const register: Verb = async (inv, out, node) => {
 export const verify: Verb = async (inv, out, node) => {
   const ih = inv.positionals[0]!;
   if (!/^[0-9a-fA-F]{40}$/.test(ih)) throw new UsageError(`verify wants a full 40-digit infohash, got "${ih}"`);
-  let r: { owner: string; did: string | null; metadataCid: string; block: number };
+  let r: { owner: string; did: string | null; metadataCid: string; block: number } | undefined;
   try {
-    r = await requireNode(node, 'verify').call('verify', { infoHash: ih });
+    if (node) {
+      await sameChain(node, inv.options);
+      r = await node.call('verify', { infoHash: ih });
+    } else {
+      r = await verifyOnChain(ih, inv.options);
+    }
   } catch (err) {
     // "not registered" is an answer, not a failure of the command: exit 1 with it, as documented.
     if (/is not registered/.test((err as Error).message)) {
@@ -36,14 +55,26 @@ export const verify: Verb = async (inv, out, node) => {
     }
     throw err instanceof Error ? new CliError(err.message) : err;
   }
-  out.result(r, () => `${ih.toLowerCase()}: owner ${r.owner}${r.did ? ` (${r.did})` : ''}, metadata ${r.metadataCid}, block ${r.block}`);
+  const found = r!;
+  out.result(found, () => `${ih.toLowerCase()}: owner ${found.owner}${found.did ? ` (${found.did})` : ''}, metadata ${found.metadataCid}, block ${found.block}`);
   return 0;
 };
+
+/** verify with no node running: straight from the registry on --chain-rpc (the did is unknown
+ *  here: it is in the metadata block, which a node holds). */
+async function verifyOnChain(ih: string, o: Options): Promise<{ owner: string; did: null; metadataCid: string; block: number }> {
+  if (o.chain === false || !o.chain.rpcUrl) throw new CliError(`verify needs a running node, or --chain-rpc URL --chain-contracts FILE to read the registry itself: ${NO_NODE}`);
+  const { recordAt } = await import('@cascade/chain');
+  const rec = await recordAt(o.chain.rpcUrl, o.chain.contracts!.registry, ih.toLowerCase());
+  if (!rec) throw new CliError(`${ih.toLowerCase()} is not registered`);
+  return { owner: rec.owner, did: null, metadataCid: rec.metadataCid, block: rec.block };
+}
 
 export const rewards: Verb = async (inv, out, node) => {
   const [verb] = inv.positionals;
   if (verb !== undefined && verb !== 'claim') throw new UsageError(`rewards: unknown verb "${verb}" (rewards | rewards claim)`);
   const control = requireNode(node, 'rewards');
+  await sameChain(control, inv.options);
   const call = async <T>(method: string): Promise<T> => {
     try {
       return await control.call<T>(method, {});
