@@ -10,4 +10,4 @@ export {
 export { NodeChain, type NodeChainOptions, type ChainStatus } from './src/node-chain.ts';
 export { metadataBlock, readMetadataBlock, dagJsonCid, type TorrentMetadata, type MetadataBlock } from './src/metadata.ts';
 export { recordOf, recordAt, register, type RegistryRecord } from './src/registry.ts';
-export { claimReceipts, paidBytes, tokenBalance, rewardRate, type SignedReceipt, type ClaimResult } from './src/rewards.ts';
+export { claimReceipts, paidBytes, receiptKey, tokenBalance, rewardRate, type SignedReceipt, type ClaimResult } from './src/rewards.ts';

@@ -2,7 +2,7 @@
 // Claims are checked against the chain before anything is sent (expired, nothing new, the
 // downloader's cap spent this epoch), so the batch the node submits is one the pool accepts; what
 // is left out is reported with the reason rather than burning gas on a revert.
-import { BaseError, ContractFunctionRevertedError, type Address, type Hex } from 'viem';
+import { BaseError, ContractFunctionRevertedError, encodePacked, keccak256, type Address, type Hex } from 'viem';
 import { cascadeToken, rewardPool } from './artifacts.ts';
 import type { NodeChain } from './node-chain.ts';
 import type { Receipt } from './receipts.ts';
@@ -26,10 +26,14 @@ const BATCH = 50;
 /** A receipt expiring within this many seconds is not worth a transaction that may land after it. */
 const EXPIRY_MARGIN_S = 30n;
 
+/** The pool's key for a (torrent, seeder, downloader): RewardPool.receiptKey, computed here rather
+ *  than asked for (one call less per receipt). */
+export function receiptKey(r: Pick<Receipt, 'infoHash' | 'seeder' | 'downloader'>): Hex {
+  return keccak256(encodePacked(['bytes20', 'address', 'address'], [r.infoHash, r.seeder, r.downloader]));
+}
+
 export async function paidBytes(chain: NodeChain, r: Pick<Receipt, 'infoHash' | 'seeder' | 'downloader'>): Promise<bigint> {
-  const pool = { address: chain.contracts.pool, abi: rewardPool.abi } as const;
-  const key = await chain.client.readContract({ ...pool, functionName: 'receiptKey', args: [r.infoHash, r.seeder, r.downloader] });
-  return (await chain.client.readContract({ ...pool, functionName: 'paidBytes', args: [key] })) as bigint;
+  return (await chain.client.readContract({ address: chain.contracts.pool, abi: rewardPool.abi, functionName: 'paidBytes', args: [receiptKey(r)] })) as bigint;
 }
 
 export function tokenBalance(chain: NodeChain, account: Address = chain.account.address): Promise<bigint> {

@@ -7,6 +7,7 @@ import { type Hex } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { cascadeToken, contentRegistry, rewardPool } from '../src/artifacts.ts';
 import { checkReceipt, signReceipt, type Receipt } from '../src/receipts.ts';
+import { receiptKey } from '../src/rewards.ts';
 import { DEPLOYER, RELAYER, revertOf, testChain } from './helpers.ts';
 
 const IH = '0x3333333333333333333333333333333333333333' as Hex;
@@ -110,4 +111,11 @@ test('claimBatch pays several receipts in one transaction; one refused receipt r
   const r3 = { ...r1, cumulativeBytes: 4000n };
   assert.equal(await revertOf(c.client.simulateContract({ ...poolC, account: RELAYER, functionName: 'claimBatch', args: [[r3, r2], [await signReceipt(d1, r3), sigs[1]!]] })), 'NothingNew');
   assert.equal(await balance(), 3500n * RATE);
+});
+
+test('receiptKey computed off-chain is the pool’s own', { timeout: 60_000 }, async (t) => {
+  const c = await testChain(t);
+  const r = { infoHash: IH, seeder: RELAYER.address, downloader: DEPLOYER.address };
+  const onChain = await c.client.readContract({ address: c.deployment.pool, abi: rewardPool.abi, functionName: 'receiptKey', args: [r.infoHash, r.seeder, r.downloader] });
+  assert.equal(receiptKey(r), onChain);
 });

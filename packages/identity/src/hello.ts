@@ -43,7 +43,8 @@ export function newNonce(): Uint8Array {
   return crypto.getRandomValues(new Uint8Array(NONCE_BYTES));
 }
 
-export function encodeMessage(m: Challenge | Hello): Uint8Array {
+/** A message of the extension on the wire: UTF-8 JSON (challenges, hellos, and the types built on them). */
+export function encodeMessage(m: Challenge | Hello | Record<string, unknown>): Uint8Array {
   return utf8(JSON.stringify(m));
 }
 

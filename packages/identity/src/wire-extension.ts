@@ -34,7 +34,7 @@ export interface CascadeExtensionOptions {
 
 /** Sends one message of the extension (a JSON object) to the peer. */
 export function sendExtensionMessage(peer: WirePeer, message: Record<string, unknown>): void {
-  peer.send(new TextEncoder().encode(JSON.stringify(message)));
+  peer.send(encodeMessage(message));
 }
 
 interface PeerState {

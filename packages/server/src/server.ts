@@ -246,12 +246,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     // The chain and seeding receipts (issue 13): the receipts' watcher goes on before the library loads.
     const rewards = attachRewards(node, opts.chain ?? {}, opts.receipts, opts.ipfsApi ? { ipfsApi: opts.ipfsApi } : {});
     cleanups.push(() => rewards.close());
-    const chainService = rewards.chain;
-    const chainHandlers = rewards.handlers;
     const ctx: ApiContext = {
       chat: {},
-      chain: chainService,
-      chainRpc: chainHandlers,
+      chain: rewards.chain,
+      chainRpc: rewards.handlers,
       node,
       auth,
       rss,

@@ -181,7 +181,7 @@ export class ReceiptExchange {
       chainId: BigInt(chain.chain.id),
       pool: chain.contracts.pool,
       infoHash: `0x${o.infoHash}`,
-      seeder: checksumless(o.account),
+      seeder: o.account as `0x${string}`,
       downloader: chain.account.address,
       cumulativeBytes: BigInt(cumulative),
       expiry: BigInt(Math.floor(Date.now() / 1000) + this.#validity),
@@ -369,6 +369,5 @@ function wireOf(r: Receipt): Record<string, string> {
   };
 }
 
-const checksumless = (a: string) => a as `0x${string}`;
 const min = (a: bigint, b: bigint) => (a < b ? a : b);
 const hexOf = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
