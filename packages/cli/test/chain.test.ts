@@ -66,6 +66,13 @@ test('wrong chain options are usage errors that say what is wrong', { timeout: 6
     [['chain', 'deploy', '--chain-rpc', 'http://127.0.0.1:8545'], /needs --key/],
     [['chain', 'deploy', '--chain-rpc', 'http://127.0.0.1:8545', '--key', 'abc'], /64 hex digits/],
     [['chain', 'launch'], /unknown verb/],
+    [['rewards', 'launch'], /unknown verb/],
+    [['register', 'not-a-torrent'], /register wants a .torrent file or an infohash/],
+    [['verify', 'abc'], /full 40-digit infohash/],
+    [['serve', '--receipt-every', 'lots'], /--receipt-every/],
+    [['serve', '--auto-claim', '0'], /--auto-claim must be at least one byte/],
+    [['download', 'x.torrent', '--payment-threshold', '-5m'], /--payment-threshold/],
+    [['verify', 'ab'.repeat(20), '--chain-rpc', 'http://127.0.0.1:8545'], /needs both --chain-rpc URL and --chain-contracts FILE/],
   ];
   for (const [args, message] of cases) {
     const r = await cascade([...args, '--state-dir', join(dir, 'state')]);

@@ -17,6 +17,12 @@ test('registration, register, rewards and claim over HTTP, on the embedded chain
   assert.equal((await s.json(`/api/torrents/${ih}/registration`, { anonymous: true } as never)).status, 401);
   assert.equal((await s.json(`/api/torrents/${ih}/register`, { method: 'POST', anonymous: true } as never)).status, 401);
   assert.equal((await s.json(`/api/torrents/${'0'.repeat(40)}/registration`)).status, 404);
+  assert.equal((await s.json(`/api/torrents/${'0'.repeat(40)}/register`, { method: 'POST' })).status, 404);
+  for (const bad of ['zz', 'a'.repeat(41), '..%2f..%2fetc']) {
+    assert.equal((await s.json(`/api/torrents/${bad}/registration`)).status, 400, bad);
+    assert.equal((await s.json(`/api/torrents/${bad}/register`, { method: 'POST' })).status, 400, bad);
+  }
+  assert.equal((await s.json('/api/rewards/claim', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{not json' })).status, 400);
 
   const reg = await s.json(`/api/torrents/${ih}/register`, { method: 'POST' });
   assert.equal(reg.status, 200, JSON.stringify(reg.body));
