@@ -62,12 +62,29 @@ export class TrackerCore {
     if (a.event === 'stopped') a.numwant = 0;
     if (!this.private) {
       a.passkey = undefined;
-      return then(this.store.announce(a), succeeded);
+      return this.stored(a);
     }
     if (!a.passkey) return this.fail(proto, REASONS.noPasskey);
     return then(this.store.authorize(a.passkey, a.infoHashHex), (refusal: Refusal): Awaitable<AnnounceOutcome> => {
       if (refusal) return this.fail(proto, REASONS[refusal]);
-      return then(this.store.announce(a), succeeded);
+      return this.stored(a);
+    });
+  }
+
+  /**
+   * Port 0 is a look-up: answered with peers, never listed (nobody can dial port 0). Private
+   * discovery's exits announce so, for clients that must not be listed under the exit's address.
+   * The stores have one operation, so a look-up is an announce taken straight back.
+   */
+  private stored(a: AnnounceInput): Awaitable<AnnounceOutcome> {
+    if (a.port !== 0 || a.kind !== 'ip' || a.event === 'stopped') return then(this.store.announce(a), succeeded);
+    a.compact = false;
+    a.event = undefined;
+    return then(this.store.announce(a), (r: AnnounceResult) => {
+      const peers = r.peers;
+      return then(this.store.announce({ ...a, event: 'stopped', numwant: 0 }), (gone: AnnounceResult) =>
+        succeeded({ peers, counts: gone.counts }),
+      );
     });
   }
 

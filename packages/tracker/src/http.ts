@@ -24,6 +24,8 @@ export interface HttpOptions {
   admin?: AdminApi;
   /** Proxies whose X-Forwarded-For names the real client. */
   proxies: TrustedProxies;
+  /** The onion relay directory at /relays (relays.ts); omitted = none. */
+  relays?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 }
 
 const MAX_SCRAPE = 100;
@@ -66,6 +68,10 @@ async function handle(opts: HttpOptions, req: IncomingMessage, res: ServerRespon
       return await scrape(opts, res, query, route.passkey);
     }
     if (route) return void res.writeHead(405, { allow: 'GET' }).end();
+    if (path === '/relays' && opts.relays) {
+      if (req.method === 'POST' && !opts.limiter.allow(ip)) return void res.writeHead(429).end();
+      return await opts.relays(req, res);
+    }
     if (path.startsWith('/admin/') && opts.admin) return await handleAdmin(opts.admin, req, res, path);
     if (req.method === 'GET' && (path === '/stats' || path === '/stats.json' || path === '/stats.html')) {
       const snap = await opts.stats.snapshot();
@@ -89,7 +95,8 @@ async function announce(opts: HttpOptions, clientIp: string, res: ServerResponse
   const { core } = opts;
   const infoHash = bytes(query, 'info_hash', 20);
   const peerId = bytes(query, 'peer_id', 20);
-  const port = int(query, 'port', 1, 65535);
+  // 0: a look-up, answered and not listed (TrackerCore.stored).
+  const port = int(query, 'port', 0, 65535);
   const left = int(query, 'left', 0, Number.MAX_SAFE_INTEGER, 0);
   const uploaded = int(query, 'uploaded', 0, Number.MAX_SAFE_INTEGER, 0);
   const downloaded = int(query, 'downloaded', 0, Number.MAX_SAFE_INTEGER, 0);

@@ -1,6 +1,7 @@
 // Assembles one tracker process: a store (memory or Redis), the protocol-neutral core, and the
 // HTTP (+ WebSocket upgrade, stats, metrics, admin) and UDP front ends.
 
+import { relayDirectoryRoute } from './relays.ts';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { isIP, type AddressInfo } from 'node:net';
@@ -50,6 +51,8 @@ export interface TrackerOptions {
   /** Reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For names the client of an HTTP
    *  or WebSocket announce (the peer's address and the rate limit's key). Default none. */
   trustProxy?: string[];
+  /** Serve the onion relay directory at /relays (relays.ts). Default true. */
+  relays?: boolean;
 }
 
 export interface UserStats extends UserRecord {
@@ -177,7 +180,8 @@ export async function startTracker(opts: TrackerOptions = {}): Promise<RunningTr
 
   for (const ih of opts.torrents ?? []) await registerTorrent(ih);
 
-  const httpServer = createHttpServer({ core, limiter, stats, admin, proxies });
+  const relays = opts.relays === false ? undefined : relayDirectoryRoute();
+  const httpServer = createHttpServer({ core, limiter, stats, admin, proxies, ...(relays ? { relays } : {}) });
   const udp = createUdpServer({ core, limiter, host });
   let ws: WsTracker | undefined;
   try {

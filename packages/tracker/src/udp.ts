@@ -73,7 +73,7 @@ export function createUdpServer(opts: UdpOptions): dgram.Socket {
     if (msg.length < 98) return error(tid, 'announce packet too short', r, msg.length);
     const port = msg.readUInt16BE(96);
     const eventCode = msg.readUInt32BE(80);
-    if (port === 0) return error(tid, 'invalid port', r, msg.length);
+    // Port 0 is a look-up, answered and not listed (TrackerCore.stored).
     if (eventCode > 3) return error(tid, 'invalid event', r, msg.length);
     const claimedIp = msg.readUInt32BE(84);
     const left = u64(msg, 64);

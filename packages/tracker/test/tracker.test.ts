@@ -309,3 +309,41 @@ test('behind a trusted proxy the announcer is the X-Forwarded-For client; other 
   assert.throws(() => new TrustedProxies(['10.0.0.0/33']), /prefix length/);
   assert.throws(() => new TrustedProxies(['proxy.example']), /not an IP address/);
 });
+
+test('port 0 is a look-up: answered with peers, never listed (HTTP and UDP)', async () => {
+  const hash = randomBytes(20);
+  await get(announceUrl(hash, id(1), 9001, '&left=0&event=started'));
+  const look = await get(announceUrl(hash, id(2), 0, '&left=100&event=started&compact=1'));
+  assert.deepEqual(Buffer.from(look['peers'] as Uint8Array), Buffer.from([127, 0, 0, 1, 0x23, 0x29]));
+  assert.deepEqual(tracker.swarm(hash.toString('hex')), { complete: 1, incomplete: 0 });
+  const c = await udpClient();
+  try {
+    const conn = await c.connect();
+    const r = (await c.request(udpAnnounce(conn, hash, id(3), 0, 50n, 2)))!;
+    assert.equal(r.readUInt32BE(0), 1);
+    assert.deepEqual(r.subarray(20), Buffer.from([127, 0, 0, 1, 0x23, 0x29]));
+  } finally {
+    c.close();
+  }
+  const other = await get(announceUrl(hash, id(4), 9004, '&left=5&compact=0'));
+  assert.deepEqual((other['peers'] as BDict[]).map((p) => p['port']), [9001], 'the look-ups are not listed');
+  assert.deepEqual(tracker.swarm(hash.toString('hex')), { complete: 1, incomplete: 1 });
+});
+
+test('/relays: the onion directory takes signed descriptors and serves a signed list', async () => {
+  const { generateIdentity } = await import('@cascade/identity');
+  const { signDescriptor, checkRelayList, b64u } = await import('@cascade/onion');
+  const relay = generateIdentity('r');
+  const now = Date.now();
+  const d = signDescriptor(relay, { onionKey: b64u(new Uint8Array(32).fill(9)), tcp: '127.0.0.9:9', exit: null, published: now, expires: now + 60_000 });
+  const base = tracker.httpAnnounceUrl.replace(/\/announce$/, '');
+  const ok = await fetch(`${base}/relays`, { method: 'POST', body: JSON.stringify(d) });
+  assert.equal(ok.status, 200);
+  const stale = await fetch(`${base}/relays`, { method: 'POST', body: JSON.stringify({ ...d, expires: now - 1 }) });
+  assert.equal(stale.status, 400);
+  const big = await fetch(`${base}/relays`, { method: 'POST', body: 'x'.repeat(5000) });
+  assert.equal(big.status, 413);
+  const list = checkRelayList(await (await fetch(`${base}/relays`)).json());
+  assert.deepEqual(list.relays.map((r) => r.id), [relay.did]);
+  assert.equal((await fetch(`${base}/relays`, { method: 'DELETE' })).status, 405);
+});

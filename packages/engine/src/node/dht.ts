@@ -65,8 +65,8 @@ export class Dht {
     });
   }
 
-  /** Starts a get_peers walk; onPeers may fire many times until the walk ends. */
-  lookup(infoHashHex: string, onPeers: PeerListener): void {
+  /** Starts a get_peers walk; onPeers may fire many times until the walk ends (then onDone). */
+  lookup(infoHashHex: string, onPeers: PeerListener, onDone?: () => void): void {
     const key = infoHashHex.toLowerCase();
     let set = this.listeners.get(key);
     if (!set) this.listeners.set(key, (set = new Set()));
@@ -77,6 +77,7 @@ export class Dht {
       setImmediate(() => {
         set.delete(onPeers);
         if (set.size === 0 && this.listeners.get(key) === set) this.listeners.delete(key);
+        onDone?.();
       });
     };
     const abort = this.dht.lookup(key, done);

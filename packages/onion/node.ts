@@ -1,0 +1,6 @@
+// @cascade/onion/node: TCP and WebSocket links, the relay listener and process, the Node exit.
+export { socketLink, dialTcp } from './src/node/tcp-link.ts';
+export { wsLink, dialWs, dialRelay } from './src/node/ws-link.ts';
+export { listenLinks, WS_PATH } from './src/node/listener.ts';
+export { startRelay, type RelayNodeOptions, type RunningRelay } from './src/node/relay-node.ts';
+export { nodeExitExecutor, type NodeExitOptions } from './src/node/exit-executor.ts';
