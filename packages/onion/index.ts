@@ -12,3 +12,4 @@ export * from './src/client.ts';
 export * from './src/exit.ts';
 export * from './src/directory.ts';
 export * from './src/directory-client.ts';
+export * from './src/discovery.ts';

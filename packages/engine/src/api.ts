@@ -3,6 +3,7 @@
 
 import type { Metainfo, PeerAddress } from './types.ts';
 import type { Storage } from './platform.ts';
+import type { TrackerTransport } from './discovery/tracker-types.ts';
 
 /**
  * A BEP 10 extension plugged in from outside the engine (the Cascade identity hello lives with the
@@ -82,6 +83,21 @@ export interface SessionOptions {
   encryption?: 'prefer-plaintext' | 'require' | 'disabled';
   /** BEP 10 extensions spoken with every peer that advertises them (see WireExtension). */
   extensions?: WireExtension[];
+  /** How torrents added with `privateDiscovery` find peers (onion circuits, from outside the
+   *  engine); omitted = such adds are refused. */
+  privateDiscovery?: PrivateDiscovery;
+}
+
+/**
+ * Discovery that does not leave from this machine's address: a private-discovery torrent announces
+ * and scrapes through `tracker` (HTTP and UDP tracker URLs alike) with port 0 and a peer id of its
+ * own, and looks up the DHT through `dhtLookup`; it never uses the session's DHT, its WebSocket
+ * trackers, or the in-process tracker, and never announces itself to the DHT. Peers it finds are
+ * dialled directly.
+ */
+export interface PrivateDiscovery {
+  tracker: TrackerTransport;
+  dhtLookup?(infoHashHex: string): Promise<PeerAddress[]>;
 }
 
 /**
@@ -162,6 +178,8 @@ export interface AddTorrentOptions {
   /** More trackers for this torrent, each its own tier after its own (and the session's); URLs it
    *  already has are skipped. The node's own tracker goes in this way whichever door a torrent comes through. */
   trackers?: string[];
+  /** Announces, scrapes and DHT look-ups through SessionOptions.privateDiscovery only. */
+  privateDiscovery?: boolean;
 }
 
 /** One of: a .torrent file's bytes, a magnet URI, or a bare 40-hex / 32-base32 infohash. */

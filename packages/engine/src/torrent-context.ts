@@ -1,7 +1,7 @@
 // What a torrent needs from the session that owns it: identity, network, hashing, storage,
 // discovery, limits and policy hooks. The Node and browser sessions each build one (node/session.ts,
 // browser/session.ts); the torrent never reaches past it.
-import type { ResumeStore, WireExtension } from './api.ts';
+import type { PrivateDiscovery, ResumeStore, WireExtension } from './api.ts';
 import type { TrackerClient, TrackerClientOptions } from './discovery/tracker-client.ts';
 import type { Dialer, Hasher, StorageFactory } from './platform.ts';
 import type { Metainfo, PeerAddress } from './types.ts';
@@ -16,7 +16,9 @@ export interface TorrentContext {
   hasher: Hasher;
   createStorage: StorageFactory;
   resumeStore?: ResumeStore;
-  createTracker(opts: Omit<TrackerClientOptions, 'udp'>): TrackerClient;
+  createTracker(opts: Omit<TrackerClientOptions, 'udp'>, privateDiscovery?: boolean): TrackerClient;
+  /** Discovery through circuits for torrents added with privateDiscovery (see PrivateDiscovery). */
+  privateDiscovery?: PrivateDiscovery;
   dht?: {
     lookup(infoHashHex: string, onPeers: (p: PeerAddress[]) => void): void;
     announce(infoHashHex: string, port: number): Promise<void>;

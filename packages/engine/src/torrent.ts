@@ -82,11 +82,14 @@ export class Torrent extends TorrentPieces implements TorrentHandle {
   }
 
   private startDiscovery(): void {
+    const hidden = this.opts.privateDiscovery === true;
     if (this.trackerUrls.length > 0 && !this.trackerClient) {
       this.trackerClient = this.ctx.createTracker({
         infoHash: this.infoHash,
-        peerId: this.ctx.peerId,
-        port: this.ctx.port(),
+        // Hidden: a peer id of this torrent's own (the session's would link its torrents at the
+        // trackers) and port 0, which Cascade trackers answer without listing anyone.
+        peerId: hidden ? randomPeerId(this.ctx.peerId) : this.ctx.peerId,
+        port: hidden ? 0 : this.ctx.port(),
         tiers: this.trackerUrls,
         getStats: () => ({ uploaded: this.sessionUploaded, downloaded: this.sessionDownloaded, left: bytesLeft(this.picker, this.metainfo) }),
         onPeers: (peers, source) => peers.forEach((p) => this.addPeer(p, source)),
@@ -94,10 +97,10 @@ export class Torrent extends TorrentPieces implements TorrentHandle {
         pacer: this.ctx.scheduler.announces,
         // Named here so the session's setting it adds no property to the object (one per torrent).
         local: undefined,
-      });
+      }, hidden);
       this.trackerClient.start();
     }
-    if (this.ctx.dht && !this.metainfo?.private) {
+    if (this.dhtAllowed()) {
       // Seeds take their DHT turn as it comes round (spread over the interval); a torrent that
       // wants data looks for peers at once.
       const wantsData = !this.picker?.done;
@@ -106,9 +109,28 @@ export class Torrent extends TorrentPieces implements TorrentHandle {
     }
   }
 
+  /** The DHT is for public torrents; a hidden one looks up through private discovery only. */
+  private dhtAllowed(): boolean {
+    if (this.metainfo?.private) return false;
+    return this.opts.privateDiscovery ? !!this.ctx.privateDiscovery?.dhtLookup : !!this.ctx.dht;
+  }
+
   dhtRound(): void {
+    if (!this.running || !this.dhtAllowed()) return;
+    const lookup = this.opts.privateDiscovery ? this.ctx.privateDiscovery?.dhtLookup : undefined;
+    if (lookup) {
+      this.discoveryLog.dhtLookup();
+      lookup(this.infoHashHex).then(
+        (peers) => {
+          this.discoveryLog.dhtPeers(peers.length);
+          peers.forEach((p) => this.addPeer(p, 'dht'));
+        },
+        () => {},
+      );
+      return;
+    }
     const dht = this.ctx.dht;
-    if (!dht || this.metainfo?.private || !this.running) return;
+    if (!dht) return;
     this.discoveryLog.dhtLookup();
     dht.lookup(this.infoHashHex, (peers) => {
       this.discoveryLog.dhtPeers(peers.length);
@@ -358,4 +380,12 @@ export class Torrent extends TorrentPieces implements TorrentHandle {
   havePiece(index: number): boolean {
     return this.picker?.have.get(index) ?? false;
   }
+}
+
+/** A peer id with the client prefix of `like` (8 bytes) and random bytes after. */
+function randomPeerId(like: Uint8Array): Uint8Array {
+  const id = new Uint8Array(20);
+  id.set(like.subarray(0, 8));
+  crypto.getRandomValues(id.subarray(8));
+  return id;
 }

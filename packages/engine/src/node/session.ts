@@ -132,7 +132,9 @@ export class Session implements SessionHandle {
         return this.opts.storageFor ? this.opts.storageFor(meta, savePath, standard) : standard();
       },
       resumeStore: this.opts.resumeStore,
-      createTracker: (o) => this.createTracker({ ...o, udp: () => (this.udp ??= new UdpTracker()) }),
+      createTracker: (o, hidden) =>
+        hidden ? this.hiddenTracker(o) : this.createTracker({ ...o, udp: () => (this.udp ??= new UdpTracker()) }),
+      privateDiscovery: this.opts.privateDiscovery,
       dht: this.dht,
       dhtPort: () => this.dhtPort,
       extraTrackers: this.opts.trackers ?? [],
@@ -163,6 +165,16 @@ export class Session implements SessionHandle {
 
   setLocalTracker(local: LocalTracker | undefined): void {
     this.localTracker = local;
+  }
+
+  /** A private-discovery torrent's trackers: HTTP and UDP through the private transport only
+   *  (WebSocket signaling would carry our addresses to the tracker; the in-process tracker would
+   *  list us). */
+  private hiddenTracker(opts: Omit<TrackerClientOptions, 'udp'>): TrackerClient {
+    const pd = this.opts.privateDiscovery;
+    if (!pd) throw new Error('private discovery is not configured');
+    opts.tiers = opts.tiers.map((t) => t.filter((u) => /^(https?|udp):\/\//i.test(u))).filter((t) => t.length > 0);
+    return new TrackerClient({ ...opts, http: pd.tracker, udp: () => pd.tracker, tally: this.tally });
   }
 
   /** HTTP/UDP trackers, plus WebSocket trackers whose WebRTC peers join the torrent's swarm. */
@@ -244,6 +256,8 @@ export class Session implements SessionHandle {
   }
 
   async add(source: TorrentSource, opts: AddTorrentOptions): Promise<Torrent> {
+    // Failing closed: without circuits a private-discovery torrent would announce from our address.
+    if (opts.privateDiscovery && !this.opts.privateDiscovery) throw new Error('private discovery needs relays: give the node a directory (--directory URL)');
     let t: Torrent;
     const savePath = path.resolve(opts.savePath);
     if (typeof source === 'string') {
