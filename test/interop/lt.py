@@ -235,7 +235,8 @@ def cmd_seed(argv):
         if now - last > 1.0:
             last = now
             st = h.status()
-            emit({"event": "stats", "uploaded": st.total_payload_upload, "peers": st.num_peers})
+            emit({"event": "stats", "uploaded": st.total_payload_upload, "peers": st.num_peers,
+                  "peerAddresses": sorted(set(p.ip[0] for p in h.get_peer_info()))})
         stop.wait(0.2)
     return 0
 

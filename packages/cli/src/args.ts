@@ -19,6 +19,17 @@ export interface Options {
   dht: boolean;
   dhtBootstrap: string[];
   trackers: string[];
+  /** Private discovery (issue 14): the onion directories and whether adds use them by default;
+   *  undefined without --directory. */
+  onion: { directories: string[]; byDefault: boolean } | undefined;
+  /** --directory, checked: the onion directories (relay: where it publishes). */
+  directories: string[];
+  /** add: through circuits only (sent to the running node). */
+  privateDiscovery: boolean;
+  /** serve --relay / cascade relay: relay for others; its port; whether it is an exit. */
+  relay: boolean;
+  relayPort: number;
+  exit: boolean;
   /** -o: the .torrent path for `create`, the download directory for `download`/`add`. */
   output: string | undefined;
   /** --dir: the data directory for `seed` (and an alias of -o for `download`). */
@@ -234,6 +245,12 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
       .filter((s) => s !== '')
       .map((s) => checkHostPort('--dht-bootstrap', s)),
     trackers: list('tracker').map((u) => checkUrl('--tracker', u)),
+    directories: list('directory').map((u) => httpUrl('--directory', u)),
+    onion: undefined,
+    privateDiscovery: bool('private-discovery'),
+    relay: bool('relay'),
+    relayPort: str('relay-port') !== undefined ? parseInteger('relay-port', str('relay-port')!, 0, 65535) : 0,
+    exit: v.exit !== false,
     output: str('output'),
     dir: str('dir'),
     savePath: undefined,
@@ -285,6 +302,7 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
     receipts: {},
     ipfsApi: str('ipfs-api') !== undefined ? httpUrl('--ipfs-api', str('ipfs-api')!) : undefined,
   };
+  options.onion = onionOption(command, options.directories, options.privateDiscovery, options.relay);
   for (const [flag, key] of [['receipt-every', 'everyBytes'], ['payment-threshold', 'paymentThresholdBytes'], ['auto-claim', 'autoClaimBytes']] as const) {
     const text = str(flag);
     if (text === undefined) continue;
@@ -382,4 +400,15 @@ function readContractsFile(path: string): { chainId: number; registry: Addr; rew
   const chainId = data.chainId;
   if (typeof chainId !== 'number' || !Number.isSafeInteger(chainId) || chainId < 1) throw new UsageError(`--chain-contracts ${path}: "chainId" must be a positive integer`);
   return { chainId, registry: addr('registry'), rewards: addr('rewards'), token: addr('token') };
+}
+
+/** --directory and --private-discovery: the second needs the first (except on `add`, which asks
+ *  the running node); a relay publishes to the directories. */
+function onionOption(command: string, directories: string[], privateDiscovery: boolean, relay: boolean): Options['onion'] {
+  if (command === 'add' || command === 'relay') return undefined;
+  if (privateDiscovery && directories.length === 0) {
+    throw new UsageError('--private-discovery needs --directory URL: a Cascade tracker that lists onion relays (e.g. http://127.0.0.1:6969)');
+  }
+  if (relay && directories.length === 0) throw new UsageError('--relay needs --directory URL: where the relay publishes its descriptor');
+  return directories.length > 0 ? { directories, byDefault: privateDiscovery } : undefined;
 }

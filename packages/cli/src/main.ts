@@ -43,6 +43,8 @@ async function dispatch(inv: Invocation, out: Output): Promise<number> {
       return (await import('./commands/users.ts')).tokenCommand(inv, out);
     case 'users':
       return (await import('./commands/users.ts')).usersCommand(inv, out);
+    case 'relay':
+      return (await import('./commands/relay.ts')).relayCommand(inv, out);
     case 'ask':
       return (await import('./commands/ask.ts')).askCommand(inv, out);
     case 'rss':

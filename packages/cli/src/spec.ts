@@ -14,6 +14,7 @@ export type OptName =
   | 'chain' | 'chain-rpc' | 'chain-id' | 'chain-contracts' | 'key' | 'receipt-every' | 'payment-threshold' | 'auto-claim' | 'ipfs-api'
   | 'torrent' | 'conversation' | 'llm-url' | 'llm-model' | 'llm-key' | 'llm-gguf' | 'llm-threads' | 'llm-max-tokens'
   | 'to' | 'encrypt'
+  | 'directory' | 'private-discovery' | 'relay' | 'relay-port' | 'exit'
   | 'interval' | 'must-contain' | 'must-not-contain' | 'regex' | 'episode' | 'smart' | 'feed' | 'max-items';
 
 export interface OptDef {
@@ -110,6 +111,14 @@ export const OPTION_DEFS: Record<OptName, OptDef> = {
   'auto-claim': { type: 'string', arg: 'SIZE', help: 'as a seeder, claim the receipts by itself once SIZE of them are unclaimed (default: only `cascade rewards claim`)' },
   key: { type: 'string', arg: 'HEX', help: 'chain deploy: the funded private key that deploys (0x + 64 hex digits); $CASCADE_CHAIN_KEY does the same without showing it in `ps`' },
   alt: { type: 'string', arg: 'on|off', help: 'switch the alternative ("turtle") limits on or off' },
+  directory: { type: 'string', multiple: true, arg: 'URL', help: 'an onion relay directory: a Cascade tracker\'s base URL, e.g. http://127.0.0.1:6969 (repeatable)' },
+  'private-discovery': {
+    type: 'boolean',
+    help: 'announce and look up the DHT only through 3-hop onion circuits (needs --directory): trackers and DHT nodes see an exit, never this machine; data still flows directly',
+  },
+  relay: { type: 'boolean', help: 'also run an onion relay (and discovery exit) for others, published to --directory' },
+  'relay-port': { type: 'string', arg: 'N', help: 'the relay\'s port, TCP and WebSocket (default 0 = any)' },
+  exit: { type: 'boolean', default: true, help: 'relay cells only, never act as the discovery exit' },
 };
 
 const COMMON: OptName[] = ['json', 'help', 'state-dir'];
@@ -120,6 +129,8 @@ const CHAIN: OptName[] = ['chain', 'chain-rpc', 'chain-id', 'chain-contracts', '
 /** The chain a verb means (register, verify, rewards): checked against the running node's; verify
  *  reads it directly when no node runs. */
 const CHAIN_OF_NODE: OptName[] = ['chain-rpc', 'chain-id', 'chain-contracts'];
+/** Private discovery (issue 14): serve, seed and download. */
+const ONION: OptName[] = ['directory', 'private-discovery'];
 
 export interface CommandSpec {
   options: OptName[];
@@ -147,35 +158,49 @@ export const COMMANDS: Record<string, CommandSpec> = {
     optionHelp: { output: 'the .torrent file to write (default <name>.torrent)' },
   },
   seed: {
-    options: [...NODE, 'dir', ...CHAIN],
+    options: [...NODE, 'dir', ...CHAIN, ...ONION],
     positionals: [1, 1],
     usage: 'seed <torrent-file> --dir <save-path> [--port N]',
     summary: 'verify existing data and seed it until interrupted',
     optionHelp: { dir: 'the directory holding the data (the folder containing <name>)' },
   },
   download: {
-    options: [...NODE, 'output', 'dir', 'peer', 'seed', 'timeout', ...CHAIN],
+    options: [...NODE, 'output', 'dir', 'peer', 'seed', 'timeout', ...CHAIN, ...ONION],
     positionals: [1, 1],
-    usage: 'download <magnet|torrent-file|infohash> -o <dir> [--peer host:port]... [--seed] [--timeout SECONDS]',
+    usage: 'download <magnet|torrent-file|infohash> -o <dir> [--peer host:port]... [--seed] [--timeout SECONDS] [--private-discovery --directory URL]',
     summary: 'download a torrent, exit when complete (or keep seeding with --seed)',
     optionHelp: { output: 'the download directory (default: the current one)', dir: 'the same as -o' },
   },
   serve: {
-    options: [...NODE, 'http-port', 'download-dir', 'tracker-port', 'allowed-host', 'allow-private-urls', 'public-url', 'metrics-token', 'llm-url', 'llm-model', 'llm-key', 'llm-gguf', 'llm-threads', 'llm-max-tokens', ...CHAIN],
+    options: [...NODE, 'http-port', 'download-dir', 'tracker-port', 'allowed-host', 'allow-private-urls', 'public-url', 'metrics-token', 'llm-url', 'llm-model', 'llm-key', 'llm-gguf', 'llm-threads', 'llm-max-tokens', ...CHAIN, ...ONION, 'relay', 'relay-port'],
     positionals: [0, 0],
     usage: 'serve [--http-port N] [--host ADDR] [--download-dir DIR] [--port N] [--tracker-port N] [--allowed-host NAME]... [--allow-private-urls] [--public-url URL] [--metrics-token TOKEN] [--llm-url URL --llm-model NAME [--llm-key KEY] | --llm-gguf FILE [--llm-threads N] [--llm-max-tokens N]] [--no-chain | --chain-rpc URL --chain-contracts FILE]',
     summary: 'run the node: every stored torrent, the tracker, and the web UI + API on http://localhost:8080',
     optionHelp: { host: 'bind address of the web UI, API and tracker (default 127.0.0.1: this machine only)' },
   },
   add: {
-    options: [...COMMON, 'save-path', 'output', 'category', 'tag', 'paused', 'peer'],
+    options: [...COMMON, 'save-path', 'output', 'category', 'tag', 'paused', 'peer', 'private-discovery'],
     positionals: [1, 1],
-    usage: 'add <magnet|torrent-file|infohash> [--save-path DIR] [--category C] [--tag T]... [--paused] [--peer host:port]...',
+    usage: 'add <magnet|torrent-file|infohash> [--save-path DIR] [--category C] [--tag T]... [--paused] [--peer host:port]... [--private-discovery]',
     summary: 'add a torrent to the running node (or queue it for the next serve)',
     optionHelp: { output: 'the same as --save-path' },
     details:
       "Without --save-path the node decides, as for an add in the web UI: the category's save path, else the\n" +
       "node's download directory. The node's own trackers are added the same way.\n" + OFFLINE_DB,
+  },
+  relay: {
+    options: [...COMMON, 'host', 'port', 'directory', 'dht', 'dht-bootstrap', 'exit'],
+    positionals: [0, 0],
+    usage: 'relay [--host ADDR] [--port N] --directory URL [--state-dir DIR] [--no-exit] [--dht-bootstrap HOST:PORT] [--json]',
+    summary: 'run an onion relay only: carries others\' private-discovery circuits and, as an exit, their announces and DHT look-ups',
+    optionHelp: {
+      host: 'bind address of the relay, also the source of its outgoing links, announces and DHT queries (default 127.0.0.1)',
+      port: 'the relay port, TCP cells and WebSocket at /onion (default 0 = any)',
+      directory: 'where the relay publishes its signed descriptor: a Cascade tracker\'s base URL (repeatable)',
+      'dht-bootstrap': 'the exit\'s DHT bootstrap nodes instead of the public routers',
+      dht: 'the exit does no DHT look-ups',
+    },
+    details: 'The relay\'s identity is the node identity of --state-dir; its onion key is new at each start and rotates every\n6 hours. Exits act for discovery only (announce, scrape, DHT look-up); they are never proxies.',
   },
   list: {
     options: [...COMMON, 'sort', 'order', 'limit', 'state', 'category', 'tag'],
@@ -366,9 +391,10 @@ function optionLines(spec: CommandSpec): string[] {
   const ordered = [...spec.options.filter((n) => !COMMON.includes(n)), ...spec.options.filter((n) => COMMON.includes(n))];
   const rows = ordered.map((name) => {
     const d = OPTION_DEFS[name];
-    const long = name === 'dht' ? '--no-dht' : `--${name}${d.arg ? ` ${d.arg}` : ''}`;
+    // An option on by default is spelled the way one turns it off.
+    const long = d.default === true ? `--no-${name}` : `--${name}${d.arg ? ` ${d.arg}` : ''}`;
     const flag = d.short ? `-${d.short}, ${long}` : long;
-    const text = name === 'dht' ? 'run without the DHT (trackers and given peers only)' : (spec.optionHelp?.[name] ?? d.help);
+    const text = (spec.optionHelp?.[name] ?? d.help).replace(/^--no-[a-z-]+: /, '');
     return [flag, text] as const;
   });
   const width = Math.min(30, Math.max(...rows.map(([f]) => f.length)));

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { COMMANDS } from '../src/spec.ts';
+import { COMMANDS, OPTION_DEFS } from '../src/spec.ts';
 
 const MAIN = join(import.meta.dirname, '../src/main.ts');
 
@@ -38,7 +38,7 @@ test('cascade help lists every command; each has help through both doors, naming
         continue;
       }
       for (const o of COMMANDS[name]!.options) {
-        const shown = o === 'dht' ? '--no-dht' : `--${o}`;
+        const shown = OPTION_DEFS[o].default === true ? `--no-${o}` : `--${o}`;
         assert.ok(r.stdout.includes(shown), `cascade ${argv.join(' ')} names ${shown}`);
       }
     }

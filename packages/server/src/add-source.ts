@@ -19,6 +19,8 @@ export interface AddOptions {
   /** A private share's content key, from a link's fragment: kept by the node, never given to the
    *  engine, a tracker or the stored source. */
   shareKey?: Uint8Array;
+  /** Announces and DHT look-ups through onion circuits only; omitted = the node's default. */
+  privateDiscovery?: boolean;
 }
 
 export interface AddResult {
@@ -55,7 +57,10 @@ export async function addSource(node: CascadeNode, infoHash: string, source: Tor
   // Before the add: a torrent whose metadata is known is looked at as soon as it is tracked.
   if (extra.shareKey) node.privateShares.keys.set(infoHash, extra.shareKey, 'link');
   try {
-    const t = await node.addWith(source, { savePath: extra.savePath, category: extra.category, tags: extra.tags, paused: extra.paused }, { peers });
+    const t = await node.addWith(source, { savePath: extra.savePath, category: extra.category, tags: extra.tags, paused: extra.paused }, {
+      peers,
+      ...(extra.privateDiscovery !== undefined ? { privateDiscovery: extra.privateDiscovery } : {}),
+    });
     return addResult(t, false);
   } catch (err) {
     if (extra.shareKey) node.privateShares.keys.delete(infoHash);

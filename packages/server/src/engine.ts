@@ -27,6 +27,7 @@ export type {
   PeerAttempt,
   Storage,
   FileStat,
+  PrivateDiscovery,
 } from '@cascade/engine';
 
 export type EngineLib = typeof Engine;

@@ -50,6 +50,7 @@ export async function loadLibrary(node: CascadeNode, log: NodeLog): Promise<numb
       paused: rec.status === 'paused',
       ...(rec.selectedFiles ? { selectedFiles: rec.selectedFiles } : {}),
       ...(peers.length > 0 ? { peers } : {}),
+      ...(rec.privateDiscovery ? { privateDiscovery: true } : {}),
     };
     try {
       // Back in the queue, which decides whether it runs (as for every other one) as soon as it is

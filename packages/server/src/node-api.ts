@@ -119,7 +119,9 @@ export function createNodeApi(node: CascadeNode): RpcHandlers {
       // again from the same input: handing it the plan would check the default download dir as a
       // given save path (refused inside the state dir, where it is by default).
       if (shareKey && hint) node.privateShares.keys.set(hint.toLowerCase(), shareKey, 'link');
-      const adding = node.addWith(source, input, peers.length > 0 ? { peers } : {});
+      const hidden = typeof p.privateDiscovery === 'boolean' ? { privateDiscovery: p.privateDiscovery } : {};
+      if (hidden.privateDiscovery && !node.onion) throw new UsageError('private discovery needs relays: the running node has no --directory');
+      const adding = node.addWith(source, input, { ...(peers.length > 0 ? { peers } : {}), ...hidden });
       if (shareKey && hint) adding.catch(() => node.privateShares.keys.delete(hint.toLowerCase()));
       let timer: NodeJS.Timeout | undefined;
       const later = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ADD_REPLY_MS)));

@@ -8,7 +8,7 @@ import { PeerLedger } from './peer-ledger.ts';
 import { ControlServer, connectControl } from './control.ts';
 import { createNodeApi } from './node-api.ts';
 import { loadEngine } from './engine.ts';
-import { CliError, errorMessage } from './errors.ts';
+import { CliError, UsageError, errorMessage } from './errors.ts';
 import { resolveInfoHash } from './infohash.ts';
 import { IdentifiedPeers } from './identified-peers.ts';
 import { nodeIdentity } from './node-identity.ts';
@@ -18,6 +18,7 @@ import { rememberPeers } from './manual-peers.ts';
 import { deleteOwnFiles, otherOwners, refuseOwnedFiles, storedMetainfo, storedOwners } from './own-files.ts';
 import { NodeModel, type AddInput } from './model/index.ts';
 import { QueueManager, type QueueOptions } from './queue/manager.ts';
+import type { NodeOnion, OnionOptions } from './onion.ts';
 import type {
   SessionHandle,
   SessionOptions,
@@ -47,6 +48,8 @@ export interface NodeOptions {
   downloadDir?: string | undefined;
   /** The queue's clock and timer (tests drive the alt-speed schedule with their own clock). */
   queue?: QueueOptions | undefined;
+  /** Private discovery through onion circuits built from these directories' relays (issue 14). */
+  onion?: OnionOptions | undefined;
 }
 
 /** Where a node reports: JSON events and human lines. The CLI's Output satisfies it. */
@@ -107,6 +110,8 @@ export class CascadeNode {
   ownTrackers: () => string[] = () => [];
   /** Settings, categories, tags and each torrent's own options (src/model/). */
   readonly model: NodeModel;
+  /** Private discovery's onion client, when the node was given directories (issue 14). */
+  onion: NodeOnion | undefined;
   /** Which torrents run (limits, order, force start, stalls), seeding goals, the alt-speed schedule. */
   readonly queue: QueueManager;
   /** Tells the live feed something changed (the server sets it). */
@@ -181,12 +186,15 @@ export class CascadeNode {
   async addWith(
     source: TorrentSource,
     input: AddInput,
-    extra: { peers?: string[]; selectedFiles?: number[] } = {},
+    extra: { peers?: string[]; selectedFiles?: number[]; privateDiscovery?: boolean } = {},
   ): Promise<TorrentHandle> {
     const plan = await this.model.planAdd(input);
+    const hidden = extra.privateDiscovery ?? this.onion?.byDefault ?? false;
+    if (hidden && !this.onion) throw new UsageError('private discovery needs relays: start the node with --directory URL (a Cascade tracker that lists relays)');
     const t = await this.add(source, {
       savePath: plan.savePath,
       paused: plan.paused,
+      ...(hidden ? { privateDiscovery: true } : {}),
       ...(extra.peers && extra.peers.length > 0 ? { peers: extra.peers } : {}),
       ...(extra.selectedFiles ? { selectedFiles: extra.selectedFiles } : {}),
     });
@@ -231,6 +239,7 @@ export class CascadeNode {
       // Not paused by the user: waiting for the queue, which runs it at once if it has a slot.
       status: opts.paused ? 'paused' : 'queued',
       selectedFiles: opts.selectedFiles ?? null,
+      privateDiscovery: opts.privateDiscovery === true,
       length: t.metainfo?.length ?? null,
       pieceCount: t.metainfo?.pieceCount ?? null,
     });
@@ -424,6 +433,7 @@ export class CascadeNode {
       // The last traffic totals are sampled while the torrents still run, and written before the DB closes.
       await attempt(() => this.model.stop());
       await attempt(() => this.session.close());
+      this.onion?.client.close();
       for (const off of this.#untrack.values()) off();
       this.#untrack.clear();
       await attempt(() => this.ledger.close());
@@ -481,21 +491,26 @@ export async function startNode(
   const db = StateDB.open(o.stateDir);
   const identified = new IdentifiedPeers(out, db);
   let session: SessionHandle;
+  let onion: NodeOnion | undefined;
   // The node's private shares choose their storage; they exist once the node does, before any load.
   let storageFor: NonNullable<SessionOptions['storageFor']> | undefined;
   try {
     const lib = await loadEngine();
     const extensions = [identified.extension(nodeIdentity(db), lib.CLIENT_NAME)];
+    if (o.onion && o.onion.directories.length > 0) onion = (await import('./onion.ts')).onionClientFor(o.onion, o.host, out);
     session = await lib.Session.create({
       ...sessionOptions(o, db),
+      ...(onion ? { privateDiscovery: onion.discovery } : {}),
       extensions,
       storageFor: (meta, savePath, standard) => (storageFor ? storageFor(meta, savePath, standard) : standard()),
     });
   } catch (err) {
+    onion?.client.close();
     db.close();
     throw friendlyStartError(err, o);
   }
   const node = new CascadeNode({ session, db, out, identified, downloadDir: o.downloadDir, queue: o.queue });
+  node.onion = onion;
   storageFor = node.privateShares.storageFor;
   if (opts.reportListening !== false) {
     out.event('listening', { port: session.port });

@@ -124,6 +124,10 @@ export const addOptionProperties = {
   category: { type: 'string', maxLength: 64, description: 'an existing category' },
   tags: tagsProperty,
   paused: { type: 'boolean', description: 'add without starting (default: settings.startPaused)' },
+  privateDiscovery: {
+    type: 'boolean',
+    description: 'announce and look up the DHT only through onion circuits (the node needs --directory); default: the node’s --private-discovery',
+  },
 } as const;
 
 export const listQuery = {

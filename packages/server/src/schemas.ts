@@ -185,6 +185,7 @@ export const addMultipartBody = {
     paused: { type: 'string', description: 'true or false' },
     recipients: { type: 'string', description: 'a private share for this did:key (repeat the field per recipient; before the file)' },
     encrypt: { type: 'string', description: 'true: a private share by link (the answer’s `link` holds the key); before the file' },
+    privateDiscovery: { type: 'string', description: 'true: announce and look up only through onion circuits' },
   },
 } as const;
 

@@ -31,6 +31,7 @@ import { RssService, rssRpc, nodeAdd } from './rss/index.ts';
 import { startAssistant, assistantRpc } from './assistant/index.ts';
 import type { ChainConfig } from './chain-service.ts';
 import type { ReceiptTerms } from './receipts/exchange.ts';
+import type { OnionOptions } from './onion.ts';
 import { attachRewards } from './receipts/node-rewards.ts';
 import { checkGgufFile, isLocalLlm, loadNodeLlamaCpp, type LlmConfig } from '@cascade/assistant';
 
@@ -100,6 +101,11 @@ export interface ServerOptions {
   receipts?: ReceiptTerms;
   /** A Kubo RPC API (http://host:5001) the metadata blocks of registered torrents are pinned to. */
   ipfsApi?: string;
+  /** Private discovery through these onion directories (issue 14); byDefault: every add uses it. */
+  onion?: OnionOptions;
+  /** Relay for others (`serve --relay`): on this port (0 = any), an exit unless exit is false;
+   *  published to onion.directories. */
+  relay?: { port: number; exit: boolean };
 }
 
 export interface RunningServer {
@@ -161,6 +167,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     iceServers: opts.iceServers,
     downloadDir,
     queue: opts.queue,
+    onion: opts.onion,
   };
   const node = await startNode(nodeOptions, log, { exclusive: true, reportListening: false });
 
@@ -223,6 +230,24 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       node: { did: id.did, address: id.address },
       changed: () => live?.recheck(),
     };
+    if (opts.relay && opts.onion) {
+      const { startNodeRelay } = await import('./onion.ts');
+      const relay = await startNodeRelay(
+        {
+          identity: id,
+          host: opts.btHost && opts.btHost !== '0.0.0.0' ? opts.btHost : host,
+          port: opts.relay.port,
+          directories: opts.onion.directories,
+          exit: opts.relay.exit,
+          ...(opts.dht === false ? { dhtBootstrap: [] } : opts.dht && opts.dht.bootstrap.length > 0 ? { dhtBootstrap: opts.dht.bootstrap } : {}),
+        },
+        log,
+      );
+      cleanups.push(() => relay.close());
+      const d = relay.descriptor();
+      log.event('relay', { port: relay.port, tcp: d.tcp, ws: d.ws, exit: d.exit !== null });
+      log.say(`onion relay on ${d.tcp}${d.exit ? ' (discovery exit)' : ''}`);
+    }
     const allowPrivateUrls = opts.allowPrivateUrls ?? false;
     const rss = new RssService({
       db: node.db,

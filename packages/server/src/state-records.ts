@@ -36,6 +36,8 @@ export interface TorrentRecord {
   /** Bytes received and sent over every run (ratio). */
   totalDownloaded: number;
   totalUploaded: number;
+  /** Announces and DHT look-ups through onion circuits only (schema 9). */
+  privateDiscovery: boolean;
 }
 
 export interface NewTorrent {
@@ -48,6 +50,7 @@ export interface NewTorrent {
   selectedFiles?: number[] | null;
   length?: number | null;
   pieceCount?: number | null;
+  privateDiscovery?: boolean;
 }
 
 export interface PeerRecord {
@@ -128,6 +131,7 @@ export function toRecord(r: Row): TorrentRecord {
     seedingTime: Number(r.seeding_time ?? 0),
     totalDownloaded: Number(r.total_downloaded ?? 0),
     totalUploaded: Number(r.total_uploaded ?? 0),
+    privateDiscovery: r.private_discovery === 1,
   };
 }
 

@@ -12,7 +12,7 @@ export class StateError extends CliError {
 }
 
 /** Bump with a new entry in MIGRATIONS whenever the schema changes. */
-export const SCHEMA_VERSION = 8;
+export const SCHEMA_VERSION = 9;
 /** PRAGMA application_id ("CSCD"): tells our DB apart from any other SQLite file. */
 const APPLICATION_ID = 0x43534344;
 
@@ -195,6 +195,10 @@ const MIGRATIONS: string[] = [
     origin    TEXT NOT NULL CHECK (origin IN ('shared', 'link', 'envelope')),
     written   BLOB                            -- bitfield of chunks whose plaintext is written
   );
+  `,
+  // 9: private discovery (issue 14): the torrent announces and looks up through onion circuits only.
+  `
+  ALTER TABLE torrents ADD COLUMN private_discovery INTEGER NOT NULL DEFAULT 0;
   `,
 ];
 

@@ -32,6 +32,8 @@ export interface UploadFields {
   recipients?: string[];
   /** Private share by link: encrypted, the key only in the answer's `link`. */
   encrypt?: boolean;
+  /** Announces and DHT look-ups through onion circuits only (issue 14). */
+  privateDiscovery?: boolean;
 }
 
 export type Upload = (
@@ -39,7 +41,7 @@ export type Upload = (
   | { kind: 'torrent'; bytes: Uint8Array }
 ) & { fields: UploadFields };
 
-const OPTION_FIELDS = ['savePath', 'category', 'tags', 'paused', 'recipients', 'encrypt'];
+const OPTION_FIELDS = ['savePath', 'category', 'tags', 'paused', 'recipients', 'encrypt', 'privateDiscovery'];
 
 const tooLarge = (max: number) => new HttpError(413, `upload too large: the limit is ${max} bytes`);
 
@@ -146,7 +148,7 @@ function addField(fields: UploadFields, name: string, value: string): void {
     if (fields.tags.length > 1000) throw badRequest('"tags": too many tags');
     return;
   }
-  if (name === 'paused' || name === 'encrypt') {
+  if (name === 'paused' || name === 'encrypt' || name === 'privateDiscovery') {
     const v = value.trim().toLowerCase();
     if (['true', '1', 'on', 'yes'].includes(v)) fields[name] = true;
     else if (['false', '0', 'off', 'no', ''].includes(v)) fields[name] = false;

@@ -66,7 +66,7 @@ export async function downloadCommand(inv: Invocation, out: Output): Promise<num
   const display = out.interactive ? new ProgressDisplay(out.stdout) : undefined;
   const cleanups: (() => void)[] = [];
   try {
-    const opts = { savePath: dir, ...(o.peers.length > 0 ? { peers: o.peers } : {}) };
+    const opts = { savePath: dir, ...(o.peers.length > 0 ? { peers: o.peers } : {}), ...(o.onion?.byDefault ? { privateDiscovery: true } : {}) };
     const t = await node.add(described.source, opts);
     const started = Date.now();
     out.note(`downloading ${described.name ?? t.infoHashHex} to ${dir}`);

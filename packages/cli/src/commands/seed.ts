@@ -29,7 +29,7 @@ export async function seedCommand(inv: Invocation, out: Output): Promise<number>
   const node = await startNode(o, out);
   const chain = chainFor(node, o, out);
   try {
-    const opts = { savePath: dir };
+    const opts = { savePath: dir, ...(o.onion?.byDefault ? { privateDiscovery: true } : {}) };
     // add() returns once the engine has checked what is on disk (resume data makes that quick).
     out.note(`checking ${join(dir, described.name ?? '')} …`);
     const t = await node.add(bytes, opts, false);

@@ -32,6 +32,8 @@ export async function serveCommand(inv: Invocation, out: Output): Promise<number
     chain: o.chain,
     receipts: o.receipts,
     ...(o.ipfsApi !== undefined ? { ipfsApi: o.ipfsApi } : {}),
+    ...(o.onion ? { onion: o.onion } : {}),
+    ...(o.relay ? { relay: { port: o.relayPort, exit: o.exit } } : {}),
     log: out,
   });
   try {

@@ -66,6 +66,7 @@ const add: Verb = async (inv, out, node, deps) => {
       // Only when asked: otherwise the node's startPaused setting decides.
       ...(o.paused ? { paused: true } : {}),
       ...(shareKey ? { shareKey } : {}),
+      ...(o.privateDiscovery ? { privateDiscovery: true } : {}),
     });
     out.result({ event: 'added', ...r, queued: false }, () =>
       r.existing
@@ -106,6 +107,8 @@ const add: Verb = async (inv, out, node, deps) => {
       status: plan.paused ? 'paused' : 'queued',
       length: d.length ?? null,
       pieceCount: d.pieceCount ?? null,
+      // The next serve refuses to load it unless it has --directory: it never announces openly.
+      privateDiscovery: o.privateDiscovery,
     });
     model.recordAdd(d.infoHash, plan);
     keepPeers();

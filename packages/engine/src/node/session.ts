@@ -34,7 +34,7 @@ import { RateLimitPair } from '../swarm/rate-limiter.ts';
 
 export const CLIENT_NAME = 'Cascade 0.1.0';
 const PEER_ID_PREFIX = '-CS0100-';
-const PUBLIC_DHT_ROUTERS = ['router.bittorrent.com:6881', 'dht.transmissionbt.com:6881', 'router.utorrent.com:6881'];
+export const PUBLIC_DHT_ROUTERS = ['router.bittorrent.com:6881', 'dht.transmissionbt.com:6881', 'router.utorrent.com:6881'];
 
 /** Connection limits when SessionOptions leave them out (see SessionOptions for why these). */
 export const CONNECTION_DEFAULTS = {

@@ -131,6 +131,7 @@ export function addRoutes(app: FastifyInstance, ctx: ApiContext): void {
         if (body.peers !== undefined && !(Array.isArray(body.peers) && body.peers.every((p) => typeof p === 'string'))) {
           throw badRequest('body/peers must be a list of "host:port" strings');
         }
+        if (body.privateDiscovery !== undefined && typeof body.privateDiscovery !== 'boolean') throw badRequest('body/privateDiscovery must be true or false');
         const { uri, ...extra } = body;
         r = await addUri(node, uri, extra, { allowPrivateUrls: ctx.allowPrivateUrls });
       }

@@ -1,0 +1,90 @@
+// Private discovery for a node (issue 14): an onion client over the relays of the given
+// directories, handed to the engine as its PrivateDiscovery; and `serve --relay` / `cascade relay`:
+// a relay (and discovery exit) on its own port, published to the directories.
+import { OnionClient, directoryRelays, onionDiscovery, type OnionEvent } from '@cascade/onion';
+import { dialRelay, nodeExitExecutor, startRelay, type RunningRelay } from '@cascade/onion/node';
+import type { Identity } from '@cascade/identity';
+import type { NodeLog } from './node.ts';
+import type { PrivateDiscovery } from './engine.ts';
+
+export interface OnionOptions {
+  /** Directory base URLs (Cascade trackers serving /relays). */
+  directories: string[];
+  /** Every torrent added without saying otherwise uses private discovery. */
+  byDefault?: boolean;
+}
+
+export interface NodeOnion {
+  client: OnionClient;
+  discovery: PrivateDiscovery;
+  byDefault: boolean;
+}
+
+/** The node's onion client; `host` (the node's --host) is where its links to relays leave from. */
+export function onionClientFor(o: OnionOptions, host: string | undefined, out: NodeLog): NodeOnion {
+  const outgoing = host && host !== '0.0.0.0' && host !== '::' ? host : undefined;
+  const client = new OnionClient({
+    relays: directoryRelays(o.directories, {
+      onDropped: (n, reasons) => out.note(`onion: ${n} relay descriptor(s) dropped: ${reasons.slice(0, 3).join('; ')}`),
+    }),
+    dial: (address, signal) => dialRelay(address, signal, outgoing),
+    onEvent: (e: OnionEvent) => {
+      if (e.type === 'circuit-built') out.event('circuit', { built: true, hops: e.path.length, ms: e.ms });
+      else if (e.type === 'circuit-failed') out.event('circuit', { built: false, error: e.error });
+      else out.event('circuit', { closed: true, reason: e.reason });
+    },
+  });
+  return { client, discovery: onionDiscovery(client) as PrivateDiscovery, byDefault: o.byDefault === true };
+}
+
+export interface RelayProcessOptions {
+  identity: Identity;
+  host: string;
+  port: number;
+  directories: string[];
+  /** false: a middle relay only (no exit). */
+  exit: boolean;
+  /** The exit's DHT bootstrap nodes; [] = no DHT look-ups; omitted = the public routers. */
+  dhtBootstrap?: string[];
+}
+
+/** A relay with a discovery exit: tracker announces through the engine's transports, look-ups
+ *  through a DHT of its own that joins on the first look-up. Everything leaves from `host`. */
+export async function startNodeRelay(o: RelayProcessOptions, out: NodeLog): Promise<RunningRelay> {
+  const lib = await import('@cascade/engine/node-transports');
+  const outgoing = o.host === '0.0.0.0' || o.host === '::' ? undefined : o.host;
+  let dht: InstanceType<typeof lib.Dht> | undefined;
+  const exit = o.exit
+    ? nodeExitExecutor({
+        http: lib.createHttpTransport(),
+        udp: new lib.UdpTracker(),
+        ...(o.dhtBootstrap?.length === 0
+          ? {}
+          : {
+              dht: async () => {
+                dht = new lib.Dht({ bootstrap: o.dhtBootstrap ?? lib.PUBLIC_DHT_ROUTERS, ...(outgoing ? { host: outgoing } : {}) });
+                await dht.listen(0);
+                return dht;
+              },
+            }),
+      })
+    : undefined;
+  const relay = await startRelay({
+    identity: o.identity,
+    host: o.host,
+    port: o.port,
+    directories: o.directories,
+    ...(exit ? { exit } : {}),
+    onEvent: (name, fields) => {
+      out.event(name, fields);
+      if (name === 'relay-publish-failed') out.note(`relay: publishing to ${String(fields.directory)} failed: ${String(fields.error)}`);
+    },
+  });
+  const close = relay.close.bind(relay);
+  return Object.assign(relay, {
+    close: async () => {
+      await close();
+      await dht?.close();
+    },
+  });
+}
