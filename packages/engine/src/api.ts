@@ -311,6 +311,10 @@ export interface TorrentHandle {
   move(newSavePath: string): Promise<void>;
   /** Trackers' last replies, DHT lookups, the last peers tried and how each attempt ended. */
   discovery(): DiscoveryReport;
+  /** Whether announces and DHT look-ups go through SessionOptions.privateDiscovery only. */
+  readonly privateDiscovery?: boolean;
+  /** Switches that (rejects when the session has no private discovery). */
+  setPrivateDiscovery?(on: boolean): Promise<void>;
   /** Events: 'metadata', 'verified' (piece, contributor addresses), 'piece-data' (piece, its
    *  verified bytes as downloaded, before they are written: valid only during the call; only for
    *  pieces downloaded, never for data found on disk), 'hash-failed' (piece,

@@ -281,6 +281,23 @@ export class Torrent extends TorrentPieces implements TorrentHandle {
     this.releaseFiles = undefined;
   }
 
+  /** Switches private discovery on or off for a torrent already added: its announces stop (the
+   *  'stopped' goes the way the announces went) and start again the new way. Peers stay. */
+  async setPrivateDiscovery(on: boolean): Promise<void> {
+    if ((this.opts.privateDiscovery === true) === on) return;
+    if (on && !this.ctx.privateDiscovery) throw new Error('private discovery needs relays: give the node a directory (--directory URL)');
+    const tc = this.trackerClient;
+    this.trackerClient = undefined;
+    this.ctx.scheduler.leaveDht(this);
+    await tc?.stop().catch(() => {});
+    this.opts.privateDiscovery = on;
+    if (this.running && !this.closed) this.startDiscovery();
+  }
+
+  get privateDiscovery(): boolean {
+    return this.opts.privateDiscovery === true;
+  }
+
   // ---- TorrentHandle ----
   stats(): TorrentStats {
     return torrentStats({

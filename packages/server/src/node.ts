@@ -210,7 +210,11 @@ export class CascadeNode {
    */
   async add(source: TorrentSource, opts: AddTorrentOptions, record = true, queued = record): Promise<TorrentHandle> {
     if (record && source instanceof Uint8Array) await this.refuseOwnedFiles(source, opts.savePath);
-    const trackers = [...new Set([...this.announceUrls(), ...this.ownTrackers()])];
+    // A hidden torrent skips the built-in tracker's own (loopback) URLs: announced through an exit
+    // they would name the exit's machine, and in-process they would list this node.
+    const own = opts.privateDiscovery ? [] : this.ownTrackers();
+    const ownSet = new Set(this.ownTrackers());
+    const trackers = [...new Set([...this.announceUrls().filter((u) => !opts.privateDiscovery || !ownSet.has(u)), ...own])];
     const engineOpts = { ...opts, ...(queued ? { paused: true } : {}), ...(trackers.length > 0 ? { trackers } : {}) };
     const t = await this.session.add(source, engineOpts);
     if (record) this.record(t, source, opts, false);
@@ -220,6 +224,13 @@ export class CascadeNode {
     if (record) await this.queue.admit(t.infoHashHex);
     else if (queued) void this.queue.admit(t.infoHashHex, true);
     return t;
+  }
+
+  /** Private discovery on or off for a torrent (issue 14): the running torrent switches at once. */
+  async setPrivateDiscovery(infoHash: string, on: boolean): Promise<void> {
+    if (on && !this.onion) throw new UsageError('private discovery needs relays: start the node with --directory URL (a Cascade tracker that lists relays)');
+    await this.session.get(infoHash)?.setPrivateDiscovery?.(on);
+    this.db.setPrivateDiscovery(infoHash, on);
   }
 
   /** Peers given by hand for a torrent already loaded: tried now, and again after a restart. */

@@ -93,6 +93,7 @@ export const torrentPatchBody = {
     seedingTimeLimit: { type: ['integer', 'null'], description: 'seconds; null = the global setting; -1 = no limit' },
     savePath: { type: 'string', description: 'moves the data there (absolute, or relative to the download dir)' },
     forceStart: { type: 'boolean', description: 'runs past the queue' },
+    privateDiscovery: { type: 'boolean', description: 'announce and look up only through onion circuits (the node needs --directory)' },
   },
 } as const;
 

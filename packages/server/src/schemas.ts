@@ -152,6 +152,8 @@ export const detailSchema = {
       type: ['string', 'null'],
       description: 'after ~30 s waiting for metadata: what was tried and what answered, in plain words; null otherwise',
     },
+    privateDiscovery: { type: 'boolean', description: 'announces and DHT look-ups go through onion circuits only (PATCH it to switch)' },
+    privateDiscoveryAvailable: { type: 'boolean', description: 'the node can do private discovery (it was started with --directory)' },
   },
 } as const;
 

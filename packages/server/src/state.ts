@@ -200,6 +200,11 @@ export class StateDB {
       );
   }
 
+  /** Private discovery on or off for a stored torrent (issue 14). */
+  setPrivateDiscovery(infoHash: string, on: boolean): void {
+    this.prepare('UPDATE torrents SET private_discovery = ? WHERE info_hash = ?').run(on ? 1 : 0, infoHash);
+  }
+
   getTorrent(infoHash: string): TorrentRecord | undefined {
     const row = this.prepare('SELECT * FROM torrents WHERE info_hash = ?').get(infoHash) as Row | undefined;
     return row ? toRecord(row) : undefined;

@@ -47,6 +47,10 @@ export interface TorrentDetail extends ListEntry {
   discovery: DiscoveryReport | null;
   /** After ~30 s waiting for metadata: a sentence of what was tried and what answered (defect 9). */
   stalledReason: string | null;
+  /** Announces and DHT look-ups go through onion circuits only (issue 14). */
+  privateDiscovery: boolean;
+  /** Whether this node can do private discovery at all (it was given --directory). */
+  privateDiscoveryAvailable: boolean;
 }
 
 /** Whether piece `index` is verified; without the engine accessor only a finished torrent counts. */
@@ -115,6 +119,8 @@ export function torrentDetail(node: CascadeNode, t: TorrentHandle): TorrentDetai
     stalledReason: node.model.stalledReason(t),
     shareWarning: node.model.shareWarning(t.metainfo ? t.metainfo.announce.flat() : t.trackers().map((x) => x.url)),
     files: torrentFiles(node, t, rec?.selectedFiles ?? null),
+    privateDiscovery: rec?.privateDiscovery ?? t.privateDiscovery === true,
+    privateDiscoveryAvailable: !!node.onion,
   };
 }
 

@@ -51,5 +51,7 @@ export function torrentDetailOf(ctx: ApiContext, infoHash: string): TorrentDetai
     shareWarning: null,
     discovery: null,
     stalledReason: null,
+    privateDiscovery: rec.privateDiscovery,
+    privateDiscoveryAvailable: !!ctx.node.onion,
   };
 }

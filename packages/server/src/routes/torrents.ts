@@ -6,7 +6,7 @@ import { encodeTorrent } from '@cascade/engine';
 import type { ApiContext } from '../context.ts';
 import { summaryCache } from '../summary-cache.ts';
 import { fileViews, type TorrentDetail } from '../torrent-view.ts';
-import { conflict, keepRawBody, rawBodyOf } from '../http-errors.ts';
+import { badRequest, conflict, keepRawBody, rawBodyOf } from '../http-errors.ts';
 import { findTorrent, loadedTorrent, torrentDetailOf } from './lookup.ts';
 import { selectFiles } from '../file-selection.ts';
 import type { ListQuery } from '../list-query.ts';
@@ -82,7 +82,12 @@ export function torrentRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     handler: async (req): Promise<TorrentDetail> => {
       const { infoHash } = findTorrent(ctx, req.params.infoHash);
-      await node.model.setTorrent(infoHash, rawBodyOf(req));
+      const { privateDiscovery, ...rest } = (rawBodyOf(req) ?? {}) as Record<string, unknown>;
+      if (privateDiscovery !== undefined) {
+        if (typeof privateDiscovery !== 'boolean') throw badRequest('body/privateDiscovery must be true or false');
+        await node.setPrivateDiscovery(infoHash, privateDiscovery);
+      }
+      if (privateDiscovery === undefined || Object.keys(rest).length > 0) await node.model.setTorrent(infoHash, rest);
       ctx.changed();
       return detailOf(infoHash);
     },
