@@ -1,9 +1,12 @@
 // Private discovery for a node (issue 14): an onion client over the relays of the given
 // directories, handed to the engine as its PrivateDiscovery; and `serve --relay` / `cascade relay`:
 // a relay (and discovery exit) on its own port, published to the directories.
-import { OnionClient, directoryRelays, onionDiscovery, type OnionEvent } from '@cascade/onion';
+import { OnionClient, directoryRelays, onionDiscovery, type ExitExecutor, type OnionEvent } from '@cascade/onion';
 import { dialRelay, nodeExitExecutor, startRelay, type RunningRelay } from '@cascade/onion/node';
 import type { Identity } from '@cascade/identity';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { isPrivateAddress } from './url-guard.ts';
 import type { NodeLog } from './node.ts';
 import type { PrivateDiscovery } from './engine.ts';
 
@@ -46,6 +49,10 @@ export interface RelayProcessOptions {
   exit: boolean;
   /** The exit's DHT bootstrap nodes; [] = no DHT look-ups; omitted = the public routers. */
   dhtBootstrap?: string[];
+  /** Whether the exit announces to trackers on loopback, private and link-local addresses.
+   *  Default: only when the relay itself is bound to such an address (a relay of a private network);
+   *  a relay on a public address would otherwise let anyone probe the network behind it. */
+  privateTargets?: boolean;
 }
 
 /** A relay with a discovery exit: tracker announces through the engine's transports, look-ups
@@ -69,12 +76,13 @@ export async function startNodeRelay(o: RelayProcessOptions, out: NodeLog): Prom
             }),
       })
     : undefined;
+  const privateTargets = o.privateTargets ?? (outgoing === undefined || isPrivateAddress(outgoing));
   const relay = await startRelay({
     identity: o.identity,
     host: o.host,
     port: o.port,
     directories: o.directories,
-    ...(exit ? { exit } : {}),
+    ...(exit ? { exit: privateTargets ? exit : publicTargetsOnly(exit) } : {}),
     onEvent: (name, fields) => {
       out.event(name, fields);
       if (name === 'relay-publish-failed') out.note(`relay: publishing to ${String(fields.directory)} failed: ${String(fields.error)}`);
@@ -87,4 +95,29 @@ export async function startNodeRelay(o: RelayProcessOptions, out: NodeLog): Prom
       await dht?.close();
     },
   });
+}
+
+/** An exit that refuses tracker URLs whose host is (or resolves to) a local or private address. */
+function publicTargetsOnly(exec: ExitExecutor): ExitExecutor {
+  const check = async (url: string) => {
+    const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+    const answers = isIP(host) ? [{ address: host }] : await lookup(host, { all: true, verbatim: true }).catch(() => []);
+    if (answers.length === 0) throw new Error(`cannot resolve ${host}`);
+    if (answers.some((a) => isPrivateAddress(a.address))) throw new Error(`${host} is a local or private address: this exit announces to public trackers only`);
+  };
+  return {
+    ...exec,
+    announce: async (r) => {
+      await check(r.url);
+      return exec.announce(r);
+    },
+    ...(exec.scrape
+      ? {
+          scrape: async (r) => {
+            await check(r.url);
+            return exec.scrape!(r);
+          },
+        }
+      : {}),
+  };
 }

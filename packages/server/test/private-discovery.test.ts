@@ -91,3 +91,25 @@ test('with relays: a hidden torrent announces through a circuit; the switch, a r
   assert.equal(d.state, 'error');
   assert.match(d.error, /private discovery needs relays/);
 });
+
+test('an exit on a public address will not announce to local or private trackers (no probing the network behind it)', { timeout: 30_000 }, async (t) => {
+  const { OnionClient, directoryRelays } = await import('@cascade/onion');
+  const { dialRelay } = await import('@cascade/onion/node');
+  const tracker = await startTracker({ host: '127.0.0.1', interval: 60 });
+  t.after(() => tracker.close());
+  const directory = `http://127.0.0.1:${tracker.httpPort}`;
+  // Bound to loopback for the test, but told to behave as a public relay does by default.
+  const relays = await Promise.all(
+    ['127.0.0.64', '127.0.0.65', '127.0.0.66'].map((host) =>
+      startNodeRelay({ identity: generateIdentity(host), host, port: 0, directories: [directory], exit: true, dhtBootstrap: [], privateTargets: false }, silentLog),
+    ),
+  );
+  t.after(() => Promise.all(relays.map((r) => r.close())));
+  const client = new OnionClient({ relays: directoryRelays([directory]), dial: (a, s) => dialRelay(a, s, '127.0.0.9') });
+  t.after(() => client.close());
+  for (const url of [tracker.httpAnnounceUrl, 'http://10.1.2.3:6969/announce', 'udp://[::1]:6969/announce', 'http://169.254.169.254/latest/announce']) {
+    const a = (await client.request({ op: 'announce', url, infoHash: 'ab'.repeat(20), peerId: 'cd'.repeat(20), port: 0, uploaded: 0, downloaded: 0, left: 1 })) as { ok: boolean; error?: string };
+    assert.equal(a.ok, false, url);
+    assert.match(a.error ?? '', /local or private address/, url);
+  }
+});
