@@ -20,6 +20,9 @@ export interface OnionClientOptions {
   requestTimeoutMs?: number;
   /** How many circuits a request may try before it gives up. */
   attempts?: number;
+  /** Relays allowed as the first hop (the one that sees this client's address); default all. When
+   *  none of the usable relays qualifies, any may be first. */
+  guard?: (r: RelayDescriptor) => boolean;
   onEvent?: (e: OnionEvent) => void;
 }
 
@@ -163,8 +166,12 @@ export class OnionClient {
       return this.opts.prefer !== 'ws' || !!r.ws;
     });
     const exits = shuffle(usable.filter((r) => r.exit && r.exit.operations.length > 0));
+    const guard = this.opts.guard;
+    const strict = !!guard && usable.some(guard);
     for (const exit of exits) {
+      // Guards first in the list, so the first hop is one whenever the path can have one.
       const others = shuffle(usable.filter((r) => r.id !== exit.id && hostOf(r) !== hostOf(exit)));
+      if (guard) others.sort((a, b) => Number(guard(b)) - Number(guard(a)));
       const path: RelayDescriptor[] = [];
       const hosts = new Set([hostOf(exit)]);
       for (const r of others) {
@@ -173,7 +180,7 @@ export class OnionClient {
         hosts.add(hostOf(r));
         path.push(r);
       }
-      if (path.length === hops - 1) return [...path, exit];
+      if (path.length === hops - 1 && (!strict || guard!(path[0]!))) return [...path, exit];
     }
     throw new CircuitError(`not enough relays for a ${hops}-hop circuit (${usable.length} usable, need ${hops} on distinct hosts with an exit last)`);
   }

@@ -191,3 +191,20 @@ async function waitFor<T>(fn: () => T | undefined, ms = 10_000): Promise<T | und
   }
   return undefined;
 }
+
+test('paths: three distinct relays on distinct hosts, an exit last, a guard first when the directory has one', async () => {
+  const { OnionClient } = await import('../index.ts');
+  const d = (id: string, host: string, exit: boolean) =>
+    ({ v: 1, id, onionKey: '', tcp: `${host}:1`, exit: exit ? { operations: ['announce'], proxy: false } : null, published: 0, expires: 0, sig: '' }) as never;
+  const all = [d('g', '127.0.2.1', false), d('m1', '127.0.2.2', false), d('m2', '127.0.2.3', false), d('x', '127.0.2.4', true), d('same-host', '127.0.2.4', false)];
+  const c = new OnionClient({ relays: async () => all, dial: async () => { throw new Error('no'); }, guard: (r) => (r as { id: string }).id === 'g' });
+  for (let i = 0; i < 50; i++) {
+    const path = c.pickPath(all).map((r) => r.id);
+    assert.equal(path.length, 3);
+    assert.equal(path[0], 'g');
+    assert.equal(path[2], 'x');
+    assert.notEqual(path[1], 'same-host', 'two hops on one host');
+  }
+  assert.throws(() => c.pickPath(all.slice(0, 3)), /not enough relays/);
+  c.close();
+});

@@ -28,7 +28,7 @@ export class IdentifiedPeers {
   readonly #byPeer = new Map<string, IdentifiedPeer>();
   readonly #wire = new Map<string, WirePeer>();
   readonly #handlers: IdentifiedMessageHandler[] = [];
-  readonly #identifiedListeners: ((who: IdentifiedPeer) => void)[] = [];
+  readonly #identifiedListeners: ((who: IdentifiedPeer, peer: WirePeer) => void)[] = [];
   readonly #out: NodeLog;
   readonly ledger: IdentityLedger;
 
@@ -49,7 +49,7 @@ export class IdentifiedPeers {
         // unchoked first. The peer's own claim plays no part.
         if (isClean(this.ledger.record(who.did))) peer.setPriority?.(FAST_LANE);
         this.#out.event('peer-identified', { did: who.did, address: who.address, peer: peer.address, infoHash: hex(peer.infoHash) });
-        for (const listener of this.#identifiedListeners) listener(this.#byPeer.get(key)!);
+        for (const listener of this.#identifiedListeners) listener(this.#byPeer.get(key)!, peer);
       },
       // Never trusted, only noted: the peer stays a plain BitTorrent peer.
       onRejected: (peer, reason) => this.#out.note(`peer ${peer.address} sent a Cascade hello that does not verify: ${reason}`),
@@ -105,8 +105,8 @@ export class IdentifiedPeers {
     };
   }
 
-  /** Calls `listener` each time a peer proves an identity. */
-  onIdentified(listener: (who: IdentifiedPeer) => void): void {
+  /** Calls `listener` each time a peer proves an identity (with its connection, to send it messages). */
+  onIdentified(listener: (who: IdentifiedPeer, peer: WirePeer) => void): void {
     this.#identifiedListeners.push(listener);
   }
 

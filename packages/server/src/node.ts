@@ -508,7 +508,7 @@ export async function startNode(
   try {
     const lib = await loadEngine();
     const extensions = [identified.extension(nodeIdentity(db), lib.CLIENT_NAME)];
-    if (o.onion && o.onion.directories.length > 0) onion = (await import('./onion.ts')).onionClientFor(o.onion, o.host, out);
+    if (o.onion && o.onion.directories.length > 0) onion = (await import('./onion.ts')).onionClientFor(o.onion, o.host, out, identified);
     session = await lib.Session.create({
       ...sessionOptions(o, db),
       ...(onion ? { privateDiscovery: onion.discovery } : {}),

@@ -1,7 +1,9 @@
 // Private discovery for a node (issue 14): an onion client over the relays of the given
 // directories, handed to the engine as its PrivateDiscovery; and `serve --relay` / `cascade relay`:
 // a relay (and discovery exit) on its own port, published to the directories.
-import { OnionClient, directoryRelays, onionDiscovery, type ExitExecutor, type OnionEvent } from '@cascade/onion';
+import { OnionClient, directoryRelays, onionDiscovery, type ExitExecutor, type OnionEvent, type RelayDescriptor } from '@cascade/onion';
+import { RelayGossip } from './relay-gossip.ts';
+import type { IdentifiedPeers } from './identified-peers.ts';
 import { dialRelay, nodeExitExecutor, startRelay, type RunningRelay } from '@cascade/onion/node';
 import type { Identity } from '@cascade/identity';
 import { lookup } from 'node:dns/promises';
@@ -21,15 +23,35 @@ export interface NodeOnion {
   client: OnionClient;
   discovery: PrivateDiscovery;
   byDefault: boolean;
+  /** Relays learned from and offered to Cascade peers. */
+  gossip: RelayGossip;
 }
 
-/** The node's onion client; `host` (the node's --host) is where its links to relays leave from. */
-export function onionClientFor(o: OnionOptions, host: string | undefined, out: NodeLog): NodeOnion {
+/**
+ * The node's onion client over the directories' relays and those its peers told it of; `host` (the
+ * node's --host) is where its links to relays leave from. The first hop comes from a directory
+ * whenever a directory lists any.
+ */
+export function onionClientFor(o: OnionOptions, host: string | undefined, out: NodeLog, identified: IdentifiedPeers): NodeOnion {
   const outgoing = host && host !== '0.0.0.0' && host !== '::' ? host : undefined;
+  const gossip = new RelayGossip(identified);
+  const fromDirectories = directoryRelays(o.directories, {
+    onDropped: (n, reasons) => out.note(`onion: ${n} relay descriptor(s) dropped: ${reasons.slice(0, 3).join('; ')}`),
+  });
+  let listed: RelayDescriptor[] = [];
+  gossip.setKnown(() => listed);
+  const relays = async (): Promise<RelayDescriptor[]> => {
+    try {
+      listed = await fromDirectories();
+    } catch (err) {
+      if (gossip.relays().length === 0) throw err;
+    }
+    const ids = new Set(listed.map((r) => r.id));
+    return [...listed, ...gossip.relays().filter((r) => !ids.has(r.id))];
+  };
   const client = new OnionClient({
-    relays: directoryRelays(o.directories, {
-      onDropped: (n, reasons) => out.note(`onion: ${n} relay descriptor(s) dropped: ${reasons.slice(0, 3).join('; ')}`),
-    }),
+    relays,
+    guard: (r) => listed.some((l) => l.id === r.id),
     dial: (address, signal) => dialRelay(address, signal, outgoing),
     onEvent: (e: OnionEvent) => {
       if (e.type === 'circuit-built') out.event('circuit', { built: true, hops: e.path.length, ms: e.ms });
@@ -37,7 +59,7 @@ export function onionClientFor(o: OnionOptions, host: string | undefined, out: N
       else out.event('circuit', { closed: true, reason: e.reason });
     },
   });
-  return { client, discovery: onionDiscovery(client) as PrivateDiscovery, byDefault: o.byDefault === true };
+  return { client, discovery: onionDiscovery(client) as PrivateDiscovery, byDefault: o.byDefault === true, gossip };
 }
 
 export interface RelayProcessOptions {

@@ -244,6 +244,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         log,
       );
       cleanups.push(() => relay.close());
+      node.onion?.gossip.setOwn(() => relay.descriptor());
       const d = relay.descriptor();
       log.event('relay', { port: relay.port, tcp: d.tcp, ws: d.ws, exit: d.exit !== null });
       log.say(`onion relay on ${d.tcp}${d.exit ? ' (discovery exit)' : ''}`);
