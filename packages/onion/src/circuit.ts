@@ -119,9 +119,10 @@ export class Circuit {
     });
   }
 
-  /** Long-range padding to a hop (it drops it): cover traffic that looks like any relay cell. */
-  pad(hop = this.hops.length - 1): void {
-    if (!this.closed) this.sendTo(hop, { cmd: RelayCmd.DROP, streamId: 0, data: new Uint8Array(0) });
+  /** Long-range padding to the last hop (it drops it): cover traffic like any relay cell. Only the
+   *  last hop: a hop that has extended passes every cell on without opening it. */
+  pad(): void {
+    if (!this.closed) this.sendTo(this.hops.length - 1, { cmd: RelayCmd.DROP, streamId: 0, data: new Uint8Array(0) });
   }
 
   private sendTo(hop: number, m: RelayMessage): void {

@@ -155,6 +155,9 @@ export class RelayCore {
   private forward(c: Circuit, raw: Uint8Array, payload: Uint8Array): void {
     const peeled = c.crypto.forwardLayer(payload);
     this.opts.observe?.({ link: c.prev.link, direction: 'in', cell: raw, peeled });
+    // Once extended, a hop is only a passage: clients seal nothing to it any more (EXTEND and
+    // requests go to the last hop), so it forwards without trying its seal — half a relay's work.
+    if (c.next && !c.extending) return this.send(c.next.link, encodeCell(c.next.circId, Cmd.RELAY, peeled));
     const plain = c.crypto.openForward(peeled);
     if (plain) {
       let m: RelayMessage;
@@ -165,8 +168,8 @@ export class RelayCore {
       }
       return this.relayMessage(c, m);
     }
-    if (c.next && !c.extending) return this.send(c.next.link, encodeCell(c.next.circId, Cmd.RELAY, peeled));
-    // Sealed to nobody: tampered with on the way, or a protocol error. Tor's rule: the circuit dies.
+    // Sealed to nobody (or sent on while the next hop is still being reached): tampered with on the
+    // way, or a protocol error. Tor's rule: the circuit dies.
     this.destroy(c, 'here', DestroyReason.PROTOCOL);
   }
 
