@@ -13,3 +13,5 @@ export * from './src/exit.ts';
 export * from './src/directory.ts';
 export * from './src/directory-client.ts';
 export * from './src/discovery.ts';
+export * from './src/exit-streams.ts';
+export * from './src/circuit-websocket.ts';

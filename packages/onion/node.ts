@@ -6,3 +6,4 @@ export { wsLink, dialWs, dialRelay } from './src/node/ws-link.ts';
 export { listenLinks, WS_PATH } from './src/node/listener.ts';
 export { startRelay, type RelayNodeOptions, type RunningRelay } from './src/node/relay-node.ts';
 export { nodeExitExecutor, type NodeExitOptions } from './src/node/exit-executor.ts';
+export { wsTrackerTunnels } from './src/node/ws-tunnel.ts';

@@ -98,6 +98,9 @@ export interface SessionOptions {
 export interface PrivateDiscovery {
   tracker: TrackerTransport;
   dhtLookup?(infoHashHex: string): Promise<PeerAddress[]>;
+  /** WebSocket trackers (WebRTC signaling) through a tunnel that strips our addresses from the
+   *  SDPs; omitted = a private-discovery torrent uses no WebSocket tracker. */
+  WebSocket?: typeof WebSocket;
 }
 
 /**

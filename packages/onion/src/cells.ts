@@ -31,6 +31,8 @@ export const RelayCmd = {
   END: 6,
   /** Long-range padding: the hop it is sealed to drops it. */
   DROP: 7,
+  /** End of one message of a tunnel stream (the stream stays open; END closes it). */
+  MSG_END: 8,
 } as const;
 export type RelayCommand = (typeof RelayCmd)[keyof typeof RelayCmd];
 

@@ -32,6 +32,18 @@ interface Stream {
   timer: ReturnType<typeof setTimeout>;
 }
 
+/** The client's end of a tunnel (see openTunnel). */
+export interface Tunnel {
+  send(doc: unknown): void;
+  close(): void;
+}
+
+interface TunnelState {
+  buf: DocumentBuffer;
+  onMessage: (doc: unknown) => void;
+  onClose: (reason: string) => void;
+}
+
 export class Circuit {
   readonly link: Link;
   readonly circId: number;
@@ -42,6 +54,7 @@ export class Circuit {
   /** The one control message (EXTENDED / EXTEND_FAILED) being waited for, while building. */
   private control: Waiter | undefined;
   private readonly streams = new Map<number, Stream>();
+  private readonly tunnels = new Map<number, TunnelState>();
   private nextStream = 1;
   private closeFns: ((reason: string) => void)[] = [];
   closed: string | undefined;
@@ -53,7 +66,7 @@ export class Circuit {
   }
 
   get pending(): number {
-    return this.streams.size;
+    return this.streams.size + this.tunnels.size;
   }
 
   onClose(fn: (reason: string) => void): void {
@@ -107,8 +120,7 @@ export class Circuit {
   /** Sends a JSON request to the exit and resolves with its JSON answer. */
   request(doc: unknown, timeoutMs: number): Promise<unknown> {
     if (this.closed) return Promise.reject(new CircuitError(`circuit closed: ${this.closed}`));
-    const streamId = this.nextStream;
-    this.nextStream = (this.nextStream % 0xffff) + 1;
+    const streamId = this.nextStreamId();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.streams.delete(streamId);
@@ -117,6 +129,38 @@ export class Circuit {
       this.streams.set(streamId, { buf: new DocumentBuffer(MAX_ANSWER_BYTES), resolve, reject, timer });
       for (const m of documentCells(streamId, doc, 'BEGIN')) this.sendTo(this.hops.length - 1, m);
     });
+  }
+
+  /**
+   * Opens a tunnel at the exit: `doc` says to what (a WebSocket tracker); then messages go both ways
+   * until either side closes. onClose runs once, also when the circuit dies.
+   */
+  openTunnel(doc: unknown, onMessage: (doc: unknown) => void, onClose: (reason: string) => void): Tunnel {
+    const id = this.nextStreamId();
+    const last = this.hops.length - 1;
+    const state: TunnelState = { buf: new DocumentBuffer(MAX_ANSWER_BYTES), onMessage, onClose };
+    if (this.closed) {
+      queueMicrotask(() => onClose(`circuit closed: ${this.closed}`));
+    } else {
+      this.tunnels.set(id, state);
+      for (const m of documentCells(id, doc, 'BEGIN', 'MSG_END')) this.sendTo(last, m);
+    }
+    return {
+      send: (message) => {
+        if (this.tunnels.get(id) === state) for (const m of documentCells(id, message, 'DATA', 'MSG_END')) this.sendTo(last, m);
+      },
+      close: () => {
+        if (this.tunnels.get(id) !== state) return;
+        this.tunnels.delete(id);
+        this.sendTo(last, { cmd: RelayCmd.END, streamId: id, data: new Uint8Array(0) });
+      },
+    };
+  }
+
+  private nextStreamId(): number {
+    const id = this.nextStream;
+    this.nextStream = (this.nextStream % 0xffff) + 1;
+    return id;
   }
 
   /** Long-range padding to the last hop (it drops it): cover traffic like any relay cell. Only the
@@ -159,8 +203,11 @@ export class Circuit {
       if (w && hop === this.hops.length - 1) w.resolve(m);
       return;
     }
+    if (hop !== this.hops.length - 1) return;
+    const tunnel = this.tunnels.get(m.streamId);
+    if (tunnel) return this.fromTunnel(m, tunnel);
     const s = this.streams.get(m.streamId);
-    if (!s || hop !== this.hops.length - 1) return;
+    if (!s) return;
     if (m.cmd === RelayCmd.DATA) {
       try {
         s.buf.add(m.data);
@@ -177,6 +224,32 @@ export class Circuit {
       s.resolve(s.buf.json());
     } catch {
       s.reject(new CircuitError('the exit answered with something other than JSON'));
+    }
+  }
+
+  private fromTunnel(m: RelayMessage, t: TunnelState): void {
+    if (m.cmd === RelayCmd.DATA) {
+      try {
+        return t.buf.add(m.data);
+      } catch {
+        this.tunnels.delete(m.streamId);
+        return t.onClose('the exit sent a message over the size limit');
+      }
+    }
+    if (m.cmd === RelayCmd.MSG_END) {
+      let doc: unknown;
+      try {
+        doc = t.buf.json();
+      } catch {
+        doc = undefined;
+      }
+      t.buf = new DocumentBuffer(MAX_ANSWER_BYTES);
+      if (doc !== undefined) t.onMessage(doc);
+      return;
+    }
+    if (m.cmd === RelayCmd.END) {
+      this.tunnels.delete(m.streamId);
+      t.onClose(m.data.length > 0 ? `exit refused: ${fromUtf8(m.data)}` : 'closed by the exit');
     }
   }
 
@@ -203,6 +276,8 @@ export class Circuit {
       this.endStream(id, s);
       s.reject(err);
     }
+    for (const t of this.tunnels.values()) t.onClose(`circuit closed: ${reason}`);
+    this.tunnels.clear();
     for (const fn of this.closeFns) fn(reason);
   }
 

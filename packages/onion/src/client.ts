@@ -2,7 +2,7 @@
 // circuits, sends discovery requests through them, and replaces a circuit when a hop dies or the
 // circuit grows old. Requests on a circuit that dies are retried on a new one.
 import { decodeCell } from './cells.ts';
-import { Circuit, CircuitError } from './circuit.ts';
+import { Circuit, CircuitError, type Tunnel } from './circuit.ts';
 import { LinkPool, linkAddress, newCircId, type Link, type LinkDialer } from './link.ts';
 import type { ExitOperation, RelayDescriptor } from './descriptor.ts';
 import type { ExitRequest } from './exit.ts';
@@ -89,6 +89,13 @@ export class OnionClient {
       }
     }
     throw last instanceof Error ? last : new CircuitError(String(last));
+  }
+
+  /** Opens a tunnel (a WebSocket tracker session) at the exit of the current circuit. */
+  async tunnel(doc: unknown, onMessage: (doc: unknown) => void, onClose: (reason: string) => void): Promise<Tunnel> {
+    if (this.closed) throw new CircuitError('onion client closed');
+    const circuit = await this.circuit();
+    return circuit.openTunnel(doc, onMessage, onClose);
   }
 
   /** The circuit new requests go to: the current one while it is open and young, else a new one. */

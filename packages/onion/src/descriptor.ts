@@ -9,7 +9,7 @@ export const RELAY_LIST_DOMAIN = 'cascade-onion-relay-list/v1';
 /** Longest a descriptor may claim to stay valid: relays republish well before that. */
 export const MAX_DESCRIPTOR_LIFETIME_MS = 3 * 3600_000;
 /** What an exit offers: discovery only, never a general proxy (descriptors say so). */
-export const EXIT_OPERATIONS = ['announce', 'scrape', 'dht-lookup'] as const;
+export const EXIT_OPERATIONS = ['announce', 'scrape', 'dht-lookup', 'ws-tracker'] as const;
 export type ExitOperation = (typeof EXIT_OPERATIONS)[number];
 
 export interface RelayDescriptor {

@@ -2,6 +2,7 @@
 // Shapes are the engine's (PrivateDiscovery, TrackerTransport), written out here so the onion
 // package needs nothing of the engine.
 import type { OnionClient } from './client.ts';
+import { circuitWebSocket } from './circuit-websocket.ts';
 import type { AnnounceAnswer, PeerAddr } from './exit.ts';
 
 interface AnnounceParamsLike {
@@ -21,6 +22,7 @@ export interface PrivateDiscoveryLike {
     scrape(url: string, infoHashes: Uint8Array[]): Promise<Map<string, { complete: number; incomplete: number; downloaded: number }>>;
   };
   dhtLookup(infoHashHex: string): Promise<PeerAddr[]>;
+  WebSocket: typeof WebSocket;
 }
 
 /** A tracker's refusal, passed on as the engine's TrackerError would be (no retry helps). */
@@ -65,6 +67,7 @@ export function onionDiscovery(client: OnionClient): PrivateDiscoveryLike {
     async dhtLookup(infoHashHex) {
       return validPeers(await ask(client, { op: 'dht-lookup', infoHash: infoHashHex.toLowerCase() }));
     },
+    WebSocket: circuitWebSocket(client),
   };
 }
 

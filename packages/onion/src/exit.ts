@@ -108,3 +108,25 @@ export function exitOperations(executor: ExitExecutor): ExitOperation[] {
   if (executor.dhtLookup) ops.push('dht-lookup');
   return ops;
 }
+
+/** A WebSocket tracker session through the exit (WebTorrent signaling): what opens it. */
+export interface WsTrackerTunnelRequest {
+  op: 'ws-tracker';
+  url: string;
+}
+
+/** Why a tunnel request is refused, or undefined. */
+export function tunnelProblem(r: unknown): string | undefined {
+  const q = r as Partial<WsTrackerTunnelRequest> | null;
+  if (!q || typeof q !== 'object' || q.op !== 'ws-tracker') return 'this exit tunnels WebSocket tracker sessions only (op ws-tracker)';
+  if (typeof q.url !== 'string' || !/^wss?:\/\/[^\s]+$/.test(q.url) || q.url.length > 2048) return 'ws-tracker wants a ws:// or wss:// tracker URL';
+  return undefined;
+}
+
+/** Why a message from the client may not go to the tracker: only announces and scrapes do. */
+export function trackerMessageProblem(m: unknown): string | undefined {
+  if (!m || typeof m !== 'object' || Array.isArray(m)) return 'not a JSON object';
+  const action = (m as { action?: unknown }).action;
+  if (action !== 'announce' && action !== 'scrape') return 'only announce and scrape go to a tracker';
+  return undefined;
+}

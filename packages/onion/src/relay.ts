@@ -16,10 +16,11 @@ import {
 import { HopCrypto } from './layers.ts';
 import { HANDSHAKE_TYPE, serverHandshake, type OnionKeyPair } from './ntor.ts';
 import { newCircId, type Link, type LinkDialer, LinkPool } from './link.ts';
-import { DocumentBuffer, MAX_REQUEST_BYTES, documentCells } from './streams.ts';
+import { ExitStreams, type ExitHandler, type TunnelHandler } from './exit-streams.ts';
 import { fromUtf8 } from '@cascade/identity';
 
-export type ExitHandler = (request: unknown) => Promise<unknown>;
+export type { ExitHandler, TunnelHandler };
+
 
 export interface RelayCoreOptions {
   /** SHA-256 of the relay's Ed25519 identity key (what CREATE names). */
@@ -29,6 +30,8 @@ export interface RelayCoreOptions {
   dial: LinkDialer;
   /** Discovery requests from circuits ending here; omitted = not an exit. */
   exit?: ExitHandler;
+  /** WebSocket tracker sessions tunnelled from circuits ending here; omitted = none. */
+  tunnel?: TunnelHandler;
   extendTimeoutMs?: number;
   /** Every cell in or out on every link, as it travels (tests check sizes and what a relay sees). */
   observe?: (event: { link: Link; direction: 'in' | 'out'; cell: Uint8Array; peeled?: Uint8Array }) => void;
@@ -46,7 +49,8 @@ interface Circuit {
   next?: Hop;
   extending?: { timer: ReturnType<typeof setTimeout>; abort: AbortController };
   crypto: HopCrypto;
-  streams: Map<number, DocumentBuffer | 'busy'>;
+  /** Made when the first stream cell arrives (exits only ever need them). */
+  streams?: ExitStreams;
   closed: boolean;
 }
 
@@ -140,7 +144,7 @@ export class RelayCore {
     } catch {
       return this.refuse(link, circId, DestroyReason.HANDSHAKE);
     }
-    const c: Circuit = { prev: { link, circId }, crypto: new HopCrypto(answer.keys), streams: new Map(), closed: false };
+    const c: Circuit = { prev: { link, circId }, crypto: new HopCrypto(answer.keys), closed: false };
     this.byLink.get(link)!.set(circId, c);
     this.circuitCount++;
     this.stats.circuits++;
@@ -193,6 +197,7 @@ export class RelayCore {
         return;
       case RelayCmd.BEGIN:
       case RelayCmd.DATA:
+      case RelayCmd.MSG_END:
       case RelayCmd.END:
         return this.stream(c, m);
       default:
@@ -242,39 +247,8 @@ export class RelayCore {
   }
 
   private stream(c: Circuit, m: RelayMessage): void {
-    const exit = this.opts.exit;
-    if (!exit) return this.reply(c, { cmd: RelayCmd.END, streamId: m.streamId, data: new TextEncoder().encode('not an exit') });
-    let buf = c.streams.get(m.streamId);
-    if (m.cmd === RelayCmd.BEGIN) {
-      if (buf || c.streams.size >= (this.opts.maxStreamsPerCircuit ?? 16)) return this.destroy(c, 'here', DestroyReason.PROTOCOL);
-      c.streams.set(m.streamId, (buf = new DocumentBuffer(MAX_REQUEST_BYTES)));
-    }
-    if (!buf || buf === 'busy') return this.destroy(c, 'here', DestroyReason.PROTOCOL);
-    if (m.cmd !== RelayCmd.END) {
-      try {
-        return buf.add(m.data);
-      } catch {
-        return this.destroy(c, 'here', DestroyReason.PROTOCOL);
-      }
-    }
-    c.streams.set(m.streamId, 'busy');
-    let request: unknown;
-    try {
-      request = buf.json();
-    } catch {
-      request = undefined;
-    }
-    const answer = request === undefined ? Promise.resolve({ ok: false, error: 'request is not JSON' }) : exit(request);
-    answer
-      .then(
-        (doc) => doc,
-        (err: unknown) => ({ ok: false, error: err instanceof Error ? err.message : String(err) }),
-      )
-      .then((doc) => {
-        if (c.closed) return;
-        c.streams.delete(m.streamId);
-        for (const cell of documentCells(m.streamId, doc, 'DATA')) this.reply(c, cell);
-      });
+    c.streams ??= new ExitStreams((reply) => this.reply(c, reply), this.opts.exit, this.opts.tunnel);
+    if (!c.streams.take(m)) this.destroy(c, 'here', DestroyReason.PROTOCOL);
   }
 
   private dropNext(c: Circuit): void {
@@ -288,6 +262,7 @@ export class RelayCore {
     if (c.closed) return;
     c.closed = true;
     this.circuitCount--;
+    c.streams?.close();
     if (c.extending) {
       clearTimeout(c.extending.timer);
       c.extending.abort.abort();

@@ -6,14 +6,16 @@ import { fromUtf8, utf8 } from '@cascade/identity';
 export const MAX_REQUEST_BYTES = 16 * 1024;
 export const MAX_ANSWER_BYTES = 256 * 1024;
 
-export function documentCells(streamId: number, doc: unknown, first: 'BEGIN' | 'DATA'): RelayMessage[] {
+/** A document as cells: BEGIN (or DATA) and DATA…, then END (a request or its answer) or MSG_END
+ *  (one message of a tunnel, which stays open). */
+export function documentCells(streamId: number, doc: unknown, first: 'BEGIN' | 'DATA', last: 'END' | 'MSG_END' = 'END'): RelayMessage[] {
   const bytes = utf8(JSON.stringify(doc));
   const out: RelayMessage[] = [];
   for (let at = 0; at < bytes.length || out.length === 0; at += RELAY_DATA_MAX) {
     const cmd = out.length === 0 && first === 'BEGIN' ? RelayCmd.BEGIN : RelayCmd.DATA;
     out.push({ cmd, streamId, data: bytes.subarray(at, at + RELAY_DATA_MAX) });
   }
-  out.push({ cmd: RelayCmd.END, streamId, data: new Uint8Array(0) });
+  out.push({ cmd: last === 'END' ? RelayCmd.END : RelayCmd.MSG_END, streamId, data: new Uint8Array(0) });
   return out;
 }
 

@@ -4,7 +4,7 @@
 import { OnionClient, directoryRelays, onionDiscovery, type ExitExecutor, type OnionEvent, type RelayDescriptor } from '@cascade/onion';
 import { RelayGossip } from './relay-gossip.ts';
 import type { IdentifiedPeers } from './identified-peers.ts';
-import { dialRelay, nodeExitExecutor, startRelay, type RunningRelay } from '@cascade/onion/node';
+import { dialRelay, nodeExitExecutor, startRelay, wsTrackerTunnels, type RunningRelay } from '@cascade/onion/node';
 import type { Identity } from '@cascade/identity';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
@@ -99,12 +99,14 @@ export async function startNodeRelay(o: RelayProcessOptions, out: NodeLog): Prom
       })
     : undefined;
   const privateTargets = o.privateTargets ?? (outgoing === undefined || isPrivateAddress(outgoing));
+  const tunnel = o.exit ? wsTrackerTunnels({ ...(outgoing ? { localAddress: outgoing } : {}), ...(privateTargets ? {} : { checkUrl: publicTarget }) }) : undefined;
   const relay = await startRelay({
     identity: o.identity,
     host: o.host,
     port: o.port,
     directories: o.directories,
     ...(exit ? { exit: privateTargets ? exit : publicTargetsOnly(exit) } : {}),
+    ...(tunnel ? { tunnel } : {}),
     onEvent: (name, fields) => {
       out.event(name, fields);
       if (name === 'relay-publish-failed') out.note(`relay: publishing to ${String(fields.directory)} failed: ${String(fields.error)}`);
@@ -120,13 +122,15 @@ export async function startNodeRelay(o: RelayProcessOptions, out: NodeLog): Prom
 }
 
 /** An exit that refuses tracker URLs whose host is (or resolves to) a local or private address. */
+async function publicTarget(url: string): Promise<void> {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  const answers = isIP(host) ? [{ address: host }] : await lookup(host, { all: true, verbatim: true }).catch(() => []);
+  if (answers.length === 0) throw new Error(`cannot resolve ${host}`);
+  if (answers.some((a) => isPrivateAddress(a.address))) throw new Error(`${host} is a local or private address: this exit announces to public trackers only`);
+}
+
 function publicTargetsOnly(exec: ExitExecutor): ExitExecutor {
-  const check = async (url: string) => {
-    const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
-    const answers = isIP(host) ? [{ address: host }] : await lookup(host, { all: true, verbatim: true }).catch(() => []);
-    if (answers.length === 0) throw new Error(`cannot resolve ${host}`);
-    if (answers.some((a) => isPrivateAddress(a.address))) throw new Error(`${host} is a local or private address: this exit announces to public trackers only`);
-  };
+  const check = publicTarget;
   return {
     ...exec,
     announce: async (r) => {

@@ -73,6 +73,8 @@ export class Session implements SessionHandle {
   private owners = new FileOwners();
   /** WebSocket trackers + WebRTC peers (undefined when `webrtc: false`). */
   private wsPool: WsTrackerPool | undefined;
+  /** Private-discovery torrents' WebSocket trackers, reached through circuits (hiddenTracker). */
+  private hiddenPool: WsTrackerPool | undefined;
   /** Node-wide speed limits: every torrent's traffic passes these buckets too. */
   private readonly limitBuckets = new RateLimitPair();
   /** Running totals for monitoring (counters()): bytes by transport, pieces, errors, announces, DHT. */
@@ -167,18 +169,20 @@ export class Session implements SessionHandle {
     this.localTracker = local;
   }
 
-  /** A private-discovery torrent's trackers: HTTP and UDP through the private transport only
-   *  (WebSocket signaling would carry our addresses to the tracker; the in-process tracker would
-   *  list us). */
+  /** A private-discovery torrent's trackers: HTTP and UDP through the private transport only, and
+   *  WebSocket trackers only when it brings a WebSocket of its own (tunnelled, addresses stripped)
+   *  on a pool of their own under another peer id; never the in-process tracker, which would list
+   *  us. Without that WebSocket they are left out: signaling would show the tracker our addresses. */
   private hiddenTracker(opts: Omit<TrackerClientOptions, 'udp'>): TrackerClient {
     const pd = this.opts.privateDiscovery;
     if (!pd) throw new Error('private discovery is not configured');
-    opts.tiers = opts.tiers.map((t) => t.filter((u) => /^(https?|udp):\/\//i.test(u))).filter((t) => t.length > 0);
-    return new TrackerClient({ ...opts, http: pd.tracker, udp: () => pd.tracker, tally: this.tally });
+    const pool = pd.WebSocket && this.wsPool ? (this.hiddenPool ??= new WsTrackerPool(makePeerId(), { ...nodeWebRtcEnv(this.opts.webrtc || undefined), WebSocket: pd.WebSocket })) : undefined;
+    opts.tiers = opts.tiers.map((t) => t.filter((u) => /^(https?|udp):\/\//i.test(u) || (pool && /^wss?:\/\//i.test(u)))).filter((t) => t.length > 0);
+    return this.createTracker({ ...opts, http: pd.tracker, udp: () => pd.tracker }, pool, true);
   }
 
   /** HTTP/UDP trackers, plus WebSocket trackers whose WebRTC peers join the torrent's swarm. */
-  private createTracker(opts: TrackerClientOptions): TrackerClient {
+  private createTracker(opts: TrackerClientOptions, pool = this.wsPool, hidden = false): TrackerClient {
     const hex = toHex(opts.infoHash);
     // Before metadata the torrent cannot know `left`; 0 would make trackers take us for a seed and
     // hand us no seeds (a WebSocket tracker would not even relay our offers to them).
@@ -189,9 +193,8 @@ export class Session implements SessionHandle {
       const s = stats();
       return this.torrents.get(hex)?.metainfo ? s : { ...s, left: Math.max(s.left, 1) };
     };
-    o.local = this.localTracker;
+    o.local = hidden ? undefined : this.localTracker;
     o.tally = this.tally;
-    const pool = this.wsPool;
     if (!pool) return new TrackerClient(o);
     const rtc = this.opts.webrtc || {};
     return new HybridTrackerClient(o, {
@@ -336,6 +339,7 @@ export class Session implements SessionHandle {
     this.scheduler.close();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.wsPool?.close();
+    this.hiddenPool?.close();
     await Promise.allSettled([this.dht?.close(), this.udp?.close(), this.hasher.close()]);
   }
 }

@@ -2,7 +2,7 @@
 // onion key that rotates (the previous one keeps working for one more period), and a signed
 // descriptor published to a directory and republished before it expires.
 import type { Identity } from '@cascade/identity';
-import { RelayCore, type RelayCoreOptions } from '../relay.ts';
+import { RelayCore, type RelayCoreOptions, type TunnelHandler } from '../relay.ts';
 import { generateOnionKey, relayIdDigest, type OnionKeyPair } from '../ntor.ts';
 import { b64u, signDescriptor, type RelayDescriptor } from '../descriptor.ts';
 import { exitHandler, exitOperations, type ExitExecutor } from '../exit.ts';
@@ -20,6 +20,8 @@ export interface RelayNodeOptions {
   /** Directory base URLs (Cascade trackers) to publish the descriptor to. */
   directories?: string[];
   exit?: ExitExecutor;
+  /** WebSocket tracker sessions tunnelled for circuits ending here (with `exit`). */
+  tunnel?: TunnelHandler;
   onionKeyRotateMs?: number;
   descriptorLifetimeMs?: number;
   observe?: RelayCoreOptions['observe'];
@@ -45,6 +47,7 @@ export async function startRelay(o: RelayNodeOptions): Promise<RunningRelay> {
     onionKeys: () => keys,
     dial: (address, signal) => dialRelay(address, signal, outgoing),
     ...(o.exit ? { exit: exitHandler(o.exit) } : {}),
+    ...(o.exit && o.tunnel ? { tunnel: o.tunnel } : {}),
     ...(o.observe ? { observe: o.observe } : {}),
   });
   const listener: LinkListener = await listenLinks(o.host, o.port ?? 0, (link) => core.attach(link));
@@ -58,7 +61,7 @@ export async function startRelay(o: RelayNodeOptions): Promise<RunningRelay> {
       onionKey: b64u(keys[0]!.public),
       tcp: `${hostPart}:${listener.port}`,
       ws: `ws://${hostPart}:${listener.port}${WS_PATH}`,
-      exit: o.exit ? { operations: exitOperations(o.exit), proxy: false } : null,
+      exit: o.exit ? { operations: [...exitOperations(o.exit), ...(o.tunnel ? (['ws-tracker'] as const) : [])], proxy: false } : null,
       published: now,
       expires: now + lifetime,
     });
