@@ -420,6 +420,7 @@ export class CascadeNode {
       nodeId: this.db.identity.publicKeyHex,
       stateDir: this.db.stateDir,
       controlPort: this.control?.port ?? null,
+      onion: this.onion?.status() ?? null,
     };
   }
 

@@ -25,6 +25,20 @@ export interface NodeOnion {
   byDefault: boolean;
   /** Relays learned from and offered to Cascade peers. */
   gossip: RelayGossip;
+  /** This node's own relay (serve --relay), once it runs. */
+  relay?: RunningRelay;
+  status(): OnionStatus;
+}
+
+/** What `cascade health` and GET /api/health say of private discovery. */
+export interface OnionStatus {
+  directories: string[];
+  privateByDefault: boolean;
+  /** Relays usable now: from the directories, and learned from peers. */
+  relays: { listed: number; learned: number };
+  circuits: { built: number; failed: number; closed: number; requests: number };
+  lastError: string | null;
+  relay: { tcp: string | null; ws: string | null; exit: boolean; circuits: number } | null;
 }
 
 /**
@@ -39,11 +53,13 @@ export function onionClientFor(o: OnionOptions, host: string | undefined, out: N
     onDropped: (n, reasons) => out.note(`onion: ${n} relay descriptor(s) dropped: ${reasons.slice(0, 3).join('; ')}`),
   });
   let listed: RelayDescriptor[] = [];
+  let lastError: string | null = null;
   gossip.setKnown(() => listed);
   const relays = async (): Promise<RelayDescriptor[]> => {
     try {
       listed = await fromDirectories();
     } catch (err) {
+      lastError = `directory: ${(err as Error).message}`;
       if (gossip.relays().length === 0) throw err;
     }
     const ids = new Set(listed.map((r) => r.id));
@@ -55,11 +71,31 @@ export function onionClientFor(o: OnionOptions, host: string | undefined, out: N
     dial: (address, signal) => dialRelay(address, signal, outgoing),
     onEvent: (e: OnionEvent) => {
       if (e.type === 'circuit-built') out.event('circuit', { built: true, hops: e.path.length, ms: e.ms });
-      else if (e.type === 'circuit-failed') out.event('circuit', { built: false, error: e.error });
+      else if (e.type === 'circuit-failed') {
+        lastError = e.error;
+        out.event('circuit', { built: false, error: e.error });
+      }
       else out.event('circuit', { closed: true, reason: e.reason });
     },
   });
-  return { client, discovery: onionDiscovery(client) as PrivateDiscovery, byDefault: o.byDefault === true, gossip };
+  const onion: NodeOnion = {
+    client,
+    discovery: onionDiscovery(client) as PrivateDiscovery,
+    byDefault: o.byDefault === true,
+    gossip,
+    status: () => {
+      const own = onion.relay?.descriptor();
+      return {
+        directories: o.directories,
+        privateByDefault: o.byDefault === true,
+        relays: { listed: listed.length, learned: gossip.relays().length },
+        circuits: { ...client.stats },
+        lastError,
+        relay: onion.relay && own ? { tcp: own.tcp ?? null, ws: own.ws ?? null, exit: own.exit !== null, circuits: onion.relay.core.circuits } : null,
+      };
+    },
+  };
+  return onion;
 }
 
 export interface RelayProcessOptions {

@@ -301,6 +301,21 @@ export const healthSchema = {
         balances: { type: 'object', properties: { ether: str, token: str } },
       },
     },
+    onion: {
+      type: ['object', 'null'],
+      description: 'private discovery (issue 14): the directories, relays usable now, circuits so far, and this node’s own relay; null when the node has no --directory',
+      properties: {
+        directories: { type: 'array', items: str },
+        privateByDefault: bool,
+        relays: { type: 'object', properties: { listed: int, learned: int } },
+        circuits: { type: 'object', properties: { built: int, failed: int, closed: int, requests: int } },
+        lastError: { type: ['string', 'null'] },
+        relay: {
+          type: ['object', 'null'],
+          properties: { tcp: { type: ['string', 'null'] }, ws: { type: ['string', 'null'] }, exit: bool, circuits: int },
+        },
+      },
+    },
   },
 } as const;
 

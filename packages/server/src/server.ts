@@ -245,6 +245,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       );
       cleanups.push(() => relay.close());
       node.onion?.gossip.setOwn(() => relay.descriptor());
+      if (node.onion) node.onion.relay = relay;
       const d = relay.descriptor();
       log.event('relay', { port: relay.port, tcp: d.tcp, ws: d.ws, exit: d.exit !== null });
       log.say(`onion relay on ${d.tcp}${d.exit ? ' (discovery exit)' : ''}`);

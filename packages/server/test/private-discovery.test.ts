@@ -66,6 +66,11 @@ test('with relays: a hidden torrent announces through a circuit; the switch, a r
   assert.equal(answered.privateDiscoveryAvailable, true);
   assert.ok(s.node.onion!.client.stats.built >= 1, 'a circuit was built: ' + JSON.stringify(s.node.onion?.client.stats) + JSON.stringify(answered.trackers));
   assert.deepEqual(tracker.swarm(ih), { complete: 0, incomplete: 0 }, 'a look-up is not listed');
+  const health = (await s.json('/api/health')).body.onion;
+  assert.deepEqual(health.directories, [directory]);
+  assert.equal(health.relays.listed, 3);
+  assert.ok(health.circuits.built >= 1 && health.circuits.requests >= 1, JSON.stringify(health));
+  assert.equal(health.relay, null);
 
   const off = await s.json(`/api/torrents/${ih}`, { method: 'PATCH', json: { privateDiscovery: false } });
   assert.equal(off.status, 200, JSON.stringify(off.body));

@@ -203,6 +203,24 @@ function chainLine(c: ChainHealth): string {
   ].join('\n');
 }
 
+interface OnionHealth {
+  directories: string[];
+  privateByDefault: boolean;
+  relays: { listed: number; learned: number };
+  circuits: { built: number; failed: number };
+  lastError: string | null;
+  relay: { tcp: string | null; exit: boolean; circuits: number } | null;
+}
+
+function onionLine(o: OnionHealth): string {
+  return [
+    `private discovery ${o.privateByDefault ? 'for every torrent' : 'for torrents that ask'}; ${o.relays.listed} relays listed, ${o.relays.learned} learned from peers; ` +
+      `${o.circuits.built} circuits built, ${o.circuits.failed} failed${o.lastError ? ` (last: ${o.lastError})` : ''}`,
+    `         directories ${o.directories.join(', ')}`,
+    ...(o.relay ? [`         relaying on ${o.relay.tcp}${o.relay.exit ? ' (discovery exit)' : ''}, ${o.relay.circuits} circuits through it`] : []),
+  ].join('\n');
+}
+
 const health: Verb = async (inv, out, node) => {
   if (node) {
     const h = await node.call<Record<string, unknown>>('health');
@@ -219,6 +237,7 @@ const health: Verb = async (inv, out, node) => {
         `node id  ${h.nodeId}`,
         `state    ${h.stateDir}`,
         ...(chain ? [`chain    ${chainLine(chain)}`] : []),
+        ...(h.onion ? [`onion    ${onionLine(h.onion as OnionHealth)}`] : []),
       ].join('\n'),
     );
     return 0;

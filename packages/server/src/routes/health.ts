@@ -66,6 +66,7 @@ export function healthRoutes(app: FastifyInstance, ctx: ApiContext): void {
         publicUrl: pub,
         shareWarning: node.model.shareWarning(ctx.announceUrls()),
         chain: ctx.chain ? await ctx.chain.status() : { state: 'off' },
+        onion: node.onion?.status() ?? null,
       };
     },
   });
