@@ -4,3 +4,4 @@ export { Dht } from './src/node/dht.ts';
 export { UdpTracker } from './src/node/tracker-udp.ts';
 export { createHttpTransport } from './src/discovery/tracker-http.ts';
 export { PUBLIC_DHT_ROUTERS } from './src/node/session.ts';
+export { boundFetch } from './src/node/bound-fetch.ts';

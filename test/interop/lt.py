@@ -229,15 +229,20 @@ def cmd_seed(argv):
     emit({"event": "seeding", "infoHash": v1_hex(atp.ti.info_hashes()), "port": port})
 
     last = 0.0
+    seen = set()
     while not stop.is_set():
         drain_alerts(ses)
+        # Every peer address the seeder exchanged with, once (tests check who connected to whom).
+        for p in h.get_peer_info():
+            if p.ip[0] not in seen:
+                seen.add(p.ip[0])
+                emit({"event": "peer", "address": p.ip[0]})
         now = time.time()
         if now - last > 1.0:
             last = now
             st = h.status()
-            emit({"event": "stats", "uploaded": st.total_payload_upload, "peers": st.num_peers,
-                  "peerAddresses": sorted(set(p.ip[0] for p in h.get_peer_info()))})
-        stop.wait(0.2)
+            emit({"event": "stats", "uploaded": st.total_payload_upload, "peers": st.num_peers})
+        stop.wait(0.05)
     return 0
 
 

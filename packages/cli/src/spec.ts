@@ -33,7 +33,7 @@ export const OPTION_DEFS: Record<OptName, OptDef> = {
   help: { type: 'boolean', short: 'h', help: 'show this help' },
   'state-dir': { type: 'string', arg: 'DIR', help: "the node's state directory (default $CASCADE_HOME or ~/.cascade)" },
   port: { type: 'string', short: 'p', arg: 'N', help: 'BitTorrent listen port (default 6881, 0 = any free port)' },
-  host: { type: 'string', arg: 'ADDR', help: 'BitTorrent bind address' },
+  host: { type: 'string', arg: 'ADDR', help: 'BitTorrent bind address; also where outgoing connections, tracker requests and DHT queries leave from' },
   dht: { type: 'boolean', default: true, help: '--no-dht: run without the DHT (trackers and given peers only)' },
   'dht-bootstrap': { type: 'string', multiple: true, arg: 'HOST:PORT,…', help: 'DHT bootstrap nodes instead of the public routers' },
   tracker: { type: 'string', multiple: true, arg: 'URL', help: 'an extra tracker for every torrent (repeatable)' },

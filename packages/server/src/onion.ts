@@ -121,8 +121,8 @@ export async function startNodeRelay(o: RelayProcessOptions, out: NodeLog): Prom
   let dht: InstanceType<typeof lib.Dht> | undefined;
   const exit = o.exit
     ? nodeExitExecutor({
-        http: lib.createHttpTransport(),
-        udp: new lib.UdpTracker(),
+        http: lib.createHttpTransport(undefined, outgoing ? lib.boundFetch(outgoing) : undefined),
+        udp: new lib.UdpTracker(outgoing ? { bindAddress: outgoing } : {}),
         ...(o.dhtBootstrap?.length === 0
           ? {}
           : {

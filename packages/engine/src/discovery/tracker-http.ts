@@ -50,8 +50,11 @@ export function scrapeUrlFor(announce: string): string | undefined {
   return u.toString();
 }
 
-export async function httpAnnounce(url: string, p: AnnounceParams, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<AnnounceResult> {
-  const dict = await fetchBencoded(announceUrl(url, p), p.signal, timeoutMs);
+/** The fetch trackers are asked with: the global one, or one that leaves from a given address (Node). */
+export type TrackerFetch = (url: string, init: { signal: AbortSignal; redirect: 'follow' }) => Promise<Response>;
+
+export async function httpAnnounce(url: string, p: AnnounceParams, timeoutMs = DEFAULT_TIMEOUT_MS, fetchImpl: TrackerFetch = fetch): Promise<AnnounceResult> {
+  const dict = await fetchBencoded(announceUrl(url, p), p.signal, timeoutMs, fetchImpl);
   const failure = text(dict['failure reason']);
   if (failure !== undefined) throw new TrackerError(failure);
 
@@ -79,11 +82,12 @@ export async function httpScrape(
   infoHashes: Uint8Array[],
   signal?: AbortSignal,
   timeoutMs = DEFAULT_TIMEOUT_MS,
+  fetchImpl: TrackerFetch = fetch,
 ): Promise<Map<string, ScrapeEntry>> {
   const base = scrapeUrlFor(announce);
   if (!base) throw new Error(`tracker ${announce} has no scrape URL`);
   const url = joinQuery(base, infoHashes.map((h) => `info_hash=${escapeBytes(h)}`).join('&'));
-  const dict = await fetchBencoded(url, signal, timeoutMs);
+  const dict = await fetchBencoded(url, signal, timeoutMs, fetchImpl);
   const failure = text(dict['failure reason']);
   if (failure !== undefined) throw new TrackerError(failure);
   const files = dict['files'];
@@ -103,14 +107,14 @@ export async function httpScrape(
   return out;
 }
 
-export function createHttpTransport(timeoutMs = DEFAULT_TIMEOUT_MS): TrackerTransport {
+export function createHttpTransport(timeoutMs = DEFAULT_TIMEOUT_MS, fetchImpl: TrackerFetch = fetch): TrackerTransport {
   return {
-    announce: (url, p) => httpAnnounce(url, p, timeoutMs),
-    scrape: (url, hashes, signal) => httpScrape(url, hashes, signal, timeoutMs),
+    announce: (url, p) => httpAnnounce(url, p, timeoutMs, fetchImpl),
+    scrape: (url, hashes, signal) => httpScrape(url, hashes, signal, timeoutMs, fetchImpl),
   };
 }
 
-async function fetchBencoded(url: string, signal: AbortSignal | undefined, timeoutMs: number): Promise<BDict> {
+async function fetchBencoded(url: string, signal: AbortSignal | undefined, timeoutMs: number, fetchImpl: TrackerFetch): Promise<BDict> {
   // One controller per request, tied to the caller's signal by a listener removed afterwards:
   // AbortSignal.any left weak references on the torrent's long-lived signal after every announce.
   const ctl = new AbortController();
@@ -121,7 +125,7 @@ async function fetchBencoded(url: string, signal: AbortSignal | undefined, timeo
   let res: Response;
   let body: Uint8Array;
   try {
-    res = await fetch(url, { signal: ctl.signal, redirect: 'follow' });
+    res = await fetchImpl(url, { signal: ctl.signal, redirect: 'follow' });
     body = await readLimited(res);
   } finally {
     clearTimeout(timer);

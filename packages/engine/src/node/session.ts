@@ -19,7 +19,9 @@ import { alignedSlab } from './direct-io.ts';
 import { FsStorage } from './fs-storage.ts';
 import { FileOwners } from './file-owners.ts';
 import { createNodeHasher } from './hasher.ts';
-import { listenTcp, tcpDialer } from './tcp.ts';
+import { listenTcp, tcpDialerFrom } from './tcp.ts';
+import { boundFetch } from './bound-fetch.ts';
+import { createHttpTransport } from '../discovery/tracker-http.ts';
 import { acceptMse, mseDialer } from './mse.ts';
 import { UdpTracker } from './tracker-udp.ts';
 import { HybridTrackerClient } from '../discovery/tracker-hybrid.ts';
@@ -80,8 +82,17 @@ export class Session implements SessionHandle {
   /** Running totals for monitoring (counters()): bytes by transport, pieces, errors, announces, DHT. */
   private readonly tally = newTally();
 
+  /** The concrete --host outgoing connections and datagrams leave from (libtorrent's
+   *  outgoing_interfaces); undefined for 0.0.0.0 / :: (the system chooses). */
+  private readonly outgoing: string | undefined;
+  /** HTTP trackers asked from `outgoing` (undefined: the engine's shared fetch transport). */
+  private readonly outgoingHttp: ReturnType<typeof createHttpTransport> | undefined;
+
   private constructor(opts: SessionOptions) {
     this.opts = opts;
+    const host = opts.host;
+    this.outgoing = host && host !== '0.0.0.0' && host !== '::' ? host : undefined;
+    this.outgoingHttp = this.outgoing ? createHttpTransport(undefined, boundFetch(this.outgoing)) : undefined;
     this.localTracker = opts.localTracker;
     this.limits = {
       maxConnections: opts.maxConnections ?? CONNECTION_DEFAULTS.maxConnections,
@@ -93,7 +104,7 @@ export class Session implements SessionHandle {
     this.peerId = opts.peerId ?? makePeerId();
     this.peerIdHex = toHex(this.peerId);
     this.hasher = createNodeHasher();
-    if (opts.webrtc !== false) this.wsPool = new WsTrackerPool(this.peerId, nodeWebRtcEnv(opts.webrtc));
+    if (opts.webrtc !== false) this.wsPool = new WsTrackerPool(this.peerId, nodeWebRtcEnv(opts.webrtc, this.outgoing));
   }
 
   static async create(opts: SessionOptions = {}): Promise<Session> {
@@ -127,7 +138,7 @@ export class Session implements SessionHandle {
       scheduler: this.scheduler,
       peerId: this.peerId,
       port: () => this.listenPort,
-      dialer: mseDialer(tcpDialer, this.opts.encryption ?? 'prefer-plaintext'),
+      dialer: mseDialer(tcpDialerFrom(this.outgoing), this.opts.encryption ?? 'prefer-plaintext'),
       hasher: this.hasher,
       createStorage: (meta, savePath) => {
         const standard = () => new FsStorage(meta, savePath);
@@ -135,7 +146,13 @@ export class Session implements SessionHandle {
       },
       resumeStore: this.opts.resumeStore,
       createTracker: (o, hidden) =>
-        hidden ? this.hiddenTracker(o) : this.createTracker({ ...o, udp: () => (this.udp ??= new UdpTracker()) }),
+        hidden
+          ? this.hiddenTracker(o)
+          : this.createTracker({
+              ...o,
+              ...(this.outgoingHttp ? { http: this.outgoingHttp } : {}),
+              udp: () => (this.udp ??= new UdpTracker(this.outgoing ? { bindAddress: this.outgoing } : {})),
+            }),
       privateDiscovery: this.opts.privateDiscovery,
       dht: this.dht,
       dhtPort: () => this.dhtPort,
@@ -176,7 +193,7 @@ export class Session implements SessionHandle {
   private hiddenTracker(opts: Omit<TrackerClientOptions, 'udp'>): TrackerClient {
     const pd = this.opts.privateDiscovery;
     if (!pd) throw new Error('private discovery is not configured');
-    const pool = pd.WebSocket && this.wsPool ? (this.hiddenPool ??= new WsTrackerPool(makePeerId(), { ...nodeWebRtcEnv(this.opts.webrtc || undefined), WebSocket: pd.WebSocket })) : undefined;
+    const pool = pd.WebSocket && this.wsPool ? (this.hiddenPool ??= new WsTrackerPool(makePeerId(), { ...nodeWebRtcEnv(this.opts.webrtc || undefined, this.outgoing), WebSocket: pd.WebSocket })) : undefined;
     opts.tiers = opts.tiers.map((t) => t.filter((u) => /^(https?|udp):\/\//i.test(u) || (pool && /^wss?:\/\//i.test(u)))).filter((t) => t.length > 0);
     return this.createTracker({ ...opts, http: pd.tracker, udp: () => pd.tracker }, pool, true);
   }

@@ -51,65 +51,73 @@ export function socketConnection(socket: net.Socket, reader?: Reader): Connectio
   };
 }
 
+/** Dials from `localAddress` when given (the session's concrete --host): peers see that address. */
+export function tcpDialerFrom(localAddress?: string): Dialer {
+  return localAddress ? { dial: (addr, signal) => dial(addr, signal, localAddress) } : tcpDialer;
+}
+
 export const tcpDialer: Dialer = {
-  dial(addr: PeerAddress, signal: AbortSignal): Promise<Connection> {
-    return new Promise((resolve, reject) => {
-      // Reads land in one reused buffer: a fast download would otherwise allocate (and collect)
-      // a fresh 64 KiB buffer per read. A message cut by the end of a read is handed back by the
-      // wire and stays where it is; the next read lands right behind it (onread's buffer can be a
-      // function, asked for the next read's memory after each callback).
-      const reader: Reader = { fn: undefined };
-      const ring = Buffer.allocUnsafe(READ_BUFFER);
-      let start = 0; // first byte the consumer handed back
-      let end = 0; // end of the bytes read
-      const socket = net.connect({
-        host: addr.host,
-        port: addr.port,
-        onread: {
-          buffer: () => ring.subarray(end),
-          callback: (n: number) => {
-            end += n;
-            if (!reader.fn) {
-              early.push(ring.slice(start, end)); // nobody listening yet: keep a copy
-              start = end = 0;
-              return;
-            }
-            const kept = Math.min(Number(reader.fn(ring.subarray(start, end), true, true) ?? 0), end - start);
-            start = end - kept;
-            if (start === end) start = end = 0;
-            else if (ring.length - end < MAX_REDELIVER) {
-              ring.copyWithin(0, start, end);
-              end -= start;
-              start = 0;
-            }
-          },
-        },
-      } as unknown as net.NetConnectOpts);
-      const early: Uint8Array[] = [];
-      reader.flush = (fn) => {
-        for (const c of early.splice(0)) fn(c, false);
-      };
-      const timer = setTimeout(() => fail(new Error(`connect to ${addressKey(addr)} timed out`)), DIAL_TIMEOUT_MS);
-      const onAbort = () => fail(new Error('aborted'));
-      signal.addEventListener('abort', onAbort, { once: true });
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
-        socket.removeListener('error', fail);
-      };
-      function fail(err: Error) {
-        done();
-        socket.destroy();
-        reject(err);
-      }
-      socket.once('error', fail);
-      socket.once('connect', () => {
-        done();
-        resolve(socketConnection(socket, reader));
-      });
-    });
-  },
+  dial: (addr, signal) => dial(addr, signal, undefined),
 };
+
+function dial(addr: PeerAddress, signal: AbortSignal, localAddress: string | undefined): Promise<Connection> {
+  return new Promise((resolve, reject) => {
+    // Reads land in one reused buffer: a fast download would otherwise allocate (and collect)
+    // a fresh 64 KiB buffer per read. A message cut by the end of a read is handed back by the
+    // wire and stays where it is; the next read lands right behind it (onread's buffer can be a
+    // function, asked for the next read's memory after each callback).
+    const reader: Reader = { fn: undefined };
+    const ring = Buffer.allocUnsafe(READ_BUFFER);
+    let start = 0; // first byte the consumer handed back
+    let end = 0; // end of the bytes read
+    const socket = net.connect({
+      host: addr.host,
+      port: addr.port,
+      ...(localAddress ? { localAddress } : {}),
+      onread: {
+        buffer: () => ring.subarray(end),
+        callback: (n: number) => {
+          end += n;
+          if (!reader.fn) {
+            early.push(ring.slice(start, end)); // nobody listening yet: keep a copy
+            start = end = 0;
+            return;
+          }
+          const kept = Math.min(Number(reader.fn(ring.subarray(start, end), true, true) ?? 0), end - start);
+          start = end - kept;
+          if (start === end) start = end = 0;
+          else if (ring.length - end < MAX_REDELIVER) {
+            ring.copyWithin(0, start, end);
+            end -= start;
+            start = 0;
+          }
+        },
+      },
+    } as unknown as net.NetConnectOpts);
+    const early: Uint8Array[] = [];
+    reader.flush = (fn) => {
+      for (const c of early.splice(0)) fn(c, false);
+    };
+    const timer = setTimeout(() => fail(new Error(`connect to ${addressKey(addr)} timed out`)), DIAL_TIMEOUT_MS);
+    const onAbort = () => fail(new Error('aborted'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      socket.removeListener('error', fail);
+    };
+    function fail(err: Error) {
+      done();
+      socket.destroy();
+      reject(err);
+    }
+    socket.once('error', fail);
+    socket.once('connect', () => {
+      done();
+      resolve(socketConnection(socket, reader));
+    });
+  });
+}
 
 export async function listenTcp(port: number, host: string, onConnection: (c: Connection) => void): Promise<net.Server> {
   const server = net.createServer({ noDelay: true }, (socket) => onConnection(socketConnection(socket)));

@@ -2,6 +2,7 @@
 // of a session; it is handed to TrackerClient through its `udp` factory so the core stays platform-free.
 
 import dgram from 'node:dgram';
+import { isIP } from 'node:net';
 import { lookup } from 'node:dns/promises';
 import { randomInt } from 'node:crypto';
 import { TrackerError, parseCompactPeers, toHex } from '../discovery/tracker-types.ts';
@@ -18,6 +19,9 @@ const CONNECTION_TTL_MS = 60_000;
 const MAX_SCRAPE_HASHES = 74;
 
 export interface UdpTrackerOptions {
+  /** Local address the requests leave from (the session's concrete --host); its family's socket
+   *  binds to it. Default: any. */
+  bindAddress?: string;
   /** First wait before retransmitting; BEP 15 says 15 s and doubles it each time. */
   timeoutMs?: number;
   /** Retransmissions after the first try (BEP 15: 8). */
@@ -39,6 +43,7 @@ interface Pending {
 
 export class UdpTracker implements TrackerTransport {
   private readonly timeoutMs: number;
+  private readonly bindAddress: string | undefined;
   private readonly maxRetries: number;
   private readonly sockets = new Map<4 | 6, dgram.Socket>();
   private readonly pending = new Map<number, Pending>();
@@ -47,6 +52,7 @@ export class UdpTracker implements TrackerTransport {
 
   constructor(opts: UdpTrackerOptions = {}) {
     this.timeoutMs = opts.timeoutMs ?? 15_000;
+    this.bindAddress = opts.bindAddress;
     this.maxRetries = opts.maxRetries ?? 8;
   }
 
@@ -197,6 +203,8 @@ export class UdpTracker implements TrackerTransport {
     s.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
     s.on('error', () => {}); // per-request failures surface through send callbacks and timeouts
     s.unref(); // pending requests hold their own timers; an idle client must not keep the process up
+    // Sends wait for the bind; a socket of the other family keeps any address.
+    if (this.bindAddress && isIP(this.bindAddress) === family) s.bind({ address: this.bindAddress, port: 0 });
     this.sockets.set(family, s);
     return s;
   }

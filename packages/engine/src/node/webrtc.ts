@@ -6,14 +6,27 @@ import { createRequire } from 'node:module';
 import type { WebRtcOptions } from '../api.ts';
 import { DEFAULT_ICE_SERVERS, type RTCPeerConnectionCtor, type WebRtcEnv } from '../discovery/ws-pool.ts';
 
-export function nodeWebRtcEnv(opts: WebRtcOptions = {}): WebRtcEnv {
+/** `outgoing`: the session's concrete --host: WebSocket trackers are reached from it, and ICE binds
+ *  to it unless the options name another address. */
+export function nodeWebRtcEnv(opts: WebRtcOptions = {}, outgoing?: string): WebRtcEnv {
   const config: RTCConfiguration & Record<string, unknown> = { iceServers: opts.iceServers ?? DEFAULT_ICE_SERVERS };
-  if (opts.bindAddress) config.bindAddress = opts.bindAddress;
+  const bind = opts.bindAddress ?? outgoing;
+  if (bind) config.bindAddress = bind;
   if (opts.portRange) {
     config.portRangeBegin = opts.portRange[0];
     config.portRangeEnd = opts.portRange[1];
   }
-  return { RTCPeerConnection: lazyPeerConnection(), config };
+  return { RTCPeerConnection: lazyPeerConnection(), config, ...(outgoing ? { WebSocket: boundWebSocket(outgoing) } : {}) };
+}
+
+/** The `ws` package's WebSocket (the browser API, as the tracker client uses it) from `localAddress`. */
+function boundWebSocket(localAddress: string): typeof WebSocket {
+  const WS = createRequire(import.meta.url)('ws') as new (url: string, opts: { localAddress: string }) => WebSocket;
+  return class extends WS {
+    constructor(url: string) {
+      super(url, { localAddress });
+    }
+  } as unknown as typeof WebSocket;
 }
 
 /** Loading libdatachannel costs ~0.2 s and some memory at start-up; most sessions never open a

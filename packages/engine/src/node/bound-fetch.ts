@@ -1,0 +1,37 @@
+// A fetch for tracker requests that leave from one local address (the session's concrete --host,
+// as libtorrent's outgoing_interfaces): the global fetch cannot choose its source address without
+// the undici package. GET only, redirects followed (at most 5), the body streamed as fetch's is.
+import http from 'node:http';
+import https from 'node:https';
+import { Readable } from 'node:stream';
+import type { TrackerFetch } from '../discovery/tracker-http.ts';
+
+const MAX_REDIRECTS = 5;
+
+export function boundFetch(localAddress: string): TrackerFetch {
+  return async (input, init) => {
+    let url = new URL(input);
+    for (let hop = 0; ; hop++) {
+      const res = await get(url, localAddress, init.signal);
+      const location = res.headers.location;
+      if (res.statusCode && res.statusCode >= 300 && res.statusCode < 400 && location) {
+        res.resume();
+        if (hop >= MAX_REDIRECTS) throw new TypeError('tracker redirected too many times');
+        url = new URL(location, url);
+        continue;
+      }
+      const status = res.statusCode ?? 500;
+      const body = status === 204 || status === 304 ? null : (Readable.toWeb(res) as unknown as ReadableStream<Uint8Array>);
+      return new Response(body, { status });
+    }
+  };
+}
+
+function get(url: URL, localAddress: string, signal: AbortSignal): Promise<http.IncomingMessage> {
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return Promise.reject(new TypeError(`cannot fetch ${url.protocol} URLs`));
+  const lib = url.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = lib.get(url, { localAddress, signal, headers: { 'user-agent': 'Cascade' } }, resolve);
+    req.on('error', reject);
+  });
+}
