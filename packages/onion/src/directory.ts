@@ -5,17 +5,23 @@ import { descriptorProblem, signRelayList, type RelayDescriptor, type RelayList 
 
 export const MAX_RELAYS = 5000;
 export const MAX_DESCRIPTOR_BYTES = 4096;
+/** Relay identities one source address may publish: a flood of made-up relays from one machine
+ *  cannot fill the directory (or crowd out everyone else's). */
+export const MAX_RELAYS_PER_SOURCE = 8;
 
 export class RelayDirectory {
   readonly identity: Identity;
   private readonly relays = new Map<string, RelayDescriptor>();
+  /** Who published each relay (source address), to cap identities per source. */
+  private readonly sources = new Map<string, string>();
 
   constructor(identity: Identity) {
     this.identity = identity;
   }
 
-  /** Takes a descriptor; returns why it was refused, or undefined when it was stored. */
-  publish(d: unknown): string | undefined {
+  /** Takes a descriptor from `source` (the publisher's address); returns why it was refused, or
+   *  undefined when it was stored. */
+  publish(d: unknown, source = ''): string | undefined {
     const problem = descriptorProblem(d);
     if (problem) return problem;
     const desc = d as RelayDescriptor;
@@ -23,7 +29,11 @@ export class RelayDirectory {
     if (have && have.published >= desc.published) return have.published === desc.published ? undefined : 'older than the one held';
     this.sweep();
     if (!have && this.relays.size >= MAX_RELAYS) return 'directory full';
+    if (!have && [...this.sources.values()].filter((s) => s === source).length >= MAX_RELAYS_PER_SOURCE) {
+      return `${MAX_RELAYS_PER_SOURCE} relays from this address already`;
+    }
     this.relays.set(desc.id, desc);
+    if (!have) this.sources.set(desc.id, source);
     return undefined;
   }
 
@@ -38,6 +48,10 @@ export class RelayDirectory {
 
   private sweep(): void {
     const now = Date.now();
-    for (const [id, d] of this.relays) if (d.expires <= now) this.relays.delete(id);
+    for (const [id, d] of this.relays) {
+      if (d.expires > now) continue;
+      this.relays.delete(id);
+      this.sources.delete(id);
+    }
   }
 }

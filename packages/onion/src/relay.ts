@@ -36,6 +36,11 @@ export interface RelayCoreOptions {
   /** Every cell in or out on every link, as it travels (tests check sizes and what a relay sees). */
   observe?: (event: { link: Link; direction: 'in' | 'out'; cell: Uint8Array; peeled?: Uint8Array }) => void;
   maxCircuits?: number;
+  /** Circuits one link may hold (one client's share). Default 256. */
+  maxCircuitsPerLink?: number;
+  /** Whether EXTEND may open a link to `address` (a relay on a public address refuses local and
+   *  private ones, or EXTEND would probe the network behind it); rejects with the reason. */
+  checkExtend?: (address: string) => Promise<void>;
   maxStreamsPerCircuit?: number;
 }
 
@@ -134,6 +139,8 @@ export class RelayCore {
 
   private create(link: Link, circId: number, payload: Uint8Array): void {
     if (this.circuitCount >= (this.opts.maxCircuits ?? 4096)) return this.refuse(link, circId, DestroyReason.RESOURCES);
+    const onLink = this.byLink.get(link)!;
+    if (onLink.size >= (this.opts.maxCircuitsPerLink ?? 256)) return this.refuse(link, circId, DestroyReason.RESOURCES);
     const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
     const type = view.getUint16(0);
     const len = view.getUint16(2);
@@ -224,7 +231,11 @@ export class RelayCore {
       if (c.next) this.dropNext(c);
     }, this.opts.extendTimeoutMs ?? 10_000);
     c.extending = { timer, abort };
-    this.pool.get(address, abort.signal).then(
+    const refused = (err: unknown) => {
+      throw Object.assign(new Error(err instanceof Error ? err.message : String(err)), { refused: true });
+    };
+    const allowed = this.opts.checkExtend ? this.opts.checkExtend(address).catch(refused) : Promise.resolve();
+    allowed.then(() => this.pool.get(address, abort.signal)).then(
       (link) => {
         if (c.closed || !c.extending) return;
         const circuits = this.byLink.get(link);
@@ -234,7 +245,7 @@ export class RelayCore {
         circuits.set(circId, c);
         this.send(link, encodeCell(circId, Cmd.CREATE, concatCreate(handshake)));
       },
-      () => fail('next relay unreachable'),
+      (err: { refused?: boolean; message?: string }) => fail(err?.refused ? `refused: ${err.message}` : 'next relay unreachable'),
     );
   }
 

@@ -208,3 +208,32 @@ test('paths: three distinct relays on distinct hosts, an exit last, a guard firs
   assert.throws(() => c.pickPath(all.slice(0, 3)), /not enough relays/);
   c.close();
 });
+
+test('one link may hold 256 circuits; the rest are refused and other links keep working', { timeout: 30_000 }, async (t) => {
+  const { clientHandshake, relayIdDigest, onionKeyOf, concatCreate, cellReader } = await import('../index.ts');
+  const { signingKeyFromDid } = await import('@cascade/identity');
+  const { tracker, url } = await directory();
+  const rs = await relays(['127.0.0.41', '127.0.0.42', '127.0.0.43'], url, recordingExit([]), []);
+  const c = client(url, '127.0.0.8');
+  t.after(async () => {
+    c.close();
+    await Promise.all(rs.map((r) => r.relay.close()));
+    await tracker.close();
+  });
+  const d = rs[0]!.relay.descriptor();
+  const sock = net.connect({ host: rs[0]!.host, port: rs[0]!.relay.port });
+  await new Promise((r) => sock.once('connect', r));
+  const answers: number[] = [];
+  sock.on('data', cellReader((cell) => answers.push(decodeCell(cell).cmd)));
+  for (let i = 1; i <= 260; i++) {
+    const hs = clientHandshake(relayIdDigest(signingKeyFromDid(d.id)), onionKeyOf(d));
+    sock.write(encodeCell(0x80000000 + i, Cmd.CREATE, concatCreate(hs.message)));
+  }
+  const deadline = Date.now() + 10_000;
+  while (answers.length < 260 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(answers.filter((x) => x === Cmd.CREATED).length, 256);
+  assert.equal(answers.filter((x) => x === Cmd.DESTROY).length, 4);
+  sock.destroy();
+  const ok = (await c.request(announce())) as { ok: boolean };
+  assert.equal(ok.ok, true);
+});

@@ -143,6 +143,8 @@ export async function startNodeRelay(o: RelayProcessOptions, out: NodeLog): Prom
     directories: o.directories,
     ...(exit ? { exit: privateTargets ? exit : publicTargetsOnly(exit) } : {}),
     ...(tunnel ? { tunnel } : {}),
+    // A public relay extends to public addresses only: EXTEND must not probe the network behind it.
+    ...(privateTargets ? {} : { checkExtend: (address: string) => publicTarget(address.startsWith('tcp:') ? `tcp://${address.slice(4)}` : address) }),
     onEvent: (name, fields) => {
       out.event(name, fields);
       if (name === 'relay-publish-failed') out.note(`relay: publishing to ${String(fields.directory)} failed: ${String(fields.error)}`);

@@ -97,7 +97,7 @@ test('with relays: a hidden torrent announces through a circuit; the switch, a r
   assert.match(d.error, /private discovery needs relays/);
 });
 
-test('an exit on a public address will not announce to local or private trackers (no probing the network behind it)', { timeout: 30_000 }, async (t) => {
+test('a relay on a public address will not extend to, nor announce to, local or private addresses (no probing the network behind it)', { timeout: 30_000 }, async (t) => {
   const { OnionClient, directoryRelays } = await import('@cascade/onion');
   const { dialRelay } = await import('@cascade/onion/node');
   const tracker = await startTracker({ host: '127.0.0.1', interval: 60 });
@@ -110,7 +110,12 @@ test('an exit on a public address will not announce to local or private trackers
     ),
   );
   t.after(() => Promise.all(relays.map((r) => r.close())));
-  const client = new OnionClient({ relays: directoryRelays([directory]), dial: (a, s) => dialRelay(a, s, '127.0.0.9') });
+  // Three hops: the first relay will not extend to a local address.
+  const three = new OnionClient({ relays: directoryRelays([directory]), dial: (a, s) => dialRelay(a, s, '127.0.0.9') });
+  t.after(() => three.close());
+  await assert.rejects(three.build(), /refused: .*local or private address/);
+  // One hop straight to an exit: it will not announce to local or private trackers either.
+  const client = new OnionClient({ relays: directoryRelays([directory]), dial: (a, s) => dialRelay(a, s, '127.0.0.9'), hops: 1 });
   t.after(() => client.close());
   for (const url of [tracker.httpAnnounceUrl, 'http://10.1.2.3:6969/announce', 'udp://[::1]:6969/announce', 'http://169.254.169.254/latest/announce']) {
     const a = (await client.request({ op: 'announce', url, infoHash: 'ab'.repeat(20), peerId: 'cd'.repeat(20), port: 0, uploaded: 0, downloaded: 0, left: 1 })) as { ok: boolean; error?: string };

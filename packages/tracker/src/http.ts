@@ -25,7 +25,7 @@ export interface HttpOptions {
   /** Proxies whose X-Forwarded-For names the real client. */
   proxies: TrustedProxies;
   /** The onion relay directory at /relays (relays.ts); omitted = none. */
-  relays?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+  relays?: (req: IncomingMessage, res: ServerResponse, ip: string) => Promise<void>;
 }
 
 const MAX_SCRAPE = 100;
@@ -70,7 +70,7 @@ async function handle(opts: HttpOptions, req: IncomingMessage, res: ServerRespon
     if (route) return void res.writeHead(405, { allow: 'GET' }).end();
     if (path === '/relays' && opts.relays) {
       if (req.method === 'POST' && !opts.limiter.allow(ip)) return void res.writeHead(429).end();
-      return await opts.relays(req, res);
+      return await opts.relays(req, res, ip);
     }
     if (path.startsWith('/admin/') && opts.admin) return await handleAdmin(opts.admin, req, res, path);
     if (req.method === 'GET' && (path === '/stats' || path === '/stats.json' || path === '/stats.html')) {

@@ -4,20 +4,20 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 interface Directory {
-  publish(d: unknown): string | undefined;
+  publish(d: unknown, source: string): string | undefined;
   list(): unknown;
 }
 
 const MAX_BODY = 4096;
 
-export function relayDirectoryRoute(): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+export function relayDirectoryRoute(): (req: IncomingMessage, res: ServerResponse, ip: string) => Promise<void> {
   let directory: Promise<Directory> | undefined;
   const load = () =>
     (directory ??= (async () => {
       const [{ RelayDirectory }, { generateIdentity }] = await Promise.all([import('@cascade/onion/directory'), import('@cascade/identity')]);
       return new RelayDirectory(generateIdentity('relay directory'));
     })());
-  return async (req, res) => {
+  return async (req, res, ip) => {
     const json = (status: number, body: unknown) =>
       void res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(body) + '\n');
     if (req.method === 'GET') return json(200, (await load()).list());
@@ -35,7 +35,7 @@ export function relayDirectoryRoute(): (req: IncomingMessage, res: ServerRespons
     } catch {
       return json(400, { error: 'descriptor is not JSON' });
     }
-    const problem = (await load()).publish(body);
+    const problem = (await load()).publish(body, ip);
     return problem ? json(400, { error: `descriptor refused: ${problem}` }) : json(200, { ok: true });
   };
 }

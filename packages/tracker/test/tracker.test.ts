@@ -346,4 +346,11 @@ test('/relays: the onion directory takes signed descriptors and serves a signed 
   const list = checkRelayList(await (await fetch(`${base}/relays`)).json());
   assert.deepEqual(list.relays.map((r) => r.id), [relay.did]);
   assert.equal((await fetch(`${base}/relays`, { method: 'DELETE' })).status, 405);
+  // One address may publish a few relays, not a flood of made-up ones.
+  const statuses: number[] = [];
+  for (let i = 0; i < 9; i++) {
+    const other = signDescriptor(generateIdentity(`r${i}`), { onionKey: b64u(new Uint8Array(32).fill(i)), tcp: `127.0.0.9:${1000 + i}`, exit: null, published: now, expires: now + 60_000 });
+    statuses.push((await fetch(`${base}/relays`, { method: 'POST', body: JSON.stringify(other) })).status);
+  }
+  assert.deepEqual(statuses, [200, 200, 200, 200, 200, 200, 200, 400, 400], 'the first relay and seven more, then refused');
 });

@@ -25,6 +25,8 @@ export interface RelayNodeOptions {
   onionKeyRotateMs?: number;
   descriptorLifetimeMs?: number;
   observe?: RelayCoreOptions['observe'];
+  /** See RelayCoreOptions.checkExtend. */
+  checkExtend?: RelayCoreOptions['checkExtend'];
   onEvent?: (name: string, fields: Record<string, unknown>) => void;
 }
 
@@ -49,6 +51,7 @@ export async function startRelay(o: RelayNodeOptions): Promise<RunningRelay> {
     ...(o.exit ? { exit: exitHandler(o.exit) } : {}),
     ...(o.exit && o.tunnel ? { tunnel: o.tunnel } : {}),
     ...(o.observe ? { observe: o.observe } : {}),
+    ...(o.checkExtend ? { checkExtend: o.checkExtend } : {}),
   });
   const listener: LinkListener = await listenLinks(o.host, o.port ?? 0, (link) => core.attach(link));
   const publicHost = o.publicHost ?? (outgoing ?? '127.0.0.1');

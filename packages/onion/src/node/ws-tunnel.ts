@@ -6,13 +6,18 @@ import { trackerMessageProblem, tunnelProblem, type WsTrackerTunnelRequest } fro
 import type { TunnelEnd, TunnelHandler } from '../exit-streams.ts';
 
 const MAX_FROM_TRACKER = 64 * 1024;
+/** Tunnels one exit holds open at once (each is a WebSocket of its own). */
+const MAX_TUNNELS = 256;
 const RATE_PER_S = 20;
 const BURST = 40;
 
-export function wsTrackerTunnels(o: { localAddress?: string; checkUrl?: (url: string) => Promise<void> } = {}): TunnelHandler {
+export function wsTrackerTunnels(o: { localAddress?: string; checkUrl?: (url: string) => Promise<void>; max?: number } = {}): TunnelHandler {
+  let open = 0;
   return (request, toClient): TunnelEnd => {
     const problem = tunnelProblem(request);
     if (problem) throw new Error(problem);
+    if (open >= (o.max ?? MAX_TUNNELS)) throw new Error('this exit has no room for another tunnel');
+    open++;
     const { url } = request as WsTrackerTunnelRequest;
     let ws: WebSocket | undefined;
     let closed = false;
@@ -22,10 +27,11 @@ export function wsTrackerTunnels(o: { localAddress?: string; checkUrl?: (url: st
     const close = () => {
       if (closed) return;
       closed = true;
+      open--;
       ws?.terminate();
       toClient.close();
     };
-    const open = () => {
+    const connect = () => {
       ws = new WebSocket(url, { maxPayload: MAX_FROM_TRACKER, ...(o.localAddress ? { localAddress: o.localAddress } : {}) });
       ws.on('open', () => {
         for (const text of pending.splice(0)) ws!.send(text);
@@ -44,7 +50,7 @@ export function wsTrackerTunnels(o: { localAddress?: string; checkUrl?: (url: st
     };
     (o.checkUrl ? o.checkUrl(url) : Promise.resolve()).then(
       () => {
-        if (!closed) open();
+        if (!closed) connect();
       },
       () => close(),
     );
