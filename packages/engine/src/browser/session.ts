@@ -4,6 +4,7 @@
 
 import type {
   AddTorrentOptions, IceServer, RateLimits, ResumeData, ResumeStore, SessionHandle, SessionHealth, TorrentSource,
+  PrivateDiscovery,
 } from '../api.ts';
 import { Scheduler } from '../scheduler.ts';
 import type { ChangeFeed } from '../change-log.ts';
@@ -45,6 +46,9 @@ export interface BrowserSessionOptions {
   storage?: 'memory' | 'indexeddb';
   /** IndexedDB database name for storage 'indexeddb'. Default 'cascade'. */
   databaseName?: string;
+  /** For torrents added with `privateDiscovery`: their WebSocket trackers through `WebSocket` (an
+   *  onion tunnel that strips this page's addresses from its offers). Omitted: such adds refused. */
+  privateDiscovery?: PrivateDiscovery;
 }
 
 export interface SeedResult {
@@ -85,6 +89,9 @@ export class BrowserSession implements SessionHandle {
   private readonly peerId: Uint8Array;
   private readonly opts: BrowserSessionOptions;
   private readonly pool: WsTrackerPool;
+  /** Private-discovery torrents' trackers: tunnelled, under a peer id of their own. */
+  private hiddenPool: WsTrackerPool | undefined;
+  private readonly rtc: RTCPeerConnectionCtor;
   private readonly hasher = createBrowserHasher();
   private readonly resume: ResumeStore;
   private readonly db: Promise<IDBDatabase> | undefined;
@@ -107,7 +114,8 @@ export class BrowserSession implements SessionHandle {
     } else {
       this.resume = new MemoryResumeStore();
     }
-    this.pool = new WsTrackerPool(this.peerId, { RTCPeerConnection: RTC, config: { iceServers: (opts.iceServers ?? DEFAULT_ICE_SERVERS) as RTCIceServer[] } });
+    this.rtc = RTC;
+    this.pool = new WsTrackerPool(this.peerId, { RTCPeerConnection: RTC, config: this.rtcConfig() });
   }
 
   /** Same shape as Session.create. */
@@ -137,7 +145,8 @@ export class BrowserSession implements SessionHandle {
         return s;
       },
       resumeStore: this.resume,
-      createTracker: (o) => this.createTracker(o),
+      createTracker: (o, hidden) => this.createTracker(o, hidden),
+      privateDiscovery: this.opts.privateDiscovery,
       extraTrackers: this.opts.trackers ?? [],
       maxConnections: this.opts.maxConnectionsPerTorrent ?? 30,
       client: BROWSER_CLIENT_NAME,
@@ -162,8 +171,15 @@ export class BrowserSession implements SessionHandle {
     return this.limitBuckets.get();
   }
 
-  private createTracker(opts: Omit<TrackerClientOptions, 'udp'>) {
+  private rtcConfig(): RTCConfiguration & Record<string, unknown> {
+    return { iceServers: (this.opts.iceServers ?? DEFAULT_ICE_SERVERS) as RTCIceServer[] };
+  }
+
+  private createTracker(opts: Omit<TrackerClientOptions, 'udp'>, hidden = false) {
     const hex = toHex(opts.infoHash);
+    const ws = this.opts.privateDiscovery?.WebSocket;
+    if (hidden && !ws) throw new Error('private discovery is not configured');
+    const pool = hidden ? (this.hiddenPool ??= new WsTrackerPool(makePeerId(), { RTCPeerConnection: this.rtc, config: this.rtcConfig(), WebSocket: ws })) : this.pool;
     return new HybridTrackerClient({
       ...opts,
       getStats: () => {
@@ -171,7 +187,7 @@ export class BrowserSession implements SessionHandle {
         return this.torrents.get(hex)?.metainfo ? s : { ...s, left: Math.max(s.left, 1) };
       },
     }, {
-      pool: this.pool,
+      pool,
       ipTrackers: false,
       minInterval: this.opts.minAnnounceInterval,
       onConnection: (conn) => {
@@ -186,6 +202,7 @@ export class BrowserSession implements SessionHandle {
 
   /** A .torrent's bytes, a magnet URI or an infohash. `savePath` means nothing here and may be omitted. */
   async add(source: TorrentSource, opts: Partial<AddTorrentOptions> = {}): Promise<Torrent> {
+    if (opts.privateDiscovery && !this.opts.privateDiscovery?.WebSocket) throw new Error('private discovery needs onion relays (a directory) in this page');
     const addOpts: AddTorrentOptions = { ...opts, savePath: '' };
     let t: Torrent;
     if (typeof source === 'string') {
@@ -271,6 +288,7 @@ export class BrowserSession implements SessionHandle {
     this.torrents.clear();
     this.storages.clear();
     this.pool.close();
+    this.hiddenPool?.close();
     await this.hasher.close();
     (await this.db?.catch(() => undefined))?.close();
   }
