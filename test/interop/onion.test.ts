@@ -108,8 +108,9 @@ test('private discovery: found through circuits, tracker and DHT see exits only,
   const asked = proxy.seen.filter((s) => s.infoHash === made.infoHash);
   assert.ok(asked.some((s) => RELAYS.includes(s.from)), `no announce came from an exit: ${JSON.stringify(asked)}`);
   assert.ok(asked.every((s) => s.from === '127.0.0.1' || RELAYS.includes(s.from)), `the tracker saw ${JSON.stringify(asked)}`);
-  const probe = await fetch(`${proxy.url}?info_hash=${escape(Buffer.from(made.infoHash, 'hex').toString('latin1'))}&peer_id=${'-PR0001-'.padEnd(20, 'x')}&port=7777&left=1&compact=0&numwant=200`);
+  const probe = await fetch(`${proxy.url}?info_hash=${made.infoHash.replace(/../g, '%$&')}&peer_id=${'-PR0001-'.padEnd(20, 'x')}&port=7777&left=1&compact=0&numwant=200`);
   const listed = Buffer.from(await probe.arrayBuffer()).toString('latin1');
+  assert.match(listed, /2:ip9:127\.0\.0\.1/, 'the tracker lists the seeder');
   assert.ok(!listed.includes(CLIENT), 'the tracker lists the client');
   // The DHT: looked up through exits only; nobody announced the client.
   const dhtAsked = dht.queries.filter((q) => q.infoHash === made.infoHash);

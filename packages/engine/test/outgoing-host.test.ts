@@ -49,7 +49,7 @@ test('a session on 127.0.0.5 dials peers and asks HTTP and UDP trackers from 127
   assert.deepEqual([...new Set(peerFrom)], ['127.0.0.5'], 'the peer saw');
   assert.deepEqual([...new Set(httpFrom)], ['127.0.0.5'], 'the HTTP tracker saw');
   // The UDP tracker lists the peer under the address its datagram came from.
-  const probe = await fetch(`http://127.0.0.1:${tracker.httpPort}/announce?info_hash=${escape(Buffer.from(metainfo.infoHashHex, 'hex').toString('latin1'))}&peer_id=${'-PR0001-'.padEnd(20, 'y')}&port=9&left=1&compact=0`);
+  const probe = await fetch(`http://127.0.0.1:${tracker.httpPort}/announce?info_hash=${metainfo.infoHashHex.replace(/../g, '%$&')}&peer_id=${'-PR0001-'.padEnd(20, 'y')}&port=9&left=1&compact=0`);
   const listed = Buffer.from(await probe.arrayBuffer()).toString('latin1');
   assert.match(listed, /2:ip9:127\.0\.0\.5/, 'the UDP tracker lists the session under 127.0.0.5');
   assert.doesNotMatch(listed, /2:ip9:127\.0\.0\.1/);

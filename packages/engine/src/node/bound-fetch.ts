@@ -32,6 +32,8 @@ function get(url: URL, localAddress: string, signal: AbortSignal): Promise<http.
   const lib = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
     const req = lib.get(url, { localAddress, signal, headers: { 'user-agent': 'Cascade' } }, resolve);
-    req.on('error', reject);
+    // Failing as fetch fails, so callers see one kind of error: the abort reason when aborted,
+    // else TypeError('fetch failed') with the socket error as its cause.
+    req.on('error', (err) => reject(signal.aborted ? signal.reason : new TypeError('fetch failed', { cause: err })));
   });
 }
