@@ -50,7 +50,7 @@ export interface TorrentOptions {
   completedAt: number | null;
 }
 
-export type TorrentPatch = Partial<Omit<TorrentOptions, 'queuePosition' | 'ratio' | 'seedingTime' | 'completedAt' | 'savePath'>> & { savePath?: string };
+export type TorrentPatch = Partial<Omit<TorrentOptions, 'queuePosition' | 'ratio' | 'seedingTime' | 'completedAt' | 'savePath'>> & { savePath?: string; privateDiscovery?: boolean };
 export type QueueMove = 'up' | 'down' | 'top' | 'bottom';
 
 export interface AddOptions {
@@ -58,6 +58,8 @@ export interface AddOptions {
   category?: string;
   tags?: string[];
   paused?: boolean;
+  /** Announces and DHT look-ups through onion circuits only (the node needs a directory). */
+  privateDiscovery?: boolean;
 }
 
 const h = (infoHash: string) => encodeURIComponent(infoHash);
@@ -92,6 +94,7 @@ export function appendAddOptions(fd: FormData, o: AddOptions): void {
   if (o.category) fd.append('category', o.category);
   for (const t of o.tags ?? []) fd.append('tags', t);
   if (o.paused !== undefined) fd.append('paused', String(o.paused));
+  if (o.privateDiscovery) fd.append('privateDiscovery', 'true');
 }
 
 export const nodeOptions = {
@@ -122,6 +125,7 @@ function cleanAdd(o: AddOptions): AddOptions {
     ...(o.category ? { category: o.category } : {}),
     ...(o.tags && o.tags.length > 0 ? { tags: o.tags } : {}),
     ...(o.paused !== undefined ? { paused: o.paused } : {}),
+    ...(o.privateDiscovery ? { privateDiscovery: true } : {}),
   };
 }
 

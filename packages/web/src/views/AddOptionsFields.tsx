@@ -14,9 +14,11 @@ export interface AddOptionsDraft {
   tags: string;
   /** undefined: the node's "start paused" setting decides. */
   paused: boolean | undefined;
+  /** Find peers through onion relays only (the node must have a directory; it says so otherwise). */
+  privateDiscovery: boolean;
 }
 
-export const emptyAddOptions: AddOptionsDraft = { savePath: '', category: '', newCategory: '', tags: '', paused: undefined };
+export const emptyAddOptions: AddOptionsDraft = { savePath: '', category: '', newCategory: '', tags: '', paused: undefined, privateDiscovery: false };
 
 export function addOptionsOf(d: AddOptionsDraft): AddOptions {
   const category = d.category === NEW ? d.newCategory.trim() : d.category;
@@ -25,6 +27,7 @@ export function addOptionsOf(d: AddOptionsDraft): AddOptions {
     ...(category ? { category } : {}),
     ...(parseTags(d.tags).length > 0 ? { tags: parseTags(d.tags) } : {}),
     ...(d.paused !== undefined ? { paused: d.paused } : {}),
+    ...(d.privateDiscovery ? { privateDiscovery: true } : {}),
   };
 }
 
@@ -108,6 +111,19 @@ export function AddOptionsFields({
           Add paused (start it later)
         </label>
       )}
+      <label className="check">
+        <input
+          type="checkbox"
+          checked={value.privateDiscovery}
+          onChange={(e) => set({ privateDiscovery: e.target.checked })}
+          aria-describedby={`${prefix}-private-discovery-help`}
+          data-testid={`${prefix}-private-discovery`}
+        />
+        Private discovery
+      </label>
+      <div className="muted small" id={`${prefix}-private-discovery-help`}>
+        Find peers through onion relays: trackers and the DHT never see this node’s address (the peers it exchanges data with still do).
+      </div>
     </fieldset>
   );
 }

@@ -7,6 +7,7 @@ import { OptionsTab } from './detail/OptionsTab.tsx';
 import { TrackersTab } from './detail/TrackersTab.tsx';
 import { QueueControls } from './detail/QueueControls.tsx';
 import { OwnershipSection } from './detail/OwnershipSection.tsx';
+import { PrivateDiscoverySection } from './detail/PrivateDiscoverySection.tsx';
 import { useAction } from './detail/use-action.ts';
 import { assistantHref } from '../router.ts';
 import { optionsOf } from '../node-options.ts';
@@ -323,6 +324,7 @@ function OverviewTab({ detail }: { detail: TorrentDetail }) {
   return (
     <div className="overview">
       <OwnershipSection key={detail.infoHashHex} infoHash={detail.infoHashHex} hasMetadata={detail.files.length > 0} />
+      <PrivateDiscoverySection key={`pd-${detail.infoHashHex}`} infoHash={detail.infoHashHex} raw={detail.raw} />
       <dl className="kv">
         <dt>Infohash</dt>
         <dd className="mono">{detail.infoHashHex}</dd>
