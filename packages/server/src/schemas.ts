@@ -301,6 +301,11 @@ export const healthSchema = {
         balances: { type: 'object', properties: { ether: str, token: str } },
       },
     },
+    privateDiscovery: {
+      type: ['object', 'null'],
+      description: 'where pages find onion relays for private discovery (the node’s directories); null when the node has none. Public',
+      properties: { directories: { type: 'array', items: str } },
+    },
     onion: {
       type: ['object', 'null'],
       description: 'private discovery (issue 14): the directories, relays usable now, circuits so far, and this node’s own relay; null when the node has no --directory',

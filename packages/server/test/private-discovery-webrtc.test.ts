@@ -4,13 +4,12 @@
 // what they sent: the seeder and exits, never the client; no offer of the client carries a candidate.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import WebSocket, { WebSocketServer } from 'ws';
 import { generateIdentity } from '@cascade/identity';
+import { offersOf, recordingWsProxy } from '../../onion/test/recording-proxy.ts';
 import { startTracker } from '@cascade/tracker';
 import { Session, createTorrent, toMagnet, type TransferEvent, type WebRtcOptions } from '@cascade/engine';
 import { OnionClient, directoryRelays, onionDiscovery } from '@cascade/onion';
@@ -29,28 +28,7 @@ test('a hidden torrent finds a WebRTC seeder through a tunnelled WebSocket track
   const directory = `http://127.0.0.1:${tracker.httpPort}`;
 
   // The proxy: who connects, and every message they send on.
-  const seen: { from: string; messages: Record<string, any>[] }[] = [];
-  const proxy = new WebSocketServer({ host: '127.0.0.24', port: 0 });
-  await once(proxy, 'listening');
-  t.after(() => new Promise<void>((r) => proxy.close(() => r())));
-  proxy.on('connection', (down, req) => {
-    const entry = { from: (req.socket.remoteAddress ?? '').replace(/^::ffff:/, ''), messages: [] as Record<string, any>[] };
-    seen.push(entry);
-    const up = new WebSocket(tracker.wsAnnounceUrl!);
-    const queue: string[] = [];
-    up.on('open', () => queue.splice(0).forEach((m) => up.send(m)));
-    down.on('message', (d: Buffer) => {
-      entry.messages.push(JSON.parse(d.toString()));
-      if (up.readyState === WebSocket.OPEN) up.send(d.toString());
-      else queue.push(d.toString());
-    });
-    up.on('message', (d: Buffer) => down.readyState === WebSocket.OPEN && down.send(d.toString()));
-    down.on('close', () => up.close());
-    up.on('close', () => down.close());
-    up.on('error', () => {});
-    down.on('error', () => {});
-  });
-  const wsUrl = `ws://127.0.0.24:${(proxy.address() as { port: number }).port}`;
+  const { url: wsUrl, seen } = await recordingWsProxy(t, '127.0.0.24', tracker.wsAnnounceUrl!);
 
   const relays = await Promise.all(
     RELAYS.map((host) => startNodeRelay({ identity: generateIdentity(host), host, port: 0, directories: [directory], exit: true, dhtBootstrap: [] }, silentLog)),
@@ -80,7 +58,7 @@ test('a hidden torrent finds a WebRTC seeder through a tunnelled WebSocket track
   assert.ok(!froms.has('127.0.0.5'), `the tracker saw the client: ${[...froms]}`);
   assert.ok([...froms].some((f) => RELAYS.includes(f)), `no exit reached the tracker: ${[...froms]}`);
   const viaExits = seen.filter((s) => RELAYS.includes(s.from)).flatMap((s) => s.messages);
-  const offers = viaExits.flatMap((m) => (Array.isArray(m.offers) ? m.offers : [])).map((o: { offer: { sdp: string } }) => o.offer.sdp);
+  const offers = offersOf(seen.filter((s) => RELAYS.includes(s.from)));
   assert.ok(offers.length > 0, 'the client sent offers through the exit');
   for (const sdp of offers) {
     assert.ok(!/a=candidate/.test(sdp), 'an offer carries a candidate');

@@ -20,8 +20,13 @@ export function relayDirectoryRoute(): (req: IncomingMessage, res: ServerRespons
   return async (req, res, ip) => {
     const json = (status: number, body: unknown) =>
       void res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(body) + '\n');
-    if (req.method === 'GET') return json(200, (await load()).list());
-    if (req.method !== 'POST') return void res.writeHead(405, { allow: 'GET, POST' }).end();
+    // Pages of any origin read the list (a browser builds its own circuits); only GET is shared.
+    if (req.method === 'OPTIONS') return void res.writeHead(204, { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'GET' }).end();
+    if (req.method === 'GET') {
+      res.setHeader('access-control-allow-origin', '*');
+      return json(200, (await load()).list());
+    }
+    if (req.method !== 'POST') return void res.writeHead(405, { allow: 'GET, POST, OPTIONS' }).end();
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const c of req as AsyncIterable<Buffer>) {

@@ -343,7 +343,9 @@ test('/relays: the onion directory takes signed descriptors and serves a signed 
   assert.equal(stale.status, 400);
   const big = await fetch(`${base}/relays`, { method: 'POST', body: 'x'.repeat(5000) });
   assert.equal(big.status, 413);
-  const list = checkRelayList(await (await fetch(`${base}/relays`)).json());
+  const got = await fetch(`${base}/relays`);
+  assert.equal(got.headers.get('access-control-allow-origin'), '*', 'pages of any origin may read the list');
+  const list = checkRelayList(await got.json());
   assert.deepEqual(list.relays.map((r) => r.id), [relay.did]);
   assert.equal((await fetch(`${base}/relays`, { method: 'DELETE' })).status, 405);
   // One address may publish a few relays, not a flood of made-up ones.

@@ -50,6 +50,8 @@ export interface PeerSnapshot {
   trackers: string[];
   defaultTracker: string | undefined;
   storage: { usage: number; quota: number } | undefined;
+  /** This tab can find peers through onion relays (the node lists a directory). */
+  privateDiscovery: boolean;
 }
 
 export interface PeerConfig {
@@ -96,7 +98,7 @@ interface EngineSession {
   fileBlob(infoHashHex: string, index: number): Promise<Blob>;
 }
 interface SessionCtor {
-  new (opts: { trackers?: string[]; iceServers?: { urls: string | string[] }[] }): EngineSession;
+  new (opts: { trackers?: string[]; iceServers?: { urls: string | string[] }[]; privateDiscovery?: unknown }): EngineSession;
 }
 
 interface Entry {
@@ -118,7 +120,7 @@ async function tabSecrets(): Promise<{ did: string; secrets: Uint8Array[] } | un
 }
 
 class BrowserPeer {
-  private snap: PeerSnapshot = { status: 'idle', error: undefined, torrents: [], trackers: [], defaultTracker: undefined, storage: undefined };
+  private snap: PeerSnapshot = { status: 'idle', error: undefined, torrents: [], trackers: [], defaultTracker: undefined, storage: undefined, privateDiscovery: false };
   private listeners = new Set<() => void>();
   private sessionPromise: Promise<EngineSession> | undefined;
   private entries = new Map<string, Entry>();
@@ -153,8 +155,9 @@ class BrowserPeer {
     const trackers = cfg.trackers.length > 0 ? cfg.trackers : node.trackers;
     const iceServers = cfg.iceServersSet ? cfg.iceServers.map((urls) => ({ urls })) : node.iceServers;
     const Ctor = mod.BrowserSession as unknown as SessionCtor;
-    const session = new Ctor({ trackers, ...(iceServers !== undefined ? { iceServers } : {}) });
-    this.set({ status: 'ready', trackers, defaultTracker: node.trackers[0] });
+    const privateDiscovery = node.directories.length > 0 ? await tabPrivateDiscovery(node.directories) : undefined;
+    const session = new Ctor({ trackers, ...(iceServers !== undefined ? { iceServers } : {}), ...(privateDiscovery ? { privateDiscovery } : {}) });
+    this.set({ status: 'ready', trackers, defaultTracker: node.trackers[0], privateDiscovery: !!privateDiscovery });
     void this.updateStorage();
     return session;
   }
@@ -264,8 +267,10 @@ class BrowserPeer {
     return { infoHash: res.infoHash, magnet: res.magnet, torrent: res.torrent, name };
   }
 
-  /** Starts downloading a magnet / infohash / .torrent in this tab; resolves with the infohash. */
-  async add(input: string | Uint8Array): Promise<string> {
+  /** Starts downloading a magnet / infohash / .torrent in this tab; resolves with the infohash.
+   *  privateDiscovery: its WebSocket trackers only through onion circuits, with this tab's
+   *  addresses stripped from its offers (the tracker never sees the tab). */
+  async add(input: string | Uint8Array, opts: { privateDiscovery?: boolean } = {}): Promise<string> {
     const session = await this.session();
     // A private share's link: the key (#k=) stays in this tab; the engine and trackers get the magnet.
     let source = typeof input === 'string' ? input.trim() : input;
@@ -284,7 +289,7 @@ class BrowserPeer {
       }
       return existing;
     }
-    const handle = await session.add(source);
+    const handle = await session.add(source, opts.privateDiscovery ? { privateDiscovery: true } : {});
     this.track(handle, { shared: false, magnet: typeof source === 'string' && source.startsWith('magnet:') ? source : undefined, torrent: undefined, error: undefined, ...(linkKey ? { linkKey } : {}) });
     return handle.infoHashHex;
   }
@@ -318,18 +323,32 @@ class BrowserPeer {
   }
 }
 
-/** The node's WebRTC settings for browsers: its WebSocket tracker (from /api/health). */
-async function nodeWebRtcConfig(): Promise<{ trackers: string[]; iceServers: { urls: string | string[] }[] | undefined }> {
+/** The node's WebRTC settings for browsers: its WebSocket tracker, and the onion directories a tab
+ *  may use (from /api/health). */
+async function nodeWebRtcConfig(): Promise<{ trackers: string[]; iceServers: { urls: string | string[] }[] | undefined; directories: string[] }> {
   try {
     const res = await fetch('/api/health');
-    if (!res.ok) return { trackers: [], iceServers: undefined };
-    const h = (await res.json()) as { tracker?: { ws?: string | null } | null; webrtc?: { iceServers?: { urls: string | string[] }[] } };
+    if (!res.ok) return { trackers: [], iceServers: undefined, directories: [] };
+    const h = (await res.json()) as {
+      tracker?: { ws?: string | null } | null;
+      webrtc?: { iceServers?: { urls: string | string[] }[] };
+      privateDiscovery?: { directories?: unknown } | null;
+    };
     const ws = h.tracker?.ws;
     const ice = Array.isArray(h.webrtc?.iceServers) ? h.webrtc.iceServers : undefined;
-    return { trackers: ws ? [reachableFromHere(ws)] : [], iceServers: ice };
+    const dirs = Array.isArray(h.privateDiscovery?.directories) ? h.privateDiscovery.directories.filter((d): d is string => typeof d === 'string') : [];
+    return { trackers: ws ? [reachableFromHere(ws)] : [], iceServers: ice, directories: dirs.map(reachableFromHere) };
   } catch {
-    return { trackers: [], iceServers: undefined };
+    return { trackers: [], iceServers: undefined, directories: [] };
   }
+}
+
+/** This tab's own onion client (it builds circuits itself, over WebSocket to node relays), as the
+ *  engine's private discovery. Loaded only when the node lists a directory. */
+async function tabPrivateDiscovery(directories: string[]): Promise<unknown> {
+  const onion = await import('@cascade/onion/browser');
+  const client = new onion.OnionClient({ relays: onion.directoryRelays(directories), dial: onion.dialRelayBrowser, prefer: 'ws' });
+  return onion.onionDiscovery(client);
 }
 
 /** The node names its tracker by the address it bound (often 127.0.0.1); a page opened through
@@ -337,8 +356,13 @@ async function nodeWebRtcConfig(): Promise<{ trackers: string[]; iceServers: { u
 export function reachableFromHere(url: string): string {
   try {
     const u = new URL(url);
-    const loopback = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\]|0\.0\.0\.0|\[::\])$/.test(u.hostname);
-    if (loopback && location.hostname && u.hostname !== location.hostname) u.hostname = location.hostname;
+    const isLoopback = (h: string) => /^(127\.\d+\.\d+\.\d+|localhost|\[::1\]|0\.0\.0\.0|\[::\])$/.test(h);
+    // A page that is itself on this machine reaches every loopback address as it is (a test's
+    // 127.0.0.x per service); from elsewhere, the node's own name stands for them.
+    const wildcard = /^(0\.0\.0\.0|\[::\])$/.test(u.hostname);
+    const fromHere = isLoopback(location.hostname ?? '') && !wildcard;
+    if (isLoopback(u.hostname) && !fromHere && location.hostname && u.hostname !== location.hostname) u.hostname = location.hostname;
+    if (wildcard && location.hostname) u.hostname = location.hostname;
     if (location.protocol === 'https:' && u.protocol === 'ws:') u.protocol = 'wss:';
     return u.toString();
   } catch {

@@ -35,9 +35,11 @@ export function healthRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const shown = pub ? publicAnnounceUrls(pub) : undefined;
       const tracker = ep.tracker ? { http: shown?.http ?? ep.tracker.http, udp: ep.tracker.udp, ws: shown?.ws ?? ep.tracker.ws ?? null } : null;
       const reachability = { status, incomingPeers: incoming, bittorrentHost: ctx.bittorrentHost };
+      // Where a visitor's tab finds onion relays for its own private discovery (public: directories are).
+      const privateDiscovery = node.onion ? { directories: node.onion.status().directories } : null;
       const role = callerOf(req).role;
       if (role !== 'owner' && role !== 'member') {
-        return { ok: true, version: VERSION, reachability, bittorrentPort: node.session.port, ports: { http: ep.http, bittorrent: node.session.port }, tracker };
+        return { ok: true, version: VERSION, reachability, bittorrentPort: node.session.port, ports: { http: ep.http, bittorrent: node.session.port }, tracker, privateDiscovery };
       }
       return {
         ok: true,
@@ -67,6 +69,7 @@ export function healthRoutes(app: FastifyInstance, ctx: ApiContext): void {
         shareWarning: node.model.shareWarning(ctx.announceUrls()),
         chain: ctx.chain ? await ctx.chain.status() : { state: 'off' },
         onion: node.onion?.status() ?? null,
+        privateDiscovery,
       };
     },
   });

@@ -1,6 +1,6 @@
 // Add: a magnet / http(s) URL of a .torrent / bare infohash, or a dropped .torrent file — downloaded
 // by the node, or in this browser over WebRTC.
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { refreshTorrents } from '../live.ts';
 import { navigate } from '../router.ts';
 import { DropZone } from '../components/ui.tsx';
@@ -34,7 +34,12 @@ export function AddView() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string>();
   const peer = useBrowserPeer();
+  // The tab's peer starts when this browser is the target, so its options (private discovery) show.
+  useEffect(() => {
+    if (target === 'browser') void browserPeer.session().catch(() => {});
+  }, [target]);
   const [options, setOptions] = useState(emptyAddOptions);
+  const [tabHidden, setTabHidden] = useState(false);
   const defaults = useNodeDefaults(member);
 
   const run = async (fn: () => Promise<string>) => {
@@ -69,16 +74,16 @@ export function AddView() {
       if (/^https?:\/\//i.test(v)) {
         const res = await fetch(v);
         if (!res.ok) throw new Error(`cannot fetch ${v}: ${res.status}`);
-        return browserPeer.add(new Uint8Array(await res.arrayBuffer()));
+        return browserPeer.add(new Uint8Array(await res.arrayBuffer()), { privateDiscovery: tabHidden });
       }
-      return browserPeer.add(v);
+      return browserPeer.add(v, { privateDiscovery: tabHidden });
     });
   };
 
   const addTorrentFile = (file: File) =>
     void run(async () => {
       if (target === 'node') return (await nodeOptions.addTorrentFile(file, file.name, addOptionsOf(options))).infoHash;
-      return browserPeer.add(new Uint8Array(await file.arrayBuffer()));
+      return browserPeer.add(new Uint8Array(await file.arrayBuffer()), { privateDiscovery: tabHidden });
     });
 
   return (
@@ -112,6 +117,12 @@ export function AddView() {
       {target === 'browser' && peer.status === 'unavailable' && <div className="alert alert-error">The in-browser peer is unavailable: {peer.error}</div>}
 
       {target === 'node' && <AddOptionsFields prefix="add" value={options} onChange={setOptions} settings={defaults.settings} categories={defaults.categories} disabled={busy} />}
+      {target === 'browser' && peer.privateDiscovery && (
+        <label className="check">
+          <input type="checkbox" checked={tabHidden} onChange={(e) => setTabHidden(e.target.checked)} disabled={busy} data-testid="add-browser-private-discovery" />
+          Private discovery: find peers through onion relays, so trackers never see this browser
+        </label>
+      )}
 
       <form
         className="add-form"
