@@ -13,6 +13,8 @@ import { concat, fromUtf8, signingKeyFromDid, utf8 } from '@cascade/identity';
 export class CircuitError extends Error {
   /** The relay the failure points at, when one does (unreachable next hop, bad handshake). */
   readonly relay: string | undefined;
+  /** The exit did not answer in time (the circuit may be silently broken). */
+  timedOut = false;
   constructor(message: string, relay?: string) {
     super(message);
     this.name = 'CircuitError';
@@ -124,7 +126,7 @@ export class Circuit {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.streams.delete(streamId);
-        reject(new CircuitError('the exit did not answer in time'));
+        reject(Object.assign(new CircuitError('the exit did not answer in time'), { timedOut: true }));
       }, timeoutMs);
       this.streams.set(streamId, { buf: new DocumentBuffer(MAX_ANSWER_BYTES), resolve, reject, timer });
       for (const m of documentCells(streamId, doc, 'BEGIN')) this.sendTo(this.hops.length - 1, m);

@@ -84,6 +84,8 @@ export class OnionClient {
         return await circuit.request(doc, this.opts.requestTimeoutMs ?? 30_000);
       } catch (err) {
         last = err;
+        // A circuit that stays silent is as good as dead: replace it.
+        if (err instanceof CircuitError && err.timedOut) circuit.destroy('a request timed out');
         // A refusal by the exit is its answer; a circuit that broke is ours to replace.
         if (!circuit.closed) throw err;
       }

@@ -262,9 +262,11 @@ export class RelayCore {
     if (!c.streams.take(m)) this.destroy(c, 'here', DestroyReason.PROTOCOL);
   }
 
+  /** Gives up the next hop of a circuit whose extension failed; that relay hears so (DESTROY). */
   private dropNext(c: Circuit): void {
     if (!c.next) return;
     this.byLink.get(c.next.link)?.delete(c.next.circId);
+    this.send(c.next.link, encodeCell(c.next.circId, Cmd.DESTROY, Uint8Array.of(DestroyReason.CLOSED)));
     c.next = undefined;
   }
 

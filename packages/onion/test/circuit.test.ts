@@ -237,3 +237,24 @@ test('one link may hold 256 circuits; the rest are refused and other links keep 
   const ok = (await c.request(announce())) as { ok: boolean };
   assert.equal(ok.ok, true);
 });
+
+test('an exit that stays silent: the request times out, the circuit is replaced and the retry is answered', { timeout: 30_000 }, async (t) => {
+  const { tracker, url } = await directory();
+  let calls = 0;
+  const sulky: ExitExecutor = {
+    announce: () => (++calls === 1 ? new Promise(() => {}) : Promise.resolve({ interval: 60, peers: [] })),
+  };
+  const rs = await relays(['127.0.0.44', '127.0.0.45', '127.0.0.46'], url, sulky, []);
+  const events: OnionEvent[] = [];
+  const c = client(url, '127.0.0.8', { requestTimeoutMs: 500, onEvent: (e) => events.push(e) });
+  t.after(async () => {
+    c.close();
+    await Promise.all(rs.map((r) => r.relay.close()));
+    await tracker.close();
+  });
+  const answer = (await c.request(announce())) as { ok: boolean };
+  assert.equal(answer.ok, true);
+  assert.equal(calls, 2);
+  assert.ok(events.some((e) => e.type === 'circuit-closed' && /timed out/.test(e.reason)));
+  assert.equal(events.filter((e) => e.type === 'circuit-built').length, 2);
+});
