@@ -15,3 +15,4 @@ export * from './src/directory-client.ts';
 export * from './src/discovery.ts';
 export * from './src/exit-streams.ts';
 export * from './src/circuit-websocket.ts';
+export * from './src/signal.ts';

@@ -7,3 +7,4 @@ export { listenLinks, WS_PATH } from './src/node/listener.ts';
 export { startRelay, type RelayNodeOptions, type RunningRelay } from './src/node/relay-node.ts';
 export { nodeExitExecutor, type NodeExitOptions } from './src/node/exit-executor.ts';
 export { wsTrackerTunnels } from './src/node/ws-tunnel.ts';
+export { signalServer, type SignalServer } from './src/node/signal-server.ts';

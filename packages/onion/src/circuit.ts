@@ -6,7 +6,7 @@ import { HopCrypto } from './layers.ts';
 import { clientHandshake, relayIdDigest, type ClientHandshake } from './ntor.ts';
 import { concatCreate } from './relay.ts';
 import { linkAddress, type Link } from './link.ts';
-import { onionKeyOf, type RelayDescriptor } from './descriptor.ts';
+import { isTabRelay, onionKeyOf, type RelayDescriptor } from './descriptor.ts';
 import { DocumentBuffer, MAX_ANSWER_BYTES, documentCells } from './streams.ts';
 import { concat, fromUtf8, signingKeyFromDid, utf8 } from '@cascade/identity';
 
@@ -88,11 +88,13 @@ export class Circuit {
     this.link.send(encodeCell(this.circId, Cmd.CREATE, concatCreate(hs.message)));
     const reply = await created;
     this.hops.push(new HopCrypto(this.finish(hs, reply, first)));
-    for (const relay of this.path.slice(1)) {
+    for (const [i, relay] of this.path.entries()) {
+      if (i === 0) continue;
       const next = handshakeWith(relay);
       const len = new Uint8Array(2);
       new DataView(len.buffer).setUint16(0, next.message.length);
-      const data = concat(len, next.message, utf8(linkAddress(relay)));
+      // A tab extends over WebSocket (a page cannot open TCP); node relays prefer TCP.
+      const data = concat(len, next.message, utf8(linkAddress(relay, isTabRelay(this.path[i - 1]!) ? 'ws' : 'tcp')));
       const answer = this.withTimeout(
         new Promise<RelayMessage>((resolve, reject) => (this.control = { resolve, reject })),
         timeoutMs,

@@ -4,7 +4,7 @@
 import { decodeCell } from './cells.ts';
 import { Circuit, CircuitError, type Tunnel } from './circuit.ts';
 import { LinkPool, linkAddress, newCircId, type Link, type LinkDialer } from './link.ts';
-import type { ExitOperation, RelayDescriptor } from './descriptor.ts';
+import { isTabRelay, type ExitOperation, type RelayDescriptor } from './descriptor.ts';
 import type { ExitRequest } from './exit.ts';
 
 export interface OnionClientOptions {
@@ -14,6 +14,9 @@ export interface OnionClientOptions {
   /** Which address of a relay to use first; browsers only have 'ws'. */
   prefer?: 'tcp' | 'ws';
   hops?: number;
+  /** This client can dial tab relays (WebRTC: browsers). Tabs are then usable, always before the
+   *  node relays of a path, since only a browser (this client or another tab) can reach them. */
+  webrtc?: boolean;
   /** A circuit older than this takes no new requests (default 10 minutes). */
   rotateMs?: number;
   stepTimeoutMs?: number;
@@ -167,6 +170,7 @@ export class OnionClient {
     const usable = all.filter((r) => {
       const until = this.failed.get(r.id);
       if (until !== undefined && until > now) return false;
+      if (isTabRelay(r)) return !!this.opts.webrtc;
       try {
         linkAddress(r, this.opts.prefer === 'ws' ? 'ws' : 'tcp');
       } catch {
@@ -189,6 +193,8 @@ export class OnionClient {
         hosts.add(hostOf(r));
         path.push(r);
       }
+      // Tabs first: a node relay cannot open a link to a tab, a tab can to a node relay.
+      path.sort((a, b) => Number(isTabRelay(b)) - Number(isTabRelay(a)));
       if (path.length === hops - 1 && (!strict || guard!(path[0]!))) return [...path, exit];
     }
     throw new CircuitError(`not enough relays for a ${hops}-hop circuit (${usable.length} usable, need ${hops} on distinct hosts with an exit last)`);
@@ -217,6 +223,7 @@ function retire(c: Circuit): void {
 }
 
 function hostOf(r: RelayDescriptor): string {
+  if (isTabRelay(r)) return r.id;
   if (r.tcp) return r.tcp.slice(0, r.tcp.lastIndexOf(':'));
   try {
     return new URL(r.ws!).hostname;

@@ -21,6 +21,11 @@ export interface RelayDescriptor {
   tcp?: string;
   /** ws:// or wss:// URL for cells over WebSocket (what browsers use). */
   ws?: string;
+  /** A node relay: where tab relays register for signalling (ws:// URL, src/signal.ts). */
+  signal?: string;
+  /** A tab relay: reached over WebRTC, its offers passed on by the node relay at this signalling
+   *  URL. A tab has no tcp or ws address; only browsers (clients and other tabs) dial it. */
+  rtc?: string;
   exit: { operations: ExitOperation[]; proxy: false } | null;
   published: number;
   expires: number;
@@ -53,7 +58,12 @@ export function descriptorProblem(d: unknown, now = Date.now()): string | undefi
   } catch {
     return 'onion key is not base64url';
   }
-  if (r.tcp === undefined && r.ws === undefined) return 'no address';
+  if (r.tcp === undefined && r.ws === undefined && r.rtc === undefined) return 'no address';
+  for (const k of ['signal', 'rtc'] as const) {
+    if (r[k] !== undefined && !(typeof r[k] === 'string' && /^wss?:\/\/\S+$/.test(r[k]) && r[k].length <= 512)) return `bad ${k} address`;
+  }
+  if (r.rtc !== undefined && (r.tcp !== undefined || r.ws !== undefined)) return 'a tab relay has only an rtc address';
+  if (r.rtc !== undefined && r.exit !== null) return 'a tab relay is never an exit';
   if (r.tcp !== undefined && !(typeof r.tcp === 'string' && /^[^\s/]+:\d{1,5}$/.test(r.tcp))) return 'bad tcp address';
   if (r.ws !== undefined && !(typeof r.ws === 'string' && /^wss?:\/\/\S+$/.test(r.ws))) return 'bad ws address';
   if (typeof r.published !== 'number' || typeof r.expires !== 'number') return 'no lifetime';
@@ -100,6 +110,11 @@ export function checkRelayList(list: unknown, opts: { pinned?: string; now?: num
     }
   }
   return out;
+}
+
+/** A relay in a browser tab: reached over WebRTC only. */
+export function isTabRelay(d: Pick<RelayDescriptor, 'rtc' | 'tcp' | 'ws'>): boolean {
+  return d.rtc !== undefined && d.tcp === undefined && d.ws === undefined;
 }
 
 export function onionKeyOf(d: RelayDescriptor): Uint8Array {

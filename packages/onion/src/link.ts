@@ -1,6 +1,8 @@
 // A link: one connection between two onion nodes that carries cells of every circuit between them.
 // TCP and WebSocket (Node), WebSocket (browser) and WebRTC data channels each make one.
 
+import { tabRelayAddress } from './signal.ts';
+
 export interface Link {
   /** Where the other end is, for logs and for reusing a link to the same relay. */
   readonly remote: string;
@@ -13,7 +15,8 @@ export interface Link {
   close(): void;
 }
 
-/** Opens a link to a relay address ("tcp:host:port" or a ws:// URL). */
+/** Opens a link to a relay address ("tcp:host:port", a ws:// URL, or a tab relay's
+ *  "webrtc:<signalling URL>#<did>", which only browsers dial). */
 export type LinkDialer = (address: string, signal: AbortSignal) => Promise<Link>;
 
 export function newCircId(link: Link, taken: (id: number) => boolean): number {
@@ -23,8 +26,10 @@ export function newCircId(link: Link, taken: (id: number) => boolean): number {
   }
 }
 
-/** A link's address in EXTEND cells and descriptors: "tcp:host:port" or the ws URL. */
-export function linkAddress(d: { tcp?: string; ws?: string }, prefer: 'tcp' | 'ws' = 'tcp'): string {
+/** A link's address in EXTEND cells and descriptors: "tcp:host:port", the ws URL, or a tab
+ *  relay's webrtc address. */
+export function linkAddress(d: { id?: string; tcp?: string; ws?: string; rtc?: string }, prefer: 'tcp' | 'ws' = 'tcp'): string {
+  if (d.rtc && !d.tcp && !d.ws && d.id) return tabRelayAddress(d.rtc, d.id);
   if (prefer === 'tcp' && d.tcp) return `tcp:${d.tcp}`;
   if (d.ws) return d.ws;
   if (d.tcp) return `tcp:${d.tcp}`;

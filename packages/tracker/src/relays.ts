@@ -20,12 +20,13 @@ export function relayDirectoryRoute(): (req: IncomingMessage, res: ServerRespons
   return async (req, res, ip) => {
     const json = (status: number, body: unknown) =>
       void res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(body) + '\n');
-    // Pages of any origin read the list (a browser builds its own circuits); only GET is shared.
-    if (req.method === 'OPTIONS') return void res.writeHead(204, { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'GET' }).end();
-    if (req.method === 'GET') {
-      res.setHeader('access-control-allow-origin', '*');
-      return json(200, (await load()).list());
+    // Pages of any origin read the list (a browser builds its own circuits) and publish to it (a tab
+    // that relays): descriptors carry their own signatures, so the origin of a request adds nothing.
+    res.setHeader('access-control-allow-origin', '*');
+    if (req.method === 'OPTIONS') {
+      return void res.writeHead(204, { 'access-control-allow-methods': 'GET, POST', 'access-control-allow-headers': 'content-type', 'access-control-max-age': '600' }).end();
     }
+    if (req.method === 'GET') return json(200, (await load()).list());
     if (req.method !== 'POST') return void res.writeHead(405, { allow: 'GET, POST, OPTIONS' }).end();
     const chunks: Buffer[] = [];
     let size = 0;

@@ -7,6 +7,8 @@ import { CELL_SIZE } from '../cells.ts';
 import type { Link } from '../link.ts';
 import { socketLink } from './tcp-link.ts';
 import { wsLink } from './ws-link.ts';
+import { SIGNAL_PATH } from '../signal.ts';
+import type { SignalServer } from './signal-server.ts';
 
 export const WS_PATH = '/onion';
 
@@ -15,12 +17,15 @@ export interface LinkListener {
   close(): Promise<void>;
 }
 
-export function listenLinks(host: string, port: number, onLink: (link: Link) => void): Promise<LinkListener> {
+/** `signal`: also serve tab relays' signalling at SIGNAL_PATH (src/signal.ts). */
+export function listenLinks(host: string, port: number, onLink: (link: Link) => void, signal?: SignalServer): Promise<LinkListener> {
   const wss = new WebSocketServer({ noServer: true, maxPayload: CELL_SIZE });
   const web = http.createServer((_req, res) => res.writeHead(426, { 'content-type': 'text/plain' }).end('cells over WebSocket: upgrade at /onion\n'));
   web.headersTimeout = 10_000;
   web.on('upgrade', (req, socket, head) => {
-    if (new URL(req.url ?? '/', 'http://x').pathname !== WS_PATH) return socket.destroy();
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    if (path === SIGNAL_PATH && signal) return signal.handleUpgrade(req, socket, head);
+    if (path !== WS_PATH) return socket.destroy();
     wss.handleUpgrade(req, socket, head, (ws) => {
       const who = `ws:${(req.socket.remoteAddress ?? '?').replace(/^::ffff:/, '')}:${req.socket.remotePort}`;
       onLink(wsLink(ws, false, who));
@@ -52,6 +57,7 @@ export function listenLinks(host: string, port: number, onLink: (link: Link) => 
           new Promise<void>((done) => {
             for (const s of sockets) s.destroy();
             for (const c of wss.clients) c.terminate();
+            signal?.close();
             server.close(() => done());
           }),
       });

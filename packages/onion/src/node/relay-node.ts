@@ -9,6 +9,8 @@ import { exitHandler, exitOperations, type ExitExecutor } from '../exit.ts';
 import { publishDescriptor } from '../directory-client.ts';
 import { listenLinks, WS_PATH, type LinkListener } from './listener.ts';
 import { dialRelay } from './ws-link.ts';
+import { signalServer, type SignalServer } from './signal-server.ts';
+import { SIGNAL_PATH } from '../signal.ts';
 
 export interface RelayNodeOptions {
   identity: Identity;
@@ -28,11 +30,15 @@ export interface RelayNodeOptions {
   /** See RelayCoreOptions.checkExtend. */
   checkExtend?: RelayCoreOptions['checkExtend'];
   onEvent?: (name: string, fields: Record<string, unknown>) => void;
+  /** Serve signalling for tab relays (default true): browsers that relay are reached through it. */
+  signal?: boolean;
 }
 
 export interface RunningRelay {
   readonly port: number;
   readonly core: RelayCore;
+  /** Tab relays registered for signalling here (undefined when it serves none). */
+  readonly signal: SignalServer | undefined;
   descriptor(): RelayDescriptor;
   /** Publishes now to every directory; resolves with each one's outcome. */
   publish(): Promise<{ directory: string; ok: boolean; error?: string }[]>;
@@ -53,7 +59,8 @@ export async function startRelay(o: RelayNodeOptions): Promise<RunningRelay> {
     ...(o.observe ? { observe: o.observe } : {}),
     ...(o.checkExtend ? { checkExtend: o.checkExtend } : {}),
   });
-  const listener: LinkListener = await listenLinks(o.host, o.port ?? 0, (link) => core.attach(link));
+  const signal = o.signal === false ? undefined : signalServer();
+  const listener: LinkListener = await listenLinks(o.host, o.port ?? 0, (link) => core.attach(link), signal);
   const publicHost = o.publicHost ?? (outgoing ?? '127.0.0.1');
   const hostPart = publicHost.includes(':') ? `[${publicHost}]` : publicHost;
   const lifetime = o.descriptorLifetimeMs ?? HOUR;
@@ -64,6 +71,7 @@ export async function startRelay(o: RelayNodeOptions): Promise<RunningRelay> {
       onionKey: b64u(keys[0]!.public),
       tcp: `${hostPart}:${listener.port}`,
       ws: `ws://${hostPart}:${listener.port}${WS_PATH}`,
+      ...(signal ? { signal: `ws://${hostPart}:${listener.port}${SIGNAL_PATH}` } : {}),
       exit: o.exit ? { operations: [...exitOperations(o.exit), ...(o.tunnel ? (['ws-tracker'] as const) : [])], proxy: false } : null,
       published: now,
       expires: now + lifetime,
@@ -100,6 +108,7 @@ export async function startRelay(o: RelayNodeOptions): Promise<RunningRelay> {
   return {
     port: listener.port,
     core,
+    signal,
     descriptor: () => current,
     publish,
     async close() {

@@ -1,0 +1,127 @@
+// Links over WebRTC data channels, for tab relays (src/signal.ts): a browser dials a tab by sealing
+// its offer to the tab's did and sending it through the node relay the tab signals through; the tab
+// answers the same way. One ordered, reliable channel carries the cells, one message per cell.
+import { CELL_SIZE } from '../cells.ts';
+import { makeLink, type Link, type LinkDialer } from '../link.ts';
+import { MAX_SIGNAL_MESSAGE, openAnswer, parseTabRelayAddress, sealOffer, type SignalMessage } from '../signal.ts';
+import { dialRelayBrowser } from './ws-link.ts';
+
+export interface RtcOptions {
+  /** ICE servers (STUN/TURN) for the peer connections; [] on loopback-only machines. */
+  iceServers?: RTCIceServer[];
+}
+
+const CHANNEL = 'cascade-onion';
+const GATHER_MS = 5000;
+
+/** What a browser dials with: node relays over WebSocket, tab relays over WebRTC. */
+export function browserDialer(o: RtcOptions = {}): LinkDialer {
+  return (address, signal) => (address.startsWith('webrtc:') ? dialTabRelay(address, signal, o) : dialRelayBrowser(address, signal));
+}
+
+/** Waits until the connection has gathered its candidates (no trickle: one sealed box each way). */
+export function gathered(pc: RTCPeerConnection, ms = GATHER_MS): Promise<void> {
+  if (pc.iceGatheringState === 'complete') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      pc.removeEventListener('icegatheringstatechange', check);
+      resolve();
+    };
+    const check = () => pc.iceGatheringState === 'complete' && done();
+    const timer = setTimeout(done, ms);
+    pc.addEventListener('icegatheringstatechange', check);
+  });
+}
+
+/** A Link over an open (or opening) data channel; resolves when it opens. */
+export function channelLink(pc: RTCPeerConnection, dc: RTCDataChannel, remote: string, initiator: boolean, signal?: AbortSignal): Promise<Link> {
+  dc.binaryType = 'arraybuffer';
+  const shut = () => {
+    dc.close();
+    pc.close();
+  };
+  const { link, deliver, ended } = makeLink({
+    remote,
+    initiator,
+    send: (cell) => dc.send(cell as Uint8Array<ArrayBuffer>),
+    close: shut,
+    isClosed: () => dc.readyState !== 'open',
+  });
+  let isEnded = false;
+  const end = () => {
+    if (isEnded) return;
+    isEnded = true;
+    shut();
+    ended();
+  };
+  dc.addEventListener('message', (e: MessageEvent) => {
+    // Anything but a whole cell breaks framing: the link goes (as on every other transport).
+    if (!(e.data instanceof ArrayBuffer) || e.data.byteLength !== CELL_SIZE) return end();
+    deliver(new Uint8Array(e.data));
+  });
+  dc.addEventListener('close', end);
+  pc.addEventListener('connectionstatechange', () => {
+    if (pc.connectionState === 'failed' || pc.connectionState === 'closed') end();
+  });
+  return new Promise((resolve, reject) => {
+    if (dc.readyState === 'open') return resolve(link);
+    const abort = () => {
+      end();
+      reject(new Error(`WebRTC link to ${remote} aborted`));
+    };
+    signal?.addEventListener('abort', abort, { once: true });
+    dc.addEventListener('open', () => {
+      signal?.removeEventListener('abort', abort);
+      resolve(link);
+    }, { once: true });
+    dc.addEventListener('close', () => reject(new Error(`WebRTC link to ${remote} closed before it opened`)), { once: true });
+  });
+}
+
+/** Dials a tab relay: a sealed offer through its signalling node, a sealed answer back, a channel. */
+export async function dialTabRelay(address: string, signal: AbortSignal, o: RtcOptions = {}): Promise<Link> {
+  const to = parseTabRelayAddress(address);
+  if (!to) throw new Error(`not a tab relay address: ${address}`);
+  const pc = new RTCPeerConnection({ iceServers: o.iceServers ?? [] });
+  try {
+    const dc = pc.createDataChannel(CHANNEL, { ordered: true });
+    await pc.setLocalDescription(await pc.createOffer());
+    await gathered(pc);
+    const { box, answerKey } = sealOffer(to.did, pc.localDescription!.sdp);
+    const answerBox = await signalOffer(to.signal, to.did, box, signal);
+    await pc.setRemoteDescription({ type: 'answer', sdp: openAnswer(answerKey, answerBox) });
+    return await channelLink(pc, dc, `webrtc:${to.did}`, true, signal);
+  } catch (err) {
+    pc.close();
+    throw err;
+  }
+}
+
+/** Sends one sealed offer through a signalling node and resolves with the sealed answer. */
+function signalOffer(url: string, did: string, box: string, signal: AbortSignal): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    const fail = (why: string) => {
+      ws.close();
+      reject(new Error(`tab relay ${did.slice(0, 24)}…: ${why}`));
+    };
+    signal.addEventListener('abort', () => fail('aborted'), { once: true });
+    ws.addEventListener('error', () => fail(`cannot reach its signalling node ${url}`));
+    ws.addEventListener('close', () => fail('signalling closed'));
+    ws.addEventListener('message', (e: MessageEvent) => {
+      if (typeof e.data !== 'string' || e.data.length > MAX_SIGNAL_MESSAGE) return fail('bad signalling message');
+      let m: SignalMessage;
+      try {
+        m = JSON.parse(e.data) as SignalMessage;
+      } catch {
+        return fail('bad signalling message');
+      }
+      if (m.type === 'challenge') ws.send(JSON.stringify({ type: 'offer', to: did, id: 1, box }));
+      else if (m.type === 'answer' && typeof m.box === 'string') {
+        resolve(m.box);
+        ws.close();
+      } else if (m.type === 'error') fail(m.error);
+    });
+  });
+}

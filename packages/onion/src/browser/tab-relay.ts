@@ -1,0 +1,202 @@
+// A relay in a browser tab, while the tab is open and its user opted in (docs/onion.md, "Tab
+// relays"). It holds a signalling WebSocket at one node relay (registered under a did of its own,
+// made for this opt-in so it is not linked to the user's identity), publishes a descriptor that
+// says so to the directories, and answers sealed offers with data channels whose cells it switches
+// like any relay. It extends circuits over WebSocket to node relays or over WebRTC to other tabs,
+// and is never an exit.
+import { generateIdentity, type Identity } from '@cascade/identity';
+import { RelayCore } from '../relay.ts';
+import { generateOnionKey, relayIdDigest, type OnionKeyPair } from '../ntor.ts';
+import { b64u, signDescriptor, type RelayDescriptor } from '../descriptor.ts';
+import { directoryRelays, publishDescriptor } from '../directory-client.ts';
+import { MAX_SIGNAL_MESSAGE, openOffer, sealAnswer, signRegistration, type SignalMessage } from '../signal.ts';
+import { browserDialer, channelLink, gathered, type RtcOptions } from './rtc-link.ts';
+
+export interface TabRelayOptions extends RtcOptions {
+  /** Directory base URLs: where node relays (and their signalling) are listed, and where this
+   *  tab's descriptor goes. */
+  directories: string[];
+  identity?: Identity;
+  descriptorLifetimeMs?: number;
+  /** Peer connections open at once (each a link from one client or relay). Default 32. */
+  maxLinks?: number;
+  onEvent?: (name: string, fields: Record<string, unknown>) => void;
+}
+
+export interface TabRelayStatus {
+  did: string;
+  /** The node relay this tab signals through. */
+  signal: string | undefined;
+  registered: boolean;
+  links: number;
+  circuits: number;
+  relayedCells: number;
+  published: { directory: string; ok: boolean; error?: string }[];
+}
+
+export interface RunningTabRelay {
+  readonly core: RelayCore;
+  status(): TabRelayStatus;
+  descriptor(): RelayDescriptor | undefined;
+  close(): void;
+}
+
+// Tabs come and go: a short lifetime keeps a closed tab's descriptor from being tried for long.
+const TAB_DESCRIPTOR_LIFETIME_MS = 10 * 60_000;
+const RECONNECT_MS = 3000;
+
+export function startTabRelay(o: TabRelayOptions): RunningTabRelay {
+  const identity = o.identity ?? generateIdentity('tab relay');
+  const keys: OnionKeyPair[] = [generateOnionKey()];
+  const core = new RelayCore({
+    idDigest: relayIdDigest(identity.signPublic),
+    onionKeys: () => keys,
+    dial: browserDialer(o),
+    maxCircuits: 512,
+  });
+  const lifetime = o.descriptorLifetimeMs ?? TAB_DESCRIPTOR_LIFETIME_MS;
+  const nodes = directoryRelays(o.directories, { maxAgeMs: 30_000 });
+  const pcs = new Set<RTCPeerConnection>();
+  let signalUrl: string | undefined;
+  let ws: WebSocket | undefined;
+  let registered = false;
+  let current: RelayDescriptor | undefined;
+  let published: TabRelayStatus['published'] = [];
+  let closed = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+
+  const publish = async () => {
+    if (!signalUrl || closed) return;
+    const now = Date.now();
+    current = signDescriptor(identity, { onionKey: b64u(keys[0]!.public), rtc: signalUrl, exit: null, published: now, expires: now + lifetime });
+    const d = current;
+    published = await Promise.all(
+      o.directories.map((directory) =>
+        publishDescriptor(directory, d).then(
+          () => ({ directory, ok: true }),
+          (err: Error) => ({ directory, ok: false, error: err.message }),
+        ),
+      ),
+    );
+    o.onEvent?.('tab-relay-published', { published });
+  };
+
+  const answer = async (from: number, id: number, box: string) => {
+    let offer;
+    try {
+      offer = openOffer(identity, box);
+    } catch {
+      return send({ type: 'error', to: from, id, error: 'offer does not open for this relay' });
+    }
+    if (pcs.size >= (o.maxLinks ?? 32)) return send({ type: 'error', to: from, id, error: 'relay busy' });
+    const pc = new RTCPeerConnection({ iceServers: o.iceServers ?? [] });
+    pcs.add(pc);
+    pc.addEventListener('connectionstatechange', () => {
+      if (pc.connectionState === 'failed' || pc.connectionState === 'closed') pcs.delete(pc);
+    });
+    // A channel that does not open soon is a dial that went nowhere: its slot is freed.
+    const giveUp = setTimeout(() => {
+      pc.close();
+      pcs.delete(pc);
+    }, 30_000);
+    pc.addEventListener('datachannel', (e: RTCDataChannelEvent) => {
+      channelLink(pc, e.channel, `webrtc:offer-${from}`, false).then(
+        (link) => {
+          clearTimeout(giveUp);
+          link.onClose(() => pcs.delete(pc));
+          core.attach(link);
+        },
+        () => pcs.delete(pc),
+      );
+    });
+    try {
+      await pc.setRemoteDescription({ type: 'offer', sdp: offer.sdp });
+      await pc.setLocalDescription(await pc.createAnswer());
+      await gathered(pc);
+      send({ type: 'answer', to: from, id, box: sealAnswer(offer.answerKey, pc.localDescription!.sdp) });
+    } catch (err) {
+      clearTimeout(giveUp);
+      pc.close();
+      pcs.delete(pc);
+      send({ type: 'error', to: from, id, error: `cannot answer: ${(err as Error).message}` });
+    }
+  };
+
+  const send = (m: SignalMessage) => {
+    if (ws?.readyState === WebSocket.OPEN) ws.send(JSON.stringify(m));
+  };
+
+  const connect = async () => {
+    if (closed) return;
+    let url: string | undefined;
+    try {
+      const withSignal = (await nodes()).filter((r) => typeof r.signal === 'string');
+      url = withSignal[Math.floor(Math.random() * withSignal.length)]?.signal;
+    } catch (err) {
+      o.onEvent?.('tab-relay-error', { error: (err as Error).message });
+    }
+    if (!url) {
+      o.onEvent?.('tab-relay-error', { error: 'no node relay offers signalling' });
+      return retry();
+    }
+    const socket = new WebSocket(url);
+    ws = socket;
+    socket.addEventListener('message', (e: MessageEvent) => {
+      if (typeof e.data !== 'string' || e.data.length > MAX_SIGNAL_MESSAGE) return;
+      let m: SignalMessage;
+      try {
+        m = JSON.parse(e.data) as SignalMessage;
+      } catch {
+        return;
+      }
+      if (m.type === 'challenge') socket.send(JSON.stringify(signRegistration(identity, m.nonce)));
+      else if (m.type === 'registered') {
+        registered = true;
+        signalUrl = url;
+        o.onEvent?.('tab-relay-registered', { signal: url, did: identity.did });
+        void publish();
+      } else if (m.type === 'offer' && 'from' in m && typeof m.from === 'number' && typeof m.id === 'number' && typeof m.box === 'string') {
+        void answer(m.from, m.id, m.box);
+      } else if (m.type === 'error') o.onEvent?.('tab-relay-error', { error: m.error });
+    });
+    socket.addEventListener('close', () => {
+      if (ws !== socket) return;
+      registered = false;
+      ws = undefined;
+      retry();
+    });
+  };
+
+  const retry = () => {
+    if (closed) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => void connect(), RECONNECT_MS);
+  };
+
+  // Republish at a third of the lifetime, so a missed turn still leaves a valid descriptor.
+  const republish = setInterval(() => registered && void publish(), Math.max(1000, lifetime / 3));
+  void connect();
+
+  return {
+    core,
+    descriptor: () => current,
+    status: () => ({
+      did: identity.did,
+      signal: signalUrl,
+      registered,
+      links: pcs.size,
+      circuits: core.circuits,
+      relayedCells: core.stats.cellsOut,
+      published,
+    }),
+    close() {
+      closed = true;
+      clearTimeout(timer);
+      clearInterval(republish);
+      ws?.close();
+      core.close();
+      for (const pc of pcs) pc.close();
+      pcs.clear();
+    },
+  };
+}
