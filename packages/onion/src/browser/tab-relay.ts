@@ -5,7 +5,7 @@
 // like any relay. It extends circuits over WebSocket to node relays or over WebRTC to other tabs,
 // and is never an exit.
 import { generateIdentity, type Identity } from '@cascade/identity';
-import { RelayCore } from '../relay.ts';
+import { RelayCore, type RelayCoreOptions } from '../relay.ts';
 import { generateOnionKey, relayIdDigest, type OnionKeyPair } from '../ntor.ts';
 import { b64u, signDescriptor, type RelayDescriptor } from '../descriptor.ts';
 import { directoryRelays, publishDescriptor } from '../directory-client.ts';
@@ -21,6 +21,8 @@ export interface TabRelayOptions extends RtcOptions {
   /** Peer connections open at once (each a link from one client or relay). Default 32. */
   maxLinks?: number;
   onEvent?: (name: string, fields: Record<string, unknown>) => void;
+  /** See RelayCoreOptions.observe (tests: what this relay saw). */
+  observe?: RelayCoreOptions['observe'];
 }
 
 export interface TabRelayStatus {
@@ -53,6 +55,7 @@ export function startTabRelay(o: TabRelayOptions): RunningTabRelay {
     onionKeys: () => keys,
     dial: browserDialer(o),
     maxCircuits: 512,
+    ...(o.observe ? { observe: o.observe } : {}),
   });
   const lifetime = o.descriptorLifetimeMs ?? TAB_DESCRIPTOR_LIFETIME_MS;
   const nodes = directoryRelays(o.directories, { maxAgeMs: 30_000 });

@@ -1,0 +1,246 @@
+// Tab relays (docs/onion.md, "Tab relays") with the browser code run in Node: the page's WebSocket
+// is Node's own and its RTCPeerConnection is node-datachannel's polyfill bound to 127.0.0.1, so the
+// same modules a page loads build real WebRTC links here. Chromium runs them in
+// packages/web/test/private-discovery-tab-relay.browser.test.ts.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { RTCPeerConnection as PolyfillPC } from 'node-datachannel/polyfill';
+import { cleanup as stopDataChannels } from 'node-datachannel';
+import { generateIdentity, utf8 } from '@cascade/identity';
+import { CELL_SIZE, OnionClient, directoryRelays, openOffer, sealAnswer, sealOffer, SEAL_BLOCK, signDescriptor, signRegistration, type AnnounceRequest, type OnionEvent, type ExitExecutor, b64u } from '../index.ts';
+import { browserDialer, startTabRelay, type RunningTabRelay } from '../browser.ts';
+import { contains, directory, relays, type Observed } from './helpers.ts';
+
+const INFO_HASH = 'feedface00112233445566778899aabbccddeeff';
+
+before(() => {
+  // What Chromium does inside the tests' loopback-only namespace: only 127.0.0.1 candidates.
+  (globalThis as { RTCPeerConnection?: unknown }).RTCPeerConnection = class extends PolyfillPC {
+    constructor(config: RTCConfiguration = {}) {
+      super({ ...config, bindAddress: '127.0.0.1' } as RTCConfiguration);
+    }
+  };
+});
+
+// libdatachannel keeps a thread alive after a connection closed that never connected (an offer
+// made, no answer): without this the test process would never exit.
+after(() => stopDataChannels());
+
+function exit(asked: AnnounceRequest[]): ExitExecutor {
+  return {
+    async announce(r) {
+      asked.push(r);
+      return { interval: 60, peers: [{ host: '127.0.0.40', port: 6881 }] };
+    },
+    async dhtLookup() {
+      return [];
+    },
+  };
+}
+
+const announce = (): AnnounceRequest => ({
+  op: 'announce', url: 'http://127.0.0.30:6969/announce', infoHash: INFO_HASH, peerId: '2d4353303030312d' + '00'.repeat(12),
+  port: 0, uploaded: 0, downloaded: 0, left: 100, event: 'started',
+});
+
+async function until<T>(what: string, fn: () => T | undefined | false, ms = 15_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function registered(tab: RunningTabRelay): Promise<void> {
+  await until('the tab relay registered and published', () => tab.status().registered && tab.status().published.some((p) => p.ok));
+}
+
+test('a browser client builds a circuit whose first hop is a tab relay reached over WebRTC; the tab sees no request', async (t) => {
+  const { tracker, url } = await directory();
+  const seen: Observed[] = [];
+  const asked: AnnounceRequest[] = [];
+  // Two node relays: a 3-hop path needs a third relay on another host, which only the tab is.
+  const rs = await relays(['127.0.0.41', '127.0.0.42'], url, exit(asked), seen);
+  const tabSeen: Observed[] = [];
+  const tab = startTabRelay({
+    directories: [url],
+    iceServers: [],
+    observe: (e) => tabSeen.push({ relay: 'tab', link: e.link.remote, direction: e.direction, size: e.cell.length, cell: e.cell.slice(), ...(e.peeled ? { peeled: e.peeled.slice() } : {}) }),
+  });
+  const events: OnionEvent[] = [];
+  const client = new OnionClient({ relays: directoryRelays([url], { maxAgeMs: 0 }), dial: browserDialer({ iceServers: [] }), prefer: 'ws', webrtc: true, stepTimeoutMs: 10_000, onEvent: (e) => events.push(e) });
+  t.after(async () => {
+    client.close();
+    tab.close();
+    await Promise.all(rs.map((r) => r.relay.close()));
+    await tracker.close();
+  });
+  await registered(tab);
+  const d = tab.descriptor()!;
+  assert.equal(d.exit, null, 'a tab is never an exit');
+  assert.ok(d.rtc && !d.tcp && !d.ws, 'a tab has an rtc address only');
+  assert.ok(rs.some((r) => r.relay.descriptor().signal === d.rtc), 'it signals through one of the node relays');
+  assert.equal(rs.reduce((n, r) => n + (r.relay.signal?.tabs ?? 0), 0), 1);
+
+  const answer = (await client.request(announce())) as { ok: boolean };
+  assert.equal(answer.ok, true);
+  assert.equal(asked[0]?.infoHash, INFO_HASH);
+  const built = events.find((e) => e.type === 'circuit-built');
+  assert.ok(built && built.type === 'circuit-built');
+  assert.equal(built.path[0], tab.status().did, 'the tab is the first hop');
+  assert.equal(new Set(built.path).size, 3);
+  assert.equal(tab.status().circuits, 1);
+  assert.equal(tab.status().links, 1, 'one data channel from the client');
+  assert.ok(tab.status().relayedCells > 0);
+
+  // Cells on the tab's links are cells: the same size in both directions, the request unreadable.
+  assert.ok(tabSeen.length > 4);
+  for (const s of tabSeen) assert.equal(s.size, CELL_SIZE);
+  for (const s of tabSeen) {
+    assert.ok(!contains(s.cell, utf8(INFO_HASH)) && !contains(s.cell, Buffer.from(INFO_HASH, 'hex')), 'the tab saw the infohash');
+    if (s.peeled) assert.ok(!contains(s.peeled, utf8(INFO_HASH)), 'the tab saw the infohash under its layer');
+  }
+  // The node relay after the tab has a WebSocket link from it (a page cannot open TCP).
+  const second = rs.find((r) => r.identity.did === built.path[1])!;
+  assert.ok(seen.some((s) => s.relay === second.host && s.link.startsWith('ws:')), 'the tab extended over WebSocket');
+  for (const s of seen) assert.equal(s.size, CELL_SIZE);
+
+  // The tab goes away: the client notices and builds a circuit without it (no third host left → a clear error).
+  tab.close();
+  await until('the client noticed the tab closed', () => events.find((e) => e.type === 'circuit-closed'));
+  await assert.rejects(client.request(announce()), /not enough relays|tab relay/);
+});
+
+test('Node clients never pick tab relays (they cannot dial WebRTC); browsers put tabs first', async (t) => {
+  const { tracker, url } = await directory();
+  const rs = await relays(['127.0.0.43', '127.0.0.44', '127.0.0.45'], url, exit([]), []);
+  const tab = startTabRelay({ directories: [url], iceServers: [] });
+  t.after(async () => {
+    tab.close();
+    await Promise.all(rs.map((r) => r.relay.close()));
+    await tracker.close();
+  });
+  await registered(tab);
+  const all = await directoryRelays([url], { maxAgeMs: 0 })();
+  assert.equal(all.length, 4);
+  const node = new OnionClient({ relays: async () => all, dial: () => Promise.reject(new Error('unused')) });
+  const browser = new OnionClient({ relays: async () => all, dial: () => Promise.reject(new Error('unused')), prefer: 'ws', webrtc: true });
+  let tabs = 0;
+  for (let i = 0; i < 50; i++) {
+    assert.ok(!node.pickPath(all).some((r) => r.rtc), 'a Node client picked a tab');
+    const path = browser.pickPath(all);
+    const at = path.findIndex((r) => r.rtc);
+    if (at >= 0) {
+      tabs++;
+      assert.equal(at, 0, 'a tab after a node relay (node relays cannot dial tabs)');
+    }
+  }
+  assert.ok(tabs > 0, 'a browser never picked the tab');
+  node.close();
+  browser.close();
+});
+
+test('signalling refuses what it should: a forged registration, offers to nobody, boxes for someone else, junk', async (t) => {
+  const { tracker, url } = await directory();
+  const rs = await relays(['127.0.0.46'], url, exit([]), []);
+  const tab = startTabRelay({ directories: [url], iceServers: [] });
+  t.after(async () => {
+    tab.close();
+    await Promise.all(rs.map((r) => r.relay.close()));
+    await tracker.close();
+  });
+  await registered(tab);
+  const signalUrl = rs[0]!.relay.descriptor().signal!;
+  const tabDid = tab.status().did;
+
+  const session = async () => {
+    const ws = new WebSocket(signalUrl);
+    const inbox: Record<string, unknown>[] = [];
+    let closed: number | undefined;
+    ws.addEventListener('message', (e) => inbox.push(JSON.parse(String(e.data)) as Record<string, unknown>));
+    ws.addEventListener('close', (e) => (closed = e.code));
+    await until('challenge', () => inbox.find((m) => m.type === 'challenge'));
+    let read = 1;
+    /** The next message not read yet, which must be of this type. */
+    const next = async (type: string) => {
+      const m = await until(type, () => inbox[read]);
+      read++;
+      assert.equal(m.type, type, JSON.stringify(m));
+      return m;
+    };
+    return { ws, inbox, nonce: inbox[0]!.nonce as string, next, closed: () => closed };
+  };
+
+  // Claiming the tab's did with another key, or replaying a proof made for another challenge.
+  const a = await session();
+  const impostor = generateIdentity('impostor');
+  a.ws.send(JSON.stringify({ ...signRegistration(impostor, a.nonce), id: tabDid }));
+  assert.match(String((await a.next('error')).error), /does not verify/);
+  const b = await session();
+  b.ws.send(JSON.stringify(signRegistration(impostor, a.nonce)));
+  assert.match(String((await b.next('error')).error), /does not verify/);
+  assert.equal(rs[0]!.relay.signal!.tabs, 1, 'the tab is still the one registered');
+
+  // An offer for a did nobody registered; one sealed to another did reaches the tab, which refuses it.
+  b.ws.send(JSON.stringify({ type: 'offer', to: impostor.did, id: 1, box: sealOffer(impostor.did, 'v=0').box }));
+  assert.match(String((await b.next('error')).error), /no such tab relay/);
+  b.ws.send(JSON.stringify({ type: 'offer', to: tabDid, id: 2, box: sealOffer(impostor.did, 'v=0').box }));
+  const refused = await b.next('error');
+  assert.equal(refused.id, 2);
+  assert.match(String(refused.error), /does not open/);
+  b.ws.send(JSON.stringify({ type: 'offer', to: tabDid, id: 'x', box: 1 }));
+  assert.equal((await b.next('error')).error, 'bad offer');
+  // A client cannot answer for the tab.
+  b.ws.send(JSON.stringify({ type: 'answer', to: 1, id: 1, box: 'AAAA' }));
+  // Not JSON: the connection goes; a message over the size limit too.
+  b.ws.send('not json');
+  await until('closed on junk', () => b.closed());
+  const c = await session();
+  c.ws.send('x'.repeat(64 * 1024));
+  await until('closed on an oversized message', () => c.closed());
+  a.ws.close();
+  assert.equal(rs[0]!.relay.signal!.tabs, 1);
+  assert.equal(tab.status().registered, true, 'the tab stayed registered through it all');
+});
+
+test('sealed SDPs: padded to blocks, opened only by the did they were sealed to, answers only with their offer\'s key', () => {
+  const tab = generateIdentity('tab');
+  const other = generateIdentity('other');
+  const sdp = 'v=0\r\na=candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host\r\n';
+  const { box, answerKey } = sealOffer(tab.did, sdp);
+  const sealedLen = Buffer.from(box, 'base64url').length - 32 - 16;
+  assert.equal(sealedLen % SEAL_BLOCK, 0);
+  assert.equal(sealOffer(tab.did, sdp + 'x'.repeat(500)).box.length, box.length, 'sizes in one block look alike');
+  const opened = openOffer(tab, box);
+  assert.equal(opened.sdp, sdp);
+  assert.throws(() => openOffer(other, box));
+  const answer = sealAnswer(opened.answerKey, 'v=0 answer');
+  assert.throws(() => openOffer(tab, answer));
+  assert.ok(answerKey.every((x, i) => x === opened.answerKey[i]));
+  // A box altered in transit does not open.
+  const bytes = Buffer.from(box, 'base64url');
+  bytes[40] ^= 1;
+  assert.throws(() => openOffer(tab, bytes.toString('base64url')));
+});
+
+test('the directory refuses tab descriptors that claim an exit or a node address', async (t) => {
+  const { tracker, url } = await directory();
+  t.after(() => tracker.close());
+  const id = generateIdentity('tab');
+  const now = Date.now();
+  const base = { onionKey: b64u(new Uint8Array(32).fill(9)), rtc: 'ws://127.0.0.1:1/onion/signal', exit: null, published: now, expires: now + 60_000 };
+  const post = (d: unknown) => fetch(`${url}/relays`, { method: 'POST', body: JSON.stringify(d) });
+  const good = await post(signDescriptor(id, base));
+  assert.equal(good.status, 200, await good.text());
+  const asExit = await post(signDescriptor(id, { ...base, exit: { operations: ['announce'], proxy: false } }));
+  assert.equal(asExit.status, 400);
+  assert.match(await asExit.text(), /never an exit/);
+  const withTcp = await post(signDescriptor(id, { ...base, tcp: '127.0.0.1:9' }));
+  assert.equal(withTcp.status, 400);
+  assert.match(await withTcp.text(), /only an rtc address/);
+  const badRtc = await post(signDescriptor(id, { ...base, rtc: 'http://x' }));
+  assert.equal(badRtc.status, 400);
+  assert.match(await badRtc.text(), /bad rtc/);
+});
