@@ -150,14 +150,12 @@ class BrowserPeer {
   private async start(): Promise<EngineSession> {
     this.set({ status: 'starting', error: undefined });
     if (typeof RTCPeerConnection !== 'function') throw new Error('this browser has no WebRTC');
-    const [mod, node] = await Promise.all([import('@cascade/engine/browser'), nodeWebRtcConfig()]);
-    const cfg = loadPeerConfig();
-    const trackers = cfg.trackers.length > 0 ? cfg.trackers : node.trackers;
-    const iceServers = cfg.iceServersSet ? cfg.iceServers.map((urls) => ({ urls })) : node.iceServers;
+    const [mod, rtc] = await Promise.all([import('@cascade/engine/browser'), tabWebRtc()]);
+    const { trackers, iceServers, directories } = rtc;
     const Ctor = mod.BrowserSession as unknown as SessionCtor;
-    const privateDiscovery = node.directories.length > 0 ? await tabPrivateDiscovery(node.directories) : undefined;
+    const privateDiscovery = directories.length > 0 ? await tabPrivateDiscovery(directories, iceServers) : undefined;
     const session = new Ctor({ trackers, ...(iceServers !== undefined ? { iceServers } : {}), ...(privateDiscovery ? { privateDiscovery } : {}) });
-    this.set({ status: 'ready', trackers, defaultTracker: node.trackers[0], privateDiscovery: !!privateDiscovery });
+    this.set({ status: 'ready', trackers, defaultTracker: rtc.nodeTrackers[0], privateDiscovery: !!privateDiscovery });
     void this.updateStorage();
     return session;
   }
@@ -343,11 +341,30 @@ async function nodeWebRtcConfig(): Promise<{ trackers: string[]; iceServers: { u
   }
 }
 
-/** This tab's own onion client (it builds circuits itself, over WebSocket to node relays), as the
- *  engine's private discovery. Loaded only when the node lists a directory. */
-async function tabPrivateDiscovery(directories: string[]): Promise<unknown> {
+/** This tab's WebRTC setup: the user's own trackers and ICE servers (Settings) over the node's,
+ *  and the onion directories the node lists. */
+export async function tabWebRtc(): Promise<{ trackers: string[]; nodeTrackers: string[]; iceServers: { urls: string | string[] }[] | undefined; directories: string[] }> {
+  const node = await nodeWebRtcConfig();
+  const cfg = loadPeerConfig();
+  return {
+    trackers: cfg.trackers.length > 0 ? cfg.trackers : node.trackers,
+    nodeTrackers: node.trackers,
+    iceServers: cfg.iceServersSet ? cfg.iceServers.map((urls) => ({ urls })) : node.iceServers,
+    directories: node.directories,
+  };
+}
+
+/** This tab's own onion client, as the engine's private discovery: it builds circuits itself, over
+ *  WebSocket to node relays and over WebRTC to tabs that relay. Loaded only when the node lists a
+ *  directory. */
+async function tabPrivateDiscovery(directories: string[], iceServers: RTCIceServer[] | undefined): Promise<unknown> {
   const onion = await import('@cascade/onion/browser');
-  const client = new onion.OnionClient({ relays: onion.directoryRelays(directories), dial: onion.dialRelayBrowser, prefer: 'ws' });
+  const client = new onion.OnionClient({
+    relays: onion.directoryRelays(directories),
+    dial: onion.browserDialer(iceServers ? { iceServers } : {}),
+    prefer: 'ws',
+    webrtc: true,
+  });
   return onion.onionDiscovery(client);
 }
 

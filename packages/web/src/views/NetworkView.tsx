@@ -6,6 +6,7 @@ import { isMember, useAuth } from '../auth.ts';
 import { formatBytes, formatSpeed, units18 } from '../format.ts';
 import { Stat } from '../components/ui.tsx';
 import { useBrowserPeer } from '../browser-peer.ts';
+import { TabRelayCard } from './TabRelayCard.tsx';
 
 const KNOWN = new Set(['ok', 'bittorrentPort', 'port', 'peers', 'dhtNodes', 'dhtEnabled', 'dhtPort', 'torrents', 'httpPort', 'uptime', 'uptimeSeconds', 'version', 'ports', 'tracker', 'reachability', 'peersByTransport', 'peerId', 'nodeId', 'stateDir', 'downloadDir', 'chain']);
 
@@ -220,6 +221,8 @@ export function NetworkView() {
           {peer.error && <div className="alert alert-error">{peer.error}</div>}
         </div>
 
+        <TabRelayCard available={health ? relayDirectories(health).length > 0 : undefined} />
+
         {(extra.length > 0 || nested.length > 0) && (
           <div className="card">
             <h2>More</h2>
@@ -252,4 +255,9 @@ function breakAtSlashes(text: string) {
       {part}
     </Fragment>
   ));
+}
+
+function relayDirectories(h: Health): string[] {
+  const pd = (h as { privateDiscovery?: { directories?: unknown } | null }).privateDiscovery;
+  return Array.isArray(pd?.directories) ? pd.directories.filter((d): d is string => typeof d === 'string') : [];
 }
