@@ -8,7 +8,8 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { startTracker } from '@cascade/tracker';
-import { checkRelayList } from '@cascade/onion';
+import { checkRelayList, signRegistration } from '@cascade/onion';
+import { generateIdentity } from '@cascade/identity';
 import { tempDir } from './helpers.ts';
 import { cascade, ok, startServe, until } from './node-process.ts';
 
@@ -64,9 +65,21 @@ test('cascade relay and serve --relay publish to the directory; health shows the
     return h.onion?.circuits.built >= 1 ? h : undefined;
   });
   assert.equal(health.onion.relay.exit, true);
+  assert.equal(health.onion.relay.tabs, 0);
+  // A browser tab that relays registers at the node relay's signalling endpoint (as a page would).
+  const signal = (await listed()).find((r) => r.tcp?.startsWith('127.0.0.92:'))?.signal;
+  assert.ok(signal, 'the node relay offers signalling for tab relays');
+  const tab = new WebSocket(signal);
+  t.after(() => tab.close());
+  const tabId = generateIdentity('tab');
+  tab.addEventListener('message', (e) => {
+    const m = JSON.parse(String(e.data)) as { type: string; nonce?: string };
+    if (m.type === 'challenge') tab.send(JSON.stringify(signRegistration(tabId, m.nonce!)));
+  });
+  await until('the tab registered', async () => ((await ok(node, ['health', '--json'])).json.onion?.relay.tabs === 1 ? true : undefined));
   const text = (await ok(node, ['health'])).stdout;
   assert.match(text, /onion {4}private discovery for torrents that ask; 3 relays listed/);
-  assert.match(text, /relaying on 127\.0\.0\.92:\d+ \(discovery exit\)/);
+  assert.match(text, /relaying on 127\.0\.0\.92:\d+ \(discovery exit\), \d+ circuits through it, signalling for 1 tab relay\n/);
   child.kill('SIGTERM');
   await once(child, 'exit');
 });

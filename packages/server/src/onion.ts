@@ -38,7 +38,8 @@ export interface OnionStatus {
   relays: { listed: number; learned: number };
   circuits: { built: number; failed: number; closed: number; requests: number };
   lastError: string | null;
-  relay: { tcp: string | null; ws: string | null; exit: boolean; circuits: number } | null;
+  /** The node's own relay; `tabs`: browser tabs relaying for others that signal through it. */
+  relay: { tcp: string | null; ws: string | null; exit: boolean; circuits: number; tabs: number } | null;
 }
 
 /**
@@ -91,7 +92,7 @@ export function onionClientFor(o: OnionOptions, host: string | undefined, out: N
         relays: { listed: listed.length, learned: gossip.relays().length },
         circuits: { ...client.stats },
         lastError,
-        relay: onion.relay && own ? { tcp: own.tcp ?? null, ws: own.ws ?? null, exit: own.exit !== null, circuits: onion.relay.core.circuits } : null,
+        relay: onion.relay && own ? { tcp: own.tcp ?? null, ws: own.ws ?? null, exit: own.exit !== null, circuits: onion.relay.core.circuits, tabs: onion.relay.signal?.tabs ?? 0 } : null,
       };
     },
   };

@@ -209,7 +209,7 @@ interface OnionHealth {
   relays: { listed: number; learned: number };
   circuits: { built: number; failed: number };
   lastError: string | null;
-  relay: { tcp: string | null; exit: boolean; circuits: number } | null;
+  relay: { tcp: string | null; exit: boolean; circuits: number; tabs?: number } | null;
 }
 
 function onionLine(o: OnionHealth): string {
@@ -217,7 +217,7 @@ function onionLine(o: OnionHealth): string {
     `private discovery ${o.privateByDefault ? 'for every torrent' : 'for torrents that ask'}; ${o.relays.listed} relays listed, ${o.relays.learned} learned from peers; ` +
       `${o.circuits.built} circuits built, ${o.circuits.failed} failed${o.lastError ? ` (last: ${o.lastError})` : ''}`,
     `         directories ${o.directories.join(', ')}`,
-    ...(o.relay ? [`         relaying on ${o.relay.tcp}${o.relay.exit ? ' (discovery exit)' : ''}, ${o.relay.circuits} circuits through it`] : []),
+    ...(o.relay ? [`         relaying on ${o.relay.tcp}${o.relay.exit ? ' (discovery exit)' : ''}, ${o.relay.circuits} circuits through it${o.relay.tabs ? `, signalling for ${o.relay.tabs} tab relay${o.relay.tabs === 1 ? '' : 's'}` : ''}`] : []),
   ].join('\n');
 }
 
