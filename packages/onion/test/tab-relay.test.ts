@@ -113,6 +113,30 @@ test('a browser client builds a circuit whose first hop is a tab relay reached o
   await assert.rejects(client.request(announce()), /not enough relays|tab relay/);
 });
 
+test('a tab relay rotates its onion key and republishes; circuits through it still build', async (t) => {
+  const { tracker, url } = await directory();
+  const rs = await relays(['127.0.0.47', '127.0.0.48'], url, exit([]), []);
+  const tab = startTabRelay({ directories: [url], iceServers: [], onionKeyRotateMs: 2000 });
+  const client = new OnionClient({ relays: directoryRelays([url], { maxAgeMs: 0 }), dial: browserDialer({ iceServers: [] }), prefer: 'ws', webrtc: true, stepTimeoutMs: 10_000 });
+  t.after(async () => {
+    client.close();
+    tab.close();
+    await Promise.all(rs.map((r) => r.relay.close()));
+    await tracker.close();
+  });
+  await registered(tab);
+  const first = tab.descriptor()!.onionKey;
+  await until('a new onion key published', () => {
+    const d = tab.descriptor();
+    return d && d.onionKey !== first && tab.status().published.every((p) => p.ok);
+  });
+  const listed = (await directoryRelays([url], { maxAgeMs: 0 })()).find((r) => r.rtc);
+  assert.ok(listed && listed.onionKey !== first, 'the directory has the new key');
+  // Built within a rotation period of reading the list: the key read is current or the previous one.
+  assert.equal(((await client.request(announce())) as { ok: boolean }).ok, true);
+  assert.equal(tab.status().circuits, 1);
+});
+
 test('Node clients never pick tab relays (they cannot dial WebRTC); browsers put tabs first', async (t) => {
   const { tracker, url } = await directory();
   const rs = await relays(['127.0.0.43', '127.0.0.44', '127.0.0.45'], url, exit([]), []);

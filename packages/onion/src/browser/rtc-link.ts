@@ -44,17 +44,25 @@ export function channelLink(pc: RTCPeerConnection, dc: RTCDataChannel, remote: s
   const { link, deliver, ended } = makeLink({
     remote,
     initiator,
-    send: (cell) => dc.send(cell as Uint8Array<ArrayBuffer>),
+    send: (cell) => {
+      // A channel can close between the readyState check and the send (the close event not yet
+      // delivered): the send throws, and the link is over.
+      try {
+        dc.send(cell as Uint8Array<ArrayBuffer>);
+      } catch {
+        end();
+      }
+    },
     close: shut,
     isClosed: () => dc.readyState !== 'open',
   });
   let isEnded = false;
-  const end = () => {
+  function end(): void {
     if (isEnded) return;
     isEnded = true;
     shut();
     ended();
-  };
+  }
   dc.addEventListener('message', (e: MessageEvent) => {
     // Anything but a whole cell breaks framing: the link goes (as on every other transport).
     if (!(e.data instanceof ArrayBuffer) || e.data.byteLength !== CELL_SIZE) return end();

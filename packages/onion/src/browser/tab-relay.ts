@@ -18,6 +18,9 @@ export interface TabRelayOptions extends RtcOptions {
   directories: string[];
   identity?: Identity;
   descriptorLifetimeMs?: number;
+  /** How often the onion key changes (default 6 hours, as node relays); the previous key keeps
+   *  working for one more period, so circuits being built are not cut. */
+  onionKeyRotateMs?: number;
   /** Peer connections open at once (each a link from one client or relay). Default 32. */
   maxLinks?: number;
   onEvent?: (name: string, fields: Record<string, unknown>) => void;
@@ -49,7 +52,7 @@ const RECONNECT_MS = 3000;
 
 export function startTabRelay(o: TabRelayOptions): RunningTabRelay {
   const identity = o.identity ?? generateIdentity('tab relay');
-  const keys: OnionKeyPair[] = [generateOnionKey()];
+  let keys: OnionKeyPair[] = [generateOnionKey()];
   const core = new RelayCore({
     idDigest: relayIdDigest(identity.signPublic),
     onionKeys: () => keys,
@@ -178,6 +181,10 @@ export function startTabRelay(o: TabRelayOptions): RunningTabRelay {
 
   // Republish at a third of the lifetime, so a missed turn still leaves a valid descriptor.
   const republish = setInterval(() => registered && void publish(), Math.max(1000, lifetime / 3));
+  const rotate = setInterval(() => {
+    keys = [generateOnionKey(), keys[0]!];
+    if (registered) void publish();
+  }, o.onionKeyRotateMs ?? 6 * 3600_000);
   void connect();
 
   return {
@@ -196,6 +203,7 @@ export function startTabRelay(o: TabRelayOptions): RunningTabRelay {
       closed = true;
       clearTimeout(timer);
       clearInterval(republish);
+      clearInterval(rotate);
       ws?.close();
       core.close();
       for (const pc of pcs) pc.close();
