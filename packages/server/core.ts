@@ -30,6 +30,7 @@ export { queryEntries } from './src/list-query.ts';
 export type { ListQuery } from './src/list-query.ts';
 // The node model: the CLI runs it on the state DB when no node is running (cascade settings, category…).
 export { NodeModel, SETTINGS_KEYS } from './src/model/index.ts';
+export { parseIceServerUrl, type IceServer } from './src/model/ice-servers.ts';
 export type { SessionHandle } from './src/engine.ts';
 export { resolveInfoHash, base32ToHex } from './src/infohash.ts';
 export { CliError, UsageError, errorMessage } from './src/errors.ts';

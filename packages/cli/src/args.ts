@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { homedir } from 'node:os';
 import { resolve, join } from 'node:path';
 import { UsageError } from '@cascade/server/errors';
+import { parseIceServerUrl, type IceServer } from '@cascade/server/ice-servers';
 import { parseRate, parseSize } from './format.ts';
 import { COMMANDS, OPTION_DEFS, type OptDef, type OptName } from './spec.ts';
 
@@ -73,6 +74,9 @@ export interface Options {
   trackerPort: number | undefined;
   /** serve: host names the web UI answers to besides IP addresses and localhost. */
   allowedHosts: string[];
+  /** --ice-server (repeatable), parsed; undefined when not given. serve stores them as the iceServers
+   *  setting; seed and download use them for their run. */
+  iceServers: IceServer[] | undefined;
   /** serve: let added URLs reach loopback, private and link-local addresses. */
   allowPrivateUrls: boolean;
   /** serve: the public URL of the node's tracker (the publicUrl setting); checked by the node. */
@@ -287,6 +291,7 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
       return h.toLowerCase();
     }),
     allowPrivateUrls: bool('allow-private-urls'),
+    iceServers: list('ice-server').length > 0 ? list('ice-server').map(parseIceServerUrl) : undefined,
     publicUrl: str('public-url'),
     conversation: str('conversation'),
     metricsToken: str('metrics-token'),

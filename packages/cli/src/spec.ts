@@ -8,7 +8,7 @@ import { RSS_DETAILS, RSS_USAGE } from './commands/rss-help.ts';
 export type OptName =
   | 'json' | 'help' | 'state-dir' | 'port' | 'host' | 'dht' | 'dht-bootstrap' | 'tracker'
   | 'output' | 'dir' | 'announce' | 'piece-length' | 'private' | 'webseed' | 'peer' | 'seed'
-  | 'timeout' | 'delete-data' | 'paused' | 'http-port' | 'download-dir' | 'tracker-port' | 'allowed-host' | 'allow-private-urls' | 'public-url' | 'metrics-token'
+  | 'timeout' | 'delete-data' | 'paused' | 'http-port' | 'download-dir' | 'tracker-port' | 'allowed-host' | 'allow-private-urls' | 'public-url' | 'ice-server' | 'metrics-token'
   | 'save-path' | 'category' | 'tag' | 'down' | 'up' | 'alt-down' | 'alt-up'
   | 'sort' | 'order' | 'limit' | 'state' | 'off' | 'alt'
   | 'chain' | 'chain-rpc' | 'chain-id' | 'chain-contracts' | 'key' | 'receipt-every' | 'payment-threshold' | 'auto-claim' | 'ipfs-api'
@@ -55,6 +55,12 @@ export const OPTION_DEFS: Record<OptName, OptDef> = {
   'tracker-port': { type: 'string', arg: 'N', help: 'built-in tracker port, HTTP and UDP (default 6969, 0 = any)' },
   'allowed-host': { type: 'string', multiple: true, arg: 'NAME', help: 'a domain name the UI is reached by (IPs and localhost always work)' },
   'allow-private-urls': { type: 'boolean', help: 'added .torrent URLs may point at this machine or the LAN' },
+  'ice-server': {
+    type: 'string',
+    multiple: true,
+    arg: 'URL',
+    help: 'a STUN/TURN server for WebRTC (repeatable): stun:host:port, turn:user:pass@host:port[?transport=tcp], turns:… (kept as the iceServers setting)',
+  },
   'public-url': {
     type: 'string',
     arg: 'URL',
@@ -158,21 +164,21 @@ export const COMMANDS: Record<string, CommandSpec> = {
     optionHelp: { output: 'the .torrent file to write (default <name>.torrent)' },
   },
   seed: {
-    options: [...NODE, 'dir', ...CHAIN, ...ONION],
+    options: [...NODE, 'dir', 'ice-server', ...CHAIN, ...ONION],
     positionals: [1, 1],
     usage: 'seed <torrent-file> --dir <save-path> [--port N]',
     summary: 'verify existing data and seed it until interrupted',
     optionHelp: { dir: 'the directory holding the data (the folder containing <name>)' },
   },
   download: {
-    options: [...NODE, 'output', 'dir', 'peer', 'seed', 'timeout', ...CHAIN, ...ONION],
+    options: [...NODE, 'output', 'dir', 'peer', 'seed', 'timeout', 'ice-server', ...CHAIN, ...ONION],
     positionals: [1, 1],
     usage: 'download <magnet|torrent-file|infohash> -o <dir> [--peer host:port]... [--seed] [--timeout SECONDS] [--private-discovery --directory URL]',
     summary: 'download a torrent, exit when complete (or keep seeding with --seed)',
     optionHelp: { output: 'the download directory (default: the current one)', dir: 'the same as -o' },
   },
   serve: {
-    options: [...NODE, 'http-port', 'download-dir', 'tracker-port', 'allowed-host', 'allow-private-urls', 'public-url', 'metrics-token', 'llm-url', 'llm-model', 'llm-key', 'llm-gguf', 'llm-threads', 'llm-max-tokens', ...CHAIN, ...ONION, 'relay', 'relay-port'],
+    options: [...NODE, 'http-port', 'download-dir', 'tracker-port', 'allowed-host', 'allow-private-urls', 'public-url', 'ice-server', 'metrics-token', 'llm-url', 'llm-model', 'llm-key', 'llm-gguf', 'llm-threads', 'llm-max-tokens', ...CHAIN, ...ONION, 'relay', 'relay-port'],
     positionals: [0, 0],
     usage: 'serve [--http-port N] [--host ADDR] [--download-dir DIR] [--port N] [--tracker-port N] [--allowed-host NAME]... [--allow-private-urls] [--public-url URL] [--metrics-token TOKEN] [--llm-url URL --llm-model NAME [--llm-key KEY] | --llm-gguf FILE [--llm-threads N] [--llm-max-tokens N]] [--no-chain | --chain-rpc URL --chain-contracts FILE]',
     summary: 'run the node: every stored torrent, the tracker, and the web UI + API on http://localhost:8080',

@@ -389,6 +389,8 @@ export interface SessionHandle {
   health(): SessionHealth;
   /** Node-wide speed limits in bytes/s (0 = none), shared by every torrent, applied at once;
    *  unset fields keep their value. Throws a RangeError on a value that is not a finite number >= 0. */
+  /** STUN/TURN servers for WebRTC connections made from now on; undefined = the default. */
+  setIceServers?(iceServers: IceServer[] | undefined): void;
   setRateLimits(limits: Partial<RateLimits>): void;
   rateLimits(): RateLimits;
   /** Totals and current values for monitoring (Node sessions; see SessionCounters). */

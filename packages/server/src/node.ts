@@ -1,6 +1,7 @@
 // A running BitTorrent node: the engine session plus the state DB, the peer ledger and the control
 // endpoint. `cascade serve` (through startServer), `seed` and `download` all run one of these.
 
+import type { IceServer } from './model/ice-servers.ts';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StateDB, type TorrentStatus } from './state.ts';
@@ -42,8 +43,9 @@ export interface NodeOptions {
   dhtBootstrap: string[];
   /** Extra tracker URLs added to every torrent. */
   trackers: string[];
-  /** STUN/TURN URLs for WebRTC peers; omitted = the engine's default STUN server. */
-  iceServers?: string[] | undefined;
+  /** STUN/TURN servers for WebRTC peers, fixed for this run (seed/download --ice-server; tests: []
+   *  = host candidates only); omitted = the iceServers setting, else the engine's default. */
+  iceServers?: IceServer[] | undefined;
   /** The default save path until the settings name one; omitted = <stateDir>/downloads. */
   downloadDir?: string | undefined;
   /** The queue's clock and timer (tests drive the alt-speed schedule with their own clock). */
@@ -172,6 +174,25 @@ export class CascadeNode {
       if (changed.includes('altSpeedSchedule')) this.queue.scheduleChanged(changed.includes('altSpeedEnabled'));
       if (changed.some((k) => QUEUE_SETTINGS.has(k))) this.queue.poke();
     });
+  }
+
+  /** ICE servers fixed by the node's options (tests: [] = host candidates only); else the setting. */
+  fixedIceServers: IceServer[] | undefined;
+
+  /** The ICE servers in force ([] = the default). */
+  iceServers(): IceServer[] {
+    return this.fixedIceServers ?? this.model.getSettings().iceServers;
+  }
+
+  /** The iceServers setting drives the session's WebRTC, now and whenever it changes ([] = the
+   *  engine's default). Not called when the node's options fixed the ICE servers. */
+  followIceServerSetting(): void {
+    const apply = () => {
+      const list = this.iceServers();
+      this.session.setIceServers?.(list.length > 0 ? list : undefined);
+    };
+    apply();
+    this.model.settings.onChange((_next, _prev, changed) => changed.includes('iceServers') && apply());
   }
 
   /** Where a torrent goes when its add (and its category) names no save path: the downloadDir setting. */
@@ -466,7 +487,7 @@ export function sessionOptions(o: NodeOptions, db: StateDB): SessionOptions {
   };
   if (o.host !== undefined) opts.host = o.host;
   if (o.trackers.length > 0) opts.trackers = o.trackers;
-  if (o.iceServers) opts.webrtc = { iceServers: o.iceServers.map((urls) => ({ urls })) };
+  if (o.iceServers) opts.webrtc = { iceServers: o.iceServers };
   return opts;
 }
 
@@ -524,6 +545,8 @@ export async function startNode(
   const node = new CascadeNode({ session, db, out, identified, downloadDir: o.downloadDir, queue: o.queue });
   node.onion = onion;
   storageFor = node.privateShares.storageFor;
+  if (o.iceServers) node.fixedIceServers = o.iceServers;
+  else node.followIceServerSetting();
   if (opts.reportListening !== false) {
     out.event('listening', { port: session.port });
     out.say(`listening on port ${session.port}`);

@@ -39,6 +39,18 @@ const settingsProperties = {
     description: 'how others reach this node ("https://cascade.example.org"): <publicUrl>/announce and its ws(s) form go in new torrents and magnets',
   },
   startPaused: { type: 'boolean', description: 'new torrents start paused' },
+  iceServers: {
+    type: 'array',
+    description: 'STUN/TURN servers for WebRTC (RTCIceServer objects); [] = the default',
+    items: {
+      type: 'object',
+      properties: {
+        urls: { type: 'array', items: { type: 'string' }, description: 'stun:host:port, turn:host:port?transport=tcp, turns:…' },
+        username: { type: 'string' },
+        credential: { type: 'string' },
+      },
+    },
+  },
 } as const;
 
 export const settingsSchema = {

@@ -301,6 +301,16 @@ export const healthSchema = {
         balances: { type: 'object', properties: { ether: str, token: str } },
       },
     },
+    webrtc: {
+      type: 'object',
+      description: 'the ICE servers in force (the iceServers setting or the node’s options), for the web UI’s in-tab peer; absent = the default. Visitors get the STUN ones only',
+      properties: {
+        iceServers: {
+          type: 'array',
+          items: { type: 'object', properties: { urls: { type: 'array', items: str }, username: str, credential: str } },
+        },
+      },
+    },
     privateDiscovery: {
       type: ['object', 'null'],
       description: 'where pages find onion relays for private discovery (the node’s directories); null when the node has none. Public',
@@ -317,7 +327,7 @@ export const healthSchema = {
         lastError: { type: ['string', 'null'] },
         relay: {
           type: ['object', 'null'],
-          properties: { tcp: { type: ['string', 'null'] }, ws: { type: ['string', 'null'] }, exit: bool, circuits: int },
+          properties: { tcp: { type: ['string', 'null'] }, ws: { type: ['string', 'null'] }, exit: bool, circuits: int, tabs: int },
         },
       },
     },

@@ -2,6 +2,7 @@
 // built-in tracker (HTTP, UDP and WebSocket), and the web UI + HTTP API + socket.io feed on one
 // HTTP port. `cascade serve` (and so `npm start`) is a thin wrapper around this.
 
+import type { IceServer } from './model/ice-servers.ts';
 import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
@@ -79,6 +80,9 @@ export interface ServerOptions {
   /** How others reach this node's tracker ("https://cascade.example.org"): stored as the publicUrl
    *  setting, whose /announce (and ws form) new torrents and magnets carry. Omitted: the setting as stored. */
   publicUrl?: string | null;
+  /** `serve --ice-server`: stored as the iceServers setting (the node's WebRTC and its web UI use it).
+   *  Omitted: the setting as stored. */
+  iceServersSetting?: IceServer[];
   /** Fastify's request log (pino) on stdout. Default off. */
   logger?: boolean;
   /** Limits on the .torrents this process accepts (files, pieces, bytes, bencode depth and values);
@@ -164,7 +168,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     dht: opts.dht !== false,
     dhtBootstrap: opts.dht ? opts.dht.bootstrap : [],
     trackers: opts.trackers ?? [],
-    iceServers: opts.iceServers,
+    iceServers: opts.iceServers?.map((url) => ({ urls: [url] })),
     downloadDir,
     queue: opts.queue,
     onion: opts.onion,
@@ -216,6 +220,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       log.note(`note: downloads go to ${inUse} (the downloadDir setting), not ${downloadDir}; change it in Settings or with \`cascade settings downloadDir DIR\``);
     }
     if (opts.publicUrl !== undefined) await node.model.setSettings({ publicUrl: opts.publicUrl });
+    if (opts.iceServersSetting !== undefined) await node.model.setSettings({ iceServers: opts.iceServersSetting });
 
     let live: LiveFeed | undefined;
     let httpPort = 0;

@@ -24,6 +24,7 @@ export async function serveCommand(inv: Invocation, out: Output): Promise<number
     ...(o.allowedHosts.length > 0 ? { allowedHosts: o.allowedHosts } : {}),
     ...(o.allowPrivateUrls ? { allowPrivateUrls: true } : {}),
     ...(o.publicUrl !== undefined ? { publicUrl: o.publicUrl } : {}),
+    ...(o.iceServers ? { iceServersSetting: o.iceServers } : {}),
     ...metricsToken(o.metricsToken),
     ...(o.llmUrl !== undefined && o.llmModel !== undefined ? { llm: llmConfig(o.llmUrl, o.llmModel, o.llmKey) } : {}),
     ...(o.llmGguf !== undefined

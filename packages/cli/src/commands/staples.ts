@@ -3,6 +3,7 @@
 // control RPCs settings.get/set, torrent.set, queue.move); with no node running, those that are
 // only stored (settings, limits) go to the state DB, through the same model, for the next serve.
 
+import { parseIceServerUrl } from '@cascade/server/ice-servers';
 import { resolve } from 'node:path';
 import { ControlClient, UsageError, resolveInfoHash, type ListEntry } from '@cascade/server/core';
 import { formatLimit, parseRate } from '../format.ts';
@@ -149,6 +150,8 @@ export function settingValue(key: string, text: string): unknown {
   }
   if (text === 'none' || text === 'null') return null;
   if (PATH_KEYS.includes(key)) return resolve(text);
+  // ICE servers as --ice-server takes them: URLs separated by commas or spaces ("none" clears).
+  if (key === 'iceServers' && !text.trim().startsWith('[')) return text.split(/[\s,]+/).filter(Boolean).map(parseIceServerUrl);
   try {
     return JSON.parse(text);
   } catch {

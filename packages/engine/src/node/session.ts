@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type net from 'node:net';
 import path from 'node:path';
-import type { AddTorrentOptions, LocalTracker, RateLimits, SessionCounters, SessionHandle, SessionHealth, SessionOptions, TorrentSource, TransportCounts } from '../api.ts';
+import type { AddTorrentOptions, IceServer, LocalTracker, RateLimits, SessionCounters, SessionHandle, SessionHealth, SessionOptions, TorrentSource, TransportCounts } from '../api.ts';
 import { newTally, snapshot } from '../counters.ts';
 import { TrackerClient } from '../discovery/tracker-client.ts';
 import { toHex } from '../hex.ts';
@@ -26,7 +26,7 @@ import { acceptMse, mseDialer } from './mse.ts';
 import { UdpTracker } from './tracker-udp.ts';
 import { HybridTrackerClient } from '../discovery/tracker-hybrid.ts';
 import { offerCount } from '../discovery/tracker-ws.ts';
-import { WsTrackerPool } from '../discovery/ws-pool.ts';
+import { DEFAULT_ICE_SERVERS, WsTrackerPool } from '../discovery/ws-pool.ts';
 import type { TrackerClientOptions } from '../discovery/tracker-client.ts';
 import { nodeWebRtcEnv } from './webrtc.ts';
 import { fsStorageMover } from './move-data.ts';
@@ -193,7 +193,7 @@ export class Session implements SessionHandle {
   private hiddenTracker(opts: Omit<TrackerClientOptions, 'udp'>): TrackerClient {
     const pd = this.opts.privateDiscovery;
     if (!pd) throw new Error('private discovery is not configured');
-    const pool = pd.WebSocket && this.wsPool ? (this.hiddenPool ??= new WsTrackerPool(makePeerId(), { ...nodeWebRtcEnv(this.opts.webrtc || undefined, this.outgoing), WebSocket: pd.WebSocket })) : undefined;
+    const pool = pd.WebSocket && this.wsPool ? (this.hiddenPool ??= this.hiddenWsPool(pd.WebSocket)) : undefined;
     opts.tiers = opts.tiers.map((t) => t.filter((u) => /^(https?|udp):\/\//i.test(u) || (pool && /^wss?:\/\//i.test(u)))).filter((t) => t.length > 0);
     return this.createTracker({ ...opts, http: pd.tracker, udp: () => pd.tracker }, pool, true);
   }
@@ -337,6 +337,20 @@ export class Session implements SessionHandle {
     const peers: TransportCounts = { tcp: 0, webrtc: 0, webseed: 0 };
     for (const t of this.torrents.values()) t.countPeers(peers);
     return snapshot(this.tally, peers, this.dht?.nodeCount() ?? 0);
+  }
+
+  private hiddenWsPool(WebSocket: typeof globalThis.WebSocket): WsTrackerPool {
+    const env = nodeWebRtcEnv(this.opts.webrtc || undefined, this.outgoing);
+    // The ICE servers in force now (setIceServers may have changed them since the start).
+    env.config = { ...env.config, iceServers: this.wsPool!.env.config?.iceServers ?? DEFAULT_ICE_SERVERS };
+    return new WsTrackerPool(makePeerId(), { ...env, WebSocket });
+  }
+
+  /** STUN/TURN servers for WebRTC connections made from now on (settings change at run time);
+   *  undefined = the default. Connections already up keep theirs. */
+  setIceServers(iceServers: IceServer[] | undefined): void {
+    const list = (iceServers ?? DEFAULT_ICE_SERVERS) as RTCIceServer[];
+    for (const pool of [this.wsPool, this.hiddenPool]) if (pool) pool.env.config = { ...pool.env.config, iceServers: list };
   }
 
   setRateLimits(limits: Partial<RateLimits>): void {

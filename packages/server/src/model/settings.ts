@@ -3,6 +3,7 @@
 // then written in one transaction and announced to listeners (the engine's limits, the queue…).
 
 import type { StateDB } from '../state.ts';
+import { iceServersSetting, type IceServer } from './ice-servers.ts';
 import { bool, fail, objectOf, rate, ratioLimit, saveDir, secondsLimit, wholeNumber } from './validate.ts';
 
 export interface AltSpeedSchedule {
@@ -42,6 +43,8 @@ export interface Settings {
   publicUrl: string | null;
   /** New torrents start paused. */
   startPaused: boolean;
+  /** STUN/TURN servers for the node's WebRTC peers and its web UI ([] = the default). */
+  iceServers: IceServer[];
 }
 
 export type SettingsKey = keyof Settings;
@@ -63,6 +66,7 @@ export const SETTINGS_KEYS: readonly SettingsKey[] = [
   'downloadDir',
   'publicUrl',
   'startPaused',
+  'iceServers',
 ];
 
 /**
@@ -88,6 +92,7 @@ export function defaultSettings(downloadDir: string): Settings {
     downloadDir,
     publicUrl: null,
     startPaused: false,
+    iceServers: [],
   };
 }
 
@@ -181,6 +186,9 @@ export function applyPatch(current: Settings, patch: unknown, ctx: { stateDir: s
         break;
       case 'publicUrl':
         next.publicUrl = publicUrl(v);
+        break;
+      case 'iceServers':
+        next.iceServers = iceServersSetting(key, v);
         break;
     }
   }

@@ -12,6 +12,7 @@ import { countTransports } from '../torrent-view.ts';
 import { reachabilityOf } from '../reachability.ts';
 import { callerOf } from '../auth/hook.ts';
 import { publicAnnounceUrls } from '../model/index.ts';
+import { publicIceServers } from '../model/ice-servers.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -38,8 +39,13 @@ export function healthRoutes(app: FastifyInstance, ctx: ApiContext): void {
       // Where a visitor's tab finds onion relays for its own private discovery (public: directories are).
       const privateDiscovery = node.onion ? { directories: node.onion.status().directories } : null;
       const role = callerOf(req).role;
-      if (role !== 'owner' && role !== 'member') {
-        return { ok: true, version: VERSION, reachability, bittorrentPort: node.session.port, ports: { http: ep.http, bittorrent: node.session.port }, tracker, privateDiscovery };
+      const member = role === 'owner' || role === 'member';
+      // What the web UI's in-tab peer uses (absent: the browser's default). TURN secrets are the
+      // node's own: members only.
+      const ice = node.iceServers();
+      const webrtc = ice.length > 0 ? { iceServers: member ? ice : publicIceServers(ice) } : undefined;
+      if (!member) {
+        return { ok: true, version: VERSION, reachability, bittorrentPort: node.session.port, ports: { http: ep.http, bittorrent: node.session.port }, tracker, privateDiscovery, ...(webrtc ? { webrtc } : {}) };
       }
       return {
         ok: true,
@@ -70,6 +76,7 @@ export function healthRoutes(app: FastifyInstance, ctx: ApiContext): void {
         chain: ctx.chain ? await ctx.chain.status() : { state: 'off' },
         onion: node.onion?.status() ?? null,
         privateDiscovery,
+        ...(webrtc ? { webrtc } : {}),
       };
     },
   });
