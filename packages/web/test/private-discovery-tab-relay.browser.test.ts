@@ -48,6 +48,9 @@ test('a page downloads through a circuit whose first hop is another browser tab 
   const relayErrors = collectErrors(relayPage);
   await openAsOwner(relayPage, node.url);
   await relayPage.goto(`${node.url}/#/network`);
+  // The node's own private discovery has a card of its own (not raw JSON under More).
+  await relayPage.locator('[data-testid="onion-card"]').waitFor({ timeout: 20_000 });
+  assert.match((await relayPage.locator('[data-testid="onion-relays"]').textContent()) ?? '', /^\d+ listed, \d+ from peers$/);
   const relaySwitch = relayPage.locator('[data-testid="tab-relay-switch"]');
   await relaySwitch.waitFor({ timeout: 20_000 });
   await relaySwitch.check();

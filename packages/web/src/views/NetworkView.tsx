@@ -7,8 +7,9 @@ import { formatBytes, formatSpeed, units18 } from '../format.ts';
 import { Stat } from '../components/ui.tsx';
 import { useBrowserPeer } from '../browser-peer.ts';
 import { TabRelayCard } from './TabRelayCard.tsx';
+import { OnionCard, type OnionHealth } from './OnionCard.tsx';
 
-const KNOWN = new Set(['ok', 'bittorrentPort', 'port', 'peers', 'dhtNodes', 'dhtEnabled', 'dhtPort', 'torrents', 'httpPort', 'uptime', 'uptimeSeconds', 'version', 'ports', 'tracker', 'reachability', 'peersByTransport', 'peerId', 'nodeId', 'stateDir', 'downloadDir', 'chain']);
+const KNOWN = new Set(['ok', 'bittorrentPort', 'port', 'peers', 'dhtNodes', 'dhtEnabled', 'dhtPort', 'torrents', 'httpPort', 'uptime', 'uptimeSeconds', 'version', 'ports', 'tracker', 'reachability', 'peersByTransport', 'peerId', 'nodeId', 'stateDir', 'downloadDir', 'chain', 'onion', 'privateDiscovery']);
 
 type Ports = Partial<Record<'http' | 'bittorrent' | 'dht' | 'trackerHttp' | 'trackerUdp' | 'control', number | null>>;
 type TrackerUrls = { http?: string; udp?: string; ws?: string | null } | null;
@@ -220,6 +221,8 @@ export function NetworkView() {
           </div>
           {peer.error && <div className="alert alert-error">{peer.error}</div>}
         </div>
+
+        {health && <OnionCard onion={(health as { onion?: OnionHealth | null }).onion} directories={relayDirectories(health)} />}
 
         <TabRelayCard available={health ? relayDirectories(health).length > 0 : undefined} />
 
