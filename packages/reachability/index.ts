@@ -1,0 +1,10 @@
+// How a node is reached: STUN messages and probes, NAT type, TURN credentials (and, beside them,
+// port mapping on the gateway). Depends on none of Cascade's packages.
+export {
+  MAGIC_COOKIE, BINDING_REQUEST, BINDING_SUCCESS, BINDING_ERROR, ATTR,
+  isStunMessage, decodeStun, encodeStun, newTransactionId, bindingRequest, bindingSuccess, bindingError,
+  readBindingAnswer, type StunAddress, type StunMessage, type BindingAnswer,
+} from './src/stun-message.ts';
+export { stunProbe, parseStunUrl, type StunServer, type ProbeOptions } from './src/stun-probe.ts';
+export { probeNat, routeSource, type NatKind, type NatProbeResult, type NatProbeOptions } from './src/nat-type.ts';
+export { mintTurnCredentials, type TurnCredentials } from './src/turn-credentials.ts';
