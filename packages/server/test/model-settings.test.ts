@@ -30,6 +30,7 @@ test('settings: defaults, PATCH any subset, kept across a restart', async (t) =>
     downloadDir: n.downloadDir,
     publicUrl: null,
     startPaused: false,
+    iceServers: [],
   });
 
   const newDir = join(n.root, 'elsewhere', 'dl');
