@@ -31,6 +31,13 @@ export const SYSTEM_PACKAGES: SystemPackage[] = [
   { pkg: 'kubernetes-client', cmd: 'kubectl', args: ['version', '--client'] },
   // The private-shares test captures a swarm's packets to show no name or content crosses the wire.
   { pkg: 'tcpdump', cmd: 'tcpdump', args: ['--version'] },
+  // The NAT lab (packages/reachability/lab) builds routers with iptables/nftables and runs Debian's
+  // miniupnpd (UPnP IGD, NAT-PMP, PCP) on them; upnpc (miniupnpc) inspects their mappings.
+  { pkg: 'iptables', cmd: 'iptables', args: ['--version'] },
+  { pkg: 'nftables', cmd: 'nft', args: ['--version'] },
+  { pkg: 'miniupnpd', cmd: 'miniupnpd', args: ['--version'] },
+  // upnpc has no option that exits 0 without a gateway to ask, so the probe looks it up instead.
+  { pkg: 'miniupnpc', cmd: 'sh', args: ['-c', 'command -v upnpc'] },
 ];
 
 /** True only when the command ran and exited 0 within 30 s. */
