@@ -4,8 +4,17 @@
 //
 // The MAC is HalfSipHash-2-4 with a 64-bit output, in plain 32-bit JS arithmetic: node's HMAC
 // costs tens of microseconds per call on small machines, more than the rest of an announce.
+//
+// The UDP port answers STUN too (udp.ts), told apart by STUN's magic cookie at bytes 4-7. An
+// announce starts with its connection id, so no id we issue may carry the cookie there.
 
 const SLOT_MS = 120_000;
+const STUN_MAGIC_COOKIE = 0x2112a442;
+
+/** The low word of an id, moved off STUN's magic cookie (one value in 2^32 is nudged by one). */
+export function avoidStunCookie(lo: number): number {
+  return lo === STUN_MAGIC_COOKIE ? (lo ^ 1) >>> 0 : lo;
+}
 
 function rotl(x: number, b: number): number {
   return (x << b) | (x >>> (32 - b));
@@ -73,7 +82,8 @@ export class ConnectionIds {
     v[1] ^= 0xdd;
     for (let i = 0; i < 4; i++) round(v);
     this.v0 = out0;
-    this.v1 = (v[1]! ^ v[3]!) >>> 0;
+    // Here, so write() and check() agree on the nudged id.
+    this.v1 = avoidStunCookie((v[1]! ^ v[3]!) >>> 0);
   }
 }
 

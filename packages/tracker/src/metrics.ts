@@ -18,6 +18,8 @@ export class Metrics {
    *  not requests, so neither in `announces` nor in the rate. */
   localAnnounces = 0;
   udpConnects = 0;
+  /** STUN binding requests answered on the UDP port (stun.ts). */
+  stunAnswers = 0;
   /** UDP packets ignored unanswered (malformed, oversized, spoofed connect replies). */
   udpDropped = 0;
   wsConnections = 0;

@@ -14,6 +14,8 @@ export interface StatsSnapshot extends StoreTotals {
   failures: Record<string, number>;
   rateLimited: Record<string, number>;
   wsConnections: number;
+  /** STUN binding requests answered on the UDP port. */
+  stunAnswers: number;
   /** Announces made in-process by the node embedding the tracker (not requests: not in `announces`). */
   localAnnounces: number;
   users?: number;
@@ -53,6 +55,7 @@ export class StatsSource {
       failures: { ...m.failures },
       rateLimited: { ...m.rateLimited },
       wsConnections: m.wsConnections,
+      stunAnswers: m.stunAnswers,
       localAnnounces: m.localAnnounces,
       uptimeSeconds: Math.floor((now - m.startedAt) / 1000),
       memoryRssBytes: process.memoryUsage.rss(),
@@ -80,6 +83,7 @@ ${row('scrapes', perProto(s.scrapes))}
 ${row('failures', perProto(s.failures))}
 ${row('rate limited', perProto(s.rateLimited))}
 ${row('websocket connections', s.wsConnections)}
+${row('STUN answers', s.stunAnswers)}
 ${s.users !== undefined ? row('users', s.users) : ''}
 ${row('uptime (s)', s.uptimeSeconds)}
 </table><p><a href="/stats.json">JSON</a> · <a href="/metrics">Prometheus metrics</a></p></body></html>
@@ -99,6 +103,7 @@ export function metricsText(s: StatsSnapshot, core: TrackerCore): string {
   metric('cascade_tracker_failures_total', 'counter', 'Requests answered with a failure reason.', byProto(m.failures));
   metric('cascade_tracker_rate_limited_total', 'counter', 'Requests refused by the per-IP rate limit.', byProto(m.rateLimited));
   metric('cascade_tracker_udp_connects_total', 'counter', 'UDP connect requests answered.', [['', m.udpConnects]]);
+  metric('cascade_tracker_stun_answers_total', 'counter', 'STUN binding requests answered on the UDP port.', [['', m.stunAnswers]]);
   metric('cascade_tracker_udp_dropped_total', 'counter', 'UDP packets dropped unanswered.', [['', m.udpDropped]]);
   metric('cascade_tracker_ws_relayed_total', 'counter', 'WebRTC offers and answers relayed.', [['', m.wsRelayed]]);
   metric('cascade_tracker_ws_connections', 'gauge', 'Open WebSocket connections.', [['', m.wsConnections]]);

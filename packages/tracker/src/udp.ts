@@ -1,6 +1,7 @@
 // BEP 15 UDP tracker, with BEP 41 URL data so private-mode passkeys work over UDP too.
 // Connection ids are MACs of the client's address (see connection-id.ts), so announces from
 // spoofed addresses are refused without keeping per-client state.
+// The same port answers STUN binding requests (stun.ts), told apart by STUN's magic cookie.
 
 import dgram from 'node:dgram';
 import { randomBytes } from 'node:crypto';
@@ -12,6 +13,8 @@ import { trackerPath } from './query.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import { then } from './store.ts';
 import type { AnnounceInput } from './store.ts';
+import { isStunMessage, stunAddress, stunAnswer } from './stun.ts';
+import type { StunAddress } from '@cascade/reachability';
 
 export interface UdpOptions {
   core: TrackerCore;
@@ -50,7 +53,14 @@ export function createUdpServer(opts: UdpOptions): dgram.Socket {
     },
   });
   let bound = false;
-  socket.once('listening', () => (bound = true));
+  // RFC 5780's RESPONSE-ORIGIN: the address STUN answers leave from. Unknown for a wildcard bind
+  // (the kernel picks the source per reply), so then left out rather than named 0.0.0.0.
+  let origin: StunAddress | undefined;
+  socket.once('listening', () => {
+    bound = true;
+    const a = socket.address();
+    if (a.address !== '0.0.0.0' && a.address !== '::') origin = stunAddress(a.address, a.port);
+  });
   const ids = new ConnectionIds(randomBytes(8));
 
   // No callback: a callback costs a deferred call per send, and errors reach the 'error' handler anyway.
@@ -137,6 +147,13 @@ export function createUdpServer(opts: UdpOptions): dgram.Socket {
     if (msg.length < 16 || msg.length > MAX_PACKET) return metrics.udpDropped++;
     // Dropped, not answered: an error reply to a spoofed flood would be an amplifier.
     if (!limiter.allow(r.address)) return metrics.rateLimited.udp++;
+    // Before any BEP 15 field is read: a STUN message is a whole other protocol.
+    if (isStunMessage(msg)) {
+      const answer = stunAnswer(msg, r, origin);
+      if (!answer) return metrics.udpDropped++;
+      metrics.stunAnswers++;
+      return send(answer, r);
+    }
     const action = msg.readUInt32BE(8);
     const tid = msg.readUInt32BE(12);
 
