@@ -215,6 +215,8 @@ export interface PeerStats {
   address: string;
   client: string | undefined;
   transport: 'tcp' | 'webrtc' | 'webseed';
+  /** True when the WebRTC connection passes through a TURN relay (either side's selected candidate). */
+  relayed: boolean;
   downloaded: number;
   uploaded: number;
   downloadSpeed: number;

@@ -10,6 +10,9 @@ export const MAX_REDELIVER = 64 * 1024;
 export interface Connection {
   readonly remote: string;
   readonly transport: 'tcp' | 'webrtc';
+  /** WebRTC: true once the selected ICE candidate pair is known to pass through a TURN relay
+   *  (either side's candidate is of type relay). Absent for TCP. */
+  readonly relayed?: boolean;
   /** Returns false when the caller should wait for onDrain before writing more. */
   write(data: Uint8Array): boolean;
   /** Batch several writes into as few syscalls/packets as possible. */

@@ -173,9 +173,10 @@ export function dataChannelConnection(channel: RTCDataChannel, opts: DataChannel
     if (s === 'failed' || s === 'closed') shutdown(new Error(`WebRTC connection ${s}`));
   });
 
-  return {
+  const conn: Connection & { relayed: boolean } = {
     remote: opts.remote,
     transport: 'webrtc',
+    relayed: false,
     write(data) {
       if (closed) return false;
       if (data.length === 0) return true;
@@ -218,6 +219,15 @@ export function dataChannelConnection(channel: RTCDataChannel, opts: DataChannel
       if (closeFired) queueMicrotask(() => fn(closeError));
     },
   };
+  // Which candidates ICE settled on is known once the channel is open; a pair that changes later
+  // (ICE restart) is not followed.
+  if (opts.pc) {
+    const pc = opts.pc;
+    const learn = () => void selectedCandidateTypes(pc).then((t) => (conn.relayed = t.some((x) => x === 'relay')), () => {});
+    if (channel.readyState === 'open') learn();
+    else channel.addEventListener('open', learn, { once: true });
+  }
+  return conn;
 }
 
 /** Runs `fn` in a later task without timer clamping: setImmediate in Node, a MessageChannel in pages. */
@@ -289,6 +299,26 @@ export function channelOpen(channel: RTCDataChannel, ms = 30_000): Promise<void>
 export interface CandidatePairInfo {
   local: string;
   remote: string;
+}
+
+/** The candidate types ('host', 'srflx', 'prflx', 'relay') of the selected pair's two ends. */
+export async function selectedCandidateTypes(pc: RTCPeerConnection): Promise<string[]> {
+  const ext = (pc as { selectedCandidatePair?: () => { local: { type?: string }; remote: { type?: string } } | null }).selectedCandidatePair;
+  if (typeof ext === 'function') {
+    const p = ext.call(pc);
+    return p ? [p.local.type ?? '', p.remote.type ?? ''] : [];
+  }
+  const stats = await pc.getStats();
+  const byId = new Map<string, Record<string, unknown>>();
+  let pairId: string | undefined;
+  stats.forEach((s: Record<string, unknown>) => {
+    byId.set(s.id as string, s);
+    if (s.type === 'transport' && typeof s.selectedCandidatePairId === 'string') pairId = s.selectedCandidatePairId;
+  });
+  if (!pairId) stats.forEach((s: Record<string, unknown>) => void (s.type === 'candidate-pair' && s.nominated === true && s.state === 'succeeded' && (pairId ??= s.id as string)));
+  const pair = pairId ? byId.get(pairId) : undefined;
+  if (!pair) return [];
+  return [pair.localCandidateId, pair.remoteCandidateId].map((id) => String(byId.get(id as string)?.candidateType ?? ''));
 }
 
 /** The ICE candidate pair(s) in use, from getStats() (browser) or node-datachannel's extension. */

@@ -22,6 +22,7 @@ import { streamRoutes } from './routes/stream.ts';
 import { healthRoutes } from './routes/health.ts';
 import { ipfsRoutes } from './routes/ipfs.ts';
 import { chainRoutes } from './routes/chain.ts';
+import { networkRoutes } from './routes/network.ts';
 import { rssRoutes } from './rss/routes.ts';
 import { registerWeb } from './web.ts';
 import { compatRoutes, type CompatOps } from '@cascade/compat';
@@ -90,6 +91,7 @@ export async function buildApp(ctx: ApiContext, opts: AppOptions): Promise<Fasti
   healthRoutes(app, ctx);
   ipfsRoutes(app, ctx);
   chainRoutes(app, ctx);
+  networkRoutes(app, ctx);
   rssRoutes(app, ctx.rss);
   settingsRoutes(app, ctx);
   announceRoutes(app, ctx);

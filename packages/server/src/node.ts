@@ -2,6 +2,7 @@
 // endpoint. `cascade serve` (through startServer), `seed` and `download` all run one of these.
 
 import type { IceServer } from './model/ice-servers.ts';
+import { startNodeNetwork, type NodeNetwork, type PortMappingStatus } from './network/node-network.ts';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StateDB, type TorrentStatus } from './state.ts';
@@ -178,21 +179,32 @@ export class CascadeNode {
 
   /** ICE servers fixed by the node's options (tests: [] = host candidates only); else the setting. */
   fixedIceServers: IceServer[] | undefined;
+  /** How the node is reached (NAT, external address, ICE servers found); absent with fixed ICE servers. */
+  network: NodeNetwork | undefined;
+  /** The gateway's port mapping, when one runs. */
+  portMappingStatus: (() => PortMappingStatus | undefined) | undefined;
 
-  /** The ICE servers in force ([] = the default). */
+  /** The ICE servers in force: fixed, else the setting, else those found on the trackers. */
   iceServers(): IceServer[] {
-    return this.fixedIceServers ?? this.model.getSettings().iceServers;
+    if (this.fixedIceServers) return this.fixedIceServers;
+    const set = this.model.getSettings().iceServers;
+    if (set.length > 0) return set;
+    const found = this.network?.status();
+    return found?.iceSource === 'trackers' ? found.iceServers : [];
   }
 
-  /** The iceServers setting drives the session's WebRTC, now and whenever it changes ([] = the
-   *  engine's default). Not called when the node's options fixed the ICE servers. */
-  followIceServerSetting(): void {
-    const apply = () => {
-      const list = this.iceServers();
-      this.session.setIceServers?.(list.length > 0 ? list : undefined);
-    };
-    apply();
-    this.model.settings.onChange((_next, _prev, changed) => changed.includes('iceServers') && apply());
+  /** The iceServers setting drives the session's WebRTC, now and whenever it changes; without one,
+   *  the STUN (and TURN) of the trackers the node announces to. ICE servers fixed by the node's
+   *  options win over both (the network is still probed with them). */
+  followIceServerSetting(opts: { trackers: string[]; bindAddress?: string | undefined }): void {
+    this.network = startNodeNetwork(this, opts);
+    this.model.settings.onChange((_next, _prev, changed) => {
+      if (!changed.includes('iceServers') || this.fixedIceServers) return;
+      // In force at once (the probe that follows may take seconds): the new list, or none until
+      // the probe finds the trackers' again.
+      this.session.setIceServers?.(this.iceServers());
+      void this.network?.refresh();
+    });
   }
 
   /** Where a torrent goes when its add (and its category) names no save path: the downloadDir setting. */
@@ -467,6 +479,7 @@ export class CascadeNode {
       await attempt(() => this.model.stop());
       await attempt(() => this.session.close());
       this.onion?.client.close();
+      this.network?.stop();
       for (const off of this.#untrack.values()) off();
       this.#untrack.clear();
       await attempt(() => this.ledger.close());
@@ -546,7 +559,7 @@ export async function startNode(
   node.onion = onion;
   storageFor = node.privateShares.storageFor;
   if (o.iceServers) node.fixedIceServers = o.iceServers;
-  else node.followIceServerSetting();
+  node.followIceServerSetting({ trackers: o.trackers, bindAddress: o.host });
   if (opts.reportListening !== false) {
     out.event('listening', { port: session.port });
     out.say(`listening on port ${session.port}`);

@@ -82,6 +82,7 @@ export const peerSchema = {
     address: str,
     client: nullable('string'),
     transport: { type: 'string', description: 'tcp | webrtc | webseed' },
+    relayed: { type: 'boolean', description: 'true when this WebRTC connection passes through a TURN relay (either side’s selected ICE candidate is a relay)' },
     downloaded: int,
     uploaded: int,
     downloadSpeed: num,

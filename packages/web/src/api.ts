@@ -64,6 +64,8 @@ export interface PeerInfo {
   address: string;
   client?: string | null;
   transport: 'tcp' | 'webrtc' | 'webseed' | string;
+  /** True when a WebRTC connection passes through a TURN relay. */
+  relayed?: boolean;
   downloadSpeed: number;
   uploadSpeed: number;
   progress: number;

@@ -26,9 +26,9 @@ import { acceptMse, mseDialer } from './mse.ts';
 import { UdpTracker } from './tracker-udp.ts';
 import { HybridTrackerClient } from '../discovery/tracker-hybrid.ts';
 import { offerCount } from '../discovery/tracker-ws.ts';
-import { DEFAULT_ICE_SERVERS, WsTrackerPool } from '../discovery/ws-pool.ts';
+import { WsTrackerPool } from '../discovery/ws-pool.ts';
 import type { TrackerClientOptions } from '../discovery/tracker-client.ts';
-import { nodeWebRtcEnv } from './webrtc.ts';
+import { NODE_DEFAULT_ICE_SERVERS, nodeWebRtcEnv } from './webrtc.ts';
 import { fsStorageMover } from './move-data.ts';
 import { Scheduler } from '../scheduler.ts';
 import type { ChangeFeed } from '../change-log.ts';
@@ -342,14 +342,14 @@ export class Session implements SessionHandle {
   private hiddenWsPool(WebSocket: typeof globalThis.WebSocket): WsTrackerPool {
     const env = nodeWebRtcEnv(this.opts.webrtc || undefined, this.outgoing);
     // The ICE servers in force now (setIceServers may have changed them since the start).
-    env.config = { ...env.config, iceServers: this.wsPool!.env.config?.iceServers ?? DEFAULT_ICE_SERVERS };
+    env.config = { ...env.config, iceServers: this.wsPool!.env.config?.iceServers ?? NODE_DEFAULT_ICE_SERVERS };
     return new WsTrackerPool(makePeerId(), { ...env, WebSocket });
   }
 
   /** STUN/TURN servers for WebRTC connections made from now on (settings change at run time);
    *  undefined = the default. Connections already up keep theirs. */
   setIceServers(iceServers: IceServer[] | undefined): void {
-    const list = (iceServers ?? DEFAULT_ICE_SERVERS) as RTCIceServer[];
+    const list = (iceServers ?? NODE_DEFAULT_ICE_SERVERS) as RTCIceServer[];
     for (const pool of [this.wsPool, this.hiddenPool]) if (pool) pool.env.config = { ...pool.env.config, iceServers: list };
   }
 

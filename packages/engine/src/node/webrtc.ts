@@ -4,12 +4,16 @@
 
 import { createRequire } from 'node:module';
 import type { WebRtcOptions } from '../api.ts';
-import { DEFAULT_ICE_SERVERS, type RTCPeerConnectionCtor, type WebRtcEnv } from '../discovery/ws-pool.ts';
+import type { RTCPeerConnectionCtor, WebRtcEnv } from '../discovery/ws-pool.ts';
+
+/** A node asks no third party by default: host candidates until its owner names ICE servers or the
+ *  node finds them on the Cascade trackers it announces to (the server's NodeNetwork sets them). */
+export const NODE_DEFAULT_ICE_SERVERS: RTCIceServer[] = [];
 
 /** `outgoing`: the session's concrete --host: WebSocket trackers are reached from it, and ICE binds
  *  to it unless the options name another address. */
 export function nodeWebRtcEnv(opts: WebRtcOptions = {}, outgoing?: string): WebRtcEnv {
-  const config: RTCConfiguration & Record<string, unknown> = { iceServers: opts.iceServers ?? DEFAULT_ICE_SERVERS };
+  const config: RTCConfiguration & Record<string, unknown> = { iceServers: opts.iceServers ?? NODE_DEFAULT_ICE_SERVERS };
   const bind = opts.bindAddress ?? outgoing;
   if (bind) config.bindAddress = bind;
   if (opts.portRange) {

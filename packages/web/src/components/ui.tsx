@@ -47,10 +47,19 @@ export function StateBadge({ state }: { state: string }) {
   );
 }
 
-export function TransportBadge({ transport }: { transport: string }) {
+export function TransportBadge({ transport, relayed }: { transport: string; relayed?: boolean | undefined }) {
   const t = transport.toLowerCase();
   const label = t === 'tcp' ? 'TCP' : t === 'webrtc' ? 'WebRTC' : t === 'webseed' ? 'Web seed' : transport;
-  return <span className={`badge badge-transport badge-${t}`}>{label}</span>;
+  return (
+    <>
+      <span className={`badge badge-transport badge-${t}`}>{label}</span>
+      {relayed && (
+        <span className="badge badge-relayed" data-testid="peer-relayed" title="This connection passes through a TURN relay: both sides are behind strict NATs. It works, but is slower than a direct one.">
+          relayed
+        </span>
+      )}
+    </>
+  );
 }
 
 export async function copyText(text: string): Promise<boolean> {

@@ -262,7 +262,7 @@ function PeersTab({ detail }: { detail: TorrentDetail }) {
                 {p.did && <PeerIdentity did={p.did} reputation={p.reputation} account={p.account} />}
               </td>
               <td>
-                <TransportBadge transport={p.transport} />
+                <TransportBadge transport={p.transport} relayed={p.relayed} />
               </td>
               <td className="r num nowrap">
                 <div>↓ {formatSpeed(p.downloadSpeed)}</div>

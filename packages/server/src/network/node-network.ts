@@ -1,0 +1,245 @@
+// How this node is reached, found out rather than guessed: which STUN servers it has (the ICE
+// servers configured, else those of the Cascade trackers it announces to), what they say its
+// address is and what kind of NAT it sits behind, what the gateway mapped, and which ICE servers the
+// node's WebRTC uses as a result. Probed at start, again when the network changes (interfaces come
+// and go, the default route's source address moves) or new trackers appear, and every few minutes.
+import os from 'node:os';
+import { probeNat, parseStunUrl, routeSource, type NatKind, type StunServer } from '@cascade/reachability';
+import type { IceServer } from '../model/ice-servers.ts';
+
+export interface PortMappingStatus {
+  method: 'upnp' | 'natpmp' | 'pcp' | null;
+  externalPort: number | null;
+  externalAddress?: string | null;
+  error: string | null;
+}
+
+export interface NetworkStatus {
+  nat: NatKind;
+  externalAddress: string | null;
+  /** The address the default route uses: what the node maps and announces. */
+  localAddress: string | null;
+  portMapping: PortMappingStatus;
+  /** In force for the node's WebRTC now (TURN credentials included: members only see this). */
+  iceServers: IceServer[];
+  /** Where those came from: the iceServers setting, or the trackers the node announces to. */
+  iceSource: 'setting' | 'trackers' | 'none';
+  /** STUN server → what it answered (`address:port` or the error). */
+  stun: Record<string, string>;
+  /** Why nat is "unknown", when it is. */
+  reason: string | null;
+  probedAt: number | null;
+}
+
+export interface NodeNetworkDeps {
+  /** Every tracker URL the node announces to (its own, the configured ones, its torrents'). */
+  trackerUrls(): string[];
+  /** The iceServers setting (or the node's fixed list); [] = find them, unless fixed. */
+  configuredIceServers(): IceServer[];
+  /** True when the list is fixed by the node's options: used as it is, even empty (host candidates only). */
+  fixed?(): boolean;
+  /** Puts a list in force for new WebRTC connections. */
+  apply(list: IceServer[]): void;
+  portMapping?(): PortMappingStatus | undefined;
+  /** The BitTorrent listener's bind address, when it names one. */
+  bindAddress?: string | undefined;
+  fetch?: typeof fetch;
+  log?(line: string): void;
+  /** Whether a STUN server runs on this host (asked nothing: it would always say "open"). Tests on
+   *  loopback say no. */
+  isOwnAddress?(host: string): boolean;
+}
+
+const WATCH_MS = 15_000;
+const REPROBE_MS = 10 * 60_000;
+const FETCH_TIMEOUT_MS = 3_000;
+
+export class NodeNetwork {
+  #deps: NodeNetworkDeps;
+  #status: NetworkStatus;
+  #timer: NodeJS.Timeout | undefined;
+  #probing: Promise<void> | undefined;
+  #again = false;
+  #signature = '';
+  #turnExpires = Infinity;
+  #stopped = false;
+
+  constructor(deps: NodeNetworkDeps) {
+    this.#deps = deps;
+    this.#status = {
+      nat: 'unknown', externalAddress: null, localAddress: null, portMapping: this.#portMapping(), iceServers: [],
+      iceSource: 'none', stun: {}, reason: 'not probed yet', probedAt: null,
+    };
+  }
+
+  start(): void {
+    void this.refresh();
+    this.#timer = setInterval(() => this.#watch(), WATCH_MS);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    clearInterval(this.#timer);
+  }
+
+  status(): NetworkStatus {
+    return { ...this.#status, portMapping: this.#portMapping() };
+  }
+
+  /** Probes again now (coalesced: one probe at a time, one more after it if asked meanwhile). */
+  refresh(): Promise<void> {
+    if (this.#probing) {
+      this.#again = true;
+      return this.#probing;
+    }
+    this.#probing = this.#probe()
+      .catch((err: Error) => this.#deps.log?.(`network probe failed: ${err.message}`))
+      .finally(() => {
+        this.#probing = undefined;
+        if (this.#again && !this.#stopped) {
+          this.#again = false;
+          void this.refresh();
+        }
+      });
+    return this.#probing;
+  }
+
+  #watch(): void {
+    const due = this.#status.probedAt === null || Date.now() - this.#status.probedAt > REPROBE_MS || Date.now() / 1000 > this.#turnExpires - 600;
+    if (due || this.#currentSignature() !== this.#signature) void this.refresh();
+  }
+
+  /** What, when it changes, calls for a new probe: local addresses and the trackers' hosts. */
+  #currentSignature(): string {
+    const addrs = Object.values(os.networkInterfaces()).flat().filter((a) => a && !a.internal).map((a) => a!.address).sort();
+    const hosts = [...new Set(this.#deps.trackerUrls().map(hostOf).filter(Boolean))].sort();
+    return `${addrs.join(',')}|${hosts.join(',')}|${JSON.stringify(this.#deps.configuredIceServers())}`;
+  }
+
+  async #probe(): Promise<void> {
+    this.#signature = this.#currentSignature();
+    const configured = this.#deps.configuredIceServers();
+    const useConfigured = configured.length > 0 || this.#deps.fixed?.() === true;
+    // The trackers' STUN serves the NAT probe even when the ICE servers are configured.
+    const fromTrackers = await this.#trackerIceServers();
+    const stunServers = dedupe([...stunOf(configured), ...fromTrackers.stun]).filter((s) => !(this.#deps.isOwnAddress ?? isOwnAddress)(s.host));
+    const probe = await probeNat(stunServers, this.#deps.bindAddress ? { bindAddress: this.#deps.bindAddress } : {});
+    if (this.#stopped) return;
+    const answered = dedupe(fromTrackers.stun).filter((s) => !(probe.answers[`${s.host}:${s.port}`] ?? 'error').startsWith('error'));
+    let iceServers: IceServer[];
+    let iceSource: NetworkStatus['iceSource'];
+    if (useConfigured) {
+      iceServers = configured;
+      iceSource = 'setting';
+    } else {
+      iceServers = [...answered.map((s) => ({ urls: [`stun:${hostPort(s)}`] })), ...fromTrackers.turn];
+      iceSource = iceServers.length > 0 ? 'trackers' : 'none';
+      this.#turnExpires = fromTrackers.expires;
+    }
+    this.#deps.apply(iceServers);
+    const localAddress = probe.localAddress ?? (stunServers[0] ? await routeSource(stunServers[0]) : null);
+    this.#status = {
+      nat: probe.nat, externalAddress: probe.externalAddress, localAddress, portMapping: this.#portMapping(), iceServers, iceSource,
+      stun: probe.answers, reason: probe.reason, probedAt: Date.now(),
+    };
+  }
+
+  /** STUN servers and TURN credentials from the trackers: a udp:// tracker's port answers STUN;
+   *  an http(s)/ws(s) Cascade tracker says at /ice-servers what it offers (others answer 404). */
+  async #trackerIceServers(): Promise<{ stun: StunServer[]; turn: IceServer[]; expires: number }> {
+    const stun: StunServer[] = [];
+    const turn: IceServer[] = [];
+    let expires = Infinity;
+    const origins = new Set<string>();
+    for (const url of this.#deps.trackerUrls()) {
+      try {
+        const u = new URL(url);
+        if (u.protocol === 'udp:' && u.port) stun.push({ host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port) });
+        else if (/^(https?|wss?):$/.test(u.protocol)) origins.add(`${u.protocol.replace(/^ws/, 'http')}//${u.host}`);
+      } catch {
+        // not a URL: nothing to learn from it
+      }
+    }
+    const doFetch = this.#deps.fetch ?? fetch;
+    await Promise.all([...origins].map(async (origin) => {
+      try {
+        const res = await doFetch(`${origin}/ice-servers`, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
+        if (!res.ok) return;
+        const body = (await res.json()) as { iceServers?: { urls: unknown; username?: unknown; credential?: unknown }[]; ttl?: number };
+        for (const s of body.iceServers ?? []) {
+          const urls = (Array.isArray(s.urls) ? s.urls : [s.urls]).filter((x): x is string => typeof x === 'string');
+          for (const u of urls.filter((x) => /^stun:/i.test(x))) stun.push(parseStunUrl(u));
+          const relays = urls.filter((x) => /^turns?:/i.test(x));
+          // Only the fields ICE reads, and only strings: this JSON comes from the network. TURN
+          // without credentials is useless (and refused by RTCPeerConnection).
+          if (relays.length > 0 && typeof s.username === 'string' && typeof s.credential === 'string') turn.push({ urls: relays, username: s.username, credential: s.credential });
+        }
+        if (typeof body.ttl === 'number') expires = Math.min(expires, Date.now() / 1000 + body.ttl);
+      } catch {
+        // not a Cascade tracker, or unreachable: it offers nothing
+      }
+    }));
+    return { stun, turn, expires };
+  }
+
+  #portMapping(): PortMappingStatus {
+    return this.#deps.portMapping?.() ?? { method: null, externalPort: null, error: 'port mapping is off' };
+  }
+}
+
+function stunOf(list: IceServer[]): StunServer[] {
+  const out: StunServer[] = [];
+  for (const s of list) for (const u of Array.isArray(s.urls) ? s.urls : [s.urls]) if (/^stun:/i.test(u)) out.push(parseStunUrl(u));
+  return out;
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return '';
+  }
+}
+
+const hostPort = (s: StunServer) => (s.host.includes(':') ? `[${s.host}]:${s.port}` : `${s.host}:${s.port}`);
+
+function dedupe(list: StunServer[]): StunServer[] {
+  const seen = new Set<string>();
+  return list.filter((s) => !seen.has(hostPort(s)) && seen.add(hostPort(s)));
+}
+
+/** A STUN server on this very host says nothing about the way out (it would always answer "open"). */
+function isOwnAddress(host: string): boolean {
+  if (/^(127\.|::1$|localhost$)/i.test(host)) return true;
+  return Object.values(os.networkInterfaces()).flat().some((a) => a?.address === host);
+}
+
+/** The node's own NodeNetwork: trackers from its options, its own tracker, and those of its torrents
+ *  that answered an announce (a tracker that never answered is not asked for anything else). */
+export function startNodeNetwork(
+  node: {
+    ownTrackers(): string[];
+    portMappingStatus: (() => PortMappingStatus | undefined) | undefined;
+    session: { list(): Iterable<{ trackers(): { url: string; lastReplyAt?: number }[] }>; setIceServers?(list: IceServer[] | undefined): void };
+    fixedIceServers: IceServer[] | undefined;
+    model: { getSettings(): { iceServers: IceServer[] } };
+    out?: { note(line: string): void };
+  },
+  opts: { trackers: string[]; bindAddress?: string | undefined },
+): NodeNetwork {
+  const network = new NodeNetwork({
+    trackerUrls: () => {
+      const urls = new Set([...opts.trackers, ...node.ownTrackers()]);
+      for (const t of node.session.list()) for (const tr of t.trackers()) if (tr.lastReplyAt) urls.add(tr.url);
+      return [...urls];
+    },
+    configuredIceServers: () => node.fixedIceServers ?? node.model.getSettings().iceServers,
+    fixed: () => node.fixedIceServers !== undefined,
+    apply: (list) => node.session.setIceServers?.(list),
+    portMapping: () => node.portMappingStatus?.(),
+    bindAddress: opts.bindAddress && !/^(0\.0\.0\.0|::)$/.test(opts.bindAddress) ? opts.bindAddress : undefined,
+  });
+  network.start();
+  return network;
+}
