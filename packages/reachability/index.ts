@@ -8,3 +8,5 @@ export {
 export { stunProbe, parseStunUrl, type StunServer, type ProbeOptions } from './src/stun-probe.ts';
 export { probeNat, routeSource, type NatKind, type NatProbeResult, type NatProbeOptions } from './src/nat-type.ts';
 export { mintTurnCredentials, type TurnCredentials } from './src/turn-credentials.ts';
+export { startPortMapping, PORT_MAPPING_MODES, type PortMappingMode, type PortMappingStatus, type PortMappingOptions, type PortMapper } from './src/port-mapping.ts';
+export { defaultRoute, ssdpSearch, type DefaultRoute, type SsdpAnswer } from './src/gateway.ts';
