@@ -38,6 +38,9 @@ export const SYSTEM_PACKAGES: SystemPackage[] = [
   { pkg: 'miniupnpd', cmd: 'miniupnpd', args: ['--version'] },
   // upnpc has no option that exits 0 without a gateway to ask, so the probe looks it up instead.
   { pkg: 'miniupnpc', cmd: 'sh', args: ['-c', 'command -v upnpc'] },
+  // The tracker's TURN credentials are checked against a real coturn (packages/tracker/test/
+  // turn-coturn.test.ts). `turnserver --version` prints the version and exits 0 (--help exits 255).
+  { pkg: 'coturn', cmd: 'turnserver', args: ['--version'] },
 ];
 
 /** True only when the command ran and exited 0 within 30 s. */

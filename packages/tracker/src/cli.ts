@@ -5,6 +5,7 @@ import module from 'node:module';
 import { parseArgs } from 'node:util';
 import type { TrackerOptions } from './tracker.ts';
 import { TrustedProxies } from './proxy.ts';
+import { DEFAULT_TURN_TTL, checkTurnUrl } from './turn-url.ts';
 
 const USAGE = `usage: cascade tracker [options]
 
@@ -20,12 +21,20 @@ const USAGE = `usage: cascade tracker [options]
                        announcing client (repeatable; e.g. the Ingress controller's pod range)
   --admin-token T      private mode: admin API token (default: random, printed)
   --torrent HEX        private mode: register this infohash (repeatable)
+  --turn-url URL       a TURN server to hand out credentials for at /ice-servers:
+                       turn:host:port or turns:host:port, optionally ?transport=tcp (repeatable)
+  --turn-secret S      that TURN server's static-auth-secret (coturn use-auth-secret);
+                       better in $CASCADE_TURN_SECRET, which keeps it out of the process list
+  --turn-ttl S         seconds a minted TURN credential lasts (default ${DEFAULT_TURN_TTL})
   --json               print machine-readable lines instead of text
+
+The UDP port also answers STUN binding requests. GET /ice-servers on the HTTP port lists that STUN
+service and, with --turn-url, fresh TURN credentials (private mode: /ice-servers/<passkey>).
 `;
 
 export class CliUsageError extends Error {}
 
-export function parseTrackerArgs(argv: string[]): { opts: TrackerOptions; json: boolean; help: boolean } {
+export function parseTrackerArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): { opts: TrackerOptions; json: boolean; help: boolean } {
   let values;
   try {
     ({ values } = parseArgs({
@@ -44,6 +53,9 @@ export function parseTrackerArgs(argv: string[]): { opts: TrackerOptions; json: 
         'trust-proxy': { type: 'string', multiple: true },
         'admin-token': { type: 'string' },
         torrent: { type: 'string', multiple: true },
+        'turn-url': { type: 'string', multiple: true },
+        'turn-secret': { type: 'string' },
+        'turn-ttl': { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -66,6 +78,20 @@ export function parseTrackerArgs(argv: string[]): { opts: TrackerOptions; json: 
     throw new CliUsageError(`--trust-proxy: ${(err as Error).message}`);
   }
   for (const t of values.torrent ?? []) if (!/^[0-9a-fA-F]{40}$/.test(t)) throw new CliUsageError(`--torrent ${t}: not a 40-digit hex infohash`);
+  const turnUrls = values['turn-url'] ?? [];
+  for (const u of turnUrls) {
+    try {
+      checkTurnUrl(u);
+    } catch (err) {
+      throw new CliUsageError(`--turn-url ${(err as Error).message}`);
+    }
+  }
+  // The environment's secret counts only with a --turn-url: it may be set for other programs too.
+  const turnSecret = values['turn-secret'] ?? env.CASCADE_TURN_SECRET;
+  if (turnUrls.length > 0 && !turnSecret) throw new CliUsageError('--turn-url needs the TURN server\'s shared secret: --turn-secret S or $CASCADE_TURN_SECRET');
+  if (turnUrls.length === 0 && values['turn-secret'] !== undefined) throw new CliUsageError('--turn-secret needs at least one --turn-url');
+  if (turnUrls.length === 0 && values['turn-ttl'] !== undefined) throw new CliUsageError('--turn-ttl needs at least one --turn-url');
+  const turnTtl = num('turn-ttl', values['turn-ttl'], 60, 30 * 86_400);
   const opts: TrackerOptions = {
     host: values.host ?? '0.0.0.0',
     httpPort: num('http-port', values['http-port'], 0, 65535) ?? 6969,
@@ -78,6 +104,7 @@ export function parseTrackerArgs(argv: string[]): { opts: TrackerOptions; json: 
     adminToken: values['admin-token'],
     torrents: values.torrent,
     ...(trustProxy.length > 0 ? { trustProxy } : {}),
+    ...(turnUrls.length > 0 ? { turn: { urls: turnUrls, secret: turnSecret!, ...(turnTtl !== undefined ? { ttl: turnTtl } : {}) } } : {}),
   };
   return { opts, json: values.json ?? false, help: values.help ?? false };
 }
@@ -110,7 +137,7 @@ export async function runTrackerCli(argv: string[]): Promise<void> {
     throw err;
   }
   if (json) {
-    const line: Record<string, unknown> = { event: 'listening', http: t.httpAnnounceUrl, udp: t.udpAnnounceUrl, ws: t.wsAnnounceUrl ?? null, stats: t.statsUrl, metrics: t.metricsUrl, private: t.private };
+    const line: Record<string, unknown> = { event: 'listening', http: t.httpAnnounceUrl, udp: t.udpAnnounceUrl, ws: t.wsAnnounceUrl ?? null, stats: t.statsUrl, metrics: t.metricsUrl, iceServers: t.iceServersUrl, stun: t.stunUrl, private: t.private };
     if (t.adminToken) line.adminToken = t.adminToken;
     process.stdout.write(JSON.stringify(line) + '\n');
   } else {
@@ -121,6 +148,8 @@ export async function runTrackerCli(argv: string[]): Promise<void> {
       ...(t.wsAnnounceUrl ? [`  ws     ${t.wsAnnounceUrl}${t.private ? '/<passkey>' : ''}`] : []),
       `  stats  ${t.statsUrl}`,
       `  metrics ${t.metricsUrl}`,
+      `  stun   ${t.stunUrl}`,
+      `  ice servers ${t.iceServersUrl}${opts.turn ? ` (with TURN credentials for ${opts.turn.urls.join(', ')})` : ''}`,
     ];
     if (t.adminToken) {
       const base = t.statsUrl.replace(/\/stats$/, '');

@@ -7,6 +7,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { encode } from '../../engine/src/bencode.ts';
 import type { AdminApi } from './admin.ts';
 import { handleAdmin } from './admin.ts';
+import { iceServersPath } from './ice-servers.ts';
+import type { iceServersRoute } from './ice-servers.ts';
 import type { TrackerCore } from './core.ts';
 import { compactPeers, peerHost } from './peers.ts';
 import { BadRequest, bytes, int, parseQuery, str, trackerPath } from './query.ts';
@@ -26,6 +28,8 @@ export interface HttpOptions {
   proxies: TrustedProxies;
   /** The onion relay directory at /relays (relays.ts); omitted = none. */
   relays?: (req: IncomingMessage, res: ServerResponse, ip: string) => Promise<void>;
+  /** GET /ice-servers (ice-servers.ts); omitted = none. */
+  iceServers?: ReturnType<typeof iceServersRoute>;
 }
 
 const MAX_SCRAPE = 100;
@@ -72,6 +76,8 @@ async function handle(opts: HttpOptions, req: IncomingMessage, res: ServerRespon
       if (req.method === 'POST' && !opts.limiter.allow(ip)) return void res.writeHead(429).end();
       return await opts.relays(req, res, ip);
     }
+    const ice = opts.iceServers && iceServersPath(path);
+    if (ice) return await opts.iceServers!(req, res, ip, ice.passkey, new URLSearchParams(q >= 0 ? raw.slice(q + 1) : ''));
     if (path.startsWith('/admin/') && opts.admin) return await handleAdmin(opts.admin, req, res, path);
     if (req.method === 'GET' && (path === '/stats' || path === '/stats.json' || path === '/stats.html')) {
       const snap = await opts.stats.snapshot();

@@ -1,5 +1,5 @@
 // Assembles one tracker process: a store (memory or Redis), the protocol-neutral core, and the
-// HTTP (+ WebSocket upgrade, stats, metrics, admin) and UDP front ends.
+// HTTP (+ WebSocket upgrade, stats, metrics, admin, ICE servers) and UDP (+ STUN) front ends.
 
 import { relayDirectoryRoute } from './relays.ts';
 import { once } from 'node:events';
@@ -8,6 +8,8 @@ import { isIP, type AddressInfo } from 'node:net';
 import type { AdminApi } from './admin.ts';
 import { TrackerCore } from './core.ts';
 import { createHttpServer } from './http.ts';
+import { iceServersRoute } from './ice-servers.ts';
+import { checkTurnUrl, type TurnOptions } from './turn-url.ts';
 import { TrustedProxies } from './proxy.ts';
 import { MemoryStore } from './memory-store.ts';
 import { Metrics } from './metrics.ts';
@@ -53,6 +55,8 @@ export interface TrackerOptions {
   trustProxy?: string[];
   /** Serve the onion relay directory at /relays (relays.ts). Default true. */
   relays?: boolean;
+  /** Hand out TURN credentials for these servers at /ice-servers (ice-servers.ts). Default none. */
+  turn?: TurnOptions;
 }
 
 export interface UserStats extends UserRecord {
@@ -92,6 +96,10 @@ export interface RunningTracker {
   wsAnnounceUrl?: string;
   statsUrl: string;
   metricsUrl: string;
+  /** GET: this tracker's STUN service and, with `turn`, TURN credentials (ice-servers.ts). */
+  iceServersUrl: string;
+  /** The UDP port's STUN service, as an ICE server URL. */
+  stunUrl: string;
   httpPort: number;
   udpPort: number;
   private: boolean;
@@ -124,6 +132,12 @@ export async function startTracker(opts: TrackerOptions = {}): Promise<RunningTr
   // A peer that missed two announces (plus slack for slow clients) is gone.
   const peerTtlMs = (opts.peerTtl ?? interval * 2 + 60) * 1000;
   const isPrivate = opts.private ?? false;
+  if (opts.turn) {
+    if (opts.turn.urls.length === 0) throw new Error('turn: at least one TURN URL is needed');
+    for (const u of opts.turn.urls) checkTurnUrl(u);
+    if (!opts.turn.secret) throw new Error('turn: a TURN secret is needed');
+    if (opts.turn.ttl !== undefined && !(Number.isInteger(opts.turn.ttl) && opts.turn.ttl > 0)) throw new Error('turn: the TTL must be a positive whole number of seconds');
+  }
   const owner = randomBytes(8).toString('hex');
 
   const store: TrackerStore = opts.redis
@@ -181,7 +195,16 @@ export async function startTracker(opts: TrackerOptions = {}): Promise<RunningTr
   for (const ih of opts.torrents ?? []) await registerTorrent(ih);
 
   const relays = opts.relays === false ? undefined : relayDirectoryRoute();
-  const httpServer = createHttpServer({ core, limiter, stats, admin, proxies, ...(relays ? { relays } : {}) });
+  let udpPort = 0;
+  const iceServers = iceServersRoute({
+    core,
+    limiter,
+    host,
+    udpPort: () => udpPort,
+    fallbackHost: host === '::' ? '[::1]' : '127.0.0.1',
+    ...(opts.turn ? { turn: opts.turn } : {}),
+  });
+  const httpServer = createHttpServer({ core, limiter, stats, admin, proxies, iceServers, ...(relays ? { relays } : {}) });
   const udp = createUdpServer({ core, limiter, host });
   let ws: WsTracker | undefined;
   try {
@@ -202,7 +225,7 @@ export async function startTracker(opts: TrackerOptions = {}): Promise<RunningTr
   }
 
   const httpPort = (httpServer.address() as AddressInfo).port;
-  const udpPort = udp.address().port;
+  udpPort = udp.address().port;
   const urlHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
   urls = {
     http: `http://${urlHost}:${httpPort}/announce`,
@@ -245,6 +268,8 @@ export async function startTracker(opts: TrackerOptions = {}): Promise<RunningTr
     wsAnnounceUrl: urls.ws,
     statsUrl: `http://${urlHost}:${httpPort}/stats`,
     metricsUrl: `http://${urlHost}:${httpPort}/metrics`,
+    iceServersUrl: `http://${urlHost}:${httpPort}/ice-servers`,
+    stunUrl: `stun:${urlHost}:${udpPort}`,
     httpPort,
     udpPort,
     private: isPrivate,
