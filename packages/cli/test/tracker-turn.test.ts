@@ -1,6 +1,7 @@
 // `cascade tracker --turn-url … --turn-secret …` (issue 23): the tracker hands out TURN credentials
 // in coturn's shared-secret scheme at /ice-servers; the secret may come from $CASCADE_TURN_SECRET
 // instead of the command line; a TURN URL without a secret, or a malformed one, is a usage error.
+// The tracker `cascade serve` starts answers STUN and /ice-servers too.
 // (That the credentials work against a real coturn: packages/tracker/test/turn-coturn.test.ts.)
 
 import { test } from 'node:test';
@@ -9,6 +10,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { once } from 'node:events';
 import { join } from 'node:path';
+import dgram from 'node:dgram';
+import { parseStunUrl, stunProbe } from '../../reachability/index.ts';
+import { startServe } from './node-process.ts';
 
 const MAIN = join(import.meta.dirname, '../src/main.ts');
 // No CASCADE_TURN_SECRET from the developer's shell leaks into the tests that must not have one.
@@ -99,4 +103,19 @@ test('TURN usage errors exit 2 with a message that names the problem; help lists
   const help = spawnSync(process.execPath, [MAIN, 'tracker', '--help'], { encoding: 'utf8', timeout: 30_000 });
   assert.equal(help.status, 0);
   for (const o of ['--turn-url', '--turn-secret', '--turn-ttl', 'CASCADE_TURN_SECRET', '/ice-servers', 'STUN']) assert.ok(help.stdout.includes(o), `help names ${o}`);
+});
+
+test('the tracker built into `cascade serve` lists its STUN service at /ice-servers, and answers STUN there', async (t) => {
+  const node = await startServe(t, { args: ['--no-chain'] });
+  t.after(() => node.stop());
+  const body = await iceServers(`http://127.0.0.1:${node.trackerHttpPort}/ice-servers`);
+  assert.equal(body.iceServers.length, 1, 'STUN only: serve configures no TURN');
+  const stunUrl = body.iceServers[0]!.urls as string;
+  assert.match(stunUrl, /^stun:127\.0\.0\.1:\d+$/);
+  const s = dgram.createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, '127.0.0.75', r));
+  t.after(() => s.close());
+  const answer = await stunProbe(s, parseStunUrl(stunUrl));
+  assert.deepEqual(answer.mapped, { family: 4, address: '127.0.0.75', port: s.address().port });
+  assert.equal(answer.software, 'cascade-tracker');
 });
