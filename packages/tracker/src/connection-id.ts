@@ -8,12 +8,13 @@
 // The UDP port answers STUN too (udp.ts), told apart by STUN's magic cookie at bytes 4-7. An
 // announce starts with its connection id, so no id we issue may carry the cookie there.
 
+import { MAGIC_COOKIE } from '@cascade/reachability';
+
 const SLOT_MS = 120_000;
-const STUN_MAGIC_COOKIE = 0x2112a442;
 
 /** The low word of an id, moved off STUN's magic cookie (one value in 2^32 is nudged by one). */
 export function avoidStunCookie(lo: number): number {
-  return lo === STUN_MAGIC_COOKIE ? (lo ^ 1) >>> 0 : lo;
+  return lo === MAGIC_COOKIE ? (lo ^ 1) >>> 0 : lo;
 }
 
 function rotl(x: number, b: number): number {

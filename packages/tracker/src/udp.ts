@@ -147,7 +147,8 @@ export function createUdpServer(opts: UdpOptions): dgram.Socket {
     if (msg.length < 16 || msg.length > MAX_PACKET) return metrics.udpDropped++;
     // Dropped, not answered: an error reply to a spoofed flood would be an amplifier.
     if (!limiter.allow(r.address)) return metrics.rateLimited.udp++;
-    // Before any BEP 15 field is read: a STUN message is a whole other protocol.
+    // Before any BEP 15 field is read: a STUN message is a whole other protocol. (The check costs
+    // a few ns per packet: V8 optimizes its DataView away.)
     if (isStunMessage(msg)) {
       const answer = stunAnswer(msg, r, origin);
       if (!answer) return metrics.udpDropped++;
