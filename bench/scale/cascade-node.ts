@@ -50,7 +50,8 @@ export async function startNode(setup: NodeSetup): Promise<RunningNode> {
     '--host', '127.0.0.1', '--http-port', '0', '--port', '0', '--tracker-port', '0', '--no-dht',
   ];
   // This Node (24) runs the checkout's sources; cwd = the checkout, so its node_modules resolve.
-  const child = track(spawn(process.execPath, args, { cwd: setup.root, stdio: ['ignore', 'pipe', 'pipe'] }));
+  // CASCADE_PORT_MAPPING=off: a benchmark's node asks no gateway of this machine's network for a port.
+  const child = track(spawn(process.execPath, args, { cwd: setup.root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CASCADE_PORT_MAPPING: 'off' } }));
   const log = createWriteStream(setup.logPath, { flags: 'a' });
   child.stderr!.pipe(log);
   const lines = createInterface({ input: child.stdout! });

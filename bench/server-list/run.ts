@@ -90,7 +90,8 @@ async function serve(): Promise<Server> {
     nodeBin,
     [join(root, 'packages/cli/src/main.ts'), 'serve', '--json', '--state-dir', stateDir, '--download-dir', downloads,
       '--http-port', '0', '--port', '0', '--tracker-port', '0', '--no-dht'],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+    // CASCADE_PORT_MAPPING=off: the benchmark's node asks no gateway of this machine's network for a port.
+    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, CASCADE_PORT_MAPPING: 'off' } },
   );
   const url = await new Promise<string>((res, rej) => {
     proc.once('exit', (code) => rej(new Error(`serve exited ${code}`)));

@@ -27,7 +27,7 @@ interface Proc {
 }
 
 function cascade(args: string[], timeout = 60_000): Proc {
-  const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], timeout, killSignal: 'SIGKILL' });
+  const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], timeout, killSignal: 'SIGKILL', env: { ...process.env, CASCADE_PORT_MAPPING: 'off' } });
   const events: Record<string, any>[] = [];
   let raw = '';
   let buf = '';

@@ -77,6 +77,8 @@ export interface Options {
   /** --ice-server (repeatable), parsed; undefined when not given. serve stores them as the iceServers
    *  setting; seed and download use them for their run. */
   iceServers: IceServer[] | undefined;
+  /** serve --port-mapping: stored as the portMapping setting; undefined when not given. */
+  portMapping: 'auto' | 'upnp' | 'natpmp' | 'off' | undefined;
   /** serve: let added URLs reach loopback, private and link-local addresses. */
   allowPrivateUrls: boolean;
   /** serve: the public URL of the node's tracker (the publicUrl setting); checked by the node. */
@@ -292,6 +294,7 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
     }),
     allowPrivateUrls: bool('allow-private-urls'),
     iceServers: list('ice-server').length > 0 ? list('ice-server').map(parseIceServerUrl) : undefined,
+    portMapping: portMappingMode(str('port-mapping')),
     publicUrl: str('public-url'),
     conversation: str('conversation'),
     metricsToken: str('metrics-token'),
@@ -416,4 +419,13 @@ function onionOption(command: string, directories: string[], privateDiscovery: b
   }
   if (relay && directories.length === 0) throw new UsageError('--relay needs --directory URL: where the relay publishes its descriptor');
   return directories.length > 0 ? { directories, byDefault: privateDiscovery } : undefined;
+}
+
+const PORT_MAPPING_MODES = ['auto', 'upnp', 'natpmp', 'off'] as const;
+
+function portMappingMode(v: string | undefined): Options['portMapping'] {
+  if (v === undefined) return undefined;
+  const m = v.trim().toLowerCase();
+  if (!(PORT_MAPPING_MODES as readonly string[]).includes(m)) throw new UsageError(`--port-mapping wants auto, upnp, natpmp or off, got "${v}"`);
+  return m as Options['portMapping'];
 }

@@ -8,7 +8,7 @@ import { RSS_DETAILS, RSS_USAGE } from './commands/rss-help.ts';
 export type OptName =
   | 'json' | 'help' | 'state-dir' | 'port' | 'host' | 'dht' | 'dht-bootstrap' | 'tracker'
   | 'output' | 'dir' | 'announce' | 'piece-length' | 'private' | 'webseed' | 'peer' | 'seed'
-  | 'timeout' | 'delete-data' | 'paused' | 'http-port' | 'download-dir' | 'tracker-port' | 'allowed-host' | 'allow-private-urls' | 'public-url' | 'ice-server' | 'metrics-token'
+  | 'timeout' | 'delete-data' | 'paused' | 'http-port' | 'download-dir' | 'tracker-port' | 'allowed-host' | 'allow-private-urls' | 'public-url' | 'ice-server' | 'port-mapping' | 'metrics-token'
   | 'save-path' | 'category' | 'tag' | 'down' | 'up' | 'alt-down' | 'alt-up'
   | 'sort' | 'order' | 'limit' | 'state' | 'off' | 'alt'
   | 'chain' | 'chain-rpc' | 'chain-id' | 'chain-contracts' | 'key' | 'receipt-every' | 'payment-threshold' | 'auto-claim' | 'ipfs-api'
@@ -55,6 +55,11 @@ export const OPTION_DEFS: Record<OptName, OptDef> = {
   'tracker-port': { type: 'string', arg: 'N', help: 'built-in tracker port, HTTP and UDP (default 6969, 0 = any)' },
   'allowed-host': { type: 'string', multiple: true, arg: 'NAME', help: 'a domain name the UI is reached by (IPs and localhost always work)' },
   'allow-private-urls': { type: 'boolean', help: 'added .torrent URLs may point at this machine or the LAN' },
+  'port-mapping': {
+    type: 'string',
+    arg: 'MODE',
+    help: 'map the BitTorrent and DHT ports on the gateway: auto (UPnP, then NAT-PMP; the default), upnp, natpmp or off (kept as the portMapping setting)',
+  },
   'ice-server': {
     type: 'string',
     multiple: true,
@@ -178,9 +183,9 @@ export const COMMANDS: Record<string, CommandSpec> = {
     optionHelp: { output: 'the download directory (default: the current one)', dir: 'the same as -o' },
   },
   serve: {
-    options: [...NODE, 'http-port', 'download-dir', 'tracker-port', 'allowed-host', 'allow-private-urls', 'public-url', 'ice-server', 'metrics-token', 'llm-url', 'llm-model', 'llm-key', 'llm-gguf', 'llm-threads', 'llm-max-tokens', ...CHAIN, ...ONION, 'relay', 'relay-port'],
+    options: [...NODE, 'http-port', 'download-dir', 'tracker-port', 'allowed-host', 'allow-private-urls', 'public-url', 'ice-server', 'port-mapping', 'metrics-token', 'llm-url', 'llm-model', 'llm-key', 'llm-gguf', 'llm-threads', 'llm-max-tokens', ...CHAIN, ...ONION, 'relay', 'relay-port'],
     positionals: [0, 0],
-    usage: 'serve [--http-port N] [--host ADDR] [--download-dir DIR] [--port N] [--tracker-port N] [--allowed-host NAME]... [--allow-private-urls] [--public-url URL] [--metrics-token TOKEN] [--llm-url URL --llm-model NAME [--llm-key KEY] | --llm-gguf FILE [--llm-threads N] [--llm-max-tokens N]] [--no-chain | --chain-rpc URL --chain-contracts FILE]',
+    usage: 'serve [--http-port N] [--host ADDR] [--download-dir DIR] [--port N] [--tracker-port N] [--allowed-host NAME]... [--allow-private-urls] [--public-url URL] [--port-mapping auto|upnp|natpmp|off] [--metrics-token TOKEN] [--llm-url URL --llm-model NAME [--llm-key KEY] | --llm-gguf FILE [--llm-threads N] [--llm-max-tokens N]] [--no-chain | --chain-rpc URL --chain-contracts FILE]',
     summary: 'run the node: every stored torrent, the tracker, and the web UI + API on http://localhost:8080',
     optionHelp: { host: 'bind address of the web UI, API and tracker (default 127.0.0.1: this machine only)' },
   },

@@ -34,7 +34,7 @@ test('cascade serve on a fresh clone builds and serves the web app', { timeout: 
   const child = spawn(process.execPath, [
     path.join(dir, 'packages/cli/bin/cascade.js'), 'serve', '--json', '--http-port', '0', '--port', '0', '--tracker-port', '0', '--no-dht',
     '--state-dir', path.join(dir, 'state'),
-  ], { stdio: ['ignore', 'pipe', 'inherit'], timeout: 100_000, killSignal: 'SIGKILL' });
+  ], { stdio: ['ignore', 'pipe', 'inherit'], timeout: 100_000, killSignal: 'SIGKILL', env: { ...process.env, CASCADE_PORT_MAPPING: 'off' } });
   t.after(() => child.kill('SIGKILL'));
   const url = await new Promise<string>((resolve, reject) => {
     let buf = '';

@@ -33,7 +33,8 @@ export async function cascade(args: string[], opts: { cwd?: string; stdin?: stri
     cwd: opts.cwd,
     timeout: 60_000,
     killSignal: 'SIGKILL',
-    env: { ...process.env, CASCADE_HOME: '/nonexistent-cascade-home' },
+    // No port mapping: a test's node asks no gateway of this machine's network (UPnP, NAT-PMP).
+    env: { ...process.env, CASCADE_HOME: '/nonexistent-cascade-home', CASCADE_PORT_MAPPING: 'off' },
   });
   let stdout = '';
   let stderr = '';
@@ -68,7 +69,7 @@ export async function startServe(t: T, opts: { stateDir?: string; args?: string[
   const child = spawn(
     process.execPath,
     [MAIN, 'serve', '--json', '--http-port', '0', '--port', '0', '--tracker-port', '0', '--no-dht', '--state-dir', stateDir, ...(opts.args ?? [])],
-    { stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000, killSignal: 'SIGKILL' },
+    { stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000, killSignal: 'SIGKILL', env: { ...process.env, CASCADE_PORT_MAPPING: 'off' } },
   );
   t.after(() => void child.kill('SIGKILL'));
   const events: Record<string, any>[] = [];

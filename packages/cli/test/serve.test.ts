@@ -17,6 +17,7 @@ function cascade(args: string[]): { child: ChildProcess; lines: Record<string, a
     stdio: ['ignore', 'pipe', 'pipe'],
     timeout: 45_000,
     killSignal: 'SIGKILL',
+    env: { ...process.env, CASCADE_PORT_MAPPING: 'off' }, // no UPnP/NAT-PMP to this machine's network
   });
   const lines: Record<string, any>[] = [];
   const waiters: [string, (e: Record<string, any>) => void][] = [];

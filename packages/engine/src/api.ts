@@ -393,6 +393,9 @@ export interface SessionHandle {
    *  unset fields keep their value. Throws a RangeError on a value that is not a finite number >= 0. */
   /** STUN/TURN servers for WebRTC connections made from now on; undefined = the default. */
   setIceServers?(iceServers: IceServer[] | undefined): void;
+  /** The port told to trackers, the DHT and peers (BEP 10 `p`) instead of the listen port — the
+   *  gateway's external port when a port mapping exists; null = the listen port again (Node only). */
+  setAnnouncePort?(port: number | null): void;
   setRateLimits(limits: Partial<RateLimits>): void;
   rateLimits(): RateLimits;
   /** Totals and current values for monitoring (Node sessions; see SessionCounters). */

@@ -89,7 +89,7 @@ export class Torrent extends TorrentPieces implements TorrentHandle {
         // Hidden: a peer id of this torrent's own (the session's would link its torrents at the
         // trackers) and port 0, which Cascade trackers answer without listing anyone.
         peerId: hidden ? randomPeerId(this.ctx.peerId) : this.ctx.peerId,
-        port: hidden ? 0 : this.ctx.port(),
+        port: hidden ? 0 : () => this.ctx.port(),
         tiers: this.trackerUrls,
         getStats: () => ({ uploaded: this.sessionUploaded, downloaded: this.sessionDownloaded, left: bytesLeft(this.picker, this.metainfo) }),
         onPeers: (peers, source) => peers.forEach((p) => this.addPeer(p, source)),

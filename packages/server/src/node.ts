@@ -3,6 +3,8 @@
 
 import type { IceServer } from './model/ice-servers.ts';
 import { startNodeNetwork, type NodeNetwork, type PortMappingStatus } from './network/node-network.ts';
+import { followPortMapping, type NodePortMapping } from './port-mapping.ts';
+import type { PortMappingSetting } from './model/settings.ts';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StateDB, type TorrentStatus } from './state.ts';
@@ -53,6 +55,11 @@ export interface NodeOptions {
   queue?: QueueOptions | undefined;
   /** Private discovery through onion circuits built from these directories' relays (issue 14). */
   onion?: OnionOptions | undefined;
+  /** Map the ports on the gateway as the portMapping setting says (`serve` only; tests, benchmarks,
+   *  seed and download never map). CASCADE_PORT_MAPPING overrides the setting (port-mapping.ts). */
+  mapPorts?: boolean | undefined;
+  /** `serve --port-mapping`: stored as the portMapping setting before the mapping starts. */
+  portMappingSetting?: PortMappingSetting | undefined;
 }
 
 /** Where a node reports: JSON events and human lines. The CLI's Output satisfies it. */
@@ -183,6 +190,8 @@ export class CascadeNode {
   network: NodeNetwork | undefined;
   /** The gateway's port mapping, when one runs. */
   portMappingStatus: (() => PortMappingStatus | undefined) | undefined;
+  /** The port mapper following the portMapping setting (nodes started with mapPorts). */
+  portMapping: NodePortMapping | undefined;
 
   /** The ICE servers in force: fixed, else the setting, else those found on the trackers. */
   iceServers(): IceServer[] {
@@ -474,6 +483,8 @@ export class CascadeNode {
         }
       };
       await attempt(() => this.control?.close());
+      // Before the session closes: the gateway forgets our mappings while the port still listens.
+      await attempt(() => this.portMapping?.stop());
       this.queue.close();
       // The last traffic totals are sampled while the torrents still run, and written before the DB closes.
       await attempt(() => this.model.stop());
@@ -568,6 +579,11 @@ export async function startNode(
   if (dhtPort !== undefined) {
     out.event('dht', { port: dhtPort });
     out.say(`DHT on UDP port ${dhtPort}`);
+  }
+  if (o.mapPorts) {
+    if (o.portMappingSetting) await node.model.setSettings({ portMapping: o.portMappingSetting });
+    node.portMapping = followPortMapping(node, { udpPort: dhtPort, host: o.host });
+    node.portMappingStatus = () => node.portMapping?.status();
   }
   try {
     await node.startControl(!other);

@@ -3,6 +3,7 @@
 // HTTP port. `cascade serve` (and so `npm start`) is a thin wrapper around this.
 
 import type { IceServer } from './model/ice-servers.ts';
+import type { PortMappingSetting } from './model/settings.ts';
 import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
@@ -83,6 +84,11 @@ export interface ServerOptions {
   /** `serve --ice-server`: stored as the iceServers setting (the node's WebRTC and its web UI use it).
    *  Omitted: the setting as stored. */
   iceServersSetting?: IceServer[];
+  /** `cascade serve`: map the ports on the gateway as the portMapping setting says (tests and other
+   *  embedders leave it off; CASCADE_PORT_MAPPING overrides the setting). */
+  mapPorts?: boolean;
+  /** `serve --port-mapping`: stored as the portMapping setting. Omitted: the setting as stored. */
+  portMappingSetting?: PortMappingSetting;
   /** Fastify's request log (pino) on stdout. Default off. */
   logger?: boolean;
   /** Limits on the .torrents this process accepts (files, pieces, bytes, bencode depth and values);
@@ -172,6 +178,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     downloadDir,
     queue: opts.queue,
     onion: opts.onion,
+    mapPorts: opts.mapPorts === true,
+    portMappingSetting: opts.portMappingSetting,
   };
   const node = await startNode(nodeOptions, log, { exclusive: true, reportListening: false });
 

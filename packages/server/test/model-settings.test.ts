@@ -31,6 +31,7 @@ test('settings: defaults, PATCH any subset, kept across a restart', async (t) =>
     publicUrl: null,
     startPaused: false,
     iceServers: [],
+    portMapping: 'auto',
   });
 
   const newDir = join(n.root, 'elsewhere', 'dl');

@@ -92,7 +92,7 @@ const CLI = join(REPO_ROOT, 'packages/cli/src/main.ts');
 /** `cascade serve` as its own process (what people run); resolves with its URL once it serves. */
 async function serve(stateDir: string, httpPort: number): Promise<{ child: ChildProcess; url: string }> {
   const args = ['serve', '--json', '--http-port', String(httpPort), '--port', '0', '--tracker-port', '0', '--no-dht', '--state-dir', stateDir, '--download-dir', join(stateDir, 'downloads')];
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CASCADE_PORT_MAPPING: 'off' } });
   let out = '';
   let url = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));

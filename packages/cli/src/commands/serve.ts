@@ -25,6 +25,9 @@ export async function serveCommand(inv: Invocation, out: Output): Promise<number
     ...(o.allowPrivateUrls ? { allowPrivateUrls: true } : {}),
     ...(o.publicUrl !== undefined ? { publicUrl: o.publicUrl } : {}),
     ...(o.iceServers ? { iceServersSetting: o.iceServers } : {}),
+    // serve is the one door that maps ports (tests and benchmarks set CASCADE_PORT_MAPPING=off).
+    mapPorts: true,
+    ...(o.portMapping !== undefined ? { portMappingSetting: o.portMapping } : {}),
     ...metricsToken(o.metricsToken),
     ...(o.llmUrl !== undefined && o.llmModel !== undefined ? { llm: llmConfig(o.llmUrl, o.llmModel, o.llmKey) } : {}),
     ...(o.llmGguf !== undefined

@@ -18,7 +18,8 @@ export interface TrackerStats {
 export interface TrackerClientOptions {
   infoHash: Uint8Array;
   peerId: Uint8Array;
-  port: number;
+  /** The port announced: a number, or read at each announce (it follows the gateway's port mapping). */
+  port: number | (() => number);
   tiers: string[][];
   getStats: () => TrackerStats;
   onPeers: (peers: PeerAddress[], source: string) => void;
@@ -290,7 +291,7 @@ export class TrackerClient {
     return {
       infoHash: this.opts.infoHash,
       peerId: this.opts.peerId,
-      port: this.opts.port,
+      port: typeof this.opts.port === 'function' ? this.opts.port() : this.opts.port,
       uploaded: s.uploaded,
       downloaded: s.downloaded,
       left: s.left,

@@ -61,6 +61,8 @@ export class Session implements SessionHandle {
   private localTracker: LocalTracker | undefined;
   private server: net.Server | undefined;
   private listenPort = 0;
+  /** setAnnouncePort: the gateway's external port for listenPort, when it is mapped. */
+  private announcePort: number | null = null;
   private dht: Dht | undefined;
   private dhtListenPort = 0;
   private hasher: Hasher;
@@ -124,6 +126,12 @@ export class Session implements SessionHandle {
     return this.listenPort;
   }
 
+  /** Trackers (at their next announce), the DHT and new peers hear this port instead of the listen
+   *  port: the port a gateway mapped to it, so that peers outside the NAT reach us. */
+  setAnnouncePort(port: number | null): void {
+    this.announcePort = port !== null && Number.isInteger(port) && port > 0 && port < 65536 ? port : null;
+  }
+
   get dhtPort(): number | undefined {
     return this.dht ? this.dhtListenPort : undefined;
   }
@@ -137,7 +145,7 @@ export class Session implements SessionHandle {
     return (this.sharedContext ??= {
       scheduler: this.scheduler,
       peerId: this.peerId,
-      port: () => this.listenPort,
+      port: () => this.announcePort ?? this.listenPort,
       dialer: mseDialer(tcpDialerFrom(this.outgoing), this.opts.encryption ?? 'prefer-plaintext'),
       hasher: this.hasher,
       createStorage: (meta, savePath) => {

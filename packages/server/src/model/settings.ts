@@ -45,7 +45,12 @@ export interface Settings {
   startPaused: boolean;
   /** STUN/TURN servers for the node's WebRTC peers and its web UI ([] = the default). */
   iceServers: IceServer[];
+  /** Port mapping on the gateway (UPnP IGD, NAT-PMP) for `serve`: auto tries UPnP, then NAT-PMP. */
+  portMapping: PortMappingSetting;
 }
+
+export type PortMappingSetting = 'auto' | 'upnp' | 'natpmp' | 'off';
+export const PORT_MAPPING_SETTINGS: readonly PortMappingSetting[] = ['auto', 'upnp', 'natpmp', 'off'];
 
 export type SettingsKey = keyof Settings;
 
@@ -67,6 +72,7 @@ export const SETTINGS_KEYS: readonly SettingsKey[] = [
   'publicUrl',
   'startPaused',
   'iceServers',
+  'portMapping',
 ];
 
 /**
@@ -93,6 +99,7 @@ export function defaultSettings(downloadDir: string): Settings {
     publicUrl: null,
     startPaused: false,
     iceServers: [],
+    portMapping: 'auto',
   };
 }
 
@@ -189,6 +196,10 @@ export function applyPatch(current: Settings, patch: unknown, ctx: { stateDir: s
         break;
       case 'iceServers':
         next.iceServers = iceServersSetting(key, v);
+        break;
+      case 'portMapping':
+        if (!PORT_MAPPING_SETTINGS.includes(v as PortMappingSetting)) fail(key, 'must be "auto", "upnp", "natpmp" or "off"');
+        next.portMapping = v as PortMappingSetting;
         break;
     }
   }
