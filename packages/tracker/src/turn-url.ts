@@ -1,5 +1,5 @@
 // The TURN part of a tracker's options, checked without loading anything: `cascade tracker`
-// validates its arguments before the tracker (and @cascade/reachability) is imported.
+// validates its arguments before the tracker (and the STUN and TURN code it uses) is imported.
 
 export interface TurnOptions {
   /** `turn:host:port`, `turns:host:port`, each optionally `?transport=udp|tcp` (RFC 7065). */

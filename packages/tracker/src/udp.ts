@@ -14,7 +14,7 @@ import type { RateLimiter } from './rate-limit.ts';
 import { then } from './store.ts';
 import type { AnnounceInput } from './store.ts';
 import { isStunMessage, stunAddress, stunAnswer } from './stun.ts';
-import type { StunAddress } from '@cascade/reachability';
+import type { StunAddress } from '../../reachability/src/stun-message.ts';
 
 export interface UdpOptions {
   core: TrackerCore;
