@@ -149,3 +149,50 @@ test('serve with port mapping on, behind a router that offers none: /api/network
   serve.child.kill('SIGTERM');
   await once(serve.child, 'exit');
 });
+
+test('the external port, not the listen port, is announced: a gateway that maps another port still gets libtorrent to the node through the tracker', { timeout: 90_000 }, async (t) => {
+  const lab = await createNatLab(t);
+  const home = await lab.addHome({ nat: 'cone', upnp: true });
+  const work = mkdtempSync(join(tmpdir(), 'cascade-pm-lab-'));
+  t.after(() => rmSync(work, { recursive: true, force: true }));
+  // The listen port's number is taken on the router already, by another host of the home (10.0.1.3:
+  // miniupnpd's secure mode lets a host map only to itself, so its request must come from there), and
+  // miniupnpd's AddAnyPortMapping hands the node another external port.
+  const listen = 17000;
+  await lab.exec(home.ns, 'ip', ['addr', 'add', '10.0.1.3/24', 'dev', 'eth0']);
+  await lab.exec(home.ns, 'ip', ['route', 'add', `${home.gateway}/32`, 'dev', 'eth0', 'src', '10.0.1.3']);
+  await lab.exec(home.ns, 'upnpc', ['-u', home.upnpUrl!, '-e', 'another host', '-a', '10.0.1.3', '17999', String(listen), 'TCP', '3600']);
+  await lab.exec(home.ns, 'ip', ['route', 'del', `${home.gateway}/32`]);
+  assert.deepEqual((await home.mappings()).map((r) => `${r.externalPort}->${r.internalAddress}`), [`${listen}->10.0.1.3`]);
+
+  const tracker = lab.spawn(lab.public.ns, process.execPath, [MAIN, 'tracker', '--host', '198.18.0.1', '--http-port', '6969', '--udp-port', '0', '--interval', '30', '--json'], { stdio: ['ignore', 'pipe', 'inherit'], env: labEnv() });
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    tracker.stdout!.setEncoding('utf8').on('data', (c: string) => { out += c; if (/"listening"/.test(out)) resolve(); });
+    tracker.once('exit', (code) => reject(new Error(`tracker exited ${code}: ${out}`)));
+  });
+
+  const data = join(work, 'seed');
+  mkdirSync(data);
+  const payload = randomBytes(2 * 1024 * 1024 + 5);
+  writeFileSync(join(data, 'file.bin'), payload);
+  const torrent = join(work, 'file.torrent');
+  await lab.exec(home.ns, process.execPath, [MAIN, 'create', join(data, 'file.bin'), '-o', torrent, '--piece-length', '262144', '--announce', 'http://198.18.0.1:6969/announce']);
+
+  const state = join(work, 'state');
+  const serve = serveIn(lab, home.ns, ['--state-dir', state, '--port', String(listen), '--no-dht', '--port-mapping', 'upnp']);
+  const mapped = await serve.event((e) => e.event === 'portMapping' && e.externalPort !== null, 30_000, 'a port mapping');
+  assert.notEqual(mapped.externalPort, listen, 'the gateway mapped another external port');
+  await cascadeIn(lab, home.ns, ['add', torrent, '--save-path', data, '--state-dir', state]);
+
+  // libtorrent is given no peer: only what the tracker heard from the node can lead it there.
+  const got = join(work, 'lt');
+  mkdirSync(got);
+  const viaTracker = LT_DOWNLOAD.replace(/h\.connect_peer\(\(host, port\)\)/g, 'pass');
+  const lt = await lab.exec(lab.public.ns, '/usr/bin/python3', ['-c', viaTracker, torrent, got, home.wanAddress, '0'], { allowFail: true, timeoutMs: 60_000 });
+  assert.match(lt.stdout, /^done/, `libtorrent found the node through the tracker at ${home.wanAddress}:${mapped.externalPort}: ${lt.stdout} ${lt.stderr.slice(-1500)}`);
+  assert.ok(readFileSync(join(got, 'file.bin')).equals(payload));
+  serve.child.kill('SIGTERM');
+  await once(serve.child, 'exit');
+  assert.deepEqual((await home.mappings()).map((r) => r.internalAddress), ['10.0.1.3'], 'a clean stop removes the node\'s mapping, and only that');
+});
