@@ -204,6 +204,14 @@ class LabImpl implements NatLab {
     await ip(['-n', hostNs, 'route', 'add', 'default', 'via', `10.0.${n}.1`]);
     await this.exec(router, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1']);
     await this.exec(router, 'iptables', ['-t', 'nat', '-A', 'POSTROUTING', '-o', 'wan', '-j', 'MASQUERADE', ...(opts.nat === 'symmetric' ? ['--random-fully'] : [])]);
+    // A home router's firewall: unsolicited packets from the WAN to the router itself are dropped.
+    // Without it, Linux takes a peer's first hole-punching packet for the router's own, confirms a
+    // conntrack entry for it, and MASQUERADE then moves the home's outgoing flow to another port:
+    // hole punching fails where a real router lets it through. miniupnpd's STUN check needs
+    // unsolicited answers (CHANGE-REQUEST), so routers running it keep their WAN side open.
+    if (!opts.upnp && !opts.natpmp) {
+      await this.exec(router, 'iptables', ['-A', 'INPUT', '-i', 'wan', '-m', 'conntrack', '--ctstate', 'NEW,INVALID', '-j', 'DROP']);
+    }
     let log = '';
     let upnpUrl: string | null = null;
     if (opts.upnp || opts.natpmp) {

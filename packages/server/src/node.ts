@@ -304,6 +304,7 @@ export class CascadeNode {
     const ih = t.infoHashHex;
     if (this.#untrack.has(ih)) return;
     this.ledger.attach(t);
+    this.network?.soon(); // its trackers may be new STUN servers
     // DB writes from events are best effort: losing a status update must not crash the node.
     const safely = (fn: () => void) => () => {
       try {
@@ -463,6 +464,7 @@ export class CascadeNode {
       stateDir: this.db.stateDir,
       controlPort: this.control?.port ?? null,
       onion: this.onion?.status() ?? null,
+      network: this.network?.status() ?? null,
     };
   }
 

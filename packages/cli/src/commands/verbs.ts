@@ -221,6 +221,28 @@ function onionLine(o: OnionHealth): string {
   ].join('\n');
 }
 
+interface NetworkHealth {
+  nat: 'open' | 'cone' | 'symmetric' | 'unknown';
+  externalAddress: string | null;
+  reason: string | null;
+  portMapping: { method: string | null; externalPort: number | null; error: string | null };
+}
+
+const NAT_WORDS: Record<NetworkHealth['nat'], string> = {
+  open: 'no NAT: others can connect to you',
+  cone: 'behind a NAT that hole punching gets through: peers connect directly',
+  symmetric: 'behind a strict (symmetric) NAT: peers that cannot reach you go through a TURN relay, slower',
+  unknown: 'NAT type unknown',
+};
+
+function networkLine(n: NetworkHealth): string {
+  const seen = n.externalAddress ? `, seen as ${n.externalAddress}` : '';
+  const why = n.nat === 'unknown' && n.reason ? ` (${n.reason})` : '';
+  const pm = n.portMapping;
+  const mapping = pm.method ? `${pm.method === 'natpmp' ? 'NAT-PMP' : pm.method.toUpperCase()} mapped port ${pm.externalPort}` : `no port mapping${pm.error ? ` (${pm.error})` : ''}`;
+  return `${NAT_WORDS[n.nat]}${seen}${why}\n         ${mapping}`;
+}
+
 const health: Verb = async (inv, out, node) => {
   if (node) {
     const h = await node.call<Record<string, unknown>>('health');
@@ -238,6 +260,7 @@ const health: Verb = async (inv, out, node) => {
         `state    ${h.stateDir}`,
         ...(chain ? [`chain    ${chainLine(chain)}`] : []),
         ...(h.onion ? [`onion    ${onionLine(h.onion as OnionHealth)}`] : []),
+        ...(h.network ? [`network  ${networkLine(h.network as NetworkHealth)}`] : []),
       ].join('\n'),
     );
     return 0;

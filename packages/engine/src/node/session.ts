@@ -28,7 +28,7 @@ import { HybridTrackerClient } from '../discovery/tracker-hybrid.ts';
 import { offerCount } from '../discovery/tracker-ws.ts';
 import { WsTrackerPool } from '../discovery/ws-pool.ts';
 import type { TrackerClientOptions } from '../discovery/tracker-client.ts';
-import { NODE_DEFAULT_ICE_SERVERS, nodeWebRtcEnv } from './webrtc.ts';
+import { NODE_DEFAULT_ICE_SERVERS, forLibdatachannel, nodeWebRtcEnv } from './webrtc.ts';
 import { fsStorageMover } from './move-data.ts';
 import { Scheduler } from '../scheduler.ts';
 import type { ChangeFeed } from '../change-log.ts';
@@ -357,7 +357,7 @@ export class Session implements SessionHandle {
   /** STUN/TURN servers for WebRTC connections made from now on (settings change at run time);
    *  undefined = the default. Connections already up keep theirs. */
   setIceServers(iceServers: IceServer[] | undefined): void {
-    const list = (iceServers ?? NODE_DEFAULT_ICE_SERVERS) as RTCIceServer[];
+    const list = forLibdatachannel((iceServers ?? NODE_DEFAULT_ICE_SERVERS) as RTCIceServer[]);
     for (const pool of [this.wsPool, this.hiddenPool]) if (pool) pool.env.config = { ...pool.env.config, iceServers: list };
   }
 

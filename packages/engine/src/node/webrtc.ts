@@ -10,10 +10,19 @@ import type { RTCPeerConnectionCtor, WebRtcEnv } from '../discovery/ws-pool.ts';
  *  node finds them on the Cascade trackers it announces to (the server's NodeNetwork sets them). */
 export const NODE_DEFAULT_ICE_SERVERS: RTCIceServer[] = [];
 
+/** node-datachannel passes a TURN server to libdatachannel as `turn:user:pass@host`, unescaped: a
+ *  coturn user name (`<expiry>:<label>`) or a password holding ':' or '@' would be cut wrong. Percent-
+ *  encoded, libdatachannel decodes them back. */
+export function forLibdatachannel(list: RTCIceServer[]): RTCIceServer[] {
+  return list.map((s) => (s.username !== undefined || s.credential !== undefined
+    ? { ...s, ...(s.username !== undefined ? { username: encodeURIComponent(s.username) } : {}), ...(typeof s.credential === 'string' ? { credential: encodeURIComponent(s.credential) } : {}) }
+    : s));
+}
+
 /** `outgoing`: the session's concrete --host: WebSocket trackers are reached from it, and ICE binds
  *  to it unless the options name another address. */
 export function nodeWebRtcEnv(opts: WebRtcOptions = {}, outgoing?: string): WebRtcEnv {
-  const config: RTCConfiguration & Record<string, unknown> = { iceServers: opts.iceServers ?? NODE_DEFAULT_ICE_SERVERS };
+  const config: RTCConfiguration & Record<string, unknown> = { iceServers: forLibdatachannel(opts.iceServers ?? NODE_DEFAULT_ICE_SERVERS) };
   const bind = opts.bindAddress ?? outgoing;
   if (bind) config.bindAddress = bind;
   if (opts.portRange) {
@@ -39,7 +48,15 @@ function lazyPeerConnection(): RTCPeerConnectionCtor {
   let ctor: RTCPeerConnectionCtor | undefined;
   const load = (): RTCPeerConnectionCtor => {
     if (!ctor) {
-      const mod = createRequire(import.meta.url)('node-datachannel/polyfill') as { RTCPeerConnection: unknown };
+      const require = createRequire(import.meta.url);
+      // libdatachannel's own log (ICE candidates, checks, DTLS), for diagnosing a connection that
+      // never opens: CASCADE_WEBRTC_LOG=Debug (or Verbose, Info, Warning, Error).
+      const level = process.env.CASCADE_WEBRTC_LOG;
+      if (level) {
+        const ndc = require('node-datachannel') as { initLogger(level: string, cb: (level: string, message: string) => void): void };
+        ndc.initLogger(level, (l, message) => process.stderr.write(`webrtc ${l}: ${message}\n`));
+      }
+      const mod = require('node-datachannel/polyfill') as { RTCPeerConnection: unknown };
       ctor = mod.RTCPeerConnection as RTCPeerConnectionCtor;
     }
     return ctor;

@@ -58,6 +58,7 @@ export class NodeNetwork {
   #deps: NodeNetworkDeps;
   #status: NetworkStatus;
   #timer: NodeJS.Timeout | undefined;
+  #soon: NodeJS.Timeout | undefined;
   #probing: Promise<void> | undefined;
   #again = false;
   #signature = '';
@@ -81,6 +82,18 @@ export class NodeNetwork {
   stop(): void {
     this.#stopped = true;
     clearInterval(this.#timer);
+    clearTimeout(this.#soon);
+  }
+
+  /** Something may have changed (a torrent with trackers was added): look within a second, once
+   *  for a burst of adds, and probe only if the trackers' hosts did change. */
+  soon(): void {
+    if (this.#soon || this.#stopped) return;
+    this.#soon = setTimeout(() => {
+      this.#soon = undefined;
+      this.#watch();
+    }, 1000);
+    this.#soon.unref();
   }
 
   status(): NetworkStatus {
@@ -215,13 +228,12 @@ function isOwnAddress(host: string): boolean {
   return Object.values(os.networkInterfaces()).flat().some((a) => a?.address === host);
 }
 
-/** The node's own NodeNetwork: trackers from its options, its own tracker, and those of its torrents
- *  that answered an announce (a tracker that never answered is not asked for anything else). */
+/** The node's own NodeNetwork: trackers from its options, its own tracker, and its torrents'. */
 export function startNodeNetwork(
   node: {
     ownTrackers(): string[];
     portMappingStatus: (() => PortMappingStatus | undefined) | undefined;
-    session: { list(): Iterable<{ trackers(): { url: string; lastReplyAt?: number }[] }>; setIceServers?(list: IceServer[] | undefined): void };
+    session: { list(): Iterable<{ trackers(): { url: string }[] }>; setIceServers?(list: IceServer[] | undefined): void };
     fixedIceServers: IceServer[] | undefined;
     model: { getSettings(): { iceServers: IceServer[] } };
     out?: { note(line: string): void };
@@ -231,7 +243,9 @@ export function startNodeNetwork(
   const network = new NodeNetwork({
     trackerUrls: () => {
       const urls = new Set([...opts.trackers, ...node.ownTrackers()]);
-      for (const t of node.session.list()) for (const tr of t.trackers()) if (tr.lastReplyAt) urls.add(tr.url);
+      // Every tracker of every torrent: the engine contacts them anyway, so asking them for STUN
+      // reaches no host that would not otherwise be reached.
+      for (const t of node.session.list()) for (const tr of t.trackers()) urls.add(tr.url);
       return [...urls];
     },
     configuredIceServers: () => node.fixedIceServers ?? node.model.getSettings().iceServers,

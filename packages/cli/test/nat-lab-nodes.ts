@@ -1,0 +1,198 @@
+// `cascade` processes inside the NAT lab's namespaces (issue 23): trackers on the public segment,
+// nodes in homes behind routers. The test process itself lives outside every namespace and talks
+// to them only through their stdout (JSON events) and `cascade` verbs run in the same namespace.
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { createNatLab, requireLabTools, type NatLab } from '@cascade/reachability/lab';
+import { tempDir } from './helpers.ts';
+
+export const MAIN = join(import.meta.dirname, '../src/main.ts');
+/** Whatever a node does by default, nothing maps ports in these tests unless they say so. */
+const ENV = { ...process.env, CASCADE_HOME: '/nonexistent-cascade-home', CASCADE_PORT_MAPPING: 'off' };
+
+export interface LabProcess {
+  child: ChildProcess;
+  events: Record<string, any>[];
+  stderr: () => string;
+  /** stdout's lines that are not JSON (the last 200 KB). */
+  raw: () => string;
+  /** The first event that satisfies `pred`, waiting up to `ms`. */
+  event(pred: (e: Record<string, any>) => boolean, ms: number, what: string): Promise<Record<string, any>>;
+  stop(): Promise<void>;
+}
+
+export function cascadeIn(lab: NatLab, ns: string, args: string[], env: Record<string, string> = {}): LabProcess {
+  const child = lab.spawn(ns, process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...ENV, ...env } });
+  const events: Record<string, any>[] = [];
+  const waiters = new Set<() => void>();
+  let buf = '';
+  let err = '';
+  let raw = '';
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c));
+  child.stdout!.setEncoding('utf8').on('data', (c: string) => {
+    buf += c;
+    let nl;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      if (!line.startsWith('{')) {
+        raw = (raw + line + '\n').slice(-200_000);
+        continue;
+      }
+      try {
+        events.push(JSON.parse(line));
+      } catch {
+        continue;
+      }
+      for (const w of waiters) w();
+    }
+  });
+  const exited = once(child, 'exit');
+  return {
+    child,
+    events,
+    stderr: () => err,
+    raw: () => raw,
+    event(pred, ms, what) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const hit = events.find(pred);
+          if (hit) {
+            done();
+            resolve(hit);
+          }
+        };
+        const timer = setTimeout(() => {
+          done();
+          reject(new Error(`no ${what} within ${ms} ms; events: ${JSON.stringify(events.slice(-5))}; stderr: ${err.slice(-2000)}`));
+        }, ms);
+        const onExit = () => {
+          done();
+          reject(new Error(`the process ended before ${what}: ${JSON.stringify(events.slice(-5))}; stderr: ${err.slice(-2000)}`));
+        };
+        const done = () => {
+          clearTimeout(timer);
+          waiters.delete(check);
+          child.off('exit', onExit);
+        };
+        waiters.add(check);
+        child.once('exit', onExit);
+        check();
+      });
+    },
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      try {
+        process.kill(-child.pid!, 'SIGTERM');
+      } catch {
+        return;
+      }
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+    },
+  };
+}
+
+/** Runs `cascade ARGS… --json` in `ns` to its end and returns its first JSON line. */
+export async function cascadeVerb(lab: NatLab, ns: string, args: string[]): Promise<Record<string, any>> {
+  const r = await lab.exec(ns, process.execPath, [MAIN, ...args, '--json'], { allowFail: true, timeoutMs: 30_000 });
+  const line = r.stdout.split('\n').find((l) => l.startsWith('{'));
+  if (!line) throw new Error(`cascade ${args.join(' ')} printed no JSON (exit ${r.code}): ${r.stderr}`);
+  return JSON.parse(line);
+}
+
+/** A `cascade tracker` (HTTP, UDP with STUN, WebSocket) bound to one public address. */
+export async function labTracker(lab: NatLab, host: string, extra: string[] = []): Promise<{ http: string; udp: string; ws: string; stun: string; proc: LabProcess }> {
+  const proc = cascadeIn(lab, lab.public.ns, ['tracker', '--host', host, '--http-port', '0', '--udp-port', '0', '--ws', '--interval', '30', '--json', ...extra]);
+  const e = await proc.event((x) => x.event === 'listening', 20_000, 'the tracker listening');
+  return { http: e.http, udp: e.udp, ws: e.ws, stun: e.stun, proc };
+}
+
+/** A file of `bytes` pseudo-random bytes and its .torrent announcing to `trackers`, made in `dir`. */
+export async function makeTorrent(lab: NatLab, dir: string, name: string, bytes: number, trackers: string[]): Promise<{ torrent: string; infoHash: string }> {
+  const data = Buffer.alloc(bytes);
+  for (let i = 0; i < bytes; i += 4) data.writeUInt32LE((i * 2654435761) >>> 0, i);
+  writeFileSync(join(dir, name), data);
+  const torrent = join(dir, `${name}.torrent`);
+  const made = await cascadeVerb(lab, lab.public.ns, ['create', join(dir, name), '-o', torrent, ...trackers.flatMap((t) => ['--announce', t])]);
+  return { torrent, infoHash: made.infoHash as string };
+}
+
+const MiB = 1024 * 1024;
+export const TURN_SECRET = 'lab-turn-secret';
+
+/** coturn on a public address: `use-auth-secret` (credentials minted from SECRET) or one static user. */
+export async function coturn(lab: NatLab, host: string, auth: { secret: string } | { user: string; password: string }) {
+  const dir = tempDir({ after: () => {} });
+  const args = [
+    '-n', '--realm', 'cascade', '--listening-ip', host, '--relay-ip', host, '--listening-port', '3478',
+    '--min-port', '49152', '--max-port', '65535', '--no-tls', '--no-dtls', '--no-cli', '--no-tcp-relay',
+    '--pidfile', join(dir, 'turnserver.pid'), '--db', join(dir, 'turndb'), '--log-file', 'stdout', '--simple-log',
+    ...('secret' in auth ? ['--use-auth-secret', '--static-auth-secret', auth.secret] : ['--lt-cred-mech', '--user', `${auth.user}:${auth.password}`]),
+  ];
+  const child = lab.spawn(lab.public.ns, 'turnserver', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stdout!.setEncoding('utf8').on('data', (c: string) => (log += c));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`turnserver did not start: ${log}`)), 15_000);
+    const poll = setInterval(() => {
+      if (/listener opened on|Total General servers/i.test(log)) {
+        clearInterval(poll);
+        clearTimeout(timer);
+        resolve();
+      }
+    }, 100);
+    child.once('exit', (code) => reject(new Error(`turnserver exited with ${code}: ${log}`)));
+  });
+  return { url: `turn:${host}:3478`, log: () => log };
+}
+
+interface Swarm {
+  lab: NatLab;
+  infoHash: string;
+  source: Buffer;
+  torrent: string;
+  dataDir: string;
+}
+
+/** The public side: two trackers at two addresses (a node tells cone from symmetric with two STUN
+ *  servers) and a torrent announcing to both. `trackerArgs` go to the first tracker. */
+export async function publicSide(t: { after: (fn: () => unknown) => void }, trackerArgs: string[] = []): Promise<Swarm & { t1: Awaited<ReturnType<typeof labTracker>> }> {
+  requireLabTools(['ip', 'iptables']);
+  const lab = await createNatLab(t);
+  const t1 = await labTracker(lab, await lab.publicHost(0), trackerArgs);
+  const t2 = await labTracker(lab, await lab.publicHost(1));
+  const dataDir = tempDir(t);
+  const { torrent, infoHash } = await makeTorrent(lab, dataDir, 'payload.bin', 4 * MiB, [t1.ws, t1.udp, t2.udp]);
+  return { lab, t1, infoHash, torrent, dataDir, source: readFileSync(join(dataDir, 'payload.bin')) };
+}
+
+/** Seeds in home A, downloads in home B; returns B's view of the peer and both nodes' network health. */
+export async function transfer(t: { after: (fn: () => unknown) => void }, s: Swarm, nat: 'cone' | 'symmetric', extra: string[] = []) {
+  const a = await s.lab.addHome({ nat });
+  const b = await s.lab.addHome({ nat });
+  const stateA = join(tempDir(t), 'a');
+  const stateB = join(tempDir(t), 'b');
+  const seeder = cascadeIn(s.lab, a.ns, ['seed', s.torrent, '--dir', s.dataDir, '--json', '--no-dht', '--port', '6881', '--state-dir', stateA, ...extra]);
+  t.after(() => seeder.stop());
+  await seeder.event((e) => e.event === 'seeding', 30_000, 'the seeder seeding');
+  const out = tempDir(t);
+  const leecher = cascadeIn(s.lab, b.ns, ['download', s.torrent, '-o', out, '--seed', '--json', '--no-dht', '--port', '6881', '--state-dir', stateB, ...extra]);
+  t.after(() => leecher.stop());
+  const started = Date.now();
+  await leecher.event((e) => e.event === 'done', 120_000, 'the download done');
+  const seconds = (Date.now() - started) / 1000;
+  assert.ok(readFileSync(join(out, 'payload.bin')).equals(s.source), 'the bytes arrived intact');
+  const peers = await cascadeVerb(s.lab, b.ns, ['peers', s.infoHash, '--state-dir', stateB]);
+  const healthA = await cascadeVerb(s.lab, a.ns, ['health', '--state-dir', stateA]);
+  const healthB = await cascadeVerb(s.lab, b.ns, ['health', '--state-dir', stateB]);
+  return { a, b, peers: peerList(peers), healthA, healthB, seconds };
+}
+
+function peerList(r: Record<string, any>): Record<string, any>[] {
+  const list = Array.isArray(r) ? r : (r.peers ?? r.torrents?.[0]?.peers ?? []);
+  return list as Record<string, any>[];
+}
+
