@@ -58,7 +58,7 @@ export const OPTION_DEFS: Record<OptName, OptDef> = {
   'port-mapping': {
     type: 'string',
     arg: 'MODE',
-    help: 'map the BitTorrent and DHT ports on the gateway: auto (UPnP, then NAT-PMP; the default), upnp, natpmp or off (kept as the portMapping setting)',
+    help: 'map the BitTorrent and DHT ports on the gateway: auto (UPnP, then PCP, then NAT-PMP; the default), upnp, natpmp or off (kept as the portMapping setting)',
   },
   'ice-server': {
     type: 'string',

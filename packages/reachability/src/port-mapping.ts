@@ -1,10 +1,11 @@
 // Port mapping on the home gateway, so that peers outside a NAT can connect in: the BitTorrent TCP
-// port and the DHT's UDP port, by UPnP IGD or NAT-PMP (@achingbrain/nat-port-mapper speaks both),
-// renewed at half the lease, removed on stop(). `status()` is what the node shows under
-// /api/network's `portMapping` and what it announces to trackers and the DHT (`externalPort`).
+// port and the DHT's UDP port, by UPnP IGD or NAT-PMP (@achingbrain/nat-port-mapper speaks both) or
+// PCP (pcp.ts: the library has none), renewed at half the lease, removed on stop(). `status()` is what
+// the node shows under /api/network's `portMapping` and what it announces (`externalPort`).
+// 'auto' tries UPnP, then PCP, then NAT-PMP; 'natpmp' and 'pcp' are that protocol alone.
 //
 // Only the gateway of the default route is asked (gateway.ts): SSDP goes out of that interface only,
-// NAT-PMP to that next hop only. When none answers, `error` says so after one round (a few seconds,
+// NAT-PMP and PCP to that next hop only. When none answers, `error` says so after one round (a few seconds,
 // well within a minute), and the mapper tries again every `retryMs`.
 //
 // Library quirks worked around here (4.0.5):
@@ -17,12 +18,14 @@
 //   library's automatic refresh is off (it would fire again after stop()).
 import { upnpNat, pmpNat, type Gateway, type PortMapping } from '@achingbrain/nat-port-mapper';
 import { defaultRoute, ssdpSearch, type DefaultRoute } from './gateway.ts';
+import { pcpMap, PcpError } from './pcp.ts';
 
-export type PortMappingMode = 'auto' | 'upnp' | 'natpmp' | 'off';
-export const PORT_MAPPING_MODES: readonly PortMappingMode[] = ['auto', 'upnp', 'natpmp', 'off'];
+/** 'pcp' alone is for callers that want it (the node's setting offers auto, upnp, natpmp, off). */
+export type PortMappingMode = 'auto' | 'upnp' | 'natpmp' | 'pcp' | 'off';
+export const PORT_MAPPING_MODES: readonly PortMappingMode[] = ['auto', 'upnp', 'natpmp', 'pcp', 'off'];
 
 export interface PortMappingStatus {
-  /** How the mapping was made, or null when there is none. ('pcp' is reserved for a PCP client.) */
+  /** How the mapping was made, or null when there is none. */
   method: 'upnp' | 'natpmp' | 'pcp' | null;
   /** The gateway's port for the BitTorrent TCP port: what trackers and the DHT are told. */
   externalPort: number | null;
@@ -64,17 +67,24 @@ export interface PortMapper {
 
 const DESCRIPTION = 'Cascade';
 
+type Method = 'upnp' | 'pcp' | 'natpmp';
+const NAME: Record<Method, string> = { upnp: 'UPnP', pcp: 'PCP', natpmp: 'NAT-PMP' };
+
 interface Active {
-  method: 'upnp' | 'natpmp';
+  method: Method;
   gatewayId: string;
   route: DefaultRoute;
   /** The address mapped to. */
   local: string;
   /** What to delete on stop: protocol and ports. */
-  mapped: { protocol: 'TCP' | 'UDP'; internalPort: number; externalPort: number }[];
+  mapped: { protocol: 'TCP' | 'UDP'; internalPort: number; externalPort: number; nonce?: Uint8Array }[];
   /** For UPnP: the description URL, to reach the device again. */
   location?: string;
+  /** When to renew, in ms: half the lease granted (RFC 6886 §3.3, RFC 6887 §11.2.1). */
+  renewMs: number;
 }
+
+interface Got { tcp: number; udp: number | null; externalAddress: string; active: Active }
 
 export function startPortMapping(opts: PortMappingOptions): PortMapper {
   const lease = Math.max(2, Math.round(opts.leaseSeconds ?? 3600));
@@ -106,26 +116,28 @@ export function startPortMapping(opts: PortMappingOptions): PortMapper {
       return schedule(retryMs, round);
     }
     const local = opts.localAddress && opts.localAddress !== '0.0.0.0' ? opts.localAddress : route.localAddress;
-    const tries: ('upnp' | 'natpmp')[] = opts.method === 'auto' ? ['upnp', 'natpmp'] : [opts.method as 'upnp' | 'natpmp'];
+    // auto: UPnP, then PCP, then NAT-PMP when the gateway answered PCP with NAT-PMP's "unsupported
+    // version" (both listen on 5351: when PCP got no answer at all, NAT-PMP would get none either).
+    const tries: Method[] = opts.method === 'auto' ? ['upnp', 'pcp', 'natpmp'] : [opts.method as Method];
     const errors: string[] = [];
     for (const method of tries) {
       if (stopped) return;
+      if (method === 'natpmp' && opts.method === 'auto' && pcpSilent) continue;
       try {
-        const got = method === 'upnp' ? await mapUpnp(route, local) : await mapPmp(route, local);
+        const got = await mapWith(method, route, local);
         if (stopped) {
           active = got.active;
           return; // stop() is waiting for this round and removes what it made
         }
         active = got.active;
         set({ method, externalPort: got.tcp, externalUdpPort: got.udp, externalAddress: got.externalAddress, gateway: got.active.gatewayId, error: null });
-        // Renew at half the lease (RFC 6886 §3.3's advice; UPnP leases from the library are ≥ 3600 s).
-        const effective = method === 'upnp' ? Math.max(lease, 3600) : lease;
-        return schedule((effective * 1000) / 2, renew);
+        return schedule(got.active.renewMs, renew);
       } catch (err) {
-        errors.push(`${method === 'upnp' ? 'UPnP' : 'NAT-PMP'}: ${(err as Error).message}`);
+        if (method === 'pcp') pcpSilent = err instanceof PcpError && err.noAnswer;
+        errors.push(`${NAME[method]}: ${(err as Error).message}`);
       }
     }
-    const none = tries.length > 1 ? `no gateway offered a port mapping by UPnP or NAT-PMP (${errors.join('; ')})` : errors.join('; ');
+    const none = tries.length > 1 ? `no gateway offered a port mapping by UPnP or NAT-PMP/PCP (${errors.join('; ')})` : errors.join('; ');
     set({ ...empty(), error: none });
     schedule(retryMs, round);
   };
@@ -134,20 +146,54 @@ export function startPortMapping(opts: PortMappingOptions): PortMapper {
     if (stopped || !active) return;
     const prev = active;
     try {
-      const got = prev.method === 'upnp' ? await mapUpnp(prev.route, prev.local, prev.location) : await mapPmp(prev.route, prev.local);
+      const got = await mapWith(prev.method, prev.route, prev.local, prev);
       if (stopped) { active = got.active; return; }
       active = got.active;
       set({ ...state, externalPort: got.tcp, externalUdpPort: got.udp, externalAddress: got.externalAddress, error: null });
-      const effective = prev.method === 'upnp' ? Math.max(lease, 3600) : lease;
-      schedule((effective * 1000) / 2, renew);
+      schedule(got.active.renewMs, renew);
     } catch (err) {
       active = null;
-      set({ ...empty(), error: `renewing the ${prev.method === 'upnp' ? 'UPnP' : 'NAT-PMP'} mapping failed: ${(err as Error).message}` });
+      set({ ...empty(), error: `renewing the ${NAME[prev.method]} mapping failed: ${(err as Error).message}` });
       schedule(retryMs, round);
     }
   };
 
-  async function mapUpnp(route: DefaultRoute, local: string, knownLocation?: string) {
+  let pcpSilent = false;
+
+  function mapWith(method: Method, route: DefaultRoute, local: string, prev?: Active): Promise<Got> {
+    if (method === 'upnp') return mapUpnp(route, local, prev?.location);
+    if (method === 'pcp') return mapPcp(route, local, prev);
+    return mapPmp(route, local);
+  }
+
+  async function mapPcp(route: DefaultRoute, local: string, prev?: Active): Promise<Got> {
+    const mapped: Active['mapped'] = [];
+    const want: { protocol: 'TCP' | 'UDP'; port: number }[] = [{ protocol: 'TCP', port: opts.tcpPort }];
+    if (opts.udpPort) want.push({ protocol: 'UDP', port: opts.udpPort });
+    let externalAddress = '';
+    let lifetime = lease;
+    try {
+      for (const w of want) {
+        const before = prev?.mapped.find((m) => m.protocol === w.protocol && m.internalPort === w.port);
+        const m = await pcpMap({
+          gateway: route.gateway, localAddress: local, protocol: w.protocol === 'TCP' ? 'tcp' : 'udp', internalPort: w.port,
+          externalPort: before?.externalPort ?? w.port, lifetime: lease, ...(before?.nonce ? { nonce: before.nonce } : {}),
+          timeoutMs: answerMs, signal: stopCtl.signal,
+        });
+        mapped.push({ protocol: w.protocol, internalPort: w.port, externalPort: m.externalPort, nonce: m.nonce });
+        externalAddress = m.externalAddress;
+        lifetime = Math.min(lifetime, m.lifetime);
+      }
+    } catch (err) {
+      if (!prev) await deletePcp(route, local, mapped).catch(() => {});
+      throw err;
+    }
+    const tcp = mapped[0]!.externalPort;
+    const udp = mapped[1]?.externalPort ?? null;
+    return { tcp, udp, externalAddress, active: { method: 'pcp', gatewayId: route.gateway, route, local, mapped, renewMs: Math.max(1, lifetime) * 500 } };
+  }
+
+  async function mapUpnp(route: DefaultRoute, local: string, knownLocation?: string): Promise<Got> {
     let location = knownLocation;
     if (!location) {
       const answers = await ssdpSearch(local, answerMs, stopCtl.signal);
@@ -166,14 +212,15 @@ export function startPortMapping(opts: PortMappingOptions): PortMapper {
         udp = await gw.map(opts.udpPort, local, { protocol: 'udp', externalPort: opts.udpPort, ttl, description: `${DESCRIPTION} DHT`, autoRefresh: false, signal });
         mapped.push({ protocol: 'UDP', internalPort: opts.udpPort, externalPort: udp.externalPort });
       }
-      return { tcp: tcp.externalPort, udp: udp?.externalPort ?? null, externalAddress: tcp.externalHost, active: { method: 'upnp' as const, gatewayId: location, route, local, mapped, location } };
+      // The library's UPnP leases are at least 3600 s.
+      return { tcp: tcp.externalPort, udp: udp?.externalPort ?? null, externalAddress: tcp.externalHost, active: { method: 'upnp' as const, gatewayId: location, route, local, mapped, location, renewMs: Math.max(lease, 3600) * 500 } };
     } catch (err) {
       await deleteUpnp(gw, mapped).catch(() => {});
       throw err;
     }
   }
 
-  async function mapPmp(route: DefaultRoute, local: string) {
+  async function mapPmp(route: DefaultRoute, local: string): Promise<Got> {
     const gw = pmpNat(route.gateway, { autoRefresh: false });
     const mapped: Active['mapped'] = [];
     try {
@@ -186,7 +233,8 @@ export function startPortMapping(opts: PortMappingOptions): PortMapper {
         udp = await gw.map(opts.udpPort, local, { protocol: 'udp', externalPort: opts.udpPort, ttl: lease, autoRefresh: false, signal: signal() });
         mapped.push({ protocol: 'UDP', internalPort: opts.udpPort, externalPort: udp.externalPort });
       }
-      return { tcp: tcp.externalPort, udp: udp?.externalPort ?? null, externalAddress: tcp.externalHost, active: { method: 'natpmp' as const, gatewayId: route.gateway, route, local, mapped } };
+      // The library does not say what lifetime the gateway granted: renew at half the one asked for.
+      return { tcp: tcp.externalPort, udp: udp?.externalPort ?? null, externalAddress: tcp.externalHost, active: { method: 'natpmp' as const, gatewayId: route.gateway, route, local, mapped, renewMs: lease * 500 } };
     } catch (err) {
       await deletePmp(gw, mapped).catch(() => {});
       throw err;
@@ -224,6 +272,8 @@ export function startPortMapping(opts: PortMappingOptions): PortMapper {
     if (a.method === 'upnp') {
       const gw = await upnpNat({ autoRefresh: false }).getGateway(new URL(a.location!), { signal });
       await deleteUpnp(gw, a.mapped);
+    } else if (a.method === 'pcp') {
+      await deletePcp(a.route, a.local, a.mapped);
     } else {
       const gw = pmpNat(a.route.gateway, { autoRefresh: false });
       try { await deletePmp(gw, a.mapped); } finally { await gw.stop().catch(() => {}); }
@@ -242,6 +292,13 @@ async function deleteUpnp(gw: Gateway, mapped: Active['mapped']) {
     await device.run('urn:schemas-upnp-org:service:WANIPConnection:2', 'DeletePortMapping', [
       ['NewRemoteHost', ''], ['NewExternalPort', m.externalPort], ['NewProtocol', m.protocol],
     ], { signal: AbortSignal.timeout(4000) });
+  }
+}
+
+/** PCP deletes a mapping with lifetime 0 and its nonce (RFC 6887 §15). */
+async function deletePcp(route: DefaultRoute, local: string, mapped: Active['mapped']) {
+  for (const m of mapped) {
+    await pcpMap({ gateway: route.gateway, localAddress: local, protocol: m.protocol === 'TCP' ? 'tcp' : 'udp', internalPort: m.internalPort, externalPort: 0, lifetime: 0, ...(m.nonce ? { nonce: m.nonce } : {}), timeoutMs: 3000 });
   }
 }
 

@@ -58,10 +58,11 @@ async function udpFromPublic(lab: NatLab, host: string, port: number): Promise<s
   return r.stdout;
 }
 
-for (const method of ['upnp', 'natpmp'] as const) {
+for (const method of ['upnp', 'natpmp', 'pcp'] as const) {
   test(`${method}: TCP and UDP mapped on the router, reachable from the public segment, removed on stop`, async (t) => {
     const lab = await createNatLab(t);
-    const home = await lab.addHome({ nat: 'cone', upnp: method === 'upnp', natpmp: method === 'natpmp' });
+    // miniupnpd answers NAT-PMP and PCP on one port when enable_natpmp is on.
+    const home = await lab.addHome({ nat: 'cone', upnp: method === 'upnp', natpmp: method !== 'upnp' });
     const before = await tcpFromPublic(lab, home.wanAddress, 16881);
     assert.notEqual(before, 'hello from 16881', 'nothing reaches the home before a mapping exists');
     const m = startMapper(lab, home, [method, '16881', '16882']);
@@ -83,22 +84,24 @@ for (const method of ['upnp', 'natpmp'] as const) {
   });
 }
 
-test('natpmp: a short lease is renewed before it ends (the mapping outlives three leases)', async (t) => {
-  const lab = await createNatLab(t);
-  const home = await lab.addHome({ nat: 'cone', natpmp: true });
-  const m = startMapper(lab, home, ['natpmp', '16881', '16882', '3']);
-  await m.next((x) => x.ready === true && x.method === 'natpmp');
-  const requests = () => (home.miniupnpdLog().match(/NAT-PMP port mapping request/gi) ?? []).length;
-  const first = requests();
-  await new Promise((r) => setTimeout(r, 9_500));
-  assert.ok(requests() >= first + 4, `renewals were sent (${first} requests at first, ${requests()} after 9.5 s): ${home.miniupnpdLog().slice(-1500)}`);
-  assert.equal((await home.mappings()).length, 2, 'both mappings still there');
-  assert.equal(await tcpFromPublic(lab, home.wanAddress, 16881), 'hello from 16881');
-  await stopMapper(m);
-  assert.deepEqual(await home.mappings(), []);
-});
+for (const [method, logged] of [['natpmp', /NAT-PMP port mapping request/gi], ['pcp', /PCP request received/gi]] as const) {
+  test(`${method}: a short lease is renewed before it ends (the mapping outlives three leases)`, async (t) => {
+    const lab = await createNatLab(t);
+    const home = await lab.addHome({ nat: 'cone', natpmp: true });
+    const m = startMapper(lab, home, [method, '16881', '16882', '3']);
+    await m.next((x) => x.ready === true && x.method === method);
+    const requests = () => (home.miniupnpdLog().match(logged) ?? []).length;
+    const first = requests();
+    await new Promise((r) => setTimeout(r, 9_500));
+    assert.ok(requests() >= first + 4, `renewals were sent (${first} requests at first, ${requests()} after 9.5 s): ${home.miniupnpdLog().slice(-1500)}`);
+    assert.equal((await home.mappings()).length, 2, 'both mappings still there');
+    assert.equal(await tcpFromPublic(lab, home.wanAddress, 16881), 'hello from 16881');
+    await stopMapper(m);
+    assert.deepEqual(await home.mappings(), []);
+  });
+}
 
-test('auto: a router with no mapping service gives the reason within seconds; one with NAT-PMP only is used by NAT-PMP', async (t) => {
+test('auto: a router with no mapping service gives the reason within seconds; one with NAT-PMP/PCP (no UPnP) is used by PCP', async (t) => {
   const lab = await createNatLab(t);
   const bare = await lab.addHome({ nat: 'cone' });
   const started = Date.now();
@@ -116,7 +119,7 @@ test('auto: a router with no mapping service gives the reason within seconds; on
   const pmpOnly = await lab.addHome({ nat: 'cone', natpmp: true });
   const m2 = startMapper(lab, pmpOnly, ['auto', '16881', '16882']);
   const s2 = await m2.next((x) => x.ready === true) as unknown as PortMappingStatus;
-  assert.equal(s2.method, 'natpmp');
+  assert.equal(s2.method, 'pcp');
   assert.equal(s2.externalPort, 16881);
   await stopMapper(m2);
   assert.deepEqual(await pmpOnly.mappings(), []);

@@ -54,7 +54,7 @@ const settingsProperties = {
   portMapping: {
     type: 'string',
     enum: ['auto', 'upnp', 'natpmp', 'off'],
-    description: 'port mapping on the gateway for `cascade serve`: auto (UPnP, then NAT-PMP), upnp, natpmp or off',
+    description: 'port mapping on the gateway for `cascade serve`: auto (UPnP, then PCP, then NAT-PMP), upnp, natpmp or off',
   },
 } as const;
 

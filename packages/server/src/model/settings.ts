@@ -45,7 +45,7 @@ export interface Settings {
   startPaused: boolean;
   /** STUN/TURN servers for the node's WebRTC peers and its web UI ([] = the default). */
   iceServers: IceServer[];
-  /** Port mapping on the gateway (UPnP IGD, NAT-PMP) for `serve`: auto tries UPnP, then NAT-PMP. */
+  /** Port mapping on the gateway for `serve`: auto tries UPnP IGD, then PCP, then NAT-PMP. */
   portMapping: PortMappingSetting;
 }
 
