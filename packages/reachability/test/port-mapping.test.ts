@@ -124,3 +124,42 @@ test('auto: a router with no mapping service gives the reason within seconds; on
   await stopMapper(m2);
   assert.deepEqual(await pmpOnly.mappings(), []);
 });
+
+/** tcpdump inside a namespace; `stop()` returns the packets it printed (one line each). */
+async function capture(lab: NatLab, ns: string, iface: string, filter: string): Promise<{ stop(): Promise<string[]> }> {
+  const child = lab.spawn(ns, 'tcpdump', ['-i', iface, '-n', '-l', filter], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c));
+  await new Promise<void>((resolve) => child.stderr!.setEncoding('utf8').on('data', (c: string) => /listening on/.test(c) && resolve()));
+  return {
+    async stop() {
+      await new Promise((r) => setTimeout(r, 300)); // let the last packets print
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      return out.split('\n').filter(Boolean);
+    },
+  };
+}
+
+test('several interfaces (LAN and a VPN): only the default route\'s is used — SSDP leaves by it alone, the mapping names its address', async (t) => {
+  requireLabTools(['tcpdump']);
+  const lab = await createNatLab(t);
+  const home = await lab.addHome({ nat: 'cone', upnp: true });
+  // A second interface with an address of its own and no default route: a veth whose other end
+  // stays in the home (the kernel here has no dummy devices).
+  await lab.exec(home.ns, 'ip', ['link', 'add', 'vpn0', 'type', 'veth', 'peer', 'name', 'vpn1']);
+  await lab.exec(home.ns, 'ip', ['addr', 'add', '172.16.9.2/24', 'dev', 'vpn0']);
+  await lab.exec(home.ns, 'ip', ['link', 'set', 'vpn1', 'up']);
+  await lab.exec(home.ns, 'ip', ['link', 'set', 'vpn0', 'up']);
+  const onVpn = await capture(lab, home.ns, 'vpn0', 'udp port 1900');
+  const onLan = await capture(lab, home.ns, 'eth0', 'udp port 1900 and dst host 239.255.255.250');
+  const m = startMapper(lab, home, ['upnp', '16881', '16882']);
+  const s = await m.next((x) => x.ready === true) as unknown as PortMappingStatus;
+  assert.equal(s.method, 'upnp');
+  assert.ok((await home.mappings()).every((r) => r.internalAddress === home.lanAddress), 'mapped to the LAN address');
+  await stopMapper(m);
+  const vpn = await onVpn.stop();
+  const lan = await onLan.stop();
+  assert.ok(lan.length > 0, 'the M-SEARCH went out of the LAN interface');
+  assert.deepEqual(vpn, [], 'nothing went out of the VPN interface');
+});
