@@ -154,6 +154,8 @@ export interface NodeSettings {
   seedingLimitAction: string;
   downloadDir: string;
   startPaused: boolean;
+  /** Port mapping on the gateway (`serve`): 'auto' | 'upnp' | 'natpmp' | 'off'; absent on older nodes. */
+  portMapping?: string;
   [other: string]: unknown;
 }
 

@@ -60,7 +60,7 @@ export function preferences(ctx: ActionContext): Record<string, unknown> {
     max_ratio_act: s.seedingLimitAction === 'remove' ? 1 : 0,
     listen_port: t.bittorrentPort,
     random_port: false,
-    upnp: false,
+    upnp: s.portMapping !== undefined && s.portMapping !== 'off',
     dht: t.dhtEnabled,
     pex: true,
     lsd: false,
@@ -120,6 +120,10 @@ async function setPreferences(ctx: ActionContext): Promise<undefined> {
   if ('alt_dl_limit' in o) patch.altDownloadLimit = limit('alt_dl_limit');
   if ('alt_up_limit' in o) patch.altUploadLimit = limit('alt_up_limit');
   if ('start_paused_enabled' in o) patch.startPaused = boolean('start_paused_enabled', o.start_paused_enabled);
+  // qBittorrent's one switch for UPnP and NAT-PMP: on keeps the protocol chosen, or auto.
+  if ('upnp' in o && cur.portMapping !== undefined) {
+    patch.portMapping = boolean('upnp', o.upnp) ? (cur.portMapping !== 'off' ? cur.portMapping : 'auto') : 'off';
+  }
   // qBittorrent's -1 (and Cascade's 0) = no limit.
   const max = (key: string) => Math.max(0, Math.round(finiteNumber(key, o[key])));
   if ('max_active_downloads' in o) patch.maxActiveDownloads = max('max_active_downloads');

@@ -86,7 +86,7 @@ export async function sessionValues(ops: CompatOps, mem: SessionMemory, sessionI
     'peer-port': t.bittorrentPort,
     'peer-port-random-on-start': false,
     'pex-enabled': true,
-    'port-forwarding-enabled': false,
+    'port-forwarding-enabled': portMappingOn(s),
     'queue-stalled-enabled': s.stalledTimeout > 0,
     'queue-stalled-minutes': Math.round(s.stalledTimeout / 60),
     'rename-partial-files': false,
@@ -129,7 +129,6 @@ const ABSENT_SWITCHES: Record<string, string> = {
   'blocklist-enabled': 'a blocklist',
   'incomplete-dir-enabled': 'an incomplete-downloads folder',
   'lpd-enabled': 'local peer discovery',
-  'port-forwarding-enabled': 'port forwarding (UPnP/NAT-PMP)',
   'peer-port-random-on-start': 'a random peer port',
   'rename-partial-files': '.part file names',
   'script-torrent-added-enabled': 'scripts',
@@ -239,6 +238,10 @@ export async function sessionSet(ops: CompatOps, mem: SessionMemory, args: Args)
   if (enc !== undefined && enc !== 'tolerated' && enc !== 'preferred') problems.push(`encryption "${String(enc)}" cannot be set over RPC`);
   if (bool(args, 'pex-enabled') === false) problems.push('peer exchange cannot be switched off over RPC');
   if (bool(args, 'tcp-enabled') === false) problems.push('TCP cannot be switched off over RPC');
+  // Transmission's one switch for UPnP and NAT-PMP: on keeps the protocol chosen, or auto.
+  const forwarding = bool(args, 'port-forwarding-enabled');
+  if (forwarding !== undefined && s.portMapping !== undefined) patch.portMapping = forwarding ? (portMappingOn(s) ? s.portMapping : 'auto') : 'off';
+  else if (forwarding === true) problems.push('this node has no port mapping ("port-forwarding-enabled")');
   for (const [key, what] of Object.entries(ABSENT_SWITCHES)) {
     if (bool(args, key) === true) problems.push(`Cascade has no ${what} ("${key}")`);
   }
@@ -264,4 +267,9 @@ export function sessionStats(ops: CompatOps): Record<string, unknown> {
     'cumulative-stats': { downloadedBytes: t.totalDownloaded, filesAdded: rows.length, secondsActive: t.uptimeSeconds, sessionCount: 1, uploadedBytes: t.totalUploaded },
     'current-stats': { downloadedBytes: t.sessionDownloaded, filesAdded: added, secondsActive: t.uptimeSeconds, sessionCount: 1, uploadedBytes: t.sessionUploaded },
   };
+}
+
+/** True when the node maps its port on the gateway (the portMapping setting is not "off"). */
+function portMappingOn(s: NodeSettings): boolean {
+  return s.portMapping !== undefined && s.portMapping !== 'off';
 }
