@@ -6,7 +6,8 @@
 //
 // Only the gateway of the default route is asked (gateway.ts): SSDP goes out of that interface only,
 // NAT-PMP and PCP to that next hop only. When none answers, `error` says so after one round (a few seconds,
-// well within a minute), and the mapper tries again every `retryMs`.
+// well within a minute), and the mapper tries again after `retryMs`, twice as long after each failed
+// round up to 16 times that (a network without UPnP does not hear an M-SEARCH every minute forever).
 //
 // Library quirks worked around here (4.0.5):
 // - UPnP: the library's own discovery searches every interface, so the gateway comes from our SSDP
@@ -51,7 +52,7 @@ export interface PortMappingOptions {
   leaseSeconds?: number;
   /** How long each protocol gets to answer, per round (default 4000 ms). */
   answerTimeoutMs?: number;
-  /** How long after a failed round the next one starts (default 60 s). */
+  /** How long after a failed round the next one starts (default 60 s; doubled per failure, ×16 at most). */
   retryMs?: number;
   /** Called whenever status() changes. */
   onChange?: (status: PortMappingStatus) => void;
@@ -89,7 +90,9 @@ interface Got { tcp: number; udp: number | null; externalAddress: string; active
 export function startPortMapping(opts: PortMappingOptions): PortMapper {
   const lease = Math.max(2, Math.round(opts.leaseSeconds ?? 3600));
   const answerMs = opts.answerTimeoutMs ?? 4000;
-  const retryMs = opts.retryMs ?? 60_000;
+  const baseRetryMs = opts.retryMs ?? 60_000;
+  let failures = 0;
+  const retryMs = () => baseRetryMs * 2 ** Math.min(4, failures++);
   let state: PortMappingStatus = { method: null, externalPort: null, externalUdpPort: null, externalAddress: null, gateway: null, error: null };
   let active: Active | null = null;
   let timer: NodeJS.Timeout | null = null;
@@ -113,7 +116,7 @@ export function startPortMapping(opts: PortMappingOptions): PortMapper {
     const route = await defaultRoute();
     if (!route) {
       set({ ...empty(), error: 'no default route: no gateway to ask for a port mapping' });
-      return schedule(retryMs, round);
+      return schedule(retryMs(), round);
     }
     const local = opts.localAddress && opts.localAddress !== '0.0.0.0' ? opts.localAddress : route.localAddress;
     // auto: UPnP, then PCP, then NAT-PMP when the gateway answered PCP with NAT-PMP's "unsupported
@@ -131,6 +134,7 @@ export function startPortMapping(opts: PortMappingOptions): PortMapper {
         }
         active = got.active;
         set({ method, externalPort: got.tcp, externalUdpPort: got.udp, externalAddress: got.externalAddress, gateway: got.active.gatewayId, error: null });
+        failures = 0;
         return schedule(got.active.renewMs, renew);
       } catch (err) {
         if (method === 'pcp') pcpSilent = err instanceof PcpError && err.noAnswer;
@@ -139,7 +143,7 @@ export function startPortMapping(opts: PortMappingOptions): PortMapper {
     }
     const none = tries.length > 1 ? `no gateway offered a port mapping by UPnP or NAT-PMP/PCP (${errors.join('; ')})` : errors.join('; ');
     set({ ...empty(), error: none });
-    schedule(retryMs, round);
+    schedule(retryMs(), round);
   };
 
   const renew = async (): Promise<void> => {
@@ -154,7 +158,7 @@ export function startPortMapping(opts: PortMappingOptions): PortMapper {
     } catch (err) {
       active = null;
       set({ ...empty(), error: `renewing the ${NAME[prev.method]} mapping failed: ${(err as Error).message}` });
-      schedule(retryMs, round);
+      schedule(retryMs(), round);
     }
   };
 
