@@ -35,7 +35,9 @@ export const SYSTEM_PACKAGES: SystemPackage[] = [
   // miniupnpd (UPnP IGD, NAT-PMP, PCP) on them; upnpc (miniupnpc) inspects their mappings.
   { pkg: 'iptables', cmd: 'iptables', args: ['--version'] },
   { pkg: 'nftables', cmd: 'nft', args: ['--version'] },
-  { pkg: 'miniupnpd', cmd: 'miniupnpd', args: ['--version'] },
+  // The lab makes miniupnpd's nftables chains, so it needs the nftables build (Debian's default
+  // alternative; miniupnpd-iptables would look for iptables chains the lab does not make).
+  { pkg: 'miniupnpd-nftables', cmd: 'sh', args: ['-c', 'miniupnpd --version 2>&1 | grep -q nftables'] },
   // upnpc has no option that exits 0 without a gateway to ask, so the probe looks it up instead.
   { pkg: 'miniupnpc', cmd: 'sh', args: ['-c', 'command -v upnpc'] },
   // The tracker's TURN credentials are checked against a real coturn (packages/tracker/test/
