@@ -129,7 +129,7 @@ export async function coturn(lab: NatLab, host: string, auth: { secret: string }
   const args = [
     '-n', '--realm', 'cascade', '--listening-ip', host, '--relay-ip', host, '--listening-port', '3478',
     '--min-port', '49152', '--max-port', '65535', '--no-tls', '--no-dtls', '--no-cli', '--no-tcp-relay',
-    '--pidfile', join(dir, 'turnserver.pid'), '--db', join(dir, 'turndb'), '--log-file', 'stdout', '--simple-log',
+    '--pidfile', join(dir, 'turnserver.pid'), '--db', join(dir, 'turndb'), '--log-file', 'stdout', '--simple-log', '--verbose',
     ...('secret' in auth ? ['--use-auth-secret', '--static-auth-secret', auth.secret] : ['--lt-cred-mech', '--user', `${auth.user}:${auth.password}`]),
   ];
   const child = lab.spawn(lab.public.ns, 'turnserver', args, { stdio: ['ignore', 'pipe', 'pipe'] });

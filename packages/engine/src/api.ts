@@ -389,13 +389,15 @@ export interface SessionHandle {
   list(): TorrentHandle[];
   remove(infoHashHex: string, opts?: { deleteData?: boolean }): Promise<void>;
   health(): SessionHealth;
-  /** Node-wide speed limits in bytes/s (0 = none), shared by every torrent, applied at once;
-   *  unset fields keep their value. Throws a RangeError on a value that is not a finite number >= 0. */
-  /** STUN/TURN servers for WebRTC connections made from now on; undefined = the default. */
-  setIceServers?(iceServers: IceServer[] | undefined): void;
+  /** STUN/TURN servers for WebRTC connections made from now on; undefined = the default.
+   *  relayOnly: gather and use TURN relay candidates only (behind a symmetric NAT no other kind
+   *  works across the internet). */
+  setIceServers?(iceServers: IceServer[] | undefined, opts?: { relayOnly?: boolean }): void;
   /** The port told to trackers, the DHT and peers (BEP 10 `p`) instead of the listen port — the
    *  gateway's external port when a port mapping exists; null = the listen port again (Node only). */
   setAnnouncePort?(port: number | null): void;
+  /** Node-wide speed limits in bytes/s (0 = none), shared by every torrent, applied at once;
+   *  unset fields keep their value. Throws a RangeError on a value that is not a finite number >= 0. */
   setRateLimits(limits: Partial<RateLimits>): void;
   rateLimits(): RateLimits;
   /** Totals and current values for monitoring (Node sessions; see SessionCounters). */

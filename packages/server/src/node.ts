@@ -211,7 +211,7 @@ export class CascadeNode {
       if (!changed.includes('iceServers') || this.fixedIceServers) return;
       // In force at once (the probe that follows may take seconds): the new list, or none until
       // the probe finds the trackers' again.
-      this.session.setIceServers?.(this.iceServers());
+      this.session.setIceServers?.(this.iceServers(), { relayOnly: this.network?.status().relayOnly === true });
       void this.network?.refresh();
     });
   }

@@ -12,7 +12,7 @@ import type { TrackerStatus } from '../api.ts';
 import { toHex } from '../hex.ts';
 import type { Connection } from '../platform.ts';
 import { channelOpen, dataChannelConnection, iceGatheringDone } from '../webrtc-connection.ts';
-import { fromBinaryString, isWsTracker, randomBinary, toBinaryString, type Json, type TrackerSocket, type WsTrackerPool } from './ws-pool.ts';
+import { fromBinaryString, isWsTracker, randomBinary, relayOnlySdp, toBinaryString, type Json, type TrackerSocket, type WsTrackerPool } from './ws-pool.ts';
 import type { AnnouncePacer } from './announce-pacer.ts';
 import type { EngineTally } from '../counters.ts';
 
@@ -344,7 +344,7 @@ export class WsTrackerClient {
     this.peers.set(peerIdHex, attempt);
     let pc: RTCPeerConnection | undefined;
     try {
-      pc = this.pool.newPeerConnection();
+      pc = this.pool.newPeerConnection({ relayOnly: relayOnlySdp(offer.sdp) });
       const gotChannel = new Promise<RTCDataChannel>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error('no data channel from the offerer')), CONNECT_TIMEOUT_MS);
         attempt.abort = () => {

@@ -42,6 +42,14 @@ export function randomBinary(n: number): string {
   return toBinaryString(b);
 }
 
+/** True when an SDP offers only TURN relay candidates (its sender is behind a symmetric NAT). An
+ *  answer to it then gathers relay candidates too: libdatachannel (libjuice) connects relay to relay,
+ *  but not a relay-only side with one that also tries direct paths. */
+export function relayOnlySdp(sdp: string): boolean {
+  const types = [...sdp.matchAll(/^a=candidate:.* typ (\w+)/gm)].map((m) => m[1]);
+  return types.length > 0 && types.every((t) => t === 'relay');
+}
+
 export function isWsTracker(url: string): boolean {
   return /^wss?:\/\//i.test(url);
 }
@@ -77,13 +85,20 @@ export class WsTrackerPool {
   // unless the channel itself is closed.
   private all = new Map<RTCPeerConnection, RTCDataChannel[]>();
 
-  newPeerConnection(): RTCPeerConnection {
+  /** relayOnly: TURN relay candidates only, for this connection (an answer to an offer that has
+   *  nothing else), when a TURN server is configured. */
+  newPeerConnection(opts: { relayOnly?: boolean } = {}): RTCPeerConnection {
     if (this.closed) throw new Error('session closed');
-    const pc = new this.env.RTCPeerConnection({ iceServers: [], ...this.env.config });
+    const relay = opts.relayOnly && this.hasTurn() ? { iceTransportPolicy: 'relay' as const } : {};
+    const pc = new this.env.RTCPeerConnection({ iceServers: [], ...this.env.config, ...relay });
     const channels: RTCDataChannel[] = [];
     this.all.set(pc, channels);
     pc.addEventListener('datachannel', (e: RTCDataChannelEvent) => channels.push(e.channel));
     return pc;
+  }
+
+  hasTurn(): boolean {
+    return (this.env.config?.iceServers ?? []).some((s) => (Array.isArray(s.urls) ? s.urls : [s.urls]).some((u) => /^turns?:/i.test(u)));
   }
 
   createDataChannel(pc: RTCPeerConnection, label: string): RTCDataChannel {

@@ -350,15 +350,16 @@ export class Session implements SessionHandle {
   private hiddenWsPool(WebSocket: typeof globalThis.WebSocket): WsTrackerPool {
     const env = nodeWebRtcEnv(this.opts.webrtc || undefined, this.outgoing);
     // The ICE servers in force now (setIceServers may have changed them since the start).
-    env.config = { ...env.config, iceServers: this.wsPool!.env.config?.iceServers ?? NODE_DEFAULT_ICE_SERVERS };
+    env.config = { ...env.config, iceServers: this.wsPool!.env.config?.iceServers ?? NODE_DEFAULT_ICE_SERVERS, iceTransportPolicy: this.wsPool!.env.config?.iceTransportPolicy ?? 'all' };
     return new WsTrackerPool(makePeerId(), { ...env, WebSocket });
   }
 
   /** STUN/TURN servers for WebRTC connections made from now on (settings change at run time);
    *  undefined = the default. Connections already up keep theirs. */
-  setIceServers(iceServers: IceServer[] | undefined): void {
+  setIceServers(iceServers: IceServer[] | undefined, opts: { relayOnly?: boolean } = {}): void {
     const list = forLibdatachannel((iceServers ?? NODE_DEFAULT_ICE_SERVERS) as RTCIceServer[]);
-    for (const pool of [this.wsPool, this.hiddenPool]) if (pool) pool.env.config = { ...pool.env.config, iceServers: list };
+    const iceTransportPolicy: RTCIceTransportPolicy = opts.relayOnly ? 'relay' : 'all';
+    for (const pool of [this.wsPool, this.hiddenPool]) if (pool) pool.env.config = { ...pool.env.config, iceServers: list, iceTransportPolicy };
   }
 
   setRateLimits(limits: Partial<RateLimits>): void {

@@ -22,6 +22,8 @@ export interface NetworkStatus {
   portMapping: PortMappingStatus;
   /** In force for the node's WebRTC now (TURN credentials included: members only see this). */
   iceServers: IceServer[];
+  /** True when the node's WebRTC uses TURN relay candidates only (symmetric NAT, TURN known). */
+  relayOnly: boolean;
   /** Where those came from: the iceServers setting, or the trackers the node announces to. */
   iceSource: 'setting' | 'trackers' | 'none';
   /** STUN server → what it answered (`address:port` or the error). */
@@ -38,8 +40,8 @@ export interface NodeNetworkDeps {
   configuredIceServers(): IceServer[];
   /** True when the list is fixed by the node's options: used as it is, even empty (host candidates only). */
   fixed?(): boolean;
-  /** Puts a list in force for new WebRTC connections. */
-  apply(list: IceServer[]): void;
+  /** Puts a list in force for new WebRTC connections; relayOnly behind a symmetric NAT with TURN. */
+  apply(list: IceServer[], opts: { relayOnly: boolean }): void;
   portMapping?(): PortMappingStatus | undefined;
   /** The BitTorrent listener's bind address, when it names one. */
   bindAddress?: string | undefined;
@@ -69,7 +71,7 @@ export class NodeNetwork {
     this.#deps = deps;
     this.#status = {
       nat: 'unknown', externalAddress: null, localAddress: null, portMapping: this.#portMapping(), iceServers: [],
-      iceSource: 'none', stun: {}, reason: 'not probed yet', probedAt: null,
+      iceSource: 'none', relayOnly: false, stun: {}, reason: 'not probed yet', probedAt: null,
     };
   }
 
@@ -150,10 +152,14 @@ export class NodeNetwork {
       iceSource = iceServers.length > 0 ? 'trackers' : 'none';
       this.#turnExpires = fromTrackers.expires;
     }
-    this.#deps.apply(iceServers);
+    // Behind a symmetric NAT only a relay reaches peers across the internet (LAN peers come over
+    // TCP); and libdatachannel connects relay to relay but not a relay to a side that also tries
+    // direct paths, so the node offers relay candidates only there.
+    const relayOnly = probe.nat === 'symmetric' && iceServers.some((s) => s.urls.some((u) => /^turns?:/i.test(u)));
+    this.#deps.apply(iceServers, { relayOnly });
     const localAddress = probe.localAddress ?? (stunServers[0] ? await routeSource(stunServers[0]) : null);
     this.#status = {
-      nat: probe.nat, externalAddress: probe.externalAddress, localAddress, portMapping: this.#portMapping(), iceServers, iceSource,
+      nat: probe.nat, externalAddress: probe.externalAddress, localAddress, portMapping: this.#portMapping(), iceServers, iceSource, relayOnly,
       stun: probe.answers, reason: probe.reason, probedAt: Date.now(),
     };
   }
@@ -233,7 +239,7 @@ export function startNodeNetwork(
   node: {
     ownTrackers(): string[];
     portMappingStatus: (() => PortMappingStatus | undefined) | undefined;
-    session: { list(): Iterable<{ trackers(): { url: string }[] }>; setIceServers?(list: IceServer[] | undefined): void };
+    session: { list(): Iterable<{ trackers(): { url: string }[] }>; setIceServers?(list: IceServer[] | undefined, opts?: { relayOnly?: boolean }): void };
     fixedIceServers: IceServer[] | undefined;
     model: { getSettings(): { iceServers: IceServer[] } };
     out?: { note(line: string): void };
@@ -250,7 +256,7 @@ export function startNodeNetwork(
     },
     configuredIceServers: () => node.fixedIceServers ?? node.model.getSettings().iceServers,
     fixed: () => node.fixedIceServers !== undefined,
-    apply: (list) => node.session.setIceServers?.(list),
+    apply: (list, opts) => node.session.setIceServers?.(list, opts),
     portMapping: () => node.portMappingStatus?.(),
     bindAddress: opts.bindAddress && !/^(0\.0\.0\.0|::)$/.test(opts.bindAddress) ? opts.bindAddress : undefined,
   });

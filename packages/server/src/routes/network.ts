@@ -28,6 +28,7 @@ const networkSchema = {
       items: { type: 'object', properties: { urls: { type: 'array', items: str }, username: str, credential: str } },
     },
     iceSource: { type: 'string', enum: ['setting', 'trackers', 'none'] },
+    relayOnly: { type: 'boolean', description: 'WebRTC uses TURN relay candidates only (behind a symmetric NAT, with a TURN server)' },
     stun: { type: 'object', additionalProperties: str, description: 'STUN server → the address it reported, or the error' },
     reason: nullableStr,
     probedAt: { type: ['integer', 'null'], description: 'ms since the epoch' },
@@ -39,7 +40,7 @@ export function networkRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const s = ctx.node.network?.status();
     if (s) return s;
     return {
-      nat: 'unknown', externalAddress: null, localAddress: null, iceServers: ctx.node.iceServers(), iceSource: 'setting', stun: {}, probedAt: null,
+      nat: 'unknown', externalAddress: null, localAddress: null, iceServers: ctx.node.iceServers(), iceSource: 'setting', relayOnly: false, stun: {}, probedAt: null,
       portMapping: ctx.node.portMappingStatus?.() ?? { method: null, externalPort: null, error: 'port mapping is off' },
       reason: 'this node does not probe its network',
     };
