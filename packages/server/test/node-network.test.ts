@@ -27,9 +27,9 @@ async function stunServer(t: Ctx, host: string) {
 }
 
 /** An HTTP "tracker" whose /ice-servers answers as a Cascade tracker does. */
-async function iceServersTracker(t: Ctx, host: string, body: unknown) {
+async function iceServersTracker(t: Ctx, host: string, body: unknown, path = '/ice-servers') {
   const server = createServer((req, res) => {
-    if (req.url === '/ice-servers') res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    if (req.url === path) res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     else res.writeHead(404).end();
   });
   await new Promise<void>((r) => server.listen(0, host, r));
@@ -43,10 +43,13 @@ test('with no ICE servers configured, the node uses its trackers’ STUN and TUR
   const turn = { urls: ['turn:127.0.0.43:3478'], username: '1900000000:cascade', credential: 'minted' };
   const http = await iceServersTracker(t, '127.0.0.44', { iceServers: [{ urls: `stun:127.0.0.42:${b.port}` }, turn, { urls: 'turn:x', username: 7 }], ttl: 3600 });
   const notCascade = 'http://127.0.0.45:9/announce'; // nothing listens: offers nothing
+  // A private tracker mints TURN credentials for a passkey only: the node asks with the one in its announce URL.
+  const privateTurn = { urls: ['turn:127.0.0.47:3478'], username: '1900000000:u1', credential: 'member' };
+  const privateTracker = (await iceServersTracker(t, '127.0.0.46', { iceServers: [privateTurn] }, '/ice-servers/pk123')).replace('/announce', '/announce/pk123');
   let configured: IceServer[] = [];
   const applied: IceServer[][] = [];
   const net = new NodeNetwork({
-    trackerUrls: () => [a.url, http, notCascade],
+    trackerUrls: () => [a.url, http, notCascade, privateTracker],
     configuredIceServers: () => configured,
     apply: (list) => applied.push(list),
     bindAddress: '127.0.0.1',
@@ -62,6 +65,7 @@ test('with no ICE servers configured, the node uses its trackers’ STUN and TUR
     { urls: [`stun:127.0.0.41:${a.port}`] },
     { urls: [`stun:127.0.0.42:${b.port}`] },
     { urls: ['turn:127.0.0.43:3478'], username: '1900000000:cascade', credential: 'minted' },
+    privateTurn,
   ], 'a STUN server that answered, from each tracker; TURN as the tracker minted it; a malformed entry without its credential');
   assert.deepEqual(applied.at(-1), s.iceServers, 'in force for the node’s WebRTC');
   assert.ok(a.asked() > 0 && b.asked() > 0);
@@ -95,4 +99,14 @@ test('GET /api/network: what the node found, for members; POST /api/network/prob
   assert.match(probed.body.reason, /no STUN server/);
   const visitor = await fetch(`${n.server.url}/api/network`);
   assert.ok(visitor.status === 401 || visitor.status === 403, `a visitor gets ${visitor.status}`);
+});
+
+test('the web port passes /ice-servers to the built-in tracker, naming the host the asker used', { timeout: 60_000 }, async (t) => {
+  const n = await restartableServer(t, { iceServers: undefined, trackerPorts: { http: 0, udp: 0 } });
+  const res = await fetch(`${n.server.url}/ice-servers`);
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('access-control-allow-origin'), '*');
+  const body = (await res.json()) as { iceServers: { urls: string }[] };
+  const udpPort = (await n.json('/api/health')).body.ports.trackerUdp;
+  assert.deepEqual(body.iceServers, [{ urls: `stun:127.0.0.1:${udpPort}` }], 'the tracker’s STUN service, no TURN (serve mints none)');
 });

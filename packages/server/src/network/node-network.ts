@@ -170,20 +170,25 @@ export class NodeNetwork {
     const stun: StunServer[] = [];
     const turn: IceServer[] = [];
     let expires = Infinity;
-    const origins = new Set<string>();
+    const iceServerUrls = new Set<string>(); // the trackers' /ice-servers URLs
     for (const url of this.#deps.trackerUrls()) {
       try {
         const u = new URL(url);
         if (u.protocol === 'udp:' && u.port) stun.push({ host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port) });
-        else if (/^(https?|wss?):$/.test(u.protocol)) origins.add(`${u.protocol.replace(/^ws/, 'http')}//${u.host}`);
+        else if (/^(https?|wss?):$/.test(u.protocol)) {
+          // A private Cascade tracker's announce URL carries the passkey (/announce/<passkey>): TURN
+          // credentials are minted for members only, so the passkey goes along.
+          const passkey = /\/announce\/([^/?#]+)/.exec(u.pathname)?.[1];
+          iceServerUrls.add(`${u.protocol.replace(/^ws/, 'http')}//${u.host}/ice-servers${passkey ? `/${passkey}` : ''}`);
+        }
       } catch {
         // not a URL: nothing to learn from it
       }
     }
     const doFetch = this.#deps.fetch ?? fetch;
-    await Promise.all([...origins].map(async (origin) => {
+    await Promise.all([...iceServerUrls].map(async (url) => {
       try {
-        const res = await doFetch(`${origin}/ice-servers`, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
+        const res = await doFetch(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
         if (!res.ok) return;
         const body = (await res.json()) as { iceServers?: { urls: unknown; username?: unknown; credential?: unknown }[]; ttl?: number };
         for (const s of body.iceServers ?? []) {

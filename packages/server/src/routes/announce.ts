@@ -6,7 +6,7 @@
 // from a loopback caller only (this proxy); one a client sent itself is dropped.
 
 import { connect } from 'node:net';
-import type { IncomingMessage } from 'node:http';
+import { get as httpGet, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ApiContext } from '../context.ts';
@@ -47,6 +47,20 @@ function bencodedFailure(reason: string): Buffer {
   return Buffer.concat([Buffer.from(`d14:failure reason${r.length}:`), r, Buffer.from('e')]);
 }
 
+/** fetch() will not send another Host header; http.get does. */
+function getWithHost(url: URL, host: string | undefined): Promise<{ status: number; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = httpGet(url, { headers: host ? { host } : {}, timeout: 10_000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 502, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
+
 export function announceRoutes(app: FastifyInstance, ctx: ApiContext): void {
   for (const path of PATHS) {
     app.get(path, {
@@ -71,6 +85,25 @@ export function announceRoutes(app: FastifyInstance, ctx: ApiContext): void {
       },
     });
   }
+
+  // What the tracker offers for WebRTC (its STUN service; TURN credentials when it mints them), at
+  // the web port too: nodes and pages that know this node by its public URL ask there. The Host
+  // header goes along, so the tracker names the address the asker used.
+  app.get('/ice-servers', {
+    config: { access: 'public' },
+    schema: { summary: "The built-in tracker's STUN service (and TURN credentials), served on the web port too", tags: ['node'] },
+    handler: async (req, reply) => {
+      const base = trackerBase(ctx);
+      reply.header('access-control-allow-origin', '*').header('cache-control', 'no-store');
+      if (!base) return reply.code(404).send({ error: 'this node runs without its tracker' });
+      try {
+        const { status, body } = await getWithHost(new URL('/ice-servers', base), req.headers.host);
+        return reply.code(status).type('application/json').send(body);
+      } catch {
+        return reply.code(502).send({ error: 'the tracker did not answer' });
+      }
+    },
+  });
 
   // WebSocket announces (WebTorrent's protocol) at /announce: the upgrade goes to the tracker as it
   // came. socket.io leaves upgrades for other paths alone for a second and then ends them only if
