@@ -60,6 +60,19 @@ export interface Category {
   savePath: string | null;
 }
 
+/** GET /api/network: how the node is reached (issue 23). */
+export interface NetworkStatus {
+  nat: 'open' | 'cone' | 'symmetric' | 'unknown';
+  externalAddress: string | null;
+  localAddress?: string | null;
+  portMapping: { method: 'upnp' | 'natpmp' | 'pcp' | null; externalPort: number | null; error: string | null };
+  iceServers: { urls: string[]; username?: string }[];
+  iceSource?: 'setting' | 'trackers' | 'none';
+  relayOnly?: boolean;
+  reason?: string | null;
+  probedAt?: number | null;
+}
+
 export interface PeerInfo {
   address: string;
   client?: string | null;
@@ -202,6 +215,8 @@ export const api = {
   selectFiles: (infoHash: string, selected: number[]) =>
     request<unknown>('PUT', `/api/torrents/${h(infoHash)}/files`, { selected }),
   health: () => request<Health>('GET', '/api/health'),
+  network: () => request<NetworkStatus>('GET', '/api/network'),
+  probeNetwork: () => request<NetworkStatus>('POST', '/api/network/probe'),
   /** One request for many torrents (POST /api/torrents/bulk); per-torrent outcomes in `results`. */
   bulk: (body: BulkRequest) => request<BulkResult>('POST', '/api/torrents/bulk', body),
   categories: async () => (await request<{ categories: Category[] }>('GET', '/api/categories')).categories,

@@ -150,6 +150,18 @@ test('web UI: share via the node, libtorrent downloads it over TCP; every view r
     assert.equal(await page.locator('[data-testid="health-dht-status"]').innerText(), 'off');
     assert.equal(await page.locator('[data-testid="health-socket"]').innerText(), 'connected');
     await page.locator('[data-testid="health-ws-tracker"]').waitFor();
+    // Reachability (issue 23) in plain words: on loopback the only tracker is the node's own, so
+    // it cannot tell the way out, says why and what to do; no port mapping in tests, and why.
+    const reach = page.locator('[data-testid="network-reachability"]');
+    await until('the reachability probed', async () => (await reach.getAttribute('data-nat')) === 'unknown', 15_000);
+    assert.match(await page.locator('[data-testid="network-nat"]').innerText(), /Not known yet.*no STUN server/);
+    assert.equal(await page.locator('[data-testid="network-port-mapping"]').innerText(), 'none');
+    assert.match(await page.locator('[data-testid="network-port-mapping-error"]').innerText(), /port mapping is off/);
+    assert.match(await page.locator('[data-testid="network-advice"]').innerText(), /STUN server/);
+    const before = await reach.innerText();
+    await page.locator('[data-testid="network-probe"]').click();
+    await until('checked again', async () => (await page.locator('[data-testid="network-probe"]').innerText()) === 'Check again' && (await reach.innerText()) !== '', 10_000);
+    assert.ok(before.length > 0);
     await screenshot(page, '09-network');
 
     await page.goto(`${node.url}/#/settings`);

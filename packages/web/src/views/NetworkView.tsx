@@ -8,8 +8,9 @@ import { Stat } from '../components/ui.tsx';
 import { useBrowserPeer } from '../browser-peer.ts';
 import { TabRelayCard } from './TabRelayCard.tsx';
 import { OnionCard, type OnionHealth } from './OnionCard.tsx';
+import { ReachabilityCard } from './ReachabilityCard.tsx';
 
-const KNOWN = new Set(['ok', 'bittorrentPort', 'port', 'peers', 'dhtNodes', 'dhtEnabled', 'dhtPort', 'torrents', 'httpPort', 'uptime', 'uptimeSeconds', 'version', 'ports', 'tracker', 'reachability', 'peersByTransport', 'peerId', 'nodeId', 'stateDir', 'downloadDir', 'chain', 'onion', 'privateDiscovery']);
+const KNOWN = new Set(['ok', 'bittorrentPort', 'port', 'peers', 'dhtNodes', 'dhtEnabled', 'dhtPort', 'torrents', 'httpPort', 'uptime', 'uptimeSeconds', 'version', 'ports', 'tracker', 'reachability', 'peersByTransport', 'peerId', 'nodeId', 'stateDir', 'downloadDir', 'chain', 'onion', 'privateDiscovery', 'webrtc']);
 
 type Ports = Partial<Record<'http' | 'bittorrent' | 'dht' | 'trackerHttp' | 'trackerUdp' | 'control', number | null>>;
 type TrackerUrls = { http?: string; udp?: string; ws?: string | null } | null;
@@ -120,6 +121,8 @@ export function NetworkView() {
             </p>
           )}
         </div>
+
+        {member && <ReachabilityCard />}
 
         <div className="card">
           <h2>
