@@ -191,7 +191,7 @@ export async function transfer(t: { after: (fn: () => unknown) => void }, s: Swa
   return { a, b, peers: peerList(peers), healthA, healthB, seconds };
 }
 
-function peerList(r: Record<string, any>): Record<string, any>[] {
+export function peerList(r: Record<string, any>): Record<string, any>[] {
   const list = Array.isArray(r) ? r : (r.peers ?? r.torrents?.[0]?.peers ?? []);
   return list as Record<string, any>[];
 }

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { tempDir } from './helpers.ts';
-import { cascadeIn, cascadeVerb, publicSide, transfer } from './nat-lab-nodes.ts';
+import { cascadeIn, cascadeVerb, peerList, publicSide, transfer } from './nat-lab-nodes.ts';
 
 test('cone ↔ cone with nothing configured: no TCP path, so the nodes meet over WebRTC, hole punched with the trackers’ STUN; each says "cone" and its router’s address', { timeout: 240_000 }, async (t) => {
   const s = await publicSide(t);
@@ -24,6 +24,33 @@ test('cone ↔ cone with nothing configured: no TCP path, so the nodes meet over
     assert.ok(h.network.iceServers.some((x: { urls: string[] }) => x.urls.some((u) => u.startsWith('stun:198.18.0.'))), 'the trackers’ STUN in force');
   }
   t.diagnostic(`cone ↔ cone: 4 MiB in ${r.seconds.toFixed(1)} s`);
+});
+
+test('one torrent, both kinds of peers at once: TCP to a seeder on an open host, WebRTC to a seeder behind another NAT', { timeout: 240_000 }, async (t) => {
+  const s = await publicSide(t);
+  const open = await s.lab.addHome({ nat: 'none' });
+  const a = await s.lab.addHome({ nat: 'cone' });
+  const b = await s.lab.addHome({ nat: 'cone' });
+  const seeders = [[open, join(tempDir(t), 'o')], [a, join(tempDir(t), 'a')]] as const;
+  for (const [home, state] of seeders) {
+    const seeder = cascadeIn(s.lab, home.ns, ['seed', s.torrent, '--dir', s.dataDir, '--json', '--no-dht', '--port', '6881', '--state-dir', state]);
+    t.after(() => seeder.stop());
+    await seeder.event((e) => e.event === 'seeding', 30_000, 'seeding');
+    // Slow seeders, so the download lasts long enough to watch both at work.
+    await cascadeVerb(s.lab, home.ns, ['limits', '--up', '128k', '--state-dir', state]);
+  }
+  const stateB = join(tempDir(t), 'b');
+  const leecher = cascadeIn(s.lab, b.ns, ['download', s.torrent, '-o', tempDir(t), '--json', '--no-dht', '--port', '6881', '--state-dir', stateB]);
+  t.after(() => leecher.stop());
+  const seen = new Set<string>();
+  const deadline = Date.now() + 60_000;
+  while (seen.size < 2 && Date.now() < deadline && !leecher.events.some((e) => e.event === 'done')) {
+    const r = await cascadeVerb(s.lab, b.ns, ['peers', s.infoHash, '--state-dir', stateB]).catch(() => ({}));
+    for (const p of peerList(r)) if (p.downloaded > 0) seen.add(`${p.transport}${p.transport === 'tcp' ? ` ${String(p.address).split(':')[0]}` : ''}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  assert.deepEqual([...seen].sort(), [`tcp ${open.lanAddress}`, 'webrtc'], 'pieces came over TCP from the open host and over WebRTC from the one behind a NAT');
+  await leecher.event((e) => e.event === 'done', 90_000, 'the download done');
 });
 
 test('an open host says "open"; its address is its own', { timeout: 120_000 }, async (t) => {
