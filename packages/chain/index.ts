@@ -8,6 +8,7 @@ export {
   type Receipt, type Registration,
 } from './src/receipts.ts';
 export { NodeChain, type NodeChainOptions, type ChainStatus } from './src/node-chain.ts';
+export { ExternalSigner, signerError, type ExternalSignerOptions } from './src/signer.ts';
 export { metadataBlock, readMetadataBlock, dagJsonCid, type TorrentMetadata, type MetadataBlock } from './src/metadata.ts';
 export { recordOf, recordAt, register, type RegistryRecord } from './src/registry.ts';
 export { claimReceipts, paidBytes, receiptKey, tokenBalance, rewardRate, type SignedReceipt, type ClaimResult } from './src/rewards.ts';

@@ -29,6 +29,8 @@ export interface AnvilOptions {
   stateInterval?: number;
   host?: string;
   port?: number;
+  /** Funded, unlocked dev accounts (default 2: the deployer and one spare). */
+  accounts?: number;
 }
 
 export interface RunningAnvil {
@@ -43,7 +45,7 @@ export async function startAnvil(opts: AnvilOptions = {}): Promise<RunningAnvil>
   if (!bin) throw new Error('the embedded chain needs @foundry-rs/anvil (npm install): its binary was not found');
   const chainId = opts.chainId ?? 31337;
   const host = opts.host ?? '127.0.0.1';
-  const args = ['--host', host, '--port', String(opts.port ?? 0), '--chain-id', String(chainId), '--accounts', '2'];
+  const args = ['--host', host, '--port', String(opts.port ?? 0), '--chain-id', String(chainId), '--accounts', String(opts.accounts ?? 2)];
   if (opts.statePath) args.push('--state', opts.statePath, '--state-interval', String(opts.stateInterval ?? 30));
   // The chain dies with the node that owns it, even when the node is killed outright (SIGKILL, a
   // crash): util-linux's setpriv asks the kernel for SIGTERM when our process goes.

@@ -1,14 +1,16 @@
 // A node's chain: the embedded dev chain it owns (anvil with its state in <stateDir>/chain, the
 // contracts deployed on first start, the node's account funded with ether for gas), or any EVM
 // chain over JSON-RPC with the contracts' addresses given. The node's account is its identity's
-// Ethereum account.
+// Ethereum account: it owns registrations and receives rewards. It also pays the gas, unless an
+// external signer (--chain-signer) does: then every transaction goes there (see signer.ts).
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createPublicClient, createWalletClient, defineChain, http, toHex, type Address, type Chain, type PublicClient, type Transport, type WalletClient } from 'viem';
+import { createPublicClient, createWalletClient, defineChain, http, toHex, type Address, type Chain, type Hex, type PublicClient, type Transport, type WalletClient } from 'viem';
 import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts';
 import { startAnvil, type RunningAnvil } from './anvil.ts';
 import { deployContracts, type Deployment } from './deploy.ts';
 import { cascadeToken } from './artifacts.ts';
+import { ExternalSigner, type ContractWrite, type ExternalSignerOptions } from './signer.ts';
 
 /** anvil's first dev account (its well-known test mnemonic): deploys and funds on the embedded chain only. */
 const DEV_DEPLOYER_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';
@@ -23,6 +25,8 @@ export interface NodeChainOptions {
   rpcUrl?: string;
   chainId?: number;
   contracts?: Deployment;
+  /** An external chain's transactions sent from an account of this signer instead. */
+  signer?: ExternalSignerOptions;
 }
 
 export interface ChainStatus {
@@ -33,6 +37,9 @@ export interface ChainStatus {
   contracts: Deployment;
   account: Address;
   balances: { ether: string; token: string };
+  /** With an external signer: the account that pays gas and its ether (null, with the error, when
+   *  the signer did not say which account). */
+  signer?: { url: string; account: Address | null; ether: string | null; error?: string };
 }
 
 export class NodeChain {
@@ -40,20 +47,44 @@ export class NodeChain {
   readonly rpcUrl: string;
   readonly chain: Chain;
   readonly client: PublicClient;
-  readonly wallet: WalletClient<Transport, Chain, PrivateKeyAccount>;
+  /** The node identity's account: owner of its registrations, seeder its receipts name. */
   readonly account: PrivateKeyAccount;
   readonly contracts: Deployment;
+  /** Set: transactions go to this signer, from its account, instead of being signed here. */
+  readonly signer: ExternalSigner | undefined;
+  readonly #wallet: WalletClient<Transport, Chain, PrivateKeyAccount>;
   readonly #anvil: RunningAnvil | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
 
-  private constructor(anvil: RunningAnvil | undefined, rpcUrl: string, chain: Chain, account: PrivateKeyAccount, contracts: Deployment) {
+  private constructor(anvil: RunningAnvil | undefined, rpcUrl: string, chain: Chain, account: PrivateKeyAccount, contracts: Deployment, signer?: ExternalSignerOptions) {
     this.#anvil = anvil;
     this.embedded = anvil !== undefined;
     this.rpcUrl = rpcUrl;
     this.chain = chain;
     this.client = createPublicClient({ chain, transport: http(rpcUrl) }) as PublicClient;
-    this.wallet = createWalletClient({ account, chain, transport: http(rpcUrl) });
+    this.#wallet = createWalletClient({ account, chain, transport: http(rpcUrl) });
     this.account = account;
     this.contracts = contracts;
+    this.signer = signer ? new ExternalSigner(signer, chain) : undefined;
+  }
+
+  /** The account that submits transactions and pays their gas. */
+  sender(): Promise<Address> {
+    return this.signer ? this.signer.account() : Promise.resolve(this.account.address);
+  }
+
+  /** Sends a contract call from sender(); resolves with its hash once submitted. */
+  write(call: ContractWrite): Promise<Hex> {
+    if (this.signer) return this.signer.write(this.client, call);
+    return this.#wallet.writeContract({ ...call, account: this.account, chain: this.chain } as never);
+  }
+
+  /** Runs `fn` after every earlier one finished: a relayed registration signs the owner's nonce,
+   *  which two at once would both use. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(() => fn(), () => fn());
+    this.#queue = run.catch(() => undefined);
+    return run;
   }
 
   static async start(opts: NodeChainOptions): Promise<NodeChain> {
@@ -65,8 +96,9 @@ export class NodeChain {
       const client = createPublicClient({ chain, transport: http(opts.rpcUrl) });
       const id = await client.getChainId();
       if (id !== opts.chainId) throw new Error(`the chain at ${opts.rpcUrl} has id ${id}, not ${opts.chainId}`);
-      return new NodeChain(undefined, opts.rpcUrl, chain, account, opts.contracts);
+      return new NodeChain(undefined, opts.rpcUrl, chain, account, opts.contracts, opts.signer);
     }
+    if (opts.signer) throw new Error('an external signer is for an external chain (--chain-rpc): the embedded chain funds the node itself');
     const dir = join(opts.stateDir, 'chain');
     mkdirSync(dir, { recursive: true });
     const anvil = await startAnvil({ statePath: join(dir, 'state.json'), ...(opts.chainId ? { chainId: opts.chainId } : {}) });
@@ -85,10 +117,11 @@ export class NodeChain {
   }
 
   async status(): Promise<ChainStatus> {
-    const [block, ether, token] = await Promise.all([
+    const [block, ether, token, signer] = await Promise.all([
       this.client.getBlockNumber(),
       this.client.getBalance({ address: this.account.address }),
       this.client.readContract({ address: this.contracts.token, abi: cascadeToken.abi, functionName: 'balanceOf', args: [this.account.address] }) as Promise<bigint>,
+      this.#signerStatus(),
     ]);
     return {
       embedded: this.embedded,
@@ -98,7 +131,20 @@ export class NodeChain {
       contracts: this.contracts,
       account: this.account.address,
       balances: { ether: ether.toString(), token: token.toString() },
+      ...(signer ? { signer } : {}),
     };
+  }
+
+  async #signerStatus(): Promise<ChainStatus['signer']> {
+    if (!this.signer) return undefined;
+    const url = this.signer.url;
+    let account: Address;
+    try {
+      account = await this.signer.account();
+    } catch (err) {
+      return { url, account: null, ether: null, error: (err as Error).message };
+    }
+    return { url, account, ether: (await this.client.getBalance({ address: account })).toString() };
   }
 
   async close(): Promise<void> {

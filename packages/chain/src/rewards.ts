@@ -1,7 +1,9 @@
 // The node's side of the reward pool: what its receipts were paid for so far, and claiming them.
 // Claims are checked against the chain before anything is sent (expired, nothing new, the
 // downloader's cap spent this epoch), so the batch the node submits is one the pool accepts; what
-// is left out is reported with the reason rather than burning gas on a revert.
+// is left out is reported with the reason rather than burning gas on a revert. The pool pays the
+// receipt's seeder whoever submits it, so an external signer's account may send the claims: the
+// tokens still go to the node's identity account.
 import { BaseError, ContractFunctionRevertedError, encodePacked, keccak256, type Address, type Hex } from 'viem';
 import { cascadeToken, rewardPool } from './artifacts.ts';
 import type { NodeChain } from './node-chain.ts';
@@ -66,10 +68,9 @@ export async function claimReceipts(chain: NodeChain, held: SignedReceipt[]): Pr
   for (let i = 0; i < payable.length; i += BATCH) {
     const batch = payable.slice(i, i + BATCH);
     const args = [batch.map((s) => s.receipt), batch.map((s) => s.signature)] as const;
-    const { request, result } = await chain.client.simulateContract({
-      address: chain.contracts.pool, abi: rewardPool.abi, functionName: 'claimBatch', args, account: chain.account, chain: chain.chain,
-    });
-    const hash = await chain.wallet.writeContract(request);
+    const write = { address: chain.contracts.pool, abi: rewardPool.abi, functionName: 'claimBatch', args } as const;
+    const { result } = await chain.client.simulateContract({ ...write, account: await chain.sender(), chain: chain.chain });
+    const hash = await chain.write(write);
     const mined = await chain.client.waitForTransactionReceipt({ hash });
     if (mined.status !== 'success') throw new Error(`the claim transaction ${hash} failed`);
     tx = hash;
@@ -82,7 +83,7 @@ export async function claimReceipts(chain: NodeChain, held: SignedReceipt[]): Pr
  *  downloader can still meet the cap together; the batch then reverts and the caller sees it. */
 async function refusal(chain: NodeChain, s: SignedReceipt): Promise<string | undefined> {
   try {
-    await chain.client.simulateContract({ address: chain.contracts.pool, abi: rewardPool.abi, functionName: 'claim', args: [s.receipt, s.signature], account: chain.account });
+    await chain.client.simulateContract({ address: chain.contracts.pool, abi: rewardPool.abi, functionName: 'claim', args: [s.receipt, s.signature], account: await chain.sender() });
     return undefined;
   } catch (err) {
     if (err instanceof BaseError) {

@@ -98,7 +98,7 @@ export interface Options {
   llmThreads: number | undefined;
   llmMaxTokens: number | undefined;
   /** serve, seed, download: false with --no-chain; else the embedded chain, or --chain-rpc with its id and contracts. */
-  chain: false | { rpcUrl?: string; chainId?: number; contracts?: { registry: `0x${string}`; token: `0x${string}`; pool: `0x${string}` } };
+  chain: false | { rpcUrl?: string; chainId?: number; contracts?: { registry: `0x${string}`; token: `0x${string}`; pool: `0x${string}` }; signer?: { url: string; from?: `0x${string}` } };
   /** serve, seed, download: --receipt-every, --payment-threshold, --auto-claim (bytes). */
   receipts: { everyBytes?: number; paymentThresholdBytes?: number; autoClaimBytes?: number };
   /** serve, seed, download: --ipfs-api URL (Kubo RPC) to pin registered metadata blocks to. */
@@ -306,7 +306,7 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
     llmThreads: str('llm-threads') !== undefined ? parseInteger('llm-threads', str('llm-threads')!, 1, 256) : undefined,
     llmMaxTokens: str('llm-max-tokens') !== undefined ? parseInteger('llm-max-tokens', str('llm-max-tokens')!, 1, 8192) : undefined,
     trackerPort: str('tracker-port') !== undefined ? parseInteger('tracker-port', str('tracker-port')!, 0, 65535) : undefined,
-    chain: ['serve', 'seed', 'download', 'register', 'verify', 'rewards'].includes(command) ? chainOption(v.chain !== false, str('chain-rpc'), str('chain-id'), str('chain-contracts')) : {},
+    chain: ['serve', 'seed', 'download', 'register', 'verify', 'rewards'].includes(command) ? chainOption(v.chain !== false, str('chain-rpc'), str('chain-id'), str('chain-contracts'), signerOption(str('chain-signer'), str('chain-from'))) : {},
     receipts: {},
     ipfsApi: str('ipfs-api') !== undefined ? httpUrl('--ipfs-api', str('ipfs-api')!) : undefined,
   };
@@ -373,11 +373,28 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
   return { command, positionals, options, values: v };
 }
 
-function chainOption(on: boolean, rpc: string | undefined, id: string | undefined, contracts: string | undefined): Options['chain'] {
+type Signer = { url: string; from?: Addr };
+
+/** --chain-signer URL [--chain-from ADDRESS]: checked here, used only with --chain-rpc. */
+function signerOption(url: string | undefined, from: string | undefined): Signer | undefined {
+  if (url === undefined) {
+    if (from !== undefined) throw new UsageError('--chain-from names an account of the external signer: give --chain-signer URL too');
+    return undefined;
+  }
+  httpUrl('--chain-signer', url);
+  if (from === undefined) return { url };
+  if (!/^0x[0-9a-fA-F]{40}$/.test(from)) throw new UsageError(`--chain-from wants an account address (0x + 40 hex digits), got "${from}"`);
+  return { url, from: from as Addr };
+}
+
+function chainOption(on: boolean, rpc: string | undefined, id: string | undefined, contracts: string | undefined, signer: Signer | undefined): Options['chain'] {
   const external = rpc !== undefined || id !== undefined || contracts !== undefined;
   if (!on) {
-    if (external) throw new UsageError('--no-chain and --chain-rpc/--chain-contracts contradict each other: give one');
+    if (external || signer) throw new UsageError('--no-chain and --chain-rpc/--chain-contracts/--chain-signer contradict each other: give one');
     return false;
+  }
+  if (signer && rpc === undefined) {
+    throw new UsageError('--chain-signer needs --chain-rpc URL and --chain-contracts FILE: it pays gas on an external chain (the embedded chain funds the node itself)');
   }
   if (!external) return {};
   if (rpc === undefined || contracts === undefined) {
@@ -387,7 +404,7 @@ function chainOption(on: boolean, rpc: string | undefined, id: string | undefine
   const file = readContractsFile(contracts);
   const chainId = id !== undefined ? parseInteger('chain-id', id, 1, 2 ** 53 - 1) : file.chainId;
   if (chainId !== file.chainId) throw new UsageError(`--chain-id ${chainId} and ${contracts} (chain ${file.chainId}) disagree`);
-  return { rpcUrl: rpc, chainId, contracts: { registry: file.registry, token: file.token, pool: file.rewards } };
+  return { rpcUrl: rpc, chainId, contracts: { registry: file.registry, token: file.token, pool: file.rewards }, ...(signer ? { signer } : {}) };
 }
 
 type Addr = `0x${string}`;

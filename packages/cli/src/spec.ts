@@ -11,7 +11,7 @@ export type OptName =
   | 'timeout' | 'delete-data' | 'paused' | 'http-port' | 'download-dir' | 'tracker-port' | 'allowed-host' | 'allow-private-urls' | 'public-url' | 'ice-server' | 'port-mapping' | 'metrics-token'
   | 'save-path' | 'category' | 'tag' | 'down' | 'up' | 'alt-down' | 'alt-up'
   | 'sort' | 'order' | 'limit' | 'state' | 'off' | 'alt'
-  | 'chain' | 'chain-rpc' | 'chain-id' | 'chain-contracts' | 'key' | 'receipt-every' | 'payment-threshold' | 'auto-claim' | 'ipfs-api'
+  | 'chain' | 'chain-rpc' | 'chain-id' | 'chain-contracts' | 'chain-signer' | 'chain-from' | 'key' | 'receipt-every' | 'payment-threshold' | 'auto-claim' | 'ipfs-api'
   | 'torrent' | 'conversation' | 'llm-url' | 'llm-model' | 'llm-key' | 'llm-gguf' | 'llm-threads' | 'llm-max-tokens'
   | 'to' | 'encrypt'
   | 'directory' | 'private-discovery' | 'relay' | 'relay-port' | 'exit'
@@ -113,9 +113,15 @@ export const OPTION_DEFS: Record<OptName, OptDef> = {
   'llm-threads': { type: 'string', arg: 'N', help: 'CPU threads for --llm-gguf (default: the cores this machine has; more only makes each token slower)' },
   'llm-max-tokens': { type: 'string', arg: 'N', help: 'longest answer --llm-gguf writes, in tokens (default 400)' },
   chain: { type: 'boolean', default: true, help: '--no-chain: run without a chain (no ownership records, no rewards); by default the node runs its own dev chain (anvil, state in <state-dir>/chain)' },
-  'chain-rpc': { type: 'string', arg: 'URL', help: 'an EVM chain\'s JSON-RPC endpoint to use instead of the embedded chain (with --chain-contracts); the node signs with its identity\'s account' },
+  'chain-rpc': { type: 'string', arg: 'URL', help: 'an EVM chain\'s JSON-RPC endpoint to use instead of the embedded chain (with --chain-contracts); the node signs with its identity\'s account, which pays gas unless --chain-signer does' },
   'chain-id': { type: 'string', arg: 'N', help: 'the chain id --chain-rpc must have (default: the one in --chain-contracts)' },
   'chain-contracts': { type: 'string', arg: 'FILE', help: 'the contracts on --chain-rpc: the JSON `cascade chain deploy` prints ({"chainId", "registry", "rewards", "token"})' },
+  'chain-signer': {
+    type: 'string',
+    arg: 'URL',
+    help: 'an external signer (a JSON-RPC endpoint answering eth_sendTransaction: Clef, a wallet bridge, a node with an unlocked account) whose account sends the node\'s transactions and pays their gas, with --chain-rpc; the identity still owns registrations (relayed, signed by it) and receives rewards',
+  },
+  'chain-from': { type: 'string', arg: 'ADDRESS', help: 'the --chain-signer account that pays (default: the first of its eth_accounts)' },
   'ipfs-api': { type: 'string', arg: 'URL', help: 'a Kubo RPC API (e.g. http://127.0.0.1:5001) to pin the metadata blocks of torrents this node registers to' },
   'receipt-every': { type: 'string', arg: 'SIZE', help: 'as a downloader, sign each verified Cascade seeder a receipt every SIZE of verified data from it (default 1m), and at the end' },
   'payment-threshold': { type: 'string', arg: 'SIZE', help: 'as a seeder, print a payment-required event each time the unclaimed bytes in receipts pass another SIZE (default 64m)' },
@@ -136,10 +142,10 @@ const COMMON: OptName[] = ['json', 'help', 'state-dir'];
 /** Options of every command that runs a BitTorrent node. */
 const NODE: OptName[] = [...COMMON, 'port', 'host', 'dht', 'dht-bootstrap', 'tracker'];
 /** The chain and seeding receipts (issue 13): serve, seed and download. */
-const CHAIN: OptName[] = ['chain', 'chain-rpc', 'chain-id', 'chain-contracts', 'receipt-every', 'payment-threshold', 'auto-claim', 'ipfs-api'];
+const CHAIN: OptName[] = ['chain', 'chain-rpc', 'chain-id', 'chain-contracts', 'chain-signer', 'chain-from', 'receipt-every', 'payment-threshold', 'auto-claim', 'ipfs-api'];
 /** The chain a verb means (register, verify, rewards): checked against the running node's; verify
  *  reads it directly when no node runs. */
-const CHAIN_OF_NODE: OptName[] = ['chain-rpc', 'chain-id', 'chain-contracts'];
+const CHAIN_OF_NODE: OptName[] = ['chain-rpc', 'chain-id', 'chain-contracts', 'chain-signer', 'chain-from'];
 /** Private discovery (issue 14): serve, seed and download. */
 const ONION: OptName[] = ['directory', 'private-discovery'];
 
@@ -185,7 +191,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   serve: {
     options: [...NODE, 'http-port', 'download-dir', 'tracker-port', 'allowed-host', 'allow-private-urls', 'public-url', 'ice-server', 'port-mapping', 'metrics-token', 'llm-url', 'llm-model', 'llm-key', 'llm-gguf', 'llm-threads', 'llm-max-tokens', ...CHAIN, ...ONION, 'relay', 'relay-port'],
     positionals: [0, 0],
-    usage: 'serve [--http-port N] [--host ADDR] [--download-dir DIR] [--port N] [--tracker-port N] [--allowed-host NAME]... [--allow-private-urls] [--public-url URL] [--port-mapping auto|upnp|natpmp|off] [--metrics-token TOKEN] [--llm-url URL --llm-model NAME [--llm-key KEY] | --llm-gguf FILE [--llm-threads N] [--llm-max-tokens N]] [--no-chain | --chain-rpc URL --chain-contracts FILE]',
+    usage: 'serve [--http-port N] [--host ADDR] [--download-dir DIR] [--port N] [--tracker-port N] [--allowed-host NAME]... [--allow-private-urls] [--public-url URL] [--port-mapping auto|upnp|natpmp|off] [--metrics-token TOKEN] [--llm-url URL --llm-model NAME [--llm-key KEY] | --llm-gguf FILE [--llm-threads N] [--llm-max-tokens N]] [--no-chain | --chain-rpc URL --chain-contracts FILE [--chain-signer URL [--chain-from ADDRESS]]]',
     summary: 'run the node: every stored torrent, the tracker, and the web UI + API on http://localhost:8080',
     optionHelp: { host: 'bind address of the web UI, API and tracker (default 127.0.0.1: this machine only)' },
   },
@@ -333,7 +339,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
     positionals: [1, 1],
     usage: 'register <torrent-file|infohash>',
     summary: "record the torrent as published by this node's account in the content registry (with its metadata CID)",
-    details: 'The running node signs and pays the gas. A torrent registered to another account is refused with its owner;\none already registered to this node answers with its record and no transaction.',
+    details: 'The running node signs and pays the gas (with --chain-signer, the node\'s identity signs the registration and the\nsigner\'s account submits it and pays). A torrent registered to another account is refused with its owner;\none already registered to this node answers with its record and no transaction.',
   },
   verify: {
     options: [...COMMON, ...CHAIN_OF_NODE],

@@ -20,6 +20,8 @@ export type ChainConfig =
       rpcUrl?: string;
       chainId?: number;
       contracts?: { registry: `0x${string}`; token: `0x${string}`; pool: `0x${string}` };
+      /** --chain-signer URL [--chain-from ADDRESS]: an account there pays the gas. */
+      signer?: { url: string; from?: `0x${string}` };
     };
 
 export type ChainHealth =
@@ -60,6 +62,7 @@ export class ChainService {
         if (this.#closed) return void (await chain.close());
         this.#chain = chain;
         log(`chain: ${chain.embedded ? 'embedded dev chain' : chain.rpcUrl}, id ${chain.chain.id}, registry ${chain.contracts.registry}, account ${chain.account.address}`);
+        if (chain.signer) log(await signerLine(chain));
       } catch (err) {
         this.#error = errorMessage(err);
         log(`chain: not started: ${this.#error}`);
@@ -150,6 +153,17 @@ export class ChainService {
     this.#closed = true;
     await this.started;
     await this.#chain?.close();
+  }
+}
+
+/** Which account pays gas through the external signer, and how it was chosen (or why unknown). */
+async function signerLine(chain: NodeChain): Promise<string> {
+  const signer = chain.signer!;
+  try {
+    const account = await signer.account();
+    return `chain: gas paid by ${account} through the external signer at ${signer.url}${signer.given ? '' : ' (the first of its eth_accounts; --chain-from picks another)'}`;
+  } catch (err) {
+    return `chain: external signer: ${errorMessage(err)}; transactions fail until it answers`;
   }
 }
 

@@ -300,6 +300,11 @@ export const healthSchema = {
         contracts: { type: 'object', properties: { registry: str, token: str, pool: str } },
         account: str,
         balances: { type: 'object', properties: { ether: str, token: str } },
+        signer: {
+          type: 'object',
+          description: 'present with an external signer (--chain-signer): its URL, the account of it that pays gas (null with the error when unknown) and that account\'s wei',
+          properties: { url: str, account: { type: ['string', 'null'] }, ether: { type: ['string', 'null'] }, error: str },
+        },
       },
     },
     webrtc: {

@@ -1,6 +1,7 @@
 // `cascade register <torrent-file|infohash>`, `cascade verify <infohash>` and `cascade rewards [claim]`
 // (issue 13): ownership records in the content registry and seeding rewards from the reward pool,
-// through the running node (its account signs and pays gas, and receives the rewards).
+// through the running node (its account signs and receives the rewards; it or its external signer
+// pays gas).
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { ChainHealth, ControlClient, RewardClaim, Rewards } from '@cascade/server/core';
 import type { Options } from '../args.ts';
@@ -17,6 +18,13 @@ async function sameChain(node: ControlClient, o: Options): Promise<void> {
   const want = o.chain.contracts!;
   if (c.chainId !== o.chain.chainId || c.contracts.registry.toLowerCase() !== want.registry.toLowerCase() || c.contracts.pool.toLowerCase() !== want.pool.toLowerCase()) {
     throw new CliError(`the running node is on chain ${c.chainId} (registry ${c.contracts.registry}), not the one given (chain ${o.chain.chainId}, registry ${want.registry})`);
+  }
+  // Gas is paid by whoever the running node was started with: a verb cannot switch the payer.
+  const signer = o.chain.signer;
+  if (!signer) return;
+  const paidBy = c.signer ? `the external signer at ${c.signer.url}${c.signer.account ? ` (${c.signer.account})` : ''}` : `its own account ${c.account}`;
+  if (!c.signer || c.signer.url !== signer.url || (signer.from !== undefined && c.signer.account?.toLowerCase() !== signer.from.toLowerCase())) {
+    throw new CliError(`the running node pays gas with ${paidBy}, not with the signer given (${signer.url}${signer.from ? `, ${signer.from}` : ''}): restart it with those options`);
   }
 }
 

@@ -199,6 +199,13 @@ function chainLine(c: ChainHealth): string {
   return [
     `${c.embedded ? 'embedded' : c.rpcUrl}, id ${c.chainId}, block ${c.block}`,
     `         account ${c.account}: ${eth} ETH, ${seed} SEED`,
+    ...(c.signer
+      ? [
+          c.signer.account
+            ? `         gas paid by ${c.signer.account}: ${units18(c.signer.ether ?? '0')} ETH (external signer ${c.signer.url})`
+            : `         external signer ${c.signer.url}: ${c.signer.error}`,
+        ]
+      : []),
     `         registry ${c.contracts.registry}, token ${c.contracts.token}, pool ${c.contracts.pool}`,
   ].join('\n');
 }

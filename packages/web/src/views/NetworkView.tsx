@@ -25,6 +25,7 @@ type Chain = {
   contracts?: { registry: string; token: string; pool: string };
   account?: string;
   balances?: { ether: string; token: string };
+  signer?: { url: string; account: string | null; ether: string | null; error?: string };
 };
 
 const REACH_TEXT: Record<string, string> = {
@@ -178,6 +179,16 @@ export function NetworkView() {
                 <dl className="kv">
                   <dt>Account</dt>
                   <dd className="mono small wrap" data-testid="health-chain-account">{chain.account}</dd>
+                  {chain.signer && (
+                    <>
+                      <dt>Gas paid by</dt>
+                      <dd className="mono small wrap" data-testid="health-chain-signer">
+                        {chain.signer.account
+                          ? `${chain.signer.account} (external signer, ${units18(chain.signer.ether ?? '0')} ETH)`
+                          : `external signer ${chain.signer.url}: ${chain.signer.error ?? 'no account'}`}
+                      </dd>
+                    </>
+                  )}
                   {!chain.embedded && (
                     <>
                       <dt>RPC</dt>
