@@ -1,6 +1,6 @@
-// An external signer (--chain-signer URL): a JSON-RPC endpoint holding a funded account (Clef, a
-// hardware-wallet bridge, a node with an unlocked account) that submits the node's transactions
-// and pays their gas with `eth_sendTransaction`, so its key never reaches Cascade. Only that method
+// An external signer (--chain-signer URL): a JSON-RPC endpoint holding a funded account (geth
+// with Clef, a hardware-wallet bridge, a node with an unlocked account) that submits the node's
+// transactions and pays their gas with `eth_sendTransaction`, so its key never reaches Cascade. Only that method
 // and `eth_accounts`/`eth_chainId` are asked of it: gas and fees come from --chain-rpc (a signer
 // need not answer estimates), and the nonce is the signer's own business (it may have other
 // transactions of that account in flight).

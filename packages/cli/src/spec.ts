@@ -119,7 +119,7 @@ export const OPTION_DEFS: Record<OptName, OptDef> = {
   'chain-signer': {
     type: 'string',
     arg: 'URL',
-    help: 'an external signer (a JSON-RPC endpoint answering eth_sendTransaction: Clef, a wallet bridge, a node with an unlocked account) whose account sends the node\'s transactions and pays their gas, with --chain-rpc; the identity still owns registrations (relayed, signed by it) and receives rewards',
+    help: 'an external signer (a JSON-RPC endpoint answering eth_sendTransaction: geth with Clef, a wallet bridge, a node with an unlocked account) whose account sends the node\'s transactions and pays their gas, with --chain-rpc; the identity still owns registrations (relayed, signed by it) and receives rewards',
   },
   'chain-from': { type: 'string', arg: 'ADDRESS', help: 'the --chain-signer account that pays (default: the first of its eth_accounts)' },
   'ipfs-api': { type: 'string', arg: 'URL', help: 'a Kubo RPC API (e.g. http://127.0.0.1:5001) to pin the metadata blocks of torrents this node registers to' },

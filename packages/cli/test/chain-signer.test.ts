@@ -85,6 +85,8 @@ test('--chain-signer: the signer account sends and pays for registration and cla
   assert.equal(chain.balances.ether, '0', 'the identity holds no ether');
   assert.deepEqual({ url: chain.signer.url, account: chain.signer.account }, { url: signer.url, account: ACCOUNT_3 });
   assert.ok(BigInt(chain.signer.ether) > 0n);
+  const api = (await (await seeder.api('/api/health')).json()) as { chain: Record<string, any> };
+  assert.deepEqual({ account: api.chain.account, signer: api.chain.signer.account }, { account: identity.address, signer: ACCOUNT_3 }, '/api/health says both');
   assert.match((await ok(seeder, ['health'])).stdout, new RegExp(`gas paid by ${ACCOUNT_3}: [\\d.]+ ETH \\(external signer ${signer.url}\\)`));
   const gasBefore = await wei(anvil.rpcUrl, ACCOUNT_3);
 
