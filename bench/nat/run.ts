@@ -1,0 +1,290 @@
+// NAT benchmark (issue 23): one 64 MiB file moved between two `cascade` processes in the NAT lab
+// (packages/reachability/lab), three ways — direct over TCP (open host → cone home), hole punched
+// over WebRTC (cone ↔ cone, the trackers' STUN) and relayed through TURN (symmetric ↔ symmetric,
+// coturn with credentials the tracker mints). The reference in the same run is python3-libtorrent →
+// python3-libtorrent over TCP in the direct case's topology. See bench/nat/README.md.
+// Run (root): npm run bench:nat -- [--runs 2] [--size 64] [--delay 20] [--cases lt,tcp,webrtc,turn]
+import type { ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createNatLab, requireLabTools, type Home, type NatLab } from '../../packages/reachability/lab/nat-lab.ts';
+import { cascadeIn, cascadeVerb, coturn, labTracker, makeTorrent, TURN_SECRET, type LabProcess } from '../../packages/cli/test/nat-lab-nodes.ts';
+
+const { values: argv } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '2' },
+    size: { type: 'string', default: '64' },
+    delay: { type: 'string' },
+    cases: { type: 'string', default: 'lt,tcp,webrtc,turn' },
+  },
+});
+const RUNS = Number(argv.runs);
+const MiB = 1024 * 1024;
+const SIZE = Number(argv.size) * MiB;
+const DELAY = argv.delay === undefined ? 0 : Number(argv.delay);
+type Case = 'lt' | 'tcp' | 'webrtc' | 'turn';
+const CASES = argv.cases.split(',') as Case[];
+const PYTHON = '/usr/bin/python3'; // python3-libtorrent is importable there only (a pyenv python may come first)
+const DOWNLOAD_MS = 150_000;
+
+requireLabTools(['ip', 'iptables', 'turnserver', PYTHON, ...(DELAY ? ['tc'] : [])]);
+
+// The libtorrent side, inline (no other file): seeds on 0.0.0.0:6881, or downloads from one peer it
+// dials itself. JSON lines with wall-clock ms (same clock as this process): seeding, connected,
+// first (first payload byte, status polled every 10 ms until then), done (every piece verified).
+const LT_PY = `
+import json, sys, time
+import libtorrent as lt
+def emit(ev, **kw):
+    kw.update(event=ev, t=time.time() * 1000); print(json.dumps(kw), flush=True)
+role, torrent, save = sys.argv[1:4]
+s = lt.high_performance_seed()
+s.update({'listen_interfaces': '0.0.0.0:6881', 'enable_dht': False, 'enable_lsd': False, 'enable_upnp': False,
+          'enable_natpmp': False, 'enable_incoming_utp': False, 'enable_outgoing_utp': False})
+ses = lt.session(s)
+h = ses.add_torrent({'ti': lt.torrent_info(torrent), 'save_path': save})
+if role == 'seed':
+    while not h.status().is_seeding: time.sleep(0.02)
+    emit('seeding')
+    while True: time.sleep(1)
+host, port = sys.argv[4].rsplit(':', 1)
+h.connect_peer((host, int(port)))
+connected = first = False
+while True:
+    st = h.status()
+    if not connected and st.num_peers > 0: connected = True; emit('connected')
+    if not first and st.total_payload_download > 0: first = True; emit('first')
+    if st.is_seeding: emit('done', downloaded=st.total_payload_download); break
+    time.sleep(0.01 if not first else 0.05)
+h.flush_cache(); time.sleep(0.5)
+emit('exit')
+`;
+
+// Cleanups: the lab's, temp dirs; run at the end, on failure, and (synchronously) on Ctrl-C.
+const afters: (() => unknown)[] = [];
+const t = { after: (fn: () => unknown) => void afters.push(fn) };
+const root = mkdtempSync(join(tmpdir(), 'cascade-bench-nat-'));
+const removeRoot = () => rmSync(root, { recursive: true, force: true });
+async function cleanup() {
+  for (const fn of afters.splice(0).reverse()) await Promise.resolve().then(fn).catch((e) => console.error('cleanup:', e));
+  removeRoot();
+}
+
+let lab: NatLab;
+try {
+  lab = await createNatLab(t);
+} catch (e) {
+  removeRoot();
+  throw e;
+}
+// The lab's own SIGINT/SIGTERM handler (installed by createNatLab, so it runs first) removes its
+// namespaces and kills its processes; this one removes the payloads and ends the process.
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => (removeRoot(), process.exit(130)));
+
+/** Seconds from process start; `rest`: the fraction still to come at `ttfb` (Cascade's first event may be late). */
+interface Sample { seconds: number; ttfb: number; rest: number; connect: number | null; transport: string }
+const results = new Map<Case, Sample[]>(CASES.map((c) => [c, []]));
+
+try {
+  const [h0, h1, h2, h3] = await Promise.all([0, 1, 2, 3].map((i) => lab.publicHost(i)));
+  // Two trackers for the direct and hole-punched cases (two STUN servers: a node tells cone from
+  // symmetric with two), a third that mints TURN credentials for coturn for the relayed one, so
+  // the cone cases run with nothing configured, as the lab tests do.
+  const [t1, t2, t3] = await Promise.all([
+    labTracker(lab, h0!),
+    labTracker(lab, h1!),
+    labTracker(lab, h2!, ['--turn-url', `turn:${h3}:3478`, '--turn-secret', TURN_SECRET]),
+  ]);
+  await coturn(lab, h3!, { secret: TURN_SECRET });
+  // The direct case's torrent lists no WebSocket tracker: with one, the downloader also opens WebRTC
+  // to the same seeder and the bytes split between the two transports (seen under load: 51 MB over
+  // TCP, 15 MB over WebRTC), which is not the direct path this case measures.
+  const swarm = async (name: string, trackers: string[]) => {
+    const dir = join(root, name);
+    mkdirSync(dir);
+    return { dir, ...(await makeTorrent(lab, dir, 'payload.bin', SIZE, trackers)) };
+  };
+  const direct = await swarm('direct', [t1.udp, t2.udp]);
+  const plain = await swarm('plain', [t1.ws, t1.udp, t2.udp]);
+  const relay = await swarm('relay', [t3.ws, t3.udp, t2.udp]);
+  const sourceHash = sha1(join(direct.dir, 'payload.bin'));
+
+  console.log(`load average at the start: ${loadavg().map((x) => x.toFixed(2)).join(' ')} (${cpus().length} CPUs; other work on the machine slows every case)`);
+  console.log(`NAT lab: ${SIZE / MiB} MiB, ${RUNS} run(s) per case, alternating; links: veth, ${DELAY ? `netem delay ${DELAY} ms on every home's WAN egress (RTT +${2 * DELAY} ms between homes)` : 'unshaped (no added latency, no bandwidth limit)'}`);
+  for (let run = 0; run < RUNS; run++) {
+    for (const c of CASES) {
+      const s = c === 'lt' ? await libtorrentCase(direct) : await cascadeCase(c, c === 'tcp' ? direct : c === 'turn' ? relay : plain, sourceHash);
+      results.get(c)!.push(s);
+      console.log(`  run ${run + 1} ${c.padEnd(6)} ${rate(s.seconds).toFixed(1).padStart(6)} MiB/s  ttfb ${s.ttfb.toFixed(2)} s  connect ${s.connect === null ? '?' : s.connect.toFixed(2) + ' s'}  (${s.transport})`);
+    }
+  }
+  report();
+} finally {
+  await cleanup();
+}
+
+function rate(seconds: number) {
+  return SIZE / MiB / seconds;
+}
+
+function sha1(file: string) {
+  return createHash('sha1').update(readFileSync(file)).digest('hex');
+}
+
+function median(xs: number[]) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Two homes for a case; with --delay, netem on the WAN side of each (the router's, or the open host's). */
+async function homes(natA: 'none' | 'cone' | 'symmetric', natB: 'cone' | 'symmetric'): Promise<[Home, Home]> {
+  const a = await lab.addHome({ nat: natA });
+  const b = await lab.addHome({ nat: natB });
+  if (DELAY) {
+    for (const h of [a, b]) {
+      const [ns, dev] = h.router ? [h.router, 'wan'] : [h.ns, 'eth0'];
+      const r = await lab.exec(ns, 'tc', ['qdisc', 'add', 'dev', dev, 'root', 'netem', 'delay', `${DELAY}ms`], { allowFail: true });
+      if (r.code !== 0) throw new Error(`--delay: tc could not add netem (${r.stderr.trim()}); this kernel may lack sch_netem`);
+    }
+  }
+  return [a, b];
+}
+
+async function cascadeCase(c: Exclude<Case, 'lt'>, sw: { dir: string; torrent: string; infoHash: string }, sourceHash: string): Promise<Sample> {
+  const [a, b] = await homes(c === 'tcp' ? 'none' : c === 'webrtc' ? 'cone' : 'symmetric', c === 'turn' ? 'symmetric' : 'cone');
+  const dir = mkdtempSync(join(root, `${c}-`));
+  const procs: LabProcess[] = [];
+  try {
+    const stateA = join(dir, 'a');
+    const stateB = join(dir, 'b');
+    const out = join(dir, 'out');
+    const seeder = cascadeIn(lab, a.ns, ['seed', sw.torrent, '--dir', sw.dir, '--json', '--no-dht', '--port', '6881', '--state-dir', stateA]);
+    procs.push(seeder);
+    await seeder.event((e) => e.event === 'seeding', 60_000, 'the seeder seeding');
+    const t0 = Date.now();
+    const leecher = cascadeIn(lab, b.ns, ['download', sw.torrent, '-o', out, '--seed', '--json', '--no-dht', '--port', '6881', '--state-dir', stateB]);
+    procs.push(leecher);
+    // Progress events come every 500 ms: connect and first byte are known to that resolution.
+    let connect: number | null = null;
+    let first: number | null = null;
+    let rest = 1;
+    const views: Promise<Record<string, any>[]>[] = [];
+    const peersNow = () => views.push(cascadeVerb(lab, b.ns, ['peers', sw.infoHash, '--state-dir', stateB]).then((r) => r.torrents?.[0]?.peers ?? [], () => []));
+    leecher.event((e) => e.event === 'progress' && e.peers > 0, DOWNLOAD_MS, 'a peer').then(() => (connect = (Date.now() - t0) / 1000), () => {});
+    leecher.event((e) => e.event === 'progress' && (e.verifiedPieces > 0 || e.progress > 0), DOWNLOAD_MS, 'a first piece').then((e) => {
+      first = (Date.now() - t0) / 1000;
+      rest = 1 - e.progress;
+      peersNow(); // while bytes flow: two seeds may drop each other once both are complete
+    }, () => {});
+    await leecher.event((e) => e.event === 'done', DOWNLOAD_MS, `the ${c} download done`);
+    const seconds = (Date.now() - t0) / 1000;
+    peersNow();
+    if (sha1(join(out, 'payload.bin')) !== sourceHash) throw new Error(`${c}: the downloaded bytes differ from the source`);
+    const seen = (await Promise.all(views)).flat().filter((p) => p.downloaded > 0 || p.progress === 1);
+    const transports = [...new Set(seen.map((p) => (p.transport === 'webrtc' ? `webrtc relayed=${p.relayed}` : p.transport)))];
+    const want = c === 'tcp' ? 'tcp' : `webrtc relayed=${c === 'turn'}`;
+    if (transports.length !== 1 || transports[0] !== want) throw new Error(`${c}: expected the seeder over ${want}, saw ${JSON.stringify(seen)}`);
+    return { seconds, ttfb: first ?? seconds, rest, connect, transport: want };
+  } finally {
+    await Promise.all(procs.map((p) => p.stop()));
+    await a.stop();
+    await b.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function libtorrentCase(sw: { dir: string; torrent: string }): Promise<Sample> {
+  const [a, b] = await homes('none', 'cone');
+  const dir = mkdtempSync(join(root, 'lt-'));
+  const procs: ChildProcess[] = [];
+  try {
+    const seeder = ltIn(a.ns, ['seed', sw.torrent, sw.dir]);
+    procs.push(seeder.child);
+    await seeder.event('seeding', 60_000);
+    const t0 = Date.now();
+    const leecher = ltIn(b.ns, ['download', sw.torrent, dir, `${a.lanAddress}:6881`]);
+    procs.push(leecher.child);
+    const done = await leecher.event('done', DOWNLOAD_MS);
+    const connected = await leecher.event('connected', 0);
+    const first = await leecher.event('first', 0);
+    return { seconds: (done.t - t0) / 1000, ttfb: (first.t - t0) / 1000, rest: 1, connect: (connected.t - t0) / 1000, transport: 'tcp' };
+  } finally {
+    for (const p of procs) if (p.pid && p.exitCode === null) try { process.kill(-p.pid, 'SIGKILL'); } catch { /* gone */ }
+    await a.stop();
+    await b.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function ltIn(ns: string, args: string[]) {
+  const child = lab.spawn(ns, PYTHON, ['-c', LT_PY, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const events: Record<string, any>[] = [];
+  let err = '';
+  let buf = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    buf += d;
+    for (let nl; (nl = buf.indexOf('\n')) >= 0; buf = buf.slice(nl + 1)) if (buf.startsWith('{')) events.push(JSON.parse(buf.slice(0, nl)));
+    child.emit('lt-event');
+  });
+  const event = (name: string, ms: number) => new Promise<Record<string, any>>((resolve, reject) => {
+    const check = () => {
+      const e = events.find((x) => x.event === name);
+      if (e) (clean(), resolve(e));
+    };
+    const fail = (why: string) => () => (clean(), reject(new Error(`libtorrent ${args[0]}: ${why} before "${name}": ${err.slice(-2000)}`)));
+    const onExit = fail('exited');
+    const timer = setTimeout(fail(`${ms} ms passed`), ms);
+    const clean = () => (clearTimeout(timer), child.off('lt-event', check), child.off('exit', onExit));
+    child.on('lt-event', check);
+    child.once('exit', onExit);
+    check();
+  });
+  return { child, event };
+}
+
+function report() {
+  const row = (c: Case) => {
+    const xs = results.get(c)!;
+    if (!xs.length) return null;
+    const r = xs.map((x) => rate(x.seconds));
+    const connects = xs.map((x) => x.connect).filter((x): x is number => x !== null);
+    // Over what was still to come at the first-byte event; not measurable when (nearly) all of the
+    // file came within one 500 ms progress tick.
+    const steady = xs.filter((x) => x.rest > 0.1).map((x) => (x.rest * SIZE / MiB) / (x.seconds - x.ttfb));
+    return { rate: median(r), min: Math.min(...r), max: Math.max(...r), ttfb: median(xs.map((x) => x.ttfb)), connect: connects.length ? median(connects) : null, steady: steady.length ? median(steady) : null };
+  };
+  const names: Record<Case, string> = {
+    lt: 'libtorrent → libtorrent, TCP (open → cone)',
+    tcp: 'Cascade direct, TCP (open → cone)',
+    webrtc: 'Cascade hole punched, WebRTC (cone ↔ cone)',
+    turn: 'Cascade relayed, TURN (symmetric ↔ symmetric)',
+  };
+  console.log(`\nload average at the end: ${loadavg().map((x) => x.toFixed(2)).join(' ')} (${cpus().length} CPUs)`);
+  console.log(`median of ${RUNS}; rate = ${SIZE / MiB} MiB / (process start → done); ttfb = process start → first byte; connect = process start → first peer`);
+  console.log(`${'case'.padEnd(48)}${'MiB/s'.padStart(8)} ${'(min-max)'.padStart(13)}${'ttfb s'.padStart(8)}${'connect s'.padStart(11)}${'after 1st byte MiB/s'.padStart(22)}`);
+  const rows = new Map<Case, NonNullable<ReturnType<typeof row>>>();
+  for (const c of CASES) {
+    const r = row(c);
+    if (!r) continue;
+    rows.set(c, r);
+    console.log(`${names[c].padEnd(48)}${r.rate.toFixed(1).padStart(8)} ${`(${r.min.toFixed(1)}-${r.max.toFixed(1)})`.padStart(13)}${r.ttfb.toFixed(2).padStart(8)}${(r.connect === null ? '?' : r.connect.toFixed(2)).padStart(11)}${(r.steady === null ? 'n/a (<1 tick)' : r.steady.toFixed(1)).padStart(22)}`);
+  }
+  const ratio = (a: Case, b: Case, what: string) => {
+    const x = rows.get(a);
+    const y = rows.get(b);
+    if (x && y) console.log(`  ${what}: ${(x.rate / y.rate).toFixed(2)}x rate, ttfb ${(x.ttfb / y.ttfb).toFixed(2)}x`);
+  };
+  console.log('ratios (medians):');
+  ratio('tcp', 'lt', 'Cascade direct / libtorrent');
+  ratio('webrtc', 'tcp', 'WebRTC / direct');
+  ratio('turn', 'tcp', 'TURN / direct');
+  console.log('ttfb/connect: Cascade from its JSON progress events (every 500 ms: first with verifiedPieces > 0, first with peers > 0), after a tracker announce;');
+  console.log('  libtorrent polled every 10 ms, dialling the seeder itself (no tracker round trip). Both include process start-up.');
+  if (!DELAY) console.log('links are unshaped (veth, no latency or bandwidth limit): rates are CPU-bound, not what a real network gives; --delay MS adds netem latency where the kernel has sch_netem');
+}
+
