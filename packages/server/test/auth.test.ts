@@ -41,8 +41,9 @@ async function apiRoutes(s: TestServer): Promise<{ method: string; path: string 
 }
 
 const PUBLIC = new Set(['POST /api/auth/challenge', 'POST /api/auth/verify', 'POST /api/auth/logout', 'GET /api/auth/me', 'GET /api/health',
-  // the built-in tracker, public on its own port, answers on the web port too (routes/announce.ts)
-  'GET /announce', 'GET /scrape']);
+  // the built-in tracker, public on its own port, answers on the web port too (routes/announce.ts);
+  // /ice-servers gives its STUN address only (serve's tracker mints no TURN credentials)
+  'GET /announce', 'GET /scrape', 'GET /ice-servers']);
 /** Routes for anyone signed in, visitors too. */
 const SIGNED_IN = new Set(['POST /api/auth/claim', 'GET /api/identity']);
 /** Routes for the owner (and the token) only: node-wide settings decide where files land on the owner's
