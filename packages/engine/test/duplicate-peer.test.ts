@@ -29,3 +29,11 @@ test('two connections dialled the same way: the newcomer goes; other peers and u
   assert.equal(duplicateToDrop([peer(5, false, 'webrtc')], peer(5, false, 'webrtc'), id(1)), undefined);
   assert.equal(duplicateToDrop([{ ...old, closed: true } as Peer], peer(5, false), id(1)), undefined);
 });
+
+test('the same peer over TCP and WebRTC: TCP stays, whichever came first (issue 23: TCP first where it works)', () => {
+  const tcp = peer(5, true);
+  const rtc = peer(5, false, 'webrtc');
+  assert.equal(duplicateToDrop([tcp], rtc, id(1)), rtc, 'a WebRTC channel to a peer we have over TCP goes');
+  assert.equal(duplicateToDrop([rtc], tcp, id(1)), rtc, 'a TCP connection to a peer we have over WebRTC replaces it');
+  assert.equal(duplicateToDrop([rtc], peer(6, true), id(1)), undefined, 'another peer is left alone');
+});

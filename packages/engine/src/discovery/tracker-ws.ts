@@ -76,9 +76,14 @@ interface PendingOffer {
 }
 
 /** One connection (being made or made) to a peer. */
+/** An answer still unconnected after this gives way to a newer offer from the same peer. */
+const STUCK_ANSWER_MS = 5_000;
+
 interface Attempt {
   role: 'offer' | 'answer';
   connected: boolean;
+  /** When it began (ms), so that a stuck answer can give way to the peer's next offer. */
+  startedAt?: number;
   /** Gives up an answer still waiting for the offerer's data channel. */
   abort?: () => void;
 }
@@ -337,9 +342,20 @@ export class WsTrackerClient {
 
   /** Someone's offer reached us: answer it through the tracker and wait for their data channel. */
   private async answer(u: UrlState, offer: RTCSessionDescriptionInit, offerId: string, peerIdBin: string, peerIdHex: string): Promise<void> {
-    if (this.peers.has(peerIdHex) || this.opts.acceptOffer?.() === false) return;
     if (offer.type !== 'offer' || typeof offer.sdp !== 'string') return;
-    const attempt: Attempt = { role: 'answer', connected: false };
+    const existing = this.peers.get(peerIdHex);
+    if (existing) {
+      // A new offer from a peer whose earlier one we answered and that never connected: that ICE
+      // session is stuck (made, say, before either side knew its STUN servers, so its candidates
+      // cannot meet) and would hold the peer for CONNECT_TIMEOUT_MS. After a few seconds the new
+      // offer, made with what the peer knows now, takes its place.
+      const stuck = existing.role === 'answer' && !existing.connected && Date.now() - (existing.startedAt ?? Infinity) > STUCK_ANSWER_MS;
+      if (!stuck) return;
+      existing.abort?.();
+      this.peers.delete(peerIdHex);
+    }
+    if (this.opts.acceptOffer?.() === false) return;
+    const attempt: Attempt = { role: 'answer', connected: false, startedAt: Date.now() };
     if (this.peers === NO_ATTEMPTS) this.peers = new Map();
     this.peers.set(peerIdHex, attempt);
     let pc: RTCPeerConnection | undefined;

@@ -41,9 +41,16 @@ export function hostOf(remote: string): string {
  */
 export function duplicateToDrop(peers: Iterable<Peer>, newcomer: Peer, localId: Uint8Array): Peer | undefined {
   const id = newcomer.remoteId;
-  // TCP only: who dialled is known on both ends there. Two WebRTC channels are settled where the
-  // offers meet (the lower peer id offers), and neither end's channel counts as "dialled".
-  if (!id || newcomer.conn.transport !== 'tcp') return undefined;
+  if (!id) return undefined;
+  // The same peer over TCP and over WebRTC: TCP stays (cheaper, and first where it works); both
+  // ends see both connections and decide alike.
+  for (const p of peers) {
+    if (p === newcomer || p.closed || !p.remoteId || !sameBytes(p.remoteId, id) || p.conn.transport === newcomer.conn.transport) continue;
+    return newcomer.conn.transport === 'tcp' ? p : newcomer;
+  }
+  // Two TCP connections: who dialled is known on both ends there. Two WebRTC channels are settled
+  // where the offers meet (the lower peer id offers), and neither end's channel counts as "dialled".
+  if (newcomer.conn.transport !== 'tcp') return undefined;
   for (const p of peers) {
     if (p === newcomer || p.closed || p.conn.transport !== 'tcp' || !p.remoteId || !sameBytes(p.remoteId, id)) continue;
     if (p.outgoing === newcomer.outgoing) return newcomer;
