@@ -5,6 +5,7 @@
 // Everything here exists only once needed: a seeded torrent with nobody connected holds no maps,
 // meters, choker or abort controller, and the scheduler does not tick it (see nextTick()).
 
+import { toHex } from './hex.ts';
 import { Emitter } from './emitter.ts';
 import type { AddTorrentOptions, TorrentState, TorrentStats } from './api.ts';
 import { Bitfield } from './bitfield.ts';
@@ -325,6 +326,12 @@ export abstract class TorrentSwarm extends Emitter implements PeerHost, Schedule
   /** The connected peers (the session looks for the longest-useless one when the node is full). */
   connectedPeers(): Iterable<Peer> {
     return this.peersByKey.values();
+  }
+
+  /** Whether a peer with this id (hex) is connected over TCP: WebRTC need not reach it again. */
+  hasTcpPeer(peerIdHex: string): boolean {
+    for (const p of this.peersByKey.values()) if (p.conn.transport === 'tcp' && p.remoteId && toHex(p.remoteId) === peerIdHex) return true;
+    return false;
   }
 
   /** Room for more peers (used to decide how many WebRTC offers to make). */

@@ -13,6 +13,7 @@ export interface HybridTrackerOptions {
   onConnection: (conn: Connection, info: { peerIdHex: string; url: string; initiator: boolean }) => void;
   wantOffers?: (swarm: SwarmView) => number;
   acceptOffer?: () => boolean;
+  connectedOverTcp?: (peerIdHex: string) => boolean;
   minInterval?: number;
   /** false drops the HTTP/UDP tiers (a browser cannot reach the TCP peers they return). */
   ipTrackers?: boolean;
@@ -37,6 +38,7 @@ export class HybridTrackerClient extends TrackerClient {
         onConnection: hybrid.onConnection,
         wantOffers: hybrid.wantOffers,
         acceptOffer: hybrid.acceptOffer,
+        connectedOverTcp: hybrid.connectedOverTcp,
         minInterval: hybrid.minInterval,
         pacer: opts.pacer,
         tally: opts.tally,

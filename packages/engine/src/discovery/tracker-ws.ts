@@ -12,7 +12,7 @@ import type { TrackerStatus } from '../api.ts';
 import { toHex } from '../hex.ts';
 import type { Connection } from '../platform.ts';
 import { channelOpen, dataChannelConnection, iceGatheringDone } from '../webrtc-connection.ts';
-import { fromBinaryString, isWsTracker, randomBinary, relayOnlySdp, toBinaryString, type Json, type TrackerSocket, type WsTrackerPool } from './ws-pool.ts';
+import { fromBinaryString, isWsTracker, randomBinary, relayOnlySdp, sdpCandidateTypes, toBinaryString, type Json, type TrackerSocket, type WsTrackerPool } from './ws-pool.ts';
 import type { AnnouncePacer } from './announce-pacer.ts';
 import type { EngineTally } from '../counters.ts';
 
@@ -34,6 +34,8 @@ export interface WsTrackerClientOptions {
   wantOffers?: (swarm: SwarmView) => number;
   /** Whether to answer an incoming offer (e.g. false when the torrent has enough peers). */
   acceptOffer?: () => boolean;
+  /** True when the torrent already has this peer (hex id) over TCP: no WebRTC to it then, TCP first. */
+  connectedOverTcp?: (peerIdHex: string) => boolean;
   /** Floor on the announce interval, seconds. Default 30. */
   minInterval?: number;
   /** Unanswered offers are dropped after this. Default 50 s (WebTorrent's value). */
@@ -82,8 +84,10 @@ const STUCK_ANSWER_MS = 5_000;
 interface Attempt {
   role: 'offer' | 'answer';
   connected: boolean;
-  /** When it began (ms), so that a stuck answer can give way to the peer's next offer. */
+  /** When it began (ms), and the kinds of candidate the offer it answers had: a stuck answer gives
+   *  way to the peer's next offer. */
   startedAt?: number;
+  candidates?: Set<string>;
   /** Gives up an answer still waiting for the offerer's data channel. */
   abort?: () => void;
 }
@@ -139,6 +143,7 @@ export class WsTrackerClient {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.pool.clients.add(this);
     this.opts.pacer?.join(this.urls.length);
     for (const u of this.urls) {
       u.socket = this.pool.socket(u.url);
@@ -161,6 +166,19 @@ export class WsTrackerClient {
     for (const u of this.urls) if (u.started) void this.announceUrl(u, 'completed');
   }
 
+  /**
+   * The ICE servers changed: offers made before carry candidates that may reach nobody (made before
+   * the node knew its STUN servers, say), and a torrent that has other peers would otherwise wait a
+   * whole interval to offer again. Fresh offers go out within a couple of seconds, spread out.
+   */
+  iceChanged(): void {
+    if (!this.running) return;
+    for (const u of this.urls) {
+      if (!u.started || !u.socket.open || this.offersWanted(u) === 0) continue;
+      this.schedule(u, 0.2 + Math.random() * 2);
+    }
+  }
+
   announce(): void {
     if (!this.running) return;
     for (const u of this.urls) if (u.socket.open) void this.announceUrl(u, u.started ? undefined : 'started', true);
@@ -169,6 +187,7 @@ export class WsTrackerClient {
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
+    this.pool.clients.delete(this);
     this.opts.pacer?.join(-this.urls.length);
     // Answers still waiting for the offerer's data channel give up now, not 30 s after the stop.
     for (const a of this.peers.values()) a.abort?.();
@@ -346,16 +365,18 @@ export class WsTrackerClient {
     const existing = this.peers.get(peerIdHex);
     if (existing) {
       // A new offer from a peer whose earlier one we answered and that never connected: that ICE
-      // session is stuck (made, say, before either side knew its STUN servers, so its candidates
-      // cannot meet) and would hold the peer for CONNECT_TIMEOUT_MS. After a few seconds the new
-      // offer, made with what the peer knows now, takes its place.
-      const stuck = existing.role === 'answer' && !existing.connected && Date.now() - (existing.startedAt ?? Infinity) > STUCK_ANSWER_MS;
+      // session may be stuck (made, say, before the peer knew its STUN servers, so it offered host
+      // candidates only) and would hold the peer for CONNECT_TIMEOUT_MS. The new offer takes its
+      // place at once when it brings a kind of candidate the old one lacked, else after a few seconds.
+      const kinds = sdpCandidateTypes(offer.sdp);
+      const better = [...kinds].some((k) => !existing.candidates?.has(k));
+      const stuck = existing.role === 'answer' && !existing.connected && (better || Date.now() - (existing.startedAt ?? Infinity) > STUCK_ANSWER_MS);
       if (!stuck) return;
       existing.abort?.();
       this.peers.delete(peerIdHex);
     }
-    if (this.opts.acceptOffer?.() === false) return;
-    const attempt: Attempt = { role: 'answer', connected: false, startedAt: Date.now() };
+    if (this.opts.acceptOffer?.() === false || this.opts.connectedOverTcp?.(peerIdHex)) return;
+    const attempt: Attempt = { role: 'answer', connected: false, startedAt: Date.now(), candidates: sdpCandidateTypes(offer.sdp) };
     if (this.peers === NO_ATTEMPTS) this.peers = new Map();
     this.peers.set(peerIdHex, attempt);
     let pc: RTCPeerConnection | undefined;
@@ -401,7 +422,7 @@ export class WsTrackerClient {
     if (!o) return;
     u.offers.delete(offerId);
     clearTimeout(o.timer);
-    if (answer.type !== 'answer' || typeof answer.sdp !== 'string') return this.dropOffer(o);
+    if (answer.type !== 'answer' || typeof answer.sdp !== 'string' || this.opts.connectedOverTcp?.(peerIdHex)) return this.dropOffer(o);
     const existing = this.peers.get(peerIdHex);
     if (existing) {
       // Both ends answered each other's offer at once. Both keep the connection whose offerer has

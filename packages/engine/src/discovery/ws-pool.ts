@@ -46,8 +46,13 @@ export function randomBinary(n: number): string {
  *  answer to it then gathers relay candidates too: libdatachannel (libjuice) connects relay to relay,
  *  but not a relay-only side with one that also tries direct paths. */
 export function relayOnlySdp(sdp: string): boolean {
-  const types = [...sdp.matchAll(/^a=candidate:.* typ (\w+)/gm)].map((m) => m[1]);
-  return types.length > 0 && types.every((t) => t === 'relay');
+  const types = sdpCandidateTypes(sdp);
+  return types.size > 0 && [...types].every((t) => t === 'relay');
+}
+
+/** The kinds of ICE candidate an SDP offers: host, srflx, prflx, relay. */
+export function sdpCandidateTypes(sdp: string): Set<string> {
+  return new Set([...sdp.matchAll(/^a=candidate:.* typ (\w+)/gm)].map((m) => m[1]!));
 }
 
 export function isWsTracker(url: string): boolean {
@@ -63,6 +68,8 @@ export class WsTrackerPool {
   private closed = false;
   /** Peer connections whose data channel is open, for diagnostics (candidate pairs). */
   readonly live = new Set<RTCPeerConnection>();
+  /** The torrents announcing through this pool (told when the ICE servers change). */
+  readonly clients = new Set<{ iceChanged(): void }>();
 
   constructor(peerId: Uint8Array, env: WebRtcEnv) {
     this.peerId = peerId;

@@ -232,6 +232,7 @@ export class Session implements SessionHandle {
       },
       wantOffers: (swarm) => offerCount(this.torrents.get(hex), rtc.offers ?? 5, swarm),
       acceptOffer: () => (this.torrents.get(hex)?.wantsPeers() ?? 0) > 0,
+      connectedOverTcp: (peerIdHex) => this.torrents.get(hex)?.hasTcpPeer(peerIdHex) ?? false,
     });
   }
 
@@ -359,7 +360,12 @@ export class Session implements SessionHandle {
   setIceServers(iceServers: IceServer[] | undefined, opts: { relayOnly?: boolean } = {}): void {
     const list = forLibdatachannel((iceServers ?? NODE_DEFAULT_ICE_SERVERS) as RTCIceServer[]);
     const iceTransportPolicy: RTCIceTransportPolicy = opts.relayOnly ? 'relay' : 'all';
-    for (const pool of [this.wsPool, this.hiddenPool]) if (pool) pool.env.config = { ...pool.env.config, iceServers: list, iceTransportPolicy };
+    for (const pool of [this.wsPool, this.hiddenPool]) {
+      if (!pool) continue;
+      const before = JSON.stringify([pool.env.config?.iceServers, pool.env.config?.iceTransportPolicy]);
+      pool.env.config = { ...pool.env.config, iceServers: list, iceTransportPolicy };
+      if (JSON.stringify([list, iceTransportPolicy]) !== before) for (const c of pool.clients) c.iceChanged();
+    }
   }
 
   setRateLimits(limits: Partial<RateLimits>): void {
