@@ -12,7 +12,8 @@ export { ShareKeys } from './src/private/share-keys.ts';
 export { AuthStore, memberId } from './src/auth/store.ts';
 export type { Member, Role } from './src/auth/store.ts';
 export { loadOrCreateApiToken, apiTokenPath } from './src/auth/api-token.ts';
-export { CascadeNode, startNode, statusOf, dhtPortOf, sessionOptions, silentLog } from './src/node.ts';
+export { CascadeNode, statusOf, dhtPortOf, silentLog } from './src/node.ts';
+export { startNode, sessionOptions } from './src/node-start.ts';
 export type { NodeOptions, NodeLog } from './src/node.ts';
 export {
   ControlServer,

@@ -3,13 +3,13 @@
 
 import type { IceServer } from './model/ice-servers.ts';
 import { startNodeNetwork, type NodeNetwork, type PortMappingStatus } from './network/node-network.ts';
-import { followPortMapping, type NodePortMapping } from './port-mapping.ts';
+import type { NodePortMapping } from './port-mapping.ts';
 import type { PortMappingSetting } from './model/settings.ts';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StateDB, type TorrentStatus } from './state.ts';
 import { PeerLedger } from './peer-ledger.ts';
-import { ControlServer, connectControl } from './control.ts';
+import { ControlServer } from './control.ts';
 import { createNodeApi } from './node-api.ts';
 import { loadEngine } from './engine.ts';
 import { CliError, UsageError, errorMessage } from './errors.ts';
@@ -25,7 +25,6 @@ import { QueueManager, type QueueOptions } from './queue/manager.ts';
 import type { NodeOnion, OnionOptions } from './onion.ts';
 import type {
   SessionHandle,
-  SessionOptions,
   SessionHealth,
   TorrentHandle,
   TorrentSource,
@@ -502,97 +501,4 @@ export class CascadeNode {
     })();
     return this.#stopping;
   }
-}
-
-export function sessionOptions(o: NodeOptions, db: StateDB): SessionOptions {
-  const opts: SessionOptions = {
-    port: o.port,
-    dht: o.dht ? (o.dhtBootstrap.length > 0 ? { bootstrap: o.dhtBootstrap } : {}) : false,
-    peerId: db.identity.peerId,
-    resumeStore: db.resumeStore,
-  };
-  if (o.host !== undefined) opts.host = o.host;
-  if (o.trackers.length > 0) opts.trackers = o.trackers;
-  if (o.iceServers) opts.webrtc = { iceServers: o.iceServers };
-  return opts;
-}
-
-function friendlyStartError(err: unknown, o: NodeOptions): Error {
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'EADDRINUSE') {
-    return new CliError(
-      `port ${o.port} is already in use${o.port === 6881 ? ' (another BitTorrent client or cascade node?)' : ''}; ` +
-        'choose one with --port N, or --port 0 for any free port',
-    );
-  }
-  if (code === 'EACCES') return new CliError(`not allowed to listen on port ${o.port}; use a port above 1023`);
-  if (code === 'EADDRNOTAVAIL') return new CliError(`cannot listen on ${o.host}: no such local address`);
-  return err instanceof Error ? err : new Error(String(err));
-}
-
-/**
- * Opens the state DB, starts the engine session and the control endpoint, and prints the
- * `listening` (and `dht`) events. exclusive: refuse when another node already runs on this state
- * dir (serve); otherwise just leave control.json to that node. reportListening: false leaves the
- * `listening` event to the caller (the server reports its HTTP URL in the same event).
- */
-export async function startNode(
-  o: NodeOptions,
-  out: NodeLog,
-  opts: { exclusive?: boolean; reportListening?: boolean } = {},
-): Promise<CascadeNode> {
-  const other = await connectControl(o.stateDir, 5000);
-  if (other && opts.exclusive) {
-    throw new CliError(
-      `a cascade node is already running on ${o.stateDir} (pid ${other.info.pid}); stop it or use another --state-dir`,
-    );
-  }
-  const db = StateDB.open(o.stateDir);
-  const identified = new IdentifiedPeers(out, db);
-  let session: SessionHandle;
-  let onion: NodeOnion | undefined;
-  // The node's private shares choose their storage; they exist once the node does, before any load.
-  let storageFor: NonNullable<SessionOptions['storageFor']> | undefined;
-  try {
-    const lib = await loadEngine();
-    const extensions = [identified.extension(nodeIdentity(db), lib.CLIENT_NAME)];
-    if (o.onion && o.onion.directories.length > 0) onion = (await import('./onion.ts')).onionClientFor(o.onion, o.host, out, identified);
-    session = await lib.Session.create({
-      ...sessionOptions(o, db),
-      ...(onion ? { privateDiscovery: onion.discovery } : {}),
-      extensions,
-      storageFor: (meta, savePath, standard) => (storageFor ? storageFor(meta, savePath, standard) : standard()),
-    });
-  } catch (err) {
-    onion?.client.close();
-    db.close();
-    throw friendlyStartError(err, o);
-  }
-  const node = new CascadeNode({ session, db, out, identified, downloadDir: o.downloadDir, queue: o.queue });
-  node.onion = onion;
-  storageFor = node.privateShares.storageFor;
-  if (o.iceServers) node.fixedIceServers = o.iceServers;
-  node.followIceServerSetting({ trackers: o.trackers, bindAddress: o.host });
-  if (opts.reportListening !== false) {
-    out.event('listening', { port: session.port });
-    out.say(`listening on port ${session.port}`);
-  }
-  const dhtPort = o.dht ? dhtPortOf(session) : undefined;
-  if (dhtPort !== undefined) {
-    out.event('dht', { port: dhtPort });
-    out.say(`DHT on UDP port ${dhtPort}`);
-  }
-  if (o.mapPorts) {
-    if (o.portMappingSetting) await node.model.setSettings({ portMapping: o.portMappingSetting });
-    node.portMapping = followPortMapping(node, { udpPort: dhtPort, host: o.host });
-    node.portMappingStatus = () => node.portMapping?.status();
-  }
-  try {
-    await node.startControl(!other);
-  } catch (err) {
-    await node.stop().catch(() => {});
-    throw err;
-  }
-  if (other) out.note(`note: another node (pid ${other.info.pid}) owns ${o.stateDir}; verbs will talk to that one`);
-  return node;
 }
