@@ -65,6 +65,9 @@ async function startCapture(t: { after: (fn: () => unknown) => void }, file: str
   });
   /** Stops the capture; resolves to what tcpdump said of it (packets captured, dropped by the kernel). */
   return async () => {
+    // Packets the kernel already handed to tcpdump's buffer but tcpdump has not written yet are lost
+    // at SIGINT ("received by filter" above "captured"): give it a moment to drain on a busy machine.
+    await new Promise((r) => setTimeout(r, 1500));
     child.kill('SIGINT');
     await once(child, 'exit');
     return err.split('\n').filter((l) => /packets/.test(l)).join('; ');
