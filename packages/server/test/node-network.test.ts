@@ -97,6 +97,8 @@ test('GET /api/network: what the node found, for members; POST /api/network/prob
   // On loopback the only tracker is the node's own: it cannot tell the way out.
   assert.equal(probed.body.nat, 'unknown');
   assert.match(probed.body.reason, /no STUN server/);
+  const junk = await n.json('/api/network/probe', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{not json' });
+  assert.equal(junk.status, 400, 'a malformed body is a clear 400');
   const visitor = await fetch(`${n.server.url}/api/network`);
   assert.ok(visitor.status === 401 || visitor.status === 403, `a visitor gets ${visitor.status}`);
 });
