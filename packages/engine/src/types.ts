@@ -6,18 +6,31 @@ export interface FileEntry {
   length: number;
   /** Byte offset of this file inside the torrent's concatenated payload. */
   offset: number;
-  /** BEP 47 padding file; never written to disk. */
+  /** BEP 47 padding file; never written to disk. A v2-only torrent (BEP 52) gets synthetic ones, so
+   *  its files start on piece boundaries exactly as in the hybrid layout and storage is shared. */
   pad?: boolean;
+  /** BEP 52: SHA-256 merkle root of the file's 16 KiB blocks; absent for empty files and v1 torrents. */
+  piecesRoot?: Uint8Array;
 }
 
 export interface Metainfo {
-  infoHash: Uint8Array; // 20 bytes, SHA-1 of the raw `info` dict
+  /** 20 bytes: the torrent's id. SHA-1 of the raw `info` dict for v1 and hybrid torrents; for a
+   *  v2-only torrent the first 20 bytes of its SHA-256 (what its handshakes, trackers and DHT use). */
+  infoHash: Uint8Array;
   infoHashHex: string;
+  /** BEP 52: 'v1' for v1 only, 'v2' for v2 only, 'hybrid' for both. Absent means v1. */
+  version?: 'v1' | 'v2' | 'hybrid';
+  /** BEP 52: SHA-256 of the raw `info` dict (32 bytes), for v2 and hybrid torrents. */
+  infoHashV2?: Uint8Array;
+  infoHashV2Hex?: string;
+  /** BEP 52 piece layers, by pieces root (hex): the concatenated 32-byte hashes of each file larger
+   *  than one piece. Empty for a torrent that came from a v2 magnet until peers sent them. */
+  pieceLayers?: Map<string, Uint8Array>;
   /** The exact bencoded `info` dictionary (served over ut_metadata, hashed for the infohash). */
   infoBytes: Uint8Array;
   name: string;
   pieceLength: number;
-  /** Concatenated 20-byte SHA-1 piece hashes. */
+  /** Concatenated 20-byte SHA-1 piece hashes (empty for a v2-only torrent). */
   pieceHashes: Uint8Array;
   pieceCount: number;
   /** Total payload length. */
