@@ -47,6 +47,8 @@ export interface IncrementalHash {
 export interface Hasher {
   /** SHA-1 of each buffer; ownership of `data` may move to a worker and come back in the result. */
   sha1(data: Uint8Array): Promise<{ digest: Uint8Array; data: Uint8Array }>;
+  /** SHA-256 of one buffer: BEP 52 leaf hashes (16 KiB blocks) and whole-file content hashes. */
+  sha256(data: Uint8Array): Promise<Uint8Array>;
   /** Where the platform can hash in pieces, blocks are hashed as they arrive in order: no stall
    *  when the last block lands, and the bytes are still in the CPU cache from the copy. */
   incremental?(): IncrementalHash;
