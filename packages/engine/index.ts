@@ -11,3 +11,4 @@ export { createTorrent, defaultPieceLength, type CreateTorrentOptions } from './
 export { toHex, fromHex } from './src/hex.ts';
 export { BencodeError, decode as bdecode, encode as bencode } from './src/bencode.ts';
 export { DEFAULT_TORRENT_LIMITS, setTorrentLimits, torrentLimits, type TorrentLimits } from './src/limits.ts';
+export type { DhtQueries, DhtContact, DhtQueryHandler, DhtQueryReply, DhtQueryError } from './src/node/dht-queries.ts';

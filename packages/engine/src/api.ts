@@ -4,6 +4,7 @@
 import type { Metainfo, PeerAddress } from './types.ts';
 import type { Storage } from './platform.ts';
 import type { TrackerTransport } from './discovery/tracker-types.ts';
+import type { DhtQueries } from './node/dht-queries.ts';
 
 /**
  * A BEP 10 extension plugged in from outside the engine (the Cascade identity hello lives with the
@@ -408,6 +409,8 @@ export interface SessionHandle {
   /** A feed of the torrents whose revision moved (or that were added or removed) since its last
    *  take(): a client keeping something per torrent reads those instead of every torrent. */
   changes?(): TorrentChangeFeed;
+  /** KRPC methods of our own on the DHT's routing table (Node sessions with a DHT). */
+  readonly dhtQueries?: DhtQueries | undefined;
   close(): Promise<void>;
 }
 

@@ -5,6 +5,9 @@
 import DHT from 'bittorrent-dht';
 import type { PeerAddress } from '../types.ts';
 import { countDhtQuery, type EngineTally } from '../counters.ts';
+import { DhtCustomQueries, type DhtQueries, type KrpcInternals } from './dht-queries.ts';
+
+export type { DhtQueries, DhtQueryHandler, DhtQueryReply, DhtQueryError } from './dht-queries.ts';
 
 export interface DhtOptions {
   /** Nodes to join through ("host:port"); false or [] starts a network of our own. */
@@ -28,6 +31,8 @@ export class Dht {
   private readonly host: string;
   private readonly listeners = new Map<string, Set<PeerListener>>();
   private readonly aborts = new Set<() => void>();
+  /** Queries of methods BEP 5/44 do not define, for layers above the engine (see dht-queries.ts). */
+  readonly queries: DhtQueries | undefined;
 
   constructor(opts: DhtOptions) {
     this.host = opts.host ?? '0.0.0.0';
@@ -41,6 +46,8 @@ export class Dht {
     this.dht.on('error', () => {});
     this.dht.on('warning', () => {});
     if (opts.tally) countQueries(this.dht, opts.tally);
+    const rpc = (this.dht as unknown as { _rpc?: KrpcInternals })._rpc;
+    this.queries = rpc && typeof rpc.closest === 'function' && typeof rpc.query === 'function' ? new DhtCustomQueries(rpc) : undefined;
     this.dht.on('peer', (peer: PeerAddress, infoHash: Uint8Array) => {
       const set = this.listeners.get(Buffer.from(infoHash).toString('hex'));
       if (!set) return;
@@ -99,6 +106,7 @@ export class Dht {
   }
 
   close(): Promise<void> {
+    (this.queries as DhtCustomQueries | undefined)?.close();
     for (const abort of this.aborts) abort();
     this.aborts.clear();
     this.listeners.clear();

@@ -14,7 +14,7 @@ import type { Connection, Hasher } from '../platform.ts';
 import { hostOf, longestUseless } from '../swarm/admission.ts';
 import { Peer } from '../swarm/peer.ts';
 import { Torrent, type TorrentContext } from '../torrent.ts';
-import { Dht } from './dht.ts';
+import { Dht, type DhtQueries } from './dht.ts';
 import { alignedSlab } from './direct-io.ts';
 import { FsStorage } from './fs-storage.ts';
 import { FileOwners } from './file-owners.ts';
@@ -134,6 +134,11 @@ export class Session implements SessionHandle {
 
   get dhtPort(): number | undefined {
     return this.dht ? this.dhtListenPort : undefined;
+  }
+
+  /** Methods of our own on the DHT (records above the engine); undefined without a DHT. */
+  get dhtQueries(): DhtQueries | undefined {
+    return this.dht?.queries;
   }
 
   /** The one clock of every torrent of this session (scheduler.ts). */

@@ -1,0 +1,98 @@
+// Records on a DHT of local engine sessions: published by one node, found from a node that only
+// knows another; forged puts refused by the storing nodes; a hostile storing node's doctored replies
+// and a publisher contradicting what the reader holds dropped by the reader.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { Session } from '@cascade/engine';
+import { generateIdentity } from '@cascade/identity';
+import { cidFromSha256, DhtRecords, GET_METHOD, PUT_METHOD, recordKey, signRecord, targetOf, type DhtTransport, type TorrentStatement } from '../index.ts';
+
+const HOST = '127.0.0.1';
+const cid = (s: string) => cidFromSha256(createHash('sha256').update(s).digest());
+
+test('publish on A, find from C by keyword, content id and infohash; forgeries refused', async (t) => {
+  const sessions: Session[] = [];
+  const start = async (bootstrap: string[]) => {
+    const s = await Session.create({ port: 0, host: HOST, dht: { bootstrap }, webrtc: false });
+    sessions.push(s);
+    return s;
+  };
+  const b = await start([]);
+  const a = await start([`${HOST}:${b.dhtPort}`]);
+  const c = await start([`${HOST}:${b.dhtPort}`]);
+  const extra = await Promise.all([1, 2].map(() => start([`${HOST}:${b.dhtPort}`])));
+  const records: DhtRecords[] = [];
+  t.after(async () => {
+    for (const r of records) r.close();
+    await Promise.all(sessions.map((s) => s.close()));
+  });
+  const alice = generateIdentity('alice');
+  const mallory = generateIdentity('mallory');
+  const nodeOf = (s: Session, opts: Partial<ConstructorParameters<typeof DhtRecords>[0]> = {}) => {
+    const r = new DhtRecords({ dht: s.dhtQueries as DhtTransport, ...opts });
+    records.push(r);
+    return r;
+  };
+  const onA = nodeOf(a, { identity: alice });
+  const onB = nodeOf(b);
+  const truth: TorrentStatement = { name: 'Quarterly Report 2026.pdf', length: 4242, infoHash: '11'.repeat(20), infoHashV2: null, cids: [cid('report')], port: a.port };
+  // C holds another torrent (the one mallory will lie about) and knows its files' content ids.
+  const other = { infoHash: '22'.repeat(20), cids: [cid('holiday photos')] };
+  const onC = nodeOf(c, { knownCids: (ih) => (ih === other.infoHash ? other.cids : undefined) });
+  for (const s of extra) nodeOf(s);
+  await waitFor(() => sessions.every((s) => s.health().dhtNodes >= 2), 5000);
+
+  const published = await onA.publish(truth);
+  assert.equal(published.keys, 1 + 1 + 4); // infohash, content id, "quarterly" "report" "2026" "pdf"
+  assert.ok(published.accepted >= published.keys * 3, `puts accepted: ${published.accepted} (${published.errors.join('; ')})`);
+
+  const byWord = await onC.search('report quarterly');
+  assert.equal(byWord.length, 1);
+  const { port: _port, ...described } = truth;
+  assert.deepEqual({ ...byWord[0], providers: [] }, { ...described, publisher: alice.did, providers: [] });
+  assert.deepEqual(byWord[0]!.providers, [`${HOST}:${a.port}`]);
+  const byCid = await onC.resolveContentId(truth.cids[0]!);
+  assert.equal(byCid[0]?.infoHash, truth.infoHash);
+  assert.equal(byCid[0]?.publisher, alice.did);
+  assert.equal((await onC.search(truth.infoHash!.toUpperCase()))[0]?.cids[0], truth.cids[0]);
+  assert.deepEqual(await onC.search('report linux'), [], 'every word must be in the name');
+
+  // Forged signature: every storing node refuses the put.
+  const dhtC = c.dhtQueries!;
+  const key = recordKey('keyword_idx', 'report');
+  const forged = signRecord(mallory, key, { ...truth, infoHash: '33'.repeat(20) }, Date.now() / 1000);
+  forged.sig[0]! ^= 1;
+  const contacts = await dhtC.walk(targetOf(key), GET_METHOD, { k: key });
+  const refused = await dhtC.send(contacts, PUT_METHOD, { r: forged.bytes, s: forged.sig, target: targetOf(key) });
+  assert.equal(refused.accepted, 0);
+  assert.match(refused.errors[0]!, /bad signature/);
+  // A record re-filed under a key its content does not give (replayed under another word).
+  const replay = signRecord(mallory, key, truth, Date.now() / 1000);
+  const wrongTarget = await dhtC.send(contacts, PUT_METHOD, { r: replay.bytes, s: replay.sig, target: targetOf('keyword_idx::linux') });
+  assert.equal(wrongTarget.accepted, 0);
+  assert.match(wrongTarget.errors[0]!, /another target/);
+
+  // Mallory, with a key of her own, says the report's content id is in the torrent C holds.
+  const lie: TorrentStatement = { name: 'Quarterly Report 2026.pdf', length: 4242, infoHash: other.infoHash, infoHashV2: null, cids: [cid('report')], port: 1 };
+  const onMallory = new DhtRecords({ dht: extra[0]!.dhtQueries as DhtTransport, identity: mallory });
+  records.push(onMallory);
+  await onMallory.publish(lie);
+  const seenByB = await onB.resolveContentId(truth.cids[0]!);
+  assert.deepEqual(seenByB.map((r) => r.publisher).sort(), [alice.did, mallory.did].sort(), 'B knows nothing to refute it with');
+  const seenByC = await onC.resolveContentId(truth.cids[0]!);
+  assert.deepEqual(seenByC.map((r) => r.publisher), [alice.did], 'C drops the record contradicting the torrent it holds');
+  assert.ok(onC.reputation.ignores(mallory.did));
+  // ... and ignores everything else mallory publishes from then on.
+  await onMallory.publish({ ...lie, name: 'Quarterly Report 2026 final.pdf', infoHash: '44'.repeat(20) });
+  assert.deepEqual((await onC.search('quarterly')).map((r) => r.publisher), [alice.did]);
+  assert.equal((await onB.search('quarterly')).length, 3);
+});
+
+async function waitFor(cond: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -1,0 +1,211 @@
+// KRPC methods of our own on the mainline DHT's routing table and iterative lookup (bittorrent-dht's
+// k-rpc). A layer above the engine (records, indexes) registers a method and its handler here, walks
+// toward a target with it, and writes to the closest nodes it met: the same shape as BEP 44's get and
+// put (a reply carries a write token for the asker and the nodes closest to the target; a write must
+// bring that token back), without the engine knowing what the messages mean. bittorrent-dht answers
+// BEP 5/44 methods itself and stays silent on others, which is where these answers come from.
+
+import crypto from 'node:crypto';
+import type { PeerAddress } from '../types.ts';
+
+/** A node met on a walk: where it is, its id, and the write token it handed us. */
+export interface DhtContact {
+  host: string;
+  port: number;
+  id: Uint8Array;
+  token: Uint8Array;
+}
+
+/** A KRPC error the handler answers with: [code, message] (BEP 5: 201 generic, 203 protocol…). */
+export interface DhtQueryError {
+  error: [number, string];
+}
+
+/** Answers one query's `a` dictionary (byte strings arrive as Uint8Array) with the reply's fields. */
+export type DhtQueryHandler = (args: Record<string, unknown>, from: PeerAddress) => Record<string, unknown> | DhtQueryError;
+
+export interface DhtQueryReply {
+  from: PeerAddress;
+  /** The reply's `r` dictionary as decoded (byte strings as Uint8Array). */
+  r: Record<string, unknown>;
+}
+
+export interface DhtQueries {
+  /** This node's DHT id (20 bytes). */
+  readonly nodeId: Uint8Array;
+  /**
+   * Answers queries of `method` (not one BEP 5 or 44 defines). Every answer also carries `id`, a
+   * `token` for the asker's address and the `nodes` closest to `a.target` (when it is 20 bytes).
+   * write: the query must carry a token this node gave that address in the last 5-10 minutes,
+   * else it is refused with error 203 before the handler sees it.
+   */
+  handle(method: string, handler: DhtQueryHandler, opts?: { write?: boolean }): void;
+  /**
+   * Walks toward `target` (20 bytes) sending {q: method, a: {...args, target}} to ever closer
+   * nodes; onReply sees every answer. Resolves with the closest nodes that answered with a token
+   * (at most k = 8), nearest first: where a write for this target goes.
+   */
+  walk(target: Uint8Array, method: string, args: Record<string, unknown>, onReply?: (reply: DhtQueryReply) => void): Promise<DhtContact[]>;
+  /** Sends {q: method, a: {...args, token}} to each contact with its own token; resolves with how
+   *  many accepted it and the errors the others answered. */
+  send(contacts: DhtContact[], method: string, args: Record<string, unknown>): Promise<{ accepted: number; errors: string[] }>;
+}
+
+/** The parts of k-rpc (bittorrent-dht's `_rpc`) used here. */
+export interface KrpcInternals {
+  id: Buffer;
+  on(event: 'query', fn: (query: KrpcMessage, peer: { address: string; port: number }) => void): void;
+  removeListener(event: 'query', fn: (...a: never[]) => void): void;
+  response(peer: { address: string; port: number }, query: KrpcMessage, r: Record<string, unknown>, nodes?: unknown[]): void;
+  error(peer: { address: string; port: number }, query: KrpcMessage, e: [number, string]): void;
+  closest(target: Buffer, message: { q: string; a: Record<string, unknown> }, visit: (res: KrpcMessage, peer: { address?: string; host?: string; port: number }) => unknown, cb: (err: Error | null) => void): void;
+  query(node: { host: string; port: number }, message: { q: string; a: Record<string, unknown> }, cb: (err: (Error & { code?: number }) | null, res?: KrpcMessage) => void): void;
+  nodes: { closest(target: Buffer, k?: number): unknown[] };
+}
+
+interface KrpcMessage {
+  q?: Buffer;
+  a?: Record<string, unknown>;
+  r?: Record<string, unknown>;
+}
+
+const BEP_METHODS = new Set(['ping', 'find_node', 'get_peers', 'announce_peer', 'get', 'put']);
+const WRITE_SET_SIZE = 8;
+const TOKEN_ROTATE_MS = 5 * 60 * 1000;
+
+export class DhtCustomQueries implements DhtQueries {
+  private readonly rpc: KrpcInternals;
+  private readonly handlers = new Map<string, { handler: DhtQueryHandler; write: boolean }>();
+  private secrets = [crypto.randomBytes(20), crypto.randomBytes(20)];
+  private readonly rotate: NodeJS.Timeout;
+  private readonly onQuery: (query: KrpcMessage, peer: { address: string; port: number }) => void;
+
+  constructor(rpc: KrpcInternals) {
+    this.rpc = rpc;
+    this.rotate = setInterval(() => (this.secrets = [crypto.randomBytes(20), this.secrets[0]!]), TOKEN_ROTATE_MS).unref();
+    this.onQuery = (query, peer) => this.answer(query, peer);
+    rpc.on('query', this.onQuery);
+  }
+
+  get nodeId(): Uint8Array {
+    return this.rpc.id;
+  }
+
+  handle(method: string, handler: DhtQueryHandler, opts: { write?: boolean } = {}): void {
+    if (BEP_METHODS.has(method)) throw new Error(`"${method}" is a BEP 5/44 method; bittorrent-dht answers it`);
+    this.handlers.set(method, { handler, write: opts.write === true });
+  }
+
+  walk(target: Uint8Array, method: string, args: Record<string, unknown>, onReply?: (reply: DhtQueryReply) => void): Promise<DhtContact[]> {
+    const t = Buffer.from(target);
+    if (t.length !== 20) return Promise.reject(new Error('a DHT target is 20 bytes'));
+    const met: DhtContact[] = [];
+    return new Promise((resolve) => {
+      this.rpc.closest(
+        t,
+        { q: method, a: toWire({ ...args, target: t }) as Record<string, unknown> },
+        (res, peer) => {
+          const r = res.r;
+          if (!r) return true;
+          const from = { host: peer.address ?? peer.host ?? '', port: peer.port };
+          if (isBytes(r.id, 20) && isBytes(r.token)) met.push({ ...from, id: new Uint8Array(r.id), token: new Uint8Array(r.token) });
+          try {
+            onReply?.({ from, r });
+          } catch {
+            // A consumer's bug must not stop the walk.
+          }
+          return true;
+        },
+        () => resolve(closestFirst(met, t).slice(0, WRITE_SET_SIZE)),
+      );
+    });
+  }
+
+  send(contacts: DhtContact[], method: string, args: Record<string, unknown>): Promise<{ accepted: number; errors: string[] }> {
+    let accepted = 0;
+    const errors: string[] = [];
+    return Promise.all(
+      contacts.map(
+        (c) =>
+          new Promise<void>((done) => {
+            const a = toWire({ ...args, token: c.token }) as Record<string, unknown>;
+            this.rpc.query({ host: c.host, port: c.port }, { q: method, a }, (err) => {
+              if (err) errors.push(`${c.host}:${c.port}: ${err.message}`);
+              else accepted++;
+              done();
+            });
+          }),
+      ),
+    ).then(() => ({ accepted, errors }));
+  }
+
+  close(): void {
+    clearInterval(this.rotate);
+    this.rpc.removeListener('query', this.onQuery as never);
+    this.handlers.clear();
+  }
+
+  private answer(query: KrpcMessage, peer: { address: string; port: number }): void {
+    const method = query.q ? Buffer.from(query.q).toString() : '';
+    const entry = this.handlers.get(method);
+    if (!entry || !query.a || typeof query.a !== 'object') return;
+    const a = query.a;
+    if (entry.write && !(isBytes(a.token) && this.validToken(peer.address, a.token))) {
+      this.rpc.error(peer, query, [203, `${method}: bad or missing token (ask first, then write)`]);
+      return;
+    }
+    let out: Record<string, unknown> | DhtQueryError;
+    try {
+      out = entry.handler(a, { host: peer.address, port: peer.port });
+    } catch (err) {
+      out = { error: [202, `${method}: ${(err as Error).message}`] };
+    }
+    if ('error' in out && Array.isArray(out.error)) {
+      this.rpc.error(peer, query, out.error as [number, string]);
+      return;
+    }
+    const target = isBytes(a.target, 20) ? Buffer.from(a.target) : undefined;
+    const r = toWire({ ...out, id: this.rpc.id, token: this.token(peer.address, this.secrets[0]!) }) as Record<string, unknown>;
+    this.rpc.response(peer, query, r, target ? this.rpc.nodes.closest(target, WRITE_SET_SIZE) : undefined);
+  }
+
+  private token(host: string, secret: Buffer): Buffer {
+    return crypto.createHash('sha1').update(host).update(secret).digest();
+  }
+
+  private validToken(host: string, token: Uint8Array): boolean {
+    const t = Buffer.from(token);
+    return this.secrets.some((s) => this.token(host, s).equals(t));
+  }
+}
+
+function isBytes(v: unknown, length?: number): v is Uint8Array {
+  return v instanceof Uint8Array && (length === undefined || v.length === length);
+}
+
+function closestFirst(contacts: DhtContact[], target: Buffer): DhtContact[] {
+  const seen = new Set<string>();
+  const unique = contacts.filter((c) => {
+    const k = `${c.host}:${c.port}`;
+    return seen.has(k) ? false : (seen.add(k), true);
+  });
+  return unique.sort((x, y) => Buffer.compare(xor(x.id, target), xor(y.id, target)));
+}
+
+function xor(a: Uint8Array, b: Uint8Array): Buffer {
+  const out = Buffer.alloc(20);
+  for (let i = 0; i < 20; i++) out[i] = a[i]! ^ b[i]!;
+  return out;
+}
+
+/** The bencoder under k-rpc encodes Buffers, not plain Uint8Arrays: convert them all the way down. */
+function toWire(v: unknown): unknown {
+  if (v instanceof Uint8Array) return Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+  if (Array.isArray(v)) return v.map(toWire);
+  if (v && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) if (x !== undefined) out[k] = toWire(x);
+    return out;
+  }
+  return v;
+}
