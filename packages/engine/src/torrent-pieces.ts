@@ -20,7 +20,7 @@ import { PieceCache, UploadServer } from './swarm/uploader.ts';
 import { WebSeed, type WebSeedHost } from './swarm/webseed.ts';
 import { TorrentSwarm } from './torrent-swarm.ts';
 import { decodePex } from './wire/extended.ts';
-import { BLOCK_SIZE } from './wire/protocol.ts';
+import { BLOCK_SIZE, MSG, type HashRequest } from './wire/protocol.ts';
 import { isDiskError } from './counters.ts';
 import type { TransportCounts } from './api.ts';
 
@@ -382,6 +382,15 @@ export abstract class TorrentPieces extends TorrentSwarm {
       peer.destroy(`bad ${name} message: ${(err as Error).message}`);
     }
   }
+
+  onHashRequest(peer: Peer, req: HashRequest): void {
+    peer.sendHashMessage(MSG.hashReject, req);
+  }
+
+  /** Hashes nobody asked for are dropped, as unrequested blocks are. */
+  onHashes(): void {}
+
+  onHashReject(): void {}
 
   protected emitTransfer(peer: Peer, direction: 'up' | 'down', bytes: number): void {
     if (this.listenerCount('transfer') === 0) return;

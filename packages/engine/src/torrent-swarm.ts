@@ -5,7 +5,7 @@
 // Everything here exists only once needed: a seeded torrent with nobody connected holds no maps,
 // meters, choker or abort controller, and the scheduler does not tick it (see nextTick()).
 
-import { toHex } from './hex.ts';
+import { fromHex, toHex } from './hex.ts';
 import { Emitter } from './emitter.ts';
 import type { AddTorrentOptions, TorrentState, TorrentStats } from './api.ts';
 import { Bitfield } from './bitfield.ts';
@@ -25,6 +25,7 @@ import { EtaEstimator, SpeedMeter } from './swarm/speed.ts';
 import type { TorrentContext } from './torrent-context.ts';
 import { addressKey, parseAddress, type Metainfo, type PeerAddress } from './types.ts';
 import { encodeExtHandshake } from './wire/extended.ts';
+import type { HashRequest } from './wire/protocol.ts';
 
 const RECHOKE_TICKS = 10;
 const PEX_TICKS = 60;
@@ -43,6 +44,8 @@ const IDLE_METERS = { down: new SpeedMeter(), up: new SpeedMeter(), eta: new Eta
 
 export abstract class TorrentSwarm extends Emitter implements PeerHost, Scheduled {
   readonly infoHashHex: string;
+  /** BEP 52: the SHA-256 infohash (hex) of a v2 or hybrid torrent, from its metainfo or magnet. */
+  infoHashV2Hex: string | undefined;
   metainfo: Metainfo | undefined;
   /** Set while move() has the data in flight: peers are turned away meanwhile. */
   moving = false;
@@ -95,9 +98,22 @@ export abstract class TorrentSwarm extends Emitter implements PeerHost, Schedule
   abstract onCancel(peer: Peer, index: number, begin: number, length: number): void;
   abstract onReject(peer: Peer, index: number, begin: number): void;
   abstract onExtended(peer: Peer, name: string, payload: Uint8Array): void;
+  abstract onHashRequest(peer: Peer, req: HashRequest): void;
+  abstract onHashes(peer: Peer, req: HashRequest, hashes: Uint8Array): void;
+  abstract onHashReject(peer: Peer, req: HashRequest): void;
 
   get infoHash(): Uint8Array {
     return Uint8Array.from(this.infoHashHex.match(/../g)!, (h) => parseInt(h, 16));
+  }
+
+  get infoHashV2Short(): Uint8Array | undefined {
+    return this.infoHashV2Hex ? fromHex(this.infoHashV2Hex.slice(0, 40)) : undefined;
+  }
+
+  /** The ids a peer may name this torrent by in its handshake: a hybrid has two (BEP 52). */
+  handshakeIds(): Uint8Array[] {
+    const v2 = this.infoHashV2Hex?.slice(0, 40);
+    return v2 && v2 !== this.infoHashHex ? [this.infoHash, fromHex(v2)] : [this.infoHash];
   }
 
   get state(): TorrentState {

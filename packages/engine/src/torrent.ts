@@ -36,11 +36,12 @@ export class Torrent extends TorrentPieces implements TorrentHandle {
 
   constructor(
     ctx: TorrentContext,
-    src: { infoHashHex: string; metainfo?: Metainfo; name?: string; trackers?: string[]; peers?: string[]; webSeeds?: string[]; selectOnly?: FileRanges },
+    src: { infoHashHex: string; infoHashV2Hex?: string; metainfo?: Metainfo; name?: string; trackers?: string[]; peers?: string[]; webSeeds?: string[]; selectOnly?: FileRanges },
     opts: AddTorrentOptions,
   ) {
     super(ctx, src.infoHashHex, opts);
     this.metainfo = src.metainfo;
+    this.infoHashV2Hex = src.metainfo?.infoHashV2Hex ?? src.infoHashV2Hex;
     // A .torrent whose files another torrent owns is refused at once (the add throws).
     if (src.metainfo) this.releaseFiles = ctx.claimFiles?.(src.metainfo, opts.savePath);
     this.displayName = src.name;
@@ -146,6 +147,7 @@ export class Torrent extends TorrentPieces implements TorrentHandle {
     } catch (err) {
       return this.fail(`metadata from peers is invalid: ${(err as Error).message}`);
     }
+    this.infoHashV2Hex ??= this.metainfo.infoHashV2Hex;
     this.metadataKnown(info);
     if (this.selectRanges) this.selected = expandSelection(this.selectRanges, this.metainfo.files.length);
     this.selectRanges = undefined;

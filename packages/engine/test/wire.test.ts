@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Wire, type WireHandler } from '../src/wire/wire.ts';
-import { encodeBlockRef, encodeHandshake, encodeIndex, encodePieceHeader, MSG } from '../src/wire/protocol.ts';
+import { decodeHandshake, encodeBlockRef, encodeHandshake, encodeHashMessage, encodeIndex, encodePieceHeader, MSG, uncleCount } from '../src/wire/protocol.ts';
 
 function recorder(log: string[]): WireHandler {
   const rec = (name: string) => (...args: unknown[]) => log.push(`${name}:${args.map((a) => (a instanceof Uint8Array ? Buffer.from(a).toString('hex') : String(a))).join(',')}`);
@@ -13,6 +13,9 @@ function recorder(log: string[]): WireHandler {
     notInterested: rec('notInterested'), have: rec('have'), bitfield: rec('bitfield'), request: rec('request'), piece: rec('piece'),
     cancel: rec('cancel'), port: rec('port'), haveAll: rec('haveAll'), haveNone: rec('haveNone'), reject: rec('reject'),
     allowedFast: rec('allowedFast'), extended: rec('extended'), error: (e) => log.push(`error:${e.message}`),
+    hashRequest: (r) => log.push(`hashRequest:${JSON.stringify({ ...r, piecesRoot: Buffer.from(r.piecesRoot).toString('hex') })}`),
+    hashReject: (r) => log.push(`hashReject:${JSON.stringify({ ...r, piecesRoot: Buffer.from(r.piecesRoot).toString('hex') })}`),
+    hashes: (r, h) => log.push(`hashes:${r.index},${r.length},${r.proofLayers}:${Buffer.from(h).toString('hex')}`),
   };
 }
 
@@ -89,4 +92,66 @@ test('oversized and malformed messages are protocol errors', () => {
     wire.push(bad);
     assert.ok(log.some((e) => e.startsWith('error')), `no error for ${bad.toString('hex')}`);
   }
+});
+
+function afterHandshake(...messages: Uint8Array[]): string[] {
+  const log: string[] = [];
+  const wire = new Wire(recorder(log));
+  wire.push(encodeHandshake(new Uint8Array(20), new Uint8Array(20), { extended: true, fast: true, dht: false, v2: true }));
+  for (const m of messages) wire.push(m);
+  return log;
+}
+
+test('BEP 52: the v2 bit is reserved byte 7 0x10, beside fast and DHT', () => {
+  const hs = encodeHandshake(new Uint8Array(20), new Uint8Array(20), { extended: true, fast: true, dht: true, v2: true });
+  assert.equal(hs[27], 0x15);
+  assert.deepEqual(decodeHandshake(hs).flags, { extended: true, fast: true, dht: true, v2: true });
+  assert.equal(decodeHandshake(encodeHandshake(new Uint8Array(20), new Uint8Array(20), { extended: true, fast: true, dht: true })).flags.v2, false);
+});
+
+test('BEP 52: hash request, hashes and hash reject round-trip; the hashes carry base hashes then uncles', () => {
+  const root = randomBytes(32);
+  const req = { piecesRoot: root, baseLayer: 8, index: 512, length: 512, proofLayers: 10 };
+  // 512 base hashes span 9 layers by themselves: of 10 proof layers, 2 need an uncle.
+  assert.equal(uncleCount(512, 10), 2);
+  assert.equal(uncleCount(2, 3), 3);
+  assert.equal(uncleCount(4, 0), 0);
+  const hashes = randomBytes(32 * 514);
+  const log = afterHandshake(encodeHashMessage(MSG.hashRequest, req), encodeHashMessage(MSG.hashes, req, hashes), encodeHashMessage(MSG.hashReject, req));
+  const json = JSON.stringify({ ...req, piecesRoot: root.toString('hex') });
+  assert.deepEqual(log, ['handshake', `hashRequest:${json}`, `hashes:512,512,10:${hashes.toString('hex')}`, `hashReject:${json}`]);
+});
+
+/** The same message framed one byte shorter (its last byte dropped). */
+function shortened(m: Uint8Array): Uint8Array {
+  const out = m.slice(0, m.length - 1);
+  new DataView(out.buffer).setUint32(0, out.length - 4);
+  return out;
+}
+
+test('BEP 52: hostile hash messages are protocol errors, not crashes', () => {
+  const req = { piecesRoot: new Uint8Array(32), baseLayer: 0, index: 0, length: 4, proofLayers: 2 };
+  const ok = uncleCount(4, 2) + 4;
+  const body = (n: number) => new Uint8Array(32 * n);
+  const cases: [string, Uint8Array][] = [
+    ['a request one byte short', shortened(encodeHashMessage(MSG.hashRequest, req))],
+    ['a request with a trailing byte', encodeHashMessage(MSG.hashRequest, req, new Uint8Array(1))],
+    ['a reject with hashes', encodeHashMessage(MSG.hashReject, req, body(1))],
+    ['hashes one hash short', encodeHashMessage(MSG.hashes, req, body(ok - 1))],
+    ['hashes one hash long', encodeHashMessage(MSG.hashes, req, body(ok + 1))],
+    ['hashes with a partial hash', encodeHashMessage(MSG.hashes, req, new Uint8Array(32 * ok + 5))],
+    ['a count of 0', encodeHashMessage(MSG.hashRequest, { ...req, length: 0 })],
+    ['a count of 1', encodeHashMessage(MSG.hashRequest, { ...req, length: 1 })],
+    ['a count that is no power of two', encodeHashMessage(MSG.hashRequest, { ...req, length: 6 })],
+    ['an absurd count', encodeHashMessage(MSG.hashes, { ...req, length: 0x80000000 }, body(2))],
+    ['an absurd proof depth', encodeHashMessage(MSG.hashRequest, { ...req, proofLayers: 0xffffffff })],
+    ['an absurd base layer', encodeHashMessage(MSG.hashReject, { ...req, baseLayer: 40 })],
+  ];
+  for (const [what, bytes] of cases) {
+    const log = afterHandshake(bytes);
+    assert.equal(log.length, 2, `${what}: ${log.join(' | ')}`);
+    assert.match(log[1]!, /^error:/, what);
+  }
+  assert.deepEqual(afterHandshake(encodeHashMessage(MSG.hashes, req, body(ok))).length, 2, 'the honest form of the same message passes');
+  assert.match(afterHandshake(encodeHashMessage(MSG.hashes, req, body(ok)))[1]!, /^hashes:/);
 });

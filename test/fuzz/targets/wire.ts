@@ -6,7 +6,7 @@
 // nothing may throw out of push().
 
 import { Wire, ProtocolError, type WireHandler } from '../../../packages/engine/src/wire/wire.ts';
-import { encodeHandshake, MAX_BLOCK, MSG } from '../../../packages/engine/src/wire/protocol.ts';
+import { encodeHandshake, encodeHashMessage, MAX_BLOCK, MAX_HASH_COUNT, MSG, uncleCount, type HashRequest } from '../../../packages/engine/src/wire/protocol.ts';
 import { MAX_REDELIVER } from '../../../packages/engine/src/platform.ts';
 import { encode } from '../../../packages/engine/src/bencode.ts';
 import { Rng } from '../lib/rng.ts';
@@ -38,6 +38,12 @@ function recorder(): { handler: WireHandler; log: string[]; violation: () => str
     ok(u32(i) && u32(b) && l >= 1 && l <= MAX_BLOCK, `${what} fields out of range: ${i} ${b} ${l}`);
     ev(`${what} ${i} ${b} ${l}`);
   };
+  const hash = (what: string, r: HashRequest, bytes: number, digest = '') => {
+    const count = r.length;
+    ok(r.piecesRoot.length === 32 && count >= 2 && count <= MAX_HASH_COUNT && (count & (count - 1)) === 0, `${what} count ${count} out of range`);
+    ok(what !== 'hashes' || bytes === (count + uncleCount(count, r.proofLayers)) * 32, `${what} carries ${bytes} bytes for ${count} hashes`);
+    ev(`${what} ${sum(r.piecesRoot)} ${r.baseLayer} ${r.index} ${count} ${r.proofLayers} ${digest}`);
+  };
   const handler: WireHandler = {
     handshake: (h) => {
       ok(h.infoHash.length === 20 && h.peerId.length === 20, 'handshake ids are not 20 bytes');
@@ -58,6 +64,9 @@ function recorder(): { handler: WireHandler; log: string[]; violation: () => str
     haveNone: () => ev('haveNone'),
     allowedFast: (i) => (ok(u32(i), 'allowedFast index out of range'), ev(`allowedFast ${i}`)),
     extended: (id, payload) => (ok(id >= 0 && id <= 255, 'extended id out of range'), ev(`ext ${id} ${sum(payload)}`)),
+    hashRequest: (r) => hash('hashRequest', r, 0),
+    hashReject: (r) => hash('hashReject', r, 0),
+    hashes: (r, hashes) => hash('hashes', r, hashes.length, sum(hashes)),
     error: (e) => {
       ok(error === undefined, 'second error');
       ok(e instanceof ProtocolError, 'error is not a ProtocolError');
@@ -124,7 +133,13 @@ function be(...nums: number[]): Uint8Array {
 function message(rng: Rng): Uint8Array {
   const int = () => rng.pick([0, 1, 5, 16383, 16384, 0x7fffffff, 0xffffffff, rng.u32()]);
   const len = () => rng.pick([1, 16384, MAX_BLOCK, MAX_BLOCK + 1, 0, 0xffffffff]);
-  switch (rng.int(14)) {
+  switch (rng.int(15)) {
+    case 14: {
+      const req = { piecesRoot: rng.bytes(32), baseLayer: rng.pick([0, 1, 8, 31, 32, rng.u32()]), index: int(), length: rng.pick([0, 1, 2, 512, 8192, 8193, 3, rng.u32()]), proofLayers: rng.pick([0, 1, 10, 31, 32, rng.u32()]) };
+      const id = rng.pick([MSG.hashRequest, MSG.hashes, MSG.hashReject]);
+      const honest = (req.length + (req.length >= 2 && req.length <= 8192 ? uncleCount(req.length, Math.min(req.proofLayers, 40)) : 0)) * 32;
+      return encodeHashMessage(id, req, id === MSG.hashes ? new Uint8Array(rng.chance(0.7) && honest < 1 << 20 ? honest : rng.small(2000)) : rng.chance(0.1) ? rng.bytes(1) : undefined);
+    }
     case 0: return new Uint8Array(4); // keep-alive
     case 1: return frame(rng.pick([MSG.choke, MSG.unchoke, MSG.interested, MSG.notInterested, MSG.haveAll, MSG.haveNone]), new Uint8Array(0));
     case 2: return frame(rng.pick([MSG.have, MSG.suggest, MSG.allowedFast]), be(int()));

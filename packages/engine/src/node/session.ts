@@ -68,6 +68,8 @@ export class Session implements SessionHandle {
   private hasher: Hasher;
   private udp: UdpTracker | undefined;
   private torrents = new Map<string, Torrent>();
+  /** Hybrid torrents (BEP 52) by their second handshake id, the truncated v2 infohash (hex). */
+  private byV2Id = new Map<string, Torrent>();
   private banned = new Set<string>();
   private pending = new Set<Peer>();
   /** Inbound connections per remote host, from accept to close, whichever torrent they joined. */
@@ -262,7 +264,7 @@ export class Session implements SessionHandle {
     // MSE handshakes are answered here; Peer sees the plaintext BitTorrent stream either way.
     const conn = acceptMse(raw, {
       policy: this.opts.encryption ?? 'prefer-plaintext',
-      infoHashes: () => [...this.torrents.values()].map((t) => t.infoHash),
+      infoHashes: () => [...this.torrents.values()].flatMap((t) => t.handshakeIds()),
       timeoutMs: this.limits.handshakeTimeoutMs,
     });
     // Until its handshake names a torrent, the peer belongs to the session.
@@ -270,7 +272,8 @@ export class Session implements SessionHandle {
       source: 'incoming',
       resolve: (infoHash) => {
         this.pending.delete(peer);
-        return this.torrents.get(toHex(infoHash));
+        const hex = toHex(infoHash);
+        return this.torrents.get(hex) ?? this.byV2Id.get(hex);
       },
     });
     this.pending.add(peer);
@@ -309,9 +312,16 @@ export class Session implements SessionHandle {
       t = new Torrent(this.context(), { infoHashHex: meta.infoHashHex, metainfo: meta }, { ...opts, savePath });
     }
     this.torrents.set(t.infoHashHex, t);
+    this.noteV2Id(t);
+    if (!t.metainfo) t.once('metadata', () => this.torrents.get(t.infoHashHex) === t && this.noteV2Id(t));
     this.scheduler.changes.note(t);
     await t.start();
     return t;
+  }
+
+  /** A hybrid torrent is reached by its truncated v2 infohash too (a v2-only one already is). */
+  private noteV2Id(t: Torrent): void {
+    for (const id of t.handshakeIds().slice(1)) this.byV2Id.set(toHex(id), t);
   }
 
   get(infoHashHex: string): Torrent | undefined {
@@ -330,6 +340,7 @@ export class Session implements SessionHandle {
     const t = this.get(infoHashHex);
     if (!t) throw new MetainfoError(`no torrent ${infoHashHex}`);
     this.torrents.delete(t.infoHashHex);
+    for (const id of t.handshakeIds().slice(1)) if (this.byV2Id.get(toHex(id)) === t) this.byV2Id.delete(toHex(id));
     this.scheduler.changes.note(t);
     await t.close(opts);
   }
@@ -387,6 +398,7 @@ export class Session implements SessionHandle {
     for (const p of this.pending) p.destroy('session closing');
     await Promise.allSettled([...this.torrents.values()].map((t) => t.close()));
     this.torrents.clear();
+    this.byV2Id.clear();
     this.scheduler.close();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.wsPool?.close();

@@ -6,7 +6,7 @@ import { Bitfield } from '../bitfield.ts';
 import type { Connection } from '../platform.ts';
 import {
   encodeBitfield, encodeBlockRef, encodeExtended, encodeHandshake, encodeIndex, encodePieceHeader, encodePort, encodeSimple,
-  blockKey, KEEPALIVE, MSG, type Handshake,
+  blockKey, encodeHashMessage, KEEPALIVE, MSG, type Handshake, type HashRequest,
 } from '../wire/protocol.ts';
 import { ProtocolError, Wire, type WireHandler } from '../wire/wire.ts';
 import { decodeExtHandshake, type ExtHandshake } from '../wire/extended.ts';
@@ -15,7 +15,11 @@ import { copyBytes, toHex } from '../hex.ts';
 
 /** What a peer needs from the torrent it belongs to. */
 export interface PeerHost {
+  /** The torrent's id: what our handshakes carry unless the connection speaks v2 (BEP 52). */
   readonly infoHash: Uint8Array;
+  /** BEP 52: the truncated SHA-256 infohash of a torrent we speak v2 for (v2-only or hybrid); the
+   *  same as infoHash for a v2-only torrent; undefined for a v1 torrent. */
+  readonly infoHashV2Short: Uint8Array | undefined;
   readonly peerId: Uint8Array;
   /** Our DHT node's UDP port, announced with BEP 5's PORT message; undefined = no DHT. */
   dhtPort(): number | undefined;
@@ -33,6 +37,10 @@ export interface PeerHost {
   onReject(peer: Peer, index: number, begin: number): void;
   onExtended(peer: Peer, name: string, payload: Uint8Array): void;
   onExtHandshake(peer: Peer): void;
+  /** BEP 52 messages, only from a peer that speaks v2 on this connection (Peer.v2). */
+  onHashRequest(peer: Peer, req: HashRequest): void;
+  onHashes(peer: Peer, req: HashRequest, hashes: Uint8Array): void;
+  onHashReject(peer: Peer, req: HashRequest): void;
   /** Name of the extension we gave local id `id` (ut_metadata 1, ut_pex 2, registered ones after). */
   localExtension(id: number): string | undefined;
   onClose(peer: Peer, reason: string): void;
@@ -48,6 +56,8 @@ export class Peer implements WireHandler {
   fast = false;
   extendedSupported = false;
   dhtSupported = false;
+  /** BEP 52: both sides speak v2 for this torrent; hash requests may go both ways. */
+  v2 = false;
   ext: ExtHandshake | undefined;
 
   amChoking = true;
@@ -138,9 +148,12 @@ export class Peer implements WireHandler {
     this.closeListeners.push(fn);
   }
 
+  /** Outgoing: the torrent's id. Incoming: the v2 id to a v2 peer (a hybrid's connection named by
+   *  its v1 hash with the v2 bit set is upgraded, as libtorrent does), else the id it named. */
   private sendHandshake(): void {
     const h = this.host!;
-    this.conn.write(encodeHandshake(h.infoHash, h.peerId, { extended: true, fast: true, dht: h.dhtPort() !== undefined }));
+    const id = this.v2 && h.infoHashV2Short ? h.infoHashV2Short : h.infoHash;
+    this.conn.write(encodeHandshake(id, h.peerId, { extended: true, fast: true, dht: h.dhtPort() !== undefined, v2: !!h.infoHashV2Short }));
   }
 
   // ---- sending ----
@@ -237,6 +250,10 @@ export class Peer implements WireHandler {
     return ok;
   }
 
+  sendHashMessage(id: number, req: HashRequest, hashes?: Uint8Array): void {
+    if (this.v2) this.send(encodeHashMessage(id, req, hashes));
+  }
+
   sendExtended(name: string, payload: Uint8Array): void {
     const id = name === 'handshake' ? 0 : this.ext?.m[name];
     if (id === undefined || id === 0 && name !== 'handshake') return;
@@ -277,12 +294,18 @@ export class Peer implements WireHandler {
 
   // ---- WireHandler: validated events from the wire ----
   handshake(h: Handshake): void {
+    const named = toHex(h.infoHash);
     if (!this.host) {
       this.host = this.resolve?.(h.infoHash);
       if (!this.host) return this.fail('handshake for a torrent we do not have');
+      this.v2 = speaksV2(this.host, named, h.flags.v2);
       this.sendHandshake();
-    } else if (toHex(h.infoHash) !== toHex(this.host.infoHash)) {
-      return this.fail('handshake infohash mismatch');
+    } else {
+      // A hybrid torrent's peer may answer with either id (libtorrent answers a v2-capable dialler
+      // with the truncated v2 hash).
+      const v2Short = this.host.infoHashV2Short;
+      if (named !== toHex(this.host.infoHash) && (!v2Short || named !== toHex(v2Short))) return this.fail('handshake infohash mismatch');
+      this.v2 = speaksV2(this.host, named, h.flags.v2);
     }
     if (toHex(h.peerId) === toHex(this.host.peerId)) return this.fail('connected to ourselves');
     this.remoteId = h.peerId;
@@ -403,6 +426,24 @@ export class Peer implements WireHandler {
     }
   }
 
+  hashRequest(req: HashRequest): void {
+    if (this.hashCheck()) this.host!.onHashRequest(this, req);
+  }
+
+  hashes(req: HashRequest, hashes: Uint8Array): void {
+    if (this.hashCheck()) this.host!.onHashes(this, req, hashes);
+  }
+
+  hashReject(req: HashRequest): void {
+    if (this.hashCheck()) this.host!.onHashReject(this, req);
+  }
+
+  private hashCheck(): boolean {
+    if (this.v2) return true;
+    this.fail('hash message on a connection that does not speak BitTorrent v2');
+    return false;
+  }
+
   error(err: ProtocolError): void {
     this.fail(`protocol error: ${err.message}`);
   }
@@ -423,6 +464,13 @@ export class Peer implements WireHandler {
     }
     return true;
   }
+}
+
+/** The connection speaks v2 when the torrent does and the peer named it by its v2 id or set the
+ *  v2 bit (BEP 52); a v1 torrent's peer setting the bit is simply a v1 peer here. */
+function speaksV2(host: PeerHost, namedHex: string, v2Bit: boolean): boolean {
+  const v2Short = host.infoHashV2Short;
+  return !!v2Short && (v2Bit || namedHex === toHex(v2Short));
 }
 
 /** Azureus-style ids: -XX1234- → "XX 1.2.3.4". */

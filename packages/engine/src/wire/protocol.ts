@@ -1,4 +1,4 @@
-// BEP 3 / BEP 6 / BEP 10 message ids and encoders. Encoders return fresh Uint8Arrays; `piece`
+// BEP 3 / BEP 6 / BEP 10 / BEP 52 message ids and encoders. Encoders return fresh Uint8Arrays; `piece`
 // returns a header only so the block itself is written without being copied.
 
 import { copyBytes } from '../hex.ts';
@@ -23,6 +23,9 @@ export const MSG = {
   reject: 0x10,
   allowedFast: 0x11,
   extended: 20,
+  hashRequest: 21,
+  hashes: 22,
+  hashReject: 23,
 } as const;
 
 export const BLOCK_SIZE = 16 * 1024;
@@ -38,6 +41,8 @@ export interface HandshakeFlags {
   extended: boolean;
   fast: boolean;
   dht: boolean;
+  /** BEP 52: we speak v2 for this torrent (reserved byte 7, 0x10). */
+  v2?: boolean;
 }
 
 export function encodeHandshake(infoHash: Uint8Array, peerId: Uint8Array, flags: HandshakeFlags): Uint8Array {
@@ -45,7 +50,7 @@ export function encodeHandshake(infoHash: Uint8Array, peerId: Uint8Array, flags:
   out[0] = 19;
   out.set(PROTOCOL, 1);
   if (flags.extended) out[25] = 0x10;
-  out[27] = (flags.fast ? 0x04 : 0) | (flags.dht ? 0x01 : 0);
+  out[27] = (flags.v2 ? 0x10 : 0) | (flags.fast ? 0x04 : 0) | (flags.dht ? 0x01 : 0);
   out.set(infoHash, 28);
   out.set(peerId, 48);
   return out;
@@ -54,7 +59,7 @@ export function encodeHandshake(infoHash: Uint8Array, peerId: Uint8Array, flags:
 export interface Handshake {
   infoHash: Uint8Array;
   peerId: Uint8Array;
-  flags: HandshakeFlags;
+  flags: Required<HandshakeFlags>;
 }
 
 export function decodeHandshake(b: Uint8Array): Handshake {
@@ -63,7 +68,7 @@ export function decodeHandshake(b: Uint8Array): Handshake {
   return {
     infoHash: copyBytes(b.subarray(28, 48)),
     peerId: copyBytes(b.subarray(48, 68)),
-    flags: { extended: (b[25]! & 0x10) !== 0, fast: (b[27]! & 0x04) !== 0, dht: (b[27]! & 0x01) !== 0 },
+    flags: { extended: (b[25]! & 0x10) !== 0, fast: (b[27]! & 0x04) !== 0, dht: (b[27]! & 0x01) !== 0, v2: (b[27]! & 0x10) !== 0 },
   };
 }
 
@@ -123,4 +128,66 @@ export function encodeExtended(extId: number, payload: Uint8Array): Uint8Array {
   out[5] = extId;
   out.set(payload, 6);
   return out;
+}
+
+/** BEP 52 hash request, hashes and hash reject share this header: which file's tree (by its pieces
+ *  root), the layer asked for (0 = 16 KiB blocks), the first node and how many, and how many
+ *  ancestor layers of proof. */
+export interface HashRequest {
+  piecesRoot: Uint8Array;
+  baseLayer: number;
+  index: number;
+  length: number;
+  proofLayers: number;
+}
+
+export const HASH_HEADER_LENGTH = 1 + 32 + 16;
+/** libtorrent answers at most this many base hashes per request; more is no honest request. */
+export const MAX_HASH_COUNT = 8192;
+/** A tree over 2^32 blocks (64 TiB files) has 32 layers: deeper proofs cannot exist. */
+export const MAX_PROOF_LAYERS = 32;
+
+/** How many uncle hashes follow the `length` (a power of two) base hashes: one per proof layer
+ *  above the subtree the base hashes span by themselves (BEP 52; libtorrent counts the same). */
+export function uncleCount(length: number, proofLayers: number): number {
+  return Math.max(0, proofLayers - (Math.log2(length) - 1));
+}
+
+export function encodeHashMessage(id: number, req: HashRequest, hashes?: Uint8Array): Uint8Array {
+  const { out, view } = frame(id, HASH_HEADER_LENGTH - 1 + (hashes?.length ?? 0));
+  out.set(req.piecesRoot, 5);
+  view.setUint32(37, req.baseLayer);
+  view.setUint32(41, req.index);
+  view.setUint32(45, req.length);
+  view.setUint32(49, req.proofLayers);
+  if (hashes) out.set(hashes, 53);
+  return out;
+}
+
+/** The header of a hash request/hashes/hash reject body (id byte first); throws on a malformed
+ *  one. For `hashes` the body must hold exactly the base hashes and the uncles the header implies. */
+export function decodeHashMessage(m: Uint8Array): { req: HashRequest; hashes: Uint8Array } {
+  if (m.length < HASH_HEADER_LENGTH) throw new Error(`hash message of ${m.length} bytes is too short`);
+  const req: HashRequest = {
+    piecesRoot: copyBytes(m.subarray(1, 33)),
+    baseLayer: readU32(m, 33),
+    index: readU32(m, 37),
+    length: readU32(m, 41),
+    proofLayers: readU32(m, 45),
+  };
+  // BEP 52: a power of two greater than one (one hash alone has no subtree to prove).
+  if (req.length < 2 || req.length > MAX_HASH_COUNT || (req.length & (req.length - 1)) !== 0) throw new Error(`hash count ${req.length} is not a power of two in 2..${MAX_HASH_COUNT}`);
+  if (req.baseLayer >= MAX_PROOF_LAYERS || req.proofLayers >= MAX_PROOF_LAYERS) throw new Error('hash layers out of range');
+  const body = m.length - HASH_HEADER_LENGTH;
+  if (m[0] !== MSG.hashes) {
+    if (body !== 0) throw new Error(`hash request/reject of ${m.length} bytes, expected ${HASH_HEADER_LENGTH}`);
+    return { req, hashes: new Uint8Array(0) };
+  }
+  const expected = (req.length + uncleCount(req.length, req.proofLayers)) * 32;
+  if (body !== expected) throw new Error(`hashes message carries ${body} bytes of hashes, its header implies ${expected}`);
+  return { req, hashes: m.subarray(HASH_HEADER_LENGTH) };
+}
+
+function readU32(b: Uint8Array, at: number): number {
+  return ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
 }

@@ -1,9 +1,9 @@
-// Frames the byte stream from one peer into BEP 3/6/10 messages. Structural checks only (lengths,
+// Frames the byte stream from one peer into BEP 3/6/10/52 messages. Structural checks only (lengths,
 // ids, sizes); range checks against the torrent happen in the peer layer, which knows piece counts.
 
 import { copyBytes } from '../hex.ts';
 import { MAX_REDELIVER } from '../platform.ts';
-import { decodeHandshake, HANDSHAKE_LENGTH, MAX_BLOCK, MSG, type Handshake } from './protocol.ts';
+import { decodeHandshake, decodeHashMessage, HANDSHAKE_LENGTH, HASH_HEADER_LENGTH, MAX_BLOCK, MSG, type Handshake, type HashRequest } from './protocol.ts';
 
 export class ProtocolError extends Error {
   constructor(message: string) {
@@ -30,6 +30,10 @@ export interface WireHandler {
   reject(index: number, begin: number, length: number): void;
   allowedFast(index: number): void;
   extended(id: number, payload: Uint8Array): void;
+  /** BEP 52. `hashes` (base hashes, then uncles) may alias the socket's buffer, like a block. */
+  hashRequest(req: HashRequest): void;
+  hashes(req: HashRequest, hashes: Uint8Array): void;
+  hashReject(req: HashRequest): void;
   error(err: ProtocolError): void;
 }
 
@@ -47,6 +51,8 @@ const FIXED_LENGTH: Record<number, number> = {
   [MSG.haveNone]: 1,
   [MSG.reject]: 13,
   [MSG.allowedFast]: 5,
+  [MSG.hashRequest]: HASH_HEADER_LENGTH,
+  [MSG.hashReject]: HASH_HEADER_LENGTH,
 };
 
 export class Wire {
@@ -155,6 +161,19 @@ export class Wire {
       case MSG.extended:
         if (m.length < 2) throw new ProtocolError('extended message too short');
         return h.extended(m[1]!, m.subarray(2));
+      case MSG.hashRequest:
+      case MSG.hashes:
+      case MSG.hashReject: {
+        let decoded;
+        try {
+          decoded = decodeHashMessage(m);
+        } catch (e) {
+          throw new ProtocolError((e as Error).message);
+        }
+        if (id === MSG.hashRequest) return h.hashRequest(decoded.req);
+        if (id === MSG.hashReject) return h.hashReject(decoded.req);
+        return h.hashes(decoded.req, decoded.hashes);
+      }
       default:
         return; // unknown ids are ignored, as BEP 3 asks, so newer extensions don't break us
     }
