@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Wire, type WireHandler } from '../src/wire/wire.ts';
-import { decodeHandshake, encodeBlockRef, encodeHandshake, encodeHashMessage, encodeIndex, encodePieceHeader, MSG, uncleCount } from '../src/wire/protocol.ts';
+import { decodeHandshake, encodeBlockRef, encodeHandshake, encodeHashMessage, encodeIndex, encodePieceHeader, MSG } from '../src/wire/protocol.ts';
+import { uncleCount } from '../src/merkle.ts';
 
 function recorder(log: string[]): WireHandler {
   const rec = (name: string) => (...args: unknown[]) => log.push(`${name}:${args.map((a) => (a instanceof Uint8Array ? Buffer.from(a).toString('hex') : String(a))).join(',')}`);
@@ -113,9 +114,9 @@ test('BEP 52: hash request, hashes and hash reject round-trip; the hashes carry 
   const root = randomBytes(32);
   const req = { piecesRoot: root, baseLayer: 8, index: 512, length: 512, proofLayers: 10 };
   // 512 base hashes span 9 layers by themselves: of 10 proof layers, 2 need an uncle.
-  assert.equal(uncleCount(512, 10), 2);
-  assert.equal(uncleCount(2, 3), 3);
-  assert.equal(uncleCount(4, 0), 0);
+  assert.equal(uncleCount({ ...req, length: 512, proofLayers: 10 }), 2);
+  assert.equal(uncleCount({ ...req, length: 2, proofLayers: 3 }), 3);
+  assert.equal(uncleCount({ ...req, length: 4, proofLayers: 0 }), 0);
   const hashes = randomBytes(32 * 514);
   const log = afterHandshake(encodeHashMessage(MSG.hashRequest, req), encodeHashMessage(MSG.hashes, req, hashes), encodeHashMessage(MSG.hashReject, req));
   const json = JSON.stringify({ ...req, piecesRoot: root.toString('hex') });
@@ -131,7 +132,7 @@ function shortened(m: Uint8Array): Uint8Array {
 
 test('BEP 52: hostile hash messages are protocol errors, not crashes', () => {
   const req = { piecesRoot: new Uint8Array(32), baseLayer: 0, index: 0, length: 4, proofLayers: 2 };
-  const ok = uncleCount(4, 2) + 4;
+  const ok = uncleCount(req) + 4;
   const body = (n: number) => new Uint8Array(32 * n);
   const cases: [string, Uint8Array][] = [
     ['a request one byte short', shortened(encodeHashMessage(MSG.hashRequest, req))],

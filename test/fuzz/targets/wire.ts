@@ -6,7 +6,8 @@
 // nothing may throw out of push().
 
 import { Wire, ProtocolError, type WireHandler } from '../../../packages/engine/src/wire/wire.ts';
-import { encodeHandshake, encodeHashMessage, MAX_BLOCK, MAX_HASH_COUNT, MSG, uncleCount, type HashRequest } from '../../../packages/engine/src/wire/protocol.ts';
+import { encodeHandshake, encodeHashMessage, MAX_BLOCK, MAX_HASH_COUNT, MSG, type HashRequest } from '../../../packages/engine/src/wire/protocol.ts';
+import { uncleCount } from '../../../packages/engine/src/merkle.ts';
 import { MAX_REDELIVER } from '../../../packages/engine/src/platform.ts';
 import { encode } from '../../../packages/engine/src/bencode.ts';
 import { Rng } from '../lib/rng.ts';
@@ -41,7 +42,7 @@ function recorder(): { handler: WireHandler; log: string[]; violation: () => str
   const hash = (what: string, r: HashRequest, bytes: number, digest = '') => {
     const count = r.length;
     ok(r.piecesRoot.length === 32 && count >= 2 && count <= MAX_HASH_COUNT && (count & (count - 1)) === 0, `${what} count ${count} out of range`);
-    ok(what !== 'hashes' || bytes === (count + uncleCount(count, r.proofLayers)) * 32, `${what} carries ${bytes} bytes for ${count} hashes`);
+    ok(what !== 'hashes' || bytes === (count + uncleCount(r)) * 32, `${what} carries ${bytes} bytes for ${count} hashes`);
     ev(`${what} ${sum(r.piecesRoot)} ${r.baseLayer} ${r.index} ${count} ${r.proofLayers} ${digest}`);
   };
   const handler: WireHandler = {
@@ -137,7 +138,7 @@ function message(rng: Rng): Uint8Array {
     case 14: {
       const req = { piecesRoot: rng.bytes(32), baseLayer: rng.pick([0, 1, 8, 31, 32, rng.u32()]), index: int(), length: rng.pick([0, 1, 2, 512, 8192, 8193, 3, rng.u32()]), proofLayers: rng.pick([0, 1, 10, 31, 32, rng.u32()]) };
       const id = rng.pick([MSG.hashRequest, MSG.hashes, MSG.hashReject]);
-      const honest = (req.length + (req.length >= 2 && req.length <= 8192 ? uncleCount(req.length, Math.min(req.proofLayers, 40)) : 0)) * 32;
+      const honest = (req.length + (req.length >= 2 && req.length <= 8192 ? uncleCount({ ...req, proofLayers: Math.min(req.proofLayers, 40) }) : 0)) * 32;
       return encodeHashMessage(id, req, id === MSG.hashes ? new Uint8Array(rng.chance(0.7) && honest < 1 << 20 ? honest : rng.small(2000)) : rng.chance(0.1) ? rng.bytes(1) : undefined);
     }
     case 0: return new Uint8Array(4); // keep-alive

@@ -2,6 +2,7 @@
 // returns a header only so the block itself is written without being copied.
 
 import { copyBytes } from '../hex.ts';
+import { uncleCount, type HashRange } from '../merkle.ts';
 
 export const PROTOCOL = new TextEncoder().encode('BitTorrent protocol');
 export const HANDSHAKE_LENGTH = 68;
@@ -133,12 +134,8 @@ export function encodeExtended(extId: number, payload: Uint8Array): Uint8Array {
 /** BEP 52 hash request, hashes and hash reject share this header: which file's tree (by its pieces
  *  root), the layer asked for (0 = 16 KiB blocks), the first node and how many, and how many
  *  ancestor layers of proof. */
-export interface HashRequest {
+export interface HashRequest extends HashRange {
   piecesRoot: Uint8Array;
-  baseLayer: number;
-  index: number;
-  length: number;
-  proofLayers: number;
 }
 
 export const HASH_HEADER_LENGTH = 1 + 32 + 16;
@@ -146,12 +143,6 @@ export const HASH_HEADER_LENGTH = 1 + 32 + 16;
 export const MAX_HASH_COUNT = 8192;
 /** A tree over 2^32 blocks (64 TiB files) has 32 layers: deeper proofs cannot exist. */
 export const MAX_PROOF_LAYERS = 32;
-
-/** How many uncle hashes follow the `length` (a power of two) base hashes: one per proof layer
- *  above the subtree the base hashes span by themselves (BEP 52; libtorrent counts the same). */
-export function uncleCount(length: number, proofLayers: number): number {
-  return Math.max(0, proofLayers - (Math.log2(length) - 1));
-}
 
 export function encodeHashMessage(id: number, req: HashRequest, hashes?: Uint8Array): Uint8Array {
   const { out, view } = frame(id, HASH_HEADER_LENGTH - 1 + (hashes?.length ?? 0));
@@ -183,7 +174,7 @@ export function decodeHashMessage(m: Uint8Array): { req: HashRequest; hashes: Ui
     if (body !== 0) throw new Error(`hash request/reject of ${m.length} bytes, expected ${HASH_HEADER_LENGTH}`);
     return { req, hashes: new Uint8Array(0) };
   }
-  const expected = (req.length + uncleCount(req.length, req.proofLayers)) * 32;
+  const expected = (req.length + uncleCount(req)) * 32;
   if (body !== expected) throw new Error(`hashes message carries ${body} bytes of hashes, its header implies ${expected}`);
   return { req, hashes: m.subarray(HASH_HEADER_LENGTH) };
 }
