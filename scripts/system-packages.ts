@@ -43,6 +43,9 @@ export const SYSTEM_PACKAGES: SystemPackage[] = [
   // The tracker's TURN credentials are checked against a real coturn (packages/tracker/test/
   // turn-coturn.test.ts). `turnserver --version` prints the version and exits 0 (--help exits 255).
   { pkg: 'coturn', cmd: 'turnserver', args: ['--version'] },
+  // FTP sources (packages/sources) are read from a real vsftpd the tests start. It prints its
+  // version on file descriptor 0, hence the redirect; /usr/sbin is not on every user's PATH.
+  { pkg: 'vsftpd', cmd: 'sh', args: ['-c', '/usr/sbin/vsftpd -v 0>&1 | grep -q vsftpd'] },
 ];
 
 /** True only when the command ran and exited 0 within 30 s. */

@@ -2,6 +2,7 @@
 // Session and Torrent implement these interfaces (src/session.ts, src/torrent.ts).
 
 import type { Metainfo, PeerAddress } from './types.ts';
+import type { RangeRead } from './swarm/webseed.ts';
 import type { Storage } from './platform.ts';
 import type { TrackerTransport } from './discovery/tracker-types.ts';
 import type { DhtQueries } from './node/dht-queries.ts';
@@ -42,6 +43,9 @@ export interface SessionOptions {
   dht?: false | { bootstrap?: string[] };
   /** Extra tracker URLs added to every torrent. */
   trackers?: string[];
+  /** Range readers for web seed / mirror URL schemes beyond http(s), by scheme without the colon
+   *  (`{ ftp: … }`): how a mirror given as ftp:// is read. */
+  rangeReaders?: Record<string, RangeRead>;
   /** A tracker running in this very process (a node's built-in one): see LocalTracker. */
   localTracker?: LocalTracker;
   /**
@@ -184,6 +188,20 @@ export interface AddTorrentOptions {
   trackers?: string[];
   /** Announces, scrapes and DHT look-ups through SessionOptions.privateDiscovery only. */
   privateDiscovery?: boolean;
+  /** Mirrors of the content, drawn from like BEP 19 web seeds beside the swarm: a single-file
+   *  torrent's own file URL, or a folder URL ending in '/' holding `<name>` (multi-file:
+   *  `<name>/<path>`). http(s), and any scheme SessionOptions.rangeReaders has (ftp). */
+  mirrors?: string[];
+}
+
+/** What one source gave a download: a peer (by address) or a web seed / mirror (by URL). */
+export interface SourceBytes {
+  address: string;
+  kind: 'peer' | 'webseed';
+  /** Bytes of blocks received from it (duplicates in endgame not counted). */
+  downloaded: number;
+  /** Banned for data that failed its hash check. */
+  banned: boolean;
 }
 
 /** One of: a .torrent file's bytes, a magnet URI, or a bare 40-hex / 32-base32 infohash. */
@@ -289,6 +307,8 @@ export interface TorrentHandle {
   readonly revision: number;
   stats(): TorrentStats;
   peers(): PeerStats[];
+  /** Bytes by source over this run (a peer that left is still counted), most first. */
+  sources?(): SourceBytes[];
   trackers(): TrackerStatus[];
   addPeer(addr: PeerAddress | string): void;
   pause(): Promise<void>;

@@ -8,6 +8,7 @@ import type { Metainfo, PeerAddress } from './types.ts';
 import type { RateLimitPair } from './swarm/rate-limiter.ts';
 import type { Scheduler } from './scheduler.ts';
 import type { EngineTally } from './counters.ts';
+import type { RangeRead } from './swarm/webseed.ts';
 
 export interface TorrentContext {
   peerId: Uint8Array;
@@ -27,6 +28,8 @@ export interface TorrentContext {
   };
   dhtPort(): number | undefined;
   extraTrackers: string[];
+  /** Readers for mirror URL schemes beyond http(s) (SessionOptions.rangeReaders). */
+  rangeReaders?: Record<string, RangeRead>;
   maxConnections: number;
   /** Room for one more connection node-wide (checked before dialling); omitted = no such limit. */
   canConnect?(): boolean;

@@ -18,6 +18,7 @@ import { growQueue } from './swarm/pipeline.ts';
 import { TorrentThrottle } from './swarm/rate-limiter.ts';
 import { PieceCache, UploadServer } from './swarm/uploader.ts';
 import { WebSeed, type WebSeedHost } from './swarm/webseed.ts';
+import type { SourceBytes } from './api.ts';
 import { TorrentSwarm } from './torrent-swarm.ts';
 import { decodePex } from './wire/extended.ts';
 import { BLOCK_SIZE, MSG, type HashRequest } from './wire/protocol.ts';
@@ -30,6 +31,12 @@ const BOTH_SEEDING_GRACE_MS = 2000;
 
 const BAN_STRIKES = 3;
 const MAX_WRITE_BACKLOG = 32 * 1024 * 1024;
+
+function addTo(map: Map<string, number> | undefined, key: string, n: number): Map<string, number> {
+  const m = map ?? new Map<string, number>();
+  m.set(key, (m.get(key) ?? 0) + n);
+  return m;
+}
 
 export abstract class TorrentPieces extends TorrentSwarm {
   protected storage: Storage | undefined;
@@ -48,6 +55,9 @@ export abstract class TorrentPieces extends TorrentSwarm {
   protected webSeedUrls: string[] | undefined;
   protected webSeeds: WebSeed[] | undefined;
   protected fileStats: FileStatTracker | undefined;
+  /** Bytes of blocks taken in, by source (peer address key or `webseed:URL`): what each source gave
+   *  this download, kept after a peer leaves. Made on the first block. */
+  protected bytesBySource: Map<string, number> | undefined;
 
   /** Stops the torrent with an error (torrent.ts). */
   protected abstract fail(message: string): void;
@@ -241,6 +251,7 @@ export abstract class TorrentPieces extends TorrentSwarm {
     const tally = this.ctx.tally;
     if (tally) tally.bytesReceived[from ? from.conn.transport : 'webseed'] += block.length;
     const result = picker.received(index, begin, block, key);
+    if (result !== 'duplicate') this.bytesBySource = addTo(this.bytesBySource, key, block.length);
     if (result && result !== 'duplicate') {
       // Endgame: others may still be fetching blocks of this piece; tell them to stop.
       for (const other of this.peersByKey.values()) {
@@ -251,6 +262,16 @@ export abstract class TorrentPieces extends TorrentSwarm {
     } else if (result === undefined && picker.active.has(index)) {
       for (const other of this.peersByKey.values()) if (other !== from && other.isRequested(index, begin)) other.sendCancel(index, begin, block.length);
     }
+  }
+
+  /** Bytes each source gave this download (peers by address, web seeds and mirrors by URL), most first. */
+  sources(): SourceBytes[] {
+    const out: SourceBytes[] = [];
+    for (const [key, downloaded] of this.bytesBySource ?? []) {
+      const web = key.startsWith('webseed:');
+      out.push({ address: web ? key.slice('webseed:'.length) : key, kind: web ? 'webseed' : 'peer', downloaded, banned: this.ctx.isBanned(key) });
+    }
+    return out.sort((a, b) => b.downloaded - a.downloaded);
   }
 
   protected hasWebSeedsRunning(): boolean {
@@ -270,7 +291,10 @@ export abstract class TorrentPieces extends TorrentSwarm {
         warn: (message) => this.emit('warning', message),
       };
       for (const url of new Set([...meta.urlList, ...(this.webSeedUrls ?? [])])) {
-        if (/^https?:\/\//i.test(url)) this.webSeeds.push(new WebSeed(url, meta, host));
+        const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
+        if (scheme === 'http' || scheme === 'https') this.webSeeds.push(new WebSeed(url, meta, host));
+        else if (scheme && this.ctx.rangeReaders?.[scheme]) this.webSeeds.push(new WebSeed(url, meta, host, this.ctx.rangeReaders[scheme]));
+        else this.emit('warning', `web seed ${url}: no reader for this kind of URL`);
       }
     }
     for (const w of this.webSeeds ?? []) w.start();
@@ -328,12 +352,14 @@ export abstract class TorrentPieces extends TorrentSwarm {
     this.emit('hash-failed', index, [...contributors]);
     for (const key of contributors) {
       const peer = this.peersByKey.get(key);
-      const strikes = contributors.size === 1 ? BAN_STRIKES : (peer ? ++peer.strikes : 0);
+      const seed = peer ? undefined : this.webSeeds?.find((w) => w.key === key);
+      const strikes = contributors.size === 1 ? BAN_STRIKES : peer ? ++peer.strikes : seed ? ++seed.strikes : 0;
       if (strikes < BAN_STRIKES) continue;
       this.ctx.ban(key, peer?.remoteId);
       this.candidates?.delete(key);
       this.emit('peer-banned', { address: key, reason: `sent data for piece ${index} that failed its hash check` });
       peer?.destroy('banned: sent corrupt data');
+      seed?.stop();
     }
     for (const p of this.peersByKey.values()) this.fillRequests(p);
   }

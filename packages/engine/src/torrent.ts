@@ -58,7 +58,8 @@ export class Torrent extends TorrentPieces implements TorrentHandle {
       }
     }
     this.trackerUrls = tiers;
-    if (src.webSeeds?.length) this.webSeedUrls = src.webSeeds;
+    const webSeeds = [...(src.webSeeds ?? []), ...(opts.mirrors ?? [])];
+    if (webSeeds.length) this.webSeedUrls = webSeeds;
     for (const p of [...(src.peers ?? []), ...(opts.peers ?? [])]) this.addPeer(p, 'manual');
   }
 

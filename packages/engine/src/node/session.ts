@@ -172,6 +172,7 @@ export class Session implements SessionHandle {
       dht: this.dht,
       dhtPort: () => this.dhtPort,
       extraTrackers: this.opts.trackers ?? [],
+      rangeReaders: this.opts.rangeReaders,
       maxConnections: this.limits.maxConnectionsPerTorrent,
       canConnect: () => this.connectionCount() < this.limits.maxConnections,
       handshakeTimeoutMs: this.limits.handshakeTimeoutMs,

@@ -38,6 +38,8 @@ export interface PeerView {
   has(index: number): boolean;
   /** True when this peer already has the block outstanding (so endgame does not ask twice). */
   isRequested(index: number, begin: number): boolean;
+  /** Takes only pieces of its own outside endgame (web seeds and mirrors: see WebSeed.wholePieces). */
+  readonly wholePieces?: boolean;
 }
 
 const NO_ACTIVE: ReadonlyMap<number, ActivePiece> = new Map();
@@ -127,6 +129,9 @@ export class Picker {
       if (out.length >= max) return out;
     }
     for (const p of this.active.values()) {
+      // A whole-pieces source joins another's piece only once nobody is fetching any of it (its
+      // peer left half-way): else a swarm that died would leave those pieces to no one.
+      if (peer.wholePieces && p.blockState.includes(REQUESTED)) continue;
       if (!p.contributors.has(peer.key) && peer.has(p.index)) this.takeFree(p, out, max);
       if (out.length >= max) return out;
     }

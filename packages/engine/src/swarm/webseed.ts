@@ -1,6 +1,8 @@
-// BEP 19 web seeds: an HTTP server holding the files is one more source of blocks. It asks the
-// picker for a run of blocks like any peer, fetches their byte ranges (one Range request per file
-// segment) and hands the blocks to the torrent, which verifies them exactly as it does a peer's.
+// BEP 19 web seeds, and mirrors given with a download: a server holding the files is one more source
+// of blocks. It asks the picker for a run of blocks like any peer, fetches their byte ranges (one
+// range read per file segment: HTTP Range, or whatever RangeRead the session has for the URL's
+// scheme, such as FTP's REST) and hands the blocks to the torrent, which verifies them exactly as it
+// does a peer's.
 
 import { pieceSegments } from '../piece-map.ts';
 import type { Metainfo } from '../types.ts';
@@ -10,6 +12,24 @@ import { sleep, type RateGate } from './rate-limiter.ts';
 
 const BLOCKS_PER_REQUEST = 256; // 4 MiB per round trip
 const MAX_FAILURES = 5;
+
+/** Reads bytes [start, end) of the file at `url`; rejects on anything short of exactly those bytes. */
+export type RangeRead = (url: string, start: number, end: number, signal: AbortSignal) => Promise<Uint8Array>;
+
+/** HTTP(S) range reads (a server ignoring Range is accepted only when the whole file was asked for). */
+export function httpRangeRead(fetchFn: typeof fetch = fetch): RangeRead {
+  return async (url, start, end, signal) => {
+    const res = await fetchFn(url, { headers: { range: `bytes=${start}-${end - 1}` }, signal });
+    const whole = res.status === 200 && start === 0 && Number(res.headers.get('content-length') ?? end) === end;
+    if (res.status !== 206 && !whole) {
+      await res.body?.cancel();
+      throw new Error(`HTTP ${res.status} for bytes ${start}-${end - 1}`);
+    }
+    const body = new Uint8Array(await res.arrayBuffer());
+    if (body.length !== end - start) throw new Error(`short response: ${body.length} of ${end - start} bytes`);
+    return body;
+  };
+}
 
 export interface WebSeedHost {
   picker(): Picker | undefined;
@@ -25,19 +45,29 @@ export class WebSeed implements PeerView {
   readonly key: string;
   readonly url: string;
   readonly down = new SpeedMeter();
+  /** Never handed free blocks of a piece another source started: a bad piece from a web seed has
+   *  it alone to blame (peers stay untouched when a mirror serves bad bytes, and the other way). */
+  readonly wholePieces = true;
   running = false;
   failures = 0;
+  /** Failed pieces it shared with other sources (pieces it sent alone ban it at once). */
+  strikes = 0;
   private meta: Metainfo;
   private host: WebSeedHost;
   private abort = new AbortController();
-  private fetchFn: typeof fetch;
+  private read: RangeRead;
 
-  constructor(url: string, meta: Metainfo, host: WebSeedHost, fetchFn: typeof fetch = fetch) {
+  constructor(url: string, meta: Metainfo, host: WebSeedHost, read: RangeRead = httpRangeRead()) {
     this.url = url;
     this.key = `webseed:${url}`;
     this.meta = meta;
     this.host = host;
-    this.fetchFn = fetchFn;
+    this.read = read;
+  }
+
+  /** Gone for good: failed too often or banned. */
+  get dropped(): boolean {
+    return this.failures >= MAX_FAILURES || this.host.isBanned(this.key);
   }
 
   has(): boolean {
@@ -116,16 +146,7 @@ export class WebSeed implements PeerView {
       const file = this.meta.files[s.file]!;
       if (file.pad) continue; // zeros, already in `out`
       const start = s.fileOffset + (a - s.pieceOffset);
-      const res = await this.fetchFn(this.fileUrl(s.file), {
-        headers: { range: `bytes=${start}-${start + (b - a) - 1}` },
-        signal: this.abort.signal,
-      });
-      if (res.status !== 206 && !(res.status === 200 && start === 0 && b - a === file.length)) {
-        throw new Error(`HTTP ${res.status} for bytes ${start}-${start + (b - a) - 1}`);
-      }
-      const body = new Uint8Array(await res.arrayBuffer());
-      if (body.length !== b - a) throw new Error(`short response: ${body.length} of ${b - a} bytes`);
-      out.set(body, a - from);
+      out.set(await this.read(this.fileUrl(s.file), start, start + (b - a), this.abort.signal), a - from);
     }
     return out;
   }
