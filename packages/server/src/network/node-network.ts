@@ -64,6 +64,10 @@ export class NodeNetwork {
   #probing: Promise<void> | undefined;
   #again = false;
   #signature = '';
+  /** The trackers' hosts, walked from every torrent only when one was added (soon()) or every
+   *  REPROBE_MS: at 10,000 torrents the walk costs tens of ms and a heap of garbage, every 15 s. */
+  #hosts: string | undefined;
+  #hostsAt = 0;
   #turnExpires = Infinity;
   #stopped = false;
 
@@ -90,6 +94,7 @@ export class NodeNetwork {
   /** Something may have changed (a torrent with trackers was added): look within a second, once
    *  for a burst of adds, and probe only if the trackers' hosts did change. */
   soon(): void {
+    this.#hosts = undefined;
     if (this.#soon || this.#stopped) return;
     this.#soon = setTimeout(() => {
       this.#soon = undefined;
@@ -128,8 +133,11 @@ export class NodeNetwork {
   /** What, when it changes, calls for a new probe: local addresses and the trackers' hosts. */
   #currentSignature(): string {
     const addrs = Object.values(os.networkInterfaces()).flat().filter((a) => a && !a.internal).map((a) => a!.address).sort();
-    const hosts = [...new Set(this.#deps.trackerUrls().map(hostOf).filter(Boolean))].sort();
-    return `${addrs.join(',')}|${hosts.join(',')}|${JSON.stringify(this.#deps.configuredIceServers())}`;
+    if (this.#hosts === undefined || Date.now() - this.#hostsAt > REPROBE_MS) {
+      this.#hosts = [...new Set(this.#deps.trackerUrls().map(hostOf).filter(Boolean))].sort().join(',');
+      this.#hostsAt = Date.now();
+    }
+    return `${addrs.join(',')}|${this.#hosts}|${JSON.stringify(this.#deps.configuredIceServers())}`;
   }
 
   async #probe(): Promise<void> {
