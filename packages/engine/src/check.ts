@@ -9,6 +9,7 @@ import type { ResumeData } from './api.ts';
 import type { FileStat, Hasher, Storage } from './platform.ts';
 import { pieceSegments } from './piece-map.ts';
 import type { Metainfo } from './types.ts';
+import { checkV2, hasV1, hasV2 } from './torrent-v2.ts';
 
 const PARALLEL_READS = 4;
 
@@ -53,6 +54,7 @@ export async function checkPieces(meta: Metainfo, storage: Storage, hasher: Hash
     for (let i = 0; i < meta.pieceCount; i++) if (present(i)) todo.push(i);
   }
   if (todo.length > 0) opts.onHashing?.(todo.length);
+  const v1 = hasV1(meta), v2 = hasV2(meta);
   let next = 0;
   let checked = 0;
   const worker = async () => {
@@ -62,11 +64,17 @@ export async function checkPieces(meta: Metainfo, storage: Storage, hasher: Hash
       const index = todo[next++]!;
       try {
         const into: Uint8Array | undefined = buffer && index < meta.pieceCount - 1 ? buffer : undefined;
-        const data = await storage.readPiece(index, into);
-        const result = await hasher.sha1(data);
-        if (into) buffer = result.data.length === meta.pieceLength ? result.data : undefined;
-        const { digest } = result;
-        if (equal20(digest, meta.pieceHashes, index * 20)) have.set(index);
+        let data = await storage.readPiece(index, into);
+        let good = true;
+        if (v1) {
+          const result = await hasher.sha1(data);
+          data = result.data;
+          good = equal20(result.digest, meta.pieceHashes, index * 20);
+        }
+        // v2 and hybrid pieces must match their merkle tree too (a hybrid's both, as libtorrent checks).
+        if (good && v2) good = (await checkV2(meta, hasher, index, data)).ok === true;
+        if (into) buffer = data.length === meta.pieceLength ? data : undefined;
+        if (good) have.set(index);
       } catch {
         // unreadable piece: it simply isn't there
       }

@@ -23,6 +23,7 @@ import { TorrentSwarm } from './torrent-swarm.ts';
 import { decodePex } from './wire/extended.ts';
 import { BLOCK_SIZE, MSG, type HashRequest } from './wire/protocol.ts';
 import { isDiskError } from './counters.ts';
+import { checkV2, hasV1, hasV2 } from './torrent-v2.ts';
 import type { TransportCounts } from './api.ts';
 
 /** Two seeds have nothing to trade, but an extension's last messages (the Cascade receipt for the
@@ -302,12 +303,26 @@ export abstract class TorrentPieces extends TorrentSwarm {
 
   protected async completePiece(index: number, buffer: Uint8Array, contributors: Set<string>, hashed?: Uint8Array): Promise<void> {
     const meta = this.metainfo!;
-    const { digest, data } = hashed ? { digest: hashed, data: buffer } : await this.ctx.hasher.sha1(buffer);
-    if (this.closed || !this.picker) return;
-    if (!equal20(digest, meta.pieceHashes, index * 20)) {
-      this.pool?.release(data);
-      return this.pieceFailed(index, contributors);
+    let data = buffer;
+    // A hybrid piece must pass both its SHA-1 and its merkle check, as libtorrent requires.
+    if (hasV1(meta)) {
+      const v1 = hashed ? { digest: hashed, data: buffer } : await this.ctx.hasher.sha1(buffer);
+      data = v1.data;
+      if (this.closed || !this.picker) return;
+      if (!equal20(v1.digest, meta.pieceHashes, index * 20)) {
+        this.pool?.release(data);
+        return this.pieceFailed(index, contributors);
+      }
     }
+    if (hasV2(meta)) {
+      const v2 = await checkV2(meta, this.ctx.hasher, index, data);
+      if (this.closed || !this.picker) return;
+      if (v2.ok !== true) {
+        this.pool?.release(data);
+        return this.pieceFailed(index, contributors);
+      }
+    }
+    if (this.closed || !this.picker) return;
     // A reader that transforms pieces as they come (a private share's decryption) takes the
     // verified bytes here, synchronously: the buffer goes back to the pool after the write.
     if (this.listenerCount('piece-data') > 0) this.emit('piece-data', index, data);

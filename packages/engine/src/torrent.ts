@@ -16,6 +16,7 @@ import type { FileRanges, Metainfo } from './types.ts';
 import type { TorrentContext } from './torrent-context.ts';
 import { TorrentPieces } from './torrent-pieces.ts';
 import { isDiskError } from './counters.ts';
+import { hasV1 } from './torrent-v2.ts';
 
 export type { TorrentContext } from './torrent-context.ts';
 
@@ -181,7 +182,8 @@ export class Torrent extends TorrentPieces implements TorrentHandle {
       (this.fileStats ??= new FileStatTracker(meta)).seed(stats);
       this.picker = new Picker({
         pieceCount: meta.pieceCount, pieceLength: meta.pieceLength, totalLength: meta.length, have, allocate: (n) => this.bufferPool().get(n),
-        newHash: this.ctx.hasher.incremental?.bind(this.ctx.hasher),
+        // SHA-1 as blocks arrive only where there are SHA-1 piece hashes (not in a v2-only torrent).
+        newHash: hasV1(meta) ? this.ctx.hasher.incremental?.bind(this.ctx.hasher) : undefined,
       });
       this.applySelection();
       // Resume data that says what the check found needs no new save (10,000 writes after a restart).
