@@ -354,6 +354,23 @@ export function listItemSpans(buf: Uint8Array, offset: number, max: number): Spa
   return out;
 }
 
+/** A dictionary's entries as raw key bytes and value spans (input a decode has checked): keys that
+ *  are binary (BEP 52 `piece layers` is keyed by 32-byte hashes) or must keep their byte order. */
+export function dictItemSpans(buf: Uint8Array, offset: number, max: number): { key: Uint8Array; value: Span }[] {
+  const out: { key: Uint8Array; value: Span }[] = [];
+  if (buf[offset] !== 0x64) return out;
+  let pos = offset + 1;
+  while (out.length < max && pos < buf.length && buf[pos] !== 0x65) {
+    const colon = buf.indexOf(0x3a, pos);
+    const keyStart = colon + 1;
+    const keyEnd = keyStart + Number(textDecoder.decode(buf.subarray(pos, colon)));
+    const end = decode(buf, { offset: keyEnd, allowTrailing: true, skip: true }).end;
+    out.push({ key: buf.subarray(keyStart, keyEnd), value: { start: keyEnd, end } });
+    pos = end;
+  }
+  return out;
+}
+
 /** Encodes with dictionary keys sorted as raw bytes, as BEP 3 requires. Strings are UTF-8. */
 export function encode(value: unknown): Uint8Array {
   const parts: Uint8Array[] = [];

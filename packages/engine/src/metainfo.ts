@@ -1,4 +1,4 @@
-// .torrent parsing (BEP 3, 12, 19, 27, 47) and re-encoding. Input is untrusted: every field is
+// .torrent parsing (BEP 3, 12, 19, 27, 47; v2 and hybrid per BEP 52 with metainfo-v2.ts) and re-encoding. Input is untrusted: every field is
 // type-checked, file paths are validated so nothing can escape the download directory, and what
 // passes the limits (limits.ts) is built lean: keys we do not read are skipped unbuilt, and the file
 // list is read one entry at a time, so 100,000 files cost tens of MB rather than hundreds.
@@ -6,16 +6,15 @@
 import { BencodeError, BencodeReader, decode, encode, isDict, listItemSpans, text } from './bencode.ts';
 import type { BDict, BValue, DecodeOptions, FieldValue, Shape, Span } from './bencode.ts';
 import { DEFAULT_TORRENT_LIMITS, torrentLimits, type TorrentLimits } from './limits.ts';
-import { toHex } from './hex.ts';
+import { concatBytes, toHex } from './hex.ts';
+import { checkComponent, checkLength, fail, MetainfoError } from './metainfo-checks.ts';
+import { checkPieceLayers, checkV2PieceLength, encodePieceLayers, matchHybrid, parseFileTree, readPieceLayers, v2Layout, v2PieceCount, type TreeFile } from './metainfo-v2.ts';
 import { sha1 } from './sha1.ts';
+import { sha256 } from './sha256.ts';
 import type { FileEntry, Metainfo } from './types.ts';
 
-export class MetainfoError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'MetainfoError';
-  }
-}
+
+export { checkComponent, MetainfoError } from './metainfo-checks.ts';
 
 export const MAX_PIECE_LENGTH = 256 * 1024 * 1024;
 export const MAX_FILES = DEFAULT_TORRENT_LIMITS.maxFiles;
@@ -24,19 +23,23 @@ export const MAX_TRACKERS = 200;
 /** Web seed URLs kept from url-list. */
 export const MAX_WEB_SEEDS = 50;
 
-const INFO_SHAPE: Shape = { name: true, 'name.utf-8': true, 'piece length': true, pieces: true, length: true, files: 'span', private: true };
+const INFO_SHAPE: Shape = {
+  name: true, 'name.utf-8': true, 'piece length': true, pieces: true, length: true, files: 'span', private: true,
+  'meta version': true, 'file tree': 'span',
+};
 const TORRENT_SHAPE: Shape = {
-  info: INFO_SHAPE, announce: true, 'announce-list': 'span', 'url-list': 'span',
+  info: INFO_SHAPE, announce: true, 'announce-list': 'span', 'url-list': 'span', 'piece layers': 'span',
   comment: true, 'comment.utf-8': true, 'created by': true, 'creation date': true,
 };
 const FILE_FIELDS = { length: 'int', path: 'texts', 'path.utf-8': 'texts', attr: 'text' } as const;
 
 /** The parts of a .torrent that live outside `info` (and so are not covered by the infohash). */
-export type OuterFields = Partial<Pick<Metainfo, 'announce' | 'urlList' | 'comment' | 'createdBy' | 'creationDate'>>;
-
-const fail = (why: string): never => {
-  throw new MetainfoError(`invalid torrent: ${why}`);
+export type OuterFields = Partial<Pick<Metainfo, 'announce' | 'urlList' | 'comment' | 'createdBy' | 'creationDate'>> & {
+  /** BEP 52 `piece layers` (by pieces root hex). Given, every file longer than a piece must have a
+   *  layer that hashes to its root; absent (metadata from a magnet), peers supply them later. */
+  pieceLayers?: Map<string, Uint8Array>;
 };
+
 
 // A plain copy: the Metainfo must not pin the caller's (possibly huge) buffer, and Buffer#slice
 // would return a view rather than a copy.
@@ -81,7 +84,12 @@ function parseTorrentBytes(buf: Uint8Array, limits: TorrentLimits): Metainfo {
   if (!isDict(value['info']) || !span) return fail('missing info dictionary');
   const infoBytes = copy(buf.subarray(span.start, span.end));
   const files = spans['info.files'];
-  return buildMetainfo(value['info'], infoBytes, parseOuter(value, buf, spans), files && { buf, span: files }, limits);
+  const outer = parseOuter(value, buf, spans);
+  const layers = spans['piece layers'];
+  // A .torrent file must carry every layer (BEP 52); only metadata from peers may come without.
+  outer.pieceLayers = layers ? readPieceLayers(buf, layers) : new Map();
+  const tree = spans['info.file tree'];
+  return buildMetainfo(value['info'], infoBytes, outer, files && { buf, span: files }, limits, tree && { buf, span: tree });
 }
 
 /** For metadata fetched over BEP 9: the caller has already checked the bytes hash to the infohash. */
@@ -90,15 +98,29 @@ export function parseInfoDict(infoBytes: Uint8Array, outer: OuterFields = {}, li
   const { value, spans } = decodeOrFail(infoBytes, { shape: INFO_SHAPE, ...decodeLimits(limits) });
   if (!isDict(value)) return fail('info is not a dictionary');
   const files = spans['files'];
-  return buildMetainfo(value, copy(infoBytes), outer, files && { buf: infoBytes, span: files }, limits);
+  const tree = spans['file tree'];
+  return buildMetainfo(value, copy(infoBytes), outer, files && { buf: infoBytes, span: files }, limits, tree && { buf: infoBytes, span: tree });
 }
 
-function buildMetainfo(info: BDict, infoBytes: Uint8Array, outer: OuterFields, fileList: { buf: Uint8Array; span: Span } | undefined, limits: TorrentLimits): Metainfo {
-  const name = checkComponent(utf8Field(info, 'name') ?? fail('name is missing or not a string'), 'name');
+type Located = { buf: Uint8Array; span: Span };
+
+function buildMetainfo(info: BDict, infoBytes: Uint8Array, outer: OuterFields, fileList: Located | undefined, limits: TorrentLimits, fileTree?: Located): Metainfo {
+  // BEP 52: the version is checked before anything else, so a newer format gets a message saying so.
+  const metaVersion = info['meta version'];
+  if (metaVersion !== undefined && metaVersion !== 2) return fail(`meta version ${metaVersion} is not supported (this client reads BitTorrent v1 and v2)`);
+  let name = checkComponent(utf8Field(info, 'name') ?? fail('name is missing or not a string'), 'name');
 
   const pieceLength = info['piece length'];
   if (typeof pieceLength !== 'number' || !Number.isInteger(pieceLength) || pieceLength <= 0 || pieceLength > MAX_PIECE_LENGTH) {
     return fail(`piece length must be a positive integer no larger than ${MAX_PIECE_LENGTH}`);
+  }
+
+  let v2: { files: TreeFile[]; single: boolean } | undefined;
+  if (metaVersion === 2) {
+    checkV2PieceLength(pieceLength);
+    if (!fileTree) return fail('meta version 2 without a file tree');
+    v2 = parseFileTree(fileTree.buf, fileTree.span, limits);
+    if (info['pieces'] === undefined) return buildV2Only(info, infoBytes, outer, limits, name, pieceLength, v2);
   }
 
   const pieceHashes = info['pieces'];
@@ -109,7 +131,9 @@ function buildMetainfo(info: BDict, infoBytes: Uint8Array, outer: OuterFields, f
   if (pieceCount > limits.maxPieces) return fail(`${pieceCount} pieces, more than the limit of ${limits.maxPieces} pieces (maxPieces)`);
 
   const multiFile = fileList !== undefined;
-  const files = multiFile ? parseFiles(fileList.buf, fileList.span, limits) : [{ path: [name], length: checkLength(info['length'], 'length'), offset: 0 }];
+  let files = multiFile ? parseFiles(fileList.buf, fileList.span, limits) : [{ path: [name], length: checkLength(info['length'], 'length'), offset: 0 }];
+  // A hybrid is single- or multi-file as its v1 fields say (a folder of one file has `files`).
+  if (v2) files = matchHybrid(files, v2.files, pieceLength);
   const length = files.reduce((sum, f) => sum + f.length, 0);
 
   const expected = Math.ceil(length / pieceLength);
@@ -117,11 +141,11 @@ function buildMetainfo(info: BDict, infoBytes: Uint8Array, outer: OuterFields, f
     return fail(`has ${pieceCount} piece hashes but ${length} bytes at piece length ${pieceLength} need ${expected}`);
   }
 
-  const priv = info['private'];
   const infoHash = sha1(infoBytes);
   return {
     infoHash,
     infoHashHex: toHex(infoHash),
+    ...(v2 ? v2Fields(infoBytes, files, outer, pieceLength, 'hybrid') : {}),
     infoBytes,
     name,
     pieceLength,
@@ -130,12 +154,55 @@ function buildMetainfo(info: BDict, infoBytes: Uint8Array, outer: OuterFields, f
     length,
     files,
     multiFile,
+    ...commonFields(info, outer),
+  };
+}
+
+function commonFields(info: BDict, outer: OuterFields): Pick<Metainfo, 'private' | 'announce' | 'urlList' | 'comment' | 'createdBy' | 'creationDate'> {
+  const priv = info['private'];
+  return {
     private: typeof priv === 'number' && priv !== 0,
     announce: outer.announce ?? [],
     urlList: outer.urlList ?? [],
     comment: outer.comment,
     createdBy: outer.createdBy,
     creationDate: outer.creationDate,
+  };
+}
+
+function v2Fields(infoBytes: Uint8Array, files: FileEntry[], outer: OuterFields, pieceLength: number, version: 'v2' | 'hybrid') {
+  const infoHashV2 = sha256(infoBytes);
+  const given = outer.pieceLayers;
+  return {
+    version,
+    infoHashV2,
+    infoHashV2Hex: toHex(infoHashV2),
+    pieceLayers: checkPieceLayers(files, given ?? new Map(), pieceLength, given !== undefined),
+  };
+}
+
+/** A v2-only torrent: its id is the truncated SHA-256, its files are laid out as a hybrid's. */
+function buildV2Only(info: BDict, infoBytes: Uint8Array, outer: OuterFields, limits: TorrentLimits, name: string, pieceLength: number, v2: { files: TreeFile[]; single: boolean }): Metainfo {
+  const pieceCount = v2PieceCount(v2.files, pieceLength);
+  if (pieceCount > limits.maxPieces) return fail(`${pieceCount} pieces, more than the limit of ${limits.maxPieces} pieces (maxPieces)`);
+  // A lone file at the tree's root names the download, as libtorrent reads it.
+  if (v2.single) name = v2.files[0]!.path[0]!;
+  const files = v2Layout(v2.files, pieceLength);
+  const fields = v2Fields(infoBytes, files, outer, pieceLength, 'v2');
+  const infoHash = fields.infoHashV2.slice(0, 20);
+  return {
+    infoHash,
+    infoHashHex: toHex(infoHash),
+    ...fields,
+    infoBytes,
+    name,
+    pieceLength,
+    pieceHashes: new Uint8Array(0),
+    pieceCount,
+    length: files.reduce((n, f) => n + f.length, 0),
+    files,
+    multiFile: !v2.single,
+    ...commonFields(info, outer),
   };
 }
 
@@ -206,37 +273,7 @@ function utf8Field(dict: BDict, key: string): string | undefined {
   return text(dict[`${key}.utf-8`]) ?? text(dict[key]);
 }
 
-/** `file` is the index of the file whose field this is (its messages are made only on failure). */
-function checkLength(v: BValue | FieldValue | undefined, what: string, file?: number): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
-    return fail(`${file === undefined ? what : `file ${file} ${what}`} must be a non-negative integer`);
-  }
-  return v;
-}
 
-/** One path component (or the name); anything that could climb out of, or root, a path is fatal. */
-export function checkComponent(c: string, field: string, file?: number): string {
-  const problem = componentProblem(c);
-  if (problem) fail(`${file === undefined ? field : `file ${file} ${field}`}${problem}`);
-  return c;
-}
-
-// Module-level: a regex literal inside the function is a new object at every call (100,000 files).
-const SEPARATOR_OR_NUL = /[/\\\0]/;
-const DRIVE_LETTER = /^[a-zA-Z]:/;
-
-function componentProblem(c: string): string | undefined {
-  if (c.trim() === '') return ' has an empty component';
-  if (c === '.' || c === '..') return ` contains '${c}'`;
-  if (SEPARATOR_OR_NUL.test(c)) return ` component "${printable(c)}" contains a path separator or NUL`;
-  if (DRIVE_LETTER.test(c)) return ` component "${printable(c)}" looks like a drive letter`;
-  return undefined;
-}
-
-function printable(s: string): string {
-  const short = s.length > 60 ? `${s.slice(0, 60)}…` : s;
-  return short.replace(/[\0-\x1f]/g, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`);
-}
 
 // Outer fields are advisory (not hashed), so malformed ones are dropped instead of failing the
 // torrent, and so are trackers and web seeds past MAX_TRACKERS / MAX_WEB_SEEDS: the lists are read
@@ -294,21 +331,16 @@ export function encodeTorrent(meta: Metainfo): Uint8Array {
     ['created by', meta.createdBy],
     ['creation date', meta.creationDate],
     ['info', meta.infoBytes],
+    ['piece layers', meta.pieceLayers && meta.pieceLayers.size > 0 ? meta.pieceLayers : undefined],
     ['url-list', meta.urlList.length > 0 ? meta.urlList : undefined],
   ]; // already in the byte order BEP 3 requires
 
   const parts: Uint8Array[] = [new Uint8Array([0x64])];
   for (const [key, value] of fields) {
     if (value === undefined) continue;
-    parts.push(encode(key), key === 'info' ? meta.infoBytes : encode(value));
+    const raw = key === 'info' ? meta.infoBytes : key === 'piece layers' ? encodePieceLayers(meta.pieceLayers!) : encode(value);
+    parts.push(encode(key), raw);
   }
   parts.push(new Uint8Array([0x65]));
-
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }

@@ -1,13 +1,20 @@
 // The part of making a torrent that decides its infohash, shared by Node (files on disk) and the
 // browser (File objects): file order, piece length rules and the exact info dict. Only the keys
 // mktorrent and libtorrent write (files|length, name, piece length, pieces, private only when set)
-// go into `info`, so the same content gives the same infohash in every tool.
+// go into `info`, so the same content gives the same infohash in every tool. v2 and hybrid info
+// dicts (BEP 52) follow libtorrent 2.0's byte for byte: `file tree`, `meta version` 2, and for a
+// hybrid the v1 fields with `.pad/N` files (attr `p`) after each file not ending on a piece boundary.
 
 import { encode, type BValue } from './bencode.ts';
 import { encodeTorrent, MAX_PIECE_LENGTH, parseInfoDict } from './metainfo.ts';
+import { checkV2PieceLength, v2Layout } from './metainfo-v2.ts';
 import type { Metainfo } from './types.ts';
 
+export type TorrentVersion = 'v1' | 'v2' | 'hybrid';
+
 export interface TorrentFieldOptions {
+  /** BEP 52: 'v1' (default), 'v2' only, or 'hybrid' (both, one set of files). */
+  version?: TorrentVersion;
   /** One tracker each; the first becomes `announce`, and with more than one each is its own tier. */
   announce?: string[];
   /** Power of two, 1 KiB … 256 MiB; default follows libtorrent's size table. */
@@ -37,6 +44,22 @@ export function sortByPath<T extends { path: string[] }>(files: T[]): T[] {
   return files.sort((a, b) => compareBytes(keys.get(a)!, keys.get(b)!));
 }
 
+/** The file tree's order (v2, hybrid): each path compared component by component as bytes, so a
+ *  folder "a" comes before a file "a.txt", as the keys of nested bencoded dictionaries sort. */
+export function sortByTree<T extends { path: string[] }>(files: T[]): T[] {
+  const enc = new TextEncoder();
+  const keys = new Map(files.map((f) => [f, f.path.map((c) => enc.encode(c))]));
+  return files.sort((a, b) => {
+    const ka = keys.get(a)!;
+    const kb = keys.get(b)!;
+    for (let i = 0; i < Math.min(ka.length, kb.length); i++) {
+      const c = compareBytes(ka[i]!, kb[i]!);
+      if (c !== 0) return c;
+    }
+    return ka.length - kb.length;
+  });
+}
+
 function compareBytes(a: Uint8Array, b: Uint8Array): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
@@ -61,21 +84,65 @@ export function buildTorrent(shape: {
     private: opts.private ? 1 : undefined,
     ...checkExtraInfo(opts.extraInfo),
   };
+  return finish(info, opts);
+}
+
+function finish(info: Record<string, unknown>, opts: TorrentFieldOptions, pieceLayers?: Map<string, Uint8Array>): { torrent: Uint8Array; metainfo: Metainfo } {
   const metainfo = parseInfoDict(encode(info), {
     announce: (opts.announce ?? []).filter((u) => u !== '').map((u) => [u]),
     urlList: opts.webSeeds ?? [],
     comment: opts.comment,
     createdBy: opts.createdBy ?? 'Cascade',
     creationDate: Math.floor(Date.now() / 1000),
+    pieceLayers,
   });
   return { torrent: encodeTorrent(metainfo), metainfo };
 }
 
-const BEP3_INFO_KEYS = new Set(['files', 'length', 'name', 'piece length', 'pieces', 'private']);
+/** A v2 or hybrid torrent: files in tree order with their pieces roots (none for empty files),
+ *  the piece layers of files longer than a piece, and for a hybrid the v1 piece hashes over the
+ *  padded layout. */
+export function buildTorrentV2(shape: {
+  name: string;
+  multiFile: boolean;
+  files: { path: string[]; length: number; piecesRoot?: Uint8Array }[];
+  pieceLength: number;
+  pieceLayers: Map<string, Uint8Array>;
+  /** SHA-1 piece hashes: present for a hybrid. */
+  pieces?: Uint8Array;
+}, opts: TorrentFieldOptions): { torrent: Uint8Array; metainfo: Metainfo } {
+  checkV2PieceLength(shape.pieceLength);
+  const tree: Record<string, BValue> = {};
+  for (const f of shape.files) {
+    let dir = tree;
+    for (const c of f.path) dir = (dir[c] ??= {}) as Record<string, BValue>;
+    dir[''] = f.piecesRoot ? { length: f.length, 'pieces root': f.piecesRoot } : { length: f.length };
+  }
+  const v1 = shape.pieces
+    ? shape.multiFile
+      ? {
+          files: v2Layout(shape.files, shape.pieceLength).map((f) => (f.pad ? { attr: 'p', length: f.length, path: f.path } : { length: f.length, path: f.path })),
+          pieces: shape.pieces,
+        }
+      : { length: shape.files[0]!.length, pieces: shape.pieces }
+    : {};
+  const info = {
+    'file tree': tree,
+    'meta version': 2,
+    name: shape.name,
+    'piece length': shape.pieceLength,
+    ...v1,
+    private: opts.private ? 1 : undefined,
+    ...checkExtraInfo(opts.extraInfo),
+  };
+  return finish(info, opts, shape.pieceLayers);
+}
+
+const RESERVED_INFO_KEYS = new Set(['files', 'length', 'name', 'piece length', 'pieces', 'private', 'file tree', 'meta version']);
 
 function checkExtraInfo(extra: Record<string, BValue> | undefined): Record<string, BValue> {
   for (const key of Object.keys(extra ?? {})) {
-    if (BEP3_INFO_KEYS.has(key)) throw new Error(`extraInfo may not set the info dictionary's "${key}"`);
+    if (RESERVED_INFO_KEYS.has(key)) throw new Error(`extraInfo may not set the info dictionary's "${key}"`);
   }
   return extra ?? {};
 }

@@ -1,0 +1,179 @@
+// BEP 52 (BitTorrent v2) parts of a .torrent: the `file tree`, `piece layers`, the v2 piece
+// address space, and the hybrid check that the v1 fields describe the same files. Input is
+// untrusted, as in metainfo.ts: the same limits and path checks apply, and every piece layer must
+// hash up to its file's pieces root before it is believed.
+//
+// A v2 file starts on a piece boundary. The engine's storage and picker think in v1 terms (one
+// byte stream cut into pieces), so a v2-only torrent gets the layout a hybrid would have: a pad
+// entry after each non-empty file that does not end on a piece boundary, the last one included,
+// unless the torrent has a single file: exactly where libtorrent 2.0 puts BEP 47 pad files in a
+// hybrid torrent (file_storage::canonicalize).
+
+import { decode, dictItemSpans, isDict, type Span } from './bencode.ts';
+import { concatBytes, equalBytes, fromHex, toHex } from './hex.ts';
+import { HASH_LENGTH, rootFromPieceLayer } from './merkle.ts';
+import { checkComponent, checkLength, fail } from './metainfo-checks.ts';
+import type { TorrentLimits } from './limits.ts';
+import type { FileEntry } from './types.ts';
+
+export const MIN_V2_PIECE_LENGTH = 16 * 1024;
+
+export interface TreeFile {
+  path: string[];
+  length: number;
+  piecesRoot?: Uint8Array;
+}
+
+const textDecoder = new TextDecoder();
+
+/** BEP 52 wants `piece length` a power of two of at least 16 KiB. */
+export function checkV2PieceLength(pieceLength: number): void {
+  if (pieceLength < MIN_V2_PIECE_LENGTH || (pieceLength & (pieceLength - 1)) !== 0) {
+    fail(`piece length ${pieceLength} of a v2 torrent is not a power of two of at least 16 KiB`);
+  }
+}
+
+/**
+ * The files of a `file tree` in tree order (keys in byte order, as the bytes hold them). `single`
+ * is true when the tree is one file at its root: a single-file torrent named by that key.
+ */
+export function parseFileTree(buf: Uint8Array, span: Span, limits: TorrentLimits): { files: TreeFile[]; single: boolean } {
+  if (buf[span.start] !== 0x64) return fail('file tree is not a dictionary');
+  const files: TreeFile[] = [];
+  const taken = new Set<string>();
+  const walk = (start: number, prefix: string[]): void => {
+    const entries = dictItemSpans(buf, start, Infinity);
+    if (prefix.length > 0 && entries.length === 0) fail(`file tree directory "${prefix.join('/')}" is empty`);
+    for (const { key, value } of entries) {
+      if (key.length === 0) {
+        if (prefix.length === 0) fail('the file tree root is a file');
+        if (entries.length > 1) fail(`file tree entry "${prefix.join('/')}" is both a file and a directory`);
+        if (files.length >= limits.maxFiles) fail(`more than ${limits.maxFiles} files, the limit (maxFiles)`);
+        files.push(treeFile(buf, value, prefix, files.length));
+        const key = prefix.join('/');
+        if (taken.has(key)) fail(`file path "${key}" appears twice`);
+        taken.add(key);
+        continue;
+      }
+      if (buf[value.start] !== 0x64) fail(`file tree entry "${[...prefix, textDecoder.decode(key)].join('/')}" is not a dictionary`);
+      walk(value.start, [...prefix, checkComponent(textDecoder.decode(key), 'file tree path', files.length)]);
+    }
+  };
+  walk(span.start, []);
+  if (files.length === 0) fail('file tree has no files');
+  return { files, single: files.length === 1 && files[0]!.path.length === 1 };
+}
+
+function treeFile(buf: Uint8Array, span: Span, path: string[], i: number): TreeFile {
+  const { value } = decode(buf, { offset: span.start, allowTrailing: true, shape: { length: true, 'pieces root': true } });
+  if (!isDict(value)) return fail(`file ${i} (${path.join('/')}) properties are not a dictionary`);
+  const length = checkLength(value['length'], 'length', i);
+  if (length === 0) return { path, length };
+  const root = value['pieces root'];
+  if (!(root instanceof Uint8Array)) return fail(`file ${i} (${path.join('/')}) has no pieces root`);
+  if (root.length !== HASH_LENGTH) return fail(`file ${i} (${path.join('/')}) pieces root is ${root.length} bytes, not 32`);
+  return { path, length, piecesRoot: new Uint8Array(root) };
+}
+
+/** The v1 byte layout of v2 files: with more than one file, each non-empty one padded to a piece boundary. */
+export function v2Layout(files: readonly TreeFile[], pieceLength: number): FileEntry[] {
+  const out: FileEntry[] = [];
+  let offset = 0;
+  files.forEach((f) => {
+    out.push({ ...f, offset });
+    offset += f.length;
+    const gap = (pieceLength - (offset % pieceLength)) % pieceLength;
+    if (f.length > 0 && gap > 0 && files.length > 1) {
+      out.push({ path: ['.pad', String(gap)], length: gap, offset, pad: true });
+      offset += gap;
+    }
+  });
+  return out;
+}
+
+/** Pieces in the v2 address space: each file's own, rounded up. */
+export function v2PieceCount(files: readonly TreeFile[], pieceLength: number): number {
+  return files.reduce((n, f) => n + Math.ceil(f.length / pieceLength), 0);
+}
+
+/**
+ * A hybrid's v1 `files` (or `length`) must be the tree's files, in tree order, at the offsets the
+ * v2 layout gives them. Returns the v1 entries with their pieces roots attached.
+ */
+export function matchHybrid(v1: readonly FileEntry[], tree: readonly TreeFile[], pieceLength: number): FileEntry[] {
+  const real = v1.filter((f) => !f.pad);
+  if (real.length !== tree.length) {
+    return fail(`hybrid torrent: the v1 file list has ${real.length} files but the file tree has ${tree.length}`);
+  }
+  const aligned = v2Layout(tree, pieceLength).filter((f) => !f.pad);
+  let k = 0;
+  return v1.map((f) => {
+    if (f.pad) return f;
+    const t = aligned[k++]!;
+    const where = `hybrid torrent: v1 file "${f.path.join('/')}"`;
+    if (f.path.join('/') !== t.path.join('/')) fail(`${where} is "${t.path.join('/')}" in the file tree (files in another order or named differently)`);
+    if (f.length !== t.length) fail(`${where} is ${f.length} bytes but ${t.length} in the file tree`);
+    if (f.offset !== t.offset && f.length > 0) fail(`${where} starts at byte ${f.offset}, not on the piece boundary ${t.offset} v2 needs (pad files missing)`);
+    return t.piecesRoot ? { ...f, piecesRoot: t.piecesRoot } : f;
+  });
+}
+
+/** `piece layers` as given (keys are raw 32-byte roots); checked against the files by checkPieceLayers. */
+export function readPieceLayers(buf: Uint8Array, span: Span): Map<string, Uint8Array> {
+  if (buf[span.start] !== 0x64) return fail('piece layers is not a dictionary');
+  const out = new Map<string, Uint8Array>();
+  for (const { key, value } of dictItemSpans(buf, span.start, Infinity)) {
+    if (key.length !== HASH_LENGTH) fail(`piece layers key of ${key.length} bytes is not a 32-byte pieces root`);
+    const v = decode(buf, { offset: value.start, allowTrailing: true }).value;
+    if (!(v instanceof Uint8Array)) fail(`piece layer for ${toHex(key)} is not a byte string`);
+    out.set(toHex(key), new Uint8Array(v as Uint8Array));
+  }
+  return out;
+}
+
+/** Why `layer` is not file `f`'s piece layer, or undefined when it is (it hashes up to the root). */
+export function pieceLayerProblem(f: TreeFile, layer: Uint8Array, pieceLength: number): string | undefined {
+  const pieces = Math.ceil(f.length / pieceLength);
+  if (layer.length !== pieces * HASH_LENGTH) {
+    return `piece layer of "${f.path.join('/')}" is ${layer.length} bytes, not 32 × ${pieces} pieces`;
+  }
+  if (!equalBytes(rootFromPieceLayer(layer, pieceLength), f.piecesRoot!)) {
+    return `piece layer of "${f.path.join('/')}" does not hash to its pieces root`;
+  }
+  return undefined;
+}
+
+/**
+ * The layers of the files longer than one piece, each verified against its pieces root. With
+ * `complete` (a .torrent file) every such file must have one; without (metadata from a v2 magnet)
+ * the missing ones come from peers later. Layers for no file are dropped.
+ */
+export function checkPieceLayers(files: readonly FileEntry[], given: Map<string, Uint8Array>, pieceLength: number, complete: boolean): Map<string, Uint8Array> {
+  const out = new Map<string, Uint8Array>();
+  for (const f of files) {
+    if (!f.piecesRoot || f.length <= pieceLength) continue;
+    const hex = toHex(f.piecesRoot);
+    if (out.has(hex)) continue; // identical files share a root and a layer
+    const layer = given.get(hex);
+    if (!layer) {
+      if (complete) fail(`piece layers has no layer for "${f.path.join('/')}" (pieces root ${hex})`);
+      continue;
+    }
+    const problem = pieceLayerProblem(f, layer, pieceLength);
+    if (problem) fail(problem);
+    out.set(hex, layer);
+  }
+  return out;
+}
+
+/** `piece layers` for a .torrent: keys are raw roots, so it is encoded by hand (bencode's keys are text). */
+export function encodePieceLayers(layers: Map<string, Uint8Array>): Uint8Array {
+  const te = new TextEncoder();
+  const parts: Uint8Array[] = [te.encode('d')];
+  for (const hex of [...layers.keys()].sort()) {
+    const layer = layers.get(hex)!;
+    parts.push(te.encode('32:'), fromHex(hex), te.encode(`${layer.length}:`), layer);
+  }
+  parts.push(te.encode('e'));
+  return concatBytes(parts);
+}
