@@ -56,6 +56,10 @@ export interface Options {
   pieceLength: number | undefined;
   private: boolean;
   webseeds: string[];
+  /** download: mirrors of the content (http(s) or ftp URLs), drawn from beside the swarm */
+  mirrors: string[];
+  /** download: the SHA-256 a plain file must have (64 hex) */
+  sha256: string | undefined;
   /** create: a private share's recipients (did:key) */
   to: string[];
   /** create: a private share by link */
@@ -160,6 +164,11 @@ export function checkHostPort(option: string, value: string): string {
   const port = m ? Number(m[1]) : 0;
   if (!m || port < 1 || port > 65535) throw new UsageError(`${option} wants host:port, got "${value}"`);
   return value;
+}
+
+function sha256Option(value: string): string {
+  if (!/^[0-9a-f]{64}$/i.test(value.trim())) throw new UsageError(`--sha256 wants 64 hex digits (a SHA-256), got "${value}"`);
+  return value.trim().toLowerCase();
 }
 
 function checkUrl(option: string, value: string): string {
@@ -279,6 +288,11 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
     pieceLength: undefined,
     private: bool('private'),
     webseeds: list('webseed').map((u) => checkUrl('--webseed', u)),
+    mirrors: list('mirror').map((u) => {
+      if (!/^(https?|ftp):\/\/[^/]/i.test(u)) throw new UsageError(`--mirror wants an http(s):// or ftp:// URL, got "${u}"`);
+      return checkUrl('--mirror', u);
+    }),
+    sha256: str('sha256') !== undefined ? sha256Option(str('sha256')!) : undefined,
     to: list('to'),
     encrypt: bool('encrypt'),
     peers: list('peer').map((p) => checkHostPort('--peer', p)),

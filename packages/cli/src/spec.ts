@@ -7,7 +7,7 @@ import { RSS_DETAILS, RSS_USAGE } from './commands/rss-help.ts';
 
 export type OptName =
   | 'json' | 'help' | 'state-dir' | 'port' | 'host' | 'dht' | 'dht-bootstrap' | 'tracker'
-  | 'output' | 'dir' | 'announce' | 'piece-length' | 'private' | 'webseed' | 'peer' | 'seed'
+  | 'output' | 'dir' | 'announce' | 'piece-length' | 'private' | 'webseed' | 'mirror' | 'sha256' | 'peer' | 'seed'
   | 'timeout' | 'delete-data' | 'paused' | 'http-port' | 'download-dir' | 'tracker-port' | 'allowed-host' | 'allow-private-urls' | 'public-url' | 'ice-server' | 'port-mapping' | 'metrics-token'
   | 'save-path' | 'category' | 'tag' | 'down' | 'up' | 'alt-down' | 'alt-up'
   | 'sort' | 'order' | 'limit' | 'state' | 'off' | 'alt'
@@ -43,6 +43,13 @@ export const OPTION_DEFS: Record<OptName, OptDef> = {
   'piece-length': { type: 'string', arg: 'SIZE', help: 'piece size, e.g. 256KiB (default: chosen from the total size)' },
   private: { type: 'boolean', help: 'mark the torrent private (trackers only: no DHT, no PEX)' },
   webseed: { type: 'string', multiple: true, arg: 'URL', help: 'web seed URL (BEP 19, repeatable)' },
+  mirror: {
+    type: 'string',
+    multiple: true,
+    arg: 'URL',
+    help: "another place with the same bytes, http(s):// or ftp:// (repeatable): fetched from in parallel with the swarm or the URL; a torrent's mirror is its file's URL (multi-file: a folder URL ending in /)",
+  },
+  sha256: { type: 'string', arg: 'HEX', help: 'the SHA-256 a plain file (an http(s)/ftp URL) must have; a mismatch keeps nothing' },
   to: { type: 'string', multiple: true, arg: 'DID', help: 'a private share only this did:key (and the others given) can read (repeatable)' },
   encrypt: { type: 'boolean', help: 'a private share for anyone with its link (the key is in the link\'s #k= fragment)' },
   peer: { type: 'string', multiple: true, arg: 'HOST:PORT', help: 'connect to this peer (repeatable; kept across restarts)' },
@@ -182,10 +189,16 @@ export const COMMANDS: Record<string, CommandSpec> = {
     optionHelp: { dir: 'the directory holding the data (the folder containing <name>)' },
   },
   download: {
-    options: [...NODE, 'output', 'dir', 'peer', 'seed', 'timeout', 'ice-server', ...CHAIN, ...ONION],
+    options: [...NODE, 'output', 'dir', 'peer', 'mirror', 'sha256', 'seed', 'timeout', 'ice-server', ...CHAIN, ...ONION],
     positionals: [1, 1],
-    usage: 'download <magnet|torrent-file|infohash> -o <dir> [--peer host:port]... [--seed] [--timeout SECONDS] [--private-discovery --directory URL]',
-    summary: 'download a torrent, exit when complete (or keep seeding with --seed)',
+    usage: 'download <id> -o <dir> [--mirror URL]... [--sha256 HEX] [--peer host:port]... [--seed] [--timeout SECONDS] [--private-discovery --directory URL]',
+    summary: 'download a torrent or a file, exit when complete (or keep seeding with --seed)',
+    details:
+      '<id> is a magnet link (v1, v2 or hybrid), a .torrent file or its http(s) URL, a v1 (40 hex) or v2 (64 hex)\n' +
+      'infohash, a content id (bafkrei…), or an http(s):// or ftp:// URL of a plain file. A torrent draws from the\n' +
+      'swarm, its web seeds and every --mirror at once; a plain file from its URL and every --mirror at once,\n' +
+      'checked against --sha256 (or the content id) at the end. A content id with --mirror is fetched from the\n' +
+      'mirrors and checked against itself. --json progress lists the bytes each source gave.',
     optionHelp: { output: 'the download directory (default: the current one)', dir: 'the same as -o' },
   },
   serve: {

@@ -1,6 +1,6 @@
 # Seeds one torrent with libtorrent on 127.0.0.1 (TCP only), prints "port <n>" once listening and
 # "seeding" once the data checked out, and runs until stdin closes.
-# Usage: /usr/bin/python3 lt_seed.py <file.torrent> <save_path>
+# Usage: /usr/bin/python3 lt_seed.py <file.torrent> <save_path> [upload bytes/s]
 import sys, time, threading
 import libtorrent as lt
 
@@ -11,6 +11,8 @@ settings.update({
     'allow_multiple_connections_per_ip': True,
     'enable_incoming_utp': False, 'enable_outgoing_utp': False,
 })
+if len(sys.argv) > 3:
+    settings['upload_rate_limit'] = int(sys.argv[3])
 ses = lt.session(settings)
 info = lt.torrent_info(sys.argv[1])
 h = ses.add_torrent({'ti': info, 'save_path': sys.argv[2]})

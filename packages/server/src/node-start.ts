@@ -17,6 +17,9 @@ export function sessionOptions(o: NodeOptions, db: StateDB): SessionOptions {
     dht: o.dht ? (o.dhtBootstrap.length > 0 ? { bootstrap: o.dhtBootstrap } : {}) : false,
     peerId: db.identity.peerId,
     resumeStore: db.resumeStore,
+    // ftp:// mirrors of a torrent are read through basic-ftp (http(s) the engine reads itself),
+    // loaded on the first FTP read.
+    rangeReaders: { ftp: (url, start, end, signal) => import('@cascade/sources/ftp').then((m) => m.ftpRangeRead(url, start, end, signal)) },
   };
   if (o.host !== undefined) opts.host = o.host;
   if (o.trackers.length > 0) opts.trackers = o.trackers;

@@ -1,12 +1,14 @@
-// `cascade download <magnet|torrent|infohash> -o <dir>`: fetch one torrent and exit 0 when every
-// selected piece is verified (or keep seeding with --seed). --json prints a progress event about
-// every 500 ms; on a terminal a live progress line is redrawn instead.
+// `cascade download <id> -o <dir>`: fetch one torrent and exit 0 when every selected piece is
+// verified (or keep seeding with --seed); a plain file's URL goes to download-plain.ts instead
+// (download-plan.ts picks). --json prints a progress event about every 500 ms, with the bytes each
+// source gave (peers, web seeds, --mirror URLs); on a terminal a live progress line is redrawn.
 
 import { resolve } from 'node:path';
 import { loadEngine } from '../engine.ts';
 import { CliError, startNode } from '@cascade/server/core';
 import { chainFor } from './chain-attach.ts';
-import { describeSource } from '../source.ts';
+import { planDownload } from '../download-plan.ts';
+import { downloadPlainFile } from '../download-plain.ts';
 import { ensureOutputDir } from '../output-dir.ts';
 import { waitForStopSignal } from '../signals.ts';
 import { waitForDone } from '../torrent-wait.ts';
@@ -40,7 +42,7 @@ function stallTimeout(t: TorrentHandle, seconds: number): { promise: Promise<nev
   return { promise, cancel: () => clearInterval(timer) };
 }
 
-function progressEvent(s: TorrentStats): Record<string, unknown> {
+function progressEvent(s: TorrentStats, t: TorrentHandle): Record<string, unknown> {
   return {
     progress: s.progress,
     downloadSpeed: s.downloadSpeed,
@@ -49,15 +51,24 @@ function progressEvent(s: TorrentStats): Record<string, unknown> {
     eta: Number.isFinite(s.eta) ? s.eta : null,
     verifiedPieces: s.verifiedPieces,
     pieceCount: s.pieceCount ?? null,
+    sources: (t.sources?.() ?? []).map((x) => ({ kind: x.kind === 'webseed' ? 'mirror' : 'peer', address: x.address, downloaded: x.downloaded, ...(x.banned ? { banned: true } : {}) })),
   };
 }
 
 export async function downloadCommand(inv: Invocation, out: Output): Promise<number> {
   const o = inv.options;
   // Validate the argument before a node starts: bad input is a usage error (exit 2).
-  const described = await describeSource(inv.positionals[0]!, loadEngine);
+  const plan = await planDownload(inv.positionals[0]!, o, loadEngine);
   const dir = resolve(o.output ?? o.dir ?? '.');
   await ensureOutputDir(dir);
+  if (plan.kind === 'plain') return downloadPlainFile(plan.urls, plan.sha256, dir, out);
+  if (plan.kind === 'content') {
+    throw new CliError(
+      `downloading by content id alone needs the DHT's content records, which this node does not look up yet; ` +
+        `give a URL of the file with --mirror URL and it is fetched from there and checked against ${plan.cid}`,
+    );
+  }
+  const described = plan.described;
 
   const stop = waitForStopSignal();
   const node = await startNode(o, out);
@@ -66,7 +77,12 @@ export async function downloadCommand(inv: Invocation, out: Output): Promise<num
   const display = out.interactive ? new ProgressDisplay(out.stdout) : undefined;
   const cleanups: (() => void)[] = [];
   try {
-    const opts = { savePath: dir, ...(o.peers.length > 0 ? { peers: o.peers } : {}), ...(o.onion?.byDefault ? { privateDiscovery: true } : {}) };
+    const opts = {
+      savePath: dir,
+      ...(o.peers.length > 0 ? { peers: o.peers } : {}),
+      ...(plan.mirrors.length > 0 ? { mirrors: plan.mirrors } : {}),
+      ...(o.onion?.byDefault ? { privateDiscovery: true } : {}),
+    };
     const t = await node.add(described.source, opts);
     const started = Date.now();
     out.note(`downloading ${described.name ?? t.infoHashHex} to ${dir}`);
@@ -78,7 +94,7 @@ export async function downloadCommand(inv: Invocation, out: Output): Promise<num
     let lastPlain = 0;
     const tick = () => {
       const s = t.stats();
-      if (out.json) out.event('progress', progressEvent(s));
+      if (out.json) out.event('progress', progressEvent(s, t));
       else if (display) display.update(s);
       else if (Date.now() - lastPlain >= PLAIN_PROGRESS_MS) {
         lastPlain = Date.now();
@@ -107,11 +123,11 @@ export async function downloadCommand(inv: Invocation, out: Output): Promise<num
     }
 
     const s = t.stats();
-    if (out.json) out.event('progress', progressEvent(s));
+    if (out.json) out.event('progress', progressEvent(s, t));
     else display?.update(s);
     display?.finish();
     const seconds = (Date.now() - started) / 1000;
-    out.event('done', { infoHash: t.infoHashHex, downloaded: s.downloaded, uploaded: s.uploaded, seconds });
+    out.event('done', { infoHash: t.infoHashHex, downloaded: s.downloaded, uploaded: s.uploaded, seconds, sources: progressEvent(s, t).sources });
     out.say(
       `done: ${s.name ?? t.infoHashHex} — ${formatBytes(s.downloaded)} in ${formatDuration(seconds)}` +
         (seconds > 0 ? ` (${formatSpeed(s.downloaded / seconds)})` : ''),
