@@ -1,4 +1,5 @@
-// Magnet URIs (BEP 9, with BEP 19 `ws` and BEP 53 `so`) and bare infohashes.
+// Magnet URIs (BEP 9, with BEP 19 `ws`, BEP 53 `so` and BEP 52 `urn:btmh` v2 hashes) and bare
+// infohashes (v1: 40 hex or 32 base32; v2: 64 hex).
 
 import { toHex } from './hex.ts';
 import { MAX_FILES, MetainfoError } from './metainfo.ts';
@@ -14,6 +15,7 @@ export function parseMagnet(uri: string): MagnetLink {
   if (!m) return fail('does not start with "magnet:?"');
 
   let infoHashHex: string | undefined;
+  let infoHashV2Hex: string | undefined;
   let name: string | undefined;
   let selectOnly: FileRanges | undefined;
   const trackers = new Set<string>();
@@ -30,8 +32,13 @@ export function parseMagnet(uri: string): MagnetLink {
     switch (key) {
       case 'xt': {
         const btih = /^urn:btih:(.*)$/i.exec(value);
-        // A hybrid magnet also carries urn:btmh (v2); we only speak v1.
         if (btih && infoHashHex === undefined) infoHashHex = hashToHex(btih[1]!) ?? fail(`bad btih hash "${btih[1]}"`);
+        // BEP 52: a multihash, 0x12 (sha2-256) 0x20 (32 bytes) then the digest, in hex.
+        const btmh = /^urn:btmh:(.*)$/i.exec(value);
+        if (btmh && infoHashV2Hex === undefined) {
+          const mh = /^1220([0-9a-f]{64})$/i.exec(btmh[1]!);
+          infoHashV2Hex = mh ? mh[1]!.toLowerCase() : fail(`bad btmh hash "${btmh[1]}" (want 1220 and 64 hex digits: a SHA-256 multihash)`);
+        }
         break;
       }
       case 'dn':
@@ -55,24 +62,37 @@ export function parseMagnet(uri: string): MagnetLink {
     }
   }
 
-  if (infoHashHex === undefined) return fail('no urn:btih infohash (xt)');
-  const link: MagnetLink = { infoHashHex, trackers: [...trackers], peers: [...peers], webSeeds: [...webSeeds] };
+  // A hybrid magnet carries both; a v2-only one is known to v2 swarms by its truncated hash.
+  const id = infoHashHex ?? infoHashV2Hex?.slice(0, 40) ?? fail('no urn:btih or urn:btmh infohash (xt)');
+  const link: MagnetLink = { infoHashHex: id, trackers: [...trackers], peers: [...peers], webSeeds: [...webSeeds] };
+  if (infoHashV2Hex !== undefined) link.infoHashV2Hex = infoHashV2Hex;
   if (name !== undefined) link.name = name;
   if (selectOnly !== undefined) link.selectOnly = selectOnly;
   return link;
 }
 
-/** Accepts a magnet URI or a bare 40-hex / 32-base32 infohash. */
+/** Accepts a magnet URI, a bare v1 infohash (40 hex / 32 base32) or a bare v2 one (64 hex). */
 export function parseTorrentId(s: string): MagnetLink {
   const id = s.trim();
   if (/^magnet:/i.test(id)) return parseMagnet(id);
+  if (V2_HEX.test(id)) {
+    const infoHashV2Hex = id.toLowerCase();
+    return { infoHashHex: infoHashV2Hex.slice(0, 40), infoHashV2Hex, trackers: [], peers: [], webSeeds: [] };
+  }
   const infoHashHex = hashToHex(id);
-  if (!infoHashHex) throw new MetainfoError('invalid torrent id: expected a magnet URI or a 40-hex / 32-base32 infohash');
+  if (!infoHashHex) throw new MetainfoError('invalid torrent id: expected a magnet URI, a v1 infohash (40 hex or 32 base32) or a v2 infohash (64 hex)');
   return { infoHashHex, trackers: [], peers: [], webSeeds: [] };
 }
 
+const V2_HEX = /^[0-9a-f]{64}$/i;
+
+/**
+ * A magnet: `xt=urn:btih` for a v1 id, `xt=urn:btmh:1220…` for a v2 hash, both for a hybrid (in
+ * libtorrent's order). A v2-only torrent (its id is its truncated v2 hash) gets only the btmh.
+ */
 export function toMagnet(m: {
-  infoHashHex: string;
+  infoHashHex?: string;
+  infoHashV2Hex?: string;
   name?: string;
   trackers?: string[];
   peers?: string[];
@@ -80,8 +100,11 @@ export function toMagnet(m: {
   /** File indices, or ranges as parseMagnet gives them. */
   selectOnly?: number[] | FileRanges;
 }): string {
-  const hex = hashToHex(m.infoHashHex) ?? fail(`bad infohash "${m.infoHashHex}"`);
-  let uri = `magnet:?xt=urn:btih:${hex}`;
+  const v2 = m.infoHashV2Hex === undefined ? undefined : V2_HEX.test(m.infoHashV2Hex) ? m.infoHashV2Hex.toLowerCase() : fail(`bad v2 infohash "${m.infoHashV2Hex}"`);
+  const v1 = m.infoHashHex === undefined ? undefined : hashToHex(m.infoHashHex) ?? fail(`bad infohash "${m.infoHashHex}"`);
+  if (!v1 && !v2) return fail('no infohash to make a magnet of');
+  const xts = [...(v1 && v1 !== v2?.slice(0, 40) ? [`urn:btih:${v1}`] : []), ...(v2 ? [`urn:btmh:1220${v2}`] : [])];
+  let uri = `magnet:?${xts.map((x) => `xt=${x}`).join('&')}`;
   if (m.name) uri += `&dn=${encodeURIComponent(m.name)}`;
   for (const t of m.trackers ?? []) uri += `&tr=${encodeURIComponent(t)}`;
   for (const p of m.peers ?? []) uri += `&x.pe=${encodeURIComponent(p)}`;

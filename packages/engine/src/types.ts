@@ -48,7 +48,10 @@ export interface Metainfo {
 }
 
 export interface MagnetLink {
+  /** The torrent's 20-byte id: the v1 infohash, or for a v2-only magnet the truncated v2 one. */
   infoHashHex: string;
+  /** BEP 52: the full SHA-256 infohash from `xt=urn:btmh:1220…` (v2-only and hybrid magnets). */
+  infoHashV2Hex?: string;
   name?: string;
   trackers: string[];
   /** BEP 9 x.pe peer addresses, "host:port". */

@@ -36,9 +36,10 @@ test('base32 infohash normalizes to lowercase hex', () => {
   assert.equal(parseMagnet(`MAGNET:?xt=URN:BTIH:${B32.toLowerCase()}`).infoHashHex, HEX);
 });
 
-test('hybrid magnet: btih is used, btmh ignored', () => {
+test('hybrid magnet: btih is the torrent id, btmh its v2 hash', () => {
   const m = parseMagnet(`magnet:?xt=urn:btmh:1220${'ab'.repeat(32)}&xt=urn:btih:${HEX}`);
   assert.equal(m.infoHashHex, HEX);
+  assert.equal(m.infoHashV2Hex, 'ab'.repeat(32));
   assert.deepEqual(m.trackers, []);
   assert.equal(m.name, undefined);
   assert.equal(m.selectOnly, undefined);
@@ -47,7 +48,7 @@ test('hybrid magnet: btih is used, btmh ignored', () => {
 test('bad magnets throw MetainfoError', () => {
   rejects('http://example.com', /magnet:\?/);
   rejects('magnet:?dn=x', /no urn:btih/);
-  rejects(`magnet:?xt=urn:btmh:1220${'ab'.repeat(32)}`, /no urn:btih/);
+  rejects(`magnet:?xt=urn:btmh:1220${'ab'.repeat(31)}`, /bad btmh hash/);
   rejects(`magnet:?xt=urn:btih:${HEX.slice(1)}`, /bad btih hash/);
   rejects(`magnet:?xt=urn:btih:${HEX}0`, /bad btih hash/);
   rejects(`magnet:?xt=urn:btih:${B32.slice(1)}1`, /bad btih hash/);

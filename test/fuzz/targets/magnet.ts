@@ -1,5 +1,5 @@
 // Magnet URIs and torrent ids (parseMagnet, parseTorrentId in packages/engine/src/magnet.ts).
-// Clean error: MetainfoError. Accepted magnets must be well-formed (lowercase 40-hex infohash,
+// Clean error: MetainfoError. Accepted magnets must be well-formed (lowercase 40-hex infohash, 64-hex v2 one,
 // sorted in-range `so` indices) and survive toMagnet → parseMagnet unchanged.
 
 import { parseMagnet, parseTorrentId, toMagnet } from '../../../packages/engine/src/magnet.ts';
@@ -16,6 +16,7 @@ function hash(rng: Rng): string {
   const r = rng.int(10);
   if (r < 6) return Array.from({ length: 40 }, () => HEX[rng.int(16)]).join('');
   if (r < 8) return Array.from({ length: 32 }, () => B32[rng.int(32)]).join('').toUpperCase();
+  if (r < 9 && rng.chance(0.5)) return `1220${Array.from({ length: 64 }, () => HEX[rng.int(16)]).join('')}`;
   return rng.pick(['', 'zz', 'A'.repeat(40), 'g'.repeat(40), '1'.repeat(39), '2'.repeat(33), '%41'.repeat(40)]);
 }
 
@@ -45,10 +46,11 @@ function fresh(rng: Rng): Uint8Array {
   return enc.encode(`${rng.pick(['magnet:?', 'MAGNET:?', 'magnet:', 'magnet:?&', ' magnet:?'])}${pairs.join(rng.chance(0.95) ? '&' : '&&')}`);
 }
 
-const norm = (m: MagnetLink) => JSON.stringify([m.infoHashHex, m.name || undefined, m.trackers, m.peers, m.webSeeds, m.selectOnly]);
+const norm = (m: MagnetLink) => JSON.stringify([m.infoHashHex, m.infoHashV2Hex, m.name || undefined, m.trackers, m.peers, m.webSeeds, m.selectOnly]);
 
 function checkLink(m: MagnetLink, roundTrip: boolean): void {
   check(/^[0-9a-f]{40}$/.test(m.infoHashHex), `infohash ${JSON.stringify(m.infoHashHex.slice(0, 50))} is not 40 lowercase hex`);
+  if (m.infoHashV2Hex !== undefined) check(/^[0-9a-f]{64}$/.test(m.infoHashV2Hex), `v2 infohash ${JSON.stringify(m.infoHashV2Hex.slice(0, 80))} is not 64 lowercase hex`);
   if (m.selectOnly) {
     const so = m.selectOnly;
     check(
