@@ -9,6 +9,8 @@ export { rememberPeers, storedPeers, MAX_MANUAL_PEERS } from './src/manual-peers
 export { storedMetainfo, filesOf, otherOwners, refuseOwnedFiles, deleteOwnFiles } from './src/own-files.ts';
 export { nodeIdentity, replaceNodeKey } from './src/node-identity.ts';
 export { ShareKeys } from './src/private/share-keys.ts';
+export { FileCids, offlineSearchRows } from './src/content/file-cids.ts';
+export type { SearchRow } from '@cascade/content';
 export { AuthStore, memberId } from './src/auth/store.ts';
 export type { Member, Role } from './src/auth/store.ts';
 export { loadOrCreateApiToken, apiTokenPath } from './src/auth/api-token.ts';

@@ -301,8 +301,12 @@ export const COMMANDS: Record<string, CommandSpec> = {
     options: COMMON,
     positionals: [1, Infinity],
     joinRest: true,
-    usage: 'search <text|infohash>',
-    summary: 'find torrents in the local index by name or infohash',
+    usage: 'search <words|cid|infohash>',
+    summary: 'find torrents by words, content id or infohash: the local library, then the DHT',
+    details:
+      "The node's library first, then the signed records of the DHT (docs/dht-records.md), each with\n" +
+      'its publisher (did:key) and providers (host:port). --json prints one array of\n' +
+      '{infoHash, infoHashV2, name, length, cids, publisher, providers}. With no node running: the library only.',
   },
   peers: { options: COMMON, positionals: [0, 1], usage: 'peers [infohash]', summary: 'show connected peers' },
   connect: {

@@ -69,6 +69,7 @@ export class DhtRecords {
   private readonly opts: DhtRecordsOptions;
   private readonly now: () => number;
   private republish: ReturnType<typeof setInterval> | undefined;
+  private firstRun: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
 
   constructor(opts: DhtRecordsOptions) {
@@ -99,18 +100,24 @@ export class DhtRecords {
     return result;
   }
 
-  /** Publishes what `statements()` returns now and again every `everyMs` (records live 2 h). */
-  keepPublished(statements: () => TorrentStatement[], everyMs = REPUBLISH_MS, onError?: (err: Error) => void): void {
+  /**
+   * Publishes what `statements()` returns `firstAfterMs` from now (the routing table fills in the
+   * meantime; torrents indexed before then publish themselves) and again every `everyMs`, well
+   * inside the records' 2 h life.
+   */
+  keepPublished(statements: () => TorrentStatement[], opts: { everyMs?: number; firstAfterMs?: number; onError?: (err: Error) => void } = {}): void {
     const run = async () => {
       for (const s of statements()) {
         if (this.closed) return;
-        await this.publish(s).catch((err: Error) => onError?.(err));
+        await this.publish(s).catch((err: Error) => opts.onError?.(err));
       }
     };
     clearInterval(this.republish);
-    this.republish = setInterval(() => void run(), everyMs);
+    clearTimeout(this.firstRun);
+    this.firstRun = setTimeout(() => void run(), opts.firstAfterMs ?? 60_000);
+    this.firstRun.unref?.();
+    this.republish = setInterval(() => void run(), opts.everyMs ?? REPUBLISH_MS);
     this.republish.unref?.();
-    void run();
   }
 
   /** The records under `key` here and at the nodes closest to it, checked, one per publisher and torrent. */
@@ -173,6 +180,7 @@ export class DhtRecords {
   close(): void {
     this.closed = true;
     clearInterval(this.republish);
+    clearTimeout(this.firstRun);
   }
 
   private contradiction(r: VerifiedRecord): string | undefined {

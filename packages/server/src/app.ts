@@ -23,6 +23,7 @@ import { healthRoutes } from './routes/health.ts';
 import { ipfsRoutes } from './routes/ipfs.ts';
 import { chainRoutes } from './routes/chain.ts';
 import { networkRoutes } from './routes/network.ts';
+import { searchRoutes } from './routes/search.ts';
 import { rssRoutes } from './rss/routes.ts';
 import { registerWeb } from './web.ts';
 import { compatRoutes, type CompatOps } from '@cascade/compat';
@@ -92,6 +93,7 @@ export async function buildApp(ctx: ApiContext, opts: AppOptions): Promise<Fasti
   ipfsRoutes(app, ctx);
   chainRoutes(app, ctx);
   networkRoutes(app, ctx);
+  searchRoutes(app, ctx);
   rssRoutes(app, ctx.rss);
   settingsRoutes(app, ctx);
   announceRoutes(app, ctx);

@@ -89,6 +89,9 @@ export function createNodeApi(node: CascadeNode): RpcHandlers {
       return { online: true, torrents: entries().filter(hit) };
     },
 
+    // Local library, then the DHT's records (GET /api/search): rows of SearchRow.
+    find: async (p) => ({ rows: await node.content.search(optStr(p, 'text') ?? '') }),
+
     add: async (p) => {
       // No savePath: the node decides (the category's save path, else the download dir setting).
       const given = optStr(p, 'savePath');

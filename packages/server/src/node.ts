@@ -23,6 +23,7 @@ import { deleteOwnFiles, otherOwners, refuseOwnedFiles, storedMetainfo, storedOw
 import { NodeModel, type AddInput } from './model/index.ts';
 import { QueueManager, type QueueOptions } from './queue/manager.ts';
 import type { NodeOnion, OnionOptions } from './onion.ts';
+import { NodeContent } from './content/node-content.ts';
 import type {
   SessionHandle,
   SessionHealth,
@@ -130,6 +131,8 @@ export class CascadeNode {
   readonly watchers: ((t: TorrentHandle) => () => void)[] = [];
   /** Private shares (issue 24): which torrents are, which this node reads, their plaintext. */
   readonly privateShares: PrivateShares;
+  /** Content ids of complete files, the node's DHT records, search (issue 15). */
+  readonly content: NodeContent;
   #untrack = new Map<string, () => void>();
   #stopping: Promise<void> | undefined;
 
@@ -172,6 +175,8 @@ export class CascadeNode {
       return secrets;
     });
     this.watchers.push(this.privateShares.watch);
+    this.content = new NodeContent(this);
+    this.watchers.push(this.content.watch);
     this.model.cannotMove = (ih) => (this.privateShares.view(ih) ? 'a private share’s data cannot be moved yet: its plaintext and ciphertext live apart, and a move knows only the ciphertext' : undefined);
     this.privateShares.onChange = (ih) => {
       summaryCache(this).touch(ih);
@@ -487,6 +492,7 @@ export class CascadeNode {
       // Before the session closes: the gateway forgets our mappings while the port still listens.
       await attempt(() => this.portMapping?.stop());
       this.queue.close();
+      await attempt(() => this.content.close());
       // The last traffic totals are sampled while the torrents still run, and written before the DB closes.
       await attempt(() => this.model.stop());
       await attempt(() => this.session.close());

@@ -119,7 +119,14 @@ export const trackerSchema = {
 export const fileSchema = {
   $id: 'TorrentFile',
   type: 'object',
-  properties: { index: int, path: str, length: int, progress: num, selected: bool },
+  properties: {
+    index: int,
+    path: str,
+    length: int,
+    progress: num,
+    selected: bool,
+    cid: { type: ['string', 'null'], description: 'content id (CIDv1, raw, sha2-256) of the file, once the node holds it complete' },
+  },
 } as const;
 
 export const detailSchema = {

@@ -12,7 +12,7 @@ export class StateError extends CliError {
 }
 
 /** Bump with a new entry in MIGRATIONS whenever the schema changes. */
-export const SCHEMA_VERSION = 9;
+export const SCHEMA_VERSION = 10;
 /** PRAGMA application_id ("CSCD"): tells our DB apart from any other SQLite file. */
 const APPLICATION_ID = 0x43534344;
 
@@ -199,6 +199,23 @@ const MIGRATIONS: string[] = [
   // 9: private discovery (issue 14): the torrent announces and looks up through onion circuits only.
   `
   ALTER TABLE torrents ADD COLUMN private_discovery INTEGER NOT NULL DEFAULT 0;
+  `,
+  // 10: content ids (issue 15): each complete file's SHA-256 and CID, and the DHT publishers this
+  // node caught lying (local reputation: their records are ignored).
+  `
+  CREATE TABLE file_cids (
+    info_hash  TEXT NOT NULL,                 -- torrents.info_hash
+    file_index INTEGER NOT NULL,              -- index in the metainfo's file list
+    sha256     BLOB NOT NULL,                 -- 32 bytes, of the file's whole content
+    cid        TEXT NOT NULL,                 -- CIDv1 raw sha2-256 (bafkrei…)
+    PRIMARY KEY (info_hash, file_index)
+  );
+  CREATE INDEX file_cids_cid ON file_cids (cid);
+  CREATE TABLE dht_blames (
+    publisher TEXT PRIMARY KEY,               -- did:key
+    reason    TEXT NOT NULL,
+    at        INTEGER NOT NULL                -- ms since epoch
+  );
   `,
 ];
 

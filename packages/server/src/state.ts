@@ -288,12 +288,14 @@ export class StateDB {
       const resume = this.prepare('DELETE FROM resume WHERE info_hash = ?');
       const peers = this.prepare('DELETE FROM torrent_peers WHERE info_hash = ?');
       const keys = this.prepare('DELETE FROM share_keys WHERE info_hash = ?');
+      const cids = this.prepare('DELETE FROM file_cids WHERE info_hash = ?');
       let known = 0;
       for (const ih of infoHashes) {
         known += Number(torrents.run(ih).changes);
         resume.run(ih);
         peers.run(ih);
         keys.run(ih);
+        cids.run(ih);
       }
       return known;
     });

@@ -31,6 +31,8 @@ export interface FileView {
   /** 0..1 of the file's bytes in verified pieces. */
   progress: number;
   selected: boolean;
+  /** Content id (CIDv1 raw sha2-256) of the file's bytes, once the node holds it complete. */
+  cid?: string | null;
 }
 
 export interface TorrentDetail extends ListEntry {
@@ -140,5 +142,7 @@ export function torrentFiles(node: CascadeNode, t: TorrentHandle, selected: numb
   }
   // Loaded paused, it has not checked its data yet: the resume record says what is verified.
   const s = t.stats();
-  return fileViews(t, selected, s.state === 'paused' && s.verifiedPieces === 0 ? node.db.loadResume(t.infoHashHex)?.have : undefined);
+  const views = fileViews(t, selected, s.state === 'paused' && s.verifiedPieces === 0 ? node.db.loadResume(t.infoHashHex)?.have : undefined);
+  const cids = node.content?.cids.of(t.infoHashHex);
+  return views && views.map((f) => ({ ...f, cid: cids?.get(f.index) ?? null }));
 }

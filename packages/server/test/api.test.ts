@@ -7,7 +7,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { parseTorrent, createTorrent } from '@cascade/engine';
+import { cidFromSha256 } from '@cascade/content';
 import { startTestServer, formWith, patternBytes, type TestServer } from './server-helpers.ts';
 
 const UNKNOWN = 'c'.repeat(40);
@@ -104,7 +106,18 @@ test('uploading a file creates a torrent the node seeds; list, detail, .torrent 
   assert.deepEqual(d.body.peerList, []);
   assert.ok(Array.isArray(d.body.trackers));
   assert.equal(d.body.magnet, magnet);
-  assert.deepEqual(d.body.files, [{ index: 0, path: 'clip.mp4', length: data.length, progress: 1, selected: true }]);
+  const { cid, ...file } = d.body.files[0];
+  assert.deepEqual(file, { index: 0, path: 'clip.mp4', length: data.length, progress: 1, selected: true });
+  // The file's content id (CIDv1 of its SHA-256) comes once the node has hashed the whole file.
+  const expected = cidFromSha256(createHash('sha256').update(data).digest());
+  if (cid !== expected) {
+    assert.equal(cid, null);
+    const deadline = Date.now() + 10_000;
+    while ((await s.json(`/api/torrents/${infoHash}`)).body.files[0].cid !== expected) {
+      assert.ok(Date.now() < deadline, 'the content id never came');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
 
   const tf = await s.request(`/api/torrents/${infoHash}/torrent`);
   assert.equal(tf.status, 200);

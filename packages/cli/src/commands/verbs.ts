@@ -19,6 +19,8 @@ import {
   deleteOwnFiles,
   queryEntries,
   ShareKeys,
+  offlineSearchRows,
+  type SearchRow,
   type ListEntry,
   type ListQuery,
   type ChainHealth,
@@ -150,16 +152,28 @@ const list: Verb = async (inv, out, node) => {
   return 0;
 };
 
+// The node's library, then the DHT's signed records (words, a content id or an infohash); with no
+// node running, the library in the state DB. --json: one array of SearchRow.
 const search: Verb = async (inv, out, node) => {
   const text = inv.positionals[0]!;
-  let entries: ListEntry[];
-  if (node) entries = (await node.call<{ torrents: ListEntry[] }>('search', { text })).torrents;
-  else entries = withDb(inv, (db) => db.searchTorrents(text).map((r) => offlineEntry(r, db)));
-  out.result({ online: node !== undefined, query: text, torrents: entries }, () =>
-    entries.length === 0 ? `nothing matches "${text}"` : renderEntries(entries),
-  );
-  return entries.length === 0 ? 1 : 0;
+  const rows = node ? (await node.call<{ rows: SearchRow[] }>('find', { text })).rows : withDb(inv, (db) => offlineSearchRows(db, text));
+  out.result(rows, () => (rows.length === 0 ? `nothing matches "${text}"` : renderSearchRows(rows)));
+  return rows.length === 0 ? 1 : 0;
 };
+
+function renderSearchRows(rows: SearchRow[]): string {
+  return rows
+    .map((r) =>
+      [
+        `${r.name}  (${formatBytes(r.length)})`,
+        `  infohash ${r.infoHash ?? '-'}${r.infoHashV2 ? `  v2 ${r.infoHashV2}` : ''}`,
+        ...r.cids.map((c) => `  cid ${c}`),
+        `  publisher ${r.publisher}`,
+        `  providers ${r.providers.length > 0 ? r.providers.join(', ') : '-'}`,
+      ].join('\n'),
+    )
+    .join('\n');
+}
 
 function renderPeer(p: PeerStats): string {
   return (

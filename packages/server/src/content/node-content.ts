@@ -1,0 +1,192 @@
+// Content ids on the node (issue 15): each complete file's SHA-256 and CID, computed once the node
+// holds the whole file (a share it created, a finished download, data verified at start) and kept in
+// the state DB; the node's signed DHT records for its complete public torrents, republished while
+// it runs; and search — the local library first, then the DHT.
+import { join } from 'node:path';
+import { cidFromSha256, DhtRecords, isContentId, keywordsOf, RecordError, REPUBLISH_MS, Reputation, type DhtTransport, type SearchRow, type TorrentStatement } from '@cascade/content';
+import { sha256OfFile } from '@cascade/content/node';
+import type { TorrentHandle } from '../engine.ts';
+import { errorMessage, UsageError } from '../errors.ts';
+import { nodeIdentity } from '../node-identity.ts';
+import type { CascadeNode } from '../node.ts';
+import type { TorrentExtras } from '../torrent-view.ts';
+import { FileCids, type FileCid } from './file-cids.ts';
+
+/** Content ids one record carries: keeps a record of a long name under the 1000-byte cap. */
+const CIDS_PER_RECORD = 12;
+/** A record's name is at most 200 bytes; longer names are cut (on a character boundary). */
+const NAME_BYTES = 200;
+
+export class NodeContent {
+  readonly cids: FileCids;
+  /** The DHT records client; undefined when the node runs without a DHT. */
+  readonly records: DhtRecords | undefined;
+  readonly #node: CascadeNode;
+  readonly #indexing = new Map<string, Promise<void>>();
+  #closed = false;
+
+  constructor(node: CascadeNode) {
+    this.#node = node;
+    this.cids = new FileCids(node.db);
+    const dht = node.session.dhtQueries;
+    if (dht) {
+      const reputation = new Reputation(this.cids.blames(), (b) => this.cids.addBlame(b));
+      this.records = new DhtRecords({ dht: dht as DhtTransport, identity: nodeIdentity(node.db), knownCids: (ih) => this.knownCids(ih), reputation });
+      this.records.keepPublished(() => this.statements(), { everyMs: REPUBLISH_MS, onError: (err) => node.out.note(`DHT records: ${errorMessage(err)}`) });
+    }
+  }
+
+  /** A node watcher: index a torrent's files whenever it completes (and now, if it already has). */
+  readonly watch = (t: TorrentHandle): (() => void) => {
+    const onDone = () => void this.index(t);
+    t.on('done', onDone);
+    if (t.stats().progress >= 1 && t.metainfo) onDone();
+    return () => t.off('done', onDone);
+  };
+
+  /** Computes the missing content ids of a torrent's complete files, then publishes it if it is public. */
+  index(t: TorrentHandle): Promise<void> {
+    const ih = t.infoHashHex;
+    const running = this.#indexing.get(ih);
+    if (running) return running;
+    const job = this.#index(t)
+      .catch((err: unknown) => this.#node.out.note(`content ids of ${ih}: ${errorMessage(err)}`))
+      .finally(() => this.#indexing.delete(ih));
+    this.#indexing.set(ih, job);
+    return job;
+  }
+
+  async #index(t: TorrentHandle): Promise<void> {
+    const m = t.metainfo;
+    const ih = t.infoHashHex;
+    // A private share's bytes on disk are ciphertext: no content id names them, and none is published.
+    if (!m || this.#node.privateShares.view(ih)) return;
+    const savePath = this.#node.db.getTorrent(ih)?.savePath;
+    if (!savePath) return;
+    const known = this.cids.of(ih);
+    const progress = (t as TorrentHandle & TorrentExtras).fileProgress?.();
+    const whole = t.stats().progress >= 1 && (t.wantsAllFiles?.() ?? true);
+    const fresh: FileCid[] = [];
+    for (const [index, f] of m.files.entries()) {
+      if (f.pad || known.has(index) || !(progress ? (progress[index] ?? 0) >= 1 : whole)) continue;
+      if (this.#closed) return;
+      const path = m.multiFile ? join(savePath, m.name, ...f.path) : join(savePath, m.name);
+      const sha256 = await sha256OfFile(path, f.length);
+      fresh.push({ index, sha256, cid: cidFromSha256(sha256) });
+    }
+    if (fresh.length > 0) {
+      this.cids.set(ih, fresh);
+      this.#node.changed();
+    }
+    const s = this.statement(t);
+    if (s && this.records && !this.#closed) await this.records.publish(s);
+  }
+
+  /** What the node says about a torrent on the DHT; undefined for one it must not publish (private,
+   *  private discovery, private share) or does not hold complete. */
+  statement(t: TorrentHandle): TorrentStatement | undefined {
+    const m = t.metainfo;
+    const ih = t.infoHashHex;
+    if (!m || m.private || t.stats().progress < 1) return undefined;
+    if (this.#node.db.getTorrent(ih)?.privateDiscovery || t.privateDiscovery === true || this.#node.privateShares.view(ih)) return undefined;
+    const cids = [...this.cids.of(ih).values()];
+    if (cids.length === 0) return undefined;
+    return {
+      name: cutName(m.name),
+      length: m.length,
+      infoHash: m.version === 'v2' ? null : m.infoHashHex,
+      infoHashV2: m.infoHashV2Hex ?? null,
+      cids: cids.slice(0, CIDS_PER_RECORD),
+      port: this.#node.session.port,
+    };
+  }
+
+  statements(): TorrentStatement[] {
+    return this.#node.session.list().flatMap((t) => this.statement(t) ?? []);
+  }
+
+  /** The content ids of a torrent this node holds (by v1 or v2 infohash), for checking others' records. */
+  knownCids(infoHash: string): string[] | undefined {
+    const t = this.#torrentByAnyHash(infoHash);
+    if (!t || t.stats().progress < 1) return undefined;
+    const cids = this.cids.of(t.infoHashHex);
+    return cids.size > 0 ? [...cids.values()] : undefined;
+  }
+
+  /** Rows for a query (words, a content id, an infohash): the node's own library, then the DHT. */
+  async search(query: string): Promise<SearchRow[]> {
+    const q = query.trim();
+    const local = this.localRows(q);
+    let remote: SearchRow[] = [];
+    if (this.records) {
+      try {
+        remote = await this.records.search(q);
+      } catch (err) {
+        if (err instanceof RecordError) throw new UsageError(err.message);
+        throw err;
+      }
+    } else if (!isContentId(q) && !/^[0-9a-f]{40}([0-9a-f]{24})?$/i.test(q) && keywordsOf(q).length === 0) {
+      throw new UsageError(`nothing to search for in ${JSON.stringify(query)} (words of 2 letters or more, a content id or an infohash)`);
+    }
+    const seen = new Set(local.map(rowId));
+    return [...local, ...remote.filter((r) => !seen.has(rowId(r)))];
+  }
+
+  /** Matches in the node's own library, described as its records describe them. */
+  localRows(q: string): SearchRow[] {
+    let hits: TorrentHandle[];
+    if (isContentId(q)) {
+      hits = this.cids.withCid(q).flatMap((h) => this.#node.session.get(h.infoHash) ?? []);
+    } else if (/^([0-9a-f]{40}|[0-9a-f]{64})$/i.test(q)) {
+      const t = this.#torrentByAnyHash(q.toLowerCase());
+      hits = t ? [t] : [];
+    } else {
+      const words = keywordsOf(q);
+      hits = words.length === 0 ? [] : this.#node.session.list().filter((t) => {
+        const name = keywordsOf(t.metainfo?.name ?? t.stats().name ?? '');
+        return words.every((w) => name.includes(w));
+      });
+    }
+    const did = nodeIdentity(this.#node.db).did;
+    return [...new Set(hits)].flatMap((t) => {
+      const m = t.metainfo;
+      if (this.#node.privateShares.view(t.infoHashHex)) return [];
+      return [{
+        infoHash: m?.version === 'v2' ? null : t.infoHashHex,
+        infoHashV2: m?.infoHashV2Hex ?? null,
+        name: m?.name ?? t.stats().name ?? '',
+        length: m?.length ?? 0,
+        cids: [...this.cids.of(t.infoHashHex).values()],
+        publisher: did,
+        providers: [],
+      }];
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.records?.close();
+    await Promise.allSettled([...this.#indexing.values()]);
+  }
+
+  #torrentByAnyHash(hex: string): TorrentHandle | undefined {
+    const h = hex.toLowerCase();
+    if (h.length === 40) return this.#node.session.get(h);
+    return this.#node.session.list().find((t) => t.metainfo?.infoHashV2Hex === h) ?? this.#node.session.get(h.slice(0, 40));
+  }
+}
+
+function rowId(r: SearchRow): string {
+  return `${r.publisher} ${r.infoHash ?? r.infoHashV2}`;
+}
+
+function cutName(name: string): string {
+  const enc = new TextEncoder();
+  if (enc.encode(name).length <= NAME_BYTES) return name;
+  let out = '';
+  for (const ch of name) {
+    if (enc.encode(out + ch).length > NAME_BYTES) break;
+    out += ch;
+  }
+  return out;
+}
