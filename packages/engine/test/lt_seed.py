@@ -14,6 +14,11 @@ settings.update({
 if len(sys.argv) > 3:
     settings['upload_rate_limit'] = int(sys.argv[3])
 ses = lt.session(settings)
+if len(sys.argv) > 3:
+    # Loopback peers are in libtorrent's unlimited local class: put every address in the global one.
+    classes = lt.ip_filter()
+    classes.add_rule('0.0.0.0', '255.255.255.255', 1 << lt.session.global_peer_class_id)
+    ses.set_peer_class_filter(classes)
 info = lt.torrent_info(sys.argv[1])
 h = ses.add_torrent({'ti': info, 'save_path': sys.argv[2]})
 while ses.listen_port() == 0:

@@ -101,7 +101,7 @@ export class WebSeed implements PeerView {
         this.failures = 0;
       } catch (err) {
         for (const b of blocks) picker.released(b.index, b.begin);
-        if (this.abort.signal.aborted) return;
+        if (this.abort.signal.aborted || this.host.isBanned(this.key)) return;
         this.failures++;
         this.host.warn(`web seed ${this.url}: ${(err as Error).message}`);
         if (this.failures >= MAX_FAILURES) return;
@@ -119,6 +119,8 @@ export class WebSeed implements PeerView {
       else byPiece.set(b.index, [b]);
     }
     for (const [index, list] of byPiece) {
+      // Banned for a piece of this run that failed its check: the rest of the run goes back.
+      if (this.host.isBanned(this.key)) throw new Error('banned');
       const first = list[0]!.begin;
       const last = list[list.length - 1]!;
       const end = last.begin + last.length;
