@@ -21,7 +21,8 @@ import { WebSeed, type WebSeedHost } from './swarm/webseed.ts';
 import type { SourceBytes } from './api.ts';
 import { TorrentSwarm } from './torrent-swarm.ts';
 import { decodePex } from './wire/extended.ts';
-import { BLOCK_SIZE, MSG, type HashRequest } from './wire/protocol.ts';
+import { BLOCK_SIZE, type HashRequest } from './wire/protocol.ts';
+import { HashServer } from './swarm/hash-server.ts';
 import { isDiskError } from './counters.ts';
 import { checkV2, hasV1, hasV2 } from './torrent-v2.ts';
 import type { TransportCounts } from './api.ts';
@@ -56,6 +57,8 @@ export abstract class TorrentPieces extends TorrentSwarm {
   protected webSeedUrls: string[] | undefined;
   protected webSeeds: WebSeed[] | undefined;
   protected fileStats: FileStatTracker | undefined;
+  /** Answers BEP 52 hash requests; made on the first one. */
+  private hashServer: HashServer | undefined;
   /** Bytes of blocks taken in, by source (peer address key or `webseed:URL`): what each source gave
    *  this download, kept after a peer leaves. Made on the first block. */
   protected bytesBySource: Map<string, number> | undefined;
@@ -115,6 +118,7 @@ export abstract class TorrentPieces extends TorrentSwarm {
     this.pieceCache?.clear();
     this.pieceCache = undefined;
     this.uploadServer = undefined;
+    this.hashServer = undefined;
     if (this.ownThrottle && !this.ownThrottle.own.download.limit && !this.ownThrottle.own.upload.limit) {
       this.ownThrottle.stop();
       this.ownThrottle = undefined;
@@ -425,7 +429,11 @@ export abstract class TorrentPieces extends TorrentSwarm {
   }
 
   onHashRequest(peer: Peer, req: HashRequest): void {
-    peer.sendHashMessage(MSG.hashReject, req);
+    const server = (this.hashServer ??= new HashServer({
+      meta: () => this.metainfo, has: (i) => this.picker?.have.get(i) ?? false,
+      readPiece: (i) => (this.storage ? this.storage.readPiece(i) : Promise.reject(new Error('no storage'))), hasher: this.ctx.hasher,
+    }));
+    server.serve(peer, req);
   }
 
   /** Hashes nobody asked for are dropped, as unrequested blocks are. */

@@ -12,7 +12,8 @@ import { checkPieces } from '../src/check.ts';
 import { FsStorage } from '../src/node/fs-storage.ts';
 import { createNodeHasher } from '../src/node/hasher.ts';
 import { checkV2, locateV2 } from '../src/torrent-v2.ts';
-import { makeLtTorrent, parseV2Torrent } from './v2-fixture.ts';
+import { parseTorrent } from '../src/metainfo.ts';
+import { makeLtTorrent } from './v2-fixture.ts';
 
 const PIECE = 64 * 1024;
 
@@ -34,7 +35,7 @@ for (const kind of ['v2', 'hybrid'] as const) {
     const pack = await fixture(root);
     const file = path.join(root, 'pack.torrent');
     const ids = makeLtTorrent(pack, root, file, PIECE, kind);
-    const meta = parseV2Torrent(await fs.readFile(file));
+    const meta = parseTorrent(await fs.readFile(file));
     assert.equal(meta.version, kind);
     assert.equal(meta.infoHashV2Hex, ids.v2, 'the v2 infohash is libtorrent\'s');
     assert.equal(meta.infoHashHex, kind === 'v2' ? ids.v2.slice(0, 40) : ids.v1);
