@@ -537,7 +537,7 @@ export function assertCascadeDone(proc: JsonProc, exit: ExitInfo, infoHash?: str
   return done;
 }
 
-/** Runs `cascade create`; returns the `created` event. */
+/** Runs `cascade create` (a v1 torrent unless `extra` says otherwise); returns its --json result. */
 export async function cascadeCreate(
   t: TestContext,
   path: string,
@@ -546,11 +546,11 @@ export async function cascadeCreate(
 ): Promise<{ infoHash: string; magnet: string; torrent: string }> {
   const { proc, exit } = await cascade(t, 'create', [path, '-o', out, ...extra], { timeoutMs: 30_000 });
   assert.equal(exit.code, 0, `cascade create failed:\n${describeProc(proc)}`);
-  const ev = proc.events.find((e) => e.event === 'created');
-  assert.ok(ev, `cascade create printed no "created" event:\n${describeProc(proc)}`);
-  assert.match(String(ev.infoHash), /^[0-9a-f]{40}$/i, 'created.infoHash is not 40 hex chars');
+  const made = proc.events.find((e) => typeof e['magnet'] === 'string');
+  assert.ok(made, `cascade create printed no {"magnet", "infoHash", …} line:\n${describeProc(proc)}`);
+  assert.match(String(made['infoHash']), /^[0-9a-f]{40}$/i, 'create\'s infoHash is not 40 hex chars');
   assert.ok(existsSync(out), `cascade create did not write ${out}`);
-  return ev as unknown as { infoHash: string; magnet: string; torrent: string };
+  return { infoHash: String(made['infoHash']), magnet: String(made['magnet']), torrent: out };
 }
 
 /** A bare magnet for an infohash (no name, no trackers). */

@@ -64,6 +64,10 @@ export interface Options {
   to: string[];
   /** create: a private share by link */
   encrypt: boolean;
+  /** create: BitTorrent v2 only (BEP 52) */
+  v2: boolean;
+  /** create: v1 and v2 in one torrent (BEP 52 hybrid) */
+  hybrid: boolean;
   peers: string[];
   seed: boolean;
   /** Seconds without any progress before `download` gives up. */
@@ -295,6 +299,8 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
     sha256: str('sha256') !== undefined ? sha256Option(str('sha256')!) : undefined,
     to: list('to'),
     encrypt: bool('encrypt'),
+    v2: bool('v2'),
+    hybrid: bool('hybrid'),
     peers: list('peer').map((p) => checkHostPort('--peer', p)),
     seed: bool('seed'),
     timeout: undefined,

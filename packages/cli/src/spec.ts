@@ -13,7 +13,7 @@ export type OptName =
   | 'sort' | 'order' | 'limit' | 'state' | 'off' | 'alt'
   | 'chain' | 'chain-rpc' | 'chain-id' | 'chain-contracts' | 'chain-signer' | 'chain-from' | 'key' | 'receipt-every' | 'payment-threshold' | 'auto-claim' | 'ipfs-api'
   | 'torrent' | 'conversation' | 'llm-url' | 'llm-model' | 'llm-key' | 'llm-gguf' | 'llm-threads' | 'llm-max-tokens'
-  | 'to' | 'encrypt'
+  | 'to' | 'encrypt' | 'v2' | 'hybrid'
   | 'directory' | 'private-discovery' | 'relay' | 'relay-port' | 'exit'
   | 'interval' | 'must-contain' | 'must-not-contain' | 'regex' | 'episode' | 'smart' | 'feed' | 'max-items';
 
@@ -52,6 +52,8 @@ export const OPTION_DEFS: Record<OptName, OptDef> = {
   sha256: { type: 'string', arg: 'HEX', help: 'the SHA-256 a plain file (an http(s)/ftp URL) must have; a mismatch keeps nothing' },
   to: { type: 'string', multiple: true, arg: 'DID', help: 'a private share only this did:key (and the others given) can read (repeatable)' },
   encrypt: { type: 'boolean', help: 'a private share for anyone with its link (the key is in the link\'s #k= fragment)' },
+  v2: { type: 'boolean', help: 'a BitTorrent v2 torrent only (BEP 52: SHA-256 merkle trees; v1-only clients cannot join)' },
+  hybrid: { type: 'boolean', help: 'a hybrid torrent: v1 and v2 at once (BEP 52), joinable by v1-only and v2 clients alike' },
   peer: { type: 'string', multiple: true, arg: 'HOST:PORT', help: 'connect to this peer (repeatable; kept across restarts)' },
   seed: { type: 'boolean', help: 'keep seeding once complete (until Ctrl-C)' },
   timeout: { type: 'string', arg: 'SECONDS', help: 'give up after this long without any progress' },
@@ -175,11 +177,16 @@ const OFFLINE_DB = 'With no node running it works on the state DB, and the next 
 
 export const COMMANDS: Record<string, CommandSpec> = {
   create: {
-    options: [...COMMON, 'output', 'announce', 'piece-length', 'private', 'webseed', 'to', 'encrypt'],
+    options: [...COMMON, 'output', 'announce', 'piece-length', 'private', 'webseed', 'v2', 'hybrid', 'to', 'encrypt'],
     positionals: [1, Infinity],
-    usage: 'create <path>... [-o out.torrent] [--announce URL]... [--piece-length BYTES] [--private] [--webseed URL]... [--to DID]... | [--encrypt]',
-    summary: 'make a .torrent from a file or directory and print its magnet link (with --to or --encrypt: a private share, its ciphertext beside the .torrent)',
+    usage: 'create <path>... [--v2 | --hybrid] [-o out.torrent] [--announce URL]... [--piece-length BYTES] [--private] [--webseed URL]... [--to DID]... | [--encrypt]',
+    summary: 'make a .torrent from a file or directory and print its magnet link and each file\'s content id (with --to or --encrypt: a private share, its ciphertext beside the .torrent)',
     optionHelp: { output: 'the .torrent file to write (default <name>.torrent)' },
+    details:
+      'v1 by default; --v2 or --hybrid make a BitTorrent v2 (BEP 52) torrent, hybrid being readable by v1 clients too\n' +
+      '(piece length at least 16 KiB). The same content and piece length give the same infohashes as libtorrent 2.0.\n' +
+      'Each file\'s content id is a CIDv1 of its SHA-256, computed in the same pass as the piece hashes.\n' +
+      'With --json one line: {"magnet", "infoHash" (v1 hex or null), "infoHashV2" (64 hex or null), "files": [{"path", "length", "cid"}]}.',
   },
   seed: {
     options: [...NODE, 'dir', 'ice-server', ...CHAIN, ...ONION],

@@ -1,8 +1,10 @@
-// `cascade create`: hash a file or directory into a .torrent and print its magnet link.
-// Human mode prints only the magnet on stdout, so `magnet=$(cascade create dir)` works.
+// `cascade create`: hash a file or directory into a .torrent (v1, or with --v2 / --hybrid BEP 52)
+// and print its magnet link and each file's content id. Human mode prints only the magnet on
+// stdout, so `magnet=$(cascade create dir)` works (content ids go to stderr); --json prints one object.
 
 import { stat, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { cidFromSha256 } from '@cascade/content';
 import { loadEngine } from '../engine.ts';
 import { UsageError, CliError, errorMessage } from '@cascade/server/core';
 import { formatBytes, formatPercent } from '../format.ts';
@@ -18,7 +20,12 @@ export async function createCommand(inv: Invocation, out: Output): Promise<numbe
       throw new UsageError(`no such file or directory: ${p}`);
     }
   }
-  if (o.to.length > 0 || o.encrypt) return (await import('./create-private.ts')).createPrivate(inv, out);
+  if (o.v2 && o.hybrid) throw new UsageError('--v2 and --hybrid exclude each other: --hybrid already includes v2');
+  const version = o.v2 ? 'v2' : o.hybrid ? 'hybrid' : 'v1';
+  if (o.to.length > 0 || o.encrypt) {
+    if (version !== 'v1') throw new UsageError('private shares (--to, --encrypt) are v1 torrents: drop --v2 / --hybrid');
+    return (await import('./create-private.ts')).createPrivate(inv, out);
+  }
   if (inv.positionals.length > 1) {
     throw new UsageError('several paths make one torrent only as a private share (--to or --encrypt); otherwise put them in a folder');
   }
@@ -26,6 +33,7 @@ export async function createCommand(inv: Invocation, out: Output): Promise<numbe
   const lib = await loadEngine();
   const showProgress = !out.json && process.stderr.isTTY === true;
   const opts: NonNullable<Parameters<typeof lib.createTorrent>[1]> = {
+    version,
     announce: o.announce,
     private: o.private,
     webSeeds: o.webseeds,
@@ -47,19 +55,32 @@ export async function createCommand(inv: Invocation, out: Output): Promise<numbe
   } finally {
     if (showProgress) process.stderr.write('\r\x1b[K');
   }
-  const { torrent, metainfo } = created;
+  const { torrent, metainfo, files } = created;
   const file = resolve(o.output ?? `${metainfo.name}.torrent`);
   try {
     await writeFile(file, torrent);
   } catch (err) {
     throw new CliError(`cannot write ${file}: ${errorMessage(err)}`);
   }
-  const magnet = lib.toMagnet({ infoHashHex: metainfo.infoHashHex, name: metainfo.name, trackers: metainfo.announce.flat() });
-  out.event('created', { infoHash: metainfo.infoHashHex, magnet, torrent: file, name: metainfo.name });
+  const v1 = metainfo.version !== 'v2';
+  const magnet = lib.toMagnet({
+    infoHashHex: metainfo.infoHashHex,
+    infoHashV2Hex: metainfo.infoHashV2Hex,
+    name: metainfo.name,
+    trackers: metainfo.announce.flat(),
+  });
+  const listed = files.map((f) => ({ path: f.path.join('/'), length: f.length, cid: cidFromSha256(f.sha256) }));
+  if (out.json) {
+    out.line({ magnet, infoHash: v1 ? metainfo.infoHashHex : null, infoHashV2: metainfo.infoHashV2Hex ?? null, files: listed });
+    return 0;
+  }
   out.say(magnet);
+  for (const f of listed) out.note(`${f.cid}  ${f.path}`);
   out.note(
     `wrote ${file}: ${metainfo.name}, ${formatBytes(metainfo.length)} in ${metainfo.files.filter((f) => !f.pad).length} ` +
-      `file(s), ${metainfo.pieceCount} pieces of ${formatBytes(metainfo.pieceLength)}, infohash ${metainfo.infoHashHex}`,
+      `file(s), ${metainfo.pieceCount} pieces of ${formatBytes(metainfo.pieceLength)}` +
+      (v1 ? `, infohash ${metainfo.infoHashHex}` : '') +
+      (metainfo.infoHashV2Hex ? `, v2 infohash ${metainfo.infoHashV2Hex}` : ''),
   );
   return 0;
 }
