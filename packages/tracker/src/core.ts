@@ -27,7 +27,7 @@ export const REASONS = {
 
 // Field by field, not a spread: this runs for every announce.
 function succeeded(r: AnnounceResult): AnnounceOutcome {
-  return { ok: true, peers: r.peers, counts: r.counts, compact4: r.compact4, compact6: r.compact6 };
+  return { ok: true, peers: r.peers, counts: r.counts, compact4: r.compact4, compact6: r.compact6, written: r.written };
 }
 
 export class TrackerCore {

@@ -148,7 +148,7 @@ export class MemoryStore implements TrackerStore {
       c[2 * slot] = a.uploaded;
       c[2 * slot + 1] = a.downloaded;
     }
-    return this.samplePacked(s, slot, a.numwant, a.compact === true);
+    return this.samplePacked(s, slot, a);
   }
 
   counts(infoHashHex: string): SwarmCounts {
@@ -276,31 +276,28 @@ export class MemoryStore implements TrackerStore {
 
   /**
    * Up to numwant other peers (see PackedSwarms.pick). With `compact`, they come out as BEP 23
-   * (compact4) and BEP 7 (compact6) bytes copied from the records, with no object per peer;
-   * otherwise as objects.
+   * (compact4) and BEP 7 (compact6) bytes copied from the records, with no object per peer, or
+   * straight into the caller's buffer (`into`); otherwise as objects.
    */
-  private samplePacked(s: number, self: number, numwant: number, compact: boolean): AnnounceResult {
+  private samplePacked(s: number, self: number, a: AnnounceInput): AnnounceResult {
     const sw = this.sw;
     const counts = this.countsOf(s);
-    const k = sw.pick(s, self, numwant);
+    const k = sw.pick(s, self, a.numwant);
     const slots = pickedSlots();
-    if (!compact) {
+    if (a.compact !== true) {
       const peers: PeerRecord[] = [];
       for (let i = 0; i < k; i++) peers.push(this.record(s, slots[i]!));
       return { peers, counts };
     }
+    if (a.into) return { peers: [], counts, written: sw.writePicked(s, k, a.into.family, a.into.buf, a.into.offset) };
     let k6 = 0;
     if (sw.ipv6Peers(s) > 0) for (let i = 0; i < k; i++) if (sw.isV6(s, slots[i]!)) k6++;
     const compact4 = Buffer.allocUnsafe((k - k6) * 6);
-    const compact6 = k6 > 0 ? Buffer.allocUnsafe(k6 * 18) : undefined;
-    let o4 = 0;
-    let o6 = 0;
-    for (let i = 0; i < k; i++) {
-      const slot = slots[i]!;
-      if (compact6 && sw.isV6(s, slot)) o6 += sw.copyCompact(s, slot, compact6, o6);
-      else o4 += sw.copyCompact(s, slot, compact4, o4);
-    }
-    return compact6 ? { peers: [], counts, compact4, compact6 } : { peers: [], counts, compact4 };
+    sw.writePicked(s, k, 4, compact4, 0);
+    if (k6 === 0) return { peers: [], counts, compact4 };
+    const compact6 = Buffer.allocUnsafe(k6 * 18);
+    sw.writePicked(s, k, 6, compact6, 0);
+    return { peers: [], counts, compact4, compact6 };
   }
 
   // --- browser peers: objects, few per swarm ---

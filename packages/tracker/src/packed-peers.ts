@@ -17,13 +17,12 @@
 //   38      flags (F_V6)
 //   40..46  last announce, ms since the epoch: 32 low bits at 40, 16 high bits at 44
 
-import { InfohashIndex, hash20, pickedSlots, rd32, same20, stratifiedPick, wr32 } from './packed-util.ts';
+import { O_ID, REC, indexFind, indexInsert, indexPos, indexRemove, indexSet, segmentBytes } from './packed-peer-index.ts';
+import { InfohashIndex, pickedSlots, rd32, stratifiedPick, wr32 } from './packed-util.ts';
 
-export { pickedSlots, stratifiedPick };
+export { REC, pickedSlots, stratifiedPick };
 
-export const REC = 48;
 const O_PORT = 16;
-const O_ID = 18;
 const O_FLAGS = 38;
 const O_SEEN = 40;
 const F_V6 = 1;
@@ -37,15 +36,6 @@ const tmp = new Uint8Array(REC);
 /** Capacities grow by about 1.5× (not 2×): a swarm of 10 peers should not hold 16 slots. */
 function grownCap(cap: number): number {
   return cap < 4 ? 4 : Math.ceil((cap * 1.5) / 2) * 2;
-}
-/** A power of two, at most 3/4 full. */
-function tableSize(n: number): number {
-  let t = 8;
-  while (t * 3 < n * 4) t *= 2;
-  return t;
-}
-function segmentBytes(cap: number): number {
-  return cap === 0 ? 0 : cap * REC + 4 * tableSize(cap);
 }
 function grow<T extends Int32Array | Float64Array | Uint8Array>(a: T, size: number): T {
   const b = new (a.constructor as new (n: number) => T)(size);
@@ -149,15 +139,7 @@ export class PackedSwarms {
   /** The slot of the peer with this id (20 bytes at `off`) in swarm s, or -1. */
   findPeer(s: number, id: Uint8Array, off: number): number {
     if (this.nArr[s] === 0) return -1;
-    const buf = this.bufOf(s);
-    const b = this.base[s]!;
-    const tbl = b + this.cap[s]! * REC;
-    const mask = tableSize(this.cap[s]!) - 1;
-    for (let i = hash20(id, off) & mask; ; i = (i + 1) & mask) {
-      const e = rd32(buf, tbl + 4 * i);
-      if (e === 0) return -1;
-      if (same20(buf, b + (e - 1) * REC + O_ID, id, off)) return e - 1;
-    }
+    return indexFind(this.bufOf(s), this.base[s]!, this.cap[s]!, id, off);
   }
 
   isSeed(s: number, slot: number): boolean {
@@ -275,18 +257,40 @@ export class PackedSwarms {
     const o = this.base[s]! + slot * REC;
     return buf.subarray(o, o + 16);
   }
-  /** Writes an IPv4 peer's BEP 23 form (6 bytes) or an IPv6 peer's BEP 7 form (18); returns the length. */
-  copyCompact(s: number, slot: number, out: Uint8Array, off: number): number {
+  /**
+   * Writes the peers of one family among the picked slots (pickedSlots()[0..k)) at `off`: IPv4
+   * peers in BEP 23 form (6 bytes each), IPv6 peers in BEP 7 form (18). Returns the bytes written.
+   */
+  writePicked(s: number, k: number, family: 4 | 6, out: Uint8Array, off: number): number {
+    const picks = pickedSlots();
     const buf = this.bufOf(s);
-    let o = this.base[s]! + slot * REC;
-    let len = 18;
-    if ((buf[o + O_FLAGS]! & F_V6) === 0) {
-      o += 12;
-      len = 6;
+    const b = this.base[s]!;
+    const start = off;
+    if (family === 4 && this.n6Arr[s] === 0) {
+      // All IPv4, the usual case: no flag test, and byte moves (a native copy call for 6 bytes
+      // costs more than the copy).
+      for (let i = 0; i < k; i++) {
+        const o = b + picks[i]! * REC + 12;
+        out[off] = buf[o]!;
+        out[off + 1] = buf[o + 1]!;
+        out[off + 2] = buf[o + 2]!;
+        out[off + 3] = buf[o + 3]!;
+        out[off + 4] = buf[o + 4]!;
+        out[off + 5] = buf[o + 5]!;
+        off += 6;
+      }
+      return off - start;
     }
-    // Byte moves: a native copy call for 6 bytes costs more than the copy.
-    for (let i = 0; i < len; i++) out[off + i] = buf[o + i]!;
-    return len;
+    for (let i = 0; i < k; i++) {
+      const o = b + picks[i]! * REC;
+      const v6 = (buf[o + O_FLAGS]! & F_V6) !== 0;
+      if (v6 !== (family === 6)) continue;
+      const from = v6 ? o : o + 12;
+      const len = v6 ? 18 : 6;
+      for (let j = 0; j < len; j++) out[off + j] = buf[from + j]!;
+      off += len;
+    }
+    return off - start;
   }
 
   /**
@@ -460,7 +464,7 @@ export class PackedSwarms {
     const f = b + from * REC;
     const t = b + to * REC;
     for (let i = 0; i < REC; i++) buf[t + i] = buf[f + i]!;
-    wr32(buf, b + this.cap[s]! * REC + 4 * pos, to + 1);
+    indexSet(buf, b, this.cap[s]!, pos, to);
     const c = this.creditMap.get(s);
     if (c) {
       c[2 * to] = c[2 * from]!;
@@ -479,9 +483,8 @@ export class PackedSwarms {
     for (let i = 0; i < REC; i++) tmp[i] = buf[oa + i]!;
     for (let i = 0; i < REC; i++) buf[oa + i] = buf[ob + i]!;
     for (let i = 0; i < REC; i++) buf[ob + i] = tmp[i]!;
-    const tbl = base + this.cap[s]! * REC;
-    wr32(buf, tbl + 4 * pa, b + 1);
-    wr32(buf, tbl + 4 * pb, a + 1);
+    indexSet(buf, base, this.cap[s]!, pa, b);
+    indexSet(buf, base, this.cap[s]!, pb, a);
     const c = this.creditMap.get(s);
     if (c) {
       const u = c[2 * a]!;
@@ -494,42 +497,14 @@ export class PackedSwarms {
   }
 
   private indexInsert(s: number, slot: number): void {
-    const buf = this.bufOf(s);
-    const b = this.base[s]!;
-    const tbl = b + this.cap[s]! * REC;
-    const mask = tableSize(this.cap[s]!) - 1;
-    let i = hash20(buf, b + slot * REC + O_ID) & mask;
-    while (rd32(buf, tbl + 4 * i) !== 0) i = (i + 1) & mask;
-    wr32(buf, tbl + 4 * i, slot + 1);
+    indexInsert(this.bufOf(s), this.base[s]!, this.cap[s]!, slot);
   }
 
-  /** Where in swarm s's index the entry for `slot` sits. */
   private indexPos(s: number, slot: number): number {
-    const buf = this.bufOf(s);
-    const b = this.base[s]!;
-    const tbl = b + this.cap[s]! * REC;
-    const mask = tableSize(this.cap[s]!) - 1;
-    let i = hash20(buf, b + slot * REC + O_ID) & mask;
-    while (rd32(buf, tbl + 4 * i) !== slot + 1) i = (i + 1) & mask;
-    return i;
+    return indexPos(this.bufOf(s), this.base[s]!, this.cap[s]!, slot);
   }
 
-  /** Backward-shift deletion in a peer index (entries are bytes here, not an Int32Array). */
   private indexRemove(s: number, slot: number): void {
-    const buf = this.bufOf(s);
-    const b = this.base[s]!;
-    const tbl = b + this.cap[s]! * REC;
-    const mask = tableSize(this.cap[s]!) - 1;
-    let hole = this.indexPos(s, slot);
-    for (let j = (hole + 1) & mask; ; j = (j + 1) & mask) {
-      const e = rd32(buf, tbl + 4 * j);
-      if (e === 0) break;
-      const home = hash20(buf, b + (e - 1) * REC + O_ID) & mask;
-      if (hole <= j ? home > hole && home <= j : home > hole || home <= j) continue;
-      wr32(buf, tbl + 4 * hole, e);
-      hole = j;
-    }
-    wr32(buf, tbl + 4 * hole, 0);
+    indexRemove(this.bufOf(s), this.base[s]!, this.cap[s]!, slot);
   }
 }
-

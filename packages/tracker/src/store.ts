@@ -53,6 +53,19 @@ export interface AnnounceInput {
   /** Likewise the infohash (20 bytes at `infoHashOffset`). */
   infoHash?: Uint8Array;
   infoHashOffset?: number;
+  /**
+   * With `compact`: a store that answers synchronously may write the peers of `family` in
+   * compact form straight into `buf` at `offset` (no buffer per reply) and report the byte count
+   * as `written`. A store that answers later must leave `buf` alone (the caller reuses it).
+   */
+  into?: CompactSink;
+}
+
+/** Where a synchronous store may write compact peers of one family (AnnounceInput.into). */
+export interface CompactSink {
+  buf: Uint8Array;
+  offset: number;
+  family: 4 | 6;
 }
 
 export interface AnnounceResult {
@@ -62,6 +75,8 @@ export interface AnnounceResult {
   compact4?: Buffer;
   /** When present, IPv6 peers in BEP 7 compact form (18 bytes each), likewise not in `peers`. */
   compact6?: Buffer;
+  /** When present, the bytes of peers written into AnnounceInput.into; `peers` then holds only the others. */
+  written?: number;
 }
 
 export interface StoreTotals {

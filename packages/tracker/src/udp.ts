@@ -12,7 +12,7 @@ import { familyOf, normalizeIp, peerHost, writeCompactPeers } from './peers.ts';
 import { trackerPath } from './query.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import { then } from './store.ts';
-import type { AnnounceInput } from './store.ts';
+import type { AnnounceInput, CompactSink } from './store.ts';
 import { isStunMessage, stunAddress, stunAnswer } from './stun.ts';
 import type { StunAddress } from '../../reachability/src/stun-message.ts';
 
@@ -66,6 +66,24 @@ export function createUdpServer(opts: UdpOptions): dgram.Socket {
   // No callback: a callback costs a deferred call per send, and errors reach the 'error' handler anyway.
   const send = (buf: Buffer, r: dgram.RemoteInfo) => socket.send(buf, r.port, r.address);
 
+  // Announce replies are built in `scratch` (the store writes the peers there itself), then
+  // copied into a buffer kept per reply length and sent: no buffer per reply. Sending a slice
+  // would make one (Node wraps offset/length in a new Buffer). The kernel copies a datagram
+  // before send() returns unless the socket's queue is full; then Node holds the buffer until
+  // it is sent, so it is let go and a new one made for that length.
+  const scratch = Buffer.alloc(20 + MAX_UDP_PEERS * 18);
+  const sink: CompactSink = { buf: scratch, offset: 20, family: 4 };
+  const replies: (Buffer | undefined)[] = [];
+  const sendScratch = (length: number, r: dgram.RemoteInfo) => {
+    let b = replies[length];
+    if (b === undefined) replies[length] = b = Buffer.allocUnsafeSlow(length);
+    scratch.copy(b, 0, 0, length);
+    socket.send(b, r.port, r.address);
+    if (!bound || socket.getSendQueueCount() > 0) replies[length] = undefined;
+  };
+  // An announce object is reused unless the store kept it (answered later: a promise).
+  let spare: UdpAnnounce | undefined;
+
   // An error reply is never larger than the request that caused it, proven sender or not (the
   // text is cut to fit): errors are the one reply an attacker can provoke at will.
   const error = (tid: number, message: string, r: dgram.RemoteInfo, requestLength: number) => {
@@ -81,42 +99,49 @@ export function createUdpServer(opts: UdpOptions): dgram.Socket {
 
   const onAnnounce = (msg: Buffer, r: dgram.RemoteInfo, tid: number) => {
     if (msg.length < 98) return error(tid, 'announce packet too short', r, msg.length);
-    const port = msg.readUInt16BE(96);
     const eventCode = msg.readUInt32BE(80);
-    // Port 0 is a look-up, answered and not listed (TrackerCore.stored).
     if (eventCode > 3) return error(tid, 'invalid event', r, msg.length);
     const claimedIp = msg.readUInt32BE(84);
-    const left = u64(msg, 64);
     const urlData = msg.length > 98 ? bep41UrlData(msg, 98) : '';
     const passkey = urlData ? trackerPath(urlData.split('?')[0]!)?.passkey : undefined;
-    const family = familyOf(normalizeIp(r.address)) === 6 ? 6 : 4;
+    const family = r.family === 'IPv4' || familyOf(normalizeIp(r.address)) !== 6 ? 4 : 6;
     const asked = msg.readInt32BE(92);
-    const a = new UdpAnnounce(msg);
-    a.host = peerHost(r.address, claimedIp ? ipv4(claimedIp) : undefined);
-    a.port = port;
-    a.left = left;
+    const a = spare ?? new UdpAnnounce();
+    spare = undefined;
+    a.peerId = a.infoHash = msg;
+    a.host = claimedIp ? peerHost(r.address, ipv4(claimedIp)) : normalizeIp(r.address);
+    // Port 0 is a look-up, answered and not listed (TrackerCore.stored).
+    a.port = msg.readUInt16BE(96);
+    a.left = u64(msg, 64);
     a.uploaded = u64(msg, 72);
     a.downloaded = u64(msg, 56);
     a.event = EVENTS[eventCode];
     a.numwant = Math.min(core.numwant(asked < 0 ? undefined : asked), MAX_UDP_PEERS);
     a.passkey = passkey;
+    a.compact = true;
+    sink.family = family;
+    a.into = sink;
     const outcome = core.announce(a, 'udp');
-    return then(outcome, (out: AnnounceOutcome) => {
-      if (!out.ok) return error(tid, out.reason, r, msg.length);
-      // BEP 15: the peer list's family is the family of the request.
-      // Sized for the worst case, sent trimmed to what was written (one pass over the peers).
-      const v4 = family === 4 ? out.compact4 : out.compact6;
-      const b = Buffer.allocUnsafe(20 + (v4 ? v4.length : 0) + out.peers.length * (family === 4 ? 6 : 18));
-      b.writeUInt32BE(ANNOUNCE, 0);
-      b.writeUInt32BE(tid, 4);
-      b.writeUInt32BE(core.interval, 8);
-      b.writeUInt32BE(out.counts.incomplete, 12);
-      b.writeUInt32BE(out.counts.complete, 16);
-      let n = 0;
-      if (v4) n = v4.copy(b, 20);
-      n += writeCompactPeers(out.peers, family, b, 20 + n);
-      send(n === b.length - 20 ? b : b.subarray(0, 20 + n), r);
-    });
+    if (outcome instanceof Promise) return outcome.then((out) => answer(out, tid, r, family, msg.length));
+    spare = a;
+    return answer(outcome, tid, r, family, msg.length);
+  };
+
+  const answer = (out: AnnounceOutcome, tid: number, r: dgram.RemoteInfo, family: 4 | 6, requestLength: number) => {
+    if (!out.ok) return error(tid, out.reason, r, requestLength);
+    // BEP 15: the peer list's family is the family of the request.
+    const b = scratch;
+    b.writeUInt32BE(ANNOUNCE, 0);
+    b.writeUInt32BE(tid, 4);
+    b.writeUInt32BE(core.interval, 8);
+    b.writeUInt32BE(out.counts.incomplete, 12);
+    b.writeUInt32BE(out.counts.complete, 16);
+    // Peers the store wrote into the sink, then any it gave in another form (Redis, look-ups).
+    let n = out.written ?? 0;
+    const packed = family === 4 ? out.compact4 : out.compact6;
+    if (packed) n += packed.copy(b, 20 + n);
+    n += writeCompactPeers(out.peers, family, b, 20 + n);
+    sendScratch(20 + n, r);
   };
 
   const onScrape = (msg: Buffer, r: dgram.RemoteInfo, tid: number) => {
@@ -196,13 +221,14 @@ export function createUdpServer(opts: UdpOptions): dgram.Socket {
  * place; their hex forms (for the Redis store, private-mode checks) are made only when asked for.
  */
 class UdpAnnounce implements AnnounceInput {
-  readonly peerId: Buffer;
+  peerId: Buffer = EMPTY;
   readonly peerIdOffset = 36;
-  readonly infoHash: Buffer;
+  infoHash: Buffer = EMPTY;
   readonly infoHashOffset = 16;
   readonly kind = 'ip' as const;
   readonly owner = '';
-  readonly compact = true;
+  compact = true;
+  into: CompactSink | undefined = undefined;
   host = '';
   port = 0;
   left = 0;
@@ -211,10 +237,6 @@ class UdpAnnounce implements AnnounceInput {
   event: AnnounceInput['event'] = undefined;
   numwant = 0;
   passkey: string | undefined = undefined;
-  constructor(msg: Buffer) {
-    this.peerId = msg;
-    this.infoHash = msg;
-  }
   get infoHashHex(): string {
     return this.infoHash.toString('hex', 16, 36);
   }
@@ -251,3 +273,5 @@ function ipv4(n: number): string {
 }
 
 function noop(): void {}
+
+const EMPTY = Buffer.alloc(0);

@@ -1,6 +1,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import dgram from 'node:dgram';
+import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { decode, text } from '../../engine/src/bencode.ts';
 import type { BDict } from '../../engine/src/bencode.ts';
@@ -143,6 +145,55 @@ test('UDP announce with BEP 41 URL data is accepted in public mode', async () =>
     assert.equal(r.readUInt32BE(12), 1);
   } finally {
     c.close();
+  }
+});
+
+test('UDP: a burst of announces to two swarms gets every reply whole, each with its own peers (replies share buffers per length)', async () => {
+  // Its own tracker: the shared one's per-IP rate limit would drop most of the burst.
+  const own = await startTracker({ host: '127.0.0.1', interval: 60, rateLimit: false });
+  const c = await udpClientAt(own.udpPort);
+  const conn = await c.connect();
+  const a = id(0x74);
+  const b = id(0x75);
+  // Ten peers in each swarm, ports 7400.. and 7500..: replies to either are the same length.
+  for (let i = 0; i < 10; i++) {
+    await c.request(udpAnnounce(conn, a, id(0x10 + i), 7400 + i, 1n, 2));
+    await c.request(udpAnnounce(conn, b, id(0x10 + i), 7500 + i, 1n, 2));
+  }
+  c.close();
+  const s = dgram.createSocket({ type: 'udp4', recvBufferSize: 1 << 20 });
+  s.bind(0, '127.0.0.1');
+  await once(s, 'listening');
+  const sconn = await new Promise<Buffer>((resolve) => {
+    s.once('message', (m: Buffer) => resolve(m.subarray(8, 16)));
+    const req = Buffer.alloc(16);
+    req.writeBigUInt64BE(0x41727101980n, 0);
+    s.send(req, own.udpPort, '127.0.0.1');
+  });
+  const replies = new Map<number, Buffer>();
+  s.on('message', (m: Buffer) => replies.set(m.readUInt32BE(4), m));
+  const N = 400;
+  try {
+    // Bursts of 100, each answered before the next: a longer one overflows the server's socket buffer.
+    for (let t = 1; t <= N; t++) {
+      const req = udpAnnounce(sconn, t % 2 ? a : b, id(0x40), 7999, 1n, 0);
+      req.writeUInt32BE(t, 12);
+      s.send(req, own.udpPort, '127.0.0.1');
+      if (t % 100 === 0) await waitFor(() => replies.size === t, 5000, `replies to ${t} announces`);
+    }
+    for (const [t, m] of replies) {
+      assert.equal(m.readUInt32BE(0), 1);
+      // The announcer (port 7999) is in both swarms and never sent itself: the ten others.
+      assert.equal(m.length, 20 + 10 * 6, `reply ${t}`);
+      const base = t % 2 ? 7400 : 7500;
+      for (let o = 20; o < m.length; o += 6) {
+        const port = m.readUInt16BE(o + 4);
+        assert.ok(port >= base && port < base + 10, `reply ${t} carries port ${port}, not one of its swarm's`);
+      }
+    }
+  } finally {
+    s.close();
+    await own.close();
   }
 });
 

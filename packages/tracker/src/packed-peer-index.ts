@@ -1,0 +1,74 @@
+// A swarm's segment in the packed store (packed-peers.ts): `cap` records of REC bytes, then an
+// open-addressing index of peer id → slot + 1 (32-bit little-endian entries, linear probing, at
+// most 3/4 full, backward-shift deletion: no tombstones). These functions work on one segment,
+// given its buffer, where it starts and its capacity.
+
+import { hash20, rd32, same20, wr32 } from './packed-util.ts';
+
+/** Bytes per peer record; the record layout is described in packed-peers.ts. */
+export const REC = 48;
+/** Where a record keeps the peer id (20 bytes). */
+export const O_ID = 18;
+
+/** Index entries for a capacity: a power of two, at most 3/4 full. */
+export function tableSize(n: number): number {
+  let t = 8;
+  while (t * 3 < n * 4) t *= 2;
+  return t;
+}
+
+/** Bytes of a segment of `cap` records and its index. */
+export function segmentBytes(cap: number): number {
+  return cap === 0 ? 0 : cap * REC + 4 * tableSize(cap);
+}
+
+/** The slot of the record whose id is the 20 bytes of `id` at `off`, or -1. */
+export function indexFind(buf: Uint8Array, b: number, cap: number, id: Uint8Array, off: number): number {
+  const tbl = b + cap * REC;
+  const mask = tableSize(cap) - 1;
+  for (let i = hash20(id, off) & mask; ; i = (i + 1) & mask) {
+    const e = rd32(buf, tbl + 4 * i);
+    if (e === 0) return -1;
+    if (same20(buf, b + (e - 1) * REC + O_ID, id, off)) return e - 1;
+  }
+}
+
+/** Indexes the record at `slot` (not indexed yet). */
+export function indexInsert(buf: Uint8Array, b: number, cap: number, slot: number): void {
+  const tbl = b + cap * REC;
+  const mask = tableSize(cap) - 1;
+  let i = hash20(buf, b + slot * REC + O_ID) & mask;
+  while (rd32(buf, tbl + 4 * i) !== 0) i = (i + 1) & mask;
+  wr32(buf, tbl + 4 * i, slot + 1);
+}
+
+/** Where in the index the entry for `slot` sits. */
+export function indexPos(buf: Uint8Array, b: number, cap: number, slot: number): number {
+  const tbl = b + cap * REC;
+  const mask = tableSize(cap) - 1;
+  let i = hash20(buf, b + slot * REC + O_ID) & mask;
+  while (rd32(buf, tbl + 4 * i) !== slot + 1) i = (i + 1) & mask;
+  return i;
+}
+
+/** Points the index entry at `pos` to `slot`. */
+export function indexSet(buf: Uint8Array, b: number, cap: number, pos: number, slot: number): void {
+  wr32(buf, b + cap * REC + 4 * pos, slot + 1);
+}
+
+/** Drops the entry for `slot`, shifting later entries of its probe run back. */
+export function indexRemove(buf: Uint8Array, b: number, cap: number, slot: number): void {
+  const tbl = b + cap * REC;
+  const mask = tableSize(cap) - 1;
+  let hole = indexPos(buf, b, cap, slot);
+  for (let j = (hole + 1) & mask; ; j = (j + 1) & mask) {
+    const e = rd32(buf, tbl + 4 * j);
+    if (e === 0) break;
+    const home = hash20(buf, b + (e - 1) * REC + O_ID) & mask;
+    // The entry at j may fill the hole unless its home lies cyclically in (hole, j].
+    if (hole <= j ? home > hole && home <= j : home > hole || home <= j) continue;
+    wr32(buf, tbl + 4 * hole, e);
+    hole = j;
+  }
+  wr32(buf, tbl + 4 * hole, 0);
+}
