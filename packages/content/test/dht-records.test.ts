@@ -96,3 +96,28 @@ async function waitFor(cond: () => boolean, ms: number): Promise<void> {
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+test('keepPublished publishes again before records expire; a closed client stops', async (t) => {
+  const first = await Session.create({ port: 0, host: HOST, dht: { bootstrap: [] }, webrtc: false });
+  const second = await Session.create({ port: 0, host: HOST, dht: { bootstrap: [`${HOST}:${first.dhtPort}`] }, webrtc: false });
+  let now = 1_800_000_000;
+  const publisher = new DhtRecords({ dht: second.dhtQueries as DhtTransport, identity: generateIdentity('p'), now: () => now });
+  const holder = new DhtRecords({ dht: first.dhtQueries as DhtTransport, now: () => now });
+  t.after(async () => {
+    publisher.close();
+    holder.close();
+    await Promise.all([first.close(), second.close()]);
+  });
+  await waitFor(() => second.health().dhtNodes >= 1, 5000);
+  const s: TorrentStatement = { name: 'republished thing', length: 1, infoHash: '55'.repeat(20), infoHashV2: null, cids: [cid('thing')], port: 1 };
+  const key = recordKey('info_hash_idx', s.infoHash!);
+  const issuedAtHolder = () => holder.store.get(targetOf(key)).map((e) => e.record.issued);
+  publisher.keepPublished(() => [s], { firstAfterMs: 0, everyMs: 300 });
+  await waitFor(() => issuedAtHolder().length === 1, 5000);
+  const firstIssue = issuedAtHolder()[0]!;
+  now += 3600; // an hour on: the first record is still alive, the next run replaces it with a newer one
+  await waitFor(() => (issuedAtHolder()[0] ?? 0) > firstIssue, 5000);
+  now += 7200 + 1;
+  publisher.close();
+  assert.deepEqual(issuedAtHolder(), [], 'expired, and nobody publishes it again');
+});

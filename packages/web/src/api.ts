@@ -105,6 +105,19 @@ export interface FileInfo {
   length: number;
   progress: number;
   selected: boolean;
+  /** Content id (CIDv1 of the file's SHA-256), once the node holds the whole file. */
+  cid?: string | null;
+}
+
+/** A torrent found by GET /api/search, as its publisher describes it (docs/dht-records.md). */
+export interface SearchRow {
+  infoHash: string | null;
+  infoHashV2: string | null;
+  name: string;
+  length: number;
+  cids: string[];
+  publisher: string;
+  providers: string[];
 }
 
 export interface TorrentDetail extends TorrentSummary {
@@ -219,6 +232,8 @@ export const api = {
   probeNetwork: () => request<NetworkStatus>('POST', '/api/network/probe'),
   /** One request for many torrents (POST /api/torrents/bulk); per-torrent outcomes in `results`. */
   bulk: (body: BulkRequest) => request<BulkResult>('POST', '/api/torrents/bulk', body),
+  /** The node's library, then the DHT: by words, content id or infohash. */
+  search: (q: string) => request<SearchRow[]>('GET', `/api/search?q=${encodeURIComponent(q)}`),
   categories: async () => (await request<{ categories: Category[] }>('GET', '/api/categories')).categories,
 };
 

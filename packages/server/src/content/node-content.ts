@@ -23,6 +23,8 @@ export class NodeContent {
   readonly records: DhtRecords | undefined;
   readonly #node: CascadeNode;
   readonly #indexing = new Map<string, Promise<void>>();
+  /** When each torrent was last published from index() (a seed says 'done' at every start). */
+  readonly #publishedAt = new Map<string, number>();
   #closed = false;
 
   constructor(node: CascadeNode) {
@@ -79,7 +81,11 @@ export class NodeContent {
       this.#node.changed();
     }
     const s = this.statement(t);
-    if (s && this.records && !this.#closed) await this.records.publish(s);
+    if (!s || !this.records || this.#closed) return;
+    // The republish timer covers the rest; a completion seen twice in a row publishes once.
+    if (fresh.length === 0 && Date.now() - (this.#publishedAt.get(ih) ?? 0) < 5 * 60_000) return;
+    this.#publishedAt.set(ih, Date.now());
+    await this.records.publish(s);
   }
 
   /** What the node says about a torrent on the DHT; undefined for one it must not publish (private,

@@ -9,6 +9,7 @@ import { browserPeer, useBrowserPeer } from '../browser-peer.ts';
 import { isMember, useAuth } from '../auth.ts';
 import { nodeOptions } from '../node-options.ts';
 import { AddOptionsFields, addOptionsOf, emptyAddOptions, useNodeDefaults } from './AddOptionsFields.tsx';
+import { SearchCard } from './SearchCard.tsx';
 
 type Target = 'node' | 'browser';
 
@@ -158,6 +159,8 @@ export function AddView() {
       )}
 
       <DropZone testId="add-torrent-input" accept=".torrent,application/x-bittorrent" multiple={false} onFiles={(f) => addTorrentFile(f[0]!)} disabled={busy} title="Drop a .torrent file here or click to choose" />
+
+      {member && <SearchCard busy={busy} onAdd={(magnet) => void run(async () => (await nodeOptions.addUri(magnet, addOptionsOf(options))).infoHash)} />}
     </section>
   );
 }

@@ -100,6 +100,11 @@ function FileRow({
             {formatPercent(f.progress)} of {formatBytes(f.length)}
           </span>
         </div>
+        {f.cid && (
+          <div className="file-cid mono small muted" title="Content id: this file's SHA-256 as a CIDv1 — search for it or download by it" data-testid="file-cid">
+            {f.cid}
+          </div>
+        )}
       </div>
       <div className="file-actions">
         {kind && (
