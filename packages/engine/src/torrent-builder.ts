@@ -105,7 +105,8 @@ function finish(info: Record<string, unknown>, opts: TorrentFieldOptions, pieceL
 export function buildTorrentV2(shape: {
   name: string;
   multiFile: boolean;
-  files: { path: string[]; length: number; piecesRoot?: Uint8Array }[];
+  /** `attr` 'x' marks an executable file, as libtorrent writes it (in the tree and the v1 fields). */
+  files: { path: string[]; length: number; piecesRoot?: Uint8Array; attr?: string }[];
   pieceLength: number;
   pieceLayers: Map<string, Uint8Array>;
   /** SHA-1 piece hashes: present for a hybrid. */
@@ -116,15 +117,16 @@ export function buildTorrentV2(shape: {
   for (const f of shape.files) {
     let dir = tree;
     for (const c of f.path) dir = (dir[c] ??= {}) as Record<string, BValue>;
-    dir[''] = f.piecesRoot ? { length: f.length, 'pieces root': f.piecesRoot } : { length: f.length };
+    dir[''] = { attr: f.attr, length: f.length, 'pieces root': f.piecesRoot } as Record<string, BValue>;
   }
+  const attrs = new Map(shape.files.map((f) => [f.path.join('/'), f.attr]));
   const v1 = shape.pieces
     ? shape.multiFile
       ? {
-          files: v2Layout(shape.files, shape.pieceLength).map((f) => (f.pad ? { attr: 'p', length: f.length, path: f.path } : { length: f.length, path: f.path })),
+          files: v2Layout(shape.files, shape.pieceLength).map((f) => ({ attr: f.pad ? 'p' : attrs.get(f.path.join('/')), length: f.length, path: f.path })),
           pieces: shape.pieces,
         }
-      : { length: shape.files[0]!.length, pieces: shape.pieces }
+      : { attr: shape.files[0]!.attr, length: shape.files[0]!.length, pieces: shape.pieces }
     : {};
   const info = {
     'file tree': tree,
@@ -138,7 +140,7 @@ export function buildTorrentV2(shape: {
   return finish(info, opts, shape.pieceLayers);
 }
 
-const RESERVED_INFO_KEYS = new Set(['files', 'length', 'name', 'piece length', 'pieces', 'private', 'file tree', 'meta version']);
+const RESERVED_INFO_KEYS = new Set(['files', 'length', 'name', 'piece length', 'pieces', 'private', 'file tree', 'meta version', 'attr']);
 
 function checkExtraInfo(extra: Record<string, BValue> | undefined): Record<string, BValue> {
   for (const key of Object.keys(extra ?? {})) {

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { toHex } from '../src/hex.ts';
@@ -93,6 +93,9 @@ test('v2 and hybrid: multi-file content matches libtorrent at several piece leng
   try {
     const root = join(dir, 'My Folder');
     writeTree(root, TREE);
+    // Executable files carry attr 'x' in libtorrent's file tree and v1 list: the infohash covers it.
+    chmodSync(join(root, 'sub/y'), 0o755);
+    chmodSync(join(root, 'Z'), 0o700);
     for (const version of ['v2', 'hybrid'] as const) {
       for (const pieceLength of [16384, 32768, 65536, 262144]) {
         const label = `${version} @ ${pieceLength}`;
@@ -128,6 +131,7 @@ test('v2 and hybrid: single files of odd sizes, and private torrents, match libt
     for (const size of [1, 16383, 16384, 16385, 100_000, 1_048_577]) {
       const file = join(dir, `payload-${size}.bin`);
       writeFileSync(file, randomBytes(size));
+      if (size === 16385) chmodSync(file, 0o755);
       for (const version of ['v2', 'hybrid'] as const) {
         for (const priv of [false, true]) {
           const label = `${version} ${size} bytes private=${priv}`;

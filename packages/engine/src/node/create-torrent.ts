@@ -31,6 +31,8 @@ interface SourceFile {
   abs: string;
   path: string[];
   length: number;
+  /** Owner-executable: v2 and hybrid torrents mark it (attr 'x') as libtorrent does. */
+  executable: boolean;
 }
 
 const CHUNK = 4 * 1024 * 1024;
@@ -51,7 +53,7 @@ export async function createTorrent(
     files = version === 'v1' ? sortByPath(found) : sortByTree(found);
     if (files.length === 0) throw new Error(`cannot create a torrent from an empty directory: ${path}`);
   } else if (rootStat.isFile()) {
-    files = [{ abs: root, path: [name], length: rootStat.size }];
+    files = [{ abs: root, path: [name], length: rootStat.size, executable: isExecutable(rootStat.mode) }];
   } else {
     throw new Error(`not a regular file or directory: ${path}`);
   }
@@ -65,10 +67,11 @@ export async function createTorrent(
   const pieceLayers = new Map<string, Uint8Array>();
   const treeFiles = files.map((f, i) => {
     const leaves = hashed.leaves[i]!;
-    if (f.length === 0) return { path: f.path, length: 0 };
+    const attr = f.executable ? 'x' : undefined;
+    if (f.length === 0) return { path: f.path, length: 0, attr };
     const piecesRoot = rootFromLeaves(leaves);
     if (f.length > pieceLength) pieceLayers.set(toHex(piecesRoot), pieceLayerFromLeaves(leaves, pieceLength));
-    return { path: f.path, length: f.length, piecesRoot };
+    return { path: f.path, length: f.length, piecesRoot, attr };
   });
   const built = buildTorrentV2({ name, multiFile, files: treeFiles, pieceLength, pieceLayers, pieces: hashed.pieces }, opts);
   return { ...built, files: created };
@@ -83,10 +86,15 @@ async function walk(dir: string, prefix: string[]): Promise<SourceFile[]> {
     const abs = join(dir, entry.name);
     const path = [...prefix, entry.name];
     if (entry.isDirectory()) out.push(...(await walk(abs, path)));
-    else if (entry.isFile()) out.push({ abs, path, length: (await stat(abs)).size });
+    else if (entry.isFile()) {
+      const s = await stat(abs);
+      out.push({ abs, path, length: s.size, executable: isExecutable(s.mode) });
+    }
   }
   return out;
 }
+
+const isExecutable = (mode: number) => (mode & 0o100) !== 0;
 
 /** v1 pieces run across file boundaries, so one SHA-1 state carries over from file to file; a
  *  hybrid's pad files are zeros fed to it between files. */
