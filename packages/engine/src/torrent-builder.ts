@@ -113,11 +113,12 @@ export function buildTorrentV2(shape: {
   pieces?: Uint8Array;
 }, opts: TorrentFieldOptions): { torrent: Uint8Array; metainfo: Metainfo } {
   checkV2PieceLength(shape.pieceLength);
-  const tree: Record<string, BValue> = {};
+  // Nested dictionaries; encode() sorts the keys and drops the undefined fields.
+  const tree: Record<string, unknown> = {};
   for (const f of shape.files) {
     let dir = tree;
-    for (const c of f.path) dir = (dir[c] ??= {}) as Record<string, BValue>;
-    dir[''] = { attr: f.attr, length: f.length, 'pieces root': f.piecesRoot } as Record<string, BValue>;
+    for (const c of f.path) dir = (dir[c] ??= {}) as Record<string, unknown>;
+    dir[''] = { attr: f.attr, length: f.length, 'pieces root': f.piecesRoot };
   }
   const attrs = new Map(shape.files.map((f) => [f.path.join('/'), f.attr]));
   const v1 = shape.pieces
