@@ -13,6 +13,7 @@ import { trackerPath } from './query.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import { then } from './store.ts';
 import type { AnnounceInput, CompactSink } from './store.ts';
+import { ReplyBatcher } from './udp-replies.ts';
 import { isStunMessage, stunAddress, stunAnswer } from './stun.ts';
 import type { StunAddress } from '../../reachability/src/stun-message.ts';
 
@@ -67,20 +68,10 @@ export function createUdpServer(opts: UdpOptions): dgram.Socket {
   const send = (buf: Buffer, r: dgram.RemoteInfo) => socket.send(buf, r.port, r.address);
 
   // Announce replies are built in `scratch` (the store writes the peers there itself), then
-  // copied into a buffer kept per reply length and sent: no buffer per reply. Sending a slice
-  // would make one (Node wraps offset/length in a new Buffer). The kernel copies a datagram
-  // before send() returns unless the socket's queue is full; then Node holds the buffer until
-  // it is sent, so it is let go and a new one made for that length.
+  // copied out and sent in a batch (udp-replies.ts).
   const scratch = Buffer.alloc(20 + MAX_UDP_PEERS * 18);
   const sink: CompactSink = { buf: scratch, offset: 20, family: 4 };
-  const replies: (Buffer | undefined)[] = [];
-  const sendScratch = (length: number, r: dgram.RemoteInfo) => {
-    let b = replies[length];
-    if (b === undefined) replies[length] = b = Buffer.allocUnsafeSlow(length);
-    scratch.copy(b, 0, 0, length);
-    socket.send(b, r.port, r.address);
-    if (!bound || socket.getSendQueueCount() > 0) replies[length] = undefined;
-  };
+  const replies = new ReplyBatcher(socket);
   // An announce object is reused unless the store kept it (answered later: a promise).
   let spare: UdpAnnounce | undefined;
 
@@ -141,7 +132,7 @@ export function createUdpServer(opts: UdpOptions): dgram.Socket {
     const packed = family === 4 ? out.compact4 : out.compact6;
     if (packed) n += packed.copy(b, 20 + n);
     n += writeCompactPeers(out.peers, family, b, 20 + n);
-    sendScratch(20 + n, r);
+    replies.send(scratch, 20 + n, r.port, r.address);
   };
 
   const onScrape = (msg: Buffer, r: dgram.RemoteInfo, tid: number) => {
