@@ -98,22 +98,35 @@ test('three nodes: C finds what A shares by keyword, content id and infohash thr
   assert.ok(refused.errors.every((e) => /bad signature/.test(e)), refused.errors.join('; '));
   assert.deepEqual((await search(c, 'aurora')).map((r) => r.publisher), [aDid]);
 
-  // Properly signed by mallory, but a lie: A's torrent said to hold another file (content id of her payload).
+  // Properly signed by mallory, but a lie: A's torrent said to hold another file (content id of her
+  // payload), filed under every key the lie gives (its infohash, that content id, its name's words).
   const evilCid = cidFromSha256(createHash('sha256').update('malware').digest());
   const lie = { name: 'Aurora Borealis Timelapse.mp4', length: bytes.length, infoHash, infoHashV2: null, cids: [evilCid], port: 1 };
-  const evilKey = recordKey('cid_idx', evilCid);
-  const lieRecord = signRecord(mallory, evilKey, lie, Date.now() / 1000);
-  const evilContacts = await dht.walk(targetOf(evilKey), GET_METHOD, { k: evilKey });
-  const put = await dht.send(evilContacts, PUT_METHOD, { r: lieRecord.bytes, s: lieRecord.sig, target: targetOf(evilKey) });
-  assert.ok(put.errors.some((e) => new RegExp(`torrent ${infoHash} has no file with content id ${evilCid}`).test(e)), `A refuses to keep it: ${put.errors.join('; ')}`);
-  assert.ok(put.accepted >= 1, 'nodes that do not hold the torrent cannot tell');
-  // A, as a reader, drops it and ignores mallory from then on; C (holding nothing) still sees it —
+  const liar = new DhtRecords({ dht, identity: mallory });
+  t.after(() => liar.close());
+  const put = await liar.publish(lie);
+  assert.ok(put.errors.some((e) => e.includes(`torrent ${infoHash} has no file with content id ${evilCid}`)), `A refuses to keep it: ${put.errors.join('; ')}`);
+  assert.ok(put.accepted >= put.keys, 'nodes that do not hold the torrent cannot tell');
+  // A, as a reader, drops it and ignores mallory from then on; C, holding nothing, still sees it —
   // what a node that holds nothing cannot prevent (docs/dht-records.md).
   assert.deepEqual(await search(a, evilCid), []);
   assert.deepEqual((await search(c, evilCid)).map((r) => r.publisher), [mallory.did]);
-  const honest = new DhtRecords({ dht, identity: mallory });
-  t.after(() => honest.close());
-  await honest.publish({ name: 'Aurora at night.mkv', length: 5, infoHash: '77'.repeat(20), infoHashV2: null, cids: [cidFromSha256(createHash('sha256').update('x').digest())], port: 1 });
+  await liar.publish({ name: 'Aurora at night.mkv', length: 5, infoHash: '77'.repeat(20), infoHashV2: null, cids: [cidFromSha256(createHash('sha256').update('x').digest())], port: 1 });
   assert.deepEqual((await search(a, 'aurora')).map((r) => r.publisher), [aDid], 'A ignores everything mallory publishes');
-  assert.equal((await search(c, 'aurora')).length, 2);
+  assert.deepEqual((await search(c, 'aurora')).map((r) => r.publisher).sort(), [aDid, mallory.did, mallory.did].sort());
+
+  // C downloads the torrent from A (the provider its search named). Holding it, C reads what
+  // publishers said about it, finds mallory's lie and ignores her from then on.
+  await ok(c, ['add', `magnet:?xt=urn:btih:${infoHash}&x.pe=${aBt}`, '--save-path', join(dir, 'c-downloads')]);
+  const cDid = (await ok(c, ['identity', '--json'])).json.did as string;
+  await until('C to hold the file and to have caught the lie', async () => {
+    const rows = await search(c, 'aurora');
+    return rows.some((r) => r.publisher === cDid) && !rows.some((r) => r.publisher === mallory.did) ? rows : undefined;
+  }, 60_000);
+  const mine = await search(c, 'aurora');
+  assert.deepEqual(mine.map((r) => r.publisher), [cDid, aDid], 'its own library first (with the content id it computed), then A');
+  assert.deepEqual(mine[0]!.cids, [cid]);
+  assert.deepEqual(await search(c, evilCid), []);
+  const own = (await search(c, cid)).map((r) => r.publisher);
+  assert.ok(own.includes(aDid), `C still finds A's record: ${own.join(', ')}`);
 });

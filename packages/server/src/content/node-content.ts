@@ -3,7 +3,7 @@
 // the state DB; the node's signed DHT records for its complete public torrents, republished while
 // it runs; and search — the local library first, then the DHT.
 import { join } from 'node:path';
-import { cidFromSha256, DhtRecords, isContentId, keywordsOf, RecordError, REPUBLISH_MS, Reputation, type DhtTransport, type SearchRow, type TorrentStatement } from '@cascade/content';
+import { cidFromSha256, DhtRecords, isContentId, keywordsOf, RecordError, recordKey, REPUBLISH_MS, Reputation, type DhtTransport, type SearchRow, type TorrentStatement } from '@cascade/content';
 import { sha256OfFile } from '@cascade/content/node';
 import type { TorrentHandle } from '../engine.ts';
 import { errorMessage, UsageError } from '../errors.ts';
@@ -23,6 +23,8 @@ export class NodeContent {
   readonly records: DhtRecords | undefined;
   readonly #node: CascadeNode;
   readonly #indexing = new Map<string, Promise<void>>();
+  /** Content ids the node expects a torrent to hold (an add by content id) and who said so. */
+  readonly #expected = new Map<string, { cid: string; publisher: string }[]>();
   /** When each torrent was last published from index() (a seed says 'done' at every start). */
   readonly #publishedAt = new Map<string, number>();
   #closed = false;
@@ -79,13 +81,51 @@ export class NodeContent {
     if (fresh.length > 0) {
       this.cids.set(ih, fresh);
       this.#node.changed();
+      // Now that the node knows what the torrent holds, read what publishers said about it: a
+      // record that contradicts the bytes is dropped and its publisher ignored from then on.
+      if (this.records) void this.#checkOthers(m.version === 'v2' ? null : ih, m.infoHashV2Hex ?? null);
     }
+    this.#checkExpected(ih);
     const s = this.statement(t);
     if (!s || !this.records || this.#closed) return;
     // The republish timer covers the rest; a completion seen twice in a row publishes once.
     if (fresh.length === 0 && Date.now() - (this.#publishedAt.get(ih) ?? 0) < 5 * 60_000) return;
     this.#publishedAt.set(ih, Date.now());
     await this.records.publish(s);
+  }
+
+  /**
+   * For a download by content id: `publisher` said torrent `infoHash` holds `cid`. When the torrent
+   * is complete and its files hashed, a publisher whose claim was false is ignored from then on.
+   */
+  expectContent(infoHash: string, cid: string, publisher: string): void {
+    const ih = (this.#torrentByAnyHash(infoHash)?.infoHashHex ?? infoHash).toLowerCase();
+    const list = this.#expected.get(ih) ?? [];
+    if (list.length < 16) list.push({ cid, publisher });
+    this.#expected.set(ih, list);
+    const t = this.#node.session.get(ih);
+    if (t) this.#checkExpected(ih);
+  }
+
+  /** Whether the torrent's hashed files hold every content id expected of it (undefined: not hashed yet). */
+  #checkExpected(ih: string): void {
+    const list = this.#expected.get(ih);
+    const t = this.#node.session.get(ih);
+    if (!list || !t || t.stats().progress < 1) return;
+    const have = new Set(this.cids.of(ih).values());
+    // Only a torrent whose every file is hashed can say a content id is not in it.
+    const files = t.metainfo?.files.filter((f) => !f.pad).length ?? Infinity;
+    if (this.cids.of(ih).size < files) return;
+    for (const { cid, publisher } of list) {
+      if (!have.has(cid)) this.records?.reputation.blame(publisher, `torrent ${ih} has no file with content id ${cid}`);
+    }
+    this.#expected.delete(ih);
+  }
+
+  async #checkOthers(infoHash: string | null, infoHashV2: string | null): Promise<void> {
+    for (const h of [infoHash, infoHashV2]) {
+      if (h && this.records && !this.#closed) await this.records.lookup(recordKey('info_hash_idx', h)).catch(() => {});
+    }
   }
 
   /** What the node says about a torrent on the DHT; undefined for one it must not publish (private,
