@@ -15,14 +15,14 @@ import { ResumeSaver } from './resume-saver.ts';
 import type { TransferEvent } from './api.ts';
 import type { Peer } from './swarm/peer.ts';
 import { growQueue } from './swarm/pipeline.ts';
+import type { ActivePiece } from './swarm/picker.ts';
 import { TorrentThrottle } from './swarm/rate-limiter.ts';
 import { PieceCache, UploadServer } from './swarm/uploader.ts';
 import { WebSeed, type WebSeedHost } from './swarm/webseed.ts';
 import type { SourceBytes } from './api.ts';
 import { TorrentSwarm } from './torrent-swarm.ts';
 import { decodePex } from './wire/extended.ts';
-import { BLOCK_SIZE, type HashRequest } from './wire/protocol.ts';
-import { HashServer } from './swarm/hash-server.ts';
+import { BLOCK_SIZE } from './wire/protocol.ts';
 import { isDiskError } from './counters.ts';
 import { checkV2, hasV1, hasV2 } from './torrent-v2.ts';
 import type { TransportCounts } from './api.ts';
@@ -57,14 +57,14 @@ export abstract class TorrentPieces extends TorrentSwarm {
   protected webSeedUrls: string[] | undefined;
   protected webSeeds: WebSeed[] | undefined;
   protected fileStats: FileStatTracker | undefined;
-  /** Answers BEP 52 hash requests; made on the first one. */
-  private hashServer: HashServer | undefined;
   /** Bytes of blocks taken in, by source (peer address key or `webseed:URL`): what each source gave
    *  this download, kept after a peer leaves. Made on the first block. */
   protected bytesBySource: Map<string, number> | undefined;
 
   /** Stops the torrent with an error (torrent.ts). */
   protected abstract fail(message: string): void;
+  /** A v2 piece failed its merkle check with these leaves: find and refetch its bad blocks (torrent-hashes.ts). */
+  protected abstract repairBlocks(piece: ActivePiece, leaves: Uint8Array): Promise<void>;
 
   // Made on first need: a seeded torrent nobody talks to holds none of these.
   protected get resumeSaver(): ResumeSaver {
@@ -118,7 +118,6 @@ export abstract class TorrentPieces extends TorrentSwarm {
     this.pieceCache?.clear();
     this.pieceCache = undefined;
     this.uploadServer = undefined;
-    this.hashServer = undefined;
     if (this.ownThrottle && !this.ownThrottle.own.download.limit && !this.ownThrottle.own.upload.limit) {
       this.ownThrottle.stop();
       this.ownThrottle = undefined;
@@ -263,7 +262,7 @@ export abstract class TorrentPieces extends TorrentSwarm {
         if (other === from || other.requests.size === 0) continue;
         for (const r of [...other.requests.values()]) if (r.index === index) other.sendCancel(r.index, r.begin, r.length);
       }
-      void this.completePiece(result.index, result.buffer, result.contributors, result.hash?.digest());
+      void this.completePiece(result, result.hash?.digest());
     } else if (result === undefined && picker.active.has(index)) {
       for (const other of this.peersByKey.values()) if (other !== from && other.isRequested(index, begin)) other.sendCancel(index, begin, block.length);
     }
@@ -305,26 +304,28 @@ export abstract class TorrentPieces extends TorrentSwarm {
     for (const w of this.webSeeds ?? []) w.start();
   }
 
-  protected async completePiece(index: number, buffer: Uint8Array, contributors: Set<string>, hashed?: Uint8Array): Promise<void> {
+  protected async completePiece(piece: ActivePiece, hashed?: Uint8Array): Promise<void> {
+    const { index, contributors } = piece;
     const meta = this.metainfo!;
-    let data = buffer;
+    let data = piece.buffer;
+    let good = true;
     // A hybrid piece must pass both its SHA-1 and its merkle check, as libtorrent requires.
     if (hasV1(meta)) {
-      const v1 = hashed ? { digest: hashed, data: buffer } : await this.ctx.hasher.sha1(buffer);
+      const v1 = hashed ? { digest: hashed, data } : await this.ctx.hasher.sha1(data);
       data = v1.data;
       if (this.closed || !this.picker) return;
-      if (!equal20(v1.digest, meta.pieceHashes, index * 20)) {
-        this.pool?.release(data);
-        return this.pieceFailed(index, contributors);
-      }
+      good = equal20(v1.digest, meta.pieceHashes, index * 20);
     }
     if (hasV2(meta)) {
       const v2 = await checkV2(meta, this.ctx.hasher, index, data);
       if (this.closed || !this.picker) return;
-      if (v2.ok !== true) {
-        this.pool?.release(data);
-        return this.pieceFailed(index, contributors);
-      }
+      // The merkle tree can tell which blocks were bad: only those are fetched again.
+      if (v2.ok === false && v2.leaves.length > 0) return this.repairBlocks(Object.assign(piece, { buffer: data }), v2.leaves);
+      good &&= v2.ok === true;
+    }
+    if (!good) {
+      this.pool?.release(data);
+      return this.pieceFailed(index, contributors);
     }
     if (this.closed || !this.picker) return;
     // A reader that transforms pieces as they come (a private share's decryption) takes the
@@ -373,14 +374,20 @@ export abstract class TorrentPieces extends TorrentSwarm {
       const peer = this.peersByKey.get(key);
       const seed = peer ? undefined : this.webSeeds?.find((w) => w.key === key);
       const strikes = contributors.size === 1 ? BAN_STRIKES : peer ? ++peer.strikes : seed ? ++seed.strikes : 0;
-      if (strikes < BAN_STRIKES) continue;
-      this.ctx.ban(key, peer?.remoteId);
-      this.candidates?.delete(key);
-      this.emit('peer-banned', { address: key, reason: `sent data for piece ${index} that failed its hash check` });
-      peer?.destroy('banned: sent corrupt data');
-      seed?.stop();
+      if (strikes >= BAN_STRIKES) this.banSource(key, `sent data for piece ${index} that failed its hash check`);
     }
     for (const p of this.peersByKey.values()) this.fillRequests(p);
+  }
+
+  /** Never again: a peer (by address and peer id) or a web seed that sent corrupt data. */
+  protected banSource(key: string, reason: string): void {
+    const peer = this.peersByKey.get(key);
+    const seed = peer ? undefined : this.webSeeds?.find((w) => w.key === key);
+    this.ctx.ban(key, peer?.remoteId);
+    this.candidates?.delete(key);
+    this.emit('peer-banned', { address: key, reason });
+    peer?.destroy('banned: sent corrupt data');
+    seed?.stop();
   }
 
   protected checkDone(): void {
@@ -427,19 +434,6 @@ export abstract class TorrentPieces extends TorrentSwarm {
       peer.destroy(`bad ${name} message: ${(err as Error).message}`);
     }
   }
-
-  onHashRequest(peer: Peer, req: HashRequest): void {
-    const server = (this.hashServer ??= new HashServer({
-      meta: () => this.metainfo, has: (i) => this.picker?.have.get(i) ?? false,
-      readPiece: (i) => (this.storage ? this.storage.readPiece(i) : Promise.reject(new Error('no storage'))), hasher: this.ctx.hasher,
-    }));
-    server.serve(peer, req);
-  }
-
-  /** Hashes nobody asked for are dropped, as unrequested blocks are. */
-  onHashes(): void {}
-
-  onHashReject(): void {}
 
   protected emitTransfer(peer: Peer, direction: 'up' | 'down', bytes: number): void {
     if (this.listenerCount('transfer') === 0) return;

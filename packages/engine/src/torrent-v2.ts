@@ -5,7 +5,8 @@
 // for it, or, for a file no longer than one piece, the file's pieces root.
 
 import { equalBytes, toHex } from './hex.ts';
-import { BLOCK_SIZE, HASH_LENGTH, hashAt, pieceHashFromLeaves } from './merkle.ts';
+import { BLOCK_SIZE, foldHashes, HASH_LENGTH, hashAt, leafCount, log2, pieceHashFromLeaves } from './merkle.ts';
+import type { HashRequest } from './wire/protocol.ts';
 import { pieceSegments } from './piece-map.ts';
 import type { Hasher } from './platform.ts';
 import type { FileEntry, Metainfo } from './types.ts';
@@ -71,4 +72,28 @@ export async function checkV2(meta: Metainfo, hasher: Hasher, index: number, dat
   if (!expected) return { ok: 'unknown' };
   const leaves = await blockLeaves(hasher, data, p.dataLength);
   return equalBytes(pieceHashFromLeaves(leaves, p.file.length, meta.pieceLength), expected) ? { ok: true } : { ok: false, leaves };
+}
+
+/** The hash request for a piece's block hashes, proved up to its piece layer entry (or to the
+ *  pieces root of a file of one piece); undefined when the piece is one block (its leaf is the
+ *  hash we already trust). */
+export function blockHashRequest(meta: Metainfo, p: V2Piece): HashRequest | undefined {
+  const width = p.file.length <= meta.pieceLength ? leafCount(p.file.length) : meta.pieceLength / BLOCK_SIZE;
+  if (width < 2) return undefined;
+  return { piecesRoot: p.file.piecesRoot!, baseLayer: 0, index: p.filePiece * width, length: width, proofLayers: log2(width) - 1 };
+}
+
+/** True when `hashes` (answering `req`, no uncles) fold up to `expected`. */
+export function provesPiece(req: HashRequest, hashes: Uint8Array, expected: Uint8Array): boolean {
+  const top = foldHashes(req, hashes);
+  return !!top && equalBytes(top.hash, expected);
+}
+
+/** Blocks whose leaf we computed differs from the true one. */
+export function badBlocks(truth: Uint8Array, got: Uint8Array): number[] {
+  const bad: number[] = [];
+  for (let b = 0; b * HASH_LENGTH < got.length; b++) {
+    if (!equalBytes(hashAt(truth, b), hashAt(got, b))) bad.push(b);
+  }
+  return bad;
 }

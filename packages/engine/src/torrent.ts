@@ -14,7 +14,7 @@ import { FileStatTracker } from './resume-files.ts';
 import { expandSelection } from './magnet.ts';
 import type { FileRanges, Metainfo } from './types.ts';
 import type { TorrentContext } from './torrent-context.ts';
-import { TorrentPieces } from './torrent-pieces.ts';
+import { TorrentHashes } from './torrent-hashes.ts';
 import { isDiskError } from './counters.ts';
 import { hasV1 } from './torrent-v2.ts';
 
@@ -22,7 +22,7 @@ export type { TorrentContext } from './torrent-context.ts';
 
 const NO_LIMITS: RateLimits = { download: 0, upload: 0 };
 
-export class Torrent extends TorrentPieces implements TorrentHandle {
+export class Torrent extends TorrentHashes implements TorrentHandle {
   private selected: number[] | undefined;
   /** A magnet's `so=` until the file count is known (then it becomes `selected`). */
   private selectRanges: FileRanges | undefined;

@@ -1,7 +1,7 @@
 // A bare-bones BitTorrent peer for hostile tests: it speaks just enough BEP 3 to seed from a
 // buffer, and can be told to corrupt blocks or to send arbitrary bytes.
 import net from 'node:net';
-import { encodeHandshake, encodePieceHeader, MSG } from '../src/wire/protocol.ts';
+import { decodeHashMessage, encodeHandshake, encodeHashMessage, encodePieceHeader, MSG, type HashRequest } from '../src/wire/protocol.ts';
 
 export interface RawSeeder {
   port: number;
@@ -25,6 +25,12 @@ export async function startRawSeeder(opts: {
   /** The first this-many connections are told "have none" (fast extension) and hear nothing more:
    *  a seeder that was still checking and never announces what it found. */
   silentConnections?: number;
+  /** Only this block of this piece gets a flipped byte (the rest is served intact). */
+  corruptBlock?: (index: number, begin: number) => boolean;
+  /** BEP 52: set the v2 bit and answer hash requests with this (undefined = hash reject). */
+  v2?: { answer(req: HashRequest): Uint8Array | undefined };
+  /** Hash requests received (BEP 52). */
+  hashRequests?: HashRequest[];
 }): Promise<RawSeeder> {
   let connections = 0;
   const sockets = new Set<net.Socket>();
@@ -44,7 +50,7 @@ export async function startRawSeeder(opts: {
         if (buf.length < 68) return;
         buf = buf.subarray(68);
         shook = true;
-        sock.write(encodeHandshake(opts.infoHash, peerId, { extended: false, fast: silent, dht: false }));
+        sock.write(encodeHandshake(opts.infoHash, peerId, { extended: false, fast: silent, dht: false, v2: !!opts.v2 }));
         if (silent) {
           sock.write(Buffer.from([0, 0, 0, 1, MSG.haveNone]));
           return;
@@ -64,6 +70,13 @@ export async function startRawSeeder(opts: {
         if (buf.length < 4 + len) break;
         const m = buf.subarray(4, 4 + len);
         buf = buf.subarray(4 + len);
+        if (len > 0 && m[0] === MSG.hashRequest && opts.v2) {
+          const { req } = decodeHashMessage(m);
+          opts.hashRequests?.push(req);
+          const hashes = opts.v2.answer(req);
+          sock.write(hashes ? encodeHashMessage(MSG.hashes, req, hashes) : encodeHashMessage(MSG.hashReject, req));
+          continue;
+        }
         if (len === 0 || m[0] !== MSG.request) continue;
         queue.push([m.readUInt32BE(1), m.readUInt32BE(5), m.readUInt32BE(9)]);
       }
@@ -75,7 +88,7 @@ export async function startRawSeeder(opts: {
         const [index, begin, length] = queue.shift()!;
         const start = index * opts.pieceLength + begin;
         const block = Buffer.from(opts.payload.subarray(start, start + length));
-        if (opts.corrupt(index)) block[0]! ^= 0xff;
+        if (opts.corrupt(index) || opts.corruptBlock?.(index, begin)) block[0]! ^= 0xff;
         sock.write(encodePieceHeader(index, begin, length));
         sock.write(block);
         state.served += length;

@@ -22,6 +22,8 @@ export interface ActivePiece {
   requesters: Uint8Array;
   received: number;
   contributors: Set<string>;
+  /** Who sent each block (BEP 52 pins a bad piece to its bad blocks, and so to their senders). */
+  senders?: (string | undefined)[];
   /** Blocks [0, hashed) have been fed to `hash`. */
   hashed: number;
   hash?: { update(d: Uint8Array): void; digest(): Uint8Array };
@@ -234,6 +236,7 @@ export class Picker {
     p.blockState[b] = RECEIVED;
     p.received++;
     p.contributors.add(peerKey);
+    (p.senders ??= new Array<string | undefined>(p.blockState.length))[b] = peerKey;
     if (p.hash) {
       while (p.hashed < p.blockState.length && p.blockState[p.hashed] === RECEIVED) {
         const start = p.hashed * BLOCK_SIZE;
@@ -265,6 +268,26 @@ export class Picker {
       this.wanted[index] = 0;
       this.wantedRemaining--;
     }
+  }
+
+  /** A piece that failed because of these blocks alone (BEP 52 found them): it goes back to being
+   *  fetched with its good blocks kept, and only the bad ones are asked for again. */
+  retryBlocks(p: ActivePiece, bad: readonly number[]): void {
+    this.verifying.delete(p.index);
+    for (const b of bad) {
+      p.blockState[b] = FREE;
+      p.requesters[b] = 0;
+      p.received--;
+      if (p.senders) p.senders[b] = undefined;
+    }
+    p.contributors = new Set(p.senders?.filter((k): k is string => k !== undefined));
+    // An incremental hash fed the bad bytes: start it over (blocks are fed again in order).
+    if (p.hash) {
+      p.hash = this.newHash?.();
+      p.hashed = 0;
+    }
+    if (this.active === NO_ACTIVE) this.active = new Map();
+    this.active.set(p.index, p);
   }
 
   /** Hash failure: the piece starts over. */
