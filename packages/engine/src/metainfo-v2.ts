@@ -9,7 +9,7 @@
 // unless the torrent has a single file: exactly where libtorrent 2.0 puts BEP 47 pad files in a
 // hybrid torrent (file_storage::canonicalize).
 
-import { decode, dictItemSpans, isDict, type Span } from './bencode.ts';
+import { BencodeReader, decode, dictItemSpans, isDict, type BValue, type Span } from './bencode.ts';
 import { concatBytes, equalBytes, fromHex, toHex } from './hex.ts';
 import { HASH_LENGTH, rootFromPieceLayer } from './merkle.ts';
 import { checkComponent, checkLength, fail } from './metainfo-checks.ts';
@@ -35,44 +35,72 @@ export function checkV2PieceLength(pieceLength: number): void {
 
 /**
  * The files of a `file tree` in tree order (keys in byte order, as the bytes hold them). `single`
- * is true when the tree is one file at its root: a single-file torrent named by that key.
+ * is true when the tree is one file at its root: a single-file torrent named by that key. `buf`
+ * must be the Metainfo's own copy of the info dict: pieces roots are views into it. One pass
+ * over bytes the outer decode has already checked: each directory is entered where it lies, so a
+ * deep or wide tree costs its size once, not once per level.
  */
 export function parseFileTree(buf: Uint8Array, span: Span, limits: TorrentLimits): { files: TreeFile[]; single: boolean } {
   if (buf[span.start] !== 0x64) return fail('file tree is not a dictionary');
+  const reader = new BencodeReader(buf, { maxDepth: limits.maxDecodeDepth, maxTokens: limits.maxDecodeTokens });
   const files: TreeFile[] = [];
-  const taken = new Set<string>();
-  const walk = (start: number, prefix: string[]): void => {
-    const entries = dictItemSpans(buf, start, Infinity);
-    if (prefix.length > 0 && entries.length === 0) fail(`file tree directory "${prefix.join('/')}" is empty`);
-    for (const { key, value } of entries) {
-      if (key.length === 0) {
+  const prefix: string[] = [];
+  const where = (name?: string) => [...prefix, ...(name === undefined ? [] : [name])].join('/');
+
+  // Walks the dictionary at `pos`; returns the offset just past it.
+  const walk = (pos: number): number => {
+    pos++;
+    const names = new Set<string>();
+    let entries = 0;
+    while (buf[pos] !== 0x65) {
+      const key = keyAt(buf, pos);
+      pos = key.end;
+      entries++;
+      if (key.end - key.start === 0) {
         if (prefix.length === 0) fail('the file tree root is a file');
-        if (entries.length > 1) fail(`file tree entry "${prefix.join('/')}" is both a file and a directory`);
         if (files.length >= limits.maxFiles) fail(`more than ${limits.maxFiles} files, the limit (maxFiles)`);
-        files.push(treeFile(buf, value, prefix, files.length));
-        const key = prefix.join('/');
-        if (taken.has(key)) fail(`file path "${key}" appears twice`);
-        taken.add(key);
+        reader.pos = pos;
+        files.push(treeFile(reader.read(FILE_SHAPE), prefix.slice(), files.length));
+        pos = reader.pos;
+        // The empty key sorts first: anything beside it makes the entry a directory as well.
+        if (entries > 1 || buf[pos] !== 0x65) fail(`file tree entry "${where()}" is both a file and a directory`);
         continue;
       }
-      if (buf[value.start] !== 0x64) fail(`file tree entry "${[...prefix, textDecoder.decode(key)].join('/')}" is not a dictionary`);
-      walk(value.start, [...prefix, checkComponent(textDecoder.decode(key), 'file tree path', files.length)]);
+      const name = checkComponent(textDecoder.decode(buf.subarray(key.start, key.end)), 'file tree path', files.length);
+      // Keys differ as bytes, but invalid UTF-8 can decode two of them to one name.
+      if (names.has(name)) fail(`file path "${where(name)}" appears twice`);
+      names.add(name);
+      if (buf[pos] !== 0x64) fail(`file tree entry "${where(name)}" is not a dictionary`);
+      prefix.push(name);
+      pos = walk(pos);
+      prefix.pop();
     }
+    if (entries === 0 && prefix.length > 0) fail(`file tree directory "${where()}" is empty`);
+    return pos + 1;
   };
-  walk(span.start, []);
+  walk(span.start);
   if (files.length === 0) fail('file tree has no files');
   return { files, single: files.length === 1 && files[0]!.path.length === 1 };
 }
 
-function treeFile(buf: Uint8Array, span: Span, path: string[], i: number): TreeFile {
-  const { value } = decode(buf, { offset: span.start, allowTrailing: true, shape: { length: true, 'pieces root': true } });
+const FILE_SHAPE = { length: true, 'pieces root': true } as const;
+
+/** A dictionary key's bytes at `pos` (input a decode has checked): `<digits>:<bytes>`. */
+function keyAt(buf: Uint8Array, pos: number): { start: number; end: number } {
+  let n = 0;
+  while (buf[pos] !== 0x3a) n = n * 10 + buf[pos++]! - 0x30;
+  return { start: pos + 1, end: pos + 1 + n };
+}
+
+function treeFile(value: BValue, path: string[], i: number): TreeFile {
   if (!isDict(value)) return fail(`file ${i} (${path.join('/')}) properties are not a dictionary`);
   const length = checkLength(value['length'], 'length', i);
   if (length === 0) return { path, length };
   const root = value['pieces root'];
   if (!(root instanceof Uint8Array)) return fail(`file ${i} (${path.join('/')}) has no pieces root`);
   if (root.length !== HASH_LENGTH) return fail(`file ${i} (${path.join('/')}) pieces root is ${root.length} bytes, not 32`);
-  return { path, length, piecesRoot: new Uint8Array(root) };
+  // A view into the info dict bytes the Metainfo keeps anyway: no buffer of its own per file.
+  return { path, length, piecesRoot: root };
 }
 
 /** The v1 byte layout of v2 files: with more than one file, each non-empty one padded to a piece boundary. */

@@ -88,8 +88,10 @@ function parseTorrentBytes(buf: Uint8Array, limits: TorrentLimits): Metainfo {
   const layers = spans['piece layers'];
   // A .torrent file must carry every layer (BEP 52); only metadata from peers may come without.
   outer.pieceLayers = layers ? readPieceLayers(buf, layers) : new Map();
+  // The tree is read from the copy the Metainfo keeps: its pieces roots are views into it.
   const tree = spans['info.file tree'];
-  return buildMetainfo(value['info'], infoBytes, outer, files && { buf, span: files }, limits, tree && { buf, span: tree });
+  const treeInInfo = tree && { buf: infoBytes, span: { start: tree.start - span.start, end: tree.end - span.start } };
+  return buildMetainfo(value['info'], infoBytes, outer, files && { buf, span: files }, limits, treeInInfo);
 }
 
 /** For metadata fetched over BEP 9: the caller has already checked the bytes hash to the infohash. */
@@ -99,7 +101,8 @@ export function parseInfoDict(infoBytes: Uint8Array, outer: OuterFields = {}, li
   if (!isDict(value)) return fail('info is not a dictionary');
   const files = spans['files'];
   const tree = spans['file tree'];
-  return buildMetainfo(value, copy(infoBytes), outer, files && { buf: infoBytes, span: files }, limits, tree && { buf: infoBytes, span: tree });
+  const kept = copy(infoBytes);
+  return buildMetainfo(value, kept, outer, files && { buf: infoBytes, span: files }, limits, tree && { buf: kept, span: tree });
 }
 
 type Located = { buf: Uint8Array; span: Span };

@@ -10,6 +10,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { encode } from '../src/bencode.ts';
+import { DEFAULT_TORRENT_LIMITS } from '../src/limits.ts';
 import { MetainfoError, parseInfoDict, parseTorrent } from '../src/metainfo.ts';
 import { pieceLayerProblem } from '../src/metainfo-v2.ts';
 
@@ -131,3 +133,28 @@ for (const version of ['v2', 'hybrid'] as const) {
     }
   });
 }
+
+test('v2 file trees meet the same limits as v1 file lists', () => {
+  const root = new Uint8Array(32).fill(1);
+  const limits = { ...DEFAULT_TORRENT_LIMITS, maxFiles: 50, maxPieces: 1000 };
+  const tree: Record<string, unknown> = {};
+  for (let d = 0; d < 6; d++) {
+    const dir: Record<string, unknown> = (tree[`d${d}`] = {});
+    for (let i = 0; i < 10; i++) dir[`f${i}`] = { '': { length: 10, 'pieces root': root } };
+  }
+  const many = encode({ info: { 'file tree': tree, 'meta version': 2, name: 'x', 'piece length': 16384 } });
+  assert.throws(() => parseTorrent(many, limits), /more than 50 files, the limit \(maxFiles\)/);
+  assert.equal(parseTorrent(many).files.filter((f) => !f.pad).length, 60, 'within the default limits');
+
+  const huge = encode({ info: { 'file tree': { big: { '': { length: 16384 * 1001, 'pieces root': root } } }, 'meta version': 2, name: 'x', 'piece length': 16384 } });
+  assert.throws(() => parseTorrent(huge, limits), /1001 pieces, more than the limit of 1000 pieces \(maxPieces\)/);
+
+  // A directory chain as deep as the decoder allows, then one level more.
+  const nest = (depth: number) => {
+    let t: Record<string, unknown> = { f: { '': { length: 1, 'pieces root': root } } };
+    for (let d = 0; d < depth; d++) t = { [`d${d}`]: t };
+    return encode({ info: { 'file tree': t, 'meta version': 2, name: 'x', 'piece length': 16384 } });
+  };
+  assert.equal(parseTorrent(nest(55)).files[0]!.path.length, 56);
+  assert.throws(() => parseTorrent(nest(70)), /nesting too deep/);
+});
