@@ -214,6 +214,13 @@ export class DhtRecords {
   }
 }
 
+/** A magnet for a found torrent: its infohash(es), name, and its providers as BEP 9 x.pe peers. */
+export function magnetOfRow(r: Pick<SearchRow, 'infoHash' | 'infoHashV2' | 'name' | 'providers'>): string {
+  const parts = [r.infoHash ? `xt=urn:btih:${r.infoHash}` : '', r.infoHashV2 ? `xt=urn:btmh:1220${r.infoHashV2}` : '', `dn=${encodeURIComponent(r.name)}`];
+  for (const p of r.providers) parts.push(`x.pe=${encodeURIComponent(p)}`);
+  return `magnet:?${parts.filter(Boolean).join('&')}`;
+}
+
 function rowOf(r: VerifiedRecord, providers: string[]): SearchRow {
   return { infoHash: r.infoHash, infoHashV2: r.infoHashV2, name: r.name, length: r.length, cids: r.cids, publisher: r.publisher, providers };
 }

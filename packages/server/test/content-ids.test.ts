@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import dgram from 'node:dgram';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTorrent } from '@cascade/engine';
 import { cidFromSha256 } from '@cascade/content';
@@ -94,4 +94,41 @@ test('content ids: public torrents published, private ones only hashed; a dispro
   } finally {
     await again.close();
   }
+});
+
+test('download by content id on the node: findContent resolves it through the DHT, contentFile finds the verified file', async (t) => {
+  const silent = dgram.createSocket('udp4');
+  await new Promise<void>((r) => silent.bind(0, HOST, r));
+  t.after(() => silent.close());
+  const a = await startTestServer(t, { dht: { bootstrap: [`${HOST}:${silent.address().port}`] } });
+  const aDht = `${HOST}:${a.node.health().dhtPort}`;
+  const c = await startTestServer(t, { dht: { bootstrap: [aDht] } });
+  await assert.rejects(c.node.content.findContent(cidFromSha256(createHash('sha256').update('nobody has this').digest())), /no torrent with content id/);
+
+  const data = patternBytes(120_000, 5);
+  const cid = cidFromSha256(createHash('sha256').update(data).digest());
+  const up = await a.json('/api/torrents', { method: 'POST', body: formWith([['wanted.bin', data]]) });
+  assert.equal(up.status, 201);
+  const found = await (async () => {
+    const end = Date.now() + 20_000;
+    for (;;) {
+      try {
+        return await c.node.content.findContent(cid);
+      } catch (err) {
+        if (Date.now() > end) throw err;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  })();
+  assert.equal(found.row.infoHash, up.body.infoHash);
+  assert.equal(found.row.publisher, a.identity.did);
+  assert.match(found.magnet, new RegExp(`x\\.pe=${encodeURIComponent(`${HOST}:${a.node.session.port}`)}`));
+
+  const torrent = await c.node.addWith(found.magnet, {});
+  await waitFor('the download', () => (torrent.stats().progress >= 1 ? true : undefined), 30_000);
+  const path = await c.node.content.contentFile(torrent, cid);
+  assert.ok(path, 'the downloaded file has the content id');
+  assert.deepEqual(readFileSync(path), Buffer.from(data));
+  assert.equal(c.node.content.records!.reputation.ignores(a.identity.did), false);
+  assert.equal(await c.node.content.contentFile(torrent, cidFromSha256(createHash('sha256').update('x').digest())), undefined);
 });

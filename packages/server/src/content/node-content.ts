@@ -3,10 +3,10 @@
 // the state DB; the node's signed DHT records for its complete public torrents, republished while
 // it runs; and search — the local library first, then the DHT.
 import { join } from 'node:path';
-import { cidFromSha256, DhtRecords, isContentId, keywordsOf, RecordError, recordKey, REPUBLISH_MS, Reputation, type DhtTransport, type SearchRow, type TorrentStatement } from '@cascade/content';
+import { cidFromSha256, DhtRecords, isContentId, keywordsOf, magnetOfRow, RecordError, recordKey, REPUBLISH_MS, Reputation, type DhtTransport, type SearchRow, type TorrentStatement } from '@cascade/content';
 import { sha256OfFile } from '@cascade/content/node';
 import type { TorrentHandle } from '../engine.ts';
-import { errorMessage, UsageError } from '../errors.ts';
+import { CliError, errorMessage, UsageError } from '../errors.ts';
 import { nodeIdentity } from '../node-identity.ts';
 import type { CascadeNode } from '../node.ts';
 import type { TorrentExtras } from '../torrent-view.ts';
@@ -105,6 +105,38 @@ export class NodeContent {
     this.#expected.set(ih, list);
     const t = this.#node.session.get(ih);
     if (t) this.#checkExpected(ih);
+  }
+
+  /**
+   * For `download <content id>` (and adds by content id): the torrent the DHT says holds `cid` — the
+   * one with the most providers — as a magnet naming them as peers. Every publisher who said a
+   * torrent holds it is remembered (expectContent): once the download is hashed, those proven wrong
+   * are ignored from then on. Throws a CliError when the DHT is off or knows nothing of it.
+   */
+  async findContent(cid: string): Promise<{ magnet: string; row: SearchRow; rows: SearchRow[] }> {
+    if (!this.records) throw new CliError('downloading by content id needs the DHT: start without --no-dht (and --dht-bootstrap HOST:PORT of any Cascade node)');
+    const rows = (await this.records.resolveContentId(cid)).sort((x, y) => y.providers.length - x.providers.length);
+    const row = rows[0];
+    if (!row) throw new CliError(`no torrent with content id ${cid} was found on the DHT (nobody publishes it, or the DHT is not joined yet)`);
+    for (const r of rows) this.expectContent(r.infoHash ?? r.infoHashV2!.slice(0, 40), cid, r.publisher);
+    return { magnet: magnetOfRow(row), row, rows };
+  }
+
+  /**
+   * After a download by content id: hashes the torrent's complete files (if not done yet) and returns
+   * the path of the one whose bytes are `cid`, or undefined when none is (its publisher is then
+   * ignored, see expectContent).
+   */
+  async contentFile(t: TorrentHandle, cid: string): Promise<string | undefined> {
+    await this.index(t);
+    const m = t.metainfo;
+    const savePath = this.#node.db.getTorrent(t.infoHashHex)?.savePath;
+    if (!m || !savePath) return undefined;
+    for (const [index, c] of this.cids.of(t.infoHashHex)) {
+      const f = m.files[index];
+      if (c === cid && f) return m.multiFile ? join(savePath, m.name, ...f.path) : join(savePath, m.name);
+    }
+    return undefined;
   }
 
   /** Whether the torrent's hashed files hold every content id expected of it (undefined: not hashed yet). */
