@@ -22,7 +22,7 @@ import { createHash } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { httpLoad, udpLoad } from './loadgen.ts';
 import type { LoadResult, Population } from './loadgen.ts';
-import { cpuOf, rssOf, startBittorrentTracker, startCascade, startOpentracker } from './targets.ts';
+import { cpuOf, rssOf, startBittorrentTracker, startCascade, startOpentracker, threadCpuOf } from './targets.ts';
 import type { Target } from './targets.ts';
 
 const env = (k: string, d: number) => {
@@ -75,6 +75,9 @@ interface Row {
   udp: LoadResult;
   http: LoadResult;
   udpCpuUs: number;
+  /** Cores the tracker kept busy over the UDP phases (CPU seconds per second), and its threads doing a tenth or more of that work. */
+  udpCores: number;
+  udpThreads: string;
   httpCpuUs: number;
   rssPer100k: number;
   rssBase: number;
@@ -104,6 +107,9 @@ interface Started {
   http: LoadResult[];
   udpCpu: number;
   httpCpu: number;
+  udpSeconds: number;
+  /** CPU seconds per thread over the UDP phases. */
+  udpThreadCpu: Map<string, number>;
 }
 
 // All targets run side by side (idle ones cost nothing) and steady phases rotate through them in
@@ -113,7 +119,7 @@ try {
   for (const name of names) {
     process.stderr.write(`${name}: starting\n`);
     const t = await starters[name]!();
-    started.push({ name, t, populate: undefined as unknown as LoadResult, rssBase: 0, rssPer100k: 0, rssLoaded: 0, rssAfter: 0, udp: [], http: [], udpCpu: 0, httpCpu: 0 });
+    started.push({ name, t, populate: undefined as unknown as LoadResult, rssBase: 0, rssPer100k: 0, rssLoaded: 0, rssAfter: 0, udp: [], http: [], udpCpu: 0, httpCpu: 0, udpSeconds: 0, udpThreadCpu: new Map() });
   }
   for (const s of started) {
     // Warm up on a throwaway swarm set before the baseline: JIT, sockets, and the garbage
@@ -135,8 +141,12 @@ try {
     for (const s of order) {
       process.stderr.write(`round ${round + 1}/${ROUNDS} ${s.name}: ${BIG ? 'UDP' : 'UDP then HTTP'}, ${SECONDS}s each\n`);
       let cpu0 = await cpuOf(s.t.pid);
-      s.udp.push(await udpLoad({ port: s.t.udpPort, pop, mode: 'steady', maxRequests: MAX_UDP, maxSeconds: SECONDS, concurrency: UDP_CONC }));
+      const threads0 = await threadCpuOf(s.t.pid);
+      const udp = await udpLoad({ port: s.t.udpPort, pop, mode: 'steady', maxRequests: MAX_UDP, maxSeconds: SECONDS, concurrency: UDP_CONC });
+      s.udp.push(udp);
       s.udpCpu += (await cpuOf(s.t.pid)) - cpu0;
+      s.udpSeconds += udp.seconds;
+      for (const [tid, cpu] of await threadCpuOf(s.t.pid)) s.udpThreadCpu.set(tid, (s.udpThreadCpu.get(tid) ?? 0) + cpu - (threads0.get(tid) ?? 0));
       // The large run is about holding the population and answering over UDP.
       if (BIG) continue;
       cpu0 = await cpuOf(s.t.pid);
@@ -168,12 +178,21 @@ const rows: Row[] = started.map((s) => ({
   udp: best(s.udp),
   http: best(s.http),
   udpCpuUs: (s.udpCpu / Math.max(1, sum(s.udp))) * 1e6,
+  udpCores: s.udpCpu / Math.max(1e-9, s.udpSeconds),
+  udpThreads: busyThreads(s.udpThreadCpu),
   httpCpuUs: (s.httpCpu / Math.max(1, sum(s.http))) * 1e6,
   rssPer100k: s.rssPer100k,
   rssBase: s.rssBase,
   rssLoaded: s.rssLoaded,
   rssAfter: s.rssAfter,
 }));
+
+/** "1 of 7": how many of the process's threads did at least a tenth of its work. */
+function busyThreads(cpu: Map<string, number>): string {
+  const total = [...cpu.values()].reduce((a, b) => a + b, 0);
+  const busy = [...cpu.values()].filter((c) => c >= total / 10).length;
+  return `${busy} of ${cpu.size}`;
+}
 
 const fmt = (v: number, d = 0) => (Number.isFinite(v) ? v.toFixed(d) : '-');
 const mb = (b: number) => `${fmt(b / 1024 / 1024, 1)} MB`;
@@ -199,6 +218,9 @@ const render = (t: string[][]) => {
   for (const row of t) lines.push(row.map((c, i) => (i < 1 || (i < 2 && t === table) ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
 };
 render(table);
+lines.push('');
+lines.push('cores used over the UDP rounds (tracker CPU seconds per second; busy threads did a tenth or more of its work, the others are helpers such as the GC):');
+for (const r of rows) lines.push(`  ${r.target}: ${fmt(r.udpCores, 2)} cores, busy threads ${r.udpThreads}`);
 lines.push('');
 
 // Memory: RSS over real UDP announces for every target; for Cascade also the store-API figure.

@@ -253,7 +253,8 @@ export class MemoryStore implements TrackerStore {
   }
 
   private countsOf(s: number): SwarmCounts {
-    const ws = this.ws.get(s);
+    // Most trackers have no browser peers at all: no map look-up per announce then.
+    const ws = this.ws.size === 0 ? undefined : this.ws.get(s);
     return {
       complete: this.sw.seeds(s) + (ws ? ws.seeds.size : 0),
       incomplete: this.sw.leechers(s) + (ws ? ws.leeches.size : 0),
@@ -363,7 +364,7 @@ export class MemoryStore implements TrackerStore {
       this.peers -= gone;
       this.seeders -= this.sw.expiredSeeds;
     }
-    const ws = this.ws.get(s);
+    const ws = this.ws.size === 0 ? undefined : this.ws.get(s);
     if (!ws) return;
     // Browser peers are few per swarm: a scan is cheap.
     for (const set of [ws.seeds, ws.leeches]) {

@@ -54,17 +54,23 @@ export class ReplyBatcher {
     const n = this.held;
     this.held = 0;
     this.scheduled = false;
+    let sent = 0;
+    for (let i = 0; i < n; i++) {
+      try {
+        // No callback: a callback costs a deferred call per send, and errors reach the 'error' handler anyway.
+        socket.send(this.bufs[i]!, this.ports[i]!, this.addrs[i]!);
+        sent++;
+      } catch {
+        // Closed meanwhile (the tracker is stopping): the rest go unsent, as they would a moment later.
+      }
+    }
+    // Asked once per batch: sends left queued only finish in a later turn, so an empty queue now
+    // means Node holds none of this batch's buffers. Otherwise the whole batch is let go.
+    const reuse = sent === n && socket.getSendQueueCount() === 0;
     for (let i = 0; i < n; i++) {
       const b = this.bufs[i]!;
       this.bufs[i] = undefined;
-      try {
-        // No callback: a callback costs a deferred call per send, and errors reach the 'error' handler anyway.
-        socket.send(b, this.ports[i]!, this.addrs[i]!);
-      } catch {
-        // Closed meanwhile (the tracker is stopping): the rest go unsent, as they would a moment later.
-        continue;
-      }
-      if (socket.getSendQueueCount() === 0) this.free[b.length]!.push(b);
+      if (reuse) this.free[b.length]!.push(b);
     }
   }
 }
