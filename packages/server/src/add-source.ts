@@ -1,4 +1,4 @@
-// Adding a torrent from what a caller names (a magnet, an infohash, a .torrent's URL or bytes):
+// Adding a torrent from what a caller names (a magnet, an infohash, a content id, a .torrent's URL or bytes):
 // the one path for Cascade's API (routes/add.ts) and the compatible APIs (compat-ops.ts).
 
 import { parseTorrent, parseTorrentId, parseAddress } from '@cascade/engine';
@@ -6,8 +6,9 @@ import type { CascadeNode } from './node.ts';
 import type { TorrentHandle, TorrentSource } from './engine.ts';
 import { fetchTorrentFile } from './fetch-torrent.ts';
 import { magnetOf } from './torrent-view.ts';
-import { badRequest } from './http-errors.ts';
+import { badRequest, HttpError } from './http-errors.ts';
 import { splitLink } from '@cascade/private-shares';
+import { isContentId } from '@cascade/content';
 
 /** Where and how to add, as the request gave it (the model resolves defaults and checks it). */
 export interface AddOptions {
@@ -21,6 +22,8 @@ export interface AddOptions {
   shareKey?: Uint8Array;
   /** Announces and DHT look-ups through onion circuits only; omitted = the node's default. */
   privateDiscovery?: boolean;
+  /** http(s)/ftp mirrors of the content, drawn from beside the swarm (this run; not stored). */
+  mirrors?: string[];
 }
 
 export interface AddResult {
@@ -60,6 +63,7 @@ export async function addSource(node: CascadeNode, infoHash: string, source: Tor
     const t = await node.addWith(source, { savePath: extra.savePath, category: extra.category, tags: extra.tags, paused: extra.paused }, {
       peers,
       ...(extra.privateDiscovery !== undefined ? { privateDiscovery: extra.privateDiscovery } : {}),
+      ...(extra.mirrors?.length ? { mirrors: extra.mirrors } : {}),
     });
     return addResult(t, false);
   } catch (err) {
@@ -88,9 +92,30 @@ export async function addUri(node: CascadeNode, uriInput: string, extraInput: Ad
   if (/^https?:\/\//i.test(uri)) {
     return addTorrentBytes(node, await fetchTorrentFile(uri, { allowPrivate: opts.allowPrivateUrls }), extra);
   }
-  if (/^magnet:/i.test(uri) || /^[0-9a-f]{40}$/i.test(uri) || /^[a-z2-7]{32}$/i.test(uri)) {
+  if (isContentId(uri)) {
+    const found = await resolveContent(node, uri);
+    return addSource(node, parseTorrentId(found.source).infoHashHex, found.source, { ...extra, peers: [...(extra.peers ?? []), ...found.peers] });
+  }
+  if (/^magnet:/i.test(uri) || /^[0-9a-f]{40}([0-9a-f]{24})?$/i.test(uri) || /^[a-z2-7]{32}$/i.test(uri)) {
     // Malformed magnets throw MetainfoError ("invalid magnet: …"): a 400 with that message.
     return addSource(node, parseTorrentId(uri).infoHashHex, uri, extra);
   }
-  throw badRequest('uri must be a magnet link, an infohash (40 hex or 32 base32) or an http(s) URL of a .torrent');
+  throw badRequest(
+    'uri must be a magnet link, an infohash (40 hex or 32 base32; 64 hex for v2), a content id, or an http(s):// or ftp:// URL ' +
+      '(of a .torrent, or of a plain file to download)',
+  );
+}
+
+/** A content id to a torrent holding it (the library first, then the DHT's records) and the peers
+ *  said to provide it. The whole-file check against the id is the downloader's (the CLI's). */
+export async function resolveContent(node: CascadeNode, cid: string): Promise<{ source: string; peers: string[]; rows: number }> {
+  const rows = await node.content.search(cid);
+  const row = rows.find((r) => r.infoHash || r.infoHashV2);
+  if (!row) {
+    throw new HttpError(422, `no torrent with content id ${cid} is known here${node.content.records ? ' or in the DHT' : ' (the DHT is off: nothing else was asked)'}`);
+  }
+  // A hybrid is reached by its v1 hash; a v2-only torrent by its full v2 hash.
+  const source = row.infoHash ?? row.infoHashV2!;
+  const peers = [...new Set(rows.filter((r) => (r.infoHash ?? r.infoHashV2) === source).flatMap((r) => r.providers))];
+  return { source, peers, rows: rows.length };
 }

@@ -13,6 +13,7 @@ export type {
   TorrentStats,
   TorrentState,
   PeerStats,
+  SourceBytes,
   TrackerStatus,
   TransferEvent,
   ResumeStore,

@@ -64,6 +64,11 @@ export async function fetchCapped(url: string, opts: FetchCappedOptions): Promis
 }
 
 function get(url: URL, allowPrivate: PrivateAllowance, signal: AbortSignal, accept: string): Promise<http.IncomingMessage> {
+  return guardedRequest(url, allowPrivate, signal, { accept });
+}
+
+/** One request (no redirects followed) to the checked address of `url`, pinned for the connect. */
+export function guardedRequest(url: URL, allowPrivate: PrivateAllowance, signal: AbortSignal, headers: Record<string, string>, method = 'GET'): Promise<http.IncomingMessage> {
   return (async () => {
     let target: { address: string; family: 4 | 6 };
     try {
@@ -79,7 +84,8 @@ function get(url: URL, allowPrivate: PrivateAllowance, signal: AbortSignal, acce
     };
     const lib = url.protocol === 'https:' ? https : http;
     return new Promise<http.IncomingMessage>((resolve, reject) => {
-      const req = lib.get(url, { signal, lookup: pinned, headers: { accept } }, resolve);
+      const req = lib.request(url, { method, signal, lookup: pinned, headers }, resolve);
+      req.end();
       req.on('error', (err) => reject(new HttpError(422, `cannot fetch ${url.href}: ${signal.aborted ? 'timed out' : errorMessage(err)}`)));
     });
   })();

@@ -232,7 +232,7 @@ export class CascadeNode {
   async addWith(
     source: TorrentSource,
     input: AddInput,
-    extra: { peers?: string[]; selectedFiles?: number[]; privateDiscovery?: boolean } = {},
+    extra: { peers?: string[]; selectedFiles?: number[]; privateDiscovery?: boolean; mirrors?: string[] } = {},
   ): Promise<TorrentHandle> {
     const plan = await this.model.planAdd(input);
     const hidden = extra.privateDiscovery ?? this.onion?.byDefault ?? false;
@@ -243,6 +243,7 @@ export class CascadeNode {
       ...(hidden ? { privateDiscovery: true } : {}),
       ...(extra.peers && extra.peers.length > 0 ? { peers: extra.peers } : {}),
       ...(extra.selectedFiles ? { selectedFiles: extra.selectedFiles } : {}),
+      ...(extra.mirrors ? { mirrors: extra.mirrors } : {}),
     });
     this.model.recordAdd(t.infoHashHex, plan);
     return t;

@@ -138,6 +138,15 @@ export const detailSchema = {
     pieceLength: nullable('integer'),
     peersByTransport: transportCounts,
     peerList: { type: 'array', items: { $ref: 'Peer#' } },
+    sources: {
+      type: 'array',
+      description: 'bytes each source gave this run, most first: peers by address (kept after they leave), web seeds and mirrors by URL; banned = sent data that failed its hash check',
+      items: {
+        type: 'object',
+        properties: { address: str, kind: { type: 'string', enum: ['peer', 'webseed'] }, downloaded: int, banned: bool },
+        required: ['address', 'kind', 'downloaded', 'banned'],
+      },
+    },
     trackers: { type: 'array', items: { $ref: 'Tracker#' } },
     files: { type: ['array', 'null'], items: { $ref: 'TorrentFile#' }, description: 'null until metadata is known' },
     shareWarning: { type: ['string', 'null'], description: 'why this torrent’s magnet cannot lead others here (its trackers are all on this machine while the node is reachable from elsewhere); null when fine' },
@@ -174,9 +183,18 @@ export const addJsonBody = {
       type: 'string',
       minLength: 1,
       maxLength: 16384,
-      description: 'a magnet link, a bare infohash (40 hex / 32 base32), or an http(s) URL of a .torrent',
+      description:
+        'a magnet link (v1, v2, hybrid), a bare infohash (40 hex / 32 base32, or 64 hex for v2), an http(s) URL of a .torrent, ' +
+        'or an http(s):// or ftp:// URL of a plain file (downloaded from it and its mirrors, then shared as a torrent: answered 202 with the download)',
     },
     peers: { type: 'array', maxItems: 100, items: { type: 'string', maxLength: 300 }, description: 'extra peers, host:port' },
+    mirrors: {
+      type: 'array',
+      maxItems: 20,
+      items: { type: 'string', maxLength: 2048 },
+      description: 'other http(s):// or ftp:// URLs of the same bytes: a plain file is fetched from all at once, a torrent draws from them beside the swarm',
+    },
+    sha256: { type: 'string', pattern: '^[0-9a-fA-F]{64}$', description: 'the SHA-256 a plain file must have; a mismatch keeps nothing' },
     ...addOptionProperties,
   },
 } as const;
@@ -210,6 +228,24 @@ export const addResultSchema = {
     link: { type: 'string', description: 'a share by link: the magnet with its key in the fragment (#k=…); `magnet` has no key' },
   },
   required: ['infoHash', 'magnet', 'name'],
+} as const;
+
+const plainSourceSchema = {
+  type: 'object',
+  properties: { url: str, downloaded: int, dropped: str },
+  required: ['url', 'downloaded'],
+} as const;
+
+export const plainDownloadSchema = {
+  type: 'object',
+  description: 'a plain file the node downloads from its URL and mirrors at once, then shares as a torrent (infoHash once done)',
+  properties: {
+    id: str, url: str, mirrors: { type: 'array', items: str }, name: str, savePath: str,
+    state: { type: 'string', enum: ['downloading', 'done', 'error'] },
+    length: nullable('integer'), downloaded: int, sources: { type: 'array', items: plainSourceSchema },
+    sha256: nullable('string'), cid: nullable('string'), infoHash: nullable('string'), error: nullable('string'),
+  },
+  required: ['id', 'url', 'name', 'state', 'downloaded', 'sources'],
 } as const;
 
 export const stateResultSchema = {

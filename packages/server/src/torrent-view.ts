@@ -6,7 +6,7 @@
 import { toMagnet } from '@cascade/engine/magnet';
 import { liveRow, type ListEntry } from './listing.ts';
 import type { CascadeNode } from './node.ts';
-import type { TorrentHandle, PeerStats, TrackerStatus, Metainfo, DiscoveryReport } from './engine.ts';
+import type { TorrentHandle, PeerStats, SourceBytes, TrackerStatus, Metainfo, DiscoveryReport } from './engine.ts';
 
 /** Accessors the Cascade engine's Torrent has beyond the TorrentHandle interface. */
 export interface TorrentExtras {
@@ -40,6 +40,8 @@ export interface TorrentDetail extends ListEntry {
   pieceLength: number | null;
   peersByTransport: TransportCounts;
   peerList: PeerStats[];
+  /** Bytes by source over this run (peers, web seeds, mirrors). */
+  sources: SourceBytes[];
   trackers: TrackerStatus[];
   /** null until metadata is known (a magnet still fetching it). */
   files: FileView[] | null;
@@ -116,6 +118,7 @@ export function torrentDetail(node: CascadeNode, t: TorrentHandle): TorrentDetai
     pieceLength: t.metainfo?.pieceLength ?? null,
     peersByTransport: countTransports(peers),
     peerList: peers,
+    sources: t.sources?.() ?? [],
     trackers: t.trackers(),
     discovery: t.discovery(),
     stalledReason: node.model.stalledReason(t),

@@ -14,10 +14,13 @@ import type { BDict } from '@cascade/engine/bencode';
 import { makeDirs } from '@cascade/engine/make-dirs';
 import { addResult, addSource, addTorrentBytes, addUri, type AddOptions, type AddResult } from '../add-source.ts';
 import { badRequest, HttpError, keepRawBody, rawBodyOf } from '../http-errors.ts';
-import { addJsonBody, addMultipartBody, addResultSchema, errors } from '../schemas.ts';
+import { addJsonBody, addMultipartBody, addResultSchema, errors, plainDownloadSchema } from '../schemas.ts';
+import { PlainDownloads, plainOrTorrent } from '../plain-downloads.ts';
+import { isContentId, sha256FromCid } from '@cascade/content';
 
 interface AddBody extends AddOptions {
   uri: string;
+  sha256?: string;
 }
 
 /** A bitfield with every one of `count` pieces set (spare bits past the end stay clear). */
@@ -104,6 +107,59 @@ export function addRoutes(app: FastifyInstance, ctx: ApiContext): void {
     }
   };
 
+  /** A plain file the node downloaded: made a torrent of and seeded from where it is. */
+  const shareFile = async (path: string): Promise<string> => {
+    const { torrent, metainfo } = await createTorrent(path, { announce: ctx.announceUrls(), createdBy: CLIENT_NAME });
+    const r = await add(metainfo.infoHashHex, torrent, { savePath: dirname(path) });
+    ctx.changed();
+    return r.infoHash;
+  };
+  const plain = new PlainDownloads({ allowPrivate: ctx.allowPrivateUrls, share: shareFile });
+  app.addHook('onClose', async () => plain.close());
+
+  /** {"uri": http(s)/ftp URL of a plain file}: answered 202 with the download, which runs on. */
+  const startPlain = async (body: AddBody, reply: FastifyReply): Promise<FastifyReply | undefined> => {
+    const uri = body.uri.trim();
+    const mirrors = body.mirrors ?? [];
+    if (!Array.isArray(mirrors)) throw badRequest('body/mirrors must be a list of URLs');
+    for (const m of mirrors) if (typeof m !== 'string' || !/^(https?|ftp):\/\/[^/]/i.test(m)) throw badRequest(`mirror "${m}" is not an http(s):// or ftp:// URL`);
+    const begin = async (urls: string[], sha256: Uint8Array | undefined) => {
+      const { savePath } = await node.model.planAdd({ savePath: body.savePath, category: body.category, tags: body.tags });
+      await makeDirs(savePath);
+      return reply.code(202).send({ download: plain.start({ url: urls[0]!, mirrors: urls.slice(1), sha256, savePath }) });
+    };
+    // A content id with mirrors: the file from them, checked against the id.
+    if (isContentId(uri) && mirrors.length > 0) return begin(mirrors, sha256FromCid(uri));
+    if (!/^(https?|ftp):\/\//i.test(uri)) {
+      if (body.sha256 !== undefined) throw badRequest('sha256 checks a plain file: give its http(s):// or ftp:// URL');
+      return undefined;
+    }
+    const kind = await plainOrTorrent(uri, ctx.allowPrivateUrls, body.sha256 !== undefined);
+    if (kind !== 'plain') {
+      if (kind instanceof Uint8Array) return send(reply, await addBytes(kind, withoutPlainFields(body)));
+      return undefined;
+    }
+    return begin([uri, ...mirrors], body.sha256 ? Uint8Array.from(Buffer.from(body.sha256, 'hex')) : undefined);
+  };
+
+  app.get('/api/downloads', {
+    schema: {
+      summary: 'Plain files being downloaded from URLs (and their mirrors), with the bytes each source gave',
+      tags: ['torrents'],
+      response: { 200: { type: 'object', properties: { downloads: { type: 'array', items: plainDownloadSchema } } } },
+    },
+    handler: async () => ({ downloads: plain.list() }),
+  });
+
+  app.get<{ Params: { id: string } }>('/api/downloads/:id', {
+    schema: { summary: 'One plain-file download', tags: ['torrents'], response: { 200: plainDownloadSchema, ...errors(404) } },
+    handler: async (req) => {
+      const job = plain.get(req.params.id);
+      if (!job) throw new HttpError(404, `no download ${req.params.id}`);
+      return job;
+    },
+  });
+
   app.post<{ Body: AddBody | undefined }>('/api/torrents', {
     preValidation: keepRawBody,
     schema: {
@@ -116,7 +172,12 @@ export function addRoutes(app: FastifyInstance, ctx: ApiContext): void {
           'multipart/form-data': { schema: addMultipartBody },
         },
       },
-      response: { 200: addResultSchema, 201: addResultSchema, ...errors(400, 413, 415, 422) },
+      response: {
+        200: addResultSchema,
+        201: addResultSchema,
+        202: { type: 'object', properties: { download: plainDownloadSchema }, description: 'a plain file: downloading (GET /api/downloads/{id})' },
+        ...errors(400, 413, 415, 422),
+      },
     },
     handler: async (req, reply) => {
       let r: AddResult;
@@ -132,13 +193,21 @@ export function addRoutes(app: FastifyInstance, ctx: ApiContext): void {
           throw badRequest('body/peers must be a list of "host:port" strings');
         }
         if (body.privateDiscovery !== undefined && typeof body.privateDiscovery !== 'boolean') throw badRequest('body/privateDiscovery must be true or false');
-        const { uri, ...extra } = body;
+        const started = await startPlain(body, reply);
+        if (started) return started;
+        const { uri, ...extra } = withoutPlainFields(body);
         r = await addUri(node, uri, extra, { allowPrivateUrls: ctx.allowPrivateUrls });
       }
       ctx.changed();
       return send(reply, r);
     },
   });
+}
+
+/** The add options of a body, without what only a plain file takes (its sha256). */
+function withoutPlainFields(body: AddBody): AddBody {
+  const { sha256: _s, ...rest } = body;
+  return rest;
 }
 
 function send(reply: FastifyReply, r: AddResult): FastifyReply {

@@ -46,6 +46,7 @@ export function torrentDetailOf(ctx: ApiContext, infoHash: string): TorrentDetai
     pieceLength: null,
     peersByTransport: countTransports([]),
     peerList: [],
+    sources: [],
     trackers: [],
     files: null,
     shareWarning: null,

@@ -1,0 +1,119 @@
+// POST /api/torrents {"uri": <http URL of a plain file>}: the node downloads it (202, then
+// GET /api/downloads/{id}), checks it against "sha256", shares it as a torrent; a wrong sha256 ends
+// in an error with nothing kept; a .torrent URL with "mirrors" draws from them, and the torrent
+// detail shows the bytes each source gave.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { createTorrent } from '@cascade/engine';
+import { cidFromSha256 } from '@cascade/content';
+import { startTestServer, type TestServer } from './server-helpers.ts';
+
+/** Serves `dir` with HEAD, lengths and single ranges, on 127.0.0.1. */
+async function fileServer(t: { after: (fn: () => unknown) => void }, dir: string): Promise<string> {
+  const srv = http.createServer((req, res) => {
+    const path = join(dir, decodeURIComponent(new URL(req.url!, 'http://x').pathname));
+    if (!existsSync(path)) return res.writeHead(404).end();
+    const data = readFileSync(path);
+    const m = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
+    const body = m ? data.subarray(Number(m[1]), Number(m[2]) + 1) : data;
+    res.writeHead(m ? 206 : 200, {
+      'content-type': 'application/octet-stream',
+      'content-length': body.length,
+      ...(m ? { 'content-range': `bytes ${m[1]}-${m[2]}/${data.length}` } : {}),
+    });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise<void>((r) => (srv.closeAllConnections(), srv.close(() => r()))));
+  return `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const jobDone = (s: TestServer, id: string) =>
+  until(`download ${id}`, async () => {
+    const r = await s.json(`/api/downloads/${id}`);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    return r.body.state === 'downloading' ? undefined : r.body;
+  });
+
+test('a plain file by URL: downloaded, checked against sha256, shared as a torrent; a wrong sha256 keeps nothing', async (t) => {
+  const s = await startTestServer(t, { allowPrivateUrls: true });
+  const www = join(s.root, 'www');
+  mkdirSync(www);
+  const data = randomBytes(3 * 1024 * 1024 + 5);
+  writeFileSync(join(www, 'data.iso'), data);
+  const sha = createHash('sha256').update(data).digest('hex');
+  const base = await fileServer(t, www);
+
+  const r = await s.json('/api/torrents', { method: 'POST', json: { uri: `${base}/data.iso`, sha256: sha } });
+  assert.equal(r.status, 202, JSON.stringify(r.body));
+  assert.equal(r.body.download.name, 'data.iso');
+  const job = await jobDone(s, r.body.download.id);
+  assert.equal(job.state, 'done', JSON.stringify(job));
+  assert.equal(job.sha256, sha);
+  assert.equal(job.cid, cidFromSha256(Buffer.from(sha, 'hex')));
+  assert.deepEqual(job.sources, [{ url: `${base}/data.iso`, downloaded: data.length }]);
+  assert.deepEqual(readFileSync(join(job.savePath, 'data.iso')), data);
+  // Shared as a torrent of the file where it landed: it seeds once its check is over.
+  const seeded = await until('the shared torrent seeding', async () => {
+    const d = await s.json(`/api/torrents/${job.infoHash}`);
+    return d.status === 200 && d.body.state === 'seeding' ? d.body : undefined;
+  });
+  assert.equal(seeded.name, 'data.iso');
+  assert.equal((await s.json('/api/downloads')).body.downloads.length, 1);
+
+  const wrong = createHash('sha256').update('not these bytes').digest('hex');
+  const other = join(s.root, 'elsewhere');
+  const bad = await s.json('/api/torrents', { method: 'POST', json: { uri: `${base}/data.iso`, sha256: wrong, savePath: other } });
+  assert.equal(bad.status, 202, JSON.stringify(bad.body));
+  const failed = await jobDone(s, bad.body.download.id);
+  assert.equal(failed.state, 'error');
+  assert.match(failed.error, new RegExp(`SHA-256 mismatch — expected ${wrong}, the sources gave ${sha}; nothing was kept`));
+  assert.deepEqual(readdirSync(other), []);
+
+  // No sha256, small and untyped: fetched once to see it is no .torrent, then downloaded as a file.
+  const unchecked = await s.json('/api/torrents', { method: 'POST', json: { uri: `${base}/data.iso`, savePath: join(s.root, 'third') } });
+  assert.equal(unchecked.status, 202, JSON.stringify(unchecked.body));
+  assert.equal((await jobDone(s, unchecked.body.download.id)).sha256, sha);
+
+  const junk = await s.json('/api/torrents', { method: 'POST', json: { uri: 'magnet:?xt=urn:btih:' + 'a'.repeat(40), sha256: sha } });
+  assert.equal(junk.status, 400);
+  assert.match(junk.body.message, /sha256 checks a plain file/);
+  const badMirror = await s.json('/api/torrents', { method: 'POST', json: { uri: `${base}/data.iso`, mirrors: ['gopher://x/y'] } });
+  assert.equal(badMirror.status, 400);
+  assert.match(badMirror.body.message, /mirror "gopher:\/\/x\/y" is not an http\(s\):\/\/ or ftp:\/\/ URL/);
+});
+
+test('a torrent added with mirrors downloads from them, and its detail lists the bytes by source', async (t) => {
+  const s = await startTestServer(t, { allowPrivateUrls: true });
+  const www = join(s.root, 'www');
+  mkdirSync(www);
+  const data = randomBytes(2 * 1024 * 1024);
+  writeFileSync(join(www, 'clip.bin'), data);
+  const made = await createTorrent(join(www, 'clip.bin'), { pieceLength: 64 * 1024 });
+  writeFileSync(join(www, 'clip.torrent'), made.torrent);
+  const base = await fileServer(t, www);
+  const out = join(s.root, 'out');
+  const r = await s.json('/api/torrents', { method: 'POST', json: { uri: `${base}/clip.torrent`, mirrors: [`${base}/clip.bin`], savePath: out } });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  const detail = await until('the torrent complete', async () => {
+    const d = await s.json(`/api/torrents/${made.metainfo.infoHashHex}`);
+    return d.body.state === 'seeding' ? d.body : undefined;
+  });
+  assert.deepEqual(readFileSync(join(out, 'clip.bin')), data);
+  assert.deepEqual(detail.sources, [{ address: `${base}/clip.bin`, kind: 'webseed', downloaded: data.length, banned: false }]);
+});
