@@ -8,6 +8,8 @@
 import { encode, type BValue } from './bencode.ts';
 import { encodeTorrent, MAX_PIECE_LENGTH, parseInfoDict } from './metainfo.ts';
 import { checkV2PieceLength, v2Layout } from './metainfo-v2.ts';
+import { pieceLayerFromLeaves, rootFromLeaves } from './merkle.ts';
+import { toHex } from './hex.ts';
 import type { Metainfo } from './types.ts';
 
 export type TorrentVersion = 'v1' | 'v2' | 'hybrid';
@@ -139,6 +141,25 @@ export function buildTorrentV2(shape: {
     ...checkExtraInfo(opts.extraInfo),
   };
   return finish(info, opts, shape.pieceLayers);
+}
+
+/** A v2 or hybrid torrent from each file's 16 KiB leaf hashes (Node and browser makers alike):
+ *  pieces roots, and the piece layers of files longer than a piece. */
+export function buildTorrentFromLeaves(shape: {
+  name: string;
+  multiFile: boolean;
+  files: { path: string[]; length: number; leaves: Uint8Array; attr?: string }[];
+  pieceLength: number;
+  pieces?: Uint8Array;
+}, opts: TorrentFieldOptions): { torrent: Uint8Array; metainfo: Metainfo } {
+  const pieceLayers = new Map<string, Uint8Array>();
+  const files = shape.files.map((f) => {
+    if (f.length === 0) return { path: f.path, length: 0, attr: f.attr };
+    const piecesRoot = rootFromLeaves(f.leaves);
+    if (f.length > shape.pieceLength) pieceLayers.set(toHex(piecesRoot), pieceLayerFromLeaves(f.leaves, shape.pieceLength));
+    return { path: f.path, length: f.length, piecesRoot, attr: f.attr };
+  });
+  return buildTorrentV2({ ...shape, files, pieceLayers }, opts);
 }
 
 const RESERVED_INFO_KEYS = new Set(['files', 'length', 'name', 'piece length', 'pieces', 'private', 'file tree', 'meta version', 'attr']);

@@ -237,7 +237,7 @@ export class BrowserSession implements SessionHandle {
     }
     const handle = existing ?? (await this.add(torrent));
     const trackers = metainfo.announce.flat();
-    return { infoHash: hex, magnet: toMagnet({ infoHashHex: hex, name: metainfo.name, trackers }), torrent, handle };
+    return { infoHash: hex, magnet: toMagnet({ infoHashHex: hex, infoHashV2Hex: metainfo.infoHashV2Hex, name: metainfo.name, trackers }), torrent, handle };
   }
 
   /** A file of a torrent as a Blob, once all its pieces are here (for `URL.createObjectURL` + download). */

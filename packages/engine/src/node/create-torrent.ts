@@ -7,11 +7,10 @@ import { open, readdir, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { Metainfo } from '../types.ts';
 import { defaultPieceLength } from '../piece-length.ts';
-import { BLOCK_SIZE, concatHashes, pieceLayerFromLeaves, rootFromLeaves } from '../merkle.ts';
-import { toHex } from '../hex.ts';
+import { BLOCK_SIZE, concatHashes } from '../merkle.ts';
 import {
   buildTorrent,
-  buildTorrentV2,
+  buildTorrentFromLeaves,
   checkPieceLength,
   sortByPath,
   sortByTree,
@@ -64,17 +63,8 @@ export async function createTorrent(
   const created = files.map((f, i) => ({ path: f.path, length: f.length, sha256: hashed.sha256[i]! }));
   if (version === 'v1') return { ...buildTorrent({ name, multiFile, files, pieceLength, pieces: hashed.pieces! }, opts), files: created };
 
-  const pieceLayers = new Map<string, Uint8Array>();
-  const treeFiles = files.map((f, i) => {
-    const leaves = hashed.leaves[i]!;
-    const attr = f.executable ? 'x' : undefined;
-    if (f.length === 0) return { path: f.path, length: 0, attr };
-    const piecesRoot = rootFromLeaves(leaves);
-    if (f.length > pieceLength) pieceLayers.set(toHex(piecesRoot), pieceLayerFromLeaves(leaves, pieceLength));
-    return { path: f.path, length: f.length, piecesRoot, attr };
-  });
-  const built = buildTorrentV2({ name, multiFile, files: treeFiles, pieceLength, pieceLayers, pieces: hashed.pieces }, opts);
-  return { ...built, files: created };
+  const leafFiles = files.map((f, i) => ({ path: f.path, length: f.length, leaves: hashed.leaves[i]!, attr: f.executable ? 'x' : undefined }));
+  return { ...buildTorrentFromLeaves({ name, multiFile, files: leafFiles, pieceLength, pieces: hashed.pieces }, opts), files: created };
 }
 
 export { defaultPieceLength } from '../piece-length.ts';
