@@ -60,6 +60,12 @@ export interface AddOptions {
   paused?: boolean;
   /** Announces and DHT look-ups through onion circuits only (the node needs a directory). */
   privateDiscovery?: boolean;
+  /** http(s)/ftp mirrors of the content, fetched beside the swarm (issue 15). */
+  mirrors?: string[];
+  /** The SHA-256 (64 hex) a plain file's bytes must have. */
+  sha256?: string;
+  /** host:port of peers to ask at once (a search result's providers). */
+  peers?: string[];
 }
 
 const h = (infoHash: string) => encodeURIComponent(infoHash);
@@ -126,6 +132,9 @@ function cleanAdd(o: AddOptions): AddOptions {
     ...(o.tags && o.tags.length > 0 ? { tags: o.tags } : {}),
     ...(o.paused !== undefined ? { paused: o.paused } : {}),
     ...(o.privateDiscovery ? { privateDiscovery: true } : {}),
+    ...(o.mirrors && o.mirrors.length > 0 ? { mirrors: o.mirrors } : {}),
+    ...(o.sha256 ? { sha256: o.sha256 } : {}),
+    ...(o.peers && o.peers.length > 0 ? { peers: o.peers } : {}),
   };
 }
 

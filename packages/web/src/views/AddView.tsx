@@ -10,20 +10,36 @@ import { isMember, useAuth } from '../auth.ts';
 import { nodeOptions } from '../node-options.ts';
 import { AddOptionsFields, addOptionsOf, emptyAddOptions, useNodeDefaults } from './AddOptionsFields.tsx';
 import { SearchCard } from './SearchCard.tsx';
+import './add.css';
 
 type Target = 'node' | 'browser';
 
 const HEX40 = /^[0-9a-f]{40}$/i;
+const HEX64 = /^[0-9a-f]{64}$/i;
 const B32 = /^[a-z2-7]{32}$/i;
+/** CIDv1 in base32 (b…) or base36 (k…); the node checks the rest (raw codec, sha2-256). */
+const CID = /^(b[a-z2-7]{50,}|k[0-9a-z]{40,})$/;
+const SHA256 = /^[0-9a-f]{64}$/i;
 
-/** A quick client-side check so obvious typos get a message before a round trip. */
-export function validateSource(s: string): string | undefined {
+/** A quick client-side check so obvious typos get a message before a round trip; the node's
+ *  protocol manager has the last word on what each identifier is. */
+export function validateSource(s: string, target: 'node' | 'browser' = 'node'): string | undefined {
   const v = s.trim();
-  if (!v) return 'Paste a magnet link, a .torrent URL or an infohash.';
-  if (/^magnet:\?/i.test(v)) return /xt=urn:btih:/i.test(v) ? undefined : 'This magnet link has no BitTorrent infohash (xt=urn:btih:…).';
+  if (!v) return 'Paste a magnet link, a .torrent URL, an infohash or a content id.';
+  if (/^magnet:\?/i.test(v)) return /xt=urn:(btih|btmh):/i.test(v) ? undefined : 'This magnet link has no BitTorrent infohash (xt=urn:btih:… or xt=urn:btmh:…).';
   if (/^https?:\/\//i.test(v)) return undefined;
-  if (HEX40.test(v) || B32.test(v)) return undefined;
-  return 'Not a magnet link, URL or 40-character infohash.';
+  if (HEX40.test(v) || B32.test(v) || HEX64.test(v)) return undefined;
+  if (target === 'node' && /^ftp:\/\//i.test(v)) return undefined;
+  if (target === 'node' && CID.test(v)) return undefined;
+  if (target === 'browser') return 'In this browser: a magnet link, a .torrent URL or an infohash.';
+  return 'Not a magnet link, URL (http, https, ftp), infohash (40 or 64 hex) or content id (bafk…).';
+}
+
+/** The mirrors box: one http(s) or ftp URL per line; a line that is not one is named. */
+export function parseMirrors(text: string): { mirrors: string[]; error?: string } {
+  const mirrors = text.split(/\s+/).map((l) => l.trim()).filter(Boolean);
+  const bad = mirrors.find((m) => !/^(https?|ftp):\/\/\S+$/i.test(m));
+  return bad ? { mirrors, error: `Not an http(s) or ftp URL: ${bad}` } : { mirrors };
 }
 
 export function AddView() {
@@ -41,6 +57,8 @@ export function AddView() {
   }, [target]);
   const [options, setOptions] = useState(emptyAddOptions);
   const [tabHidden, setTabHidden] = useState(false);
+  const [mirrorsText, setMirrorsText] = useState('');
+  const [sha256, setSha256] = useState('');
   const defaults = useNodeDefaults(member);
 
   const run = async (fn: () => Promise<string>) => {
@@ -56,6 +74,8 @@ export function AddView() {
       }
       setUri('');
       setOptions(emptyAddOptions);
+      setMirrorsText('');
+      setSha256('');
     } catch (err) {
       setError((err as Error).message);
     } finally {
@@ -64,14 +84,16 @@ export function AddView() {
   };
 
   const submitUri = () => {
-    const problem = validateSource(uri);
+    const { mirrors, error: mirrorError } = parseMirrors(mirrorsText);
+    const digest = sha256.trim();
+    const problem = validateSource(uri, target) ?? (target === 'node' ? mirrorError : undefined) ?? (target === 'node' && digest && !SHA256.test(digest) ? 'A SHA-256 is 64 hex digits.' : undefined);
     if (problem) {
       setError(problem);
       return;
     }
     const v = uri.trim();
     void run(async () => {
-      if (target === 'node') return (await nodeOptions.addUri(v, addOptionsOf(options))).infoHash;
+      if (target === 'node') return (await nodeOptions.addUri(v, { ...addOptionsOf(options), mirrors, ...(digest ? { sha256: digest.toLowerCase() } : {}) })).infoHash;
       if (/^https?:\/\//i.test(v)) {
         const res = await fetch(v);
         if (!res.ok) throw new Error(`cannot fetch ${v}: ${res.status}`);
@@ -92,7 +114,7 @@ export function AddView() {
       <div className="page-head">
         <div>
           <h1>Add a torrent</h1>
-          <p className="muted small">Paste a magnet link, an http(s) link to a .torrent or an infohash — or drop a .torrent file.</p>
+          <p className="muted small">Paste a magnet link, an http(s) link to a .torrent or a file, an infohash (v1 or v2) or a content id — or drop a .torrent file.</p>
         </div>
       </div>
 
@@ -145,9 +167,22 @@ export function AddView() {
             }
           }}
           data-testid="add-uri-input"
-          aria-label="Magnet link, URL or infohash"
+          aria-label="Magnet link, URL, infohash or content id"
           spellCheck={false}
         />
+        {target === 'node' && (
+          <details className="add-sources">
+            <summary>Mirrors and checksum</summary>
+            <label className="field">
+              <span className="small">Mirrors: http(s) or ftp URLs of the same content, one per line, downloaded from beside the swarm</span>
+              <textarea className="input mono" rows={2} value={mirrorsText} onChange={(e) => setMirrorsText(e.target.value)} placeholder="https://mirror.example/file.iso" data-testid="add-mirrors" spellCheck={false} />
+            </label>
+            <label className="field">
+              <span className="small">SHA-256 a plain file (an http, https or ftp URL) must have</span>
+              <input className="input mono" value={sha256} onChange={(e) => setSha256(e.target.value)} placeholder="64 hex digits" data-testid="add-sha256" spellCheck={false} />
+            </label>
+          </details>
+        )}
         <button type="submit" className="btn btn-primary" disabled={busy} data-testid="add-uri-submit">
           {busy ? 'Adding…' : target === 'node' ? 'Add to the node' : 'Download in this browser'}
         </button>
