@@ -28,6 +28,8 @@ export interface AddOptions {
 
 export interface AddResult {
   infoHash: string;
+  /** BEP 52: the v2 infohash (64 hex) of a v2 or hybrid torrent; null for v1 or before the metadata. */
+  infoHashV2: string | null;
   magnet: string;
   name: string | null;
   existing: boolean;
@@ -38,7 +40,7 @@ export interface AddResult {
 }
 
 export function addResult(t: TorrentHandle, existing: boolean): AddResult {
-  return { infoHash: t.infoHashHex, magnet: magnetOf(t), name: t.metainfo?.name ?? t.stats().name ?? null, existing };
+  return { infoHash: t.infoHashHex, infoHashV2: t.metainfo?.infoHashV2Hex ?? null, magnet: magnetOf(t), name: t.metainfo?.name ?? t.stats().name ?? null, existing };
 }
 
 /** Adds a source unless the node already has that infohash (then that torrent is the answer). */

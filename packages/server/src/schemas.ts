@@ -28,7 +28,7 @@ export const infoHashParams = {
   type: 'object',
   required: ['infoHash'],
   properties: {
-    infoHash: { type: 'string', pattern: '^[0-9a-fA-F]{40}$', description: 'the torrent’s infohash, 40 hex digits' },
+    infoHash: { type: 'string', pattern: '^[0-9a-fA-F]{40}([0-9a-fA-F]{24})?$', description: 'the torrent’s infohash: 40 hex digits (v1, or a v2-only torrent’s truncated id), or its 64-hex v2 infohash' },
   },
 } as const;
 
@@ -135,6 +135,8 @@ export const detailSchema = {
   properties: {
     ...listEntryProperties,
     magnet: str,
+    infoHashV2: { type: ['string', 'null'], description: 'BEP 52: the v2 infohash (64 hex) of a v2 or hybrid torrent; null for v1 or before the metadata' },
+    version: { type: ['string', 'null'], enum: ['v1', 'v2', 'hybrid', null], description: 'BitTorrent v1, v2 (BEP 52) or hybrid (both); null before the metadata' },
     pieceLength: nullable('integer'),
     peersByTransport: transportCounts,
     peerList: { type: 'array', items: { $ref: 'Peer#' } },
@@ -214,6 +216,7 @@ export const addMultipartBody = {
     recipients: { type: 'string', description: 'a private share for this did:key (repeat the field per recipient; before the file)' },
     encrypt: { type: 'string', description: 'true: a private share by link (the answer’s `link` holds the key); before the file' },
     privateDiscovery: { type: 'string', description: 'true: announce and look up only through onion circuits' },
+    version: { type: 'string', enum: ['v1', 'v2', 'hybrid'], description: 'files shared: a BitTorrent v1, v2 (BEP 52) or hybrid torrent (default v1)' },
   },
 } as const;
 
@@ -221,6 +224,7 @@ export const addResultSchema = {
   type: 'object',
   properties: {
     infoHash: str,
+    infoHashV2: { type: ['string', 'null'], description: 'BEP 52: the v2 infohash (64 hex) of a v2 or hybrid torrent; null for v1 or before the metadata' },
     magnet: str,
     name: nullable('string'),
     existing: { type: 'boolean', description: 'true when the node already had this torrent' },

@@ -34,6 +34,8 @@ export interface UploadFields {
   encrypt?: boolean;
   /** Announces and DHT look-ups through onion circuits only (issue 14). */
   privateDiscovery?: boolean;
+  /** Files shared: a BitTorrent v1, v2 (BEP 52) or hybrid torrent (default v1). */
+  version?: 'v1' | 'v2' | 'hybrid';
 }
 
 export type Upload = (
@@ -41,7 +43,7 @@ export type Upload = (
   | { kind: 'torrent'; bytes: Uint8Array }
 ) & { fields: UploadFields };
 
-const OPTION_FIELDS = ['savePath', 'category', 'tags', 'paused', 'recipients', 'encrypt', 'privateDiscovery'];
+const OPTION_FIELDS = ['savePath', 'category', 'tags', 'paused', 'recipients', 'encrypt', 'privateDiscovery', 'version'];
 
 const tooLarge = (max: number) => new HttpError(413, `upload too large: the limit is ${max} bytes`);
 
@@ -168,6 +170,12 @@ function addField(fields: UploadFields, name: string, value: string): void {
     return;
   }
   if (name in fields) throw badRequest(`"${name}" is given twice`);
+  if (name === 'version') {
+    const v = value.trim().toLowerCase();
+    if (v !== 'v1' && v !== 'v2' && v !== 'hybrid') throw badRequest('"version" must be v1, v2 or hybrid');
+    fields.version = v;
+    return;
+  }
   if (name === 'savePath') fields.savePath = value;
   else if (name === 'category') fields.category = value;
 }
@@ -190,9 +198,12 @@ export async function receiveUpload(req: FastifyRequest, downloadDir: string, ma
     if (torrent && files.length > 0) throw badRequest('send either files to share or a .torrent, not both');
     if (torrent) {
       if (fields.recipients || fields.encrypt) throw badRequest('"recipients" and "encrypt" apply to files you share, not to a .torrent');
+      if (fields.version) throw badRequest('"version" applies to files you share, not to a .torrent');
       return { kind: 'torrent', bytes: torrent, fields };
     }
     if (files.length === 0) throw badRequest('the upload contains no file (use a file field, or "torrent" for a .torrent)');
+    // A private share's info dictionary is v1's with its envelopes (docs/private-shares.md).
+    if ((fields.recipients || fields.encrypt) && fields.version && fields.version !== 'v1') throw badRequest('a private share is a v1 torrent: leave "version" out or give v1');
     // A torrent needs at least one piece.
     if (total === 0) throw badRequest('the uploaded files are empty: there is nothing to share');
     return { kind: 'content', ...(await placeContent(await stage(), files, downloadDir)), fields };

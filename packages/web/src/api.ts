@@ -125,6 +125,10 @@ export interface TorrentDetail extends TorrentSummary {
   trackers: TrackerInfo[];
   files: FileInfo[];
   magnet?: string;
+  /** BEP 52: a v2 or hybrid torrent's v2 infohash (64 hex). */
+  infoHashV2?: string;
+  /** v1, v2 or hybrid, once the metadata is known. */
+  version?: 'v1' | 'v2' | 'hybrid';
   pieceLength?: number;
   pieceCount?: number;
   comment?: string;
@@ -291,6 +295,8 @@ export function normaliseDetail(raw: Record<string, unknown>): TorrentDetail {
     trackers: Array.isArray(raw.trackers) ? (raw.trackers as TrackerInfo[]) : [],
     files: Array.isArray(raw.files) ? (raw.files as FileInfo[]) : [],
     magnet: optStr(raw.magnet) ?? summary.magnet,
+    infoHashV2: optStr(raw.infoHashV2),
+    version: raw.version === 'v1' || raw.version === 'v2' || raw.version === 'hybrid' ? raw.version : undefined,
     pieceLength: optNum(raw.pieceLength),
     pieceCount: optNum(stats.pieceCount),
     raw,

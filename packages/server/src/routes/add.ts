@@ -70,7 +70,7 @@ export function addRoutes(app: FastifyInstance, ctx: ApiContext): void {
           extraInfo: { [INFO_KEY]: sealed.info as unknown as BDict },
         });
       } else {
-        made = await createTorrent(path, { announce: ctx.announceUrls(), createdBy: CLIENT_NAME });
+        made = await createTorrent(path, { announce: ctx.announceUrls(), createdBy: CLIENT_NAME, version: options.version ?? 'v1' });
       }
     } catch (err) {
       // The upload is only worth keeping as a torrent.
@@ -91,7 +91,7 @@ export function addRoutes(app: FastifyInstance, ctx: ApiContext): void {
     });
     try {
       // Seeded from where it now is, whatever a category would say.
-      const { recipients: _r, encrypt: _e, ...addOptions } = options;
+      const { recipients: _r, encrypt: _e, version: _v, ...addOptions } = options;
       const r = await add(metainfo.infoHashHex, torrent, { ...addOptions, savePath: dir });
       if (!sealed) return r;
       return { ...r, encrypted: true, ...(options.recipients?.length ? {} : { link: linkFor(r.magnet, sealed.key) }) };

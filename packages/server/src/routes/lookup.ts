@@ -17,11 +17,19 @@ export interface Found {
 
 /** The live torrent and/or its library record; 404 when the node knows neither. */
 export function findTorrent(ctx: ApiContext, infoHash: string): Found {
-  const ih = infoHash.toLowerCase();
+  const ih = torrentIdOf(ctx, infoHash.toLowerCase());
   const torrent = ctx.node.session.get(ih);
   const record = ctx.node.db.getTorrent(ih);
   if (!torrent && !record) throw notFound(`no torrent with infohash ${ih}`);
   return { infoHash: ih, torrent, record };
+}
+
+/** A torrent's id (40 hex) for an infohash in a URL: a 64-hex v2 infohash names the hybrid torrent
+ *  that has it, else the v2-only torrent whose id is its first 40 digits (BEP 52's truncation). */
+export function torrentIdOf(ctx: ApiContext, ih: string): string {
+  if (ih.length !== 64) return ih;
+  const hybrid = ctx.node.session.list().find((t) => t.metainfo?.infoHashV2Hex === ih);
+  return hybrid ? hybrid.infoHashHex : ih.slice(0, 40);
 }
 
 /** The live torrent; 409 for one that is only in the library (it failed to load). */
@@ -40,6 +48,8 @@ export function torrentDetailOf(ctx: ApiContext, infoHash: string): TorrentDetai
   return {
     ...offlineEntry(rec, ctx.node.db),
     magnet: rec.magnet?.startsWith('magnet:') ? rec.magnet : toMagnet({ infoHashHex: rec.infoHash, ...(rec.name ? { name: rec.name } : {}) }),
+    infoHashV2: null,
+    version: null,
     seeds: 0,
     downloaded: 0,
     uploaded: 0,

@@ -326,8 +326,20 @@ function OverviewTab({ detail }: { detail: TorrentDetail }) {
       <OwnershipSection key={detail.infoHashHex} infoHash={detail.infoHashHex} hasMetadata={detail.files.length > 0} />
       <PrivateDiscoverySection key={`pd-${detail.infoHashHex}`} infoHash={detail.infoHashHex} raw={detail.raw} />
       <dl className="kv">
-        <dt>Infohash</dt>
-        <dd className="mono">{detail.infoHashHex}</dd>
+        <dt>{detail.version === 'v2' ? 'Torrent id' : detail.infoHashV2 ? 'Infohash v1' : 'Infohash'}</dt>
+        <dd className="mono" data-testid="detail-infohash">{detail.infoHashHex}</dd>
+        {detail.infoHashV2 && (
+          <>
+            <dt>Infohash v2</dt>
+            <dd className="mono" data-testid="detail-infohash-v2">{detail.infoHashV2}</dd>
+          </>
+        )}
+        {detail.version && detail.version !== 'v1' && (
+          <>
+            <dt>Format</dt>
+            <dd data-testid="detail-version">{detail.version === 'hybrid' ? 'Hybrid (BitTorrent v1 and v2)' : 'BitTorrent v2 (BEP 52)'}</dd>
+          </>
+        )}
         {detail.pieceCount !== undefined && (
           <>
             <dt>Pieces</dt>

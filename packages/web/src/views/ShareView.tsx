@@ -45,6 +45,10 @@ function loadMode(): Mode {
   }
 }
 
+type ShareVersion = 'v1' | 'v2' | 'hybrid';
+/** Hybrid torrents reach v1-only clients (Transmission 3, aria2, WebTorrent) and v2 ones alike. */
+const DEFAULT_SHARE_VERSION: ShareVersion = 'hybrid';
+
 export function ShareView() {
   // Visitors may not upload to the node: for them there is only "from this browser".
   const member = isMember(useAuth());
@@ -56,6 +60,7 @@ export function ShareView() {
   const abort = useRef<AbortController>(undefined);
   const [options, setOptions] = useState(emptyAddOptions);
   const [audience, setAudience] = useState<Audience>({ kind: 'public' });
+  const [version, setVersion] = useState<ShareVersion>(DEFAULT_SHARE_VERSION);
   const defaults = useNodeDefaults(member);
   const shareWarning = useShareWarning(member).warning;
   useEffect(() => () => abort.current?.abort(), []);
@@ -85,6 +90,8 @@ export function ShareView() {
           abort.current.signal,
           (fd) => {
             appendAudience(fd, audience);
+            // A private share is a v1 torrent (its envelopes live in a v1 info dictionary).
+            if (audience.kind === 'public') fd.append('version', version);
             appendAddOptions(fd, addOptionsOf(options));
           },
         );
@@ -154,7 +161,16 @@ export function ShareView() {
       )}
       {mode === 'node' && (
         <details className="share-options">
-          <summary>Category, tags and folder</summary>
+          <summary>Format, category, tags and folder</summary>
+          <label className="field">
+            <span className="small">Torrent format</span>
+            <select className="input" value={audience.kind === 'public' ? version : 'v1'} onChange={(e) => setVersion(e.target.value as ShareVersion)} disabled={busy || audience.kind !== 'public'} data-testid="share-version">
+              <option value="hybrid">Hybrid: v1 and v2, every client (recommended)</option>
+              <option value="v2">v2 only (BEP 52: SHA-256, per-file hashes)</option>
+              <option value="v1">v1 only (the oldest clients)</option>
+            </select>
+            {audience.kind !== 'public' && <span className="muted small">A private share is a v1 torrent.</span>}
+          </label>
           <AddOptionsFields prefix="share" value={options} onChange={setOptions} settings={defaults.settings} categories={defaults.categories} showPaused={false} disabled={busy} />
         </details>
       )}
