@@ -73,8 +73,12 @@ export function filePath(meta: Metainfo, index: number): string {
 
 export function magnetOf(t: TorrentHandle): string {
   const s = t.stats();
+  const v2 = t.metainfo?.infoHashV2Hex;
   return toMagnet({
     infoHashHex: t.infoHashHex,
+    // BEP 52: a hybrid's magnet carries both infohashes, a v2-only one only its v2 (toMagnet drops
+    // the id that is merely the truncated v2).
+    ...(v2 ? { infoHashV2Hex: v2 } : {}),
     ...(s.name ? { name: s.name } : {}),
     trackers: t.metainfo ? t.metainfo.announce.flat() : t.trackers().map((x) => x.url),
   });
