@@ -24,11 +24,22 @@ export interface DhtContact {
   token: Uint8Array;
 }
 
+export interface DhtReply {
+  from: { host: string; port: number };
+  r: Record<string, unknown>;
+}
+
+/** Record bytes in a cascade_get answer to an asker without our token (UDP amplification bound:
+ *  a spoofed query must not draw more than a few times its size at someone else). */
+export const UNTOKENED_REPLY_BYTES = 800;
+/** …and to an asker that brought our token back (it is really at its address). */
+export const TOKENED_REPLY_BYTES = 6000;
+
 /** The DHT as this package needs it (structurally the engine's DhtQueries). */
 export interface DhtTransport {
-  handle(method: string, handler: (args: Record<string, unknown>, from: { host: string; port: number }) => Record<string, unknown> | { error: [number, string] }, opts?: { write?: boolean }): void;
-  walk(target: Uint8Array, method: string, args: Record<string, unknown>, onReply?: (reply: { from: { host: string; port: number }; r: Record<string, unknown> }) => void): Promise<DhtContact[]>;
-  send(contacts: DhtContact[], method: string, args: Record<string, unknown>): Promise<{ accepted: number; errors: string[] }>;
+  handle(method: string, handler: (args: Record<string, unknown>, from: { host: string; port: number; tokened: boolean }) => Record<string, unknown> | { error: [number, string] }, opts?: { write?: boolean }): void;
+  walk(target: Uint8Array, method: string, args: Record<string, unknown>, onReply?: (reply: DhtReply) => void): Promise<DhtContact[]>;
+  send(contacts: DhtContact[], method: string, args: Record<string, unknown>, onReply?: (reply: DhtReply) => void): Promise<{ accepted: number; errors: string[] }>;
 }
 
 /** One search result: a torrent as one publisher describes it, and where to fetch it. */
@@ -77,7 +88,7 @@ export class DhtRecords {
     this.now = opts.now ?? (() => Date.now() / 1000);
     this.reputation = opts.reputation ?? new Reputation();
     this.store = new RecordStore({ limits: opts.limits, now: this.now, contradicts: (r) => this.contradiction(r) });
-    opts.dht.handle(GET_METHOD, (a) => this.answerGet(a));
+    opts.dht.handle(GET_METHOD, (a, from) => this.answerGet(a, from.tokened));
     opts.dht.handle(PUT_METHOD, (a, from) => this.answerPut(a, from.host), { write: true });
   }
 
@@ -145,12 +156,18 @@ export class DhtRecords {
     };
     const target = targetOf(key);
     for (const e of this.store.get(target, 64, 64_000)) take(e.record.bytes, e.record.sig, e.host);
-    await this.opts.dht.walk(target, GET_METHOD, { k: key }, ({ r }) => {
+    const onReply = ({ from, r }: DhtReply) => {
+      if (r.more) fuller.add(`${from.host}:${from.port}`);
       if (!Array.isArray(r.rs)) return;
       for (const item of r.rs.slice(0, 32)) {
         if (item && typeof item === 'object') take((item as Record<string, unknown>).r, (item as Record<string, unknown>).s, text((item as Record<string, unknown>).h));
       }
-    });
+    };
+    const fuller = new Set<string>();
+    const contacts = await this.opts.dht.walk(target, GET_METHOD, { k: key }, onReply);
+    // Nodes that held more than an answer to a stranger carries: asked again with their token.
+    const again = contacts.filter((c) => fuller.has(`${c.host}:${c.port}`));
+    if (again.length > 0) await this.opts.dht.send(again, GET_METHOD, { k: key, target }, onReply);
     return [...found.values()].map(({ record, providers }) => rowOf(record, [...providers]));
   }
 
@@ -195,10 +212,12 @@ export class DhtRecords {
     return undefined;
   }
 
-  private answerGet(a: Record<string, unknown>): Record<string, unknown> {
+  private answerGet(a: Record<string, unknown>, tokened: boolean): Record<string, unknown> {
     if (!(a.target instanceof Uint8Array) || a.target.length !== 20) return { error: [203, `${GET_METHOD}: target must be 20 bytes`] };
-    const rs = this.store.get(a.target).map((e) => ({ r: e.record.bytes, s: e.record.sig, h: e.host || undefined }));
-    return { rs };
+    const all = this.store.get(a.target, 12, TOKENED_REPLY_BYTES);
+    const rs = this.store.get(a.target, 12, tokened ? TOKENED_REPLY_BYTES : UNTOKENED_REPLY_BYTES).map((e) => ({ r: e.record.bytes, s: e.record.sig, h: e.host || undefined }));
+    // More than an untokened answer carries: say so, and the asker asks again with our token.
+    return rs.length < all.length ? { rs, more: 1 } : { rs };
   }
 
   private answerPut(a: Record<string, unknown>, host: string): Record<string, unknown> | { error: [number, string] } {

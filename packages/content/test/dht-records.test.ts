@@ -121,3 +121,31 @@ test('keepPublished publishes again before records expire; a closed client stops
   publisher.close();
   assert.deepEqual(issuedAtHolder(), [], 'expired, and nobody publishes it again');
 });
+
+test('a stranger gets a small answer (amplification bound); a reader with our token gets the rest', async (t) => {
+  const first = await Session.create({ port: 0, host: HOST, dht: { bootstrap: [] }, webrtc: false });
+  const second = await Session.create({ port: 0, host: HOST, dht: { bootstrap: [`${HOST}:${first.dhtPort}`] }, webrtc: false });
+  const holder = new DhtRecords({ dht: first.dhtQueries as DhtTransport });
+  const reader = new DhtRecords({ dht: second.dhtQueries as DhtTransport });
+  t.after(async () => {
+    holder.close();
+    reader.close();
+    await Promise.all([first.close(), second.close()]);
+  });
+  const key = recordKey('keyword_idx', 'popular');
+  const now = Date.now() / 1000;
+  for (let i = 0; i < 8; i++) {
+    const s: TorrentStatement = { name: `popular thing ${i}`, length: i, infoHash: String(i).repeat(40), infoHashV2: null, cids: [cid(`thing ${i}`)], port: 1 };
+    const { bytes, sig } = signRecord(generateIdentity(`p${i}`), key, s, now);
+    holder.store.put(bytes, sig, targetOf(key), HOST);
+  }
+  await waitFor(() => second.health().dhtNodes >= 1, 5000);
+  const answers: { bytes: number; more: boolean }[] = [];
+  await second.dhtQueries!.walk(targetOf(key), GET_METHOD, { k: key }, ({ r }) => {
+    const rs = (r.rs as { r: Uint8Array }[]) ?? [];
+    answers.push({ bytes: rs.reduce((n, x) => n + x.r.length, 0), more: r.more === 1 });
+  });
+  assert.ok(answers.length >= 1);
+  assert.ok(answers.every((a) => a.bytes <= 800 && a.more), JSON.stringify(answers));
+  assert.equal((await reader.search('popular')).length, 8, 'asked again with the token, the reader gets all eight');
+});

@@ -21,8 +21,10 @@ export interface DhtQueryError {
   error: [number, string];
 }
 
-/** Answers one query's `a` dictionary (byte strings arrive as Uint8Array) with the reply's fields. */
-export type DhtQueryHandler = (args: Record<string, unknown>, from: PeerAddress) => Record<string, unknown> | DhtQueryError;
+/** Answers one query's `a` dictionary (byte strings arrive as Uint8Array) with the reply's fields.
+ *  from.tokened: the query carried a token this node gave that address (the asker is really there:
+ *  a large answer cannot be aimed at someone else by spoofing the source address). */
+export type DhtQueryHandler = (args: Record<string, unknown>, from: PeerAddress & { tokened: boolean }) => Record<string, unknown> | DhtQueryError;
 
 export interface DhtQueryReply {
   from: PeerAddress;
@@ -47,8 +49,8 @@ export interface DhtQueries {
    */
   walk(target: Uint8Array, method: string, args: Record<string, unknown>, onReply?: (reply: DhtQueryReply) => void): Promise<DhtContact[]>;
   /** Sends {q: method, a: {...args, token}} to each contact with its own token; resolves with how
-   *  many accepted it and the errors the others answered. */
-  send(contacts: DhtContact[], method: string, args: Record<string, unknown>): Promise<{ accepted: number; errors: string[] }>;
+   *  many accepted it and the errors the others answered; onReply sees each answer. */
+  send(contacts: DhtContact[], method: string, args: Record<string, unknown>, onReply?: (reply: DhtQueryReply) => void): Promise<{ accepted: number; errors: string[] }>;
 }
 
 /** The parts of k-rpc (bittorrent-dht's `_rpc`) used here. */
@@ -121,7 +123,7 @@ export class DhtCustomQueries implements DhtQueries {
     });
   }
 
-  send(contacts: DhtContact[], method: string, args: Record<string, unknown>): Promise<{ accepted: number; errors: string[] }> {
+  send(contacts: DhtContact[], method: string, args: Record<string, unknown>, onReply?: (reply: DhtQueryReply) => void): Promise<{ accepted: number; errors: string[] }> {
     let accepted = 0;
     const errors: string[] = [];
     return Promise.all(
@@ -129,9 +131,16 @@ export class DhtCustomQueries implements DhtQueries {
         (c) =>
           new Promise<void>((done) => {
             const a = toWire({ ...args, token: c.token }) as Record<string, unknown>;
-            this.rpc.query({ host: c.host, port: c.port }, { q: method, a }, (err) => {
+            this.rpc.query({ host: c.host, port: c.port }, { q: method, a }, (err, res) => {
               if (err) errors.push(`${c.host}:${c.port}: ${err.message}`);
-              else accepted++;
+              else {
+                accepted++;
+                try {
+                  if (res?.r) onReply?.({ from: { host: c.host, port: c.port }, r: res.r });
+                } catch {
+                  // A consumer's bug must not stop the others' answers.
+                }
+              }
               done();
             });
           }),
@@ -150,13 +159,14 @@ export class DhtCustomQueries implements DhtQueries {
     const entry = this.handlers.get(method);
     if (!entry || !query.a || typeof query.a !== 'object') return;
     const a = query.a;
-    if (entry.write && !(isBytes(a.token) && this.validToken(peer.address, a.token))) {
+    const tokened = isBytes(a.token) && this.validToken(peer.address, a.token);
+    if (entry.write && !tokened) {
       this.rpc.error(peer, query, [203, `${method}: bad or missing token (ask first, then write)`]);
       return;
     }
     let out: Record<string, unknown> | DhtQueryError;
     try {
-      out = entry.handler(a, { host: peer.address, port: peer.port });
+      out = entry.handler(a, { host: peer.address, port: peer.port, tokened });
     } catch (err) {
       out = { error: [202, `${method}: ${(err as Error).message}`] };
     }
