@@ -7,6 +7,7 @@ import type { TorrentHandle, TorrentSource } from './engine.ts';
 import { fetchTorrentFile } from './fetch-torrent.ts';
 import { magnetOf } from './torrent-view.ts';
 import { badRequest, HttpError } from './http-errors.ts';
+import { errorMessage } from './errors.ts';
 import { splitLink } from '@cascade/private-shares';
 import { isContentId } from '@cascade/content';
 
@@ -96,7 +97,7 @@ export async function addUri(node: CascadeNode, uriInput: string, extraInput: Ad
   }
   if (isContentId(uri)) {
     const found = await resolveContent(node, uri);
-    return addSource(node, parseTorrentId(found.source).infoHashHex, found.source, { ...extra, peers: [...(extra.peers ?? []), ...found.peers] });
+    return addSource(node, parseTorrentId(found.source).infoHashHex, found.source, extra);
   }
   if (/^magnet:/i.test(uri) || /^[0-9a-f]{40}([0-9a-f]{24})?$/i.test(uri) || /^[a-z2-7]{32}$/i.test(uri)) {
     // Malformed magnets throw MetainfoError ("invalid magnet: …"): a 400 with that message.
@@ -108,16 +109,12 @@ export async function addUri(node: CascadeNode, uriInput: string, extraInput: Ad
   );
 }
 
-/** A content id to a torrent holding it (the library first, then the DHT's records) and the peers
- *  said to provide it. The whole-file check against the id is the downloader's (the CLI's). */
-export async function resolveContent(node: CascadeNode, cid: string): Promise<{ source: string; peers: string[]; rows: number }> {
-  const rows = await node.content.search(cid);
-  const row = rows.find((r) => r.infoHash || r.infoHashV2);
-  if (!row) {
-    throw new HttpError(422, `no torrent with content id ${cid} is known here${node.content.records ? ' or in the DHT' : ' (the DHT is off: nothing else was asked)'}`);
+/** A content id to the torrent the DHT's records say holds it, as a magnet naming its providers
+ *  (NodeContent.findContent); nothing found is the caller's problem to fix: a 422 saying so. */
+async function resolveContent(node: CascadeNode, cid: string): Promise<{ source: string }> {
+  try {
+    return { source: (await node.content.findContent(cid)).magnet };
+  } catch (err) {
+    throw new HttpError(422, errorMessage(err));
   }
-  // A hybrid is reached by its v1 hash; a v2-only torrent by its full v2 hash.
-  const source = row.infoHash ?? row.infoHashV2!;
-  const peers = [...new Set(rows.filter((r) => (r.infoHash ?? r.infoHashV2) === source).flatMap((r) => r.providers))];
-  return { source, peers, rows: rows.length };
 }

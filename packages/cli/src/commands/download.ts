@@ -5,7 +5,8 @@
 
 import { resolve } from 'node:path';
 import { loadEngine } from '../engine.ts';
-import { CliError, startNode } from '@cascade/server/core';
+import { CliError, errorMessage, startNode, type CascadeNode } from '@cascade/server/core';
+import type { DescribedSource } from '../source.ts';
 import { chainFor } from './chain-attach.ts';
 import { planDownload } from '../download-plan.ts';
 import { downloadPlainFile } from '../download-plain.ts';
@@ -19,6 +20,8 @@ import type { Output } from '../output.ts';
 import type { TorrentHandle, TorrentStats } from '../engine.ts';
 
 const JSON_PROGRESS_MS = 500;
+/** How long a content id is looked for on the DHT by default (a node just started is still joining). */
+const CONTENT_LOOKUP_S = 30;
 const PLAIN_PROGRESS_MS = 5000;
 
 /** Rejects after `seconds` pass with no movement (bytes, verified pieces, metadata, state). */
@@ -55,6 +58,22 @@ function progressEvent(s: TorrentStats, t: TorrentHandle): Record<string, unknow
   };
 }
 
+/** The DHT's answer for `cid`, asked again until `seconds` pass while it knows nothing yet. */
+async function findContent(node: CascadeNode, cid: string, seconds: number, out: Output): Promise<DescribedSource> {
+  out.note(`looking up ${cid} on the DHT`);
+  const end = Date.now() + seconds * 1000;
+  for (;;) {
+    try {
+      const found = await node.content.findContent(cid);
+      out.event('found', { cid, infoHash: found.row.infoHash, infoHashV2: found.row.infoHashV2, name: found.row.name, publisher: found.row.publisher, providers: found.row.providers });
+      return { source: found.magnet, infoHash: found.row.infoHash ?? found.row.infoHashV2!, name: found.row.name, length: found.row.length, pieceCount: undefined, trackers: [] };
+    } catch (err) {
+      if (!/was found/.test(errorMessage(err)) || Date.now() > end) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
 export async function downloadCommand(inv: Invocation, out: Output): Promise<number> {
   const o = inv.options;
   // Validate the argument before a node starts: bad input is a usage error (exit 2).
@@ -62,14 +81,6 @@ export async function downloadCommand(inv: Invocation, out: Output): Promise<num
   const dir = resolve(o.output ?? o.dir ?? '.');
   await ensureOutputDir(dir);
   if (plan.kind === 'plain') return downloadPlainFile(plan.urls, plan.sha256, dir, out);
-  if (plan.kind === 'content') {
-    throw new CliError(
-      `downloading by content id alone needs the DHT's content records, which this node does not look up yet; ` +
-        `give a URL of the file with --mirror URL and it is fetched from there and checked against ${plan.cid}`,
-    );
-  }
-  const described = plan.described;
-
   const stop = waitForStopSignal();
   const node = await startNode(o, out);
   const chain = chainFor(node, o, out);
@@ -77,10 +88,14 @@ export async function downloadCommand(inv: Invocation, out: Output): Promise<num
   const display = out.interactive ? new ProgressDisplay(out.stdout) : undefined;
   const cleanups: (() => void)[] = [];
   try {
+    // A content id: the torrent the DHT's records say holds it (a magnet naming its providers).
+    const cid = plan.kind === 'content' ? plan.cid : undefined;
+    const described = plan.kind === 'content' ? await findContent(node, plan.cid, o.timeout ?? CONTENT_LOOKUP_S, out) : plan.described;
+    const mirrors = plan.kind === 'torrent' ? plan.mirrors : [];
     const opts = {
       savePath: dir,
       ...(o.peers.length > 0 ? { peers: o.peers } : {}),
-      ...(plan.mirrors.length > 0 ? { mirrors: plan.mirrors } : {}),
+      ...(mirrors.length > 0 ? { mirrors } : {}),
       ...(o.onion?.byDefault ? { privateDiscovery: true } : {}),
     };
     const t = await node.add(described.source, opts);
@@ -133,6 +148,13 @@ export async function downloadCommand(inv: Invocation, out: Output): Promise<num
         (seconds > 0 ? ` (${formatSpeed(s.downloaded / seconds)})` : ''),
     );
 
+    if (cid) {
+      // The whole file checked against the id it was asked for: a torrent that only claimed it fails.
+      const file = await node.content.contentFile(t, cid);
+      if (!file) throw new CliError(`the torrent ${t.infoHashHex} found for ${cid} has no file with those bytes; its publisher is ignored from now on`);
+      out.event('verified', { cid, path: file });
+      out.say(`verified: ${file} is ${cid}`);
+    }
     // The receipts for the last pieces, to the seeders that sent them, before the connections close.
     await chain?.receipts.flush(3000);
     if (o.seed) {
