@@ -72,7 +72,10 @@ export async function checkPieces(meta: Metainfo, storage: Storage, hasher: Hash
           good = equal20(result.digest, meta.pieceHashes, index * 20);
         }
         // v2 and hybrid pieces must match their merkle tree too (a hybrid's both, as libtorrent checks).
-        if (good && v2) good = (await checkV2(meta, hasher, index, data)).ok === true;
+        if (good && v2) {
+          const r = await checkV2(meta, hasher, index, data);
+          good = r.ok === true || (r.ok === 'unknown' && v1);
+        }
         if (into) buffer = data.length === meta.pieceLength ? data : undefined;
         if (good) have.set(index);
       } catch {

@@ -4,16 +4,21 @@
 // only those are fetched again and only the peers that sent them are banned (the proof leaves no
 // doubt). Without an answer the piece fails whole, as a v1 piece does.
 
+import { toHex } from './hex.ts';
+import { HASH_LENGTH, nodesAt, pieceLevel, treeHeight, verifyHashes } from './merkle.ts';
 import type { Peer } from './swarm/peer.ts';
 import type { ActivePiece } from './swarm/picker.ts';
 import { HashFetcher } from './swarm/hash-fetcher.ts';
 import { HashServer } from './swarm/hash-server.ts';
 import { TorrentPieces } from './torrent-pieces.ts';
 import { badBlocks, blockHashRequest, expectedV2, locateV2, provesPiece } from './torrent-v2.ts';
+import type { FileEntry } from './types.ts';
 import type { HashRequest } from './wire/protocol.ts';
 
 /** How long a failed piece waits for its block hashes before it fails whole. */
 const BLOCK_HASHES_MS = 30_000;
+/** Piece layer hashes asked for at once (libtorrent asks 512 at a time too). */
+const LAYER_RUN = 512;
 
 export abstract class TorrentHashes extends TorrentPieces {
   /** Made on the first hash request, dropped when the torrent goes idle. */
@@ -57,6 +62,36 @@ export abstract class TorrentHashes extends TorrentPieces {
     if (this.peersByKey.size > 0 || this.state === 'downloading' || this.state === 'checking') return;
     this.hashServer = undefined;
     if (!this.hashFetcher?.pending) this.hashFetcher = undefined;
+  }
+
+  /** Files of a v2-only torrent whose piece layer is unknown (it came from a magnet): its pieces
+   *  cannot be checked without it. A hybrid's pieces are checked by SHA-1 meanwhile. */
+  protected missingLayers(): FileEntry[] {
+    const meta = this.metainfo;
+    if (meta?.version !== 'v2') return [];
+    return meta.files.filter((f) => !f.pad && f.piecesRoot && f.length > meta.pieceLength && !meta.pieceLayers?.has(toHex(f.piecesRoot)));
+  }
+
+  /** Asks v2 peers for every missing piece layer, in runs proved against the file's pieces root;
+   *  waits for peers as long as it takes. True once every layer is known. */
+  protected async fetchPieceLayers(): Promise<boolean> {
+    const meta = this.metainfo!;
+    const level = pieceLevel(meta.pieceLength);
+    await Promise.all(this.missingLayers().map(async (f) => {
+      const root = f.piecesRoot!;
+      const nodes = nodesAt(f.length, level);
+      const height = treeHeight(f.length);
+      const run = Math.min(LAYER_RUN, 2 ** (height - level));
+      const layer = new Uint8Array(nodes * HASH_LENGTH);
+      for (let index = 0; index < nodes; index += run) {
+        const req = { piecesRoot: root, baseLayer: level, index, length: run, proofLayers: height - level - 1 };
+        const hashes = await this.fetcher.fetch(req, (h) => verifyHashes(root, f.length, req, h), { giveUp: false });
+        if (!hashes || this.closed) return;
+        layer.set(hashes.subarray(0, Math.min(run, nodes - index) * HASH_LENGTH), index * HASH_LENGTH);
+      }
+      (meta.pieceLayers ??= new Map()).set(toHex(root), layer);
+    }));
+    return !this.closed && this.missingLayers().length === 0;
   }
 
   protected async repairBlocks(piece: ActivePiece, leaves: Uint8Array): Promise<void> {

@@ -321,7 +321,13 @@ export abstract class TorrentPieces extends TorrentSwarm {
       if (this.closed || !this.picker) return;
       // The merkle tree can tell which blocks were bad: only those are fetched again.
       if (v2.ok === false && v2.leaves.length > 0) return this.repairBlocks(Object.assign(piece, { buffer: data }), v2.leaves);
-      good &&= v2.ok === true;
+      // Without its piece layer a v2-only piece cannot be judged (nobody is to blame); a hybrid's
+      // SHA-1 stands alone until the layer is known.
+      if (v2.ok === 'unknown' && !hasV1(meta)) {
+        this.pool?.release(data);
+        return this.picker.failed(index);
+      }
+      if (v2.ok === false) good = false;
     }
     if (!good) {
       this.pool?.release(data);

@@ -161,7 +161,7 @@ export abstract class TorrentSwarm extends Emitter implements PeerHost, Schedule
   }
 
   protected get metadata(): MetadataExchange {
-    return (this.metadataExchange ??= new MetadataExchange(this.infoHashHex, this.metainfo?.infoBytes, (info) => void this.gotMetadata(info)));
+    return (this.metadataExchange ??= new MetadataExchange(this.infoHashHex, this.metainfo?.infoBytes, (info) => void this.gotMetadata(info), this.infoHashV2Hex));
   }
 
   protected get extensions(): ExtensionHub {

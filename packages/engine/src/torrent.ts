@@ -162,6 +162,13 @@ export class Torrent extends TorrentHashes implements TorrentHandle {
    *  (10,000 torrents restart without hashing); only pieces that must be hashed make it 'checking'. */
   private async prepare(trust = true): Promise<void> {
     const meta = this.metainfo!;
+    // A v2 torrent from a magnet checks nothing without its piece layers: peers give them first.
+    if (this.missingLayers().length > 0) {
+      this.startDiscovery();
+      this.connectMore();
+      this.wake();
+      if (!(await this.fetchPieceLayers())) return;
+    }
     if (!trust) this.state = 'checking';
     let resume;
     try {

@@ -1,7 +1,8 @@
 // BEP 52 interop with libtorrent 2.0, real processes on 127.0.0.1: v2-only and hybrid torrents go
 // libtorrent → Cascade and Cascade → libtorrent, and every file comes out byte for byte; a
 // libtorrent that starts from a v2 magnet gets the metadata and every piece layer from Cascade
-// through hash requests (it cannot check a piece without them).
+// through hash requests (it cannot check a piece without them), and Cascade does the same from
+// libtorrent for v2 and hybrid magnets.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -111,3 +112,31 @@ test('v2: libtorrent from a v2 magnet gets the metadata and the piece layers fro
   await until(lt.lines, (l) => l === 'done', lt.log);
   await sameFiles(pack, path.join(out, 'pack'), files);
 });
+
+for (const kind of ['v2', 'hybrid'] as const) {
+  const how = kind === 'v2' ? 'piece layers by hash request' : 'pieces checked by SHA-1 and the layers of the metadata-less magnet left out';
+  test(`${kind}: Cascade downloads from a ${kind} magnet from libtorrent (metadata checked against the SHA-256; ${how})`, async (t) => {
+    const root = await tmpDir(t);
+    const { pack, files } = await content(root);
+    const torrent = path.join(root, 'pack.torrent');
+    const ids = makeLtTorrent(pack, root, torrent, PIECE, kind);
+    const lt = spawnLt(t, [LT_SEED, torrent, root]);
+    const port = Number((await until(lt.lines, (l) => l.startsWith('port '), lt.log)).slice(5));
+    await until(lt.lines, (l) => l === 'seeding', lt.log);
+
+    const session = await Session.create({ host: '127.0.0.1', dht: false, webrtc: false });
+    t.after(() => session.close());
+    const out = path.join(root, 'out');
+    const magnet = kind === 'v2' ? `magnet:?xt=urn:btmh:1220${ids.v2}&dn=pack` : `magnet:?xt=urn:btih:${ids.v1}&xt=urn:btmh:1220${ids.v2}&dn=pack`;
+    const h = await session.add(magnet, { savePath: out, peers: [`127.0.0.1:${port}`] });
+    let failures = 0;
+    h.on('hash-failed', () => failures++);
+    await whenDone(h, 60_000);
+    await sameFiles(pack, path.join(out, 'pack'), files);
+    assert.equal(failures, 0);
+    const meta = (h as unknown as { metainfo: { version: string; infoHashV2Hex: string; pieceLayers: Map<string, Uint8Array> } }).metainfo;
+    assert.equal(meta.version, kind);
+    assert.equal(meta.infoHashV2Hex, ids.v2);
+    if (kind === 'v2') assert.equal(meta.pieceLayers.size, 2, 'the piece layers of both multi-piece files came from libtorrent');
+  });
+}

@@ -210,7 +210,7 @@ export class BrowserSession implements SessionHandle {
       const existing = this.torrents.get(m.infoHashHex);
       if (existing) return existing;
       // BEP 19 web seeds (ws=) work here too, through fetch, where the server allows CORS.
-      t = new Torrent(this.context(), { infoHashHex: m.infoHashHex, name: m.name, trackers: m.trackers, peers: m.peers, webSeeds: m.webSeeds, selectOnly: m.selectOnly }, addOpts);
+      t = new Torrent(this.context(), { infoHashHex: m.infoHashHex, infoHashV2Hex: m.infoHashV2Hex, name: m.name, trackers: m.trackers, peers: m.peers, webSeeds: m.webSeeds, selectOnly: m.selectOnly }, addOpts);
     } else {
       const meta = parseTorrent(source);
       const existing = this.torrents.get(meta.infoHashHex);

@@ -302,7 +302,7 @@ export class Session implements SessionHandle {
       const m = parseTorrentId(source);
       const existing = this.torrents.get(m.infoHashHex);
       if (existing) return existing;
-      t = new Torrent(this.context(), { infoHashHex: m.infoHashHex, name: m.name, trackers: m.trackers, peers: m.peers, webSeeds: m.webSeeds, selectOnly: m.selectOnly }, {
+      t = new Torrent(this.context(), { infoHashHex: m.infoHashHex, infoHashV2Hex: m.infoHashV2Hex, name: m.name, trackers: m.trackers, peers: m.peers, webSeeds: m.webSeeds, selectOnly: m.selectOnly }, {
         ...opts,
         savePath,
       });

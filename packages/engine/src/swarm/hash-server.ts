@@ -52,9 +52,7 @@ export class HashServer {
     const rootHex = toHex(req.piecesRoot);
     const file = this.fileOf(meta, rootHex);
     if (!file || checkHashRange(file.length, req) !== undefined) return undefined;
-    const level = pieceLevel(meta.pieceLength);
-    const layered = file.length > meta.pieceLength && req.baseLayer >= level;
-    const tree = layered ? this.layerTree(meta, file, rootHex) : await this.leafTree(meta, file, rootHex);
+    const tree = await this.treeFor(meta, file, rootHex, req.baseLayer);
     return tree && hashesFor(tree, req);
   }
 
@@ -78,6 +76,12 @@ export class HashServer {
     if (known) return this.remember(this.trees.has(rootHex) ? rootHex : `${rootHex}/leaves`, known);
     const layer = meta.pieceLayers?.get(rootHex);
     return layer ? this.remember(rootHex, MerkleTree.fromLayer(file.length, pieceLevel(meta.pieceLength), layer)) : undefined;
+  }
+
+  /** A tree for a request: from the piece layer where it reaches, else from the file's data. */
+  private async treeFor(meta: Metainfo, file: FileEntry, rootHex: string, baseLayer: number): Promise<MerkleTree | undefined> {
+    const layered = file.length > meta.pieceLength && baseLayer >= pieceLevel(meta.pieceLength);
+    return (layered ? this.layerTree(meta, file, rootHex) : undefined) ?? (await this.leafTree(meta, file, rootHex));
   }
 
   /** Every leaf of the file, from its verified pieces; undefined unless we have them all. */

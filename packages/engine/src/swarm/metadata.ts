@@ -7,6 +7,7 @@
 // Which peer goes first: the one whose size most peers agree on, then the earliest to offer.
 
 import { sha1 } from '../sha1.ts';
+import { sha256 } from '../sha256.ts';
 import { copyBytes, toHex } from '../hex.ts';
 import { decodeMetadata, encodeMetadata, MAX_METADATA_SIZE, METADATA_PIECE } from '../wire/extended.ts';
 import type { Peer } from './peer.ts';
@@ -32,6 +33,8 @@ interface Attempt {
 export class MetadataExchange {
   infoBytes: Uint8Array | undefined;
   private infoHashHex: string;
+  /** BEP 52: the SHA-256 the dictionary must hash to, when the magnet named one. */
+  private infoHashV2Hex: string | undefined;
   private onComplete: (info: Uint8Array) => void;
   /** Peers that advertised ut_metadata with a usable size, in the order they did. */
   private offers = new Set<Peer>();
@@ -40,8 +43,9 @@ export class MetadataExchange {
   private liars = new Set<string>();
   private benched = new WeakMap<Peer, number>();
 
-  constructor(infoHashHex: string, infoBytes: Uint8Array | undefined, onComplete: (info: Uint8Array) => void) {
+  constructor(infoHashHex: string, infoBytes: Uint8Array | undefined, onComplete: (info: Uint8Array) => void, infoHashV2Hex?: string) {
     this.infoHashHex = infoHashHex;
+    this.infoHashV2Hex = infoHashV2Hex;
     this.infoBytes = infoBytes;
     this.onComplete = onComplete;
   }
@@ -137,6 +141,14 @@ export class MetadataExchange {
     this.fill(this.attempt);
   }
 
+  /** A v1 id is the SHA-1 of the dictionary, a v2 one its SHA-256 (BEP 52); a hybrid magnet that
+   *  names both must get a dictionary that hashes to both. */
+  private proves(info: Uint8Array): boolean {
+    const v2 = this.infoHashV2Hex;
+    if (v2 && toHex(sha256(info)) !== v2) return false;
+    return (v2 !== undefined && this.infoHashHex === v2.slice(0, 40)) || toHex(sha1(info)) === this.infoHashHex;
+  }
+
   private fill(a: Attempt): void {
     while (a.requested.size < WINDOW && a.next < a.pieces.length) {
       const i = a.next++;
@@ -148,7 +160,7 @@ export class MetadataExchange {
   private assemble(a: Attempt): void {
     const info = new Uint8Array(a.size);
     a.pieces.forEach((p, i) => info.set(p!, i * METADATA_PIECE));
-    if (toHex(sha1(info)) !== this.infoHashHex) return this.abandon(true);
+    if (!this.proves(info)) return this.abandon(true);
     this.attempt = undefined;
     this.offers.clear();
     this.infoBytes = info;
