@@ -5,7 +5,11 @@
 
 /** A torrent as Cascade's list shows it (the server's ListEntry, structurally). */
 export interface TorrentRow {
+  /** The torrent's id: its v1 infohash, or a v2-only torrent's truncated v2 infohash (BEP 52). */
   infoHash: string;
+  /** BEP 52: the 64-hex v2 infohash of a v2 or hybrid torrent; null for v1. Optional: a node from
+   *  before BEP 52 does not send it. */
+  infoHashV2?: string | null;
   name: string | null;
   /** "checking" | "downloading" | "seeding" | "paused" | "queued" | "error" | "metadata" | "stopped" … */
   state: string;
@@ -235,4 +239,9 @@ export interface CompatOps {
   statusOf(err: unknown): number;
   /** Tell live views (the web UI's feed) that something changed. */
   changed(): void;
+}
+
+/** A v2-only torrent (BEP 52): its id is the truncated v2 infohash and it has no v1 infohash. */
+export function isV2Only(r: Pick<TorrentRow, 'infoHash' | 'infoHashV2'>): boolean {
+  return !!r.infoHashV2 && r.infoHashV2.startsWith(r.infoHash);
 }

@@ -60,6 +60,26 @@ test('list filters match qBittorrent TorrentFilter', () => {
   assert.deepEqual(which('errored'), ['err']);
 });
 
+test('v2 and hybrid torrents: infohash_v1, infohash_v2 and magnets as qBittorrent gives them', () => {
+  const m = { settings, now: 5_000_000 };
+  const v2 = 'cd'.repeat(32);
+  const v1only = qbTorrent(row({}), m);
+  assert.equal(v1only.infohash_v1, 'ab'.repeat(20));
+  assert.equal(v1only.infohash_v2, '');
+  assert.equal(v1only.magnet_uri, `magnet:?xt=urn:btih:${'ab'.repeat(20)}&dn=x`);
+  const hybrid = qbTorrent(row({ infoHashV2: v2 }), m);
+  assert.equal(hybrid.hash, 'ab'.repeat(20));
+  assert.equal(hybrid.infohash_v1, 'ab'.repeat(20));
+  assert.equal(hybrid.infohash_v2, v2);
+  assert.equal(hybrid.magnet_uri, `magnet:?xt=urn:btih:${'ab'.repeat(20)}&xt=urn:btmh:1220${v2}&dn=x`);
+  // A v2-only torrent: its id is the truncated v2 infohash, and it has no v1 one.
+  const only = qbTorrent(row({ infoHash: v2.slice(0, 40), infoHashV2: v2 }), m);
+  assert.equal(only.hash, v2.slice(0, 40));
+  assert.equal(only.infohash_v1, '');
+  assert.equal(only.infohash_v2, v2);
+  assert.equal(only.magnet_uri, `magnet:?xt=urn:btmh:1220${v2}&dn=x`);
+});
+
 test('units: ETA, limits, seeding goals, dates', () => {
   const m = { settings, now: 5_000_000 };
   const dl = qbTorrent(row({ state: 'downloading', downloadSpeed: 100, eta: 12.4, downloadLimit: 2048 }), m);

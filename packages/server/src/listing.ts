@@ -8,7 +8,10 @@ import type { CascadeNode } from './node.ts';
 import type { PrivateView } from './private/shares.ts';
 
 export interface ListEntry {
+  /** The torrent's id: its v1 infohash, or a v2-only torrent's truncated v2 infohash (BEP 52). */
   infoHash: string;
+  /** BEP 52: the v2 infohash (64 hex) of a v2 or hybrid torrent; null for v1 or before the metadata. */
+  infoHashV2: string | null;
   name: string | null;
   /** Live engine state ("queued" for one the queue holds back), or the DB status when no node runs. */
   state: string;
@@ -107,6 +110,7 @@ export function offlineEntry(rec: TorrentRecord, db: StateDB): ListEntry {
   const progress = rec.pieceCount ? Math.min(1, verified / rec.pieceCount) : null;
   return {
     infoHash: rec.infoHash,
+    infoHashV2: null,
     name: rec.name,
     state: rec.status,
     progress,
@@ -154,7 +158,7 @@ export interface PendingTotals {
 export function liveEntry(
   s: TorrentStats,
   rec: TorrentRecord | undefined,
-  extra: { tracker?: string | null; pending?: PendingTotals | undefined; queuePosition?: number | null; now?: number } = {},
+  extra: { tracker?: string | null; pending?: PendingTotals | undefined; queuePosition?: number | null; now?: number; infoHashV2?: string | undefined } = {},
 ): ListEntry {
   const pending = extra.pending ?? { downloaded: 0, uploaded: 0, seedingSeconds: 0 };
   const totalDownloaded = (rec?.totalDownloaded ?? 0) + pending.downloaded;
@@ -165,6 +169,7 @@ export function liveEntry(
   const seedingSeconds = (rec?.seedingTime ?? 0) + pending.seedingSeconds;
   return {
     infoHash: s.infoHashHex,
+    infoHashV2: extra.infoHashV2 ?? null,
     name: s.name ?? rec?.name ?? null,
     state,
     progress: s.pieceCount === undefined ? null : s.progress,
@@ -264,6 +269,7 @@ export function liveRow(node: ListingNode, t: TorrentHandle, positions?: Readonl
   const done = complete({ progress: s.progress, pieceCount: s.pieceCount ?? null, state: s.state });
   const row = liveEntry(s, rec ?? node.db.getTorrent(t.infoHashHex), {
     tracker: trackerHost(firstTracker(t)),
+    infoHashV2: t.metainfo?.infoHashV2Hex,
     pending: node.model?.pendingTotals(t.infoHashHex),
     queuePosition: done ? null : (pos.get(t.infoHashHex) ?? null),
   });

@@ -49,7 +49,8 @@ const transportCounts = {
 } as const;
 
 const listEntryProperties = {
-  infoHash: str,
+  infoHash: { ...str, description: 'the torrent’s id: its v1 infohash, or a v2-only torrent’s truncated v2 infohash (BEP 52)' },
+  infoHashV2: { type: ['string', 'null'], description: 'BEP 52: the v2 infohash (64 hex) of a v2 or hybrid torrent; null for v1 or before the metadata' },
   name: nullable('string'),
   state: { type: 'string', description: 'metadata | checking | downloading | seeding | paused | queued | error (or the stored status when not loaded)' },
   progress: { type: ['number', 'null'], description: '0..1 of the selected pieces; null before metadata' },
@@ -135,7 +136,6 @@ export const detailSchema = {
   properties: {
     ...listEntryProperties,
     magnet: str,
-    infoHashV2: { type: ['string', 'null'], description: 'BEP 52: the v2 infohash (64 hex) of a v2 or hybrid torrent; null for v1 or before the metadata' },
     version: { type: ['string', 'null'], enum: ['v1', 'v2', 'hybrid', null], description: 'BitTorrent v1, v2 (BEP 52) or hybrid (both); null before the metadata' },
     pieceLength: nullable('integer'),
     peersByTransport: transportCounts,

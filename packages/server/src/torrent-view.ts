@@ -37,8 +37,6 @@ export interface FileView {
 
 export interface TorrentDetail extends ListEntry {
   magnet: string;
-  /** BEP 52: the v2 infohash (64 hex) of a v2 or hybrid torrent; null for v1 or before the metadata. */
-  infoHashV2: string | null;
   version: 'v1' | 'v2' | 'hybrid' | null;
   pieceLength: number | null;
   peersByTransport: TransportCounts;
@@ -122,7 +120,6 @@ export function torrentDetail(node: CascadeNode, t: TorrentHandle): TorrentDetai
   return {
     ...liveRow(node, t),
     magnet: magnetOf(t),
-    infoHashV2: t.metainfo?.infoHashV2Hex ?? null,
     version: t.metainfo ? (t.metainfo.version ?? 'v1') : null,
     pieceLength: t.metainfo?.pieceLength ?? null,
     peersByTransport: countTransports(peers),

@@ -37,6 +37,11 @@ test('a hybrid share has both infohashes, and the v2 one finds it', async (t) =>
   assert.equal(meta.infoHashHex, r.body.infoHash);
   assert.equal(createHash('sha256').update(meta.infoBytes).digest('hex'), r.body.infoHashV2);
 
+  // The list's row carries it too (and so cascade list --json and the qBittorrent door).
+  const list = await s.json('/api/torrents');
+  const row = (list.body.torrents ?? list.body).find((x: { infoHash: string }) => x.infoHash === r.body.infoHash);
+  assert.equal(row.infoHashV2, r.body.infoHashV2);
+
   for (const id of [r.body.infoHash, r.body.infoHashV2, r.body.infoHashV2.toUpperCase()]) {
     const d = await s.json(`/api/torrents/${id}`);
     assert.equal(d.status, 200, `GET by ${id}: ${JSON.stringify(d.body)}`);

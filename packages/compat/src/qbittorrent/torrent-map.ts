@@ -2,7 +2,7 @@
 // torrents/info and sync/maindata, its `state` strings, the list filters, and the unit changes
 // (Cascade: ms and seconds, null = "the global setting"; qBittorrent: Unix seconds, minutes for
 // seeding times, -2 = global, -1 = none, 8640000 = no ETA).
-import type { NodeSettings, TorrentRow } from '../ops.ts';
+import { isV2Only, type NodeSettings, type TorrentRow } from '../ops.ts';
 
 /** qBittorrent's MAX_ETA: "infinity" (100 days). */
 export const MAX_ETA = 8_640_000;
@@ -133,7 +133,9 @@ export function contentPathOf(r: TorrentRow, s: NodeSettings): string {
 }
 
 export function magnetOf(r: TorrentRow): string {
-  return `magnet:?xt=urn:btih:${r.infoHash}${r.name ? `&dn=${encodeURIComponent(r.name)}` : ''}`;
+  // BEP 52: a hybrid carries both infohashes, a v2-only torrent only its v2 (urn:btmh, sha2-256).
+  const xts = [...(isV2Only(r) ? [] : [`urn:btih:${r.infoHash}`]), ...(r.infoHashV2 ? [`urn:btmh:1220${r.infoHashV2}`] : [])];
+  return `magnet:?${xts.map((x) => `xt=${x}`).join('&')}${r.name ? `&dn=${encodeURIComponent(r.name)}` : ''}`;
 }
 
 /** torrents/info's object for one torrent (qBittorrent 4.6's serialize(), minus trackers_count). */
@@ -154,8 +156,9 @@ export function qbTorrent(r: TorrentRow, m: MapContext): Record<string, string |
   const downloadTime = r.addedAt !== null ? Math.max(0, ((r.completedAt ?? m.now) - r.addedAt) / 1000) : 0;
   return {
     hash: r.infoHash,
-    infohash_v1: r.infoHash,
-    infohash_v2: '',
+    // qBittorrent's: a v2-only torrent has no v1 infohash; `hash` stays its id (the truncated v2).
+    infohash_v1: isV2Only(r) ? '' : r.infoHash,
+    infohash_v2: r.infoHashV2 ?? '',
     name: r.name ?? r.infoHash,
     magnet_uri: magnetOf(r),
     size,

@@ -1,6 +1,6 @@
 // torrents/* that only read (torrentscontroller.cpp): the list with its filters and sorting, one
 // torrent's properties, files and trackers, categories, tags and per-torrent limits.
-import type { TorrentInfo, TrackerRow } from '../ops.ts';
+import { isV2Only, type TorrentInfo, type TrackerRow } from '../ops.ts';
 import { type ActionContext, type ActionSpec, badRequest, conflict, fromOps, notFound, param, parseBool, requireParams, splitHashes } from './http.ts';
 import { MAX_ETA, type MapContext, contentPathOf, isComplete, matchesFilter, qbState, qbTorrent, savePathOf, secs } from './torrent-map.ts';
 
@@ -73,8 +73,8 @@ function properties(ctx: ActionContext): object {
   const downloadTime = Math.max(0, activeTime - Math.round(t.seedingTime));
   const hasMeta = t.pieceCount !== null;
   return {
-    infohash_v1: t.infoHash,
-    infohash_v2: '',
+    infohash_v1: isV2Only(t) ? '' : t.infoHash,
+    infohash_v2: t.infoHashV2 ?? '',
     hash: t.infoHash,
     name: t.name ?? t.infoHash,
     save_path: savePathOf(t, s),

@@ -48,7 +48,6 @@ export function torrentDetailOf(ctx: ApiContext, infoHash: string): TorrentDetai
   return {
     ...offlineEntry(rec, ctx.node.db),
     magnet: rec.magnet?.startsWith('magnet:') ? rec.magnet : toMagnet({ infoHashHex: rec.infoHash, ...(rec.name ? { name: rec.name } : {}) }),
-    infoHashV2: null,
     version: null,
     seeds: 0,
     downloaded: 0,
