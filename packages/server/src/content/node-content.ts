@@ -28,14 +28,18 @@ export class NodeContent {
   /** When each torrent was last published from index() (a seed says 'done' at every start). */
   readonly #publishedAt = new Map<string, number>();
   #closed = false;
+  /** This node's did: its own records are what it computed, never blamed. */
+  readonly #did: string;
 
   constructor(node: CascadeNode) {
     this.#node = node;
     this.cids = new FileCids(node.db);
+    const identity = nodeIdentity(node.db);
+    this.#did = identity.did;
     const dht = node.session.dhtQueries;
     if (dht) {
       const reputation = new Reputation(this.cids.blames(), (b) => this.cids.addBlame(b));
-      this.records = new DhtRecords({ dht: dht as DhtTransport, identity: nodeIdentity(node.db), knownCids: (ih) => this.knownCids(ih), reputation });
+      this.records = new DhtRecords({ dht: dht as DhtTransport, identity, knownCids: (ih) => this.knownCids(ih), reputation });
       this.records.keepPublished(() => this.statements(), { everyMs: REPUBLISH_MS, onError: (err) => node.out.note(`DHT records: ${errorMessage(err)}`) });
     }
   }
@@ -99,7 +103,10 @@ export class NodeContent {
    * is complete and its files hashed, a publisher whose claim was false is ignored from then on.
    */
   expectContent(infoHash: string, cid: string, publisher: string): void {
-    const ih = (this.#torrentByAnyHash(infoHash)?.infoHashHex ?? infoHash).toLowerCase();
+    // Not added yet: a v2-only torrent's id will be its v2 hash cut to 40 digits (a hybrid's is its v1 hash).
+    const given = infoHash.toLowerCase();
+    const ih = this.#torrentByAnyHash(given)?.infoHashHex ?? given.slice(0, 40);
+    if (publisher === this.#did) return;
     const list = this.#expected.get(ih) ?? [];
     if (list.length < 16) list.push({ cid, publisher });
     this.#expected.set(ih, list);
@@ -225,7 +232,7 @@ export class NodeContent {
         return words.every((w) => name.includes(w));
       });
     }
-    const did = nodeIdentity(this.#node.db).did;
+    const did = this.#did;
     return [...new Set(hits)].flatMap((t) => {
       const m = t.metainfo;
       if (this.#node.privateShares.view(t.infoHashHex)) return [];
