@@ -8,9 +8,13 @@ import { pieceSegments } from '../piece-map.ts';
 import type { Metainfo } from '../types.ts';
 import type { BlockRef, PeerView, Picker } from './picker.ts';
 import { SpeedMeter } from './speed.ts';
+import { BLOCK_SIZE } from '../wire/protocol.ts';
 import { sleep, type RateGate } from './rate-limiter.ts';
 
-const BLOCKS_PER_REQUEST = 256; // 4 MiB per round trip
+const BLOCKS_PER_REQUEST = 256; // 4 MiB per round trip, at most
+const MIN_BLOCKS = 16;
+/** A run is what the source delivers in about this long at its measured rate. */
+const RUN_SECONDS = 2;
 const MAX_FAILURES = 5;
 
 /** Reads bytes [start, end) of the file at `url`; rejects on anything short of exactly those bytes. */
@@ -94,7 +98,7 @@ export class WebSeed implements PeerView {
     while (this.host.active() && !this.host.isBanned(this.key)) {
       const picker = this.host.picker();
       if (!picker || picker.done) return;
-      const blocks = picker.pick(this, BLOCKS_PER_REQUEST);
+      const blocks = picker.pick(this, this.runSize());
       if (blocks.length === 0) return;
       try {
         await this.fetchBlocks(blocks);
@@ -108,6 +112,13 @@ export class WebSeed implements PeerView {
         await new Promise((r) => setTimeout(r, 1000 * 2 ** this.failures));
       }
     }
+  }
+
+  /** Sources ranked by measured speed: a slow mirror takes few blocks at a time (the swarm gets the
+   *  rest sooner), a fast one up to 4 MiB. It starts small and grows as its rate shows. */
+  private runSize(): number {
+    const blocks = Math.ceil((this.down.rate() * RUN_SECONDS) / BLOCK_SIZE);
+    return Math.max(MIN_BLOCKS, Math.min(BLOCKS_PER_REQUEST, blocks));
   }
 
   /** Fetches a run of blocks piece by piece; each piece's byte range may span files. */
