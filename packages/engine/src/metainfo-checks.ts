@@ -1,7 +1,7 @@
 // Checks shared by the v1 (metainfo.ts) and v2 (metainfo-v2.ts) parsers: the error type, and what
 // a length or a path component from an untrusted .torrent must satisfy.
 
-import type { BValue, FieldValue } from './bencode.ts';
+import { BencodeError, type BValue, type FieldValue } from './bencode.ts';
 
 export class MetainfoError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -13,6 +13,16 @@ export class MetainfoError extends Error {
 export const fail = (why: string): never => {
   throw new MetainfoError(`invalid torrent: ${why}`);
 };
+
+/** Runs a decode step, turning its BencodeError (bytes the outer decode skipped unchecked) into ours. */
+export function bencoded<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof BencodeError) throw new MetainfoError(`invalid torrent: ${err.message}`, { cause: err });
+    throw err;
+  }
+}
 
 /** `file` is the index of the file whose field this is (its messages are made only on failure). */
 export function checkLength(v: BValue | FieldValue | undefined, what: string, file?: number): number {

@@ -12,7 +12,7 @@
 import { BencodeReader, decode, dictItemSpans, isDict, type BValue, type Span } from './bencode.ts';
 import { concatBytes, equalBytes, fromHex, toHex } from './hex.ts';
 import { HASH_LENGTH, rootFromPieceLayer } from './merkle.ts';
-import { checkComponent, checkLength, fail } from './metainfo-checks.ts';
+import { bencoded, checkComponent, checkLength, fail } from './metainfo-checks.ts';
 import type { TorrentLimits } from './limits.ts';
 import type { FileEntry } from './types.ts';
 
@@ -60,7 +60,8 @@ export function parseFileTree(buf: Uint8Array, span: Span, limits: TorrentLimits
         if (prefix.length === 0) fail('the file tree root is a file');
         if (files.length >= limits.maxFiles) fail(`more than ${limits.maxFiles} files, the limit (maxFiles)`);
         reader.pos = pos;
-        files.push(treeFile(reader.read(FILE_SHAPE), prefix.slice(), files.length));
+        // Skipped unbuilt by the outer decode, so duplicate keys are first seen here.
+        files.push(treeFile(bencoded(() => reader.read(FILE_SHAPE)), prefix.slice(), files.length));
         pos = reader.pos;
         // The empty key sorts first: anything beside it makes the entry a directory as well.
         if (entries > 1 || buf[pos] !== 0x65) fail(`file tree entry "${where()}" is both a file and a directory`);
@@ -152,8 +153,9 @@ export function readPieceLayers(buf: Uint8Array, span: Span): Map<string, Uint8A
   const out = new Map<string, Uint8Array>();
   for (const { key, value } of dictItemSpans(buf, span.start, Infinity)) {
     if (key.length !== HASH_LENGTH) fail(`piece layers key of ${key.length} bytes is not a 32-byte pieces root`);
-    const v = decode(buf, { offset: value.start, allowTrailing: true }).value;
+    const v = bencoded(() => decode(buf, { offset: value.start, allowTrailing: true }).value);
     if (!(v instanceof Uint8Array)) fail(`piece layer for ${toHex(key)} is not a byte string`);
+    if (out.has(toHex(key))) fail(`piece layers has the root ${toHex(key)} twice`);
     out.set(toHex(key), new Uint8Array(v as Uint8Array));
   }
   return out;

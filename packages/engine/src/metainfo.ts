@@ -3,11 +3,11 @@
 // passes the limits (limits.ts) is built lean: keys we do not read are skipped unbuilt, and the file
 // list is read one entry at a time, so 100,000 files cost tens of MB rather than hundreds.
 
-import { BencodeError, BencodeReader, decode, encode, isDict, listItemSpans, text } from './bencode.ts';
+import { BencodeReader, decode, encode, isDict, listItemSpans, text } from './bencode.ts';
 import type { BDict, BValue, DecodeOptions, FieldValue, Shape, Span } from './bencode.ts';
 import { DEFAULT_TORRENT_LIMITS, torrentLimits, type TorrentLimits } from './limits.ts';
 import { concatBytes, toHex } from './hex.ts';
-import { checkComponent, checkLength, fail, MetainfoError } from './metainfo-checks.ts';
+import { bencoded, checkComponent, checkLength, fail } from './metainfo-checks.ts';
 import { checkPieceLayers, checkV2PieceLength, encodePieceLayers, matchHybrid, parseFileTree, readPieceLayers, v2Layout, v2PieceCount, type TreeFile } from './metainfo-v2.ts';
 import { sha1 } from './sha1.ts';
 import { sha256 } from './sha256.ts';
@@ -44,15 +44,6 @@ export type OuterFields = Partial<Pick<Metainfo, 'announce' | 'urlList' | 'comme
 // A plain copy: the Metainfo must not pin the caller's (possibly huge) buffer, and Buffer#slice
 // would return a view rather than a copy.
 const copy = (b: Uint8Array): Uint8Array => new Uint8Array(b);
-
-function bencoded<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    if (err instanceof BencodeError) throw new MetainfoError(`invalid torrent: ${err.message}`, { cause: err });
-    throw err;
-  }
-}
 
 const decodeOrFail = (buf: Uint8Array, opts: DecodeOptions) => bencoded(() => decode(buf, opts));
 
