@@ -5,7 +5,14 @@
 
 import { hash20, rd32, same20, wr32 } from './packed-util.ts';
 
-/** Bytes per peer record; the record layout is described in packed-peers.ts. */
+// A record (48 bytes):
+//   0..16   address as IPv6; IPv4 as ::ffff:a.b.c.d, so bytes 12..18 are its BEP 23 form
+//   16..18  port, big-endian (bytes 0..18 are the BEP 7 form of an IPv6 peer)
+//   18..38  peer id
+//   38      flags (F_V6)
+//   40..46  last announce, ms since the epoch: 32 low bits at 40, 16 high bits at 44
+
+/** Bytes per peer record. */
 export const REC = 48;
 /** Where a record keeps the peer id (20 bytes). */
 export const O_ID = 18;

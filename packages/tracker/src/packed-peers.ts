@@ -8,17 +8,11 @@
 // 1 MB chunks: `cap` records of REC bytes, then an open-addressing index (peer id → slot + 1,
 // 32-bit entries). Records [0, nl) are leechers and [nl, n) seeds, so "leechers only" (what a
 // seed wants) is one range and a sample costs O(numwant). Removing a peer moves the last record
-// of its range into its slot (swap-remove), so records stay dense.
-//
-// A record (48 bytes):
-//   0..16   address as IPv6; IPv4 as ::ffff:a.b.c.d, so bytes 12..18 are its BEP 23 form
-//   16..18  port, big-endian (bytes 0..18 are the BEP 7 form of an IPv6 peer)
-//   18..38  peer id
-//   38      flags (F_V6)
-//   40..46  last announce, ms since the epoch: 32 low bits at 40, 16 high bits at 44
+// of its range into its slot (swap-remove), so records stay dense. Records are laid out as
+// packed-peer-index.ts describes.
 
 import { O_ID, REC, indexFind, indexInsert, indexPos, indexRemove, indexSet, segmentBytes } from './packed-peer-index.ts';
-import { InfohashIndex, pickedSlots, rd32, stratifiedPick, wr32 } from './packed-util.ts';
+import { InfohashIndex, grow, grownCap, pickedSlots, rd32, release, stratifiedPick, wr32 } from './packed-util.ts';
 
 export { REC, pickedSlots, stratifiedPick };
 
@@ -32,16 +26,6 @@ const OWN = CHUNK / 4;
 const EMPTY = new Uint8Array(0);
 
 const tmp = new Uint8Array(REC);
-
-/** Capacities grow by about 1.5× (not 2×): a swarm of 10 peers should not hold 16 slots. */
-function grownCap(cap: number): number {
-  return cap < 4 ? 4 : Math.ceil((cap * 1.5) / 2) * 2;
-}
-function grow<T extends Int32Array | Float64Array | Uint8Array>(a: T, size: number): T {
-  const b = new (a.constructor as new (n: number) => T)(size);
-  b.set(a);
-  return b;
-}
 
 export class PackedSwarms {
   // --- swarms: infohash index and per-swarm fields, indexed by swarm number ---
@@ -365,7 +349,9 @@ export class PackedSwarms {
       this.base[s] = top;
       top += bytes;
     }
-    this.chunks.length = list.length === 0 ? 0 : ci + 1;
+    const keep = list.length === 0 ? 0 : ci + 1;
+    for (let i = keep; i < this.chunks.length; i++) release(this.chunks[i]!);
+    this.chunks.length = keep;
     this.top = list.length === 0 ? CHUNK : top;
     this.free.clear();
   }
@@ -447,6 +433,7 @@ export class PackedSwarms {
     const bytes = segmentBytes(cap);
     if (this.chunkOf[s]! < 0) {
       this.ownBytes -= bytes;
+      release(this.own.get(s)!);
       this.own.delete(s);
       return;
     }

@@ -1,5 +1,5 @@
 // Small pieces of the packed store: byte access, keyed hashing of 20-byte ids, the infohash
-// index, sampling.
+// index, sampling, growing and giving back buffers.
 
 // Picked slots of the last pick; shared, since one pick is consumed before the next.
 let picks = new Int32Array(256);
@@ -56,6 +56,27 @@ export function stratifiedPick(avail: number, k: number): number {
     start = end;
   }
   return k;
+}
+
+/** Capacities grow by about 1.5× (not 2×): a swarm of 10 peers should not hold 16 slots. */
+export function grownCap(cap: number): number {
+  return cap < 4 ? 4 : Math.ceil((cap * 1.5) / 2) * 2;
+}
+
+/** A typed array of `size` elements starting with `a`'s. */
+export function grow<T extends Int32Array | Float64Array | Uint8Array>(a: T, size: number): T {
+  const b = new (a.constructor as new (n: number) => T)(size);
+  b.set(a);
+  return b;
+}
+
+/**
+ * Gives a buffer's memory back now. Left to the garbage collector, a dropped chunk lives on
+ * until the next full collection, rare with a heap this small: compaction after a burst of growth
+ * left megabytes of dead chunks in RSS. Nothing else may view the buffer.
+ */
+export function release(b: Uint8Array): void {
+  (b.buffer as ArrayBuffer).transfer(0);
 }
 
 /** The slots chosen by the last pick. */

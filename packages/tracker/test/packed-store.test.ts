@@ -106,6 +106,44 @@ test('packed records keep their index through adds, updates, swap-removes, seed 
   }
 });
 
+test('memory given back at once (a big swarm\'s own buffer, chunks emptied by compaction) held nothing still in use', () => {
+  const sw = new PackedSwarms();
+  const ip = Buffer.alloc(16);
+  parseIp16('10.1.2.3', ip, 0);
+  const idOf = (n: number) => {
+    const b = Buffer.alloc(20);
+    b.writeUInt32BE(n, 16);
+    return b;
+  };
+  const ihOf = (k: number) => Buffer.alloc(20, k + 1);
+  // A swarm of thousands gets a buffer of its own; 100 swarms of 300 fill several chunks.
+  const big = sw.create(Buffer.alloc(20, 0xee), 0);
+  for (let n = 0; n < 6000; n++) sw.add(big, idOf(n), 0, ip, 0, false, 1 + (n % 60000), n % 4 === 0, 1);
+  const small = Array.from({ length: 100 }, (_, k) => sw.create(ihOf(k), 0));
+  for (const s of small) for (let n = 0; n < 300; n++) sw.add(s, idOf(n), 0, ip, 0, false, 1000 + n, false, 1);
+  const chunksBefore = sw.chunkBytes;
+  // Most peers leave most swarms; compaction then needs fewer chunks and drops the rest.
+  small.forEach((s, k) => {
+    if (k % 4 !== 0) for (let n = 10; n < 300; n++) sw.remove(s, sw.findPeer(s, idOf(n), 0));
+  });
+  sw.compact();
+  assert.ok(sw.chunkBytes < chunksBefore / 2, `chunks ${chunksBefore} → ${sw.chunkBytes}`);
+  // The big swarm shrinks into the slab, and its own buffer is given back.
+  for (let n = 100; n < 6000; n++) sw.remove(big, sw.findPeer(big, idOf(n), 0));
+  sw.compact();
+  small.forEach((s, k) => {
+    const kept = k % 4 === 0 ? 300 : 10;
+    assert.equal(sw.n(s), kept);
+    for (let n = 0; n < kept; n++) assert.equal(sw.port(s, sw.findPeer(s, idOf(n), 0)), 1000 + n, `swarm ${k} peer ${n}`);
+  });
+  assert.equal(sw.n(big), 100);
+  for (let n = 0; n < 100; n++) {
+    const at = sw.findPeer(big, idOf(n), 0);
+    assert.equal(sw.port(big, at), 1 + n);
+    assert.equal(sw.isSeed(big, at), n % 4 === 0);
+  }
+});
+
 test('many swarms: the infohash index grows and shrinks without losing one', () => {
   const sw = new PackedSwarms();
   const ih = (i: number) => {
