@@ -45,6 +45,8 @@ export abstract class TorrentPieces extends TorrentSwarm {
   protected pieceCache: PieceCache | undefined;
   protected pool: BufferPool | undefined;
   protected trackerClient: TrackerClient | undefined;
+  /** A hybrid torrent's announces under its truncated v2 hash (BEP 52). */
+  protected trackerClientV2: TrackerClient | undefined;
   protected ownThrottle: TorrentThrottle | undefined;
   protected uploadServer: UploadServer | undefined;
   protected sessionDownloaded = 0;
@@ -403,7 +405,10 @@ export abstract class TorrentPieces extends TorrentSwarm {
     this.pool = undefined;
     if (!this.doneEmitted) {
       this.doneEmitted = true;
-      if (picker.have.complete) this.trackerClient?.completed();
+      if (picker.have.complete) {
+        this.trackerClient?.completed();
+        this.trackerClientV2?.completed();
+      }
       void (this.saver?.flush() ?? Promise.resolve()).then(() => this.emit('done'));
     }
     for (const p of this.peersByKey.values()) {

@@ -16,6 +16,7 @@ import type { FileRanges, Metainfo } from './types.ts';
 import type { TorrentContext } from './torrent-context.ts';
 import { TorrentHashes } from './torrent-hashes.ts';
 import { isDiskError } from './counters.ts';
+import { toHex } from './hex.ts';
 import { hasV1 } from './torrent-v2.ts';
 
 export type { TorrentContext } from './torrent-context.ts';
@@ -87,11 +88,12 @@ export class Torrent extends TorrentHashes implements TorrentHandle {
   private startDiscovery(): void {
     const hidden = this.opts.privateDiscovery === true;
     if (this.trackerUrls.length > 0 && !this.trackerClient) {
-      this.trackerClient = this.ctx.createTracker({
-        infoHash: this.infoHash,
-        // Hidden: a peer id of this torrent's own (the session's would link its torrents at the
-        // trackers) and port 0, which Cascade trackers answer without listing anyone.
-        peerId: hidden ? randomPeerId(this.ctx.peerId) : this.ctx.peerId,
+      // Hidden: a peer id of this torrent's own (the session's would link its torrents at the
+      // trackers) and port 0, which Cascade trackers answer without listing anyone.
+      const peerId = hidden ? randomPeerId(this.ctx.peerId) : this.ctx.peerId;
+      const tracker = (infoHash: Uint8Array) => this.ctx.createTracker({
+        infoHash,
+        peerId,
         port: hidden ? 0 : () => this.ctx.port(),
         tiers: this.trackerUrls,
         getStats: () => ({ uploaded: this.sessionUploaded, downloaded: this.sessionDownloaded, left: bytesLeft(this.picker, this.metainfo) }),
@@ -101,7 +103,12 @@ export class Torrent extends TorrentHashes implements TorrentHandle {
         // Named here so the session's setting it adds no property to the object (one per torrent).
         local: undefined,
       }, hidden);
+      this.trackerClient = tracker(this.infoHash);
       this.trackerClient.start();
+      // A hybrid torrent's v2 peers look for it under its truncated v2 hash: announce both, as
+      // libtorrent does (BEP 52).
+      const v2 = this.handshakeIds()[1];
+      if (v2) (this.trackerClientV2 = tracker(v2)).start();
     }
     if (this.dhtAllowed()) {
       // Seeds take their DHT turn as it comes round (spread over the interval); a torrent that
@@ -134,12 +141,16 @@ export class Torrent extends TorrentHashes implements TorrentHandle {
     }
     const dht = this.ctx.dht;
     if (!dht) return;
-    this.discoveryLog.dhtLookup();
-    dht.lookup(this.infoHashHex, (peers) => {
-      this.discoveryLog.dhtPeers(peers.length);
-      peers.forEach((p) => this.addPeer(p, 'dht'));
-    });
-    dht.announce(this.infoHashHex, this.ctx.port()).catch(() => {});
+    // A hybrid torrent is looked up and announced under its v1 and its truncated v2 hash.
+    for (const id of this.handshakeIds()) {
+      const hex = toHex(id);
+      this.discoveryLog.dhtLookup();
+      dht.lookup(hex, (peers) => {
+        this.discoveryLog.dhtPeers(peers.length);
+        peers.forEach((p) => this.addPeer(p, 'dht'));
+      });
+      dht.announce(hex, this.ctx.port()).catch(() => {});
+    }
   }
 
   protected async gotMetadata(info: Uint8Array, fromPeers = true): Promise<void> {
@@ -271,10 +282,14 @@ export class Torrent extends TorrentHashes implements TorrentHandle {
     this.disconnectAll();
     this.picker?.clearActive();
     await Promise.allSettled([...(this.pendingWrites ?? [])]);
-    const tc = this.trackerClient;
-    this.trackerClient = undefined;
-    await tc?.stop().catch(() => {});
+    await this.stopTrackers();
     await this.saver?.flush();
+  }
+
+  private async stopTrackers(): Promise<void> {
+    const clients = [this.trackerClient, this.trackerClientV2];
+    this.trackerClient = this.trackerClientV2 = undefined;
+    await Promise.all(clients.map((c) => c?.stop().catch(() => {})));
   }
 
   async close(opts: { deleteData?: boolean } = {}): Promise<void> {
@@ -298,10 +313,8 @@ export class Torrent extends TorrentHashes implements TorrentHandle {
   async setPrivateDiscovery(on: boolean): Promise<void> {
     if ((this.opts.privateDiscovery === true) === on) return;
     if (on && !this.ctx.privateDiscovery) throw new Error('private discovery needs relays: give the node a directory (--directory URL)');
-    const tc = this.trackerClient;
-    this.trackerClient = undefined;
     this.ctx.scheduler.leaveDht(this);
-    await tc?.stop().catch(() => {});
+    await this.stopTrackers();
     this.opts.privateDiscovery = on;
     if (this.running && !this.closed) this.startDiscovery();
   }
@@ -397,6 +410,7 @@ export class Torrent extends TorrentHashes implements TorrentHandle {
 
   announce(): void {
     this.trackerClient?.announce();
+    this.trackerClientV2?.announce();
     this.dhtRound();
   }
 

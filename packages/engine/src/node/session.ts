@@ -224,7 +224,7 @@ export class Session implements SessionHandle {
     const stats = opts.getStats;
     o.getStats = () => {
       const s = stats();
-      return this.torrents.get(hex)?.metainfo ? s : { ...s, left: Math.max(s.left, 1) };
+      return this.byId(hex)?.metainfo ? s : { ...s, left: Math.max(s.left, 1) };
     };
     o.local = hidden ? undefined : this.localTracker;
     o.tally = this.tally;
@@ -234,13 +234,13 @@ export class Session implements SessionHandle {
       pool,
       minInterval: rtc.minAnnounceInterval,
       onConnection: (conn) => {
-        const t = this.torrents.get(hex);
+        const t = this.byId(hex);
         if (t) t.addConnection(conn, 'webrtc');
         else conn.close();
       },
-      wantOffers: (swarm) => offerCount(this.torrents.get(hex), rtc.offers ?? 5, swarm),
-      acceptOffer: () => (this.torrents.get(hex)?.wantsPeers() ?? 0) > 0,
-      connectedOverTcp: (peerIdHex) => this.torrents.get(hex)?.hasTcpPeer(peerIdHex) ?? false,
+      wantOffers: (swarm) => offerCount(this.byId(hex), rtc.offers ?? 5, swarm),
+      acceptOffer: () => (this.byId(hex)?.wantsPeers() ?? 0) > 0,
+      connectedOverTcp: (peerIdHex) => this.byId(hex)?.hasTcpPeer(peerIdHex) ?? false,
     });
   }
 
@@ -274,7 +274,7 @@ export class Session implements SessionHandle {
       resolve: (infoHash) => {
         this.pending.delete(peer);
         const hex = toHex(infoHash);
-        return this.torrents.get(hex) ?? this.byV2Id.get(hex);
+        return this.byId(hex);
       },
     });
     this.pending.add(peer);
@@ -318,6 +318,11 @@ export class Session implements SessionHandle {
     this.scheduler.changes.note(t);
     await t.start();
     return t;
+  }
+
+  /** The torrent a 20-byte id (hex) names: its infohash, or a hybrid's truncated v2 hash. */
+  private byId(hex: string): Torrent | undefined {
+    return this.torrents.get(hex) ?? this.byV2Id.get(hex);
   }
 
   /** A hybrid torrent is reached by its truncated v2 infohash too (a v2-only one already is). */
