@@ -330,8 +330,12 @@ export class Session implements SessionHandle {
     for (const id of t.handshakeIds().slice(1)) this.byV2Id.set(toHex(id), t);
   }
 
+  /** By torrent id (40 hex), or by v2 infohash (64 hex: a v2-only or hybrid torrent). */
   get(infoHashHex: string): Torrent | undefined {
-    return this.torrents.get(infoHashHex.toLowerCase());
+    const hex = infoHashHex.toLowerCase();
+    if (hex.length !== 64) return this.torrents.get(hex);
+    const t = this.torrents.get(hex.slice(0, 40)) ?? this.byV2Id.get(hex.slice(0, 40));
+    return t?.infoHashV2Hex === hex ? t : undefined;
   }
 
   list(): Torrent[] {
