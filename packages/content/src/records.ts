@@ -81,6 +81,8 @@ export class DhtRecords {
   private readonly now: () => number;
   private republish: ReturnType<typeof setInterval> | undefined;
   private firstRun: ReturnType<typeof setTimeout> | undefined;
+  private publishing: Promise<void> = Promise.resolve();
+  private republishing = false;
   private closed = false;
 
   constructor(opts: DhtRecordsOptions) {
@@ -93,7 +95,17 @@ export class DhtRecords {
   }
 
   /** Files `s` under all its keys (infohashes, content ids, name words) at the nodes closest to each. */
-  async publish(s: TorrentStatement): Promise<PublishResult> {
+  publish(s: TorrentStatement): Promise<PublishResult> {
+    // One at a time: a node starting with thousands of seeds walks the DHT for them in turn, not all at once.
+    const next = this.publishing.then(() => this.publishNow(s));
+    this.publishing = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    return next;
+  }
+
+  private async publishNow(s: TorrentStatement): Promise<PublishResult> {
     const id = this.opts.identity;
     if (!id) throw new Error('this node has no identity to sign records with');
     const result: PublishResult = { keys: 0, accepted: 0, errors: [] };
@@ -118,9 +130,16 @@ export class DhtRecords {
    */
   keepPublished(statements: () => TorrentStatement[], opts: { everyMs?: number; firstAfterMs?: number; onError?: (err: Error) => void } = {}): void {
     const run = async () => {
-      for (const s of statements()) {
-        if (this.closed) return;
-        await this.publish(s).catch((err: Error) => opts.onError?.(err));
+      // A round that outlasts the period (a large library on a slow DHT) is not overlapped by the next.
+      if (this.republishing) return;
+      this.republishing = true;
+      try {
+        for (const s of statements()) {
+          if (this.closed) return;
+          await this.publish(s).catch((err: Error) => opts.onError?.(err));
+        }
+      } finally {
+        this.republishing = false;
       }
     };
     clearInterval(this.republish);

@@ -23,6 +23,7 @@ export class NodeContent {
   readonly records: DhtRecords | undefined;
   readonly #node: CascadeNode;
   readonly #indexing = new Map<string, Promise<void>>();
+  #queue: Promise<void> = Promise.resolve();
   /** Content ids the node expects a torrent to hold (an add by content id) and who said so. */
   readonly #expected = new Map<string, { cid: string; publisher: string }[]>();
   /** When each torrent was last published from index() (a seed says 'done' at every start). */
@@ -57,9 +58,13 @@ export class NodeContent {
     const ih = t.infoHashHex;
     const running = this.#indexing.get(ih);
     if (running) return running;
-    const job = this.#index(t)
+    // One torrent at a time: at the first start after an upgrade every seed's files are read once,
+    // in turn, not all at once.
+    const job = this.#queue
+      .then(() => this.#index(t))
       .catch((err: unknown) => this.#node.out.note(`content ids of ${ih}: ${errorMessage(err)}`))
       .finally(() => this.#indexing.delete(ih));
+    this.#queue = job;
     this.#indexing.set(ih, job);
     return job;
   }
@@ -95,7 +100,8 @@ export class NodeContent {
     // The republish timer covers the rest; a completion seen twice in a row publishes once.
     if (fresh.length === 0 && Date.now() - (this.#publishedAt.get(ih) ?? 0) < 5 * 60_000) return;
     this.#publishedAt.set(ih, Date.now());
-    await this.records.publish(s);
+    // Not awaited: the next torrent's hashing need not wait for this one's DHT walks.
+    void this.records.publish(s).catch((err: unknown) => this.#node.out.note(`DHT records of ${ih}: ${errorMessage(err)}`));
   }
 
   /**
