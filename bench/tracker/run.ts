@@ -25,6 +25,21 @@ import type { LoadResult, Population } from './loadgen.ts';
 import { cpuOf, rssOf, startBittorrentTracker, startCascade, startOpentracker, threadCpuOf } from './targets.ts';
 import type { Target } from './targets.ts';
 
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  process.stdout.write(
+    [
+      'npm run bench:tracker [-- --peers N --torrents T]',
+      '  default: 1000 torrents × 100 peers against cascade, opentracker and bittorrent-tracker (UDP and HTTP)',
+      '  --peers N --torrents T: the large run, UDP only, cascade and opentracker',
+      'environment: BENCH_SECONDS (10), BENCH_ROUNDS (3), BENCH_TORRENTS (1000), BENCH_PEERS (100), BENCH_UDP_CONCURRENCY (128),',
+      '  BENCH_HTTP_CONCURRENCY (32), BENCH_TARGETS (comma list), BENCH_CASCADE_NODE_FLAGS (extra node flags for Cascade)',
+      'opentracker: Debian\'s /usr/bin/opentracker (apt-get install opentracker). See bench/tracker/README.md.',
+      '',
+    ].join('\n'),
+  );
+  process.exit(0);
+}
+
 const env = (k: string, d: number) => {
   const v = Number(process.env[k]);
   return Number.isFinite(v) && v > 0 ? v : d;
