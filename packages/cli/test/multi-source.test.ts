@@ -118,8 +118,9 @@ function bytesOf(sources: Source[], kind: 'peer' | 'mirror'): number {
 
 test('the swarm and an HTTP mirror both give bytes to one download', async (t) => {
   const f = await fixture(t);
+  // About even: the seeder at 1 MiB/s, the mirror at 512 KiB/s per response (its 3 runs in flight: 1.5 MiB/s).
   const seed = await ltSeed(t, f.torrentPath, f.www, 1024 * 1024);
-  const web = await mirror(t, f.www, 1024 * 1024);
+  const web = await mirror(t, f.www, 512 * 1024);
   const out = join(f.root, 'out');
   const r = await download(t, [f.torrentPath, '-o', out, '--peer', `127.0.0.1:${seed.port}`, '--mirror', web.url]);
   assert.equal(r.code, 0, r.stderr);
@@ -128,7 +129,7 @@ test('the swarm and an HTTP mirror both give bytes to one download', async (t) =
   const peer = bytesOf(done.sources, 'peer');
   const fromMirror = bytesOf(done.sources, 'mirror');
   t.diagnostic(`peer ${peer} B, mirror ${fromMirror} B in ${done.seconds.toFixed(1)} s`);
-  assert.ok(peer >= 1024 * 1024 && fromMirror >= 1024 * 1024, `peer ${peer} B, mirror ${fromMirror} B`);
+  assert.ok(peer >= SIZE / 8 && fromMirror >= SIZE / 8, `peer ${peer} B, mirror ${fromMirror} B`);
   assert.ok(peer + fromMirror >= SIZE);
   assert.deepEqual(done.sources.find((s: Source) => s.kind === 'mirror').address, web.url);
   assert.equal(done.sources.find((s: Source) => s.kind === 'peer').address, `127.0.0.1:${seed.port}`);
@@ -172,8 +173,8 @@ test('a mirror serving corrupt bytes is banned and the swarm finishes', async (t
   t.diagnostic(`mirror ${m?.downloaded} B in ${bad.ranges} ranges, banned ${m?.banned}; peer ${bytesOf(done.sources, 'peer')} B`);
   assert.ok(bad.ranges > 0, 'the mirror was asked');
   assert.equal(m?.banned, true, JSON.stringify(done.sources));
-  // Banned at its first bad piece: the rest of its run went back to the picker, unasked.
-  assert.ok(bad.ranges <= 2, `${bad.ranges} ranges asked of the banned mirror`);
+  // Banned at its first bad piece: the rest of its runs (3 in flight at most) went back to the picker, unasked.
+  assert.ok(bad.ranges <= 3, `${bad.ranges} ranges asked of the banned mirror`);
   assert.ok(bytesOf(done.sources, 'peer') >= SIZE, 'the swarm gave every piece');
 });
 

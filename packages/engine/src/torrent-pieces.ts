@@ -257,7 +257,8 @@ export abstract class TorrentPieces extends TorrentSwarm {
     const tally = this.ctx.tally;
     if (tally) tally.bytesReceived[from ? from.conn.transport : 'webseed'] += block.length;
     const result = picker.received(index, begin, block, key);
-    if (result !== 'duplicate') this.bytesBySource = addTo(this.bytesBySource, key, block.length);
+    // Counted when it went into a piece (not a duplicate, not a block of a piece no longer wanted).
+    if (result !== 'duplicate' && (result !== undefined || picker.active.has(index))) this.bytesBySource = addTo(this.bytesBySource, key, block.length);
     if (result && result !== 'duplicate') {
       // Endgame: others may still be fetching blocks of this piece; tell them to stop.
       for (const other of this.peersByKey.values()) {

@@ -8,13 +8,14 @@ import { pieceSegments } from '../piece-map.ts';
 import type { Metainfo } from '../types.ts';
 import type { BlockRef, PeerView, Picker } from './picker.ts';
 import { SpeedMeter } from './speed.ts';
-import { BLOCK_SIZE } from '../wire/protocol.ts';
+import { BLOCK_SIZE, blockKey } from '../wire/protocol.ts';
 import { sleep, type RateGate } from './rate-limiter.ts';
 
 const BLOCKS_PER_REQUEST = 256; // 4 MiB per round trip, at most
 const MIN_BLOCKS = 16;
 /** A run is what the source delivers in about this long at its measured rate. */
 const RUN_SECONDS = 2;
+const PARALLEL_RUNS = 3;
 const MAX_FAILURES = 5;
 
 /** Reads bytes [start, end) of the file at `url`; rejects on anything short of exactly those bytes. */
@@ -52,7 +53,8 @@ export class WebSeed implements PeerView {
   /** Never handed free blocks of a piece another source started: a bad piece from a web seed has
    *  it alone to blame (peers stay untouched when a mirror serves bad bytes, and the other way). */
   readonly wholePieces = true;
-  running = false;
+  /** Fetch loops running now (each with its own run of blocks in flight). */
+  private loops = 0;
   failures = 0;
   /** Failed pieces it shared with other sources (pieces it sent alone ban it at once). */
   strikes = 0;
@@ -78,15 +80,25 @@ export class WebSeed implements PeerView {
     return true;
   }
 
-  isRequested(): boolean {
-    return false;
+  /** Blocks some run of ours is fetching: endgame must not hand one to another of our runs. */
+  private inFlight = new Set<number>();
+
+  isRequested(index: number, begin: number): boolean {
+    return this.inFlight.has(blockKey(index, begin));
   }
 
-  /** Starts the fetch loop if it is not running; it stops by itself when nothing is left. */
+  get running(): boolean {
+    return this.loops > 0;
+  }
+
+  /** Starts the fetch loops that are not running; each stops by itself when nothing is left. Several
+   *  runs in flight keep a server busy while another run's bytes are on their way (one request at a
+   *  time measured 26 MiB/s from a loopback HTTP mirror). */
   start(): void {
-    if (this.running || this.failures >= MAX_FAILURES) return;
-    this.running = true;
-    void this.loop().finally(() => (this.running = false));
+    while (this.loops < PARALLEL_RUNS && this.failures < MAX_FAILURES) {
+      this.loops++;
+      void this.loop().finally(() => this.loops--);
+    }
   }
 
   stop(): void {
@@ -100,6 +112,7 @@ export class WebSeed implements PeerView {
       if (!picker || picker.done) return;
       const blocks = picker.pick(this, this.runSize());
       if (blocks.length === 0) return;
+      for (const b of blocks) this.inFlight.add(blockKey(b.index, b.begin));
       try {
         await this.fetchBlocks(blocks);
         this.failures = 0;
@@ -110,14 +123,17 @@ export class WebSeed implements PeerView {
         this.host.warn(`web seed ${this.url}: ${(err as Error).message}`);
         if (this.failures >= MAX_FAILURES) return;
         await new Promise((r) => setTimeout(r, 1000 * 2 ** this.failures));
+      } finally {
+        for (const b of blocks) this.inFlight.delete(blockKey(b.index, b.begin));
       }
     }
   }
 
   /** Sources ranked by measured speed: a slow mirror takes few blocks at a time (the swarm gets the
-   *  rest sooner), a fast one up to 4 MiB. It starts small and grows as its rate shows. */
+   *  rest sooner), a fast one up to 4 MiB a run. It starts small and grows as its rate shows; all
+   *  its runs together hold about RUN_SECONDS of its rate. */
   private runSize(): number {
-    const blocks = Math.ceil((this.down.rate() * RUN_SECONDS) / BLOCK_SIZE);
+    const blocks = Math.ceil((this.down.rate() * RUN_SECONDS) / PARALLEL_RUNS / BLOCK_SIZE);
     return Math.max(MIN_BLOCKS, Math.min(BLOCKS_PER_REQUEST, blocks));
   }
 
@@ -145,7 +161,10 @@ export class WebSeed implements PeerView {
         if (!this.host.active()) return; // paused meanwhile (stopping clears what the picker lent us)
       }
       const data = await this.fetchRange(index, first, end);
-      for (const b of list) this.host.deliver(this, index, b.begin, data.subarray(b.begin - first, b.begin - first + b.length));
+      for (const b of list) {
+        this.inFlight.delete(blockKey(index, b.begin));
+        this.host.deliver(this, index, b.begin, data.subarray(b.begin - first, b.begin - first + b.length));
+      }
       this.down.add(end - first);
     }
   }
