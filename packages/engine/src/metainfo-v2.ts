@@ -175,8 +175,9 @@ export function pieceLayerProblem(f: TreeFile, layer: Uint8Array, pieceLength: n
 
 /**
  * The layers of the files longer than one piece, each verified against its pieces root. With
- * `complete` (a .torrent file) every such file must have one; without (metadata from a v2 magnet)
- * the missing ones come from peers later. Layers for no file are dropped.
+ * `complete` (a .torrent with `piece layers`) every such file must have one; without (metadata from
+ * a magnet, or a .torrent without the key) the missing ones come from peers later. Layers for no
+ * file are dropped.
  */
 export function checkPieceLayers(files: readonly FileEntry[], given: Map<string, Uint8Array>, pieceLength: number, complete: boolean): Map<string, Uint8Array> {
   const out = new Map<string, Uint8Array>();

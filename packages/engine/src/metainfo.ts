@@ -77,8 +77,10 @@ function parseTorrentBytes(buf: Uint8Array, limits: TorrentLimits): Metainfo {
   const files = spans['info.files'];
   const outer = parseOuter(value, buf, spans);
   const layers = spans['piece layers'];
-  // A .torrent file must carry every layer (BEP 52); only metadata from peers may come without.
-  outer.pieceLayers = layers ? readPieceLayers(buf, layers) : new Map();
+  // Given, `piece layers` must hold every file's layer. Absent, the .torrent is read as metadata
+  // alone, as libtorrent reads it: the layers come from peers (hash requests), as for a magnet.
+  // Cascade writes such a .torrent itself (encodeTorrent) for a magnet whose layers are not all in.
+  if (layers) outer.pieceLayers = readPieceLayers(buf, layers);
   // The tree is read from the copy the Metainfo keeps: its pieces roots are views into it.
   const tree = spans['info.file tree'];
   const treeInInfo = tree && { buf: infoBytes, span: { start: tree.start - span.start, end: tree.end - span.start } };
@@ -315,6 +317,15 @@ function parseOuter(top: BDict, buf: Uint8Array, spans: Record<string, Span>): O
   };
 }
 
+/** A v2 torrent's layers when it has all of them (an empty dict when no file is longer than a
+ *  piece, as libtorrent writes it); a partial set is left out, so the .torrent parses again. */
+function completeLayers(meta: Metainfo): Map<string, Uint8Array> | undefined {
+  if (meta.version !== 'v2' && meta.version !== 'hybrid') return undefined;
+  const layers = meta.pieceLayers ?? new Map<string, Uint8Array>();
+  const all = meta.files.every((f) => !f.piecesRoot || f.length <= meta.pieceLength || layers.has(toHex(f.piecesRoot)));
+  return all ? layers : undefined;
+}
+
 /** A full .torrent; `infoBytes` goes in verbatim so the infohash cannot drift through re-encoding. */
 export function encodeTorrent(meta: Metainfo): Uint8Array {
   const trackers = meta.announce.flat();
@@ -325,7 +336,7 @@ export function encodeTorrent(meta: Metainfo): Uint8Array {
     ['created by', meta.createdBy],
     ['creation date', meta.creationDate],
     ['info', meta.infoBytes],
-    ['piece layers', meta.pieceLayers && meta.pieceLayers.size > 0 ? meta.pieceLayers : undefined],
+    ['piece layers', completeLayers(meta)],
     ['url-list', meta.urlList.length > 0 ? meta.urlList : undefined],
   ]; // already in the byte order BEP 3 requires
 

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encode } from '../src/bencode.ts';
 import { DEFAULT_TORRENT_LIMITS } from '../src/limits.ts';
-import { MetainfoError, parseInfoDict, parseTorrent } from '../src/metainfo.ts';
+import { encodeTorrent, MetainfoError, parseInfoDict, parseTorrent } from '../src/metainfo.ts';
 import { pieceLayerProblem } from '../src/metainfo-v2.ts';
 
 const MAKE_AND_BREAK = `
@@ -67,7 +67,6 @@ const COMMON: [string, RegExp][] = [
   ['no-root', /big\.bin\) has no pieces root/],
   ['layer-mismatch', /piece layer of "big\.bin" does not hash to its pieces root/],
   ['layer-length', /piece layer of "big\.bin" is \d+ bytes, not 32 × \d+ pieces/],
-  ['missing-layers', /piece layers has no layer for "big\.bin"/],
   ['missing-layer', /piece layers has no layer for "big\.bin"/],
   ['piece-length-odd', /piece length 49152 of a v2 torrent is not a power of two of at least 16 KiB/],
   ['piece-length-small', /piece length 8192 of a v2 torrent is not a power of two of at least 16 KiB/],
@@ -109,12 +108,24 @@ for (const version of ['v2', 'hybrid'] as const) {
       writeFileSync(join(src, 'dir', 'f'), randomBytes(20_000));
       writeFileSync(join(src, 'empty'), '');
       const cases = version === 'hybrid' ? [...COMMON, ...HYBRID_ONLY] : COMMON;
-      execFileSync('/usr/bin/python3', ['-c', MAKE_AND_BREAK, src, dir, version, dir, ...cases.map(([n]) => n)]);
+      execFileSync('/usr/bin/python3', ['-c', MAKE_AND_BREAK, src, dir, version, dir, 'missing-layers', ...cases.map(([n]) => n)]);
 
       const good = parseTorrent(new Uint8Array(readFileSync(join(dir, 'good.torrent'))));
       assert.equal(good.version, version);
       assert.equal(good.pieceLayers!.size, 2, 'big.bin and dir/f are longer than a piece');
       for (const [name, pattern] of cases) refused(new Uint8Array(readFileSync(join(dir, `${name}.torrent`))), pattern, `${version} ${name}`);
+
+      // Without the `piece layers` key at all, a .torrent is metadata alone (libtorrent reads it
+      // so too): accepted with no layers, which peers supply later.
+      const noLayers = parseTorrent(new Uint8Array(readFileSync(join(dir, 'missing-layers.torrent'))));
+      assert.equal(noLayers.infoHashV2Hex, good.infoHashV2Hex);
+      assert.equal(noLayers.pieceLayers!.size, 0);
+      // encodeTorrent writes layers only when it has them all, so what it writes parses again.
+      assert.deepEqual(parseTorrent(encodeTorrent(good)).pieceLayers, good.pieceLayers);
+      const partial = { ...good, pieceLayers: new Map([...good.pieceLayers!].slice(1)) };
+      const reparsed = parseTorrent(encodeTorrent(partial));
+      assert.equal(reparsed.pieceLayers!.size, 0, 'a partial set is left out');
+      assert.equal(reparsed.infoHashV2Hex, good.infoHashV2Hex);
 
       // Metadata alone (what a v2 magnet fetches over BEP 9) parses without piece layers; a
       // layer that arrives later is checked against its file's root.
