@@ -132,3 +132,30 @@ test('download by content id on the node: findContent resolves it through the DH
   assert.equal(c.node.content.records!.reputation.ignores(a.identity.did), false);
   assert.equal(await c.node.content.contentFile(torrent, cidFromSha256(createHash('sha256').update('x').digest())), undefined);
 });
+
+test('v2 and hybrid torrents: records name both infohashes (v2-only: none of v1), search finds them by their v2 infohash', async (t) => {
+  const silent = dgram.createSocket('udp4');
+  await new Promise<void>((r) => silent.bind(0, HOST, r));
+  t.after(() => silent.close());
+  const s = await startTestServer(t, { dht: { bootstrap: [`${HOST}:${silent.address().port}`] } });
+  for (const version of ['hybrid', 'v2'] as const) {
+    const data = patternBytes(70_000, version === 'v2' ? 11 : 12);
+    const form = new FormData();
+    form.append('version', version);
+    form.append('file', new Blob([new Uint8Array(data)]), `${version} thing.bin`);
+    const up = await s.json('/api/torrents', { method: 'POST', body: form });
+    assert.equal(up.status, 201, JSON.stringify(up.body));
+    const torrent = s.node.session.get(up.body.infoHash)!;
+    const v2 = torrent.metainfo!.infoHashV2Hex!;
+    assert.match(v2, /^[0-9a-f]{64}$/);
+    const cid = cidFromSha256(createHash('sha256').update(data).digest());
+    await waitFor(`the ${version} file's content id`, () => s.node.content.cids.of(torrent.infoHashHex).get(0));
+    const statement = s.node.content.statement(torrent)!;
+    assert.deepEqual(
+      { infoHash: statement.infoHash, infoHashV2: statement.infoHashV2, cids: statement.cids },
+      { infoHash: version === 'v2' ? null : torrent.infoHashHex, infoHashV2: v2, cids: [cid] },
+    );
+    const rows = (await s.json(`/api/search?q=${v2}`)).body as { infoHash: string | null; infoHashV2: string; cids: string[] }[];
+    assert.deepEqual(rows.map((r) => [r.infoHash, r.infoHashV2, r.cids]), [[statement.infoHash, v2, [cid]]]);
+  }
+});
