@@ -277,7 +277,9 @@ def cmd_download(argv):
 def cmd_info(argv):
     ti = lt.torrent_info(argv[0])
     ih = ti.info_hashes()
-    emit({"infoHash": str(ih.v1) if hasattr(ih, "v1") else str(ih), "pieceLength": ti.piece_length(),
+    # A v2-only torrent's id is its truncated SHA-256 (BEP 52).
+    ih_hex = (str(ih.v1) if ih.has_v1() else str(ih.v2)[:40]) if hasattr(ih, "v1") else str(ih)
+    emit({"infoHash": ih_hex, "pieceLength": ti.piece_length(),
           "numPieces": ti.num_pieces(), "totalSize": ti.total_size(), "version": lt.__version__})
     return 0
 

@@ -47,6 +47,7 @@ const { values: argv } = parseArgs({
   options: {
     size: { type: 'string', default: '1GiB' },
     'piece-length': { type: 'string', default: '1MiB' },
+    version: { type: 'string', default: 'v1' },
     runs: { type: 'string', default: '3' },
     pairs: { type: 'string', default: 'lt-lt,lt-cascade,cascade-cascade,cascade-lt' },
     fanout: { type: 'boolean', default: false },
@@ -68,6 +69,7 @@ if (argv.help) {
   console.log(`usage: npm run bench:swarm -- [options]
   --size 1GiB               payload size (B/KiB/MiB/GiB)
   --piece-length 1MiB       piece length (power of two)
+  --version v1              torrent kind: v1, v2 (BEP 52 merkle trees, SHA-256) or hybrid
   --runs 3                  runs per pair (pairs alternate run by run)
   --pairs lt-lt,lt-cascade,cascade-cascade,cascade-lt   seeder-downloader pairs ("none" = skip);
                             peers: lt (libtorrent), cascade, wt (WebTorrent on Node, TCP)
@@ -84,9 +86,12 @@ if (argv.help) {
   process.exit(0);
 }
 
+if (!['v1', 'v2', 'hybrid'].includes(argv.version!)) throw new Error(`--version: v1, v2 or hybrid, not "${argv.version}"`);
+
 const opts = {
   size: parseSize(argv.size!, '--size'),
   pieceLength: parseSize(argv['piece-length']!, '--piece-length'),
+  version: argv.version as 'v1' | 'v2' | 'hybrid',
   runs: Number(argv.runs),
   pairs: [
     ...new Set([
@@ -300,7 +305,7 @@ async function makePayload(dir: string, name: string, size: number, sparse: bool
   else await writeRandom(file, size);
   const made = (performance.now() - t) / 1000;
   t = performance.now();
-  const { torrent, metainfo } = await createTorrent(file, { pieceLength: opts.pieceLength, createdBy: 'cascade swarm bench' });
+  const { torrent, metainfo } = await createTorrent(file, { pieceLength: opts.pieceLength, version: opts.version, createdBy: 'cascade swarm bench' });
   const hashed = (performance.now() - t) / 1000;
   const torrentPath = join(dir, '..', `${name}.torrent`);
   await writeFile(torrentPath, torrent);
@@ -309,7 +314,7 @@ async function makePayload(dir: string, name: string, size: number, sparse: bool
   if (info.infoHash !== metainfo.infoHashHex) throw new Error(`libtorrent reads infohash ${info.infoHash}, Cascade wrote ${metainfo.infoHashHex}`);
   ltVersion = info.version;
   console.log(
-    `payload ${name}: ${fmtSize(size)} ${sparse ? 'sparse (zeros)' : 'random'} in ${made.toFixed(1)} s, torrent ${metainfo.pieceCount} × ${fmtSize(opts.pieceLength)} hashed in ${hashed.toFixed(1)} s, infohash ${metainfo.infoHashHex}`,
+    `payload ${name}: ${fmtSize(size)} ${sparse ? 'sparse (zeros)' : 'random'} in ${made.toFixed(1)} s, ${opts.version} torrent ${metainfo.pieceCount} × ${fmtSize(opts.pieceLength)} hashed in ${hashed.toFixed(1)} s, infohash ${metainfo.infoHashHex}`,
   );
   return { dir, file, size, torrentPath, infoHash: metainfo.infoHashHex, pieces: metainfo.pieceCount };
 }
