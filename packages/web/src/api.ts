@@ -136,6 +136,22 @@ export interface TorrentDetail extends TorrentSummary {
   raw?: Record<string, unknown>;
 }
 
+/** A plain file (an http(s)/ftp URL) the node fetches from its URL and mirrors at once, then shares
+ *  as a torrent (GET /api/downloads/:id; infoHash once done). */
+export interface PlainDownload {
+  id: string;
+  url: string;
+  name: string;
+  state: 'downloading' | 'done' | 'error';
+  length: number | null;
+  downloaded: number;
+  sources: { url: string; downloaded: number; dropped?: string }[];
+  sha256?: string | null;
+  cid?: string | null;
+  infoHash?: string | null;
+  error?: string | null;
+}
+
 export interface AddResult {
   infoHash: string;
   magnet: string;

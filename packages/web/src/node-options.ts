@@ -1,7 +1,7 @@
 // REST client for what issue 20 adds to the node: its settings (GET/PATCH /api/settings), a
 // torrent's own options (PATCH /api/torrents/:infoHash), its place in the queue, categories and
 // tags, and the add options. Shapes follow the server's contracts (packages/server README).
-import { request, type AddResult, type Category } from './api.ts';
+import { request, type AddResult, type Category, type PlainDownload } from './api.ts';
 
 export interface AltSpeedSchedule {
   enabled: boolean;
@@ -116,7 +116,9 @@ export const nodeOptions = {
   categories: async () => (await request<{ categories: Category[] }>('GET', '/api/categories')).categories,
   addCategory: (name: string, savePath?: string) => request<Category>('POST', '/api/categories', savePath ? { name, savePath } : { name }),
   tags: async () => (await request<{ tags: string[] }>('GET', '/api/tags')).tags,
-  addUri: (uri: string, o: AddOptions) => request<AddResult>('POST', '/api/torrents', { uri, ...cleanAdd(o) }),
+  /** A torrent's add answer, or (for the URL of a plain file) the download the node started. */
+  addUri: (uri: string, o: AddOptions) => request<AddResult | { download: PlainDownload }>('POST', '/api/torrents', { uri, ...cleanAdd(o) }),
+  plainDownload: (id: string) => request<PlainDownload>('GET', `/api/downloads/${encodeURIComponent(id)}`),
   addTorrentFile(file: Blob, name: string, o: AddOptions) {
     const fd = new FormData();
     appendAddOptions(fd, o);

@@ -10,6 +10,8 @@ import { isMember, useAuth } from '../auth.ts';
 import { nodeOptions } from '../node-options.ts';
 import { AddOptionsFields, addOptionsOf, emptyAddOptions, useNodeDefaults } from './AddOptionsFields.tsx';
 import { SearchCard } from './SearchCard.tsx';
+import { PlainDownloadCard } from './PlainDownloadCard.tsx';
+import type { PlainDownload } from '../api.ts';
 import './add.css';
 
 type Target = 'node' | 'browser';
@@ -61,12 +63,17 @@ export function AddView() {
   const [sha256, setSha256] = useState('');
   const defaults = useNodeDefaults(member);
 
-  const run = async (fn: () => Promise<string>) => {
+  const [plain, setPlain] = useState<PlainDownload>();
+
+  const run = async (fn: () => Promise<string | PlainDownload>) => {
     setBusy(true);
     setError(undefined);
     try {
       const infoHash = await fn();
-      if (target === 'node') {
+      if (typeof infoHash !== 'string') {
+        // A plain file: the node fetches it and shares it as a torrent; the card follows it.
+        setPlain(infoHash);
+      } else if (target === 'node') {
         await refreshTorrents();
         navigate('torrents', infoHash);
       } else {
@@ -93,7 +100,10 @@ export function AddView() {
     }
     const v = uri.trim();
     void run(async () => {
-      if (target === 'node') return (await nodeOptions.addUri(v, { ...addOptionsOf(options), mirrors, ...(digest ? { sha256: digest.toLowerCase() } : {}) })).infoHash;
+      if (target === 'node') {
+        const r = await nodeOptions.addUri(v, { ...addOptionsOf(options), mirrors, ...(digest ? { sha256: digest.toLowerCase() } : {}) });
+        return 'download' in r ? r.download : r.infoHash;
+      }
       if (/^https?:\/\//i.test(v)) {
         const res = await fetch(v);
         if (!res.ok) throw new Error(`cannot fetch ${v}: ${res.status}`);
@@ -195,7 +205,27 @@ export function AddView() {
 
       <DropZone testId="add-torrent-input" accept=".torrent,application/x-bittorrent" multiple={false} onFiles={(f) => addTorrentFile(f[0]!)} disabled={busy} title="Drop a .torrent file here or click to choose" />
 
-      {member && <SearchCard busy={busy} onAdd={(magnet) => void run(async () => (await nodeOptions.addUri(magnet, addOptionsOf(options))).infoHash)} />}
+      {plain && (
+        <PlainDownloadCard
+          key={plain.id}
+          start={plain}
+          onShared={(ih) => {
+            void refreshTorrents().then(() => navigate('torrents', ih));
+          }}
+        />
+      )}
+
+      {member && (
+        <SearchCard
+          busy={busy}
+          onAdd={(magnet) =>
+            void run(async () => {
+              const r = await nodeOptions.addUri(magnet, addOptionsOf(options));
+              return 'download' in r ? r.download : r.infoHash;
+            })
+          }
+        />
+      )}
     </section>
   );
 }
