@@ -23,7 +23,7 @@ export interface AddOptions {
   shareKey?: Uint8Array;
   /** Announces and DHT look-ups through onion circuits only; omitted = the node's default. */
   privateDiscovery?: boolean;
-  /** http(s)/ftp mirrors of the content, drawn from beside the swarm (this run; not stored). */
+  /** http(s)/ftp mirrors of the content, drawn from beside the swarm (stored with the torrent: schema 11). */
   mirrors?: string[];
 }
 

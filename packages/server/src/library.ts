@@ -51,6 +51,7 @@ export async function loadLibrary(node: CascadeNode, log: NodeLog): Promise<numb
       ...(rec.selectedFiles ? { selectedFiles: rec.selectedFiles } : {}),
       ...(peers.length > 0 ? { peers } : {}),
       ...(rec.privateDiscovery ? { privateDiscovery: true } : {}),
+      ...(rec.mirrors.length > 0 ? { mirrors: rec.mirrors } : {}),
     };
     try {
       // Back in the queue, which decides whether it runs (as for every other one) as soon as it is

@@ -298,6 +298,8 @@ export class CascadeNode {
       status: opts.paused ? 'paused' : 'queued',
       selectedFiles: opts.selectedFiles ?? null,
       privateDiscovery: opts.privateDiscovery === true,
+      // Joined with those stored before: a re-add with a new mirror keeps the old ones.
+      ...(opts.mirrors?.length ? { mirrors: [...new Set([...(this.db.getTorrent(t.infoHashHex)?.mirrors ?? []), ...opts.mirrors])] } : {}),
       length: t.metainfo?.length ?? null,
       pieceCount: t.metainfo?.pieceCount ?? null,
     });

@@ -38,6 +38,8 @@ export interface TorrentRecord {
   totalUploaded: number;
   /** Announces and DHT look-ups through onion circuits only (schema 9). */
   privateDiscovery: boolean;
+  /** http(s)/ftp mirrors of its content, drawn from beside the swarm (schema 11). */
+  mirrors: string[];
 }
 
 export interface NewTorrent {
@@ -51,6 +53,8 @@ export interface NewTorrent {
   length?: number | null;
   pieceCount?: number | null;
   privateDiscovery?: boolean;
+  /** Mirrors given with this add; joined to those already stored. */
+  mirrors?: string[];
 }
 
 export interface PeerRecord {
@@ -132,9 +136,20 @@ export function toRecord(r: Row): TorrentRecord {
     totalDownloaded: Number(r.total_downloaded ?? 0),
     totalUploaded: Number(r.total_uploaded ?? 0),
     privateDiscovery: r.private_discovery === 1,
+    mirrors: parseMirrors(r.mirrors),
   };
 }
 
+
+function parseMirrors(v: unknown): string[] {
+  if (typeof v !== 'string') return [];
+  try {
+    const list: unknown = JSON.parse(v);
+    return Array.isArray(list) ? list.filter((u): u is string => typeof u === 'string') : [];
+  } catch {
+    return [];
+  }
+}
 
 function parseTags(v: unknown): string[] {
   if (typeof v !== 'string') return [];

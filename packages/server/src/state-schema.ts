@@ -12,7 +12,7 @@ export class StateError extends CliError {
 }
 
 /** Bump with a new entry in MIGRATIONS whenever the schema changes. */
-export const SCHEMA_VERSION = 10;
+export const SCHEMA_VERSION = 11;
 /** PRAGMA application_id ("CSCD"): tells our DB apart from any other SQLite file. */
 const APPLICATION_ID = 0x43534344;
 
@@ -216,6 +216,11 @@ const MIGRATIONS: string[] = [
     reason    TEXT NOT NULL,
     at        INTEGER NOT NULL                -- ms since epoch
   );
+  `,
+  // 11: a torrent's mirrors (issue 15: --mirror, POST /api/torrents {mirrors}), drawn from in every
+  // run, not only the one they were given in: a JSON list of http(s)/ftp URLs, NULL for none.
+  `
+  ALTER TABLE torrents ADD COLUMN mirrors TEXT;
   `,
 ];
 

@@ -167,8 +167,8 @@ export class StateDB {
     this
       .prepare(
         `INSERT INTO torrents (info_hash, name, source_kind, torrent, magnet, save_path, status, selected_files,
-                               length, piece_count, added_at, private_discovery, queue_position)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(queue_position), 0) + 1 FROM torrents))
+                               length, piece_count, added_at, private_discovery, mirrors, queue_position)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(queue_position), 0) + 1 FROM torrents))
          ON CONFLICT(info_hash) DO UPDATE SET
            name = COALESCE(excluded.name, name),
            -- never trade .torrent bytes for a magnet: the bytes carry trackers and metadata
@@ -182,7 +182,8 @@ export class StateDB {
            length = COALESCE(excluded.length, length),
            piece_count = COALESCE(excluded.piece_count, piece_count),
            -- once hidden, always hidden: re-adding without the flag must not start announcing openly
-           private_discovery = MAX(private_discovery, excluded.private_discovery)`,
+           private_discovery = MAX(private_discovery, excluded.private_discovery),
+           mirrors = COALESCE(excluded.mirrors, mirrors)`,
       )
       .run(
         t.infoHash,
@@ -197,6 +198,7 @@ export class StateDB {
         t.pieceCount ?? null,
         Date.now(),
         t.privateDiscovery ? 1 : 0,
+        t.mirrors?.length ? JSON.stringify(t.mirrors) : null,
       );
   }
 

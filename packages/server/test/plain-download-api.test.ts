@@ -5,13 +5,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createTorrent } from '@cascade/engine';
 import { cidFromSha256 } from '@cascade/content';
-import { startTestServer, type TestServer } from './server-helpers.ts';
+import { startTestServer, testServerOptions, type TestServer } from './server-helpers.ts';
+import { startServer } from '../index.ts';
 
 /** Serves `dir` with HEAD, lengths and single ranges, on 127.0.0.1. */
 async function fileServer(t: { after: (fn: () => unknown) => void }, dir: string): Promise<string> {
@@ -116,4 +118,38 @@ test('a torrent added with mirrors downloads from them, and its detail lists the
   });
   assert.deepEqual(readFileSync(join(out, 'clip.bin')), data);
   assert.deepEqual(detail.sources, [{ address: `${base}/clip.bin`, kind: 'webseed', downloaded: data.length, banned: false }]);
+});
+
+test('mirrors are stored with the torrent: after a restart it still draws from them', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'cascade-mirrors-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const www = join(root, 'www');
+  mkdirSync(www);
+  const data = randomBytes(1024 * 1024 + 5);
+  writeFileSync(join(www, 'map.bin'), data);
+  const made = await createTorrent(join(www, 'map.bin'), { pieceLength: 64 * 1024 });
+  writeFileSync(join(www, 'map.torrent'), made.torrent);
+  const base = await fileServer(t, www);
+  const opts = { ...testServerOptions(root), allowPrivateUrls: true };
+  const out = join(root, 'out');
+
+  // Added paused: nothing is fetched in the first run.
+  const first = await startServer(opts);
+  const auth = { authorization: `Bearer ${first.token}`, 'content-type': 'application/json' };
+  const r = await fetch(`${first.url}/api/torrents`, { method: 'POST', headers: auth, body: JSON.stringify({ uri: `${base}/map.torrent`, mirrors: [`${base}/map.bin`], savePath: out, paused: true }) });
+  assert.equal(r.status, 201, await r.text());
+  await first.close();
+
+  const second = await startServer(opts);
+  t.after(() => second.close());
+  const auth2 = { authorization: `Bearer ${second.token}` };
+  const ih = made.metainfo.infoHashHex;
+  await until('loaded', async () => (await fetch(`${second.url}/api/torrents/${ih}`, { headers: auth2 })).status === 200 || undefined);
+  assert.equal((await fetch(`${second.url}/api/torrents/${ih}/resume`, { method: 'POST', headers: auth2 })).status, 200);
+  const detail = await until('complete from the stored mirror', async () => {
+    const d = (await (await fetch(`${second.url}/api/torrents/${ih}`, { headers: auth2 })).json()) as { state: string; sources: unknown[] };
+    return d.state === 'seeding' ? d : undefined;
+  });
+  assert.deepEqual(readFileSync(join(out, 'map.bin')), data);
+  assert.deepEqual(detail.sources, [{ address: `${base}/map.bin`, kind: 'webseed', downloaded: data.length, banned: false }]);
 });
