@@ -153,3 +153,14 @@ test('mirrors are stored with the torrent: after a restart it still draws from t
   assert.deepEqual(readFileSync(join(out, 'map.bin')), data);
   assert.deepEqual(detail.sources, [{ address: `${base}/map.bin`, kind: 'webseed', downloaded: data.length, banned: false }]);
 });
+
+test("a torrent's mirrors on this machine or its LAN are refused unless the node allows private URLs", async (t) => {
+  const s = await startTestServer(t);
+  const magnet = `magnet:?xt=urn:btih:${'ab'.repeat(20)}`;
+  for (const m of ['http://127.0.0.1:8080/x.iso', 'ftp://10.1.2.3/pub/x.iso', 'https://[::1]/x.iso', 'http://169.254.169.254/latest']) {
+    const r = await s.json('/api/torrents', { method: 'POST', json: { uri: magnet, mirrors: [m] } });
+    assert.equal(r.status, 400, m);
+    assert.match(r.body.message, /local or private address/, m);
+  }
+  assert.deepEqual((await s.json('/api/torrents')).body.torrents ?? [], [], 'nothing was added');
+});

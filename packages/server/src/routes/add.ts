@@ -17,6 +17,7 @@ import { badRequest, HttpError, keepRawBody, rawBodyOf } from '../http-errors.ts
 import { addJsonBody, addMultipartBody, addResultSchema, errors, plainDownloadSchema } from '../schemas.ts';
 import { PlainDownloads, plainOrTorrent } from '../plain-downloads.ts';
 import { isContentId, sha256FromCid } from '@cascade/content';
+import { resolveAllowed, UrlRefused, type PrivateAllowance } from '../url-guard.ts';
 
 interface AddBody extends AddOptions {
   uri: string;
@@ -196,6 +197,7 @@ export function addRoutes(app: FastifyInstance, ctx: ApiContext): void {
         const started = await startPlain(body, reply);
         if (started) return started;
         const { uri, ...extra } = withoutPlainFields(body);
+        if (extra.mirrors?.length) await refusePrivateMirrors(extra.mirrors, ctx.allowPrivateUrls);
         r = await addUri(node, uri, extra, { allowPrivateUrls: ctx.allowPrivateUrls });
       }
       ctx.changed();
@@ -240,4 +242,21 @@ async function moveInto(path: string, dir: string): Promise<string> {
     await rm(path, { recursive: true, force: true });
   }
   return dest;
+}
+
+/** A torrent's mirrors become the engine's web seeds, which fetch them as they are: their hosts are
+ *  checked here as the node's other fetches are (url-guard.ts), so the API cannot point the node at
+ *  its own LAN without --allow-private-urls. (Checked once, at the add: a name that later resolves
+ *  elsewhere is not caught, unlike the pinned fetches of .torrent URLs and plain files.) */
+async function refusePrivateMirrors(mirrors: string[], allowPrivate: PrivateAllowance): Promise<void> {
+  for (const m of mirrors) {
+    if (typeof m !== 'string' || !/^(https?|ftp):\/\/[^/]/i.test(m)) throw badRequest(`mirror "${m}" is not an http(s):// or ftp:// URL`);
+    try {
+      // resolveAllowed speaks http(s); an ftp host is checked the same way.
+      await resolveAllowed(new URL(m.replace(/^ftp:/i, 'http:')), allowPrivate);
+    } catch (err) {
+      if (err instanceof UrlRefused) throw badRequest(`mirror "${m}": ${err.message}`);
+      throw err;
+    }
+  }
 }
