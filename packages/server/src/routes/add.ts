@@ -125,6 +125,9 @@ export function addRoutes(app: FastifyInstance, ctx: ApiContext): void {
     if (!Array.isArray(mirrors)) throw badRequest('body/mirrors must be a list of URLs');
     for (const m of mirrors) if (typeof m !== 'string' || !/^(https?|ftp):\/\/[^/]/i.test(m)) throw badRequest(`mirror "${m}" is not an http(s):// or ftp:// URL`);
     const begin = async (urls: string[], sha256: Uint8Array | undefined) => {
+      // Refused now, not only when the job's first request is: the caller hears it in this answer.
+      await refusePrivateUrls(urls.slice(0, 1), ctx.allowPrivateUrls, 'url');
+      await refusePrivateUrls(urls.slice(1), ctx.allowPrivateUrls, 'mirror');
       const { savePath } = await node.model.planAdd({ savePath: body.savePath, category: body.category, tags: body.tags });
       await makeDirs(savePath);
       return reply.code(202).send({ download: plain.start({ url: urls[0]!, mirrors: urls.slice(1), sha256, savePath }) });
@@ -197,7 +200,7 @@ export function addRoutes(app: FastifyInstance, ctx: ApiContext): void {
         const started = await startPlain(body, reply);
         if (started) return started;
         const { uri, ...extra } = withoutPlainFields(body);
-        if (extra.mirrors?.length) await refusePrivateMirrors(extra.mirrors, ctx.allowPrivateUrls);
+        if (extra.mirrors?.length) await refusePrivateUrls(extra.mirrors, ctx.allowPrivateUrls, 'mirror');
         r = await addUri(node, uri, extra, { allowPrivateUrls: ctx.allowPrivateUrls });
       }
       ctx.changed();
@@ -248,14 +251,15 @@ async function moveInto(path: string, dir: string): Promise<string> {
  *  checked here as the node's other fetches are (url-guard.ts), so the API cannot point the node at
  *  its own LAN without --allow-private-urls. (Checked once, at the add: a name that later resolves
  *  elsewhere is not caught, unlike the pinned fetches of .torrent URLs and plain files.) */
-async function refusePrivateMirrors(mirrors: string[], allowPrivate: PrivateAllowance): Promise<void> {
-  for (const m of mirrors) {
-    if (typeof m !== 'string' || !/^(https?|ftp):\/\/[^/]/i.test(m)) throw badRequest(`mirror "${m}" is not an http(s):// or ftp:// URL`);
+async function refusePrivateUrls(urls: string[], allowPrivate: PrivateAllowance, what: 'mirror' | 'url'): Promise<void> {
+  for (const m of urls) {
+    if (typeof m !== 'string' || !/^(https?|ftp):\/\/[^/]/i.test(m)) throw badRequest(`${what} "${m}" is not an http(s):// or ftp:// URL`);
     try {
       // resolveAllowed speaks http(s); an ftp host is checked the same way.
       await resolveAllowed(new URL(m.replace(/^ftp:/i, 'http:')), allowPrivate);
     } catch (err) {
-      if (err instanceof UrlRefused) throw badRequest(`mirror "${m}": ${err.message}`);
+      // The link itself refused is 422, as for a .torrent URL (fetch-torrent.ts); a bad mirror field 400.
+      if (err instanceof UrlRefused) throw new HttpError(what === 'url' ? 422 : 400, `${what === 'url' ? 'cannot fetch' : 'mirror'} ${m}: ${err.message}`);
       throw err;
     }
   }
