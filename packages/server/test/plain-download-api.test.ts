@@ -162,5 +162,9 @@ test("a torrent's mirrors on this machine or its LAN are refused unless the node
     assert.equal(r.status, 400, m);
     assert.match(r.body.message, /local or private address/, m);
   }
+  // A .torrent URL (public: no fetch happens, the mirror is refused first) with a private mirror.
+  const viaTorrentUrl = await s.json('/api/torrents', { method: 'POST', json: { uri: 'https://example.invalid/x.torrent', mirrors: ['http://192.168.1.1/x.iso'] } });
+  assert.equal(viaTorrentUrl.status, 400);
+  assert.match(viaTorrentUrl.body.message, /mirror http:\/\/192\.168\.1\.1\/x\.iso: .*local or private address/);
   assert.deepEqual((await s.json('/api/torrents')).body.torrents ?? [], [], 'nothing was added');
 });

@@ -123,11 +123,11 @@ export function addRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const uri = body.uri.trim();
     const mirrors = body.mirrors ?? [];
     if (!Array.isArray(mirrors)) throw badRequest('body/mirrors must be a list of URLs');
-    for (const m of mirrors) if (typeof m !== 'string' || !/^(https?|ftp):\/\/[^/]/i.test(m)) throw badRequest(`mirror "${m}" is not an http(s):// or ftp:// URL`);
+    // Every mirror, whatever it is a mirror of (a plain file, a .torrent URL, a magnet), is checked here.
+    await refusePrivateUrls(mirrors, ctx.allowPrivateUrls, 'mirror');
     const begin = async (urls: string[], sha256: Uint8Array | undefined) => {
       // Refused now, not only when the job's first request is: the caller hears it in this answer.
       await refusePrivateUrls(urls.slice(0, 1), ctx.allowPrivateUrls, 'url');
-      await refusePrivateUrls(urls.slice(1), ctx.allowPrivateUrls, 'mirror');
       const { savePath } = await node.model.planAdd({ savePath: body.savePath, category: body.category, tags: body.tags });
       await makeDirs(savePath);
       return reply.code(202).send({ download: plain.start({ url: urls[0]!, mirrors: urls.slice(1), sha256, savePath }) });
@@ -200,7 +200,6 @@ export function addRoutes(app: FastifyInstance, ctx: ApiContext): void {
         const started = await startPlain(body, reply);
         if (started) return started;
         const { uri, ...extra } = withoutPlainFields(body);
-        if (extra.mirrors?.length) await refusePrivateUrls(extra.mirrors, ctx.allowPrivateUrls, 'mirror');
         r = await addUri(node, uri, extra, { allowPrivateUrls: ctx.allowPrivateUrls });
       }
       ctx.changed();
