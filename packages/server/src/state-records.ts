@@ -125,7 +125,7 @@ export function toRecord(r: Row): TorrentRecord {
     addedAt: r.added_at as number,
     completedAt: (r.completed_at as number | null) ?? null,
     category: (r.category as string | null) ?? null,
-    tags: parseTags(r.tags),
+    tags: parseStringList(r.tags),
     queuePosition: (r.queue_position as number | null) ?? null,
     forceStart: r.force_start === 1,
     downloadLimit: Number(r.download_limit ?? 0),
@@ -136,26 +136,16 @@ export function toRecord(r: Row): TorrentRecord {
     totalDownloaded: Number(r.total_downloaded ?? 0),
     totalUploaded: Number(r.total_uploaded ?? 0),
     privateDiscovery: r.private_discovery === 1,
-    mirrors: parseMirrors(r.mirrors),
+    mirrors: parseStringList(r.mirrors),
   };
 }
 
-
-function parseMirrors(v: unknown): string[] {
+/** A column holding a JSON list of strings (tags, mirrors): [] when empty or unreadable. */
+function parseStringList(v: unknown): string[] {
   if (typeof v !== 'string') return [];
   try {
     const list: unknown = JSON.parse(v);
-    return Array.isArray(list) ? list.filter((u): u is string => typeof u === 'string') : [];
-  } catch {
-    return [];
-  }
-}
-
-function parseTags(v: unknown): string[] {
-  if (typeof v !== 'string') return [];
-  try {
-    const tags: unknown = JSON.parse(v);
-    return Array.isArray(tags) ? tags.filter((t): t is string => typeof t === 'string') : [];
+    return Array.isArray(list) ? list.filter((t): t is string => typeof t === 'string') : [];
   } catch {
     return [];
   }
