@@ -168,3 +168,16 @@ test("a torrent's mirrors on this machine or its LAN are refused unless the node
   assert.match(viaTorrentUrl.body.message, /mirror http:\/\/192\.168\.1\.1\/x\.iso: .*local or private address/);
   assert.deepEqual((await s.json('/api/torrents')).body.torrents ?? [], [], 'nothing was added');
 });
+
+test('malformed asks of the new routes are 4xx with a message: an unknown download, a search with no, blank or huge words', async (t) => {
+  const s = await startTestServer(t);
+  const unknown = await s.json('/api/downloads/..%2F..%2Fetc%2Fpasswd');
+  assert.equal(unknown.status, 404);
+  assert.match(unknown.body.message, /no download/);
+  assert.doesNotMatch(JSON.stringify(unknown.body), new RegExp(s.root.replace(/[/\\\\]/g, '.')), 'no server path');
+  for (const q of ['', '?q=', '?q=%20%20', `?q=${'x'.repeat(600)}`]) {
+    const r = await s.json(`/api/search${q}`);
+    assert.equal(r.status, 400, q.slice(0, 20));
+    assert.equal(typeof r.body.message, 'string');
+  }
+});
