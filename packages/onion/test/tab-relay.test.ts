@@ -23,8 +23,17 @@ before(() => {
 });
 
 // libdatachannel keeps a thread alive after a connection closed that never connected (an offer
-// made, no answer): without this the test process would never exit.
-after(() => stopDataChannels());
+// made, no answer): without this the test process would never exit. After a connection whose DTLS
+// handshake failed (see dialTabRelay's retry) its cleanup can give up waiting on that thread; the
+// process still exits, and what the tests assert has already been checked.
+after((t) => {
+  try {
+    stopDataChannels();
+  } catch (err) {
+    if (!/cleanup timeout/.test((err as Error).message)) throw err;
+    t.diagnostic(`node-datachannel: ${(err as Error).message}`);
+  }
+});
 
 function exit(asked: AnnounceRequest[]): ExitExecutor {
   return {

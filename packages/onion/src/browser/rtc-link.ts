@@ -91,6 +91,18 @@ export function channelLink(pc: RTCPeerConnection, dc: RTCDataChannel, remote: s
 export async function dialTabRelay(address: string, signal: AbortSignal, o: RtcOptions = {}): Promise<Link> {
   const to = parseTabRelayAddress(address);
   if (!to) throw new Error(`not a tab relay address: ${address}`);
+  try {
+    return await dialOnce(to, signal, o);
+  } catch (err) {
+    // A WebRTC stack can drop a connection's ICE transport while the answer is on its way
+    // (libdatachannel does under load: "Got a remote candidate without ICE transport"). That says
+    // nothing about the tab, so a fresh connection gets one more try before the tab is blamed.
+    if (signal.aborted || !(err instanceof Error) || !/libdatachannel|ICE|InvalidStateError|OperationError/i.test(`${err.name} ${err.message}`)) throw err;
+    return dialOnce(to, signal, o);
+  }
+}
+
+async function dialOnce(to: { did: string; signal: string }, signal: AbortSignal, o: RtcOptions): Promise<Link> {
   const pc = new RTCPeerConnection({ iceServers: o.iceServers ?? [] });
   try {
     const dc = pc.createDataChannel(CHANNEL, { ordered: true });
