@@ -429,6 +429,9 @@ export interface SessionHandle {
   /** A feed of the torrents whose revision moved (or that were added or removed) since its last
    *  take(): a client keeping something per torrent reads those instead of every torrent. */
   changes?(): TorrentChangeFeed;
+  /** Calls `fn(torrent, ...args)` for `event` of every torrent of the session, added now or later
+   *  (the events TorrentHandle.on names); returns how to stop. One listener for all torrents. */
+  onTorrentEvent?(event: string, fn: (t: TorrentHandle, ...args: any[]) => void): () => void;
   /** KRPC methods of our own on the DHT's routing table (Node sessions with a DHT). */
   readonly dhtQueries?: DhtQueries | undefined;
   close(): Promise<void>;

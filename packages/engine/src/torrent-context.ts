@@ -9,6 +9,7 @@ import type { RateLimitPair } from './swarm/rate-limiter.ts';
 import type { Scheduler } from './scheduler.ts';
 import type { EngineTally } from './counters.ts';
 import type { RangeRead } from './swarm/webseed.ts';
+import type { Emitter } from './emitter.ts';
 
 export interface TorrentContext {
   peerId: Uint8Array;
@@ -54,6 +55,9 @@ export interface TorrentContext {
   storageMover?: StorageMover;
   /** The session's running totals (bytes by transport, pieces, errors); omitted = not counted. */
   tally?: EngineTally;
+  /** Every torrent's events once more, as (torrent, ...args): one listener here follows all the
+   *  session's torrents, where one per torrent would cost closures and arrays on each of 10,000. */
+  torrentEvents?: Emitter;
 }
 
 export interface StorageMover {

@@ -144,7 +144,8 @@ export abstract class TorrentSwarm extends Emitter implements PeerHost, Schedule
 
   override emit(event: string, ...args: unknown[]): boolean {
     this.changed();
-    return super.emit(event, ...args);
+    const tapped = this.ctx?.torrentEvents?.emit(event, this, ...args) ?? false;
+    return super.emit(event, ...args) || tapped;
   }
 
   protected get meters(): typeof IDLE_METERS {

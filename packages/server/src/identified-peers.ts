@@ -74,35 +74,28 @@ export class IdentifiedPeers {
     };
   }
 
-  /** Feeds a torrent's verdicts on pieces and peers to the identities behind them. Returns the
-   *  function that stops it. */
-  attach(t: TorrentHandle): () => void {
-    const ih = t.infoHashHex;
-    const onVerified = (index: number, contributors: string[] = []) => {
-      const size = pieceBytes(t, index);
-      for (const address of contributors) {
-        const who = this.of(ih, address);
-        if (who) this.ledger.verified(who.did, size / contributors.length);
-      }
-    };
-    const onHashFailed = (_index: number, contributors: string[] = []) => {
-      for (const address of contributors) {
-        const who = this.of(ih, address);
-        if (who) this.ledger.hashFailed(who.did);
-      }
-    };
-    const onBanned = (e: { address: string }) => {
-      const who = this.of(ih, e.address);
-      if (who) this.ledger.banned(who.did);
-    };
-    t.on('verified', onVerified);
-    t.on('hash-failed', onHashFailed);
-    t.on('peer-banned', onBanned);
-    return () => {
-      t.off('verified', onVerified);
-      t.off('hash-failed', onHashFailed);
-      t.off('peer-banned', onBanned);
-    };
+  // A torrent's verdicts on pieces and peers, credited to the identities behind them (the node
+  // feeds every tracked torrent's 'verified', 'hash-failed' and 'peer-banned' here).
+
+  verified(t: TorrentHandle, index: number, contributors: string[] = []): void {
+    if (contributors.length === 0 || this.#byPeer.size === 0) return;
+    const size = pieceBytes(t, index);
+    for (const address of contributors) {
+      const who = this.of(t.infoHashHex, address);
+      if (who) this.ledger.verified(who.did, size / contributors.length);
+    }
+  }
+
+  hashFailed(t: TorrentHandle, contributors: string[] = []): void {
+    for (const address of contributors) {
+      const who = this.of(t.infoHashHex, address);
+      if (who) this.ledger.hashFailed(who.did);
+    }
+  }
+
+  banned(t: TorrentHandle, address: string): void {
+    const who = this.of(t.infoHashHex, address);
+    if (who) this.ledger.banned(who.did);
   }
 
   /** Calls `listener` each time a peer proves an identity (with its connection, to send it messages). */

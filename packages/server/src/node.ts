@@ -12,6 +12,7 @@ import { PeerLedger } from './peer-ledger.ts';
 import { ControlServer } from './control.ts';
 import { createNodeApi } from './node-api.ts';
 import { loadEngine } from './engine.ts';
+import type { TransferEvent } from './engine.ts';
 import { CliError, UsageError, errorMessage } from './errors.ts';
 import { resolveInfoHash } from './infohash.ts';
 import { IdentifiedPeers } from './identified-peers.ts';
@@ -103,6 +104,11 @@ export function dhtPortOf(session: SessionHandle): number | undefined {
   return typeof h.dhtPort === 'number' ? h.dhtPort : undefined;
 }
 
+/** A listener of every tracked torrent's events (CascadeNode.onTorrentEvent). */
+export type TorrentTap = (t: TorrentHandle, ...args: any[]) => void;
+const NO_STOPS: (() => void)[] = [];
+const untrackNothing = (): void => {};
+
 export class CascadeNode {
   readonly session: SessionHandle;
   readonly db: StateDB;
@@ -135,6 +141,8 @@ export class CascadeNode {
   readonly content: NodeContent;
   #untrack = new Map<string, () => void>();
   #stopping: Promise<void> | undefined;
+  /** Listeners of every tracked torrent's events (onTorrentEvent), by event. */
+  #taps = new Map<string, TorrentTap[]>();
 
   constructor(parts: {
     session: SessionHandle;
@@ -174,9 +182,10 @@ export class CascadeNode {
       }
       return secrets;
     });
-    this.watchers.push(this.privateShares.watch);
+    this.privateShares.follow(this);
     this.content = new NodeContent(this);
-    this.watchers.push(this.content.watch);
+    this.content.follow();
+    this.#followTorrents();
     this.model.cannotMove = (ih) => (this.privateShares.view(ih) ? 'a private share’s data cannot be moved yet: its plaintext and ciphertext live apart, and a move knows only the ciphertext' : undefined);
     this.privateShares.onChange = (ih) => {
       summaryCache(this).touch(ih);
@@ -306,53 +315,121 @@ export class CascadeNode {
     if (replan) this.queue.poke();
   }
 
-  /** Keeps the DB's view of a torrent current and feeds its traffic to the peer ledger. */
+  /** Keeps the DB's view of a torrent current and feeds its traffic to the peer ledger. Its
+   *  events reach the node's taps (onTorrentEvent): nothing is attached to the torrent itself. */
   track(t: TorrentHandle): void {
     const ih = t.infoHashHex;
     if (this.#untrack.has(ih)) return;
-    this.ledger.attach(t);
     this.network?.soon(); // its trackers may be new STUN servers
-    // DB writes from events are best effort: losing a status update must not crash the node.
-    const safely = (fn: () => void) => () => {
-      try {
-        fn();
-      } catch (err) {
-        this.out.note(`state DB update failed for ${ih}: ${errorMessage(err)}`);
-      }
+    const stopWatchers = this.watchers.length > 0 ? this.watchers.map((w) => w(t)) : NO_STOPS;
+    this.#untrack.set(ih, stopWatchers === NO_STOPS ? untrackNothing : () => {
+      for (const stop of stopWatchers) stop();
+    });
+    this.#emitTap('tracked', t);
+  }
+
+  /**
+   * Calls `fn(torrent, ...args)` for `event` of every torrent this node tracks, and for two of its
+   * own: 'tracked' (a torrent is followed from now on) and 'untracked' (no longer). One listener
+   * for all torrents, where a listener per torrent cost closures and arrays on each of 10,000.
+   */
+  onTorrentEvent(event: string, fn: TorrentTap): () => void {
+    let list = this.#taps.get(event);
+    if (!list) {
+      this.#taps.set(event, (list = []));
+      if (event !== 'tracked' && event !== 'untracked') this.#subscribe(event);
+    }
+    list.push(fn);
+    return () => {
+      const i = list.indexOf(fn);
+      if (i >= 0) list.splice(i, 1);
     };
-    const onMetadata = () => {
+  }
+
+  /** Whether the node follows this torrent now (tracked and not yet removed). */
+  isTracked(infoHash: string): boolean {
+    return this.#untrack.has(infoHash);
+  }
+
+  #subscribe(event: string): void {
+    const deliver = (t: TorrentHandle, ...args: unknown[]) => {
+      if (this.#untrack.has(t.infoHashHex)) this.#emitTap(event, t, ...args);
+    };
+    if (this.session.onTorrentEvent) {
+      this.session.onTorrentEvent(event, deliver);
+      return;
+    }
+    // A session without a session-wide feed (a stand-in): a listener per torrent after all.
+    this.watchers.push((t) => {
+      const fn = (...args: unknown[]) => deliver(t, ...args);
+      t.on(event, fn);
+      return () => void t.off(event, fn);
+    });
+  }
+
+  #emitTap(event: string, t: TorrentHandle, ...args: unknown[]): void {
+    const list = this.#taps.get(event);
+    if (!list) return;
+    for (const fn of [...list]) {
+      try {
+        fn(t, ...args);
+      } catch (err) {
+        this.out.note(`${event} of ${t.infoHashHex}: ${errorMessage(err)}`);
+      }
+    }
+  }
+
+  #untrackOne(ih: string, handle?: TorrentHandle): void {
+    const off = this.#untrack.get(ih);
+    if (!off) return;
+    off();
+    this.#untrack.delete(ih);
+    const t = handle ?? this.session.get(ih);
+    if (t) this.#emitTap('untracked', t);
+  }
+
+  /** What the node itself does on its torrents' events: the DB's view and the peer ledger. */
+  #followTorrents(): void {
+    this.onTorrentEvent('metadata', (t) => {
       const m = t.metainfo;
       if (!m) return;
+      const ih = t.infoHashHex;
       // Kept as .torrent bytes: after a restart the torrent has its name, size and files at once,
       // paused or not, without asking peers again (issue 20, defect 3).
-      void loadEngine().then((lib) => safely(() => this.db.updateMeta(ih, { name: m.name, length: m.length, pieceCount: m.pieceCount, torrent: lib.encodeTorrent(m) }))());
-    };
-    const onDone = safely(() => {
-      // The engine says 'done' again each time a seed starts (every restart): only a download
-      // that fetched something in this run (or a first completion) is a new completion time.
-      const fresh = t.stats().downloaded > 0 || this.db.completedAt(ih) == null;
-      this.db.setStatus(ih, 'seeding', fresh ? { completedAt: Date.now() } : {});
-      // A finished download moves from the download slots to the seeding ones.
-      this.queue.finished(ih);
+      void loadEngine().then((lib) => this.#dbWrite(ih, () => this.db.updateMeta(ih, { name: m.name, length: m.length, pieceCount: m.pieceCount, torrent: lib.encodeTorrent(m) })));
     });
-    const onError = (err: unknown) =>
-      safely(() => {
+    this.onTorrentEvent('done', (t) => {
+      const ih = t.infoHashHex;
+      this.#dbWrite(ih, () => {
+        // The engine says 'done' again each time a seed starts (every restart): only a download
+        // that fetched something in this run (or a first completion) is a new completion time.
+        const fresh = t.stats().downloaded > 0 || this.db.completedAt(ih) == null;
+        this.db.setStatus(ih, 'seeding', fresh ? { completedAt: Date.now() } : {});
+        // A finished download moves from the download slots to the seeding ones.
+        this.queue.finished(ih);
+      });
+    });
+    this.onTorrentEvent('error', (t, err: unknown) => {
+      const ih = t.infoHashHex;
+      this.#dbWrite(ih, () => {
         this.db.setStatus(ih, 'error', { error: errorMessage(err) });
         this.queue.poke();
-      })();
-    const stopIdentities = this.identified.attach(t);
-    const stopWatchers = this.watchers.map((w) => w(t));
-    t.on('metadata', onMetadata);
-    t.on('done', onDone);
-    t.on('error', onError);
-    this.#untrack.set(ih, () => {
-      t.off('metadata', onMetadata);
-      t.off('done', onDone);
-      t.off('error', onError);
-      stopIdentities();
-      for (const stop of stopWatchers) stop();
-      this.ledger.detach(ih);
+      });
     });
+    this.onTorrentEvent('transfer', (_t, ev: TransferEvent) => this.ledger.transfer(ev));
+    this.onTorrentEvent('peer-banned', (_t, ev: { address: string; reason?: string }) => this.ledger.banned(ev.address, ev.reason ?? ''));
+    this.onTorrentEvent('verified', (t, index: number, contributors?: string[]) => this.identified.verified(t, index, contributors));
+    this.onTorrentEvent('hash-failed', (t, _index: number, contributors?: string[]) => this.identified.hashFailed(t, contributors));
+    this.onTorrentEvent('peer-banned', (t, ev: { address: string }) => this.identified.banned(t, ev.address));
+  }
+
+  /** DB writes from events are best effort: losing a status update must not crash the node. */
+  #dbWrite(ih: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.out.note(`state DB update failed for ${ih}: ${errorMessage(err)}`);
+    }
   }
 
   /** Full infohash for a user's argument (full hash or unique prefix), among live and stored torrents. */
@@ -399,8 +476,7 @@ export class CascadeNode {
     for (const infoHash of infoHashes) {
       try {
         const plaintext = this.privateShares.plaintextRoot(infoHash);
-        this.#untrack.get(infoHash)?.();
-        this.#untrack.delete(infoHash);
+        this.#untrackOne(infoHash);
         const savePath = this.db.getTorrent(infoHash)?.savePath;
         if (this.session.get(infoHash)) await this.session.remove(infoHash, { deleteData });
         else if (deleteData) {
@@ -498,11 +574,12 @@ export class CascadeNode {
       await attempt(() => this.content.close());
       // The last traffic totals are sampled while the torrents still run, and written before the DB closes.
       await attempt(() => this.model.stop());
+      // Handles kept from before the session closes: the 'untracked' listeners get them after.
+      const running = new Map(this.session.list().map((t) => [t.infoHashHex, t]));
       await attempt(() => this.session.close());
       this.onion?.client.close();
       this.network?.stop();
-      for (const off of this.#untrack.values()) off();
-      this.#untrack.clear();
+      for (const ih of [...this.#untrack.keys()]) this.#untrackOne(ih, running.get(ih));
       await attempt(() => this.ledger.close());
       await attempt(() => this.identified.close());
       await attempt(() => this.db.close());

@@ -4,7 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import type net from 'node:net';
 import path from 'node:path';
-import type { AddTorrentOptions, IceServer, LocalTracker, RateLimits, SessionCounters, SessionHandle, SessionHealth, SessionOptions, TorrentSource, TransportCounts } from '../api.ts';
+import type { AddTorrentOptions, IceServer, LocalTracker, RateLimits, SessionCounters, SessionHandle, SessionHealth, SessionOptions, TorrentHandle, TorrentSource, TransportCounts } from '../api.ts';
+import { Emitter } from '../emitter.ts';
 import { newTally, snapshot } from '../counters.ts';
 import { TrackerClient } from '../discovery/tracker-client.ts';
 import { toHex } from '../hex.ts';
@@ -189,7 +190,16 @@ export class Session implements SessionHandle {
       rateLimits: this.limitBuckets,
       storageMover: fsStorageMover,
       tally: this.tally,
+      torrentEvents: this.torrentEvents,
     });
+  }
+
+  private readonly torrentEvents = new Emitter();
+
+  /** Follows one event of every torrent of this session (see SessionHandle.onTorrentEvent). */
+  onTorrentEvent(event: string, fn: (t: TorrentHandle, ...args: any[]) => void): () => void {
+    this.torrentEvents.on(event, fn);
+    return () => void this.torrentEvents.off(event, fn);
   }
 
   /** What the scheduler holds now: torrents ticked each second, torrents asleep until a known

@@ -20,14 +20,19 @@ export class TorrentEvidence {
   #node: CascadeNode;
   #byTorrent = new Map<string, TorrentEvidenceRecord>();
   #timer: NodeJS.Timeout;
-  #watcher: (t: TorrentHandle) => () => void;
+  #stops: (() => void)[];
 
   constructor(node: CascadeNode) {
     this.#node = node;
-    this.#watcher = (t) => this.#attach(t);
-    node.watchers.push(this.#watcher);
-    // Torrents tracked before this existed (none when the server builds it before loading the library).
-    for (const t of node.session.list()) this.#attach(t);
+    // One listener for every tracked torrent; a record only for those that saw a failure.
+    this.#stops = [
+      node.onTorrentEvent('hash-failed', (t) => void this.#record(t.infoHashHex).hashFailures++),
+      node.onTorrentEvent('peer-banned', (t, ev: { address: string }) => {
+        const r = this.#record(t.infoHashHex);
+        if (r.banned.size < MAX_BANNED) r.banned.add(ev.address);
+      }),
+      node.onTorrentEvent('untracked', (t) => void this.#byTorrent.delete(t.infoHashHex)),
+    ];
     // Incoming connections come and go; a sample a minute says "the last one was 3 h ago" well enough.
     this.#timer = setInterval(() => this.sampleIncoming(), INCOMING_SAMPLE_MS);
     this.#timer.unref();
@@ -43,22 +48,6 @@ export class TorrentEvidence {
     return r;
   }
 
-  #attach(t: TorrentHandle): () => void {
-    const ih = t.infoHashHex;
-    const onHashFailed = () => void this.#record(ih).hashFailures++;
-    const onBanned = (ev: { address: string }) => {
-      const r = this.#record(ih);
-      if (r.banned.size < MAX_BANNED) r.banned.add(ev.address);
-    };
-    t.on('hash-failed', onHashFailed);
-    t.on('peer-banned', onBanned);
-    return () => {
-      t.off('hash-failed', onHashFailed);
-      t.off('peer-banned', onBanned);
-      this.#byTorrent.delete(ih);
-    };
-  }
-
   /** Incoming peers connected now (and remembers when there last were some). */
   sampleIncoming(): number {
     const n = incomingPeers(this.#node.session);
@@ -68,7 +57,6 @@ export class TorrentEvidence {
 
   close(): void {
     clearInterval(this.#timer);
-    const i = this.#node.watchers.indexOf(this.#watcher);
-    if (i >= 0) this.#node.watchers.splice(i, 1);
+    for (const stop of this.#stops) stop();
   }
 }

@@ -45,13 +45,13 @@ export class NodeContent {
     }
   }
 
-  /** A node watcher: index a torrent's files whenever it completes (and now, if it already has). */
-  readonly watch = (t: TorrentHandle): (() => void) => {
-    const onDone = () => void this.index(t);
-    t.on('done', onDone);
-    if (t.stats().progress >= 1 && t.metainfo) onDone();
-    return () => t.off('done', onDone);
-  };
+  /** Indexes a torrent's files whenever it completes (and when tracked, if it already has). */
+  follow(): void {
+    this.#node.onTorrentEvent('done', (t) => void this.index(t));
+    this.#node.onTorrentEvent('tracked', (t) => {
+      if (t.stats().progress >= 1 && t.metainfo) void this.index(t);
+    });
+  }
 
   /** Computes the missing content ids of a torrent's complete files, then publishes it if it is public. */
   index(t: TorrentHandle): Promise<void> {

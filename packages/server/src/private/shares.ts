@@ -83,24 +83,27 @@ export class PrivateShares {
     this.#identity = identity;
   }
 
-  /** A node watcher (CascadeNode.watchers): follows a torrent while it is tracked. */
-  readonly watch = (t: TorrentHandle): (() => void) => {
-    // Nothing stays attached to a torrent that is no private share (a node may hold 10,000).
-    let stopped = false;
-    const onMetadata = () => void this.#inspect(t, () => stopped);
-    if (t.metainfo) onMetadata();
-    else t.once('metadata', onMetadata);
-    return () => {
-      stopped = true;
-      t.off('metadata', onMetadata);
-      const share = this.#shares.get(t.infoHashHex);
-      this.#shares.delete(t.infoHashHex);
-      this.#decisions.delete(t.infoHashHex);
-      this.#cipherStored.delete(t.infoHashHex);
+  /** Follows the node's torrents while they are tracked: each is looked at once its metadata is
+   *  there. Nothing stays attached to a torrent that is no private share (a node may hold 10,000). */
+  follow(node: {
+    onTorrentEvent(event: string, fn: (t: TorrentHandle, ...args: any[]) => void): () => void;
+    isTracked(infoHash: string): boolean;
+  }): void {
+    const inspect = (t: TorrentHandle) => {
+      if (t.metainfo) void this.#inspect(t, () => !node.isTracked(t.infoHashHex));
+    };
+    node.onTorrentEvent('tracked', inspect);
+    node.onTorrentEvent('metadata', inspect);
+    node.onTorrentEvent('untracked', (t) => {
+      const ih = t.infoHashHex;
+      const share = this.#shares.get(ih);
+      this.#shares.delete(ih);
+      this.#decisions.delete(ih);
+      this.#cipherStored.delete(ih);
       share?.detach?.();
       void share?.writer?.close();
-    };
-  };
+    });
+  }
 
   /** This node's own recipient key (added to every share it makes for recipients). */
   ownRecipientKey(): Uint8Array {

@@ -107,32 +107,36 @@ export class ReceiptExchange {
     });
   }
 
-  /** A node watcher (CascadeNode.watchers): counts a torrent's verified pieces per seeder. */
-  readonly watch = (t: TorrentHandle): (() => void) => {
-    const ih = t.infoHashHex;
-    const onVerified = (index: number, contributors: string[] = []) => {
-      const share = Math.floor(pieceBytes(t, index) / Math.max(1, contributors.length));
-      let credited = false;
-      for (const address of contributors) {
-        const who = this.#peers.of(ih, address);
-        if (who) credited = this.#credit(ih, address, who.account.toLowerCase(), share) || credited;
-      }
-      // The last piece: what is not yet in a receipt goes into a last one now, while the seeders
-      // are still connected (two seeds part a moment later).
-      if (credited && t.stats().progress >= 1) signRest();
-    };
-    const signRest = () => {
-      for (const o of this.#owed.values()) if (o.infoHash === ih && o.total > o.signed) this.#track(this.#sign(o));
-    };
-    // Also at 'done' (a download whose last pieces came from plain peers, say).
-    const onDone = signRest;
-    t.on('verified', onVerified);
-    t.on('done', onDone);
+  /** Counts every tracked torrent's verified pieces per seeder (one listener for all of them);
+   *  returns how to stop. */
+  follow(node: { onTorrentEvent(event: string, fn: (t: TorrentHandle, ...args: any[]) => void): () => void }): () => void {
+    const stops = [
+      node.onTorrentEvent('verified', (t, index: number, contributors: string[] = []) => this.#verified(t, index, contributors)),
+      // Also at 'done' (a download whose last pieces came from plain peers, say).
+      node.onTorrentEvent('done', (t) => this.#signRest(t.infoHashHex)),
+    ];
     return () => {
-      t.off('verified', onVerified);
-      t.off('done', onDone);
+      for (const stop of stops) stop();
     };
-  };
+  }
+
+  #verified(t: TorrentHandle, index: number, contributors: string[]): void {
+    if (contributors.length === 0) return;
+    const ih = t.infoHashHex;
+    const share = Math.floor(pieceBytes(t, index) / contributors.length);
+    let credited = false;
+    for (const address of contributors) {
+      const who = this.#peers.of(ih, address);
+      if (who) credited = this.#credit(ih, address, who.account.toLowerCase(), share) || credited;
+    }
+    // The last piece: what is not yet in a receipt goes into a last one now, while the seeders
+    // are still connected (two seeds part a moment later).
+    if (credited && t.stats().progress >= 1) this.#signRest(ih);
+  }
+
+  #signRest(ih: string): void {
+    for (const o of this.#owed.values()) if (o.infoHash === ih && o.total > o.signed) this.#track(this.#sign(o));
+  }
 
   /** Counts bytes for a seeder; true when it is owed something not yet in a receipt. */
   #credit(infoHash: string, address: string, account: string, bytes: number): boolean {

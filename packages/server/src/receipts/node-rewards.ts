@@ -24,7 +24,7 @@ export function attachRewards(node: CascadeNode, config: ChainConfig, terms?: Re
   const chain = new ChainService(config, opts);
   const store = new ReceiptStore(join(stateDir, 'chain', 'receipts.db'));
   const receipts = new ReceiptExchange(store, node.identified, chain, node.out, terms);
-  node.watchers.push(receipts.watch);
+  const unfollow = receipts.follow(node);
   const handlers = chainRpc(chain, registryHost(node), receipts);
   node.control?.extend(handlers);
   let started = false;
@@ -41,8 +41,7 @@ export function attachRewards(node: CascadeNode, config: ChainConfig, terms?: Re
       receipts.close();
       await chain.close();
       store.close();
-      const i = node.watchers.indexOf(receipts.watch);
-      if (i >= 0) node.watchers.splice(i, 1);
+      unfollow();
     },
   };
 }
