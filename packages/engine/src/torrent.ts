@@ -18,6 +18,7 @@ import { TorrentHashes } from './torrent-hashes.ts';
 import { isDiskError } from './counters.ts';
 import { toHex } from './hex.ts';
 import { hasV1 } from './torrent-v2.ts';
+import { sharedTiers } from './discovery/shared-tiers.ts';
 
 export type { TorrentContext } from './torrent-context.ts';
 
@@ -59,7 +60,7 @@ export class Torrent extends TorrentHashes implements TorrentHandle {
         known.add(t);
       }
     }
-    this.trackerUrls = tiers;
+    this.trackerUrls = sharedTiers(tiers);
     const webSeeds = [...(src.webSeeds ?? []), ...(opts.mirrors ?? [])];
     if (webSeeds.length) this.webSeedUrls = webSeeds;
     for (const p of [...(src.peers ?? []), ...(opts.peers ?? [])]) this.addPeer(p, 'manual');

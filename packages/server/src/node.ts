@@ -12,6 +12,7 @@ import { PeerLedger } from './peer-ledger.ts';
 import { ControlServer } from './control.ts';
 import { createNodeApi } from './node-api.ts';
 import { loadEngine } from './engine.ts';
+import { MemoryReducer } from './memory-reducer.ts';
 import type { TransferEvent } from './engine.ts';
 import { CliError, UsageError, errorMessage } from './errors.ts';
 import { resolveInfoHash } from './infohash.ts';
@@ -141,6 +142,8 @@ export class CascadeNode {
   readonly content: NodeContent;
   #untrack = new Map<string, () => void>();
   #stopping: Promise<void> | undefined;
+  /** Collects a burst's garbage (adds, a start's loads) once the node is quiet again. */
+  readonly memory = new MemoryReducer();
   /** Listeners of every tracked torrent's events (onTorrentEvent), by event. */
   #taps = new Map<string, TorrentTap[]>();
 
@@ -321,6 +324,7 @@ export class CascadeNode {
     const ih = t.infoHashHex;
     if (this.#untrack.has(ih)) return;
     this.network?.soon(); // its trackers may be new STUN servers
+    this.memory.activity();
     const stopWatchers = this.watchers.length > 0 ? this.watchers.map((w) => w(t)) : NO_STOPS;
     this.#untrack.set(ih, stopWatchers === NO_STOPS ? untrackNothing : () => {
       for (const stop of stopWatchers) stop();
@@ -571,6 +575,7 @@ export class CascadeNode {
       // Before the session closes: the gateway forgets our mappings while the port still listens.
       await attempt(() => this.portMapping?.stop());
       this.queue.close();
+      this.memory.close();
       await attempt(() => this.content.close());
       // The last traffic totals are sampled while the torrents still run, and written before the DB closes.
       await attempt(() => this.model.stop());

@@ -7,6 +7,7 @@ import type { Connection } from '../platform.ts';
 import { TrackerClient, type TrackerClientOptions } from './tracker-client.ts';
 import { WsTrackerClient, type SwarmView } from './tracker-ws.ts';
 import { isWsTracker, type WsTrackerPool } from './ws-pool.ts';
+import { sharedTiers } from './shared-tiers.ts';
 
 export interface HybridTrackerOptions {
   pool: WsTrackerPool;
@@ -27,7 +28,7 @@ export class HybridTrackerClient extends TrackerClient {
     const getStats = opts.getStats;
     const ipTiers = hybrid.ipTrackers === false ? [] : opts.tiers.map((t) => t.filter((u) => !isWsTracker(u))).filter((t) => t.length > 0);
     // The caller's options object, with the IP tiers only (not a copy: one per torrent).
-    opts.tiers = ipTiers;
+    opts.tiers = sharedTiers(ipTiers);
     super(opts);
     if (wsUrls.length > 0) {
       this.ws = new WsTrackerClient({

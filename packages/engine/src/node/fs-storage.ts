@@ -49,21 +49,22 @@ export function filePaths(meta: Metainfo, savePath: string): string[] {
 /** Where file `i` of `meta` lives, made on demand: 100,000 absolute paths kept cost 10 MB. */
 function filePathOf(meta: Metainfo, savePath: string): (i: number) => string {
   const root = rootOf(meta, savePath);
-  if (!meta.multiFile) return () => root;
+  return (i) => fileIn(meta, root, i);
+}
+
+function fileIn(meta: Metainfo, root: string, i: number): string {
+  if (!meta.multiFile) return root;
   // Components are checked (no separators, '.', '..' or drive letters), so joining them is enough:
   // path.resolve per file cost 700 bytes of garbage each, 70 MB for 100,000 files.
-  return (i) => {
-    const parts = meta.files[i]!.path;
-    for (const c of parts) if (c === '..' || c === '.' || c.includes('/') || c.includes(path.sep)) {
-      throw new StorageError(`file path escapes the download folder: ${parts.join('/')}`);
-    }
-    return root + path.sep + parts.join(path.sep);
-  };
+  const parts = meta.files[i]!.path;
+  for (const c of parts) if (c === '..' || c === '.' || c.includes('/') || c.includes(path.sep)) {
+    throw new StorageError(`file path escapes the download folder: ${parts.join('/')}`);
+  }
+  return root + path.sep + parts.join(path.sep);
 }
 
 export class FsStorage implements Storage {
   private meta: Metainfo;
-  private fileAt: (file: number) => string;
   private root: string;
   /** Open files (none while the torrent is idle: its storage is closed then). Shared empties until
    *  the first open, so 10,000 idle torrents hold no maps. */
@@ -81,7 +82,11 @@ export class FsStorage implements Storage {
     this.meta = meta;
     this.savePath = savePath;
     this.root = rootOf(meta, savePath);
-    this.fileAt = filePathOf(meta, savePath);
+  }
+
+  /** A method, not a closure made per torrent: 10,000 idle storages hold no function each. */
+  private fileAt(file: number): string {
+    return fileIn(this.meta, this.root, file);
   }
 
   private handle(file: number, create: boolean): Promise<fs.FileHandle> {

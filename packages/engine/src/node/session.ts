@@ -34,6 +34,7 @@ import { fsStorageMover } from './move-data.ts';
 import { Scheduler } from '../scheduler.ts';
 import type { ChangeFeed } from '../change-log.ts';
 import { RateLimitPair } from '../swarm/rate-limiter.ts';
+import { sharedTiers } from '../discovery/shared-tiers.ts';
 
 export const CLIENT_NAME = 'Cascade 0.1.0';
 const PEER_ID_PREFIX = '-CS0100-';
@@ -220,7 +221,7 @@ export class Session implements SessionHandle {
     const pd = this.opts.privateDiscovery;
     if (!pd) throw new Error('private discovery is not configured');
     const pool = pd.WebSocket && this.wsPool ? (this.hiddenPool ??= this.hiddenWsPool(pd.WebSocket)) : undefined;
-    opts.tiers = opts.tiers.map((t) => t.filter((u) => /^(https?|udp):\/\//i.test(u) || (pool && /^wss?:\/\//i.test(u)))).filter((t) => t.length > 0);
+    opts.tiers = sharedTiers(opts.tiers.map((t) => t.filter((u) => /^(https?|udp):\/\//i.test(u) || (pool && /^wss?:\/\//i.test(u)))).filter((t) => t.length > 0));
     return this.createTracker({ ...opts, http: pd.tracker, udp: () => pd.tracker }, pool, true);
   }
 
@@ -307,7 +308,7 @@ export class Session implements SessionHandle {
     // Failing closed: without circuits a private-discovery torrent would announce from our address.
     if (opts.privateDiscovery && !this.opts.privateDiscovery) throw new Error('private discovery needs relays: give the node a directory (--directory URL)');
     let t: Torrent;
-    const savePath = path.resolve(opts.savePath);
+    const savePath = sharedPath(path.resolve(opts.savePath));
     if (typeof source === 'string') {
       const m = parseTorrentId(source);
       const existing = this.torrents.get(m.infoHashHex);
@@ -425,4 +426,13 @@ export class Session implements SessionHandle {
     this.hiddenPool?.close();
     await Promise.allSettled([this.dht?.close(), this.udp?.close(), this.hasher.close()]);
   }
+}
+
+/** Save paths, one string each: 10,000 torrents in one folder hold one copy of its path. */
+const savePaths = new Map<string, string>();
+function sharedPath(p: string): string {
+  const have = savePaths.get(p);
+  if (have !== undefined) return have;
+  if (savePaths.size < 10_000) savePaths.set(p, p);
+  return p;
 }

@@ -1,0 +1,83 @@
+// Gives back the garbage of a burst (10,000 torrents added or loaded at a start) once the node is
+// quiet again. V8 collects its old generation only when that reaches a limit it grows as the heap
+// grows, so a burst's garbage can sit there indefinitely: measured at 10,000 torrents, 100 MB of
+// 244 MB used was garbage 8 s after the last add (RSS 396 MB, 323 MB after one full collection).
+// Nothing runs while the node is idle: the one timer is armed by activity and fires once.
+import v8 from 'node:v8';
+import vm from 'node:vm';
+
+type GcFunction = (opts?: { type?: 'major' | 'minor'; execution?: 'sync' | 'async'; flavor?: 'regular' | 'last-resort' }) => void;
+
+let gcFunction: GcFunction | null | undefined;
+
+/** V8's gc(), reached without --expose-gc on the command line (and without a global `gc`):
+ *  setting the flag at run time exposes it in contexts made afterwards. */
+function collector(): GcFunction | null {
+  if (gcFunction === undefined) {
+    try {
+      v8.setFlagsFromString('--expose-gc');
+      const fn = vm.runInNewContext('gc') as unknown;
+      gcFunction = typeof fn === 'function' ? (fn as GcFunction) : null;
+    } catch {
+      gcFunction = null;
+    }
+  }
+  return gcFunction;
+}
+
+export interface MemoryReducerOptions {
+  /** How long the node must be quiet (no activity()) before collecting. */
+  quietMs?: number;
+  /** Heap growth since the last collection that makes one worth its pause (one full collection
+   *  of a 250 MB heap takes 100–300 ms). */
+  growthBytes?: number;
+}
+
+export class MemoryReducer {
+  readonly #quietMs: number;
+  readonly #growth: number;
+  #baseline = v8.getHeapStatistics().used_heap_size;
+  #lastActivity = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #closed = false;
+  /** Collections run (tests and diagnostics). */
+  collections = 0;
+
+  constructor(opts: MemoryReducerOptions = {}) {
+    this.#quietMs = opts.quietMs ?? 2000;
+    this.#growth = opts.growthBytes ?? 32 * 1024 * 1024;
+  }
+
+  /** Something that allocates happened (a torrent added or loaded): look again once it is quiet. */
+  activity(): void {
+    this.#lastActivity = performance.now();
+    if (this.#timer || this.#closed) return;
+    this.#arm(this.#quietMs);
+  }
+
+  #arm(ms: number): void {
+    this.#timer = setTimeout(() => this.#check(), ms);
+    this.#timer.unref();
+  }
+
+  #check(): void {
+    this.#timer = undefined;
+    const quietFor = performance.now() - this.#lastActivity;
+    // Re-armed for the rest of the quiet period rather than reset on every add (10,000 adds would
+    // otherwise make and clear 10,000 timers).
+    if (quietFor < this.#quietMs) return this.#arm(this.#quietMs - quietFor);
+    const used = v8.getHeapStatistics().used_heap_size;
+    if (used - this.#baseline < this.#growth) return;
+    const gc = collector();
+    if (!gc) return;
+    gc({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+    this.collections++;
+    this.#baseline = v8.getHeapStatistics().used_heap_size;
+  }
+
+  close(): void {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}
