@@ -37,6 +37,6 @@ if [ -n "${CASCADE_METRICS_TOKEN_FILE:-}" ]; then
   export CASCADE_METRICS_TOKEN
 fi
 
-# --max-semi-space-size=8: the launcher's own first-line flag (packages/cli/bin/cascade.js), which
+# --max-semi-space-size=8 --no-memory-reducer: the launcher's own first-line flags (packages/cli/bin/cascade.js), which
 # a direct `node cascade.js` would not apply.
-exec node --max-semi-space-size=8 "${CASCADE_APP:-/app}/packages/cli/bin/cascade.js" "$@"
+exec node --max-semi-space-size=8 --no-memory-reducer "${CASCADE_APP:-/app}/packages/cli/bin/cascade.js" "$@"
