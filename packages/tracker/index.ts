@@ -4,6 +4,7 @@
 export { startTracker } from './src/tracker.ts';
 export type { TrackerOptions, RunningTracker, RegisteredUser, UserStats } from './src/tracker.ts';
 export type { TurnOptions } from './src/turn-url.ts';
+export type { LocalWebSocket } from './src/local-ws.ts';
 export { runTrackerCli, parseTrackerArgs, CliUsageError } from './src/cli.ts';
 export type { StatsSnapshot } from './src/stats.ts';
 export type {

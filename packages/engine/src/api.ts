@@ -119,6 +119,11 @@ export interface LocalTracker {
   urls: readonly string[];
   /** Rejects (or throws) with the tracker's failure reason. */
   announce(req: LocalAnnounceRequest): Promise<LocalAnnounceReply> | LocalAnnounceReply;
+  /** Its WebSocket announce URL and how to open an in-process connection to it (an object with the
+   *  WebSocket members a tracker client uses: readyState, send, close, and 'open', 'message' and
+   *  'close' listeners). Torrents' WebSocket tiers with that URL then talk to it without a socket;
+   *  the messages, and what browsers see, are the same. */
+  webSocket?: { url: string; connect(): WebSocket };
 }
 
 export interface LocalAnnounceRequest {

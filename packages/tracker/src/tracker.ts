@@ -20,6 +20,7 @@ import type { StatsSnapshot } from './stats.ts';
 import type { SwarmCounts, TrackerStore, UserRecord } from './store.ts';
 import { createUdpServer } from './udp.ts';
 import type { WsTracker } from './ws.ts';
+import type { LocalWebSocket } from './local-ws.ts';
 
 export interface TrackerOptions {
   /** Bind address for all servers. Default 0.0.0.0. */
@@ -113,6 +114,13 @@ export interface RunningTracker {
    * HTTP. Rejects with the failure reason (private mode: this path carries no passkey).
    */
   announceLocal(a: LocalAnnounceInput): Promise<LocalAnnounceReply>;
+  /**
+   * With `ws: true`: a connection to the WebSocket tracker from this very process, with the part of
+   * the WebSocket interface a tracker client uses (local-ws.ts). Its announces and the offers and
+   * answers relayed to it are the same messages as over a socket, without the socket; it is not
+   * rate limited. Undefined without `ws`.
+   */
+  connectLocalWebSocket: (() => LocalWebSocket) | undefined;
   /** Seeds and leechers now. In-memory store only (it answers synchronously); use counts() with Redis. */
   swarm(infoHashHex: string): { complete: number; incomplete: number };
   counts(infoHashHex: string): Promise<SwarmCounts>;
@@ -263,6 +271,7 @@ export async function startTracker(opts: TrackerOptions = {}): Promise<RunningTr
   let closed: Promise<void> | undefined;
   return {
     announceLocal,
+    connectLocalWebSocket: ws ? ws.connectLocal : undefined,
     httpAnnounceUrl: urls.http,
     udpAnnounceUrl: urls.udp,
     wsAnnounceUrl: urls.ws,

@@ -14,6 +14,7 @@ import type { TrustedProxies } from './proxy.ts';
 import { trackerPath } from './query.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import type { RelayMessage } from './store.ts';
+import { LocalWebSocket } from './local-ws.ts';
 
 export interface WsOptions {
   core: TrackerCore;
@@ -37,13 +38,23 @@ const MAX_WS_INTERVAL = 120;
 const EVENTS = new Set(['started', 'completed', 'stopped']);
 
 interface Conn {
-  ws: WebSocket;
+  sock: ConnSocket;
+  /** The node's own torrents, in-process (connectLocal): not rate limited, never half-open. */
+  local: boolean;
   ip: string;
   passkey: string | undefined;
   peerIdHex: string | undefined;
   /** Swarms this socket announced in, as hex → binary infohash string. */
   swarms: Map<string, string>;
   alive: boolean;
+}
+
+/** What a connection needs of its socket: a `ws` WebSocket, or the in-process end (local-ws.ts). */
+interface ConnSocket {
+  /** Drops the message when the socket is not open or its reader is too far behind. */
+  send(payload: string): void;
+  ping(): void;
+  terminate(): void;
 }
 
 class WsFailure extends Error {
@@ -57,6 +68,8 @@ class WsFailure extends Error {
 }
 
 export interface WsTracker {
+  /** A connection from this very process (a node's own torrents): see local-ws.ts. */
+  connectLocal(): LocalWebSocket;
   close(): Promise<void>;
 }
 
@@ -82,9 +95,7 @@ export function attachWebSocket(server: http.Server, opts: WsOptions): Promise<W
   };
   server.on('upgrade', onUpgrade);
 
-  const send = (c: Conn, payload: string) => {
-    if (c.ws.readyState === c.ws.OPEN && c.ws.bufferedAmount < MAX_BUFFERED) c.ws.send(payload, noop);
-  };
+  const send = (c: Conn, payload: string) => c.sock.send(payload);
 
   const deliver = (msg: RelayMessage) => {
     const c = byPeer.get(msg.toPeerIdHex);
@@ -96,30 +107,55 @@ export function attachWebSocket(server: http.Server, opts: WsOptions): Promise<W
   };
 
   const onConnection = (ws: WebSocket, ip: string, passkey: string | undefined) => {
-    const c: Conn = { ws, ip, passkey, peerIdHex: undefined, swarms: new Map(), alive: true };
-    conns.add(c);
-    metrics.wsConnections++;
+    const sock: ConnSocket = {
+      send: (payload) => {
+        if (ws.readyState === ws.OPEN && ws.bufferedAmount < MAX_BUFFERED) ws.send(payload, noop);
+      },
+      ping: () => ws.ping(noop),
+      terminate: () => ws.terminate(),
+    };
+    const c = opened(sock, ip, passkey, false);
     ws.on('pong', () => (c.alive = true));
     ws.on('error', noop);
-    ws.on('message', (data: RawData, isBinary: boolean) => {
-      onMessage(c, data, isBinary).catch((err: unknown) => {
-        core.failure('ws');
-        const f = err instanceof WsFailure ? err : new WsFailure('announce', 'internal error');
-        const body: Record<string, unknown> = { action: f.action, 'failure reason': f.message };
-        if (f.infoHash !== undefined) body.info_hash = f.infoHash;
-        send(c, JSON.stringify(body));
-      });
+    ws.on('message', (data: RawData, isBinary: boolean) => received(c, isBinary ? Buffer.from(data as Buffer).toString('utf8') : String(data)));
+    ws.on('close', () => closed(c));
+  };
+
+  const connectLocal = (): LocalWebSocket => {
+    const client = new LocalWebSocket();
+    const c = opened({ send: (payload) => client.deliver(payload), ping: () => (c.alive = true), terminate: () => client.terminated() }, '', undefined, true);
+    client.attach({ message: (text) => received(c, text), closed: () => closed(c) });
+    return client;
+  };
+
+  const opened = (sock: ConnSocket, ip: string, passkey: string | undefined, local: boolean): Conn => {
+    const c: Conn = { sock, local, ip, passkey, peerIdHex: undefined, swarms: new Map(), alive: true };
+    conns.add(c);
+    // Sockets only: the gauge says how many browsers (and remote nodes) hold a connection.
+    if (!local) metrics.wsConnections++;
+    return c;
+  };
+
+  const received = (c: Conn, text: string) => {
+    if (!conns.has(c)) return;
+    onMessage(c, text).catch((err: unknown) => {
+      core.failure('ws');
+      const f = err instanceof WsFailure ? err : new WsFailure('announce', 'internal error');
+      const body: Record<string, unknown> = { action: f.action, 'failure reason': f.message };
+      if (f.infoHash !== undefined) body.info_hash = f.infoHash;
+      send(c, JSON.stringify(body));
     });
-    ws.on('close', () => {
-      conns.delete(c);
-      metrics.wsConnections--;
-      if (c.peerIdHex && byPeer.get(c.peerIdHex) === c) byPeer.delete(c.peerIdHex);
-      // The browser is gone, and so are its offers: leave every swarm it was in.
-      for (const ihHex of c.swarms.keys()) {
-        Promise.resolve(core.store.announce(leave(c, ihHex))).catch(noop);
-      }
-      c.swarms.clear();
-    });
+  };
+
+  const closed = (c: Conn) => {
+    if (!conns.delete(c)) return;
+    if (!c.local) metrics.wsConnections--;
+    if (c.peerIdHex && byPeer.get(c.peerIdHex) === c) byPeer.delete(c.peerIdHex);
+    // The browser is gone, and so are its offers: leave every swarm it was in.
+    for (const ihHex of c.swarms.keys()) {
+      Promise.resolve(core.store.announce(leave(c, ihHex))).catch(noop);
+    }
+    c.swarms.clear();
   };
 
   const leave = (c: Conn, ihHex: string) => ({
@@ -136,14 +172,14 @@ export function attachWebSocket(server: http.Server, opts: WsOptions): Promise<W
     numwant: 0,
   });
 
-  const onMessage = async (c: Conn, data: RawData, isBinary: boolean) => {
-    if (!limiter.allow(c.ip)) {
+  const onMessage = async (c: Conn, text: string) => {
+    if (!c.local && !limiter.allow(c.ip)) {
       metrics.rateLimited.ws++;
       throw new WsFailure('announce', 'rate limited: slow down');
     }
     let params: unknown;
     try {
-      params = JSON.parse(isBinary ? Buffer.from(data as Buffer).toString('utf8') : String(data));
+      params = JSON.parse(text);
     } catch {
       throw new WsFailure('announce', 'invalid JSON');
     }
@@ -246,20 +282,25 @@ export function attachWebSocket(server: http.Server, opts: WsOptions): Promise<W
   const pinger = setInterval(() => {
     for (const c of conns) {
       if (!c.alive) {
-        c.ws.terminate();
+        c.sock.terminate();
         continue;
       }
       c.alive = false;
-      c.ws.ping(noop);
+      c.sock.ping();
     }
   }, PING_MS);
   pinger.unref();
 
   return Promise.resolve(core.store.onRelay(owner, deliver)).then(() => ({
+    connectLocal,
     close: async () => {
       clearInterval(pinger);
       server.off('upgrade', onUpgrade);
-      for (const c of conns) c.ws.terminate();
+      for (const c of [...conns]) {
+        c.sock.terminate();
+        // A local end has no socket whose 'close' would follow.
+        if (c.local) closed(c);
+      }
       await new Promise<void>((r) => wss.close(() => r()));
     },
   }));

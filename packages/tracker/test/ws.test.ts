@@ -161,3 +161,76 @@ test('hostile WebSocket messages get a failure reason and the connection keeps w
   const [err] = (await once(stray, 'error').catch((e: unknown) => [e])) as [Error];
   assert.match(String(err), /404|Unexpected server response/);
 });
+
+/** The in-process end (connectLocalWebSocket) as a tracker client uses it: WHATWG-style listeners. */
+function localClient(): Client & { local: ReturnType<NonNullable<RunningTracker['connectLocalWebSocket']>> } {
+  const local = tracker.connectLocalWebSocket!();
+  const inbox: Record<string, unknown>[] = [];
+  local.addEventListener('message', (e) => inbox.push(JSON.parse(e.data!)));
+  return {
+    local,
+    ws: undefined as unknown as WebSocket,
+    send: (m) => local.send(typeof m === 'string' ? m : JSON.stringify(m)),
+    next: async (pred = () => true, ms = 3000) => {
+      const end = Date.now() + ms;
+      for (;;) {
+        const i = inbox.findIndex(pred);
+        if (i >= 0) return inbox.splice(i, 1)[0]!;
+        if (Date.now() > end) throw new Error(`no matching message; inbox: ${JSON.stringify(inbox)}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    },
+    close: async () => {
+      const closed = new Promise<void>((r) => local.addEventListener('close', () => r()));
+      local.close();
+      await closed;
+    },
+  };
+}
+
+test('an in-process connection announces, gets a browser’s offer, answers it, and leaves the swarm when closed', async () => {
+  const ih = bin(40);
+  const node = localClient();
+  assert.equal(node.local.readyState, 0, 'connecting until the caller has added its listeners');
+  assert.throws(() => node.local.send('{}'), /not open/);
+  await new Promise<void>((r) => node.local.addEventListener('open', () => r()));
+  assert.equal(node.local.readyState, 1);
+  const browser = await client();
+  try {
+    node.send({ action: 'announce', info_hash: ih, peer_id: bin(41), event: 'started', left: 0, uploaded: 0, downloaded: 0, numwant: 0, offers: [] });
+    const r = await node.next();
+    assert.deepEqual([r.action, r.info_hash, r.complete, r.incomplete], ['announce', ih, 1, 0]);
+    assert.equal(r.interval, 600, 'a seed without offers: the core interval, as over a socket');
+
+    browser.send({ action: 'announce', info_hash: ih, peer_id: bin(42), event: 'started', left: 9, numwant: 1, offers: [{ offer: { type: 'offer', sdp: 'from-browser' }, offer_id: bin(43) }] });
+    const offer = await node.next((m) => m.offer !== undefined);
+    assert.deepEqual(offer, { action: 'announce', offer: { type: 'offer', sdp: 'from-browser' }, offer_id: bin(43), peer_id: bin(42), info_hash: ih });
+    node.send({ action: 'announce', info_hash: ih, peer_id: bin(41), to_peer_id: bin(42), answer: { type: 'answer', sdp: 'from-node' }, offer_id: bin(43) });
+    const answer = await browser.next((m) => m.answer !== undefined);
+    assert.deepEqual(answer, { action: 'announce', answer: { type: 'answer', sdp: 'from-node' }, offer_id: bin(43), peer_id: bin(41), info_hash: ih });
+
+    // Hostile input on the local end gets a failure reason as on a socket, and the end keeps working.
+    node.send('not json');
+    assert.equal((await node.next((m) => m['failure reason'] !== undefined))['failure reason'], 'invalid JSON');
+
+    await node.close();
+    assert.equal(node.local.readyState, 3);
+    await waitFor(() => tracker.swarm(hexOf(ih)).complete === 0, 3000, 'the closed local end to leave the swarm');
+  } finally {
+    await browser.close();
+  }
+});
+
+test('in-process announces are not rate limited (past the 500-message burst a socket gets)', async () => {
+  const node = localClient();
+  await new Promise<void>((r) => node.local.addEventListener('open', () => r()));
+  for (let i = 0; i < 700; i++) node.send({ action: 'announce', info_hash: bin(100 + (i % 200)), peer_id: bin(99), left: 0, numwant: 0, offers: [] });
+  let answered = 0;
+  for (let i = 0; i < 700; i++) {
+    const m = await node.next();
+    assert.equal(m['failure reason'], undefined, JSON.stringify(m));
+    answered++;
+  }
+  assert.equal(answered, 700);
+  await node.close();
+});

@@ -77,11 +77,21 @@ export class WsTrackerPool {
     this.env = env;
   }
 
+  /** A tracker of this process reached without a socket (LocalTracker.webSocket). */
+  private local: { url: string; connect(): WebSocket } | undefined;
+
+  /** Sockets opened to `local.url` from now on are in-process ones. */
+  setLocal(local: { url: string; connect(): WebSocket } | undefined): void {
+    this.local = local;
+  }
+
   /** @internal */
   socket(url: string): TrackerSocket {
     let s = this.sockets.get(url);
     if (!s) {
-      s = new TrackerSocket(url, this.env.WebSocket ?? globalThis.WebSocket, () => this.sockets.delete(url));
+      const local = this.local?.url === url ? this.local : undefined;
+      const WS = this.env.WebSocket ?? globalThis.WebSocket;
+      s = new TrackerSocket(local ? () => local.connect() : () => new WS(url), () => this.sockets.delete(url));
       this.sockets.set(url, s);
     }
     return s;
@@ -161,13 +171,11 @@ export class TrackerSocket {
   private retries = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private destroyed = false;
-  private readonly url: string;
-  private readonly WS: typeof WebSocket;
+  private readonly dial: () => WebSocket;
   private readonly onEmpty: () => void;
 
-  constructor(url: string, WS: typeof WebSocket, onEmpty: () => void) {
-    this.url = url;
-    this.WS = WS;
+  constructor(dial: () => WebSocket, onEmpty: () => void) {
+    this.dial = dial;
     this.onEmpty = onEmpty;
   }
 
@@ -204,7 +212,7 @@ export class TrackerSocket {
     this.timer = undefined;
     let ws: WebSocket;
     try {
-      ws = new this.WS(this.url);
+      ws = this.dial();
     } catch (err) {
       this.down(`cannot connect: ${(err as Error).message}`);
       return;

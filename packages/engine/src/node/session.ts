@@ -110,7 +110,10 @@ export class Session implements SessionHandle {
     this.peerId = opts.peerId ?? makePeerId();
     this.peerIdHex = toHex(this.peerId);
     this.hasher = createNodeHasher();
-    if (opts.webrtc !== false) this.wsPool = new WsTrackerPool(this.peerId, nodeWebRtcEnv(opts.webrtc, this.outgoing));
+    if (opts.webrtc !== false) {
+      this.wsPool = new WsTrackerPool(this.peerId, nodeWebRtcEnv(opts.webrtc, this.outgoing));
+      this.wsPool.setLocal(opts.localTracker?.webSocket);
+    }
   }
 
   static async create(opts: SessionOptions = {}): Promise<Session> {
@@ -211,6 +214,8 @@ export class Session implements SessionHandle {
 
   setLocalTracker(local: LocalTracker | undefined): void {
     this.localTracker = local;
+    // The hidden pool (private discovery) never talks to the in-process tracker: it would list us.
+    this.wsPool?.setLocal(local?.webSocket);
   }
 
   /** A private-discovery torrent's trackers: HTTP and UDP through the private transport only, and
