@@ -75,8 +75,9 @@ export class MemoryReducer {
     if (used - this.#baseline < this.#growth) return;
     const gc = collector();
     if (!gc) return;
-    // One full, compacting collection ('last-resort' would run several: 2 × 0.2 s measured).
-    gc({ type: 'major', execution: 'sync' });
+    // 'last-resort' (two full collections, 2 × 0.2 s at 10,000 torrents) gives pages back to the OS
+    // that a regular one keeps: RSS 303 MB 5 s after 10,000 adds, 378 MB with a regular one.
+    gc({ type: 'major', execution: 'sync', flavor: 'last-resort' });
     this.collections++;
     this.#baseline = v8.getHeapStatistics().used_heap_size;
   }
