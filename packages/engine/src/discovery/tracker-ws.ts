@@ -220,7 +220,7 @@ export class WsTrackerClient {
     return p;
   }
 
-  private async announceUrl(u: UrlState, event: string | undefined, now = false): Promise<void> {
+  private announceUrl(u: UrlState, event: string | undefined, now = false): void {
     if (!this.running) return;
     if (u.busy) {
       if (!u.queued || event !== undefined) u.queued = { event };
@@ -228,17 +228,27 @@ export class WsTrackerClient {
     }
     u.busy = true;
     clearTimeout(u.timer);
+    const pacer = this.opts.pacer;
+    if (pacer && !now && event !== 'completed') {
+      // One message on a shared socket: the turn ends once it is sent. The line holds a callback,
+      // not a suspended async call (whenTurn).
+      pacer.whenTurn(this.opts.getStats().left > 0, (release) => {
+        release();
+        void this.sendAnnounce(u, event);
+      });
+      return;
+    }
+    void this.sendAnnounce(u, event);
+  }
+
+  /** announceUrl's second half, once it is this announce's turn (u.busy is set). */
+  private async sendAnnounce(u: UrlState, event: string | undefined): Promise<void> {
     try {
-      if (this.opts.pacer && !now && event !== 'completed') {
-        // One message on a shared socket: the turn ends once it is sent.
-        const release = await this.opts.pacer.turn(this.opts.getStats().left > 0).catch(() => undefined);
-        release?.();
-        if (!this.running) return;
-      }
+      if (!this.running) return;
       const params = this.params(event);
       if (event !== 'stopped' && event !== 'completed') {
         const n = this.offersWanted(u);
-        const offers = await this.makeOffers(u, n);
+        const offers = n > 0 ? await this.makeOffers(u, n) : [];
         if (!this.running) {
           for (const o of offers) {
             const p = u.offers.get(o.offer_id);
