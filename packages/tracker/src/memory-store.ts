@@ -81,6 +81,7 @@ export interface StoreMemory {
 }
 
 export class MemoryStore implements TrackerStore {
+  readonly pinsLocalPeers = true;
   private readonly sw = new PackedSwarms();
   /** Browser peers, by swarm number, for the swarms that have any. */
   private readonly ws = new Map<number, WsGroup>();
@@ -322,7 +323,7 @@ export class MemoryStore implements TrackerStore {
     if (a.event === 'completed' && (!prev || prev.left > 0)) this.sw.downloaded[s]!++;
     let p = prev;
     if (!p) {
-      p = { peerIdHex: a.peerIdHex, host: a.host, port: a.port, owner: a.owner, left: a.left, seenAt: now, uploaded: 0, downloaded: 0, slot: 0 };
+      p = { peerIdHex: a.peerIdHex, host: a.host, port: a.port, owner: a.owner, left: a.left, seenAt: a.pinned ? Infinity : now, uploaded: 0, downloaded: 0, slot: 0 };
       (seed ? group.seeds : group.leeches).add(p);
       this.peers++;
       this.wsPeers++;
@@ -336,7 +337,8 @@ export class MemoryStore implements TrackerStore {
     p.port = a.port;
     p.owner = a.owner;
     p.left = a.left;
-    p.seenAt = now;
+    // A pinned peer never ages out: its connection's close removes it (ws.ts).
+    p.seenAt = a.pinned ? Infinity : now;
     p.uploaded = a.uploaded;
     p.downloaded = a.downloaded;
     // Leechers, then seeds unless we are one, never ourselves; drawn like PackedPeers.pick.

@@ -59,6 +59,12 @@ export interface AnnounceInput {
    * as `written`. A store that answers later must leave `buf` alone (the caller reuses it).
    */
   into?: CompactSink;
+  /**
+   * A WebSocket peer of this process's own connection (ws.ts connectLocal): it stays until it
+   * stops or that connection closes, without re-announcing. Honoured by stores that say
+   * `pinsLocalPeers`; others keep their ttl (and the tracker then asks for re-announces as usual).
+   */
+  pinned?: boolean;
 }
 
 /** Where a synchronous store may write compact peers of one family (AnnounceInput.into). */
@@ -131,6 +137,8 @@ export interface PeerRelay {
 }
 
 export interface TrackerStore extends SwarmStore, Registry, PeerRelay {
+  /** Whether AnnounceInput.pinned is honoured. */
+  readonly pinsLocalPeers?: boolean;
   close(): Awaitable<void>;
 }
 

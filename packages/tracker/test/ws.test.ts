@@ -188,7 +188,7 @@ function localClient(): Client & { local: ReturnType<NonNullable<RunningTracker[
   };
 }
 
-test('an in-process connection announces, gets a browser’s offer, answers it, and leaves the swarm when closed', async () => {
+test('an in-process connection announces (a seed is pinned), gets a browser’s offer, answers it, and leaves the swarm when closed', async () => {
   const ih = bin(40);
   const node = localClient();
   assert.equal(node.local.readyState, 0, 'connecting until the caller has added its listeners');
@@ -200,7 +200,7 @@ test('an in-process connection announces, gets a browser’s offer, answers it, 
     node.send({ action: 'announce', info_hash: ih, peer_id: bin(41), event: 'started', left: 0, uploaded: 0, downloaded: 0, numwant: 0, offers: [] });
     const r = await node.next();
     assert.deepEqual([r.action, r.info_hash, r.complete, r.incomplete], ['announce', ih, 1, 0]);
-    assert.equal(r.interval, 600, 'a seed without offers: the core interval, as over a socket');
+    assert.equal(r.interval, 86_400, 'a seed without offers on the in-process connection is pinned: a day between checks');
 
     browser.send({ action: 'announce', info_hash: ih, peer_id: bin(42), event: 'started', left: 9, numwant: 1, offers: [{ offer: { type: 'offer', sdp: 'from-browser' }, offer_id: bin(43) }] });
     const offer = await node.next((m) => m.offer !== undefined);
@@ -233,4 +233,29 @@ test('in-process announces are not rate limited (past the 500-message burst a so
   }
   assert.equal(answered, 700);
   await node.close();
+});
+
+test('a pinned seed outlives the peer ttl; a socket seed does not', async () => {
+  const short = await startTracker({ host: '127.0.0.1', ws: true, interval: 1, peerTtl: 1 });
+  try {
+    const ih = bin(60);
+    const local = short.connectLocalWebSocket!();
+    await new Promise<void>((r) => local.addEventListener('open', () => r()));
+    const replies: Record<string, unknown>[] = [];
+    local.addEventListener('message', (e) => replies.push(JSON.parse(e.data!)));
+    local.send(JSON.stringify({ action: 'announce', info_hash: ih, peer_id: bin(61), event: 'started', left: 0, numwant: 0, offers: [] }));
+    const ws = new WebSocket(short.wsAnnounceUrl!);
+    await once(ws, 'open');
+    ws.send(JSON.stringify({ action: 'announce', info_hash: ih, peer_id: bin(62), event: 'started', left: 0, numwant: 0, offers: [] }));
+    await waitFor(() => short.swarm(hexOf(ih)).complete === 2, 3000, 'both seeds');
+    // Past the 1 s ttl and a sweep: the socket's seed is gone, the pinned one stays.
+    await waitFor(() => short.swarm(hexOf(ih)).complete === 1, 5000, 'the socket seed to expire');
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(short.swarm(hexOf(ih)).complete, 1, 'the pinned seed is still there');
+    local.close();
+    await waitFor(() => short.swarm(hexOf(ih)).complete === 0, 3000, 'the pinned seed to leave with its connection');
+    ws.close();
+  } finally {
+    await short.close();
+  }
 });

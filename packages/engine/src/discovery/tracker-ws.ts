@@ -121,6 +121,8 @@ export class WsTrackerClient {
   // Shared empties until the first offer or connection: a seed in a big library holds no maps.
   private peers = NO_ATTEMPTS as Map<string, Attempt>;
   private running = false;
+  /** URLs counted in the pacer's sources while running. */
+  private pacedSources = 0;
 
   constructor(opts: WsTrackerClientOptions) {
     this.opts = opts;
@@ -144,7 +146,6 @@ export class WsTrackerClient {
     if (this.running) return;
     this.running = true;
     this.pool.clients.add(this);
-    this.opts.pacer?.join(this.urls.length);
     for (const u of this.urls) {
       u.socket = this.pool.socket(u.url);
       u.socket.subscribe(this.infoHashBinary, {
@@ -159,6 +160,9 @@ export class WsTrackerClient {
       });
       u.status = { ...u.status, status: 'working' };
     }
+    // In-process trackers are not paced (see announceUrl), so they do not speed the seeds' rate.
+    this.pacedSources = this.urls.filter((u) => !u.socket.local).length;
+    this.opts.pacer?.join(this.pacedSources);
   }
 
   completed(): void {
@@ -188,7 +192,7 @@ export class WsTrackerClient {
     if (!this.running) return;
     this.running = false;
     this.pool.clients.delete(this);
-    this.opts.pacer?.join(-this.urls.length);
+    this.opts.pacer?.join(-this.pacedSources);
     // Answers still waiting for the offerer's data channel give up now, not 30 s after the stop.
     for (const a of this.peers.values()) a.abort?.();
     for (const u of this.urls) {
@@ -229,7 +233,10 @@ export class WsTrackerClient {
     u.busy = true;
     clearTimeout(u.timer);
     const pacer = this.opts.pacer;
-    if (pacer && !now && event !== 'completed') {
+    // An in-process tracker with no offers to make is a function call away: no turn (as the
+    // HTTP and UDP tiers to the node's own tracker take none). Offers cost WebRTC work: paced.
+    const free = u.socket.local && this.offersWanted(u) === 0;
+    if (pacer && !now && event !== 'completed' && !free) {
       // One message on a shared socket: the turn ends once it is sent. The line holds a callback,
       // not a suspended async call (whenTurn).
       pacer.whenTurn(this.opts.getStats().left > 0, (release) => {

@@ -94,7 +94,7 @@ export class WsTrackerPool {
     if (!s) {
       const local = this.local?.url === url ? this.local : undefined;
       const WS = this.env.WebSocket ?? globalThis.WebSocket;
-      s = new TrackerSocket(local ? () => local.connect() : () => new WS(url), () => this.sockets.delete(url));
+      s = new TrackerSocket(local ? () => local.connect() : () => new WS(url), () => this.sockets.delete(url), !!local);
       this.sockets.set(url, s);
     }
     return s;
@@ -176,10 +176,13 @@ export class TrackerSocket {
   private destroyed = false;
   private readonly dial: () => WebSocket;
   private readonly onEmpty: () => void;
+  /** To a tracker of this process (LocalTracker.webSocket): its messages cost no network. */
+  readonly local: boolean;
 
-  constructor(dial: () => WebSocket, onEmpty: () => void) {
+  constructor(dial: () => WebSocket, onEmpty: () => void, local = false) {
     this.dial = dial;
     this.onEmpty = onEmpty;
+    this.local = local;
   }
 
   get open(): boolean {
