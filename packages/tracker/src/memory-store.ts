@@ -30,21 +30,26 @@ interface WsPeer extends PeerRecord {
   slot: number;
 }
 
-/** Array + id index with swap-remove: O(1) add, remove and random access. */
+/** Array + id index with swap-remove: O(1) add, remove and random access. Small sets (most: a
+ *  node's own swarms hold one browser peer, itself) are scanned and have no index: 10,000 swarms
+ *  with a Map each held some 3 MB for nothing. */
 class WsPeerSet {
   readonly list: WsPeer[] = [];
-  private readonly index = new Map<string, WsPeer>();
+  private index: Map<string, WsPeer> | undefined;
 
   get size(): number {
     return this.list.length;
   }
   get(id: string): WsPeer | undefined {
-    return this.index.get(id);
+    if (this.index) return this.index.get(id);
+    for (const p of this.list) if (p.peerIdHex === id) return p;
+    return undefined;
   }
   add(p: WsPeer): void {
     p.slot = this.list.length;
     this.list.push(p);
-    this.index.set(p.peerIdHex, p);
+    if (this.index) this.index.set(p.peerIdHex, p);
+    else if (this.list.length > INDEX_FROM) this.index = new Map(this.list.map((x) => [x.peerIdHex, x]));
   }
   remove(p: WsPeer): void {
     const last = this.list.pop()!;
@@ -52,9 +57,12 @@ class WsPeerSet {
       this.list[p.slot] = last;
       last.slot = p.slot;
     }
-    this.index.delete(p.peerIdHex);
+    this.index?.delete(p.peerIdHex);
   }
 }
+
+/** Peers a WsPeerSet scans before it keeps an index. */
+const INDEX_FROM = 8;
 
 class WsGroup {
   readonly seeds = new WsPeerSet();

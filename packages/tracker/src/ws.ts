@@ -199,7 +199,9 @@ export function attachWebSocket(server: http.Server, opts: WsOptions): Promise<W
     const peerBin = binary20(p.peer_id);
     if (peerBin === undefined) throw new WsFailure('announce', 'invalid peer_id', ihBin);
     const ihHex = Buffer.from(ihBin, 'latin1').toString('hex');
-    const peerHex = Buffer.from(peerBin, 'latin1').toString('hex');
+    let peerHex = Buffer.from(peerBin, 'latin1').toString('hex');
+    // The connection's own copy: a node announcing 10,000 torrents keeps one string, not 10,000.
+    if (peerHex === c.peerIdHex) peerHex = c.peerIdHex;
     if (c.peerIdHex !== undefined && c.peerIdHex !== peerHex) throw new WsFailure('announce', 'peer_id changed on this connection', ihBin);
 
     if (p.answer !== undefined) return relayAnswer(c, p, ihBin, ihHex, peerBin, peerHex);

@@ -135,3 +135,22 @@ for (const [name, make] of makers) {
 test('RedisStore.connect fails clearly when nothing listens', async () => {
   await assert.rejects(RedisStore.connect({ url: 'redis://127.0.0.1:1', peerTtlMs: 1000 }), /cannot connect to redis/);
 });
+
+test('memory store: browser peers past the scanned size are found, moved and removed through their index', () => {
+  const s = new MemoryStore({ peerTtlMs: 60_000 });
+  try {
+    const ws = (peer: number, o: Partial<AnnounceInput> = {}) => s.announce(input(7, peer, { kind: 'ws', host: '', port: 0, owner: 'p', numwant: 0, ...o }));
+    for (let p = 1; p <= 30; p++) ws(p, { left: p % 3 === 0 ? 0 : 5 });
+    assert.deepEqual(s.counts(hex(7)), { complete: 10, incomplete: 20, downloaded: 0 });
+    for (let p = 1; p <= 30; p += 2) ws(p, { event: 'stopped' });
+    assert.deepEqual(s.counts(hex(7)), { complete: 5, incomplete: 10, downloaded: 0 });
+    for (let p = 2; p <= 30; p += 2) assert.ok(s.findPeer(hex(7), hex(p), 'ws'), `peer ${p}`);
+    for (let p = 1; p <= 30; p += 2) assert.equal(s.findPeer(hex(7), hex(p), 'ws'), undefined, `peer ${p} stopped`);
+    // Leechers that complete move to the seeds; a repeat announce does not add a peer.
+    for (let p = 2; p <= 30; p += 2) ws(p, { left: 0, event: p % 3 === 0 ? undefined : 'completed' });
+    ws(2, { left: 0 });
+    assert.deepEqual(s.counts(hex(7)), { complete: 15, incomplete: 0, downloaded: 10 });
+  } finally {
+    void s.close();
+  }
+});
