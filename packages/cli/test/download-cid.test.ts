@@ -49,3 +49,34 @@ test('download by content id: resolved on the DHT, fetched from its provider, ve
   assert.equal(done.sources[0].kind, 'peer');
   assert.equal(done.sources[0].downloaded, bytes.length);
 });
+
+test('download by v2 infohash: a hybrid torrent found on the DHT under its truncated v2 hash, its metadata checked against the SHA-256', { timeout: 180_000 }, async (t) => {
+  const silent = dgram.createSocket('udp4');
+  await new Promise<void>((r) => silent.bind(0, HOST, r));
+  t.after(() => silent.close());
+  const serve = (bootstrap: string) => startServe(t, { dhtBootstrap: [bootstrap], args: ['--host', HOST] });
+  const dhtPortOf = async (n: ServeNode) => ((await (await n.api('/api/health')).json()) as { ports: { dht: number } }).ports.dht;
+  const b = await serve(`${HOST}:${silent.address().port}`);
+  const bDht = `${HOST}:${await dhtPortOf(b)}`;
+  const a = await serve(bDht);
+
+  const dir = tempDir(t);
+  mkdirSync(join(dir, 'data', 'pack'), { recursive: true });
+  const big = Buffer.alloc(300_000);
+  for (let i = 0; i < big.length; i++) big[i] = (i * 7919) & 0xff;
+  writeFileSync(join(dir, 'data', 'pack', 'a.bin'), big);
+  writeFileSync(join(dir, 'data', 'pack', 'b.txt'), 'a short file\n');
+  const made = (await ok(a, ['create', join(dir, 'data', 'pack'), '--hybrid', '-o', join(dir, 'pack.torrent'), '--json'])).json as { infoHash: string; infoHashV2: string };
+  assert.match(made.infoHashV2, /^[0-9a-f]{64}$/);
+  await ok(a, ['add', join(dir, 'pack.torrent'), '--save-path', join(dir, 'data')]);
+  await until('A to seed it', async () => {
+    const d = (await (await a.api(`/api/torrents/${made.infoHash}`)).json()) as { state?: string };
+    return d.state === 'seeding' ? true : undefined;
+  });
+
+  const out = join(dir, 'out');
+  const r = await cascade(['download', made.infoHashV2, '-o', out, '--json', '--host', HOST, '--port', '0', '--dht-bootstrap', bDht, '--state-dir', join(dir, 'c-state'), '--timeout', '60']);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.deepEqual(readFileSync(join(out, 'pack', 'a.bin')), big);
+  assert.equal(readFileSync(join(out, 'pack', 'b.txt'), 'utf8'), 'a short file\n');
+});
