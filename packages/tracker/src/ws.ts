@@ -203,6 +203,10 @@ export function attachWebSocket(server: http.Server, opts: WsOptions): Promise<W
     // The connection's own copy: a node announcing 10,000 torrents keeps one string, not 10,000.
     if (peerHex === c.peerIdHex) peerHex = c.peerIdHex;
     if (c.peerIdHex !== undefined && c.peerIdHex !== peerHex) throw new WsFailure('announce', 'peer_id changed on this connection', ihBin);
+    // The node's own peer id is not for a socket to take over: others learn it from our BitTorrent
+    // handshakes, and a socket announcing with it would take the offers meant for us, or stop our
+    // (pinned) seeds in their swarms.
+    if (!c.local && byPeer.get(peerHex)?.local) throw new WsFailure('announce', 'peer_id in use', ihBin);
 
     if (p.answer !== undefined) return relayAnswer(c, p, ihBin, ihHex, peerBin, peerHex);
 

@@ -259,3 +259,29 @@ test('a pinned seed outlives the peer ttl; a socket seed does not', async () => 
     await short.close();
   }
 });
+
+test('a socket cannot announce with the in-process connection’s peer id: not to take its offers, not to stop its seeds', async () => {
+  const ih = bin(70);
+  const node = localClient();
+  await new Promise<void>((r) => node.local.addEventListener('open', () => r()));
+  const thief = await client();
+  const browser = await client();
+  try {
+    node.send({ action: 'announce', info_hash: ih, peer_id: bin(71), event: 'started', left: 0, numwant: 0, offers: [] });
+    await node.next((m) => m.complete !== undefined);
+    thief.send({ action: 'announce', info_hash: ih, peer_id: bin(71), event: 'stopped', left: 0, numwant: 0 });
+    assert.equal((await thief.next((m) => m['failure reason'] !== undefined))['failure reason'], 'peer_id in use');
+    thief.send({ action: 'announce', info_hash: ih, peer_id: bin(71), left: 0, numwant: 0, offers: [] });
+    assert.equal((await thief.next((m) => m['failure reason'] !== undefined))['failure reason'], 'peer_id in use');
+    assert.equal(tracker.swarm(hexOf(ih)).complete, 1, 'our seed is still there');
+    // A browser's offer still reaches the node, not the thief.
+    browser.send({ action: 'announce', info_hash: ih, peer_id: bin(72), event: 'started', left: 9, numwant: 1, offers: [{ offer: { type: 'offer', sdp: 'x' }, offer_id: bin(73) }] });
+    const offer = await node.next((m) => m.offer !== undefined);
+    assert.equal(offer.peer_id, bin(72));
+    await assert.rejects(thief.next((m) => m.offer !== undefined, 300), /no matching message/);
+  } finally {
+    await node.close();
+    await thief.close();
+    await browser.close();
+  }
+});
