@@ -1,7 +1,7 @@
 // `cascade download <content id>` from a node that knows nothing but a DHT bootstrap: the id is
 // resolved through the DHT's records (B stores what A publishes), the torrent comes from A, and the
 // finished file is checked against the id.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import dgram from 'node:dgram';
@@ -13,7 +13,8 @@ import { cascade, ok, startServe, until, type ServeNode } from './node-process.t
 
 const HOST = '127.0.0.1';
 
-test('download by content id: resolved on the DHT, fetched from its provider, verified against the id', { timeout: 180_000 }, async (t) => {
+/** B, a node whose only DHT contact answers nothing, and A, which joins through B: a DHT of two. */
+async function dhtPair(t: TestContext): Promise<{ a: ServeNode; bDht: string }> {
   const silent = dgram.createSocket('udp4');
   await new Promise<void>((r) => silent.bind(0, HOST, r));
   t.after(() => silent.close());
@@ -21,7 +22,11 @@ test('download by content id: resolved on the DHT, fetched from its provider, ve
   const dhtPortOf = async (n: ServeNode) => ((await (await n.api('/api/health')).json()) as { ports: { dht: number } }).ports.dht;
   const b = await serve(`${HOST}:${silent.address().port}`);
   const bDht = `${HOST}:${await dhtPortOf(b)}`;
-  const a = await serve(bDht);
+  return { a: await serve(bDht), bDht };
+}
+
+test('download by content id: resolved on the DHT, fetched from its provider, verified against the id', { timeout: 180_000 }, async (t) => {
+  const { a, bDht } = await dhtPair(t);
 
   const dir = tempDir(t);
   mkdirSync(join(dir, 'data'));
@@ -51,14 +56,7 @@ test('download by content id: resolved on the DHT, fetched from its provider, ve
 });
 
 test('download by v2 infohash: a hybrid torrent found on the DHT under its truncated v2 hash, its metadata checked against the SHA-256', { timeout: 180_000 }, async (t) => {
-  const silent = dgram.createSocket('udp4');
-  await new Promise<void>((r) => silent.bind(0, HOST, r));
-  t.after(() => silent.close());
-  const serve = (bootstrap: string) => startServe(t, { dhtBootstrap: [bootstrap], args: ['--host', HOST] });
-  const dhtPortOf = async (n: ServeNode) => ((await (await n.api('/api/health')).json()) as { ports: { dht: number } }).ports.dht;
-  const b = await serve(`${HOST}:${silent.address().port}`);
-  const bDht = `${HOST}:${await dhtPortOf(b)}`;
-  const a = await serve(bDht);
+  const { a, bDht } = await dhtPair(t);
 
   const dir = tempDir(t);
   mkdirSync(join(dir, 'data', 'pack'), { recursive: true });

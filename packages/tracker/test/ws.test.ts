@@ -24,6 +24,20 @@ interface Client {
   close(): Promise<void>;
 }
 
+/** The first message in `inbox` that `pred` accepts (taken out), waiting up to `ms` for it. */
+async function nextFrom(inbox: Record<string, unknown>[], waiters: (() => void)[], pred: (m: Record<string, unknown>) => boolean = () => true, ms = 3000): Promise<Record<string, unknown>> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const i = inbox.findIndex(pred);
+    if (i >= 0) return inbox.splice(i, 1)[0]!;
+    if (Date.now() > end) throw new Error(`no matching message; inbox: ${JSON.stringify(inbox)}`);
+    await new Promise<void>((r) => {
+      waiters.push(r);
+      setTimeout(r, 50);
+    });
+  }
+}
+
 async function client(url = tracker.wsAnnounceUrl!): Promise<Client> {
   const ws = new WebSocket(url);
   const inbox: Record<string, unknown>[] = [];
@@ -36,18 +50,7 @@ async function client(url = tracker.wsAnnounceUrl!): Promise<Client> {
   return {
     ws,
     send: (m) => ws.send(typeof m === 'string' ? m : JSON.stringify(m)),
-    next: async (pred = () => true, ms = 3000) => {
-      const end = Date.now() + ms;
-      for (;;) {
-        const i = inbox.findIndex(pred);
-        if (i >= 0) return inbox.splice(i, 1)[0]!;
-        if (Date.now() > end) throw new Error(`no matching message; inbox: ${JSON.stringify(inbox)}`);
-        await new Promise<void>((r) => {
-          waiters.push(r);
-          setTimeout(r, 50);
-        });
-      }
-    },
+    next: (pred, ms) => nextFrom(inbox, waiters, pred, ms),
     close: async () => {
       ws.close();
       await once(ws, 'close');
@@ -166,20 +169,16 @@ test('hostile WebSocket messages get a failure reason and the connection keeps w
 function localClient(): Client & { local: ReturnType<NonNullable<RunningTracker['connectLocalWebSocket']>> } {
   const local = tracker.connectLocalWebSocket!();
   const inbox: Record<string, unknown>[] = [];
-  local.addEventListener('message', (e) => inbox.push(JSON.parse(e.data!)));
+  const waiters: (() => void)[] = [];
+  local.addEventListener('message', (e) => {
+    inbox.push(JSON.parse(e.data!));
+    waiters.splice(0).forEach((w) => w());
+  });
   return {
     local,
     ws: undefined as unknown as WebSocket,
     send: (m) => local.send(typeof m === 'string' ? m : JSON.stringify(m)),
-    next: async (pred = () => true, ms = 3000) => {
-      const end = Date.now() + ms;
-      for (;;) {
-        const i = inbox.findIndex(pred);
-        if (i >= 0) return inbox.splice(i, 1)[0]!;
-        if (Date.now() > end) throw new Error(`no matching message; inbox: ${JSON.stringify(inbox)}`);
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    },
+    next: (pred, ms) => nextFrom(inbox, waiters, pred, ms),
     close: async () => {
       const closed = new Promise<void>((r) => local.addEventListener('close', () => r()));
       local.close();
