@@ -44,6 +44,7 @@ export type OuterFields = Partial<Pick<Metainfo, 'announce' | 'urlList' | 'comme
 // A plain copy: the Metainfo must not pin the caller's (possibly huge) buffer, and Buffer#slice
 // would return a view rather than a copy.
 const copy = (b: Uint8Array): Uint8Array => new Uint8Array(b);
+const NO_LISTS = Object.freeze([]) as unknown as never[];
 
 const decodeOrFail = (buf: Uint8Array, opts: DecodeOptions) => bencoded(() => decode(buf, opts));
 
@@ -84,7 +85,7 @@ function parseTorrentBytes(buf: Uint8Array, limits: TorrentLimits): Metainfo {
   // The tree is read from the copy the Metainfo keeps: its pieces roots are views into it.
   const tree = spans['info.file tree'];
   const treeInInfo = tree && { buf: infoBytes, span: { start: tree.start - span.start, end: tree.end - span.start } };
-  return buildMetainfo(value['info'], infoBytes, outer, files && { buf, span: files }, limits, treeInInfo);
+  return buildMetainfo(value['info'], { kept: infoBytes, source: buf.subarray(span.start, span.end) }, outer, files && { buf, span: files }, limits, treeInInfo);
 }
 
 /** For metadata fetched over BEP 9: the caller has already checked the bytes hash to the infohash. */
@@ -95,12 +96,22 @@ export function parseInfoDict(infoBytes: Uint8Array, outer: OuterFields = {}, li
   const files = spans['files'];
   const tree = spans['file tree'];
   const kept = copy(infoBytes);
-  return buildMetainfo(value, kept, outer, files && { buf: infoBytes, span: files }, limits, tree && { buf: kept, span: tree });
+  return buildMetainfo(value, { kept, source: infoBytes }, outer, files && { buf: infoBytes, span: files }, limits, tree && { buf: kept, span: tree });
 }
 
 type Located = { buf: Uint8Array; span: Span };
+/** The info dictionary's bytes: the copy the Metainfo keeps, and the bytes it was decoded from. */
+type InfoBytes = { kept: Uint8Array; source: Uint8Array };
 
-function buildMetainfo(info: BDict, infoBytes: Uint8Array, outer: OuterFields, fileList: Located | undefined, limits: TorrentLimits, fileTree?: Located): Metainfo {
+/** `v` (a byte string decoded from `info.source`) as a view into the kept copy: a Metainfo's piece
+ *  hashes cost no buffer of their own (10,000 torrents: 10,000 fewer ArrayBuffers). */
+function inKept(v: Uint8Array, info: InfoBytes): Uint8Array {
+  const at = v.byteOffset - info.source.byteOffset;
+  if (v.buffer !== info.source.buffer || at < 0 || at + v.length > info.kept.length) return copy(v);
+  return info.kept.subarray(at, at + v.length);
+}
+
+function buildMetainfo(info: BDict, bytes: InfoBytes, outer: OuterFields, fileList: Located | undefined, limits: TorrentLimits, fileTree?: Located): Metainfo {
   // BEP 52: the version is checked before anything else, so a newer format gets a message saying so.
   const metaVersion = info['meta version'];
   if (metaVersion !== undefined && metaVersion !== 2) return fail(`meta version ${metaVersion} is not supported (this client reads BitTorrent v1 and v2)`);
@@ -116,7 +127,7 @@ function buildMetainfo(info: BDict, infoBytes: Uint8Array, outer: OuterFields, f
     checkV2PieceLength(pieceLength);
     if (!fileTree) return fail('meta version 2 without a file tree');
     v2 = parseFileTree(fileTree.buf, fileTree.span, limits);
-    if (info['pieces'] === undefined) return buildV2Only(info, infoBytes, outer, limits, name, pieceLength, v2);
+    if (info['pieces'] === undefined) return buildV2Only(info, bytes.kept, outer, limits, name, pieceLength, v2);
   }
 
   const pieceHashes = info['pieces'];
@@ -137,6 +148,7 @@ function buildMetainfo(info: BDict, infoBytes: Uint8Array, outer: OuterFields, f
     return fail(`has ${pieceCount} piece hashes but ${length} bytes at piece length ${pieceLength} need ${expected}`);
   }
 
+  const infoBytes = bytes.kept;
   const infoHash = sha1(infoBytes);
   return {
     infoHash,
@@ -145,7 +157,7 @@ function buildMetainfo(info: BDict, infoBytes: Uint8Array, outer: OuterFields, f
     infoBytes,
     name,
     pieceLength,
-    pieceHashes: copy(pieceHashes),
+    pieceHashes: inKept(pieceHashes, bytes),
     pieceCount,
     length,
     files,
@@ -158,8 +170,9 @@ function commonFields(info: BDict, outer: OuterFields): Pick<Metainfo, 'private'
   const priv = info['private'];
   return {
     private: typeof priv === 'number' && priv !== 0,
-    announce: outer.announce ?? [],
-    urlList: outer.urlList ?? [],
+    // Shared empties (never changed: nothing mutates a Metainfo), not two arrays per torrent.
+    announce: outer.announce?.length ? outer.announce : NO_LISTS,
+    urlList: outer.urlList?.length ? outer.urlList : NO_LISTS,
     comment: outer.comment,
     createdBy: outer.createdBy,
     creationDate: outer.creationDate,

@@ -18,7 +18,7 @@ export interface TorrentContext {
   hasher: Hasher;
   createStorage: StorageFactory;
   resumeStore?: ResumeStore;
-  createTracker(opts: Omit<TrackerClientOptions, 'udp'>, privateDiscovery?: boolean): TrackerClient;
+  createTracker(opts: TrackerClientOptions, privateDiscovery?: boolean): TrackerClient;
   /** Discovery through circuits for torrents added with privateDiscovery (see PrivateDiscovery). */
   privateDiscovery?: PrivateDiscovery;
   dht?: {

@@ -133,6 +133,11 @@ export abstract class TorrentPieces extends TorrentSwarm {
     return (this.pool ??= new BufferPool(pieceLength, 64, this.ctx.allocate, this.ctx.pieceSlab?.(pieceLength)));
   }
 
+  /** A buffer for a piece being fetched (the picker's PieceBuffers). */
+  allocatePiece(n: number): Uint8Array {
+    return this.bufferPool().get(n);
+  }
+
   /** Adds this torrent's connected peers by transport, and its web seeds fetching now, to `into`. */
   countPeers(into: TransportCounts): void {
     for (const p of this.peersByKey.values()) into[p.conn.transport]++;

@@ -19,10 +19,13 @@ import { isDiskError } from './counters.ts';
 import { toHex } from './hex.ts';
 import { hasV1 } from './torrent-v2.ts';
 import { sharedTiers } from './discovery/shared-tiers.ts';
+import { TorrentTrackerOptions } from './discovery/torrent-tracker-options.ts';
+import type { TrackerStats } from './discovery/tracker-client.ts';
 
 export type { TorrentContext } from './torrent-context.ts';
 
 const NO_LIMITS: RateLimits = { download: 0, upload: 0 };
+const NO_CLAIMS: { first: number; last: number }[] = [];
 
 export class Torrent extends TorrentHashes implements TorrentHandle {
   private selected: number[] | undefined;
@@ -92,19 +95,10 @@ export class Torrent extends TorrentHashes implements TorrentHandle {
       // Hidden: a peer id of this torrent's own (the session's would link its torrents at the
       // trackers) and port 0, which Cascade trackers answer without listing anyone.
       const peerId = hidden ? randomPeerId(this.ctx.peerId) : this.ctx.peerId;
-      const tracker = (infoHash: Uint8Array) => this.ctx.createTracker({
-        infoHash,
-        peerId,
-        port: hidden ? 0 : () => this.ctx.port(),
-        tiers: this.trackerUrls,
-        getStats: () => ({ uploaded: this.sessionUploaded, downloaded: this.sessionDownloaded, left: bytesLeft(this.picker, this.metainfo) }),
-        onPeers: (peers, source) => peers.forEach((p) => this.addPeer(p, source)),
-        onStatus: () => this.touch(),
-        pacer: this.ctx.scheduler.announces,
-        // Named here so the session's setting it adds no property to the object (one per torrent).
-        local: undefined,
-      }, hidden);
-      this.trackerClient = tracker(this.infoHash);
+      const tracker = (infoHash: Uint8Array) =>
+        this.ctx.createTracker(new TorrentTrackerOptions(this, { infoHash, peerId, hidden, tiers: this.trackerUrls, pacer: this.ctx.scheduler.announces }), hidden);
+      // The metainfo's own copy of the id where it has one (the getter makes a new array each time).
+      this.trackerClient = tracker(this.metainfo?.infoHashHex === this.infoHashHex ? this.metainfo.infoHash : this.infoHash);
       this.trackerClient.start();
       // A hybrid torrent's v2 peers look for it under its truncated v2 hash: announce both, as
       // libtorrent does (BEP 52).
@@ -118,6 +112,22 @@ export class Torrent extends TorrentHashes implements TorrentHandle {
       this.ctx.scheduler.joinDht(this, !wantsData);
       if (wantsData) this.dhtRound();
     }
+  }
+
+  // ---- AnnouncingTorrent (what its tracker client reports and where answers go) ----
+  trackerStats(): TrackerStats {
+    // Before metadata `left` is unknown; 0 would make trackers take us for a seed and hand us no
+    // seeds (a WebSocket tracker would not even relay our offers to them).
+    const left = bytesLeft(this.picker, this.metainfo);
+    return { uploaded: this.sessionUploaded, downloaded: this.sessionDownloaded, left: this.metainfo ? left : Math.max(left, 1) };
+  }
+
+  trackerStatusChanged(): void {
+    this.touch();
+  }
+
+  announcePort(): number {
+    return this.ctx.port();
   }
 
   /** The DHT is for public torrents; a hidden one looks up through private discovery only. */
@@ -200,9 +210,9 @@ export class Torrent extends TorrentHashes implements TorrentHandle {
       this.lastCheck = { hashed, ms: Date.now() - started };
       (this.fileStats ??= new FileStatTracker(meta)).seed(stats);
       this.picker = new Picker({
-        pieceCount: meta.pieceCount, pieceLength: meta.pieceLength, totalLength: meta.length, have, allocate: (n) => this.bufferPool().get(n),
+        pieceCount: meta.pieceCount, pieceLength: meta.pieceLength, totalLength: meta.length, have, buffers: this,
         // SHA-1 as blocks arrive only where there are SHA-1 piece hashes (not in a v2-only torrent).
-        newHash: hasV1(meta) ? this.ctx.hasher.incremental?.bind(this.ctx.hasher) : undefined,
+        hasher: hasV1(meta) ? this.ctx.hasher : undefined,
       });
       this.applySelection();
       // Resume data that says what the check found needs no new save (10,000 writes after a restart).
@@ -222,7 +232,7 @@ export class Torrent extends TorrentHashes implements TorrentHandle {
   private applySelection(): void {
     if (!this.picker || !this.metainfo) return;
     const wanted = this.selected ? piecesOfFiles(this.metainfo, this.selected) : undefined;
-    const claims = [...(this.readerClaims ?? [])];
+    const claims = this.readerClaims?.size ? [...this.readerClaims] : NO_CLAIMS;
     // Readers' claims widen what is fetched, never what is selected (a GET must change nothing).
     if (wanted) for (const c of claims) wanted.fill(1, c.first, c.last + 1);
     this.picker.setWanted(wanted);

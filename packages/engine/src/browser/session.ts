@@ -10,9 +10,8 @@ import { Scheduler } from '../scheduler.ts';
 import type { ChangeFeed } from '../change-log.ts';
 import { RateLimitPair } from '../swarm/rate-limiter.ts';
 import { Bitfield } from '../bitfield.ts';
-import { HybridTrackerClient } from '../discovery/tracker-hybrid.ts';
+import { HybridTrackerClient, TorrentRtcHooks, type RtcHookEnv } from '../discovery/tracker-hybrid.ts';
 import type { TrackerClientOptions } from '../discovery/tracker-client.ts';
-import { offerCount } from '../discovery/tracker-ws.ts';
 import { DEFAULT_ICE_SERVERS, WsTrackerPool, type RTCPeerConnectionCtor } from '../discovery/ws-pool.ts';
 import { toHex } from '../hex.ts';
 import { parseTorrentId, toMagnet } from '../magnet.ts';
@@ -175,29 +174,20 @@ export class BrowserSession implements SessionHandle {
     return { iceServers: (this.opts.iceServers ?? DEFAULT_ICE_SERVERS) as RTCIceServer[] };
   }
 
-  private createTracker(opts: Omit<TrackerClientOptions, 'udp'>, hidden = false) {
-    const hex = toHex(opts.infoHash);
+  private createTracker(opts: TrackerClientOptions, hidden = false) {
     const ws = this.opts.privateDiscovery?.WebSocket;
     if (hidden && !ws) throw new Error('private discovery is not configured');
     const pool = hidden ? (this.hiddenPool ??= new WsTrackerPool(makePeerId(), { RTCPeerConnection: this.rtc, config: this.rtcConfig(), WebSocket: ws })) : this.pool;
-    return new HybridTrackerClient({
-      ...opts,
-      getStats: () => {
-        const s = opts.getStats();
-        return this.torrents.get(hex)?.metainfo ? s : { ...s, left: Math.max(s.left, 1) };
-      },
-    }, {
-      pool,
-      ipTrackers: false,
-      minInterval: this.opts.minAnnounceInterval,
-      onConnection: (conn) => {
-        const t = this.torrents.get(hex);
-        if (t) t.addConnection(conn, 'webrtc');
-        else conn.close();
-      },
-      wantOffers: (swarm) => offerCount(this.torrents.get(hex), this.opts.offers ?? 5, swarm),
-      acceptOffer: () => (this.torrents.get(hex)?.wantsPeers() ?? 0) > 0,
-    });
+    const env: RtcHookEnv = pool === this.pool
+      ? (this.rtcHookEnv ??= this.hookEnv(pool))
+      : this.hookEnv(pool);
+    return new HybridTrackerClient(opts, new TorrentRtcHooks(env, toHex(opts.infoHash)));
+  }
+
+  private rtcHookEnv: RtcHookEnv | undefined;
+
+  private hookEnv(pool: WsTrackerPool): RtcHookEnv {
+    return { pool, ipTrackers: false, minInterval: this.opts.minAnnounceInterval, maxOffers: this.opts.offers ?? 5, find: (hex) => this.torrents.get(hex) };
   }
 
   /** A .torrent's bytes, a magnet URI or an infohash. `savePath` means nothing here and may be omitted. */

@@ -5,8 +5,10 @@
 import type { TrackerStatus } from '../api.ts';
 import type { Connection } from '../platform.ts';
 import { TrackerClient, type TrackerClientOptions } from './tracker-client.ts';
-import { WsTrackerClient, type SwarmView } from './tracker-ws.ts';
+import { DEFAULT_OFFERS, offerCount, WsTrackerClient, type SwarmView, type WsTrackerClientOptions, type WsTrackerStats } from './tracker-ws.ts';
 import { isWsTracker, type WsTrackerPool } from './ws-pool.ts';
+import type { AnnouncePacer } from './announce-pacer.ts';
+import type { EngineTally } from '../counters.ts';
 import { sharedTiers } from './shared-tiers.ts';
 
 export interface HybridTrackerOptions {
@@ -25,26 +27,12 @@ export class HybridTrackerClient extends TrackerClient {
 
   constructor(opts: TrackerClientOptions, hybrid: HybridTrackerOptions) {
     const wsUrls = opts.tiers.flat().filter(isWsTracker);
-    const getStats = opts.getStats;
     const ipTiers = hybrid.ipTrackers === false ? [] : opts.tiers.map((t) => t.filter((u) => !isWsTracker(u))).filter((t) => t.length > 0);
+    const wsOpts = wsUrls.length > 0 ? new WsOptions(opts, hybrid, wsUrls) : undefined;
     // The caller's options object, with the IP tiers only (not a copy: one per torrent).
     opts.tiers = sharedTiers(ipTiers);
     super(opts);
-    if (wsUrls.length > 0) {
-      this.ws = new WsTrackerClient({
-        pool: hybrid.pool,
-        urls: wsUrls,
-        infoHash: opts.infoHash,
-        getStats,
-        onConnection: hybrid.onConnection,
-        wantOffers: hybrid.wantOffers,
-        acceptOffer: hybrid.acceptOffer,
-        connectedOverTcp: hybrid.connectedOverTcp,
-        minInterval: hybrid.minInterval,
-        pacer: opts.pacer,
-        tally: opts.tally,
-      });
-    }
+    if (wsOpts) this.ws = new WsTrackerClient(wsOpts);
   }
 
   override start(): void {
@@ -70,5 +58,120 @@ export class HybridTrackerClient extends TrackerClient {
     const ip = super.status();
     const tiers = ip.reduce((n, s) => Math.max(n, s.tier + 1), 0);
     return [...ip, ...(this.ws?.status() ?? []).map((s) => ({ ...s, tier: tiers + s.tier }))];
+  }
+}
+
+/** The WebSocket client's options, read through the torrent's (its stats) and the hybrid ones (its
+ *  hooks): methods, where copying the functions out would make an object of 11 fields per torrent. */
+class WsOptions implements WsTrackerClientOptions {
+  readonly urls: string[];
+  private readonly ip: TrackerClientOptions;
+  private readonly hybrid: HybridTrackerOptions;
+
+  constructor(ip: TrackerClientOptions, hybrid: HybridTrackerOptions, urls: string[]) {
+    this.ip = ip;
+    this.hybrid = hybrid;
+    this.urls = urls;
+  }
+
+  get pool(): WsTrackerPool {
+    return this.hybrid.pool;
+  }
+
+  get infoHash(): Uint8Array {
+    return this.ip.infoHash;
+  }
+
+  get minInterval(): number | undefined {
+    return this.hybrid.minInterval;
+  }
+
+  get pacer(): AnnouncePacer | undefined {
+    return this.ip.pacer;
+  }
+
+  get tally(): EngineTally | undefined {
+    return this.ip.tally;
+  }
+
+  getStats(): WsTrackerStats {
+    return this.ip.getStats();
+  }
+
+  onConnection(conn: Connection, info: { peerIdHex: string; url: string; initiator: boolean }): void {
+    this.hybrid.onConnection(conn, info);
+  }
+
+  wantOffers(swarm: SwarmView): number {
+    return this.hybrid.wantOffers ? this.hybrid.wantOffers(swarm) : DEFAULT_OFFERS;
+  }
+
+  acceptOffer(): boolean {
+    return this.hybrid.acceptOffer ? this.hybrid.acceptOffer() : true;
+  }
+
+  connectedOverTcp(peerIdHex: string): boolean {
+    return this.hybrid.connectedOverTcp ? this.hybrid.connectedOverTcp(peerIdHex) : false;
+  }
+}
+
+/** What a session needs to tell its torrents' WebRTC hooks (TorrentRtcHooks): one per session. */
+export interface RtcHookEnv {
+  pool: WsTrackerPool;
+  minInterval?: number;
+  /** Offers per announce at most (WebTorrent: 5). */
+  maxOffers: number;
+  /** false: no HTTP/UDP tiers (a browser). */
+  ipTrackers?: boolean;
+  /** The session's torrent by hex infohash, while it is in the session. */
+  find(hex: string): RtcTorrent | undefined;
+}
+
+export interface RtcTorrent {
+  readonly state: string;
+  wantsPeers(): number;
+  addConnection(conn: Connection, transport: 'webrtc'): void;
+  hasTcpPeer(peerIdHex: string): boolean;
+}
+
+/** A torrent's WebRTC hooks: its infohash and the session's env, looked up at each call, so a
+ *  torrent removed from the session gets no more connections (one small object per torrent). */
+export class TorrentRtcHooks implements HybridTrackerOptions {
+  private readonly env: RtcHookEnv;
+  private readonly hex: string;
+
+  constructor(env: RtcHookEnv, hex: string) {
+    this.env = env;
+    this.hex = hex;
+  }
+
+  get pool(): WsTrackerPool {
+    return this.env.pool;
+  }
+
+  get minInterval(): number | undefined {
+    return this.env.minInterval;
+  }
+
+  get ipTrackers(): boolean | undefined {
+    return this.env.ipTrackers;
+  }
+
+  onConnection(conn: Connection): void {
+    const t = this.env.find(this.hex);
+    if (t) t.addConnection(conn, 'webrtc');
+    else conn.close();
+  }
+
+  wantOffers(swarm: SwarmView): number {
+    return offerCount(this.env.find(this.hex), this.env.maxOffers, swarm);
+  }
+
+  acceptOffer(): boolean {
+    return (this.env.find(this.hex)?.wantsPeers() ?? 0) > 0;
+  }
+
+  connectedOverTcp(peerIdHex: string): boolean {
+    return this.env.find(this.hex)?.hasTcpPeer(peerIdHex) ?? false;
   }
 }

@@ -46,7 +46,7 @@ export interface WsTrackerClientOptions {
   tally?: EngineTally;
 }
 
-const DEFAULT_OFFERS = 5;
+export const DEFAULT_OFFERS = 5;
 const MAX_OFFERS = 10;
 const LONELY_RETRY_MAX_S = 30;
 const OFFER_TIMEOUT_MS = 50_000;

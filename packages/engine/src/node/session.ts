@@ -25,8 +25,7 @@ import { boundFetch } from './bound-fetch.ts';
 import { createHttpTransport } from '../discovery/tracker-http.ts';
 import { acceptMse, mseDialer } from './mse.ts';
 import { UdpTracker } from './tracker-udp.ts';
-import { HybridTrackerClient } from '../discovery/tracker-hybrid.ts';
-import { offerCount } from '../discovery/tracker-ws.ts';
+import { HybridTrackerClient, TorrentRtcHooks, type RtcHookEnv } from '../discovery/tracker-hybrid.ts';
 import { WsTrackerPool } from '../discovery/ws-pool.ts';
 import type { TrackerClientOptions } from '../discovery/tracker-client.ts';
 import { NODE_DEFAULT_ICE_SERVERS, forLibdatachannel, nodeWebRtcEnv } from './webrtc.ts';
@@ -168,11 +167,7 @@ export class Session implements SessionHandle {
       createTracker: (o, hidden) =>
         hidden
           ? this.hiddenTracker(o)
-          : this.createTracker({
-              ...o,
-              ...(this.outgoingHttp ? { http: this.outgoingHttp } : {}),
-              udp: () => (this.udp ??= new UdpTracker(this.outgoing ? { bindAddress: this.outgoing } : {})),
-            }),
+          : this.createTracker(Object.assign(o, { http: this.outgoingHttp ?? o.http, udp: this.udpTransport })),
       privateDiscovery: this.opts.privateDiscovery,
       dht: this.dht,
       dhtPort: () => this.dhtPort,
@@ -222,42 +217,33 @@ export class Session implements SessionHandle {
    *  WebSocket trackers only when it brings a WebSocket of its own (tunnelled, addresses stripped)
    *  on a pool of their own under another peer id; never the in-process tracker, which would list
    *  us. Without that WebSocket they are left out: signaling would show the tracker our addresses. */
-  private hiddenTracker(opts: Omit<TrackerClientOptions, 'udp'>): TrackerClient {
+  private hiddenTracker(opts: TrackerClientOptions): TrackerClient {
     const pd = this.opts.privateDiscovery;
     if (!pd) throw new Error('private discovery is not configured');
     const pool = pd.WebSocket && this.wsPool ? (this.hiddenPool ??= this.hiddenWsPool(pd.WebSocket)) : undefined;
     opts.tiers = sharedTiers(opts.tiers.map((t) => t.filter((u) => /^(https?|udp):\/\//i.test(u) || (pool && /^wss?:\/\//i.test(u)))).filter((t) => t.length > 0));
-    return this.createTracker({ ...opts, http: pd.tracker, udp: () => pd.tracker }, pool, true);
+    opts.http = pd.tracker;
+    opts.udp = () => pd.tracker;
+    return this.createTracker(opts, pool, true);
   }
 
   /** HTTP/UDP trackers, plus WebSocket trackers whose WebRTC peers join the torrent's swarm. */
   private createTracker(opts: TrackerClientOptions, pool = this.wsPool, hidden = false): TrackerClient {
-    const hex = toHex(opts.infoHash);
-    // Before metadata the torrent cannot know `left`; 0 would make trackers take us for a seed and
-    // hand us no seeds (a WebSocket tracker would not even relay our offers to them).
     // The torrent's own options object, amended (a copy per torrent cost 10,000 copies).
-    const o = opts;
-    const stats = opts.getStats;
-    o.getStats = () => {
-      const s = stats();
-      return this.byId(hex)?.metainfo ? s : { ...s, left: Math.max(s.left, 1) };
-    };
-    o.local = hidden ? undefined : this.localTracker;
-    o.tally = this.tally;
-    if (!pool) return new TrackerClient(o);
+    opts.local = hidden ? undefined : this.localTracker;
+    opts.tally = this.tally;
+    if (!pool) return new TrackerClient(opts);
+    const env = pool === this.wsPool ? (this.rtcHookEnv ??= this.hookEnv(pool)) : this.hookEnv(pool);
+    return new HybridTrackerClient(opts, new TorrentRtcHooks(env, toHex(opts.infoHash)));
+  }
+
+  private rtcHookEnv: RtcHookEnv | undefined;
+  /** One function for every torrent's UDP announces (the transport is made on first use). */
+  private readonly udpTransport = () => (this.udp ??= new UdpTracker(this.outgoing ? { bindAddress: this.outgoing } : {}));
+
+  private hookEnv(pool: WsTrackerPool): RtcHookEnv {
     const rtc = this.opts.webrtc || {};
-    return new HybridTrackerClient(o, {
-      pool,
-      minInterval: rtc.minAnnounceInterval,
-      onConnection: (conn) => {
-        const t = this.byId(hex);
-        if (t) t.addConnection(conn, 'webrtc');
-        else conn.close();
-      },
-      wantOffers: (swarm) => offerCount(this.byId(hex), rtc.offers ?? 5, swarm),
-      acceptOffer: () => (this.byId(hex)?.wantsPeers() ?? 0) > 0,
-      connectedOverTcp: (peerIdHex) => this.byId(hex)?.hasTcpPeer(peerIdHex) ?? false,
-    });
+    return { pool, minInterval: rtc.minAnnounceInterval, maxOffers: rtc.offers ?? 5, find: (hex) => this.byId(hex) };
   }
 
   private connectionCount(): number {

@@ -44,6 +44,12 @@ export interface PeerView {
   readonly wholePieces?: boolean;
 }
 
+export interface PieceBuffers {
+  allocatePiece(n: number): Uint8Array;
+}
+
+const NEW_BUFFERS: PieceBuffers = { allocatePiece: (n) => new Uint8Array(n) };
+const NO_RANGES: readonly { first: number; last: number }[] = Object.freeze([]);
 const NO_ACTIVE: ReadonlyMap<number, ActivePiece> = new Map();
 const NO_VERIFYING: ReadonlySet<number> = new Set();
 
@@ -61,23 +67,29 @@ export class Picker {
   /** Complete pieces waiting for their hash check or disk write: not to be picked again. */
   private verifying = NO_VERIFYING as Set<number>;
   /** Ranges readers (a stream, a player) are waiting on: see setUrgent(). */
-  private urgent: readonly { first: number; last: number }[] = [];
-  private allocate: (n: number) => Uint8Array;
-  private newHash: (() => { update(d: Uint8Array): void; digest(): Uint8Array }) | undefined;
+  private urgent: readonly { first: number; last: number }[] = NO_RANGES;
+  // Objects the torrent and the session already have, not closures made per picker (10,000 seeds).
+  private buffers: PieceBuffers;
+  private hasher: { incremental?(): { update(d: Uint8Array): void; digest(): Uint8Array } } | undefined;
 
   constructor(opts: {
     pieceCount: number; pieceLength: number; totalLength: number; have: Bitfield;
-    allocate?: (n: number) => Uint8Array;
-    newHash?: () => { update(d: Uint8Array): void; digest(): Uint8Array };
+    /** Where a piece's buffer comes from (the torrent's pool); default: a new array each time. */
+    buffers?: PieceBuffers;
+    /** Hashes blocks as they arrive (SHA-1 pieces only); absent: pieces are hashed when whole. */
+    hasher?: { incremental?(): { update(d: Uint8Array): void; digest(): Uint8Array } };
   }) {
-    this.newHash = opts.newHash;
+    this.hasher = opts.hasher;
     this.pieceCount = opts.pieceCount;
     this.pieceLength = opts.pieceLength;
     this.totalLength = opts.totalLength;
     this.have = opts.have;
-    this.availability = new Uint16Array(opts.pieceCount);
-    this.wanted = new Uint8Array(opts.pieceCount);
-    this.allocate = opts.allocate ?? ((n) => new Uint8Array(n));
+    // One buffer for both arrays: an ArrayBuffer has a native backing store of its own to pay for.
+    const n = opts.pieceCount;
+    const both = new ArrayBuffer(2 * n + n);
+    this.availability = new Uint16Array(both, 0, n);
+    this.wanted = new Uint8Array(both, 2 * n, n);
+    this.buffers = opts.buffers ?? NEW_BUFFERS;
     this.setWanted(undefined);
   }
 
@@ -212,13 +224,13 @@ export class Picker {
     const p: ActivePiece = {
       index,
       length,
-      buffer: this.allocate(length),
+      buffer: this.buffers.allocatePiece(length),
       blockState: new Uint8Array(blocks),
       requesters: new Uint8Array(blocks),
       received: 0,
       contributors: new Set(),
       hashed: 0,
-      hash: this.newHash?.(),
+      hash: this.hasher?.incremental?.(),
     };
     if (this.active === NO_ACTIVE) this.active = new Map();
     this.active.set(index, p);
@@ -283,7 +295,7 @@ export class Picker {
     p.contributors = new Set(p.senders?.filter((k): k is string => k !== undefined));
     // An incremental hash fed the bad bytes: start it over (blocks are fed again in order).
     if (p.hash) {
-      p.hash = this.newHash?.();
+      p.hash = this.hasher?.incremental?.();
       p.hashed = 0;
     }
     if (this.active === NO_ACTIVE) this.active = new Map();
