@@ -37,6 +37,8 @@ if [ -n "${CASCADE_METRICS_TOKEN_FILE:-}" ]; then
   export CASCADE_METRICS_TOKEN
 fi
 
-# --max-semi-space-size=8 --no-memory-reducer: the launcher's own first-line flags (packages/cli/bin/cascade.js), which
-# a direct `node cascade.js` would not apply.
+# --max-semi-space-size=8 --no-memory-reducer and GLIBC_TUNABLES: the launcher's own first line
+# (packages/cli/bin/cascade.js), which a direct `node cascade.js` would not apply.
+GLIBC_TUNABLES="${GLIBC_TUNABLES:-glibc.malloc.arena_max=2}"
+export GLIBC_TUNABLES
 exec node --max-semi-space-size=8 --no-memory-reducer "${CASCADE_APP:-/app}/packages/cli/bin/cascade.js" "$@"

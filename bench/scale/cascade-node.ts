@@ -37,9 +37,25 @@ const cliBin = (root: string) => join(root, 'packages/cli/bin/cascade.js');
 export function cascadeCommand(root: string): string[] {
   const bin = cliBin(root);
   if (!existsSync(bin)) return [cliMain(root)];
+  return [...launcherLine(bin).flags, bin];
+}
+
+/** The environment the launcher's `#!` line sets (GLIBC_TUNABLES: the malloc arenas). */
+export function cascadeEnv(root: string): Record<string, string> {
+  const bin = cliBin(root);
+  return existsSync(bin) ? launcherLine(bin).env : {};
+}
+
+/** `#!/usr/bin/env -S [NAME=VALUE…] node [flags…]`. */
+function launcherLine(bin: string): { env: Record<string, string>; flags: string[] } {
   const shebang = readFileSync(bin, 'utf8').split('\n', 1)[0]!;
-  const flags = /^#!\S*env -S node (.*)$/.exec(shebang)?.[1]?.split(/\s+/).filter(Boolean) ?? [];
-  return [...flags, bin];
+  const words = /^#!\S*env -S (.*)$/.exec(shebang)?.[1]?.split(/\s+/).filter(Boolean) ?? [];
+  const env: Record<string, string> = {};
+  while (words.length > 0 && /^[A-Z_][A-Z0-9_]*=/.test(words[0]!)) {
+    const w = words.shift()!;
+    env[w.slice(0, w.indexOf('='))] = w.slice(w.indexOf('=') + 1);
+  }
+  return { env, flags: words[0] === 'node' ? words.slice(1) : [] };
 }
 
 export async function startNode(setup: NodeSetup): Promise<RunningNode> {
@@ -51,7 +67,7 @@ export async function startNode(setup: NodeSetup): Promise<RunningNode> {
   ];
   // This Node (24) runs the checkout's sources; cwd = the checkout, so its node_modules resolve.
   // CASCADE_PORT_MAPPING=off: a benchmark's node asks no gateway of this machine's network for a port.
-  const child = track(spawn(process.execPath, args, { cwd: setup.root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CASCADE_PORT_MAPPING: 'off' } }));
+  const child = track(spawn(process.execPath, args, { cwd: setup.root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...cascadeEnv(setup.root), CASCADE_PORT_MAPPING: 'off' } }));
   const log = createWriteStream(setup.logPath, { flags: 'a' });
   child.stderr!.pipe(log);
   const lines = createInterface({ input: child.stdout! });

@@ -2,8 +2,10 @@
 // Cascade on the pinned Node 24 instead of dying on `.ts` (issue 11, defect 4).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -47,4 +49,40 @@ test('without the pinned Node, an older Node explains what to run', { skip: !old
   assert.equal(r.status, 1);
   assert.match(r.stderr, /needs Node 24 or newer; this is Node 2\d\./);
   assert.match(r.stderr, /npx cascade/);
+});
+
+// The memory settings a node runs with (issue 25: 10,000 torrents in ≤ 300 MB) come from the
+// launcher's first line; `npm start` and the container's entrypoint must carry the same ones.
+const LAUNCHER_ENV = 'GLIBC_TUNABLES=glibc.malloc.arena_max=2';
+const LAUNCHER_FLAGS = '--max-semi-space-size=8 --no-memory-reducer';
+
+test('npm start, the launcher and the container entrypoint run Node with the same memory settings', () => {
+  const shebang = readFileSync(LAUNCHER, 'utf8').split('\n', 1)[0]!;
+  assert.equal(shebang, `#!/usr/bin/env -S ${LAUNCHER_ENV} node ${LAUNCHER_FLAGS}`);
+  const start = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts.start as string;
+  assert.equal(start, `${LAUNCHER_ENV} node ${LAUNCHER_FLAGS} packages/cli/bin/cascade.js serve`);
+  const entry = readFileSync(path.join(ROOT, 'deploy', 'entrypoint.sh'), 'utf8');
+  assert.match(entry, /^GLIBC_TUNABLES="\$\{GLIBC_TUNABLES:-glibc\.malloc\.arena_max=2\}"$/m);
+  assert.match(entry, /^export GLIBC_TUNABLES$/m);
+  assert.match(entry, new RegExp(`^exec node ${LAUNCHER_FLAGS} `, 'm'));
+});
+
+test('a node started through the .bin/cascade link has the launcher line\'s environment and flags', async () => {
+  const state = mkdtempSync(path.join(tmpdir(), 'cascade-launcher-env-'));
+  const child = spawn(BIN_LINK, ['serve', '--json', '--state-dir', state, '--download-dir', path.join(state, 'dl'), '--host', '127.0.0.1', '--http-port', '0', '--port', '0', '--tracker-port', '0', '--no-dht'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, GLIBC_TUNABLES: undefined, CASCADE_PORT_MAPPING: 'off', CASCADE_HOME: '/nonexistent-cascade-home' },
+  });
+  try {
+    const lines = createInterface({ input: child.stdout! });
+    for await (const line of lines) if (line.includes('"listening"')) break;
+    // env(1) execs node: the link's process is the node itself.
+    const environ = readFileSync(`/proc/${child.pid}/environ`, 'utf8').split('\0');
+    assert.ok(environ.includes(LAUNCHER_ENV), 'GLIBC_TUNABLES reached the node');
+    const cmdline = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0');
+    for (const flag of LAUNCHER_FLAGS.split(' ')) assert.ok(cmdline.includes(flag), `${flag} in ${cmdline.join(' ')}`);
+  } finally {
+    child.kill('SIGTERM');
+    await once(child, 'exit');
+  }
 });
