@@ -19,4 +19,6 @@ export type {
   UserRecord,
 } from './src/store.ts';
 export { MemoryStore } from './src/memory-store.ts';
-export { RedisStore } from './src/redis-store.ts';
+// RedisStore is not re-exported: it loads ioredis, which only a tracker given --redis needs
+// (createTracker imports it then); import it from './src/redis-store.ts'.
+export type { RedisStore } from './src/redis-store.ts';

@@ -17,7 +17,11 @@
 // - NAT-PMP: the `ttl` option goes into the request as seconds (not ms as documented); a request
 //   that gets no answer blocks its gateway object for good, so each round uses a fresh one; the
 //   library's automatic refresh is off (it would fire again after stop()).
-import { upnpNat, pmpNat, type Gateway, type PortMapping } from '@achingbrain/nat-port-mapper';
+import type { Gateway, PortMapping } from '@achingbrain/nat-port-mapper';
+
+/** The UPnP/NAT-PMP library, loaded when a mapping is first tried: a node with mapping off (or
+ *  not yet started) holds none of its 5 MB of code and objects. */
+const natLibrary = () => import('@achingbrain/nat-port-mapper');
 import { defaultRoute, ssdpSearch, type DefaultRoute } from './gateway.ts';
 import { pcpMap, PcpError } from './pcp.ts';
 
@@ -205,7 +209,7 @@ export function startPortMapping(opts: PortMappingOptions): PortMapper {
       location = answers[0]!.location;
     }
     const signal = AbortSignal.any([AbortSignal.timeout(answerMs * 2), stopCtl.signal]);
-    const gw = await upnpNat({ autoRefresh: false }).getGateway(new URL(location), { signal });
+    const gw = await (await natLibrary()).upnpNat({ autoRefresh: false }).getGateway(new URL(location), { signal });
     const ttl = lease * 1000; // the library takes ms for UPnP
     const mapped: Active['mapped'] = [];
     try {
@@ -225,7 +229,7 @@ export function startPortMapping(opts: PortMappingOptions): PortMapper {
   }
 
   async function mapPmp(route: DefaultRoute, local: string): Promise<Got> {
-    const gw = pmpNat(route.gateway, { autoRefresh: false });
+    const gw = (await natLibrary()).pmpNat(route.gateway, { autoRefresh: false });
     const mapped: Active['mapped'] = [];
     try {
       const signal = () => AbortSignal.any([AbortSignal.timeout(answerMs), stopCtl.signal]);
@@ -274,12 +278,12 @@ export function startPortMapping(opts: PortMappingOptions): PortMapper {
   async function removeAll(a: Active) {
     const signal = AbortSignal.timeout(answerMs);
     if (a.method === 'upnp') {
-      const gw = await upnpNat({ autoRefresh: false }).getGateway(new URL(a.location!), { signal });
+      const gw = await (await natLibrary()).upnpNat({ autoRefresh: false }).getGateway(new URL(a.location!), { signal });
       await deleteUpnp(gw, a.mapped);
     } else if (a.method === 'pcp') {
       await deletePcp(a.route, a.local, a.mapped);
     } else {
-      const gw = pmpNat(a.route.gateway, { autoRefresh: false });
+      const gw = (await natLibrary()).pmpNat(a.route.gateway, { autoRefresh: false });
       try { await deletePmp(gw, a.mapped); } finally { await gw.stop().catch(() => {}); }
     }
   }

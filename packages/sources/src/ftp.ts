@@ -4,7 +4,7 @@
 // are large (a piece, a chunk of megabytes), and a failed one leaves no half-state to reuse.
 
 import { Writable } from 'node:stream';
-import { Client } from 'basic-ftp';
+import type { Client } from 'basic-ftp';
 import type { RangeRead } from '@cascade/engine';
 
 const TIMEOUT_MS = 30_000;
@@ -24,6 +24,8 @@ function target(url: string) {
 
 async function withClient<T>(url: string, signal: AbortSignal | undefined, use: (client: Client, path: string) => Promise<T>): Promise<T> {
   const t = target(url);
+  // Loaded on the first FTP source: a node that never reads one holds none of it.
+  const { Client } = await import('basic-ftp');
   const client = new Client(TIMEOUT_MS);
   const abort = () => client.close();
   signal?.throwIfAborted();

@@ -2,7 +2,8 @@
 // must behave the same, since either can sit behind the same tracker.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { MemoryStore, RedisStore } from '../index.ts';
+import { MemoryStore } from '../index.ts';
+import { RedisStore } from '../src/redis-store.ts';
 import type { AnnounceInput, TrackerStore } from '../index.ts';
 import type { RelayMessage } from '../src/store.ts';
 import { startRedis, waitFor } from './helpers.ts';

@@ -4,7 +4,8 @@
 // .torrent (by type or name) or a magnet, the `<torrent:magnetURI>` of the ezRSS namespace, a
 // `<link>` that is a magnet or a .torrent, then any enclosure.
 
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { createRequire } from 'node:module';
+import type { XMLParser } from 'fast-xml-parser';
 
 export interface ParsedItem {
   /** Stable identity within the feed: guid/id, else the torrent URL, else the link, else the title. */
@@ -39,16 +40,24 @@ const MAX_TEXT = 1000;
 
 type Node = Record<string, unknown>;
 
-const parser = new XMLParser({
-  ignoreAttributes: false,
-  attributeNamePrefix: '@_',
-  parseTagValue: false,
-  parseAttributeValue: false,
-  trimValues: true,
-  // Titles carry &#39;, &#x2013;, &nbsp; and the like: decoded (DOCTYPE-declared entities still are not).
-  htmlEntities: true,
-  isArray: (name) => ['item', 'entry', 'link', 'enclosure', 'atom:link'].includes(name),
-});
+/** fast-xml-parser, loaded at the first feed: a node without RSS feeds holds none of it. */
+let loaded: { parser: XMLParser; validate: typeof import('fast-xml-parser').XMLValidator.validate } | undefined;
+
+function xmlLibrary(): NonNullable<typeof loaded> {
+  if (loaded) return loaded;
+  const lib = createRequire(import.meta.url)('fast-xml-parser') as typeof import('fast-xml-parser');
+  const parser = new lib.XMLParser({
+    ignoreAttributes: false,
+    attributeNamePrefix: '@_',
+    parseTagValue: false,
+    parseAttributeValue: false,
+    trimValues: true,
+    // Titles carry &#39;, &#x2013;, &nbsp; and the like: decoded (DOCTYPE-declared entities still are not).
+    htmlEntities: true,
+    isArray: (name) => ['item', 'entry', 'link', 'enclosure', 'atom:link'].includes(name),
+  });
+  return (loaded = { parser, validate: (text, opts) => lib.XMLValidator.validate(text, opts) });
+}
 
 /** The element's text: a plain string, or the `#text` of an element with attributes. */
 function text(v: unknown): string | null {
@@ -206,13 +215,14 @@ export function parseFeed(xml: string, baseUrl?: string): ParsedFeed {
 }
 
 function parseDocument(xml: string): ParsedFeed {
-  const valid = XMLValidator.validate(xml);
+  const lib = xmlLibrary();
+  const valid = lib.validate(xml);
   if (valid !== true) {
     throw new FeedFormatError(`not XML: ${valid.err.msg} (line ${valid.err.line}, column ${valid.err.col})`);
   }
   let doc: Node;
   try {
-    doc = parser.parse(xml) as Node;
+    doc = lib.parser.parse(xml) as Node;
   } catch (err) {
     throw new FeedFormatError(`not XML: ${err instanceof Error ? err.message : String(err)}`);
   }
