@@ -335,6 +335,11 @@ export abstract class TorrentSwarm extends Emitter implements PeerHost, Schedule
     return !!victim;
   }
 
+  /** Connected peers (what stats().peers counts, without making the stats). */
+  peerCount(): number {
+    return this.peersByKey.size;
+  }
+
   /** Live connections and dials in progress: they count against the node-wide limit. */
   connectionCount(): number {
     return this.peersByKey.size + (this.dialing?.size ?? 0);

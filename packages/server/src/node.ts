@@ -167,7 +167,7 @@ export class CascadeNode {
         session: parts.session,
         db: parts.db,
         out: parts.out,
-        settings: () => this.model.getSettings(),
+        settings: () => this.model.settings.current(),
         setAltSpeedEnabled: (on) => this.model.settings.update({ altSpeedEnabled: on }),
         remove: (ih) => this.remove(ih, false),
         changed: () => this.changed(),

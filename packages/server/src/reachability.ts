@@ -8,6 +8,8 @@ export type Reachability = 'reachable' | 'local-only' | 'unknown';
 
 /** Peers connected now that dialled us (torrents without peers are skipped without listing them). */
 export function incomingPeers(session: SessionHandle): number {
+  // Nobody connected at all (an idle library): no torrent to look at.
+  if (session.health().peers === 0) return 0;
   let n = 0;
   for (const t of session.list()) {
     if (t.stats().peers === 0) continue;

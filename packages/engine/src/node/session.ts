@@ -364,7 +364,8 @@ export class Session implements SessionHandle {
 
   health(): SessionHealth {
     let peers = 0;
-    for (const t of this.torrents.values()) peers += t.stats().peers;
+    // A count per torrent, not its stats (10,000 of those cost ~15 ms for each health check).
+    for (const t of this.torrents.values()) peers += t.peerCount();
     return { port: this.listenPort, torrents: this.torrents.size, peers, dhtNodes: this.dht?.nodeCount() ?? 0, dhtEnabled: !!this.dht, dhtPort: this.dhtPort };
   }
 

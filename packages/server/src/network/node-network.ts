@@ -254,7 +254,7 @@ export function startNodeNetwork(
     portMappingStatus: (() => PortMappingStatus | undefined) | undefined;
     session: { list(): Iterable<{ trackers(): { url: string }[] }>; setIceServers?(list: IceServer[] | undefined, opts?: { relayOnly?: boolean }): void };
     fixedIceServers: IceServer[] | undefined;
-    model: { getSettings(): { iceServers: IceServer[] } };
+    model: { settings: { current(): { readonly iceServers: IceServer[] } } };
     out?: { note(line: string): void };
   },
   opts: { trackers: string[]; bindAddress?: string | undefined },
@@ -267,7 +267,8 @@ export function startNodeNetwork(
       for (const t of node.session.list()) for (const tr of t.trackers()) urls.add(tr.url);
       return [...urls];
     },
-    configuredIceServers: () => node.fixedIceServers ?? node.model.getSettings().iceServers,
+    // A copy of the one list, not of all the settings (this runs every 15 s).
+    configuredIceServers: () => node.fixedIceServers ?? structuredClone(node.model.settings.current().iceServers),
     fixed: () => node.fixedIceServers !== undefined,
     apply: (list, opts) => node.session.setIceServers?.(list, opts),
     portMapping: () => node.portMappingStatus?.(),
