@@ -194,7 +194,10 @@ export function liveEntry(
     seedingTimeLimit: rec?.seedingTimeLimit ?? null,
     forceStart: rec?.forceStart ?? false,
     addedAt: rec?.addedAt ?? null,
-    completedAt: rec?.completedAt ?? null,
+    // The engine seeds as soon as the last piece is verified but says 'done' (which stores the
+    // completion time) once its resume data is flushed: meanwhile a finished torrent shows now,
+    // never "complete, completed at 0" (qBittorrent's completion_on, Transmission's doneDate).
+    completedAt: rec?.completedAt ?? (s.state === 'seeding' ? (extra.now ?? Date.now()) : null),
     queuePosition: extra.queuePosition ?? null,
     encrypted: false,
     decryptable: true,
