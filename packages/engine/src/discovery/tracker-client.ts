@@ -5,7 +5,6 @@ import type { LocalTracker, TrackerStatus } from '../api.ts';
 import { toHex } from '../hex.ts';
 import type { PeerAddress } from '../types.ts';
 import type { AnnouncePacer } from './announce-pacer.ts';
-import { sharedAnnounceTimers, type AnnounceTimers, type TimedAnnounce } from './announce-timers.ts';
 import type { EngineTally } from '../counters.ts';
 import { createHttpTransport } from './tracker-http.ts';
 import type { AnnounceEvent, AnnounceParams, AnnounceResult, TrackerTransport } from './tracker-types.ts';
@@ -54,36 +53,21 @@ interface Tracker {
   info?: Info;
 }
 
-/** One BEP 12 tier; while it waits for its next announce it is an entry of the session's
- *  AnnounceTimers (no Node timer of its own). */
-class Tier implements TimedAnnounce {
-  readonly index: number;
-  readonly trackers: Tracker[];
+interface Tier {
+  index: number;
+  trackers: Tracker[];
   /** `started` reached a tracker of this tier, so later announces carry no event (or completed/stopped). */
-  started = false;
-  busy = false;
+  started: boolean;
+  busy: boolean;
   /** An announce asked for while one was in flight; sent as soon as that one ends. */
-  queued: { event: AnnounceEvent | undefined; now?: boolean } | undefined = undefined;
+  queued?: { event: AnnounceEvent | undefined; now?: boolean };
   /** Set while the tier waits for its turn at the pacer: lets it go now. */
-  skipWait: (() => void) | undefined = undefined;
-  failures = 0;
-  trackerId: string | undefined = undefined;
+  skipWait?: () => void;
+  failures: number;
+  timer?: ReturnType<typeof setTimeout>;
+  trackerId?: string;
   /** The in-process tracker's tier (its HTTP and UDP URLs): one call, no network, no pacer turn. */
-  readonly local: LocalTracker | undefined;
-  dueAt = 0;
-  heapAt = -1;
-  private readonly client: TrackerClient;
-
-  constructor(client: TrackerClient, index: number, urls: string[], local: LocalTracker | undefined) {
-    this.client = client;
-    this.index = index;
-    this.trackers = urls.map((url) => ({ url, info: undefined }));
-    this.local = local;
-  }
-
-  due(): void {
-    this.client.tierDue(this);
-  }
+  local?: LocalTracker;
 }
 
 const MAX_RETRY_S = 1800;
@@ -100,7 +84,6 @@ export class TrackerClient {
    *  own, and 10,000 idle clients (or ones announcing in-process) need none. */
   private abort: AbortController | undefined;
   private running = false;
-  private readonly timers: AnnounceTimers;
 
   constructor(opts: TrackerClientOptions) {
     this.opts = opts;
@@ -119,8 +102,14 @@ export class TrackerClient {
       const rest = own.length > 0 ? urls.filter((u) => !own.includes(u)) : urls;
       if (rest.length > 0) lists.push(opts.shuffle === false ? rest : shuffle(rest));
     }
-    this.timers = opts.pacer?.timers ?? sharedAnnounceTimers;
-    this.tiers = lists.map((urls, index) => new Tier(this, index, urls, urls === localUrls ? local : undefined));
+    this.tiers = lists.map((urls, index) => {
+      // Every field named up front: added later they would cost a property store per tier.
+      const tier: Tier = {
+        index, trackers: urls.map((url) => ({ url, info: undefined })), started: false, busy: false, queued: undefined,
+        skipWait: undefined, failures: 0, timer: undefined, trackerId: undefined, local: urls === localUrls ? local : undefined,
+      };
+      return tier;
+    });
     for (const tier of this.tiers) {
       for (const t of tier.trackers) {
         const why = this.unsupported(t.url);
@@ -153,7 +142,7 @@ export class TrackerClient {
     if (!this.running) return;
     this.running = false;
     this.opts.pacer?.join(-this.pacedTiers());
-    for (const tier of this.tiers) this.timers.cancel(tier);
+    for (const tier of this.tiers) clearTimeout(tier.timer);
     this.abort?.abort(new Error('tracker client stopped'));
     this.abort = undefined;
     const signal = AbortSignal.timeout(this.opts.stopTimeoutMs ?? 3000);
@@ -191,7 +180,7 @@ export class TrackerClient {
       return;
     }
     tier.busy = true;
-    this.timers.cancel(tier);
+    clearTimeout(tier.timer);
     let nextS: number | undefined;
     let release: (() => void) | undefined;
     try {
@@ -271,13 +260,11 @@ export class TrackerClient {
       void this.announceTier(tier, ev, queued.now);
       return;
     }
-    this.timers.at(tier, nextS * 1000);
-  }
-
-  /** @internal The tier's wait is over (AnnounceTimers). */
-  tierDue(tier: Tier): void {
     // A failed `started` is retried as `started`: the tracker never learned about us.
-    void this.announceTier(tier, tier.started ? undefined : 'started');
+    const next: AnnounceEvent | undefined = tier.started ? undefined : 'started';
+    tier.timer = setTimeout(() => void this.announceTier(tier, next), nextS * 1000);
+    // The torrent, not this timer, decides how long the process lives.
+    (tier.timer as { unref?: () => void }).unref?.();
   }
 
   private signal(): AbortSignal {

@@ -202,12 +202,9 @@ export class Session implements SessionHandle {
   }
 
   /** What the scheduler holds now: torrents ticked each second, torrents asleep until a known
-   *  moment, tracker announces waiting for their turn, and tiers (or WebSocket URLs) waiting for
-   *  their next announce in the session's one timer heap. An idle session without trackers reads
-   *  0, 0, 0, 0; idle seeds with trackers only fill the heap. */
-  schedulerState(): { active: number; sleeping: number; announcesWaiting: number; announcesScheduled: number } {
-    const announces = this.scheduler.announces;
-    return { active: this.scheduler.activeCount, sleeping: this.scheduler.sleepingCount, announcesWaiting: announces.waiting, announcesScheduled: announces.timers.size };
+   *  moment, and tracker announces waiting for their turn. An idle session reads 0, 0, 0. */
+  schedulerState(): { active: number; sleeping: number; announcesWaiting: number } {
+    return { active: this.scheduler.activeCount, sleeping: this.scheduler.sleepingCount, announcesWaiting: this.scheduler.announces.waiting };
   }
 
   setLocalTracker(local: LocalTracker | undefined): void {
