@@ -178,16 +178,14 @@ export class BrowserSession implements SessionHandle {
     const ws = this.opts.privateDiscovery?.WebSocket;
     if (hidden && !ws) throw new Error('private discovery is not configured');
     const pool = hidden ? (this.hiddenPool ??= new WsTrackerPool(makePeerId(), { RTCPeerConnection: this.rtc, config: this.rtcConfig(), WebSocket: ws })) : this.pool;
-    const env: RtcHookEnv = pool === this.pool
-      ? (this.rtcHookEnv ??= this.hookEnv(pool))
-      : this.hookEnv(pool);
-    return new HybridTrackerClient(opts, new TorrentRtcHooks(env, toHex(opts.infoHash)));
+    return new HybridTrackerClient(opts, new TorrentRtcHooks((this.rtcHookEnv ??= this.hookEnv()), pool, toHex(opts.infoHash)));
   }
 
+  /** The WebRTC hooks' session-wide part (the main and the hidden pool alike). */
   private rtcHookEnv: RtcHookEnv | undefined;
 
-  private hookEnv(pool: WsTrackerPool): RtcHookEnv {
-    return { pool, ipTrackers: false, minInterval: this.opts.minAnnounceInterval, maxOffers: this.opts.offers ?? 5, find: (hex) => this.torrents.get(hex) };
+  private hookEnv(): RtcHookEnv {
+    return { ipTrackers: false, minInterval: this.opts.minAnnounceInterval, maxOffers: this.opts.offers ?? 5, find: (hex) => this.torrents.get(hex) };
   }
 
   /** A .torrent's bytes, a magnet URI or an infohash. `savePath` means nothing here and may be omitted. */

@@ -117,7 +117,6 @@ class WsOptions implements WsTrackerClientOptions {
 
 /** What a session needs to tell its torrents' WebRTC hooks (TorrentRtcHooks): one per session. */
 export interface RtcHookEnv {
-  pool: WsTrackerPool;
   minInterval?: number;
   /** Offers per announce at most (WebTorrent: 5). */
   maxOffers: number;
@@ -137,16 +136,14 @@ export interface RtcTorrent {
 /** A torrent's WebRTC hooks: its infohash and the session's env, looked up at each call, so a
  *  torrent removed from the session gets no more connections (one small object per torrent). */
 export class TorrentRtcHooks implements HybridTrackerOptions {
+  readonly pool: WsTrackerPool;
   private readonly env: RtcHookEnv;
   private readonly hex: string;
 
-  constructor(env: RtcHookEnv, hex: string) {
+  constructor(env: RtcHookEnv, pool: WsTrackerPool, hex: string) {
     this.env = env;
+    this.pool = pool;
     this.hex = hex;
-  }
-
-  get pool(): WsTrackerPool {
-    return this.env.pool;
   }
 
   get minInterval(): number | undefined {

@@ -233,18 +233,19 @@ export class Session implements SessionHandle {
     opts.local = hidden ? undefined : this.localTracker;
     opts.tally = this.tally;
     if (!pool) return new TrackerClient(opts);
-    const env = pool === this.wsPool ? (this.rtcHookEnv ??= this.hookEnv(pool)) : this.hookEnv(pool);
-    return new HybridTrackerClient(opts, new TorrentRtcHooks(env, toHex(opts.infoHash)));
+    return new HybridTrackerClient(opts, new TorrentRtcHooks((this.rtcHookEnv ??= this.hookEnv()), pool, toHex(opts.infoHash)));
   }
 
+  /** The WebRTC hooks' session-wide part (the main and the hidden pool alike). */
   private rtcHookEnv: RtcHookEnv | undefined;
+
+  private hookEnv(): RtcHookEnv {
+    const rtc = this.opts.webrtc || {};
+    return { minInterval: rtc.minAnnounceInterval, maxOffers: rtc.offers ?? 5, find: (hex) => this.byId(hex) };
+  }
+
   /** One function for every torrent's UDP announces (the transport is made on first use). */
   private readonly udpTransport = () => (this.udp ??= new UdpTracker(this.outgoing ? { bindAddress: this.outgoing } : {}));
-
-  private hookEnv(pool: WsTrackerPool): RtcHookEnv {
-    const rtc = this.opts.webrtc || {};
-    return { pool, minInterval: rtc.minAnnounceInterval, maxOffers: rtc.offers ?? 5, find: (hex) => this.byId(hex) };
-  }
 
   private connectionCount(): number {
     let n = this.pending.size;
