@@ -6,6 +6,7 @@ import type { BenchTorrent } from './torrents.ts';
 import { addRates, blockOf, cpuOver, cpuSecondsOf, loadAverage, median, memoryOf, pool, sleep, type CpuWindow } from './proc.ts';
 import { addTorrent, api, apiJson, startNode, stopNode, timeCliList, timedGet, watchStartup, type ListPage, type NodeSetup, type RestartFigures } from './cascade-node.ts';
 import { connectFeed, openPage } from './feed.ts';
+import { measurePageActions, type PageActionFigures } from './page-actions.ts';
 
 export interface CascadeOptions {
   root: string;
@@ -25,7 +26,7 @@ export interface CascadeFigures {
   rssAfterAdds: number;
   peakRssAfterAdds: number;
   idleNoClient: CpuWindow;
-  withPage: (CpuWindow & { client: 'chromium+socket.io' | 'socket.io'; credentials: 'page cookie' | 'api token'; feedBytesPerSecond: number; feedPackets: number; feedEvents: Record<string, number>; pageBytesPerSecond: number | null; pageFirstRowsAfter: number | null; browserError?: string; changeLatency: number | null; changeError?: string }) | null;
+  withPage: (CpuWindow & { client: 'chromium+socket.io' | 'socket.io'; credentials: 'page cookie' | 'api token'; feedBytesPerSecond: number; feedPackets: number; feedEvents: Record<string, number>; pageBytesPerSecond: number | null; pageFirstRowsAfter: number | null; browserError?: string; changeLatency: number | null; changeError?: string; pageActions: PageActionFigures | null; pageActionsError?: string }) | null;
   pageOf100Ms: number;
   pageOf100Samples: number[];
   allMs: number;
@@ -178,6 +179,8 @@ async function measureWithPage(node: Awaited<ReturnType<typeof startNode>>, o: C
     feed.reset();
     page?.reset();
     const cpu = await cpuOver(node.pid, o.idleSeconds);
+    // What the clients received while idle; the changes and page actions below add their own.
+    const idleFeed = { bytes: feed.bytes, packets: feed.packets, events: { ...feed.events }, pageBytes: page?.bytes ?? null };
     // A change (pause, then resume) must reach the feed within a second.
     let changeLatency: number | null = null;
     let changeError: string | undefined;
@@ -198,16 +201,31 @@ async function measureWithPage(node: Awaited<ReturnType<typeof startNode>>, o: C
       // Leave no torrent paused for the restart that follows.
       await api(node, `/api/torrents/${o.torrents[Math.floor(o.torrents.length / 2)]!.infoHash}/resume`, { method: 'POST' }).then((r) => r.body?.cancel());
     }
+    // What a user does in the page (scroll, search, sort, select all), after the idle window.
+    let pageActions: PageActionFigures | null = null;
+    let pageActionsError: string | undefined;
+    if (page) {
+      try {
+        pageActions = await measurePageActions(page.page, node, o.torrents, o.say);
+      } catch (err) {
+        pageActionsError = (err as Error).message.split('\n')[0];
+        o.say(`cascade: page actions failed: ${pageActionsError}`);
+        // Leave no torrent paused for what follows.
+        await api(node, '/api/torrents/bulk', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ action: 'resume', infoHashes: 'all' }) }).then((r) => r.body?.cancel());
+      }
+    }
     const r = {
       ...cpu,
       changeLatency,
       ...(changeError ? { changeError } : {}),
+      pageActions,
+      ...(pageActionsError ? { pageActionsError } : {}),
       client: page ? ('chromium+socket.io' as const) : ('socket.io' as const),
       credentials,
-      feedBytesPerSecond: feed.bytes / cpu.seconds,
-      feedPackets: feed.packets,
-      feedEvents: { ...feed.events },
-      pageBytesPerSecond: page ? page.bytes / cpu.seconds : null,
+      feedBytesPerSecond: idleFeed.bytes / cpu.seconds,
+      feedPackets: idleFeed.packets,
+      feedEvents: idleFeed.events,
+      pageBytesPerSecond: idleFeed.pageBytes !== null ? idleFeed.pageBytes / cpu.seconds : null,
       pageFirstRowsAfter: page?.firstRowsAfter ?? null,
       ...(browserError ? { browserError } : {}),
     };

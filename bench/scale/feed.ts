@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Page } from 'playwright-core';
 import { io, type Socket } from 'socket.io-client';
 import type { RunningNode } from './cascade-node.ts';
 
@@ -78,6 +79,8 @@ export async function connectFeed(node: RunningNode, cookie?: string): Promise<F
 }
 
 export interface BrowserPage {
+  /** The torrents view, signed in as the node's owner. */
+  page: Page;
   /** Bytes of WebSocket frames the page received since the last reset. */
   bytes: number;
   frames: number;
@@ -116,6 +119,7 @@ export async function openPage(node: RunningNode): Promise<BrowserPage> {
   });
   const page = context.pages()[0] ?? (await context.newPage());
   const result: BrowserPage = {
+    page,
     bytes: 0,
     frames: 0,
     firstRowsAfter: null,

@@ -9,7 +9,7 @@ export interface Row {
   unit: string;
   cascade: number | null;
   transmission: number | null;
-  /** "≥ 200", "≤ 300"…, or null for figures without a target. */
+  /** "≥ 200", "≤ 300", "= 1"…, or null for figures without a target. */
   target: string | null;
   verdict: 'PASS' | 'FAIL' | null;
 }
@@ -20,7 +20,7 @@ function judge(value: number | null, target: string | null): Row['verdict'] {
   if (target === null || value === null) return target === null ? null : 'FAIL';
   const [op, num] = target.split(' ') as [string, string];
   const limit = Number(num);
-  return (op === '≥' ? value >= limit : value <= limit) ? 'PASS' : 'FAIL';
+  return (op === '≥' ? value >= limit : op === '=' ? value === limit : value <= limit) ? 'PASS' : 'FAIL';
 }
 
 export function rows(n: number, cf: CascadeFigures | null, t: TransmissionFigures | null): Row[] {
@@ -45,6 +45,7 @@ export function rows(n: number, cf: CascadeFigures | null, t: TransmissionFigure
     row('feed to one client', 'KB/s', c.withPage ? c.withPage.feedBytesPerSecond / 1000 : null, null, '≤ 10'),
     row('page: first rows shown', 's', c.withPage?.pageFirstRowsAfter ?? null, null, c.withPage?.client === 'chromium+socket.io' ? '≤ 2' : null),
     row('feed: a change reaches it', 's', c.withPage?.changeLatency ?? null, null, '≤ 1'),
+    ...pageRows(c, row),
     row('GET page of 100 (sort=name)', 'ms', c.pageOf100Ms ?? null, null, '≤ 50'),
     row('GET all (T: torrent-get, 6 fields)', 'ms', c.allMs ?? null, t?.getAllMs ?? null, '≤ 250'),
     row('GET all, size', 'MB', c.allBytes !== undefined ? c.allBytes / MB : null, t ? t.getAllBytes / MB : null, null),
@@ -80,4 +81,20 @@ export function table(rs: Row[]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i >= 2 && i <= 4 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
   return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+}
+
+/** The page's actions (page-actions.ts): only with a browser page. */
+function pageRows(c: Partial<CascadeFigures>, row: (figure: string, unit: string, cascade: number | null, transmission: number | null, target: string | null) => Row): Row[] {
+  if (c.withPage?.client !== 'chromium+socket.io') return [];
+  const a = c.withPage.pageActions;
+  return [
+    row('page: most torrent-rows in the page', '', a?.maxRowsInPage ?? null, null, '≤ 499'),
+    row('page: last torrent reached (1 = yes)', '', a ? Number(a.lastReachable) : null, null, '= 1'),
+    row('page: search, slowest (one/prefix/clear)', 'ms', a ? Math.max(a.searchOneMs, a.searchPrefixMs, a.searchClearMs) : null, null, '≤ 300'),
+    row('page: sort by name, slower way', 'ms', a?.sortMs ?? null, null, '≤ 300'),
+    row('page: select all + pause, requests', '', a?.pauseAll.requests ?? null, null, '= 1'),
+    row('page: select all + pause, all paused', 's', a?.pauseAll.seconds ?? null, null, null),
+    row('page: select all + resume, requests', '', a?.resumeAll.requests ?? null, null, '= 1'),
+    row('page: select all + resume, all seeding', 's', a?.resumeAll.seconds ?? null, null, null),
+  ];
 }
