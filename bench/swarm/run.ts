@@ -43,6 +43,10 @@ function fmtSize(n: number): string {
   return `${n}B`;
 }
 
+/** --quick's limits, from issue 40's figures at 256 MiB (README: how they were set). */
+const QUICK_MAX_CPU = 4.5;
+const QUICK_MIN_RATIO = 0.9;
+
 const { values: argv } = parseArgs({
   options: {
     size: { type: 'string', default: '1GiB' },
@@ -60,6 +64,10 @@ const { values: argv } = parseArgs({
     keep: { type: 'boolean', default: false },
     'lt-plaintext': { type: 'boolean', default: false },
     webtorrent: { type: 'boolean', default: false },
+    quick: { type: 'boolean', default: false },
+    user: { type: 'boolean', default: false },
+    'max-cpu': { type: 'string' },
+    'min-ratio': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
   allowPositionals: false,
@@ -82,8 +90,33 @@ if (argv.help) {
   --dir /tmp                where the temp dir (payload, downloads) goes
   --timeout S               per-transfer timeout (default 60 s + 10 MB/s of payload)
   --lt-plaintext            libtorrent dials without first trying an encrypted handshake
-  --keep                    keep the temp dir`);
+  --keep                    keep the temp dir
+  --quick                   the speed guard (user-run.ts): 256 MiB, one run per pair, lt→lt, lt→cascade,
+                            cascade→cascade as users start them (cascade seed / cascade download, defaults
+                            on, the chain included), the downloader's whole process timed; exits 1 when a
+                            Cascade downloader passes --max-cpu (default ${QUICK_MAX_CPU}) CPU-s/GiB or falls under
+                            --min-ratio (default ${QUICK_MIN_RATIO})× libtorrent
+  --user                    the same as users start them, with --size, --runs, --version, --pairs
+                            (lt-lt,lt-cascade,cascade-cascade,cascade-lt by default); no limits unless given`);
   process.exit(0);
+}
+
+if (argv.quick || argv.user) {
+  const { userRun } = await import('./user-run.ts');
+  const quick = argv.quick!;
+  const given = (name: string) => process.argv.some((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  const code = await userRun({
+    size: parseSize(quick && !given('size') ? '256MiB' : argv.size!, '--size'),
+    pieceLength: parseSize(argv['piece-length']!, '--piece-length'),
+    version: argv.version as 'v1' | 'v2' | 'hybrid',
+    runs: quick && !given('runs') ? 1 : Number(argv.runs),
+    pairs: (quick && !given('pairs') ? 'lt-lt,lt-cascade,cascade-cascade' : argv.pairs!).split(',').map((s) => s.trim()),
+    dir: argv.dir ? resolve(argv.dir) : tmpdir(),
+    keep: argv.keep!,
+    ...(argv['max-cpu'] || quick ? { maxCpuPerGiB: Number(argv['max-cpu'] ?? QUICK_MAX_CPU) } : {}),
+    ...(argv['min-ratio'] || quick ? { minRatio: Number(argv['min-ratio'] ?? QUICK_MIN_RATIO) } : {}),
+  });
+  process.exit(code);
 }
 
 if (!['v1', 'v2', 'hybrid'].includes(argv.version!)) throw new Error(`--version: v1, v2 or hybrid, not "${argv.version}"`);

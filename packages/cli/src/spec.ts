@@ -132,7 +132,7 @@ export const OPTION_DEFS: Record<OptName, OptDef> = {
   },
   'chain-from': { type: 'string', arg: 'ADDRESS', help: 'the --chain-signer account that pays (default: the first of its eth_accounts)' },
   'ipfs-api': { type: 'string', arg: 'URL', help: 'a Kubo RPC API (e.g. http://127.0.0.1:5001) to pin the metadata blocks of torrents this node registers to' },
-  'receipt-every': { type: 'string', arg: 'SIZE', help: 'as a downloader, sign each verified Cascade seeder a receipt every SIZE of verified data from it (default 1m), and at the end' },
+  'receipt-every': { type: 'string', arg: 'SIZE', help: 'as a downloader, sign each verified Cascade seeder a receipt every SIZE of verified data from it (default 1m; at most one a second, each stating the total so far), and at the end' },
   'payment-threshold': { type: 'string', arg: 'SIZE', help: 'as a seeder, print a payment-required event each time the unclaimed bytes in receipts pass another SIZE (default 64m)' },
   'auto-claim': { type: 'string', arg: 'SIZE', help: 'as a seeder, claim the receipts by itself once SIZE of them are unclaimed (default: only `cascade rewards claim`)' },
   key: { type: 'string', arg: 'HEX', help: 'chain deploy: the funded private key that deploys (0x + 64 hex digits); $CASCADE_CHAIN_KEY does the same without showing it in `ps`' },

@@ -60,7 +60,8 @@ test('earn → claim → balance: receipts per MiB over the wire, kept across ki
     downloader.events.some((e) => e.event === 'receipt-acknowledged' && e.cumulativeBytes === 6 * MiB) ? true : undefined);
   assert.ok(acked);
   const sent = downloader.events.filter((e) => e.event === 'receipt-sent');
-  assert.ok(sent.length >= 6, `a receipt per MiB: ${sent.length}`);
+  // Every MiB at most once a second (issue 40): the first MiB at once, the rest in the last one.
+  assert.ok(sent.length >= 2, `the first MiB and the end: ${sent.length}`);
   for (const e of sent) assert.equal(e.seeder.toLowerCase(), chain.account.toLowerCase());
   assert.equal(Math.max(...sent.map((e) => e.cumulativeBytes)), 6 * MiB);
   const got = seeder.events.filter((e) => e.event === 'receipt');
@@ -68,7 +69,7 @@ test('earn → claim → balance: receipts per MiB over the wire, kept across ki
   // --payment-threshold 4m: one payment-required, when the unclaimed bytes passed 4 MiB.
   const due = seeder.events.filter((e) => e.event === 'payment-required');
   assert.equal(due.length, 1, JSON.stringify(due));
-  assert.ok(due[0]!.unclaimedBytes >= 4 * MiB && due[0]!.unclaimedBytes < 6 * MiB, JSON.stringify(due));
+  assert.ok(due[0]!.unclaimedBytes >= 4 * MiB && due[0]!.unclaimedBytes <= 6 * MiB, JSON.stringify(due));
 
   // SIGKILL: what it acknowledged is on disk; its chain (registration, contracts) comes back too.
   seeder.child.kill('SIGKILL');

@@ -10,6 +10,7 @@ import { nodeIdentity } from './node-identity.ts';
 import type { NodeOnion } from './onion.ts';
 import { CascadeNode, dhtPortOf, type NodeLog, type NodeOptions } from './node.ts';
 import { followPortMapping } from './port-mapping.ts';
+import type { ContentIdMode } from './content/node-content.ts';
 
 export function sessionOptions(o: NodeOptions, db: StateDB): SessionOptions {
   const opts: SessionOptions = {
@@ -49,7 +50,7 @@ function friendlyStartError(err: unknown, o: NodeOptions): Error {
 export async function startNode(
   o: NodeOptions,
   out: NodeLog,
-  opts: { exclusive?: boolean; reportListening?: boolean } = {},
+  opts: { exclusive?: boolean; reportListening?: boolean; contentIds?: ContentIdMode } = {},
 ): Promise<CascadeNode> {
   const other = await connectControl(o.stateDir, 5000);
   if (other && opts.exclusive) {
@@ -78,7 +79,7 @@ export async function startNode(
     db.close();
     throw friendlyStartError(err, o);
   }
-  const node = new CascadeNode({ session, db, out, identified, downloadDir: o.downloadDir, queue: o.queue });
+  const node = new CascadeNode({ session, db, out, identified, downloadDir: o.downloadDir, queue: o.queue, contentIds: opts.contentIds });
   node.onion = onion;
   storageFor = node.privateShares.storageFor;
   if (o.iceServers) node.fixedIceServers = o.iceServers;

@@ -25,7 +25,7 @@ import { deleteOwnFiles, otherOwners, refuseOwnedFiles, storedMetainfo, storedOw
 import { NodeModel, type AddInput } from './model/index.ts';
 import { QueueManager, type QueueOptions } from './queue/manager.ts';
 import type { NodeOnion, OnionOptions } from './onion.ts';
-import { NodeContent } from './content/node-content.ts';
+import { NodeContent, type ContentIdMode } from './content/node-content.ts';
 import type {
   SessionHandle,
   SessionHealth,
@@ -155,6 +155,8 @@ export class CascadeNode {
     identified?: IdentifiedPeers;
     downloadDir?: string | undefined;
     queue?: QueueOptions | undefined;
+    /** When content ids are computed (default: in the background as torrents complete). */
+    contentIds?: ContentIdMode | undefined;
   }) {
     this.session = parts.session;
     this.db = parts.db;
@@ -187,7 +189,7 @@ export class CascadeNode {
     });
     this.privateShares.follow(this);
     this.content = new NodeContent(this);
-    this.content.follow();
+    this.content.follow(parts.contentIds);
     this.#followTorrents();
     this.model.cannotMove = (ih) => (this.privateShares.view(ih) ? 'a private share’s data cannot be moved yet: its plaintext and ciphertext live apart, and a move knows only the ciphertext' : undefined);
     this.privateShares.onChange = (ih) => {

@@ -82,7 +82,9 @@ export async function downloadCommand(inv: Invocation, out: Output): Promise<num
   await ensureOutputDir(dir);
   if (plan.kind === 'plain') return downloadPlainFile(plan.urls, plan.sha256, dir, out);
   const stop = waitForStopSignal();
-  const node = await startNode(o, out);
+  // A one-shot download does not read its file back for content ids (issue 40): it computes them
+  // only when it serves the file (--seed) or was asked for one (a download by content id).
+  const node = await startNode(o, out, { contentIds: o.seed ? 'background' : 'on-demand' });
   const chain = chainFor(node, o, out);
   let ticker: NodeJS.Timeout | undefined;
   const display = out.interactive ? new ProgressDisplay(out.stdout) : undefined;

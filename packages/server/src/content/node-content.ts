@@ -1,6 +1,8 @@
 // Content ids on the node (issue 15): each complete file's SHA-256 and CID, computed once the node
 // holds the whole file (a share it created, a finished download, data verified at start) and kept in
-// the state DB; the node's signed DHT records for its complete public torrents, republished while
+// the state DB. That pass reads the file back, so it runs at idle time (IdlePacer: a trickle while the
+// node moves data, issue 40), and a one-shot `cascade download` makes it only when asked (a download
+// by content id) — the file is not read twice before the command exits; the node's signed DHT records for its complete public torrents, republished while
 // it runs; and search — the local library first, then the DHT.
 import { join } from 'node:path';
 import { cidFromSha256, DhtRecords, isContentId, keywordsOf, magnetOfRow, RecordError, recordKey, REPUBLISH_MS, Reputation, type DhtTransport, type SearchRow, type TorrentStatement } from '@cascade/content';
@@ -11,6 +13,11 @@ import { nodeIdentity } from '../node-identity.ts';
 import type { CascadeNode } from '../node.ts';
 import type { TorrentExtras } from '../torrent-view.ts';
 import { FileCids, type FileCid } from './file-cids.ts';
+import { IdlePacer, sessionBytesMoved } from './idle-pacer.ts';
+
+/** When the node computes content ids: 'background' as torrents complete (at idle time), or
+ *  'on-demand' only (contentFile: a one-shot download that will not serve the file). */
+export type ContentIdMode = 'background' | 'on-demand';
 
 /** Content ids one record carries: keeps a record of a long name under the 1000-byte cap. */
 const CIDS_PER_RECORD = 12;
@@ -23,6 +30,8 @@ export class NodeContent {
   readonly records: DhtRecords | undefined;
   readonly #node: CascadeNode;
   readonly #indexing = new Map<string, Promise<void>>();
+  /** Torrents whose pass someone waits for: read at full speed. */
+  readonly #urgent = new Set<string>();
   #queue: Promise<void> = Promise.resolve();
   /** Content ids the node expects a torrent to hold (an add by content id) and who said so. */
   readonly #expected = new Map<string, { cid: string; publisher: string }[]>();
@@ -31,9 +40,11 @@ export class NodeContent {
   #closed = false;
   /** This node's did: its own records are what it computed, never blamed. */
   readonly #did: string;
+  readonly #pacer: IdlePacer;
 
   constructor(node: CascadeNode) {
     this.#node = node;
+    this.#pacer = new IdlePacer(sessionBytesMoved(node.session));
     this.cids = new FileCids(node.db);
     const identity = nodeIdentity(node.db);
     this.#did = identity.did;
@@ -45,25 +56,38 @@ export class NodeContent {
     }
   }
 
-  /** Indexes a torrent's files whenever it completes (and when tracked, if it already has). */
-  follow(): void {
+  /** Indexes a torrent's files whenever it completes (and when tracked, if it already has);
+   *  'on-demand' leaves that to contentFile(). */
+  follow(mode: ContentIdMode = 'background'): void {
+    if (mode === 'on-demand') return;
     this.#node.onTorrentEvent('done', (t) => void this.index(t));
     this.#node.onTorrentEvent('tracked', (t) => {
       if (t.stats().progress >= 1 && t.metainfo) void this.index(t);
     });
   }
 
-  /** Computes the missing content ids of a torrent's complete files, then publishes it if it is public. */
-  index(t: TorrentHandle): Promise<void> {
+  /** Computes the missing content ids of a torrent's complete files, then publishes it if it is
+   *  public. `urgent`: someone waits for the answer (a download by content id), so no idle pacing. */
+  index(t: TorrentHandle, urgent = false): Promise<void> {
     const ih = t.infoHashHex;
     const running = this.#indexing.get(ih);
-    if (running) return running;
+    if (running) {
+      if (urgent) this.#urgent.add(ih);
+      return running;
+    }
+    if (urgent) this.#urgent.add(ih);
     // One torrent at a time: at the first start after an upgrade every seed's files are read once,
     // in turn, not all at once.
     const job = this.#queue
       .then(() => this.#index(t))
-      .catch((err: unknown) => this.#node.out.note(`content ids of ${ih}: ${errorMessage(err)}`))
-      .finally(() => this.#indexing.delete(ih));
+      .catch((err: unknown) => {
+        // A pass cut short by close() is simply not finished: the next start does it.
+        if (!this.#closed) this.#node.out.note(`content ids of ${ih}: ${errorMessage(err)}`);
+      })
+      .finally(() => {
+        this.#indexing.delete(ih);
+        this.#urgent.delete(ih);
+      });
     this.#queue = job;
     this.#indexing.set(ih, job);
     return job;
@@ -84,7 +108,10 @@ export class NodeContent {
       if (f.pad || known.has(index) || !(progress ? (progress[index] ?? 0) >= 1 : whole)) continue;
       if (this.#closed) return;
       const path = m.multiFile ? join(savePath, m.name, ...f.path) : join(savePath, m.name);
-      const sha256 = await sha256OfFile(path, f.length);
+      const sha256 = await sha256OfFile(path, f.length, {
+        beforeSlice: () => (this.#urgent.has(ih) ? undefined : this.#pacer.beforeSlice()),
+        aborted: () => this.#closed,
+      });
       fresh.push({ index, sha256, cid: cidFromSha256(sha256) });
     }
     if (fresh.length > 0) {
@@ -141,7 +168,7 @@ export class NodeContent {
    * ignored, see expectContent).
    */
   async contentFile(t: TorrentHandle, cid: string): Promise<string | undefined> {
-    await this.index(t);
+    await this.index(t, true);
     const m = t.metainfo;
     const savePath = this.#node.db.getTorrent(t.infoHashHex)?.savePath;
     if (!m || !savePath) return undefined;

@@ -1,7 +1,9 @@
 // Seeding receipts on the wire (issue 13, docs/receipts.md), both sides of the Cascade extension:
 //   - as a downloader, the node counts the bytes each verified Cascade seeder sent it in pieces
-//     that passed the hash, and every `everyBytes` of them (and when the download completes) signs
-//     a receipt for the cumulative count with its account and sends it to that seeder;
+//     that passed the hash, and every `everyBytes` of them — but at most once per `everyMs`, so
+//     the signatures per second do not grow with the speed (issue 40) — and when the download
+//     completes, signs a receipt for the cumulative count with its account and sends it to that
+//     seeder (each receipt states the total, so fewer of them lose nothing);
 //   - as a seeder, it checks each receipt it gets (this torrent, this peer's proved account, our
 //     account, our chain and pool, the downloader's signature, not expired), keeps the newest one
 //     per (torrent, downloader) in SQLite before it acknowledges it, prints `payment-required` each
@@ -20,8 +22,11 @@ import type { HeldReceipt, ReceiptStore } from './store.ts';
 const MiB = 1024 * 1024;
 
 export interface ReceiptTerms {
-  /** A receipt every this many newly verified bytes from one seeder (default 1 MiB). */
+  /** A receipt every this many newly verified bytes from one seeder (default 1 MiB)… */
   everyBytes?: number;
+  /** …but no sooner than this many ms after the last one to that seeder (default 1000; 0 = no
+   *  wait). Bytes verified meanwhile go into the next receipt, signed when the time is up. */
+  everyMs?: number;
   /** How long a receipt may be claimed (default 30 days). */
   validitySeconds?: number;
   /** `payment-required` each time the unclaimed bytes pass another multiple of this (default 64 MiB). */
@@ -62,6 +67,10 @@ interface Owed {
   address: string;
   total: number;
   signed: number;
+  /** When the last receipt to this seeder was signed (0: never). */
+  signedAt: number;
+  /** The next receipt, waiting for everyMs to pass since the last one. */
+  timer: ReturnType<typeof setTimeout> | undefined;
 }
 
 /** Failures that say the sender lied or is broken; a receipt for another chain or pool is an
@@ -74,6 +83,7 @@ export class ReceiptExchange {
   readonly #chain: ChainSource;
   readonly #out: NodeLog;
   readonly #every: number;
+  readonly #everyMs: number;
   readonly #validity: number;
   readonly #threshold: number;
   readonly #autoClaim: number | undefined;
@@ -92,6 +102,7 @@ export class ReceiptExchange {
     this.#chain = chain;
     this.#out = out;
     this.#every = terms.everyBytes ?? MiB;
+    this.#everyMs = terms.everyMs ?? 1000;
     this.#validity = terms.validitySeconds ?? 30 * 86_400;
     this.#threshold = terms.paymentThresholdBytes ?? 64 * MiB;
     this.#autoClaim = terms.autoClaimBytes;
@@ -135,7 +146,26 @@ export class ReceiptExchange {
   }
 
   #signRest(ih: string): void {
-    for (const o of this.#owed.values()) if (o.infoHash === ih && o.total > o.signed) this.#track(this.#sign(o));
+    for (const o of this.#owed.values()) if (o.infoHash === ih && o.total > o.signed) this.#signNow(o);
+  }
+
+  #signNow(o: Owed): void {
+    if (o.timer) clearTimeout(o.timer);
+    o.timer = undefined;
+    o.signedAt = Date.now();
+    this.#track(this.#sign(o));
+  }
+
+  /** A receipt is due (everyBytes more verified): now, or once everyMs has passed since the last. */
+  #due(o: Owed): void {
+    if (o.timer) return; // one is already waiting and will carry these bytes too
+    const wait = o.signedAt + this.#everyMs - Date.now();
+    if (wait <= 0) return this.#signNow(o);
+    o.timer = setTimeout(() => {
+      o.timer = undefined;
+      if (!this.#closed && o.total > o.signed) this.#signNow(o);
+    }, wait);
+    o.timer.unref?.();
   }
 
   /** Counts bytes for a seeder; true when it is owed something not yet in a receipt. */
@@ -145,11 +175,11 @@ export class ReceiptExchange {
     if (!o) {
       // Receipts state totals since the first one: go on from the last one signed (kept across restarts).
       const signed = this.#store.sent(infoHash, account);
-      this.#owed.set(key, (o = { infoHash, account, address, total: signed, signed }));
+      this.#owed.set(key, (o = { infoHash, account, address, total: signed, signed, signedAt: 0, timer: undefined }));
     }
     o.address = address;
     o.total += bytes;
-    if (o.total - o.signed >= this.#every) this.#track(this.#sign(o));
+    if (o.total - o.signed >= this.#every) this.#due(o);
     return o.total > o.signed;
   }
 
@@ -329,6 +359,7 @@ export class ReceiptExchange {
 
   close(): void {
     this.#closed = true;
+    for (const o of this.#owed.values()) if (o.timer) clearTimeout(o.timer);
   }
 }
 

@@ -1,0 +1,203 @@
+// The swarm benchmark as a user runs Cascade (issue 40): `cascade seed` and `cascade download` with
+// every option at its default (the embedded chain, receipts and content ids included), the
+// downloader's whole process timed from start to exit under /usr/bin/time, beside libtorrent's own
+// pair in the same invocation. run.ts measures the engine alone; this is what caught nothing of
+// the node's extras until issue 40, so it is what guards them now.
+//
+//   npm run bench:swarm -- --quick            256 MiB, one run per pair, exits 1 past the thresholds
+//   npm run bench:swarm -- --user [--size 1GiB --runs 3 --version v2 --pairs …]   the full figures
+//
+// Prints MB/s (10^6 bytes / wall second of the downloader's process), the ratio to libtorrent →
+// libtorrent, the downloader's CPU-s per GiB (user + sys, start-up included) and its peak RSS.
+
+import { spawn, spawnSync } from 'node:child_process';
+import { randomFillSync } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, open, rm, stat, writeFile } from 'node:fs/promises';
+import { cpus, loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createTorrent } from '../../packages/engine/index.ts';
+
+const HERE = import.meta.dirname;
+const ROOT = resolve(HERE, '../..');
+const CASCADE = join(ROOT, 'packages/cli/bin/cascade.js');
+const LT_PEER = join(HERE, 'lt_peer.py');
+const PYTHON = '/usr/bin/python3';
+const TIME = '/usr/bin/time';
+const GiB = 2 ** 30;
+const MB = 1e6;
+
+export interface UserRunOptions {
+  size: number;
+  pieceLength: number;
+  version: 'v1' | 'v2' | 'hybrid';
+  runs: number;
+  pairs: string[];
+  dir: string;
+  /** Exit 1 when a Cascade downloader passes this many CPU-s/GiB (median), or… */
+  maxCpuPerGiB?: number;
+  /** …falls under this ratio to libtorrent → libtorrent (median MB/s). */
+  minRatio?: number;
+  keep?: boolean;
+}
+
+type Impl = 'lt' | 'cascade';
+interface Sample {
+  mbps: number;
+  cpuPerGiB: number;
+  rssMB: number;
+  seconds: number;
+  seedCpu: number;
+}
+
+function parsePair(s: string): { seed: Impl; dl: Impl } {
+  const m = /^(lt|cascade)-(lt|cascade)$/.exec(s);
+  if (!m) throw new Error(`bad pair "${s}": seeder-downloader with lt|cascade, e.g. lt-cascade`);
+  return { seed: m[1] as Impl, dl: m[2] as Impl };
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+/** A seeder process: its port once its data is checked, and its CPU when stopped. */
+async function startSeeder(impl: Impl, torrent: string, dir: string, stateDir: string): Promise<{ port: number; stop: () => Promise<number> }> {
+  const args = impl === 'lt'
+    ? [PYTHON, [LT_PEER, 'seed', torrent, dir]] as const
+    : [process.execPath, [CASCADE, 'seed', torrent, '--dir', dir, '--port', '0', '--no-dht', '--json', '--state-dir', stateDir]] as const;
+  const child = spawn(args[0], [...args[1]], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, CASCADE_PORT_MAPPING: 'off' } });
+  let out = '';
+  let err = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-4000)));
+  const events = () => out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, any>);
+  const readyEvent = impl === 'lt' ? 'ready' : 'seeding';
+  const end = Date.now() + 120_000;
+  while (!events().some((e) => e.event === readyEvent)) {
+    if (child.exitCode !== null || Date.now() > end) throw new Error(`${impl} seeder did not start: ${err.trim().split('\n').slice(-3).join(' / ')}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const port = events().find((e) => e.event === 'listening')!.port as number;
+  let stopped: Promise<number> | undefined;
+  return {
+    port,
+    stop: () => (stopped ??= (async () => {
+      // Its CPU over its life, from /proc before it goes (user + sys ticks).
+      let cpu = NaN;
+      try {
+        const f = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+        cpu = (Number(f[11]) + Number(f[12])) / 100;
+      } catch {}
+      if (impl === 'lt') child.stdin!.end();
+      else child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      if (child.exitCode === null) await new Promise((r) => child.once('exit', r));
+      clearTimeout(t);
+      return cpu;
+    })()),
+  };
+}
+
+/** The downloader's whole process under /usr/bin/time: wall seconds, CPU-s, peak RSS. */
+async function download(impl: Impl, torrent: string, out: string, port: number, timeoutMs: number): Promise<{ seconds: number; cpu: number; rssMB: number }> {
+  const cmd = impl === 'lt'
+    ? [PYTHON, LT_PEER, 'download', torrent, out, `127.0.0.1:${port}`]
+    : [process.execPath, CASCADE, 'download', torrent, '-o', out, '--peer', `127.0.0.1:${port}`, '--no-dht', '--port', '0', '--state-dir', `${out}.state`];
+  const timeFile = `${out}.time`;
+  const t0 = performance.now();
+  // stdin stays open: libtorrent's peer takes its end as 'stop'.
+  const child = spawn(TIME, ['-o', timeFile, '-f', '%U %S %M', ...cmd], { stdio: ['pipe', 'ignore', 'pipe'], env: { ...process.env, CASCADE_PORT_MAPPING: 'off' } });
+  let err = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-4000)));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const code = await new Promise<number | null>((r) => child.once('exit', r));
+  clearTimeout(timer);
+  const seconds = (performance.now() - t0) / 1000;
+  if (code !== 0) throw new Error(`${impl} download exited ${code}: ${err.trim().split('\n').slice(-3).join(' / ')}`);
+  const [u, s, m] = readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+  return { seconds, cpu: u! + s!, rssMB: (m! * 1024) / MB };
+}
+
+async function writeRandom(path: string, size: number): Promise<void> {
+  const fh = await open(path, 'w');
+  const buf = Buffer.allocUnsafe(16 * 2 ** 20);
+  try {
+    for (let off = 0; off < size; off += buf.length) {
+      const n = Math.min(buf.length, size - off);
+      randomFillSync(buf, 0, n);
+      await fh.write(buf, 0, n, off);
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+export async function userRun(o: UserRunOptions): Promise<number> {
+  if (spawnSync(PYTHON, ['-c', 'import libtorrent'], { stdio: 'ignore' }).status !== 0) {
+    console.error('bench:swarm: python3-libtorrent is not installed (apt-get install python3-libtorrent): the reference is missing');
+    return 2;
+  }
+  if (!existsSync(TIME)) {
+    console.error('bench:swarm: /usr/bin/time is missing (apt-get install time): the downloader cannot be measured');
+    return 2;
+  }
+  const pairs = o.pairs.map((p) => ({ name: p, ...parsePair(p) }));
+  if (!pairs.some((p) => p.name === 'lt-lt')) pairs.unshift({ name: 'lt-lt', seed: 'lt', dl: 'lt' });
+  const root = await mkdtemp(join(o.dir, 'cascade-user-bench-'));
+  try {
+    const data = join(root, 'data');
+    await mkdir(data);
+    const file = join(data, 'payload.bin');
+    await writeRandom(file, o.size);
+    const { torrent, metainfo } = await createTorrent(file, { pieceLength: o.pieceLength, version: o.version, createdBy: 'cascade swarm bench' });
+    const torrentPath = join(root, 'payload.torrent');
+    await writeFile(torrentPath, torrent);
+    const timeoutMs = (60 + o.size / (10 * MB)) * 1000;
+    const samples = new Map<string, Sample[]>(pairs.map((p) => [p.name, []]));
+    const cpuTag = `${cpus().length} cores`;
+    console.log(`bench:swarm (as users run it): ${(o.size / 2 ** 20).toFixed(0)} MiB ${o.version}, ${metainfo.pieceCount} pieces of ${o.pieceLength / 1024} KiB, ${o.runs} run(s) per pair, ${cpuTag}, load ${loadavg()[0]!.toFixed(2)}`);
+    // Run 0 of the first pair warms the page cache and the compile cache; it is not counted.
+    for (let run = 0; run <= o.runs; run++) {
+      for (const p of run === 0 ? pairs.slice(0, 1) : pairs) {
+        const seeder = await startSeeder(p.seed, torrentPath, data, join(root, `seed-state-${run}-${p.name}`));
+        const out = join(root, `out-${run}-${p.name}`);
+        try {
+          const r = await download(p.dl, torrentPath, out, seeder.port, timeoutMs);
+          const got = await stat(join(out, 'payload.bin')).catch(() => undefined);
+          if (got?.size !== o.size) throw new Error(`${p.name}: the download holds ${got?.size ?? 'no'} bytes`);
+          const seedCpu = await seeder.stop();
+          if (run > 0) {
+            const s = { mbps: o.size / r.seconds / MB, cpuPerGiB: (r.cpu * GiB) / o.size, rssMB: r.rssMB, seconds: r.seconds, seedCpu };
+            samples.get(p.name)!.push(s);
+            console.log(`  run ${run} ${p.name.padEnd(16)} ${s.mbps.toFixed(1).padStart(7)} MB/s  ${s.seconds.toFixed(2)} s  ${s.cpuPerGiB.toFixed(2)} CPU-s/GiB  ${s.rssMB.toFixed(0)} MB RSS  (seeder ${seedCpu.toFixed(2)} CPU-s)  load ${loadavg()[0]!.toFixed(2)}`);
+          }
+        } finally {
+          await seeder.stop();
+          if (!o.keep) await rm(out, { recursive: true, force: true }), await rm(`${out}.state`, { recursive: true, force: true });
+        }
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+    const base = median(samples.get('lt-lt')!.map((s) => s.mbps));
+    console.log(`\npair              MB/s (median)  ×lt→lt  dl CPU-s/GiB  dl RSS MB   (MB = 10^6 bytes; CPU and RSS of the downloader's whole process, start-up included)`);
+    const failures: string[] = [];
+    for (const p of pairs) {
+      const xs = samples.get(p.name)!;
+      const mbps = median(xs.map((s) => s.mbps));
+      const cpu = median(xs.map((s) => s.cpuPerGiB));
+      const rss = Math.max(...xs.map((s) => s.rssMB));
+      const ratio = mbps / base;
+      console.log(`${p.name.padEnd(16)} ${mbps.toFixed(1).padStart(9)}      ${ratio.toFixed(2).padStart(5)}   ${cpu.toFixed(2).padStart(8)}     ${rss.toFixed(0).padStart(6)}`);
+      if (p.dl !== 'cascade') continue;
+      if (o.maxCpuPerGiB !== undefined && !(cpu <= o.maxCpuPerGiB)) failures.push(`${p.name}: the downloader took ${cpu.toFixed(2)} CPU-s/GiB (limit ${o.maxCpuPerGiB})`);
+      if (o.minRatio !== undefined && !(ratio >= o.minRatio)) failures.push(`${p.name}: ${ratio.toFixed(2)}× libtorrent → libtorrent (limit ${o.minRatio}×)`);
+    }
+    for (const f of failures) console.log(`FAIL: ${f}`);
+    if (o.maxCpuPerGiB !== undefined) console.log(failures.length === 0 ? `OK: within ${o.maxCpuPerGiB} CPU-s/GiB and ${o.minRatio ?? 0}× libtorrent` : 'find what made the download path slower before landing (bench/swarm/README.md)');
+    return failures.length === 0 ? 0 : 1;
+  } finally {
+    if (!o.keep) await rm(root, { recursive: true, force: true });
+    else console.log(`kept ${root}`);
+  }
+}

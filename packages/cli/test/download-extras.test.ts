@@ -1,0 +1,107 @@
+// Extras stay off the data path (issue 40), between real `cascade seed` and `cascade download`
+// processes with their defaults (the embedded chain on both ends):
+//   - receipts come at most once a second (and at the end), however fast the bytes come, and the
+//     last one still states every byte;
+//   - a one-shot download exits without reading its file back for content ids (none is in its
+//     state DB afterwards), while `download --seed`, which serves the file, computes the right one.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cidFromSha256 } from '@cascade/content';
+import { FileCids } from '../../server/src/content/file-cids.ts';
+import { StateDB } from '../../server/src/state.ts';
+import { tempDir } from './helpers.ts';
+import { cascade } from './node-process.ts';
+
+const MAIN = join(import.meta.dirname, '../src/main.ts');
+const MiB = 1024 * 1024;
+
+/** A long-running verb (seed, download --seed) with its JSON events as they come. */
+function running(t: { after: (fn: () => void) => void }, args: string[]): { child: ChildProcess; events: Record<string, any>[]; event: (name: string, ms?: number) => Promise<Record<string, any>> } {
+  const child = spawn(process.execPath, [MAIN, ...args, '--json'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, CASCADE_HOME: '/nonexistent-cascade-home', CASCADE_PORT_MAPPING: 'off' },
+  });
+  t.after(() => void child.kill('SIGKILL'));
+  const events: Record<string, any>[] = [];
+  let buf = '';
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  child.stdout!.setEncoding('utf8').on('data', (c: string) => {
+    buf += c;
+    for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      if (line.startsWith('{')) events.push(JSON.parse(line) as Record<string, any>);
+    }
+  });
+  const event = async (name: string, ms = 60_000) => {
+    const end = Date.now() + ms;
+    for (;;) {
+      const e = events.find((x) => x.event === name);
+      if (e) return e;
+      if (child.exitCode !== null || Date.now() > end) throw new Error(`no ${name} event: ${JSON.stringify(events.slice(-5))} ${stderr}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  return { child, events, event };
+}
+
+function cidsIn(stateDir: string, infoHash: string): Map<number, string> {
+  const db = StateDB.open(stateDir);
+  try {
+    return new FileCids(db).of(infoHash);
+  } finally {
+    db.close();
+  }
+}
+
+test('receipts at most once a second with the last stating every byte; a one-shot download hashes nothing after its last piece; download --seed computes the right content id', { timeout: 240_000 }, async (t) => {
+  const root = tempDir(t);
+  const data = join(root, 'data');
+  mkdirSync(data);
+  // 48 pieces of 256 KiB: the picker takes them in random order.
+  const content = randomBytes(12 * MiB + 4321);
+  writeFileSync(join(data, 'take.mov'), content);
+  const made = await cascade(['create', join(data, 'take.mov'), '-o', join(root, 'take.torrent'), '--piece-length', '256k', '--json']);
+  assert.equal(made.code, 0, made.stderr);
+  const ih = made.json.infoHash as string;
+
+  const seeder = running(t, ['seed', join(root, 'take.torrent'), '--dir', data, '--port', '0', '--no-dht', '--state-dir', join(root, 'seed-state')]);
+  const port = (await seeder.event('listening')).port as number;
+  await seeder.event('seeding');
+
+  const state = join(root, 'dl-state');
+  const dl = await cascade(['download', join(root, 'take.torrent'), '-o', join(root, 'dl'), '--peer', `127.0.0.1:${port}`, '--no-dht', '--port', '0', '--state-dir', state, '--json']);
+  assert.equal(dl.code, 0, dl.stderr);
+  assert.ok(readFileSync(join(root, 'dl', 'take.mov')).equals(content));
+  const done = dl.lines.find((e) => e.event === 'done')!;
+  const sent = dl.lines.filter((e) => e.event === 'receipt-sent').map((e) => e.cumulativeBytes as number);
+  assert.ok(sent.length >= 1, 'the seeder is a Cascade peer: it gets receipts');
+  assert.equal(Math.max(...sent), content.length, 'the last receipt states every byte');
+  // One a second at most, plus the first MiB's and the last: never one per MiB at speed.
+  assert.ok(sent.length <= Math.ceil(done.seconds) + 2, `${sent.length} receipts in ${done.seconds} s`);
+  for (let i = 1; i < sent.length; i++) assert.ok(sent[i]! > sent[i - 1]!, 'each receipt states a greater total');
+  const held = await seeder.event('receipt');
+  assert.equal(held.infoHash, ih);
+
+  // No pass over the file after the download: its state DB has no content id for it.
+  assert.equal(cidsIn(state, ih).size, 0, 'a one-shot download computed content ids');
+
+  // download --seed serves the file: its content id comes (at idle time), and it is right although
+  // the pieces came out of order.
+  const state2 = join(root, 'dl2-state');
+  const serving = running(t, ['download', join(root, 'take.torrent'), '-o', join(root, 'dl2'), '--peer', `127.0.0.1:${port}`, '--no-dht', '--no-chain', '--port', '0', '--state-dir', state2, '--seed']);
+  await serving.event('seeding');
+  const cid = cidFromSha256(createHash('sha256').update(content).digest());
+  const end = Date.now() + 30_000;
+  // The node's own DB is open in that process; SQLite lets a second reader look.
+  while (cidsIn(state2, ih).get(0) === undefined && Date.now() < end) await new Promise((r) => setTimeout(r, 200));
+  assert.equal(cidsIn(state2, ih).get(0), cid);
+  serving.child.kill('SIGINT');
+  await once(serving.child, 'exit');
+});
