@@ -1,14 +1,17 @@
 // The pace of the node's content-id passes (issue 40: extras stay off the data path). A file's
 // SHA-256 is read back from disk once its torrent is complete; while the node moves data (piece
 // bytes in or out faster than BUSY_BYTES_PER_S) that pass only trickles — one 1 MiB slice per
-// TRICKLE_MS, under 1% of a core — and it runs at full speed once the node is quiet. The rate comes
-// from the session's byte counters, sampled at most every SAMPLE_MS while a pass runs.
+// TRICKLE_MS, under 1% of a core — and it runs at full speed once the node has been quiet for
+// QUIET_SAMPLES windows in a row (a second: a download that is only starting, or a pause between
+// two, does not count as quiet). The rate comes from the session's byte counters, sampled at most
+// every SAMPLE_MS while a pass runs.
 import type { HashPacing } from '@cascade/content/node';
 import type { SessionHandle } from '../engine.ts';
 
 const BUSY_BYTES_PER_S = 1024 * 1024;
 const SAMPLE_MS = 250;
 const TRICKLE_MS = 100;
+const QUIET_SAMPLES = 4;
 
 export interface ByteTotals {
   /** Piece bytes received and sent so far, all transports together. */
@@ -21,6 +24,7 @@ export class IdlePacer implements HashPacing {
   #sampleAt = 0;
   #sampleBytes = 0;
   #busy = true;
+  #quiet = 0;
   readonly #sleep: (ms: number) => Promise<void>;
 
   constructor(moved: ByteTotals, opts: { now?: () => number; sleep?: (ms: number) => Promise<void> } = {}) {
@@ -50,7 +54,8 @@ export class IdlePacer implements HashPacing {
     const bytes = this.#moved();
     if (this.#sampleAt > 0) {
       const seconds = Math.max(0.001, (now - this.#sampleAt) / 1000);
-      this.#busy = (bytes - this.#sampleBytes) / seconds > BUSY_BYTES_PER_S;
+      this.#quiet = (bytes - this.#sampleBytes) / seconds > BUSY_BYTES_PER_S ? 0 : this.#quiet + 1;
+      this.#busy = this.#quiet < QUIET_SAMPLES;
     }
     this.#sampleAt = now;
     this.#sampleBytes = bytes;
