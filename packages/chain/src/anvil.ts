@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { setPriority } from 'node:os';
 
 const require = createRequire(import.meta.url);
 const SETPRIV = '/usr/bin/setpriv';
@@ -31,6 +32,8 @@ export interface AnvilOptions {
   port?: number;
   /** Funded, unlocked dev accounts (default 2: the deployer and one spare). */
   accounts?: number;
+  /** Scheduling niceness for the anvil process (0-19; higher yields the CPU to others). */
+  nice?: number;
 }
 
 export interface RunningAnvil {
@@ -50,6 +53,15 @@ export async function startAnvil(opts: AnvilOptions = {}): Promise<RunningAnvil>
   // The chain dies with the node that owns it, even when the node is killed outright (SIGKILL, a
   // crash): util-linux's setpriv asks the kernel for SIGTERM when our process goes.
   const child = existsSync(SETPRIV) ? spawn(SETPRIV, ['--pdeathsig', 'TERM', '--', bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }) : spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Niced: the embedded chain starts when a Cascade peer shows up, i.e. during a transfer, and its
+  // start-up (and every block) should take the CPU the transfer leaves, not share it (issue 40).
+  if (opts.nice !== undefined && child.pid !== undefined) {
+    try {
+      setPriority(child.pid, opts.nice);
+    } catch {
+      // not permitted here: it runs at our priority
+    }
+  }
   let output = '';
   const port = await new Promise<number>((resolve, reject) => {
     const onData = (b: Buffer) => {

@@ -101,7 +101,7 @@ export class NodeChain {
     if (opts.signer) throw new Error('an external signer is for an external chain (--chain-rpc): the embedded chain funds the node itself');
     const dir = join(opts.stateDir, 'chain');
     mkdirSync(dir, { recursive: true });
-    const anvil = await startAnvil({ statePath: join(dir, 'state.json'), ...(opts.chainId ? { chainId: opts.chainId } : {}) });
+    const anvil = await startAnvil({ statePath: join(dir, 'state.json'), nice: 10, ...(opts.chainId ? { chainId: opts.chainId } : {}) });
     try {
       const chain = chainOf(anvil.chainId, anvil.rpcUrl);
       const client = createPublicClient({ chain, transport: http(anvil.rpcUrl) }) as PublicClient;
