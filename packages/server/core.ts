@@ -10,6 +10,7 @@ export { storedMetainfo, filesOf, otherOwners, refuseOwnedFiles, deleteOwnFiles 
 export { nodeIdentity, replaceNodeKey } from './src/node-identity.ts';
 export { ShareKeys } from './src/private/share-keys.ts';
 export { FileCids, offlineSearchRows } from './src/content/file-cids.ts';
+export { IdlePacer, sessionBytesMoved } from './src/content/idle-pacer.ts';
 export type { SearchRow } from '@cascade/content';
 export { AuthStore, memberId } from './src/auth/store.ts';
 export type { Member, Role } from './src/auth/store.ts';

@@ -1,7 +1,7 @@
 // Extras stay off the data path (issue 40), between real `cascade seed` and `cascade download`
 // processes with their defaults (the embedded chain on both ends):
 //   - receipts come at most once a second (and at the end), however fast the bytes come, and the
-//     last one still states every byte;
+//     last one still states every byte, signed without starting the embedded chain;
 //   - a one-shot download exits without reading its file back for content ids (none is in its
 //     state DB afterwards), while `download --seed`, which serves the file, computes the right one.
 import { test } from 'node:test';
@@ -88,6 +88,10 @@ test('receipts at most once a second with the last stating every byte; a one-sho
   for (let i = 1; i < sent.length; i++) assert.ok(sent[i]! > sent[i - 1]!, 'each receipt states a greater total');
   const held = await seeder.event('receipt');
   assert.equal(held.infoHash, ih);
+  // Receipts name the embedded chain's id and pool, known before it runs: the one-shot download
+  // signed them all without starting its chain, which would have shared the CPU with the transfer.
+  assert.ok(dl.lines.some((e) => e.event === 'receipt-acknowledged' && e.cumulativeBytes === content.length));
+  assert.doesNotMatch(dl.stderr, /chain: embedded dev chain/);
 
   // No pass over the file after the download: its state DB has no content id for it.
   assert.equal(cidsIn(state, ih).size, 0, 'a one-shot download computed content ids');

@@ -4,7 +4,7 @@
 // the error that stopped it.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ChainStatus, NodeChain, TorrentMetadata } from '@cascade/chain';
+import type { ChainStatus, NodeChain, ReceiptTermsOf, TorrentMetadata } from '@cascade/chain';
 import type { RpcHandlers, RpcParams } from './control.ts';
 import { CliError, errorMessage, UsageError } from './errors.ts';
 import { loadEngine, type Metainfo } from './engine.ts';
@@ -39,6 +39,7 @@ export class ChainService {
   #blocksDir = '';
   #did = '';
   started: Promise<void> = Promise.resolve();
+  #terms: Promise<ReceiptTermsOf | undefined> | undefined;
 
   readonly #ipfsApi: string | undefined;
 
@@ -61,6 +62,10 @@ export class ChainService {
         const chain = await NodeChain.start({ stateDir, ethSecret, ...config });
         if (this.#closed) return void (await chain.close());
         this.#chain = chain;
+        const expected = await this.#terms?.catch(() => undefined);
+        if (expected && (BigInt(chain.chain.id) !== expected.chainId || chain.contracts.pool.toLowerCase() !== expected.pool.toLowerCase())) {
+          log(`chain: receipts exchanged before it started name chain ${expected.chainId} pool ${expected.pool}, but it runs ${chain.chain.id} with pool ${chain.contracts.pool}: those cannot be claimed here`);
+        }
         log(`chain: ${chain.embedded ? 'embedded dev chain' : chain.rpcUrl}, id ${chain.chain.id}, registry ${chain.contracts.registry}, account ${chain.account.address}`);
         if (chain.signer) log(await signerLine(chain));
       } catch (err) {
@@ -72,6 +77,18 @@ export class ChainService {
 
   get chain(): NodeChain | undefined {
     return this.#chain;
+  }
+
+  /**
+   * The chain id, pool and account receipts carry, known before the chain runs (receiptTermsOf):
+   * receipts are signed and checked without waiting for it, so the embedded chain can start after
+   * a transfer instead of during it. Undefined without a chain.
+   */
+  terms(stateDir: string, identity: { ethSecret: Uint8Array }): Promise<ReceiptTermsOf | undefined> {
+    const config = this.#config;
+    if (config === false) return Promise.resolve(undefined);
+    this.#terms ??= import('@cascade/chain').then((c) => c.receiptTermsOf({ stateDir, ethSecret: identity.ethSecret, ...config }));
+    return this.#terms;
   }
 
   async status(): Promise<ChainHealth> {

@@ -4,6 +4,7 @@
 // node moves data, issue 40), and a one-shot `cascade download` makes it only when asked (a download
 // by content id) — the file is not read twice before the command exits; the node's signed DHT records for its complete public torrents, republished while
 // it runs; and search — the local library first, then the DHT.
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { cidFromSha256, DhtRecords, isContentId, keywordsOf, magnetOfRow, RecordError, recordKey, REPUBLISH_MS, Reputation, type DhtTransport, type SearchRow, type TorrentStatement } from '@cascade/content';
 import { sha256OfFile } from '@cascade/content/node';
@@ -18,6 +19,10 @@ import { IdlePacer, sessionBytesMoved } from './idle-pacer.ts';
 /** When the node computes content ids: 'background' as torrents complete (at idle time), or
  *  'on-demand' only (contentFile: a one-shot download that will not serve the file). */
 export type ContentIdMode = 'background' | 'on-demand';
+
+/** The content id of every empty file. */
+const EMPTY_SHA256 = new Uint8Array(createHash('sha256').digest());
+const EMPTY = { sha256: EMPTY_SHA256, cid: cidFromSha256(EMPTY_SHA256) };
 
 /** Content ids one record carries: keeps a record of a long name under the 1000-byte cap. */
 const CIDS_PER_RECORD = 12;
@@ -104,16 +109,30 @@ export class NodeContent {
     const progress = (t as TorrentHandle & TorrentExtras).fileProgress?.();
     const whole = t.stats().progress >= 1 && (t.wantsAllFiles?.() ?? true);
     const fresh: FileCid[] = [];
-    for (const [index, f] of m.files.entries()) {
-      if (f.pad || known.has(index) || !(progress ? (progress[index] ?? 0) >= 1 : whole)) continue;
-      if (this.#closed) return;
-      const path = m.multiFile ? join(savePath, m.name, ...f.path) : join(savePath, m.name);
-      const sha256 = await sha256OfFile(path, f.length, {
-        beforeSlice: () => (this.#urgent.has(ih) ? undefined : this.#pacer.beforeSlice()),
-        aborted: () => this.#closed,
-      });
-      fresh.push({ index, sha256, cid: cidFromSha256(sha256) });
+    try {
+      for (const [index, f] of m.files.entries()) {
+        if (f.pad || known.has(index) || !(progress ? (progress[index] ?? 0) >= 1 : whole)) continue;
+        if (this.#closed) break;
+        // Every empty file has the same id: nothing to open, nothing new to allocate.
+        if (f.length === 0) {
+          fresh.push({ index, ...EMPTY });
+          continue;
+        }
+        // A torrent of many small files: a macrotask now and then, so the node's requests go on.
+        if (fresh.length % 256 === 255) await new Promise((r) => setImmediate(r));
+        const path = m.multiFile ? join(savePath, m.name, ...f.path) : join(savePath, m.name);
+        const sha256 = await sha256OfFile(path, f.length, {
+          beforeSlice: () => (this.#urgent.has(ih) ? undefined : this.#pacer.beforeSlice()),
+          aborted: () => this.#closed,
+        });
+        fresh.push({ index, sha256, cid: cidFromSha256(sha256) });
+      }
+    } finally {
+      // Stopped half-way (the node closing, a file gone): what was hashed is kept, the rest is
+      // done at the next start.
+      if (fresh.length > 0 && this.#closed) this.cids.set(ih, fresh);
     }
+    if (this.#closed) return;
     if (fresh.length > 0) {
       this.cids.set(ih, fresh);
       this.#node.changed();

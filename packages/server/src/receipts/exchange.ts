@@ -11,7 +11,7 @@
 //     or by itself past `autoClaimBytes`).
 // Plain BitTorrent peers (libtorrent…) never see any of it: only peers whose hello verified are
 // counted, sent receipts, or heard from.
-import type { NodeChain, Receipt } from '@cascade/chain';
+import type { NodeChain, Receipt, ReceiptTermsOf } from '@cascade/chain';
 import { sendExtensionMessage, type WirePeer } from '@cascade/identity';
 import type { TorrentHandle } from '../engine.ts';
 import { errorMessage } from '../errors.ts';
@@ -53,10 +53,14 @@ export interface RewardClaim {
   skipped: { infoHash: string; downloader: string; reason: string }[];
 }
 
-/** The node's chain (ChainService): running, or on its way up (`started` settles either way). */
+/** The node's chain (ChainService): running, or on its way up (`started` settles either way), or
+ *  not started yet; `terms()` says what receipts name without it (undefined: no chain at all). */
 export interface ChainSource {
   readonly chain: NodeChain | undefined;
   readonly started: Promise<void>;
+  terms(): Promise<ReceiptTermsOf | undefined>;
+  /** Settles once the chain runs (or never will: failed, closed). */
+  whenRunning(): Promise<void>;
 }
 
 /** What is owed to one seeder account for one torrent, as its downloader. */
@@ -91,10 +95,14 @@ export class ReceiptExchange {
   #unclaimed: number | undefined;
   #announcedSteps = 0;
   #claiming: Promise<RewardClaim> | undefined;
+  /** An automatic claim became due before the chain ran: checked again once it does. */
+  #claimWhenRunning = false;
   #closed = false;
   /** Receipts being signed, and the last one sent to each seeder until it is acknowledged. */
   readonly #signing = new Set<Promise<void>>();
   readonly #unacked = new Map<string, number>();
+  /** The terms last used (the running chain's, or those known before it runs). */
+  #lastTerms: ReceiptTermsOf | undefined;
 
   constructor(store: ReceiptStore, peers: IdentifiedPeers, chain: ChainSource, out: NodeLog, terms: ReceiptTerms = {}) {
     this.#store = store;
@@ -200,29 +208,41 @@ export class ReceiptExchange {
     }
   }
 
+  /** What receipts name now: the running chain's id, pool and account, or the same known before
+   *  it runs (so no receipt waits for a chain to start; issue 40). */
+  async #terms(): Promise<ReceiptTermsOf | undefined> {
+    const c = this.#chain.chain;
+    if (c) return (this.#lastTerms = { chainId: BigInt(c.chain.id), pool: c.contracts.pool, account: c.account });
+    try {
+      return (this.#lastTerms = await this.#chain.terms());
+    } catch (err) {
+      this.#out.note(`receipts: ${errorMessage(err)}`);
+      return undefined;
+    }
+  }
+
   async #sign(o: Owed): Promise<void> {
     if (this.#closed) return;
     const cumulative = o.total;
     o.signed = cumulative;
-    // A chain still starting (a short download can outrun it): this receipt waits for it.
-    const chain = this.#chain.chain ?? (await this.#chain.started, this.#chain.chain);
-    if (!chain || this.#closed) return;
-    if (o.account === chain.account.address.toLowerCase()) return; // our own account: nothing to receipt
+    const terms = await this.#terms();
+    if (!terms || this.#closed) return;
+    if (o.account === terms.account.address.toLowerCase()) return; // our own account: nothing to receipt
     const peer = this.#peers.wirePeer(o.infoHash, o.address);
     if (!peer) return;
     this.#store.setSent(o.infoHash, o.account, cumulative);
     const receipt: Receipt = {
-      chainId: BigInt(chain.chain.id),
-      pool: chain.contracts.pool,
+      chainId: terms.chainId,
+      pool: terms.pool,
       infoHash: `0x${o.infoHash}`,
       seeder: o.account as `0x${string}`,
-      downloader: chain.account.address,
+      downloader: terms.account.address,
       cumulativeBytes: BigInt(cumulative),
       expiry: BigInt(Math.floor(Date.now() / 1000) + this.#validity),
     };
     try {
       const { signReceipt } = await import('@cascade/chain');
-      const signature = await signReceipt(chain.account, receipt);
+      const signature = await signReceipt(terms.account, receipt);
       sendExtensionMessage(peer, { t: 'receipt', v: 1, ...wireOf(receipt), signature });
       this.#unacked.set(`${o.infoHash} ${o.account}`, cumulative);
       this.#out.event('receipt-sent', { infoHash: o.infoHash, seeder: receipt.seeder, peer: o.address, cumulativeBytes: cumulative });
@@ -233,11 +253,11 @@ export class ReceiptExchange {
 
   async #received(peer: WirePeer, who: IdentifiedPeer, m: Record<string, unknown>): Promise<void> {
     const ih = hexOf(peer.infoHash);
-    const chain = this.#chain.chain ?? (await this.#chain.started, this.#chain.chain);
-    if (!chain || this.#closed) return this.#out.note(`receipt from ${peer.address} for ${ih} dropped: this node's chain is not running`);
+    const terms = await this.#terms();
+    if (!terms || this.#closed) return this.#out.note(`receipt from ${peer.address} for ${ih} dropped: this node runs no chain`);
     let v: Verdict;
     try {
-      v = await this.#judge(chain, ih, who, m);
+      v = await this.#judge(terms, ih, who, m);
     } catch (err) {
       v = { ok: false, reason: errorMessage(err), strike: false };
     }
@@ -259,17 +279,17 @@ export class ReceiptExchange {
     this.#checkThreshold();
   }
 
-  async #judge(chain: NodeChain, ih: string, who: IdentifiedPeer, m: Record<string, unknown>): Promise<Verdict> {
+  async #judge(terms: ReceiptTermsOf, ih: string, who: IdentifiedPeer, m: Record<string, unknown>): Promise<Verdict> {
     const r = receiptOf(m);
     if (typeof r === 'string') return { ok: false, reason: r, strike: true };
-    if (r.receipt.chainId !== BigInt(chain.chain.id) || r.receipt.pool.toLowerCase() !== chain.contracts.pool.toLowerCase()) {
-      return { ok: false, reason: `for chain ${r.receipt.chainId} pool ${r.receipt.pool}, not this node's chain ${chain.chain.id} pool ${chain.contracts.pool}`, strike: false };
+    if (r.receipt.chainId !== terms.chainId || r.receipt.pool.toLowerCase() !== terms.pool.toLowerCase()) {
+      return { ok: false, reason: `for chain ${r.receipt.chainId} pool ${r.receipt.pool}, not this node's chain ${terms.chainId} pool ${terms.pool}`, strike: false };
     }
     if (r.receipt.infoHash.toLowerCase() !== `0x${ih}`) return { ok: false, reason: `for another torrent (${r.receipt.infoHash})`, strike: true };
     if (r.receipt.downloader.toLowerCase() !== who.account.toLowerCase()) return { ok: false, reason: `names downloader ${r.receipt.downloader}, not the account the peer proved (${who.account})`, strike: true };
-    if (r.receipt.seeder.toLowerCase() !== chain.account.address.toLowerCase()) return { ok: false, reason: `names seeder ${r.receipt.seeder}, not this node's account`, strike: true };
+    if (r.receipt.seeder.toLowerCase() !== terms.account.address.toLowerCase()) return { ok: false, reason: `names seeder ${r.receipt.seeder}, not this node's account`, strike: true };
     const { checkReceipt } = await import('@cascade/chain');
-    const why = await checkReceipt(r.receipt, r.signature, { chainId: BigInt(chain.chain.id), pool: chain.contracts.pool });
+    const why = await checkReceipt(r.receipt, r.signature, { chainId: terms.chainId, pool: terms.pool });
     if (why === 'receipt expired') return { ok: false, reason: why, strike: false };
     if (why) return { ok: false, reason: why, strike: true };
     return { ok: true, ...r };
@@ -289,6 +309,17 @@ export class ReceiptExchange {
     }
     this.#announcedSteps = steps;
     if (this.#autoClaim !== undefined && unclaimed >= this.#autoClaim && !this.#claiming) {
+      if (!this.#chain.chain) {
+        // The embedded chain of a one-shot seed starts once the transfers are over (chain-attach).
+        if (!this.#claimWhenRunning) {
+          this.#claimWhenRunning = true;
+          void this.#chain.whenRunning().then(() => {
+            this.#claimWhenRunning = false;
+            if (!this.#closed && this.#chain.chain) this.#checkThreshold();
+          });
+        }
+        return;
+      }
       this.claim().then(
         (c) => this.#out.event('rewards-claimed', { ...c, automatic: true }),
         (err) => this.#out.note(`automatic claim failed: ${errorMessage(err)}`),
@@ -296,11 +327,12 @@ export class ReceiptExchange {
     }
   }
 
-  /** Receipts held for the running chain and pool (those for another stay on disk, unused). */
+  /** Receipts held for the node's chain and pool (those for another stay on disk, unused). */
   #current(): HeldReceipt[] {
-    const chain = this.#chain.chain;
-    if (!chain) return [];
-    return this.#store.allHeld().filter((h) => h.chainId === BigInt(chain.chain.id) && h.pool.toLowerCase() === chain.contracts.pool.toLowerCase());
+    const c = this.#chain.chain;
+    const t = c ? { chainId: BigInt(c.chain.id), pool: c.contracts.pool } : this.#lastTerms;
+    if (!t) return [];
+    return this.#store.allHeld().filter((h) => h.chainId === t.chainId && h.pool.toLowerCase() === t.pool.toLowerCase());
   }
 
   /** Reads what the pool paid for each held receipt, keeping it in the store. */

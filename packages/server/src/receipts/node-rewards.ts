@@ -23,7 +23,19 @@ export function attachRewards(node: CascadeNode, config: ChainConfig, terms?: Re
   const stateDir = node.db.stateDir;
   const chain = new ChainService(config, opts);
   const store = new ReceiptStore(join(stateDir, 'chain', 'receipts.db'));
-  const receipts = new ReceiptExchange(store, node.identified, chain, node.out, terms);
+  let identity: ReturnType<typeof nodeIdentity> | undefined;
+  const running = Promise.withResolvers<void>();
+  const source = {
+    get chain() {
+      return chain.chain;
+    },
+    get started() {
+      return chain.started;
+    },
+    terms: () => chain.terms(stateDir, (identity ??= nodeIdentity(node.db))),
+    whenRunning: () => running.promise,
+  };
+  const receipts = new ReceiptExchange(store, node.identified, source, node.out, terms);
   const unfollow = receipts.follow(node);
   const handlers = chainRpc(chain, registryHost(node), receipts);
   node.control?.extend(handlers);
@@ -35,9 +47,11 @@ export function attachRewards(node: CascadeNode, config: ChainConfig, terms?: Re
     start(log) {
       if (started) return;
       started = true;
-      chain.start(stateDir, nodeIdentity(node.db), log);
+      chain.start(stateDir, (identity ??= nodeIdentity(node.db)), log);
+      void chain.started.then(running.resolve);
     },
     async close() {
+      running.resolve();
       receipts.close();
       await chain.close();
       store.close();
