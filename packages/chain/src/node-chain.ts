@@ -5,29 +5,18 @@
 // external signer (--chain-signer) does: then every transaction goes there (see signer.ts).
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createPublicClient, createWalletClient, defineChain, getContractAddress, http, toHex, type Address, type Chain, type Hex, type PublicClient, type Transport, type WalletClient } from 'viem';
+import { createPublicClient, createWalletClient, defineChain, http, toHex, type Address, type Chain, type Hex, type PublicClient, type Transport, type WalletClient } from 'viem';
 import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts';
 import { startAnvil, type RunningAnvil } from './anvil.ts';
+import { DEV_DEPLOYER_KEY, type NodeChainOptions } from './receipt-terms.ts';
+
+export type { NodeChainOptions };
 import { deployContracts, type Deployment } from './deploy.ts';
 import { cascadeToken } from './artifacts.ts';
 import { ExternalSigner, type ContractWrite, type ExternalSignerOptions } from './signer.ts';
 
-/** anvil's first dev account (its well-known test mnemonic): deploys and funds on the embedded chain only. */
-const DEV_DEPLOYER_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';
 /** Ether the node's account gets on its embedded chain for gas. */
 const NODE_FUNDING_WEI = 100n * 10n ** 18n;
-
-export interface NodeChainOptions {
-  stateDir: string;
-  /** The node identity's secp256k1 secret (its Ethereum account). */
-  ethSecret: Uint8Array;
-  /** An external chain instead of the embedded one. */
-  rpcUrl?: string;
-  chainId?: number;
-  contracts?: Deployment;
-  /** An external chain's transactions sent from an account of this signer instead. */
-  signer?: ExternalSignerOptions;
-}
 
 export interface ChainStatus {
   embedded: boolean;
@@ -150,32 +139,6 @@ export class NodeChain {
   async close(): Promise<void> {
     await this.#anvil?.stop();
   }
-}
-
-/** What a receipt names and who signs it: all a node needs to sign or check receipts, which it
- *  has before its chain runs (issue 40: the embedded chain starts off the transfer's path). */
-export interface ReceiptTermsOf {
-  chainId: bigint;
-  pool: Address;
-  account: PrivateKeyAccount;
-}
-
-/**
- * The chain id and pool a node's receipts name, without starting or asking its chain: an external
- * chain's as configured; the embedded chain's from <stateDir>/chain/deployment.json, or, before its
- * first start, where deployContracts will put the pool on a fresh anvil (the dev deployer's third
- * contract: registry, token, pool). NodeChain.start() deploys exactly so; checked by a test.
- */
-export function receiptTermsOf(opts: NodeChainOptions): ReceiptTermsOf {
-  const account = privateKeyToAccount(toHex(opts.ethSecret));
-  if (opts.rpcUrl) {
-    if (!opts.chainId || !opts.contracts) throw new Error('--chain-rpc needs --chain-id and the contracts\' addresses');
-    return { chainId: BigInt(opts.chainId), pool: opts.contracts.pool, account };
-  }
-  const file = join(opts.stateDir, 'chain', 'deployment.json');
-  const known = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Deployment) : undefined;
-  const pool = known?.pool ?? getContractAddress({ from: privateKeyToAccount(DEV_DEPLOYER_KEY).address, nonce: 2n });
-  return { chainId: BigInt(opts.chainId ?? 31337), pool, account };
 }
 
 function chainOf(id: number, rpcUrl: string): Chain {

@@ -2,7 +2,10 @@
 // the cumulative bytes received from it in pieces that passed the hash. The RewardPool contract
 // checks the same fields; checkReceipt() checks them off-chain first (a node refuses a forged or
 // stale receipt before it spends gas on it).
-import { recoverTypedDataAddress, type Address, type Hex, type LocalAccount } from 'viem';
+// viem/utils, not viem: a node loads this module at its first Cascade peer, during a transfer, and
+// the whole of viem costs twice the CPU (issue 40).
+import type { Address, Hex, LocalAccount } from 'viem';
+import { recoverTypedDataAddress } from 'viem/utils';
 
 export interface Receipt {
   chainId: bigint;

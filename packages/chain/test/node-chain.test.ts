@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { NodeChain, receiptTermsOf } from '../src/node-chain.ts';
+import { NodeChain } from '../src/node-chain.ts';
+import { receiptTermsOf } from '../src/receipt-terms.ts';
 
 test('the embedded chain deploys and funds once, and keeps its contracts and blocks across restarts', { timeout: 60_000 }, async (t) => {
   const stateDir = mkdtempSync(join(tmpdir(), 'cascade-node-chain-'));

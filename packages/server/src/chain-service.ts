@@ -87,7 +87,7 @@ export class ChainService {
   terms(stateDir: string, identity: { ethSecret: Uint8Array }): Promise<ReceiptTermsOf | undefined> {
     const config = this.#config;
     if (config === false) return Promise.resolve(undefined);
-    this.#terms ??= import('@cascade/chain').then((c) => c.receiptTermsOf({ stateDir, ethSecret: identity.ethSecret, ...config }));
+    this.#terms ??= import('@cascade/chain/receipts').then((c) => c.receiptTermsOf({ stateDir, ethSecret: identity.ethSecret, ...config }));
     return this.#terms;
   }
 

@@ -25,6 +25,8 @@ export function chainFor(node: CascadeNode, o: Options, out: Output): NodeReward
   node.identified.onIdentified(() => {
     if (waiting) return;
     waiting = true;
+    // Receipts will be signed or checked: load that now, at the handshake, not at the first MiB.
+    void rewards.preload();
     void (async () => {
       const pacer = new IdlePacer(sessionBytesMoved(node.session));
       const end = Date.now() + QUIET_START_MAX_MS;

@@ -241,7 +241,7 @@ export class ReceiptExchange {
       expiry: BigInt(Math.floor(Date.now() / 1000) + this.#validity),
     };
     try {
-      const { signReceipt } = await import('@cascade/chain');
+      const { signReceipt } = await import('@cascade/chain/receipts');
       const signature = await signReceipt(terms.account, receipt);
       sendExtensionMessage(peer, { t: 'receipt', v: 1, ...wireOf(receipt), signature });
       this.#unacked.set(`${o.infoHash} ${o.account}`, cumulative);
@@ -288,7 +288,7 @@ export class ReceiptExchange {
     if (r.receipt.infoHash.toLowerCase() !== `0x${ih}`) return { ok: false, reason: `for another torrent (${r.receipt.infoHash})`, strike: true };
     if (r.receipt.downloader.toLowerCase() !== who.account.toLowerCase()) return { ok: false, reason: `names downloader ${r.receipt.downloader}, not the account the peer proved (${who.account})`, strike: true };
     if (r.receipt.seeder.toLowerCase() !== terms.account.address.toLowerCase()) return { ok: false, reason: `names seeder ${r.receipt.seeder}, not this node's account`, strike: true };
-    const { checkReceipt } = await import('@cascade/chain');
+    const { checkReceipt } = await import('@cascade/chain/receipts');
     const why = await checkReceipt(r.receipt, r.signature, { chainId: terms.chainId, pool: terms.pool });
     if (why === 'receipt expired') return { ok: false, reason: why, strike: false };
     if (why) return { ok: false, reason: why, strike: true };

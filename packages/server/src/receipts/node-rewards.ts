@@ -16,6 +16,9 @@ export interface NodeRewards {
   handlers: RpcHandlers;
   /** Starts the chain in the background (ChainService.start); once. */
   start(log: (line: string) => void): void;
+  /** Loads what signing and checking receipts take (and works out their terms) now, so the first
+   *  receipt does not stall a transfer that is under way by then. */
+  preload(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -49,6 +52,9 @@ export function attachRewards(node: CascadeNode, config: ChainConfig, terms?: Re
       started = true;
       chain.start(stateDir, (identity ??= nodeIdentity(node.db)), log);
       void chain.started.then(running.resolve);
+    },
+    async preload() {
+      await Promise.all([import('@cascade/chain/receipts'), source.terms()]).catch(() => {});
     },
     async close() {
       running.resolve();
