@@ -7,7 +7,6 @@ import type { Bitfield } from './bitfield.ts';
 import { BufferPool } from './buffer-pool.ts';
 import { equal20 } from './check.ts';
 import type { TrackerClient } from './discovery/tracker-client.ts';
-import { toHex } from './hex.ts';
 import { pieceLengthOf } from './piece-map.ts';
 import type { Storage } from './platform.ts';
 import { FileStatTracker } from './resume-files.ts';
@@ -454,7 +453,7 @@ export abstract class TorrentPieces extends TorrentSwarm {
 
   protected emitTransfer(peer: Peer, direction: 'up' | 'down', bytes: number): void {
     if (this.listenerCount('transfer') === 0) return;
-    const e: TransferEvent = { infoHashHex: this.infoHashHex, peer: peer.address, peerId: peer.remoteId ? toHex(peer.remoteId) : undefined, direction, bytes };
+    const e: TransferEvent = { infoHashHex: this.infoHashHex, peer: peer.address, peerId: peer.remoteIdHex, direction, bytes };
     this.emit('transfer', e);
   }
 

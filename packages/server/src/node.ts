@@ -376,7 +376,8 @@ export class CascadeNode {
   #emitTap(event: string, t: TorrentHandle, ...args: unknown[]): void {
     const list = this.#taps.get(event);
     if (!list) return;
-    for (const fn of [...list]) {
+    // A copy only when a listener could unsubscribe another mid-loop ('transfer' has one, per block).
+    for (const fn of list.length === 1 ? list : [...list]) {
       try {
         fn(t, ...args);
       } catch (err) {

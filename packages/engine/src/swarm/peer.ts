@@ -53,6 +53,12 @@ export class Peer implements WireHandler {
   readonly outgoing: boolean;
   host: PeerHost | undefined;
   remoteId: Uint8Array | undefined;
+  /** remoteId as hex, made once (every 'transfer' event of the peer carries it). */
+  #remoteIdHex: string | undefined;
+  get remoteIdHex(): string | undefined {
+    if (this.#remoteIdHex === undefined && this.remoteId) this.#remoteIdHex = toHex(this.remoteId);
+    return this.#remoteIdHex;
+  }
   fast = false;
   extendedSupported = false;
   dhtSupported = false;
