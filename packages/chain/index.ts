@@ -4,7 +4,7 @@ export { startAnvil, anvilBinary, type AnvilOptions, type RunningAnvil } from '.
 export { contentRegistry, cascadeToken, rewardPool, type Compiled } from './src/artifacts.ts';
 export { deployContracts, deployWithKey, type Deployment, type PoolTerms } from './src/deploy.ts';
 export {
-  signReceipt, checkReceipt, receiptDomain, RECEIPT_TYPES, signRegistration, registryDomain, REGISTER_TYPES,
+  signReceipt, signReceiptWithSecret, checkReceipt, receiptDomain, RECEIPT_TYPES, signRegistration, registryDomain, REGISTER_TYPES,
   type Receipt, type Registration,
 } from './src/receipts.ts';
 export { NodeChain, type NodeChainOptions, type ChainStatus } from './src/node-chain.ts';

@@ -44,14 +44,15 @@ function personalHash(message: string): Uint8Array {
   return keccak_256(concat(utf8(`\x19Ethereum Signed Message:\n${body.length}`), body));
 }
 
-/** personal_sign: 65 bytes r ‖ s ‖ v (v = 27 or 28), as 0x-hex. */
-export function personalSign(secret: Uint8Array, message: string): Hex {
-  const sig = secp256k1.sign(personalHash(message), secret, { prehash: false, format: 'recovered' });
+/** An Ethereum signature of a 32-byte digest: 65 bytes r ‖ s ‖ v (v = 27 or 28), as 0x-hex
+ *  (deterministic, low s: what viem and ethers make for the same key and digest). */
+export function signDigest(secret: Uint8Array, digest: Uint8Array): Hex {
+  const sig = secp256k1.sign(digest, secret, { prehash: false, format: 'recovered' });
   return ('0x' + toHex(sig.subarray(1)) + (27 + sig[0]!).toString(16)) as Hex;
 }
 
-/** The address that made a personal_sign signature of `message`; undefined for a malformed one. */
-export function recoverPersonalSigner(message: string, signature: string): Address | undefined {
+/** The address whose key made `signature` (r ‖ s ‖ v) of `digest`; undefined for a malformed one. */
+export function recoverDigestSigner(digest: Uint8Array, signature: string): Address | undefined {
   try {
     const raw = fromHex(signature);
     if (raw.length !== 65) return undefined;
@@ -59,10 +60,20 @@ export function recoverPersonalSigner(message: string, signature: string): Addre
     const recovery = v >= 27 ? v - 27 : v;
     if (recovery !== 0 && recovery !== 1) return undefined;
     const sig = concat(Uint8Array.of(recovery), raw.subarray(0, 64));
-    return addressOfPublicKey(secp256k1.recoverPublicKey(sig, personalHash(message), { prehash: false }));
+    return addressOfPublicKey(secp256k1.recoverPublicKey(sig, digest, { prehash: false }));
   } catch {
     return undefined;
   }
+}
+
+/** personal_sign: 65 bytes r ‖ s ‖ v (v = 27 or 28), as 0x-hex. */
+export function personalSign(secret: Uint8Array, message: string): Hex {
+  return signDigest(secret, personalHash(message));
+}
+
+/** The address that made a personal_sign signature of `message`; undefined for a malformed one. */
+export function recoverPersonalSigner(message: string, signature: string): Address | undefined {
+  return recoverDigestSigner(personalHash(message), signature);
 }
 
 export function verifyPersonalSignature(address: string, message: string, signature: string): boolean {

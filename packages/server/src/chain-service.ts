@@ -24,6 +24,9 @@ export type ChainConfig =
       signer?: { url: string; from?: `0x${string}` };
     };
 
+/** What the node's receipts name (chain id, pool) and who signs them (its identity's account). */
+export type ReceiptSigner = ReceiptTermsOf & { address: `0x${string}`; ethSecret: Uint8Array };
+
 export type ChainHealth =
   | ({ state: 'running' } & ChainStatus)
   | { state: 'starting' | 'off' }
@@ -39,7 +42,7 @@ export class ChainService {
   #blocksDir = '';
   #did = '';
   started: Promise<void> = Promise.resolve();
-  #terms: Promise<ReceiptTermsOf | undefined> | undefined;
+  #terms: Promise<ReceiptSigner | undefined> | undefined;
 
   readonly #ipfsApi: string | undefined;
 
@@ -84,10 +87,10 @@ export class ChainService {
    * receipts are signed and checked without waiting for it, so the embedded chain can start after
    * a transfer instead of during it. Undefined without a chain.
    */
-  terms(stateDir: string, identity: { ethSecret: Uint8Array }): Promise<ReceiptTermsOf | undefined> {
+  terms(stateDir: string, identity: { ethSecret: Uint8Array; address: `0x${string}` }): Promise<ReceiptSigner | undefined> {
     const config = this.#config;
     if (config === false) return Promise.resolve(undefined);
-    this.#terms ??= import('@cascade/chain/receipts').then((c) => c.receiptTermsOf({ stateDir, ethSecret: identity.ethSecret, ...config }));
+    this.#terms ??= import('@cascade/chain/receipts').then((c) => ({ ...c.receiptTermsOf({ stateDir, ...config }), address: identity.address, ethSecret: identity.ethSecret }));
     return this.#terms;
   }
 

@@ -11,7 +11,8 @@
 //     or by itself past `autoClaimBytes`).
 // Plain BitTorrent peers (libtorrent…) never see any of it: only peers whose hello verified are
 // counted, sent receipts, or heard from.
-import type { NodeChain, Receipt, ReceiptTermsOf } from '@cascade/chain';
+import type { NodeChain, Receipt } from '@cascade/chain';
+import type { ReceiptSigner } from '../chain-service.ts';
 import { sendExtensionMessage, type WirePeer } from '@cascade/identity';
 import type { TorrentHandle } from '../engine.ts';
 import { errorMessage } from '../errors.ts';
@@ -58,7 +59,7 @@ export interface RewardClaim {
 export interface ChainSource {
   readonly chain: NodeChain | undefined;
   readonly started: Promise<void>;
-  terms(): Promise<ReceiptTermsOf | undefined>;
+  terms(): Promise<ReceiptSigner | undefined>;
   /** Settles once the chain runs (or never will: failed, closed). */
   whenRunning(): Promise<void>;
 }
@@ -102,7 +103,7 @@ export class ReceiptExchange {
   readonly #signing = new Set<Promise<void>>();
   readonly #unacked = new Map<string, number>();
   /** The terms last used (the running chain's, or those known before it runs). */
-  #lastTerms: ReceiptTermsOf | undefined;
+  #lastTerms: ReceiptSigner | undefined;
 
   constructor(store: ReceiptStore, peers: IdentifiedPeers, chain: ChainSource, out: NodeLog, terms: ReceiptTerms = {}) {
     this.#store = store;
@@ -208,11 +209,9 @@ export class ReceiptExchange {
     }
   }
 
-  /** What receipts name now: the running chain's id, pool and account, or the same known before
-   *  it runs (so no receipt waits for a chain to start; issue 40). */
-  async #terms(): Promise<ReceiptTermsOf | undefined> {
-    const c = this.#chain.chain;
-    if (c) return (this.#lastTerms = { chainId: BigInt(c.chain.id), pool: c.contracts.pool, account: c.account });
+  /** What receipts name — chain id and pool, known before the chain runs — and the node's account
+   *  that signs them (so no receipt waits for a chain to start; issue 40). */
+  async #terms(): Promise<ReceiptSigner | undefined> {
     try {
       return (this.#lastTerms = await this.#chain.terms());
     } catch (err) {
@@ -227,7 +226,7 @@ export class ReceiptExchange {
     o.signed = cumulative;
     const terms = await this.#terms();
     if (!terms || this.#closed) return;
-    if (o.account === terms.account.address.toLowerCase()) return; // our own account: nothing to receipt
+    if (o.account === terms.address.toLowerCase()) return; // our own account: nothing to receipt
     const peer = this.#peers.wirePeer(o.infoHash, o.address);
     if (!peer) return;
     this.#store.setSent(o.infoHash, o.account, cumulative);
@@ -236,13 +235,13 @@ export class ReceiptExchange {
       pool: terms.pool,
       infoHash: `0x${o.infoHash}`,
       seeder: o.account as `0x${string}`,
-      downloader: terms.account.address,
+      downloader: terms.address,
       cumulativeBytes: BigInt(cumulative),
       expiry: BigInt(Math.floor(Date.now() / 1000) + this.#validity),
     };
     try {
-      const { signReceipt } = await import('@cascade/chain/receipts');
-      const signature = await signReceipt(terms.account, receipt);
+      const { signReceiptWithSecret } = await import('@cascade/chain/receipts');
+      const signature = signReceiptWithSecret(terms.ethSecret, receipt);
       sendExtensionMessage(peer, { t: 'receipt', v: 1, ...wireOf(receipt), signature });
       this.#unacked.set(`${o.infoHash} ${o.account}`, cumulative);
       this.#out.event('receipt-sent', { infoHash: o.infoHash, seeder: receipt.seeder, peer: o.address, cumulativeBytes: cumulative });
@@ -279,7 +278,7 @@ export class ReceiptExchange {
     this.#checkThreshold();
   }
 
-  async #judge(terms: ReceiptTermsOf, ih: string, who: IdentifiedPeer, m: Record<string, unknown>): Promise<Verdict> {
+  async #judge(terms: ReceiptSigner, ih: string, who: IdentifiedPeer, m: Record<string, unknown>): Promise<Verdict> {
     const r = receiptOf(m);
     if (typeof r === 'string') return { ok: false, reason: r, strike: true };
     if (r.receipt.chainId !== terms.chainId || r.receipt.pool.toLowerCase() !== terms.pool.toLowerCase()) {
@@ -287,7 +286,7 @@ export class ReceiptExchange {
     }
     if (r.receipt.infoHash.toLowerCase() !== `0x${ih}`) return { ok: false, reason: `for another torrent (${r.receipt.infoHash})`, strike: true };
     if (r.receipt.downloader.toLowerCase() !== who.account.toLowerCase()) return { ok: false, reason: `names downloader ${r.receipt.downloader}, not the account the peer proved (${who.account})`, strike: true };
-    if (r.receipt.seeder.toLowerCase() !== terms.account.address.toLowerCase()) return { ok: false, reason: `names seeder ${r.receipt.seeder}, not this node's account`, strike: true };
+    if (r.receipt.seeder.toLowerCase() !== terms.address.toLowerCase()) return { ok: false, reason: `names seeder ${r.receipt.seeder}, not this node's account`, strike: true };
     const { checkReceipt } = await import('@cascade/chain/receipts');
     const why = await checkReceipt(r.receipt, r.signature, { chainId: terms.chainId, pool: terms.pool });
     if (why === 'receipt expired') return { ok: false, reason: why, strike: false };
