@@ -44,8 +44,8 @@ function fmtSize(n: number): string {
 }
 
 /** --quick's limits, from issue 40's figures at 256 MiB (README: how they were set). */
-const QUICK_MAX_CPU = 3.0;
-const QUICK_MIN_RATIO = 0.9;
+const QUICK_MAX_CPU = 4.0;
+const QUICK_MIN_RATIO = 0.6;
 
 const { values: argv } = parseArgs({
   options: {

@@ -107,14 +107,21 @@ async function download(impl: Impl, torrent: string, out: string, port: number, 
   const timeFile = `${out}.time`;
   const t0 = performance.now();
   // stdin stays open: libtorrent's peer takes its end as 'stop'.
-  const child = spawn(TIME, ['-o', timeFile, '-f', '%U %S %M', ...cmd], { stdio: ['pipe', 'ignore', 'pipe'], env: { ...process.env, CASCADE_PORT_MAPPING: 'off' } });
+  // Its own process group: a timeout kills the downloader too, not only /usr/bin/time.
+  const child = spawn(TIME, ['-o', timeFile, '-f', '%U %S %M', ...cmd], { stdio: ['pipe', 'ignore', 'pipe'], detached: true, env: { ...process.env, CASCADE_PORT_MAPPING: 'off' } });
   let err = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-4000)));
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {}
+  }, timeoutMs);
   const code = await new Promise<number | null>((r) => child.once('exit', r));
   clearTimeout(timer);
   const seconds = (performance.now() - t0) / 1000;
-  if (code !== 0) throw new Error(`${impl} download exited ${code}: ${err.trim().split('\n').slice(-3).join(' / ')}`);
+  if (code !== 0) throw new Error(`${impl} download ${timedOut ? `did not exit within ${timeoutMs / 1000} s` : `exited ${code}`}: ${err.trim().split('\n').slice(-3).join(' / ')}`);
   const [u, s, m] = readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
   return { seconds, cpu: u! + s!, rssMB: (m! * 1024) / MB };
 }
