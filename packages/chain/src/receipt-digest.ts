@@ -2,6 +2,7 @@
 // viem's hashTypedData gives for RECEIPT_TYPES and receiptDomain (a test checks it does), without
 // loading viem — a node signs and checks receipts in the middle of transfers (issue 40).
 import { keccak_256 } from '@noble/hashes/sha3.js';
+import { concat } from '@cascade/identity';
 import type { Receipt } from './receipts.ts';
 
 const enc = new TextEncoder();
@@ -37,22 +38,12 @@ function bytes20(h: string, what: string): Uint8Array {
   return out;
 }
 
-function cat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 /** keccak256(0x1901 ‖ domainSeparator ‖ hashStruct(receipt)): what the downloader signs. */
 export function receiptDigest(r: Receipt): Uint8Array {
-  const domain = keccak_256(cat([DOMAIN_TYPE, NAME, VERSION, word(r.chainId), address(r.pool, 'pool')]));
-  const struct = keccak_256(cat([
+  const domain = keccak_256(concat(DOMAIN_TYPE, NAME, VERSION, word(r.chainId), address(r.pool, 'pool')));
+  const struct = keccak_256(concat(
     RECEIPT_TYPE, word(r.chainId), address(r.pool, 'pool'), bytes20(r.infoHash, 'infoHash'), address(r.seeder, 'seeder'),
     address(r.downloader, 'downloader'), word(r.cumulativeBytes), word(r.expiry),
-  ]));
-  return keccak_256(cat([Uint8Array.of(0x19, 0x01), domain, struct]));
+  ));
+  return keccak_256(concat(Uint8Array.of(0x19, 0x01), domain, struct));
 }
