@@ -46,9 +46,7 @@ interface PeerState {
 }
 
 export function cascadeExtension(id: Identity, opts: CascadeExtensionOptions) {
-  // Made at the first hello, not here: it signs with both keys, and a node that never meets a
-  // Cascade peer (a download from libtorrent) need not pay for it at start-up (issue 40).
-  let binding = opts.binding;
+  const binding = opts.binding ?? makeBinding(id);
   const peers = new WeakMap<WirePeer, PeerState>();
   const reject = (peer: WirePeer, reason: string) => opts.onRejected?.(peer, reason);
 
@@ -77,7 +75,7 @@ export function cascadeExtension(id: Identity, opts: CascadeExtensionOptions) {
         if (theirNonce.length !== 16) return reject(peer, 'challenge nonce is not 16 bytes');
         state.helloSent = true;
         const conn = { infoHash: peer.infoHash, senderPeerId: peer.localPeerId, receiverPeerId: peer.remotePeerId, receiverNonce: theirNonce };
-        peer.send(encodeMessage(makeHello(id, (binding ??= makeBinding(id)), conn, { client: opts.client, reputation: opts.reputation?.() ?? 0 })));
+        peer.send(encodeMessage(makeHello(id, binding, conn, { client: opts.client, reputation: opts.reputation?.() ?? 0 })));
         return;
       }
       if (m.t === 'hello') {
