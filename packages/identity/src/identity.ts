@@ -13,7 +13,7 @@ import { scryptAsync } from '@noble/hashes/scrypt.js';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import { randomBytes } from '@noble/hashes/utils.js';
 import { b64u, base58btc, canonicalJson, concat, equalBytes, fromB64u, fromBase58btc, fromUtf8, utf8 } from './encoding.ts';
-import { addressOfPublicKey, type Address } from './ethereum.ts';
+import { addressFromSecret, type Address } from './ethereum.ts';
 
 export interface Identity {
   did: string;
@@ -33,24 +33,6 @@ export interface Identity {
   created: number;
 }
 
-/**
- * The public halves of an identity's keys. noble computes them anywhere; a platform may pass its
- * own (Node: OpenSSL, which skips noble's first-use tables: ~0.1 s of every node's start-up),
- * which must give exactly the same bytes.
- */
-export interface PublicKeyMath {
-  ed25519Public(secret: Uint8Array): Uint8Array;
-  x25519Public(secret: Uint8Array): Uint8Array;
-  /** secp256k1, compressed (33 bytes) or uncompressed (65). */
-  secp256k1Public(secret: Uint8Array): Uint8Array;
-}
-
-export const NOBLE_KEY_MATH: PublicKeyMath = {
-  ed25519Public: (s) => ed25519.getPublicKey(s),
-  x25519Public: (s) => x25519.getPublicKey(s),
-  secp256k1Public: (s) => secp256k1.getPublicKey(s),
-};
-
 const ED25519_MULTICODEC = new Uint8Array([0xed, 0x01]);
 const DID_PREFIX = 'did:key:z';
 export const MAX_NAME_LENGTH = 64;
@@ -65,8 +47,8 @@ export function dhSecretFromSigningSecret(signSecret: Uint8Array): Uint8Array {
   return ed25519.utils.toMontgomerySecret(signSecret);
 }
 
-function assemble(signSecret: Uint8Array, legacyDhSecret: Uint8Array | undefined, name: string, created: number, keys: PublicKeyMath = NOBLE_KEY_MATH): Identity {
-  const signPublic = keys.ed25519Public(signSecret);
+function assemble(signSecret: Uint8Array, legacyDhSecret: Uint8Array | undefined, name: string, created: number): Identity {
+  const signPublic = ed25519.getPublicKey(signSecret);
   const ethSecret = ethereumSecret(signSecret);
   const dhSecret = dhSecretFromSigningSecret(signSecret);
   const legacy = legacyDhSecret && !equalBytes(legacyDhSecret, dhSecret) ? legacyDhSecret : undefined;
@@ -74,11 +56,11 @@ function assemble(signSecret: Uint8Array, legacyDhSecret: Uint8Array | undefined
     did: didFromSigningKey(signPublic),
     signPublic,
     signSecret,
-    dhPublic: keys.x25519Public(dhSecret),
+    dhPublic: x25519.getPublicKey(dhSecret),
     dhSecret,
     ...(legacy ? { legacyDhSecret: legacy } : {}),
     ethSecret,
-    address: addressOfPublicKey(keys.secp256k1Public(ethSecret)),
+    address: addressFromSecret(ethSecret),
     name: cleanName(name),
     created,
   };
@@ -89,10 +71,10 @@ function assemble(signSecret: Uint8Array, legacyDhSecret: Uint8Array | undefined
  * identity package existed). Its X25519 key is the did:key's own; the HKDF-derived one such nodes
  * used before stays as the legacy key, so what was sealed to it still opens.
  */
-export function identityFromSigningSecret(signSecret: Uint8Array, name = '', created = Date.now(), keys?: PublicKeyMath): Identity {
+export function identityFromSigningSecret(signSecret: Uint8Array, name = '', created = Date.now()): Identity {
   if (signSecret.length !== 32) throw new Error('Ed25519 secret must be 32 bytes');
   const legacy = hkdf(sha256, signSecret, new Uint8Array(0), utf8('cascade-identity/x25519/v1'), 32);
-  return assemble(signSecret, legacy, name, created, keys);
+  return assemble(signSecret, legacy, name, created);
 }
 
 /** The Ethereum account's key, derived from the Ed25519 secret (see the header). */

@@ -3,7 +3,6 @@
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { identityFromSigningSecret, type Identity } from '@cascade/identity';
 import type { StateDB } from './state.ts';
-import { NODE_KEY_MATH } from './node-key-math.ts';
 
 /** Derived once per open state DB: the derivations (Ed25519, X25519, secp256k1) cost tens of ms,
  *  and several parts of a node ask at start-up. */
@@ -15,7 +14,7 @@ export function nodeIdentity(db: StateDB): Identity {
   if (known && known.pem === key) return known.id;
   const jwk = key.export({ format: 'jwk' });
   if (typeof jwk.d !== 'string') throw new Error('the node key in the state DB is not an Ed25519 private key');
-  const id = identityFromSigningSecret(new Uint8Array(Buffer.from(jwk.d, 'base64url')), 'node', undefined, NODE_KEY_MATH);
+  const id = identityFromSigningSecret(new Uint8Array(Buffer.from(jwk.d, 'base64url')), 'node');
   derived.set(db, { pem: key, id });
   return id;
 }
@@ -26,7 +25,7 @@ export function nodeIdentity(db: StateDB): Identity {
  * BitTorrent peer id is kept. Only while the node is stopped: a running node holds the old key.
  */
 export function replaceNodeKey(db: StateDB, signSecret: Uint8Array): Identity {
-  const id = identityFromSigningSecret(signSecret, 'node', undefined, NODE_KEY_MATH);
+  const id = identityFromSigningSecret(signSecret, 'node');
   const d = Buffer.from(signSecret).toString('base64url');
   const x = Buffer.from(id.signPublic).toString('base64url');
   const privateKey = createPrivateKey({ key: { kty: 'OKP', crv: 'Ed25519', d, x }, format: 'jwk' });
