@@ -6,16 +6,16 @@ import type { StateDB } from './state.ts';
 
 /** Derived once per open state DB: the derivations (Ed25519, X25519, secp256k1) cost tens of ms,
  *  and several parts of a node ask at start-up. */
-const derived = new WeakMap<StateDB, { pem: unknown; id: Identity }>();
+const derived = new WeakMap<StateDB, { key: unknown; id: Identity }>();
 
 export function nodeIdentity(db: StateDB): Identity {
   const key = db.identity.privateKey;
   const known = derived.get(db);
-  if (known && known.pem === key) return known.id;
+  if (known && known.key === key) return known.id;
   const jwk = key.export({ format: 'jwk' });
   if (typeof jwk.d !== 'string') throw new Error('the node key in the state DB is not an Ed25519 private key');
   const id = identityFromSigningSecret(new Uint8Array(Buffer.from(jwk.d, 'base64url')), 'node');
-  derived.set(db, { pem: key, id });
+  derived.set(db, { key, id });
   return id;
 }
 

@@ -54,11 +54,10 @@ export interface RewardClaim {
   skipped: { infoHash: string; downloader: string; reason: string }[];
 }
 
-/** The node's chain (ChainService): running, or on its way up (`started` settles either way), or
- *  not started yet; `terms()` says what receipts name without it (undefined: no chain at all). */
+/** The node's chain (ChainService): running, or not yet; `terms()` says what receipts name
+ *  without it (undefined: no chain at all). */
 export interface ChainSource {
   readonly chain: NodeChain | undefined;
-  readonly started: Promise<void>;
   terms(): Promise<ReceiptSigner | undefined>;
   /** Settles once the chain runs (or never will: failed, closed). */
   whenRunning(): Promise<void>;

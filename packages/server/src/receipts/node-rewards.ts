@@ -26,16 +26,12 @@ export function attachRewards(node: CascadeNode, config: ChainConfig, terms?: Re
   const stateDir = node.db.stateDir;
   const chain = new ChainService(config, opts);
   const store = new ReceiptStore(join(stateDir, 'chain', 'receipts.db'));
-  let identity: ReturnType<typeof nodeIdentity> | undefined;
   const running = Promise.withResolvers<void>();
   const source = {
     get chain() {
       return chain.chain;
     },
-    get started() {
-      return chain.started;
-    },
-    terms: () => chain.terms(stateDir, (identity ??= nodeIdentity(node.db))),
+    terms: () => chain.terms(stateDir, nodeIdentity(node.db)),
     whenRunning: () => running.promise,
   };
   const receipts = new ReceiptExchange(store, node.identified, source, node.out, terms);
@@ -50,11 +46,11 @@ export function attachRewards(node: CascadeNode, config: ChainConfig, terms?: Re
     start(log) {
       if (started) return;
       started = true;
-      chain.start(stateDir, (identity ??= nodeIdentity(node.db)), log);
+      chain.start(stateDir, nodeIdentity(node.db), log);
       void chain.started.then(running.resolve);
     },
     async preload() {
-      await Promise.all([import('@cascade/chain/receipts'), source.terms()]).catch(() => {});
+      await source.terms().catch(() => {});
     },
     async close() {
       running.resolve();
