@@ -37,7 +37,7 @@ export { NodeModel, SETTINGS_KEYS } from './src/model/index.ts';
 export { parseIceServerUrl, type IceServer } from './src/model/ice-servers.ts';
 export type { SessionHandle } from './src/engine.ts';
 export { resolveInfoHash, base32ToHex } from './src/infohash.ts';
-export { CliError, UsageError, errorMessage } from './src/errors.ts';
+export { NodeError, InvalidInput, errorMessage, type NodeErrorKind } from './src/errors.ts';
 export { loadEngine } from './src/engine.ts';
 // The shapes of the rss.* RPCs (the CLI's `cascade rss` reads them).
 export type { RuleRecord, MatchRecord } from './src/rss/store.ts';

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { homedir } from 'node:os';
 import { resolve, join } from 'node:path';
-import { UsageError } from '@cascade/server/errors';
+import { UsageError } from './errors.ts';
 import { parseIceServerUrl, type IceServer } from '@cascade/server/ice-servers';
 import { parseRate, parseSize } from './format.ts';
 import { COMMANDS, OPTION_DEFS, type OptDef, type OptName } from './spec.ts';

@@ -2,7 +2,7 @@
 // and every mirror at once (@cascade/sources' PlainDownload). No node starts: nothing here touches
 // the swarm. --json prints progress about every 500 ms with the bytes each source gave.
 
-import { CliError } from '@cascade/server/core';
+import { CliError } from './errors.ts';
 import { PlainDownload, Sha256Mismatch, type PlainProgress } from '@cascade/sources';
 import { formatBytes, formatDuration, formatSpeed } from './format.ts';
 import { waitForStopSignal } from './signals.ts';

@@ -3,7 +3,8 @@
 
 import { readFileSync } from 'node:fs';
 import { COMMANDS, parseCommandLine, usageText, type Invocation } from './args.ts';
-import { CliError, UsageError, errorMessage } from '@cascade/server/errors';
+import { errorMessage, NodeError } from '@cascade/server/core';
+import { CliError, UsageError } from './errors.ts';
 import { Output } from './output.ts';
 
 // Each command's module is imported when that command runs: `cascade list` should not pay for
@@ -86,7 +87,7 @@ export async function main(argv: string[]): Promise<number> {
     return await dispatch(parseCommandLine(argv), out);
   } catch (err) {
     out.error(errorMessage(err));
-    if (err instanceof CliError) return err.exitCode;
+    if (err instanceof CliError || err instanceof NodeError) return err.exitCode;
     // An unexpected exception is a bug: keep the stack for the report.
     if (!out.json && err instanceof Error && err.stack && process.env.CASCADE_DEBUG) process.stderr.write(err.stack + '\n');
     return 1;

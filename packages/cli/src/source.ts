@@ -3,7 +3,8 @@
 // error (exit 2) with a message naming what was expected, caught before any node starts.
 
 import { readFile, stat } from 'node:fs/promises';
-import { UsageError, errorMessage } from '@cascade/server/core';
+import { errorMessage } from '@cascade/server/core';
+import { UsageError } from './errors.ts';
 import type { EngineLib } from './engine.ts';
 
 export type ParseLib = Pick<EngineLib, 'parseTorrent' | 'parseTorrentId' | 'parseInfoDict'> & Partial<Pick<EngineLib, 'torrentLimits'>>;

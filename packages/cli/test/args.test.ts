@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { homedir } from 'node:os';
 import { parseCommandLine, checkHostPort, DEFAULT_PORT, COMMANDS, usageText } from '../src/args.ts';
-import { UsageError } from '@cascade/server/core';
+import { UsageError } from '../src/errors.ts';
 
 const env = { CASCADE_HOME: '/tmp/cascade-home' };
 

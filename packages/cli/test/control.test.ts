@@ -13,7 +13,7 @@ import {
   controlPath,
   CascadeNode,
   StateDB,
-  CliError,
+  NodeError,
   loadOrCreateApiToken,
 } from '@cascade/server/core';
 import { createTorrent } from '@cascade/engine';
@@ -116,11 +116,11 @@ test('RPC methods drive the session and the DB', async (t) => {
 test('errors keep their exit code across the wire', async (t) => {
   const { dir } = await startFakeNode(t);
   const client = (await connectControl(dir))!;
-  await assert.rejects(client.call('pause', { infoHash: 'ffff' }), (e: unknown) => e instanceof CliError && e.exitCode === 1 && /no torrent/.test(e.message));
-  await assert.rejects(client.call('pause', { infoHash: 'zz' }), (e: unknown) => e instanceof CliError && e.exitCode === 2);
-  await assert.rejects(client.call('nope'), (e: unknown) => e instanceof CliError && e.exitCode === 2 && /unknown method/.test(e.message));
+  await assert.rejects(client.call('pause', { infoHash: 'ffff' }), (e: unknown) => e instanceof NodeError && e.exitCode === 1 && /no torrent/.test(e.message));
+  await assert.rejects(client.call('pause', { infoHash: 'zz' }), (e: unknown) => e instanceof NodeError && e.exitCode === 2);
+  await assert.rejects(client.call('nope'), (e: unknown) => e instanceof NodeError && e.exitCode === 2 && /unknown method/.test(e.message));
   await assert.rejects(client.call('__proto__'), /unknown method/);
-  await assert.rejects(client.call('list', { limit: -1 }), (e: unknown) => e instanceof CliError && e.exitCode === 2 && /"limit" must be a whole number/.test(e.message));
+  await assert.rejects(client.call('list', { limit: -1 }), (e: unknown) => e instanceof NodeError && e.exitCode === 2 && /"limit" must be a whole number/.test(e.message));
   assert.equal((await client.call<{ torrents: unknown[]; total: number }>('list', { limit: 0 })).total, 1);
 });
 

@@ -6,7 +6,8 @@ import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { runVerb, type VerbDeps } from '../src/commands/verbs.ts';
 import { parseCommandLine } from '../src/args.ts';
-import { connectControl, controlPath, StateDB, CliError, UsageError } from '@cascade/server/core';
+import { connectControl, controlPath, StateDB, NodeError } from '@cascade/server/core';
+import { CliError, UsageError } from '../src/errors.ts';
 import type { ParseLib } from '../src/source.ts';
 import type { Metainfo } from '../src/engine.ts';
 import { tempDir, capture, HASH_A, HASH_B } from './helpers.ts';
@@ -82,7 +83,9 @@ test('add queues torrents in the DB for the next serve', async (t) => {
 
 test('bad sources are usage errors (exit 2)', async (t) => {
   const { root, run } = setup(t);
-  const usage = (re: RegExp) => (e: unknown) => e instanceof UsageError && e.exitCode === 2 && re.test(e.message);
+  // Bad input is the CLI's UsageError when the command line says it, the node's InvalidInput when
+  // the node's model finds it: both end as exit 2.
+  const usage = (re: RegExp) => (e: unknown) => (e instanceof UsageError || e instanceof NodeError) && e.exitCode === 2 && re.test(e.message);
   await assert.rejects(run(['add', 'not-a-thing']), usage(/not a \.torrent file, magnet link or infohash/));
   await assert.rejects(run(['add', 'missing.torrent']), usage(/no such torrent file/));
   await assert.rejects(run(['add', 'magnet:?dn=nohash']), usage(/^invalid magnet: no urn:btih/));
@@ -137,8 +140,8 @@ test('pause/resume mark the status; remove --delete-data deletes the files its m
 
   assert.equal((await run(['pause', 'aaaa'])).result.state, 'paused');
   assert.equal((await run(['resume', HASH_A])).result.state, 'queued');
-  await assert.rejects(run(['pause', 'a']), (e: unknown) => e instanceof UsageError);
-  await assert.rejects(run(['pause', 'ffff']), (e: unknown) => e instanceof CliError && /no torrent with infohash starting with ffff/.test(e.message));
+  await assert.rejects(run(['pause', 'a']), (e: unknown) => (e instanceof UsageError || e instanceof NodeError) && e.exitCode === 2);
+  await assert.rejects(run(['pause', 'ffff']), (e: unknown) => e instanceof NodeError && e.kind === 'not-found' && /no torrent with infohash starting with ffff/.test(e.message));
 
   const r = await run(['remove', 'cccc', '--delete-data']);
   assert.equal(r.result.path, join(save, 'movie.mkv'));

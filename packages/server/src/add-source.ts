@@ -6,8 +6,7 @@ import type { CascadeNode } from './node.ts';
 import type { TorrentHandle, TorrentSource } from './engine.ts';
 import { fetchTorrentFile } from './fetch-torrent.ts';
 import { magnetOf } from './torrent-view.ts';
-import { badRequest, HttpError } from './http-errors.ts';
-import { errorMessage } from './errors.ts';
+import { errorMessage, invalid, NodeError } from './errors.ts';
 import { splitLink } from '@cascade/private-shares';
 import { isContentId } from '@cascade/content';
 
@@ -50,7 +49,7 @@ export async function addSource(node: CascadeNode, infoHash: string, source: Tor
     try {
       parseAddress(p);
     } catch {
-      throw badRequest(`peer "${p}" is not host:port`);
+      throw invalid(`peer "${p}" is not host:port`);
     }
     return p;
   });
@@ -88,7 +87,7 @@ export async function addUri(node: CascadeNode, uriInput: string, extraInput: Ad
   try {
     split = splitLink(uriInput.trim());
   } catch (err) {
-    throw badRequest((err as Error).message);
+    throw invalid((err as Error).message);
   }
   const uri = split.uri;
   const extra = split.key ? { ...extraInput, shareKey: split.key } : extraInput;
@@ -103,7 +102,7 @@ export async function addUri(node: CascadeNode, uriInput: string, extraInput: Ad
     // Malformed magnets throw MetainfoError ("invalid magnet: …"): a 400 with that message.
     return addSource(node, parseTorrentId(uri).infoHashHex, uri, extra);
   }
-  throw badRequest(
+  throw invalid(
     'uri must be a magnet link, an infohash (40 hex or 32 base32; 64 hex for v2), a content id, or an http(s):// or ftp:// URL ' +
       '(of a .torrent, or of a plain file to download)',
   );
@@ -115,6 +114,6 @@ async function resolveContent(node: CascadeNode, cid: string): Promise<{ source:
   try {
     return { source: (await node.content.findContent(cid)).magnet };
   } catch (err) {
-    throw new HttpError(422, errorMessage(err));
+    throw new NodeError('unusable', errorMessage(err));
   }
 }

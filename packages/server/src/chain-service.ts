@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChainStatus, NodeChain, ReceiptTermsOf, TorrentMetadata } from '@cascade/chain';
 import type { RpcHandlers, RpcParams } from './control.ts';
-import { CliError, errorMessage, UsageError } from './errors.ts';
+import { NodeError, errorMessage, InvalidInput } from './errors.ts';
 import { loadEngine, type Metainfo } from './engine.ts';
 import type { CascadeNode } from './node.ts';
 import { magnetOf } from './torrent-view.ts';
@@ -114,7 +114,7 @@ export class ChainService {
   async ready(): Promise<NodeChain> {
     await this.started;
     if (this.#chain) return this.#chain;
-    throw new CliError(this.#config === false ? 'this node runs without a chain (--no-chain)' : `the chain is not running: ${this.#error ?? 'starting'}`);
+    throw new NodeError('failed', this.#config === false ? 'this node runs without a chain (--no-chain)' : `the chain is not running: ${this.#error ?? 'starting'}`);
   }
 
   /**
@@ -129,7 +129,7 @@ export class ChainService {
     const existing = await recordOf(chain, ih);
     if (existing) {
       if (existing.owner.toLowerCase() !== chain.account.address.toLowerCase()) {
-        throw new CliError(`${ih} is registered to ${existing.owner} (block ${existing.block}), not to this node's account ${chain.account.address}`);
+        throw new NodeError('failed', `${ih} is registered to ${existing.owner} (block ${existing.block}), not to this node's account ${chain.account.address}`);
       }
       return { tx: null, infoHash: ih, owner: existing.owner, metadataCid: existing.metadataCid, block: existing.block };
     }
@@ -222,10 +222,10 @@ export function chainRpc(service: ChainService, host: RegistryHost, receipts: Re
       return service.register(meta, magnet, typeof p.description === 'string' ? p.description : undefined);
     },
     verify: async (p) => {
-      if (typeof p.infoHash !== 'string' || !/^[0-9a-fA-F]{40}$/.test(p.infoHash)) throw new UsageError('verify wants a full 40-digit infohash');
+      if (typeof p.infoHash !== 'string' || !/^[0-9a-fA-F]{40}$/.test(p.infoHash)) throw new InvalidInput('verify wants a full 40-digit infohash');
       const ih = p.infoHash.toLowerCase();
       const r = await service.verify(ih);
-      if (!r) throw new CliError(`${ih} is not registered`);
+      if (!r) throw new NodeError('failed', `${ih} is not registered`);
       return { infoHash: ih, ...r };
     },
   };
@@ -243,14 +243,14 @@ export function registryHost(node: CascadeNode): RegistryHost {
         try {
           meta = lib.parseTorrent(new Uint8Array(Buffer.from(p.torrent, 'base64')));
         } catch (err) {
-          throw new UsageError(`not a .torrent file: ${errorMessage(err)}`);
+          throw new InvalidInput(`not a .torrent file: ${errorMessage(err)}`);
         }
         return { meta, magnet: lib.toMagnet({ infoHashHex: meta.infoHashHex, name: meta.name, trackers: meta.announce.flat() }) };
       }
-      if (typeof p.infoHash !== 'string') throw new UsageError('register wants an infohash or a .torrent file');
+      if (typeof p.infoHash !== 'string') throw new InvalidInput('register wants an infohash or a .torrent file');
       const t = node.session.get(node.resolve(p.infoHash));
-      if (!t) throw new CliError(`no torrent ${p.infoHash} on this node`);
-      if (!t.metainfo) throw new CliError(`${t.infoHashHex} has no metadata yet: its name and files are unknown`);
+      if (!t) throw new NodeError('not-found', `no torrent ${p.infoHash} on this node`);
+      if (!t.metainfo) throw new NodeError('failed', `${t.infoHashHex} has no metadata yet: its name and files are unknown`);
       return { meta: t.metainfo, magnet: magnetOf(t) };
     },
   };

@@ -7,7 +7,7 @@ import { createServer, request, type Server, type IncomingMessage, type ServerRe
 import { readFileSync, writeFileSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadOrCreateApiToken, tokenEquals } from './auth/api-token.ts';
-import { CliError, errorMessage } from './errors.ts';
+import { NodeError, errorMessage, isNodeErrorKind, type NodeErrorKind } from './errors.ts';
 
 export const CONTROL_FILE = 'control.json';
 /** Torrent files travel base64-encoded in `add`; allow big ones, refuse absurd bodies. */
@@ -28,7 +28,8 @@ interface RpcRequest {
   params?: RpcParams;
 }
 
-type RpcResponse = { result: unknown } | { error: { message: string; exitCode: number } };
+// exitCode stays beside kind for clients that know only it (kind came later, issue 41).
+type RpcResponse = { result: unknown } | { error: { message: string; exitCode: number; kind?: NodeErrorKind } };
 
 export function controlPath(stateDir: string): string {
   return join(stateDir, CONTROL_FILE);
@@ -74,7 +75,7 @@ async function readBody(req: IncomingMessage): Promise<string> {
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY) throw new CliError('request too large');
+    if (size > MAX_BODY) throw new NodeError('failed', 'request too large');
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');
@@ -140,12 +141,12 @@ export class ControlServer {
         return send(res, 400, { error: { message: `bad request: ${errorMessage(err)}`, exitCode: 1 } });
       }
       const handler = Object.hasOwn(this.#handlers, call.method) ? this.#handlers[call.method] : undefined;
-      if (!handler) return send(res, 404, { error: { message: `unknown method "${call.method}"`, exitCode: 2 } });
+      if (!handler) return send(res, 404, { error: { message: `unknown method "${call.method}"`, exitCode: 2, kind: 'invalid' } });
       const result = await handler(call.params ?? {});
       send(res, 200, { result: result ?? null });
     } catch (err) {
-      const exitCode = err instanceof CliError ? err.exitCode : 1;
-      if (!res.headersSent) send(res, 500, { error: { message: errorMessage(err), exitCode } });
+      const kind: NodeErrorKind = err instanceof NodeError ? err.kind : 'failed';
+      if (!res.headersSent) send(res, 500, { error: { message: errorMessage(err), exitCode: kind === 'invalid' ? 2 : 1, kind } });
     }
   }
 
@@ -203,7 +204,7 @@ function post(info: ControlInfo, body: RpcRequest, timeoutMs: number): Promise<R
         res.on('error', reject);
       },
     );
-    req.on('timeout', () => req.destroy(new CliError(`node (pid ${info.pid}) did not answer within ${timeoutMs / 1000}s`)));
+    req.on('timeout', () => req.destroy(new NodeError('failed', `node (pid ${info.pid}) did not answer within ${timeoutMs / 1000}s`)));
     req.on('error', (err: NodeJS.ErrnoException) => {
       reject(err.code === 'ECONNREFUSED' || err.code === 'ECONNRESET' ? new Offline(err.code) : err);
     });
@@ -235,10 +236,13 @@ export class ControlClient {
     try {
       res = await post(this.info, { method, params }, this.timeoutMs);
     } catch (err) {
-      if (err instanceof Offline) throw new CliError('the node stopped while handling the request');
+      if (err instanceof Offline) throw new NodeError('failed', 'the node stopped while handling the request');
       throw err;
     }
-    if ('error' in res) throw new CliError(res.error.message, res.error.exitCode);
+    if ('error' in res) {
+      const { message, exitCode, kind } = res.error;
+      throw new NodeError(isNodeErrorKind(kind) ? kind : exitCode === 2 ? 'invalid' : 'failed', message);
+    }
     return res.result as T;
   }
 }

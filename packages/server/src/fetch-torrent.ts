@@ -1,17 +1,18 @@
 // Fetches a .torrent named by an http(s) URL in `POST /api/torrents {"uri": …}`. Every hop (at
 // most MAX_REDIRECTS redirects) goes to a checked, pinned address (url-guard.ts); the size cap and
 // the overall deadline keep a wrong link (a video, an endless stream) from filling memory or
-// hanging the request. Every failure is the client's link being bad, so it surfaces as a 4xx.
+// hanging the request. Every failure is the client's link being bad: a NodeError of kind 'invalid',
+// 'unusable' or 'too-large' (a 4xx over HTTP).
 
 import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
-import { HttpError, badRequest } from './http-errors.ts';
-import { MAX_TORRENT_FILE } from './upload.ts';
-import { errorMessage } from './errors.ts';
+import { errorMessage, invalid, NodeError } from './errors.ts';
 import { type PrivateAllowance, resolveAllowed, UrlRefused } from './url-guard.ts';
 
 export const MAX_REDIRECTS = 5;
+/** The largest .torrent the node takes, by upload or by URL. */
+export const MAX_TORRENT_FILE = 10 * 1024 * 1024;
 
 export interface FetchTorrentOptions {
   maxBytes?: number;
@@ -41,23 +42,23 @@ export async function fetchCapped(url: string, opts: FetchCappedOptions): Promis
   try {
     current = new URL(url);
   } catch {
-    throw badRequest(`not a URL: ${url}`);
+    throw invalid(`not a URL: ${url}`);
   }
   for (let hop = 0; ; hop++) {
     const res = await get(current, opts.allowPrivate ?? false, signal, opts.accept);
     if (res.statusCode! >= 300 && res.statusCode! < 400 && res.headers.location) {
       res.resume();
-      if (hop >= MAX_REDIRECTS) throw new HttpError(422, `cannot fetch ${url}: more than ${MAX_REDIRECTS} redirects`);
+      if (hop >= MAX_REDIRECTS) throw new NodeError('unusable', `cannot fetch ${url}: more than ${MAX_REDIRECTS} redirects`);
       try {
         current = new URL(res.headers.location, current);
       } catch {
-        throw new HttpError(422, `cannot fetch ${url}: a redirect to an invalid URL`);
+        throw new NodeError('unusable', `cannot fetch ${url}: a redirect to an invalid URL`);
       }
       continue;
     }
     if (res.statusCode! < 200 || res.statusCode! >= 300) {
       res.resume();
-      throw new HttpError(422, `cannot fetch ${url}: HTTP ${res.statusCode}`);
+      throw new NodeError('unusable', `cannot fetch ${url}: HTTP ${res.statusCode}`);
     }
     return readCapped(res, url, maxBytes, opts.what);
   }
@@ -74,7 +75,7 @@ export function guardedRequest(url: URL, allowPrivate: PrivateAllowance, signal:
     try {
       target = await resolveAllowed(url, allowPrivate);
     } catch (err) {
-      if (err instanceof UrlRefused) throw new HttpError(422, `cannot fetch ${url.href}: ${err.message}`);
+      if (err instanceof UrlRefused) throw new NodeError('unusable', `cannot fetch ${url.href}: ${err.message}`);
       throw err;
     }
     // Connect to the address that was checked, whatever the name resolves to a moment later.
@@ -86,7 +87,7 @@ export function guardedRequest(url: URL, allowPrivate: PrivateAllowance, signal:
     return new Promise<http.IncomingMessage>((resolve, reject) => {
       const req = lib.request(url, { method, signal, lookup: pinned, headers }, resolve);
       req.end();
-      req.on('error', (err) => reject(new HttpError(422, `cannot fetch ${url.href}: ${signal.aborted ? 'timed out' : errorMessage(err)}`)));
+      req.on('error', (err) => reject(new NodeError('unusable', `cannot fetch ${url.href}: ${signal.aborted ? 'timed out' : errorMessage(err)}`)));
     });
   })();
 }
@@ -95,21 +96,21 @@ async function readCapped(res: http.IncomingMessage, url: string, maxBytes: numb
   const declared = Number(res.headers['content-length']);
   if (declared > maxBytes) {
     res.destroy();
-    throw new HttpError(413, `${url} is ${declared} bytes; ${what} may be at most ${maxBytes}`);
+    throw new NodeError('too-large', `${url} is ${declared} bytes; ${what} may be at most ${maxBytes}`);
   }
   const chunks: Buffer[] = [];
   let size = 0;
   try {
     for await (const chunk of res as AsyncIterable<Buffer>) {
       size += chunk.length;
-      if (size > maxBytes) throw new HttpError(413, `${url} is larger than ${maxBytes} bytes: not ${what}`);
+      if (size > maxBytes) throw new NodeError('too-large', `${url} is larger than ${maxBytes} bytes: not ${what}`);
       chunks.push(chunk);
     }
   } catch (err) {
     res.destroy();
-    if (err instanceof HttpError) throw err;
-    throw new HttpError(422, `cannot fetch ${url}: ${errorMessage(err)}`);
+    if (err instanceof NodeError) throw err;
+    throw new NodeError('unusable', `cannot fetch ${url}: ${errorMessage(err)}`);
   }
-  if (size === 0) throw badRequest(`${url} returned an empty body`);
+  if (size === 0) throw invalid(`${url} returned an empty body`);
   return new Uint8Array(Buffer.concat(chunks));
 }

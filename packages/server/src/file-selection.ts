@@ -2,7 +2,7 @@
 
 import type { CascadeNode } from './node.ts';
 import type { TorrentHandle } from './engine.ts';
-import { badRequest, conflict } from './http-errors.ts';
+import { conflict, invalid } from './errors.ts';
 
 /** Selects `selected` (metainfo file indexes; null = all) and stores it; returns the sorted selection. */
 export function selectFiles(node: CascadeNode, t: TorrentHandle, selected: readonly number[] | null): number[] {
@@ -10,7 +10,7 @@ export function selectFiles(node: CascadeNode, t: TorrentHandle, selected: reado
   if (!meta) throw conflict('the torrent’s metadata is not known yet; select files once it is');
   const chosen = selected === null ? meta.files.map((_, i) => i) : [...new Set(selected)].sort((a, b) => a - b);
   const bad = chosen.find((i) => !Number.isSafeInteger(i) || i < 0 || i >= meta.files.length);
-  if (bad !== undefined) throw badRequest(`file index ${bad} is out of range: the torrent has ${meta.files.length} file(s)`);
+  if (bad !== undefined) throw invalid(`file index ${bad} is out of range: the torrent has ${meta.files.length} file(s)`);
   // Everything selected is stored as "all" (null), the same as a torrent never narrowed down.
   const all = chosen.length === meta.files.length;
   t.selectFiles(all ? undefined : chosen);

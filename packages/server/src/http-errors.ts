@@ -1,10 +1,10 @@
 // How the HTTP API fails. Every bad request must end as a 4xx with a readable message, never a
-// 500: handlers throw HttpError for the cases they know, and the error handler maps the node's and
-// the engine's own error types (UsageError, MetainfoError, Fastify's validation and size errors)
-// to 4xx. Only a genuine bug is a 500.
+// 500: handlers throw HttpError for the cases they know, and the error handler maps the node's
+// errors by their kind (NodeError, errors.ts) and the engine's own error types (MetainfoError,
+// Fastify's validation and size errors) to 4xx. Only a genuine bug is a 500.
 
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { CliError, UsageError, errorMessage } from './errors.ts';
+import { NodeError, errorMessage, type NodeErrorKind } from './errors.ts';
 
 export class HttpError extends Error {
   readonly statusCode: number;
@@ -42,6 +42,16 @@ const REASONS: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
+/** The node's error kinds as HTTP statuses ('failed': the request was fine, the node's state is not). */
+const STATUS_OF_KIND: Record<NodeErrorKind, number> = {
+  invalid: 400,
+  'not-found': 404,
+  conflict: 409,
+  'too-large': 413,
+  unusable: 422,
+  failed: 409,
+};
+
 export function errorBody(statusCode: number, message: string): ErrorBody {
   return { statusCode, error: REASONS[statusCode] ?? 'Error', message };
 }
@@ -50,14 +60,11 @@ export function errorBody(statusCode: number, message: string): ErrorBody {
 export function httpStatusOf(err: unknown): number {
   const code = (err as { statusCode?: unknown }).statusCode;
   if (typeof code === 'number' && code >= 400 && code < 600) return code;
-  // The engine's parse errors (bad .torrent, bad magnet) and the node's usage errors are the
-  // client's input being wrong.
-  if (err instanceof UsageError) return 400;
+  if (err instanceof NodeError) return STATUS_OF_KIND[err.kind];
+  // The engine's parse errors (bad .torrent, bad magnet) are the client's input being wrong.
   if (err instanceof Error && (err.name === 'MetainfoError' || err.name === 'BencodeError')) return 400;
   // The engine refused a torrent whose files another torrent owns.
   if (err instanceof Error && err.name === 'FileConflictError') return 409;
-  // Other node errors are things like "no torrent with infohash …".
-  if (err instanceof CliError) return /^no torrent/.test(err.message) ? 404 : 409;
   return 500;
 }
 

@@ -1,7 +1,7 @@
 // Infohash arguments. Verbs accept a full 40-hex infohash or any unique prefix of one (like git
 // commit ids), because nobody types 40 hex digits by hand.
 
-import { UsageError, CliError } from './errors.ts';
+import { InvalidInput, NodeError } from './errors.ts';
 
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
@@ -28,15 +28,15 @@ export function resolveInfoHash(arg: string, known: Iterable<string>): string {
   const all = [...new Set(known)];
   if (/^[0-9a-f]{40}$/.test(q)) {
     if (all.includes(q)) return q;
-    throw new CliError(`no torrent with infohash ${q}`);
+    throw new NodeError('not-found', `no torrent with infohash ${q}`);
   }
   const matches = /^[0-9a-f]{4,39}$/.test(q) ? all.filter((h) => h.startsWith(q)) : [];
   if (matches.length === 1) return matches[0]!;
-  if (matches.length > 1) throw new CliError(`infohash prefix ${q} is ambiguous: ${matches.join(', ')}`);
+  if (matches.length > 1) throw new NodeError('failed', `infohash prefix ${q} is ambiguous: ${matches.join(', ')}`);
   // 32 characters may be a base32 infohash (older magnets); hex prefixes were tried first.
   const b32 = base32ToHex(q);
   if (b32 && all.includes(b32)) return b32;
-  if (/^[0-9a-f]{4,39}$/.test(q)) throw new CliError(`no torrent with infohash starting with ${q}`);
-  if (b32) throw new CliError(`no torrent with infohash ${b32}`);
-  throw new UsageError(`"${arg}" is not an infohash (40 hex digits, or a prefix of 4+)`);
+  if (/^[0-9a-f]{4,39}$/.test(q)) throw new NodeError('not-found', `no torrent with infohash starting with ${q}`);
+  if (b32) throw new NodeError('not-found', `no torrent with infohash ${b32}`);
+  throw new InvalidInput(`"${arg}" is not an infohash (40 hex digits, or a prefix of 4+)`);
 }

@@ -2,7 +2,7 @@
 // and the control RPC `list` with the same params. Ties always break by infohash, so a sorted list
 // is stable from one refresh to the next.
 
-import { UsageError } from './errors.ts';
+import { InvalidInput } from './errors.ts';
 import { seedingTimeAt, type ListEntry } from './listing.ts';
 import { TextOrder } from './text-order.ts';
 
@@ -32,7 +32,7 @@ const SORTABLE: readonly (keyof ListEntry)[] = [
 
 function sortKey(sort: string): keyof ListEntry {
   const key = SORT_ALIASES[sort] ?? (sort as keyof ListEntry);
-  if (!SORTABLE.includes(key)) throw new UsageError(`"sort" cannot be "${sort.slice(0, 40)}"; use one of: size, ${SORTABLE.join(', ')}`);
+  if (!SORTABLE.includes(key)) throw new InvalidInput(`"sort" cannot be "${sort.slice(0, 40)}"; use one of: size, ${SORTABLE.join(', ')}`);
   return key;
 }
 
@@ -52,7 +52,7 @@ function stateMatcher(state: string): (e: ListEntry) => boolean {
       return (e) => (e.state === 'downloading' && e.downloadSpeed === 0) || (e.state === 'seeding' && e.uploadSpeed === 0);
     default:
       if (!(ENTRY_STATES as readonly string[]).includes(state)) {
-        throw new UsageError(`"state" cannot be "${state.slice(0, 40)}"; use one of: ${[...ENTRY_STATES, ...STATE_GROUPS].join(', ')}`);
+        throw new InvalidInput(`"state" cannot be "${state.slice(0, 40)}"; use one of: ${[...ENTRY_STATES, ...STATE_GROUPS].join(', ')}`);
       }
       return (e) => e.state === state;
   }

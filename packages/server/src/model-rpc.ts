@@ -1,15 +1,15 @@
 // Control RPC methods of the node model (the CLI's `settings`, `limits`, `category`, `tags`, `move`
 // verbs): the same operations as the HTTP routes, with the same checks and messages. Errors keep
-// their exit codes: a bad value is a UsageError (exit 2), an unknown torrent or category exit 1.
+// their exit codes: a bad value is a InvalidInput (exit 2), an unknown torrent or category exit 1.
 
-import { UsageError } from './errors.ts';
+import { InvalidInput } from './errors.ts';
 import type { RpcHandlers, RpcParams } from './control.ts';
 import type { CascadeNode } from './node.ts';
 import { torrentDetail } from './torrent-view.ts';
 
 function hashArg(p: RpcParams): string {
   const v = p.infoHash;
-  if (typeof v !== 'string' || v === '') throw new UsageError('missing "infoHash"');
+  if (typeof v !== 'string' || v === '') throw new InvalidInput('missing "infoHash"');
   return v;
 }
 

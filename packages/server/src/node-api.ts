@@ -2,7 +2,7 @@
 // JSON; CliErrors keep their exit code across the wire so `cascade pause nope` exits like offline.
 
 import { resolve as resolvePath } from 'node:path';
-import { CliError, UsageError, errorMessage } from './errors.ts';
+import { NodeError, InvalidInput, errorMessage } from './errors.ts';
 import type { ListEntry } from './listing.ts';
 import { summaryCache } from './summary-cache.ts';
 import type { RpcHandlers, RpcParams } from './control.ts';
@@ -17,7 +17,7 @@ const ADD_REPLY_MS = 5000;
 
 function str(p: RpcParams, key: string): string {
   const v = p[key];
-  if (typeof v !== 'string' || v === '') throw new UsageError(`missing "${key}"`);
+  if (typeof v !== 'string' || v === '') throw new InvalidInput(`missing "${key}"`);
   return v;
 }
 
@@ -31,16 +31,16 @@ function listQueryOf(p: RpcParams): ListQuery {
   for (const k of ['category', 'tag', 'state', 'tracker', 'search', 'sort'] as const) {
     const v = p[k];
     if (v === undefined || v === null) continue;
-    if (typeof v !== 'string') throw new UsageError(`"${k}" must be a string`);
+    if (typeof v !== 'string') throw new InvalidInput(`"${k}" must be a string`);
     q[k] = v;
   }
-  if (p.order !== undefined && p.order !== 'asc' && p.order !== 'desc') throw new UsageError('"order" must be "asc" or "desc"');
+  if (p.order !== undefined && p.order !== 'asc' && p.order !== 'desc') throw new InvalidInput('"order" must be "asc" or "desc"');
   if (p.order !== undefined) q.order = p.order;
   // A page of a big library (cascade list --limit): only those rows cross the wire; `total` says how many matched.
   for (const k of ['offset', 'limit'] as const) {
     const v = p[k];
     if (v === undefined || v === null) continue;
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new UsageError(`"${k}" must be a whole number >= 0`);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new InvalidInput(`"${k}" must be a whole number >= 0`);
     q[k] = v;
   }
   return q;
@@ -52,7 +52,7 @@ export function createNodeApi(node: CascadeNode): RpcHandlers {
   const loaded = (arg: string): TorrentHandle => {
     const ih = node.resolve(arg);
     const t = session.get(ih);
-    if (!t) throw new CliError(`torrent ${ih} is in the library but not loaded in the running node`);
+    if (!t) throw new NodeError('failed', `torrent ${ih} is in the library but not loaded in the running node`);
     return t;
   };
 
@@ -103,8 +103,8 @@ export function createNodeApi(node: CascadeNode): RpcHandlers {
       // A private share's key from a link (`cascade add LINK`): kept by the node, never given to the engine.
       const keyText = optStr(p, 'shareKey');
       const shareKey = keyText === undefined ? undefined : new Uint8Array(Buffer.from(keyText, 'base64url'));
-      if (shareKey && !hint) throw new UsageError('a link\'s key comes with the infohash it is for');
-      if (shareKey && shareKey.length !== 32) throw new CliError('the key in this link (#k=…) is not 32 bytes: the link was cut short or changed', 2);
+      if (shareKey && !hint) throw new InvalidInput('a link\'s key comes with the infohash it is for');
+      if (shareKey && shareKey.length !== 32) throw new InvalidInput('the key in this link (#k=…) is not 32 bytes: the link was cut short or changed');
       if (already) {
         node.addPeers(already, peers);
         if (shareKey) await node.privateShares.useKey(already, shareKey);
@@ -123,7 +123,7 @@ export function createNodeApi(node: CascadeNode): RpcHandlers {
       // given save path (refused inside the state dir, where it is by default).
       if (shareKey && hint) node.privateShares.keys.set(hint.toLowerCase(), shareKey, 'link');
       const hidden = typeof p.privateDiscovery === 'boolean' ? { privateDiscovery: p.privateDiscovery } : {};
-      if (hidden.privateDiscovery && !node.onion) throw new UsageError('private discovery needs relays: the running node has no --directory');
+      if (hidden.privateDiscovery && !node.onion) throw new InvalidInput('private discovery needs relays: the running node has no --directory');
       const adding = node.addWith(source, input, { ...(peers.length > 0 ? { peers } : {}), ...hidden });
       if (shareKey && hint) adding.catch(() => node.privateShares.keys.delete(hint.toLowerCase()));
       let timer: NodeJS.Timeout | undefined;

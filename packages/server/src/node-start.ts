@@ -4,7 +4,7 @@
 import { StateDB } from './state.ts';
 import { connectControl } from './control.ts';
 import { loadEngine, type SessionHandle, type SessionOptions } from './engine.ts';
-import { CliError } from './errors.ts';
+import { NodeError } from './errors.ts';
 import { IdentifiedPeers } from './identified-peers.ts';
 import { nodeIdentity } from './node-identity.ts';
 import type { NodeOnion } from './onion.ts';
@@ -31,13 +31,13 @@ export function sessionOptions(o: NodeOptions, db: StateDB): SessionOptions {
 function friendlyStartError(err: unknown, o: NodeOptions): Error {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'EADDRINUSE') {
-    return new CliError(
+    return new NodeError('failed', 
       `port ${o.port} is already in use${o.port === 6881 ? ' (another BitTorrent client or cascade node?)' : ''}; ` +
         'choose one with --port N, or --port 0 for any free port',
     );
   }
-  if (code === 'EACCES') return new CliError(`not allowed to listen on port ${o.port}; use a port above 1023`);
-  if (code === 'EADDRNOTAVAIL') return new CliError(`cannot listen on ${o.host}: no such local address`);
+  if (code === 'EACCES') return new NodeError('failed', `not allowed to listen on port ${o.port}; use a port above 1023`);
+  if (code === 'EADDRNOTAVAIL') return new NodeError('failed', `cannot listen on ${o.host}: no such local address`);
   return err instanceof Error ? err : new Error(String(err));
 }
 
@@ -54,7 +54,7 @@ export async function startNode(
 ): Promise<CascadeNode> {
   const other = await connectControl(o.stateDir, 5000);
   if (other && opts.exclusive) {
-    throw new CliError(
+    throw new NodeError('failed', 
       `a cascade node is already running on ${o.stateDir} (pid ${other.info.pid}); stop it or use another --state-dir`,
     );
   }

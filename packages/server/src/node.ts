@@ -14,7 +14,7 @@ import { createNodeApi } from './node-api.ts';
 import { loadEngine } from './engine.ts';
 import { MemoryReducer } from './memory-reducer.ts';
 import type { TransferEvent } from './engine.ts';
-import { CliError, UsageError, errorMessage } from './errors.ts';
+import { NodeError, InvalidInput, errorMessage } from './errors.ts';
 import { resolveInfoHash } from './infohash.ts';
 import { IdentifiedPeers } from './identified-peers.ts';
 import { nodeIdentity } from './node-identity.ts';
@@ -250,7 +250,7 @@ export class CascadeNode {
   ): Promise<TorrentHandle> {
     const plan = await this.model.planAdd(input);
     const hidden = extra.privateDiscovery ?? this.onion?.byDefault ?? false;
-    if (hidden && !this.onion) throw new UsageError('private discovery needs relays: start the node with --directory URL (a Cascade tracker that lists relays)');
+    if (hidden && !this.onion) throw new InvalidInput('private discovery needs relays: start the node with --directory URL (a Cascade tracker that lists relays)');
     const t = await this.add(source, {
       savePath: plan.savePath,
       paused: plan.paused,
@@ -289,7 +289,7 @@ export class CascadeNode {
 
   /** Private discovery on or off for a torrent (issue 14): the running torrent switches at once. */
   async setPrivateDiscovery(infoHash: string, on: boolean): Promise<void> {
-    if (on && !this.onion) throw new UsageError('private discovery needs relays: start the node with --directory URL (a Cascade tracker that lists relays)');
+    if (on && !this.onion) throw new InvalidInput('private discovery needs relays: start the node with --directory URL (a Cascade tracker that lists relays)');
     await this.session.get(infoHash)?.setPrivateDiscovery?.(on);
     this.db.setPrivateDiscovery(infoHash, on);
   }
@@ -531,8 +531,8 @@ export class CascadeNode {
   /** Starts a forced recheck of a loaded torrent and returns its state ("checking" while it runs). */
   recheck(infoHash: string): string {
     const t = this.session.get(infoHash);
-    if (!t) throw new CliError(`torrent ${infoHash} is in the library but not loaded in the running node`);
-    if (!t.metainfo) throw new CliError(`torrent ${infoHash} has no metadata yet: there is nothing on disk to check`);
+    if (!t) throw new NodeError('failed', `torrent ${infoHash} is in the library but not loaded in the running node`);
+    if (!t.metainfo) throw new NodeError('failed', `torrent ${infoHash} has no metadata yet: there is nothing on disk to check`);
     const paused = t.stats().state === 'paused';
     // It runs on after the answer (minutes for a big torrent); failures end as the torrent's error.
     t.recheck().catch((err: unknown) => this.out.note(`recheck of ${infoHash} failed: ${errorMessage(err)}`));
@@ -591,7 +591,7 @@ export class CascadeNode {
       await attempt(() => this.ledger.close());
       await attempt(() => this.identified.close());
       await attempt(() => this.db.close());
-      if (errors.length > 0) throw new CliError(`shutdown: ${errors.map(errorMessage).join('; ')}`);
+      if (errors.length > 0) throw new NodeError('failed', `shutdown: ${errors.map(errorMessage).join('; ')}`);
     })();
     return this.#stopping;
   }

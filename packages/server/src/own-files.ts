@@ -9,7 +9,7 @@ import { lstat, rm, rmdir } from 'node:fs/promises';
 import { dirname, relative, resolve, sep } from 'node:path';
 import type { StateDB, TorrentRecord } from './state.ts';
 import type { EngineLib, Metainfo } from './engine.ts';
-import { CliError } from './errors.ts';
+import { NodeError } from './errors.ts';
 
 export type MetaLib = Pick<EngineLib, 'parseTorrent' | 'parseInfoDict'>;
 
@@ -68,7 +68,7 @@ export function storedOwners(db: StateDB, lib: MetaLib, infoHashes: readonly str
   return owners;
 }
 
-/** Throws a CliError (409 over HTTP) naming the stored torrent that owns one of `meta`'s files or folders. */
+/** Throws a NodeError (409 over HTTP) naming the stored torrent that owns one of `meta`'s files or folders. */
 export function refuseOwnedFiles(meta: Metainfo, savePath: string, owners: Map<string, { infoHash: string; name: string }>): void {
   const base = resolve(savePath);
   const ownerDirs = new Map<string, { infoHash: string; name: string }>();
@@ -78,7 +78,7 @@ export function refuseOwnedFiles(meta: Metainfo, savePath: string, owners: Map<s
     for (let d = dirname(f); !o && d.startsWith(base + sep); d = dirname(d)) o = owners.get(d);
     if (o) {
       const rel = relative(base, f).split(sep).join('/');
-      throw new CliError(`"${rel}" already belongs to torrent "${o.name}" (${o.infoHash}): a torrent never writes another's files`);
+      throw new NodeError('conflict', `"${rel}" already belongs to torrent "${o.name}" (${o.infoHash}): a torrent never writes another's files`);
     }
   }
 }

@@ -10,8 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { PlainDownload, openRangeSource, type RangeSource, type PlainSourceStats } from '@cascade/sources';
 import { ftpRangeRead, ftpSize } from '@cascade/sources/ftp';
 import { parseTorrent } from '@cascade/engine';
-import { fetchTorrentFile, guardedRequest, MAX_REDIRECTS } from './fetch-torrent.ts';
-import { MAX_TORRENT_FILE } from './upload.ts';
+import { fetchTorrentFile, guardedRequest, MAX_REDIRECTS, MAX_TORRENT_FILE } from './fetch-torrent.ts';
 import { resolveAllowed, type PrivateAllowance } from './url-guard.ts';
 import { errorMessage } from './errors.ts';
 

@@ -12,7 +12,7 @@ import { startTracker, type RunningTracker } from '@cascade/tracker';
 import { publicAnnounceUrls } from './model/index.ts';
 import { silentLog, type CascadeNode, type NodeLog, type NodeOptions } from './node.ts';
 import { startNode } from './node-start.ts';
-import { CliError, errorMessage } from './errors.ts';
+import { NodeError, errorMessage } from './errors.ts';
 import { buildApp } from './app.ts';
 import { checkMetricsToken } from './metrics/index.ts';
 import { compatOps } from './compat-ops.ts';
@@ -146,9 +146,9 @@ function urlHost(host: string): string {
 
 function portError(err: unknown, what: string, port: number, flag: string): Error {
   const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'EADDRINUSE') return new CliError(`${what} port ${port} is already in use; choose one with ${flag} N (0 = any free port)`);
-  if (code === 'EACCES') return new CliError(`not allowed to listen on ${what} port ${port}; use a port above 1023`);
-  if (code === 'EADDRNOTAVAIL') return new CliError(`cannot listen on that address for the ${what}: no such local address`);
+  if (code === 'EADDRINUSE') return new NodeError('failed', `${what} port ${port} is already in use; choose one with ${flag} N (0 = any free port)`);
+  if (code === 'EACCES') return new NodeError('failed', `not allowed to listen on ${what} port ${port}; use a port above 1023`);
+  if (code === 'EADDRNOTAVAIL') return new NodeError('failed', `cannot listen on that address for the ${what}: no such local address`);
   return err instanceof Error ? err : new Error(String(err));
 }
 

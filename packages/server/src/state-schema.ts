@@ -2,11 +2,11 @@
 // that a file is ours and not newer than this cascade. Data access is in state.ts.
 
 import type { DatabaseSync } from 'node:sqlite';
-import { CliError } from './errors.ts';
+import { NodeError } from './errors.ts';
 
-export class StateError extends CliError {
+export class StateError extends NodeError {
   constructor(message: string) {
-    super(message, 1);
+    super('failed', message);
     this.name = 'StateError';
   }
 }

@@ -12,9 +12,8 @@ import type { FastifyRequest } from 'fastify';
 import { HttpError, badRequest } from './http-errors.ts';
 import { makeDirs } from '@cascade/engine/make-dirs';
 import { MAX_ENVELOPES, recipientKeyFromDid } from '@cascade/private-shares';
+import { MAX_TORRENT_FILE } from './fetch-torrent.ts';
 
-/** .torrent files are small; anything bigger is not one. */
-export const MAX_TORRENT_FILE = 10 * 1024 * 1024;
 const MAX_FILES = 10_000;
 const MAX_COMPONENT_BYTES = 255;
 /** A whole relative path (folder upload): Linux's PATH_MAX is 4096 with the download dir in front,

@@ -1,6 +1,6 @@
 // `cascade chain deploy --chain-rpc URL --key HEX`: the contracts on any EVM chain, deployed by a
 // funded key; prints the JSON `serve --chain-contracts FILE` reads.
-import { CliError, UsageError } from '@cascade/server/errors';
+import { CliError, UsageError } from '../errors.ts';
 import type { Invocation } from '../args.ts';
 import type { Output } from '../output.ts';
 

@@ -5,7 +5,8 @@
 
 import { resolve } from 'node:path';
 import { loadEngine } from '../engine.ts';
-import { CliError, errorMessage, startNode, type CascadeNode } from '@cascade/server/core';
+import { errorMessage, startNode, type CascadeNode } from '@cascade/server/core';
+import { CliError } from '../errors.ts';
 import type { DescribedSource } from '../source.ts';
 import { chainFor } from './chain-attach.ts';
 import { planDownload } from '../download-plan.ts';

@@ -4,7 +4,8 @@
 // identity (only while it is stopped). The passphrase comes from $CASCADE_PASSPHRASE or stdin.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { exportIdentity, importIdentity } from '@cascade/identity';
-import { CliError, connectControl, nodeIdentity, replaceNodeKey, StateDB, UsageError } from '@cascade/server/core';
+import { connectControl, nodeIdentity, replaceNodeKey, StateDB } from '@cascade/server/core';
+import { CliError, UsageError } from '../errors.ts';
 import type { Invocation } from '../args.ts';
 import type { Output } from '../output.ts';
 

@@ -1,7 +1,8 @@
 // How a verb reaches its node: through the running node's control endpoint, or, with none running,
 // through the state DB directly (what the next `cascade serve` will load).
 
-import { StateDB, CliError, type ControlClient } from '@cascade/server/core';
+import { StateDB, type ControlClient } from '@cascade/server/core';
+import { CliError } from '../errors.ts';
 import type { Invocation } from '../args.ts';
 import type { Output } from '../output.ts';
 import type { ParseLib } from '../source.ts';

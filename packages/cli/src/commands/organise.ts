@@ -1,7 +1,7 @@
 // Categories and tags from the command line: the node's categories.* / tags.list / torrent.set
 // operations online; the same model on the state DB offline.
 
-import { UsageError } from '@cascade/server/core';
+import { UsageError } from '../errors.ts';
 import { offlineModel } from '../offline-model.ts';
 import { short, withDb, type Verb } from './node-access.ts';
 import { findEntry } from './staples.ts';

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { ChainHealth, ControlClient, RewardClaim, Rewards } from '@cascade/server/core';
 import type { Options } from '../args.ts';
-import { CliError, UsageError } from '@cascade/server/errors';
+import { CliError, UsageError } from '../errors.ts';
 import { NO_NODE, requireNode, type Verb } from './node-access.ts';
 import { units18 } from '../format.ts';
 

@@ -2,7 +2,7 @@
 // own (issue 14). Its identity is the node identity of --state-dir; it publishes a signed
 // descriptor to each directory and keeps it fresh until interrupted.
 import { StateDB, nodeIdentity } from '@cascade/server/core';
-import { UsageError } from '@cascade/server/errors';
+import { UsageError } from '../errors.ts';
 import { waitForStopSignal } from '../signals.ts';
 import type { Invocation } from '../args.ts';
 import type { Output } from '../output.ts';

@@ -1,7 +1,8 @@
 // `cascade rss …`: feeds, download rules and the matches they took, on the running node (the RSS
 // reader lives in `cascade serve`; its control RPCs are rss.*). Every form takes --json.
 
-import { connectControl, CliError, UsageError, type ControlClient, type FeedView, type ItemView, type RuleRecord, type MatchRecord, type PreviewItem } from '@cascade/server/core';
+import { connectControl, NodeError, type ControlClient, type FeedView, type ItemView, type RuleRecord, type MatchRecord, type PreviewItem } from '@cascade/server/core';
+import { CliError, UsageError } from '../errors.ts';
 import type { Invocation } from '../args.ts';
 import type { Output } from '../output.ts';
 import { formatBytes, formatDuration } from '../format.ts';
@@ -108,7 +109,7 @@ export async function rssCommand(inv: Invocation, out: Output, connect: (dir: st
     try {
       return await node.call<T>(method, params);
     } catch (err) {
-      if (err instanceof CliError && /^unknown method "rss\./.test(err.message)) {
+      if (err instanceof NodeError && /^unknown method "rss\./.test(err.message)) {
         throw new CliError('the running node has no RSS reader: it runs in `cascade serve`, not in `download`/`seed`');
       }
       throw err;

@@ -4,7 +4,8 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { loadEngine } from '../engine.ts';
-import { UsageError, CliError, errorMessage, startNode } from '@cascade/server/core';
+import { errorMessage, startNode } from '@cascade/server/core';
+import { UsageError, CliError } from '../errors.ts';
 import { chainFor } from './chain-attach.ts';
 import { describeTorrentBytes } from '../source.ts';
 import { waitForStopSignal } from '../signals.ts';

@@ -5,7 +5,8 @@
 
 import { parseIceServerUrl } from '@cascade/server/ice-servers';
 import { resolve } from 'node:path';
-import { ControlClient, UsageError, resolveInfoHash, type ListEntry } from '@cascade/server/core';
+import { ControlClient, resolveInfoHash, type ListEntry } from '@cascade/server/core';
+import { UsageError } from '../errors.ts';
 import { formatLimit, parseRate } from '../format.ts';
 import { offlineModel } from '../offline-model.ts';
 import { requireNode, short, withDb, type Verb } from './node-access.ts';

@@ -4,27 +4,8 @@
 // say so.
 
 import { join, sep } from 'node:path';
-import {
-  connectControl,
-  StateDB,
-  CliError,
-  UsageError,
-  errorMessage,
-  resolveInfoHash,
-  offlineEntry,
-  rememberPeers,
-  refuseOwnedFiles,
-  otherOwners,
-  storedMetainfo,
-  deleteOwnFiles,
-  queryEntries,
-  ShareKeys,
-  offlineSearchRows,
-  type SearchRow,
-  type ListEntry,
-  type ListQuery,
-  type ChainHealth,
-} from '@cascade/server/core';
+import { connectControl, StateDB, errorMessage, resolveInfoHash, offlineEntry, rememberPeers, refuseOwnedFiles, otherOwners, storedMetainfo, deleteOwnFiles, queryEntries, ShareKeys, offlineSearchRows, type SearchRow, type ListEntry, type ListQuery, type ChainHealth } from '@cascade/server/core';
+import { CliError, UsageError } from '../errors.ts';
 import { loadEngine } from '../engine.ts';
 import { splitLink } from '@cascade/private-shares';
 import { offlineModel } from '../offline-model.ts';

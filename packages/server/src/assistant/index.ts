@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { createAssistant, runChecks, AssistantInputError, UnknownTorrentError, type Assistant, type LlmConfig } from '@cascade/assistant';
 import type { CascadeNode } from '../node.ts';
 import type { RpcHandlers } from '../control.ts';
-import { UsageError, CliError } from '../errors.ts';
+import { InvalidInput, NodeError } from '../errors.ts';
 import { AssistantNodeView } from './node-view.ts';
 
 export { assistantRoutes } from './routes.ts';
@@ -56,7 +56,7 @@ export function assistantRpc(node: CascadeNode, assistant: Assistant): RpcHandle
   return {
     ask: async (p) => {
       const question = p.question;
-      if (typeof question !== 'string') throw new UsageError('missing "question"');
+      if (typeof question !== 'string') throw new InvalidInput('missing "question"');
       let infoHash: string | undefined;
       if (typeof p.infoHash === 'string' && p.infoHash !== '') infoHash = node.resolve(p.infoHash);
       try {
@@ -66,8 +66,8 @@ export function assistantRpc(node: CascadeNode, assistant: Assistant): RpcHandle
           ...(typeof p.conversation === 'string' ? { conversation: p.conversation } : {}),
         });
       } catch (err) {
-        if (err instanceof AssistantInputError) throw new UsageError(err.message);
-        if (err instanceof UnknownTorrentError) throw new CliError(err.message);
+        if (err instanceof AssistantInputError) throw new InvalidInput(err.message);
+        if (err instanceof UnknownTorrentError) throw new NodeError('not-found', err.message);
         throw err;
       }
     },

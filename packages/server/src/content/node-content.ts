@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { cidFromSha256, DhtRecords, isContentId, keywordsOf, magnetOfRow, RecordError, recordKey, REPUBLISH_MS, Reputation, type DhtTransport, type SearchRow, type TorrentStatement } from '@cascade/content';
 import { sha256OfFile } from '@cascade/content/node';
 import type { TorrentHandle } from '../engine.ts';
-import { CliError, errorMessage, UsageError } from '../errors.ts';
+import { NodeError, errorMessage, InvalidInput } from '../errors.ts';
 import { nodeIdentity } from '../node-identity.ts';
 import type { CascadeNode } from '../node.ts';
 import type { TorrentExtras } from '../torrent-view.ts';
@@ -170,13 +170,13 @@ export class NodeContent {
    * For `download <content id>` (and adds by content id): the torrent the DHT says holds `cid` — the
    * one with the most providers — as a magnet naming them as peers. Every publisher who said a
    * torrent holds it is remembered (expectContent): once the download is hashed, those proven wrong
-   * are ignored from then on. Throws a CliError when the DHT is off or knows nothing of it.
+   * are ignored from then on. Throws a NodeError when the DHT is off or knows nothing of it.
    */
   async findContent(cid: string): Promise<{ magnet: string; row: SearchRow; rows: SearchRow[] }> {
-    if (!this.records) throw new CliError('downloading by content id needs the DHT: start without --no-dht (and --dht-bootstrap HOST:PORT of any Cascade node)');
+    if (!this.records) throw new NodeError('failed', 'downloading by content id needs the DHT: start without --no-dht (and --dht-bootstrap HOST:PORT of any Cascade node)');
     const rows = (await this.records.resolveContentId(cid)).sort((x, y) => y.providers.length - x.providers.length);
     const row = rows[0];
-    if (!row) throw new CliError(`no torrent with content id ${cid} was found on the DHT (nobody publishes it, or the DHT is not joined yet)`);
+    if (!row) throw new NodeError('not-found', `no torrent with content id ${cid} was found on the DHT (nobody publishes it, or the DHT is not joined yet)`);
     for (const r of rows) this.expectContent(r.infoHash ?? r.infoHashV2!.slice(0, 40), cid, r.publisher);
     return { magnet: magnetOfRow(row), row, rows };
   }
@@ -259,11 +259,11 @@ export class NodeContent {
       try {
         remote = await this.records.search(q);
       } catch (err) {
-        if (err instanceof RecordError) throw new UsageError(err.message);
+        if (err instanceof RecordError) throw new InvalidInput(err.message);
         throw err;
       }
     } else if (!isContentId(q) && !/^[0-9a-f]{40}([0-9a-f]{24})?$/i.test(q) && keywordsOf(q).length === 0) {
-      throw new UsageError(`nothing to search for in ${JSON.stringify(query)} (words of 2 letters or more, a content id or an infohash)`);
+      throw new InvalidInput(`nothing to search for in ${JSON.stringify(query)} (words of 2 letters or more, a content id or an infohash)`);
     }
     const seen = new Set(local.map(rowId));
     return [...local, ...remote.filter((r) => !seen.has(rowId(r)))];

@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../context.ts';
 import { tokenEquals } from '../auth/api-token.ts';
 import { errorBody } from '../http-errors.ts';
-import { CliError } from '../errors.ts';
+import { NodeError } from '../errors.ts';
 import { summaryCache } from '../summary-cache.ts';
 import { NodeMetrics, type MetricsSnapshot } from './collectors.ts';
 
@@ -22,10 +22,10 @@ export interface MetricsOptions {
   metricsToken?: string | undefined;
 }
 
-/** Throws a CliError naming the rule when `token` cannot be a metrics token. */
+/** Throws a NodeError naming the rule when `token` cannot be a metrics token. */
 export function checkMetricsToken(token: string): void {
   if (!METRICS_TOKEN.test(token)) {
-    throw new CliError('the metrics token must be 16 to 256 characters of letters, digits and . _ ~ + / = - (e.g. `openssl rand -hex 24`)');
+    throw new NodeError('failed', 'the metrics token must be 16 to 256 characters of letters, digits and . _ ~ + / = - (e.g. `openssl rand -hex 24`)');
   }
 }
 

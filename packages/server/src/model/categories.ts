@@ -2,7 +2,7 @@
 // to that category that name no save path). Removing one leaves its torrents uncategorised.
 
 import type { StateDB } from '../state.ts';
-import { CliError } from '../errors.ts';
+import { NodeError } from '../errors.ts';
 import { shortName } from './validate.ts';
 
 export interface Category {
@@ -18,10 +18,10 @@ export function categoryName(field: string, v: unknown): string {
   return shortName(field, v, { forbid: /,/, why: 'must not contain a comma' });
 }
 
-export class UnknownCategory extends CliError {
+export class UnknownCategory extends NodeError {
   constructor(name: string) {
     // Not a usage error: the name is well formed, the node just has no such category (HTTP 409).
-    super(`no category "${name}"; create it first (POST /api/categories, cascade category add)`);
+    super('conflict', `no category "${name}"; create it first (POST /api/categories, cascade category add)`);
     this.name = 'UnknownCategory';
   }
 }
@@ -60,7 +60,7 @@ export class CategoryStore {
     return this.#db.transaction(() => {
       if (this.get(c.name)) return false;
       const n = (this.#db.prepare('SELECT count(*) AS n FROM categories').get() as { n: number }).n;
-      if (n >= MAX_CATEGORIES) throw new CliError(`the node has ${MAX_CATEGORIES} categories already; remove some first`);
+      if (n >= MAX_CATEGORIES) throw new NodeError('failed', `the node has ${MAX_CATEGORIES} categories already; remove some first`);
       this.#db.prepare('INSERT INTO categories (name, save_path, created_at) VALUES (?, ?, ?)').run(c.name, c.savePath, Date.now());
       return true;
     });

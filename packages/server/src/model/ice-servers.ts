@@ -58,7 +58,7 @@ export function iceServersSetting(field: string, v: unknown): IceServer[] {
 
 /**
  * The command-line form: `stun:host:port`, `turn:user:pass@host:port[?transport=tcp]`, `turns:…`.
- * User and password may be percent-encoded (a password with ':' or '@' in it). Throws a UsageError
+ * User and password may be percent-encoded (a password with ':' or '@' in it). Throws a InvalidInput
  * that names the URL.
  */
 export function parseIceServerUrl(text: string): IceServer {

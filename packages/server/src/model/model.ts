@@ -1,12 +1,12 @@
 // The node model: the one set of operations on settings, categories, tags and each torrent's own
 // options that the HTTP API, the control endpoint (CLI) and protocol adapters all call. Inputs are
-// checked here (UsageError naming the field → HTTP 400 / exit 2; unknown category → 409; unknown
+// checked here (InvalidInput naming the field → HTTP 400 / exit 2; unknown category → 409; unknown
 // torrent → 404), so every door refuses the same things with the same words and changes nothing
 // when it refuses.
 
 import { join } from 'node:path';
 import { makeDirs } from '@cascade/engine/make-dirs';
-import { CliError, UsageError, errorMessage } from '../errors.ts';
+import { NodeError, InvalidInput, errorMessage } from '../errors.ts';
 import type { StateDB } from '../state.ts';
 import type { SessionHandle, TorrentHandle } from '../engine.ts';
 import type { NodeLog } from '../node.ts';
@@ -184,19 +184,19 @@ export class NodeModel {
     const patch = parseTorrentPatch(patchInput);
     const rec = this.#db.getTorrent(infoHash);
     const t = this.#session.get(infoHash);
-    if (!rec) throw new CliError(`no torrent with infohash ${infoHash}`);
+    if (!rec) throw new NodeError('not-found', `no torrent with infohash ${infoHash}`);
     if (patch.category) this.categories.require(patch.category);
     const s = this.settings.get();
     const savePath = patch.savePath === undefined ? undefined : saveDir('savePath', patch.savePath, s.downloadDir, this.#db.stateDir);
     if (savePath !== undefined && savePath !== rec.savePath) {
-      if (!t) throw new CliError(`torrent ${infoHash} is in the library but not loaded, so its data cannot be moved`);
+      if (!t) throw new NodeError('failed', `torrent ${infoHash} is in the library but not loaded, so its data cannot be moved`);
       const why = this.cannotMove(infoHash);
-      if (why) throw new CliError(why);
+      if (why) throw new NodeError('failed', why);
       await this.#makeDir('savePath', savePath);
       try {
         await t.move(savePath);
       } catch (err) {
-        throw new CliError(`moving the data failed; it stays where it was: ${errorMessage(err)}`);
+        throw new NodeError('failed', `moving the data failed; it stays where it was: ${errorMessage(err)}`);
       }
       this.options.setSavePath(infoHash, savePath);
     }
@@ -216,9 +216,9 @@ export class NodeModel {
   changeTags(infoHash: string, tagsInput: unknown, how: 'add' | 'remove'): string[] {
     const given = tagList('tags', tagsInput);
     const rec = this.#db.getTorrent(infoHash);
-    if (!rec) throw new CliError(`no torrent with infohash ${infoHash}`);
+    if (!rec) throw new NodeError('not-found', `no torrent with infohash ${infoHash}`);
     const next = how === 'add' ? [...new Set([...rec.tags, ...given])] : rec.tags.filter((t) => !given.includes(t));
-    if (next.length > 64) throw new UsageError(`"tags" a torrent may hold at most 64 tags`);
+    if (next.length > 64) throw new InvalidInput(`"tags" a torrent may hold at most 64 tags`);
     this.options.set(infoHash, { tags: next });
     return next;
   }
@@ -234,14 +234,14 @@ export class NodeModel {
     const o = objectOf(input, 'the category', ['name', 'savePath']);
     const name = categoryName('name', o.name);
     const savePath = await this.#categoryPath(o.savePath);
-    if (!this.categories.add({ name, savePath })) throw new CliError(`category "${name}" exists already`);
+    if (!this.categories.add({ name, savePath })) throw new NodeError('conflict', `category "${name}" exists already`);
     return { name, savePath };
   }
 
   async updateCategory(nameInput: unknown, input: unknown): Promise<Category> {
     const name = categoryName('name', nameInput);
     const o = objectOf(input, 'the category', ['savePath']);
-    if (!('savePath' in o)) throw new UsageError('"savePath" is missing (null for the download dir)');
+    if (!('savePath' in o)) throw new InvalidInput('"savePath" is missing (null for the download dir)');
     this.categories.require(name);
     return this.categories.setSavePath(name, await this.#categoryPath(o.savePath));
   }

@@ -149,7 +149,7 @@ export function publicAnnounceUrls(base: string): { http: string; ws: string } {
 
 /**
  * Checks a patch (any subset of the settings) against the current settings and returns the full new
- * settings. Throws a UsageError naming the first bad field; nothing is applied then.
+ * settings. Throws a InvalidInput naming the first bad field; nothing is applied then.
  */
 export function applyPatch(current: Settings, patch: unknown, ctx: { stateDir: string }): Settings {
   const o = objectOf(patch, 'settings', SETTINGS_KEYS);

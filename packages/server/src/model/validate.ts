@@ -1,9 +1,9 @@
 // Checks for values that reach the node model from outside (HTTP bodies, control RPC params). Each
-// failure is a UsageError naming the field: the HTTP API answers it with a 400, the control
+// failure is a InvalidInput naming the field: the HTTP API answers it with a 400, the control
 // endpoint with exit code 2, and nothing has been changed when it is thrown.
 
 import { isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
-import { UsageError } from '../errors.ts';
+import { InvalidInput } from '../errors.ts';
 
 /** Rates are bytes/s; a few TB/s is past any link and still exact as a double. */
 export const MAX_RATE = 2 ** 42;
@@ -12,7 +12,7 @@ export const MAX_NAME_CHARS = 64;
 export const MAX_TAGS = 64;
 
 export function fail(field: string, what: string): never {
-  throw new UsageError(`"${field}" ${what}`);
+  throw new InvalidInput(`"${field}" ${what}`);
 }
 
 export function isObject(v: unknown): v is Record<string, unknown> {
@@ -21,9 +21,9 @@ export function isObject(v: unknown): v is Record<string, unknown> {
 
 /** A JSON object of the given keys only. */
 export function objectOf(v: unknown, what: string, allowed: readonly string[]): Record<string, unknown> {
-  if (!isObject(v)) throw new UsageError(`${what} must be a JSON object`);
+  if (!isObject(v)) throw new InvalidInput(`${what} must be a JSON object`);
   const unknown = Object.keys(v).find((k) => !allowed.includes(k));
-  if (unknown !== undefined) throw new UsageError(`unknown field "${unknown.slice(0, 64)}" in ${what}; known: ${allowed.join(', ')}`);
+  if (unknown !== undefined) throw new InvalidInput(`unknown field "${unknown.slice(0, 64)}" in ${what}; known: ${allowed.join(', ')}`);
   return v;
 }
 

@@ -4,7 +4,7 @@
 // so a thousand torrents cost one fsync, not a thousand. Torrents the node does not know get
 // {ok: false, error} in the results; the others are done.
 
-import { CliError, UsageError, errorMessage } from '../errors.ts';
+import { NodeError, InvalidInput, errorMessage } from '../errors.ts';
 import type { CascadeNode } from '../node.ts';
 import type { TorrentHandle } from '../engine.ts';
 import { bool, fail, objectOf, rate, tagList } from '../model/validate.ts';
@@ -40,7 +40,7 @@ export interface BulkRequest {
   forceStart?: boolean;
 }
 
-/** Checks a bulk request's shape and values; a UsageError names the first bad field. */
+/** Checks a bulk request's shape and values; a InvalidInput names the first bad field. */
 export function parseBulk(body: unknown): BulkRequest {
   const o = objectOf(body, 'the bulk request', KEYS);
   if (!(BULK_ACTIONS as readonly unknown[]).includes(o.action)) fail('action', `must be one of ${BULK_ACTIONS.join(', ')}`);
@@ -162,8 +162,8 @@ export async function runBulk(node: CascadeNode, body: unknown): Promise<{ resul
 
 /** The control RPC `queue.move` and the route share this: one torrent, checked. */
 export async function moveOne(node: CascadeNode, infoHash: string, move: unknown): Promise<{ infoHash: string; queuePosition: number }> {
-  if (!isQueueMove(move)) throw new UsageError(`"move" must be one of ${QUEUE_MOVES.join(', ')}`);
+  if (!isQueueMove(move)) throw new InvalidInput(`"move" must be one of ${QUEUE_MOVES.join(', ')}`);
   const pos = (await node.queue.move([infoHash], move)).get(infoHash) ?? null;
-  if (pos === null) throw new CliError(`torrent ${infoHash} is complete: only torrents still downloading have a place in the queue`);
+  if (pos === null) throw new NodeError('failed', `torrent ${infoHash} is complete: only torrents still downloading have a place in the queue`);
   return { infoHash, queuePosition: pos };
 }

@@ -3,12 +3,12 @@
 // RssNotFound (HTTP 404, CLI exit 1).
 
 import { isAbsolute } from 'node:path';
-import { CliError, UsageError } from '../errors.ts';
+import { NodeError, InvalidInput } from '../errors.ts';
 import { compileFilter, RuleFieldError } from './match.ts';
 import { saveDir, shortName, tagList } from '../model/validate.ts';
 import type { RssSettings, RuleFields, RuleRecord } from './store.ts';
 
-export class RssInputError extends UsageError {
+export class RssInputError extends InvalidInput {
   readonly statusCode = 400;
   readonly field: string;
   constructor(field: string, message: string) {
@@ -18,18 +18,18 @@ export class RssInputError extends UsageError {
   }
 }
 
-export class RssNotFound extends CliError {
+export class RssNotFound extends NodeError {
   readonly statusCode = 404;
   constructor(message: string) {
-    super(message, 1);
+    super('not-found', message);
     this.name = 'RssNotFound';
   }
 }
 
-export class RssConflict extends CliError {
+export class RssConflict extends NodeError {
   readonly statusCode = 409;
   constructor(message: string) {
-    super(message, 1);
+    super('conflict', message);
     this.name = 'RssConflict';
   }
 }
@@ -125,12 +125,12 @@ function flag(field: string, v: unknown): boolean {
   return v;
 }
 
-/** The node model's own check (model/validate.ts), its UsageError turned into one naming `field`. */
+/** The node model's own check (model/validate.ts), its InvalidInput turned into one naming `field`. */
 function modelCheck<T>(field: string, check: () => T): T {
   try {
     return check();
   } catch (err) {
-    if (err instanceof UsageError) throw new RssInputError(field, err.message.replace(/^"[^"]*" /, ''));
+    if (err instanceof InvalidInput) throw new RssInputError(field, err.message.replace(/^"[^"]*" /, ''));
     throw err;
   }
 }
