@@ -10,8 +10,8 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { bencode } from '../../packages/engine/index.ts';
-import { startServer } from '../../packages/server/index.ts';
-import { testServerOptions } from '../../packages/server/test/server-helpers.ts';
+import { startServer } from '../../packages/http/index.ts';
+import { testServerOptions } from '../../packages/http/test/server-helpers.ts';
 
 const { values: argv } = parseArgs({ options: { torrents: { type: 'string', default: '10000' }, 'idle-seconds': { type: 'string', default: '10' } } });
 const N = Number(argv.torrents);

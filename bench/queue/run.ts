@@ -10,11 +10,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { StateDB } from '../../packages/server/src/state.ts';
-import { silentLog } from '../../packages/server/src/node.ts';
-import { QueueManager, type QueueSettings } from '../../packages/server/src/queue/manager.ts';
-import { FakeTorrent, fakeSession } from '../../packages/server/test/helpers.ts';
-import { defaultSettings } from '../../packages/server/src/model/settings.ts';
+import { StateDB } from '../../packages/node/src/state/state-db.ts';
+import { silentLog } from '../../packages/node/src/core/node.ts';
+import { QueueManager, type QueueSettings } from '../../packages/node/src/queue/manager.ts';
+import { FakeTorrent, fakeSession } from '../../packages/node/test/helpers.ts';
+import { defaultSettings } from '../../packages/node/src/model/settings.ts';
 
 const { values: argv } = parseArgs({ options: { torrents: { type: 'string', default: '10000' }, rounds: { type: 'string', default: '20' } } });
 const N = Number(argv.torrents);

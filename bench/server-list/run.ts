@@ -60,7 +60,7 @@ function makeTorrent(i: number): Uint8Array {
   return bencode({ 'created by': 'bench/server-list', info: makeInfo(i) });
 }
 if (!reuse && argv.direct) {
-  const { StateDB } = await import('../../packages/server/core.ts');
+  const { StateDB } = await import('../../packages/node/index.ts');
   const db = StateDB.open(stateDir);
   // Not written for a crash: no sync per row (saveResume makes its own transaction).
   db.prepare('PRAGMA synchronous = OFF').run();

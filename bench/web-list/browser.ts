@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium, type Page } from 'playwright-core';
 import { bencode } from '@cascade/engine';
-import { startServer } from '@cascade/server';
+import { startServer } from '@cascade/http';
 import { ensureWebBuilt } from '../../packages/web/index.ts';
 
 const { values } = parseArgs({ options: { torrents: { type: 'string', default: '10000' }, parallel: { type: 'string', default: '16' } } });

@@ -1,4 +1,4 @@
-// Vite build of the Cascade web app → packages/web/dist (served by packages/server).
+// Vite build of the Cascade web app → packages/web/dist (served by packages/http).
 //
 // Two imports are optional at build time so the app builds whatever else is in the tree:
 //   @cascade/chat/ui         → packages/chat/ui/ChatPage.tsx, or a "chat not in this build" stand-in

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTestServer, type TestServer } from '../../packages/server/test/server-helpers.ts';
+import { startTestServer, type TestServer } from '../../packages/http/test/server-helpers.ts';
 import { describeProc, spawnCascade, startCascadeSeed, startLibtorrent, ltCreate, cascadeCreate, waitForExit } from '../interop/helpers.ts';
 
 const MiB = 1024 * 1024;

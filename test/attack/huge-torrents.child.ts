@@ -6,7 +6,7 @@
 // keeps the pages of a peak, so this is also what the process holds afterwards); heapMiB: live
 // JS heap after the step and a full GC, minus the same before.
 import { readFileSync } from 'node:fs';
-import { startServer } from '../../packages/server/index.ts';
+import { startServer } from '../../packages/http/index.ts';
 
 const MiB = 1024 * 1024;
 const [mode, stateDir, torrentFile] = process.argv.slice(2) as [string, string, string | undefined];

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import {
   DEFAULT_TORRENT_LIMITS, Session, bencode, createTorrent, parseTorrent, type TorrentHandle,
 } from '../../packages/engine/index.ts';
-import { startTestServer, formWith } from '../../packages/server/test/server-helpers.ts';
+import { startTestServer, formWith } from '../../packages/http/test/server-helpers.ts';
 import { describeProc, spawnCascade, waitForExit } from '../interop/helpers.ts';
 
 const CHILD = join(import.meta.dirname, 'huge-torrents.child.ts');

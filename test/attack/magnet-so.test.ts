@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseMagnet } from '../../packages/engine/index.ts';
-import { startTestServer } from '../../packages/server/test/server-helpers.ts';
+import { startTestServer } from '../../packages/http/test/server-helpers.ts';
 
 const HASH = 'ab'.repeat(20);
 

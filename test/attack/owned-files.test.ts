@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Session, createTorrent, toMagnet } from '../../packages/engine/index.ts';
-import { startTestServer, formWith, patternBytes, type TestServer } from '../../packages/server/test/server-helpers.ts';
+import { startTestServer, formWith, patternBytes, type TestServer } from '../../packages/http/test/server-helpers.ts';
 
 const MAIN = join(import.meta.dirname, '../../packages/cli/src/main.ts');
 

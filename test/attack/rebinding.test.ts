@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
-import { startTestServer, type TestServer } from '../../packages/server/test/server-helpers.ts';
+import { startTestServer, type TestServer } from '../../packages/http/test/server-helpers.ts';
 
 interface Raw {
   status: number;

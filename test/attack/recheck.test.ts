@@ -11,7 +11,7 @@ import { closeSync, mkdtempSync, mkdirSync, openSync, readFileSync, rmSync, stat
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Session, createTorrent, type Metainfo, type Torrent } from '../../packages/engine/index.ts';
-import { startTestServer, formWith, type TestServer } from '../../packages/server/test/server-helpers.ts';
+import { startTestServer, formWith, type TestServer } from '../../packages/http/test/server-helpers.ts';
 import { describeProc, spawnCascade, waitForExit } from '../interop/helpers.ts';
 
 const KiB = 1024;

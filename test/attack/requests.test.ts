@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { startTestServer, type TestServer } from '../../packages/server/test/server-helpers.ts';
+import { startTestServer, type TestServer } from '../../packages/http/test/server-helpers.ts';
 
 /** A raw POST: the body exactly as given (fetch would fix up a multipart body). */
 function rawPost(s: TestServer, path: string, headers: Record<string, string>, body: Buffer, endEarly = false): Promise<{ status: number; body: string }> {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { b64u, generateIdentity, makeProfile, signBytes, AUTH_DOMAIN, type Identity } from '@cascade/chat';
 import { utf8 } from '@cascade/identity';
 import WebSocket from 'ws';
-import { startTestServer, type TestServer } from '../../packages/server/test/server-helpers.ts';
+import { startTestServer, type TestServer } from '../../packages/http/test/server-helpers.ts';
 
 /** A socket.io client spoken by hand: engine.io v4 over WebSocket, one or more namespaces. */
 class RawSocketIo {

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createTorrent } from '../../packages/engine/index.ts';
-import { isPrivateAddress } from '../../packages/server/src/url-guard.ts';
-import { startTestServer } from '../../packages/server/test/server-helpers.ts';
+import { isPrivateAddress } from '../../packages/node/src/sources/url-guard.ts';
+import { startTestServer } from '../../packages/http/test/server-helpers.ts';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -97,7 +97,7 @@ test('a redirect into the machine is refused at that hop; with private URLs allo
 
   // A first hop the guard lets through (127.0.0.2 stands in for a public server) redirects into the
   // machine, in an IPv6-mapped spelling: refused at that hop, the local server never reached.
-  const { fetchTorrentFile } = await import('../../packages/server/src/fetch-torrent.ts');
+  const { fetchTorrentFile } = await import('../../packages/node/src/sources/fetch-torrent.ts');
   let relayHits = 0;
   const relay = createServer((_req, res) => {
     relayHits++;

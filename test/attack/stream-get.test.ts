@@ -2,7 +2,7 @@
 // response needs, but the stored selection and every other state stay as the user left them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formWith, patternBytes, startTestServer } from '../../packages/server/test/server-helpers.ts';
+import { formWith, patternBytes, startTestServer } from '../../packages/http/test/server-helpers.ts';
 
 test('a cross-origin GET of a deselected file streams it without re-selecting it', { timeout: 60_000 }, async (t) => {
   const leecher = await startTestServer(t, { streamWaitMs: 30_000 });

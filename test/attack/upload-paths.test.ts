@@ -8,7 +8,7 @@ import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { startTestServer, type TestServer } from '../../packages/server/test/server-helpers.ts';
+import { startTestServer, type TestServer } from '../../packages/http/test/server-helpers.ts';
 
 function post(s: TestServer, body: Buffer, boundary: string): Promise<{ status: number; body: string }> {
   const url = new URL(s.url);

@@ -101,7 +101,7 @@ function ignored(rules: string[], file: string): boolean {
 test('.dockerignore: in go the sources and the entrypoint; out stay node_modules, builds, state and secrets', () => {
   const rules = readFileSync(join(REPO, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
   const sources = ins.filter((i) => i.keyword === 'COPY' && !i.args.startsWith('--from')).map((i) => i.args.split(/\s+/)[0]!.replace(/\/$/, ''));
-  const needed = [...sources, 'packages/server/src/server.ts', 'packages/web/index.html', 'packages/cli/bin/cascade.js', 'packages/engine/browser.ts'];
+  const needed = [...sources, 'packages/http/src/app/server.ts', 'packages/web/index.html', 'packages/cli/bin/cascade.js', 'packages/engine/browser.ts'];
   for (const f of needed) assert.equal(ignored(rules, f), false, `${f} is needed in the build context but .dockerignore drops it`);
   for (const f of ['node_modules/vite/package.json', 'packages/web/node_modules/x', 'packages/web/dist/index.html', '.git/HEAD', '.cascade/api-token', 'deploy/secrets/metrics-token', 'deploy/compose.yaml']) {
     assert.equal(ignored(rules, f), true, `${f} should stay out of the build context`);

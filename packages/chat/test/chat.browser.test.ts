@@ -17,7 +17,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page, type WebSocketRoute } from 'playwright-core';
 import { io as ioClient } from 'socket.io-client';
-import { startServer, type RunningServer } from '@cascade/server';
+import { startServer, type RunningServer } from '@cascade/http';
 import { AUTH_DOMAIN, b64u, generateIdentity, makeProfile, sealDirect, signBytes, signEnvelope } from '../index.ts';
 import { utf8 } from '@cascade/identity';
 

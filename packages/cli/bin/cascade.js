@@ -3,7 +3,7 @@
 // to 2 × 64 MB while a node takes in thousands of torrents and keeps it, some 50 MB of a node's
 // memory for nothing (issue 25: a node with 10,000 torrents in ≤ 300 MB); adds are no slower.
 // --no-memory-reducer: the node gives back a burst's garbage itself, once, when it is quiet again
-// (server/src/memory-reducer.ts); V8's own reducer would follow with two more full collections.
+// (node/src/core/memory-reducer.ts); V8's own reducer would follow with two more full collections.
 // GLIBC_TUNABLES=glibc.malloc.arena_max=2: glibc gives each thread that allocates (V8's helpers,
 // libuv's pool) an arena of its own, and what a burst (10,000 adds, a restart) leaves in them stays
 // resident: two arenas hold a node with 10,000 torrents at ~260 MB instead of ~290 MB (issue 25).

@@ -4,7 +4,7 @@
 // content-id look-up. Bad input is a usage error before any node starts.
 
 import { stat } from 'node:fs/promises';
-import { errorMessage } from '@cascade/server/core';
+import { errorMessage } from '@cascade/node';
 import { UsageError } from './errors.ts';
 import { sha256FromCid } from '@cascade/content';
 import { classifyIdentifier, openRangeSource, parseSha256, UnknownIdentifier, type Identifier } from '@cascade/sources';

@@ -1,3 +1,5 @@
-// The CLI reaches @cascade/engine through the server's lazy door (packages/server/src/engine.ts), so
-// verbs such as `list` start without loading the engine; this file only re-exports it.
-export * from '../../server/src/engine.ts';
+// The CLI reaches @cascade/engine through the node's lazy door (loadEngine in
+// packages/node/src/core/engine.ts), so verbs such as `list` start without loading the engine; the
+// types come straight from the engine (a type import loads nothing).
+export { loadEngine, type EngineLib } from '@cascade/node';
+export type * from '@cascade/engine';

@@ -2,7 +2,7 @@
 // (fast resume) or failed by the time add() resolves, so every wait also checks stats() up front
 // and polls as a safety net.
 
-import { errorMessage } from '@cascade/server/core';
+import { errorMessage } from '@cascade/node';
 import type { TorrentHandle } from './engine.ts';
 
 export type Verification = 'complete' | 'incomplete';

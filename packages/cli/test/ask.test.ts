@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   addMagnet, bareServer, closedPort, corrupt, isRoot, magnetWith, seeder, smallDisk, until, KiB, MiB,
-} from '../../server/test/assistant-helpers.ts';
+} from '../../http/test/assistant-helpers.ts';
 import { cascade, startServe } from './node-process.ts';
 import { tempDir } from './helpers.ts';
 

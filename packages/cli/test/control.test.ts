@@ -5,17 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { statSync, writeFileSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
-import {
-  ControlServer,
-  ControlClient,
-  connectControl,
-  readControlInfo,
-  controlPath,
-  CascadeNode,
-  StateDB,
-  NodeError,
-  loadOrCreateApiToken,
-} from '@cascade/server/core';
+import { ControlServer, ControlClient, connectControl, readControlInfo, controlPath, CascadeNode, StateDB, NodeError, loadOrCreateApiToken } from '@cascade/node';
 import { createTorrent } from '@cascade/engine';
 import { join } from 'node:path';
 import { runVerb } from '../src/commands/verbs.ts';

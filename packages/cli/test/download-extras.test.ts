@@ -12,8 +12,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cidFromSha256 } from '@cascade/content';
-import { FileCids } from '../../server/src/content/file-cids.ts';
-import { StateDB } from '../../server/src/state.ts';
+import { FileCids } from '@cascade/node';
+import { StateDB } from '@cascade/node';
 import { tempDir } from './helpers.ts';
 import { cascade } from './node-process.ts';
 

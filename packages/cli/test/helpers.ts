@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Output } from '../src/output.ts';
 
-export { FakeTorrent, fakeSession, HASH_A, HASH_B } from '../../server/test/helpers.ts';
+export { FakeTorrent, fakeSession, HASH_A, HASH_B } from '../../node/test/helpers.ts';
 
 export function tempDir(t: { after: (fn: () => void) => void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'cascade-cli-'));

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { signingKeyFromDid, makeBinding, verifyBinding } from '@cascade/identity';
-import { nodeIdentity, StateDB } from '@cascade/server/core';
+import { nodeIdentity, StateDB } from '@cascade/node';
 import { tempDir } from './helpers.ts';
 
 const MAIN = join(import.meta.dirname, '../src/main.ts');

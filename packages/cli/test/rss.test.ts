@@ -5,12 +5,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startServer } from '@cascade/server';
+import { startServer } from '@cascade/http';
 import { parseCommandLine } from '../src/args.ts';
 import { rssCommand } from '../src/commands/rss.ts';
 import { main } from '../src/main.ts';
 import { capture, tempDir } from './helpers.ts';
-import { startFeedServer, magnetOf, until } from '../../server/test/rss/feed-server.ts';
+import { startFeedServer, magnetOf, until } from '../../node/test/rss/feed-server.ts';
 
 test('cascade rss: feeds, rules, matches, items, with --json and in words', async (t) => {
   const feeds = await startFeedServer(t);

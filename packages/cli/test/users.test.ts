@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateIdentity } from '@cascade/identity';
-import { AuthStore, StateDB } from '@cascade/server/core';
+import { AuthStore, StateDB } from '@cascade/node';
 import { tempDir } from './helpers.ts';
 
 const MAIN = join(import.meta.dirname, '../src/main.ts');

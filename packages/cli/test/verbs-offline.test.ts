@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { runVerb, type VerbDeps } from '../src/commands/verbs.ts';
 import { parseCommandLine } from '../src/args.ts';
-import { connectControl, controlPath, StateDB, NodeError } from '@cascade/server/core';
+import { connectControl, controlPath, StateDB, NodeError } from '@cascade/node';
 import { CliError, UsageError } from '../src/errors.ts';
 import type { ParseLib } from '../src/source.ts';
 import type { Metainfo } from '../src/engine.ts';

@@ -1,5 +1,5 @@
 // What the compatible APIs may do to the node: one small interface the server implements over its
-// own model (packages/server/src/compat-ops.ts). Transmission RPC and qBittorrent's Web API only
+// own model (packages/http/src/compat/compat-ops.ts). Transmission RPC and qBittorrent's Web API only
 // translate names and shapes to these calls and back, so a torrent added through any door is the
 // same torrent in all of them, in Cascade's API and in the UI.
 

@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { QBittorrent } from '@ctrl/qbittorrent';
 import { createTorrent } from '@cascade/engine';
-import { patternBytes, startTestServer, type TestServer } from '../../server/test/server-helpers.ts';
+import { patternBytes, startTestServer, type TestServer } from '../../http/test/server-helpers.ts';
 
 export interface QbNode {
   s: TestServer;

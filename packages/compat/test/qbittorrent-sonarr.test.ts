@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { fileTorrent, waitFor } from './qbittorrent-helpers.ts';
-import { startTestServer } from '../../server/test/server-helpers.ts';
+import { startTestServer } from '../../http/test/server-helpers.ts';
 
 test('a Sonarr-style session: test connection, grab, poll, import, remove', async (t) => {
   const s = await startTestServer(t);

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { formWith, patternBytes, startTestServer } from '../../server/test/server-helpers.ts';
+import { formWith, patternBytes, startTestServer } from '../../http/test/server-helpers.ts';
 import { startQbNode, waitFor } from './qbittorrent-helpers.ts';
 
 test('a magnet added through the qBittorrent API downloads from another node', { timeout: 90_000 }, async (t) => {

@@ -3,7 +3,7 @@
 // loop (the node under test runs in this same process).
 
 import { execFile } from 'node:child_process';
-import type { TestServer } from '../../server/test/server-helpers.ts';
+import type { TestServer } from '../../http/test/server-helpers.ts';
 
 export interface RpcAnswer {
   status: number;

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTorrent } from '@cascade/engine';
-import { formWith, patternBytes, startTestServer, type TestServer } from '../../server/test/server-helpers.ts';
+import { formWith, patternBytes, startTestServer, type TestServer } from '../../http/test/server-helpers.ts';
 import { rpcClient } from './transmission-helpers.ts';
 
 async function share(s: TestServer, files: [string, Uint8Array][]): Promise<string> {

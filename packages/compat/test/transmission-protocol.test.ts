@@ -5,7 +5,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { startTestServer } from '../../server/test/server-helpers.ts';
+import { startTestServer } from '../../http/test/server-helpers.ts';
 import { rpcClient } from './transmission-helpers.ts';
 
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;

@@ -7,7 +7,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { formWith, patternBytes, startTestServer } from '../../server/test/server-helpers.ts';
+import { formWith, patternBytes, startTestServer } from '../../http/test/server-helpers.ts';
 import { listRows, remote, remoteOk, rpcClient, until } from './transmission-helpers.ts';
 
 test('transmission-remote: add, download, list, info, files, labels, stop, start, verify, remove with data', { timeout: 90_000 }, async (t) => {

@@ -8,7 +8,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { formWith, patternBytes, startTestServer } from '../../server/test/server-helpers.ts';
+import { formWith, patternBytes, startTestServer } from '../../http/test/server-helpers.ts';
 import { until } from './transmission-helpers.ts';
 
 // The fields Sonarr asks for ("fileCount" is not Transmission's: skipped).

@@ -1,4 +1,4 @@
-// REST client for the node's HTTP API (packages/server). Same origin as the page: fetch sends the
+// REST client for the node's HTTP API (packages/http). Same origin as the page: fetch sends the
 // session cookie by itself. 401/403 become messages a person can act on, and tell the auth store
 // (auth.ts) to look again, since they usually mean the session ended or the role changed.
 

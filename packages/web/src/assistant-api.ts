@@ -1,4 +1,4 @@
-// Client of the node's assistant (POST/GET /api/assistant, packages/server/src/assistant). The
+// Client of the node's assistant (POST/GET /api/assistant, packages/node/src/assistant). The
 // shapes are the contract's own types (packages/assistant/src/types.ts), imported as types only:
 // nothing of the assistant package reaches the bundle.
 //

@@ -1,4 +1,4 @@
-// The node's sign-in and user routes (packages/server, issue 12): challenge → signature → verify
+// The node's sign-in and user routes (packages/http, issue 12): challenge → signature → verify
 // sets an HttpOnly session cookie; /api/auth/me says who this browser is to the node.
 import { request } from './api.ts';
 

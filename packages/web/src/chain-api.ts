@@ -1,4 +1,4 @@
-// The node's chain routes (issue 13, packages/server/src/routes/chain.ts): who registered a torrent
+// The node's chain routes (issue 13, packages/http/src/routes/chain.ts): who registered a torrent
 // in the content registry, registering one for the node's account, the seeding rewards and claiming
 // them. Before asking, the views read the chain's state from /api/health (public): a node without a
 // chain, or one still starting it, is said so plainly instead of earning a 409 from each route.

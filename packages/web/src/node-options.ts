@@ -1,6 +1,6 @@
 // REST client for what issue 20 adds to the node: its settings (GET/PATCH /api/settings), a
 // torrent's own options (PATCH /api/torrents/:infoHash), its place in the queue, categories and
-// tags, and the add options. Shapes follow the server's contracts (packages/server README).
+// tags, and the add options. Shapes follow the server's contracts (packages/http README).
 import { request, type AddResult, type Category, type PlainDownload } from './api.ts';
 
 export interface AltSpeedSchedule {

@@ -1,4 +1,4 @@
-// Client of the node's RSS routes (/api/rss/…, packages/server/src/rss/routes.ts).
+// Client of the node's RSS routes (/api/rss/…, packages/http/src/routes/rss.ts).
 import { request } from './api.ts';
 
 export interface RssFeed {

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { TestContext } from 'node:test';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { startServer, type RunningServer, type ServerOptions } from '@cascade/server';
+import { startServer, type RunningServer, type ServerOptions } from '@cascade/http';
 import { ensureWebBuilt } from '../index.ts';
 
 export const WEB_DIR = resolve(import.meta.dirname, '..');

@@ -10,8 +10,8 @@ import { readFile } from 'node:fs/promises';
 import { generateIdentity } from '@cascade/identity';
 import { offersOf, recordingWsProxy } from '../../onion/test/recording-proxy.ts';
 import { startTracker } from '@cascade/tracker';
-import { startNodeRelay } from '../../server/src/onion.ts';
-import { silentLog } from '../../server/src/node.ts';
+import { startNodeRelay } from '@cascade/node';
+import { silentLog } from '@cascade/node';
 import { buildUi, collectErrors, launchBrowser, nodeFetch, openAsOwner, screenshot, selectedPairs, signInWithKey, startTestServer, until } from './helpers.ts';
 
 before(async () => {

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { generateIdentity } from '@cascade/identity';
 import { startTracker } from '@cascade/tracker';
-import { startNodeRelay } from '../../server/src/onion.ts';
-import { silentLog } from '../../server/src/node.ts';
+import { startNodeRelay } from '@cascade/node';
+import { silentLog } from '@cascade/node';
 import { buildUi, collectErrors, launchBrowser, nodeJson, openAsOwner, screenshot, startTestServer, until } from './helpers.ts';
 import { describeViolations, isSerious, runAxe } from './a11y.ts';
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { startServer, type RunningServer } from '@cascade/server';
+import { startServer, type RunningServer } from '@cascade/http';
 import { buildUi, collectErrors, launchBrowser, nodeFetch, openAsOwner, REPO_ROOT, tempDir, until, type TestServer } from './helpers.ts';
 
 before(async () => {

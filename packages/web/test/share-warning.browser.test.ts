@@ -7,7 +7,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
-import { startServer } from '@cascade/server';
+import { startServer } from '@cascade/http';
 import { buildUi, collectErrors, launchBrowser, openAsOwner, randomFile, tempDir, until } from './helpers.ts';
 
 before(async () => {

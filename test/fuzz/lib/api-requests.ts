@@ -1,4 +1,4 @@
-// Requests for the node's HTTP API (packages/server/src/routes): adds by JSON and multipart, every
+// Requests for the node's HTTP API (packages/http/src/routes): adds by JSON and multipart, every
 // route with good and bad path parameters, query strings and headers. Paths may hold {file},
 // {meta}, {magnet} or {added}: the api target puts in the infohash of a torrent it set up (with
 // data / with metadata only / from a magnet) or of one a fuzz input added, so routes get past

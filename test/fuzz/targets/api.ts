@@ -1,4 +1,4 @@
-// The node's HTTP API (Fastify app in packages/server) served by a real node on 127.0.0.1 with
+// The node's HTTP API (Fastify app in packages/http) served by a real node on 127.0.0.1 with
 // its engine session, state DB and built-in tracker, DHT off, in a temp state dir. Requests go out
 // as raw bytes over TCP. A client's mistake must be a 4xx with a JSON {statusCode, message} (or
 // Node's bare 400 for unparseable HTTP); a 5xx, a request left hanging, or a node that stops
@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { installNetGuard } from '../lib/netguard.ts';
-import { startServer, type RunningServer } from '../../../packages/server/index.ts';
+import { startServer, type RunningServer } from '../../../packages/http/index.ts';
 import { encode } from '../../../packages/engine/src/bencode.ts';
 import { Rng } from '../lib/rng.ts';
 import { rawHttp, bodyOf } from '../lib/rawhttp.ts';

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { installNetGuard } from '../lib/netguard.ts';
-import { startServer, type RunningServer } from '../../../packages/server/index.ts';
+import { startServer, type RunningServer } from '../../../packages/http/index.ts';
 import { encode } from '../../../packages/engine/src/bencode.ts';
 import { Rng } from '../lib/rng.ts';
 import { rawHttp, bodyOf } from '../lib/rawhttp.ts';

@@ -2,7 +2,7 @@
 // (control RPC `ask`). Prints the answer, what the checks found with their evidence, the help
 // entries it cites, and the steps to take as commands (the web UI shows the same as buttons).
 
-import { connectControl } from '@cascade/server/core';
+import { connectControl } from '@cascade/node';
 import type { AssistantAnswer, Finding } from '@cascade/assistant';
 import type { Invocation } from '../args.ts';
 import type { Output } from '../output.ts';

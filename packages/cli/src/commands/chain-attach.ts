@@ -5,7 +5,7 @@
 // so it starts once the node has been quiet for a second after that (at most a minute later), never
 // during the transfer it would slow down (issue 40), and a one-shot download that ends first never
 // starts it at all. A transfer with plain BitTorrent peers never pays for it either.
-import { attachRewards, IdlePacer, sessionBytesMoved, type CascadeNode, type NodeRewards } from '@cascade/server/core';
+import { attachRewards, IdlePacer, sessionBytesMoved, type CascadeNode, type NodeRewards } from '@cascade/node';
 import type { Options } from '../args.ts';
 import type { Output } from '../output.ts';
 

@@ -6,7 +6,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { INFO_KEY, linkFor, recipientKeyFromDid } from '@cascade/private-shares';
 import { sealFiles } from '@cascade/private-shares/node';
-import { errorMessage } from '@cascade/server/core';
+import { errorMessage } from '@cascade/node';
 import { UsageError, CliError } from '../errors.ts';
 import { loadEngine } from '../engine.ts';
 import { formatBytes } from '../format.ts';

@@ -6,7 +6,7 @@ import { stat, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { cidFromSha256 } from '@cascade/content';
 import { loadEngine } from '../engine.ts';
-import { errorMessage } from '@cascade/server/core';
+import { errorMessage } from '@cascade/node';
 import { UsageError, CliError } from '../errors.ts';
 import { formatBytes, formatPercent } from '../format.ts';
 import type { Invocation } from '../args.ts';

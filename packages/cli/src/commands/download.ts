@@ -5,7 +5,7 @@
 
 import { resolve } from 'node:path';
 import { loadEngine } from '../engine.ts';
-import { errorMessage, startNode, type CascadeNode } from '@cascade/server/core';
+import { errorMessage, startNode, type CascadeNode } from '@cascade/node';
 import { CliError } from '../errors.ts';
 import type { DescribedSource } from '../source.ts';
 import { chainFor } from './chain-attach.ts';

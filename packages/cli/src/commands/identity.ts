@@ -4,7 +4,7 @@
 // identity (only while it is stopped). The passphrase comes from $CASCADE_PASSPHRASE or stdin.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { exportIdentity, importIdentity } from '@cascade/identity';
-import { connectControl, nodeIdentity, replaceNodeKey, StateDB } from '@cascade/server/core';
+import { connectControl, nodeIdentity, replaceNodeKey, StateDB } from '@cascade/node';
 import { CliError, UsageError } from '../errors.ts';
 import type { Invocation } from '../args.ts';
 import type { Output } from '../output.ts';

@@ -2,7 +2,7 @@
 // `cascade pause all`): one `bulk` call to the running node — the operation behind the web UI's
 // multi-select bar — with one line per torrent, and exit 1 when any of them failed.
 
-import { resolveInfoHash, type ControlClient, type ListEntry } from '@cascade/server/core';
+import { resolveInfoHash, type ControlClient, type ListEntry } from '@cascade/node';
 import { short } from './node-access.ts';
 import type { Invocation } from '../args.ts';
 import type { Output } from '../output.ts';

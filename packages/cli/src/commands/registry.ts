@@ -3,7 +3,7 @@
 // through the running node (its account signs and receives the rewards; it or its external signer
 // pays gas).
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import type { ChainHealth, ControlClient, RewardClaim, Rewards } from '@cascade/server/core';
+import type { ChainHealth, ControlClient, RewardClaim, Rewards } from '@cascade/node';
 import type { Options } from '../args.ts';
 import { CliError, UsageError } from '../errors.ts';
 import { NO_NODE, requireNode, type Verb } from './node-access.ts';

@@ -1,7 +1,7 @@
 // `cascade relay --directory URL [--host ADDR] [--port N]`: an onion relay and discovery exit on its
 // own (issue 14). Its identity is the node identity of --state-dir; it publishes a signed
 // descriptor to each directory and keeps it fresh until interrupted.
-import { StateDB, nodeIdentity } from '@cascade/server/core';
+import { StateDB, nodeIdentity } from '@cascade/node';
 import { UsageError } from '../errors.ts';
 import { waitForStopSignal } from '../signals.ts';
 import type { Invocation } from '../args.ts';
@@ -19,7 +19,7 @@ export async function relayCommand(inv: Invocation, out: Output): Promise<number
     db.close();
   }
   const stop = waitForStopSignal();
-  const { startNodeRelay } = await import('@cascade/server/onion');
+  const { startNodeRelay } = await import('@cascade/node/onion');
   const host = o.host ?? '127.0.0.1';
   const relay = await startNodeRelay(
     { identity, host, port: inv.values.port === undefined ? 0 : o.port, directories, exit: o.exit, ...(o.dht ? (o.dhtBootstrap.length > 0 ? { dhtBootstrap: o.dhtBootstrap } : {}) : { dhtBootstrap: [] }) },

@@ -1,7 +1,7 @@
 // `cascade rss …`: feeds, download rules and the matches they took, on the running node (the RSS
 // reader lives in `cascade serve`; its control RPCs are rss.*). Every form takes --json.
 
-import { connectControl, NodeError, type ControlClient, type FeedView, type ItemView, type RuleRecord, type MatchRecord, type PreviewItem } from '@cascade/server/core';
+import { connectControl, NodeError, type ControlClient, type FeedView, type ItemView, type RuleRecord, type MatchRecord, type PreviewItem } from '@cascade/node';
 import { CliError, UsageError } from '../errors.ts';
 import type { Invocation } from '../args.ts';
 import type { Output } from '../output.ts';

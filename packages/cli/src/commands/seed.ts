@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { loadEngine } from '../engine.ts';
-import { errorMessage, startNode } from '@cascade/server/core';
+import { errorMessage, startNode } from '@cascade/node';
 import { UsageError, CliError } from '../errors.ts';
 import { chainFor } from './chain-attach.ts';
 import { describeTorrentBytes } from '../source.ts';

@@ -1,7 +1,8 @@
-// `cascade serve` (what `npm start` runs): the whole node from @cascade/server — every torrent in
+// `cascade serve` (what `npm start` runs): the whole node from @cascade/http — every torrent in
 // the library, the built-in tracker, the DHT, and the web UI + API — until SIGINT/SIGTERM. Verbs
 // keep working against it through the control endpoint.
 
+import { dhtPortOf } from '@cascade/node';
 import { waitForStopSignal } from '../signals.ts';
 import type { Invocation } from '../args.ts';
 import type { Output } from '../output.ts';
@@ -11,7 +12,7 @@ export async function serveCommand(inv: Invocation, out: Output): Promise<number
   const stop = waitForStopSignal();
   await ensureWebApp(out);
   // Loaded here, not at the top: other commands should not pay for Fastify and socket.io.
-  const { startServer, dhtPortOf } = await import('@cascade/server');
+  const { startServer } = await import('@cascade/http');
   const server = await startServer({
     stateDir: o.stateDir,
     ...(o.httpPort !== undefined ? { httpPort: o.httpPort } : {}),

@@ -3,9 +3,9 @@
 // control RPCs settings.get/set, torrent.set, queue.move); with no node running, those that are
 // only stored (settings, limits) go to the state DB, through the same model, for the next serve.
 
-import { parseIceServerUrl } from '@cascade/server/ice-servers';
+import { parseIceServerUrl } from '@cascade/node';
 import { resolve } from 'node:path';
-import { ControlClient, resolveInfoHash, type ListEntry } from '@cascade/server/core';
+import { ControlClient, resolveInfoHash, type ListEntry } from '@cascade/node';
 import { UsageError } from '../errors.ts';
 import { formatLimit, parseRate } from '../format.ts';
 import { offlineModel } from '../offline-model.ts';

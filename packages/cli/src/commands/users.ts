@@ -1,7 +1,7 @@
 // `cascade token` and `cascade users`: the node's API token and its members, straight from the
 // state dir, whether or not the node runs (it reads membership on every request, so a change
 // applies at once). Whoever can read the state dir is the node's operator.
-import { AuthStore, loadOrCreateApiToken, memberId, StateDB, type Member } from '@cascade/server/core';
+import { AuthStore, loadOrCreateApiToken, memberId, StateDB, type Member } from '@cascade/node';
 import { UsageError, CliError } from '../errors.ts';
 import type { Invocation } from '../args.ts';
 import type { Output } from '../output.ts';

@@ -1,0 +1,113 @@
+// The Fastify app: plugins, hooks and routes, without listening (startServer does that). The
+// OpenAPI document comes from the route schemas: UI at /api/docs, JSON at /api/docs/json.
+
+import Fastify, { type FastifyInstance } from 'fastify';
+import multipart from '@fastify/multipart';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { ApiContext } from './context.ts';
+import { handleError } from './http-errors.ts';
+import { installGate } from '../auth/hook.ts';
+import { metricsRoutes } from '../metrics/index.ts';
+import { authRoutes } from '../routes/auth.ts';
+import { contactRoutes, userRoutes } from '../routes/users.ts';
+import { sharedSchemas } from '../schemas/api.ts';
+import { modelSchemas } from '../schemas/model.ts';
+import { settingsRoutes } from '../routes/settings.ts';
+import { announceRoutes } from '../routes/announce.ts';
+import { torrentRoutes } from '../routes/torrents.ts';
+import { queueRoutes } from '../routes/queue.ts';
+import { addRoutes } from '../routes/add.ts';
+import { streamRoutes } from '../routes/stream.ts';
+import { healthRoutes } from '../routes/health.ts';
+import { ipfsRoutes } from '../routes/ipfs.ts';
+import { chainRoutes } from '../routes/chain.ts';
+import { networkRoutes } from '../routes/network.ts';
+import { searchRoutes } from '../routes/search.ts';
+import { rssRoutes } from '../routes/rss.ts';
+import { registerWeb } from './web.ts';
+import { compatRoutes, type CompatOps } from '@cascade/compat';
+import type { Assistant } from '@cascade/assistant';
+import { assistantRoutes } from '../routes/assistant.ts';
+
+export interface AppOptions {
+  webRoot: string;
+  logger?: boolean;
+  /** The node as Transmission RPC and qBittorrent's Web API see it; omitted = those APIs are off. */
+  compat?: CompatOps;
+  /** A credential that reads /metrics only (ServerOptions.metricsToken). */
+  metricsToken?: string | undefined;
+  /** The help assistant (POST /api/assistant); omitted = no assistant routes. */
+  assistant?: Assistant | undefined;
+}
+
+export async function buildApp(ctx: ApiContext, opts: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    // Uploads can take long; the default 10 s request timeout of some proxies does not apply here.
+    requestTimeout: 0,
+    // Validation errors name the failing part ("body/uri must be string").
+    ajv: { customOptions: { allErrors: false } },
+  });
+  app.setErrorHandler(handleError);
+  // Fastify parses text/plain by default; nothing here takes it, so let it be a 415 like any other type.
+  app.removeContentTypeParser('text/plain');
+
+  // Host, Origin, credentials and each route's access level (auth/gate.ts).
+  installGate(app, ctx.auth.gate);
+  // GET /metrics, and the request counter every route after it is counted by.
+  metricsRoutes(app, ctx, { metricsToken: opts.metricsToken });
+  // A request may leave megabytes behind (GET /api/torrents of 10,000 is 7 MB of JSON): a script
+  // polling it fills the heap with garbage that the memory reducer gives back once the polls stop.
+  app.addHook('onResponse', (_req, _reply, done) => {
+    ctx.node.memory.activity();
+    done();
+  });
+
+  for (const s of [...sharedSchemas, ...modelSchemas]) app.addSchema(s);
+
+  await app.register(multipart, {
+    // The per-request limit is enforced in upload.ts (it also counts across files).
+    limits: { fileSize: ctx.maxUploadBytes },
+  });
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Cascade node API',
+        description: 'Torrents, uploads, streaming and node health. Live updates: socket.io at /socket.io (see the server README).',
+        version: '0.1.0',
+      },
+      tags: [
+        { name: 'torrents', description: 'the torrent library' },
+        { name: 'node', description: 'the node itself' },
+        { name: 'settings', description: 'settings, categories and tags' },
+        { name: 'auth', description: 'sign-in with a did:key or an Ethereum account (SIWE), sessions, ownership' },
+        { name: 'users', description: 'the node’s owner and members' },
+        { name: 'rss', description: 'RSS/Atom feeds, download rules and the matches they took' },
+        { name: 'assistant', description: 'the help assistant: checks of this node and answers from the help entries' },
+        { name: 'chain', description: 'ownership records in the content registry, seeding rewards from receipts' },
+      ],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/docs' });
+
+  torrentRoutes(app, ctx);
+  queueRoutes(app, ctx);
+  addRoutes(app, ctx);
+  streamRoutes(app, ctx);
+  healthRoutes(app, ctx);
+  ipfsRoutes(app, ctx);
+  chainRoutes(app, ctx);
+  networkRoutes(app, ctx);
+  searchRoutes(app, ctx);
+  rssRoutes(app, ctx.rss);
+  settingsRoutes(app, ctx);
+  announceRoutes(app, ctx);
+  authRoutes(app, ctx.auth);
+  userRoutes(app, ctx.auth);
+  contactRoutes(app, () => ctx.chat?.contactsOf);
+  if (opts.assistant) assistantRoutes(app, ctx, opts.assistant);
+  if (opts.compat) compatRoutes(app, opts.compat);
+  await registerWeb(app, opts.webRoot);
+  return app;
+}

@@ -1,0 +1,41 @@
+// What the HTTP routes share: the node and the server's settings. One object, built by startServer,
+// so routes stay plain functions that tests can also drive against a fake session.
+
+import type { CascadeNode } from '@cascade/node';
+import type { AuthContext } from '../auth/context.ts';
+import type { RssService } from '@cascade/node';
+import type { ChainHealth } from '@cascade/node';
+import type { RpcHandlers } from '@cascade/node';
+
+export interface ApiContext {
+  node: CascadeNode;
+  /** The node's chat, once attached (after the app is built): the people a user talks with there. */
+  chat?: { contactsOf?: (did: string) => { did: string; name: string | null }[] };
+  /** The node's chain: its state for /api/health and the Network page. */
+  chain?: { status(): Promise<ChainHealth>; blockBytes(cid: string): Promise<Uint8Array | undefined> };
+  /** The chain's control RPCs (register, verify, rewards, rewards.claim), for routes/chain.ts. */
+  chainRpc?: RpcHandlers;
+  /** Sign-in, sessions, members and the request gate. */
+  auth: AuthContext;
+  /** Where uploads and added torrents are saved. */
+  downloadDir: string;
+  /** Most bytes one upload request may carry. */
+  maxUploadBytes: number;
+  /** How long a streaming response waits for a missing piece. */
+  streamWaitMs: number;
+  /** Whether added URLs may reach loopback, private and link-local addresses. */
+  allowPrivateUrls: boolean;
+  /** Tracker URLs for torrents created from uploads: the node's own tracker, then configured ones. */
+  announceUrls(): string[];
+  /** Ports and URLs for /api/health. */
+  endpoints(): {
+    http: number;
+    tracker?: { http: string; udp: string; ws?: string | undefined; httpPort: number; udpPort: number } | undefined;
+  };
+  /** The BitTorrent listener's bind address (for the reachability hint). */
+  bittorrentHost: string;
+  /** Feeds, download rules and their matches (rss/). */
+  rss: RssService;
+  /** Tells the live feed something changed, so clients hear now rather than on the next tick. */
+  changed(): void;
+}

@@ -1,0 +1,381 @@
+// startServer: the whole node in one process — the engine session with its DHT, the state DB, the
+// built-in tracker (HTTP, UDP and WebSocket), and the web UI + HTTP API + socket.io feed on one
+// HTTP port. `cascade serve` (and so `npm start`) is a thin wrapper around this.
+
+import type { IceServer } from '@cascade/node';
+import type { PortMappingSetting } from '@cascade/node';
+import { join, resolve } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import type { Server as SocketServer } from 'socket.io';
+import { startTracker, type RunningTracker } from '@cascade/tracker';
+import { publicAnnounceUrls } from '@cascade/node';
+import { silentLog, type CascadeNode, type NodeLog, type NodeOptions } from '@cascade/node';
+import { startNode } from '@cascade/node';
+import { NodeError, errorMessage } from '@cascade/node';
+import { buildApp } from './app.ts';
+import { checkMetricsToken } from '../metrics/index.ts';
+import { compatOps } from '../compat/compat-ops.ts';
+import { LiveFeed } from '../feed/live.ts';
+import { attachChat } from '@cascade/chat/server';
+import { loadLibrary } from '@cascade/node';
+import { DEFAULT_WEB_ROOT } from './web.ts';
+import type { ApiContext } from './context.ts';
+import type { QueueOptions } from '@cascade/node';
+import type { AuthContext } from '../auth/context.ts';
+import { AuthStore } from '@cascade/node';
+import { Gate } from '../auth/gate.ts';
+import { SignInService } from '../auth/sign-in.ts';
+import { loadOrCreateApiToken } from '@cascade/node';
+import { nodeIdentity } from '@cascade/node';
+import { makeDirsSync } from '@cascade/engine/make-dirs';
+import { setTorrentLimits, type TorrentLimits } from '@cascade/engine';
+import { RssService, rssRpc, nodeAdd } from '@cascade/node';
+import { startAssistant, assistantRpc } from '@cascade/node';
+import type { ChainConfig } from '@cascade/node';
+import type { ReceiptTerms } from '@cascade/node';
+import type { OnionOptions } from '@cascade/node';
+import { attachRewards } from '@cascade/node';
+import { checkGgufFile, isLocalLlm, loadNodeLlamaCpp, type LlmConfig } from '@cascade/assistant';
+
+export const DEFAULT_HTTP_PORT = 8080;
+export const DEFAULT_BT_PORT = 6881;
+/** The usual tracker port (opentracker's); HTTP on TCP and UDP share the number. */
+export const DEFAULT_TRACKER_PORT = 6969;
+export const DEFAULT_MAX_UPLOAD = 4 * 1024 ** 3;
+
+export interface ServerOptions {
+  stateDir: string;
+  /** Web UI + API port; 0 = any. Default 8080. */
+  httpPort?: number;
+  /** Bind address of the web UI, API and tracker. Default 127.0.0.1: only this machine. */
+  host?: string;
+  /** Where uploads and added torrents go. Default `<stateDir>/downloads`. */
+  downloadDir?: string;
+  /** BitTorrent TCP port; 0 = any. Default 6881. */
+  btPort?: number;
+  /** BitTorrent bind address. Default 0.0.0.0: peers must be able to connect. */
+  btHost?: string;
+  /** false = no DHT; omitted = public bootstrap routers. */
+  dht?: false | { bootstrap: string[] };
+  /** Public trackers: added to every torrent, and to the announce list of torrents made from uploads. */
+  trackers?: string[];
+  /** Ports of the built-in tracker (default 6969 for both; 0 = any), or false for none. */
+  trackerPorts?: false | { http?: number; udp?: number };
+  /** Most bytes one upload may carry. Default 4 GiB. */
+  maxUploadBytes?: number;
+  /** How long a streaming response waits for one missing piece. Default 120 s. */
+  streamWaitMs?: number;
+  /** URLs added by `{"uri": "http…"}` may reach loopback, private and link-local addresses
+   *  (`serve --allow-private-urls`). Default false: public addresses only (no SSRF). */
+  allowPrivateUrls?: boolean;
+  /** The built web app. Default packages/web/dist. */
+  webRoot?: string;
+  /** STUN/TURN URLs the node's WebRTC peers use; omitted = the engine's default; [] = host candidates only. */
+  iceServers?: string[];
+  /** Extra browser origins allowed to call the API (a web dev server). */
+  allowedOrigins?: string[];
+  /** Host names the node answers to besides IP addresses and localhost (refused otherwise: DNS rebinding). */
+  allowedHosts?: string[];
+  /** Node events and messages (the CLI passes its Output). Default silent. */
+  log?: NodeLog;
+  /** How others reach this node's tracker ("https://cascade.example.org"): stored as the publicUrl
+   *  setting, whose /announce (and ws form) new torrents and magnets carry. Omitted: the setting as stored. */
+  publicUrl?: string | null;
+  /** `serve --ice-server`: stored as the iceServers setting (the node's WebRTC and its web UI use it).
+   *  Omitted: the setting as stored. */
+  iceServersSetting?: IceServer[];
+  /** `cascade serve`: map the ports on the gateway as the portMapping setting says (tests and other
+   *  embedders leave it off; CASCADE_PORT_MAPPING overrides the setting). */
+  mapPorts?: boolean;
+  /** `serve --port-mapping`: stored as the portMapping setting. Omitted: the setting as stored. */
+  portMappingSetting?: PortMappingSetting;
+  /** Fastify's request log (pino) on stdout. Default off. */
+  logger?: boolean;
+  /** Limits on the .torrents this process accepts (files, pieces, bytes, bencode depth and values);
+   *  unset ones keep the engine's defaults (DEFAULT_TORRENT_LIMITS). Process-wide. */
+  torrentLimits?: Partial<TorrentLimits>;
+  /** The queue's clock and timer period (tests drive the alt-speed schedule with their own clock). */
+  queue?: QueueOptions;
+  /** A second Bearer credential that may read GET /metrics and nothing else (for Prometheus);
+   *  the API token reads it too. `serve --metrics-token` / CASCADE_METRICS_TOKEN. */
+  metricsToken?: string;
+  /** What the assistant writes its answers with: an OpenAI-compatible endpoint (serve --llm-url,
+   *  --llm-model, --llm-key / CASCADE_LLM_KEY) or a local GGUF model (--llm-gguf, through
+   *  node-llama-cpp); omitted = the built-in answers. Only an endpoint sends anything off the machine. */
+  llm?: LlmConfig;
+  /** The assistant's help entries. Default: the repo's docs/help. */
+  helpDir?: string;
+  /** The node's chain (issue 13): false for none; default the embedded dev chain. */
+  chain?: ChainConfig;
+  /** When receipts are sent and claims made (defaults: a receipt per MiB, no automatic claim). */
+  receipts?: ReceiptTerms;
+  /** A Kubo RPC API (http://host:5001) the metadata blocks of registered torrents are pinned to. */
+  ipfsApi?: string;
+  /** Private discovery through these onion directories (issue 14); byDefault: every add uses it. */
+  onion?: OnionOptions;
+  /** Relay for others (`serve --relay`): on this port (0 = any), an exit unless exit is false;
+   *  published to onion.directories. */
+  relay?: { port: number; exit: boolean };
+}
+
+export interface RunningServer {
+  /** Base URL of the web UI and API, e.g. http://127.0.0.1:8080 */
+  url: string;
+  httpPort: number;
+  node: CascadeNode;
+  tracker: RunningTracker | undefined;
+  io: SocketServer;
+  app: FastifyInstance;
+  /** The node's API token (Authorization: Bearer …), as `cascade token` prints it. */
+  token: string;
+  /** The node's own did:key and Ethereum account. */
+  identity: { did: string; address: string };
+  /** Whether an owner has claimed the node yet. */
+  claimed(): boolean;
+  /** Resolves (with how many loaded) once the stored library has been re-added. */
+  ready: Promise<number>;
+  close(): Promise<void>;
+}
+
+function urlHost(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+function portError(err: unknown, what: string, port: number, flag: string): Error {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') return new NodeError('failed', `${what} port ${port} is already in use; choose one with ${flag} N (0 = any free port)`);
+  if (code === 'EACCES') return new NodeError('failed', `not allowed to listen on ${what} port ${port}; use a port above 1023`);
+  if (code === 'EADDRNOTAVAIL') return new NodeError('failed', `cannot listen on that address for the ${what}: no such local address`);
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+  const log = opts.log ?? silentLog;
+  const host = opts.host ?? '127.0.0.1';
+  const stateDir = resolve(opts.stateDir);
+  const downloadDir = resolve(opts.downloadDir ?? join(stateDir, 'downloads'));
+  makeDirsSync(downloadDir);
+  if (opts.torrentLimits) setTorrentLimits(opts.torrentLimits);
+  // A bad token fails the start before anything listens.
+  if (opts.metricsToken !== undefined) checkMetricsToken(opts.metricsToken);
+  // So does a --llm-gguf that is no model file, or node-llama-cpp missing: the model itself loads
+  // after the start, in the background.
+  if (opts.llm && isLocalLlm(opts.llm)) {
+    await checkGgufFile(opts.llm.gguf);
+    await loadNodeLlamaCpp();
+  }
+
+  const nodeOptions: NodeOptions = {
+    stateDir,
+    port: opts.btPort ?? DEFAULT_BT_PORT,
+    host: opts.btHost,
+    dht: opts.dht !== false,
+    dhtBootstrap: opts.dht ? opts.dht.bootstrap : [],
+    trackers: opts.trackers ?? [],
+    iceServers: opts.iceServers?.map((url) => ({ urls: [url] })),
+    downloadDir,
+    queue: opts.queue,
+    onion: opts.onion,
+    mapPorts: opts.mapPorts === true,
+    portMappingSetting: opts.portMappingSetting,
+  };
+  const node = await startNode(nodeOptions, log, { exclusive: true, reportListening: false });
+
+  const cleanups: (() => Promise<void> | void)[] = [() => node.stop()];
+  const unwind = async () => {
+    for (const fn of cleanups.reverse()) await Promise.resolve(fn()).catch(() => {});
+  };
+
+  try {
+    let tracker: RunningTracker | undefined;
+    if (opts.trackerPorts !== false) {
+      const tp = opts.trackerPorts ?? {};
+      const httpPort = tp.http ?? DEFAULT_TRACKER_PORT;
+      try {
+        tracker = await startTracker({ host, httpPort, udpPort: tp.udp ?? DEFAULT_TRACKER_PORT, ws: true });
+      } catch (err) {
+        throw portError(err, 'tracker', httpPort, '--tracker-port');
+      }
+      const t = tracker;
+      // Closed after the node, whose torrents still announce "stopped" to it on the way out.
+      cleanups.unshift(() => t.close());
+    }
+
+    // One place decides the node's trackers, for every door a torrent comes through: uploads and API
+    // adds (routes/add.ts), control adds (cascade add), the library. The default save path is the
+    // downloadDir setting (node.model), which `downloadDir` seeds on a fresh state dir.
+    const localTrackers = () =>
+      tracker ? [tracker.httpAnnounceUrl, tracker.udpAnnounceUrl, ...(tracker.wsAnnounceUrl ? [tracker.wsAnnounceUrl] : [])] : [];
+    // A public URL (setting or --public-url) stands for the built-in tracker in what others get.
+    node.announceUrls = () => {
+      const pub = node.model.getSettings().publicUrl;
+      const own = pub && tracker ? Object.values(publicAnnounceUrls(pub)) : localTrackers();
+      return [...own, ...(opts.trackers ?? [])];
+    };
+    node.ownTrackers = localTrackers;
+    // The node's torrents announce to the built-in tracker in-process (one call for its HTTP and
+    // UDP URLs): 10,000 torrents would otherwise each send HTTP + UDP requests to this very process.
+    if (tracker) {
+      const t = tracker;
+      // Its WebSocket tier too: the seeds' re-announces (5.6 a second at 10,000) cost 0.9% of a core
+      // through two WebSocket stacks; browsers' offers still reach us through the tracker as before.
+      const connectWs = t.connectLocalWebSocket;
+      const webSocket = t.wsAnnounceUrl && connectWs ? { url: t.wsAnnounceUrl, connect: () => connectWs() as unknown as WebSocket } : undefined;
+      node.session.setLocalTracker?.({ urls: [t.httpAnnounceUrl, t.udpAnnounceUrl], announce: (req) => t.announceLocal(req), ...(webSocket ? { webSocket } : {}) });
+    }
+    node.model.reach = { hosts: [host, opts.btHost ?? '0.0.0.0'], dht: opts.dht !== false };
+    // The flag only seeds the setting: once changed (Settings, PATCH /api/settings) the setting wins. Say so.
+    const inUse = node.model.getSettings().downloadDir;
+    if (opts.downloadDir !== undefined && inUse !== downloadDir) {
+      log.note(`note: downloads go to ${inUse} (the downloadDir setting), not ${downloadDir}; change it in Settings or with \`cascade settings downloadDir DIR\``);
+    }
+    if (opts.publicUrl !== undefined) await node.model.setSettings({ publicUrl: opts.publicUrl });
+    if (opts.iceServersSetting !== undefined) await node.model.setSettings({ iceServers: opts.iceServersSetting });
+
+    let live: LiveFeed | undefined;
+    let httpPort = 0;
+    const token = loadOrCreateApiToken(stateDir);
+    const store = new AuthStore(node.db);
+    const gate = new Gate(store, token, { allowedOrigins: opts.allowedOrigins ?? [], allowedHosts: opts.allowedHosts ?? [] });
+    const id = nodeIdentity(node.db);
+    const auth: AuthContext = {
+      store,
+      gate,
+      signIn: new SignInService(id.did),
+      node: { did: id.did, address: id.address },
+      changed: () => live?.recheck(),
+    };
+    if (opts.relay && opts.onion) {
+      const { startNodeRelay } = await import('@cascade/node/onion');
+      const relay = await startNodeRelay(
+        {
+          identity: id,
+          host: opts.btHost && opts.btHost !== '0.0.0.0' ? opts.btHost : host,
+          port: opts.relay.port,
+          directories: opts.onion.directories,
+          exit: opts.relay.exit,
+          ...(opts.dht === false ? { dhtBootstrap: [] } : opts.dht && opts.dht.bootstrap.length > 0 ? { dhtBootstrap: opts.dht.bootstrap } : {}),
+        },
+        log,
+      );
+      cleanups.push(() => relay.close());
+      node.onion?.gossip.setOwn(() => relay.descriptor());
+      if (node.onion) node.onion.relay = relay;
+      const d = relay.descriptor();
+      log.event('relay', { port: relay.port, tcp: d.tcp, ws: d.ws, exit: d.exit !== null });
+      log.say(`onion relay on ${d.tcp}${d.exit ? ' (discovery exit)' : ''}`);
+    }
+    const allowPrivateUrls = opts.allowPrivateUrls ?? false;
+    const rss = new RssService({
+      db: node.db,
+      add: nodeAdd({ node, downloadDir, allowPrivateUrls, changed: () => live?.poke() }),
+      allowPrivateUrls,
+      changed: () => live?.poke(),
+      log: (line) => log.note(line),
+    });
+    // Before node.stop() (cleanups run last first): a take in flight still writes to the DB.
+    cleanups.push(() => rss.close());
+    node.control?.extend(rssRpc(rss));
+    // Built before the library loads, so it sees every torrent's hash failures and bans.
+    const helper = startAssistant(node, {
+      bittorrentHost: opts.btHost ?? '0.0.0.0',
+      ...(opts.helpDir !== undefined ? { helpDir: opts.helpDir } : {}),
+      ...(opts.llm ? { llm: opts.llm } : {}),
+      log: (line) => log.note(line),
+    });
+    cleanups.push(() => helper.close());
+    node.control?.extend(assistantRpc(node, helper.assistant));
+    // The chain and seeding receipts (issue 13): the receipts' watcher goes on before the library loads.
+    const rewards = attachRewards(node, opts.chain ?? {}, opts.receipts, opts.ipfsApi ? { ipfsApi: opts.ipfsApi } : {});
+    cleanups.push(() => rewards.close());
+    const ctx: ApiContext = {
+      chat: {},
+      chain: rewards.chain,
+      chainRpc: rewards.handlers,
+      node,
+      auth,
+      rss,
+      // The setting, so a change applies to the next add or upload at once.
+      get downloadDir() {
+        return node.model.getSettings().downloadDir;
+      },
+      maxUploadBytes: opts.maxUploadBytes ?? DEFAULT_MAX_UPLOAD,
+      streamWaitMs: opts.streamWaitMs ?? 120_000,
+      allowPrivateUrls,
+      bittorrentHost: opts.btHost ?? '0.0.0.0',
+      announceUrls: () => node.announceUrls(),
+      endpoints: () => ({
+        http: httpPort,
+        tracker: tracker && {
+          http: tracker.httpAnnounceUrl,
+          udp: tracker.udpAnnounceUrl,
+          ws: tracker.wsAnnounceUrl,
+          httpPort: tracker.httpPort,
+          udpPort: tracker.udpPort,
+        },
+      }),
+      changed: () => live?.poke(),
+    };
+
+    const app = await buildApp(ctx, {
+      webRoot: opts.webRoot ?? DEFAULT_WEB_ROOT,
+      compat: compatOps(ctx, token),
+      metricsToken: opts.metricsToken,
+      assistant: helper.assistant,
+      ...(opts.logger ? { logger: true } : {}),
+    });
+    cleanups.push(() => app.close());
+    const feed = new LiveFeed(app.server, node, gate);
+    live = feed;
+    node.changed = () => feed.poke();
+    // Before app.close(): socket.io's long-lived connections would otherwise hold the server open.
+    cleanups.push(() => feed.close());
+    // End-to-end encrypted chat on the same socket.io server (namespace /chat); it stores ciphertext only.
+    const chat = attachChat(feed.io, { dbPath: join(stateDir, 'chat.db'), log: (line) => log.event('chat', { line }) });
+    cleanups.push(() => chat.close());
+    ctx.chat!.contactsOf = (did) => chat.contactsOf(did);
+
+    const wantPort = opts.httpPort ?? DEFAULT_HTTP_PORT;
+    try {
+      await app.listen({ port: wantPort, host });
+    } catch (err) {
+      throw portError(err, 'HTTP', wantPort, '--http-port');
+    }
+    httpPort = (app.server.address() as AddressInfo).port;
+    rewards.start((line) => log.note(line));
+
+    const ready = loadLibrary(node, log)
+      .then((n) => {
+        feed.poke();
+        // Rules see the stored torrents as loaded, so a take never re-adds one.
+        rss.start();
+        return n;
+      })
+      .catch((err: unknown) => {
+        // Only possible when the node is being stopped under the load.
+        log.note(`loading the library stopped: ${errorMessage(err)}`);
+        return 0;
+      });
+
+    let closing: Promise<void> | undefined;
+    return {
+      url: `http://${urlHost(host)}:${httpPort}`,
+      httpPort,
+      node,
+      tracker,
+      io: feed.io,
+      app,
+      token,
+      identity: auth.node,
+      claimed: () => store.owner() !== undefined,
+      ready,
+      close: () => (closing ??= unwind()),
+    };
+  } catch (err) {
+    await unwind();
+    throw err;
+  }
+}

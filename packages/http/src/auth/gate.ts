@@ -1,0 +1,113 @@
+// Who is asking, and may they? Every request to the node's HTTP API and live feed passes here:
+//   - the Host must be one the node serves (origin.ts: no DNS rebinding);
+//   - the caller is the API token's holder (Authorization: Bearer, the operator: owner rights), a
+//     signed-in user (session cookie; owner, member or visitor by the members table) or nobody;
+//   - a cookie alone never authorises a state change: it must come with the page's own Origin,
+//     and a cookie request that the browser marks as cross-site or same-site (another port of the
+//     same host) is refused (Fetch Metadata), so other local pages cannot ride on a session.
+import type { IncomingMessage } from 'node:http';
+import type { AuthStore, Role } from '@cascade/node';
+import { tokenEquals } from '@cascade/node';
+import { hostAllowed, originAllowed } from './origin.ts';
+
+export const SESSION_COOKIE = 'cascade_session';
+
+/** What a route requires: nothing, any signed-in user, a member (or the owner), the owner. */
+export type Access = 'public' | 'signed-in' | 'member' | 'owner';
+
+export interface Caller {
+  via: 'token' | 'session' | null;
+  did: string | null;
+  address: string | null;
+  role: Role | 'visitor' | null;
+  /** The session cookie's value, when signed in through one (for sign-out). */
+  session?: string;
+}
+
+export const NOBODY: Caller = { via: null, did: null, address: null, role: null };
+
+export interface Refusal {
+  status: 400 | 401 | 403;
+  message: string;
+}
+
+type Req = Pick<IncomingMessage, 'headers' | 'method'>;
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export class Gate {
+  readonly #store: AuthStore;
+  readonly #token: string;
+  readonly #allowedOrigins: readonly string[];
+  readonly #allowedHosts: readonly string[];
+
+  constructor(store: AuthStore, token: string, opts: { allowedOrigins?: readonly string[]; allowedHosts?: readonly string[] } = {}) {
+    this.#store = store;
+    this.#token = token;
+    this.#allowedOrigins = opts.allowedOrigins ?? [];
+    this.#allowedHosts = opts.allowedHosts ?? [];
+  }
+
+  /** The caller, or a refusal for a bad token (a wrong token is never read as "nobody"). */
+  caller(req: Req): Caller | Refusal {
+    const auth = req.headers.authorization;
+    if (auth !== undefined) {
+      const m = /^Bearer ([^\s]+)$/i.exec(auth);
+      if (!m || !tokenEquals(m[1]!, this.#token)) return { status: 401, message: 'the API token is not valid (see `cascade token`)' };
+      return { via: 'token', did: null, address: null, role: 'owner' };
+    }
+    const cookie = readCookie(req.headers.cookie, SESSION_COOKIE);
+    if (cookie === undefined) return NOBODY;
+    const s = this.#store.session(cookie);
+    if (!s) return NOBODY;
+    return { via: 'session', did: s.did, address: s.address, role: this.#store.roleOf(s.did, s.address) ?? 'visitor', session: cookie };
+  }
+
+  /** Refuses a Host the node does not serve (DNS rebinding); undefined when fine. */
+  checkHost(req: Pick<IncomingMessage, 'headers'>): Refusal | undefined {
+    if (hostAllowed(req.headers.host, this.#allowedHosts)) return undefined;
+    return { status: 403, message: `this node does not serve the host ${JSON.stringify(req.headers.host)} (start it with --allowed-host to add one)` };
+  }
+
+  /** Checks a request against its route's access level; returns the caller or why it is refused. */
+  admit(req: Req, access: Access): Caller | Refusal {
+    const badHost = this.checkHost(req);
+    if (badHost) return badHost;
+    const unsafe = !SAFE_METHODS.has(req.method ?? 'GET');
+    if (unsafe && !originAllowed(req, this.#allowedOrigins)) return { status: 403, message: `requests from ${req.headers.origin} are not allowed` };
+    const caller = this.caller(req);
+    if ('status' in caller) return caller;
+    if (caller.via === 'session' && access !== 'public') {
+      const origin = req.headers.origin;
+      const knownOrigin = origin !== undefined && this.#allowedOrigins.includes(origin);
+      if (unsafe && origin === undefined) return { status: 403, message: 'a state-changing request signed in by cookie must carry its Origin' };
+      const site = req.headers['sec-fetch-site'];
+      if ((site === 'cross-site' || site === 'same-site') && !knownOrigin) return { status: 403, message: 'requests from other sites are not allowed' };
+    }
+    return allows(caller, access) ?? caller;
+  }
+}
+
+/** undefined when `caller` may use a route of `access`, else the refusal. */
+export function allows(caller: Caller, access: Access): Refusal | undefined {
+  if (access === 'public') return undefined;
+  if (caller.role === null) return { status: 401, message: 'sign in first (POST /api/auth/challenge), or send the node’s API token as a Bearer token' };
+  if (access === 'signed-in') return undefined;
+  if (access === 'member' && (caller.role === 'member' || caller.role === 'owner')) return undefined;
+  if (access === 'owner' && caller.role === 'owner') return undefined;
+  return {
+    status: 403,
+    message: access === 'owner' ? 'only the node’s owner may do this' : 'only the node’s owner and members may do this: ask the owner to add you (cascade users add <your did>)',
+  };
+}
+
+export function readCookie(header: string | undefined, name: string): string | undefined {
+  if (!header || header.length > 8192) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) {
+      const v = part.slice(eq + 1).trim();
+      return /^[A-Za-z0-9_-]{16,128}$/.test(v) ? v : undefined;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,169 @@
+// CompatOps over this node: what Transmission RPC and qBittorrent's Web API (@cascade/compat) may
+// do, each call the same operation Cascade's own API makes, so all doors share one model.
+
+import { statfs } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import type { CompatOps, TorrentInfo, TorrentRow, NodeSettings } from '@cascade/compat';
+import type { ApiContext } from '../app/context.ts';
+import { summaryCache } from '@cascade/node';
+import { torrentDetailOf, loadedTorrent, findTorrent } from '../routes/lookup.ts';
+import { addTorrentBytes, addUri } from '@cascade/node';
+import { selectFiles } from '@cascade/node';
+import { torrentFiles } from '@cascade/node';
+import { incomingPeers, reachabilityOf } from '@cascade/node';
+import { tokenEquals } from '@cascade/node';
+import { badRequest, httpStatusOf } from '../app/http-errors.ts';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export function compatOps(ctx: ApiContext, token: string): CompatOps {
+  const { node } = ctx;
+  const rows = (): TorrentRow[] => {
+    const cache = summaryCache(node);
+    cache.refresh();
+    return cache.rows();
+  };
+  /** Mutations name torrents by infohash; the API's exact 40-hex form, any case. */
+  const known = (infoHash: string): string => findTorrent(ctx, infoHash).infoHash;
+  const done = <T>(v: T): T => {
+    ctx.changed();
+    return v;
+  };
+
+  return {
+    version: VERSION,
+    checkPassword: (password) => tokenEquals(password, token),
+    list: rows,
+
+    info(infoHash): TorrentInfo {
+      const d = torrentDetailOf(ctx, infoHash);
+      const meta = node.session.get(d.infoHash)?.metainfo;
+      return {
+        ...d,
+        comment: meta?.comment ?? null,
+        createdBy: meta?.createdBy ?? null,
+        creationDate: meta?.creationDate !== undefined ? meta.creationDate * 1000 : null,
+        isPrivate: meta?.private ?? false,
+      };
+    },
+
+    files(infoHash) {
+      const f = findTorrent(ctx, infoHash);
+      return f.torrent ? torrentFiles(node, f.torrent, f.record?.selectedFiles ?? null) : null;
+    },
+
+    wantsAllFiles(infoHash) {
+      const t = node.session.get(infoHash);
+      return t?.wantsAllFiles?.() ?? false;
+    },
+
+    async add(req) {
+      const extra = {
+        ...(req.savePath !== undefined ? { savePath: req.savePath } : {}),
+        ...(req.category !== undefined ? { category: req.category } : {}),
+        ...(req.tags !== undefined ? { tags: req.tags } : {}),
+        ...(req.paused !== undefined ? { paused: req.paused } : {}),
+      };
+      let r;
+      if (req.torrent) r = await addTorrentBytes(node, req.torrent, extra);
+      else if (req.uri !== undefined) r = await addUri(node, req.uri, extra, { allowPrivateUrls: ctx.allowPrivateUrls });
+      else throw badRequest('nothing to add: give a magnet, an infohash, a .torrent URL or a .torrent file');
+      return done({ infoHash: r.infoHash, name: r.name, existing: r.existing });
+    },
+
+    async remove(infoHash, deleteData) {
+      await node.remove(known(infoHash), deleteData);
+      done(undefined);
+    },
+    async pause(infoHash) {
+      await node.pause(known(infoHash));
+      done(undefined);
+    },
+    async resume(infoHash) {
+      await node.resume(known(infoHash));
+      done(undefined);
+    },
+    recheck(infoHash) {
+      node.recheck(loadedTorrent(ctx, infoHash).infoHashHex);
+      done(undefined);
+    },
+    reannounce(infoHash) {
+      const t = loadedTorrent(ctx, infoHash);
+      if (!['paused', 'error'].includes(t.stats().state)) t.announce();
+    },
+    async setTorrent(infoHash, patch) {
+      await node.model.setTorrent(known(infoHash), patch);
+      done(undefined);
+    },
+    addTags(infoHash, tags) {
+      done(node.model.changeTags(known(infoHash), tags, 'add'));
+    },
+    removeTags(infoHash, tags) {
+      done(node.model.changeTags(known(infoHash), tags, 'remove'));
+    },
+    selectFiles(infoHash, selected) {
+      done(selectFiles(node, loadedTorrent(ctx, infoHash), selected));
+    },
+    async moveInQueue(infoHashes, move) {
+      // Complete torrents have no place in the queue: skipped, as both clients do.
+      await node.queue.move(infoHashes.map(known), move);
+      done(undefined);
+    },
+
+    settings: () => node.model.getSettings() as unknown as NodeSettings,
+    setSettings: async (patch) => done((await node.model.setSettings(patch)) as unknown as NodeSettings),
+    categories: () => node.model.listCategories(),
+    addCategory: async (c) => done(await node.model.addCategory(c)),
+    updateCategory: async (c) => done(await node.model.updateCategory(c.name, { savePath: c.savePath })),
+    removeCategory: (name) => done(node.model.removeCategory(name)),
+    tags: () => node.model.tags(),
+
+    transfer() {
+      let downloadSpeed = 0;
+      let uploadSpeed = 0;
+      let sessionDownloaded = 0;
+      let sessionUploaded = 0;
+      let totalDownloaded = 0;
+      let totalUploaded = 0;
+      for (const r of rows()) {
+        downloadSpeed += r.downloadSpeed;
+        uploadSpeed += r.uploadSpeed;
+        sessionDownloaded += r.downloaded;
+        sessionUploaded += r.uploaded;
+        totalDownloaded += r.totalDownloaded;
+        totalUploaded += r.totalUploaded;
+      }
+      const h = node.session.health();
+
+      return {
+        downloadSpeed,
+        uploadSpeed,
+        sessionDownloaded,
+        sessionUploaded,
+        totalDownloaded,
+        totalUploaded,
+        dhtEnabled: h.dhtEnabled,
+        dhtNodes: h.dhtNodes,
+        peers: h.peers,
+        reachability: reachabilityOf(ctx.bittorrentHost, incomingPeers(node.session)),
+        bittorrentPort: node.session.port,
+        uptimeSeconds: Math.round((Date.now() - node.startedAt) / 1000),
+      };
+    },
+
+    async freeSpace(pathInput) {
+      if (typeof pathInput !== 'string' || pathInput === '' || pathInput.includes('\0')) throw badRequest('a path is needed');
+      const path = isAbsolute(pathInput) ? pathInput : resolve(node.model.getSettings().downloadDir, pathInput);
+      try {
+        const s = await statfs(path);
+        return { path, free: s.bavail * s.bsize, total: s.blocks * s.bsize };
+      } catch (err) {
+        throw badRequest(`no free space to report for ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+      }
+    },
+
+    statusOf: httpStatusOf,
+    changed: () => ctx.changed(),
+  };
+}

@@ -1,0 +1,181 @@
+// Live updates over socket.io, on the API's own HTTP server.
+//   server → client  `torrents`          {torrents: TorrentSummary[]}  the whole list: on connect, and
+//                                        in answer to client → server `torrents:resync`
+//   server → client  `torrents:changes`  {updated: TorrentSummary[], removed: string[]}  the rows that
+//                                        changed since the last send, whole, and the infohashes gone;
+//                                        at most once a second, soon after a poke, never empty
+//   client → server  `subscribe`         infoHash   (also `unsubscribe`)
+//   server → client  `torrent:<hash>`    TorrentDetail every second to subscribers, or null once removed
+// Rows come from the summary cache (summary-cache.ts): a tick compares revisions and builds only
+// what changed, so 10,000 idle torrents cost a millisecond a second and send nothing. Work is only
+// done while a client is connected, and details only for torrents someone watches.
+// The torrent feed is the node's private state: only members (and the token) connect to it; other
+// namespaces (the chat's /chat) stay open to every visitor.
+
+import type { Server as HttpServer } from 'node:http';
+import { Server as SocketServer, type Socket } from 'socket.io';
+import { seedingTimeAt, type ListEntry } from '@cascade/node';
+import { summaryCache, type SummaryCache } from '@cascade/node';
+import { torrentDetail } from '@cascade/node';
+import type { CascadeNode } from '@cascade/node';
+import type { Gate } from '../auth/gate.ts';
+import { depthLimitedParser } from './socket-parser.ts';
+
+const ROOM = 'torrent:';
+const HASH = /^[0-9a-fA-F]{40}$/;
+/** Pokes closer together than this (a burst of adds) share one send. */
+const POKE_GAP_MS = 50;
+/** One full list per socket per this long at most, however often it asks. */
+const RESYNC_GAP_MS = 1000;
+
+export class LiveFeed {
+  readonly io: SocketServer;
+  readonly #node: CascadeNode;
+  readonly #intervalMs: number;
+  #timer: NodeJS.Timeout | undefined;
+  #poke: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  #lastPokeSend = 0;
+  #ticks = 0;
+  /** The cache generation every connected client has (undefined while nobody is connected). */
+  #sent: number | undefined;
+
+  readonly #gate: Gate;
+
+  constructor(server: HttpServer, node: CascadeNode, gate: Gate, opts: { intervalMs?: number } = {}) {
+    this.#node = node;
+    this.#gate = gate;
+    this.#intervalMs = opts.intervalMs ?? 1000;
+    this.io = new SocketServer(server, {
+      serveClient: false,
+      parser: depthLimitedParser,
+      // Host and Origin for every namespace (a WebSocket upgrade is a GET: say it changes state).
+      allowRequest: (req, cb) => cb(null, !('status' in gate.admit({ headers: req.headers, method: 'POST' }, 'public'))),
+    });
+    this.io.use((socket, next) => {
+      const r = gate.admit(socket.request, 'member');
+      if ('status' in r) next(Object.assign(new Error(r.message), { data: { statusCode: r.status } }));
+      else next();
+    });
+    this.io.on('connection', (socket) => {
+      this.#sendList(socket);
+      this.#startTimer();
+      let lastResync = 0;
+      let pendingResync: NodeJS.Timeout | undefined;
+      socket.on('torrents:resync', () => {
+        if (pendingResync) return;
+        const wait = lastResync + RESYNC_GAP_MS - Date.now();
+        const send = () => {
+          pendingResync = undefined;
+          lastResync = Date.now();
+          if (socket.connected) this.#sendList(socket);
+        };
+        if (wait <= 0) send();
+        else pendingResync = setTimeout(send, wait);
+      });
+      socket.on('disconnect', () => clearTimeout(pendingResync));
+      socket.on('subscribe', (hash: unknown) => {
+        if (typeof hash !== 'string' || !HASH.test(hash)) return;
+        const ih = hash.toLowerCase();
+        void socket.join(ROOM + ih);
+        socket.emit(ROOM + ih, this.#detail(ih));
+      });
+      socket.on('unsubscribe', (hash: unknown) => {
+        if (typeof hash === 'string') void socket.leave(ROOM + hash.toLowerCase());
+      });
+    });
+  }
+
+  get #cache(): SummaryCache {
+    return summaryCache(this.#node);
+  }
+
+  /**
+   * Something changed (added, removed, paused…): send it within this turn of the event loop — or,
+   * in a burst of pokes, within POKE_GAP_MS of the last send (one pass over the rows per burst).
+   */
+  poke(): void {
+    if (this.#poke || this.io.engine.clientsCount === 0) return;
+    const wait = this.#lastPokeSend + POKE_GAP_MS - Date.now();
+    const run = () => {
+      this.#poke = undefined;
+      this.#lastPokeSend = Date.now();
+      this.#tick(false);
+    };
+    this.#poke = wait > 0 ? setTimeout(run, wait) : setImmediate(run);
+  }
+
+  /** The whole list to one socket; the first client sets where changes count from. */
+  #sendList(socket: Socket): void {
+    try {
+      const cache = this.#cache;
+      cache.refresh();
+      if (this.#sent === undefined) {
+        this.#sent = cache.generation;
+        cache.sentUpTo(cache.generation);
+      }
+      socket.emit('torrents', { torrents: fresh(cache.rows(), Date.now()) });
+    } catch {
+      // Node shutting down underneath us (DB closed).
+    }
+  }
+
+  #detail(ih: string) {
+    const t = this.#node.session.get(ih);
+    return t ? torrentDetail(this.#node, t) : null;
+  }
+
+  #startTimer(): void {
+    if (this.#timer) return;
+    this.#timer = setInterval(() => this.#tick(true), this.#intervalMs);
+    this.#timer.unref();
+  }
+
+  #tick(periodic: boolean): void {
+    if (this.io.engine.clientsCount === 0) {
+      // Nobody to tell: no timer, and the next client starts from a full list.
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+      this.#sent = undefined;
+      return;
+    }
+    // Members removed from outside the API (`cascade users remove`) lose the feed within seconds.
+    if (periodic && ++this.#ticks % 5 === 0) this.recheck();
+    try {
+      const cache = this.#cache;
+      cache.refresh();
+      const { updated, removed, generation } = cache.changesSince(this.#sent ?? cache.generation);
+      this.#sent = generation;
+      if (updated.length > 0 || removed.length > 0) this.io.emit('torrents:changes', { updated: fresh(updated, Date.now()), removed });
+      for (const room of this.io.of('/').adapter.rooms.keys()) {
+        if (room.startsWith(ROOM)) this.io.to(room).emit(room, this.#detail(room.slice(ROOM.length)));
+      }
+    } catch {
+      // Node shutting down underneath us (DB closed): the next tick, if any, tries again.
+    }
+  }
+
+  /** Membership or sessions changed: drop feed sockets whose caller may no longer read it. */
+  recheck(): void {
+    for (const socket of this.io.of('/').sockets.values()) {
+      if ('status' in this.#gate.admit(socket.request, 'member')) socket.disconnect(true);
+    }
+  }
+
+  /** Disconnects clients; the HTTP server itself is closed by its owner. */
+  close(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    if (this.#poke) {
+      clearTimeout(this.#poke as NodeJS.Timeout);
+      clearImmediate(this.#poke as NodeJS.Immediate);
+      this.#poke = undefined;
+    }
+    this.io.disconnectSockets(true);
+    this.io.engine.close();
+  }
+}
+
+/** Rows with their seeding time as of `now` (cached rows hold it as of when they were built). */
+function fresh(rows: ListEntry[], now: number): ListEntry[] {
+  return rows.map((e) => (e.seedingTimeOrigin === null ? e : { ...e, seedingTime: seedingTimeAt(e, now) }));
+}

@@ -1,0 +1,178 @@
+// The node's Prometheus series: one prom-client Registry of its own (not the library's global one,
+// so two nodes in a process, or a test, never share series). Everything about the engine and the
+// library is read when Prometheus scrapes (collect() callbacks over one snapshot taken per scrape):
+// between scrapes the node does nothing for its metrics but count HTTP requests. The names below are
+// a contract (packages/http/README.md lists them; deploy/grafana's dashboard queries them).
+
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { SessionCounters } from '@cascade/engine';
+
+/** Transports as the engine counts them (TCP peers, WebRTC peers, HTTP web seeds). */
+export const TRANSPORTS = ['tcp', 'webrtc', 'webseed'] as const;
+/** Every torrent state the node shows; each is reported, at 0 when no torrent is in it. */
+export const TORRENT_STATES = ['metadata', 'checking', 'downloading', 'seeding', 'paused', 'queued', 'error'] as const;
+export const DHT_QUERY_TYPES = ['ping', 'find_node', 'get_peers', 'announce_peer', 'get', 'put', 'other'] as const;
+/** The route label of a request no route matched (404s, the web app's page fallback). */
+export const UNMATCHED_ROUTE = 'unmatched';
+
+/** What one scrape reads from the node. */
+export interface MetricsSnapshot {
+  /** The engine's totals and gauges; undefined when the session keeps none (then 0s are reported). */
+  counters: SessionCounters | undefined;
+  /** Torrents by state, the library as the list shows it (stored torrents not loaded included). */
+  torrentsByState: Map<string, number>;
+}
+
+export interface MetricsSource {
+  snapshot(): MetricsSnapshot;
+  version: string;
+}
+
+const EMPTY: MetricsSnapshot = { counters: undefined, torrentsByState: new Map() };
+
+export class NodeMetrics {
+  readonly registry = new Registry();
+  readonly #source: MetricsSource;
+  readonly #http: Counter<'route' | 'method' | 'status'>;
+  /** The snapshot the collect() callbacks of the latest scrape read. */
+  #current: MetricsSnapshot = EMPTY;
+  #defaultsOn = false;
+
+  constructor(source: MetricsSource) {
+    this.#source = source;
+    const registers = [this.registry];
+    const now = () => this.#current;
+
+    this.#http = new Counter({
+      name: 'cascade_http_requests_total',
+      help: 'HTTP requests answered, by route pattern (never the raw URL), method and status code.',
+      labelNames: ['route', 'method', 'status'],
+      registers,
+    });
+
+    // Counters copied from the engine's running totals: reset, then set to the total, each scrape.
+    const fromTotals = <L extends string>(name: string, help: string, labelNames: readonly L[], fill: (c: Counter<L>, s: SessionCounters | undefined) => void) =>
+      new Counter<L>({
+        name,
+        help,
+        labelNames,
+        registers,
+        collect() {
+          this.reset();
+          fill(this, now().counters);
+        },
+      });
+
+    fromTotals('cascade_bytes_total', 'Piece data moved since the node started, in bytes, by direction and transport.', ['direction', 'transport'], (c, s) => {
+      for (const transport of TRANSPORTS) {
+        c.inc({ direction: 'received', transport }, s?.bytesReceived[transport] ?? 0);
+        c.inc({ direction: 'sent', transport }, s?.bytesSent[transport] ?? 0);
+      }
+    });
+    fromTotals('cascade_pieces_verified_total', 'Downloaded pieces that passed their SHA-1 check.', [], (c, s) => c.inc(s?.piecesVerified ?? 0));
+    fromTotals('cascade_hash_failures_total', 'Downloaded pieces that failed their SHA-1 check.', [], (c, s) => c.inc(s?.hashFailures ?? 0));
+    fromTotals('cascade_disk_errors_total', 'Reads and writes of torrent data the operating system refused.', [], (c, s) => c.inc(s?.diskErrors ?? 0));
+    fromTotals('cascade_announces_total', 'Tracker announces this node made (HTTP, UDP, WebSocket, its own tracker), by result.', ['result'], (c, s) => {
+      c.inc({ result: 'ok' }, s?.announces.ok ?? 0);
+      c.inc({ result: 'error' }, s?.announces.error ?? 0);
+    });
+    fromTotals('cascade_dht_queries_total', 'DHT queries received (in) and sent (out), by KRPC method.', ['direction', 'type'], (c, s) => {
+      for (const type of DHT_QUERY_TYPES) {
+        c.inc({ direction: 'in', type }, s?.dhtQueries.in[type] ?? 0);
+        c.inc({ direction: 'out', type }, s?.dhtQueries.out[type] ?? 0);
+      }
+    });
+
+    new Gauge({
+      name: 'cascade_peers',
+      help: 'Connected peers by transport (webseed: web seeds fetching now).',
+      labelNames: ['transport'],
+      registers,
+      collect() {
+        const s = now().counters;
+        for (const transport of TRANSPORTS) this.set({ transport }, s?.peers[transport] ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'cascade_dht_nodes',
+      help: 'Nodes in the DHT routing table (0 with the DHT off).',
+      registers,
+      collect() {
+        this.set(now().counters?.dhtNodes ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'cascade_torrents',
+      help: 'Torrents in the library by state (queued: held back by the queue).',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        this.reset();
+        const by = now().torrentsByState;
+        for (const state of TORRENT_STATES) this.set({ state }, by.get(state) ?? 0);
+        for (const [state, n] of by) if (!(TORRENT_STATES as readonly string[]).includes(state)) this.set({ state }, n);
+      },
+    });
+    new Gauge({
+      name: 'cascade_node_info',
+      help: 'Always 1; the node version as a label.',
+      labelNames: ['version'],
+      registers,
+    }).set({ version: source.version }, 1);
+  }
+
+  /** Counts one answered request (called from the onResponse hook: one label lookup, no I/O). */
+  countRequest(route: string | undefined, method: string, status: number): void {
+    this.#http.inc({ route: route ?? UNMATCHED_ROUTE, method, status: String(status) });
+  }
+
+  /** The exposition text: one snapshot of the node, then every collector over it. */
+  async scrape(): Promise<string> {
+    if (!this.#defaultsOn) {
+      this.#defaultsOn = true;
+      startDefaultMetrics(this.registry);
+    }
+    // Kept after the scrape (a few numbers): a second scrape running meanwhile reads a whole one.
+    this.#current = this.#source.snapshot();
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
+
+/** How often the event-loop delay monitor samples, ms. prom-client's 10 ms costs about 1.3% of a
+ *  core on an idle process (measured here); 100 ms about a tenth of that and still sees any stall
+ *  long enough to matter. */
+const EVENT_LOOP_RESOLUTION_MS = 100;
+
+/**
+ * prom-client's process and Node.js series (CPU, memory, event-loop lag, GC, handles), started at
+ * the first scrape: a node nobody watches runs no event-loop monitor. Its CPU counters count from
+ * their creation; the CPU used before that is added once, so they read CPU since the process began,
+ * as Prometheus' process_cpu_* convention says.
+ */
+function startDefaultMetrics(registry: Registry): void {
+  const before = process.cpuUsage();
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: EVENT_LOOP_RESOLUTION_MS });
+  const add = (name: string, micros: number) => (registry.getSingleMetric(name) as Counter | undefined)?.inc(micros / 1e6);
+  add('process_cpu_user_seconds_total', before.user);
+  add('process_cpu_system_seconds_total', before.system);
+  add('process_cpu_seconds_total', before.user + before.system);
+  // The monitor's histogram is reset at each scrape; read again before its next sample (the first
+  // scrape, or two Prometheus replicas close together) its minimum is int64's largest value in ns,
+  // 9.2e9 s on a graph. No sample means no minimum: NaN, as the mean already reads then.
+  const min = registry.getSingleMetric('nodejs_eventloop_lag_min_seconds') as Gauge | undefined;
+  if (min) {
+    const get = min.get.bind(min);
+    min.get = async () => {
+      const r = await get();
+      for (const v of r.values) if (v.value > NO_SAMPLE_S) v.value = NaN;
+      return r;
+    };
+  }
+}
+
+/** Past this a "minimum event-loop delay" is the empty histogram's sentinel, not a delay (s). */
+const NO_SAMPLE_S = 1e6;

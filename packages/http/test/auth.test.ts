@@ -1,0 +1,282 @@
+// Sign-in and authorization of the node's API, as an attacker would try it: no credentials, a
+// visitor's session, a wrong token, a cookie sent from another origin or site, a rebound Host, a
+// replayed, expired, misdirected or forged sign-in. Real server on 127.0.0.1.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
+import { privateKeyToAccount, generatePrivateKey } from 'viem/accounts';
+import { generateIdentity, makeBinding, signSignIn, type Identity } from '@cascade/identity';
+import { startTestServer, formWith, type TestServer } from './server-helpers.ts';
+import { SignInService } from '../src/auth/sign-in.ts';
+
+/** Signs in with a did:key through the real routes; returns the Cookie header value. */
+async function signIn(s: TestServer, id: Identity, opts: { binding?: boolean } = {}): Promise<string> {
+  const c = await s.json('/api/auth/challenge', { method: 'POST', anonymous: true, json: { method: 'did', did: id.did } });
+  assert.equal(c.status, 200, JSON.stringify(c.body));
+  const v = await s.json('/api/auth/verify', {
+    method: 'POST',
+    anonymous: true,
+    json: { message: c.body.message, signature: signSignIn(id, c.body.message), ...(opts.binding ? { binding: makeBinding(id) } : {}) },
+  });
+  assert.equal(v.status, 200, JSON.stringify(v.body));
+  const set = v.res.headers.get('set-cookie') ?? '';
+  assert.match(set, /HttpOnly/);
+  assert.match(set, /SameSite=Strict/);
+  return set.split(';')[0]!;
+}
+
+const asCookie = (cookie: string, extra: Record<string, string> = {}) => ({ headers: { cookie, ...extra } });
+
+/** Every route in the node's OpenAPI document, with a concrete path. */
+async function apiRoutes(s: TestServer): Promise<{ method: string; path: string }[]> {
+  const doc = (await s.json('/api/docs/json', { anonymous: true })).body as { paths: Record<string, Record<string, unknown>> };
+  const out: { method: string; path: string }[] = [];
+  for (const [path, methods] of Object.entries(doc.paths)) {
+    for (const method of Object.keys(methods)) {
+      const concrete = path.replace('{infoHash}', 'a'.repeat(40)).replace('{index}', '0').replace('{id}', 'did:key:z6Mkk');
+      out.push({ method: method.toUpperCase(), path: concrete });
+    }
+  }
+  return out;
+}
+
+const PUBLIC = new Set(['POST /api/auth/challenge', 'POST /api/auth/verify', 'POST /api/auth/logout', 'GET /api/auth/me', 'GET /api/health',
+  // the built-in tracker, public on its own port, answers on the web port too (routes/announce.ts);
+  // /ice-servers gives its STUN address only (serve's tracker mints no TURN credentials)
+  'GET /announce', 'GET /scrape', 'GET /ice-servers']);
+/** Routes for anyone signed in, visitors too. */
+const SIGNED_IN = new Set(['POST /api/auth/claim', 'GET /api/identity']);
+/** Routes for the owner (and the token) only: node-wide settings decide where files land on the owner's
+ *  machine; a registration puts the node's account on chain as the torrent's publisher. */
+const OWNER_ONLY = new Set(['PATCH /api/settings', `POST /api/torrents/${'a'.repeat(40)}/register`]);
+
+test('every protected route: 401 without credentials, 403 for a visitor, allowed with the token and for a member', { timeout: 60_000 }, async (t) => {
+  const s = await startTestServer(t);
+  const visitor = generateIdentity('visitor');
+  const visitorCookie = await signIn(s, visitor);
+  const member = generateIdentity('member');
+  const memberCookie = await signIn(s, member);
+  assert.equal((await s.json('/api/users', { method: 'POST', json: { id: member.did } })).status, 201);
+
+  const routes = (await apiRoutes(s)).filter((r) => !PUBLIC.has(`${r.method} ${r.path}`) && !r.path.startsWith('/api/docs'));
+  assert.ok(routes.length >= 14, `only ${routes.length} routes in the API document`);
+  assert.ok(routes.some((r) => `${r.method} ${r.path}` === 'GET /api/identity'));
+  for (const r of routes) {
+    const label = `${r.method} ${r.path}`;
+    const body = r.method === 'GET' || r.method === 'HEAD' ? {} : { json: {} };
+    const anon = await s.json(r.path, { method: r.method, anonymous: true, ...body });
+    assert.equal(anon.status, 401, `${label} without credentials: ${anon.status}`);
+    assert.equal(anon.body.statusCode, 401);
+    assert.match(anon.body.message, /sign in/);
+    if (SIGNED_IN.has(label)) continue;
+    const vis = await s.json(r.path, { method: r.method, ...body, headers: { cookie: visitorCookie, origin: s.url } });
+    assert.equal(vis.status, 403, `${label} as a visitor: ${vis.status}`);
+    assert.match(vis.body.message, OWNER_ONLY.has(label) ? /only the node’s owner may/ : /owner and members/);
+    const bad = await s.json(r.path, { method: r.method, ...body, headers: { authorization: 'Bearer wrong' } });
+    assert.equal(bad.status, 401, `${label} with a wrong token`);
+    if (OWNER_ONLY.has(label)) {
+      const mem = await s.json(r.path, { method: r.method, ...body, headers: { cookie: memberCookie, origin: s.url } });
+      assert.equal(mem.status, 403, `${label} as a member: ${mem.status}`);
+    }
+    // Past the gate, the route itself answers (404 for the made-up infohash, 400 for a bad body…).
+    const allowed = OWNER_ONLY.has(label) ? [{}] : [{}, { cookie: memberCookie, origin: s.url }];
+    for (const headers of allowed as Record<string, string>[]) {
+      const ok = await s.json(r.path, { method: r.method, ...body, headers });
+      assert.ok(![401, 403].includes(ok.status), `${label} as ${'cookie' in headers ? 'member' : 'token'}: ${ok.status} ${JSON.stringify(ok.body)}`);
+    }
+  }
+
+  // The member really uses the node: add a torrent, list it; the visitor sees nothing of it.
+  const up = await s.request('/api/torrents', { method: 'POST', body: formWith([['a.txt', 'member upload']]), headers: { cookie: memberCookie, origin: s.url } });
+  assert.equal(up.status, 201);
+  const list = await s.json('/api/torrents', asCookie(memberCookie));
+  assert.equal(list.body.torrents.length, 1);
+  assert.equal((await s.json('/api/torrents', asCookie(visitorCookie))).status, 403);
+  const me = await s.json('/api/auth/me', asCookie(visitorCookie));
+  assert.deepEqual([me.body.signedIn, me.body.role, me.body.did], [true, 'visitor', visitor.did]);
+});
+
+test('health is public but tells strangers only about reachability', async (t) => {
+  const s = await startTestServer(t);
+  const anon = await s.json('/api/health', { anonymous: true });
+  assert.equal(anon.status, 200);
+  assert.equal(anon.body.ok, true);
+  assert.ok(anon.body.reachability);
+  for (const secret of ['peerId', 'nodeId', 'stateDir', 'downloadDir', 'torrents', 'peers']) assert.equal(anon.body[secret], undefined, secret);
+  // The built-in tracker is public: a visitor's in-tab peer announces to its WebSocket URL.
+  assert.match(anon.body.tracker.ws, /^ws:\/\/127\.0\.0\.1:\d+/);
+  const full = await s.json('/api/health');
+  assert.equal(full.body.stateDir, s.node.db.stateDir);
+});
+
+test('a cookie never authorises a request from another origin or site, and a rebound Host is refused', { timeout: 30_000 }, async (t) => {
+  const s = await startTestServer(t);
+  const owner = generateIdentity('owner');
+  const cookie = await signIn(s, owner);
+  assert.equal((await s.json('/api/auth/claim', { method: 'POST', headers: { cookie, origin: s.url } })).body.role, 'owner');
+  const pause = `/api/torrents/${'a'.repeat(40)}/pause`;
+  // Same origin: past the gate (404: no such torrent).
+  assert.equal((await s.json(pause, { method: 'POST', headers: { cookie, origin: s.url } })).status, 404);
+  // Another port of the same host is same-site: SameSite=Strict still sends the cookie.
+  const other = s.url.replace(/:\d+$/, ':1');
+  const cross = await s.json(pause, { method: 'POST', headers: { cookie, origin: other } });
+  assert.equal(cross.status, 403);
+  // No Origin at all on a cookie-authorised change (a form or tool that hides it).
+  assert.equal((await s.json(pause, { method: 'POST', headers: { cookie } })).status, 403);
+  // Reads marked by the browser as coming from another site (an <img>/<video> on a local page).
+  for (const site of ['same-site', 'cross-site']) {
+    assert.equal((await s.json('/api/torrents', { headers: { cookie, 'sec-fetch-site': site } })).status, 403, site);
+  }
+  assert.equal((await s.json('/api/torrents', { headers: { cookie, 'sec-fetch-site': 'same-origin' } })).status, 200);
+
+  // DNS rebinding: evil.example resolved to 127.0.0.1; the browser sends Host: evil.example.
+  const port = Number(new URL(s.url).port);
+  for (const host of [`evil.example:${port}`, 'evil.example', `127.0.0.1.evil.example:${port}`]) {
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port, path: '/api/torrents', headers: { host, cookie } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(status, 403, host);
+  }
+  for (const host of [`localhost:${port}`, `127.0.0.1:${port}`]) {
+    assert.equal(await new Promise<number>((resolve, reject) => {
+      httpRequest({ host: '127.0.0.1', port, path: '/api/auth/me', headers: { host } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      }).on('error', reject).end();
+    }), 200, host);
+  }
+});
+
+test('sign-in: replayed, misdirected, forged and mismatched signatures are refused; sign-out ends the session', { timeout: 30_000 }, async (t) => {
+  const dev = 'http://dev.example:5173';
+  const s = await startTestServer(t, { allowedOrigins: [dev] });
+  const alice = generateIdentity('alice');
+  const mallory = generateIdentity('mallory');
+  const challenge = async (did: string, headers: Record<string, string> = {}) =>
+    (await s.json('/api/auth/challenge', { method: 'POST', anonymous: true, headers, json: { method: 'did', did } })).body as { message: string; nonce: string };
+  const verify = (json: unknown, headers: Record<string, string> = {}) => s.json('/api/auth/verify', { method: 'POST', anonymous: true, headers, json });
+
+  const c = await challenge(alice.did);
+  const sig = signSignIn(alice, c.message);
+  assert.equal((await verify({ message: c.message, signature: sig })).status, 200);
+  const replay = await verify({ message: c.message, signature: sig });
+  assert.equal(replay.status, 401, 'a replayed signature');
+  assert.match(replay.body.message, /already used/);
+
+  const c2 = await challenge(alice.did);
+  assert.equal((await verify({ message: c2.message, signature: signSignIn(mallory, c2.message) })).status, 401, 'signed by another key');
+  assert.equal((await verify({ message: c2.message, signature: signSignIn(alice, c2.message) })).status, 401, 'the failed try spent the nonce');
+
+  const c3 = await challenge(alice.did);
+  const edited = c3.message.replace(alice.did, mallory.did);
+  assert.equal((await verify({ message: edited, signature: signSignIn(mallory, edited) })).status, 401, 'an edited message');
+
+  // A challenge issued to the node's page, answered from another (allowed) origin: refused.
+  const c4 = await challenge(alice.did, { origin: dev });
+  assert.equal((await verify({ message: c4.message, signature: signSignIn(alice, c4.message) }, { origin: s.url })).status, 401, 'another origin');
+
+  // A binding about someone else does not widen the session.
+  const c5 = await challenge(alice.did);
+  const r5 = await verify({ message: c5.message, signature: signSignIn(alice, c5.message), binding: makeBinding(mallory) });
+  assert.equal(r5.status, 401);
+
+  for (const bad of [{}, { message: 1, signature: 2 }, { message: 'hello', signature: 'x' }, { message: 'x'.repeat(10_000), signature: 'y' }]) {
+    const r = await verify(bad);
+    assert.ok(r.status === 400, `${JSON.stringify(bad).slice(0, 40)} → ${r.status}`);
+  }
+  for (const bad of [{}, { method: 'password' }, { method: 'did', did: 'did:key:nope' }, { method: 'siwe', address: '0x12' }, { method: 'siwe', address: '0x' + '1'.repeat(40), chainId: -1 }]) {
+    assert.equal((await s.json('/api/auth/challenge', { method: 'POST', anonymous: true, json: bad })).status, 400, JSON.stringify(bad));
+  }
+
+  // With the did's own binding, the session carries the account too.
+  const cookie = await signIn(s, alice, { binding: true });
+  const me = (await s.json('/api/auth/me', asCookie(cookie))).body;
+  assert.equal(me.address, alice.address.toLowerCase());
+  assert.equal((await s.json('/api/auth/logout', { method: 'POST', headers: { cookie, origin: s.url } })).status, 200);
+  const after = (await s.json('/api/auth/me', asCookie(cookie))).body;
+  assert.equal(after.signedIn, false);
+});
+
+test('an expired challenge is refused (the service on a clock the test moves)', async () => {
+  let now = Date.parse('2026-11-23T10:00:00Z');
+  const svc = new SignInService(generateIdentity('node').did, () => now);
+  const alice = generateIdentity('alice');
+  const c = await svc.challenge({ method: 'did', did: alice.did }, 'http://127.0.0.1:8080', '127.0.0.1:8080');
+  now += 5 * 60 * 1000 + 1;
+  await assert.rejects(() => svc.verify({ message: c.message, signature: signSignIn(alice, c.message) }, 'http://127.0.0.1:8080'), /expired/);
+  // Anyone may ask for challenges: the pending set stays bounded.
+  for (let i = 0; i < 10_050; i++) await svc.challenge({ method: 'did', did: alice.did }, 'http://x', 'x');
+  assert.ok(svc.pendingCount <= 10_000);
+});
+
+test('Sign-In with Ethereum (EIP-4361) with a viem account; membership by address; first-run claim; users', { timeout: 60_000 }, async (t) => {
+  const s = await startTestServer(t);
+  const account = privateKeyToAccount(generatePrivateKey());
+  const c = await s.json('/api/auth/challenge', { method: 'POST', anonymous: true, json: { method: 'siwe', address: account.address, chainId: 31337 } });
+  assert.equal(c.status, 200);
+  assert.match(c.body.message, /wants you to sign in with your Ethereum account/);
+  assert.match(c.body.message, new RegExp(`Nonce: ${c.body.nonce}`));
+  const forged = await privateKeyToAccount(generatePrivateKey()).signMessage({ message: c.body.message });
+  assert.equal((await s.json('/api/auth/verify', { method: 'POST', anonymous: true, json: { message: c.body.message, signature: forged } })).status, 401);
+  const c2 = await s.json('/api/auth/challenge', { method: 'POST', anonymous: true, json: { method: 'siwe', address: account.address } });
+  const v = await s.json('/api/auth/verify', { method: 'POST', anonymous: true, json: { message: c2.body.message, signature: await account.signMessage({ message: c2.body.message }) } });
+  assert.equal(v.status, 200, JSON.stringify(v.body));
+  assert.equal(v.body.address, account.address.toLowerCase());
+  assert.equal(v.body.role, 'visitor');
+  const cookie = v.res.headers.get('set-cookie')!.split(';')[0]!;
+
+  // The owner (here the token) adds the address; the same session is a member at once.
+  assert.equal((await s.json('/api/users', { method: 'POST', json: { id: account.address } })).status, 201);
+  assert.equal((await s.json('/api/users', { method: 'POST', json: { id: account.address.toLowerCase() } })).status, 200, 'added twice: existing');
+  assert.equal((await s.json('/api/torrents', asCookie(cookie))).status, 200);
+  assert.equal((await s.json('/api/users', { method: 'POST', json: { id: 'root' } })).status, 400);
+  assert.equal((await s.json('/api/users/nobody', { method: 'DELETE' })).status, 400);
+
+  // First run: a signed-in browser on this machine claims the node; nobody can claim it again.
+  const owner = generateIdentity('owner');
+  const ownerCookie = await signIn(s, owner);
+  assert.equal((await s.json('/api/auth/me', asCookie(ownerCookie))).body.claimable, true);
+  assert.equal((await s.json('/api/auth/claim', { method: 'POST', anonymous: true, headers: { origin: s.url } })).status, 401);
+  assert.equal((await s.json('/api/auth/claim', { method: 'POST', headers: { cookie: ownerCookie, origin: s.url } })).status, 200);
+  assert.equal((await s.json('/api/auth/claim', { method: 'POST', headers: { cookie, origin: s.url } })).status, 409);
+  const users = (await s.json('/api/users', asCookie(cookie))).body.users as { id: string; role: string }[];
+  assert.deepEqual(users.map((u) => [u.id, u.role]), [[owner.did, 'owner'], [account.address.toLowerCase(), 'member']]);
+  assert.equal((await s.json(`/api/users/${owner.did}`, { method: 'DELETE', headers: { cookie, origin: s.url } })).status, 403, 'the owner stays');
+  const id = (await s.json('/api/identity', asCookie(ownerCookie))).body;
+  assert.deepEqual([id.did, id.address, id.user.role], [s.identity.did, s.identity.address, 'owner']);
+
+  // Removing the member takes its access away on its next request.
+  assert.equal((await s.json(`/api/users/${account.address}`, { method: 'DELETE' })).status, 200);
+  assert.equal((await s.json('/api/torrents', asCookie(cookie))).status, 403);
+});
+
+test('sessions: kept across a restart of the store, ended by sign-out, and bounded in number', async (t) => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { StateDB } = await import('@cascade/node');
+  const { AuthStore, MAX_SESSIONS } = await import('@cascade/node');
+  const dir = mkdtempSync(join(tmpdir(), 'cascade-sessions-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  let db = StateDB.open(dir);
+  const token = new AuthStore(db).createSession({ did: 'did:key:z6Mkx', address: null });
+  db.close();
+  db = StateDB.open(dir);
+  const store = new AuthStore(db);
+  assert.equal(store.session(token)?.did, 'did:key:z6Mkx', 'survives a restart');
+  assert.equal(store.session(token + 'x'), undefined);
+  assert.equal(store.session(token, Date.now() + 31 * 24 * 3600 * 1000), undefined, 'expires');
+  db.transaction(() => {
+    for (let i = 0; i < MAX_SESSIONS + 10; i++) store.createSession({ did: null, address: '0x' + i.toString(16).padStart(40, '0') }, 1000 + i);
+  });
+  const { n } = db.prepare('SELECT count(*) AS n FROM sessions').get() as { n: number };
+  assert.ok(n <= MAX_SESSIONS, `${n} sessions`);
+  store.endSession(token);
+  assert.equal(store.session(token), undefined);
+  db.close();
+});

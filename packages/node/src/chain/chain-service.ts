@@ -1,0 +1,257 @@
+// The node's chain (issue 13): started after the node listens, in the background, so a slow or
+// missing chain never holds the node up. Its state is what /api/health, `cascade health` and the
+// Network page show: starting, running (chain id, block, contracts, account, balances), off, or
+// the error that stopped it.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ChainStatus, NodeChain, ReceiptTermsOf, TorrentMetadata } from '@cascade/chain';
+import type { RpcHandlers, RpcParams } from '../core/control.ts';
+import { NodeError, errorMessage, InvalidInput } from '../core/errors.ts';
+import { loadEngine, type Metainfo } from '../core/engine.ts';
+import type { CascadeNode } from '../core/node.ts';
+import { magnetOf } from '../listing/torrent-view.ts';
+import { pinBlock } from './ipfs-pin.ts';
+import type { ReceiptExchange } from './receipt-exchange.ts';
+
+/** false: no chain. Otherwise the embedded dev chain, or `rpcUrl` + `chainId` + `contracts`. */
+export type ChainConfig =
+  | false
+  | {
+      rpcUrl?: string;
+      chainId?: number;
+      contracts?: { registry: `0x${string}`; token: `0x${string}`; pool: `0x${string}` };
+      /** --chain-signer URL [--chain-from ADDRESS]: an account there pays the gas. */
+      signer?: { url: string; from?: `0x${string}` };
+    };
+
+/** What the node's receipts name (chain id, pool) and who signs them (its identity's account). */
+export type ReceiptSigner = ReceiptTermsOf & { address: `0x${string}`; ethSecret: Uint8Array };
+
+export type ChainHealth =
+  | ({ state: 'running' } & ChainStatus)
+  | { state: 'starting' | 'off' }
+  | { state: 'error'; error: string };
+
+const STATUS_TIMEOUT_MS = 3000;
+
+export class ChainService {
+  #chain: NodeChain | undefined;
+  #error: string | undefined;
+  #closed = false;
+  readonly #config: ChainConfig;
+  #blocksDir = '';
+  #did = '';
+  started: Promise<void> = Promise.resolve();
+  #terms: Promise<ReceiptSigner | undefined> | undefined;
+
+  readonly #ipfsApi: string | undefined;
+
+  constructor(config: ChainConfig, opts: { ipfsApi?: string } = {}) {
+    this.#config = config;
+    this.#ipfsApi = opts.ipfsApi;
+  }
+
+  /** Starts the chain in the background (see started). */
+  start(stateDir: string, identity: { ethSecret: Uint8Array; did: string }, log: (line: string) => void): void {
+    const config = this.#config;
+    const ethSecret = identity.ethSecret;
+    this.#did = identity.did;
+    this.#blocksDir = join(stateDir, 'chain', 'blocks');
+    if (config === false) return;
+    this.started = (async () => {
+      try {
+        // Loaded here: viem and the artifacts are only paid for by nodes that run a chain.
+        const { NodeChain } = await import('@cascade/chain');
+        const chain = await NodeChain.start({ stateDir, ethSecret, ...config });
+        if (this.#closed) return void (await chain.close());
+        this.#chain = chain;
+        const expected = await this.#terms?.catch(() => undefined);
+        if (expected && (BigInt(chain.chain.id) !== expected.chainId || chain.contracts.pool.toLowerCase() !== expected.pool.toLowerCase())) {
+          log(`chain: receipts exchanged before it started name chain ${expected.chainId} pool ${expected.pool}, but it runs ${chain.chain.id} with pool ${chain.contracts.pool}: those cannot be claimed here`);
+        }
+        log(`chain: ${chain.embedded ? 'embedded dev chain' : chain.rpcUrl}, id ${chain.chain.id}, registry ${chain.contracts.registry}, account ${chain.account.address}`);
+        if (chain.signer) log(await signerLine(chain));
+      } catch (err) {
+        this.#error = errorMessage(err);
+        log(`chain: not started: ${this.#error}`);
+      }
+    })();
+  }
+
+  get chain(): NodeChain | undefined {
+    return this.#chain;
+  }
+
+  /**
+   * The chain id, pool and account receipts carry, known before the chain runs (receiptTermsOf):
+   * receipts are signed and checked without waiting for it, so the embedded chain can start after
+   * a transfer instead of during it. Undefined without a chain.
+   */
+  terms(stateDir: string, identity: { ethSecret: Uint8Array; address: `0x${string}` }): Promise<ReceiptSigner | undefined> {
+    const config = this.#config;
+    if (config === false) return Promise.resolve(undefined);
+    this.#terms ??= import('@cascade/chain/receipts').then((c) => ({ ...c.receiptTermsOf({ stateDir, ...config }), address: identity.address, ethSecret: identity.ethSecret }));
+    return this.#terms;
+  }
+
+  async status(): Promise<ChainHealth> {
+    if (this.#config === false) return { state: 'off' };
+    if (this.#error !== undefined) return { state: 'error', error: this.#error };
+    const chain = this.#chain;
+    if (!chain) return { state: 'starting' };
+    try {
+      const s = await Promise.race([
+        chain.status(),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer from ${chain.rpcUrl} within ${STATUS_TIMEOUT_MS / 1000} s`)), STATUS_TIMEOUT_MS).unref()),
+      ]);
+      return { state: 'running', ...s };
+    } catch (err) {
+      return { state: 'error', error: errorMessage(err) };
+    }
+  }
+
+  /** The running chain, or an error that says why there is none. */
+  async ready(): Promise<NodeChain> {
+    await this.started;
+    if (this.#chain) return this.#chain;
+    throw new NodeError('failed', this.#config === false ? 'this node runs without a chain (--no-chain)' : `the chain is not running: ${this.#error ?? 'starting'}`);
+  }
+
+  /**
+   * Registers a torrent for the node's account with its metadata block (kept in
+   * <stateDir>/chain/blocks). Already ours: the record as it is, no transaction. Another owner's:
+   * refused with who owns it.
+   */
+  async register(meta: Metainfo, magnet: string, description?: string): Promise<{ tx: string | null; infoHash: string; owner: string; metadataCid: string; block: number; pinned?: boolean; pinError?: string }> {
+    const chain = await this.ready();
+    const { metadataBlock, recordOf, register } = await import('@cascade/chain');
+    const ih = meta.infoHashHex;
+    const existing = await recordOf(chain, ih);
+    if (existing) {
+      if (existing.owner.toLowerCase() !== chain.account.address.toLowerCase()) {
+        throw new NodeError('failed', `${ih} is registered to ${existing.owner} (block ${existing.block}), not to this node's account ${chain.account.address}`);
+      }
+      return { tx: null, infoHash: ih, owner: existing.owner, metadataCid: existing.metadataCid, block: existing.block };
+    }
+    const block = await metadataBlock(metadataOf(meta, magnet, this.#did, description));
+    mkdirSync(this.#blocksDir, { recursive: true });
+    writeFileSync(join(this.#blocksDir, block.cid), block.bytes);
+    const { tx, block: at } = await register(chain, ih, block.cid);
+    // Pinned after the registration: an IPFS node that is down never stops the record; the result says.
+    const pin = this.#ipfsApi ? await pinBlock(this.#ipfsApi, block.cid, block.bytes) : undefined;
+    return { tx, infoHash: ih, owner: chain.account.address, metadataCid: block.cid, block: at, ...(pin ? { pinned: pin.pinned, ...(pin.error ? { pinError: pin.error } : {}) } : {}) };
+  }
+
+  /** Who registered `infoHash` (undefined: nobody); the owner's did when this node holds the
+   *  metadata block (checked against its CID). */
+  async verify(infoHash: string): Promise<{ owner: string; did: string | null; metadataCid: string; block: number; matches: boolean | null } | undefined> {
+    const chain = await this.ready();
+    const { recordOf } = await import('@cascade/chain');
+    const rec = await recordOf(chain, infoHash);
+    if (!rec) return undefined;
+    const meta = await this.block(rec.metadataCid).catch(() => undefined);
+    // matches: the metadata block (when held) describes this very infohash; null when not held.
+    return { owner: rec.owner, did: meta?.owner ?? null, metadataCid: rec.metadataCid, block: rec.block, matches: meta ? meta.infoHash === infoHash : null };
+  }
+
+  /** A metadata block this node holds, verified against its CID. */
+  async block(cid: string): Promise<TorrentMetadata | undefined> {
+    const bytes = await this.blockBytes(cid);
+    if (!bytes) return undefined;
+    const { readMetadataBlock } = await import('@cascade/chain');
+    return readMetadataBlock(cid, bytes);
+  }
+
+  /** The bytes of a block this node holds (its file name is its CID: nothing else is reachable). */
+  async blockBytes(cid: string): Promise<Uint8Array | undefined> {
+    if (!/^[a-z2-7]{20,100}$/.test(cid) || !this.#blocksDir) return undefined;
+    const path = join(this.#blocksDir, cid);
+    return existsSync(path) ? new Uint8Array(readFileSync(path)) : undefined;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.started;
+    await this.#chain?.close();
+  }
+}
+
+/** Which account pays gas through the external signer, and how it was chosen (or why unknown). */
+async function signerLine(chain: NodeChain): Promise<string> {
+  const signer = chain.signer!;
+  try {
+    const account = await signer.account();
+    return `chain: gas paid by ${account} through the external signer at ${signer.url}${signer.given ? '' : ' (the first of its eth_accounts; --chain-from picks another)'}`;
+  } catch (err) {
+    return `chain: external signer: ${errorMessage(err)}; transactions fail until it answers`;
+  }
+}
+
+function metadataOf(meta: Metainfo, magnet: string, did: string, description?: string): TorrentMetadata {
+  return {
+    v: 1,
+    infoHash: meta.infoHashHex,
+    name: meta.name,
+    files: meta.files.filter((f) => !f.pad).map((f) => ({ path: f.path.join('/'), length: f.length })),
+    length: meta.length,
+    magnet,
+    ...(description ? { description } : {}),
+    owner: did,
+  };
+}
+
+/** What the registry RPCs need of the node: a torrent's metainfo and magnet by infohash (or from
+ *  .torrent bytes the CLI read). */
+export interface RegistryHost {
+  metainfoOf(p: RpcParams): Promise<{ meta: Metainfo; magnet: string }>;
+  resolve(arg: string): string;
+}
+
+/** The control RPCs `chain` → ChainHealth (for `cascade health`), `register`, `verify`, `rewards`
+ *  and `rewards.claim`. */
+export function chainRpc(service: ChainService, host: RegistryHost, receipts: ReceiptExchange): RpcHandlers {
+  return {
+    chain: () => service.status(),
+    rewards: async () => receipts.rewards(await service.ready()),
+    'rewards.claim': async () => {
+      await service.ready();
+      return receipts.claim();
+    },
+    register: async (p) => {
+      const { meta, magnet } = await host.metainfoOf(p);
+      return service.register(meta, magnet, typeof p.description === 'string' ? p.description : undefined);
+    },
+    verify: async (p) => {
+      if (typeof p.infoHash !== 'string' || !/^[0-9a-fA-F]{40}$/.test(p.infoHash)) throw new InvalidInput('verify wants a full 40-digit infohash');
+      const ih = p.infoHash.toLowerCase();
+      const r = await service.verify(ih);
+      if (!r) throw new NodeError('failed', `${ih} is not registered`);
+      return { infoHash: ih, ...r };
+    },
+  };
+}
+
+/** The registry's view of a node: a loaded torrent's metainfo by infohash (or prefix), or a
+ *  .torrent the CLI read (base64 `torrent`) for one the node does not have. */
+export function registryHost(node: CascadeNode): RegistryHost {
+  return {
+    resolve: (arg) => node.resolve(arg),
+    async metainfoOf(p) {
+      if (typeof p.torrent === 'string') {
+        const lib = await loadEngine();
+        let meta: Metainfo;
+        try {
+          meta = lib.parseTorrent(new Uint8Array(Buffer.from(p.torrent, 'base64')));
+        } catch (err) {
+          throw new InvalidInput(`not a .torrent file: ${errorMessage(err)}`);
+        }
+        return { meta, magnet: lib.toMagnet({ infoHashHex: meta.infoHashHex, name: meta.name, trackers: meta.announce.flat() }) };
+      }
+      if (typeof p.infoHash !== 'string') throw new InvalidInput('register wants an infohash or a .torrent file');
+      const t = node.session.get(node.resolve(p.infoHash));
+      if (!t) throw new NodeError('not-found', `no torrent ${p.infoHash} on this node`);
+      if (!t.metainfo) throw new NodeError('failed', `${t.infoHashHex} has no metadata yet: its name and files are unknown`);
+      return { meta: t.metainfo, magnet: magnetOf(t) };
+    },
+  };
+}

@@ -1,0 +1,63 @@
+// The chain and seeding receipts attached to a running node, the same way for `cascade serve` and
+// for the one-shot `seed` and `download`: the chain service, the receipt store and exchange (a
+// node watcher, so it must be attached before torrents are added), and the control RPCs
+// (`chain`, `register`, `verify`, `rewards`, `rewards.claim`).
+import { join } from 'node:path';
+import { ChainService, chainRpc, registryHost, type ChainConfig } from './chain-service.ts';
+import type { RpcHandlers } from '../core/control.ts';
+import type { CascadeNode } from '../core/node.ts';
+import { nodeIdentity } from '../core/node-identity.ts';
+import { ReceiptExchange, type ReceiptTerms } from './receipt-exchange.ts';
+import { ReceiptStore } from './receipt-store.ts';
+
+export interface NodeRewards {
+  chain: ChainService;
+  receipts: ReceiptExchange;
+  handlers: RpcHandlers;
+  /** Starts the chain in the background (ChainService.start); once. */
+  start(log: (line: string) => void): void;
+  /** Loads what signing and checking receipts take (and works out their terms) now, so the first
+   *  receipt does not stall a transfer that is under way by then. */
+  preload(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function attachRewards(node: CascadeNode, config: ChainConfig, terms?: ReceiptTerms, opts: { ipfsApi?: string } = {}): NodeRewards {
+  const stateDir = node.db.stateDir;
+  const chain = new ChainService(config, opts);
+  const store = new ReceiptStore(join(stateDir, 'chain', 'receipts.db'));
+  const running = Promise.withResolvers<void>();
+  const source = {
+    get chain() {
+      return chain.chain;
+    },
+    terms: () => chain.terms(stateDir, nodeIdentity(node.db)),
+    whenRunning: () => running.promise,
+  };
+  const receipts = new ReceiptExchange(store, node.identified, source, node.out, terms);
+  const unfollow = receipts.follow(node);
+  const handlers = chainRpc(chain, registryHost(node), receipts);
+  node.control?.extend(handlers);
+  let started = false;
+  return {
+    chain,
+    receipts,
+    handlers,
+    start(log) {
+      if (started) return;
+      started = true;
+      chain.start(stateDir, nodeIdentity(node.db), log);
+      void chain.started.then(running.resolve);
+    },
+    async preload() {
+      await source.terms().catch(() => {});
+    },
+    async close() {
+      running.resolve();
+      receipts.close();
+      await chain.close();
+      store.close();
+      unfollow();
+    },
+  };
+}

@@ -1,0 +1,329 @@
+// Content ids on the node (issue 15): each complete file's SHA-256 and CID, computed once the node
+// holds the whole file (a share it created, a finished download, data verified at start) and kept in
+// the state DB. That pass reads the file back, so it runs at idle time (IdlePacer: a trickle while the
+// node moves data, issue 40), and a one-shot `cascade download` makes it only when asked (a download
+// by content id) — the file is not read twice before the command exits; the node's signed DHT records for its complete public torrents, republished while
+// it runs; and search — the local library first, then the DHT.
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { cidFromSha256, DhtRecords, isContentId, keywordsOf, magnetOfRow, RecordError, recordKey, REPUBLISH_MS, Reputation, type DhtTransport, type SearchRow, type TorrentStatement } from '@cascade/content';
+import { sha256OfFile } from '@cascade/content/node';
+import type { TorrentHandle } from '../core/engine.ts';
+import { NodeError, errorMessage, InvalidInput } from '../core/errors.ts';
+import { nodeIdentity } from '../core/node-identity.ts';
+import type { CascadeNode } from '../core/node.ts';
+import type { TorrentExtras } from '../listing/torrent-view.ts';
+import { FileCids, type FileCid } from './file-cids.ts';
+import { IdlePacer, sessionBytesMoved } from './idle-pacer.ts';
+
+/** When the node computes content ids: 'background' as torrents complete (at idle time), or
+ *  'on-demand' only (contentFile: a one-shot download that will not serve the file). */
+export type ContentIdMode = 'background' | 'on-demand';
+
+/** The content id of every empty file. */
+const EMPTY_SHA256 = new Uint8Array(createHash('sha256').digest());
+const EMPTY = { sha256: EMPTY_SHA256, cid: cidFromSha256(EMPTY_SHA256) };
+
+/** Content ids one record carries: keeps a record of a long name under the 1000-byte cap. */
+const CIDS_PER_RECORD = 12;
+/** A record's name is at most 200 bytes; longer names are cut (on a character boundary). */
+const NAME_BYTES = 200;
+
+export class NodeContent {
+  readonly cids: FileCids;
+  /** The DHT records client; undefined when the node runs without a DHT. */
+  readonly records: DhtRecords | undefined;
+  readonly #node: CascadeNode;
+  readonly #indexing = new Map<string, Promise<void>>();
+  /** Torrents whose pass someone waits for: read at full speed. */
+  readonly #urgent = new Set<string>();
+  #queue: Promise<void> = Promise.resolve();
+  /** Content ids the node expects a torrent to hold (an add by content id) and who said so. */
+  readonly #expected = new Map<string, { cid: string; publisher: string }[]>();
+  /** When each torrent was last published from index() (a seed says 'done' at every start). */
+  readonly #publishedAt = new Map<string, number>();
+  #closed = false;
+  /** This node's did: its own records are what it computed, never blamed. */
+  readonly #did: string;
+  readonly #pacer: IdlePacer;
+
+  constructor(node: CascadeNode) {
+    this.#node = node;
+    this.#pacer = new IdlePacer(sessionBytesMoved(node.session));
+    this.cids = new FileCids(node.db);
+    const identity = nodeIdentity(node.db);
+    this.#did = identity.did;
+    const dht = node.session.dhtQueries;
+    if (dht) {
+      const reputation = new Reputation(this.cids.blames(), (b) => this.cids.addBlame(b));
+      this.records = new DhtRecords({ dht: dht as DhtTransport, identity, knownCids: (ih) => this.knownCids(ih), reputation });
+      this.records.keepPublished(() => this.statements(), { everyMs: REPUBLISH_MS, onError: (err) => node.out.note(`DHT records: ${errorMessage(err)}`) });
+    }
+  }
+
+  /** Indexes a torrent's files whenever it completes (and when tracked, if it already has);
+   *  'on-demand' leaves that to contentFile(). */
+  follow(mode: ContentIdMode = 'background'): void {
+    if (mode === 'on-demand') return;
+    this.#node.onTorrentEvent('done', (t) => void this.index(t));
+    this.#node.onTorrentEvent('tracked', (t) => {
+      if (t.stats().progress >= 1 && t.metainfo) void this.index(t);
+    });
+  }
+
+  /** Computes the missing content ids of a torrent's complete files, then publishes it if it is
+   *  public. `urgent`: someone waits for the answer (a download by content id), so no idle pacing. */
+  index(t: TorrentHandle, urgent = false): Promise<void> {
+    const ih = t.infoHashHex;
+    const running = this.#indexing.get(ih);
+    if (running) {
+      if (urgent) this.#urgent.add(ih);
+      return running;
+    }
+    if (urgent) this.#urgent.add(ih);
+    // One torrent at a time: at the first start after an upgrade every seed's files are read once,
+    // in turn, not all at once.
+    const job = this.#queue
+      .then(() => this.#index(t))
+      .catch((err: unknown) => {
+        // A pass cut short by close() is simply not finished: the next start does it.
+        if (!this.#closed) this.#node.out.note(`content ids of ${ih}: ${errorMessage(err)}`);
+      })
+      .finally(() => {
+        this.#indexing.delete(ih);
+        this.#urgent.delete(ih);
+      });
+    this.#queue = job;
+    this.#indexing.set(ih, job);
+    return job;
+  }
+
+  async #index(t: TorrentHandle): Promise<void> {
+    const m = t.metainfo;
+    const ih = t.infoHashHex;
+    // A private share's bytes on disk are ciphertext: no content id names them, and none is published.
+    if (!m || this.#node.privateShares.view(ih)) return;
+    const savePath = this.#node.db.getTorrent(ih)?.savePath;
+    if (!savePath) return;
+    const known = this.cids.of(ih);
+    const progress = (t as TorrentHandle & TorrentExtras).fileProgress?.();
+    const whole = t.stats().progress >= 1 && (t.wantsAllFiles?.() ?? true);
+    const fresh: FileCid[] = [];
+    try {
+      for (const [index, f] of m.files.entries()) {
+        if (f.pad || known.has(index) || !(progress ? (progress[index] ?? 0) >= 1 : whole)) continue;
+        if (this.#closed) break;
+        // Every empty file has the same id: nothing to open, nothing new to allocate.
+        if (f.length === 0) {
+          fresh.push({ index, ...EMPTY });
+          continue;
+        }
+        // A torrent of many small files: a macrotask now and then, so the node's requests go on.
+        if (fresh.length % 256 === 255) await new Promise((r) => setImmediate(r));
+        const path = m.multiFile ? join(savePath, m.name, ...f.path) : join(savePath, m.name);
+        const sha256 = await sha256OfFile(path, f.length, {
+          beforeSlice: () => (this.#urgent.has(ih) ? undefined : this.#pacer.beforeSlice()),
+          aborted: () => this.#closed,
+        });
+        fresh.push({ index, sha256, cid: cidFromSha256(sha256) });
+      }
+    } finally {
+      // Stopped half-way (the node closing, a file gone): what was hashed is kept, the rest is
+      // done at the next start.
+      if (fresh.length > 0 && this.#closed) this.cids.set(ih, fresh);
+    }
+    if (this.#closed) return;
+    if (fresh.length > 0) {
+      this.cids.set(ih, fresh);
+      this.#node.changed();
+      // Now that the node knows what the torrent holds, read what publishers said about it: a
+      // record that contradicts the bytes is dropped and its publisher ignored from then on.
+      if (this.records) void this.#checkOthers(m.version === 'v2' ? null : ih, m.infoHashV2Hex ?? null);
+    }
+    this.#checkExpected(ih);
+    const s = this.statement(t);
+    if (!s || !this.records || this.#closed) return;
+    // The republish timer covers the rest; a completion seen twice in a row publishes once.
+    if (fresh.length === 0 && Date.now() - (this.#publishedAt.get(ih) ?? 0) < 5 * 60_000) return;
+    this.#publishedAt.set(ih, Date.now());
+    // Not awaited: the next torrent's hashing need not wait for this one's DHT walks.
+    void this.records.publish(s).catch((err: unknown) => this.#node.out.note(`DHT records of ${ih}: ${errorMessage(err)}`));
+  }
+
+  /**
+   * For a download by content id: `publisher` said torrent `infoHash` holds `cid`. When the torrent
+   * is complete and its files hashed, a publisher whose claim was false is ignored from then on.
+   */
+  expectContent(infoHash: string, cid: string, publisher: string): void {
+    // Not added yet: a v2-only torrent's id will be its v2 hash cut to 40 digits (a hybrid's is its v1 hash).
+    const given = infoHash.toLowerCase();
+    const ih = this.#torrentByAnyHash(given)?.infoHashHex ?? given.slice(0, 40);
+    if (publisher === this.#did) return;
+    const list = this.#expected.get(ih) ?? [];
+    if (list.length < 16) list.push({ cid, publisher });
+    this.#expected.set(ih, list);
+    const t = this.#node.session.get(ih);
+    if (t) this.#checkExpected(ih);
+  }
+
+  /**
+   * For `download <content id>` (and adds by content id): the torrent the DHT says holds `cid` — the
+   * one with the most providers — as a magnet naming them as peers. Every publisher who said a
+   * torrent holds it is remembered (expectContent): once the download is hashed, those proven wrong
+   * are ignored from then on. Throws a NodeError when the DHT is off or knows nothing of it.
+   */
+  async findContent(cid: string): Promise<{ magnet: string; row: SearchRow; rows: SearchRow[] }> {
+    if (!this.records) throw new NodeError('failed', 'downloading by content id needs the DHT: start without --no-dht (and --dht-bootstrap HOST:PORT of any Cascade node)');
+    const rows = (await this.records.resolveContentId(cid)).sort((x, y) => y.providers.length - x.providers.length);
+    const row = rows[0];
+    if (!row) throw new NodeError('not-found', `no torrent with content id ${cid} was found on the DHT (nobody publishes it, or the DHT is not joined yet)`);
+    for (const r of rows) this.expectContent(r.infoHash ?? r.infoHashV2!.slice(0, 40), cid, r.publisher);
+    return { magnet: magnetOfRow(row), row, rows };
+  }
+
+  /**
+   * After a download by content id: hashes the torrent's complete files (if not done yet) and returns
+   * the path of the one whose bytes are `cid`, or undefined when none is (its publisher is then
+   * ignored, see expectContent).
+   */
+  async contentFile(t: TorrentHandle, cid: string): Promise<string | undefined> {
+    await this.index(t, true);
+    const m = t.metainfo;
+    const savePath = this.#node.db.getTorrent(t.infoHashHex)?.savePath;
+    if (!m || !savePath) return undefined;
+    for (const [index, c] of this.cids.of(t.infoHashHex)) {
+      const f = m.files[index];
+      if (c === cid && f) return m.multiFile ? join(savePath, m.name, ...f.path) : join(savePath, m.name);
+    }
+    return undefined;
+  }
+
+  /** Whether the torrent's hashed files hold every content id expected of it (undefined: not hashed yet). */
+  #checkExpected(ih: string): void {
+    const list = this.#expected.get(ih);
+    const t = this.#node.session.get(ih);
+    if (!list || !t || t.stats().progress < 1) return;
+    const have = new Set(this.cids.of(ih).values());
+    // Only a torrent whose every file is hashed can say a content id is not in it.
+    const files = t.metainfo?.files.filter((f) => !f.pad).length ?? Infinity;
+    if (this.cids.of(ih).size < files) return;
+    for (const { cid, publisher } of list) {
+      if (!have.has(cid)) this.records?.reputation.blame(publisher, `torrent ${ih} has no file with content id ${cid}`);
+    }
+    this.#expected.delete(ih);
+  }
+
+  async #checkOthers(infoHash: string | null, infoHashV2: string | null): Promise<void> {
+    for (const h of [infoHash, infoHashV2]) {
+      if (h && this.records && !this.#closed) await this.records.lookup(recordKey('info_hash_idx', h)).catch(() => {});
+    }
+  }
+
+  /** What the node says about a torrent on the DHT; undefined for one it must not publish (private,
+   *  private discovery, private share) or does not hold complete. */
+  statement(t: TorrentHandle): TorrentStatement | undefined {
+    const m = t.metainfo;
+    const ih = t.infoHashHex;
+    if (!m || m.private || t.stats().progress < 1) return undefined;
+    if (this.#node.db.getTorrent(ih)?.privateDiscovery || t.privateDiscovery === true || this.#node.privateShares.view(ih)) return undefined;
+    const cids = [...this.cids.of(ih).values()];
+    if (cids.length === 0) return undefined;
+    return {
+      name: cutName(m.name),
+      length: m.length,
+      infoHash: m.version === 'v2' ? null : m.infoHashHex,
+      infoHashV2: m.infoHashV2Hex ?? null,
+      cids: cids.slice(0, CIDS_PER_RECORD),
+      port: this.#node.session.port,
+    };
+  }
+
+  statements(): TorrentStatement[] {
+    return this.#node.session.list().flatMap((t) => this.statement(t) ?? []);
+  }
+
+  /** The content ids of a torrent this node holds (by v1 or v2 infohash), for checking others' records. */
+  knownCids(infoHash: string): string[] | undefined {
+    const t = this.#torrentByAnyHash(infoHash);
+    if (!t || t.stats().progress < 1) return undefined;
+    const cids = this.cids.of(t.infoHashHex);
+    return cids.size > 0 ? [...cids.values()] : undefined;
+  }
+
+  /** Rows for a query (words, a content id, an infohash): the node's own library, then the DHT. */
+  async search(query: string): Promise<SearchRow[]> {
+    const q = query.trim();
+    const local = this.localRows(q);
+    let remote: SearchRow[] = [];
+    if (this.records) {
+      try {
+        remote = await this.records.search(q);
+      } catch (err) {
+        if (err instanceof RecordError) throw new InvalidInput(err.message);
+        throw err;
+      }
+    } else if (!isContentId(q) && !/^[0-9a-f]{40}([0-9a-f]{24})?$/i.test(q) && keywordsOf(q).length === 0) {
+      throw new InvalidInput(`nothing to search for in ${JSON.stringify(query)} (words of 2 letters or more, a content id or an infohash)`);
+    }
+    const seen = new Set(local.map(rowId));
+    return [...local, ...remote.filter((r) => !seen.has(rowId(r)))];
+  }
+
+  /** Matches in the node's own library, described as its records describe them. */
+  localRows(q: string): SearchRow[] {
+    let hits: TorrentHandle[];
+    if (isContentId(q)) {
+      hits = this.cids.withCid(q).flatMap((h) => this.#node.session.get(h.infoHash) ?? []);
+    } else if (/^([0-9a-f]{40}|[0-9a-f]{64})$/i.test(q)) {
+      const t = this.#torrentByAnyHash(q.toLowerCase());
+      hits = t ? [t] : [];
+    } else {
+      const words = keywordsOf(q);
+      hits = words.length === 0 ? [] : this.#node.session.list().filter((t) => {
+        const name = keywordsOf(t.metainfo?.name ?? t.stats().name ?? '');
+        return words.every((w) => name.includes(w));
+      });
+    }
+    const did = this.#did;
+    return [...new Set(hits)].flatMap((t) => {
+      const m = t.metainfo;
+      if (this.#node.privateShares.view(t.infoHashHex)) return [];
+      return [{
+        infoHash: m?.version === 'v2' ? null : t.infoHashHex,
+        infoHashV2: m?.infoHashV2Hex ?? null,
+        name: m?.name ?? t.stats().name ?? '',
+        length: m?.length ?? 0,
+        cids: [...this.cids.of(t.infoHashHex).values()],
+        publisher: did,
+        providers: [],
+      }];
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.records?.close();
+    await Promise.allSettled([...this.#indexing.values()]);
+  }
+
+  #torrentByAnyHash(hex: string): TorrentHandle | undefined {
+    const h = hex.toLowerCase();
+    if (h.length === 40) return this.#node.session.get(h);
+    return this.#node.session.list().find((t) => t.metainfo?.infoHashV2Hex === h) ?? this.#node.session.get(h.slice(0, 40));
+  }
+}
+
+function rowId(r: SearchRow): string {
+  return `${r.publisher} ${r.infoHash ?? r.infoHashV2}`;
+}
+
+function cutName(name: string): string {
+  const enc = new TextEncoder();
+  if (enc.encode(name).length <= NAME_BYTES) return name;
+  let out = '';
+  for (const ch of name) {
+    if (enc.encode(out + ch).length > NAME_BYTES) break;
+    out += ch;
+  }
+  return out;
+}

@@ -1,0 +1,79 @@
+// Loading the library at startup: every torrent in the state DB is re-added to the session (resume
+// data means no re-check). Moved here from `cascade serve` so the server starts the same way.
+
+import type { CascadeNode, NodeLog } from './node.ts';
+import { errorMessage } from './errors.ts';
+import type { TorrentRecord } from '../state/state-db.ts';
+import { loadEngine, type TorrentSource } from './engine.ts';
+import { storedPeers } from '../peers/manual-peers.ts';
+
+/** Torrents handed to the engine at once. A library torrent goes in paused (the queue starts it, a
+ *  few at a time, and only a start may check data), so an add only parses and reads its resume
+ *  record: many may overlap. */
+const LOAD_CONCURRENCY = 16;
+
+/**
+ * A magnet whose metadata was fetched before (its info dict is kept with the resume data) loads as a
+ * .torrent made of it, with the magnet's trackers: a paused one has its name, size and files too
+ * (issue 20, defect 3; state DBs from before the node kept the .torrent bytes itself).
+ */
+async function metadataOf(rec: TorrentRecord, node: CascadeNode): Promise<TorrentSource | null> {
+  const info = node.db.loadResume(rec.infoHash)?.infoBytes;
+  if (!info || !rec.magnet) return rec.magnet;
+  try {
+    const lib = await loadEngine();
+    const magnet = /^magnet:/i.test(rec.magnet) ? lib.parseMagnet(rec.magnet) : undefined;
+    const meta = lib.parseInfoDict(info, { announce: (magnet?.trackers ?? []).map((url) => [url]) });
+    return meta.infoHashHex === rec.infoHash ? lib.encodeTorrent(meta) : rec.magnet;
+  } catch {
+    return rec.magnet;
+  }
+}
+
+/** Re-adds every stored torrent; returns how many loaded. One broken entry never stops the rest. */
+export async function loadLibrary(node: CascadeNode, log: NodeLog): Promise<number> {
+  let loaded = 0;
+  // Each row read gives its own copy of the save path, which the engine keeps for the torrent's
+  // life: one string per distinct path instead of one per torrent.
+  const paths = new Map<string, string>();
+  const load = async (infoHash: string) => {
+    // One row at a time: 10,000 records with their .torrent bytes are not held at once.
+    const rec = node.db.getTorrent(infoHash);
+    if (!rec) return; // removed meanwhile
+    if (!paths.has(rec.savePath)) paths.set(rec.savePath, rec.savePath);
+    rec.savePath = paths.get(rec.savePath)!;
+    const source = rec.sourceKind === 'torrent' ? rec.torrent : await metadataOf(rec, node);
+    if (!source) return;
+    const peers = storedPeers(node.db, rec.infoHash);
+    const opts = {
+      savePath: rec.savePath,
+      paused: rec.status === 'paused',
+      ...(rec.selectedFiles ? { selectedFiles: rec.selectedFiles } : {}),
+      ...(peers.length > 0 ? { peers } : {}),
+      ...(rec.privateDiscovery ? { privateDiscovery: true } : {}),
+      ...(rec.mirrors.length > 0 ? { mirrors: rec.mirrors } : {}),
+    };
+    try {
+      // Back in the queue, which decides whether it runs (as for every other one) as soon as it is
+      // loaded; a load that fails again puts it back in error.
+      if (rec.status === 'error') node.db.setStatus(rec.infoHash, 'queued');
+      // Not recorded again, but queued: the engine gets it paused and the queue starts it.
+      await node.add(source, opts, false, true);
+      loaded++;
+    } catch (err) {
+      node.db.setStatus(rec.infoHash, 'error', { error: errorMessage(err) });
+      log.event('error', { infoHash: rec.infoHash, message: errorMessage(err) });
+      log.note(`cannot load ${rec.name ?? rec.infoHash}: ${errorMessage(err)}`);
+    }
+  };
+  // In queue order: the torrents that will run are loaded (and started) first, and the queue admits
+  // each as it comes without planning the whole library again.
+  const queue = node.model.queueOrder();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(LOAD_CONCURRENCY, queue.length) }, async () => {
+      for (let ih = queue[next++]; ih; ih = queue[next++]) await load(ih);
+    }),
+  );
+  return loaded;
+}

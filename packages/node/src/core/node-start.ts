@@ -1,0 +1,109 @@
+// Starting a node: the state DB, the engine session with the node's extensions, the control
+// endpoint, and the node's network and ICE servers. Apart from node.ts so that the node's class
+// stays one file's read.
+import { StateDB } from '../state/state-db.ts';
+import { connectControl } from './control.ts';
+import { loadEngine, type SessionHandle, type SessionOptions } from './engine.ts';
+import { NodeError } from './errors.ts';
+import { IdentifiedPeers } from '../peers/identified-peers.ts';
+import { nodeIdentity } from './node-identity.ts';
+import type { NodeOnion } from '../network/onion.ts';
+import { CascadeNode, dhtPortOf, type NodeLog, type NodeOptions } from './node.ts';
+import { followPortMapping } from '../network/port-mapping.ts';
+import type { ContentIdMode } from '../content/node-content.ts';
+
+export function sessionOptions(o: NodeOptions, db: StateDB): SessionOptions {
+  const opts: SessionOptions = {
+    port: o.port,
+    dht: o.dht ? (o.dhtBootstrap.length > 0 ? { bootstrap: o.dhtBootstrap } : {}) : false,
+    peerId: db.identity.peerId,
+    resumeStore: db.resumeStore,
+    // ftp:// mirrors of a torrent are read through basic-ftp (http(s) the engine reads itself),
+    // loaded on the first FTP read.
+    rangeReaders: { ftp: (url, start, end, signal) => import('@cascade/sources/ftp').then((m) => m.ftpRangeRead(url, start, end, signal)) },
+  };
+  if (o.host !== undefined) opts.host = o.host;
+  if (o.trackers.length > 0) opts.trackers = o.trackers;
+  if (o.iceServers) opts.webrtc = { iceServers: o.iceServers };
+  return opts;
+}
+
+function friendlyStartError(err: unknown, o: NodeOptions): Error {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') {
+    return new NodeError('failed', 
+      `port ${o.port} is already in use${o.port === 6881 ? ' (another BitTorrent client or cascade node?)' : ''}; ` +
+        'choose one with --port N, or --port 0 for any free port',
+    );
+  }
+  if (code === 'EACCES') return new NodeError('failed', `not allowed to listen on port ${o.port}; use a port above 1023`);
+  if (code === 'EADDRNOTAVAIL') return new NodeError('failed', `cannot listen on ${o.host}: no such local address`);
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+/**
+ * Opens the state DB, starts the engine session and the control endpoint, and prints the
+ * `listening` (and `dht`) events. exclusive: refuse when another node already runs on this state
+ * dir (serve); otherwise just leave control.json to that node. reportListening: false leaves the
+ * `listening` event to the caller (the server reports its HTTP URL in the same event).
+ */
+export async function startNode(
+  o: NodeOptions,
+  out: NodeLog,
+  opts: { exclusive?: boolean; reportListening?: boolean; contentIds?: ContentIdMode } = {},
+): Promise<CascadeNode> {
+  const other = await connectControl(o.stateDir, 5000);
+  if (other && opts.exclusive) {
+    throw new NodeError('failed', 
+      `a cascade node is already running on ${o.stateDir} (pid ${other.info.pid}); stop it or use another --state-dir`,
+    );
+  }
+  const db = StateDB.open(o.stateDir);
+  const identified = new IdentifiedPeers(out, db);
+  let session: SessionHandle;
+  let onion: NodeOnion | undefined;
+  // The node's private shares choose their storage; they exist once the node does, before any load.
+  let storageFor: NonNullable<SessionOptions['storageFor']> | undefined;
+  try {
+    const lib = await loadEngine();
+    const extensions = [identified.extension(nodeIdentity(db), lib.CLIENT_NAME)];
+    if (o.onion && o.onion.directories.length > 0) onion = (await import('../network/onion.ts')).onionClientFor(o.onion, o.host, out, identified);
+    session = await lib.Session.create({
+      ...sessionOptions(o, db),
+      ...(onion ? { privateDiscovery: onion.discovery } : {}),
+      extensions,
+      storageFor: (meta, savePath, standard) => (storageFor ? storageFor(meta, savePath, standard) : standard()),
+    });
+  } catch (err) {
+    onion?.client.close();
+    db.close();
+    throw friendlyStartError(err, o);
+  }
+  const node = new CascadeNode({ session, db, out, identified, downloadDir: o.downloadDir, queue: o.queue, contentIds: opts.contentIds });
+  node.onion = onion;
+  storageFor = node.privateShares.storageFor;
+  if (o.iceServers) node.fixedIceServers = o.iceServers;
+  node.followIceServerSetting({ trackers: o.trackers, bindAddress: o.host });
+  if (opts.reportListening !== false) {
+    out.event('listening', { port: session.port });
+    out.say(`listening on port ${session.port}`);
+  }
+  const dhtPort = o.dht ? dhtPortOf(session) : undefined;
+  if (dhtPort !== undefined) {
+    out.event('dht', { port: dhtPort });
+    out.say(`DHT on UDP port ${dhtPort}`);
+  }
+  if (o.mapPorts) {
+    if (o.portMappingSetting) await node.model.setSettings({ portMapping: o.portMappingSetting });
+    node.portMapping = followPortMapping(node, { udpPort: dhtPort, host: o.host });
+    node.portMappingStatus = () => node.portMapping?.status();
+  }
+  try {
+    await node.startControl(!other);
+  } catch (err) {
+    await node.stop().catch(() => {});
+    throw err;
+  }
+  if (other) out.note(`note: another node (pid ${other.info.pid}) owns ${o.stateDir}; verbs will talk to that one`);
+  return node;
+}

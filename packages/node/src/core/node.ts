@@ -1,0 +1,598 @@
+// A running BitTorrent node: the engine session plus the state DB, the peer ledger and the control
+// endpoint. `cascade serve` (through startServer), `seed` and `download` all run one of these.
+
+import type { IceServer } from '../model/ice-servers.ts';
+import { startNodeNetwork, type NodeNetwork, type PortMappingStatus } from '../network/node-network.ts';
+import type { NodePortMapping } from '../network/port-mapping.ts';
+import type { PortMappingSetting } from '../model/settings.ts';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { StateDB, type TorrentStatus } from '../state/state-db.ts';
+import { PeerLedger } from '../peers/peer-ledger.ts';
+import { ControlServer } from './control.ts';
+import { createNodeApi } from './node-api.ts';
+import { loadEngine } from './engine.ts';
+import { MemoryReducer } from './memory-reducer.ts';
+import type { TransferEvent } from './engine.ts';
+import { NodeError, InvalidInput, errorMessage } from './errors.ts';
+import { resolveInfoHash } from './infohash.ts';
+import { IdentifiedPeers } from '../peers/identified-peers.ts';
+import { nodeIdentity } from './node-identity.ts';
+import { PrivateShares, type NodeSecrets } from '../private/shares.ts';
+import { summaryCache } from '../listing/summary-cache.ts';
+import { rememberPeers } from '../peers/manual-peers.ts';
+import { deleteOwnFiles, otherOwners, refuseOwnedFiles, storedMetainfo, storedOwners } from '../files/own-files.ts';
+import { NodeModel, type AddInput } from '../model/index.ts';
+import { QueueManager, type QueueOptions } from '../queue/manager.ts';
+import type { NodeOnion, OnionOptions } from '../network/onion.ts';
+import { NodeContent, type ContentIdMode } from '../content/node-content.ts';
+import type {
+  SessionHandle,
+  SessionHealth,
+  TorrentHandle,
+  TorrentSource,
+  TorrentStats,
+  AddTorrentOptions,
+  Metainfo,
+} from './engine.ts';
+
+/** What a node needs to start; the CLI's parsed options satisfy it as they are. */
+export interface NodeOptions {
+  /** Absolute path of the state directory (DB, control file). */
+  stateDir: string;
+  /** BitTorrent TCP listen port; 0 = any free port. */
+  port: number;
+  host?: string | undefined;
+  dht: boolean;
+  /** DHT bootstrap nodes "host:port"; empty = the public routers. */
+  dhtBootstrap: string[];
+  /** Extra tracker URLs added to every torrent. */
+  trackers: string[];
+  /** STUN/TURN servers for WebRTC peers, fixed for this run (seed/download --ice-server; tests: []
+   *  = host candidates only); omitted = the iceServers setting, else the engine's default. */
+  iceServers?: IceServer[] | undefined;
+  /** The default save path until the settings name one; omitted = <stateDir>/downloads. */
+  downloadDir?: string | undefined;
+  /** The queue's clock and timer (tests drive the alt-speed schedule with their own clock). */
+  queue?: QueueOptions | undefined;
+  /** Private discovery through onion circuits built from these directories' relays (issue 14). */
+  onion?: OnionOptions | undefined;
+  /** Map the ports on the gateway as the portMapping setting says (`serve` only; tests, benchmarks,
+   *  seed and download never map). CASCADE_PORT_MAPPING overrides the setting (port-mapping.ts). */
+  mapPorts?: boolean | undefined;
+  /** `serve --port-mapping`: stored as the portMapping setting before the mapping starts. */
+  portMappingSetting?: PortMappingSetting | undefined;
+}
+
+/** Where a node reports: JSON events and human lines. The CLI's Output satisfies it. */
+export interface NodeLog {
+  event(name: string, fields?: Record<string, unknown>): void;
+  say(text: string): void;
+  note(text: string): void;
+}
+
+/** Settings that change which torrents run or stop. */
+const QUEUE_SETTINGS = new Set<string>([
+  'maxActiveDownloads',
+  'maxActiveUploads',
+  'maxActiveTorrents',
+  'stalledTimeout',
+  'ratioLimit',
+  'seedingTimeLimit',
+  'seedingLimitAction',
+]);
+
+export const silentLog: NodeLog = { event() {}, say() {}, note() {} };
+
+export function statusOf(s: TorrentStats): TorrentStatus {
+  switch (s.state) {
+    case 'seeding':
+      return 'seeding';
+    case 'paused':
+      return 'paused';
+    case 'error':
+      return 'error';
+    default:
+      return 'downloading';
+  }
+}
+
+/** The DHT port, if this engine build exposes one (a `dhtPort` getter or a health() field). */
+export function dhtPortOf(session: SessionHandle): number | undefined {
+  const direct = (session as SessionHandle & { dhtPort?: unknown }).dhtPort;
+  if (typeof direct === 'number') return direct;
+  const h = session.health() as SessionHealth & { dhtPort?: unknown };
+  return typeof h.dhtPort === 'number' ? h.dhtPort : undefined;
+}
+
+/** A listener of every tracked torrent's events (CascadeNode.onTorrentEvent). */
+export type TorrentTap = (t: TorrentHandle, ...args: any[]) => void;
+const NO_STOPS: (() => void)[] = [];
+const untrackNothing = (): void => {};
+
+export class CascadeNode {
+  readonly session: SessionHandle;
+  readonly db: StateDB;
+  readonly ledger: PeerLedger;
+  readonly out: NodeLog;
+  /** Peers that proved a Cascade identity (wire extension). */
+  readonly identified: IdentifiedPeers;
+  readonly startedAt = Date.now();
+  control: ControlServer | undefined;
+  /** The node's own trackers (the built-in one's announce URLs, then --tracker ones): every torrent
+   *  added or loaded gets them, whichever door it came through (API, web UI, CLI). None by default. */
+  announceUrls: () => string[] = () => [];
+  /** The built-in tracker's own (local) URLs: every torrent announces there too, so the node is in
+   *  its own tracker's swarms even when the URLs put in torrents are public ones (publicUrl). */
+  ownTrackers: () => string[] = () => [];
+  /** Settings, categories, tags and each torrent's own options (src/model/). */
+  readonly model: NodeModel;
+  /** Private discovery's onion client, when the node was given directories (issue 14). */
+  onion: NodeOnion | undefined;
+  /** Which torrents run (limits, order, force start, stalls), seeding goals, the alt-speed schedule. */
+  readonly queue: QueueManager;
+  /** Tells the live feed something changed (the server sets it). */
+  changed: () => void = () => {};
+  /** Others that follow each torrent's events while it is tracked (the assistant's evidence):
+   *  called for every torrent tracked from now on; each returns how to stop. */
+  readonly watchers: ((t: TorrentHandle) => () => void)[] = [];
+  /** Private shares (issue 24): which torrents are, which this node reads, their plaintext. */
+  readonly privateShares: PrivateShares;
+  /** Content ids of complete files, the node's DHT records, search (issue 15). */
+  readonly content: NodeContent;
+  #untrack = new Map<string, () => void>();
+  #stopping: Promise<void> | undefined;
+  /** Collects a burst's garbage (adds, a start's loads) once the node is quiet again. */
+  readonly memory = new MemoryReducer();
+  /** Listeners of every tracked torrent's events (onTorrentEvent), by event. */
+  #taps = new Map<string, TorrentTap[]>();
+
+  constructor(parts: {
+    session: SessionHandle;
+    db: StateDB;
+    out: NodeLog;
+    ledgerFlushMs?: number;
+    identified?: IdentifiedPeers;
+    downloadDir?: string | undefined;
+    queue?: QueueOptions | undefined;
+    /** When content ids are computed (default: in the background as torrents complete). */
+    contentIds?: ContentIdMode | undefined;
+  }) {
+    this.session = parts.session;
+    this.db = parts.db;
+    this.out = parts.out;
+    this.identified = parts.identified ?? new IdentifiedPeers(parts.out);
+    this.ledger = new PeerLedger(parts.db, parts.ledgerFlushMs ?? 5000);
+    this.model = new NodeModel({ session: parts.session, db: parts.db, out: parts.out, downloadDir: parts.downloadDir });
+    this.queue = new QueueManager(
+      {
+        session: parts.session,
+        db: parts.db,
+        out: parts.out,
+        settings: () => this.model.settings.current(),
+        setAltSpeedEnabled: (on) => this.model.settings.update({ altSpeedEnabled: on }),
+        remove: (ih) => this.remove(ih, false),
+        changed: () => this.changed(),
+        pendingTotals: (ih) => this.model.pendingTotals(ih),
+        onTick: () => this.model.tick(),
+      },
+      parts.queue,
+    );
+    this.model.torrentChanged = (ih) => this.queue.apply([ih]);
+    let secrets: NodeSecrets | undefined;
+    this.privateShares = new PrivateShares(parts.db, parts.out, () => {
+      if (!secrets) {
+        const id = nodeIdentity(parts.db);
+        secrets = { did: id.did, dhPublic: id.dhPublic, secrets: [id.dhSecret, ...(id.legacyDhSecret ? [id.legacyDhSecret] : [])] };
+      }
+      return secrets;
+    });
+    this.privateShares.follow(this);
+    this.content = new NodeContent(this);
+    this.content.follow(parts.contentIds);
+    this.#followTorrents();
+    this.model.cannotMove = (ih) => (this.privateShares.view(ih) ? 'a private share’s data cannot be moved yet: its plaintext and ciphertext live apart, and a move knows only the ciphertext' : undefined);
+    this.privateShares.onChange = (ih) => {
+      summaryCache(this).touch(ih);
+      this.changed();
+    };
+    this.model.settings.onChange((_next, _prev, changed) => {
+      if (changed.includes('altSpeedSchedule')) this.queue.scheduleChanged(changed.includes('altSpeedEnabled'));
+      if (changed.some((k) => QUEUE_SETTINGS.has(k))) this.queue.poke();
+    });
+  }
+
+  /** ICE servers fixed by the node's options (tests: [] = host candidates only); else the setting. */
+  fixedIceServers: IceServer[] | undefined;
+  /** How the node is reached (NAT, external address, ICE servers found); absent with fixed ICE servers. */
+  network: NodeNetwork | undefined;
+  /** The gateway's port mapping, when one runs. */
+  portMappingStatus: (() => PortMappingStatus | undefined) | undefined;
+  /** The port mapper following the portMapping setting (nodes started with mapPorts). */
+  portMapping: NodePortMapping | undefined;
+
+  /** The ICE servers in force: fixed, else the setting, else those found on the trackers. */
+  iceServers(): IceServer[] {
+    if (this.fixedIceServers) return this.fixedIceServers;
+    const set = this.model.getSettings().iceServers;
+    if (set.length > 0) return set;
+    const found = this.network?.status();
+    return found?.iceSource === 'trackers' ? found.iceServers : [];
+  }
+
+  /** The iceServers setting drives the session's WebRTC, now and whenever it changes; without one,
+   *  the STUN (and TURN) of the trackers the node announces to. ICE servers fixed by the node's
+   *  options win over both (the network is still probed with them). */
+  followIceServerSetting(opts: { trackers: string[]; bindAddress?: string | undefined }): void {
+    this.network = startNodeNetwork(this, opts);
+    this.model.settings.onChange((_next, _prev, changed) => {
+      if (!changed.includes('iceServers') || this.fixedIceServers) return;
+      // In force at once (the probe that follows may take seconds): the new list, or none until
+      // the probe finds the trackers' again.
+      this.session.setIceServers?.(this.iceServers(), { relayOnly: this.network?.status().relayOnly === true });
+      void this.network?.refresh();
+    });
+  }
+
+  /** Where a torrent goes when its add (and its category) names no save path: the downloadDir setting. */
+  get downloadDir(): string {
+    return this.model.getSettings().downloadDir;
+  }
+
+  /**
+   * Adds a torrent the way every door does: save path, category, tags and paused resolved by the
+   * model (a category's save path, else the download dir; settings.startPaused), then stored.
+   */
+  async addWith(
+    source: TorrentSource,
+    input: AddInput,
+    extra: { peers?: string[]; selectedFiles?: number[]; privateDiscovery?: boolean; mirrors?: string[] } = {},
+  ): Promise<TorrentHandle> {
+    const plan = await this.model.planAdd(input);
+    const hidden = extra.privateDiscovery ?? this.onion?.byDefault ?? false;
+    if (hidden && !this.onion) throw new InvalidInput('private discovery needs relays: start the node with --directory URL (a Cascade tracker that lists relays)');
+    const t = await this.add(source, {
+      savePath: plan.savePath,
+      paused: plan.paused,
+      ...(hidden ? { privateDiscovery: true } : {}),
+      ...(extra.peers && extra.peers.length > 0 ? { peers: extra.peers } : {}),
+      ...(extra.selectedFiles ? { selectedFiles: extra.selectedFiles } : {}),
+      ...(extra.mirrors ? { mirrors: extra.mirrors } : {}),
+    });
+    this.model.recordAdd(t.infoHashHex, plan);
+    return t;
+  }
+
+  /**
+   * Adds a torrent to the session and (unless record is false) to the library in the DB. A torrent
+   * of the library (`queued`: recorded now, or loaded from the DB) goes to the engine paused and the
+   * queue starts it if it has a slot, so nothing runs past the limits even for a moment; a new
+   * torrent's add resolves once that is decided (a load at start does not wait for it).
+   */
+  async add(source: TorrentSource, opts: AddTorrentOptions, record = true, queued = record): Promise<TorrentHandle> {
+    if (record && source instanceof Uint8Array) await this.refuseOwnedFiles(source, opts.savePath);
+    // A hidden torrent skips the built-in tracker's own (loopback) URLs: announced through an exit
+    // they would name the exit's machine, and in-process they would list this node.
+    const own = opts.privateDiscovery ? [] : this.ownTrackers();
+    const ownSet = new Set(this.ownTrackers());
+    const trackers = [...new Set([...this.announceUrls().filter((u) => !opts.privateDiscovery || !ownSet.has(u)), ...own])];
+    const engineOpts = { ...opts, ...(queued ? { paused: true } : {}), ...(trackers.length > 0 ? { trackers } : {}) };
+    const t = await this.session.add(source, engineOpts);
+    if (record) this.record(t, source, opts, false);
+    if (record && opts.peers) rememberPeers(this.db, t.infoHashHex, opts.peers);
+    this.track(t);
+    this.model.applyStored(t);
+    if (record) await this.queue.admit(t.infoHashHex);
+    else if (queued) void this.queue.admit(t.infoHashHex, true);
+    return t;
+  }
+
+  /** Private discovery on or off for a torrent (issue 14): the running torrent switches at once. */
+  async setPrivateDiscovery(infoHash: string, on: boolean): Promise<void> {
+    if (on && !this.onion) throw new InvalidInput('private discovery needs relays: start the node with --directory URL (a Cascade tracker that lists relays)');
+    await this.session.get(infoHash)?.setPrivateDiscovery?.(on);
+    this.db.setPrivateDiscovery(infoHash, on);
+  }
+
+  /** Peers given by hand for a torrent already loaded: tried now, and again after a restart. */
+  addPeers(t: TorrentHandle, peers: readonly string[]): void {
+    for (const p of peers) t.addPeer(p);
+    if (this.db.getTorrent(t.infoHashHex)) rememberPeers(this.db, t.infoHashHex, peers);
+  }
+
+  /** Stores a torrent in the library; replan: the queue looks at it soon (add() decides at once instead). */
+  record(t: TorrentHandle, source: TorrentSource, opts: AddTorrentOptions, replan = true): void {
+    const s = t.stats();
+    this.db.upsertTorrent({
+      infoHash: t.infoHashHex,
+      name: t.metainfo?.name ?? s.name ?? null,
+      source,
+      savePath: opts.savePath,
+      // Not paused by the user: waiting for the queue, which runs it at once if it has a slot.
+      status: opts.paused ? 'paused' : 'queued',
+      selectedFiles: opts.selectedFiles ?? null,
+      privateDiscovery: opts.privateDiscovery === true,
+      // Joined with those stored before: a re-add with a new mirror keeps the old ones.
+      ...(opts.mirrors?.length ? { mirrors: [...new Set([...(this.db.getTorrent(t.infoHashHex)?.mirrors ?? []), ...opts.mirrors])] } : {}),
+      length: t.metainfo?.length ?? null,
+      pieceCount: t.metainfo?.pieceCount ?? null,
+    });
+    if (replan) this.queue.poke();
+  }
+
+  /** Keeps the DB's view of a torrent current and feeds its traffic to the peer ledger. Its
+   *  events reach the node's taps (onTorrentEvent): nothing is attached to the torrent itself. */
+  track(t: TorrentHandle): void {
+    const ih = t.infoHashHex;
+    if (this.#untrack.has(ih)) return;
+    this.network?.soon(); // its trackers may be new STUN servers
+    this.memory.activity();
+    const stopWatchers = this.watchers.length > 0 ? this.watchers.map((w) => w(t)) : NO_STOPS;
+    this.#untrack.set(ih, stopWatchers === NO_STOPS ? untrackNothing : () => {
+      for (const stop of stopWatchers) stop();
+    });
+    this.#emitTap('tracked', t);
+  }
+
+  /**
+   * Calls `fn(torrent, ...args)` for `event` of every torrent this node tracks, and for two of its
+   * own: 'tracked' (a torrent is followed from now on) and 'untracked' (no longer). One listener
+   * for all torrents, where a listener per torrent cost closures and arrays on each of 10,000.
+   */
+  onTorrentEvent(event: string, fn: TorrentTap): () => void {
+    let list = this.#taps.get(event);
+    if (!list) {
+      this.#taps.set(event, (list = []));
+      if (event !== 'tracked' && event !== 'untracked') this.#subscribe(event);
+    }
+    list.push(fn);
+    return () => {
+      const i = list.indexOf(fn);
+      if (i >= 0) list.splice(i, 1);
+    };
+  }
+
+  /** Whether the node follows this torrent now (tracked and not yet removed). */
+  isTracked(infoHash: string): boolean {
+    return this.#untrack.has(infoHash);
+  }
+
+  #subscribe(event: string): void {
+    const deliver = (t: TorrentHandle, ...args: unknown[]) => {
+      if (this.#untrack.has(t.infoHashHex)) this.#emitTap(event, t, ...args);
+    };
+    if (this.session.onTorrentEvent) {
+      this.session.onTorrentEvent(event, deliver);
+      return;
+    }
+    // A session without a session-wide feed (a stand-in): a listener per torrent after all.
+    this.watchers.push((t) => {
+      const fn = (...args: unknown[]) => deliver(t, ...args);
+      t.on(event, fn);
+      return () => void t.off(event, fn);
+    });
+  }
+
+  #emitTap(event: string, t: TorrentHandle, ...args: unknown[]): void {
+    const list = this.#taps.get(event);
+    if (!list) return;
+    // A copy only when a listener could unsubscribe another mid-loop ('transfer' has one, per block).
+    for (const fn of list.length === 1 ? list : [...list]) {
+      try {
+        fn(t, ...args);
+      } catch (err) {
+        this.out.note(`${event} of ${t.infoHashHex}: ${errorMessage(err)}`);
+      }
+    }
+  }
+
+  #untrackOne(ih: string, handle?: TorrentHandle): void {
+    const off = this.#untrack.get(ih);
+    if (!off) return;
+    off();
+    this.#untrack.delete(ih);
+    const t = handle ?? this.session.get(ih);
+    if (t) this.#emitTap('untracked', t);
+  }
+
+  /** What the node itself does on its torrents' events: the DB's view and the peer ledger. */
+  #followTorrents(): void {
+    this.onTorrentEvent('metadata', (t) => {
+      const m = t.metainfo;
+      if (!m) return;
+      const ih = t.infoHashHex;
+      // Kept as .torrent bytes: after a restart the torrent has its name, size and files at once,
+      // paused or not, without asking peers again (issue 20, defect 3).
+      void loadEngine().then((lib) => this.#dbWrite(ih, () => this.db.updateMeta(ih, { name: m.name, length: m.length, pieceCount: m.pieceCount, torrent: lib.encodeTorrent(m) })));
+    });
+    this.onTorrentEvent('done', (t) => {
+      const ih = t.infoHashHex;
+      this.#dbWrite(ih, () => {
+        // The engine says 'done' again each time a seed starts (every restart): only a download
+        // that fetched something in this run (or a first completion) is a new completion time.
+        const fresh = t.stats().downloaded > 0 || this.db.completedAt(ih) == null;
+        this.db.setStatus(ih, 'seeding', fresh ? { completedAt: Date.now() } : {});
+        // A finished download moves from the download slots to the seeding ones.
+        this.queue.finished(ih);
+      });
+    });
+    this.onTorrentEvent('error', (t, err: unknown) => {
+      const ih = t.infoHashHex;
+      this.#dbWrite(ih, () => {
+        this.db.setStatus(ih, 'error', { error: errorMessage(err) });
+        this.queue.poke();
+      });
+    });
+    this.onTorrentEvent('transfer', (_t, ev: TransferEvent) => this.ledger.transfer(ev));
+    this.onTorrentEvent('peer-banned', (_t, ev: { address: string; reason?: string }) => this.ledger.banned(ev.address, ev.reason ?? ''));
+    this.onTorrentEvent('verified', (t, index: number, contributors?: string[]) => this.identified.verified(t, index, contributors));
+    this.onTorrentEvent('hash-failed', (t, _index: number, contributors?: string[]) => this.identified.hashFailed(t, contributors));
+    this.onTorrentEvent('peer-banned', (t, ev: { address: string }) => this.identified.banned(t, ev.address));
+  }
+
+  /** DB writes from events are best effort: losing a status update must not crash the node. */
+  #dbWrite(ih: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.out.note(`state DB update failed for ${ih}: ${errorMessage(err)}`);
+    }
+  }
+
+  /** Full infohash for a user's argument (full hash or unique prefix), among live and stored torrents. */
+  resolve(arg: string): string {
+    const known = [...this.session.list().map((t) => t.infoHashHex), ...this.db.listTorrents().map((r) => r.infoHash)];
+    return resolveInfoHash(arg, known);
+  }
+
+  /** The running torrents' files, for the ownership checks of stored ones (own-files.ts). */
+  #liveFiles(): { meta: Metainfo; savePath: string }[] {
+    return this.session.list().flatMap((t) => {
+      const savePath = this.db.getTorrent(t.infoHashHex)?.savePath;
+      return t.metainfo && savePath ? [{ meta: t.metainfo, savePath }] : [];
+    });
+  }
+
+  /** A .torrent whose files a stored torrent owns is refused. The loaded ones are the engine's to
+   *  guard (it claims a torrent's files when it is added, and refuses a conflict): only stored
+   *  torrents it does not run are read here — usually none, so an add costs the same at 10,000. */
+  async refuseOwnedFiles(bytes: Uint8Array, savePath: string): Promise<void> {
+    const lib = await loadEngine();
+    const meta = lib.parseTorrent(bytes);
+    if (this.session.get(meta.infoHashHex)) return;
+    // As many loaded as stored: every stored one is loaded (only `cascade seed` runs a torrent it
+    // does not store, and it adds none of these).
+    if (this.db.torrentCount() <= this.session.list().length) return;
+    const notLoaded = this.db.infoHashes().filter((ih) => ih !== meta.infoHashHex && !this.session.get(ih));
+    if (notLoaded.length === 0) return;
+    refuseOwnedFiles(meta, savePath, storedOwners(this.db, lib, notLoaded));
+  }
+
+  async remove(infoHash: string, deleteData: boolean): Promise<void> {
+    const err = (await this.removeMany([infoHash], deleteData)).get(infoHash);
+    if (err) throw err;
+  }
+
+  /**
+   * Removes torrents (and their own files with deleteData): the engine's part one by one, the
+   * library rows in one transaction. Each torrent's failure is its own (the map's value).
+   */
+  async removeMany(infoHashes: readonly string[], deleteData: boolean): Promise<Map<string, unknown>> {
+    const outcome = new Map<string, unknown>();
+    const lib = await loadEngine();
+    for (const infoHash of infoHashes) {
+      try {
+        const plaintext = this.privateShares.plaintextRoot(infoHash);
+        this.#untrackOne(infoHash);
+        const savePath = this.db.getTorrent(infoHash)?.savePath;
+        if (this.session.get(infoHash)) await this.session.remove(infoHash, { deleteData });
+        else if (deleteData) {
+          const rec = this.db.getTorrent(infoHash);
+          // Not running (it failed to load), so the engine cannot delete its files: its own ones, from its metainfo.
+          const meta = rec && storedMetainfo(rec, this.db, lib);
+          if (rec && meta) await deleteOwnFiles(meta, rec.savePath, otherOwners(this.db, lib, infoHash, this.#liveFiles()));
+        }
+        // A private share's plaintext is its data too.
+        if (deleteData && plaintext && savePath) await rm(join(savePath, plaintext), { recursive: true, force: true });
+        outcome.set(infoHash, undefined);
+      } catch (err) {
+        outcome.set(infoHash, err);
+      }
+    }
+    const gone = infoHashes.filter((ih) => outcome.get(ih) === undefined);
+    this.db.removeTorrents(gone);
+    for (const ih of gone) {
+      this.model.forget(ih);
+      this.queue.forget(ih);
+    }
+    return outcome;
+  }
+
+  /** The state a user sees: the engine's, "queued" for one the queue holds back, or the stored status. */
+  stateOf(infoHash: string): string {
+    const live = this.session.get(infoHash)?.stats().state;
+    const status = this.db.getTorrent(infoHash)?.status;
+    if (live === 'paused' && status !== undefined && status !== 'paused') return 'queued';
+    return live ?? status ?? 'unknown';
+  }
+
+  /** The user's pause: stopped (not queued, not counted), and the next in the queue takes the slot. */
+  async pause(infoHash: string): Promise<void> {
+    if (this.db.getTorrent(infoHash)) return this.queue.stop([infoHash]);
+    await this.session.get(infoHash)?.pause();
+  }
+
+  /** The user's resume: back in the queue; it runs at once if it has a slot. */
+  async resume(infoHash: string): Promise<void> {
+    if (this.db.getTorrent(infoHash)) return this.queue.start([infoHash]);
+    await this.session.get(infoHash)?.resume();
+  }
+
+  /** Starts a forced recheck of a loaded torrent and returns its state ("checking" while it runs). */
+  recheck(infoHash: string): string {
+    const t = this.session.get(infoHash);
+    if (!t) throw new NodeError('failed', `torrent ${infoHash} is in the library but not loaded in the running node`);
+    if (!t.metainfo) throw new NodeError('failed', `torrent ${infoHash} has no metadata yet: there is nothing on disk to check`);
+    const paused = t.stats().state === 'paused';
+    // It runs on after the answer (minutes for a big torrent); failures end as the torrent's error.
+    t.recheck().catch((err: unknown) => this.out.note(`recheck of ${infoHash} failed: ${errorMessage(err)}`));
+    // Complete again, it says 'done' (→ seeding); until then it is not.
+    if (!paused) this.db.setStatus(infoHash, 'downloading');
+    return t.stats().state;
+  }
+
+  health(): Record<string, unknown> {
+    const h = this.session.health();
+    return {
+      online: true,
+      pid: process.pid,
+      uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
+      ...h,
+      dhtPort: dhtPortOf(this.session) ?? null,
+      peerId: this.session.peerIdHex,
+      nodeId: this.db.identity.publicKeyHex,
+      stateDir: this.db.stateDir,
+      controlPort: this.control?.port ?? null,
+      onion: this.onion?.status() ?? null,
+      network: this.network?.status() ?? null,
+    };
+  }
+
+  /** Serves the control endpoint; registers in control.json unless another live node owns it. */
+  async startControl(register: boolean): Promise<void> {
+    this.control = await ControlServer.start(this.db.stateDir, createNodeApi(this), { register });
+  }
+
+  /** Idempotent clean shutdown: stop taking requests, close the session (it saves resume data), flush. */
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      const errors: unknown[] = [];
+      const attempt = async (fn: () => unknown) => {
+        try {
+          await fn();
+        } catch (err) {
+          errors.push(err);
+        }
+      };
+      await attempt(() => this.control?.close());
+      // Before the session closes: the gateway forgets our mappings while the port still listens.
+      await attempt(() => this.portMapping?.stop());
+      this.queue.close();
+      this.memory.close();
+      await attempt(() => this.content.close());
+      // The last traffic totals are sampled while the torrents still run, and written before the DB closes.
+      await attempt(() => this.model.stop());
+      // Handles kept from before the session closes: the 'untracked' listeners get them after.
+      const running = new Map(this.session.list().map((t) => [t.infoHashHex, t]));
+      await attempt(() => this.session.close());
+      this.onion?.client.close();
+      this.network?.stop();
+      for (const ih of [...this.#untrack.keys()]) this.#untrackOne(ih, running.get(ih));
+      await attempt(() => this.ledger.close());
+      await attempt(() => this.identified.close());
+      await attempt(() => this.db.close());
+      if (errors.length > 0) throw new NodeError('failed', `shutdown: ${errors.map(errorMessage).join('; ')}`);
+    })();
+    return this.#stopping;
+  }
+}

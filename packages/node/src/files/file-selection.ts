@@ -1,0 +1,19 @@
+// Choosing which files of a torrent to download: one rule for Cascade's API and the compatible APIs.
+
+import type { CascadeNode } from '../core/node.ts';
+import type { TorrentHandle } from '../core/engine.ts';
+import { conflict, invalid } from '../core/errors.ts';
+
+/** Selects `selected` (metainfo file indexes; null = all) and stores it; returns the sorted selection. */
+export function selectFiles(node: CascadeNode, t: TorrentHandle, selected: readonly number[] | null): number[] {
+  const meta = t.metainfo;
+  if (!meta) throw conflict('the torrent’s metadata is not known yet; select files once it is');
+  const chosen = selected === null ? meta.files.map((_, i) => i) : [...new Set(selected)].sort((a, b) => a - b);
+  const bad = chosen.find((i) => !Number.isSafeInteger(i) || i < 0 || i >= meta.files.length);
+  if (bad !== undefined) throw invalid(`file index ${bad} is out of range: the torrent has ${meta.files.length} file(s)`);
+  // Everything selected is stored as "all" (null), the same as a torrent never narrowed down.
+  const all = chosen.length === meta.files.length;
+  t.selectFiles(all ? undefined : chosen);
+  node.db.setSelectedFiles(t.infoHashHex, all ? null : chosen);
+  return chosen;
+}

@@ -1,0 +1,157 @@
+// The JSON the API and the socket.io feed send for torrents: the list row (ListEntry, shared with
+// `cascade list`) and the detail view (peers by transport, trackers, files with progress).
+
+// The magnet module alone: this file is on the CLI's `list` path (@cascade/node), which must
+// not load the whole engine (see engine.ts).
+import { toMagnet } from '@cascade/engine/magnet';
+import { liveRow, type ListEntry } from './listing.ts';
+import type { CascadeNode } from '../core/node.ts';
+import type { TorrentHandle, PeerStats, SourceBytes, TrackerStatus, Metainfo, DiscoveryReport } from '../core/engine.ts';
+
+/** Accessors the Cascade engine's Torrent has beyond the TorrentHandle interface. */
+export interface TorrentExtras {
+  fileProgress?(): number[];
+  havePiece?(index: number): boolean;
+}
+
+/** Connected peers per transport; every transport the engine knows has a key, even at 0. */
+export type TransportCounts = Record<PeerStats['transport'], number>;
+
+export function countTransports(peers: readonly PeerStats[]): TransportCounts {
+  const counts: TransportCounts = { tcp: 0, webrtc: 0, webseed: 0 };
+  for (const p of peers) counts[p.transport] = (counts[p.transport] ?? 0) + 1;
+  return counts;
+}
+
+export interface FileView {
+  index: number;
+  /** Path inside the torrent, "/"-joined (single-file torrents: the name). */
+  path: string;
+  length: number;
+  /** 0..1 of the file's bytes in verified pieces. */
+  progress: number;
+  selected: boolean;
+  /** Content id (CIDv1 raw sha2-256) of the file's bytes, once the node holds it complete. */
+  cid?: string | null;
+}
+
+export interface TorrentDetail extends ListEntry {
+  magnet: string;
+  version: 'v1' | 'v2' | 'hybrid' | null;
+  pieceLength: number | null;
+  peersByTransport: TransportCounts;
+  peerList: PeerStats[];
+  /** Bytes by source over this run (peers, web seeds, mirrors). */
+  sources: SourceBytes[];
+  trackers: TrackerStatus[];
+  /** null until metadata is known (a magnet still fetching it). */
+  files: FileView[] | null;
+  /** Why its magnet cannot lead anyone else here (defect 8), or null. */
+  shareWarning: string | null;
+  /** What it did to find peers and what answered (the engine's report). */
+  discovery: DiscoveryReport | null;
+  /** After ~30 s waiting for metadata: a sentence of what was tried and what answered (defect 9). */
+  stalledReason: string | null;
+  /** Announces and DHT look-ups go through onion circuits only (issue 14). */
+  privateDiscovery: boolean;
+  /** Whether this node can do private discovery at all (it was given --directory). */
+  privateDiscoveryAvailable: boolean;
+}
+
+/** Whether piece `index` is verified; without the engine accessor only a finished torrent counts. */
+export function havePiece(t: TorrentHandle, index: number): boolean {
+  const x = t as TorrentHandle & TorrentExtras;
+  if (typeof x.havePiece === 'function') return x.havePiece(index);
+  return t.stats().progress >= 1 && t.stats().state === 'seeding';
+}
+
+export function filePath(meta: Metainfo, index: number): string {
+  return meta.files[index]!.path.join('/');
+}
+
+export function magnetOf(t: TorrentHandle): string {
+  const s = t.stats();
+  const v2 = t.metainfo?.infoHashV2Hex;
+  return toMagnet({
+    infoHashHex: t.infoHashHex,
+    // BEP 52: a hybrid's magnet carries both infohashes, a v2-only one only its v2 (toMagnet drops
+    // the id that is merely the truncated v2).
+    ...(v2 ? { infoHashV2Hex: v2 } : {}),
+    ...(s.name ? { name: s.name } : {}),
+    trackers: t.metainfo ? t.metainfo.announce.flat() : t.trackers().map((x) => x.url),
+  });
+}
+
+/** Each file's share of bytes in verified pieces, from a BEP 3 bitfield (a paused torrent's resume record). */
+export function fileProgressFromBits(meta: Metainfo, have: Uint8Array): number[] {
+  const has = (i: number) => ((have[i >> 3] ?? 0) & (0x80 >> (i & 7))) !== 0;
+  return meta.files.map((f) => {
+    if (f.length === 0) return 1;
+    let done = 0;
+    const end = f.offset + f.length;
+    for (let p = Math.floor(f.offset / meta.pieceLength); p * meta.pieceLength < end; p++) {
+      if (has(p)) done += Math.min(end, (p + 1) * meta.pieceLength) - Math.max(f.offset, p * meta.pieceLength);
+    }
+    return done / f.length;
+  });
+}
+
+export function fileViews(t: TorrentHandle, selected: number[] | null, restored?: Uint8Array): FileView[] | null {
+  const meta = t.metainfo;
+  if (!meta) return null;
+  const x = t as TorrentHandle & TorrentExtras;
+  const progress = restored ? fileProgressFromBits(meta, restored) : typeof x.fileProgress === 'function' ? x.fileProgress() : undefined;
+  const whole = t.stats().progress;
+  const chosen = selected ? new Set(selected) : undefined;
+  // BEP 47 padding files are zeros nobody stores or selects: hidden, while `index` stays the
+  // metainfo's (selection and streaming address files by it).
+  return meta.files.flatMap((f, index) => (f.pad ? [] : [{
+    index,
+    path: f.path.join('/'),
+    length: f.length,
+    progress: progress?.[index] ?? whole,
+    selected: chosen ? chosen.has(index) : true,
+  }]));
+}
+
+export function torrentDetail(node: CascadeNode, t: TorrentHandle): TorrentDetail {
+  const rec = node.db.getTorrent(t.infoHashHex);
+  const peers = node.identified.decorate(t.infoHashHex, t.peers());
+  return {
+    ...liveRow(node, t),
+    magnet: magnetOf(t),
+    version: t.metainfo ? (t.metainfo.version ?? 'v1') : null,
+    pieceLength: t.metainfo?.pieceLength ?? null,
+    peersByTransport: countTransports(peers),
+    peerList: peers,
+    sources: t.sources?.() ?? [],
+    trackers: t.trackers(),
+    discovery: t.discovery(),
+    stalledReason: node.model.stalledReason(t),
+    shareWarning: node.model.shareWarning(t.metainfo ? t.metainfo.announce.flat() : t.trackers().map((x) => x.url)),
+    files: torrentFiles(node, t, rec?.selectedFiles ?? null),
+    privateDiscovery: rec?.privateDiscovery ?? t.privateDiscovery === true,
+    privateDiscoveryAvailable: !!node.onion,
+  };
+}
+
+/** Its files with progress and selection (null before the metadata is known). */
+export function torrentFiles(node: CascadeNode, t: TorrentHandle, selected: number[] | null = node.db.getTorrent(t.infoHashHex)?.selectedFiles ?? null): FileView[] | null {
+  // A private share's files are the ones inside it, for a node that can read them; none otherwise
+  // (the ciphertext's one file says nothing, and its name must not look like content).
+  const shared = node.privateShares?.view(t.infoHashHex);
+  if (shared) {
+    return shared.manifest?.files.map((f, index) => ({
+      index,
+      path: f.path.join('/'),
+      length: f.length,
+      progress: shared.fileProgress?.[index] ?? 0,
+      selected: true,
+    })) ?? [];
+  }
+  // Loaded paused, it has not checked its data yet: the resume record says what is verified.
+  const s = t.stats();
+  const views = fileViews(t, selected, s.state === 'paused' && s.verifiedPieces === 0 ? node.db.loadResume(t.infoHashHex)?.have : undefined);
+  const cids = node.content?.cids.of(t.infoHashHex);
+  return views && views.map((f) => ({ ...f, cid: cids?.get(f.index) ?? null }));
+}

@@ -1,0 +1,292 @@
+// The node model: the one set of operations on settings, categories, tags and each torrent's own
+// options that the HTTP API, the control endpoint (CLI) and protocol adapters all call. Inputs are
+// checked here (InvalidInput naming the field → HTTP 400 / exit 2; unknown category → 409; unknown
+// torrent → 404), so every door refuses the same things with the same words and changes nothing
+// when it refuses.
+
+import { join } from 'node:path';
+import { makeDirs } from '@cascade/engine/make-dirs';
+import { NodeError, InvalidInput, errorMessage } from '../core/errors.ts';
+import type { StateDB } from '../state/state-db.ts';
+import type { SessionHandle, TorrentHandle } from '../core/engine.ts';
+import type { NodeLog } from '../core/node.ts';
+import type { PendingTotals } from '../listing/listing.ts';
+import { SettingsStore, applyPatch, defaultSettings, effectiveRateLimits, type Settings } from './settings.ts';
+import { CategoryStore, categoryName, type Category } from './categories.ts';
+import { TorrentOptionsStore, parseTorrentPatch, type StoredOptions, type TorrentPatch } from './torrent-options.ts';
+import { Accounting } from './accounting.ts';
+import { shareWarning, type Reach } from './share.ts';
+import { MetadataWatch, STALLED_AFTER_MS, stalledReason } from './stalled.ts';
+import { bool, fail, objectOf, saveDir, tagList } from './validate.ts';
+
+/** Add options as a door gives them (all optional), and as they are after the model resolved them. */
+export interface AddInput {
+  savePath?: unknown;
+  category?: unknown;
+  tags?: unknown;
+  paused?: unknown;
+}
+export interface AddPlan {
+  savePath: string;
+  category: string | null;
+  tags: string[];
+  paused: boolean;
+}
+
+export interface ModelParts {
+  session: SessionHandle;
+  db: StateDB;
+  out: NodeLog;
+  /** The download dir when settings name none yet (`serve --download-dir`, or <state>/downloads). */
+  downloadDir?: string | undefined;
+}
+
+export class NodeModel {
+  readonly settings: SettingsStore;
+  readonly categories: CategoryStore;
+  readonly options: TorrentOptionsStore;
+  readonly #session: SessionHandle;
+  readonly #db: StateDB;
+  readonly #accounting: Accounting;
+  readonly #metadataWatch = new MetadataWatch();
+  readonly #out: NodeLog;
+  /** Called after a torrent's options changed (the node plans its queue again: force start, goals). */
+  torrentChanged: (infoHash: string) => Promise<void> | void = () => {};
+  /** Where the node listens (set by the server): decides whether loopback trackers deserve a warning. */
+  reach: Reach = { hosts: [], dht: false };
+  /** How long a torrent waits for metadata before its detail explains why (tests shorten it). */
+  stalledAfterMs = STALLED_AFTER_MS;
+
+  /** Why a torrent's data cannot be moved (a private share: its plaintext lives apart from its
+   *  ciphertext, and a move knows only the torrent's files), or undefined. */
+  cannotMove: (infoHash: string) => string | undefined = () => undefined;
+
+  constructor(parts: ModelParts) {
+    this.#session = parts.session;
+    this.#db = parts.db;
+    this.#out = parts.out;
+    this.settings = new SettingsStore(parts.db, defaultSettings(parts.downloadDir ?? join(parts.db.stateDir, 'downloads')), (t) => parts.out.note(t));
+    this.categories = new CategoryStore(parts.db);
+    this.options = new TorrentOptionsStore(parts.db);
+    this.#accounting = new Accounting(parts.session, this.options, (ih, state, now) => this.#metadataWatch.observe(ih, state, now));
+    this.settings.onChange((next, _prev, changed) => {
+      const rateKeys = ['downloadLimit', 'uploadLimit', 'altDownloadLimit', 'altUploadLimit', 'altSpeedEnabled'];
+      if (changed.some((k) => rateKeys.includes(k))) this.#applySessionLimits(next);
+    });
+    this.#applySessionLimits(this.settings.get());
+  }
+
+  /** The node's one timer calls this (the queue's tick): traffic totals of the torrents that moved. */
+  tick(): void {
+    this.#accounting.sample();
+  }
+
+  /** How many times the accounting read a torrent's stats (it skips torrents whose revision stayed). */
+  get accountingVisits(): number {
+    return this.#accounting.visits;
+  }
+
+  // ---- settings ----
+
+  getSettings(): Settings {
+    return this.settings.get();
+  }
+
+  /** Validates and applies any subset of the settings; returns them all. */
+  async setSettings(patch: unknown): Promise<Settings> {
+    // Checked in full first (nothing stored on a bad field), then the new download dir must be usable.
+    const next = applyPatch(this.settings.get(), patch, { stateDir: this.#db.stateDir });
+    if (next.downloadDir !== this.settings.get().downloadDir) await this.#makeDir('downloadDir', next.downloadDir);
+    return this.settings.update(patch);
+  }
+
+  #applySessionLimits(s: Settings): void {
+    this.#session.setRateLimits(effectiveRateLimits(s));
+  }
+
+  /** Defect 8: a sentence when links with these trackers cannot lead anyone else here; else null. */
+  shareWarning(trackers: readonly string[]): string | null {
+    return shareWarning(trackers, this.reach);
+  }
+
+  /** Defect 9: after ~30 s waiting for metadata, what was tried and what answered; else null. */
+  stalledReason(t: TorrentHandle): string | null {
+    const waited = this.#metadataWatch.waiting(t.infoHashHex, t.stats().state);
+    return waited === undefined ? null : stalledReason(t.discovery(), waited, this.stalledAfterMs);
+  }
+
+  // ---- adding ----
+
+  /**
+   * Where and how an add goes: the given save path, else its category's, else the download dir;
+   * paused if asked or when settings start all paused.
+   */
+  async planAdd(input: AddInput): Promise<AddPlan> {
+    const s = this.settings.get();
+    const category = input.category === undefined || input.category === null || input.category === '' ? null : categoryName('category', input.category);
+    // As qBittorrent does: an add may name a category that does not exist yet; it is made with the add.
+    const cat = category === null ? undefined : this.categories.get(category);
+    const tags = input.tags === undefined || input.tags === null ? [] : tagList('tags', input.tags);
+    const paused = input.paused === undefined || input.paused === null ? s.startPaused : bool('paused', input.paused);
+    let savePath: string;
+    if (input.savePath !== undefined && input.savePath !== null && input.savePath !== '') {
+      // The node's own download dir is allowed as it is (by default <state>/downloads): an upload is
+      // seeded from there and names it again.
+      savePath = input.savePath === s.downloadDir ? s.downloadDir : saveDir('savePath', input.savePath, s.downloadDir, this.#db.stateDir);
+    } else savePath = cat?.savePath ?? s.downloadDir;
+    // Not made here: the engine makes the folders it writes in (a bad place fails the torrent, saying why).
+    return { savePath, category, tags, paused };
+  }
+
+  /** Stores an added torrent's category (made if new) and tags. */
+  recordAdd(infoHash: string, plan: Pick<AddPlan, 'category' | 'tags'>): void {
+    const o: StoredOptions = {};
+    if (plan.category !== null) {
+      try {
+        this.categories.add({ name: plan.category, savePath: null });
+        o.category = plan.category;
+      } catch (err) {
+        // The torrent is added already; only its category could not be made (the node has 1000).
+        this.#out.note(`torrent ${infoHash} added without its category: ${errorMessage(err)}`);
+      }
+    }
+    if (plan.tags.length > 0) o.tags = plan.tags;
+    this.options.set(infoHash, o);
+  }
+
+  /** A torrent entered the session (added, or loaded at start): its stored limits apply. */
+  applyStored(t: TorrentHandle): void {
+    // Two columns, not the whole row (.torrent bytes included): this runs for each of 10,000 at start.
+    const rec = this.#db.prepare('SELECT download_limit AS d, upload_limit AS u FROM torrents WHERE info_hash = ?').get(t.infoHashHex) as
+      | { d: number | null; u: number | null }
+      | undefined;
+    const download = Number(rec?.d ?? 0);
+    const upload = Number(rec?.u ?? 0);
+    if (download > 0 || upload > 0) t.setRateLimits({ download, upload });
+  }
+
+  async #makeDir(field: string, dir: string): Promise<void> {
+    try {
+      await makeDirs(dir);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      fail(field, `cannot be created or used as a folder (${typeof code === 'string' ? code : errorMessage(err)})`);
+    }
+  }
+
+  // ---- one torrent's options ----
+
+  /**
+   * Applies a patch to a stored torrent: limits at once in the engine, the data moved for a new
+   * savePath (first: a failed move changes nothing), then the stored options.
+   */
+  async setTorrent(infoHash: string, patchInput: unknown): Promise<TorrentPatch> {
+    const patch = parseTorrentPatch(patchInput);
+    const rec = this.#db.getTorrent(infoHash);
+    const t = this.#session.get(infoHash);
+    if (!rec) throw new NodeError('not-found', `no torrent with infohash ${infoHash}`);
+    if (patch.category) this.categories.require(patch.category);
+    const s = this.settings.get();
+    const savePath = patch.savePath === undefined ? undefined : saveDir('savePath', patch.savePath, s.downloadDir, this.#db.stateDir);
+    if (savePath !== undefined && savePath !== rec.savePath) {
+      if (!t) throw new NodeError('failed', `torrent ${infoHash} is in the library but not loaded, so its data cannot be moved`);
+      const why = this.cannotMove(infoHash);
+      if (why) throw new NodeError('failed', why);
+      await this.#makeDir('savePath', savePath);
+      try {
+        await t.move(savePath);
+      } catch (err) {
+        throw new NodeError('failed', `moving the data failed; it stays where it was: ${errorMessage(err)}`);
+      }
+      this.options.setSavePath(infoHash, savePath);
+    }
+    const { savePath: _moved, ...stored } = patch;
+    if (t && (patch.downloadLimit !== undefined || patch.uploadLimit !== undefined)) {
+      t.setRateLimits({
+        ...(patch.downloadLimit !== undefined ? { download: patch.downloadLimit } : {}),
+        ...(patch.uploadLimit !== undefined ? { upload: patch.uploadLimit } : {}),
+      });
+    }
+    this.options.set(infoHash, stored);
+    await this.torrentChanged(infoHash);
+    return { ...patch, ...(savePath !== undefined ? { savePath } : {}) };
+  }
+
+  /** Adds (or removes) tags on a torrent, keeping the others. */
+  changeTags(infoHash: string, tagsInput: unknown, how: 'add' | 'remove'): string[] {
+    const given = tagList('tags', tagsInput);
+    const rec = this.#db.getTorrent(infoHash);
+    if (!rec) throw new NodeError('not-found', `no torrent with infohash ${infoHash}`);
+    const next = how === 'add' ? [...new Set([...rec.tags, ...given])] : rec.tags.filter((t) => !given.includes(t));
+    if (next.length > 64) throw new InvalidInput(`"tags" a torrent may hold at most 64 tags`);
+    this.options.set(infoHash, { tags: next });
+    return next;
+  }
+
+  // ---- categories and tags ----
+
+  listCategories(): Category[] {
+    return this.categories.list();
+  }
+
+  /** Creates a category; a category of that name already there is a 409. */
+  async addCategory(input: unknown): Promise<Category> {
+    const o = objectOf(input, 'the category', ['name', 'savePath']);
+    const name = categoryName('name', o.name);
+    const savePath = await this.#categoryPath(o.savePath);
+    if (!this.categories.add({ name, savePath })) throw new NodeError('conflict', `category "${name}" exists already`);
+    return { name, savePath };
+  }
+
+  async updateCategory(nameInput: unknown, input: unknown): Promise<Category> {
+    const name = categoryName('name', nameInput);
+    const o = objectOf(input, 'the category', ['savePath']);
+    if (!('savePath' in o)) throw new InvalidInput('"savePath" is missing (null for the download dir)');
+    this.categories.require(name);
+    return this.categories.setSavePath(name, await this.#categoryPath(o.savePath));
+  }
+
+  removeCategory(nameInput: unknown): void {
+    this.categories.remove(categoryName('name', nameInput));
+  }
+
+  async #categoryPath(v: unknown): Promise<string | null> {
+    if (v === undefined || v === null || v === '') return null;
+    const path = saveDir('savePath', v, this.settings.get().downloadDir, this.#db.stateDir);
+    await this.#makeDir('savePath', path);
+    return path;
+  }
+
+  tags(): string[] {
+    return this.options.tags();
+  }
+
+  // ---- queue order and totals (the queue manager and the listing read these) ----
+
+  queueOrder(): string[] {
+    return this.options.queueOrder();
+  }
+
+  setQueueOrder(order: readonly string[]): void {
+    this.options.setQueueOrder(order);
+  }
+
+  pendingTotals(infoHash: string): PendingTotals | undefined {
+    return this.#accounting.pending(infoHash);
+  }
+
+  /** A torrent left the library. */
+  forget(infoHash: string): void {
+    this.#accounting.forget(infoHash);
+    this.#metadataWatch.forget(infoHash);
+  }
+
+  /** Writes the totals gathered so far; the node calls it on the way out. */
+  stop(): void {
+    try {
+      this.#accounting.stop();
+    } catch (err) {
+      this.#out.note(`saving transfer totals failed: ${errorMessage(err)}`);
+    }
+  }
+}

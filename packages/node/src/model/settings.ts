@@ -1,0 +1,278 @@
+// The node's settings: one typed object, stored key by key (JSON) in the state DB's settings table.
+// A key never stored has its default. Changes are validated as a whole before anything is written,
+// then written in one transaction and announced to listeners (the engine's limits, the queue…).
+
+import type { StateDB } from '../state/state-db.ts';
+import { iceServersSetting, type IceServer } from './ice-servers.ts';
+import { bool, fail, objectOf, rate, ratioLimit, saveDir, secondsLimit, wholeNumber } from './validate.ts';
+
+export interface AltSpeedSchedule {
+  enabled: boolean;
+  /** "HH:MM", local time; from > to spans midnight. */
+  from: string;
+  to: string;
+  /** Days it applies on, 0 = Sunday. */
+  days: number[];
+}
+
+export type SeedingLimitAction = 'pause' | 'remove';
+
+export interface Settings {
+  /** Node-wide limits, bytes/s, 0 = none. */
+  downloadLimit: number;
+  uploadLimit: number;
+  /** The alternative ("turtle") limits, in force while altSpeedEnabled. */
+  altDownloadLimit: number;
+  altUploadLimit: number;
+  altSpeedEnabled: boolean;
+  altSpeedSchedule: AltSpeedSchedule;
+  /** Queue: how many may run at once (0 = no limit). */
+  maxActiveDownloads: number;
+  maxActiveUploads: number;
+  maxActiveTorrents: number;
+  /** Seconds without data after which a download leaves its queue slot (0 = never). */
+  stalledTimeout: number;
+  /** Seeding goals for torrents without their own; null = none. */
+  ratioLimit: number | null;
+  seedingTimeLimit: number | null;
+  seedingLimitAction: SeedingLimitAction;
+  /** Where adds save when neither the add nor its category names a place. */
+  downloadDir: string;
+  /** The node's address as others reach it ("https://cascade.example.org"); its /announce goes in new
+   *  torrents and magnets instead of the built-in tracker's local address. null = not set. */
+  publicUrl: string | null;
+  /** New torrents start paused. */
+  startPaused: boolean;
+  /** STUN/TURN servers for the node's WebRTC peers and its web UI ([] = the default). */
+  iceServers: IceServer[];
+  /** Port mapping on the gateway for `serve`: auto tries UPnP IGD, then PCP, then NAT-PMP. */
+  portMapping: PortMappingSetting;
+}
+
+export type PortMappingSetting = 'auto' | 'upnp' | 'natpmp' | 'off';
+export const PORT_MAPPING_SETTINGS: readonly PortMappingSetting[] = ['auto', 'upnp', 'natpmp', 'off'];
+
+export type SettingsKey = keyof Settings;
+
+export const SETTINGS_KEYS: readonly SettingsKey[] = [
+  'downloadLimit',
+  'uploadLimit',
+  'altDownloadLimit',
+  'altUploadLimit',
+  'altSpeedEnabled',
+  'altSpeedSchedule',
+  'maxActiveDownloads',
+  'maxActiveUploads',
+  'maxActiveTorrents',
+  'stalledTimeout',
+  'ratioLimit',
+  'seedingTimeLimit',
+  'seedingLimitAction',
+  'downloadDir',
+  'publicUrl',
+  'startPaused',
+  'iceServers',
+  'portMapping',
+];
+
+/**
+ * Defaults. Downloads queue at 5 (Transmission's number); seeding is not queued by default, since
+ * sharing a file is what this node is for and a fifth share that silently stops seeding would be a
+ * surprise. The turtle limits are 512 KiB/s.
+ */
+export function defaultSettings(downloadDir: string): Settings {
+  return {
+    downloadLimit: 0,
+    uploadLimit: 0,
+    altDownloadLimit: 512 * 1024,
+    altUploadLimit: 512 * 1024,
+    altSpeedEnabled: false,
+    altSpeedSchedule: { enabled: false, from: '20:00', to: '08:00', days: [0, 1, 2, 3, 4, 5, 6] },
+    maxActiveDownloads: 5,
+    maxActiveUploads: 0,
+    maxActiveTorrents: 0,
+    stalledTimeout: 300,
+    ratioLimit: null,
+    seedingTimeLimit: null,
+    seedingLimitAction: 'pause',
+    downloadDir,
+    publicUrl: null,
+    startPaused: false,
+    iceServers: [],
+    portMapping: 'auto',
+  };
+}
+
+const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
+const MAX_ACTIVE = 100_000;
+
+function schedule(v: unknown, current: AltSpeedSchedule): AltSpeedSchedule {
+  const o = objectOf(v, '"altSpeedSchedule"', ['enabled', 'from', 'to', 'days']);
+  const next = { ...current, days: [...current.days] };
+  if ('enabled' in o) next.enabled = bool('altSpeedSchedule.enabled', o.enabled);
+  for (const k of ['from', 'to'] as const) {
+    if (!(k in o)) continue;
+    const t = o[k];
+    if (typeof t !== 'string' || !HHMM.test(t)) fail(`altSpeedSchedule.${k}`, 'must be a time "HH:MM" (00:00 to 23:59)');
+    next[k] = t;
+  }
+  if ('days' in o) {
+    const d = o.days;
+    if (!Array.isArray(d) || d.length > 7 || d.some((x) => typeof x !== 'number' || !Number.isInteger(x) || x < 0 || x > 6)) {
+      fail('altSpeedSchedule.days', 'must be a list of weekdays 0 (Sunday) to 6 (Saturday)');
+    }
+    next.days = [...new Set(d as number[])].sort((a, b) => a - b);
+  }
+  return next;
+}
+
+/** "https://host[:port][/path]" without a trailing slash, or null for none. */
+export function publicUrl(v: unknown): string | null {
+  if (v === null || v === '') return null;
+  if (typeof v !== 'string' || v.length > 2048) fail('publicUrl', 'must be null or an http(s) URL');
+  let u: URL;
+  try {
+    u = new URL(v.trim());
+  } catch {
+    fail('publicUrl', 'must be null or an http(s) URL such as "https://cascade.example.org"');
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') fail('publicUrl', 'must start with http:// or https://');
+  if (u.username || u.password) fail('publicUrl', 'must not carry a user name or password');
+  if (u.search || u.hash) fail('publicUrl', 'must not have a query or a fragment');
+  return `${u.origin}${u.pathname.replace(/\/+$/, '')}`;
+}
+
+/** The announce URLs a public URL stands for: HTTP, and the WebSocket form browsers use. */
+export function publicAnnounceUrls(base: string): { http: string; ws: string } {
+  return { http: `${base}/announce`, ws: `${base.replace(/^http/, 'ws')}/announce` };
+}
+
+/**
+ * Checks a patch (any subset of the settings) against the current settings and returns the full new
+ * settings. Throws a InvalidInput naming the first bad field; nothing is applied then.
+ */
+export function applyPatch(current: Settings, patch: unknown, ctx: { stateDir: string }): Settings {
+  const o = objectOf(patch, 'settings', SETTINGS_KEYS);
+  const next: Settings = { ...current, altSpeedSchedule: { ...current.altSpeedSchedule } };
+  for (const [key, v] of Object.entries(o) as [SettingsKey, unknown][]) {
+    switch (key) {
+      case 'downloadLimit':
+      case 'uploadLimit':
+      case 'altDownloadLimit':
+      case 'altUploadLimit':
+        next[key] = rate(key, v);
+        break;
+      case 'altSpeedEnabled':
+      case 'startPaused':
+        next[key] = bool(key, v);
+        break;
+      case 'altSpeedSchedule':
+        next.altSpeedSchedule = schedule(v, current.altSpeedSchedule);
+        break;
+      case 'maxActiveDownloads':
+      case 'maxActiveUploads':
+      case 'maxActiveTorrents':
+        next[key] = wholeNumber(key, v, MAX_ACTIVE);
+        break;
+      case 'stalledTimeout':
+        next.stalledTimeout = wholeNumber(key, v, 7 * 86400);
+        break;
+      case 'ratioLimit':
+        next.ratioLimit = ratioLimit(key, v, false);
+        break;
+      case 'seedingTimeLimit':
+        next.seedingTimeLimit = secondsLimit(key, v, false);
+        break;
+      case 'seedingLimitAction':
+        if (v !== 'pause' && v !== 'remove') fail(key, 'must be "pause" or "remove"');
+        next.seedingLimitAction = v;
+        break;
+      case 'downloadDir':
+        if (typeof v === 'string' && !v.startsWith('/') && !/^[a-zA-Z]:[\\/]/.test(v)) fail(key, 'must be an absolute path');
+        next.downloadDir = saveDir(key, v, '/', ctx.stateDir);
+        break;
+      case 'publicUrl':
+        next.publicUrl = publicUrl(v);
+        break;
+      case 'iceServers':
+        next.iceServers = iceServersSetting(key, v);
+        break;
+      case 'portMapping':
+        if (!PORT_MAPPING_SETTINGS.includes(v as PortMappingSetting)) fail(key, 'must be "auto", "upnp", "natpmp" or "off"');
+        next.portMapping = v as PortMappingSetting;
+        break;
+    }
+  }
+  return next;
+}
+
+type Listener = (next: Settings, prev: Settings, changed: SettingsKey[]) => void;
+
+export class SettingsStore {
+  readonly #db: StateDB;
+  #current: Settings;
+  #listeners: Listener[] = [];
+  readonly #note: (text: string) => void;
+
+  constructor(db: StateDB, defaults: Settings, note: (text: string) => void = () => {}) {
+    this.#db = db;
+    this.#note = note;
+    this.#current = defaults;
+    // Stored values go through the same checks: one edited by hand to nonsense falls back to its default.
+    const rows = db.prepare('SELECT key, value FROM settings').all() as { key: string; value: string }[];
+    for (const r of rows) {
+      if (!(SETTINGS_KEYS as readonly string[]).includes(r.key)) continue;
+      try {
+        this.#current = applyPatch(this.#current, { [r.key]: JSON.parse(r.value) as unknown }, { stateDir: db.stateDir });
+      } catch (err) {
+        note(`setting ${r.key} in the state DB is invalid (${err instanceof Error ? err.message : String(err)}); using its default`);
+      }
+    }
+  }
+
+  get(): Settings {
+    return structuredClone(this.#current);
+  }
+
+  /** The settings themselves, not a copy, for readers that run often (the queue's tick, each
+   *  second: a structured clone there was a third of an idle node's CPU). Never changed in place:
+   *  update() replaces the object. */
+  current(): Readonly<Settings> {
+    return this.#current;
+  }
+
+  /** Validates, stores and applies a patch; returns the full settings. */
+  update(patch: unknown): Settings {
+    const prev = this.#current;
+    const next = applyPatch(prev, patch, { stateDir: this.#db.stateDir });
+    const changed = SETTINGS_KEYS.filter((k) => JSON.stringify(prev[k]) !== JSON.stringify(next[k]));
+    const keys = Object.keys(patch as object) as SettingsKey[];
+    this.#db.transaction(() => {
+      const put = this.#db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
+      for (const k of keys) put.run(k, JSON.stringify(next[k]));
+    });
+    this.#current = next;
+    for (const fn of this.#listeners) {
+      // A listener failing (an engine refusing a value) must not undo a change already stored.
+      try {
+        fn(this.get(), structuredClone(prev), changed);
+      } catch (err) {
+        this.#note(`applying settings (${changed.join(', ')}) failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    return this.get();
+  }
+
+  /** Called after every update with the keys whose value changed (possibly none). */
+  onChange(fn: Listener): () => void {
+    this.#listeners.push(fn);
+    return () => {
+      this.#listeners = this.#listeners.filter((f) => f !== fn);
+    };
+  }
+}
+
+/** The node-wide rates in force: the turtle ones while alternative speed is on. */
+export function effectiveRateLimits(s: Settings): { download: number; upload: number } {
+  return s.altSpeedEnabled ? { download: s.altDownloadLimit, upload: s.altUploadLimit } : { download: s.downloadLimit, upload: s.uploadLimit };
+}

@@ -1,0 +1,93 @@
+// Peer reputation bookkeeping. Torrents emit a 'transfer' event per block moved — thousands a
+// second on a fast link — so deltas are summed in memory and written in one transaction every few
+// seconds (and on shutdown) instead of one SQLite write per event.
+
+import { startFlushTimer } from '../state/flush-timer.ts';
+import type { StateDB, PeerDelta } from '../state/state-db.ts';
+import type { TorrentHandle, TransferEvent } from '../core/engine.ts';
+
+export class PeerLedger {
+  #db: StateDB;
+  #pending = new Map<string, PeerDelta>();
+  #timer: NodeJS.Timeout | undefined;
+  #detach = new Map<string, () => void>();
+
+  constructor(db: StateDB, flushIntervalMs = 5000) {
+    this.#db = db;
+    this.#timer = startFlushTimer(flushIntervalMs, () => this.flush());
+  }
+
+  #entry(address: string): PeerDelta {
+    let d = this.#pending.get(address);
+    if (!d) {
+      d = { address, up: 0, down: 0, lastSeen: Date.now() };
+      this.#pending.set(address, d);
+    }
+    return d;
+  }
+
+  transfer(ev: TransferEvent): void {
+    const d = this.#entry(ev.peer);
+    if (ev.direction === 'up') d.up += ev.bytes;
+    else d.down += ev.bytes;
+    if (ev.peerId) d.peerId = ev.peerId;
+    d.lastSeen = Date.now();
+  }
+
+  banned(address: string, reason: string): void {
+    const d = this.#entry(address);
+    d.banned = reason || 'banned';
+    d.lastSeen = Date.now();
+  }
+
+  /** Starts listening to a torrent's 'transfer' and 'peer-banned' events. */
+  attach(torrent: TorrentHandle): void {
+    if (this.#detach.has(torrent.infoHashHex)) return;
+    const onTransfer = (ev: TransferEvent) => this.transfer(ev);
+    const onBanned = (ev: { address: string; reason?: string }) => this.banned(ev.address, ev.reason ?? '');
+    torrent.on('transfer', onTransfer);
+    torrent.on('peer-banned', onBanned);
+    this.#detach.set(torrent.infoHashHex, () => {
+      torrent.off('transfer', onTransfer);
+      torrent.off('peer-banned', onBanned);
+    });
+  }
+
+  detach(infoHashHex: string): void {
+    this.#detach.get(infoHashHex)?.();
+    this.#detach.delete(infoHashHex);
+  }
+
+  get pendingCount(): number {
+    return this.#pending.size;
+  }
+
+  /** Writes everything pending. A failed write keeps the deltas for the next attempt. */
+  flush(): void {
+    if (this.#pending.size === 0) return;
+    const batch = [...this.#pending.values()];
+    this.#pending.clear();
+    try {
+      this.#db.recordPeers(batch);
+    } catch (err) {
+      for (const d of batch) {
+        const cur = this.#pending.get(d.address);
+        if (!cur) this.#pending.set(d.address, d);
+        else {
+          cur.up += d.up;
+          cur.down += d.down;
+          cur.banned ??= d.banned;
+          cur.peerId ??= d.peerId;
+        }
+      }
+      throw err;
+    }
+  }
+
+  close(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    for (const off of this.#detach.values()) off();
+    this.#detach.clear();
+    this.flush();
+  }
+}

@@ -1,0 +1,131 @@
+// Where a recipient's node keeps a private share it can read: the plaintext only, under the real
+// names. The engine writes verified ciphertext pieces here (each chunk is authenticated and
+// decrypted, and only plaintext reaches the disk) and reads pieces back to seed or check them (the
+// plaintext sealed again: a chunk's nonce is its index, so the bytes are the sharer's, and the
+// torrent's piece hashes hold). One copy on disk, one write per byte: a share downloads at nearly
+// the speed of a public one, and a recipient keeps seeding the ciphertext to anyone.
+import { createHash } from 'node:crypto';
+import type { FileStat, Storage } from '../core/engine.ts';
+import type { ChunkDecryptor, ChunkEncryptor } from '@cascade/private-shares/node';
+import type { PlainFiles } from './plain-files.ts';
+
+export interface PlainStorageOptions {
+  files: PlainFiles;
+  pieceLength: number;
+  /** The torrent's one file: the ciphertext's length. */
+  cipherLength: number;
+  /** Sealed chunk size (info `chunk`; a piece holds whole chunks) and plaintext bytes per chunk. */
+  sealed: number;
+  chunk: number;
+  decrypt: ChunkDecryptor;
+  encrypt: ChunkEncryptor;
+  /** The torrent's piece hashes (SHA-1, 20 bytes each): a piece sealed again is checked before it leaves. */
+  pieceHashes: Uint8Array;
+  /** A verified piece held a chunk that failed authentication (nothing of it was written). */
+  tampered: (err: Error) => void;
+}
+
+export class PlainStorage implements Storage {
+  readonly #o: PlainStorageOptions;
+  /** Every file made (empty) before the first write, so the stats say the share is there. */
+  #made: Promise<void> | undefined;
+
+  constructor(o: PlainStorageOptions) {
+    this.#o = o;
+  }
+
+  async writePiece(index: number, data: Uint8Array): Promise<void> {
+    const { sealed, chunk, decrypt, files } = this.#o;
+    this.#made ??= files.makeAll().catch((err: unknown) => {
+      this.#made = undefined;
+      throw err;
+    });
+    await this.#made;
+    const first = this.#firstChunk(index);
+    // Every chunk authenticates before any of the piece is written (decrypt names the one that does not).
+    const plain: Buffer[] = [];
+    try {
+      for (let at = 0; at < data.length; at += sealed) plain.push(decrypt(first + at / sealed, data.subarray(at, at + sealed)));
+    } catch (err) {
+      this.#o.tampered(err as Error);
+      throw err;
+    }
+    await files.write(first * chunk, plain);
+  }
+
+  async readPiece(index: number, into?: Uint8Array): Promise<Uint8Array> {
+    const { pieceLength, cipherLength, sealed, chunk, encrypt, files } = this.#o;
+    const length = Math.min(pieceLength, cipherLength - index * pieceLength);
+    const out = into && into.length === length ? into : Buffer.allocUnsafeSlow(length);
+    const count = length / sealed;
+    const first = this.#firstChunk(index);
+    const plain = Buffer.allocUnsafe(count * chunk);
+    await files.read(first * chunk, plain);
+    for (let k = 0; k < count; k++) encrypt(first + k, plain.subarray(k * chunk, (k + 1) * chunk), out.subarray(k * sealed, (k + 1) * sealed));
+    // Plaintext changed on disk since it was written would be sealed under nonces already used for
+    // other bytes, which AES-GCM must never do (it would show both plaintexts' XOR and let the tag
+    // key be recovered): a piece goes out only when it is the very ciphertext the torrent hashed.
+    const digest = createHash('sha1').update(out).digest();
+    if (!digest.equals(this.#o.pieceHashes.subarray(index * 20, index * 20 + 20))) {
+      throw new Error(`piece ${index}: the plaintext on disk changed since it was written (the files of this share were edited); it is not sent`);
+    }
+    return out;
+  }
+
+  /**
+   * The torrent's one file as the engine's resume data records it: the ciphertext's length while
+   * every plaintext file is there (made at the first write), with the newest of their mtimes; absent
+   * otherwise. A plaintext file changed or removed changes this, and its pieces are checked again.
+   */
+  async fileStats(files?: readonly number[]): Promise<(FileStat | undefined)[]> {
+    const mtime = await this.#o.files.newestMtime();
+    const stat = mtime === undefined ? undefined : { length: this.#o.cipherLength, mtimeMs: mtime };
+    return (files ?? [0]).map(() => stat);
+  }
+
+  close(): Promise<void> {
+    return this.#o.files.close();
+  }
+
+  destroy(): Promise<void> {
+    return this.#o.files.destroy();
+  }
+
+  #firstChunk(piece: number): number {
+    return (piece * this.#o.pieceLength) / this.#o.sealed;
+  }
+}
+
+/** A storage chosen once something asynchronous is known (a private share's key): calls wait for it. */
+export class DeferredStorage implements Storage {
+  #storage: Storage | undefined;
+  readonly #ready: Promise<Storage>;
+
+  constructor(choice: Promise<Storage>) {
+    this.#ready = choice.then((s) => (this.#storage = s));
+  }
+
+  #use<T>(fn: (s: Storage) => Promise<T>): Promise<T> {
+    return this.#storage ? fn(this.#storage) : this.#ready.then(fn);
+  }
+
+  writePiece(index: number, data: Uint8Array): Promise<void> {
+    return this.#use((s) => s.writePiece(index, data));
+  }
+
+  readPiece(index: number, into?: Uint8Array): Promise<Uint8Array> {
+    return this.#use((s) => s.readPiece(index, into));
+  }
+
+  fileStats(files?: readonly number[]): Promise<(FileStat | undefined)[]> {
+    return this.#use((s) => s.fileStats(files));
+  }
+
+  close(): Promise<void> {
+    return this.#use((s) => s.close());
+  }
+
+  destroy(): Promise<void> {
+    return this.#use((s) => s.destroy());
+  }
+}

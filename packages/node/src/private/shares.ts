@@ -1,0 +1,350 @@
+// The node's side of private shares (issue 24): which torrents are private shares, whether this node
+// can read each (a key from its own identity's envelope, a link, or its own sharing), and, for those
+// it can, the plaintext under the real names. A recipient's node keeps the plaintext only: the
+// engine's storage for the share (PlainStorage) decrypts verified pieces as they are written and
+// seals them again when they are read. Where that cannot be (the key came after the download began,
+// pieces that do not hold whole chunks) the ciphertext is stored and a PlainWriter follows it. The
+// engine only ever sees the ciphertext torrent; names and keys stay here.
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  ChunkCipher, PrivateShareError, checkKey, openManifest, openWithSecret, readPrivateInfo,
+  type PrivateInfo, type ShareManifest,
+} from '@cascade/private-shares';
+import type { Metainfo, Storage, TorrentHandle } from '../core/engine.ts';
+import type { StateDB } from '../state/state-db.ts';
+import type { NodeLog } from '../core/node.ts';
+import { havePiece } from '../listing/torrent-view.ts';
+import { PlainWriter } from './plain-writer.ts';
+import { chunkDecryptor, chunkEncryptor } from '@cascade/private-shares/node';
+import { ShareKeys, type KeyOrigin } from './share-keys.ts';
+import { PlainFiles } from './plain-files.ts';
+import { DeferredStorage, PlainStorage } from './plain-storage.ts';
+import { chunkProgress } from './progress.ts';
+
+/** What the API shows of a private share. */
+export interface PrivateView {
+  decryptable: boolean;
+  /** Why it cannot be read, or what went wrong reading it, in plain words; null when all is well. */
+  error: string | null;
+  /** Present when decryptable. */
+  manifest?: ShareManifest;
+  /** Each file's share of plaintext written (decryptable, on a node that writes it). */
+  fileProgress?: number[];
+}
+
+interface Share {
+  info?: PrivateInfo;
+  view: PrivateView;
+  cipher?: ChunkCipher;
+  writer?: PlainWriter;
+  /** Kept as plaintext only (PlainStorage): the torrent's verified pieces say what is there. */
+  plainStored?: TorrentHandle;
+  /** The sharer's node: the plaintext is the original, not written by us. */
+  original?: boolean;
+  /** Stops the writer's engine listener. */
+  detach?: () => void;
+}
+
+export interface NodeSecrets {
+  did: string;
+  /** This node's X25519 public key: a share it makes for others opens for it too. */
+  dhPublic: Uint8Array;
+  /** X25519 secrets to try on envelopes: the identity's own, then an older one it had. */
+  secrets: Uint8Array[];
+}
+
+/** What this node can do with a private share, decided once per torrent load. */
+interface Decision {
+  key?: Uint8Array;
+  origin?: KeyOrigin;
+  manifest?: ShareManifest;
+  cipher?: ChunkCipher;
+  /** Why it cannot be read. */
+  error?: unknown;
+  /** The engine keeps it as plaintext only (PlainStorage). */
+  plainStored: boolean;
+}
+
+export class PrivateShares {
+  readonly keys: ShareKeys;
+  readonly #shares = new Map<string, Share>();
+  readonly #decisions = new Map<string, Promise<Decision>>();
+  /** Torrents whose storage was made as ciphertext before a key came (a link added again). */
+  readonly #cipherStored = new Set<string>();
+  readonly #out: NodeLog;
+  readonly #identity: () => NodeSecrets;
+  /** Something the API shows of a torrent changed (its row must be built again). */
+  onChange: (infoHash: string) => void = () => {};
+
+  constructor(db: StateDB, out: NodeLog, identity: () => NodeSecrets) {
+    this.keys = new ShareKeys(db);
+    this.#out = out;
+    this.#identity = identity;
+  }
+
+  /** Follows the node's torrents while they are tracked: each is looked at once its metadata is
+   *  there. Nothing stays attached to a torrent that is no private share (a node may hold 10,000). */
+  follow(node: {
+    onTorrentEvent(event: string, fn: (t: TorrentHandle, ...args: any[]) => void): () => void;
+    isTracked(infoHash: string): boolean;
+  }): void {
+    const inspect = (t: TorrentHandle) => {
+      if (t.metainfo) void this.#inspect(t, () => !node.isTracked(t.infoHashHex));
+    };
+    node.onTorrentEvent('tracked', inspect);
+    node.onTorrentEvent('metadata', inspect);
+    node.onTorrentEvent('untracked', (t) => {
+      const ih = t.infoHashHex;
+      const share = this.#shares.get(ih);
+      this.#shares.delete(ih);
+      this.#decisions.delete(ih);
+      this.#cipherStored.delete(ih);
+      share?.detach?.();
+      void share?.writer?.close();
+    });
+  }
+
+  /** This node's own recipient key (added to every share it makes for recipients). */
+  ownRecipientKey(): Uint8Array {
+    return this.#identity().dhPublic;
+  }
+
+  /** A key given for a torrent already loaded (a link added again): kept, and the share looked at again. */
+  async useKey(t: TorrentHandle, key: Uint8Array): Promise<void> {
+    const ih = t.infoHashHex;
+    const before = this.#shares.get(ih);
+    if (before?.view.decryptable) return;
+    this.keys.set(ih, key, 'link');
+    this.#shares.delete(ih);
+    this.#decisions.delete(ih);
+    // Its storage, made without the key, holds ciphertext until the torrent loads again.
+    if (t.metainfo) this.#cipherStored.add(ih);
+    await this.#inspect(t, () => false);
+  }
+
+  /** undefined: not a private share (or its metadata is not known yet). */
+  view(infoHash: string): PrivateView | undefined {
+    const share = this.#shares.get(infoHash);
+    if (!share) return undefined;
+    const fileProgress = share.original ? share.view.manifest?.files.map(() => 1) : share.plainStored ? this.#storedProgress(share, share.plainStored) : share.writer?.fileProgress();
+    return fileProgress ? { ...share.view, fileProgress } : share.view;
+  }
+
+  /** The cipher and manifest of a share this node can read (for streaming plaintext); `plainStored`
+   *  when its plaintext is all this node keeps (stream the files), else the ciphertext is there too. */
+  reader(infoHash: string): { cipher: ChunkCipher; manifest: ShareManifest; plainStored: boolean } | undefined {
+    const share = this.#shares.get(infoHash);
+    if (!share?.cipher || !share.view.manifest || !share.view.decryptable) return undefined;
+    return { cipher: share.cipher, manifest: share.view.manifest, plainStored: !!share.plainStored };
+  }
+
+  /** Where a readable share's plaintext is or goes, relative to the save path (for deleting it). */
+  plaintextRoot(infoHash: string): string | undefined {
+    return this.#shares.get(infoHash)?.view.manifest?.name;
+  }
+
+  async #inspect(t: TorrentHandle, stopped: () => boolean): Promise<void> {
+    const meta = t.metainfo;
+    const ih = t.infoHashHex;
+    if (!meta || this.#shares.has(ih)) return;
+    let info: PrivateInfo | undefined;
+    try {
+      info = readPrivateInfo(meta.infoBytes);
+    } catch (err) {
+      this.#shares.set(ih, { view: { decryptable: false, error: unreadable(err) } });
+      this.onChange(ih);
+      return;
+    }
+    if (!info) return;
+    const share: Share = { info, view: { decryptable: false, error: null } };
+    this.#shares.set(ih, share);
+    const d = await this.#decide(ih, meta, t.savePath, info);
+    try {
+      if (d.error !== undefined) throw d.error;
+      if (stopped()) return;
+      share.cipher = d.cipher;
+      share.original = d.origin === 'shared';
+      share.view = { decryptable: true, error: null, manifest: d.manifest };
+      if (d.plainStored) share.plainStored = t;
+      else if (!share.original) await this.#startWriter(t, share, d.cipher!, d.manifest!, d.key!);
+    } catch (err) {
+      share.view = { decryptable: share.view.decryptable, error: unreadable(err) };
+      if (!(err instanceof PrivateShareError)) this.#out.note(`private share ${ih}: ${(err as Error).message}`);
+    }
+    this.onChange(ih);
+  }
+
+  /**
+   * The engine's storage for a torrent (SessionOptions.storageFor): a private share this node can
+   * read, and did not make, is kept as plaintext only; everything else is stored as it comes.
+   */
+  readonly storageFor = (meta: Metainfo, savePath: string, standard: () => Storage): Storage => {
+    let info: PrivateInfo | undefined;
+    try {
+      info = readPrivateInfo(meta.infoBytes);
+    } catch {
+      return standard();
+    }
+    if (!info) return standard();
+    const ih = meta.infoHashHex;
+    const found = info;
+    return new DeferredStorage(
+      this.#decide(ih, meta, savePath, found).then((d) => {
+        if (!d.plainStored) return standard();
+        const cipher = d.cipher!;
+        const runs = Math.max(2, Math.min(16, Math.floor((64 << 20) / meta.pieceLength)));
+        return new PlainStorage({
+          files: new PlainFiles(d.manifest!, savePath, (meta.pieceLength / cipher.sealed) * cipher.chunk, runs),
+          pieceLength: meta.pieceLength,
+          cipherLength: cipher.cipherLength,
+          sealed: cipher.sealed,
+          chunk: cipher.chunk,
+          decrypt: chunkDecryptor(d.key!, found, cipher.chunkCount),
+          encrypt: chunkEncryptor(d.key!, found, cipher.chunkCount),
+          pieceHashes: meta.pieceHashes,
+          tampered: (err) => {
+            const share = this.#shares.get(ih);
+            if (!share) return;
+            share.view = { ...share.view, error: unreadable(err) };
+            this.#out.note(`private share ${ih}: ${share.view.error}`);
+            this.onChange(ih);
+          },
+        });
+      }),
+    );
+  };
+
+  /** Once per load of a torrent: its key (stored, or from an envelope), manifest and cipher, and
+   *  whether the engine keeps it as plaintext only. */
+  #decide(ih: string, meta: Metainfo, savePath: string, info: PrivateInfo): Promise<Decision> {
+    let d = this.#decisions.get(ih);
+    if (!d) this.#decisions.set(ih, (d = this.#makeDecision(ih, meta, savePath, info)));
+    return d;
+  }
+
+  async #makeDecision(ih: string, meta: Metainfo, savePath: string, info: PrivateInfo): Promise<Decision> {
+    try {
+      const stored = this.keys.get(ih);
+      let key: Uint8Array;
+      let origin: KeyOrigin;
+      if (stored) {
+        checkKey(info, stored.key);
+        ({ key, origin } = stored);
+      } else {
+        key = await this.#openEnvelope(info);
+        origin = 'envelope';
+      }
+      const manifest = await openManifest(info, key);
+      const cipher = await ChunkCipher.create(key, info, manifest.length);
+      if (meta.multiFile || meta.length !== cipher.cipherLength) {
+        throw new PrivateShareError('bad-format', `the torrent's file is ${meta.length} bytes; a share of ${manifest.length} bytes in ${info.chunk}-byte chunks is ${cipher.cipherLength}`);
+      }
+      if (!stored) this.keys.set(ih, key, origin);
+      // Plaintext only when pieces hold whole chunks, and never over files that are not the share's
+      // own (a first load whose folder or file already exists stores the ciphertext, and the writer
+      // then says why it does not write).
+      let plainStored = origin !== 'shared' && meta.pieceLength % cipher.sealed === 0 && !this.#cipherStored.has(ih);
+      if (plainStored && !this.keys.written(ih)) {
+        plainStored = !(await exists(join(savePath, manifest.name)));
+        if (plainStored) this.keys.setWritten(ih, new Uint8Array(0));
+      }
+      return { key, origin, manifest, cipher, plainStored };
+    } catch (err) {
+      return { error: err, plainStored: false };
+    }
+  }
+
+  #storedProgress(share: Share, t: TorrentHandle): number[] | undefined {
+    const { cipher, manifest } = share.view.decryptable ? { cipher: share.cipher, manifest: share.view.manifest } : {};
+    const pieceLength = t.metainfo?.pieceLength;
+    if (!cipher || !manifest || !pieceLength) return undefined;
+    return chunkProgress(manifest, cipher.chunk, (c) => havePiece(t, Math.floor((c * cipher.sealed) / pieceLength)));
+  }
+
+  async #openEnvelope(info: PrivateInfo): Promise<Uint8Array> {
+    const { did, secrets } = this.#identity();
+    for (const secret of secrets) {
+      try {
+        return await openWithSecret(info, secret);
+      } catch (err) {
+        if (!(err instanceof PrivateShareError) || err.code !== 'not-for-you') throw err;
+      }
+    }
+    throw new PrivateShareError(
+      'not-for-you',
+      info.envelopes.length === 0
+        ? 'This share is encrypted and opens only with its link (…#k=…): add it with the link to read it. This node keeps and seeds the ciphertext only.'
+        : `This share is encrypted for other people: none of its ${info.envelopes.length} key envelope(s) is for this node (${did}). This node keeps and seeds the ciphertext only.`,
+    );
+  }
+
+  async #startWriter(t: TorrentHandle, share: Share, cipher: ChunkCipher, manifest: ShareManifest, key: Uint8Array): Promise<void> {
+    const ih = t.infoHashHex;
+    const meta = t.metainfo!;
+    const written = this.keys.written(ih);
+    const root = join(t.savePath, manifest.name);
+    // A first run never writes over what is already there (the user's own file of that name).
+    if (!written && (await exists(root))) {
+      throw new Error(`${root} already exists, so this node does not write the share's plaintext over it; move it away and recheck the torrent`);
+    }
+    let flush: NodeJS.Timeout | undefined;
+    const writer = new PlainWriter({
+      chunk: cipher.chunk,
+      chunkCount: cipher.chunkCount,
+      decrypt: chunkDecryptor(key, share.info!, cipher.chunkCount),
+      manifest,
+      cipherPath: join(t.savePath, meta.name),
+      savePath: t.savePath,
+      pieceLength: meta.pieceLength,
+      havePiece: (i) => havePiece(t, i),
+      done: written ?? new Uint8Array(0),
+      progress: (done, complete) => {
+        // Written chunks are remembered so a restart does not decrypt them again; a few lost
+        // to a crash are only decrypted twice.
+        if (complete) {
+          clearTimeout(flush);
+          this.keys.setWritten(ih, done);
+          this.onChange(ih);
+        } else {
+          flush ??= setTimeout(() => {
+            flush = undefined;
+            this.keys.setWritten(ih, done);
+            this.onChange(ih);
+          }, 1000);
+        }
+      },
+      failed: (err) => {
+        clearTimeout(flush);
+        share.view = { ...share.view, error: unreadable(err) };
+        this.#out.note(`private share ${ih}: ${share.view.error}`);
+        this.onChange(ih);
+      },
+    });
+    share.writer = writer;
+    // Decrypted from memory as pieces arrive (the engine emits piece-data only while someone listens).
+    const onPieceData = (piece: number, data: Uint8Array) => writer.pieceData(piece, data);
+    const onVerified = (piece: number) => writer.pieceVerified(piece);
+    t.on('piece-data', onPieceData);
+    t.on('verified', onVerified);
+    share.detach = () => {
+      t.off('piece-data', onPieceData);
+      t.off('verified', onVerified);
+    };
+    await writer.start();
+  }
+
+}
+
+function unreadable(err: unknown): string {
+  if (err instanceof PrivateShareError) {
+    if (err.code === 'tampered') return `This share was tampered with: ${err.message}. Nothing of that was written as plaintext.`;
+    if (err.code === 'bad-format') return `This share is not a valid private share: ${err.message}.`;
+    return err.message;
+  }
+  return `Writing this share's plaintext failed: ${(err as Error).message}`;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(() => true, () => false);
+}

@@ -1,0 +1,569 @@
+// The queue manager: decides which torrents run (plan.ts) and makes the engine match, keeps seeding
+// goals (on the totals the model's accounting keeps across restarts), and flips the alternative
+// speed on its schedule. Driven by events (a torrent added, removed, finished, paused by the user, a setting
+// changed: `poke()`), plus ONE timer for the whole node that looks only at running torrents whose
+// revision moved — 10,000 idle seeds cost a number compared each per tick. A torrent added, or
+// loaded at start in queue order, is admitted against the last plan's counts (slots.ts) instead of
+// a full plan of the library.
+//
+// State in the DB (torrents.status): 'paused' = stopped by the user or a seeding goal (not queued,
+// not counted); 'queued' = waiting for a slot (paused in the engine); 'downloading'/'seeding' =
+// running. Every torrent is added to the engine paused and started here, so nothing runs past the
+// limits even for a moment, at add or at restart.
+
+import type { NodeLog } from '../core/node.ts';
+import type { SessionHandle, TorrentChangeFeed, TorrentStats, TorrentHandle } from '../core/engine.ts';
+import type { StateDB, TorrentStatus } from '../state/state-db.ts';
+import { errorMessage } from '../core/errors.ts';
+import { planQueue, byQueueOrder, type QueueItem, type QueueLimits } from './plan.ts';
+import { SlotCounts, isComplete, kindOf } from './slots.ts';
+import { moveInOrder, reassignPositions, type QueueMove } from './order.ts';
+import { inAltSpeedWindow, type AltSpeedSchedule } from './schedule.ts';
+import { effectiveLimit, goalReached } from './goals.ts';
+import { ratioOf } from '../listing/listing.ts';
+import { QueueStore, type QueueRow } from './store.ts';
+
+/** The settings the queue reads (a subset of the node's settings). */
+export interface QueueSettings extends QueueLimits {
+  stalledTimeout: number;
+  ratioLimit: number | null;
+  seedingTimeLimit: number | null;
+  seedingLimitAction: 'pause' | 'remove';
+  altSpeedEnabled: boolean;
+  altSpeedSchedule: AltSpeedSchedule;
+}
+
+export interface QueueHost {
+  session: SessionHandle;
+  db: StateDB;
+  out: NodeLog;
+  settings(): QueueSettings;
+  /** Turns the alternative speed on or off (a settings change: stored, applied to the engine). */
+  setAltSpeedEnabled(on: boolean): void;
+  /** Removes a torrent that reached its seeding goal with action "remove" (data kept). */
+  remove(infoHash: string): Promise<void>;
+  /** Something the user sees changed (the live feed pushes now). */
+  changed(): void;
+  /** Traffic and seeding time not yet added to the stored totals. */
+  pendingTotals(infoHash: string): { downloaded: number; uploaded: number; seedingSeconds: number } | undefined;
+  /** Runs at each tick of the queue's one timer, before its own look (the traffic accounting):
+   *  the node has one timer, not one per concern. */
+  onTick?(): void;
+}
+
+export interface QueueOptions {
+  /** Milliseconds since the epoch; tests pass their own to drive the schedule. */
+  clock?: () => number;
+  /** The one timer's period. Default 1000 ms. */
+  tickMs?: number;
+}
+
+/** What the queue watches on a torrent the engine runs. */
+interface Watch {
+  t: TorrentHandle;
+  /** The torrent's revision when the tick last looked: unchanged means nothing to look at again. */
+  revision: number;
+  downloaded: number;
+  /** Last time payload arrived, or when it (re)started: a fresh start is never stalled. */
+  progressAt: number;
+  state: TorrentStats['state'];
+  stalled: boolean;
+}
+
+/** A request naming more torrents than this does not wait for their engine calls. */
+export const WAIT_FOR_MOST = 64;
+
+/** Seeds without a goal are looked at every this many ticks. */
+const SEED_LOOK_EVERY = 10;
+
+/** Torrents started (resumed) at once; each may be checking its data. */
+export const MAX_STARTING = 4;
+
+const RUNNING = new Set<TorrentStats['state']>(['metadata', 'checking', 'downloading', 'seeding']);
+
+export class QueueManager {
+  readonly #host: QueueHost;
+  readonly #store: QueueStore;
+  readonly #clock: () => number;
+  readonly #timer: NodeJS.Timeout;
+  /** Torrents the engine runs, with what the tick last saw. */
+  #watch = new Map<string, Watch>();
+  /** Watched torrents the next tick looks at whatever changed: new ones, and downloads (which may
+   *  stall with nothing changing). The rest wait for the session's change feed to name them. */
+  #due = new Set<string>();
+  /** Torrents whose revision moved since the last tick (undefined: the session has no feed). */
+  readonly #changes: TorrentChangeFeed | undefined;
+  /** Stored totals and own limits of each torrent, as of the last plan (for the goal checks). */
+  #rows = new Map<string, QueueRow>();
+  /** Whether some row has its own seeding-time goal (as of the last plan or row change): else
+   *  idle seeds need no periodic look. */
+  #rowTimeGoals = false;
+  /** 1-based place among torrents not complete, as of the last plan. */
+  #positions = new Map<string, number>();
+  /** Whether each torrent should run, and the engine call in progress for it (one at a time). */
+  #desired = new Map<string, boolean>();
+  #ops = new Map<string, Promise<void>>();
+  #starting = 0;
+  #startWaiters: (() => void)[] = [];
+  #planning: Promise<void> | undefined;
+  #replanAgain = false;
+  #pokeTimer: NodeJS.Timeout | undefined;
+  #lastPlanMs = 0;
+  #lastWindow: boolean | undefined;
+  #ticks = 0;
+  #closed = false;
+  /** Full plans run so far (tests check that adds do not each cost one). */
+  #plans = 0;
+  /** Whether a full plan ran since the library last changed its shape: admit() builds on it. */
+  #planned = false;
+  /** Running torrents counted against the limits, as of the last plan and the admissions since. */
+  #slots = new SlotCounts();
+  /** The highest queue position among torrents the engine has that the last plan (or an admission
+   *  since) decided: a torrent above it is last among the loaded ones, and torrents not loaded count
+   *  for nothing — so the library's load (in queue order) is admitted one by one too. */
+  #lastPosition = 0;
+  /** Torrents the last plan decided (the engine had them) or admitted since. */
+  #decided = new Set<string>();
+
+  constructor(host: QueueHost, opts: QueueOptions = {}) {
+    this.#host = host;
+    this.#store = new QueueStore(host.db);
+    this.#clock = opts.clock ?? Date.now;
+    this.#changes = host.session.changes?.();
+    this.#timer = setInterval(() => this.tick(), opts.tickMs ?? 1000);
+    this.#timer.unref();
+  }
+
+  /** Something changed that may move the queue: plan again soon (coalesced, and spaced out by
+   *  how long a plan takes, so a library loading 10,000 torrents does not plan 10,000 times). */
+  poke(): void {
+    if (this.#closed || this.#pokeTimer) return;
+    const gap = Math.min(1000, Math.max(10, this.#lastPlanMs * 5));
+    this.#pokeTimer = setTimeout(() => {
+      this.#pokeTimer = undefined;
+      void this.apply();
+    }, gap);
+    this.#pokeTimer.unref();
+  }
+
+  /** How many full plans ran (each reads every row of the library). */
+  get plans(): number {
+    return this.#plans;
+  }
+
+  /**
+   * A torrent just added to the library (last in the queue): decided without a full plan — it runs
+   * if the counts of the last plan leave a slot, else it waits (the next plan looks again). Adding
+   * 10,000 torrents thus costs 10,000 small decisions, not 10,000 plans of up to 10,000 rows.
+   * Resolves once the engine matches for it (as apply does for its focus). `loading`: a torrent of
+   * the library loaded at start — one that cannot be admitted so waits for the next plan (poke)
+   * instead of asking for one now, and the load does not wait for its start.
+   */
+  async admit(infoHash: string, loading = false): Promise<void> {
+    // A plan finishing now may have seen it already: then it decided, and that stands.
+    if (this.#planning) await this.#planning;
+    if (this.#decided.has(infoHash)) return void (await this.#ops.get(infoHash));
+    const t = this.#host.session.get(infoHash);
+    const row = this.#planned && t ? this.#store.row(infoHash) : undefined;
+    // Not last in the queue (a stored torrent added again), or no plan to build on: a full plan.
+    if (!t || !row || row.position <= this.#lastPosition || row.forceStart) return loading ? this.poke() : this.apply([infoHash]);
+    this.#lastPosition = row.position;
+    this.#rows.set(infoHash, row);
+    if (row.seedingTimeLimit != null) this.#rowTimeGoals = true;
+    this.#decided.add(infoHash);
+    const s = t.stats();
+    // Its place among torrents not complete (paused ones have one too), as the plan numbers them.
+    if (!isComplete(s, row) && !this.#positions.has(infoHash)) this.#positions.set(infoHash, this.#positions.size + 1);
+    if (row.status === 'paused') return;
+    const kind = kindOf(s, row);
+    if (kind === 'other') return;
+    const settings = this.#host.settings();
+    const run = this.#slots.fits(kind, settings);
+    const want: TorrentStatus = !run ? 'queued' : kind === 'seed' ? 'seeding' : 'downloading';
+    // A restart finds most torrents with the status they get again: no write for those.
+    if (row.status !== want) this.#store.setStatuses(new Map([[infoHash, want]]));
+    if (!run) {
+      this.#slots.waiting++;
+      return;
+    }
+    this.#slots.count(infoHash, kind);
+    this.#steer(t, s, true);
+    if (loading) return;
+    await this.#ops.get(infoHash);
+    // Its start checked its data: a complete one counts as a seed from now on ('done' says so too,
+    // but not when it was known complete before).
+    if (this.#slots.has(infoHash)) this.#slots.count(infoHash, isComplete(t.stats(), row) ? 'seed' : 'download');
+  }
+
+  /** A torrent finished downloading (the engine's 'done'): it moves from the download count to the
+   *  seed count; a plan runs only when that can change anything (someone waits, or seeds are limited). */
+  finished(infoHash: string): void {
+    const s = this.#host.settings();
+    if (this.#slots.has(infoHash)) this.#slots.count(infoHash, 'seed');
+    if (this.#slots.waiting > 0 || !this.#slots.has(infoHash) || s.maxActiveUploads > 0 || s.maxActiveTorrents > 0) this.poke();
+  }
+
+  /** Plans now; resolves once the engine matches for the `focus` torrents (the routes answer with
+   *  their resulting state), not for every other torrent the plan starts or stops. A big focus (a
+   *  bulk action over thousands, whose starts may each check data) answers once planned. */
+  async apply(focus: readonly string[] = []): Promise<void> {
+    await this.#planNow();
+    if (focus.length <= WAIT_FOR_MOST) await Promise.all(focus.map((ih) => this.#ops.get(ih)));
+  }
+
+  #planNow(): Promise<void> {
+    if (this.#planning) {
+      this.#replanAgain = true;
+      return this.#planning;
+    }
+    this.#planning = (async () => {
+      try {
+        do {
+          this.#replanAgain = false;
+          await this.#plan();
+        } while (this.#replanAgain && !this.#closed);
+      } catch (err) {
+        if (!this.#closed) this.#host.out.note(`queue: ${errorMessage(err)}`);
+      } finally {
+        this.#planning = undefined;
+      }
+    })();
+    return this.#planning;
+  }
+
+  async #plan(): Promise<void> {
+    if (this.#closed) return;
+    this.#plans++;
+    const started = performance.now();
+    const { session } = this.#host;
+    const settings = this.#host.settings();
+    const rows = this.#store.rows();
+    const items: QueueItem[] = [];
+    const stats = new Map<string, TorrentStats>();
+    const statuses = new Map<string, TorrentStatus>();
+    const goals: [QueueRow, 'ratio' | 'seedingTime'][] = [];
+    this.#rows = new Map(rows.map((r) => [r.infoHash, r]));
+    this.#rowTimeGoals = rows.some((r) => r.seedingTimeLimit != null);
+    for (const r of rows) {
+      const s = session.get(r.infoHash)?.stats();
+      if (s) stats.set(r.infoHash, s);
+      const kind = kindOf(s, r);
+      let stopped = r.status === 'paused';
+      if (kind === 'seed' && !stopped) {
+        const reached = this.#goalReached(r, settings);
+        if (reached) {
+          goals.push([r, reached]);
+          stopped = true;
+          statuses.set(r.infoHash, 'paused');
+        }
+      }
+      const stalled = this.#watch.get(r.infoHash)?.stalled ?? false;
+      items.push({ infoHash: r.infoHash, position: r.position, kind, stopped, forceStart: r.forceStart, stalled });
+    }
+    const plan = planQueue(items, settings);
+    this.#slots.clear();
+    this.#lastPosition = 0;
+    this.#decided.clear();
+    for (const it of items) {
+      const decision = plan.get(it.infoHash)!;
+      if (stats.has(it.infoHash)) {
+        this.#decided.add(it.infoHash);
+        this.#lastPosition = Math.max(this.#lastPosition, it.position);
+      }
+      if (decision === 'queued') this.#slots.waiting++;
+      // As planQueue counts: forced ones and stalled downloads run past the limits.
+      if (decision === 'run' && !it.forceStart && !(it.kind === 'download' && it.stalled) && it.kind !== 'other') this.#slots.count(it.infoHash, it.kind);
+      if (decision === 'leave') continue;
+      const run = decision === 'run';
+      const want: TorrentStatus = decision === 'stopped' ? 'paused' : run ? (it.kind === 'seed' ? 'seeding' : 'downloading') : 'queued';
+      if (this.#rows.get(it.infoHash)!.status !== want) statuses.set(it.infoHash, want);
+      const t = session.get(it.infoHash);
+      if (t) this.#steer(t, stats.get(it.infoHash)!, run);
+    }
+    this.#positions = this.#incompleteOrder(rows, stats);
+    this.#store.setStatuses(statuses);
+    for (const [r, reached] of goals) this.#goalAction(r, reached, settings);
+    this.#lastPlanMs = performance.now() - started;
+    this.#planned = true;
+    if (statuses.size > 0) this.#host.changed();
+  }
+
+  /** Makes the engine run (or hold) a torrent; one engine call at a time per torrent, and the
+   *  latest wish wins (a pause asked while a resume runs is done right after it). */
+  #steer(t: TorrentHandle, s: TorrentStats, run: boolean): void {
+    const ih = t.infoHashHex;
+    this.#desired.set(ih, run);
+    if (run && RUNNING.has(s.state)) this.#startWatching(ih, s);
+    // A call in progress reads the wish again before it ends.
+    if (this.#ops.has(ih) || !this.#needsCall(t, s.state)) return;
+    this.#ops.set(ih, this.#drive(t));
+  }
+
+  /** Starting a torrent may hash its data (the engine checks a paused torrent when it first starts):
+   *  a few at a time, as the library load did, so a restart of 10,000 torrents does not open them all. */
+  async #startPermit(): Promise<() => void> {
+    while (this.#starting >= MAX_STARTING) await new Promise<void>((r) => this.#startWaiters.push(r));
+    this.#starting++;
+    return () => {
+      this.#starting--;
+      this.#startWaiters.shift()?.();
+    };
+  }
+
+  #needsCall(t: TorrentHandle, known?: TorrentStats['state']): boolean {
+    const want = this.#desired.get(t.infoHashHex);
+    if (this.#closed || want === undefined || this.#host.session.get(t.infoHashHex) !== t) return false;
+    const state = known ?? t.stats().state;
+    // A torrent being checked is left to finish: the plan decides about it afterwards.
+    return want ? state === 'paused' : state === 'metadata' || state === 'downloading' || state === 'seeding';
+  }
+
+  async #drive(t: TorrentHandle): Promise<void> {
+    const ih = t.infoHashHex;
+    try {
+      while (this.#needsCall(t)) {
+        if (this.#desired.get(ih)) {
+          const release = await this.#startPermit();
+          try {
+            if (!this.#needsCall(t)) continue; // the wish changed while it waited
+            await t.resume();
+          } finally {
+            release();
+          }
+          this.#startWatching(ih, t.stats());
+        } else {
+          await t.pause();
+          this.#unwatch(ih);
+        }
+      }
+    } catch (err) {
+      this.#host.out.note(`queue: ${this.#desired.get(ih) ? 'starting' : 'stopping'} ${ih} failed: ${errorMessage(err)}`);
+    } finally {
+      // In the same turn as the last check: a wish made after it starts a new call.
+      this.#ops.delete(ih);
+    }
+  }
+
+  #startWatching(ih: string, s: TorrentStats): void {
+    if (this.#watch.has(ih)) return;
+    const t = this.#host.session.get(ih);
+    if (!t) return;
+    const now = this.#clock();
+    // Revision -1: the first tick looks at it once.
+    this.#watch.set(ih, { t, revision: -1, downloaded: s.downloaded, progressAt: now, state: s.state, stalled: false });
+    this.#due.add(ih);
+  }
+
+  #unwatch(ih: string): void {
+    this.#watch.delete(ih);
+    this.#due.delete(ih);
+  }
+
+  /** Torrents not complete, in queue order, numbered from 1. */
+  #incompleteOrder(rows: QueueRow[], stats: ReadonlyMap<string, TorrentStats>): Map<string, number> {
+    const incomplete = rows.filter((r) => !isComplete(stats.get(r.infoHash), r)).sort(byQueueOrder);
+    return new Map(incomplete.map((r, i) => [r.infoHash, i + 1]));
+  }
+
+  #hasGoal(ih: string, s: QueueSettings): boolean {
+    const row = this.#rows.get(ih);
+    return row !== undefined && (effectiveLimit(row.ratioLimit, s.ratioLimit) !== null || effectiveLimit(row.seedingTimeLimit, s.seedingTimeLimit) !== null);
+  }
+
+  #goalReached(r: QueueRow, s: QueueSettings): 'ratio' | 'seedingTime' | undefined {
+    const u = this.#host.pendingTotals(r.infoHash);
+    // The ratio the list shows (a seed has all its bytes verified).
+    const ratio = ratioOf(r.totalUploaded + (u?.uploaded ?? 0), r.totalDownloaded + (u?.downloaded ?? 0), r.length ?? 0);
+    const seedingTime = r.seedingTime + (u?.seedingSeconds ?? 0);
+    return goalReached({ ratio, seedingTime }, effectiveLimit(r.ratioLimit, s.ratioLimit), effectiveLimit(r.seedingTimeLimit, s.seedingTimeLimit));
+  }
+
+  #goalAction(r: QueueRow, reached: 'ratio' | 'seedingTime', s: QueueSettings): void {
+    const what = reached === 'ratio' ? 'ratio limit' : 'seeding time limit';
+    this.#host.out.event('seeding-goal', { infoHash: r.infoHash, goal: reached, action: s.seedingLimitAction });
+    if (s.seedingLimitAction === 'remove') {
+      this.#host.remove(r.infoHash).then(
+        () => this.#host.changed(),
+        (err: unknown) => this.#host.out.note(`removing ${r.infoHash} at its ${what} failed: ${errorMessage(err)}`),
+      );
+    }
+  }
+
+  /**
+   * The one timer: the accounting's pass (host.onTick), then a look at the torrents the engine runs
+   * whose revision moved since the last look (state changes, payload, a seeding goal's ratio) and at
+   * the few that are due whatever happens (a download that may stall, a seed whose seeding time
+   * may reach its goal — every SEED_LOOK_EVERY ticks, when there are such goals); and the alt-speed
+   * schedule. The session's change feed names the torrents that moved: an idle seed costs nothing.
+   */
+  tick(): void {
+    if (this.#closed) return;
+    try {
+      this.#host.onTick?.();
+      const now = this.#clock();
+      const settings = this.#host.settings();
+      const timeGoal = settings.seedingTimeLimit !== null;
+      let replan = false;
+      const glance = ++this.#ticks % SEED_LOOK_EVERY === 0;
+      const changed = this.#changes?.take();
+      const look = (ih: string, w: Watch): void => {
+        if (this.#look(ih, w, now, settings)) replan = true;
+      };
+      if (!changed || (glance && (timeGoal || this.#rowTimeGoals))) {
+        for (const [ih, w] of this.#watch) {
+          const moved = w.t.revision !== w.revision;
+          // A seed may reach its seeding time with nothing changing.
+          const due = this.#due.has(ih) || (glance && w.state === 'seeding' && (timeGoal || this.#rows.get(ih)?.seedingTimeLimit != null));
+          if (moved || due) look(ih, w);
+        }
+      } else {
+        for (const ih of this.#due) look(ih, this.#watch.get(ih)!);
+        for (const t of changed) {
+          const w = this.#watch.get(t.infoHashHex);
+          if (w && w.t === t && w.revision !== t.revision) look(t.infoHashHex, w);
+        }
+      }
+      this.#followSchedule(settings, now);
+      if (replan) this.poke();
+    } catch (err) {
+      // The DB closing under a stopping node: the next tick (if any) tries again.
+      if (!this.#closed) this.#host.out.note(`queue tick: ${errorMessage(err)}`);
+    }
+  }
+
+  /** One watched torrent's state now: true when the queue must plan again (it left the running
+   *  states, changed state, stalled or recovered, or reached a seeding goal). */
+  #look(ih: string, w: Watch, now: number, settings: QueueSettings): boolean {
+    w.revision = w.t.revision;
+    const s = this.#host.session.get(ih) === w.t ? w.t.stats() : undefined;
+    if (!s || !RUNNING.has(s.state)) {
+      this.#unwatch(ih);
+      return true;
+    }
+    let replan = false;
+    // A counter lower than last time: the torrent was loaded anew, so it all is new.
+    const got = s.downloaded > w.downloaded || s.downloaded < w.downloaded;
+    if (got || s.state !== w.state) w.progressAt = now;
+    if (s.state !== w.state) replan = true;
+    const stallMs = settings.stalledTimeout * 1000;
+    const stalled = stallMs > 0 && (s.state === 'downloading' || s.state === 'metadata') && now - w.progressAt >= stallMs;
+    if (stalled !== w.stalled) replan = true;
+    w.downloaded = s.downloaded;
+    w.state = s.state;
+    w.stalled = stalled;
+    // A download may stall without any change (time passes): looked at every tick.
+    if (s.state === 'downloading' || s.state === 'metadata') this.#due.add(ih);
+    else this.#due.delete(ih);
+    const row = this.#rows.get(ih);
+    if (s.state === 'seeding' && row && this.#hasGoal(ih, settings) && this.#goalReached(row, settings)) replan = true;
+    return replan;
+  }
+
+  /** At each edge of the schedule's window the alternative speed turns on or off; in between, the
+   *  user's own switch stands (qBittorrent's way). A schedule just enabled takes effect at once. */
+  #followSchedule(s: QueueSettings, now: number): void {
+    if (!s.altSpeedSchedule.enabled) {
+      this.#lastWindow = undefined;
+      return;
+    }
+    const inWindow = inAltSpeedWindow(s.altSpeedSchedule, new Date(now));
+    if (inWindow === this.#lastWindow) return;
+    this.#lastWindow = inWindow;
+    if (s.altSpeedEnabled !== inWindow) {
+      this.#host.setAltSpeedEnabled(inWindow);
+      this.#host.out.event('alt-speed', { enabled: inWindow, by: 'schedule' });
+      this.#host.changed();
+    }
+  }
+
+  /** The schedule changed: its window's state applies now — unless the same change switched the
+   *  alternative speed by hand, which then stands until the next edge like any hand switch. */
+  scheduleChanged(handSwitch = false): void {
+    const s = this.#host.settings();
+    this.#lastWindow = undefined;
+    if (handSwitch && s.altSpeedSchedule.enabled) this.#lastWindow = inAltSpeedWindow(s.altSpeedSchedule, new Date(this.#clock()));
+    else this.#followSchedule(s, this.#clock());
+  }
+
+  // ---- what the routes and the node call ----
+
+  /** Every torrent's place among those not complete (1 = next to run), as of the last plan. */
+  positions(): ReadonlyMap<string, number> {
+    return this.#positions;
+  }
+
+  /** When payload last arrived for a running torrent (or it started), ms since the epoch; the assistant's "received nothing for 12 min". */
+  lastProgressAt(infoHash: string): number | undefined {
+    return this.#watch.get(infoHash)?.progressAt;
+  }
+
+  /** 1-based place among torrents not complete; null for complete ones (and unknown ones). */
+  queuePosition(infoHash: string): number | null {
+    return this.#positions.get(infoHash) ?? null;
+  }
+
+  /** The user's pause: stopped, not queued. Resolves once the engine has paused them. */
+  async stop(infoHashes: readonly string[]): Promise<void> {
+    this.#store.setStatuses(new Map(infoHashes.map((ih) => [ih, 'paused'])));
+    await this.apply(infoHashes);
+  }
+
+  /** The user's resume: back in the queue, running if there is a slot (a torrent in error is
+   *  retried by the engine first). */
+  async start(infoHashes: readonly string[]): Promise<void> {
+    await Promise.all(
+      infoHashes.map(async (ih) => {
+        const t = this.#host.session.get(ih);
+        if (t?.stats().state === 'error') await t.resume();
+      }),
+    );
+    const stopped = new Set(this.#store.rows().filter((r) => r.status === 'paused' || r.status === 'error').map((r) => r.infoHash));
+    this.#store.setStatuses(new Map(infoHashes.filter((ih) => stopped.has(ih)).map((ih) => [ih, 'queued'])));
+    await this.apply(infoHashes);
+  }
+
+  async setForceStart(infoHashes: readonly string[], on: boolean): Promise<void> {
+    this.#store.setForceStart(infoHashes, on);
+    await this.apply(infoHashes);
+  }
+
+  /**
+   * Moves torrents in the queue (several keep their order among themselves). Complete torrents
+   * have no place in it and are passed over. Returns each moved torrent's new queuePosition.
+   */
+  async move(infoHashes: readonly string[], move: QueueMove): Promise<Map<string, number | null>> {
+    const rows = this.#store.rows();
+    const stats = new Map<string, TorrentStats>();
+    for (const r of rows) {
+      const s = this.#host.session.get(r.infoHash)?.stats();
+      if (s) stats.set(r.infoHash, s);
+    }
+    const incomplete = rows.filter((r) => !isComplete(stats.get(r.infoHash), r)).sort(byQueueOrder);
+    const order = moveInOrder(
+      incomplete.map((r) => r.infoHash),
+      new Set(infoHashes),
+      move,
+    );
+    this.#store.setPositions(reassignPositions(new Map(incomplete.map((r) => [r.infoHash, r.position])), order));
+    await this.apply(infoHashes);
+    return new Map(infoHashes.map((ih) => [ih, this.queuePosition(ih)]));
+  }
+
+  /** A torrent left the node. */
+  forget(infoHash: string): void {
+    this.#unwatch(infoHash);
+    this.#desired.delete(infoHash);
+    this.#rows.delete(infoHash);
+    this.#decided.delete(infoHash);
+    this.#slots.count(infoHash, undefined);
+    this.poke();
+  }
+
+  /** Stops the timer and any plan to come. */
+  close(): void {
+    this.#closed = true;
+    clearInterval(this.#timer);
+    this.#changes?.close();
+    if (this.#pokeTimer) clearTimeout(this.#pokeTimer);
+  }
+}

@@ -1,0 +1,417 @@
+// The node's RSS reader: feeds refreshed on one timer, download rules applied to their unread
+// items, what a rule took added through the node's add operation and recorded so it is never taken
+// twice (across refreshes and restarts). The HTTP routes and control RPCs call this.
+
+import { errorMessage } from '../core/errors.ts';
+import { type PrivateAllowance } from '../sources/url-guard.ts';
+import { fetchCapped } from '../sources/fetch-torrent.ts';
+import { decodeFeed, parseFeed } from './parse-feed.ts';
+import { compileFilter, matchTitles, MatchTimeout } from './match.ts';
+import { episodeKey } from './episode.ts';
+import { RssStore, type FeedRecord, type ItemRecord, type MatchRecord, type RssSettings, type RuleFields, type RuleRecord } from './store.ts';
+import { feedInput, idOf, NEW_RULE, ruleInput, RssConflict, RssInputError, RssNotFound, settingsInput } from './validate.ts';
+import type { StateDB } from '../state/state-db.ts';
+
+/** A feed document may be at most this big: feeds are a few hundred KiB at most. */
+export const MAX_FEED_BYTES = 5 * 1024 * 1024;
+/** As for a .torrent URL; a read by hand (CLI, API) waits for it. */
+export const FEED_TIMEOUT_MS = 20_000;
+/** A failed add of a matched item is tried again on later refreshes, this many times in all. */
+export const MAX_ADD_ATTEMPTS = 5;
+
+/** What a rule's take asks of the node: the same add as the API's, with the rule's options. */
+export interface RssAddRequest {
+  /** A .torrent URL or a magnet. */
+  uri: string;
+  savePath: string | null;
+  category: string | null;
+  tags: string[];
+  paused: boolean;
+}
+export type RssAdd = (req: RssAddRequest) => Promise<{ infoHash: string; existing: boolean }>;
+
+export interface RssServiceOptions {
+  db: StateDB;
+  add: RssAdd;
+  allowPrivateUrls?: PrivateAllowance;
+  fetchTimeoutMs?: number;
+  maxFeedBytes?: number;
+  /** Something about feeds, items or matches changed (the live feed pokes its clients). */
+  changed?: () => void;
+  log?: (line: string) => void;
+}
+
+export interface FeedView extends FeedRecord {
+  /** The interval in force: the feed's own, or the global one. */
+  effectiveInterval: number;
+  nextRefreshAt: number;
+  refreshing: boolean;
+  itemCount: number;
+  unreadCount: number;
+}
+
+export interface ItemView extends ItemRecord {
+  /** The take of this item, when a rule took it. */
+  match: { ruleId: number; ruleName: string; infoHash: string | null; error: string | null; at: number } | null;
+}
+
+export interface PreviewItem {
+  feedId: number;
+  guid: string;
+  title: string;
+  torrentUrl: string | null;
+  episode: string | null;
+  /** Already taken (by this rule or another). */
+  taken: boolean;
+  /** The smart episode filter would skip it: this episode was taken before. */
+  duplicateEpisode: boolean;
+}
+
+export class RssService {
+  readonly store: RssStore;
+  #add: RssAdd;
+  #opts: RssServiceOptions;
+  #timer: NodeJS.Timeout | undefined;
+  #refreshing = new Map<number, Promise<void>>();
+  #applying: Promise<void> = Promise.resolve();
+  #closed = false;
+
+  constructor(opts: RssServiceOptions) {
+    this.store = new RssStore(opts.db);
+    this.#add = opts.add;
+    this.#opts = opts;
+  }
+
+  /** Arms the refresh timer (feeds overdue after a restart are refreshed at once). */
+  start(): void {
+    this.#arm();
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    await Promise.allSettled([...this.#refreshing.values(), this.#applying]);
+  }
+
+  // ---- settings ----
+
+  settings(): RssSettings {
+    return this.store.settings();
+  }
+
+  setSettings(body: unknown): RssSettings {
+    const s = this.store.saveSettings(settingsInput(body));
+    this.#arm();
+    return s;
+  }
+
+  // ---- feeds ----
+
+  #view(f: FeedRecord, settings = this.store.settings()): FeedView {
+    const effectiveInterval = f.refreshInterval ?? settings.refreshInterval;
+    const c = this.store.counts(f.id);
+    return {
+      ...f,
+      effectiveInterval,
+      nextRefreshAt: (f.lastRefreshAt ?? 0) + effectiveInterval * 1000,
+      refreshing: this.#refreshing.has(f.id),
+      itemCount: c.items,
+      unreadCount: c.unread,
+    };
+  }
+
+  #feed(id: unknown): FeedRecord {
+    const n = idOf(id, 'feedId');
+    const f = this.store.feed(n);
+    if (!f) throw new RssNotFound(`no feed with id ${n}`);
+    return f;
+  }
+
+  feeds(): FeedView[] {
+    const settings = this.store.settings();
+    return this.store.feeds().map((f) => this.#view(f, settings));
+  }
+
+  feed(id: unknown): FeedView {
+    return this.#view(this.#feed(id));
+  }
+
+  /** Adds a feed and starts its first refresh (not awaited: refresh() waits for one). */
+  addFeed(body: unknown): FeedView {
+    const input = feedInput(body, true);
+    const known = this.store.feedByUrl(input.url!);
+    if (known) throw new RssConflict(`that feed is already added (id ${known.id})`);
+    const f = this.store.addFeed(input.url!, input.refreshInterval ?? null);
+    void this.#refreshOne(f.id);
+    return this.#view(f);
+  }
+
+  updateFeed(id: unknown, body: unknown): FeedView {
+    const f = this.#feed(id);
+    const input = feedInput(body, false);
+    if (input.url !== undefined && input.url !== f.url) {
+      const other = this.store.feedByUrl(input.url);
+      if (other) throw new RssConflict(`that feed is already added (id ${other.id})`);
+    }
+    this.store.updateFeed(f.id, input);
+    this.#arm();
+    if (input.url !== undefined && input.url !== f.url) void this.#refreshOne(f.id);
+    return this.feed(f.id);
+  }
+
+  removeFeed(id: unknown): { id: number; removed: true } {
+    const f = this.#feed(id);
+    this.store.removeFeed(f.id);
+    // Rules that named it read the others; a rule left with none would read every feed, so it stops.
+    for (const r of this.store.rules()) {
+      if (!r.feeds.includes(f.id)) continue;
+      const feeds = r.feeds.filter((x) => x !== f.id);
+      this.store.updateRule(r.id, { ...r, feeds, enabled: feeds.length > 0 && r.enabled });
+    }
+    this.#opts.changed?.();
+    return { id: f.id, removed: true };
+  }
+
+  /** Refreshes one feed (or every feed) now and answers once done, with the feeds' state. */
+  async refresh(id?: unknown): Promise<FeedView[]> {
+    const ids = id === undefined || id === null ? this.store.feeds().map((f) => f.id) : [this.#feed(id).id];
+    await this.#refreshMany(ids);
+    await this.#applying;
+    return ids.map((i) => this.store.feed(i)).filter((f): f is FeedRecord => f !== undefined).map((f) => this.#view(f));
+  }
+
+  items(id: unknown): { feed: FeedView; items: ItemView[] } {
+    const f = this.#feed(id);
+    const items = this.store.items(f.id).map((i) => {
+      const m = this.store.matchOf(f.id, i.guid);
+      return { ...i, match: m ? { ruleId: m.ruleId, ruleName: m.ruleName, infoHash: m.infoHash, error: m.error, at: m.at } : null };
+    });
+    return { feed: this.#view(f), items };
+  }
+
+  markRead(id: unknown, body: unknown): { feedId: number; changed: number } {
+    const f = this.#feed(id);
+    const input = body === undefined || body === null ? {} : (body as Record<string, unknown>);
+    const guids = input.guids;
+    if (guids !== undefined && (!Array.isArray(guids) || guids.some((g) => typeof g !== 'string'))) {
+      throw new RssInputError('guids', 'a list of item guids (omit for all items)');
+    }
+    const read = input.read === undefined ? true : input.read;
+    if (typeof read !== 'boolean') throw new RssInputError('read', 'expected true or false');
+    return { feedId: f.id, changed: this.store.markRead(f.id, (guids as string[] | undefined) ?? 'all', read) };
+  }
+
+  // ---- rules ----
+
+  rules(): RuleRecord[] {
+    return this.store.rules();
+  }
+
+  #rule(id: unknown): RuleRecord {
+    const n = idOf(id, 'ruleId');
+    const r = this.store.rule(n);
+    if (!r) throw new RssNotFound(`no rule with id ${n}`);
+    return r;
+  }
+
+  rule(id: unknown): RuleRecord {
+    return this.#rule(id);
+  }
+
+  #feedExists = (id: number) => this.store.feed(id) !== undefined;
+
+  addRule(body: unknown): RuleRecord {
+    const r = this.store.addRule(ruleInput(body, NEW_RULE, this.#feedExists, this.store.db.stateDir));
+    this.#applyAll();
+    return r;
+  }
+
+  updateRule(id: unknown, body: unknown): RuleRecord {
+    const r = this.#rule(id);
+    this.store.updateRule(r.id, ruleInput(body, r, this.#feedExists, this.store.db.stateDir));
+    this.#applyAll();
+    return this.#rule(r.id);
+  }
+
+  removeRule(id: unknown): { id: number; removed: true } {
+    const r = this.#rule(id);
+    this.store.removeRule(r.id);
+    return { id: r.id, removed: true };
+  }
+
+  /**
+   * The current items a rule matches: the stored rule (`id`), a draft laid over it (`body`), or a
+   * draft alone (id undefined) — what the rule editor shows as the user types.
+   */
+  preview(id: unknown, body: unknown): { items: PreviewItem[] } {
+    const base: RuleFields | RuleRecord = id === undefined ? { ...NEW_RULE, name: 'preview' } : this.#rule(id);
+    const draft = body === undefined || body === null ? {} : body;
+    const rule = ruleInput({ name: base.name || 'preview', ...(draft as object) }, base, this.#feedExists, this.store.db.stateDir);
+    const ruleId = id === undefined ? undefined : this.#rule(id).id;
+    const items = this.store.allItems().filter((i) => rule.feeds.length === 0 || rule.feeds.includes(i.feedId));
+    let hits: boolean[];
+    try {
+      hits = matchTitles(compileFilter(rule), items.map((i) => i.title));
+    } catch (err) {
+      if (err instanceof MatchTimeout) throw new RssInputError(rule.useRegex ? 'mustContain' : 'mustNotContain', err.message);
+      throw err;
+    }
+    const taken = ruleId === undefined ? new Set<string>() : this.store.takenEpisodes(ruleId);
+    return {
+      items: items
+        .filter((_, k) => hits[k])
+        .map((i) => {
+          const episode = episodeKey(i.title);
+          const m = this.store.matchOf(i.feedId, i.guid);
+          return {
+            feedId: i.feedId,
+            guid: i.guid,
+            title: i.title,
+            torrentUrl: i.torrentUrl,
+            episode,
+            taken: m !== undefined && m.error === null,
+            duplicateEpisode: rule.smartFilter && episode !== null && taken.has(episode) && m?.episode !== episode,
+          };
+        }),
+    };
+  }
+
+  matches(): { matches: MatchRecord[] } {
+    return { matches: this.store.matches() };
+  }
+
+  // ---- refreshing ----
+
+  /** One timer for the node: it fires when the next feed is due. */
+  #arm(): void {
+    clearTimeout(this.#timer);
+    if (this.#closed) return;
+    const settings = this.store.settings();
+    const due = this.store.feeds().map((f) => (f.lastRefreshAt ?? 0) + (f.refreshInterval ?? settings.refreshInterval) * 1000);
+    if (due.length === 0) return;
+    // setTimeout takes at most 2^31-1 ms; a later due time just re-arms then.
+    const wait = Math.min(Math.max(0, Math.min(...due) - Date.now()), 2 ** 31 - 1);
+    this.#timer = setTimeout(() => void this.#tick(), wait);
+    this.#timer.unref();
+  }
+
+  async #tick(): Promise<void> {
+    const settings = this.store.settings();
+    const now = Date.now();
+    const due = this.store.feeds().filter((f) => (f.lastRefreshAt ?? 0) + (f.refreshInterval ?? settings.refreshInterval) * 1000 <= now);
+    await this.#refreshMany(due.map((f) => f.id));
+    this.#arm();
+  }
+
+  /** A few at a time: a node with many feeds should not open them all at once. */
+  async #refreshMany(ids: number[]): Promise<void> {
+    for (let i = 0; i < ids.length && !this.#closed; i += 4) await Promise.all(ids.slice(i, i + 4).map((id) => this.#refreshOne(id)));
+  }
+
+  #refreshOne(id: number): Promise<void> {
+    const running = this.#refreshing.get(id);
+    if (running) return running;
+    const p = this.#fetchAndStore(id).finally(() => {
+      this.#refreshing.delete(id);
+      this.#arm();
+      this.#opts.changed?.();
+    });
+    this.#refreshing.set(id, p);
+    return p;
+  }
+
+  async #fetchAndStore(id: number): Promise<void> {
+    const f = this.store.feed(id);
+    if (!f || this.#closed) return;
+    let parsed;
+    try {
+      const bytes = await fetchCapped(f.url, {
+        maxBytes: this.#opts.maxFeedBytes ?? MAX_FEED_BYTES,
+        timeoutMs: this.#opts.fetchTimeoutMs ?? FEED_TIMEOUT_MS,
+        allowPrivate: this.#opts.allowPrivateUrls ?? false,
+        what: 'a feed',
+        accept: 'application/rss+xml, application/atom+xml, application/xml, text/xml;q=0.9, */*;q=0.5',
+      });
+      parsed = parseFeed(decodeFeed(bytes), f.url);
+    } catch (err) {
+      if (!this.store.feed(id)) return;
+      const message = errorMessage(err).replace(/This operation was aborted|The operation was aborted.*$/, 'timed out');
+      this.store.feedFailed(id, message, Date.now());
+      this.#opts.log?.(`rss: feed ${f.url} failed: ${message}`);
+      return;
+    }
+    if (!this.store.feed(id)) return; // removed meanwhile
+    this.store.feedRefreshed(id, parsed.title, parsed.items, this.store.settings().maxItemsPerFeed, Date.now());
+    this.#applyAll();
+    await this.#applying;
+  }
+
+  // ---- rules at work ----
+
+  /** Applies the rules to every unread item; runs are queued so two never add the same item. */
+  #applyAll(): void {
+    this.#applying = this.#applying.then(() => this.#apply()).catch((err: unknown) => this.#opts.log?.(`rss: applying rules failed: ${errorMessage(err)}`));
+  }
+
+  async #apply(): Promise<void> {
+    if (this.#closed) return;
+    const rules = this.store.rules().filter((r) => r.enabled);
+    if (rules.length === 0) return;
+    // Oldest first, so that a series' episodes are taken in order.
+    const items = this.store
+      .allItems()
+      .filter((i) => !i.read && i.torrentUrl !== null)
+      .filter((i) => {
+        const m = this.store.matchOf(i.feedId, i.guid);
+        return m === undefined || (m.error !== null && m.attempts < MAX_ADD_ATTEMPTS);
+      })
+      .reverse();
+    if (items.length === 0) return;
+    const claimed = new Set<ItemRecord>();
+    for (const rule of rules) {
+      const candidates = items.filter((i) => !claimed.has(i) && (rule.feeds.length === 0 || rule.feeds.includes(i.feedId)));
+      let hits: boolean[];
+      try {
+        hits = matchTitles(compileFilter(rule), candidates.map((i) => i.title));
+        if (rule.lastError) this.store.setRuleError(rule.id, null);
+      } catch (err) {
+        this.store.setRuleError(rule.id, errorMessage(err));
+        continue;
+      }
+      const episodes = rule.smartFilter ? this.store.takenEpisodes(rule.id) : new Set<string>();
+      for (const [k, item] of candidates.entries()) {
+        if (!hits[k] || this.#closed) continue;
+        const episode = episodeKey(item.title);
+        if (rule.smartFilter && episode !== null && episodes.has(episode)) continue;
+        claimed.add(item);
+        if (await this.#take(rule, item, episode)) {
+          if (episode !== null) episodes.add(episode);
+        }
+      }
+    }
+    this.#opts.changed?.();
+  }
+
+  async #take(rule: RuleRecord, item: ItemRecord, episode: string | null): Promise<boolean> {
+    const base = { feedId: item.feedId, guid: item.guid, ruleId: rule.id, ruleName: rule.name, title: item.title, source: item.torrentUrl!, episode };
+    // Listed again (another feed, a new guid): taken already, even if the torrent was removed since.
+    const before = this.store.takenSource(item.torrentUrl!);
+    if (before) {
+      this.store.recordMatch({ ...base, infoHash: before.infoHash, error: null, at: Date.now() });
+      this.store.markRead(item.feedId, [item.guid]);
+      return true;
+    }
+    try {
+      const r = await this.#add({ uri: item.torrentUrl!, savePath: rule.savePath, category: rule.category, tags: rule.tags, paused: rule.addPaused });
+      this.store.recordMatch({ ...base, infoHash: r.infoHash, error: null, at: Date.now() });
+      this.store.markRead(item.feedId, [item.guid]);
+      this.#opts.log?.(`rss: rule "${rule.name}" took "${item.title}" (${r.infoHash}${r.existing ? ', already in the node' : ''})`);
+      return true;
+    } catch (err) {
+      const message = errorMessage(err);
+      this.store.recordMatch({ ...base, infoHash: null, error: message, at: Date.now() });
+      this.#opts.log?.(`rss: rule "${rule.name}" could not add "${item.title}": ${message}`);
+      return false;
+    }
+  }
+}

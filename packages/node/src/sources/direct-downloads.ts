@@ -1,0 +1,165 @@
+// Plain files the node downloads for `POST /api/torrents {"uri": <http(s)|ftp URL>}` (not a
+// .torrent): @cascade/sources' PlainDownload from the URL and its mirrors at once, SHA-256 checked
+// when asked, then shared as a torrent from where it landed, so the file joins the library like an
+// upload. Every URL goes through the SSRF guard: HTTP hops are checked and pinned one by one, an
+// FTP host is resolved and checked and then dialled by that address.
+
+import { dirname } from 'node:path';
+import { Readable } from 'node:stream';
+import { randomUUID } from 'node:crypto';
+import { PlainDownload, openRangeSource, type RangeSource, type PlainSourceStats } from '@cascade/sources';
+import { ftpRangeRead, ftpSize } from '@cascade/sources/ftp';
+import { parseTorrent } from '@cascade/engine';
+import { fetchTorrentFile, guardedRequest, MAX_REDIRECTS, MAX_TORRENT_FILE } from './fetch-torrent.ts';
+import { resolveAllowed, type PrivateAllowance } from './url-guard.ts';
+import { errorMessage } from '../core/errors.ts';
+
+export interface PlainJobView {
+  id: string;
+  url: string;
+  mirrors: string[];
+  name: string;
+  savePath: string;
+  state: 'downloading' | 'done' | 'error';
+  length: number | null;
+  downloaded: number;
+  sources: PlainSourceStats[];
+  sha256: string | null;
+  cid: string | null;
+  /** The torrent it is shared as once complete. */
+  infoHash: string | null;
+  error: string | null;
+}
+
+interface Job {
+  view: PlainJobView;
+  dl: PlainDownload;
+  abort: AbortController;
+}
+
+/** `fetch` over the guard: every hop's address checked and pinned, at most MAX_REDIRECTS hops. */
+export function guardedFetch(allowPrivate: PrivateAllowance): typeof fetch {
+  return (async (input: string | URL | Request, init?: RequestInit) => {
+    let url = new URL(input instanceof Request ? input.url : input);
+    const headers: Record<string, string> = {};
+    new Headers(init?.headers).forEach((v, k) => (headers[k] = v));
+    const signal = init?.signal ?? AbortSignal.timeout(60_000);
+    for (let hop = 0; ; hop++) {
+      const res = await guardedRequest(url, allowPrivate, signal, headers, init?.method ?? 'GET');
+      const location = res.headers.location;
+      if (res.statusCode! >= 300 && res.statusCode! < 400 && location && hop < MAX_REDIRECTS) {
+        res.resume();
+        url = new URL(location, url);
+        continue;
+      }
+      const h = new Headers();
+      for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) h.set(k, Array.isArray(v) ? v.join(', ') : v);
+      const bodyless = init?.method === 'HEAD' || res.statusCode === 204 || res.statusCode === 304;
+      if (bodyless) res.resume();
+      return new Response(bodyless ? null : (Readable.toWeb(res) as ReadableStream), { status: res.statusCode!, headers: h });
+    }
+  }) as typeof fetch;
+}
+
+/** A range source whose connections only reach addresses the guard allows. */
+export function guardedSource(url: string, allowPrivate: PrivateAllowance): RangeSource {
+  const u = new URL(url);
+  if (u.protocol !== 'ftp:') return openRangeSource(url, guardedFetch(allowPrivate));
+  // basic-ftp dials the host we give it, and its passive data connections go to that same address.
+  const pinned = async (): Promise<string> => {
+    const { address, family } = await resolveAllowed(u, allowPrivate);
+    const copy = new URL(url);
+    copy.hostname = family === 6 ? `[${address}]` : address;
+    return copy.href;
+  };
+  return {
+    url,
+    probe: async (signal) => ({ length: await ftpSize(await pinned(), signal) }),
+    read: async (_url, start, end, signal) => ftpRangeRead(await pinned(), start, end, signal),
+  };
+}
+
+export class PlainDownloads {
+  private jobs = new Map<string, Job>();
+  private allowPrivate: PrivateAllowance;
+  private share: (path: string) => Promise<string>;
+
+  /** `share` makes a torrent of a finished file and seeds it, answering its infohash. */
+  constructor(opts: { allowPrivate: PrivateAllowance; share: (path: string) => Promise<string> }) {
+    this.allowPrivate = opts.allowPrivate;
+    this.share = opts.share;
+  }
+
+  start(req: { url: string; mirrors: string[]; sha256?: Uint8Array; savePath: string }): PlainJobView {
+    const abort = new AbortController();
+    const urls = [req.url, ...req.mirrors];
+    const dl = new PlainDownload({ urls, dir: req.savePath, sha256: req.sha256, signal: abort.signal, open: (u) => guardedSource(u, this.allowPrivate) });
+    const view: PlainJobView = {
+      id: randomUUID(), url: req.url, mirrors: req.mirrors, name: dl.name, savePath: req.savePath, state: 'downloading',
+      length: null, downloaded: 0, sources: [], sha256: null, cid: null, infoHash: null, error: null,
+    };
+    const job = { view, dl, abort };
+    this.jobs.set(view.id, job);
+    void dl.run().then(
+      async (r) => {
+        Object.assign(view, { sha256: r.sha256, cid: r.cid });
+        try {
+          view.infoHash = await this.share(r.path);
+          view.state = 'done';
+        } catch (err) {
+          Object.assign(view, { state: 'error', error: `downloaded to ${dirname(r.path)}, but not shared: ${errorMessage(err)}` });
+        }
+      },
+      (err: unknown) => Object.assign(view, { state: 'error', error: errorMessage(err) }),
+    );
+    return this.view(job);
+  }
+
+  get(id: string): PlainJobView | undefined {
+    const job = this.jobs.get(id);
+    return job && this.view(job);
+  }
+
+  list(): PlainJobView[] {
+    return [...this.jobs.values()].map((j) => this.view(j));
+  }
+
+  close(): void {
+    for (const j of this.jobs.values()) j.abort.abort();
+  }
+
+  private view(job: Job): PlainJobView {
+    const p = job.dl.progress();
+    return { ...job.view, length: p.length ?? null, downloaded: p.downloaded, sources: p.sources };
+  }
+}
+
+/** What an http(s)/ftp `uri` given to the node names: a plain file, or a .torrent (its bytes when
+ *  they were fetched to find out). A URL that cannot be probed goes the .torrent way, whose fetch
+ *  then says what is wrong with it. */
+export async function plainOrTorrent(uri: string, allowPrivate: PrivateAllowance, wantsSha256: boolean): Promise<'plain' | 'torrent' | Uint8Array> {
+  const url = new URL(uri);
+  if (url.protocol === 'ftp:' || wantsSha256) return 'plain';
+  if (/\.torrent$/i.test(url.pathname)) return 'torrent';
+  // A GET whose body is dropped once the headers are in (some servers answer HEAD wrongly or not at all).
+  let head: Response;
+  try {
+    head = await guardedFetch(allowPrivate)(uri, { signal: AbortSignal.timeout(10_000) });
+    await head.body?.cancel().catch(() => {});
+  } catch {
+    return 'torrent';
+  }
+  if (!head.ok) return 'torrent';
+  if (/application\/x-bittorrent/i.test(head.headers.get('content-type') ?? '')) return 'torrent';
+  // No length: a plain download could not split it anyway; the capped .torrent fetch decides.
+  if (!head.headers.has('content-length')) return 'torrent';
+  if (Number(head.headers.get('content-length')) > MAX_TORRENT_FILE) return 'plain';
+  // Small and untyped: a .torrent only if it parses as one.
+  try {
+    const bytes = await fetchTorrentFile(uri, { allowPrivate });
+    parseTorrent(bytes);
+    return bytes;
+  } catch {
+    return 'plain';
+  }
+}

@@ -1,0 +1,258 @@
+// The state DB's schema: the migrations from an empty file to the current version, and the checks
+// that a file is ours and not newer than this cascade. Data access is in state.ts.
+
+import type { DatabaseSync } from 'node:sqlite';
+import { NodeError } from '../core/errors.ts';
+
+export class StateError extends NodeError {
+  constructor(message: string) {
+    super('failed', message);
+    this.name = 'StateError';
+  }
+}
+
+/** Bump with a new entry in MIGRATIONS whenever the schema changes. */
+export const SCHEMA_VERSION = 11;
+/** PRAGMA application_id ("CSCD"): tells our DB apart from any other SQLite file. */
+const APPLICATION_ID = 0x43534344;
+
+/** MIGRATIONS[i] upgrades a schema at version i to version i + 1. */
+const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE torrents (
+    info_hash      TEXT PRIMARY KEY,          -- 40 lowercase hex
+    name           TEXT,                      -- unknown for a magnet until metadata arrives
+    source_kind    TEXT NOT NULL CHECK (source_kind IN ('torrent', 'magnet')),
+    torrent        BLOB,                      -- .torrent bytes when source_kind = 'torrent'
+    magnet         TEXT,                      -- magnet URI or bare infohash otherwise
+    save_path      TEXT NOT NULL,
+    status         TEXT NOT NULL,             -- queued | downloading | seeding | paused | error
+    error          TEXT,
+    selected_files TEXT,                      -- JSON array of file indices; NULL = all
+    length         INTEGER,
+    piece_count    INTEGER,
+    added_at       INTEGER NOT NULL,          -- ms since epoch
+    completed_at   INTEGER
+  );
+  CREATE TABLE resume (
+    info_hash  TEXT PRIMARY KEY,
+    have       BLOB NOT NULL,                 -- BEP 3 bitfield of pieces verified on disk
+    info       BLOB,                          -- raw info dict, so magnets resume without metadata
+    files      TEXT,                          -- JSON [{length, mtimeMs}] when 'have' was saved
+    updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE peers (
+    address    TEXT PRIMARY KEY,              -- host:port
+    peer_id    TEXT,
+    score      REAL NOT NULL DEFAULT 0,
+    bytes_up   INTEGER NOT NULL DEFAULT 0,
+    bytes_down INTEGER NOT NULL DEFAULT 0,
+    banned     INTEGER NOT NULL DEFAULT 0,
+    ban_reason TEXT,
+    last_seen  INTEGER NOT NULL
+  );
+  CREATE TABLE identity (
+    id          INTEGER PRIMARY KEY CHECK (id = 1),
+    peer_id     BLOB NOT NULL,                -- 20 bytes, stable across restarts
+    private_key TEXT NOT NULL,                -- Ed25519, PKCS#8 PEM
+    public_key  TEXT NOT NULL,                -- Ed25519, SPKI PEM
+    created_at  INTEGER NOT NULL
+  );
+  `,
+  `
+  CREATE TABLE identity_ledger (
+    did            TEXT PRIMARY KEY,          -- a did:key proved through the Cascade wire extension
+    account        TEXT,                      -- its Ethereum account, as last proved
+    verified_bytes INTEGER NOT NULL DEFAULT 0, -- bytes of pieces it sent us that passed the hash
+    hash_failures  INTEGER NOT NULL DEFAULT 0, -- pieces it contributed to that failed the hash
+    bans           INTEGER NOT NULL DEFAULT 0,
+    first_seen     INTEGER NOT NULL,
+    last_seen      INTEGER NOT NULL
+  );
+  `,
+  `
+  CREATE TABLE members (
+    id       TEXT PRIMARY KEY,                -- a did:key, or an Ethereum address in lowercase
+    role     TEXT NOT NULL CHECK (role IN ('owner', 'member')),
+    added_at INTEGER NOT NULL,
+    added_by TEXT                             -- who added it: a did, an address, 'token' or 'claim'
+  );
+  CREATE UNIQUE INDEX one_owner ON members (role) WHERE role = 'owner';
+  CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY,              -- SHA-256 hex of the cookie value (the value is never stored)
+    did        TEXT,                          -- who signed in: a did:key and/or an account (lowercase)
+    address    TEXT,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  `,
+  `
+  CREATE TABLE torrent_peers (                -- peers given by hand (add --peer, connect): see manual-peers.ts
+    info_hash TEXT NOT NULL,
+    address   TEXT NOT NULL,                  -- host:port as given
+    added_at  INTEGER NOT NULL,
+    PRIMARY KEY (info_hash, address)
+  );
+  `,
+  `
+  -- RSS (rss/store.ts): feeds, their items, download rules and the matches the rules took.
+  CREATE TABLE rss_feeds (
+    id               INTEGER PRIMARY KEY,
+    url              TEXT NOT NULL UNIQUE,
+    title            TEXT,                    -- the feed's own title, once read
+    refresh_interval INTEGER,                 -- seconds; NULL = the global interval
+    last_refresh_at  INTEGER,                 -- ms since epoch of the last attempt
+    last_success_at  INTEGER,
+    last_error       TEXT,                    -- why the last attempt failed; NULL after a success
+    created_at       INTEGER NOT NULL
+  );
+  CREATE TABLE rss_items (
+    feed_id       INTEGER NOT NULL REFERENCES rss_feeds (id) ON DELETE CASCADE,
+    guid          TEXT NOT NULL,
+    title         TEXT NOT NULL,
+    torrent_url   TEXT,                       -- .torrent URL or magnet
+    link          TEXT,
+    published_at  INTEGER,
+    size          INTEGER,
+    read          INTEGER NOT NULL DEFAULT 0,
+    first_seen_at INTEGER NOT NULL,
+    PRIMARY KEY (feed_id, guid)
+  );
+  CREATE TABLE rss_rules (
+    id               INTEGER PRIMARY KEY,
+    name             TEXT NOT NULL,
+    enabled          INTEGER NOT NULL DEFAULT 1,
+    must_contain     TEXT NOT NULL DEFAULT '',
+    must_not_contain TEXT NOT NULL DEFAULT '',
+    use_regex        INTEGER NOT NULL DEFAULT 0,
+    episode_filter   TEXT NOT NULL DEFAULT '',
+    smart_filter     INTEGER NOT NULL DEFAULT 0,
+    feeds            TEXT NOT NULL DEFAULT '[]', -- JSON array of feed ids; [] = every feed
+    category         TEXT,
+    save_path        TEXT,
+    tags             TEXT NOT NULL DEFAULT '[]', -- JSON array of strings
+    add_paused       INTEGER NOT NULL DEFAULT 0,
+    last_error       TEXT,
+    created_at       INTEGER NOT NULL
+  );
+  CREATE TABLE rss_matches (                  -- an item a rule took: never taken twice
+    id         INTEGER PRIMARY KEY,
+    feed_id    INTEGER NOT NULL,              -- kept after the feed or rule is removed
+    guid       TEXT NOT NULL,
+    rule_id    INTEGER NOT NULL,
+    rule_name  TEXT NOT NULL,
+    title      TEXT NOT NULL,
+    source     TEXT NOT NULL,                 -- the .torrent URL or magnet that was added
+    info_hash  TEXT,
+    episode    TEXT,                          -- smart filter key (S01E05, a date, …-REPACK)
+    error      TEXT,                          -- the add failed; retried on later refreshes
+    attempts   INTEGER NOT NULL DEFAULT 1,
+    at         INTEGER NOT NULL,
+    UNIQUE (feed_id, guid)
+  );
+  CREATE INDEX rss_matches_rule ON rss_matches (rule_id, episode);
+  CREATE TABLE rss_settings (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL                       -- JSON
+  );
+  `,
+  // 6: daily use (issue 20) — node settings, categories, and each torrent's own options. The node
+  // model (src/model/) reads and writes these; see its README section for the meaning of each.
+  `
+  CREATE TABLE settings (
+    key   TEXT PRIMARY KEY,                   -- a key of Settings (model/settings.ts)
+    value TEXT NOT NULL                       -- its JSON value; keys not stored take their default
+  );
+  CREATE TABLE categories (
+    name       TEXT PRIMARY KEY,
+    save_path  TEXT,                          -- absolute; NULL = the node's download dir
+    created_at INTEGER NOT NULL
+  );
+  ALTER TABLE torrents ADD COLUMN category TEXT;                            -- a categories.name or NULL
+  ALTER TABLE torrents ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';          -- JSON array of strings
+  ALTER TABLE torrents ADD COLUMN queue_position INTEGER;                   -- order in the queue (lower first)
+  ALTER TABLE torrents ADD COLUMN force_start INTEGER NOT NULL DEFAULT 0;   -- 1 = runs past the queue
+  ALTER TABLE torrents ADD COLUMN download_limit INTEGER NOT NULL DEFAULT 0; -- bytes/s, 0 = none
+  ALTER TABLE torrents ADD COLUMN upload_limit INTEGER NOT NULL DEFAULT 0;   -- bytes/s, 0 = none
+  ALTER TABLE torrents ADD COLUMN ratio_limit REAL;                         -- NULL = global, -1 = none
+  ALTER TABLE torrents ADD COLUMN seeding_time_limit INTEGER;               -- s; NULL = global, -1 = none
+  ALTER TABLE torrents ADD COLUMN seeding_time INTEGER NOT NULL DEFAULT 0;  -- s spent seeding, all runs
+  ALTER TABLE torrents ADD COLUMN total_downloaded INTEGER NOT NULL DEFAULT 0; -- bytes, all runs (ratio)
+  ALTER TABLE torrents ADD COLUMN total_uploaded INTEGER NOT NULL DEFAULT 0;   -- bytes, all runs (ratio)
+  UPDATE torrents SET queue_position = (SELECT count(*) FROM torrents t2
+    WHERE t2.added_at < torrents.added_at OR (t2.added_at = torrents.added_at AND t2.info_hash <= torrents.info_hash));
+  `,
+  // 7: every add takes MAX(queue_position) + 1 (the bottom of the queue): a table scan per add
+  // without this index, which made adding 10,000 torrents quadratic (10 s of scans).
+  `
+  CREATE INDEX torrents_queue_position ON torrents (queue_position);
+  `,
+  // 8: private shares (issue 24): the content keys of the shares this node can read.
+  `
+  CREATE TABLE share_keys (
+    info_hash TEXT PRIMARY KEY,
+    key       BLOB NOT NULL,                  -- the share's 32-byte content key
+    origin    TEXT NOT NULL CHECK (origin IN ('shared', 'link', 'envelope')),
+    written   BLOB                            -- bitfield of chunks whose plaintext is written
+  );
+  `,
+  // 9: private discovery (issue 14): the torrent announces and looks up through onion circuits only.
+  `
+  ALTER TABLE torrents ADD COLUMN private_discovery INTEGER NOT NULL DEFAULT 0;
+  `,
+  // 10: content ids (issue 15): each complete file's SHA-256 and CID, and the DHT publishers this
+  // node caught lying (local reputation: their records are ignored).
+  `
+  CREATE TABLE file_cids (
+    info_hash  TEXT NOT NULL,                 -- torrents.info_hash
+    file_index INTEGER NOT NULL,              -- index in the metainfo's file list
+    sha256     BLOB NOT NULL,                 -- 32 bytes, of the file's whole content
+    cid        TEXT NOT NULL,                 -- CIDv1 raw sha2-256 (bafkrei…)
+    PRIMARY KEY (info_hash, file_index)
+  );
+  CREATE INDEX file_cids_cid ON file_cids (cid);
+  CREATE TABLE dht_blames (
+    publisher TEXT PRIMARY KEY,               -- did:key
+    reason    TEXT NOT NULL,
+    at        INTEGER NOT NULL                -- ms since epoch
+  );
+  `,
+  // 11: a torrent's mirrors (issue 15: --mirror, POST /api/torrents {mirrors}), drawn from in every
+  // run, not only the one they were given in: a JSON list of http(s)/ftp URLs, NULL for none.
+  `
+  ALTER TABLE torrents ADD COLUMN mirrors TEXT;
+  `,
+];
+
+export function migrate(db: DatabaseSync, path: string): void {
+  const version = (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
+  if (version > SCHEMA_VERSION) {
+    throw new StateError(
+      `state DB ${path} has schema version ${version}, newer than this cascade understands ` +
+        `(${SCHEMA_VERSION}); upgrade cascade or use another --state-dir`,
+    );
+  }
+  if (version > 0) {
+    const appId = (db.prepare('PRAGMA application_id').get() as { application_id: number }).application_id;
+    if (appId !== APPLICATION_ID) throw new StateError(`${path} is a SQLite database, but not a cascade state DB`);
+  }
+  if (version === SCHEMA_VERSION) return;
+
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    // Re-read under the write lock: a concurrent process may have migrated meanwhile.
+    let v = (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
+    if (v === 0) {
+      const tables = (db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number })
+        .n;
+      if (tables > 0) throw new StateError(`${path} is a SQLite database, but not a cascade state DB (no schema version)`);
+      db.exec(`PRAGMA application_id = ${APPLICATION_ID}`);
+    }
+    for (; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
+    db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+    db.exec('COMMIT');
+  } catch (err) {
+    if (db.isTransaction) db.exec('ROLLBACK');
+    throw err;
+  }
+}

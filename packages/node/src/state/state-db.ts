@@ -1,0 +1,442 @@
+// The node's persistent state: one embedded SQLite database (node:sqlite) at <state-dir>/cascade.db.
+// It holds the torrent library, the engine's fast-resume records, peer reputation and the node's
+// identity. WAL mode + one transaction per write means a `kill -9` (or power loss) leaves every
+// record either fully old or fully new, never half-written. synchronous=NORMAL (WAL's own advice):
+// commits are not fsynced one by one but at each checkpoint, so a power loss may forget the last
+// moments' writes (never corrupt them), and adding 10,000 torrents is not 60,000 fsyncs (issue 25).
+
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { chmodSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { generateKeyPairSync, createPrivateKey, createPublicKey, randomInt } from 'node:crypto';
+import { errorMessage } from '../core/errors.ts';
+import { migrate, StateError } from './schema.ts';
+
+export { SCHEMA_VERSION, StateError } from './schema.ts';
+import type { ResumeData, ResumeStore } from '../core/engine.ts';
+import { toRecord, type Identity, type IdentityDelta, type IdentityRecord, type NewTorrent, type PeerDelta, type PeerRecord, type Row, type TorrentRecord, type TorrentStatus } from './records.ts';
+
+export type { Identity, IdentityDelta, IdentityRecord, NewTorrent, PeerDelta, PeerRecord, TorrentRecord, TorrentStatus } from './records.ts';
+import { makeDirsSync } from '@cascade/engine/make-dirs';
+
+export const DB_FILE = 'cascade.db';
+export const PEER_ID_PREFIX = '-CS0100-';
+
+/** Number of set bits: how many pieces a resume bitfield claims. */
+export function countBits(bits: Uint8Array): number {
+  let n = 0;
+  for (let b of bits) {
+    while (b) {
+      b &= b - 1;
+      n++;
+    }
+  }
+  return n;
+}
+
+function randomPeerId(): Uint8Array {
+  // Printable random part: peer ids show up in tracker logs and peer lists.
+  const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+  let s = PEER_ID_PREFIX;
+  while (s.length < 20) s += alphabet[randomInt(alphabet.length)];
+  return new TextEncoder().encode(s);
+}
+
+export class StateDB {
+  readonly path: string;
+  readonly stateDir: string;
+  readonly resumeStore: ResumeStore;
+  #db: DatabaseSync;
+  #identity: Identity | undefined;
+  /** Prepared statements by SQL text: preparing one costs more than running it (10,000 adds). */
+  #statements = new Map<string, StatementSync>();
+
+  private constructor(stateDir: string, db: DatabaseSync, path: string) {
+    this.stateDir = stateDir;
+    this.#db = db;
+    this.path = path;
+    // The engine's ResumeStore is async; SQLite calls are fast and synchronous, so wrap them.
+    this.resumeStore = {
+      load: async (ih) => this.loadResume(ih),
+      save: async (ih, data) => this.saveResume(ih, data),
+      delete: async (ih) => this.deleteResume(ih),
+    };
+  }
+
+  /** Opens (creating or migrating) the state DB. Throws StateError with a clear message on a bad file. */
+  static open(stateDir: string): StateDB {
+    // 0700: the DB holds the node's private key.
+    makeDirsSync(stateDir, 0o700);
+    const path = join(stateDir, DB_FILE);
+    const fresh = !existsSync(path);
+    let db: DatabaseSync;
+    try {
+      db = new DatabaseSync(path);
+    } catch (err) {
+      throw new StateError(`cannot open state DB ${path}: ${errorMessage(err)}`);
+    }
+    try {
+      // SQLite creates -wal/-shm with the main file's permissions, so restrict it first.
+      if (fresh) chmodSync(path, 0o600);
+      // Another process (serve + a verb) may hold a write lock briefly; wait instead of failing.
+      db.exec('PRAGMA busy_timeout = 5000');
+      db.exec('PRAGMA journal_mode = WAL');
+      db.exec('PRAGMA synchronous = NORMAL');
+      migrate(db, path);
+    } catch (err) {
+      db.close();
+      if (err instanceof StateError) throw err;
+      throw new StateError(
+        `state DB ${path} is unreadable (${errorMessage(err)}); it is corrupted or not a cascade database — ` +
+          'move it aside to start with a fresh state',
+      );
+    }
+    return new StateDB(stateDir, db, path);
+  }
+
+  close(): void {
+    this.#statements.clear();
+    if (this.#db.isOpen) this.#db.close();
+  }
+
+  /** A prepared statement (made once per SQL text, then reused), for this class and for stores of
+   *  other concerns (auth/store.ts) that keep their own queries. */
+  prepare(sql: string): StatementSync {
+    let stmt = this.#statements.get(sql);
+    if (stmt) return stmt;
+    // Queries built with a varying number of terms would grow the cache without end.
+    if (this.#statements.size >= 500) this.#statements.clear();
+    this.#statements.set(sql, (stmt = this.#db.prepare(sql)));
+    return stmt;
+  }
+
+  /** Runs fn in one write transaction (BEGIN IMMEDIATE takes the lock up front: no upgrade deadlocks). */
+  transaction<T>(fn: () => T): T {
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      const result = fn();
+      this.#db.exec('COMMIT');
+      return result;
+    } catch (err) {
+      if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+
+  // ---- identity ----
+
+  /** The node's Ed25519 key pair and 20-byte peer id, generated on first use and kept forever. */
+  get identity(): Identity {
+    if (this.#identity) return this.#identity;
+    let row = this.prepare('SELECT peer_id, private_key, public_key FROM identity WHERE id = 1').get() as
+      | Row
+      | undefined;
+    if (!row) {
+      const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+      // OR IGNORE: if another process created it meanwhile, theirs wins and we read it back.
+      this
+        .prepare('INSERT OR IGNORE INTO identity (id, peer_id, private_key, public_key, created_at) VALUES (1, ?, ?, ?, ?)')
+        .run(
+          randomPeerId(),
+          privateKey.export({ format: 'pem', type: 'pkcs8' }) as string,
+          publicKey.export({ format: 'pem', type: 'spki' }) as string,
+          Date.now(),
+        );
+      row = this.prepare('SELECT peer_id, private_key, public_key FROM identity WHERE id = 1').get() as Row;
+    }
+    const peerId = new Uint8Array(row.peer_id as Uint8Array);
+    const privateKey = createPrivateKey(row.private_key as string);
+    const publicKey = createPublicKey(row.public_key as string);
+    const jwk = publicKey.export({ format: 'jwk' });
+    this.#identity = {
+      peerId,
+      peerIdHex: Buffer.from(peerId).toString('hex'),
+      privateKey,
+      publicKey,
+      publicKeyHex: Buffer.from(jwk.x!, 'base64url').toString('hex'),
+    };
+    return this.#identity;
+  }
+
+  // ---- torrents ----
+
+  /** Inserts a torrent (last in the queue), or updates source/save path/status of a known one (keeping
+   *  added_at and its own options). */
+  upsertTorrent(t: NewTorrent): void {
+    const isBytes = t.source instanceof Uint8Array;
+    this
+      .prepare(
+        `INSERT INTO torrents (info_hash, name, source_kind, torrent, magnet, save_path, status, selected_files,
+                               length, piece_count, added_at, private_discovery, mirrors, queue_position)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(queue_position), 0) + 1 FROM torrents))
+         ON CONFLICT(info_hash) DO UPDATE SET
+           name = COALESCE(excluded.name, name),
+           -- never trade .torrent bytes for a magnet: the bytes carry trackers and metadata
+           source_kind = CASE WHEN excluded.source_kind = 'torrent' THEN 'torrent' ELSE source_kind END,
+           torrent = COALESCE(excluded.torrent, torrent),
+           magnet = COALESCE(magnet, excluded.magnet),
+           save_path = excluded.save_path,
+           status = excluded.status,
+           error = NULL,
+           selected_files = excluded.selected_files,
+           length = COALESCE(excluded.length, length),
+           piece_count = COALESCE(excluded.piece_count, piece_count),
+           -- once hidden, always hidden: re-adding without the flag must not start announcing openly
+           private_discovery = MAX(private_discovery, excluded.private_discovery),
+           mirrors = COALESCE(excluded.mirrors, mirrors)`,
+      )
+      .run(
+        t.infoHash,
+        t.name ?? null,
+        isBytes ? 'torrent' : 'magnet',
+        isBytes ? (t.source as Uint8Array) : null,
+        isBytes ? null : (t.source as string),
+        t.savePath,
+        t.status,
+        t.selectedFiles ? JSON.stringify(t.selectedFiles) : null,
+        t.length ?? null,
+        t.pieceCount ?? null,
+        Date.now(),
+        t.privateDiscovery ? 1 : 0,
+        t.mirrors?.length ? JSON.stringify(t.mirrors) : null,
+      );
+  }
+
+  /** Private discovery on or off for a stored torrent (issue 14). */
+  setPrivateDiscovery(infoHash: string, on: boolean): void {
+    this.prepare('UPDATE torrents SET private_discovery = ? WHERE info_hash = ?').run(on ? 1 : 0, infoHash);
+  }
+
+  getTorrent(infoHash: string): TorrentRecord | undefined {
+    const row = this.prepare('SELECT * FROM torrents WHERE info_hash = ?').get(infoHash) as Row | undefined;
+    return row ? toRecord(row) : undefined;
+  }
+
+  listTorrents(): TorrentRecord[] {
+    return (this.prepare('SELECT * FROM torrents ORDER BY added_at, info_hash').all() as Row[]).map(toRecord);
+  }
+
+  /** Every stored infohash, and nothing else (no row is decoded). */
+  infoHashes(): string[] {
+    return (this.prepare('SELECT info_hash AS h FROM torrents').all() as { h: string }[]).map((r) => r.h);
+  }
+
+  /** When a stored torrent last finished downloading (ms), null if never, undefined if unknown. */
+  completedAt(infoHash: string): number | null | undefined {
+    const row = this.prepare('SELECT completed_at AS c FROM torrents WHERE info_hash = ?').get(infoHash) as { c: number | null } | undefined;
+    return row ? row.c : undefined;
+  }
+
+  /** How many torrents the library holds (a few µs at 10,000). */
+  torrentCount(): number {
+    return Number((this.prepare('SELECT count(*) AS n FROM torrents').get() as { n: number }).n);
+  }
+
+  /** Case-insensitive name substring, or infohash prefix. */
+  searchTorrents(text: string): TorrentRecord[] {
+    const q = text.trim().toLowerCase();
+    if (q === '') return this.listTorrents();
+    // Escape LIKE wildcards so "50%" searches for a literal percent sign.
+    const like = `%${q.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
+    const byHash = /^[0-9a-f]+$/.test(q);
+    const rows = this
+      .prepare(
+        `SELECT * FROM torrents WHERE lower(name) LIKE ? ESCAPE '\\'${byHash ? ' OR info_hash LIKE ?' : ''}
+         ORDER BY added_at, info_hash`,
+      )
+      .all(...(byHash ? [like, `${q}%`] : [like])) as Row[];
+    return rows.map(toRecord);
+  }
+
+  setStatus(infoHash: string, status: TorrentStatus, extra: { error?: string; completedAt?: number } = {}): void {
+    this
+      .prepare(
+        `UPDATE torrents SET status = ?, error = ?, completed_at = COALESCE(?, completed_at) WHERE info_hash = ?`,
+      )
+      .run(status, extra.error ?? null, extra.completedAt ?? null, infoHash);
+  }
+
+  /** File selection (indices to download); null = all. */
+  setSelectedFiles(infoHash: string, files: number[] | null): void {
+    this
+      .prepare('UPDATE torrents SET selected_files = ? WHERE info_hash = ?')
+      .run(files ? JSON.stringify(files) : null, infoHash);
+  }
+
+  /** Fills in what becomes known once metadata arrives; with `torrent` (.torrent bytes made from
+   *  the fetched metadata) a magnet becomes a torrent record, so it loads with its metadata next time. */
+  updateMeta(infoHash: string, meta: { name?: string; length?: number; pieceCount?: number; torrent?: Uint8Array }): void {
+    this
+      .prepare(
+        `UPDATE torrents SET name = COALESCE(?, name), length = COALESCE(?, length),
+                             piece_count = COALESCE(?, piece_count),
+                             torrent = COALESCE(torrent, ?),
+                             source_kind = CASE WHEN ? IS NULL THEN source_kind ELSE 'torrent' END
+         WHERE info_hash = ?`,
+      )
+      .run(meta.name ?? null, meta.length ?? null, meta.pieceCount ?? null, meta.torrent ?? null, meta.torrent ?? null, infoHash);
+  }
+
+  /** Forgets a torrent, its resume record and its stored peers. Returns false when it was unknown. */
+  removeTorrent(infoHash: string): boolean {
+    return this.removeTorrents([infoHash]) > 0;
+  }
+
+  /** Forgets torrents (as removeTorrent) in one transaction; returns how many were known. */
+  removeTorrents(infoHashes: readonly string[]): number {
+    if (infoHashes.length === 0) return 0;
+    return this.transaction(() => {
+      const torrents = this.prepare('DELETE FROM torrents WHERE info_hash = ?');
+      const resume = this.prepare('DELETE FROM resume WHERE info_hash = ?');
+      const peers = this.prepare('DELETE FROM torrent_peers WHERE info_hash = ?');
+      const keys = this.prepare('DELETE FROM share_keys WHERE info_hash = ?');
+      const cids = this.prepare('DELETE FROM file_cids WHERE info_hash = ?');
+      let known = 0;
+      for (const ih of infoHashes) {
+        known += Number(torrents.run(ih).changes);
+        resume.run(ih);
+        peers.run(ih);
+        keys.run(ih);
+        cids.run(ih);
+      }
+      return known;
+    });
+  }
+
+  // ---- resume data (the engine's ResumeStore) ----
+
+  loadResume(infoHash: string): ResumeData | undefined {
+    const row = this.prepare('SELECT have, info, files FROM resume WHERE info_hash = ?').get(infoHash) as
+      | Row
+      | undefined;
+    if (!row) return undefined;
+    const data: ResumeData = { have: new Uint8Array(row.have as Uint8Array) };
+    if (row.info) data.infoBytes = new Uint8Array(row.info as Uint8Array);
+    if (row.files) data.files = JSON.parse(row.files as string) as { length: number; mtimeMs: number }[];
+    return data;
+  }
+
+  saveResume(infoHash: string, data: ResumeData): void {
+    // One row, one transaction: bitfield and file mtimes always describe the same moment.
+    this.transaction(() => {
+      this
+        .prepare(
+          `INSERT INTO resume (info_hash, have, info, files, updated_at) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT(info_hash) DO UPDATE SET
+             have = excluded.have, info = COALESCE(excluded.info, info), files = excluded.files,
+             updated_at = excluded.updated_at`,
+        )
+        .run(
+          infoHash,
+          data.have,
+          data.infoBytes ?? null,
+          data.files ? JSON.stringify(data.files) : null,
+          Date.now(),
+        );
+    });
+  }
+
+  deleteResume(infoHash: string): void {
+    this.prepare('DELETE FROM resume WHERE info_hash = ?').run(infoHash);
+  }
+
+  /** Pieces the resume record claims as verified (for `list` without a running node). */
+  verifiedPieces(infoHash: string): number | undefined {
+    const row = this.prepare('SELECT have FROM resume WHERE info_hash = ?').get(infoHash) as Row | undefined;
+    return row ? countBits(row.have as Uint8Array) : undefined;
+  }
+
+  // ---- identities (reputation by verified identity, not by address) ----
+
+  /** Adds deltas to each identity's record (created on first sight). */
+  recordIdentities(deltas: IdentityDelta[]): void {
+    if (deltas.length === 0) return;
+    const upsert = this.prepare(
+      `INSERT INTO identity_ledger (did, account, verified_bytes, hash_failures, bans, first_seen, last_seen)
+       VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (did) DO UPDATE SET
+         account = COALESCE(excluded.account, account),
+         verified_bytes = verified_bytes + excluded.verified_bytes,
+         hash_failures = hash_failures + excluded.hash_failures,
+         bans = bans + excluded.bans,
+         last_seen = MAX(last_seen, excluded.last_seen)`,
+    );
+    this.#db.exec('BEGIN');
+    try {
+      for (const d of deltas) upsert.run(d.did, d.account ?? null, d.verifiedBytes, d.hashFailures, d.bans, d.lastSeen, d.lastSeen);
+      this.#db.exec('COMMIT');
+    } catch (err) {
+      this.#db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+
+  identityRecord(did: string): IdentityRecord | undefined {
+    const r = this.prepare('SELECT * FROM identity_ledger WHERE did = ?').get(did) as Row | undefined;
+    if (!r) return undefined;
+    return {
+      did: r.did as string, account: (r.account as string | null) ?? null, verifiedBytes: Number(r.verified_bytes),
+      hashFailures: Number(r.hash_failures), bans: Number(r.bans), firstSeen: Number(r.first_seen), lastSeen: Number(r.last_seen),
+    };
+  }
+
+  // ---- peers ----
+
+  /** Applies a batch of traffic/ban deltas in one transaction. */
+  recordPeers(batch: PeerDelta[]): void {
+    if (batch.length === 0) return;
+    this.transaction(() => {
+      const stmt = this.prepare(
+        `INSERT INTO peers (address, peer_id, score, bytes_up, bytes_down, banned, ban_reason, last_seen)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT(address) DO UPDATE SET
+           peer_id = COALESCE(excluded.peer_id, peer_id),
+           score = score + excluded.score,
+           bytes_up = bytes_up + excluded.bytes_up,
+           bytes_down = bytes_down + excluded.bytes_down,
+           banned = MAX(banned, excluded.banned),
+           ban_reason = COALESCE(excluded.ban_reason, ban_reason),
+           last_seen = MAX(last_seen, excluded.last_seen)`,
+      );
+      for (const d of batch) {
+        stmt.run(d.address, d.peerId ?? null, peerScore(d), d.up, d.down, d.banned ? 1 : 0, d.banned ?? null, d.lastSeen);
+      }
+    });
+  }
+
+  listPeers(limit = 100): PeerRecord[] {
+    const rows = this
+      .prepare('SELECT * FROM peers ORDER BY banned, score DESC, last_seen DESC LIMIT ?')
+      .all(limit) as Row[];
+    return rows.map((r) => ({
+      address: r.address as string,
+      peerId: (r.peer_id as string | null) ?? null,
+      score: r.score as number,
+      bytesUp: r.bytes_up as number,
+      bytesDown: r.bytes_down as number,
+      banned: r.banned === 1,
+      banReason: (r.ban_reason as string | null) ?? null,
+      lastSeen: r.last_seen as number,
+    }));
+  }
+
+  /** Row counts, for `debug`. */
+  counts(): { torrents: number; resume: number; peers: number; bannedPeers: number } {
+    const n = (sql: string) => (this.prepare(sql).get() as { n: number }).n;
+    return {
+      torrents: n('SELECT count(*) AS n FROM torrents'),
+      resume: n('SELECT count(*) AS n FROM resume'),
+      peers: n('SELECT count(*) AS n FROM peers'),
+      bannedPeers: n('SELECT count(*) AS n FROM peers WHERE banned = 1'),
+    };
+  }
+}
+
+/**
+ * Reputation points for one delta: a MiB received counts 1, a MiB sent 0.5 (they asked, we gave; it
+ * still shows a working peer), a ban costs 100 so banned peers sort last even after big transfers.
+ */
+export function peerScore(d: PeerDelta): number {
+  const MiB = 1024 * 1024;
+  return d.down / MiB + d.up / (2 * MiB) - (d.banned ? 100 : 0);
+}

@@ -1,0 +1,49 @@
+// The memory reducer: one full collection once the node is quiet after a burst, none while it is busy
+// or when the burst left little behind, and no timer at all while nothing happens.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import v8 from 'node:v8';
+import { MemoryReducer } from '../src/core/memory-reducer.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const used = () => v8.getHeapStatistics().used_heap_size;
+
+test('a burst that leaves garbage is collected once the node is quiet, not before', async (t) => {
+  const reducer = new MemoryReducer({ quietMs: 300, growthBytes: 8 * 1024 * 1024 });
+  t.after(() => reducer.close());
+  // A burst: 40 MB of short-lived objects that survive long enough to be promoted, then dropped.
+  let keep: unknown[] = [];
+  for (let i = 0; i < 20; i++) {
+    reducer.activity();
+    keep.push(Array.from({ length: 50_000 }, (_, j) => ({ i, j, s: `row ${i}/${j}` })));
+    await sleep(20); // still busy: each activity() pushes the collection later
+  }
+  assert.equal(reducer.collections, 0, 'nothing collected while the burst goes on');
+  keep = [];
+  const before = used();
+  await sleep(600);
+  assert.equal(reducer.collections, 1, 'one collection once quiet');
+  assert.ok(used() < before - 8 * 1024 * 1024, `the burst's garbage was given back (${(before / 1e6).toFixed(0)} → ${(used() / 1e6).toFixed(0)} MB)`);
+  // Quiet again, with no new activity: no more collections.
+  await sleep(600);
+  assert.equal(reducer.collections, 1);
+});
+
+test('activity that leaves little behind makes no collection', async (t) => {
+  const reducer = new MemoryReducer({ quietMs: 100, growthBytes: 64 * 1024 * 1024 });
+  t.after(() => reducer.close());
+  reducer.activity();
+  await sleep(300);
+  assert.equal(reducer.collections, 0);
+});
+
+test('close() cancels a pending look', async () => {
+  const reducer = new MemoryReducer({ quietMs: 100, growthBytes: 0 });
+  reducer.activity();
+  reducer.close();
+  await sleep(250);
+  assert.equal(reducer.collections, 0);
+  reducer.activity(); // after close: ignored
+  await sleep(250);
+  assert.equal(reducer.collections, 0);
+});
