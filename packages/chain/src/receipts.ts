@@ -7,19 +7,9 @@
 // the identity's secp256k1 (the same bytes viem makes: tested).
 import type { Address, Hex, LocalAccount } from 'viem';
 import { recoverDigestSigner, signDigest } from '@cascade/identity';
-import { receiptDigest } from './receipt-digest.ts';
+import { receiptDigest, type Receipt } from './receipt-digest.ts';
 
-export interface Receipt {
-  chainId: bigint;
-  pool: Address;
-  /** The torrent's v1 infohash, 20 bytes as 0x-hex. */
-  infoHash: Hex;
-  seeder: Address;
-  downloader: Address;
-  cumulativeBytes: bigint;
-  /** Seconds since the epoch after which the pool refuses it. */
-  expiry: bigint;
-}
+export type { Receipt } from './receipt-digest.ts';
 
 export const RECEIPT_TYPES = {
   Receipt: [

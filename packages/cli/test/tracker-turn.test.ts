@@ -11,7 +11,7 @@ import { createHmac } from 'node:crypto';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import dgram from 'node:dgram';
-import { parseStunUrl, stunProbe } from '../../reachability/index.ts';
+import { parseStunUrl, stunProbe } from '@cascade/reachability';
 import { startServe } from './node-process.ts';
 
 const MAIN = join(import.meta.dirname, '../src/main.ts');
