@@ -260,7 +260,8 @@ test('sessions: kept across a restart of the store, ended by sign-out, and bound
   const { tmpdir } = await import('node:os');
   const { join } = await import('node:path');
   const { StateDB } = await import('@cascade/node');
-  const { AuthStore, MAX_SESSIONS } = await import('@cascade/node');
+  const { AuthStore } = await import('@cascade/node');
+  const { MAX_SESSIONS } = await import('@cascade/node/features');
   const dir = mkdtempSync(join(tmpdir(), 'cascade-sessions-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   let db = StateDB.open(dir);

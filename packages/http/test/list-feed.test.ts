@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { io, type Socket } from 'socket.io-client';
 import { bencode } from '@cascade/engine';
 import { startTestServer, formWith, patternBytes, type TestServer } from './server-helpers.ts';
-import { summaryCache } from '@cascade/node';
+import { summaryCache } from '@cascade/node/features';
 
 const COUNT = 240;
 

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { restartableServer, until } from './model-helpers.ts';
 import { formWith, patternBytes } from './server-helpers.ts';
-import { shareWarning } from '@cascade/node';
+import { shareWarning } from '@cascade/node/features';
 import { startServer } from '../index.ts';
 import { testServerOptions } from './server-helpers.ts';
 import { mkdtempSync, rmSync } from 'node:fs';

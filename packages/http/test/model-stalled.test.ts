@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { io } from 'socket.io-client';
 import { restartableServer, until } from './model-helpers.ts';
-import { stalledReason } from '@cascade/node';
+import { stalledReason } from '@cascade/node/features';
 
 test('a magnet nobody has: after the wait, the detail says what was tried and what answered', { timeout: 60_000 }, async (t) => {
   // A port that refuses: bound then closed, so nothing listens there.

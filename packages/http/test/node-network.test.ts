@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { createServer } from 'node:http';
 import { bindingSuccess, decodeStun, isStunMessage } from '@cascade/reachability';
-import { NodeNetwork } from '@cascade/node';
+import { NodeNetwork } from '@cascade/node/features';
 import type { IceServer } from '@cascade/node';
 import { restartableServer } from './model-helpers.ts';
 

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { generateIdentity } from '@cascade/identity';
 import { startTracker } from '@cascade/tracker';
 import { startServer } from '../index.ts';
-import { startNodeRelay } from '@cascade/node';
+import { startNodeRelay } from '@cascade/node/features';
 import { silentLog } from '@cascade/node';
 import { formWith, patternBytes, startTestServer, testServerOptions } from './server-helpers.ts';
 
@@ -152,7 +152,7 @@ test('nodes find relays through each other: a peer that proved its identity is t
 });
 
 test('relay gossip takes only good descriptors, a few per sender, and offers its own first', async () => {
-  const { RelayGossip } = await import('@cascade/node');
+  const { RelayGossip } = await import('@cascade/node/features');
   const { signDescriptor, b64u } = await import('@cascade/onion');
   let onMessage: ((peer: unknown, who: { did: string }, m: Record<string, unknown>) => void) | undefined;
   const stub = { onMessage: (fn: typeof onMessage) => (onMessage = fn), onIdentified: () => {} };

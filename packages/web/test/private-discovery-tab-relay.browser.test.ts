@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { generateIdentity } from '@cascade/identity';
 import { offersOf, recordingWsProxy } from '../../onion/test/recording-proxy.ts';
 import { startTracker } from '@cascade/tracker';
-import { startNodeRelay } from '@cascade/node';
+import { startNodeRelay } from '@cascade/node/features';
 import { silentLog } from '@cascade/node';
 import { buildUi, collectErrors, launchBrowser, nodeFetch, openAsOwner, screenshot, selectedPairs, signInWithKey, startTestServer, until } from './helpers.ts';
 

@@ -3,7 +3,7 @@
 
 import type { CascadeNode } from '@cascade/node';
 import type { AuthContext } from '../auth/context.ts';
-import type { RssService } from '@cascade/node';
+import type { RssService } from '@cascade/node/features';
 import type { ChainHealth } from '@cascade/node';
 import type { RpcHandlers } from '@cascade/node';
 

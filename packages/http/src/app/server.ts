@@ -3,13 +3,13 @@
 // HTTP port. `cascade serve` (and so `npm start`) is a thin wrapper around this.
 
 import type { IceServer } from '@cascade/node';
-import type { PortMappingSetting } from '@cascade/node';
+import type { PortMappingSetting } from '@cascade/node/features';
 import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Server as SocketServer } from 'socket.io';
 import { startTracker, type RunningTracker } from '@cascade/tracker';
-import { publicAnnounceUrls } from '@cascade/node';
+import { publicAnnounceUrls } from '@cascade/node/features';
 import { silentLog, type CascadeNode, type NodeLog, type NodeOptions } from '@cascade/node';
 import { startNode } from '@cascade/node';
 import { NodeError, errorMessage } from '@cascade/node';
@@ -18,10 +18,10 @@ import { checkMetricsToken } from '../metrics/index.ts';
 import { compatOps } from '../compat/compat-ops.ts';
 import { LiveFeed } from '../feed/live.ts';
 import { attachChat } from '@cascade/chat/server';
-import { loadLibrary } from '@cascade/node';
+import { loadLibrary } from '@cascade/node/features';
 import { DEFAULT_WEB_ROOT } from './web.ts';
 import type { ApiContext } from './context.ts';
-import type { QueueOptions } from '@cascade/node';
+import type { QueueOptions } from '@cascade/node/features';
 import type { AuthContext } from '../auth/context.ts';
 import { AuthStore } from '@cascade/node';
 import { Gate } from '../auth/gate.ts';
@@ -30,11 +30,11 @@ import { loadOrCreateApiToken } from '@cascade/node';
 import { nodeIdentity } from '@cascade/node';
 import { makeDirsSync } from '@cascade/engine/make-dirs';
 import { setTorrentLimits, type TorrentLimits } from '@cascade/engine';
-import { RssService, rssRpc, nodeAdd } from '@cascade/node';
-import { startAssistant, assistantRpc } from '@cascade/node';
+import { RssService, rssRpc, nodeAdd } from '@cascade/node/features';
+import { startAssistant, assistantRpc } from '@cascade/node/features';
 import type { ChainConfig } from '@cascade/node';
 import type { ReceiptTerms } from '@cascade/node';
-import type { OnionOptions } from '@cascade/node';
+import type { OnionOptions } from '@cascade/node/features';
 import { attachRewards } from '@cascade/node';
 import { checkGgufFile, isLocalLlm, loadNodeLlamaCpp, type LlmConfig } from '@cascade/assistant';
 

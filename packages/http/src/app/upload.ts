@@ -12,7 +12,7 @@ import type { FastifyRequest } from 'fastify';
 import { HttpError, badRequest } from './http-errors.ts';
 import { makeDirs } from '@cascade/engine/make-dirs';
 import { MAX_ENVELOPES, recipientKeyFromDid } from '@cascade/private-shares';
-import { MAX_TORRENT_FILE } from '@cascade/node';
+import { MAX_TORRENT_FILE } from '@cascade/node/features';
 
 const MAX_FILES = 10_000;
 const MAX_COMPONENT_BYTES = 255;

@@ -7,7 +7,7 @@
 //     same host) is refused (Fetch Metadata), so other local pages cannot ride on a session.
 import type { IncomingMessage } from 'node:http';
 import type { AuthStore, Role } from '@cascade/node';
-import { tokenEquals } from '@cascade/node';
+import { tokenEquals } from '@cascade/node/features';
 import { hostAllowed, originAllowed } from './origin.ts';
 
 export const SESSION_COOKIE = 'cascade_session';

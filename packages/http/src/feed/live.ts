@@ -14,9 +14,10 @@
 
 import type { Server as HttpServer } from 'node:http';
 import { Server as SocketServer, type Socket } from 'socket.io';
-import { seedingTimeAt, type ListEntry } from '@cascade/node';
-import { summaryCache, type SummaryCache } from '@cascade/node';
-import { torrentDetail } from '@cascade/node';
+import { type ListEntry } from '@cascade/node';
+import { seedingTimeAt } from '@cascade/node/features';
+import { summaryCache, type SummaryCache } from '@cascade/node/features';
+import { torrentDetail } from '@cascade/node/features';
 import type { CascadeNode } from '@cascade/node';
 import type { Gate } from '../auth/gate.ts';
 import { depthLimitedParser } from './socket-parser.ts';

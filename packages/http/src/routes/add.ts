@@ -6,18 +6,18 @@ import { basename, dirname, join } from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { createTorrent, defaultPieceLength, CLIENT_NAME } from '@cascade/engine';
 import type { ApiContext } from '../app/context.ts';
-import type { TorrentSource, Metainfo } from '@cascade/node';
+import type { TorrentSource, Metainfo } from '@cascade/node/features';
 import { receiveUpload, uniqueName, type UploadFields } from '../app/upload.ts';
 import { INFO_KEY, linkFor, recipientKeyFromDid } from '@cascade/private-shares';
 import { sealFiles, type SealedFiles } from '@cascade/private-shares/node';
 import type { BDict } from '@cascade/engine/bencode';
 import { makeDirs } from '@cascade/engine/make-dirs';
-import { addResult, addSource, addTorrentBytes, addUri, type AddOptions, type AddResult } from '@cascade/node';
+import { addResult, addSource, addTorrentBytes, addUri, type AddOptions, type AddResult } from '@cascade/node/features';
 import { badRequest, HttpError, keepRawBody, rawBodyOf } from '../app/http-errors.ts';
 import { addJsonBody, addMultipartBody, addResultSchema, errors, plainDownloadSchema } from '../schemas/api.ts';
-import { PlainDownloads, plainOrTorrent } from '@cascade/node';
+import { PlainDownloads, plainOrTorrent } from '@cascade/node/features';
 import { isContentId, sha256FromCid } from '@cascade/content';
-import { resolveAllowed, UrlRefused, type PrivateAllowance } from '@cascade/node';
+import { resolveAllowed, UrlRefused, type PrivateAllowance } from '@cascade/node/features';
 
 interface AddBody extends AddOptions {
   uri: string;

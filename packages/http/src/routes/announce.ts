@@ -10,7 +10,7 @@ import { get as httpGet, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ApiContext } from '../app/context.ts';
-import { isLoopbackHost } from '@cascade/node';
+import { isLoopbackHost } from '@cascade/node/features';
 
 const PATHS = ['/announce', '/scrape'];
 

@@ -9,7 +9,7 @@ import type { ApiContext } from '../app/context.ts';
 import { badRequest, notFound } from '../app/http-errors.ts';
 import { errors, infoHashParams } from '../schemas/api.ts';
 import { loadedTorrent } from './lookup.ts';
-import { announceNow } from '@cascade/node';
+import { announceNow } from '@cascade/node/features';
 import { answerSchema, askBody, assistantInfoSchema, announceResultSchema } from '../schemas/assistant.ts';
 
 /** Core's input errors as the API's 400/404. */

@@ -4,7 +4,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AuthContext } from '../auth/context.ts';
 import { SESSION_COOKIE, type Caller } from '../auth/gate.ts';
-import { SESSION_TTL_MS } from '@cascade/node';
+import { SESSION_TTL_MS } from '@cascade/node/features';
 import { SignInError } from '../auth/sign-in.ts';
 import { HttpError } from '../app/http-errors.ts';
 import { errors } from '../schemas/api.ts';

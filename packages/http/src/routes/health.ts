@@ -8,11 +8,11 @@ import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../app/context.ts';
 import { dhtPortOf } from '@cascade/node';
 import { healthSchema } from '../schemas/api.ts';
-import { countTransports } from '@cascade/node';
-import { reachabilityOf } from '@cascade/node';
+import { countTransports } from '@cascade/node/features';
+import { reachabilityOf } from '@cascade/node/features';
 import { callerOf } from '../auth/hook.ts';
-import { publicAnnounceUrls } from '@cascade/node';
-import { publicIceServers } from '@cascade/node';
+import { publicAnnounceUrls } from '@cascade/node/features';
+import { publicIceServers } from '@cascade/node/features';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 

@@ -2,12 +2,12 @@
 // shape); prefixes are a command-line convenience that would make URLs ambiguous.
 
 import type { ApiContext } from '../app/context.ts';
-import type { TorrentHandle } from '@cascade/node';
+import type { TorrentHandle } from '@cascade/node/features';
 import type { TorrentRecord } from '@cascade/node';
 import { conflict, notFound } from '../app/http-errors.ts';
 import { toMagnet } from '@cascade/engine/magnet';
 import { offlineEntry } from '@cascade/node';
-import { torrentDetail, countTransports, type TorrentDetail } from '@cascade/node';
+import { torrentDetail, countTransports, type TorrentDetail } from '@cascade/node/features';
 
 export interface Found {
   infoHash: string;

@@ -6,10 +6,10 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../app/context.ts';
-import { tokenEquals } from '@cascade/node';
+import { tokenEquals } from '@cascade/node/features';
 import { errorBody } from '../app/http-errors.ts';
 import { NodeError } from '@cascade/node';
-import { summaryCache } from '@cascade/node';
+import { summaryCache } from '@cascade/node/features';
 import { NodeMetrics, type MetricsSnapshot } from '../metrics/collectors.ts';
 
 export const METRICS_PATH = '/metrics';

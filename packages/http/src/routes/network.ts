@@ -4,7 +4,7 @@
 // the node's own business.
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../app/context.ts';
-import type { NetworkStatus } from '@cascade/node';
+import type { NetworkStatus } from '@cascade/node/features';
 
 const str = { type: 'string' } as const;
 const nullableStr = { type: ['string', 'null'] } as const;

@@ -5,9 +5,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../app/context.ts';
 import { keepRawBody, rawBodyOf } from '../app/http-errors.ts';
-import { objectOf } from '@cascade/node';
-import { moveOne, runBulk, BULK_ACTIONS, MAX_BULK } from '@cascade/node';
-import { QUEUE_MOVES } from '@cascade/node';
+import { objectOf } from '@cascade/node/features';
+import { moveOne, runBulk, BULK_ACTIONS, MAX_BULK } from '@cascade/node/features';
+import { QUEUE_MOVES } from '@cascade/node/features';
 import { errors, infoHashParams } from '../schemas/api.ts';
 import { findTorrent } from './lookup.ts';
 

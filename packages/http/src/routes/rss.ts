@@ -2,7 +2,7 @@
 // 400 naming it, an unknown id a 404), so the schemas here only document the shapes.
 
 import type { FastifyInstance } from 'fastify';
-import type { RssService } from '@cascade/node';
+import type { RssService } from '@cascade/node/features';
 import { errors } from '../schemas/api.ts';
 
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', description: 'feed or rule id' } } } as const;

@@ -4,7 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../app/context.ts';
 import { keepRawBody, notFound, rawBodyOf } from '../app/http-errors.ts';
-import { UnknownCategory } from '@cascade/node';
+import { UnknownCategory } from '@cascade/node/features';
 import { errors } from '../schemas/api.ts';
 import { categoryBody, categoryParams, categoryPatchBody, settingsPatchBody } from '../schemas/model.ts';
 

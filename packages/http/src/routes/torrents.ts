@@ -4,11 +4,11 @@
 import type { FastifyInstance } from 'fastify';
 import { encodeTorrent } from '@cascade/engine';
 import type { ApiContext } from '../app/context.ts';
-import { summaryCache } from '@cascade/node';
-import { fileViews, type TorrentDetail } from '@cascade/node';
+import { summaryCache } from '@cascade/node/features';
+import { fileViews, type TorrentDetail } from '@cascade/node/features';
 import { badRequest, conflict, keepRawBody, rawBodyOf } from '../app/http-errors.ts';
 import { findTorrent, loadedTorrent, torrentDetailOf } from './lookup.ts';
-import { selectFiles } from '@cascade/node';
+import { selectFiles } from '@cascade/node/features';
 import type { ListQuery } from '@cascade/node';
 import { listQuery, torrentPatchBody } from '../schemas/model.ts';
 import {

@@ -2,7 +2,10 @@
 // their hash check and the peers banned for them; for the node, when someone last connected in.
 // Counted from the moment the server starts (the node-wide totals are the engine's counters).
 
-import type { CascadeNode } from '../core/node.ts';
+import type { NodeCore, TorrentEvents } from '../core/node-parts.ts';
+
+/** What the evidence follows: every torrent's events, and the session's peers. */
+export type EvidenceNode = Pick<NodeCore, 'session'> & Pick<TorrentEvents, 'onTorrentEvent'>;
 import type { TorrentHandle } from '../core/engine.ts';
 import { incomingPeers } from '../network/reachability.ts';
 
@@ -17,12 +20,12 @@ export interface TorrentEvidenceRecord {
 export class TorrentEvidence {
   /** When an incoming peer was last seen connected (sampled), ms since the epoch. */
   lastIncomingAt: number | undefined;
-  #node: CascadeNode;
+  #node: EvidenceNode;
   #byTorrent = new Map<string, TorrentEvidenceRecord>();
   #timer: NodeJS.Timeout;
   #stops: (() => void)[];
 
-  constructor(node: CascadeNode) {
+  constructor(node: EvidenceNode) {
     this.#node = node;
     // One listener for every tracked torrent; a record only for those that saw a failure.
     this.#stops = [

@@ -6,7 +6,8 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createAssistant, runChecks, AssistantInputError, UnknownTorrentError, type Assistant, type LlmConfig } from '@cascade/assistant';
-import type { CascadeNode } from '../core/node.ts';
+import type { InfoHashResolver } from '../core/node-parts.ts';
+import type { ViewedNode } from './node-view.ts';
 import type { RpcHandlers } from '../core/control.ts';
 import { InvalidInput, NodeError } from '../core/errors.ts';
 import { AssistantNodeView } from './node-view.ts';
@@ -29,7 +30,7 @@ export interface NodeAssistant {
   close(): Promise<void>;
 }
 
-export function startAssistant(node: CascadeNode, opts: NodeAssistantOptions): NodeAssistant {
+export function startAssistant(node: ViewedNode, opts: NodeAssistantOptions): NodeAssistant {
   const view = new AssistantNodeView(node, { bittorrentHost: opts.bittorrentHost });
   const helpDir = opts.helpDir ?? DEFAULT_HELP_DIR;
   // A node installed without the docs still diagnoses: findings need no entries.
@@ -51,7 +52,7 @@ export function startAssistant(node: CascadeNode, opts: NodeAssistantOptions): N
 }
 
 /** The control RPC `ask` (params: question, infoHash?, conversation?) → AssistantAnswer. */
-export function assistantRpc(node: CascadeNode, assistant: Assistant): RpcHandlers {
+export function assistantRpc(node: InfoHashResolver, assistant: Assistant): RpcHandlers {
   return {
     ask: async (p) => {
       const question = p.question;

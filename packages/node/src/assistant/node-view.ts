@@ -6,7 +6,17 @@ import { readFileSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { NodeHealthView, NodeView, PeerView, TorrentView, TrackerView } from '@cascade/assistant';
-import type { CascadeNode } from '../core/node.ts';
+import type { NodeModel } from '../model/index.ts';
+import type { QueueManager } from '../queue/manager.ts';
+import type { CacheNode } from '../listing/summary-cache.ts';
+import type { EvidenceNode } from './evidence.ts';
+
+/** What the assistant reads of a node: the listing, its evidence, settings and stalls, the queue's progress. */
+export type ViewedNode = CacheNode & EvidenceNode & {
+  readonly startedAt: number;
+  readonly model: NodeModel;
+  readonly queue: Pick<QueueManager, 'lastProgressAt' | 'positions'>;
+};
 import type { TorrentHandle, TrackerStatus } from '../core/engine.ts';
 import { summaryCache } from '../listing/summary-cache.ts';
 import { liveRow, type ListEntry } from '../listing/listing.ts';
@@ -47,10 +57,10 @@ function trackerView(t: TrackerStatus): TrackerView {
 
 export class AssistantNodeView implements NodeView {
   readonly evidence: TorrentEvidence;
-  #node: CascadeNode;
+  #node: ViewedNode;
   #host: string;
 
-  constructor(node: CascadeNode, opts: NodeViewOptions) {
+  constructor(node: ViewedNode, opts: NodeViewOptions) {
     this.#node = node;
     this.#host = opts.bittorrentHost;
     this.evidence = new TorrentEvidence(node);

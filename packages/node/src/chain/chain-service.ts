@@ -4,14 +4,14 @@
 // the error that stopped it.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ChainStatus, NodeChain, ReceiptTermsOf, TorrentMetadata } from '@cascade/chain';
+import type { ChainStatus, NodeChain, TorrentMetadata } from '@cascade/chain';
 import type { RpcHandlers, RpcParams } from '../core/control.ts';
 import { NodeError, errorMessage, InvalidInput } from '../core/errors.ts';
 import { loadEngine, type Metainfo } from '../core/engine.ts';
-import type { CascadeNode } from '../core/node.ts';
+import type { InfoHashResolver, NodeCore } from '../core/node-parts.ts';
 import { magnetOf } from '../listing/torrent-view.ts';
 import { pinBlock } from './ipfs-pin.ts';
-import type { ReceiptExchange } from './receipt-exchange.ts';
+import type { ReceiptExchange, ReceiptSigner } from './receipt-exchange.ts';
 
 /** false: no chain. Otherwise the embedded dev chain, or `rpcUrl` + `chainId` + `contracts`. */
 export type ChainConfig =
@@ -24,8 +24,6 @@ export type ChainConfig =
       signer?: { url: string; from?: `0x${string}` };
     };
 
-/** What the node's receipts name (chain id, pool) and who signs them (its identity's account). */
-export type ReceiptSigner = ReceiptTermsOf & { address: `0x${string}`; ethSecret: Uint8Array };
 
 export type ChainHealth =
   | ({ state: 'running' } & ChainStatus)
@@ -233,7 +231,7 @@ export function chainRpc(service: ChainService, host: RegistryHost, receipts: Re
 
 /** The registry's view of a node: a loaded torrent's metainfo by infohash (or prefix), or a
  *  .torrent the CLI read (base64 `torrent`) for one the node does not have. */
-export function registryHost(node: CascadeNode): RegistryHost {
+export function registryHost(node: Pick<NodeCore, 'session'> & InfoHashResolver): RegistryHost {
   return {
     resolve: (arg) => node.resolve(arg),
     async metainfoOf(p) {

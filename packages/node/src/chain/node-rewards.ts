@@ -5,7 +5,8 @@
 import { join } from 'node:path';
 import { ChainService, chainRpc, registryHost, type ChainConfig } from './chain-service.ts';
 import type { RpcHandlers } from '../core/control.ts';
-import type { CascadeNode } from '../core/node.ts';
+import type { InfoHashResolver, NodeCore, NodeLog, TorrentEvents } from '../core/node-parts.ts';
+import type { IdentifiedPeers } from '../peers/identified-peers.ts';
 import { nodeIdentity } from '../core/node-identity.ts';
 import { ReceiptExchange, type ReceiptTerms } from './receipt-exchange.ts';
 import { ReceiptStore } from './receipt-store.ts';
@@ -22,7 +23,14 @@ export interface NodeRewards {
   close(): Promise<void>;
 }
 
-export function attachRewards(node: CascadeNode, config: ChainConfig, terms?: ReceiptTerms, opts: { ipfsApi?: string } = {}): NodeRewards {
+/** What rewards attach to: the state, every torrent's events, who the peers are, the log and the control RPCs. */
+export type RewardsNode = NodeCore & InfoHashResolver & Pick<TorrentEvents, 'onTorrentEvent'> & {
+  readonly identified: IdentifiedPeers;
+  readonly out: NodeLog;
+  readonly control: { extend(handlers: RpcHandlers): void } | undefined;
+};
+
+export function attachRewards(node: RewardsNode, config: ChainConfig, terms?: ReceiptTerms, opts: { ipfsApi?: string } = {}): NodeRewards {
   const stateDir = node.db.stateDir;
   const chain = new ChainService(config, opts);
   const store = new ReceiptStore(join(stateDir, 'chain', 'receipts.db'));

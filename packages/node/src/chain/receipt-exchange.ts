@@ -11,14 +11,16 @@
 //     or by itself past `autoClaimBytes`).
 // Plain BitTorrent peers (libtorrent…) never see any of it: only peers whose hello verified are
 // counted, sent receipts, or heard from.
-import type { NodeChain, Receipt } from '@cascade/chain';
-import type { ReceiptSigner } from './chain-service.ts';
+import type { NodeChain, Receipt, ReceiptTermsOf } from '@cascade/chain';
 import { sendExtensionMessage, type WirePeer } from '@cascade/identity';
 import type { TorrentHandle } from '../core/engine.ts';
 import { errorMessage } from '../core/errors.ts';
 import { pieceBytes, type IdentifiedPeer, type IdentifiedPeers } from '../peers/identified-peers.ts';
-import type { NodeLog } from '../core/node.ts';
+import type { NodeLog } from '../core/node-log.ts';
 import type { HeldReceipt, ReceiptStore } from './receipt-store.ts';
+
+/** What the node's receipts name (chain id, pool) and who signs them (its identity's account). */
+export type ReceiptSigner = ReceiptTermsOf & { address: `0x${string}`; ethSecret: Uint8Array };
 
 const MiB = 1024 * 1024;
 

@@ -11,7 +11,16 @@ import { sha256OfFile } from '@cascade/content/node';
 import type { TorrentHandle } from '../core/engine.ts';
 import { NodeError, errorMessage, InvalidInput } from '../core/errors.ts';
 import { nodeIdentity } from '../core/node-identity.ts';
-import type { CascadeNode } from '../core/node.ts';
+import type { NodeCore, NodeLog, TorrentEvents } from '../core/node-parts.ts';
+import type { PrivateView } from '../private/private-view.ts';
+
+/** What content ids need of the node: the session and state, every torrent's events, the log, the
+ *  listing's change signal, and which torrents are private shares (never indexed or published). */
+export type ContentNode = NodeCore & Pick<TorrentEvents, 'onTorrentEvent'> & {
+  readonly out: NodeLog;
+  readonly privateShares: { view(infoHash: string): PrivateView | undefined };
+  changed(): void;
+};
 import type { TorrentExtras } from '../listing/torrent-view.ts';
 import { FileCids, type FileCid } from './file-cids.ts';
 import { IdlePacer, sessionBytesMoved } from './idle-pacer.ts';
@@ -33,7 +42,7 @@ export class NodeContent {
   readonly cids: FileCids;
   /** The DHT records client; undefined when the node runs without a DHT. */
   readonly records: DhtRecords | undefined;
-  readonly #node: CascadeNode;
+  readonly #node: ContentNode;
   readonly #indexing = new Map<string, Promise<void>>();
   /** Torrents whose pass someone waits for: read at full speed. */
   readonly #urgent = new Set<string>();
@@ -47,7 +56,7 @@ export class NodeContent {
   readonly #did: string;
   readonly #pacer: IdlePacer;
 
-  constructor(node: CascadeNode) {
+  constructor(node: ContentNode) {
     this.#node = node;
     this.#pacer = new IdlePacer(sessionBytesMoved(node.session));
     this.cids = new FileCids(node.db);

@@ -2,7 +2,7 @@
 // not what an announce would do in general — a paused torrent announces nowhere, the DHT only when
 // the node runs one and the torrent is not private. Waits a little for the trackers' answers.
 
-import type { CascadeNode } from './node.ts';
+import type { NodeCore } from './node-parts.ts';
 import type { TorrentHandle, TrackerStatus } from './engine.ts';
 
 const ANNOUNCE_WAIT_MS = 5000;
@@ -16,7 +16,7 @@ export interface AnnounceOutcome {
   dht: 'off' | 'not announced' | 'private torrent' | 'announced';
 }
 
-export async function announceNow(node: CascadeNode, ts: TorrentHandle[], waitMs = ANNOUNCE_WAIT_MS): Promise<{ dht: boolean; torrents: AnnounceOutcome[] }> {
+export async function announceNow(node: Pick<NodeCore, 'session'>, ts: TorrentHandle[], waitMs = ANNOUNCE_WAIT_MS): Promise<{ dht: boolean; torrents: AnnounceOutcome[] }> {
   const dhtOn = node.session.health().dhtEnabled;
   const announcing = ts.filter((t) => !['paused', 'error'].includes(t.stats().state));
   for (const t of announcing) t.announce();

@@ -1,11 +1,18 @@
 // Loading the library at startup: every torrent in the state DB is re-added to the session (resume
 // data means no re-check). Moved here from `cascade serve` so the server starts the same way.
 
-import type { CascadeNode, NodeLog } from './node.ts';
+import type { NodeLog } from './node-log.ts';
+import type { NodeCore } from './node-parts.ts';
 import { errorMessage } from './errors.ts';
 import type { TorrentRecord } from '../state/state-db.ts';
-import { loadEngine, type TorrentSource } from './engine.ts';
+import { loadEngine, type AddTorrentOptions, type TorrentHandle, type TorrentSource } from './engine.ts';
 import { storedPeers } from '../peers/manual-peers.ts';
+
+/** What loading the library touches: the state DB, the session (through add) and the model's order. */
+export interface LibraryNode extends NodeCore {
+  readonly model: { queueOrder(): string[] };
+  add(source: TorrentSource, opts: AddTorrentOptions, record?: boolean, queued?: boolean): Promise<TorrentHandle>;
+}
 
 /** Torrents handed to the engine at once. A library torrent goes in paused (the queue starts it, a
  *  few at a time, and only a start may check data), so an add only parses and reads its resume
@@ -17,7 +24,7 @@ const LOAD_CONCURRENCY = 16;
  * .torrent made of it, with the magnet's trackers: a paused one has its name, size and files too
  * (issue 20, defect 3; state DBs from before the node kept the .torrent bytes itself).
  */
-async function metadataOf(rec: TorrentRecord, node: CascadeNode): Promise<TorrentSource | null> {
+async function metadataOf(rec: TorrentRecord, node: LibraryNode): Promise<TorrentSource | null> {
   const info = node.db.loadResume(rec.infoHash)?.infoBytes;
   if (!info || !rec.magnet) return rec.magnet;
   try {
@@ -31,7 +38,7 @@ async function metadataOf(rec: TorrentRecord, node: CascadeNode): Promise<Torren
 }
 
 /** Re-adds every stored torrent; returns how many loaded. One broken entry never stops the rest. */
-export async function loadLibrary(node: CascadeNode, log: NodeLog): Promise<number> {
+export async function loadLibrary(node: LibraryNode, log: NodeLog): Promise<number> {
   let loaded = 0;
   // Each row read gives its own copy of the save path, which the engine keeps for the torrent's
   // life: one string per distinct path instead of one per torrent.

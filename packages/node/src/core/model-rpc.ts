@@ -4,8 +4,9 @@
 
 import { InvalidInput } from './errors.ts';
 import type { RpcHandlers, RpcParams } from './control.ts';
-import type { CascadeNode } from './node.ts';
-import { torrentDetail } from '../listing/torrent-view.ts';
+import type { InfoHashResolver } from './node-parts.ts';
+import type { NodeModel } from '../model/index.ts';
+import { torrentDetail, type DetailNode } from '../listing/torrent-view.ts';
 
 function hashArg(p: RpcParams): string {
   const v = p.infoHash;
@@ -13,7 +14,7 @@ function hashArg(p: RpcParams): string {
   return v;
 }
 
-export function modelRpcs(node: CascadeNode): RpcHandlers {
+export function modelRpcs(node: DetailNode & InfoHashResolver & { readonly model: NodeModel }): RpcHandlers {
   const { model } = node;
 
   /** The row as `list` shows it, or the detail when the torrent is loaded. */

@@ -6,7 +6,27 @@ import { NodeError, InvalidInput, errorMessage } from './errors.ts';
 import type { ListEntry } from '../listing/listing.ts';
 import { summaryCache } from '../listing/summary-cache.ts';
 import type { RpcHandlers, RpcParams } from './control.ts';
-import type { CascadeNode } from './node.ts';
+import type { InfoHashResolver, NodeLog, TorrentAdder, TorrentVerbs } from './node-parts.ts';
+import type { DetailNode } from '../listing/torrent-view.ts';
+import type { CacheNode } from '../listing/summary-cache.ts';
+import type { BulkNode } from '../queue/bulk.ts';
+import type { NodeModel } from '../model/index.ts';
+import type { PeerLedger } from '../peers/peer-ledger.ts';
+import type { IdentifiedPeers } from '../peers/identified-peers.ts';
+import type { PrivateShares } from '../private/shares.ts';
+import type { NodeContent } from '../content/node-content.ts';
+
+/** Everything the control RPCs reach: the verbs, adding, the listing and details, bulk actions,
+ *  the model, health, the ledger, identified peers, private shares' keys and content search. */
+export type ApiNode = DetailNode & CacheNode & BulkNode & InfoHashResolver & TorrentAdder & TorrentVerbs & {
+  readonly model: NodeModel;
+  readonly ledger: Pick<PeerLedger, 'pendingCount'>;
+  readonly identified: IdentifiedPeers;
+  readonly privateShares: PrivateShares;
+  readonly content: Pick<NodeContent, 'search'>;
+  readonly out: NodeLog;
+  health(): Record<string, unknown>;
+};
 import type { TorrentHandle, TorrentSource } from './engine.ts';
 import type { ListQuery } from '../listing/list-query.ts';
 import { modelRpcs } from './model-rpc.ts';
@@ -46,7 +66,7 @@ function listQueryOf(p: RpcParams): ListQuery {
   return q;
 }
 
-export function createNodeApi(node: CascadeNode): RpcHandlers {
+export function createNodeApi(node: ApiNode): RpcHandlers {
   const { session, db } = node;
 
   const loaded = (arg: string): TorrentHandle => {

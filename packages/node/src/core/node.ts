@@ -22,10 +22,13 @@ import { PrivateShares, type NodeSecrets } from '../private/shares.ts';
 import { summaryCache } from '../listing/summary-cache.ts';
 import { rememberPeers } from '../peers/manual-peers.ts';
 import { deleteOwnFiles, otherOwners, refuseOwnedFiles, storedMetainfo, storedOwners } from '../files/own-files.ts';
-import { NodeModel, type AddInput } from '../model/index.ts';
+import { NodeModel } from '../model/index.ts';
+import type { AddInput } from './node-parts.ts';
 import { QueueManager, type QueueOptions } from '../queue/manager.ts';
 import type { NodeOnion, OnionOptions } from '../network/onion.ts';
 import { NodeContent, type ContentIdMode } from '../content/node-content.ts';
+import type { AddExtra, InfoHashResolver, NodeCore, TorrentAdder, TorrentEvents, TorrentTap, TorrentVerbs } from './node-parts.ts';
+import type { NodeLog } from './node-log.ts';
 import type {
   SessionHandle,
   SessionHealth,
@@ -64,12 +67,6 @@ export interface NodeOptions {
   portMappingSetting?: PortMappingSetting | undefined;
 }
 
-/** Where a node reports: JSON events and human lines. The CLI's Output satisfies it. */
-export interface NodeLog {
-  event(name: string, fields?: Record<string, unknown>): void;
-  say(text: string): void;
-  note(text: string): void;
-}
 
 /** Settings that change which torrents run or stop. */
 const QUEUE_SETTINGS = new Set<string>([
@@ -105,12 +102,13 @@ export function dhtPortOf(session: SessionHandle): number | undefined {
   return typeof h.dhtPort === 'number' ? h.dhtPort : undefined;
 }
 
-/** A listener of every tracked torrent's events (CascadeNode.onTorrentEvent). */
-export type TorrentTap = (t: TorrentHandle, ...args: any[]) => void;
 const NO_STOPS: (() => void)[] = [];
 const untrackNothing = (): void => {};
 
-export class CascadeNode {
+export type { NodeLog } from './node-log.ts';
+export type { TorrentTap } from './node-parts.ts';
+
+export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, TorrentAdder, TorrentVerbs {
   readonly session: SessionHandle;
   readonly db: StateDB;
   readonly ledger: PeerLedger;
@@ -246,7 +244,7 @@ export class CascadeNode {
   async addWith(
     source: TorrentSource,
     input: AddInput,
-    extra: { peers?: string[]; selectedFiles?: number[]; privateDiscovery?: boolean; mirrors?: string[] } = {},
+    extra: AddExtra = {},
   ): Promise<TorrentHandle> {
     const plan = await this.model.planAdd(input);
     const hidden = extra.privateDiscovery ?? this.onion?.byDefault ?? false;

@@ -1,11 +1,11 @@
 // Choosing which files of a torrent to download: one rule for Cascade's API and the compatible APIs.
 
-import type { CascadeNode } from '../core/node.ts';
+import type { NodeCore } from '../core/node-parts.ts';
 import type { TorrentHandle } from '../core/engine.ts';
 import { conflict, invalid } from '../core/errors.ts';
 
 /** Selects `selected` (metainfo file indexes; null = all) and stores it; returns the sorted selection. */
-export function selectFiles(node: CascadeNode, t: TorrentHandle, selected: readonly number[] | null): number[] {
+export function selectFiles(node: Pick<NodeCore, 'db'>, t: TorrentHandle, selected: readonly number[] | null): number[] {
   const meta = t.metainfo;
   if (!meta) throw conflict('the torrent’s metadata is not known yet; select files once it is');
   const chosen = selected === null ? meta.files.map((_, i) => i) : [...new Set(selected)].sort((a, b) => a - b);

@@ -4,8 +4,8 @@
 
 import type { StateDB, TorrentRecord } from '../state/state-db.ts';
 import type { TorrentHandle, TorrentStats } from '../core/engine.ts';
-import type { CascadeNode } from '../core/node.ts';
-import type { PrivateView } from '../private/shares.ts';
+import type { NodeCore } from '../core/node-parts.ts';
+import type { PrivateView } from '../private/private-view.ts';
 
 export interface ListEntry {
   /** The torrent's id: its v1 infohash, or a v2-only torrent's truncated v2 infohash (BEP 52). */
@@ -226,7 +226,7 @@ export function complete(s: { progress: number | null; pieceCount: number | null
 }
 
 /** Queue positions 1..n of the torrents not complete, in the stored queue order. */
-export function queuePositions(node: Pick<CascadeNode, 'session' | 'db'>, order: readonly string[]): Map<string, number> {
+export function queuePositions(node: Pick<NodeCore, 'session' | 'db'>, order: readonly string[]): Map<string, number> {
   const positions = new Map<string, number>();
   for (const ih of order) {
     const t = node.session.get(ih);
@@ -240,7 +240,7 @@ export function queuePositions(node: Pick<CascadeNode, 'session' | 'db'>, order:
   return positions;
 }
 
-export type ListingNode = Pick<CascadeNode, 'session' | 'db'> & {
+export type ListingNode = Pick<NodeCore, 'session' | 'db'> & {
   model?: { queueOrder(): string[]; pendingTotals(infoHash: string): PendingTotals | undefined } | undefined;
   /** A running node's queue knows the positions as of its last plan (no pass over the library per row). */
   queue?: { positions(): ReadonlyMap<string, number> } | undefined;
@@ -256,7 +256,7 @@ export function positionsOf(node: ListingNode): ReadonlyMap<string, number> {
  * A torrent loaded paused has not checked its data (it will when resumed): the engine counts nothing
  * verified yet, but the resume record says what was, and that is what the user had (defect 3).
  */
-export function restoredStats(node: Pick<CascadeNode, 'db'>, t: TorrentHandle): TorrentStats {
+export function restoredStats(node: Pick<NodeCore, 'db'>, t: TorrentHandle): TorrentStats {
   const s = t.stats();
   if (s.state !== 'paused' || s.verifiedPieces > 0 || !s.pieceCount) return s;
   const verified = Math.min(s.pieceCount, node.db.verifiedPieces(t.infoHashHex) ?? 0);

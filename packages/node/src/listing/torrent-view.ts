@@ -4,8 +4,8 @@
 // The magnet module alone: this file is on the CLI's `list` path (@cascade/node), which must
 // not load the whole engine (see engine.ts).
 import { toMagnet } from '@cascade/engine/magnet';
-import { liveRow, type ListEntry } from './listing.ts';
-import type { CascadeNode } from '../core/node.ts';
+import { liveRow, type ListEntry, type ListingNode } from './listing.ts';
+import type { IdentifiedPeer } from '../peers/identified-peers.ts';
 import type { TorrentHandle, PeerStats, SourceBytes, TrackerStatus, Metainfo, DiscoveryReport } from '../core/engine.ts';
 
 /** Accessors the Cascade engine's Torrent has beyond the TorrentHandle interface. */
@@ -114,7 +114,20 @@ export function fileViews(t: TorrentHandle, selected: number[] | null, restored?
   }]));
 }
 
-export function torrentDetail(node: CascadeNode, t: TorrentHandle): TorrentDetail {
+/** What a torrent's detail reads besides the listing: who its peers are, the model's words on
+ *  stalls and sharing, whether relays are there, private shares and content ids. */
+export type DetailNode = ListingNode & {
+  readonly identified: { decorate(infoHashHex: string, peers: PeerStats[]): (PeerStats & Partial<IdentifiedPeer> & { reputation?: number })[] };
+  readonly model: { stalledReason(t: TorrentHandle): string | null; shareWarning(trackers: readonly string[]): string | null };
+  readonly onion?: unknown;
+} & FilesNode;
+
+/** What a torrent's file list reads: the state DB, private shares and content ids. */
+export type FilesNode = Pick<ListingNode, 'db' | 'privateShares'> & {
+  readonly content?: { readonly cids: { of(infoHash: string): Map<number, string> } } | undefined;
+};
+
+export function torrentDetail(node: DetailNode, t: TorrentHandle): TorrentDetail {
   const rec = node.db.getTorrent(t.infoHashHex);
   const peers = node.identified.decorate(t.infoHashHex, t.peers());
   return {
@@ -136,7 +149,7 @@ export function torrentDetail(node: CascadeNode, t: TorrentHandle): TorrentDetai
 }
 
 /** Its files with progress and selection (null before the metadata is known). */
-export function torrentFiles(node: CascadeNode, t: TorrentHandle, selected: number[] | null = node.db.getTorrent(t.infoHashHex)?.selectedFiles ?? null): FileView[] | null {
+export function torrentFiles(node: FilesNode, t: TorrentHandle, selected: number[] | null = node.db.getTorrent(t.infoHashHex)?.selectedFiles ?? null): FileView[] | null {
   // A private share's files are the ones inside it, for a node that can read them; none otherwise
   // (the ciphertext's one file says nothing, and its name must not look like content).
   const shared = node.privateShares?.view(t.infoHashHex);

@@ -9,7 +9,7 @@ import { makeDirs } from '@cascade/engine/make-dirs';
 import { NodeError, InvalidInput, errorMessage } from '../core/errors.ts';
 import type { StateDB } from '../state/state-db.ts';
 import type { SessionHandle, TorrentHandle } from '../core/engine.ts';
-import type { NodeLog } from '../core/node.ts';
+import type { NodeLog } from '../core/node-log.ts';
 import type { PendingTotals } from '../listing/listing.ts';
 import { SettingsStore, applyPatch, defaultSettings, effectiveRateLimits, type Settings } from './settings.ts';
 import { CategoryStore, categoryName, type Category } from './categories.ts';
@@ -18,14 +18,10 @@ import { Accounting } from './accounting.ts';
 import { shareWarning, type Reach } from './share.ts';
 import { MetadataWatch, STALLED_AFTER_MS, stalledReason } from './stalled.ts';
 import { bool, fail, objectOf, saveDir, tagList } from './validate.ts';
+import type { AddInput } from '../core/node-parts.ts';
 
-/** Add options as a door gives them (all optional), and as they are after the model resolved them. */
-export interface AddInput {
-  savePath?: unknown;
-  category?: unknown;
-  tags?: unknown;
-  paused?: unknown;
-}
+/** Add options as a door gives them (AddInput, all optional), and as they are after the model resolved them. */
+export type { AddInput } from '../core/node-parts.ts';
 export interface AddPlan {
   savePath: string;
   category: string | null;

@@ -9,7 +9,7 @@ import type { Identity } from '@cascade/identity';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { isPrivateAddress } from '../sources/url-guard.ts';
-import type { NodeLog } from '../core/node.ts';
+import type { NodeLog } from '../core/node-log.ts';
 import type { PrivateDiscovery } from '../core/engine.ts';
 
 export interface OnionOptions {

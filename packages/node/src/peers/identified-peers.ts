@@ -5,7 +5,7 @@
 import { cascadeExtension, type Identity, type VerifiedHello, type WirePeer } from '@cascade/identity';
 import type { PeerStats, TorrentHandle, WireExtension } from '../core/engine.ts';
 import { IdentityLedger, isClean, reputationOf } from './identity-ledger.ts';
-import type { NodeLog } from '../core/node.ts';
+import type { NodeLog } from '../core/node-log.ts';
 import type { StateDB } from '../state/state-db.ts';
 
 export interface IdentifiedPeer {

@@ -13,7 +13,8 @@ import {
 } from '@cascade/private-shares';
 import type { Metainfo, Storage, TorrentHandle } from '../core/engine.ts';
 import type { StateDB } from '../state/state-db.ts';
-import type { NodeLog } from '../core/node.ts';
+import type { NodeLog } from '../core/node-log.ts';
+import type { PrivateView } from './private-view.ts';
 import { havePiece } from '../listing/torrent-view.ts';
 import { PlainWriter } from './plain-writer.ts';
 import { chunkDecryptor, chunkEncryptor } from '@cascade/private-shares/node';
@@ -23,15 +24,7 @@ import { DeferredStorage, PlainStorage } from './plain-storage.ts';
 import { chunkProgress } from './progress.ts';
 
 /** What the API shows of a private share. */
-export interface PrivateView {
-  decryptable: boolean;
-  /** Why it cannot be read, or what went wrong reading it, in plain words; null when all is well. */
-  error: string | null;
-  /** Present when decryptable. */
-  manifest?: ShareManifest;
-  /** Each file's share of plaintext written (decryptable, on a node that writes it). */
-  fileProgress?: number[];
-}
+export type { PrivateView } from './private-view.ts';
 
 interface Share {
   info?: PrivateInfo;

@@ -5,7 +5,12 @@
 // {ok: false, error} in the results; the others are done.
 
 import { NodeError, InvalidInput, errorMessage } from '../core/errors.ts';
-import type { CascadeNode } from '../core/node.ts';
+import type { NodeCore, TorrentVerbs } from '../core/node-parts.ts';
+import type { NodeModel } from '../model/index.ts';
+import type { QueueManager } from './manager.ts';
+
+/** What a bulk action works with: the session and state, the model, the queue and the verbs. */
+export type BulkNode = NodeCore & Pick<TorrentVerbs, 'removeMany' | 'recheck'> & { readonly model: NodeModel; readonly queue: QueueManager };
 import type { TorrentHandle } from '../core/engine.ts';
 import { bool, fail, objectOf, rate, tagList } from '../model/validate.ts';
 import { categoryName } from '../model/categories.ts';
@@ -86,7 +91,7 @@ function hashList(v: unknown): string[] | 'all' {
 type RateLimited = TorrentHandle & { setRateLimits?(l: { download?: number; upload?: number }): void };
 
 /** Runs a bulk request; one result per torrent named (all torrents for "all"), in the order given. */
-export async function runBulk(node: CascadeNode, body: unknown): Promise<{ results: BulkResult[] }> {
+export async function runBulk(node: BulkNode, body: unknown): Promise<{ results: BulkResult[] }> {
   const req = parseBulk(body);
   if (req.action === 'setCategory' && req.category) node.model.categories.require(req.category);
   const known = new Set(node.model.queueOrder());
@@ -161,7 +166,7 @@ export async function runBulk(node: CascadeNode, body: unknown): Promise<{ resul
 }
 
 /** The control RPC `queue.move` and the route share this: one torrent, checked. */
-export async function moveOne(node: CascadeNode, infoHash: string, move: unknown): Promise<{ infoHash: string; queuePosition: number }> {
+export async function moveOne(node: Pick<BulkNode, 'queue'>, infoHash: string, move: unknown): Promise<{ infoHash: string; queuePosition: number }> {
   if (!isQueueMove(move)) throw new InvalidInput(`"move" must be one of ${QUEUE_MOVES.join(', ')}`);
   const pos = (await node.queue.move([infoHash], move)).get(infoHash) ?? null;
   if (pos === null) throw new NodeError('failed', `torrent ${infoHash} is complete: only torrents still downloading have a place in the queue`);

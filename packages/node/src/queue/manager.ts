@@ -11,7 +11,7 @@
 // running. Every torrent is added to the engine paused and started here, so nothing runs past the
 // limits even for a moment, at add or at restart.
 
-import type { NodeLog } from '../core/node.ts';
+import type { NodeLog } from '../core/node-log.ts';
 import type { SessionHandle, TorrentChangeFeed, TorrentStats, TorrentHandle } from '../core/engine.ts';
 import type { StateDB, TorrentStatus } from '../state/state-db.ts';
 import { errorMessage } from '../core/errors.ts';

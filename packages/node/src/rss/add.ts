@@ -5,12 +5,12 @@
 import { parseTorrent, parseTorrentId } from '@cascade/engine';
 import { fetchTorrentFile } from '../sources/fetch-torrent.ts';
 import type { PrivateAllowance } from '../sources/url-guard.ts';
-import type { CascadeNode } from '../core/node.ts';
+import type { NodeCore, TorrentAdder } from '../core/node-parts.ts';
 import type { TorrentSource } from '../core/engine.ts';
 import type { RssAdd } from './service.ts';
 
 export interface NodeAddDeps {
-  node: CascadeNode;
+  node: Pick<NodeCore, 'session'> & Pick<TorrentAdder, 'addWith'>;
   downloadDir: string;
   allowPrivateUrls: PrivateAllowance;
   changed?: () => void;

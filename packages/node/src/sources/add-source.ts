@@ -2,7 +2,16 @@
 // the one path for Cascade's API (routes/add.ts) and the compatible APIs (compat-ops.ts).
 
 import { parseTorrent, parseTorrentId, parseAddress } from '@cascade/engine';
-import type { CascadeNode } from '../core/node.ts';
+import type { NodeCore, TorrentAdder } from '../core/node-parts.ts';
+import type { PrivateShares } from '../private/shares.ts';
+import type { NodeContent } from '../content/node-content.ts';
+
+/** What adding by a user's source touches: the session, adding, private shares' keys, and the
+ *  DHT's content records for an add by content id. */
+export type AddingNode = Pick<NodeCore, 'session'> & TorrentAdder & {
+  readonly privateShares: Pick<PrivateShares, 'useKey' | 'keys'>;
+  readonly content: Pick<NodeContent, 'findContent'>;
+};
 import type { TorrentHandle, TorrentSource } from '../core/engine.ts';
 import { fetchTorrentFile } from './fetch-torrent.ts';
 import { magnetOf } from '../listing/torrent-view.ts';
@@ -44,7 +53,7 @@ export function addResult(t: TorrentHandle, existing: boolean): AddResult {
 }
 
 /** Adds a source unless the node already has that infohash (then that torrent is the answer). */
-export async function addSource(node: CascadeNode, infoHash: string, source: TorrentSource, extra: AddOptions = {}): Promise<AddResult> {
+export async function addSource(node: AddingNode, infoHash: string, source: TorrentSource, extra: AddOptions = {}): Promise<AddResult> {
   const peers = (extra.peers ?? []).map((p) => {
     try {
       parseAddress(p);
@@ -74,14 +83,14 @@ export async function addSource(node: CascadeNode, infoHash: string, source: Tor
   }
 }
 
-export function addTorrentBytes(node: CascadeNode, bytes: Uint8Array, extra?: AddOptions): Promise<AddResult> {
+export function addTorrentBytes(node: AddingNode, bytes: Uint8Array, extra?: AddOptions): Promise<AddResult> {
   // parseTorrent throws MetainfoError for anything that is not a valid .torrent: a 400.
   const meta = parseTorrent(bytes);
   return addSource(node, meta.infoHashHex, bytes, extra);
 }
 
 /** A magnet, an infohash (40 hex or 32 base32) or an http(s) URL of a .torrent (fetched with the SSRF guard). */
-export async function addUri(node: CascadeNode, uriInput: string, extraInput: AddOptions, opts: { allowPrivateUrls: boolean }): Promise<AddResult> {
+export async function addUri(node: AddingNode, uriInput: string, extraInput: AddOptions, opts: { allowPrivateUrls: boolean }): Promise<AddResult> {
   // A private share's link: the key in the fragment stays on this node (nothing else sees a fragment).
   let split: ReturnType<typeof splitLink>;
   try {
@@ -110,7 +119,7 @@ export async function addUri(node: CascadeNode, uriInput: string, extraInput: Ad
 
 /** A content id to the torrent the DHT's records say holds it, as a magnet naming its providers
  *  (NodeContent.findContent); nothing found is the caller's problem to fix: a 422 saying so. */
-async function resolveContent(node: CascadeNode, cid: string): Promise<{ source: string }> {
+async function resolveContent(node: AddingNode, cid: string): Promise<{ source: string }> {
   try {
     return { source: (await node.content.findContent(cid)).magnet };
   } catch (err) {
