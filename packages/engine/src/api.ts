@@ -2,7 +2,7 @@
 // Session and Torrent implement these interfaces (src/session.ts, src/torrent.ts).
 
 import type { Metainfo, PeerAddress } from './types.ts';
-import type { RangeRead } from './swarm/webseed.ts';
+import type { RangeRead } from './swarm/range-read.ts';
 import type { Storage } from './platform.ts';
 import type { TrackerTransport } from './discovery/tracker-types.ts';
 import type { DhtQueries } from './node/dht-queries.ts';
