@@ -3,7 +3,7 @@
 // loading viem — a node signs and checks receipts in the middle of transfers (issue 40).
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { concat } from '@cascade/identity';
-import type { Receipt } from './receipts.ts';
+import type { Receipt } from './receipt-type.ts';
 
 const enc = new TextEncoder();
 const DOMAIN_TYPE = keccak_256(enc.encode('EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)'));

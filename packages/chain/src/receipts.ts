@@ -8,18 +8,9 @@
 import type { Address, Hex, LocalAccount } from 'viem';
 import { recoverDigestSigner, signDigest } from '@cascade/identity';
 import { receiptDigest } from './receipt-digest.ts';
+import type { Receipt } from './receipt-type.ts';
 
-export interface Receipt {
-  chainId: bigint;
-  pool: Address;
-  /** The torrent's v1 infohash, 20 bytes as 0x-hex. */
-  infoHash: Hex;
-  seeder: Address;
-  downloader: Address;
-  cumulativeBytes: bigint;
-  /** Seconds since the epoch after which the pool refuses it. */
-  expiry: bigint;
-}
+export type { Receipt };
 
 export const RECEIPT_TYPES = {
   Receipt: [
