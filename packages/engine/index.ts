@@ -11,5 +11,6 @@ export { createTorrent, defaultPieceLength, type CreateTorrentOptions } from './
 export { toHex, fromHex } from './src/hex.ts';
 export { BencodeError, decode as bdecode, encode as bencode } from './src/bencode.ts';
 export { DEFAULT_TORRENT_LIMITS, setTorrentLimits, torrentLimits, type TorrentLimits } from './src/limits.ts';
-export type { DhtQueries, DhtContact, DhtQueryHandler, DhtQueryReply, DhtQueryError } from './src/node/dht-queries.ts';
-export { httpRangeRead, type RangeRead } from './src/swarm/webseed.ts';
+export type { DhtQueries, DhtContact, DhtQueryHandler, DhtQueryReply, DhtQueryError } from './src/dht-types.ts';
+export { httpRangeRead } from './src/swarm/webseed.ts';
+export type { RangeRead } from './src/swarm/range-read.ts';

@@ -43,12 +43,12 @@ test('the tables in the repository are up to date', () => {
 test('a dependency added to a package.json makes --check fail naming the package; --write brings it back', (t) => {
   const root = copyOfRepo();
   t.after(() => rmSync(root, { recursive: true, force: true }));
-  editPackage(root, 'tracker', (json) => { json.dependencies['@cascade/engine'] = '*'; });
+  editPackage(root, 'tracker', (json) => { json.dependencies['@cascade/chain'] = '*'; });
 
   const stale = script('--check', '--root', root);
   assert.equal(stale.status, 1);
   assert.match(stale.stderr, /docs\/architecture\.md: the package table is stale in the rows of tracker /);
-  assert.match(stale.stderr, /\+ \| `tracker` \| .* \| engine, identity, onion, reachability, ioredis, ws \|/);
+  assert.match(stale.stderr, /\+ \| `tracker` \| .* \| chain, engine, identity, onion, reachability, ioredis, ws \|/);
   assert.doesNotMatch(stale.stderr, /README\.md/, 'the README shows no dependencies');
 
   assert.equal(script('--write', '--root', root).status, 0);

@@ -3,22 +3,7 @@
 // loading viem — a node signs and checks receipts in the middle of transfers (issue 40).
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { concat } from '@cascade/identity';
-
-/** 0x-prefixed hex, as viem types addresses and byte strings (this file stays free of viem). */
-type Hex0x = `0x${string}`;
-
-/** A seeding receipt: what a downloader signs and the pool pays. */
-export interface Receipt {
-  chainId: bigint;
-  pool: Hex0x;
-  /** The torrent's v1 infohash, 20 bytes as 0x-hex. */
-  infoHash: Hex0x;
-  seeder: Hex0x;
-  downloader: Hex0x;
-  cumulativeBytes: bigint;
-  /** Seconds since the epoch after which the pool refuses it. */
-  expiry: bigint;
-}
+import type { Receipt } from './receipt-type.ts';
 
 const enc = new TextEncoder();
 const DOMAIN_TYPE = keccak_256(enc.encode('EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)'));

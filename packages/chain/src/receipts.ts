@@ -7,9 +7,10 @@
 // the identity's secp256k1 (the same bytes viem makes: tested).
 import type { Address, Hex, LocalAccount } from 'viem';
 import { recoverDigestSigner, signDigest } from '@cascade/identity';
-import { receiptDigest, type Receipt } from './receipt-digest.ts';
+import { receiptDigest } from './receipt-digest.ts';
+import type { Receipt } from './receipt-type.ts';
 
-export type { Receipt } from './receipt-digest.ts';
+export type { Receipt };
 
 export const RECEIPT_TYPES = {
   Receipt: [

@@ -2,10 +2,10 @@
 // Session and Torrent implement these interfaces (src/session.ts, src/torrent.ts).
 
 import type { Metainfo, PeerAddress } from './types.ts';
-import type { RangeRead } from './swarm/webseed.ts';
+import type { RangeRead } from './swarm/range-read.ts';
 import type { Storage } from './platform.ts';
 import type { TrackerTransport } from './discovery/tracker-types.ts';
-import type { DhtQueries } from './node/dht-queries.ts';
+import type { DhtQueries } from './dht-types.ts';
 
 /**
  * A BEP 10 extension plugged in from outside the engine (the Cascade identity hello lives with the

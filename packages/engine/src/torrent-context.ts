@@ -8,7 +8,7 @@ import type { Metainfo, PeerAddress } from './types.ts';
 import type { RateLimitPair } from './swarm/rate-limiter.ts';
 import type { Scheduler } from './scheduler.ts';
 import type { EngineTally } from './counters.ts';
-import type { RangeRead } from './swarm/webseed.ts';
+import type { RangeRead } from './swarm/range-read.ts';
 import type { Emitter } from './emitter.ts';
 
 export interface TorrentContext {

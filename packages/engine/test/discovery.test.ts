@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { startTracker } from '../../tracker/index.ts';
+import { startTracker } from '@cascade/tracker';
 import { Session, toMagnet } from '../index.ts';
 import { encodeHandshake } from '../src/wire/protocol.ts';
 

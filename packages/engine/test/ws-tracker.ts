@@ -1,5 +1,5 @@
 // A WebSocket (WebTorrent-protocol) tracker for tests: @cascade/tracker with `ws: true` on 127.0.0.1.
-import { startTracker } from '../../tracker/index.ts';
+import { startTracker } from '@cascade/tracker';
 
 export interface WsTracker {
   url: string;

@@ -8,7 +8,7 @@
 // The UDP port answers STUN too (udp.ts), told apart by STUN's magic cookie at bytes 4-7. An
 // announce starts with its connection id, so no id we issue may carry the cookie there.
 
-import { MAGIC_COOKIE } from '../../reachability/src/stun-message.ts';
+import { MAGIC_COOKIE } from '@cascade/reachability/stun-message';
 
 const SLOT_MS = 120_000;
 

@@ -4,7 +4,7 @@
 
 import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { encode } from '../../engine/src/bencode.ts';
+import { encode } from '@cascade/engine/bencode';
 import type { AdminApi } from './admin.ts';
 import { handleAdmin } from './admin.ts';
 import { iceServersPath } from './ice-servers.ts';

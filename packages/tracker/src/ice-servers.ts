@@ -12,7 +12,7 @@
 
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { mintTurnCredentials } from '../../reachability/src/turn-credentials.ts';
+import { mintTurnCredentials } from '@cascade/reachability/turn-credentials';
 import type { TrackerCore } from './core.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import { DEFAULT_TURN_TTL, type TurnOptions } from './turn-url.ts';

@@ -4,9 +4,9 @@
 // which no BEP 15 packet carries — see connection-id.ts). Only binding requests are answered.
 
 import type { RemoteInfo } from 'node:dgram';
-// The codec's own file, not @cascade/reachability's index: that also loads the port mapper (UPnP,
+// The codec's own entry, not @cascade/reachability's index: that also loads the port mapper (UPnP,
 // XML parsing), which a tracker never uses and which costs it ~25 MB of RSS.
-import { BINDING_REQUEST, bindingSuccess, decodeStun, isStunMessage, type StunAddress } from '../../reachability/src/stun-message.ts';
+import { BINDING_REQUEST, bindingSuccess, decodeStun, isStunMessage, type StunAddress } from '@cascade/reachability/stun-message';
 
 export { isStunMessage };
 

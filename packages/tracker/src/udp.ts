@@ -15,7 +15,7 @@ import { then } from './store.ts';
 import type { AnnounceInput, CompactSink } from './store.ts';
 import { ReplyBatcher } from './udp-replies.ts';
 import { isStunMessage, stunAddress, stunAnswer } from './stun.ts';
-import type { StunAddress } from '../../reachability/src/stun-message.ts';
+import type { StunAddress } from '@cascade/reachability/stun-message';
 
 export interface UdpOptions {
   core: TrackerCore;

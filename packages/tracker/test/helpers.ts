@@ -6,8 +6,8 @@ import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { decode, isDict } from '../../engine/src/bencode.ts';
-import type { BDict } from '../../engine/src/bencode.ts';
+import { decode, isDict } from '@cascade/engine/bencode';
+import type { BDict } from '@cascade/engine/bencode';
 
 export const NODE = process.execPath;
 export const CLI = new URL('../src/cli.ts', import.meta.url).pathname;

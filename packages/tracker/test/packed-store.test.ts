@@ -10,8 +10,8 @@ import { PackedSwarms, pickedSlots } from '../src/packed-peers.ts';
 import { formatIpv6, parseIp16 } from '../src/ip16.ts';
 import { startTracker } from '../index.ts';
 import { esc, getBencoded, id } from './helpers.ts';
-import { text } from '../../engine/src/bencode.ts';
-import type { BDict } from '../../engine/src/bencode.ts';
+import { text } from '@cascade/engine/bencode';
+import type { BDict } from '@cascade/engine/bencode';
 
 const hex = (n: number) => n.toString(16).padStart(2, '0').repeat(20);
 const peerHex = (n: number) => n.toString(16).padStart(40, '0');

@@ -4,8 +4,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { WebSocket } from 'ws';
-import { decode, text } from '../../engine/src/bencode.ts';
-import type { BDict } from '../../engine/src/bencode.ts';
+import { decode, text } from '@cascade/engine/bencode';
+import type { BDict } from '@cascade/engine/bencode';
 import { announceQuery, esc, getBencoded as get, id, spawnTracker, startRedis, udpAnnounce, udpClient, udpPortOf, udpScrape, waitFor } from './helpers.ts';
 import type { RedisServer, TrackerProcess } from './helpers.ts';
 

@@ -6,7 +6,7 @@
 // with useSyncExternalStore, refreshed twice a second while anything runs.
 
 import { useSyncExternalStore } from 'react';
-import type { PeerStats, TorrentHandle, TorrentStats } from '../../engine/src/api.ts';
+import type { PeerStats, TorrentHandle, TorrentStats } from '@cascade/engine/browser';
 import type { TabShare } from './browser-private.ts';
 import { loadIdentity } from './keys.ts';
 

@@ -2,7 +2,7 @@
 // the sign-in needs from it, loaded on demand by auth.ts and the Settings identity card: the
 // Ed25519/secp256k1 code stays out of the main bundle for pages that are already signed in.
 import { bindingMessage, bindWallet, makeBinding, parseSignInMessage, signSignIn, type Binding, type Identity } from '@cascade/identity';
-import { loadIdentity, loadOrCreateIdentity, loadWalletBinding, saveWalletBinding } from '../../chat/ui/identity-store.ts';
+import { loadIdentity, loadOrCreateIdentity, loadWalletBinding, saveWalletBinding } from '@cascade/chat/identity-store';
 
 export type { Binding, Identity };
 export { loadIdentity, loadOrCreateIdentity, loadWalletBinding, saveWalletBinding };

@@ -8,7 +8,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { generateIdentity } from '@cascade/identity';
-import { offersOf, recordingWsProxy } from '../../onion/test/recording-proxy.ts';
+import { offersOf, recordingWsProxy } from '@cascade/onion/test/recording-proxy';
 import { startTracker } from '@cascade/tracker';
 import { startNodeRelay } from '@cascade/node/features';
 import { silentLog } from '@cascade/node';

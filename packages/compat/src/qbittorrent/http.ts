@@ -3,7 +3,7 @@
 // status: 400 "Bad Request", 404 "Not Found", 409 "Conflict"…) and the small parsers its
 // controllers use (pipe-separated hashes, "true"/"false" booleans).
 import type { CompatOps, TorrentRow } from '../ops.ts';
-import type { QbSession } from './session.ts';
+import type { QbSession } from './session-state.ts';
 
 /** qBittorrent's WebAPI answers with these texts when an error carries no message of its own. */
 const STATUS_TEXT: Record<number, string> = {

@@ -4,7 +4,7 @@
 // web_ui_session_timeout 3600, web_ui_max_auth_fail_count 5, web_ui_ban_duration 3600).
 // Everything lives in memory: a restart logs everyone out, as it does in qBittorrent.
 import { randomBytes } from 'node:crypto';
-import type { SyncState } from './sync.ts';
+import type { QbSession } from './session-state.ts';
 
 export const SESSION_TIMEOUT_S = 3600;
 export const MAX_AUTH_FAILS = 5;
@@ -13,13 +13,6 @@ export const BAN_DURATION_S = 3600;
 const MAX_SESSIONS = 256;
 /** Addresses tracked for failed logins; the oldest entries go first past it. */
 const MAX_TRACKED_ADDRESSES = 10_000;
-
-export interface QbSession {
-  readonly id: string;
-  lastSeen: number;
-  /** sync/maindata's snapshots for this session (created on first use). */
-  sync?: SyncState;
-}
 
 interface Failures {
   count: number;

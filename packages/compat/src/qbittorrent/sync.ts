@@ -7,20 +7,9 @@ import type { CompatOps } from '../ops.ts';
 import { type ActionContext, type ActionSpec } from './http.ts';
 import { allTorrents } from './torrents-read.ts';
 import { transferInfo } from './transfer.ts';
+import type { Snapshot } from './session-state.ts';
 
 type Obj = Record<string, unknown>;
-
-interface Snapshot {
-  torrents: Map<string, Obj>;
-  categories: Map<string, Obj>;
-  tags: Set<string>;
-  serverState: Obj;
-}
-
-export interface SyncState {
-  lastRid: number;
-  snapshots: Map<number, Snapshot>;
-}
 
 /** Answers kept per session to diff against: the last one, and the one before for a client that
  *  retries (qBittorrent keeps the last sent and the last accepted). */

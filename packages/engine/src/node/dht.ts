@@ -5,9 +5,10 @@
 import DHT from 'bittorrent-dht';
 import type { PeerAddress } from '../types.ts';
 import { countDhtQuery, type EngineTally } from '../counters.ts';
-import { DhtCustomQueries, type DhtQueries, type KrpcInternals } from './dht-queries.ts';
+import { DhtCustomQueries, type KrpcInternals } from './dht-queries.ts';
+import type { DhtQueries } from '../dht-types.ts';
 
-export type { DhtQueries, DhtQueryHandler, DhtQueryReply, DhtQueryError } from './dht-queries.ts';
+export type { DhtQueries, DhtQueryHandler, DhtQueryReply, DhtQueryError } from '../dht-types.ts';
 
 export interface DhtOptions {
   /** Nodes to join through ("host:port"); false or [] starts a network of our own. */

@@ -10,6 +10,7 @@ import type { BlockRef, PeerView, Picker } from './picker.ts';
 import { SpeedMeter } from './speed.ts';
 import { BLOCK_SIZE, blockKey } from '../wire/protocol.ts';
 import { sleep, type RateGate } from './rate-limiter.ts';
+import type { RangeRead } from './range-read.ts';
 
 const BLOCKS_PER_REQUEST = 256; // 4 MiB per round trip, at most
 const MIN_BLOCKS = 16;
@@ -17,9 +18,6 @@ const MIN_BLOCKS = 16;
 const RUN_SECONDS = 2;
 const PARALLEL_RUNS = 3;
 const MAX_FAILURES = 5;
-
-/** Reads bytes [start, end) of the file at `url`; rejects on anything short of exactly those bytes. */
-export type RangeRead = (url: string, start: number, end: number, signal: AbortSignal) => Promise<Uint8Array>;
 
 /** HTTP(S) range reads (a server ignoring Range is accepted only when the whole file was asked for). */
 export function httpRangeRead(fetchFn: typeof fetch = fetch): RangeRead {
