@@ -48,7 +48,7 @@ test('a dependency added to a package.json makes --check fail naming the package
   const stale = script('--check', '--root', root);
   assert.equal(stale.status, 1);
   assert.match(stale.stderr, /docs\/architecture\.md: the package table is stale in the rows of tracker /);
-  assert.match(stale.stderr, /\+ \| `tracker` \| .* \| engine, identity, onion, reachability, ioredis, ws \|/);
+  assert.match(stale.stderr, /\+ \| `tracker` \| .* \| engine, identity, onion, reachability, shapes, ioredis, ws \|/);
   assert.doesNotMatch(stale.stderr, /README\.md/, 'the README shows no dependencies');
 
   assert.equal(script('--write', '--root', root).status, 0);
