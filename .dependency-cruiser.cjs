@@ -45,10 +45,17 @@ module.exports = {
     },
     {
       name: 'engine-and-identity-import-no-package-of-ours',
-      comment: 'The bottom of the graph: the engine and identity import none of our other packages.',
+      comment: 'The bottom of the graph: the engine and identity import none of our other packages but @cascade/shapes (types only).',
       severity: 'error',
       from: { path: `^packages/(engine|identity)/${SRC}` },
-      to: { path: '^packages/', pathNot: '^packages/$1/' },
+      to: { path: '^packages/', pathNot: ['^packages/$1/', '^packages/shapes/'] },
+    },
+    {
+      name: 'shapes-import-nothing',
+      comment: '@cascade/shapes is types only, under everything: it imports none of our packages, no npm package and no node:* (TypeScript\'s built-in types only).',
+      severity: 'error',
+      from: { path: '^packages/shapes/' },
+      to: { pathNot: '^packages/shapes/' },
     },
     {
       name: 'features-do-not-import-the-node',

@@ -48,7 +48,7 @@ test('a dependency added to a package.json makes --check fail naming the package
   const stale = script('--check', '--root', root);
   assert.equal(stale.status, 1);
   assert.match(stale.stderr, /docs\/architecture\.md: the package table is stale in the rows of tracker /);
-  assert.match(stale.stderr, /\+ \| `tracker` \| .* \| chain, engine, identity, onion, reachability, ioredis, ws \|/);
+  assert.match(stale.stderr, /\+ \| `tracker` \| .* \| chain, engine, identity, onion, reachability, shapes, ioredis, ws \|/);
   assert.doesNotMatch(stale.stderr, /README\.md/, 'the README shows no dependencies');
 
   assert.equal(script('--write', '--root', root).status, 0);
@@ -58,21 +58,21 @@ test('a dependency added to a package.json makes --check fail naming the package
 test('a new package directory is all it takes to get a row in both tables', (t) => {
   const root = copyOfRepo();
   t.after(() => rmSync(root, { recursive: true, force: true }));
-  mkdirSync(path.join(root, 'packages/http'));
-  const json = { name: '@cascade/http', description: 'The HTTP side of a node. More here.', dependencies: { fastify: '^5', '@cascade/engine': '*' } };
-  writeFileSync(path.join(root, 'packages/http/package.json'), JSON.stringify(json));
+  mkdirSync(path.join(root, 'packages/gateway'));
+  const json = { name: '@cascade/gateway', description: 'The HTTP side of a node. More here.', dependencies: { fastify: '^5', '@cascade/engine': '*' } };
+  writeFileSync(path.join(root, 'packages/gateway/package.json'), JSON.stringify(json));
 
   const stale = script('--check', '--root', root);
   assert.equal(stale.status, 1);
-  assert.match(stale.stderr, /docs\/architecture\.md: the package table is stale in the rows of http /);
-  assert.match(stale.stderr, /README\.md: the package table is stale in the rows of http /);
+  assert.match(stale.stderr, /docs\/architecture\.md: the package table is stale in the rows of gateway /);
+  assert.match(stale.stderr, /README\.md: the package table is stale in the rows of gateway /);
 
   assert.equal(script('--write', '--root', root).status, 0);
   assert.equal(script('--check', '--root', root).status, 0);
   const architecture = readFileSync(path.join(root, 'docs/architecture.md'), 'utf8');
-  assert.match(architecture, /\n\| `http` \| The HTTP side of a node\. More here\. \| engine, fastify \|\n/);
+  assert.match(architecture, /\n\| `gateway` \| The HTTP side of a node\. More here\. \| engine, fastify \|\n/);
   const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
-  assert.match(readme, /\n\| `packages\/http` \| The HTTP side of a node \|\n/);
+  assert.match(readme, /\n\| `packages\/gateway` \| The HTTP side of a node \|\n/);
 });
 
 test('a package.json without a description is refused, by name', (t) => {

@@ -99,3 +99,20 @@ test('an arrow up the layers fails: the engine importing a feature, a feature im
   assert.match(r.out, /features-do-not-import-the-node: packages\/sources\/index\.ts/);
   assert.match(r.out, /the-node-does-not-import-http-or-cli: packages\/node\/index\.ts/);
 });
+
+test('@cascade/shapes sits under everything: the engine may import it, it imports nothing', (t) => {
+  const shapes = { 'packages/shapes/index.ts': "export type { Row } from './src/row.ts';\n", 'packages/shapes/src/row.ts': 'export interface Row { id: string }\n' };
+  const ok = cruise(tree(t, {
+    ...clean,
+    ...shapes,
+    'packages/engine/src/row.ts': "import type { Row } from '@cascade/shapes';\nexport const row: Row = { id: 'a' };\n",
+  }, { content: ['engine'], engine: ['shapes'] }));
+  assert.equal(ok.status, 0, ok.out);
+  const bad = cruise(tree(t, {
+    ...clean,
+    ...shapes,
+    'packages/shapes/src/up.ts': "import type { two } from '@cascade/content';\nexport type Up = typeof two;\n",
+  }, { content: ['engine'], shapes: ['content'] }));
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.out, /shapes-import-nothing: packages\/shapes\/src\/up\.ts/);
+});

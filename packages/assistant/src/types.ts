@@ -1,6 +1,8 @@
 // The assistant's contracts: help entries, what the node shows it (NodeView, handed over by the
 // server: the assistant imports nothing of the node), findings, actions, and the answer.
 
+import type { TrackerStatus } from '@cascade/shapes';
+
 /** One knowledge-base entry: docs/help/<id>.md (front matter + Markdown body). */
 export interface HelpEntry {
   /** The file name without .md; kebab-case, stable (questions and findings cite it). */
@@ -77,21 +79,8 @@ export interface AssistantAnswer {
 
 // ---- what the node shows the assistant (the server implements NodeView) ----
 
-export interface TrackerView {
-  url: string;
-  status: 'idle' | 'working' | 'ok' | 'error';
-  message?: string;
-  peers: number;
-  /** ms since the epoch */
-  lastAnnounce?: number;
-  lastReplyAt?: number;
-  lastError?: string;
-  lastErrorAt?: number;
-  /** Failures in a row since its last answer, when the node counts them. */
-  failures?: number;
-  /** When the first of those failures happened (ms since the epoch). */
-  failingSince?: number;
-}
+/** A tracker of a torrent: the engine's TrackerStatus (@cascade/shapes), its tier left out. */
+export type TrackerView = Omit<TrackerStatus, 'tier'>;
 
 export interface PeerView {
   address: string;

@@ -3,17 +3,14 @@
 import type { Envelope } from './envelope.ts';
 import type { Profile } from './identity.ts';
 import type { Invitation, RoomCharter, RoomState } from './rooms.ts';
+import type { IceServer } from '@cascade/shapes';
 
 export const CHAT_NAMESPACE = '/chat';
 export const AUTH_DOMAIN = 'cascade-chat/auth/v1';
 
 export type Ack<T = object> = ({ ok: true } & T) | { ok: false; error: string; message?: string };
 
-export interface IceServer {
-  urls: string | string[];
-  username?: string;
-  credential?: string;
-}
+export type { IceServer };
 
 export interface ChatLimits {
   /** bytes of one envelope's JSON */

@@ -1,7 +1,7 @@
 // Renders `list` / `search` rows (the ListEntry shape comes from the node, @cascade/http) as a
 // table: a header, then one line per torrent; live speeds, tags and errors follow the name.
 
-import type { ListEntry } from '@cascade/node';
+import type { ListEntry } from '@cascade/shapes';
 import { formatBytes, formatPercent, formatSpeed, formatDuration } from './format.ts';
 
 const COLUMNS = [

@@ -11,20 +11,13 @@ import { join } from 'node:path';
 import { Session } from '@cascade/engine';
 import { generateIdentity } from '@cascade/identity';
 import { cidFromSha256, DhtRecords, GET_METHOD, PUT_METHOD, recordKey, signRecord, targetOf, type DhtTransport } from '@cascade/content';
+import type { SearchRow } from '@cascade/shapes';
 import { tempDir } from './helpers.ts';
 import { ok, startServe, until, type ServeNode } from './node-process.ts';
 
 const HOST = '127.0.0.1';
 
-interface Row {
-  infoHash: string | null;
-  infoHashV2: string | null;
-  name: string;
-  length: number;
-  cids: string[];
-  publisher: string;
-  providers: string[];
-}
+type Row = SearchRow;
 
 test('three nodes: C finds what A shares by keyword, content id and infohash through B; forgeries refused', { timeout: 180_000 }, async (t) => {
   // B is the first node: it bootstraps from a socket of ours that never answers (never the public routers).

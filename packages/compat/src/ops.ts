@@ -3,97 +3,27 @@
 // translate names and shapes to these calls and back, so a torrent added through any door is the
 // same torrent in all of them, in Cascade's API and in the UI.
 
-/** A torrent as Cascade's list shows it (the server's ListEntry, structurally). */
-export interface TorrentRow {
-  /** The torrent's id: its v1 infohash, or a v2-only torrent's truncated v2 infohash (BEP 52). */
-  infoHash: string;
+import type { Category, FileView, ListEntry, PeerStats, QueueMove, Settings, TorrentPatch, TrackerStatus } from '@cascade/shapes';
+
+// Cascade's per-torrent patch (PATCH /api/torrents/:infoHash), its categories and queue moves.
+export type { Category, QueueMove, TorrentPatch };
+
+/** A torrent as Cascade's list shows it: the node's ListEntry without what these APIs do not read
+ *  (live, seedingTimeOrigin, encrypted, decryptable). */
+export type TorrentRow = Omit<ListEntry, 'infoHashV2' | 'live' | 'seedingTimeOrigin' | 'encrypted' | 'decryptable'> & {
   /** BEP 52: the 64-hex v2 infohash of a v2 or hybrid torrent; null for v1. Optional: a node from
    *  before BEP 52 does not send it. */
   infoHashV2?: string | null;
-  name: string | null;
-  /** "checking" | "downloading" | "seeding" | "paused" | "queued" | "error" | "metadata" | "stopped" … */
-  state: string;
-  /** 0..1; null while a magnet has no metadata yet. */
-  progress: number | null;
-  verifiedPieces: number;
-  pieceCount: number | null;
-  /** Bytes of the whole torrent; null without metadata. */
-  length: number | null;
-  /** Bytes/s. */
-  downloadSpeed: number;
-  uploadSpeed: number;
-  /** Seconds; null when unknown or not downloading. */
-  eta: number | null;
-  peers: number;
-  seeds: number;
-  /** Bytes moved since the node started. */
-  downloaded: number;
-  uploaded: number;
-  savePath: string | null;
-  error: string | null;
-  category: string | null;
-  tags: string[];
-  /** 1-based among torrents not complete; null for complete ones. */
-  queuePosition: number | null;
-  /** Its own limits in bytes/s, 0 = none. */
-  downloadLimit: number;
-  uploadLimit: number;
-  /** null = the global setting, -1 = none for this torrent. */
-  ratioLimit: number | null;
-  /** Seconds; null = the global setting, -1 = none. */
-  seedingTimeLimit: number | null;
-  forceStart: boolean;
-  ratio: number;
-  /** Seconds spent seeding over every run. */
-  seedingTime: number;
-  /** Bytes over every run. */
-  totalDownloaded: number;
-  totalUploaded: number;
-  /** ms since the epoch. */
-  addedAt: number | null;
-  completedAt: number | null;
-  /** Host of its first tracker. */
-  tracker: string | null;
-}
+};
 
-export interface FileRow {
-  /** The metainfo's file index (selection uses it). */
-  index: number;
-  /** Path inside the torrent, "/"-joined. */
-  path: string;
-  length: number;
-  /** 0..1 of the file's bytes in verified pieces. */
-  progress: number;
-  selected: boolean;
-}
+/** A file of a torrent (the list of files, their progress and selection). */
+export type FileRow = FileView;
 
-export interface TrackerRow {
-  url: string;
-  tier: number;
-  status: 'idle' | 'working' | 'ok' | 'error';
-  message?: string;
-  /** Peers it gave in its last answer. */
-  peers: number;
-  /** ms since the epoch. */
-  lastAnnounce?: number;
-  lastReplyAt?: number;
-  lastError?: string;
-  lastErrorAt?: number;
-}
+/** A tracker of a torrent, as the engine reports it. */
+export type TrackerRow = TrackerStatus;
 
-export interface PeerRow {
-  address: string;
-  client: string | undefined;
-  transport: 'tcp' | 'webrtc' | 'webseed';
-  downloaded: number;
-  uploaded: number;
-  downloadSpeed: number;
-  uploadSpeed: number;
-  progress: number;
-  choked: boolean;
-  interested: boolean;
-  source: string;
-}
+/** A connected peer, as the engine reports it (whether it is relayed is not asked). */
+export type PeerRow = Omit<PeerStats, 'relayed'>;
 
 export interface TorrentInfo extends TorrentRow {
   magnet: string;
@@ -129,45 +59,30 @@ export interface AddResult {
   existing: boolean;
 }
 
-/** Cascade's per-torrent patch (PATCH /api/torrents/:infoHash). */
-export interface TorrentPatch {
-  downloadLimit?: number;
-  uploadLimit?: number;
-  category?: string | null;
-  tags?: string[];
-  ratioLimit?: number | null;
-  seedingTimeLimit?: number | null;
-  forceStart?: boolean;
-  /** Moves the data. */
-  savePath?: string;
-}
-
-/** Cascade's settings (GET/PATCH /api/settings); patch takes any subset. */
-export interface NodeSettings {
-  downloadLimit: number;
-  uploadLimit: number;
-  altDownloadLimit: number;
-  altUploadLimit: number;
-  altSpeedEnabled: boolean;
-  maxActiveDownloads: number;
-  maxActiveUploads: number;
-  maxActiveTorrents: number;
-  stalledTimeout: number;
-  ratioLimit: number | null;
-  seedingTimeLimit: number | null;
+/** Cascade's settings (GET/PATCH /api/settings) as these APIs read them; patch takes any subset. Looser
+ *  than the node's Settings: its action a plain string, portMapping absent on older nodes, and any
+ *  other key passed through. */
+export type NodeSettings = Pick<
+  Settings,
+  | 'downloadLimit'
+  | 'uploadLimit'
+  | 'altDownloadLimit'
+  | 'altUploadLimit'
+  | 'altSpeedEnabled'
+  | 'maxActiveDownloads'
+  | 'maxActiveUploads'
+  | 'maxActiveTorrents'
+  | 'stalledTimeout'
+  | 'ratioLimit'
+  | 'seedingTimeLimit'
+  | 'downloadDir'
+  | 'startPaused'
+> & {
   seedingLimitAction: string;
-  downloadDir: string;
-  startPaused: boolean;
   /** Port mapping on the gateway (`serve`): 'auto' | 'upnp' | 'natpmp' | 'off'; absent on older nodes. */
   portMapping?: string;
   [other: string]: unknown;
-}
-
-export interface Category {
-  name: string;
-  /** Absolute; null = the node's download dir. */
-  savePath: string | null;
-}
+};
 
 export interface TransferInfo {
   /** Bytes/s, summed over torrents. */
@@ -189,8 +104,6 @@ export interface TransferInfo {
   /** Seconds since the node started. */
   uptimeSeconds: number;
 }
-
-export type QueueMove = 'up' | 'down' | 'top' | 'bottom';
 
 /**
  * Errors the operations throw carry the HTTP status Cascade's own API would answer (statusOf):

@@ -10,6 +10,7 @@ import { keywordsOf } from './keywords.ts';
 import { keysOf, openRecord, RecordError, recordKey, signRecord, subjectOf, targetOf, type TorrentStatement, type VerifiedRecord } from './record.ts';
 import { RecordStore, type StoreLimits } from './store.ts';
 import { Reputation } from './reputation.ts';
+import type { SearchRow } from '@cascade/shapes';
 
 export const GET_METHOD = 'cascade_get';
 export const PUT_METHOD = 'cascade_put';
@@ -42,17 +43,8 @@ export interface DhtTransport {
   send(contacts: DhtContact[], method: string, args: Record<string, unknown>, onReply?: (reply: DhtReply) => void): Promise<{ accepted: number; errors: string[] }>;
 }
 
-/** One search result: a torrent as one publisher describes it, and where to fetch it. */
-export interface SearchRow {
-  infoHash: string | null;
-  infoHashV2: string | null;
-  name: string;
-  length: number;
-  cids: string[];
-  publisher: string;
-  /** "host:port" of nodes serving it (the publisher's address as the storing nodes saw it). */
-  providers: string[];
-}
+/** One search result: @cascade/shapes' SearchRow (the API, the CLI and the web app read the same). */
+export type { SearchRow };
 
 /** What the node knows of a torrent it holds complete: its files' content ids (undefined: unknown). */
 export type KnownCids = (infoHash: string) => string[] | undefined;

@@ -6,6 +6,21 @@ import type { RangeRead } from './swarm/range-read.ts';
 import type { Storage } from './platform.ts';
 import type { TrackerTransport } from './discovery/tracker-types.ts';
 import type { DhtQueries } from './dht-types.ts';
+import type {
+  DiscoveryReport,
+  IceServer,
+  LocalAnnounceReply,
+  LocalAnnounceRequest,
+  PeerAttempt,
+  PeerStats,
+  SourceBytes,
+  TrackerStatus,
+  TransportCounts,
+} from '@cascade/shapes';
+
+// Shapes the node, its HTTP API and the web app share with the engine: defined once in
+// @cascade/shapes, part of the engine's surface as before.
+export type { DiscoveryReport, IceServer, LocalAnnounceReply, LocalAnnounceRequest, PeerAttempt, PeerStats, SourceBytes, TrackerStatus, TransportCounts };
 
 /**
  * A BEP 10 extension plugged in from outside the engine (the Cascade identity hello lives with the
@@ -126,32 +141,6 @@ export interface LocalTracker {
   webSocket?: { url: string; connect(): WebSocket };
 }
 
-export interface LocalAnnounceRequest {
-  infoHashHex: string;
-  peerIdHex: string;
-  /** Our listen port. */
-  port: number;
-  uploaded: number;
-  downloaded: number;
-  left: number;
-  event?: 'started' | 'completed' | 'stopped';
-  numwant: number;
-}
-
-export interface LocalAnnounceReply {
-  /** Seconds until the next regular announce. */
-  interval: number;
-  complete?: number;
-  incomplete?: number;
-  peers: { host: string; port: number }[];
-}
-
-export interface IceServer {
-  urls: string | string[];
-  username?: string;
-  credential?: string;
-}
-
 export interface WebRtcOptions {
   /** STUN/TURN servers; omitted = one public STUN server. Tests pass []. */
   iceServers?: IceServer[];
@@ -199,16 +188,6 @@ export interface AddTorrentOptions {
   mirrors?: string[];
 }
 
-/** What one source gave a download: a peer (by address) or a web seed / mirror (by URL). */
-export interface SourceBytes {
-  address: string;
-  kind: 'peer' | 'webseed';
-  /** Bytes of blocks received from it (duplicates in endgame not counted). */
-  downloaded: number;
-  /** Banned for data that failed its hash check. */
-  banned: boolean;
-}
-
 /** One of: a .torrent file's bytes, a magnet URI, or a bare 40-hex / 32-base32 infohash. */
 export type TorrentSource = Uint8Array | string;
 
@@ -235,63 +214,10 @@ export interface TorrentStats {
   error?: string;
 }
 
-export interface PeerStats {
-  address: string;
-  client: string | undefined;
-  transport: 'tcp' | 'webrtc' | 'webseed';
-  /** True when the WebRTC connection passes through a TURN relay (either side's selected candidate). */
-  relayed: boolean;
-  downloaded: number;
-  uploaded: number;
-  downloadSpeed: number;
-  uploadSpeed: number;
-  progress: number;
-  choked: boolean;
-  interested: boolean;
-  source: string;
-}
-
-export interface TrackerStatus {
-  url: string;
-  tier: number;
-  status: 'idle' | 'working' | 'ok' | 'error';
-  message?: string;
-  peers: number;
-  lastAnnounce?: number;
-  /** When the tracker last answered (ms since the epoch). */
-  lastReplyAt?: number;
-  /** Its last failure, and when (kept after a later success, so a flaky tracker shows both). */
-  lastError?: string;
-  lastErrorAt?: number;
-  /** Announces that failed in a row since its last answer (0 or absent once it answers), and when
-   *  the first of them failed. */
-  failures?: number;
-  failingSince?: number;
-}
-
 /** Bytes/second; 0 = no limit. */
 export interface RateLimits {
   download: number;
   upload: number;
-}
-
-/** One connection attempt, for the discovery report ("connection refused", "handshake timeout",
- *  "infohash mismatch", "connected" …). */
-export interface PeerAttempt {
-  address: string;
-  /** Where the address came from: "tracker URL", "dht", "pex", "manual", "incoming", "webrtc". */
-  source: string;
-  result: string;
-  /** ms since the epoch */
-  at: number;
-}
-
-/** What a torrent did to find peers and what answered: trackers, the DHT, the last peers tried. */
-export interface DiscoveryReport {
-  trackers: TrackerStatus[];
-  dht: { enabled: boolean; nodes: number; lookups: number; peersFound: number; lastLookupAt: number | null };
-  /** The last 20 attempts, oldest first. */
-  peersTried: PeerAttempt[];
 }
 
 /** Emitted as `torrent.on('transfer', …)` after bytes move; later issues build reputation from it. */
@@ -365,13 +291,6 @@ export interface SessionHealth {
   dhtEnabled: boolean;
   /** UDP port of the DHT node, when enabled. */
   dhtPort?: number;
-}
-
-/** Counts per transport: TCP peers, WebRTC peers, HTTP web seeds (BEP 19). */
-export interface TransportCounts {
-  tcp: number;
-  webrtc: number;
-  webseed: number;
 }
 
 /** DHT (KRPC) queries by method; methods off the wire that are none of these count as `other`. */

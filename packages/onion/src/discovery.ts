@@ -1,24 +1,14 @@
 // Private discovery for the engine: its tracker transport and DHT look-up, carried by circuits.
 // Shapes are the engine's (PrivateDiscovery, TrackerTransport), written out here so the onion
-// package needs nothing of the engine.
+// package needs nothing of the engine; the announce itself is @cascade/shapes' AnnounceParams.
 import type { OnionClient } from './client.ts';
 import { circuitWebSocket } from './circuit-websocket.ts';
 import type { AnnounceAnswer, PeerAddr } from './exit.ts';
-
-interface AnnounceParamsLike {
-  infoHash: Uint8Array;
-  peerId: Uint8Array;
-  port: number;
-  uploaded: number;
-  downloaded: number;
-  left: number;
-  event?: 'started' | 'completed' | 'stopped';
-  numwant?: number;
-}
+import type { AnnounceParams } from '@cascade/shapes';
 
 export interface PrivateDiscoveryLike {
   tracker: {
-    announce(url: string, p: AnnounceParamsLike): Promise<AnnounceAnswer>;
+    announce(url: string, p: AnnounceParams): Promise<AnnounceAnswer>;
     scrape(url: string, infoHashes: Uint8Array[]): Promise<Map<string, { complete: number; incomplete: number; downloaded: number }>>;
   };
   dhtLookup(infoHashHex: string): Promise<PeerAddr[]>;

@@ -2,23 +2,19 @@
 // announce or scrape, or a DHT look-up — and the exit performs it from its own address and answers
 // with the result. Anything else is refused: exits are not proxies.
 import type { ExitOperation } from './descriptor.ts';
+import type { AnnounceCounts } from '@cascade/shapes';
 
 export interface PeerAddr {
   host: string;
   port: number;
 }
 
-export interface AnnounceRequest {
+/** A tracker announce for the exit to make, ids in hex. */
+export interface AnnounceRequest extends AnnounceCounts {
   op: 'announce';
   url: string;
   infoHash: string;
   peerId: string;
-  port: number;
-  uploaded: number;
-  downloaded: number;
-  left: number;
-  event?: 'started' | 'completed' | 'stopped';
-  numwant?: number;
 }
 
 export interface ScrapeRequest {

@@ -16,6 +16,7 @@ import { mintTurnCredentials } from '@cascade/reachability/turn-credentials';
 import type { TrackerCore } from './core.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import { DEFAULT_TURN_TTL, type TurnOptions } from './turn-url.ts';
+import type { IceServer } from '@cascade/shapes';
 
 const PASSKEY = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -29,12 +30,6 @@ export interface IceServersRouteOptions {
   udpPort: () => number;
   /** Where the STUN entry points when the bind is a wildcard and the request names no usable host. */
   fallbackHost: string;
-}
-
-export interface IceServer {
-  urls: string | string[];
-  username?: string;
-  credential?: string;
 }
 
 /** Undefined when `path` is not an /ice-servers path; else its passkey, if the path carries one. */

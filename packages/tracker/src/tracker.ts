@@ -21,6 +21,7 @@ import type { SwarmCounts, TrackerStore, UserRecord } from './store.ts';
 import { createUdpServer } from './udp.ts';
 import type { WsTracker } from './ws.ts';
 import type { LocalWebSocket } from './local-ws.ts';
+import type { LocalAnnounceReply as SharedLocalAnnounceReply, LocalAnnounceRequest } from '@cascade/shapes';
 
 export interface TrackerOptions {
   /** Bind address for all servers. Default 0.0.0.0. */
@@ -71,24 +72,8 @@ export interface RegisteredUser {
   announceUrls: { http: string; udp: string; ws?: string };
 }
 
-/** An announce from the process that runs the tracker (a Cascade node's own torrents). */
-export interface LocalAnnounceInput {
-  infoHashHex: string;
-  peerIdHex: string;
-  port: number;
-  uploaded: number;
-  downloaded: number;
-  left: number;
-  event?: 'started' | 'completed' | 'stopped';
-  numwant?: number;
-}
-
-export interface LocalAnnounceReply {
-  interval: number;
-  complete: number;
-  incomplete: number;
-  peers: { host: string; port: number }[];
-}
+/** The tracker's answer to one: its counts always there. */
+export type LocalAnnounceReply = Required<SharedLocalAnnounceReply>;
 
 export interface RunningTracker {
   httpAnnounceUrl: string;
@@ -113,7 +98,7 @@ export interface RunningTracker {
    * a request (stats: `localAnnounces`). Others find the peer exactly as if it had announced over
    * HTTP. Rejects with the failure reason (private mode: this path carries no passkey).
    */
-  announceLocal(a: LocalAnnounceInput): Promise<LocalAnnounceReply>;
+  announceLocal(a: LocalAnnounceRequest): Promise<LocalAnnounceReply>;
   /**
    * With `ws: true`: a connection to the WebSocket tracker from this very process, with the part of
    * the WebSocket interface a tracker client uses (local-ws.ts). Its announces and the offers and
@@ -245,7 +230,7 @@ export async function startTracker(opts: TrackerOptions = {}): Promise<RunningTr
   // URLs name (127.0.0.1 for a wildcard bind).
   const bare = urlHost.startsWith('[') ? urlHost.slice(1, -1) : urlHost;
   const selfHost = isIP(bare) ? bare : '127.0.0.1';
-  const announceLocal = async (a: LocalAnnounceInput): Promise<LocalAnnounceReply> => {
+  const announceLocal = async (a: LocalAnnounceRequest): Promise<LocalAnnounceReply> => {
     const out = await core.announce(
       {
         infoHashHex: a.infoHashHex.toLowerCase(),

@@ -2,6 +2,11 @@
 // session cookie by itself. 401/403 become messages a person can act on, and tell the auth store
 // (auth.ts) to look again, since they usually mean the session ended or the role changed.
 
+import type { BulkAction, BulkRequest, BulkResult as BulkOutcome, Category, FileView as FileInfo, SearchRow } from '@cascade/shapes';
+
+// The node's own shapes (@cascade/shapes): bulk actions, categories, a torrent's files, search results.
+export type { BulkAction, BulkRequest, Category, FileInfo, SearchRow };
+
 export type TorrentState = 'metadata' | 'checking' | 'downloading' | 'seeding' | 'paused' | 'error' | string;
 
 /** One torrent as the list shows it. Built by normaliseSummary from whatever the node sends (the
@@ -40,24 +45,9 @@ export interface TorrentSummary {
   decryptable?: boolean;
 }
 
-export type BulkAction = 'pause' | 'resume' | 'remove' | 'recheck' | 'setCategory' | 'addTags' | 'removeTags' | 'queue' | 'forceStart' | 'setLimits';
-export interface BulkRequest {
-  action: BulkAction;
-  infoHashes: string[] | 'all';
-  category?: string | null;
-  tags?: string[];
-  deleteData?: boolean;
-  move?: 'up' | 'down' | 'top' | 'bottom';
-  downloadLimit?: number;
-  uploadLimit?: number;
-  forceStart?: boolean;
-}
+/** What POST /api/torrents/bulk answers: one result per torrent. */
 export interface BulkResult {
-  results: { infoHash: string; ok: boolean; error?: string }[];
-}
-export interface Category {
-  name: string;
-  savePath: string | null;
+  results: BulkOutcome[];
 }
 
 /** GET /api/network: how the node is reached (issue 23). */
@@ -97,27 +87,6 @@ export interface TrackerInfo {
   status: string;
   message?: string | null;
   peers: number;
-}
-
-export interface FileInfo {
-  index: number;
-  path: string;
-  length: number;
-  progress: number;
-  selected: boolean;
-  /** Content id (CIDv1 of the file's SHA-256), once the node holds the whole file. */
-  cid?: string | null;
-}
-
-/** A torrent found by GET /api/search, as its publisher describes it (docs/dht-records.md). */
-export interface SearchRow {
-  infoHash: string | null;
-  infoHashV2: string | null;
-  name: string;
-  length: number;
-  cids: string[];
-  publisher: string;
-  providers: string[];
 }
 
 export interface TorrentDetail extends TorrentSummary {

@@ -3,43 +3,10 @@
 // them. Before asking, the views read the chain's state from /api/health (public): a node without a
 // chain, or one still starting it, is said so plainly instead of earning a 409 from each route.
 import { api, request } from './api.ts';
+import type { RewardClaim as ClaimResult, Rewards, TorrentRegistration as Registration } from '@cascade/shapes';
 
-export type Registration =
-  | { registered: false; infoHash: string }
-  | {
-      registered: true;
-      infoHash: string;
-      /** The registering Ethereum account (0x…). */
-      owner: string;
-      /** The owner's did, from the metadata block when this node holds it. */
-      did?: string | null;
-      metadataCid: string;
-      block: number;
-      /** The metadata block names this very infohash; null: the block is not held here. */
-      matches?: boolean | null;
-      /** Registered by this node's account. */
-      ours: boolean;
-      /** The register call's transaction (null when it was already ours). */
-      tx?: string | null;
-    };
-
-export interface Rewards {
-  earnedBytes: number;
-  claimedBytes: number;
-  pendingBytes: number;
-  /** Token base units (18 decimals), as a decimal string. */
-  balance: string;
-  account: string;
-  /** Token base units per byte served. */
-  rewardPerByte: string;
-  receipts: number;
-}
-
-export interface ClaimResult {
-  tx: string | null;
-  claimedBytes: number;
-  skipped: { infoHash: string; downloader: string; reason: string }[];
-}
+// The node's shapes (@cascade/shapes): a torrent's registration, the rewards, a claim's result.
+export type { ClaimResult, Registration, Rewards };
 
 /** The chain as /api/health reports it: running, or why not (the words the node's routes use). */
 export type ChainAvailability = { running: true } | { running: false; starting: boolean; message: string };

@@ -2,36 +2,10 @@
 // torrent's own options (PATCH /api/torrents/:infoHash), its place in the queue, categories and
 // tags, and the add options. Shapes follow the server's contracts (packages/http README).
 import { request, type AddResult, type Category, type PlainDownload } from './api.ts';
+import type { AltSpeedSchedule, QueueMove, Settings as NodeSettings } from '@cascade/shapes';
 
-export interface AltSpeedSchedule {
-  enabled: boolean;
-  /** "HH:MM", local time of the node; from > to spans midnight. */
-  from: string;
-  to: string;
-  /** 0 = Sunday. */
-  days: number[];
-}
-
-export interface NodeSettings {
-  downloadLimit: number;
-  uploadLimit: number;
-  altDownloadLimit: number;
-  altUploadLimit: number;
-  altSpeedEnabled: boolean;
-  altSpeedSchedule: AltSpeedSchedule;
-  maxActiveDownloads: number;
-  maxActiveUploads: number;
-  maxActiveTorrents: number;
-  stalledTimeout: number;
-  /** null = no global goal. */
-  ratioLimit: number | null;
-  /** Seconds; null = no global goal. */
-  seedingTimeLimit: number | null;
-  seedingLimitAction: 'pause' | 'remove';
-  downloadDir: string;
-  publicUrl: string | null;
-  startPaused: boolean;
-}
+// The node's settings and queue moves, as @cascade/shapes has them.
+export type { AltSpeedSchedule, NodeSettings, QueueMove };
 
 /** A torrent's own options. ratioLimit / seedingTimeLimit: null = the node's setting applies,
  *  -1 = no limit for this torrent. */
@@ -51,7 +25,6 @@ export interface TorrentOptions {
 }
 
 export type TorrentPatch = Partial<Omit<TorrentOptions, 'queuePosition' | 'ratio' | 'seedingTime' | 'completedAt' | 'savePath'>> & { savePath?: string; privateDiscovery?: boolean };
-export type QueueMove = 'up' | 'down' | 'top' | 'bottom';
 
 export interface AddOptions {
   savePath?: string;

@@ -1,87 +1,9 @@
 // Client of the node's RSS routes (/api/rss/…, packages/http/src/routes/rss.ts).
 import { request } from './api.ts';
+import type { RssFeed, RssItem, RssMatch, RssPreviewItem, RssRule, RssRuleFields, RssSettings } from '@cascade/shapes';
 
-export interface RssFeed {
-  id: number;
-  url: string;
-  title: string | null;
-  /** Seconds; null = the node's global interval. */
-  refreshInterval: number | null;
-  effectiveInterval: number;
-  lastRefreshAt: number | null;
-  lastSuccessAt: number | null;
-  lastError: string | null;
-  nextRefreshAt: number;
-  refreshing: boolean;
-  itemCount: number;
-  unreadCount: number;
-}
-
-export interface RssItem {
-  feedId: number;
-  guid: string;
-  title: string;
-  torrentUrl: string | null;
-  link: string | null;
-  publishedAt: number | null;
-  size: number | null;
-  read: boolean;
-  match: { ruleId: number; ruleName: string; infoHash: string | null; error: string | null; at: number } | null;
-}
-
-export interface RssRuleFields {
-  name: string;
-  enabled: boolean;
-  mustContain: string;
-  mustNotContain: string;
-  useRegex: boolean;
-  episodeFilter: string;
-  smartFilter: boolean;
-  feeds: number[];
-  category: string | null;
-  savePath: string | null;
-  tags: string[];
-  addPaused: boolean;
-}
-
-export interface RssRule extends RssRuleFields {
-  id: number;
-  lastError: string | null;
-  createdAt: number;
-  /** When it last took an item; null = never. */
-  lastMatchAt: number | null;
-}
-
-export interface RssMatch {
-  id: number;
-  feedId: number;
-  guid: string;
-  ruleId: number;
-  ruleName: string;
-  title: string;
-  source: string;
-  infoHash: string | null;
-  episode: string | null;
-  error: string | null;
-  attempts: number;
-  at: number;
-}
-
-export interface RssPreviewItem {
-  feedId: number;
-  guid: string;
-  title: string;
-  torrentUrl: string | null;
-  episode: string | null;
-  taken: boolean;
-  duplicateEpisode: boolean;
-}
-
-export interface RssSettings {
-  /** Seconds between reads of a feed without its own interval. */
-  refreshInterval: number;
-  maxItemsPerFeed: number;
-}
+// The shapes the node sends and takes (@cascade/shapes).
+export type { RssFeed, RssItem, RssMatch, RssPreviewItem, RssRule, RssRuleFields, RssSettings };
 
 export const rssApi = {
   feeds: async () => (await request<{ feeds: RssFeed[] }>('GET', '/api/rss/feeds')).feeds,

@@ -2,18 +2,13 @@
 // `cascade pause all`): one `bulk` call to the running node — the operation behind the web UI's
 // multi-select bar — with one line per torrent, and exit 1 when any of them failed.
 
-import { resolveInfoHash, type ControlClient, type ListEntry } from '@cascade/node';
+import { resolveInfoHash, type ControlClient } from '@cascade/node';
+import type { BulkResult, ListEntry } from '@cascade/shapes';
 import { short } from './node-access.ts';
 import type { Invocation } from '../args.ts';
 import type { Output } from '../output.ts';
 
 type Action = 'pause' | 'resume' | 'recheck' | 'remove';
-
-interface BulkResult {
-  infoHash: string;
-  ok: boolean;
-  error?: string;
-}
 
 const DONE: Record<Action, string> = { pause: 'paused', resume: 'resumed', recheck: 'rechecking', remove: 'removed' };
 

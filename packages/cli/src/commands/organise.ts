@@ -5,11 +5,7 @@ import { UsageError } from '../errors.ts';
 import { offlineModel } from '../offline-model.ts';
 import { short, withDb, type Verb } from './node-access.ts';
 import { findEntry } from './staples.ts';
-
-interface Category {
-  name: string;
-  savePath: string | null;
-}
+import type { Category } from '@cascade/shapes';
 
 const CATEGORY_USAGE = 'usage: cascade category [list] | add <name> [--save-path DIR] | remove <name> | set <infohash> <name|"">';
 

@@ -3,7 +3,8 @@
 // through the running node (its account signs and receives the rewards; it or its external signer
 // pays gas).
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import type { ChainHealth, ControlClient, RewardClaim, Rewards } from '@cascade/node';
+import type { ChainHealth, ControlClient } from '@cascade/node';
+import type { RewardClaim, Rewards } from '@cascade/shapes';
 import type { Options } from '../args.ts';
 import { CliError, UsageError } from '../errors.ts';
 import { NO_NODE, requireNode, type Verb } from './node-access.ts';

@@ -1,17 +1,18 @@
 // `cascade rss …`: feeds, download rules and the matches they took, on the running node (the RSS
 // reader lives in `cascade serve`; its control RPCs are rss.*). Every form takes --json.
 
-import { connectControl, NodeError, type ControlClient, type FeedView, type ItemView, type RuleRecord, type MatchRecord, type PreviewItem } from '@cascade/node';
+import { connectControl, NodeError, type ControlClient } from '@cascade/node';
+import type { RssFeed, RssItem, RssMatch, RssPreviewItem, RssRule } from '@cascade/shapes';
 import { CliError, UsageError } from '../errors.ts';
 import type { Invocation } from '../args.ts';
 import type { Output } from '../output.ts';
 import { formatBytes, formatDuration } from '../format.ts';
 import { RSS_USAGE } from './rss-help.ts';
 
-type Feed = FeedView;
-type Item = ItemView;
-type Rule = RuleRecord;
-type Match = MatchRecord;
+type Feed = RssFeed;
+type Item = RssItem;
+type Rule = RssRule;
+type Match = RssMatch;
 
 function since(ms: number | null): string {
   if (ms === null) return 'never';
@@ -212,7 +213,7 @@ export async function rssCommand(inv: Invocation, out: Output, connect: (dir: st
         return 0;
       }
       if (verb === 'preview') {
-        const r = await call<{ items: PreviewItem[] }>('rss.preview', { id: id(arg, 'rule') });
+        const r = await call<{ items: RssPreviewItem[] }>('rss.preview', { id: id(arg, 'rule') });
         out.result(r, () =>
           r.items.length === 0
             ? 'no current item matches'

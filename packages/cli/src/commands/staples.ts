@@ -5,7 +5,8 @@
 
 import { parseIceServerUrl } from '@cascade/node';
 import { resolve } from 'node:path';
-import { ControlClient, resolveInfoHash, type ListEntry } from '@cascade/node';
+import { ControlClient, resolveInfoHash } from '@cascade/node';
+import type { ListEntry } from '@cascade/shapes';
 import { UsageError } from '../errors.ts';
 import { formatLimit, parseRate } from '../format.ts';
 import { offlineModel } from '../offline-model.ts';

@@ -4,7 +4,8 @@
 // say so.
 
 import { join, sep } from 'node:path';
-import { connectControl, StateDB, errorMessage, resolveInfoHash, offlineEntry, rememberPeers, refuseOwnedFiles, otherOwners, storedMetainfo, deleteOwnFiles, queryEntries, ShareKeys, offlineSearchRows, type SearchRow, type ListEntry, type ListQuery, type ChainHealth } from '@cascade/node';
+import { connectControl, StateDB, errorMessage, resolveInfoHash, offlineEntry, rememberPeers, refuseOwnedFiles, otherOwners, storedMetainfo, deleteOwnFiles, queryEntries, ShareKeys, offlineSearchRows, type ListQuery, type ChainHealth } from '@cascade/node';
+import type { ListEntry, SearchRow } from '@cascade/shapes';
 import { CliError, UsageError } from '../errors.ts';
 import { loadEngine } from '../engine.ts';
 import { splitLink } from '@cascade/private-shares';

@@ -1,24 +1,9 @@
 // Shapes shared by the HTTP and UDP tracker transports and the per-torrent TrackerClient.
 
 import type { PeerAddress } from '../types.ts';
+import type { AnnounceParams } from '@cascade/shapes';
 
-export type AnnounceEvent = 'started' | 'completed' | 'stopped';
-
-export interface AnnounceParams {
-  infoHash: Uint8Array;
-  peerId: Uint8Array;
-  port: number;
-  uploaded: number;
-  downloaded: number;
-  left: number;
-  event?: AnnounceEvent;
-  numwant?: number;
-  /** Lets the tracker recognise us across IP changes (BEP 3 `key`, BEP 15 `key`). */
-  key?: number;
-  /** Echoed back when an HTTP tracker handed us one. */
-  trackerId?: string;
-  signal?: AbortSignal;
-}
+export type { AnnounceEvent, AnnounceParams } from '@cascade/shapes';
 
 export interface AnnounceResult {
   /** Seconds until the next regular announce. */

@@ -2,8 +2,7 @@
 // built-in tracker (HTTP, UDP and WebSocket), and the web UI + HTTP API + socket.io feed on one
 // HTTP port. `cascade serve` (and so `npm start`) is a thin wrapper around this.
 
-import type { IceServer } from '@cascade/node';
-import type { PortMappingSetting } from '@cascade/node/features';
+import type { IceServerSetting, PortMappingSetting } from '@cascade/shapes';
 import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
@@ -84,7 +83,7 @@ export interface ServerOptions {
   publicUrl?: string | null;
   /** `serve --ice-server`: stored as the iceServers setting (the node's WebRTC and its web UI use it).
    *  Omitted: the setting as stored. */
-  iceServersSetting?: IceServer[];
+  iceServersSetting?: IceServerSetting[];
   /** `cascade serve`: map the ports on the gateway as the portMapping setting says (tests and other
    *  embedders leave it off; CASCADE_PORT_MAPPING overrides the setting). */
   mapPorts?: boolean;

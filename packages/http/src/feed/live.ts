@@ -1,4 +1,4 @@
-// Live updates over socket.io, on the API's own HTTP server.
+// Live updates over socket.io, on the API's own HTTP server (the events' shapes: @cascade/shapes' feed).
 //   server → client  `torrents`          {torrents: TorrentSummary[]}  the whole list: on connect, and
 //                                        in answer to client → server `torrents:resync`
 //   server → client  `torrents:changes`  {updated: TorrentSummary[], removed: string[]}  the rows that
@@ -14,11 +14,11 @@
 
 import type { Server as HttpServer } from 'node:http';
 import { Server as SocketServer, type Socket } from 'socket.io';
-import { type ListEntry } from '@cascade/node';
 import { seedingTimeAt } from '@cascade/node/features';
 import { summaryCache, type SummaryCache } from '@cascade/node/features';
 import { torrentDetail } from '@cascade/node/features';
 import type { CascadeNode } from '@cascade/node';
+import type { ListEntry, TorrentDetailEvent, TorrentsChangesEvent, TorrentsEvent } from '@cascade/shapes';
 import type { Gate } from '../auth/gate.ts';
 import { depthLimitedParser } from './socket-parser.ts';
 
@@ -114,13 +114,14 @@ export class LiveFeed {
         this.#sent = cache.generation;
         cache.sentUpTo(cache.generation);
       }
-      socket.emit('torrents', { torrents: fresh(cache.rows(), Date.now()) });
+      const list: TorrentsEvent = { torrents: fresh(cache.rows(), Date.now()) };
+      socket.emit('torrents', list);
     } catch {
       // Node shutting down underneath us (DB closed).
     }
   }
 
-  #detail(ih: string) {
+  #detail(ih: string): TorrentDetailEvent {
     const t = this.#node.session.get(ih);
     return t ? torrentDetail(this.#node, t) : null;
   }
@@ -146,7 +147,10 @@ export class LiveFeed {
       cache.refresh();
       const { updated, removed, generation } = cache.changesSince(this.#sent ?? cache.generation);
       this.#sent = generation;
-      if (updated.length > 0 || removed.length > 0) this.io.emit('torrents:changes', { updated: fresh(updated, Date.now()), removed });
+      if (updated.length > 0 || removed.length > 0) {
+        const changes: TorrentsChangesEvent = { updated: fresh(updated, Date.now()), removed };
+        this.io.emit('torrents:changes', changes);
+      }
       for (const room of this.io.of('/').adapter.rooms.keys()) {
         if (room.startsWith(ROOM)) this.io.to(room).emit(room, this.#detail(room.slice(ROOM.length)));
       }

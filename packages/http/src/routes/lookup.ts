@@ -7,7 +7,8 @@ import type { TorrentRecord } from '@cascade/node';
 import { conflict, notFound } from '../app/http-errors.ts';
 import { toMagnet } from '@cascade/engine/magnet';
 import { offlineEntry } from '@cascade/node';
-import { torrentDetail, countTransports, type TorrentDetail } from '@cascade/node/features';
+import { torrentDetail, countTransports } from '@cascade/node/features';
+import type { TorrentDetail } from '@cascade/shapes';
 
 export interface Found {
   infoHash: string;

@@ -18,6 +18,7 @@ import { errorMessage } from '../core/errors.ts';
 import { pieceBytes, type IdentifiedPeer, type IdentifiedPeers } from '../peers/identified-peers.ts';
 import type { NodeLog } from '../core/node-log.ts';
 import type { HeldReceipt, ReceiptStore } from './receipt-store.ts';
+import type { RewardClaim, Rewards } from '@cascade/shapes';
 
 /** What the node's receipts name (chain id, pool) and who signs them (its identity's account). */
 export type ReceiptSigner = ReceiptTermsOf & { address: `0x${string}`; ethSecret: Uint8Array };
@@ -38,23 +39,8 @@ export interface ReceiptTerms {
   autoClaimBytes?: number;
 }
 
-export interface Rewards {
-  earnedBytes: number;
-  claimedBytes: number;
-  pendingBytes: number;
-  /** The node account's token balance, in base units. */
-  balance: string;
-  account: string;
-  /** Token base units paid per byte. */
-  rewardPerByte: string;
-  receipts: number;
-}
+export type { Rewards, RewardClaim };
 
-export interface RewardClaim {
-  tx: string | null;
-  claimedBytes: number;
-  skipped: { infoHash: string; downloader: string; reason: string }[];
-}
 
 /** The node's chain (ChainService): running, or not yet; `terms()` says what receipts name
  *  without it (undefined: no chain at all). */

@@ -1,69 +1,15 @@
-// One row shape for `list`, `search` and the HTTP API's torrent list, whether it comes from a
-// running node (live stats) or straight from the state DB (last known status + resume bitfield).
+// One row shape for `list`, `search` and the HTTP API's torrent list (@cascade/shapes' ListEntry),
+// whether it comes from a running node (live stats) or straight from the state DB (last known
+// status + resume bitfield).
 // Filtering and sorting of those rows (GET /api/torrents?…) is in list-query.ts.
 
 import type { StateDB, TorrentRecord } from '../state/state-db.ts';
 import type { TorrentHandle, TorrentStats } from '../core/engine.ts';
 import type { NodeCore } from '../core/node-parts.ts';
 import type { PrivateView } from '../private/private-view.ts';
+import type { ListEntry } from '@cascade/shapes';
 
-export interface ListEntry {
-  /** The torrent's id: its v1 infohash, or a v2-only torrent's truncated v2 infohash (BEP 52). */
-  infoHash: string;
-  /** BEP 52: the v2 infohash (64 hex) of a v2 or hybrid torrent; null for v1 or before the metadata. */
-  infoHashV2: string | null;
-  name: string | null;
-  /** Live engine state ("queued" for one the queue holds back), or the DB status when no node runs. */
-  state: string;
-  /** 0..1, null when the piece count is not known yet (magnet without metadata). */
-  progress: number | null;
-  verifiedPieces: number;
-  pieceCount: number | null;
-  length: number | null;
-  downloadSpeed: number;
-  uploadSpeed: number;
-  eta: number | null;
-  peers: number;
-  seeds: number;
-  /** Bytes moved since the node started (the totals over every run are totalDownloaded/totalUploaded). */
-  downloaded: number;
-  uploaded: number;
-  savePath: string | null;
-  live: boolean;
-  error: string | null;
-  category: string | null;
-  tags: string[];
-  /** 1-based among the torrents not complete, in queue order; null for complete ones. */
-  queuePosition: number | null;
-  /** Its own limits, bytes/s (0 = none; the node-wide ones apply too). */
-  downloadLimit: number;
-  uploadLimit: number;
-  /** Its own seeding goals: null = the global setting, -1 = none for this torrent. */
-  ratioLimit: number | null;
-  seedingTimeLimit: number | null;
-  forceStart: boolean;
-  /** Uploaded over every run / max(downloaded over every run, bytes verified). */
-  ratio: number;
-  /** Seconds spent seeding, over every run, when this row was made. */
-  seedingTime: number;
-  /**
-   * While it seeds: the moment (ms since the epoch) its seeding time counts from, so that seeding
-   * time now = (now − seedingTimeOrigin) / 1000 without a new row every second (the live feed sends
-   * a row only when something else changed). null when it is not seeding: seedingTime stands still.
-   */
-  seedingTimeOrigin: number | null;
-  totalDownloaded: number;
-  totalUploaded: number;
-  /** A private share (issue 24): its content is encrypted for its recipients or its link. */
-  encrypted: boolean;
-  /** This node can read it (true when not encrypted); when false, `error` says why. */
-  decryptable: boolean;
-  /** ms since the epoch. */
-  addedAt: number | null;
-  completedAt: number | null;
-  /** The host of its first tracker, or null. */
-  tracker: string | null;
-}
+export type { ListEntry };
 
 // The fields from the torrent's stored options (category … completedAt; defaults for a torrent not
 // stored yet) are written out in each row's object literal (not spread from a helper's

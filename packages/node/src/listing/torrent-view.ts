@@ -4,9 +4,13 @@
 // The magnet module alone: this file is on the CLI's `list` path (@cascade/node), which must
 // not load the whole engine (see engine.ts).
 import { toMagnet } from '@cascade/engine/magnet';
-import { liveRow, type ListEntry, type ListingNode } from './listing.ts';
+import { liveRow, type ListingNode } from './listing.ts';
 import type { IdentifiedPeer } from '../peers/identified-peers.ts';
-import type { TorrentHandle, PeerStats, SourceBytes, TrackerStatus, Metainfo, DiscoveryReport } from '../core/engine.ts';
+import type { TorrentHandle, PeerStats, Metainfo } from '../core/engine.ts';
+import type { FileView, TorrentDetail, TransportCounts } from '@cascade/shapes';
+
+// The views are @cascade/shapes' (the feed, the HTTP API and the CLI read the same).
+export type { FileView, TorrentDetail, TransportCounts };
 
 /** Accessors the Cascade engine's Torrent has beyond the TorrentHandle interface. */
 export interface TorrentExtras {
@@ -14,48 +18,10 @@ export interface TorrentExtras {
   havePiece?(index: number): boolean;
 }
 
-/** Connected peers per transport; every transport the engine knows has a key, even at 0. */
-export type TransportCounts = Record<PeerStats['transport'], number>;
-
 export function countTransports(peers: readonly PeerStats[]): TransportCounts {
   const counts: TransportCounts = { tcp: 0, webrtc: 0, webseed: 0 };
   for (const p of peers) counts[p.transport] = (counts[p.transport] ?? 0) + 1;
   return counts;
-}
-
-export interface FileView {
-  index: number;
-  /** Path inside the torrent, "/"-joined (single-file torrents: the name). */
-  path: string;
-  length: number;
-  /** 0..1 of the file's bytes in verified pieces. */
-  progress: number;
-  selected: boolean;
-  /** Content id (CIDv1 raw sha2-256) of the file's bytes, once the node holds it complete. */
-  cid?: string | null;
-}
-
-export interface TorrentDetail extends ListEntry {
-  magnet: string;
-  version: 'v1' | 'v2' | 'hybrid' | null;
-  pieceLength: number | null;
-  peersByTransport: TransportCounts;
-  peerList: PeerStats[];
-  /** Bytes by source over this run (peers, web seeds, mirrors). */
-  sources: SourceBytes[];
-  trackers: TrackerStatus[];
-  /** null until metadata is known (a magnet still fetching it). */
-  files: FileView[] | null;
-  /** Why its magnet cannot lead anyone else here (defect 8), or null. */
-  shareWarning: string | null;
-  /** What it did to find peers and what answered (the engine's report). */
-  discovery: DiscoveryReport | null;
-  /** After ~30 s waiting for metadata: a sentence of what was tried and what answered (defect 9). */
-  stalledReason: string | null;
-  /** Announces and DHT look-ups go through onion circuits only (issue 14). */
-  privateDiscovery: boolean;
-  /** Whether this node can do private discovery at all (it was given --directory). */
-  privateDiscoveryAvailable: boolean;
 }
 
 /** Whether piece `index` is verified; without the engine accessor only a finished torrent counts. */

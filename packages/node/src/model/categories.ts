@@ -4,12 +4,9 @@
 import type { StateDB } from '../state/state-db.ts';
 import { NodeError } from '../core/errors.ts';
 import { shortName } from './validate.ts';
+import type { Category } from '@cascade/shapes';
 
-export interface Category {
-  name: string;
-  /** Absolute; null = the node's download dir. */
-  savePath: string | null;
-}
+export type { Category };
 
 export const MAX_CATEGORIES = 1000;
 

@@ -2,12 +2,10 @@
 // web UI too. Stored as RTCIceServer objects; `serve --ice-server URL` takes the URL form with the
 // TURN user and password inside it (`turn:user:pass@host:port?transport=tcp`, percent-encoded).
 import { fail, isObject } from './validate.ts';
+import type { IceServerSetting as IceServer } from '@cascade/shapes';
 
-export interface IceServer {
-  urls: string[];
-  username?: string;
-  credential?: string;
-}
+// As the settings store it (@cascade/shapes' IceServerSetting): its URLs always a list.
+export type { IceServer };
 
 export const MAX_ICE_SERVERS = 16;
 const MAX_URLS = 8;

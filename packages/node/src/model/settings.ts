@@ -3,53 +3,13 @@
 // then written in one transaction and announced to listeners (the engine's limits, the queue…).
 
 import type { StateDB } from '../state/state-db.ts';
-import { iceServersSetting, type IceServer } from './ice-servers.ts';
+import { iceServersSetting } from './ice-servers.ts';
+import type { AltSpeedSchedule, PortMappingSetting, SeedingLimitAction, Settings } from '@cascade/shapes';
 import { bool, fail, objectOf, rate, ratioLimit, saveDir, secondsLimit, wholeNumber } from './validate.ts';
 
-export interface AltSpeedSchedule {
-  enabled: boolean;
-  /** "HH:MM", local time; from > to spans midnight. */
-  from: string;
-  to: string;
-  /** Days it applies on, 0 = Sunday. */
-  days: number[];
-}
+// The settings' shape is @cascade/shapes' (the API, the CLI and the web app read the same).
+export type { AltSpeedSchedule, PortMappingSetting, SeedingLimitAction, Settings };
 
-export type SeedingLimitAction = 'pause' | 'remove';
-
-export interface Settings {
-  /** Node-wide limits, bytes/s, 0 = none. */
-  downloadLimit: number;
-  uploadLimit: number;
-  /** The alternative ("turtle") limits, in force while altSpeedEnabled. */
-  altDownloadLimit: number;
-  altUploadLimit: number;
-  altSpeedEnabled: boolean;
-  altSpeedSchedule: AltSpeedSchedule;
-  /** Queue: how many may run at once (0 = no limit). */
-  maxActiveDownloads: number;
-  maxActiveUploads: number;
-  maxActiveTorrents: number;
-  /** Seconds without data after which a download leaves its queue slot (0 = never). */
-  stalledTimeout: number;
-  /** Seeding goals for torrents without their own; null = none. */
-  ratioLimit: number | null;
-  seedingTimeLimit: number | null;
-  seedingLimitAction: SeedingLimitAction;
-  /** Where adds save when neither the add nor its category names a place. */
-  downloadDir: string;
-  /** The node's address as others reach it ("https://cascade.example.org"); its /announce goes in new
-   *  torrents and magnets instead of the built-in tracker's local address. null = not set. */
-  publicUrl: string | null;
-  /** New torrents start paused. */
-  startPaused: boolean;
-  /** STUN/TURN servers for the node's WebRTC peers and its web UI ([] = the default). */
-  iceServers: IceServer[];
-  /** Port mapping on the gateway for `serve`: auto tries UPnP IGD, then PCP, then NAT-PMP. */
-  portMapping: PortMappingSetting;
-}
-
-export type PortMappingSetting = 'auto' | 'upnp' | 'natpmp' | 'off';
 export const PORT_MAPPING_SETTINGS: readonly PortMappingSetting[] = ['auto', 'upnp', 'natpmp', 'off'];
 
 export type SettingsKey = keyof Settings;

@@ -5,21 +5,9 @@
 import type { StateDB } from '../state/state-db.ts';
 import { bool, fail, objectOf, rate, ratioLimit, secondsLimit, tagList } from './validate.ts';
 import { categoryName } from './categories.ts';
+import type { TorrentPatch } from '@cascade/shapes';
 
-/** What PATCH /api/torrents/:infoHash and the `torrent.set` RPC accept (every field optional). */
-export interface TorrentPatch {
-  downloadLimit?: number;
-  uploadLimit?: number;
-  /** null = none. */
-  category?: string | null;
-  tags?: string[];
-  /** null = the global setting, -1 = no limit for this torrent. */
-  ratioLimit?: number | null;
-  seedingTimeLimit?: number | null;
-  /** Moves the data there. */
-  savePath?: string;
-  forceStart?: boolean;
-}
+export type { TorrentPatch };
 
 export const PATCH_KEYS = ['downloadLimit', 'uploadLimit', 'category', 'tags', 'ratioLimit', 'seedingTimeLimit', 'savePath', 'forceStart'] as const;
 

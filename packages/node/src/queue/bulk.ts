@@ -15,35 +15,18 @@ import type { TorrentHandle } from '../core/engine.ts';
 import { bool, fail, objectOf, rate, tagList } from '../model/validate.ts';
 import { categoryName } from '../model/categories.ts';
 import { isQueueMove, QUEUE_MOVES, type QueueMove } from './order.ts';
+import type { BulkAction, BulkRequest, BulkResult } from '@cascade/shapes';
 
-export const BULK_ACTIONS = ['pause', 'resume', 'remove', 'recheck', 'setCategory', 'addTags', 'removeTags', 'queue', 'forceStart', 'setLimits'] as const;
-export type BulkAction = (typeof BULK_ACTIONS)[number];
+export type { BulkAction, BulkRequest, BulkResult };
+export const BULK_ACTIONS = ['pause', 'resume', 'remove', 'recheck', 'setCategory', 'addTags', 'removeTags', 'queue', 'forceStart', 'setLimits'] as const satisfies readonly BulkAction[];
+/** A compile-time check that every action of the shape is in the list. */
+type Listed<T extends true> = T;
+type _EveryAction = Listed<BulkAction extends (typeof BULK_ACTIONS)[number] ? true : false>;
 
 const KEYS = ['action', 'infoHashes', 'category', 'tags', 'deleteData', 'move', 'downloadLimit', 'uploadLimit', 'forceStart'];
 /** More than any library this node is meant for; a bigger list is a mistake or an attack. */
 export const MAX_BULK = 100_000;
 const HASH = /^[0-9a-fA-F]{40}$/;
-
-export interface BulkResult {
-  infoHash: string;
-  ok: boolean;
-  error?: string;
-  /** For action "queue": the torrent's place after the move (null: complete, not queued). */
-  queuePosition?: number | null;
-}
-
-/** A checked bulk request. */
-export interface BulkRequest {
-  action: BulkAction;
-  infoHashes: string[] | 'all';
-  category?: string | null;
-  tags?: string[];
-  deleteData?: boolean;
-  move?: QueueMove;
-  downloadLimit?: number;
-  uploadLimit?: number;
-  forceStart?: boolean;
-}
 
 /** Checks a bulk request's shape and values; a InvalidInput names the first bad field. */
 export function parseBulk(body: unknown): BulkRequest {

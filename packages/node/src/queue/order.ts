@@ -1,8 +1,13 @@
 // Moving torrents in the queue, as pure functions over an ordered list of infohashes. Several
 // torrents move together and keep their order among themselves (the web's bulk bar, `bulk`).
 
-export const QUEUE_MOVES = ['up', 'down', 'top', 'bottom'] as const;
-export type QueueMove = (typeof QUEUE_MOVES)[number];
+import type { QueueMove } from '@cascade/shapes';
+
+export type { QueueMove };
+export const QUEUE_MOVES = ['up', 'down', 'top', 'bottom'] as const satisfies readonly QueueMove[];
+/** A compile-time check that every move of the shape is in the list. */
+type Listed<T extends true> = T;
+type _EveryMove = Listed<QueueMove extends (typeof QUEUE_MOVES)[number] ? true : false>;
 
 export function isQueueMove(v: unknown): v is QueueMove {
   return typeof v === 'string' && (QUEUE_MOVES as readonly string[]).includes(v);

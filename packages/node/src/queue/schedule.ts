@@ -4,12 +4,9 @@
 // whose `to` is earlier than its `from` runs past midnight, and that morning part belongs to the day
 // it started on (Friday 22:00-06:00 covers Saturday 03:00). from == to is the whole day.
 
-export interface AltSpeedSchedule {
-  enabled: boolean;
-  from: string;
-  to: string;
-  days: number[];
-}
+import type { AltSpeedSchedule } from '@cascade/shapes';
+
+export type { AltSpeedSchedule };
 
 const HHMM = /^([01]\d|2[0-3]):([0-5]\d)$/;
 

@@ -6,20 +6,9 @@
 
 import { createRequire } from 'node:module';
 import type { XMLParser } from 'fast-xml-parser';
+import type { RssParsedItem as ParsedItem } from '@cascade/shapes';
 
-export interface ParsedItem {
-  /** Stable identity within the feed: guid/id, else the torrent URL, else the link, else the title. */
-  guid: string;
-  title: string;
-  /** The .torrent URL or magnet to add; null when the item names none. */
-  torrentUrl: string | null;
-  /** The item's web page, when it has one besides the torrent. */
-  link: string | null;
-  /** ms since epoch, null when absent or unreadable. */
-  publishedAt: number | null;
-  /** Bytes, from the enclosure or `<torrent:contentLength>`; null when unknown. */
-  size: number | null;
-}
+export type { ParsedItem };
 
 export interface ParsedFeed {
   kind: 'rss' | 'atom' | 'rdf';

@@ -11,6 +11,10 @@ import { episodeKey } from './episode.ts';
 import { RssStore, type FeedRecord, type ItemRecord, type MatchRecord, type RssSettings, type RuleFields, type RuleRecord } from './store.ts';
 import { feedInput, idOf, NEW_RULE, ruleInput, RssConflict, RssInputError, RssNotFound, settingsInput } from './validate.ts';
 import type { StateDB } from '../state/state-db.ts';
+import type { RssFeed as FeedView, RssItem as ItemView, RssPreviewItem as PreviewItem } from '@cascade/shapes';
+
+// The views are @cascade/shapes' (the API, the RPCs, the CLI and the web app read the same).
+export type { FeedView, ItemView, PreviewItem };
 
 /** A feed document may be at most this big: feeds are a few hundred KiB at most. */
 export const MAX_FEED_BYTES = 5 * 1024 * 1024;
@@ -39,32 +43,6 @@ export interface RssServiceOptions {
   /** Something about feeds, items or matches changed (the live feed pokes its clients). */
   changed?: () => void;
   log?: (line: string) => void;
-}
-
-export interface FeedView extends FeedRecord {
-  /** The interval in force: the feed's own, or the global one. */
-  effectiveInterval: number;
-  nextRefreshAt: number;
-  refreshing: boolean;
-  itemCount: number;
-  unreadCount: number;
-}
-
-export interface ItemView extends ItemRecord {
-  /** The take of this item, when a rule took it. */
-  match: { ruleId: number; ruleName: string; infoHash: string | null; error: string | null; at: number } | null;
-}
-
-export interface PreviewItem {
-  feedId: number;
-  guid: string;
-  title: string;
-  torrentUrl: string | null;
-  episode: string | null;
-  /** Already taken (by this rule or another). */
-  taken: boolean;
-  /** The smart episode filter would skip it: this episode was taken before. */
-  duplicateEpisode: boolean;
 }
 
 export class RssService {

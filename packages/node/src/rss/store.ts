@@ -2,70 +2,18 @@
 // matches and the RSS settings. Plain data access; rss/service.ts decides what to do with them.
 
 import type { StateDB } from '../state/state-db.ts';
-import type { ParsedItem } from './parse-feed.ts';
+import type {
+  RssFeedRecord as FeedRecord,
+  RssItemRecord as ItemRecord,
+  RssMatch as MatchRecord,
+  RssParsedItem as ParsedItem,
+  RssRule as RuleRecord,
+  RssRuleFields as RuleFields,
+  RssSettings,
+} from '@cascade/shapes';
 
-export interface FeedRecord {
-  id: number;
-  url: string;
-  title: string | null;
-  /** Seconds; null = the global interval. */
-  refreshInterval: number | null;
-  lastRefreshAt: number | null;
-  lastSuccessAt: number | null;
-  lastError: string | null;
-  createdAt: number;
-}
-
-export interface ItemRecord extends ParsedItem {
-  feedId: number;
-  read: boolean;
-  firstSeenAt: number;
-}
-
-export interface RuleRecord {
-  id: number;
-  name: string;
-  enabled: boolean;
-  mustContain: string;
-  mustNotContain: string;
-  useRegex: boolean;
-  episodeFilter: string;
-  smartFilter: boolean;
-  /** Feed ids the rule reads; empty = every feed. */
-  feeds: number[];
-  category: string | null;
-  savePath: string | null;
-  tags: string[];
-  addPaused: boolean;
-  lastError: string | null;
-  createdAt: number;
-  /** When it last took an item (ms), null = never. */
-  lastMatchAt: number | null;
-}
-
-export type RuleFields = Omit<RuleRecord, 'id' | 'lastError' | 'createdAt' | 'lastMatchAt'>;
-
-export interface MatchRecord {
-  id: number;
-  feedId: number;
-  guid: string;
-  ruleId: number;
-  ruleName: string;
-  title: string;
-  source: string;
-  infoHash: string | null;
-  episode: string | null;
-  error: string | null;
-  attempts: number;
-  at: number;
-}
-
-export interface RssSettings {
-  /** Seconds between refreshes of a feed without its own interval. */
-  refreshInterval: number;
-  /** Items kept per feed (newest first); older ones are forgotten. */
-  maxItemsPerFeed: number;
-}
+// The rows' shapes are @cascade/shapes' (the API, the RPCs, the CLI and the web app read the same).
+export type { FeedRecord, ItemRecord, MatchRecord, RssSettings, RuleFields, RuleRecord };
 
 export const DEFAULT_RSS_SETTINGS: RssSettings = { refreshInterval: 30 * 60, maxItemsPerFeed: 200 };
 

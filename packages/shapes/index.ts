@@ -1,0 +1,52 @@
+// @cascade/shapes — the shapes Cascade's doors exchange, types only (see README.md).
+
+// Torrents: the list entry, the detail view, search results, patches, queue moves, bulk actions.
+export type {
+  ListEntry,
+  FileView,
+  TransportCounts,
+  PeerStats,
+  SourceBytes,
+  TorrentDetail,
+  SearchRow,
+  TorrentPatch,
+  QueueMove,
+  BulkAction,
+  BulkRequest,
+  BulkResult,
+} from './src/torrents.ts';
+
+// Trackers: status, discovery report, the announce request.
+export type {
+  TrackerStatus,
+  PeerAttempt,
+  DiscoveryReport,
+  AnnounceEvent,
+  AnnounceCounts,
+  AnnounceParams,
+  LocalAnnounceRequest,
+  LocalAnnounceReply,
+} from './src/tracker.ts';
+
+// Settings: the node's settings, categories, ICE servers.
+export type { Settings, AltSpeedSchedule, SeedingLimitAction, PortMappingSetting, IceServer, IceServerSetting, Category } from './src/settings.ts';
+
+// RSS: feeds, items, rules, matches, previews, settings.
+export type {
+  RssParsedItem,
+  RssFeedRecord,
+  RssFeed,
+  RssItemRecord,
+  RssItem,
+  RssRuleFields,
+  RssRule,
+  RssMatch,
+  RssPreviewItem,
+  RssSettings,
+} from './src/rss.ts';
+
+// Receipts and rewards.
+export type { Rewards, RewardClaim, TorrentRegistration } from './src/receipts.ts';
+
+// The live feed's events.
+export type { TorrentsEvent, TorrentsChangesEvent, TorrentDetailEvent, FeedServerEvents, FeedClientEvents } from './src/feed.ts';

@@ -1,0 +1,198 @@
+// Torrents as the doors show them: the list entry (API, feed, CLI), the detail view with its files,
+// peers and sources, a DHT search result, per-torrent patches, queue moves and bulk actions.
+
+import type { DiscoveryReport, TrackerStatus } from './tracker.ts';
+
+/** One row for `list`, `search` and the HTTP API's torrent list, whether it comes from a running
+ *  node (live stats) or straight from the state DB (last known status + resume bitfield). */
+export interface ListEntry {
+  /** The torrent's id: its v1 infohash, or a v2-only torrent's truncated v2 infohash (BEP 52). */
+  infoHash: string;
+  /** BEP 52: the v2 infohash (64 hex) of a v2 or hybrid torrent; null for v1 or before the metadata. */
+  infoHashV2: string | null;
+  name: string | null;
+  /** Live engine state ("queued" for one the queue holds back), or the DB status when no node runs. */
+  state: string;
+  /** 0..1, null when the piece count is not known yet (magnet without metadata). */
+  progress: number | null;
+  verifiedPieces: number;
+  pieceCount: number | null;
+  /** Bytes of the whole torrent; null without metadata. */
+  length: number | null;
+  /** Bytes/s. */
+  downloadSpeed: number;
+  uploadSpeed: number;
+  /** Seconds; null when unknown or not downloading. */
+  eta: number | null;
+  peers: number;
+  seeds: number;
+  /** Bytes moved since the node started (the totals over every run are totalDownloaded/totalUploaded). */
+  downloaded: number;
+  uploaded: number;
+  savePath: string | null;
+  live: boolean;
+  error: string | null;
+  category: string | null;
+  tags: string[];
+  /** 1-based among the torrents not complete, in queue order; null for complete ones. */
+  queuePosition: number | null;
+  /** Its own limits, bytes/s (0 = none; the node-wide ones apply too). */
+  downloadLimit: number;
+  uploadLimit: number;
+  /** Its own seeding goals: null = the global setting, -1 = none for this torrent. */
+  ratioLimit: number | null;
+  /** Seconds; null = the global setting, -1 = none. */
+  seedingTimeLimit: number | null;
+  forceStart: boolean;
+  /** Uploaded over every run / max(downloaded over every run, bytes verified). */
+  ratio: number;
+  /** Seconds spent seeding, over every run, when this row was made. */
+  seedingTime: number;
+  /**
+   * While it seeds: the moment (ms since the epoch) its seeding time counts from, so that seeding
+   * time now = (now − seedingTimeOrigin) / 1000 without a new row every second (the live feed sends
+   * a row only when something else changed). null when it is not seeding: seedingTime stands still.
+   */
+  seedingTimeOrigin: number | null;
+  /** Bytes over every run. */
+  totalDownloaded: number;
+  totalUploaded: number;
+  /** A private share (issue 24): its content is encrypted for its recipients or its link. */
+  encrypted: boolean;
+  /** This node can read it (true when not encrypted); when false, `error` says why. */
+  decryptable: boolean;
+  /** ms since the epoch. */
+  addedAt: number | null;
+  completedAt: number | null;
+  /** The host of its first tracker, or null. */
+  tracker: string | null;
+}
+
+/** One file of a torrent. */
+export interface FileView {
+  /** The metainfo's file index (selection uses it). */
+  index: number;
+  /** Path inside the torrent, "/"-joined (single-file torrents: the name). */
+  path: string;
+  length: number;
+  /** 0..1 of the file's bytes in verified pieces. */
+  progress: number;
+  selected: boolean;
+  /** Content id (CIDv1 raw sha2-256) of the file's bytes, once the node holds it complete. */
+  cid?: string | null;
+}
+
+/** Counts per transport: TCP peers, WebRTC peers, HTTP web seeds (BEP 19). */
+export interface TransportCounts {
+  tcp: number;
+  webrtc: number;
+  webseed: number;
+}
+
+/** One connected peer. */
+export interface PeerStats {
+  address: string;
+  client: string | undefined;
+  transport: 'tcp' | 'webrtc' | 'webseed';
+  /** True when the WebRTC connection passes through a TURN relay (either side's selected candidate). */
+  relayed: boolean;
+  downloaded: number;
+  uploaded: number;
+  downloadSpeed: number;
+  uploadSpeed: number;
+  progress: number;
+  choked: boolean;
+  interested: boolean;
+  source: string;
+}
+
+/** What one source gave a download: a peer (by address) or a web seed / mirror (by URL). */
+export interface SourceBytes {
+  address: string;
+  kind: 'peer' | 'webseed';
+  /** Bytes of blocks received from it (duplicates in endgame not counted). */
+  downloaded: number;
+  /** Banned for data that failed its hash check. */
+  banned: boolean;
+}
+
+/** The detail view of one torrent (GET /api/torrents/:infoHash, the feed's `torrent:<hash>`): its
+ *  list row, peers by transport, trackers, files with progress. */
+export interface TorrentDetail extends ListEntry {
+  magnet: string;
+  version: 'v1' | 'v2' | 'hybrid' | null;
+  pieceLength: number | null;
+  peersByTransport: TransportCounts;
+  peerList: PeerStats[];
+  /** Bytes by source over this run (peers, web seeds, mirrors). */
+  sources: SourceBytes[];
+  trackers: TrackerStatus[];
+  /** null until metadata is known (a magnet still fetching it). */
+  files: FileView[] | null;
+  /** Why its magnet cannot lead anyone else here (defect 8), or null. */
+  shareWarning: string | null;
+  /** What it did to find peers and what answered (the engine's report). */
+  discovery: DiscoveryReport | null;
+  /** After ~30 s waiting for metadata: a sentence of what was tried and what answered (defect 9). */
+  stalledReason: string | null;
+  /** Announces and DHT look-ups go through onion circuits only (issue 14). */
+  privateDiscovery: boolean;
+  /** Whether this node can do private discovery at all (it was given --directory). */
+  privateDiscoveryAvailable: boolean;
+}
+
+/** One search result (GET /api/search, `cascade search`): a torrent as one publisher describes it,
+ *  and where to fetch it (docs/dht-records.md). */
+export interface SearchRow {
+  infoHash: string | null;
+  infoHashV2: string | null;
+  name: string;
+  length: number;
+  cids: string[];
+  publisher: string;
+  /** "host:port" of nodes serving it (the publisher's address as the storing nodes saw it). */
+  providers: string[];
+}
+
+/** What PATCH /api/torrents/:infoHash and the `torrent.set` RPC accept (every field optional). */
+export interface TorrentPatch {
+  /** Its own limits, bytes/s (0 = none). */
+  downloadLimit?: number;
+  uploadLimit?: number;
+  /** null = none. */
+  category?: string | null;
+  tags?: string[];
+  /** null = the global setting, -1 = no limit for this torrent. */
+  ratioLimit?: number | null;
+  seedingTimeLimit?: number | null;
+  /** Moves the data there. */
+  savePath?: string;
+  forceStart?: boolean;
+}
+
+/** A move in the download queue. */
+export type QueueMove = 'up' | 'down' | 'top' | 'bottom';
+
+export type BulkAction = 'pause' | 'resume' | 'remove' | 'recheck' | 'setCategory' | 'addTags' | 'removeTags' | 'queue' | 'forceStart' | 'setLimits';
+
+/** One request that acts on many torrents (POST /api/torrents/bulk, the control RPC `bulk`). */
+export interface BulkRequest {
+  action: BulkAction;
+  infoHashes: string[] | 'all';
+  category?: string | null;
+  tags?: string[];
+  deleteData?: boolean;
+  move?: QueueMove;
+  downloadLimit?: number;
+  uploadLimit?: number;
+  forceStart?: boolean;
+}
+
+/** What a bulk action did to one torrent. */
+export interface BulkResult {
+  infoHash: string;
+  ok: boolean;
+  error?: string;
+  /** For action "queue": the torrent's place after the move (null: complete, not queued). */
+  queuePosition?: number | null;
+}
