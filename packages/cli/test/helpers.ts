@@ -1,5 +1,5 @@
 // Shared test helpers: temp state dirs, captured output, and (from the server's test helpers) a
-// fake engine session, since the node the verbs talk to lives in @cascade/server.
+// fake engine session, since the node the verbs talk to lives in @cascade/node.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
