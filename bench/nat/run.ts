@@ -2,8 +2,10 @@
 // (packages/reachability/lab), three ways — direct over TCP (open host → cone home), hole punched
 // over WebRTC (cone ↔ cone, the trackers' STUN) and relayed through TURN (symmetric ↔ symmetric,
 // coturn with credentials the tracker mints). The reference in the same run is python3-libtorrent →
-// python3-libtorrent over TCP in the direct case's topology. See bench/nat/README.md.
-// Run (root): npm run bench:nat -- [--runs 2] [--size 64] [--delay 20] [--cases lt,tcp,webrtc,turn]
+// python3-libtorrent over TCP in the direct case's topology; for the WebRTC and TURN cases, the
+// WebRTC library alone (node-datachannel's data channel between two processes, nothing of ours on
+// it: bench/nat/dc-peer.ts) in the same topologies. See bench/nat/README.md.
+// Run (root): npm run bench:nat -- [--runs 2] [--size 64] [--delay 20] [--cases lt,tcp,webrtc,turn,dc,dc-turn]
 import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -12,20 +14,24 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createNatLab, requireLabTools, type Home, type NatLab } from '../../packages/reachability/lab/nat-lab.ts';
 import { cascadeIn, cascadeVerb, coturn, labTracker, makeTorrent, TURN_SECRET, type LabProcess } from '../../packages/cli/test/nat-lab-nodes.ts';
+import { mintTurnCredentials } from '@cascade/reachability/turn-credentials';
 
 const { values: argv } = parseArgs({
   options: {
     runs: { type: 'string', default: '2' },
     size: { type: 'string', default: '64' },
     delay: { type: 'string' },
-    cases: { type: 'string', default: 'lt,tcp,webrtc,turn' },
+    cases: { type: 'string', default: 'lt,tcp,webrtc,turn,dc,dc-turn' },
   },
 });
 const RUNS = Number(argv.runs);
 const MiB = 1024 * 1024;
 const SIZE = Number(argv.size) * MiB;
 const DELAY = argv.delay === undefined ? 0 : Number(argv.delay);
-type Case = 'lt' | 'tcp' | 'webrtc' | 'turn';
+type Case = 'lt' | 'tcp' | 'webrtc' | 'turn' | 'dc' | 'dc-turn';
+const DC_PEER = join(import.meta.dirname, 'dc-peer.ts');
+/** The engine's data-channel message size (webrtc-connection.ts MAX_MESSAGE): the library alone sends the same. */
+const DC_MESSAGE = 256 * 1024;
 const CASES = argv.cases.split(',') as Case[];
 const PYTHON = '/usr/bin/python3'; // python3-libtorrent is importable there only (a pyenv python may come first)
 const DOWNLOAD_MS = 150_000;
@@ -116,7 +122,11 @@ try {
   console.log(`NAT lab: ${SIZE / MiB} MiB, ${RUNS} run(s) per case, alternating; links: veth, ${DELAY ? `netem delay ${DELAY} ms on every home's WAN egress (RTT +${2 * DELAY} ms between homes)` : 'unshaped (no added latency, no bandwidth limit)'}`);
   for (let run = 0; run < RUNS; run++) {
     for (const c of CASES) {
-      const s = c === 'lt' ? await libtorrentCase(direct) : await cascadeCase(c, c === 'tcp' ? direct : c === 'turn' ? relay : plain, sourceHash);
+      const s =
+        c === 'lt' ? await libtorrentCase(direct)
+        : c === 'dc' ? await dataChannelCase(c, [{ urls: t1.stun }, { urls: t2.stun }])
+        : c === 'dc-turn' ? await dataChannelCase(c, [{ urls: t3.stun }, { urls: `turn:${h3}:3478`, ...turnLogin() }])
+        : await cascadeCase(c, c === 'tcp' ? direct : c === 'turn' ? relay : plain, sourceHash);
       results.get(c)!.push(s);
       console.log(`  run ${run + 1} ${c.padEnd(6)} ${rate(s.seconds).toFixed(1).padStart(6)} MiB/s  ttfb ${s.ttfb.toFixed(2)} s  connect ${s.connect === null ? '?' : s.connect.toFixed(2) + ' s'}  (${s.transport})`);
     }
@@ -220,6 +230,69 @@ async function libtorrentCase(sw: { dir: string; torrent: string }): Promise<Sam
   }
 }
 
+/** TURN credentials as the third tracker mints them for Cascade's relayed case (coturn's use-auth-secret). */
+function turnLogin() {
+  const c = mintTurnCredentials(TURN_SECRET, 3600);
+  return { username: c.username, credential: c.credential };
+}
+
+/**
+ * The WebRTC library alone: an offerer in one home sends SIZE bytes over one data channel to an
+ * answerer in the other (cone ↔ cone hole punched with the trackers' STUN, or symmetric ↔ symmetric
+ * through coturn), signalling relayed through this process. Times are the answerer's: channel open,
+ * first and last byte.
+ */
+async function dataChannelCase(c: 'dc' | 'dc-turn', iceServers: RTCIceServer[]): Promise<Sample> {
+  const [a, b] = await homes(c === 'dc' ? 'cone' : 'symmetric', c === 'dc' ? 'cone' : 'symmetric');
+  const procs: ChildProcess[] = [];
+  try {
+    const t0 = Date.now();
+    const peer = (ns: string, role: 'offer' | 'answer') => {
+      const child = lab.spawn(ns, process.execPath, [DC_PEER, role, JSON.stringify(iceServers), String(SIZE), String(DC_MESSAGE)], { stdio: ['pipe', 'pipe', 'pipe'] });
+      procs.push(child);
+      const events: Record<string, any>[] = [];
+      let err = '';
+      let buf = '';
+      child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+      child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+        buf += d;
+        for (let nl; (nl = buf.indexOf('\n')) >= 0; buf = buf.slice(nl + 1)) {
+          const m = JSON.parse(buf.slice(0, nl)) as Record<string, any>;
+          if (m.sdp || m.candidate) child.emit('signal', m);
+          else events.push(m), child.emit('dc-event');
+        }
+      });
+      const event = (name: string, ms: number) => new Promise<Record<string, any>>((resolve, reject) => {
+        const check = () => {
+          const e = events.find((x) => x.event === name);
+          if (e) (clean(), resolve(e));
+        };
+        const fail = (why: string) => () => (clean(), reject(new Error(`${c} ${role}: ${why} before "${name}": ${JSON.stringify(events.slice(-5))} ${err.slice(-2000)}`)));
+        const onExit = fail('exited');
+        const timer = setTimeout(fail(`${ms} ms passed`), ms);
+        const clean = () => (clearTimeout(timer), child.off('dc-event', check), child.off('exit', onExit));
+        child.on('dc-event', check);
+        child.once('exit', onExit);
+        check();
+      });
+      return { child, event };
+    };
+    const offerer = peer(a.ns, 'offer');
+    const answerer = peer(b.ns, 'answer');
+    offerer.child.on('signal', (m) => answerer.child.stdin!.write(`${JSON.stringify(m)}\n`));
+    answerer.child.on('signal', (m) => offerer.child.stdin!.write(`${JSON.stringify(m)}\n`));
+    const done = await answerer.event('done', DOWNLOAD_MS);
+    const open = await answerer.event('open', 0);
+    const first = await answerer.event('first', 0);
+    if (done.relayed !== (c === 'dc-turn')) throw new Error(`${c}: expected relayed=${c === 'dc-turn'}, the pair in use says ${done.relayed}`);
+    return { seconds: (done.t - t0) / 1000, ttfb: (first.t - t0) / 1000, rest: 1, connect: (open.t - t0) / 1000, transport: `webrtc relayed=${done.relayed}` };
+  } finally {
+    for (const p of procs) if (p.pid && p.exitCode === null) try { process.kill(-p.pid, 'SIGKILL'); } catch { /* gone */ }
+    await a.stop();
+    await b.stop();
+  }
+}
+
 function ltIn(ns: string, args: string[]) {
   const child = lab.spawn(ns, PYTHON, ['-c', LT_PY, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const events: Record<string, any>[] = [];
@@ -263,6 +336,8 @@ function report() {
     tcp: 'Cascade direct, TCP (open → cone)',
     webrtc: 'Cascade hole punched, WebRTC (cone ↔ cone)',
     turn: 'Cascade relayed, TURN (symmetric ↔ symmetric)',
+    dc: 'WebRTC library alone, data channel (cone ↔ cone)',
+    'dc-turn': 'WebRTC library alone, TURN (symmetric ↔ symmetric)',
   };
   console.log(`\nload average at the end: ${loadavg().map((x) => x.toFixed(2)).join(' ')} (${cpus().length} CPUs)`);
   console.log(`median of ${RUNS}; rate = ${SIZE / MiB} MiB / (process start → done); ttfb = process start → first byte; connect = process start → first peer`);
@@ -283,6 +358,15 @@ function report() {
   ratio('tcp', 'lt', 'Cascade direct / libtorrent');
   ratio('webrtc', 'tcp', 'WebRTC / direct');
   ratio('turn', 'tcp', 'TURN / direct');
+  // The library alone needs no tracker, torrent or hashing: its whole-file rate includes less. The
+  // rate after the first byte compares the transfers themselves.
+  const steadyRatio = (a: Case, b: Case, what: string) => {
+    const x = rows.get(a);
+    const y = rows.get(b);
+    if (x && y) console.log(`  ${what}: ${(x.rate / y.rate).toFixed(2)}x rate, ${x.steady !== null && y.steady !== null ? `${(x.steady / y.steady).toFixed(2)}x after the first byte` : 'after the first byte n/a'}`);
+  };
+  steadyRatio('webrtc', 'dc', 'Cascade WebRTC / the library alone');
+  steadyRatio('turn', 'dc-turn', 'Cascade TURN / the library alone through the same coturn');
   console.log('ttfb/connect: Cascade from its JSON progress events (every 500 ms: first with verifiedPieces > 0, first with peers > 0), after a tracker announce;');
   console.log('  libtorrent polled every 10 ms, dialling the seeder itself (no tracker round trip). Both include process start-up.');
   if (!DELAY) console.log('links are unshaped (veth, no latency or bandwidth limit): rates are CPU-bound, not what a real network gives; --delay MS adds netem latency where the kernel has sch_netem');

@@ -1,0 +1,79 @@
+// One end of a bare WebRTC data channel: node-datachannel's RTCPeerConnection (the polyfill the
+// engine uses in Node, packages/engine/src/node/webrtc.ts) with nothing of Cascade's on top — the
+// reference bench/nat measures Cascade's WebRTC and TURN rates against. Signalling is JSON lines on
+// stdin/stdout, relayed by the parent (bench/nat/run.ts). The offerer sends SIZE bytes in MSG-byte
+// messages the way the engine's data-channel connection does (256 KiB messages; sending stops at
+// 2 MiB buffered and resumes when the buffer falls to 512 KiB: webrtc-connection.ts); the answerer
+// counts them and reports when the first and the last arrived (wall-clock ms).
+//   node bench/nat/dc-peer.ts offer|answer ICE_SERVERS_JSON SIZE MSG
+import { createRequire } from 'node:module';
+import { createInterface } from 'node:readline';
+
+const [role, iceJson, sizeArg, msgArg] = process.argv.slice(2);
+const SIZE = Number(sizeArg);
+const MSG = Number(msgArg);
+const HIGH_WATER = 2 * 1024 * 1024;
+const LOW_WATER = 512 * 1024;
+
+const require = createRequire(import.meta.url);
+const { RTCPeerConnection } = require('node-datachannel/polyfill') as { RTCPeerConnection: typeof globalThis.RTCPeerConnection };
+
+const emit = (o: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ ...o, t: Date.now() })}\n`);
+const pc = new RTCPeerConnection({ iceServers: JSON.parse(iceJson!) as RTCIceServer[] });
+pc.onicecandidate = (e) => {
+  if (e.candidate) emit({ candidate: { candidate: e.candidate.candidate, sdpMid: e.candidate.sdpMid } });
+};
+pc.onconnectionstatechange = () => emit({ event: 'state', state: pc.connectionState });
+
+createInterface({ input: process.stdin }).on('line', (line) => {
+  const m = JSON.parse(line) as { sdp?: RTCSessionDescriptionInit; candidate?: RTCIceCandidateInit };
+  void (async () => {
+    if (m.sdp) {
+      await pc.setRemoteDescription(m.sdp);
+      if (m.sdp.type === 'offer') {
+        await pc.setLocalDescription(await pc.createAnswer());
+        emit({ sdp: { type: pc.localDescription!.type, sdp: pc.localDescription!.sdp } });
+      }
+    } else if (m.candidate) {
+      await pc.addIceCandidate(m.candidate);
+    }
+  })().catch((err: Error) => emit({ event: 'error', message: err.message }));
+});
+
+/** Whether the pair in use goes through TURN (node-datachannel's extension, as the engine reads it). */
+function relayed(): boolean | null {
+  const pair = (pc as { selectedCandidatePair?: () => { local: { type?: string }; remote: { type?: string } } | null }).selectedCandidatePair?.();
+  return pair ? pair.local.type === 'relay' || pair.remote.type === 'relay' : null;
+}
+
+if (role === 'offer') {
+  const ch = pc.createDataChannel('bench');
+  ch.binaryType = 'arraybuffer';
+  ch.bufferedAmountLowThreshold = LOW_WATER;
+  const block = new Uint8Array(MSG).map((_, i) => (i * 31 + 7) & 0xff);
+  let sent = 0;
+  const pump = () => {
+    while (sent < SIZE && ch.bufferedAmount < HIGH_WATER) {
+      const n = Math.min(MSG, SIZE - sent);
+      ch.send(n === MSG ? block : block.subarray(0, n));
+      sent += n;
+    }
+    if (sent < SIZE) ch.onbufferedamountlow = () => ((ch.onbufferedamountlow = null), pump());
+    else emit({ event: 'sent' });
+  };
+  ch.onopen = () => (emit({ event: 'open' }), pump());
+  await pc.setLocalDescription(await pc.createOffer());
+  emit({ sdp: { type: pc.localDescription!.type, sdp: pc.localDescription!.sdp } });
+} else {
+  pc.ondatachannel = (e) => {
+    const ch = e.channel;
+    ch.binaryType = 'arraybuffer';
+    emit({ event: 'open' });
+    let got = 0;
+    ch.onmessage = (m: MessageEvent<ArrayBuffer>) => {
+      if (got === 0) emit({ event: 'first' });
+      got += m.data.byteLength;
+      if (got >= SIZE) emit({ event: 'done', bytes: got, relayed: relayed() });
+    };
+  };
+}
