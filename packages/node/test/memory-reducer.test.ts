@@ -5,6 +5,10 @@ import assert from 'node:assert/strict';
 import v8 from 'node:v8';
 import { MemoryReducer } from '../src/core/memory-reducer.ts';
 
+// As the launcher runs a node (packages/cli/bin/cascade.js): without this, V8's own memory reducer
+// may collect the burst's garbage in the quiet time first, and ours rightly finds nothing to do.
+v8.setFlagsFromString('--no-memory-reducer');
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const used = () => v8.getHeapStatistics().used_heap_size;
 
