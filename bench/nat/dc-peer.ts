@@ -5,7 +5,7 @@
 // messages the way the engine's data-channel connection does (256 KiB messages; sending stops at
 // 2 MiB buffered and resumes when the buffer falls to 512 KiB: webrtc-connection.ts); the answerer
 // counts them and reports when the first and the last arrived (wall-clock ms).
-//   node bench/nat/dc-peer.ts offer|answer ICE_SERVERS_JSON SIZE MSG
+//   node bench/nat/dc-peer.ts offer|answer RTC_CONFIG_JSON SIZE MSG
 import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 
@@ -16,10 +16,17 @@ const HIGH_WATER = 2 * 1024 * 1024;
 const LOW_WATER = 512 * 1024;
 
 const require = createRequire(import.meta.url);
+// libdatachannel's own log on stderr, as the engine's CASCADE_WEBRTC_LOG does (Debug, Info, Warning…).
+if (process.env.CASCADE_WEBRTC_LOG) {
+  (require('node-datachannel') as { initLogger(level: string, cb: (level: string, message: string) => void): void })
+    .initLogger(process.env.CASCADE_WEBRTC_LOG, (l, m) => process.stderr.write(`webrtc ${l}: ${m}\n`));
+}
 const { RTCPeerConnection } = require('node-datachannel/polyfill') as { RTCPeerConnection: typeof globalThis.RTCPeerConnection };
 
 const emit = (o: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ ...o, t: Date.now() })}\n`);
-const pc = new RTCPeerConnection({ iceServers: JSON.parse(iceJson!) as RTCIceServer[] });
+// RTC_CONFIG_JSON: the RTCConfiguration (iceServers, and iceTransportPolicy 'relay' for the TURN case,
+// as the engine asks for between two symmetric NATs).
+const pc = new RTCPeerConnection(JSON.parse(iceJson!) as RTCConfiguration);
 pc.onicecandidate = (e) => {
   if (e.candidate) emit({ candidate: { candidate: e.candidate.candidate, sdpMid: e.candidate.sdpMid } });
 };

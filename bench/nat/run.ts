@@ -230,10 +230,12 @@ async function libtorrentCase(sw: { dir: string; torrent: string }): Promise<Sam
   }
 }
 
-/** TURN credentials as the third tracker mints them for Cascade's relayed case (coturn's use-auth-secret). */
+/** TURN credentials as the third tracker mints them for Cascade's relayed case (coturn's use-auth-secret),
+ *  percent-encoded as the engine hands them to libdatachannel (engine/src/node/webrtc.ts
+ *  forLibdatachannel: it builds `turn:user:pass@host` unescaped, and the user name holds a ':'). */
 function turnLogin() {
   const c = mintTurnCredentials(TURN_SECRET, 3600);
-  return { username: c.username, credential: c.credential };
+  return { username: encodeURIComponent(c.username), credential: encodeURIComponent(c.credential) };
 }
 
 /**
@@ -243,12 +245,16 @@ function turnLogin() {
  * first and last byte.
  */
 async function dataChannelCase(c: 'dc' | 'dc-turn', iceServers: RTCIceServer[]): Promise<Sample> {
+  // Relayed only between two symmetric NATs, as the engine's connections there (ws-pool relayOnly):
+  // the other candidates cannot work, and coturn refuses permissions for them.
+  const config: RTCConfiguration = { iceServers, ...(c === 'dc-turn' ? { iceTransportPolicy: 'relay' as const } : {}) };
   const [a, b] = await homes(c === 'dc' ? 'cone' : 'symmetric', c === 'dc' ? 'cone' : 'symmetric');
   const procs: ChildProcess[] = [];
   try {
     const t0 = Date.now();
     const peer = (ns: string, role: 'offer' | 'answer') => {
-      const child = lab.spawn(ns, process.execPath, [DC_PEER, role, JSON.stringify(iceServers), String(SIZE), String(DC_MESSAGE)], { stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = lab.spawn(ns, process.execPath, [DC_PEER, role, JSON.stringify(config), String(SIZE), String(DC_MESSAGE)], { stdio: ['pipe', 'pipe', 'pipe'] });
+      if (process.env.CASCADE_WEBRTC_LOG) child.stderr!.on('data', (d: Buffer) => process.stderr.write(`[${role}] ${d}`));
       procs.push(child);
       const events: Record<string, any>[] = [];
       let err = '';

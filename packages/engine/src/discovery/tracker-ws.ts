@@ -88,7 +88,8 @@ interface Attempt {
    *  way to the peer's next offer. */
   startedAt?: number;
   candidates?: Set<string>;
-  /** Gives up an answer still waiting for the offerer's data channel. */
+  /** Gives up an attempt still waiting for its data channel: an answer our own offer supersedes,
+   *  an offer whose peer answered a newer one. */
   abort?: () => void;
 }
 
@@ -450,15 +451,24 @@ export class WsTrackerClient {
       // Both ends answered each other's offer at once. Both keep the connection whose offerer has
       // the lower peer id, so they keep the same one; otherwise both would give up on both.
       const weWin = existing.role === 'answer' && !existing.connected && toHex(this.pool.peerId) < peerIdHex;
-      if (!weWin) return this.dropOffer(o);
+      // The peer answered a newer offer of ours while the one it answered before has not opened: an
+      // answerer replaces its answer only when that one looks stuck (answer() above: made before we
+      // knew our STUN servers, host candidates only), so it has given up on it. Waiting for the old
+      // one held the peer for CONNECT_TIMEOUT_MS (30 s, or 60 s, in the NAT lab's cone ↔ cone).
+      const newerAnswer = existing.role === 'offer' && !existing.connected;
+      if (!weWin && !newerAnswer) return this.dropOffer(o);
       existing.abort?.();
     }
     const attempt: Attempt = { role: 'offer', connected: false };
+    const superseded = new Promise<never>((_, reject) => {
+      attempt.abort = () => reject(new Error('superseded by the peer’s answer to a newer offer'));
+    });
+    superseded.catch(() => {});
     if (this.peers === NO_ATTEMPTS) this.peers = new Map();
     this.peers.set(peerIdHex, attempt);
     try {
       await o.pc.setRemoteDescription({ type: 'answer', sdp: answer.sdp });
-      await channelOpen(o.channel, CONNECT_TIMEOUT_MS);
+      await Promise.race([channelOpen(o.channel, CONNECT_TIMEOUT_MS), superseded]);
       this.connected(o.pc, o.channel, peerIdHex, u.url, attempt);
     } catch {
       if (this.peers.get(peerIdHex) === attempt) this.peers.delete(peerIdHex);
