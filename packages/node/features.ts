@@ -2,6 +2,7 @@
 // URL or content id, bulk actions, details, relays, metrics' sources…). Heavier to load than the
 // main entry (@cascade/node), which the CLI's quick verbs import and which must stay light: a
 // `cascade list` should not load the assistant's knowledge base, the RSS parser or the onion relay.
+
 export { assistantRpc, startAssistant, AssistantNodeView, diskSpace } from './src/assistant/index.ts';
 export { tokenEquals } from './src/auth/api-token.ts';
 export { SESSION_TTL_MS, MAX_SESSIONS } from './src/auth/member-store.ts';
