@@ -256,32 +256,8 @@ async function dataChannelCase(c: 'dc' | 'dc-turn', iceServers: RTCIceServer[]):
       const child = lab.spawn(ns, process.execPath, [DC_PEER, role, JSON.stringify(config), String(SIZE), String(DC_MESSAGE)], { stdio: ['pipe', 'pipe', 'pipe'] });
       if (process.env.CASCADE_WEBRTC_LOG) child.stderr!.on('data', (d: Buffer) => process.stderr.write(`[${role}] ${d}`));
       procs.push(child);
-      const events: Record<string, any>[] = [];
-      let err = '';
-      let buf = '';
-      child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
-      child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-        buf += d;
-        for (let nl; (nl = buf.indexOf('\n')) >= 0; buf = buf.slice(nl + 1)) {
-          const m = JSON.parse(buf.slice(0, nl)) as Record<string, any>;
-          if (m.sdp || m.candidate) child.emit('signal', m);
-          else events.push(m), child.emit('dc-event');
-        }
-      });
-      const event = (name: string, ms: number) => new Promise<Record<string, any>>((resolve, reject) => {
-        const check = () => {
-          const e = events.find((x) => x.event === name);
-          if (e) (clean(), resolve(e));
-        };
-        const fail = (why: string) => () => (clean(), reject(new Error(`${c} ${role}: ${why} before "${name}": ${JSON.stringify(events.slice(-5))} ${err.slice(-2000)}`)));
-        const onExit = fail('exited');
-        const timer = setTimeout(fail(`${ms} ms passed`), ms);
-        const clean = () => (clearTimeout(timer), child.off('dc-event', check), child.off('exit', onExit));
-        child.on('dc-event', check);
-        child.once('exit', onExit);
-        check();
-      });
-      return { child, event };
+      // SDP and candidates go to the other end; the rest are the peer's events.
+      return jsonLines(child, `${c} ${role}`, (m) => (m.sdp || m.candidate ? (child.emit('signal', m), true) : false));
     };
     const offerer = peer(a.ns, 'offer');
     const answerer = peer(b.ns, 'answer');
@@ -300,26 +276,38 @@ async function dataChannelCase(c: 'dc' | 'dc-turn', iceServers: RTCIceServer[]):
 }
 
 function ltIn(ns: string, args: string[]) {
-  const child = lab.spawn(ns, PYTHON, ['-c', LT_PY, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return jsonLines(lab.spawn(ns, PYTHON, ['-c', LT_PY, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }), `libtorrent ${args[0]}`);
+}
+
+/**
+ * A child that reports JSON lines on stdout ({event, t, …}): `event(name, ms)` resolves with the
+ * first line of that event, or fails naming `label`, the last events and stderr when the child
+ * exits or `ms` pass first. `take` may claim a line for something else (signalling) first.
+ */
+function jsonLines(child: ChildProcess, label: string, take: (m: Record<string, any>) => boolean = () => false) {
   const events: Record<string, any>[] = [];
   let err = '';
   let buf = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
   child.stdout!.setEncoding('utf8').on('data', (d: string) => {
     buf += d;
-    for (let nl; (nl = buf.indexOf('\n')) >= 0; buf = buf.slice(nl + 1)) if (buf.startsWith('{')) events.push(JSON.parse(buf.slice(0, nl)));
-    child.emit('lt-event');
+    for (let nl; (nl = buf.indexOf('\n')) >= 0; buf = buf.slice(nl + 1)) {
+      if (!buf.startsWith('{')) continue;
+      const m = JSON.parse(buf.slice(0, nl)) as Record<string, any>;
+      if (!take(m)) events.push(m);
+    }
+    child.emit('json-event');
   });
   const event = (name: string, ms: number) => new Promise<Record<string, any>>((resolve, reject) => {
     const check = () => {
       const e = events.find((x) => x.event === name);
       if (e) (clean(), resolve(e));
     };
-    const fail = (why: string) => () => (clean(), reject(new Error(`libtorrent ${args[0]}: ${why} before "${name}": ${err.slice(-2000)}`)));
+    const fail = (why: string) => () => (clean(), reject(new Error(`${label}: ${why} before "${name}": ${JSON.stringify(events.slice(-5))} ${err.slice(-2000)}`)));
     const onExit = fail('exited');
     const timer = setTimeout(fail(`${ms} ms passed`), ms);
-    const clean = () => (clearTimeout(timer), child.off('lt-event', check), child.off('exit', onExit));
-    child.on('lt-event', check);
+    const clean = () => (clearTimeout(timer), child.off('json-event', check), child.off('exit', onExit));
+    child.on('json-event', check);
     child.once('exit', onExit);
     check();
   });

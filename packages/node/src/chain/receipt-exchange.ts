@@ -17,6 +17,7 @@ import type { TorrentHandle } from '../core/engine.ts';
 import { errorMessage } from '../core/errors.ts';
 import { pieceBytes, type IdentifiedPeer, type IdentifiedPeers } from '../peers/identified-peers.ts';
 import type { NodeLog } from '../core/node-log.ts';
+import type { TorrentEvents } from '../core/node-parts.ts';
 import type { HeldReceipt, ReceiptStore } from './receipt-store.ts';
 import type { RewardClaim, Rewards } from '@cascade/shapes';
 
@@ -116,7 +117,7 @@ export class ReceiptExchange {
 
   /** Counts every tracked torrent's verified pieces per seeder (one listener for all of them);
    *  returns how to stop. */
-  follow(node: { onTorrentEvent(event: string, fn: (t: TorrentHandle, ...args: any[]) => void): () => void }): () => void {
+  follow(node: Pick<TorrentEvents, 'onTorrentEvent'>): () => void {
     const stops = [
       node.onTorrentEvent('verified', (t, index: number, contributors: string[] = []) => this.#verified(t, index, contributors)),
       // Also at 'done' (a download whose last pieces came from plain peers, say).

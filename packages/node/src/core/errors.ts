@@ -17,7 +17,7 @@ export type NodeErrorKind =
   /** It could not be done now (a port in use, the chain not running, shutdown trouble): HTTP 409, exit 1. */
   | 'failed';
 
-export const NODE_ERROR_KINDS: readonly NodeErrorKind[] = ['invalid', 'not-found', 'conflict', 'too-large', 'unusable', 'failed'];
+const NODE_ERROR_KINDS: readonly NodeErrorKind[] = ['invalid', 'not-found', 'conflict', 'too-large', 'unusable', 'failed'];
 
 export class NodeError extends Error {
   readonly kind: NodeErrorKind;
@@ -42,9 +42,7 @@ export class InvalidInput extends NodeError {
 }
 
 export const invalid = (message: string): NodeError => new InvalidInput(message);
-export const notFound = (message: string): NodeError => new NodeError('not-found', message);
 export const conflict = (message: string): NodeError => new NodeError('conflict', message);
-export const failed = (message: string): NodeError => new NodeError('failed', message);
 
 export function isNodeErrorKind(v: unknown): v is NodeErrorKind {
   return typeof v === 'string' && (NODE_ERROR_KINDS as readonly string[]).includes(v);

@@ -15,7 +15,7 @@ export interface NodeCore {
 }
 
 /** A listener of every tracked torrent's events. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each event has its own arguments
+// any: each event has arguments of its own (a peer-banned event its address, …).
 export type TorrentTap = (t: TorrentHandle, ...args: any[]) => void;
 
 /** The engine events of every torrent the node tracks ('done', 'tracked', 'untracked', …). */

@@ -14,6 +14,7 @@ import {
 import type { Metainfo, Storage, TorrentHandle } from '../core/engine.ts';
 import type { StateDB } from '../state/state-db.ts';
 import type { NodeLog } from '../core/node-log.ts';
+import type { TorrentEvents } from '../core/node-parts.ts';
 import type { PrivateView } from './private-view.ts';
 import { havePiece } from '../listing/torrent-view.ts';
 import { PlainWriter } from './plain-writer.ts';
@@ -78,10 +79,7 @@ export class PrivateShares {
 
   /** Follows the node's torrents while they are tracked: each is looked at once its metadata is
    *  there. Nothing stays attached to a torrent that is no private share (a node may hold 10,000). */
-  follow(node: {
-    onTorrentEvent(event: string, fn: (t: TorrentHandle, ...args: any[]) => void): () => void;
-    isTracked(infoHash: string): boolean;
-  }): void {
+  follow(node: TorrentEvents): void {
     const inspect = (t: TorrentHandle) => {
       if (t.metainfo) void this.#inspect(t, () => !node.isTracked(t.infoHashHex));
     };
