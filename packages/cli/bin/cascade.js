@@ -28,15 +28,9 @@ if (major >= REQUIRED_MAJOR) {
   // less. The cache lives in the OS temp dir (NODE_COMPILE_CACHE moves it, NODE_DISABLE_COMPILE_CACHE=1
   // turns it off) and Node checks each entry against its source, so an edited file is recompiled.
   module.enableCompileCache?.();
-  const { main } = await import('../src/main.ts');
-  const code = await main(process.argv.slice(2));
-  // Everything was closed: exit now rather than let the loop drain. Node's natural exit waits in
-  // its handle cleanup for every request libuv still counts, and once in a while (one 1 GiB
-  // download in ~20, issue 40) one never completes: the process spun there at 100% CPU for good.
-  // process.exit skips that wait. Standard output and error are flushed first (pipes are
-  // asynchronous on some systems).
-  await Promise.all([process.stdout, process.stderr].map((s) => new Promise((r) => s.write('', r))));
-  process.exit(code);
+  // runAndExit ends the process once the command is done (why: its comment in main.ts).
+  const { runAndExit } = await import('../src/main.ts');
+  await runAndExit(process.argv.slice(2));
 } else {
   const pinned = pinnedNode();
   if (!pinned || process.env.CASCADE_RELAUNCHED) {
