@@ -23,6 +23,9 @@ export const SYSTEM_PACKAGES: SystemPackage[] = [
   { pkg: 'mktorrent', cmd: 'mktorrent', args: ['-h'] },
   { pkg: 'chromium', cmd: '/usr/bin/chromium', args: ['--version'] },
   { pkg: 'redis-server', cmd: 'redis-server', args: ['--version'] },
+  // The state store's tests (packages/node/test/store.test.ts) start a throwaway PostgreSQL server
+  // from Debian's binaries, which live outside PATH in /usr/lib/postgresql/<version>/bin.
+  { pkg: 'postgresql', cmd: 'sh', args: ['-c', 'for d in /usr/lib/postgresql/*/bin; do "$d/initdb" --version && "$d/postgres" --version && exit 0; done; exit 1'] },
   { pkg: 'iproute2', cmd: 'ip', args: ['-V'] },
   // The metrics tests scrape a node with a real Prometheus and query it over its HTTP API.
   { pkg: 'prometheus', cmd: 'prometheus', args: ['--version'] },

@@ -63,10 +63,10 @@ const add: Verb = async (inv, out, node, deps) => {
   return withDb(inv, async (db) => {
     const existing = db.getTorrent(d.infoHash);
     // Kept with the torrent: the next `cascade serve` tries them (and again after every restart).
-    const keepPeers = () => rememberPeers(db, d.infoHash, o.peers);
+    const keepPeers = () => rememberPeers(db.store, d.infoHash, o.peers);
     if (link.key) new ShareKeys(db).set(d.infoHash, link.key, 'link');
     if (existing) {
-      keepPeers();
+      await keepPeers();
       out.result({ event: 'added', infoHash: d.infoHash, name: existing.name, savePath: existing.savePath, queued: false, existing: true }, () =>
         `${short(d.infoHash)}  already in the library: ${existing.name ?? ''} (${existing.status})`,
       );
@@ -95,7 +95,7 @@ const add: Verb = async (inv, out, node, deps) => {
       privateDiscovery: o.privateDiscovery,
     });
     model.recordAdd(d.infoHash, plan);
-    keepPeers();
+    await keepPeers();
     out.result({ event: 'added', infoHash: d.infoHash, name: d.name ?? null, savePath: plan.savePath, queued: true }, () =>
       `queued ${d.infoHash}${d.name ? `  ${d.name}` : ''} → ${plan.savePath}\n${NO_NODE}; it starts with the next \`cascade serve\``,
     );

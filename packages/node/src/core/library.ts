@@ -51,7 +51,7 @@ export async function loadLibrary(node: LibraryNode, log: NodeLog): Promise<numb
     rec.savePath = paths.get(rec.savePath)!;
     const source = rec.sourceKind === 'torrent' ? rec.torrent : await metadataOf(rec, node);
     if (!source) return;
-    const peers = storedPeers(node.db, rec.infoHash);
+    const peers = await storedPeers(node.db.store, rec.infoHash);
     const opts = {
       savePath: rec.savePath,
       paused: rec.status === 'paused',

@@ -126,7 +126,7 @@ export function createNodeApi(node: ApiNode): RpcHandlers {
       if (shareKey && !hint) throw new InvalidInput('a link\'s key comes with the infohash it is for');
       if (shareKey && shareKey.length !== 32) throw new InvalidInput('the key in this link (#k=…) is not 32 bytes: the link was cut short or changed');
       if (already) {
-        node.addPeers(already, peers);
+        await node.addPeers(already, peers);
         if (shareKey) await node.privateShares.useKey(already, shareKey);
         const s = already.stats();
         const savePath = db.getTorrent(already.infoHashHex)?.savePath ?? null;
@@ -162,10 +162,10 @@ export function createNodeApi(node: ApiNode): RpcHandlers {
       torrents: selected(p).map((t) => ({ infoHash: t.infoHashHex, name: t.stats().name ?? null, peers: node.identified.decorate(t.infoHashHex, t.peers()) })),
     }),
 
-    connect: (p) => {
+    connect: async (p) => {
       const t = loaded(str(p, 'infoHash'));
       const address = str(p, 'address');
-      node.addPeers(t, [address]);
+      await node.addPeers(t, [address]);
       return { infoHash: t.infoHashHex, address };
     },
 

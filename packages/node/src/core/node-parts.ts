@@ -49,7 +49,7 @@ export interface AddExtra {
 export interface TorrentAdder {
   addWith(source: TorrentSource, input: AddInput, extra?: AddExtra): Promise<TorrentHandle>;
   /** Peers given by hand for a torrent already loaded: tried now and after a restart. */
-  addPeers(t: TorrentHandle, peers: readonly string[]): void;
+  addPeers(t: TorrentHandle, peers: readonly string[]): Promise<void>;
 }
 
 /** The user's verbs on torrents. */

@@ -277,7 +277,7 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
     const engineOpts = { ...opts, ...(queued ? { paused: true } : {}), ...(trackers.length > 0 ? { trackers } : {}) };
     const t = await this.session.add(source, engineOpts);
     if (record) this.record(t, source, opts, false);
-    if (record && opts.peers) rememberPeers(this.db, t.infoHashHex, opts.peers);
+    if (record && opts.peers) await rememberPeers(this.db.store, t.infoHashHex, opts.peers);
     this.track(t);
     this.model.applyStored(t);
     if (record) await this.queue.admit(t.infoHashHex);
@@ -293,9 +293,9 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
   }
 
   /** Peers given by hand for a torrent already loaded: tried now, and again after a restart. */
-  addPeers(t: TorrentHandle, peers: readonly string[]): void {
+  async addPeers(t: TorrentHandle, peers: readonly string[]): Promise<void> {
     for (const p of peers) t.addPeer(p);
-    if (this.db.getTorrent(t.infoHashHex)) rememberPeers(this.db, t.infoHashHex, peers);
+    if (this.db.getTorrent(t.infoHashHex)) await rememberPeers(this.db.store, t.infoHashHex, peers);
   }
 
   /** Stores a torrent in the library; replan: the queue looks at it soon (add() decides at once instead). */

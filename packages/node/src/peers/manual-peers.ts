@@ -3,7 +3,7 @@
 // state DB so a restarted node (a crash included) tries them again; the engine keeps such
 // candidates for good and retries them with back-off.
 
-import type { StateDB } from '../state/state-db.ts';
+import type { Store } from '../state/store.ts';
 
 /** Most peers kept per torrent (the newest win): enough for a LAN, bounded for a script gone wrong. */
 export const MAX_MANUAL_PEERS = 50;
@@ -20,23 +20,26 @@ export function validPeers(peers: readonly string[]): string[] {
   return [...new Set(peers.filter(isHostPort))];
 }
 
-export function rememberPeers(db: StateDB, infoHash: string, peers: readonly string[]): void {
+export async function rememberPeers(store: Store, infoHash: string, peers: readonly string[]): Promise<void> {
   const list = validPeers(peers).slice(-MAX_MANUAL_PEERS);
   if (list.length === 0) return;
-  db.transaction(() => {
+  await store.transaction(async (tx) => {
     const now = Date.now();
-    const put = db.prepare(
-      'INSERT INTO torrent_peers (info_hash, address, added_at) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET added_at = excluded.added_at',
-    );
-    for (const [i, p] of list.entries()) put.run(infoHash, p, now + i);
-    db.prepare(
+    for (const [i, p] of list.entries()) {
+      await tx.run(
+        'INSERT INTO torrent_peers (info_hash, address, added_at) VALUES (?, ?, ?) ON CONFLICT (info_hash, address) DO UPDATE SET added_at = excluded.added_at',
+        [infoHash, p, now + i],
+      );
+    }
+    await tx.run(
       `DELETE FROM torrent_peers WHERE info_hash = ? AND address NOT IN
          (SELECT address FROM torrent_peers WHERE info_hash = ? ORDER BY added_at DESC LIMIT ?)`,
-    ).run(infoHash, infoHash, MAX_MANUAL_PEERS);
+      [infoHash, infoHash, MAX_MANUAL_PEERS],
+    );
   });
 }
 
-export function storedPeers(db: StateDB, infoHash: string): string[] {
-  const rows = db.prepare('SELECT address FROM torrent_peers WHERE info_hash = ? ORDER BY added_at').all(infoHash) as { address: string }[];
+export async function storedPeers(store: Store, infoHash: string): Promise<string[]> {
+  const rows = await store.all<{ address: string }>('SELECT address FROM torrent_peers WHERE info_hash = ? ORDER BY added_at', [infoHash]);
   return rows.map((r) => r.address);
 }

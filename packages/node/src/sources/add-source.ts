@@ -64,7 +64,7 @@ export async function addSource(node: AddingNode, infoHash: string, source: Torr
   });
   const existing = node.session.get(infoHash);
   if (existing) {
-    node.addPeers(existing, peers);
+    await node.addPeers(existing, peers);
     if (extra.shareKey) await node.privateShares.useKey(existing, extra.shareKey);
     return addResult(existing, true);
   }

@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { generateKeyPairSync, createPrivateKey, createPublicKey, randomInt } from 'node:crypto';
 import { errorMessage } from '../core/errors.ts';
 import { migrate, StateError } from './schema.ts';
+import { SqliteStore } from './sqlite-store.ts';
+import type { Store } from './store.ts';
 
 export { SCHEMA_VERSION, StateError } from './schema.ts';
 import type { ResumeData, ResumeStore } from '../core/engine.ts';
@@ -46,6 +48,9 @@ export class StateDB {
   readonly path: string;
   readonly stateDir: string;
   readonly resumeStore: ResumeStore;
+  /** The same file through the Store interface (store.ts): what the node's stores are moving to,
+   *  so that PostgreSQL can stand in for SQLite (issue 42). The methods below are the rest. */
+  readonly store: Store;
   #db: DatabaseSync;
   #identity: Identity | undefined;
   /** Prepared statements by SQL text: preparing one costs more than running it (10,000 adds). */
@@ -55,6 +60,7 @@ export class StateDB {
     this.stateDir = stateDir;
     this.#db = db;
     this.path = path;
+    this.store = new SqliteStore(db, path);
     // The engine's ResumeStore is async; SQLite calls are fast and synchronous, so wrap them.
     this.resumeStore = {
       load: async (ih) => this.loadResume(ih),
@@ -110,15 +116,19 @@ export class StateDB {
     return stmt;
   }
 
-  /** Runs fn in one write transaction (BEGIN IMMEDIATE takes the lock up front: no upgrade deadlocks). */
+  /** Runs fn in one write transaction (BEGIN IMMEDIATE takes the lock up front: no upgrade deadlocks).
+   *  Inside a transaction of `store` (its statements resolve as microtasks, and a microtask of this
+   *  synchronous kind may run between two of them) fn becomes a savepoint of it instead of failing. */
   transaction<T>(fn: () => T): T {
-    this.#db.exec('BEGIN IMMEDIATE');
+    const nested = this.#db.isTransaction;
+    this.#db.exec(nested ? 'SAVEPOINT sync_write' : 'BEGIN IMMEDIATE');
     try {
       const result = fn();
-      this.#db.exec('COMMIT');
+      this.#db.exec(nested ? 'RELEASE sync_write' : 'COMMIT');
       return result;
     } catch (err) {
-      if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
+      if (nested) this.#db.exec('ROLLBACK TO sync_write; RELEASE sync_write');
+      else if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
       throw err;
     }
   }

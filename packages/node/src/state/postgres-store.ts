@@ -1,0 +1,151 @@
+// The Store over PostgreSQL (the `pg` driver, a pool of connections): the state of a node that
+// runs on several machines (issue 42). Loaded only when --database names a postgres:// URL, so a
+// node on its embedded SQLite file never loads the driver.
+
+import pg from 'pg';
+import type { Queryable, Row, SqlValue, Store } from './store.ts';
+import { redactUrl } from './store.ts';
+import { NodeError, errorMessage } from '../core/errors.ts';
+
+const { Pool, types } = pg;
+/** Tries of a transaction that keeps conflicting with others before its error is passed on. */
+const MAX_ATTEMPTS = 20;
+
+// int8 (count(*), BIGINT columns: timestamps in ms, sizes) and numeric (sum()) come back from the
+// driver as strings; the node's values fit a double (sizes and ms timestamps are < 2^53).
+const INT8 = 20;
+const NUMERIC = 1700;
+const typeParsers = {
+  getTypeParser(oid: number, format?: string) {
+    if (oid === INT8 || oid === NUMERIC) return (v: string) => Number(v);
+    return types.getTypeParser(oid, format as 'text');
+  },
+};
+
+/** `?` → `$1, $2, …`, leaving question marks inside quoted strings and identifiers alone. */
+export function numberParameters(sql: string): string {
+  let out = '';
+  let n = 0;
+  let quote: string | null = null;
+  for (const ch of sql) {
+    if (quote) {
+      if (ch === quote) quote = null;
+      out += ch;
+    } else if (ch === "'" || ch === '"') {
+      quote = ch;
+      out += ch;
+    } else if (ch === '?') out += `$${++n}`;
+    else out += ch;
+  }
+  return out;
+}
+
+/** Bytes as the driver takes them (a Buffer), the rest as they are. */
+function toParams(params: readonly SqlValue[]): unknown[] {
+  return params.map((p) => (p instanceof Uint8Array && !Buffer.isBuffer(p) ? Buffer.from(p.buffer, p.byteOffset, p.byteLength) : p));
+}
+
+interface Client {
+  query(text: string, values: unknown[]): Promise<{ rows: Row[]; rowCount: number | null }>;
+}
+
+function queryable(client: () => Client): Queryable {
+  const query = async (sql: string, params: readonly SqlValue[] = []) => client().query(numberParameters(sql), toParams(params));
+  return {
+    all: async <R extends Row>(sql: string, params?: readonly SqlValue[]) => (await query(sql, params)).rows as R[],
+    get: async <R extends Row>(sql: string, params?: readonly SqlValue[]) => (await query(sql, params)).rows[0] as R | undefined,
+    run: async (sql: string, params?: readonly SqlValue[]) => ({ changes: (await query(sql, params)).rowCount ?? 0 }),
+  };
+}
+
+export class PostgresStore implements Store {
+  readonly dialect = 'postgres' as const;
+  readonly location: string;
+  readonly #pool: pg.Pool;
+  readonly #direct: Queryable;
+
+  private constructor(pool: pg.Pool, location: string) {
+    this.#pool = pool;
+    this.location = location;
+    this.#direct = queryable(() => pool);
+  }
+
+  /** Connects (and checks the server answers): a clear error for a wrong URL, host or password. */
+  static async open(url: string, o: { maxConnections?: number } = {}): Promise<PostgresStore> {
+    const location = redactUrl(url);
+    const pool = new Pool({ connectionString: url, max: o.maxConnections ?? 10, types: typeParsers, connectionTimeoutMillis: 10_000 });
+    // An idle connection the server dropped (a restart, a failover) is an error on the pool, not a crash.
+    pool.on('error', () => {});
+    try {
+      await pool.query('SELECT 1');
+    } catch (err) {
+      await pool.end().catch(() => {});
+      throw new NodeError('unusable', `cannot use the PostgreSQL database ${location}: ${errorMessage(err)}`);
+    }
+    return new PostgresStore(pool, location);
+  }
+
+  all<R extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<R[]> {
+    return this.#direct.all<R>(sql, params);
+  }
+
+  get<R extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<R | undefined> {
+    return this.#direct.get<R>(sql, params);
+  }
+
+  run(sql: string, params?: readonly SqlValue[]): Promise<{ changes: number }> {
+    return this.#direct.run(sql, params);
+  }
+
+  /**
+   * SERIALIZABLE, retried when PostgreSQL finds it conflicted with another (SQLSTATE 40001, or a
+   * deadlock, 40P01): callers get what SQLite's single writer gives them, a transaction that ran as
+   * if alone, without locking rows by hand (SQLite has no SELECT … FOR UPDATE). fn may run again,
+   * so it must act through `tx` only.
+   */
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#once(fn);
+      } catch (err) {
+        const code = (err as { code?: unknown }).code;
+        if ((code !== '40001' && code !== '40P01') || attempt >= MAX_ATTEMPTS) throw err;
+        await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
+      }
+    }
+  }
+
+  /**
+   * One transaction while holding a cluster-wide lock (a session advisory lock, taken before the
+   * transaction's snapshot so it sees what the lock's previous holder committed): the schema's
+   * migrations, when several members start at once.
+   */
+  async underLock<T>(lock: number, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.#once(fn, lock);
+  }
+
+  async #once<T>(fn: (tx: Queryable) => Promise<T>, lock?: number): Promise<T> {
+    const client = await this.#pool.connect();
+    let broken: unknown;
+    try {
+      if (lock !== undefined) await client.query('SELECT pg_advisory_lock($1)', [lock]);
+      await client.query('BEGIN ISOLATION LEVEL SERIALIZABLE');
+      try {
+        const result = await fn(queryable(() => client));
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch((e: unknown) => (broken = e));
+        throw err;
+      }
+    } finally {
+      if (lock !== undefined && broken === undefined) await client.query('SELECT pg_advisory_unlock($1)', [lock]).catch((e: unknown) => (broken = e));
+      // A connection whose rollback failed is in an unknown state: the pool drops it.
+      client.release(broken instanceof Error ? broken : undefined);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.end();
+  }
+}

@@ -1,0 +1,90 @@
+// The Store over the embedded SQLite file (node:sqlite). SQLite answers synchronously, so each
+// call resolves at once; what this class adds is the order: one connection serves the whole node,
+// so while a transaction is open every other statement waits for it to end instead of slipping
+// into it (and being rolled back with it).
+
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import type { Queryable, Row, SqlValue, Store } from './store.ts';
+
+/** Prepared statements kept per SQL text: preparing one costs more than running it. */
+const MAX_STATEMENTS = 500;
+
+export class SqliteStore implements Store {
+  readonly dialect = 'sqlite' as const;
+  readonly location: string;
+  readonly #db: DatabaseSync;
+  readonly #statements = new Map<string, StatementSync>();
+  /** Resolves when the open transaction (if any) has ended. */
+  #idle: Promise<void> = Promise.resolve();
+  #inTransaction = false;
+  readonly #direct: Queryable;
+
+  /** `db` stays the caller's: close() here forgets the statements, the caller closes the file. */
+  constructor(db: DatabaseSync, location: string) {
+    this.#db = db;
+    this.location = location;
+    this.#direct = {
+      all: async <R extends Row>(sql: string, params: readonly SqlValue[] = []) => this.#prepare(sql).all(...params) as R[],
+      get: async <R extends Row>(sql: string, params: readonly SqlValue[] = []) => this.#prepare(sql).get(...params) as R | undefined,
+      run: async (sql: string, params: readonly SqlValue[] = []) => ({ changes: Number(this.#prepare(sql).run(...params).changes) }),
+    };
+  }
+
+  async all<R extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<R[]> {
+    await this.#whenIdle();
+    return this.#direct.all<R>(sql, params);
+  }
+
+  async get<R extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<R | undefined> {
+    await this.#whenIdle();
+    return this.#direct.get<R>(sql, params);
+  }
+
+  async run(sql: string, params?: readonly SqlValue[]): Promise<{ changes: number }> {
+    await this.#whenIdle();
+    return this.#direct.run(sql, params);
+  }
+
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    // Queue behind the open transaction, then hold the connection until this one ends.
+    let release!: () => void;
+    const previous = this.#idle;
+    this.#idle = new Promise<void>((r) => (release = r));
+    await previous;
+    this.#inTransaction = true;
+    try {
+      // IMMEDIATE takes the write lock up front: another process (a verb beside `serve`) waits at
+      // BEGIN (busy_timeout) rather than failing halfway through.
+      this.#db.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await fn(this.#direct);
+        this.#db.exec('COMMIT');
+        return result;
+      } catch (err) {
+        if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
+        throw err;
+      }
+    } finally {
+      this.#inTransaction = false;
+      release();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#whenIdle();
+    this.#statements.clear();
+  }
+
+  async #whenIdle(): Promise<void> {
+    while (this.#inTransaction) await this.#idle;
+  }
+
+  #prepare(sql: string): StatementSync {
+    let stmt = this.#statements.get(sql);
+    if (stmt) return stmt;
+    // Statements built with a varying number of terms would grow the cache without end.
+    if (this.#statements.size >= MAX_STATEMENTS) this.#statements.clear();
+    this.#statements.set(sql, (stmt = this.#db.prepare(sql)));
+    return stmt;
+  }
+}

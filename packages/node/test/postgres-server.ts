@@ -1,0 +1,69 @@
+// A throwaway PostgreSQL server for a test: Debian's binaries (/usr/lib/postgresql/<version>/bin),
+// a cluster made by initdb in a temp dir, listening on 127.0.0.1 at a free port, stopped and
+// deleted when the test ends. PostgreSQL refuses to run as root, so as root it runs as the
+// `postgres` user the Debian package creates, on a directory that user owns.
+
+import { spawnSync } from 'node:child_process';
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+
+/** The newest installed version's bin directory, or undefined. */
+export function postgresBin(): string | undefined {
+  const root = '/usr/lib/postgresql';
+  if (!existsSync(root)) return undefined;
+  const versions = readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a));
+  return versions[0] === undefined ? undefined : join(root, versions[0], 'bin');
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+function asOwner(cmd: string, args: string[]): { status: number | null; output: string } {
+  const root = process.getuid?.() === 0;
+  const r = spawnSync(root ? 'runuser' : cmd, root ? ['-u', 'postgres', '--', cmd, ...args] : args, { encoding: 'utf8', timeout: 60_000 });
+  return { status: r.status, output: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? String(r.error) : ''}` };
+}
+
+/** Starts a server; resolves to a URL of its `postgres` database for the superuser `cascade`. */
+export async function startPostgres(t: TestContext): Promise<{ url: string; database: (name: string) => Promise<string> }> {
+  const bin = postgresBin();
+  if (!bin) throw new Error('PostgreSQL is not installed (Debian: apt-get install postgresql; npm test installs it as root)');
+  const dir = mkdtempSync(join(tmpdir(), 'cascade-pg-'));
+  if (process.getuid?.() === 0) chownSync(dir, Number(spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).stdout.trim()), Number(spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout.trim()));
+  const data = join(dir, 'data');
+  const init = asOwner(join(bin, 'initdb'), ['-D', data, '-U', 'cascade', '-A', 'trust', '--no-sync', '-E', 'UTF8']);
+  if (init.status !== 0) throw new Error(`initdb failed: ${init.output}`);
+  const port = await freePort();
+  // fsync off: a test's cluster is thrown away; unix sockets in the temp dir, not /var/run.
+  const opts = `-h 127.0.0.1 -p ${port} -k ${dir} -c fsync=off -c full_page_writes=off -c synchronous_commit=off`;
+  const start = asOwner(join(bin, 'pg_ctl'), ['-D', data, '-o', opts, '-l', join(dir, 'log'), '-w', '-t', '60', 'start']);
+  if (start.status !== 0) throw new Error(`pg_ctl start failed: ${start.output}`);
+  t.after(() => {
+    asOwner(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', 'stop']);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const url = `postgres://cascade@127.0.0.1:${port}/postgres`;
+  return {
+    url,
+    /** A new empty database on this server: one per case, so cases do not see each other's rows. */
+    database: async (name: string) => {
+      const pg = (await import('pg')).default;
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        await client.query(`CREATE DATABASE "${name.replace(/"/g, '')}"`);
+      } finally {
+        await client.end();
+      }
+      return `postgres://cascade@127.0.0.1:${port}/${encodeURIComponent(name)}`;
+    },
+  };
+}

@@ -1,0 +1,56 @@
+// Issue 41, item 3 is being done in steps: every read and write of the node's state moves onto the
+// Store (src/state/store.ts), which PostgreSQL can stand behind. This test keeps the list of files
+// that still run SQL on the SQLite connection directly (StateDB.prepare / its synchronous
+// transaction / node:sqlite): a new file there fails (write it on the Store), and a file that no
+// longer does fails too until it is struck off, so the list is always the work that is left.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+const ROOT = join(import.meta.dirname, '..', '..', '..');
+
+/** Where raw SQL on the SQLite connection belongs: the connection's own classes and the schema. */
+const HOME = new Set(['packages/node/src/state/state-db.ts', 'packages/node/src/state/sqlite-store.ts', 'packages/node/src/state/schema.ts']);
+
+/** Still to move onto the Store (the next steps of the issue, then PostgreSQL for issue 42). */
+const NOT_YET = new Set([
+  'packages/node/src/auth/member-store.ts',
+  'packages/node/src/chain/receipt-store.ts',
+  'packages/node/src/content/file-cids.ts',
+  'packages/node/src/core/node-identity.ts',
+  'packages/node/src/listing/summary-cache.ts',
+  'packages/node/src/model/categories.ts',
+  'packages/node/src/model/model.ts',
+  'packages/node/src/model/settings.ts',
+  'packages/node/src/model/torrent-options.ts',
+  'packages/node/src/private/share-keys.ts',
+  'packages/node/src/queue/store.ts',
+  'packages/node/src/rss/store.ts',
+  // The chat relay's own database (its envelopes, profiles and rooms), beside the node's.
+  'packages/chat/server.ts',
+]);
+
+const RAW_SQL = /\b(?:db|#db|store)\.prepare\(|from 'node:sqlite'|\.transaction\(\(\) =>|\bprepare\('(?:SELECT|INSERT|UPDATE|DELETE)/;
+
+function sources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const path = join(dir, e.name);
+    if (e.isDirectory()) return e.name === 'node_modules' || e.name === 'test' ? [] : sources(path);
+    return e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') ? [path] : [];
+  });
+}
+
+test('raw SQL on the SQLite connection only where the list says (the rest goes through the Store)', () => {
+  const users = new Set<string>();
+  for (const pkg of readdirSync(join(ROOT, 'packages'))) {
+    if (pkg === 'engine') continue; // the engine keeps no SQL state (its storage has a prepare() of its own)
+    for (const file of sources(join(ROOT, 'packages', pkg))) {
+      if (RAW_SQL.test(readFileSync(file, 'utf8'))) users.add(relative(ROOT, file));
+    }
+  }
+  const unexpected = [...users].filter((f) => !HOME.has(f) && !NOT_YET.has(f));
+  assert.deepEqual(unexpected, [], 'these run SQL on the SQLite connection: use the Store (db.store) instead');
+  const done = [...NOT_YET].filter((f) => !users.has(f));
+  assert.deepEqual(done, [], 'these no longer run raw SQL: strike them off NOT_YET');
+});

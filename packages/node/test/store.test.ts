@@ -1,0 +1,198 @@
+// The state's Store (issue 41, item 3) on both engines: the embedded SQLite file and a real
+// PostgreSQL server started for the test. The same cases run on each, so SQL that only one of
+// them takes, or a transaction that lets other statements in, fails here.
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { StateDB } from '../src/state/state-db.ts';
+import { PostgresStore, numberParameters } from '../src/state/postgres-store.ts';
+import { SCHEMA_VERSION, migratePostgres, postgresDdl } from '../src/state/schema.ts';
+import { MAX_MANUAL_PEERS, rememberPeers, storedPeers } from '../src/peers/manual-peers.ts';
+import type { Store } from '../src/state/store.ts';
+import { startPostgres } from './postgres-server.ts';
+
+type Open = (t: TestContext) => Promise<Store>;
+
+function sqlite(): Open {
+  return async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'cascade-store-'));
+    const db = StateDB.open(dir);
+    t.after(() => {
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    return db.store;
+  };
+}
+
+let server: Promise<Awaited<ReturnType<typeof startPostgres>>> | undefined;
+let databases = 0;
+function postgres(outer: TestContext): Open {
+  server ??= startPostgres(outer);
+  return async (t) => {
+    const url = await (await server!).database(`case_${++databases}`);
+    const store = await PostgresStore.open(url);
+    t.after(() => store.close());
+    await migratePostgres(store);
+    return store;
+  };
+}
+
+async function cases(t: TestContext, open: Open): Promise<void> {
+  await t.test('values come back as they went in: big integers, bytes, null, text with a question mark', async (t) => {
+    const s = await open(t);
+    const ms = 1_764_000_000_123; // a timestamp in ms: more than 32 bits
+    await s.run('INSERT INTO torrent_peers (info_hash, address, added_at) VALUES (?, ?, ?)', ['a'.repeat(40), 'x?y:1', ms]);
+    const row = await s.get<{ address: string; added_at: number; q: string }>(
+      "SELECT address, added_at, 'what?' AS q FROM torrent_peers WHERE info_hash = ?",
+      ['a'.repeat(40)],
+    );
+    assert.deepEqual({ ...row }, { address: 'x?y:1', added_at: ms, q: 'what?' });
+    const key = new Uint8Array([0, 1, 2, 255]);
+    await s.run('INSERT INTO share_keys (info_hash, key, origin, written) VALUES (?, ?, ?, ?)', ['b'.repeat(40), key, 'link', null]);
+    const k = await s.get<{ key: Uint8Array; written: Uint8Array | null }>('SELECT key, written FROM share_keys WHERE info_hash = ?', ['b'.repeat(40)]);
+    assert.deepEqual(new Uint8Array(k!.key), key);
+    assert.equal(k!.written, null);
+    const n = await s.get<{ n: number }>('SELECT count(*) AS n FROM share_keys');
+    assert.equal(n!.n, 1, 'count(*) is a number on both engines');
+    assert.deepEqual(await s.run('DELETE FROM share_keys WHERE info_hash = ?', ['b'.repeat(40)]), { changes: 1 });
+  });
+
+  await t.test('a transaction commits as one; a throw rolls all of it back and passes the error on', async (t) => {
+    const s = await open(t);
+    await s.transaction(async (tx) => {
+      await tx.run('INSERT INTO categories (name, save_path, created_at) VALUES (?, ?, ?)', ['one', null, 1]);
+      await tx.run('INSERT INTO categories (name, save_path, created_at) VALUES (?, ?, ?)', ['two', null, 2]);
+    });
+    await assert.rejects(
+      s.transaction(async (tx) => {
+        await tx.run('INSERT INTO categories (name, save_path, created_at) VALUES (?, ?, ?)', ['three', null, 3]);
+        throw new Error('changed my mind');
+      }),
+      /changed my mind/,
+    );
+    // A statement that fails inside (a duplicate key) rolls back the statements before it too.
+    await assert.rejects(
+      s.transaction(async (tx) => {
+        await tx.run('INSERT INTO categories (name, save_path, created_at) VALUES (?, ?, ?)', ['four', null, 4]);
+        await tx.run('INSERT INTO categories (name, save_path, created_at) VALUES (?, ?, ?)', ['one', null, 5]);
+      }),
+    );
+    const names = (await s.all<{ name: string }>('SELECT name FROM categories ORDER BY name')).map((r) => r.name);
+    assert.deepEqual(names, ['one', 'two']);
+  });
+
+  await t.test('a statement issued while a transaction is open is not part of it: the rollback keeps it', async (t) => {
+    const s = await open(t);
+    let outside: Promise<unknown> | undefined;
+    await assert.rejects(
+      s.transaction(async (tx) => {
+        await tx.run('INSERT INTO categories (name, save_path, created_at) VALUES (?, ?, ?)', ['inside', null, 1]);
+        outside = s.run('INSERT INTO categories (name, save_path, created_at) VALUES (?, ?, ?)', ['outside', null, 2]);
+        await new Promise((r) => setTimeout(r, 30));
+        throw new Error('roll back');
+      }),
+      /roll back/,
+    );
+    await outside;
+    const names = (await s.all<{ name: string }>('SELECT name FROM categories ORDER BY name')).map((r) => r.name);
+    assert.deepEqual(names, ['outside']);
+  });
+
+  await t.test('transactions run together read and write as if each ran alone: no update lost', async (t) => {
+    const s = await open(t);
+    await s.run('INSERT INTO settings (key, value) VALUES (?, ?)', ['counter', '0']);
+    await Promise.all(
+      Array.from({ length: 20 }, () =>
+        s.transaction(async (tx) => {
+          const v = Number((await tx.get<{ value: string }>("SELECT value FROM settings WHERE key = 'counter'"))!.value);
+          await new Promise((r) => setImmediate(r));
+          await tx.run("UPDATE settings SET value = ? WHERE key = 'counter'", [String(v + 1)]);
+        }),
+      ),
+    );
+    const v = Number((await s.get<{ value: string }>("SELECT value FROM settings WHERE key = 'counter'"))!.value);
+    assert.equal(v, 20);
+  });
+
+  await t.test('peers given by hand (manual-peers.ts): kept once each, newest last, at most 50', async (t) => {
+    const s = await open(t);
+    const ih = 'c'.repeat(40);
+    await rememberPeers(s, ih, ['10.0.0.1:1', '10.0.0.2:2', 'not a peer', '10.0.0.1:1']);
+    assert.deepEqual(await storedPeers(s, ih), ['10.0.0.1:1', '10.0.0.2:2']);
+    await new Promise((r) => setTimeout(r, 5));
+    await rememberPeers(s, ih, ['10.0.0.1:1']);
+    assert.deepEqual(await storedPeers(s, ih), ['10.0.0.2:2', '10.0.0.1:1'], 'given again: now the newest');
+    await rememberPeers(s, ih, Array.from({ length: 60 }, (_, i) => `10.1.0.${i}:${1000 + i}`));
+    const kept = await storedPeers(s, ih);
+    assert.equal(kept.length, MAX_MANUAL_PEERS);
+    assert.equal(kept.at(-1), '10.1.0.59:1059');
+    assert.deepEqual(await storedPeers(s, 'd'.repeat(40)), []);
+  });
+}
+
+test('the Store on SQLite (the embedded state file)', async (t) => {
+  await cases(t, sqlite());
+});
+
+test('the Store on PostgreSQL (a server started for the test)', { timeout: 180_000 }, async (t) => {
+  const open = postgres(t);
+  await cases(t, open);
+
+  await t.test('migrations: every table of the schema, once; a second migrate changes nothing', async (t) => {
+    const s = await open(t);
+    const tables = (await s.all<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name")).map((r) => r.table_name);
+    for (const name of ['torrents', 'resume', 'peers', 'identity', 'members', 'sessions', 'torrent_peers', 'rss_feeds', 'rss_items', 'rss_rules', 'rss_matches', 'settings', 'categories', 'share_keys', 'file_cids', 'dht_blames', 'cascade_schema']) {
+      assert.ok(tables.includes(name), `table ${name} is missing: ${tables.join(', ')}`);
+    }
+    await migratePostgres(s as PostgresStore);
+    assert.equal((await s.get<{ version: number }>('SELECT version FROM cascade_schema'))!.version, SCHEMA_VERSION);
+    // Identity keys number new rows as SQLite's INTEGER PRIMARY KEY does.
+    await s.run('INSERT INTO rss_feeds (url, created_at) VALUES (?, ?)', ['http://127.0.0.1/feed', Date.now()]);
+    assert.equal((await s.get<{ id: number }>('SELECT id FROM rss_feeds'))!.id, 1);
+  });
+
+  await t.test('members starting together migrate once (advisory lock)', async () => {
+    const url = await (await server!).database('together');
+    const stores = await Promise.all([PostgresStore.open(url), PostgresStore.open(url), PostgresStore.open(url)]);
+    try {
+      await Promise.all(stores.map((s) => migratePostgres(s)));
+      assert.equal((await stores[0]!.get<{ n: number }>('SELECT count(*) AS n FROM cascade_schema'))!.n, 1);
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+    }
+  });
+
+  await t.test('a database that is not ours, or newer than this cascade, is refused with a clear error', async () => {
+    const url = await (await server!).database('someone_else');
+    const s = await PostgresStore.open(url);
+    try {
+      await s.run('CREATE TABLE invoices (id INTEGER)');
+      await assert.rejects(migratePostgres(s), /not a cascade database/);
+      await s.run('DROP TABLE invoices');
+      await migratePostgres(s);
+      await s.run('UPDATE cascade_schema SET version = ?', [SCHEMA_VERSION + 1]);
+      await assert.rejects(migratePostgres(s), /newer than this cascade understands/);
+    } finally {
+      await s.close();
+    }
+  });
+
+  await t.test('a server that does not answer: a clear error naming it, without its password', async () => {
+    await assert.rejects(PostgresStore.open('postgres://cascade:secret@127.0.0.1:1/none'), (err: Error) => {
+      assert.match(err.message, /cannot use the PostgreSQL database postgres:\/\/cascade:\*\*\*@127\.0\.0\.1:1\/none/);
+      assert.doesNotMatch(err.message, /secret/);
+      return true;
+    });
+  });
+});
+
+test('the dialect: ? numbered outside quotes only; SQLite types mapped for PostgreSQL', () => {
+  assert.equal(numberParameters("SELECT ?, '?', \"a?\" WHERE x = ? AND y = 'it''s?'"), "SELECT $1, '?', \"a?\" WHERE x = $2 AND y = 'it''s?'");
+  assert.equal(
+    postgresDdl('id INTEGER PRIMARY KEY, one INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL, r REAL, b BLOB'),
+    'id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, one BIGINT PRIMARY KEY CHECK (id = 1), n BIGINT NOT NULL, r DOUBLE PRECISION, b BYTEA',
+  );
+});
