@@ -29,7 +29,7 @@ export function isAddress(s: unknown): s is Address {
   return typeof s === 'string' && /^0x[0-9a-fA-F]{40}$/.test(s);
 }
 
-function addressOfPublicKey(pub: Uint8Array): Address {
+export function addressOfPublicKey(pub: Uint8Array): Address {
   const uncompressed = secp256k1.Point.fromBytes(pub).toBytes(false);
   return checksumAddress('0x' + toHex(keccak_256(uncompressed.subarray(1)).subarray(12)));
 }

@@ -13,7 +13,7 @@ import { scryptAsync } from '@noble/hashes/scrypt.js';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import { randomBytes } from '@noble/hashes/utils.js';
 import { b64u, base58btc, canonicalJson, concat, equalBytes, fromB64u, fromBase58btc, fromUtf8, utf8 } from './encoding.ts';
-import { addressFromSecret, type Address } from './ethereum.ts';
+import { addressOfPublicKey, type Address } from './ethereum.ts';
 
 export interface Identity {
   did: string;
@@ -47,8 +47,27 @@ export function dhSecretFromSigningSecret(signSecret: Uint8Array): Uint8Array {
   return ed25519.utils.toMontgomerySecret(signSecret);
 }
 
-function assemble(signSecret: Uint8Array, legacyDhSecret: Uint8Array | undefined, name: string, created: number): Identity {
-  const signPublic = ed25519.getPublicKey(signSecret);
+/**
+ * The three public keys of an identity from its secrets. The default is this package's own
+ * (platform-free) arithmetic, whose first use in a process builds each curve's tables: some 150 ms
+ * of CPU, more than the rest of a `cascade download`'s start. A platform with native curves (Node's
+ * crypto) passes its own; they must give the same keys (node-identity.ts, tested there).
+ */
+export interface PublicKeys {
+  ed25519(secret: Uint8Array): Uint8Array;
+  x25519(secret: Uint8Array): Uint8Array;
+  /** The uncompressed (65-byte) secp256k1 public key. */
+  secp256k1(secret: Uint8Array): Uint8Array;
+}
+
+const PURE: PublicKeys = {
+  ed25519: (s) => ed25519.getPublicKey(s),
+  x25519: (s) => x25519.getPublicKey(s),
+  secp256k1: (s) => secp256k1.getPublicKey(s, false),
+};
+
+function assemble(signSecret: Uint8Array, legacyDhSecret: Uint8Array | undefined, name: string, created: number, keys: PublicKeys = PURE): Identity {
+  const signPublic = keys.ed25519(signSecret);
   const ethSecret = ethereumSecret(signSecret);
   const dhSecret = dhSecretFromSigningSecret(signSecret);
   const legacy = legacyDhSecret && !equalBytes(legacyDhSecret, dhSecret) ? legacyDhSecret : undefined;
@@ -56,11 +75,11 @@ function assemble(signSecret: Uint8Array, legacyDhSecret: Uint8Array | undefined
     did: didFromSigningKey(signPublic),
     signPublic,
     signSecret,
-    dhPublic: x25519.getPublicKey(dhSecret),
+    dhPublic: keys.x25519(dhSecret),
     dhSecret,
     ...(legacy ? { legacyDhSecret: legacy } : {}),
     ethSecret,
-    address: addressFromSecret(ethSecret),
+    address: addressOfPublicKey(keys.secp256k1(ethSecret)),
     name: cleanName(name),
     created,
   };
@@ -71,10 +90,10 @@ function assemble(signSecret: Uint8Array, legacyDhSecret: Uint8Array | undefined
  * identity package existed). Its X25519 key is the did:key's own; the HKDF-derived one such nodes
  * used before stays as the legacy key, so what was sealed to it still opens.
  */
-export function identityFromSigningSecret(signSecret: Uint8Array, name = '', created = Date.now()): Identity {
+export function identityFromSigningSecret(signSecret: Uint8Array, name = '', created = Date.now(), keys?: PublicKeys): Identity {
   if (signSecret.length !== 32) throw new Error('Ed25519 secret must be 32 bytes');
   const legacy = hkdf(sha256, signSecret, new Uint8Array(0), utf8('cascade-identity/x25519/v1'), 32);
-  return assemble(signSecret, legacy, name, created);
+  return assemble(signSecret, legacy, name, created, keys);
 }
 
 /** The Ethereum account's key, derived from the Ed25519 secret (see the header). */

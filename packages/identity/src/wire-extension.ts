@@ -46,7 +46,9 @@ interface PeerState {
 }
 
 export function cascadeExtension(id: Identity, opts: CascadeExtensionOptions) {
-  const binding = opts.binding ?? makeBinding(id);
+  // Made when the first Cascade peer asks for a hello, not at start: the signatures' curve tables
+  // cost some 150 ms of CPU once, which a node that only meets other clients never needs.
+  let binding = opts.binding;
   const peers = new WeakMap<WirePeer, PeerState>();
   const reject = (peer: WirePeer, reason: string) => opts.onRejected?.(peer, reason);
 
@@ -75,7 +77,7 @@ export function cascadeExtension(id: Identity, opts: CascadeExtensionOptions) {
         if (theirNonce.length !== 16) return reject(peer, 'challenge nonce is not 16 bytes');
         state.helloSent = true;
         const conn = { infoHash: peer.infoHash, senderPeerId: peer.localPeerId, receiverPeerId: peer.remotePeerId, receiverNonce: theirNonce };
-        peer.send(encodeMessage(makeHello(id, binding, conn, { client: opts.client, reputation: opts.reputation?.() ?? 0 })));
+        peer.send(encodeMessage(makeHello(id, (binding ??= makeBinding(id)), conn, { client: opts.client, reputation: opts.reputation?.() ?? 0 })));
         return;
       }
       if (m.t === 'hello') {

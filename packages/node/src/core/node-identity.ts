@@ -1,12 +1,33 @@
 // The node's own identity (@cascade/identity) rests on the Ed25519 key its state DB has kept since
 // the first start, so a node keeps its did and Ethereum account across restarts and upgrades.
-import { createPrivateKey, createPublicKey } from 'node:crypto';
-import { identityFromSigningSecret, type Identity } from '@cascade/identity';
+import { createECDH, createPrivateKey, createPublicKey } from 'node:crypto';
+import { identityFromSigningSecret, type Identity, type PublicKeys } from '@cascade/identity';
 import type { StateDB } from '../state/state-db.ts';
 
 /** Derived once per open state DB: the derivations (Ed25519, X25519, secp256k1) cost tens of ms,
  *  and several parts of a node ask at start-up. */
 const derived = new WeakMap<StateDB, { key: unknown; id: Identity }>();
+
+/** PKCS#8 DER of a raw 32-byte Ed25519 / X25519 secret (RFC 8410): the fixed prefix, then the key. */
+const PKCS8_PREFIX = { ed25519: '302e020100300506032b657004220420', x25519: '302e020100300506032b656e04220420' };
+
+function rawPublic(curve: 'ed25519' | 'x25519', secret: Uint8Array): Uint8Array {
+  const der = Buffer.concat([Buffer.from(PKCS8_PREFIX[curve], 'hex'), secret]);
+  const jwk = createPublicKey(createPrivateKey({ key: der, format: 'der', type: 'pkcs8' })).export({ format: 'jwk' });
+  return new Uint8Array(Buffer.from(jwk.x!, 'base64url'));
+}
+
+/** The identity's public keys from OpenSSL: microseconds, where the identity package's own curves
+ *  first build their tables (~150 ms of a start, issue 40). The same keys: node-identity.test.ts. */
+export const NATIVE_PUBLIC_KEYS: PublicKeys = {
+  ed25519: (secret) => rawPublic('ed25519', secret),
+  x25519: (secret) => rawPublic('x25519', secret),
+  secp256k1: (secret) => {
+    const ecdh = createECDH('secp256k1');
+    ecdh.setPrivateKey(secret);
+    return new Uint8Array(ecdh.getPublicKey());
+  },
+};
 
 export function nodeIdentity(db: StateDB): Identity {
   const key = db.identity.privateKey;
@@ -14,7 +35,7 @@ export function nodeIdentity(db: StateDB): Identity {
   if (known && known.key === key) return known.id;
   const jwk = key.export({ format: 'jwk' });
   if (typeof jwk.d !== 'string') throw new Error('the node key in the state DB is not an Ed25519 private key');
-  const id = identityFromSigningSecret(new Uint8Array(Buffer.from(jwk.d, 'base64url')), 'node');
+  const id = identityFromSigningSecret(new Uint8Array(Buffer.from(jwk.d, 'base64url')), 'node', Date.now(), NATIVE_PUBLIC_KEYS);
   derived.set(db, { key, id });
   return id;
 }

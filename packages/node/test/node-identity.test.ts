@@ -1,0 +1,23 @@
+// The node derives its identity's public keys with OpenSSL (issue 40: the identity package's own
+// curves cost ~150 ms of CPU at their first use, at every start); they must be the very keys the
+// platform-free arithmetic gives, or the node's did and account would change.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { identityFromSigningSecret, makeBinding, verifyBinding } from '@cascade/identity';
+import { NATIVE_PUBLIC_KEYS } from '../src/core/node-identity.ts';
+
+test('OpenSSL and the identity package give the same did, X25519 key and Ethereum account', () => {
+  for (let i = 0; i < 50; i++) {
+    const secret = new Uint8Array(randomBytes(32));
+    const pure = identityFromSigningSecret(secret, 'node', 1);
+    const native = identityFromSigningSecret(secret, 'node', 1, NATIVE_PUBLIC_KEYS);
+    assert.deepEqual(native, pure);
+  }
+  // Secrets at the edges: all zeros but one bit, all ones (the Ed25519 and X25519 secrets are clamped).
+  for (const secret of [new Uint8Array(32).fill(0xff), Uint8Array.from({ length: 32 }, (_, i) => (i === 31 ? 1 : 0))]) {
+    assert.deepEqual(identityFromSigningSecret(secret, '', 1, NATIVE_PUBLIC_KEYS), identityFromSigningSecret(secret, '', 1));
+  }
+  // And the binding made from the native identity verifies.
+  assert.ok(verifyBinding(makeBinding(identityFromSigningSecret(new Uint8Array(randomBytes(32)), '', 1, NATIVE_PUBLIC_KEYS))));
+});
