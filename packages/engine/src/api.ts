@@ -80,8 +80,13 @@ export interface SessionOptions {
    *  longest (neither side interested), or is refused. Default 200 (libtorrent's connections_limit). */
   maxConnections?: number;
   /** Inbound connections one remote address may hold at once, over all torrents. A client opens
-   *  one per torrent it shares with us; more is a flood. Default 8. */
+   *  one per torrent it shares with us; more is a flood. IPv6 addresses count by their /64 (one
+   *  subscriber's prefix). Default 8. */
   maxConnectionsPerAddress?: number;
+  /** Connections we dial to one remote address (IPv6: one /64) at once, over all torrents: peer
+   *  lists (a tracker's, PEX, a torrent's) naming one host at many ports must not make us flood
+   *  it. Default 8. */
+  maxOutgoingPerAddress?: number;
   /** Milliseconds a connection has to finish its handshake (MSE and BitTorrent, in or out) before
    *  it is closed. Default 10 000 (libtorrent's handshake_timeout). */
   handshakeTimeoutMs?: number;

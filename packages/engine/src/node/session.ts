@@ -11,8 +11,8 @@ import { TrackerClient } from '../discovery/tracker-client.ts';
 import { toHex } from '../hex.ts';
 import { parseTorrentId } from '../magnet.ts';
 import { MetainfoError, parseTorrent } from '../metainfo.ts';
-import type { Connection, Hasher } from '../platform.ts';
-import { hostOf, longestUseless } from '../swarm/admission.ts';
+import type { Connection, Dialer, Hasher } from '../platform.ts';
+import { addressGroup, hostOf, longestUseless } from '../swarm/admission.ts';
 import { Peer } from '../swarm/peer.ts';
 import { Torrent, type TorrentContext } from '../torrent.ts';
 import { Dht, type DhtQueries } from './dht.ts';
@@ -44,6 +44,7 @@ export const CONNECTION_DEFAULTS = {
   maxConnections: 200,
   maxConnectionsPerTorrent: 50,
   maxConnectionsPerAddress: 8,
+  maxOutgoingPerAddress: 8,
   handshakeTimeoutMs: 10_000,
 } as const;
 
@@ -75,7 +76,9 @@ export class Session implements SessionHandle {
   private pending = new Set<Peer>();
   /** Inbound connections per remote host, from accept to close, whichever torrent they joined. */
   private inboundByHost = new Map<string, number>();
-  private readonly limits: { maxConnections: number; maxConnectionsPerTorrent: number; maxConnectionsPerAddress: number; handshakeTimeoutMs: number };
+  private readonly limits: { maxConnections: number; maxConnectionsPerTorrent: number; maxConnectionsPerAddress: number; maxOutgoingPerAddress: number; handshakeTimeoutMs: number };
+  /** Our dials (in progress or connected) by remote address group (addressGroup): the cap on them. */
+  private outboundByHost = new Map<string, number>();
   /** Files on disk and the torrent that owns each: no two torrents write or delete the same file. */
   private owners = new FileOwners();
   /** WebSocket trackers + WebRTC peers (undefined when `webrtc: false`). */
@@ -103,6 +106,7 @@ export class Session implements SessionHandle {
       maxConnections: opts.maxConnections ?? CONNECTION_DEFAULTS.maxConnections,
       maxConnectionsPerTorrent: opts.maxConnectionsPerTorrent ?? CONNECTION_DEFAULTS.maxConnectionsPerTorrent,
       maxConnectionsPerAddress: opts.maxConnectionsPerAddress ?? CONNECTION_DEFAULTS.maxConnectionsPerAddress,
+      maxOutgoingPerAddress: opts.maxOutgoingPerAddress ?? CONNECTION_DEFAULTS.maxOutgoingPerAddress,
       handshakeTimeoutMs: opts.handshakeTimeoutMs ?? CONNECTION_DEFAULTS.handshakeTimeoutMs,
     };
     this.scheduler = new Scheduler({ announces: { perSecond: opts.announcesPerSecond } });
@@ -157,7 +161,7 @@ export class Session implements SessionHandle {
       scheduler: this.scheduler,
       peerId: this.peerId,
       port: () => this.announcePort ?? this.listenPort,
-      dialer: mseDialer(tcpDialerFrom(this.outgoing), this.opts.encryption ?? 'prefer-plaintext'),
+      dialer: this.cappedDialer(mseDialer(tcpDialerFrom(this.outgoing), this.opts.encryption ?? 'prefer-plaintext')),
       hasher: this.hasher,
       createStorage: (meta, savePath) => {
         const standard = () => new FsStorage(meta, savePath);
@@ -253,11 +257,40 @@ export class Session implements SessionHandle {
     return n;
   }
 
+  /** Dials to one address (group) are capped as connections from it are: a torrent, tracker or
+   *  PEX message listing one host at many ports must not turn the node into a connection flood
+   *  against it. Counted from the dial until its connection closes; a refused dial fails like an
+   *  unreachable peer (the torrent retries it later with backoff). */
+  private cappedDialer(inner: Dialer): Dialer {
+    return {
+      dial: async (addr, signal) => {
+        const group = addressGroup(addr.host.replace(/^\[|\]$/g, ''));
+        const n = this.outboundByHost.get(group) ?? 0;
+        if (n >= this.limits.maxOutgoingPerAddress) throw new Error(`already ${n} connections to ${group}`);
+        this.outboundByHost.set(group, n + 1);
+        const release = () => {
+          const left = (this.outboundByHost.get(group) ?? 1) - 1;
+          if (left > 0) this.outboundByHost.set(group, left);
+          else this.outboundByHost.delete(group);
+        };
+        let conn: Connection;
+        try {
+          conn = await inner.dial(addr, signal);
+        } catch (err) {
+          release();
+          throw err;
+        }
+        conn.onClose(release);
+        return conn;
+      },
+    };
+  }
+
   private accept(raw: Connection): void {
     // One address may hold only a few connections (a client opens one per torrent), so a flood
     // from one host cannot fill the node; a flood from many hosts meets the node-wide limit, where
     // the connection useless longest (often a handshake still unfinished) makes room.
-    const host = hostOf(raw.remote);
+    const host = addressGroup(hostOf(raw.remote));
     const fromHost = this.inboundByHost.get(host) ?? 0;
     if (fromHost >= this.limits.maxConnectionsPerAddress) return raw.close();
     if (this.connectionCount() >= this.limits.maxConnections) {
