@@ -4,7 +4,10 @@
 import { randomBytes } from 'node:crypto';
 import type net from 'node:net';
 import path from 'node:path';
-import type { AddTorrentOptions, IceServer, LocalTracker, RateLimits, SessionCounters, SessionHandle, SessionHealth, SessionOptions, TorrentHandle, TorrentSource, TransportCounts } from '../api.ts';
+import type { AddTorrentOptions, IceServer, LocalTracker, RateLimits, SessionCounters, SessionHandle, SessionHealth, SessionOptions, TorrentHandle, TorrentSource, TransportCounts, UrlGuard } from '../api.ts';
+import { httpRangeRead } from '../swarm/webseed.ts';
+import type { RangeRead } from '../swarm/range-read.ts';
+import type { TrackerTransport } from '../discovery/tracker-types.ts';
 import { Emitter } from '../emitter.ts';
 import { newTally, snapshot } from '../counters.ts';
 import { TrackerClient } from '../discovery/tracker-client.ts';
@@ -100,7 +103,9 @@ export class Session implements SessionHandle {
     this.opts = opts;
     const host = opts.host;
     this.outgoing = host && host !== '0.0.0.0' && host !== '::' ? host : undefined;
-    this.outgoingHttp = this.outgoing ? createHttpTransport(undefined, boundFetch(this.outgoing)) : undefined;
+    this.outgoingHttp = opts.urlGuard
+      ? createHttpTransport(undefined, opts.urlGuard.fetch)
+      : this.outgoing ? createHttpTransport(undefined, boundFetch(this.outgoing)) : undefined;
     this.localTracker = opts.localTracker;
     this.limits = {
       maxConnections: opts.maxConnections ?? CONNECTION_DEFAULTS.maxConnections,
@@ -115,6 +120,7 @@ export class Session implements SessionHandle {
     this.hasher = createNodeHasher();
     if (opts.webrtc !== false) {
       this.wsPool = new WsTrackerPool(this.peerId, nodeWebRtcEnv(opts.webrtc, this.outgoing));
+      if (opts.urlGuard) this.wsPool.check = opts.urlGuard.check;
       this.wsPool.setLocal(opts.localTracker?.webSocket);
     }
   }
@@ -177,6 +183,7 @@ export class Session implements SessionHandle {
       dhtPort: () => this.dhtPort,
       extraTrackers: this.opts.trackers ?? [],
       rangeReaders: this.opts.rangeReaders,
+      ...(this.opts.urlGuard ? { guardedRead: guardedReads(this.opts.urlGuard, this.opts.rangeReaders) } : {}),
       maxConnections: this.limits.maxConnectionsPerTorrent,
       canConnect: () => this.connectionCount() < this.limits.maxConnections,
       handshakeTimeoutMs: this.limits.handshakeTimeoutMs,
@@ -249,7 +256,12 @@ export class Session implements SessionHandle {
   }
 
   /** One function for every torrent's UDP announces (the transport is made on first use). */
-  private readonly udpTransport = () => (this.udp ??= new UdpTracker(this.outgoing ? { bindAddress: this.outgoing } : {}));
+  private readonly udpTransport = (): TrackerTransport => {
+    const udp = (this.udp ??= new UdpTracker(this.outgoing ? { bindAddress: this.outgoing } : {}));
+    const guard = this.opts.urlGuard;
+    return guard ? (this.guardedUdp ??= checkedTransport(udp, guard)) : udp;
+  };
+  private guardedUdp: TrackerTransport | undefined;
 
   private connectionCount(): number {
     let n = this.pending.size;
@@ -461,4 +473,27 @@ function sharedPath(p: string): string {
   if (have !== undefined) return have;
   if (savePaths.size < 10_000) savePaths.set(p, p);
   return p;
+}
+
+/** Web seed readers through SessionOptions.urlGuard: http(s) by its fetch (checked and pinned),
+ *  other schemes (ftp) checked before each read. Made once per session. */
+function guardedReads(guard: UrlGuard, readers: Record<string, RangeRead> | undefined): (scheme: string) => RangeRead | undefined {
+  const http = httpRangeRead(guard.fetch);
+  const made = new Map<string, RangeRead>();
+  return (scheme) => {
+    if (scheme === 'http' || scheme === 'https') return http;
+    const inner = readers?.[scheme];
+    if (!inner) return undefined;
+    let r = made.get(scheme);
+    if (!r) made.set(scheme, (r = async (url, start, end, signal) => (await guard.check(url), inner(url, start, end, signal))));
+    return r;
+  };
+}
+
+/** A tracker transport whose URLs pass SessionOptions.urlGuard first. */
+function checkedTransport(inner: TrackerTransport, guard: UrlGuard): TrackerTransport {
+  return {
+    announce: async (url, p) => (await guard.check(url), inner.announce(url, p)),
+    ...(inner.scrape ? { scrape: async (url: string, hashes: Uint8Array[], signal?: AbortSignal) => (await guard.check(url), inner.scrape!(url, hashes, signal)) } : {}),
+  };
 }

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Server as SocketServer } from 'socket.io';
 import { startTracker, type RunningTracker } from '@cascade/tracker';
-import { publicAnnounceUrls } from '@cascade/node/features';
+import { privateTorrentUrlsFor, publicAnnounceUrls } from '@cascade/node/features';
 import { silentLog, type CascadeNode, type NodeLog, type NodeOptions } from '@cascade/node';
 import { startNode } from '@cascade/node';
 import { NodeError, errorMessage } from '@cascade/node';
@@ -178,6 +178,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     downloadDir,
     queue: opts.queue,
     onion: opts.onion,
+    // URLs inside torrents (web seeds, trackers) as the node's typed URLs, unless only this
+    // machine or LAN can reach its API (torrent-url-guard.ts).
+    privateTorrentUrls: opts.allowPrivateUrls === true || privateTorrentUrlsFor(host) ? true : false,
     mapPorts: opts.mapPorts === true,
     portMappingSetting: opts.portMappingSetting,
   };

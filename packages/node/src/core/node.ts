@@ -2,6 +2,7 @@
 // endpoint. `cascade serve` (through startServer), `seed` and `download` all run one of these.
 
 import type { IceServer } from '../model/ice-servers.ts';
+import type { PrivateAllowance } from '../sources/url-guard.ts';
 import { startNodeNetwork, type NodeNetwork, type PortMappingStatus } from '../network/node-network.ts';
 import type { NodePortMapping } from '../network/port-mapping.ts';
 import type { PortMappingSetting } from '../model/settings.ts';
@@ -65,6 +66,10 @@ export interface NodeOptions {
   mapPorts?: boolean | undefined;
   /** `serve --port-mapping`: stored as the portMapping setting before the mapping starts. */
   portMappingSetting?: PortMappingSetting | undefined;
+  /** Where URLs inside torrents and magnets (web seeds, trackers) may lead: omitted or true =
+   *  anywhere (seed, download); otherwise public addresses only, less what the allowance exempts
+   *  (sources/torrent-url-guard.ts). The node's own and --tracker URLs are never checked. */
+  privateTorrentUrls?: PrivateAllowance | undefined;
 }
 
 
@@ -221,7 +226,7 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
   /** The iceServers setting drives the session's WebRTC, now and whenever it changes; without one,
    *  the STUN (and TURN) of the trackers the node announces to. ICE servers fixed by the node's
    *  options win over both (the network is still probed with them). */
-  followIceServerSetting(opts: { trackers: string[]; bindAddress?: string | undefined }): void {
+  followIceServerSetting(opts: Parameters<typeof startNodeNetwork>[1]): void {
     this.network = startNodeNetwork(this, opts);
     this.model.settings.onChange((_next, _prev, changed) => {
       if (!changed.includes('iceServers') || this.fixedIceServers) return;
