@@ -8,6 +8,28 @@ import { Session } from '../../packages/engine/index.ts';
 import { CONNECTION_DEFAULTS } from '../../packages/engine/src/node/session.ts';
 import { addressGroup } from '../../packages/engine/src/swarm/admission.ts';
 import { closeAfter, sleep, tmp } from './peers-helpers.ts';
+import { startTestServer } from '../../packages/http/test/server-helpers.ts';
+
+/** `n` ports on `host` that accept and never answer; `most()` is the most held open at once. */
+async function silentPorts(t: { after: (fn: () => void) => void }, host: string, n: number) {
+  const open = new Set<net.Socket>();
+  let most = 0;
+  const servers: net.Server[] = [];
+  t.after(() => {
+    for (const s of open) s.destroy();
+    for (const s of servers) s.close();
+  });
+  for (let i = 0; i < n; i++) {
+    const server = net.createServer((sock) => {
+      open.add(sock);
+      most = Math.max(most, open.size);
+      sock.on('close', () => open.delete(sock)).on('error', () => {});
+    });
+    await new Promise<void>((resolve) => server.listen(0, host, resolve));
+    servers.push(server);
+  }
+  return { addresses: servers.map((s) => `${host}:${(s.address() as net.AddressInfo).port}`), most: () => most };
+}
 
 test('IPv6 addresses of one /64 share one budget; IPv4 and other prefixes do not', () => {
   // Before: the limit counted '2001:db8::1' and '2001:db8::2' as two hosts with 8 connections each,
@@ -47,28 +69,23 @@ test('connections from ::1 over its real sockets meet the per-address limit', { 
 
 test('we dial at most maxOutgoingPerAddress connections to one host, however many ports a peer list names', { timeout: 30_000 }, async (t) => {
   // Twenty "peers" on 127.0.0.5, each a port that accepts and never answers.
-  const open = new Set<net.Socket>();
-  let most = 0;
-  const servers: net.Server[] = [];
-  t.after(() => {
-    for (const s of open) s.destroy();
-    for (const s of servers) s.close();
-  });
-  for (let i = 0; i < 20; i++) {
-    const server = net.createServer((sock) => {
-      open.add(sock);
-      most = Math.max(most, open.size);
-      sock.on('close', () => open.delete(sock)).on('error', () => {});
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.5', resolve));
-    servers.push(server);
-  }
+  const ports = await silentPorts(t, '127.0.0.5', 20);
   const root = await tmp(t);
   const session = closeAfter(t, await Session.create({ host: '127.0.0.1', dht: false, webrtc: false, handshakeTimeoutMs: 5000 }));
-  const magnet = `magnet:?xt=urn:btih:${'ab'.repeat(20)}`;
-  await session.add(magnet, { savePath: root, peers: servers.map((s) => `127.0.0.5:${(s.address() as net.AddressInfo).port}`) });
+  await session.add(`magnet:?xt=urn:btih:${'ab'.repeat(20)}`, { savePath: root, peers: ports.addresses });
   await sleep(1500);
-  t.diagnostic(`${most} connections at once to 127.0.0.5 (limit ${CONNECTION_DEFAULTS.maxOutgoingPerAddress})`);
-  assert.ok(most > 0, 'the peers were dialled');
-  assert.ok(most <= CONNECTION_DEFAULTS.maxOutgoingPerAddress, `${most} connections to one host at once`);
+  t.diagnostic(`${ports.most()} connections at once to 127.0.0.5 (limit ${CONNECTION_DEFAULTS.maxOutgoingPerAddress})`);
+  assert.ok(ports.most() > 0, 'the peers were dialled');
+  assert.ok(ports.most() <= CONNECTION_DEFAULTS.maxOutgoingPerAddress, `${ports.most()} connections to one host at once`);
+});
+
+test('a node takes its connection limits as a setting (startServer connectionLimits)', { timeout: 30_000 }, async (t) => {
+  const ports = await silentPorts(t, '127.0.0.6', 6);
+  const s = await startTestServer(t, { connectionLimits: { maxOutgoingPerAddress: 2 } });
+  const added = await s.json('/api/torrents', { method: 'POST', json: { uri: `magnet:?xt=urn:btih:${'cd'.repeat(20)}`, peers: ports.addresses } });
+  assert.equal(added.status, 201, JSON.stringify(added.body));
+  await sleep(1500);
+  t.diagnostic(`${ports.most()} connections at once to 127.0.0.6 (limit set to 2)`);
+  assert.ok(ports.most() > 0, 'the peers were dialled');
+  assert.ok(ports.most() <= 2, `${ports.most()} connections to one host at once`);
 });

@@ -26,6 +26,7 @@ export function sessionOptions(o: NodeOptions, db: StateDB, exempt: () => Iterab
   };
   if (o.host !== undefined) opts.host = o.host;
   if (o.trackers.length > 0) opts.trackers = o.trackers;
+  Object.assign(opts, o.connectionLimits ?? {});
   if (o.privateTorrentUrls !== undefined && o.privateTorrentUrls !== true) {
     const localAddress = o.host && o.host !== '0.0.0.0' && o.host !== '::' ? o.host : undefined;
     opts.urlGuard = torrentUrlGuard({ allowPrivate: o.privateTorrentUrls, exempt, localAddress });

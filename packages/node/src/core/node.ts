@@ -14,7 +14,7 @@ import { ControlServer } from './control.ts';
 import { createNodeApi } from './node-api.ts';
 import { loadEngine } from './engine.ts';
 import { MemoryReducer } from './memory-reducer.ts';
-import type { TransferEvent } from './engine.ts';
+import type { SessionOptions, TransferEvent } from './engine.ts';
 import { NodeError, InvalidInput, errorMessage } from './errors.ts';
 import { resolveInfoHash } from './infohash.ts';
 import { IdentifiedPeers } from '../peers/identified-peers.ts';
@@ -70,7 +70,12 @@ export interface NodeOptions {
    *  anywhere (seed, download); otherwise public addresses only, less what the allowance exempts
    *  (sources/torrent-url-guard.ts). The node's own and --tracker URLs are never checked. */
   privateTorrentUrls?: PrivateAllowance | undefined;
+  /** The engine's connection limits (docs/security.md, "Hostile peers"); omitted ones keep their defaults. */
+  connectionLimits?: ConnectionLimits | undefined;
 }
+
+/** SessionOptions' connection limits, each with its default in the engine (CONNECTION_DEFAULTS). */
+export type ConnectionLimits = Partial<Pick<SessionOptions, 'maxConnections' | 'maxConnectionsPerTorrent' | 'maxConnectionsPerAddress' | 'maxOutgoingPerAddress' | 'handshakeTimeoutMs'>>;
 
 
 /** Settings that change which torrents run or stop. */
