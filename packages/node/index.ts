@@ -18,7 +18,7 @@ export type { Member, Role } from './src/auth/member-store.ts';
 export { loadOrCreateApiToken, apiTokenPath } from './src/auth/api-token.ts';
 export { CascadeNode, statusOf, dhtPortOf, silentLog } from './src/core/node.ts';
 export { startNode, sessionOptions } from './src/core/node-start.ts';
-export type { NodeOptions, NodeLog } from './src/core/node.ts';
+export type { ConnectionLimits, NodeOptions, NodeLog } from './src/core/node.ts';
 export {
   ControlServer,
   ControlClient,

@@ -49,6 +49,15 @@ export interface ExtensionPeer {
   setPriority(priority: number): void;
 }
 
+/** SessionOptions.urlGuard: the session's doors for URLs that come with a torrent. */
+export interface UrlGuard {
+  /** For http(s) web seeds and HTTP trackers: each hop checked, and pinned to the address checked. */
+  fetch: typeof fetch;
+  /** Rejects when `url` may not be contacted: UDP and WebSocket trackers, web seeds of other
+   *  schemes (checked before each connection; the name is resolved again to connect). */
+  check(url: string): Promise<void>;
+}
+
 export interface SessionOptions {
   /** TCP listen port; 0 = any free port (read it back from `session.port`). Default 0. */
   port?: number;
@@ -63,6 +72,9 @@ export interface SessionOptions {
   rangeReaders?: Record<string, RangeRead>;
   /** A tracker running in this very process (a node's built-in one): see LocalTracker. */
   localTracker?: LocalTracker;
+  /** Where the URLs a torrent or magnet names (web seeds, trackers) may lead; omitted = anywhere.
+   *  A node that strangers can hand torrents to keeps them off its own machine and LAN with it. */
+  urlGuard?: UrlGuard;
   /**
    * Where a torrent's pieces live, chosen when its metadata is known (Node only): return
    * `standard()` (its files under the save path, as always) or a Storage of your own, such as one
@@ -80,8 +92,13 @@ export interface SessionOptions {
    *  longest (neither side interested), or is refused. Default 200 (libtorrent's connections_limit). */
   maxConnections?: number;
   /** Inbound connections one remote address may hold at once, over all torrents. A client opens
-   *  one per torrent it shares with us; more is a flood. Default 8. */
+   *  one per torrent it shares with us; more is a flood. IPv6 addresses count by their /64 (one
+   *  subscriber's prefix). Default 8. */
   maxConnectionsPerAddress?: number;
+  /** Connections we dial to one remote address (IPv6: one /64) at once, over all torrents: peer
+   *  lists (a tracker's, PEX, a torrent's) naming one host at many ports must not make us flood
+   *  it. Default 8. */
+  maxOutgoingPerAddress?: number;
   /** Milliseconds a connection has to finish its handshake (MSE and BitTorrent, in or out) before
    *  it is closed. Default 10 000 (libtorrent's handshake_timeout). */
   handshakeTimeoutMs?: number;

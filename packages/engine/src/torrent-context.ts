@@ -31,6 +31,9 @@ export interface TorrentContext {
   extraTrackers: string[];
   /** Readers for mirror URL schemes beyond http(s) (SessionOptions.rangeReaders). */
   rangeReaders?: Record<string, RangeRead>;
+  /** Web seeds' reads when SessionOptions.urlGuard is set: http(s) through its fetch, other
+   *  schemes checked first. Omitted = the plain readers. */
+  guardedRead?: (scheme: string) => RangeRead | undefined;
   maxConnections: number;
   /** Room for one more connection node-wide (checked before dialling); omitted = no such limit. */
   canConnect?(): boolean;

@@ -303,7 +303,9 @@ export abstract class TorrentPieces extends TorrentSwarm {
       };
       for (const url of new Set([...meta.urlList, ...(this.webSeedUrls ?? [])])) {
         const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
-        if (scheme === 'http' || scheme === 'https') this.webSeeds.push(new WebSeed(url, meta, host));
+        const guarded = scheme && this.ctx.guardedRead ? this.ctx.guardedRead(scheme) : undefined;
+        if (guarded) this.webSeeds.push(new WebSeed(url, meta, host, guarded));
+        else if (scheme === 'http' || scheme === 'https') this.webSeeds.push(new WebSeed(url, meta, host));
         else if (scheme && this.ctx.rangeReaders?.[scheme]) this.webSeeds.push(new WebSeed(url, meta, host, this.ctx.rangeReaders[scheme]));
         else this.emit('warning', `web seed ${url}: no reader for this kind of URL`);
       }

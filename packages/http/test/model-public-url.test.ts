@@ -57,11 +57,15 @@ test('publicUrl: the warning on a wide node, then announce URLs of the public UR
   assert.equal(h.tracker.http, `${pub}/announce`, 'health names the public announce URLs');
   assert.equal(h.tracker.ws, `ws://127.0.0.2:${tracker.httpPort}/announce`);
 
-  // A public name (stored, never dialled): the warnings go for the node, stay for the old torrent.
+  // A public name (stored, never dialled): the warnings go for the node, and for the old torrent
+  // too: its magnet names where the node announces it now (issue 44), though its .torrent still
+  // names 127.0.0.1 only.
   await n.json('/api/settings', { method: 'PATCH', json: { publicUrl: 'https://cascade.example.org' } });
   assert.equal((await n.json('/api/health')).body.shareWarning, null);
   assert.equal((await n.json('/api/torrents')).body.shareWarning, null);
-  assert.match((await n.json(`/api/torrents/${before.body.infoHash}`)).body.shareWarning, /public URL/, 'its magnet still names 127.0.0.1 only');
+  const old = (await n.json(`/api/torrents/${before.body.infoHash}`)).body;
+  assert.ok(new URL(old.magnet).searchParams.getAll('tr').includes('https://cascade.example.org/announce'), old.magnet);
+  assert.equal(old.shareWarning, null);
   const wss = (await n.json('/api/health')).body.tracker;
   assert.equal(wss.ws, 'wss://cascade.example.org/announce');
 

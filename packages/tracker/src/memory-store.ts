@@ -106,6 +106,7 @@ export class MemoryStore implements TrackerStore {
   private readonly ihBuf = Buffer.alloc(20);
   private readonly idBuf = Buffer.alloc(20);
   private readonly ipBuf = Buffer.alloc(16);
+  private readonly dupBuf = Buffer.alloc(20);
 
   constructor(opts: MemoryStoreOptions) {
     this.ttlMs = opts.peerTtlMs;
@@ -268,10 +269,19 @@ export class MemoryStore implements TrackerStore {
     // Most trackers have no browser peers at all: no map look-up per announce then.
     const ws = this.ws.size === 0 ? undefined : this.ws.get(s);
     return {
-      complete: this.sw.seeds(s) + (ws ? ws.seeds.size : 0),
-      incomplete: this.sw.leechers(s) + (ws ? ws.leeches.size : 0),
+      complete: this.sw.seeds(s) + (ws ? this.wsOnly(s, ws.seeds) : 0),
+      incomplete: this.sw.leechers(s) + (ws ? this.wsOnly(s, ws.leeches) : 0),
       downloaded: this.sw.downloaded[s]!,
     };
+  }
+
+  /** WebSocket peers not also announced over IP under the same peer id: a hybrid client (a
+   *  Cascade node: TCP and WebRTC) is one peer of the swarm, counted as its IP record says. The
+   *  sets are small (a node's own swarm: itself), the IP peers already expired by the caller. */
+  private wsOnly(s: number, set: WsPeerSet): number {
+    let n = 0;
+    for (const p of set.list) if (this.sw.findPeer(s, this.hex20(p.peerIdHex, this.dupBuf), 0) < 0) n++;
+    return n;
   }
 
   private dropPacked(s: number, slot: number): void {

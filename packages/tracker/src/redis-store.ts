@@ -101,6 +101,18 @@ end
 
 local complete = redis.call('ZCOUNT', s, cutoff, '+inf') + redis.call('ZCOUNT', os, cutoff, '+inf')
 local incomplete = redis.call('ZCOUNT', l, cutoff, '+inf') + redis.call('ZCOUNT', ol, cutoff, '+inf')
+-- A hybrid client (the same peer id over IP and WebSocket, as a Cascade node) is one peer: its
+-- WebSocket entry is not counted again. Browser peers are few, so they are the ones walked.
+local ipS, ipL, wsS, wsL = s, l, os, ol
+if ARGV[15] == 'ws' then ipS, ipL, wsS, wsL = os, ol, s, l end
+for _, z in ipairs({wsS, wsL}) do
+  for _, id in ipairs(redis.call('ZRANGEBYSCORE', z, cutoff, '+inf')) do
+    local a, b = redis.call('ZSCORE', ipS, id), redis.call('ZSCORE', ipL, id)
+    if (a and tonumber(a) >= cutoff) or (b and tonumber(b) >= cutoff) then
+      if z == wsS then complete = complete - 1 else incomplete = incomplete - 1 end
+    end
+  end
+end
 local downloaded = tonumber(redis.call('GET', d) or '0')
 
 local out = {}
@@ -205,6 +217,7 @@ export class RedisStore implements TrackerStore {
       a.numwant,
       a.infoHashHex,
       a.passkey !== undefined ? '1' : '0',
+      a.kind,
     );
     const peers: PeerRecord[] = [];
     for (let i = 0; i < flat.length; i += 2) peers.push(parsePeer(flat[i]!, flat[i + 1]!));
@@ -223,7 +236,29 @@ export class RedisStore implements TrackerStore {
       .get(k('d'))
       .exec();
     const v = unwrap(r);
-    return { complete: Number(v[0]) + Number(v[1]), incomplete: Number(v[2]) + Number(v[3]), downloaded: Number(v[4] ?? 0) };
+    const both = Number(v[1]) + Number(v[3]) > 0 ? await this.alsoOverIp(k, cutoff) : { seeds: 0, leeches: 0 };
+    return {
+      complete: Number(v[0]) + Number(v[1]) - both.seeds,
+      incomplete: Number(v[2]) + Number(v[3]) - both.leeches,
+      downloaded: Number(v[4] ?? 0),
+    };
+  }
+
+  /** Live WebSocket peers whose peer id is also a live IP peer: a hybrid client (a Cascade node,
+   *  TCP and WebRTC) is one peer of the swarm (memory-store.ts, wsOnly). Browser peers are few. */
+  private async alsoOverIp(k: (rest: string) => string, cutoff: number): Promise<{ seeds: number; leeches: number }> {
+    const ids = unwrap(await this.redis.pipeline().zrangebyscore(k('ws:s'), cutoff, '+inf').zrangebyscore(k('ws:l'), cutoff, '+inf').exec()) as string[][];
+    const all = [...ids[0]!, ...ids[1]!];
+    const p = this.redis.pipeline();
+    for (const id of all) p.zscore(k('ip:s'), id).zscore(k('ip:l'), id);
+    const scores = unwrap(await p.exec());
+    let seeds = 0;
+    let leeches = 0;
+    all.forEach((_, i) => {
+      const live = Math.max(Number(scores[2 * i] ?? 0), Number(scores[2 * i + 1] ?? 0)) >= cutoff;
+      if (live) i < ids[0]!.length ? seeds++ : leeches++;
+    });
+    return { seeds, leeches };
   }
 
   async findPeer(infoHashHex: string, peerIdHex: string, kind: PeerKind): Promise<PeerRecord | undefined> {

@@ -82,6 +82,25 @@ for (const [name, make] of makers) {
       }
     });
 
+    test('a peer id announced over IP and over WebSocket (a hybrid client) counts once', async () => {
+      // Before: a Cascade node seeding through its own tracker showed as two seeds (issue 44).
+      const s = await fresh();
+      try {
+        await s.announce(input(9, 1, { left: 0 }));
+        const r = await s.announce(input(9, 1, { kind: 'ws', host: '', port: 0, owner: 'p', left: 0, numwant: 0 }));
+        assert.deepEqual(r.counts, { complete: 1, incomplete: 0, downloaded: 0 });
+        assert.deepEqual(await s.counts(hex(9)), { complete: 1, incomplete: 0, downloaded: 0 });
+        const again = await s.announce(input(9, 1, { left: 0, numwant: 0 }));
+        assert.deepEqual(again.counts, { complete: 1, incomplete: 0, downloaded: 0 }, 'and in the IP announce reply');
+        // A browser that is only a browser still counts, and so does another IP peer.
+        await s.announce(input(9, 2, { kind: 'ws', host: '', port: 0, owner: 'p', numwant: 0 }));
+        await s.announce(input(9, 3));
+        assert.deepEqual(await s.counts(hex(9)), { complete: 1, incomplete: 2, downloaded: 0 });
+      } finally {
+        await s.close();
+      }
+    });
+
     test('peers expire after the ttl', async () => {
       const s = await fresh();
       try {

@@ -82,6 +82,8 @@ export class WsTrackerPool {
 
   /** A tracker of this process reached without a socket (LocalTracker.webSocket). */
   private local: { url: string; connect(): WebSocket } | undefined;
+  /** SessionOptions.urlGuard's check, run before each connection to a tracker (not the local one). */
+  check: ((url: string) => Promise<void>) | undefined;
 
   /** Sockets opened to `local.url` from now on are in-process ones. */
   setLocal(local: { url: string; connect(): WebSocket } | undefined): void {
@@ -94,7 +96,8 @@ export class WsTrackerPool {
     if (!s) {
       const local = this.local?.url === url ? this.local : undefined;
       const WS = this.env.WebSocket ?? globalThis.WebSocket;
-      s = new TrackerSocket(local ? () => local.connect() : () => new WS(url), () => this.sockets.delete(url), !!local);
+      const check = local ? undefined : this.check;
+      s = new TrackerSocket(local ? () => local.connect() : () => new WS(url), () => this.sockets.delete(url), !!local, check && (() => check(url)));
       this.sockets.set(url, s);
     }
     return s;
@@ -179,10 +182,14 @@ export class TrackerSocket {
   /** To a tracker of this process (LocalTracker.webSocket): its messages cost no network. */
   readonly local: boolean;
 
-  constructor(dial: () => WebSocket, onEmpty: () => void, local = false) {
+  /** Must resolve before each connection (SessionOptions.urlGuard); a rejection counts as a failed one. */
+  private readonly preflight: (() => Promise<void>) | undefined;
+
+  constructor(dial: () => WebSocket, onEmpty: () => void, local = false, preflight?: () => Promise<void>) {
     this.dial = dial;
     this.onEmpty = onEmpty;
     this.local = local;
+    this.preflight = preflight;
   }
 
   get open(): boolean {
@@ -216,6 +223,28 @@ export class TrackerSocket {
   private connect(): void {
     if (this.destroyed) return;
     this.timer = undefined;
+    if (this.preflight) {
+      // A placeholder timer keeps subscribe() from dialling again while the check runs.
+      this.timer = setTimeout(() => {}, 0x7fffffff);
+      (this.timer as { unref?: () => void }).unref?.();
+      this.preflight().then(
+        () => {
+          clearTimeout(this.timer);
+          this.timer = undefined;
+          if (!this.destroyed) this.dialNow();
+        },
+        (err: Error) => {
+          clearTimeout(this.timer);
+          this.timer = undefined;
+          if (!this.destroyed) this.down(`refused: ${err.message}`);
+        },
+      );
+      return;
+    }
+    this.dialNow();
+  }
+
+  private dialNow(): void {
     let ws: WebSocket;
     try {
       ws = this.dial();

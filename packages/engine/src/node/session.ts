@@ -4,15 +4,18 @@
 import { randomBytes } from 'node:crypto';
 import type net from 'node:net';
 import path from 'node:path';
-import type { AddTorrentOptions, IceServer, LocalTracker, RateLimits, SessionCounters, SessionHandle, SessionHealth, SessionOptions, TorrentHandle, TorrentSource, TransportCounts } from '../api.ts';
+import type { AddTorrentOptions, IceServer, LocalTracker, RateLimits, SessionCounters, SessionHandle, SessionHealth, SessionOptions, TorrentHandle, TorrentSource, TransportCounts, UrlGuard } from '../api.ts';
+import { httpRangeRead } from '../swarm/webseed.ts';
+import type { RangeRead } from '../swarm/range-read.ts';
+import type { TrackerTransport } from '../discovery/tracker-types.ts';
 import { Emitter } from '../emitter.ts';
 import { newTally, snapshot } from '../counters.ts';
 import { TrackerClient } from '../discovery/tracker-client.ts';
 import { toHex } from '../hex.ts';
 import { parseTorrentId } from '../magnet.ts';
 import { MetainfoError, parseTorrent } from '../metainfo.ts';
-import type { Connection, Hasher } from '../platform.ts';
-import { hostOf, longestUseless } from '../swarm/admission.ts';
+import type { Connection, Dialer, Hasher } from '../platform.ts';
+import { addressGroup, hostOf, longestUseless } from '../swarm/admission.ts';
 import { Peer } from '../swarm/peer.ts';
 import { Torrent, type TorrentContext } from '../torrent.ts';
 import { Dht, type DhtQueries } from './dht.ts';
@@ -44,6 +47,7 @@ export const CONNECTION_DEFAULTS = {
   maxConnections: 200,
   maxConnectionsPerTorrent: 50,
   maxConnectionsPerAddress: 8,
+  maxOutgoingPerAddress: 8,
   handshakeTimeoutMs: 10_000,
 } as const;
 
@@ -75,7 +79,9 @@ export class Session implements SessionHandle {
   private pending = new Set<Peer>();
   /** Inbound connections per remote host, from accept to close, whichever torrent they joined. */
   private inboundByHost = new Map<string, number>();
-  private readonly limits: { maxConnections: number; maxConnectionsPerTorrent: number; maxConnectionsPerAddress: number; handshakeTimeoutMs: number };
+  private readonly limits: { maxConnections: number; maxConnectionsPerTorrent: number; maxConnectionsPerAddress: number; maxOutgoingPerAddress: number; handshakeTimeoutMs: number };
+  /** Our dials (in progress or connected) by remote address group (addressGroup): the cap on them. */
+  private outboundByHost = new Map<string, number>();
   /** Files on disk and the torrent that owns each: no two torrents write or delete the same file. */
   private owners = new FileOwners();
   /** WebSocket trackers + WebRTC peers (undefined when `webrtc: false`). */
@@ -97,12 +103,15 @@ export class Session implements SessionHandle {
     this.opts = opts;
     const host = opts.host;
     this.outgoing = host && host !== '0.0.0.0' && host !== '::' ? host : undefined;
-    this.outgoingHttp = this.outgoing ? createHttpTransport(undefined, boundFetch(this.outgoing)) : undefined;
+    this.outgoingHttp = opts.urlGuard
+      ? createHttpTransport(undefined, opts.urlGuard.fetch)
+      : this.outgoing ? createHttpTransport(undefined, boundFetch(this.outgoing)) : undefined;
     this.localTracker = opts.localTracker;
     this.limits = {
       maxConnections: opts.maxConnections ?? CONNECTION_DEFAULTS.maxConnections,
       maxConnectionsPerTorrent: opts.maxConnectionsPerTorrent ?? CONNECTION_DEFAULTS.maxConnectionsPerTorrent,
       maxConnectionsPerAddress: opts.maxConnectionsPerAddress ?? CONNECTION_DEFAULTS.maxConnectionsPerAddress,
+      maxOutgoingPerAddress: opts.maxOutgoingPerAddress ?? CONNECTION_DEFAULTS.maxOutgoingPerAddress,
       handshakeTimeoutMs: opts.handshakeTimeoutMs ?? CONNECTION_DEFAULTS.handshakeTimeoutMs,
     };
     this.scheduler = new Scheduler({ announces: { perSecond: opts.announcesPerSecond } });
@@ -111,6 +120,7 @@ export class Session implements SessionHandle {
     this.hasher = createNodeHasher();
     if (opts.webrtc !== false) {
       this.wsPool = new WsTrackerPool(this.peerId, nodeWebRtcEnv(opts.webrtc, this.outgoing));
+      if (opts.urlGuard) this.wsPool.check = opts.urlGuard.check;
       this.wsPool.setLocal(opts.localTracker?.webSocket);
     }
   }
@@ -157,7 +167,7 @@ export class Session implements SessionHandle {
       scheduler: this.scheduler,
       peerId: this.peerId,
       port: () => this.announcePort ?? this.listenPort,
-      dialer: mseDialer(tcpDialerFrom(this.outgoing), this.opts.encryption ?? 'prefer-plaintext'),
+      dialer: this.cappedDialer(mseDialer(tcpDialerFrom(this.outgoing), this.opts.encryption ?? 'prefer-plaintext')),
       hasher: this.hasher,
       createStorage: (meta, savePath) => {
         const standard = () => new FsStorage(meta, savePath);
@@ -173,6 +183,7 @@ export class Session implements SessionHandle {
       dhtPort: () => this.dhtPort,
       extraTrackers: this.opts.trackers ?? [],
       rangeReaders: this.opts.rangeReaders,
+      ...(this.opts.urlGuard ? { guardedRead: guardedReads(this.opts.urlGuard, this.opts.rangeReaders) } : {}),
       maxConnections: this.limits.maxConnectionsPerTorrent,
       canConnect: () => this.connectionCount() < this.limits.maxConnections,
       handshakeTimeoutMs: this.limits.handshakeTimeoutMs,
@@ -245,7 +256,12 @@ export class Session implements SessionHandle {
   }
 
   /** One function for every torrent's UDP announces (the transport is made on first use). */
-  private readonly udpTransport = () => (this.udp ??= new UdpTracker(this.outgoing ? { bindAddress: this.outgoing } : {}));
+  private readonly udpTransport = (): TrackerTransport => {
+    const udp = (this.udp ??= new UdpTracker(this.outgoing ? { bindAddress: this.outgoing } : {}));
+    const guard = this.opts.urlGuard;
+    return guard ? (this.guardedUdp ??= checkedTransport(udp, guard)) : udp;
+  };
+  private guardedUdp: TrackerTransport | undefined;
 
   private connectionCount(): number {
     let n = this.pending.size;
@@ -253,11 +269,40 @@ export class Session implements SessionHandle {
     return n;
   }
 
+  /** Dials to one address (group) are capped as connections from it are: a torrent, tracker or
+   *  PEX message listing one host at many ports must not turn the node into a connection flood
+   *  against it. Counted from the dial until its connection closes; a refused dial fails like an
+   *  unreachable peer (the torrent retries it later with backoff). */
+  private cappedDialer(inner: Dialer): Dialer {
+    return {
+      dial: async (addr, signal) => {
+        const group = addressGroup(addr.host.replace(/^\[|\]$/g, ''));
+        const n = this.outboundByHost.get(group) ?? 0;
+        if (n >= this.limits.maxOutgoingPerAddress) throw new Error(`already ${n} connections to ${group}`);
+        this.outboundByHost.set(group, n + 1);
+        const release = () => {
+          const left = (this.outboundByHost.get(group) ?? 1) - 1;
+          if (left > 0) this.outboundByHost.set(group, left);
+          else this.outboundByHost.delete(group);
+        };
+        let conn: Connection;
+        try {
+          conn = await inner.dial(addr, signal);
+        } catch (err) {
+          release();
+          throw err;
+        }
+        conn.onClose(release);
+        return conn;
+      },
+    };
+  }
+
   private accept(raw: Connection): void {
     // One address may hold only a few connections (a client opens one per torrent), so a flood
     // from one host cannot fill the node; a flood from many hosts meets the node-wide limit, where
     // the connection useless longest (often a handshake still unfinished) makes room.
-    const host = hostOf(raw.remote);
+    const host = addressGroup(hostOf(raw.remote));
     const fromHost = this.inboundByHost.get(host) ?? 0;
     if (fromHost >= this.limits.maxConnectionsPerAddress) return raw.close();
     if (this.connectionCount() >= this.limits.maxConnections) {
@@ -428,4 +473,27 @@ function sharedPath(p: string): string {
   if (have !== undefined) return have;
   if (savePaths.size < 10_000) savePaths.set(p, p);
   return p;
+}
+
+/** Web seed readers through SessionOptions.urlGuard: http(s) by its fetch (checked and pinned),
+ *  other schemes (ftp) checked before each read. Made once per session. */
+function guardedReads(guard: UrlGuard, readers: Record<string, RangeRead> | undefined): (scheme: string) => RangeRead | undefined {
+  const http = httpRangeRead(guard.fetch);
+  const made = new Map<string, RangeRead>();
+  return (scheme) => {
+    if (scheme === 'http' || scheme === 'https') return http;
+    const inner = readers?.[scheme];
+    if (!inner) return undefined;
+    let r = made.get(scheme);
+    if (!r) made.set(scheme, (r = async (url, start, end, signal) => (await guard.check(url), inner(url, start, end, signal))));
+    return r;
+  };
+}
+
+/** A tracker transport whose URLs pass SessionOptions.urlGuard first. */
+function checkedTransport(inner: TrackerTransport, guard: UrlGuard): TrackerTransport {
+  return {
+    announce: async (url, p) => (await guard.check(url), inner.announce(url, p)),
+    ...(inner.scrape ? { scrape: async (url: string, hashes: Uint8Array[], signal?: AbortSignal) => (await guard.check(url), inner.scrape!(url, hashes, signal)) } : {}),
+  };
 }

@@ -33,6 +33,26 @@ export function hostOf(remote: string): string {
 }
 
 /**
+ * What per-address limits count a remote host as: an IPv4 address itself (also written as
+ * ::ffff:a.b.c.d), an IPv6 address by its /64. One IPv6 subscriber is handed a whole /64 (often a
+ * /56 or /48), so counting addresses one by one would give a single host 2^64 budgets.
+ */
+export function addressGroup(host: string): string {
+  if (!host.includes(':')) return host;
+  const v6 = host.toLowerCase().replace(/%.*$/, '');
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(v6);
+  if (mapped) return mapped[1]!;
+  const [head = '', tail] = v6.split('::', 2) as [string, string | undefined];
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  // An embedded IPv4 tail (a:b::1.2.3.4) is two groups; only the first four groups matter here.
+  const fill = tail === undefined ? 0 : Math.max(0, 8 - left.length - right.length);
+  const groups = [...left, ...Array<string>(fill).fill('0'), ...right].slice(0, 4);
+  while (groups.length < 4) groups.push('0');
+  return `${groups.map((g) => (parseInt(g, 16) || 0).toString(16)).join(':')}::/64`;
+}
+
+/**
  * Two connections to the same peer (same peer id): both ends dialled each other at once, or one of
  * them reached us at a second address. Both would be asked for the same blocks, and the other end
  * uploads every one of them twice. Returns the connection to close. Both ends must close the same

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Server as SocketServer } from 'socket.io';
 import { startTracker, type RunningTracker } from '@cascade/tracker';
-import { publicAnnounceUrls } from '@cascade/node/features';
+import { privateTorrentUrlsFor, publicAnnounceUrls } from '@cascade/node/features';
 import { silentLog, type CascadeNode, type NodeLog, type NodeOptions } from '@cascade/node';
 import { startNode } from '@cascade/node';
 import { NodeError, errorMessage } from '@cascade/node';
@@ -21,6 +21,7 @@ import { loadLibrary } from '@cascade/node/features';
 import { DEFAULT_WEB_ROOT } from './web.ts';
 import type { ApiContext } from './context.ts';
 import type { QueueOptions } from '@cascade/node/features';
+import type { ConnectionLimits } from '@cascade/node';
 import type { AuthContext } from '../auth/context.ts';
 import { AuthStore } from '@cascade/node';
 import { Gate } from '../auth/gate.ts';
@@ -68,6 +69,8 @@ export interface ServerOptions {
   /** URLs added by `{"uri": "http…"}` may reach loopback, private and link-local addresses
    *  (`serve --allow-private-urls`). Default false: public addresses only (no SSRF). */
   allowPrivateUrls?: boolean;
+  /** The engine's connection limits (docs/security.md, "Hostile peers"); each omitted one keeps its default. */
+  connectionLimits?: ConnectionLimits;
   /** The built web app. Default packages/web/dist. */
   webRoot?: string;
   /** STUN/TURN URLs the node's WebRTC peers use; omitted = the engine's default; [] = host candidates only. */
@@ -178,6 +181,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     downloadDir,
     queue: opts.queue,
     onion: opts.onion,
+    // URLs inside torrents (web seeds, trackers) as the node's typed URLs, unless only this
+    // machine or LAN can reach its API (torrent-url-guard.ts).
+    privateTorrentUrls: opts.allowPrivateUrls === true || privateTorrentUrlsFor(host) ? true : false,
+    ...(opts.connectionLimits ? { connectionLimits: opts.connectionLimits } : {}),
     mapPorts: opts.mapPorts === true,
     portMappingSetting: opts.portMappingSetting,
   };

@@ -82,7 +82,7 @@ export function addRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const { torrent, metainfo } = made;
     if (sealed) node.privateShares.keys.set(metainfo.infoHashHex, sealed.key, 'shared');
     const existing = node.session.get(metainfo.infoHashHex);
-    if (existing) return addResult(existing, true);
+    if (existing) return addResult(existing, true, node);
     // createTorrent just hashed every piece of data we wrote ourselves; telling the engine so (as
     // resume data) spares hashing a large upload a second time when it is added.
     node.db.saveResume(metainfo.infoHashHex, {

@@ -29,6 +29,7 @@ export type {
   Storage,
   FileStat,
   PrivateDiscovery,
+  UrlGuard,
 } from '@cascade/engine';
 
 export type EngineLib = typeof Engine;

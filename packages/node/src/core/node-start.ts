@@ -2,6 +2,7 @@
 // endpoint, and the node's network and ICE servers. Apart from node.ts so that the node's class
 // stays one file's read.
 import { StateDB } from '../state/state-db.ts';
+import { torrentUrlGuard } from '../sources/torrent-url-guard.ts';
 import { connectControl } from './control.ts';
 import { loadEngine, type SessionHandle, type SessionOptions } from './engine.ts';
 import { NodeError } from './errors.ts';
@@ -12,7 +13,8 @@ import { CascadeNode, dhtPortOf, type NodeLog, type NodeOptions } from './node.t
 import { followPortMapping } from '../network/port-mapping.ts';
 import type { ContentIdMode } from '../content/node-content.ts';
 
-export function sessionOptions(o: NodeOptions, db: StateDB): SessionOptions {
+/** exempt: URLs the torrent URL guard never checks (the node's own and --tracker ones). */
+export function sessionOptions(o: NodeOptions, db: StateDB, exempt: () => Iterable<string> = () => o.trackers): SessionOptions {
   const opts: SessionOptions = {
     port: o.port,
     dht: o.dht ? (o.dhtBootstrap.length > 0 ? { bootstrap: o.dhtBootstrap } : {}) : false,
@@ -24,6 +26,11 @@ export function sessionOptions(o: NodeOptions, db: StateDB): SessionOptions {
   };
   if (o.host !== undefined) opts.host = o.host;
   if (o.trackers.length > 0) opts.trackers = o.trackers;
+  Object.assign(opts, o.connectionLimits ?? {});
+  if (o.privateTorrentUrls !== undefined && o.privateTorrentUrls !== true) {
+    const localAddress = o.host && o.host !== '0.0.0.0' && o.host !== '::' ? o.host : undefined;
+    opts.urlGuard = torrentUrlGuard({ allowPrivate: o.privateTorrentUrls, exempt, localAddress });
+  }
   if (o.iceServers) opts.webrtc = { iceServers: o.iceServers };
   return opts;
 }
@@ -60,7 +67,10 @@ export async function startNode(
   }
   const db = StateDB.open(o.stateDir);
   const identified = new IdentifiedPeers(out, db);
+  // The node's own trackers are known once it exists (a server sets announceUrls after the start).
+  let own: () => Iterable<string> = () => o.trackers;
   let session: SessionHandle;
+  let sOpts: SessionOptions;
   let onion: NodeOnion | undefined;
   // The node's private shares choose their storage; they exist once the node does, before any load.
   let storageFor: NonNullable<SessionOptions['storageFor']> | undefined;
@@ -68,8 +78,9 @@ export async function startNode(
     const lib = await loadEngine();
     const extensions = [identified.extension(nodeIdentity(db), lib.CLIENT_NAME)];
     if (o.onion && o.onion.directories.length > 0) onion = (await import('../network/onion.ts')).onionClientFor(o.onion, o.host, out, identified);
+    sOpts = sessionOptions(o, db, () => own());
     session = await lib.Session.create({
-      ...sessionOptions(o, db),
+      ...sOpts,
       ...(onion ? { privateDiscovery: onion.discovery } : {}),
       extensions,
       storageFor: (meta, savePath, standard) => (storageFor ? storageFor(meta, savePath, standard) : standard()),
@@ -81,9 +92,10 @@ export async function startNode(
   }
   const node = new CascadeNode({ session, db, out, identified, downloadDir: o.downloadDir, queue: o.queue, contentIds: opts.contentIds });
   node.onion = onion;
+  own = () => [...o.trackers, ...node.announceUrls(), ...node.ownTrackers()];
   storageFor = node.privateShares.storageFor;
   if (o.iceServers) node.fixedIceServers = o.iceServers;
-  node.followIceServerSetting({ trackers: o.trackers, bindAddress: o.host });
+  node.followIceServerSetting({ trackers: o.trackers, bindAddress: o.host, urlGuard: sOpts.urlGuard });
   if (opts.reportListening !== false) {
     out.event('listening', { port: session.port });
     out.say(`listening on port ${session.port}`);

@@ -2,6 +2,7 @@
 // endpoint. `cascade serve` (through startServer), `seed` and `download` all run one of these.
 
 import type { IceServer } from '../model/ice-servers.ts';
+import type { PrivateAllowance } from '../sources/url-guard.ts';
 import { startNodeNetwork, type NodeNetwork, type PortMappingStatus } from '../network/node-network.ts';
 import type { NodePortMapping } from '../network/port-mapping.ts';
 import type { PortMappingSetting } from '../model/settings.ts';
@@ -13,7 +14,7 @@ import { ControlServer } from './control.ts';
 import { createNodeApi } from './node-api.ts';
 import { loadEngine } from './engine.ts';
 import { MemoryReducer } from './memory-reducer.ts';
-import type { TransferEvent } from './engine.ts';
+import type { SessionOptions, TransferEvent } from './engine.ts';
 import { NodeError, InvalidInput, errorMessage } from './errors.ts';
 import { resolveInfoHash } from './infohash.ts';
 import { IdentifiedPeers } from '../peers/identified-peers.ts';
@@ -65,7 +66,16 @@ export interface NodeOptions {
   mapPorts?: boolean | undefined;
   /** `serve --port-mapping`: stored as the portMapping setting before the mapping starts. */
   portMappingSetting?: PortMappingSetting | undefined;
+  /** Where URLs inside torrents and magnets (web seeds, trackers) may lead: omitted or true =
+   *  anywhere (seed, download); otherwise public addresses only, less what the allowance exempts
+   *  (sources/torrent-url-guard.ts). The node's own and --tracker URLs are never checked. */
+  privateTorrentUrls?: PrivateAllowance | undefined;
+  /** The engine's connection limits (docs/security.md, "Hostile peers"); omitted ones keep their defaults. */
+  connectionLimits?: ConnectionLimits | undefined;
 }
+
+/** SessionOptions' connection limits, each with its default in the engine (CONNECTION_DEFAULTS). */
+export type ConnectionLimits = Partial<Pick<SessionOptions, 'maxConnections' | 'maxConnectionsPerTorrent' | 'maxConnectionsPerAddress' | 'maxOutgoingPerAddress' | 'handshakeTimeoutMs'>>;
 
 
 /** Settings that change which torrents run or stop. */
@@ -221,7 +231,7 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
   /** The iceServers setting drives the session's WebRTC, now and whenever it changes; without one,
    *  the STUN (and TURN) of the trackers the node announces to. ICE servers fixed by the node's
    *  options win over both (the network is still probed with them). */
-  followIceServerSetting(opts: { trackers: string[]; bindAddress?: string | undefined }): void {
+  followIceServerSetting(opts: Parameters<typeof startNodeNetwork>[1]): void {
     this.network = startNodeNetwork(this, opts);
     this.model.settings.onChange((_next, _prev, changed) => {
       if (!changed.includes('iceServers') || this.fixedIceServers) return;

@@ -35,7 +35,35 @@ export function filePath(meta: Metainfo, index: number): string {
   return meta.files[index]!.path.join('/');
 }
 
-export function magnetOf(t: TorrentHandle): string {
+/** Where a node announces its torrents (the built-in tracker, or its public URL, and --tracker):
+ *  CascadeNode's announceUrls and ownTrackers. */
+export interface TrackerDoors {
+  announceUrls(): string[];
+  ownTrackers(): string[];
+}
+
+/**
+ * The trackers a torrent's magnet names besides its own: where the node announces it. An upload
+ * has them in its metainfo already; a .torrent or magnet added as it came (`cascade add`, the API)
+ * did not, so its magnet led nobody to the node's tracker. None for a private torrent (BEP 27: its
+ * creator's trackers only), and a hidden one (private discovery) leaves out the built-in
+ * tracker's own loopback URLs, as the node's add does.
+ */
+export function sharedTrackers(node: Partial<TrackerDoors>, t: TorrentHandle, hidden = false): string[] {
+  if (!node.announceUrls || t.metainfo?.private) return [];
+  const urls = node.announceUrls();
+  if (!hidden || !node.ownTrackers) return urls;
+  const own = new Set(node.ownTrackers());
+  return urls.filter((u) => !own.has(u));
+}
+
+/** Its own trackers, then `shared` (sharedTrackers) not already among them. */
+export function trackersOf(t: TorrentHandle, shared: readonly string[] = []): string[] {
+  const own = t.metainfo ? t.metainfo.announce.flat() : t.trackers().map((x) => x.url);
+  return shared.length === 0 ? own : [...new Set([...own, ...shared])];
+}
+
+export function magnetOf(t: TorrentHandle, shared: readonly string[] = []): string {
   const s = t.stats();
   const v2 = t.metainfo?.infoHashV2Hex;
   return toMagnet({
@@ -44,7 +72,7 @@ export function magnetOf(t: TorrentHandle): string {
     // the id that is merely the truncated v2).
     ...(v2 ? { infoHashV2Hex: v2 } : {}),
     ...(s.name ? { name: s.name } : {}),
-    trackers: t.metainfo ? t.metainfo.announce.flat() : t.trackers().map((x) => x.url),
+    trackers: trackersOf(t, shared),
   });
 }
 
@@ -86,7 +114,7 @@ export type DetailNode = ListingNode & {
   readonly identified: { decorate(infoHashHex: string, peers: PeerStats[]): (PeerStats & Partial<IdentifiedPeer> & { reputation?: number })[] };
   readonly model: { stalledReason(t: TorrentHandle): string | null; shareWarning(trackers: readonly string[]): string | null };
   readonly onion?: unknown;
-} & FilesNode;
+} & FilesNode & Partial<TrackerDoors>;
 
 /** What a torrent's file list reads: the state DB, private shares and content ids. */
 export type FilesNode = Pick<ListingNode, 'db' | 'privateShares'> & {
@@ -96,9 +124,11 @@ export type FilesNode = Pick<ListingNode, 'db' | 'privateShares'> & {
 export function torrentDetail(node: DetailNode, t: TorrentHandle): TorrentDetail {
   const rec = node.db.getTorrent(t.infoHashHex);
   const peers = node.identified.decorate(t.infoHashHex, t.peers());
+  const hidden = rec?.privateDiscovery ?? t.privateDiscovery === true;
+  const shared = sharedTrackers(node, t, hidden);
   return {
     ...liveRow(node, t),
-    magnet: magnetOf(t),
+    magnet: magnetOf(t, shared),
     version: t.metainfo ? (t.metainfo.version ?? 'v1') : null,
     pieceLength: t.metainfo?.pieceLength ?? null,
     peersByTransport: countTransports(peers),
@@ -107,9 +137,9 @@ export function torrentDetail(node: DetailNode, t: TorrentHandle): TorrentDetail
     trackers: t.trackers(),
     discovery: t.discovery(),
     stalledReason: node.model.stalledReason(t),
-    shareWarning: node.model.shareWarning(t.metainfo ? t.metainfo.announce.flat() : t.trackers().map((x) => x.url)),
+    shareWarning: node.model.shareWarning(trackersOf(t, shared)),
     files: torrentFiles(node, t, rec?.selectedFiles ?? null),
-    privateDiscovery: rec?.privateDiscovery ?? t.privateDiscovery === true,
+    privateDiscovery: hidden,
     privateDiscoveryAvailable: !!node.onion,
   };
 }

@@ -46,6 +46,9 @@ export interface NodeNetworkDeps {
   /** The BitTorrent listener's bind address, when it names one. */
   bindAddress?: string | undefined;
   fetch?: typeof fetch;
+  /** The node's guard for URLs its torrents name (SessionOptions.urlGuard): a tracker the engine
+   *  may not contact is not asked for STUN or /ice-servers either. */
+  urlGuard?: { fetch: typeof fetch; check(url: string): Promise<void> } | undefined;
   log?(line: string): void;
   /** Whether a STUN server runs on this host (asked nothing: it would always say "open"). Tests on
    *  loopback say no. */
@@ -182,7 +185,10 @@ export class NodeNetwork {
     for (const url of this.#deps.trackerUrls()) {
       try {
         const u = new URL(url);
-        if (u.protocol === 'udp:' && u.port) stun.push({ host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port) });
+        if (u.protocol === 'udp:' && u.port) {
+          if (this.#deps.urlGuard && !(await this.#deps.urlGuard.check(url).then(() => true, () => false))) continue;
+          stun.push({ host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port) });
+        }
         else if (/^(https?|wss?):$/.test(u.protocol)) {
           // A private Cascade tracker's announce URL carries the passkey (/announce/<passkey>): TURN
           // credentials are minted for members only, so the passkey goes along.
@@ -193,7 +199,7 @@ export class NodeNetwork {
         // not a URL: nothing to learn from it
       }
     }
-    const doFetch = this.#deps.fetch ?? fetch;
+    const doFetch = this.#deps.fetch ?? this.#deps.urlGuard?.fetch ?? fetch;
     await Promise.all([...iceServerUrls].map(async (url) => {
       try {
         const res = await doFetch(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
@@ -257,7 +263,7 @@ export function startNodeNetwork(
     model: { settings: { current(): { readonly iceServers: IceServer[] } } };
     out?: { note(line: string): void };
   },
-  opts: { trackers: string[]; bindAddress?: string | undefined },
+  opts: { trackers: string[]; bindAddress?: string | undefined; urlGuard?: NodeNetworkDeps['urlGuard'] },
 ): NodeNetwork {
   const network = new NodeNetwork({
     trackerUrls: () => {
@@ -273,6 +279,7 @@ export function startNodeNetwork(
     apply: (list, opts) => node.session.setIceServers?.(list, opts),
     portMapping: () => node.portMappingStatus?.(),
     bindAddress: opts.bindAddress && !/^(0\.0\.0\.0|::)$/.test(opts.bindAddress) ? opts.bindAddress : undefined,
+    urlGuard: opts.urlGuard,
   });
   network.start();
   return network;

@@ -8,13 +8,13 @@ import type { NodeContent } from '../content/node-content.ts';
 
 /** What adding by a user's source touches: the session, adding, private shares' keys, and the
  *  DHT's content records for an add by content id. */
-export type AddingNode = Pick<NodeCore, 'session'> & TorrentAdder & {
+export type AddingNode = Pick<NodeCore, 'session'> & TorrentAdder & Partial<TrackerDoors> & {
   readonly privateShares: Pick<PrivateShares, 'useKey' | 'keys'>;
   readonly content: Pick<NodeContent, 'findContent'>;
 };
 import type { TorrentHandle, TorrentSource } from '../core/engine.ts';
 import { fetchTorrentFile } from './fetch-torrent.ts';
-import { magnetOf } from '../listing/torrent-view.ts';
+import { magnetOf, sharedTrackers, type TrackerDoors } from '../listing/torrent-view.ts';
 import { errorMessage, invalid, NodeError } from '../core/errors.ts';
 import { splitLink } from '@cascade/private-shares';
 import { isContentId } from '@cascade/content';
@@ -48,8 +48,10 @@ export interface AddResult {
   link?: string;
 }
 
-export function addResult(t: TorrentHandle, existing: boolean): AddResult {
-  return { infoHash: t.infoHashHex, infoHashV2: t.metainfo?.infoHashV2Hex ?? null, magnet: magnetOf(t), name: t.metainfo?.name ?? t.stats().name ?? null, existing };
+/** `node`: where it announces the torrent, for the magnet (sharedTrackers). */
+export function addResult(t: TorrentHandle, existing: boolean, node: Partial<TrackerDoors> = {}): AddResult {
+  const magnet = magnetOf(t, sharedTrackers(node, t, t.privateDiscovery === true));
+  return { infoHash: t.infoHashHex, infoHashV2: t.metainfo?.infoHashV2Hex ?? null, magnet, name: t.metainfo?.name ?? t.stats().name ?? null, existing };
 }
 
 /** Adds a source unless the node already has that infohash (then that torrent is the answer). */
@@ -66,7 +68,7 @@ export async function addSource(node: AddingNode, infoHash: string, source: Torr
   if (existing) {
     await node.addPeers(existing, peers);
     if (extra.shareKey) await node.privateShares.useKey(existing, extra.shareKey);
-    return addResult(existing, true);
+    return addResult(existing, true, node);
   }
   // Before the add: a torrent whose metadata is known is looked at as soon as it is tracked.
   if (extra.shareKey) node.privateShares.keys.set(infoHash, extra.shareKey, 'link');
@@ -76,7 +78,7 @@ export async function addSource(node: AddingNode, infoHash: string, source: Torr
       ...(extra.privateDiscovery !== undefined ? { privateDiscovery: extra.privateDiscovery } : {}),
       ...(extra.mirrors?.length ? { mirrors: extra.mirrors } : {}),
     });
-    return addResult(t, false);
+    return addResult(t, false, node);
   } catch (err) {
     if (extra.shareKey) node.privateShares.keys.delete(infoHash);
     throw err;

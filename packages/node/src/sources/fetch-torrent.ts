@@ -69,7 +69,14 @@ function get(url: URL, allowPrivate: PrivateAllowance, signal: AbortSignal, acce
 }
 
 /** One request (no redirects followed) to the checked address of `url`, pinned for the connect. */
-export function guardedRequest(url: URL, allowPrivate: PrivateAllowance, signal: AbortSignal, headers: Record<string, string>, method = 'GET'): Promise<http.IncomingMessage> {
+export function guardedRequest(
+  url: URL,
+  allowPrivate: PrivateAllowance,
+  signal: AbortSignal,
+  headers: Record<string, string>,
+  method = 'GET',
+  localAddress?: string,
+): Promise<http.IncomingMessage> {
   return (async () => {
     let target: { address: string; family: 4 | 6 };
     try {
@@ -85,7 +92,7 @@ export function guardedRequest(url: URL, allowPrivate: PrivateAllowance, signal:
     };
     const lib = url.protocol === 'https:' ? https : http;
     return new Promise<http.IncomingMessage>((resolve, reject) => {
-      const req = lib.request(url, { method, signal, lookup: pinned, headers }, resolve);
+      const req = lib.request(url, { method, signal, lookup: pinned, headers, ...(localAddress ? { localAddress } : {}) }, resolve);
       req.end();
       req.on('error', (err) => reject(new NodeError('unusable', `cannot fetch ${url.href}: ${signal.aborted ? 'timed out' : errorMessage(err)}`)));
     });
