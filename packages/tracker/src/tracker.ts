@@ -106,6 +106,9 @@ export interface RunningTracker {
    * rate limited. Undefined without `ws`.
    */
   connectLocalWebSocket: (() => LocalWebSocket) | undefined;
+  /** Believe X-Forwarded-For on the one connection from this source address and port (a forwarder
+   *  in this process, e.g. the node's web port); returns the undo. See TrustedProxies. */
+  trustForwarder(address: string, port: number): () => void;
   /** Seeds and leechers now. In-memory store only (it answers synchronously); use counts() with Redis. */
   swarm(infoHashHex: string): { complete: number; incomplete: number };
   counts(infoHashHex: string): Promise<SwarmCounts>;
@@ -257,6 +260,7 @@ export async function startTracker(opts: TrackerOptions = {}): Promise<RunningTr
   return {
     announceLocal,
     connectLocalWebSocket: ws ? ws.connectLocal : undefined,
+    trustForwarder: (address, port) => proxies.trustForwarder(address, port),
     httpAnnounceUrl: urls.http,
     udpAnnounceUrl: urls.udp,
     wsAnnounceUrl: urls.ws,
