@@ -89,4 +89,15 @@ test('an announce on the web port is recorded at the forwarded address only from
   const proxied = await startTestServer(t, { trustedProxies: ['127.0.0.0/8'] });
   await announce(proxied, 'a', 7001, '203.0.113.8');
   assert.equal(firstPeer(await announce(proxied, 'b', 7002, '203.0.113.9')), '203.0.113.8');
+  assert.deepEqual((await proxied.json('/api/settings')).body.trustedProxies, ['127.0.0.0/8'], '--trusted-proxy is kept as the setting');
+
+  // The setting applies while the node runs: named in Settings, the proxy is believed at once.
+  const bad = await plain.json('/api/settings', { method: 'PATCH', json: { trustedProxies: ['proxy.example'] } });
+  assert.equal(bad.status, 400);
+  assert.match(bad.body.message, /trustedProxies/);
+  assert.equal((await plain.json('/api/settings', { method: 'PATCH', json: { trustedProxies: ['127.0.0.1'] } })).status, 200);
+  const other = '%CD'.repeat(20);
+  await fetch(`${plain.url}/announce?info_hash=${other}&peer_id=${'c'.repeat(20)}&port=7003&left=5&compact=1`, { headers: { 'x-forwarded-for': '198.51.100.3' } });
+  const res = await fetch(`${plain.url}/announce?info_hash=${other}&peer_id=${'d'.repeat(20)}&port=7004&left=5&compact=1`, { headers: { 'x-forwarded-for': '198.51.100.4' } });
+  assert.equal(firstPeer(Buffer.from(await res.arrayBuffer())), '198.51.100.3');
 });

@@ -12,13 +12,24 @@ import type { IncomingMessage } from 'node:http';
 import { normalizeIp } from './peers.ts';
 
 export class TrustedProxies {
-  readonly #list = new BlockList();
-  readonly size: number;
+  #list = new BlockList();
+  #size = 0;
   /** "address:port" of connections this process opened to pass a client's request on. */
   readonly #forwarders = new Set<string>();
 
   /** `entries`: addresses or CIDR ranges ("10.0.0.0/8", "127.0.0.1", "fd00::/8"). Throws on a bad one. */
   constructor(entries: readonly string[] = []) {
+    this.replace(entries);
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Believes these proxies from now on, instead of the ones before (a node's setting changed).
+   *  Throws on a bad entry, and then nothing changes. */
+  replace(entries: readonly string[]): void {
+    const list = new BlockList();
     for (const raw of entries) {
       const e = raw.trim();
       const slash = e.indexOf('/');
@@ -27,14 +38,15 @@ export class TrustedProxies {
       if (family === 0) throw new RangeError(`trusted proxy "${raw}" is not an IP address or CIDR range`);
       const type = family === 4 ? 'ipv4' : 'ipv6';
       if (slash < 0) {
-        this.#list.addAddress(addr, type);
+        list.addAddress(addr, type);
         continue;
       }
       const bits = /^\d{1,3}$/.test(e.slice(slash + 1)) ? Number(e.slice(slash + 1)) : NaN;
       if (!(bits >= 0 && bits <= (family === 4 ? 32 : 128))) throw new RangeError(`trusted proxy "${raw}" has a bad prefix length`);
-      this.#list.addSubnet(addr, bits, type);
+      list.addSubnet(addr, bits, type);
     }
-    this.size = entries.length;
+    this.#list = list;
+    this.#size = entries.length;
   }
 
   /**

@@ -21,7 +21,7 @@ import { loadLibrary } from '@cascade/node/features';
 import { DEFAULT_WEB_ROOT } from './web.ts';
 import type { ApiContext } from './context.ts';
 import type { QueueOptions } from '@cascade/node/features';
-import { setUpAuth, trustedProxiesOf } from '../auth/setup.ts';
+import { followTrustedProxies, setUpAuth, trustedProxiesOf } from '../auth/setup.ts';
 import { nodeIdentity } from '@cascade/node';
 import { makeDirsSync } from '@cascade/engine/make-dirs';
 import { setTorrentLimits, type TorrentLimits } from '@cascade/engine';
@@ -74,7 +74,8 @@ export interface ServerOptions {
   allowedHosts?: string[];
   /** Reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For / Forwarded name the client:
    *  for the claim's tries, the chat's per-address budgets and the tracker's rate limits
-   *  (`serve --trusted-proxy`, CASCADE_TRUSTED_PROXY). Default none: the socket's address, always. */
+   *  (`serve --trusted-proxy`, CASCADE_TRUSTED_PROXY). Stored as the trustedProxies setting, which
+   *  can change while the node runs; omitted: the setting as stored (default none). */
   trustedProxies?: string[];
   /** Node events and messages (the CLI passes its Output). Default silent. */
   log?: NodeLog;
@@ -160,7 +161,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const downloadDir = resolve(opts.downloadDir ?? join(stateDir, 'downloads'));
   makeDirsSync(downloadDir);
   if (opts.torrentLimits) setTorrentLimits(opts.torrentLimits);
-  // A bad --trusted-proxy fails the start before anything listens.
+  // A bad --trusted-proxy fails the start before anything starts.
   if (opts.trustedProxies) trustedProxiesOf(opts.trustedProxies);
   // A bad token fails the start before anything listens.
   if (opts.metricsToken !== undefined) checkMetricsToken(opts.metricsToken);
@@ -193,6 +194,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   };
 
   try {
+    const proxies = await followTrustedProxies(node, opts.trustedProxies);
     let tracker: RunningTracker | undefined;
     if (opts.trackerPorts !== false) {
       const tp = opts.trackerPorts ?? {};
@@ -203,7 +205,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
           httpPort,
           udpPort: tp.udp ?? DEFAULT_TRACKER_PORT,
           ws: true,
-          ...(opts.trustedProxies?.length ? { trustProxy: opts.trustedProxies } : {}),
+          proxies,
         });
       } catch (err) {
         throw portError(err, 'tracker', httpPort, '--tracker-port');
@@ -250,11 +252,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       stateDir,
       log,
       changed: () => live?.recheck(),
-      ...(opts.trustedProxies ? { trustedProxies: opts.trustedProxies } : {}),
+      proxies,
       ...(opts.allowedOrigins ? { allowedOrigins: opts.allowedOrigins } : {}),
       ...(opts.allowedHosts ? { allowedHosts: opts.allowedHosts } : {}),
     });
-    const { auth, proxies } = authParts;
+    const { auth } = authParts;
     const id = nodeIdentity(node.db);
     if (opts.relay && opts.onion) {
       const { startNodeRelay } = await import('@cascade/node/onion');

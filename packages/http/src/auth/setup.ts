@@ -25,12 +25,23 @@ export function trustedProxiesOf(entries: readonly string[]): TrustedProxies {
   }
 }
 
+/** The proxies of the node's trustedProxies setting, kept up to date when it changes (Settings,
+ *  PATCH /api/settings, `cascade settings trustedProxies …`); `serve --trusted-proxy` seeds it. */
+export async function followTrustedProxies(node: CascadeNode, given: readonly string[] | undefined): Promise<TrustedProxies> {
+  if (given !== undefined) await node.model.setSettings({ trustedProxies: [...given] });
+  const proxies = trustedProxiesOf(node.model.getSettings().trustedProxies);
+  node.model.settings.onChange((next, _prev, changed) => {
+    if (changed.includes('trustedProxies')) proxies.replace(next.trustedProxies);
+  });
+  return proxies;
+}
+
 export function setUpAuth(
   node: CascadeNode,
-  opts: { stateDir: string; trustedProxies?: readonly string[]; allowedOrigins?: readonly string[]; allowedHosts?: readonly string[]; log: NodeLog; changed: () => void },
+  opts: { stateDir: string; proxies: TrustedProxies; allowedOrigins?: readonly string[]; allowedHosts?: readonly string[]; log: NodeLog; changed: () => void },
 ): AuthParts {
   const { stateDir, log } = opts;
-  const proxies = trustedProxiesOf(opts.trustedProxies ?? []);
+  const { proxies } = opts;
   const token = node.control?.apiToken ?? new ApiToken(stateDir);
   const store = new AuthStore(node.db);
   const gate = new Gate(store, token, { allowedOrigins: opts.allowedOrigins ?? [], allowedHosts: opts.allowedHosts ?? [] });
