@@ -285,7 +285,7 @@ test('Sign-In with Ethereum (EIP-4361) with a viem account; membership by addres
   assert.equal((await s.json('/api/users', { method: 'POST', json: { id: 'root' } })).status, 400);
   assert.equal((await s.json('/api/users/nobody', { method: 'DELETE' })).status, 400);
 
-  // First run: a signed-in browser on this machine claims the node; nobody can claim it again.
+  // First run: a signed-in browser with the claim code claims the node; nobody can claim it again.
   const owner = generateIdentity('owner');
   const ownerCookie = await signIn(s, owner);
   assert.equal((await s.json('/api/auth/me', asCookie(ownerCookie))).body.claimable, true);
