@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { DatabaseSync } from 'node:sqlite';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { IncomingMessage } from 'node:http';
 import type { Namespace, Server, Socket } from 'socket.io';
 import { fromB64u, utf8 } from '@cascade/identity';
 import { ChatError, type Envelope, isEnvelope, verifyEnvelope } from './src/envelope.ts';
@@ -23,6 +24,9 @@ export interface AttachChatOptions {
   limits?: Partial<ChatLimits>;
   /** STUN/TURN servers handed to clients for their peer-to-peer sessions (default: none). */
   iceServers?: IceServer[];
+  /** The client's address for the per-address budgets: default the socket's. The node passes one
+   *  that reads X-Forwarded-For / Forwarded from the proxies its owner trusts, and from no other. */
+  clientAddress?: (req: IncomingMessage) => string;
 }
 
 export interface ChatServer {
@@ -130,7 +134,8 @@ export function attachChat(io: Server, opts: AttachChatOptions): ChatServer {
     }
     return id;
   };
-  const actor = (socket: Socket): Actor => ({ did: (socket.data as SocketData).did, connection: connectionOf(socket), address: socket.handshake.address });
+  const addressOf = (socket: Socket): string => (opts.clientAddress ? opts.clientAddress(socket.request) : socket.handshake.address);
+  const actor = (socket: Socket): Actor => ({ did: (socket.data as SocketData).did, connection: connectionOf(socket), address: addressOf(socket) });
 
   const profileOf = (did: string): Profile | undefined => {
     const row = q.profile.get(did) as { body: string } | undefined;
@@ -190,8 +195,8 @@ export function attachChat(io: Server, opts: AttachChatOptions): ChatServer {
       if (data.did && data.did !== did) throw new ChatError('forbidden', 'socket already signed in as someone else');
       const onConnection = connectionDid.get(socket.conn);
       if (onConnection && onConnection !== did) throw new ChatError('forbidden', 'this connection already signed in as someone else');
-      if (!identities.admit(socket.handshake.address, did)) {
-        log(`chat: too many identities from ${socket.handshake.address}`);
+      if (!identities.admit(addressOf(socket), did)) {
+        log(`chat: too many identities from ${addressOf(socket)}`);
         throw new ChatError('rate-limited', 'too many identities from this address, try again later');
       }
       connectionDid.set(socket.conn, did);

@@ -2,6 +2,7 @@
 // public or private, with its swarms in memory or shared through Redis.
 
 export { startTracker } from './src/tracker.ts';
+export { TrustedProxies } from './src/proxy.ts';
 export type { TrackerOptions, RunningTracker, RegisteredUser, UserStats } from './src/tracker.ts';
 export type { TurnOptions } from './src/turn-url.ts';
 export type { LocalWebSocket } from './src/local-ws.ts';

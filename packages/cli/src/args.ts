@@ -2,6 +2,7 @@
 // it accepts, so a typo like `--pear` is a usage error (exit 2) instead of being silently ignored.
 
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { homedir } from 'node:os';
 import { resolve, join } from 'node:path';
@@ -93,6 +94,13 @@ export interface Options {
   publicUrl: string | undefined;
   /** serve: a token that reads /metrics only (or $CASCADE_METRICS_TOKEN); checked by the node. */
   metricsToken: string | undefined;
+  /** serve --trusted-proxy (repeatable), else $CASCADE_TRUSTED_PROXY (comma-separated): reverse
+   *  proxies whose forwarded client address the node believes. */
+  trustedProxies: string[];
+  /** token --rotate. */
+  rotate: boolean;
+  /** users add --role. */
+  role: string | undefined;
   /** ask --torrent: an infohash or prefix (the node resolves it). */
   torrent: string | undefined;
   /** ask: the conversation to follow up in. */
@@ -318,6 +326,9 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
     publicUrl: str('public-url'),
     conversation: str('conversation'),
     metricsToken: str('metrics-token'),
+    trustedProxies: trustedProxies(list('trusted-proxy'), command === 'serve' ? env.CASCADE_TRUSTED_PROXY : undefined),
+    rotate: bool('rotate'),
+    role: str('role'),
     torrent: str('torrent'),
     llmUrl: str('llm-url') !== undefined ? httpUrl('--llm-url', str('llm-url')!) : undefined,
     llmModel: str('llm-model'),
@@ -465,4 +476,18 @@ function portMappingMode(v: string | undefined): Options['portMapping'] {
   const m = v.trim().toLowerCase();
   if (!(PORT_MAPPING_MODES as readonly string[]).includes(m)) throw new UsageError(`--port-mapping wants auto, upnp, natpmp or off, got "${v}"`);
   return m as Options['portMapping'];
+}
+
+/** The flag's entries, else the variable's; each an IP address or a CIDR range. */
+function trustedProxies(flags: string[], fromEnv: string | undefined): string[] {
+  const entries = flags.length > 0 ? flags.flatMap((f) => f.split(',')) : (fromEnv ?? '').split(/[\s,]+/);
+  const out = entries.map((e) => e.trim()).filter((e) => e !== '');
+  for (const e of out) {
+    const [addr, bits, extra] = e.split('/');
+    const family = isIP(addr!);
+    const max = family === 4 ? 32 : 128;
+    const ok = family !== 0 && extra === undefined && (bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= max));
+    if (!ok) throw new UsageError(`--trusted-proxy takes an IP address or a CIDR range (10.0.0.0/8, fd00::/8), not "${e}"`);
+  }
+  return out;
 }

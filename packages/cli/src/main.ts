@@ -42,6 +42,8 @@ async function dispatch(inv: Invocation, out: Output): Promise<number> {
       return (await import('./commands/chain.ts')).chainCommand(inv, out);
     case 'token':
       return (await import('./commands/users.ts')).tokenCommand(inv, out);
+    case 'claim-code':
+      return (await import('./commands/users.ts')).claimCodeCommand(inv, out);
     case 'users':
       return (await import('./commands/users.ts')).usersCommand(inv, out);
     case 'relay':

@@ -8,7 +8,8 @@ import { RSS_DETAILS, RSS_USAGE } from './commands/rss-help.ts';
 export type OptName =
   | 'json' | 'help' | 'state-dir' | 'port' | 'host' | 'dht' | 'dht-bootstrap' | 'tracker'
   | 'output' | 'dir' | 'announce' | 'piece-length' | 'private' | 'webseed' | 'mirror' | 'sha256' | 'peer' | 'seed'
-  | 'timeout' | 'delete-data' | 'paused' | 'http-port' | 'download-dir' | 'tracker-port' | 'allowed-host' | 'allow-private-urls' | 'public-url' | 'ice-server' | 'port-mapping' | 'metrics-token'
+  | 'timeout' | 'delete-data' | 'paused' | 'http-port' | 'download-dir' | 'tracker-port' | 'allowed-host' | 'allow-private-urls' | 'public-url' | 'ice-server' | 'port-mapping' | 'metrics-token' | 'trusted-proxy'
+  | 'rotate' | 'role'
   | 'save-path' | 'category' | 'tag' | 'down' | 'up' | 'alt-down' | 'alt-up'
   | 'sort' | 'order' | 'limit' | 'state' | 'off' | 'alt'
   | 'chain' | 'chain-rpc' | 'chain-id' | 'chain-contracts' | 'chain-signer' | 'chain-from' | 'key' | 'receipt-every' | 'payment-threshold' | 'auto-claim' | 'ipfs-api'
@@ -64,6 +65,14 @@ export const OPTION_DEFS: Record<OptName, OptDef> = {
   'tracker-port': { type: 'string', arg: 'N', help: 'built-in tracker port, HTTP and UDP (default 6969, 0 = any)' },
   'allowed-host': { type: 'string', multiple: true, arg: 'NAME', help: 'a domain name the UI is reached by (IPs and localhost always work)' },
   'allow-private-urls': { type: 'boolean', help: 'added .torrent URLs may point at this machine or the LAN' },
+  'trusted-proxy': {
+    type: 'string',
+    multiple: true,
+    arg: 'ADDR',
+    help: 'a reverse proxy (address or CIDR range) whose X-Forwarded-For / Forwarded names the client, for the claim, chat budgets and tracker rate limits; $CASCADE_TRUSTED_PROXY (comma-separated) does the same',
+  },
+  rotate: { type: 'boolean', help: 'make a new API token; the old one stops working at once (the running node too)' },
+  role: { type: 'string', arg: 'ROLE', help: 'users add: admin, member (the default) or viewer (read-only, for dashboards); only the owner makes admins' },
   'port-mapping': {
     type: 'string',
     arg: 'MODE',
@@ -209,9 +218,9 @@ export const COMMANDS: Record<string, CommandSpec> = {
     optionHelp: { output: 'the download directory (default: the current one)', dir: 'the same as -o' },
   },
   serve: {
-    options: [...NODE, 'http-port', 'download-dir', 'tracker-port', 'allowed-host', 'allow-private-urls', 'public-url', 'ice-server', 'port-mapping', 'metrics-token', 'llm-url', 'llm-model', 'llm-key', 'llm-gguf', 'llm-threads', 'llm-max-tokens', ...CHAIN, ...ONION, 'relay', 'relay-port'],
+    options: [...NODE, 'http-port', 'download-dir', 'tracker-port', 'allowed-host', 'allow-private-urls', 'public-url', 'ice-server', 'port-mapping', 'metrics-token', 'trusted-proxy', 'llm-url', 'llm-model', 'llm-key', 'llm-gguf', 'llm-threads', 'llm-max-tokens', ...CHAIN, ...ONION, 'relay', 'relay-port'],
     positionals: [0, 0],
-    usage: 'serve [--http-port N] [--host ADDR] [--download-dir DIR] [--port N] [--tracker-port N] [--allowed-host NAME]... [--allow-private-urls] [--public-url URL] [--port-mapping auto|upnp|natpmp|off] [--metrics-token TOKEN] [--llm-url URL --llm-model NAME [--llm-key KEY] | --llm-gguf FILE [--llm-threads N] [--llm-max-tokens N]] [--no-chain | --chain-rpc URL --chain-contracts FILE [--chain-signer URL [--chain-from ADDRESS]]]',
+    usage: 'serve [--http-port N] [--host ADDR] [--download-dir DIR] [--port N] [--tracker-port N] [--allowed-host NAME]... [--trusted-proxy ADDR]... [--allow-private-urls] [--public-url URL] [--port-mapping auto|upnp|natpmp|off] [--metrics-token TOKEN] [--llm-url URL --llm-model NAME [--llm-key KEY] | --llm-gguf FILE [--llm-threads N] [--llm-max-tokens N]] [--no-chain | --chain-rpc URL --chain-contracts FILE [--chain-signer URL [--chain-from ADDRESS]]]',
     summary: 'run the node: every stored torrent, the tracker, and the web UI + API on http://localhost:8080',
     optionHelp: { host: 'bind address of the web UI, API, tracker and BitTorrent listener (default: 127.0.0.1, this machine only, for the first three; 0.0.0.0 for BitTorrent)' },
   },
@@ -392,16 +401,27 @@ export const COMMANDS: Record<string, CommandSpec> = {
     summary: "the node's identity: its did:key and Ethereum account",
   },
   token: {
+    options: [...COMMON, 'rotate'],
+    positionals: [0, 0],
+    usage: 'token [--rotate] [--json]',
+    summary: "the node's API token (Authorization: Bearer …), made on first use; --rotate replaces it",
+  },
+  'claim-code': {
     options: COMMON,
     positionals: [0, 0],
-    usage: 'token [--json]',
-    summary: "the node's API token (Authorization: Bearer …), made on first use",
+    usage: 'claim-code [--state-dir DIR] [--json]',
+    summary: 'the one-time code that claims a fresh node as its owner (the web page asks for it); no node needed',
+    details: 'Only whoever can read the state dir (or the console of `cascade serve`) has it; the claim spends it.\nOn a claimed node it says who the owner is and exits 1.',
   },
   users: {
-    options: COMMON,
+    options: [...COMMON, 'role'],
     positionals: [0, 2],
-    usage: 'users [list] | users add <did:key:…|0x…> | users remove <did:key:…|0x…>',
-    summary: 'who may use the node: its owner and members',
+    usage: 'users [list] | users add <did:key:…|0x…> [--role admin|member|viewer] | users remove <did:key:…|0x…> | users transfer-owner <did:key:…|0x…> | users reset-owner',
+    summary: 'who may use the node: its owner, admins, members and viewers',
+    details:
+      'transfer-owner makes someone else the owner; the owner before stays on as an admin. reset-owner is the\n' +
+      'recovery for whoever holds the machine: the owner is removed and a new claim code printed (through the\n' +
+      'running node when there is one). docs/identity.md has what each role may do.',
   },
   rss: {
     options: [...COMMON, 'interval', 'max-items', 'must-contain', 'must-not-contain', 'regex', 'episode', 'smart', 'feed', 'category', 'save-path', 'tag', 'paused'],

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { privateKeyToAccount, generatePrivateKey } from 'viem/accounts';
 import { generateIdentity, makeBinding, signSignIn, type Identity } from '@cascade/identity';
-import { startTestServer, formWith, type TestServer } from './server-helpers.ts';
+import { startTestServer, formWith, claimCodeOf, type TestServer } from './server-helpers.ts';
 import { SignInService } from '../src/auth/sign-in.ts';
 
 /** Signs in with a did:key through the real routes; returns the Cookie header value. */
@@ -27,6 +27,11 @@ async function signIn(s: TestServer, id: Identity, opts: { binding?: boolean } =
 
 const asCookie = (cookie: string, extra: Record<string, string> = {}) => ({ headers: { cookie, ...extra } });
 
+/** Claims the fresh node for this session with the code from the state dir. */
+async function claim(s: TestServer, cookie: string): Promise<{ status: number; body: any }> {
+  return s.json('/api/auth/claim', { method: 'POST', headers: { cookie, origin: s.url }, json: { code: claimCodeOf(s) } });
+}
+
 /** Every route in the node's OpenAPI document, with a concrete path. */
 async function apiRoutes(s: TestServer): Promise<{ method: string; path: string }[]> {
   const doc = (await s.json('/api/docs/json', { anonymous: true })).body as { paths: Record<string, Record<string, unknown>> };
@@ -46,21 +51,48 @@ const PUBLIC = new Set(['POST /api/auth/challenge', 'POST /api/auth/verify', 'PO
   'GET /announce', 'GET /scrape', 'GET /ice-servers']);
 /** Routes for anyone signed in, visitors too. */
 const SIGNED_IN = new Set(['POST /api/auth/claim', 'GET /api/identity']);
-/** Routes for the owner (and the token) only: node-wide settings decide where files land on the owner's
- *  machine; a registration puts the node's account on chain as the torrent's publisher. */
-const OWNER_ONLY = new Set(['PATCH /api/settings', `POST /api/torrents/${'a'.repeat(40)}/register`]);
 
-test('every protected route: 401 without credentials, 403 for a visitor, allowed with the token and for a member', { timeout: 60_000 }, async (t) => {
+type Role = 'visitor' | 'viewer' | 'member' | 'admin' | 'owner';
+const RANK: Record<Role, number> = { visitor: 0, viewer: 1, member: 2, admin: 3, owner: 4 };
+const ONE = 'a'.repeat(40);
+/**
+ * The roles table of docs/identity.md, as the weakest role each route takes. Owner only: node-wide
+ * settings decide where files land on the owner's machine; a registration puts the node's account on
+ * chain as the torrent's publisher; ownership and the token are the owner's. Admins manage members
+ * and viewers. Reads are a viewer's, except those that spend the node's resources or show people.
+ * Everything else (every change) is a member's.
+ */
+const WEAKEST: Record<string, Role> = {
+  'PATCH /api/settings': 'owner',
+  [`POST /api/torrents/${ONE}/register`]: 'owner',
+  'POST /api/users/transfer-owner': 'owner',
+  'POST /api/token/rotate': 'owner',
+  'POST /api/users': 'admin',
+  'DELETE /api/users/did:key:z6Mkk': 'admin',
+  'GET /api/users': 'member',
+  'GET /api/chat/contacts': 'member',
+  'GET /api/search': 'member',
+  [`GET /api/torrents/${ONE}/files/0`]: 'member',
+};
+const weakest = (method: string, path: string): Role => WEAKEST[`${method} ${path}`] ?? (method === 'GET' || method === 'HEAD' ? 'viewer' : 'member');
+
+test('every protected route, per role: 401 without credentials, 403 below its role, allowed at or above it (and with the token)', { timeout: 120_000 }, async (t) => {
   const s = await startTestServer(t);
-  const visitor = generateIdentity('visitor');
-  const visitorCookie = await signIn(s, visitor);
-  const member = generateIdentity('member');
-  const memberCookie = await signIn(s, member);
-  assert.equal((await s.json('/api/users', { method: 'POST', json: { id: member.did } })).status, 201);
+  const cookies = {} as Record<Role, string>;
+  for (const role of ['visitor', 'viewer', 'member', 'admin', 'owner'] as Role[]) cookies[role] = await signIn(s, generateIdentity(role));
+  const ids = new Map<Role, string>();
+  for (const role of ['viewer', 'member', 'admin'] as Role[]) {
+    const me = (await s.json('/api/auth/me', asCookie(cookies[role]))).body;
+    ids.set(role, me.did);
+    assert.equal((await s.json('/api/users', { method: 'POST', json: { id: me.did, role } })).status, 201, role);
+  }
+  assert.equal((await claim(s, cookies.owner)).status, 200);
 
   const routes = (await apiRoutes(s)).filter((r) => !PUBLIC.has(`${r.method} ${r.path}`) && !r.path.startsWith('/api/docs'));
   assert.ok(routes.length >= 14, `only ${routes.length} routes in the API document`);
-  assert.ok(routes.some((r) => `${r.method} ${r.path}` === 'GET /api/identity'));
+  for (const must of ['GET /api/identity', 'POST /api/users/transfer-owner', 'POST /api/token/rotate', 'GET /api/torrents']) {
+    assert.ok(routes.some((r) => `${r.method} ${r.path}` === must), must);
+  }
   for (const r of routes) {
     const label = `${r.method} ${r.path}`;
     const body = r.method === 'GET' || r.method === 'HEAD' ? {} : { json: {} };
@@ -68,32 +100,48 @@ test('every protected route: 401 without credentials, 403 for a visitor, allowed
     assert.equal(anon.status, 401, `${label} without credentials: ${anon.status}`);
     assert.equal(anon.body.statusCode, 401);
     assert.match(anon.body.message, /sign in/);
-    if (SIGNED_IN.has(label)) continue;
-    const vis = await s.json(r.path, { method: r.method, ...body, headers: { cookie: visitorCookie, origin: s.url } });
-    assert.equal(vis.status, 403, `${label} as a visitor: ${vis.status}`);
-    assert.match(vis.body.message, OWNER_ONLY.has(label) ? /only the node’s owner may/ : /owner and members/);
     const bad = await s.json(r.path, { method: r.method, ...body, headers: { authorization: 'Bearer wrong' } });
     assert.equal(bad.status, 401, `${label} with a wrong token`);
-    if (OWNER_ONLY.has(label)) {
-      const mem = await s.json(r.path, { method: r.method, ...body, headers: { cookie: memberCookie, origin: s.url } });
-      assert.equal(mem.status, 403, `${label} as a member: ${mem.status}`);
+    if (SIGNED_IN.has(label)) continue;
+    const need = weakest(r.method, r.path);
+    for (const role of Object.keys(RANK) as Role[]) {
+      const res = await s.json(r.path, { method: r.method, ...body, headers: { cookie: cookies[role], origin: s.url } });
+      if (RANK[role] >= RANK[need]) {
+        // Past the gate, the route itself answers (404 for the made-up infohash, 400 for a bad body…).
+        assert.ok(![401, 403].includes(res.status), `${label} as ${role}: ${res.status} ${JSON.stringify(res.body)}`);
+      } else {
+        assert.equal(res.status, 403, `${label} as ${role} (needs ${need}): ${res.status}`);
+        const why = need === 'owner' ? /only the node’s owner may/ : need === 'admin' ? /owner and admins/ : role === 'viewer' ? /viewer may only read/ : /owner and members/;
+        assert.match(res.body.message, why, label);
+      }
     }
-    // Past the gate, the route itself answers (404 for the made-up infohash, 400 for a bad body…).
-    const allowed = OWNER_ONLY.has(label) ? [{}] : [{}, { cookie: memberCookie, origin: s.url }];
-    for (const headers of allowed as Record<string, string>[]) {
-      const ok = await s.json(r.path, { method: r.method, ...body, headers });
-      assert.ok(![401, 403].includes(ok.status), `${label} as ${'cookie' in headers ? 'member' : 'token'}: ${ok.status} ${JSON.stringify(ok.body)}`);
-    }
+    // The API token holds owner rights.
+    const ok = await s.json(r.path, { method: r.method, ...body });
+    assert.ok(![401, 403].includes(ok.status), `${label} with the token: ${ok.status} ${JSON.stringify(ok.body)}`);
   }
 
-  // The member really uses the node: add a torrent, list it; the visitor sees nothing of it.
-  const up = await s.request('/api/torrents', { method: 'POST', body: formWith([['a.txt', 'member upload']]), headers: { cookie: memberCookie, origin: s.url } });
+  // A member really uses the node: add a torrent, list it; a viewer sees it and cannot change it;
+  // the visitor sees nothing of it.
+  const up = await s.request('/api/torrents', { method: 'POST', body: formWith([['a.txt', 'member upload']]), headers: { cookie: cookies.member, origin: s.url } });
   assert.equal(up.status, 201);
-  const list = await s.json('/api/torrents', asCookie(memberCookie));
+  const list = await s.json('/api/torrents', asCookie(cookies.viewer));
   assert.equal(list.body.torrents.length, 1);
-  assert.equal((await s.json('/api/torrents', asCookie(visitorCookie))).status, 403);
-  const me = await s.json('/api/auth/me', asCookie(visitorCookie));
-  assert.deepEqual([me.body.signedIn, me.body.role, me.body.did], [true, 'visitor', visitor.did]);
+  const ih = list.body.torrents[0].infoHash as string;
+  assert.equal((await s.json(`/api/torrents/${ih}/pause`, { method: 'POST', headers: { cookie: cookies.viewer, origin: s.url } })).status, 403);
+  assert.equal((await s.json('/api/torrents', asCookie(cookies.visitor))).status, 403);
+  const me = await s.json('/api/auth/me', asCookie(cookies.visitor));
+  assert.deepEqual([me.body.signedIn, me.body.role], [true, 'visitor']);
+
+  // Admins manage members and viewers, not admins (nor the owner); members manage nobody.
+  const newcomer = generateIdentity('newcomer').did;
+  const asAdmin = { cookie: cookies.admin, origin: s.url };
+  assert.equal((await s.json('/api/users', { method: 'POST', headers: { cookie: cookies.member, origin: s.url }, json: { id: newcomer } })).status, 403, 'a member adds nobody');
+  assert.equal((await s.json('/api/users', { method: 'POST', headers: asAdmin, json: { id: newcomer, role: 'viewer' } })).status, 201);
+  assert.equal((await s.json('/api/users', { method: 'POST', headers: asAdmin, json: { id: newcomer, role: 'member' } })).body.user.role, 'member', 'an admin changes a role');
+  assert.equal((await s.json('/api/users', { method: 'POST', headers: asAdmin, json: { id: newcomer, role: 'admin' } })).status, 403, 'an admin makes no admins');
+  assert.equal((await s.json(`/api/users/${ids.get('admin')}`, { method: 'DELETE', headers: asAdmin })).status, 403, 'an admin removes no admin');
+  assert.equal((await s.json(`/api/users/${newcomer}`, { method: 'DELETE', headers: asAdmin })).status, 200);
+  assert.equal((await s.json(`/api/users/${ids.get('viewer')}`, { method: 'DELETE', headers: { cookie: cookies.member, origin: s.url } })).status, 403, 'a member removes nobody');
 });
 
 test('health is public but tells strangers only about reachability', async (t) => {
@@ -113,7 +161,7 @@ test('a cookie never authorises a request from another origin or site, and a reb
   const s = await startTestServer(t);
   const owner = generateIdentity('owner');
   const cookie = await signIn(s, owner);
-  assert.equal((await s.json('/api/auth/claim', { method: 'POST', headers: { cookie, origin: s.url } })).body.role, 'owner');
+  assert.equal((await claim(s, cookie)).body.role, 'owner');
   const pause = `/api/torrents/${'a'.repeat(40)}/pause`;
   // Same origin: past the gate (404: no such torrent).
   assert.equal((await s.json(pause, { method: 'POST', headers: { cookie, origin: s.url } })).status, 404);
@@ -237,13 +285,13 @@ test('Sign-In with Ethereum (EIP-4361) with a viem account; membership by addres
   assert.equal((await s.json('/api/users', { method: 'POST', json: { id: 'root' } })).status, 400);
   assert.equal((await s.json('/api/users/nobody', { method: 'DELETE' })).status, 400);
 
-  // First run: a signed-in browser on this machine claims the node; nobody can claim it again.
+  // First run: a signed-in browser with the claim code claims the node; nobody can claim it again.
   const owner = generateIdentity('owner');
   const ownerCookie = await signIn(s, owner);
   assert.equal((await s.json('/api/auth/me', asCookie(ownerCookie))).body.claimable, true);
   assert.equal((await s.json('/api/auth/claim', { method: 'POST', anonymous: true, headers: { origin: s.url } })).status, 401);
-  assert.equal((await s.json('/api/auth/claim', { method: 'POST', headers: { cookie: ownerCookie, origin: s.url } })).status, 200);
-  assert.equal((await s.json('/api/auth/claim', { method: 'POST', headers: { cookie, origin: s.url } })).status, 409);
+  assert.equal((await claim(s, ownerCookie)).status, 200);
+  assert.equal((await s.json('/api/auth/claim', { method: 'POST', headers: { cookie, origin: s.url }, json: { code: 'AAAA-AAAA-AAAA-AAAA' } })).status, 409);
   const users = (await s.json('/api/users', asCookie(cookie))).body.users as { id: string; role: string }[];
   assert.deepEqual(users.map((u) => [u.id, u.role]), [[owner.did, 'owner'], [account.address.toLowerCase(), 'member']]);
   assert.equal((await s.json(`/api/users/${owner.did}`, { method: 'DELETE', headers: { cookie, origin: s.url } })).status, 403, 'the owner stays');

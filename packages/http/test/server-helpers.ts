@@ -1,7 +1,7 @@
 // Starting a real server for a test: its own temp state dir, every port OS-assigned, no DHT, bound
 // to 127.0.0.1 only. Closed (and the dir removed) when the test ends.
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type RunningServer, type ServerOptions } from '../index.ts';
@@ -94,4 +94,9 @@ export function patternBytes(n: number, seed = 1): Uint8Array {
     out[i] = x & 0xff;
   }
   return out;
+}
+
+/** The claim code as the machine's owner reads it: <state-dir>/claim-code (what `cascade claim-code` prints). */
+export function claimCodeOf(s: Pick<RunningServer, 'node'>): string {
+  return readFileSync(join(s.node.db.stateDir, 'claim-code'), 'utf8').trim();
 }

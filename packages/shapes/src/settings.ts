@@ -57,6 +57,9 @@ export interface Settings {
   iceServers: IceServerSetting[];
   /** Port mapping on the gateway for `serve`: auto tries UPnP IGD, then PCP, then NAT-PMP. */
   portMapping: PortMappingSetting;
+  /** Reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For / Forwarded name the client:
+   *  for the claim, chat budgets and tracker rate limits. [] = none (`serve --trusted-proxy`). */
+  trustedProxies: string[];
 }
 
 export interface Category {

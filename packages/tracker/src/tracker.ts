@@ -55,6 +55,9 @@ export interface TrackerOptions {
   /** Reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For names the client of an HTTP
    *  or WebSocket announce (the peer's address and the rate limit's key). Default none. */
   trustProxy?: string[];
+  /** The same, as an object its owner may change while the tracker runs (a node's setting); wins
+   *  over trustProxy. */
+  proxies?: TrustedProxies;
   /** Serve the onion relay directory at /relays (relays.ts). Default true. */
   relays?: boolean;
   /** Hand out TURN credentials for these servers at /ice-servers (ice-servers.ts). Default none. */
@@ -106,6 +109,9 @@ export interface RunningTracker {
    * rate limited. Undefined without `ws`.
    */
   connectLocalWebSocket: (() => LocalWebSocket) | undefined;
+  /** Believe X-Forwarded-For on the one connection from this source address and port (a forwarder
+   *  in this process, e.g. the node's web port); returns the undo. See TrustedProxies. */
+  trustForwarder(address: string, port: number): () => void;
   /** Seeds and leechers now. In-memory store only (it answers synchronously); use counts() with Redis. */
   swarm(infoHashHex: string): { complete: number; incomplete: number };
   counts(infoHashHex: string): Promise<SwarmCounts>;
@@ -147,7 +153,7 @@ export async function startTracker(opts: TrackerOptions = {}): Promise<RunningTr
     maxNumwant: opts.maxNumwant ?? 200,
     private: isPrivate,
   });
-  const proxies = new TrustedProxies(opts.trustProxy ?? []);
+  const proxies = opts.proxies ?? new TrustedProxies(opts.trustProxy ?? []);
   const limiter = new RateLimiter(opts.rateLimit === false ? { perSecond: 0, burst: 1 } : (opts.rateLimit ?? { perSecond: 100, burst: 500 }));
   const stats = new StatsSource(core, opts.redis ? 'redis' : 'memory');
   const adminToken = isPrivate ? (opts.adminToken ?? randomBytes(18).toString('base64url')) : undefined;
@@ -257,6 +263,7 @@ export async function startTracker(opts: TrackerOptions = {}): Promise<RunningTr
   return {
     announceLocal,
     connectLocalWebSocket: ws ? ws.connectLocal : undefined,
+    trustForwarder: (address, port) => proxies.trustForwarder(address, port),
     httpAnnounceUrl: urls.http,
     udpAnnounceUrl: urls.udp,
     wsAnnounceUrl: urls.ws,

@@ -2,7 +2,7 @@
 // brand, navigation (top bar on wide screens, bottom tab bar on phones), who is signed in, theme.
 // Visitors get what runs in the browser (in-tab torrents, chat, public health); owner and members
 // also the node's torrents.
-import { useEffect, type ComponentType, type SVGProps } from 'react';
+import { useEffect, useState, type ComponentType, type SVGProps } from 'react';
 import { href, useRoute, type View } from './router.ts';
 import { useLive } from './live.ts';
 import { nextTheme, setTheme, useTheme } from './theme.ts';
@@ -24,7 +24,7 @@ import { RssView } from './views/RssView.tsx';
 import { VisitorNotice } from './views/VisitorNotice.tsx';
 import { AssistantView } from './views/AssistantView.tsx';
 import { RewardsView } from './views/RewardsView.tsx';
-import { Brand, FirstRunScreen, LoadingScreen, SignInScreen, UnreachableScreen } from './views/SignIn.tsx';
+import { Brand, ClaimCodeField, FirstRunScreen, LoadingScreen, SignInScreen, UnreachableScreen } from './views/SignIn.tsx';
 
 const NAV: { view: View; label: string; Icon: ComponentType<SVGProps<SVGSVGElement>>; testId?: string }[] = [
   { view: 'torrents', label: 'Torrents', Icon: IconList },
@@ -104,14 +104,7 @@ function Shell({ auth }: { auth: AuthState }) {
           </button>
         </div>
       </header>
-      {auth.signedIn && !member && auth.claimable && (
-        <div className="claim-banner" data-testid="claim-banner">
-          <span>This node has no owner yet, and you are on its machine.</span>
-          <button type="button" className="btn btn-small btn-primary" onClick={() => void claimNode()} disabled={!!auth.busy} data-testid="claim-node">
-            {auth.busy === 'claim' ? 'Claiming…' : 'Claim it'}
-          </button>
-        </div>
-      )}
+      {auth.signedIn && !member && auth.claimable && <ClaimBanner busy={auth.busy === 'claim'} />}
       {member && <ConnectionBanner />}
       {auth.error && (
         <div className="claim-banner banner-error" role="alert" data-testid="auth-error">
@@ -133,5 +126,26 @@ function Shell({ auth }: { auth: AuthState }) {
         </Boundary>
       </main>
     </div>
+  );
+}
+
+/** A signed-in visitor on a node with no owner yet: the claim code makes them its owner. */
+function ClaimBanner({ busy }: { busy: boolean }) {
+  const [code, setCode] = useState('');
+  return (
+    <form
+      className="claim-banner"
+      data-testid="claim-banner"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void claimNode(code);
+      }}
+    >
+      <span>This node has no owner yet.</span>
+      <ClaimCodeField value={code} onChange={setCode} />
+      <button type="submit" className="btn btn-small btn-primary" disabled={busy} data-testid="claim-node">
+        {busy ? 'Claiming…' : 'Claim it'}
+      </button>
+    </form>
   );
 }

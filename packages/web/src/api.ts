@@ -155,7 +155,7 @@ export function setAuthProblemHandler(fn: ((status: number) => void) | undefined
 export function describeFailure(status: number, serverMessage: string | undefined, path: string): string {
   const said = serverMessage && !/^(unauthorized|forbidden)$/i.test(serverMessage.trim()) ? ` (${serverMessage})` : '';
   if (status === 401) return `You are not signed in to this node, or your session has ended — sign in again.${said}`;
-  if (status === 403 && path.startsWith('/api/auth/claim')) return `This node cannot be claimed from here${said}`;
+  if (status === 403 && path.startsWith('/api/auth/claim')) return `This node cannot be claimed with that code${said}`;
   if (status === 403) return `Only the node's owner and members may do this; you are signed in as a visitor.${said}`;
   return serverMessage || `${status}`;
 }

@@ -2,7 +2,7 @@
 // sets an HttpOnly session cookie; /api/auth/me says who this browser is to the node.
 import { request } from './api.ts';
 
-export type Role = 'owner' | 'member' | 'visitor';
+export type Role = 'owner' | 'admin' | 'member' | 'viewer' | 'visitor';
 
 export interface Me {
   signedIn: boolean;
@@ -11,7 +11,7 @@ export interface Me {
   role: Role | null;
   /** The node has an owner. */
   claimed: boolean;
-  /** No owner yet and this request came from the node's own machine. */
+  /** No owner yet: the claim code claims it. */
   claimable: boolean;
   /** The node's own identity. */
   node: { did: string; address: string } | null;
@@ -29,7 +29,7 @@ export interface User {
   /** a did:key or a 0x address */
   id: string;
   kind: 'did' | 'address';
-  role: 'owner' | 'member';
+  role: 'owner' | 'admin' | 'member' | 'viewer';
   addedAt: number | string | null;
   addedBy: string | null;
 }
@@ -40,11 +40,13 @@ export const authApi = {
   challengeSiwe: (address: string, chainId: number) => request<Challenge>('POST', '/api/auth/challenge', { method: 'siwe', address, chainId }),
   verify: (body: { message: string; signature: string; binding?: unknown }) => request<Me>('POST', '/api/auth/verify', body),
   logout: () => request<unknown>('POST', '/api/auth/logout'),
-  claim: () => request<{ role: Role }>('POST', '/api/auth/claim'),
+  claim: (code: string) => request<{ role: Role }>('POST', '/api/auth/claim', { code }),
   users: async () => (await request<{ users: User[] }>('GET', '/api/users')).users,
   /** The people the signed-in user talks with in this node's chat, most recent first. */
   chatContacts: async () => (await request<{ contacts: { did: string; name: string | null }[] }>('GET', '/api/chat/contacts')).contacts,
-  addUser: async (id: string) => (await request<{ user: User }>('POST', '/api/users', { id })).user,
+  addUser: async (id: string, role?: User['role']) => (await request<{ user: User }>('POST', '/api/users', { id, ...(role ? { role } : {}) })).user,
+  transferOwner: (id: string) => request<unknown>('POST', '/api/users/transfer-owner', { id }),
+  rotateToken: async () => (await request<{ token: string }>('POST', '/api/token/rotate')).token,
   removeUser: (id: string) => request<unknown>('DELETE', `/api/users/${encodeURIComponent(id)}`),
 };
 
@@ -52,7 +54,7 @@ export const authApi = {
 export function normaliseMe(raw: unknown): Me {
   const o = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
   const str = (v: unknown) => (typeof v === 'string' && v ? v : null);
-  const role = o.role === 'owner' || o.role === 'member' || o.role === 'visitor' ? o.role : null;
+  const role = o.role === 'owner' || o.role === 'admin' || o.role === 'member' || o.role === 'viewer' || o.role === 'visitor' ? o.role : null;
   const node = o.node && typeof o.node === 'object' ? (o.node as Record<string, unknown>) : undefined;
   return {
     signedIn: o.signedIn === true,

@@ -31,9 +31,15 @@ let started = false;
 let timer: ReturnType<typeof setTimeout> | undefined;
 let liveKey = '';
 
-/** Owner and member see and manage the node's torrents; so does everyone on a node without sign-in. */
+/** Owner, admins and members see and manage the node's torrents; so does everyone on a node
+ *  without sign-in. A viewer sees them too (isReader) but changes nothing. */
 export function isMember(s: Pick<AuthState, 'status' | 'role'>): boolean {
-  return s.status === 'open' || s.role === 'owner' || s.role === 'member';
+  return s.status === 'open' || s.role === 'owner' || s.role === 'admin' || s.role === 'member';
+}
+
+/** May manage members and viewers (Settings → Users): the owner and admins. */
+export function isAdmin(s: Pick<AuthState, 'status' | 'role'>): boolean {
+  return s.status === 'open' || s.role === 'owner' || s.role === 'admin';
 }
 
 /** The top bar's "who am I": a short did, else a short address. */
@@ -169,14 +175,16 @@ async function storedBindingOf(address: string): Promise<unknown> {
   }
 }
 
-/** Makes this browser the node's owner (signing in with its key first when needed). */
-export function claimNode(): Promise<boolean> {
+/** Makes this browser the node's owner with the claim code `cascade serve` printed (signing in
+ *  with its key first when needed). */
+export function claimNode(code: string): Promise<boolean> {
   return run('claim', async () => {
+    if (code.trim() === '') throw new Error('Enter the claim code: `cascade serve` printed it, and `cascade claim-code` on the node’s machine shows it.');
     if (!state.signedIn) {
       await keySignIn();
       await refreshAuth();
     }
-    await authApi.claim();
+    await authApi.claim(code.trim());
   });
 }
 

@@ -15,7 +15,7 @@ import type { Page } from 'playwright-core';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { Session, createTorrent } from '@cascade/engine';
 import { cascadeExtension, generateIdentity, shortDid } from '@cascade/identity';
-import { addMember, buildUi, collectErrors, launchBrowser, meOf, nodeFetch, openAsOwner, screenshot, startTestServer, tempDir, until, type TestServer } from './helpers.ts';
+import { addMember, buildUi, claimCodeFor, collectErrors, launchBrowser, meOf, nodeFetch, openAsOwner, screenshot, startTestServer, tempDir, until, type TestServer } from './helpers.ts';
 
 before(async () => {
   await buildUi();
@@ -70,6 +70,7 @@ test('first run, a visitor who chats and is then made a member, and a verified p
     await screenshot(a, 'auth-01-first-run-dark');
     await a.emulateMedia({ colorScheme: 'light' });
 
+    await a.getByTestId('claim-code').fill(claimCodeFor(node.url));
     await a.getByTestId('claim-node').click();
     await a.locator('[data-testid=whoami].role-owner').waitFor({ timeout: 20_000 });
     await a.getByRole('heading', { name: 'Torrents' }).waitFor();

@@ -8,7 +8,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -78,6 +78,7 @@ export async function startTestServer(t: TestContext, opts: Partial<ServerOption
     }
   });
   await server.ready;
+  rememberStateDir(server.url, stateDir);
   return { server, url: server.url, stateDir, downloadDir, bittorrentPort: server.node.session.port };
 }
 
@@ -208,7 +209,7 @@ export interface Me {
   signedIn: boolean;
   did: string | null;
   address: string | null;
-  role: 'owner' | 'member' | 'visitor' | null;
+  role: 'owner' | 'admin' | 'member' | 'viewer' | 'visitor' | null;
   claimed: boolean;
   claimable: boolean;
   node: { did: string; address: string };
@@ -225,9 +226,26 @@ export async function addMember(node: TestServer, id: string): Promise<void> {
   if (res.status !== 201) throw new Error(`POST /api/users ${id}: ${res.status} ${await res.text()}`);
 }
 
-/** Loads `url` and claims the fresh node from the first-run screen: this page's browser is the owner. */
+/** The state dir of each node a test started, by its origin: where its claim code is. */
+const stateDirs = new Map<string, string>();
+
+/** Tells openAsOwner where the claim code of the node at `url` is (startTestServer does it itself). */
+export function rememberStateDir(url: string, stateDir: string): void {
+  stateDirs.set(new URL(url).origin, stateDir);
+}
+
+/** The claim code as the machine's owner reads it: <state-dir>/claim-code (what `cascade claim-code` prints). */
+export function claimCodeFor(url: string): string {
+  const dir = stateDirs.get(new URL(url).origin);
+  if (!dir) throw new Error(`no state dir known for ${url}: call rememberStateDir`);
+  return readFileSync(join(dir, 'claim-code'), 'utf8').trim();
+}
+
+/** Loads `url` and claims the fresh node from the first-run screen with the claim code from its
+ *  state dir, as its owner would: this page's browser is the owner. */
 export async function openAsOwner(page: Page, url: string): Promise<void> {
   await page.goto(url);
+  await page.locator('[data-testid="claim-code"]').fill(claimCodeFor(url));
   await page.locator('[data-testid="claim-node"]').click();
   await page.locator('[data-testid="whoami"].role-owner').waitFor({ timeout: 20_000 });
 }

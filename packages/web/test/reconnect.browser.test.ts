@@ -11,7 +11,7 @@ import { rm } from 'node:fs/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { startServer, type RunningServer } from '@cascade/http';
-import { buildUi, collectErrors, launchBrowser, nodeFetch, openAsOwner, REPO_ROOT, tempDir, until, type TestServer } from './helpers.ts';
+import { buildUi, collectErrors, launchBrowser, nodeFetch, openAsOwner, rememberStateDir, REPO_ROOT, tempDir, until, type TestServer } from './helpers.ts';
 
 before(async () => {
   await buildUi();
@@ -31,6 +31,7 @@ async function startNode(stateDir: string, httpPort: number): Promise<TestServer
     trackerPorts: { http: 0, udp: 0 },
   });
   await server.ready;
+  rememberStateDir(server.url, stateDir);
   return { server, url: server.url, stateDir, downloadDir, bittorrentPort: server.node.session.port };
 }
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
 import { startServer } from '@cascade/http';
-import { buildUi, collectErrors, launchBrowser, openAsOwner, randomFile, tempDir, until } from './helpers.ts';
+import { buildUi, collectErrors, launchBrowser, openAsOwner, randomFile, rememberStateDir, tempDir, until } from './helpers.ts';
 
 before(async () => {
   await buildUi();
@@ -32,6 +32,7 @@ test('loopback-only trackers on a node reachable from elsewhere: the warning sho
     await rm(stateDir, { recursive: true, force: true, maxRetries: 5 });
   });
   await server.ready;
+  rememberStateDir(server.url, stateDir);
   const work = await tempDir(t, 'share-warning-files');
   const file = await randomFile(work, 'holiday.bin', 40_000);
 

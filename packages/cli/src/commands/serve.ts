@@ -25,6 +25,7 @@ export async function serveCommand(inv: Invocation, out: Output): Promise<number
     trackers: o.trackers,
     ...(o.trackerPort !== undefined ? { trackerPorts: { http: o.trackerPort, udp: o.trackerPort } } : {}),
     ...(o.allowedHosts.length > 0 ? { allowedHosts: o.allowedHosts } : {}),
+    ...(o.trustedProxies.length > 0 ? { trustedProxies: o.trustedProxies } : {}),
     ...(o.allowPrivateUrls ? { allowPrivateUrls: true } : {}),
     ...(o.publicUrl !== undefined ? { publicUrl: o.publicUrl } : {}),
     ...(o.iceServers ? { iceServersSetting: o.iceServers } : {}),
@@ -57,7 +58,13 @@ export async function serveCommand(inv: Invocation, out: Output): Promise<number
       trackerUdpPort: tracker?.udpPort ?? null,
     });
     out.say(`Cascade is running: open ${url} (API docs at ${url}/api/docs)`);
-    if (!server.claimed()) out.say('First run: open that page in a browser on this machine and claim the node as its owner.');
+    const claimCode = server.claimCode();
+    if (claimCode !== undefined) {
+      // Only whoever sees this console (or reads the state dir) has it: the claim needs it.
+      out.event('claim-code', { code: claimCode });
+      out.say(`First run: open that page, sign in and claim the node as its owner with the claim code ${claimCode}`);
+      out.say('(`cascade claim-code` shows it again; it works once).');
+    }
     out.say('Scripts and other tools: `cascade token` prints the API token (Authorization: Bearer …).');
     out.say(`BitTorrent on port ${bittorrentPort}${tracker ? `, tracker on port ${tracker.httpPort}` : ''}`);
 

@@ -32,6 +32,9 @@ export interface ApiContext {
     http: number;
     tracker?: { http: string; udp: string; ws?: string | undefined; httpPort: number; udpPort: number } | undefined;
   };
+  /** The built-in tracker believes the X-Forwarded-For of this one connection (the web port's
+   *  WebSocket forwarder); returns the undo. Undefined without a tracker. */
+  trustForwarder?: (address: string, port: number) => () => void;
   /** The BitTorrent listener's bind address (for the reachability hint). */
   bittorrentHost: string;
   /** Feeds, download rules and their matches (rss/). */

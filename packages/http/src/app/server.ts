@@ -22,11 +22,7 @@ import { DEFAULT_WEB_ROOT } from './web.ts';
 import type { ApiContext } from './context.ts';
 import type { QueueOptions } from '@cascade/node/features';
 import type { ConnectionLimits } from '@cascade/node';
-import type { AuthContext } from '../auth/context.ts';
-import { AuthStore } from '@cascade/node';
-import { Gate } from '../auth/gate.ts';
-import { SignInService } from '../auth/sign-in.ts';
-import { loadOrCreateApiToken } from '@cascade/node';
+import { followTrustedProxies, setUpAuth, trustedProxiesOf } from '../auth/setup.ts';
 import { nodeIdentity } from '@cascade/node';
 import { makeDirsSync } from '@cascade/engine/make-dirs';
 import { setTorrentLimits, type TorrentLimits } from '@cascade/engine';
@@ -79,6 +75,11 @@ export interface ServerOptions {
   allowedOrigins?: string[];
   /** Host names the node answers to besides IP addresses and localhost (refused otherwise: DNS rebinding). */
   allowedHosts?: string[];
+  /** Reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For / Forwarded name the client:
+   *  for the claim's tries, the chat's per-address budgets and the tracker's rate limits
+   *  (`serve --trusted-proxy`, CASCADE_TRUSTED_PROXY). Stored as the trustedProxies setting, which
+   *  can change while the node runs; omitted: the setting as stored (default none). */
+  trustedProxies?: string[];
   /** Node events and messages (the CLI passes its Output). Default silent. */
   log?: NodeLog;
   /** How others reach this node's tracker ("https://cascade.example.org"): stored as the publicUrl
@@ -129,8 +130,10 @@ export interface RunningServer {
   tracker: RunningTracker | undefined;
   io: SocketServer;
   app: FastifyInstance;
-  /** The node's API token (Authorization: Bearer …), as `cascade token` prints it. */
-  token: string;
+  /** The node's API token (Authorization: Bearer …), as `cascade token` prints it; rotatable. */
+  readonly token: string;
+  /** The one-time claim code while the node has no owner (`cascade claim-code`), else undefined. */
+  claimCode(): string | undefined;
   /** The node's own did:key and Ethereum account. */
   identity: { did: string; address: string };
   /** Whether an owner has claimed the node yet. */
@@ -161,6 +164,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const downloadDir = resolve(opts.downloadDir ?? join(stateDir, 'downloads'));
   makeDirsSync(downloadDir);
   if (opts.torrentLimits) setTorrentLimits(opts.torrentLimits);
+  // A bad --trusted-proxy fails the start before anything starts.
+  if (opts.trustedProxies) trustedProxiesOf(opts.trustedProxies);
   // A bad token fails the start before anything listens.
   if (opts.metricsToken !== undefined) checkMetricsToken(opts.metricsToken);
   // So does a --llm-gguf that is no model file, or node-llama-cpp missing: the model itself loads
@@ -196,12 +201,19 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   };
 
   try {
+    const proxies = await followTrustedProxies(node, opts.trustedProxies);
     let tracker: RunningTracker | undefined;
     if (opts.trackerPorts !== false) {
       const tp = opts.trackerPorts ?? {};
       const httpPort = tp.http ?? DEFAULT_TRACKER_PORT;
       try {
-        tracker = await startTracker({ host, httpPort, udpPort: tp.udp ?? DEFAULT_TRACKER_PORT, ws: true });
+        tracker = await startTracker({
+          host,
+          httpPort,
+          udpPort: tp.udp ?? DEFAULT_TRACKER_PORT,
+          ws: true,
+          proxies,
+        });
       } catch (err) {
         throw portError(err, 'tracker', httpPort, '--tracker-port');
       }
@@ -243,17 +255,16 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
     let live: LiveFeed | undefined;
     let httpPort = 0;
-    const token = loadOrCreateApiToken(stateDir);
-    const store = new AuthStore(node.db);
-    const gate = new Gate(store, token, { allowedOrigins: opts.allowedOrigins ?? [], allowedHosts: opts.allowedHosts ?? [] });
-    const id = nodeIdentity(node.db);
-    const auth: AuthContext = {
-      store,
-      gate,
-      signIn: new SignInService(id.did),
-      node: { did: id.did, address: id.address },
+    const authParts = setUpAuth(node, {
+      stateDir,
+      log,
       changed: () => live?.recheck(),
-    };
+      proxies,
+      ...(opts.allowedOrigins ? { allowedOrigins: opts.allowedOrigins } : {}),
+      ...(opts.allowedHosts ? { allowedHosts: opts.allowedHosts } : {}),
+    });
+    const { auth } = authParts;
+    const id = nodeIdentity(node.db);
     if (opts.relay && opts.onion) {
       const { startNodeRelay } = await import('@cascade/node/onion');
       const relay = await startNodeRelay(
@@ -324,23 +335,24 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         },
       }),
       changed: () => live?.poke(),
+      ...(tracker ? { trustForwarder: tracker.trustForwarder } : {}),
     };
 
     const app = await buildApp(ctx, {
       webRoot: opts.webRoot ?? DEFAULT_WEB_ROOT,
-      compat: compatOps(ctx, token),
+      compat: compatOps(ctx, auth.token),
       metricsToken: opts.metricsToken,
       assistant: helper.assistant,
       ...(opts.logger ? { logger: true } : {}),
     });
     cleanups.push(() => app.close());
-    const feed = new LiveFeed(app.server, node, gate);
+    const feed = new LiveFeed(app.server, node, auth.gate);
     live = feed;
     node.changed = () => feed.poke();
     // Before app.close(): socket.io's long-lived connections would otherwise hold the server open.
     cleanups.push(() => feed.close());
     // End-to-end encrypted chat on the same socket.io server (namespace /chat); it stores ciphertext only.
-    const chat = attachChat(feed.io, { dbPath: join(stateDir, 'chat.db'), log: (line) => log.event('chat', { line }) });
+    const chat = attachChat(feed.io, { dbPath: join(stateDir, 'chat.db'), log: (line) => log.event('chat', { line }), clientAddress: (req) => proxies.clientAddress(req) });
     cleanups.push(() => chat.close());
     ctx.chat!.contactsOf = (did) => chat.contactsOf(did);
 
@@ -374,9 +386,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       tracker,
       io: feed.io,
       app,
-      token,
+      get token() {
+        return auth.token.value;
+      },
+      claimCode: authParts.claimCode,
       identity: auth.node,
-      claimed: () => store.owner() !== undefined,
+      claimed: () => auth.store.owner() !== undefined,
       ready,
       close: () => (closing ??= unwind()),
     };

@@ -6,14 +6,19 @@
 //     and a cookie request that the browser marks as cross-site or same-site (another port of the
 //     same host) is refused (Fetch Metadata), so other local pages cannot ride on a session.
 import type { IncomingMessage } from 'node:http';
-import type { AuthStore, Role } from '@cascade/node';
-import { tokenEquals } from '@cascade/node/features';
+import { ROLE_RANK, type AuthStore, type Role } from '@cascade/node';
 import { hostAllowed, originAllowed } from './origin.ts';
 
 export const SESSION_COOKIE = 'cascade_session';
 
-/** What a route requires: nothing, any signed-in user, a member (or the owner), the owner. */
-export type Access = 'public' | 'signed-in' | 'member' | 'owner';
+/** What a route requires: nothing, any signed-in user, or a role at least this strong (viewer <
+ *  member < admin < owner; docs/identity.md has the table). */
+export type Access = 'public' | 'signed-in' | 'viewer' | 'member' | 'admin' | 'owner';
+
+/** What the gate checks a presented Bearer token against (the node's ApiToken: rotatable). */
+export interface TokenCheck {
+  matches(presented: string): boolean;
+}
 
 export interface Caller {
   via: 'token' | 'session' | null;
@@ -36,11 +41,11 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export class Gate {
   readonly #store: AuthStore;
-  readonly #token: string;
+  readonly #token: TokenCheck;
   readonly #allowedOrigins: readonly string[];
   readonly #allowedHosts: readonly string[];
 
-  constructor(store: AuthStore, token: string, opts: { allowedOrigins?: readonly string[]; allowedHosts?: readonly string[] } = {}) {
+  constructor(store: AuthStore, token: TokenCheck, opts: { allowedOrigins?: readonly string[]; allowedHosts?: readonly string[] } = {}) {
     this.#store = store;
     this.#token = token;
     this.#allowedOrigins = opts.allowedOrigins ?? [];
@@ -52,7 +57,7 @@ export class Gate {
     const auth = req.headers.authorization;
     if (auth !== undefined) {
       const m = /^Bearer ([^\s]+)$/i.exec(auth);
-      if (!m || !tokenEquals(m[1]!, this.#token)) return { status: 401, message: 'the API token is not valid (see `cascade token`)' };
+      if (!m || !this.#token.matches(m[1]!)) return { status: 401, message: 'the API token is not valid (see `cascade token`)' };
       return { via: 'token', did: null, address: null, role: 'owner' };
     }
     const cookie = readCookie(req.headers.cookie, SESSION_COOKIE);
@@ -92,12 +97,16 @@ export function allows(caller: Caller, access: Access): Refusal | undefined {
   if (access === 'public') return undefined;
   if (caller.role === null) return { status: 401, message: 'sign in first (POST /api/auth/challenge), or send the node’s API token as a Bearer token' };
   if (access === 'signed-in') return undefined;
-  if (access === 'member' && (caller.role === 'member' || caller.role === 'owner')) return undefined;
-  if (access === 'owner' && caller.role === 'owner') return undefined;
-  return {
-    status: 403,
-    message: access === 'owner' ? 'only the node’s owner may do this' : 'only the node’s owner and members may do this: ask the owner to add you (cascade users add <your did>)',
-  };
+  const rank = caller.role === 'visitor' ? 0 : ROLE_RANK[caller.role];
+  if (rank >= ROLE_RANK[access]) return undefined;
+  return { status: 403, message: refusal(access, caller.role) };
+}
+
+function refusal(access: Exclude<Access, 'public' | 'signed-in'>, role: Role | 'visitor'): string {
+  if (access === 'owner') return 'only the node’s owner may do this';
+  if (access === 'admin') return 'only the node’s owner and admins may do this';
+  if (role === 'viewer') return 'a viewer may only read: ask the owner or an admin to make you a member';
+  return 'only the node’s owner and members may do this: ask the owner to add you (cascade users add <your did>)';
 }
 
 export function readCookie(header: string | undefined, name: string): string | undefined {

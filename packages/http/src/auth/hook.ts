@@ -25,8 +25,10 @@ function accessOf(req: FastifyRequest): Access {
   const url = req.url;
   // The API's own description (Swagger UI) tells nothing about the node's state.
   if (url === '/api/docs' || url.startsWith('/api/docs/') || url.startsWith('/api/docs?')) return 'public';
-  // Secure by default: an API route that forgot to say is for members; unknown /api paths too.
-  return url === '/api' || url.startsWith('/api/') || url.startsWith('/api?') ? 'member' : 'public';
+  // Secure by default: an API route that forgot to say is for members (reads: viewers too, the
+  // read-only role for dashboards); unknown /api paths too.
+  if (!(url === '/api' || url.startsWith('/api/') || url.startsWith('/api?'))) return 'public';
+  return req.method === 'GET' || req.method === 'HEAD' ? 'viewer' : 'member';
 }
 
 export function installGate(app: FastifyInstance, gate: Gate): void {

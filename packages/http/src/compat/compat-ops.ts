@@ -12,12 +12,12 @@ import { addTorrentBytes, addUri } from '@cascade/node/features';
 import { selectFiles } from '@cascade/node/features';
 import { torrentFiles } from '@cascade/node/features';
 import { incomingPeers, reachabilityOf } from '@cascade/node/features';
-import { tokenEquals } from '@cascade/node/features';
+import type { TokenCheck } from '../auth/gate.ts';
 import { badRequest, httpStatusOf } from '../app/http-errors.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-export function compatOps(ctx: ApiContext, token: string): CompatOps {
+export function compatOps(ctx: ApiContext, token: TokenCheck): CompatOps {
   const { node } = ctx;
   const rows = (): TorrentRow[] => {
     const cache = summaryCache(node);
@@ -33,7 +33,7 @@ export function compatOps(ctx: ApiContext, token: string): CompatOps {
 
   return {
     version: VERSION,
-    checkPassword: (password) => tokenEquals(password, token),
+    checkPassword: (password) => token.matches(password),
     list: rows,
 
     info(infoHash): TorrentInfo {

@@ -53,7 +53,7 @@ export class LiveFeed {
       allowRequest: (req, cb) => cb(null, !('status' in gate.admit({ headers: req.headers, method: 'POST' }, 'public'))),
     });
     this.io.use((socket, next) => {
-      const r = gate.admit(socket.request, 'member');
+      const r = gate.admit(socket.request, 'viewer');
       if ('status' in r) next(Object.assign(new Error(r.message), { data: { statusCode: r.status } }));
       else next();
     });
@@ -162,7 +162,7 @@ export class LiveFeed {
   /** Membership or sessions changed: drop feed sockets whose caller may no longer read it. */
   recheck(): void {
     for (const socket of this.io.of('/').sockets.values()) {
-      if ('status' in this.#gate.admit(socket.request, 'member')) socket.disconnect(true);
+      if ('status' in this.#gate.admit(socket.request, 'viewer')) socket.disconnect(true);
     }
   }
 

@@ -3,14 +3,14 @@
 // (https://cascade.example.org, behind a reverse proxy or not) is also where others announce: the
 // publicUrl setting's <publicUrl>/announce and its wss:// form work with one port open (issue 20,
 // defect 8). The tracker learns each announcer's address from the `ip` parameter, which it takes
-// from a loopback caller only (this proxy); one a client sent itself is dropped.
+// from a loopback caller only (this proxy); one a client sent itself is dropped. Behind a reverse
+// proxy, the announcer is what that proxy forwarded only when the owner named it (--trusted-proxy).
 
 import { connect } from 'node:net';
 import { get as httpGet, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ApiContext } from '../app/context.ts';
-import { isLoopbackHost } from '@cascade/node/features';
 
 const PATHS = ['/announce', '/scrape'];
 
@@ -22,17 +22,6 @@ function trackerBase(ctx: ApiContext): URL | undefined {
   u.pathname = '/';
   u.search = '';
   return u;
-}
-
-/** The announcer's address: the socket's, or, from a reverse proxy on this machine, the last X-Forwarded-For hop. */
-function clientIp(req: IncomingMessage): string {
-  const own = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
-  const forwarded = req.headers['x-forwarded-for'];
-  if (isLoopbackHost(own) && typeof forwarded === 'string') {
-    const last = forwarded.split(',').map((s) => s.trim()).filter((s) => s !== '').at(-1);
-    if (last && /^[0-9a-fA-F.:]{2,45}$/.test(last)) return last.replace(/^::ffff:/, '');
-  }
-  return own;
 }
 
 function withoutIp(query: string): string {
@@ -75,7 +64,7 @@ export function announceRoutes(app: FastifyInstance, ctx: ApiContext): void {
         if (!base) return reply.send(bencodedFailure('this node runs without its tracker'));
         const raw = req.raw.url ?? path;
         const q = raw.indexOf('?');
-        const query = [withoutIp(q >= 0 ? raw.slice(q + 1) : ''), `ip=${encodeURIComponent(clientIp(req.raw))}`].filter((s) => s !== '').join('&');
+        const query = [withoutIp(q >= 0 ? raw.slice(q + 1) : ''), `ip=${encodeURIComponent(ctx.auth.clientAddress(req.raw))}`].filter((s) => s !== '').join('&');
         try {
           const res = await fetch(new URL(`${path}?${query}`, base), { signal: AbortSignal.timeout(10_000) });
           return reply.code(res.status).send(Buffer.from(await res.arrayBuffer()));
@@ -121,9 +110,19 @@ export function announceRoutes(app: FastifyInstance, ctx: ApiContext): void {
     if (!base) return void socket.destroy();
     open.add(socket);
     socket.once('close', () => open.delete(socket));
+    // The announcer's address as this node decides it (a trusted proxy's forwarded one, else the
+    // socket's) goes along as the only X-Forwarded-For, which the tracker believes from this one
+    // connection: its rate limit and swarm see the announcer, not this process.
+    const client = ctx.auth.clientAddress(req);
+    let untrust = () => {};
     const upstream = connect(Number(base.port), base.hostname.replace(/^\[|\]$/g, ''), () => {
+      if (upstream.localAddress && upstream.localPort) untrust = ctx.trustForwarder?.(upstream.localAddress, upstream.localPort) ?? untrust;
       const lines = [`${req.method ?? 'GET'} ${req.url ?? '/announce'} HTTP/1.1`];
-      for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+      for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+        const name = req.rawHeaders[i]!.toLowerCase();
+        if (name !== 'x-forwarded-for' && name !== 'forwarded') lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+      }
+      lines.push(`X-Forwarded-For: ${client}`);
       upstream.write(`${lines.join('\r\n')}\r\n\r\n`);
       if (head.length > 0) upstream.write(head);
       socket.pipe(upstream).pipe(socket);
@@ -131,6 +130,9 @@ export function announceRoutes(app: FastifyInstance, ctx: ApiContext): void {
     upstream.on('error', () => socket.destroy());
     socket.on('error', () => upstream.destroy());
     socket.on('close', () => upstream.destroy());
-    upstream.on('close', () => socket.destroy());
+    upstream.on('close', () => {
+      untrust();
+      socket.destroy();
+    });
   });
 }

@@ -2,6 +2,7 @@
 // ownership, and the node's identity. See docs/identity.md for the protocol.
 
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { claimCodeMatches, removeClaimCode } from '@cascade/node';
 import type { AuthContext } from '../auth/context.ts';
 import { SESSION_COOKIE, type Caller } from '../auth/gate.ts';
 import { SESSION_TTL_MS } from '@cascade/node/features';
@@ -9,21 +10,16 @@ import { SignInError } from '../auth/sign-in.ts';
 import { HttpError } from '../app/http-errors.ts';
 import { errors } from '../schemas/api.ts';
 import { callerOf } from '../auth/hook.ts';
+import { ClaimTries } from '../auth/claim.ts';
 
 const str = { type: 'string' } as const;
 const nstr = { type: ['string', 'null'] } as const;
-const roleSchema = { type: ['string', 'null'], enum: ['owner', 'member', 'visitor', null] } as const;
+const roleSchema = { type: ['string', 'null'], enum: ['owner', 'admin', 'member', 'viewer', 'visitor', null] } as const;
 const nodeSchema = { type: 'object', properties: { did: str, address: str } } as const;
 const signedInSchema = {
   type: 'object',
   properties: { signedIn: { type: 'boolean' }, did: nstr, address: nstr, role: roleSchema },
 } as const;
-
-/** Requests from the node's own machine (the first-run claim is only offered there). */
-export function fromLocalMachine(req: FastifyRequest): boolean {
-  const a = req.socket.remoteAddress ?? '';
-  return a.startsWith('127.') || a === '::1' || a.startsWith('::ffff:127.');
-}
 
 /** The origin a sign-in is for: the page's Origin, or for a tool without one, the Host it used. */
 function originOf(req: FastifyRequest): string {
@@ -46,6 +42,7 @@ function whoami(caller: Caller) {
 
 export function authRoutes(app: FastifyInstance, auth: AuthContext): void {
   const pub = { access: 'public' } as const;
+  const claimTries = new ClaimTries();
 
   app.post('/api/auth/challenge', {
     config: pub,
@@ -108,7 +105,7 @@ export function authRoutes(app: FastifyInstance, auth: AuthContext): void {
   app.get('/api/auth/me', {
     config: pub,
     schema: {
-      summary: 'Who this request is signed in as, and whether the node still awaits its owner',
+      summary: 'Who this request is signed in as, and whether the node still awaits its owner (claimable: the claim code claims it)',
       tags: ['auth'],
       response: {
         200: {
@@ -126,22 +123,37 @@ export function authRoutes(app: FastifyInstance, auth: AuthContext): void {
     handler: async (req) => {
       const caller = callerOf(req);
       const claimed = auth.store.owner() !== undefined;
-      return { ...whoami(caller), via: caller.via, claimed, claimable: !claimed && fromLocalMachine(req), node: auth.node };
+      return { ...whoami(caller), via: caller.via, claimed, claimable: !claimed, node: auth.node };
     },
   });
 
-  app.post('/api/auth/claim', {
+  app.post<{ Body: { code?: string } | undefined }>('/api/auth/claim', {
     config: { access: 'signed-in' },
     schema: {
-      summary: 'First run: the signed-in user of a browser on the node’s own machine becomes its owner',
+      summary: 'First run: the signed-in user who gives the claim code (`cascade claim-code`, printed by `cascade serve`) becomes the owner',
       tags: ['auth'],
-      response: { 200: signedInSchema, ...errors(401, 403, 409) },
+      body: { type: 'object', properties: { code: { type: 'string', maxLength: 100, description: 'the one-time claim code, e.g. "K7QM-3XPD-9HWT-R2FA"' } } },
+      response: { 200: signedInSchema, ...errors(401, 403, 409, 429) },
     },
     handler: async (req) => {
       const caller = callerOf(req);
       if (caller.via !== 'session') throw new HttpError(403, 'claim ownership from a signed-in browser (the API token already has owner rights)');
-      if (!fromLocalMachine(req)) throw new HttpError(403, 'ownership can only be claimed from the node’s own machine');
+      if (auth.store.owner() !== undefined) throw new HttpError(409, 'this node already has an owner');
+      const from = auth.clientAddress(req.raw);
+      const wait = claimTries.waitMinutes(from);
+      if (wait > 0) throw new HttpError(429, `too many wrong claim codes from ${from}: try again in ${wait} minute${wait === 1 ? '' : 's'}`);
+      const code = req.body?.code;
+      if (!claimCodeMatches(auth.stateDir, code)) {
+        if (code !== undefined && code !== '') claimTries.failed(from);
+        throw new HttpError(
+          403,
+          code === undefined || code === ''
+            ? 'the claim code is missing: `cascade serve` printed it, and `cascade claim-code` on the node’s machine shows it'
+            : 'that is not this node’s claim code: `cascade claim-code` on the node’s machine shows it',
+        );
+      }
       if (!auth.store.claimOwnership(caller.did ?? caller.address!)) throw new HttpError(409, 'this node already has an owner');
+      removeClaimCode(auth.stateDir);
       auth.changed();
       return { ...whoami(caller), role: 'owner' };
     },

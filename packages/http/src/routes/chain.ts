@@ -53,7 +53,7 @@ export function chainRoutes(app: FastifyInstance, ctx: ApiContext): void {
   };
 
   app.get<{ Params: { infoHash: string } }>('/api/torrents/:infoHash/registration', {
-    config: { access: 'member' },
+    config: { access: 'viewer' },
     schema: { summary: 'Who registered this torrent in the content registry ({registered: false} when nobody)', tags: ['chain'], params: infoHashParams, response: { 200: registration, ...errors(404, 409) } },
     handler: async (req) => {
       const { infoHash } = findTorrent(ctx, req.params.infoHash);
@@ -79,7 +79,7 @@ export function chainRoutes(app: FastifyInstance, ctx: ApiContext): void {
   });
 
   app.get('/api/rewards', {
-    config: { access: 'member' },
+    config: { access: 'viewer' },
     schema: { summary: 'Seeding rewards: bytes in receipts held, claimed, pending; the token balance', tags: ['chain'], response: { 200: rewards, ...errors(409) } },
     handler: async () => rpc.rewards!({}),
   });

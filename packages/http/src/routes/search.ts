@@ -20,6 +20,8 @@ export const searchRowSchema = {
 
 export function searchRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get<{ Querystring: { q: string } }>('/api/search', {
+    // Not a viewer's: a search sends the node's DHT look-ups out.
+    config: { access: 'member' },
     schema: {
       summary: 'Search by words, content id or infohash: the local library, then the DHT',
       tags: ['torrents'],

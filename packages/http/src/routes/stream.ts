@@ -83,6 +83,8 @@ export function streamRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get<{ Params: { infoHash: string; index: number }; Querystring: { download: boolean } }>(
     '/api/torrents/:infoHash/files/:index',
     {
+      // Not a viewer's: streaming makes the node fetch the pieces it waits for.
+      config: { access: 'member' },
       schema: {
         summary: 'Stream one file (HTTP Range supported; waits for pieces still downloading)',
         tags: ['torrents'],

@@ -51,6 +51,12 @@ const settingsProperties = {
       },
     },
   },
+  trustedProxies: {
+    type: 'array',
+    maxItems: 100,
+    items: { type: 'string' },
+    description: 'reverse proxies (IP addresses or CIDR ranges) whose X-Forwarded-For / Forwarded name the client: for the claim, chat budgets and tracker rate limits; [] = none',
+  },
   portMapping: {
     type: 'string',
     enum: ['auto', 'upnp', 'natpmp', 'off'],

@@ -26,12 +26,56 @@ export function loadOrCreateApiToken(stateDir: string): string {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
+  return writeNewToken(stateDir);
+}
+
+function writeNewToken(stateDir: string): string {
+  const path = apiTokenPath(stateDir);
   makeDirsSync(stateDir, 0o700);
   const token = randomBytes(32).toString('base64url');
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, token + '\n', { mode: 0o600 });
   renameSync(tmp, path);
   return token;
+}
+
+/**
+ * The token a running node checks, shared by its control endpoint, the HTTP gate and the compatible
+ * APIs: rotate() writes a new one and every checker sees it at once, so the old one stops working
+ * on the next request. Without a node, rotating is just writing a new file.
+ */
+export class ApiToken {
+  readonly stateDir: string;
+  #value: string;
+  readonly #listeners: ((token: string) => void)[] = [];
+
+  constructor(stateDir: string) {
+    this.stateDir = stateDir;
+    this.#value = loadOrCreateApiToken(stateDir);
+  }
+
+  get value(): string {
+    return this.#value;
+  }
+
+  matches(presented: string): boolean {
+    return tokenEquals(presented, this.#value);
+  }
+
+  rotate(): string {
+    this.#value = writeNewToken(this.stateDir);
+    for (const l of this.#listeners) l(this.#value);
+    return this.#value;
+  }
+
+  onRotate(listener: (token: string) => void): void {
+    this.#listeners.push(listener);
+  }
+}
+
+/** `cascade token --rotate` with no node running. */
+export function rotateApiToken(stateDir: string): string {
+  return writeNewToken(stateDir);
 }
 
 /** Constant-time comparison of a presented token with the real one. */

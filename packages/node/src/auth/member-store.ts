@@ -6,7 +6,15 @@ import { createHash, randomBytes } from 'node:crypto';
 import { isAddress, isDid } from '@cascade/identity';
 import type { StateDB } from '../state/state-db.ts';
 
-export type Role = 'owner' | 'member';
+/**
+ * What a member may do (docs/identity.md, "Roles"): a viewer reads (dashboards), a member uses the
+ * node, an admin also manages members and viewers, the one owner also admins, settings and the token.
+ */
+export type Role = 'owner' | 'admin' | 'member' | 'viewer';
+/** Roles that can be given by adding someone (the owner is claimed or transferred, never added). */
+export const MEMBER_ROLES: readonly Role[] = ['admin', 'member', 'viewer'];
+/** Higher is stronger: a route's access level is met by its rank or above. */
+export const ROLE_RANK: Readonly<Record<Role, number>> = { viewer: 1, member: 2, admin: 3, owner: 4 };
 export type MemberKind = 'did' | 'address';
 
 export interface Member {
@@ -55,8 +63,14 @@ export class AuthStore {
   }
 
   members(): Member[] {
-    const rows = this.#db.prepare('SELECT * FROM members ORDER BY role DESC, added_at').all() as unknown as MemberRow[];
-    return rows.map(toMember);
+    const rows = this.#db.prepare('SELECT * FROM members ORDER BY added_at').all() as unknown as MemberRow[];
+    return rows.map(toMember).sort((a, b) => ROLE_RANK[b.role] - ROLE_RANK[a.role]);
+  }
+
+  member(id: string): Member | undefined {
+    const m = memberId(id);
+    const row = m && (this.#db.prepare('SELECT * FROM members WHERE id = ?').get(m.id) as unknown as MemberRow | undefined);
+    return row ? toMember(row) : undefined;
   }
 
   owner(): Member | undefined {
@@ -71,18 +85,25 @@ export class AuthStore {
     for (const id of ids) {
       if (!id) continue;
       const r = (q.get(id.toLowerCase().startsWith('0x') ? id.toLowerCase() : id) as { role: Role } | undefined)?.role;
-      if (r === 'owner') return 'owner';
-      if (r === 'member') role = 'member';
+      if (r !== undefined && (role === undefined || ROLE_RANK[r] > ROLE_RANK[role])) role = r;
     }
     return role;
   }
 
-  /** Adds a member (or returns the existing entry unchanged: the owner stays owner). */
-  addMember(id: string, role: Role, addedBy: string): { member: Member; existing: boolean } {
+  /**
+   * Adds a member with `role` (admin, member or viewer). An existing entry is returned unchanged
+   * (the owner stays owner), unless `changeRole` says to give an existing non-owner the new role.
+   */
+  addMember(id: string, role: Role, addedBy: string, changeRole = false): { member: Member; existing: boolean } {
     const m = memberId(id);
     if (!m) throw new Error('not a did:key or an Ethereum address');
+    if (role === 'owner') throw new Error('the owner is claimed or transferred, not added');
     return this.#db.transaction(() => {
       const row = this.#db.prepare('SELECT * FROM members WHERE id = ?').get(m.id) as unknown as MemberRow | undefined;
+      if (row && changeRole && row.role !== 'owner' && row.role !== role) {
+        this.#db.prepare('UPDATE members SET role = ? WHERE id = ?').run(role, m.id);
+        return { member: { ...toMember(row), role }, existing: true };
+      }
       if (row) return { member: toMember(row), existing: true };
       this.#db.prepare('INSERT INTO members (id, role, added_at, added_by) VALUES (?, ?, ?, ?)').run(m.id, role, Date.now(), addedBy);
       return { member: toMember(this.#db.prepare('SELECT * FROM members WHERE id = ?').get(m.id) as unknown as MemberRow), existing: false };
@@ -98,6 +119,34 @@ export class AuthStore {
       this.#db.prepare('DELETE FROM members WHERE id = ?').run(m.id);
       this.#db.prepare("INSERT INTO members (id, role, added_at, added_by) VALUES (?, 'owner', ?, 'claim')").run(m.id, Date.now());
       return true;
+    });
+  }
+
+  /**
+   * Makes `id` the owner; the owner before it stays on as an admin (it can leave or be removed
+   * after). Returns the new owner, or undefined when there is no owner to hand over from.
+   */
+  transferOwnership(id: string, by: string): Member | undefined {
+    const m = memberId(id);
+    if (!m) throw new Error('not a did:key or an Ethereum address');
+    return this.#db.transaction(() => {
+      const old = this.#db.prepare("SELECT * FROM members WHERE role = 'owner'").get() as unknown as MemberRow | undefined;
+      if (!old) return undefined;
+      if (old.id === m.id) return toMember(old);
+      this.#db.prepare("UPDATE members SET role = 'admin' WHERE id = ?").run(old.id);
+      this.#db.prepare('DELETE FROM members WHERE id = ?').run(m.id);
+      this.#db.prepare("INSERT INTO members (id, role, added_at, added_by) VALUES (?, 'owner', ?, ?)").run(m.id, Date.now(), by);
+      return toMember(this.#db.prepare('SELECT * FROM members WHERE id = ?').get(m.id) as unknown as MemberRow);
+    });
+  }
+
+  /** Recovery by whoever holds the machine: the owner is removed, so the node can be claimed again.
+   *  Returns the removed owner's id, or undefined when there was none. */
+  resetOwner(): string | undefined {
+    return this.#db.transaction(() => {
+      const old = this.#db.prepare("SELECT id FROM members WHERE role = 'owner'").get() as { id: string } | undefined;
+      if (old) this.#db.prepare('DELETE FROM members WHERE id = ?').run(old.id);
+      return old?.id;
     });
   }
 

@@ -6,7 +6,7 @@
 import { createServer, request, type Server, type IncomingMessage, type ServerResponse } from 'node:http';
 import { readFileSync, writeFileSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadOrCreateApiToken, tokenEquals } from '../auth/api-token.ts';
+import { ApiToken, tokenEquals } from '../auth/api-token.ts';
 import { NodeError, errorMessage, isNodeErrorKind, type NodeErrorKind } from './errors.ts';
 
 export const CONTROL_FILE = 'control.json';
@@ -82,7 +82,8 @@ async function readBody(req: IncomingMessage): Promise<string> {
 }
 
 export class ControlServer {
-  readonly token: string;
+  /** The node's API token; rotating it rewrites control.json, so verbs find the new one. */
+  readonly apiToken: ApiToken;
   readonly stateDir: string;
   #server: Server;
   #handlers: RpcHandlers;
@@ -92,7 +93,10 @@ export class ControlServer {
     this.stateDir = stateDir;
     this.#handlers = handlers;
     // The node's API token (auth/api-token.ts): one credential for the CLI, scripts and the HTTP API.
-    this.token = loadOrCreateApiToken(stateDir);
+    this.apiToken = new ApiToken(stateDir);
+    this.apiToken.onRotate(() => {
+      if (this.#registered) writeControlInfo(this.stateDir, this.info);
+    });
     this.#server = createServer((req, res) => void this.#handle(req, res));
   }
 
@@ -115,6 +119,10 @@ export class ControlServer {
   /** Adds methods from parts that start after the node (the server's RSS reader: rss.*). */
   extend(handlers: RpcHandlers): void {
     Object.assign(this.#handlers, handlers);
+  }
+
+  get token(): string {
+    return this.apiToken.value;
   }
 
   get port(): number {

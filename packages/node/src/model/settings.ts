@@ -2,6 +2,7 @@
 // A key never stored has its default. Changes are validated as a whole before anything is written,
 // then written in one transaction and announced to listeners (the engine's limits, the queue…).
 
+import { isIP } from 'node:net';
 import type { StateDB } from '../state/state-db.ts';
 import { iceServersSetting } from './ice-servers.ts';
 import type { AltSpeedSchedule, PortMappingSetting, SeedingLimitAction, Settings } from '@cascade/shapes';
@@ -33,6 +34,7 @@ export const SETTINGS_KEYS: readonly SettingsKey[] = [
   'startPaused',
   'iceServers',
   'portMapping',
+  'trustedProxies',
 ];
 
 /**
@@ -60,7 +62,26 @@ export function defaultSettings(downloadDir: string): Settings {
     startPaused: false,
     iceServers: [],
     portMapping: 'auto',
+    trustedProxies: [],
   };
+}
+
+const MAX_TRUSTED_PROXIES = 100;
+
+/** A list of IP addresses and CIDR ranges ("10.0.0.0/8", "fd00::/8"), or a comma-separated text of them. */
+export function trustedProxiesSetting(v: unknown): string[] {
+  const list = typeof v === 'string' ? v.split(/[\s,]+/).filter((e) => e !== '') : v;
+  if (!Array.isArray(list) || list.length > MAX_TRUSTED_PROXIES || list.some((e) => typeof e !== 'string')) {
+    fail('trustedProxies', `must be a list of at most ${MAX_TRUSTED_PROXIES} IP addresses or CIDR ranges`);
+  }
+  const out = (list as string[]).map((e) => e.trim());
+  for (const e of out) {
+    const [addr, bits, extra] = e.split('/');
+    const family = isIP(addr!);
+    const ok = family !== 0 && extra === undefined && (bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128)));
+    if (!ok) fail('trustedProxies', `holds "${e.slice(0, 64)}", which is neither an IP address nor a CIDR range (10.0.0.0/8, fd00::/8)`);
+  }
+  return [...new Set(out)];
 }
 
 const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
@@ -156,6 +177,9 @@ export function applyPatch(current: Settings, patch: unknown, ctx: { stateDir: s
         break;
       case 'iceServers':
         next.iceServers = iceServersSetting(key, v);
+        break;
+      case 'trustedProxies':
+        next.trustedProxies = trustedProxiesSetting(v);
         break;
       case 'portMapping':
         if (!PORT_MAPPING_SETTINGS.includes(v as PortMappingSetting)) fail(key, 'must be "auto", "upnp", "natpmp" or "off"');

@@ -14,7 +14,7 @@ export class StateError extends NodeError {
 }
 
 /** Bump with a new entry in MIGRATIONS whenever the schema changes. */
-export const SCHEMA_VERSION = 11;
+export const SCHEMA_VERSION = 12;
 /** PRAGMA application_id ("CSCD"): tells our DB apart from any other SQLite file. */
 const APPLICATION_ID = 0x43534344;
 
@@ -223,6 +223,20 @@ const MIGRATIONS: string[] = [
   // run, not only the one they were given in: a JSON list of http(s)/ftp URLs, NULL for none.
   `
   ALTER TABLE torrents ADD COLUMN mirrors TEXT;
+  `,
+  // 12: roles (issue 44): admins manage members, viewers only read (dashboards). SQLite cannot widen
+  // a CHECK in place: the table is rebuilt with its rows.
+  `
+  CREATE TABLE members_v12 (
+    id       TEXT PRIMARY KEY,
+    role     TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'member', 'viewer')),
+    added_at INTEGER NOT NULL,
+    added_by TEXT
+  );
+  INSERT INTO members_v12 (id, role, added_at, added_by) SELECT id, role, added_at, added_by FROM members;
+  DROP TABLE members;
+  ALTER TABLE members_v12 RENAME TO members;
+  CREATE UNIQUE INDEX one_owner ON members (role) WHERE role = 'owner';
   `,
 ];
 

@@ -108,9 +108,32 @@ export function SignInScreen() {
   );
 }
 
+/** The claim code field (what `cascade serve` printed; `cascade claim-code` shows it again). */
+export function ClaimCodeField({ value, onChange }: { value: string; onChange: (v: string) => void }) {
+  return (
+    <label className="claim-code-field">
+      <span>Claim code</span>
+      <input
+        className="input mono"
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+        placeholder="XXXX-XXXX-XXXX-XXXX"
+        autoComplete="one-time-code"
+        spellCheck={false}
+        aria-describedby="claim-code-help"
+        data-testid="claim-code"
+      />
+      <span id="claim-code-help" className="muted small">
+        <code>cascade serve</code> printed it on the node's console; <code>cascade claim-code</code> on the node's machine shows it again.
+      </span>
+    </label>
+  );
+}
+
 export function FirstRunScreen() {
   const auth = useAuth();
   const own = useOwnDid();
+  const [code, setCode] = useState('');
   return (
     <AuthLayout testId="first-run">
       <h1>Welcome to your Cascade node</h1>
@@ -118,9 +141,10 @@ export function FirstRunScreen() {
         This node has no owner yet. Claiming it makes <strong>this browser</strong> its owner: its key ({own.did ? <span className="mono">{whoLabel({ did: own.did, address: null })}</span> : 'created now'}) signs
         in, and from then on only you and the members you add can see and manage the node's torrents.
       </p>
-      <p className="muted small">You can claim it only from the node's own machine, as you are now. Keep this browser's key safe: back it up with Chat → Export…</p>
+      <p className="muted small">Only whoever holds the node's machine has its one-time claim code. Keep this browser's key safe: back it up with Chat → Export…</p>
+      <ClaimCodeField value={code} onChange={setCode} />
       <div className="auth-actions">
-        <button type="button" className="btn btn-primary auth-btn" disabled={!!auth.busy} onClick={() => void claimNode()} data-testid="claim-node">
+        <button type="button" className="btn btn-primary auth-btn" disabled={!!auth.busy} onClick={() => void claimNode(code)} data-testid="claim-node">
           <span>{auth.busy === 'claim' ? 'Claiming…' : 'Claim this node'}</span>
           <span className="auth-btn-sub">Sign in with this browser's key and become the owner</span>
         </button>

@@ -1,0 +1,96 @@
+// Issue 44: the claim code (printed by `serve`, kept 0600 in the state dir, shown by `cascade
+// claim-code` with or without a node, spent by the claim), roles given with `users add --role`,
+// ownership handed over (`users transfer-owner`) and recovered by whoever holds the machine
+// (`users reset-owner`: offline, or through the running node), and `token --rotate`, after which
+// the old token is refused at once by the running node.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { generateIdentity, signSignIn } from '@cascade/identity';
+import { AuthStore, StateDB } from '@cascade/node';
+import { tempDir } from './helpers.ts';
+import { cascade, startServe } from './node-process.ts';
+
+const CODE = /^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$/;
+
+test('offline: claim-code, roles, transfer-owner, reset-owner and token --rotate on a state dir', { timeout: 60_000 }, async (t) => {
+  const stateDir = join(tempDir(t), 'state');
+  const first = await cascade(['claim-code', '--json', '--state-dir', stateDir]);
+  assert.equal(first.code, 0, first.stderr);
+  const code = first.json.code as string;
+  assert.match(code, CODE);
+  assert.equal(statSync(join(stateDir, 'claim-code')).mode & 0o777, 0o600);
+  assert.equal((await cascade(['claim-code', '--state-dir', stateDir])).stdout.split('\n')[0], code, 'the same code until it is spent');
+
+  const owner = generateIdentity('owner');
+  const next = generateIdentity('next');
+  const viewer = generateIdentity('viewer');
+  const db = StateDB.open(stateDir);
+  assert.ok(new AuthStore(db).claimOwnership(owner.did));
+  db.close();
+  const claimed = await cascade(['claim-code', '--state-dir', stateDir]);
+  assert.equal(claimed.code, 1);
+  assert.match(claimed.stderr, new RegExp(`claimed: its owner is ${owner.did}`));
+
+  const add = await cascade(['users', 'add', viewer.did, '--role', 'viewer', '--json', '--state-dir', stateDir]);
+  assert.equal(add.json.user.role, 'viewer', add.stderr);
+  assert.equal((await cascade(['users', 'add', viewer.did, '--role', 'admin', '--json', '--state-dir', stateDir])).json.user.role, 'admin', 'a new role for an existing member');
+  assert.equal((await cascade(['users', 'add', viewer.did, '--role', 'boss', '--state-dir', stateDir])).code, 2);
+  assert.equal((await cascade(['users', 'remove', viewer.did, '--role', 'admin', '--state-dir', stateDir])).code, 2);
+  assert.equal((await cascade(['users', 'add', owner.did, '--role', 'member', '--state-dir', stateDir])).code, 1, 'the owner keeps its role');
+
+  const moved = await cascade(['users', 'transfer-owner', next.did, '--json', '--state-dir', stateDir]);
+  assert.equal(moved.code, 0, moved.stderr);
+  assert.deepEqual([moved.json.owner.id, moved.json.previous], [next.did, owner.did]);
+  const roles = (await cascade(['users', 'list', '--json', '--state-dir', stateDir])).json.users.map((u: { id: string; role: string }) => [u.id, u.role]);
+  assert.deepEqual(roles, [[next.did, 'owner'], [owner.did, 'admin'], [viewer.did, 'admin']]);
+
+  const reset = await cascade(['users', 'reset-owner', '--json', '--state-dir', stateDir]);
+  assert.equal(reset.code, 0, reset.stderr);
+  assert.equal(reset.json.removed, next.did);
+  assert.match(reset.json.code, CODE);
+  assert.notEqual(reset.json.code, code, 'a new code: an old copy claims nothing');
+  assert.equal(readFileSync(join(stateDir, 'claim-code'), 'utf8').trim(), reset.json.code);
+  assert.equal((await cascade(['users', 'reset-owner', 'x', '--state-dir', stateDir])).code, 2);
+
+  const before = (await cascade(['token', '--state-dir', stateDir])).stdout.trim();
+  const rotated = await cascade(['token', '--rotate', '--json', '--state-dir', stateDir]);
+  assert.equal(rotated.code, 0, rotated.stderr);
+  assert.notEqual(rotated.json.token, before);
+  assert.equal((await cascade(['token', '--state-dir', stateDir])).stdout.trim(), rotated.json.token);
+});
+
+test('serve prints the claim code; the claim spends it; reset-owner and token --rotate go through the running node', { timeout: 120_000 }, async (t) => {
+  const node = await startServe(t);
+  const printed = node.events.find((e) => e.event === 'claim-code');
+  assert.ok(printed, JSON.stringify(node.events));
+  assert.equal((await node.run(['claim-code'])).stdout.split('\n')[0], printed.code, '`cascade claim-code` shows what serve printed');
+
+  // A browser claims it with the code (the routes a page uses).
+  const owner = generateIdentity('owner');
+  const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${node.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', origin: node.url, ...headers }, body: JSON.stringify(body) });
+  const c = (await (await post('/api/auth/challenge', { method: 'did', did: owner.did })).json()) as { message: string };
+  const v = await post('/api/auth/verify', { message: c.message, signature: signSignIn(owner, c.message) });
+  const cookie = v.headers.get('set-cookie')!.split(';')[0]!;
+  assert.equal((await post('/api/auth/claim', { code: printed.code }, { cookie })).status, 200);
+  assert.equal(existsSync(join(node.stateDir, 'claim-code')), false);
+
+  const reset = await node.run(['users', 'reset-owner', '--json']);
+  assert.equal(reset.code, 0, reset.stderr);
+  assert.equal(reset.json.removed, owner.did);
+  assert.equal((await fetch(`${node.url}/api/auth/me`, { headers: { cookie } }).then((r) => r.json()) as { role: string; claimable: boolean }).claimable, true);
+  assert.equal((await post('/api/auth/claim', { code: printed.code }, { cookie })).status, 403, 'the old code claims nothing');
+  assert.equal((await post('/api/auth/claim', { code: reset.json.code }, { cookie })).status, 200);
+
+  const oldToken = node.token;
+  assert.equal((await node.api('/api/torrents')).status, 200);
+  const rotated = await node.run(['token', '--rotate', '--json']);
+  assert.equal(rotated.code, 0, rotated.stderr);
+  assert.equal(rotated.json.running, true);
+  assert.equal((await fetch(`${node.url}/api/torrents`, { headers: { authorization: `Bearer ${oldToken}` } })).status, 401, 'the old token stops working at once');
+  assert.equal((await fetch(`${node.url}/api/torrents`, { headers: { authorization: `Bearer ${rotated.json.token}` } })).status, 200);
+  // Verbs still reach the node: control.json carries the new token.
+  assert.equal((await node.run(['list', '--json'])).code, 0);
+});
