@@ -11,6 +11,7 @@ export { storedMetainfo, filesOf, otherOwners, refuseOwnedFiles, deleteOwnFiles 
 export { nodeIdentity, replaceNodeKey } from './src/core/node-identity.ts';
 export { ShareKeys } from './src/private/share-keys.ts';
 export { FileCids, offlineSearchRows } from './src/content/file-cids.ts';
+export { searchWithoutNode, dhtSearchable, type DhtJoin, type DhtSearch } from './src/content/dht-search.ts';
 export { IdlePacer, sessionBytesMoved } from './src/content/idle-pacer.ts';
 export type { SearchRow } from '@cascade/content';
 export { AuthStore, memberId } from './src/auth/member-store.ts';

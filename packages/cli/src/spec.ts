@@ -194,6 +194,10 @@ export const COMMANDS: Record<string, CommandSpec> = {
     usage: 'seed <torrent-file> --dir <save-path> [--port N]',
     summary: 'verify existing data and seed it until interrupted',
     optionHelp: { dir: 'the directory holding the data (the folder containing <name>)' },
+    details:
+      'Once the data checks out, its files\' content ids are computed (at idle time) and the torrent is published on\n' +
+      'the DHT with the same signed records `serve` publishes (a `published` event; again every 30 minutes while it\n' +
+      'runs; never for a private torrent or with --private-discovery), so `download <content id>` and `search` find it.',
   },
   download: {
     options: [...NODE, 'output', 'dir', 'peer', 'mirror', 'sha256', 'seed', 'timeout', 'ice-server', ...CHAIN, ...ONION],
@@ -305,15 +309,23 @@ export const COMMANDS: Record<string, CommandSpec> = {
       'altSpeedSchedule takes JSON, e.g. \'{"enabled":true,"from":"20:00","to":"08:00","days":[1,2,3,4,5]}\'.\n' + OFFLINE_DB,
   },
   search: {
-    options: COMMON,
+    options: [...COMMON, 'host', 'port', 'dht', 'dht-bootstrap'],
     positionals: [1, Infinity],
     joinRest: true,
-    usage: 'search <words|cid|infohash>',
+    usage: 'search <words|cid|infohash> [--dht-bootstrap HOST:PORT,…] [--no-dht]',
     summary: 'find torrents by words, content id or infohash: the local library, then the DHT',
+    optionHelp: {
+      host: 'with no node running: the address its DHT node binds and queries from',
+      port: 'with no node running: the UDP port of its DHT node (default 0: any free port)',
+      dht: 'with no node running: the library only, no DHT look-up',
+      'dht-bootstrap': 'with no node running: join the DHT through these nodes (any Cascade node\'s DHT port) instead of the public routers',
+    },
     details:
       "The node's library first, then the signed records of the DHT (docs/dht-records.md), each with\n" +
       'its publisher (did:key) and providers (host:port). --json prints one array of\n' +
-      '{infoHash, infoHashV2, name, length, cids, publisher, providers}. With no node running: the library only.',
+      '{infoHash, infoHashV2, name, length, cids, publisher, providers}. With a node running it searches\n' +
+      'through that node (and the DHT it has joined). With none, the library in the state directory, then\n' +
+      'the DHT, joined for the look-up alone (--dht-bootstrap, or the public routers; --no-dht: the library only).',
   },
   peers: { options: COMMON, positionals: [0, 1], usage: 'peers [infohash]', summary: 'show connected peers' },
   connect: {
