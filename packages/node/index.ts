@@ -47,4 +47,5 @@ export type { FeedView, ItemView, PreviewItem } from './src/rss/service.ts';
 export type { ChainHealth } from './src/chain/chain-service.ts';
 export type { Rewards, RewardClaim, ReceiptTerms } from './src/chain/receipt-exchange.ts';
 export { attachRewards, type NodeRewards } from './src/chain/node-rewards.ts';
+export { openChainVerbs, type ChainVerbs } from './src/chain/chain-verbs.ts';
 export type { ChainConfig } from './src/chain/chain-service.ts';
