@@ -69,6 +69,17 @@ test('earned with cascade seed on the embedded chain, seen and claimed with no n
   const text = await cascade(['rewards', '--state-dir', seedState]);
   assert.equal(text.code, 0, text.stderr);
   assert.match(text.stdout, new RegExp(`earned {3}${content.length} bytes in 1 receipt\\n`));
+
+  // Asked about another chain, the receipts are not counted there, and the verb says where they are.
+  const anvil = await startAnvil();
+  t.after(() => anvil.stop());
+  const contracts = join(root, 'contracts.json');
+  writeFileSync(contracts, JSON.stringify(await run(['chain', 'deploy', '--chain-rpc', anvil.rpcUrl, '--key', FUNDED_KEY])));
+  const elsewhere = await cascade(['rewards', '--state-dir', seedState, '--chain-rpc', anvil.rpcUrl, '--chain-contracts', contracts]);
+  assert.equal(elsewhere.code, 0, elsewhere.stderr);
+  assert.match(elsewhere.stdout, /earned {3}0 bytes in 0 receipts/);
+  const pool = JSON.parse(readFileSync(join(seedState, 'chain', 'deployment.json'), 'utf8')).pool as string;
+  assert.ok(elsewhere.stderr.toLowerCase().includes(`1 more receipt is held for chain 31337 (pool ${pool.toLowerCase()})`), elsewhere.stderr);
 });
 
 test('through a running node and without one, a transaction mined after more than 30 s is waited for with progress events', { timeout: 300_000 }, async (t) => {

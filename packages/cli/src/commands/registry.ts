@@ -46,6 +46,8 @@ interface ChainAccess {
   call<T>(method: string, params?: RpcParams, sends?: boolean): Promise<T>;
   /** Transactions sent and not yet mined. */
   pending(): Promise<PendingTx[]>;
+  /** With no node: receipts the state directory holds for other chains (a node says nothing of them). */
+  heldElsewhere(): Promise<{ chainId: string; pool: string; receipts: number }[]>;
   close(): Promise<void>;
 }
 
@@ -59,6 +61,7 @@ async function chainAccess(inv: Invocation, out: Output, node: ControlClient | u
       call: (method, params = {}, sends = false) => (sends ? patient : node).call(method, params),
       // A node from before issue 44 cannot say: the wait is then silent.
       pending: () => node.call<{ pending: PendingTx[] }>('chain.pending').then((r) => r.pending, () => []),
+      heldElsewhere: async () => [],
       close: async () => {},
     };
   }
@@ -67,6 +70,7 @@ async function chainAccess(inv: Invocation, out: Output, node: ControlClient | u
   return {
     call: async <T>(method: string, params: RpcParams = {}) => (await chain.handlers[method]!(params)) as T,
     pending: async () => ((await chain.handlers['chain.pending']!({})) as { pending: PendingTx[] }).pending,
+    heldElsewhere: () => chain.heldElsewhere(),
     close: () => chain.close(),
   };
 }
@@ -165,7 +169,15 @@ export const rewards: Verb = async (inv, out, node) => {
     );
     return 0;
   }
-  const r = await onChain(inv, out, node, (chain) => chain.call<Rewards>('rewards'));
+  const r = await onChain(inv, out, node, async (chain) => {
+    const rewards = await chain.call<Rewards>('rewards');
+    // Receipts name the chain and pool they pay on: those of a run with other chain options are
+    // not counted here, but they are not lost either.
+    for (const e of await chain.heldElsewhere().catch(() => [])) {
+      out.note(`${e.receipts} more receipt${e.receipts === 1 ? ' is' : 's are'} held for chain ${e.chainId} (pool ${e.pool}): give that chain's --chain-rpc and --chain-contracts to see or claim ${e.receipts === 1 ? 'it' : 'them'}`);
+    }
+    return rewards;
+  });
   out.result(r, () =>
     [
       `earned   ${r.earnedBytes} bytes in ${r.receipts} receipt${r.receipts === 1 ? '' : 's'}`,

@@ -24,6 +24,9 @@ export interface ChainVerbs {
   handlers: RpcHandlers;
   /** The chain once it runs; throws why it does not. */
   ready(): Promise<NodeChain>;
+  /** Receipts held for another chain or pool than the one opened (a `seed` run with other chain
+   *  options): counted by chain and pool, so the verb can say which options reach them. */
+  heldElsewhere(): Promise<{ chainId: string; pool: string; receipts: number }[]>;
   /** Stops the embedded chain (anvil writes its state on the way out) and closes the stores. */
   close(): Promise<void>;
 }
@@ -60,6 +63,19 @@ export function openChainVerbs(stateDir: string, config: Exclude<ChainConfig, fa
   return {
     handlers: chainRpc(service, host, receipts),
     ready: () => service.ready(),
+    async heldElsewhere() {
+      const chain = await service.ready();
+      const here = `${chain.chain.id} ${chain.contracts.pool.toLowerCase()}`;
+      const other = new Map<string, { chainId: string; pool: string; receipts: number }>();
+      for (const h of store.allHeld()) {
+        const key = `${h.chainId} ${h.pool.toLowerCase()}`;
+        if (key === here) continue;
+        const entry = other.get(key) ?? { chainId: h.chainId.toString(), pool: h.pool, receipts: 0 };
+        entry.receipts++;
+        other.set(key, entry);
+      }
+      return [...other.values()];
+    },
     async close() {
       receipts.close();
       try {
