@@ -7,7 +7,7 @@ export {
   signReceipt, signReceiptWithSecret, checkReceipt, receiptDomain, RECEIPT_TYPES, signRegistration, registryDomain, REGISTER_TYPES,
   type Receipt, type Registration,
 } from './src/receipts.ts';
-export { NodeChain, type NodeChainOptions, type ChainStatus } from './src/node-chain.ts';
+export { NodeChain, type NodeChainOptions, type ChainStatus, type PendingTx } from './src/node-chain.ts';
 export { receiptTermsOf, type ReceiptTermsOf } from './src/receipt-terms.ts';
 export { ExternalSigner, signerError, type ExternalSignerOptions } from './src/signer.ts';
 export { metadataBlock, readMetadataBlock, dagJsonCid, type TorrentMetadata, type MetadataBlock } from './src/metadata.ts';

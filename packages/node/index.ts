@@ -11,6 +11,7 @@ export { storedMetainfo, filesOf, otherOwners, refuseOwnedFiles, deleteOwnFiles 
 export { nodeIdentity, replaceNodeKey } from './src/core/node-identity.ts';
 export { ShareKeys } from './src/private/share-keys.ts';
 export { FileCids, offlineSearchRows } from './src/content/file-cids.ts';
+export { searchWithoutNode, dhtSearchable, type DhtJoin, type DhtSearch } from './src/content/dht-search.ts';
 export { IdlePacer, sessionBytesMoved } from './src/content/idle-pacer.ts';
 export type { SearchRow } from '@cascade/content';
 export { AuthStore, memberId, MEMBER_ROLES, ROLE_RANK } from './src/auth/member-store.ts';
@@ -47,4 +48,5 @@ export type { FeedView, ItemView, PreviewItem } from './src/rss/service.ts';
 export type { ChainHealth } from './src/chain/chain-service.ts';
 export type { Rewards, RewardClaim, ReceiptTerms } from './src/chain/receipt-exchange.ts';
 export { attachRewards, type NodeRewards } from './src/chain/node-rewards.ts';
+export { openChainVerbs, type ChainVerbs } from './src/chain/chain-verbs.ts';
 export type { ChainConfig } from './src/chain/chain-service.ts';

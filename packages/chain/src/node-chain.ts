@@ -31,6 +31,14 @@ export interface ChainStatus {
   signer?: { url: string; account: Address | null; ether: string | null; error?: string };
 }
 
+/** A transaction the node sent and waits for: what it does, its hash, when it was sent. */
+export interface PendingTx {
+  what: string;
+  tx: Hex;
+  /** ms since the epoch */
+  sentAt: number;
+}
+
 export class NodeChain {
   readonly embedded: boolean;
   readonly rpcUrl: string;
@@ -44,6 +52,10 @@ export class NodeChain {
   readonly #wallet: WalletClient<Transport, Chain, PrivateKeyAccount>;
   readonly #anvil: RunningAnvil | undefined;
   #queue: Promise<unknown> = Promise.resolve();
+  /** Transactions sent and not mined yet, by hash: what `cascade register` / `rewards claim` show
+   *  while they wait. */
+  readonly pending = new Map<Hex, PendingTx>();
+  readonly #txListeners = new Set<(e: { event: 'sent' | 'mined'; tx: PendingTx }) => void>();
 
   private constructor(anvil: RunningAnvil | undefined, rpcUrl: string, chain: Chain, account: PrivateKeyAccount, contracts: Deployment, signer?: ExternalSignerOptions) {
     this.#anvil = anvil;
@@ -66,6 +78,39 @@ export class NodeChain {
   write(call: ContractWrite): Promise<Hex> {
     if (this.signer) return this.signer.write(this.client, call);
     return this.#wallet.writeContract({ ...call, account: this.account, chain: this.chain } as never);
+  }
+
+  /**
+   * Waits for a transaction this node sent to be mined, however long the chain takes (a slow block,
+   * a gas price the chain is slow to take): no timeout — the caller shows progress and the user may
+   * interrupt; the transaction goes through or not whether anyone waits. Listed in `pending` meanwhile.
+   */
+  async mined(tx: Hex, what: string): Promise<Awaited<ReturnType<PublicClient['waitForTransactionReceipt']>>> {
+    const p: PendingTx = { what, tx, sentAt: Date.now() };
+    this.pending.set(tx, p);
+    this.#emitTx('sent', p);
+    try {
+      return await this.client.waitForTransactionReceipt({ hash: tx, timeout: 0 });
+    } finally {
+      this.pending.delete(tx);
+      this.#emitTx('mined', p);
+    }
+  }
+
+  /** Calls `fn` as each transaction is sent and mined (or given up on); returns how to stop. */
+  onTransaction(fn: (e: { event: 'sent' | 'mined'; tx: PendingTx }) => void): () => void {
+    this.#txListeners.add(fn);
+    return () => void this.#txListeners.delete(fn);
+  }
+
+  #emitTx(event: 'sent' | 'mined', tx: PendingTx): void {
+    for (const fn of this.#txListeners) {
+      try {
+        fn({ event, tx });
+      } catch {
+        // a listener's bug is not the transaction's
+      }
+    }
   }
 
   /** Runs `fn` after every earlier one finished: a relayed registration signs the owner's nonce,

@@ -55,7 +55,7 @@ export function register(chain: NodeChain, infoHashHex: string, metadataCid: str
     try {
       await chain.client.simulateContract({ ...write, account: await chain.sender(), chain: chain.chain } as Parameters<typeof chain.client.simulateContract>[0]);
       const tx = await chain.write(write);
-      const receipt = await chain.client.waitForTransactionReceipt({ hash: tx });
+      const receipt = await chain.mined(tx, `registration of ${infoHashHex}`);
       if (receipt.status !== 'success') throw new Error(`the registration transaction ${tx} failed`);
       return { tx, block: Number(receipt.blockNumber) };
     } catch (err) {

@@ -71,7 +71,7 @@ export async function claimReceipts(chain: NodeChain, held: SignedReceipt[]): Pr
     const write = { address: chain.contracts.pool, abi: rewardPool.abi, functionName: 'claimBatch', args } as const;
     const { result } = await chain.client.simulateContract({ ...write, account: await chain.sender(), chain: chain.chain });
     const hash = await chain.write(write);
-    const mined = await chain.client.waitForTransactionReceipt({ hash });
+    const mined = await chain.mined(hash, `claim of ${batch.length} receipt${batch.length === 1 ? '' : 's'}`);
     if (mined.status !== 'success') throw new Error(`the claim transaction ${hash} failed`);
     tx = hash;
     claimed += result as bigint;

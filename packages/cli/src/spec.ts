@@ -161,8 +161,8 @@ const COMMON: OptName[] = ['json', 'help', 'state-dir'];
 const NODE: OptName[] = [...COMMON, 'port', 'host', 'dht', 'dht-bootstrap', 'tracker'];
 /** The chain and seeding receipts (issue 13): serve, seed and download. */
 const CHAIN: OptName[] = ['chain', 'chain-rpc', 'chain-id', 'chain-contracts', 'chain-signer', 'chain-from', 'receipt-every', 'payment-threshold', 'auto-claim', 'ipfs-api'];
-/** The chain a verb means (register, verify, rewards): checked against the running node's; verify
- *  reads it directly when no node runs. */
+/** The chain a verb means (register, verify, rewards): checked against the running node's; with
+ *  no node running, the chain the verb opens itself. */
 const CHAIN_OF_NODE: OptName[] = ['chain-rpc', 'chain-id', 'chain-contracts', 'chain-signer', 'chain-from'];
 /** Private discovery (issue 14): serve, seed and download. */
 const ONION: OptName[] = ['directory', 'private-discovery'];
@@ -181,6 +181,13 @@ export interface CommandSpec {
   details?: string;
 }
 
+/** How register, verify and rewards reach the chain (issue 44). */
+const CHAIN_VERBS =
+  'With a node running on --state-dir they go through it (the chain options must name its chain). With none they\n' +
+  'open the state directory themselves: its identity, the receipts its runs kept, and its chain (the embedded one,\n' +
+  'state in <state-dir>/chain, or --chain-rpc with --chain-contracts, as `seed` and `download` take them).\n' +
+  'A transaction is waited for until it is mined, however long: after 5 s a line (--json: a transaction-pending\n' +
+  'event) every 10 s says so; Ctrl-C stops the waiting, not the transaction.';
 const MANY = 'Several infohashes (or prefixes), or `all`: one bulk operation on the running node, one line per torrent;\nexit 1 when any failed.';
 const OFFLINE_DB = 'With no node running it works on the state DB, and the next `cascade serve` uses it.';
 
@@ -203,6 +210,10 @@ export const COMMANDS: Record<string, CommandSpec> = {
     usage: 'seed <torrent-file> --dir <save-path> [--port N]',
     summary: 'verify existing data and seed it until interrupted',
     optionHelp: { dir: 'the directory holding the data (the folder containing <name>)' },
+    details:
+      'Once the data checks out, its files\' content ids are computed (at idle time) and the torrent is published on\n' +
+      'the DHT with the same signed records `serve` publishes (a `published` event; again every 30 minutes while it\n' +
+      'runs; never for a private torrent or with --private-discovery), so `download <content id>` and `search` find it.',
   },
   download: {
     options: [...NODE, 'output', 'dir', 'peer', 'mirror', 'sha256', 'seed', 'timeout', 'ice-server', ...CHAIN, ...ONION],
@@ -314,15 +325,23 @@ export const COMMANDS: Record<string, CommandSpec> = {
       'altSpeedSchedule takes JSON, e.g. \'{"enabled":true,"from":"20:00","to":"08:00","days":[1,2,3,4,5]}\'.\n' + OFFLINE_DB,
   },
   search: {
-    options: COMMON,
+    options: [...COMMON, 'host', 'port', 'dht', 'dht-bootstrap'],
     positionals: [1, Infinity],
     joinRest: true,
-    usage: 'search <words|cid|infohash>',
+    usage: 'search <words|cid|infohash> [--dht-bootstrap HOST:PORT,…] [--no-dht]',
     summary: 'find torrents by words, content id or infohash: the local library, then the DHT',
+    optionHelp: {
+      host: 'with no node running: the address its DHT node binds and queries from',
+      port: 'with no node running: the UDP port of its DHT node (default 0: any free port)',
+      dht: 'with no node running: the library only, no DHT look-up',
+      'dht-bootstrap': 'with no node running: join the DHT through these nodes (any Cascade node\'s DHT port) instead of the public routers',
+    },
     details:
       "The node's library first, then the signed records of the DHT (docs/dht-records.md), each with\n" +
       'its publisher (did:key) and providers (host:port). --json prints one array of\n' +
-      '{infoHash, infoHashV2, name, length, cids, publisher, providers}. With no node running: the library only.',
+      '{infoHash, infoHashV2, name, length, cids, publisher, providers}. With a node running it searches\n' +
+      'through that node (and the DHT it has joined). With none, the library in the state directory, then\n' +
+      'the DHT, joined for the look-up alone (--dht-bootstrap, or the public routers; --no-dht: the library only).',
   },
   peers: { options: COMMON, positionals: [0, 1], usage: 'peers [infohash]', summary: 'show connected peers' },
   connect: {
@@ -368,24 +387,35 @@ export const COMMANDS: Record<string, CommandSpec> = {
     details: MANY,
   },
   register: {
-    options: [...COMMON, ...CHAIN_OF_NODE],
+    options: [...COMMON, ...CHAIN_OF_NODE, 'ipfs-api'],
     positionals: [1, 1],
-    usage: 'register <torrent-file|infohash>',
+    usage: 'register <torrent-file|infohash> [--chain-rpc URL --chain-contracts FILE [--chain-signer URL]] [--ipfs-api URL]',
     summary: "record the torrent as published by this node's account in the content registry (with its metadata CID)",
-    details: 'The running node signs and pays the gas (with --chain-signer, the node\'s identity signs the registration and the\nsigner\'s account submits it and pays). A torrent registered to another account is refused with its owner;\none already registered to this node answers with its record and no transaction.',
+    optionHelp: { 'ipfs-api': 'with no node running: pin the metadata block to this Kubo RPC API (a running node pins with its own)' },
+    details:
+      'The node\'s account signs and pays the gas (with --chain-signer, the node\'s identity signs the registration and the\n' +
+      'signer\'s account submits it and pays). A torrent registered to another account is refused with its owner;\n' +
+      'one already registered to this node answers with its record and no transaction.\n' + CHAIN_VERBS,
   },
   verify: {
     options: [...COMMON, ...CHAIN_OF_NODE],
     positionals: [1, 1],
-    usage: 'verify <infohash>',
+    usage: 'verify <infohash> [--chain-rpc URL --chain-contracts FILE]',
     summary: "who registered a torrent: owner account (and did), metadata CID, block; exit 1 when not registered",
+    details:
+      'With a node running on --state-dir it goes through it. With none it opens the state directory\'s chain itself\n' +
+      '(the embedded one, state in <state-dir>/chain, or --chain-rpc with --chain-contracts); with --chain-rpc and no\n' +
+      'state directory it reads the registry alone (the did, kept in the metadata block, is then unknown).',
   },
   rewards: {
     options: [...COMMON, ...CHAIN_OF_NODE],
     positionals: [0, 1],
-    usage: 'rewards | rewards claim',
+    usage: 'rewards | rewards claim [--chain-rpc URL --chain-contracts FILE [--chain-signer URL]]',
     summary: 'seeding rewards: bytes earned in receipts held, claimed, pending, and the token balance; claim submits them',
-    details: 'Downloaders send this node signed receipts for what it seeded to them; `rewards claim` submits every\nreceipt that pays something to the reward pool in batches (nothing new: no transaction, claimedBytes 0).',
+    details:
+      'Downloaders send this node signed receipts for what it seeded to them (`serve`, `seed`, `download --seed`); `rewards\n' +
+      'claim` submits every receipt that pays something to the reward pool in batches (nothing new: no transaction,\n' +
+      'claimedBytes 0).\n' + CHAIN_VERBS,
   },
   chain: {
     options: [...COMMON, 'chain-rpc', 'key'],

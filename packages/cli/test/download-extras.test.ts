@@ -6,7 +6,6 @@
 //     state DB afterwards), while `download --seed`, which serves the file, computes the right one.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -15,41 +14,9 @@ import { cidFromSha256 } from '@cascade/content';
 import { FileCids } from '@cascade/node';
 import { StateDB } from '@cascade/node';
 import { tempDir } from './helpers.ts';
-import { cascade } from './node-process.ts';
+import { cascade, startCascade } from './node-process.ts';
 
-const MAIN = join(import.meta.dirname, '../src/main.ts');
 const MiB = 1024 * 1024;
-
-/** A long-running verb (seed, download --seed) with its JSON events as they come. */
-function running(t: { after: (fn: () => void) => void }, args: string[]): { child: ChildProcess; events: Record<string, any>[]; event: (name: string, ms?: number) => Promise<Record<string, any>> } {
-  const child = spawn(process.execPath, [MAIN, ...args, '--json'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, CASCADE_HOME: '/nonexistent-cascade-home', CASCADE_PORT_MAPPING: 'off' },
-  });
-  t.after(() => void child.kill('SIGKILL'));
-  const events: Record<string, any>[] = [];
-  let buf = '';
-  let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-  child.stdout!.setEncoding('utf8').on('data', (c: string) => {
-    buf += c;
-    for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      if (line.startsWith('{')) events.push(JSON.parse(line) as Record<string, any>);
-    }
-  });
-  const event = async (name: string, ms = 60_000) => {
-    const end = Date.now() + ms;
-    for (;;) {
-      const e = events.find((x) => x.event === name);
-      if (e) return e;
-      if (child.exitCode !== null || Date.now() > end) throw new Error(`no ${name} event: ${JSON.stringify(events.slice(-5))} ${stderr}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
-  return { child, events, event };
-}
 
 function cidsIn(stateDir: string, infoHash: string): Map<number, string> {
   const db = StateDB.open(stateDir);
@@ -71,7 +38,7 @@ test('receipts at most once a second with the last stating every byte; a one-sho
   assert.equal(made.code, 0, made.stderr);
   const ih = made.json.infoHash as string;
 
-  const seeder = running(t, ['seed', join(root, 'take.torrent'), '--dir', data, '--port', '0', '--no-dht', '--state-dir', join(root, 'seed-state')]);
+  const seeder = startCascade(t, ['seed', join(root, 'take.torrent'), '--dir', data, '--port', '0', '--no-dht', '--state-dir', join(root, 'seed-state')]);
   const port = (await seeder.event('listening')).port as number;
   await seeder.event('seeding');
 
@@ -99,7 +66,7 @@ test('receipts at most once a second with the last stating every byte; a one-sho
   // download --seed serves the file: its content id comes (at idle time), and it is right although
   // the pieces came out of order.
   const state2 = join(root, 'dl2-state');
-  const serving = running(t, ['download', join(root, 'take.torrent'), '-o', join(root, 'dl2'), '--peer', `127.0.0.1:${port}`, '--no-dht', '--no-chain', '--port', '0', '--state-dir', state2, '--seed']);
+  const serving = startCascade(t, ['download', join(root, 'take.torrent'), '-o', join(root, 'dl2'), '--peer', `127.0.0.1:${port}`, '--no-dht', '--no-chain', '--port', '0', '--state-dir', state2, '--seed']);
   await serving.event('seeding');
   const cid = cidFromSha256(createHash('sha256').update(content).digest());
   const end = Date.now() + 30_000;

@@ -139,3 +139,52 @@ export async function until<T>(what: string, fn: () => Promise<T | undefined>, m
     await new Promise((r) => setTimeout(r, 250));
   }
 }
+
+export interface RunningCascade {
+  child: ChildProcess;
+  /** The JSON events it printed so far (it runs with --json). */
+  events: Record<string, any>[];
+  /** The first event of that name, waited for (fails when the process exits first). */
+  event: (name: string, ms?: number) => Promise<Record<string, any>>;
+  stderr: () => string;
+  /** SIGTERM, then its exit. */
+  stop: () => Promise<number | null>;
+}
+
+/** A long-running `cascade ARGS… --json` (seed, download --seed), its events read as they come. */
+export function startCascade(t: T, args: string[]): RunningCascade {
+  const child = spawn(process.execPath, [MAIN, ...args, '--json'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, CASCADE_HOME: '/nonexistent-cascade-home', CASCADE_PORT_MAPPING: 'off' },
+  });
+  t.after(() => void child.kill('SIGKILL'));
+  const events: Record<string, any>[] = [];
+  let buf = '';
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  child.stdout!.setEncoding('utf8').on('data', (c: string) => {
+    buf += c;
+    for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      if (line.startsWith('{')) events.push(JSON.parse(line) as Record<string, any>);
+    }
+  });
+  const event = async (name: string, ms = 60_000) => {
+    const end = Date.now() + ms;
+    for (;;) {
+      const e = events.find((x) => x.event === name);
+      if (e) return e;
+      if (child.exitCode !== null || Date.now() > end) throw new Error(`no ${name} event: ${JSON.stringify(events.slice(-5))} ${stderr}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    }
+    return child.exitCode;
+  };
+  return { child, events, event, stderr: () => stderr, stop };
+}

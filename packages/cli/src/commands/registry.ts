@@ -1,14 +1,25 @@
 // `cascade register <torrent-file|infohash>`, `cascade verify <infohash>` and `cascade rewards [claim]`
-// (issue 13): ownership records in the content registry and seeding rewards from the reward pool,
-// through the running node (its account signs and receives the rewards; it or its external signer
-// pays gas).
+// (issue 13): ownership records in the content registry and seeding rewards from the reward pool.
+// With a node running on the state directory they go through it (its account signs and receives the
+// rewards; it or its external signer pays gas); with none they open the state directory themselves
+// (issue 44): its identity, the receipts its `seed`/`download`/`serve` runs kept, and its chain (the
+// embedded one in <state dir>/chain, or --chain-rpc). A transaction is waited for as long as it
+// takes, with progress lines, never abandoned while it may still go through.
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import type { ChainHealth, ControlClient } from '@cascade/node';
+import { join } from 'node:path';
+import { ControlClient, DB_FILE, openChainVerbs, type ChainHealth, type RpcParams } from '@cascade/node';
+import type { PendingTx } from '@cascade/chain';
 import type { RewardClaim, Rewards } from '@cascade/shapes';
-import type { Options } from '../args.ts';
+import type { Invocation, Options } from '../args.ts';
 import { CliError, UsageError } from '../errors.ts';
-import { NO_NODE, requireNode, type Verb } from './node-access.ts';
+import type { Output } from '../output.ts';
+import type { Verb } from './node-access.ts';
 import { units18 } from '../format.ts';
+
+/** A transaction still unmined this long is reported, then again every PROGRESS_EVERY_MS. Short
+ *  ones (a dev chain mines at once) print nothing: the result stays the only line. */
+const FIRST_PROGRESS_MS = 5000;
+const PROGRESS_EVERY_MS = 10_000;
 
 /** With --chain-rpc/--chain-contracts, the running node must be on that chain: a verb never acts
  *  on another chain than the one asked for. */
@@ -29,14 +40,82 @@ async function sameChain(node: ControlClient, o: Options): Promise<void> {
   }
 }
 
+/** Where a chain verb's calls go: the running node, or the state directory's own chain. */
+interface ChainAccess {
+  /** A call that may send a transaction waits without a time limit. */
+  call<T>(method: string, params?: RpcParams, sends?: boolean): Promise<T>;
+  /** Transactions sent and not yet mined. */
+  pending(): Promise<PendingTx[]>;
+  /** With no node: receipts the state directory holds for other chains (a node says nothing of them). */
+  heldElsewhere(): Promise<{ chainId: string; pool: string; receipts: number }[]>;
+  close(): Promise<void>;
+}
+
+async function chainAccess(inv: Invocation, out: Output, node: ControlClient | undefined): Promise<ChainAccess> {
+  const o = inv.options;
+  if (node) {
+    await sameChain(node, o);
+    // The node's answer to a transaction comes once it is mined: no 30 s limit on that call.
+    const patient = new ControlClient(node.info, 0);
+    return {
+      call: (method, params = {}, sends = false) => (sends ? patient : node).call(method, params),
+      // A node from before issue 44 cannot say: the wait is then silent.
+      pending: () => node.call<{ pending: PendingTx[] }>('chain.pending').then((r) => r.pending, () => []),
+      heldElsewhere: async () => [],
+      close: async () => {},
+    };
+  }
+  if (o.chain === false) throw new UsageError('these verbs need a chain');
+  const chain = openChainVerbs(o.stateDir, o.chain, out, o.ipfsApi !== undefined ? { ipfsApi: o.ipfsApi } : {});
+  return {
+    call: async <T>(method: string, params: RpcParams = {}) => (await chain.handlers[method]!(params)) as T,
+    pending: async () => ((await chain.handlers['chain.pending']!({})) as { pending: PendingTx[] }).pending,
+    heldElsewhere: () => chain.heldElsewhere(),
+    close: () => chain.close(),
+  };
+}
+
+/** `work`, with a progress line (and a `transaction-pending` event) for each transaction it waits on. */
+async function withProgress<T>(access: ChainAccess, out: Output, work: Promise<T>): Promise<T> {
+  const told = new Map<string, number>();
+  const look = async () => {
+    const now = Date.now();
+    for (const p of await access.pending().catch(() => [])) {
+      const last = told.get(p.tx);
+      if (now - p.sentAt < FIRST_PROGRESS_MS || (last !== undefined && now - last < PROGRESS_EVERY_MS)) continue;
+      told.set(p.tx, now);
+      const seconds = Math.round((now - p.sentAt) / 1000);
+      out.event('transaction-pending', { what: p.what, tx: p.tx, seconds });
+      out.note(`waiting for the ${p.what} to be mined: ${p.tx}, sent ${seconds} s ago (Ctrl-C stops the waiting, not the transaction)`);
+    }
+  };
+  const timer = setInterval(() => void look(), 1000);
+  try {
+    return await work;
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** Runs `fn` on the chain the verb reaches, then closes it; node errors become the CLI's. */
+async function onChain<T>(inv: Invocation, out: Output, node: ControlClient | undefined, fn: (access: ChainAccess) => Promise<T>): Promise<T> {
+  const access = await chainAccess(inv, out, node);
+  try {
+    return await fn(access);
+  } finally {
+    await access.close();
+  }
+}
+
 export const register: Verb = async (inv, out, node) => {
   const arg = inv.positionals[0]!;
   const params: Record<string, unknown> = {};
   if (existsSync(arg) && statSync(arg).isFile()) params.torrent = readFileSync(arg).toString('base64');
   else if (/^[0-9a-fA-F]{1,40}$/.test(arg)) params.infoHash = arg;
   else throw new UsageError(`register wants a .torrent file or an infohash, got "${arg}"`);
-  await sameChain(requireNode(node, 'register'), inv.options);
-  const r = await requireNode(node, 'register').call<{ tx: string | null; infoHash: string; owner: string; metadataCid: string; block: number }>('register', params);
+  const r = await onChain(inv, out, node, (chain) =>
+    withProgress(chain, out, chain.call<{ tx: string | null; infoHash: string; owner: string; metadataCid: string; block: number }>('register', params, true)),
+  );
   out.result(r, () =>
     r.tx === null
       ? `${r.infoHash} is already registered to this node's account ${r.owner} (block ${r.block}), metadata ${r.metadataCid}`
@@ -48,31 +127,29 @@ export const register: Verb = async (inv, out, node) => {
 export const verify: Verb = async (inv, out, node) => {
   const ih = inv.positionals[0]!;
   if (!/^[0-9a-fA-F]{40}$/.test(ih)) throw new UsageError(`verify wants a full 40-digit infohash, got "${ih}"`);
+  const o = inv.options;
   let r: { owner: string; did: string | null; metadataCid: string; block: number } | undefined;
   try {
-    if (node) {
-      await sameChain(node, inv.options);
-      r = await node.call('verify', { infoHash: ih });
-    } else {
-      r = await verifyOnChain(ih, inv.options);
-    }
+    // An external chain read with no node and no state directory: the registry alone (no did: that
+    // is in the metadata block, which a state directory holds).
+    if (!node && o.chain !== false && o.chain.rpcUrl && !existsSync(join(o.stateDir, DB_FILE))) r = await verifyOnChain(ih, o);
+    else r = await onChain(inv, out, node, (chain) => chain.call('verify', { infoHash: ih }));
   } catch (err) {
     // "not registered" is an answer, not a failure of the command: exit 1 with it, as documented.
     if (/is not registered/.test((err as Error).message)) {
       out.result({ infoHash: ih.toLowerCase(), registered: false }, () => `${ih.toLowerCase()}: not registered`);
       return 1;
     }
-    throw err instanceof Error ? new CliError(err.message) : err;
+    throw err instanceof Error && !(err instanceof CliError) ? new CliError(err.message) : err;
   }
   const found = r!;
   out.result(found, () => `${ih.toLowerCase()}: owner ${found.owner}${found.did ? ` (${found.did})` : ''}, metadata ${found.metadataCid}, block ${found.block}`);
   return 0;
 };
 
-/** verify with no node running: straight from the registry on --chain-rpc (the did is unknown
- *  here: it is in the metadata block, which a node holds). */
+/** verify straight from the registry on --chain-rpc. */
 async function verifyOnChain(ih: string, o: Options): Promise<{ owner: string; did: null; metadataCid: string; block: number }> {
-  if (o.chain === false || !o.chain.rpcUrl) throw new CliError(`verify needs a running node, or --chain-rpc URL --chain-contracts FILE to read the registry itself: ${NO_NODE}`);
+  if (o.chain === false || !o.chain.rpcUrl) throw new CliError('verify needs --chain-rpc URL --chain-contracts FILE');
   const { recordAt } = await import('@cascade/chain');
   const rec = await recordAt(o.chain.rpcUrl, o.chain.contracts!.registry, ih.toLowerCase());
   if (!rec) throw new CliError(`${ih.toLowerCase()} is not registered`);
@@ -82,17 +159,8 @@ async function verifyOnChain(ih: string, o: Options): Promise<{ owner: string; d
 export const rewards: Verb = async (inv, out, node) => {
   const [verb] = inv.positionals;
   if (verb !== undefined && verb !== 'claim') throw new UsageError(`rewards: unknown verb "${verb}" (rewards | rewards claim)`);
-  const control = requireNode(node, 'rewards');
-  await sameChain(control, inv.options);
-  const call = async <T>(method: string): Promise<T> => {
-    try {
-      return await control.call<T>(method, {});
-    } catch (err) {
-      throw err instanceof Error ? new CliError(err.message) : err;
-    }
-  };
   if (verb === 'claim') {
-    const c = await call<RewardClaim>('rewards.claim');
+    const c = await onChain(inv, out, node, (chain) => withProgress(chain, out, chain.call<RewardClaim>('rewards.claim', {}, true)));
     out.result(c, () =>
       [
         c.tx === null ? 'nothing new to claim' : `claimed ${c.claimedBytes} bytes (tx ${c.tx})`,
@@ -101,7 +169,15 @@ export const rewards: Verb = async (inv, out, node) => {
     );
     return 0;
   }
-  const r = await call<Rewards>('rewards');
+  const r = await onChain(inv, out, node, async (chain) => {
+    const rewards = await chain.call<Rewards>('rewards');
+    // Receipts name the chain and pool they pay on: those of a run with other chain options are
+    // not counted here, but they are not lost either.
+    for (const e of await chain.heldElsewhere().catch(() => [])) {
+      out.note(`${e.receipts} more receipt${e.receipts === 1 ? ' is' : 's are'} held for chain ${e.chainId} (pool ${e.pool}): give that chain's --chain-rpc and --chain-contracts to see or claim ${e.receipts === 1 ? 'it' : 'them'}`);
+    }
+    return rewards;
+  });
   out.result(r, () =>
     [
       `earned   ${r.earnedBytes} bytes in ${r.receipts} receipt${r.receipts === 1 ? '' : 's'}`,

@@ -27,8 +27,20 @@ export async function seedCommand(inv: Invocation, out: Output): Promise<number>
   const described = describeTorrentBytes(bytes, file, await loadEngine());
 
   const stop = waitForStopSignal();
-  const node = await startNode(o, out);
+  // Content ids are computed to be published: with no DHT, or private discovery, there is nowhere to.
+  const node = await startNode(o, out, { contentIds: o.dht && !o.onion?.byDefault ? 'background' : 'on-demand' });
   const chain = chainFor(node, o, out);
+  // Its complete public torrent goes on the DHT as `serve` puts it (signed records under its
+  // infohashes, content ids and name words): its files hashed once their data checked out, at idle
+  // time, then published once, and again every 30 minutes while it runs. Never per piece.
+  node.content.onPublished = (t, s, r) => {
+    out.event('published', { infoHash: s.infoHash, infoHashV2: s.infoHashV2, cids: s.cids, keys: r.keys, accepted: r.accepted });
+    out.say(
+      r.accepted > 0
+        ? `published ${s.cids.length === 1 ? 'its content id' : `${s.cids.length} content ids`} on the DHT (${r.keys} keys, ${r.accepted} stores)`
+        : `no DHT node took the records of ${t.infoHashHex} yet (${r.errors[0] ?? 'none answered'}); it publishes them again while it runs`,
+    );
+  };
   try {
     const opts = { savePath: dir, ...(o.onion?.byDefault ? { privateDiscovery: true } : {}) };
     // add() returns once the engine has checked what is on disk (resume data makes that quick).

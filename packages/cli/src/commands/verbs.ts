@@ -4,7 +4,7 @@
 // say so.
 
 import { join, sep } from 'node:path';
-import { connectControl, StateDB, errorMessage, resolveInfoHash, offlineEntry, rememberPeers, refuseOwnedFiles, otherOwners, storedMetainfo, deleteOwnFiles, queryEntries, ShareKeys, offlineSearchRows, type ListQuery, type ChainHealth } from '@cascade/node';
+import { connectControl, StateDB, errorMessage, resolveInfoHash, offlineEntry, rememberPeers, refuseOwnedFiles, otherOwners, storedMetainfo, deleteOwnFiles, queryEntries, ShareKeys, searchWithoutNode, type ListQuery, type ChainHealth } from '@cascade/node';
 import type { ListEntry, SearchRow } from '@cascade/shapes';
 import { CliError, UsageError } from '../errors.ts';
 import { loadEngine } from '../engine.ts';
@@ -135,10 +135,26 @@ const list: Verb = async (inv, out, node) => {
 };
 
 // The node's library, then the DHT's signed records (words, a content id or an infohash); with no
-// node running, the library in the state DB. --json: one array of SearchRow.
+// node running, the library in the state DB, then the DHT, joined for the look-up alone (issue 44).
+// --json: one array of SearchRow.
 const search: Verb = async (inv, out, node) => {
   const text = inv.positionals[0]!;
-  const rows = node ? (await node.call<{ rows: SearchRow[] }>('find', { text })).rows : withDb(inv, (db) => offlineSearchRows(db, text));
+  const o = inv.options;
+  let rows: SearchRow[];
+  if (node) {
+    if (['dht-bootstrap', 'dht', 'port', 'host'].some((k) => inv.values[k] !== undefined)) {
+      out.note('a node is running on this state directory: it searches the DHT it has joined (the DHT options are for when none runs)');
+    }
+    rows = (await node.call<{ rows: SearchRow[] }>('find', { text })).rows;
+  } else {
+    // Its own DHT node on any free port unless told: it lives only for the look-up.
+    const join = o.dht ? { port: inv.values.port === undefined ? 0 : o.port, host: o.host, dhtBootstrap: o.dhtBootstrap } : false;
+    const found = await withDb(inv, (db) => searchWithoutNode(db, text, join));
+    if (found.answered === 0) {
+      out.note(`no DHT node answered${o.dhtBootstrap.length > 0 ? ` (joined through ${o.dhtBootstrap.join(', ')})` : ''}: only the library was searched`);
+    }
+    rows = found.rows;
+  }
   out.result(rows, () => (rows.length === 0 ? `nothing matches "${text}"` : renderSearchRows(rows)));
   return rows.length === 0 ? 1 : 0;
 };

@@ -205,11 +205,13 @@ export interface RegistryHost {
   resolve(arg: string): string;
 }
 
-/** The control RPCs `chain` → ChainHealth (for `cascade health`), `register`, `verify`, `rewards`
- *  and `rewards.claim`. */
+/** The control RPCs `chain` → ChainHealth (for `cascade health`), `register`, `verify`, `rewards`,
+ *  `rewards.claim`, and `chain.pending`: the transactions sent and not mined yet (what
+ *  `cascade register` and `rewards claim` show while they wait). */
 export function chainRpc(service: ChainService, host: RegistryHost, receipts: ReceiptExchange): RpcHandlers {
   return {
     chain: () => service.status(),
+    'chain.pending': () => ({ pending: [...(service.chain?.pending.values() ?? [])] }),
     rewards: async () => receipts.rewards(await service.ready()),
     'rewards.claim': async () => {
       await service.ready();
@@ -235,16 +237,7 @@ export function registryHost(node: Pick<NodeCore, 'session'> & InfoHashResolver)
   return {
     resolve: (arg) => node.resolve(arg),
     async metainfoOf(p) {
-      if (typeof p.torrent === 'string') {
-        const lib = await loadEngine();
-        let meta: Metainfo;
-        try {
-          meta = lib.parseTorrent(new Uint8Array(Buffer.from(p.torrent, 'base64')));
-        } catch (err) {
-          throw new InvalidInput(`not a .torrent file: ${errorMessage(err)}`);
-        }
-        return { meta, magnet: lib.toMagnet({ infoHashHex: meta.infoHashHex, name: meta.name, trackers: meta.announce.flat() }) };
-      }
+      if (typeof p.torrent === 'string') return metainfoOfTorrent(p.torrent);
       if (typeof p.infoHash !== 'string') throw new InvalidInput('register wants an infohash or a .torrent file');
       const t = node.session.get(node.resolve(p.infoHash));
       if (!t) throw new NodeError('not-found', `no torrent ${p.infoHash} on this node`);
@@ -252,4 +245,16 @@ export function registryHost(node: Pick<NodeCore, 'session'> & InfoHashResolver)
       return { meta: t.metainfo, magnet: magnetOf(t) };
     },
   };
+}
+
+/** The metainfo and magnet of .torrent bytes the CLI read (base64). */
+export async function metainfoOfTorrent(base64: string): Promise<{ meta: Metainfo; magnet: string }> {
+  const lib = await loadEngine();
+  let meta: Metainfo;
+  try {
+    meta = lib.parseTorrent(new Uint8Array(Buffer.from(base64, 'base64')));
+  } catch (err) {
+    throw new InvalidInput(`not a .torrent file: ${errorMessage(err)}`);
+  }
+  return { meta, magnet: lib.toMagnet({ infoHashHex: meta.infoHashHex, name: meta.name, trackers: meta.announce.flat() }) };
 }

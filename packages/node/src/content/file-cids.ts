@@ -1,7 +1,7 @@
 // Content ids of the node's complete files, kept in the state DB (schema 10, file_cids), and the
 // publishers whose DHT records this node caught lying (dht_blames).
 import type { StateDB } from '../state/state-db.ts';
-import type { Blame, SearchRow } from '@cascade/content';
+import { isContentId, type Blame, type SearchRow } from '@cascade/content';
 import { nodeIdentity } from '../core/node-identity.ts';
 
 export interface FileCid {
@@ -46,11 +46,15 @@ export class FileCids {
 }
 
 /** Search rows from the state DB alone (no node running): the library's torrents matching `text`
- *  by name or infohash prefix, with the content ids known for their files. */
+ *  by name or infohash prefix, or holding it as a content id, with the content ids known for their files. */
 export function offlineSearchRows(db: StateDB, text: string): SearchRow[] {
   const did = nodeIdentity(db).did;
   const cids = new FileCids(db);
-  return db.searchTorrents(text.toLowerCase()).map((r) => ({
+  const q = text.trim();
+  const records = isContentId(q)
+    ? [...new Set(cids.withCid(q).map((h) => h.infoHash))].flatMap((ih) => db.getTorrent(ih) ?? [])
+    : db.searchTorrents(q.toLowerCase());
+  return records.map((r) => ({
     infoHash: r.infoHash,
     infoHashV2: null,
     name: r.name ?? '',

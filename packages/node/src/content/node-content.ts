@@ -6,7 +6,7 @@
 // it runs; and search — the local library first, then the DHT.
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { cidFromSha256, DhtRecords, isContentId, keywordsOf, magnetOfRow, RecordError, recordKey, REPUBLISH_MS, Reputation, type DhtTransport, type SearchRow, type TorrentStatement } from '@cascade/content';
+import { cidFromSha256, DhtRecords, isContentId, keywordsOf, magnetOfRow, RecordError, recordKey, REPUBLISH_MS, Reputation, type DhtTransport, type PublishResult, type SearchRow, type TorrentStatement } from '@cascade/content';
 import { sha256OfFile } from '@cascade/content/node';
 import type { TorrentHandle } from '../core/engine.ts';
 import { NodeError, errorMessage, InvalidInput } from '../core/errors.ts';
@@ -52,6 +52,8 @@ export class NodeContent {
   /** When each torrent was last published from index() (a seed says 'done' at every start). */
   readonly #publishedAt = new Map<string, number>();
   #closed = false;
+  /** Told each time index() has published a torrent's records (`cascade seed` prints it). */
+  onPublished: ((t: TorrentHandle, s: TorrentStatement, r: PublishResult) => void) | undefined;
   /** This node's did: its own records are what it computed, never blamed. */
   readonly #did: string;
   readonly #pacer: IdlePacer;
@@ -112,7 +114,9 @@ export class NodeContent {
     const ih = t.infoHashHex;
     // A private share's bytes on disk are ciphertext: no content id names them, and none is published.
     if (!m || this.#node.privateShares.view(ih)) return;
-    const savePath = this.#node.db.getTorrent(ih)?.savePath;
+    // The library's save path; `cascade seed` runs its torrent before storing it (only data that
+    // checks out joins the library), so the torrent's own is the one then.
+    const savePath = this.#node.db.getTorrent(ih)?.savePath ?? t.savePath;
     if (!savePath) return;
     const known = this.cids.of(ih);
     const progress = (t as TorrentHandle & TorrentExtras).fileProgress?.();
@@ -156,7 +160,10 @@ export class NodeContent {
     if (fresh.length === 0 && Date.now() - (this.#publishedAt.get(ih) ?? 0) < 5 * 60_000) return;
     this.#publishedAt.set(ih, Date.now());
     // Not awaited: the next torrent's hashing need not wait for this one's DHT walks.
-    void this.records.publish(s).catch((err: unknown) => this.#node.out.note(`DHT records of ${ih}: ${errorMessage(err)}`));
+    void this.records.publish(s).then(
+      (r) => this.onPublished?.(t, s, r),
+      (err: unknown) => this.#node.out.note(`DHT records of ${ih}: ${errorMessage(err)}`),
+    );
   }
 
   /**

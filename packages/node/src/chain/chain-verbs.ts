@@ -1,0 +1,90 @@
+// The chain verbs with no node running (issue 44): `cascade register`, `verify`, `rewards` and
+// `rewards claim` open the state directory themselves — its identity (the account that owns
+// registrations and receives rewards), the receipts a `seed`, `download` or `serve` kept in
+// <state dir>/chain/receipts.db, and its chain (the embedded dev chain with its state in
+// <state dir>/chain, or --chain-rpc) — and answer with the handlers a running node serves
+// (chainRpc), so the answers are the same.
+import { join } from 'node:path';
+import type { NodeChain } from '@cascade/chain';
+import type { RpcHandlers } from '../core/control.ts';
+import { loadEngine } from '../core/engine.ts';
+import { NodeError } from '../core/errors.ts';
+import { resolveInfoHash } from '../core/infohash.ts';
+import { nodeIdentity } from '../core/node-identity.ts';
+import type { NodeLog } from '../core/node-log.ts';
+import { storedMetainfo } from '../files/own-files.ts';
+import { IdentifiedPeers } from '../peers/identified-peers.ts';
+import { StateDB } from '../state/state-db.ts';
+import { ChainService, chainRpc, metainfoOfTorrent, type ChainConfig, type RegistryHost } from './chain-service.ts';
+import { ReceiptExchange } from './receipt-exchange.ts';
+import { ReceiptStore } from './receipt-store.ts';
+
+export interface ChainVerbs {
+  /** register, verify, rewards, rewards.claim, chain, chain.pending: as a running node answers them. */
+  handlers: RpcHandlers;
+  /** The chain once it runs; throws why it does not. */
+  ready(): Promise<NodeChain>;
+  /** Receipts held for another chain or pool than the one opened (a `seed` run with other chain
+   *  options): counted by chain and pool, so the verb can say which options reach them. */
+  heldElsewhere(): Promise<{ chainId: string; pool: string; receipts: number }[]>;
+  /** Stops the embedded chain (anvil writes its state on the way out) and closes the stores. */
+  close(): Promise<void>;
+}
+
+/** Opens the state directory's chain and receipts; `log` gets the chain's start-up lines. */
+export function openChainVerbs(stateDir: string, config: Exclude<ChainConfig, false>, log: NodeLog, opts: { ipfsApi?: string } = {}): ChainVerbs {
+  const db = StateDB.open(stateDir);
+  const identity = nodeIdentity(db);
+  const service = new ChainService(config, opts);
+  const store = new ReceiptStore(join(stateDir, 'chain', 'receipts.db'));
+  const peers = new IdentifiedPeers(log);
+  const receipts = new ReceiptExchange(store, peers, {
+    get chain() {
+      return service.chain;
+    },
+    terms: () => service.terms(stateDir, identity),
+    whenRunning: () => service.started,
+  }, log);
+  service.start(stateDir, identity, (line) => log.note(line));
+  const host: RegistryHost = {
+    resolve: (arg) => resolveInfoHash(arg, db.infoHashes()),
+    async metainfoOf(p) {
+      if (typeof p.torrent === 'string') return metainfoOfTorrent(p.torrent);
+      if (typeof p.infoHash !== 'string') throw new NodeError('invalid', 'register wants an infohash or a .torrent file');
+      const rec = db.getTorrent(host.resolve(p.infoHash));
+      if (!rec) throw new NodeError('not-found', `no torrent ${p.infoHash} in the library at ${stateDir}: give its .torrent file`);
+      const lib = await loadEngine();
+      const meta = storedMetainfo(rec, db, lib);
+      if (!meta) throw new NodeError('failed', `${rec.infoHash} has no metadata yet: its name and files are unknown (give its .torrent file)`);
+      const magnet = lib.toMagnet({ infoHashHex: meta.infoHashHex, ...(meta.infoHashV2Hex ? { infoHashV2Hex: meta.infoHashV2Hex } : {}), name: meta.name, trackers: meta.announce.flat() });
+      return { meta, magnet };
+    },
+  };
+  return {
+    handlers: chainRpc(service, host, receipts),
+    ready: () => service.ready(),
+    async heldElsewhere() {
+      const chain = await service.ready();
+      const here = `${chain.chain.id} ${chain.contracts.pool.toLowerCase()}`;
+      const other = new Map<string, { chainId: string; pool: string; receipts: number }>();
+      for (const h of store.allHeld()) {
+        const key = `${h.chainId} ${h.pool.toLowerCase()}`;
+        if (key === here) continue;
+        const entry = other.get(key) ?? { chainId: h.chainId.toString(), pool: h.pool, receipts: 0 };
+        entry.receipts++;
+        other.set(key, entry);
+      }
+      return [...other.values()];
+    },
+    async close() {
+      receipts.close();
+      try {
+        await service.close();
+      } finally {
+        store.close();
+        peers.close();
+        db.close();
+      }
+    },
+  };
+}
