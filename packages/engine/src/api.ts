@@ -281,7 +281,7 @@ export interface TorrentHandle {
    *  once when it runs. Tiers are lists of URLs; empty tiers are dropped. */
   setTrackers?(tiers: string[][]): Promise<void>;
   /** Renames files (by index: the new path below the torrent's folder; a single-file torrent's
-   *  file is its name), moving them on disk with the torrent's data kept, as move() does. Rejects
+   *  file is its name; index -1: a multi-file torrent's folder, `[name]`), moving them on disk with the torrent's data kept, as move() does. Rejects
    *  with an Error saying why (no metadata, a bad name, a clash), leaving everything as it was. */
   rename?(renames: Record<number, string[]>): Promise<void>;
   /** Names given so far by rename() (and AddTorrentOptions.renamedFiles). */

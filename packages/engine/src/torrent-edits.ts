@@ -8,7 +8,8 @@ import type { TorrentContext } from './torrent-context.ts';
 import type { MovableTorrent } from './torrent-move.ts';
 
 /** New names for a torrent's files: each file's path below the torrent's folder, by file index
- *  (a single-file torrent's one file is its name). Also how a node replays them at the next start. */
+ *  (a single-file torrent's one file is its name); index -1 renames a multi-file torrent's folder
+ *  (`[name]`). Also how a node replays them at the next start. */
 export type FileRenames = Record<number, string[]>;
 
 /** One path component a file may be given: what metainfo parsing lets through, nothing more. */
@@ -24,8 +25,15 @@ function checkComponent(c: unknown): string {
  *  file, or two files given one path. */
 export function renamedMetainfo(meta: Metainfo, renames: FileRenames): Metainfo {
   const files = meta.files.slice();
+  let name = meta.name;
   for (const [key, path] of Object.entries(renames)) {
     const i = Number(key);
+    if (i === -1) {
+      if (!meta.multiFile) throw new Error('a single-file torrent has no folder: rename its file');
+      if (!Array.isArray(path) || path.length !== 1) throw new Error("the torrent's folder takes a name, not a path");
+      name = checkComponent(path[0]);
+      continue;
+    }
     const f = files[i];
     if (!Number.isInteger(i) || !f || f.pad) throw new Error(`no file ${key} in this torrent`);
     if (!Array.isArray(path) || path.length === 0) throw new Error(`file ${i} needs a name`);
@@ -43,7 +51,7 @@ export function renamedMetainfo(meta: Metainfo, renames: FileRenames): Metainfo 
   }
   for (const d of folders) if (seen.has(d)) throw new Error(`${d} would be both a file and a folder`);
   // A single-file torrent's file is its name on disk (see fs-storage).
-  return { ...meta, files, ...(meta.multiFile ? {} : { name: files[0]!.path[0]! }) };
+  return { ...meta, files, name: meta.multiFile ? name : files[0]!.path[0]! };
 }
 
 /** Piece states as remotes show them (qBittorrent's pieceStates, Transmission's pieces): 0 not

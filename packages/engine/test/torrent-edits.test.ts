@@ -51,6 +51,14 @@ test('rename moves files on disk, keeps the pieces, and a downloader still gets 
   await whenDone(again);
   assert.equal(again.stats().verifiedPieces, pieces);
   assert.deepEqual(again.metainfo!.files[0]!.path, ['renamed', 'a2.bin']);
+
+  // The torrent's folder (index -1): everything moves under the new one, the old one goes.
+  await again.rename!({ [-1]: ['pack2'] });
+  assert.equal(again.metainfo!.name, 'pack2');
+  assert.equal(await sha(path.join(root, 'pack2', 'renamed', 'a2.bin')), sums.a);
+  assert.equal(await sha(path.join(root, 'pack2', 'sub', 'b.bin')), sums.b);
+  await assert.rejects(fs.stat(path.join(root, 'pack')), /ENOENT/);
+  assert.equal(again.stats().verifiedPieces, pieces);
 });
 
 test('bad renames are refused and change nothing', async (t) => {
