@@ -12,7 +12,7 @@ export class StateError extends NodeError {
 }
 
 /** Bump with a new entry in MIGRATIONS whenever the schema changes. */
-export const SCHEMA_VERSION = 11;
+export const SCHEMA_VERSION = 12;
 /** PRAGMA application_id ("CSCD"): tells our DB apart from any other SQLite file. */
 const APPLICATION_ID = 0x43534344;
 
@@ -221,6 +221,15 @@ const MIGRATIONS: string[] = [
   // run, not only the one they were given in: a JSON list of http(s)/ftp URLs, NULL for none.
   `
   ALTER TABLE torrents ADD COLUMN mirrors TEXT;
+  `,
+  // 12: what remotes edit on a torrent (issue 45, qBittorrent's and Transmission's APIs): the name
+  // the user gave it (NULL = its own), its tracker tiers as edited (a JSON list of lists of URLs,
+  // NULL = as added), and its renamed files (a JSON object: file index → path components, -1 the
+  // torrent's folder; NULL = none). Replayed whenever the torrent is loaded.
+  `
+  ALTER TABLE torrents ADD COLUMN display_name TEXT;
+  ALTER TABLE torrents ADD COLUMN tracker_tiers TEXT;
+  ALTER TABLE torrents ADD COLUMN renamed_files TEXT;
   `,
 ];
 
