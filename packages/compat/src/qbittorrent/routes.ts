@@ -10,12 +10,13 @@ import { appActions } from './app.ts';
 import { torrentsReadActions } from './torrents-read.ts';
 import { torrentsWriteActions } from './torrents-write.ts';
 import { torrentsAddActions } from './torrents-add.ts';
+import { torrentsEditActions } from './torrents-edit.ts';
 import { transferActions } from './transfer.ts';
 import { syncActions } from './sync.ts';
 
 const SCOPES: Record<string, Record<string, ActionSpec>> = {
   app: appActions,
-  torrents: { ...torrentsReadActions, ...torrentsWriteActions, ...torrentsAddActions },
+  torrents: { ...torrentsReadActions, ...torrentsWriteActions, ...torrentsAddActions, ...torrentsEditActions },
   transfer: transferActions,
   sync: syncActions,
 };

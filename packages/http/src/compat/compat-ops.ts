@@ -14,6 +14,7 @@ import { torrentFiles } from '@cascade/node/features';
 import { incomingPeers, reachabilityOf } from '@cascade/node/features';
 import { tokenEquals } from '@cascade/node/features';
 import { badRequest, httpStatusOf } from '../app/http-errors.ts';
+import { compatEdits } from './compat-edits.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -32,6 +33,7 @@ export function compatOps(ctx: ApiContext, token: string): CompatOps {
   };
 
   return {
+    ...compatEdits(ctx),
     version: VERSION,
     checkPassword: (password) => tokenEquals(password, token),
     list: rows,
@@ -45,6 +47,7 @@ export function compatOps(ctx: ApiContext, token: string): CompatOps {
         createdBy: meta?.createdBy ?? null,
         creationDate: meta?.creationDate !== undefined ? meta.creationDate * 1000 : null,
         isPrivate: meta?.private ?? false,
+        folder: meta?.multiFile ? meta.name : null,
       };
     },
 

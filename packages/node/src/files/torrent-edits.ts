@@ -200,7 +200,9 @@ export function setPieceOrder(
   t: TorrentHandle,
   change: { sequential?: boolean; firstLast?: boolean; priorities?: { files: readonly number[]; priority: FilePriority } },
 ): PieceOrderView {
-  const o = orders.get(t) ?? { sequential: false, firstLast: false, priorities: new Map(), release: [] };
+  // A new object at each change: a remote's cache keyed by it sees the change (compat's sync).
+  const was = orders.get(t);
+  const o: PieceOrder = { sequential: was?.sequential ?? false, firstLast: was?.firstLast ?? false, priorities: new Map(was?.priorities), release: was?.release ?? [] };
   if (change.priorities) {
     const count = t.metainfo?.files.length;
     if (count === undefined) throw conflict('the torrent’s metadata is not known yet; set file priorities once it is');
