@@ -1,6 +1,7 @@
 // torrents/* that only read (torrentscontroller.cpp): the list with its filters and sorting, one
 // torrent's properties, files and trackers, categories, tags and per-torrent limits.
 import { isV2Only, type TorrentInfo, type TrackerRow } from '../ops.ts';
+import { trackerRows } from '../trackers.ts';
 import { type ActionContext, type ActionSpec, badRequest, conflict, fromOps, notFound, param, parseBool, requireParams, splitHashes } from './http.ts';
 import { MAX_ETA, type MapContext, contentPathOf, isComplete, matchesFilter, qbState, qbTorrents, savePathOf, secs } from './torrent-map.ts';
 
@@ -196,13 +197,7 @@ function trackers(ctx: ActionContext): object[] {
     num_downloaded: 0,
     ...count(x.source),
   }));
-  // Every tracker of the torrent, running or not: those the engine has not tried yet are "not
-  // contacted" (1), as qBittorrent lists a paused torrent's.
-  const seen = new Map(t.trackers.map((tr) => [tr.url, tr]));
-  const rows: TrackerRow[] = [...t.trackers];
-  ctx.ops.trackerTiers(t.infoHash).forEach((tier, i) => {
-    for (const url of tier) if (!seen.has(url)) rows.push({ url, tier: i, status: 'idle', peers: 0 });
-  });
+  const rows = trackerRows(ctx.ops, t.infoHash, t.trackers);
   return [
     ...sticky,
     ...rows.map((tr) => ({
