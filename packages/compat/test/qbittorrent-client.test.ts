@@ -260,6 +260,18 @@ test('@ctrl/qbittorrent: pieces, trackers, renames on disk, name, peers, toggles
   assert.equal((await call('torrents/setSuperSeeding', { hashes: h, value: 'true' })).status, 200);
   assert.equal(row.super_seeding, false);
 
+  // sync/torrentPeers: a full update, then nothing while nothing changed; the logs and banPeers answer.
+  const peers = await client.torrentPeers(h);
+  assert.equal(peers.full_update, true);
+  assert.deepEqual(peers.peers, {});
+  const quiet = await client.torrentPeers(h, peers.rid);
+  assert.equal(quiet.full_update, undefined);
+  assert.equal(quiet.peers, undefined);
+  assert.equal((await call(`sync/torrentPeers?hash=${'ee'.repeat(20)}`)).status, 404);
+  assert.deepEqual((await call('log/main?last_known_id=-1')).json, []);
+  assert.deepEqual((await call('log/peers')).json, []);
+  assert.equal((await call('transfer/banPeers', { peers: '127.0.0.1:1' })).status, 200);
+
   // An idle poll sends no torrent; a toggle sends only that field.
   const full = await client.getSyncMainData(0);
   const idle = await client.getSyncMainData(full.rid);

@@ -13,12 +13,14 @@ import { torrentsAddActions } from './torrents-add.ts';
 import { torrentsEditActions } from './torrents-edit.ts';
 import { transferActions } from './transfer.ts';
 import { syncActions } from './sync.ts';
+import { banPeers, logActions, peerSyncActions } from './peers.ts';
 
 const SCOPES: Record<string, Record<string, ActionSpec>> = {
   app: appActions,
   torrents: { ...torrentsReadActions, ...torrentsWriteActions, ...torrentsAddActions, ...torrentsEditActions },
-  transfer: transferActions,
-  sync: syncActions,
+  transfer: { ...transferActions, banPeers },
+  sync: { ...syncActions, ...peerSyncActions },
+  log: logActions,
 };
 
 /** Same as qBittorrent's m_apiPathPattern. */

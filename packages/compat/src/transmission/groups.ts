@@ -4,8 +4,7 @@
 // group's limits after a restart, not its membership.
 
 import type { CompatOps, TorrentPatch } from '../ops.ts';
-import { RpcError, bool, int, str, type Args } from './args.ts';
-import { KB } from './torrent-view.ts';
+import { KB, RpcError, bool, int, str, type Args } from './args.ts';
 
 export interface GroupView {
   honorsSessionLimits: boolean;

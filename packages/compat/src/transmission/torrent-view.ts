@@ -24,8 +24,9 @@ export const DEFAULT_IDLE_MINUTES = 30;
 export const PEER_LIMIT_PER_TORRENT = 50;
 export const PEER_LIMIT_GLOBAL = 200;
 
-/** Transmission's kB. */
-export const KB = 1000;
+import { KB } from './args.ts';
+
+export { KB };
 
 const secs = (ms: number | null | undefined): number => (ms ? Math.floor(ms / 1000) : 0);
 
