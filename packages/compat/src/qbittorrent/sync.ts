@@ -25,7 +25,7 @@ async function serverState(ops: CompatOps): Promise<Obj> {
     // A download dir that is gone reports -1 rather than failing the whole sync.
   }
   return {
-    ...transferInfo(ops),
+    ...transferInfo(ops, t),
     alltime_dl: t.totalDownloaded,
     alltime_ul: t.totalUploaded,
     global_ratio: t.totalDownloaded > 0 && t.totalUploaded > 0 ? (t.totalUploaded / t.totalDownloaded).toFixed(2) : '-',
