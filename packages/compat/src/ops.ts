@@ -190,6 +190,10 @@ export interface CompatOps extends TorrentEditOps {
   removeCategory(name: string): void;
   /** Every tag in use or created. */
   tags(): string[];
+  /** Creates tags ahead of any torrent (qBittorrent's createTags). */
+  createTags(tags: string[]): void;
+  /** Deletes tags from every torrent and from those created ahead. */
+  deleteTags(tags: string[]): void;
   transfer(): TransferInfo;
   /** Free bytes (and the total) of the file system holding `path`; throws (400) for a bad path. */
   freeSpace(path: string): Promise<{ path: string; free: number; total: number }>;

@@ -260,6 +260,14 @@ test('@ctrl/qbittorrent: pieces, trackers, renames on disk, name, peers, toggles
   assert.equal((await call('torrents/setSuperSeeding', { hashes: h, value: 'true' })).status, 200);
   assert.equal(row.super_seeding, false);
 
+  // Tags created ahead of any torrent are stored and listed (and by sync/maindata); deleteTags drops them.
+  await client.createTags('later,soon');
+  assert.deepEqual((await client.getTags()).sort(), ['later', 'soon']);
+  await client.addTorrentTags(h, 'soon');
+  await client.deleteTags('later,soon');
+  assert.deepEqual(await client.getTags(), []);
+  assert.equal((await client.listTorrents({ hashes: h }))[0]!.tags, '');
+
   // sync/torrentPeers: a full update, then nothing while nothing changed; the logs and banPeers answer.
   const peers = await client.torrentPeers(h);
   assert.equal(peers.full_update, true);

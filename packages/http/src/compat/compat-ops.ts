@@ -121,6 +121,8 @@ export function compatOps(ctx: ApiContext, token: string): CompatOps {
     updateCategory: async (c) => done(await node.model.updateCategory(c.name, { savePath: c.savePath })),
     removeCategory: (name) => done(node.model.removeCategory(name)),
     tags: () => node.model.tags(),
+    createTags: (tags) => done(void node.model.createTags(tags)),
+    deleteTags: (tags) => done(node.model.deleteTags(tags)),
 
     transfer() {
       let downloadSpeed = 0;

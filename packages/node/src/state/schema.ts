@@ -225,8 +225,10 @@ const MIGRATIONS: string[] = [
   // 12: what remotes edit on a torrent (issue 45, qBittorrent's and Transmission's APIs): the name
   // the user gave it (NULL = its own), its tracker tiers as edited (a JSON list of lists of URLs,
   // NULL = as added), and its renamed files (a JSON object: file index → path components, -1 the
-  // torrent's folder; NULL = none). Replayed whenever the torrent is loaded.
+  // torrent's folder; NULL = none). Replayed whenever the torrent is loaded. And tags created ahead
+  // of any torrent (qBittorrent's createTags): listed with those torrents carry.
   `
+  CREATE TABLE created_tags (name TEXT PRIMARY KEY) WITHOUT ROWID;
   ALTER TABLE torrents ADD COLUMN display_name TEXT;
   ALTER TABLE torrents ADD COLUMN tracker_tiers TEXT;
   ALTER TABLE torrents ADD COLUMN renamed_files TEXT;
