@@ -11,6 +11,11 @@ export type { Metainfo, TorrentHandle, TorrentSource } from './src/core/engine.t
 export { loadLibrary } from './src/core/library.ts';
 export { selectFiles } from './src/files/file-selection.ts';
 export { FileRangeStream } from './src/files/piece-stream.ts';
+export {
+  addTrackers, checkPeerAddress, checkTrackerUrl, editTracker, pieceOrder, pieceStates, removeTrackers, renamePath, renameTorrentFolder,
+  setDisplayName, setPieceOrder, setTrackerTiers, trackerTiers,
+} from './src/files/torrent-edits.ts';
+export type { FilePriority, PieceOrderView } from './src/files/torrent-edits.ts';
 export { seedingTimeAt } from './src/listing/listing.ts';
 export { summaryCache } from './src/listing/summary-cache.ts';
 export type { SummaryCache } from './src/listing/summary-cache.ts';

@@ -38,6 +38,9 @@ export interface TorrentInfo extends TorrentRow {
   /** ms since the epoch. */
   creationDate: number | null;
   isPrivate: boolean;
+  /** The folder a multi-file torrent's files are in on disk (file paths are below it); null for a
+   *  single-file torrent or before the metadata is known. Not the shown name, which a user may change. */
+  folder?: string | null;
 }
 
 export interface AddRequest {
@@ -105,11 +108,53 @@ export interface TransferInfo {
   uptimeSeconds: number;
 }
 
+/** Per piece: 0 missing, 1 being downloaded, 2 verified; how many connected peers have each. */
+export interface PieceStates {
+  states: Uint8Array;
+  availability: Uint16Array;
+}
+
+export type FilePriority = 'low' | 'normal' | 'high';
+
+/** The order pieces come in, as remotes set it (kept while the node runs). */
+export interface PieceOrder {
+  sequential: boolean;
+  firstLast: boolean;
+  /** Files of other than normal priority, by index. */
+  priorities: ReadonlyMap<number, FilePriority>;
+}
+
+/** What remotes change on one torrent beyond Cascade's patch (issue 45): names, trackers, peers,
+ *  pieces. Each is the node's one operation (@cascade/node's torrent edits); paths are below the
+ *  torrent's folder ('sub/a.bin'), as `files` names them. */
+export interface TorrentEditOps {
+  /** The name shown; null = its own again. */
+  setName(infoHash: string, name: string | null): void;
+  /** Renames a file or folder on disk (kind: which one the caller means). */
+  renamePath(infoHash: string, from: string, to: string, kind: 'file' | 'folder' | 'either'): Promise<void>;
+  /** Renames a multi-file torrent's folder (a single-file torrent's file). */
+  renameFolder(infoHash: string, name: string): Promise<void>;
+  /** Its tracker tiers, whether it runs or not. */
+  trackerTiers(infoHash: string): string[][];
+  setTrackerTiers(infoHash: string, tiers: string[][]): Promise<void>;
+  addTrackers(infoHash: string, urls: string[]): Promise<void>;
+  editTracker(infoHash: string, from: string, to: string): Promise<void>;
+  removeTrackers(infoHash: string, urls: string[]): Promise<void>;
+  /** "host:port" each; checked, dialled, remembered. */
+  addPeers(infoHash: string, peers: string[]): void;
+  /** Throws (409) before the metadata is known. */
+  pieces(infoHash: string): PieceStates;
+  /** SHA-1 of each piece, hex (v1 and hybrid torrents); throws (409) before the metadata is known. */
+  pieceHashes(infoHash: string): string[];
+  pieceOrder(infoHash: string): PieceOrder;
+  setPieceOrder(infoHash: string, change: { sequential?: boolean; firstLast?: boolean; priorities?: { files: number[]; priority: FilePriority } }): void;
+}
+
 /**
  * Errors the operations throw carry the HTTP status Cascade's own API would answer (statusOf):
  * 400 bad input, 404 no such torrent, 409 conflicts; their messages are fit to show a user.
  */
-export interface CompatOps {
+export interface CompatOps extends TorrentEditOps {
   /** Cascade's version, e.g. "0.1.0". */
   readonly version: string;
   /** Whether `password` is a credential of this node (the API token). Constant time. */
@@ -145,6 +190,10 @@ export interface CompatOps {
   removeCategory(name: string): void;
   /** Every tag in use or created. */
   tags(): string[];
+  /** Creates tags ahead of any torrent (qBittorrent's createTags). */
+  createTags(tags: string[]): void;
+  /** Deletes tags from every torrent and from those created ahead. */
+  deleteTags(tags: string[]): void;
   transfer(): TransferInfo;
   /** Free bytes (and the total) of the file system holding `path`; throws (400) for a bad path. */
   freeSpace(path: string): Promise<{ path: string; free: number; total: number }>;

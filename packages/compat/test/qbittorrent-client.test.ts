@@ -1,12 +1,13 @@
 // The npm client @ctrl/qbittorrent (9.14.0) against a real node: log in, list, add a magnet and a
 // .torrent (save path, a category it creates, tags, paused), pause, resume, categories, tags,
-// delete with files, getAllData, and the same torrents seen through Cascade's own API.
+// delete with files, getAllData, and the same torrents seen through Cascade's own API; pieces,
+// trackers, renames (on disk), the shown name, peers, piece order toggles (issue 45).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { QBittorrent } from '@ctrl/qbittorrent';
-import { fileTorrent, magnetOf, startQbNode, waitFor } from './qbittorrent-helpers.ts';
+import { fileTorrent, folderTorrent, magnetOf, startQbNode, waitFor } from './qbittorrent-helpers.ts';
 
 test('@ctrl/qbittorrent: login, wrong password, versions', async (t) => {
   const { s, client } = await startQbNode(t);
@@ -182,4 +183,108 @@ test('@ctrl/qbittorrent: sync/maindata full, then only what changed (rid)', asyn
   assert.equal(unknown.full_update, true);
   assert.deepEqual(Object.keys(unknown.torrents!), [second]);
   void s;
+});
+
+test('@ctrl/qbittorrent: pieces, trackers, renames on disk, name, peers, toggles (issue 45)', async (t) => {
+  const { s, client, call } = await startQbNode(t);
+  const dir = join(s.root, 'packs');
+  const pack = await folderTorrent(dir, 'pack', [['a.bin', 70_000], ['b.bin', 30_000]]);
+  await client.addTorrent(pack.torrent, { savepath: dir, filename: 'pack.torrent' });
+  const h = pack.infoHash;
+  await waitFor('the pack to seed', async () => ((await client.listTorrents({ hashes: h }))[0]?.progress === 1 ? true : undefined));
+  const props = await client.torrentProperties(h);
+
+  // Pieces: every one downloaded (2), their SHA-1s, and how many peers have each (none here).
+  const states = await client.torrentPieceStates(h);
+  assert.equal(states.length, props.pieces_num);
+  assert.ok(states.every((x) => x === 2));
+  const hashes = await client.torrentPieceHashes(h);
+  assert.equal(hashes.length, props.pieces_num);
+  assert.match(hashes[0]!, /^[0-9a-f]{40}$/);
+  assert.deepEqual(await client.torrentPieceAvailability(h), new Array(props.pieces_num).fill(0));
+  assert.equal((await call(`torrents/pieceStates?hash=${'ee'.repeat(20)}`)).status, 404);
+
+  // Trackers: added (one a line), edited, removed; listed after DHT/PeX/LSD with the tracker's counts.
+  const urls = async () => (await client.torrentTrackers(h)).filter((x) => x.tier >= 0).map((x) => x.url).filter((u) => !own.includes(u));
+  const own: string[] = [];
+  own.push(...(await urls())); // the node's own tracker, on every torrent
+  assert.ok(own.length > 0);
+  await client.addTrackers(h, 'http://127.0.0.1:1/announce\nudp://127.0.0.1:2');
+  assert.deepEqual(await urls(), ['http://127.0.0.1:1/announce', 'udp://127.0.0.1:2']);
+  const tr = (await client.torrentTrackers(h)).find((x) => x.url === 'udp://127.0.0.1:2')!;
+  assert.equal(typeof tr.status, 'number');
+  assert.equal(tr.num_downloaded, -1);
+  await client.editTrackers(h, 'udp://127.0.0.1:2', 'udp://127.0.0.1:3');
+  assert.deepEqual(await urls(), ['http://127.0.0.1:1/announce', 'udp://127.0.0.1:3']);
+  assert.equal((await call('torrents/editTracker', { hash: h, origUrl: 'udp://127.0.0.1:9', newUrl: 'udp://127.0.0.1:4' })).status, 409);
+  assert.equal((await call('torrents/editTracker', { hash: h, origUrl: 'udp://127.0.0.1:3', newUrl: 'not a url' })).status, 400);
+  await client.removeTrackers(h, 'http://127.0.0.1:1/announce');
+  assert.deepEqual(await urls(), ['udp://127.0.0.1:3']);
+  assert.equal((await call('torrents/removeTrackers', { hash: h, urls: 'http://nope/' })).status, 409);
+  // Kept in the library for the next start, as Cascade's own detail shows them.
+  const detail = await s.json(`/api/torrents/${h}`);
+  assert.ok(detail.body.trackers.some((x: any) => x.url === 'udp://127.0.0.1:3'));
+  assert.equal(detail.body.trackers.some((x: any) => x.url === 'http://127.0.0.1:1/announce'), false);
+
+  // Renames move the data on disk; the file list follows.
+  await client.renameFile(h, 'pack/a.bin', 'pack/sub/a2.bin');
+  assert.ok(existsSync(join(dir, 'pack', 'sub', 'a2.bin')));
+  assert.equal(existsSync(join(dir, 'pack', 'a.bin')), false);
+  await client.renameFolder(h, 'pack', 'pack2');
+  assert.ok(existsSync(join(dir, 'pack2', 'sub', 'a2.bin')));
+  assert.deepEqual((await client.torrentFiles(h)).map((f) => f.name).sort(), ['pack2/b.bin', 'pack2/sub/a2.bin']);
+  await client.renameFolder(h, 'pack2/sub', 'pack2/inner');
+  assert.ok(existsSync(join(dir, 'pack2', 'inner', 'a2.bin')));
+  assert.equal((await call('torrents/renameFile', { hash: h, oldPath: 'pack2/b.bin', newPath: 'pack2/inner/a2.bin' })).status, 409);
+  assert.equal((await call('torrents/renameFile', { hash: h, oldPath: 'pack2/none.bin', newPath: 'pack2/x.bin' })).status, 409);
+  assert.equal((await call('torrents/renameFile', { hash: h, oldPath: 'pack2/b.bin' })).status, 400);
+  assert.equal((await client.listTorrents({ hashes: h }))[0]!.progress, 1, 'nothing to fetch again');
+
+  // The shown name, separate from the folder on disk.
+  await client.setTorrentName(h, 'My Pack');
+  assert.equal((await client.listTorrents({ hashes: h }))[0]!.name, 'My Pack');
+  assert.ok(existsSync(join(dir, 'pack2')));
+  assert.equal((await call('torrents/rename', { hash: h, name: '  ' })).status, 409);
+
+  // Peers by hand; toggles; super seeding answered as qBittorrent does.
+  assert.equal((await call('torrents/addPeers', { hashes: h, peers: '127.0.0.1:1|nonsense' })).status, 200);
+  assert.equal((await call('torrents/addPeers', { hashes: h, peers: 'nonsense' })).status, 400);
+  assert.equal((await call('torrents/toggleSequentialDownload', { hashes: h })).status, 200);
+  assert.equal((await call('torrents/toggleFirstLastPiecePrio', { hashes: 'all' })).status, 200);
+  let row = (await client.listTorrents({ hashes: h }))[0]!;
+  assert.equal(row.seq_dl, true);
+  assert.equal(row.f_l_piece_prio, true);
+  await call('torrents/toggleSequentialDownload', { hashes: h });
+  row = (await client.listTorrents({ hashes: h }))[0]!;
+  assert.equal(row.seq_dl, false);
+  assert.equal((await call('torrents/setSuperSeeding', { hashes: h, value: 'true' })).status, 200);
+  assert.equal(row.super_seeding, false);
+
+  // Tags created ahead of any torrent are stored and listed (and by sync/maindata); deleteTags drops them.
+  await client.createTags('later,soon');
+  assert.deepEqual((await client.getTags()).sort(), ['later', 'soon']);
+  await client.addTorrentTags(h, 'soon');
+  await client.deleteTags('later,soon');
+  assert.deepEqual(await client.getTags(), []);
+  assert.equal((await client.listTorrents({ hashes: h }))[0]!.tags, '');
+
+  // sync/torrentPeers: a full update, then nothing while nothing changed; the logs and banPeers answer.
+  const peers = await client.torrentPeers(h);
+  assert.equal(peers.full_update, true);
+  assert.deepEqual(peers.peers, {});
+  const quiet = await client.torrentPeers(h, peers.rid);
+  assert.equal(quiet.full_update, undefined);
+  assert.equal(quiet.peers, undefined);
+  assert.equal((await call(`sync/torrentPeers?hash=${'ee'.repeat(20)}`)).status, 404);
+  assert.deepEqual((await call('log/main?last_known_id=-1')).json, []);
+  assert.deepEqual((await call('log/peers')).json, []);
+  assert.equal((await call('transfer/banPeers', { peers: '127.0.0.1:1' })).status, 200);
+
+  // An idle poll sends no torrent; a toggle sends only that field.
+  const full = await client.getSyncMainData(0);
+  const idle = await client.getSyncMainData(full.rid);
+  assert.equal(idle.torrents, undefined);
+  await call('torrents/toggleFirstLastPiecePrio', { hashes: h });
+  const d = await client.getSyncMainData(idle.rid);
+  assert.deepEqual(d.torrents, { [h]: { f_l_piece_prio: false } });
 });

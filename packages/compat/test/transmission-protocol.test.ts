@@ -98,7 +98,7 @@ test('bad requests get a result naming the problem, HTTP 200, never a 5xx', asyn
   assert.match((await call('free-space', { path: '/no/such/dir' })).result, /no free space to report/);
   assert.match((await call('session-close', undefined)).result, /refused/);
   assert.equal((await call('blocklist-update', undefined)).result, 'Cascade has no blocklist');
-  assert.match((await call('torrent-rename-path', { ids: [1], path: 'a', name: 'b' })).result, /does not rename/);
+  assert.equal((await call('torrent-rename-path', { ids: [1], path: 'a', name: 'b' })).result, 'torrent-rename-path requires 1 torrent');
   assert.equal((await call('torrent-set-location', { location: 'x', move: true })).result, 'new location path is not absolute');
   assert.match((await call('torrent-set-location', { location: '/tmp/x' })).result, /"move": true/);
   assert.match((await call('session-set', { 'speed-limit-down': 'fast' })).result, /"speed-limit-down" must be a number/);

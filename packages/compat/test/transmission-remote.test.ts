@@ -149,3 +149,82 @@ test('transmission-remote: session settings, per-torrent limits, move, recently 
   // The node still runs and answers.
   assert.equal(listRows(await remoteOk(s, ['-l'])).length, 1);
 });
+
+test('transmission-remote and RPC: trackers, peers, file priorities, rename on disk, labels, move, pieces, groups (issue 45)', { timeout: 90_000 }, async (t) => {
+  const s = await startTestServer(t);
+  const shared = await s.json('/api/torrents', { method: 'POST', body: formWith([['pack/a.bin', patternBytes(90_000, 3)], ['pack/sub/b.bin', patternBytes(40_000, 4)]]) });
+  assert.equal(shared.status, 201, JSON.stringify(shared.body));
+  const infoHash: string = shared.body.infoHash;
+  await until('seeding', async () => (await s.json(`/api/torrents/${infoHash}`)).body.state === 'seeding');
+  const dir: string = (await s.json(`/api/torrents/${infoHash}`)).body.savePath;
+  const rpc = rpcClient(s);
+
+  // Trackers: -it lists them, -td adds one, -tr removes it by id.
+  const before = await remoteOk(s, ['-t', '1', '-it']);
+  assert.match(before, /Tracker 0: /);
+  await remoteOk(s, ['-t', '1', '-td', 'http://127.0.0.1:1/announce']);
+  const withNew = await remoteOk(s, ['-t', '1', '-it']);
+  const id = /Tracker (\d+): http:\/\/127\.0\.0\.1:1/.exec(withNew)?.[1];
+  assert.ok(id !== undefined, withNew);
+  await remoteOk(s, ['-t', '1', '-tr', id!]);
+  assert.doesNotMatch(await remoteOk(s, ['-t', '1', '-it']), /127\.0\.0\.1:1\//);
+  // trackerList (tiers, a blank line between), and what torrent-get answers for it.
+  await rpc.ok('torrent-set', { ids: [1], trackerList: 'http://127.0.0.1:2/announce\nhttp://127.0.0.1:3/announce\n\nudp://127.0.0.1:4' });
+  const [tr] = (await rpc.ok('torrent-get', { ids: [1], fields: ['trackerList', 'trackerStats'] })).torrents;
+  assert.equal(tr.trackerList, 'http://127.0.0.1:2/announce\nhttp://127.0.0.1:3/announce\n\nudp://127.0.0.1:4');
+  assert.deepEqual(tr.trackerStats.map((x: any) => [x.announce, x.tier]), [['http://127.0.0.1:2/announce', 0], ['http://127.0.0.1:3/announce', 0], ['udp://127.0.0.1:4', 1]]);
+  assert.equal((await rpc.call('torrent-set', { ids: [1], trackerList: 'not a url' })).result.includes('not a tracker URL'), true);
+
+  // Peers: none connected; -ip prints its header and nothing else.
+  assert.match(await remoteOk(s, ['-t', '1', '-ip']), /Address\s+Flags\s+Done/);
+
+  // Priorities: -ph / -pl by file number, shown by -if and torrent-get.
+  await remoteOk(s, ['-t', '1', '-ph', '0']);
+  await remoteOk(s, ['-t', '1', '-pl', '1']);
+  const files = await remoteOk(s, ['-t', '1', '-if']);
+  assert.match(files, /High\s+Yes\s+90\.00 kB\s+pack\/a\.bin/);
+  assert.match(files, /Low\s+Yes\s+40\.00 kB\s+pack\/sub\/b\.bin/);
+  const [p] = (await rpc.ok('torrent-get', { ids: [1], fields: ['priorities', 'wanted', 'fileStats', 'pieces', 'pieceCount', 'availability', 'isStalled', 'webseedsSendingToUs'] })).torrents;
+  assert.deepEqual(p.priorities, [1, -1]);
+  assert.deepEqual(p.wanted, [1, 1]);
+  assert.deepEqual(p.fileStats.map((f: any) => f.priority), [1, -1]);
+  // Every piece had: a full bitfield (spare bits 0), availability -1 for each.
+  const bits = Buffer.from(p.pieces, 'base64');
+  assert.equal(bits.length, Math.ceil(p.pieceCount / 8));
+  for (let i = 0; i < p.pieceCount; i++) assert.ok(bits[i >> 3]! & (0x80 >> (i & 7)), `piece ${i}`);
+  assert.deepEqual(p.availability, new Array(p.pieceCount).fill(-1));
+  assert.equal(p.isStalled, false);
+  assert.equal(p.webseedsSendingToUs, 0);
+  await remoteOk(s, ['-t', '1', '-pn', 'all']);
+  assert.deepEqual((await rpc.ok('torrent-get', { ids: [1], fields: ['priorities'] })).torrents[0].priorities, [0, 0]);
+
+  // Rename (torrent-rename-path; transmission-remote 3.00 has no --rename, 4.0's sends this):
+  // a file, then the torrent's folder; the data follows on disk.
+  assert.deepEqual(await rpc.ok('torrent-rename-path', { ids: [1], path: 'pack/a.bin', name: 'a2.bin' }), { path: 'pack/a.bin', name: 'a2.bin', id: 1 });
+  assert.ok(existsSync(join(dir, 'pack', 'a2.bin')));
+  const renamed = await rpc.ok('torrent-rename-path', { ids: [1], path: 'pack', name: 'pack2' });
+  assert.deepEqual(renamed, { path: 'pack', name: 'pack2', id: 1 });
+  assert.ok(existsSync(join(dir, 'pack2', 'sub', 'b.bin')));
+  assert.match(await remoteOk(s, ['-t', '1', '-if']), /pack2\/a2\.bin/);
+  assert.match(await remoteOk(s, ['-t', '1', '-i']), /Name: pack2\n/);
+  assert.match((await rpc.call('torrent-rename-path', { ids: [1], path: 'pack2/none', name: 'x' })).result, /no file or folder none/);
+
+  // Labels and move.
+  await remoteOk(s, ['-t', '1', '-L', 'keep,this']);
+  assert.deepEqual((await s.json(`/api/torrents/${infoHash}`)).body.tags, ['keep', 'this']);
+  const target = join(s.root, 'elsewhere');
+  await remoteOk(s, ['-t', '1', '--move', target]);
+  await until('moved', () => existsSync(join(target, 'pack2', 'a2.bin')));
+  await rpc.ok('torrent-set', { ids: [1], location: join(s.root, 'again') });
+  await until('moved again', () => existsSync(join(s.root, 'again', 'pack2', 'a2.bin')));
+
+  // Bandwidth groups: their limits become the members' own.
+  await rpc.ok('group-set', { name: 'slow', 'speed-limit-down-enabled': true, 'speed-limit-down': 50 });
+  await rpc.ok('torrent-set', { ids: [1], group: 'slow' });
+  assert.equal((await s.json(`/api/torrents/${infoHash}`)).body.downloadLimit, 50_000);
+  await rpc.ok('group-set', { name: 'slow', 'speed-limit-down': 70 });
+  assert.equal((await s.json(`/api/torrents/${infoHash}`)).body.downloadLimit, 70_000);
+  const groups = await rpc.ok('group-get', { group: 'slow' });
+  assert.equal(groups.group[0]['speed-limit-down'], 70);
+  assert.equal((await rpc.ok('torrent-get', { ids: [1], fields: ['group'] })).torrents[0].group, 'slow');
+});

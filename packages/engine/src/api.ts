@@ -203,6 +203,12 @@ export interface AddTorrentOptions {
    *  torrent's own file URL, or a folder URL ending in '/' holding `<name>` (multi-file:
    *  `<name>/<path>`). http(s), and any scheme SessionOptions.rangeReaders has (ftp). */
   mirrors?: string[];
+  /** Files renamed since the torrent was made (TorrentHandle.rename), applied as its metadata is
+   *  known: by file index, its path below the torrent's folder. */
+  renamedFiles?: Record<number, string[]>;
+  /** Its tracker tiers as edited (TorrentHandle.setTrackers), instead of those the torrent, the
+   *  session and `trackers` give it. */
+  trackerTiers?: string[][];
 }
 
 /** One of: a .torrent file's bytes, a magnet URI, or a bare 40-hex / 32-base32 infohash. */
@@ -285,6 +291,21 @@ export interface TorrentHandle {
   move(newSavePath: string): Promise<void>;
   /** Trackers' last replies, DHT lookups, the last peers tried and how each attempt ended. */
   discovery(): DiscoveryReport;
+  /** The tracker tiers it announces to (those of the torrent, the session's, added ones), whether
+   *  it runs or not. */
+  trackerList?(): string[][];
+  /** Replaces its tracker tiers: the old trackers are told it stopped, the new ones announced to at
+   *  once when it runs. Tiers are lists of URLs; empty tiers are dropped. */
+  setTrackers?(tiers: string[][]): Promise<void>;
+  /** Renames files (by index: the new path below the torrent's folder; a single-file torrent's
+   *  file is its name; index -1: a multi-file torrent's folder, `[name]`), moving them on disk with the torrent's data kept, as move() does. Rejects
+   *  with an Error saying why (no metadata, a bad name, a clash), leaving everything as it was. */
+  rename?(renames: Record<number, string[]>): Promise<void>;
+  /** Names given so far by rename() (and AddTorrentOptions.renamedFiles). */
+  renamedFiles?(): Record<number, string[]>;
+  /** Per piece: 0 missing, 1 being downloaded, 2 verified; and how many connected peers have
+   *  each. Undefined before the metadata is known. A copy, made on each call. */
+  pieceStates?(): { states: Uint8Array; availability: Uint16Array } | undefined;
   /** Whether announces and DHT look-ups go through SessionOptions.privateDiscovery only. */
   readonly privateDiscovery?: boolean;
   /** Switches that (rejects when the session has no private discovery). */

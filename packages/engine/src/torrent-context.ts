@@ -66,7 +66,7 @@ export interface TorrentContext {
 export interface StorageMover {
   /** The absolute form of a save path, as the session keeps them. */
   resolve(savePath: string): string;
-  /** Moves every (non-pad) file of `meta` from one save path to another; on failure puts back what
-   *  it moved and rejects with the reason. */
-  move(meta: Metainfo, from: string, to: string): Promise<void>;
+  /** Moves every (non-pad) file of `meta` from one save path to another (to the paths `toMeta`
+   *  gives them when renamed); on failure puts back what it moved and rejects with the reason. */
+  move(meta: Metainfo, from: string, to: string, toMeta?: Metainfo): Promise<void>;
 }

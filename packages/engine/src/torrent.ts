@@ -21,6 +21,7 @@ import { hasV1 } from './torrent-v2.ts';
 import { sharedTiers } from './discovery/shared-tiers.ts';
 import { TorrentTrackerOptions } from './discovery/torrent-tracker-options.ts';
 import type { TrackerStats } from './discovery/tracker-client.ts';
+import { type FileRenames, type PieceReport, pieceReport, renamedMetainfo, renameFiles } from './torrent-edits.ts';
 
 export type { TorrentContext } from './torrent-context.ts';
 
@@ -37,6 +38,7 @@ export class Torrent extends TorrentHashes implements TorrentHandle {
   private readerClaims: Set<{ first: number; last: number }> | undefined;
   private displayName: string | undefined;
   private trackerUrls: string[][];
+  private renames: FileRenames | undefined;
   /** The last check of the data on disk: pieces hashed and how long it took. */
   lastCheck: { hashed: number; ms: number } | undefined;
 
@@ -46,7 +48,8 @@ export class Torrent extends TorrentHashes implements TorrentHandle {
     opts: AddTorrentOptions,
   ) {
     super(ctx, src.infoHashHex, opts);
-    this.metainfo = src.metainfo;
+    this.renames = opts.renamedFiles && Object.keys(opts.renamedFiles).length > 0 ? opts.renamedFiles : undefined;
+    this.metainfo = src.metainfo && this.withRenames(src.metainfo);
     this.infoHashV2Hex = src.metainfo?.infoHashV2Hex ?? src.infoHashV2Hex;
     // A .torrent whose files another torrent owns is refused at once (the add throws).
     if (src.metainfo) this.releaseFiles = ctx.claimFiles?.(src.metainfo, opts.savePath);
@@ -63,7 +66,7 @@ export class Torrent extends TorrentHashes implements TorrentHandle {
         known.add(t);
       }
     }
-    this.trackerUrls = sharedTiers(tiers);
+    this.trackerUrls = sharedTiers(opts.trackerTiers ?? tiers);
     const webSeeds = [...(src.webSeeds ?? []), ...(opts.mirrors ?? [])];
     if (webSeeds.length) this.webSeedUrls = webSeeds;
     for (const p of [...(src.peers ?? []), ...(opts.peers ?? [])]) this.addPeer(p, 'manual');
@@ -90,6 +93,17 @@ export class Torrent extends TorrentHashes implements TorrentHandle {
   }
 
   private startDiscovery(): void {
+    this.startTrackers();
+    if (this.dhtAllowed()) {
+      // Seeds take their DHT turn as it comes round (spread over the interval); a torrent that
+      // wants data looks for peers at once.
+      const wantsData = !this.picker?.done;
+      this.ctx.scheduler.joinDht(this, !wantsData);
+      if (wantsData) this.dhtRound();
+    }
+  }
+
+  private startTrackers(): void {
     const hidden = this.opts.privateDiscovery === true;
     if (this.trackerUrls.length > 0 && !this.trackerClient) {
       // Hidden: a peer id of this torrent's own (the session's would link its torrents at the
@@ -104,13 +118,6 @@ export class Torrent extends TorrentHashes implements TorrentHandle {
       // libtorrent does (BEP 52).
       const v2 = this.handshakeIds()[1];
       if (v2) (this.trackerClientV2 = tracker(v2)).start();
-    }
-    if (this.dhtAllowed()) {
-      // Seeds take their DHT turn as it comes round (spread over the interval); a torrent that
-      // wants data looks for peers at once.
-      const wantsData = !this.picker?.done;
-      this.ctx.scheduler.joinDht(this, !wantsData);
-      if (wantsData) this.dhtRound();
     }
   }
 
@@ -167,7 +174,7 @@ export class Torrent extends TorrentHashes implements TorrentHandle {
   protected async gotMetadata(info: Uint8Array, fromPeers = true): Promise<void> {
     if (this.metainfo) return;
     try {
-      this.metainfo = parseInfoDict(info, { announce: this.trackerUrls });
+      this.metainfo = this.withRenames(parseInfoDict(info, { announce: this.trackerUrls }));
     } catch (err) {
       return this.fail(`metadata from peers is invalid: ${(err as Error).message}`);
     }
@@ -428,6 +435,56 @@ export class Torrent extends TorrentHashes implements TorrentHandle {
   /** Per file, 0..1 of its bytes inside verified pieces (the web UI's per-file bars); [] without metadata. */
   fileProgress(): number[] {
     return fileProgress(this.metainfo, this.picker?.have);
+  }
+
+  // ---- edits a remote makes (issue 45; torrent-edits.ts) ----
+  trackerList(): string[][] {
+    return this.trackerUrls.map((t) => [...t]);
+  }
+
+  async setTrackers(tiers: string[][]): Promise<void> {
+    this.trackerUrls = sharedTiers(tiers.map((t) => t.filter((u) => typeof u === 'string' && u !== '')).filter((t) => t.length > 0));
+    await this.stopTrackers();
+    if (this.running && !this.closed) this.startTrackers();
+    this.touch();
+  }
+
+  renamedFiles(): FileRenames {
+    return { ...this.renames };
+  }
+
+  /** The stored names applied (names that do not fit, which one infohash cannot give, are ignored). */
+  private withRenames(meta: Metainfo): Metainfo {
+    try {
+      return this.renames ? renamedMetainfo(meta, this.renames) : meta;
+    } catch {
+      return meta;
+    }
+  }
+
+  rename(renames: FileRenames): Promise<void> {
+    return renameFiles(this, this.ctx, renames);
+  }
+
+  /** Owns `meta`'s files instead of the ones it owns now; on a clash keeps the old ones and throws. */
+  claimAs(meta: Metainfo, old: Metainfo): void {
+    this.releaseFiles?.();
+    try {
+      this.releaseFiles = this.ctx.claimFiles?.(meta, this.savePath);
+    } catch (err) {
+      this.releaseFiles = this.ctx.claimFiles?.(old, this.savePath);
+      throw err;
+    }
+  }
+
+  renamed(meta: Metainfo, renames: FileRenames): void {
+    this.metainfo = meta;
+    this.renames = { ...this.renames, ...renames };
+    this.touch();
+  }
+
+  pieceStates(): PieceReport | undefined {
+    return this.picker ? pieceReport(this.picker) : undefined;
   }
 
   /** True once piece `index` is verified and on disk: the server's streaming reads wait for this. */

@@ -44,9 +44,10 @@ test('a version 1 state DB gains the identity ledger on open', (t) => {
   const dir = join(tempDir(t), 'state');
   StateDB.open(dir).close();
   const raw = new DatabaseSync(join(dir, DB_FILE));
-  // Back to version 1: what migrations 2-11 added goes.
+  // Back to version 1: what migrations 2-12 added goes.
   const v5Columns = ['category', 'tags', 'queue_position', 'force_start', 'download_limit', 'upload_limit', 'ratio_limit',
     'seeding_time_limit', 'seeding_time', 'total_downloaded', 'total_uploaded'];
+  raw.exec('DROP TABLE created_tags; ALTER TABLE torrents DROP COLUMN display_name; ALTER TABLE torrents DROP COLUMN tracker_tiers; ALTER TABLE torrents DROP COLUMN renamed_files;'); // migration 12
   raw.exec('ALTER TABLE torrents DROP COLUMN mirrors;'); // migration 11
   raw.exec('DROP TABLE file_cids; DROP TABLE dht_blames;'); // migration 10
   raw.exec('ALTER TABLE torrents DROP COLUMN private_discovery;'); // migration 9
@@ -62,6 +63,6 @@ test('a version 1 state DB gains the identity ledger on open', (t) => {
   db.close();
   const check = new DatabaseSync(join(dir, DB_FILE));
   assert.equal((check.prepare('PRAGMA user_version').get() as { user_version: number }).user_version, SCHEMA_VERSION);
-  assert.equal(SCHEMA_VERSION, 11);
+  assert.equal(SCHEMA_VERSION, 12);
   check.close();
 });

@@ -8,6 +8,10 @@ export interface TrackerStatus {
   message?: string;
   /** Peers it gave in its last answer. */
   peers: number;
+  /** The swarm's seeders and leechers as its last answer counted them (BEP 3 `complete` /
+   *  `incomplete`); absent when it never said. */
+  seeders?: number;
+  leechers?: number;
   /** ms since the epoch. */
   lastAnnounce?: number;
   /** When the tracker last answered (ms since the epoch). */

@@ -10,14 +10,17 @@ import { appActions } from './app.ts';
 import { torrentsReadActions } from './torrents-read.ts';
 import { torrentsWriteActions } from './torrents-write.ts';
 import { torrentsAddActions } from './torrents-add.ts';
+import { torrentsEditActions } from './torrents-edit.ts';
 import { transferActions } from './transfer.ts';
 import { syncActions } from './sync.ts';
+import { banPeers, logActions, peerSyncActions } from './peers.ts';
 
 const SCOPES: Record<string, Record<string, ActionSpec>> = {
   app: appActions,
-  torrents: { ...torrentsReadActions, ...torrentsWriteActions, ...torrentsAddActions },
-  transfer: transferActions,
-  sync: syncActions,
+  torrents: { ...torrentsReadActions, ...torrentsWriteActions, ...torrentsAddActions, ...torrentsEditActions },
+  transfer: { ...transferActions, banPeers },
+  sync: { ...syncActions, ...peerSyncActions },
+  log: logActions,
 };
 
 /** Same as qBittorrent's m_apiPathPattern. */

@@ -25,7 +25,7 @@ async function serverState(ops: CompatOps): Promise<Obj> {
     // A download dir that is gone reports -1 rather than failing the whole sync.
   }
   return {
-    ...transferInfo(ops),
+    ...transferInfo(ops, t),
     alltime_dl: t.totalDownloaded,
     alltime_ul: t.totalUploaded,
     global_ratio: t.totalDownloaded > 0 && t.totalUploaded > 0 ? (t.totalUploaded / t.totalDownloaded).toFixed(2) : '-',
@@ -41,13 +41,15 @@ async function serverState(ops: CompatOps): Promise<Obj> {
 
 async function snapshot(ctx: ActionContext): Promise<Snapshot> {
   const torrents = new Map<string, Obj>();
-  for (const t of allTorrents(ctx)) {
-    // The hash is the key; qBittorrent leaves it out of the object.
-    const { hash, ...rest } = t;
-    torrents.set(String(hash), rest);
-  }
+  // The hash is the key; qBittorrent leaves it out of the objects (sent without it below).
+  for (const t of allTorrents(ctx)) torrents.set(String(t.hash), t);
   const categories = new Map<string, Obj>(ctx.ops.categories().map((c) => [c.name, { name: c.name, savePath: c.savePath ?? '' }]));
   return { torrents, categories, tags: new Set(ctx.ops.tags()), serverState: await serverState(ctx.ops) };
+}
+
+function withoutHash(o: Obj): Obj {
+  const { hash: _hash, ...rest } = o;
+  return rest;
 }
 
 function changedFields(prev: Obj, next: Obj): Obj | undefined {
@@ -60,7 +62,8 @@ function diffMaps(prev: Map<string, Obj>, next: Map<string, Obj>): { changed: Ob
   const changed: Obj = {};
   for (const [key, obj] of next) {
     const before = prev.get(key);
-    if (!before) changed[key] = obj;
+    if (before === obj) continue; // the same mapped object: nothing in it changed (qbTorrents)
+    if (!before) changed[key] = withoutHash(obj);
     else {
       const d = changedFields(before, obj);
       if (d) changed[key] = d;
@@ -84,7 +87,7 @@ async function maindata(ctx: ActionContext): Promise<Obj> {
     return {
       rid,
       full_update: true,
-      torrents: Object.fromEntries(now.torrents),
+      torrents: Object.fromEntries(Array.from(now.torrents, ([k, v]) => [k, withoutHash(v)])),
       categories: Object.fromEntries(now.categories),
       tags: [...now.tags],
       server_state: now.serverState,

@@ -2,7 +2,7 @@
 // torrents/info and sync/maindata, its `state` strings, the list filters, and the unit changes
 // (Cascade: ms and seconds, null = "the global setting"; qBittorrent: Unix seconds, minutes for
 // seeding times, -2 = global, -1 = none, 8640000 = no ETA).
-import { isV2Only, type NodeSettings, type TorrentRow } from '../ops.ts';
+import { isV2Only, type NodeSettings, type PieceOrder, type TorrentRow } from '../ops.ts';
 
 /** qBittorrent's MAX_ETA: "infinity" (100 days). */
 export const MAX_ETA = 8_640_000;
@@ -13,6 +13,8 @@ export interface MapContext {
   settings: NodeSettings;
   /** ms since the epoch (one value per answer, so a list is consistent). */
   now: number;
+  /** The torrent's piece order (sequential, first/last pieces); absent = none. */
+  pieceOrder?: (infoHash: string) => PieceOrder;
 }
 
 export function isComplete(r: TorrentRow): boolean {
@@ -141,6 +143,7 @@ export function magnetOf(r: TorrentRow): string {
 /** torrents/info's object for one torrent (qBittorrent 4.6's serialize(), minus trackers_count). */
 export function qbTorrent(r: TorrentRow, m: MapContext): Record<string, string | number | boolean> {
   const s = m.settings;
+  const order = m.pieceOrder?.(r.infoHash);
   const state = qbState(r);
   const done = isComplete(r);
   const size = r.length ?? 0;
@@ -172,8 +175,8 @@ export function qbTorrent(r: TorrentRow, m: MapContext): Record<string, string |
     num_incomplete: leechers,
     state,
     eta,
-    seq_dl: false,
-    f_l_piece_prio: false,
+    seq_dl: order?.sequential ?? false,
+    f_l_piece_prio: order?.firstLast ?? false,
     category: r.category ?? '',
     // qBittorrent's TagSet is sorted case-insensitively.
     tags: [...r.tags].sort((a, b) => a.localeCompare(b, 'en', { sensitivity: 'base' })).join(', '),
@@ -208,4 +211,42 @@ export function qbTorrent(r: TorrentRow, m: MapContext): Record<string, string |
     availability: downloadingNow ? r.seeds : -1,
     total_size: size,
   };
+}
+
+interface Mapped {
+  row: TorrentRow;
+  order: PieceOrder | undefined;
+  settingsKey: string;
+  obj: Record<string, string | number | boolean>;
+}
+
+/** Each node's rows as mapped last time: the node's list keeps a row's object while nothing it
+ *  shows changed, so an unchanged row (and piece order and settings) reuses its mapped object.
+ *  sync/maindata then sees the same object and sends nothing for it, and torrents/info of 10,000
+ *  idle torrents maps none. Time-based fields (time_active, seen_complete) move when the row does. */
+const mappedByNode = new WeakMap<object, Map<string, Mapped>>();
+
+export function qbTorrents(node: object, rows: readonly TorrentRow[], m: MapContext): Record<string, string | number | boolean>[] {
+  let cache = mappedByNode.get(node);
+  if (!cache) mappedByNode.set(node, (cache = new Map()));
+  const s = m.settings;
+  const settingsKey = `${s.downloadDir}\0${s.ratioLimit}\0${s.seedingTimeLimit}`;
+  const out = new Array<Record<string, string | number | boolean>>(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    const order = m.pieceOrder?.(r.infoHash);
+    const hit = cache.get(r.infoHash);
+    if (hit && hit.row === r && hit.order === order && hit.settingsKey === settingsKey) out[i] = hit.obj;
+    else {
+      const obj = qbTorrent(r, m);
+      cache.set(r.infoHash, { row: r, order, settingsKey, obj });
+      out[i] = obj;
+    }
+  }
+  // Rows gone: forget them once the cache holds many more than the list.
+  if (cache.size > rows.length * 2 + 100) {
+    const live = new Set(rows.map((r) => r.infoHash));
+    for (const k of cache.keys()) if (!live.has(k)) cache.delete(k);
+  }
+  return out;
 }

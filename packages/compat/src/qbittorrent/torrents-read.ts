@@ -1,17 +1,17 @@
 // torrents/* that only read (torrentscontroller.cpp): the list with its filters and sorting, one
 // torrent's properties, files and trackers, categories, tags and per-torrent limits.
 import { isV2Only, type TorrentInfo, type TrackerRow } from '../ops.ts';
+import { trackerRows } from '../trackers.ts';
 import { type ActionContext, type ActionSpec, badRequest, conflict, fromOps, notFound, param, parseBool, requireParams, splitHashes } from './http.ts';
-import { MAX_ETA, type MapContext, contentPathOf, isComplete, matchesFilter, qbState, qbTorrent, savePathOf, secs } from './torrent-map.ts';
+import { MAX_ETA, type MapContext, contentPathOf, isComplete, matchesFilter, qbState, qbTorrents, savePathOf, secs } from './torrent-map.ts';
 
 export function mapContext(ctx: ActionContext): MapContext {
-  return { settings: ctx.ops.settings(), now: Date.now() };
+  return { settings: ctx.ops.settings(), now: Date.now(), pieceOrder: (ih) => ctx.ops.pieceOrder(ih) };
 }
 
 /** Every torrent as torrents/info shows it, keyed by hash (sync/maindata reuses it). */
 export function allTorrents(ctx: ActionContext): Record<string, string | number | boolean>[] {
-  const m = mapContext(ctx);
-  return ctx.ops.list().map((r) => qbTorrent(r, m));
+  return qbTorrents(ctx.ops, ctx.ops.list(), mapContext(ctx));
 }
 
 function compare(a: unknown, b: unknown): number {
@@ -27,14 +27,14 @@ function info(ctx: ActionContext): object[] {
   const tag = param(ctx, 'tag');
   const hashes = param(ctx, 'hashes');
   const wanted = hashes !== undefined && hashes.trim() !== '' ? new Set(splitHashes(hashes)) : undefined;
-  let list = ctx.ops
+  const rows = ctx.ops
     .list()
     .filter((r) => !wanted || wanted.has(r.infoHash.toLowerCase()))
     // "" = without category/tag; absent = any.
     .filter((r) => category === undefined || (r.category ?? '') === category)
     .filter((r) => tag === undefined || (tag === '' ? r.tags.length === 0 : r.tags.includes(tag)))
-    .filter((r) => matchesFilter(filter, qbState(r), r))
-    .map((r) => qbTorrent(r, m));
+    .filter((r) => filter === 'all' || matchesFilter(filter, qbState(r), r));
+  let list = qbTorrents(ctx.ops, rows, m);
   const sort = param(ctx, 'sort');
   if (sort && list.length > 0) {
     if (!(sort in list[0]!)) throw badRequest("'sort' parameter is invalid");
@@ -103,13 +103,14 @@ function properties(ctx: ActionContext): object {
     eta: isComplete(t) || t.eta === null ? MAX_ETA : Math.min(MAX_ETA, Math.round(t.eta)),
     last_seen: hasMeta && (isComplete(t) || t.seeds > 0) ? secs(now) : -1,
     peers: Math.max(0, t.peers - t.seeds),
-    peers_total: Math.max(0, t.peers - t.seeds),
+    // Totals: the most any tracker counted in its last reply, never fewer than are connected.
+    peers_total: Math.max(0, t.peers - t.seeds, ...t.trackers.map((tr) => tr.leechers ?? 0)),
     pieces_have: t.verifiedPieces,
     pieces_num: t.pieceCount ?? -1,
     // Cascade's tracker rows carry no next-announce time.
     reannounce: 0,
     seeds: t.seeds,
-    seeds_total: t.seeds,
+    seeds_total: Math.max(t.seeds, ...t.trackers.map((tr) => tr.seeders ?? 0)),
     total_size: size,
     up_speed_avg: activeTime > 0 ? Math.round(t.totalUploaded / activeTime) : 0,
     up_speed: t.uploadSpeed,
@@ -119,7 +120,8 @@ function properties(ctx: ActionContext): object {
 }
 
 /** A multi-file torrent's files are shown under its folder, as qBittorrent's filePath() does. */
-function filePrefix(t: TorrentInfo): string {
+export function filePrefix(t: TorrentInfo): string {
+  if (t.folder !== undefined) return t.folder ? `${t.folder}/` : '';
   const files = t.files ?? [];
   const single = files.length === 1 && files[0]!.path === t.name;
   return single || !t.name ? '' : `${t.name}/`;
@@ -195,17 +197,19 @@ function trackers(ctx: ActionContext): object[] {
     num_downloaded: 0,
     ...count(x.source),
   }));
+  const rows = trackerRows(ctx.ops, t.infoHash, t.trackers);
   return [
     ...sticky,
-    ...t.trackers.map((tr) => ({
+    ...rows.map((tr) => ({
       url: tr.url,
       tier: tr.tier,
       status: TRACKER_STATUS[tr.status] ?? 1,
       msg: tr.status === 'error' ? tr.lastError ?? tr.message ?? '' : tr.message ?? '',
       num_peers: tr.peers,
-      // Cascade does not scrape: swarm counts are unknown (-1), as qBittorrent shows before a scrape.
-      num_seeds: -1,
-      num_leeches: -1,
+      // Swarm counts from the tracker's last announce reply; -1 until it gave them, as qBittorrent
+      // shows before a reply. Cascade does not scrape, so no completed-downloads count (-1).
+      num_seeds: tr.seeders ?? -1,
+      num_leeches: tr.leechers ?? -1,
       num_downloaded: -1,
     })),
   ];

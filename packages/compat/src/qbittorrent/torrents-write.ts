@@ -112,11 +112,26 @@ async function removeTags(ctx: ActionContext): Promise<undefined> {
   return each(ctx, rows, (r) => ctx.ops.removeTags(r.infoHash, tags.length > 0 ? tags : r.tags));
 }
 
+/** A node-wide tag change; a bad tag is qBittorrent's 400 with the node's reason. */
+function tagsChange(ctx: ActionContext, fn: () => void): undefined {
+  try {
+    fn();
+  } catch (err) {
+    throw fromOps(ctx.ops, err);
+  }
+  return undefined;
+}
+
 async function deleteTags(ctx: ActionContext): Promise<undefined> {
   requireParams(ctx, 'tags');
-  const tags = new Set(tagList(ctx));
-  const rows = ctx.ops.list().filter((r) => r.tags.some((t) => tags.has(t)));
-  return each(ctx, rows, (r) => ctx.ops.removeTags(r.infoHash, r.tags.filter((t) => tags.has(t))));
+  const tags = tagList(ctx);
+  return tagsChange(ctx, () => ctx.ops.deleteTags(tags));
+}
+
+async function createTags(ctx: ActionContext): Promise<undefined> {
+  requireParams(ctx, 'tags');
+  const tags = tagList(ctx);
+  return tagsChange(ctx, () => ctx.ops.createTags(tags));
 }
 
 async function setShareLimits(ctx: ActionContext): Promise<undefined> {
@@ -219,8 +234,7 @@ export const torrentsWriteActions: Record<string, ActionSpec> = {
   removeCategories: { method: 'POST', run: removeCategories },
   addTags: { method: 'POST', run: addTags },
   removeTags: { method: 'POST', run: removeTags },
-  // Cascade's tags exist while a torrent carries them: creating one ahead is accepted, nothing to store.
-  createTags: { method: 'POST', run: (ctx) => (requireParams(ctx, 'tags'), undefined) },
+  createTags: { method: 'POST', run: createTags },
   deleteTags: { method: 'POST', run: deleteTags },
   setShareLimits: { method: 'POST', run: setShareLimits },
   setForceStart: { method: 'POST', run: setForceStart },

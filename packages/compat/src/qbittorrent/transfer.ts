@@ -1,11 +1,10 @@
 // transfer/* (transfercontroller.cpp): global rates and totals, the global limits and the
 // alternative ("turtle") speed mode, over Cascade's transfer info and settings.
-import type { CompatOps } from '../ops.ts';
+import type { CompatOps, TransferInfo } from '../ops.ts';
 import { type ActionContext, type ActionSpec, badRequest, fromOps, intParam, requireParams } from './http.ts';
 
 /** qBittorrent's connection_status: listening and reached from outside, listening only, or not listening. */
-function connectionStatus(ops: CompatOps): string {
-  const t = ops.transfer();
+function connectionStatus(t: TransferInfo): string {
   if (t.bittorrentPort <= 0) return 'disconnected';
   return t.reachability === 'reachable' ? 'connected' : 'firewalled';
 }
@@ -16,8 +15,8 @@ export function rateLimits(ops: CompatOps): { dl: number; up: number } {
   return s.altSpeedEnabled ? { dl: s.altDownloadLimit, up: s.altUploadLimit } : { dl: s.downloadLimit, up: s.uploadLimit };
 }
 
-export function transferInfo(ops: CompatOps): Record<string, string | number> {
-  const t = ops.transfer();
+/** `t`: the node's transfer info when the caller has it already (each read walks every torrent). */
+export function transferInfo(ops: CompatOps, t: TransferInfo = ops.transfer()): Record<string, string | number> {
   const l = rateLimits(ops);
   return {
     dl_info_speed: t.downloadSpeed,
@@ -27,7 +26,7 @@ export function transferInfo(ops: CompatOps): Record<string, string | number> {
     dl_rate_limit: l.dl,
     up_rate_limit: l.up,
     dht_nodes: t.dhtNodes,
-    connection_status: connectionStatus(ops),
+    connection_status: connectionStatus(t),
   };
 }
 

@@ -4,6 +4,9 @@
 
 export class RpcError extends Error {}
 
+/** Transmission's kB (speeds in kB/s). */
+export const KB = 1000;
+
 export type Args = Record<string, unknown>;
 
 export function has(args: Args, key: string): boolean {

@@ -1,6 +1,6 @@
-// torrent-get's fields (Transmission 4.0, rpc-version 17), each a function of one TorrentView.
-// Fields not listed here (pieces, availability, torrentFile, primary-mime-type …: Cascade does not
-// keep what they need) are skipped like any unknown field, as Transmission skips names it does not know.
+// torrent-get's fields (Transmission 4.0's docs/rpc-spec.md, rpc-version 17), each a function of one
+// TorrentView. Fields not listed here (torrentFile, primary-mime-type: Cascade does not keep what
+// they need) are skipped like any unknown field, as Transmission skips names it does not know.
 
 import { DEFAULT_IDLE_MINUTES, DEFAULT_RATIO, PEER_LIMIT_PER_TORRENT, labelsOf, statusOf, type TorrentView, type ViewContext } from './torrent-view.ts';
 
@@ -48,9 +48,9 @@ export const TORRENT_FIELDS: Record<string, Field> = {
   maxConnectedPeers: () => PEER_LIMIT_PER_TORRENT,
   downloadDir: (v, c) => v.row.savePath ?? c.settings.downloadDir,
   labels: (v) => labelsOf(v.row),
-  group: () => '',
+  group: (v, c) => c.groups?.groupOf(v.row.infoHash) ?? '',
   isFinished: (v) => v.isFinished,
-  isStalled: () => false,
+  isStalled: (v) => v.isStalled,
   isPrivate: (v) => v.info?.isPrivate ?? false,
   queuePosition: (v, c) => c.queue.get(v.row.infoHash) ?? 0,
   addedDate: (v) => v.addedDate,
@@ -85,8 +85,23 @@ export const TORRENT_FIELDS: Record<string, Field> = {
   source: () => '',
   'file-count': (v) => v.files.length,
   files: (v) => v.files.map((f) => ({ bytesCompleted: Math.round(f.length * f.progress), length: f.length, name: v.fileName(f) })),
-  fileStats: (v) => v.files.map((f) => ({ bytesCompleted: Math.round(f.length * f.progress), priority: 0, wanted: f.selected })),
-  priorities: (v) => v.files.map(() => 0),
+  fileStats: (v) => v.files.map((f) => ({ bytesCompleted: Math.round(f.length * f.progress), priority: v.priorityOf(f), wanted: f.selected })),
+  priorities: (v) => v.files.map((f) => v.priorityOf(f)),
+  // A bitfield of the pieces we have (BEP 3 bit order), base64; '' before the metadata is known.
+  pieces: (v) => {
+    const p = v.pieceStates;
+    if (!p) return '';
+    const bits = new Uint8Array(Math.ceil(p.states.length / 8));
+    p.states.forEach((st, i) => {
+      if (st === 2) bits[i >> 3]! |= 0x80 >> (i & 7);
+    });
+    return Buffer.from(bits).toString('base64');
+  },
+  // Connected peers that have each piece, -1 for a piece we have.
+  availability: (v) => {
+    const p = v.pieceStates;
+    return p ? Array.from(p.states, (st, i) => (st === 2 ? -1 : p.availability[i]!)) : [];
+  },
   // An array of 0/1, as Transmission 3.00 and 4.0.2+ send it (4.0.0/4.0.1 sent booleans and broke clients).
   wanted: (v) => v.files.map((f) => (f.selected ? 1 : 0)),
   trackers: (v) => v.trackers(),

@@ -9,6 +9,8 @@ import { TORRENT_FIELDS } from './fields.ts';
 import { SessionMemory, sessionSet, sessionStats, sessionValues } from './session.ts';
 import { setTorrent, splitLabels } from './torrent-set.ts';
 import { TorrentView, queuePositions, type ViewContext } from './torrent-view.ts';
+import { BandwidthGroups } from './groups.ts';
+import { renamePath } from './rename.ts';
 
 type Method = (args: Args) => Promise<Record<string, unknown>>;
 
@@ -20,6 +22,7 @@ export class TransmissionRpc {
   readonly ids = new TorrentIds();
   readonly #memory = new SessionMemory();
   readonly #remembered = { down: new Map<string, number>(), up: new Map<string, number>() };
+  readonly #groups = new BandwidthGroups();
   readonly methods: Record<string, Method>;
 
   constructor(ops: CompatOps, sessionId: string) {
@@ -71,8 +74,10 @@ export class TransmissionRpc {
         await this.#each(this.#select(args), (r) => ops.setTorrent(r.infoHash, { savePath: location }));
         return {};
       },
-      'torrent-rename-path': async () => {
-        throw new RpcError('Cascade does not rename a torrent’s files or folders');
+      'torrent-rename-path': async (args) => {
+        const rows = this.#select(args);
+        if (rows.length !== 1) throw new RpcError('torrent-rename-path requires 1 torrent');
+        return { ...(await renamePath(ops, rows[0]!.infoHash, args)), id: this.ids.idOf(rows[0]!.infoHash) };
       },
       ...Object.fromEntries(
         Object.entries(QUEUE_MOVES).map(([name, move]) => [
@@ -101,10 +106,8 @@ export class TransmissionRpc {
       'session-close': async () => {
         throw new RpcError('session-close is refused: a Cascade node is not shut down from a remote (stop it on its host)');
       },
-      'group-get': async () => ({ group: [] }),
-      'group-set': async () => {
-        throw new RpcError('Cascade has no bandwidth groups');
-      },
+      'group-get': async (args) => this.#groups.get(args),
+      'group-set': async (args) => (await this.#groups.set(ops, args), {}),
     };
   }
 
@@ -128,7 +131,7 @@ export class TransmissionRpc {
   }
 
   #viewContext(rows: TorrentRow[]): ViewContext {
-    return { ops: this.#ops, ids: this.ids, settings: this.#ops.settings(), queue: queuePositions(rows), now: Date.now(), remembered: this.#remembered };
+    return { ops: this.#ops, ids: this.ids, settings: this.#ops.settings(), queue: queuePositions(rows), now: Date.now(), remembered: this.#remembered, groups: this.#groups };
   }
 
   async #sessionGet(args: Args): Promise<Record<string, unknown>> {

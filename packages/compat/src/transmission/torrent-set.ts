@@ -1,11 +1,14 @@
-// torrent-set for one torrent: Transmission's keys onto Cascade's per-torrent patch, file selection,
-// tags/category and queue place. What Cascade cannot do (bandwidth priority, file priorities, tracker
-// edits…) is accepted while it asks for what Cascade already does (a properties dialog sends every
-// key back as it read them) and is reported as the result's error otherwise, after the rest is applied.
+// torrent-set for one torrent: Transmission's keys onto Cascade's per-torrent patch, file selection
+// and priorities, tags/category, trackers, location and queue place. What Cascade cannot do
+// (bandwidth priority, a per-torrent peer limit…) is accepted while it asks for what Cascade already
+// does (a properties dialog sends every key back as it read them) and is reported as the result's
+// error otherwise, after the rest is applied.
 
 import type { CompatOps, TorrentPatch, TorrentRow } from '../ops.ts';
 import { RpcError, bool, has, indexes, int, messageOf, num, str, strings, type Args } from './args.ts';
 import { KB, PEER_LIMIT_PER_TORRENT, type ViewContext } from './torrent-view.ts';
+import { trackerRows } from '../trackers.ts';
+import type { FilePriority } from '../ops.ts';
 
 /** Labels → Cascade: a label naming an existing category is the category (one per torrent; the
  *  current one is kept when still given), every other label a tag. */
@@ -72,21 +75,21 @@ export async function setTorrent(ops: CompatOps, ctx: ViewContext, row: TorrentR
   if (bool(args, 'honorsSessionLimits') === false) problems.push('Cascade’s node-wide limits always apply (honorsSessionLimits)');
   const prio = int(args, 'bandwidthPriority');
   if (prio !== undefined && prio !== 0) problems.push('Cascade has no bandwidth priority');
-  // An empty list means "every file" to Transmission, so any list here asks for a priority.
-  if (indexes(args, 'priority-high') !== undefined || indexes(args, 'priority-low') !== undefined) {
-    problems.push('Cascade has no file priorities: choose files with files-wanted/files-unwanted');
-  }
   const peerLimit = int(args, 'peer-limit');
   if (peerLimit !== undefined && peerLimit !== PEER_LIMIT_PER_TORRENT) problems.push('the peer limit is the node’s, not per torrent');
-  for (const key of ['trackerAdd', 'trackerRemove', 'trackerReplace', 'trackerList']) {
-    if (has(args, key)) problems.push(`trackers cannot be edited over Transmission RPC (${key})`);
-  }
   const group = str(args, 'group');
-  if (group !== undefined && group !== '') problems.push('Cascade has no bandwidth groups');
-
+  if (group !== undefined) ctx.groups?.join(hash, group, patch);
+  const location = str(args, 'location');
+  if (location !== undefined) {
+    if (!location.startsWith('/')) throw new RpcError('location path is not absolute');
+    patch.savePath = location; // the data moves there, as torrent-set-location with "move"
+  }
   const wanted = indexes(args, 'files-wanted');
   const unwanted = indexes(args, 'files-unwanted');
   if (wanted !== undefined || unwanted !== undefined) await selectFiles(ops, hash, wanted, unwanted);
+
+  await setPriorities(ops, hash, args);
+  await setTrackers(ops, hash, args);
 
   if (Object.keys(patch).length > 0) await ops.setTorrent(hash, patch);
 
@@ -124,4 +127,53 @@ async function moveTo(ops: CompatOps, row: TorrentRow, target: number): Promise<
       throw new RpcError(messageOf(err));
     }
   }
+}
+
+const PRIORITY_KEYS: [string, FilePriority][] = [['priority-high', 'high'], ['priority-normal', 'normal'], ['priority-low', 'low']];
+
+/** priority-high / -normal / -low by Transmission's file index ([] = every file): Cascade fetches a
+ *  high-priority file's pieces first; low is kept for display and fetched as normal. */
+async function setPriorities(ops: CompatOps, hash: string, args: Args): Promise<void> {
+  const given = PRIORITY_KEYS.map(([key, priority]) => [indexes(args, key), priority] as const).filter(([list]) => list !== undefined);
+  if (given.length === 0) return;
+  const files = ops.files(hash);
+  if (files === null) throw new RpcError('the torrent’s files are not known yet (its metadata is still being fetched)');
+  for (const [list, priority] of given) {
+    for (const i of list!) if (i >= files.length) throw new RpcError('file index out of range');
+    const chosen = list!.length === 0 ? files : list!.map((i) => files[i]!);
+    ops.setPieceOrder(hash, { priorities: { files: chosen.map((f) => f.index), priority } });
+  }
+}
+
+/** trackerList (tiers: one URL a line, a blank line between tiers) and the older trackerAdd
+ *  (URLs), trackerRemove (ids) and trackerReplace ([id, URL, …]) that transmission-remote 3.00 sends;
+ *  ids are positions in torrent-get's `trackers`. */
+async function setTrackers(ops: CompatOps, hash: string, args: Args): Promise<void> {
+  const list = str(args, 'trackerList');
+  if (list !== undefined) {
+    const tiers = list.split(/\r?\n\s*\r?\n/).map((t) => t.split(/\r?\n/).map((u) => u.trim()).filter((u) => u !== '')).filter((t) => t.length > 0);
+    await ops.setTrackerTiers(hash, tiers);
+  }
+  const add = strings(args, 'trackerAdd');
+  const remove = args.trackerRemove;
+  const replace = args.trackerReplace;
+  if (remove === undefined && replace === undefined && add === undefined) return;
+  const rows = trackerRows(ops, hash, ops.info(hash).trackers);
+  const urlOf = (id: unknown) => {
+    const row = typeof id === 'number' ? rows[id] : undefined;
+    if (!row) throw new RpcError(`no tracker with id ${JSON.stringify(id)}`);
+    return row.url;
+  };
+  if (replace !== undefined) {
+    if (!Array.isArray(replace) || replace.length % 2 !== 0) throw new RpcError('"trackerReplace" must be a list of id, URL pairs');
+    for (let i = 0; i < replace.length; i += 2) {
+      if (typeof replace[i + 1] !== 'string') throw new RpcError('"trackerReplace" must be a list of id, URL pairs');
+      await ops.editTracker(hash, urlOf(replace[i]), replace[i + 1] as string);
+    }
+  }
+  if (remove !== undefined) {
+    if (!Array.isArray(remove)) throw new RpcError('"trackerRemove" must be a list of tracker ids');
+    await ops.removeTrackers(hash, remove.map(urlOf));
+  }
+  if (add !== undefined && add.length > 0) await ops.addTrackers(hash, add);
 }

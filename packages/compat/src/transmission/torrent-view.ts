@@ -8,8 +8,10 @@
 //   - Cascade's seeding-time goal stands in for Transmission's idle-seeding limit (seedIdleLimit, in
 //     minutes), which is how Sonarr and Radarr use that field: "seed this long".
 
-import type { CompatOps, FileRow, NodeSettings, TorrentInfo, TorrentRow } from '../ops.ts';
+import type { CompatOps, FileRow, NodeSettings, PieceStates, TorrentInfo, TorrentRow, TrackerRow } from '../ops.ts';
 import type { TorrentIds } from './ids.ts';
+import type { BandwidthGroups } from './groups.ts';
+import { trackerRows } from '../trackers.ts';
 
 /** Transmission's tr_torrent_activity. */
 export const STATUS = { stopped: 0, checkWait: 1, check: 2, downloadWait: 3, download: 4, seedWait: 5, seed: 6 } as const;
@@ -22,8 +24,9 @@ export const DEFAULT_IDLE_MINUTES = 30;
 export const PEER_LIMIT_PER_TORRENT = 50;
 export const PEER_LIMIT_GLOBAL = 200;
 
-/** Transmission's kB. */
-export const KB = 1000;
+import { KB } from './args.ts';
+
+export { KB };
 
 const secs = (ms: number | null | undefined): number => (ms ? Math.floor(ms / 1000) : 0);
 
@@ -37,6 +40,8 @@ export interface ViewContext {
   now: number;
   /** Limits set while off, remembered for display (Cascade stores only "on with a value"). */
   remembered: { down: Map<string, number>; up: Map<string, number> };
+  /** Bandwidth groups (groups.ts). */
+  groups?: BandwidthGroups;
 }
 
 /** Positions the way Transmission numbers its one queue: Cascade's download queue first, then the rest. */
@@ -221,12 +226,48 @@ export class TorrentView {
     return this.info?.peerList ?? [];
   }
 
-  get trackerList() {
-    return this.info?.trackers ?? [];
+  #trackerList: TrackerRow[] | undefined;
+
+  /** Every tracker of the torrent, running or not; `id` in trackers/trackerStats is the index here. */
+  get trackerList(): TrackerRow[] {
+    return (this.#trackerList ??= trackerRows(this.#ctx.ops, this.row.infoHash, this.info?.trackers ?? []));
   }
 
-  /** Transmission file names include the torrent's folder for multi-file torrents. */
+  #pieces: PieceStates | null | undefined;
+
+  /** Piece states and availability; null before the metadata is known (or for a torrent not loaded). */
+  get pieceStates(): PieceStates | null {
+    if (this.#pieces === undefined) {
+      try {
+        this.#pieces = this.row.pieceCount === null ? null : this.#ctx.ops.pieces(this.row.infoHash);
+      } catch {
+        this.#pieces = null;
+      }
+    }
+    return this.#pieces;
+  }
+
+  /** Transmission's tr_priority_t of each file: -1 low, 0 normal, 1 high. */
+  priorityOf(f: FileRow): number {
+    const p = this.#ctx.ops.pieceOrder(this.row.infoHash).priorities.get(f.index);
+    return p === 'high' ? 1 : p === 'low' ? -1 : 0;
+  }
+
+  /** Transmission's isStalled: running, and nothing moved for longer than queue-stalled-minutes
+   *  (Cascade's stalledTimeout), when that is on. */
+  get isStalled(): boolean {
+    const status = statusOf(this.row);
+    const limit = this.#ctx.settings.stalledTimeout;
+    if ((status !== STATUS.download && status !== STATUS.seed) || !(limit > 0)) return false;
+    const last = Math.max(this.activityDate, this.#ctx.ids.startedAt(this.row.infoHash));
+    return Math.floor(this.#ctx.now / 1000) - last > limit;
+  }
+
+  /** Transmission file names include the torrent's folder for multi-file torrents (the folder on
+   *  disk, which the shown name may differ from). */
   fileName(f: FileRow): string {
+    const folder = this.info?.folder;
+    if (folder !== undefined) return folder ? `${folder}/${f.path}` : f.path;
     const name = this.row.name ?? '';
     const single = this.files.length === 1 && f.path === name;
     return single || name === '' ? f.path : `${name}/${f.path}`;
@@ -310,12 +351,13 @@ export class TorrentView {
         lastScrapeSucceeded: false,
         lastScrapeTime: 0,
         lastScrapeTimedOut: false,
-        leecherCount: -1,
+        // From its last announce reply (BEP 3 complete/incomplete); Cascade does not scrape.
+        leecherCount: t.leechers ?? -1,
         nextAnnounceTime: 0,
         nextScrapeTime: 0,
         scrape: scrapeOf(t.url),
         scrapeState: 0,
-        seederCount: -1,
+        seederCount: t.seeders ?? -1,
         sitename: sitename(t.url),
         tier: t.tier,
       };
@@ -329,3 +371,4 @@ export class TorrentView {
     return best >= 1 ? left : Math.min(left, Math.round(best * this.sizeWhenDone));
   }
 }
+

@@ -208,6 +208,8 @@ export class TrackerClient {
             status: 'ok',
             message: res.warning,
             peers: res.peers.length,
+            ...(res.complete !== undefined ? { seeders: res.complete } : {}),
+            ...(res.incomplete !== undefined ? { leechers: res.incomplete } : {}),
             lastAnnounce: Date.now(),
             lastReplyAt: Date.now(),
             failures: 0,

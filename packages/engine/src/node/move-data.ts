@@ -22,12 +22,14 @@ export const fsStorageMover: StorageMover = {
   move: moveTorrentFiles,
 };
 
-export async function moveTorrentFiles(meta: Metainfo, fromSavePath: string, toSavePath: string): Promise<void> {
+/** `toMeta`: the same torrent with files renamed (torrent.rename): each file goes to its new name;
+ *  files whose path does not change stay put. */
+export async function moveTorrentFiles(meta: Metainfo, fromSavePath: string, toSavePath: string, toMeta: Metainfo = meta): Promise<void> {
   const sources = filePaths(meta, fromSavePath);
-  const targets = filePaths(meta, toSavePath);
+  const targets = filePaths(toMeta, toSavePath);
   const present: number[] = [];
   for (let i = 0; i < sources.length; i++) {
-    if (meta.files[i]!.pad) continue;
+    if (meta.files[i]!.pad || sources[i] === targets[i]) continue;
     if (await exists(sources[i]!)) present.push(i);
   }
   // Never overwrite: a file already at the destination is someone else's data.

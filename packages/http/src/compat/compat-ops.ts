@@ -14,6 +14,7 @@ import { torrentFiles } from '@cascade/node/features';
 import { incomingPeers, reachabilityOf } from '@cascade/node/features';
 import type { TokenCheck } from '../auth/gate.ts';
 import { badRequest, httpStatusOf } from '../app/http-errors.ts';
+import { compatEdits } from './compat-edits.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -32,6 +33,7 @@ export function compatOps(ctx: ApiContext, token: TokenCheck): CompatOps {
   };
 
   return {
+    ...compatEdits(ctx),
     version: VERSION,
     checkPassword: (password) => token.matches(password),
     list: rows,
@@ -45,6 +47,7 @@ export function compatOps(ctx: ApiContext, token: TokenCheck): CompatOps {
         createdBy: meta?.createdBy ?? null,
         creationDate: meta?.creationDate !== undefined ? meta.creationDate * 1000 : null,
         isPrivate: meta?.private ?? false,
+        folder: meta?.multiFile ? meta.name : null,
       };
     },
 
@@ -118,6 +121,8 @@ export function compatOps(ctx: ApiContext, token: TokenCheck): CompatOps {
     updateCategory: async (c) => done(await node.model.updateCategory(c.name, { savePath: c.savePath })),
     removeCategory: (name) => done(node.model.removeCategory(name)),
     tags: () => node.model.tags(),
+    createTags: (tags) => done(void node.model.createTags(tags)),
+    deleteTags: (tags) => done(node.model.deleteTags(tags)),
 
     transfer() {
       let downloadSpeed = 0;

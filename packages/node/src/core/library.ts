@@ -59,6 +59,8 @@ export async function loadLibrary(node: LibraryNode, log: NodeLog): Promise<numb
       ...(peers.length > 0 ? { peers } : {}),
       ...(rec.privateDiscovery ? { privateDiscovery: true } : {}),
       ...(rec.mirrors.length > 0 ? { mirrors: rec.mirrors } : {}),
+      ...(rec.trackerTiers ? { trackerTiers: rec.trackerTiers } : {}),
+      ...(rec.renamedFiles ? { renamedFiles: rec.renamedFiles } : {}),
     };
     try {
       // Back in the queue, which decides whether it runs (as for every other one) as soon as it is

@@ -3,6 +3,7 @@
 import type { NodeCore } from '../core/node-parts.ts';
 import type { TorrentHandle } from '../core/engine.ts';
 import { conflict, invalid } from '../core/errors.ts';
+import { followSelection } from './torrent-edits.ts';
 
 /** Selects `selected` (metainfo file indexes; null = all) and stores it; returns the sorted selection. */
 export function selectFiles(node: Pick<NodeCore, 'db'>, t: TorrentHandle, selected: readonly number[] | null): number[] {
@@ -15,5 +16,6 @@ export function selectFiles(node: Pick<NodeCore, 'db'>, t: TorrentHandle, select
   const all = chosen.length === meta.files.length;
   t.selectFiles(all ? undefined : chosen);
   node.db.setSelectedFiles(t.infoHashHex, all ? null : chosen);
+  followSelection(node, t);
   return chosen;
 }

@@ -57,7 +57,7 @@ export function offlineEntry(rec: TorrentRecord, db: StateDB): ListEntry {
   return {
     infoHash: rec.infoHash,
     infoHashV2: null,
-    name: rec.name,
+    name: rec.displayName ?? rec.name,
     state: rec.status,
     progress,
     verifiedPieces: verified,
@@ -116,7 +116,7 @@ export function liveEntry(
   return {
     infoHash: s.infoHashHex,
     infoHashV2: extra.infoHashV2 ?? null,
-    name: s.name ?? rec?.name ?? null,
+    name: rec?.displayName ?? s.name ?? rec?.name ?? null,
     state,
     progress: s.pieceCount === undefined ? null : s.progress,
     verifiedPieces: s.verifiedPieces,

@@ -253,6 +253,20 @@ export class NodeModel {
     return path;
   }
 
+  /** Creates tags ahead of any torrent (they are listed with the tags torrents carry). */
+  createTags(tagsInput: unknown): string[] {
+    const given = tagList('tags', tagsInput);
+    this.options.createTags(given);
+    return given;
+  }
+
+  /** Deletes tags: from every torrent that carries them, and from those created ahead. */
+  deleteTags(tagsInput: unknown): void {
+    const given = tagList('tags', tagsInput);
+    for (const rec of this.#db.listTorrents()) if (rec.tags.some((t) => given.includes(t))) this.changeTags(rec.infoHash, given, 'remove');
+    this.options.deleteCreatedTags(given);
+  }
+
   tags(): string[] {
     return this.options.tags();
   }

@@ -78,12 +78,26 @@ export class TorrentOptionsStore {
   }
 
   /** Every tag some torrent carries, sorted. */
+  /** Tags torrents carry, and those created ahead of any (createTags). */
   tags(): string[] {
-    const rows = this.#db.prepare("SELECT DISTINCT j.value AS tag FROM torrents, json_each(torrents.tags) AS j").all() as { tag: unknown }[];
+    const rows = this.#db
+      .prepare('SELECT DISTINCT j.value AS tag FROM torrents, json_each(torrents.tags) AS j UNION SELECT name FROM created_tags')
+      .all() as { tag: unknown }[];
     return rows
       .map((r) => r.tag)
       .filter((t): t is string => typeof t === 'string')
       .sort((a, b) => a.localeCompare(b));
+  }
+
+  /** Tags that exist without a torrent until one carries them (or they are deleted). */
+  createTags(tags: readonly string[]): void {
+    const put = this.#db.prepare('INSERT OR IGNORE INTO created_tags (name) VALUES (?)');
+    for (const t of tags) put.run(t);
+  }
+
+  deleteCreatedTags(tags: readonly string[]): void {
+    const del = this.#db.prepare('DELETE FROM created_tags WHERE name = ?');
+    for (const t of tags) del.run(t);
   }
 
   /** Infohashes in stored queue order (lowest position first; ties by when they were added). */

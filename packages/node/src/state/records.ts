@@ -40,6 +40,10 @@ export interface TorrentRecord {
   privateDiscovery: boolean;
   /** http(s)/ftp mirrors of its content, drawn from beside the swarm (schema 11). */
   mirrors: string[];
+  /** What remotes edited (schema 12): the name the user gave it, its tracker tiers, renamed files. */
+  displayName: string | null;
+  trackerTiers: string[][] | null;
+  renamedFiles: Record<number, string[]> | null;
 }
 
 export interface NewTorrent {
@@ -137,7 +141,21 @@ export function toRecord(r: Row): TorrentRecord {
     totalUploaded: Number(r.total_uploaded ?? 0),
     privateDiscovery: r.private_discovery === 1,
     mirrors: parseStringList(r.mirrors),
+    displayName: (r.display_name as string | null) ?? null,
+    trackerTiers: parseJson(r.tracker_tiers, (v): v is string[][] => Array.isArray(v) && v.every((t) => Array.isArray(t) && t.every((u) => typeof u === 'string'))),
+    renamedFiles: parseJson(r.renamed_files, (v): v is Record<number, string[]> => !!v && typeof v === 'object' && !Array.isArray(v)),
   };
+}
+
+/** A JSON column of the expected shape, else null (absent or unreadable). */
+function parseJson<T>(v: unknown, ok: (v: unknown) => v is T): T | null {
+  if (typeof v !== 'string') return null;
+  try {
+    const parsed: unknown = JSON.parse(v);
+    return ok(parsed) ? parsed : null;
+  } catch {
+    return null;
+  }
 }
 
 /** A column holding a JSON list of strings (tags, mirrors): [] when empty or unreadable. */

@@ -14,7 +14,7 @@ export class StateError extends NodeError {
 }
 
 /** Bump with a new entry in MIGRATIONS whenever the schema changes. */
-export const SCHEMA_VERSION = 13;
+export const SCHEMA_VERSION = 14;
 /** PRAGMA application_id ("CSCD"): tells our DB apart from any other SQLite file. */
 const APPLICATION_ID = 0x43534344;
 
@@ -243,6 +243,17 @@ const MIGRATIONS: string[] = [
   `
   CREATE INDEX sessions_expires_at ON sessions (expires_at);
   CREATE INDEX sessions_created_at ON sessions (created_at);
+  `,
+  // 14: what remotes edit on a torrent (issue 45, qBittorrent's and Transmission's APIs): the name
+  // the user gave it (NULL = its own), its tracker tiers as edited (a JSON list of lists of URLs,
+  // NULL = as added), and its renamed files (a JSON object: file index → path components, -1 the
+  // torrent's folder; NULL = none). Replayed whenever the torrent is loaded. And tags created ahead
+  // of any torrent (qBittorrent's createTags): listed with those torrents carry.
+  `
+  CREATE TABLE created_tags (name TEXT PRIMARY KEY);
+  ALTER TABLE torrents ADD COLUMN display_name TEXT;
+  ALTER TABLE torrents ADD COLUMN tracker_tiers TEXT;
+  ALTER TABLE torrents ADD COLUMN renamed_files TEXT;
   `,
 ];
 

@@ -266,6 +266,18 @@ export class StateDB {
       .run(status, extra.error ?? null, extra.completedAt ?? null, infoHash);
   }
 
+  /** What remotes edit (issue 45): the name shown (null = its own), tracker tiers (null = as added),
+   *  renamed files (null = none). */
+  setTorrentEdits(
+    infoHash: string,
+    edits: { displayName?: string | null; trackerTiers?: string[][] | null; renamedFiles?: Record<number, string[]> | null },
+  ): void {
+    const json = (v: unknown) => (v === null ? null : JSON.stringify(v));
+    if (edits.displayName !== undefined) this.prepare('UPDATE torrents SET display_name = ? WHERE info_hash = ?').run(edits.displayName, infoHash);
+    if (edits.trackerTiers !== undefined) this.prepare('UPDATE torrents SET tracker_tiers = ? WHERE info_hash = ?').run(json(edits.trackerTiers), infoHash);
+    if (edits.renamedFiles !== undefined) this.prepare('UPDATE torrents SET renamed_files = ? WHERE info_hash = ?').run(json(edits.renamedFiles), infoHash);
+  }
+
   /** File selection (indices to download); null = all. */
   setSelectedFiles(infoHash: string, files: number[] | null): void {
     this

@@ -1,0 +1,56 @@
+// The torrent edits of CompatOps (issue 45): each one the node's own operation from
+// @cascade/node's torrent edits, so qBittorrent's and Transmission's remotes change a torrent
+// exactly as Cascade's API would.
+
+import type { TorrentEditOps } from '@cascade/compat';
+import type { ApiContext } from '../app/context.ts';
+import {
+  addTrackers, checkPeerAddress, editTracker, pieceOrder, pieceStates, removeTrackers, renamePath, renameTorrentFolder, setDisplayName,
+  setPieceOrder, setTrackerTiers, trackerTiers,
+} from '@cascade/node/features';
+import { findTorrent, loadedTorrent } from '../routes/lookup.ts';
+import { conflict } from '../app/http-errors.ts';
+import { toHex } from '@cascade/engine';
+
+export function compatEdits(ctx: ApiContext): TorrentEditOps {
+  const { node } = ctx;
+  const loaded = (ih: string) => loadedTorrent(ctx, ih);
+  const changed = async (p: Promise<unknown>) => {
+    await p;
+    ctx.changed();
+  };
+  return {
+    setName(ih, name) {
+      setDisplayName(node, findTorrent(ctx, ih).infoHash, name);
+      ctx.changed();
+    },
+    renamePath: (ih, from, to, kind) => changed(renamePath(node, loaded(ih), from, to, kind)),
+    renameFolder: (ih, name) => changed(renameTorrentFolder(node, loaded(ih), name)),
+    trackerTiers(ih) {
+      const f = findTorrent(ctx, ih);
+      return f.torrent ? trackerTiers(f.torrent) : (f.record?.trackerTiers ?? []);
+    },
+    setTrackerTiers: (ih, tiers) => changed(setTrackerTiers(node, loaded(ih), tiers)),
+    addTrackers: (ih, urls) => changed(addTrackers(node, loaded(ih), urls)),
+    editTracker: (ih, from, to) => changed(editTracker(node, loaded(ih), from, to)),
+    removeTrackers: (ih, urls) => changed(removeTrackers(node, loaded(ih), urls)),
+    addPeers(ih, peers) {
+      const checked = peers.map(checkPeerAddress);
+      node.addPeers(loaded(ih), checked);
+    },
+    pieces: (ih) => pieceStates(loaded(ih)),
+    pieceHashes(ih) {
+      const meta = loaded(ih).metainfo;
+      if (!meta) throw conflict('the torrent’s metadata is not known yet');
+      const out: string[] = [];
+      for (let i = 0; i + 20 <= meta.pieceHashes.length; i += 20) out.push(toHex(meta.pieceHashes.subarray(i, i + 20)));
+      return out;
+    },
+    // Read for every row of a list: a map look-up, no library read.
+    pieceOrder: (ih) => pieceOrder(node.session.get(ih.toLowerCase())),
+    setPieceOrder(ih, change) {
+      setPieceOrder(node, loaded(ih), change);
+      ctx.changed();
+    },
+  };
+}
