@@ -178,14 +178,19 @@ export async function transfer(t: { after: (fn: () => unknown) => void }, s: Swa
   const seeder = cascadeIn(s.lab, a.ns, ['seed', s.torrent, '--dir', s.dataDir, '--json', '--no-dht', '--port', '6881', '--state-dir', stateA, ...extra]);
   t.after(() => seeder.stop());
   await seeder.event((e) => e.event === 'seeding', 30_000, 'the seeder seeding');
+  // A slow seeder (4 MiB at 512 KiB/s): the downloader's peers are read while data flows. Read after
+  // the download, the two were both seeds by then and had hung up on each other (seeds have nothing
+  // to trade), which on a busy machine came before `cascade peers` started: an empty list.
+  await cascadeVerb(s.lab, a.ns, ['limits', '--up', '512k', '--state-dir', stateA]);
   const out = tempDir(t);
   const leecher = cascadeIn(s.lab, b.ns, ['download', s.torrent, '-o', out, '--seed', '--json', '--no-dht', '--port', '6881', '--state-dir', stateB, ...extra]);
   t.after(() => leecher.stop());
   const started = Date.now();
+  await leecher.event((e) => e.event === 'progress' && e.peers > 0 && e.progress > 0 && e.progress < 1, 120_000, 'data flowing');
+  const peers = await cascadeVerb(s.lab, b.ns, ['peers', s.infoHash, '--state-dir', stateB]);
   await leecher.event((e) => e.event === 'done', 120_000, 'the download done');
   const seconds = (Date.now() - started) / 1000;
   assert.ok(readFileSync(join(out, 'payload.bin')).equals(s.source), 'the bytes arrived intact');
-  const peers = await cascadeVerb(s.lab, b.ns, ['peers', s.infoHash, '--state-dir', stateB]);
   const healthA = await cascadeVerb(s.lab, a.ns, ['health', '--state-dir', stateA]);
   const healthB = await cascadeVerb(s.lab, b.ns, ['health', '--state-dir', stateB]);
   return { a, b, peers: peerList(peers), healthA, healthB, seconds };
