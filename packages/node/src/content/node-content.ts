@@ -49,6 +49,8 @@ export class NodeContent {
   #queue: Promise<void> = Promise.resolve();
   /** Content ids the node expects a torrent to hold (an add by content id) and who said so. */
   readonly #expected = new Map<string, { cid: string; publisher: string }[]>();
+  /** false for a node that computes content ids only on demand (a one-shot download). */
+  #publishes = true;
   /** When each torrent was last published from index() (a seed says 'done' at every start). */
   readonly #publishedAt = new Map<string, number>();
   #closed = false;
@@ -75,6 +77,9 @@ export class NodeContent {
   /** Indexes a torrent's files whenever it completes (and when tracked, if it already has);
    *  'on-demand' leaves that to contentFile(). */
   follow(mode: ContentIdMode = 'background'): void {
+    // A one-shot download will not serve the file: it says nothing of it on the DHT either (a
+    // record naming it as a provider would outlive the process by hours).
+    this.#publishes = mode === 'background';
     if (mode === 'on-demand') return;
     this.#node.onTorrentEvent('done', (t) => void this.index(t));
     this.#node.onTorrentEvent('tracked', (t) => {
@@ -155,7 +160,7 @@ export class NodeContent {
     }
     this.#checkExpected(ih);
     const s = this.statement(t);
-    if (!s || !this.records || this.#closed) return;
+    if (!s || !this.records || this.#closed || !this.#publishes) return;
     // The republish timer covers the rest; a completion seen twice in a row publishes once.
     if (fresh.length === 0 && Date.now() - (this.#publishedAt.get(ih) ?? 0) < 5 * 60_000) return;
     this.#publishedAt.set(ih, Date.now());
@@ -255,6 +260,7 @@ export class NodeContent {
   }
 
   statements(): TorrentStatement[] {
+    if (!this.#publishes) return [];
     return this.#node.session.list().flatMap((t) => this.statement(t) ?? []);
   }
 
