@@ -113,7 +113,11 @@ test('download by content id on the node: findContent resolves it through the DH
     const end = Date.now() + 20_000;
     for (;;) {
       try {
-        return await c.node.content.findContent(cid);
+        // The record can be met (through a node that stored it) before the look-up has heard from
+        // its publisher, which is what names it as a provider: asked again until it does.
+        const f = await c.node.content.findContent(cid);
+        if (f.row.providers.length > 0) return f;
+        throw new Error(`found, with no provider yet: ${f.magnet}`);
       } catch (err) {
         if (Date.now() > end) throw err;
         await new Promise((r) => setTimeout(r, 200));
