@@ -110,6 +110,7 @@ async function serve(stateDir: string, httpPort: number): Promise<{ child: Child
     });
     child.once('exit', (code) => reject(new Error(`cascade serve exited (${code}):\n${out.slice(-2000)}`)));
   });
+  rememberStateDir(url, stateDir);
   return { child, url };
 }
 
