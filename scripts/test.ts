@@ -61,6 +61,8 @@ const env = { ...process.env, CASCADE_TEST_HUNG_LIST: hungList };
 let status = 0;
 if (plainFiles.length > 0) status = runOnce(plainFiles, 'plain', (cmd) => spawnSync(cmd[0]!, cmd.slice(1), { stdio: 'inherit', env }).status ?? 1);
 if (browserFiles.length > 0) status = runOnce(browserFiles, 'browser', runInNamespace) || status;
+// CI shows only the end of what a run prints: the failures of both runs are named again here, last.
+if (status !== 0) printFailures();
 rmSync(work, { recursive: true, force: true });
 process.exit(status);
 
@@ -79,6 +81,29 @@ function runOnce(list: string[], label: string, run: (cmd: string[]) => number):
   if (others.length > 0) return first;
   console.log(`\n${hung.join(', ')}: killed by the watchdog (its event loop stood still); running ${hung.length === 1 ? 'it' : 'them'} once more`);
   return run(nodeTest(hung, join(work, `${label}-again.tap`)));
+}
+
+/** Every failed test in the TAP files of this run, with where it failed and the first lines of why. */
+function printFailures(): void {
+  const taps = globSync(join(work, '*.tap')).sort();
+  const out: string[] = [];
+  for (const tap of taps) {
+    const lines = readLines(tap);
+    lines.forEach((line, i) => {
+      const failed = /^(\s*)not ok \d+ - (.*)$/.exec(line);
+      if (!failed) return;
+      out.push(`✖ ${relative(work, tap)}: ${failed[2]}`);
+      const detail: string[] = [];
+      for (let j = i + 1; j < lines.length && detail.length < 8; j++) {
+        const l = lines[j]!.trim();
+        if (l === '...') break;
+        if (/^(location|error|failureType|code):/.test(l) || (detail.some((d) => d.startsWith('error:')) && !/^\w+:/.test(l))) detail.push(l);
+      }
+      out.push(...detail.map((d) => `    ${d.slice(0, 300)}`));
+    });
+  }
+  console.log(`\n=== failed (${out.filter((l) => l.startsWith('✖')).length}) ===`);
+  console.log(out.slice(0, 200).join('\n'));
 }
 
 function readLines(path: string): string[] {
