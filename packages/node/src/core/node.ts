@@ -6,15 +6,15 @@ import type { PrivateAllowance } from '../sources/url-guard.ts';
 import { startNodeNetwork, type NodeNetwork, type PortMappingStatus } from '../network/node-network.ts';
 import type { NodePortMapping } from '../network/port-mapping.ts';
 import type { PortMappingSetting } from '../model/settings.ts';
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { StateDB, type TorrentStatus } from '../state/state-db.ts';
 import { PeerLedger } from '../peers/peer-ledger.ts';
 import { ControlServer } from './control.ts';
 import { createNodeApi } from './node-api.ts';
-import { loadEngine } from './engine.ts';
 import { MemoryReducer } from './memory-reducer.ts';
-import type { SessionOptions, TransferEvent } from './engine.ts';
+import type { SessionOptions } from './engine.ts';
+import { TorrentFeed } from './torrent-feed.ts';
+import { followTorrents } from './follow-torrents.ts';
+import { refuseFilesOfStored, removeTorrents } from './torrent-removal.ts';
 import { NodeError, InvalidInput, errorMessage } from './errors.ts';
 import { resolveInfoHash } from './infohash.ts';
 import { IdentifiedPeers } from '../peers/identified-peers.ts';
@@ -22,7 +22,6 @@ import { nodeIdentity } from './node-identity.ts';
 import { PrivateShares, type NodeSecrets } from '../private/shares.ts';
 import { summaryCache } from '../listing/summary-cache.ts';
 import { rememberPeers } from '../peers/manual-peers.ts';
-import { deleteOwnFiles, otherOwners, refuseOwnedFiles, storedMetainfo, storedOwners } from '../files/own-files.ts';
 import { NodeModel } from '../model/index.ts';
 import type { AddInput } from './node-parts.ts';
 import { QueueManager, type QueueOptions } from '../queue/manager.ts';
@@ -112,9 +111,6 @@ export function dhtPortOf(session: SessionHandle): number | undefined {
   return typeof h.dhtPort === 'number' ? h.dhtPort : undefined;
 }
 
-const NO_STOPS: (() => void)[] = [];
-const untrackNothing = (): void => {};
-
 export type { NodeLog } from './node-log.ts';
 export type { TorrentTap } from './node-parts.ts';
 
@@ -141,19 +137,15 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
   readonly queue: QueueManager;
   /** Tells the live feed something changed (the server sets it). */
   changed: () => void = () => {};
-  /** Others that follow each torrent's events while it is tracked (the assistant's evidence):
-   *  called for every torrent tracked from now on; each returns how to stop. */
-  readonly watchers: ((t: TorrentHandle) => () => void)[] = [];
   /** Private shares (issue 24): which torrents are, which this node reads, their plaintext. */
   readonly privateShares: PrivateShares;
   /** Content ids of complete files, the node's DHT records, search (issue 15). */
   readonly content: NodeContent;
-  #untrack = new Map<string, () => void>();
+  /** The torrents followed, and their events fanned out to the node's listeners. */
+  readonly #feed: TorrentFeed;
   #stopping: Promise<void> | undefined;
   /** Collects a burst's garbage (adds, a start's loads) once the node is quiet again. */
   readonly memory = new MemoryReducer();
-  /** Listeners of every tracked torrent's events (onTorrentEvent), by event. */
-  #taps = new Map<string, TorrentTap[]>();
 
   constructor(parts: {
     session: SessionHandle;
@@ -170,6 +162,7 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
     this.db = parts.db;
     this.out = parts.out;
     this.identified = parts.identified ?? new IdentifiedPeers(parts.out);
+    this.#feed = new TorrentFeed(parts.session, parts.out);
     this.ledger = new PeerLedger(parts.db, parts.ledgerFlushMs ?? 5000);
     this.model = new NodeModel({ session: parts.session, db: parts.db, out: parts.out, downloadDir: parts.downloadDir });
     this.queue = new QueueManager(
@@ -198,7 +191,7 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
     this.privateShares.follow(this);
     this.content = new NodeContent(this);
     this.content.follow(parts.contentIds);
-    this.#followTorrents();
+    followTorrents(this);
     this.model.cannotMove = (ih) => (this.privateShares.view(ih) ? 'a private share’s data cannot be moved yet: its plaintext and ciphertext live apart, and a move knows only the ciphertext' : undefined);
     this.privateShares.onChange = (ih) => {
       summaryCache(this).touch(ih);
@@ -331,15 +324,16 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
   /** Keeps the DB's view of a torrent current and feeds its traffic to the peer ledger. Its
    *  events reach the node's taps (onTorrentEvent): nothing is attached to the torrent itself. */
   track(t: TorrentHandle): void {
-    const ih = t.infoHashHex;
-    if (this.#untrack.has(ih)) return;
+    if (this.#feed.isTracked(t.infoHashHex)) return;
     this.network?.soon(); // its trackers may be new STUN servers
     this.memory.activity();
-    const stopWatchers = this.watchers.length > 0 ? this.watchers.map((w) => w(t)) : NO_STOPS;
-    this.#untrack.set(ih, stopWatchers === NO_STOPS ? untrackNothing : () => {
-      for (const stop of stopWatchers) stop();
-    });
-    this.#emitTap('tracked', t);
+    this.#feed.track(t);
+  }
+
+  /** Others that follow each torrent's events while it is tracked (the assistant's evidence):
+   *  called for every torrent tracked from now on; each returns how to stop. */
+  get watchers(): ((t: TorrentHandle) => () => void)[] {
+    return this.#feed.watchers;
   }
 
   /**
@@ -348,103 +342,12 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
    * for all torrents, where a listener per torrent cost closures and arrays on each of 10,000.
    */
   onTorrentEvent(event: string, fn: TorrentTap): () => void {
-    let list = this.#taps.get(event);
-    if (!list) {
-      this.#taps.set(event, (list = []));
-      if (event !== 'tracked' && event !== 'untracked') this.#subscribe(event);
-    }
-    list.push(fn);
-    return () => {
-      const i = list.indexOf(fn);
-      if (i >= 0) list.splice(i, 1);
-    };
+    return this.#feed.on(event, fn);
   }
 
   /** Whether the node follows this torrent now (tracked and not yet removed). */
   isTracked(infoHash: string): boolean {
-    return this.#untrack.has(infoHash);
-  }
-
-  #subscribe(event: string): void {
-    const deliver = (t: TorrentHandle, ...args: unknown[]) => {
-      if (this.#untrack.has(t.infoHashHex)) this.#emitTap(event, t, ...args);
-    };
-    if (this.session.onTorrentEvent) {
-      this.session.onTorrentEvent(event, deliver);
-      return;
-    }
-    // A session without a session-wide feed (a stand-in): a listener per torrent after all.
-    this.watchers.push((t) => {
-      const fn = (...args: unknown[]) => deliver(t, ...args);
-      t.on(event, fn);
-      return () => void t.off(event, fn);
-    });
-  }
-
-  #emitTap(event: string, t: TorrentHandle, ...args: unknown[]): void {
-    const list = this.#taps.get(event);
-    if (!list) return;
-    // A copy only when a listener could unsubscribe another mid-loop ('transfer' has one, per block).
-    for (const fn of list.length === 1 ? list : [...list]) {
-      try {
-        fn(t, ...args);
-      } catch (err) {
-        this.out.note(`${event} of ${t.infoHashHex}: ${errorMessage(err)}`);
-      }
-    }
-  }
-
-  #untrackOne(ih: string, handle?: TorrentHandle): void {
-    const off = this.#untrack.get(ih);
-    if (!off) return;
-    off();
-    this.#untrack.delete(ih);
-    const t = handle ?? this.session.get(ih);
-    if (t) this.#emitTap('untracked', t);
-  }
-
-  /** What the node itself does on its torrents' events: the DB's view and the peer ledger. */
-  #followTorrents(): void {
-    this.onTorrentEvent('metadata', (t) => {
-      const m = t.metainfo;
-      if (!m) return;
-      const ih = t.infoHashHex;
-      // Kept as .torrent bytes: after a restart the torrent has its name, size and files at once,
-      // paused or not, without asking peers again (issue 20, defect 3).
-      void loadEngine().then((lib) => this.#dbWrite(ih, () => this.db.updateMeta(ih, { name: m.name, length: m.length, pieceCount: m.pieceCount, torrent: lib.encodeTorrent(m) })));
-    });
-    this.onTorrentEvent('done', (t) => {
-      const ih = t.infoHashHex;
-      this.#dbWrite(ih, () => {
-        // The engine says 'done' again each time a seed starts (every restart): only a download
-        // that fetched something in this run (or a first completion) is a new completion time.
-        const fresh = t.stats().downloaded > 0 || this.db.completedAt(ih) == null;
-        this.db.setStatus(ih, 'seeding', fresh ? { completedAt: Date.now() } : {});
-        // A finished download moves from the download slots to the seeding ones.
-        this.queue.finished(ih);
-      });
-    });
-    this.onTorrentEvent('error', (t, err: unknown) => {
-      const ih = t.infoHashHex;
-      this.#dbWrite(ih, () => {
-        this.db.setStatus(ih, 'error', { error: errorMessage(err) });
-        this.queue.poke();
-      });
-    });
-    this.onTorrentEvent('transfer', (_t, ev: TransferEvent) => this.ledger.transfer(ev));
-    this.onTorrentEvent('peer-banned', (_t, ev: { address: string; reason?: string }) => this.ledger.banned(ev.address, ev.reason ?? ''));
-    this.onTorrentEvent('verified', (t, index: number, contributors?: string[]) => this.identified.verified(t, index, contributors));
-    this.onTorrentEvent('hash-failed', (t, _index: number, contributors?: string[]) => this.identified.hashFailed(t, contributors));
-    this.onTorrentEvent('peer-banned', (t, ev: { address: string }) => this.identified.banned(t, ev.address));
-  }
-
-  /** DB writes from events are best effort: losing a status update must not crash the node. */
-  #dbWrite(ih: string, fn: () => void): void {
-    try {
-      fn();
-    } catch (err) {
-      this.out.note(`state DB update failed for ${ih}: ${errorMessage(err)}`);
-    }
+    return this.#feed.isTracked(infoHash);
   }
 
   /** Full infohash for a user's argument (full hash or unique prefix), among live and stored torrents. */
@@ -453,27 +356,9 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
     return resolveInfoHash(arg, known);
   }
 
-  /** The running torrents' files, for the ownership checks of stored ones (own-files.ts). */
-  #liveFiles(): { meta: Metainfo; savePath: string }[] {
-    return this.session.list().flatMap((t) => {
-      const savePath = this.db.getTorrent(t.infoHashHex)?.savePath;
-      return t.metainfo && savePath ? [{ meta: t.metainfo, savePath }] : [];
-    });
-  }
-
-  /** A .torrent whose files a stored torrent owns is refused. The loaded ones are the engine's to
-   *  guard (it claims a torrent's files when it is added, and refuses a conflict): only stored
-   *  torrents it does not run are read here — usually none, so an add costs the same at 10,000. */
-  async refuseOwnedFiles(bytes: Uint8Array, savePath: string): Promise<void> {
-    const lib = await loadEngine();
-    const meta = lib.parseTorrent(bytes);
-    if (this.session.get(meta.infoHashHex)) return;
-    // As many loaded as stored: every stored one is loaded (only `cascade seed` runs a torrent it
-    // does not store, and it adds none of these).
-    if (this.db.torrentCount() <= this.session.list().length) return;
-    const notLoaded = this.db.infoHashes().filter((ih) => ih !== meta.infoHashHex && !this.session.get(ih));
-    if (notLoaded.length === 0) return;
-    refuseOwnedFiles(meta, savePath, storedOwners(this.db, lib, notLoaded));
+  /** A .torrent whose files a stored torrent owns is refused (torrent-removal.ts). */
+  refuseOwnedFiles(bytes: Uint8Array, savePath: string): Promise<void> {
+    return refuseFilesOfStored(this.session, this.db, bytes, savePath);
   }
 
   async remove(infoHash: string, deleteData: boolean): Promise<void> {
@@ -481,39 +366,9 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
     if (err) throw err;
   }
 
-  /**
-   * Removes torrents (and their own files with deleteData): the engine's part one by one, the
-   * library rows in one transaction. Each torrent's failure is its own (the map's value).
-   */
-  async removeMany(infoHashes: readonly string[], deleteData: boolean): Promise<Map<string, unknown>> {
-    const outcome = new Map<string, unknown>();
-    const lib = await loadEngine();
-    for (const infoHash of infoHashes) {
-      try {
-        const plaintext = this.privateShares.plaintextRoot(infoHash);
-        this.#untrackOne(infoHash);
-        const savePath = this.db.getTorrent(infoHash)?.savePath;
-        if (this.session.get(infoHash)) await this.session.remove(infoHash, { deleteData });
-        else if (deleteData) {
-          const rec = this.db.getTorrent(infoHash);
-          // Not running (it failed to load), so the engine cannot delete its files: its own ones, from its metainfo.
-          const meta = rec && storedMetainfo(rec, this.db, lib);
-          if (rec && meta) await deleteOwnFiles(meta, rec.savePath, otherOwners(this.db, lib, infoHash, this.#liveFiles()));
-        }
-        // A private share's plaintext is its data too.
-        if (deleteData && plaintext && savePath) await rm(join(savePath, plaintext), { recursive: true, force: true });
-        outcome.set(infoHash, undefined);
-      } catch (err) {
-        outcome.set(infoHash, err);
-      }
-    }
-    const gone = infoHashes.filter((ih) => outcome.get(ih) === undefined);
-    this.db.removeTorrents(gone);
-    for (const ih of gone) {
-      this.model.forget(ih);
-      this.queue.forget(ih);
-    }
-    return outcome;
+  /** Removes torrents (and their own files with deleteData); each torrent's failure is its own (the map's value). */
+  removeMany(infoHashes: readonly string[], deleteData: boolean): Promise<Map<string, unknown>> {
+    return removeTorrents({ session: this.session, db: this.db, model: this.model, queue: this.queue, privateShares: this.privateShares, untrack: (ih) => this.#feed.untrack(ih) }, infoHashes, deleteData);
   }
 
   /** The state a user sees: the engine's, "queued" for one the queue holds back, or the stored status. */
@@ -595,7 +450,7 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
       await attempt(() => this.session.close());
       this.onion?.client.close();
       this.network?.stop();
-      for (const ih of [...this.#untrack.keys()]) this.#untrackOne(ih, running.get(ih));
+      for (const ih of this.#feed.tracked()) this.#feed.untrack(ih, running.get(ih));
       await attempt(() => this.ledger.close());
       await attempt(() => this.identified.close());
       await attempt(() => this.db.close());

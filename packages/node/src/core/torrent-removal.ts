@@ -1,0 +1,80 @@
+// Removing torrents from the node (with their own files on request), and the add-time check that a
+// .torrent does not name files a stored torrent owns.
+
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { StateDB } from '../state/state-db.ts';
+import type { QueueManager } from '../queue/manager.ts';
+import type { NodeModel } from '../model/index.ts';
+import type { PrivateShares } from '../private/shares.ts';
+import { deleteOwnFiles, otherOwners, refuseOwnedFiles, storedMetainfo, storedOwners } from '../files/own-files.ts';
+import { loadEngine, type Metainfo, type SessionHandle } from './engine.ts';
+
+export interface RemovalParts {
+  readonly session: SessionHandle;
+  readonly db: StateDB;
+  readonly model: NodeModel;
+  readonly queue: QueueManager;
+  readonly privateShares: PrivateShares;
+  /** The node stops following the torrent (its watchers and listeners). */
+  untrack(infoHash: string): void;
+}
+
+/**
+ * Removes torrents (and their own files with deleteData): the engine's part one by one, the
+ * library rows in one transaction. Each torrent's failure is its own (the map's value).
+ */
+export async function removeTorrents(node: RemovalParts, infoHashes: readonly string[], deleteData: boolean): Promise<Map<string, unknown>> {
+  const { session, db } = node;
+  const outcome = new Map<string, unknown>();
+  const lib = await loadEngine();
+  for (const infoHash of infoHashes) {
+    try {
+      const plaintext = node.privateShares.plaintextRoot(infoHash);
+      node.untrack(infoHash);
+      const savePath = db.getTorrent(infoHash)?.savePath;
+      if (session.get(infoHash)) await session.remove(infoHash, { deleteData });
+      else if (deleteData) {
+        const rec = db.getTorrent(infoHash);
+        // Not running (it failed to load), so the engine cannot delete its files: its own ones, from its metainfo.
+        const meta = rec && storedMetainfo(rec, db, lib);
+        if (rec && meta) await deleteOwnFiles(meta, rec.savePath, otherOwners(db, lib, infoHash, liveFiles(session, db)));
+      }
+      // A private share's plaintext is its data too.
+      if (deleteData && plaintext && savePath) await rm(join(savePath, plaintext), { recursive: true, force: true });
+      outcome.set(infoHash, undefined);
+    } catch (err) {
+      outcome.set(infoHash, err);
+    }
+  }
+  const gone = infoHashes.filter((ih) => outcome.get(ih) === undefined);
+  db.removeTorrents(gone);
+  for (const ih of gone) {
+    node.model.forget(ih);
+    node.queue.forget(ih);
+  }
+  return outcome;
+}
+
+/** A .torrent whose files a stored torrent owns is refused. The loaded ones are the engine's to
+ *  guard (it claims a torrent's files when it is added, and refuses a conflict): only stored
+ *  torrents it does not run are read here — usually none, so an add costs the same at 10,000. */
+export async function refuseFilesOfStored(session: SessionHandle, db: StateDB, bytes: Uint8Array, savePath: string): Promise<void> {
+  const lib = await loadEngine();
+  const meta = lib.parseTorrent(bytes);
+  if (session.get(meta.infoHashHex)) return;
+  // As many loaded as stored: every stored one is loaded (only `cascade seed` runs a torrent it
+  // does not store, and it adds none of these).
+  if (db.torrentCount() <= session.list().length) return;
+  const notLoaded = db.infoHashes().filter((ih) => ih !== meta.infoHashHex && !session.get(ih));
+  if (notLoaded.length === 0) return;
+  refuseOwnedFiles(meta, savePath, storedOwners(db, lib, notLoaded));
+}
+
+/** The running torrents' files, for the ownership checks of stored ones (own-files.ts). */
+function liveFiles(session: SessionHandle, db: StateDB): { meta: Metainfo; savePath: string }[] {
+  return session.list().flatMap((t) => {
+    const savePath = db.getTorrent(t.infoHashHex)?.savePath;
+    return t.metainfo && savePath ? [{ meta: t.metainfo, savePath }] : [];
+  });
+}
