@@ -80,7 +80,7 @@ export function addRoutes(app: FastifyInstance, ctx: ApiContext): void {
       throw err;
     }
     const { torrent, metainfo } = made;
-    if (sealed) node.privateShares.keys.set(metainfo.infoHashHex, sealed.key, 'shared');
+    if (sealed) await node.privateShares.keys.set(metainfo.infoHashHex, sealed.key, 'shared');
     const existing = node.session.get(metainfo.infoHashHex);
     if (existing) return addResult(existing, true, node);
     // createTorrent just hashed every piece of data we wrote ourselves; telling the engine so (as
@@ -101,7 +101,7 @@ export function addRoutes(app: FastifyInstance, ctx: ApiContext): void {
       node.db.deleteResume(metainfo.infoHashHex);
       await rm(path, { recursive: true, force: true });
       if (sealed) {
-        node.privateShares.keys.delete(metainfo.infoHashHex);
+        await node.privateShares.keys.delete(metainfo.infoHashHex);
         await rm(sealed.cipherPath, { force: true });
       }
       throw err;

@@ -141,11 +141,11 @@ export function createNodeApi(node: ApiNode): RpcHandlers {
       // torrent; answer after a few seconds and let the add finish in the background. addWith plans
       // again from the same input: handing it the plan would check the default download dir as a
       // given save path (refused inside the state dir, where it is by default).
-      if (shareKey && hint) node.privateShares.keys.set(hint.toLowerCase(), shareKey, 'link');
+      if (shareKey && hint) await node.privateShares.keys.set(hint.toLowerCase(), shareKey, 'link');
       const hidden = typeof p.privateDiscovery === 'boolean' ? { privateDiscovery: p.privateDiscovery } : {};
       if (hidden.privateDiscovery && !node.onion) throw new InvalidInput('private discovery needs relays: the running node has no --directory');
       const adding = node.addWith(source, input, { ...(peers.length > 0 ? { peers } : {}), ...hidden });
-      if (shareKey && hint) adding.catch(() => node.privateShares.keys.delete(hint.toLowerCase()));
+      if (shareKey && hint) adding.catch(() => node.privateShares.keys.delete(hint.toLowerCase()).catch(() => {}));
       let timer: NodeJS.Timeout | undefined;
       const later = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ADD_REPLY_MS)));
       const t = await Promise.race([adding, later]).finally(() => clearTimeout(timer));

@@ -1,7 +1,7 @@
 // Content keys of the private shares this node can read, kept in the state DB beside the torrents
 // (the node's identity key is there too): a link's key survives restarts, and a share found by its
 // envelope is not opened again at every start. Also which chunks' plaintext is already written.
-import type { StatementSync } from 'node:sqlite';
+import type { Store } from '../state/store.ts';
 import type { StateDB } from '../state/state-db.ts';
 
 /** shared: this node made the share (its plaintext is the original); link: added with a link's
@@ -9,41 +9,34 @@ import type { StateDB } from '../state/state-db.ts';
 export type KeyOrigin = 'shared' | 'link' | 'envelope';
 
 export class ShareKeys {
-  readonly #get: StatementSync;
-  readonly #set: StatementSync;
-  readonly #written: StatementSync;
-  readonly #setWritten: StatementSync;
-  readonly #delete: StatementSync;
+  readonly #store: Store;
 
   constructor(db: StateDB) {
-    this.#get = db.prepare('SELECT key, origin FROM share_keys WHERE info_hash = ?');
-    this.#set = db.prepare(
-      'INSERT INTO share_keys (info_hash, key, origin) VALUES (?, ?, ?) ON CONFLICT (info_hash) DO UPDATE SET key = excluded.key, origin = excluded.origin, written = NULL',
-    );
-    this.#written = db.prepare('SELECT written FROM share_keys WHERE info_hash = ?');
-    this.#setWritten = db.prepare('UPDATE share_keys SET written = ? WHERE info_hash = ?');
-    this.#delete = db.prepare('DELETE FROM share_keys WHERE info_hash = ?');
+    this.#store = db.store;
   }
 
-  get(infoHash: string): { key: Uint8Array; origin: KeyOrigin } | undefined {
-    const row = this.#get.get(infoHash) as { key: Uint8Array; origin: KeyOrigin } | undefined;
+  async get(infoHash: string): Promise<{ key: Uint8Array; origin: KeyOrigin } | undefined> {
+    const row = await this.#store.get<{ key: Uint8Array; origin: KeyOrigin }>('SELECT key, origin FROM share_keys WHERE info_hash = ?', [infoHash]);
     return row && { key: new Uint8Array(row.key), origin: row.origin };
   }
 
-  set(infoHash: string, key: Uint8Array, origin: KeyOrigin): void {
-    this.#set.run(infoHash, key, origin);
+  async set(infoHash: string, key: Uint8Array, origin: KeyOrigin): Promise<void> {
+    await this.#store.run(
+      'INSERT INTO share_keys (info_hash, key, origin) VALUES (?, ?, ?) ON CONFLICT (info_hash) DO UPDATE SET key = excluded.key, origin = excluded.origin, written = NULL',
+      [infoHash, key, origin],
+    );
   }
 
-  delete(infoHash: string): void {
-    this.#delete.run(infoHash);
+  async delete(infoHash: string): Promise<void> {
+    await this.#store.run('DELETE FROM share_keys WHERE info_hash = ?', [infoHash]);
   }
 
-  written(infoHash: string): Uint8Array | undefined {
-    const row = this.#written.get(infoHash) as { written: Uint8Array | null } | undefined;
+  async written(infoHash: string): Promise<Uint8Array | undefined> {
+    const row = await this.#store.get<{ written: Uint8Array | null }>('SELECT written FROM share_keys WHERE info_hash = ?', [infoHash]);
     return row?.written ? new Uint8Array(row.written) : undefined;
   }
 
-  setWritten(infoHash: string, bits: Uint8Array): void {
-    this.#setWritten.run(bits, infoHash);
+  async setWritten(infoHash: string, bits: Uint8Array): Promise<void> {
+    await this.#store.run('UPDATE share_keys SET written = ? WHERE info_hash = ?', [bits, infoHash]);
   }
 }

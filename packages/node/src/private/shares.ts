@@ -106,7 +106,7 @@ export class PrivateShares {
     const ih = t.infoHashHex;
     const before = this.#shares.get(ih);
     if (before?.view.decryptable) return;
-    this.keys.set(ih, key, 'link');
+    await this.keys.set(ih, key, 'link');
     this.#shares.delete(ih);
     this.#decisions.delete(ih);
     // Its storage, made without the key, holds ciphertext until the torrent loads again.
@@ -216,7 +216,7 @@ export class PrivateShares {
 
   async #makeDecision(ih: string, meta: Metainfo, savePath: string, info: PrivateInfo): Promise<Decision> {
     try {
-      const stored = this.keys.get(ih);
+      const stored = await this.keys.get(ih);
       let key: Uint8Array;
       let origin: KeyOrigin;
       if (stored) {
@@ -231,14 +231,14 @@ export class PrivateShares {
       if (meta.multiFile || meta.length !== cipher.cipherLength) {
         throw new PrivateShareError('bad-format', `the torrent's file is ${meta.length} bytes; a share of ${manifest.length} bytes in ${info.chunk}-byte chunks is ${cipher.cipherLength}`);
       }
-      if (!stored) this.keys.set(ih, key, origin);
+      if (!stored) await this.keys.set(ih, key, origin);
       // Plaintext only when pieces hold whole chunks, and never over files that are not the share's
       // own (a first load whose folder or file already exists stores the ciphertext, and the writer
       // then says why it does not write).
       let plainStored = origin !== 'shared' && meta.pieceLength % cipher.sealed === 0 && !this.#cipherStored.has(ih);
-      if (plainStored && !this.keys.written(ih)) {
+      if (plainStored && !(await this.keys.written(ih))) {
         plainStored = !(await exists(join(savePath, manifest.name)));
-        if (plainStored) this.keys.setWritten(ih, new Uint8Array(0));
+        if (plainStored) await this.keys.setWritten(ih, new Uint8Array(0));
       }
       return { key, origin, manifest, cipher, plainStored };
     } catch (err) {
@@ -251,6 +251,14 @@ export class PrivateShares {
     const pieceLength = t.metainfo?.pieceLength;
     if (!cipher || !manifest || !pieceLength) return undefined;
     return chunkProgress(manifest, cipher.chunk, (c) => havePiece(t, Math.floor((c * cipher.sealed) / pieceLength)));
+  }
+
+  /** Which chunks are written, kept (best effort: a few lost to a failed write are decrypted twice). */
+  #saveWritten(ih: string, done: Uint8Array): void {
+    this.keys.setWritten(ih, done).then(
+      () => this.onChange(ih),
+      (err: unknown) => this.#out.note(`private share ${ih}: cannot store its written chunks: ${(err as Error).message}`),
+    );
   }
 
   async #openEnvelope(info: PrivateInfo): Promise<Uint8Array> {
@@ -273,7 +281,7 @@ export class PrivateShares {
   async #startWriter(t: TorrentHandle, share: Share, cipher: ChunkCipher, manifest: ShareManifest, key: Uint8Array): Promise<void> {
     const ih = t.infoHashHex;
     const meta = t.metainfo!;
-    const written = this.keys.written(ih);
+    const written = await this.keys.written(ih);
     const root = join(t.savePath, manifest.name);
     // A first run never writes over what is already there (the user's own file of that name).
     if (!written && (await exists(root))) {
@@ -295,13 +303,11 @@ export class PrivateShares {
         // to a crash are only decrypted twice.
         if (complete) {
           clearTimeout(flush);
-          this.keys.setWritten(ih, done);
-          this.onChange(ih);
+          this.#saveWritten(ih, done);
         } else {
           flush ??= setTimeout(() => {
             flush = undefined;
-            this.keys.setWritten(ih, done);
-            this.onChange(ih);
+            this.#saveWritten(ih, done);
           }, 1000);
         }
       },

@@ -71,7 +71,7 @@ export async function addSource(node: AddingNode, infoHash: string, source: Torr
     return addResult(existing, true, node);
   }
   // Before the add: a torrent whose metadata is known is looked at as soon as it is tracked.
-  if (extra.shareKey) node.privateShares.keys.set(infoHash, extra.shareKey, 'link');
+  if (extra.shareKey) await node.privateShares.keys.set(infoHash, extra.shareKey, 'link');
   try {
     const t = await node.addWith(source, { savePath: extra.savePath, category: extra.category, tags: extra.tags, paused: extra.paused }, {
       peers,
@@ -80,7 +80,7 @@ export async function addSource(node: AddingNode, infoHash: string, source: Torr
     });
     return addResult(t, false, node);
   } catch (err) {
-    if (extra.shareKey) node.privateShares.keys.delete(infoHash);
+    if (extra.shareKey) await node.privateShares.keys.delete(infoHash);
     throw err;
   }
 }
