@@ -228,7 +228,7 @@ export abstract class TorrentPieces extends TorrentSwarm {
 
   protected fillRequests(peer: Peer): void {
     const picker = this.picker;
-    if (!picker || peer.closed || peer.peerChoking || !peer.amInterested || this.state === 'paused' || this.state === 'error') return;
+    if (!picker || peer.closed || peer.peerChoking || !peer.amInterested || peer.retiring !== undefined || this.state === 'paused' || this.state === 'error') return;
     // A disk slower than the network: stop asking until the writes catch up, so memory stays bounded.
     if (this.writeBacklog >= MAX_WRITE_BACKLOG) return;
     // Refill in batches of half the pipeline: each write of requests wakes the remote side, and

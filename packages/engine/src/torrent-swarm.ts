@@ -381,7 +381,7 @@ export abstract class TorrentSwarm extends Emitter implements PeerHost, Schedule
     if (existing && existing !== peer) return peer.destroy('duplicate connection');
     const drop = duplicateToDrop(this.peersByKey.values(), peer, this.ctx.peerId);
     if (drop === peer) return peer.destroy('duplicate peer id');
-    drop?.destroy('duplicate peer id');
+    drop?.retire('duplicate peer id');
     // Incoming peers get a few slots beyond what we dial, and past those the newcomer takes the slot
     // of a peer that has been useless longest: idle connections must not lock honest peers out.
     if (this.peersByKey.size >= this.ctx.maxConnections + 5 && !peer.outgoing && !this.evictFor(peer)) return peer.destroy('too many connections');

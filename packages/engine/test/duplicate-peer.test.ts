@@ -17,6 +17,8 @@ test('with one connection dialled each way, both ends keep the one the lower pee
   const highOut = peer(low, true), highIn = peer(low, false);
   assert.equal(duplicateToDrop([highIn], highOut, id(high)), highOut);
   assert.equal(duplicateToDrop([highOut], highIn, id(high)), highOut);
+  // As the torrent calls it, with a Map's values(): one pass (a second loop found it empty).
+  assert.equal(duplicateToDrop(new Map([['a', highIn], ['b', highOut]]).values(), highOut, id(high)), highOut);
 });
 
 test('two connections dialled the same way: the newcomer goes; other peers and unknown ids are left alone', () => {

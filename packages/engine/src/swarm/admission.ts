@@ -62,22 +62,23 @@ export function addressGroup(host: string): string {
 export function duplicateToDrop(peers: Iterable<Peer>, newcomer: Peer, localId: Uint8Array): Peer | undefined {
   const id = newcomer.remoteId;
   if (!id) return undefined;
-  // The same peer over TCP and over WebRTC: TCP stays (cheaper, and first where it works); both
-  // ends see both connections and decide alike.
+  // One pass: `peers` may be a Map's values(), which a second loop would find empty (it did, and
+  // two TCP connections to one peer both stayed).
+  let sameTransport: Peer | undefined;
   for (const p of peers) {
-    if (p === newcomer || p.closed || !p.remoteId || !sameBytes(p.remoteId, id) || p.conn.transport === newcomer.conn.transport) continue;
-    return newcomer.conn.transport === 'tcp' ? p : newcomer;
+    if (p === newcomer || p.closed || !p.remoteId || !sameBytes(p.remoteId, id)) continue;
+    // The same peer over TCP and over WebRTC: TCP stays (cheaper, and first where it works); both
+    // ends see both connections and decide alike.
+    if (p.conn.transport !== newcomer.conn.transport) return newcomer.conn.transport === 'tcp' ? p : newcomer;
+    sameTransport ??= p;
   }
   // Two TCP connections: who dialled is known on both ends there. Two WebRTC channels are settled
   // where the offers meet (the lower peer id offers), and neither end's channel counts as "dialled".
-  if (newcomer.conn.transport !== 'tcp') return undefined;
-  for (const p of peers) {
-    if (p === newcomer || p.closed || p.conn.transport !== 'tcp' || !p.remoteId || !sameBytes(p.remoteId, id)) continue;
-    if (p.outgoing === newcomer.outgoing) return newcomer;
-    const keepOurs = compareBytes(localId, id) < 0;
-    return newcomer.outgoing === keepOurs ? p : newcomer;
-  }
-  return undefined;
+  const p = sameTransport;
+  if (!p || newcomer.conn.transport !== 'tcp') return undefined;
+  if (p.outgoing === newcomer.outgoing) return newcomer;
+  const keepOurs = compareBytes(localId, id) < 0;
+  return newcomer.outgoing === keepOurs ? p : newcomer;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

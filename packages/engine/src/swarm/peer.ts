@@ -46,6 +46,9 @@ export interface PeerHost {
   onClose(peer: Peer, reason: string): void;
 }
 
+/** How long a retiring connection may take to finish what was asked on it. */
+const RETIRE_MAX_MS = 10_000;
+
 export class Peer implements WireHandler {
   readonly conn: Connection;
   readonly address: string;
@@ -103,6 +106,8 @@ export class Peer implements WireHandler {
   availabilityTracked = false;
   lastMessageAt = Date.now();
   closed = false;
+  /** Why this connection is being let go (retire()): no new requests go out on it. */
+  retiring: string | undefined;
   private wire: Wire;
   private resolve: ((infoHash: Uint8Array) => PeerHost | undefined) | undefined;
   private closeListeners: (() => void)[] = [];
@@ -277,6 +282,28 @@ export class Peer implements WireHandler {
     this.host?.onClose(this, reason);
     this.flushDrain();
     for (const fn of this.closeListeners) fn();
+  }
+
+  /**
+   * Lets the connection go once the blocks already asked for have crossed, both ways: a duplicate
+   * connection closed at once loses the blocks in flight on it, which the other end then sends
+   * again on the survivor, and its upload counts them twice (issue 44). Both ends retire the same
+   * connection, so neither asks for more on it; what one end asked before it knew is still served.
+   */
+  retire(reason: string): void {
+    if (this.closed || this.retiring !== undefined) return;
+    this.retiring = reason;
+    const started = Date.now();
+    const check = (): void => {
+      if (this.closed) return clearInterval(timer);
+      if ((this.requests.size === 0 && this.uploads.length === 0) || Date.now() - started > RETIRE_MAX_MS) {
+        clearInterval(timer);
+        this.destroy(reason);
+      }
+    };
+    const timer = setInterval(check, 100);
+    timer.unref?.();
+    check();
   }
 
   private fail(reason: string): void {
