@@ -123,5 +123,15 @@ test('bulk bar: pause, resume, recheck, set category, tags, queue, force start a
     assert.equal(existsSync(join(node.downloadDir, 'beta.bin')), true, 'beta.bin kept');
   });
 
+  await t.test('an errored torrent’s row offers Resume (not Pause), and Resume retries it', async () => {
+    // The engine's own failure path, as a disk error takes it (issue 44 item 8).
+    const torrent = node.server.node.session.get(b) as unknown as { fail(message: string): void };
+    torrent.fail('disk error: planted by the test');
+    await until('the error shown', async () => (await stateOf(page, b)) === 'error', 10_000);
+    assert.equal(await row(page, b).locator('[data-testid="pause"]').count(), 0, 'no Pause on an errored torrent');
+    await row(page, b).locator('[data-testid="resume"]').click();
+    await until('seeding again', async () => (await stateOf(page, b)) === 'seeding', 15_000);
+  });
+
   assert.deepEqual(errors, [], 'no errors in the page');
 });

@@ -194,7 +194,7 @@ function definedOnly<T extends object>(o: T): Partial<T> {
 
 function PauseResume({ infoHash, name, state, hasMetadata }: { infoHash: string; name: string | undefined; state: string; hasMetadata: boolean }) {
   const { busy, error, run } = useAction();
-  const paused = state === 'paused';
+  const paused = state === 'paused' || state === 'error';
   return (
     <>
       <div className="row gap wrap-row">

@@ -39,7 +39,8 @@ export const TorrentRow = memo(function TorrentRow({ t, rowIndex, checked, open,
   const [busy, setBusy] = useState(false);
   const [confirm, setConfirm] = useState(false);
   const name = t.name ?? t.infoHashHex;
-  const paused = t.state === 'paused';
+  // An errored torrent is stopped too: what it needs is Resume (the engine retries it), not Pause.
+  const paused = t.state === 'paused' || t.state === 'error';
 
   const act = async (what: string, fn: () => Promise<unknown>) => {
     setBusy(true);
