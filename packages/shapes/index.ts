@@ -49,4 +49,4 @@ export type {
 export type { Rewards, RewardClaim, TorrentRegistration } from './src/receipts.ts';
 
 // The live feed's events.
-export type { TorrentsEvent, TorrentsChangesEvent, TorrentDetailEvent, FeedServerEvents, FeedClientEvents } from './src/feed.ts';
+export type { TorrentsEvent, TorrentsChangesEvent, TorrentDetailEvent, FeedServerEvents, FeedClientEvents, SettingsEvent } from './src/feed.ts';

@@ -2,6 +2,7 @@
 // the ones a client sends it, with their payloads.
 
 import type { ListEntry, TorrentDetail } from './torrents.ts';
+import type { Settings } from './settings.ts';
 
 /** `torrents`: the whole list, on connect and in answer to `torrents:resync`. */
 export interface TorrentsEvent {
@@ -18,9 +19,14 @@ export interface TorrentsChangesEvent {
 /** `torrent:<infohash>`: a subscribed torrent's detail every second, or null once it is removed. */
 export type TorrentDetailEvent = TorrentDetail | null;
 
+/** `settings`: the node's settings, whole, each time they change (whoever changed them: another
+ *  page, the API, the CLI, a compatible client), so an open Settings form follows. */
+export type SettingsEvent = Settings;
+
 /** What the node sends, by event name. */
 export interface FeedServerEvents {
   torrents: (e: TorrentsEvent) => void;
+  settings: (e: SettingsEvent) => void;
   'torrents:changes': (e: TorrentsChangesEvent) => void;
   [torrent: `torrent:${string}`]: (e: TorrentDetailEvent) => void;
 }

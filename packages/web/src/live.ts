@@ -11,6 +11,7 @@
 import { io, type Socket } from 'socket.io-client';
 import { useSyncExternalStore } from 'react';
 import { api, normaliseList, type TorrentSummary } from './api.ts';
+import { settingsChanged } from './node-options.ts';
 
 export interface LiveState {
   /** Every torrent, in the order the node first listed them. A new array at every change; the
@@ -229,6 +230,11 @@ function start(): void {
     if (s !== socket) return;
     socketLists++;
     applyChange(normaliseList(payload), [], true, { loaded: true, error: undefined });
+  });
+  // Settings changed anywhere (another page, the CLI, a remote): the Settings form and the turtle follow.
+  s.on('settings', (payload: unknown) => {
+    if (s !== socket || !payload || typeof payload !== 'object') return;
+    settingsChanged.dispatchEvent(new CustomEvent('change', { detail: payload }));
   });
   s.on('torrents:changes', (payload: unknown) => {
     if (s !== socket) return;

@@ -43,8 +43,8 @@ export interface AddOptions {
 
 const h = (infoHash: string) => encodeURIComponent(infoHash);
 
-/** Fires 'change' (detail: the settings) after this page changed them: the top bar's turtle and the
- *  Settings form stay in step. */
+/** Fires 'change' (detail: the settings) after this page changed them, and when the live feed says
+ *  they changed elsewhere: the top bar's turtle and the Settings form stay in step. */
 export const settingsChanged = new EventTarget();
 const num = (v: unknown, d: number) => (typeof v === 'number' && Number.isFinite(v) ? v : d);
 const numOrNull = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);

@@ -6,7 +6,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { buildUi, collectErrors, launchBrowser, nodeJson, openAsOwner, screenshot, startTestServer, tempDir, until } from './helpers.ts';
+import { buildUi, collectErrors, launchBrowser, nodeFetch, nodeJson, openAsOwner, screenshot, startTestServer, tempDir, until } from './helpers.ts';
 
 before(async () => {
   await buildUi();
@@ -109,6 +109,16 @@ test('settings page: limits, schedule, queue, seeding goals, download dir and pu
     await until('shown as on again', async () => (await turtle.getAttribute('aria-pressed')) === 'true', 5_000);
     await page.reload();
     await field('settings-save').waitFor();
+  });
+
+  await t.test('a change made elsewhere (the API) shows in the open form; a field being edited keeps its draft', async () => {
+    await field('settings-max-active-uploads').fill('8'); // being edited here, not saved
+    const res = await nodeFetch(node, '/api/settings', { method: 'PATCH', body: JSON.stringify({ maxActiveDownloads: 11, maxActiveUploads: 12 }) });
+    assert.ok(res.ok, `PATCH /api/settings: ${res.status}`);
+    // Through the live feed's `settings` event: no reload (issue 44 item 8: the form stayed stale).
+    await until('the form follows', async () => (await field('settings-max-active-downloads').inputValue()) === '11', 10_000);
+    assert.equal(await field('settings-max-active-uploads').inputValue(), '8', 'what the person typed is kept');
+    await field('settings-max-active-uploads').fill('12');
   });
 
   await t.test('empty fields clear limits and goals', async () => {

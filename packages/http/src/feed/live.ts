@@ -6,6 +6,7 @@
 //                                        at most once a second, soon after a poke, never empty
 //   client → server  `subscribe`         infoHash   (also `unsubscribe`)
 //   server → client  `torrent:<hash>`    TorrentDetail every second to subscribers, or null once removed
+//   server → client  `settings`          Settings, whole, whenever they change (any door)
 // Rows come from the summary cache (summary-cache.ts): a tick compares revisions and builds only
 // what changed, so 10,000 idle torrents cost a millisecond a second and send nothing. Work is only
 // done while a client is connected, and details only for torrents someone watches.
@@ -18,7 +19,7 @@ import { seedingTimeAt } from '@cascade/node/features';
 import { summaryCache, type SummaryCache } from '@cascade/node/features';
 import { torrentDetail } from '@cascade/node/features';
 import type { CascadeNode } from '@cascade/node';
-import type { ListEntry, TorrentDetailEvent, TorrentsChangesEvent, TorrentsEvent } from '@cascade/shapes';
+import type { ListEntry, SettingsEvent, TorrentDetailEvent, TorrentsChangesEvent, TorrentsEvent } from '@cascade/shapes';
 import type { Gate } from '../auth/gate.ts';
 import { depthLimitedParser } from './socket-parser.ts';
 
@@ -41,11 +42,17 @@ export class LiveFeed {
   #sent: number | undefined;
 
   readonly #gate: Gate;
+  readonly #offSettings: () => void;
 
   constructor(server: HttpServer, node: CascadeNode, gate: Gate, opts: { intervalMs?: number } = {}) {
     this.#node = node;
     this.#gate = gate;
     this.#intervalMs = opts.intervalMs ?? 1000;
+    this.#offSettings = node.model.settings.onChange((_next, _prev, changed) => {
+      if (changed.length === 0 || this.io.engine.clientsCount === 0) return;
+      const e: SettingsEvent = node.model.getSettings();
+      this.io.emit('settings', e);
+    });
     this.io = new SocketServer(server, {
       serveClient: false,
       parser: depthLimitedParser,
@@ -168,6 +175,7 @@ export class LiveFeed {
 
   /** Disconnects clients; the HTTP server itself is closed by its owner. */
   close(): void {
+    this.#offSettings();
     clearInterval(this.#timer);
     this.#timer = undefined;
     if (this.#poke) {
