@@ -149,6 +149,8 @@ test('web UI: share via the node, libtorrent downloads it over TCP; every view r
     assert.equal(await page.locator('[data-testid="health-chain-ether"]').innerText(), '100');
     assert.equal(await page.locator('[data-testid="health-dht-status"]').innerText(), 'off');
     assert.equal(await page.locator('[data-testid="health-socket"]').innerText(), 'connected');
+    // In-tab torrents live in the tab's memory, and the page says so (not "browser storage").
+    assert.match(await page.locator('[data-testid="tab-torrents-memory"]').innerText(), /memory.*reloading or closing the tab ends them/);
     await page.locator('[data-testid="health-ws-tracker"]').waitFor();
     // Reachability (issue 23) in plain words: on loopback the only tracker is the node's own, so
     // it cannot tell the way out, says why and what to do; no port mapping in tests, and why.

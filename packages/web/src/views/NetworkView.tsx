@@ -231,8 +231,12 @@ export function NetworkView() {
             <Stat label="Torrents in this tab" value={String(peer.torrents.length)} />
             <Stat label="WebRTC peers" value={String(peer.torrents.reduce((n, t) => n + t.peers, 0))} />
             <Stat label="Trackers" value={peer.trackers.length > 0 ? peer.trackers.join(', ') : '—'} />
-            {peer.storage && <Stat label="Browser storage used" value={`${formatBytes(peer.storage.usage)} of ${formatBytes(peer.storage.quota)}`} />}
+            {peer.storage && <Stat label="Site storage used (app cache, keys, chat)" value={`${formatBytes(peer.storage.usage)} of ${formatBytes(peer.storage.quota)}`} />}
           </div>
+          {/* What is true (issue 44 item 8): the storage figure is not where in-tab torrents live. */}
+          <p className="muted small" data-testid="tab-torrents-memory">
+            Torrents in this tab are held in its memory, not in the browser’s storage: reloading or closing the tab ends them. To keep sharing, add them to the node.
+          </p>
           {peer.error && <div className="alert alert-error">{peer.error}</div>}
         </div>
 
