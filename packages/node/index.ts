@@ -10,6 +10,7 @@ export { rememberPeers, storedPeers, MAX_MANUAL_PEERS } from './src/peers/manual
 export { storedMetainfo, filesOf, otherOwners, refuseOwnedFiles, deleteOwnFiles } from './src/files/own-files.ts';
 export { nodeIdentity, replaceNodeKey } from './src/core/node-identity.ts';
 export { ShareKeys } from './src/private/share-keys.ts';
+export { withPrivateNames } from './src/private/offline-names.ts';
 export { FileCids, offlineSearchRows } from './src/content/file-cids.ts';
 export { searchWithoutNode, dhtSearchable, type DhtJoin, type DhtSearch } from './src/content/dht-search.ts';
 export { IdlePacer, sessionBytesMoved } from './src/content/idle-pacer.ts';

@@ -126,6 +126,16 @@ test('A shares a folder for B: B reads it byte for byte and streams it; C keeps 
   // B seeds: with A and C gone, D (another stranger) gets the whole ciphertext from B alone, every
   // piece passing its hash, so B's ciphertext sealed again from its plaintext is the sharer's.
   await Promise.all([a.stop(), c.stop()]);
+  // Offline, `cascade list` names the share as the running node did: its real name where the key is
+  // stored (the sharer), the neutral one where it is not (issue 44 item 6).
+  const offlineName = async (node: ServeNode) => {
+    const r = await cascade(['list', '--json', '--state-dir', node.stateDir]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.lines[0]!.online, false);
+    return (r.lines[0]!.torrents as { infoHash: string; name: string }[]).find((e) => e.infoHash === share.infoHash)?.name;
+  };
+  assert.equal(await offlineName(a), 'Holiday Secrets');
+  assert.equal(await offlineName(c), share.name);
   const d = await startServe(t, { args: ['--download-dir', join(root, 'd-dl')] });
   await addUri(d, share.magnet, b);
   await until('D to have the ciphertext from B', async () => ((await detail(d, share.infoHash)).progress === 1 ? true : undefined), 60_000);

@@ -4,7 +4,7 @@
 // say so.
 
 import { join, sep } from 'node:path';
-import { connectControl, StateDB, errorMessage, resolveInfoHash, offlineEntry, rememberPeers, refuseOwnedFiles, otherOwners, storedMetainfo, deleteOwnFiles, queryEntries, ShareKeys, searchWithoutNode, type ListQuery, type ChainHealth } from '@cascade/node';
+import { connectControl, StateDB, errorMessage, resolveInfoHash, offlineEntry, withPrivateNames, rememberPeers, refuseOwnedFiles, otherOwners, storedMetainfo, deleteOwnFiles, queryEntries, ShareKeys, searchWithoutNode, type ListQuery, type ChainHealth } from '@cascade/node';
 import type { ListEntry, SearchRow } from '@cascade/shapes';
 import { CliError, UsageError } from '../errors.ts';
 import { loadEngine } from '../engine.ts';
@@ -129,7 +129,7 @@ const list: Verb = async (inv, out, node) => {
   // The node filters and sorts (as for the web UI); offline the same query runs on the stored rows.
   const r = node
     ? await node.call<{ torrents: ListEntry[]; total?: number }>('list', { ...q })
-    : withDb(inv, (db) => queryEntries(db.listTorrents().map((rec) => offlineEntry(rec, db)), q));
+    : await withDb(inv, async (db) => queryEntries(await withPrivateNames(db, db.listTorrents().map((rec) => offlineEntry(rec, db))), q));
   showEntries(out, node !== undefined, r.torrents, r.total ?? r.torrents.length);
   return 0;
 };

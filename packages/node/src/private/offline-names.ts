@@ -1,0 +1,32 @@
+// The real names of private shares for a listing made without a running node (`cascade list` on a
+// state directory): the library keeps a share under its neutral name (the ciphertext's), and the
+// owner — or anyone whose key is stored — should read what it is. The stored key opens the
+// manifest, as the running node does when the torrent loads (shares.ts).
+import { openManifest, readPrivateInfo } from '@cascade/private-shares';
+import type { ListEntry } from '@cascade/shapes';
+import type { StateDB } from '../state/state-db.ts';
+import { loadEngine } from '../core/engine.ts';
+import { ShareKeys } from './share-keys.ts';
+
+/** The entries with each readable private share's real name in place of its neutral one. */
+export async function withPrivateNames(db: StateDB, entries: ListEntry[]): Promise<ListEntry[]> {
+  const keys = new ShareKeys(db);
+  let lib: Awaited<ReturnType<typeof loadEngine>> | undefined;
+  return Promise.all(
+    entries.map(async (e) => {
+      const stored = await keys.get(e.infoHash);
+      const bytes = stored && db.getTorrent(e.infoHash)?.torrent;
+      if (!stored || !bytes) return e;
+      try {
+        lib ??= await loadEngine();
+        const info = readPrivateInfo(lib.parseTorrent(bytes).infoBytes);
+        if (!info) return e;
+        const manifest = await openManifest(info, stored.key);
+        // As the running node lists it (listing.ts): the share's own name.
+        return { ...e, name: manifest.name };
+      } catch {
+        return e; // a key that does not open it (or a torrent that is not one): the neutral name stays
+      }
+    }),
+  );
+}
