@@ -237,15 +237,16 @@ test('libtorrent with MSE forced (plaintext or RC4 offered) downloads from Casca
   // Forced mode never falls back to plaintext, so completing at all proves the MSE handshake;
   // libtorrent reports the negotiated stream: Cascade picks plaintext when it is offered.
   assert.deepEqual(r.enc, ['plaintext']);
-  assert.ok(r.handshake < 0.5, `first byte ${r.handshake} s after the connection appeared: no reconnect may be involved`);
-  assert.ok(r.seconds < 5, `download took ${r.seconds} s`);
+  // One connection, no reconnect: a plaintext fallback would list another ('none'). Times are
+  // printed, not asserted (no timing assertions: a loaded machine is slow, not wrong).
+  t.diagnostic(`first byte ${r.handshake} s after the connection appeared; download ${r.seconds} s`);
 });
 
 test('libtorrent allowing only RC4 downloads from Cascade over a fully RC4-encrypted stream', { timeout: 60_000 }, async (t) => {
   const seed = await cascadeSeeder(t);
   const r = await ltDownloadFrom(t, seed, { out: LT.forced, level: LEVEL.rc4 });
   assert.deepEqual(r.enc, ['rc4']);
-  assert.ok(r.seconds < 5, `download took ${r.seconds} s`);
+  t.diagnostic(`download ${r.seconds} s`);
 });
 
 test('libtorrent with default settings (MSE first, plaintext allowed) connects without the plaintext retry', { timeout: 60_000 }, async (t) => {
@@ -254,7 +255,7 @@ test('libtorrent with default settings (MSE first, plaintext allowed) connects w
   // 'plaintext' here is libtorrent's flag for "MSE handshake, plaintext stream": a fallback
   // reconnect would show 'none'.
   assert.deepEqual(r.enc, ['plaintext']);
-  assert.ok(r.handshake < 0.5, `first byte ${r.handshake} s after the connection appeared`);
+  t.diagnostic(`first byte ${r.handshake} s after the connection appeared`);
 });
 
 test('libtorrent with encryption disabled still downloads from Cascade over the plaintext handshake', { timeout: 60_000 }, async (t) => {
@@ -450,7 +451,9 @@ test('a stalled MSE handshake is closed at the deadline, with the reason', { tim
   client.write(dh.publicKey); // Ya, then silence
   const { err, ms } = await closed;
   assert.match(err?.message ?? '', /timed out/);
-  assert.ok(ms >= 250 && ms < 2000, `closed after ${ms} ms`);
+  // Not before the deadline; how late after it depends on the machine's load (the test's own
+  // timeout catches a handshake never closed).
+  assert.ok(ms >= 250, `closed after ${ms} ms`);
 });
 
 test('a plaintext handshake arriving in pieces is passed through byte for byte', { timeout: 10_000 }, async (t) => {
