@@ -66,8 +66,16 @@ async function startCapture(t: { after: (fn: () => unknown) => void }, file: str
   /** Stops the capture; resolves to what tcpdump said of it (packets captured, dropped by the kernel). */
   return async () => {
     // Packets the kernel already handed to tcpdump's buffer but tcpdump has not written yet are lost
-    // at SIGINT ("received by filter" above "captured"): give it a moment to drain on a busy machine.
-    await new Promise((r) => setTimeout(r, 1500));
+    // at SIGINT ("received by filter" above "captured"; the capture once came up 2% short): stop
+    // only once the file has stopped growing, however long a busy machine takes to drain it.
+    let last = -1;
+    let steady = 0;
+    for (const end = Date.now() + 30_000; steady < 3 && Date.now() < end; ) {
+      await new Promise((r) => setTimeout(r, 300));
+      const size = existsSync(file) ? statSync(file).size : 0;
+      steady = size === last ? steady + 1 : 0;
+      last = size;
+    }
     child.kill('SIGINT');
     await once(child, 'exit');
     return err.split('\n').filter((l) => /packets/.test(l)).join('; ');
