@@ -18,9 +18,9 @@ import { errorMessage } from '../core/errors.ts';
 import { planQueue, byQueueOrder, type QueueItem, type QueueLimits } from './plan.ts';
 import { SlotCounts, isComplete, kindOf } from './slots.ts';
 import { moveInOrder, reassignPositions, type QueueMove } from './order.ts';
-import { inAltSpeedWindow, type AltSpeedSchedule } from './schedule.ts';
-import { effectiveLimit, goalReached } from './goals.ts';
-import { ratioOf } from '../listing/listing.ts';
+import type { AltSpeedSchedule } from './schedule.ts';
+import { ScheduleFollower } from './schedule-follower.ts';
+import { goalAction, rowGoalReached, rowHasGoal } from './row-goals.ts';
 import { QueueStore, type QueueRow } from './store.ts';
 
 /** The settings the queue reads (a subset of the node's settings). */
@@ -109,7 +109,7 @@ export class QueueManager {
   #replanAgain = false;
   #pokeTimer: NodeJS.Timeout | undefined;
   #lastPlanMs = 0;
-  #lastWindow: boolean | undefined;
+  readonly #schedule: ScheduleFollower;
   #ticks = 0;
   #closed = false;
   /** Full plans run so far (tests check that adds do not each cost one). */
@@ -129,6 +129,7 @@ export class QueueManager {
     this.#host = host;
     this.#store = new QueueStore(host.db);
     this.#clock = opts.clock ?? Date.now;
+    this.#schedule = new ScheduleFollower(host, this.#clock);
     this.#changes = host.session.changes?.();
     this.#timer = setInterval(() => this.tick(), opts.tickMs ?? 1000);
     this.#timer.unref();
@@ -367,26 +368,15 @@ export class QueueManager {
 
   #hasGoal(ih: string, s: QueueSettings): boolean {
     const row = this.#rows.get(ih);
-    return row !== undefined && (effectiveLimit(row.ratioLimit, s.ratioLimit) !== null || effectiveLimit(row.seedingTimeLimit, s.seedingTimeLimit) !== null);
+    return row !== undefined && rowHasGoal(row, s);
   }
 
   #goalReached(r: QueueRow, s: QueueSettings): 'ratio' | 'seedingTime' | undefined {
-    const u = this.#host.pendingTotals(r.infoHash);
-    // The ratio the list shows (a seed has all its bytes verified).
-    const ratio = ratioOf(r.totalUploaded + (u?.uploaded ?? 0), r.totalDownloaded + (u?.downloaded ?? 0), r.length ?? 0);
-    const seedingTime = r.seedingTime + (u?.seedingSeconds ?? 0);
-    return goalReached({ ratio, seedingTime }, effectiveLimit(r.ratioLimit, s.ratioLimit), effectiveLimit(r.seedingTimeLimit, s.seedingTimeLimit));
+    return rowGoalReached(r, this.#host.pendingTotals(r.infoHash), s);
   }
 
   #goalAction(r: QueueRow, reached: 'ratio' | 'seedingTime', s: QueueSettings): void {
-    const what = reached === 'ratio' ? 'ratio limit' : 'seeding time limit';
-    this.#host.out.event('seeding-goal', { infoHash: r.infoHash, goal: reached, action: s.seedingLimitAction });
-    if (s.seedingLimitAction === 'remove') {
-      this.#host.remove(r.infoHash).then(
-        () => this.#host.changed(),
-        (err: unknown) => this.#host.out.note(`removing ${r.infoHash} at its ${what} failed: ${errorMessage(err)}`),
-      );
-    }
+    goalAction(this.#host, r.infoHash, reached, s.seedingLimitAction);
   }
 
   /**
@@ -423,7 +413,7 @@ export class QueueManager {
           if (w && w.t === t && w.revision !== t.revision) look(t.infoHashHex, w);
         }
       }
-      this.#followSchedule(settings, now);
+      this.#schedule.follow(settings, now);
       if (replan) this.poke();
     } catch (err) {
       // The DB closing under a stopping node: the next tick (if any) tries again.
@@ -459,30 +449,10 @@ export class QueueManager {
     return replan;
   }
 
-  /** At each edge of the schedule's window the alternative speed turns on or off; in between, the
-   *  user's own switch stands (qBittorrent's way). A schedule just enabled takes effect at once. */
-  #followSchedule(s: QueueSettings, now: number): void {
-    if (!s.altSpeedSchedule.enabled) {
-      this.#lastWindow = undefined;
-      return;
-    }
-    const inWindow = inAltSpeedWindow(s.altSpeedSchedule, new Date(now));
-    if (inWindow === this.#lastWindow) return;
-    this.#lastWindow = inWindow;
-    if (s.altSpeedEnabled !== inWindow) {
-      this.#host.setAltSpeedEnabled(inWindow);
-      this.#host.out.event('alt-speed', { enabled: inWindow, by: 'schedule' });
-      this.#host.changed();
-    }
-  }
-
   /** The schedule changed: its window's state applies now — unless the same change switched the
    *  alternative speed by hand, which then stands until the next edge like any hand switch. */
   scheduleChanged(handSwitch = false): void {
-    const s = this.#host.settings();
-    this.#lastWindow = undefined;
-    if (handSwitch && s.altSpeedSchedule.enabled) this.#lastWindow = inAltSpeedWindow(s.altSpeedSchedule, new Date(this.#clock()));
-    else this.#followSchedule(s, this.#clock());
+    this.#schedule.changedSchedule(handSwitch);
   }
 
   // ---- what the routes and the node call ----
