@@ -1,3 +1,5 @@
+// First: a shared link (/share-target?…) becomes #/add?link=… before the router reads the address.
+import { registerServiceWorker } from './pwa.ts';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App.tsx';
@@ -15,3 +17,6 @@ createRoot(document.getElementById('root')!).render(
     <App />
   </StrictMode>,
 );
+
+// The app shell offline, installing, the share target (src/sw/service-worker.ts).
+if (import.meta.env.PROD) registerServiceWorker();

@@ -85,7 +85,7 @@ export async function startTestServer(t: TestContext, opts: Partial<ServerOption
 /** Chromium with exactly the launch options of shared/browser-webrtc.md, in a fresh profile. The
  *  page gets no ICE servers (loopback only) and every RTCPeerConnection is recorded so the test can
  *  check the selected candidate pairs. */
-export async function launchBrowser(t: TestContext, opts: { dark?: boolean; viewport?: { width: number; height: number } } = {}): Promise<BrowserContext> {
+export async function launchBrowser(t: TestContext, opts: { dark?: boolean; viewport?: { width: number; height: number }; hasTouch?: boolean } = {}): Promise<BrowserContext> {
   const profile = await tempDir(t, 'chromium', true);
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium',
@@ -106,6 +106,8 @@ export async function launchBrowser(t: TestContext, opts: { dark?: boolean; view
     viewport: opts.viewport ?? { width: 1280, height: 800 },
     colorScheme: opts.dark ? 'dark' : 'light',
     acceptDownloads: true,
+    // A touch screen: CSS sees (pointer: coarse), as on a phone.
+    hasTouch: opts.hasTouch ?? false,
   });
   t.after(async () => {
     try {
