@@ -5,7 +5,7 @@
 // - the share target: a file posted to it lands on the Share page ready to share (the node has
 //   nothing until the user confirms), a link (GET, and a POST without files) on the Add page;
 // - at 360×740 and 1366×768 the main views are axe-core clean and their buttons and links are at
-//   least 44×44 CSS px;
+//   least 44×44 CSS px; the phone's bottom bar keeps four places and puts the rest behind More;
 // - with the node stopped, a reload still shows the app (the service worker's shell), while an
 //   /api request fails instead of being answered from a cache.
 
@@ -183,6 +183,22 @@ test('installable, shares from the share sheet, fits phone and laptop, opens off
     }
   }
   assert.deepEqual(failures, []);
+
+  // On the phone the places beyond four are behind More, and reachable from there.
+  await page.setViewportSize({ width: 360, height: 740 });
+  await page.locator('[data-testid="nav-torrents"]').click();
+  assert.equal(await page.locator('[data-testid="nav-settings"]').isVisible(), false, 'Settings is behind More');
+  await page.locator('[data-testid="nav-more"]').click();
+  const more = page.locator('[data-testid="nav-more-settings"]');
+  const box = await more.boundingBox();
+  assert.ok(box && box.width >= 44 && box.height >= 44, `More's entries are 44 px targets: ${JSON.stringify(box)}`);
+  await more.click();
+  await page.locator('[data-testid="settings-port"]').waitFor();
+  assert.equal(await page.locator('[data-testid="nav-more"]').getAttribute('aria-expanded'), 'false', 'the panel closes on the way');
+  // The theme chosen in the app colours the phone's status bar too.
+  await page.locator('[data-testid="theme-dark"]').click();
+  assert.deepEqual(await page.evaluate(() => Array.from(document.querySelectorAll<HTMLMetaElement>('meta[name="theme-color"]'), (m) => m.content)), ['#171b24', '#171b24']);
+  await page.locator('[data-testid="theme-auto"]').click();
 
   assert.deepEqual(errors.filter((e) => e.startsWith('pageerror')), [], 'no error in the page');
 

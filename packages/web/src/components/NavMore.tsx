@@ -51,7 +51,7 @@ export function NavMore({ items, current }: { items: NavItem[]; current: View })
       {open && (
         <div className="nav-more-panel" id={panelId}>
           {items.map(({ view, label, Icon }) => (
-            <a key={view} href={href(view)} className={`nav-more-link${view === current ? ' active' : ''}`} aria-current={view === current ? 'page' : undefined} data-testid={`nav-more-${view}`}>
+            <a key={view} href={href(view)} className={`nav-more-link${view === current ? ' active' : ''}`} aria-current={view === current ? 'page' : undefined} onClick={() => setOpen(false)} data-testid={`nav-more-${view}`}>
               <Icon />
               <span>{label}</span>
             </a>
