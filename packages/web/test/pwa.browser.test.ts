@@ -13,7 +13,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { buildUi, collectErrors, launchBrowser, nodeFetch, nodeJson, openAsOwner, startTestServer, until } from './helpers.ts';
-import { describeViolations, isSerious, openView, runAxe, type ViewVisit } from './a11y.ts';
+import { describeViolations, horizontalOverflow, isSerious, openView, overflowingElements, runAxe, topBarMisfits, type ViewVisit } from './a11y.ts';
 
 before(async () => {
   await buildUi();
@@ -180,8 +180,12 @@ test('installable, shares from the share sheet, fits phone and laptop, opens off
       if (serious.length > 0) failures.push(`${v.name} at ${size.width}×${size.height}, axe:\n  ${describeViolations(serious)}`);
       const small = await smallTargets(page);
       if (small.length > 0) failures.push(`${v.name} at ${size.width}×${size.height}, under 44×44: ${small.join(', ')}`);
+      const over = await horizontalOverflow(page);
+      if (over > 0) failures.push(`${v.name} at ${size.width}×${size.height} scrolls sideways by ${over} px: ${(await overflowingElements(page)).join(', ')}`);
     }
   }
+  // The top bar with 44 px targets still fits from tablet to desktop widths.
+  failures.push(...(await topBarMisfits(page)));
   assert.deepEqual(failures, []);
 
   // On the phone the places beyond four are behind More, and reachable from there.
