@@ -8,6 +8,7 @@ import './styles.css';
 import './auth.css';
 import './panels.css';
 import './torrent-table.css';
+import './touch.css';
 
 // A tab whose user chose to relay for others relays again after a reload.
 tabRelay.resume();
