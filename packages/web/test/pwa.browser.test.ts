@@ -1,7 +1,7 @@
 // Issue 45 item 5: Cascade installable on a phone. One node and one Chromium for all of it:
 // - the manifest, icons and service worker are served with the right types and cache headers;
 // - Chromium's own installability check (DevTools protocol: Page.getInstallabilityErrors) finds
-//   nothing missing;
+//   nothing missing, and Lighthouse's PWA and best-practices categories score 100;
 // - the share target: a file posted to it lands on the Share page ready to share (the node has
 //   nothing until the user confirms), a link (GET, and a POST without files) on the Add page;
 // - at 360×740 and 1366×768 the main views are axe-core clean and their buttons and links are at
@@ -12,7 +12,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
-import { buildUi, collectErrors, launchBrowser, nodeFetch, nodeJson, openAsOwner, startTestServer, until } from './helpers.ts';
+import { buildUi, collectErrors, devToolsPortOf, launchBrowser, nodeJson, openAsOwner, startTestServer, until } from './helpers.ts';
 import { describeViolations, horizontalOverflow, isSerious, openView, overflowingElements, runAxe, topBarMisfits, type ViewVisit } from './a11y.ts';
 
 before(async () => {
@@ -123,7 +123,7 @@ test('installable, shares from the share sheet, fits phone and laptop, opens off
   assert.equal(bare.headers.get('location'), './#/share?shared=none');
 
   // A touch screen throughout: a phone at 360×740, a touch laptop at 1366×768.
-  const context = await launchBrowser(t, { viewport: { width: 1366, height: 768 }, hasTouch: true });
+  const context = await launchBrowser(t, { viewport: { width: 1366, height: 768 }, hasTouch: true, devToolsPort: true });
   const page = await context.newPage();
   const errors = collectErrors(page);
   await openAsOwner(page, base);
@@ -137,6 +137,23 @@ test('installable, shares from the share sheet, fits phone and laptop, opens off
   const { errors: manifestErrors } = (await cdp.send('Page.getAppManifest')) as { errors: { message: string; critical: number }[] };
   assert.deepEqual(manifestErrors, [], 'Chromium reads the manifest without complaint');
   await cdp.detach();
+
+  // Lighthouse's PWA and best-practices audits (bench/pwa/run.ts prints them all), in a tab of its
+  // own in this browser; its storage reset is off, so the worker and the sign-in stay.
+  const { default: lighthouse } = await import('lighthouse');
+  const lh = await lighthouse(`${base}/`, {
+    port: devToolsPortOf(context),
+    output: 'json',
+    logLevel: 'error',
+    onlyCategories: ['pwa', 'best-practices'],
+    disableStorageReset: true,
+    formFactor: 'mobile',
+    screenEmulation: { mobile: true, width: 360, height: 740, deviceScaleFactor: 2, disabled: false },
+  });
+  assert.ok(lh, 'Lighthouse ran');
+  const scores = Object.fromEntries(Object.values(lh.lhr.categories).map((c) => [c.id, c.score]));
+  const failed = Object.values(lh.lhr.audits).filter((a) => a.score !== null && a.score < 1).map((a) => `${a.id}: ${a.title}${a.explanation ? ` — ${a.explanation}` : ''}`);
+  assert.deepEqual(scores, { pwa: 1, 'best-practices': 1 }, `Lighthouse ${lh.lhr.lighthouseVersion}: ${failed.join('; ')}`);
 
   // Share target, files: a POST as the share sheet sends it (a form navigation, multipart).
   const torrentsBefore = (await nodeJson<unknown[]>(node, '/api/torrents')).length;
