@@ -15,6 +15,8 @@ const SOURCES = [
   join(webRoot, 'src'),
   join(webRoot, 'index.html'),
   join(webRoot, 'vite.config.ts'),
+  // The manifest, icons and service worker the build adds (scripts/pwa/plugin.ts).
+  join(webRoot, 'scripts/pwa'),
   join(webRoot, 'package.json'),
   join(packagesDir, 'chat/ui'),
   join(packagesDir, 'chat/src'),

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
+import { pwa } from './scripts/pwa/plugin.ts';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
@@ -44,7 +45,7 @@ const asNode = {
 export default defineConfig({
   root: here('.'),
   base: './',
-  plugins: [optionalModules(), react()],
+  plugins: [optionalModules(), react(), pwa()],
   build: {
     outDir: here('dist'),
     emptyOutDir: true,

@@ -14,6 +14,7 @@ import { Boundary } from './components/Boundary.tsx';
 import { ConnectionBanner } from './components/ConnectionBanner.tsx';
 import { startNotifier } from './notify.ts';
 import { AltSpeedToggle } from './components/AltSpeedToggle.tsx';
+import { NavMore } from './components/NavMore.tsx';
 import { TorrentsView } from './views/TorrentsView.tsx';
 import { ShareView } from './views/ShareView.tsx';
 import { AddView } from './views/AddView.tsx';
@@ -40,6 +41,8 @@ const NAV: { view: View; label: string; Icon: ComponentType<SVGProps<SVGSVGEleme
 
 /** Places only owner and members get (the node's routes behind them are theirs). */
 const MEMBERS_ONLY = new Set<View>(['rss', 'assistant', 'rewards']);
+/** The bottom tab bar of a touch phone keeps these; the others go behind More (NavMore.tsx). */
+const PHONE_TABS = new Set<View>(['torrents', 'share', 'add', 'chat']);
 
 export function App() {
   const auth = useAuth();
@@ -58,6 +61,7 @@ function Shell({ auth }: { auth: AuthState }) {
   useEffect(() => (member ? startNotifier() : undefined), [member]);
   const { choice, effective } = useTheme();
   const ThemeIcon = choice === 'auto' ? IconAuto : effective === 'dark' ? IconMoon : IconSun;
+  const places = NAV.filter((n) => member || !MEMBERS_ONLY.has(n.view));
   const active = live.torrents.filter((t) => t.state === 'downloading' || t.state === 'metadata').length + peer.torrents.filter((t) => t.progress < 1).length;
 
   return (
@@ -71,13 +75,14 @@ function Shell({ auth }: { auth: AuthState }) {
           <Brand />
         </a>
         <nav className="nav" aria-label="Main">
-          {NAV.filter((n) => member || !MEMBERS_ONLY.has(n.view)).map(({ view, label, Icon, testId }) => (
-            <a key={view} href={href(view)} className={`nav-link${route.view === view ? ' active' : ''}`} aria-current={route.view === view ? 'page' : undefined} title={label} data-testid={testId ?? `nav-${view}`}>
+          {places.map(({ view, label, Icon, testId }) => (
+            <a key={view} href={href(view)} className={`nav-link${route.view === view ? ' active' : ''}${PHONE_TABS.has(view) ? '' : ' nav-secondary'}`} aria-current={route.view === view ? 'page' : undefined} title={label} data-testid={testId ?? `nav-${view}`}>
               <Icon />
               <span className="nav-label">{label}</span>
               {view === 'torrents' && active > 0 && <span className="nav-count">{active}</span>}
             </a>
           ))}
+          <NavMore items={places.filter((p) => !PHONE_TABS.has(p.view))} current={route.view} />
         </nav>
         <div className="topbar-right">
           {member && (

@@ -1,3 +1,5 @@
+// First: a shared link (/share-target?…) becomes #/add?link=… before the router reads the address.
+import { registerServiceWorker } from './pwa.ts';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App.tsx';
@@ -6,6 +8,7 @@ import './styles.css';
 import './auth.css';
 import './panels.css';
 import './torrent-table.css';
+import './touch.css';
 
 // A tab whose user chose to relay for others relays again after a reload.
 tabRelay.resume();
@@ -15,3 +18,6 @@ createRoot(document.getElementById('root')!).render(
     <App />
   </StrictMode>,
 );
+
+// The app shell offline, installing, the share target (src/sw/service-worker.ts).
+if (import.meta.env.PROD) registerServiceWorker();

@@ -18,9 +18,17 @@ const listeners = new Set<() => void>();
 const media = window.matchMedia('(prefers-color-scheme: dark)');
 media.addEventListener('change', () => listeners.forEach((fn) => fn()));
 
+/** The top bar's colour (--bg-elev) of each theme: the phone's status bar and an installed app's
+ *  title bar take it from index.html's theme-color metas, one per system scheme. */
+const BAR = { light: '#ffffff', dark: '#171b24' };
+
 function apply(): void {
   if (choice === 'auto') delete document.documentElement.dataset.theme;
   else document.documentElement.dataset.theme = choice;
+  // A chosen theme holds whatever the system prefers: both metas say its colour.
+  for (const meta of Array.from(document.querySelectorAll<HTMLMetaElement>('meta[name="theme-color"]'))) {
+    meta.content = choice !== 'auto' ? BAR[choice] : meta.media.includes('dark') ? BAR.dark : BAR.light;
+  }
 }
 apply();
 

@@ -85,7 +85,10 @@ export async function startTestServer(t: TestContext, opts: Partial<ServerOption
 /** Chromium with exactly the launch options of shared/browser-webrtc.md, in a fresh profile. The
  *  page gets no ICE servers (loopback only) and every RTCPeerConnection is recorded so the test can
  *  check the selected candidate pairs. */
-export async function launchBrowser(t: TestContext, opts: { dark?: boolean; viewport?: { width: number; height: number } } = {}): Promise<BrowserContext> {
+export async function launchBrowser(
+  t: TestContext,
+  opts: { dark?: boolean; viewport?: { width: number; height: number }; hasTouch?: boolean; devToolsPort?: boolean } = {},
+): Promise<BrowserContext> {
   const profile = await tempDir(t, 'chromium', true);
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium',
@@ -102,10 +105,14 @@ export async function launchBrowser(t: TestContext, opts: { dark?: boolean; view
       '--use-fake-ui-for-media-stream',
       '--use-fake-device-for-media-stream',
       '--disable-features=WebRtcHideLocalIpsWithMdns',
+      // For tools that connect by port (Lighthouse): 127.0.0.1, a port of the OS's choosing.
+      ...(opts.devToolsPort ? ['--remote-debugging-port=0'] : []),
     ],
     viewport: opts.viewport ?? { width: 1280, height: 800 },
     colorScheme: opts.dark ? 'dark' : 'light',
     acceptDownloads: true,
+    // A touch screen: CSS sees (pointer: coarse), as on a phone.
+    hasTouch: opts.hasTouch ?? false,
   });
   t.after(async () => {
     try {
@@ -114,6 +121,7 @@ export async function launchBrowser(t: TestContext, opts: { dark?: boolean; view
       await removeDir(profile);
     }
   });
+  profiles.set(context, profile);
   await context.addInitScript(() => {
     // The app's in-browser peer: no STUN/TURN (nothing outside 127.0.0.1 is reachable here).
     // (Documents without storage — a new tab's first about:blank, the browser's own media player —
@@ -162,6 +170,18 @@ export async function launchBrowser(t: TestContext, opts: { dark?: boolean; view
     }
   });
   return context;
+}
+
+const profiles = new WeakMap<BrowserContext, string>();
+
+/** The DevTools port of a browser launched with `devToolsPort: true` (Chromium writes it into its
+ *  profile). */
+export function devToolsPortOf(context: BrowserContext): number {
+  const profile = profiles.get(context);
+  if (!profile) throw new Error('not a browser of launchBrowser');
+  const port = Number(readFileSync(join(profile, 'DevToolsActivePort'), 'utf8').split('\n')[0]);
+  if (!port) throw new Error(`no DevTools port in ${profile}: launch with devToolsPort: true`);
+  return port;
 }
 
 /** Every page error and console error, for assertion messages. */

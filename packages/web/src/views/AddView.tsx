@@ -2,7 +2,7 @@
 // by the node, or in this browser over WebRTC.
 import { useEffect, useState } from 'react';
 import { refreshTorrents } from '../live.ts';
-import { navigate } from '../router.ts';
+import { navigate, replaceRoute, useRoute } from '../router.ts';
 import { DropZone } from '../components/ui.tsx';
 import { IconBrowser, IconServer } from '../components/icons.tsx';
 import { browserPeer, useBrowserPeer } from '../browser-peer.ts';
@@ -46,6 +46,16 @@ export function parseMirrors(text: string): { mirrors: string[]; error?: string 
 
 export function AddView() {
   const [uri, setUri] = useState('');
+  // A link from the phone's share sheet (#/add?link=…, src/pwa.ts): filled in for the user to check
+  // and add; the address drops it so a reload does not fill it in again.
+  const sharedLink = useRoute().query.get('link');
+  const [fromShare, setFromShare] = useState(false);
+  useEffect(() => {
+    if (sharedLink === null) return;
+    setUri(sharedLink);
+    setFromShare(true);
+    replaceRoute('#/add');
+  }, [sharedLink]);
   // Visitors may not add to the node: for them there is only "in this browser".
   const member = isMember(useAuth());
   const [chosen, setTarget] = useState<Target>('node');
@@ -157,6 +167,11 @@ export function AddView() {
         </label>
       )}
 
+      {fromShare && (
+        <p className="muted small" data-testid="add-shared-note">
+          Shared with Cascade: check the link below and add it.
+        </p>
+      )}
       <form
         className="add-form"
         onSubmit={(e) => {

@@ -4,7 +4,8 @@ import { useEffect, useRef, useState } from 'react';
 import { torrentFileUrl, uploadFiles } from '../api.ts';
 import { refreshTorrents } from '../live.ts';
 import { formatBytes, formatPercent } from '../format.ts';
-import { href } from '../router.ts';
+import { href, replaceRoute, useRoute } from '../router.ts';
+import { takeSharedFiles } from '../pwa.ts';
 import { CopyButton, DropZone, IndeterminateBar, ProgressBar, QrCode, saveBlob } from '../components/ui.tsx';
 import { IconBrowser, IconDownload, IconServer } from '../components/icons.tsx';
 import { browserPeer, useBrowserPeer } from '../browser-peer.ts';
@@ -64,6 +65,15 @@ export function ShareView() {
   const defaults = useNodeDefaults(member);
   const shareWarning = useShareWarning(member).warning;
   useEffect(() => () => abort.current?.abort(), []);
+  // Files sent from the phone's share sheet (#/share?shared=<id>, src/pwa.ts): they wait here until
+  // the user picks how to share them and confirms.
+  const sharedId = useRoute().query.get('shared');
+  const [incoming, setIncoming] = useState<{ files: File[] } | { missing: true }>();
+  useEffect(() => {
+    if (!sharedId) return;
+    void takeSharedFiles(sharedId).then((files) => setIncoming(files.length > 0 ? { files } : { missing: true }));
+    replaceRoute('#/share');
+  }, [sharedId]);
 
   const setMode = (m: Mode) => {
     setModeState(m);
@@ -173,6 +183,43 @@ export function ShareView() {
           </label>
           <AddOptionsFields prefix="share" value={options} onChange={setOptions} settings={defaults.settings} categories={defaults.categories} showPaused={false} disabled={busy} />
         </details>
+      )}
+
+      {incoming && 'files' in incoming && (
+        <div className="card share-incoming" role="group" aria-label="Shared with Cascade" data-testid="share-target-files">
+          <h2 className="section-title">Shared with Cascade</h2>
+          <ul className="share-incoming-list">
+            {incoming.files.map((f, i) => (
+              <li key={i} data-testid="share-target-file">
+                <span className="share-incoming-name">{f.name}</span> <span className="muted small">{formatBytes(f.size)}</span>
+              </li>
+            ))}
+          </ul>
+          <p className="muted small">Choose above how to share {incoming.files.length === 1 ? 'it' : 'them'}; nothing is shared until you confirm.</p>
+          <div className="row gap wrap-row">
+            <button
+              type="button"
+              className="btn btn-primary"
+              disabled={busy}
+              onClick={() => {
+                const files = incoming.files;
+                setIncoming(undefined);
+                void share(files);
+              }}
+              data-testid="share-target-confirm"
+            >
+              Share {incoming.files.length === 1 ? 'it' : `${incoming.files.length} files`}
+            </button>
+            <button type="button" className="btn btn-ghost" disabled={busy} onClick={() => setIncoming(undefined)} data-testid="share-target-discard">
+              Discard
+            </button>
+          </div>
+        </div>
+      )}
+      {incoming && 'missing' in incoming && (
+        <div className="alert alert-warn" role="note" data-testid="share-target-missing">
+          The shared files did not reach this page (they are kept only in this browser, once). Share them again, or pick them below.
+        </div>
       )}
 
       <DropZone

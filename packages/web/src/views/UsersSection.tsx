@@ -101,7 +101,8 @@ export function UsersSection() {
       </p>
       {!users && !error && <div className="muted">Loading…</div>}
       {users && (
-        <div className="table-wrap">
+        // Focusable: on a phone the table scrolls sideways, and keyboard users must reach it too.
+        <div className="table-wrap" tabIndex={0} role="region" aria-label="Users of this node">
           <table className="table users-table">
             <thead>
               <tr>
