@@ -147,6 +147,9 @@ export interface TorrentEditOps {
   /** SHA-1 of each piece, hex (v1 and hybrid torrents); throws (409) before the metadata is known. */
   pieceHashes(infoHash: string): string[];
   pieceOrder(infoHash: string): PieceOrder;
+  /** Grows whenever a torrent's piece order is set (what a list poll keyed on the list's
+   *  generation must also watch: the order shows in rows but is no part of them). */
+  pieceOrderVersion(): number;
   setPieceOrder(infoHash: string, change: { sequential?: boolean; firstLast?: boolean; priorities?: { files: number[]; priority: FilePriority } }): void;
 }
 
@@ -161,6 +164,11 @@ export interface CompatOps extends TorrentEditOps {
   checkPassword(password: string): boolean;
   /** Every torrent in the library, in queue/added order. */
   list(): TorrentRow[];
+  /** The list brought up to date: its generation (grows whenever a row changes, appears or goes)
+   *  and how many rows it has. Reads no row, so an idle poll can stop here. */
+  listState(): { generation: number; size: number };
+  /** Rows changed or added after generation `since` (a listState's); removals show in the size. */
+  listChangedSince(since: number): TorrentRow[];
   /** One torrent with files, trackers and peers; throws (404) for an unknown infohash. */
   info(infoHash: string): TorrentInfo;
   /** Its files alone (what a list poll needs of each torrent: far cheaper than info); null before

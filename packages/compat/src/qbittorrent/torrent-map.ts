@@ -226,11 +226,17 @@ interface Mapped {
  *  idle torrents maps none. Time-based fields (time_active, seen_complete) move when the row does. */
 const mappedByNode = new WeakMap<object, Map<string, Mapped>>();
 
-export function qbTorrents(node: object, rows: readonly TorrentRow[], m: MapContext): Record<string, string | number | boolean>[] {
+/** The settings a mapped row depends on: when these change, every row maps anew. */
+export function settingsKeyOf(s: NodeSettings): string {
+  return `${s.downloadDir}\0${s.ratioLimit}\0${s.seedingTimeLimit}`;
+}
+
+/** `rows` the whole list (default) or a part of it (a filter, the rows changed since a poll): only
+ *  a whole list tells which cached rows are gone. */
+export function qbTorrents(node: object, rows: readonly TorrentRow[], m: MapContext, whole = true): Record<string, string | number | boolean>[] {
   let cache = mappedByNode.get(node);
   if (!cache) mappedByNode.set(node, (cache = new Map()));
-  const s = m.settings;
-  const settingsKey = `${s.downloadDir}\0${s.ratioLimit}\0${s.seedingTimeLimit}`;
+  const settingsKey = settingsKeyOf(m.settings);
   const out = new Array<Record<string, string | number | boolean>>(rows.length);
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]!;
@@ -244,7 +250,7 @@ export function qbTorrents(node: object, rows: readonly TorrentRow[], m: MapCont
     }
   }
   // Rows gone: forget them once the cache holds many more than the list.
-  if (cache.size > rows.length * 2 + 100) {
+  if (whole && cache.size > rows.length * 2 + 100) {
     const live = new Set(rows.map((r) => r.infoHash));
     for (const k of cache.keys()) if (!live.has(k)) cache.delete(k);
   }

@@ -9,11 +9,6 @@ export function mapContext(ctx: ActionContext): MapContext {
   return { settings: ctx.ops.settings(), now: Date.now(), pieceOrder: (ih) => ctx.ops.pieceOrder(ih) };
 }
 
-/** Every torrent as torrents/info shows it, keyed by hash (sync/maindata reuses it). */
-export function allTorrents(ctx: ActionContext): Record<string, string | number | boolean>[] {
-  return qbTorrents(ctx.ops, ctx.ops.list(), mapContext(ctx));
-}
-
 function compare(a: unknown, b: unknown): number {
   if (typeof a === 'number' && typeof b === 'number') return a - b;
   if (typeof a === 'boolean' && typeof b === 'boolean') return Number(a) - Number(b);
@@ -27,14 +22,14 @@ function info(ctx: ActionContext): object[] {
   const tag = param(ctx, 'tag');
   const hashes = param(ctx, 'hashes');
   const wanted = hashes !== undefined && hashes.trim() !== '' ? new Set(splitHashes(hashes)) : undefined;
-  const rows = ctx.ops
-    .list()
+  const all = ctx.ops.list();
+  const rows = all
     .filter((r) => !wanted || wanted.has(r.infoHash.toLowerCase()))
     // "" = without category/tag; absent = any.
     .filter((r) => category === undefined || (r.category ?? '') === category)
     .filter((r) => tag === undefined || (tag === '' ? r.tags.length === 0 : r.tags.includes(tag)))
     .filter((r) => filter === 'all' || matchesFilter(filter, qbState(r), r));
-  let list = qbTorrents(ctx.ops, rows, m);
+  let list = qbTorrents(ctx.ops, rows, m, rows.length === all.length);
   const sort = param(ctx, 'sort');
   if (sort && list.length > 0) {
     if (!(sort in list[0]!)) throw badRequest("'sort' parameter is invalid");

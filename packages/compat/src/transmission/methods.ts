@@ -131,7 +131,14 @@ export class TransmissionRpc {
   }
 
   #viewContext(rows: TorrentRow[]): ViewContext {
-    return { ops: this.#ops, ids: this.ids, settings: this.#ops.settings(), queue: queuePositions(rows), now: Date.now(), remembered: this.#remembered, groups: this.#groups };
+    // The queue's numbering sorts every row: made only when a field asks for it.
+    let queue: Map<string, number> | undefined;
+    return {
+      ops: this.#ops, ids: this.ids, settings: this.#ops.settings(), now: Date.now(), remembered: this.#remembered, groups: this.#groups,
+      get queue() {
+        return (queue ??= queuePositions(rows));
+      },
+    };
   }
 
   async #sessionGet(args: Args): Promise<Record<string, unknown>> {

@@ -25,6 +25,12 @@ export function compatOps(ctx: ApiContext, token: TokenCheck): CompatOps {
     cache.refresh();
     return cache.rows();
   };
+  // Sums over every row and the tags in use change only when some row does: kept with the list's
+  // generation, so a poll of an idle library (sync/maindata's server_state, tags) walks no row.
+  let sums = { generation: -1, downloadSpeed: 0, uploadSpeed: 0, sessionDownloaded: 0, sessionUploaded: 0, totalDownloaded: 0, totalUploaded: 0 };
+  let tagsInUse = { generation: -1, createdVersion: -1, tags: [] as string[] };
+  /** Grows when tags are created or deleted ahead of any torrent (no row shows those). */
+  let createdTagsVersion = 0;
   /** Mutations name torrents by infohash; the API's exact 40-hex form, any case. */
   const known = (infoHash: string): string => findTorrent(ctx, infoHash).infoHash;
   const done = <T>(v: T): T => {
@@ -37,6 +43,12 @@ export function compatOps(ctx: ApiContext, token: TokenCheck): CompatOps {
     version: VERSION,
     checkPassword: (password) => token.matches(password),
     list: rows,
+    listState() {
+      const cache = summaryCache(node);
+      cache.refresh();
+      return { generation: cache.generation, size: cache.size };
+    },
+    listChangedSince: (since) => summaryCache(node).updatedSince(since),
 
     info(infoHash): TorrentInfo {
       const d = torrentDetailOf(ctx, infoHash);
@@ -120,34 +132,36 @@ export function compatOps(ctx: ApiContext, token: TokenCheck): CompatOps {
     addCategory: async (c) => done(await node.model.addCategory(c)),
     updateCategory: async (c) => done(await node.model.updateCategory(c.name, { savePath: c.savePath })),
     removeCategory: (name) => done(node.model.removeCategory(name)),
-    tags: () => node.model.tags(),
-    createTags: (tags) => done(void node.model.createTags(tags)),
-    deleteTags: (tags) => done(node.model.deleteTags(tags)),
+    tags() {
+      const cache = summaryCache(node);
+      cache.refresh();
+      if (tagsInUse.generation !== cache.generation || tagsInUse.createdVersion !== createdTagsVersion) {
+        tagsInUse = { generation: cache.generation, createdVersion: createdTagsVersion, tags: node.model.tags() };
+      }
+      return [...tagsInUse.tags];
+    },
+    createTags: (tags) => done(void (node.model.createTags(tags), createdTagsVersion++)),
+    deleteTags: (tags) => done(void (node.model.deleteTags(tags), createdTagsVersion++)),
 
     transfer() {
-      let downloadSpeed = 0;
-      let uploadSpeed = 0;
-      let sessionDownloaded = 0;
-      let sessionUploaded = 0;
-      let totalDownloaded = 0;
-      let totalUploaded = 0;
-      for (const r of rows()) {
-        downloadSpeed += r.downloadSpeed;
-        uploadSpeed += r.uploadSpeed;
-        sessionDownloaded += r.downloaded;
-        sessionUploaded += r.uploaded;
-        totalDownloaded += r.totalDownloaded;
-        totalUploaded += r.totalUploaded;
+      const cache = summaryCache(node);
+      cache.refresh();
+      if (sums.generation !== cache.generation) {
+        sums = { generation: cache.generation, downloadSpeed: 0, uploadSpeed: 0, sessionDownloaded: 0, sessionUploaded: 0, totalDownloaded: 0, totalUploaded: 0 };
+        for (const r of cache.rows()) {
+          sums.downloadSpeed += r.downloadSpeed;
+          sums.uploadSpeed += r.uploadSpeed;
+          sums.sessionDownloaded += r.downloaded;
+          sums.sessionUploaded += r.uploaded;
+          sums.totalDownloaded += r.totalDownloaded;
+          sums.totalUploaded += r.totalUploaded;
+        }
       }
+      const { generation: _generation, ...totals } = sums;
       const h = node.session.health();
 
       return {
-        downloadSpeed,
-        uploadSpeed,
-        sessionDownloaded,
-        sessionUploaded,
-        totalDownloaded,
-        totalUploaded,
+        ...totals,
         dhtEnabled: h.dhtEnabled,
         dhtNodes: h.dhtNodes,
         peers: h.peers,
