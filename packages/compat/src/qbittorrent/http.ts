@@ -47,6 +47,8 @@ export interface ActionContext {
   session: QbSession;
   params: Map<string, string>;
   files: UploadedFile[];
+  /** The node's address as the caller reached it ("http://host:port"), for links in answers. */
+  origin: string;
 }
 
 /** JSON (object or array), text (answered as text/plain), or nothing (200 with an empty body). */

@@ -14,6 +14,8 @@ import { torrentsEditActions } from './torrents-edit.ts';
 import { transferActions } from './transfer.ts';
 import { syncActions } from './sync.ts';
 import { banPeers, logActions, peerSyncActions } from './peers.ts';
+import { rssActions } from './rss.ts';
+import { searchActions } from './search.ts';
 
 const SCOPES: Record<string, Record<string, ActionSpec>> = {
   app: appActions,
@@ -21,6 +23,8 @@ const SCOPES: Record<string, Record<string, ActionSpec>> = {
   transfer: { ...transferActions, banPeers },
   sync: { ...syncActions, ...peerSyncActions },
   log: logActions,
+  rss: rssActions,
+  search: searchActions,
 };
 
 /** Same as qBittorrent's m_apiPathPattern. */
@@ -84,7 +88,7 @@ export function qbittorrentRoutes(app: FastifyInstance, ops: CompatOps): void {
       return sendText(reply, 405, 'Method Not Allowed');
     }
     const { params, files } = await readRequest(req);
-    const ctx: ActionContext = { ops, session, params, files };
+    const ctx: ActionContext = { ops, session, params, files, origin: `${req.protocol}://${host ?? req.hostname}` };
     const result = await spec.run(ctx);
     if (result === undefined) return sendText(reply, 200, '');
     if (typeof result === 'string') return sendText(reply, 200, result);

@@ -15,6 +15,7 @@ import { incomingPeers, reachabilityOf } from '@cascade/node/features';
 import type { TokenCheck } from '../auth/gate.ts';
 import { badRequest, httpStatusOf } from '../app/http-errors.ts';
 import { compatEdits } from './compat-edits.ts';
+import { compatRss } from './compat-rss.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -181,6 +182,9 @@ export function compatOps(ctx: ApiContext, token: TokenCheck): CompatOps {
         throw badRequest(`no free space to report for ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
       }
     },
+
+    rss: compatRss(ctx.rss),
+    search: (query) => node.content.search(query),
 
     statusOf: httpStatusOf,
     changed: () => ctx.changed(),
