@@ -234,7 +234,9 @@ export interface CompatOps extends TorrentEditOps {
   createTags(tags: string[]): void;
   /** Deletes tags from every torrent and from those created ahead. */
   deleteTags(tags: string[]): void;
-  transfer(): TransferInfo;
+  /** `maxAgeMs`: how old the session's peer and DHT counts may be (they walk every torrent; a
+   *  poller takes them a second old). Rates and totals are always current. */
+  transfer(maxAgeMs?: number): TransferInfo;
   /** The node's RSS reader. */
   readonly rss: RssOps;
   /** Searches the node's library, then the DHT's signed records (words, a content id or an

@@ -4,7 +4,7 @@
 // errors as plain text with their status. Bodies are form-encoded or multipart; the query is read too.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CompatOps } from '../ops.ts';
-import { type ActionContext, type ActionSpec, type UploadedFile, QbError, statusText } from './http.ts';
+import { type ActionContext, type ActionSpec, type UploadedFile, JsonText, QbError, statusText } from './http.ts';
 import { EXPIRED_COOKIE, SessionStore, isCrossSite, sessionCookie, sidFromCookie } from './session.ts';
 import { appActions } from './app.ts';
 import { torrentsReadActions } from './torrents-read.ts';
@@ -92,6 +92,7 @@ export function qbittorrentRoutes(app: FastifyInstance, ops: CompatOps): void {
     const result = await spec.run(ctx);
     if (result === undefined) return sendText(reply, 200, '');
     if (typeof result === 'string') return sendText(reply, 200, result);
+    if (result instanceof JsonText) return reply.code(200).type('application/json').header('content-length', result.bytes).send(result.text);
     return reply.code(200).type('application/json').send(JSON.stringify(result));
   }
 

@@ -16,15 +16,30 @@ type Obj = Record<string, unknown>;
  *  retries (qBittorrent keeps the last sent and the last accepted). */
 const KEPT_SNAPSHOTS = 2;
 
-async function serverState(ops: CompatOps): Promise<Obj> {
-  const t = ops.transfer();
-  const s = ops.settings();
+/** Free space is read at most this often per node (qBittorrent's own checker runs on a timer). */
+const FREE_SPACE_MS = 5000;
+const freeSpaceOf = new WeakMap<object, { at: number; path: string; free: number }>();
+
+async function freeSpace(ops: CompatOps, path: string): Promise<number> {
+  const known = freeSpaceOf.get(ops);
+  if (known && known.path === path && Date.now() - known.at < FREE_SPACE_MS) return known.free;
   let free = -1;
   try {
-    free = (await ops.freeSpace(s.downloadDir)).free;
+    free = (await ops.freeSpace(path)).free;
   } catch {
     // A download dir that is gone reports -1 rather than failing the whole sync.
   }
+  freeSpaceOf.set(ops, { at: Date.now(), path, free });
+  return free;
+}
+
+/** How old server_state's peer and DHT counts may be: qBittorrent refreshes them on a timer too. */
+const COUNTS_MS = 1000;
+
+async function serverState(ops: CompatOps): Promise<Obj> {
+  const t = ops.transfer(COUNTS_MS);
+  const s = ops.settings();
+  const free = await freeSpace(ops, s.downloadDir);
   return {
     ...transferInfo(ops, t),
     alltime_dl: t.totalDownloaded,

@@ -2,8 +2,8 @@
 // torrent's properties, files and trackers, categories, tags and per-torrent limits.
 import { isV2Only, type TorrentInfo, type TrackerRow } from '../ops.ts';
 import { trackerRows } from '../trackers.ts';
-import { type ActionContext, type ActionSpec, badRequest, conflict, fromOps, notFound, param, parseBool, requireParams, splitHashes } from './http.ts';
-import { MAX_ETA, type MapContext, contentPathOf, isComplete, matchesFilter, qbState, qbTorrents, savePathOf, secs } from './torrent-map.ts';
+import { type ActionContext, type ActionSpec, JsonText, badRequest, conflict, fromOps, notFound, param, parseBool, requireParams, splitHashes } from './http.ts';
+import { MAX_ETA, type MapContext, contentPathOf, isComplete, jsonArray, matchesFilter, qbState, qbTorrents, savePathOf, secs } from './torrent-map.ts';
 
 export function mapContext(ctx: ActionContext): MapContext {
   return { settings: ctx.ops.settings(), now: Date.now(), pieceOrder: (ih) => ctx.ops.pieceOrder(ih) };
@@ -15,7 +15,7 @@ function compare(a: unknown, b: unknown): number {
   return String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0;
 }
 
-function info(ctx: ActionContext): object[] {
+function info(ctx: ActionContext): JsonText {
   const m = mapContext(ctx);
   const filter = (param(ctx, 'filter') ?? 'all').trim() || 'all';
   const category = param(ctx, 'category');
@@ -43,7 +43,7 @@ function info(ctx: ActionContext): object[] {
   if (offset < 0) offset = size + offset;
   if (offset >= size || offset < 0) offset = 0;
   if (limit > 0 || offset > 0) list = list.slice(offset, limit > 0 ? offset + limit : undefined);
-  return list;
+  return new JsonText(jsonArray(list));
 }
 
 /** The torrent a `hash` parameter names, with files and trackers; 404 for an unknown one. */

@@ -4,7 +4,7 @@
 import { statfs } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
-import type { CompatOps, TorrentInfo, TorrentRow, NodeSettings } from '@cascade/compat';
+import type { CompatOps, TorrentInfo, TorrentRow, NodeSettings, TransferInfo } from '@cascade/compat';
 import type { ApiContext } from '../app/context.ts';
 import { summaryCache } from '@cascade/node/features';
 import { torrentDetailOf, loadedTorrent, findTorrent } from '../routes/lookup.ts';
@@ -32,6 +32,7 @@ export function compatOps(ctx: ApiContext, token: TokenCheck): CompatOps {
   let tagsInUse = { generation: -1, createdVersion: -1, tags: [] as string[] };
   /** Grows when tags are created or deleted ahead of any torrent (no row shows those). */
   let createdTagsVersion = 0;
+  let live = { at: -Infinity, health: node.session.health(), reachability: 'unknown' as TransferInfo['reachability'] };
   /** Mutations name torrents by infohash; the API's exact 40-hex form, any case. */
   const known = (infoHash: string): string => findTorrent(ctx, infoHash).infoHash;
   const done = <T>(v: T): T => {
@@ -144,7 +145,7 @@ export function compatOps(ctx: ApiContext, token: TokenCheck): CompatOps {
     createTags: (tags) => done(void (node.model.createTags(tags), createdTagsVersion++)),
     deleteTags: (tags) => done(void (node.model.deleteTags(tags), createdTagsVersion++)),
 
-    transfer() {
+    transfer(maxAgeMs = 0) {
       const cache = summaryCache(node);
       cache.refresh();
       if (sums.generation !== cache.generation) {
@@ -159,14 +160,20 @@ export function compatOps(ctx: ApiContext, token: TokenCheck): CompatOps {
         }
       }
       const { generation: _generation, ...totals } = sums;
-      const h = node.session.health();
+      // The session's counts walk every torrent: a poller may take them up to maxAgeMs old.
+      if (Date.now() - live.at > maxAgeMs) {
+        const h = node.session.health();
+        const loopback = reachabilityOf(ctx.bittorrentHost, 0) === 'local-only';
+        live = { at: Date.now(), health: h, reachability: reachabilityOf(ctx.bittorrentHost, loopback || h.peers === 0 ? 0 : incomingPeers(node.session)) };
+      }
+      const h = live.health;
 
       return {
         ...totals,
         dhtEnabled: h.dhtEnabled,
         dhtNodes: h.dhtNodes,
         peers: h.peers,
-        reachability: reachabilityOf(ctx.bittorrentHost, incomingPeers(node.session)),
+        reachability: live.reachability,
         bittorrentPort: node.session.port,
         uptimeSeconds: Math.round((Date.now() - node.startedAt) / 1000),
       };
