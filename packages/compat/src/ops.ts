@@ -3,10 +3,15 @@
 // translate names and shapes to these calls and back, so a torrent added through any door is the
 // same torrent in all of them, in Cascade's API and in the UI.
 
-import type { Category, FileView, ListEntry, PeerStats, QueueMove, Settings, TorrentPatch, TrackerStatus } from '@cascade/shapes';
+import type {
+  Category, FileView, ListEntry, PeerStats, QueueMove, RssFeed, RssItemRecord, RssPreviewItem, RssRule, RssRuleFields, SearchRow, Settings,
+  TorrentPatch, TrackerStatus,
+} from '@cascade/shapes';
 
 // Cascade's per-torrent patch (PATCH /api/torrents/:infoHash), its categories and queue moves.
 export type { Category, QueueMove, TorrentPatch };
+// Cascade's RSS feeds, items, rules and rule previews, and its search rows.
+export type { RssFeed, RssItemRecord, RssPreviewItem, RssRule, RssRuleFields, SearchRow };
 
 /** A torrent as Cascade's list shows it: the node's ListEntry without what these APIs do not read
  *  (live, seedingTimeOrigin, encrypted, decryptable). */
@@ -147,7 +152,37 @@ export interface TorrentEditOps {
   /** SHA-1 of each piece, hex (v1 and hybrid torrents); throws (409) before the metadata is known. */
   pieceHashes(infoHash: string): string[];
   pieceOrder(infoHash: string): PieceOrder;
+  /** Grows whenever a torrent's piece order is set (what a list poll keyed on the list's
+   *  generation must also watch: the order shows in rows but is no part of them). */
+  pieceOrderVersion(): number;
   setPieceOrder(infoHash: string, change: { sequential?: boolean; firstLast?: boolean; priorities?: { files: number[]; priority: FilePriority } }): void;
+}
+
+/** Cascade's RSS reader (the node's feeds, items and download rules), as remotes drive it. Ids are
+ *  Cascade's; errors carry statuses as below (400 a bad field, named; 404 an unknown id; 409 a
+ *  feed already added). */
+export interface RssOps {
+  feeds(): RssFeed[];
+  /** A feed's items, newest first. */
+  items(feedId: number): RssItemRecord[];
+  /** Adds a feed; its first refresh starts at once (not awaited). */
+  addFeed(url: string): RssFeed;
+  setFeedUrl(feedId: number, url: string): void;
+  removeFeed(feedId: number): void;
+  /** Marks items read: those guids, or every item (null). */
+  markRead(feedId: number, guids: string[] | null): void;
+  /** Refreshes a feed now, without waiting for it. */
+  refresh(feedId: number): void;
+  rules(): RssRule[];
+  addRule(fields: Partial<RssRuleFields>): RssRule;
+  updateRule(ruleId: number, fields: Partial<RssRuleFields>): RssRule;
+  removeRule(ruleId: number): void;
+  /** The current items a stored rule matches. */
+  preview(ruleId: number): RssPreviewItem[];
+  /** How a remote arranges the feeds (its folders and names), kept with the node's RSS state;
+   *  opaque to the node, null until first saved. */
+  feedTree(): unknown;
+  setFeedTree(tree: unknown): void;
 }
 
 /**
@@ -161,6 +196,11 @@ export interface CompatOps extends TorrentEditOps {
   checkPassword(password: string): boolean;
   /** Every torrent in the library, in queue/added order. */
   list(): TorrentRow[];
+  /** The list brought up to date: its generation (grows whenever a row changes, appears or goes)
+   *  and how many rows it has. Reads no row, so an idle poll can stop here. */
+  listState(): { generation: number; size: number };
+  /** Rows changed or added after generation `since` (a listState's); removals show in the size. */
+  listChangedSince(since: number): TorrentRow[];
   /** One torrent with files, trackers and peers; throws (404) for an unknown infohash. */
   info(infoHash: string): TorrentInfo;
   /** Its files alone (what a list poll needs of each torrent: far cheaper than info); null before
@@ -194,7 +234,14 @@ export interface CompatOps extends TorrentEditOps {
   createTags(tags: string[]): void;
   /** Deletes tags from every torrent and from those created ahead. */
   deleteTags(tags: string[]): void;
-  transfer(): TransferInfo;
+  /** `maxAgeMs`: how old the session's peer and DHT counts may be (they walk every torrent; a
+   *  poller takes them a second old). Rates and totals are always current. */
+  transfer(maxAgeMs?: number): TransferInfo;
+  /** The node's RSS reader. */
+  readonly rss: RssOps;
+  /** Searches the node's library, then the DHT's signed records (words, a content id or an
+   *  infohash); throws (400) for a query with nothing to search for. */
+  search(query: string): Promise<SearchRow[]>;
   /** Free bytes (and the total) of the file system holding `path`; throws (400) for a bad path. */
   freeSpace(path: string): Promise<{ path: string; free: number; total: number }>;
   /** The HTTP status an error from these operations deserves (400, 404, 409, 500…). */

@@ -16,8 +16,8 @@ export interface QbNode {
   call(path: string, body?: Record<string, string> | undefined, cookie?: string): Promise<{ status: number; text: string; json: any; res: Response }>;
 }
 
-export async function startQbNode(t: { after: (fn: () => unknown) => void }): Promise<QbNode> {
-  const s = await startTestServer(t);
+export async function startQbNode(t: { after: (fn: () => unknown) => void }, opts: Parameters<typeof startTestServer>[1] = {}): Promise<QbNode> {
+  const s = await startTestServer(t, opts);
   const client = new QBittorrent({ baseUrl: s.url, username: 'cascade', password: s.token, timeout: 30_000 });
   let cookie: string | undefined;
   const login = async () => {

@@ -47,9 +47,22 @@ export interface ActionContext {
   session: QbSession;
   params: Map<string, string>;
   files: UploadedFile[];
+  /** The node's address as the caller reached it ("http://host:port"), for links in answers. */
+  origin: string;
 }
 
-/** JSON (object or array), text (answered as text/plain), or nothing (200 with an empty body). */
+/** An answer already serialized as JSON (a long list whose parts are kept serialized), with its
+ *  length in UTF-8 bytes. */
+export class JsonText {
+  readonly text: string;
+  readonly bytes: number;
+  constructor(json: { text: string; bytes: number }) {
+    this.text = json.text;
+    this.bytes = json.bytes;
+  }
+}
+
+/** JSON (object or array, or JsonText), text (answered as text/plain), or nothing (200 with an empty body). */
 export type ActionResult = string | object | undefined;
 export type Action = (ctx: ActionContext) => ActionResult | Promise<ActionResult>;
 

@@ -4,7 +4,7 @@
 // errors as plain text with their status. Bodies are form-encoded or multipart; the query is read too.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CompatOps } from '../ops.ts';
-import { type ActionContext, type ActionSpec, type UploadedFile, QbError, statusText } from './http.ts';
+import { type ActionContext, type ActionSpec, type UploadedFile, JsonText, QbError, statusText } from './http.ts';
 import { EXPIRED_COOKIE, SessionStore, isCrossSite, sessionCookie, sidFromCookie } from './session.ts';
 import { appActions } from './app.ts';
 import { torrentsReadActions } from './torrents-read.ts';
@@ -14,6 +14,8 @@ import { torrentsEditActions } from './torrents-edit.ts';
 import { transferActions } from './transfer.ts';
 import { syncActions } from './sync.ts';
 import { banPeers, logActions, peerSyncActions } from './peers.ts';
+import { rssActions } from './rss.ts';
+import { searchActions } from './search.ts';
 
 const SCOPES: Record<string, Record<string, ActionSpec>> = {
   app: appActions,
@@ -21,6 +23,8 @@ const SCOPES: Record<string, Record<string, ActionSpec>> = {
   transfer: { ...transferActions, banPeers },
   sync: { ...syncActions, ...peerSyncActions },
   log: logActions,
+  rss: rssActions,
+  search: searchActions,
 };
 
 /** Same as qBittorrent's m_apiPathPattern. */
@@ -84,10 +88,11 @@ export function qbittorrentRoutes(app: FastifyInstance, ops: CompatOps): void {
       return sendText(reply, 405, 'Method Not Allowed');
     }
     const { params, files } = await readRequest(req);
-    const ctx: ActionContext = { ops, session, params, files };
+    const ctx: ActionContext = { ops, session, params, files, origin: `${req.protocol}://${host ?? req.hostname}` };
     const result = await spec.run(ctx);
     if (result === undefined) return sendText(reply, 200, '');
     if (typeof result === 'string') return sendText(reply, 200, result);
+    if (result instanceof JsonText) return reply.code(200).type('application/json').header('content-length', result.bytes).send(result.text);
     return reply.code(200).type('application/json').send(JSON.stringify(result));
   }
 

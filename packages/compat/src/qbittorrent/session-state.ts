@@ -14,6 +14,11 @@ export interface QbSession {
 /** One sync/maindata answer as sent, to diff the next one against. */
 export interface Snapshot {
   torrents: Map<string, Obj>;
+  /** What the torrents were mapped from: the list's generation, the settings a row shows and the
+   *  piece orders' version. A later poll with the same three reuses `torrents` as they are. */
+  generation: number;
+  settingsKey: string;
+  orders: number;
   categories: Map<string, Obj>;
   tags: Set<string>;
   serverState: Obj;

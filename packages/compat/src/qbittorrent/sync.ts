@@ -5,7 +5,8 @@
 // Each session keeps its last few answers (a client may retry an older rid), never more.
 import type { CompatOps } from '../ops.ts';
 import { type ActionContext, type ActionSpec } from './http.ts';
-import { allTorrents } from './torrents-read.ts';
+import { mapContext } from './torrents-read.ts';
+import { qbTorrents, settingsKeyOf } from './torrent-map.ts';
 import { transferInfo } from './transfer.ts';
 import type { Snapshot } from './session-state.ts';
 
@@ -15,15 +16,30 @@ type Obj = Record<string, unknown>;
  *  retries (qBittorrent keeps the last sent and the last accepted). */
 const KEPT_SNAPSHOTS = 2;
 
-async function serverState(ops: CompatOps): Promise<Obj> {
-  const t = ops.transfer();
-  const s = ops.settings();
+/** Free space is read at most this often per node (qBittorrent's own checker runs on a timer). */
+const FREE_SPACE_MS = 5000;
+const freeSpaceOf = new WeakMap<object, { at: number; path: string; free: number }>();
+
+async function freeSpace(ops: CompatOps, path: string): Promise<number> {
+  const known = freeSpaceOf.get(ops);
+  if (known && known.path === path && Date.now() - known.at < FREE_SPACE_MS) return known.free;
   let free = -1;
   try {
-    free = (await ops.freeSpace(s.downloadDir)).free;
+    free = (await ops.freeSpace(path)).free;
   } catch {
     // A download dir that is gone reports -1 rather than failing the whole sync.
   }
+  freeSpaceOf.set(ops, { at: Date.now(), path, free });
+  return free;
+}
+
+/** How old server_state's peer and DHT counts may be: qBittorrent refreshes them on a timer too. */
+const COUNTS_MS = 1000;
+
+async function serverState(ops: CompatOps): Promise<Obj> {
+  const t = ops.transfer(COUNTS_MS);
+  const s = ops.settings();
+  const free = await freeSpace(ops, s.downloadDir);
   return {
     ...transferInfo(ops, t),
     alltime_dl: t.totalDownloaded,
@@ -39,12 +55,44 @@ async function serverState(ops: CompatOps): Promise<Obj> {
   };
 }
 
-async function snapshot(ctx: ActionContext): Promise<Snapshot> {
+type Torrents = Pick<Snapshot, 'torrents' | 'generation' | 'settingsKey' | 'orders'> & {
+  /** The keys that may differ from the previous snapshot's; undefined = any (compare them all). */
+  touched?: string[];
+};
+
+/**
+ * The torrents as this poll maps them. Nothing changed since `prev` (same generation, settings
+ * and piece orders): prev's map itself, no row read. A few rows changed and none went: prev's map
+ * with those rows mapped again. Otherwise (the first poll, removals, new settings): every row.
+ */
+function torrentsNow(ctx: ActionContext, prev: Snapshot | undefined): Torrents {
+  const { generation, size } = ctx.ops.listState();
+  const m = mapContext(ctx);
+  const stamp = { generation, settingsKey: settingsKeyOf(m.settings), orders: ctx.ops.pieceOrderVersion() };
+  if (prev && prev.settingsKey === stamp.settingsKey && prev.orders === stamp.orders) {
+    if (prev.generation === generation) return { ...stamp, torrents: prev.torrents, touched: [] };
+    const rows = ctx.ops.listChangedSince(prev.generation);
+    const added = rows.reduce((n, r) => n + (prev.torrents.has(r.infoHash) ? 0 : 1), 0);
+    if (prev.torrents.size + added === size) {
+      const torrents = new Map(prev.torrents);
+      const touched: string[] = [];
+      for (const t of qbTorrents(ctx.ops, rows, m, false)) {
+        torrents.set(String(t.hash), t);
+        touched.push(String(t.hash));
+      }
+      return { ...stamp, torrents, touched };
+    }
+  }
   const torrents = new Map<string, Obj>();
   // The hash is the key; qBittorrent leaves it out of the objects (sent without it below).
-  for (const t of allTorrents(ctx)) torrents.set(String(t.hash), t);
+  for (const t of qbTorrents(ctx.ops, ctx.ops.list(), m)) torrents.set(String(t.hash), t);
+  return { ...stamp, torrents };
+}
+
+async function snapshot(ctx: ActionContext, prev: Snapshot | undefined): Promise<{ now: Snapshot; touched?: string[] }> {
+  const { touched, ...t } = torrentsNow(ctx, prev);
   const categories = new Map<string, Obj>(ctx.ops.categories().map((c) => [c.name, { name: c.name, savePath: c.savePath ?? '' }]));
-  return { torrents, categories, tags: new Set(ctx.ops.tags()), serverState: await serverState(ctx.ops) };
+  return { now: { ...t, categories, tags: new Set(ctx.ops.tags()), serverState: await serverState(ctx.ops) }, ...(touched ? { touched } : {}) };
 }
 
 function withoutHash(o: Obj): Obj {
@@ -58,9 +106,11 @@ function changedFields(prev: Obj, next: Obj): Obj | undefined {
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
-function diffMaps(prev: Map<string, Obj>, next: Map<string, Obj>): { changed: Obj; removed: string[] } {
+/** What differs from `prev` to `next`; `touched`: the only keys that may differ (none went). */
+function diffMaps(prev: Map<string, Obj>, next: Map<string, Obj>, touched?: string[]): { changed: Obj; removed: string[] } {
   const changed: Obj = {};
-  for (const [key, obj] of next) {
+  for (const key of touched ?? next.keys()) {
+    const obj = next.get(key)!;
     const before = prev.get(key);
     if (before === obj) continue; // the same mapped object: nothing in it changed (qbTorrents)
     if (!before) changed[key] = withoutHash(obj);
@@ -69,14 +119,14 @@ function diffMaps(prev: Map<string, Obj>, next: Map<string, Obj>): { changed: Ob
       if (d) changed[key] = d;
     }
   }
-  return { changed, removed: [...prev.keys()].filter((k) => !next.has(k)) };
+  return { changed, removed: touched ? [] : [...prev.keys()].filter((k) => !next.has(k)) };
 }
 
 async function maindata(ctx: ActionContext): Promise<Obj> {
   const state = (ctx.session.sync ??= { lastRid: 0, snapshots: new Map() });
   const asked = Number.parseInt(ctx.params.get('rid') ?? '0', 10);
   const prev = Number.isInteger(asked) && asked > 0 ? state.snapshots.get(asked) : undefined;
-  const now = await snapshot(ctx);
+  const { now, touched } = await snapshot(ctx, prev);
   // Cycles 1..1000000 like qBittorrent's.
   const rid = (state.lastRid % 1_000_000) + 1;
   state.lastRid = rid;
@@ -94,7 +144,7 @@ async function maindata(ctx: ActionContext): Promise<Obj> {
     };
   }
   const out: Obj = { rid };
-  const t = diffMaps(prev.torrents, now.torrents);
+  const t = diffMaps(prev.torrents, now.torrents, touched);
   if (Object.keys(t.changed).length > 0) out.torrents = t.changed;
   if (t.removed.length > 0) out.torrents_removed = t.removed;
   const c = diffMaps(prev.categories, now.categories);

@@ -226,11 +226,17 @@ interface Mapped {
  *  idle torrents maps none. Time-based fields (time_active, seen_complete) move when the row does. */
 const mappedByNode = new WeakMap<object, Map<string, Mapped>>();
 
-export function qbTorrents(node: object, rows: readonly TorrentRow[], m: MapContext): Record<string, string | number | boolean>[] {
+/** The settings a mapped row depends on: when these change, every row maps anew. */
+export function settingsKeyOf(s: NodeSettings): string {
+  return `${s.downloadDir}\0${s.ratioLimit}\0${s.seedingTimeLimit}`;
+}
+
+/** `rows` the whole list (default) or a part of it (a filter, the rows changed since a poll): only
+ *  a whole list tells which cached rows are gone. */
+export function qbTorrents(node: object, rows: readonly TorrentRow[], m: MapContext, whole = true): Record<string, string | number | boolean>[] {
   let cache = mappedByNode.get(node);
   if (!cache) mappedByNode.set(node, (cache = new Map()));
-  const s = m.settings;
-  const settingsKey = `${s.downloadDir}\0${s.ratioLimit}\0${s.seedingTimeLimit}`;
+  const settingsKey = settingsKeyOf(m.settings);
   const out = new Array<Record<string, string | number | boolean>>(rows.length);
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]!;
@@ -244,9 +250,34 @@ export function qbTorrents(node: object, rows: readonly TorrentRow[], m: MapCont
     }
   }
   // Rows gone: forget them once the cache holds many more than the list.
-  if (cache.size > rows.length * 2 + 100) {
+  if (whole && cache.size > rows.length * 2 + 100) {
     const live = new Set(rows.map((r) => r.infoHash));
     for (const k of cache.keys()) if (!live.has(k)) cache.delete(k);
   }
   return out;
+}
+
+/** Each mapped object's JSON and its UTF-8 length, made once: a mapped object is never changed,
+ *  only replaced. */
+const jsonOf = new WeakMap<object, { text: string; bytes: number }>();
+
+/**
+ * A list of mapped torrents as a JSON array, each element serialized once while it lives, and the
+ * answer's length in bytes: a torrents/info of 10,000 idle torrents joins kept strings, and the
+ * answer of megabytes is not measured again on the way out.
+ */
+export function jsonArray(list: readonly Record<string, string | number | boolean>[]): { text: string; bytes: number } {
+  const parts = new Array<string>(list.length);
+  let bytes = 2 + Math.max(0, list.length - 1);
+  for (let i = 0; i < list.length; i++) {
+    const o = list[i]!;
+    let json = jsonOf.get(o);
+    if (json === undefined) {
+      const text = JSON.stringify(o);
+      jsonOf.set(o, (json = { text, bytes: Buffer.byteLength(text) }));
+    }
+    parts[i] = json.text;
+    bytes += json.bytes;
+  }
+  return { text: `[${parts.join(',')}]`, bytes };
 }

@@ -2,16 +2,11 @@
 // torrent's properties, files and trackers, categories, tags and per-torrent limits.
 import { isV2Only, type TorrentInfo, type TrackerRow } from '../ops.ts';
 import { trackerRows } from '../trackers.ts';
-import { type ActionContext, type ActionSpec, badRequest, conflict, fromOps, notFound, param, parseBool, requireParams, splitHashes } from './http.ts';
-import { MAX_ETA, type MapContext, contentPathOf, isComplete, matchesFilter, qbState, qbTorrents, savePathOf, secs } from './torrent-map.ts';
+import { type ActionContext, type ActionSpec, JsonText, badRequest, conflict, fromOps, notFound, param, parseBool, requireParams, splitHashes } from './http.ts';
+import { MAX_ETA, type MapContext, contentPathOf, isComplete, jsonArray, matchesFilter, qbState, qbTorrents, savePathOf, secs } from './torrent-map.ts';
 
 export function mapContext(ctx: ActionContext): MapContext {
   return { settings: ctx.ops.settings(), now: Date.now(), pieceOrder: (ih) => ctx.ops.pieceOrder(ih) };
-}
-
-/** Every torrent as torrents/info shows it, keyed by hash (sync/maindata reuses it). */
-export function allTorrents(ctx: ActionContext): Record<string, string | number | boolean>[] {
-  return qbTorrents(ctx.ops, ctx.ops.list(), mapContext(ctx));
 }
 
 function compare(a: unknown, b: unknown): number {
@@ -20,21 +15,21 @@ function compare(a: unknown, b: unknown): number {
   return String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0;
 }
 
-function info(ctx: ActionContext): object[] {
+function info(ctx: ActionContext): JsonText {
   const m = mapContext(ctx);
   const filter = (param(ctx, 'filter') ?? 'all').trim() || 'all';
   const category = param(ctx, 'category');
   const tag = param(ctx, 'tag');
   const hashes = param(ctx, 'hashes');
   const wanted = hashes !== undefined && hashes.trim() !== '' ? new Set(splitHashes(hashes)) : undefined;
-  const rows = ctx.ops
-    .list()
+  const all = ctx.ops.list();
+  const rows = all
     .filter((r) => !wanted || wanted.has(r.infoHash.toLowerCase()))
     // "" = without category/tag; absent = any.
     .filter((r) => category === undefined || (r.category ?? '') === category)
     .filter((r) => tag === undefined || (tag === '' ? r.tags.length === 0 : r.tags.includes(tag)))
     .filter((r) => filter === 'all' || matchesFilter(filter, qbState(r), r));
-  let list = qbTorrents(ctx.ops, rows, m);
+  let list = qbTorrents(ctx.ops, rows, m, rows.length === all.length);
   const sort = param(ctx, 'sort');
   if (sort && list.length > 0) {
     if (!(sort in list[0]!)) throw badRequest("'sort' parameter is invalid");
@@ -48,7 +43,7 @@ function info(ctx: ActionContext): object[] {
   if (offset < 0) offset = size + offset;
   if (offset >= size || offset < 0) offset = 0;
   if (limit > 0 || offset > 0) list = list.slice(offset, limit > 0 ? offset + limit : undefined);
-  return list;
+  return new JsonText(jsonArray(list));
 }
 
 /** The torrent a `hash` parameter names, with files and trackers; 404 for an unknown one. */

@@ -12,6 +12,9 @@ export const RECENT_MS = 60_000;
 
 interface Seen {
   id: number;
+  /** The row last observed: the node's list keeps an unchanged row's object, so the same object
+   *  means nothing to compare (a poll of 10,000 idle torrents prints none). */
+  row: TorrentRow;
   /** What a client would redraw; a different print means the torrent changed. */
   print: string;
   /** ms since the epoch: last time it changed or moved data, as far as this process saw. */
@@ -48,29 +51,32 @@ export class TorrentIds {
    */
   observe(rows: TorrentRow[]): void {
     const now = this.#now();
-    const present = new Set<string>();
     for (const r of rows) {
-      present.add(r.infoHash);
-      const print = printOf(r);
       const moving = r.downloadSpeed > 0 || r.uploadSpeed > 0;
       const running = RUNNING.has(r.state);
       let s = this.#byHash.get(r.infoHash);
       if (!s) {
         // On the first look, only what was added lately counts as recent; later, anything new is.
         const changedAt = this.#observed ? now : r.addedAt !== null && now - r.addedAt < RECENT_MS ? r.addedAt : 0;
-        s = { id: this.#next++, print, changedAt, activeAt: 0, startedAt: running ? now : 0 };
+        s = { id: this.#next++, row: r, print: printOf(r), changedAt, activeAt: 0, startedAt: running ? now : 0 };
         this.#byHash.set(r.infoHash, s);
         this.#byId.set(s.id, r.infoHash);
-      } else if (s.print !== print) {
-        s.print = print;
-        s.changedAt = now;
+      } else if (s.row !== r) {
+        s.row = r;
+        const print = printOf(r);
+        if (s.print !== print) {
+          s.print = print;
+          s.changedAt = now;
+        }
       }
       if (moving) s.activeAt = s.changedAt = now;
       if (!running) s.startedAt = 0;
       else if (s.startedAt === 0) s.startedAt = now;
     }
-    for (const [hash, s] of this.#byHash) {
-      if (!present.has(hash)) this.#forget(hash, s, now);
+    // Every row is known now; as many known as rows: none went.
+    if (this.#byHash.size !== rows.length) {
+      const present = new Set(rows.map((r) => r.infoHash));
+      for (const [hash, s] of this.#byHash) if (!present.has(hash)) this.#forget(hash, s, now);
     }
     for (const [id, at] of this.#removed) if (now - at >= RECENT_MS) this.#removed.delete(id);
     this.#observed = true;

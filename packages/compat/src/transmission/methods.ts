@@ -131,7 +131,14 @@ export class TransmissionRpc {
   }
 
   #viewContext(rows: TorrentRow[]): ViewContext {
-    return { ops: this.#ops, ids: this.ids, settings: this.#ops.settings(), queue: queuePositions(rows), now: Date.now(), remembered: this.#remembered, groups: this.#groups };
+    // The queue's numbering sorts every row: made only when a field asks for it.
+    let queue: Map<string, number> | undefined;
+    return {
+      ops: this.#ops, ids: this.ids, settings: this.#ops.settings(), now: Date.now(), remembered: this.#remembered, groups: this.#groups,
+      get queue() {
+        return (queue ??= queuePositions(rows));
+      },
+    };
   }
 
   async #sessionGet(args: Args): Promise<Record<string, unknown>> {
@@ -153,11 +160,18 @@ export class TransmissionRpc {
     // Unknown names are skipped, as Transmission does (clients ask newer servers' fields of older ones).
     const keys = [...new Set(fields as string[])].filter((f) => Object.hasOwn(TORRENT_FIELDS, f));
     const ctx = this.#viewContext(rows);
-    const values = chosen.map((r) => {
+    const getters = keys.map((k) => TORRENT_FIELDS[k]!);
+    // Objects filled key by key (one shape for all): a list poll builds 10,000 of them.
+    const torrents: unknown[] = format === 'table' ? [keys] : [];
+    for (const r of chosen) {
       const v = new TorrentView(r, ctx);
-      return keys.map((k) => TORRENT_FIELDS[k]!(v, ctx));
-    });
-    const torrents = format === 'table' ? [keys, ...values] : values.map((vals) => Object.fromEntries(keys.map((k, i) => [k, vals[i]])));
+      if (format === 'table') torrents.push(getters.map((get) => get(v, ctx)));
+      else {
+        const o: Record<string, unknown> = {};
+        for (let i = 0; i < keys.length; i++) o[keys[i]!] = getters[i]!(v, ctx);
+        torrents.push(o);
+      }
+    }
     return args.ids === 'recently-active' ? { torrents, removed: this.ids.recentlyRemoved() } : { torrents };
   }
 

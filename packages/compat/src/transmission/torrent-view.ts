@@ -157,6 +157,9 @@ export class TorrentView {
 
   get leftUntilDone(): number {
     if (this.row.length === null || this.row.progress === 1) return 0;
+    // Nothing verified yet and every file wanted: the whole of sizeWhenDone is left. A list poll
+    // asks this of every incomplete torrent (queued downloads, mostly untouched): no file walk.
+    if (this.row.verifiedPieces === 0 && this.#ctx.ops.wantsAllFiles(this.row.infoHash)) return this.row.length;
     return Math.round(this.files.reduce((n, f) => n + (f.selected ? f.length * (1 - f.progress) : 0), 0));
   }
 

@@ -19,6 +19,7 @@ export function compatEdits(ctx: ApiContext): TorrentEditOps {
     await p;
     ctx.changed();
   };
+  let orderVersion = 0;
   return {
     setName(ih, name) {
       setDisplayName(node, findTorrent(ctx, ih).infoHash, name);
@@ -48,8 +49,10 @@ export function compatEdits(ctx: ApiContext): TorrentEditOps {
     },
     // Read for every row of a list: a map look-up, no library read.
     pieceOrder: (ih) => pieceOrder(node.session.get(ih.toLowerCase())),
+    pieceOrderVersion: () => orderVersion,
     setPieceOrder(ih, change) {
       setPieceOrder(node, loaded(ih), change);
+      orderVersion++;
       ctx.changed();
     },
   };

@@ -4,7 +4,7 @@
 import { statfs } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
-import type { CompatOps, TorrentInfo, TorrentRow, NodeSettings } from '@cascade/compat';
+import type { CompatOps, TorrentInfo, TorrentRow, NodeSettings, TransferInfo } from '@cascade/compat';
 import type { ApiContext } from '../app/context.ts';
 import { summaryCache } from '@cascade/node/features';
 import { torrentDetailOf, loadedTorrent, findTorrent } from '../routes/lookup.ts';
@@ -15,6 +15,7 @@ import { incomingPeers, reachabilityOf } from '@cascade/node/features';
 import type { TokenCheck } from '../auth/gate.ts';
 import { badRequest, httpStatusOf } from '../app/http-errors.ts';
 import { compatEdits } from './compat-edits.ts';
+import { compatRss } from './compat-rss.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -25,6 +26,13 @@ export function compatOps(ctx: ApiContext, token: TokenCheck): CompatOps {
     cache.refresh();
     return cache.rows();
   };
+  // Sums over every row and the tags in use change only when some row does: kept with the list's
+  // generation, so a poll of an idle library (sync/maindata's server_state, tags) walks no row.
+  let sums = { generation: -1, downloadSpeed: 0, uploadSpeed: 0, sessionDownloaded: 0, sessionUploaded: 0, totalDownloaded: 0, totalUploaded: 0 };
+  let tagsInUse = { generation: -1, createdVersion: -1, tags: [] as string[] };
+  /** Grows when tags are created or deleted ahead of any torrent (no row shows those). */
+  let createdTagsVersion = 0;
+  let live = { at: -Infinity, health: node.session.health(), reachability: 'unknown' as TransferInfo['reachability'] };
   /** Mutations name torrents by infohash; the API's exact 40-hex form, any case. */
   const known = (infoHash: string): string => findTorrent(ctx, infoHash).infoHash;
   const done = <T>(v: T): T => {
@@ -37,6 +45,12 @@ export function compatOps(ctx: ApiContext, token: TokenCheck): CompatOps {
     version: VERSION,
     checkPassword: (password) => token.matches(password),
     list: rows,
+    listState() {
+      const cache = summaryCache(node);
+      cache.refresh();
+      return { generation: cache.generation, size: cache.size };
+    },
+    listChangedSince: (since) => summaryCache(node).updatedSince(since),
 
     info(infoHash): TorrentInfo {
       const d = torrentDetailOf(ctx, infoHash);
@@ -120,38 +134,46 @@ export function compatOps(ctx: ApiContext, token: TokenCheck): CompatOps {
     addCategory: async (c) => done(await node.model.addCategory(c)),
     updateCategory: async (c) => done(await node.model.updateCategory(c.name, { savePath: c.savePath })),
     removeCategory: (name) => done(node.model.removeCategory(name)),
-    tags: () => node.model.tags(),
-    createTags: (tags) => done(void node.model.createTags(tags)),
-    deleteTags: (tags) => done(node.model.deleteTags(tags)),
-
-    transfer() {
-      let downloadSpeed = 0;
-      let uploadSpeed = 0;
-      let sessionDownloaded = 0;
-      let sessionUploaded = 0;
-      let totalDownloaded = 0;
-      let totalUploaded = 0;
-      for (const r of rows()) {
-        downloadSpeed += r.downloadSpeed;
-        uploadSpeed += r.uploadSpeed;
-        sessionDownloaded += r.downloaded;
-        sessionUploaded += r.uploaded;
-        totalDownloaded += r.totalDownloaded;
-        totalUploaded += r.totalUploaded;
+    tags() {
+      const cache = summaryCache(node);
+      cache.refresh();
+      if (tagsInUse.generation !== cache.generation || tagsInUse.createdVersion !== createdTagsVersion) {
+        tagsInUse = { generation: cache.generation, createdVersion: createdTagsVersion, tags: node.model.tags() };
       }
-      const h = node.session.health();
+      return [...tagsInUse.tags];
+    },
+    createTags: (tags) => done(void (node.model.createTags(tags), createdTagsVersion++)),
+    deleteTags: (tags) => done(void (node.model.deleteTags(tags), createdTagsVersion++)),
+
+    transfer(maxAgeMs = 0) {
+      const cache = summaryCache(node);
+      cache.refresh();
+      if (sums.generation !== cache.generation) {
+        sums = { generation: cache.generation, downloadSpeed: 0, uploadSpeed: 0, sessionDownloaded: 0, sessionUploaded: 0, totalDownloaded: 0, totalUploaded: 0 };
+        for (const r of cache.rows()) {
+          sums.downloadSpeed += r.downloadSpeed;
+          sums.uploadSpeed += r.uploadSpeed;
+          sums.sessionDownloaded += r.downloaded;
+          sums.sessionUploaded += r.uploaded;
+          sums.totalDownloaded += r.totalDownloaded;
+          sums.totalUploaded += r.totalUploaded;
+        }
+      }
+      const { generation: _generation, ...totals } = sums;
+      // The session's counts walk every torrent: a poller may take them up to maxAgeMs old.
+      if (Date.now() - live.at > maxAgeMs) {
+        const h = node.session.health();
+        const loopback = reachabilityOf(ctx.bittorrentHost, 0) === 'local-only';
+        live = { at: Date.now(), health: h, reachability: reachabilityOf(ctx.bittorrentHost, loopback || h.peers === 0 ? 0 : incomingPeers(node.session)) };
+      }
+      const h = live.health;
 
       return {
-        downloadSpeed,
-        uploadSpeed,
-        sessionDownloaded,
-        sessionUploaded,
-        totalDownloaded,
-        totalUploaded,
+        ...totals,
         dhtEnabled: h.dhtEnabled,
         dhtNodes: h.dhtNodes,
         peers: h.peers,
-        reachability: reachabilityOf(ctx.bittorrentHost, incomingPeers(node.session)),
+        reachability: live.reachability,
         bittorrentPort: node.session.port,
         uptimeSeconds: Math.round((Date.now() - node.startedAt) / 1000),
       };
@@ -167,6 +189,9 @@ export function compatOps(ctx: ApiContext, token: TokenCheck): CompatOps {
         throw badRequest(`no free space to report for ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
       }
     },
+
+    rss: compatRss(ctx.rss),
+    search: (query) => node.content.search(query),
 
     statusOf: httpStatusOf,
     changed: () => ctx.changed(),

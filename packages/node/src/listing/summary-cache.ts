@@ -242,6 +242,17 @@ export class SummaryCache {
     return { updated, removed, generation: this.#generation };
   }
 
+  /**
+   * Rows changed or added after generation `since`, for readers other than the live feed (the
+   * compatible APIs' incremental polls): nothing is forgotten, and nothing is looked at when no
+   * row changed since. Removals are not named; a reader tells them by the count of rows.
+   */
+  updatedSince(since: number): ListEntry[] {
+    const updated: ListEntry[] = [];
+    if (this.#generation > since) for (const c of this.#entries.values()) if (c.changedAt > since) updated.push(c.summary);
+    return updated;
+  }
+
   /** Forgets removals up to `generation` (a full list was sent instead). */
   sentUpTo(generation: number): void {
     for (const [ih, at] of this.#removed) if (at <= generation) this.#removed.delete(ih);

@@ -83,6 +83,21 @@ export class RssService {
     return s;
   }
 
+  /** The feeds' arrangement as a remote keeps it (folders, names): opaque here, null = none. */
+  feedTree(): unknown {
+    const json = this.store.feedTree();
+    if (json === null) return null;
+    try {
+      return JSON.parse(json) as unknown;
+    } catch {
+      return null;
+    }
+  }
+
+  setFeedTree(tree: unknown): void {
+    this.store.saveFeedTree(JSON.stringify(tree));
+  }
+
   // ---- feeds ----
 
   #view(f: FeedRecord, settings = this.store.settings()): FeedView {

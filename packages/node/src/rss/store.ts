@@ -15,6 +15,8 @@ import type {
 // The rows' shapes are @cascade/shapes' (the API, the RPCs, the CLI and the web app read the same).
 export type { FeedRecord, ItemRecord, MatchRecord, RssSettings, RuleFields, RuleRecord };
 
+const FEED_TREE_KEY = 'feedTree';
+
 export const DEFAULT_RSS_SETTINGS: RssSettings = { refreshInterval: 30 * 60, maxItemsPerFeed: 200 };
 
 type Row = Record<string, unknown>;
@@ -113,6 +115,17 @@ export class RssStore {
       for (const [k, v] of Object.entries(patch)) if (v !== undefined) stmt.run(k, JSON.stringify(v));
     });
     return this.settings();
+  }
+
+  /** How remotes arrange the feeds (qBittorrent's folders and feed names): a JSON document kept
+   *  beside the settings under its own key, which settings() does not read. null = none yet. */
+  feedTree(): string | null {
+    const r = this.db.prepare('SELECT value FROM rss_settings WHERE key = ?').get(FEED_TREE_KEY) as Row | undefined;
+    return r ? String(r.value) : null;
+  }
+
+  saveFeedTree(json: string): void {
+    this.db.prepare('INSERT INTO rss_settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(FEED_TREE_KEY, json);
   }
 
   // ---- feeds ----
