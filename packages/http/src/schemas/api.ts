@@ -161,6 +161,11 @@ export const detailSchema = {
           type: 'object',
           properties: { enabled: bool, nodes: int, lookups: int, peersFound: int, lastLookupAt: nullable('number') },
         },
+        lsd: {
+          type: 'object',
+          description: 'BEP 14 local service discovery: whether the torrent is announced on the LAN, and the peers heard there',
+          properties: { enabled: bool, peersFound: int },
+        },
         peersTried: {
           type: 'array',
           items: { type: 'object', properties: { address: str, source: str, result: str, at: num } },
