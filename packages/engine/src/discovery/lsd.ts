@@ -204,8 +204,10 @@ export class LocalDiscovery {
     if (this.closed || this.budget <= 0) return void c.lsdDropped++;
     this.budget--;
     const m = parseLsdMessage(data);
-    // A scoped IPv6 address (fe80::…%eth0) is no address a peer list can hold.
-    if (!m || from.includes('%') || from === '') return void c.lsdDropped++;
+    if (!m) return void c.lsdDropped++;
+    // A scoped IPv6 address (fe80::…%eth0) is no address a peer list can hold: a peer with no other
+    // IPv6 address announces over IPv4 too.
+    if (from.includes('%') || from === '') return;
     // Ours, looped back by the kernel (libtorrent reads the cookie as a hex number too).
     if (m.cookie !== null && Number.parseInt(m.cookie, 16) === Number.parseInt(this.cookie, 16)) return;
     for (const hex of m.infoHashes) {

@@ -309,6 +309,11 @@ export const healthSchema = {
     peersByTransport: transportCounts,
     dhtEnabled: bool,
     dhtNodes: int,
+    lsd: {
+      type: ['object', 'null'],
+      description: 'BEP 14 local service discovery: on or off (the lsd setting, serve --no-lsd, CASCADE_LSD), the address families it runs on, why one is missing, messages sent (one per family), received and dropped, and peers learned; members only',
+      properties: { enabled: bool, families: { type: 'array', items: int }, error: nullable('string'), sent: int, received: int, dropped: int, peers: int },
+    },
     reachability: {
       type: 'object',
       properties: {
