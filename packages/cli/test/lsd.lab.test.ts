@@ -4,7 +4,9 @@
 //   C  `cascade download X --no-lsd`: finds nobody while A and B announce every second; then
 //      `cascade download Y --lsd`: finds libtorrent, the only one with Y
 //   D  python3-libtorrent with enable_lsd (DHT, UPnP, NAT-PMP and uTP off): downloads X, seeds Y
-//   E  a hostile sender: malformed, oversized, spoofed and lying BT-SEARCH messages, then a flood
+//   E  a hostile sender: malformed, oversized, spoofed and lying BT-SEARCH messages, then a flood;
+//      last an honest IPv6 peer (A and E have unique local addresses): it hears A's announce on
+//      ff15::efc0:988f, announces itself there, and A dials it over IPv6
 // Multicast never leaves the lab: its bridge lives in the lab's own namespace, and every node that
 // runs LSD runs inside one (the test process itself, in the root namespace, runs none).
 import { test } from 'node:test';
@@ -63,6 +65,9 @@ function libtorrentIn(lab: NatLab, ns: string, args: string[]): LabProcess {
 test('BEP 14: Cascade nodes find each other and libtorrent on a LAN; --no-lsd finds nobody; hostile messages add no peer', { timeout: 120_000 }, async (t) => {
   const lab = await createNatLab(t);
   const [a, b, c, d, e] = [await lab.addHome({ nat: 'none' }), await lab.addHome({ nat: 'none' }), await lab.addHome({ nat: 'none' }), await lab.addHome({ nat: 'none' }), await lab.addHome({ nat: 'none' })];
+  // IPv6 too: unique local addresses on A and E (the lab gives only link-local ones).
+  await lab.exec(a.ns, 'ip', ['addr', 'add', 'fd43::1/64', 'dev', 'eth0', 'nodad']);
+  await lab.exec(e.ns, 'ip', ['addr', 'add', 'fd43::5/64', 'dev', 'eth0', 'nodad']);
   const dir = tempDir(t);
   const x = await payload(dir, 'x.bin', 256 * 1024, 1);
   const ltData = join(dir, 'lt');
@@ -126,6 +131,11 @@ test('BEP 14: Cascade nodes find each other and libtorrent on a LAN; --no-lsd fi
   assert.ok(after.peers - mid.peers <= 20, `a flood from one sender gives at most 20 peers a minute (${JSON.stringify({ mid, after })})`);
   assert.ok(after.received - mid.received >= 100, `the flood reached A (${JSON.stringify({ mid, after })})`);
   assert.equal(seeder.child.exitCode, null, 'A still runs');
+  // Over IPv6: A's announces reach ff15::efc0:988f, and a peer announcing there is dialled over IPv6.
+  const v6 = await lab.exec(e.ns, process.execPath, ['--input-type=module', '-e', IPV6, x.infoHash], { timeoutMs: 30_000, allowFail: true });
+  const six = JSON.parse(v6.stdout.trim().split('\n').pop() || '{}');
+  assert.equal(six.heard?.host, '[ff15::efc0:988f]:6771', `A announced X over IPv6 (${v6.stdout} ${v6.stderr})`);
+  assert.equal(six.dialled, 'fd43::1', `A dialled E's IPv6 address it heard (${v6.stdout} ${v6.stderr})`);
   t.diagnostic(`A's LSD: ${JSON.stringify({ before, afterHostile: mid, afterFlood: after })}`);
 });
 
@@ -203,4 +213,25 @@ for (let i = 0; i < 600; i++) {
 }
 await new Promise((r) => setTimeout(r, 500));
 s.close();
+`;
+
+/** Hears A's IPv6 announce, announces X from fd43::5 with a port it listens on, and waits for A. */
+const IPV6 = `
+import dgram from 'node:dgram';
+import net from 'node:net';
+const ih = process.argv[1];
+const server = net.createServer();
+await new Promise((r) => server.listen(7777, 'fd43::5', r));
+const dialled = new Promise((r) => server.on('connection', (c) => { r(c.remoteAddress); c.destroy(); }));
+const s = dgram.createSocket({ type: 'udp6', reuseAddr: true });
+await new Promise((r) => s.bind(6771, '::', r));
+s.addMembership('ff15::efc0:988f');
+const heard = await new Promise((r) => s.on('message', (m, from) => { const t = m.toString('latin1'); if (t.includes(ih)) r({ from: from.address, host: /Host: *(.*)\\r/i.exec(t)?.[1] }); }));
+const out = dgram.createSocket('udp6');
+await new Promise((r) => out.bind(0, 'fd43::5', r));
+const m = Buffer.from('BT-SEARCH * HTTP/1.1\\r\\nHost: [ff15::efc0:988f]:6771\\r\\nPort: 7777\\r\\nInfohash: ' + ih + '\\r\\ncookie: cafe\\r\\n\\r\\n\\r\\n');
+await new Promise((r) => out.send(m, 6771, 'ff15::efc0:988f', r));
+const who = await Promise.race([dialled, new Promise((r) => setTimeout(() => r(null), 10_000))]);
+console.log(JSON.stringify({ heard, dialled: who }));
+process.exit(0);
 `;
