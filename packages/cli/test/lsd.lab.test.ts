@@ -1,7 +1,7 @@
 // Issue 43 item 4, BEP 14 local service discovery, on a LAN made of network namespaces: open hosts
 // of the NAT lab on one bridge (198.18.0.0/24), with no tracker and no DHT anywhere.
 //   A  `cascade seed X --lsd`                   B  `cascade download X --lsd`: finds A, downloads
-//   C  `cascade download X --no-lsd`: finds nobody while A and B announce every second; then
+//   C  `cascade download X --no-lsd`: finds nobody while A and B announce every second; beside it
 //      `cascade download Y --lsd`: finds libtorrent, the only one with Y
 //   D  python3-libtorrent with enable_lsd (DHT, UPnP, NAT-PMP and uTP off): downloads X, seeds Y
 //   E  a hostile sender: malformed, oversized, spoofed and lying BT-SEARCH messages, then a flood;
@@ -73,8 +73,8 @@ test('BEP 14: Cascade nodes find each other and libtorrent on a LAN; --no-lsd fi
   const ltData = join(dir, 'lt');
   mkdirSync(ltData);
   const y = await payload(ltData, 'y.bin', 192 * 1024, 2);
-  const node = (ns: string, args: string[]) => {
-    const p = cascadeIn(lab, ns, [...args, '--json', '--no-dht', '--port', '6881', '--state-dir', join(tempDir(t), 'state')], LSD_ENV);
+  const node = (ns: string, args: string[], port = 6881) => {
+    const p = cascadeIn(lab, ns, [...args, '--json', '--no-dht', '--port', String(port), '--state-dir', join(tempDir(t), 'state')], LSD_ENV);
     t.after(() => p.stop());
     return p;
   };
@@ -90,32 +90,31 @@ test('BEP 14: Cascade nodes find each other and libtorrent on a LAN; --no-lsd fi
   const done = await leecher.event((ev) => ev.event === 'done', 30_000, 'B done');
   assert.ok(readFileSync(join(outB, 'x.bin')).equals(x.data), 'B has X, byte for byte');
   assert.deepEqual(hostsOf(done.sources), [a.lanAddress], 'every byte came from A (either connection)');
-  // Each heard the other (whichever dialled first, the other's announces keep coming each second).
-  await heardPeers(lab, a.ns, seeder);
-  await heardPeers(lab, b.ns, leecher);
-
-  // (2) libtorrent in D: downloads X from the Cascade nodes it hears, and seeds Y.
+  // (2) libtorrent in D: downloads X from the Cascade nodes it hears, and seeds Y, which C fetches
+  // (Y is announced by libtorrent alone). Meanwhile: A and B each heard the other (whichever
+  // dialled first, the other's announces keep coming each second).
   const lt = libtorrentIn(lab, d.ns, [x.torrent, join(tempDir(t), 'ltx'), y.torrent, ltData]);
   t.after(() => lt.stop());
-  await lt.event((ev) => ev.event === 'lsd_peer' && ev.name === 'x.bin' && [a.lanAddress, b.lanAddress].includes(ev.ip), 30_000, 'libtorrent hearing a Cascade node announce X');
-  await lt.event((ev) => ev.event === 'x_done', 30_000, 'libtorrent done with X');
-
-  // By now A and B have announced X many times over: C, deaf, learned of neither.
-  const deafHealth = await cascadeVerb(lab, c.ns, ['health', '--state-dir', stateOf(deaf)]);
-  assert.equal(deafHealth.lsd?.enabled, false, 'LSD is off on C');
-  assert.equal(deafHealth.lsd?.received, 0, 'C listened to nothing');
-  assert.equal(deafHealth.peers, 0, `C has no peer (${JSON.stringify(deafHealth)})`);
-  assert.ok(!deaf.events.some((ev) => ev.event === 'progress' && ev.peers > 0), 'C never had a peer');
-  await deaf.stop();
-
-  // Cascade finds libtorrent: Y is announced by libtorrent alone.
   const outY = tempDir(t);
-  const yLeecher = node(c.ns, ['download', y.torrent, '-o', outY, '--seed', '--lsd']);
-  const yDone = await yLeecher.event((ev) => ev.event === 'done', 30_000, 'C done with Y from libtorrent');
+  const yLeecher = node(c.ns, ['download', y.torrent, '-o', outY, '--seed', '--lsd'], 6882);
+  const [, , , yDone] = await Promise.all([
+    heardPeers(lab, a.ns, seeder),
+    heardPeers(lab, b.ns, leecher),
+    lt.event((ev) => ev.event === 'lsd_peer' && ev.name === 'x.bin' && [a.lanAddress, b.lanAddress].includes(ev.ip), 30_000, 'libtorrent hearing a Cascade node announce X'),
+    yLeecher.event((ev) => ev.event === 'done', 30_000, 'C done with Y from libtorrent'),
+    lt.event((ev) => ev.event === 'x_done', 30_000, 'libtorrent done with X'),
+  ]);
   assert.ok(readFileSync(join(outY, 'y.bin')).equals(y.data), 'C has Y, byte for byte');
   assert.deepEqual(hostsOf(yDone.sources), [d.lanAddress], 'Y came from libtorrent');
   await heardPeers(lab, c.ns, yLeecher);
-  await Promise.all([lt.stop(), yLeecher.stop(), leecher.stop()]);
+
+  // By now A and B have announced X many times over: the deaf node in C learned of neither.
+  const deafHealth = await cascadeVerb(lab, c.ns, ['health', '--state-dir', stateOf(deaf)]);
+  assert.equal(deafHealth.lsd?.enabled, false, 'LSD is off on the deaf node');
+  assert.equal(deafHealth.lsd?.received, 0, 'it listened to nothing');
+  assert.equal(deafHealth.peers, 0, `it has no peer (${JSON.stringify(deafHealth)})`);
+  assert.ok(!deaf.events.some((ev) => ev.event === 'progress' && ev.peers > 0), 'it never had a peer');
+  await Promise.all([lt.stop(), yLeecher.stop(), leecher.stop(), deaf.stop()]);
 
   // (4) Hostile messages at A's listener, from E: none adds a peer, A keeps running.
   const before = await lsdOf(lab, a.ns, seeder);

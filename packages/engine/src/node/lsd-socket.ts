@@ -10,8 +10,6 @@ import { LSD_GROUP4, LSD_GROUP6, LSD_PORT, type LsdTransport } from '../discover
 export interface LsdSocketOptions {
   /** The session's concrete --host: its family only, and its interface for the group. */
   host?: string | undefined;
-  /** Port to use instead of 6771 (tests only). */
-  port?: number;
   onMessage(data: Uint8Array, from: string): void;
 }
 
@@ -19,7 +17,7 @@ export interface LsdSocketOptions {
  *  `errors` says why. A loopback --host gets none (there is no LAN behind it). */
 export async function openLsdSockets(opts: LsdSocketOptions): Promise<LsdTransport & { errors: string[] }> {
   const host = opts.host && opts.host !== '0.0.0.0' && opts.host !== '::' ? opts.host : undefined;
-  const port = opts.port ?? LSD_PORT;
+  const port = LSD_PORT;
   const errors: string[] = [];
   const sockets = new Map<4 | 6, dgram.Socket>();
   const wanted: (4 | 6)[] = host ? [isIP(host) === 6 ? 6 : 4] : [4, 6];
@@ -53,18 +51,11 @@ export async function openLsdSockets(opts: LsdSocketOptions): Promise<LsdTranspo
 }
 
 async function open(family: 4 | 6, port: number, host: string | undefined, onMessage: LsdSocketOptions['onMessage']): Promise<dgram.Socket> {
-  const socket = dgram.createSocket({ type: family === 4 ? 'udp4' : 'udp6', reuseAddr: true });
   const group = family === 4 ? LSD_GROUP4 : LSD_GROUP6;
+  // IPv4: bound to the group itself where the system allows it (Linux does), so that only datagrams
+  // sent to the group arrive, none unicast to this host's port 6771 from further away.
+  const socket = family === 4 ? await bound('udp4', port, group).catch(() => bound('udp4', port, '0.0.0.0')) : await bound('udp6', port, '::');
   try {
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      // IPv4: bound to the group itself, so that only datagrams sent to the group arrive (none
-      // unicast to this host's port 6771 from further away).
-      socket.bind({ port, address: family === 4 ? group : '::', exclusive: false }, () => {
-        socket.off('error', reject);
-        resolve();
-      });
-    });
     socket.addMembership(group, host);
     if (host) socket.setMulticastInterface(host);
   } catch (err) {
@@ -81,4 +72,19 @@ async function open(family: 4 | 6, port: number, host: string | undefined, onMes
     }
   });
   return socket;
+}
+
+function bound(type: 'udp4' | 'udp6', port: number, address: string): Promise<dgram.Socket> {
+  const socket = dgram.createSocket({ type, reuseAddr: true });
+  return new Promise((resolve, reject) => {
+    const fail = (err: Error) => {
+      socket.close();
+      reject(err);
+    };
+    socket.once('error', fail);
+    socket.bind({ port, address, exclusive: false }, () => {
+      socket.off('error', fail);
+      resolve(socket);
+    });
+  });
 }
