@@ -27,8 +27,8 @@ export const MAX_MESSAGE_BYTES = 4096;
 /** Infohashes read from one message; the rest are ignored. */
 const MAX_HASHES_READ = 50;
 /** Messages handled a second (a bucket of this many, refilled each second); the rest are dropped. */
-const MESSAGES_PER_SECOND = 20;
-/** New peers one sender may give us a minute, every torrent together. */
+const MESSAGES_PER_SECOND = 50;
+/** New peers one sender may give us a minute, every torrent together (repeats cost nothing). */
 const PEERS_PER_SENDER_MINUTE = 20;
 /** Senders remembered for that budget; past it the oldest are forgotten. */
 const MAX_SENDERS = 1024;
@@ -213,8 +213,13 @@ export class LocalDiscovery {
     for (const hex of m.infoHashes) {
       const t = this.opts.find(hex);
       if (!t || !this.entries.has(t) || !t.lsdAllowed()) continue;
-      if (!this.senderMay(from, now)) return void c.lsdDropped++;
-      if (t.lsdPeer({ host: from, port: m.port })) c.lsdPeers++;
+      // Only new peers spend the sender's budget: a neighbour repeating what we know costs a lookup.
+      const sender = this.sender(from, now);
+      if (sender.n >= PEERS_PER_SENDER_MINUTE) return void c.lsdDropped++;
+      if (t.lsdPeer({ host: from, port: m.port })) {
+        c.lsdPeers++;
+        sender.n++;
+      }
       // Announce it back, so the newcomer need not wait for our next round (once a minute at most).
       const e = this.entries.get(t)!;
       if (now - e.last >= this.minGap && !this.queue.has(t)) {
@@ -224,14 +229,15 @@ export class LocalDiscovery {
     }
   }
 
-  private senderMay(from: string, now: number): boolean {
+  /** What `from` gave us this minute. */
+  private sender(from: string, now: number): { n: number; since: number } {
     let s = this.senders.get(from);
     if (!s || now - s.since >= 60_000) {
       this.senders.delete(from);
       if (this.senders.size >= MAX_SENDERS) this.senders.delete(this.senders.keys().next().value!);
       this.senders.set(from, (s = { n: 0, since: now }));
     }
-    return s.n++ < PEERS_PER_SENDER_MINUTE;
+    return s;
   }
 
   /** Torrents whose interval is up join the queue. */
@@ -264,7 +270,12 @@ export class LocalDiscovery {
       if (hashes.length >= HASHES_PER_MESSAGE) break;
       this.queue.delete(t);
       const e = this.entries.get(t);
-      if (!e || !t.lsdAllowed()) continue;
+      if (!e) continue;
+      if (!t.lsdAllowed()) {
+        // Private after all (a magnet's metadata said so), or stopping: asked again next interval.
+        e.due = now + this.interval;
+        continue;
+      }
       if (now - e.last < this.minGap) {
         e.due = e.last + this.minGap;
         continue;
