@@ -56,6 +56,9 @@ const nodeTest = (list: string[], tap: string) => [
 // starts (and their children) maps no port. The port-mapping lab tests run theirs inside namespaces
 // they build and set their own value there.
 process.env.CASCADE_PORT_MAPPING = 'off';
+// Nor does any multicast BEP 14 local service discovery onto this machine's LAN: the LSD lab test
+// sets CASCADE_LSD=on only for the nodes it starts inside its own namespaces.
+process.env.CASCADE_LSD = 'off';
 const env = { ...process.env, CASCADE_TEST_HUNG_LIST: hungList };
 
 let status = 0;

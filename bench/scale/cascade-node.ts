@@ -66,8 +66,9 @@ export async function startNode(setup: NodeSetup): Promise<RunningNode> {
     '--host', '127.0.0.1', '--http-port', '0', '--port', '0', '--tracker-port', '0', '--no-dht',
   ];
   // This Node (24) runs the checkout's sources; cwd = the checkout, so its node_modules resolve.
-  // CASCADE_PORT_MAPPING=off: a benchmark's node asks no gateway of this machine's network for a port.
-  const child = track(spawn(process.execPath, args, { cwd: setup.root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...cascadeEnv(setup.root), CASCADE_PORT_MAPPING: 'off' } }));
+  // CASCADE_PORT_MAPPING=off, CASCADE_LSD=off: a benchmark's node asks no gateway of this machine's
+  // network for a port and multicasts nothing onto its LAN.
+  const child = track(spawn(process.execPath, args, { cwd: setup.root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...cascadeEnv(setup.root), CASCADE_PORT_MAPPING: 'off', CASCADE_LSD: 'off' } }));
   const log = createWriteStream(setup.logPath, { flags: 'a' });
   child.stderr!.pipe(log);
   const lines = createInterface({ input: child.stdout! });

@@ -66,7 +66,7 @@ async function startSeeder(impl: Impl, torrent: string, dir: string, stateDir: s
   const args = impl === 'lt'
     ? [PYTHON, [LT_PEER, 'seed', torrent, dir]] as const
     : [process.execPath, [CASCADE, 'seed', torrent, '--dir', dir, '--port', '0', '--no-dht', '--json', '--state-dir', stateDir]] as const;
-  const child = spawn(args[0], [...args[1]], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, CASCADE_PORT_MAPPING: 'off' } });
+  const child = spawn(args[0], [...args[1]], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, CASCADE_PORT_MAPPING: 'off', CASCADE_LSD: 'off' } });
   let out = '';
   let err = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -108,7 +108,7 @@ async function download(impl: Impl, torrent: string, out: string, port: number, 
   const t0 = performance.now();
   // stdin stays open: libtorrent's peer takes its end as 'stop'.
   // Its own process group: a timeout kills the downloader too, not only /usr/bin/time.
-  const child = spawn(TIME, ['-o', timeFile, '-f', '%U %S %M', ...cmd], { stdio: ['pipe', 'ignore', 'pipe'], detached: true, env: { ...process.env, CASCADE_PORT_MAPPING: 'off' } });
+  const child = spawn(TIME, ['-o', timeFile, '-f', '%U %S %M', ...cmd], { stdio: ['pipe', 'ignore', 'pipe'], detached: true, env: { ...process.env, CASCADE_PORT_MAPPING: 'off', CASCADE_LSD: 'off' } });
   let err = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-4000)));
   let timedOut = false;

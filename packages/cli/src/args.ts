@@ -86,6 +86,9 @@ export interface Options {
   /** --ice-server (repeatable), parsed; undefined when not given. serve stores them as the iceServers
    *  setting; seed and download use them for their run. */
   iceServers: IceServer[] | undefined;
+  /** Local service discovery (BEP 14): serve follows the lsd setting unless --lsd/--no-lsd; seed
+   *  and download run it only with --lsd (network/lsd.ts in @cascade/node). */
+  lsd: 'setting' | 'on' | 'off';
   /** serve --port-mapping: stored as the portMapping setting; undefined when not given. */
   portMapping: 'auto' | 'upnp' | 'natpmp' | 'off' | undefined;
   /** serve: let added URLs reach loopback, private and link-local addresses. */
@@ -323,6 +326,7 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
     allowPrivateUrls: bool('allow-private-urls'),
     iceServers: list('ice-server').length > 0 ? list('ice-server').map(parseIceServerUrl) : undefined,
     portMapping: portMappingMode(str('port-mapping')),
+    lsd: v.lsd === false ? 'off' : v.lsd === true ? 'on' : command === 'serve' ? 'setting' : 'off',
     publicUrl: str('public-url'),
     conversation: str('conversation'),
     metricsToken: str('metrics-token'),

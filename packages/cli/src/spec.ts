@@ -8,7 +8,7 @@ import { RSS_DETAILS, RSS_USAGE } from './commands/rss-help.ts';
 export type OptName =
   | 'json' | 'help' | 'state-dir' | 'port' | 'host' | 'dht' | 'dht-bootstrap' | 'tracker'
   | 'output' | 'dir' | 'announce' | 'piece-length' | 'private' | 'webseed' | 'mirror' | 'sha256' | 'peer' | 'seed'
-  | 'timeout' | 'delete-data' | 'paused' | 'http-port' | 'download-dir' | 'tracker-port' | 'allowed-host' | 'allow-private-urls' | 'public-url' | 'ice-server' | 'port-mapping' | 'metrics-token' | 'trusted-proxy'
+  | 'timeout' | 'delete-data' | 'paused' | 'http-port' | 'download-dir' | 'tracker-port' | 'allowed-host' | 'allow-private-urls' | 'public-url' | 'ice-server' | 'port-mapping' | 'lsd' | 'metrics-token' | 'trusted-proxy'
   | 'rotate' | 'role'
   | 'save-path' | 'category' | 'tag' | 'down' | 'up' | 'alt-down' | 'alt-up'
   | 'sort' | 'order' | 'limit' | 'state' | 'off' | 'alt'
@@ -73,6 +73,10 @@ export const OPTION_DEFS: Record<OptName, OptDef> = {
   },
   rotate: { type: 'boolean', help: 'make a new API token; the old one stops working at once (the running node too)' },
   role: { type: 'string', arg: 'ROLE', help: 'users add: admin, member (the default) or viewer (read-only, for dashboards); only the owner makes admins' },
+  lsd: {
+    type: 'boolean',
+    help: '--no-lsd: no local service discovery (BEP 14: torrents announced to, and peers found on, the LAN by multicast); on by default (the lsd setting)',
+  },
   'port-mapping': {
     type: 'string',
     arg: 'MODE',
@@ -189,6 +193,8 @@ const CHAIN_VERBS =
   'A transaction is waited for until it is mined, however long: after 5 s a line (--json: a transaction-pending\n' +
   'event) every 10 s says so; Ctrl-C stops the waiting, not the transaction.';
 const MANY = 'Several infohashes (or prefixes), or `all`: one bulk operation on the running node, one line per torrent;\nexit 1 when any failed.';
+/** seed and download: LSD only when asked (a one-shot run, as benchmarks start them, stays off the LAN). */
+const LSD_ONE_SHOT = '--lsd: find peers on the LAN by local service discovery (BEP 14 multicast) too; off by default for this command';
 const OFFLINE_DB = 'With no node running it works on the state DB, and the next `cascade serve` uses it.';
 
 export const COMMANDS: Record<string, CommandSpec> = {
@@ -205,18 +211,18 @@ export const COMMANDS: Record<string, CommandSpec> = {
       'With --json one line: {"magnet", "infoHash" (v1 hex or null), "infoHashV2" (64 hex or null), "files": [{"path", "length", "cid"}]}.',
   },
   seed: {
-    options: [...NODE, 'dir', 'ice-server', ...CHAIN, ...ONION],
+    options: [...NODE, 'dir', 'ice-server', 'lsd', ...CHAIN, ...ONION],
     positionals: [1, 1],
     usage: 'seed <torrent-file> --dir <save-path> [--port N]',
     summary: 'verify existing data and seed it until interrupted',
-    optionHelp: { dir: 'the directory holding the data (the folder containing <name>)' },
+    optionHelp: { dir: 'the directory holding the data (the folder containing <name>)', lsd: LSD_ONE_SHOT },
     details:
       'Once the data checks out, its files\' content ids are computed (at idle time) and the torrent is published on\n' +
       'the DHT with the same signed records `serve` publishes (a `published` event; again every 30 minutes while it\n' +
       'runs; never for a private torrent or with --private-discovery), so `download <content id>` and `search` find it.',
   },
   download: {
-    options: [...NODE, 'output', 'dir', 'peer', 'mirror', 'sha256', 'seed', 'timeout', 'ice-server', ...CHAIN, ...ONION],
+    options: [...NODE, 'output', 'dir', 'peer', 'mirror', 'sha256', 'seed', 'timeout', 'ice-server', 'lsd', ...CHAIN, ...ONION],
     positionals: [1, 1],
     usage: 'download <id> -o <dir> [--mirror URL]... [--sha256 HEX] [--peer host:port]... [--seed] [--timeout SECONDS] [--private-discovery --directory URL]',
     summary: 'download a torrent or a file, exit when complete (or keep seeding with --seed)',
@@ -226,12 +232,12 @@ export const COMMANDS: Record<string, CommandSpec> = {
       'swarm, its web seeds and every --mirror at once; a plain file from its URL and every --mirror at once,\n' +
       'checked against --sha256 (or the content id) at the end. A content id with --mirror is fetched from the\n' +
       'mirrors and checked against itself. --json progress lists the bytes each source gave.',
-    optionHelp: { output: 'the download directory (default: the current one)', dir: 'the same as -o' },
+    optionHelp: { output: 'the download directory (default: the current one)', dir: 'the same as -o', lsd: LSD_ONE_SHOT },
   },
   serve: {
-    options: [...NODE, 'http-port', 'download-dir', 'tracker-port', 'allowed-host', 'allow-private-urls', 'public-url', 'ice-server', 'port-mapping', 'metrics-token', 'trusted-proxy', 'llm-url', 'llm-model', 'llm-key', 'llm-gguf', 'llm-threads', 'llm-max-tokens', ...CHAIN, ...ONION, 'relay', 'relay-port'],
+    options: [...NODE, 'http-port', 'download-dir', 'tracker-port', 'allowed-host', 'allow-private-urls', 'public-url', 'ice-server', 'port-mapping', 'lsd', 'metrics-token', 'trusted-proxy', 'llm-url', 'llm-model', 'llm-key', 'llm-gguf', 'llm-threads', 'llm-max-tokens', ...CHAIN, ...ONION, 'relay', 'relay-port'],
     positionals: [0, 0],
-    usage: 'serve [--http-port N] [--host ADDR] [--download-dir DIR] [--port N] [--tracker-port N] [--allowed-host NAME]... [--trusted-proxy ADDR]... [--allow-private-urls] [--public-url URL] [--port-mapping auto|upnp|natpmp|off] [--metrics-token TOKEN] [--llm-url URL --llm-model NAME [--llm-key KEY] | --llm-gguf FILE [--llm-threads N] [--llm-max-tokens N]] [--no-chain | --chain-rpc URL --chain-contracts FILE [--chain-signer URL [--chain-from ADDRESS]]]',
+    usage: 'serve [--http-port N] [--host ADDR] [--download-dir DIR] [--port N] [--tracker-port N] [--allowed-host NAME]... [--trusted-proxy ADDR]... [--allow-private-urls] [--public-url URL] [--port-mapping auto|upnp|natpmp|off] [--no-lsd] [--metrics-token TOKEN] [--llm-url URL --llm-model NAME [--llm-key KEY] | --llm-gguf FILE [--llm-threads N] [--llm-max-tokens N]] [--no-chain | --chain-rpc URL --chain-contracts FILE [--chain-signer URL [--chain-from ADDRESS]]]',
     summary: 'run the node: every stored torrent, the tracker, and the web UI + API on http://localhost:8080',
     optionHelp: { host: 'bind address of the web UI, API, tracker and BitTorrent listener (default: 127.0.0.1, this machine only, for the first three; 0.0.0.0 for BitTorrent)' },
   },

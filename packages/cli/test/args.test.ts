@@ -101,6 +101,18 @@ test('serve: --http-port, --download-dir, --tracker-port; unset means the server
   assert.deepEqual([d.httpPort, d.downloadDir, d.trackerPort, d.host], [undefined, undefined, undefined, undefined]);
 });
 
+test('local service discovery: serve follows the lsd setting, seed and download run it only with --lsd', () => {
+  const lsd = (argv: string[]) => parseCommandLine(argv, env).options.lsd;
+  assert.equal(lsd(['serve']), 'setting');
+  assert.equal(lsd(['serve', '--no-lsd']), 'off');
+  assert.equal(lsd(['serve', '--lsd']), 'on');
+  assert.equal(lsd(['download', 'a'.repeat(40)]), 'off', 'a one-shot download (as benchmarks run it) stays off the LAN');
+  assert.equal(lsd(['download', 'a'.repeat(40), '--lsd']), 'on');
+  assert.equal(lsd(['seed', 'x.torrent', '--dir', '/tmp', '--lsd']), 'on');
+  assert.equal(lsd(['seed', 'x.torrent', '--dir', '/tmp', '--no-lsd']), 'off');
+  assert.throws(() => parseCommandLine(['list', '--lsd'], env), UsageError, 'only node-running commands take it');
+});
+
 test('checkHostPort accepts names, IPv4 and bracketed IPv6', () => {
   assert.equal(checkHostPort('--peer', 'example.org:51413'), 'example.org:51413');
   assert.equal(checkHostPort('--peer', '[2001:db8::1]:1'), '[2001:db8::1]:1');

@@ -25,7 +25,11 @@ export interface LabProcess {
 }
 
 export function cascadeIn(lab: NatLab, ns: string, args: string[], env: Record<string, string> = {}): LabProcess {
-  const child = lab.spawn(ns, process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...ENV, ...env } });
+  return labProcess(lab.spawn(ns, process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...ENV, ...env } }));
+}
+
+/** Any process of the lab whose stdout's JSON lines are its events (python3-libtorrent too). */
+export function labProcess(child: ChildProcess): LabProcess {
   const events: Record<string, any>[] = [];
   const waiters = new Set<() => void>();
   let buf = '';

@@ -123,6 +123,19 @@ export interface SessionOptions {
   /** How torrents added with `privateDiscovery` find peers (onion circuits, from outside the
    *  engine); omitted = such adds are refused. */
   privateDiscovery?: PrivateDiscovery;
+  /** BEP 14 local service discovery: running torrents that are not private are announced by
+   *  multicast on the LAN (239.192.152.143 and ff15::efc0:988f, port 6771) and peers announcing
+   *  them there are dialled. true or options = on; omitted or false = off (an embedder or a test
+   *  never multicasts unless it asks; the node turns it on for `cascade serve`). `intervalMs`:
+   *  between a torrent's announces, default 5 minutes (libtorrent's); tests make it short. */
+  lsd?: boolean | { intervalMs?: number };
+}
+
+/** session.localDiscovery(): whether LSD runs, on which families, and why a family is missing. */
+export interface LocalDiscoveryStatus {
+  enabled: boolean;
+  families: (4 | 6)[];
+  error: string | null;
 }
 
 /**
@@ -362,6 +375,9 @@ export interface SessionCounters {
   peers: TransportCounts;
   /** Gauge: nodes in the DHT routing table now (0 without a DHT). */
   dhtNodes: number;
+  /** BEP 14 local service discovery: messages sent (one per family), received, dropped (malformed,
+   *  over a budget), and peers learned (absent from engines without it). */
+  lsd?: { sent: number; received: number; dropped: number; peers: number };
 }
 
 export interface SessionHandle {
@@ -394,6 +410,11 @@ export interface SessionHandle {
   /** Calls `fn(torrent, ...args)` for `event` of every torrent of the session, added now or later
    *  (the events TorrentHandle.on names); returns how to stop. One listener for all torrents. */
   onTorrentEvent?(event: string, fn: (t: TorrentHandle, ...args: any[]) => void): () => void;
+  /** Switches BEP 14 local service discovery on or off while the session runs (Node only; see
+   *  SessionOptions.lsd). Resolves once its sockets are open or closed; never rejects: a socket
+   *  that cannot open is reported by localDiscovery(). */
+  setLocalDiscovery?(on: boolean, opts?: { intervalMs?: number | undefined }): Promise<void>;
+  localDiscovery?(): LocalDiscoveryStatus;
   /** KRPC methods of our own on the DHT's routing table (Node sessions with a DHT). */
   readonly dhtQueries?: DhtQueries | undefined;
   close(): Promise<void>;

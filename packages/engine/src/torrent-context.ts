@@ -10,6 +10,7 @@ import type { Scheduler } from './scheduler.ts';
 import type { EngineTally } from './counters.ts';
 import type { RangeRead } from './swarm/range-read.ts';
 import type { Emitter } from './emitter.ts';
+import type { LsdTorrent } from './discovery/lsd.ts';
 
 export interface TorrentContext {
   peerId: Uint8Array;
@@ -61,6 +62,9 @@ export interface TorrentContext {
   /** Every torrent's events once more, as (torrent, ...args): one listener here follows all the
    *  session's torrents, where one per torrent would cost closures and arrays on each of 10,000. */
   torrentEvents?: Emitter;
+  /** BEP 14 local service discovery: a torrent joins when it starts and leaves when it stops;
+   *  whether it is announced (not private, LSD on) is asked each time (discovery/lsd.ts). */
+  lsd?: { join(t: LsdTorrent): void; leave(t: LsdTorrent): void; enabled(): boolean };
 }
 
 export interface StorageMover {

@@ -244,20 +244,34 @@ export abstract class TorrentSwarm extends Emitter implements PeerHost, Schedule
   protected idle(): void {}
 
   // ---- discovery & connections ----
-  addPeer(addr: PeerAddress | string, source = 'manual'): void {
+  /** Whether the address is new to this torrent (known, banned or invalid ones are not). */
+  addPeer(addr: PeerAddress | string, source = 'manual'): boolean {
     let a: PeerAddress;
     try {
       a = typeof addr === 'string' ? parseAddress(addr) : addr;
     } catch {
-      return;
+      return false;
     }
     const key = addressKey(a);
-    if (this.candidates?.has(key) || this.peersByKey.has(key) || this.ctx.isBanned(key)) return;
-    if (!(this.candidates ??= new Candidates()).add(key, a, source)) return;
+    if (this.candidates?.has(key) || this.peersByKey.has(key) || this.ctx.isBanned(key)) return false;
+    if (!(this.candidates ??= new Candidates()).add(key, a, source)) return false;
     if (this.running) {
       queueMicrotask(() => this.connectMore());
       this.wake();
     }
+    return true;
+  }
+
+  // ---- BEP 14 local service discovery (discovery/lsd.ts) ----
+  /** Announced on the LAN: running, not private (BEP 27), not hidden behind private discovery. */
+  lsdAllowed(): boolean {
+    return this.running && !this.closed && !this.metainfo?.private && this.opts.privateDiscovery !== true;
+  }
+
+  lsdPeer(addr: PeerAddress): boolean {
+    const added = this.addPeer(addr, 'lsd');
+    if (added) this.discoveryLog.lsdPeers(1);
+    return added;
   }
 
   protected connectMore(): void {

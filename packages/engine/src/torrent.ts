@@ -94,6 +94,7 @@ export class Torrent extends TorrentHashes implements TorrentHandle {
 
   private startDiscovery(): void {
     this.startTrackers();
+    this.ctx.lsd?.join(this);
     if (this.dhtAllowed()) {
       // Seeds take their DHT turn as it comes round (spread over the interval); a torrent that
       // wants data looks for peers at once.
@@ -295,6 +296,7 @@ export class Torrent extends TorrentHashes implements TorrentHandle {
   private async stopActivity(): Promise<void> {
     this.running = false;
     this.ctx.scheduler.remove(this);
+    this.ctx.lsd?.leave(this);
     this.ownThrottle?.stop();
     for (const w of this.webSeeds ?? []) w.stop();
     this.disconnectAll();
@@ -359,7 +361,7 @@ export class Torrent extends TorrentHashes implements TorrentHandle {
   }
 
   discovery(): DiscoveryReport {
-    return this.discoveryLog.report(this.trackers(), this.metainfo?.private ? undefined : this.ctx.dht);
+    return this.discoveryLog.report(this.trackers(), this.metainfo?.private ? undefined : this.ctx.dht, this.lsdAllowed() && this.ctx.lsd?.enabled() === true);
   }
 
   setRateLimits(limits: Partial<RateLimits>): void {

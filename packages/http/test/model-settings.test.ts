@@ -32,6 +32,7 @@ test('settings: defaults, PATCH any subset, kept across a restart', async (t) =>
     startPaused: false,
     iceServers: [],
     portMapping: 'auto',
+    lsd: true,
     trustedProxies: [],
   });
 

@@ -57,6 +57,9 @@ export interface Settings {
   iceServers: IceServerSetting[];
   /** Port mapping on the gateway for `serve`: auto tries UPnP IGD, then PCP, then NAT-PMP. */
   portMapping: PortMappingSetting;
+  /** BEP 14 local service discovery for `serve`: torrents announced to, and peers found on, the
+   *  LAN by multicast (`serve --no-lsd` turns it off for one run). */
+  lsd: boolean;
   /** Reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For / Forwarded name the client:
    *  for the claim, chat budgets and tracker rate limits. [] = none (`serve --trusted-proxy`). */
   trustedProxies: string[];

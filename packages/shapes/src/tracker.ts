@@ -40,6 +40,9 @@ export interface PeerAttempt {
 export interface DiscoveryReport {
   trackers: TrackerStatus[];
   dht: { enabled: boolean; nodes: number; lookups: number; peersFound: number; lastLookupAt: number | null };
+  /** BEP 14 local service discovery: whether it announces this torrent on the LAN, and the peers
+   *  heard there (absent from engines without it). */
+  lsd?: { enabled: boolean; peersFound: number };
   /** The last 20 attempts, oldest first. */
   peersTried: PeerAttempt[];
 }

@@ -47,6 +47,7 @@ function stallTimeout(t: TorrentHandle, seconds: number): { promise: Promise<nev
 }
 
 function progressEvent(s: TorrentStats, t: TorrentHandle): Record<string, unknown> {
+  const lsd = t.discovery().lsd;
   return {
     progress: s.progress,
     downloadSpeed: s.downloadSpeed,
@@ -56,6 +57,8 @@ function progressEvent(s: TorrentStats, t: TorrentHandle): Record<string, unknow
     verifiedPieces: s.verifiedPieces,
     pieceCount: s.pieceCount ?? null,
     sources: (t.sources?.() ?? []).map((x) => ({ kind: x.kind === 'webseed' ? 'mirror' : 'peer', address: x.address, downloaded: x.downloaded, ...(x.banned ? { banned: true } : {}) })),
+    // Peers heard by local service discovery (BEP 14), when it runs for this torrent.
+    ...(lsd?.enabled ? { lsdPeers: lsd.peersFound } : {}),
   };
 }
 

@@ -31,6 +31,8 @@ export async function serveCommand(inv: Invocation, out: Output): Promise<number
     ...(o.iceServers ? { iceServersSetting: o.iceServers } : {}),
     // serve is the one door that maps ports (tests and benchmarks set CASCADE_PORT_MAPPING=off).
     mapPorts: true,
+    // LSD as the lsd setting says, or as --lsd / --no-lsd say for this run (CASCADE_LSD overrides).
+    lsd: o.lsd,
     ...(o.portMapping !== undefined ? { portMappingSetting: o.portMapping } : {}),
     ...metricsToken(o.metricsToken),
     ...(o.llmUrl !== undefined && o.llmModel !== undefined ? { llm: llmConfig(o.llmUrl, o.llmModel, o.llmKey) } : {}),

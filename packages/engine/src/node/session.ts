@@ -4,9 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type net from 'node:net';
 import path from 'node:path';
-import type { AddTorrentOptions, IceServer, LocalTracker, RateLimits, SessionCounters, SessionHandle, SessionHealth, SessionOptions, TorrentHandle, TorrentSource, TransportCounts, UrlGuard } from '../api.ts';
-import { httpRangeRead } from '../swarm/webseed.ts';
-import type { RangeRead } from '../swarm/range-read.ts';
+import type { AddTorrentOptions, IceServer, LocalDiscoveryStatus, LocalTracker, RateLimits, SessionCounters, SessionHandle, SessionHealth, SessionOptions, TorrentHandle, TorrentSource, TransportCounts, UrlGuard } from '../api.ts';
 import type { TrackerTransport } from '../discovery/tracker-types.ts';
 import { Emitter } from '../emitter.ts';
 import { newTally, snapshot } from '../counters.ts';
@@ -37,6 +35,8 @@ import { Scheduler } from '../scheduler.ts';
 import type { ChangeFeed } from '../change-log.ts';
 import { RateLimitPair } from '../swarm/rate-limiter.ts';
 import { sharedTiers } from '../discovery/shared-tiers.ts';
+import { checkedTransport, guardedReads } from './url-guarded.ts';
+import { SessionLsd } from './session-lsd.ts';
 
 export const CLIENT_NAME = 'Cascade 0.1.0';
 const PEER_ID_PREFIX = '-CS0100-';
@@ -92,6 +92,8 @@ export class Session implements SessionHandle {
   private readonly limitBuckets = new RateLimitPair();
   /** Running totals for monitoring (counters()): bytes by transport, pieces, errors, announces, DHT. */
   private readonly tally = newTally();
+  /** BEP 14 local service discovery, off until SessionOptions.lsd or setLocalDiscovery. */
+  private readonly lsd: SessionLsd;
 
   /** The concrete --host outgoing connections and datagrams leave from (libtorrent's
    *  outgoing_interfaces); undefined for 0.0.0.0 / :: (the system chooses). */
@@ -118,6 +120,7 @@ export class Session implements SessionHandle {
     this.peerId = opts.peerId ?? makePeerId();
     this.peerIdHex = toHex(this.peerId);
     this.hasher = createNodeHasher();
+    this.lsd = new SessionLsd({ host, port: () => this.listenPort, find: (hex) => this.byId(hex), torrents: () => this.torrents.values() });
     if (opts.webrtc !== false) {
       this.wsPool = new WsTrackerPool(this.peerId, nodeWebRtcEnv(opts.webrtc, this.outgoing));
       if (opts.urlGuard) this.wsPool.check = opts.urlGuard.check;
@@ -135,6 +138,7 @@ export class Session implements SessionHandle {
       s.dht = new Dht({ bootstrap, host: host === '0.0.0.0' ? undefined : host, tally: s.tally });
       s.dhtListenPort = await s.dht.listen(opts.port ? opts.port : 0);
     }
+    if (opts.lsd) await s.lsd.set(true, typeof opts.lsd === 'object' ? opts.lsd : {});
     return s;
   }
 
@@ -201,6 +205,7 @@ export class Session implements SessionHandle {
       storageMover: fsStorageMover,
       tally: this.tally,
       torrentEvents: this.torrentEvents,
+      lsd: this.lsd.hooks,
     });
   }
 
@@ -420,7 +425,16 @@ export class Session implements SessionHandle {
   counters(): SessionCounters {
     const peers: TransportCounts = { tcp: 0, webrtc: 0, webseed: 0 };
     for (const t of this.torrents.values()) t.countPeers(peers);
-    return snapshot(this.tally, peers, this.dht?.nodeCount() ?? 0);
+    const l = this.lsd.counters;
+    return { ...snapshot(this.tally, peers, this.dht?.nodeCount() ?? 0), lsd: { sent: l.lsdSent, received: l.lsdReceived, dropped: l.lsdDropped, peers: l.lsdPeers } };
+  }
+
+  setLocalDiscovery(on: boolean, opts: { intervalMs?: number | undefined } = {}): Promise<void> {
+    return this.lsd.set(on, opts);
+  }
+
+  localDiscovery(): LocalDiscoveryStatus {
+    return this.lsd.status();
   }
 
   private hiddenWsPool(WebSocket: typeof globalThis.WebSocket): WsTrackerPool {
@@ -454,6 +468,7 @@ export class Session implements SessionHandle {
   }
 
   async close(): Promise<void> {
+    await this.lsd.close();
     for (const p of this.pending) p.destroy('session closing');
     await Promise.allSettled([...this.torrents.values()].map((t) => t.close()));
     this.torrents.clear();
@@ -473,27 +488,4 @@ function sharedPath(p: string): string {
   if (have !== undefined) return have;
   if (savePaths.size < 10_000) savePaths.set(p, p);
   return p;
-}
-
-/** Web seed readers through SessionOptions.urlGuard: http(s) by its fetch (checked and pinned),
- *  other schemes (ftp) checked before each read. Made once per session. */
-function guardedReads(guard: UrlGuard, readers: Record<string, RangeRead> | undefined): (scheme: string) => RangeRead | undefined {
-  const http = httpRangeRead(guard.fetch);
-  const made = new Map<string, RangeRead>();
-  return (scheme) => {
-    if (scheme === 'http' || scheme === 'https') return http;
-    const inner = readers?.[scheme];
-    if (!inner) return undefined;
-    let r = made.get(scheme);
-    if (!r) made.set(scheme, (r = async (url, start, end, signal) => (await guard.check(url), inner(url, start, end, signal))));
-    return r;
-  };
-}
-
-/** A tracker transport whose URLs pass SessionOptions.urlGuard first. */
-function checkedTransport(inner: TrackerTransport, guard: UrlGuard): TrackerTransport {
-  return {
-    announce: async (url, p) => (await guard.check(url), inner.announce(url, p)),
-    ...(inner.scrape ? { scrape: async (url: string, hashes: Uint8Array[], signal?: AbortSignal) => (await guard.check(url), inner.scrape!(url, hashes, signal)) } : {}),
-  };
 }

@@ -11,6 +11,7 @@ export class DiscoveryLog {
   private lookups = 0;
   private peersFound = 0;
   private lastLookupAt: number | null = null;
+  private lsdFound = 0;
 
   dhtLookup(): void {
     this.lookups++;
@@ -21,17 +22,23 @@ export class DiscoveryLog {
     this.peersFound += n;
   }
 
+  lsdPeers(n: number): void {
+    this.lsdFound += n;
+  }
+
   /** One dial (or incoming connection) ended as `result`; `reason` is turned into plain words. */
   attempt(address: string, source: string, reason: string): void {
     this.attempts.push({ address, source, result: attemptResult(reason), at: Date.now() });
     if (this.attempts.length > KEPT_ATTEMPTS) this.attempts.splice(0, this.attempts.length - KEPT_ATTEMPTS);
   }
 
-  /** `dht`: the session's DHT, or undefined when it has none (or the torrent is private). */
-  report(trackers: TrackerStatus[], dht: { nodeCount?(): number } | undefined): DiscoveryReport {
+  /** `dht`: the session's DHT, or undefined when it has none (or the torrent is private); `lsd`:
+   *  whether local service discovery announces it. */
+  report(trackers: TrackerStatus[], dht: { nodeCount?(): number } | undefined, lsd = false): DiscoveryReport {
     return {
       trackers,
       dht: { enabled: !!dht, nodes: dht?.nodeCount?.() ?? 0, lookups: this.lookups, peersFound: this.peersFound, lastLookupAt: this.lastLookupAt },
+      lsd: { enabled: lsd, peersFound: this.lsdFound },
       peersTried: this.attempts.map((a) => ({ ...a })),
     };
   }

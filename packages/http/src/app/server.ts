@@ -93,6 +93,9 @@ export interface ServerOptions {
   mapPorts?: boolean;
   /** `serve --port-mapping`: stored as the portMapping setting. Omitted: the setting as stored. */
   portMappingSetting?: PortMappingSetting;
+  /** BEP 14 local service discovery: 'setting' (`cascade serve`) follows the lsd setting; 'on' /
+   *  'off' for this run. Omitted: off (tests and other embedders); CASCADE_LSD overrides. */
+  lsd?: 'setting' | 'on' | 'off';
   /** Fastify's request log (pino) on stdout. Default off. */
   logger?: boolean;
   /** Limits on the .torrents this process accepts (files, pieces, bytes, bencode depth and values);
@@ -192,6 +195,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     ...(opts.connectionLimits ? { connectionLimits: opts.connectionLimits } : {}),
     mapPorts: opts.mapPorts === true,
     portMappingSetting: opts.portMappingSetting,
+    lsd: opts.lsd,
   };
   const node = await startNode(nodeOptions, log, { exclusive: true, reportListening: false });
 

@@ -82,6 +82,12 @@ export class NodeMetrics {
         c.inc({ direction: 'out', type }, s?.dhtQueries.out[type] ?? 0);
       }
     });
+    fromTotals('cascade_lsd_messages_total', 'BEP 14 local service discovery messages: sent (one per address family), received, and dropped (malformed or over a budget).', ['direction'], (c, s) => {
+      c.inc({ direction: 'sent' }, s?.lsd?.sent ?? 0);
+      c.inc({ direction: 'received' }, s?.lsd?.received ?? 0);
+      c.inc({ direction: 'dropped' }, s?.lsd?.dropped ?? 0);
+    });
+    fromTotals('cascade_lsd_peers_total', 'Peers learned by BEP 14 local service discovery (new to their torrent).', [], (c, s) => c.inc(s?.lsd?.peers ?? 0));
 
     new Gauge({
       name: 'cascade_peers',

@@ -56,6 +56,8 @@ export function healthRoutes(app: FastifyInstance, ctx: ApiContext): void {
         peersByTransport: countTransports(peers),
         dhtEnabled: h.dhtEnabled,
         dhtNodes: h.dhtNodes,
+        // BEP 14 local service discovery: on or off, its families, and its messages and peers so far.
+        lsd: node.session.localDiscovery ? { ...node.session.localDiscovery(), ...node.session.counters?.().lsd } : null,
         reachability,
         bittorrentPort: node.session.port,
         ports: {

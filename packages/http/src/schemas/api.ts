@@ -161,6 +161,11 @@ export const detailSchema = {
           type: 'object',
           properties: { enabled: bool, nodes: int, lookups: int, peersFound: int, lastLookupAt: nullable('number') },
         },
+        lsd: {
+          type: 'object',
+          description: 'BEP 14 local service discovery: whether the torrent is announced on the LAN, and the peers heard there',
+          properties: { enabled: bool, peersFound: int },
+        },
         peersTried: {
           type: 'array',
           items: { type: 'object', properties: { address: str, source: str, result: str, at: num } },
@@ -304,6 +309,11 @@ export const healthSchema = {
     peersByTransport: transportCounts,
     dhtEnabled: bool,
     dhtNodes: int,
+    lsd: {
+      type: ['object', 'null'],
+      description: 'BEP 14 local service discovery: on or off (the lsd setting, serve --no-lsd, CASCADE_LSD), the address families it runs on, why one is missing, messages sent (one per family), received and dropped, and peers learned; members only',
+      properties: { enabled: bool, families: { type: 'array', items: int }, error: nullable('string'), sent: int, received: int, dropped: int, peers: int },
+    },
     reachability: {
       type: 'object',
       properties: {

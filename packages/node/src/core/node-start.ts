@@ -11,6 +11,7 @@ import { nodeIdentity } from './node-identity.ts';
 import type { NodeOnion } from '../network/onion.ts';
 import { CascadeNode, dhtPortOf, type NodeLog, type NodeOptions } from './node.ts';
 import { followPortMapping } from '../network/port-mapping.ts';
+import { followLsd } from '../network/lsd.ts';
 import type { ContentIdMode } from '../content/node-content.ts';
 
 /** exempt: URLs the torrent URL guard never checks (the node's own and --tracker ones). */
@@ -105,6 +106,7 @@ export async function startNode(
     out.event('dht', { port: dhtPort });
     out.say(`DHT on UDP port ${dhtPort}`);
   }
+  await followLsd(node, o.lsd);
   if (o.mapPorts) {
     if (o.portMappingSetting) await node.model.setSettings({ portMapping: o.portMappingSetting });
     node.portMapping = followPortMapping(node, { udpPort: dhtPort, host: o.host });

@@ -1,6 +1,7 @@
 // A running BitTorrent node: the engine session plus the state DB, the peer ledger and the control
 // endpoint. `cascade serve` (through startServer), `seed` and `download` all run one of these.
 
+import type { LsdMode } from '../network/lsd.ts';
 import type { IceServer } from '../model/ice-servers.ts';
 import type { PrivateAllowance } from '../sources/url-guard.ts';
 import { startNodeNetwork, type NodeNetwork, type PortMappingStatus } from '../network/node-network.ts';
@@ -65,6 +66,9 @@ export interface NodeOptions {
   mapPorts?: boolean | undefined;
   /** `serve --port-mapping`: stored as the portMapping setting before the mapping starts. */
   portMappingSetting?: PortMappingSetting | undefined;
+  /** BEP 14 local service discovery: 'setting' follows the lsd setting (`serve`), 'on'/'off' for
+   *  this run; omitted = off. CASCADE_LSD overrides it (network/lsd.ts). */
+  lsd?: LsdMode | undefined;
   /** Where URLs inside torrents and magnets (web seeds, trackers) may lead: omitted or true =
    *  anywhere (seed, download); otherwise public addresses only, less what the allowance exempts
    *  (sources/torrent-url-guard.ts). The node's own and --tracker URLs are never checked. */
@@ -418,6 +422,8 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
       controlPort: this.control?.port ?? null,
       onion: this.onion?.status() ?? null,
       network: this.network?.status() ?? null,
+      // BEP 14 local service discovery: on or off, its sockets, and its messages and peers so far.
+      lsd: this.session.localDiscovery ? { ...this.session.localDiscovery(), ...this.session.counters?.().lsd } : null,
     };
   }
 

@@ -34,6 +34,7 @@ export const SETTINGS_KEYS: readonly SettingsKey[] = [
   'startPaused',
   'iceServers',
   'portMapping',
+  'lsd',
   'trustedProxies',
 ];
 
@@ -62,6 +63,7 @@ export function defaultSettings(downloadDir: string): Settings {
     startPaused: false,
     iceServers: [],
     portMapping: 'auto',
+    lsd: true,
     trustedProxies: [],
   };
 }
@@ -145,6 +147,7 @@ export function applyPatch(current: Settings, patch: unknown, ctx: { stateDir: s
         break;
       case 'altSpeedEnabled':
       case 'startPaused':
+      case 'lsd':
         next[key] = bool(key, v);
         break;
       case 'altSpeedSchedule':

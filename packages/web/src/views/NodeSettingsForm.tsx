@@ -32,6 +32,7 @@ interface Draft {
   downloadDir: string;
   publicUrl: string;
   startPaused: boolean;
+  lsd: boolean;
 }
 
 function draftOf(s: NodeSettings): Draft {
@@ -55,6 +56,7 @@ function draftOf(s: NodeSettings): Draft {
     downloadDir: s.downloadDir,
     publicUrl: s.publicUrl ?? '',
     startPaused: s.startPaused,
+    lsd: s.lsd,
   };
 }
 
@@ -83,6 +85,7 @@ export function settingsOf(d: Draft): Partial<NodeSettings> | string {
   out.downloadDir = d.downloadDir.trim();
   out.publicUrl = d.publicUrl.trim() === '' ? null : d.publicUrl.trim();
   out.startPaused = d.startPaused;
+  out.lsd = d.lsd;
   return out;
 }
 
@@ -173,7 +176,7 @@ export function NodeSettingsForm() {
       {opts.hint && <div className="muted small">{opts.hint}</div>}
     </div>
   );
-  const check = (key: 'altSpeedEnabled' | 'scheduleEnabled' | 'startPaused', label: string, testId: string) => (
+  const check = (key: 'altSpeedEnabled' | 'scheduleEnabled' | 'startPaused' | 'lsd', label: string, testId: string) => (
     <label className="check">
       <input type="checkbox" checked={draft[key]} disabled={!owner} onChange={(e) => set({ [key]: e.target.checked })} data-testid={testId} />
       {label}
@@ -303,6 +306,7 @@ export function NodeSettingsForm() {
           placeholder: 'https://cascade.example.org',
           hint: 'How others reach this node: its tracker’s announce URLs in new torrents and magnets use it. Empty: the local addresses.',
         })}
+        {check('lsd', 'Find peers on the local network (BEP 14 local service discovery)', 'settings-lsd')}
         {share.warning && (
           <div className="alert alert-warn" role="note" data-testid="share-warning">
             {share.warning}
