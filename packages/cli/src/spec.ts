@@ -299,6 +299,18 @@ export const COMMANDS: Record<string, CommandSpec> = {
     usage: 'force-start <infohash> [--off]',
     summary: 'start a torrent now, past the queue limits (--off: back under the queue)',
   },
+  sequential: {
+    options: [...COMMON, 'off'],
+    positionals: [1, 1],
+    usage: 'sequential <infohash> [--off]',
+    summary: 'download its pieces in order, each file from its start, to play while it downloads (--off: the normal order); kept across restarts',
+  },
+  'first-last': {
+    options: [...COMMON, 'off'],
+    positionals: [1, 1],
+    usage: 'first-last <infohash> [--off]',
+    summary: "fetch each file's first and last pieces before the rest (--off: the normal order); kept across restarts",
+  },
   category: {
     options: [...COMMON, 'save-path'],
     positionals: [0, 3],

@@ -39,6 +39,14 @@ test('queue up/down/top/bottom and force start', { timeout: 180_000 }, async (t)
   const off = await ok(node, ['force-start', a, '--off', '--json']);
   assert.equal(off.json.forceStart, false);
 
+  // The order its pieces come in (issue 43 item 7): qBittorrent's two toggles, as verbs.
+  assert.equal((await ok(node, ['sequential', a, '--json'])).json.sequential, true);
+  assert.equal((await ok(node, ['first-last', a.slice(0, 8), '--json'])).json.firstLastPiece, true);
+  assert.equal((await ok(node, ['sequential', a, '--off', '--json'])).json.sequential, false);
+  const shown = (await (await node.api(`/api/torrents/${a}`)).json()) as { sequential: boolean; firstLastPiece: boolean };
+  assert.deepEqual([shown.sequential, shown.firstLastPiece], [false, true]);
+  assert.match((await ok(node, ['first-last', a, '--off'])).stdout, /first and last pieces first off/);
+
   const unknown = await node.run(['queue', '9'.repeat(40), 'up']);
   assert.equal(unknown.code, 1);
   assert.match(unknown.stderr, /no torrent/);
@@ -46,6 +54,7 @@ test('queue up/down/top/bottom and force start', { timeout: 180_000 }, async (t)
   const offline = await node.run(['queue', a, 'up']);
   assert.equal(offline.code, 1);
   assert.match(offline.stderr, /needs a running node/);
+  assert.match((await node.run(['sequential', a])).stderr, /needs a running node/);
 });
 
 test('pause, resume and remove several torrents at once (or all): one bulk call, a line each; offline too', { timeout: 180_000 }, async (t) => {

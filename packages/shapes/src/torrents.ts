@@ -139,6 +139,10 @@ export interface TorrentDetail extends ListEntry {
   privateDiscovery: boolean;
   /** Whether this node can do private discovery at all (it was given --directory). */
   privateDiscoveryAvailable: boolean;
+  /** Pieces in order, each wanted file from its start (for playing while it downloads). */
+  sequential: boolean;
+  /** Each wanted file's first and last pieces before the rest (a player reads both first). */
+  firstLastPiece: boolean;
 }
 
 /** One search result (GET /api/search, `cascade search`): a torrent as one publisher describes it,
@@ -168,6 +172,9 @@ export interface TorrentPatch {
   /** Moves the data there. */
   savePath?: string;
   forceStart?: boolean;
+  /** The order pieces come in (kept across restarts): sequential, first and last pieces first. */
+  sequential?: boolean;
+  firstLastPiece?: boolean;
 }
 
 /** A move in the download queue. */

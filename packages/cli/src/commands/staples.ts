@@ -119,6 +119,19 @@ export const forceStart: Verb = async (inv, out, node) => {
   return 0;
 };
 
+/** `sequential` and `first-last`: the order a torrent's pieces come in (qBittorrent's two toggles). */
+export function pieceOrderVerb(which: 'sequential' | 'firstLastPiece'): Verb {
+  const what = which === 'sequential' ? 'sequential download' : 'first and last pieces first';
+  return async (inv, out, node) => {
+    const n = requireNode(node, what);
+    const { infoHash } = await findEntry(n, inv.positionals[0]!);
+    const on = !inv.options.off;
+    const d = await n.call<Record<string, unknown>>('torrent.set', { infoHash, [which]: on });
+    out.result({ infoHash, [which]: d[which] ?? on }, () => `${short(infoHash)}: ${what} ${on ? 'on' : 'off'}`);
+    return 0;
+  };
+}
+
 // ---- move ----
 
 /** Moving a big torrent's data to another disk takes a while: far longer than a verb's usual wait. */

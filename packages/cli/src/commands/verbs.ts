@@ -18,7 +18,7 @@ import type { Output } from '../output.ts';
 import type { PeerStats, TrackerStatus } from '../engine.ts';
 import { NO_NODE, requireNode, short, withDb, type Verb, type VerbDeps } from './node-access.ts';
 
-import { limits, queue, forceStart, move, settings } from './staples.ts';
+import { limits, queue, forceStart, move, settings, pieceOrderVerb } from './staples.ts';
 import { category, tags } from './organise.ts';
 import { namesMany, runMany } from './many.ts';
 import { register, rewards, verify } from './registry.ts';
@@ -420,6 +420,8 @@ export const VERBS: Record<string, Verb> = {
   limits,
   queue,
   'force-start': forceStart,
+  sequential: pieceOrderVerb('sequential'),
+  'first-last': pieceOrderVerb('firstLastPiece'),
   move,
   settings,
   category,

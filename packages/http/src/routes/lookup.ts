@@ -64,5 +64,7 @@ export function torrentDetailOf(ctx: ApiContext, infoHash: string): TorrentDetai
     stalledReason: null,
     privateDiscovery: rec.privateDiscovery,
     privateDiscoveryAvailable: !!ctx.node.onion,
+    sequential: rec.pieceOrder?.sequential ?? false,
+    firstLastPiece: rec.pieceOrder?.firstLast ?? false,
   };
 }

@@ -178,6 +178,8 @@ export const detailSchema = {
     },
     privateDiscovery: { type: 'boolean', description: 'announces and DHT look-ups go through onion circuits only (PATCH it to switch)' },
     privateDiscoveryAvailable: { type: 'boolean', description: 'the node can do private discovery (it was started with --directory)' },
+    sequential: { type: 'boolean', description: 'pieces in order, each wanted file from its start (PATCH it to switch)' },
+    firstLastPiece: { type: 'boolean', description: 'each wanted file’s first and last pieces first (PATCH it to switch)' },
   },
 } as const;
 

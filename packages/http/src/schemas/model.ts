@@ -117,6 +117,8 @@ export const torrentPatchBody = {
     seedingTimeLimit: { type: ['integer', 'null'], description: 'seconds; null = the global setting; -1 = no limit' },
     savePath: { type: 'string', description: 'moves the data there (absolute, or relative to the download dir)' },
     forceStart: { type: 'boolean', description: 'runs past the queue' },
+    sequential: { type: 'boolean', description: 'pieces in order, each wanted file from its start; kept across restarts' },
+    firstLastPiece: { type: 'boolean', description: 'each wanted file’s first and last pieces first; kept across restarts' },
     privateDiscovery: { type: 'boolean', description: 'announce and look up only through onion circuits (the node needs --directory)' },
   },
 } as const;

@@ -16,6 +16,7 @@ import type { SessionOptions } from './engine.ts';
 import { TorrentFeed } from './torrent-feed.ts';
 import { followTorrents } from './follow-torrents.ts';
 import { refuseFilesOfStored, removeTorrents } from './torrent-removal.ts';
+import { restorePieceOrder } from '../files/torrent-edits.ts';
 import { NodeError, InvalidInput, errorMessage } from './errors.ts';
 import { resolveInfoHash } from './infohash.ts';
 import { IdentifiedPeers } from '../peers/identified-peers.ts';
@@ -287,6 +288,7 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
     if (record && opts.peers) await rememberPeers(this.db.store, t.infoHashHex, opts.peers);
     this.track(t);
     this.model.applyStored(t);
+    if (!record) restorePieceOrder(this, t);
     if (record) await this.queue.admit(t.infoHashHex);
     else if (queued) void this.queue.admit(t.infoHashHex, true);
     return t;

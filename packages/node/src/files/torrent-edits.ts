@@ -215,11 +215,32 @@ export function setPieceOrder(
   }
   if (change.sequential !== undefined) o.sequential = change.sequential;
   if (change.firstLast !== undefined) o.firstLast = change.firstLast;
-  const selected = node.db.getTorrent(t.infoHashHex)?.selectedFiles;
+  const rec = node.db.getTorrent(t.infoHashHex);
+  const selected = rec?.selectedFiles;
   claim(t, o, selected ? new Set(selected) : null);
-  if (o.sequential || o.firstLast || o.priorities.size > 0) orders.set(t, o);
-  else orders.delete(t);
+  const normal = !o.sequential && !o.firstLast && o.priorities.size === 0;
+  if (normal) orders.delete(t);
+  else orders.set(t, o);
+  // Kept with the torrent (issue 43 item 7): a restart loads it in the same order.
+  const stored = normal ? null : { sequential: o.sequential, firstLast: o.firstLast, priorities: [...o.priorities].filter((e): e is [number, 'low' | 'high'] => e[1] !== 'normal') };
+  if (rec && JSON.stringify(rec.pieceOrder) !== JSON.stringify(stored)) node.db.setTorrentEdits(t.infoHashHex, { pieceOrder: stored });
   return o;
+}
+
+/** The stored piece order replayed on a torrent just loaded: now if its metadata is known, else
+ *  once it arrives. */
+export function restorePieceOrder(node: EditNode, t: TorrentHandle): void {
+  const stored = node.db.pieceOrderOf(t.infoHashHex);
+  if (!stored) return;
+  const apply = () => {
+    setPieceOrder(node, t, { sequential: stored.sequential, firstLast: stored.firstLast });
+    for (const priority of ['low', 'high'] as const) {
+      const files = stored.priorities.filter(([i, p]) => p === priority && i < (t.metainfo?.files.length ?? 0)).map(([i]) => i);
+      if (files.length > 0) setPieceOrder(node, t, { priorities: { files, priority } });
+    }
+  };
+  if (t.metainfo) apply();
+  else t.once('metadata', apply);
 }
 
 /** The file selection changed: the pieces that go first follow it. */

@@ -8,6 +8,7 @@ import { liveRow, type ListingNode } from './listing.ts';
 import type { IdentifiedPeer } from '../peers/identified-peers.ts';
 import type { TorrentHandle, PeerStats, Metainfo } from '../core/engine.ts';
 import type { FileView, TorrentDetail, TransportCounts } from '@cascade/shapes';
+import { pieceOrder, type PieceOrderView } from '../files/torrent-edits.ts';
 
 // The views are @cascade/shapes' (the feed, the HTTP API and the CLI read the same).
 export type { FileView, TorrentDetail, TransportCounts };
@@ -141,7 +142,12 @@ export function torrentDetail(node: DetailNode, t: TorrentHandle): TorrentDetail
     files: torrentFiles(node, t, rec?.selectedFiles ?? null),
     privateDiscovery: hidden,
     privateDiscoveryAvailable: !!node.onion,
+    ...orderOf(pieceOrder(t)),
   };
+}
+
+function orderOf(o: PieceOrderView): { sequential: boolean; firstLastPiece: boolean } {
+  return { sequential: o.sequential, firstLastPiece: o.firstLast };
 }
 
 /** Its files with progress and selection (null before the metadata is known). */

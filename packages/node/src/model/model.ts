@@ -19,6 +19,7 @@ import { shareWarning, type Reach } from './share.ts';
 import { MetadataWatch, STALLED_AFTER_MS, stalledReason } from './stalled.ts';
 import { bool, fail, objectOf, saveDir, tagList } from './validate.ts';
 import type { AddInput } from '../core/node-parts.ts';
+import { setPieceOrder } from '../files/torrent-edits.ts';
 
 /** Add options as a door gives them (AddInput, all optional), and as they are after the model resolved them. */
 export type { AddInput } from '../core/node-parts.ts';
@@ -196,7 +197,11 @@ export class NodeModel {
       }
       this.options.setSavePath(infoHash, savePath);
     }
-    const { savePath: _moved, ...stored } = patch;
+    const { savePath: _moved, sequential, firstLastPiece, ...stored } = patch;
+    if (sequential !== undefined || firstLastPiece !== undefined) {
+      if (!t) throw new NodeError('failed', `torrent ${infoHash} is in the library but not loaded, so the order of its pieces cannot change`);
+      setPieceOrder({ db: this.#db }, t, { ...(sequential !== undefined ? { sequential } : {}), ...(firstLastPiece !== undefined ? { firstLast: firstLastPiece } : {}) });
+    }
     if (t && (patch.downloadLimit !== undefined || patch.uploadLimit !== undefined)) {
       t.setRateLimits({
         ...(patch.downloadLimit !== undefined ? { download: patch.downloadLimit } : {}),

@@ -44,6 +44,16 @@ export interface TorrentRecord {
   displayName: string | null;
   trackerTiers: string[][] | null;
   renamedFiles: Record<number, string[]> | null;
+  /** The order its pieces come in (schema 15); null = the normal order. */
+  pieceOrder: StoredPieceOrder | null;
+}
+
+/** Sequential download, first and last pieces first, files of other than normal priority. */
+export interface StoredPieceOrder {
+  sequential: boolean;
+  firstLast: boolean;
+  /** [file index, 'low' | 'high'] */
+  priorities: [number, 'low' | 'high'][];
 }
 
 export interface NewTorrent {
@@ -144,7 +154,12 @@ export function toRecord(r: Row): TorrentRecord {
     displayName: (r.display_name as string | null) ?? null,
     trackerTiers: parseJson(r.tracker_tiers, (v): v is string[][] => Array.isArray(v) && v.every((t) => Array.isArray(t) && t.every((u) => typeof u === 'string'))),
     renamedFiles: parseJson(r.renamed_files, (v): v is Record<number, string[]> => !!v && typeof v === 'object' && !Array.isArray(v)),
+    pieceOrder: toRecordPieceOrder(r),
   };
+}
+
+export function toRecordPieceOrder(r: Row): StoredPieceOrder | null {
+  return parseJson(r.piece_order, (v): v is StoredPieceOrder => !!v && typeof v === 'object' && Array.isArray((v as StoredPieceOrder).priorities));
 }
 
 /** A JSON column of the expected shape, else null (absent or unreadable). */

@@ -14,7 +14,7 @@ export class StateError extends NodeError {
 }
 
 /** Bump with a new entry in MIGRATIONS whenever the schema changes. */
-export const SCHEMA_VERSION = 14;
+export const SCHEMA_VERSION = 15;
 /** PRAGMA application_id ("CSCD"): tells our DB apart from any other SQLite file. */
 const APPLICATION_ID = 0x43534344;
 
@@ -254,6 +254,11 @@ const MIGRATIONS: string[] = [
   ALTER TABLE torrents ADD COLUMN display_name TEXT;
   ALTER TABLE torrents ADD COLUMN tracker_tiers TEXT;
   ALTER TABLE torrents ADD COLUMN renamed_files TEXT;
+  `,
+  // 15: the order a torrent's pieces come in (issue 43 item 7): sequential, first and last pieces
+  // first, file priorities — a JSON object, NULL = the normal order. Replayed when it loads.
+  `
+  ALTER TABLE torrents ADD COLUMN piece_order TEXT;
   `,
 ];
 

@@ -16,7 +16,7 @@ import type { Store } from './store.ts';
 
 export { SCHEMA_VERSION, StateError } from './schema.ts';
 import type { ResumeData, ResumeStore } from '../core/engine.ts';
-import { toRecord, type Identity, type IdentityDelta, type IdentityRecord, type NewTorrent, type PeerDelta, type PeerRecord, type Row, type TorrentRecord, type TorrentStatus } from './records.ts';
+import { toRecord, toRecordPieceOrder, type Identity, type IdentityDelta, type IdentityRecord, type NewTorrent, type PeerDelta, type PeerRecord, type Row, type StoredPieceOrder, type TorrentRecord, type TorrentStatus } from './records.ts';
 
 export type { Identity, IdentityDelta, IdentityRecord, NewTorrent, PeerDelta, PeerRecord, TorrentRecord, TorrentStatus } from './records.ts';
 import { makeDirsSync } from '@cascade/engine/make-dirs';
@@ -270,12 +270,19 @@ export class StateDB {
    *  renamed files (null = none). */
   setTorrentEdits(
     infoHash: string,
-    edits: { displayName?: string | null; trackerTiers?: string[][] | null; renamedFiles?: Record<number, string[]> | null },
+    edits: { displayName?: string | null; trackerTiers?: string[][] | null; renamedFiles?: Record<number, string[]> | null; pieceOrder?: StoredPieceOrder | null },
   ): void {
     const json = (v: unknown) => (v === null ? null : JSON.stringify(v));
     if (edits.displayName !== undefined) this.prepare('UPDATE torrents SET display_name = ? WHERE info_hash = ?').run(edits.displayName, infoHash);
     if (edits.trackerTiers !== undefined) this.prepare('UPDATE torrents SET tracker_tiers = ? WHERE info_hash = ?').run(json(edits.trackerTiers), infoHash);
     if (edits.renamedFiles !== undefined) this.prepare('UPDATE torrents SET renamed_files = ? WHERE info_hash = ?').run(json(edits.renamedFiles), infoHash);
+    if (edits.pieceOrder !== undefined) this.prepare('UPDATE torrents SET piece_order = ? WHERE info_hash = ?').run(json(edits.pieceOrder), infoHash);
+  }
+
+  /** One column, not the row (.torrent bytes included): read for each torrent loaded at start. */
+  pieceOrderOf(infoHash: string): StoredPieceOrder | null {
+    const row = this.prepare('SELECT piece_order FROM torrents WHERE info_hash = ?').get(infoHash) as Row | undefined;
+    return row ? toRecordPieceOrder(row) : null;
   }
 
   /** File selection (indices to download); null = all. */
