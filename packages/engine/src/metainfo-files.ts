@@ -59,7 +59,7 @@ function cleaned(list: string[], buf: Uint8Array, at: number, key: string, limit
 }
 
 /** The file list, one entry decoded at a time (the whole list was checked by the outer decode). */
-export function parseFiles(buf: Uint8Array, span: Span, limits: TorrentLimits, name: string): FileEntry[] {
+export function parseFiles(buf: Uint8Array, span: Span, limits: TorrentLimits, name: string): { files: FileEntry[]; links: boolean } {
   if (buf[span.start] !== 0x6c) return fail('files is not a list');
   if (buf[span.start + 1] === 0x65) return fail('files list is empty');
 
@@ -69,6 +69,7 @@ export function parseFiles(buf: Uint8Array, span: Span, limits: TorrentLimits, n
   const reader = new BencodeReader(buf, { maxDepth: limits.maxDecodeDepth, maxTokens: limits.maxDecodeTokens });
   const padName = name.includes(PAD_NAME);
   let offset = 0;
+  let links = false;
   for (let i = 0, pos = span.start + 1; buf[pos] !== 0x65; i++, pos = reader.pos) {
     if (i >= limits.maxFiles) return fail(`more than ${limits.maxFiles} files, the limit (maxFiles)`);
     reader.pos = pos;
@@ -103,13 +104,14 @@ export function parseFiles(buf: Uint8Array, span: Span, limits: TorrentLimits, n
       // Without a target (or with nothing left of it) it is an empty file, as libtorrent reads it.
       const t = target ? cleaned(target, buf, pos, 'symlink path', limits, false) : [];
       if (t.length > 0) symlink = t;
+      if (symlink) links = true;
     }
     if (offset + length > Number.MAX_SAFE_INTEGER) return fail('total length is too large');
     const f: FileEntry = { path, length, offset };
     files.push(pad || a !== NO_ATTRIBUTES ? withAttributes(f, { ...a, pad }, symlink) : f);
     offset += length;
   }
-  return files;
+  return { files, links };
 }
 
 const NO_ATTRIBUTES: Attributes = Object.freeze({ pad: false, symlink: false, executable: false, hidden: false });

@@ -33,8 +33,13 @@ const DOT = 0x2e;
 export function sanitizeElement(element: string | Uint8Array): string | undefined {
   if (typeof element === 'string') {
     // Under 80 UTF-16 units an element is under 240 UTF-8 bytes: no need to count them.
-    if (element.length > 0 && element.length < 80 && !NEEDS_WORK.test(element) && element !== '.' && element !== '..') return element;
+    if (isCleanElement(element)) return element;
     return sanitizeBytes(encoder.encode(element));
+  }
+  // Bytes that decode clean (no U+FFFD: valid UTF-8) are the element as it is.
+  if (element.length < 240) {
+    const text = decoder.decode(element);
+    if (isCleanElement(text)) return text;
   }
   return sanitizeBytes(element);
 }
@@ -130,27 +135,40 @@ function lower(s: string): string {
  */
 export function resolveDuplicates(files: FileEntry[], name: string, multiFile: boolean): void {
   if (files.length < 2) return;
+  // Full Unicode lower case finds every name ASCII lower case would (and a few more): a superset
+  // is enough to decide whether the exact pass below must run at all.
   const keys = new Set<string>();
+  const pads = new Map<string, number>(); // pads of one size share a name freely
   const dirs = new Set<string>();
   let lastDir = '';
   let collides = false;
   for (const f of files) {
-    const key = lower(f.path.length === 1 ? f.path[0]! : f.path.join('/'));
-    if (keys.has(key)) collides = true;
-    keys.add(key);
+    const key = (f.path.length === 1 ? f.path[0]! : f.path.join('/')).toLowerCase();
+    if (f.pad) {
+      const size = pads.get(key);
+      if (size !== undefined && size !== f.length) collides = true;
+      pads.set(key, f.length);
+    } else {
+      if (keys.has(key)) collides = true;
+      keys.add(key);
+    }
     // Files of one folder come together: its parents were noted with the previous file.
-    const dir = key.slice(0, key.length - lower(f.path[f.path.length - 1]!).length - 1);
+    const cut = key.lastIndexOf('/');
+    const dir = cut === -1 ? '' : key.slice(0, cut);
     if (dir !== lastDir && dir.length > 0) {
       for (let at = dir.indexOf('/'); at !== -1; at = dir.indexOf('/', at + 1)) dirs.add(dir.slice(0, at));
       dirs.add(dir);
     }
     lastDir = dir;
   }
-  if (!collides) for (const d of dirs) if (keys.has(d)) collides = true;
+  if (!collides) for (const k of keys) if (dirs.has(k) || pads.has(k)) collides = true;
+  if (!collides) for (const k of pads.keys()) if (dirs.has(k)) collides = true;
   if (!collides) return;
 
+  const exactDirs = new Set<string>();
+  for (const f of files) for (let d = 1; d < f.path.length; d++) exactDirs.add(lower(f.path.slice(0, d).join('/')));
   const taken = new Map<string, number>(); // lower-case path → file index, or -1 for a folder
-  for (const d of dirs) taken.set(d, -1);
+  for (const d of exactDirs) taken.set(d, -1);
   const prefix = multiFile ? `${name}/` : '';
   files.forEach((f, i) => {
     const key = lower(f.path.join('/'));

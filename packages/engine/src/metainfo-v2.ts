@@ -14,7 +14,9 @@ import { concatBytes, equalBytes, fromHex, toHex } from './hex.ts';
 import { HASH_LENGTH, rootFromPieceLayer } from './merkle.ts';
 import { bencoded, checkLength, fail } from './metainfo-checks.ts';
 import { attributes, withAttributes } from './metainfo-files.ts';
-import { sanitizeElement } from './metainfo-paths.ts';
+import { isCleanElement, sanitizeElement } from './metainfo-paths.ts';
+
+const textDecoder = new TextDecoder();
 import type { TorrentLimits } from './limits.ts';
 import type { FileEntry } from './types.ts';
 
@@ -38,7 +40,7 @@ export function checkV2PieceLength(pieceLength: number): void {
  * deep or wide tree costs its size once, not once per level. Names are cleaned as libtorrent
  * cleans them (metainfo-paths.ts): a key of which nothing is left adds no folder.
  */
-export function parseFileTree(buf: Uint8Array, span: Span, limits: TorrentLimits, hasV1Files = false): { files: TreeFile[]; single: boolean } {
+export function parseFileTree(buf: Uint8Array, span: Span, limits: TorrentLimits, hasV1Files = false): { files: TreeFile[]; single: boolean; mayCollide: boolean; links: boolean } {
   if (buf[span.start] !== 0x64) return fail('file tree is not a dictionary');
   const reader = new BencodeReader(buf, { maxDepth: limits.maxDecodeDepth, maxTokens: limits.maxDecodeTokens });
   const files: TreeFile[] = [];
@@ -47,9 +49,15 @@ export function parseFileTree(buf: Uint8Array, span: Span, limits: TorrentLimits
 
   // Walks the dictionary at `pos`; returns the offset just past it.
   let depth = 0;
+  // Keys of a dictionary differ (checkSortedKeys), so two files can share a name only if cleaning
+  // changed one or two differ only in case (or a real '.pad' folder meets the pads): noted here,
+  // so a clean tree of 100,000 files skips the look for duplicates (metainfo-paths.ts).
+  let mayCollide = false;
+  let links = false;
   const walk = (pos: number): number => {
     pos++;
     let entries = 0;
+    const names = new Set<string>();
     while (buf[pos] !== 0x65) {
       const key = keyAt(buf, pos);
       pos = key.end;
@@ -59,7 +67,10 @@ export function parseFileTree(buf: Uint8Array, span: Span, limits: TorrentLimits
         if (files.length >= limits.maxFiles) fail(`more than ${limits.maxFiles} files, the limit (maxFiles)`);
         reader.pos = pos;
         // Skipped unbuilt by the outer decode, so duplicate keys are first seen here.
-        files.push(treeFile(bencoded(() => reader.read(FILE_SHAPE)), prefix.length > 0 ? prefix.slice() : ['_'], files.length));
+        if (prefix.length === 0) mayCollide = true;
+        const f = treeFile(bencoded(() => reader.read(FILE_SHAPE)), prefix.length > 0 ? prefix.slice() : ['_'], files.length);
+        if (f.symlink) links = true;
+        files.push(f);
         pos = reader.pos;
         // The empty key sorts first: anything beside it makes the entry a directory as well.
         if (entries > 1 || buf[pos] !== 0x65) fail(`file tree entry "${where()}" is both a file and a directory`);
@@ -68,7 +79,15 @@ export function parseFileTree(buf: Uint8Array, span: Span, limits: TorrentLimits
       // Leading separators go before the cleaning (libtorrent strips them first: "/a" is "a").
       let start = key.start;
       while (start < key.end && buf[start] === 0x2f) start++;
-      const name = sanitizeElement(buf.subarray(start, key.end));
+      const raw = buf.subarray(start, key.end);
+      const text = textDecoder.decode(raw);
+      const name = start === key.start && isCleanElement(text) ? text : sanitizeElement(raw);
+      if (name !== text) mayCollide = true;
+      if (name !== undefined) {
+        const low = name.toLowerCase();
+        if (names.has(low) || (depth === 0 && low === '.pad')) mayCollide = true;
+        names.add(low);
+      }
       if (buf[pos] !== 0x64) fail(`file tree entry "${where(name ?? '')}" is not a dictionary`);
       if (name !== undefined) prefix.push(name);
       depth++;
@@ -80,10 +99,15 @@ export function parseFileTree(buf: Uint8Array, span: Span, limits: TorrentLimits
   };
   walk(span.start);
   if (files.length === 0) fail('file tree has no files');
-  return { files, single: !hasV1Files && files.length === 1 && files[0]!.path.length === 1 };
+  return { files, single: !hasV1Files && files.length === 1 && files[0]!.path.length === 1, mayCollide, links };
 }
 
 const FILE_SHAPE = { length: true, 'pieces root': true, attr: true, 'symlink path': true } as const;
+
+function isZero(b: Uint8Array): boolean {
+  for (let i = 0; i < b.length; i++) if (b[i] !== 0) return false;
+  return true;
+}
 
 /** A dictionary key's bytes at `pos` (input a decode has checked): `<digits>:<bytes>`. */
 function keyAt(buf: Uint8Array, pos: number): { start: number; end: number } {
@@ -108,16 +132,15 @@ function treeFile(value: BValue, path: string[], i: number): TreeFile {
   }
   // A symlink takes no room in the payload, whatever length it claims.
   const length = a?.symlink ? 0 : checkLength(value['length'], 'length', i);
-  const f: TreeFile = { path, length };
-  if (a) withAttributes(f as FileEntry, { ...a, symlink: false }, symlink);
-  if (length === 0) return f;
+  // Built whole, one object shape for the common file: 100,000 of them are read in loops later.
+  const withAttr = (f: TreeFile) => (a ? withAttributes(f as FileEntry, a, symlink) : f);
+  if (length === 0) return withAttr({ path, length });
   const root = value['pieces root'];
   if (!(root instanceof Uint8Array)) return fail(`file ${i} (${path.join('/')}) has no pieces root`);
   if (root.length !== HASH_LENGTH) return fail(`file ${i} (${path.join('/')}) pieces root is ${root.length} bytes, not 32`);
-  if (root.every((b) => b === 0)) return fail(`file ${i} (${path.join('/')}) has a pieces root of zeros`);
+  if (isZero(root)) return fail(`file ${i} (${path.join('/')}) has a pieces root of zeros`);
   // A view into the info dict bytes the Metainfo keeps anyway: no buffer of its own per file.
-  f.piecesRoot = root;
-  return f;
+  return withAttr({ path, length, piecesRoot: root });
 }
 
 /**

@@ -10,7 +10,7 @@ import { concatBytes, toHex } from './hex.ts';
 import { bencoded, checkLength, fail } from './metainfo-checks.ts';
 import { parseFiles, torrentName } from './metainfo-files.ts';
 import { resolveDuplicates, resolveSymlinks } from './metainfo-paths.ts';
-import { checkPieceLayers, checkSortedKeys, checkV2PieceLength, encodePieceLayers, matchHybrid, parseFileTree, readPieceLayers, v2Layout, v2PieceCount, type TreeFile } from './metainfo-v2.ts';
+import { checkPieceLayers, checkSortedKeys, checkV2PieceLength, encodePieceLayers, matchHybrid, parseFileTree, readPieceLayers, v2Layout, v2PieceCount } from './metainfo-v2.ts';
 import { sha1 } from './sha1.ts';
 import { sha256 } from './sha256.ts';
 import type { FileEntry, Metainfo } from './types.ts';
@@ -132,7 +132,7 @@ function buildMetainfo(info: BDict, bytes: InfoBytes, outer: OuterFields, fileLi
     return fail(`piece length must be a positive integer no larger than ${MAX_PARSED_PIECE_LENGTH}`);
   }
 
-  let v2: { files: TreeFile[]; single: boolean } | undefined;
+  let v2: ReturnType<typeof parseFileTree> | undefined;
   if (metaVersion === 2) {
     checkV2PieceLength(pieceLength);
     if (!fileTree) return fail('meta version 2 without a file tree');
@@ -151,11 +151,12 @@ function buildMetainfo(info: BDict, bytes: InfoBytes, outer: OuterFields, fileLi
 
   const multiFile = fileList !== undefined;
   if (!multiFile && (cleanName === undefined || nameBytes(info) === 0)) return fail(`name is empty${cleanName === undefined ? ' once cleaned of separators and dots' : ''}`);
-  let files = multiFile ? parseFiles(fileList.buf, fileList.span, limits, name) : [{ path: [name], length: checkLength(info['length'], 'length'), offset: 0 }];
+  const list = multiFile ? parseFiles(fileList.buf, fileList.span, limits, name) : { files: [{ path: [name], length: checkLength(info['length'], 'length'), offset: 0 }], links: false };
+  let files = list.files;
   // A hybrid is single- or multi-file as its v1 fields say (a folder of one file has `files`), and
   // its files are the tree's (with their attributes), once the v1 list is found to match them.
   if (v2) files = matchHybrid(files, v2.files, pieceLength);
-  if (multiFile) sanitizeLinks(files, name);
+  if (multiFile) sanitizeLinks(files, name, v2 ? v2.links : list.links, v2?.mayCollide ?? true);
   const length = files.reduce((sum, f) => sum + f.length, 0);
   if (length === 0) return fail('it holds no data (every file is empty)');
 
@@ -189,14 +190,9 @@ function nameBytes(info: BDict): number {
 }
 
 /** libtorrent's order: links checked against the files as named, then names made unique. */
-function sanitizeLinks(files: FileEntry[], name: string): void {
-  for (const f of files) {
-    if (f.symlink) {
-      resolveSymlinks(files);
-      break;
-    }
-  }
-  resolveDuplicates(files, name, true);
+function sanitizeLinks(files: FileEntry[], name: string, links: boolean, mayCollide: boolean): void {
+  if (links) resolveSymlinks(files);
+  if (mayCollide) resolveDuplicates(files, name, true);
 }
 
 function commonFields(info: BDict, outer: OuterFields): Pick<Metainfo, 'private' | 'announce' | 'urlList' | 'comment' | 'createdBy' | 'creationDate'> {
@@ -224,7 +220,7 @@ function v2Fields(infoBytes: Uint8Array, files: FileEntry[], outer: OuterFields,
 }
 
 /** A v2-only torrent: its id is the truncated SHA-256, its files are laid out as a hybrid's. */
-function buildV2Only(info: BDict, infoBytes: Uint8Array, outer: OuterFields, limits: TorrentLimits, name: string, pieceLength: number, v2: { files: TreeFile[]; single: boolean }): Metainfo {
+function buildV2Only(info: BDict, infoBytes: Uint8Array, outer: OuterFields, limits: TorrentLimits, name: string, pieceLength: number, v2: ReturnType<typeof parseFileTree>): Metainfo {
   const pieceCount = v2PieceCount(v2.files, pieceLength);
   if (pieceCount > limits.maxPieces) return fail(`${pieceCount} pieces, more than the limit of ${limits.maxPieces} pieces (maxPieces)`);
   // A lone file at the tree's root names the download, as libtorrent reads it.
@@ -232,7 +228,7 @@ function buildV2Only(info: BDict, infoBytes: Uint8Array, outer: OuterFields, lim
   // A lone file gets no tail pad (libtorrent lists one; it only fills the last piece, which a v2
   // hash does not cover, so nothing on disk or on the wire differs).
   const files = v2Layout(v2.files, pieceLength);
-  if (!v2.single) sanitizeLinks(files, name);
+  if (!v2.single) sanitizeLinks(files, name, v2.links, v2.mayCollide);
   if (files.every((f) => f.length === 0)) return fail('it holds no data (every file is empty)');
   const fields = v2Fields(infoBytes, files, outer, pieceLength, 'v2');
   const infoHash = fields.infoHashV2.slice(0, 20);
