@@ -87,7 +87,7 @@ function parseTorrentBytes(buf: Uint8Array, limits: TorrentLimits): Metainfo {
   // The layers given are checked against their files' roots; a missing one, or one that does not
   // hash to its root (dropped), comes from peers (hash requests), as for a magnet: libtorrent
   // reads them so. Cascade writes such a .torrent itself (encodeTorrent) for a magnet whose
-  // layers are not all in.
+  // layers are not all in yet.
   const given = layers && readPieceLayers(buf, layers);
   if (given) outer.pieceLayers = given;
   // The tree is read from the copy the Metainfo keeps: its pieces roots are views into it.
@@ -300,13 +300,14 @@ function parseOuter(top: BDict, buf: Uint8Array, spans: Record<string, Span>): O
   };
 }
 
-/** A v2 torrent's layers when it has all of them (an empty dict when no file is longer than a
- *  piece, as libtorrent writes it); a partial set is left out, so the .torrent parses again. */
-function completeLayers(meta: Metainfo): Map<string, Uint8Array> | undefined {
+/** A v2 torrent's layers, as many as it has: a partial set parses again, the rest coming from
+ *  peers. An empty dict when no file needs one (as libtorrent writes it); no key when none of
+ *  those that need one is known (a magnet's metadata alone, as before). */
+function knownLayers(meta: Metainfo): Map<string, Uint8Array> | undefined {
   if (meta.version !== 'v2' && meta.version !== 'hybrid') return undefined;
   const layers = meta.pieceLayers ?? new Map<string, Uint8Array>();
-  const all = meta.files.every((f) => !f.piecesRoot || f.length <= meta.pieceLength || layers.has(toHex(f.piecesRoot)));
-  return all ? layers : undefined;
+  if (layers.size === 0 && meta.files.some((f) => f.piecesRoot && f.length > meta.pieceLength)) return undefined;
+  return layers;
 }
 
 /** A full .torrent; `infoBytes` goes in verbatim so the infohash cannot drift through re-encoding. */
@@ -319,14 +320,14 @@ export function encodeTorrent(meta: Metainfo): Uint8Array {
     ['created by', meta.createdBy],
     ['creation date', meta.creationDate],
     ['info', meta.infoBytes],
-    ['piece layers', completeLayers(meta)],
+    ['piece layers', knownLayers(meta)],
     ['url-list', meta.urlList.length > 0 ? meta.urlList : undefined],
   ]; // already in the byte order BEP 3 requires
 
   const parts: Uint8Array[] = [new Uint8Array([0x64])];
   for (const [key, value] of fields) {
     if (value === undefined) continue;
-    const raw = key === 'info' ? meta.infoBytes : key === 'piece layers' ? encodePieceLayers(meta.pieceLayers!) : encode(value);
+    const raw = key === 'info' ? meta.infoBytes : key === 'piece layers' ? encodePieceLayers(value as Map<string, Uint8Array>) : encode(value);
     parts.push(encode(key), raw);
   }
   parts.push(new Uint8Array([0x65]));
