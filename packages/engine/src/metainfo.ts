@@ -3,12 +3,14 @@
 // passes the limits (limits.ts) is built lean: keys we do not read are skipped unbuilt, and the file
 // list is read one entry at a time, so 100,000 files cost tens of MB rather than hundreds.
 
-import { BencodeReader, decode, encode, isDict, listItemSpans, text } from './bencode.ts';
-import type { BDict, BValue, DecodeOptions, FieldValue, Shape, Span } from './bencode.ts';
+import { decode, encode, isDict, listItemSpans, text } from './bencode.ts';
+import type { BDict, BValue, DecodeOptions, Shape, Span } from './bencode.ts';
 import { DEFAULT_TORRENT_LIMITS, torrentLimits, type TorrentLimits } from './limits.ts';
 import { concatBytes, toHex } from './hex.ts';
-import { bencoded, checkComponent, checkLength, fail } from './metainfo-checks.ts';
-import { checkPieceLayers, checkV2PieceLength, encodePieceLayers, matchHybrid, parseFileTree, readPieceLayers, v2Layout, v2PieceCount, type TreeFile } from './metainfo-v2.ts';
+import { bencoded, checkLength, fail } from './metainfo-checks.ts';
+import { parseFiles, torrentName } from './metainfo-files.ts';
+import { resolveDuplicates, resolveSymlinks } from './metainfo-paths.ts';
+import { checkPieceLayers, checkSortedKeys, checkV2PieceLength, encodePieceLayers, matchHybrid, parseFileTree, readPieceLayers, v2Layout, v2PieceCount } from './metainfo-v2.ts';
 import { sha1 } from './sha1.ts';
 import { sha256 } from './sha256.ts';
 import type { FileEntry, Metainfo } from './types.ts';
@@ -16,7 +18,10 @@ import type { FileEntry, Metainfo } from './types.ts';
 
 export { checkComponent, MetainfoError } from './metainfo-checks.ts';
 
+/** The largest piece Cascade makes a torrent with. */
 export const MAX_PIECE_LENGTH = 256 * 1024 * 1024;
+/** The largest piece a .torrent may have: libtorrent's limit (INT_MAX / 2), so what it opens opens here. */
+export const MAX_PARSED_PIECE_LENGTH = 2 ** 30 - 1;
 export const MAX_FILES = DEFAULT_TORRENT_LIMITS.maxFiles;
 /** Tracker URLs kept from announce-list (the rest are dropped: each one is announced to). */
 export const MAX_TRACKERS = 200;
@@ -31,7 +36,6 @@ const TORRENT_SHAPE: Shape = {
   info: INFO_SHAPE, announce: true, 'announce-list': 'span', 'url-list': 'span', 'piece layers': 'span',
   comment: true, 'comment.utf-8': true, 'created by': true, 'creation date': true,
 };
-const FILE_FIELDS = { length: 'int', path: 'texts', 'path.utf-8': 'texts', attr: 'text' } as const;
 
 /** The parts of a .torrent that live outside `info` (and so are not covered by the infohash). */
 export type OuterFields = Partial<Pick<Metainfo, 'announce' | 'urlList' | 'comment' | 'createdBy' | 'creationDate'>> & {
@@ -71,17 +75,21 @@ export function parseTorrent(buf: Uint8Array, limits: TorrentLimits = torrentLim
 
 function parseTorrentBytes(buf: Uint8Array, limits: TorrentLimits): Metainfo {
   checkSize(buf, limits);
-  const { value, span, spans } = decodeOrFail(buf, { spanOf: 'info', shape: TORRENT_SHAPE, ...decodeLimits(limits) });
+  // Bytes after the top-level dictionary are ignored, as libtorrent ignores them: some writers
+  // leave a newline or padding there, and the infohash covers only `info` anyway.
+  const { value, span, spans } = decodeOrFail(buf, { spanOf: 'info', shape: TORRENT_SHAPE, allowTrailing: true, ...decodeLimits(limits) });
   if (!isDict(value)) return fail('top level is not a dictionary');
   if (!isDict(value['info']) || !span) return fail('missing info dictionary');
   const infoBytes = copy(buf.subarray(span.start, span.end));
   const files = spans['info.files'];
   const outer = parseOuter(value, buf, spans);
   const layers = spans['piece layers'];
-  // Given, `piece layers` must hold every file's layer. Absent, the .torrent is read as metadata
-  // alone, as libtorrent reads it: the layers come from peers (hash requests), as for a magnet.
-  // Cascade writes such a .torrent itself (encodeTorrent) for a magnet whose layers are not all in.
-  if (layers) outer.pieceLayers = readPieceLayers(buf, layers);
+  // The layers given are checked against their files' roots; a missing one, or one that does not
+  // hash to its root (dropped), comes from peers (hash requests), as for a magnet: libtorrent
+  // reads them so. Cascade writes such a .torrent itself (encodeTorrent) for a magnet whose
+  // layers are not all in yet.
+  const given = layers && readPieceLayers(buf, layers);
+  if (given) outer.pieceLayers = given;
   // The tree is read from the copy the Metainfo keeps: its pieces roots are views into it.
   const tree = spans['info.file tree'];
   const treeInInfo = tree && { buf: infoBytes, span: { start: tree.start - span.start, end: tree.end - span.start } };
@@ -115,18 +123,22 @@ function buildMetainfo(info: BDict, bytes: InfoBytes, outer: OuterFields, fileLi
   // BEP 52: the version is checked before anything else, so a newer format gets a message saying so.
   const metaVersion = info['meta version'];
   if (metaVersion !== undefined && metaVersion !== 2) return fail(`meta version ${metaVersion} is not supported (this client reads BitTorrent v1 and v2)`);
-  let name = checkComponent(utf8Field(info, 'name') ?? fail('name is missing or not a string'), 'name');
+  // Cleaned as libtorrent cleans it; nothing left of it, a folder is named by the infohash.
+  const cleanName = torrentName(info);
+  let name = cleanName ?? toHex(sha1(bytes.kept));
 
   const pieceLength = info['piece length'];
-  if (typeof pieceLength !== 'number' || !Number.isInteger(pieceLength) || pieceLength <= 0 || pieceLength > MAX_PIECE_LENGTH) {
-    return fail(`piece length must be a positive integer no larger than ${MAX_PIECE_LENGTH}`);
+  if (typeof pieceLength !== 'number' || !Number.isInteger(pieceLength) || pieceLength <= 0 || pieceLength > MAX_PARSED_PIECE_LENGTH) {
+    return fail(`piece length must be a positive integer no larger than ${MAX_PARSED_PIECE_LENGTH}`);
   }
 
-  let v2: { files: TreeFile[]; single: boolean } | undefined;
+  let v2: ReturnType<typeof parseFileTree> | undefined;
   if (metaVersion === 2) {
     checkV2PieceLength(pieceLength);
     if (!fileTree) return fail('meta version 2 without a file tree');
-    v2 = parseFileTree(fileTree.buf, fileTree.span, limits);
+    // libtorrent refuses a v2 info dictionary whose keys are out of order or repeated.
+    checkSortedKeys(bytes.kept);
+    v2 = parseFileTree(fileTree.buf, fileTree.span, limits, fileList !== undefined);
     if (info['pieces'] === undefined) return buildV2Only(info, bytes.kept, outer, limits, name, pieceLength, v2);
   }
 
@@ -138,10 +150,15 @@ function buildMetainfo(info: BDict, bytes: InfoBytes, outer: OuterFields, fileLi
   if (pieceCount > limits.maxPieces) return fail(`${pieceCount} pieces, more than the limit of ${limits.maxPieces} pieces (maxPieces)`);
 
   const multiFile = fileList !== undefined;
-  let files = multiFile ? parseFiles(fileList.buf, fileList.span, limits) : [{ path: [name], length: checkLength(info['length'], 'length'), offset: 0 }];
-  // A hybrid is single- or multi-file as its v1 fields say (a folder of one file has `files`).
+  if (!multiFile && (cleanName === undefined || nameBytes(info) === 0)) return fail(`name is empty${cleanName === undefined ? ' once cleaned of separators and dots' : ''}`);
+  const list = multiFile ? parseFiles(fileList.buf, fileList.span, limits, name) : { files: [{ path: [name], length: checkLength(info['length'], 'length'), offset: 0 }], links: false };
+  let files = list.files;
+  // A hybrid is single- or multi-file as its v1 fields say (a folder of one file has `files`), and
+  // its files are the tree's (with their attributes), once the v1 list is found to match them.
   if (v2) files = matchHybrid(files, v2.files, pieceLength);
+  if (multiFile) sanitizeLinks(files, name, v2 ? v2.links : list.links, v2?.mayCollide ?? true);
   const length = files.reduce((sum, f) => sum + f.length, 0);
+  if (length === 0) return fail('it holds no data (every file is empty)');
 
   const expected = Math.ceil(length / pieceLength);
   if (pieceCount !== expected) {
@@ -166,6 +183,18 @@ function buildMetainfo(info: BDict, bytes: InfoBytes, outer: OuterFields, fileLi
   };
 }
 
+/** A single file's name: libtorrent refuses an empty one where a folder's becomes "_". */
+function nameBytes(info: BDict): number {
+  const raw = info['name.utf-8'] instanceof Uint8Array ? info['name.utf-8'] : info['name'];
+  return raw instanceof Uint8Array ? raw.length : 0;
+}
+
+/** libtorrent's order: links checked against the files as named, then names made unique. */
+function sanitizeLinks(files: FileEntry[], name: string, links: boolean, mayCollide: boolean): void {
+  if (links) resolveSymlinks(files);
+  if (mayCollide) resolveDuplicates(files, name, true);
+}
+
 function commonFields(info: BDict, outer: OuterFields): Pick<Metainfo, 'private' | 'announce' | 'urlList' | 'comment' | 'createdBy' | 'creationDate'> {
   const priv = info['private'];
   return {
@@ -186,17 +215,21 @@ function v2Fields(infoBytes: Uint8Array, files: FileEntry[], outer: OuterFields,
     version,
     infoHashV2,
     infoHashV2Hex: toHex(infoHashV2),
-    pieceLayers: checkPieceLayers(files, given ?? new Map(), pieceLength, given !== undefined),
+    pieceLayers: checkPieceLayers(files, given ?? new Map(), pieceLength),
   };
 }
 
 /** A v2-only torrent: its id is the truncated SHA-256, its files are laid out as a hybrid's. */
-function buildV2Only(info: BDict, infoBytes: Uint8Array, outer: OuterFields, limits: TorrentLimits, name: string, pieceLength: number, v2: { files: TreeFile[]; single: boolean }): Metainfo {
+function buildV2Only(info: BDict, infoBytes: Uint8Array, outer: OuterFields, limits: TorrentLimits, name: string, pieceLength: number, v2: ReturnType<typeof parseFileTree>): Metainfo {
   const pieceCount = v2PieceCount(v2.files, pieceLength);
   if (pieceCount > limits.maxPieces) return fail(`${pieceCount} pieces, more than the limit of ${limits.maxPieces} pieces (maxPieces)`);
   // A lone file at the tree's root names the download, as libtorrent reads it.
   if (v2.single) name = v2.files[0]!.path[0]!;
+  // A lone file gets no tail pad (libtorrent lists one; it only fills the last piece, which a v2
+  // hash does not cover, so nothing on disk or on the wire differs).
   const files = v2Layout(v2.files, pieceLength);
+  if (!v2.single) sanitizeLinks(files, name, v2.links, v2.mayCollide);
+  if (files.every((f) => f.length === 0)) return fail('it holds no data (every file is empty)');
   const fields = v2Fields(infoBytes, files, outer, pieceLength, 'v2');
   const infoHash = fields.infoHashV2.slice(0, 20);
   return {
@@ -213,69 +246,6 @@ function buildV2Only(info: BDict, infoBytes: Uint8Array, outer: OuterFields, lim
     multiFile: !v2.single,
     ...commonFields(info, outer),
   };
-}
-
-/** The file list, one entry decoded at a time (the whole list was checked by the outer decode). */
-function parseFiles(buf: Uint8Array, span: Span, limits: TorrentLimits): FileEntry[] {
-  if (buf[span.start] !== 0x6c) return fail('files is not a list');
-  if (buf[span.start + 1] === 0x65) return fail('files list is empty');
-
-  const files: FileEntry[] = [];
-  // Two entries mapping to the same disk path (or a file that is also another's directory) would
-  // overwrite each other; reject rather than silently rename.
-  const taken = new Set<string>();
-  const dirs = new Set<string>();
-  // Folder names repeat across their files: one string each, not one per file.
-  const folderNames = new Map<string, string>();
-  const reader = new BencodeReader(buf, decodeLimits(limits));
-  let lastFolder = '';
-  let offset = 0;
-  for (let i = 0, pos = span.start + 1; buf[pos] !== 0x65; i++, pos = reader.pos) {
-    if (i >= limits.maxFiles) return fail(`more than ${limits.maxFiles} files, the limit (maxFiles)`);
-    reader.pos = pos;
-    const entry = bencoded(() => reader.fields(FILE_FIELDS));
-    if (!entry) return fail(`file ${i} is not a dictionary`);
-    const length = checkLength(entry['length'], 'length', i);
-    const path = filePath(entry, i);
-    for (let d = 0; d < path.length - 1; d++) {
-      const known = folderNames.get(path[d]!);
-      if (known === undefined) folderNames.set(path[d]!, path[d]!);
-      else path[d] = known;
-    }
-    const attr = entry['attr'];
-    // BEP 47 marks padding with attr 'p' and puts it under `.pad/`; older writers (BitComet, early
-    // libtorrent) only named it `_____padding_file_…`. Either way it is zeros that never reach disk.
-    const pad = (typeof attr === 'string' && attr.includes('p')) || path[0] === '.pad' || path[path.length - 1]!.startsWith('_____padding_file_');
-    if (!pad) {
-      const key = path.join('/');
-      if (taken.has(key) || dirs.has(key)) return fail(`file path "${key}" appears twice`);
-      taken.add(key);
-      // Files of one folder come together: its parents were noted with the previous file.
-      const folder = key.slice(0, key.length - path[path.length - 1]!.length);
-      if (folder !== lastFolder) {
-        for (let d = 1; d < path.length; d++) {
-          const dir = path.slice(0, d).join('/');
-          if (taken.has(dir)) return fail(`file path "${dir}" is both a file and a directory`);
-          dirs.add(dir);
-        }
-        lastFolder = folder;
-      }
-    }
-    if (offset + length > Number.MAX_SAFE_INTEGER) return fail('total length is too large');
-    files.push(pad ? { path, length, offset, pad: true } : { path, length, offset });
-    offset += length;
-  }
-  return files;
-}
-
-function filePath(entry: Record<string, FieldValue>, i: number): string[] {
-  // Prefer path.utf-8 (written by clients whose `path` is in a legacy code page) when well-formed.
-  const strings = (v: FieldValue | undefined) => (Array.isArray(v) ? v : undefined);
-  const raw = strings(entry['path.utf-8']) ?? strings(entry['path']);
-  if (!raw) return fail(`file ${i} path is missing or not a list of strings`);
-  if (raw.length === 0) return fail(`file ${i} path is empty`);
-  for (const c of raw) checkComponent(c, 'path', i);
-  return raw;
 }
 
 function utf8Field(dict: BDict, key: string): string | undefined {
@@ -330,13 +300,14 @@ function parseOuter(top: BDict, buf: Uint8Array, spans: Record<string, Span>): O
   };
 }
 
-/** A v2 torrent's layers when it has all of them (an empty dict when no file is longer than a
- *  piece, as libtorrent writes it); a partial set is left out, so the .torrent parses again. */
-function completeLayers(meta: Metainfo): Map<string, Uint8Array> | undefined {
+/** A v2 torrent's layers, as many as it has: a partial set parses again, the rest coming from
+ *  peers. An empty dict when no file needs one (as libtorrent writes it); no key when none of
+ *  those that need one is known (a magnet's metadata alone, as before). */
+function knownLayers(meta: Metainfo): Map<string, Uint8Array> | undefined {
   if (meta.version !== 'v2' && meta.version !== 'hybrid') return undefined;
   const layers = meta.pieceLayers ?? new Map<string, Uint8Array>();
-  const all = meta.files.every((f) => !f.piecesRoot || f.length <= meta.pieceLength || layers.has(toHex(f.piecesRoot)));
-  return all ? layers : undefined;
+  if (layers.size === 0 && meta.files.some((f) => f.piecesRoot && f.length > meta.pieceLength)) return undefined;
+  return layers;
 }
 
 /** A full .torrent; `infoBytes` goes in verbatim so the infohash cannot drift through re-encoding. */
@@ -349,14 +320,14 @@ export function encodeTorrent(meta: Metainfo): Uint8Array {
     ['created by', meta.createdBy],
     ['creation date', meta.creationDate],
     ['info', meta.infoBytes],
-    ['piece layers', completeLayers(meta)],
+    ['piece layers', knownLayers(meta)],
     ['url-list', meta.urlList.length > 0 ? meta.urlList : undefined],
   ]; // already in the byte order BEP 3 requires
 
   const parts: Uint8Array[] = [new Uint8Array([0x64])];
   for (const [key, value] of fields) {
     if (value === undefined) continue;
-    const raw = key === 'info' ? meta.infoBytes : key === 'piece layers' ? encodePieceLayers(meta.pieceLayers!) : encode(value);
+    const raw = key === 'info' ? meta.infoBytes : key === 'piece layers' ? encodePieceLayers(value as Map<string, Uint8Array>) : encode(value);
     parts.push(encode(key), raw);
   }
   parts.push(new Uint8Array([0x65]));

@@ -7,6 +7,7 @@
 
 import { encode, type BValue } from './bencode.ts';
 import { encodeTorrent, MAX_PIECE_LENGTH, parseInfoDict } from './metainfo.ts';
+import { checkComponent } from './metainfo-checks.ts';
 import { checkV2PieceLength, v2Layout } from './metainfo-v2.ts';
 import { pieceLayerFromLeaves, rootFromLeaves } from './merkle.ts';
 import { toHex } from './hex.ts';
@@ -68,8 +69,17 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
   return a.length - b.length;
 }
 
-/** Encodes the info dict and the .torrent around it. Re-parsing our own output applies the same
- *  name/path validation as for downloaded torrents. */
+/** What Cascade writes, it writes clean: a downloaded .torrent gets its names cleaned as libtorrent
+ *  cleans them (metainfo-paths.ts), but a name that would need it (a separator, '..', a control
+ *  character) is refused when making one, so every client reads the same names. */
+function checkNames(shape: { name: string; files: { path: string[] }[] }): void {
+  checkComponent(shape.name, 'name');
+  shape.files.forEach((f, i) => {
+    for (const c of f.path) checkComponent(c, 'path', i);
+  });
+}
+
+/** Encodes the info dict and the .torrent around it. */
 export function buildTorrent(shape: {
   name: string;
   multiFile: boolean;
@@ -77,6 +87,7 @@ export function buildTorrent(shape: {
   pieceLength: number;
   pieces: Uint8Array;
 }, opts: TorrentFieldOptions): { torrent: Uint8Array; metainfo: Metainfo } {
+  checkNames(shape);
   const total = shape.files.reduce((n, f) => n + f.length, 0);
   const info = {
     ...(shape.multiFile ? { files: shape.files.map((f) => ({ length: f.length, path: f.path })) } : { length: total }),
@@ -115,6 +126,7 @@ export function buildTorrentV2(shape: {
   pieces?: Uint8Array;
 }, opts: TorrentFieldOptions): { torrent: Uint8Array; metainfo: Metainfo } {
   checkV2PieceLength(shape.pieceLength);
+  checkNames(shape);
   // Nested dictionaries; encode() sorts the keys and drops the undefined fields.
   const tree: Record<string, unknown> = {};
   for (const f of shape.files) {

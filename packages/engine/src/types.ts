@@ -11,6 +11,14 @@ export interface FileEntry {
   pad?: boolean;
   /** BEP 52: SHA-256 merkle root of the file's 16 KiB blocks; absent for empty files and v1 torrents. */
   piecesRoot?: Uint8Array;
+  /** BEP 47 `attr` x: created with the executable bit. */
+  executable?: true;
+  /** BEP 47 `attr` h: hidden (kept for what shows it; a Unix file system has no such bit). */
+  hidden?: true;
+  /** BEP 47 `attr` l: a symbolic link (length 0, no data) to this path below the torrent's name,
+   *  always one of the torrent's own files or folders (libtorrent's rule: any other target is
+   *  rewritten to the link itself, and storage creates no link for such a one). */
+  symlink?: string[];
 }
 
 export interface Metainfo {

@@ -4,16 +4,14 @@
 // disk, none can be selected, the data checks out, and per-file indices stay the metainfo's.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { createHash, randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { Session, parseTorrent, bencode } from '../index.ts';
+import { seedWithLibtorrent, whenDone } from './session-helpers.ts';
 
-const LT_SEED = fileURLToPath(new URL('./lt_seed.py', import.meta.url));
 const sha = async (p: string) => createHash('sha256').update(await fs.readFile(p)).digest('hex');
 
 /** A v1 torrent made by libtorrent with canonical_files: a pad after every file but the last. */
@@ -51,27 +49,14 @@ test('a libtorrent torrent with pad files downloads from libtorrent: no pad on d
   assert.ok(pads.length >= 2, `libtorrent added pad files: ${JSON.stringify(meta.files.map((f) => f.path.join('/')))}`);
   for (const i of pads) assert.equal(meta.files[i]!.path[0], '.pad');
 
-  const lt = spawn('/usr/bin/python3', [LT_SEED, torrentFile, path.join(root, 'seed')], { stdio: ['pipe', 'pipe', 'inherit'] });
-  t.after(() => {
-    lt.stdin.end();
-    lt.kill();
-  });
-  let port = 0;
-  for await (const line of readline.createInterface({ input: lt.stdout })) {
-    if (line.startsWith('port ')) port = Number(line.slice(5));
-    if (line === 'seeding') break;
-  }
+  const port = await seedWithLibtorrent(t, torrentFile, path.join(root, 'seed'));
   const session = await Session.create({ host: '127.0.0.1', dht: false, webrtc: false });
   t.after(() => session.close());
   const out = path.join(root, 'out');
   const h = await session.add(bytes, { savePath: out, peers: [`127.0.0.1:${port}`] });
   // Selecting only the pads selects nothing; selecting everything leaves them out.
   h.selectFiles(meta.files.map((_, i) => i));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out: ${JSON.stringify(h.stats())}`)), 30_000);
-    if (h.stats().state === 'seeding') return clearTimeout(timer), resolve();
-    h.once('done', () => (clearTimeout(timer), resolve()));
-  });
+  await whenDone(h);
   assert.deepEqual(await listTree(path.join(out, 'pack')), ['a.bin', 'c.txt', 'sub', 'sub/b.bin'], 'no .pad folder or pad file on disk');
   for (const f of ['a.bin', 'sub/b.bin', 'c.txt']) assert.equal(await sha(path.join(out, 'pack', f)), await sha(path.join(pack, f)), f);
   const progress = h.fileProgress();

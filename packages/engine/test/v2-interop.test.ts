@@ -3,7 +3,7 @@
 // libtorrent that starts from a v2 magnet gets the metadata and every piece layer from Cascade
 // through hash requests (it cannot check a piece without them), and Cascade does the same from
 // libtorrent for v2 and hybrid magnets.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs/promises';
@@ -11,7 +11,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { createHash, randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { Session, parseTorrent } from '../index.ts';
+import { Session, parseTorrent, type TorrentHandle } from '../index.ts';
 import { makeLtTorrent } from './v2-fixture.ts';
 import { tmpDir, whenDone } from './session-helpers.ts';
 
@@ -59,6 +59,24 @@ async function until(lines: AsyncIterator<string>, want: (line: string) => boole
   }
 }
 
+/** libtorrent seeds `torrent` from `root`; Cascade fetches `source` (the .torrent's bytes or a
+ *  magnet) from it into root/out; every file must hash-match and no piece fail its check. */
+async function fetchFromLt(t: TestContext, root: string, torrent: string, source: Uint8Array | string, pack: string, files: string[]): Promise<TorrentHandle> {
+  const lt = spawnLt(t, [LT_SEED, torrent, root]);
+  const port = Number((await until(lt.lines, (l) => l.startsWith('port '), lt.log)).slice(5));
+  await until(lt.lines, (l) => l === 'seeding', lt.log);
+  const session = await Session.create({ host: '127.0.0.1', dht: false, webrtc: false });
+  t.after(() => session.close());
+  const out = path.join(root, 'out');
+  const h = await session.add(source, { savePath: out, peers: [`127.0.0.1:${port}`] });
+  let failures = 0;
+  h.on('hash-failed', () => failures++);
+  await whenDone(h, 60_000);
+  await sameFiles(pack, path.join(out, 'pack'), files);
+  assert.equal(failures, 0, 'no piece failed its check');
+  return h;
+}
+
 for (const kind of ['v2', 'hybrid'] as const) {
   test(`${kind}: libtorrent seeds, Cascade downloads, files hash-match`, async (t) => {
     const root = await tmpDir(t);
@@ -68,19 +86,7 @@ for (const kind of ['v2', 'hybrid'] as const) {
     const bytes = await fs.readFile(torrent);
     const meta = parseTorrent(bytes);
     assert.equal(meta.version, kind);
-    const lt = spawnLt(t, [LT_SEED, torrent, root]);
-    const port = Number((await until(lt.lines, (l) => l.startsWith('port '), lt.log)).slice(5));
-    await until(lt.lines, (l) => l === 'seeding', lt.log);
-
-    const session = await Session.create({ host: '127.0.0.1', dht: false, webrtc: false });
-    t.after(() => session.close());
-    const out = path.join(root, 'out');
-    const h = await session.add(bytes, { savePath: out, peers: [`127.0.0.1:${port}`] });
-    let failures = 0;
-    h.on('hash-failed', () => failures++);
-    await whenDone(h, 60_000);
-    await sameFiles(pack, path.join(out, 'pack'), files);
-    assert.equal(failures, 0, 'no piece failed its check');
+    await fetchFromLt(t, root, torrent, bytes, pack, files);
   });
 
   test(`${kind}: Cascade seeds, libtorrent downloads from the .torrent, files hash-match`, async (t) => {
@@ -120,23 +126,32 @@ for (const kind of ['v2', 'hybrid'] as const) {
     const { pack, files } = await content(root);
     const torrent = path.join(root, 'pack.torrent');
     const ids = makeLtTorrent(pack, root, torrent, PIECE, kind);
-    const lt = spawnLt(t, [LT_SEED, torrent, root]);
-    const port = Number((await until(lt.lines, (l) => l.startsWith('port '), lt.log)).slice(5));
-    await until(lt.lines, (l) => l === 'seeding', lt.log);
-
-    const session = await Session.create({ host: '127.0.0.1', dht: false, webrtc: false });
-    t.after(() => session.close());
-    const out = path.join(root, 'out');
     const magnet = kind === 'v2' ? `magnet:?xt=urn:btmh:1220${ids.v2}&dn=pack` : `magnet:?xt=urn:btih:${ids.v1}&xt=urn:btmh:1220${ids.v2}&dn=pack`;
-    const h = await session.add(magnet, { savePath: out, peers: [`127.0.0.1:${port}`] });
-    let failures = 0;
-    h.on('hash-failed', () => failures++);
-    await whenDone(h, 60_000);
-    await sameFiles(pack, path.join(out, 'pack'), files);
-    assert.equal(failures, 0);
+    const h = await fetchFromLt(t, root, torrent, magnet, pack, files);
     const meta = (h as unknown as { metainfo: { version: string; infoHashV2Hex: string; pieceLayers: Map<string, Uint8Array> } }).metainfo;
     assert.equal(meta.version, kind);
     assert.equal(meta.infoHashV2Hex, ids.v2);
     if (kind === 'v2') assert.equal(meta.pieceLayers.size, 2, 'the piece layers of both multi-piece files came from libtorrent');
   });
 }
+
+// Issue 43: a piece layer that does not hash to its file's root is dropped, as libtorrent drops
+// it, and the torrent opens all the same: the layer then comes from peers by hash request.
+test('v2: a .torrent whose piece layer does not match its root opens, and the layer comes from libtorrent', async (t) => {
+  const root = await tmpDir(t);
+  const { pack, files } = await content(root);
+  const torrent = path.join(root, 'pack.torrent');
+  makeLtTorrent(pack, root, torrent, PIECE, 'v2');
+  const good = await fs.readFile(torrent);
+  const goodMeta = parseTorrent(good);
+  const [rootHex, layer] = [...goodMeta.pieceLayers!].find(([, l]) => l.length > 32 * 2)!;
+  const bad = Buffer.from(good);
+  bad[bad.indexOf(Buffer.from(layer)) + 40]! ^= 0xff; // one hash of the layer, the info dict untouched
+  const badMeta = parseTorrent(bad);
+  assert.equal(badMeta.infoHashV2Hex, goodMeta.infoHashV2Hex);
+  assert.equal(badMeta.pieceLayers!.has(rootHex), false, 'the bad layer is dropped');
+
+  const h = await fetchFromLt(t, root, torrent, bad, pack, files);
+  const meta = (h as unknown as { metainfo: { pieceLayers: Map<string, Uint8Array> } }).metainfo;
+  assert.deepEqual(meta.pieceLayers.get(rootHex), layer, 'the layer came from libtorrent and checks out');
+});

@@ -163,7 +163,9 @@ function checkMeta(m: Metainfo, infoBytes: Uint8Array): void {
     offset += f.length;
     check(f.path.length > 0, 'empty file path');
     for (const c of [m.name, ...f.path]) {
-      check(c.trim() !== '' && c !== '.' && c !== '..' && !/[/\\\0]/.test(c) && !/^[a-zA-Z]:/.test(c), `unsafe path component ${JSON.stringify(c.slice(0, 40))}`);
+      // Cleaned as libtorrent cleans them (issue 43): never empty, '.', '..' or holding a separator
+      // or NUL. A name of spaces or "C:" is a name on POSIX, and storage joins below its own root.
+      check(c !== '' && c !== '.' && c !== '..' && !/[/\\\0]/.test(c), `unsafe path component ${JSON.stringify(c.slice(0, 40))}`);
     }
     if (!f.pad) {
       check(!paths.has(f.path.join('/')), 'duplicate file path accepted');
@@ -180,7 +182,7 @@ function runOne(input: Uint8Array): void {
     const m = parseTorrent(input);
     // Decoded as the parser does: keys it does not read are skipped (a repeated unknown key is no
     // reason to refuse a torrent), so the info span is found the same way.
-    const span = decode(input, { spanOf: 'info', shape: { info: {} } }).span!;
+    const span = decode(input, { spanOf: 'info', shape: { info: {} }, allowTrailing: true }).span!;
     checkMeta(m, input.subarray(span.start, span.end));
     // Re-encoding must keep the infohash and the fields (the node stores and serves this form).
     const again = parseTorrent(encodeTorrent(m));
