@@ -24,7 +24,7 @@ export interface TorrentOptions {
   completedAt: number | null;
 }
 
-export type TorrentPatch = Partial<Omit<TorrentOptions, 'queuePosition' | 'ratio' | 'seedingTime' | 'completedAt' | 'savePath'>> & { savePath?: string; privateDiscovery?: boolean };
+export type TorrentPatch = Partial<Omit<TorrentOptions, 'queuePosition' | 'ratio' | 'seedingTime' | 'completedAt' | 'savePath'>> & { savePath?: string; privateDiscovery?: boolean; sequential?: boolean; firstLastPiece?: boolean };
 
 export interface AddOptions {
   savePath?: string;

@@ -119,6 +119,19 @@ test('detail panel: limits, category, tags, seeding goals, force start and Move'
     await until('forced off', async () => !(await entry(node, infoHash)).forceStart, 5_000);
   });
 
+  await t.test('the order of its pieces: in order, and first and last pieces first (issue 43 item 7)', async () => {
+    const detail = async () => (await (await nodeFetch(node, `/api/torrents/${infoHash}`)).json()) as { sequential: boolean; firstLastPiece: boolean };
+    await el('torrent-sequential').click();
+    await until('sequential on the node', async () => (await detail()).sequential, 5_000);
+    await until('shown as pressed', async () => (await el('torrent-sequential').getAttribute('aria-pressed')) === 'true', 5_000);
+    await el('torrent-first-last').click();
+    await until('first and last on the node', async () => (await detail()).firstLastPiece, 5_000);
+    await until('shown as pressed', async () => (await el('torrent-first-last').getAttribute('aria-pressed')) === 'true', 5_000);
+    await el('torrent-sequential').click();
+    await until('sequential off', async () => !(await detail()).sequential, 5_000);
+    assert.equal((await detail()).firstLastPiece, true, 'the other toggle stays');
+  });
+
   await t.test('Move takes the data to another folder and the torrent goes on from there', async () => {
     const dest = join(await tempDir(t, 'moved-to'), 'films');
     await el('torrent-save-path').fill(dest);

@@ -6,6 +6,7 @@ import { FilesTab } from './detail/FilesTab.tsx';
 import { OptionsTab } from './detail/OptionsTab.tsx';
 import { TrackersTab } from './detail/TrackersTab.tsx';
 import { QueueControls } from './detail/QueueControls.tsx';
+import { PieceOrderControls } from './detail/PieceOrderControls.tsx';
 import { OwnershipSection } from './detail/OwnershipSection.tsx';
 import { PrivateDiscoverySection } from './detail/PrivateDiscoverySection.tsx';
 import { useAction } from './detail/use-action.ts';
@@ -136,6 +137,7 @@ export function DetailPanel({
           </div>
           <PauseResume infoHash={infoHash} name={s.name ?? undefined} state={s.state} hasMetadata={!!s.length} />
           {detail && <QueueControls infoHash={infoHash} state={s.state} queuePosition={options?.queuePosition ?? null} forceStart={options?.forceStart ?? false} />}
+          {detail && <PieceOrderControls infoHash={infoHash} sequential={detail.raw?.sequential === true} firstLastPiece={detail.raw?.firstLastPiece === true} />}
           {s.encrypted && !s.decryptable ? (
             <div className="alert alert-warn" role="note" data-testid="detail-encrypted-for-others">
               <strong>This share is encrypted for other people.</strong> This node keeps and seeds its encrypted data, which
