@@ -3,6 +3,7 @@
 // queue (PATCH forceStart). Complete torrents have no place in the queue: no queue buttons then.
 import { nodeOptions, type QueueMove } from '../../node-options.ts';
 import { useAction } from './use-action.ts';
+import { ToggleButton } from './ToggleButton.tsx';
 
 const MOVES: { move: QueueMove; label: string; symbol: string }[] = [
   { move: 'top', label: 'Move to the top of the queue', symbol: '⤒' },
@@ -41,17 +42,15 @@ export function QueueControls({ infoHash, queuePosition, forceStart, state }: { 
             </div>
           </>
         )}
-        <button
-          type="button"
-          className={`btn btn-small${forceStart ? ' btn-on' : ''}`}
-          aria-pressed={forceStart}
+        <ToggleButton
+          on={forceStart}
           disabled={busy}
           title={forceStart ? 'Forced: runs whatever the queue says. Click to follow the queue again' : 'Start now, past the queue and its limits'}
-          onClick={() => void run(() => nodeOptions.patchTorrent(infoHash, { forceStart: !forceStart }))}
-          data-testid="torrent-force-start"
-        >
-          {forceStart ? 'Forced start ✓' : 'Force start'}
-        </button>
+          labelOn="Forced start ✓"
+          labelOff="Force start"
+          testId="torrent-force-start"
+          onToggle={() => void run(() => nodeOptions.patchTorrent(infoHash, { forceStart: !forceStart }))}
+        />
       </div>
       {error && <div className="alert alert-error">{error}</div>}
     </div>
