@@ -232,12 +232,16 @@ export function setPieceOrder(
 export function restorePieceOrder(node: EditNode, t: TorrentHandle): void {
   const stored = node.db.pieceOrderOf(t.infoHashHex);
   if (!stored) return;
+  // As stored, at once (the detail shows it before a magnet's metadata arrives); nothing written
+  // back. Its pieces are claimed once the metadata says which they are.
+  const o: PieceOrder = { sequential: stored.sequential, firstLast: stored.firstLast, priorities: new Map(stored.priorities), release: [] };
+  orders.set(t, o);
   const apply = () => {
-    setPieceOrder(node, t, { sequential: stored.sequential, firstLast: stored.firstLast });
-    for (const priority of ['low', 'high'] as const) {
-      const files = stored.priorities.filter(([i, p]) => p === priority && i < (t.metainfo?.files.length ?? 0)).map(([i]) => i);
-      if (files.length > 0) setPieceOrder(node, t, { priorities: { files, priority } });
-    }
+    if (orders.get(t) !== o) return; // changed meanwhile: that change claimed its own pieces
+    const count = t.metainfo?.files.length ?? 0;
+    for (const i of o.priorities.keys()) if (i >= count) o.priorities.delete(i);
+    const selected = node.db.getTorrent(t.infoHashHex)?.selectedFiles;
+    claim(t, o, selected ? new Set(selected) : null);
   };
   if (t.metainfo) apply();
   else t.once('metadata', apply);
