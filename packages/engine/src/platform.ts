@@ -52,6 +52,9 @@ export interface Hasher {
   /** Where the platform can hash in pieces, blocks are hashed as they arrive in order: no stall
    *  when the last block lands, and the bytes are still in the CPU cache from the copy. */
   incremental?(): IncrementalHash;
+  /** True when sha1() of this buffer runs on another thread (memory a worker shares): the piece is
+   *  then hashed whole once complete, and this thread only copies blocks in. */
+  offThread?(data: Uint8Array): boolean;
   close(): Promise<void>;
 }
 

@@ -45,6 +45,8 @@ export interface TorrentContext {
   allocate?: (n: number) => Uint8Array;
   /** Memory to carve the first piece buffers from (Node: page-aligned, for direct I/O writes). */
   pieceSlab?: (pieceLength: number) => Uint8Array | undefined;
+  /** Copies a block into a piece buffer from pieceSlab (shared memory, which `set` copies slowly). */
+  copyIntoPiece?: (piece: Uint8Array, block: Uint8Array, at: number) => void;
   isBanned(address: string, peerId?: Uint8Array): boolean;
   ban(address: string, peerId: Uint8Array | undefined): void;
   extensions?: readonly WireExtension[];

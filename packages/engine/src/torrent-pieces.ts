@@ -137,6 +137,11 @@ export abstract class TorrentPieces extends TorrentSwarm {
     return this.bufferPool().get(n);
   }
 
+  /** The picker's PieceBuffers.copyIn: the platform's copy where it has one. */
+  get copyIn(): ((piece: Uint8Array, block: Uint8Array, at: number) => void) | undefined {
+    return this.ctx.copyIntoPiece;
+  }
+
   /** Adds this torrent's connected peers by transport, and its web seeds fetching now, to `into`. */
   countPeers(into: TransportCounts): void {
     for (const p of this.peersByKey.values()) into[p.conn.transport]++;

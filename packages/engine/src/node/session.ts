@@ -17,7 +17,7 @@ import { addressGroup, hostOf, longestUseless } from '../swarm/admission.ts';
 import { Peer } from '../swarm/peer.ts';
 import { Torrent, type TorrentContext } from '../torrent.ts';
 import { Dht, type DhtQueries } from './dht.ts';
-import { alignedSlab } from './direct-io.ts';
+import { alignedSlab, copyIntoSlab } from './direct-io.ts';
 import { FsStorage } from './fs-storage.ts';
 import { FileOwners } from './file-owners.ts';
 import { createNodeHasher } from './hasher.ts';
@@ -194,6 +194,7 @@ export class Session implements SessionHandle {
       client: CLIENT_NAME,
       allocate: (n) => Buffer.allocUnsafeSlow(n),
       pieceSlab: alignedSlab,
+      copyIntoPiece: copyIntoSlab,
       isBanned: (address, peerId) => this.banned.has(address) || (!!peerId && this.banned.has(toHex(peerId))),
       ban: (address, peerId) => {
         this.banned.add(address);

@@ -44,8 +44,16 @@ export interface PeerView {
   readonly wholePieces?: boolean;
 }
 
+/** What the picker needs of the platform's hasher (see platform.ts Hasher). */
+export interface PieceHasher {
+  incremental?(): { update(d: Uint8Array): void; digest(): Uint8Array };
+  offThread?(data: Uint8Array): boolean;
+}
+
 export interface PieceBuffers {
   allocatePiece(n: number): Uint8Array;
+  /** Copies a block into a piece buffer, where the platform has a faster way than `set` (shared memory). */
+  copyIn?(piece: Uint8Array, block: Uint8Array, at: number): void;
 }
 
 const NEW_BUFFERS: PieceBuffers = { allocatePiece: (n) => new Uint8Array(n) };
@@ -70,14 +78,14 @@ export class Picker {
   private urgent: readonly { first: number; last: number }[] = NO_RANGES;
   // Objects the torrent and the session already have, not closures made per picker (10,000 seeds).
   private buffers: PieceBuffers;
-  private hasher: { incremental?(): { update(d: Uint8Array): void; digest(): Uint8Array } } | undefined;
+  private hasher: PieceHasher | undefined;
 
   constructor(opts: {
     pieceCount: number; pieceLength: number; totalLength: number; have: Bitfield;
     /** Where a piece's buffer comes from (the torrent's pool); default: a new array each time. */
     buffers?: PieceBuffers;
     /** Hashes blocks as they arrive (SHA-1 pieces only); absent: pieces are hashed when whole. */
-    hasher?: { incremental?(): { update(d: Uint8Array): void; digest(): Uint8Array } };
+    hasher?: PieceHasher;
   }) {
     this.hasher = opts.hasher;
     this.pieceCount = opts.pieceCount;
@@ -221,20 +229,27 @@ export class Picker {
   private activate(index: number): ActivePiece {
     const length = this.pieceSize(index);
     const blocks = Math.ceil(length / BLOCK_SIZE);
+    const buffer = this.buffers.allocatePiece(length);
     const p: ActivePiece = {
       index,
       length,
-      buffer: this.buffers.allocatePiece(length),
+      buffer,
       blockState: new Uint8Array(blocks),
       requesters: new Uint8Array(blocks),
       received: 0,
       contributors: new Set(),
       hashed: 0,
-      hash: this.hasher?.incremental?.(),
+      hash: this.incrementalFor(buffer),
     };
     if (this.active === NO_ACTIVE) this.active = new Map();
     this.active.set(index, p);
     return p;
+  }
+
+  /** Block-by-block hashing on this thread, unless the whole piece is hashed on another. */
+  private incrementalFor(buffer: Uint8Array): ActivePiece['hash'] {
+    const h = this.hasher;
+    return h?.offThread?.(buffer) ? undefined : h?.incremental?.();
   }
 
   /** Stores a block; returns the piece when its last block arrived. Unexpected blocks return undefined. */
@@ -244,7 +259,9 @@ export class Picker {
     const b = begin / BLOCK_SIZE;
     if (b >= p.blockState.length || block.length !== Math.min(BLOCK_SIZE, p.length - begin)) return undefined;
     if (p.blockState[b] === RECEIVED) return 'duplicate';
-    p.buffer.set(block, begin);
+    const copyIn = this.buffers.copyIn;
+    if (copyIn) copyIn(p.buffer, block, begin);
+    else p.buffer.set(block, begin);
     p.blockState[b] = RECEIVED;
     p.received++;
     p.contributors.add(peerKey);
@@ -295,7 +312,7 @@ export class Picker {
     p.contributors = new Set(p.senders?.filter((k): k is string => k !== undefined));
     // An incremental hash fed the bad bytes: start it over (blocks are fed again in order).
     if (p.hash) {
-      p.hash = this.hasher?.incremental?.();
+      p.hash = this.incrementalFor(p.buffer);
       p.hashed = 0;
     }
     if (this.active === NO_ACTIVE) this.active = new Map();

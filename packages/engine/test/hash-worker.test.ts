@@ -1,0 +1,41 @@
+// The hash worker (src/node/hasher.ts): pieces in shared memory are hashed on another thread, any
+// other buffer on this one, and both give OpenSSL's answer.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { createNodeHasher } from '../src/node/hasher.ts';
+import { alignedSlab } from '../src/node/direct-io.ts';
+
+const KiB = 1024;
+
+test('pieces in a shared slab are hashed off this thread; plain and small buffers here; the digests agree', async () => {
+  const hasher = createNodeHasher();
+  const slab = alignedSlab(256 * KiB, 1024 * KiB);
+  assert.ok(slab, 'this platform has O_DIRECT and page-aligned slabs');
+  assert.ok(slab.buffer instanceof SharedArrayBuffer, 'the slab is shared memory');
+  try {
+    const pieces = [0, 1, 2, 3].map((i) => slab.subarray(i * 256 * KiB, (i + 1) * 256 * KiB));
+    for (const p of pieces) p.set(randomBytes(p.length));
+    const plain = randomBytes(256 * KiB);
+    const small = slab.subarray(0, 16 * KiB);
+    assert.deepEqual(pieces.map((p) => hasher.offThread!(p)), [true, true, true, true]);
+    assert.equal(hasher.offThread!(plain), false, 'a plain buffer cannot be read by the worker');
+    assert.equal(hasher.offThread!(small), false, 'a small buffer is not worth the round trip');
+    // Several at once, as pieces complete back to back; each answer goes to its own caller.
+    const got = await Promise.all([...pieces, plain, small].map((d) => hasher.sha1(d)));
+    for (const [i, d] of [...pieces, plain, small].entries()) {
+      assert.deepEqual(Buffer.from(got[i]!.digest), createHash('sha1').update(d).digest(), `buffer ${i}`);
+      assert.equal(got[i]!.data, d, 'the buffer comes back as it went');
+    }
+    // A changed byte changes the answer (the worker reads the memory now, not a copy from before).
+    pieces[2]![1000]! ^= 1;
+    const again = await hasher.sha1(pieces[2]!);
+    assert.deepEqual(Buffer.from(again.digest), createHash('sha1').update(pieces[2]!).digest());
+  } finally {
+    await hasher.close();
+  }
+  // Closed: nothing goes to the (terminated) worker any more, and hashing still answers.
+  const after = slab.subarray(0, 256 * KiB);
+  assert.equal(hasher.offThread!(after), false);
+  assert.deepEqual(Buffer.from((await hasher.sha1(after)).digest), createHash('sha1').update(after).digest());
+});
