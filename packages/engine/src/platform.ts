@@ -55,6 +55,9 @@ export interface Hasher {
   /** True when sha1() of this buffer runs on another thread (memory a worker shares): the piece is
    *  then hashed whole once complete, and this thread only copies blocks in. */
   offThread?(data: Uint8Array): boolean;
+  /** BEP 52 leaf hashes (SHA-256 of each 16 KiB block of data[0, dataLength)) in one go, where the
+   *  platform can do it off this thread; absent or undefined: the caller hashes block by block. */
+  blockLeaves?(data: Uint8Array, dataLength: number): Promise<Uint8Array> | undefined;
   close(): Promise<void>;
 }
 

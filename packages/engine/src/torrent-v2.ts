@@ -54,6 +54,8 @@ export function expectedV2(meta: Metainfo, p: V2Piece): Uint8Array | undefined {
 
 /** The SHA-256 leaf of each 16 KiB block of the piece's file data, concatenated. */
 export async function blockLeaves(hasher: Hasher, data: Uint8Array, dataLength: number): Promise<Uint8Array> {
+  const offThread = hasher.blockLeaves?.(data, dataLength);
+  if (offThread) return offThread;
   const blocks = Math.ceil(dataLength / BLOCK_SIZE);
   const digests = await Promise.all(
     Array.from({ length: blocks }, (_, b) => hasher.sha256(data.subarray(b * BLOCK_SIZE, Math.min(dataLength, (b + 1) * BLOCK_SIZE)))),

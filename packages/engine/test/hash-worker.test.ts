@@ -39,3 +39,21 @@ test('pieces in a shared slab are hashed off this thread; plain and small buffer
   assert.equal(hasher.offThread!(after), false);
   assert.deepEqual(Buffer.from((await hasher.sha1(after)).digest), createHash('sha1').update(after).digest());
 });
+
+test('BEP 52 leaves of a piece in a shared slab come from the worker, a short last block included', async () => {
+  const hasher = createNodeHasher();
+  try {
+    const slab = alignedSlab(256 * KiB, 256 * KiB)!;
+    slab.set(randomBytes(slab.length));
+    const dataLength = 200 * KiB + 123; // the end of a file: 12 whole blocks and a short one
+    const want = Buffer.concat(
+      Array.from({ length: Math.ceil(dataLength / (16 * KiB)) }, (_, b) => createHash('sha256').update(slab.subarray(b * 16 * KiB, Math.min(dataLength, (b + 1) * 16 * KiB))).digest()),
+    );
+    const got = hasher.blockLeaves!(slab, dataLength);
+    assert.ok(got, 'a shared piece goes to the worker');
+    assert.deepEqual(Buffer.from(await got), want);
+    assert.equal(hasher.blockLeaves!(randomBytes(256 * KiB), dataLength), undefined, 'a plain buffer is hashed by the caller');
+  } finally {
+    await hasher.close();
+  }
+});

@@ -22,7 +22,13 @@ parentPort.on('message', (m) => {
   if (m.drop) return void memories.delete(m.drop);
   let digest;
   try {
-    digest = createHash(m.alg).update(new Uint8Array(memories.get(m.slab), m.offset, m.length)).digest();
+    const data = new Uint8Array(memories.get(m.slab), m.offset, m.length);
+    if (m.alg === 'leaves') {
+      // BEP 52: the SHA-256 of each 16 KiB block, side by side.
+      const blocks = Math.ceil(m.length / 16384);
+      digest = new Uint8Array(blocks * 32);
+      for (let b = 0; b < blocks; b++) digest.set(createHash('sha256').update(data.subarray(b * 16384, (b + 1) * 16384)).digest(), b * 32);
+    } else digest = createHash(m.alg).update(data).digest();
   } catch (err) {
     return parentPort.postMessage({ id: m.id, error: String(err && err.message || err) });
   }
@@ -48,7 +54,7 @@ class SharedHashWorker {
   /** Set when the worker died or could not start: everything is hashed on the calling thread. */
   broken = false;
 
-  hash(alg: 'sha1' | 'sha256', data: Uint8Array): Promise<Uint8Array> {
+  hash(alg: 'sha1' | 'leaves', data: Uint8Array): Promise<Uint8Array> {
     const worker = this.start();
     const id = this.nextId++;
     // While a hash is out, the worker keeps the process alive (nothing else may be waiting).
@@ -102,6 +108,13 @@ function sharesMemory(data: Uint8Array): boolean {
   return data.buffer instanceof SharedArrayBuffer && data.length >= OFF_THREAD_MIN;
 }
 
+function leavesHere(data: Uint8Array): Uint8Array {
+  const blocks = Math.ceil(data.length / 16384);
+  const out = new Uint8Array(blocks * 32);
+  for (let b = 0; b < blocks; b++) out.set(createHash('sha256').update(data.subarray(b * 16384, (b + 1) * 16384)).digest(), b * 32);
+  return out;
+}
+
 export function createNodeHasher(opts: { worker?: boolean } = {}): Hasher {
   const worker = opts.worker === false ? undefined : new SharedHashWorker();
   const offThread = (data: Uint8Array) => worker !== undefined && !worker.broken && sharesMemory(data);
@@ -118,6 +131,11 @@ export function createNodeHasher(opts: { worker?: boolean } = {}): Hasher {
     },
     async sha256(data) {
       return createHash('sha256').update(data).digest();
+    },
+    blockLeaves(data, dataLength) {
+      if (!offThread(data) || dataLength > data.length) return undefined;
+      // A dead worker answers undefined next time; this one piece is hashed here.
+      return worker!.hash('leaves', data.subarray(0, dataLength)).catch(() => leavesHere(data.subarray(0, dataLength)));
     },
     incremental() {
       const h = createHash('sha1');
