@@ -22,6 +22,7 @@ import { sharedTiers } from './discovery/shared-tiers.ts';
 import { TorrentTrackerOptions } from './discovery/torrent-tracker-options.ts';
 import type { TrackerStats } from './discovery/tracker-client.ts';
 import { type FileRenames, type PieceReport, pieceReport, renamedMetainfo, renameFiles } from './torrent-edits.ts';
+import { peerIdLike } from './wire/peer-id.ts';
 
 export type { TorrentContext } from './torrent-context.ts';
 
@@ -109,7 +110,7 @@ export class Torrent extends TorrentHashes implements TorrentHandle {
     if (this.trackerUrls.length > 0 && !this.trackerClient) {
       // Hidden: a peer id of this torrent's own (the session's would link its torrents at the
       // trackers) and port 0, which Cascade trackers answer without listing anyone.
-      const peerId = hidden ? randomPeerId(this.ctx.peerId) : this.ctx.peerId;
+      const peerId = hidden ? peerIdLike(this.ctx.peerId) : this.ctx.peerId;
       const tracker = (infoHash: Uint8Array) =>
         this.ctx.createTracker(new TorrentTrackerOptions(this, { infoHash, peerId, hidden, tiers: this.trackerUrls, pacer: this.ctx.scheduler.announces }), hidden);
       // The metainfo's own copy of the id where it has one (the getter makes a new array each time).
@@ -493,12 +494,4 @@ export class Torrent extends TorrentHashes implements TorrentHandle {
   havePiece(index: number): boolean {
     return this.picker?.have.get(index) ?? false;
   }
-}
-
-/** A peer id with the client prefix of `like` (8 bytes) and random bytes after. */
-function randomPeerId(like: Uint8Array): Uint8Array {
-  const id = new Uint8Array(20);
-  id.set(like.subarray(0, 8));
-  crypto.getRandomValues(id.subarray(8));
-  return id;
 }

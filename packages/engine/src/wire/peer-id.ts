@@ -1,0 +1,10 @@
+// Peer ids (BEP 20 style: an 8-byte client prefix such as "-CS0100-", then 12 random bytes).
+
+/** A peer id with the client prefix of `like` (its first 8 bytes) and fresh random bytes after:
+ *  a hidden torrent's id, which no tracker or peer can tie to the session's own. */
+export function peerIdLike(like: Uint8Array): Uint8Array {
+  const id = new Uint8Array(20);
+  id.set(like.subarray(0, 8));
+  crypto.getRandomValues(id.subarray(8));
+  return id;
+}
