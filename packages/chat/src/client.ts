@@ -3,143 +3,72 @@
 // sender keys and replay state in memory (all rebuilt from the relay's ciphertext history), sends
 // through an outbox that survives disconnects, and carries direct chats over WebRTC when it can.
 import { b64u, fromB64u, utf8 } from '@cascade/identity';
-import { Emitter } from './emitter.ts';
+import { ChatState } from './chat-state.ts';
 import {
   ChatError, type Envelope, isEnvelope, MAX_TEXT_LENGTH, openDirect, ReplayGuard, sealDirect, verifyEnvelope,
 } from './envelope.ts';
 import { createSenderKey, needsRotation, openGroup, sealGroup, senderKeyFromPayload, senderKeyPayload, SenderKeyStore } from './group.ts';
-import { type Identity, isDid, makeProfile, type Profile, shortDid, signBytes, verifyProfile } from './identity.ts';
-import { P2PSessions, type RtcConstructor } from './p2p.ts';
-import { type Ack, AUTH_DOMAIN, type ChatLimits, type IceServer, type StoredEnvelope } from './protocol.ts';
+import { isDid, makeProfile, type Profile, shortDid, signBytes } from './identity.ts';
+import { P2PSessions } from './p2p.ts';
+import { Outbox } from './outbox.ts';
+import { RelayRequests } from './relay-requests.ts';
+import { Rejections } from './rejections.ts';
+import { ProfileFetcher } from './profile-fetcher.ts';
 import {
-  createCharter, createInvitation, type Invitation, publicRoomId, type RoomCharter, roomKind, type RoomKind, type RoomState,
+  dmId, type ChatClientOptions, type ChatMessage, type ChatNotice, type Conversation, type ConversationKind, type Path, type PendingInvite,
+  type SocketLike,
+} from './client-types.ts';
+import { AUTH_DOMAIN, type ChatLimits, type IceServer, type StoredEnvelope } from './protocol.ts';
+import {
+  createCharter, createInvitation, type Invitation, publicRoomId, roomKind, type RoomState,
   torrentRoomId, verifiedMembers, verifyCharter, verifyInvitation,
 } from './rooms.ts';
 
-/** The part of a socket.io-client Socket the client uses. */
-export interface SocketLike {
-  readonly connected: boolean;
-  on(event: string, fn: (...args: any[]) => void): unknown;
-  off(event: string, fn?: (...args: any[]) => void): unknown;
-  emit(event: string, ...args: any[]): unknown;
-  connect(): unknown;
-  disconnect(): unknown;
-}
+export type { ChatClientOptions, ChatMessage, ChatNotice, Conversation, ConversationKind, OutboxStore, Path, PendingInvite, SocketLike } from './client-types.ts';
 
-export type ConversationKind = 'dm' | RoomKind;
-export type Path = 'relay' | 'p2p';
-
-export interface ChatMessage {
-  id: string;
-  conv: string;
-  from: string;
-  text: string;
-  ts: number;
-  seq?: number;
-  status: 'sending' | 'sent' | 'received' | 'failed';
-  /** how this copy reached this client */
-  via: 'local' | 'relay' | 'p2p' | 'history';
-}
-
-export interface Conversation {
-  id: string;
-  kind: ConversationKind;
-  peer?: string;
-  room?: RoomState;
-  /** private-group members without a valid invitation (never given our sender key) */
-  rejected: string[];
-  messages: ChatMessage[];
-  unread: number;
-  lastTs: number;
-}
-
-export interface ChatNotice {
-  n: number;
-  ts: number;
-  code: string;
-  text: string;
-  conv?: string;
-}
-
-export interface PendingInvite {
-  invitation: Invitation;
-  charter: RoomCharter;
-}
-
-export interface ChatClientOptions {
-  identity: Identity;
-  socket: SocketLike;
-  /** RTCPeerConnection constructor for direct chats; undefined/null = relay only. */
-  rtc?: RtcConstructor | null;
-  /** Overrides the STUN/TURN list the server hands out. */
-  iceServers?: IceServer[];
-  requestTimeoutMs?: number;
-  p2pAckTimeoutMs?: number;
-  p2pConnectTimeoutMs?: number;
-  p2pRetryMs?: number;
-  /** Keeps unsent envelopes across page reloads (ciphertext only); without it the outbox lives in memory. */
-  outboxStore?: OutboxStore;
-  /** diagnostics (peer-to-peer negotiation); never message contents */
-  debug?: (line: string) => void;
-}
-
-type Outgoing = { envs: Envelope[]; copy: boolean; msgIds: string[] };
-
-export interface OutboxStore {
-  load(): Promise<{ envs: Envelope[]; copy: boolean }[]>;
-  save(batches: { envs: Envelope[]; copy: boolean }[]): Promise<void> | void;
-}
-
-const dmId = (did: string): string => `dm:${did}`;
-
-export class ChatClient extends Emitter<{ change: []; notice: [ChatNotice]; message: [ChatMessage]; ready: [] }> {
-  readonly me: Identity;
+export class ChatClient extends ChatState {
   readonly socket: SocketLike;
-  readonly conversations = new Map<string, Conversation>();
-  readonly profiles = new Map<string, Profile>();
-  readonly online = new Set<string>();
-  readonly notices: ChatNotice[] = [];
-  invites: PendingInvite[] = [];
-  directory: { id: string; name: string; members: number }[] = [];
-  limits: ChatLimits | undefined;
-  active: string | undefined;
-  ready = false;
   /** last relay sequence number seen; sync resumes after it */
   lastSeq = 0;
 
   private readonly guard = new ReplayGuard();
   private readonly keys = new SenderKeyStore();
   private readonly pendingGroup = new Map<string, Map<string, Envelope>>();
-  private readonly outbox: Outgoing[] = [];
-  private readonly typing = new Map<string, Map<string, number>>();
+  private readonly outbox: Outbox;
   private readonly p2p: P2PSessions;
   private readonly o: ChatClientOptions;
   private iceServers: IceServer[] = [];
-  private flushing = false;
   private generation = 0;
-  private readonly pending = new Set<(e: Error) => void>();
+  private readonly requests: RelayRequests;
   private presenceWanted = new Set<string>();
   private presenceQueued = false;
-  private closed = false;
-  private noticeN = 0;
-  private changeQueued = false;
   private lastTypingSent = new Map<string, number>();
   private readonly socketHandlers: [string, (...a: any[]) => void][];
   private readyWaiters: (() => void)[] = [];
   private tick: ReturnType<typeof setInterval> | undefined;
-  private profileFetches = new Map<string, Promise<Profile | undefined>>();
-  /** envelopes already rejected (id, signature, ciphertext tail): a second sighting is not announced again */
-  private readonly rejected = new Set<string>();
-  private resyncFrom: number | undefined;
-  private resyncTo = 0;
-  private resyncTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly profileFetcher: ProfileFetcher;
+  private readonly rejections: Rejections;
 
   constructor(o: ChatClientOptions) {
-    super();
+    super(o.identity);
     this.o = o;
-    this.me = o.identity;
+    this.requests = new RelayRequests(o.socket, o.requestTimeoutMs);
     this.socket = o.socket;
     this.profiles.set(this.me.did, makeProfile(this.me));
+    // What the client's helpers (profiles, rejected envelopes, the outbox) may ask of it.
+    const host = {
+      profiles: this.profiles,
+      canSend: () => this.ready && !this.closed,
+      connected: () => this.socket.connected,
+      request: <T>(event: string, arg: unknown) => this.request<T>(event, arg),
+      changed: () => this.changed(),
+      notice: (code: string, text: string, conv?: string) => this.notice(code, text, conv),
+      findMessage: (id: string) => this.findMessage(id),
+      ingest: (env: unknown) => this.ingest(env, 'history', {}),
+    };
+    this.profileFetcher = new ProfileFetcher(host);
+    this.rejections = new Rejections(host);
+    this.outbox = new Outbox(host, o.outboxStore);
     this.p2p = new P2PSessions({
       me: this.me.did,
       rtc: o.rtc ?? undefined,
@@ -156,7 +85,7 @@ export class ChatClient extends Emitter<{ change: []; notice: [ChatNotice]; mess
       ['connect', () => void this.onConnect()],
       ['disconnect', (reason: string) => {
         this.ready = false;
-        for (const fail of [...this.pending]) fail(new ChatError('not-authenticated', 'disconnected'));
+        this.requests.failAll(new ChatError('not-authenticated', 'disconnected'));
         this.changed();
         // socket.io does not reconnect by itself after a server-side disconnect (e.g. the node shutting down)
         if (reason === 'io server disconnect') setTimeout(() => { if (!this.closed && !this.socket.connected) this.socket.connect(); }, 1000);
@@ -176,38 +105,12 @@ export class ChatClient extends Emitter<{ change: []; notice: [ChatNotice]; mess
   /** Connect (if needed), sign in and sync. Resolves once the first sync is done. */
   async start(): Promise<void> {
     const p = this.whenReady();
-    await this.restoreOutbox();
+    await this.outbox.restore(this.me.did, (e) => this.ingest(e, 'history', {}));
     for (const [ev, fn] of this.socketHandlers) this.socket.on(ev, fn);
     this.tick = setInterval(() => this.onTick(), 1000);
     if (this.socket.connected) void this.onConnect();
     else this.socket.connect();
     return p;
-  }
-
-  /** Envelopes a previous page wrote but never got stored: shown again as sending, and resent. */
-  private async restoreOutbox(): Promise<void> {
-    let saved: { envs: Envelope[]; copy: boolean }[] = [];
-    try {
-      saved = (await this.o.outboxStore?.load()) ?? [];
-    } catch { /* unreadable store: nothing to restore */ }
-    for (const b of saved) {
-      const envs = (Array.isArray(b?.envs) ? b.envs : []).filter((e) => isEnvelope(e) && e.from === this.me.did);
-      if (envs.length === 0) continue;
-      for (const e of envs) this.ingest(e, 'history', {});
-      const msgIds = envs.filter((e) => e.type !== 'skey').map((e) => e.id);
-      for (const id of msgIds) {
-        const m = this.findMessage(id);
-        if (m) m.status = 'sending';
-      }
-      this.outbox.push({ envs, copy: b.copy === true, msgIds });
-    }
-  }
-
-  private persistOutbox(): void {
-    if (!this.o.outboxStore) return;
-    try {
-      void Promise.resolve(this.o.outboxStore.save(this.outbox.map((o) => ({ envs: o.envs, copy: o.copy })))).catch(() => {});
-    } catch { /* best effort */ }
   }
 
   whenReady(): Promise<void> {
@@ -218,24 +121,11 @@ export class ChatClient extends Emitter<{ change: []; notice: [ChatNotice]; mess
   close(): void {
     this.closed = true;
     if (this.tick) clearInterval(this.tick);
-    if (this.resyncTimer) clearTimeout(this.resyncTimer);
+    this.rejections.close();
     this.p2p.close();
     for (const [ev, fn] of this.socketHandlers) this.socket.off(ev, fn);
     this.socket.disconnect();
     this.removeAllListeners();
-  }
-
-  // ---------------------------------------------------------------- queries for the UI
-
-  displayName(did: string): string {
-    return this.profiles.get(did)?.name || shortDid(did);
-  }
-
-  title(convId: string): string {
-    const c = this.conversations.get(convId);
-    if (!c) return convId;
-    if (c.kind === 'dm') return c.peer === this.me.did ? 'Notes to self' : this.displayName(c.peer!);
-    return c.room?.name ?? convId;
   }
 
   pathOf(convId: string): Path {
@@ -248,19 +138,8 @@ export class ChatClient extends Emitter<{ change: []; notice: [ChatNotice]; mess
     return this.p2p.connection(did);
   }
 
-  typingIn(convId: string): string[] {
-    const m = this.typing.get(convId);
-    if (!m) return [];
-    const now = Date.now();
-    return [...m].filter(([, until]) => until > now).map(([did]) => did);
-  }
-
-  sortedConversations(): Conversation[] {
-    return [...this.conversations.values()].sort((a, b) => b.lastTs - a.lastTs || a.id.localeCompare(b.id));
-  }
-
   outboxSize(): number {
-    return this.outbox.reduce((n, o) => n + o.envs.length, 0);
+    return this.outbox.size();
   }
 
   // ---------------------------------------------------------------- actions
@@ -322,7 +201,7 @@ export class ChatClient extends Emitter<{ change: []; notice: [ChatNotice]; mess
     this.guard.accept(env);
     batch.push(env);
     const msg = this.addMessage(c, { id: env.id, conv: c.id, from: this.me.did, text: body, ts: env.ts, status: 'sending', via: 'local' });
-    this.enqueue({ envs: batch, copy: false, msgIds: [msg.id] });
+    this.outbox.push({ envs: batch, copy: false, msgIds: [msg.id] });
     return msg;
   }
 
@@ -387,27 +266,12 @@ export class ChatClient extends Emitter<{ change: []; notice: [ChatNotice]; mess
 
   /** Fetch (and verify) a user's signed profile. */
   profile(did: string): Promise<Profile | undefined> {
-    const known = this.profiles.get(did);
-    if (known) return Promise.resolve(known);
-    let p = this.profileFetches.get(did);
-    if (!p) {
-      p = this.fetchProfiles([did]).then(() => this.profiles.get(did)).finally(() => this.profileFetches.delete(did));
-      this.profileFetches.set(did, p);
-    }
-    return p;
+    return this.profileFetcher.profile(did);
   }
 
-  async fetchProfiles(dids: string[]): Promise<void> {
-    const missing = [...new Set(dids)].filter((d) => !this.profiles.has(d));
-    if (missing.length === 0 || !this.socket.connected) return;
-    const r = await this.request<{ profiles: unknown[] }>('profile:get', { dids: missing });
-    for (const p of r.profiles) {
-      if (verifyProfile(p) && missing.includes(p.did)) this.profiles.set(p.did, p);
-    }
-    this.changed();
+  fetchProfiles(dids: string[]): Promise<void> {
+    return this.profileFetcher.fetch(dids);
   }
-
-  // ---------------------------------------------------------------- connection
 
   private async onConnect(): Promise<void> {
     const gen = ++this.generation;
@@ -436,7 +300,7 @@ export class ChatClient extends Emitter<{ change: []; notice: [ChatNotice]; mess
       this.emit('ready');
       this.changed();
       this.ensureP2P();
-      void this.flush();
+      void this.outbox.flush();
     } catch (e) {
       if (this.closed || gen !== this.generation || !this.socket.connected) return; // superseded or dropped: the next connect retries
       this.notice('connect', `Could not sign in to chat: ${(e as Error).message}`);
@@ -455,33 +319,8 @@ export class ChatClient extends Emitter<{ change: []; notice: [ChatNotice]; mess
   }
 
   request<T>(event: string, arg: unknown): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      if (!this.socket.connected) {
-        reject(new ChatError('not-authenticated', 'not connected'));
-        return;
-      }
-      let settled = false;
-      const fail = (e: Error): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        this.pending.delete(fail);
-        reject(e);
-      };
-      const timer = setTimeout(() => fail(new Error(`${event}: no answer from the server`)), this.o.requestTimeoutMs ?? 15_000);
-      this.pending.add(fail);
-      this.socket.emit(event, arg, (res: Ack<object>) => {
-        if (settled) return;
-        settled = true;
-        this.pending.delete(fail);
-        clearTimeout(timer);
-        if (res && res.ok) resolve(res as T);
-        else reject(new ChatError((res?.error ?? 'bad-request') as ChatError['code'], res?.message ?? res?.error ?? 'request failed'));
-      });
-    });
+    return this.requests.request<T>(event, arg);
   }
-
-  // ---------------------------------------------------------------- sending
 
   private nextCtr(kind: 'dm' | 'skey' | 'group', to: string): number {
     return this.guard.highestCounter(ReplayGuard.chain({ type: kind, from: this.me.did, to })) + 1;
@@ -496,60 +335,13 @@ export class ChatClient extends Emitter<{ change: []; notice: [ChatNotice]; mess
         msg.via = 'p2p';
         this.changed();
         // the peer has it; the relay keeps a copy for history and the user's other devices
-        this.enqueue({ envs: [env], copy: true, msgIds: [] });
+        this.outbox.push({ envs: [env], copy: true, msgIds: [] });
         return;
       } catch {
         copy = true; // it may have arrived; the recipient drops a second copy silently
       }
     }
-    this.enqueue({ envs: [env], copy, msgIds: [msg.id] });
-  }
-
-  private enqueue(o: Outgoing): void {
-    this.outbox.push(o);
-    this.persistOutbox();
-    void this.flush();
-  }
-
-  private async flush(): Promise<void> {
-    if (this.flushing) return;
-    this.flushing = true;
-    try {
-      while (this.outbox.length > 0 && this.ready && !this.closed) {
-        const o = this.outbox[0]!;
-        try {
-          const r = await this.request<{ results: { id: string; seq: number }[] }>('send', { envs: o.envs, copy: o.copy });
-          this.outbox.shift();
-          this.persistOutbox();
-          for (const res of r.results) {
-            const m = this.findMessage(res.id);
-            if (m) {
-              m.seq = res.seq;
-              if (m.status === 'sending') m.status = 'sent';
-              if (m.via === 'local') m.via = 'relay';
-            }
-          }
-          this.changed();
-        } catch (e) {
-          const code = e instanceof ChatError ? e.code : 'timeout';
-          if (code === 'rate-limited') {
-            this.notice('rate-limited', 'Sending too fast — messages are queued and will go out shortly.');
-            await new Promise((r) => setTimeout(r, 1500));
-            continue;
-          }
-          if (code === 'timeout' || code === 'not-authenticated' || !this.socket.connected) break; // retried on reconnect
-          this.outbox.shift();
-          this.persistOutbox();
-          for (const id of o.msgIds) {
-            const m = this.findMessage(id);
-            if (m) m.status = 'failed';
-          }
-          this.notice(code, `Message not sent: ${(e as Error).message}`);
-        }
-      }
-    } finally {
-      this.flushing = false;
-    }
+    this.outbox.push({ envs: [env], copy, msgIds: [msg.id] });
   }
 
   // ---------------------------------------------------------------- receiving
@@ -625,50 +417,12 @@ export class ChatClient extends Emitter<{ change: []; notice: [ChatNotice]; mess
     }
   }
 
-  /**
-   * A rejected envelope is reported once. If it came as a live relay push, the stored copy is fetched
-   * again shortly: when the damage happened in transit, the genuine message still arrives.
-   */
   private reject(env: Envelope, via: 'relay' | 'history' | 'p2p', seq: number | undefined, code: string, text: string): void {
-    const key = `${env.id}|${env.sig}|${env.ct.length}|${env.ct.slice(-24)}`;
-    if (!this.rejected.has(key)) {
-      this.rejected.add(key);
-      this.notice(code, text, this.convOf(env));
-    }
-    if (via === 'relay' && typeof seq === 'number' && seq > 0) {
-      this.resyncFrom = Math.min(this.resyncFrom ?? Infinity, seq - 1);
-      this.resyncTo = Math.max(this.resyncTo, seq);
-      this.resyncTimer ??= setTimeout(() => void this.resync(), 500);
-    }
+    this.rejections.reject(env, via, seq, code, text, this.convOf(env));
   }
 
-  private async resync(): Promise<void> {
-    this.resyncTimer = undefined;
-    const since = this.resyncFrom;
-    const upTo = this.resyncTo;
-    this.resyncFrom = undefined;
-    if (since === undefined || !this.ready || this.closed) return;
-    try {
-      // only up to the last rejected push: anything later still arrives live, and must not look replayed then
-      const r = await this.request<{ items: StoredEnvelope[] }>('sync', { since, limit: Math.min(500, upTo - since) });
-      for (const it of r.items) if (it.seq <= upTo) this.ingest(it.env, 'history', {});
-    } catch { /* next reconnect syncs anyway */ }
-  }
-
-  private convOf(env: Envelope): string | undefined {
-    if (env.type === 'group') return env.to;
-    return dmId(env.from === this.me.did ? env.to : env.from);
-  }
-
-  private conv(id: string, kind: ConversationKind, peer?: string): Conversation {
-    let c = this.conversations.get(id);
-    if (!c) {
-      c = { id, kind, peer, rejected: [], messages: [], unread: 0, lastTs: Date.now() };
-      this.conversations.set(id, c);
-      if (peer) this.wantPresence([peer]);
-      this.changed();
-    }
-    return c;
+  protected peerSeen(peer: string): void {
+    this.wantPresence([peer]);
   }
 
   /** Ask for the current presence of users we newly care about (later changes are pushed). */
@@ -687,27 +441,6 @@ export class ChatClient extends Emitter<{ change: []; notice: [ChatNotice]; mess
         this.changed();
       }).catch(() => {});
     }, 50);
-  }
-
-  private addMessage(c: Conversation, m: ChatMessage): ChatMessage {
-    // messages are kept in timestamp order (history, relay and p2p can interleave)
-    let i = c.messages.length;
-    while (i > 0 && c.messages[i - 1]!.ts > m.ts) i--;
-    c.messages.splice(i, 0, m);
-    c.lastTs = Math.max(c.lastTs, m.ts);
-    if (m.from !== this.me.did && this.active !== c.id && m.via !== 'history') c.unread++;
-    const t = this.typing.get(c.id);
-    t?.delete(m.from);
-    this.emit('message', m);
-    this.changed();
-    return m;
-  }
-
-  private findMessage(id: string): ChatMessage | undefined {
-    for (const c of this.conversations.values()) {
-      for (let i = c.messages.length - 1; i >= 0; i--) if (c.messages[i]!.id === id) return c.messages[i];
-    }
-    return undefined;
   }
 
   private onRoom(room: RoomState, announce = true): void {
@@ -751,25 +484,10 @@ export class ChatClient extends Emitter<{ change: []; notice: [ChatNotice]; mess
     this.changed();
   }
 
-  private onTyping(m: { from: string; to: string }): void {
-    if (!isDid(m?.from) || m.from === this.me.did) return;
-    const conv = isDid(m.to) ? dmId(m.from) : m.to;
-    if (!this.conversations.has(conv)) return;
-    let t = this.typing.get(conv);
-    if (!t) this.typing.set(conv, (t = new Map()));
-    t.set(m.from, Date.now() + 4000);
-    this.changed();
-  }
-
   private onTick(): void {
-    const now = Date.now();
-    let expired = false;
-    for (const t of this.typing.values()) {
-      for (const [d, until] of t) if (until <= now) { t.delete(d); expired = true; }
-    }
-    if (expired) this.changed();
+    this.expireTyping();
     this.ensureP2P();
-    if (this.outbox.length > 0 && this.ready) void this.flush();
+    if (this.outbox.waiting && this.ready) void this.outbox.flush();
   }
 
   /** Direct chats with an online peer: keep a p2p session to the open conversation's peer. */
@@ -777,28 +495,5 @@ export class ChatClient extends Emitter<{ change: []; notice: [ChatNotice]; mess
     if (!this.ready || !this.p2p.available) return;
     const c = this.active ? this.conversations.get(this.active) : undefined;
     if (c?.kind === 'dm' && c.peer && c.peer !== this.me.did && this.online.has(c.peer)) this.p2p.ensure(c.peer);
-  }
-
-  private notice(code: string, text: string, conv?: string): void {
-    const n: ChatNotice = { n: ++this.noticeN, ts: Date.now(), code, text, conv };
-    this.notices.push(n);
-    if (this.notices.length > 50) this.notices.shift();
-    this.emit('notice', n);
-    this.changed();
-  }
-
-  dismissNotice(n: number): void {
-    const i = this.notices.findIndex((x) => x.n === n);
-    if (i >= 0) this.notices.splice(i, 1);
-    this.changed();
-  }
-
-  private changed(): void {
-    if (this.changeQueued) return;
-    this.changeQueued = true;
-    queueMicrotask(() => {
-      this.changeQueued = false;
-      if (!this.closed) this.emit('change');
-    });
   }
 }
