@@ -57,3 +57,20 @@ test('BEP 52 leaves of a piece in a shared slab come from the worker, a short la
     await hasher.close();
   }
 });
+
+test('an idle worker ends, and the next piece starts another that is told the slab again', async () => {
+  const hasher = createNodeHasher({ idleMs: 50 });
+  try {
+    const slab = alignedSlab(256 * KiB, 256 * KiB)!;
+    slab.set(randomBytes(slab.length));
+    const want = createHash('sha1').update(slab).digest();
+    assert.deepEqual(Buffer.from((await hasher.sha1(slab)).digest), want);
+    await new Promise((r) => setTimeout(r, 300)); // past the idle time: the worker is ended
+    slab[7]! ^= 0xff;
+    assert.deepEqual(Buffer.from((await hasher.sha1(slab)).digest), createHash('sha1').update(slab).digest());
+    // Both answers came from a worker (a failed one would be hashed here and count as failed).
+    assert.deepEqual(hasher.workerStats(), { started: 2, answered: 2, failed: 0 });
+  } finally {
+    await hasher.close();
+  }
+});

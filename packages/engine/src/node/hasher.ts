@@ -11,6 +11,19 @@ import type { Hasher } from '../platform.ts';
 
 /** Smaller buffers are not worth a round trip to the worker. */
 const OFF_THREAD_MIN = 64 * 1024;
+/** A worker with nothing to hash this long is ended (its isolate holds ~10 MB); the next piece
+ *  starts another (~30 ms). A node that seeds all day keeps no thread for the download it did. */
+const IDLE_MS = 30_000;
+
+/** What the worker did, for tests and diagnostics. */
+export interface HashWorkerStats {
+  /** Workers started (one at a time; another after an idle one ended). */
+  started: number;
+  /** Hashes the worker answered. */
+  answered: number;
+  /** Hashes it failed (each was done on the calling thread instead). */
+  failed: number;
+}
 
 // Plain JavaScript: an eval'd worker starts without resolving or compiling a module graph.
 const WORKER_SOURCE = `
@@ -47,15 +60,23 @@ class SharedHashWorker {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   /** Each shared memory crosses once; hashes then name it by number (a clone per piece cost 0.3 ms). */
-  private readonly slabs = new WeakMap<ArrayBufferLike, number>();
+  private slabs = new WeakMap<ArrayBufferLike, number>();
+  private idle: ReturnType<typeof setTimeout> | undefined;
   private nextSlab = 1;
   /** A slab the torrent let go of is let go of here too: the worker's hold would keep its pages. */
   private readonly dropped = new FinalizationRegistry<number>((slab) => this.worker?.postMessage({ drop: slab }));
   /** Set when the worker died or could not start: everything is hashed on the calling thread. */
   broken = false;
+  readonly stats: HashWorkerStats = { started: 0, answered: 0, failed: 0 };
+  private readonly idleMs: number;
+
+  constructor(idleMs = IDLE_MS) {
+    this.idleMs = idleMs;
+  }
 
   hash(alg: 'sha1' | 'leaves', data: Uint8Array): Promise<Uint8Array> {
     const worker = this.start();
+    clearTimeout(this.idle);
     const id = this.nextId++;
     // While a hash is out, the worker keeps the process alive (nothing else may be waiting).
     if (this.pending.size === 0) worker.ref();
@@ -75,16 +96,27 @@ class SharedHashWorker {
   private start(): Worker {
     if (this.worker) return this.worker;
     const worker = new Worker(WORKER_SOURCE, { eval: true, name: 'cascade-hash' });
+    this.stats.started++;
     worker.unref();
     worker.on('message', (m: { id: number; digest?: Uint8Array; error?: string }) => {
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);
-      if (this.pending.size === 0) worker.unref();
-      if (m.digest) p.resolve(m.digest);
-      else p.reject(new Error(`hash worker: ${m.error}`));
+      if (this.pending.size === 0) {
+        worker.unref();
+        this.idle = setTimeout(() => this.retire(worker), this.idleMs);
+        this.idle.unref?.();
+      }
+      if (m.digest) {
+        this.stats.answered++;
+        p.resolve(m.digest);
+      } else {
+        this.stats.failed++;
+        p.reject(new Error(`hash worker: ${m.error}`));
+      }
     });
     const fail = (err: Error) => {
+      if (this.worker !== worker) return; // retired on purpose, or replaced
       this.broken = true;
       this.worker = undefined;
       for (const p of this.pending.values()) p.reject(err);
@@ -96,11 +128,23 @@ class SharedHashWorker {
     return worker;
   }
 
+  /** Ends an idle worker; the memories it knew are posted again to the next one. */
+  private retire(worker: Worker): void {
+    if (this.worker !== worker || this.pending.size > 0) return;
+    this.worker = undefined;
+    this.slabs = new WeakMap();
+    void worker.terminate();
+  }
+
   async close(): Promise<void> {
+    clearTimeout(this.idle);
     const w = this.worker;
     this.worker = undefined;
     this.broken = true;
     if (w) await w.terminate();
+    // Hashes still out get an answer (the caller hashes them itself).
+    for (const p of this.pending.values()) p.reject(new Error('hasher closed'));
+    this.pending.clear();
   }
 }
 
@@ -115,8 +159,10 @@ function leavesHere(data: Uint8Array): Uint8Array {
   return out;
 }
 
-export function createNodeHasher(opts: { worker?: boolean } = {}): Hasher {
-  const worker = opts.worker === false ? undefined : new SharedHashWorker();
+export type NodeHasher = Hasher & { workerStats(): HashWorkerStats | undefined };
+
+export function createNodeHasher(opts: { worker?: boolean; idleMs?: number } = {}): NodeHasher {
+  const worker = opts.worker === false ? undefined : new SharedHashWorker(opts.idleMs);
   const offThread = (data: Uint8Array) => worker !== undefined && !worker.broken && sharesMemory(data);
   return {
     async sha1(data) {
@@ -142,6 +188,7 @@ export function createNodeHasher(opts: { worker?: boolean } = {}): Hasher {
       return { update: (d: Uint8Array) => void h.update(d), digest: () => h.digest() };
     },
     offThread,
+    workerStats: () => (worker ? { ...worker.stats } : undefined),
     async close() {
       await worker?.close();
     },
