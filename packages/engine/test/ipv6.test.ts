@@ -6,50 +6,12 @@
 // never started (the IPv4-only DHT's bind on '::' failed as a warning and listen() waited for ever).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import readline from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { Session, createTorrent, toMagnet, parseTorrent } from '../index.ts';
+import { libtorrent } from './lt-v6.ts';
 import { tmpDir, whenDone } from './session-helpers.ts';
-
-interface Lt {
-  port: number;
-  send(line: string): void;
-  /** Resolves with the first JSON line `pred` accepts. */
-  until<T>(pred: (m: Record<string, unknown>) => T | undefined, ms?: number): Promise<T>;
-}
-
-function libtorrent(t: { after: (fn: () => unknown) => void }, args: string[]): Promise<Lt> {
-  const child: ChildProcessWithoutNullStreams = spawn('/usr/bin/python3', [fileURLToPath(new URL('./lt_v6.py', import.meta.url)), ...args]);
-  t.after(() => {
-    child.stdin.end();
-    child.kill();
-  });
-  const waiters = new Set<(m: Record<string, unknown>) => void>();
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += String(d)));
-  readline.createInterface({ input: child.stdout }).on('line', (l) => {
-    const m = JSON.parse(l) as Record<string, unknown>;
-    for (const w of waiters) w(m);
-  });
-  const until = <T>(pred: (m: Record<string, unknown>) => T | undefined, ms = 30_000) =>
-    new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => (waiters.delete(w), reject(new Error(`libtorrent: nothing matched in ${ms} ms\n${stderr}`))), ms);
-      const w = (m: Record<string, unknown>) => {
-        const v = pred(m);
-        if (v !== undefined) {
-          clearTimeout(timer);
-          waiters.delete(w);
-          resolve(v);
-        }
-      };
-      waiters.add(w);
-    });
-  return until((m) => (typeof m.port === 'number' ? m.port : undefined)).then((port) => ({ port, until, send: (l: string) => void child.stdin.write(`${l}\n`) }));
-}
 
 test('IPv6 on ::1 against libtorrent: dual-stack listener, v6 dials, BEP 32 DHT', { timeout: 120_000 }, async (t) => {
   const root = await tmpDir(t);

@@ -1,6 +1,7 @@
 # libtorrent on IPv6 for the IPv6 tests: listens on [::1] only (so nothing it does can go over IPv4),
 # with its DHT on when asked. Prints JSON lines: {"port": n} once listening, {"seeding": true} /
-# {"done": true}, {"peers": [...]} (its connected peers' addresses) every half second.
+# {"done": true}, {"peers": [...]} every half second: the addresses of every peer it has talked
+# BitTorrent with so far (connected now, or gone after a handshake).
 # Commands on stdin, one a line: "peer <ip> <port>" (connect), "dht <ip> <port>" (add a DHT node),
 # "magnet <uri> <save_path>" (add by magnet, for DHT look-ups); it runs until stdin closes.
 # Usage: /usr/bin/python3 lt_v6.py seed|download|idle <file.torrent or -> <save_path> [dht]
@@ -20,6 +21,7 @@ settings = {
     'dht_restrict_routing_ips': False, 'dht_restrict_search_ips': False,
     'dht_prefer_verified_node_ids': False,
     'dht_announce_interval': 2,
+    'alert_mask': lt.alert.category_t.error_notification | lt.alert.category_t.tracker_notification | lt.alert.category_t.connect_notification,
 }
 ses = lt.session(settings)
 handles = []
@@ -46,7 +48,13 @@ def commands():
 done = threading.Event()
 threading.Thread(target=commands, daemon=True).start()
 said = set()
+seen = set()
 while not done.wait(0.5):
+    for a in ses.pop_alerts():
+        print('alert', type(a).__name__, a.message(), file=sys.stderr, flush=True)
+        # A peer that finished quickly is gone before the next look at the peer list.
+        if isinstance(a, lt.peer_disconnected_alert) and a.pid != lt.sha1_hash():
+            seen.add('[%s]:%d' % (a.endpoint[0], a.endpoint[1]))
     for h in handles:
         s = h.status()
         if s.is_seeding and 'seeding' not in said and mode == 'seed':
@@ -55,5 +63,5 @@ while not done.wait(0.5):
         if s.is_seeding and 'done' not in said and mode != 'seed' and s.has_metadata:
             said.add('done')
             print(json.dumps({'done': True}), flush=True)
-    peers = sorted({'[%s]:%d' % (p.ip[0], p.ip[1]) for h in handles for p in h.get_peer_info()})
-    print(json.dumps({'peers': peers, 'dhtNodes': ses.status().dht_nodes}), flush=True)
+    seen.update('[%s]:%d' % (p.ip[0], p.ip[1]) for h in handles for p in h.get_peer_info())
+    print(json.dumps({'peers': sorted(seen), 'dhtNodes': ses.status().dht_nodes}), flush=True)
