@@ -58,6 +58,26 @@ test('IPv6 on ::1 against libtorrent: dual-stack listener, v6 dials, BEP 32 DHT'
     }
   });
 
+  await t.test('BEP 11: libtorrent\'s added6 reaches Cascade, which dials the IPv6 peer it names', async () => {
+    // D1 downloads slowly from libtorrent (rate-limited), so it is still there when D2 arrives;
+    // libtorrent then tells D2 about D1 in added6, and D2 dials D1 at [::1].
+    const d1 = await Session.create({ dht: false, webrtc: false });
+    const d2 = await Session.create({ dht: false, webrtc: false });
+    try {
+      d1.setRateLimits({ download: 40_000 });
+      await d1.add(made.torrent, { savePath: path.join(root, 'pex-d1'), peers: [`[::1]:${lt.port}`] });
+      await new Promise((r) => setTimeout(r, 500));
+      d2.setRateLimits({ download: 40_000 });
+      const h2 = await d2.add(made.torrent, { savePath: path.join(root, 'pex-d2'), peers: [`[::1]:${lt.port}`] });
+      const deadline = Date.now() + 20_000;
+      const fromPex = () => h2.discovery().peersTried.find((p) => p.source === 'pex' && p.address === `[::1]:${d1.port}`);
+      while (!fromPex() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      assert.ok(fromPex(), JSON.stringify(h2.discovery()));
+    } finally {
+      await Promise.all([d1.close(), d2.close()]);
+    }
+  });
+
   let seed: Session | undefined;
   t.after(() => seed?.close());
   await t.test('BEP 32: libtorrent finds a Cascade seeder through the IPv6 DHT (Cascade answers get_peers with 18-byte values)', async () => {

@@ -15,6 +15,7 @@ import { MetainfoError, parseTorrent } from '../metainfo.ts';
 import type { Connection, Dialer, Hasher } from '../platform.ts';
 import { addressGroup, hostOf, longestUseless } from '../swarm/admission.ts';
 import { Peer } from '../swarm/peer.ts';
+import { OwnAddresses } from '../swarm/own-address.ts';
 import { Torrent, type TorrentContext } from '../torrent.ts';
 import type { DhtQueries } from './dht.ts';
 import { openDht, type DualDht } from './dht-dual.ts';
@@ -209,6 +210,7 @@ export class Session implements SessionHandle {
       tally: this.tally,
       torrentEvents: this.torrentEvents,
       lsd: this.lsd.hooks,
+      ownAddresses: new OwnAddresses(),
     });
   }
 
