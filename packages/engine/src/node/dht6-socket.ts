@@ -51,10 +51,16 @@ export class HandleTable {
     return `${h >>> 24}.${(h >>> 16) & 255}.${(h >>> 8) & 255}.${h & 255}`;
   }
 
-  /** The v6 address a dotted handle stands for, or undefined (not a handle, or forgotten). */
+  /** The v6 address a dotted handle stands for, or undefined (not a handle, or forgotten). A node
+   *  we still send to counts as used: a flood of new senders forgets idle addresses first. */
   address(dotted: string): string | undefined {
     const n = dottedNumber(dotted);
-    return n === undefined ? undefined : this.byHandle.get(n);
+    const address = n === undefined ? undefined : this.byHandle.get(n);
+    if (address !== undefined) {
+      this.byAddress.delete(address);
+      this.byAddress.set(address, n!);
+    }
+    return address;
   }
 
   get size(): number {
