@@ -46,11 +46,6 @@ export class DualDht {
     return this.all.reduce((n, d) => n + d.nodeCount(), 0);
   }
 
-  /** Nodes in each family's routing table. */
-  nodeCounts(): { v4: number; v6: number } {
-    return { v4: this.v4?.nodeCount() ?? 0, v6: this.v6?.nodeCount() ?? 0 };
-  }
-
   async close(): Promise<void> {
     await Promise.allSettled(this.all.map((d) => d.close()));
   }
