@@ -239,7 +239,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
     positionals: [0, 0],
     usage: 'serve [--http-port N] [--host ADDR] [--download-dir DIR] [--port N] [--tracker-port N] [--allowed-host NAME]... [--trusted-proxy ADDR]... [--allow-private-urls] [--public-url URL] [--port-mapping auto|upnp|natpmp|off] [--no-lsd] [--metrics-token TOKEN] [--llm-url URL --llm-model NAME [--llm-key KEY] | --llm-gguf FILE [--llm-threads N] [--llm-max-tokens N]] [--no-chain | --chain-rpc URL --chain-contracts FILE [--chain-signer URL [--chain-from ADDRESS]]]',
     summary: 'run the node: every stored torrent, the tracker, and the web UI + API on http://localhost:8080',
-    optionHelp: { host: 'bind address of the web UI, API, tracker and BitTorrent listener (default: 127.0.0.1, this machine only, for the first three; 0.0.0.0 for BitTorrent)' },
+    optionHelp: { host: 'bind address of the web UI, API, tracker and BitTorrent listener (default: 127.0.0.1, this machine only, for the first three; :: for BitTorrent, IPv6 and IPv4)' },
   },
   add: {
     options: [...COMMON, 'save-path', 'output', 'category', 'tag', 'paused', 'peer', 'private-discovery'],

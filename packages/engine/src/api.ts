@@ -61,7 +61,9 @@ export interface UrlGuard {
 export interface SessionOptions {
   /** TCP listen port; 0 = any free port (read it back from `session.port`). Default 0. */
   port?: number;
-  /** Address to bind the TCP listener and DHT to. Default '0.0.0.0'. */
+  /** Address to bind the TCP listener and DHT to. Default '::' (IPv6 and IPv4 on one socket, and a
+   *  DHT for each family: BEP 32), or '0.0.0.0' on a machine without IPv6. '0.0.0.0' or an IPv4
+   *  address: IPv4 only; an IPv6 address: IPv6 only. */
   host?: string;
   /** false disables the DHT; otherwise its bootstrap nodes ("host:port"); omitted = public routers. */
   dht?: false | { bootstrap?: string[] };

@@ -11,6 +11,7 @@ import type { EngineTally } from './counters.ts';
 import type { RangeRead } from './swarm/range-read.ts';
 import type { Emitter } from './emitter.ts';
 import type { LsdTorrent } from './discovery/lsd.ts';
+import type { OwnAddresses } from './swarm/own-address.ts';
 
 export interface TorrentContext {
   peerId: Uint8Array;
@@ -67,6 +68,8 @@ export interface TorrentContext {
   /** BEP 14 local service discovery: a torrent joins when it starts and leaves when it stops;
    *  whether it is announced (not private, LSD on) is asked each time (discovery/lsd.ts). */
   lsd?: { join(t: LsdTorrent): void; leave(t: LsdTorrent): void; enabled(): boolean };
+  /** Our IPv6 address as peers report it (BEP 10 yourip), sent to IPv4 peers as `ipv6`. */
+  ownAddresses?: OwnAddresses;
 }
 
 export interface StorageMover {

@@ -25,6 +25,7 @@ import { EtaEstimator, SpeedMeter } from './swarm/speed.ts';
 import type { TorrentContext } from './torrent-context.ts';
 import { addressKey, parseAddress, type Metainfo, type PeerAddress } from './types.ts';
 import { encodeExtHandshake } from './wire/extended.ts';
+import { addressFields, learnAddresses } from './swarm/own-address.ts';
 import type { HashRequest } from './wire/protocol.ts';
 
 const RECHOKE_TICKS = 10;
@@ -409,6 +410,7 @@ export abstract class TorrentSwarm extends Emitter implements PeerHost, Schedule
         client: this.ctx.client,
         reqq: MAX_QUEUE,
         extensions: this.extensions.names(),
+        ...addressFields(peer.conn.remote, peer.conn.transport, this.ctx.ownAddresses),
       }));
     }
     // While checking (or before metadata) we have nothing verified: say so now, and send HAVEs
@@ -429,6 +431,8 @@ export abstract class TorrentSwarm extends Emitter implements PeerHost, Schedule
   }
 
   onExtHandshake(peer: Peer): void {
+    const v6 = peer.ext && learnAddresses(peer.ext, peer.conn.remote, peer.outgoing, this.ctx.ownAddresses);
+    if (v6 && !this.metainfo?.private) this.addPeer(v6, 'pex');
     if (!this.metainfo) this.metadata.peerReady(peer);
     this.extensions.handshake(peer);
   }

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { Session, createTorrent, type TorrentHandle } from '../index.ts';
 
 /** Serves `root` with single-range support; `tamper` flips a byte in every response when set. */
-async function rangeServer(root: string, tamper = false): Promise<{ url: string; ranges: number; close(): Promise<void> }> {
+async function rangeServer(root: string, tamper = false, host = '127.0.0.1'): Promise<{ url: string; ranges: number; close(): Promise<void> }> {
   const state = { ranges: 0 };
   const server = http.createServer(async (req, res) => {
     try {
@@ -27,9 +27,9 @@ async function rangeServer(root: string, tamper = false): Promise<{ url: string;
       res.writeHead(404).end();
     }
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => server.listen(0, host, r));
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${(server.address() as AddressInfo).port}/`,
     get ranges() {
       return state.ranges;
     },
@@ -70,6 +70,24 @@ test('a multi-file torrent downloads from its web seed alone', async (t) => {
   const c = session.counters();
   assert.ok(c.bytesReceived.webseed >= a.length + b.length && c.bytesReceived.webseed <= seed!.downloaded, `${c.bytesReceived.webseed} B from the web seed`);
   assert.equal(c.bytesReceived.tcp + c.bytesReceived.webrtc, 0);
+});
+
+test('a web seed at an IPv6 literal (http://[::1]:port/) serves a torrent alone', async (t) => {
+  const root = await fs.mkdtemp(path.join(os.tmpdir(), 'cascade-webseed6-'));
+  t.after(() => fs.rm(root, { recursive: true, force: true }));
+  await fs.mkdir(path.join(root, 'www'));
+  const data = randomBytes(200_000);
+  await fs.writeFile(path.join(root, 'www', 'six.bin'), data);
+  const server = await rangeServer(path.join(root, 'www'), false, '::1');
+  t.after(() => server.close());
+  assert.match(server.url, /^http:\/\/\[::1\]:\d+\/$/);
+  const { torrent } = await createTorrent(path.join(root, 'www', 'six.bin'), { pieceLength: 32 * 1024, webSeeds: [server.url] });
+  const session = await Session.create({ dht: false, webrtc: false });
+  t.after(() => session.close());
+  const h = await session.add(torrent, { savePath: path.join(root, 'out') });
+  await waitFor(h, 'done');
+  assert.deepEqual(await fs.readFile(path.join(root, 'out', 'six.bin')), data);
+  assert.ok(server.ranges > 0);
 });
 
 test('a web seed serving corrupt bytes is banned', async (t) => {

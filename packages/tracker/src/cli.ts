@@ -14,7 +14,7 @@ const USAGE = `usage: cascade tracker [options]
   --ws                 also serve WebTorrent's WebSocket protocol on the HTTP port
   --private            private mode: /announce/<passkey>, registered torrents only
   --redis URL          share swarms with other tracker processes through Redis
-  --host ADDR          bind address (default 0.0.0.0)
+  --host ADDR          bind address (default ::, IPv6 and IPv4; 0.0.0.0 without IPv6)
   --interval S         announce interval asked of clients (default 1800)
   --rate-limit N       requests per second per IP, 0 for none (default 100, bursts of 500)
   --trust-proxy CIDR   a reverse proxy (address or range) whose X-Forwarded-For names the
@@ -34,7 +34,7 @@ service and, with --turn-url, fresh TURN credentials (private mode: /ice-servers
 
 export class CliUsageError extends Error {}
 
-export function parseTrackerArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): { opts: TrackerOptions; json: boolean; help: boolean } {
+export function parseTrackerArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): { opts: TrackerOptions; json: boolean; help: boolean; hostGiven: boolean } {
   let values;
   try {
     ({ values } = parseArgs({
@@ -93,7 +93,8 @@ export function parseTrackerArgs(argv: string[], env: NodeJS.ProcessEnv = proces
   if (turnUrls.length === 0 && values['turn-ttl'] !== undefined) throw new CliUsageError('--turn-ttl needs at least one --turn-url');
   const turnTtl = num('turn-ttl', values['turn-ttl'], 60, 30 * 86_400);
   const opts: TrackerOptions = {
-    host: values.host ?? '0.0.0.0',
+    // '::' serves IPv6 and IPv4 peers on one socket each for HTTP and UDP.
+    host: values.host ?? '::',
     httpPort: num('http-port', values['http-port'], 0, 65535) ?? 6969,
     udpPort: num('udp-port', values['udp-port'], 0, 65535) ?? 6969,
     ws: values.ws ?? false,
@@ -106,12 +107,12 @@ export function parseTrackerArgs(argv: string[], env: NodeJS.ProcessEnv = proces
     ...(trustProxy.length > 0 ? { trustProxy } : {}),
     ...(turnUrls.length > 0 ? { turn: { urls: turnUrls, secret: turnSecret!, ...(turnTtl !== undefined ? { ttl: turnTtl } : {}) } } : {}),
   };
-  return { opts, json: values.json ?? false, help: values.help ?? false };
+  return { opts, json: values.json ?? false, help: values.help ?? false, hostGiven: values.host !== undefined };
 }
 
 /** Runs `cascade tracker` with these arguments (after the subcommand) until SIGINT or SIGTERM. */
 export async function runTrackerCli(argv: string[]): Promise<void> {
-  const { opts, json, help } = parseTrackerArgs(argv);
+  const { opts, json, help, hostGiven } = parseTrackerArgs(argv);
   if (help) {
     process.stdout.write(USAGE);
     return;
@@ -129,7 +130,11 @@ export async function runTrackerCli(argv: string[]): Promise<void> {
   try {
     // Imported here, not above: run as a program, the compile cache is on by now (see the end).
     const { startTracker } = await import('./tracker.ts');
-    t = await startTracker(opts);
+    t = await startTracker(opts).catch((err: NodeJS.ErrnoException) => {
+      // A machine without IPv6: IPv4 only, as before.
+      if (hostGiven || (err.code !== 'EAFNOSUPPORT' && err.code !== 'EADDRNOTAVAIL')) throw err;
+      return startTracker({ ...opts, host: '0.0.0.0' });
+    });
     // Written now rather than at exit, which a SIGKILL skips.
     module.flushCompileCache?.();
   } catch (err) {

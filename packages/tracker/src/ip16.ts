@@ -1,4 +1,5 @@
 // Addresses as 16 bytes (IPv4 mapped into IPv6), the form packed peer records keep.
+import { ipv6Text } from '@cascade/engine/ip6';
 
 /**
  * Writes a textual address as 16 bytes at `off` (IPv4 as ::ffff:a.b.c.d). Returns 4 or 6, or 0
@@ -50,26 +51,8 @@ export function parseIp16(host: string, out: Uint8Array, off: number): 0 | 4 | 6
   return 6;
 }
 
-/** RFC 5952 text: lowercase, no leading zeros, the longest run of two or more zero groups as '::'. */
+/** RFC 5952 text: lowercase, no leading zeros, the longest run of two or more zero groups as '::'
+ *  (the engine's, which reads compact peers the same way). */
 export function formatIpv6(b: Uint8Array, off: number): string {
-  const g: number[] = [];
-  for (let i = 0; i < 8; i++) g.push((b[off + 2 * i]! << 8) | b[off + 2 * i + 1]!);
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (a: number[]) => a.map((x) => x.toString(16)).join(':');
-  if (best < 0) return hex(g);
-  return `${hex(g.slice(0, best))}::${hex(g.slice(best + bestLen))}`;
+  return ipv6Text(b, off);
 }

@@ -10,7 +10,7 @@ test('parses the documented flags, with defaults', () => {
   const d = parseTrackerArgs([]);
   assert.deepEqual(
     { host: d.opts.host, http: d.opts.httpPort, udp: d.opts.udpPort, ws: d.opts.ws, priv: d.opts.private, redis: d.opts.redis, json: d.json },
-    { host: '0.0.0.0', http: 6969, udp: 6969, ws: false, priv: false, redis: undefined, json: false },
+    { host: '::', http: 6969, udp: 6969, ws: false, priv: false, redis: undefined, json: false },
   );
   const all = parseTrackerArgs(['--http-port', '8000', '--udp-port', '8001', '--ws', '--private', '--redis', 'redis://127.0.0.1:6379', '--host', '127.0.0.1', '--json', '--rate-limit', '0', '--torrent', 'ab'.repeat(20)]);
   assert.equal(all.opts.httpPort, 8000);

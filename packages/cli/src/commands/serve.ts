@@ -16,7 +16,7 @@ export async function serveCommand(inv: Invocation, out: Output): Promise<number
   const server = await startServer({
     stateDir: o.stateDir,
     ...(o.httpPort !== undefined ? { httpPort: o.httpPort } : {}),
-    // --host binds every listener: the BitTorrent one too (without it BitTorrent takes 0.0.0.0, as
+    // --host binds every listener: the BitTorrent one too (without it BitTorrent takes ::, IPv6 and IPv4, as
     // peers must reach it, while HTTP stays on 127.0.0.1).
     ...(o.host !== undefined ? { host: o.host, btHost: o.host } : {}),
     ...(o.downloadDir !== undefined ? { downloadDir: o.downloadDir } : {}),

@@ -1,6 +1,7 @@
 // Shapes shared by the HTTP and UDP tracker transports and the per-torrent TrackerClient.
 
 import type { PeerAddress } from '../types.ts';
+import { ipv6Text } from '../ip6.ts';
 import type { AnnounceParams } from '@cascade/shapes';
 
 export type { AnnounceEvent, AnnounceParams } from '@cascade/shapes';
@@ -53,32 +54,11 @@ export function parseCompactPeers(buf: Uint8Array, family: 4 | 6): PeerAddress[]
     if (family === 4) {
       host = `${buf[i]}.${buf[i + 1]}.${buf[i + 2]}.${buf[i + 3]}`;
     } else {
-      const groups: string[] = [];
-      for (let g = 0; g < 8; g++) groups.push(((buf[i + 2 * g]! << 8) | buf[i + 2 * g + 1]!).toString(16));
-      host = compressIPv6(groups);
+      // Canonical RFC 5952 text, so the same peer from two sources dedupes by addressKey.
+      host = ipv6Text(buf, i);
     }
     out.push({ host, port });
   }
   return out;
 }
 
-// Canonical RFC 5952 form so the same peer from two sources dedupes by addressKey.
-function compressIPv6(groups: string[]): string {
-  let bestStart = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== '0') {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === '0') j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  if (bestStart < 0) return groups.join(':');
-  return `${groups.slice(0, bestStart).join(':')}::${groups.slice(bestStart + bestLen).join(':')}`;
-}

@@ -8,6 +8,8 @@ declare module 'bittorrent-dht' {
     nodeId?: Uint8Array | string;
     timeBucketOutdated?: number;
     maxAge?: number;
+    /** Handed on to k-rpc-socket: the dgram-like socket to use instead of a udp4 one. */
+    socket?: EventEmitter;
   }
 
   interface DHTNode {

@@ -3,10 +3,13 @@
 // Cascade must only ever reach them when the caller asks for them by name.
 
 import DHT from 'bittorrent-dht';
+import { lookup as dnsLookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import type { PeerAddress } from '../types.ts';
 import { countDhtQuery, type EngineTally } from '../counters.ts';
 import { DhtCustomQueries, type KrpcInternals } from './dht-queries.ts';
 import type { DhtQueries } from '../dht-types.ts';
+import { Dht6Socket } from './dht6-socket.ts';
 
 export type { DhtQueries, DhtQueryHandler, DhtQueryReply, DhtQueryError } from '../dht-types.ts';
 
@@ -17,6 +20,9 @@ export interface DhtOptions {
   host?: string;
   /** Where queries in and out are counted (by KRPC method). */
   tally?: EngineTally;
+  /** 6: the BEP 32 instance, on a udp6 socket (dht6-socket.ts); its bootstrap keeps IPv6 nodes
+   *  (literals, and names through their AAAA records). Default 4. */
+  family?: 4 | 6;
 }
 
 /** The part of k-rpc-socket (inside bittorrent-dht, not its public API) that queries pass through. */
@@ -30,31 +36,43 @@ type PeerListener = (p: PeerAddress[]) => void;
 export class Dht {
   private readonly dht: DHT;
   private readonly host: string;
+  /** The IPv6 instance's socket (handles for its addresses); undefined for IPv4. */
+  private readonly socket6: Dht6Socket | undefined;
   private readonly listeners = new Map<string, Set<PeerListener>>();
   private readonly aborts = new Set<() => void>();
   /** Queries of methods BEP 5/44 do not define, for layers above the engine (see dht-queries.ts). */
   readonly queries: DhtQueries | undefined;
 
   constructor(opts: DhtOptions) {
-    this.host = opts.host ?? '0.0.0.0';
-    const concrete = this.host !== '0.0.0.0' && this.host !== '::';
+    const v6 = opts.family === 6;
+    const wildcard = !opts.host || opts.host === '0.0.0.0' || opts.host === '::';
+    // The IPv4 instance of a dual-stack session ('::') binds every IPv4 address.
+    this.host = wildcard ? (v6 ? '::' : '0.0.0.0') : opts.host!;
+    this.socket6 = v6 ? new Dht6Socket() : undefined;
+    const nodes = opts.bootstrap === false ? [] : opts.bootstrap.map(toNode);
+    const s6 = this.socket6;
     this.dht = new DHT({
       // Always explicit: `undefined` here would mean router.bittorrent.com and friends.
-      bootstrap: opts.bootstrap === false ? false : opts.bootstrap.map(toNode),
-      host: concrete ? this.host : false,
+      bootstrap: opts.bootstrap === false ? false : s6 ? nodes.filter((n) => isIP(n.host) === 6).map((n) => ({ host: s6.handles.handle(n.host), port: n.port })) : nodes,
+      host: wildcard || v6 ? false : this.host,
+      ...(s6 ? { socket: s6 } : {}),
     });
+    // Names among the IPv6 instance's bootstrap nodes: their AAAA records, added once resolved.
+    if (s6) for (const n of nodes.filter((n) => isIP(n.host) === 0)) void dnsLookup(n.host, { family: 6 }).then((a) => this.addNode({ host: a.address, port: n.port }), () => {});
     // Without listeners EventEmitter would throw on these and take the process down.
     this.dht.on('error', () => {});
     this.dht.on('warning', () => {});
     if (opts.tally) countQueries(this.dht, opts.tally);
     const rpc = (this.dht as unknown as { _rpc?: KrpcInternals })._rpc;
-    this.queries = rpc && typeof rpc.closest === 'function' && typeof rpc.query === 'function' ? new DhtCustomQueries(rpc) : undefined;
+    this.queries = !v6 && rpc && typeof rpc.closest === 'function' && typeof rpc.query === 'function' ? new DhtCustomQueries(rpc) : undefined;
     this.dht.on('peer', (peer: PeerAddress, infoHash: Uint8Array) => {
       const set = this.listeners.get(Buffer.from(infoHash).toString('hex'));
       if (!set) return;
+      const host = s6 ? s6.handles.address(peer.host) : peer.host;
+      if (!host) return;
       for (const fn of set) {
         try {
-          fn([{ host: peer.host, port: peer.port }]);
+          fn([{ host, port: peer.port }]);
         } catch {
           // One consumer's bug must not stop the others hearing about peers.
         }
@@ -64,10 +82,16 @@ export class Dht {
 
   listen(port: number): Promise<number> {
     return new Promise((resolve, reject) => {
-      const onError = (err: Error) => reject(err);
-      this.dht.once('error', onError);
+      // k-rpc-socket passes most bind errors (EADDRNOTAVAIL, EINVAL, EAFNOSUPPORT) on as warnings:
+      // without this the listen would wait for ever.
+      const onError = (err: Error) => {
+        this.dht.off('error', onError).off('warning', onWarning);
+        reject(err);
+      };
+      const onWarning = (err: Error & { syscall?: string }) => err.syscall === 'bind' && onError(err);
+      this.dht.on('error', onError).on('warning', onWarning);
       this.dht.listen(port, this.host, () => {
-        this.dht.off('error', onError);
+        this.dht.off('error', onError).off('warning', onWarning);
         resolve(this.dht.address().port);
       });
     });
@@ -99,7 +123,11 @@ export class Dht {
   }
 
   addNode(addr: PeerAddress): void {
-    this.dht.addNode({ host: addr.host, port: addr.port });
+    const host = addr.host.replace(/^\[|\]$/g, '');
+    // Each instance takes nodes of its own family.
+    if (this.socket6) {
+      if (isIP(host) === 6) this.dht.addNode({ host: this.socket6.handles.handle(host), port: addr.port });
+    } else if (isIP(host) !== 6) this.dht.addNode({ host, port: addr.port });
   }
 
   nodeCount(): number {

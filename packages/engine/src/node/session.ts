@@ -15,13 +15,16 @@ import { MetainfoError, parseTorrent } from '../metainfo.ts';
 import type { Connection, Dialer, Hasher } from '../platform.ts';
 import { addressGroup, hostOf, longestUseless } from '../swarm/admission.ts';
 import { Peer } from '../swarm/peer.ts';
+import { OwnAddresses } from '../swarm/own-address.ts';
 import { Torrent, type TorrentContext } from '../torrent.ts';
-import { Dht, type DhtQueries } from './dht.ts';
+import type { DhtQueries } from './dht.ts';
+import { openDht, type DualDht } from './dht-dual.ts';
+import { listenPeers } from './listen-host.ts';
 import { alignedSlab, copyIntoSlab } from './direct-io.ts';
 import { FsStorage } from './fs-storage.ts';
 import { FileOwners } from './file-owners.ts';
 import { createNodeHasher } from './hasher.ts';
-import { listenTcp, tcpDialerFrom } from './tcp.ts';
+import { tcpDialerFrom } from './tcp.ts';
 import { boundFetch } from './bound-fetch.ts';
 import { createHttpTransport } from '../discovery/tracker-http.ts';
 import { acceptMse, mseDialer } from './mse.ts';
@@ -68,7 +71,7 @@ export class Session implements SessionHandle {
   private listenPort = 0;
   /** setAnnouncePort: the gateway's external port for listenPort, when it is mapped. */
   private announcePort: number | null = null;
-  private dht: Dht | undefined;
+  private dht: DualDht | undefined;
   private dhtListenPort = 0;
   private hasher: Hasher;
   private udp: UdpTracker | undefined;
@@ -130,13 +133,14 @@ export class Session implements SessionHandle {
 
   static async create(opts: SessionOptions = {}): Promise<Session> {
     const s = new Session(opts);
-    const host = opts.host ?? '0.0.0.0';
-    s.server = await listenTcp(opts.port ?? 0, host, (c) => s.accept(c));
+    // Default '::': IPv6 and IPv4 on one socket (listen-host.ts).
+    const listening = await listenPeers(opts.port ?? 0, opts.host, (c) => s.accept(c));
+    s.server = listening.server;
+    const host = listening.host;
     s.listenPort = (s.server.address() as net.AddressInfo).port;
     if (opts.dht !== false) {
       const bootstrap = opts.dht?.bootstrap ?? PUBLIC_DHT_ROUTERS;
-      s.dht = new Dht({ bootstrap, host: host === '0.0.0.0' ? undefined : host, tally: s.tally });
-      s.dhtListenPort = await s.dht.listen(opts.port ? opts.port : 0);
+      ({ dht: s.dht, port: s.dhtListenPort } = await openDht({ bootstrap, host, port: opts.port ? opts.port : 0, tally: s.tally }));
     }
     if (opts.lsd) await s.lsd.set(true, typeof opts.lsd === 'object' ? opts.lsd : {});
     return s;
@@ -207,6 +211,7 @@ export class Session implements SessionHandle {
       tally: this.tally,
       torrentEvents: this.torrentEvents,
       lsd: this.lsd.hooks,
+      ownAddresses: new OwnAddresses(),
     });
   }
 

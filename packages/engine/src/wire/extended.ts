@@ -2,6 +2,7 @@
 
 import { decode, encode, isDict, text, type BDict } from '../bencode.ts';
 import type { PeerAddress } from '../types.ts';
+import { ipv6Bytes, ipv6Text } from '../ip6.ts';
 
 /** Our local ids for the extensions we speak; peers tell us theirs in their handshake. */
 export const LOCAL_EXT = { ut_metadata: 1, ut_pex: 2 } as const;
@@ -14,6 +15,10 @@ export interface ExtHandshake {
   port?: number;
   client?: string;
   reqq?: number;
+  /** BEP 10 `yourip`: our address as the peer sees it (IPv4 or IPv6 text). */
+  yourIp?: string;
+  /** BEP 10 `ipv6`: the peer's own IPv6 address, where it can be reached besides this connection. */
+  ipv6?: string;
 }
 
 /** Local id of a registered extension: after ours, in registration order. */
@@ -21,7 +26,7 @@ export function extensionLocalId(index: number): number {
   return 3 + index;
 }
 
-export function encodeExtHandshake(opts: { metadataSize?: number; port?: number; client: string; reqq: number; extensions?: string[] }): Uint8Array {
+export function encodeExtHandshake(opts: { metadataSize?: number; port?: number; client: string; reqq: number; extensions?: string[]; yourIp?: string; ipv6?: string }): Uint8Array {
   const m: Record<string, number> = { ...LOCAL_EXT };
   (opts.extensions ?? []).forEach((name, i) => (m[name] = extensionLocalId(i)));
   return encode({
@@ -30,7 +35,24 @@ export function encodeExtHandshake(opts: { metadataSize?: number; port?: number;
     p: opts.port,
     v: opts.client,
     reqq: opts.reqq,
+    yourip: opts.yourIp === undefined ? undefined : compactIp(opts.yourIp),
+    ipv6: opts.ipv6 === undefined ? undefined : compactIp(opts.ipv6),
   });
+}
+
+/** 4 or 16 bytes of an IP literal; undefined for anything else (a WebRTC peer's "address"). */
+function compactIp(host: string): Uint8Array | undefined {
+  if (isV4(host)) return Uint8Array.from(host.split('.').map(Number));
+  try {
+    return host.includes(':') ? ipv6Bytes(host) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function ipText(b: unknown, sizes: number[]): string | undefined {
+  if (!(b instanceof Uint8Array) || !sizes.includes(b.length)) return undefined;
+  return b.length === 4 ? `${b[0]}.${b[1]}.${b[2]}.${b[3]}` : ipv6Text(b);
 }
 
 export function decodeExtHandshake(payload: Uint8Array): ExtHandshake {
@@ -41,7 +63,12 @@ export function decodeExtHandshake(payload: Uint8Array): ExtHandshake {
     for (const [k, v] of Object.entries(d.m)) if (typeof v === 'number' && v >= 0 && v < 256) m[k] = v;
   }
   const num = (v: unknown) => (typeof v === 'number' && v >= 0 ? v : undefined);
-  return { m, metadataSize: num(d.metadata_size), port: num(d.p), client: text(d.v as Uint8Array), reqq: num(d.reqq) };
+  const out: ExtHandshake = { m, metadataSize: num(d.metadata_size), port: num(d.p), client: text(d.v as Uint8Array), reqq: num(d.reqq) };
+  const yourIp = ipText(d.yourip, [4, 16]);
+  if (yourIp !== undefined) out.yourIp = yourIp.replace(/^::ffff:/, '');
+  const ipv6 = ipText(d.ipv6, [16]);
+  if (ipv6 !== undefined) out.ipv6 = ipv6;
+  return out;
 }
 
 export type MetadataMessage =
@@ -74,14 +101,21 @@ export function decodeMetadata(payload: Uint8Array): MetadataMessage {
   throw new Error(`unknown ut_metadata msg_type ${String(value.msg_type)}`);
 }
 
+/** BEP 11 with IPv6 (`added6`, `dropped6`: 18 bytes a peer), as libtorrent and Transmission send it. */
 export function encodePex(added: PeerAddress[], dropped: PeerAddress[]): Uint8Array {
-  return encode({ added: compactV4(added), 'added.f': new Uint8Array(added.filter(isV4).length), dropped: compactV4(dropped) });
+  const added6 = compact6(added);
+  const msg: Record<string, Uint8Array> = { added: compactV4(added), 'added.f': new Uint8Array(added.filter(isV4).length), dropped: compactV4(dropped) };
+  if (added6.length > 0) Object.assign(msg, { added6, 'added6.f': new Uint8Array(added6.length / 18) });
+  const dropped6 = compact6(dropped);
+  if (dropped6.length > 0) msg.dropped6 = dropped6;
+  return encode(msg);
 }
 
 export function decodePex(payload: Uint8Array): { added: PeerAddress[]; dropped: PeerAddress[] } {
   const d = decode(payload).value;
   if (!isDict(d)) throw new Error('ut_pex payload is not a dictionary');
-  return { added: parseCompact(d, 'added'), dropped: parseCompact(d, 'dropped') };
+  // One message names at most 200 peers each way, whatever the families.
+  return { added: [...parseCompact(d, 'added'), ...parseCompact6(d, 'added6')].slice(0, 200), dropped: [...parseCompact(d, 'dropped'), ...parseCompact6(d, 'dropped6')].slice(0, 200) };
 }
 
 function parseCompact(d: BDict, key: string): PeerAddress[] {
@@ -95,7 +129,26 @@ function parseCompact(d: BDict, key: string): PeerAddress[] {
   return out.filter((p) => p.port > 0);
 }
 
-const isV4 = (p: PeerAddress) => /^\d+\.\d+\.\d+\.\d+$/.test(p.host);
+function parseCompact6(d: BDict, key: string): PeerAddress[] {
+  const out: PeerAddress[] = [];
+  const v6 = d[key];
+  if (v6 instanceof Uint8Array) {
+    for (let i = 0; i + 18 <= v6.length && out.length < 200; i += 18) {
+      const host = ipv6Text(v6, i);
+      const port = (v6[i + 16]! << 8) | v6[i + 17]!;
+      if (port > 0 && dialable6(host)) out.push({ host, port });
+    }
+  }
+  return out;
+}
+
+/** An IPv6 address a peer list may name: not unspecified, multicast, link-local (no zone to dial
+ *  it on) or IPv4-mapped (the IPv4 list carries those). */
+export function dialable6(host: string): boolean {
+  return host !== '::' && !/^(ff[0-9a-f]{2}|fe[89ab][0-9a-f]):/i.test(host) && !host.startsWith('::ffff:');
+}
+
+const isV4 = (p: PeerAddress | string) => /^\d+\.\d+\.\d+\.\d+$/.test(typeof p === 'string' ? p : p.host);
 
 function compactV4(peers: PeerAddress[]): Uint8Array {
   const v4 = peers.filter(isV4);
@@ -105,6 +158,17 @@ function compactV4(peers: PeerAddress[]): Uint8Array {
     out.set(parts, i * 6);
     out[i * 6 + 4] = p.port >> 8;
     out[i * 6 + 5] = p.port & 0xff;
+  });
+  return out;
+}
+
+function compact6(peers: PeerAddress[]): Uint8Array {
+  const v6 = peers.filter((p) => p.host.includes(':'));
+  const out = new Uint8Array(v6.length * 18);
+  v6.forEach((p, i) => {
+    out.set(ipv6Bytes(p.host), i * 18);
+    out[i * 18 + 16] = p.port >> 8;
+    out[i * 18 + 17] = p.port & 0xff;
   });
   return out;
 }

@@ -248,7 +248,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       const webSocket = t.wsAnnounceUrl && connectWs ? { url: t.wsAnnounceUrl, connect: () => connectWs() as unknown as WebSocket } : undefined;
       node.session.setLocalTracker?.({ urls: [t.httpAnnounceUrl, t.udpAnnounceUrl], announce: (req) => t.announceLocal(req), ...(webSocket ? { webSocket } : {}) });
     }
-    node.model.reach = { hosts: [host, opts.btHost ?? '0.0.0.0'], dht: opts.dht !== false };
+    node.model.reach = { hosts: [host, opts.btHost ?? '::'], dht: opts.dht !== false };
     // The flag only seeds the setting: once changed (Settings, PATCH /api/settings) the setting wins. Say so.
     const inUse = node.model.getSettings().downloadDir;
     if (opts.downloadDir !== undefined && inUse !== downloadDir) {
@@ -302,7 +302,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     node.control?.extend(rssRpc(rss));
     // Built before the library loads, so it sees every torrent's hash failures and bans.
     const helper = startAssistant(node, {
-      bittorrentHost: opts.btHost ?? '0.0.0.0',
+      bittorrentHost: opts.btHost ?? '::',
       ...(opts.helpDir !== undefined ? { helpDir: opts.helpDir } : {}),
       ...(opts.llm ? { llm: opts.llm } : {}),
       log: (line) => log.note(line),
@@ -326,7 +326,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       maxUploadBytes: opts.maxUploadBytes ?? DEFAULT_MAX_UPLOAD,
       streamWaitMs: opts.streamWaitMs ?? 120_000,
       allowPrivateUrls,
-      bittorrentHost: opts.btHost ?? '0.0.0.0',
+      bittorrentHost: opts.btHost ?? '::',
       announceUrls: () => node.announceUrls(),
       endpoints: () => ({
         http: httpPort,
