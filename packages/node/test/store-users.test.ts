@@ -18,7 +18,6 @@ const NOT_YET = new Set([
   'packages/node/src/auth/member-store.ts',
   'packages/node/src/chain/receipt-store.ts',
   'packages/node/src/content/file-cids.ts',
-  'packages/node/src/core/node-identity.ts',
   'packages/node/src/listing/summary-cache.ts',
   'packages/node/src/model/categories.ts',
   'packages/node/src/model/model.ts',
