@@ -24,7 +24,6 @@ const NOT_YET = new Set([
   'packages/node/src/model/settings.ts',
   'packages/node/src/model/torrent-options.ts',
   'packages/node/src/queue/store.ts',
-  'packages/node/src/rss/store.ts',
   // The chat relay's own database (its envelopes, profiles and rooms), beside the node's.
   'packages/chat/server.ts',
 ]);
