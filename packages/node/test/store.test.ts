@@ -10,9 +10,10 @@ import { postgres, sqlite, type Open, type StoreCases } from './store-engines.ts
 import { nodeKeyCases } from './store-cases/node-key.ts';
 import { rssCases } from './store-cases/rss.ts';
 import { authCases } from './store-cases/auth.ts';
+import { settingsCases } from './store-cases/settings.ts';
 
 /** Each store moved onto the Store brings its cases (store-cases/), run here on both engines. */
-const STORES: StoreCases[] = [nodeKeyCases, rssCases, authCases];
+const STORES: StoreCases[] = [nodeKeyCases, rssCases, authCases, settingsCases];
 
 async function cases(t: TestContext, open: Open): Promise<void> {
   await t.test('values come back as they went in: big integers, bytes, null, text with a question mark', async (t) => {

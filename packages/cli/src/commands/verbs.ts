@@ -74,7 +74,7 @@ const add: Verb = async (inv, out, node, deps) => {
     }
     // Where and how, decided as the running node decides: the category's save path, else the
     // download dir setting; the category must exist; paused if asked or by the startPaused setting.
-    const { model } = offlineModel(db);
+    const { model } = await offlineModel(db);
     const plan = await model.planAdd({
       ...(o.savePath !== undefined ? { savePath: o.savePath } : {}),
       ...(o.category !== undefined ? { category: o.category } : {}),

@@ -11,7 +11,8 @@ import type { StateDB } from '../state/state-db.ts';
 import type { SessionHandle, TorrentHandle } from '../core/engine.ts';
 import type { NodeLog } from '../core/node-log.ts';
 import type { PendingTotals } from '../listing/listing.ts';
-import { SettingsStore, applyPatch, defaultSettings, effectiveRateLimits, type Settings } from './settings.ts';
+import { SettingsStore, applyPatch, defaultSettings, effectiveRateLimits, readStoredSettings, type Settings, type StoredSettings } from './settings.ts';
+import type { Store } from '../state/store.ts';
 import { CategoryStore, categoryName, type Category } from './categories.ts';
 import { TorrentOptionsStore, parseTorrentPatch, type StoredOptions, type TorrentPatch } from './torrent-options.ts';
 import { Accounting } from './accounting.ts';
@@ -30,9 +31,21 @@ export interface AddPlan {
   paused: boolean;
 }
 
+/** What the model keeps in memory (its readers are synchronous: the queue's tick, the listing),
+ *  read from the Store before the model is made; the Store stays the truth (packages/node/README.md). */
+export interface ModelState {
+  settings: StoredSettings;
+}
+
+export async function loadModelState(store: Store): Promise<ModelState> {
+  return { settings: await readStoredSettings(store) };
+}
+
 export interface ModelParts {
   session: SessionHandle;
   db: StateDB;
+  /** From loadModelState(db.store). */
+  state: ModelState;
   out: NodeLog;
   /** The download dir when settings name none yet (`serve --download-dir`, or <state>/downloads). */
   downloadDir?: string | undefined;
@@ -62,7 +75,7 @@ export class NodeModel {
     this.#session = parts.session;
     this.#db = parts.db;
     this.#out = parts.out;
-    this.settings = new SettingsStore(parts.db, defaultSettings(parts.downloadDir ?? join(parts.db.stateDir, 'downloads')), (t) => parts.out.note(t));
+    this.settings = new SettingsStore(parts.db, parts.state.settings, defaultSettings(parts.downloadDir ?? join(parts.db.stateDir, 'downloads')), (t) => parts.out.note(t));
     this.categories = new CategoryStore(parts.db);
     this.options = new TorrentOptionsStore(parts.db);
     this.#accounting = new Accounting(parts.session, this.options, (ih, state, now) => this.#metadataWatch.observe(ih, state, now));
