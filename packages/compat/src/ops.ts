@@ -227,7 +227,7 @@ export interface CompatOps extends TorrentEditOps {
   categories(): Category[];
   addCategory(c: Category): Promise<Category>;
   updateCategory(c: Category): Promise<Category>;
-  removeCategory(name: string): void;
+  removeCategory(name: string): Promise<void>;
   /** Every tag in use or created. */
   tags(): string[];
   /** Creates tags ahead of any torrent (qBittorrent's createTags). */

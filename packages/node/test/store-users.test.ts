@@ -18,7 +18,6 @@ const NOT_YET = new Set([
   'packages/node/src/chain/receipt-store.ts',
   'packages/node/src/content/file-cids.ts',
   'packages/node/src/listing/summary-cache.ts',
-  'packages/node/src/model/categories.ts',
   'packages/node/src/model/model.ts',
   'packages/node/src/model/torrent-options.ts',
   'packages/node/src/queue/store.ts',

@@ -11,9 +11,10 @@ import { nodeKeyCases } from './store-cases/node-key.ts';
 import { rssCases } from './store-cases/rss.ts';
 import { authCases } from './store-cases/auth.ts';
 import { settingsCases } from './store-cases/settings.ts';
+import { categoryCases } from './store-cases/categories.ts';
 
 /** Each store moved onto the Store brings its cases (store-cases/), run here on both engines. */
-const STORES: StoreCases[] = [nodeKeyCases, rssCases, authCases, settingsCases];
+const STORES: StoreCases[] = [nodeKeyCases, rssCases, authCases, settingsCases, categoryCases];
 
 async function cases(t: TestContext, open: Open): Promise<void> {
   await t.test('values come back as they went in: big integers, bytes, null, text with a question mark', async (t) => {

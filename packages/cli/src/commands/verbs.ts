@@ -94,7 +94,7 @@ const add: Verb = async (inv, out, node, deps) => {
       // The next serve refuses to load it unless it has --directory: it never announces openly.
       privateDiscovery: o.privateDiscovery,
     });
-    model.recordAdd(d.infoHash, plan);
+    await model.recordAdd(d.infoHash, plan);
     await keepPeers();
     out.result({ event: 'added', infoHash: d.infoHash, name: d.name ?? null, savePath: plan.savePath, queued: true }, () =>
       `queued ${d.infoHash}${d.name ? `  ${d.name}` : ''} → ${plan.savePath}\n${NO_NODE}; it starts with the next \`cascade serve\``,

@@ -270,7 +270,7 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
       ...(extra.selectedFiles ? { selectedFiles: extra.selectedFiles } : {}),
       ...(extra.mirrors ? { mirrors: extra.mirrors } : {}),
     });
-    this.model.recordAdd(t.infoHashHex, plan);
+    await this.model.recordAdd(t.infoHashHex, plan);
     return t;
   }
 
