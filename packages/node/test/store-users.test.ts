@@ -20,7 +20,6 @@ const NOT_YET = new Set([
   'packages/node/src/listing/summary-cache.ts',
   'packages/node/src/model/model.ts',
   'packages/node/src/model/torrent-options.ts',
-  'packages/node/src/queue/store.ts',
   // The chat relay's own database (its envelopes, profiles and rooms), beside the node's.
   'packages/chat/server.ts',
 ]);
