@@ -37,7 +37,7 @@ export type { ListEntry } from './src/listing/listing.ts';
 export { queryEntries } from './src/listing/list-query.ts';
 export type { ListQuery } from './src/listing/list-query.ts';
 // The node model: the CLI runs it on the state DB when no node is running (cascade settings, category…).
-export { NodeModel, SETTINGS_KEYS } from './src/model/index.ts';
+export { NodeModel, SETTINGS_KEYS, loadModelState, type ModelState } from './src/model/index.ts';
 export { parseIceServerUrl, type IceServer } from './src/model/ice-servers.ts';
 export type { SessionHandle } from './src/core/engine.ts';
 export { resolveInfoHash, base32ToHex } from './src/core/infohash.ts';

@@ -3,7 +3,7 @@
 // running node uses) over a session with no torrent running — which is what "offline" is — so an
 // offline change is checked, refused or kept exactly as the running node would.
 
-import { NodeModel, resolveInfoHash, silentLog, type StateDB, type SessionHandle } from '@cascade/node';
+import { NodeModel, loadModelState, resolveInfoHash, silentLog, type ModelState, type StateDB, type SessionHandle } from '@cascade/node';
 
 /** The engine session of a node that is not running: nothing loaded, limits only stored (the next serve applies them). */
 const NOTHING_RUNNING = {
@@ -16,9 +16,9 @@ export class OfflineModel {
   readonly #db: StateDB;
   readonly model: NodeModel;
 
-  constructor(db: StateDB) {
+  constructor(db: StateDB, state: ModelState) {
     this.#db = db;
-    this.model = new NodeModel({ session: NOTHING_RUNNING, db, out: silentLog });
+    this.model = new NodeModel({ session: NOTHING_RUNNING, db, state, out: silentLog });
     // Nothing runs, so there is no traffic to account for: its sampling timer is not wanted.
     this.model.stop();
   }
@@ -48,6 +48,6 @@ export class OfflineModel {
   }
 }
 
-export function offlineModel(db: StateDB): OfflineModel {
-  return new OfflineModel(db);
+export async function offlineModel(db: StateDB): Promise<OfflineModel> {
+  return new OfflineModel(db, await loadModelState(db.store));
 }

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { statSync, writeFileSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { ControlServer, ControlClient, connectControl, readControlInfo, controlPath, CascadeNode, StateDB, NodeError, loadOrCreateApiToken } from '@cascade/node';
+import { ControlServer, ControlClient, connectControl, readControlInfo, controlPath, CascadeNode, StateDB, loadModelState, NodeError, loadOrCreateApiToken } from '@cascade/node';
 import { createTorrent } from '@cascade/engine';
 import { join } from 'node:path';
 import { runVerb } from '../src/commands/verbs.ts';
@@ -22,7 +22,7 @@ async function startFakeNode(t: Parameters<typeof tempDir>[0]) {
   const fake = fakeSession([a]);
   const db = StateDB.open(dir);
   const { out } = capture(true);
-  const node = new CascadeNode({ session: fake.session, db, out, ledgerFlushMs: 0 });
+  const node = new CascadeNode({ session: fake.session, db, modelState: await loadModelState(db.store), out, ledgerFlushMs: 0 });
   node.record(a, new Uint8Array([1]), { savePath: '/data' });
   node.track(a);
   await node.startControl(true);
@@ -176,7 +176,8 @@ test('verbs go through the running node', async (t) => {
 test('CascadeNode.stop closes the session, removes control.json, is idempotent', async (t) => {
   const dir = tempDir(t);
   const fake = fakeSession();
-  const node = new CascadeNode({ session: fake.session, db: StateDB.open(dir), out: capture(true).out, ledgerFlushMs: 0 });
+  const db = StateDB.open(dir);
+  const node = new CascadeNode({ session: fake.session, db, modelState: await loadModelState(db.store), out: capture(true).out, ledgerFlushMs: 0 });
   await node.startControl(true);
   assert.ok(existsSync(controlPath(dir)));
   await Promise.all([node.stop(), node.stop()]);

@@ -27,7 +27,7 @@ test('offline: claim-code, roles, transfer-owner, reset-owner and token --rotate
   const next = generateIdentity('next');
   const viewer = generateIdentity('viewer');
   const db = StateDB.open(stateDir);
-  assert.ok(new AuthStore(db).claimOwnership(owner.did));
+  assert.ok(await new AuthStore(db).claimOwnership(owner.did));
   db.close();
   const claimed = await cascade(['claim-code', '--state-dir', stateDir]);
   assert.equal(claimed.code, 1);

@@ -23,12 +23,12 @@ test('cascade token: made once, kept 0600 in the state dir, printed the same eve
   assert.equal(cascade(['token', 'extra', '--state-dir', stateDir]).status, 2);
 });
 
-test('cascade users: add, list and remove members; the owner stays; bad ids are usage errors', (t) => {
+test('cascade users: add, list and remove members; the owner stays; bad ids are usage errors', async (t) => {
   const stateDir = join(tempDir(t), 'state');
   const owner = generateIdentity('owner');
   const member = generateIdentity('member');
   const db = StateDB.open(stateDir);
-  assert.ok(new AuthStore(db).claimOwnership(owner.did));
+  assert.ok(await new AuthStore(db).claimOwnership(owner.did));
   db.close();
 
   const add = cascade(['users', 'add', member.did, '--json', '--state-dir', stateDir]);

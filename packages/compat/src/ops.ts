@@ -162,27 +162,27 @@ export interface TorrentEditOps {
  *  Cascade's; errors carry statuses as below (400 a bad field, named; 404 an unknown id; 409 a
  *  feed already added). */
 export interface RssOps {
-  feeds(): RssFeed[];
+  feeds(): Promise<RssFeed[]>;
   /** A feed's items, newest first. */
-  items(feedId: number): RssItemRecord[];
+  items(feedId: number): Promise<RssItemRecord[]>;
   /** Adds a feed; its first refresh starts at once (not awaited). */
-  addFeed(url: string): RssFeed;
-  setFeedUrl(feedId: number, url: string): void;
-  removeFeed(feedId: number): void;
+  addFeed(url: string): Promise<RssFeed>;
+  setFeedUrl(feedId: number, url: string): Promise<void>;
+  removeFeed(feedId: number): Promise<void>;
   /** Marks items read: those guids, or every item (null). */
-  markRead(feedId: number, guids: string[] | null): void;
+  markRead(feedId: number, guids: string[] | null): Promise<void>;
   /** Refreshes a feed now, without waiting for it. */
   refresh(feedId: number): void;
-  rules(): RssRule[];
-  addRule(fields: Partial<RssRuleFields>): RssRule;
-  updateRule(ruleId: number, fields: Partial<RssRuleFields>): RssRule;
-  removeRule(ruleId: number): void;
+  rules(): Promise<RssRule[]>;
+  addRule(fields: Partial<RssRuleFields>): Promise<RssRule>;
+  updateRule(ruleId: number, fields: Partial<RssRuleFields>): Promise<RssRule>;
+  removeRule(ruleId: number): Promise<void>;
   /** The current items a stored rule matches. */
-  preview(ruleId: number): RssPreviewItem[];
+  preview(ruleId: number): Promise<RssPreviewItem[]>;
   /** How a remote arranges the feeds (its folders and names), kept with the node's RSS state;
    *  opaque to the node, null until first saved. */
-  feedTree(): unknown;
-  setFeedTree(tree: unknown): void;
+  feedTree(): Promise<unknown>;
+  setFeedTree(tree: unknown): Promise<void>;
 }
 
 /**
@@ -227,7 +227,7 @@ export interface CompatOps extends TorrentEditOps {
   categories(): Category[];
   addCategory(c: Category): Promise<Category>;
   updateCategory(c: Category): Promise<Category>;
-  removeCategory(name: string): void;
+  removeCategory(name: string): Promise<void>;
   /** Every tag in use or created. */
   tags(): string[];
   /** Creates tags ahead of any torrent (qBittorrent's createTags). */

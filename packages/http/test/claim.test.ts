@@ -26,7 +26,7 @@ test('the first claim needs the claim code from the state dir; a loopback addres
   assert.equal(statSync(file).mode & 0o777, 0o600);
   const code = claimCodeOf(s);
   assert.match(code, /^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$/);
-  assert.equal(s.claimCode(), code);
+  assert.equal(await s.claimCode(), code);
 
   const stranger = await signIn(s, generateIdentity('stranger'));
   assert.equal((await s.json('/api/auth/me', { headers: { cookie: stranger } })).body.claimable, true);
@@ -37,7 +37,7 @@ test('the first claim needs the claim code from the state dir; a loopback addres
   const wrong = await claimWith(s, stranger, 'AAAA-BBBB-CCCC-DDDD');
   assert.equal(wrong.status, 403);
   assert.match(wrong.body.message, /not this node’s claim code/);
-  assert.equal(s.claimed(), false);
+  assert.equal(await s.claimed(), false);
 
   // Typed by hand: lower case, without the dashes.
   const owner = generateIdentity('owner');
@@ -46,7 +46,7 @@ test('the first claim needs the claim code from the state dir; a loopback addres
   assert.equal(ok.status, 200, JSON.stringify(ok.body));
   assert.equal(ok.body.role, 'owner');
   assert.equal(existsSync(file), false, 'spent');
-  assert.equal(s.claimCode(), undefined);
+  assert.equal(await s.claimCode(), undefined);
   assert.equal((await claimWith(s, stranger, code)).status, 409);
   assert.deepEqual((await s.json('/api/auth/me', { headers: { cookie: stranger } })).body.claimable, false);
 });

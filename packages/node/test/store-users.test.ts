@@ -15,17 +15,11 @@ const HOME = new Set(['packages/node/src/state/state-db.ts', 'packages/node/src/
 
 /** Still to move onto the Store (the next steps of the issue, then PostgreSQL for issue 42). */
 const NOT_YET = new Set([
-  'packages/node/src/auth/member-store.ts',
   'packages/node/src/chain/receipt-store.ts',
   'packages/node/src/content/file-cids.ts',
-  'packages/node/src/core/node-identity.ts',
   'packages/node/src/listing/summary-cache.ts',
-  'packages/node/src/model/categories.ts',
   'packages/node/src/model/model.ts',
-  'packages/node/src/model/settings.ts',
   'packages/node/src/model/torrent-options.ts',
-  'packages/node/src/queue/store.ts',
-  'packages/node/src/rss/store.ts',
   // The chat relay's own database (its envelopes, profiles and rooms), beside the node's.
   'packages/chat/server.ts',
 ]);

@@ -3,42 +3,19 @@
 // them takes, or a transaction that lets other statements in, fails here.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { StateDB } from '../src/state/state-db.ts';
 import { PostgresStore, numberParameters } from '../src/state/postgres-store.ts';
 import { SCHEMA_VERSION, migratePostgres, postgresDdl } from '../src/state/schema.ts';
 import { MAX_MANUAL_PEERS, rememberPeers, storedPeers } from '../src/peers/manual-peers.ts';
-import type { Store } from '../src/state/store.ts';
-import { startPostgres } from './postgres-server.ts';
+import { postgres, sqlite, type Open, type StoreCases } from './store-engines.ts';
+import { nodeKeyCases } from './store-cases/node-key.ts';
+import { rssCases } from './store-cases/rss.ts';
+import { authCases } from './store-cases/auth.ts';
+import { settingsCases } from './store-cases/settings.ts';
+import { categoryCases } from './store-cases/categories.ts';
+import { queueCases } from './store-cases/queue.ts';
 
-type Open = (t: TestContext) => Promise<Store>;
-
-function sqlite(): Open {
-  return async (t) => {
-    const dir = mkdtempSync(join(tmpdir(), 'cascade-store-'));
-    const db = StateDB.open(dir);
-    t.after(() => {
-      db.close();
-      rmSync(dir, { recursive: true, force: true });
-    });
-    return db.store;
-  };
-}
-
-let server: Promise<Awaited<ReturnType<typeof startPostgres>>> | undefined;
-let databases = 0;
-function postgres(outer: TestContext): Open {
-  server ??= startPostgres(outer);
-  return async (t) => {
-    const url = await (await server!).database(`case_${++databases}`);
-    const store = await PostgresStore.open(url);
-    t.after(() => store.close());
-    await migratePostgres(store);
-    return store;
-  };
-}
+/** Each store moved onto the Store brings its cases (store-cases/), run here on both engines. */
+const STORES: StoreCases[] = [nodeKeyCases, rssCases, authCases, settingsCases, categoryCases, queueCases];
 
 async function cases(t: TestContext, open: Open): Promise<void> {
   await t.test('values come back as they went in: big integers, bytes, null, text with a question mark', async (t) => {
@@ -134,12 +111,15 @@ async function cases(t: TestContext, open: Open): Promise<void> {
 }
 
 test('the Store on SQLite (the embedded state file)', async (t) => {
-  await cases(t, sqlite());
+  const open = sqlite();
+  await cases(t, open);
+  for (const store of STORES) await store(t, open);
 });
 
 test('the Store on PostgreSQL (a server started for the test)', { timeout: 180_000 }, async (t) => {
-  const open = postgres(t);
+  const { open, server } = postgres(t);
   await cases(t, open);
+  for (const store of STORES) await store(t, open);
 
   await t.test('migrations: every table of the schema, once; a second migrate changes nothing', async (t) => {
     const s = await open(t);
@@ -155,7 +135,7 @@ test('the Store on PostgreSQL (a server started for the test)', { timeout: 180_0
   });
 
   await t.test('members starting together migrate once (advisory lock)', async () => {
-    const url = await (await server!).database('together');
+    const url = await (await server()).database('together');
     const stores = await Promise.all([PostgresStore.open(url), PostgresStore.open(url), PostgresStore.open(url)]);
     try {
       await Promise.all(stores.map((s) => migratePostgres(s)));
@@ -166,7 +146,7 @@ test('the Store on PostgreSQL (a server started for the test)', { timeout: 180_0
   });
 
   await t.test('a database that is not ours, or newer than this cascade, is refused with a clear error', async () => {
-    const url = await (await server!).database('someone_else');
+    const url = await (await server()).database('someone_else');
     const s = await PostgresStore.open(url);
     try {
       await s.run('CREATE TABLE invoices (id INTEGER)');

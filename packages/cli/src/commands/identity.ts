@@ -44,7 +44,7 @@ export async function identityCommand(inv: Invocation, out: Output): Promise<num
     }
     const db = StateDB.open(inv.options.stateDir);
     try {
-      const id = replaceNodeKey(db, imported.signSecret);
+      const id = await replaceNodeKey(db, imported.signSecret);
       out.result({ event: 'identity-imported', did: id.did, address: id.address }, () => `the node is now ${id.did}\naddress: ${id.address}`);
       return 0;
     } finally {

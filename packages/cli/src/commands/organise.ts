@@ -20,7 +20,7 @@ export const category: Verb = async (inv, out, node) => {
       want(0);
       const { categories } = node
         ? await node.call<{ categories: Category[] }>('categories.list')
-        : withDb(inv, (db) => ({ categories: offlineModel(db).model.listCategories() }));
+        : await withDb(inv, async (db) => ({ categories: (await offlineModel(db)).model.listCategories() }));
       out.result({ categories, online }, () =>
         categories.length === 0
           ? 'no categories (add one with `cascade category add NAME [--save-path DIR]`)'
@@ -33,7 +33,7 @@ export const category: Verb = async (inv, out, node) => {
       const input = { name: args[0]!, ...(inv.options.savePath !== undefined ? { savePath: inv.options.savePath } : {}) };
       const c = node
         ? await node.call<Category>('categories.add', input)
-        : await withDb(inv, (db) => offlineModel(db).model.addCategory(input));
+        : await withDb(inv, async (db) => (await offlineModel(db)).model.addCategory(input));
       out.result({ ...c, added: true, online }, () => `added category ${c.name}${c.savePath ? ` → ${c.savePath}` : ''}`);
       return 0;
     }
@@ -42,7 +42,7 @@ export const category: Verb = async (inv, out, node) => {
       if (inv.options.savePath !== undefined) throw new UsageError('--save-path goes with `category add`');
       const name = args[0]!;
       if (node) await node.call('categories.remove', { name });
-      else withDb(inv, (db) => offlineModel(db).model.removeCategory(name));
+      else await withDb(inv, async (db) => (await offlineModel(db)).model.removeCategory(name));
       out.result({ name, removed: true, online }, () => `removed category ${name}`);
       return 0;
     }
@@ -54,7 +54,7 @@ export const category: Verb = async (inv, out, node) => {
       if (node) {
         infoHash = (await findEntry(node, hash)).infoHash;
         await node.call('torrent.set', { infoHash, category: value });
-      } else infoHash = await withDb(inv, (db) => offlineModel(db).setTorrent(hash, { category: value }));
+      } else infoHash = await withDb(inv, async (db) => (await offlineModel(db)).setTorrent(hash, { category: value }));
       out.result({ infoHash, category: value, online }, () =>
         value === null ? `${short(infoHash)} is in no category now` : `${short(infoHash)} is in category ${value}`,
       );
@@ -71,7 +71,7 @@ export const tags: Verb = async (inv, out, node) => {
   const [hash, action, ...given] = inv.positionals;
   const online = node !== undefined;
   if (hash === undefined) {
-    const { tags: all } = node ? await node.call<{ tags: string[] }>('tags.list') : withDb(inv, (db) => ({ tags: offlineModel(db).model.tags() }));
+    const { tags: all } = node ? await node.call<{ tags: string[] }>('tags.list') : await withDb(inv, async (db) => ({ tags: (await offlineModel(db)).model.tags() }));
     out.result({ tags: all, online }, () => (all.length === 0 ? 'no tags' : all.join('\n')));
     return 0;
   }
@@ -92,7 +92,7 @@ export const tags: Verb = async (inv, out, node) => {
       current = (await node.call<{ tags: string[] }>('torrent.tags', { infoHash, tags: names, ...(action === 'remove' ? { remove: true } : {}) })).tags;
     }
   } else {
-    ({ infoHash, tags: current } = withDb(inv, (db) => offlineModel(db).torrentTags(hash, action, names)));
+    ({ infoHash, tags: current } = await withDb(inv, async (db) => (await offlineModel(db)).torrentTags(hash, action, names)));
   }
   out.result({ infoHash, tags: current, online }, () => `${short(infoHash)}  ${current.length === 0 ? '(no tags)' : current.join(', ')}`);
   return 0;

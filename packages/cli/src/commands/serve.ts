@@ -60,7 +60,7 @@ export async function serveCommand(inv: Invocation, out: Output): Promise<number
       trackerUdpPort: tracker?.udpPort ?? null,
     });
     out.say(`Cascade is running: open ${url} (API docs at ${url}/api/docs)`);
-    const claimCode = server.claimCode();
+    const claimCode = await server.claimCode();
     if (claimCode !== undefined) {
       // Only whoever sees this console (or reads the state dir) has it: the claim needs it.
       out.event('claim-code', { code: claimCode });

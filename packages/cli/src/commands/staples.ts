@@ -18,7 +18,7 @@ type Settings = Record<string, unknown>;
 /** The stored settings, read or changed through the node model on the state DB (no node running). */
 function storedSettings(inv: Invocation, patch?: Settings): Promise<Settings> {
   return withDb(inv, async (db) => {
-    const { model } = offlineModel(db);
+    const { model } = await offlineModel(db);
     return { ...(patch ? await model.setSettings(patch) : model.getSettings()) };
   });
 }
@@ -65,7 +65,7 @@ export const limits: Verb = async (inv, out, node) => {
       if (Object.keys(patch).length > 0) await node.call('torrent.set', { infoHash: found.infoHash, ...patch });
       entry = Object.keys(patch).length > 0 ? await findEntry(node, found.infoHash) : found;
     } else {
-      entry = await withDb(inv, (db) => offlineModel(db).torrentLimits(hash, patch));
+      entry = await withDb(inv, async (db) => (await offlineModel(db)).torrentLimits(hash, patch));
     }
     const r = { infoHash: entry.infoHash, downloadLimit: entry.downloadLimit, uploadLimit: entry.uploadLimit, online: node !== undefined };
     out.result(r, () =>

@@ -26,7 +26,7 @@ export async function tokenCommand(inv: Invocation, out: Output): Promise<number
 export async function claimCodeCommand(inv: Invocation, out: Output): Promise<number> {
   const db = StateDB.open(inv.options.stateDir);
   try {
-    const owner = new AuthStore(db).owner();
+    const owner = await new AuthStore(db).owner();
     if (owner) throw new CliError(`this node is claimed: its owner is ${owner.id} (\`cascade users reset-owner\` makes it claimable again)`);
     const code = ensureClaimCode(inv.options.stateDir);
     out.result({ code, stateDir: db.stateDir }, () => `${code}\n(open the node's web page, sign in and claim it with this code; it works once)`);
@@ -58,27 +58,27 @@ export async function usersCommand(inv: Invocation, out: Output): Promise<number
   try {
     const store = new AuthStore(db);
     if (action === 'list') {
-      const users = store.members();
+      const users = await store.members();
       out.result({ users }, () => (users.length ? users.map(describe).join('\n') : 'no owner or members yet: claim the node in its web page with `cascade claim-code`'));
       return 0;
     }
     const m = memberId(id)!;
     if (action === 'add') {
-      if (role !== undefined && store.owner()?.id === m.id) throw new CliError('the owner keeps its role: `cascade users transfer-owner` hands it over');
-      const { member, existing } = store.addMember(m.id, (role ?? 'member') as Role, 'cli', role !== undefined);
+      if (role !== undefined && (await store.owner())?.id === m.id) throw new CliError('the owner keeps its role: `cascade users transfer-owner` hands it over');
+      const { member, existing } = await store.addMember(m.id, (role ?? 'member') as Role, 'cli', role !== undefined);
       const text = existing && member.role !== role ? `already ${member.role === 'owner' ? 'the owner' : `a ${member.role}`}: ${member.id}` : `${existing ? 'now' : 'added'} ${member.role} ${member.id}`;
       out.result({ event: 'user-added', user: member, existing }, () => text);
       return 0;
     }
     if (action === 'transfer-owner') {
-      const previous = store.owner()?.id ?? null;
-      const owner = store.transferOwnership(m.id, 'cli');
+      const previous = (await store.owner())?.id ?? null;
+      const owner = await store.transferOwnership(m.id, 'cli');
       if (!owner) throw new CliError('this node has no owner yet: claim it in its web page (`cascade claim-code`)');
       out.result({ event: 'owner-transferred', owner, previous }, () => `${owner.id} is the owner now${previous && previous !== owner.id ? ` (${previous} stays on as an admin)` : ''}`);
       return 0;
     }
-    if (store.owner()?.id === m.id) throw new CliError('the owner cannot be removed: `cascade users transfer-owner` hands it over first');
-    if (!store.removeMember(m.id)) throw new CliError(`${m.id} is not a member`);
+    if ((await store.owner())?.id === m.id) throw new CliError('the owner cannot be removed: `cascade users transfer-owner` hands it over first');
+    if (!(await store.removeMember(m.id))) throw new CliError(`${m.id} is not a member`);
     out.result({ event: 'user-removed', id: m.id }, () => `removed ${m.id}`);
     return 0;
   } finally {
@@ -94,7 +94,7 @@ async function resetOwner(inv: Invocation, out: Output): Promise<number> {
   else {
     const db = StateDB.open(inv.options.stateDir);
     try {
-      r = { removed: new AuthStore(db).resetOwner() ?? null, code: newClaimCode(inv.options.stateDir) };
+      r = { removed: (await new AuthStore(db).resetOwner()) ?? null, code: newClaimCode(inv.options.stateDir) };
     } finally {
       db.close();
     }

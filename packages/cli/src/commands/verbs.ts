@@ -74,7 +74,7 @@ const add: Verb = async (inv, out, node, deps) => {
     }
     // Where and how, decided as the running node decides: the category's save path, else the
     // download dir setting; the category must exist; paused if asked or by the startPaused setting.
-    const { model } = offlineModel(db);
+    const { model } = await offlineModel(db);
     const plan = await model.planAdd({
       ...(o.savePath !== undefined ? { savePath: o.savePath } : {}),
       ...(o.category !== undefined ? { category: o.category } : {}),
@@ -94,7 +94,7 @@ const add: Verb = async (inv, out, node, deps) => {
       // The next serve refuses to load it unless it has --directory: it never announces openly.
       privateDiscovery: o.privateDiscovery,
     });
-    model.recordAdd(d.infoHash, plan);
+    await model.recordAdd(d.infoHash, plan);
     await keepPeers();
     out.result({ event: 'added', infoHash: d.infoHash, name: d.name ?? null, savePath: plan.savePath, queued: true }, () =>
       `queued ${d.infoHash}${d.name ? `  ${d.name}` : ''} → ${plan.savePath}\n${NO_NODE}; it starts with the next \`cascade serve\``,

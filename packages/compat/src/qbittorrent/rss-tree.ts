@@ -45,12 +45,21 @@ export class RssTree {
   readonly folders = new Set<string>();
   readonly #feeds = new Map<string, RssFeed>();
 
-  constructor(ops: RssOps) {
+  private constructor(ops: RssOps) {
     this.#ops = ops;
-    const stored = storedTree(ops.feedTree());
+  }
+
+  /** The tree as stored, with the node's feeds now. */
+  static async load(ops: RssOps): Promise<RssTree> {
+    const tree = new RssTree(ops);
+    tree.#place(storedTree(await ops.feedTree()), await ops.feeds());
+    return tree;
+  }
+
+  #place(stored: StoredTree, feeds: RssFeed[]): void {
     for (const f of stored.folders) this.#addFolderChain(f);
     const unplaced: RssFeed[] = [];
-    for (const feed of ops.feeds()) {
+    for (const feed of feeds) {
       const path = stored.feeds[String(feed.id)];
       if (path !== undefined && !this.#taken(path)) {
         this.#addFolderChain(parentPath(path));
@@ -112,26 +121,26 @@ export class RssTree {
     if (parent !== '' && !this.folders.has(parent)) throw conflict(`Parent folder doesn't exist: ${parent}.`);
   }
 
-  addFolder(path: string): void {
+  addFolder(path: string): Promise<void> {
     this.checkDest(path);
     this.folders.add(path);
-    this.save();
+    return this.save();
   }
 
-  placeFeed(path: string, feed: RssFeed): void {
+  placeFeed(path: string, feed: RssFeed): Promise<void> {
     this.#feeds.set(path, feed);
-    this.save();
+    return this.save();
   }
 
   /** Forgets an item and everything below it (the caller removed the feeds from the node). */
-  forget(path: string): void {
+  forget(path: string): Promise<void> {
     for (const p of [...this.folders]) if (p === path || p.startsWith(path + SEP)) this.folders.delete(p);
     for (const p of [...this.#feeds.keys()]) if (p === path || p.startsWith(path + SEP)) this.#feeds.delete(p);
-    this.save();
+    return this.save();
   }
 
   /** Session::moveItem: the item and everything below it take the new path. */
-  move(from: string, to: string): void {
+  move(from: string, to: string): Promise<void> {
     if (from === '') throw conflict('Cannot move root folder.');
     const item = this.item(from);
     if (!item) throw conflict(`Item doesn't exist: ${from}.`);
@@ -144,13 +153,13 @@ export class RssTree {
     const feeds = [...this.#feeds].map(([p, f]) => [moved(p), f] as const);
     this.#feeds.clear();
     for (const [p, f] of feeds) this.#feeds.set(p, f);
-    this.save();
+    return this.save();
   }
 
-  save(): void {
+  save(): Promise<void> {
     const feeds: Record<string, string> = {};
     for (const [p, f] of this.#feeds) feeds[String(f.id)] = p;
     // Folders that a feed's path implies need not be stored, but empty ones must: all are kept.
-    this.#ops.setFeedTree({ folders: [...this.folders].sort(), feeds } satisfies StoredTree);
+    return this.#ops.setFeedTree({ folders: [...this.folders].sort(), feeds } satisfies StoredTree);
   }
 }

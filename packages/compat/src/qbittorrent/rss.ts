@@ -32,7 +32,7 @@ function articleJson(i: RssItemRecord): Obj {
   };
 }
 
-function feedJson(ctx: ActionContext, feed: RssFeed, withData: boolean): Obj {
+async function feedJson(ctx: ActionContext, feed: RssFeed, withData: boolean): Promise<Obj> {
   const out: Obj = { uid: uidOf(feed.id), url: feed.url };
   if (!withData) return out;
   return {
@@ -42,14 +42,14 @@ function feedJson(ctx: ActionContext, feed: RssFeed, withData: boolean): Obj {
     lastBuildDate: rfc2822(feed.lastSuccessAt),
     isLoading: feed.refreshing,
     hasError: feed.lastError !== null,
-    articles: ctx.ops.rss.items(feed.id).map(articleJson),
+    articles: (await ctx.ops.rss.items(feed.id)).map(articleJson),
   };
 }
 
-function folderJson(ctx: ActionContext, tree: RssTree, folder: string, withData: boolean): Obj {
+async function folderJson(ctx: ActionContext, tree: RssTree, folder: string, withData: boolean): Promise<Obj> {
   const out: Obj = {};
   for (const child of tree.children(folder)) {
-    out[nameOf(child.path)] = child.kind === 'folder' ? folderJson(ctx, tree, child.path, withData) : feedJson(ctx, child.feed, withData);
+    out[nameOf(child.path)] = child.kind === 'folder' ? await folderJson(ctx, tree, child.path, withData) : await feedJson(ctx, child.feed, withData);
   }
   return out;
 }
@@ -58,79 +58,79 @@ function feedsOf(tree: RssTree, item: TreeItem): RssFeed[] {
   return item.kind === 'feed' ? [item.feed] : tree.feedsUnder(item.path);
 }
 
-function addFeed(ctx: ActionContext): undefined {
+async function addFeed(ctx: ActionContext): Promise<undefined> {
   requireParams(ctx, 'url', 'path');
   const url = param(ctx, 'url')!;
   const given = param(ctx, 'path')!;
   const path = given === '' ? url : given;
-  const tree = new RssTree(ctx.ops.rss);
+  const tree = await RssTree.load(ctx.ops.rss);
   if (tree.feedByUrl(url) || tree.feedByUrl(url.trim())) throw conflict(`RSS feed with given URL already exists: ${url}.`);
   tree.checkDest(path);
   let feed: RssFeed;
   try {
-    feed = ctx.ops.rss.addFeed(url);
+    feed = await ctx.ops.rss.addFeed(url);
   } catch (err) {
     throw asConflict(ctx, err);
   }
-  tree.placeFeed(path, feed);
+  await tree.placeFeed(path, feed);
   return undefined;
 }
 
-function setFeedURL(ctx: ActionContext): undefined {
+async function setFeedURL(ctx: ActionContext): Promise<undefined> {
   requireParams(ctx, 'path', 'url');
   const path = param(ctx, 'path')!;
   const url = param(ctx, 'url')!;
-  const tree = new RssTree(ctx.ops.rss);
+  const tree = await RssTree.load(ctx.ops.rss);
   const item = tree.item(path);
   if (item?.kind !== 'feed') throw conflict(`Feed doesn't exist: ${path}.`);
   if (url === item.feed.url) return undefined;
   if (tree.feedByUrl(url)) throw conflict(`RSS feed with given URL already exists: ${url}.`);
   try {
-    ctx.ops.rss.setFeedUrl(item.feed.id, url);
+    await ctx.ops.rss.setFeedUrl(item.feed.id, url);
   } catch (err) {
     throw asConflict(ctx, err);
   }
   return undefined;
 }
 
-function removeItem(ctx: ActionContext): undefined {
+async function removeItem(ctx: ActionContext): Promise<undefined> {
   requireParams(ctx, 'path');
   const path = param(ctx, 'path')!;
   if (path === '') throw conflict('Cannot delete root folder.');
-  const tree = new RssTree(ctx.ops.rss);
+  const tree = await RssTree.load(ctx.ops.rss);
   const item = tree.item(path);
   if (!item) throw conflict(`Item doesn't exist: ${path}.`);
-  for (const f of feedsOf(tree, item)) ctx.ops.rss.removeFeed(f.id);
-  tree.forget(path);
+  for (const f of feedsOf(tree, item)) await ctx.ops.rss.removeFeed(f.id);
+  await tree.forget(path);
   return undefined;
 }
 
-function markAsRead(ctx: ActionContext): undefined {
+async function markAsRead(ctx: ActionContext): Promise<undefined> {
   requireParams(ctx, 'itemPath');
-  const tree = new RssTree(ctx.ops.rss);
+  const tree = await RssTree.load(ctx.ops.rss);
   const item = tree.item(param(ctx, 'itemPath')!);
   if (!item) return undefined;
   const articleId = param(ctx, 'articleId');
   if (articleId !== undefined) {
     // An article is named within a feed; with a folder, nothing happens (as qBittorrent).
-    if (item.kind === 'feed') ctx.ops.rss.markRead(item.feed.id, [articleId]);
-  } else for (const f of feedsOf(tree, item)) ctx.ops.rss.markRead(f.id, null);
+    if (item.kind === 'feed') await ctx.ops.rss.markRead(item.feed.id, [articleId]);
+  } else for (const f of feedsOf(tree, item)) await ctx.ops.rss.markRead(f.id, null);
   return undefined;
 }
 
-function refreshItem(ctx: ActionContext): undefined {
+async function refreshItem(ctx: ActionContext): Promise<undefined> {
   requireParams(ctx, 'itemPath');
-  const tree = new RssTree(ctx.ops.rss);
+  const tree = await RssTree.load(ctx.ops.rss);
   const item = tree.item(param(ctx, 'itemPath')!);
   if (item) for (const f of feedsOf(tree, item)) ctx.ops.rss.refresh(f.id);
   return undefined;
 }
 
-function ruleNamed(ctx: ActionContext, name: string): RssRule | undefined {
-  return ctx.ops.rss.rules().find((r) => r.name === name);
+async function ruleNamed(ctx: ActionContext, name: string): Promise<RssRule | undefined> {
+  return (await ctx.ops.rss.rules()).find((r) => r.name === name);
 }
 
-function setRule(ctx: ActionContext): undefined {
+async function setRule(ctx: ActionContext): Promise<undefined> {
   requireParams(ctx, 'ruleName', 'ruleDef');
   const name = param(ctx, 'ruleName')!;
   let def: unknown;
@@ -140,53 +140,53 @@ function setRule(ctx: ActionContext): undefined {
     throw badRequest('ruleDef is not JSON');
   }
   if (!def || typeof def !== 'object' || Array.isArray(def)) throw badRequest('ruleDef must be a JSON object');
-  const fields: Partial<RssRuleFields> = { ...ruleFieldsOf(def as Obj, ctx.ops.rss.feeds()), name };
-  const known = ruleNamed(ctx, name);
+  const fields: Partial<RssRuleFields> = { ...ruleFieldsOf(def as Obj, await ctx.ops.rss.feeds()), name };
+  const known = await ruleNamed(ctx, name);
   try {
-    if (known) ctx.ops.rss.updateRule(known.id, fields);
-    else ctx.ops.rss.addRule(fields);
+    if (known) await ctx.ops.rss.updateRule(known.id, fields);
+    else await ctx.ops.rss.addRule(fields);
   } catch (err) {
     throw fromOps(ctx.ops, err);
   }
   return undefined;
 }
 
-function renameRule(ctx: ActionContext): undefined {
+async function renameRule(ctx: ActionContext): Promise<undefined> {
   requireParams(ctx, 'ruleName', 'newRuleName');
-  const rule = ruleNamed(ctx, param(ctx, 'ruleName')!);
+  const rule = await ruleNamed(ctx, param(ctx, 'ruleName')!);
   const to = param(ctx, 'newRuleName')!;
   // AutoDownloader::renameRule: nothing to rename, or the new name taken: nothing happens.
-  if (!rule || ruleNamed(ctx, to)) return undefined;
+  if (!rule || (await ruleNamed(ctx, to))) return undefined;
   try {
-    ctx.ops.rss.updateRule(rule.id, { name: to });
+    await ctx.ops.rss.updateRule(rule.id, { name: to });
   } catch (err) {
     throw fromOps(ctx.ops, err);
   }
   return undefined;
 }
 
-function removeRule(ctx: ActionContext): undefined {
+async function removeRule(ctx: ActionContext): Promise<undefined> {
   requireParams(ctx, 'ruleName');
-  const rule = ruleNamed(ctx, param(ctx, 'ruleName')!);
-  if (rule) ctx.ops.rss.removeRule(rule.id);
+  const rule = await ruleNamed(ctx, param(ctx, 'ruleName')!);
+  if (rule) await ctx.ops.rss.removeRule(rule.id);
   return undefined;
 }
 
-function rules(ctx: ActionContext): Obj {
-  const feeds = ctx.ops.rss.feeds();
+async function rules(ctx: ActionContext): Promise<Obj> {
+  const feeds = await ctx.ops.rss.feeds();
   const out: Obj = {};
-  for (const r of ctx.ops.rss.rules()) if (!Object.hasOwn(out, r.name)) out[r.name] = ruleJson(r, feeds);
+  for (const r of await ctx.ops.rss.rules()) if (!Object.hasOwn(out, r.name)) out[r.name] = ruleJson(r, feeds);
   return out;
 }
 
-function matchingArticles(ctx: ActionContext): Obj {
+async function matchingArticles(ctx: ActionContext): Promise<Obj> {
   requireParams(ctx, 'ruleName');
-  const rule = ruleNamed(ctx, param(ctx, 'ruleName')!);
+  const rule = await ruleNamed(ctx, param(ctx, 'ruleName')!);
   // An unknown rule reads no feed: an empty answer, as qBittorrent's default rule gives.
   if (!rule) return {};
-  const tree = new RssTree(ctx.ops.rss);
+  const tree = await RssTree.load(ctx.ops.rss);
   const out: Record<string, string[]> = {};
-  for (const item of ctx.ops.rss.preview(rule.id)) {
+  for (const item of await ctx.ops.rss.preview(rule.id)) {
     if (item.duplicateEpisode) continue;
     const path = tree.pathOfFeed(item.feedId);
     if (path === undefined) continue;
@@ -196,15 +196,15 @@ function matchingArticles(ctx: ActionContext): Obj {
 }
 
 export const rssActions: Record<string, ActionSpec> = {
-  addFolder: { method: 'POST', run: (ctx) => (requireParams(ctx, 'path'), new RssTree(ctx.ops.rss).addFolder(param(ctx, 'path')!), undefined) },
+  addFolder: { method: 'POST', run: async (ctx) => (requireParams(ctx, 'path'), await (await RssTree.load(ctx.ops.rss)).addFolder(param(ctx, 'path')!), undefined) },
   addFeed: { method: 'POST', run: addFeed },
   setFeedURL: { method: 'POST', run: setFeedURL },
   removeItem: { method: 'POST', run: removeItem },
   moveItem: {
     method: 'POST',
-    run: (ctx) => (requireParams(ctx, 'itemPath', 'destPath'), new RssTree(ctx.ops.rss).move(param(ctx, 'itemPath')!, param(ctx, 'destPath')!), undefined),
+    run: async (ctx) => (requireParams(ctx, 'itemPath', 'destPath'), await (await RssTree.load(ctx.ops.rss)).move(param(ctx, 'itemPath')!, param(ctx, 'destPath')!), undefined),
   },
-  items: { method: 'any', run: (ctx) => folderJson(ctx, new RssTree(ctx.ops.rss), '', parseBool(param(ctx, 'withData')) ?? false) },
+  items: { method: 'any', run: async (ctx) => folderJson(ctx, await RssTree.load(ctx.ops.rss), '', parseBool(param(ctx, 'withData')) ?? false) },
   markAsRead: { method: 'POST', run: markAsRead },
   refreshItem: { method: 'POST', run: refreshItem },
   setRule: { method: 'POST', run: setRule },

@@ -76,14 +76,14 @@ async function editCategory(ctx: ActionContext): Promise<undefined> {
   return undefined;
 }
 
-function removeCategories(ctx: ActionContext): undefined {
+async function removeCategories(ctx: ActionContext): Promise<undefined> {
   requireParams(ctx, 'categories');
   const known = new Set(ctx.ops.categories().map((c) => c.name));
   for (const name of ctx.params.get('categories')!.split('\n').map((c) => c.trim())) {
     // Names it does not know are skipped, as qBittorrent's removeCategory does.
     if (!known.has(name)) continue;
     try {
-      ctx.ops.removeCategory(name);
+      await ctx.ops.removeCategory(name);
     } catch (err) {
       throw fromOps(ctx.ops, err);
     }

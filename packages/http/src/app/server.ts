@@ -136,11 +136,11 @@ export interface RunningServer {
   /** The node's API token (Authorization: Bearer …), as `cascade token` prints it; rotatable. */
   readonly token: string;
   /** The one-time claim code while the node has no owner (`cascade claim-code`), else undefined. */
-  claimCode(): string | undefined;
+  claimCode(): Promise<string | undefined>;
   /** The node's own did:key and Ethereum account. */
   identity: { did: string; address: string };
   /** Whether an owner has claimed the node yet. */
-  claimed(): boolean;
+  claimed(): Promise<boolean>;
   /** Resolves (with how many loaded) once the stored library has been re-added. */
   ready: Promise<number>;
   close(): Promise<void>;
@@ -259,7 +259,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
     let live: LiveFeed | undefined;
     let httpPort = 0;
-    const authParts = setUpAuth(node, {
+    const authParts = await setUpAuth(node, {
       stateDir,
       log,
       changed: () => live?.recheck(),
@@ -395,7 +395,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       },
       claimCode: authParts.claimCode,
       identity: auth.node,
-      claimed: () => auth.store.owner() !== undefined,
+      claimed: async () => (await auth.store.owner()) !== undefined,
       ready,
       close: () => (closing ??= unwind()),
     };

@@ -53,7 +53,7 @@ export class Gate {
   }
 
   /** The caller, or a refusal for a bad token (a wrong token is never read as "nobody"). */
-  caller(req: Req): Caller | Refusal {
+  async caller(req: Req): Promise<Caller | Refusal> {
     const auth = req.headers.authorization;
     if (auth !== undefined) {
       const m = /^Bearer ([^\s]+)$/i.exec(auth);
@@ -62,9 +62,9 @@ export class Gate {
     }
     const cookie = readCookie(req.headers.cookie, SESSION_COOKIE);
     if (cookie === undefined) return NOBODY;
-    const s = this.#store.session(cookie);
+    const s = await this.#store.session(cookie);
     if (!s) return NOBODY;
-    return { via: 'session', did: s.did, address: s.address, role: this.#store.roleOf(s.did, s.address) ?? 'visitor', session: cookie };
+    return { via: 'session', did: s.did, address: s.address, role: (await this.#store.roleOf(s.did, s.address)) ?? 'visitor', session: cookie };
   }
 
   /** Refuses a Host the node does not serve (DNS rebinding); undefined when fine. */
@@ -74,12 +74,12 @@ export class Gate {
   }
 
   /** Checks a request against its route's access level; returns the caller or why it is refused. */
-  admit(req: Req, access: Access): Caller | Refusal {
+  async admit(req: Req, access: Access): Promise<Caller | Refusal> {
     const badHost = this.checkHost(req);
     if (badHost) return badHost;
     const unsafe = !SAFE_METHODS.has(req.method ?? 'GET');
     if (unsafe && !originAllowed(req, this.#allowedOrigins)) return { status: 403, message: `requests from ${req.headers.origin} are not allowed` };
-    const caller = this.caller(req);
+    const caller = await this.caller(req);
     if ('status' in caller) return caller;
     if (caller.via === 'session' && access !== 'public') {
       const origin = req.headers.origin;

@@ -38,7 +38,7 @@ export function installGate(app: FastifyInstance, gate: Gate): void {
       if (refused) return reply.code(refused.status).type('application/json; charset=utf-8').send(errorBody(refused.status, refused.message));
       return;
     }
-    const r = gate.admit(req.raw, accessOf(req));
+    const r = await gate.admit(req.raw, accessOf(req));
     if ('status' in r) return reply.code(r.status).type('application/json; charset=utf-8').send(errorBody(r.status, r.message));
     callers.set(req.raw, r);
   });

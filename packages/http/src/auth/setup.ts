@@ -13,7 +13,7 @@ export interface AuthParts {
   auth: AuthContext;
   proxies: TrustedProxies;
   /** The claim code while the node has no owner. */
-  claimCode(): string | undefined;
+  claimCode(): Promise<string | undefined>;
 }
 
 /** Throws a NodeError (invalid) naming a bad entry: an address or CIDR range is expected. */
@@ -36,10 +36,10 @@ export async function followTrustedProxies(node: CascadeNode, given: readonly st
   return proxies;
 }
 
-export function setUpAuth(
+export async function setUpAuth(
   node: CascadeNode,
   opts: { stateDir: string; proxies: TrustedProxies; allowedOrigins?: readonly string[]; allowedHosts?: readonly string[]; log: NodeLog; changed: () => void },
-): AuthParts {
+): Promise<AuthParts> {
   const { stateDir, log } = opts;
   const { proxies } = opts;
   const token = node.control?.apiToken ?? new ApiToken(stateDir);
@@ -57,7 +57,7 @@ export function setUpAuth(
     clientAddress: (req: Pick<IncomingMessage, 'headers' | 'socket'>) => proxies.clientAddress(req),
   };
   // A claimed node has no use for a code; an unclaimed one always has one, from its first start.
-  if (store.owner() !== undefined) removeClaimCode(stateDir);
+  if ((await store.owner()) !== undefined) removeClaimCode(stateDir);
   else ensureClaimCode(stateDir);
 
   node.control?.extend({
@@ -66,8 +66,8 @@ export function setUpAuth(
       log.note('the API token was rotated: the old one no longer works');
       return { token: fresh };
     },
-    'auth.resetOwner': () => {
-      const removed = store.resetOwner() ?? null;
+    'auth.resetOwner': async () => {
+      const removed = (await store.resetOwner()) ?? null;
       const code = newClaimCode(stateDir);
       opts.changed();
       log.event('owner-reset', { removed });
@@ -75,5 +75,5 @@ export function setUpAuth(
       return { removed, code };
     },
   });
-  return { auth, proxies, claimCode: () => (store.owner() === undefined ? readClaimCode(stateDir) : undefined) };
+  return { auth, proxies, claimCode: async () => ((await store.owner()) === undefined ? readClaimCode(stateDir) : undefined) };
 }

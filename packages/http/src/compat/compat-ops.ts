@@ -133,7 +133,7 @@ export function compatOps(ctx: ApiContext, token: TokenCheck): CompatOps {
     categories: () => node.model.listCategories(),
     addCategory: async (c) => done(await node.model.addCategory(c)),
     updateCategory: async (c) => done(await node.model.updateCategory(c.name, { savePath: c.savePath })),
-    removeCategory: (name) => done(node.model.removeCategory(name)),
+    removeCategory: async (name) => done(await node.model.removeCategory(name)),
     tags() {
       const cache = summaryCache(node);
       cache.refresh();

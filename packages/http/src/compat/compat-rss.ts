@@ -7,18 +7,18 @@ import type { RssService } from '@cascade/node/features';
 export function compatRss(rss: RssService): RssOps {
   return {
     feeds: () => rss.feeds(),
-    items: (feedId) => rss.items(feedId).items,
+    items: async (feedId) => (await rss.items(feedId)).items,
     addFeed: (url) => rss.addFeed({ url }),
-    setFeedUrl: (feedId, url) => void rss.updateFeed(feedId, { url }),
-    removeFeed: (feedId) => void rss.removeFeed(feedId),
-    markRead: (feedId, guids) => void rss.markRead(feedId, guids === null ? {} : { guids }),
+    setFeedUrl: async (feedId, url) => void (await rss.updateFeed(feedId, { url })),
+    removeFeed: async (feedId) => void (await rss.removeFeed(feedId)),
+    markRead: async (feedId, guids) => void (await rss.markRead(feedId, guids === null ? {} : { guids })),
     // A remote's "refresh" answers at once, as qBittorrent's does; a failure shows on the feed.
     refresh: (feedId) => void rss.refresh(feedId).catch(() => undefined),
     rules: () => rss.rules(),
     addRule: (fields) => rss.addRule(fields),
     updateRule: (ruleId, fields) => rss.updateRule(ruleId, fields),
-    removeRule: (ruleId) => void rss.removeRule(ruleId),
-    preview: (ruleId) => rss.preview(ruleId, undefined).items,
+    removeRule: async (ruleId) => void (await rss.removeRule(ruleId)),
+    preview: async (ruleId) => (await rss.preview(ruleId, undefined)).items,
     feedTree: () => rss.feedTree(),
     setFeedTree: (tree) => rss.setFeedTree(tree),
   };

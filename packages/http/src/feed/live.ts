@@ -57,12 +57,18 @@ export class LiveFeed {
       serveClient: false,
       parser: depthLimitedParser,
       // Host and Origin for every namespace (a WebSocket upgrade is a GET: say it changes state).
-      allowRequest: (req, cb) => cb(null, !('status' in gate.admit({ headers: req.headers, method: 'POST' }, 'public'))),
+      allowRequest: (req, cb) => {
+        gate.admit({ headers: req.headers, method: 'POST' }, 'public').then(
+          (r) => cb(null, !('status' in r)),
+          () => cb(null, false),
+        );
+      },
     });
     this.io.use((socket, next) => {
-      const r = gate.admit(socket.request, 'viewer');
-      if ('status' in r) next(Object.assign(new Error(r.message), { data: { statusCode: r.status } }));
-      else next();
+      gate.admit(socket.request, 'viewer').then(
+        (r) => ('status' in r ? next(Object.assign(new Error(r.message), { data: { statusCode: r.status } })) : next()),
+        (err: unknown) => next(err instanceof Error ? err : new Error(String(err))),
+      );
     });
     this.io.on('connection', (socket) => {
       this.#sendList(socket);
@@ -169,7 +175,11 @@ export class LiveFeed {
   /** Membership or sessions changed: drop feed sockets whose caller may no longer read it. */
   recheck(): void {
     for (const socket of this.io.of('/').sockets.values()) {
-      if ('status' in this.#gate.admit(socket.request, 'viewer')) socket.disconnect(true);
+      // A state that cannot be read now (a database restarting) keeps the socket until the next change.
+      this.#gate.admit(socket.request, 'viewer').then(
+        (r) => 'status' in r && socket.disconnect(true),
+        () => {},
+      );
     }
   }
 

@@ -83,9 +83,9 @@ export function authRoutes(app: FastifyInstance, auth: AuthContext): void {
       } catch (err) {
         throw asHttp(err);
       }
-      const token = auth.store.createSession(who);
+      const token = await auth.store.createSession(who);
       void reply.header('set-cookie', sessionCookie(req, token, SESSION_TTL_MS / 1000));
-      const role = auth.store.roleOf(who.did, who.address) ?? 'visitor';
+      const role = (await auth.store.roleOf(who.did, who.address)) ?? 'visitor';
       return { signedIn: true, did: who.did, address: who.address, role };
     },
   });
@@ -95,7 +95,7 @@ export function authRoutes(app: FastifyInstance, auth: AuthContext): void {
     schema: { summary: 'Sign out (ends this session)', tags: ['auth'], response: { 200: signedInSchema, ...errors(403) } },
     handler: async (req, reply) => {
       const caller = callerOf(req);
-      if (caller.session) auth.store.endSession(caller.session);
+      if (caller.session) await auth.store.endSession(caller.session);
       auth.changed();
       void reply.header('set-cookie', sessionCookie(req, '', 0));
       return { signedIn: false, did: null, address: null, role: null };
@@ -122,7 +122,7 @@ export function authRoutes(app: FastifyInstance, auth: AuthContext): void {
     },
     handler: async (req) => {
       const caller = callerOf(req);
-      const claimed = auth.store.owner() !== undefined;
+      const claimed = (await auth.store.owner()) !== undefined;
       return { ...whoami(caller), via: caller.via, claimed, claimable: !claimed, node: auth.node };
     },
   });
@@ -138,7 +138,7 @@ export function authRoutes(app: FastifyInstance, auth: AuthContext): void {
     handler: async (req) => {
       const caller = callerOf(req);
       if (caller.via !== 'session') throw new HttpError(403, 'claim ownership from a signed-in browser (the API token already has owner rights)');
-      if (auth.store.owner() !== undefined) throw new HttpError(409, 'this node already has an owner');
+      if ((await auth.store.owner()) !== undefined) throw new HttpError(409, 'this node already has an owner');
       const from = auth.clientAddress(req.raw);
       const wait = claimTries.waitMinutes(from);
       if (wait > 0) throw new HttpError(429, `too many wrong claim codes from ${from}: try again in ${wait} minute${wait === 1 ? '' : 's'}`);
@@ -152,7 +152,7 @@ export function authRoutes(app: FastifyInstance, auth: AuthContext): void {
             : 'that is not this node’s claim code: `cascade claim-code` on the node’s machine shows it',
         );
       }
-      if (!auth.store.claimOwnership(caller.did ?? caller.address!)) throw new HttpError(409, 'this node already has an owner');
+      if (!(await auth.store.claimOwnership(caller.did ?? caller.address!))) throw new HttpError(409, 'this node already has an owner');
       removeClaimCode(auth.stateDir);
       auth.changed();
       return { ...whoami(caller), role: 'owner' };

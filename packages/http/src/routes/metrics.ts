@@ -70,7 +70,7 @@ export function metricsRoutes(app: FastifyInstance, ctx: ApiContext, opts: Metri
       const bearer = auth !== undefined ? /^Bearer ([^\s]+)$/i.exec(auth)?.[1] : undefined;
       const byScrapeToken = scrapeToken !== undefined && bearer !== undefined && tokenEquals(bearer, scrapeToken);
       if (!byScrapeToken) {
-        const r = ctx.auth.gate.admit(req.raw, 'owner');
+        const r = await ctx.auth.gate.admit(req.raw, 'owner');
         if ('status' in r) {
           if (r.status === 401) reply.header('www-authenticate', 'Bearer realm="cascade metrics"');
           return reply.code(r.status).type('application/json; charset=utf-8').send(errorBody(r.status, r.status === 401 && scrapeToken ? `${r.message}, or the metrics token` : r.message));

@@ -13,11 +13,11 @@ export function rssRoutes(app: FastifyInstance, rss: RssService): void {
   type Id = { Params: { id: string } };
   type Body = { Body: unknown };
 
-  app.get('/api/rss/feeds', { schema: { summary: 'RSS/Atom feeds with their state (lastRefreshAt, lastError, counts)', tags } }, () => ({ feeds: rss.feeds() }));
+  app.get('/api/rss/feeds', { schema: { summary: 'RSS/Atom feeds with their state (lastRefreshAt, lastError, counts)', tags } }, async () => ({ feeds: await rss.feeds() }));
 
   app.post<Body>('/api/rss/feeds', {
     schema: { summary: 'Add a feed {url, refreshInterval? (s, ≥ 60; null = global)}; its first refresh starts at once', tags, body, response: errors(400, 409) },
-    handler: async (req, reply) => reply.code(201).send(rss.addFeed(req.body)),
+    handler: async (req, reply) => reply.code(201).send(await rss.addFeed(req.body)),
   });
 
   app.patch<Id & Body>('/api/rss/feeds/:id', {
@@ -50,7 +50,7 @@ export function rssRoutes(app: FastifyInstance, rss: RssService): void {
     handler: async (req) => rss.markRead(req.params.id, req.body),
   });
 
-  app.get('/api/rss/rules', { schema: { summary: 'Download rules', tags } }, () => ({ rules: rss.rules() }));
+  app.get('/api/rss/rules', { schema: { summary: 'Download rules', tags } }, async () => ({ rules: await rss.rules() }));
 
   app.post<Body>('/api/rss/rules', {
     schema: {
@@ -60,7 +60,7 @@ export function rssRoutes(app: FastifyInstance, rss: RssService): void {
       body,
       response: errors(400),
     },
-    handler: async (req, reply) => reply.code(201).send(rss.addRule(req.body)),
+    handler: async (req, reply) => reply.code(201).send(await rss.addRule(req.body)),
   });
 
   app.post<Body>('/api/rss/rules/preview', {

@@ -55,7 +55,7 @@ export function userRoutes(app: FastifyInstance, auth: AuthContext): void {
   app.get('/api/users', {
     config: { access: 'member' },
     schema: { summary: 'The node’s owner, admins, members and viewers', tags: ['users'], response: { 200: { type: 'object', properties: { users: { type: 'array', items: memberSchema } } }, ...errors(401, 403) } },
-    handler: async () => ({ users: auth.store.members() }),
+    handler: async () => ({ users: await auth.store.members() }),
   });
 
   app.post<{ Body: { id: string; role?: Role } }>('/api/users', {
@@ -71,7 +71,7 @@ export function userRoutes(app: FastifyInstance, auth: AuthContext): void {
       if (!m) throw badRequest('id must be a did:key (did:key:z…) or an Ethereum address (0x + 40 hex digits)');
       const c = callerOf(req);
       const wanted = req.body.role;
-      const current = auth.store.member(m.id);
+      const current = await auth.store.member(m.id);
       if (current && (wanted === undefined || wanted === current.role)) {
         void reply.code(200);
         return { user: current, existing: true };
@@ -79,7 +79,7 @@ export function userRoutes(app: FastifyInstance, auth: AuthContext): void {
       if (current?.role === 'owner') throw new HttpError(409, 'the owner keeps its role: transfer ownership first (POST /api/users/transfer-owner)');
       // Admins manage members and viewers; admins themselves are the owner's to make and unmake.
       if ((wanted === 'admin' || current?.role === 'admin') && c.role !== 'owner') throw new HttpError(403, 'only the node’s owner may make or unmake admins');
-      const { member, existing } = auth.store.addMember(m.id, wanted ?? 'member', actor(c), true);
+      const { member, existing } = await auth.store.addMember(m.id, wanted ?? 'member', actor(c), true);
       auth.changed();
       void reply.code(existing ? 200 : 201);
       return { user: member, existing };
@@ -97,10 +97,10 @@ export function userRoutes(app: FastifyInstance, auth: AuthContext): void {
     handler: async (req) => {
       const m = memberId(req.params.id);
       if (!m) throw badRequest('id must be a did:key or an Ethereum address');
-      const current = auth.store.member(m.id);
+      const current = await auth.store.member(m.id);
       if (current?.role === 'owner') throw new HttpError(403, 'the owner cannot be removed: transfer ownership first');
       if (current?.role === 'admin' && callerOf(req).role !== 'owner') throw new HttpError(403, 'only the node’s owner may remove an admin');
-      if (!auth.store.removeMember(m.id)) throw notFound(`${m.id} is not a member`);
+      if (!(await auth.store.removeMember(m.id))) throw notFound(`${m.id} is not a member`);
       auth.changed();
       return { removed: true, id: m.id };
     },
@@ -117,8 +117,8 @@ export function userRoutes(app: FastifyInstance, auth: AuthContext): void {
     handler: async (req) => {
       const m = memberId(req.body.id);
       if (!m) throw badRequest('id must be a did:key (did:key:z…) or an Ethereum address (0x + 40 hex digits)');
-      const previous = auth.store.owner()?.id ?? null;
-      const owner = auth.store.transferOwnership(m.id, actor(callerOf(req)));
+      const previous = (await auth.store.owner())?.id ?? null;
+      const owner = await auth.store.transferOwnership(m.id, actor(callerOf(req)));
       if (!owner) throw new HttpError(409, 'this node has no owner yet: claim it first');
       auth.changed();
       return { owner, previous };

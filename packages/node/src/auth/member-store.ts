@@ -1,10 +1,11 @@
-// Who may use the node (members, one owner) and who is signed in (sessions), in the state DB.
+// Who may use the node (members, one owner) and who is signed in (sessions), in the node's state
+// (the Store: SQLite, or PostgreSQL shared by the members of a cluster).
 // A member is named by a did:key or an Ethereum address; a session remembers both when the user
 // proved both (a binding), so either name grants the membership. Cookie values are never stored,
 // only their SHA-256, so a copy of the DB opens no session.
 import { createHash, randomBytes } from 'node:crypto';
 import { isAddress, isDid } from '@cascade/identity';
-import type { StateDB } from '../state/state-db.ts';
+import type { Queryable, Store } from '../state/store.ts';
 
 /**
  * What a member may do (docs/identity.md, "Roles"): a viewer reads (dashboards), a member uses the
@@ -48,7 +49,7 @@ export function memberId(s: unknown): { id: string; kind: MemberKind } | undefin
 
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
-interface MemberRow {
+interface MemberRow extends Record<string, unknown> {
   id: string;
   role: Role;
   added_at: number;
@@ -56,35 +57,35 @@ interface MemberRow {
 }
 
 export class AuthStore {
-  readonly #db: StateDB;
+  readonly #store: Store;
 
-  constructor(db: StateDB) {
-    this.#db = db;
+  /** `db`: the node's state (a StateDB, or anything holding its Store). */
+  constructor(db: { readonly store: Store }) {
+    this.#store = db.store;
   }
 
-  members(): Member[] {
-    const rows = this.#db.prepare('SELECT * FROM members ORDER BY added_at').all() as unknown as MemberRow[];
+  async members(): Promise<Member[]> {
+    const rows = await this.#store.all<MemberRow>('SELECT * FROM members ORDER BY added_at');
     return rows.map(toMember).sort((a, b) => ROLE_RANK[b.role] - ROLE_RANK[a.role]);
   }
 
-  member(id: string): Member | undefined {
+  async member(id: string): Promise<Member | undefined> {
     const m = memberId(id);
-    const row = m && (this.#db.prepare('SELECT * FROM members WHERE id = ?').get(m.id) as unknown as MemberRow | undefined);
+    const row = m && (await memberRow(this.#store, m.id));
     return row ? toMember(row) : undefined;
   }
 
-  owner(): Member | undefined {
-    const row = this.#db.prepare("SELECT * FROM members WHERE role = 'owner'").get() as unknown as MemberRow | undefined;
+  async owner(): Promise<Member | undefined> {
+    const row = await ownerRow(this.#store);
     return row && toMember(row);
   }
 
   /** The strongest role any of these names holds. */
-  roleOf(...ids: (string | null | undefined)[]): Role | undefined {
+  async roleOf(...ids: (string | null | undefined)[]): Promise<Role | undefined> {
     let role: Role | undefined;
-    const q = this.#db.prepare('SELECT role FROM members WHERE id = ?');
     for (const id of ids) {
       if (!id) continue;
-      const r = (q.get(id.toLowerCase().startsWith('0x') ? id.toLowerCase() : id) as { role: Role } | undefined)?.role;
+      const r = (await this.#store.get<{ role: Role }>('SELECT role FROM members WHERE id = ?', [id.toLowerCase().startsWith('0x') ? id.toLowerCase() : id]))?.role;
       if (r !== undefined && (role === undefined || ROLE_RANK[r] > ROLE_RANK[role])) role = r;
     }
     return role;
@@ -94,30 +95,30 @@ export class AuthStore {
    * Adds a member with `role` (admin, member or viewer). An existing entry is returned unchanged
    * (the owner stays owner), unless `changeRole` says to give an existing non-owner the new role.
    */
-  addMember(id: string, role: Role, addedBy: string, changeRole = false): { member: Member; existing: boolean } {
+  async addMember(id: string, role: Role, addedBy: string, changeRole = false): Promise<{ member: Member; existing: boolean }> {
     const m = memberId(id);
     if (!m) throw new Error('not a did:key or an Ethereum address');
     if (role === 'owner') throw new Error('the owner is claimed or transferred, not added');
-    return this.#db.transaction(() => {
-      const row = this.#db.prepare('SELECT * FROM members WHERE id = ?').get(m.id) as unknown as MemberRow | undefined;
+    return this.#store.transaction(async (tx) => {
+      const row = await memberRow(tx, m.id);
       if (row && changeRole && row.role !== 'owner' && row.role !== role) {
-        this.#db.prepare('UPDATE members SET role = ? WHERE id = ?').run(role, m.id);
+        await tx.run('UPDATE members SET role = ? WHERE id = ?', [role, m.id]);
         return { member: { ...toMember(row), role }, existing: true };
       }
       if (row) return { member: toMember(row), existing: true };
-      this.#db.prepare('INSERT INTO members (id, role, added_at, added_by) VALUES (?, ?, ?, ?)').run(m.id, role, Date.now(), addedBy);
-      return { member: toMember(this.#db.prepare('SELECT * FROM members WHERE id = ?').get(m.id) as unknown as MemberRow), existing: false };
+      await tx.run('INSERT INTO members (id, role, added_at, added_by) VALUES (?, ?, ?, ?)', [m.id, role, Date.now(), addedBy]);
+      return { member: toMember((await memberRow(tx, m.id))!), existing: false };
     });
   }
 
   /** Makes `id` the owner if there is none yet (one transaction: two claims cannot both win). */
-  claimOwnership(id: string): boolean {
+  async claimOwnership(id: string): Promise<boolean> {
     const m = memberId(id);
     if (!m) return false;
-    return this.#db.transaction(() => {
-      if (this.#db.prepare("SELECT 1 FROM members WHERE role = 'owner'").get()) return false;
-      this.#db.prepare('DELETE FROM members WHERE id = ?').run(m.id);
-      this.#db.prepare("INSERT INTO members (id, role, added_at, added_by) VALUES (?, 'owner', ?, 'claim')").run(m.id, Date.now());
+    return this.#store.transaction(async (tx) => {
+      if (await ownerRow(tx)) return false;
+      await tx.run('DELETE FROM members WHERE id = ?', [m.id]);
+      await tx.run("INSERT INTO members (id, role, added_at, added_by) VALUES (?, 'owner', ?, 'claim')", [m.id, Date.now()]);
       return true;
     });
   }
@@ -126,61 +127,72 @@ export class AuthStore {
    * Makes `id` the owner; the owner before it stays on as an admin (it can leave or be removed
    * after). Returns the new owner, or undefined when there is no owner to hand over from.
    */
-  transferOwnership(id: string, by: string): Member | undefined {
+  async transferOwnership(id: string, by: string): Promise<Member | undefined> {
     const m = memberId(id);
     if (!m) throw new Error('not a did:key or an Ethereum address');
-    return this.#db.transaction(() => {
-      const old = this.#db.prepare("SELECT * FROM members WHERE role = 'owner'").get() as unknown as MemberRow | undefined;
+    return this.#store.transaction(async (tx) => {
+      const old = await ownerRow(tx);
       if (!old) return undefined;
       if (old.id === m.id) return toMember(old);
-      this.#db.prepare("UPDATE members SET role = 'admin' WHERE id = ?").run(old.id);
-      this.#db.prepare('DELETE FROM members WHERE id = ?').run(m.id);
-      this.#db.prepare("INSERT INTO members (id, role, added_at, added_by) VALUES (?, 'owner', ?, ?)").run(m.id, Date.now(), by);
-      return toMember(this.#db.prepare('SELECT * FROM members WHERE id = ?').get(m.id) as unknown as MemberRow);
+      await tx.run("UPDATE members SET role = 'admin' WHERE id = ?", [old.id]);
+      await tx.run('DELETE FROM members WHERE id = ?', [m.id]);
+      await tx.run("INSERT INTO members (id, role, added_at, added_by) VALUES (?, 'owner', ?, ?)", [m.id, Date.now(), by]);
+      return toMember((await memberRow(tx, m.id))!);
     });
   }
 
   /** Recovery by whoever holds the machine: the owner is removed, so the node can be claimed again.
    *  Returns the removed owner's id, or undefined when there was none. */
-  resetOwner(): string | undefined {
-    return this.#db.transaction(() => {
-      const old = this.#db.prepare("SELECT id FROM members WHERE role = 'owner'").get() as { id: string } | undefined;
-      if (old) this.#db.prepare('DELETE FROM members WHERE id = ?').run(old.id);
+  async resetOwner(): Promise<string | undefined> {
+    return this.#store.transaction(async (tx) => {
+      const old = await ownerRow(tx);
+      if (old) await tx.run('DELETE FROM members WHERE id = ?', [old.id]);
       return old?.id;
     });
   }
 
-  removeMember(id: string): boolean {
+  async removeMember(id: string): Promise<boolean> {
     const m = memberId(id);
     if (!m) return false;
-    return Number(this.#db.prepare('DELETE FROM members WHERE id = ?').run(m.id).changes) > 0;
+    return (await this.#store.run('DELETE FROM members WHERE id = ?', [m.id])).changes > 0;
   }
 
   /** A new session; returns the cookie value. */
-  createSession(who: { did: string | null; address: string | null }, now = Date.now()): string {
+  async createSession(who: { did: string | null; address: string | null }, now = Date.now()): Promise<string> {
     const token = randomBytes(32).toString('base64url');
-    this.#db.prepare('DELETE FROM sessions WHERE expires_at <= ?').run(now);
-    const { n } = this.#db.prepare('SELECT count(*) AS n FROM sessions').get() as { n: number };
-    if (n >= MAX_SESSIONS) {
-      this.#db.prepare('DELETE FROM sessions WHERE token_hash IN (SELECT token_hash FROM sessions ORDER BY created_at LIMIT ?)').run(n - MAX_SESSIONS + 1);
-    }
-    this.#db
-      .prepare('INSERT INTO sessions (token_hash, did, address, created_at, expires_at) VALUES (?, ?, ?, ?, ?)')
-      .run(hashToken(token), who.did, who.address?.toLowerCase() ?? null, now, now + SESSION_TTL_MS);
+    await this.#store.transaction(async (tx) => {
+      await tx.run('DELETE FROM sessions WHERE expires_at <= ?', [now]);
+      const { n } = (await tx.get<{ n: number }>('SELECT count(*) AS n FROM sessions'))!;
+      if (n >= MAX_SESSIONS) {
+        await tx.run('DELETE FROM sessions WHERE token_hash IN (SELECT token_hash FROM sessions ORDER BY created_at LIMIT ?)', [n - MAX_SESSIONS + 1]);
+      }
+      await tx.run('INSERT INTO sessions (token_hash, did, address, created_at, expires_at) VALUES (?, ?, ?, ?, ?)', [
+        hashToken(token), who.did, who.address?.toLowerCase() ?? null, now, now + SESSION_TTL_MS,
+      ]);
+    });
     return token;
   }
 
-  session(token: string, now = Date.now()): Session | undefined {
-    const row = this.#db.prepare('SELECT * FROM sessions WHERE token_hash = ?').get(hashToken(token)) as
-      | { did: string | null; address: string | null; created_at: number; expires_at: number }
-      | undefined;
+  async session(token: string, now = Date.now()): Promise<Session | undefined> {
+    const row = await this.#store.get<{ did: string | null; address: string | null; created_at: number; expires_at: number }>(
+      'SELECT * FROM sessions WHERE token_hash = ?',
+      [hashToken(token)],
+    );
     if (!row || row.expires_at <= now) return undefined;
     return { did: row.did, address: row.address, createdAt: row.created_at, expiresAt: row.expires_at };
   }
 
-  endSession(token: string): void {
-    this.#db.prepare('DELETE FROM sessions WHERE token_hash = ?').run(hashToken(token));
+  async endSession(token: string): Promise<void> {
+    await this.#store.run('DELETE FROM sessions WHERE token_hash = ?', [hashToken(token)]);
   }
+}
+
+function memberRow(q: Queryable, id: string): Promise<MemberRow | undefined> {
+  return q.get<MemberRow>('SELECT * FROM members WHERE id = ?', [id]);
+}
+
+function ownerRow(q: Queryable): Promise<MemberRow | undefined> {
+  return q.get<MemberRow>("SELECT * FROM members WHERE role = 'owner'");
 }
 
 function toMember(r: MemberRow): Member {

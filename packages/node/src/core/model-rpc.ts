@@ -55,8 +55,8 @@ export function modelRpcs(node: DetailNode & InfoHashResolver & { readonly model
     },
 
     /** params: {name} */
-    'categories.remove': (p) => {
-      model.removeCategory(p.name);
+    'categories.remove': async (p) => {
+      await model.removeCategory(p.name);
       return { name: typeof p.name === 'string' ? p.name.trim() : p.name, removed: true };
     },
 

@@ -3,6 +3,7 @@
 import { createECDH, createPrivateKey, createPublicKey } from 'node:crypto';
 import { identityFromSigningSecret, type Identity, type PublicKeys } from '@cascade/identity';
 import type { StateDB } from '../state/state-db.ts';
+import type { Store } from '../state/store.ts';
 
 /** Derived once per open state DB: the derivations (Ed25519, X25519, secp256k1) cost tens of ms,
  *  and several parts of a node ask at start-up. */
@@ -44,16 +45,17 @@ export function nodeIdentity(db: StateDB): Identity {
  * Replaces the node's key with an imported identity's Ed25519 secret (`cascade identity import`):
  * the node then is that did, with that account. Its X25519 key stays derived from the secret. The
  * BitTorrent peer id is kept. Only while the node is stopped: a running node holds the old key.
+ * `identity` is read first so that the row (and a peer id to keep) exists.
  */
-export function replaceNodeKey(db: StateDB, signSecret: Uint8Array): Identity {
+export async function replaceNodeKey(db: { readonly store: Store; readonly identity: unknown }, signSecret: Uint8Array): Promise<Identity> {
   const id = identityFromSigningSecret(signSecret, 'node');
   const d = Buffer.from(signSecret).toString('base64url');
   const x = Buffer.from(id.signPublic).toString('base64url');
   const privateKey = createPrivateKey({ key: { kty: 'OKP', crv: 'Ed25519', d, x }, format: 'jwk' });
-  void db.identity; // made first, so there is a row (and a peer id) to keep
-  db.prepare('UPDATE identity SET private_key = ?, public_key = ? WHERE id = 1').run(
+  void db.identity;
+  await db.store.run('UPDATE identity SET private_key = ?, public_key = ? WHERE id = 1', [
     privateKey.export({ format: 'pem', type: 'pkcs8' }) as string,
     createPublicKey(privateKey).export({ format: 'pem', type: 'spki' }) as string,
-  );
+  ]);
   return id;
 }

@@ -13,6 +13,7 @@ import { CascadeNode, dhtPortOf, type NodeLog, type NodeOptions } from './node.t
 import { followPortMapping } from '../network/port-mapping.ts';
 import { followLsd } from '../network/lsd.ts';
 import type { ContentIdMode } from '../content/node-content.ts';
+import { loadModelState } from '../model/index.ts';
 
 /** exempt: URLs the torrent URL guard never checks (the node's own and --tracker ones). */
 export function sessionOptions(o: NodeOptions, db: StateDB, exempt: () => Iterable<string> = () => o.trackers): SessionOptions {
@@ -91,7 +92,7 @@ export async function startNode(
     db.close();
     throw friendlyStartError(err, o);
   }
-  const node = new CascadeNode({ session, db, out, identified, downloadDir: o.downloadDir, queue: o.queue, contentIds: opts.contentIds });
+  const node = new CascadeNode({ session, db, modelState: await loadModelState(db.store), out, identified, downloadDir: o.downloadDir, queue: o.queue, contentIds: opts.contentIds });
   node.onion = onion;
   own = () => [...o.trackers, ...node.announceUrls(), ...node.ownTrackers()];
   storageFor = node.privateShares.storageFor;

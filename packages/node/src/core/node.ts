@@ -24,7 +24,7 @@ import { nodeIdentity } from './node-identity.ts';
 import { PrivateShares, type NodeSecrets } from '../private/shares.ts';
 import { summaryCache } from '../listing/summary-cache.ts';
 import { rememberPeers } from '../peers/manual-peers.ts';
-import { NodeModel } from '../model/index.ts';
+import { NodeModel, type ModelState } from '../model/index.ts';
 import type { AddInput } from './node-parts.ts';
 import { QueueManager, type QueueOptions } from '../queue/manager.ts';
 import type { NodeOnion, OnionOptions } from '../network/onion.ts';
@@ -155,6 +155,8 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
   constructor(parts: {
     session: SessionHandle;
     db: StateDB;
+    /** What the model keeps in memory, read from db.store first (loadModelState). */
+    modelState: ModelState;
     out: NodeLog;
     ledgerFlushMs?: number;
     identified?: IdentifiedPeers;
@@ -169,14 +171,17 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
     this.identified = parts.identified ?? new IdentifiedPeers(parts.out);
     this.#feed = new TorrentFeed(parts.session, parts.out);
     this.ledger = new PeerLedger(parts.db, parts.ledgerFlushMs ?? 5000);
-    this.model = new NodeModel({ session: parts.session, db: parts.db, out: parts.out, downloadDir: parts.downloadDir });
+    this.model = new NodeModel({ session: parts.session, db: parts.db, state: parts.modelState, out: parts.out, downloadDir: parts.downloadDir });
     this.queue = new QueueManager(
       {
         session: parts.session,
         db: parts.db,
         out: parts.out,
         settings: () => this.model.settings.current(),
-        setAltSpeedEnabled: (on) => this.model.settings.update({ altSpeedEnabled: on }),
+        setAltSpeedEnabled: (on) => this.model.settings.update({ altSpeedEnabled: on }).then(
+          () => {},
+          (err: unknown) => parts.out.note(`switching the alternative speed failed: ${errorMessage(err)}`),
+        ),
         remove: (ih) => this.remove(ih, false),
         changed: () => this.changed(),
         pendingTotals: (ih) => this.model.pendingTotals(ih),
@@ -265,7 +270,7 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
       ...(extra.selectedFiles ? { selectedFiles: extra.selectedFiles } : {}),
       ...(extra.mirrors ? { mirrors: extra.mirrors } : {}),
     });
-    this.model.recordAdd(t.infoHashHex, plan);
+    await this.model.recordAdd(t.infoHashHex, plan);
     return t;
   }
 

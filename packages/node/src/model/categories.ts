@@ -1,7 +1,10 @@
 // Categories: named groups of torrents, each with an optional save path of its own (used for adds
 // to that category that name no save path). Removing one leaves its torrents uncategorised.
+// The Store is the truth; CategoryStore keeps a view of it in memory (read before the model is
+// made, changed after the Store took a change), because adds, patches and the compatible APIs ask
+// about categories synchronously.
 
-import type { StateDB } from '../state/state-db.ts';
+import type { Store } from '../state/store.ts';
 import { NodeError } from '../core/errors.ts';
 import { shortName } from './validate.ts';
 import type { Category } from '@cascade/shapes';
@@ -23,26 +26,39 @@ export class UnknownCategory extends NodeError {
   }
 }
 
-export class CategoryStore {
-  readonly #db: StateDB;
+type CategoryRow = { name: string; save_path: string | null };
 
-  constructor(db: StateDB) {
-    this.#db = db;
+/** The categories as the Store holds them, read before the model is made. */
+export type StoredCategories = readonly CategoryRow[];
+
+export function readStoredCategories(store: Store): Promise<StoredCategories> {
+  return store.all<CategoryRow>('SELECT name, save_path FROM categories');
+}
+
+const view = (r: CategoryRow): Category => ({ name: r.name, savePath: r.save_path ?? null });
+
+/** SQLite's old order (name COLLATE NOCASE, then name): ASCII letters folded, then UTF-8 bytes. */
+function byName(a: Category, b: Category): number {
+  const fold = (s: string) => Buffer.from(s.replace(/[A-Z]/g, (c) => c.toLowerCase()));
+  return Buffer.compare(fold(a.name), fold(b.name)) || Buffer.compare(Buffer.from(a.name), Buffer.from(b.name));
+}
+
+export class CategoryStore {
+  readonly #store: Store;
+  readonly #byName = new Map<string, Category>();
+
+  constructor(store: Store, rows: StoredCategories) {
+    this.#store = store;
+    for (const r of rows) this.#byName.set(r.name, view(r));
   }
 
   list(): Category[] {
-    const rows = this.#db.prepare('SELECT name, save_path FROM categories ORDER BY name COLLATE NOCASE, name').all() as {
-      name: string;
-      save_path: string | null;
-    }[];
-    return rows.map((r) => ({ name: r.name, savePath: r.save_path ?? null }));
+    return [...this.#byName.values()].map((c) => ({ ...c })).sort(byName);
   }
 
   get(name: string): Category | undefined {
-    const r = this.#db.prepare('SELECT name, save_path FROM categories WHERE name = ?').get(name) as
-      | { name: string; save_path: string | null }
-      | undefined;
-    return r && { name: r.name, savePath: r.save_path ?? null };
+    const c = this.#byName.get(name);
+    return c && { ...c };
   }
 
   /** The category, or UnknownCategory (409) when there is none of that name. */
@@ -53,28 +69,41 @@ export class CategoryStore {
   }
 
   /** Creates a category; false when it already existed (then its save path is left alone). */
-  add(c: Category): boolean {
-    return this.#db.transaction(() => {
-      if (this.get(c.name)) return false;
-      const n = (this.#db.prepare('SELECT count(*) AS n FROM categories').get() as { n: number }).n;
+  async add(c: Category): Promise<boolean> {
+    const known = await this.#store.transaction(async (tx) => {
+      const row = await tx.get<CategoryRow>('SELECT name, save_path FROM categories WHERE name = ?', [c.name]);
+      if (row) return row;
+      const { n } = (await tx.get<{ n: number }>('SELECT count(*) AS n FROM categories'))!;
       if (n >= MAX_CATEGORIES) throw new NodeError('failed', `the node has ${MAX_CATEGORIES} categories already; remove some first`);
-      this.#db.prepare('INSERT INTO categories (name, save_path, created_at) VALUES (?, ?, ?)').run(c.name, c.savePath, Date.now());
-      return true;
+      await tx.run('INSERT INTO categories (name, save_path, created_at) VALUES (?, ?, ?)', [c.name, c.savePath, Date.now()]);
+      return undefined;
     });
+    // What the Store holds wins (another process may have made it meanwhile).
+    this.#byName.set(c.name, known ? view(known) : { name: c.name, savePath: c.savePath });
+    return known === undefined;
   }
 
-  setSavePath(name: string, savePath: string | null): Category {
+  async setSavePath(name: string, savePath: string | null): Promise<Category> {
     this.require(name);
-    this.#db.prepare('UPDATE categories SET save_path = ? WHERE name = ?').run(savePath, name);
+    if ((await this.#store.run('UPDATE categories SET save_path = ? WHERE name = ?', [savePath, name])).changes === 0) return this.#gone(name);
+    this.#byName.set(name, { name, savePath });
     return { name, savePath };
   }
 
   /** Removes a category; its torrents keep their data where it is and lose the category. */
-  remove(name: string): void {
-    this.#db.transaction(() => {
-      this.require(name);
-      this.#db.prepare('UPDATE torrents SET category = NULL WHERE category = ?').run(name);
-      this.#db.prepare('DELETE FROM categories WHERE name = ?').run(name);
+  async remove(name: string): Promise<void> {
+    this.require(name);
+    const removed = await this.#store.transaction(async (tx) => {
+      await tx.run('UPDATE torrents SET category = NULL WHERE category = ?', [name]);
+      return (await tx.run('DELETE FROM categories WHERE name = ?', [name])).changes > 0;
     });
+    if (!removed) this.#gone(name);
+    this.#byName.delete(name);
+  }
+
+  /** Known here but no longer in the Store (removed by another process): forgotten, and a 409. */
+  #gone(name: string): never {
+    this.#byName.delete(name);
+    throw new UnknownCategory(name);
   }
 }

@@ -11,8 +11,9 @@ import type { StateDB } from '../state/state-db.ts';
 import type { SessionHandle, TorrentHandle } from '../core/engine.ts';
 import type { NodeLog } from '../core/node-log.ts';
 import type { PendingTotals } from '../listing/listing.ts';
-import { SettingsStore, applyPatch, defaultSettings, effectiveRateLimits, type Settings } from './settings.ts';
-import { CategoryStore, categoryName, type Category } from './categories.ts';
+import { SettingsStore, applyPatch, defaultSettings, effectiveRateLimits, readStoredSettings, type Settings, type StoredSettings } from './settings.ts';
+import type { Store } from '../state/store.ts';
+import { CategoryStore, categoryName, readStoredCategories, type Category, type StoredCategories } from './categories.ts';
 import { TorrentOptionsStore, parseTorrentPatch, type StoredOptions, type TorrentPatch } from './torrent-options.ts';
 import { Accounting } from './accounting.ts';
 import { shareWarning, type Reach } from './share.ts';
@@ -30,9 +31,22 @@ export interface AddPlan {
   paused: boolean;
 }
 
+/** What the model keeps in memory (its readers are synchronous: the queue's tick, the listing),
+ *  read from the Store before the model is made; the Store stays the truth (packages/node/README.md). */
+export interface ModelState {
+  settings: StoredSettings;
+  categories: StoredCategories;
+}
+
+export async function loadModelState(store: Store): Promise<ModelState> {
+  return { settings: await readStoredSettings(store), categories: await readStoredCategories(store) };
+}
+
 export interface ModelParts {
   session: SessionHandle;
   db: StateDB;
+  /** From loadModelState(db.store). */
+  state: ModelState;
   out: NodeLog;
   /** The download dir when settings name none yet (`serve --download-dir`, or <state>/downloads). */
   downloadDir?: string | undefined;
@@ -62,8 +76,8 @@ export class NodeModel {
     this.#session = parts.session;
     this.#db = parts.db;
     this.#out = parts.out;
-    this.settings = new SettingsStore(parts.db, defaultSettings(parts.downloadDir ?? join(parts.db.stateDir, 'downloads')), (t) => parts.out.note(t));
-    this.categories = new CategoryStore(parts.db);
+    this.settings = new SettingsStore(parts.db, parts.state.settings, defaultSettings(parts.downloadDir ?? join(parts.db.stateDir, 'downloads')), (t) => parts.out.note(t));
+    this.categories = new CategoryStore(parts.db.store, parts.state.categories);
     this.options = new TorrentOptionsStore(parts.db);
     this.#accounting = new Accounting(parts.session, this.options, (ih, state, now) => this.#metadataWatch.observe(ih, state, now));
     this.settings.onChange((next, _prev, changed) => {
@@ -136,11 +150,11 @@ export class NodeModel {
   }
 
   /** Stores an added torrent's category (made if new) and tags. */
-  recordAdd(infoHash: string, plan: Pick<AddPlan, 'category' | 'tags'>): void {
+  async recordAdd(infoHash: string, plan: Pick<AddPlan, 'category' | 'tags'>): Promise<void> {
     const o: StoredOptions = {};
     if (plan.category !== null) {
       try {
-        this.categories.add({ name: plan.category, savePath: null });
+        await this.categories.add({ name: plan.category, savePath: null });
         o.category = plan.category;
       } catch (err) {
         // The torrent is added already; only its category could not be made (the node has 1000).
@@ -235,7 +249,7 @@ export class NodeModel {
     const o = objectOf(input, 'the category', ['name', 'savePath']);
     const name = categoryName('name', o.name);
     const savePath = await this.#categoryPath(o.savePath);
-    if (!this.categories.add({ name, savePath })) throw new NodeError('conflict', `category "${name}" exists already`);
+    if (!(await this.categories.add({ name, savePath }))) throw new NodeError('conflict', `category "${name}" exists already`);
     return { name, savePath };
   }
 
@@ -247,8 +261,8 @@ export class NodeModel {
     return this.categories.setSavePath(name, await this.#categoryPath(o.savePath));
   }
 
-  removeCategory(nameInput: unknown): void {
-    this.categories.remove(categoryName('name', nameInput));
+  removeCategory(nameInput: unknown): Promise<void> {
+    return this.categories.remove(categoryName('name', nameInput));
   }
 
   async #categoryPath(v: unknown): Promise<string | null> {

@@ -1,9 +1,12 @@
-// The node's settings: one typed object, stored key by key (JSON) in the state DB's settings table.
+// The node's settings: one typed object, stored key by key (JSON) in the state's settings table.
 // A key never stored has its default. Changes are validated as a whole before anything is written,
 // then written in one transaction and announced to listeners (the engine's limits, the queue…).
+// The Store is the truth and this object a view of it kept in memory: read once when the node
+// starts (readStoredSettings), then changed only after the Store took the change, so the many
+// synchronous readers (the queue's tick, the listing) never wait for a database.
 
 import { isIP } from 'node:net';
-import type { StateDB } from '../state/state-db.ts';
+import type { Store } from '../state/store.ts';
 import { iceServersSetting } from './ice-servers.ts';
 import type { AltSpeedSchedule, PortMappingSetting, SeedingLimitAction, Settings } from '@cascade/shapes';
 import { bool, fail, objectOf, rate, ratioLimit, saveDir, secondsLimit, wholeNumber } from './validate.ts';
@@ -195,22 +198,32 @@ export function applyPatch(current: Settings, patch: unknown, ctx: { stateDir: s
 
 type Listener = (next: Settings, prev: Settings, changed: SettingsKey[]) => void;
 
+/** The settings rows as the Store holds them, read before the model is made. */
+export type StoredSettings = readonly { key: string; value: string }[];
+
+export function readStoredSettings(store: Store): Promise<StoredSettings> {
+  return store.all<{ key: string; value: string }>('SELECT key, value FROM settings');
+}
+
 export class SettingsStore {
-  readonly #db: StateDB;
+  readonly #store: Store;
+  readonly #stateDir: string;
   #current: Settings;
   #listeners: Listener[] = [];
+  /** The update in progress: the next one starts from what it stored. */
+  #updating: Promise<unknown> = Promise.resolve();
   readonly #note: (text: string) => void;
 
-  constructor(db: StateDB, defaults: Settings, note: (text: string) => void = () => {}) {
-    this.#db = db;
+  constructor(state: { readonly store: Store; readonly stateDir: string }, rows: StoredSettings, defaults: Settings, note: (text: string) => void = () => {}) {
+    this.#store = state.store;
+    this.#stateDir = state.stateDir;
     this.#note = note;
     this.#current = defaults;
     // Stored values go through the same checks: one edited by hand to nonsense falls back to its default.
-    const rows = db.prepare('SELECT key, value FROM settings').all() as { key: string; value: string }[];
     for (const r of rows) {
       if (!(SETTINGS_KEYS as readonly string[]).includes(r.key)) continue;
       try {
-        this.#current = applyPatch(this.#current, { [r.key]: JSON.parse(r.value) as unknown }, { stateDir: db.stateDir });
+        this.#current = applyPatch(this.#current, { [r.key]: JSON.parse(r.value) as unknown }, { stateDir: state.stateDir });
       } catch (err) {
         note(`setting ${r.key} in the state DB is invalid (${err instanceof Error ? err.message : String(err)}); using its default`);
       }
@@ -228,15 +241,21 @@ export class SettingsStore {
     return this.#current;
   }
 
-  /** Validates, stores and applies a patch; returns the full settings. */
-  update(patch: unknown): Settings {
+  /** Validates, stores and applies a patch; returns the full settings. Updates run one at a time,
+   *  each on the settings the one before it left. */
+  update(patch: unknown): Promise<Settings> {
+    const run = this.#updating.then(() => this.#update(patch));
+    this.#updating = run.catch(() => {});
+    return run;
+  }
+
+  async #update(patch: unknown): Promise<Settings> {
     const prev = this.#current;
-    const next = applyPatch(prev, patch, { stateDir: this.#db.stateDir });
+    const next = applyPatch(prev, patch, { stateDir: this.#stateDir });
     const changed = SETTINGS_KEYS.filter((k) => JSON.stringify(prev[k]) !== JSON.stringify(next[k]));
     const keys = Object.keys(patch as object) as SettingsKey[];
-    this.#db.transaction(() => {
-      const put = this.#db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
-      for (const k of keys) put.run(k, JSON.stringify(next[k]));
+    await this.#store.transaction(async (tx) => {
+      for (const k of keys) await tx.run('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [k, JSON.stringify(next[k])]);
     });
     this.#current = next;
     for (const fn of this.#listeners) {

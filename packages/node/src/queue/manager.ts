@@ -165,7 +165,9 @@ export class QueueManager {
     if (this.#planning) await this.#planning;
     if (this.#decided.has(infoHash)) return void (await this.#ops.get(infoHash));
     const t = this.#host.session.get(infoHash);
-    const row = this.#planned && t ? this.#store.row(infoHash) : undefined;
+    const row = this.#planned && t ? await this.#store.row(infoHash) : undefined;
+    // A plan that started while the row was read decides it (or leaves it to this admit again).
+    if (this.#planning) return this.admit(infoHash, loading);
     // Not last in the queue (a stored torrent added again), or no plan to build on: a full plan.
     if (!t || !row || row.position <= this.#lastPosition || row.forceStart) return loading ? this.poke() : this.apply([infoHash]);
     this.#lastPosition = row.position;
@@ -181,15 +183,14 @@ export class QueueManager {
     const settings = this.#host.settings();
     const run = this.#slots.fits(kind, settings);
     const want: TorrentStatus = !run ? 'queued' : kind === 'seed' ? 'seeding' : 'downloading';
+    // The slot is taken before the status is written: an admit running meanwhile sees it taken.
+    if (run) {
+      this.#slots.count(infoHash, kind);
+      this.#steer(t, s, true);
+    } else this.#slots.waiting++;
     // A restart finds most torrents with the status they get again: no write for those.
-    if (row.status !== want) this.#store.setStatuses(new Map([[infoHash, want]]));
-    if (!run) {
-      this.#slots.waiting++;
-      return;
-    }
-    this.#slots.count(infoHash, kind);
-    this.#steer(t, s, true);
-    if (loading) return;
+    if (row.status !== want) await this.#store.setStatuses(new Map([[infoHash, want]]));
+    if (!run || loading) return;
     await this.#ops.get(infoHash);
     // Its start checked its data: a complete one counts as a seed from now on ('done' says so too,
     // but not when it was known complete before).
@@ -237,8 +238,9 @@ export class QueueManager {
     this.#plans++;
     const started = performance.now();
     const { session } = this.#host;
+    const rows = await this.#store.rows();
+    if (this.#closed) return;
     const settings = this.#host.settings();
-    const rows = this.#store.rows();
     const items: QueueItem[] = [];
     const stats = new Map<string, TorrentStats>();
     const statuses = new Map<string, TorrentStatus>();
@@ -282,7 +284,7 @@ export class QueueManager {
       if (t) this.#steer(t, stats.get(it.infoHash)!, run);
     }
     this.#positions = this.#incompleteOrder(rows, stats);
-    this.#store.setStatuses(statuses);
+    await this.#store.setStatuses(statuses);
     for (const [r, reached] of goals) this.#goalAction(r, reached, settings);
     this.#lastPlanMs = performance.now() - started;
     this.#planned = true;
@@ -474,7 +476,7 @@ export class QueueManager {
 
   /** The user's pause: stopped, not queued. Resolves once the engine has paused them. */
   async stop(infoHashes: readonly string[]): Promise<void> {
-    this.#store.setStatuses(new Map(infoHashes.map((ih) => [ih, 'paused'])));
+    await this.#store.setStatuses(new Map(infoHashes.map((ih) => [ih, 'paused'])));
     await this.apply(infoHashes);
   }
 
@@ -487,13 +489,13 @@ export class QueueManager {
         if (t?.stats().state === 'error') await t.resume();
       }),
     );
-    const stopped = new Set(this.#store.rows().filter((r) => r.status === 'paused' || r.status === 'error').map((r) => r.infoHash));
-    this.#store.setStatuses(new Map(infoHashes.filter((ih) => stopped.has(ih)).map((ih) => [ih, 'queued'])));
+    const stopped = new Set((await this.#store.rows()).filter((r) => r.status === 'paused' || r.status === 'error').map((r) => r.infoHash));
+    await this.#store.setStatuses(new Map(infoHashes.filter((ih) => stopped.has(ih)).map((ih) => [ih, 'queued'])));
     await this.apply(infoHashes);
   }
 
   async setForceStart(infoHashes: readonly string[], on: boolean): Promise<void> {
-    this.#store.setForceStart(infoHashes, on);
+    await this.#store.setForceStart(infoHashes, on);
     await this.apply(infoHashes);
   }
 
@@ -502,7 +504,7 @@ export class QueueManager {
    * have no place in it and are passed over. Returns each moved torrent's new queuePosition.
    */
   async move(infoHashes: readonly string[], move: QueueMove): Promise<Map<string, number | null>> {
-    const rows = this.#store.rows();
+    const rows = await this.#store.rows();
     const stats = new Map<string, TorrentStats>();
     for (const r of rows) {
       const s = this.#host.session.get(r.infoHash)?.stats();
@@ -514,7 +516,7 @@ export class QueueManager {
       new Set(infoHashes),
       move,
     );
-    this.#store.setPositions(reassignPositions(new Map(incomplete.map((r) => [r.infoHash, r.position])), order));
+    await this.#store.setPositions(reassignPositions(new Map(incomplete.map((r) => [r.infoHash, r.position])), order));
     await this.apply(infoHashes);
     return new Map(infoHashes.map((ih) => [ih, this.queuePosition(ih)]));
   }

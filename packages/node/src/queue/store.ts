@@ -1,8 +1,9 @@
-// The queue's reads and writes in the state DB: only the columns it needs (never the .torrent
-// blobs), and every batch of writes in one transaction — one fsync for a thousand torrents.
+// The queue's reads and writes in the node's state, through the Store: only the columns it needs
+// (never the .torrent blobs), read as arrays (at 10,000 torrents an object per row costs 1.5-2x the
+// read), and every batch of writes in one transaction — one fsync for a thousand torrents.
 
-import type { StatementSync } from 'node:sqlite';
-import type { StateDB, TorrentStatus } from '../state/state-db.ts';
+import type { TorrentStatus } from '../state/state-db.ts';
+import type { SqlValue, Store } from '../state/store.ts';
 
 export interface QueueRow {
   infoHash: string;
@@ -19,61 +20,44 @@ export interface QueueRow {
   completedAt: number | null;
 }
 
+const SELECT = `SELECT info_hash, status, queue_position, force_start, ratio_limit, seeding_time_limit, seeding_time,
+                        total_downloaded, total_uploaded, length, completed_at FROM torrents`;
+
 export class QueueStore {
-  readonly #db: StateDB;
-  #statements = new Map<string, StatementSync>();
+  readonly #store: Store;
 
-  constructor(db: StateDB) {
-    this.#db = db;
-  }
-
-  #stmt(sql: string): StatementSync {
-    let s = this.#statements.get(sql);
-    if (!s) this.#statements.set(sql, (s = this.#db.prepare(sql)));
-    return s;
+  constructor(db: { readonly store: Store }) {
+    this.#store = db.store;
   }
 
   /** Every torrent in the library, lean. A row without a position (older data) sorts last. */
-  rows(): QueueRow[] {
-    return (this.#select('').all() as unknown as unknown[][]).map(toRow);
+  async rows(): Promise<QueueRow[]> {
+    return (await this.#store.values(SELECT)).map(toRow);
   }
 
   /** One torrent's row, or undefined. */
-  row(infoHash: string): QueueRow | undefined {
-    const r = this.#select(' WHERE info_hash = ?').get(infoHash) as unknown as unknown[] | undefined;
+  async row(infoHash: string): Promise<QueueRow | undefined> {
+    const [r] = await this.#store.values(`${SELECT} WHERE info_hash = ?`, [infoHash]);
     return r ? toRow(r) : undefined;
   }
 
-  #select(where: string): StatementSync {
-    const stmt = this.#stmt(
-      `SELECT info_hash, status, queue_position, force_start, ratio_limit, seeding_time_limit, seeding_time,
-              total_downloaded, total_uploaded, length, completed_at FROM torrents${where}`,
-    );
-    // Rows as arrays: at 10,000 torrents this read is 5-10x faster than one object per row.
-    stmt.setReturnArrays(true);
-    return stmt;
+  setStatuses(changes: ReadonlyMap<string, TorrentStatus>): Promise<void> {
+    return this.#each('UPDATE torrents SET status = ? WHERE info_hash = ?', [...changes].map(([ih, status]) => [status, ih]));
   }
 
-  setStatuses(changes: ReadonlyMap<string, TorrentStatus>): void {
-    if (changes.size === 0) return;
-    this.#db.transaction(() => {
-      const put = this.#stmt('UPDATE torrents SET status = ? WHERE info_hash = ?');
-      for (const [ih, status] of changes) put.run(status, ih);
-    });
+  setPositions(changes: ReadonlyMap<string, number>): Promise<void> {
+    return this.#each('UPDATE torrents SET queue_position = ? WHERE info_hash = ?', [...changes].map(([ih, pos]) => [pos, ih]));
   }
 
-  setPositions(changes: ReadonlyMap<string, number>): void {
-    if (changes.size === 0) return;
-    this.#db.transaction(() => {
-      const put = this.#stmt('UPDATE torrents SET queue_position = ? WHERE info_hash = ?');
-      for (const [ih, pos] of changes) put.run(pos, ih);
-    });
+  setForceStart(infoHashes: readonly string[], on: boolean): Promise<void> {
+    return this.#each('UPDATE torrents SET force_start = ? WHERE info_hash = ?', infoHashes.map((ih) => [on ? 1 : 0, ih]));
   }
 
-  setForceStart(infoHashes: readonly string[], on: boolean): void {
-    this.#db.transaction(() => {
-      const put = this.#stmt('UPDATE torrents SET force_start = ? WHERE info_hash = ?');
-      for (const ih of infoHashes) put.run(on ? 1 : 0, ih);
+  /** One statement per row of parameters, all in one transaction; nothing to do, no transaction. */
+  async #each(sql: string, rows: SqlValue[][]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.#store.transaction(async (tx) => {
+      for (const params of rows) await tx.run(sql, params);
     });
   }
 }

@@ -5,7 +5,7 @@ import type { RssService } from './service.ts';
 
 export function rssRpc(rss: RssService): RpcHandlers {
   return {
-    'rss.feeds': () => ({ feeds: rss.feeds() }),
+    'rss.feeds': async () => ({ feeds: await rss.feeds() }),
     'rss.addFeed': (p) => rss.addFeed({ url: p.url, ...(p.refreshInterval !== undefined ? { refreshInterval: p.refreshInterval } : {}) }),
     'rss.updateFeed': (p) => {
       const { id, ...rest } = p;
@@ -14,7 +14,7 @@ export function rssRpc(rss: RssService): RpcHandlers {
     'rss.removeFeed': (p) => rss.removeFeed(p.id),
     'rss.refresh': async (p) => ({ feeds: await rss.refresh(p.id) }),
     'rss.items': (p) => rss.items(p.id),
-    'rss.rules': () => ({ rules: rss.rules() }),
+    'rss.rules': async () => ({ rules: await rss.rules() }),
     'rss.addRule': (p) => rss.addRule(p),
     'rss.updateRule': (p) => {
       const { id, ...rest } = p;

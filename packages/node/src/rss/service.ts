@@ -10,7 +10,7 @@ import { compileFilter, matchTitles, MatchTimeout } from './match.ts';
 import { episodeKey } from './episode.ts';
 import { RssStore, type FeedRecord, type ItemRecord, type MatchRecord, type RssSettings, type RuleFields, type RuleRecord } from './store.ts';
 import { feedInput, idOf, NEW_RULE, ruleInput, RssConflict, RssInputError, RssNotFound, settingsInput } from './validate.ts';
-import type { StateDB } from '../state/state-db.ts';
+import type { Store } from '../state/store.ts';
 import type { RssFeed as FeedView, RssItem as ItemView, RssPreviewItem as PreviewItem } from '@cascade/shapes';
 
 // The views are @cascade/shapes' (the API, the RPCs, the CLI and the web app read the same).
@@ -35,7 +35,8 @@ export interface RssAddRequest {
 export type RssAdd = (req: RssAddRequest) => Promise<{ infoHash: string; existing: boolean }>;
 
 export interface RssServiceOptions {
-  db: StateDB;
+  /** The node's state (a StateDB, or any Store with the state dir rules may not save into). */
+  db: { readonly store: Store; readonly stateDir: string };
   add: RssAdd;
   allowPrivateUrls?: PrivateAllowance;
   fetchTimeoutMs?: number;
@@ -52,10 +53,12 @@ export class RssService {
   #timer: NodeJS.Timeout | undefined;
   #refreshing = new Map<number, Promise<void>>();
   #applying: Promise<void> = Promise.resolve();
+  /** Counts the timer's re-arms: one that read the due times before a later one does not set it. */
+  #arms = 0;
   #closed = false;
 
   constructor(opts: RssServiceOptions) {
-    this.store = new RssStore(opts.db);
+    this.store = new RssStore(opts.db.store, opts.db.stateDir);
     this.#add = opts.add;
     this.#opts = opts;
   }
@@ -73,19 +76,19 @@ export class RssService {
 
   // ---- settings ----
 
-  settings(): RssSettings {
+  settings(): Promise<RssSettings> {
     return this.store.settings();
   }
 
-  setSettings(body: unknown): RssSettings {
-    const s = this.store.saveSettings(settingsInput(body));
+  async setSettings(body: unknown): Promise<RssSettings> {
+    const s = await this.store.saveSettings(settingsInput(body));
     this.#arm();
     return s;
   }
 
   /** The feeds' arrangement as a remote keeps it (folders, names): opaque here, null = none. */
-  feedTree(): unknown {
-    const json = this.store.feedTree();
+  async feedTree(): Promise<unknown> {
+    const json = await this.store.feedTree();
     if (json === null) return null;
     try {
       return JSON.parse(json) as unknown;
@@ -94,15 +97,15 @@ export class RssService {
     }
   }
 
-  setFeedTree(tree: unknown): void {
-    this.store.saveFeedTree(JSON.stringify(tree));
+  async setFeedTree(tree: unknown): Promise<void> {
+    await this.store.saveFeedTree(JSON.stringify(tree));
   }
 
   // ---- feeds ----
 
-  #view(f: FeedRecord, settings = this.store.settings()): FeedView {
-    const effectiveInterval = f.refreshInterval ?? settings.refreshInterval;
-    const c = this.store.counts(f.id);
+  async #view(f: FeedRecord, settings?: RssSettings): Promise<FeedView> {
+    const effectiveInterval = f.refreshInterval ?? (settings ?? (await this.store.settings())).refreshInterval;
+    const c = await this.store.counts(f.id);
     return {
       ...f,
       effectiveInterval,
@@ -113,53 +116,53 @@ export class RssService {
     };
   }
 
-  #feed(id: unknown): FeedRecord {
+  async #feed(id: unknown): Promise<FeedRecord> {
     const n = idOf(id, 'feedId');
-    const f = this.store.feed(n);
+    const f = await this.store.feed(n);
     if (!f) throw new RssNotFound(`no feed with id ${n}`);
     return f;
   }
 
-  feeds(): FeedView[] {
-    const settings = this.store.settings();
-    return this.store.feeds().map((f) => this.#view(f, settings));
+  async feeds(): Promise<FeedView[]> {
+    const settings = await this.store.settings();
+    return Promise.all((await this.store.feeds()).map((f) => this.#view(f, settings)));
   }
 
-  feed(id: unknown): FeedView {
-    return this.#view(this.#feed(id));
+  async feed(id: unknown): Promise<FeedView> {
+    return this.#view(await this.#feed(id));
   }
 
   /** Adds a feed and starts its first refresh (not awaited: refresh() waits for one). */
-  addFeed(body: unknown): FeedView {
+  async addFeed(body: unknown): Promise<FeedView> {
     const input = feedInput(body, true);
-    const known = this.store.feedByUrl(input.url!);
+    const known = await this.store.feedByUrl(input.url!);
     if (known) throw new RssConflict(`that feed is already added (id ${known.id})`);
-    const f = this.store.addFeed(input.url!, input.refreshInterval ?? null);
+    const f = await this.store.addFeed(input.url!, input.refreshInterval ?? null);
     void this.#refreshOne(f.id);
     return this.#view(f);
   }
 
-  updateFeed(id: unknown, body: unknown): FeedView {
-    const f = this.#feed(id);
+  async updateFeed(id: unknown, body: unknown): Promise<FeedView> {
+    const f = await this.#feed(id);
     const input = feedInput(body, false);
     if (input.url !== undefined && input.url !== f.url) {
-      const other = this.store.feedByUrl(input.url);
+      const other = await this.store.feedByUrl(input.url);
       if (other) throw new RssConflict(`that feed is already added (id ${other.id})`);
     }
-    this.store.updateFeed(f.id, input);
+    await this.store.updateFeed(f.id, input);
     this.#arm();
     if (input.url !== undefined && input.url !== f.url) void this.#refreshOne(f.id);
     return this.feed(f.id);
   }
 
-  removeFeed(id: unknown): { id: number; removed: true } {
-    const f = this.#feed(id);
-    this.store.removeFeed(f.id);
+  async removeFeed(id: unknown): Promise<{ id: number; removed: true }> {
+    const f = await this.#feed(id);
+    await this.store.removeFeed(f.id);
     // Rules that named it read the others; a rule left with none would read every feed, so it stops.
-    for (const r of this.store.rules()) {
+    for (const r of await this.store.rules()) {
       if (!r.feeds.includes(f.id)) continue;
       const feeds = r.feeds.filter((x) => x !== f.id);
-      this.store.updateRule(r.id, { ...r, feeds, enabled: feeds.length > 0 && r.enabled });
+      await this.store.updateRule(r.id, { ...r, feeds, enabled: feeds.length > 0 && r.enabled });
     }
     this.#opts.changed?.();
     return { id: f.id, removed: true };
@@ -167,23 +170,25 @@ export class RssService {
 
   /** Refreshes one feed (or every feed) now and answers once done, with the feeds' state. */
   async refresh(id?: unknown): Promise<FeedView[]> {
-    const ids = id === undefined || id === null ? this.store.feeds().map((f) => f.id) : [this.#feed(id).id];
+    const ids = id === undefined || id === null ? (await this.store.feeds()).map((f) => f.id) : [(await this.#feed(id)).id];
     await this.#refreshMany(ids);
     await this.#applying;
-    return ids.map((i) => this.store.feed(i)).filter((f): f is FeedRecord => f !== undefined).map((f) => this.#view(f));
+    const feeds = (await Promise.all(ids.map((i) => this.store.feed(i)))).filter((f): f is FeedRecord => f !== undefined);
+    return Promise.all(feeds.map((f) => this.#view(f)));
   }
 
-  items(id: unknown): { feed: FeedView; items: ItemView[] } {
-    const f = this.#feed(id);
-    const items = this.store.items(f.id).map((i) => {
-      const m = this.store.matchOf(f.id, i.guid);
-      return { ...i, match: m ? { ruleId: m.ruleId, ruleName: m.ruleName, infoHash: m.infoHash, error: m.error, at: m.at } : null };
-    });
-    return { feed: this.#view(f), items };
+  async items(id: unknown): Promise<{ feed: FeedView; items: ItemView[] }> {
+    const f = await this.#feed(id);
+    const items: ItemView[] = [];
+    for (const i of await this.store.items(f.id)) {
+      const m = await this.store.matchOf(f.id, i.guid);
+      items.push({ ...i, match: m ? { ruleId: m.ruleId, ruleName: m.ruleName, infoHash: m.infoHash, error: m.error, at: m.at } : null });
+    }
+    return { feed: await this.#view(f), items };
   }
 
-  markRead(id: unknown, body: unknown): { feedId: number; changed: number } {
-    const f = this.#feed(id);
+  async markRead(id: unknown, body: unknown): Promise<{ feedId: number; changed: number }> {
+    const f = await this.#feed(id);
     const input = body === undefined || body === null ? {} : (body as Record<string, unknown>);
     const guids = input.guids;
     if (guids !== undefined && (!Array.isArray(guids) || guids.some((g) => typeof g !== 'string'))) {
@@ -191,44 +196,48 @@ export class RssService {
     }
     const read = input.read === undefined ? true : input.read;
     if (typeof read !== 'boolean') throw new RssInputError('read', 'expected true or false');
-    return { feedId: f.id, changed: this.store.markRead(f.id, (guids as string[] | undefined) ?? 'all', read) };
+    return { feedId: f.id, changed: await this.store.markRead(f.id, (guids as string[] | undefined) ?? 'all', read) };
   }
 
   // ---- rules ----
 
-  rules(): RuleRecord[] {
+  rules(): Promise<RuleRecord[]> {
     return this.store.rules();
   }
 
-  #rule(id: unknown): RuleRecord {
+  async #rule(id: unknown): Promise<RuleRecord> {
     const n = idOf(id, 'ruleId');
-    const r = this.store.rule(n);
+    const r = await this.store.rule(n);
     if (!r) throw new RssNotFound(`no rule with id ${n}`);
     return r;
   }
 
-  rule(id: unknown): RuleRecord {
+  rule(id: unknown): Promise<RuleRecord> {
     return this.#rule(id);
   }
 
-  #feedExists = (id: number) => this.store.feed(id) !== undefined;
+  /** Whether a feed id is known, as the rule checks ask it (synchronously). */
+  async #feedExists(): Promise<(id: number) => boolean> {
+    const ids = new Set((await this.store.feeds()).map((f) => f.id));
+    return (id) => ids.has(id);
+  }
 
-  addRule(body: unknown): RuleRecord {
-    const r = this.store.addRule(ruleInput(body, NEW_RULE, this.#feedExists, this.store.db.stateDir));
+  async addRule(body: unknown): Promise<RuleRecord> {
+    const r = await this.store.addRule(ruleInput(body, NEW_RULE, await this.#feedExists(), this.store.stateDir));
     this.#applyAll();
     return r;
   }
 
-  updateRule(id: unknown, body: unknown): RuleRecord {
-    const r = this.#rule(id);
-    this.store.updateRule(r.id, ruleInput(body, r, this.#feedExists, this.store.db.stateDir));
+  async updateRule(id: unknown, body: unknown): Promise<RuleRecord> {
+    const r = await this.#rule(id);
+    await this.store.updateRule(r.id, ruleInput(body, r, await this.#feedExists(), this.store.stateDir));
     this.#applyAll();
     return this.#rule(r.id);
   }
 
-  removeRule(id: unknown): { id: number; removed: true } {
-    const r = this.#rule(id);
-    this.store.removeRule(r.id);
+  async removeRule(id: unknown): Promise<{ id: number; removed: true }> {
+    const r = await this.#rule(id);
+    await this.store.removeRule(r.id);
     return { id: r.id, removed: true };
   }
 
@@ -236,12 +245,12 @@ export class RssService {
    * The current items a rule matches: the stored rule (`id`), a draft laid over it (`body`), or a
    * draft alone (id undefined) — what the rule editor shows as the user types.
    */
-  preview(id: unknown, body: unknown): { items: PreviewItem[] } {
-    const base: RuleFields | RuleRecord = id === undefined ? { ...NEW_RULE, name: 'preview' } : this.#rule(id);
+  async preview(id: unknown, body: unknown): Promise<{ items: PreviewItem[] }> {
+    const base: RuleFields | RuleRecord = id === undefined ? { ...NEW_RULE, name: 'preview' } : await this.#rule(id);
     const draft = body === undefined || body === null ? {} : body;
-    const rule = ruleInput({ name: base.name || 'preview', ...(draft as object) }, base, this.#feedExists, this.store.db.stateDir);
-    const ruleId = id === undefined ? undefined : this.#rule(id).id;
-    const items = this.store.allItems().filter((i) => rule.feeds.length === 0 || rule.feeds.includes(i.feedId));
+    const rule = ruleInput({ name: base.name || 'preview', ...(draft as object) }, base, await this.#feedExists(), this.store.stateDir);
+    const ruleId = id === undefined ? undefined : (base as RuleRecord).id;
+    const items = (await this.store.allItems()).filter((i) => rule.feeds.length === 0 || rule.feeds.includes(i.feedId));
     let hits: boolean[];
     try {
       hits = matchTitles(compileFilter(rule), items.map((i) => i.title));
@@ -249,49 +258,70 @@ export class RssService {
       if (err instanceof MatchTimeout) throw new RssInputError(rule.useRegex ? 'mustContain' : 'mustNotContain', err.message);
       throw err;
     }
-    const taken = ruleId === undefined ? new Set<string>() : this.store.takenEpisodes(ruleId);
-    return {
-      items: items
-        .filter((_, k) => hits[k])
-        .map((i) => {
-          const episode = episodeKey(i.title);
-          const m = this.store.matchOf(i.feedId, i.guid);
-          return {
-            feedId: i.feedId,
-            guid: i.guid,
-            title: i.title,
-            torrentUrl: i.torrentUrl,
-            episode,
-            taken: m !== undefined && m.error === null,
-            duplicateEpisode: rule.smartFilter && episode !== null && taken.has(episode) && m?.episode !== episode,
-          };
-        }),
-    };
+    const taken = ruleId === undefined ? new Set<string>() : await this.store.takenEpisodes(ruleId);
+    const out: PreviewItem[] = [];
+    for (const i of items.filter((_, k) => hits[k])) {
+      const episode = episodeKey(i.title);
+      const m = await this.store.matchOf(i.feedId, i.guid);
+      out.push({
+        feedId: i.feedId,
+        guid: i.guid,
+        title: i.title,
+        torrentUrl: i.torrentUrl,
+        episode,
+        taken: m !== undefined && m.error === null,
+        duplicateEpisode: rule.smartFilter && episode !== null && taken.has(episode) && m?.episode !== episode,
+      });
+    }
+    return { items: out };
   }
 
-  matches(): { matches: MatchRecord[] } {
-    return { matches: this.store.matches() };
+  async matches(): Promise<{ matches: MatchRecord[] }> {
+    return { matches: await this.store.matches() };
   }
 
   // ---- refreshing ----
 
-  /** One timer for the node: it fires when the next feed is due. */
+  /** One timer for the node: it fires when the next feed is due (set once the due times are read). */
   #arm(): void {
+    const arm = ++this.#arms;
+    this.#dueTimes().then(
+      (due) => {
+        if (arm !== this.#arms) return; // a later re-arm read newer due times
+        this.#setTimer(due);
+      },
+      (err: unknown) => {
+        if (!this.#closed) this.#retry(`cannot read the feeds' due times: ${errorMessage(err)}`);
+      },
+    );
+  }
+
+  /** The state could not be read (a database restarting): says so, and tries again in a minute. */
+  #retry(why: string): void {
+    this.#opts.log?.(`rss: ${why}; trying again in a minute`);
     clearTimeout(this.#timer);
-    if (this.#closed) return;
-    const settings = this.store.settings();
-    const due = this.store.feeds().map((f) => (f.lastRefreshAt ?? 0) + (f.refreshInterval ?? settings.refreshInterval) * 1000);
-    if (due.length === 0) return;
+    this.#timer = setTimeout(() => this.#arm(), 60_000);
+    this.#timer.unref();
+  }
+
+  async #dueTimes(): Promise<number[]> {
+    const settings = await this.store.settings();
+    return (await this.store.feeds()).map((f) => (f.lastRefreshAt ?? 0) + (f.refreshInterval ?? settings.refreshInterval) * 1000);
+  }
+
+  #setTimer(due: number[]): void {
+    clearTimeout(this.#timer);
+    if (this.#closed || due.length === 0) return;
     // setTimeout takes at most 2^31-1 ms; a later due time just re-arms then.
     const wait = Math.min(Math.max(0, Math.min(...due) - Date.now()), 2 ** 31 - 1);
-    this.#timer = setTimeout(() => void this.#tick(), wait);
+    this.#timer = setTimeout(() => this.#tick().catch((err: unknown) => this.#closed || this.#retry(`refreshing feeds failed: ${errorMessage(err)}`)), wait);
     this.#timer.unref();
   }
 
   async #tick(): Promise<void> {
-    const settings = this.store.settings();
+    const settings = await this.store.settings();
     const now = Date.now();
-    const due = this.store.feeds().filter((f) => (f.lastRefreshAt ?? 0) + (f.refreshInterval ?? settings.refreshInterval) * 1000 <= now);
+    const due = (await this.store.feeds()).filter((f) => (f.lastRefreshAt ?? 0) + (f.refreshInterval ?? settings.refreshInterval) * 1000 <= now);
     await this.#refreshMany(due.map((f) => f.id));
     this.#arm();
   }
@@ -314,7 +344,7 @@ export class RssService {
   }
 
   async #fetchAndStore(id: number): Promise<void> {
-    const f = this.store.feed(id);
+    const f = await this.store.feed(id);
     if (!f || this.#closed) return;
     let parsed;
     try {
@@ -327,14 +357,14 @@ export class RssService {
       });
       parsed = parseFeed(decodeFeed(bytes), f.url);
     } catch (err) {
-      if (!this.store.feed(id)) return;
+      if (!(await this.store.feed(id))) return;
       const message = errorMessage(err).replace(/This operation was aborted|The operation was aborted.*$/, 'timed out');
-      this.store.feedFailed(id, message, Date.now());
+      await this.store.feedFailed(id, message, Date.now());
       this.#opts.log?.(`rss: feed ${f.url} failed: ${message}`);
       return;
     }
-    if (!this.store.feed(id)) return; // removed meanwhile
-    this.store.feedRefreshed(id, parsed.title, parsed.items, this.store.settings().maxItemsPerFeed, Date.now());
+    if (!(await this.store.feed(id))) return; // removed meanwhile
+    await this.store.feedRefreshed(id, parsed.title, parsed.items, (await this.store.settings()).maxItemsPerFeed, Date.now());
     this.#applyAll();
     await this.#applying;
   }
@@ -348,17 +378,16 @@ export class RssService {
 
   async #apply(): Promise<void> {
     if (this.#closed) return;
-    const rules = this.store.rules().filter((r) => r.enabled);
+    const rules = (await this.store.rules()).filter((r) => r.enabled);
     if (rules.length === 0) return;
+    const items: ItemRecord[] = [];
+    for (const i of await this.store.allItems()) {
+      if (i.read || i.torrentUrl === null) continue;
+      const m = await this.store.matchOf(i.feedId, i.guid);
+      if (m === undefined || (m.error !== null && m.attempts < MAX_ADD_ATTEMPTS)) items.push(i);
+    }
     // Oldest first, so that a series' episodes are taken in order.
-    const items = this.store
-      .allItems()
-      .filter((i) => !i.read && i.torrentUrl !== null)
-      .filter((i) => {
-        const m = this.store.matchOf(i.feedId, i.guid);
-        return m === undefined || (m.error !== null && m.attempts < MAX_ADD_ATTEMPTS);
-      })
-      .reverse();
+    items.reverse();
     if (items.length === 0) return;
     const claimed = new Set<ItemRecord>();
     for (const rule of rules) {
@@ -366,12 +395,12 @@ export class RssService {
       let hits: boolean[];
       try {
         hits = matchTitles(compileFilter(rule), candidates.map((i) => i.title));
-        if (rule.lastError) this.store.setRuleError(rule.id, null);
+        if (rule.lastError) await this.store.setRuleError(rule.id, null);
       } catch (err) {
-        this.store.setRuleError(rule.id, errorMessage(err));
+        await this.store.setRuleError(rule.id, errorMessage(err));
         continue;
       }
-      const episodes = rule.smartFilter ? this.store.takenEpisodes(rule.id) : new Set<string>();
+      const episodes = rule.smartFilter ? await this.store.takenEpisodes(rule.id) : new Set<string>();
       for (const [k, item] of candidates.entries()) {
         if (!hits[k] || this.#closed) continue;
         const episode = episodeKey(item.title);
@@ -388,21 +417,21 @@ export class RssService {
   async #take(rule: RuleRecord, item: ItemRecord, episode: string | null): Promise<boolean> {
     const base = { feedId: item.feedId, guid: item.guid, ruleId: rule.id, ruleName: rule.name, title: item.title, source: item.torrentUrl!, episode };
     // Listed again (another feed, a new guid): taken already, even if the torrent was removed since.
-    const before = this.store.takenSource(item.torrentUrl!);
+    const before = await this.store.takenSource(item.torrentUrl!);
     if (before) {
-      this.store.recordMatch({ ...base, infoHash: before.infoHash, error: null, at: Date.now() });
-      this.store.markRead(item.feedId, [item.guid]);
+      await this.store.recordMatch({ ...base, infoHash: before.infoHash, error: null, at: Date.now() });
+      await this.store.markRead(item.feedId, [item.guid]);
       return true;
     }
     try {
       const r = await this.#add({ uri: item.torrentUrl!, savePath: rule.savePath, category: rule.category, tags: rule.tags, paused: rule.addPaused });
-      this.store.recordMatch({ ...base, infoHash: r.infoHash, error: null, at: Date.now() });
-      this.store.markRead(item.feedId, [item.guid]);
+      await this.store.recordMatch({ ...base, infoHash: r.infoHash, error: null, at: Date.now() });
+      await this.store.markRead(item.feedId, [item.guid]);
       this.#opts.log?.(`rss: rule "${rule.name}" took "${item.title}" (${r.infoHash}${r.existing ? ', already in the node' : ''})`);
       return true;
     } catch (err) {
       const message = errorMessage(err);
-      this.store.recordMatch({ ...base, infoHash: null, error: message, at: Date.now() });
+      await this.store.recordMatch({ ...base, infoHash: null, error: message, at: Date.now() });
       this.#opts.log?.(`rss: rule "${rule.name}" could not add "${item.title}": ${message}`);
       return false;
     }

@@ -1,7 +1,8 @@
-// RSS rows in the state DB (tables made by the migration in state-schema.ts): feeds, items, rules,
-// matches and the RSS settings. Plain data access; rss/service.ts decides what to do with them.
+// RSS rows in the node's state (tables made by the migrations in state/schema.ts): feeds, items,
+// rules, matches and the RSS settings, through the Store (SQLite or PostgreSQL). Plain data access;
+// rss/service.ts decides what to do with them.
 
-import type { StateDB } from '../state/state-db.ts';
+import type { Queryable, Store } from '../state/store.ts';
 import type {
   RssFeedRecord as FeedRecord,
   RssItemRecord as ItemRecord,
@@ -93,220 +94,221 @@ const b = (v: boolean) => (v ? 1 : 0);
 const LAST_MATCH = '(SELECT max(at) FROM rss_matches m WHERE m.rule_id = r.id AND m.error IS NULL) AS last_match_at';
 
 export class RssStore {
-  readonly db: StateDB;
-  constructor(db: StateDB) {
-    this.db = db;
+  readonly #store: Store;
+  /** Where the node's state lives on disk: rules may not save into it. */
+  readonly stateDir: string;
+
+  constructor(store: Store, stateDir: string) {
+    this.#store = store;
+    this.stateDir = stateDir;
   }
 
   // ---- settings ----
 
-  settings(): RssSettings {
+  async settings(): Promise<RssSettings> {
     const out = { ...DEFAULT_RSS_SETTINGS };
-    for (const r of this.db.prepare('SELECT key, value FROM rss_settings').all() as Row[]) {
+    for (const r of await this.#store.all('SELECT key, value FROM rss_settings')) {
       const key = String(r.key) as keyof RssSettings;
       if (Object.hasOwn(out, key)) out[key] = JSON.parse(String(r.value)) as number;
     }
     return out;
   }
 
-  saveSettings(patch: Partial<RssSettings>): RssSettings {
-    const stmt = this.db.prepare('INSERT INTO rss_settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
-    this.db.transaction(() => {
-      for (const [k, v] of Object.entries(patch)) if (v !== undefined) stmt.run(k, JSON.stringify(v));
+  async saveSettings(patch: Partial<RssSettings>): Promise<RssSettings> {
+    await this.#store.transaction(async (tx) => {
+      for (const [k, v] of Object.entries(patch)) if (v !== undefined) await putSetting(tx, k, JSON.stringify(v));
     });
     return this.settings();
   }
 
   /** How remotes arrange the feeds (qBittorrent's folders and feed names): a JSON document kept
    *  beside the settings under its own key, which settings() does not read. null = none yet. */
-  feedTree(): string | null {
-    const r = this.db.prepare('SELECT value FROM rss_settings WHERE key = ?').get(FEED_TREE_KEY) as Row | undefined;
+  async feedTree(): Promise<string | null> {
+    const r = await this.#store.get('SELECT value FROM rss_settings WHERE key = ?', [FEED_TREE_KEY]);
     return r ? String(r.value) : null;
   }
 
-  saveFeedTree(json: string): void {
-    this.db.prepare('INSERT INTO rss_settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(FEED_TREE_KEY, json);
+  async saveFeedTree(json: string): Promise<void> {
+    await putSetting(this.#store, FEED_TREE_KEY, json);
   }
 
   // ---- feeds ----
 
-  feeds(): FeedRecord[] {
-    return (this.db.prepare('SELECT * FROM rss_feeds ORDER BY id').all() as Row[]).map(feed);
+  async feeds(): Promise<FeedRecord[]> {
+    return (await this.#store.all('SELECT * FROM rss_feeds ORDER BY id')).map(feed);
   }
 
-  feed(id: number): FeedRecord | undefined {
-    const r = this.db.prepare('SELECT * FROM rss_feeds WHERE id = ?').get(id) as Row | undefined;
+  async feed(id: number): Promise<FeedRecord | undefined> {
+    const r = await this.#store.get('SELECT * FROM rss_feeds WHERE id = ?', [id]);
     return r && feed(r);
   }
 
-  feedByUrl(url: string): FeedRecord | undefined {
-    const r = this.db.prepare('SELECT * FROM rss_feeds WHERE url = ?').get(url) as Row | undefined;
+  async feedByUrl(url: string): Promise<FeedRecord | undefined> {
+    const r = await this.#store.get('SELECT * FROM rss_feeds WHERE url = ?', [url]);
     return r && feed(r);
   }
 
-  addFeed(url: string, refreshInterval: number | null): FeedRecord {
-    const r = this.db
-      .prepare('INSERT INTO rss_feeds (url, refresh_interval, created_at) VALUES (?, ?, ?) RETURNING *')
-      .get(url, refreshInterval, Date.now()) as Row;
-    return feed(r);
+  async addFeed(url: string, refreshInterval: number | null): Promise<FeedRecord> {
+    const r = await this.#store.get('INSERT INTO rss_feeds (url, refresh_interval, created_at) VALUES (?, ?, ?) RETURNING *', [url, refreshInterval, Date.now()]);
+    return feed(r!);
   }
 
-  updateFeed(id: number, patch: { url?: string; refreshInterval?: number | null }): void {
-    if (patch.url !== undefined) this.db.prepare('UPDATE rss_feeds SET url = ? WHERE id = ?').run(patch.url, id);
-    if (patch.refreshInterval !== undefined) this.db.prepare('UPDATE rss_feeds SET refresh_interval = ? WHERE id = ?').run(patch.refreshInterval, id);
+  async updateFeed(id: number, patch: { url?: string; refreshInterval?: number | null }): Promise<void> {
+    await this.#store.transaction(async (tx) => {
+      if (patch.url !== undefined) await tx.run('UPDATE rss_feeds SET url = ? WHERE id = ?', [patch.url, id]);
+      if (patch.refreshInterval !== undefined) await tx.run('UPDATE rss_feeds SET refresh_interval = ? WHERE id = ?', [patch.refreshInterval, id]);
+    });
   }
 
-  removeFeed(id: number): void {
-    this.db.transaction(() => {
-      this.db.prepare('DELETE FROM rss_items WHERE feed_id = ?').run(id);
-      this.db.prepare('DELETE FROM rss_feeds WHERE id = ?').run(id);
+  async removeFeed(id: number): Promise<void> {
+    await this.#store.transaction(async (tx) => {
+      await tx.run('DELETE FROM rss_items WHERE feed_id = ?', [id]);
+      await tx.run('DELETE FROM rss_feeds WHERE id = ?', [id]);
     });
   }
 
   /** Records a refresh that failed: the items stay as they were. */
-  feedFailed(id: number, error: string, at: number): void {
-    this.db.prepare('UPDATE rss_feeds SET last_refresh_at = ?, last_error = ? WHERE id = ?').run(at, error, id);
+  async feedFailed(id: number, error: string, at: number): Promise<void> {
+    await this.#store.run('UPDATE rss_feeds SET last_refresh_at = ?, last_error = ? WHERE id = ?', [at, error, id]);
   }
 
   /**
    * Records a successful refresh: new items are inserted (unread), known ones keep their read flag,
    * and only the newest `keep` items stay. Returns the guids that were new.
    */
-  feedRefreshed(id: number, title: string | null, items: ParsedItem[], keep: number, at: number): Set<string> {
-    const fresh = new Set<string>();
-    this.db.transaction(() => {
-      this.db.prepare('UPDATE rss_feeds SET title = COALESCE(?, title), last_refresh_at = ?, last_success_at = ?, last_error = NULL WHERE id = ?').run(title, at, at, id);
-      const insert = this.db.prepare(
-        `INSERT INTO rss_items (feed_id, guid, title, torrent_url, link, published_at, size, first_seen_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT(feed_id, guid) DO UPDATE SET title = excluded.title, torrent_url = excluded.torrent_url,
-           link = excluded.link, published_at = excluded.published_at, size = excluded.size`,
-      );
-      const known = new Set((this.db.prepare('SELECT guid FROM rss_items WHERE feed_id = ?').all(id) as Row[]).map((r) => String(r.guid)));
+  async feedRefreshed(id: number, title: string | null, items: ParsedItem[], keep: number, at: number): Promise<Set<string>> {
+    // Built inside: PostgreSQL may run the transaction again after a conflict.
+    return this.#store.transaction(async (tx) => {
+      const fresh = new Set<string>();
+      await tx.run('UPDATE rss_feeds SET title = COALESCE(?, title), last_refresh_at = ?, last_success_at = ?, last_error = NULL WHERE id = ?', [title, at, at, id]);
+      const known = new Set((await tx.all('SELECT guid FROM rss_items WHERE feed_id = ?', [id])).map((r) => String(r.guid)));
       // A feed lists newest first; first_seen_at steps down so that order survives as a tiebreak.
-      items.forEach((i, k) => {
+      for (const [k, i] of items.entries()) {
         if (!known.has(i.guid)) fresh.add(i.guid);
-        insert.run(id, i.guid, i.title, i.torrentUrl, i.link, i.publishedAt, i.size, at - k);
-      });
-      this.db
-        .prepare(
-          `DELETE FROM rss_items WHERE feed_id = ? AND guid NOT IN (
-             SELECT guid FROM rss_items WHERE feed_id = ? ORDER BY COALESCE(published_at, first_seen_at) DESC, first_seen_at DESC LIMIT ?)`,
-        )
-        .run(id, id, keep);
+        await tx.run(
+          `INSERT INTO rss_items (feed_id, guid, title, torrent_url, link, published_at, size, first_seen_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (feed_id, guid) DO UPDATE SET title = excluded.title, torrent_url = excluded.torrent_url,
+             link = excluded.link, published_at = excluded.published_at, size = excluded.size`,
+          [id, i.guid, i.title, i.torrentUrl, i.link, i.publishedAt, i.size, at - k],
+        );
+      }
+      await tx.run(
+        `DELETE FROM rss_items WHERE feed_id = ? AND guid NOT IN (
+           SELECT guid FROM rss_items WHERE feed_id = ? ORDER BY COALESCE(published_at, first_seen_at) DESC, first_seen_at DESC LIMIT ?)`,
+        [id, id, keep],
+      );
+      return fresh;
     });
-    return fresh;
   }
 
   // ---- items ----
 
-  items(feedId: number): ItemRecord[] {
-    return (
-      this.db
-        .prepare('SELECT * FROM rss_items WHERE feed_id = ? ORDER BY COALESCE(published_at, first_seen_at) DESC, first_seen_at DESC')
-        .all(feedId) as Row[]
-    ).map(item);
+  async items(feedId: number): Promise<ItemRecord[]> {
+    return (await this.#store.all('SELECT * FROM rss_items WHERE feed_id = ? ORDER BY COALESCE(published_at, first_seen_at) DESC, first_seen_at DESC', [feedId])).map(item);
   }
 
-  allItems(): ItemRecord[] {
-    return (this.db.prepare('SELECT * FROM rss_items ORDER BY feed_id, COALESCE(published_at, first_seen_at) DESC, first_seen_at DESC').all() as Row[]).map(item);
+  async allItems(): Promise<ItemRecord[]> {
+    return (await this.#store.all('SELECT * FROM rss_items ORDER BY feed_id, COALESCE(published_at, first_seen_at) DESC, first_seen_at DESC')).map(item);
   }
 
-  counts(feedId: number): { items: number; unread: number } {
-    const r = this.db.prepare('SELECT count(*) AS items, coalesce(sum(read = 0), 0) AS unread FROM rss_items WHERE feed_id = ?').get(feedId) as Row;
-    return { items: Number(r.items), unread: Number(r.unread) };
+  async counts(feedId: number): Promise<{ items: number; unread: number }> {
+    const r = await this.#store.get('SELECT count(*) AS items, coalesce(sum(CASE WHEN read = 0 THEN 1 ELSE 0 END), 0) AS unread FROM rss_items WHERE feed_id = ?', [feedId]);
+    return { items: Number(r!.items), unread: Number(r!.unread) };
   }
 
-  markRead(feedId: number, guids: string[] | 'all', read = true): number {
-    if (guids === 'all') return Number(this.db.prepare('UPDATE rss_items SET read = ? WHERE feed_id = ?').run(b(read), feedId).changes);
-    const stmt = this.db.prepare('UPDATE rss_items SET read = ? WHERE feed_id = ? AND guid = ?');
-    let changed = 0;
-    this.db.transaction(() => {
-      for (const g of guids) changed += Number(stmt.run(b(read), feedId, g).changes);
+  async markRead(feedId: number, guids: string[] | 'all', read = true): Promise<number> {
+    if (guids === 'all') return (await this.#store.run('UPDATE rss_items SET read = ? WHERE feed_id = ?', [b(read), feedId])).changes;
+    return this.#store.transaction(async (tx) => {
+      let changed = 0;
+      for (const g of guids) changed += (await tx.run('UPDATE rss_items SET read = ? WHERE feed_id = ? AND guid = ?', [b(read), feedId, g])).changes;
+      return changed;
     });
-    return changed;
   }
 
   // ---- rules ----
 
-  rules(): RuleRecord[] {
-    return (this.db.prepare(`SELECT *, ${LAST_MATCH} FROM rss_rules r ORDER BY id`).all() as Row[]).map(rule);
+  async rules(): Promise<RuleRecord[]> {
+    return (await this.#store.all(`SELECT *, ${LAST_MATCH} FROM rss_rules r ORDER BY id`)).map(rule);
   }
 
-  rule(id: number): RuleRecord | undefined {
-    const r = this.db.prepare(`SELECT *, ${LAST_MATCH} FROM rss_rules r WHERE id = ?`).get(id) as Row | undefined;
+  async rule(id: number): Promise<RuleRecord | undefined> {
+    const r = await this.#store.get(`SELECT *, ${LAST_MATCH} FROM rss_rules r WHERE id = ?`, [id]);
     return r && rule(r);
   }
 
-  addRule(f: RuleFields): RuleRecord {
-    const r = this.db
-      .prepare(
-        `INSERT INTO rss_rules (name, enabled, must_contain, must_not_contain, use_regex, episode_filter, smart_filter,
-                                feeds, category, save_path, tags, add_paused, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *, NULL AS last_match_at`,
-      )
-      .get(
+  async addRule(f: RuleFields): Promise<RuleRecord> {
+    const r = await this.#store.get(
+      `INSERT INTO rss_rules (name, enabled, must_contain, must_not_contain, use_regex, episode_filter, smart_filter,
+                              feeds, category, save_path, tags, add_paused, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *, NULL AS last_match_at`,
+      [
         f.name, b(f.enabled), f.mustContain, f.mustNotContain, b(f.useRegex), f.episodeFilter, b(f.smartFilter),
         JSON.stringify(f.feeds), f.category, f.savePath, JSON.stringify(f.tags), b(f.addPaused), Date.now(),
-      ) as Row;
-    return rule(r);
+      ],
+    );
+    return rule(r!);
   }
 
-  updateRule(id: number, f: RuleFields): void {
-    this.db
-      .prepare(
-        `UPDATE rss_rules SET name = ?, enabled = ?, must_contain = ?, must_not_contain = ?, use_regex = ?, episode_filter = ?,
-           smart_filter = ?, feeds = ?, category = ?, save_path = ?, tags = ?, add_paused = ?, last_error = NULL WHERE id = ?`,
-      )
-      .run(
+  async updateRule(id: number, f: RuleFields): Promise<void> {
+    await this.#store.run(
+      `UPDATE rss_rules SET name = ?, enabled = ?, must_contain = ?, must_not_contain = ?, use_regex = ?, episode_filter = ?,
+         smart_filter = ?, feeds = ?, category = ?, save_path = ?, tags = ?, add_paused = ?, last_error = NULL WHERE id = ?`,
+      [
         f.name, b(f.enabled), f.mustContain, f.mustNotContain, b(f.useRegex), f.episodeFilter, b(f.smartFilter),
         JSON.stringify(f.feeds), f.category, f.savePath, JSON.stringify(f.tags), b(f.addPaused), id,
-      );
+      ],
+    );
   }
 
-  setRuleError(id: number, error: string | null): void {
-    this.db.prepare('UPDATE rss_rules SET last_error = ? WHERE id = ?').run(error, id);
+  async setRuleError(id: number, error: string | null): Promise<void> {
+    await this.#store.run('UPDATE rss_rules SET last_error = ? WHERE id = ?', [error, id]);
   }
 
-  removeRule(id: number): void {
-    this.db.prepare('DELETE FROM rss_rules WHERE id = ?').run(id);
+  async removeRule(id: number): Promise<void> {
+    await this.#store.run('DELETE FROM rss_rules WHERE id = ?', [id]);
   }
 
   // ---- matches ----
 
-  matches(limit = 500): MatchRecord[] {
-    return (this.db.prepare('SELECT * FROM rss_matches ORDER BY at DESC, id DESC LIMIT ?').all(limit) as Row[]).map(match);
+  async matches(limit = 500): Promise<MatchRecord[]> {
+    return (await this.#store.all('SELECT * FROM rss_matches ORDER BY at DESC, id DESC LIMIT ?', [limit])).map(match);
   }
 
-  matchOf(feedId: number, guid: string): MatchRecord | undefined {
-    const r = this.db.prepare('SELECT * FROM rss_matches WHERE feed_id = ? AND guid = ?').get(feedId, guid) as Row | undefined;
+  async matchOf(feedId: number, guid: string): Promise<MatchRecord | undefined> {
+    const r = await this.#store.get('SELECT * FROM rss_matches WHERE feed_id = ? AND guid = ?', [feedId, guid]);
     return r && match(r);
   }
 
   /** A successful take of the same .torrent URL or magnet (another feed may list the same torrent). */
-  takenSource(source: string): MatchRecord | undefined {
-    const r = this.db.prepare('SELECT * FROM rss_matches WHERE source = ? AND error IS NULL ORDER BY at LIMIT 1').get(source) as Row | undefined;
+  async takenSource(source: string): Promise<MatchRecord | undefined> {
+    const r = await this.#store.get('SELECT * FROM rss_matches WHERE source = ? AND error IS NULL ORDER BY at LIMIT 1', [source]);
     return r && match(r);
   }
 
   /** The episodes a rule has taken (successful matches only), for the smart episode filter. */
-  takenEpisodes(ruleId: number): Set<string> {
-    const rows = this.db.prepare('SELECT episode FROM rss_matches WHERE rule_id = ? AND episode IS NOT NULL AND error IS NULL').all(ruleId) as Row[];
+  async takenEpisodes(ruleId: number): Promise<Set<string>> {
+    const rows = await this.#store.all('SELECT episode FROM rss_matches WHERE rule_id = ? AND episode IS NOT NULL AND error IS NULL', [ruleId]);
     return new Set(rows.map((r) => String(r.episode)));
   }
 
   /** Records a take (or a failed attempt, retried later): one row per feed item, ever. */
-  recordMatch(m: Omit<MatchRecord, 'id' | 'attempts'>): MatchRecord {
-    const r = this.db
-      .prepare(
-        `INSERT INTO rss_matches (feed_id, guid, rule_id, rule_name, title, source, info_hash, episode, error, at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT(feed_id, guid) DO UPDATE SET rule_id = excluded.rule_id, rule_name = excluded.rule_name,
-           source = excluded.source, info_hash = excluded.info_hash, episode = excluded.episode, error = excluded.error,
-           attempts = attempts + 1, at = excluded.at
-         RETURNING *`,
-      )
-      .get(m.feedId, m.guid, m.ruleId, m.ruleName, m.title, m.source, m.infoHash, m.episode, m.error, m.at) as Row;
-    return match(r);
+  async recordMatch(m: Omit<MatchRecord, 'id' | 'attempts'>): Promise<MatchRecord> {
+    // The stored row's count is named by its table: PostgreSQL finds a bare `attempts` ambiguous
+    // beside `excluded`'s.
+    const r = await this.#store.get(
+      `INSERT INTO rss_matches (feed_id, guid, rule_id, rule_name, title, source, info_hash, episode, error, at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (feed_id, guid) DO UPDATE SET rule_id = excluded.rule_id, rule_name = excluded.rule_name,
+         source = excluded.source, info_hash = excluded.info_hash, episode = excluded.episode, error = excluded.error,
+         attempts = rss_matches.attempts + 1, at = excluded.at
+       RETURNING *`,
+      [m.feedId, m.guid, m.ruleId, m.ruleName, m.title, m.source, m.infoHash, m.episode, m.error, m.at],
+    );
+    return match(r!);
   }
+}
+
+function putSetting(q: Queryable, key: string, value: string): Promise<unknown> {
+  return q.run('INSERT INTO rss_settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, value]);
 }

@@ -46,12 +46,14 @@ function toParams(params: readonly SqlValue[]): unknown[] {
 }
 
 interface Client {
-  query(text: string, values: unknown[]): Promise<{ rows: Row[]; rowCount: number | null }>;
+  query(q: { text: string; values: unknown[]; rowMode?: 'array' }): Promise<{ rows: unknown[]; rowCount: number | null }>;
 }
 
 function queryable(client: () => Client): Queryable {
-  const query = async (sql: string, params: readonly SqlValue[] = []) => client().query(numberParameters(sql), toParams(params));
+  const query = async (sql: string, params: readonly SqlValue[] = [], rowMode?: 'array') =>
+    client().query({ text: numberParameters(sql), values: toParams(params), ...(rowMode ? { rowMode } : {}) });
   return {
+    values: async (sql: string, params?: readonly SqlValue[]) => (await query(sql, params, 'array')).rows as unknown[][],
     all: async <R extends Row>(sql: string, params?: readonly SqlValue[]) => (await query(sql, params)).rows as R[],
     get: async <R extends Row>(sql: string, params?: readonly SqlValue[]) => (await query(sql, params)).rows[0] as R | undefined,
     run: async (sql: string, params?: readonly SqlValue[]) => ({ changes: (await query(sql, params)).rowCount ?? 0 }),
@@ -91,6 +93,10 @@ export class PostgresStore implements Store {
 
   get<R extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<R | undefined> {
     return this.#direct.get<R>(sql, params);
+  }
+
+  values(sql: string, params?: readonly SqlValue[]): Promise<unknown[][]> {
+    return this.#direct.values(sql, params);
   }
 
   run(sql: string, params?: readonly SqlValue[]): Promise<{ changes: number }> {

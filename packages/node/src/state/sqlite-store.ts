@@ -14,6 +14,8 @@ export class SqliteStore implements Store {
   readonly location: string;
   readonly #db: DatabaseSync;
   readonly #statements = new Map<string, StatementSync>();
+  /** The same, set to return rows as arrays (a statement has one mode at a time). */
+  readonly #arrayStatements = new Map<string, StatementSync>();
   /** Resolves when the open transaction (if any) has ended. */
   #idle: Promise<void> = Promise.resolve();
   #inTransaction = false;
@@ -25,6 +27,7 @@ export class SqliteStore implements Store {
     this.location = location;
     this.#direct = {
       all: async <R extends Row>(sql: string, params: readonly SqlValue[] = []) => this.#prepare(sql).all(...params) as R[],
+      values: async (sql: string, params: readonly SqlValue[] = []) => this.#prepare(sql, true).all(...params) as unknown as unknown[][],
       get: async <R extends Row>(sql: string, params: readonly SqlValue[] = []) => this.#prepare(sql).get(...params) as R | undefined,
       run: async (sql: string, params: readonly SqlValue[] = []) => ({ changes: Number(this.#prepare(sql).run(...params).changes) }),
     };
@@ -33,6 +36,11 @@ export class SqliteStore implements Store {
   async all<R extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<R[]> {
     await this.#whenIdle();
     return this.#direct.all<R>(sql, params);
+  }
+
+  async values(sql: string, params?: readonly SqlValue[]): Promise<unknown[][]> {
+    await this.#whenIdle();
+    return this.#direct.values(sql, params);
   }
 
   async get<R extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<R | undefined> {
@@ -73,18 +81,21 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     await this.#whenIdle();
     this.#statements.clear();
+    this.#arrayStatements.clear();
   }
 
   async #whenIdle(): Promise<void> {
     while (this.#inTransaction) await this.#idle;
   }
 
-  #prepare(sql: string): StatementSync {
-    let stmt = this.#statements.get(sql);
+  #prepare(sql: string, arrays = false): StatementSync {
+    const cache = arrays ? this.#arrayStatements : this.#statements;
+    let stmt = cache.get(sql);
     if (stmt) return stmt;
     // Statements built with a varying number of terms would grow the cache without end.
-    if (this.#statements.size >= MAX_STATEMENTS) this.#statements.clear();
-    this.#statements.set(sql, (stmt = this.#db.prepare(sql)));
+    if (cache.size >= MAX_STATEMENTS) cache.clear();
+    cache.set(sql, (stmt = this.#db.prepare(sql)));
+    if (arrays) stmt.setReturnArrays(true);
     return stmt;
   }
 }

@@ -20,6 +20,9 @@ export type Row = Record<string, unknown>;
 export interface Queryable {
   /** Every row the statement returns. */
   all<R extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<R[]>;
+  /** Every row as an array of its columns, in the statement's order: for reads of many rows (the
+   *  queue's 10,000), where an object per row costs 1.5-2x the read. */
+  values(sql: string, params?: readonly SqlValue[]): Promise<unknown[][]>;
   /** The first row, or undefined. */
   get<R extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<R | undefined>;
   /** A statement that returns nothing; `changes`: the rows it inserted, updated or deleted. */

@@ -1,0 +1,48 @@
+// The two engines a Store runs on, for tests: the embedded SQLite file (through StateDB) and a real
+// PostgreSQL server started once per test file (postgres-server.ts), one empty database per case.
+// store.test.ts runs every store's cases (store-cases/) on both, so SQL only one engine takes fails.
+import type { TestContext } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { StateDB } from '../src/state/state-db.ts';
+import { PostgresStore } from '../src/state/postgres-store.ts';
+import { migratePostgres } from '../src/state/schema.ts';
+import type { Store } from '../src/state/store.ts';
+import { startPostgres } from './postgres-server.ts';
+
+/** A fresh, migrated, empty store, closed when the case ends. */
+export type Open = (t: TestContext) => Promise<Store>;
+/** One store's cases, run once per engine. */
+export type StoreCases = (t: TestContext, open: Open) => Promise<void>;
+
+export function sqlite(): Open {
+  return async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'cascade-store-'));
+    const db = StateDB.open(dir);
+    t.after(() => {
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    return db.store;
+  };
+}
+
+type Server = Awaited<ReturnType<typeof startPostgres>>;
+
+/** Starts the server (stopped when `outer` ends) the first time a case opens a store. */
+export function postgres(outer: TestContext): { open: Open; server: () => Promise<Server> } {
+  let server: Promise<Server> | undefined;
+  let databases = 0;
+  const get = () => (server ??= startPostgres(outer));
+  return {
+    server: get,
+    open: async (t) => {
+      const url = await (await get()).database(`case_${++databases}`);
+      const store = await PostgresStore.open(url);
+      t.after(() => store.close());
+      await migratePostgres(store);
+      return store;
+    },
+  };
+}
