@@ -197,7 +197,6 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
     this.content = new NodeContent(this);
     this.content.follow(parts.contentIds);
     followTorrents(this);
-    this.model.cannotMove = (ih) => (this.privateShares.view(ih) ? 'a private share’s data cannot be moved yet: its plaintext and ciphertext live apart, and a move knows only the ciphertext' : undefined);
     this.privateShares.onChange = (ih) => {
       summaryCache(this).touch(ih);
       this.changed();
