@@ -93,7 +93,7 @@ const QUEUE_SETTINGS = new Set<string>([
   'seedingLimitAction',
 ]);
 
-export const silentLog: NodeLog = { event() {}, say() {}, note() {} };
+export { silentLog } from './node-log.ts';
 
 export function statusOf(s: TorrentStats): TorrentStatus {
   switch (s.state) {
