@@ -1,4 +1,4 @@
-// The part of the node the CLI's verbs use: the control client of a running node, and, with none
+// The part of the node the CLI's verbs (and `cascade token`, `claim-code` and `users`) use: the control client of a running node, and, with none
 // running, the state DB and the model over it. Without the node itself (the engine, the chain and
 // the HTTP-less node load on demand through loadEngine and openChainVerbs): each `cascade list`,
 // `cascade add` or `cascade limits` is a process of its own, and the package's root cost 1.9 s of
@@ -17,3 +17,6 @@ export { loadEngine, type EngineLib, type SessionHandle } from './src/core/engin
 export type { ChainHealth } from './src/chain/chain-service.ts';
 export { ControlClient, connectControl, type RpcParams } from './src/core/control.ts';
 export { resolveInfoHash } from './src/core/infohash.ts';
+export { AuthStore, memberId, MEMBER_ROLES, type Member, type Role } from './src/auth/member-store.ts';
+export { loadOrCreateApiToken, rotateApiToken } from './src/auth/api-token.ts';
+export { ensureClaimCode, newClaimCode } from './src/auth/claim-code.ts';
