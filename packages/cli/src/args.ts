@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { homedir } from 'node:os';
 import { resolve, join } from 'node:path';
 import { UsageError } from './errors.ts';
-import { parseIceServerUrl, type IceServer } from '@cascade/node';
+import { parseIceServerUrl, type IceServer } from '@cascade/node/basics';
 import { parseRate, parseSize } from './format.ts';
 import { COMMANDS, OPTION_DEFS, type OptDef, type OptName } from './spec.ts';
 

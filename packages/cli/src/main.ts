@@ -3,7 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import { COMMANDS, parseCommandLine, usageText, type Invocation } from './args.ts';
-import { errorMessage, NodeError } from '@cascade/node';
+import { errorMessage, NodeError } from '@cascade/node/basics';
 import { CliError, UsageError } from './errors.ts';
 import { Output } from './output.ts';
 

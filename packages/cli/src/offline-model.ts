@@ -3,7 +3,7 @@
 // running node uses) over a session with no torrent running — which is what "offline" is — so an
 // offline change is checked, refused or kept exactly as the running node would.
 
-import { NodeModel, loadModelState, resolveInfoHash, silentLog, type ModelState, type StateDB, type SessionHandle } from '@cascade/node';
+import { NodeModel, loadModelState, resolveInfoHash, silentLog, type ModelState, type StateDB, type SessionHandle } from '@cascade/node/verbs';
 
 /** The engine session of a node that is not running: nothing loaded, limits only stored (the next serve applies them). */
 const NOTHING_RUNNING = {

@@ -3,7 +3,7 @@
 // error (exit 2) with a message naming what was expected, caught before any node starts.
 
 import { readFile, stat } from 'node:fs/promises';
-import { errorMessage } from '@cascade/node';
+import { errorMessage } from '@cascade/node/verbs';
 import { UsageError } from './errors.ts';
 import type { EngineLib } from './engine.ts';
 

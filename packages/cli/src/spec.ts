@@ -2,7 +2,7 @@
 // the options a command declares here, and `cascade help X` / `cascade X --help` list exactly those
 // options with their descriptions, so help cannot drift from what the parser accepts.
 
-import { SETTINGS_KEYS } from '@cascade/node';
+import { SETTINGS_KEYS } from '@cascade/node/basics';
 import { RSS_DETAILS, RSS_USAGE } from './commands/rss-help.ts';
 
 export type OptName =

@@ -84,6 +84,13 @@ export interface SessionOptions {
    * reads and writes verified pieces through it and knows nothing more.
    */
   storageFor?: (meta: Metainfo, savePath: string, standard: () => Storage) => Storage;
+  /**
+   * How torrent.move() carries a torrent's data (Node only), called while the torrent is suspended
+   * (its storage closed): `standard()` moves its files as always; a node that keeps more beside
+   * them (a private share's plaintext, which `storageFor` reads) moves that too, and on failure
+   * puts back what it moved and rejects with the reason.
+   */
+  moveData?: (meta: Metainfo, from: string, to: string, standard: () => Promise<void>) => Promise<void>;
   /** 20-byte peer id; generated when omitted. */
   peerId?: Uint8Array;
   /** Connections per torrent, dialled and accepted (incoming peers get 5 more). Default 50, as

@@ -275,13 +275,16 @@ export function iceGatheringDone(pc: RTCPeerConnection, ms = 5000): Promise<void
   });
 }
 
-/** Resolves when the channel opens; rejects when it closes first or after `ms`. */
-export function channelOpen(channel: RTCDataChannel, ms = 30_000): Promise<void> {
+/** Resolves when the channel opens; rejects when it closes first, when its peer connection `pc`
+ *  fails or closes first (see connectionEnded), or after `ms`. */
+export function channelOpen(channel: RTCDataChannel, ms = 30_000, pc?: RTCPeerConnection): Promise<void> {
   if (channel.readyState === 'open') return Promise.resolve();
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => fail(new Error('WebRTC data channel did not open in time')), ms);
+    const ended = pc ? connectionEnded(pc, (err) => fail(err)) : undefined;
     const cleanup = () => {
       clearTimeout(timer);
+      ended?.();
       channel.removeEventListener('open', ok);
       channel.removeEventListener('close', closed);
     };
@@ -294,6 +297,25 @@ export function channelOpen(channel: RTCDataChannel, ms = 30_000): Promise<void>
     channel.addEventListener('open', ok);
     channel.addEventListener('close', closed);
   });
+}
+
+/**
+ * Calls `onEnd` once `pc` has failed or closed (ICE or DTLS gave up, or it was closed), at once if
+ * it has already; returns a function that stops listening. A connection attempt is over then:
+ * libdatachannel's channel never reports it (a handshake that fails closes the connection with its
+ * callbacks already let go), so waiting for the channel held the attempt, and the peer with it, for
+ * the whole connect timeout.
+ */
+export function connectionEnded(pc: RTCPeerConnection, onEnd: (err: Error) => void): () => void {
+  const over = () => pc.connectionState === 'failed' || pc.connectionState === 'closed';
+  const check = () => {
+    if (!over()) return;
+    pc.removeEventListener('connectionstatechange', check);
+    onEnd(new Error(`WebRTC connection ${pc.connectionState} before its data channel opened`));
+  };
+  pc.addEventListener('connectionstatechange', check);
+  queueMicrotask(check);
+  return () => pc.removeEventListener('connectionstatechange', check);
 }
 
 export interface CandidatePairInfo {

@@ -195,3 +195,61 @@ test('without a connection, a leecher announces again within seconds, whether or
   await new Promise((r) => setTimeout(r, 5000));
   assert.equal(tracker.inbox.filter((e) => isAnnounce(e.msg)).length, 3, 'no quick re-announce without offers to make');
 });
+
+test('an answer whose handshake failed lets go of the peer at once: its next offer is answered and connects', async (t) => {
+  const tracker = new ScriptedTracker();
+  const infoHash = new Uint8Array(20).fill(13);
+  const ihBin = toBinaryString(infoHash);
+  const conns = { a: [] as Connection[], b: [] as Connection[] };
+  const mk = (name: 'a' | 'b', first: number, offers: number) => {
+    const pool = new WsTrackerPool(id(first), env(tracker));
+    const client = new WsTrackerClient({
+      pool,
+      urls: ['ws://tracker.invalid/announce'],
+      infoHash,
+      getStats: () => ({ uploaded: 0, downloaded: 0, left: offers }),
+      wantOffers: () => offers,
+      onConnection: (conn) => conns[name].push(conn),
+    });
+    t.after(async () => {
+      await client.stop();
+      pool.close();
+    });
+    client.start();
+    return { pool, client };
+  };
+  // a leeches and offers; b seeds and only answers. b's answering connections are watched here.
+  const a = mk('a', 21, 1);
+  const b = mk('b', 22, 0);
+  const answering: ReturnType<WsTrackerPool['newPeerConnection']>[] = [];
+  const newPc = b.pool.newPeerConnection.bind(b.pool);
+  b.pool.newPeerConnection = (o) => {
+    const pc = newPc(o);
+    answering.push(pc);
+    return pc;
+  };
+  const offerFrom = async (count: number) => (await tracker.waitFor((m) => Array.isArray(m.offers) && m.offers.length === 1, count))[count - 1]!.msg.offers[0];
+  const deliverOffer = (o: Msg) => tracker.socketOf(b.pool.peerIdBinary).deliver({ action: 'announce', info_hash: ihBin, peer_id: a.pool.peerIdBinary, offer: o.offer, offer_id: o.offer_id });
+  const answerTo = async (o: Msg) => (await tracker.waitFor((m) => m.answer !== undefined && m.offer_id === o.offer_id))[0]!.msg;
+  const deliverAnswer = (m: Msg, sdp: string) => tracker.socketOf(a.pool.peerIdBinary).deliver({ action: 'announce', info_hash: ihBin, peer_id: b.pool.peerIdBinary, answer: { type: 'answer', sdp }, offer_id: m.offer_id });
+
+  // The first handshake fails: a is handed b's answer with another certificate's fingerprint, so
+  // DTLS refuses it on both ends (as a handshake lost to a race in libdatachannel does under load).
+  const first = await offerFrom(1);
+  deliverOffer(first);
+  const answer1 = await answerTo(first);
+  const forged = (answer1.answer.sdp as string).replace(/(a=fingerprint:\S+ )([0-9A-F]{2})/, (_s, head: string, byte: string) => `${head}${byte === '00' ? '01' : '00'}`);
+  assert.notEqual(forged, answer1.answer.sdp);
+  deliverAnswer(answer1, forged);
+  const deadline = Date.now() + 20_000;
+  while (!['failed', 'closed'].includes(answering[0]!.connectionState) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.match(answering[0]!.connectionState, /failed|closed/, 'the handshake failed at b');
+
+  // a offers again at once: b, no longer held by the failed attempt, answers, and they connect.
+  a.client.announce();
+  const second = await offerFrom(2);
+  deliverOffer(second);
+  deliverAnswer(await answerTo(second), (await answerTo(second)).answer.sdp);
+  while ((conns.a.length < 1 || conns.b.length < 1) && Date.now() < deadline + 20_000) await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual([conns.a.length, conns.b.length], [1, 1]);
+});

@@ -45,7 +45,7 @@ async function setup(t: { after: (fn: () => unknown) => void }, size: number, pi
   return { root, payload, torrent };
 }
 
-test('a seed joining two connected WebRTC leechers reaches them in seconds, not at their next announce', async (t) => {
+test('a seed joining two connected WebRTC leechers reaches them in seconds, not at their next announce', { timeout: 180_000 }, async (t) => {
   const { root, payload, torrent } = await setup(t, 2_000_000, 64 * 1024);
 
   const [s, a, b] = await Promise.all([rtcSession(), rtcSession(), rtcSession()]);
@@ -64,7 +64,7 @@ test('a seed joining two connected WebRTC leechers reaches them in seconds, not 
   assert.ok((await fs.readFile(path.join(root, 'b', 'data.bin'))).equals(payload));
 });
 
-test('a leecher whose only WebRTC peer restarts mid-download finds it again within seconds', async (t) => {
+test('a leecher whose only WebRTC peer restarts mid-download finds it again within seconds', { timeout: 180_000 }, async (t) => {
   const { root, payload, torrent } = await setup(t, 48 * 1024 * 1024, 256 * 1024);
 
   const [s, l] = await Promise.all([rtcSession(), rtcSession()]);

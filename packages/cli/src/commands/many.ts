@@ -2,7 +2,7 @@
 // `cascade pause all`): one `bulk` call to the running node — the operation behind the web UI's
 // multi-select bar — with one line per torrent, and exit 1 when any of them failed.
 
-import { resolveInfoHash, type ControlClient } from '@cascade/node';
+import { resolveInfoHash, type ControlClient } from '@cascade/node/verbs';
 import type { BulkResult, ListEntry } from '@cascade/shapes';
 import { short } from './node-access.ts';
 import type { Invocation } from '../args.ts';

@@ -1,7 +1,7 @@
 // How a verb reaches its node: through the running node's control endpoint, or, with none running,
 // through the state DB directly (what the next `cascade serve` will load).
 
-import { StateDB, type ControlClient } from '@cascade/node';
+import { StateDB, type ControlClient } from '@cascade/node/verbs';
 import { CliError } from '../errors.ts';
 import type { Invocation } from '../args.ts';
 import type { Output } from '../output.ts';

@@ -7,7 +7,7 @@
 // takes, with progress lines, never abandoned while it may still go through.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ControlClient, DB_FILE, openChainVerbs, type ChainHealth, type RpcParams } from '@cascade/node';
+import { ControlClient, DB_FILE, type ChainHealth, type RpcParams } from '@cascade/node/verbs';
 import type { PendingTx } from '@cascade/chain';
 import type { RewardClaim, Rewards } from '@cascade/shapes';
 import type { Invocation, Options } from '../args.ts';
@@ -66,6 +66,7 @@ async function chainAccess(inv: Invocation, out: Output, node: ControlClient | u
     };
   }
   if (o.chain === false) throw new UsageError('these verbs need a chain');
+  const { openChainVerbs } = await import('@cascade/node/chain-verbs');
   const chain = openChainVerbs(o.stateDir, o.chain, out, o.ipfsApi !== undefined ? { ipfsApi: o.ipfsApi } : {});
   return {
     call: async <T>(method: string, params: RpcParams = {}) => (await chain.handlers[method]!(params)) as T,

@@ -3,9 +3,9 @@
 // control RPCs settings.get/set, torrent.set, queue.move); with no node running, those that are
 // only stored (settings, limits) go to the state DB, through the same model, for the next serve.
 
-import { parseIceServerUrl } from '@cascade/node';
+import { parseIceServerUrl } from '@cascade/node/verbs';
 import { resolve } from 'node:path';
-import { ControlClient, resolveInfoHash } from '@cascade/node';
+import { ControlClient, resolveInfoHash } from '@cascade/node/verbs';
 import type { ListEntry } from '@cascade/shapes';
 import { UsageError } from '../errors.ts';
 import { formatLimit, parseRate } from '../format.ts';

@@ -6,7 +6,7 @@
 // (it prints the new claim code on its console).
 import {
   AuthStore, connectControl, ensureClaimCode, memberId, MEMBER_ROLES, newClaimCode, rotateApiToken, loadOrCreateApiToken, StateDB, type Member, type Role,
-} from '@cascade/node';
+} from '@cascade/node/verbs';
 import { UsageError, CliError } from '../errors.ts';
 import type { Invocation } from '../args.ts';
 import type { Output } from '../output.ts';

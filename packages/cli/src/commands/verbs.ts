@@ -4,11 +4,10 @@
 // say so.
 
 import { join, sep } from 'node:path';
-import { connectControl, StateDB, errorMessage, resolveInfoHash, offlineEntry, withPrivateNames, rememberPeers, refuseOwnedFiles, otherOwners, storedMetainfo, deleteOwnFiles, queryEntries, ShareKeys, searchWithoutNode, type ListQuery, type ChainHealth } from '@cascade/node';
+import { connectControl, StateDB, errorMessage, resolveInfoHash, offlineEntry, rememberPeers, refuseOwnedFiles, otherOwners, storedMetainfo, deleteOwnFiles, queryEntries, ShareKeys, type ListQuery, type ChainHealth } from '@cascade/node/verbs';
 import type { ListEntry, SearchRow } from '@cascade/shapes';
 import { CliError, UsageError } from '../errors.ts';
 import { loadEngine } from '../engine.ts';
-import { splitLink } from '@cascade/private-shares';
 import { offlineModel } from '../offline-model.ts';
 import { describeSource } from '../source.ts';
 import { renderEntries } from '../listing.ts';
@@ -30,6 +29,8 @@ const defaultDeps: VerbDeps = { loadEngine, connect: (dir) => connectControl(dir
 const add: Verb = async (inv, out, node, deps) => {
   const o = inv.options;
   // A private share's link: its key (the fragment) goes to the node, never into the source.
+  // Loaded here, not with the verbs: the private-shares package is most of a second of start-up.
+  const { splitLink } = await import('@cascade/private-shares');
   let link: ReturnType<typeof splitLink>;
   try {
     link = splitLink(inv.positionals[0]!);
@@ -129,7 +130,7 @@ const list: Verb = async (inv, out, node) => {
   // The node filters and sorts (as for the web UI); offline the same query runs on the stored rows.
   const r = node
     ? await node.call<{ torrents: ListEntry[]; total?: number }>('list', { ...q })
-    : await withDb(inv, async (db) => queryEntries(await withPrivateNames(db, db.listTorrents().map((rec) => offlineEntry(rec, db))), q));
+    : await withDb(inv, async (db) => queryEntries(await (await import('@cascade/node/private-names')).withPrivateNames(db, db.listTorrents().map((rec) => offlineEntry(rec, db))), q));
   showEntries(out, node !== undefined, r.torrents, r.total ?? r.torrents.length);
   return 0;
 };
@@ -149,6 +150,7 @@ const search: Verb = async (inv, out, node) => {
   } else {
     // Its own DHT node on any free port unless told: it lives only for the look-up.
     const join = o.dht ? { port: inv.values.port === undefined ? 0 : o.port, host: o.host, dhtBootstrap: o.dhtBootstrap } : false;
+    const { searchWithoutNode } = await import('@cascade/node/dht-search');
     const found = await withDb(inv, (db) => searchWithoutNode(db, text, join));
     if (found.answered === 0) {
       out.note(`no DHT node answered${o.dhtBootstrap.length > 0 ? ` (joined through ${o.dhtBootstrap.join(', ')})` : ''}: only the library was searched`);

@@ -11,7 +11,7 @@
 import type { TrackerStatus } from '../api.ts';
 import { toHex } from '../hex.ts';
 import type { Connection } from '../platform.ts';
-import { channelOpen, dataChannelConnection, iceGatheringDone } from '../webrtc-connection.ts';
+import { channelOpen, connectionEnded, dataChannelConnection, iceGatheringDone } from '../webrtc-connection.ts';
 import { fromBinaryString, isWsTracker, randomBinary, relayOnlySdp, sdpCandidateTypes, toBinaryString, type Json, type Subscriber, type TrackerSocket, type WsTrackerPool } from './ws-pool.ts';
 import type { AnnouncePacer } from './announce-pacer.ts';
 import type { EngineTally } from '../counters.ts';
@@ -407,12 +407,17 @@ export class WsTrackerClient {
       pc = this.pool.newPeerConnection({ relayOnly: relayOnlySdp(offer.sdp) });
       const gotChannel = new Promise<RTCDataChannel>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error('no data channel from the offerer')), CONNECT_TIMEOUT_MS);
+        // A connection that failed (the offerer's DTLS refused ours, say) ends the attempt now: kept,
+        // it turned away this peer's next offers as a connection still being made.
+        const ended = connectionEnded(pc!, (err) => (clearTimeout(timer), reject(err)));
         attempt.abort = () => {
           clearTimeout(timer);
+          ended();
           reject(new Error('superseded by our own offer'));
         };
         pc!.addEventListener('datachannel', (e: RTCDataChannelEvent) => {
           clearTimeout(timer);
+          ended();
           resolve(e.channel);
         }, { once: true });
       });
@@ -430,7 +435,7 @@ export class WsTrackerClient {
         offer_id: offerId,
       });
       const channel = await gotChannel;
-      await channelOpen(channel, CONNECT_TIMEOUT_MS);
+      await channelOpen(channel, CONNECT_TIMEOUT_MS, pc);
       if (this.peers.get(peerIdHex) !== attempt) throw new Error('superseded');
       this.connected(pc, channel, peerIdHex, u.url, attempt);
     } catch {
@@ -468,7 +473,7 @@ export class WsTrackerClient {
     this.peers.set(peerIdHex, attempt);
     try {
       await o.pc.setRemoteDescription({ type: 'answer', sdp: answer.sdp });
-      await Promise.race([channelOpen(o.channel, CONNECT_TIMEOUT_MS), superseded]);
+      await Promise.race([channelOpen(o.channel, CONNECT_TIMEOUT_MS, o.pc), superseded]);
       this.connected(o.pc, o.channel, peerIdHex, u.url, attempt);
     } catch {
       if (this.peers.get(peerIdHex) === attempt) this.peers.delete(peerIdHex);

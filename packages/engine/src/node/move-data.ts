@@ -7,6 +7,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { StorageMover } from '../torrent-context.ts';
+import type { SessionOptions } from '../api.ts';
 import type { Metainfo } from '../types.ts';
 import { filePaths, torrentRoot } from './fs-storage.ts';
 import { makeDirs } from './make-dirs.ts';
@@ -22,19 +23,39 @@ export const fsStorageMover: StorageMover = {
   move: moveTorrentFiles,
 };
 
+/** The session's mover with SessionOptions.moveData around each move; a rename (files given new
+ *  names where they are) stays the files' own. */
+export function moverWith(moveData: NonNullable<SessionOptions['moveData']>): StorageMover {
+  return {
+    resolve: fsStorageMover.resolve,
+    move: (meta, from, to, toMeta) => (toMeta ? moveTorrentFiles(meta, from, to, toMeta) : moveData(meta, from, to, () => moveTorrentFiles(meta, from, to))),
+  };
+}
+
 /** `toMeta`: the same torrent with files renamed (torrent.rename): each file goes to its new name;
  *  files whose path does not change stay put. */
 export async function moveTorrentFiles(meta: Metainfo, fromSavePath: string, toSavePath: string, toMeta: Metainfo = meta): Promise<void> {
   const sources = filePaths(meta, fromSavePath);
   const targets = filePaths(toMeta, toSavePath);
-  const present: number[] = [];
+  const pairs: [string, string][] = [];
   for (let i = 0; i < sources.length; i++) {
-    if (meta.files[i]!.pad || sources[i] === targets[i]) continue;
-    if (await exists(sources[i]!)) present.push(i);
+    if (!meta.files[i]!.pad && sources[i] !== targets[i]) pairs.push([sources[i]!, targets[i]!]);
   }
+  await moveFiles(pairs, toSavePath, () => removeEmptyDirs(torrentRoot(meta, toSavePath), toSavePath, meta.multiFile));
+  await removeEmptyDirs(torrentRoot(meta, fromSavePath), fromSavePath, meta.multiFile);
+}
+
+/**
+ * Moves each file [from, to] that exists into `toSavePath`: never over a file already there (that
+ * refuses the move before anything is touched); on a failure once moving began, what moved is put
+ * back, `undo` runs (to remove the folders made) and it rejects with the reason.
+ */
+export async function moveFiles(pairs: readonly (readonly [string, string])[], toSavePath: string, undo: () => Promise<void>): Promise<void> {
+  const present: (readonly [string, string])[] = [];
+  for (const pair of pairs) if (await exists(pair[0])) present.push(pair);
   // Never overwrite: a file already at the destination is someone else's data.
-  for (const i of present) {
-    if (await exists(targets[i]!)) throw new Error(`${targets[i]} already exists`);
+  for (const [, to] of present) {
+    if (await exists(to)) throw new Error(`${to} already exists`);
   }
   try {
     await makeDirs(toSavePath);
@@ -43,14 +64,13 @@ export async function moveTorrentFiles(meta: Metainfo, fromSavePath: string, toS
   }
   const moved: Moved[] = [];
   try {
-    for (const i of present) moved.push(await moveFile(sources[i]!, targets[i]!));
+    for (const [from, to] of present) moved.push(await moveFile(from, to));
   } catch (err) {
     await putBack(moved);
-    await removeEmptyDirs(torrentRoot(meta, toSavePath), toSavePath, meta.multiFile);
+    await undo();
     throw new Error(reason(err));
   }
   for (const m of moved) if (m.copied) await fs.rm(m.from, { force: true }).catch(() => {});
-  await removeEmptyDirs(torrentRoot(meta, fromSavePath), fromSavePath, meta.multiFile);
 }
 
 async function moveFile(from: string, to: string): Promise<Moved> {
@@ -83,7 +103,7 @@ async function putBack(moved: Moved[]): Promise<void> {
 }
 
 /** Removes the torrent's folder (multi-file) and the folders under it that are now empty. */
-async function removeEmptyDirs(root: string, savePath: string, multiFile: boolean): Promise<void> {
+export async function removeEmptyDirs(root: string, savePath: string, multiFile: boolean): Promise<void> {
   if (!multiFile) return;
   const prune = async (dir: string): Promise<void> => {
     let entries: import('node:fs').Dirent[];

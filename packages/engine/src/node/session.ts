@@ -33,7 +33,7 @@ import { HybridTrackerClient, TorrentRtcHooks, type RtcHookEnv } from '../discov
 import { WsTrackerPool } from '../discovery/ws-pool.ts';
 import type { TrackerClientOptions } from '../discovery/tracker-client.ts';
 import { NODE_DEFAULT_ICE_SERVERS, forLibdatachannel, nodeWebRtcEnv } from './webrtc.ts';
-import { fsStorageMover } from './move-data.ts';
+import { fsStorageMover, moverWith } from './move-data.ts';
 import { Scheduler } from '../scheduler.ts';
 import type { ChangeFeed } from '../change-log.ts';
 import { RateLimitPair } from '../swarm/rate-limiter.ts';
@@ -207,7 +207,7 @@ export class Session implements SessionHandle {
       extensions: this.opts.extensions,
       claimFiles: (meta, savePath) => this.owners.claim(meta, savePath),
       rateLimits: this.limitBuckets,
-      storageMover: fsStorageMover,
+      storageMover: this.opts.moveData ? moverWith(this.opts.moveData) : fsStorageMover,
       tally: this.tally,
       torrentEvents: this.torrentEvents,
       lsd: this.lsd.hooks,

@@ -2,6 +2,7 @@
 // OpenAPI document comes from the route schemas: UI at /api/docs, JSON at /api/docs/json.
 
 import Fastify, { type FastifyInstance } from 'fastify';
+import SerializerSelector from '@fastify/fast-json-stringify-compiler';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -41,6 +42,22 @@ export interface AppOptions {
   assistant?: Assistant | undefined;
 }
 
+/**
+ * Response serializers (fast-json-stringify) compiled when a route first answers with that status,
+ * not every route's at start-up: compiling them all was about 1.2 s of a node's 7 s start here, in
+ * every `cascade serve` and every test server, for routes most runs never call.
+ */
+function lazySerializers(): SerializerSelector.SerializerFactory {
+  const build = SerializerSelector();
+  return (externalSchemas, options) => {
+    const compile = build(externalSchemas, options);
+    return (route) => {
+      let serialize: SerializerSelector.Serializer | undefined;
+      return (doc) => (serialize ??= compile(route))(doc);
+    };
+  };
+}
+
 export async function buildApp(ctx: ApiContext, opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: opts.logger ?? false,
@@ -48,6 +65,7 @@ export async function buildApp(ctx: ApiContext, opts: AppOptions): Promise<Fasti
     requestTimeout: 0,
     // Validation errors name the failing part ("body/uri must be string").
     ajv: { customOptions: { allErrors: false } },
+    schemaController: { compilersFactory: { buildSerializer: lazySerializers() } },
   });
   app.setErrorHandler(handleError);
   // Fastify parses text/plain by default; nothing here takes it, so let it be a 415 like any other type.

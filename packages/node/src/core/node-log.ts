@@ -6,3 +6,6 @@ export interface NodeLog {
   say(text: string): void;
   note(text: string): void;
 }
+
+/** A log that drops everything (offline verbs, tests). */
+export const silentLog: NodeLog = { event() {}, say() {}, note() {} };

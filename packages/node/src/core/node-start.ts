@@ -76,6 +76,7 @@ export async function startNode(
   let onion: NodeOnion | undefined;
   // The node's private shares choose their storage; they exist once the node does, before any load.
   let storageFor: NonNullable<SessionOptions['storageFor']> | undefined;
+  let moveData: NonNullable<SessionOptions['moveData']> | undefined;
   try {
     const lib = await loadEngine();
     const extensions = [identified.extension(nodeIdentity(db), lib.CLIENT_NAME)];
@@ -86,6 +87,7 @@ export async function startNode(
       ...(onion ? { privateDiscovery: onion.discovery } : {}),
       extensions,
       storageFor: (meta, savePath, standard) => (storageFor ? storageFor(meta, savePath, standard) : standard()),
+      moveData: (meta, from, to, standard) => (moveData ? moveData(meta, from, to, standard) : standard()),
     });
   } catch (err) {
     onion?.client.close();
@@ -96,6 +98,7 @@ export async function startNode(
   node.onion = onion;
   own = () => [...o.trackers, ...node.announceUrls(), ...node.ownTrackers()];
   storageFor = node.privateShares.storageFor;
+  moveData = node.privateShares.moveData;
   if (o.iceServers) node.fixedIceServers = o.iceServers;
   node.followIceServerSetting({ trackers: o.trackers, bindAddress: o.host, urlGuard: sOpts.urlGuard });
   if (opts.reportListening !== false) {

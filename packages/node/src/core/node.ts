@@ -93,7 +93,7 @@ const QUEUE_SETTINGS = new Set<string>([
   'seedingLimitAction',
 ]);
 
-export const silentLog: NodeLog = { event() {}, say() {}, note() {} };
+export { silentLog } from './node-log.ts';
 
 export function statusOf(s: TorrentStats): TorrentStatus {
   switch (s.state) {
@@ -202,7 +202,6 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
     this.content = new NodeContent(this);
     this.content.follow(parts.contentIds);
     followTorrents(this);
-    this.model.cannotMove = (ih) => (this.privateShares.view(ih) ? 'a private share’s data cannot be moved yet: its plaintext and ciphertext live apart, and a move knows only the ciphertext' : undefined);
     this.privateShares.onChange = (ih) => {
       summaryCache(this).touch(ih);
       this.changed();

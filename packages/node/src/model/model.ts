@@ -68,10 +68,6 @@ export class NodeModel {
   /** How long a torrent waits for metadata before its detail explains why (tests shorten it). */
   stalledAfterMs = STALLED_AFTER_MS;
 
-  /** Why a torrent's data cannot be moved (a private share: its plaintext lives apart from its
-   *  ciphertext, and a move knows only the torrent's files), or undefined. */
-  cannotMove: (infoHash: string) => string | undefined = () => undefined;
-
   constructor(parts: ModelParts) {
     this.#session = parts.session;
     this.#db = parts.db;
@@ -201,8 +197,6 @@ export class NodeModel {
     const savePath = patch.savePath === undefined ? undefined : saveDir('savePath', patch.savePath, s.downloadDir, this.#db.stateDir);
     if (savePath !== undefined && savePath !== rec.savePath) {
       if (!t) throw new NodeError('failed', `torrent ${infoHash} is in the library but not loaded, so its data cannot be moved`);
-      const why = this.cannotMove(infoHash);
-      if (why) throw new NodeError('failed', why);
       await this.#makeDir('savePath', savePath);
       try {
         await t.move(savePath);

@@ -64,6 +64,11 @@ export class PlainWriter {
     return this.#left === 0;
   }
 
+  /** Which chunks are written (a copy: bit i = chunk i), to go on from after a restart. */
+  get done(): Uint8Array {
+    return this.#done.slice();
+  }
+
   /** Fraction of each file's plaintext written. */
   fileProgress(): number[] {
     return chunkProgress(this.#o.manifest, this.#o.chunk, (c) => this.#has(c));

@@ -23,6 +23,7 @@ import { ShareKeys, type KeyOrigin } from './share-keys.ts';
 import { PlainFiles } from './plain-files.ts';
 import { DeferredStorage, PlainStorage } from './plain-storage.ts';
 import { chunkProgress } from './progress.ts';
+import { movePlaintext } from './move-share.ts';
 
 /** What the API shows of a private share. */
 export type { PrivateView } from './private-view.ts';
@@ -36,8 +37,12 @@ interface Share {
   plainStored?: TorrentHandle;
   /** The sharer's node: the plaintext is the original, not written by us. */
   original?: boolean;
-  /** Stops the writer's engine listener. */
+  /** Stops the writer's engine listener (and saves what it wrote). */
   detach?: () => void;
+  /** Starts the writer again over the share's data at a save path (after a move). */
+  restartWriter?: (savePath: string, done: Uint8Array) => Promise<void>;
+  /** Settles once #inspect has decided and started what it needs. */
+  inspected?: Promise<void>;
 }
 
 export interface NodeSecrets {
@@ -135,7 +140,46 @@ export class PrivateShares {
     return this.#shares.get(infoHash)?.view.manifest?.name;
   }
 
-  async #inspect(t: TorrentHandle, stopped: () => boolean): Promise<void> {
+  /**
+   * SessionOptions.moveData, while the torrent is suspended: a share this node reads moves with its
+   * plaintext (the sharer's original, or what this node wrote of it), then its ciphertext; a failure
+   * of either puts both back. A writer following the ciphertext stops for the move and goes on from
+   * wherever the data is after it. Keys and the stored progress stay as they are.
+   */
+  readonly moveData = async (meta: Metainfo, from: string, to: string, standard: () => Promise<void>): Promise<void> => {
+    const share = this.#shares.get(meta.infoHashHex);
+    await share?.inspected;
+    const manifest = share?.view.manifest;
+    // Plaintext this node did not make or own stays: a file of that name found first is the user's.
+    if (!share || !manifest || !(share.original || share.plainStored || share.writer)) return standard();
+    const writer = share.writer;
+    const restart = writer && share.view.error === null ? share.restartWriter : undefined;
+    share.detach?.();
+    share.detach = undefined;
+    await writer?.close();
+    let at = from;
+    try {
+      await movePlaintext(manifest, from, to);
+      try {
+        await standard();
+      } catch (err) {
+        await movePlaintext(manifest, to, from).catch((back: unknown) => this.#out.note(`private share ${meta.infoHashHex}: its plaintext could not be put back in ${from}: ${(back as Error).message}`));
+        throw err;
+      }
+      at = to;
+    } finally {
+      if (restart && writer) await restart(at, writer.done);
+    }
+  };
+
+  #inspect(t: TorrentHandle, stopped: () => boolean): Promise<void> {
+    const pending = this.#inspectOnce(t, stopped);
+    const share = this.#shares.get(t.infoHashHex);
+    if (share && !share.inspected) share.inspected = pending;
+    return pending;
+  }
+
+  async #inspectOnce(t: TorrentHandle, stopped: () => boolean): Promise<void> {
     const meta = t.metainfo;
     const ih = t.infoHashHex;
     if (!meta || this.#shares.has(ih)) return;
@@ -278,11 +322,12 @@ export class PrivateShares {
     );
   }
 
-  async #startWriter(t: TorrentHandle, share: Share, cipher: ChunkCipher, manifest: ShareManifest, key: Uint8Array): Promise<void> {
+  /** `savePath` and `goOn` after a move: where the data is now, and the chunks written before it. */
+  async #startWriter(t: TorrentHandle, share: Share, cipher: ChunkCipher, manifest: ShareManifest, key: Uint8Array, savePath = t.savePath, goOn?: Uint8Array): Promise<void> {
     const ih = t.infoHashHex;
     const meta = t.metainfo!;
-    const written = await this.keys.written(ih);
-    const root = join(t.savePath, manifest.name);
+    const written = goOn ?? (await this.keys.written(ih));
+    const root = join(savePath, manifest.name);
     // A first run never writes over what is already there (the user's own file of that name).
     if (!written && (await exists(root))) {
       throw new Error(`${root} already exists, so this node does not write the share's plaintext over it; move it away and recheck the torrent`);
@@ -293,8 +338,8 @@ export class PrivateShares {
       chunkCount: cipher.chunkCount,
       decrypt: chunkDecryptor(key, share.info!, cipher.chunkCount),
       manifest,
-      cipherPath: join(t.savePath, meta.name),
-      savePath: t.savePath,
+      cipherPath: join(savePath, meta.name),
+      savePath,
       pieceLength: meta.pieceLength,
       havePiece: (i) => havePiece(t, i),
       done: written ?? new Uint8Array(0),
@@ -327,7 +372,17 @@ export class PrivateShares {
     share.detach = () => {
       t.off('piece-data', onPieceData);
       t.off('verified', onVerified);
+      if (flush === undefined) return;
+      clearTimeout(flush);
+      flush = undefined;
+      this.#saveWritten(ih, writer.done);
     };
+    share.restartWriter = (to, done) =>
+      this.#startWriter(t, share, cipher, manifest, key, to, done).catch((err: unknown) => {
+        share.view = { ...share.view, error: unreadable(err) };
+        this.#out.note(`private share ${ih}: ${share.view.error}`);
+        this.onChange(ih);
+      });
     await writer.start();
   }
 
