@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { createNodeHasher } from '../src/node/hasher.ts';
+import { createNodeHasher, hashWorkerWanted } from '../src/node/hasher.ts';
 import { alignedSlab } from '../src/node/direct-io.ts';
 
 const KiB = 1024;
@@ -73,4 +73,13 @@ test('an idle worker ends, and the next piece starts another that is told the sl
   } finally {
     await hasher.close();
   }
+});
+
+test('the worker is on by default with 4 or more cores, and CASCADE_HASH_WORKER overrides it', async () => {
+  const { availableParallelism } = await import('node:os');
+  assert.equal(hashWorkerWanted({}), availableParallelism() >= 4);
+  assert.equal(hashWorkerWanted({ CASCADE_HASH_WORKER: 'on' }), true);
+  assert.equal(hashWorkerWanted({ CASCADE_HASH_WORKER: 'off' }), false);
+  // Without the worker the slab is plain memory (shared memory only pays where a worker reads it).
+  assert.ok(!(alignedSlab(256 * KiB, 256 * KiB, false)!.buffer instanceof SharedArrayBuffer));
 });

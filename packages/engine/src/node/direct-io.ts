@@ -20,13 +20,13 @@ export const O_DIRECT: number | undefined = (fs.constants as Record<string, numb
  * undefined when the piece length is not a multiple of 4096 or the memory cannot be had (V8 caps
  * the address space WebAssembly memories reserve). Untouched pages cost no RSS.
  */
-export function alignedSlab(pieceLength: number, maxBytes = SLAB_BYTES): Uint8Array | undefined {
+export function alignedSlab(pieceLength: number, maxBytes = SLAB_BYTES, shared = true): Uint8Array | undefined {
   if (O_DIRECT === undefined || pieceLength % DIRECT_ALIGN !== 0) return undefined;
   const bytes = Math.max(1, Math.floor(maxBytes / pieceLength)) * pieceLength;
   const pages = Math.ceil(bytes / WASM_PAGE);
   try {
     // Shared, so the hash worker (hasher.ts) reads whole pieces in place, with no copy.
-    const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+    const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared });
     slabs.add(memory.buffer);
     return Buffer.from(memory.buffer, 0, bytes);
   } catch {

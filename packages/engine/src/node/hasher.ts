@@ -1,11 +1,15 @@
-// SHA-1 and SHA-256 with OpenSSL. Piece buffers in shared memory (the page-aligned slab that
-// direct-io.ts carves them from) are hashed whole by one worker thread: the main thread, which
-// reads the sockets and copies blocks in, is what limits a download, and SHA-1 was half of its
-// time (0.54 of 1.2 CPU-s per 512 MiB in a profile). Only {buffer, offset, length} crosses to the
-// worker (a SharedArrayBuffer is shared, not copied) and 20 bytes come back, so the cost that
-// made an earlier worker pool a loss (copying or transferring each piece, and the GC of it) is
-// gone. Any other buffer is hashed here, block by block as it arrives (incremental).
+// SHA-1 and SHA-256 with OpenSSL. Where the worker is on (4+ cores by default: hashWorkerWanted),
+// piece buffers in shared memory (the page-aligned slab that direct-io.ts carves them from) are
+// hashed whole by one worker thread: the main thread, which reads the sockets and copies blocks
+// in, is what limits a download, and SHA-1 was half of its time (0.54 of 1.2 CPU-s per 512 MiB in
+// a profile). On 2 cores, with the other peer on the same machine, the worker measured slower
+// (1.56 vs 1.49 s wall, 1.83 vs 1.69 CPU-s per 512 MiB, +20 MB RSS), so there it stays off.
+// Only {buffer, offset, length} crosses to the worker (a SharedArrayBuffer is shared, not copied)
+// and 20 bytes come back, so the cost that made an earlier worker pool a loss (copying or
+// transferring each piece, and the GC of it) is gone. Any other buffer is hashed here, block by
+// block as it arrives (incremental).
 import { createHash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Hasher } from '../platform.ts';
 
@@ -157,6 +161,16 @@ function leavesHere(data: Uint8Array): Uint8Array {
   const out = new Uint8Array(blocks * 32);
   for (let b = 0; b < blocks; b++) out.set(createHash('sha256').update(data.subarray(b * 16384, (b + 1) * 16384)).digest(), b * 32);
   return out;
+}
+
+/** Whether pieces are hashed on a worker by default: CASCADE_HASH_WORKER=on|off, else with 4 or more
+ *  cores. On this 2-core kind of machine a worker measured slower than hashing block by block on
+ *  the socket thread (it competes with that thread and the other peer for the two cores). */
+export function hashWorkerWanted(env: NodeJS.ProcessEnv = process.env): boolean {
+  const v = env.CASCADE_HASH_WORKER?.toLowerCase();
+  if (v === 'on' || v === '1' || v === 'true') return true;
+  if (v === 'off' || v === '0' || v === 'false') return false;
+  return availableParallelism() >= 4;
 }
 
 export type NodeHasher = Hasher & { workerStats(): HashWorkerStats | undefined };

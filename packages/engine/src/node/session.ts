@@ -23,7 +23,7 @@ import { listenPeers } from './listen-host.ts';
 import { alignedSlab, copyIntoSlab } from './direct-io.ts';
 import { FsStorage } from './fs-storage.ts';
 import { FileOwners } from './file-owners.ts';
-import { createNodeHasher } from './hasher.ts';
+import { createNodeHasher, hashWorkerWanted } from './hasher.ts';
 import { tcpDialerFrom } from './tcp.ts';
 import { boundFetch } from './bound-fetch.ts';
 import { createHttpTransport } from '../discovery/tracker-http.ts';
@@ -65,6 +65,8 @@ export class Session implements SessionHandle {
   readonly peerIdHex: string;
   private readonly peerId: Uint8Array;
   private readonly opts: SessionOptions;
+  /** Complete pieces are hashed on a worker thread (from shared memory): see SessionOptions.hashWorker. */
+  private readonly hashWorker: boolean;
   /** The tracker of this process (SessionOptions.localTracker, or set later by setLocalTracker). */
   private localTracker: LocalTracker | undefined;
   private server: net.Server | undefined;
@@ -122,7 +124,8 @@ export class Session implements SessionHandle {
     this.scheduler = new Scheduler({ announces: { perSecond: opts.announcesPerSecond } });
     this.peerId = opts.peerId ?? makePeerId();
     this.peerIdHex = toHex(this.peerId);
-    this.hasher = createNodeHasher();
+    this.hashWorker = opts.hashWorker ?? hashWorkerWanted();
+    this.hasher = createNodeHasher({ worker: this.hashWorker });
     this.lsd = new SessionLsd({ host, port: () => this.listenPort, find: (hex) => this.byId(hex), torrents: () => this.torrents.values() });
     if (opts.webrtc !== false) {
       this.wsPool = new WsTrackerPool(this.peerId, nodeWebRtcEnv(opts.webrtc, this.outgoing));
@@ -197,7 +200,8 @@ export class Session implements SessionHandle {
       handshakeTimeoutMs: this.limits.handshakeTimeoutMs,
       client: CLIENT_NAME,
       allocate: (n) => Buffer.allocUnsafeSlow(n),
-      pieceSlab: alignedSlab,
+      // Shared memory only for the worker to read: copies into it cost a native call per block.
+      pieceSlab: (pieceLength) => alignedSlab(pieceLength, undefined, this.hashWorker),
       copyIntoPiece: copyIntoSlab,
       isBanned: (address, peerId) => this.banned.has(address) || (!!peerId && this.banned.has(toHex(peerId))),
       ban: (address, peerId) => {
