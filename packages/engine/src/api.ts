@@ -129,6 +129,10 @@ export interface SessionOptions {
    *  never multicasts unless it asks; the node turns it on for `cascade serve`). `intervalMs`:
    *  between a torrent's announces, default 5 minutes (libtorrent's); tests make it short. */
   lsd?: boolean | { intervalMs?: number };
+  /** uTP (BEP 29, LEDBAT congestion control) beside TCP: a UDP socket on the listen port's number
+   *  (shared with the DHT), incoming uTP accepted, outgoing connections trying uTP first with TCP
+   *  as the fallback. On unless false. */
+  utp?: boolean;
 }
 
 /** session.localDiscovery(): whether LSD runs, on which families, and why a family is missing. */

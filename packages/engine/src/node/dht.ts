@@ -17,6 +17,8 @@ export interface DhtOptions {
   host?: string;
   /** Where queries in and out are counted (by KRPC method). */
   tally?: EngineTally;
+  /** A UDP socket shared with uTP (utp-socket.ts's dhtSocket()), already bound. */
+  socket?: unknown;
 }
 
 /** The part of k-rpc-socket (inside bittorrent-dht, not its public API) that queries pass through. */
@@ -42,7 +44,8 @@ export class Dht {
       // Always explicit: `undefined` here would mean router.bittorrent.com and friends.
       bootstrap: opts.bootstrap === false ? false : opts.bootstrap.map(toNode),
       host: concrete ? this.host : false,
-    });
+      ...(opts.socket ? { socket: opts.socket } : {}),
+    } as ConstructorParameters<typeof DHT>[0]);
     // Without listeners EventEmitter would throw on these and take the process down.
     this.dht.on('error', () => {});
     this.dht.on('warning', () => {});

@@ -37,6 +37,8 @@ import { RateLimitPair } from '../swarm/rate-limiter.ts';
 import { sharedTiers } from '../discovery/shared-tiers.ts';
 import { checkedTransport, guardedReads } from './url-guarded.ts';
 import { SessionLsd } from './session-lsd.ts';
+import { UtpSocket } from './utp-socket.ts';
+import { UtpFirstDialer } from './utp-dialer.ts';
 
 export const CLIENT_NAME = 'Cascade 0.1.0';
 const PEER_ID_PREFIX = '-CS0100-';
@@ -69,6 +71,8 @@ export class Session implements SessionHandle {
   /** setAnnouncePort: the gateway's external port for listenPort, when it is mapped. */
   private announcePort: number | null = null;
   private dht: Dht | undefined;
+  /** uTP (BEP 29) on the listen port's number over UDP, shared with the DHT (SessionOptions.utp). */
+  private utp: UtpSocket | undefined;
   private dhtListenPort = 0;
   private hasher: Hasher;
   private udp: UdpTracker | undefined;
@@ -133,9 +137,14 @@ export class Session implements SessionHandle {
     const host = opts.host ?? '0.0.0.0';
     s.server = await listenTcp(opts.port ?? 0, host, (c) => s.accept(c));
     s.listenPort = (s.server.address() as net.AddressInfo).port;
+    if (opts.utp !== false) {
+      // Taken (UDP) by someone else: the node runs on TCP alone rather than not at all.
+      s.utp = await UtpSocket.bind(s.listenPort, host).catch(() => undefined);
+      if (s.utp) s.utp.onAccept = (c) => s.accept(c);
+    }
     if (opts.dht !== false) {
       const bootstrap = opts.dht?.bootstrap ?? PUBLIC_DHT_ROUTERS;
-      s.dht = new Dht({ bootstrap, host: host === '0.0.0.0' ? undefined : host, tally: s.tally });
+      s.dht = new Dht({ bootstrap, host: host === '0.0.0.0' ? undefined : host, tally: s.tally, socket: s.utp?.dhtSocket() });
       s.dhtListenPort = await s.dht.listen(opts.port ? opts.port : 0);
     }
     if (opts.lsd) await s.lsd.set(true, typeof opts.lsd === 'object' ? opts.lsd : {});
@@ -171,7 +180,7 @@ export class Session implements SessionHandle {
       scheduler: this.scheduler,
       peerId: this.peerId,
       port: () => this.announcePort ?? this.listenPort,
-      dialer: this.cappedDialer(mseDialer(tcpDialerFrom(this.outgoing), this.opts.encryption ?? 'prefer-plaintext')),
+      dialer: this.cappedDialer(mseDialer(new UtpFirstDialer(() => this.utp, tcpDialerFrom(this.outgoing)), this.opts.encryption ?? 'prefer-plaintext')),
       hasher: this.hasher,
       createStorage: (meta, savePath) => {
         const standard = () => new FsStorage(meta, savePath);
@@ -423,7 +432,7 @@ export class Session implements SessionHandle {
   /** Totals since the session started and the current peers and DHT nodes: one pass over the
    *  torrents, each adding its connected peers (nothing for one without any). */
   counters(): SessionCounters {
-    const peers: TransportCounts = { tcp: 0, webrtc: 0, webseed: 0 };
+    const peers: TransportCounts = { tcp: 0, utp: 0, webrtc: 0, webseed: 0 };
     for (const t of this.torrents.values()) t.countPeers(peers);
     const l = this.lsd.counters;
     return { ...snapshot(this.tally, peers, this.dht?.nodeCount() ?? 0), lsd: { sent: l.lsdSent, received: l.lsdReceived, dropped: l.lsdDropped, peers: l.lsdPeers } };
@@ -478,6 +487,7 @@ export class Session implements SessionHandle {
     this.wsPool?.close();
     this.hiddenPool?.close();
     await Promise.allSettled([this.dht?.close(), this.udp?.close(), this.hasher.close()]);
+    await this.utp?.close();
   }
 }
 

@@ -1,0 +1,94 @@
+// Outgoing connections over uTP or TCP, libtorrent's way: uTP first when it is on, TCP when uTP
+// gets no answer, and a peer known to speak only one of them is dialled on that one.
+
+import type { Connection, Dialer } from '../platform.ts';
+import { addressKey, type PeerAddress } from '../types.ts';
+import type { UtpSocket } from './utp-socket.ts';
+
+/** How long uTP has the line to itself before TCP is dialled beside it. On a path that answers at
+ *  all, the SYN's ACK comes back well within this; a peer that ignores uTP (or whose UDP port is
+ *  shut) costs this much, not the seconds of SYN retries libtorrent spends on it. */
+export const UTP_HEAD_START_MS = 500;
+/** Addresses remembered with the transport that worked (bounded: oldest forgotten first). */
+const REMEMBERED = 10_000;
+
+export class UtpFirstDialer implements Dialer {
+  private readonly utp: () => UtpSocket | undefined;
+  private readonly tcp: Dialer;
+  /** The transport each address last connected over (or 'tcp' once uTP failed and TCP worked). */
+  private readonly known = new Map<string, 'tcp' | 'utp'>();
+
+  constructor(utp: () => UtpSocket | undefined, tcp: Dialer) {
+    this.utp = utp;
+    this.tcp = tcp;
+  }
+
+  /** What worked for an address (from an earlier dial, or learnt some other way). */
+  note(addr: PeerAddress, transport: 'tcp' | 'utp'): void {
+    const k = addressKey(addr);
+    this.known.delete(k);
+    this.known.set(k, transport);
+    if (this.known.size > REMEMBERED) this.known.delete(this.known.keys().next().value!);
+  }
+
+  async dial(addr: PeerAddress, signal: AbortSignal): Promise<Connection> {
+    const utp = this.utp();
+    const known = this.known.get(addressKey(addr));
+    if (!utp || known === 'tcp') return this.tcp.dial(addr, signal);
+    // Known for uTP, or not known: the race (a uTP peer answers within the head start anyway).
+    return this.race(utp, addr, signal);
+  }
+
+  /** uTP with a head start, then TCP beside it; the first to connect is kept, the other dropped. */
+  private race(utp: UtpSocket, addr: PeerAddress, signal: AbortSignal): Promise<Connection> {
+    return new Promise((resolve, reject) => {
+      const utpAbort = new AbortController();
+      const tcpAbort = new AbortController();
+      let settled = false;
+      let tcpStarted = false;
+      let utpFailed = false;
+      let tcpFailed = false;
+      const onAbort = () => {
+        utpAbort.abort();
+        tcpAbort.abort();
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      const win = (c: Connection, t: 'tcp' | 'utp') => {
+        if (settled) return c.close();
+        settled = true;
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        (t === 'utp' ? tcpAbort : utpAbort).abort();
+        this.note(addr, t);
+        resolve(c);
+      };
+      const fail = (err: unknown) => {
+        if (settled) return;
+        settled = true;
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      };
+      const startTcp = () => {
+        if (tcpStarted || settled) return;
+        tcpStarted = true;
+        clearTimeout(timer);
+        this.tcp.dial(addr, tcpAbort.signal).then(
+          (c) => win(c, 'tcp'),
+          (err) => {
+            tcpFailed = true;
+            if (utpFailed) fail(err);
+          },
+        );
+      };
+      const timer = setTimeout(startTcp, UTP_HEAD_START_MS);
+      utp.connect(addr, utpAbort.signal).then(
+        (c) => win(c, 'utp'),
+        (err) => {
+          utpFailed = true;
+          if (!tcpStarted) startTcp();
+          else if (tcpFailed) fail(err);
+        },
+      );
+    });
+  }
+}
