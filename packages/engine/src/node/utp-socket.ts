@@ -66,6 +66,11 @@ export class UtpSocket {
     return this.socket.address().port;
   }
 
+  /** Each open connection's totals, for diagnostics. */
+  connectionStats(): (UtpConnection['stats'] & { cwnd: number; delayUs: number })[] {
+    return [...this.conns.values()].map((c) => ({ ...c.stats, cwnd: Math.round(c.congestionWindow), delayUs: c.queuingDelayUs }));
+  }
+
   get connectionCount(): number {
     return this.conns.size;
   }

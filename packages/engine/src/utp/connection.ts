@@ -101,6 +101,12 @@ export class UtpConnection {
   /** Seq of the peer's FIN once seen. */
   private eofSeq = -1;
   private ackDue = false;
+  /** The STATE that answered the peer's SYN (acceptor only), sent again if the SYN comes again;
+   *  dropped once the peer sends anything else. */
+  private synAck: Uint8Array | undefined;
+
+  /** Running totals (for counters and tests). */
+  readonly stats = { packetsSent: 0, resent: 0, timeouts: 0, fastResends: 0, packetsReceived: 0, duplicates: 0 };
 
   onConnect: (() => void) | undefined;
   onData: ((chunk: Uint8Array) => void) | undefined;
@@ -133,8 +139,15 @@ export class UtpConnection {
     const c = new UtpConnection(env, syn.connectionId + 1, syn.connectionId, seqNr, 'connected', opts);
     c.ackNr = syn.seq;
     c.notePeer(syn);
-    c.sendState();
+    c.synAck = c.buildPacket(ST_STATE);
+    env.send(c.synAck);
     return c;
+  }
+
+  /** Internal state, for diagnostics. */
+  debug(): object {
+    const first = this.inflight.values().next().value;
+    return { inflight: this.inflight.size, flight: this.flight, lost: this.lostCount, cwnd: this.cc.cwnd, peerWindow: this.peerWindow, rto: this.rto, rtoAt: this.rtoAt, seqNr: this.seqNr, ackNr: this.ackNr, timeouts: this.timeouts, unsent: this.unsentBytes, reorder: this.reorder.size, undelivered: this.undeliveredBytes, first: first && { seq: first.seq, sacked: first.sacked, lost: first.lost, tx: first.transmissions, sentAt: first.sentAt } };
   }
 
   get bytesInFlight(): number {
@@ -159,15 +172,19 @@ export class UtpConnection {
   /** A decoded packet addressed to this connection (the owner matched its connection id). */
   receive(p: UtpPacket): void {
     if (this.state === 'closed') return;
+    this.stats.packetsReceived++;
     if (p.type === ST_RESET) return this.close(new Error('connection reset by peer'));
     if (p.type === ST_SYN) {
-      // Our answer was lost and the peer asks again: answer again.
-      if (this.inflight.size === 0 && seqDist(p.seq, this.ackNr) === 0) this.sendState();
+      // Our answer was lost and the peer asks again: the same answer again, naming our first
+      // sequence number (not the next one: data sent since would be skipped by the peer).
+      if (this.synAck) this.env.send(this.synAck);
       return;
     }
     if (this.state === 'syn-sent') {
-      // The SYN is acked by ack_nr = its seq (libtorrent: anything else is ignored).
-      if (p.ack !== ((this.seqNr - 1) & 0xffff)) return;
+      // The SYN is acked by ack_nr = its seq (libtorrent: anything else is ignored). Only a STATE
+      // tells where the peer's numbers start: a DATA packet overtaking it may not be its first,
+      // so it is dropped (the peer sends it again) rather than taken as the start.
+      if (p.type !== ST_STATE || p.ack !== ((this.seqNr - 1) & 0xffff)) return;
       this.ackNr = (p.seq - 1) & 0xffff;
       this.state = 'connected';
       this.notePeer(p);
@@ -176,6 +193,7 @@ export class UtpConnection {
       if (p.type === ST_STATE) return this.flush();
     } else {
       this.notePeer(p);
+      this.synAck = undefined;
     }
     const acked = this.handleAck(p);
     if (this.state !== 'connected') return;
@@ -208,44 +226,75 @@ export class UtpConnection {
       this.dupAcks++;
     }
     this.lastAck = p.ack;
-    let sackedPast = 0;
+    let topSacked = -1;
     if (p.sack) {
-      // Bit i acks ack_nr + 2 + i. Count how many packets past the first hole arrived.
+      // Bit i acks ack_nr + 2 + i.
       for (let i = 0; i < p.sack.length * 8; i++) {
         if (!(p.sack[i >> 3]! & (1 << (i & 7)))) continue;
+        topSacked = i;
         const sent = this.inflight.get((p.ack + 2 + i) & 0xffff);
         if (sent && !sent.sacked) {
           sent.sacked = true;
           if (!sent.lost) this.flight -= sent.size;
+          if (sent.lost) this.lostCount--;
           sent.lost = false;
           acked += sent.size;
           if (sent.transmissions === 1) this.rttSample(now - sent.sentAt);
         }
-        sackedPast++;
       }
     }
     if (acked > 0) {
       this.cc.delaySample(p.timestampDiff, now);
       this.cc.onAck(acked, flightBefore);
+      // Progress: the backoff of earlier timeouts is over.
+      this.rto = this.baseRto();
       this.rtoAt = now + this.rto;
     }
     if (this.recoverySeq >= 0 && (this.inflight.size === 0 || !seqLess(p.ack, this.recoverySeq))) this.recoverySeq = -1;
-    // A hole the peer keeps reporting: resend it now rather than at the timeout.
-    const first = this.inflight.get((p.ack + 1) & 0xffff);
-    if (first && !first.sacked && (this.dupAcks >= DUP_ACKS || sackedPast >= DUP_ACKS) && this.recoverySeq < 0) {
-      this.cc.onLoss();
-      this.recoverySeq = (this.seqNr - 1) & 0xffff;
-      this.resend(first, now);
-      this.dupAcks = 0;
-    }
-    if (this.finSent && this.inflight.size === 0 && this.unsentBytes === 0 && this.eofSeq >= 0) this.close();
+    this.resendHoles(p, topSacked, now);
     return acked;
   }
+
+  /** Holes the peer reports: a packet with three or more packets after it received (by the
+   *  selective ACK), or the one after ack_nr after three duplicate ACKs, is lost; it goes again
+   *  now rather than at the timeout. The window halves once per window of losses. */
+  private resendHoles(p: UtpPacket, topSacked: number, now: number): void {
+    const holes: Sent[] = [];
+    let above = 0;
+    // From the top of the selective ACK down to ack_nr + 1 (index -1).
+    for (let i = topSacked; i >= -1; i--) {
+      if (i >= 0 && p.sack![i >> 3]! & (1 << (i & 7))) {
+        above++;
+        continue;
+      }
+      const sent = this.inflight.get((p.ack + 2 + i) & 0xffff);
+      if (!sent || sent.sacked || sent.lost) continue;
+      const dup = i === -1 && this.dupAcks >= DUP_ACKS;
+      // Not again within a round trip of its last send: the ACKs now arriving predate it.
+      if ((above >= DUP_ACKS || dup) && now - sent.sentAt > Math.max(this.rtt, 1)) holes.push(sent);
+    }
+    if (holes.length === 0) return;
+    if (this.recoverySeq < 0) {
+      this.cc.onLoss();
+      this.recoverySeq = (this.seqNr - 1) & 0xffff;
+    }
+    this.dupAcks = 0;
+    for (const sent of holes.reverse().slice(0, 16)) {
+      this.stats.fastResends++;
+      this.resend(sent, now);
+    }
+  }
+
+  private baseRto(): number {
+    return this.rtt === 0 ? INITIAL_RTO_MS : Math.min(MAX_RTO_MS, Math.max(MIN_RTO_MS, this.rtt + 4 * this.rttVar));
+  }
+
 
   private ackOne(sent: Sent, now: number): number {
     this.inflight.delete(sent.seq);
     if (sent.sacked) return 0;
-    if (!sent.lost) this.flight -= sent.size;
+    if (sent.lost) this.lostCount--;
+    else this.flight -= sent.size;
     // Karn: a resent packet's ACK says nothing about which copy arrived.
     if (sent.transmissions === 1) this.rttSample(now - sent.sentAt);
     return sent.size;
@@ -259,12 +308,15 @@ export class UtpConnection {
       this.rttVar += (Math.abs(this.rtt - ms) - this.rttVar) / 4;
       this.rtt += (ms - this.rtt) / 8;
     }
-    this.rto = Math.min(MAX_RTO_MS, Math.max(MIN_RTO_MS, this.rtt + 4 * this.rttVar));
+    this.rto = this.baseRto();
   }
 
   private handleData(p: UtpPacket): void {
     const d = seqDist(this.ackNr, p.seq);
-    if (d === 0 || d >= 0x8000) return this.ackSoon(); // already have it: the ACK was lost
+    if (d === 0 || d >= 0x8000) {
+      this.stats.duplicates++;
+      return this.ackSoon(); // already have it: the ACK was lost
+    }
     if (p.type === ST_FIN && this.eofSeq < 0) this.eofSeq = p.seq;
     if (this.eofSeq >= 0 && seqLess(this.eofSeq, p.seq)) return; // past the end: a lie
     if (d === 1) {
@@ -394,7 +446,6 @@ export class UtpConnection {
         this.flight += sent.size;
         this.resend(sent, now);
       }
-      this.lostCount = 0;
     }
     while (this.unsentBytes > 0 && this.inflight.size < 0x7fff) {
       const room = limit() - this.flight;
@@ -435,13 +486,16 @@ export class UtpConnection {
     if (this.inflight.size === 0) this.rtoAt = now + this.rto;
     this.inflight.set(seq, { seq, packet, size, sentAt: now, transmissions: 1, sacked: false, lost: false });
     this.flight += size;
+    this.stats.packetsSent++;
     this.env.send(packet);
   }
 
   /** A packet about to go out with its header written (sequence number included) and room for
    *  `payload` bytes behind it. */
   private buildPacket(type: PacketType, payload = 0): Uint8Array {
-    const sack = this.sackMask();
+    // The selective ACK rides on STATE packets only: a DATA packet may be resent later with a
+    // newer ack_nr, which would shift the meaning of every bit of a mask written for the old one.
+    const sack = type === ST_STATE ? this.sackMask() : undefined;
     const out = new Uint8Array(HEADER_SIZE + (sack ? 2 + sack.length : 0) + payload);
     encodeHeader(out, {
       type,
@@ -454,7 +508,8 @@ export class UtpConnection {
       ack: this.ackNr,
       ...(sack ? { sack } : {}),
     });
-    this.ackDue = false;
+    // A DATA packet carries the ack_nr but no selective ACK: with holes, a STATE still follows.
+    if (sack || this.reorder.size === 0) this.ackDue = false;
     return out;
   }
 
@@ -484,6 +539,7 @@ export class UtpConnection {
 
   private resend(sent: Sent, now: number): void {
     sent.transmissions++;
+    this.stats.resent++;
     sent.sentAt = now;
     // Fresh timestamps, ack and window: the old ones would mislead the peer's delay estimate.
     const dv = new DataView(sent.packet.buffer, sent.packet.byteOffset, sent.packet.byteLength);
@@ -516,6 +572,7 @@ export class UtpConnection {
       return;
     }
     this.timeouts++;
+    this.stats.timeouts++;
     if (this.state === 'syn-sent' ? this.timeouts >= this.synAttempts : this.timeouts > MAX_TIMEOUTS) {
       return this.close(new Error(this.state === 'syn-sent' ? 'uTP connect timed out' : 'uTP connection timed out'));
     }
