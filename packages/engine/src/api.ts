@@ -382,6 +382,10 @@ export interface SessionCounters {
   /** BEP 14 local service discovery: messages sent (one per family), received, dropped (malformed,
    *  over a budget), and peers learned (absent from engines without it). */
   lsd?: { sent: number; received: number; dropped: number; peers: number };
+  /** uTP (BEP 29) datagrams in and out, those dropped (not uTP, or for no connection of ours),
+   *  SYNs refused (over the accept rate or the connection cap), and uTP connections open now
+   *  (absent when uTP is off). */
+  utp?: { packetsIn: number; packetsOut: number; dropped: number; synDropped: number; connections: number };
 }
 
 export interface SessionHandle {

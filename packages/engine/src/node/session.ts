@@ -435,7 +435,8 @@ export class Session implements SessionHandle {
     const peers: TransportCounts = { tcp: 0, utp: 0, webrtc: 0, webseed: 0 };
     for (const t of this.torrents.values()) t.countPeers(peers);
     const l = this.lsd.counters;
-    return { ...snapshot(this.tally, peers, this.dht?.nodeCount() ?? 0), lsd: { sent: l.lsdSent, received: l.lsdReceived, dropped: l.lsdDropped, peers: l.lsdPeers } };
+    const utp = this.utp ? { ...this.utp.counters, connections: this.utp.connectionCount } : undefined;
+    return { ...snapshot(this.tally, peers, this.dht?.nodeCount() ?? 0), lsd: { sent: l.lsdSent, received: l.lsdReceived, dropped: l.lsdDropped, peers: l.lsdPeers }, ...(utp ? { utp } : {}) };
   }
 
   setLocalDiscovery(on: boolean, opts: { intervalMs?: number | undefined } = {}): Promise<void> {
