@@ -13,7 +13,7 @@ ses = lt.session({
     'allow_multiple_connections_per_ip': True, 'min_reconnect_time': 1,
     'enable_outgoing_tcp': False, 'enable_incoming_tcp': False,
     'enable_outgoing_utp': True, 'enable_incoming_utp': True,
-    'alert_mask': lt.alert.category_t.error_notification | lt.alert.category_t.peer_notification,
+    'alert_mask': lt.alert.category_t.error_notification | lt.alert.category_t.peer_notification | lt.alert.category_t.connect_notification,
 })
 while ses.listen_port() == 0:
     time.sleep(0.05)
@@ -59,8 +59,9 @@ while True:
             del fetching[ih]
         elif time.time() - last > 1:
             fetching[ih] = (h, peer, time.time())
+            print('progress', ih, round(s.progress, 3), s.num_peers, flush=True)
             if s.num_peers == 0:
                 h.connect_peer(peer)
     for a in ses.pop_alerts():
-        if isinstance(a, (lt.peer_error_alert, lt.torrent_error_alert, lt.hash_failed_alert)):
+        if isinstance(a, (lt.peer_error_alert, lt.torrent_error_alert, lt.hash_failed_alert, lt.peer_disconnected_alert, lt.peer_connect_alert)):
             print('alert', a.message(), flush=True)

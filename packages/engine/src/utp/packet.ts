@@ -60,9 +60,9 @@ export function decodePacket(buf: Uint8Array): DecodeResult {
     const len = buf[off + 1]!;
     off += 2;
     if (off + len > buf.length) return 'truncated extension';
-    if (ext === EXT_SACK) {
-      // BEP 29: a multiple of 4 bytes, at least 4. Longer masks are read up to what we track.
-      if (len < 4 || len % 4 !== 0) return 'bad selective ack';
+    if (ext === EXT_SACK && len > 0) {
+      // BEP 29 says a multiple of 4 bytes; libtorrent sends whatever length covers its reorder
+      // buffer (11, 42, ...), so any length is read, up to the 256 packets we track.
       sack = buf.subarray(off, off + Math.min(len, MAX_SACK_BYTES));
     }
     // Unknown extensions (libtorrent's close reason, 3) are skipped, as the BEP asks.
