@@ -9,6 +9,8 @@ import type { UtpSocket } from './utp-socket.ts';
  *  all, the SYN's ACK comes back well within this; a peer that ignores uTP (or whose UDP port is
  *  shut) costs this much, not the seconds of SYN retries libtorrent spends on it. */
 export const UTP_HEAD_START_MS = 500;
+/** How long uTP may go on unanswered once TCP has failed, from the start of the dial. */
+const UTP_GRACE_MS = 1500;
 /** Addresses remembered with the transport that worked (bounded: oldest forgotten first). */
 const REMEMBERED = 10_000;
 
@@ -48,6 +50,8 @@ export class UtpFirstDialer implements Dialer {
       let tcpStarted = false;
       let utpFailed = false;
       let tcpFailed = false;
+      let tcpErr: unknown;
+      const started = Date.now();
       const onAbort = () => {
         utpAbort.abort();
         tcpAbort.abort();
@@ -76,7 +80,11 @@ export class UtpFirstDialer implements Dialer {
           (c) => win(c, 'tcp'),
           (err) => {
             tcpFailed = true;
-            if (utpFailed) fail(err);
+            tcpErr = err;
+            if (utpFailed) return fail(err);
+            // TCP refused and uTP silent since the start: a second of SYNs is enough (a peer that
+            // answers uTP at all does so well within it); more would hold the dial for seconds.
+            setTimeout(() => utpAbort.abort(), Math.max(0, UTP_GRACE_MS - (Date.now() - started)));
           },
         );
       };
@@ -86,7 +94,7 @@ export class UtpFirstDialer implements Dialer {
         (err) => {
           utpFailed = true;
           if (!tcpStarted) startTcp();
-          else if (tcpFailed) fail(err);
+          else if (tcpFailed) fail(tcpErr ?? err);
         },
       );
     });
