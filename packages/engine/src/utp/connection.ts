@@ -573,7 +573,7 @@ export class UtpConnection {
     }
     this.timeouts++;
     this.stats.timeouts++;
-    if (this.state === 'syn-sent' ? this.timeouts >= this.synAttempts : this.timeouts > MAX_TIMEOUTS) {
+    if (this.state === 'syn-sent' ? this.timeouts >= this.synAttempts : this.timeouts >= MAX_TIMEOUTS) {
       return this.close(new Error(this.state === 'syn-sent' ? 'uTP connect timed out' : 'uTP connection timed out'));
     }
     this.cc.onTimeout();
