@@ -44,8 +44,11 @@ export class UtpSocket {
   private readonly opts: UtpOptions;
   private dht: DhtSocketFace | undefined;
 
+  private readonly v6: boolean;
+
   private constructor(socket: dgram.Socket, opts: UtpOptions) {
     this.socket = socket;
+    this.v6 = socket.address().family === 'IPv6';
     this.opts = opts;
     socket.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
     socket.on('error', () => {});
@@ -143,6 +146,8 @@ export class UtpSocket {
   }
 
   private env(host: string, port: number): UtpEnv {
+    // A dual-stack (udp6) socket reaches IPv4 peers through their mapped address.
+    if (this.v6 && !host.includes(':')) host = `::ffff:${host}`;
     return {
       now: () => performance.now(),
       micros,
