@@ -3,12 +3,22 @@
 
 import type { Connection, Dialer } from '../platform.ts';
 import { addressKey, type PeerAddress } from '../types.ts';
-import type { UtpSocket } from './utp-socket.ts';
+import { udpPortClosed, type UtpSocket } from './utp-socket.ts';
 
 /** How long uTP has the line to itself before TCP is dialled beside it. On a path that answers at
  *  all, the SYN's ACK comes back well within this; a peer that ignores uTP (or whose UDP port is
  *  shut) costs this much, not the seconds of SYN retries libtorrent spends on it. */
 export const UTP_HEAD_START_MS = 500;
+/** On loopback and private networks a round trip takes a millisecond or two: a tenth of a second
+ *  is ample for the SYN-ACK, and a TCP-only peer there (libtorrent with uTP off keeps its UDP port
+ *  open and silent) waits that long, not half a second. */
+export const UTP_HEAD_START_LOCAL_MS = 100;
+
+function headStart(host: string): number {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  const local = /^(127\.|10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|169\.254\.)/.test(h) || h === '::1' || /^f[cd]|^fe[89ab]/.test(h);
+  return local ? UTP_HEAD_START_LOCAL_MS : UTP_HEAD_START_MS;
+}
 /** How long uTP may go on unanswered once TCP has failed, from the start of the dial. */
 const UTP_GRACE_MS = 1500;
 /** Addresses remembered with the transport that worked (bounded: oldest forgotten first). */
@@ -49,6 +59,8 @@ export class UtpFirstDialer implements Dialer {
       let settled = false;
       let tcpStarted = false;
       let utpFailed = false;
+      /** uTP failed by itself (no answer, or a reset), not because we gave up on it. */
+      let utpRefused = false;
       let tcpFailed = false;
       let tcpErr: unknown;
       const started = Date.now();
@@ -63,7 +75,9 @@ export class UtpFirstDialer implements Dialer {
         clearTimeout(timer);
         signal.removeEventListener('abort', onAbort);
         (t === 'utp' ? tcpAbort : utpAbort).abort();
-        this.note(addr, t);
+        // TCP is remembered only once uTP failed on its own: TCP winning a race against a slow
+        // SYN-ACK says nothing about uTP (and a uTP-only peer may accept TCP only to close it).
+        if (t === 'utp' || utpRefused) this.note(addr, t);
         resolve(c);
       };
       const fail = (err: unknown) => {
@@ -88,11 +102,20 @@ export class UtpFirstDialer implements Dialer {
           },
         );
       };
-      const timer = setTimeout(startTcp, UTP_HEAD_START_MS);
+      const wait = headStart(addr.host);
+      const timer = setTimeout(startTcp, wait);
+      // A shut UDP port answers with ICMP at once: then TCP goes now, not after the head start.
+      void udpPortClosed(addr, wait, utpAbort.signal).then((closed) => {
+        if (!closed || settled) return;
+        startTcp();
+        utpAbort.abort();
+      });
       utp.connect(addr, utpAbort.signal).then(
         (c) => win(c, 'utp'),
         (err) => {
           utpFailed = true;
+          utpRefused = !utpAbort.signal.aborted;
+          if (signal.aborted) return fail(err);
           if (!tcpStarted) startTcp();
           else if (tcpFailed) fail(tcpErr ?? err);
         },

@@ -198,6 +198,36 @@ export class UtpSocket {
   }
 }
 
+/** Whether nothing listens on UDP at `addr`: a zero-length datagram from a connected socket of
+ *  its own draws the kernel's ICMP "port unreachable" back as ECONNREFUSED (the shared socket is
+ *  not connected, so it never hears it). A uTP peer ignores the empty datagram; a peer whose UDP
+ *  port is shut (TCP-only clients, libtorrent with uTP off) is known within a round trip instead
+ *  of after the dialer's head start. Resolves false when no refusal came within `ms`. */
+export function udpPortClosed(addr: PeerAddress, ms: number, signal?: AbortSignal): Promise<boolean> {
+  const host = addr.host.replace(/^\[|\]$/g, '');
+  return new Promise((resolve) => {
+    const s = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
+    let done = false;
+    const finish = (closed: boolean) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      try {
+        s.close();
+      } catch {
+        // already closed
+      }
+      resolve(closed);
+    };
+    const onAbort = () => finish(false);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const timer = setTimeout(() => finish(false), ms);
+    s.on('error', (e: NodeJS.ErrnoException) => finish(e.code === 'ECONNREFUSED'));
+    s.connect(addr.port, host, () => s.send(new Uint8Array(0), (err) => err && finish(false)));
+  });
+}
+
 function key(host: string, port: number, id: number): string {
   return `${host}|${port}|${id & 0xffff}`;
 }
