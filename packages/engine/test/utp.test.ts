@@ -213,3 +213,19 @@ test('hostile uTP datagrams crash and stall nothing: a real transfer completes d
   await l.next((s) => s === `done ${g.infoHash}`);
   assert.ok((await fs.readFile(path.join(g.root, 'lt', 'data.bin'))).equals(g.payload));
 });
+
+test('utp: false is TCP only; a uTP-first dialler reaches it over TCP at once (its UDP port is shut)', async (t) => {
+  const f = await fixture(t, 300_000);
+  const tcpOnly = await Session.create({ host: '127.0.0.1', dht: false, webrtc: false, utp: false });
+  t.after(() => tcpOnly.close());
+  assert.equal(tcpOnly.counters().utp, undefined, 'no uTP socket');
+  const seed = await tcpOnly.add(f.torrent, { savePath: path.join(f.root, 'seed') });
+  await whenDone(seed);
+  const dialler = await Session.create({ host: '127.0.0.1', dht: false, webrtc: false });
+  t.after(() => dialler.close());
+  const h = await dialler.add(f.torrent, { savePath: path.join(f.root, 'dl'), peers: [`127.0.0.1:${tcpOnly.port}`] });
+  await whenDone(h);
+  assert.ok((await fs.readFile(path.join(f.root, 'dl', 'data.bin'))).equals(f.payload));
+  const got = dialler.counters().bytesReceived;
+  assert.ok(got.tcp >= f.payload.length && got.utp === 0, JSON.stringify(got));
+});
