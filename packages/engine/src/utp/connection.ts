@@ -205,6 +205,9 @@ export class UtpConnection {
   private notePeer(p: UtpPacket): void {
     this.replyMicro = (this.env.micros() - p.timestamp) >>> 0;
     this.peerWindow = p.window;
+    // A peer answering with a shut window is alive, only full: its silence about our probe is
+    // no timeout towards closing (the wire's own idle limit ends a peer that never reopens).
+    if (p.window < this.mss) this.timeouts = 0;
   }
 
   /** Returns the payload bytes this packet acked. */
@@ -320,8 +323,9 @@ export class UtpConnection {
     if (p.type === ST_FIN && this.eofSeq < 0) this.eofSeq = p.seq;
     if (this.eofSeq >= 0 && seqLess(this.eofSeq, p.seq)) return; // past the end: a lie
     if (d === 1) {
-      // A peer sending past the window we advertised while our reader is paused: dropped unacked.
-      if (this.undeliveredBytes + p.payload.length > this.recvBuffer) return;
+      // Past the window we advertised while our reader is paused: dropped, and a STATE says the
+      // window is still shut (the sender's probe is answered, so it knows we are alive).
+      if (this.undeliveredBytes + p.payload.length > this.recvBuffer) return this.ackSoon();
       this.ackNr = p.seq;
       if (p.type === ST_DATA) this.deliver(p.payload);
       // Packets waiting behind this one now follow it.
