@@ -178,7 +178,8 @@ test('hostile uTP datagrams crash and stall nothing: a real transfer completes d
   const session = await Session.create({ host: '127.0.0.1', dht: false, webrtc: false, handshakeTimeoutMs: 1500 });
   t.after(() => session.close());
   const raw = dgram.createSocket('udp4');
-  await new Promise<void>((r) => raw.bind(0, '127.0.0.1', () => r()));
+  // From another loopback address: the flood fills that host's connection slots, not libtorrent's.
+  await new Promise<void>((r) => raw.bind(0, '127.0.0.2', () => r()));
   t.after(() => raw.close());
   const replies: UtpPacket[] = [];
   raw.on('message', (m) => {
