@@ -4,6 +4,7 @@
 
 import { saveEntry } from './lib/corpus.ts';
 import { TARGETS } from './targets/index.ts';
+import { ST_DATA, ST_FIN, ST_STATE, ST_SYN, encodePacket, type UtpHeader } from '../../packages/engine/src/utp/packet.ts';
 
 const latin1 = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0) & 0xff);
 const cat = (...p: Uint8Array[]) => Uint8Array.from(p.flatMap((x) => [...x]));
@@ -18,7 +19,21 @@ const post = (type: string, body: string) => ({ m: 'POST', p: '/api/torrents', h
 const part = (filename: string) => `--x\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\n\r\nabc`;
 const ZERO20 = pct(new Uint8Array(20));
 
+// uTP target inputs: a flags byte, then datagrams each behind a 2-byte length (targets/utp.ts).
+const utpH = (type: UtpHeader['type'], seq: number, ack: number, extra: Partial<UtpHeader> = {}): UtpHeader => ({ type, connectionId: 0x1234, timestamp: 1, timestampDiff: 0, window: 1 << 20, seq, ack, ...extra });
+const dgrams = (flags: number, ...d: Uint8Array[]) => cat(Uint8Array.of(flags), ...d.map((x) => cat(Uint8Array.of(x.length >> 8, x.length & 255), x)));
+const UTP_SYN = encodePacket(utpH(ST_SYN, 0xfffe, 0, { connectionId: 0x1233 }));
+
 const inputs: Record<string, [string, Uint8Array | object][]> = {
+  utp: [
+    ['data across the 16-bit sequence wrap', dgrams(0, UTP_SYN, ...[0xffff, 0, 1].map((q) => encodePacket(utpH(ST_DATA, q, 7), new Uint8Array(100))))],
+    ['a selective ACK announced longer than the datagram', dgrams(0, UTP_SYN, cat(encodePacket(utpH(ST_STATE, 0, 7)).subarray(0, 1), Uint8Array.of(1), encodePacket(utpH(ST_STATE, 0, 7)).subarray(2), Uint8Array.of(0, 200, 1, 2)))],
+    ['thirty chained unknown extensions', dgrams(0, UTP_SYN, cat(encodePacket(utpH(ST_STATE, 0, 7)).subarray(0, 1), Uint8Array.of(9), encodePacket(utpH(ST_STATE, 0, 7)).subarray(2), new Uint8Array(60).map((_, i) => (i % 2 ? 0 : 9))))],
+    ['a zero window, then a window of 4 GiB, and acks of packets never sent', dgrams(2, UTP_SYN, encodePacket(utpH(ST_STATE, 0, 0x8000, { window: 0 })), encodePacket(utpH(ST_STATE, 0, 0x4000, { window: 0xffffffff, sack: new Uint8Array(32).fill(255) })))],
+    ['a FIN, then data past it', dgrams(0, UTP_SYN, encodePacket(utpH(ST_FIN, 0xffff, 7)), encodePacket(utpH(ST_DATA, 3, 7), new Uint8Array(10)))],
+    ['data 60,000 packets ahead', dgrams(0, UTP_SYN, encodePacket(utpH(ST_DATA, 60_000, 7), new Uint8Array(10)))],
+    ['a SYN-ACK naming a SYN we never sent', dgrams(1, encodePacket(utpH(ST_STATE, 9, 1234)), encodePacket(utpH(ST_DATA, 10, 100), new Uint8Array(5)))],
+  ],
   bencode: [
     ['65 nested lists: one past the depth limit', latin1('l'.repeat(66) + 'e'.repeat(66))],
     ['string length of 20 nines', latin1('99999999999999999999:x')],

@@ -18,6 +18,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startTracker } from '../../packages/tracker/index.ts';
+import { Session } from '../../packages/engine/index.ts';
+import { readFile } from 'node:fs/promises';
 import {
   assertCascadeDone,
   cascade,
@@ -71,7 +73,7 @@ interface Transmission {
  * with a fresh config dir. `verify` adds `-v` (check the data already in downloadDir, then seed).
  * Killed when the test ends.
  */
-async function startTransmission(t: TestContext, torrent: string, downloadDir: string, opts: { verify?: boolean } = {}): Promise<Transmission> {
+async function startTransmission(t: TestContext, torrent: string, downloadDir: string, opts: { verify?: boolean; utp?: boolean } = {}): Promise<Transmission> {
   requireTransmission();
   const configDir = await tempDir(t, 'cascade-transmission-config-');
   const port = await freePort();
@@ -80,7 +82,7 @@ async function startTransmission(t: TestContext, torrent: string, downloadDir: s
     'dht-enabled': false,
     'pex-enabled': false,
     'lpd-enabled': false,
-    'utp-enabled': false,
+    'utp-enabled': opts.utp === true,
     'port-forwarding-enabled': false,
     'rpc-enabled': false,
     'watch-dir-enabled': false,
@@ -206,6 +208,30 @@ test('cascade download --peer fetches from a transmission seeder (transmission v
     (err as Error).message += `\n\n${trx.describe()}`;
     throw err;
   }
+  await compareTrees(join(src, NAME), join(out, NAME));
+  await stop(trx.proc, 2000);
+});
+
+test('a Cascade session downloads from a transmission seeder over uTP (BEP 29)', { timeout: 90_000 }, async (t) => {
+  requireTransmission();
+  const root = await tempDir(t);
+  const src = join(root, 'src');
+  await makeRandomFiles(join(src, NAME), SPEC);
+  const torrent = join(root, 'transmission.torrent');
+  await cascadeCreate(t, join(src, NAME), torrent, ['--piece-length', String(PIECE_LENGTH)]);
+  const trx = await startTransmission(t, torrent, src, { verify: true, utp: true });
+  await until('transmission to verify the data and seed ("Seeding" status)', 30_000, () => seeding(trx) || trx.proc.exit !== undefined, trx.describe);
+  assert.ok(seeding(trx), `transmission-cli exited before seeding:\n${trx.describe()}`);
+  // The engine itself, so that the bytes can be counted by transport: uTP is tried first and
+  // Transmission answers it, so nothing should come over TCP.
+  const session = await Session.create({ host: '127.0.0.1', dht: false, webrtc: false });
+  t.after(() => session.close());
+  const out = join(root, 'out');
+  const h = await session.add(await readFile(torrent), { savePath: out, peers: [`127.0.0.1:${trx.port}`] });
+  await until('the download over uTP', 60_000, () => h.stats().state === 'seeding', () => `${JSON.stringify(h.stats())}\n${trx.describe()}`);
+  const total = Object.values(SPEC).reduce((a, b) => a + b, 0);
+  const c = session.counters();
+  assert.ok(c.bytesReceived.utp >= total && c.bytesReceived.tcp === 0, `bytes by transport: ${JSON.stringify(c.bytesReceived)}`);
   await compareTrees(join(src, NAME), join(out, NAME));
   await stop(trx.proc, 2000);
 });

@@ -21,6 +21,8 @@ export interface Options {
   dht: boolean;
   dhtBootstrap: string[];
   trackers: string[];
+  /** uTP beside TCP (BEP 29); --no-utp turns it off. */
+  utp: boolean;
   /** Private discovery (issue 14): the onion directories and whether adds use them by default;
    *  undefined without --directory. */
   onion: { directories: string[]; byDefault: boolean } | undefined;
@@ -269,6 +271,7 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
     port: str('port') !== undefined ? parseInteger('port', str('port')!, 0, 65535) : DEFAULT_PORT,
     host: str('host'),
     dht: v.dht !== false,
+    utp: v.utp !== false,
     dhtBootstrap: list('dht-bootstrap')
       .flatMap((s) => s.split(','))
       .map((s) => s.trim())

@@ -6,7 +6,7 @@ import { SETTINGS_KEYS } from '@cascade/node/basics';
 import { RSS_DETAILS, RSS_USAGE } from './commands/rss-help.ts';
 
 export type OptName =
-  | 'json' | 'help' | 'state-dir' | 'port' | 'host' | 'dht' | 'dht-bootstrap' | 'tracker'
+  | 'json' | 'help' | 'state-dir' | 'port' | 'host' | 'dht' | 'dht-bootstrap' | 'tracker' | 'utp'
   | 'output' | 'dir' | 'announce' | 'piece-length' | 'private' | 'webseed' | 'mirror' | 'sha256' | 'peer' | 'seed'
   | 'timeout' | 'delete-data' | 'paused' | 'http-port' | 'download-dir' | 'tracker-port' | 'allowed-host' | 'allow-private-urls' | 'public-url' | 'ice-server' | 'port-mapping' | 'lsd' | 'metrics-token' | 'trusted-proxy'
   | 'rotate' | 'role'
@@ -36,6 +36,7 @@ export const OPTION_DEFS: Record<OptName, OptDef> = {
   port: { type: 'string', short: 'p', arg: 'N', help: 'BitTorrent listen port (default 6881, 0 = any free port)' },
   host: { type: 'string', arg: 'ADDR', help: 'BitTorrent bind address; also where outgoing connections, tracker requests and DHT queries leave from' },
   dht: { type: 'boolean', default: true, help: '--no-dht: run without the DHT (trackers and given peers only)' },
+  utp: { type: 'boolean', default: true, help: '--no-utp: BitTorrent over TCP only, without uTP (BEP 29: over UDP on the same port number, with LEDBAT congestion control that yields to other traffic); on by default' },
   'dht-bootstrap': { type: 'string', multiple: true, arg: 'HOST:PORT,…', help: 'DHT bootstrap nodes instead of the public routers' },
   tracker: { type: 'string', multiple: true, arg: 'URL', help: 'an extra tracker for every torrent (repeatable)' },
   output: { type: 'string', short: 'o', arg: 'PATH', help: 'where the output goes' },
@@ -162,7 +163,7 @@ export const OPTION_DEFS: Record<OptName, OptDef> = {
 
 const COMMON: OptName[] = ['json', 'help', 'state-dir'];
 /** Options of every command that runs a BitTorrent node. */
-const NODE: OptName[] = [...COMMON, 'port', 'host', 'dht', 'dht-bootstrap', 'tracker'];
+const NODE: OptName[] = [...COMMON, 'port', 'host', 'dht', 'dht-bootstrap', 'tracker', 'utp'];
 /** The chain and seeding receipts (issue 13): serve, seed and download. */
 const CHAIN: OptName[] = ['chain', 'chain-rpc', 'chain-id', 'chain-contracts', 'chain-signer', 'chain-from', 'receipt-every', 'payment-threshold', 'auto-claim', 'ipfs-api'];
 /** The chain a verb means (register, verify, rewards): checked against the running node's; with
@@ -237,7 +238,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   serve: {
     options: [...NODE, 'http-port', 'download-dir', 'tracker-port', 'allowed-host', 'allow-private-urls', 'public-url', 'ice-server', 'port-mapping', 'lsd', 'metrics-token', 'trusted-proxy', 'llm-url', 'llm-model', 'llm-key', 'llm-gguf', 'llm-threads', 'llm-max-tokens', ...CHAIN, ...ONION, 'relay', 'relay-port'],
     positionals: [0, 0],
-    usage: 'serve [--http-port N] [--host ADDR] [--download-dir DIR] [--port N] [--tracker-port N] [--allowed-host NAME]... [--trusted-proxy ADDR]... [--allow-private-urls] [--public-url URL] [--port-mapping auto|upnp|natpmp|off] [--no-lsd] [--metrics-token TOKEN] [--llm-url URL --llm-model NAME [--llm-key KEY] | --llm-gguf FILE [--llm-threads N] [--llm-max-tokens N]] [--no-chain | --chain-rpc URL --chain-contracts FILE [--chain-signer URL [--chain-from ADDRESS]]]',
+    usage: 'serve [--http-port N] [--host ADDR] [--download-dir DIR] [--port N] [--tracker-port N] [--allowed-host NAME]... [--trusted-proxy ADDR]... [--allow-private-urls] [--public-url URL] [--port-mapping auto|upnp|natpmp|off] [--no-lsd] [--no-utp] [--metrics-token TOKEN] [--llm-url URL --llm-model NAME [--llm-key KEY] | --llm-gguf FILE [--llm-threads N] [--llm-max-tokens N]] [--no-chain | --chain-rpc URL --chain-contracts FILE [--chain-signer URL [--chain-from ADDRESS]]]',
     summary: 'run the node: every stored torrent, the tracker, and the web UI + API on http://localhost:8080',
     optionHelp: { host: 'bind address of the web UI, API, tracker and BitTorrent listener (default: 127.0.0.1, this machine only, for the first three; :: for BitTorrent, IPv6 and IPv4)' },
   },

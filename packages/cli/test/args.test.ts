@@ -10,7 +10,7 @@ const env = { CASCADE_HOME: '/tmp/cascade-home' };
 test('download: repeated --peer, -o, --seed, --timeout, node options', () => {
   const inv = parseCommandLine(
     ['download', 'magnet:?xt=urn:btih:' + 'a'.repeat(40), '-o', '/tmp/dl', '--peer', '127.0.0.1:6881', '--peer', '[::1]:7000',
-      '--seed', '--timeout', '30', '--port', '0', '--no-dht', '--tracker', 'http://127.0.0.1:8000/announce', '--json'],
+      '--seed', '--timeout', '30', '--port', '0', '--no-dht', '--no-utp', '--tracker', 'http://127.0.0.1:8000/announce', '--json'],
     env,
   );
   assert.equal(inv.command, 'download');
@@ -22,6 +22,7 @@ test('download: repeated --peer, -o, --seed, --timeout, node options', () => {
   assert.equal(o.timeout, 30);
   assert.equal(o.port, 0);
   assert.equal(o.dht, false);
+  assert.equal(o.utp, false);
   assert.deepEqual(o.trackers, ['http://127.0.0.1:8000/announce']);
   assert.equal(o.json, true);
   assert.equal(o.stateDir, '/tmp/cascade-home');
@@ -31,6 +32,7 @@ test('defaults: port 6881, DHT on, state dir from $CASCADE_HOME or ~/.cascade', 
   const o = parseCommandLine(['serve'], {}).options;
   assert.equal(o.port, DEFAULT_PORT);
   assert.equal(o.dht, true);
+  assert.equal(o.utp, true, 'uTP beside TCP unless --no-utp');
   assert.equal(o.json, false);
   assert.equal(o.stateDir, join(homedir(), '.cascade'));
   assert.equal(parseCommandLine(['serve'], env).options.stateDir, '/tmp/cascade-home');

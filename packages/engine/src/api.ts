@@ -143,6 +143,11 @@ export interface SessionOptions {
    *  measured slower: 1.56 vs 1.49 s and 1.83 vs 1.69 CPU-s per 512 MiB from libtorrent) and can be
    *  forced with CASCADE_HASH_WORKER=on|off. */
   hashWorker?: boolean;
+  /** uTP (BEP 29, LEDBAT congestion control) beside TCP: a UDP socket on the listen port's number
+   *  (shared with the IPv4 DHT), incoming uTP accepted; outgoing connections try uTP first with TCP
+   *  as the fallback, except to loopback and private-network addresses, where TCP goes first (see
+   *  node/utp-dialer.ts). On unless false. */
+  utp?: boolean;
 }
 
 /** session.localDiscovery(): whether LSD runs, on which families, and why a family is missing. */
@@ -392,6 +397,10 @@ export interface SessionCounters {
   /** BEP 14 local service discovery: messages sent (one per family), received, dropped (malformed,
    *  over a budget), and peers learned (absent from engines without it). */
   lsd?: { sent: number; received: number; dropped: number; peers: number };
+  /** uTP (BEP 29) datagrams in and out, those dropped (not uTP, or for no connection of ours),
+   *  SYNs refused (over the accept rate or the connection cap), and uTP connections open now
+   *  (absent when uTP is off). */
+  utp?: { packetsIn: number; packetsOut: number; dropped: number; synDropped: number; connections: number };
 }
 
 export interface SessionHandle {

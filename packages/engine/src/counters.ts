@@ -21,7 +21,7 @@ export interface EngineTally {
   dhtQueriesOut: DhtQueryCounts;
 }
 
-const transports = (): TransportCounts => ({ tcp: 0, webrtc: 0, webseed: 0 });
+const transports = (): TransportCounts => ({ tcp: 0, utp: 0, webrtc: 0, webseed: 0 });
 const dhtQueries = (): DhtQueryCounts => ({ ping: 0, find_node: 0, get_peers: 0, announce_peer: 0, get: 0, put: 0, other: 0 });
 
 export function newTally(): EngineTally {

@@ -9,7 +9,7 @@ export const MAX_REDELIVER = 64 * 1024;
 /** A reliable, ordered byte stream to one peer (TCP socket, WebRTC data channel, …). */
 export interface Connection {
   readonly remote: string;
-  readonly transport: 'tcp' | 'webrtc';
+  readonly transport: 'tcp' | 'utp' | 'webrtc';
   /** WebRTC: true once the selected ICE candidate pair is known to pass through a TURN relay
    *  (either side's candidate is of type relay). Absent for TCP. */
   readonly relayed?: boolean;

@@ -197,9 +197,9 @@ export abstract class TorrentSwarm extends Emitter implements PeerHost, Schedule
       shrinkQueue(p);
       if (p.amInterested || p.peerInterested) p.usefulAt = now;
       if (now - p.lastMessageAt > 120_000) p.destroy('idle');
-      // Only TCP: it can be dialled again at once, where a WebRTC peer would wait for the next
+      // Only TCP and uTP: they can be dialled again at once, where a WebRTC peer would wait for the next
       // WebSocket-tracker announce (minutes) and a slow-growing partial seed would be lost for that long.
-      else if (this.state === 'downloading' && p.conn.transport === 'tcp' && now - p.usefulAt > USELESS_PEER_MS) p.destroy('nothing to trade');
+      else if (this.state === 'downloading' && p.conn.transport !== 'webrtc' && now - p.usefulAt > USELESS_PEER_MS) p.destroy('nothing to trade');
       else if (this.ticks % KEEPALIVE_TICKS === 0) p.keepAlive();
       this.fillRequests(p);
     }
@@ -365,9 +365,9 @@ export abstract class TorrentSwarm extends Emitter implements PeerHost, Schedule
     return this.peersByKey.values();
   }
 
-  /** Whether a peer with this id (hex) is connected over TCP: WebRTC need not reach it again. */
+  /** Whether a peer with this id (hex) is connected over TCP or uTP: WebRTC need not reach it again. */
   hasTcpPeer(peerIdHex: string): boolean {
-    for (const p of this.peersByKey.values()) if (p.conn.transport === 'tcp' && p.remoteId && toHex(p.remoteId) === peerIdHex) return true;
+    for (const p of this.peersByKey.values()) if (p.conn.transport !== 'webrtc' && p.remoteId && toHex(p.remoteId) === peerIdHex) return true;
     return false;
   }
 

@@ -82,9 +82,10 @@ export interface FileView {
   cid?: string | null;
 }
 
-/** Counts per transport: TCP peers, WebRTC peers, HTTP web seeds (BEP 19). */
+/** Counts per transport: TCP peers, uTP peers (BEP 29), WebRTC peers, HTTP web seeds (BEP 19). */
 export interface TransportCounts {
   tcp: number;
+  utp: number;
   webrtc: number;
   webseed: number;
 }
@@ -93,7 +94,7 @@ export interface TransportCounts {
 export interface PeerStats {
   address: string;
   client: string | undefined;
-  transport: 'tcp' | 'webrtc' | 'webseed';
+  transport: 'tcp' | 'utp' | 'webrtc' | 'webseed';
   /** True when the WebRTC connection passes through a TURN relay (either side's selected candidate). */
   relayed: boolean;
   downloaded: number;

@@ -22,6 +22,7 @@ export async function serveCommand(inv: Invocation, out: Output): Promise<number
     ...(o.downloadDir !== undefined ? { downloadDir: o.downloadDir } : {}),
     btPort: o.port,
     dht: o.dht ? { bootstrap: o.dhtBootstrap } : false,
+    ...(o.utp ? {} : { utp: false }),
     trackers: o.trackers,
     ...(o.trackerPort !== undefined ? { trackerPorts: { http: o.trackerPort, udp: o.trackerPort } } : {}),
     ...(o.allowedHosts.length > 0 ? { allowedHosts: o.allowedHosts } : {}),

@@ -20,7 +20,7 @@ function peerObject(p: PeerRow): [string, Obj] {
   const m = /^\[?(.*?)\]?:(\d+)$/.exec(p.address);
   const ip = m ? m[1]! : p.address;
   const port = m ? Number(m[2]) : 0;
-  const connection = p.transport === 'webrtc' ? 'WebRTC' : p.transport === 'webseed' ? 'Web seed' : 'BT';
+  const connection = p.transport === 'webrtc' ? 'WebRTC' : p.transport === 'webseed' ? 'Web seed' : p.transport === 'utp' ? 'μTP' : 'BT';
   return [
     m ? `${ip.includes(':') ? `[${ip}]` : ip}:${port}` : p.address,
     {

@@ -52,13 +52,13 @@ export class DualDht {
 }
 
 /** The session's DHT on `port` (0: any; the IPv6 one then takes the port the IPv4 one got). */
-export async function openDht(opts: { bootstrap: string[] | false; host: string; port: number; tally?: EngineTally }): Promise<{ dht: DualDht; port: number }> {
+export async function openDht(opts: { bootstrap: string[] | false; host: string; port: number; tally?: EngineTally; socket4?: unknown }): Promise<{ dht: DualDht; port: number }> {
   const dual = opts.host === '::';
   const v6Only = !dual && opts.host.includes(':');
   let v4: Dht | undefined;
   let port = opts.port;
   if (!v6Only) {
-    v4 = new Dht({ bootstrap: opts.bootstrap, host: dual ? '0.0.0.0' : opts.host, tally: opts.tally });
+    v4 = new Dht({ bootstrap: opts.bootstrap, host: dual ? '0.0.0.0' : opts.host, tally: opts.tally, ...(opts.socket4 ? { socket: opts.socket4 } : {}) });
     port = await v4.listen(port).catch(async (err) => {
       await v4!.close();
       throw err;

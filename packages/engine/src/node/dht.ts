@@ -23,6 +23,8 @@ export interface DhtOptions {
   /** 6: the BEP 32 instance, on a udp6 socket (dht6-socket.ts); its bootstrap keeps IPv6 nodes
    *  (literals, and names through their AAAA records). Default 4. */
   family?: 4 | 6;
+  /** IPv4 only: a UDP socket shared with uTP (utp-socket.ts's dhtSocket()), already bound. */
+  socket?: unknown;
 }
 
 /** The part of k-rpc-socket (inside bittorrent-dht, not its public API) that queries pass through. */
@@ -55,8 +57,8 @@ export class Dht {
       // Always explicit: `undefined` here would mean router.bittorrent.com and friends.
       bootstrap: opts.bootstrap === false ? false : s6 ? nodes.filter((n) => isIP(n.host) === 6).map((n) => ({ host: s6.handles.handle(n.host), port: n.port })) : nodes,
       host: wildcard || v6 ? false : this.host,
-      ...(s6 ? { socket: s6 } : {}),
-    });
+      ...(s6 ? { socket: s6 } : opts.socket ? { socket: opts.socket } : {}),
+    } as ConstructorParameters<typeof DHT>[0]);
     // Names among the IPv6 instance's bootstrap nodes: their AAAA records, added once resolved.
     if (s6) for (const n of nodes.filter((n) => isIP(n.host) === 0)) void dnsLookup(n.host, { family: 6 }).then((a) => this.addNode({ host: a.address, port: n.port }), () => {});
     // Without listeners EventEmitter would throw on these and take the process down.

@@ -40,6 +40,8 @@ import { RateLimitPair } from '../swarm/rate-limiter.ts';
 import { sharedTiers } from '../discovery/shared-tiers.ts';
 import { checkedTransport, guardedReads } from './url-guarded.ts';
 import { SessionLsd } from './session-lsd.ts';
+import { UtpSocket } from './utp-socket.ts';
+import { UtpFirstDialer } from './utp-dialer.ts';
 
 export const CLIENT_NAME = 'Cascade 0.1.0';
 const PEER_ID_PREFIX = '-CS0100-';
@@ -74,6 +76,8 @@ export class Session implements SessionHandle {
   /** setAnnouncePort: the gateway's external port for listenPort, when it is mapped. */
   private announcePort: number | null = null;
   private dht: DualDht | undefined;
+  /** uTP (BEP 29) on the listen port's number over UDP, shared with the IPv4 DHT (SessionOptions.utp). */
+  private utp: UtpSocket | undefined;
   private dhtListenPort = 0;
   private hasher: Hasher;
   private udp: UdpTracker | undefined;
@@ -141,9 +145,18 @@ export class Session implements SessionHandle {
     s.server = listening.server;
     const host = listening.host;
     s.listenPort = (s.server.address() as net.AddressInfo).port;
+    if (opts.utp !== false) {
+      // Taken (UDP) by someone else: the node runs on TCP alone rather than not at all.
+      // Dual-stack ('::'): uTP on IPv4, so its socket can be the IPv4 DHT's while the IPv6 DHT keeps
+      // its own on the same port number (uTP over IPv6 needs an IPv6 --host).
+      s.utp = await UtpSocket.bind(s.listenPort, host === '::' ? '0.0.0.0' : host).catch(() => undefined);
+      if (s.utp) s.utp.onAccept = (c) => s.accept(c);
+    }
     if (opts.dht !== false) {
       const bootstrap = opts.dht?.bootstrap ?? PUBLIC_DHT_ROUTERS;
-      ({ dht: s.dht, port: s.dhtListenPort } = await openDht({ bootstrap, host, port: opts.port ? opts.port : 0, tally: s.tally }));
+      // The uTP socket is the IPv4 DHT's too (one UDP port, as libtorrent); the IPv6 DHT has its own.
+      const shared = s.utp && !s.utp.ipv6 ? s.utp.dhtSocket() : undefined;
+      ({ dht: s.dht, port: s.dhtListenPort } = await openDht({ bootstrap, host, port: shared ? s.listenPort : s.utp?.ipv6 ? 0 : opts.port ? opts.port : 0, tally: s.tally, socket4: shared }));
     }
     if (opts.lsd) await s.lsd.set(true, typeof opts.lsd === 'object' ? opts.lsd : {});
     return s;
@@ -178,7 +191,7 @@ export class Session implements SessionHandle {
       scheduler: this.scheduler,
       peerId: this.peerId,
       port: () => this.announcePort ?? this.listenPort,
-      dialer: this.cappedDialer(mseDialer(tcpDialerFrom(this.outgoing), this.opts.encryption ?? 'prefer-plaintext')),
+      dialer: this.cappedDialer(mseDialer(new UtpFirstDialer(() => this.utp, tcpDialerFrom(this.outgoing)), this.opts.encryption ?? 'prefer-plaintext')),
       hasher: this.hasher,
       createStorage: (meta, savePath) => {
         const standard = () => new FsStorage(meta, savePath);
@@ -433,10 +446,11 @@ export class Session implements SessionHandle {
   /** Totals since the session started and the current peers and DHT nodes: one pass over the
    *  torrents, each adding its connected peers (nothing for one without any). */
   counters(): SessionCounters {
-    const peers: TransportCounts = { tcp: 0, webrtc: 0, webseed: 0 };
+    const peers: TransportCounts = { tcp: 0, utp: 0, webrtc: 0, webseed: 0 };
     for (const t of this.torrents.values()) t.countPeers(peers);
     const l = this.lsd.counters;
-    return { ...snapshot(this.tally, peers, this.dht?.nodeCount() ?? 0), lsd: { sent: l.lsdSent, received: l.lsdReceived, dropped: l.lsdDropped, peers: l.lsdPeers } };
+    const utp = this.utp ? { ...this.utp.counters, connections: this.utp.connectionCount } : undefined;
+    return { ...snapshot(this.tally, peers, this.dht?.nodeCount() ?? 0), lsd: { sent: l.lsdSent, received: l.lsdReceived, dropped: l.lsdDropped, peers: l.lsdPeers }, ...(utp ? { utp } : {}) };
   }
 
   setLocalDiscovery(on: boolean, opts: { intervalMs?: number | undefined } = {}): Promise<void> {
@@ -488,6 +502,7 @@ export class Session implements SessionHandle {
     this.wsPool?.close();
     this.hiddenPool?.close();
     await Promise.allSettled([this.dht?.close(), this.udp?.close(), this.hasher.close()]);
+    await this.utp?.close();
   }
 }
 

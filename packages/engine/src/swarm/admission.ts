@@ -67,15 +67,16 @@ export function duplicateToDrop(peers: Iterable<Peer>, newcomer: Peer, localId: 
   let sameTransport: Peer | undefined;
   for (const p of peers) {
     if (p === newcomer || p.closed || !p.remoteId || !sameBytes(p.remoteId, id)) continue;
-    // The same peer over TCP and over WebRTC: TCP stays (cheaper, and first where it works); both
-    // ends see both connections and decide alike.
-    if (p.conn.transport !== newcomer.conn.transport) return newcomer.conn.transport === 'tcp' ? p : newcomer;
+    // The same peer over TCP (or uTP) and over WebRTC: TCP stays (cheaper, and first where it
+    // works); both ends see both connections and decide alike. TCP beside uTP is settled as two
+    // TCP connections are, below: both were dialled by one end or the other.
+    if ((p.conn.transport === 'webrtc') !== (newcomer.conn.transport === 'webrtc')) return newcomer.conn.transport === 'webrtc' ? newcomer : p;
     sameTransport ??= p;
   }
   // Two TCP connections: who dialled is known on both ends there. Two WebRTC channels are settled
   // where the offers meet (the lower peer id offers), and neither end's channel counts as "dialled".
   const p = sameTransport;
-  if (!p || newcomer.conn.transport !== 'tcp') return undefined;
+  if (!p || newcomer.conn.transport === 'webrtc') return undefined;
   if (p.outgoing === newcomer.outgoing) return newcomer;
   const keepOurs = compareBytes(localId, id) < 0;
   return newcomer.outgoing === keepOurs ? p : newcomer;

@@ -8,8 +8,8 @@ export class PexSender {
   readonly #sent = new Map<Peer, Set<string>>();
 
   send(peers: Peer[]): void {
-    // Only TCP peers we dialled have an address worth sharing (WebRTC peers have none).
-    const current = new Set(peers.filter((p) => p.outgoing && p.conn.transport === 'tcp').map((p) => p.key));
+    // Only peers we dialled (TCP or uTP) have an address worth sharing (WebRTC peers have none).
+    const current = new Set(peers.filter((p) => p.outgoing && p.conn.transport !== 'webrtc').map((p) => p.key));
     for (const p of peers) {
       if (!p.ext?.m.ut_pex) continue;
       const sent = this.#sent.get(p) ?? new Set<string>();

@@ -54,6 +54,8 @@ export interface ServerOptions {
   btHost?: string;
   /** false = no DHT; omitted = public bootstrap routers. */
   dht?: false | { bootstrap: string[] };
+  /** false: BitTorrent over TCP only (`serve --no-utp`); omitted = uTP beside TCP. */
+  utp?: boolean;
   /** Public trackers: added to every torrent, and to the announce list of torrents made from uploads. */
   trackers?: string[];
   /** Ports of the built-in tracker (default 6969 for both; 0 = any), or false for none. */
@@ -185,6 +187,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     dht: opts.dht !== false,
     dhtBootstrap: opts.dht ? opts.dht.bootstrap : [],
     trackers: opts.trackers ?? [],
+    ...(opts.utp === false ? { utp: false } : {}),
     iceServers: opts.iceServers?.map((url) => ({ urls: [url] })),
     downloadDir,
     queue: opts.queue,

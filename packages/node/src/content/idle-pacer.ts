@@ -68,6 +68,6 @@ export function sessionBytesMoved(session: Pick<SessionHandle, 'counters'>): Byt
     const c = session.counters?.();
     if (!c) return 0;
     const { bytesReceived: r, bytesSent: s } = c;
-    return r.tcp + r.webrtc + r.webseed + s.tcp + s.webrtc + s.webseed;
+    return r.tcp + (r.utp ?? 0) + r.webrtc + r.webseed + s.tcp + (s.utp ?? 0) + s.webrtc + s.webseed;
   };
 }

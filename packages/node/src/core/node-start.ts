@@ -27,6 +27,7 @@ export function sessionOptions(o: NodeOptions, db: StateDB, exempt: () => Iterab
     rangeReaders: { ftp: (url, start, end, signal) => import('@cascade/sources/ftp').then((m) => m.ftpRangeRead(url, start, end, signal)) },
   };
   if (o.host !== undefined) opts.host = o.host;
+  if (o.utp === false) opts.utp = false;
   if (o.trackers.length > 0) opts.trackers = o.trackers;
   Object.assign(opts, o.connectionLimits ?? {});
   if (o.privateTorrentUrls !== undefined && o.privateTorrentUrls !== true) {

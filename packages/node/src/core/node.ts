@@ -53,6 +53,8 @@ export interface NodeOptions {
   dhtBootstrap: string[];
   /** Extra tracker URLs added to every torrent. */
   trackers: string[];
+  /** uTP (BEP 29) beside TCP; omitted = on, false = TCP only (`--no-utp`). */
+  utp?: boolean | undefined;
   /** STUN/TURN servers for WebRTC peers, fixed for this run (seed/download --ice-server; tests: []
    *  = host candidates only); omitted = the iceServers setting, else the engine's default. */
   iceServers?: IceServer[] | undefined;

@@ -20,7 +20,7 @@ export interface TorrentExtras {
 }
 
 export function countTransports(peers: readonly PeerStats[]): TransportCounts {
-  const counts: TransportCounts = { tcp: 0, webrtc: 0, webseed: 0 };
+  const counts: TransportCounts = { tcp: 0, utp: 0, webrtc: 0, webseed: 0 };
   for (const p of peers) counts[p.transport] = (counts[p.transport] ?? 0) + 1;
   return counts;
 }

@@ -1,0 +1,157 @@
+// Outgoing connections over uTP or TCP, libtorrent's way: uTP first when it is on, TCP when uTP
+// gets no answer, and a peer known to speak only one of them is dialled on that one. Except on
+// loopback and private networks, where TCP goes first and uTP only when TCP fails: there LEDBAT's
+// yielding to other traffic buys nothing, and TCP moves several times what our userspace uTP does
+// (each 1,400-byte packet is a dgram send: two Cascade nodes on one machine went from 0.9x to
+// 0.11x libtorrent's TCP rate when they talked uTP).
+
+import type { Connection, Dialer } from '../platform.ts';
+import { addressKey, type PeerAddress } from '../types.ts';
+import { udpPortClosed, type UtpSocket } from './utp-socket.ts';
+
+/** How long uTP has the line to itself before TCP is dialled beside it. On a path that answers at
+ *  all, the SYN's ACK comes back well within this; a peer that ignores uTP (or whose UDP port is
+ *  shut) costs this much, not the seconds of SYN retries libtorrent spends on it. */
+export const UTP_HEAD_START_MS = 500;
+/** On loopback and private networks a round trip takes a millisecond or two: a tenth of a second
+ *  is ample for the SYN-ACK, and a TCP-only peer there (libtorrent with uTP off keeps its UDP port
+ *  open and silent) waits that long, not half a second. */
+export const UTP_HEAD_START_LOCAL_MS = 100;
+
+/** Loopback, RFC 1918, link-local, and IPv6 loopback, unique-local and link-local addresses. */
+export function isLocalAddress(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase().replace(/^::ffff:/, '');
+  return /^(127\.|10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|169\.254\.)/.test(h) || h === '::1' || /^f[cd][0-9a-f]{0,2}:|^fe[89ab][0-9a-f]?:/.test(h);
+}
+
+function headStart(host: string): number {
+  return isLocalAddress(host) ? UTP_HEAD_START_LOCAL_MS : UTP_HEAD_START_MS;
+}
+/** How long uTP may go on unanswered once TCP has failed, from the start of the dial. */
+const UTP_GRACE_MS = 1500;
+/** Addresses remembered with the transport that worked (bounded: oldest forgotten first). */
+const REMEMBERED = 10_000;
+
+export class UtpFirstDialer implements Dialer {
+  private readonly utp: () => UtpSocket | undefined;
+  private readonly tcp: Dialer;
+  /** The transport each address last connected over (or 'tcp' once uTP failed and TCP worked). */
+  private readonly known = new Map<string, 'tcp' | 'utp'>();
+
+  constructor(utp: () => UtpSocket | undefined, tcp: Dialer) {
+    this.utp = utp;
+    this.tcp = tcp;
+  }
+
+  /** What worked for an address (from an earlier dial, or learnt some other way). */
+  note(addr: PeerAddress, transport: 'tcp' | 'utp'): void {
+    const k = addressKey(addr);
+    this.known.delete(k);
+    this.known.set(k, transport);
+    if (this.known.size > REMEMBERED) this.known.delete(this.known.keys().next().value!);
+  }
+
+  async dial(addr: PeerAddress, signal: AbortSignal): Promise<Connection> {
+    const utp = this.utp();
+    const known = this.known.get(addressKey(addr));
+    if (!utp || known === 'tcp') return this.tcp.dial(addr, signal);
+    if (known !== 'utp' && isLocalAddress(addr.host)) return this.tcpThenUtp(utp, addr, signal);
+    // Known for uTP, or not known: the race (a uTP peer answers within the head start anyway).
+    return this.race(utp, addr, signal);
+  }
+
+  /** A local peer: TCP, and uTP only when TCP fails (refused at once on a host with TCP off). */
+  private async tcpThenUtp(utp: UtpSocket, addr: PeerAddress, signal: AbortSignal): Promise<Connection> {
+    try {
+      return await this.tcp.dial(addr, signal);
+    } catch (err) {
+      if (signal.aborted) throw err;
+      const give = new AbortController();
+      const timer = setTimeout(() => give.abort(), UTP_GRACE_MS);
+      const onAbort = () => give.abort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      try {
+        const c = await utp.connect(addr, give.signal);
+        this.note(addr, 'utp');
+        return c;
+      } catch {
+        throw err; // neither: the TCP error says more
+      } finally {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+      }
+    }
+  }
+
+  /** uTP with a head start, then TCP beside it; the first to connect is kept, the other dropped. */
+  private race(utp: UtpSocket, addr: PeerAddress, signal: AbortSignal): Promise<Connection> {
+    return new Promise((resolve, reject) => {
+      const utpAbort = new AbortController();
+      const tcpAbort = new AbortController();
+      let settled = false;
+      let tcpStarted = false;
+      let utpFailed = false;
+      /** uTP failed by itself (no answer, or a reset), not because we gave up on it. */
+      let utpRefused = false;
+      let tcpFailed = false;
+      let tcpErr: unknown;
+      const started = Date.now();
+      const onAbort = () => {
+        utpAbort.abort();
+        tcpAbort.abort();
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      const win = (c: Connection, t: 'tcp' | 'utp') => {
+        if (settled) return c.close();
+        settled = true;
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        (t === 'utp' ? tcpAbort : utpAbort).abort();
+        // TCP is remembered only once uTP failed on its own: TCP winning a race against a slow
+        // SYN-ACK says nothing about uTP (and a uTP-only peer may accept TCP only to close it).
+        if (t === 'utp' || utpRefused) this.note(addr, t);
+        resolve(c);
+      };
+      const fail = (err: unknown) => {
+        if (settled) return;
+        settled = true;
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      };
+      const startTcp = () => {
+        if (tcpStarted || settled) return;
+        tcpStarted = true;
+        clearTimeout(timer);
+        this.tcp.dial(addr, tcpAbort.signal).then(
+          (c) => win(c, 'tcp'),
+          (err) => {
+            tcpFailed = true;
+            tcpErr = err;
+            if (utpFailed) return fail(err);
+            // TCP refused and uTP silent since the start: a second of SYNs is enough (a peer that
+            // answers uTP at all does so well within it); more would hold the dial for seconds.
+            setTimeout(() => utpAbort.abort(), Math.max(0, UTP_GRACE_MS - (Date.now() - started)));
+          },
+        );
+      };
+      const wait = headStart(addr.host);
+      const timer = setTimeout(startTcp, wait);
+      // A shut UDP port answers with ICMP at once: then TCP goes now, not after the head start.
+      void udpPortClosed(addr, wait, utpAbort.signal).then((closed) => {
+        if (!closed || settled) return;
+        startTcp();
+        utpAbort.abort();
+      });
+      utp.connect(addr, utpAbort.signal).then(
+        (c) => win(c, 'utp'),
+        (err) => {
+          utpFailed = true;
+          utpRefused = !utpAbort.signal.aborted;
+          if (signal.aborted) return fail(err);
+          if (!tcpStarted) startTcp();
+          else if (tcpFailed) fail(tcpErr ?? err);
+        },
+      );
+    });
+  }
+}

@@ -1,0 +1,616 @@
+// One uTP connection (BEP 29): handshake, ordered reliable delivery over datagrams, selective
+// ACKs, retransmission and LEDBAT congestion control. Pure: the owner hands it decoded packets,
+// a clock and a send function, and calls tick() now and then for the timers.
+
+import { Ledbat } from './ledbat.ts';
+import { HEADER_SIZE, MAX_SACK_BYTES, ST_DATA, ST_FIN, ST_RESET, ST_STATE, ST_SYN, encodeHeader, seqDist, seqLess, type PacketType, type UtpPacket } from './packet.ts';
+
+export interface UtpEnv {
+  /** Milliseconds, monotonic. */
+  now(): number;
+  /** Microseconds, wrapping at 2^32 (the header's clock). */
+  micros(): number;
+  /** Puts one datagram on the wire to this connection's peer. */
+  send(packet: Uint8Array): void;
+}
+
+export interface UtpOptions {
+  /** Largest payload per DATA packet. */
+  mss?: number;
+  /** Bytes of received data we hold for the reader before advertising a zero window. */
+  recvBuffer?: number;
+  /** SYNs sent before the connect fails (the first one included). */
+  synAttempts?: number;
+}
+
+export type UtpState = 'syn-sent' | 'connected' | 'closed';
+
+/** 1,400 bytes fits every path with IPv6 and a tunnel or two on a 1,500-byte MTU. */
+export const DEFAULT_MSS = 1400;
+const DEFAULT_RECV_BUFFER = 1 << 20;
+const MAX_CWND = 4 << 20;
+/** Packets past ack_nr + 1 we keep out of order (the selective ACK reports 256 of them). */
+const MAX_REORDER = MAX_SACK_BYTES * 8;
+const INITIAL_RTO_MS = 1000;
+const MIN_RTO_MS = 500;
+const MAX_RTO_MS = 60_000;
+/** Retransmission timeouts in a row before the connection is given up. */
+const MAX_TIMEOUTS = 6;
+/** Duplicate ACKs (or packets selectively acked past a hole) that trigger a fast resend. */
+const DUP_ACKS = 3;
+
+interface Sent {
+  seq: number;
+  packet: Uint8Array;
+  /** Payload bytes (0 for SYN/FIN). */
+  size: number;
+  sentAt: number;
+  transmissions: number;
+  /** Acked by a selective ACK: kept until ack_nr passes it. */
+  sacked: boolean;
+  /** Counted lost at a timeout (out of the flight): flush() sends it again first. */
+  lost: boolean;
+}
+
+export class UtpConnection {
+  state: UtpState;
+  readonly recvId: number;
+  readonly sendId: number;
+  private readonly env: UtpEnv;
+  private readonly mss: number;
+  private readonly recvBuffer: number;
+  private synAttempts: number;
+
+  /** Next sequence number we send. */
+  private seqNr: number;
+  /** Last sequence number received in order. */
+  private ackNr = 0;
+  /** Packets sent and not yet acked by ack_nr, oldest first (by seq). */
+  private readonly inflight = new Map<number, Sent>();
+  private flight = 0;
+  private readonly cc: Ledbat;
+  private peerWindow = DEFAULT_MSS * 4;
+  /** Microseconds between the peer's last timestamp and our receipt of it (we echo it). */
+  private replyMicro = 0;
+  private rtt = 0;
+  private rttVar = 800;
+  private rto = INITIAL_RTO_MS;
+  private rtoAt = 0;
+  private timeouts = 0;
+  private dupAcks = 0;
+  /** Packets a timeout counted lost and flush() has not resent yet. */
+  private lostCount = 0;
+  private lastAck = -1;
+  /** Fast resends once per window: no second halving until this seq is acked. */
+  private recoverySeq = -1;
+
+  /** Bytes queued by write() and not yet packed into DATA packets. */
+  private readonly unsent: Uint8Array[] = [];
+  private unsentBytes = 0;
+  private corked = 0;
+  private finQueued = false;
+  private finSent = false;
+
+  /** Received out of order, by seq. */
+  private readonly reorder = new Map<number, Uint8Array>();
+  private reorderBytes = 0;
+  /** In-order data the reader has not taken (paused). */
+  private readonly undelivered: Uint8Array[] = [];
+  private undeliveredBytes = 0;
+  private paused = false;
+  /** Seq of the peer's FIN once seen. */
+  private eofSeq = -1;
+  private ackDue = false;
+  /** The STATE that answered the peer's SYN (acceptor only), sent again if the SYN comes again;
+   *  dropped once the peer sends anything else. */
+  private synAck: Uint8Array | undefined;
+
+  /** Running totals (for counters and tests). */
+  readonly stats = { packetsSent: 0, resent: 0, timeouts: 0, fastResends: 0, packetsReceived: 0, duplicates: 0 };
+
+  onConnect: (() => void) | undefined;
+  onData: ((chunk: Uint8Array) => void) | undefined;
+  onDrain: (() => void) | undefined;
+  onClose: ((err?: Error) => void) | undefined;
+  /** Asked to send an ACK soon (the owner batches them after a burst of datagrams). */
+  onAckDue: ((c: UtpConnection) => void) | undefined;
+
+  private constructor(env: UtpEnv, recvId: number, sendId: number, seqNr: number, state: UtpState, opts: UtpOptions) {
+    this.env = env;
+    this.recvId = recvId & 0xffff;
+    this.sendId = sendId & 0xffff;
+    this.seqNr = seqNr & 0xffff;
+    this.state = state;
+    this.mss = opts.mss ?? DEFAULT_MSS;
+    this.recvBuffer = opts.recvBuffer ?? DEFAULT_RECV_BUFFER;
+    this.synAttempts = opts.synAttempts ?? 3;
+    this.cc = new Ledbat(this.mss, MAX_CWND);
+  }
+
+  /** Starts a connection: sends the SYN. `recvId` is ours (random); the peer sends to it. */
+  static connect(env: UtpEnv, recvId: number, seqNr: number, opts: UtpOptions = {}): UtpConnection {
+    const c = new UtpConnection(env, recvId, recvId + 1, seqNr, 'syn-sent', opts);
+    c.sendControl(ST_SYN);
+    return c;
+  }
+
+  /** Answers a SYN: the peer's connection id is our send id, one more is our receive id. */
+  static accept(env: UtpEnv, syn: UtpPacket, seqNr: number, opts: UtpOptions = {}): UtpConnection {
+    const c = new UtpConnection(env, syn.connectionId + 1, syn.connectionId, seqNr, 'connected', opts);
+    c.ackNr = syn.seq;
+    c.notePeer(syn);
+    c.synAck = c.buildPacket(ST_STATE);
+    env.send(c.synAck);
+    return c;
+  }
+
+  /** Internal state, for diagnostics. */
+  debug(): object {
+    const first = this.inflight.values().next().value;
+    return { inflight: this.inflight.size, flight: this.flight, lost: this.lostCount, cwnd: this.cc.cwnd, peerWindow: this.peerWindow, rto: this.rto, rtoAt: this.rtoAt, seqNr: this.seqNr, ackNr: this.ackNr, timeouts: this.timeouts, unsent: this.unsentBytes, reorder: this.reorder.size, undelivered: this.undeliveredBytes, first: first && { seq: first.seq, sacked: first.sacked, lost: first.lost, tx: first.transmissions, sentAt: first.sentAt } };
+  }
+
+  get bytesInFlight(): number {
+    return this.flight;
+  }
+  get congestionWindow(): number {
+    return this.cc.cwnd;
+  }
+  get queuingDelayUs(): number {
+    return this.cc.queuingDelayUs;
+  }
+  /** Bytes written and not yet acked: what still holds the writer's buffers or our copies. */
+  get bufferedBytes(): number {
+    return this.unsentBytes + this.flight;
+  }
+  get unsentLength(): number {
+    return this.unsentBytes;
+  }
+
+  // ---- incoming ----
+
+  /** A decoded packet addressed to this connection (the owner matched its connection id). */
+  receive(p: UtpPacket): void {
+    if (this.state === 'closed') return;
+    this.stats.packetsReceived++;
+    if (p.type === ST_RESET) return this.close(new Error('connection reset by peer'));
+    if (p.type === ST_SYN) {
+      // Our answer was lost and the peer asks again: the same answer again, naming our first
+      // sequence number (not the next one: data sent since would be skipped by the peer).
+      if (this.synAck) this.env.send(this.synAck);
+      return;
+    }
+    if (this.state === 'syn-sent') {
+      // The SYN is acked by ack_nr = its seq (libtorrent: anything else is ignored). Only a STATE
+      // tells where the peer's numbers start: a DATA packet overtaking it may not be its first,
+      // so it is dropped (the peer sends it again) rather than taken as the start.
+      if (p.type !== ST_STATE || p.ack !== ((this.seqNr - 1) & 0xffff)) return;
+      this.ackNr = (p.seq - 1) & 0xffff;
+      this.state = 'connected';
+      this.notePeer(p);
+      this.handleAck(p);
+      this.onConnect?.();
+      if (p.type === ST_STATE) return this.flush();
+    } else {
+      this.notePeer(p);
+      this.synAck = undefined;
+    }
+    const acked = this.handleAck(p);
+    if (this.state !== 'connected') return;
+    if (p.type === ST_DATA || p.type === ST_FIN) this.handleData(p);
+    this.flush();
+    if (acked > 0 && this.state === 'connected' && this.unsentBytes < this.highWater()) this.onDrain?.();
+  }
+
+  private notePeer(p: UtpPacket): void {
+    this.replyMicro = (this.env.micros() - p.timestamp) >>> 0;
+    this.peerWindow = p.window;
+    // A peer answering with a shut window is alive, only full: its silence about our probe is
+    // no timeout towards closing (the wire's own idle limit ends a peer that never reopens).
+    if (p.window < this.mss) this.timeouts = 0;
+  }
+
+  /** Returns the payload bytes this packet acked. */
+  private handleAck(p: UtpPacket): number {
+    const now = this.env.now();
+    const flightBefore = this.flight;
+    let acked = 0;
+    // ack_nr must name a packet we sent: one in flight, or the last acked (a duplicate).
+    const oldest = this.oldestInflight();
+    if (oldest !== undefined && !seqLess(p.ack, oldest) && seqLess(p.ack, this.seqNr)) {
+      for (let s = oldest; ; s = (s + 1) & 0xffff) {
+        const sent = this.inflight.get(s);
+        if (sent) acked += this.ackOne(sent, now);
+        if (s === p.ack) break;
+      }
+      this.dupAcks = 0;
+      this.timeouts = 0;
+    } else if (p.type === ST_STATE && p.ack === this.lastAck && this.inflight.size > 0) {
+      this.dupAcks++;
+    }
+    this.lastAck = p.ack;
+    let topSacked = -1;
+    if (p.sack) {
+      // Bit i acks ack_nr + 2 + i.
+      for (let i = 0; i < p.sack.length * 8; i++) {
+        if (!(p.sack[i >> 3]! & (1 << (i & 7)))) continue;
+        topSacked = i;
+        const sent = this.inflight.get((p.ack + 2 + i) & 0xffff);
+        if (sent && !sent.sacked) {
+          sent.sacked = true;
+          if (!sent.lost) this.flight -= sent.size;
+          if (sent.lost) this.lostCount--;
+          sent.lost = false;
+          acked += sent.size;
+          if (sent.transmissions === 1) this.rttSample(now - sent.sentAt);
+        }
+      }
+    }
+    if (acked > 0) {
+      this.cc.delaySample(p.timestampDiff, now);
+      this.cc.onAck(acked, flightBefore);
+      // Progress: the backoff of earlier timeouts is over.
+      this.rto = this.baseRto();
+      this.rtoAt = now + this.rto;
+    }
+    if (this.recoverySeq >= 0 && (this.inflight.size === 0 || !seqLess(p.ack, this.recoverySeq))) this.recoverySeq = -1;
+    this.resendHoles(p, topSacked, now);
+    return acked;
+  }
+
+  /** Holes the peer reports: a packet with three or more packets after it received (by the
+   *  selective ACK), or the one after ack_nr after three duplicate ACKs, is lost; it goes again
+   *  now rather than at the timeout. The window halves once per window of losses. */
+  private resendHoles(p: UtpPacket, topSacked: number, now: number): void {
+    const holes: Sent[] = [];
+    let above = 0;
+    // From the top of the selective ACK down to ack_nr + 1 (index -1).
+    for (let i = topSacked; i >= -1; i--) {
+      if (i >= 0 && p.sack![i >> 3]! & (1 << (i & 7))) {
+        above++;
+        continue;
+      }
+      const sent = this.inflight.get((p.ack + 2 + i) & 0xffff);
+      if (!sent || sent.sacked || sent.lost) continue;
+      const dup = i === -1 && this.dupAcks >= DUP_ACKS;
+      // Not again within a round trip of its last send: the ACKs now arriving predate it.
+      if ((above >= DUP_ACKS || dup) && now - sent.sentAt > Math.max(this.rtt, 1)) holes.push(sent);
+    }
+    if (holes.length === 0) return;
+    if (this.recoverySeq < 0) {
+      this.cc.onLoss();
+      this.recoverySeq = (this.seqNr - 1) & 0xffff;
+    }
+    this.dupAcks = 0;
+    for (const sent of holes.reverse().slice(0, 16)) {
+      this.stats.fastResends++;
+      this.resend(sent, now);
+    }
+  }
+
+  private baseRto(): number {
+    return this.rtt === 0 ? INITIAL_RTO_MS : Math.min(MAX_RTO_MS, Math.max(MIN_RTO_MS, this.rtt + 4 * this.rttVar));
+  }
+
+
+  private ackOne(sent: Sent, now: number): number {
+    this.inflight.delete(sent.seq);
+    if (sent.sacked) return 0;
+    if (sent.lost) this.lostCount--;
+    else this.flight -= sent.size;
+    // Karn: a resent packet's ACK says nothing about which copy arrived.
+    if (sent.transmissions === 1) this.rttSample(now - sent.sentAt);
+    return sent.size;
+  }
+
+  private rttSample(ms: number): void {
+    if (this.rtt === 0) {
+      this.rtt = ms;
+      this.rttVar = ms / 2;
+    } else {
+      this.rttVar += (Math.abs(this.rtt - ms) - this.rttVar) / 4;
+      this.rtt += (ms - this.rtt) / 8;
+    }
+    this.rto = this.baseRto();
+  }
+
+  private handleData(p: UtpPacket): void {
+    const d = seqDist(this.ackNr, p.seq);
+    if (d === 0 || d >= 0x8000) {
+      this.stats.duplicates++;
+      return this.ackSoon(); // already have it: the ACK was lost
+    }
+    if (p.type === ST_FIN && this.eofSeq < 0) this.eofSeq = p.seq;
+    if (this.eofSeq >= 0 && seqLess(this.eofSeq, p.seq)) return; // past the end: a lie
+    if (d === 1) {
+      // Past the window we advertised while our reader is paused: dropped, and a STATE says the
+      // window is still shut (the sender's probe is answered, so it knows we are alive).
+      if (this.undeliveredBytes + p.payload.length > this.recvBuffer) return this.ackSoon();
+      this.ackNr = p.seq;
+      if (p.type === ST_DATA) this.deliver(p.payload);
+      // Packets waiting behind this one now follow it.
+      for (let next = (this.ackNr + 1) & 0xffff; ; next = (next + 1) & 0xffff) {
+        const held = this.reorder.get(next);
+        if (held === undefined) break;
+        this.reorder.delete(next);
+        this.reorderBytes -= held.length;
+        this.ackNr = next;
+        if (next !== this.eofSeq) this.deliver(held);
+      }
+    } else if (d <= MAX_REORDER + 1 && !this.reorder.has(p.seq)) {
+      // Out of order: held while it fits in the window we advertised (a peer ignoring it gets drops).
+      if (this.reorderBytes + this.undeliveredBytes + p.payload.length > this.recvBuffer) return;
+      const copy = p.type === ST_DATA ? p.payload : new Uint8Array(0);
+      this.reorder.set(p.seq, copy);
+      this.reorderBytes += copy.length;
+    }
+    this.ackSoon();
+    if (this.eofSeq >= 0 && this.ackNr === this.eofSeq) {
+      this.sendState();
+      if (this.undeliveredBytes === 0) this.close();
+    }
+  }
+
+  private deliver(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    if (this.paused || this.undelivered.length > 0) {
+      this.undelivered.push(chunk);
+      this.undeliveredBytes += chunk.length;
+      return;
+    }
+    this.onData?.(chunk);
+  }
+
+  private ackSoon(): void {
+    if (this.ackDue) return;
+    this.ackDue = true;
+    this.onAckDue?.(this);
+  }
+
+  /** Sends the ACK asked for by onAckDue (a no-op when a data packet already carried it). */
+  sendPendingAck(): void {
+    if (this.ackDue && this.state !== 'closed') this.sendState();
+  }
+
+  // ---- reader flow control ----
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    const before = this.window();
+    while (this.undelivered.length > 0 && !this.paused && this.state !== 'closed') {
+      const chunk = this.undelivered.shift()!;
+      this.undeliveredBytes -= chunk.length;
+      this.onData?.(chunk);
+    }
+    // The window reopened: tell the peer, or it waits for its timeout to probe.
+    if (this.state === 'connected' && before < this.mss && this.window() >= this.mss) this.sendState();
+    if (this.eofSeq >= 0 && this.ackNr === this.eofSeq && this.undeliveredBytes === 0) this.close();
+  }
+
+  private window(): number {
+    return Math.max(0, this.recvBuffer - this.reorderBytes - this.undeliveredBytes);
+  }
+
+  // ---- outgoing ----
+
+  /** Queues bytes; false when the caller should wait for onDrain. `data` is kept until sent. */
+  write(data: Uint8Array): boolean {
+    if (this.state === 'closed' || this.finQueued) return false;
+    if (data.length > 0) {
+      this.unsent.push(data);
+      this.unsentBytes += data.length;
+      if (this.corked === 0) this.flush();
+    }
+    return this.unsentBytes < this.highWater();
+  }
+
+  private highWater(): number {
+    return Math.max(64 * 1024, 2 * this.cc.cwnd);
+  }
+
+  cork(): void {
+    this.corked++;
+  }
+
+  uncork(): void {
+    if (this.corked > 0 && --this.corked === 0) this.flush();
+  }
+
+  /** Graceful end: FIN once everything queued is out. */
+  end(): void {
+    if (this.state === 'closed' || this.finQueued) return;
+    this.finQueued = true;
+    this.flush();
+  }
+
+  /** Abrupt end (as TCP's reset): tells the peer with a RESET and drops what is queued. */
+  destroy(): void {
+    if (this.state === 'closed') return;
+    if (this.state === 'connected') this.sendControl(ST_RESET, false);
+    this.close();
+  }
+
+  /** Resends what a timeout counted lost, then packs queued bytes into DATA packets, while the
+   *  congestion window and the peer's receive window allow. */
+  flush(): void {
+    if (this.state !== 'connected') return;
+    const limit = () => Math.min(this.cc.cwnd, this.peerWindow);
+    if (this.lostCount > 0) {
+      const now = this.env.now();
+      for (const sent of this.inflight.values()) {
+        if (!sent.lost) continue;
+        if (this.flight > 0 && this.flight + sent.size > limit()) return;
+        sent.lost = false;
+        this.lostCount--;
+        this.flight += sent.size;
+        this.resend(sent, now);
+      }
+    }
+    while (this.unsentBytes > 0 && this.inflight.size < 0x7fff) {
+      const room = limit() - this.flight;
+      let size = Math.min(this.mss, this.unsentBytes);
+      if (room < size) {
+        // A window smaller than a packet, with nothing in flight: send what fits (none at zero:
+        // tick() probes it). With packets in flight, wait for their ACKs (no silly-window slivers).
+        if (this.flight > 0 || room <= 0) break;
+        size = room;
+      }
+      this.sendData(size);
+    }
+    if (this.finQueued && !this.finSent && this.unsentBytes === 0) {
+      this.finSent = true;
+      this.sendControl(ST_FIN);
+    }
+  }
+
+  private sendData(size: number): void {
+    const packet = this.buildPacket(ST_DATA, size);
+    let off = packet.length - size;
+    while (off < packet.length) {
+      const head = this.unsent[0]!;
+      const take = Math.min(head.length, packet.length - off);
+      packet.set(take === head.length ? head : head.subarray(0, take), off);
+      off += take;
+      if (take === head.length) this.unsent.shift();
+      else this.unsent[0] = head.subarray(take);
+    }
+    this.unsentBytes -= size;
+    this.track(packet, size);
+  }
+
+  private track(packet: Uint8Array, size: number): void {
+    const now = this.env.now();
+    const seq = this.seqNr;
+    this.seqNr = (this.seqNr + 1) & 0xffff;
+    if (this.inflight.size === 0) this.rtoAt = now + this.rto;
+    this.inflight.set(seq, { seq, packet, size, sentAt: now, transmissions: 1, sacked: false, lost: false });
+    this.flight += size;
+    this.stats.packetsSent++;
+    this.env.send(packet);
+  }
+
+  /** A packet about to go out with its header written (sequence number included) and room for
+   *  `payload` bytes behind it. */
+  private buildPacket(type: PacketType, payload = 0): Uint8Array {
+    // The selective ACK rides on STATE packets only: a DATA packet may be resent later with a
+    // newer ack_nr, which would shift the meaning of every bit of a mask written for the old one.
+    const sack = type === ST_STATE ? this.sackMask() : undefined;
+    const out = new Uint8Array(HEADER_SIZE + (sack ? 2 + sack.length : 0) + payload);
+    encodeHeader(out, {
+      type,
+      connectionId: type === ST_SYN ? this.recvId : this.sendId,
+      timestamp: this.env.micros(),
+      timestampDiff: this.replyMicro,
+      window: this.window(),
+      // A STATE names the next sequence number without taking it.
+      seq: this.seqNr,
+      ack: this.ackNr,
+      ...(sack ? { sack } : {}),
+    });
+    // A DATA packet carries the ack_nr but no selective ACK: with holes, a STATE still follows.
+    if (sack || this.reorder.size === 0) this.ackDue = false;
+    return out;
+  }
+
+  private sackMask(): Uint8Array | undefined {
+    if (this.reorder.size === 0) return undefined;
+    let last = 0;
+    for (const seq of this.reorder.keys()) last = Math.max(last, seqDist((this.ackNr + 2) & 0xffff, seq));
+    const bytes = Math.min(MAX_SACK_BYTES, (Math.floor(last / 32) + 1) * 4);
+    const mask = new Uint8Array(bytes);
+    for (const seq of this.reorder.keys()) {
+      const i = seqDist((this.ackNr + 2) & 0xffff, seq);
+      if (i < bytes * 8) mask[i >> 3]! |= 1 << (i & 7);
+    }
+    return mask;
+  }
+
+  private sendState(): void {
+    this.env.send(this.buildPacket(ST_STATE));
+  }
+
+  /** SYN and FIN take a sequence number and are resent until acked; RESET does not. */
+  private sendControl(type: PacketType, reliable = true): void {
+    const packet = this.buildPacket(type);
+    if (!reliable) return this.env.send(packet);
+    this.track(packet, 0);
+  }
+
+  private resend(sent: Sent, now: number): void {
+    sent.transmissions++;
+    this.stats.resent++;
+    sent.sentAt = now;
+    // Fresh timestamps, ack and window: the old ones would mislead the peer's delay estimate.
+    const dv = new DataView(sent.packet.buffer, sent.packet.byteOffset, sent.packet.byteLength);
+    dv.setUint32(4, this.env.micros() >>> 0);
+    dv.setUint32(8, this.replyMicro >>> 0);
+    dv.setUint32(12, this.window() >>> 0);
+    if (sent.packet[0]! >> 4 !== ST_SYN) dv.setUint16(18, this.ackNr);
+    this.env.send(sent.packet);
+  }
+
+  private oldestInflight(): number | undefined {
+    for (const seq of this.inflight.keys()) return seq; // a Map keeps insertion order: oldest first
+    return undefined;
+  }
+
+  /** Timers: retransmission timeouts, SYN retries, zero-window probes. */
+  tick(): void {
+    if (this.state === 'closed') return;
+    const now = this.env.now();
+    if (now < this.rtoAt) return;
+    if (this.inflight.size === 0) {
+      // Nothing in flight but data waits on a closed window: probe it with one packet.
+      if (this.unsentBytes > 0 && this.peerWindow < this.mss) {
+        this.peerWindow = this.mss;
+        this.timeouts++;
+        this.rto = Math.min(MAX_RTO_MS, this.rto * 2);
+        this.rtoAt = now + this.rto;
+        this.flush();
+      }
+      return;
+    }
+    this.timeouts++;
+    this.stats.timeouts++;
+    if (this.state === 'syn-sent' ? this.timeouts >= this.synAttempts : this.timeouts >= MAX_TIMEOUTS) {
+      return this.close(new Error(this.state === 'syn-sent' ? 'uTP connect timed out' : 'uTP connection timed out'));
+    }
+    this.cc.onTimeout();
+    this.rto = Math.min(MAX_RTO_MS, this.rto * 2);
+    this.rtoAt = now + this.rto;
+    // Everything in flight counts as lost: flush() sends it again as the (now small) window allows.
+    for (const sent of this.inflight.values()) {
+      if (sent.sacked || sent.lost) continue;
+      sent.lost = true;
+      this.flight -= sent.size;
+      this.lostCount++;
+    }
+    if (this.state === 'syn-sent') {
+      const syn = this.inflight.get(this.oldestInflight()!)!;
+      syn.lost = false;
+      this.lostCount = 0;
+      return this.resend(syn, now);
+    }
+    this.flush();
+  }
+
+  /** Next moment tick() has work (ms), for owners that sleep between ticks. */
+  get nextTimer(): number {
+    return this.inflight.size > 0 || this.unsentBytes > 0 ? this.rtoAt : Infinity;
+  }
+
+  private close(err?: Error): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.inflight.clear();
+    this.reorder.clear();
+    this.unsent.length = 0;
+    this.unsentBytes = this.flight = 0;
+    this.onClose?.(err);
+  }
+}

@@ -1,0 +1,86 @@
+// LEDBAT (RFC 6817) as uTP uses it (BEP 29): the congestion window grows while the one-way delay
+// our packets meet stays under a 100 ms target above the lowest delay seen lately, and shrinks
+// once queues build up past it, so bulk transfers yield to interactive traffic on the same link.
+
+export const TARGET_DELAY_US = 100_000;
+/** Most the window grows per round trip at zero queuing delay (libtorrent's and libutp's figure). */
+const MAX_GAIN_PER_RTT = 3000;
+/** The base delay is the lowest sample of the last two one-minute buckets (clock drift and route
+ *  changes make an all-time minimum wrong). */
+const BUCKET_MS = 60_000;
+
+export class Ledbat {
+  /** Bytes we may have in flight. */
+  cwnd: number;
+  private slowStart = true;
+  private ssthresh = Infinity;
+  private readonly mss: number;
+  private readonly maxCwnd: number;
+  /** Per-minute minima of the delay samples (wrapping microseconds), newest last. */
+  private baseHistory: number[] = [];
+  private bucketStart = -Infinity;
+  /** The queuing delay last measured, microseconds (for stats and tests). */
+  queuingDelayUs = 0;
+
+  constructor(mss: number, maxCwnd: number) {
+    this.mss = mss;
+    this.maxCwnd = maxCwnd;
+    this.cwnd = 2 * mss;
+  }
+
+  /** A one-way delay sample from the peer (its timestamp_difference of our packets). */
+  delaySample(us: number, nowMs: number): void {
+    if (us === 0) return; // the peer has not measured yet
+    if (nowMs - this.bucketStart >= BUCKET_MS) {
+      this.baseHistory.push(us >>> 0);
+      if (this.baseHistory.length > 2) this.baseHistory.shift();
+      this.bucketStart = nowMs;
+    } else {
+      const last = this.baseHistory.length - 1;
+      if (wrapLess(us, this.baseHistory[last]!)) this.baseHistory[last] = us >>> 0;
+    }
+    let base = this.baseHistory[0]!;
+    for (const b of this.baseHistory) if (wrapLess(b, base)) base = b;
+    this.queuingDelayUs = (us - base) >>> 0;
+    // A sample far "below" the base reads as a huge wrapped delay: the clocks jumped; start over.
+    if (this.queuingDelayUs > 0x7fffffff) {
+      this.baseHistory = [us >>> 0];
+      this.queuingDelayUs = 0;
+    }
+  }
+
+  /** `acked` bytes left the network; `flightBefore` were in flight when the ACK came. */
+  onAck(acked: number, flightBefore: number): void {
+    if (acked <= 0) return;
+    // Only a window that limited us is evidence it should grow (an idle sender's would run away).
+    if (flightBefore + this.mss < this.cwnd) return;
+    const offTarget = Math.max(-1, Math.min(1, (TARGET_DELAY_US - this.queuingDelayUs) / TARGET_DELAY_US));
+    if (this.slowStart) {
+      if (offTarget < 0.1 || this.cwnd >= this.ssthresh) this.slowStart = false;
+      else {
+        this.cwnd = Math.min(this.maxCwnd, this.cwnd + acked);
+        return;
+      }
+    }
+    const gain = (MAX_GAIN_PER_RTT * offTarget * acked) / Math.max(this.cwnd, this.mss);
+    this.cwnd = Math.max(this.mss, Math.min(this.maxCwnd, this.cwnd + gain));
+  }
+
+  /** A packet was lost (fast retransmit): halve, as TCP does; LEDBAT defers to loss too. */
+  onLoss(): void {
+    this.slowStart = false;
+    this.ssthresh = this.cwnd = Math.max(this.mss, this.cwnd / 2);
+  }
+
+  /** The retransmission timer fired: the path is doubtful, start from one packet again. */
+  onTimeout(): void {
+    this.ssthresh = Math.max(2 * this.mss, this.cwnd / 2);
+    this.cwnd = this.mss;
+    this.slowStart = true;
+  }
+}
+
+/** a < b for wrapping 32-bit microsecond clocks. */
+function wrapLess(a: number, b: number): boolean {
+  return ((b - a) >>> 0) !== 0 && ((b - a) >>> 0) < 0x80000000;
+}
