@@ -27,6 +27,19 @@ export function isLocalAddress(host: string): boolean {
 function headStart(host: string): number {
   return isLocalAddress(host) ? UTP_HEAD_START_LOCAL_MS : UTP_HEAD_START_MS;
 }
+/** How long a local TCP connection is watched for an immediate close before it is handed on. */
+const LOCAL_CLOSE_WAIT_MS = 25;
+
+function closesAtOnce(c: Connection): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), LOCAL_CLOSE_WAIT_MS);
+    c.onClose(() => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
 /** How long uTP may go on unanswered once TCP has failed, from the start of the dial. */
 const UTP_GRACE_MS = 1500;
 /** Addresses remembered with the transport that worked (bounded: oldest forgotten first). */
@@ -63,7 +76,11 @@ export class UtpFirstDialer implements Dialer {
   /** A local peer: TCP, and uTP only when TCP fails (refused at once on a host with TCP off). */
   private async tcpThenUtp(utp: UtpSocket, addr: PeerAddress, signal: AbortSignal): Promise<Connection> {
     try {
-      return await this.tcp.dial(addr, signal);
+      const c = await this.tcp.dial(addr, signal);
+      // A client with TCP turned off (libtorrent's enable_incoming_tcp) accepts and closes at once:
+      // a local one does so within a millisecond or two; then uTP is the way to it.
+      if (!(await closesAtOnce(c))) return c;
+      throw new Error(`${addressKey(addr)} closed the TCP connection at once`);
     } catch (err) {
       if (signal.aborted) throw err;
       const give = new AbortController();
