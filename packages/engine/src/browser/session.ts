@@ -2,6 +2,7 @@
 // peer transport (peers found through WebSocket trackers) plus HTTP web seeds, pieces in memory (or
 // read from the user's own Files when seeding), SHA-1 through WebCrypto. Nothing here may import node:*.
 
+import { makePeerId } from '../wire/peer-id.ts';
 import type {
   AddTorrentOptions, IceServer, RateLimits, ResumeData, ResumeStore, SessionHandle, SessionHealth, TorrentSource,
   PrivateDiscovery,
@@ -25,7 +26,6 @@ import { IdbResumeStore, IdbStorage, openCascadeDb } from './idb-storage.ts';
 import { MemoryStorage } from './storage.ts';
 
 export const BROWSER_CLIENT_NAME = 'Cascade 0.1.0 (browser)';
-const PEER_ID_PREFIX = '-CS0100-';
 
 export interface BrowserSessionOptions {
   /** Extra WebSocket tracker URLs (ws:// or wss://) added to every torrent. */
@@ -60,13 +60,6 @@ export interface SeedResult {
 
 /** No TCP in a browser: addresses learnt from PEX or magnets cannot be dialled. */
 const noDialer: Dialer = { dial: () => Promise.reject(new Error('TCP peers are not reachable from a browser')) };
-
-function makePeerId(): Uint8Array {
-  const id = new Uint8Array(20);
-  id.set(new TextEncoder().encode(PEER_ID_PREFIX));
-  crypto.getRandomValues(id.subarray(8));
-  return id;
-}
 
 /** Resume data for this page's lifetime: what lets a seeded torrent skip re-hashing its files. */
 class MemoryResumeStore implements ResumeStore {

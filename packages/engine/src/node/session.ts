@@ -1,7 +1,6 @@
 // The Node session: one TCP listener, one DHT, one hasher pool, one UDP tracker socket, shared by
 // every torrent. Incoming connections are routed to a torrent by the infohash in their handshake.
 
-import { randomBytes } from 'node:crypto';
 import type net from 'node:net';
 import path from 'node:path';
 import type { AddTorrentOptions, IceServer, LocalDiscoveryStatus, LocalTracker, RateLimits, SessionCounters, SessionHandle, SessionHealth, SessionOptions, TorrentHandle, TorrentSource, TransportCounts, UrlGuard } from '../api.ts';
@@ -43,25 +42,10 @@ import { SessionLsd } from './session-lsd.ts';
 import { UtpSocket } from './utp-socket.ts';
 import { UtpFirstDialer } from './utp-dialer.ts';
 
-export const CLIENT_NAME = 'Cascade 0.1.0';
-const PEER_ID_PREFIX = '-CS0100-';
-export const PUBLIC_DHT_ROUTERS = ['router.bittorrent.com:6881', 'dht.transmissionbt.com:6881', 'router.utorrent.com:6881'];
+import { CLIENT_NAME, CONNECTION_DEFAULTS, PUBLIC_DHT_ROUTERS } from './session-defaults.ts';
+import { makePeerId } from '../wire/peer-id.ts';
 
-/** Connection limits when SessionOptions leave them out (see SessionOptions for why these). */
-export const CONNECTION_DEFAULTS = {
-  maxConnections: 200,
-  maxConnectionsPerTorrent: 50,
-  maxConnectionsPerAddress: 8,
-  maxOutgoingPerAddress: 8,
-  handshakeTimeoutMs: 10_000,
-} as const;
-
-export function makePeerId(): Uint8Array {
-  const id = new Uint8Array(20);
-  id.set(new TextEncoder().encode(PEER_ID_PREFIX));
-  id.set(randomBytes(12), 8);
-  return id;
-}
+export { CLIENT_NAME, CONNECTION_DEFAULTS, PUBLIC_DHT_ROUTERS, makePeerId };
 
 export class Session implements SessionHandle {
   readonly peerIdHex: string;
