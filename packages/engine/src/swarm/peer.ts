@@ -6,12 +6,13 @@ import { Bitfield } from '../bitfield.ts';
 import type { Connection } from '../platform.ts';
 import {
   encodeBitfield, encodeBlockRef, encodeExtended, encodeHandshake, encodeIndex, encodePieceHeader, encodePort, encodeSimple,
-  blockKey, encodeHashMessage, KEEPALIVE, MSG, type Handshake, type HashRequest,
+  blockKey, encodeHashMessage, KEEPALIVE, MSG, speaksV2, type Handshake, type HashRequest,
 } from '../wire/protocol.ts';
 import { ProtocolError, Wire, type WireHandler } from '../wire/wire.ts';
 import { decodeExtHandshake, type ExtHandshake } from '../wire/extended.ts';
 import { SpeedMeter } from './speed.ts';
 import { copyBytes, toHex } from '../hex.ts';
+import { clientFromPeerId } from '../wire/peer-id.ts';
 
 /** What a peer needs from the torrent it belongs to. */
 export interface PeerHost {
@@ -296,10 +297,8 @@ export class Peer implements WireHandler {
     const started = Date.now();
     const check = (): void => {
       if (this.closed) return clearInterval(timer);
-      if ((this.requests.size === 0 && this.uploads.length === 0) || Date.now() - started > RETIRE_MAX_MS) {
-        clearInterval(timer);
-        this.destroy(reason);
-      }
+      const done = this.requests.size === 0 && this.uploads.length === 0;
+      if (done || Date.now() - started > RETIRE_MAX_MS) (clearInterval(timer), this.destroy(reason));
     };
     const timer = setInterval(check, 100);
     timer.unref?.();
@@ -331,14 +330,14 @@ export class Peer implements WireHandler {
     if (!this.host) {
       this.host = this.resolve?.(h.infoHash);
       if (!this.host) return this.fail('handshake for a torrent we do not have');
-      this.v2 = speaksV2(this.host, named, h.flags.v2);
+      this.v2 = speaksV2(this.host.infoHashV2Short, named, h.flags.v2);
       this.sendHandshake();
     } else {
       // A hybrid torrent's peer may answer with either id (libtorrent answers a v2-capable dialler
       // with the truncated v2 hash).
       const v2Short = this.host.infoHashV2Short;
       if (named !== toHex(this.host.infoHash) && (!v2Short || named !== toHex(v2Short))) return this.fail('handshake infohash mismatch');
-      this.v2 = speaksV2(this.host, named, h.flags.v2);
+      this.v2 = speaksV2(this.host.infoHashV2Short, named, h.flags.v2);
     }
     if (toHex(h.peerId) === toHex(this.host.peerId)) return this.fail('connected to ourselves');
     this.remoteId = h.peerId;
@@ -497,18 +496,4 @@ export class Peer implements WireHandler {
     }
     return true;
   }
-}
-
-/** The connection speaks v2 when the torrent does and the peer named it by its v2 id or set the
- *  v2 bit (BEP 52); a v1 torrent's peer setting the bit is simply a v1 peer here. */
-function speaksV2(host: PeerHost, namedHex: string, v2Bit: boolean): boolean {
-  const v2Short = host.infoHashV2Short;
-  return !!v2Short && (v2Bit || namedHex === toHex(v2Short));
-}
-
-/** Azureus-style ids: -XX1234- → "XX 1.2.3.4". */
-function clientFromPeerId(id: Uint8Array): string | undefined {
-  if (id[0] !== 0x2d || id[7] !== 0x2d) return undefined;
-  const s = new TextDecoder().decode(id.subarray(1, 7));
-  return /^[A-Za-z]{2}[0-9A-Za-z]{4}$/.test(s) ? `${s.slice(0, 2)} ${s.slice(2)}` : undefined;
 }

@@ -19,3 +19,10 @@ export function peerIdLike(like: Uint8Array): Uint8Array {
   crypto.getRandomValues(id.subarray(8));
   return id;
 }
+
+/** Azureus-style ids: -XX1234- → "XX 1.2.3.4". */
+export function clientFromPeerId(id: Uint8Array): string | undefined {
+  if (id[0] !== 0x2d || id[7] !== 0x2d) return undefined;
+  const s = new TextDecoder().decode(id.subarray(1, 7));
+  return /^[A-Za-z]{2}[0-9A-Za-z]{4}$/.test(s) ? `${s.slice(0, 2)} ${s.slice(2)}` : undefined;
+}

@@ -1,7 +1,7 @@
 // BEP 3 / BEP 6 / BEP 10 / BEP 52 message ids and encoders. Encoders return fresh Uint8Arrays; `piece`
 // returns a header only so the block itself is written without being copied.
 
-import { copyBytes } from '../hex.ts';
+import { copyBytes, toHex } from '../hex.ts';
 import { uncleCount, type HashRange } from '../merkle.ts';
 
 export const PROTOCOL = new TextEncoder().encode('BitTorrent protocol');
@@ -181,4 +181,11 @@ export function decodeHashMessage(m: Uint8Array): { req: HashRequest; hashes: Ui
 
 function readU32(b: Uint8Array, at: number): number {
   return ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
+}
+
+/** A connection speaks v2 when the torrent does (`v2Short`: its truncated v2 infohash) and the peer
+ *  named it by that id or set the v2 bit (BEP 52); a v1 torrent's peer setting the bit is simply a
+ *  v1 peer here. */
+export function speaksV2(v2Short: Uint8Array | undefined, namedHex: string, v2Bit: boolean): boolean {
+  return !!v2Short && (v2Bit || namedHex === toHex(v2Short));
 }
