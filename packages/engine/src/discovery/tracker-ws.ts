@@ -13,63 +13,14 @@ import { toHex } from '../hex.ts';
 import type { Connection } from '../platform.ts';
 import { channelOpen, connectionEnded, dataChannelConnection, iceGatheringDone } from '../webrtc-connection.ts';
 import { fromBinaryString, isWsTracker, randomBinary, relayOnlySdp, sdpCandidateTypes, toBinaryString, type Json, type Subscriber, type TrackerSocket, type WsTrackerPool } from './ws-pool.ts';
-import type { AnnouncePacer } from './announce-pacer.ts';
-import type { EngineTally } from '../counters.ts';
+import { DEFAULT_OFFERS, type WsTrackerClientOptions } from './tracker-ws-options.ts';
 
-export interface WsTrackerStats {
-  uploaded: number;
-  downloaded: number;
-  left: number;
-}
+export { DEFAULT_OFFERS, offerCount, type SwarmView, type WsTrackerClientOptions, type WsTrackerStats } from './tracker-ws-options.ts';
 
-export interface WsTrackerClientOptions {
-  pool: WsTrackerPool;
-  urls: string[];
-  infoHash: Uint8Array;
-  getStats: () => WsTrackerStats;
-  /** An open data channel to a peer of this torrent. */
-  onConnection: (conn: Connection, info: { peerIdHex: string; url: string; initiator: boolean }) => void;
-  /** Offers to send with the next announce (WebTorrent: 5). Default 5; 0 when the torrent is full.
-   *  `swarm` is what the tracker last said (see offerCount for the usual policy). */
-  wantOffers?: (swarm: SwarmView) => number;
-  /** Whether to answer an incoming offer (e.g. false when the torrent has enough peers). */
-  acceptOffer?: () => boolean;
-  /** True when the torrent already has this peer (hex id) over TCP: no WebRTC to it then, TCP first. */
-  connectedOverTcp?: (peerIdHex: string) => boolean;
-  /** Floor on the announce interval, seconds. Default 30. */
-  minInterval?: number;
-  /** Unanswered offers are dropped after this. Default 50 s (WebTorrent's value). */
-  offerTimeoutMs?: number;
-  /** The session's announce pacer: scheduled announces wait for a turn (announce() does not). */
-  pacer?: AnnouncePacer;
-  /** The session's running totals: announce replies and failures are counted there. */
-  tally?: EngineTally;
-}
-
-export const DEFAULT_OFFERS = 5;
 const MAX_OFFERS = 10;
 const LONELY_RETRY_MAX_S = 30;
 const OFFER_TIMEOUT_MS = 50_000;
 const CONNECT_TIMEOUT_MS = 30_000;
-
-
-/** The swarm as this client knows it: the tracker's last counts, and our open connections. */
-export interface SwarmView {
-  leechers: number;
-  connected: number;
-}
-
-/**
- * How many WebRTC offers a torrent sends with an announce. A leecher offers up to `max`, as room
- * allows. A seed offers only to leechers it is not connected to yet: seeds made no offers at all
- * (each offer holds a peer connection for up to 50 s), which left a seed that joined, or came back
- * after a restart, unreachable until every leecher's next announce, two minutes later.
- */
-export function offerCount(t: { state: string; wantsPeers(): number } | undefined, max: number, swarm: SwarmView): number {
-  if (!t) return 0;
-  const room = Math.min(max, t.wantsPeers());
-  return t.state === 'seeding' ? Math.max(0, Math.min(room, swarm.leechers - swarm.connected)) : room;
-}
 
 interface PendingOffer {
   pc: RTCPeerConnection;
