@@ -62,7 +62,7 @@ test('DNS rebinding: Host and Origin both forged are refused on every route and 
   const list = await s.json('/api/torrents');
   assert.equal(list.status, 200);
   assert.deepEqual(list.body.torrents ?? list.body, []);
-  assert.equal(s.claimed(), false);
+  assert.equal(await s.claimed(), false);
   // The same requests with the node's real Host go through (the control for the above).
   const ok = await forged(s, 'POST', '/api/torrents', `127.0.0.1:${port}`, JSON.stringify({ uri: magnet }), { authorization: `Bearer ${s.token}`, origin: s.url });
   assert.ok(ok.status === 200 || ok.status === 201, `${ok.status} ${ok.body}`);

@@ -222,9 +222,9 @@ test('a Cascade session downloads from a transmission seeder over uTP (BEP 29)',
   const trx = await startTransmission(t, torrent, src, { verify: true, utp: true });
   await until('transmission to verify the data and seed ("Seeding" status)', 30_000, () => seeding(trx) || trx.proc.exit !== undefined, trx.describe);
   assert.ok(seeding(trx), `transmission-cli exited before seeding:\n${trx.describe()}`);
-  // The engine itself, so that the bytes can be counted by transport: uTP is tried first and
-  // Transmission answers it, so nothing should come over TCP.
-  const session = await Session.create({ host: '127.0.0.1', dht: false, webrtc: false });
+  // The engine itself, so that the bytes can be counted by transport: uTP is tried first (even to a
+  // local peer, with utp 'first') and Transmission answers it, so nothing should come over TCP.
+  const session = await Session.create({ host: '127.0.0.1', dht: false, webrtc: false, utp: 'first' });
   t.after(() => session.close());
   const out = join(root, 'out');
   const h = await session.add(await readFile(torrent), { savePath: out, peers: [`127.0.0.1:${trx.port}`] });

@@ -68,7 +68,7 @@ test('GET /api/health reports peers, DHT, reachability and every listening port'
   assert.equal(h.dhtEnabled, false);
   assert.equal(h.dhtNodes, 0);
   assert.equal(h.peers, 0);
-  assert.deepEqual(h.peersByTransport, { tcp: 0, webrtc: 0, webseed: 0 });
+  assert.deepEqual(h.peersByTransport, { tcp: 0, utp: 0, webrtc: 0, webseed: 0 });
   assert.equal(h.reachability.status, 'local-only'); // the test binds BitTorrent to 127.0.0.1
   assert.match(h.tracker.ws, /^ws:\/\/127\.0\.0\.1:\d+\/announce$/);
   assert.match(h.nodeId, /^[0-9a-f]{64}$/);
@@ -102,7 +102,7 @@ test('uploading a file creates a torrent the node seeds; list, detail, .torrent 
   assert.equal(d.body.progress, 1);
   assert.equal(d.body.length, data.length);
   assert.equal(d.body.eta, 0);
-  assert.deepEqual(d.body.peersByTransport, { tcp: 0, webrtc: 0, webseed: 0 });
+  assert.deepEqual(d.body.peersByTransport, { tcp: 0, utp: 0, webrtc: 0, webseed: 0 });
   assert.deepEqual(d.body.peerList, []);
   assert.ok(Array.isArray(d.body.trackers));
   assert.equal(d.body.magnet, magnet);

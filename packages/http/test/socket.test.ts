@@ -58,7 +58,7 @@ test('socket.io: the list on connect and on changes, details for subscribed torr
   assert.equal(d.infoHash, ih);
   assert.equal(d.files[0].path, 'live.bin');
   assert.equal(d.files[0].progress, 1);
-  assert.deepEqual(d.peersByTransport, { tcp: 0, webrtc: 0, webseed: 0 });
+  assert.deepEqual(d.peersByTransport, { tcp: 0, utp: 0, webrtc: 0, webseed: 0 });
 
   // A subscriber's detail keeps coming every second, change or not.
   await next(socket, detailEvent);

@@ -175,7 +175,7 @@ export class Session implements SessionHandle {
       scheduler: this.scheduler,
       peerId: this.peerId,
       port: () => this.announcePort ?? this.listenPort,
-      dialer: this.cappedDialer(mseDialer(new UtpFirstDialer(() => this.utp, tcpDialerFrom(this.outgoing)), this.opts.encryption ?? 'prefer-plaintext')),
+      dialer: this.cappedDialer(mseDialer(new UtpFirstDialer(() => this.utp, tcpDialerFrom(this.outgoing), { utpFirstEverywhere: this.opts.utp === 'first' }), this.opts.encryption ?? 'prefer-plaintext')),
       hasher: this.hasher,
       createStorage: (meta, savePath) => {
         const standard = () => new FsStorage(meta, savePath);

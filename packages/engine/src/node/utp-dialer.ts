@@ -51,9 +51,13 @@ export class UtpFirstDialer implements Dialer {
   /** The transport each address last connected over (or 'tcp' once uTP failed and TCP worked). */
   private readonly known = new Map<string, 'tcp' | 'utp'>();
 
-  constructor(utp: () => UtpSocket | undefined, tcp: Dialer) {
+  /** uTP first to local peers too (SessionOptions.utp 'first'). */
+  private readonly utpFirstEverywhere: boolean;
+
+  constructor(utp: () => UtpSocket | undefined, tcp: Dialer, opts: { utpFirstEverywhere?: boolean } = {}) {
     this.utp = utp;
     this.tcp = tcp;
+    this.utpFirstEverywhere = opts.utpFirstEverywhere === true;
   }
 
   /** What worked for an address (from an earlier dial, or learnt some other way). */
@@ -68,7 +72,7 @@ export class UtpFirstDialer implements Dialer {
     const utp = this.utp();
     const known = this.known.get(addressKey(addr));
     if (!utp || known === 'tcp') return this.tcp.dial(addr, signal);
-    if (known !== 'utp' && isLocalAddress(addr.host)) return this.tcpThenUtp(utp, addr, signal);
+    if (known !== 'utp' && !this.utpFirstEverywhere && isLocalAddress(addr.host)) return this.tcpThenUtp(utp, addr, signal);
     // Known for uTP, or not known: the race (a uTP peer answers within the head start anyway).
     return this.race(utp, addr, signal);
   }
