@@ -83,7 +83,12 @@ export class UtpFirstDialer implements Dialer {
       const c = await this.tcp.dial(addr, signal);
       // A client with TCP turned off (libtorrent's enable_incoming_tcp) accepts and closes at once:
       // a local one does so within a millisecond or two; then uTP is the way to it.
-      if (!(await closesAtOnce(c))) return c;
+      const closed = await closesAtOnce(c);
+      if (signal.aborted) {
+        c.close(); // given up on while we watched it
+        throw new Error('aborted');
+      }
+      if (!closed) return c;
       throw new Error(`${addressKey(addr)} closed the TCP connection at once`);
     } catch (err) {
       if (signal.aborted) throw err;
