@@ -10,12 +10,12 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { networkInterfaces, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startServer } from '@cascade/http';
 import { ensureWebBuilt } from '../../packages/web/index.ts';
-import { rerunInLoopbackNamespace } from '../scale/netns.ts';
+import { loopbackNodeOptions, refuseOutsideLoopback, rerunInLoopbackNamespace } from '../scale/netns.ts';
 
 const { values } = parseArgs({ options: { json: { type: 'string' }, 'form-factor': { type: 'string', default: 'mobile' } } });
 
@@ -25,18 +25,14 @@ await rerunInLoopbackNamespace({
   script: import.meta.filename,
   fallback: 'cannot make a network namespace: running Lighthouse here only if lo is the only interface',
 });
-const outside = Object.keys(networkInterfaces()).filter((i) => i !== 'lo');
-if (outside.length > 0) {
-  console.error(`refusing to run Chromium with network interfaces besides lo (${outside.join(', ')}): run this as root (it makes its own namespace) or inside a loopback-only one`);
-  process.exit(2);
-}
+refuseOutsideLoopback();
 
 const lighthouse = (await import('lighthouse')).default;
 
 await ensureWebBuilt({ quiet: true });
 const stateDir = await mkdtemp(join(tmpdir(), 'cascade-bench-pwa-'));
 const profile = await mkdtemp(join(tmpdir(), 'cascade-bench-pwa-chromium-'));
-const server = await startServer({ stateDir, downloadDir: join(stateDir, 'downloads'), httpPort: 0, host: '127.0.0.1', btPort: 0, btHost: '127.0.0.1', dht: false, trackerPorts: { http: 0, udp: 0 }, chain: false });
+const server = await startServer(loopbackNodeOptions(stateDir));
 await server.ready;
 // shared/browser-webrtc.md's flags that matter here (no WebRTC): nothing in the background, no sandbox as root.
 const flags = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];

@@ -2,6 +2,8 @@
 // (shared/browser-webrtc.md), so nothing they start can reach beyond 127.0.0.1.
 
 import { spawn, spawnSync } from 'node:child_process';
+import { networkInterfaces } from 'node:os';
+import { join } from 'node:path';
 
 /**
  * As root, outside a namespace: runs this script (`script`, with the same Node flags and arguments)
@@ -32,4 +34,18 @@ export async function rerunInLoopbackNamespace(opts: { envVar: string; prefix: s
     spawnSync('ip', ['netns', 'del', ns], { stdio: 'inherit' });
   }
   process.exit(status);
+}
+
+/** Inside (or instead of) the namespace: exits 2 when interfaces besides `lo` are up, since
+ *  Chromium must not reach past loopback (shared/browser-webrtc.md). */
+export function refuseOutsideLoopback(): void {
+  const outside = Object.keys(networkInterfaces()).filter((i) => i !== 'lo');
+  if (outside.length === 0) return;
+  console.error(`refusing to run Chromium with network interfaces besides lo (${outside.join(', ')}): run this as root (it makes its own namespace) or inside a loopback-only one`);
+  process.exit(2);
+}
+
+/** A node for a benchmark: every port OS-assigned on 127.0.0.1, no DHT, no embedded chain. */
+export function loopbackNodeOptions(stateDir: string): { stateDir: string; downloadDir: string; httpPort: 0; host: string; btPort: 0; btHost: string; dht: false; trackerPorts: { http: 0; udp: 0 }; chain: false } {
+  return { stateDir, downloadDir: join(stateDir, 'downloads'), httpPort: 0, host: '127.0.0.1', btPort: 0, btHost: '127.0.0.1', dht: false, trackerPorts: { http: 0, udp: 0 }, chain: false };
 }

@@ -18,7 +18,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
-import { loadavg, networkInterfaces, tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -26,7 +26,7 @@ import { chromium } from 'playwright-core';
 import { createTorrent } from '@cascade/engine';
 import { startServer } from '@cascade/http';
 import { ensureWebBuilt } from '../../packages/web/index.ts';
-import { rerunInLoopbackNamespace } from '../scale/netns.ts';
+import { loopbackNodeOptions, refuseOutsideLoopback, rerunInLoopbackNamespace } from '../scale/netns.ts';
 import { parseSize } from '../../packages/cli/src/format.ts';
 
 const { values } = parseArgs({ options: { size: { type: 'string', default: '512MiB' }, rate: { type: 'string', default: '10MiB' }, seeks: { type: 'string', default: '5' } } });
@@ -50,11 +50,7 @@ await rerunInLoopbackNamespace({
   script: import.meta.filename,
   fallback: 'cannot make a network namespace: running here only if lo is the only interface',
 });
-const outside = Object.keys(networkInterfaces()).filter((i) => i !== 'lo');
-if (outside.length > 0) {
-  console.error(`refusing to run Chromium with network interfaces besides lo (${outside.join(', ')}): run this as root (it makes its own namespace) or inside a loopback-only one`);
-  process.exit(2);
-}
+refuseOutsideLoopback();
 
 const BYTES_PER_SECOND = 48_000 * 2 * 2; // 48 kHz, stereo, 16-bit
 const work = await mkdtemp(join(tmpdir(), 'cascade-bench-seek-'));
@@ -124,17 +120,7 @@ try {
   if (!seederPort) throw new Error('the libtorrent seeder did not start');
 
   const stateDir = join(work, 'node');
-  const server = await startServer({
-    chain: false,
-    stateDir,
-    downloadDir: join(stateDir, 'downloads'),
-    httpPort: 0,
-    host: '127.0.0.1',
-    btPort: 0,
-    btHost: '127.0.0.1',
-    dht: false,
-    trackerPorts: { http: 0, udp: 0 },
-  });
+  const server = await startServer(loopbackNodeOptions(stateDir));
   cleanupTasks.push(() => server.close());
   await server.ready;
   const api = (path: string, init: RequestInit = {}) =>
