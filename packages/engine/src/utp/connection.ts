@@ -3,27 +3,11 @@
 // a clock and a send function, and calls tick() now and then for the timers.
 
 import { Ledbat } from './ledbat.ts';
-import { HEADER_SIZE, MAX_SACK_BYTES, ST_DATA, ST_FIN, ST_RESET, ST_STATE, ST_SYN, encodeHeader, seqDist, seqLess, type PacketType, type UtpPacket } from './packet.ts';
+import { RttEstimator } from './rtt.ts';
+import type { Sent, UtpEnv, UtpOptions, UtpState } from './connection-types.ts';
 
-export interface UtpEnv {
-  /** Milliseconds, monotonic. */
-  now(): number;
-  /** Microseconds, wrapping at 2^32 (the header's clock). */
-  micros(): number;
-  /** Puts one datagram on the wire to this connection's peer. */
-  send(packet: Uint8Array): void;
-}
-
-export interface UtpOptions {
-  /** Largest payload per DATA packet. */
-  mss?: number;
-  /** Bytes of received data we hold for the reader before advertising a zero window. */
-  recvBuffer?: number;
-  /** SYNs sent before the connect fails (the first one included). */
-  synAttempts?: number;
-}
-
-export type UtpState = 'syn-sent' | 'connected' | 'closed';
+export type { UtpEnv, UtpOptions, UtpState } from './connection-types.ts';
+import { HEADER_SIZE, MAX_SACK_BYTES, ST_DATA, ST_FIN, ST_RESET, ST_STATE, ST_SYN, encodeHeader, selectiveAckMask, seqDist, seqLess, type PacketType, type UtpPacket } from './packet.ts';
 
 /** 1,400 bytes fits every path with IPv6 and a tunnel or two on a 1,500-byte MTU. */
 export const DEFAULT_MSS = 1400;
@@ -31,26 +15,11 @@ const DEFAULT_RECV_BUFFER = 1 << 20;
 const MAX_CWND = 4 << 20;
 /** Packets past ack_nr + 1 we keep out of order (the selective ACK reports 256 of them). */
 const MAX_REORDER = MAX_SACK_BYTES * 8;
-const INITIAL_RTO_MS = 1000;
-const MIN_RTO_MS = 500;
-const MAX_RTO_MS = 60_000;
 /** Retransmission timeouts in a row before the connection is given up. */
 const MAX_TIMEOUTS = 6;
 /** Duplicate ACKs (or packets selectively acked past a hole) that trigger a fast resend. */
 const DUP_ACKS = 3;
 
-interface Sent {
-  seq: number;
-  packet: Uint8Array;
-  /** Payload bytes (0 for SYN/FIN). */
-  size: number;
-  sentAt: number;
-  transmissions: number;
-  /** Acked by a selective ACK: kept until ack_nr passes it. */
-  sacked: boolean;
-  /** Counted lost at a timeout (out of the flight): flush() sends it again first. */
-  lost: boolean;
-}
 
 export class UtpConnection {
   state: UtpState;
@@ -72,9 +41,7 @@ export class UtpConnection {
   private peerWindow = DEFAULT_MSS * 4;
   /** Microseconds between the peer's last timestamp and our receipt of it (we echo it). */
   private replyMicro = 0;
-  private rtt = 0;
-  private rttVar = 800;
-  private rto = INITIAL_RTO_MS;
+  private readonly rtt = new RttEstimator();
   private rtoAt = 0;
   private timeouts = 0;
   private dupAcks = 0;
@@ -147,7 +114,7 @@ export class UtpConnection {
   /** Internal state, for diagnostics. */
   debug(): object {
     const first = this.inflight.values().next().value;
-    return { inflight: this.inflight.size, flight: this.flight, lost: this.lostCount, cwnd: this.cc.cwnd, peerWindow: this.peerWindow, rto: this.rto, rtoAt: this.rtoAt, seqNr: this.seqNr, ackNr: this.ackNr, timeouts: this.timeouts, unsent: this.unsentBytes, reorder: this.reorder.size, undelivered: this.undeliveredBytes, first: first && { seq: first.seq, sacked: first.sacked, lost: first.lost, tx: first.transmissions, sentAt: first.sentAt } };
+    return { inflight: this.inflight.size, flight: this.flight, lost: this.lostCount, cwnd: this.cc.cwnd, peerWindow: this.peerWindow, rto: this.rtt.rto, rtoAt: this.rtoAt, seqNr: this.seqNr, ackNr: this.ackNr, timeouts: this.timeouts, unsent: this.unsentBytes, reorder: this.reorder.size, undelivered: this.undeliveredBytes, first: first && { seq: first.seq, sacked: first.sacked, lost: first.lost, tx: first.transmissions, sentAt: first.sentAt } };
   }
 
   get bytesInFlight(): number {
@@ -242,7 +209,7 @@ export class UtpConnection {
           if (sent.lost) this.lostCount--;
           sent.lost = false;
           acked += sent.size;
-          if (sent.transmissions === 1) this.rttSample(now - sent.sentAt);
+          if (sent.transmissions === 1) this.rtt.sample(now - sent.sentAt);
         }
       }
     }
@@ -250,8 +217,8 @@ export class UtpConnection {
       this.cc.delaySample(p.timestampDiff, now);
       this.cc.onAck(acked, flightBefore);
       // Progress: the backoff of earlier timeouts is over.
-      this.rto = this.baseRto();
-      this.rtoAt = now + this.rto;
+      this.rtt.reset();
+      this.rtoAt = now + this.rtt.rto;
     }
     if (this.recoverySeq >= 0 && (this.inflight.size === 0 || !seqLess(p.ack, this.recoverySeq))) this.recoverySeq = -1;
     this.resendHoles(p, topSacked, now);
@@ -274,7 +241,7 @@ export class UtpConnection {
       if (!sent || sent.sacked || sent.lost) continue;
       const dup = i === -1 && this.dupAcks >= DUP_ACKS;
       // Not again within a round trip of its last send: the ACKs now arriving predate it.
-      if ((above >= DUP_ACKS || dup) && now - sent.sentAt > Math.max(this.rtt, 1)) holes.push(sent);
+      if ((above >= DUP_ACKS || dup) && now - sent.sentAt > Math.max(this.rtt.srtt, 1)) holes.push(sent);
     }
     if (holes.length === 0) return;
     if (this.recoverySeq < 0) {
@@ -288,10 +255,6 @@ export class UtpConnection {
     }
   }
 
-  private baseRto(): number {
-    return this.rtt === 0 ? INITIAL_RTO_MS : Math.min(MAX_RTO_MS, Math.max(MIN_RTO_MS, this.rtt + 4 * this.rttVar));
-  }
-
 
   private ackOne(sent: Sent, now: number): number {
     this.inflight.delete(sent.seq);
@@ -299,19 +262,8 @@ export class UtpConnection {
     if (sent.lost) this.lostCount--;
     else this.flight -= sent.size;
     // Karn: a resent packet's ACK says nothing about which copy arrived.
-    if (sent.transmissions === 1) this.rttSample(now - sent.sentAt);
+    if (sent.transmissions === 1) this.rtt.sample(now - sent.sentAt);
     return sent.size;
-  }
-
-  private rttSample(ms: number): void {
-    if (this.rtt === 0) {
-      this.rtt = ms;
-      this.rttVar = ms / 2;
-    } else {
-      this.rttVar += (Math.abs(this.rtt - ms) - this.rttVar) / 4;
-      this.rtt += (ms - this.rtt) / 8;
-    }
-    this.rto = this.baseRto();
   }
 
   private handleData(p: UtpPacket): void {
@@ -487,7 +439,7 @@ export class UtpConnection {
     const now = this.env.now();
     const seq = this.seqNr;
     this.seqNr = (this.seqNr + 1) & 0xffff;
-    if (this.inflight.size === 0) this.rtoAt = now + this.rto;
+    if (this.inflight.size === 0) this.rtoAt = now + this.rtt.rto;
     this.inflight.set(seq, { seq, packet, size, sentAt: now, transmissions: 1, sacked: false, lost: false });
     this.flight += size;
     this.stats.packetsSent++;
@@ -499,7 +451,7 @@ export class UtpConnection {
   private buildPacket(type: PacketType, payload = 0): Uint8Array {
     // The selective ACK rides on STATE packets only: a DATA packet may be resent later with a
     // newer ack_nr, which would shift the meaning of every bit of a mask written for the old one.
-    const sack = type === ST_STATE ? this.sackMask() : undefined;
+    const sack = type === ST_STATE ? selectiveAckMask(this.ackNr, this.reorder) : undefined;
     const out = new Uint8Array(HEADER_SIZE + (sack ? 2 + sack.length : 0) + payload);
     encodeHeader(out, {
       type,
@@ -515,19 +467,6 @@ export class UtpConnection {
     // A DATA packet carries the ack_nr but no selective ACK: with holes, a STATE still follows.
     if (sack || this.reorder.size === 0) this.ackDue = false;
     return out;
-  }
-
-  private sackMask(): Uint8Array | undefined {
-    if (this.reorder.size === 0) return undefined;
-    let last = 0;
-    for (const seq of this.reorder.keys()) last = Math.max(last, seqDist((this.ackNr + 2) & 0xffff, seq));
-    const bytes = Math.min(MAX_SACK_BYTES, (Math.floor(last / 32) + 1) * 4);
-    const mask = new Uint8Array(bytes);
-    for (const seq of this.reorder.keys()) {
-      const i = seqDist((this.ackNr + 2) & 0xffff, seq);
-      if (i < bytes * 8) mask[i >> 3]! |= 1 << (i & 7);
-    }
-    return mask;
   }
 
   private sendState(): void {
@@ -569,8 +508,8 @@ export class UtpConnection {
       if (this.unsentBytes > 0 && this.peerWindow < this.mss) {
         this.peerWindow = this.mss;
         this.timeouts++;
-        this.rto = Math.min(MAX_RTO_MS, this.rto * 2);
-        this.rtoAt = now + this.rto;
+        this.rtt.backoff();
+        this.rtoAt = now + this.rtt.rto;
         this.flush();
       }
       return;
@@ -581,8 +520,8 @@ export class UtpConnection {
       return this.close(new Error(this.state === 'syn-sent' ? 'uTP connect timed out' : 'uTP connection timed out'));
     }
     this.cc.onTimeout();
-    this.rto = Math.min(MAX_RTO_MS, this.rto * 2);
-    this.rtoAt = now + this.rto;
+    this.rtt.backoff();
+    this.rtoAt = now + this.rtt.rto;
     // Everything in flight counts as lost: flush() sends it again as the (now small) window allows.
     for (const sent of this.inflight.values()) {
       if (sent.sacked || sent.lost) continue;

@@ -123,3 +123,20 @@ export function seqLess(a: number, b: number): boolean {
 export function seqDist(a: number, b: number): number {
   return (b - a) & SEQ_MASK;
 }
+
+/** The selective ACK for packets held out of order (`held`, by sequence number) past `ackNr`: bit
+ *  i stands for ack_nr + 2 + i, in as many 4-byte words as the furthest needs (at most
+ *  MAX_SACK_BYTES); undefined when nothing is held. */
+export function selectiveAckMask(ackNr: number, held: ReadonlyMap<number, unknown>): Uint8Array | undefined {
+  if (held.size === 0) return undefined;
+  const base = (ackNr + 2) & 0xffff;
+  let last = 0;
+  for (const seq of held.keys()) last = Math.max(last, seqDist(base, seq));
+  const bytes = Math.min(MAX_SACK_BYTES, (Math.floor(last / 32) + 1) * 4);
+  const mask = new Uint8Array(bytes);
+  for (const seq of held.keys()) {
+    const i = seqDist(base, seq);
+    if (i < bytes * 8) mask[i >> 3]! |= 1 << (i & 7);
+  }
+  return mask;
+}
