@@ -199,7 +199,7 @@ export class Session implements SessionHandle {
       allocate: (n) => Buffer.allocUnsafeSlow(n),
       // Shared memory only for the worker to read: copies into it cost a native call per block.
       pieceSlab: (pieceLength) => alignedSlab(pieceLength, undefined, this.hashWorker),
-      copyIntoPiece: copyIntoSlab,
+      ...(this.hashWorker ? { copyIntoPiece: copyIntoSlab } : {}), // only slabs the worker shares need it
       isBanned: (address, peerId) => this.banned.has(address) || (!!peerId && this.banned.has(toHex(peerId))),
       ban: (address, peerId) => {
         this.banned.add(address);
