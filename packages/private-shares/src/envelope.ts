@@ -2,20 +2,24 @@
 // DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-256-GCM). An envelope is enc || ciphertext and names
 // nobody: a recipient tries each one. The info string binds an envelope to its share's salt, so an
 // envelope copied into another share does not open there.
-import { Aes256Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from '@hpke/core';
+import type { CipherSuite } from '@hpke/core';
 import { concat, utf8 } from '@cascade/identity';
 import { notForYou } from './errors.ts';
 import { ENVELOPE_BYTES, type PrivateInfo } from './format.ts';
 import { KEY_BYTES } from './keys.ts';
 
 const ENC_BYTES = 32;
-let suiteOnce: CipherSuite | undefined;
-const suite = () => (suiteOnce ??= new CipherSuite({ kem: new DhkemX25519HkdfSha256(), kdf: new HkdfSha256(), aead: new Aes256Gcm() }));
+let suiteOnce: Promise<CipherSuite> | undefined;
+// @hpke/core is 43 modules: loaded with the first envelope sealed or opened, not by every process
+// that imports this package (each `cascade download` did, some 40 ms of its start-up).
+const suite = () =>
+  (suiteOnce ??= import('@hpke/core').then(({ Aes256Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 }) =>
+    new CipherSuite({ kem: new DhkemX25519HkdfSha256(), kdf: new HkdfSha256(), aead: new Aes256Gcm() })));
 
 const infoFor = (salt: Uint8Array) => concat(utf8('cascade-private/v1/envelope'), salt);
 
 export async function sealEnvelope(key: Uint8Array, recipient: Uint8Array, salt: Uint8Array): Promise<Uint8Array> {
-  const s = suite();
+  const s = await suite();
   const recipientPublicKey = await s.kem.deserializePublicKey(recipient as Uint8Array<ArrayBuffer>);
   const { ct, enc } = await s.seal({ recipientPublicKey, info: infoFor(salt) as Uint8Array<ArrayBuffer> }, key as Uint8Array<ArrayBuffer>);
   const out = concat(new Uint8Array(enc), new Uint8Array(ct));
@@ -25,7 +29,7 @@ export async function sealEnvelope(key: Uint8Array, recipient: Uint8Array, salt:
 
 /** The content key from the first envelope this X25519 secret opens; 'not-for-you' when none does. */
 export async function openWithSecret(info: PrivateInfo, x25519Secret: Uint8Array): Promise<Uint8Array> {
-  const s = suite();
+  const s = await suite();
   const recipientKey = await s.kem.deserializePrivateKey(x25519Secret as Uint8Array<ArrayBuffer>);
   const hpkeInfo = infoFor(info.salt) as Uint8Array<ArrayBuffer>;
   for (const e of info.envelopes) {

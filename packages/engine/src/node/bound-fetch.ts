@@ -1,10 +1,10 @@
 // A fetch for tracker requests that leave from one local address (the session's concrete --host,
 // as libtorrent's outgoing_interfaces): the global fetch cannot choose its source address without
 // the undici package. GET only, redirects followed (at most 5), the body streamed as fetch's is.
-import http from 'node:http';
-import https from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import type { TrackerFetch } from '../discovery/tracker-http.ts';
+import { nodeHttp, nodeHttps } from './lazy-builtins.ts';
 
 const MAX_REDIRECTS = 5;
 
@@ -27,9 +27,9 @@ export function boundFetch(localAddress: string): TrackerFetch {
   };
 }
 
-function get(url: URL, localAddress: string, signal: AbortSignal): Promise<http.IncomingMessage> {
+function get(url: URL, localAddress: string, signal: AbortSignal): Promise<IncomingMessage> {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return Promise.reject(new TypeError(`cannot fetch ${url.protocol} URLs`));
-  const lib = url.protocol === 'https:' ? https : http;
+  const lib = url.protocol === 'https:' ? nodeHttps() : nodeHttp();
   return new Promise((resolve, reject) => {
     const req = lib.get(url, { localAddress, signal, headers: { 'user-agent': 'Cascade' } }, resolve);
     // Failing as fetch fails, so callers see one kind of error: the abort reason when aborted,

@@ -5,7 +5,7 @@
 import type { EngineTally } from '../counters.ts';
 import type { DhtQueries } from '../dht-types.ts';
 import type { PeerAddress } from '../types.ts';
-import { Dht } from './dht.ts';
+import type { Dht } from './dht.ts';
 
 export class DualDht {
   readonly v4: Dht | undefined;
@@ -53,6 +53,9 @@ export class DualDht {
 
 /** The session's DHT on `port` (0: any; the IPv6 one then takes the port the IPv4 one got). */
 export async function openDht(opts: { bootstrap: string[] | false; host: string; port: number; tally?: EngineTally; socket4?: unknown }): Promise<{ dht: DualDht; port: number }> {
+  // Loaded here, not at the top: bittorrent-dht and its dependencies cost some 60 ms of start-up,
+  // which a session without the DHT (`--no-dht`, a private torrent's download) never needs.
+  const { Dht } = await import('./dht.ts');
   const dual = opts.host === '::';
   const v6Only = !dual && opts.host.includes(':');
   let v4: Dht | undefined;

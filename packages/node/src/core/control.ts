@@ -3,7 +3,8 @@
 // <state-dir>/control.json (mode 0600). The token (the node's API token) keeps other local users and web pages (which
 // can POST to localhost) from driving the node; only someone who can read the state dir can.
 
-import { createServer, request, type Server, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Server, IncomingMessage, ServerResponse } from 'node:http';
+import { nodeHttp } from '@cascade/engine/lazy-builtins';
 import { readFileSync, writeFileSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiToken, tokenEquals } from '../auth/api-token.ts';
@@ -97,7 +98,7 @@ export class ControlServer {
     this.apiToken.onRotate(() => {
       if (this.#registered) writeControlInfo(this.stateDir, this.info);
     });
-    this.#server = createServer((req, res) => void this.#handle(req, res));
+    this.#server = nodeHttp().createServer((req, res) => void this.#handle(req, res));
   }
 
   /** Starts listening on 127.0.0.1 (random port) and, unless register is false, writes control.json. */
@@ -182,7 +183,7 @@ class Offline extends Error {}
 function post(info: ControlInfo, body: RpcRequest, timeoutMs: number): Promise<RpcResponse> {
   const payload = JSON.stringify(body);
   return new Promise((resolve, reject) => {
-    const req = request(
+    const req = nodeHttp().request(
       {
         host: '127.0.0.1',
         port: info.port,

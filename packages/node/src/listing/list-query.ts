@@ -58,10 +58,11 @@ function stateMatcher(state: string): (e: ListEntry) => boolean {
   }
 }
 
-// One collator each, made once: String#localeCompare with options builds one per call. Texts are
-// compared through their ranks (text-order.ts), one order per field.
-const byText = new Intl.Collator(undefined, { sensitivity: 'base', numeric: true });
-const byList = new Intl.Collator();
+// One collator per field, made once on the field's first sort by text (String#localeCompare with
+// options builds one per call; made at import, ICU's collation data cost every process that imports
+// the node some 15 ms, `cascade download` too). Texts are compared through their ranks
+// (text-order.ts), one order per field.
+const collator = (field: string) => (field === 'tags' ? new Intl.Collator() : new Intl.Collator(undefined, { sensitivity: 'base', numeric: true }));
 const textOrders = new Map<string, TextOrder>();
 
 /** A row with its sort key worked out once (not once per comparison). */
@@ -83,7 +84,7 @@ function sortBy(rows: ListEntry[], field: string, value: (e: ListEntry) => unkno
   let rank: Map<string, number> | undefined;
   if (texts.length > 0) {
     let order = textOrders.get(field);
-    if (!order) textOrders.set(field, (order = new TextOrder(field === 'tags' ? byList : byText)));
+    if (!order) textOrders.set(field, (order = new TextOrder(collator(field))));
     rank = order.ranks(texts);
   }
   const keyed: Keyed[] = rows.map((e, i) => {

@@ -4,8 +4,8 @@
 // hanging the request. Every failure is the client's link being bad: a NodeError of kind 'invalid',
 // 'unusable' or 'too-large' (a 4xx over HTTP).
 
-import http from 'node:http';
-import https from 'node:https';
+import type { IncomingMessage } from 'node:http';
+import { nodeHttp, nodeHttps } from '@cascade/engine/lazy-builtins';
 import type { LookupFunction } from 'node:net';
 import { errorMessage, invalid, NodeError } from '../core/errors.ts';
 import { type PrivateAllowance, resolveAllowed, UrlRefused } from './url-guard.ts';
@@ -64,7 +64,7 @@ export async function fetchCapped(url: string, opts: FetchCappedOptions): Promis
   }
 }
 
-function get(url: URL, allowPrivate: PrivateAllowance, signal: AbortSignal, accept: string): Promise<http.IncomingMessage> {
+function get(url: URL, allowPrivate: PrivateAllowance, signal: AbortSignal, accept: string): Promise<IncomingMessage> {
   return guardedRequest(url, allowPrivate, signal, { accept });
 }
 
@@ -76,7 +76,7 @@ export function guardedRequest(
   headers: Record<string, string>,
   method = 'GET',
   localAddress?: string,
-): Promise<http.IncomingMessage> {
+): Promise<IncomingMessage> {
   return (async () => {
     let target: { address: string; family: 4 | 6 };
     try {
@@ -90,8 +90,8 @@ export function guardedRequest(
       if ((options as { all?: boolean }).all) (cb as unknown as (e: null, a: { address: string; family: number }[]) => void)(null, [target]);
       else cb(null, target.address, target.family);
     };
-    const lib = url.protocol === 'https:' ? https : http;
-    return new Promise<http.IncomingMessage>((resolve, reject) => {
+    const lib = url.protocol === 'https:' ? nodeHttps() : nodeHttp();
+    return new Promise<IncomingMessage>((resolve, reject) => {
       const req = lib.request(url, { method, signal, lookup: pinned, headers, ...(localAddress ? { localAddress } : {}) }, resolve);
       req.end();
       req.on('error', (err) => reject(new NodeError('unusable', `cannot fetch ${url.href}: ${signal.aborted ? 'timed out' : errorMessage(err)}`)));
@@ -99,7 +99,7 @@ export function guardedRequest(
   })();
 }
 
-async function readCapped(res: http.IncomingMessage, url: string, maxBytes: number, what: string): Promise<Uint8Array> {
+async function readCapped(res: IncomingMessage, url: string, maxBytes: number, what: string): Promise<Uint8Array> {
   const declared = Number(res.headers['content-length']);
   if (declared > maxBytes) {
     res.destroy();
