@@ -4,7 +4,10 @@
 // to sign or check receipts, which name its chain id and pool known beforehand (ChainService.terms):
 // so it starts once the node has been quiet for a second after that (at most a minute later), never
 // during the transfer it would slow down (issue 40), and a one-shot download that ends first never
-// starts it at all. A transfer with plain BitTorrent peers never pays for it either.
+// starts it at all. A transfer with plain BitTorrent peers never pays for it either. `download`
+// also holds it until its download is done (`after`): before the first byte a node is quiet too,
+// and a chain started then (viem loaded, anvil spawned: over a second of the main thread) stalled
+// the transfer it was waiting for.
 import { attachRewards, IdlePacer, sessionBytesMoved, type CascadeNode, type NodeRewards } from '@cascade/node';
 import type { Options } from '../args.ts';
 import type { Output } from '../output.ts';
@@ -12,7 +15,7 @@ import type { Output } from '../output.ts';
 /** How long the embedded chain waits for a quiet node before it starts anyway. */
 const QUIET_START_MAX_MS = 60_000;
 
-export function chainFor(node: CascadeNode, o: Options, out: Output): NodeRewards | undefined {
+export function chainFor(node: CascadeNode, o: Options, out: Output, after?: Promise<unknown>): NodeRewards | undefined {
   if (o.chain === false) return undefined;
   const rewards = attachRewards(node, o.chain, o.receipts, o.ipfsApi !== undefined ? { ipfsApi: o.ipfsApi } : {});
   const start = () => rewards.start((line) => out.note(line));
@@ -28,6 +31,7 @@ export function chainFor(node: CascadeNode, o: Options, out: Output): NodeReward
     // Receipts will be signed or checked: load that now, at the handshake, not at the first MiB.
     void rewards.preload();
     void (async () => {
+      await after;
       const pacer = new IdlePacer(sessionBytesMoved(node.session));
       const end = Date.now() + QUIET_START_MAX_MS;
       do await pacer.beforeSlice();

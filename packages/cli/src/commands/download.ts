@@ -89,7 +89,9 @@ export async function downloadCommand(inv: Invocation, out: Output): Promise<num
   // A one-shot download does not read its file back for content ids (issue 40): it computes them
   // only when it serves the file (--seed) or was asked for one (a download by content id).
   const node = await startNode(o, out, { contentIds: o.seed ? 'background' : 'on-demand' });
-  const chain = chainFor(node, o, out);
+  // The embedded chain waits for the download (chain-attach.ts); a one-shot download never starts it.
+  const downloaded = Promise.withResolvers<void>();
+  const chain = chainFor(node, o, out, downloaded.promise);
   let ticker: NodeJS.Timeout | undefined;
   const display = out.interactive ? new ProgressDisplay(out.stdout) : undefined;
   const cleanups: (() => void)[] = [];
@@ -163,6 +165,7 @@ export async function downloadCommand(inv: Invocation, out: Output): Promise<num
     }
     // The receipts for the last pieces, to the seeders that sent them, before the connections close.
     await chain?.receipts.flush(3000);
+    downloaded.resolve();
     if (o.seed) {
       out.event('seeding', { infoHash: t.infoHashHex });
       out.say('seeding; Ctrl-C to stop');
