@@ -2,7 +2,7 @@
 // An external chain (--chain-rpc) starts at once. The embedded dev chain is needed only once a
 // Cascade peer proves an identity (receipts are only ever exchanged with those), and even then not
 // to sign or check receipts, which name its chain id and pool known beforehand (ChainService.terms):
-// so it starts once the node has been quiet for a second after that (at most a minute later), never
+// so it starts once the node has been quiet for three seconds after that (at most a minute later), never
 // during the transfer it would slow down (issue 40), and a one-shot download that ends first never
 // starts it at all. A transfer with plain BitTorrent peers never pays for it either. `download`
 // also holds it until its download is done (`after`): before the first byte a node is quiet too,
@@ -14,6 +14,10 @@ import type { Output } from '../output.ts';
 
 /** How long the embedded chain waits for a quiet node before it starts anyway. */
 const QUIET_START_MAX_MS = 60_000;
+/** How long the node must have been quiet: a peer that just proved its identity may take a moment
+ *  (its own start, its signatures) before it asks for data, and the chain's start (viem loaded,
+ *  anvil spawned) holds the main thread over a second. */
+const QUIET_FOR_MS = 3_000;
 
 export function chainFor(node: CascadeNode, o: Options, out: Output, after?: Promise<unknown>): NodeRewards | undefined {
   if (o.chain === false) return undefined;
@@ -34,8 +38,13 @@ export function chainFor(node: CascadeNode, o: Options, out: Output, after?: Pro
       await after;
       const pacer = new IdlePacer(sessionBytesMoved(node.session));
       const end = Date.now() + QUIET_START_MAX_MS;
-      do await pacer.beforeSlice();
-      while (pacer.busy && !closed && Date.now() < end);
+      let quietSince = 0;
+      for (;;) {
+        await pacer.beforeSlice();
+        quietSince = pacer.busy ? 0 : quietSince || Date.now();
+        if (closed || Date.now() >= end || (quietSince > 0 && Date.now() - quietSince >= QUIET_FOR_MS)) break;
+        await new Promise((r) => setTimeout(r, 250));
+      }
       if (!closed) start();
     })();
   });
