@@ -174,8 +174,23 @@ export function safetyNumber(didA: string, didB: string): string {
 
 // ---- signatures with domain separation ----
 
+/** Makes Ed25519 signatures: `(message, secret) → signature`. */
+export type Ed25519Signer = (msg: Uint8Array, secret: Uint8Array) => Uint8Array;
+
+let ed25519Sign: Ed25519Signer = (msg, secret) => ed25519.sign(msg, secret);
+
+/**
+ * Signs with the platform's Ed25519 from now on (a node: OpenSSL, microseconds, where this package's
+ * arithmetic costs ~60 ms at its first use in a process, at each handshake with a new Cascade peer
+ * of a short-lived `cascade download`). Ed25519 is deterministic: the signatures are the same bytes,
+ * which the node's test checks. Verification stays here, so every node accepts the same signatures.
+ */
+export function useEd25519Signer(sign: Ed25519Signer): void {
+  ed25519Sign = sign;
+}
+
 export function signBytes(id: Pick<Identity, 'signSecret'>, domain: string, msg: Uint8Array): Uint8Array {
-  return ed25519.sign(concat(utf8(domain + '\n'), msg), id.signSecret);
+  return ed25519Sign(concat(utf8(domain + '\n'), msg), id.signSecret);
 }
 
 export function verifyBytes(did: string, domain: string, msg: Uint8Array, sig: Uint8Array): boolean {

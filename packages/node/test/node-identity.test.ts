@@ -4,8 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { identityFromSigningSecret, makeBinding, verifyBinding } from '@cascade/identity';
-import { NATIVE_PUBLIC_KEYS } from '../src/core/node-identity.ts';
+import { identityFromSigningSecret, makeBinding, signBytes, verifyBinding, verifyBytes } from '@cascade/identity';
+import { NATIVE_PUBLIC_KEYS, nativeEd25519Sign, useNativeSignatures } from '../src/core/node-identity.ts';
 
 test('OpenSSL and the identity package give the same did, X25519 key and Ethereum account', () => {
   for (let i = 0; i < 50; i++) {
@@ -20,4 +20,22 @@ test('OpenSSL and the identity package give the same did, X25519 key and Ethereu
   }
   // And the binding made from the native identity verifies.
   assert.ok(verifyBinding(makeBinding(identityFromSigningSecret(new Uint8Array(randomBytes(32)), '', 1, NATIVE_PUBLIC_KEYS))));
+});
+
+test('Ed25519 signatures from OpenSSL are the identity package\'s bytes, and verify there', () => {
+  // Signed first by the package's own arithmetic (this process has not switched yet), then by OpenSSL.
+  const cases = Array.from({ length: 200 }, (_, i) => {
+    const id = identityFromSigningSecret(new Uint8Array(randomBytes(32)), '', 1, NATIVE_PUBLIC_KEYS);
+    const msg = new Uint8Array(randomBytes(i % 7 === 0 ? 0 : 1 + ((i * 37) % 300)));
+    return { id, msg, pure: signBytes(id, 'cascade-test', msg) };
+  });
+  useNativeSignatures();
+  for (const { id, msg, pure } of cases) {
+    const native = signBytes(id, 'cascade-test', msg);
+    assert.deepEqual(native, pure);
+    assert.deepEqual(nativeEd25519Sign(new Uint8Array(Buffer.concat([Buffer.from('cascade-test\n'), msg])), id.signSecret), pure);
+    assert.ok(verifyBytes(id.did, 'cascade-test', msg, native));
+    assert.ok(!verifyBytes(id.did, 'cascade-other', msg, native));
+  }
+  assert.ok(verifyBinding(makeBinding(cases[0]!.id)));
 });

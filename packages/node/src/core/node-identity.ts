@@ -1,7 +1,7 @@
 // The node's own identity (@cascade/identity) rests on the Ed25519 key its state DB has kept since
 // the first start, so a node keeps its did and Ethereum account across restarts and upgrades.
-import { createECDH, createPrivateKey, createPublicKey } from 'node:crypto';
-import { identityFromSigningSecret, type Identity, type PublicKeys } from '@cascade/identity';
+import { createECDH, createPrivateKey, createPublicKey, sign, type KeyObject } from 'node:crypto';
+import { identityFromSigningSecret, useEd25519Signer, type Identity, type PublicKeys } from '@cascade/identity';
 import type { StateDB } from '../state/state-db.ts';
 import type { Store } from '../state/store.ts';
 
@@ -12,10 +12,29 @@ const derived = new WeakMap<StateDB, { key: unknown; id: Identity }>();
 /** PKCS#8 DER of a raw 32-byte Ed25519 / X25519 secret (RFC 8410): the fixed prefix, then the key. */
 const PKCS8_PREFIX = { ed25519: '302e020100300506032b657004220420', x25519: '302e020100300506032b656e04220420' };
 
+function privateKey(curve: 'ed25519' | 'x25519', secret: Uint8Array): KeyObject {
+  return createPrivateKey({ key: Buffer.concat([Buffer.from(PKCS8_PREFIX[curve], 'hex'), secret]), format: 'der', type: 'pkcs8' });
+}
+
 function rawPublic(curve: 'ed25519' | 'x25519', secret: Uint8Array): Uint8Array {
-  const der = Buffer.concat([Buffer.from(PKCS8_PREFIX[curve], 'hex'), secret]);
-  const jwk = createPublicKey(createPrivateKey({ key: der, format: 'der', type: 'pkcs8' })).export({ format: 'jwk' });
+  const jwk = createPublicKey(privateKey(curve, secret)).export({ format: 'jwk' });
   return new Uint8Array(Buffer.from(jwk.x!, 'base64url'));
+}
+
+/** Signing keys already made, by secret (a node signs with one or two). */
+const signingKeys = new WeakMap<Uint8Array, KeyObject>();
+
+/** Ed25519 signatures from OpenSSL: the same bytes as the identity package's (node-identity.test.ts). */
+export function nativeEd25519Sign(msg: Uint8Array, secret: Uint8Array): Uint8Array {
+  let key = signingKeys.get(secret);
+  if (!key) signingKeys.set(secret, (key = privateKey('ed25519', secret)));
+  return new Uint8Array(sign(null, msg, key));
+}
+
+/** From a node's start on, its Ed25519 signatures (hellos, bindings, DHT records, chat) come from
+ *  OpenSSL: the identity package's own arithmetic costs ~60 ms at its first use in a process. */
+export function useNativeSignatures(): void {
+  useEd25519Signer(nativeEd25519Sign);
 }
 
 /** The identity's public keys from OpenSSL: microseconds, where the identity package's own curves

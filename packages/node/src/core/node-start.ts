@@ -7,7 +7,7 @@ import { connectControl } from './control.ts';
 import { loadEngine, type SessionHandle, type SessionOptions } from './engine.ts';
 import { NodeError } from './errors.ts';
 import { IdentifiedPeers } from '../peers/identified-peers.ts';
-import { nodeIdentity } from './node-identity.ts';
+import { nodeIdentity, useNativeSignatures } from './node-identity.ts';
 import type { NodeOnion } from '../network/onion.ts';
 import { CascadeNode, dhtPortOf, type NodeLog, type NodeOptions } from './node.ts';
 import { followPortMapping } from '../network/port-mapping.ts';
@@ -69,6 +69,7 @@ export async function startNode(
     );
   }
   const db = StateDB.open(o.stateDir);
+  useNativeSignatures();
   const identified = new IdentifiedPeers(out, db);
   // The node's own trackers are known once it exists (a server sets announceUrls after the start).
   let own: () => Iterable<string> = () => o.trackers;
