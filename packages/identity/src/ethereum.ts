@@ -44,10 +44,26 @@ function personalHash(message: string): Uint8Array {
   return keccak_256(concat(utf8(`\x19Ethereum Signed Message:\n${body.length}`), body));
 }
 
+/** A recoverable secp256k1 signature of a 32-byte digest, RFC 6979 nonce, low s: 65 bytes
+ *  recovery ‖ r ‖ s (the identity package's `format: 'recovered'`). */
+export type Secp256k1Signer = (digest: Uint8Array, secret: Uint8Array) => Uint8Array;
+
+let secp256k1Sign: Secp256k1Signer = (digest, secret) => secp256k1.sign(digest, secret, { prehash: false, format: 'recovered' });
+
+/**
+ * Signs with a faster secp256k1 from now on (a node: its point multiplication from OpenSSL, see
+ * node-identity.ts): this package's first signature in a process costs ~70 ms, paid at the first
+ * Cascade peer of a short-lived download. RFC 6979 makes the signature one value, which the node's
+ * test checks against this package's. Recovery and verification stay here.
+ */
+export function useSecp256k1Signer(sign: Secp256k1Signer): void {
+  secp256k1Sign = sign;
+}
+
 /** An Ethereum signature of a 32-byte digest: 65 bytes r ‖ s ‖ v (v = 27 or 28), as 0x-hex
  *  (deterministic, low s: what viem and ethers make for the same key and digest). */
 export function signDigest(secret: Uint8Array, digest: Uint8Array): Hex {
-  const sig = secp256k1.sign(digest, secret, { prehash: false, format: 'recovered' });
+  const sig = secp256k1Sign(digest, secret);
   return ('0x' + toHex(sig.subarray(1)) + (27 + sig[0]!).toString(16)) as Hex;
 }
 

@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { identityFromSigningSecret, makeBinding, signBytes, verifyBinding, verifyBytes } from '@cascade/identity';
+import { identityFromSigningSecret, makeBinding, signBytes, signDigest, verifyBinding, verifyBytes } from '@cascade/identity';
+import { nativeSecp256k1Sign } from '../src/core/native-secp256k1.ts';
 import { NATIVE_PUBLIC_KEYS, nativeEd25519Sign, useNativeSignatures } from '../src/core/node-identity.ts';
 
 test('OpenSSL and the identity package give the same did, X25519 key and Ethereum account', () => {
@@ -22,20 +23,37 @@ test('OpenSSL and the identity package give the same did, X25519 key and Ethereu
   assert.ok(verifyBinding(makeBinding(identityFromSigningSecret(new Uint8Array(randomBytes(32)), '', 1, NATIVE_PUBLIC_KEYS))));
 });
 
-test('Ed25519 signatures from OpenSSL are the identity package\'s bytes, and verify there', () => {
-  // Signed first by the package's own arithmetic (this process has not switched yet), then by OpenSSL.
-  const cases = Array.from({ length: 200 }, (_, i) => {
+// Both signers are compared with the package's own arithmetic, so every reference is made before
+// this process switches to OpenSSL (useNativeSignatures lasts for the process).
+test('signatures from OpenSSL are the identity package\'s bytes: Ed25519, and secp256k1 (RFC 6979, low s, recovery bit)', () => {
+  const edCases = Array.from({ length: 200 }, (_, i) => {
     const id = identityFromSigningSecret(new Uint8Array(randomBytes(32)), '', 1, NATIVE_PUBLIC_KEYS);
     const msg = new Uint8Array(randomBytes(i % 7 === 0 ? 0 : 1 + ((i * 37) % 300)));
     return { id, msg, pure: signBytes(id, 'cascade-test', msg) };
   });
+  const ecCases = Array.from({ length: 300 }, (_, i) => {
+    const secret = i === 0 ? Uint8Array.from({ length: 32 }, (_, j) => (j === 31 ? 1 : 0)) : new Uint8Array(randomBytes(32));
+    // Digests at the edges too: zero, and all ones (above the group order, reduced mod n).
+    const digest = i === 1 ? new Uint8Array(32) : i === 2 ? new Uint8Array(32).fill(0xff) : new Uint8Array(randomBytes(32));
+    return { secret, digest, pure: signDigest(secret, digest) };
+  });
   useNativeSignatures();
-  for (const { id, msg, pure } of cases) {
+  for (const { id, msg, pure } of edCases) {
     const native = signBytes(id, 'cascade-test', msg);
     assert.deepEqual(native, pure);
     assert.deepEqual(nativeEd25519Sign(new Uint8Array(Buffer.concat([Buffer.from('cascade-test\n'), msg])), id.signSecret), pure);
     assert.ok(verifyBytes(id.did, 'cascade-test', msg, native));
     assert.ok(!verifyBytes(id.did, 'cascade-other', msg, native));
   }
-  assert.ok(verifyBinding(makeBinding(cases[0]!.id)));
+  const recoveries = new Set<string>();
+  for (const { secret, digest, pure } of ecCases) {
+    const native = nativeSecp256k1Sign(digest, secret);
+    assert.equal('0x' + Buffer.from(native.subarray(1)).toString('hex') + (27 + native[0]!).toString(16), pure);
+    assert.equal(signDigest(secret, digest), pure);
+    recoveries.add(pure.slice(-2));
+  }
+  assert.deepEqual([...recoveries].sort(), ['1b', '1c'], 'both recovery bits were exercised');
+  assert.throws(() => nativeSecp256k1Sign(new Uint8Array(32), new Uint8Array(32)), /out of range/);
+  // A binding made by the switched node verifies.
+  assert.ok(verifyBinding(makeBinding(edCases[0]!.id)));
 });

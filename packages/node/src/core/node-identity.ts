@@ -1,7 +1,8 @@
 // The node's own identity (@cascade/identity) rests on the Ed25519 key its state DB has kept since
 // the first start, so a node keeps its did and Ethereum account across restarts and upgrades.
 import { createECDH, createPrivateKey, createPublicKey, sign, type KeyObject } from 'node:crypto';
-import { identityFromSigningSecret, useEd25519Signer, type Identity, type PublicKeys } from '@cascade/identity';
+import { identityFromSigningSecret, useEd25519Signer, useSecp256k1Signer, type Identity, type PublicKeys } from '@cascade/identity';
+import { nativeSecp256k1Sign } from './native-secp256k1.ts';
 import type { StateDB } from '../state/state-db.ts';
 import type { Store } from '../state/store.ts';
 
@@ -31,10 +32,12 @@ export function nativeEd25519Sign(msg: Uint8Array, secret: Uint8Array): Uint8Arr
   return new Uint8Array(sign(null, msg, key));
 }
 
-/** From a node's start on, its Ed25519 signatures (hellos, bindings, DHT records, chat) come from
- *  OpenSSL: the identity package's own arithmetic costs ~60 ms at its first use in a process. */
+/** From a node's start on, its signatures come from OpenSSL: Ed25519 (hellos, bindings, DHT
+ *  records, chat) and secp256k1 (bindings, receipts); the identity package's own arithmetic costs
+ *  ~60-70 ms per curve at its first use in a process. */
 export function useNativeSignatures(): void {
   useEd25519Signer(nativeEd25519Sign);
+  useSecp256k1Signer(nativeSecp256k1Sign);
 }
 
 /** The identity's public keys from OpenSSL: microseconds, where the identity package's own curves
