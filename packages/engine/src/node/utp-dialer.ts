@@ -77,6 +77,8 @@ export class UtpFirstDialer implements Dialer {
     const utp = this.utp();
     if (opts?.holepunch) {
       if (!utp) throw new Error('hole punching needs uTP');
+      // On a dual-stack host uTP runs on IPv4 only (see session.ts): an IPv6 punch cannot go out.
+      if (addr.host.includes(':') && !utp.ipv6) throw new Error('hole punching over IPv6 needs uTP on IPv6 (an IPv6 --host)');
       return utp.connect(addr, signal, { synAttempts: HOLEPUNCH_SYNS });
     }
     const known = this.known.get(addressKey(addr));
