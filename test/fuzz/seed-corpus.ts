@@ -89,6 +89,16 @@ const inputs: Record<string, [string, Uint8Array | object][]> = {
     ['ut_metadata msg_type 3', cat(Uint8Array.of(2), latin1('d8:msg_typei3e5:piecei0ee'))],
     ['serving: request far past the end', cat(Uint8Array.of(4), Uint8Array.of(0, 30), latin1('d8:msg_typei0e5:piecei9999ee'))],
     ['fetching: data for a piece never asked for', cat(Uint8Array.of(3), Uint8Array.of(0, 42), latin1('d8:msg_typei1e5:piecei99e10:total_sizei5ee'), new Uint8Array(5))],
+    // Mode 5, BEP 55: [u16 length][ut_holepunch payload] messages from one peer.
+    [
+      'holepunch: rendezvous naming the sender, a truncated IPv6 address, address type 7, and a flood of connects',
+      cat(Uint8Array.of(5), ...[
+        cat(Uint8Array.of(0, 0, 127, 0, 0, 1), Uint8Array.of(0x9c, 0x41)),
+        cat(Uint8Array.of(0, 1), new Uint8Array(10)),
+        cat(Uint8Array.of(0, 7, 127, 0, 0, 1, 0x1a, 0xe1)),
+        ...Array.from({ length: 20 }, (_, i) => cat(Uint8Array.of(1, 0, 198, 18, 0, i), Uint8Array.of(0x1a, 0xe1), u32(0))),
+      ].flatMap((m) => [Uint8Array.of(0, m.length), m])),
+    ],
   ],
   'tracker-http': [
     ['bad percent-encoding in info_hash', { p: 0, m: 'GET', u: '/announce?info_hash=%zz&peer_id=x&port=1', ip: '127.0.0.1' }],

@@ -401,6 +401,24 @@ export interface SessionCounters {
    *  SYNs refused (over the accept rate or the connection cap), and uTP connections open now
    *  (absent when uTP is off). */
   utp?: { packetsIn: number; packetsOut: number; dropped: number; synDropped: number; connections: number };
+  /** BEP 55 hole punching (docs/holepunch.md). */
+  holepunch?: HolepunchCounts;
+}
+
+export interface HolepunchCounts {
+  /** As the one asking: rendezvous messages sent to a broker, error answers heard back. */
+  rendezvousSent: number;
+  errorsReceived: number;
+  /** As broker: rendezvous messages heard, pairs introduced (a connect to each side), errors answered. */
+  rendezvousReceived: number;
+  introduced: number;
+  errorsSent: number;
+  /** Connect messages heard, uTP dials they started, and those that connected. */
+  connectsReceived: number;
+  dials: number;
+  connected: number;
+  /** Messages ignored: malformed, over a rate budget, or naming an address we will not dial. */
+  ignored: number;
 }
 
 export interface SessionHandle {

@@ -3,7 +3,7 @@
 // costs one integer increment, there is no timer and nothing per torrent, so a node of 10,000 idle
 // torrents pays nothing for being watched. Platform-free and library-free (no prom-client here).
 
-import type { DhtQueryCounts, SessionCounters, TransportCounts } from './api.ts';
+import type { DhtQueryCounts, HolepunchCounts, SessionCounters, TransportCounts } from './api.ts';
 
 /** The DHT query types counted by name; anything else is "other". */
 export const DHT_QUERY_TYPES = ['ping', 'find_node', 'get_peers', 'announce_peer', 'get', 'put'] as const;
@@ -19,6 +19,7 @@ export interface EngineTally {
   announcesFailed: number;
   dhtQueriesIn: DhtQueryCounts;
   dhtQueriesOut: DhtQueryCounts;
+  holepunch: HolepunchCounts;
 }
 
 const transports = (): TransportCounts => ({ tcp: 0, utp: 0, webrtc: 0, webseed: 0 });
@@ -35,6 +36,7 @@ export function newTally(): EngineTally {
     announcesFailed: 0,
     dhtQueriesIn: dhtQueries(),
     dhtQueriesOut: dhtQueries(),
+    holepunch: { rendezvousSent: 0, errorsReceived: 0, rendezvousReceived: 0, introduced: 0, errorsSent: 0, connectsReceived: 0, dials: 0, connected: 0, ignored: 0 },
   };
 }
 
@@ -66,6 +68,7 @@ export function snapshot(t: EngineTally, peers: TransportCounts, dhtNodes: numbe
     dhtQueries: { in: { ...t.dhtQueriesIn }, out: { ...t.dhtQueriesOut } },
     peers,
     dhtNodes,
+    holepunch: { ...t.holepunch },
   };
 }
 

@@ -35,8 +35,14 @@ export interface Connection {
   drained(): boolean;
 }
 
+export interface DialOptions {
+  /** BEP 55: uTP only, kept trying longer, to a peer a broker just told to dial us at the same
+   *  moment (simultaneous open through both NATs). A dialer without uTP rejects it. */
+  holepunch?: boolean;
+}
+
 export interface Dialer {
-  dial(addr: PeerAddress, signal: AbortSignal): Promise<Connection>;
+  dial(addr: PeerAddress, signal: AbortSignal, opts?: DialOptions): Promise<Connection>;
 }
 
 export interface IncrementalHash {

@@ -68,6 +68,8 @@ export interface TorrentContext {
   /** BEP 14 local service discovery: a torrent joins when it starts and leaves when it stops;
    *  whether it is announced (not private, LSD on) is asked each time (discovery/lsd.ts). */
   lsd?: { join(t: LsdTorrent): void; leave(t: LsdTorrent): void; enabled(): boolean };
+  /** BEP 55: whether we can answer a hole-punch connect (uTP runs); omitted = no. */
+  canHolepunch?(): boolean;
   /** Our IPv6 address as peers report it (BEP 10 yourip), sent to IPv4 peers as `ipv6`. */
   ownAddresses?: OwnAddresses;
 }

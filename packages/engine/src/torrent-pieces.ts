@@ -451,8 +451,10 @@ export abstract class TorrentPieces extends TorrentSwarm {
     try {
       if (name === 'ut_metadata') this.metadata.handle(peer, payload);
       else if (name === 'ut_pex' && !this.metainfo?.private) {
-        for (const a of decodePex(payload).added) this.addPeer(a, 'pex');
-      }
+        const { added } = decodePex(payload);
+        for (const a of added) this.addPeer(a, 'pex');
+        if (peer.ext?.m.ut_holepunch && added.some((a) => a.flags)) this.holepunch.pexAdded(peer, added);
+      } else if (name === 'ut_holepunch') this.holepunch.message(peer, payload);
     } catch (err) {
       peer.destroy(`bad ${name} message: ${(err as Error).message}`);
     }

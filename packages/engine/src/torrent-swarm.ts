@@ -11,11 +11,12 @@ import type { AddTorrentOptions, TorrentState, TorrentStats } from './api.ts';
 import { Bitfield } from './bitfield.ts';
 import type { Connection } from './platform.ts';
 import type { Scheduled } from './scheduler.ts';
-import { duplicateToDrop, longestUseless } from './swarm/admission.ts';
+import { crossedDrop, duplicateToDrop, longestUseless, type ConnectionSide } from './swarm/admission.ts';
 import { Candidates, type Candidate } from './swarm/candidates.ts';
 import { Choker } from './swarm/choker.ts';
 import { DiscoveryLog } from './swarm/discovery-log.ts';
 import { ExtensionHub } from './swarm/extensions.ts';
+import { Holepunch, RENDEZVOUS_AFTER_MS } from './swarm/holepunch.ts';
 import { MetadataExchange } from './swarm/metadata.ts';
 import { Peer, type PeerHost } from './swarm/peer.ts';
 import { PexSender } from './swarm/pex.ts';
@@ -29,7 +30,8 @@ import { addressFields, learnAddresses } from './swarm/own-address.ts';
 import type { HashRequest } from './wire/protocol.ts';
 
 const RECHOKE_TICKS = 10;
-const PEX_TICKS = 60;
+/** PEX looks every few seconds whether a peer is due its first message (pex.ts): once a minute after. */
+const PEX_TICKS = 3;
 const KEEPALIVE_TICKS = 60;
 /** A TCP peer neither side has wanted anything from for this long is let go while we download (and
  *  an address we dialled is dialled again later): it may be a seeder that was still checking its
@@ -64,6 +66,9 @@ export abstract class TorrentSwarm extends Emitter implements PeerHost, Schedule
   private choker: Choker | undefined;
   private pex: PexSender | undefined;
   private extensionHub: ExtensionHub | undefined;
+  private holepunchState: Holepunch | undefined;
+  /** BEP 55 dials in flight (uTP only, beside any plain dial to the same address). */
+  private punching: Set<string> | undefined;
   private metadataExchange: MetadataExchange | undefined;
   private log: DiscoveryLog | undefined;
   private ownMeters: typeof IDLE_METERS | undefined;
@@ -173,6 +178,19 @@ export abstract class TorrentSwarm extends Emitter implements PeerHost, Schedule
     }));
   }
 
+  /** BEP 55 (swarm/holepunch.ts): made when a peer first sends ut_holepunch or PEX flags it. */
+  protected get holepunch(): Holepunch {
+    return (this.holepunchState ??= new Holepunch({
+      peers: () => this.peersByKey.values(),
+      busy: (key) => this.peersByKey.has(key) || !!this.punching?.has(key),
+      isBanned: (key) => this.ctx.isBanned(key),
+      dial: (addr) => this.dialOne(addressKey(addr), addr, 'holepunch', true),
+      log: (key, result) => this.discoveryLog.attempt(key, 'holepunch', result),
+      counts: this.ctx.tally?.holepunch,
+      now: () => Date.now(),
+    }));
+  }
+
   /** Metadata is known now: the exchange only serves it from here on, and goes once no peer uses it. */
   protected metadataKnown(info: Uint8Array): void {
     if (this.metadataExchange) this.metadataExchange.infoBytes = info;
@@ -204,7 +222,7 @@ export abstract class TorrentSwarm extends Emitter implements PeerHost, Schedule
       this.fillRequests(p);
     }
     if (this.ticks % RECHOKE_TICKS === 0 && this.picker && peers.length > 0) (this.choker ??= new Choker()).rechoke(peers, this.picker.done);
-    if (this.ticks % PEX_TICKS === 0 && !this.metainfo?.private && peers.length > 0) (this.pex ??= new PexSender()).send(peers);
+    if (this.ticks % PEX_TICKS === 0 && !this.metainfo?.private && peers.length > 0) (this.pex ??= new PexSender()).send(peers, now);
     this.startWebSeeds();
     this.connectMore();
     // Each tick of an active torrent is a change (bytes, rates, peers); stats are built only for
@@ -233,6 +251,7 @@ export abstract class TorrentSwarm extends Emitter implements PeerHost, Schedule
   /** Leaving the active set: objects only a connected swarm needs go (they come back on demand). */
   private idleNow(): false {
     this.choker = undefined;
+    this.holepunchState = undefined;
     this.pex = undefined;
     this.ownMeters = undefined;
     if (this.metainfo) this.metadataExchange = undefined;
@@ -282,28 +301,49 @@ export abstract class TorrentSwarm extends Emitter implements PeerHost, Schedule
     for (const [key, c] of this.candidates.entries()) {
       if (this.peersByKey.size + (this.dialing?.size ?? 0) >= this.ctx.maxConnections || this.ctx.canConnect?.() === false) break;
       if (this.dialing?.has(key) || this.peersByKey.has(key) || c.nextTry > now) continue;
-      this.dial(key, c);
+      this.dialOne(key, c.addr, c.source, false, c);
     }
   }
 
-  private dial(key: string, c: Candidate): void {
-    (this.dialing ??= new Set()).add(key);
+  /** A plain dial (of a candidate), or a BEP 55 one (uTP only, at a broker's word). */
+  private dialOne(key: string, addr: PeerAddress, source: string, punch: boolean, c?: Candidate): void {
+    const inFlight = punch ? (this.punching ??= new Set()) : (this.dialing ??= new Set());
+    inFlight.add(key);
     const abort = (this.abort ??= new AbortController());
     this.wake();
-    this.ctx.dialer.dial(c.addr, abort.signal).then(
+    // A peer a broker could introduce us to gets a rendezvous if it does not answer in time.
+    const hp = punch ? undefined : this.holepunchState;
+    const stuck = hp?.hasBroker(key) ? setTimeout(() => this.dialing?.has(key) && hp.dialStuck(key), RENDEZVOUS_AFTER_MS) : undefined;
+    this.ctx.dialer.dial(addr, abort.signal, punch ? { holepunch: true } : undefined).then(
       (conn) => {
-        this.dialing?.delete(key);
-        if (this.closed || abort.signal.aborted || this.peersByKey.has(key)) return conn.close();
-        const peer = new Peer(conn, { source: c.source, host: this });
+        clearTimeout(stuck);
+        inFlight.delete(key);
+        if (this.closed || abort.signal.aborted || !this.admitDialled(key, conn)) return conn.close();
+        if (punch && this.ctx.tally) this.ctx.tally.holepunch.connected++;
+        const peer = new Peer(conn, { source, host: this });
         this.addPeerEntry(key, peer);
         this.watchHandshake(peer);
       },
       (err: Error) => {
-        this.dialing?.delete(key);
-        this.candidates?.dialFailed(key, c);
-        if (!abort.signal.aborted) this.discoveryLog.attempt(key, c.source, err.message);
+        clearTimeout(stuck);
+        inFlight.delete(key);
+        if (c) this.candidates?.dialFailed(key, c);
+        if (abort.signal.aborted) return;
+        this.discoveryLog.attempt(key, source, err.message);
+        if (!punch) this.holepunchState?.dialStuck(key);
       },
     );
+  }
+
+  /** Whether a connection we dialled may join: not when one to that address is there already,
+   *  unless the two crossed (uTP both ways) and the rule both ends follow keeps ours. */
+  private admitDialled(key: string, conn: Connection): boolean {
+    const existing = this.peersByKey.get(key);
+    if (!existing) return true;
+    const ours: ConnectionSide = { conn, outgoing: true, key, remoteId: undefined };
+    if (crossedDrop<ConnectionSide>(existing, ours, this.ctx.port(), this.ctx.peerId) !== existing) return false;
+    existing.destroy('duplicate connection: the crossed one we dialled stays');
+    return true;
   }
 
   /** Stops dialling and drops every connection (pause, error, recheck, move, close). */
@@ -393,7 +433,11 @@ export abstract class TorrentSwarm extends Emitter implements PeerHost, Schedule
   onReady(peer: Peer): void {
     if (this.ctx.isBanned(peer.address, peer.remoteId) || this.state === 'paused' || this.state === 'error' || this.closed || this.moving) return peer.destroy('not accepting');
     const existing = this.peersByKey.get(peer.key);
-    if (existing && existing !== peer) return peer.destroy('duplicate connection');
+    if (existing && existing !== peer) {
+      // Two uTP connections crossed (a BEP 55 punch): the one both ends keep (admission.ts).
+      if (crossedDrop(existing, peer, this.ctx.port(), this.ctx.peerId) !== existing) return peer.destroy('duplicate connection');
+      existing.destroy('duplicate connection: the crossed one accepted stays');
+    }
     const drop = duplicateToDrop(this.peersByKey.values(), peer, this.ctx.peerId);
     if (drop === peer) return peer.destroy('duplicate peer id');
     drop?.retire('duplicate peer id');
@@ -410,6 +454,7 @@ export abstract class TorrentSwarm extends Emitter implements PeerHost, Schedule
         client: this.ctx.client,
         reqq: MAX_QUEUE,
         extensions: this.extensions.names(),
+        holepunch: this.ctx.canHolepunch?.() === true,
         ...addressFields(peer.conn.remote, peer.conn.transport, this.ctx.ownAddresses),
       }));
     }

@@ -23,21 +23,25 @@ test('IPv6 text and bytes: RFC 5952 out, every spelling in, garbage refused', ()
 });
 
 test('PEX: added6 and dropped6 as libtorrent writes them; useless IPv6 addresses are dropped', () => {
-  // libtorrent 2.0's ut_pex message with one IPv4 and two IPv6 peers added, one IPv6 dropped.
+  // libtorrent 2.0's ut_pex message with one IPv4 and two IPv6 peers added, one IPv6 dropped; the
+  // flags: uTP + holepunch (0x0c), seed + uTP (0x06), none.
   const lt = encode({
-    added: hex('0a000001 1ae1'), 'added.f': hex('00'),
-    added6: hex('fd000000000000000000000000000001 1ae1 fd000000000000000000000000000002 1ae2'), 'added6.f': hex('0000'),
+    added: hex('0a000001 1ae1'), 'added.f': hex('0c'),
+    added6: hex('fd000000000000000000000000000001 1ae1 fd000000000000000000000000000002 1ae2'), 'added6.f': hex('0600'),
     dropped: new Uint8Array(0), dropped6: hex('fd000000000000000000000000000003 1ae3'),
   });
   assert.deepEqual(decodePex(lt), {
-    added: [{ host: '10.0.0.1', port: 6881 }, { host: 'fd00::1', port: 6881 }, { host: 'fd00::2', port: 6882 }],
+    added: [{ host: '10.0.0.1', port: 6881, flags: 0x0c }, { host: 'fd00::1', port: 6881, flags: 0x06 }, { host: 'fd00::2', port: 6882, flags: 0 }],
     dropped: [{ host: 'fd00::3', port: 6883 }],
   });
+  // Flags of the wrong length are not trusted (libtorrent's rule): the peers come without them.
+  assert.deepEqual(decodePex(encode({ added: hex('0a000001 1ae1 0a000002 1ae1'), 'added.f': hex('08') })).added, [{ host: '10.0.0.1', port: 6881 }, { host: '10.0.0.2', port: 6881 }]);
   // Ours: the same keys, an added6.f flag per IPv6 peer, and the v6 lists only when non-empty.
-  const ours = decode(encodePex([{ host: '10.0.0.1', port: 1 }, { host: 'fd00::1', port: 2 }], [{ host: '2001:db8::9', port: 3 }])).value;
+  const ours = decode(encodePex([{ host: '10.0.0.1', port: 1, flags: 0x1c }, { host: 'fd00::1', port: 2, flags: 0x08 }], [{ host: '2001:db8::9', port: 3 }])).value;
   assert.ok(isDict(ours));
   assert.deepEqual(Buffer.from(ours.added6 as Uint8Array).toString('hex'), 'fd000000000000000000000000000001' + '0002');
-  assert.equal((ours['added6.f'] as Uint8Array).length, 1);
+  assert.deepEqual([...(ours['added.f'] as Uint8Array)], [0x1c]);
+  assert.deepEqual([...(ours['added6.f'] as Uint8Array)], [0x08]);
   assert.deepEqual(Buffer.from(ours.dropped6 as Uint8Array).toString('hex'), '20010db8000000000000000000000009' + '0003');
   const v4only = decode(encodePex([{ host: '10.0.0.1', port: 1 }], [])).value;
   assert.ok(isDict(v4only) && !('added6' in v4only) && !('dropped6' in v4only));

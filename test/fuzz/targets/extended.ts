@@ -2,11 +2,18 @@
 // (packages/engine/src/swarm/metadata.ts) driven with a stand-in peer. Clean errors: BencodeError
 // and the plain Errors the decoders throw on purpose (the peer layer turns both into a closed
 // connection); a TypeError or RangeError from inside is a finding.
+// Mode 5: BEP 55 ut_holepunch messages from one peer to a torrent's Holepunch (swarm/holepunch.ts)
+// among four peers: whatever comes, it answers only with well-formed connect or error messages,
+// acts on at most its budget (5 rendezvous, 3 dials, the clock standing still) and dials only
+// addresses with a port.
 // Input: one mode byte, then either one payload (modes 0-2) or [u16 length][payload] messages.
 
 import { BencodeError, encode } from '../../../packages/engine/src/bencode.ts';
 import { decodeExtHandshake, decodeMetadata, decodePex, encodeMetadata, METADATA_PIECE } from '../../../packages/engine/src/wire/extended.ts';
 import { MetadataExchange } from '../../../packages/engine/src/swarm/metadata.ts';
+import { Holepunch } from '../../../packages/engine/src/swarm/holepunch.ts';
+import { decodeHolepunch, encodeHolepunch, HP_CONNECT, HP_ERROR } from '../../../packages/engine/src/wire/holepunch.ts';
+import type { PeerAddress } from '../../../packages/engine/src/types.ts';
 import type { Peer } from '../../../packages/engine/src/swarm/peer.ts';
 import { sha1 } from '../../../packages/engine/src/sha1.ts';
 import { toHex } from '../../../packages/engine/src/hex.ts';
@@ -87,9 +94,36 @@ function exchange(msgs: Uint8Array[], serving: boolean): void {
   if (completed) check(toHex(sha1(completed)) === INFO_HEX, 'completed with bytes that do not hash to the infohash');
 }
 
+/** Mode 5: messages from `from` to a Holepunch among four peers (one without ut_holepunch). */
+function holepunch(msgs: Uint8Array[]): void {
+  const sent: { to: string; payload: Uint8Array }[] = [];
+  const dials: PeerAddress[] = [];
+  const peer = (key: string, transport: string, m: Record<string, number>, port?: number) =>
+    ({ key, address: key, closed: false, outgoing: false, remoteId: new Uint8Array(20), conn: { transport }, ext: { m, port }, sendExtended: (name: string, payload: Uint8Array) => {
+      check(name === 'ut_holepunch', `sent a ${name} message`);
+      sent.push({ to: key, payload: payload.slice() });
+    } }) as unknown as Peer;
+  const from = peer('127.0.0.1:40001', 'utp', { ut_holepunch: 3 });
+  const peers = [from, peer('127.0.0.1:40002', 'utp', { ut_holepunch: 3 }), peer('10.0.0.3:40003', 'tcp', {}, 40003), peer('[fd00::4]:50000', 'tcp', { ut_holepunch: 4 }, 40004)];
+  const hp = new Holepunch({ peers: () => peers, busy: () => false, isBanned: () => false, dial: (a) => void dials.push(a), log: () => {}, counts: undefined, now: () => 1000 });
+  for (const m of msgs) {
+    const before = sent.length;
+    const r = decodeHolepunch(m);
+    hp.message(from, m);
+    if (r) check(encodeHolepunch(r).length >= 8, 'a decoded message does not encode');
+    for (const s of sent.slice(before)) {
+      const d = decodeHolepunch(s.payload);
+      check(!!d && (d.type === HP_CONNECT || d.type === HP_ERROR) && s.payload.length === (d.addr.host.includes(':') ? 24 : 12), 'sent a malformed or unexpected ut_holepunch message');
+    }
+  }
+  check(sent.filter((s) => s.to === from.key).length <= 5, 'answered more rendezvous than its budget');
+  check(dials.length <= 3 && dials.every((a) => a.port > 0), 'dialled past its budget, or port 0');
+}
+
 function runOne(input: Uint8Array): void {
   if (input.length === 0) return;
-  const mode = input[0]! % 5;
+  // Six modes; the stored corpus only has first bytes 0-4, which mean what they meant with five.
+  const mode = input[0]! % 6;
   const rest = input.subarray(1);
   if (mode === 0) {
     const h = decodeExtHandshake(rest);
@@ -105,13 +139,23 @@ function runOne(input: Uint8Array): void {
   } else if (mode === 2) {
     const m = decodeMetadata(rest);
     check(Number.isSafeInteger(m.piece) && m.piece >= 0, 'bad metadata piece');
-  } else exchange(messages(rest), mode === 4);
+  } else if (mode === 5) holepunch(messages(rest));
+  else exchange(messages(rest), mode === 4);
 }
 
 const frameAll = (msgs: Uint8Array[]) => concat(...msgs.map((m) => concat(new Uint8Array([m.length >> 8, m.length & 0xff]), m.subarray(0, 0xffff))));
 
 function fresh(rng: Rng): Uint8Array {
-  const mode = rng.int(5);
+  const mode = rng.int(6);
+  if (mode === 5) {
+    const hosts = ['127.0.0.1', '127.0.0.1', '10.0.0.3', 'fd00::4', '0.0.0.0', '::', '239.1.2.3', '198.18.0.9'];
+    const msgs: Uint8Array[] = [];
+    for (let i = rng.small(12) + 1; i > 0; i--) {
+      const addr = { host: rng.pick(hosts), port: rng.pick([40001, 40002, 40003, 40004, 50000, 0, 6881]) };
+      msgs.push(encodeHolepunch({ type: rng.pick([0, 0, 0, 1, 2] as const), addr, error: rng.pick([0, 1, 4, 0xffffffff]) }).subarray(0, rng.chance(0.9) ? undefined : rng.small(24)));
+    }
+    return concat(new Uint8Array([5]), frameAll(msgs));
+  }
   const anyPiece = () => rng.chance(0.8) ? rng.int(PIECES + 1) : rng.pick([-1, 2 ** 31, 2 ** 53, 18446744073709551616n]);
   if (mode === 0) {
     const m = { ut_metadata: rng.pick([1, 0, 255, 256, -1, 'x']), ut_pex: 2, lt_donthave: 7 };
@@ -149,7 +193,7 @@ export const target: Target = {
     maxLen: 256 * 1024,
     dict: ['i0e', 'i-1e', 'e', 'd', '8:msg_type', '5:piecei', '10:total_size', '5:added', '1:md', 'i256e'],
   },
-  seeds: () => [0, 1, 2, 3, 4, 3, 4].map((m, i) => {
+  seeds: () => [0, 1, 2, 3, 4, 3, 4, 5, 5].map((m, i) => {
     const rng = new Rng(100 + i);
     for (;;) {
       const f = fresh(rng);

@@ -10,7 +10,7 @@ export const TARGETS: readonly { name: string; weight: number; ext: 'bin' | 'jso
   { name: 'magnet', ext: 'bin', weight: 150, about: 'parseMagnet / parseTorrentId, toMagnet round trip' },
   { name: 'wire', ext: 'bin', weight: 150, about: 'peer wire framing in random chunkings (Wire.push)' },
   { name: 'utp', ext: 'bin', weight: 100, about: 'uTP (BEP 29) packet codec and a connection fed a hostile datagram stream' },
-  { name: 'extended', ext: 'bin', weight: 100, about: 'BEP 10 handshake, ut_pex, ut_metadata (MetadataExchange)' },
+  { name: 'extended', ext: 'bin', weight: 100, about: 'BEP 10 handshake, ut_pex, ut_metadata (MetadataExchange), ut_holepunch (Holepunch)' },
   { name: 'tracker-http', ext: 'json', weight: 100, about: 'tracker HTTP handler in-process: announce/scrape/admin/stats' },
   { name: 'tracker-udp', ext: 'bin', weight: 100, about: 'tracker UDP handler in-process: connect/announce/scrape' },
   { name: 'tracker-ws', ext: 'bin', weight: 20, about: 'WebSocket tracker messages to a real tracker on 127.0.0.1' },

@@ -409,5 +409,5 @@ export function encryptOutgoing(raw: Connection, opts: { policy: EncryptionPolic
 /** A Dialer whose connections run the MSE initiator when the policy is 'require'. */
 export function mseDialer(inner: Dialer, policy: EncryptionPolicy): Dialer {
   if (policy !== 'require') return inner;
-  return { dial: async (addr, signal) => encryptOutgoing(await inner.dial(addr, signal), { policy }) };
+  return { dial: async (addr, signal, opts) => encryptOutgoing(await inner.dial(addr, signal, opts), { policy }) };
 }

@@ -213,6 +213,7 @@ export class Session implements SessionHandle {
       torrentEvents: this.torrentEvents,
       lsd: this.lsd.hooks,
       ownAddresses: new OwnAddresses(),
+      canHolepunch: () => this.utp !== undefined,
     });
   }
 
@@ -287,7 +288,7 @@ export class Session implements SessionHandle {
    *  unreachable peer (the torrent retries it later with backoff). */
   private cappedDialer(inner: Dialer): Dialer {
     return {
-      dial: async (addr, signal) => {
+      dial: async (addr, signal, opts) => {
         const group = addressGroup(addr.host.replace(/^\[|\]$/g, ''));
         const n = this.outboundByHost.get(group) ?? 0;
         if (n >= this.limits.maxOutgoingPerAddress) throw new Error(`already ${n} connections to ${group}`);
@@ -299,7 +300,7 @@ export class Session implements SessionHandle {
         };
         let conn: Connection;
         try {
-          conn = await inner.dial(addr, signal);
+          conn = await inner.dial(addr, signal, opts);
         } catch (err) {
           release();
           throw err;

@@ -5,7 +5,7 @@
 // (each 1,400-byte packet is a dgram send: two Cascade nodes on one machine went from 0.9x to
 // 0.11x libtorrent's TCP rate when they talked uTP).
 
-import type { Connection, Dialer } from '../platform.ts';
+import type { Connection, DialOptions, Dialer } from '../platform.ts';
 import { addressKey, type PeerAddress } from '../types.ts';
 import { udpPortClosed, type UtpSocket } from './utp-socket.ts';
 
@@ -40,6 +40,11 @@ function closesAtOnce(c: Connection): Promise<boolean> {
   });
 }
 
+/** SYNs of a BEP 55 dial: the peer's SYNs open our NAT only once ours went out, and the first of
+ *  ours may die at its NAT for the same reason, so a few more than a plain dial's three
+ *  (0, 1, 3, 7 s: the two ends hear the broker's connect within a round trip of each other). */
+const HOLEPUNCH_SYNS = 4;
+
 /** How long uTP may go on unanswered once TCP has failed, from the start of the dial. */
 const UTP_GRACE_MS = 1500;
 /** Addresses remembered with the transport that worked (bounded: oldest forgotten first). */
@@ -68,8 +73,14 @@ export class UtpFirstDialer implements Dialer {
     if (this.known.size > REMEMBERED) this.known.delete(this.known.keys().next().value!);
   }
 
-  async dial(addr: PeerAddress, signal: AbortSignal): Promise<Connection> {
+  async dial(addr: PeerAddress, signal: AbortSignal, opts?: DialOptions): Promise<Connection> {
     const utp = this.utp();
+    if (opts?.holepunch) {
+      if (!utp) throw new Error('hole punching needs uTP');
+      // On a dual-stack host uTP runs on IPv4 only (see session.ts): an IPv6 punch cannot go out.
+      if (addr.host.includes(':') && !utp.ipv6) throw new Error('hole punching over IPv6 needs uTP on IPv6 (an IPv6 --host)');
+      return utp.connect(addr, signal, { synAttempts: HOLEPUNCH_SYNS });
+    }
     const known = this.known.get(addressKey(addr));
     if (!utp || known === 'tcp') return this.tcp.dial(addr, signal);
     if (known !== 'utp' && !this.utpFirstEverywhere && isLocalAddress(addr.host)) return this.tcpThenUtp(utp, addr, signal);

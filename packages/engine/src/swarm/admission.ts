@@ -82,6 +82,35 @@ export function duplicateToDrop(peers: Iterable<Peer>, newcomer: Peer, localId: 
   return newcomer.outgoing === keepOurs ? p : newcomer;
 }
 
+/**
+ * Two uTP connections to one address, one dialled each way: a BEP 55 punch (both ends dial at
+ * the broker's word) or two ends dialling each other at once. Both ends must keep the same one,
+ * and libtorrent decides by port: the end with the lower port keeps the connection it dialled.
+ * Equal ports (two hosts behind NATs that kept their ports): the lower peer id keeps its own, as
+ * duplicateToDrop decides. Returns the one to keep.
+ */
+export interface ConnectionSide {
+  readonly conn: { readonly transport: string };
+  readonly outgoing: boolean;
+  readonly key: string;
+  readonly remoteId: Uint8Array | undefined;
+}
+
+export function crossedKeep<T extends ConnectionSide>(dialled: T, accepted: T, ourPort: number, localId: Uint8Array): T {
+  const theirPort = Number(/:(\d+)$/.exec(dialled.key)?.[1] ?? 0);
+  if (ourPort !== theirPort) return ourPort < theirPort ? dialled : accepted;
+  const id = accepted.remoteId ?? dialled.remoteId;
+  return !id || compareBytes(localId, id) < 0 ? dialled : accepted;
+}
+
+/** The connection of a crossed pair (crossedKeep) to drop, or undefined when `a` and `b` are not
+ *  one: both uTP, one dialled each way. */
+export function crossedDrop<T extends ConnectionSide>(a: T, b: T, ourPort: number, localId: Uint8Array): T | undefined {
+  if (a.conn.transport !== 'utp' || b.conn.transport !== 'utp' || a.outgoing === b.outgoing) return undefined;
+  const [dialled, accepted] = a.outgoing ? [a, b] : [b, a];
+  return crossedKeep(dialled, accepted, ourPort, localId) === a ? b : a;
+}
+
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && compareBytes(a, b) === 0;
 }

@@ -1,5 +1,5 @@
 // Registered BEP 10 extensions (api.ts WireExtension) for one torrent: their names go into our
-// extended handshake after ut_metadata and ut_pex, and their messages pass through untouched. A
+// extended handshake after ut_metadata, ut_pex and ut_holepunch, and their messages pass through untouched. A
 // throwing extension is its own fault: the error is reported, the peer stays.
 
 import type { ExtensionPeer, WireExtension } from '../api.ts';
@@ -34,6 +34,7 @@ export class ExtensionHub {
   localName(id: number): string | undefined {
     if (id === LOCAL_EXT.ut_metadata) return 'ut_metadata';
     if (id === LOCAL_EXT.ut_pex) return 'ut_pex';
+    if (id === LOCAL_EXT.ut_holepunch) return 'ut_holepunch';
     return this.extensions.find((_, i) => extensionLocalId(i) === id)?.name;
   }
 

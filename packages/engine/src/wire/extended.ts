@@ -5,7 +5,7 @@ import type { PeerAddress } from '../types.ts';
 import { ipv6Bytes, ipv6Text } from '../ip6.ts';
 
 /** Our local ids for the extensions we speak; peers tell us theirs in their handshake. */
-export const LOCAL_EXT = { ut_metadata: 1, ut_pex: 2 } as const;
+export const LOCAL_EXT = { ut_metadata: 1, ut_pex: 2, ut_holepunch: 3 } as const;
 export const METADATA_PIECE = 16 * 1024;
 export const MAX_METADATA_SIZE = 32 * 1024 * 1024;
 
@@ -23,11 +23,13 @@ export interface ExtHandshake {
 
 /** Local id of a registered extension: after ours, in registration order. */
 export function extensionLocalId(index: number): number {
-  return 3 + index;
+  return 4 + index;
 }
 
-export function encodeExtHandshake(opts: { metadataSize?: number; port?: number; client: string; reqq: number; extensions?: string[]; yourIp?: string; ipv6?: string }): Uint8Array {
+/** `holepunch: false` leaves ut_holepunch out (a node without uTP cannot answer a BEP 55 connect). */
+export function encodeExtHandshake(opts: { metadataSize?: number; port?: number; client: string; reqq: number; extensions?: string[]; yourIp?: string; ipv6?: string; holepunch?: boolean }): Uint8Array {
   const m: Record<string, number> = { ...LOCAL_EXT };
+  if (opts.holepunch === false) delete m.ut_holepunch;
   (opts.extensions ?? []).forEach((name, i) => (m[name] = extensionLocalId(i)));
   return encode({
     m,
@@ -101,42 +103,64 @@ export function decodeMetadata(payload: Uint8Array): MetadataMessage {
   throw new Error(`unknown ut_metadata msg_type ${String(value.msg_type)}`);
 }
 
+/** BEP 11 `added.f` bits. */
+export const PEX_FLAG = { encryption: 0x01, seed: 0x02, utp: 0x04, holepunch: 0x08, reachable: 0x10 } as const;
+
+/** A peer in a PEX message, with its BEP 11 flags (PEX_FLAG; 0 when the sender gave none). */
+export type PexPeer = PeerAddress & { flags?: number };
+
 /** BEP 11 with IPv6 (`added6`, `dropped6`: 18 bytes a peer), as libtorrent and Transmission send it. */
-export function encodePex(added: PeerAddress[], dropped: PeerAddress[]): Uint8Array {
+export function encodePex(added: PexPeer[], dropped: PeerAddress[]): Uint8Array {
   const added6 = compact6(added);
-  const msg: Record<string, Uint8Array> = { added: compactV4(added), 'added.f': new Uint8Array(added.filter(isV4).length), dropped: compactV4(dropped) };
-  if (added6.length > 0) Object.assign(msg, { added6, 'added6.f': new Uint8Array(added6.length / 18) });
+  const flags = (list: PexPeer[]) => Uint8Array.from(list, (p) => (p.flags ?? 0) & 0xff);
+  const msg: Record<string, Uint8Array> = { added: compactV4(added), 'added.f': flags(added.filter(isV4)), dropped: compactV4(dropped) };
+  if (added6.length > 0) Object.assign(msg, { added6, 'added6.f': flags(added.filter(isV6)) });
   const dropped6 = compact6(dropped);
   if (dropped6.length > 0) msg.dropped6 = dropped6;
   return encode(msg);
 }
 
-export function decodePex(payload: Uint8Array): { added: PeerAddress[]; dropped: PeerAddress[] } {
+export function decodePex(payload: Uint8Array): { added: PexPeer[]; dropped: PeerAddress[] } {
   const d = decode(payload).value;
   if (!isDict(d)) throw new Error('ut_pex payload is not a dictionary');
   // One message names at most 200 peers each way, whatever the families.
   return { added: [...parseCompact(d, 'added'), ...parseCompact6(d, 'added6')].slice(0, 200), dropped: [...parseCompact(d, 'dropped'), ...parseCompact6(d, 'dropped6')].slice(0, 200) };
 }
 
-function parseCompact(d: BDict, key: string): PeerAddress[] {
-  const out: PeerAddress[] = [];
-  const v4 = d[key];
-  if (v4 instanceof Uint8Array) {
-    for (let i = 0; i + 6 <= v4.length && out.length < 200; i += 6) {
-      out.push({ host: `${v4[i]}.${v4[i + 1]}.${v4[i + 2]}.${v4[i + 3]}`, port: (v4[i + 4]! << 8) | v4[i + 5]! });
-    }
-  }
-  return out.filter((p) => p.port > 0);
+/** Flags ride along only when the sender's `added.f` has one byte per peer (libtorrent's rule). */
+function flagsOf(d: BDict, key: string, count: number): Uint8Array | undefined {
+  const f = d[`${key}.f`];
+  return f instanceof Uint8Array && f.length === count ? f : undefined;
 }
 
-function parseCompact6(d: BDict, key: string): PeerAddress[] {
-  const out: PeerAddress[] = [];
+function parseCompact(d: BDict, key: string): PexPeer[] {
+  const out: PexPeer[] = [];
+  const v4 = d[key];
+  if (v4 instanceof Uint8Array) {
+    const f = flagsOf(d, key, Math.floor(v4.length / 6));
+    for (let i = 0; i + 6 <= v4.length && out.length < 200; i += 6) {
+      const port = (v4[i + 4]! << 8) | v4[i + 5]!;
+      if (port === 0) continue;
+      const p: PexPeer = { host: `${v4[i]}.${v4[i + 1]}.${v4[i + 2]}.${v4[i + 3]}`, port };
+      if (f) p.flags = f[i / 6]!;
+      out.push(p);
+    }
+  }
+  return out;
+}
+
+function parseCompact6(d: BDict, key: string): PexPeer[] {
+  const out: PexPeer[] = [];
   const v6 = d[key];
   if (v6 instanceof Uint8Array) {
+    const f = flagsOf(d, key, Math.floor(v6.length / 18));
     for (let i = 0; i + 18 <= v6.length && out.length < 200; i += 18) {
       const host = ipv6Text(v6, i);
       const port = (v6[i + 16]! << 8) | v6[i + 17]!;
-      if (port > 0 && dialable6(host)) out.push({ host, port });
+      if (!(port > 0 && dialable6(host))) continue;
+      const p: PexPeer = { host, port };
+      if (f) p.flags = f[i / 18]!;
+      out.push(p);
     }
   }
   return out;
@@ -149,6 +173,7 @@ export function dialable6(host: string): boolean {
 }
 
 const isV4 = (p: PeerAddress | string) => /^\d+\.\d+\.\d+\.\d+$/.test(typeof p === 'string' ? p : p.host);
+const isV6 = (p: PeerAddress) => p.host.includes(':');
 
 function compactV4(peers: PeerAddress[]): Uint8Array {
   const v4 = peers.filter(isV4);
@@ -163,7 +188,7 @@ function compactV4(peers: PeerAddress[]): Uint8Array {
 }
 
 function compact6(peers: PeerAddress[]): Uint8Array {
-  const v6 = peers.filter((p) => p.host.includes(':'));
+  const v6 = peers.filter(isV6);
   const out = new Uint8Array(v6.length * 18);
   v6.forEach((p, i) => {
     out.set(ipv6Bytes(p.host), i * 18);
