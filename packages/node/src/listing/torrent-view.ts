@@ -119,7 +119,7 @@ export type DetailNode = ListingNode & {
 
 /** What a torrent's file list reads: the state DB, private shares and content ids. */
 export type FilesNode = Pick<ListingNode, 'db' | 'privateShares'> & {
-  readonly content?: { readonly cids: { of(infoHash: string): Map<number, string> } } | undefined;
+  readonly content?: { readonly cids: { of(infoHash: string): ReadonlyMap<number, string> } } | undefined;
 };
 
 export function torrentDetail(node: DetailNode, t: TorrentHandle): TorrentDetail {
