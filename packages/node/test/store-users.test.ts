@@ -18,7 +18,6 @@ const NOT_YET = new Set([
   'packages/node/src/chain/receipt-store.ts',
   'packages/node/src/listing/summary-cache.ts',
   'packages/node/src/model/model.ts',
-  'packages/node/src/model/torrent-options.ts',
   // The chat relay's own database (its envelopes, profiles and rooms), beside the node's.
   'packages/chat/server.ts',
 ]);

@@ -14,9 +14,10 @@ import { settingsCases } from './store-cases/settings.ts';
 import { categoryCases } from './store-cases/categories.ts';
 import { queueCases } from './store-cases/queue.ts';
 import { fileCidCases } from './store-cases/file-cids.ts';
+import { torrentOptionCases } from './store-cases/torrent-options.ts';
 
 /** Each store moved onto the Store brings its cases (store-cases/), run here on both engines. */
-const STORES: StoreCases[] = [nodeKeyCases, rssCases, authCases, settingsCases, categoryCases, queueCases, fileCidCases];
+const STORES: StoreCases[] = [nodeKeyCases, rssCases, authCases, settingsCases, categoryCases, queueCases, fileCidCases, torrentOptionCases];
 
 async function cases(t: TestContext, open: Open): Promise<void> {
   await t.test('values come back as they went in: big integers, bytes, null, text with a question mark', async (t) => {

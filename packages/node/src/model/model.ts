@@ -75,7 +75,9 @@ export class NodeModel {
     this.settings = new SettingsStore(parts.db, parts.state.settings, defaultSettings(parts.downloadDir ?? join(parts.db.stateDir, 'downloads')), (t) => parts.out.note(t));
     this.categories = new CategoryStore(parts.db.store, parts.state.categories);
     this.options = new TorrentOptionsStore(parts.db);
-    this.#accounting = new Accounting(parts.session, this.options, (ih, state, now) => this.#metadataWatch.observe(ih, state, now));
+    this.#accounting = new Accounting(parts.session, this.options, (ih, state, now) => this.#metadataWatch.observe(ih, state, now), (err) =>
+      parts.out.note(`saving transfer totals failed (kept for the next try): ${errorMessage(err)}`),
+    );
     this.settings.onChange((next, _prev, changed) => {
       const rateKeys = ['downloadLimit', 'uploadLimit', 'altDownloadLimit', 'altUploadLimit', 'altSpeedEnabled'];
       if (changed.some((k) => rateKeys.includes(k))) this.#applySessionLimits(next);
@@ -158,7 +160,7 @@ export class NodeModel {
       }
     }
     if (plan.tags.length > 0) o.tags = plan.tags;
-    this.options.set(infoHash, o);
+    await this.options.set(infoHash, o);
   }
 
   /** A torrent entered the session (added, or loaded at start): its stored limits apply. */
@@ -203,7 +205,7 @@ export class NodeModel {
       } catch (err) {
         throw new NodeError('failed', `moving the data failed; it stays where it was: ${errorMessage(err)}`);
       }
-      this.options.setSavePath(infoHash, savePath);
+      await this.options.setSavePath(infoHash, savePath);
     }
     const { savePath: _moved, sequential, firstLastPiece, ...stored } = patch;
     if (sequential !== undefined || firstLastPiece !== undefined) {
@@ -216,20 +218,36 @@ export class NodeModel {
         ...(patch.uploadLimit !== undefined ? { upload: patch.uploadLimit } : {}),
       });
     }
-    this.options.set(infoHash, stored);
+    await this.options.set(infoHash, stored);
     await this.torrentChanged(infoHash);
     return { ...patch, ...(savePath !== undefined ? { savePath } : {}) };
   }
 
   /** Adds (or removes) tags on a torrent, keeping the others. */
-  changeTags(infoHash: string, tagsInput: unknown, how: 'add' | 'remove'): string[] {
+  async changeTags(infoHash: string, tagsInput: unknown, how: 'add' | 'remove'): Promise<string[]> {
+    const [next] = await this.changeTagsOf([infoHash], tagsInput, how);
+    return next!;
+  }
+
+  /** changeTags on several torrents, stored in one transaction; each torrent's tags after it. An
+   *  unknown torrent or one past 64 tags fails them all, unless `failed` takes its error. */
+  async changeTagsOf(infoHashes: readonly string[], tagsInput: unknown, how: 'add' | 'remove', failed?: (infoHash: string, err: unknown) => void): Promise<string[][]> {
     const given = tagList('tags', tagsInput);
-    const rec = this.#db.getTorrent(infoHash);
-    if (!rec) throw new NodeError('not-found', `no torrent with infohash ${infoHash}`);
-    const next = how === 'add' ? [...new Set([...rec.tags, ...given])] : rec.tags.filter((t) => !given.includes(t));
-    if (next.length > 64) throw new InvalidInput(`"tags" a torrent may hold at most 64 tags`);
-    this.options.set(infoHash, { tags: next });
-    return next;
+    const changes: [string, StoredOptions][] = [];
+    for (const infoHash of infoHashes) {
+      try {
+        const rec = this.#db.getTorrent(infoHash);
+        if (!rec) throw new NodeError('not-found', `no torrent with infohash ${infoHash}`);
+        const next = how === 'add' ? [...new Set([...rec.tags, ...given])] : rec.tags.filter((t) => !given.includes(t));
+        if (next.length > 64) throw new InvalidInput(`"tags" a torrent may hold at most 64 tags`);
+        changes.push([infoHash, { tags: next }]);
+      } catch (err) {
+        if (!failed) throw err;
+        failed(infoHash, err);
+      }
+    }
+    await this.options.setEach(changes);
+    return changes.map(([, o]) => o.tags!);
   }
 
   // ---- categories and tags ----
@@ -267,17 +285,18 @@ export class NodeModel {
   }
 
   /** Creates tags ahead of any torrent (they are listed with the tags torrents carry). */
-  createTags(tagsInput: unknown): string[] {
+  async createTags(tagsInput: unknown): Promise<string[]> {
     const given = tagList('tags', tagsInput);
-    this.options.createTags(given);
+    await this.options.createTags(given);
     return given;
   }
 
   /** Deletes tags: from every torrent that carries them, and from those created ahead. */
-  deleteTags(tagsInput: unknown): void {
+  async deleteTags(tagsInput: unknown): Promise<void> {
     const given = tagList('tags', tagsInput);
-    for (const rec of this.#db.listTorrents()) if (rec.tags.some((t) => given.includes(t))) this.changeTags(rec.infoHash, given, 'remove');
-    this.options.deleteCreatedTags(given);
+    const carrying = this.#db.listTorrents().filter((rec) => rec.tags.some((t) => given.includes(t)));
+    await this.changeTagsOf(carrying.map((rec) => rec.infoHash), given, 'remove');
+    await this.options.deleteCreatedTags(given);
   }
 
   tags(): string[] {
@@ -290,8 +309,8 @@ export class NodeModel {
     return this.options.queueOrder();
   }
 
-  setQueueOrder(order: readonly string[]): void {
-    this.options.setQueueOrder(order);
+  setQueueOrder(order: readonly string[]): Promise<void> {
+    return this.options.setQueueOrder(order);
   }
 
   pendingTotals(infoHash: string): PendingTotals | undefined {
@@ -305,9 +324,9 @@ export class NodeModel {
   }
 
   /** Writes the totals gathered so far; the node calls it on the way out. */
-  stop(): void {
+  async stop(): Promise<void> {
     try {
-      this.#accounting.stop();
+      await this.#accounting.stop();
     } catch (err) {
       this.#out.note(`saving transfer totals failed: ${errorMessage(err)}`);
     }

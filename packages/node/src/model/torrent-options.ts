@@ -3,6 +3,7 @@
 // stored in the torrents table (columns of schema 5).
 
 import type { StateDB } from '../state/state-db.ts';
+import type { SqlValue, Store } from '../state/store.ts';
 import { bool, fail, objectOf, rate, ratioLimit, secondsLimit, tagList } from './validate.ts';
 import { categoryName } from './categories.ts';
 import type { TorrentPatch } from '@cascade/shapes';
@@ -53,86 +54,105 @@ export interface TotalsDelta {
   seedingSeconds: number;
 }
 
+/**
+ * Writes through the Store (async: PostgreSQL may stand behind it). The synchronous reads (tags in
+ * use, the queue's order) are StateDB's until the torrent records have their view in memory
+ * (packages/node/README.md, "Next: the torrent records").
+ */
 export class TorrentOptionsStore {
-  readonly #db: StateDB;
+  readonly #db: Pick<StateDB, 'store' | 'tagsInUse' | 'queueOrder'>;
+  readonly #store: Store;
 
-  constructor(db: StateDB) {
+  constructor(db: Pick<StateDB, 'store' | 'tagsInUse' | 'queueOrder'>) {
     this.#db = db;
+    this.#store = db.store;
   }
 
   /** Writes the given options of one stored torrent (others untouched). */
-  set(infoHash: string, o: StoredOptions): void {
-    const keys = (Object.keys(o) as (keyof StoredOptions)[]).filter((k) => o[k] !== undefined);
-    if (keys.length === 0) return;
-    const values = keys.map((k) => {
-      const v = o[k];
-      if (k === 'tags') return JSON.stringify(v);
-      if (k === 'forceStart') return v ? 1 : 0;
-      return v as number | string | null;
+  async set(infoHash: string, o: StoredOptions): Promise<void> {
+    await this.setEach([[infoHash, o]]);
+  }
+
+  /** Writes options of several torrents in one transaction (bulk actions): all or none. */
+  async setEach(changes: readonly (readonly [string, StoredOptions])[]): Promise<void> {
+    const statements = changes.flatMap(([ih, o]) => {
+      const u = optionsUpdate(ih, o);
+      return u ? [u] : [];
     });
-    this.#db
-      .prepare(`UPDATE torrents SET ${keys.map((k) => `${COLUMNS[k]} = ?`).join(', ')} WHERE info_hash = ?`)
-      .run(...values, infoHash);
+    if (statements.length === 0) return;
+    await this.#store.transaction(async (tx) => {
+      for (const [sql, params] of statements) await tx.run(sql, params);
+    });
   }
 
-  setSavePath(infoHash: string, savePath: string): void {
-    this.#db.prepare('UPDATE torrents SET save_path = ? WHERE info_hash = ?').run(savePath, infoHash);
+  async setSavePath(infoHash: string, savePath: string): Promise<void> {
+    await this.#store.run('UPDATE torrents SET save_path = ? WHERE info_hash = ?', [savePath, infoHash]);
   }
 
-  /** Every tag some torrent carries, sorted. */
-  /** Tags torrents carry, and those created ahead of any (createTags). */
+  /** Tags torrents carry, and those created ahead of any (createTags), sorted. */
   tags(): string[] {
-    const rows = this.#db
-      .prepare('SELECT DISTINCT j.value AS tag FROM torrents, json_each(torrents.tags) AS j UNION SELECT name FROM created_tags')
-      .all() as { tag: unknown }[];
-    return rows
-      .map((r) => r.tag)
-      .filter((t): t is string => typeof t === 'string')
-      .sort((a, b) => a.localeCompare(b));
+    return this.#db.tagsInUse().sort((a, b) => a.localeCompare(b));
   }
 
   /** Tags that exist without a torrent until one carries them (or they are deleted). */
-  createTags(tags: readonly string[]): void {
-    const put = this.#db.prepare('INSERT OR IGNORE INTO created_tags (name) VALUES (?)');
-    for (const t of tags) put.run(t);
+  async createTags(tags: readonly string[]): Promise<void> {
+    if (tags.length === 0) return;
+    await this.#store.transaction(async (tx) => {
+      for (const t of tags) await tx.run('INSERT INTO created_tags (name) VALUES (?) ON CONFLICT (name) DO NOTHING', [t]);
+    });
   }
 
-  deleteCreatedTags(tags: readonly string[]): void {
-    const del = this.#db.prepare('DELETE FROM created_tags WHERE name = ?');
-    for (const t of tags) del.run(t);
+  async deleteCreatedTags(tags: readonly string[]): Promise<void> {
+    if (tags.length === 0) return;
+    await this.#store.transaction(async (tx) => {
+      for (const t of tags) await tx.run('DELETE FROM created_tags WHERE name = ?', [t]);
+    });
   }
 
   /** Infohashes in stored queue order (lowest position first; ties by when they were added). */
   queueOrder(): string[] {
-    const rows = this.#db
-      .prepare('SELECT info_hash FROM torrents ORDER BY queue_position IS NULL, queue_position, added_at, info_hash')
-      .all() as { info_hash: string }[];
-    return rows.map((r) => r.info_hash);
+    return this.#db.queueOrder();
   }
 
-  /** Stores a new queue order: positions 1..n in the order given; torrents not named follow, in their order. */
-  setQueueOrder(order: readonly string[]): void {
-    this.#db.transaction(() => {
-      const named = new Set(order);
-      const all = [...order.filter((ih) => this.#exists(ih)), ...this.queueOrder().filter((ih) => !named.has(ih))];
-      const put = this.#db.prepare('UPDATE torrents SET queue_position = ? WHERE info_hash = ?');
-      all.forEach((ih, i) => put.run(i + 1, ih));
+  /** Stores a new queue order: positions 1..n in the order given; torrents not named follow, in
+   *  their order. The order is read inside the transaction: what is stored wins. */
+  async setQueueOrder(order: readonly string[]): Promise<void> {
+    await this.#store.transaction(async (tx) => {
+      const stored = (await tx.values(`SELECT info_hash FROM torrents ORDER BY ${QUEUE_ORDER}`)).map((r) => r[0] as string);
+      const known = new Set(stored);
+      const named = new Set(order.filter((ih) => known.has(ih)));
+      const all = [...named, ...stored.filter((ih) => !named.has(ih))];
+      for (const [i, ih] of all.entries()) await tx.run('UPDATE torrents SET queue_position = ? WHERE info_hash = ?', [i + 1, ih]);
     });
-  }
-
-  #exists(infoHash: string): boolean {
-    return this.#db.prepare('SELECT 1 FROM torrents WHERE info_hash = ?').get(infoHash) !== undefined;
   }
 
   /** Adds traffic and seeding time to the stored totals, in one transaction. */
-  addTotals(batch: readonly TotalsDelta[]): void {
+  async addTotals(batch: readonly TotalsDelta[]): Promise<void> {
     if (batch.length === 0) return;
-    this.#db.transaction(() => {
-      const put = this.#db.prepare(
-        `UPDATE torrents SET total_downloaded = total_downloaded + ?, total_uploaded = total_uploaded + ?,
-                             seeding_time = seeding_time + ? WHERE info_hash = ?`,
-      );
-      for (const d of batch) put.run(d.downloaded, d.uploaded, Math.round(d.seedingSeconds), d.infoHash);
+    await this.#store.transaction(async (tx) => {
+      for (const d of batch) {
+        await tx.run(
+          `UPDATE torrents SET total_downloaded = total_downloaded + ?, total_uploaded = total_uploaded + ?,
+                               seeding_time = seeding_time + ? WHERE info_hash = ?`,
+          [d.downloaded, d.uploaded, Math.round(d.seedingSeconds), d.infoHash],
+        );
+      }
     });
   }
+}
+
+/** The stored queue order (StateDB.queueOrder reads the same): no position last, then by age. */
+export const QUEUE_ORDER = 'queue_position IS NULL, queue_position, added_at, info_hash';
+
+/** The UPDATE for one torrent's given options, or undefined when none is given. */
+function optionsUpdate(infoHash: string, o: StoredOptions): [string, SqlValue[]] | undefined {
+  const keys = (Object.keys(o) as (keyof StoredOptions)[]).filter((k) => o[k] !== undefined);
+  if (keys.length === 0) return undefined;
+  const values = keys.map((k): SqlValue => {
+    const v = o[k];
+    if (k === 'tags') return JSON.stringify(v);
+    if (k === 'forceStart') return v ? 1 : 0;
+    return v as number | string | null;
+  });
+  return [`UPDATE torrents SET ${keys.map((k) => `${COLUMNS[k]} = ?`).join(', ')} WHERE info_hash = ?`, [...values, infoHash]];
 }

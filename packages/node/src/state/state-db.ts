@@ -212,6 +212,22 @@ export class StateDB {
       );
   }
 
+  /** Tags torrents carry, and those created ahead of any (createTags), unsorted. */
+  tagsInUse(): string[] {
+    const rows = this
+      .prepare('SELECT DISTINCT j.value AS tag FROM torrents, json_each(torrents.tags) AS j UNION SELECT name FROM created_tags')
+      .all() as { tag: unknown }[];
+    return rows.map((r) => r.tag).filter((t): t is string => typeof t === 'string');
+  }
+
+  /** Infohashes in stored queue order (lowest position first; ties by when they were added). */
+  queueOrder(): string[] {
+    const rows = this
+      .prepare('SELECT info_hash FROM torrents ORDER BY queue_position IS NULL, queue_position, added_at, info_hash')
+      .all() as { info_hash: string }[];
+    return rows.map((r) => r.info_hash);
+  }
+
   /** Private discovery on or off for a stored torrent (issue 14). */
   setPrivateDiscovery(infoHash: string, on: boolean): void {
     this.prepare('UPDATE torrents SET private_discovery = ? WHERE info_hash = ?').run(on ? 1 : 0, infoHash);
