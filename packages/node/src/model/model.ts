@@ -13,7 +13,7 @@ import type { NodeLog } from '../core/node-log.ts';
 import type { PendingTotals } from '../listing/listing.ts';
 import { SettingsStore, applyPatch, defaultSettings, effectiveRateLimits, readStoredSettings, type Settings, type StoredSettings } from './settings.ts';
 import type { Store } from '../state/store.ts';
-import { CategoryStore, categoryName, readStoredCategories, type Category, type StoredCategories } from './categories.ts';
+import { CategoryStore, UnknownCategory, categoryName, readStoredCategories, type Category, type StoredCategories } from './categories.ts';
 import { TorrentOptionsStore, parseTorrentPatch, type StoredOptions, type TorrentPatch } from './torrent-options.ts';
 import { Accounting } from './accounting.ts';
 import { shareWarning, type Reach } from './share.ts';
@@ -165,12 +165,9 @@ export class NodeModel {
 
   /** A torrent entered the session (added, or loaded at start): its stored limits apply. */
   applyStored(t: TorrentHandle): void {
-    // Two columns, not the whole row (.torrent bytes included): this runs for each of 10,000 at start.
-    const rec = this.#db.prepare('SELECT download_limit AS d, upload_limit AS u FROM torrents WHERE info_hash = ?').get(t.infoHashHex) as
-      | { d: number | null; u: number | null }
-      | undefined;
-    const download = Number(rec?.d ?? 0);
-    const upload = Number(rec?.u ?? 0);
+    const rec = this.#db.records.get(t.infoHashHex);
+    const download = rec?.downloadLimit ?? 0;
+    const upload = rec?.uploadLimit ?? 0;
     if (download > 0 || upload > 0) t.setRateLimits({ download, upload });
   }
 
@@ -191,7 +188,7 @@ export class NodeModel {
    */
   async setTorrent(infoHash: string, patchInput: unknown): Promise<TorrentPatch> {
     const patch = parseTorrentPatch(patchInput);
-    const rec = this.#db.getTorrent(infoHash);
+    const rec = this.#db.records.get(infoHash);
     const t = this.#session.get(infoHash);
     if (!rec) throw new NodeError('not-found', `no torrent with infohash ${infoHash}`);
     if (patch.category) this.categories.require(patch.category);
@@ -236,7 +233,7 @@ export class NodeModel {
     const changes: [string, StoredOptions][] = [];
     for (const infoHash of infoHashes) {
       try {
-        const rec = this.#db.getTorrent(infoHash);
+        const rec = this.#db.records.get(infoHash);
         if (!rec) throw new NodeError('not-found', `no torrent with infohash ${infoHash}`);
         const next = how === 'add' ? [...new Set([...rec.tags, ...given])] : rec.tags.filter((t) => !given.includes(t));
         if (next.length > 64) throw new InvalidInput(`"tags" a torrent may hold at most 64 tags`);
@@ -273,8 +270,17 @@ export class NodeModel {
     return this.categories.setSavePath(name, await this.#categoryPath(o.savePath));
   }
 
-  removeCategory(nameInput: unknown): Promise<void> {
-    return this.categories.remove(categoryName('name', nameInput));
+  async removeCategory(nameInput: unknown): Promise<void> {
+    const name = categoryName('name', nameInput);
+    try {
+      await this.categories.remove(name);
+    } catch (err) {
+      // Gone already (another process removed it): its torrents were uncategorised with it.
+      if (err instanceof UnknownCategory) this.#db.records.uncategorise(name);
+      throw err;
+    }
+    // The Store took it (its torrents' category cleared in the same transaction): the view follows.
+    this.#db.records.uncategorise(name);
   }
 
   async #categoryPath(v: unknown): Promise<string | null> {
@@ -294,7 +300,7 @@ export class NodeModel {
   /** Deletes tags: from every torrent that carries them, and from those created ahead. */
   async deleteTags(tagsInput: unknown): Promise<void> {
     const given = tagList('tags', tagsInput);
-    const carrying = this.#db.listTorrents().filter((rec) => rec.tags.some((t) => given.includes(t)));
+    const carrying = [...this.#db.records.values()].filter((rec) => rec.tags.some((t) => given.includes(t)));
     await this.changeTagsOf(carrying.map((rec) => rec.infoHash), given, 'remove');
     await this.options.deleteCreatedTags(given);
   }

@@ -12,6 +12,7 @@ import { generateKeyPairSync, createPrivateKey, createPublicKey, randomInt } fro
 import { errorMessage } from '../core/errors.ts';
 import { migrate, StateError } from './schema.ts';
 import { SqliteStore } from './sqlite-store.ts';
+import { RECORD_COLUMNS, TorrentRecords } from './torrent-records.ts';
 import type { Store } from './store.ts';
 
 export { SCHEMA_VERSION, StateError } from './schema.ts';
@@ -53,6 +54,7 @@ export class StateDB {
   readonly store: Store;
   #db: DatabaseSync;
   #identity: Identity | undefined;
+  #records: TorrentRecords | undefined;
   /** Prepared statements by SQL text: preparing one costs more than running it (10,000 adds). */
   #statements = new Map<string, StatementSync>();
 
@@ -210,27 +212,28 @@ export class StateDB {
         t.privateDiscovery ? 1 : 0,
         t.mirrors?.length ? JSON.stringify(t.mirrors) : null,
       );
+    this.#changed(t.infoHash);
   }
 
-  /** Tags torrents carry, and those created ahead of any (createTags), unsorted. */
-  tagsInUse(): string[] {
-    const rows = this
-      .prepare('SELECT DISTINCT j.value AS tag FROM torrents, json_each(torrents.tags) AS j UNION SELECT name FROM created_tags')
-      .all() as { tag: unknown }[];
-    return rows.map((r) => r.tag).filter((t): t is string => typeof t === 'string');
+  /** The torrent records in memory (torrent-records.ts), read in one query on first use. */
+  get records(): TorrentRecords {
+    return (this.#records ??= new TorrentRecords(this.store, this.prepare(`SELECT ${RECORD_COLUMNS} FROM torrents`).all() as Row[]));
   }
 
-  /** Infohashes in stored queue order (lowest position first; ties by when they were added). */
-  queueOrder(): string[] {
-    const rows = this
-      .prepare('SELECT info_hash FROM torrents ORDER BY queue_position IS NULL, queue_position, added_at, info_hash')
-      .all() as { info_hash: string }[];
-    return rows.map((r) => r.info_hash);
+  /** The view learns of a write made here (re-read without the .torrent bytes). */
+  #changed(infoHash: string): void {
+    this.#records?.put(infoHash, this.prepare(`SELECT ${RECORD_COLUMNS} FROM torrents WHERE info_hash = ?`).get(infoHash) as Row | undefined);
+  }
+
+  /** Tags created ahead of any torrent (createTags). */
+  createdTags(): string[] {
+    return (this.prepare('SELECT name FROM created_tags').all() as { name: string }[]).map((r) => r.name);
   }
 
   /** Private discovery on or off for a stored torrent (issue 14). */
   setPrivateDiscovery(infoHash: string, on: boolean): void {
     this.prepare('UPDATE torrents SET private_discovery = ? WHERE info_hash = ?').run(on ? 1 : 0, infoHash);
+    this.#changed(infoHash);
   }
 
   getTorrent(infoHash: string): TorrentRecord | undefined {
@@ -280,6 +283,7 @@ export class StateDB {
         `UPDATE torrents SET status = ?, error = ?, completed_at = COALESCE(?, completed_at) WHERE info_hash = ?`,
       )
       .run(status, extra.error ?? null, extra.completedAt ?? null, infoHash);
+    this.#changed(infoHash);
   }
 
   /** What remotes edit (issue 45): the name shown (null = its own), tracker tiers (null = as added),
@@ -293,6 +297,7 @@ export class StateDB {
     if (edits.trackerTiers !== undefined) this.prepare('UPDATE torrents SET tracker_tiers = ? WHERE info_hash = ?').run(json(edits.trackerTiers), infoHash);
     if (edits.renamedFiles !== undefined) this.prepare('UPDATE torrents SET renamed_files = ? WHERE info_hash = ?').run(json(edits.renamedFiles), infoHash);
     if (edits.pieceOrder !== undefined) this.prepare('UPDATE torrents SET piece_order = ? WHERE info_hash = ?').run(json(edits.pieceOrder), infoHash);
+    this.#changed(infoHash);
   }
 
   /** One column, not the row (.torrent bytes included): read for each torrent loaded at start. */
@@ -306,6 +311,7 @@ export class StateDB {
     this
       .prepare('UPDATE torrents SET selected_files = ? WHERE info_hash = ?')
       .run(files ? JSON.stringify(files) : null, infoHash);
+    this.#changed(infoHash);
   }
 
   /** Fills in what becomes known once metadata arrives; with `torrent` (.torrent bytes made from
@@ -320,6 +326,7 @@ export class StateDB {
          WHERE info_hash = ?`,
       )
       .run(meta.name ?? null, meta.length ?? null, meta.pieceCount ?? null, meta.torrent ?? null, meta.torrent ?? null, infoHash);
+    this.#changed(infoHash);
   }
 
   /** Forgets a torrent, its resume record and its stored peers. Returns false when it was unknown. */
@@ -330,7 +337,7 @@ export class StateDB {
   /** Forgets torrents (as removeTorrent) in one transaction; returns how many were known. */
   removeTorrents(infoHashes: readonly string[]): number {
     if (infoHashes.length === 0) return 0;
-    return this.transaction(() => {
+    const known = this.transaction(() => {
       const torrents = this.prepare('DELETE FROM torrents WHERE info_hash = ?');
       const resume = this.prepare('DELETE FROM resume WHERE info_hash = ?');
       const peers = this.prepare('DELETE FROM torrent_peers WHERE info_hash = ?');
@@ -346,6 +353,8 @@ export class StateDB {
       }
       return known;
     });
+    if (this.#records) for (const ih of infoHashes) this.#records.put(ih, undefined);
+    return known;
   }
 
   // ---- resume data (the engine's ResumeStore) ----
