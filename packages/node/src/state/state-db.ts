@@ -13,6 +13,7 @@ import { errorMessage } from '../core/errors.ts';
 import { migrate, StateError } from './schema.ts';
 import { SqliteStore } from './sqlite-store.ts';
 import { RECORD_COLUMNS, TorrentRecords } from './torrent-records.ts';
+import { INSERT_IDENTITY, UPSERT_IDENTITY_LEDGER, UPSERT_PEER, UPSERT_TORRENT } from './upserts.ts';
 import type { Store } from './store.ts';
 
 export { SCHEMA_VERSION, StateError } from './schema.ts';
@@ -145,9 +146,9 @@ export class StateDB {
       | undefined;
     if (!row) {
       const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-      // OR IGNORE: if another process created it meanwhile, theirs wins and we read it back.
+      // If another process created it meanwhile, theirs wins and we read it back.
       this
-        .prepare('INSERT OR IGNORE INTO identity (id, peer_id, private_key, public_key, created_at) VALUES (1, ?, ?, ?, ?)')
+        .prepare(INSERT_IDENTITY)
         .run(
           randomPeerId(),
           privateKey.export({ format: 'pem', type: 'pkcs8' }) as string,
@@ -177,26 +178,7 @@ export class StateDB {
   upsertTorrent(t: NewTorrent): void {
     const isBytes = t.source instanceof Uint8Array;
     this
-      .prepare(
-        `INSERT INTO torrents (info_hash, name, source_kind, torrent, magnet, save_path, status, selected_files,
-                               length, piece_count, added_at, private_discovery, mirrors, queue_position)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(queue_position), 0) + 1 FROM torrents))
-         ON CONFLICT(info_hash) DO UPDATE SET
-           name = COALESCE(excluded.name, name),
-           -- never trade .torrent bytes for a magnet: the bytes carry trackers and metadata
-           source_kind = CASE WHEN excluded.source_kind = 'torrent' THEN 'torrent' ELSE source_kind END,
-           torrent = COALESCE(excluded.torrent, torrent),
-           magnet = COALESCE(magnet, excluded.magnet),
-           save_path = excluded.save_path,
-           status = excluded.status,
-           error = NULL,
-           selected_files = excluded.selected_files,
-           length = COALESCE(excluded.length, length),
-           piece_count = COALESCE(excluded.piece_count, piece_count),
-           -- once hidden, always hidden: re-adding without the flag must not start announcing openly
-           private_discovery = MAX(private_discovery, excluded.private_discovery),
-           mirrors = COALESCE(excluded.mirrors, mirrors)`,
-      )
+      .prepare(UPSERT_TORRENT)
       .run(
         t.infoHash,
         t.name ?? null,
@@ -405,16 +387,7 @@ export class StateDB {
   /** Adds deltas to each identity's record (created on first sight). */
   recordIdentities(deltas: IdentityDelta[]): void {
     if (deltas.length === 0) return;
-    const upsert = this.prepare(
-      `INSERT INTO identity_ledger (did, account, verified_bytes, hash_failures, bans, first_seen, last_seen)
-       VALUES (?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (did) DO UPDATE SET
-         account = COALESCE(excluded.account, account),
-         verified_bytes = verified_bytes + excluded.verified_bytes,
-         hash_failures = hash_failures + excluded.hash_failures,
-         bans = bans + excluded.bans,
-         last_seen = MAX(last_seen, excluded.last_seen)`,
-    );
+    const upsert = this.prepare(UPSERT_IDENTITY_LEDGER);
     this.#db.exec('BEGIN');
     try {
       for (const d of deltas) upsert.run(d.did, d.account ?? null, d.verifiedBytes, d.hashFailures, d.bans, d.lastSeen, d.lastSeen);
@@ -440,18 +413,7 @@ export class StateDB {
   recordPeers(batch: PeerDelta[]): void {
     if (batch.length === 0) return;
     this.transaction(() => {
-      const stmt = this.prepare(
-        `INSERT INTO peers (address, peer_id, score, bytes_up, bytes_down, banned, ban_reason, last_seen)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT(address) DO UPDATE SET
-           peer_id = COALESCE(excluded.peer_id, peer_id),
-           score = score + excluded.score,
-           bytes_up = bytes_up + excluded.bytes_up,
-           bytes_down = bytes_down + excluded.bytes_down,
-           banned = MAX(banned, excluded.banned),
-           ban_reason = COALESCE(excluded.ban_reason, ban_reason),
-           last_seen = MAX(last_seen, excluded.last_seen)`,
-      );
+      const stmt = this.prepare(UPSERT_PEER);
       for (const d of batch) {
         stmt.run(d.address, d.peerId ?? null, peerScore(d), d.up, d.down, d.banned ? 1 : 0, d.banned ?? null, d.lastSeen);
       }
