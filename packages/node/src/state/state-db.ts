@@ -215,7 +215,7 @@ export class StateDB {
   /** Private discovery on or off for a stored torrent (issue 14). */
   setPrivateDiscovery(infoHash: string, on: boolean): void {
     this.prepare('UPDATE torrents SET private_discovery = ? WHERE info_hash = ?').run(on ? 1 : 0, infoHash);
-    this.#changed(infoHash);
+    this.#records?.apply(infoHash, { privateDiscovery: on });
   }
 
   getTorrent(infoHash: string): TorrentRecord | undefined {
@@ -265,7 +265,7 @@ export class StateDB {
         `UPDATE torrents SET status = ?, error = ?, completed_at = COALESCE(?, completed_at) WHERE info_hash = ?`,
       )
       .run(status, extra.error ?? null, extra.completedAt ?? null, infoHash);
-    this.#changed(infoHash);
+    this.#records?.apply(infoHash, { status, error: extra.error ?? null, ...(extra.completedAt !== undefined ? { completedAt: extra.completedAt } : {}) });
   }
 
   /** What remotes edit (issue 45): the name shown (null = its own), tracker tiers (null = as added),
@@ -293,7 +293,7 @@ export class StateDB {
     this
       .prepare('UPDATE torrents SET selected_files = ? WHERE info_hash = ?')
       .run(files ? JSON.stringify(files) : null, infoHash);
-    this.#changed(infoHash);
+    this.#records?.apply(infoHash, { selectedFiles: files ? [...files] : null });
   }
 
   /** Fills in what becomes known once metadata arrives; with `torrent` (.torrent bytes made from

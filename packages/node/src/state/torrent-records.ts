@@ -92,6 +92,11 @@ export class TorrentRecords {
     this.#dirty.add(infoHash);
   }
 
+  /** Fields a write made elsewhere changed (a torrent's status at each restart: no row re-read). */
+  apply(infoHash: string, fields: Partial<TorrentRecord>): void {
+    this.#change(infoHash, fields);
+  }
+
   /** A record as the Store holds it after a write made elsewhere (undefined: removed). */
   put(infoHash: string, row: Row | undefined): void {
     if (row) this.#records.set(infoHash, toRecord(row));
