@@ -11,7 +11,7 @@
 // The writes of the model (options, save path, queue order, totals) and of the queue (statuses,
 // positions, force start) are here, async, through the Store. StateDB's own synchronous writes
 // (add, status, metadata, edits, file selection, removal: still SQLite's, the next step) tell the
-// view through put().
+// view through apply() (the fields they set) or put() (the row read again).
 
 import type { Queryable, SqlValue, Store } from './store.ts';
 import { toRecord, type Row, type TorrentRecord, type TorrentStatus } from './records.ts';
