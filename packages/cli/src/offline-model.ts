@@ -20,7 +20,7 @@ export class OfflineModel {
     this.#db = db;
     this.model = new NodeModel({ session: NOTHING_RUNNING, db, state, out: silentLog });
     // Nothing runs, so there is no traffic to account for: its sampling timer is not wanted.
-    this.model.stop();
+    void this.model.stop();
   }
 
   /** Full infohash of a stored torrent from a full one or a unique prefix. */
@@ -41,9 +41,9 @@ export class OfflineModel {
     return { infoHash: ih, name: rec.name, downloadLimit: rec.downloadLimit, uploadLimit: rec.uploadLimit };
   }
 
-  torrentTags(hash: string, action: 'add' | 'remove' | undefined, names: string[]): { infoHash: string; tags: string[] } {
+  async torrentTags(hash: string, action: 'add' | 'remove' | undefined, names: string[]): Promise<{ infoHash: string; tags: string[] }> {
     const ih = this.resolve(hash);
-    const tags = action === undefined ? this.#db.getTorrent(ih)!.tags : this.model.changeTags(ih, names, action);
+    const tags = action === undefined ? this.#db.getTorrent(ih)!.tags : await this.model.changeTags(ih, names, action);
     return { infoHash: ih, tags };
   }
 }

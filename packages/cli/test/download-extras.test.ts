@@ -22,10 +22,12 @@ const MiB = 1024 * 1024;
  *  line is no evidence: with --json, notes are not printed.) */
 const chainRan = (stateDir: string) => existsSync(join(stateDir, 'chain', 'state.json'));
 
-function cidsIn(stateDir: string, infoHash: string): Map<number, string> {
+async function cidsIn(stateDir: string, infoHash: string): Promise<ReadonlyMap<number, string>> {
   const db = StateDB.open(stateDir);
   try {
-    return new FileCids(db).of(infoHash);
+    const cids = new FileCids(db);
+    await cids.load(infoHash);
+    return cids.of(infoHash);
   } finally {
     db.close();
   }
@@ -65,7 +67,7 @@ test('receipts at most once a second with the last stating every byte; a one-sho
   assert.ok(!chainRan(state), 'the one-shot download started its chain');
 
   // No pass over the file after the download: its state DB has no content id for it.
-  assert.equal(cidsIn(state, ih).size, 0, 'a one-shot download computed content ids');
+  assert.equal((await cidsIn(state, ih)).size, 0, 'a one-shot download computed content ids');
 
   // download --seed serves the file: its content id comes (at idle time), and it is right although
   // the pieces came out of order.
@@ -75,8 +77,8 @@ test('receipts at most once a second with the last stating every byte; a one-sho
   const cid = cidFromSha256(createHash('sha256').update(content).digest());
   const end = Date.now() + 30_000;
   // The node's own DB is open in that process; SQLite lets a second reader look.
-  while (cidsIn(state2, ih).get(0) === undefined && Date.now() < end) await new Promise((r) => setTimeout(r, 200));
-  assert.equal(cidsIn(state2, ih).get(0), cid);
+  while ((await cidsIn(state2, ih)).get(0) === undefined && Date.now() < end) await new Promise((r) => setTimeout(r, 200));
+  assert.equal((await cidsIn(state2, ih)).get(0), cid);
   serving.child.kill('SIGINT');
   await once(serving.child, 'exit');
 });

@@ -216,8 +216,8 @@ export interface CompatOps extends TorrentEditOps {
   /** Announces to its trackers (and the DHT) now. */
   reannounce(infoHash: string): void;
   setTorrent(infoHash: string, patch: TorrentPatch): Promise<void>;
-  addTags(infoHash: string, tags: string[]): void;
-  removeTags(infoHash: string, tags: string[]): void;
+  addTags(infoHash: string, tags: string[]): Promise<void>;
+  removeTags(infoHash: string, tags: string[]): Promise<void>;
   /** File indexes to download; null = all. Throws (409) before the metadata is known. */
   selectFiles(infoHash: string, selected: number[] | null): void;
   /** Moves them together (their order kept); complete torrents, which have no place, are skipped. */
@@ -231,9 +231,9 @@ export interface CompatOps extends TorrentEditOps {
   /** Every tag in use or created. */
   tags(): string[];
   /** Creates tags ahead of any torrent (qBittorrent's createTags). */
-  createTags(tags: string[]): void;
+  createTags(tags: string[]): Promise<void>;
   /** Deletes tags from every torrent and from those created ahead. */
-  deleteTags(tags: string[]): void;
+  deleteTags(tags: string[]): Promise<void>;
   /** `maxAgeMs`: how old the session's peer and DHT counts may be (they walk every torrent; a
    *  poller takes them a second old). Rates and totals are always current. */
   transfer(maxAgeMs?: number): TransferInfo;

@@ -26,6 +26,11 @@ export class Reputation {
     this.onBlame?.(b);
   }
 
+  /** A blame kept from before (read from the node's state after the start): not stored again. */
+  remember(b: Blame): void {
+    if (!this.blamed.has(b.publisher)) this.blamed.set(b.publisher, b);
+  }
+
   ignores(publisher: string): boolean {
     return this.blamed.has(publisher);
   }

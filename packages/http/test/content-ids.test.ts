@@ -42,7 +42,7 @@ test('content ids: public torrents published, private ones only hashed; a dispro
   const publicCid = cidFromSha256(createHash('sha256').update(data).digest());
   await waitFor('the public file\'s content id', () => content.cids.of(publicHash).get(0));
   assert.equal(content.cids.of(publicHash).get(0), publicCid);
-  assert.equal(content.cids.withCid(publicCid)[0]?.infoHash, publicHash);
+  assert.equal((await content.cids.withCid(publicCid))[0]?.infoHash, publicHash);
 
   // A private torrent (BEP 27) with its data in place: hashed and shown, never published.
   const dir = join(s.root, 'private-src');
@@ -82,14 +82,20 @@ test('content ids: public torrents published, private ones only hashed; a dispro
   await s.close();
   const db = StateDB.open(stateDir);
   try {
-    assert.equal(new FileCids(db).of(publicHash).get(0), publicCid);
-    assert.deepEqual(new FileCids(db).blames().map((b) => b.publisher), ['did:key:z6MkliarLiarLiarLiarLiarLiarLiarLiarLiarLiar1']);
+    const cids = new FileCids(db);
+    assert.equal(cids.of(publicHash).get(0), undefined, 'not loaded: no view');
+    await cids.load(publicHash);
+    assert.equal(cids.of(publicHash).get(0), publicCid);
+    assert.deepEqual((await cids.blames()).map((b) => b.publisher), ['did:key:z6MkliarLiarLiarLiarLiarLiarLiarLiarLiarLiar1']);
   } finally {
     db.close();
   }
   const again = await startServer({ ...testServerOptions(s.root), dht: { bootstrap: [`${HOST}:${silent.address().port}`] } });
   try {
     assert.equal(again.node.content.records!.reputation.ignores('did:key:z6MkliarLiarLiarLiarLiarLiarLiarLiarLiarLiar1'), true);
+    // In memory once the torrent is loaded again (the library loads after the start).
+    await again.ready;
+    await waitFor('the content id read back', () => again.node.content.cids.of(publicHash).get(0));
     assert.equal(again.node.content.cids.of(publicHash).get(0), publicCid);
   } finally {
     await again.close();

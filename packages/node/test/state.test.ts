@@ -169,3 +169,28 @@ test('countBits counts set bits', () => {
   assert.equal(countBits(new Uint8Array([])), 0);
   assert.equal(countBits(new Uint8Array([0xff, 0x01, 0x10])), 10);
 });
+
+test('the torrent records in memory follow StateDB\'s own writes, each marked for the listing', async (t) => {
+  const db = StateDB.open(join(tempDir(t), 'state'));
+  t.after(() => db.close());
+  db.upsertTorrent({ infoHash: HASH_A, name: 'a', source: new Uint8Array([1, 2]), savePath: '/d', status: 'queued' });
+  const records = db.records;
+  assert.equal(records.get(HASH_A)!.torrent, null, 'the view holds no .torrent bytes');
+  db.upsertTorrent({ infoHash: HASH_B, source: HASH_B, savePath: '/d', status: 'paused', privateDiscovery: true });
+  db.setStatus(HASH_A, 'seeding', { completedAt: 1_764_000_000_000 });
+  db.setStatus(HASH_A, 'error', { error: 'disk gone' });
+  db.setSelectedFiles(HASH_A, [0, 2]);
+  db.setPrivateDiscovery(HASH_B, false);
+  db.updateMeta(HASH_B, { name: 'b', length: 5, pieceCount: 1 });
+  db.setTorrentEdits(HASH_B, { displayName: 'shown' });
+  assert.deepEqual([...records.takeDirty()].sort(), [HASH_A, HASH_B].sort());
+  // What the view shows is what a fresh read of the file gives.
+  const stored = (ih: string) => ({ ...db.getTorrent(ih)!, torrent: null });
+  for (const ih of [HASH_A, HASH_B]) assert.deepEqual(records.get(ih), stored(ih));
+  assert.deepEqual([records.get(HASH_A)!.status, records.get(HASH_A)!.completedAt, records.get(HASH_A)!.error], ['error', 1_764_000_000_000, 'disk gone']);
+  db.removeTorrents([HASH_A]);
+  assert.equal(records.get(HASH_A), undefined);
+  assert.deepEqual([...records.takeDirty()], [HASH_A]);
+  await records.setOptions([[HASH_B, { tags: ['x'] }]]);
+  assert.deepEqual(db.getTorrent(HASH_B)!.tags, ['x']);
+});

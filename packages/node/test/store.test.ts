@@ -13,9 +13,13 @@ import { authCases } from './store-cases/auth.ts';
 import { settingsCases } from './store-cases/settings.ts';
 import { categoryCases } from './store-cases/categories.ts';
 import { queueCases } from './store-cases/queue.ts';
+import { fileCidCases } from './store-cases/file-cids.ts';
+import { torrentOptionCases } from './store-cases/torrent-options.ts';
+import { receiptCases } from './store-cases/receipts.ts';
+import { upsertCases } from './store-cases/upserts.ts';
 
 /** Each store moved onto the Store brings its cases (store-cases/), run here on both engines. */
-const STORES: StoreCases[] = [nodeKeyCases, rssCases, authCases, settingsCases, categoryCases, queueCases];
+const STORES: StoreCases[] = [nodeKeyCases, rssCases, authCases, settingsCases, categoryCases, queueCases, fileCidCases, torrentOptionCases, receiptCases, upsertCases];
 
 async function cases(t: TestContext, open: Open): Promise<void> {
   await t.test('values come back as they went in: big integers, bytes, null, text with a question mark', async (t) => {
@@ -124,7 +128,7 @@ test('the Store on PostgreSQL (a server started for the test)', { timeout: 180_0
   await t.test('migrations: every table of the schema, once; a second migrate changes nothing', async (t) => {
     const s = await open(t);
     const tables = (await s.all<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name")).map((r) => r.table_name);
-    for (const name of ['torrents', 'resume', 'peers', 'identity', 'members', 'sessions', 'torrent_peers', 'rss_feeds', 'rss_items', 'rss_rules', 'rss_matches', 'settings', 'categories', 'share_keys', 'file_cids', 'dht_blames', 'cascade_schema']) {
+    for (const name of ['torrents', 'resume', 'peers', 'identity', 'members', 'sessions', 'torrent_peers', 'rss_feeds', 'rss_items', 'rss_rules', 'rss_matches', 'settings', 'categories', 'share_keys', 'file_cids', 'dht_blames', 'receipts_sent', 'receipts_held', 'cascade_schema']) {
       assert.ok(tables.includes(name), `table ${name} is missing: ${tables.join(', ')}`);
     }
     await migratePostgres(s as PostgresStore);

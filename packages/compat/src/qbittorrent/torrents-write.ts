@@ -113,9 +113,9 @@ async function removeTags(ctx: ActionContext): Promise<undefined> {
 }
 
 /** A node-wide tag change; a bad tag is qBittorrent's 400 with the node's reason. */
-function tagsChange(ctx: ActionContext, fn: () => void): undefined {
+async function tagsChange(ctx: ActionContext, fn: () => Promise<void>): Promise<undefined> {
   try {
-    fn();
+    await fn();
   } catch (err) {
     throw fromOps(ctx.ops, err);
   }

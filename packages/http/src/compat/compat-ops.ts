@@ -113,11 +113,11 @@ export function compatOps(ctx: ApiContext, token: TokenCheck): CompatOps {
       await node.model.setTorrent(known(infoHash), patch);
       done(undefined);
     },
-    addTags(infoHash, tags) {
-      done(node.model.changeTags(known(infoHash), tags, 'add'));
+    async addTags(infoHash, tags) {
+      done(await node.model.changeTags(known(infoHash), tags, 'add'));
     },
-    removeTags(infoHash, tags) {
-      done(node.model.changeTags(known(infoHash), tags, 'remove'));
+    async removeTags(infoHash, tags) {
+      done(await node.model.changeTags(known(infoHash), tags, 'remove'));
     },
     selectFiles(infoHash, selected) {
       done(selectFiles(node, loadedTorrent(ctx, infoHash), selected));
@@ -142,8 +142,8 @@ export function compatOps(ctx: ApiContext, token: TokenCheck): CompatOps {
       }
       return [...tagsInUse.tags];
     },
-    createTags: (tags) => done(void (node.model.createTags(tags), createdTagsVersion++)),
-    deleteTags: (tags) => done(void (node.model.deleteTags(tags), createdTagsVersion++)),
+    createTags: async (tags) => done(void (await node.model.createTags(tags), createdTagsVersion++)),
+    deleteTags: async (tags) => done(void (await node.model.deleteTags(tags), createdTagsVersion++)),
 
     transfer(maxAgeMs = 0) {
       const cache = summaryCache(node);

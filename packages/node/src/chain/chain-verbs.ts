@@ -4,11 +4,10 @@
 // <state dir>/chain/receipts.db, and its chain (the embedded dev chain with its state in
 // <state dir>/chain, or --chain-rpc) — and answer with the handlers a running node serves
 // (chainRpc), so the answers are the same.
-import { join } from 'node:path';
 import type { NodeChain } from '@cascade/chain';
 import type { RpcHandlers } from '../core/control.ts';
 import { loadEngine } from '../core/engine.ts';
-import { NodeError } from '../core/errors.ts';
+import { NodeError, errorMessage } from '../core/errors.ts';
 import { resolveInfoHash } from '../core/infohash.ts';
 import { nodeIdentity } from '../core/node-identity.ts';
 import type { NodeLog } from '../core/node-log.ts';
@@ -36,7 +35,7 @@ export function openChainVerbs(stateDir: string, config: Exclude<ChainConfig, fa
   const db = StateDB.open(stateDir);
   const identity = nodeIdentity(db);
   const service = new ChainService(config, opts);
-  const store = new ReceiptStore(join(stateDir, 'chain', 'receipts.db'));
+  const store = new ReceiptStore(db, (err) => log.note(`receipts: ${errorMessage(err)}`));
   const peers = new IdentifiedPeers(log);
   const receipts = new ReceiptExchange(store, peers, {
     get chain() {
@@ -67,6 +66,7 @@ export function openChainVerbs(stateDir: string, config: Exclude<ChainConfig, fa
       const chain = await service.ready();
       const here = `${chain.chain.id} ${chain.contracts.pool.toLowerCase()}`;
       const other = new Map<string, { chainId: string; pool: string; receipts: number }>();
+      await store.ready;
       for (const h of store.allHeld()) {
         const key = `${h.chainId} ${h.pool.toLowerCase()}`;
         if (key === here) continue;
@@ -81,7 +81,7 @@ export function openChainVerbs(stateDir: string, config: Exclude<ChainConfig, fa
       try {
         await service.close();
       } finally {
-        store.close();
+        await store.ready;
         peers.close();
         db.close();
       }

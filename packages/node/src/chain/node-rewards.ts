@@ -2,7 +2,7 @@
 // for the one-shot `seed` and `download`: the chain service, the receipt store and exchange (a
 // node watcher, so it must be attached before torrents are added), and the control RPCs
 // (`chain`, `register`, `verify`, `rewards`, `rewards.claim`).
-import { join } from 'node:path';
+import { errorMessage } from '../core/errors.ts';
 import { ChainService, chainRpc, registryHost, type ChainConfig } from './chain-service.ts';
 import type { RpcHandlers } from '../core/control.ts';
 import type { InfoHashResolver, NodeCore, NodeLog, TorrentEvents } from '../core/node-parts.ts';
@@ -33,7 +33,7 @@ export type RewardsNode = NodeCore & InfoHashResolver & Pick<TorrentEvents, 'onT
 export function attachRewards(node: RewardsNode, config: ChainConfig, terms?: ReceiptTerms, opts: { ipfsApi?: string } = {}): NodeRewards {
   const stateDir = node.db.stateDir;
   const chain = new ChainService(config, opts);
-  const store = new ReceiptStore(join(stateDir, 'chain', 'receipts.db'));
+  const store = new ReceiptStore(node.db, (err) => node.out.note(`receipts: ${errorMessage(err)}`));
   const running = Promise.withResolvers<void>();
   const source = {
     get chain() {
@@ -64,7 +64,8 @@ export function attachRewards(node: RewardsNode, config: ChainConfig, terms?: Re
       running.resolve();
       receipts.close();
       await chain.close();
-      store.close();
+      // Its first read (and the old file's copy) ends before the state closes.
+      await store.ready;
       unfollow();
     },
   };

@@ -171,8 +171,19 @@ export class ReceiptExchange {
     let o = this.#owed.get(key);
     if (!o) {
       // Receipts state totals since the first one: go on from the last one signed (kept across restarts).
-      const signed = this.#store.sent(infoHash, account);
-      this.#owed.set(key, (o = { infoHash, account, address, total: signed, signed, signedAt: 0, timer: undefined }));
+      const loaded = this.#store.loaded;
+      const signed = loaded ? this.#store.sent(infoHash, account) : 0;
+      const owed = (o = { infoHash, account, address, total: signed, signed, signedAt: 0, timer: undefined });
+      this.#owed.set(key, owed);
+      // Credited before the receipts were read (a start on a slow database): the stored count is
+      // added once it is known, before any receipt is signed (#sign waits for the same read).
+      if (!loaded) {
+        void this.#store.ready.then(() => {
+          const base = this.#store.sent(infoHash, account);
+          owed.total += base;
+          owed.signed += base;
+        });
+      }
     }
     o.address = address;
     o.total += bytes;
@@ -209,6 +220,7 @@ export class ReceiptExchange {
   }
 
   async #sign(o: Owed): Promise<void> {
+    await this.#store.ready;
     if (this.#closed) return;
     const cumulative = o.total;
     o.signed = cumulative;
@@ -217,7 +229,12 @@ export class ReceiptExchange {
     if (o.account === terms.address.toLowerCase()) return; // our own account: nothing to receipt
     const peer = this.#peers.wirePeer(o.infoHash, o.address);
     if (!peer) return;
-    this.#store.setSent(o.infoHash, o.account, cumulative);
+    try {
+      // Stored before it is sent: the next receipt after a restart goes on from it.
+      await this.#store.setSent(o.infoHash, o.account, cumulative);
+    } catch (err) {
+      return this.#out.note(`receipt for ${o.infoHash} to ${o.address} not sent: storing it failed: ${errorMessage(err)}`);
+    }
     const receipt: Receipt = {
       chainId: terms.chainId,
       pool: terms.pool,
@@ -256,10 +273,16 @@ export class ReceiptExchange {
     }
     const r = v.receipt;
     const downloader = r.downloader.toLowerCase();
+    await this.#store.ready;
     const before = this.#store.held(ih, downloader);
     if (before && before.chainId === r.chainId && before.pool.toLowerCase() === r.pool.toLowerCase() && r.cumulativeBytes <= before.cumulativeBytes) return; // older or the same: arrived out of order
     // Stored before the acknowledgement: a node killed after acknowledging has it.
-    this.#store.hold({ infoHash: ih, downloader, seeder: r.seeder, cumulativeBytes: r.cumulativeBytes, expiry: r.expiry, chainId: r.chainId, pool: r.pool, signature: v.signature });
+    try {
+      await this.#store.hold({ infoHash: ih, downloader, seeder: r.seeder, cumulativeBytes: r.cumulativeBytes, expiry: r.expiry, chainId: r.chainId, pool: r.pool, signature: v.signature });
+    } catch (err) {
+      // Not acknowledged: the downloader sends a newer one later.
+      return this.#out.note(`receipt from ${peer.address} for ${ih} not kept: ${errorMessage(err)}`);
+    }
     sendExtensionMessage(peer, { t: 'receipt-ack', v: 1, infoHash: ih, cumulativeBytes: r.cumulativeBytes.toString() });
     this.#out.event('receipt', { infoHash: ih, downloader, did: who.did, cumulativeBytes: Number(r.cumulativeBytes) });
     this.#unclaimed = undefined;
@@ -328,7 +351,7 @@ export class ReceiptExchange {
     const held = this.#current();
     for (const h of held) {
       h.paidBytes = await paidBytes(chain, { infoHash: `0x${h.infoHash}`, seeder: h.seeder as `0x${string}`, downloader: h.downloader as `0x${string}` });
-      this.#store.setPaid(h.infoHash, h.downloader, h.paidBytes);
+      await this.#store.setPaid(h.infoHash, h.downloader, h.paidBytes);
     }
     this.#unclaimed = undefined;
     return held;

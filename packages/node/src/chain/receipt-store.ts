@@ -1,12 +1,14 @@
-// Receipts kept in <stateDir>/chain/receipts.db (SQLite):
+// Seeding receipts in the node's state (schema 16), through the Store:
 //   - sent: as a downloader, the cumulative bytes of verified pieces each seeder account sent us per
 //     torrent (receipts state totals since the first one, so the count must survive restarts);
 //   - held: as a seeder, the newest valid receipt of each downloader per torrent (what a claim
-//     submits). A receipt is written before it is acknowledged in any way, so a node killed after
+//     submits). A receipt is stored before it is acknowledged in any way, so a node killed after
 //     that loses none.
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { DatabaseSync, type StatementSync } from 'node:sqlite';
+// The exchange reads them synchronously as pieces are credited, so they are a view in memory
+// (packages/node/README.md, "State"): read once (ready), changed only after the Store took a write.
+// A state directory from before schema 16 has them in chain/receipts.db: copied once, at open.
+import type { Store } from '../state/store.ts';
+import { copyOldReceipts } from '../state/old-receipts.ts';
 
 export interface HeldReceipt {
   infoHash: string;
@@ -22,66 +24,82 @@ export interface HeldReceipt {
 }
 
 export class ReceiptStore {
-  readonly #db: DatabaseSync;
-  readonly #getSent: StatementSync;
-  readonly #putSent: StatementSync;
-  readonly #getHeld: StatementSync;
-  readonly #putHeld: StatementSync;
-  readonly #allHeld: StatementSync;
-  readonly #putPaid: StatementSync;
+  readonly #store: Store;
+  readonly #sent = new Map<string, number>();
+  readonly #held = new Map<string, HeldReceipt>();
+  #loaded = false;
+  /** Resolves once the receipts are read (the old file copied first); a failure is passed to onError
+   *  and leaves the view empty (writes then fail on their own, and nothing is acknowledged). */
+  readonly ready: Promise<void>;
 
-  constructor(path: string) {
-    mkdirSync(dirname(path), { recursive: true });
-    this.#db = new DatabaseSync(path);
-    this.#db.exec(`
-      PRAGMA journal_mode = WAL;
-      PRAGMA synchronous = NORMAL;
-      CREATE TABLE IF NOT EXISTS sent (info_hash TEXT NOT NULL, seeder TEXT NOT NULL, cumulative INTEGER NOT NULL, PRIMARY KEY (info_hash, seeder)) WITHOUT ROWID;
-      CREATE TABLE IF NOT EXISTS held (
-        info_hash TEXT NOT NULL, downloader TEXT NOT NULL, seeder TEXT NOT NULL, cumulative TEXT NOT NULL,
-        expiry TEXT NOT NULL, chain_id TEXT NOT NULL, pool TEXT NOT NULL, signature TEXT NOT NULL, received_at INTEGER NOT NULL, paid TEXT NOT NULL DEFAULT '0',
-        PRIMARY KEY (info_hash, downloader)) WITHOUT ROWID;
-    `);
-    this.#getSent = this.#db.prepare('SELECT cumulative FROM sent WHERE info_hash = ? AND seeder = ?');
-    this.#putSent = this.#db.prepare('INSERT INTO sent VALUES (?, ?, ?) ON CONFLICT (info_hash, seeder) DO UPDATE SET cumulative = excluded.cumulative');
-    this.#getHeld = this.#db.prepare('SELECT * FROM held WHERE info_hash = ? AND downloader = ?');
-    this.#putHeld = this.#db.prepare(
-      'INSERT INTO held (info_hash, downloader, seeder, cumulative, expiry, chain_id, pool, signature, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (info_hash, downloader) DO UPDATE SET seeder = excluded.seeder, cumulative = excluded.cumulative, expiry = excluded.expiry, chain_id = excluded.chain_id, pool = excluded.pool, signature = excluded.signature, received_at = excluded.received_at',
-    );
-    this.#allHeld = this.#db.prepare('SELECT * FROM held ORDER BY info_hash, downloader');
-    this.#putPaid = this.#db.prepare('UPDATE held SET paid = ? WHERE info_hash = ? AND downloader = ?');
+  constructor(state: { readonly store: Store; readonly stateDir: string }, onError: (err: unknown) => void = () => {}) {
+    this.#store = state.store;
+    this.ready = this.#load(state.stateDir).then(() => void (this.#loaded = true), onError);
+  }
+
+  /** Whether the view is read (before: sent() is 0 and held() undefined for everything). */
+  get loaded(): boolean {
+    return this.#loaded;
+  }
+
+  async #load(stateDir: string): Promise<void> {
+    await copyOldReceipts(stateDir, this.#store);
+    for (const [ih, seeder, cumulative] of await this.#store.values('SELECT info_hash, seeder, cumulative FROM receipts_sent')) {
+      this.#sent.set(`${ih as string} ${seeder as string}`, Number(cumulative));
+    }
+    for (const row of await this.#store.all<Record<string, string>>('SELECT * FROM receipts_held ORDER BY info_hash, downloader')) {
+      const h = fromRow(row);
+      this.#held.set(`${h.infoHash} ${h.downloader}`, h);
+    }
   }
 
   sent(infoHash: string, seeder: string): number {
-    return Number((this.#getSent.get(infoHash, seeder) as { cumulative: number } | undefined)?.cumulative ?? 0);
+    return this.#sent.get(`${infoHash} ${seeder}`) ?? 0;
   }
 
-  setSent(infoHash: string, seeder: string, cumulative: number): void {
-    this.#putSent.run(infoHash, seeder, Math.floor(cumulative));
+  async setSent(infoHash: string, seeder: string, cumulative: number): Promise<void> {
+    const n = Math.floor(cumulative);
+    await this.#store.run(
+      'INSERT INTO receipts_sent (info_hash, seeder, cumulative) VALUES (?, ?, ?) ON CONFLICT (info_hash, seeder) DO UPDATE SET cumulative = excluded.cumulative',
+      [infoHash, seeder, n],
+    );
+    this.#sent.set(`${infoHash} ${seeder}`, n);
   }
 
   held(infoHash: string, downloader: string): HeldReceipt | undefined {
-    const row = this.#getHeld.get(infoHash, downloader) as Record<string, string> | undefined;
-    return row ? fromRow(row) : undefined;
+    const h = this.#held.get(`${infoHash} ${downloader}`);
+    return h ? { ...h } : undefined;
   }
 
-  hold(r: Omit<HeldReceipt, 'paidBytes'>): void {
-    this.#putHeld.run(r.infoHash, r.downloader, r.seeder, r.cumulativeBytes.toString(), r.expiry.toString(), r.chainId.toString(), r.pool, r.signature, Date.now());
+  async hold(r: Omit<HeldReceipt, 'paidBytes'>): Promise<void> {
+    await this.#store.run(
+      `INSERT INTO receipts_held (info_hash, downloader, seeder, cumulative, expiry, chain_id, pool, signature, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (info_hash, downloader) DO UPDATE SET seeder = excluded.seeder, cumulative = excluded.cumulative, expiry = excluded.expiry,
+         chain_id = excluded.chain_id, pool = excluded.pool, signature = excluded.signature, received_at = excluded.received_at`,
+      [r.infoHash, r.downloader, r.seeder, r.cumulativeBytes.toString(), r.expiry.toString(), r.chainId.toString(), r.pool, r.signature, Date.now()],
+    );
+    const key = `${r.infoHash} ${r.downloader}`;
+    // The stored row keeps what was paid (the upsert leaves `paid` alone).
+    this.#held.set(key, { ...r, paidBytes: this.#held.get(key)?.paidBytes ?? 0n });
   }
 
   /** What the pool has paid for this receipt's (torrent, seeder, downloader), as last read from it. */
-  setPaid(infoHash: string, downloader: string, paidBytes: bigint): void {
-    this.#putPaid.run(paidBytes.toString(), infoHash, downloader);
+  async setPaid(infoHash: string, downloader: string, paidBytes: bigint): Promise<void> {
+    await this.#store.run('UPDATE receipts_held SET paid = ? WHERE info_hash = ? AND downloader = ?', [paidBytes.toString(), infoHash, downloader]);
+    const key = `${infoHash} ${downloader}`;
+    const h = this.#held.get(key);
+    if (h) this.#held.set(key, { ...h, paidBytes });
   }
 
+  /** Every held receipt, by torrent then downloader (copies: changing one changes nothing here). */
   allHeld(): HeldReceipt[] {
-    return (this.#allHeld.all() as Record<string, string>[]).map(fromRow);
-  }
-
-  close(): void {
-    this.#db.close();
+    return [...this.#held.values()]
+      .sort((a, b) => (a.infoHash === b.infoHash ? cmp(a.downloader, b.downloader) : cmp(a.infoHash, b.infoHash)))
+      .map((h) => ({ ...h }));
   }
 }
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 function fromRow(row: Record<string, string>): HeldReceipt {
   return {

@@ -30,7 +30,8 @@ export function dhtSearchable(q: string): boolean {
 /** The library's matches, then the DHT's (false: the library only, as with --no-dht). */
 export async function searchWithoutNode(db: StateDB, query: string, dht: DhtJoin | false): Promise<DhtSearch> {
   const q = query.trim();
-  const local = offlineSearchRows(db, q);
+  const cids = new FileCids(db);
+  const local = await offlineSearchRows(db, q, cids);
   if (dht === false || !dhtSearchable(q)) return { rows: local, answered: null };
   const lib = await loadEngine();
   const session = await lib.Session.create({
@@ -40,10 +41,11 @@ export async function searchWithoutNode(db: StateDB, query: string, dht: DhtJoin
     webrtc: false,
   });
   let records: DhtRecords | undefined;
+  /** Blames being stored: the state is closed after this returns, so they are awaited first. */
+  const storing: Promise<void>[] = [];
   try {
     const queries = session.dhtQueries;
     if (!queries) return { rows: local, answered: 0 };
-    const cids = new FileCids(db);
     const dhtQueries = queries as DhtTransport;
     const answered = new Set<string>();
     const heard = (from: { host: string; port: number }) => answered.add(`${from.host}:${from.port}`);
@@ -59,7 +61,7 @@ export async function searchWithoutNode(db: StateDB, query: string, dht: DhtJoin
         const known = rec?.status === 'seeding' ? [...cids.of(rec.infoHash).values()] : [];
         return known.length > 0 ? known : undefined;
       },
-      reputation: new Reputation(cids.blames(), (b) => cids.addBlame(b)),
+      reputation: new Reputation(await cids.blames(), (b) => storing.push(cids.addBlame(b))),
     });
     let remote: SearchRow[];
     try {
@@ -73,6 +75,7 @@ export async function searchWithoutNode(db: StateDB, query: string, dht: DhtJoin
   } finally {
     records?.close();
     await session.close();
+    await Promise.all(storing);
   }
 }
 

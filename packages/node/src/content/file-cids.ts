@@ -1,5 +1,11 @@
-// Content ids of the node's complete files, kept in the state DB (schema 10, file_cids), and the
-// publishers whose DHT records this node caught lying (dht_blames).
+// Content ids of the node's complete files, kept in the state (schema 10, file_cids), and the
+// publishers whose DHT records this node caught lying (dht_blames), through the Store.
+//
+// The detail view, the DHT records and search read a torrent's content ids synchronously, so they
+// come from a view in memory per loaded torrent (packages/node/README.md, "State"): read from the
+// Store when the torrent loads (load()), changed only after the Store took a write (set()), and
+// dropped when the torrent goes (forget()). A torrent not loaded has no view: of() is empty.
+import type { Store } from '../state/store.ts';
 import type { StateDB } from '../state/state-db.ts';
 import { isContentId, type Blame, type SearchRow } from '@cascade/content';
 import { nodeIdentity } from '../core/node-identity.ts';
@@ -10,49 +16,99 @@ export interface FileCid {
   cid: string;
 }
 
+const NONE: ReadonlyMap<number, string> = new Map();
+
 export class FileCids {
-  readonly #db: StateDB;
+  readonly #store: Store;
+  /** Loaded torrents' content ids by file index. */
+  readonly #view = new Map<string, Map<number, string>>();
+  /** Loads under way, so a set() that lands meanwhile is not overwritten by an older read. */
+  readonly #loading = new Map<string, Promise<void>>();
 
-  constructor(db: StateDB) {
-    this.#db = db;
+  constructor(db: { readonly store: Store }) {
+    this.#store = db.store;
   }
 
-  /** The content ids known for a torrent's files, by file index. */
-  of(infoHash: string): Map<number, string> {
-    const rows = this.#db.prepare('SELECT file_index, cid FROM file_cids WHERE info_hash = ? ORDER BY file_index').all(infoHash) as { file_index: number; cid: string }[];
-    return new Map(rows.map((r) => [r.file_index, r.cid]));
+  /** Reads a torrent's content ids into the view (once: a second call waits for the first). */
+  load(infoHash: string): Promise<void> {
+    if (this.#view.has(infoHash)) return Promise.resolve();
+    let loading = this.#loading.get(infoHash);
+    if (!loading) {
+      loading = this.#read(infoHash).finally(() => this.#loading.delete(infoHash));
+      this.#loading.set(infoHash, loading);
+    }
+    return loading;
   }
 
-  set(infoHash: string, files: FileCid[]): void {
-    const put = this.#db.prepare('INSERT OR REPLACE INTO file_cids (info_hash, file_index, sha256, cid) VALUES (?, ?, ?, ?)');
-    this.#db.transaction(() => {
-      for (const f of files) put.run(infoHash, f.index, f.sha256, f.cid);
+  async #read(infoHash: string): Promise<void> {
+    const rows = await this.#store.all<{ file_index: number; cid: string }>('SELECT file_index, cid FROM file_cids WHERE info_hash = ? ORDER BY file_index', [infoHash]);
+    const view = new Map(rows.map((r) => [Number(r.file_index), r.cid]));
+    // A set() that resolved during the read holds ids the read may not have seen: keep them.
+    for (const [i, c] of this.#view.get(infoHash) ?? []) view.set(i, c);
+    this.#view.set(infoHash, view);
+  }
+
+  /** Every stored torrent's content ids into the view: for search with no node running. */
+  async loadAll(): Promise<void> {
+    const rows = await this.#store.values('SELECT info_hash, file_index, cid FROM file_cids ORDER BY info_hash, file_index');
+    for (const [ih, index, cid] of rows as [string, number, string][]) {
+      let view = this.#view.get(ih);
+      if (!view) this.#view.set(ih, (view = new Map()));
+      view.set(Number(index), cid);
+    }
+  }
+
+  /** The torrent left the node: its view goes (the Store's rows go with the library record). */
+  forget(infoHash: string): void {
+    this.#view.delete(infoHash);
+  }
+
+  /** The content ids known for a loaded torrent's files, by file index (in index order). */
+  of(infoHash: string): ReadonlyMap<number, string> {
+    return this.#view.get(infoHash) ?? NONE;
+  }
+
+  /** Stores content ids (one transaction), then shows them. */
+  async set(infoHash: string, files: readonly FileCid[]): Promise<void> {
+    if (files.length === 0) return;
+    await this.#store.transaction(async (tx) => {
+      for (const f of files) {
+        await tx.run(
+          `INSERT INTO file_cids (info_hash, file_index, sha256, cid) VALUES (?, ?, ?, ?)
+           ON CONFLICT (info_hash, file_index) DO UPDATE SET sha256 = excluded.sha256, cid = excluded.cid`,
+          [infoHash, f.index, f.sha256, f.cid],
+        );
+      }
     });
+    const view = new Map(this.#view.get(infoHash));
+    for (const f of files) view.set(f.index, f.cid);
+    this.#view.set(infoHash, new Map([...view].sort((a, b) => a[0] - b[0])));
   }
 
-  /** The torrents (and file indices) holding a content id. */
-  withCid(cid: string): { infoHash: string; index: number }[] {
-    const rows = this.#db.prepare('SELECT info_hash, file_index FROM file_cids WHERE cid = ?').all(cid) as { info_hash: string; file_index: number }[];
-    return rows.map((r) => ({ infoHash: r.info_hash, index: r.file_index }));
+  /** The torrents (and file indices) holding a content id: read from the Store, loaded or not. */
+  async withCid(cid: string): Promise<{ infoHash: string; index: number }[]> {
+    const rows = await this.#store.all<{ info_hash: string; file_index: number }>('SELECT info_hash, file_index FROM file_cids WHERE cid = ?', [cid]);
+    return rows.map((r) => ({ infoHash: r.info_hash, index: Number(r.file_index) }));
   }
 
-  blames(): Blame[] {
-    return (this.#db.prepare('SELECT publisher, reason, at FROM dht_blames').all() as unknown as Blame[]).map((b) => ({ ...b }));
+  async blames(): Promise<Blame[]> {
+    const rows = await this.#store.all<{ publisher: string; reason: string; at: number }>('SELECT publisher, reason, at FROM dht_blames');
+    return rows.map((b) => ({ publisher: b.publisher, reason: b.reason, at: Number(b.at) }));
   }
 
-  addBlame(b: Blame): void {
-    this.#db.prepare('INSERT OR IGNORE INTO dht_blames (publisher, reason, at) VALUES (?, ?, ?)').run(b.publisher, b.reason, b.at);
+  async addBlame(b: Blame): Promise<void> {
+    await this.#store.run('INSERT INTO dht_blames (publisher, reason, at) VALUES (?, ?, ?) ON CONFLICT (publisher) DO NOTHING', [b.publisher, b.reason, b.at]);
   }
 }
 
-/** Search rows from the state DB alone (no node running): the library's torrents matching `text`
+/** Search rows from the state alone (no node running): the library's torrents matching `text`
  *  by name or infohash prefix, or holding it as a content id, with the content ids known for their files. */
-export function offlineSearchRows(db: StateDB, text: string): SearchRow[] {
+export async function offlineSearchRows(db: StateDB, text: string, cids = new FileCids(db)): Promise<SearchRow[]> {
   const did = nodeIdentity(db).did;
-  const cids = new FileCids(db);
+  await cids.loadAll();
   const q = text.trim();
   const records = isContentId(q)
-    ? [...new Set(cids.withCid(q).map((h) => h.infoHash))].flatMap((ih) => db.getTorrent(ih) ?? [])
+    ? [...new Set((await cids.withCid(q)).map((h) => h.infoHash))].flatMap((ih) => db.getTorrent(ih) ?? [])
     : db.searchTorrents(q.toLowerCase());
   return records.map((r) => ({
     infoHash: r.infoHash,

@@ -64,11 +64,18 @@ export class NodeContent {
     this.#node = node;
     this.#pacer = new IdlePacer(sessionBytesMoved(node.session));
     this.cids = new FileCids(node.db);
+    // A torrent's content ids are in memory while it is loaded (the detail view reads them at once).
+    node.onTorrentEvent('tracked', (t) => void this.cids.load(t.infoHashHex).catch((err: unknown) => node.out.note(`content ids of ${t.infoHashHex}: ${errorMessage(err)}`)));
+    node.onTorrentEvent('untracked', (t) => this.cids.forget(t.infoHashHex));
     const identity = nodeIdentity(node.db);
     this.#did = identity.did;
     const dht = node.session.dhtQueries;
     if (dht) {
-      const reputation = new Reputation(this.cids.blames(), (b) => this.cids.addBlame(b));
+      const note = (err: unknown) => node.out.note(`DHT blames: ${errorMessage(err)}`);
+      const reputation = new Reputation([], (b) => void this.cids.addBlame(b).catch(note));
+      // Read before the DHT has been joined (its first look-ups are seconds away): publishers
+      // caught before stay ignored.
+      void this.cids.blames().then((known) => known.forEach((b) => reputation.remember(b)), note);
       this.records = new DhtRecords({ dht: dht as DhtTransport, identity, knownCids: (ih) => this.knownCids(ih), reputation });
       this.records.keepPublished(() => this.statements(), { everyMs: REPUBLISH_MS, onError: (err) => node.out.note(`DHT records: ${errorMessage(err)}`) });
     }
@@ -123,6 +130,7 @@ export class NodeContent {
     // checks out joins the library), so the torrent's own is the one then.
     const savePath = this.#node.db.getTorrent(ih)?.savePath ?? t.savePath;
     if (!savePath) return;
+    await this.cids.load(ih);
     const known = this.cids.of(ih);
     const progress = (t as TorrentHandle & TorrentExtras).fileProgress?.();
     const whole = t.stats().progress >= 1 && (t.wantsAllFiles?.() ?? true);
@@ -148,11 +156,11 @@ export class NodeContent {
     } finally {
       // Stopped half-way (the node closing, a file gone): what was hashed is kept, the rest is
       // done at the next start.
-      if (fresh.length > 0 && this.#closed) this.cids.set(ih, fresh);
+      if (fresh.length > 0 && this.#closed) await this.cids.set(ih, fresh);
     }
     if (this.#closed) return;
     if (fresh.length > 0) {
-      this.cids.set(ih, fresh);
+      await this.cids.set(ih, fresh);
       this.#node.changed();
       // Now that the node knows what the torrent holds, read what publishers said about it: a
       // record that contradicts the bytes is dropped and its publisher ignored from then on.
@@ -275,7 +283,7 @@ export class NodeContent {
   /** Rows for a query (words, a content id, an infohash): the node's own library, then the DHT. */
   async search(query: string): Promise<SearchRow[]> {
     const q = query.trim();
-    const local = this.localRows(q);
+    const local = await this.localRows(q);
     let remote: SearchRow[] = [];
     if (this.records) {
       try {
@@ -292,10 +300,10 @@ export class NodeContent {
   }
 
   /** Matches in the node's own library, described as its records describe them. */
-  localRows(q: string): SearchRow[] {
+  async localRows(q: string): Promise<SearchRow[]> {
     let hits: TorrentHandle[];
     if (isContentId(q)) {
-      hits = this.cids.withCid(q).flatMap((h) => this.#node.session.get(h.infoHash) ?? []);
+      hits = (await this.cids.withCid(q)).flatMap((h) => this.#node.session.get(h.infoHash) ?? []);
     } else if (/^([0-9a-f]{40}|[0-9a-f]{64})$/i.test(q)) {
       const t = this.#torrentByAnyHash(q.toLowerCase());
       hits = t ? [t] : [];

@@ -38,9 +38,9 @@ export function modelRpcs(node: DetailNode & InfoHashResolver & { readonly model
     },
 
     /** params: {infoHash, tags: string[], remove?: true}: adds (or removes) tags, keeping the others. */
-    'torrent.tags': (p) => {
+    'torrent.tags': async (p) => {
       const ih = node.resolve(hashArg(p));
-      return { infoHash: ih, tags: model.changeTags(ih, p.tags, p.remove === true ? 'remove' : 'add') };
+      return { infoHash: ih, tags: await model.changeTags(ih, p.tags, p.remove === true ? 'remove' : 'add') };
     },
 
     'categories.list': () => ({ categories: model.listCategories() }),

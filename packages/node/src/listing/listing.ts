@@ -180,7 +180,7 @@ export function queuePositions(node: Pick<NodeCore, 'session' | 'db'>, order: re
     if (t) {
       const s = t.stats();
       done = complete({ progress: s.progress, pieceCount: s.pieceCount ?? null, state: s.state });
-    } else done = node.db.getTorrent(ih)?.status === 'seeding';
+    } else done = node.db.records.get(ih)?.status === 'seeding';
     if (!done) positions.set(ih, positions.size + 1);
   }
   return positions;
@@ -216,7 +216,7 @@ export function liveRow(node: ListingNode, t: TorrentHandle, positions?: Readonl
   // A complete torrent has no queue position, whatever the queue's last plan (made before it
   // completed) still says: otherwise its row would change again when the queue next plans.
   const done = complete({ progress: s.progress, pieceCount: s.pieceCount ?? null, state: s.state });
-  const row = liveEntry(s, rec ?? node.db.getTorrent(t.infoHashHex), {
+  const row = liveEntry(s, rec ?? node.db.records.get(t.infoHashHex), {
     tracker: trackerHost(firstTracker(t)),
     infoHashV2: t.metainfo?.infoHashV2Hex,
     pending: node.model?.pendingTotals(t.infoHashHex),

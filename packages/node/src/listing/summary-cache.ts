@@ -4,21 +4,20 @@
 // when something it shows may have changed:
 //   - the engine's TorrentHandle.revision moved (state, bytes, rates, peers, trackers, errors);
 //   - its library record changed (category, tags, limits, goals, force start, status, name, save
-//     path…): temporary SQLite triggers on this connection note the infohash of every row written;
+//     path…): the torrent records in memory (state/torrent-records.ts) mark every record written;
 //   - its queue position moved (the queue's last plan);
 //   - it appeared, went, or stopped/started being loaded.
-// The session's change feed names the torrents whose revision moved, and the triggers the records
-// written: a refresh builds those rows and looks at no other, so an idle library costs nothing
-// (a full pass, each check a number or string compare, runs only when the queue's positions moved). The stored totals (traffic, seeding time) are left out of the triggers: the
-// accounting moves pending totals into them every 30 s without changing what the row shows (the sum),
-// and seeding time runs on in the client from ListEntry.seedingTimeOrigin.
+// The session's change feed names the torrents whose revision moved, and the records' dirty set the
+// records written: a refresh builds those rows and looks at no other, so an idle library costs
+// nothing (a full pass, each check a number or string compare, runs only when the queue's positions
+// moved). The stored totals (traffic, seeding time) mark nothing: the accounting moves pending
+// totals into them every 30 s without changing what the row shows (the sum), and seeding time runs
+// on in the client from ListEntry.seedingTimeOrigin.
 //
 // A rebuilt row that equals the old one keeps the old object and generation, so a revision bump that
 // changed nothing visible sends nothing. changesSince() hands the live feed what changed.
 
-import type { StatementSync } from 'node:sqlite';
-import { toRecord } from '../state/records.ts';
-import type { StateDB, TorrentRecord } from '../state/state-db.ts';
+import type { StateDB } from '../state/state-db.ts';
 import type { TorrentChangeFeed, TorrentHandle } from '../core/engine.ts';
 import { complete, liveRow, offlineEntry, positionsOf, type ListEntry, type ListingNode } from './listing.ts';
 import { pageOf, queryEntries, type ListQuery } from './list-query.ts';
@@ -33,10 +32,6 @@ interface Cached {
   seen: number;
 }
 
-/** Columns whose writes do not change what a row shows (see the header): no trigger on them. */
-const QUIET_COLUMNS = new Set(['total_downloaded', 'total_uploaded', 'seeding_time', 'torrent']);
-/** More dirty rows than this in one refresh: read every record in one query instead of one each. */
-const BULK_READ = 200;
 /** Removals kept for the feed at most. */
 const MAX_REMOVALS = 20_000;
 /** Queries whose results are kept (a page, its neighbours in another sort, the CLI…). */
@@ -49,7 +44,7 @@ export class SummaryCache {
   readonly #entries = new Map<string, Cached>();
   /** Infohashes removed, with the generation they went at (until the feed has sent them). */
   readonly #removed = new Map<string, number>();
-  /** Whether a first refresh read every record (the triggers note only what changed after). */
+  /** Whether a first refresh built every row (the dirty set names only what changed after). */
   #primed = false;
   #stored = new Set<string>();
   #generation = 0;
@@ -58,10 +53,6 @@ export class SummaryCache {
   #looks = 0;
   /** The last few queries' full results (see query()). */
   #queries: { key: string; generation: number; rows: ListEntry[] }[] = [];
-  readonly #drain: StatementSync;
-  readonly #clear: StatementSync;
-  readonly #allRecords: StatementSync;
-  readonly #touch: StatementSync;
   /** Torrents whose revision moved (or that came or went) since the last refresh. */
   readonly #changes: TorrentChangeFeed | undefined;
   /** The queue's positions the last refresh put in the rows (a new plan makes a new map). */
@@ -70,26 +61,12 @@ export class SummaryCache {
   constructor(node: CacheNode) {
     this.#node = node;
     this.#changes = node.session.changes?.();
-    const db = node.db;
-    const columns = (db.prepare('PRAGMA main.table_info(torrents)').all() as { name: string }[]).map((c) => c.name);
-    const watched = columns.filter((c) => !QUIET_COLUMNS.has(c));
-    // TEMP: these live on this connection only (nothing is added to the file or its schema version).
-    db.prepare('CREATE TEMP TABLE IF NOT EXISTS summary_touched (info_hash TEXT PRIMARY KEY) WITHOUT ROWID').run();
-    const note = (row: 'new' | 'old') => `BEGIN INSERT OR IGNORE INTO temp.summary_touched VALUES (${row}.info_hash); END`;
-    db.prepare(`CREATE TEMP TRIGGER IF NOT EXISTS summary_ins AFTER INSERT ON main.torrents ${note('new')}`).run();
-    db.prepare(`CREATE TEMP TRIGGER IF NOT EXISTS summary_del AFTER DELETE ON main.torrents ${note('old')}`).run();
-    db.prepare(`CREATE TEMP TRIGGER IF NOT EXISTS summary_upd AFTER UPDATE OF ${watched.join(', ')} ON main.torrents ${note('new')}`).run();
-    this.#drain = db.prepare('SELECT info_hash FROM temp.summary_touched');
-    this.#clear = db.prepare('DELETE FROM temp.summary_touched');
-    this.#touch = db.prepare('INSERT OR IGNORE INTO temp.summary_touched VALUES (?)');
-    // Every column but the .torrent bytes (up to megabytes each; a row never shows them).
-    this.#allRecords = db.prepare(`SELECT ${columns.filter((c) => c !== 'torrent').join(', ')} FROM main.torrents`);
   }
 
   /** Builds a torrent's row again at the next refresh: something it shows changed outside the
    *  engine and the library record (a private share found readable, say). */
   touch(infoHash: string): void {
-    this.#touch.run(infoHash);
+    this.#node.db.records.touch(infoHash);
   }
 
   get looks(): number {
@@ -113,7 +90,7 @@ export class SummaryCache {
     if (dirty !== null && changed && last?.map === positions && last.size === positions.size) return this.#refreshNamed(dirty, changed, positions, pass);
     const live = node.session.list();
     this.#looks += live.length;
-    // Records for the rows to build: one query for many, one lookup each for a few.
+    const records = node.db.records;
     const rebuild: TorrentHandle[] = [];
     for (const t of live) {
       const ih = t.infoHashHex;
@@ -127,17 +104,15 @@ export class SummaryCache {
         if (c.summary.queuePosition !== position) this.#put(ih, { ...c.summary, queuePosition: position }, c.revision, pass);
       }
     }
-    const records = rebuild.length > BULK_READ || dirty === null ? this.#readAll() : undefined;
     for (const t of rebuild) {
       const ih = t.infoHashHex;
       const revision = t.revision;
-      const rec = records ? records.get(ih) : node.db.getTorrent(ih);
-      this.#put(ih, liveRow(node, t, positions, rec), revision, pass);
+      this.#put(ih, liveRow(node, t, positions, records.get(ih)), revision, pass);
     }
     // Stored rows the node has not loaded (a torrent that failed to load): as the library says.
     if (dirty === null || dirty.size > 0 || this.#entries.size !== live.length) {
-      if (dirty === null) this.#stored = new Set(records!.keys());
-      else for (const ih of dirty) if (node.db.getTorrent(ih)) this.#stored.add(ih); else this.#stored.delete(ih);
+      if (dirty === null) this.#stored = new Set(Array.from(records.values(), (r) => r.infoHash));
+      else for (const ih of dirty) if (records.has(ih)) this.#stored.add(ih); else this.#stored.delete(ih);
       for (const ih of this.#stored) {
         const c = this.#entries.get(ih);
         if (c?.seen === pass) continue; // live
@@ -145,7 +120,7 @@ export class SummaryCache {
           c.seen = pass;
           continue;
         }
-        const rec = records ? records.get(ih) : node.db.getTorrent(ih);
+        const rec = records.get(ih);
         if (rec) this.#put(ih, { ...offlineEntry(rec, node.db), queuePosition: positions.get(ih) ?? null }, -1, pass);
       }
     }
@@ -177,14 +152,14 @@ export class SummaryCache {
       const c = this.#entries.get(ih);
       if (t) {
         if (c && c.revision === t.revision && !dirty.has(ih)) continue;
-        const rec = node.db.getTorrent(ih);
+        const rec = node.db.records.get(ih);
         if (rec) this.#stored.add(ih);
         else this.#stored.delete(ih);
         this.#put(ih, liveRow(node, t, positions, rec), t.revision, c?.seen ?? pass);
         continue;
       }
       // Not loaded (removed, or failed to load): a stored row as the library says, or gone.
-      const rec = node.db.getTorrent(ih);
+      const rec = node.db.records.get(ih);
       if (rec) {
         this.#stored.add(ih);
         if (!c || c.revision !== -1 || dirty.has(ih)) this.#put(ih, { ...offlineEntry(rec, node.db), queuePosition: positions.get(ih) ?? null }, -1, c?.seen ?? pass);
@@ -271,24 +246,14 @@ export class SummaryCache {
     else this.#entries.set(ih, { summary, revision, changedAt, seen: pass });
   }
 
-  /** Infohashes the triggers noted since the last call; null the first time (read everything). */
+  /** Infohashes the records marked since the last call; null the first time (build everything). */
   #takeDirty(): Set<string> | null {
-    const rows = this.#drain.all() as { info_hash: string }[];
-    if (rows.length > 0) this.#clear.run();
+    const dirty = this.#node.db.records.takeDirty();
     if (!this.#primed) {
       this.#primed = true;
       return null;
     }
-    return new Set(rows.map((r) => r.info_hash));
-  }
-
-  #readAll(): Map<string, TorrentRecord> {
-    const out = new Map<string, TorrentRecord>();
-    for (const row of this.#allRecords.all() as Record<string, unknown>[]) {
-      const rec = toRecord(row as Parameters<typeof toRecord>[0]);
-      out.set(rec.infoHash, rec);
-    }
-    return out;
+    return dirty;
   }
 }
 
@@ -322,7 +287,7 @@ const CLOCK_SLACK_MS = 5000;
 
 const caches = new WeakMap<object, SummaryCache>();
 
-/** The node's one cache (made on first use: the triggers go on the node's DB connection then). */
+/** The node's one cache (made on first use). */
 export function summaryCache(node: CacheNode): SummaryCache {
   let c = caches.get(node);
   if (!c) caches.set(node, (c = new SummaryCache(node)));

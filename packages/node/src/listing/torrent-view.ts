@@ -119,11 +119,11 @@ export type DetailNode = ListingNode & {
 
 /** What a torrent's file list reads: the state DB, private shares and content ids. */
 export type FilesNode = Pick<ListingNode, 'db' | 'privateShares'> & {
-  readonly content?: { readonly cids: { of(infoHash: string): Map<number, string> } } | undefined;
+  readonly content?: { readonly cids: { of(infoHash: string): ReadonlyMap<number, string> } } | undefined;
 };
 
 export function torrentDetail(node: DetailNode, t: TorrentHandle): TorrentDetail {
-  const rec = node.db.getTorrent(t.infoHashHex);
+  const rec = node.db.records.get(t.infoHashHex);
   const peers = node.identified.decorate(t.infoHashHex, t.peers());
   const hidden = rec?.privateDiscovery ?? t.privateDiscovery === true;
   const shared = sharedTrackers(node, t, hidden);
@@ -151,7 +151,7 @@ function orderOf(o: PieceOrderView): { sequential: boolean; firstLastPiece: bool
 }
 
 /** Its files with progress and selection (null before the metadata is known). */
-export function torrentFiles(node: FilesNode, t: TorrentHandle, selected: number[] | null = node.db.getTorrent(t.infoHashHex)?.selectedFiles ?? null): FileView[] | null {
+export function torrentFiles(node: FilesNode, t: TorrentHandle, selected: number[] | null = node.db.records.get(t.infoHashHex)?.selectedFiles ?? null): FileView[] | null {
   // A private share's files are the ones inside it, for a node that can read them; none otherwise
   // (the ciphertext's one file says nothing, and its name must not look like content).
   const shared = node.privateShares?.view(t.infoHashHex);

@@ -29,7 +29,7 @@ interface Seen {
 
 export class Accounting {
   readonly #session: SessionHandle;
-  readonly #store: TorrentOptionsStore;
+  readonly #store: Pick<TorrentOptionsStore, 'addTotals'>;
   #seen = new Map<string, Seen>();
   #pending = new Map<string, PendingTotals>();
   #lastFlush = Date.now();
@@ -41,12 +41,24 @@ export class Accounting {
   #visits = 0;
 
   readonly #onState: (infoHash: string, state: string, now: number) => void;
+  readonly #onError: (err: unknown) => void;
+  /** Totals handed to the Store and not yet stored: still counted by pending(), put back on failure. */
+  #writing = new Map<string, PendingTotals>();
+  /** The writes handed to the Store (stop() waits for them). */
+  #lastWrite: Promise<void> = Promise.resolve();
 
-  /** onState: a torrent's state whenever it is looked at (the metadata watch uses it). */
-  constructor(session: SessionHandle, store: TorrentOptionsStore, onState: (infoHash: string, state: string, now: number) => void = () => {}) {
+  /** onState: a torrent's state whenever it is looked at (the metadata watch uses it); onError: a
+   *  failed write of the totals (they are kept for the next flush). */
+  constructor(
+    session: SessionHandle,
+    store: Pick<TorrentOptionsStore, 'addTotals'>,
+    onState: (infoHash: string, state: string, now: number) => void = () => {},
+    onError: (err: unknown) => void = () => {},
+  ) {
     this.#session = session;
     this.#store = store;
     this.#onState = onState;
+    this.#onError = onError;
     this.#changes = session.changes?.();
   }
 
@@ -58,7 +70,7 @@ export class Accounting {
   pending(infoHash: string, now = Date.now()): PendingTotals | undefined {
     const t = this.#session.get(infoHash);
     if (t) this.#look(t, now);
-    const p = this.#pending.get(infoHash);
+    const p = sum(this.#pending.get(infoHash), this.#writing.get(infoHash));
     const seen = this.#seen.get(infoHash);
     const running = seen?.seeding ? Math.max(0, now - seen.since) / 1000 : 0;
     if (running === 0) return p;
@@ -134,26 +146,49 @@ export class Accounting {
       batch.push({ infoHash, downloaded: p.downloaded, uploaded: p.uploaded, seedingSeconds: whole });
     }
     if (batch.length === 0) return;
-    this.#store.addTotals(batch);
+    // Out of pending into writing (so the next flush does not write them again, and the listing
+    // still counts them) until the Store took them; back into pending if it did not.
     for (const d of batch) {
       const p = this.#pending.get(d.infoHash)!;
       const rest = p.seedingSeconds - d.seedingSeconds;
       if (rest > 0) this.#pending.set(d.infoHash, { downloaded: 0, uploaded: 0, seedingSeconds: rest });
       else this.#pending.delete(d.infoHash);
+      this.#writing.set(d.infoHash, sum(this.#writing.get(d.infoHash), { downloaded: d.downloaded, uploaded: d.uploaded, seedingSeconds: d.seedingSeconds })!);
     }
+    const done = (failed: unknown) => {
+      for (const d of batch) {
+        const w = this.#writing.get(d.infoHash);
+        if (!w) continue;
+        const rest = { downloaded: w.downloaded - d.downloaded, uploaded: w.uploaded - d.uploaded, seedingSeconds: w.seedingSeconds - d.seedingSeconds };
+        if (rest.downloaded === 0 && rest.uploaded === 0 && rest.seedingSeconds === 0) this.#writing.delete(d.infoHash);
+        else this.#writing.set(d.infoHash, rest);
+        // A torrent forgotten meanwhile (removed) has nowhere for them to go.
+        if (failed && this.#seen.has(d.infoHash)) this.#add(d.infoHash, d.downloaded, d.uploaded, d.seedingSeconds);
+      }
+      if (failed) this.#onError(failed);
+    };
+    const write = this.#store.addTotals(batch).then(() => done(undefined), (err: unknown) => done(err ?? new Error('failed')));
+    this.#lastWrite = Promise.all([this.#lastWrite, write]).then(() => {});
   }
 
   /** A torrent removed: its pending totals have nowhere to go. */
   forget(infoHash: string): void {
     this.#pending.delete(infoHash);
+    this.#writing.delete(infoHash);
     this.#seen.delete(infoHash);
   }
 
-  /** The last look and the final write (the node is stopping). */
-  stop(): void {
+  /** The last look and the final write (the node is stopping); resolves once it is stored. */
+  async stop(): Promise<void> {
     const now = Date.now();
     this.sample(now);
     this.flush(true, now);
     this.#changes?.close();
+    await this.#lastWrite;
   }
+}
+
+function sum(a: PendingTotals | undefined, b: PendingTotals | undefined): PendingTotals | undefined {
+  if (!a || !b) return a ?? b;
+  return { downloaded: a.downloaded + b.downloaded, uploaded: a.uploaded + b.uploaded, seedingSeconds: a.seedingSeconds + b.seedingSeconds };
 }

@@ -13,7 +13,7 @@ import type { NodeLog } from '../core/node-log.ts';
 import type { PendingTotals } from '../listing/listing.ts';
 import { SettingsStore, applyPatch, defaultSettings, effectiveRateLimits, readStoredSettings, type Settings, type StoredSettings } from './settings.ts';
 import type { Store } from '../state/store.ts';
-import { CategoryStore, categoryName, readStoredCategories, type Category, type StoredCategories } from './categories.ts';
+import { CategoryStore, UnknownCategory, categoryName, readStoredCategories, type Category, type StoredCategories } from './categories.ts';
 import { TorrentOptionsStore, parseTorrentPatch, type StoredOptions, type TorrentPatch } from './torrent-options.ts';
 import { Accounting } from './accounting.ts';
 import { shareWarning, type Reach } from './share.ts';
@@ -75,7 +75,9 @@ export class NodeModel {
     this.settings = new SettingsStore(parts.db, parts.state.settings, defaultSettings(parts.downloadDir ?? join(parts.db.stateDir, 'downloads')), (t) => parts.out.note(t));
     this.categories = new CategoryStore(parts.db.store, parts.state.categories);
     this.options = new TorrentOptionsStore(parts.db);
-    this.#accounting = new Accounting(parts.session, this.options, (ih, state, now) => this.#metadataWatch.observe(ih, state, now));
+    this.#accounting = new Accounting(parts.session, this.options, (ih, state, now) => this.#metadataWatch.observe(ih, state, now), (err) =>
+      parts.out.note(`saving transfer totals failed (kept for the next try): ${errorMessage(err)}`),
+    );
     this.settings.onChange((next, _prev, changed) => {
       const rateKeys = ['downloadLimit', 'uploadLimit', 'altDownloadLimit', 'altUploadLimit', 'altSpeedEnabled'];
       if (changed.some((k) => rateKeys.includes(k))) this.#applySessionLimits(next);
@@ -158,17 +160,14 @@ export class NodeModel {
       }
     }
     if (plan.tags.length > 0) o.tags = plan.tags;
-    this.options.set(infoHash, o);
+    await this.options.set(infoHash, o);
   }
 
   /** A torrent entered the session (added, or loaded at start): its stored limits apply. */
   applyStored(t: TorrentHandle): void {
-    // Two columns, not the whole row (.torrent bytes included): this runs for each of 10,000 at start.
-    const rec = this.#db.prepare('SELECT download_limit AS d, upload_limit AS u FROM torrents WHERE info_hash = ?').get(t.infoHashHex) as
-      | { d: number | null; u: number | null }
-      | undefined;
-    const download = Number(rec?.d ?? 0);
-    const upload = Number(rec?.u ?? 0);
+    const rec = this.#db.records.get(t.infoHashHex);
+    const download = rec?.downloadLimit ?? 0;
+    const upload = rec?.uploadLimit ?? 0;
     if (download > 0 || upload > 0) t.setRateLimits({ download, upload });
   }
 
@@ -189,7 +188,7 @@ export class NodeModel {
    */
   async setTorrent(infoHash: string, patchInput: unknown): Promise<TorrentPatch> {
     const patch = parseTorrentPatch(patchInput);
-    const rec = this.#db.getTorrent(infoHash);
+    const rec = this.#db.records.get(infoHash);
     const t = this.#session.get(infoHash);
     if (!rec) throw new NodeError('not-found', `no torrent with infohash ${infoHash}`);
     if (patch.category) this.categories.require(patch.category);
@@ -203,7 +202,7 @@ export class NodeModel {
       } catch (err) {
         throw new NodeError('failed', `moving the data failed; it stays where it was: ${errorMessage(err)}`);
       }
-      this.options.setSavePath(infoHash, savePath);
+      await this.options.setSavePath(infoHash, savePath);
     }
     const { savePath: _moved, sequential, firstLastPiece, ...stored } = patch;
     if (sequential !== undefined || firstLastPiece !== undefined) {
@@ -216,20 +215,36 @@ export class NodeModel {
         ...(patch.uploadLimit !== undefined ? { upload: patch.uploadLimit } : {}),
       });
     }
-    this.options.set(infoHash, stored);
+    await this.options.set(infoHash, stored);
     await this.torrentChanged(infoHash);
     return { ...patch, ...(savePath !== undefined ? { savePath } : {}) };
   }
 
   /** Adds (or removes) tags on a torrent, keeping the others. */
-  changeTags(infoHash: string, tagsInput: unknown, how: 'add' | 'remove'): string[] {
+  async changeTags(infoHash: string, tagsInput: unknown, how: 'add' | 'remove'): Promise<string[]> {
+    const [next] = await this.changeTagsOf([infoHash], tagsInput, how);
+    return next!;
+  }
+
+  /** changeTags on several torrents, stored in one transaction; each torrent's tags after it. An
+   *  unknown torrent or one past 64 tags fails them all, unless `failed` takes its error. */
+  async changeTagsOf(infoHashes: readonly string[], tagsInput: unknown, how: 'add' | 'remove', failed?: (infoHash: string, err: unknown) => void): Promise<string[][]> {
     const given = tagList('tags', tagsInput);
-    const rec = this.#db.getTorrent(infoHash);
-    if (!rec) throw new NodeError('not-found', `no torrent with infohash ${infoHash}`);
-    const next = how === 'add' ? [...new Set([...rec.tags, ...given])] : rec.tags.filter((t) => !given.includes(t));
-    if (next.length > 64) throw new InvalidInput(`"tags" a torrent may hold at most 64 tags`);
-    this.options.set(infoHash, { tags: next });
-    return next;
+    const changes: [string, StoredOptions][] = [];
+    for (const infoHash of infoHashes) {
+      try {
+        const rec = this.#db.records.get(infoHash);
+        if (!rec) throw new NodeError('not-found', `no torrent with infohash ${infoHash}`);
+        const next = how === 'add' ? [...new Set([...rec.tags, ...given])] : rec.tags.filter((t) => !given.includes(t));
+        if (next.length > 64) throw new InvalidInput(`"tags" a torrent may hold at most 64 tags`);
+        changes.push([infoHash, { tags: next }]);
+      } catch (err) {
+        if (!failed) throw err;
+        failed(infoHash, err);
+      }
+    }
+    await this.options.setEach(changes);
+    return changes.map(([, o]) => o.tags!);
   }
 
   // ---- categories and tags ----
@@ -255,8 +270,17 @@ export class NodeModel {
     return this.categories.setSavePath(name, await this.#categoryPath(o.savePath));
   }
 
-  removeCategory(nameInput: unknown): Promise<void> {
-    return this.categories.remove(categoryName('name', nameInput));
+  async removeCategory(nameInput: unknown): Promise<void> {
+    const name = categoryName('name', nameInput);
+    try {
+      await this.categories.remove(name);
+    } catch (err) {
+      // Gone already (another process removed it): its torrents were uncategorised with it.
+      if (err instanceof UnknownCategory) this.#db.records.uncategorise(name);
+      throw err;
+    }
+    // The Store took it (its torrents' category cleared in the same transaction): the view follows.
+    this.#db.records.uncategorise(name);
   }
 
   async #categoryPath(v: unknown): Promise<string | null> {
@@ -267,17 +291,18 @@ export class NodeModel {
   }
 
   /** Creates tags ahead of any torrent (they are listed with the tags torrents carry). */
-  createTags(tagsInput: unknown): string[] {
+  async createTags(tagsInput: unknown): Promise<string[]> {
     const given = tagList('tags', tagsInput);
-    this.options.createTags(given);
+    await this.options.createTags(given);
     return given;
   }
 
   /** Deletes tags: from every torrent that carries them, and from those created ahead. */
-  deleteTags(tagsInput: unknown): void {
+  async deleteTags(tagsInput: unknown): Promise<void> {
     const given = tagList('tags', tagsInput);
-    for (const rec of this.#db.listTorrents()) if (rec.tags.some((t) => given.includes(t))) this.changeTags(rec.infoHash, given, 'remove');
-    this.options.deleteCreatedTags(given);
+    const carrying = [...this.#db.records.values()].filter((rec) => rec.tags.some((t) => given.includes(t)));
+    await this.changeTagsOf(carrying.map((rec) => rec.infoHash), given, 'remove');
+    await this.options.deleteCreatedTags(given);
   }
 
   tags(): string[] {
@@ -290,8 +315,8 @@ export class NodeModel {
     return this.options.queueOrder();
   }
 
-  setQueueOrder(order: readonly string[]): void {
-    this.options.setQueueOrder(order);
+  setQueueOrder(order: readonly string[]): Promise<void> {
+    return this.options.setQueueOrder(order);
   }
 
   pendingTotals(infoHash: string): PendingTotals | undefined {
@@ -305,9 +330,9 @@ export class NodeModel {
   }
 
   /** Writes the totals gathered so far; the node calls it on the way out. */
-  stop(): void {
+  async stop(): Promise<void> {
     try {
-      this.#accounting.stop();
+      await this.#accounting.stop();
     } catch (err) {
       this.#out.note(`saving transfer totals failed: ${errorMessage(err)}`);
     }

@@ -3,6 +3,8 @@
 // stored in the torrents table (columns of schema 5).
 
 import type { StateDB } from '../state/state-db.ts';
+import type { Store } from '../state/store.ts';
+import type { TotalsDelta } from '../state/torrent-records.ts';
 import { bool, fail, objectOf, rate, ratioLimit, secondsLimit, tagList } from './validate.ts';
 import { categoryName } from './categories.ts';
 import type { TorrentPatch } from '@cascade/shapes';
@@ -35,104 +37,71 @@ export function parseTorrentPatch(v: unknown, what = 'the torrent patch'): Torre
 /** The stored options a patch may change (savePath has its own path: it moves data). */
 export type StoredOptions = Omit<TorrentPatch, 'savePath' | 'sequential' | 'firstLastPiece'>;
 
-const COLUMNS: Record<keyof StoredOptions, string> = {
-  downloadLimit: 'download_limit',
-  uploadLimit: 'upload_limit',
-  category: 'category',
-  tags: 'tags',
-  ratioLimit: 'ratio_limit',
-  seedingTimeLimit: 'seeding_time_limit',
-  forceStart: 'force_start',
-};
 
-/** One torrent's traffic and seeding time since the last flush. */
-export interface TotalsDelta {
-  infoHash: string;
-  downloaded: number;
-  uploaded: number;
-  seedingSeconds: number;
-}
+export type { TotalsDelta };
 
+/**
+ * A torrent's options through the torrent records (state/torrent-records.ts: the Store, then the
+ * view in memory), and the tags created ahead of any torrent. Writes are async; the reads (tags in
+ * use, the queue's order) are the view's.
+ */
 export class TorrentOptionsStore {
-  readonly #db: StateDB;
+  readonly #db: Pick<StateDB, 'store' | 'records' | 'createdTags'>;
+  readonly #store: Store;
 
-  constructor(db: StateDB) {
+  constructor(db: Pick<StateDB, 'store' | 'records' | 'createdTags'>) {
     this.#db = db;
+    this.#store = db.store;
   }
 
   /** Writes the given options of one stored torrent (others untouched). */
-  set(infoHash: string, o: StoredOptions): void {
-    const keys = (Object.keys(o) as (keyof StoredOptions)[]).filter((k) => o[k] !== undefined);
-    if (keys.length === 0) return;
-    const values = keys.map((k) => {
-      const v = o[k];
-      if (k === 'tags') return JSON.stringify(v);
-      if (k === 'forceStart') return v ? 1 : 0;
-      return v as number | string | null;
-    });
-    this.#db
-      .prepare(`UPDATE torrents SET ${keys.map((k) => `${COLUMNS[k]} = ?`).join(', ')} WHERE info_hash = ?`)
-      .run(...values, infoHash);
+  set(infoHash: string, o: StoredOptions): Promise<void> {
+    return this.#db.records.setOptions([[infoHash, o]]);
   }
 
-  setSavePath(infoHash: string, savePath: string): void {
-    this.#db.prepare('UPDATE torrents SET save_path = ? WHERE info_hash = ?').run(savePath, infoHash);
+  /** Writes options of several torrents in one transaction (bulk actions): all or none. */
+  setEach(changes: readonly (readonly [string, StoredOptions])[]): Promise<void> {
+    return this.#db.records.setOptions(changes);
   }
 
-  /** Every tag some torrent carries, sorted. */
-  /** Tags torrents carry, and those created ahead of any (createTags). */
+  setSavePath(infoHash: string, savePath: string): Promise<void> {
+    return this.#db.records.setSavePath(infoHash, savePath);
+  }
+
+  /** Tags torrents carry, and those created ahead of any (createTags), sorted. */
   tags(): string[] {
-    const rows = this.#db
-      .prepare('SELECT DISTINCT j.value AS tag FROM torrents, json_each(torrents.tags) AS j UNION SELECT name FROM created_tags')
-      .all() as { tag: unknown }[];
-    return rows
-      .map((r) => r.tag)
-      .filter((t): t is string => typeof t === 'string')
-      .sort((a, b) => a.localeCompare(b));
+    const tags = this.#db.records.tagsCarried();
+    for (const t of this.#db.createdTags()) tags.add(t);
+    return [...tags].sort((a, b) => a.localeCompare(b));
   }
 
   /** Tags that exist without a torrent until one carries them (or they are deleted). */
-  createTags(tags: readonly string[]): void {
-    const put = this.#db.prepare('INSERT OR IGNORE INTO created_tags (name) VALUES (?)');
-    for (const t of tags) put.run(t);
+  async createTags(tags: readonly string[]): Promise<void> {
+    if (tags.length === 0) return;
+    await this.#store.transaction(async (tx) => {
+      for (const t of tags) await tx.run('INSERT INTO created_tags (name) VALUES (?) ON CONFLICT (name) DO NOTHING', [t]);
+    });
   }
 
-  deleteCreatedTags(tags: readonly string[]): void {
-    const del = this.#db.prepare('DELETE FROM created_tags WHERE name = ?');
-    for (const t of tags) del.run(t);
+  async deleteCreatedTags(tags: readonly string[]): Promise<void> {
+    if (tags.length === 0) return;
+    await this.#store.transaction(async (tx) => {
+      for (const t of tags) await tx.run('DELETE FROM created_tags WHERE name = ?', [t]);
+    });
   }
 
   /** Infohashes in stored queue order (lowest position first; ties by when they were added). */
   queueOrder(): string[] {
-    const rows = this.#db
-      .prepare('SELECT info_hash FROM torrents ORDER BY queue_position IS NULL, queue_position, added_at, info_hash')
-      .all() as { info_hash: string }[];
-    return rows.map((r) => r.info_hash);
+    return this.#db.records.queueOrder();
   }
 
-  /** Stores a new queue order: positions 1..n in the order given; torrents not named follow, in their order. */
-  setQueueOrder(order: readonly string[]): void {
-    this.#db.transaction(() => {
-      const named = new Set(order);
-      const all = [...order.filter((ih) => this.#exists(ih)), ...this.queueOrder().filter((ih) => !named.has(ih))];
-      const put = this.#db.prepare('UPDATE torrents SET queue_position = ? WHERE info_hash = ?');
-      all.forEach((ih, i) => put.run(i + 1, ih));
-    });
-  }
-
-  #exists(infoHash: string): boolean {
-    return this.#db.prepare('SELECT 1 FROM torrents WHERE info_hash = ?').get(infoHash) !== undefined;
+  /** Stores a new queue order: positions 1..n in the order given; torrents not named follow. */
+  setQueueOrder(order: readonly string[]): Promise<void> {
+    return this.#db.records.setQueueOrder(order);
   }
 
   /** Adds traffic and seeding time to the stored totals, in one transaction. */
-  addTotals(batch: readonly TotalsDelta[]): void {
-    if (batch.length === 0) return;
-    this.#db.transaction(() => {
-      const put = this.#db.prepare(
-        `UPDATE torrents SET total_downloaded = total_downloaded + ?, total_uploaded = total_uploaded + ?,
-                             seeding_time = seeding_time + ? WHERE info_hash = ?`,
-      );
-      for (const d of batch) put.run(d.downloaded, d.uploaded, Math.round(d.seedingSeconds), d.infoHash);
-    });
+  addTotals(batch: readonly TotalsDelta[]): Promise<void> {
+    return this.#db.records.addTotals(batch);
   }
 }

@@ -116,18 +116,18 @@ export async function runBulk(node: BulkNode, body: unknown): Promise<{ results:
       db.transaction(each((ih) => node.recheck(ih)));
       break;
     case 'setCategory':
-      db.transaction(each((ih) => model.options.set(ih, { category: req.category ?? null })));
+      await model.options.setEach(targets.map((ih) => [ih, { category: req.category ?? null }]));
       break;
     case 'addTags':
     case 'removeTags':
-      db.transaction(each((ih) => model.changeTags(ih, req.tags, req.action === 'addTags' ? 'add' : 'remove')));
+      await model.changeTagsOf(targets, req.tags, req.action === 'addTags' ? 'add' : 'remove', (ih, err) => failed.set(ih, errorMessage(err)));
       break;
     case 'setLimits': {
       const limits = {
         ...(req.downloadLimit !== undefined ? { downloadLimit: req.downloadLimit } : {}),
         ...(req.uploadLimit !== undefined ? { uploadLimit: req.uploadLimit } : {}),
       };
-      db.transaction(each((ih) => model.options.set(ih, limits)));
+      await model.options.setEach(targets.map((ih) => [ih, limits]));
       for (const ih of targets) {
         const t = node.session.get(ih) as RateLimited | undefined;
         if (t && typeof t.setRateLimits === 'function' && !failed.has(ih)) {

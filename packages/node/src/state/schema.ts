@@ -14,7 +14,7 @@ export class StateError extends NodeError {
 }
 
 /** Bump with a new entry in MIGRATIONS whenever the schema changes. */
-export const SCHEMA_VERSION = 15;
+export const SCHEMA_VERSION = 16;
 /** PRAGMA application_id ("CSCD"): tells our DB apart from any other SQLite file. */
 const APPLICATION_ID = 0x43534344;
 
@@ -259,6 +259,30 @@ const MIGRATIONS: string[] = [
   // first, file priorities — a JSON object, NULL = the normal order. Replayed when it loads.
   `
   ALTER TABLE torrents ADD COLUMN piece_order TEXT;
+  `,
+  // 16: seeding receipts (chain/receipt-store.ts) move into the state from their own file
+  // (<state>/chain/receipts.db, copied once at start by old-receipts.ts), so PostgreSQL can hold
+  // them too. Amounts are decimal text: they are uint256 on the chain.
+  `
+  CREATE TABLE receipts_sent (                -- as a downloader: the cumulative bytes signed for each seeder
+    info_hash  TEXT NOT NULL,
+    seeder     TEXT NOT NULL,                 -- its account, lowercase
+    cumulative INTEGER NOT NULL,
+    PRIMARY KEY (info_hash, seeder)
+  );
+  CREATE TABLE receipts_held (                -- as a seeder: each downloader's newest valid receipt
+    info_hash   TEXT NOT NULL,
+    downloader  TEXT NOT NULL,                -- its account, lowercase
+    seeder      TEXT NOT NULL,
+    cumulative  TEXT NOT NULL,
+    expiry      TEXT NOT NULL,
+    chain_id    TEXT NOT NULL,
+    pool        TEXT NOT NULL,
+    signature   TEXT NOT NULL,
+    received_at INTEGER NOT NULL,             -- ms since epoch
+    paid        TEXT NOT NULL DEFAULT '0',    -- bytes of it the pool paid for, as last read
+    PRIMARY KEY (info_hash, downloader)
+  );
   `,
 ];
 

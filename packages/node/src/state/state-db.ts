@@ -12,6 +12,8 @@ import { generateKeyPairSync, createPrivateKey, createPublicKey, randomInt } fro
 import { errorMessage } from '../core/errors.ts';
 import { migrate, StateError } from './schema.ts';
 import { SqliteStore } from './sqlite-store.ts';
+import { RECORD_COLUMNS, TorrentRecords } from './torrent-records.ts';
+import { INSERT_IDENTITY, UPSERT_IDENTITY_LEDGER, UPSERT_PEER, UPSERT_TORRENT } from './upserts.ts';
 import type { Store } from './store.ts';
 
 export { SCHEMA_VERSION, StateError } from './schema.ts';
@@ -53,6 +55,7 @@ export class StateDB {
   readonly store: Store;
   #db: DatabaseSync;
   #identity: Identity | undefined;
+  #records: TorrentRecords | undefined;
   /** Prepared statements by SQL text: preparing one costs more than running it (10,000 adds). */
   #statements = new Map<string, StatementSync>();
 
@@ -143,9 +146,9 @@ export class StateDB {
       | undefined;
     if (!row) {
       const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-      // OR IGNORE: if another process created it meanwhile, theirs wins and we read it back.
+      // If another process created it meanwhile, theirs wins and we read it back.
       this
-        .prepare('INSERT OR IGNORE INTO identity (id, peer_id, private_key, public_key, created_at) VALUES (1, ?, ?, ?, ?)')
+        .prepare(INSERT_IDENTITY)
         .run(
           randomPeerId(),
           privateKey.export({ format: 'pem', type: 'pkcs8' }) as string,
@@ -175,26 +178,7 @@ export class StateDB {
   upsertTorrent(t: NewTorrent): void {
     const isBytes = t.source instanceof Uint8Array;
     this
-      .prepare(
-        `INSERT INTO torrents (info_hash, name, source_kind, torrent, magnet, save_path, status, selected_files,
-                               length, piece_count, added_at, private_discovery, mirrors, queue_position)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(queue_position), 0) + 1 FROM torrents))
-         ON CONFLICT(info_hash) DO UPDATE SET
-           name = COALESCE(excluded.name, name),
-           -- never trade .torrent bytes for a magnet: the bytes carry trackers and metadata
-           source_kind = CASE WHEN excluded.source_kind = 'torrent' THEN 'torrent' ELSE source_kind END,
-           torrent = COALESCE(excluded.torrent, torrent),
-           magnet = COALESCE(magnet, excluded.magnet),
-           save_path = excluded.save_path,
-           status = excluded.status,
-           error = NULL,
-           selected_files = excluded.selected_files,
-           length = COALESCE(excluded.length, length),
-           piece_count = COALESCE(excluded.piece_count, piece_count),
-           -- once hidden, always hidden: re-adding without the flag must not start announcing openly
-           private_discovery = MAX(private_discovery, excluded.private_discovery),
-           mirrors = COALESCE(excluded.mirrors, mirrors)`,
-      )
+      .prepare(UPSERT_TORRENT)
       .run(
         t.infoHash,
         t.name ?? null,
@@ -210,11 +194,28 @@ export class StateDB {
         t.privateDiscovery ? 1 : 0,
         t.mirrors?.length ? JSON.stringify(t.mirrors) : null,
       );
+    this.#changed(t.infoHash);
+  }
+
+  /** The torrent records in memory (torrent-records.ts), read in one query on first use. */
+  get records(): TorrentRecords {
+    return (this.#records ??= new TorrentRecords(this.store, this.prepare(`SELECT ${RECORD_COLUMNS} FROM torrents`).all() as Row[]));
+  }
+
+  /** The view learns of a write made here (re-read without the .torrent bytes). */
+  #changed(infoHash: string): void {
+    this.#records?.put(infoHash, this.prepare(`SELECT ${RECORD_COLUMNS} FROM torrents WHERE info_hash = ?`).get(infoHash) as Row | undefined);
+  }
+
+  /** Tags created ahead of any torrent (createTags). */
+  createdTags(): string[] {
+    return (this.prepare('SELECT name FROM created_tags').all() as { name: string }[]).map((r) => r.name);
   }
 
   /** Private discovery on or off for a stored torrent (issue 14). */
   setPrivateDiscovery(infoHash: string, on: boolean): void {
     this.prepare('UPDATE torrents SET private_discovery = ? WHERE info_hash = ?').run(on ? 1 : 0, infoHash);
+    this.#records?.apply(infoHash, { privateDiscovery: on });
   }
 
   getTorrent(infoHash: string): TorrentRecord | undefined {
@@ -264,6 +265,7 @@ export class StateDB {
         `UPDATE torrents SET status = ?, error = ?, completed_at = COALESCE(?, completed_at) WHERE info_hash = ?`,
       )
       .run(status, extra.error ?? null, extra.completedAt ?? null, infoHash);
+    this.#records?.apply(infoHash, { status, error: extra.error ?? null, ...(extra.completedAt !== undefined ? { completedAt: extra.completedAt } : {}) });
   }
 
   /** What remotes edit (issue 45): the name shown (null = its own), tracker tiers (null = as added),
@@ -277,6 +279,7 @@ export class StateDB {
     if (edits.trackerTiers !== undefined) this.prepare('UPDATE torrents SET tracker_tiers = ? WHERE info_hash = ?').run(json(edits.trackerTiers), infoHash);
     if (edits.renamedFiles !== undefined) this.prepare('UPDATE torrents SET renamed_files = ? WHERE info_hash = ?').run(json(edits.renamedFiles), infoHash);
     if (edits.pieceOrder !== undefined) this.prepare('UPDATE torrents SET piece_order = ? WHERE info_hash = ?').run(json(edits.pieceOrder), infoHash);
+    this.#changed(infoHash);
   }
 
   /** One column, not the row (.torrent bytes included): read for each torrent loaded at start. */
@@ -290,6 +293,7 @@ export class StateDB {
     this
       .prepare('UPDATE torrents SET selected_files = ? WHERE info_hash = ?')
       .run(files ? JSON.stringify(files) : null, infoHash);
+    this.#records?.apply(infoHash, { selectedFiles: files ? [...files] : null });
   }
 
   /** Fills in what becomes known once metadata arrives; with `torrent` (.torrent bytes made from
@@ -304,6 +308,7 @@ export class StateDB {
          WHERE info_hash = ?`,
       )
       .run(meta.name ?? null, meta.length ?? null, meta.pieceCount ?? null, meta.torrent ?? null, meta.torrent ?? null, infoHash);
+    this.#changed(infoHash);
   }
 
   /** Forgets a torrent, its resume record and its stored peers. Returns false when it was unknown. */
@@ -314,7 +319,7 @@ export class StateDB {
   /** Forgets torrents (as removeTorrent) in one transaction; returns how many were known. */
   removeTorrents(infoHashes: readonly string[]): number {
     if (infoHashes.length === 0) return 0;
-    return this.transaction(() => {
+    const known = this.transaction(() => {
       const torrents = this.prepare('DELETE FROM torrents WHERE info_hash = ?');
       const resume = this.prepare('DELETE FROM resume WHERE info_hash = ?');
       const peers = this.prepare('DELETE FROM torrent_peers WHERE info_hash = ?');
@@ -330,6 +335,8 @@ export class StateDB {
       }
       return known;
     });
+    if (this.#records) for (const ih of infoHashes) this.#records.put(ih, undefined);
+    return known;
   }
 
   // ---- resume data (the engine's ResumeStore) ----
@@ -380,16 +387,7 @@ export class StateDB {
   /** Adds deltas to each identity's record (created on first sight). */
   recordIdentities(deltas: IdentityDelta[]): void {
     if (deltas.length === 0) return;
-    const upsert = this.prepare(
-      `INSERT INTO identity_ledger (did, account, verified_bytes, hash_failures, bans, first_seen, last_seen)
-       VALUES (?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (did) DO UPDATE SET
-         account = COALESCE(excluded.account, account),
-         verified_bytes = verified_bytes + excluded.verified_bytes,
-         hash_failures = hash_failures + excluded.hash_failures,
-         bans = bans + excluded.bans,
-         last_seen = MAX(last_seen, excluded.last_seen)`,
-    );
+    const upsert = this.prepare(UPSERT_IDENTITY_LEDGER);
     this.#db.exec('BEGIN');
     try {
       for (const d of deltas) upsert.run(d.did, d.account ?? null, d.verifiedBytes, d.hashFailures, d.bans, d.lastSeen, d.lastSeen);
@@ -415,18 +413,7 @@ export class StateDB {
   recordPeers(batch: PeerDelta[]): void {
     if (batch.length === 0) return;
     this.transaction(() => {
-      const stmt = this.prepare(
-        `INSERT INTO peers (address, peer_id, score, bytes_up, bytes_down, banned, ban_reason, last_seen)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT(address) DO UPDATE SET
-           peer_id = COALESCE(excluded.peer_id, peer_id),
-           score = score + excluded.score,
-           bytes_up = bytes_up + excluded.bytes_up,
-           bytes_down = bytes_down + excluded.bytes_down,
-           banned = MAX(banned, excluded.banned),
-           ban_reason = COALESCE(excluded.ban_reason, ban_reason),
-           last_seen = MAX(last_seen, excluded.last_seen)`,
-      );
+      const stmt = this.prepare(UPSERT_PEER);
       for (const d of batch) {
         stmt.run(d.address, d.peerId ?? null, peerScore(d), d.up, d.down, d.banned ? 1 : 0, d.banned ?? null, d.lastSeen);
       }

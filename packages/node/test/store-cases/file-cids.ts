@@ -1,0 +1,47 @@
+// content/file-cids.ts on the Store: a loaded torrent's content ids in memory (the detail view
+// reads them at once), written to the Store first, replaced per file, found by content id; the
+// blamed publishers kept once each.
+import type { TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { FileCids } from '../../src/content/file-cids.ts';
+import type { Open } from '../store-engines.ts';
+
+export async function fileCidCases(t: TestContext, open: Open): Promise<void> {
+  await t.test('content ids (content/file-cids.ts): a view per loaded torrent, the Store written first', async (t) => {
+    const store = await open(t);
+    const [a, b] = ['a'.repeat(40), 'b'.repeat(40)];
+    const sha = (n: number) => new Uint8Array(32).fill(n);
+    const cids = new FileCids({ store });
+    await cids.load(a);
+    assert.equal(cids.of(a).size, 0);
+    await cids.set(a, [{ index: 2, sha256: sha(2), cid: 'bafkrei-two' }, { index: 0, sha256: sha(0), cid: 'bafkrei-zero' }]);
+    assert.deepEqual([...cids.of(a)], [[0, 'bafkrei-zero'], [2, 'bafkrei-two']], 'in file order');
+    await cids.set(a, [{ index: 2, sha256: sha(9), cid: 'bafkrei-new' }]);
+    await cids.set(b, [{ index: 0, sha256: sha(0), cid: 'bafkrei-zero' }]);
+    // Another start: nothing in memory until the torrent loads; a write during the load is kept.
+    const again = new FileCids({ store });
+    assert.equal(again.of(a).size, 0);
+    const loading = again.load(a);
+    const writing = again.set(a, [{ index: 5, sha256: sha(5), cid: 'bafkrei-five' }]);
+    await Promise.all([loading, writing, again.load(a)]);
+    assert.deepEqual([...again.of(a)], [[0, 'bafkrei-zero'], [2, 'bafkrei-new'], [5, 'bafkrei-five']]);
+    const stored = await store.get<{ sha256: Uint8Array }>('SELECT sha256 FROM file_cids WHERE info_hash = ? AND file_index = 2', [a]);
+    assert.deepEqual(new Uint8Array(stored!.sha256), sha(9));
+    assert.deepEqual((await again.withCid('bafkrei-zero')).sort((x, y) => x.infoHash.localeCompare(y.infoHash)), [{ infoHash: a, index: 0 }, { infoHash: b, index: 0 }]);
+    again.forget(a);
+    assert.equal(again.of(a).size, 0);
+    await again.loadAll();
+    assert.equal(again.of(b).get(0), 'bafkrei-zero');
+    // A failed write shows nothing.
+    await assert.rejects(again.set(b, [{ index: 1, sha256: sha(1), cid: null as unknown as string }]));
+    assert.equal(again.of(b).has(1), false);
+  });
+
+  await t.test('content ids (content/file-cids.ts): a blamed publisher is kept once, with its first reason', async (t) => {
+    const store = await open(t);
+    const cids = new FileCids({ store });
+    await cids.addBlame({ publisher: 'did:key:z6Mkliar', reason: 'first', at: 1_764_000_000_000 });
+    await cids.addBlame({ publisher: 'did:key:z6Mkliar', reason: 'second', at: 1_764_000_000_001 });
+    assert.deepEqual(await cids.blames(), [{ publisher: 'did:key:z6Mkliar', reason: 'first', at: 1_764_000_000_000 }]);
+  });
+}

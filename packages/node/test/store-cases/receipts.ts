@@ -1,0 +1,96 @@
+// chain/receipt-store.ts on the Store (schema 16): receipts sent and held read back by a new store,
+// what the pool paid kept across a newer receipt; a state directory with the old chain/receipts.db
+// opens with every receipt it held, and the old file is not read again.
+import type { TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { ReceiptStore } from '../../src/chain/receipt-store.ts';
+import { COPIED_SUFFIX, OLD_RECEIPTS } from '../../src/state/old-receipts.ts';
+import type { Open } from '../store-engines.ts';
+
+const IH = 'a'.repeat(40);
+const POOL = '0x' + '5'.repeat(40);
+const receipt = (downloader: string, cumulative: bigint) => ({
+  infoHash: IH, downloader, seeder: '0x' + '1'.repeat(40), cumulativeBytes: cumulative, expiry: 2n ** 40n, chainId: 31337n, pool: POOL, signature: '0x' + 'ab'.repeat(65),
+});
+
+function stateDir(t: TestContext): string {
+  const dir = mkdtempSync(join(tmpdir(), 'cascade-receipts-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export async function receiptCases(t: TestContext, open: Open): Promise<void> {
+  await t.test('receipts (chain/receipt-store.ts): sent and held, read back by the next start', async (t) => {
+    const store = await open(t);
+    const state = { store, stateDir: stateDir(t) };
+    const r = new ReceiptStore(state);
+    await r.ready;
+    assert.equal(r.loaded, true);
+    await r.setSent(IH, '0xseeder', 2 ** 40 + 0.7);
+    await r.hold(receipt('0xd1', 10n ** 30n));
+    await r.setPaid(IH, '0xd1', 5n);
+    await r.hold(receipt('0xd1', 10n ** 30n + 1n));
+    await r.hold(receipt('0xd0', 7n));
+    const again = new ReceiptStore(state);
+    assert.equal(again.loaded, false);
+    await again.ready;
+    assert.equal(again.sent(IH, '0xseeder'), 2 ** 40);
+    assert.equal(again.sent(IH, '0xother'), 0);
+    assert.deepEqual(again.allHeld().map((h) => [h.downloader, h.cumulativeBytes, h.paidBytes]), [['0xd0', 7n, 0n], ['0xd1', 10n ** 30n + 1n, 5n]]);
+    assert.deepEqual(again.held(IH, '0xd1'), r.held(IH, '0xd1'));
+    // Copies: a caller changing one changes nothing kept.
+    again.allHeld()[0]!.paidBytes = 99n;
+    assert.equal(again.held(IH, '0xd0')!.paidBytes, 0n);
+  });
+
+  await t.test('receipts (chain/receipt-store.ts): the old chain/receipts.db is copied once, then never read', async (t) => {
+    const store = await open(t);
+    const dir = stateDir(t);
+    const path = join(dir, OLD_RECEIPTS);
+    mkdirSync(join(dir, 'chain'));
+    // The old file as ReceiptStore made it before schema 16 (WAL, WITHOUT ROWID).
+    const old = new DatabaseSync(path);
+    old.exec(`
+      PRAGMA journal_mode = WAL;
+      CREATE TABLE sent (info_hash TEXT NOT NULL, seeder TEXT NOT NULL, cumulative INTEGER NOT NULL, PRIMARY KEY (info_hash, seeder)) WITHOUT ROWID;
+      CREATE TABLE held (
+        info_hash TEXT NOT NULL, downloader TEXT NOT NULL, seeder TEXT NOT NULL, cumulative TEXT NOT NULL,
+        expiry TEXT NOT NULL, chain_id TEXT NOT NULL, pool TEXT NOT NULL, signature TEXT NOT NULL, received_at INTEGER NOT NULL, paid TEXT NOT NULL DEFAULT '0',
+        PRIMARY KEY (info_hash, downloader)) WITHOUT ROWID;
+    `);
+    old.prepare('INSERT INTO sent VALUES (?, ?, ?)').run(IH, '0xseeder', 123_456_789);
+    const h = receipt('0xd1', 10n ** 25n);
+    old.prepare('INSERT INTO held VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').run(IH, h.downloader, h.seeder, h.cumulativeBytes.toString(), h.expiry.toString(), '31337', POOL, h.signature, 1, '42');
+    old.close();
+
+    const r = new ReceiptStore({ store, stateDir: dir });
+    await r.ready;
+    assert.equal(r.sent(IH, '0xseeder'), 123_456_789);
+    assert.deepEqual(r.allHeld(), [{ ...h, paidBytes: 42n }]);
+    assert.equal(existsSync(path), false, 'the old file is moved aside');
+    assert.equal(existsSync(path + COPIED_SUFFIX), true, 'and kept');
+    // The state goes on without it: a newer count stays at the next start.
+    await r.setSent(IH, '0xseeder', 200_000_000);
+    const again = new ReceiptStore({ store, stateDir: dir });
+    await again.ready;
+    assert.equal(again.sent(IH, '0xseeder'), 200_000_000);
+  });
+
+  await t.test('receipts (chain/receipt-store.ts): an unreadable old file is a clear error, and nothing is loaded', async (t) => {
+    const store = await open(t);
+    const dir = stateDir(t);
+    mkdirSync(join(dir, 'chain'));
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(join(dir, OLD_RECEIPTS), 'not a database, but long enough to look like a header of one'.repeat(20));
+    const errors: unknown[] = [];
+    const r = new ReceiptStore({ store, stateDir: dir }, (err) => errors.push(err));
+    await r.ready;
+    assert.equal(r.loaded, false);
+    assert.match(String(errors[0]), /cannot read the old receipts file .*receipts\.db.*move it aside/);
+    assert.equal(existsSync(join(dir, OLD_RECEIPTS)), true, 'left where it was');
+  });
+}
