@@ -72,12 +72,13 @@ test('100,000 empty files cost tens of MB to add over the API and to reload, not
   assert.deepEqual(reloaded.states, ['seeding']);
 
   // Before: 676 MB and 469 MB at the peak; then 158 and 112 (issue 44 item 9), with V8's default
-  // young generation 81 and 83; now ~60 and ~57 (file owners kept by root: file-owners.ts). The
-  // live heap is the lasting cost; the peak also holds the pages V8 keeps once it has had them.
+  // young generation 81 and 83; now ~56 to add (file owners kept by root: file-owners.ts) and
+  // ~80 to reload (the records' and content ids' views in memory, read at the start). The live
+  // heap is the lasting cost; the peak also holds the pages V8 keeps once it has had them.
   assert.ok(added.heapMiB < 48, `adding keeps ${added.heapMiB} MiB of heap`);
   assert.ok(reload.heapMiB < 48, `reloading keeps ${reload.heapMiB} MiB of heap`);
   assert.ok(added.peakMiB < 100, `adding peaked at +${added.peakMiB} MiB`);
-  assert.ok(reload.peakMiB < 100, `reloading peaked at +${reload.peakMiB} MiB`);
+  assert.ok(reload.peakMiB < 120, `reloading peaked at +${reload.peakMiB} MiB`);
 });
 
 test('past the limits a .torrent is a 400 naming the limit (files, bencode depth and values)', { timeout: 120_000 }, async (t) => {
