@@ -11,6 +11,7 @@ import { keysOf, openRecord, RecordError, recordKey, signRecord, subjectOf, targ
 import { RecordStore, type StoreLimits } from './store.ts';
 import { Reputation } from './reputation.ts';
 import type { SearchRow } from '@cascade/shapes';
+import type { DhtContact, DhtQueryReply as DhtReply } from '@cascade/engine';
 
 export const GET_METHOD = 'cascade_get';
 export const PUT_METHOD = 'cascade_put';
@@ -18,17 +19,8 @@ export const PUT_METHOD = 'cascade_put';
 export const RECORD_TTL_SECONDS = 2 * 60 * 60;
 export const REPUBLISH_MS = 30 * 60 * 1000;
 
-export interface DhtContact {
-  host: string;
-  port: number;
-  id: Uint8Array;
-  token: Uint8Array;
-}
-
-export interface DhtReply {
-  from: { host: string; port: number };
-  r: Record<string, unknown>;
-}
+// A node met on a walk and one answer to a query, as the engine's DHT gives them.
+export type { DhtContact, DhtReply };
 
 /** Record bytes in a cascade_get answer to an asker without our token (UDP amplification bound:
  *  a spoofed query must not draw more than a few times its size at someone else). */

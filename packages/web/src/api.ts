@@ -2,10 +2,14 @@
 // session cookie by itself. 401/403 become messages a person can act on, and tell the auth store
 // (auth.ts) to look again, since they usually mean the session ended or the role changed.
 
-import type { BulkAction, BulkRequest, BulkResult as BulkOutcome, Category, FileView as FileInfo, SearchRow } from '@cascade/shapes';
+import type {
+  AddResult, BulkAction, BulkRequest, BulkResponse, Category, FileView as FileInfo, NetworkStatus, PeerView, PlainDownloadView as PlainDownload, SearchRow,
+  TorrentDetail as NodeTorrentDetail, TrackerStatus,
+} from '@cascade/shapes';
 
-// The node's own shapes (@cascade/shapes): bulk actions, categories, a torrent's files, search results.
-export type { BulkAction, BulkRequest, Category, FileInfo, SearchRow };
+// The node's own shapes (@cascade/shapes): what it answers to adds and bulk actions, categories, a
+// torrent's files, peers and trackers, GET /api/network, plain downloads, search results.
+export type { AddResult, BulkAction, BulkRequest, BulkResponse, Category, FileInfo, NetworkStatus, PeerView, PlainDownload, SearchRow, TrackerStatus };
 
 export type TorrentState = 'metadata' | 'checking' | 'downloading' | 'seeding' | 'paused' | 'error' | string;
 
@@ -45,89 +49,22 @@ export interface TorrentSummary {
   decryptable?: boolean;
 }
 
-/** What POST /api/torrents/bulk answers: one result per torrent. */
-export interface BulkResult {
-  results: BulkOutcome[];
-}
-
-/** GET /api/network: how the node is reached (issue 23). */
-export interface NetworkStatus {
-  nat: 'open' | 'cone' | 'symmetric' | 'unknown';
-  externalAddress: string | null;
-  localAddress?: string | null;
-  portMapping: { method: 'upnp' | 'natpmp' | 'pcp' | null; externalPort: number | null; error: string | null };
-  iceServers: { urls: string[]; username?: string }[];
-  iceSource?: 'setting' | 'trackers' | 'none';
-  relayOnly?: boolean;
-  reason?: string | null;
-  probedAt?: number | null;
-}
-
-export interface PeerInfo {
-  address: string;
-  client?: string | null;
-  transport: 'tcp' | 'webrtc' | 'webseed' | string;
-  /** True when a WebRTC connection passes through a TURN relay. */
-  relayed?: boolean;
-  downloadSpeed: number;
-  uploadSpeed: number;
-  progress: number;
-  downloaded?: number;
-  uploaded?: number;
-  /** Set only for a peer that proved a Cascade identity over the wire extension. */
-  did?: string;
-  /** The verified peer's Ethereum account. */
-  account?: string;
-  /** This node's own view of the verified peer, 0..1. */
-  reputation?: number;
-}
-
-export interface TrackerInfo {
-  url: string;
-  status: string;
-  message?: string | null;
-  peers: number;
-}
-
-export interface TorrentDetail extends TorrentSummary {
-  peersList?: PeerInfo[];
-  trackers: TrackerInfo[];
+/** One torrent as the detail panel shows it: the node's TorrentDetail (@cascade/shapes), normalised
+ *  by normaliseDetail as the list's rows are (older nodes and engine stats send less). */
+export interface TorrentDetailView extends TorrentSummary {
+  peersList?: PeerView[];
+  trackers: TrackerStatus[];
   files: FileInfo[];
   magnet?: string;
   /** BEP 52: a v2 or hybrid torrent's v2 infohash (64 hex). */
   infoHashV2?: string;
   /** v1, v2 or hybrid, once the metadata is known. */
-  version?: 'v1' | 'v2' | 'hybrid';
+  version?: NonNullable<NodeTorrentDetail['version']>;
   pieceLength?: number;
   pieceCount?: number;
   comment?: string;
   /** The node's document as sent (the detail panel's options read theirs from it). */
   raw?: Record<string, unknown>;
-}
-
-/** A plain file (an http(s)/ftp URL) the node fetches from its URL and mirrors at once, then shares
- *  as a torrent (GET /api/downloads/:id; infoHash once done). */
-export interface PlainDownload {
-  id: string;
-  url: string;
-  name: string;
-  state: 'downloading' | 'done' | 'error';
-  length: number | null;
-  downloaded: number;
-  sources: { url: string; downloaded: number; dropped?: string }[];
-  sha256?: string | null;
-  cid?: string | null;
-  infoHash?: string | null;
-  error?: string | null;
-}
-
-export interface AddResult {
-  infoHash: string;
-  magnet: string;
-  name?: string;
-  /** A private share was made; a share by link also has its link (the magnet with #k=…). */
-  encrypted?: boolean;
-  link?: string;
 }
 
 export type Health = Record<string, unknown> & {
@@ -199,7 +136,7 @@ export const api = {
   list: async () => normaliseList(await request<unknown>('GET', '/api/torrents')),
   /** The detail document: stats + peers + trackers + files. The server calls the peer list `peers`
    *  (an array), which clashes with the stats' peer count, so it is normalised here. */
-  async detail(infoHash: string): Promise<TorrentDetail> {
+  async detail(infoHash: string): Promise<TorrentDetailView> {
     const raw = await request<Record<string, unknown>>('GET', `/api/torrents/${h(infoHash)}`);
     return normaliseDetail(raw);
   },
@@ -220,7 +157,7 @@ export const api = {
   network: () => request<NetworkStatus>('GET', '/api/network'),
   probeNetwork: () => request<NetworkStatus>('POST', '/api/network/probe'),
   /** One request for many torrents (POST /api/torrents/bulk); per-torrent outcomes in `results`. */
-  bulk: (body: BulkRequest) => request<BulkResult>('POST', '/api/torrents/bulk', body),
+  bulk: (body: BulkRequest) => request<BulkResponse>('POST', '/api/torrents/bulk', body),
   /** The node's library, then the DHT: by words, content id or infohash. */
   search: (q: string) => request<SearchRow[]>('GET', `/api/search?q=${encodeURIComponent(q)}`),
   categories: async () => (await request<{ categories: Category[] }>('GET', '/api/categories')).categories,
@@ -268,16 +205,16 @@ export function normaliseList(raw: unknown): TorrentSummary[] {
   return list.filter((x): x is Record<string, unknown> => !!x && typeof x === 'object').map(normaliseSummary).filter((t) => t.infoHashHex !== '');
 }
 
-export function normaliseDetail(raw: Record<string, unknown>): TorrentDetail {
+export function normaliseDetail(raw: Record<string, unknown>): TorrentDetailView {
   const stats = (raw.stats && typeof raw.stats === 'object' ? raw.stats : raw) as Record<string, unknown>;
-  const peersList = Array.isArray(raw.peerList) ? (raw.peerList as PeerInfo[]) : Array.isArray(raw.peers) ? (raw.peers as PeerInfo[]) : [];
+  const peersList = Array.isArray(raw.peerList) ? (raw.peerList as PeerView[]) : Array.isArray(raw.peers) ? (raw.peers as PeerView[]) : [];
   const summary = normaliseSummary(stats);
   return {
     ...summary,
     infoHashHex: summary.infoHashHex || String(raw.infoHashHex ?? raw.infoHash ?? '').toLowerCase(),
     peers: typeof stats.peers === 'number' ? stats.peers : peersList.length,
     peersList,
-    trackers: Array.isArray(raw.trackers) ? (raw.trackers as TrackerInfo[]) : [],
+    trackers: Array.isArray(raw.trackers) ? (raw.trackers as TrackerStatus[]) : [],
     files: Array.isArray(raw.files) ? (raw.files as FileInfo[]) : [],
     magnet: optStr(raw.magnet) ?? summary.magnet,
     infoHashV2: optStr(raw.infoHashV2),

@@ -1,38 +1,11 @@
 // The node's sign-in and user routes (packages/http, issue 12): challenge → signature → verify
 // sets an HttpOnly session cookie; /api/auth/me says who this browser is to the node.
 import { request } from './api.ts';
+import type { CallerRole as Role, Challenge, Member as User, WhoAmI as Me } from '@cascade/shapes';
 
-export type Role = 'owner' | 'admin' | 'member' | 'viewer' | 'visitor';
-
-export interface Me {
-  signedIn: boolean;
-  did: string | null;
-  address: string | null;
-  role: Role | null;
-  /** The node has an owner. */
-  claimed: boolean;
-  /** No owner yet: the claim code claims it. */
-  claimable: boolean;
-  /** The node's own identity. */
-  node: { did: string; address: string } | null;
-}
-
-export interface Challenge {
-  method: 'did' | 'siwe';
-  nonce: string;
-  message: string;
-  /** ms since the epoch */
-  expiresAt: number;
-}
-
-export interface User {
-  /** a did:key or a 0x address */
-  id: string;
-  kind: 'did' | 'address';
-  role: 'owner' | 'admin' | 'member' | 'viewer';
-  addedAt: number | string | null;
-  addedBy: string | null;
-}
+// What the sign-in and user routes send (@cascade/shapes): a caller's role, who this browser is to
+// the node (GET /api/auth/me), the challenge to sign, a member (GET /api/users).
+export type { Challenge, Me, Role, User };
 
 export const authApi = {
   me: () => request<Me>('GET', '/api/auth/me'),

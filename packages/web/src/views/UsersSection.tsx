@@ -12,7 +12,7 @@ const ROLE_TEXT: Record<Given, string> = { admin: 'Admin', member: 'Member', vie
 const DID = /^did:key:z[1-9A-HJ-NP-Za-km-z]{40,60}$/;
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 
-function when(v: User['addedAt']): string {
+function when(v: User['addedAt'] | string | null | undefined): string {
   if (v === null || v === undefined || v === '') return '—';
   const d = new Date(v);
   return Number.isNaN(d.getTime()) ? String(v) : d.toLocaleString();
