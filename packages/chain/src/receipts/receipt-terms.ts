@@ -5,8 +5,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import type { Address } from 'viem';
-import type { Deployment } from './deploy.ts';
-import type { ExternalSignerOptions } from './signer.ts';
+import type { Deployment } from '../contracts/deploy.ts';
+import type { ExternalSignerOptions } from '../node-chain/signer.ts';
 
 /** anvil's first dev account (its well-known test mnemonic): deploys and funds on the embedded chain only. */
 export const DEV_DEPLOYER_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';

@@ -5,9 +5,9 @@
 // receipt's seeder whoever submits it, so an external signer's account may send the claims: the
 // tokens still go to the node's identity account.
 import { BaseError, ContractFunctionRevertedError, encodePacked, keccak256, type Address, type Hex } from 'viem';
-import { cascadeToken, rewardPool } from './artifacts.ts';
-import type { NodeChain } from './node-chain.ts';
-import type { Receipt } from './receipts.ts';
+import { cascadeToken, rewardPool } from '../contracts/artifacts.ts';
+import type { NodeChain } from '../node-chain/node-chain.ts';
+import type { Receipt } from '../receipts/receipts.ts';
 
 export interface SignedReceipt {
   receipt: Receipt;

@@ -2,9 +2,9 @@
 // owns one. With an external signer the node's identity still owns the record: it signs the
 // EIP-712 Register message and the signer's account submits it (registerFor) and pays the gas.
 import { BaseError, ContractFunctionRevertedError, createPublicClient, http, type Address, type Hex, type PublicClient } from 'viem';
-import { contentRegistry } from './artifacts.ts';
-import type { NodeChain } from './node-chain.ts';
-import { signRegistration } from './receipts.ts';
+import { contentRegistry } from '../contracts/artifacts.ts';
+import type { NodeChain } from '../node-chain/node-chain.ts';
+import { signRegistration } from '../receipts/receipts.ts';
 
 export interface RegistryRecord {
   owner: Address;

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { dirname, join } from 'node:path';
 
 const require = createRequire(import.meta.url);
-const ROOT = join(import.meta.dirname, '..');
+const ROOT = join(import.meta.dirname, '..', '..');
 const CONTRACTS = join(ROOT, 'contracts');
 export const ARTIFACTS = join(ROOT, 'artifacts');
 

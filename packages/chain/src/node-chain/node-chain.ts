@@ -8,11 +8,11 @@ import { join } from 'node:path';
 import { createPublicClient, createWalletClient, defineChain, http, toHex, type Address, type Chain, type Hex, type PublicClient, type Transport, type WalletClient } from 'viem';
 import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts';
 import { startAnvil, type RunningAnvil } from './anvil.ts';
-import { DEV_DEPLOYER_KEY, type NodeChainOptions } from './receipt-terms.ts';
+import { DEV_DEPLOYER_KEY, type NodeChainOptions } from '../receipts/receipt-terms.ts';
 
 export type { NodeChainOptions };
-import { deployContracts, type Deployment } from './deploy.ts';
-import { cascadeToken } from './artifacts.ts';
+import { deployContracts, type Deployment } from '../contracts/deploy.ts';
+import { cascadeToken } from '../contracts/artifacts.ts';
 import { ExternalSigner, type ContractWrite, type ExternalSignerOptions } from './signer.ts';
 
 /** Ether the node's account gets on its embedded chain for gas. */
