@@ -1,7 +1,7 @@
 // What an exit does for a circuit: discovery only. A request names one operation — a tracker
 // announce or scrape, or a DHT look-up — and the exit performs it from its own address and answers
 // with the result. Anything else is refused: exits are not proxies.
-import type { ExitOperation } from './descriptor.ts';
+import type { ExitOperation } from '../directory/descriptor.ts';
 import type { AnnounceCounts } from '@cascade/shapes';
 
 export interface PeerAddr {

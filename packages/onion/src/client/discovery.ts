@@ -3,7 +3,7 @@
 // package needs nothing of the engine; the announce itself is @cascade/shapes' AnnounceParams.
 import type { OnionClient } from './client.ts';
 import { circuitWebSocket } from './circuit-websocket.ts';
-import type { AnnounceAnswer, PeerAddr } from './exit.ts';
+import type { AnnounceAnswer, PeerAddr } from '../exit/exit.ts';
 import type { AnnounceParams } from '@cascade/shapes';
 
 export interface PrivateDiscoveryLike {

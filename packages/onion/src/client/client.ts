@@ -1,11 +1,11 @@
 // The client: picks paths of three distinct relays from the directory (the last an exit), builds
 // circuits, sends discovery requests through them, and replaces a circuit when a hop dies or the
 // circuit grows old. Requests on a circuit that dies are retried on a new one.
-import { decodeCell } from './cells.ts';
+import { decodeCell } from '../protocol/cells.ts';
 import { Circuit, CircuitError, type Tunnel } from './circuit.ts';
-import { LinkPool, linkAddress, newCircId, type Link, type LinkDialer } from './link.ts';
-import { isTabRelay, type ExitOperation, type RelayDescriptor } from './descriptor.ts';
-import type { ExitRequest } from './exit.ts';
+import { LinkPool, linkAddress, newCircId, type Link, type LinkDialer } from '../protocol/link.ts';
+import { isTabRelay, type ExitOperation, type RelayDescriptor } from '../directory/descriptor.ts';
+import type { ExitRequest } from '../exit/exit.ts';
 
 export interface OnionClientOptions {
   /** The checked relays to build from (the directory client, or a fixed list). */

@@ -1,13 +1,13 @@
 // The client's end of one circuit: the hops' keys in order, telescoping construction (CREATE to the
 // first relay, then EXTEND through the circuit so far), layered sends and receives, and requests
 // to the exit on streams.
-import { Cmd, DestroyReason, RelayCmd, decodeRelay, encodeCell, encodeRelay, type RelayMessage } from './cells.ts';
-import { HopCrypto } from './layers.ts';
-import { clientHandshake, relayIdDigest, type ClientHandshake } from './ntor.ts';
-import { concatCreate } from './relay.ts';
-import { linkAddress, type Link } from './link.ts';
-import { isTabRelay, onionKeyOf, type RelayDescriptor } from './descriptor.ts';
-import { DocumentBuffer, MAX_ANSWER_BYTES, documentCells } from './streams.ts';
+import { Cmd, DestroyReason, RelayCmd, decodeRelay, encodeCell, encodeRelay, type RelayMessage } from '../protocol/cells.ts';
+import { HopCrypto } from '../protocol/layers.ts';
+import { clientHandshake, relayIdDigest, type ClientHandshake } from '../protocol/ntor.ts';
+import { concatCreate } from '../relay/relay.ts';
+import { linkAddress, type Link } from '../protocol/link.ts';
+import { isTabRelay, onionKeyOf, type RelayDescriptor } from '../directory/descriptor.ts';
+import { DocumentBuffer, MAX_ANSWER_BYTES, documentCells } from '../protocol/streams.ts';
 import { concat, fromUtf8, signingKeyFromDid, utf8 } from '@cascade/identity';
 
 export class CircuitError extends Error {

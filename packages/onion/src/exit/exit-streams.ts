@@ -1,8 +1,8 @@
 // The streams of one circuit at its exit. A request is a document ended by END, answered by a
 // document; a tunnel (a WebSocket tracker session) is opened by a document ended by MSG_END and then
 // carries messages both ways, each ended by MSG_END, until either side sends END.
-import { RelayCmd, type RelayMessage } from './cells.ts';
-import { DocumentBuffer, MAX_REQUEST_BYTES, documentCells } from './streams.ts';
+import { RelayCmd, type RelayMessage } from '../protocol/cells.ts';
+import { DocumentBuffer, MAX_REQUEST_BYTES, documentCells } from '../protocol/streams.ts';
 
 export type ExitHandler = (request: unknown) => Promise<unknown>;
 

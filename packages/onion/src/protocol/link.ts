@@ -1,7 +1,7 @@
 // A link: one connection between two onion nodes that carries cells of every circuit between them.
 // TCP and WebSocket (Node), WebSocket (browser) and WebRTC data channels each make one.
 
-import { tabRelayAddress } from './signal.ts';
+import { tabRelayAddress } from '../relay/signal.ts';
 
 export interface Link {
   /** Where the other end is, for logs and for reusing a link to the same relay. */

@@ -12,11 +12,11 @@ import {
   encodeCell,
   encodeRelay,
   type RelayMessage,
-} from './cells.ts';
-import { HopCrypto } from './layers.ts';
-import { HANDSHAKE_TYPE, serverHandshake, type OnionKeyPair } from './ntor.ts';
-import { newCircId, type Link, type LinkDialer, LinkPool } from './link.ts';
-import { ExitStreams, type ExitHandler, type TunnelHandler } from './exit-streams.ts';
+} from '../protocol/cells.ts';
+import { HopCrypto } from '../protocol/layers.ts';
+import { HANDSHAKE_TYPE, serverHandshake, type OnionKeyPair } from '../protocol/ntor.ts';
+import { newCircId, type Link, type LinkDialer, LinkPool } from '../protocol/link.ts';
+import { ExitStreams, type ExitHandler, type TunnelHandler } from '../exit/exit-streams.ts';
 import { fromUtf8 } from '@cascade/identity';
 
 export type { ExitHandler, TunnelHandler };
