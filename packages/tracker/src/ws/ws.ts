@@ -9,11 +9,11 @@ import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { WebSocket, RawData } from 'ws';
-import type { AnnounceOutcome, TrackerCore } from './core.ts';
-import type { TrustedProxies } from './proxy.ts';
-import { trackerPath } from './query.ts';
-import type { RateLimiter } from './rate-limit.ts';
-import type { RelayMessage } from './store.ts';
+import type { AnnounceOutcome, TrackerCore } from '../core/core.ts';
+import type { TrustedProxies } from '../core/proxy.ts';
+import { trackerPath } from '../http/query.ts';
+import type { RateLimiter } from '../core/rate-limit.ts';
+import type { RelayMessage } from '../store/store.ts';
 import { LocalWebSocket } from './local-ws.ts';
 
 export interface WsOptions {

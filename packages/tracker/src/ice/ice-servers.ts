@@ -13,8 +13,8 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { mintTurnCredentials } from '@cascade/reachability/turn-credentials';
-import type { TrackerCore } from './core.ts';
-import type { RateLimiter } from './rate-limit.ts';
+import type { TrackerCore } from '../core/core.ts';
+import type { RateLimiter } from '../core/rate-limit.ts';
 import { DEFAULT_TURN_TTL, type TurnOptions } from './turn-url.ts';
 import type { IceServer } from '@cascade/shapes';
 

@@ -1,9 +1,9 @@
 // /stats (JSON and a small HTML page) and /metrics (Prometheus text format, written by hand: a
 // few counters and gauges do not need a client library).
 
-import type { TrackerCore } from './core.ts';
-import { PROTOCOLS } from './metrics.ts';
-import type { StoreTotals } from './store.ts';
+import type { TrackerCore } from '../core/core.ts';
+import { PROTOCOLS } from '../core/metrics.ts';
+import type { StoreTotals } from '../store/store.ts';
 
 export interface StatsSnapshot extends StoreTotals {
   mode: 'public' | 'private';

@@ -1,7 +1,7 @@
 // Address handling shared by the HTTP and UDP front ends.
 
 import { isIP } from 'node:net';
-import type { PeerRecord } from './store.ts';
+import type { PeerRecord } from '../store/store.ts';
 
 /** Dual-stack sockets report IPv4 clients as ::ffff:a.b.c.d; peers should see the plain form. */
 export function normalizeIp(addr: string): string {

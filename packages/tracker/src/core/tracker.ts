@@ -1,26 +1,26 @@
 // Assembles one tracker process: a store (memory or Redis), the protocol-neutral core, and the
 // HTTP (+ WebSocket upgrade, stats, metrics, admin, ICE servers) and UDP (+ STUN) front ends.
 
-import { relayDirectoryRoute } from './relays.ts';
+import { relayDirectoryRoute } from '../http/relays.ts';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { isIP, type AddressInfo } from 'node:net';
-import type { AdminApi } from './admin.ts';
+import type { AdminApi } from '../http/admin.ts';
 import { TrackerCore } from './core.ts';
-import { createHttpServer } from './http.ts';
-import { iceServersRoute } from './ice-servers.ts';
-import { checkTurnUrl, type TurnOptions } from './turn-url.ts';
+import { createHttpServer } from '../http/http.ts';
+import { iceServersRoute } from '../ice/ice-servers.ts';
+import { checkTurnUrl, type TurnOptions } from '../ice/turn-url.ts';
 import { TrustedProxies } from './proxy.ts';
-import { MemoryStore } from './memory-store.ts';
+import { MemoryStore } from '../store/memory-store.ts';
 import { Metrics } from './metrics.ts';
 import { RateLimiter } from './rate-limit.ts';
 import type { RateLimitOptions } from './rate-limit.ts';
-import { StatsSource } from './stats.ts';
-import type { StatsSnapshot } from './stats.ts';
-import type { SwarmCounts, TrackerStore, UserRecord } from './store.ts';
-import { createUdpServer } from './udp.ts';
-import type { WsTracker } from './ws.ts';
-import type { LocalWebSocket } from './local-ws.ts';
+import { StatsSource } from '../http/stats.ts';
+import type { StatsSnapshot } from '../http/stats.ts';
+import type { SwarmCounts, TrackerStore, UserRecord } from '../store/store.ts';
+import { createUdpServer } from '../udp/udp.ts';
+import type { WsTracker } from '../ws/ws.ts';
+import type { LocalWebSocket } from '../ws/local-ws.ts';
 import type { LocalAnnounceReply as SharedLocalAnnounceReply, LocalAnnounceRequest } from '@cascade/shapes';
 
 export interface TrackerOptions {
@@ -141,7 +141,7 @@ export async function startTracker(opts: TrackerOptions = {}): Promise<RunningTr
 
   const store: TrackerStore = opts.redis
     ? // Loaded only when asked for: ioredis and its parsing cost ~20 MB of a tracker that does not use them.
-      await (await import('./redis-store.ts')).RedisStore.connect({ url: opts.redis, peerTtlMs, prefix: opts.redisPrefix })
+      await (await import('../store/redis-store.ts')).RedisStore.connect({ url: opts.redis, peerTtlMs, prefix: opts.redisPrefix })
     : new MemoryStore({ peerTtlMs });
   const metrics = new Metrics();
   const core = new TrackerCore({
@@ -207,7 +207,7 @@ export async function startTracker(opts: TrackerOptions = {}): Promise<RunningTr
   const udp = createUdpServer({ core, limiter, host });
   let ws: WsTracker | undefined;
   try {
-    if (opts.ws) ws = await (await import('./ws.ts')).attachWebSocket(httpServer, { core, limiter, owner, proxies });
+    if (opts.ws) ws = await (await import('../ws/ws.ts')).attachWebSocket(httpServer, { core, limiter, owner, proxies });
     // Listeners first: the UDP socket's immediate lookup means 'listening' can fire inside bind().
     const httpListening = once(httpServer, 'listening');
     httpServer.listen(opts.httpPort ?? 0, host);

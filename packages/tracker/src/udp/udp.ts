@@ -7,14 +7,14 @@ import dgram from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { ConnectionIds } from './connection-id.ts';
-import type { AnnounceOutcome, ScrapeOutcome, TrackerCore } from './core.ts';
-import { familyOf, normalizeIp, peerHost, writeCompactPeers } from './peers.ts';
-import { trackerPath } from './query.ts';
-import type { RateLimiter } from './rate-limit.ts';
-import { then } from './store.ts';
-import type { AnnounceInput, CompactSink } from './store.ts';
+import type { AnnounceOutcome, ScrapeOutcome, TrackerCore } from '../core/core.ts';
+import { familyOf, normalizeIp, peerHost, writeCompactPeers } from '../core/peers.ts';
+import { trackerPath } from '../http/query.ts';
+import type { RateLimiter } from '../core/rate-limit.ts';
+import { then } from '../store/store.ts';
+import type { AnnounceInput, CompactSink } from '../store/store.ts';
 import { ReplyBatcher } from './udp-replies.ts';
-import { isStunMessage, stunAddress, stunAnswer } from './stun.ts';
+import { isStunMessage, stunAddress, stunAnswer } from '../ice/stun.ts';
 import type { StunAddress } from '@cascade/reachability/stun-message';
 
 export interface UdpOptions {

@@ -2,8 +2,8 @@
 // numwant limits and counting. HTTP, UDP and WebSocket front ends only parse and encode.
 
 import type { Metrics, Protocol } from './metrics.ts';
-import type { AnnounceInput, AnnounceResult, Awaitable, Refusal, SwarmCounts, TrackerStore } from './store.ts';
-import { then } from './store.ts';
+import type { AnnounceInput, AnnounceResult, Awaitable, Refusal, SwarmCounts, TrackerStore } from '../store/store.ts';
+import { then } from '../store/store.ts';
 
 export interface CoreOptions {
   store: TrackerStore;

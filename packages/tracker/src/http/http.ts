@@ -7,16 +7,16 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { encode } from '@cascade/engine/bencode';
 import type { AdminApi } from './admin.ts';
 import { handleAdmin } from './admin.ts';
-import { iceServersPath } from './ice-servers.ts';
-import type { iceServersRoute } from './ice-servers.ts';
-import type { TrackerCore } from './core.ts';
-import { compactPeers, peerHost } from './peers.ts';
+import { iceServersPath } from '../ice/ice-servers.ts';
+import type { iceServersRoute } from '../ice/ice-servers.ts';
+import type { TrackerCore } from '../core/core.ts';
+import { compactPeers, peerHost } from '../core/peers.ts';
 import { BadRequest, bytes, int, parseQuery, str, trackerPath } from './query.ts';
-import type { RateLimiter } from './rate-limit.ts';
+import type { RateLimiter } from '../core/rate-limit.ts';
 import type { StatsSource } from './stats.ts';
 import { metricsText, statsHtml } from './stats.ts';
-import type { SwarmCounts } from './store.ts';
-import type { TrustedProxies } from './proxy.ts';
+import type { SwarmCounts } from '../store/store.ts';
+import type { TrustedProxies } from '../core/proxy.ts';
 
 export interface HttpOptions {
   core: TrackerCore;
