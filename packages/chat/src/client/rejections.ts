@@ -1,8 +1,8 @@
 // Envelopes the client refused (forged, tampered, undecryptable): each is reported once, and when
 // one came as a live relay push the relay's stored copy is fetched again shortly, so a message
 // damaged in transit still arrives in its genuine form.
-import type { Envelope } from './envelope.ts';
-import type { StoredEnvelope } from './protocol.ts';
+import type { Envelope } from '../wire/envelope.ts';
+import type { StoredEnvelope } from '../wire/protocol.ts';
 
 export interface RejectionsHost {
   /** Signed in and not closed: a resync may go out. */

@@ -2,9 +2,9 @@
 // invitations and notices, and the one "change" event the UI redraws on. The client (client.ts)
 // fills it from the relay and peers; everything here is synchronous and sends nothing.
 import { Emitter } from './emitter.ts';
-import { type Identity, isDid, type Profile, shortDid } from './identity.ts';
-import type { ChatLimits } from './protocol.ts';
-import type { Envelope } from './envelope.ts';
+import { type Identity, isDid, type Profile, shortDid } from '../wire/identity.ts';
+import type { ChatLimits } from '../wire/protocol.ts';
+import type { Envelope } from '../wire/envelope.ts';
 import { dmId, type ChatMessage, type ChatNotice, type Conversation, type ConversationKind, type PendingInvite } from './client-types.ts';
 
 export abstract class ChatState extends Emitter<{ change: []; notice: [ChatNotice]; message: [ChatMessage]; ready: [] }> {

@@ -6,9 +6,9 @@ import { b64u, fromB64u, utf8 } from '@cascade/identity';
 import { ChatState } from './chat-state.ts';
 import {
   ChatError, type Envelope, isEnvelope, MAX_TEXT_LENGTH, openDirect, ReplayGuard, sealDirect, verifyEnvelope,
-} from './envelope.ts';
-import { createSenderKey, needsRotation, openGroup, sealGroup, senderKeyFromPayload, senderKeyPayload, SenderKeyStore } from './group.ts';
-import { isDid, makeProfile, type Profile, shortDid, signBytes } from './identity.ts';
+} from '../wire/envelope.ts';
+import { createSenderKey, needsRotation, openGroup, sealGroup, senderKeyFromPayload, senderKeyPayload, SenderKeyStore } from '../wire/group.ts';
+import { isDid, makeProfile, type Profile, shortDid, signBytes } from '../wire/identity.ts';
 import { P2PSessions } from './p2p.ts';
 import { Outbox } from './outbox.ts';
 import { RelayRequests } from './relay-requests.ts';
@@ -18,11 +18,11 @@ import {
   dmId, type ChatClientOptions, type ChatMessage, type ChatNotice, type Conversation, type ConversationKind, type Path, type PendingInvite,
   type SocketLike,
 } from './client-types.ts';
-import { AUTH_DOMAIN, type ChatLimits, type IceServer, type StoredEnvelope } from './protocol.ts';
+import { AUTH_DOMAIN, type ChatLimits, type IceServer, type StoredEnvelope } from '../wire/protocol.ts';
 import {
   createCharter, createInvitation, type Invitation, publicRoomId, roomKind, type RoomState,
   torrentRoomId, verifiedMembers, verifyCharter, verifyInvitation,
-} from './rooms.ts';
+} from '../wire/rooms.ts';
 
 export type { ChatClientOptions, ChatMessage, ChatNotice, Conversation, ConversationKind, OutboxStore, Path, PendingInvite, SocketLike } from './client-types.ts';
 

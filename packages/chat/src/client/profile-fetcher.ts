@@ -1,6 +1,6 @@
 // Users' signed profiles (name and key-agreement key) as the relay keeps them: fetched on first need,
 // one request per user in flight however many callers wait, and kept only when the signature verifies.
-import { type Profile, verifyProfile } from './identity.ts';
+import { type Profile, verifyProfile } from '../wire/identity.ts';
 
 export interface ProfileHost {
   /** Where verified profiles are kept (the client's `profiles`, which the UI reads). */

@@ -2,7 +2,7 @@
 // (across disconnects, and across page reloads when given a store: ciphertext only). A batch the
 // relay refuses marks its messages failed; a timeout or a lost connection leaves it for the next
 // connection.
-import { ChatError, type Envelope, isEnvelope } from './envelope.ts';
+import { ChatError, type Envelope, isEnvelope } from '../wire/envelope.ts';
 import type { ChatMessage, OutboxStore, Outgoing } from './client-types.ts';
 
 /** What the outbox needs of its client. */

@@ -1,8 +1,8 @@
 // Requests to the chat relay over its socket: an event with an acknowledgement, answered or failed
 // within a timeout, and every request in flight failed at once when the connection drops.
-import { ChatError } from './envelope.ts';
+import { ChatError } from '../wire/envelope.ts';
 import type { SocketLike } from './client-types.ts';
-import type { Ack } from './protocol.ts';
+import type { Ack } from '../wire/protocol.ts';
 
 export class RelayRequests {
   readonly #socket: SocketLike;

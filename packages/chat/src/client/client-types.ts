@@ -1,10 +1,10 @@
 // The shapes a ChatClient works with and hands to its UI: conversations, messages, notices, the
 // options it is made with, and the socket and outbox store it is given.
-import type { Envelope } from './envelope.ts';
-import type { Identity } from './identity.ts';
+import type { Envelope } from '../wire/envelope.ts';
+import type { Identity } from '../wire/identity.ts';
 import type { RtcConstructor } from './p2p.ts';
-import type { IceServer } from './protocol.ts';
-import type { Invitation, RoomCharter, RoomKind, RoomState } from './rooms.ts';
+import type { IceServer } from '../wire/protocol.ts';
+import type { Invitation, RoomCharter, RoomKind, RoomState } from '../wire/rooms.ts';
 
 /** The part of a socket.io-client Socket the client uses. */
 export interface SocketLike {
