@@ -6,8 +6,8 @@
 // during the transfer it would slow down (issue 40), and a one-shot download that ends first never
 // starts it at all. A transfer with plain BitTorrent peers never pays for it either.
 import { attachRewards, IdlePacer, sessionBytesMoved, type CascadeNode, type NodeRewards } from '@cascade/node';
-import type { Options } from '../args.ts';
-import type { Output } from '../output.ts';
+import type { Options } from '../parse/args.ts';
+import type { Output } from '../output/output.ts';
 
 /** How long the embedded chain waits for a quiet node before it starts anyway. */
 const QUIET_START_MAX_MS = 60_000;

@@ -5,8 +5,8 @@
 import { resolveInfoHash, type ControlClient } from '@cascade/node/verbs';
 import type { BulkResponse, ListEntry } from '@cascade/shapes';
 import { short } from './node-access.ts';
-import type { Invocation } from '../args.ts';
-import type { Output } from '../output.ts';
+import type { Invocation } from '../parse/args.ts';
+import type { Output } from '../output/output.ts';
 
 type Action = 'pause' | 'resume' | 'recheck' | 'remove';
 

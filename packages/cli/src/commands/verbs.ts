@@ -6,15 +6,15 @@
 import { join, sep } from 'node:path';
 import { connectControl, StateDB, errorMessage, resolveInfoHash, offlineEntry, rememberPeers, refuseOwnedFiles, otherOwners, storedMetainfo, deleteOwnFiles, queryEntries, ShareKeys, type ListQuery, type ChainHealth } from '@cascade/node/verbs';
 import type { ListEntry, NetworkStatus, OnionStatus, SearchRow } from '@cascade/shapes';
-import { CliError, UsageError } from '../errors.ts';
-import { loadEngine } from '../engine.ts';
-import { offlineModel } from '../offline-model.ts';
-import { describeSource } from '../source.ts';
-import { renderEntries } from '../listing.ts';
-import { formatBytes, formatPercent, formatSpeed, units18 } from '../format.ts';
-import type { Invocation } from '../args.ts';
-import type { Output } from '../output.ts';
-import type { PeerStats, TrackerStatus } from '../engine.ts';
+import { CliError, UsageError } from '../core/errors.ts';
+import { loadEngine } from '../core/engine.ts';
+import { offlineModel } from '../core/offline-model.ts';
+import { describeSource } from '../download/source.ts';
+import { renderEntries } from '../output/listing.ts';
+import { formatBytes, formatPercent, formatSpeed, units18 } from '../output/format.ts';
+import type { Invocation } from '../parse/args.ts';
+import type { Output } from '../output/output.ts';
+import type { PeerStats, TrackerStatus } from '../core/engine.ts';
 import { NO_NODE, requireNode, short, withDb, type Verb, type VerbDeps } from './node-access.ts';
 
 import { limits, queue, forceStart, move, settings, pieceOrderVerb } from './staples.ts';

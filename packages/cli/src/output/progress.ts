@@ -2,7 +2,7 @@
 
 import type { Writable } from 'node:stream';
 import { formatBar, formatDuration, formatPercent, formatSpeed } from './format.ts';
-import type { TorrentStats } from './engine.ts';
+import type { TorrentStats } from '../core/engine.ts';
 
 /** The progress line for a terminal `columns` wide; the bar takes whatever room is left. */
 export function progressLine(s: TorrentStats, columns = 80): string {

@@ -4,8 +4,8 @@
 
 import { readFile, stat } from 'node:fs/promises';
 import { errorMessage } from '@cascade/node/verbs';
-import { UsageError } from './errors.ts';
-import type { EngineLib } from './engine.ts';
+import { UsageError } from '../core/errors.ts';
+import type { EngineLib } from '../core/engine.ts';
 
 export type ParseLib = Pick<EngineLib, 'parseTorrent' | 'parseTorrentId' | 'parseInfoDict'> & Partial<Pick<EngineLib, 'torrentLimits'>>;
 

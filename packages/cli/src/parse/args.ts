@@ -6,9 +6,9 @@ import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { homedir } from 'node:os';
 import { resolve, join } from 'node:path';
-import { UsageError } from './errors.ts';
+import { UsageError } from '../core/errors.ts';
 import { parseIceServerUrl, type IceServer } from '@cascade/node/basics';
-import { parseRate, parseSize } from './format.ts';
+import { parseRate, parseSize } from '../output/format.ts';
 import { COMMANDS, OPTION_DEFS, type OptDef, type OptName } from './spec.ts';
 
 export interface Options {

@@ -3,7 +3,7 @@
 // options with their descriptions, so help cannot drift from what the parser accepts.
 
 import { SETTINGS_KEYS } from '@cascade/node/basics';
-import { RSS_DETAILS, RSS_USAGE } from './commands/rss-help.ts';
+import { RSS_DETAILS, RSS_USAGE } from '../commands/rss-help.ts';
 
 import { OPTION_DEFS, type OptDef, type OptName } from './spec-options.ts';
 

@@ -2,11 +2,11 @@
 // and every mirror at once (@cascade/sources' PlainDownload). No node starts: nothing here touches
 // the swarm. --json prints progress about every 500 ms with the bytes each source gave.
 
-import { CliError } from './errors.ts';
+import { CliError } from '../core/errors.ts';
 import { PlainDownload, Sha256Mismatch, type PlainProgress } from '@cascade/sources';
-import { formatBytes, formatDuration, formatSpeed } from './format.ts';
-import { waitForStopSignal } from './signals.ts';
-import type { Output } from './output.ts';
+import { formatBytes, formatDuration, formatSpeed } from '../output/format.ts';
+import { waitForStopSignal } from '../core/signals.ts';
+import type { Output } from '../output/output.ts';
 
 const JSON_PROGRESS_MS = 500;
 const PLAIN_PROGRESS_MS = 5000;

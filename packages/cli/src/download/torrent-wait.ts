@@ -3,7 +3,7 @@
 // and polls as a safety net.
 
 import { errorMessage } from '@cascade/node';
-import type { TorrentHandle } from './engine.ts';
+import type { TorrentHandle } from '../core/engine.ts';
 
 export type Verification = 'complete' | 'incomplete';
 

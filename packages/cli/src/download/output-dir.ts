@@ -3,7 +3,7 @@
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { makeDirs } from '@cascade/engine/make-dirs';
-import { CliError } from './errors.ts';
+import { CliError } from '../core/errors.ts';
 
 /** "read-only file system (EROFS)" from "EROFS: read-only file system, access '/x'". */
 function reason(err: unknown): string {
