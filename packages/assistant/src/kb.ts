@@ -16,7 +16,7 @@ export class HelpEntryError extends Error {
 }
 
 const ID = /^[a-z0-9]+(-[a-z0-9]+)*$/;
-// The web app's views (packages/web/src/router.ts, plus the assistant's own): a hash route, optionally
+// The web app's views (packages/web/src/state/router.ts, plus the assistant's own): a hash route, optionally
 // with one more segment (#/torrents/<hash>) and a query (#/settings?section=network).
 export const UI_VIEWS = ['torrents', 'share', 'add', 'rss', 'chat', 'network', 'rewards', 'settings', 'assistant'];
 const UI_ROUTE = new RegExp(`^#/(${UI_VIEWS.join('|')})(/[A-Za-z0-9<>:_.-]+)?(\\?[A-Za-z0-9=&_.-]+)?$`);

@@ -1,7 +1,7 @@
 // Detail panel of one node torrent: overview, files (select, stream, save), peers and trackers;
 // the Info tab also shows who owns it on the chain (detail/OwnershipSection.tsx).
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { api, ApiError, normaliseDetail, torrentFileUrl, type TorrentDetailView, type TorrentSummary } from '../api.ts';
+import { api, ApiError, normaliseDetail, torrentFileUrl, type TorrentDetailView, type TorrentSummary } from '../api/api.ts';
 import { FilesTab } from './detail/FilesTab.tsx';
 import { OptionsTab } from './detail/OptionsTab.tsx';
 import { TrackersTab } from './detail/TrackersTab.tsx';
@@ -10,12 +10,12 @@ import { PieceOrderControls } from './detail/PieceOrderControls.tsx';
 import { OwnershipSection } from './detail/OwnershipSection.tsx';
 import { PrivateDiscoverySection } from './detail/PrivateDiscoverySection.tsx';
 import { useAction } from './detail/use-action.ts';
-import { assistantHref } from '../router.ts';
-import { optionsOf } from '../node-options.ts';
-import { liveSnapshot, watchTorrent } from '../live.ts';
-import { formatBytes, formatDate, formatEta, formatPercent, formatSpeed, ratioOf, peersText } from '../format.ts';
+import { assistantHref } from '../state/router.ts';
+import { optionsOf } from '../api/node-options.ts';
+import { liveSnapshot, watchTorrent } from '../state/live.ts';
+import { formatBytes, formatDate, formatEta, formatPercent, formatSpeed, ratioOf, peersText } from '../format/format.ts';
 import { CopyButton, Empty, ProgressBar, QrCode, Stat, StateBadge, TransportBadge } from '../components/ui.tsx';
-import { shortDid } from '../short-id.ts';
+import { shortDid } from '../format/short-id.ts';
 import { IconBack, IconDownload, IconPause, IconPlay, IconX } from '../components/icons.tsx';
 
 type Tab = 'overview' | 'files' | 'peers' | 'trackers' | 'options';

@@ -1,11 +1,11 @@
 // Network health: the node's listener, DHT, peers, the live socket, and this tab's WebRTC peer.
 import { Fragment, useEffect, useState } from 'react';
-import { api, type Health } from '../api.ts';
-import { useLive } from '../live.ts';
-import { isMember, useAuth } from '../auth.ts';
-import { formatBytes, formatSpeed, units18 } from '../format.ts';
+import { api, type Health } from '../api/api.ts';
+import { useLive } from '../state/live.ts';
+import { isMember, useAuth } from '../state/auth.ts';
+import { formatBytes, formatSpeed, units18 } from '../format/format.ts';
 import { Stat } from '../components/ui.tsx';
-import { useBrowserPeer } from '../browser-peer.ts';
+import { useBrowserPeer } from '../browser/browser-peer.ts';
 import { TabRelayCard } from './TabRelayCard.tsx';
 import type { OnionStatus } from '@cascade/shapes';
 import { OnionCard } from './OnionCard.tsx';

@@ -3,8 +3,8 @@
 // ownership over and rotates the API token. Anyone can be added by their did:key or Ethereum address,
 // which a visitor's notice shows them to copy.
 import { useCallback, useEffect, useState } from 'react';
-import { authApi, type User } from '../auth-api.ts';
-import { isAdmin, refreshAuth, useAuth, whoLabel } from '../auth.ts';
+import { authApi, type User } from '../api/auth-api.ts';
+import { isAdmin, refreshAuth, useAuth, whoLabel } from '../state/auth.ts';
 
 type Given = 'admin' | 'member' | 'viewer';
 const ROLE_TEXT: Record<Given, string> = { admin: 'Admin', member: 'Member', viewer: 'Viewer (read-only)' };

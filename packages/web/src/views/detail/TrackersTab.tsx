@@ -2,9 +2,9 @@
 // torrent did to find peers (the node's discovery report, when it sends one): the DHT, and the last
 // peers tried with where they came from and what happened.
 import type { DiscoveryReport as Report } from '@cascade/shapes';
-import type { TorrentDetailView } from '../../api.ts';
+import type { TorrentDetailView } from '../../api/api.ts';
 import { Empty } from '../../components/ui.tsx';
-import { formatDate } from '../../format.ts';
+import { formatDate } from '../../format/format.ts';
 
 // What an older node leaves out of its discovery report is absent here too.
 type Discovery = Partial<Report>;

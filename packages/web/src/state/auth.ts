@@ -4,11 +4,11 @@
 // torrents (live.ts): a visitor would get nothing but 401/403 from them. A visitor re-reads /me
 // every few seconds, so the app opens up as soon as the owner adds them as a member.
 import { useSyncExternalStore } from 'react';
-import { ApiError, setAuthProblemHandler } from './api.ts';
-import { authApi, normaliseMe, type Me, type Role } from './auth-api.ts';
+import { ApiError, setAuthProblemHandler } from '../api/api.ts';
+import { authApi, normaliseMe, type Me, type Role } from '../api/auth-api.ts';
 import { resetLive } from './live.ts';
-import { checkSiweMessage, walletAccount, walletChainId, walletSign } from './wallet.ts';
-import { shortAddress0x, shortDid } from './short-id.ts';
+import { checkSiweMessage, walletAccount, walletChainId, walletSign } from '../identity/wallet.ts';
+import { shortAddress0x, shortDid } from '../format/short-id.ts';
 
 export type { Role };
 
@@ -137,7 +137,7 @@ function messageOf(err: unknown): string {
 }
 
 async function keySignIn(): Promise<void> {
-  const keys = await import('./keys.ts');
+  const keys = await import('../identity/keys.ts');
   const id = await keys.loadOrCreateIdentity();
   const ch = await authApi.challengeDid(id.did);
   const signature = keys.signChallenge(id, ch.message, { nonce: ch.nonce, node: state.node?.did });
@@ -166,7 +166,7 @@ export function signInWithWallet(): Promise<boolean> {
 
 async function storedBindingOf(address: string): Promise<unknown> {
   try {
-    const keys = await import('./keys.ts');
+    const keys = await import('../identity/keys.ts');
     const id = await keys.loadIdentity();
     const b = id ? await keys.loadWalletBinding(id.did) : undefined;
     return b && b.address.toLowerCase() === address.toLowerCase() ? b : undefined;

@@ -3,7 +3,7 @@
 // streaming keeps arriving meanwhile. One conversation per signed-in person: a change of person
 // starts a new one.
 import { useSyncExternalStore } from 'react';
-import { askAssistant, assistantInfo, type AssistantAnswer, type AssistantInfo } from './assistant-api.ts';
+import { askAssistant, assistantInfo, type AssistantAnswer, type AssistantInfo } from '../api/assistant-api.ts';
 
 export interface Turn {
   key: number;

@@ -2,8 +2,8 @@
 // "Download failed" when one errs, through the browser's Notification API. Off until the person
 // turns it on in Settings, which asks the browser's permission; remembered in localStorage.
 // Only changes seen while the page is open count: a torrent already complete at load says nothing.
-import { onLiveChange, type LiveState } from './live.ts';
-import { navigate } from './router.ts';
+import { onLiveChange, type LiveState } from '../state/live.ts';
+import { navigate } from '../state/router.ts';
 
 const KEY = 'cascade.notifications';
 

@@ -8,7 +8,7 @@
 import { useSyncExternalStore } from 'react';
 import type { PeerStats, TorrentHandle, TorrentStats } from '@cascade/engine/browser';
 import type { TabShare } from './browser-private.ts';
-import { loadIdentity } from './keys.ts';
+import { loadIdentity } from '../identity/keys.ts';
 
 export interface BrowserFile {
   index: number;

@@ -1,7 +1,7 @@
 // The node's shareWarning (GET /api/health): why links it shares would lead nobody here — it
 // listens beyond this machine while its trackers are all on it (set a public URL). null when fine.
 import { useCallback, useEffect, useState } from 'react';
-import { api } from './api.ts';
+import { api } from '../api/api.ts';
 
 export function useShareWarning(enabled: boolean): { warning: string | null; reload: () => void } {
   const [warning, setWarning] = useState<string | null>(null);

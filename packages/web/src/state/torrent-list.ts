@@ -3,7 +3,7 @@
 // GET /api/torrents takes the same query parameters for other clients. Functions over
 // TorrentSummary (sortTorrents remembers its last order); bench/web-list times them.
 
-import type { TorrentSummary } from './api.ts';
+import type { TorrentSummary } from '../api/api.ts';
 
 export type SortField =
   | 'queuePosition'

@@ -5,7 +5,7 @@
 // whole library. A new filter, a new sort or a missed change reads the whole list again.
 
 import { useRef, useSyncExternalStore } from 'react';
-import type { TorrentSummary } from './api.ts';
+import type { TorrentSummary } from '../api/api.ts';
 import { liveSnapshot, onTorrentDelta, type TorrentDelta } from './live.ts';
 import { compareKeyed, keyOf, matcherOf, type Filters, type Sort, type SortKey } from './torrent-list.ts';
 

@@ -10,8 +10,8 @@
 
 import { io, type Socket } from 'socket.io-client';
 import { useSyncExternalStore } from 'react';
-import { api, normaliseList, type TorrentSummary } from './api.ts';
-import { settingsChanged } from './node-options.ts';
+import { api, normaliseList, type TorrentSummary } from '../api/api.ts';
+import { settingsChanged } from '../api/node-options.ts';
 
 export interface LiveState {
   /** Every torrent, in the order the node first listed them. A new array at every change; the
