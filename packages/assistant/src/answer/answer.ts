@@ -4,11 +4,11 @@
 import { randomUUID } from 'node:crypto';
 import { mergeActions, composeAnswer, openAction, selectFindings } from './compose.ts';
 import { ConversationStore, followUpKind } from './conversation.ts';
-import { loadHelpDir, validateEntries } from './kb.ts';
-import { buildPrompt, describeLlmError, streamChat, type ChatMessage } from './llm.ts';
-import { isLocalLlm, LocalModel, localModelName } from './local-llm.ts';
-import { createRetriever, tokenize } from './retrieval.ts';
-import type { AskRequest, AssistantAnswer, Finding, HelpEntry, LlmConfig, NodeView, Source, TorrentView } from './types.ts';
+import { loadHelpDir, validateEntries } from '../knowledge/kb.ts';
+import { buildPrompt, describeLlmError, streamChat, type ChatMessage } from '../llm/llm.ts';
+import { isLocalLlm, LocalModel, localModelName } from '../llm/local-llm.ts';
+import { createRetriever, tokenize } from '../knowledge/retrieval.ts';
+import type { AskRequest, AssistantAnswer, Finding, HelpEntry, LlmConfig, NodeView, Source, TorrentView } from '../types.ts';
 
 export type Checks = (node: NodeView, infoHash?: string) => Promise<Finding[]>;
 

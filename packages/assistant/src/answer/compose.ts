@@ -1,8 +1,8 @@
 // The built-in answer (no LLM): findings first (problems, then warnings; "ok" only when nothing
 // else was found), each with its evidence, then the best entries in a few sentences citing [n],
 // then the actions of both merged without duplicates.
-import { stripMarkdown } from './retrieval.ts';
-import type { AssistantAction, Finding, HelpEntry } from './types.ts';
+import { stripMarkdown } from '../knowledge/retrieval.ts';
+import type { AssistantAction, Finding, HelpEntry } from '../types.ts';
 
 const SEVERITY_ORDER: Record<Finding['severity'], number> = { problem: 0, warning: 1, info: 2, ok: 3 };
 const MAX_FINDINGS = 5;

@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import type { HelpEntry } from './types.ts';
+import type { HelpEntry } from '../types.ts';
 
 export class HelpEntryError extends Error {
   readonly file: string;

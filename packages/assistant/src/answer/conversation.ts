@@ -1,7 +1,7 @@
 // Conversation context: the last request of each conversation, so a follow-up ("and now?", "still
 // not working") re-runs the same torrent's checks and the same retrieval. Bounded (oldest dropped
 // first) and expiring, so a node answering many clients keeps a small, fixed amount of it.
-import { tokenize } from './retrieval.ts';
+import { tokenize } from '../knowledge/retrieval.ts';
 
 export interface ConversationTurn {
   /** The question retrieval used (a follow-up keeps its predecessor's). */

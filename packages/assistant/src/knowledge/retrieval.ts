@@ -4,7 +4,7 @@
 // ("won't" → "wont"), a light suffix stemmer ("seeding", "seeds" → "seed") and a short stop-word
 // list; the query's torrent slang is also mapped to the words the entries use ("dl" → "download").
 import MiniSearch from 'minisearch';
-import type { HelpEntry } from './types.ts';
+import type { HelpEntry } from '../types.ts';
 
 export interface SearchResult {
   entry: HelpEntry;

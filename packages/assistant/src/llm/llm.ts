@@ -2,7 +2,7 @@
 // the model to answer only from them and cite [n]; the completion streams from any OpenAI-compatible
 // /v1/chat/completions (llama.cpp's server, Ollama, LM Studio, a hosted API) through the `openai` SDK
 // (no dependencies of its own, loaded only when an LLM is configured).
-import type { Finding, HelpEntry, RemoteLlmConfig, TorrentView } from './types.ts';
+import type { Finding, HelpEntry, RemoteLlmConfig, TorrentView } from '../types.ts';
 
 export interface ChatMessage {
   role: 'system' | 'user';

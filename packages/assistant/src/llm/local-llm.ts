@@ -8,11 +8,11 @@ import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ChatMessage } from './llm.ts';
-import type { LlmConfig, LocalLlmConfig } from './types.ts';
+import type { LlmConfig, LocalLlmConfig } from '../types.ts';
 
 export const INSTALL_LLM_HINT = 'npm run install:llm';
 /** Where `npm run install:llm` installs node-llama-cpp (the repo's .cache/llm). */
-export const LLM_CACHE_DIR = join(fileURLToPath(new URL('../../..', import.meta.url)), '.cache', 'llm');
+export const LLM_CACHE_DIR = join(fileURLToPath(new URL('../../../..', import.meta.url)), '.cache', 'llm');
 const DEFAULT_MAX_TOKENS = 400;
 /** Big enough for the prompt (findings + up to four entries of ~1,800 characters) and an answer,
  *  small enough that the KV cache of a 7B model stays near 1 GB. */

@@ -2,7 +2,7 @@
 // bench (bench/assistant) and the regression test, so both count the same way.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { HelpEntry } from './types.ts';
+import type { HelpEntry } from '../types.ts';
 
 export interface LabelledQuestion {
   q: string;
