@@ -6,7 +6,7 @@
 //   route's address and out of that interface only (the library's own search binds every interface).
 import dgram from 'node:dgram';
 import { readFile } from 'node:fs/promises';
-import { routeSource } from './nat-type.ts';
+import { routeSource } from '../ice/nat-type.ts';
 
 export interface DefaultRoute {
   /** The next hop (the gateway), e.g. 192.168.1.1. */
