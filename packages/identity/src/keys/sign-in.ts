@@ -3,7 +3,7 @@
 // fixed layout, like EIP-4361 (Sign-In with Ethereum), which the node uses for Ethereum accounts.
 // Platform-free: the page builds nothing itself, it signs what the node sent after reading it back
 // with parseSignInMessage (so it never signs for another origin or another did).
-import { fromB64u, b64u, utf8 } from './encoding.ts';
+import { fromB64u, b64u, utf8 } from '../encoding/encoding.ts';
 import { isDid, signBytes, verifyBytes, type Identity } from './identity.ts';
 
 export const SIGN_IN_DOMAIN = 'cascade-identity/sign-in/v1';

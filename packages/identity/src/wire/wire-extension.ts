@@ -2,10 +2,10 @@
 // none of ours). Per connection: send a challenge when both sides speak "cascade", answer the peer's
 // challenge with a signed hello, and verify the peer's hello against our own challenge. A hello that
 // does not verify leaves the peer a plain BitTorrent peer; the reason is reported, never trusted.
-import { makeBinding, type Binding } from './binding.ts';
-import { b64u, fromB64u } from './encoding.ts';
+import { makeBinding, type Binding } from '../keys/binding.ts';
+import { b64u, fromB64u } from '../encoding/encoding.ts';
 import { decodeMessage, encodeMessage, makeHello, newNonce, verifyHello, type VerifiedHello } from './hello.ts';
-import type { Identity } from './identity.ts';
+import type { Identity } from '../keys/identity.ts';
 
 export const EXTENSION_NAME = 'cascade';
 

@@ -2,7 +2,7 @@
 // the did's Ed25519 key signs the address, and the account signs the did (EIP-191 personal_sign, so
 // an external wallet such as MetaMask can be the account instead of the built-in one). Both sign the
 // same human-readable text, which a wallet shows its user before signing.
-import { b64u, fromB64u, utf8 } from './encoding.ts';
+import { b64u, fromB64u, utf8 } from '../encoding/encoding.ts';
 import { checksumAddress, isAddress, personalSign, verifyPersonalSignature, type Address, type Hex } from './ethereum.ts';
 import { isDid, signBytes, verifyBytes, type Identity } from './identity.ts';
 

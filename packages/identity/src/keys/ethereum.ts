@@ -5,7 +5,7 @@
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { bytesToHex as toHex, hexToBytes } from '@noble/hashes/utils.js';
-import { concat, utf8 } from './encoding.ts';
+import { concat, utf8 } from '../encoding/encoding.ts';
 
 export type Address = `0x${string}`;
 export type Hex = `0x${string}`;

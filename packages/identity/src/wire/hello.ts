@@ -2,9 +2,9 @@
 // sends a random challenge; each answers the other's with a hello signed by its did's key over the
 // infohash, both peer ids and that challenge, so a hello proves its sender holds the key on this
 // very connection and cannot be replayed to another. The hello carries the did ↔ account binding.
-import { b64u, canonicalJson, concat, fromB64u, fromUtf8, utf8 } from './encoding.ts';
-import { verifyBinding, type Binding } from './binding.ts';
-import { signBytes, verifyBytes, type Identity } from './identity.ts';
+import { b64u, canonicalJson, concat, fromB64u, fromUtf8, utf8 } from '../encoding/encoding.ts';
+import { verifyBinding, type Binding } from '../keys/binding.ts';
+import { signBytes, verifyBytes, type Identity } from '../keys/identity.ts';
 
 export const HELLO_DOMAIN = 'cascade-wire/hello/v1';
 export const MAX_MESSAGE = 8 * 1024;
