@@ -4,8 +4,8 @@
 // envelope copied into another share does not open there.
 import { Aes256Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from '@hpke/core';
 import { concat, utf8 } from '@cascade/identity';
-import { notForYou } from './errors.ts';
-import { ENVELOPE_BYTES, type PrivateInfo } from './format.ts';
+import { notForYou } from '../format/errors.ts';
+import { ENVELOPE_BYTES, type PrivateInfo } from '../format/format.ts';
 import { KEY_BYTES } from './keys.ts';
 
 const ENC_BYTES = 32;

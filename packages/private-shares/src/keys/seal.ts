@@ -1,10 +1,10 @@
 // Making a share's info entry, and the link that carries a key in its fragment.
 import { b64u, fromB64u } from '@cascade/identity';
-import { notForYou } from './errors.ts';
-import { DEFAULT_CHUNK, FORMAT_VERSION, MAX_ENVELOPES, SALT_BYTES, checkChunkSize, type PrivateInfo } from './format.ts';
+import { notForYou } from '../format/errors.ts';
+import { DEFAULT_CHUNK, FORMAT_VERSION, MAX_ENVELOPES, SALT_BYTES, checkChunkSize, type PrivateInfo } from '../format/format.ts';
 import { deriveKey, KEY_BYTES } from './keys.ts';
 import { sealEnvelope, shuffle } from './envelope.ts';
-import { sealManifest, type ShareManifest } from './manifest.ts';
+import { sealManifest, type ShareManifest } from '../format/manifest.ts';
 import { equalBytes } from '@cascade/identity';
 
 /** Builds the info entry: a fresh salt, the key check, the sealed manifest and one envelope per

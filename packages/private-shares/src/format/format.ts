@@ -3,7 +3,7 @@
 // swap them without making another torrent. Standard clients ignore the unknown key.
 import { decode, isDict, BencodeError, type BValue } from '@cascade/engine/bencode';
 import { badFormat, PrivateShareError } from './errors.ts';
-import { CHECK_BYTES } from './keys.ts';
+import { CHECK_BYTES } from '../keys/keys.ts';
 
 export const INFO_KEY = 'cascade-private';
 export const FORMAT_VERSION = 1;

@@ -4,7 +4,7 @@
 import { fromUtf8, utf8 } from '@cascade/identity';
 import { badFormat, tampered } from './errors.ts';
 import type { PrivateInfo } from './format.ts';
-import { aesKey, deriveKey } from './keys.ts';
+import { aesKey, deriveKey } from '../keys/keys.ts';
 
 export interface ShareFile {
   path: string[];

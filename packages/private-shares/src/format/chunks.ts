@@ -6,7 +6,7 @@
 // does the AES (AES-NI in Node and in browsers); several chunks are kept in flight at once.
 import { tampered } from './errors.ts';
 import { TAG_BYTES, checkChunkSize, type PrivateInfo } from './format.ts';
-import { aesKey, deriveKey } from './keys.ts';
+import { aesKey, deriveKey } from '../keys/keys.ts';
 import type { ShareManifest } from './manifest.ts';
 
 const IN_FLIGHT = 8;
