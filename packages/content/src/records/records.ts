@@ -5,7 +5,7 @@
 // (the engine's DhtQueries on Node).
 
 import type { Identity } from '@cascade/identity';
-import { isContentId } from './cid.ts';
+import { isContentId } from '../cid/cid.ts';
 import { keywordsOf } from './keywords.ts';
 import { keysOf, openRecord, RecordError, recordKey, signRecord, subjectOf, targetOf, type TorrentStatement, type VerifiedRecord } from './record.ts';
 import { RecordStore, type StoreLimits } from './store.ts';

@@ -7,7 +7,7 @@
 import { sha1 } from '@noble/hashes/legacy.js';
 import { decode, encode, isDict, type BDict, type BValue } from '@cascade/engine/bencode';
 import { didFromSigningKey, signBytes, verifyBytes, type Identity } from '@cascade/identity';
-import { cidFromSha256, sha256FromCid } from './cid.ts';
+import { cidFromSha256, sha256FromCid } from '../cid/cid.ts';
 import { keywordsOf, normalizeKeyword } from './keywords.ts';
 
 export const NAMESPACES = ['cid_idx', 'info_hash_idx', 'keyword_idx'] as const;
