@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LLM_CACHE_DIR } from '../packages/assistant/src/local-llm.ts';
+import { LLM_CACHE_DIR } from '../packages/assistant/src/llm/local-llm.ts';
 
 export const NODE_LLAMA_CPP_VERSION = '3.22.1';
 

@@ -8,9 +8,9 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { accuracy, loadQuestions } from '../../packages/assistant/src/evaluate.ts';
-import { loadHelpDir } from '../../packages/assistant/src/kb.ts';
-import { createRetriever, stripMarkdown } from '../../packages/assistant/src/retrieval.ts';
+import { accuracy, loadQuestions } from '../../packages/assistant/src/knowledge/evaluate.ts';
+import { loadHelpDir } from '../../packages/assistant/src/knowledge/kb.ts';
+import { createRetriever, stripMarkdown } from '../../packages/assistant/src/knowledge/retrieval.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const { values } = parseArgs({ options: { modules: { type: 'string' }, 'help-dir': { type: 'string', multiple: true }, questions: { type: 'string', multiple: true } } });

@@ -6,10 +6,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { createAssistant, type Checks } from '../../packages/assistant/src/answer.ts';
-import { accuracy, loadQuestions, unknownLabels } from '../../packages/assistant/src/evaluate.ts';
-import { loadHelpDir, validateEntries } from '../../packages/assistant/src/kb.ts';
-import { createRetriever } from '../../packages/assistant/src/retrieval.ts';
+import { createAssistant, type Checks } from '../../packages/assistant/src/answer/answer.ts';
+import { accuracy, loadQuestions, unknownLabels } from '../../packages/assistant/src/knowledge/evaluate.ts';
+import { loadHelpDir, validateEntries } from '../../packages/assistant/src/knowledge/kb.ts';
+import { createRetriever } from '../../packages/assistant/src/knowledge/retrieval.ts';
 import { benchChecks, benchNode } from './node-stub.ts';
 
 const root = join(import.meta.dirname, '..', '..');

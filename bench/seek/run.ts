@@ -27,7 +27,7 @@ import { createTorrent } from '@cascade/engine';
 import { startServer } from '@cascade/http';
 import { ensureWebBuilt } from '../../packages/web/index.ts';
 import { loopbackNodeOptions, refuseOutsideLoopback, rerunInLoopbackNamespace } from '../scale/netns.ts';
-import { parseSize } from '../../packages/cli/src/format.ts';
+import { parseSize } from '../../packages/cli/src/output/format.ts';
 
 const { values } = parseArgs({ options: { size: { type: 'string', default: '512MiB' }, rate: { type: 'string', default: '10MiB' }, seeks: { type: 'string', default: '5' } } });
 const SIZE = parseSize(values.size!);

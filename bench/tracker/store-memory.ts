@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { MemoryStore } from '../../packages/tracker/src/memory-store.ts';
+import { MemoryStore } from '../../packages/tracker/src/store/memory-store.ts';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;

@@ -8,9 +8,9 @@
 // The page itself, in Chromium against a real node of 10,000 torrents (time to first rows, search,
 // sort, rows in the page): bench/web-list/browser.ts.
 
-import type { TorrentSummary } from '../../packages/web/src/api.ts';
-import { facets, filterTorrents, NO_FILTERS, sortTorrents, stateCounts, type Sort } from '../../packages/web/src/torrent-list.ts';
-import { ShownList } from '../../packages/web/src/list-model.ts';
+import type { TorrentSummary } from '../../packages/web/src/api/api.ts';
+import { facets, filterTorrents, NO_FILTERS, sortTorrents, stateCounts, type Sort } from '../../packages/web/src/state/torrent-list.ts';
+import { ShownList } from '../../packages/web/src/state/list-model.ts';
 
 const STATES = ['downloading', 'seeding', 'paused', 'queued', 'metadata', 'checking', 'error'];
 function synthetic(n: number): TorrentSummary[] {

@@ -9,13 +9,13 @@ import { dirname } from 'node:path';
 import type { IncomingMessage } from 'node:http';
 import type { Namespace, Server, Socket } from 'socket.io';
 import { fromB64u, utf8 } from '@cascade/identity';
-import { ChatError, type Envelope, isEnvelope, verifyEnvelope } from './src/envelope.ts';
-import { cleanName, isDid, type Profile, verifyBytes, verifyProfile } from './src/identity.ts';
-import { AUTH_DOMAIN, type ChatLimits, CHAT_NAMESPACE, DEFAULT_LIMITS, type IceServer, type StoredEnvelope } from './src/protocol.ts';
-import { type Actor, IdentitiesPerAddress, Quota } from './src/quota.ts';
-import { type Invitation, type RoomCharter, roomKind, type RoomMember, type RoomState, verifyCharter, verifyInvitation } from './src/rooms.ts';
+import { ChatError, type Envelope, isEnvelope, verifyEnvelope } from './src/wire/envelope.ts';
+import { cleanName, isDid, type Profile, verifyBytes, verifyProfile } from './src/wire/identity.ts';
+import { AUTH_DOMAIN, type ChatLimits, CHAT_NAMESPACE, DEFAULT_LIMITS, type IceServer, type StoredEnvelope } from './src/wire/protocol.ts';
+import { type Actor, IdentitiesPerAddress, Quota } from './src/relay/quota.ts';
+import { type Invitation, type RoomCharter, roomKind, type RoomMember, type RoomState, verifyCharter, verifyInvitation } from './src/wire/rooms.ts';
 
-export { DEFAULT_LIMITS, type ChatLimits } from './src/protocol.ts';
+export { DEFAULT_LIMITS, type ChatLimits } from './src/wire/protocol.ts';
 
 export interface AttachChatOptions {
   /** SQLite file, e.g. `<stateDir>/chat.db` */

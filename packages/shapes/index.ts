@@ -6,6 +6,7 @@ export type {
   FileView,
   TransportCounts,
   PeerStats,
+  PeerView,
   SourceBytes,
   TorrentDetail,
   SearchRow,
@@ -14,6 +15,10 @@ export type {
   BulkAction,
   BulkRequest,
   BulkResult,
+  BulkResponse,
+  AddResult,
+  PlainSourceView,
+  PlainDownloadView,
 } from './src/torrents.ts';
 
 // Trackers: status, discovery report, the announce request.
@@ -30,6 +35,12 @@ export type {
 
 // Settings: the node's settings, categories, ICE servers.
 export type { Settings, AltSpeedSchedule, SeedingLimitAction, PortMappingSetting, IceServer, IceServerSetting, Category } from './src/settings.ts';
+
+// Network: the NAT, port mapping, ICE servers in force, private discovery.
+export type { NatKind, PortMappingStatus, NetworkStatus, OnionStatus } from './src/network.ts';
+
+// Who may use a node: roles, the sign-in challenge, who a request is, members.
+export type { Role, CallerRole, SignInMethod, Challenge, WhoAmI, Member } from './src/auth.ts';
 
 // RSS: feeds, items, rules, matches, previews, settings.
 export type {

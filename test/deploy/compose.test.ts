@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { parseCommandLine } from '../../packages/cli/src/args.ts';
+import { parseCommandLine } from '../../packages/cli/src/parse/args.ts';
 import { parseTrackerArgs } from '../../packages/tracker/src/cli.ts';
 import { announceQuery, freePort, getBencoded, id, startRedis, waitFor } from '../../packages/tracker/test/helpers.ts';
 import { DEPLOY, REPO, execForm, finalInstruction, localServe, localTracker, readCompose, readDockerfile, runEntrypoint, cleanups } from './deploy-helpers.ts';

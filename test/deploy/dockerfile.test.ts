@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, matchesGlob } from 'node:path';
-import { parseCommandLine } from '../../packages/cli/src/args.ts';
+import { parseCommandLine } from '../../packages/cli/src/parse/args.ts';
 import { ensureWebBuilt, webDistDir } from '../../packages/web/index.ts';
 import {
   DEPLOY, REPO, execForm, exitCodeOf, finalInstruction, healthcheckCommand, localServe, pathWithNode24, readDockerfile, runEntrypoint, cleanups,

@@ -9,7 +9,7 @@ import { request } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseCommandLine } from '../../packages/cli/src/args.ts';
+import { parseCommandLine } from '../../packages/cli/src/parse/args.ts';
 import { parseTrackerArgs } from '../../packages/tracker/src/cli.ts';
 import { startRedis, waitFor } from '../../packages/tracker/test/helpers.ts';
 import { cleanups, execForm, expandK8s, finalInstruction, localServe, localTracker, readDockerfile, renderK8s, runEntrypoint } from './deploy-helpers.ts';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { AssistantInputError, createAssistant, UnknownTorrentError } from '../src/answer.ts';
-import { ConversationStore, followUpKind, isFollowUp } from '../src/conversation.ts';
+import { AssistantInputError, createAssistant, UnknownTorrentError } from '../src/answer/answer.ts';
+import { ConversationStore, followUpKind, isFollowUp } from '../src/answer/conversation.ts';
 import type { Finding, NodeView } from '../src/types.ts';
 import { healthView, nodeView, sampleChecks, torrentView } from './helpers.ts';
 

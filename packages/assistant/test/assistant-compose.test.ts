@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { withoutTorrent } from '../src/answer.ts';
-import { excerpt, mergeActions, openAction, selectFindings } from '../src/compose.ts';
+import { withoutTorrent } from '../src/answer/answer.ts';
+import { excerpt, mergeActions, openAction, selectFindings } from '../src/answer/compose.ts';
 import type { Finding } from '../src/types.ts';
 import { torrentView } from './helpers.ts';
 

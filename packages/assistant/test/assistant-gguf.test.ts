@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { installLlm } from '../../../scripts/install-llm.ts';
-import { createAssistant } from '../src/answer.ts';
-import type { ChatMessage } from '../src/llm.ts';
-import { checkGgufFile, LocalLlmError, loadNodeLlamaCpp } from '../src/local-llm.ts';
+import { createAssistant } from '../src/answer/answer.ts';
+import type { ChatMessage } from '../src/llm/llm.ts';
+import { checkGgufFile, LocalLlmError, loadNodeLlamaCpp } from '../src/llm/local-llm.ts';
 import { healthView, nodeView, sampleChecks, torrentView } from './helpers.ts';
 import { writeTinyGguf } from './tiny-gguf.ts';
 

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { HelpEntryError, loadHelpDir, parseHelpEntry, validateEntries } from '../src/kb.ts';
+import { HelpEntryError, loadHelpDir, parseHelpEntry, validateEntries } from '../src/knowledge/kb.ts';
 
 const fixtures = join(import.meta.dirname, 'fixtures', 'help');
 

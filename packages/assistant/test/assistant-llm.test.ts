@@ -5,8 +5,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { createAssistant } from '../src/answer.ts';
-import { llmBaseUrl } from '../src/llm.ts';
+import { createAssistant } from '../src/answer/answer.ts';
+import { llmBaseUrl } from '../src/llm/llm.ts';
 import { healthView, nodeView, sampleChecks, torrentView } from './helpers.ts';
 
 const helpDir = join(import.meta.dirname, 'fixtures', 'help');

@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { accuracy, loadQuestions, unknownLabels } from '../src/evaluate.ts';
-import { loadHelpDir } from '../src/kb.ts';
-import { createRetriever } from '../src/retrieval.ts';
+import { accuracy, loadQuestions, unknownLabels } from '../src/knowledge/evaluate.ts';
+import { loadHelpDir } from '../src/knowledge/kb.ts';
+import { createRetriever } from '../src/knowledge/retrieval.ts';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 const realHelp = join(root, 'docs', 'help');

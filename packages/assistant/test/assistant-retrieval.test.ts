@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { loadHelpDir } from '../src/kb.ts';
-import { createRetriever, stem, tokenize } from '../src/retrieval.ts';
+import { loadHelpDir } from '../src/knowledge/kb.ts';
+import { createRetriever, stem, tokenize } from '../src/knowledge/retrieval.ts';
 
 const retriever = createRetriever(loadHelpDir(join(import.meta.dirname, 'fixtures', 'help')));
 const top = (q: string) => retriever.search(q, 3).map((r) => r.entry.id);

@@ -1,7 +1,7 @@
 // Compiles contracts/*.sol with solc-js (offline: the compiler ships in the npm package) into
 // artifacts/<Name>.json (abi, bytecode). `--check` compiles in memory and exits 1 if the checked-in
 // artifacts differ (a contract changed without `npm run compile -w @cascade/chain`).
-import { compileContracts, readArtifacts, writeArtifacts } from '../src/compile.ts';
+import { compileContracts, readArtifacts, writeArtifacts } from '../src/contracts/compile.ts';
 
 const built = compileContracts();
 if (process.argv.includes('--check')) {

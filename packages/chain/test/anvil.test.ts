@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startAnvil } from '../src/anvil.ts';
-import { deployContracts } from '../src/deploy.ts';
-import { contentRegistry } from '../src/artifacts.ts';
+import { startAnvil } from '../src/node-chain/anvil.ts';
+import { deployContracts } from '../src/contracts/deploy.ts';
+import { contentRegistry } from '../src/contracts/artifacts.ts';
 import { DEPLOYER, clientsOf } from './helpers.ts';
 
 test('a chain with a state file comes back after a restart with its contracts and records', { timeout: 60_000 }, async (t) => {

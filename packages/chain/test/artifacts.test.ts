@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileContracts, readArtifacts } from '../src/compile.ts';
+import { compileContracts, readArtifacts } from '../src/contracts/compile.ts';
 
 test('the checked-in artifacts are what the sources compile to (recompiled with solc-js)', () => {
   const built = compileContracts();

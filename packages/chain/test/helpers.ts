@@ -2,8 +2,8 @@
 import { BaseError, ContractFunctionRevertedError, createPublicClient, createWalletClient, http, type Account, type Chain, type PublicClient, type Transport, type WalletClient } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { defineChain } from 'viem';
-import { startAnvil, type RunningAnvil } from '../src/anvil.ts';
-import { deployContracts, type Deployment, type PoolTerms } from '../src/deploy.ts';
+import { startAnvil, type RunningAnvil } from '../src/node-chain/anvil.ts';
+import { deployContracts, type Deployment, type PoolTerms } from '../src/contracts/deploy.ts';
 
 // anvil's first two dev accounts (its well-known test mnemonic): they hold the test ether.
 export const DEPLOYER = privateKeyToAccount('0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80');

@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { NodeChain } from '../src/node-chain.ts';
-import { receiptTermsOf } from '../src/receipt-terms.ts';
+import { NodeChain } from '../src/node-chain/node-chain.ts';
+import { receiptTermsOf } from '../src/receipts/receipt-terms.ts';
 
 test('the embedded chain deploys and funds once, and keeps its contracts and blocks across restarts', { timeout: 60_000 }, async (t) => {
   const stateDir = mkdtempSync(join(tmpdir(), 'cascade-node-chain-'));
@@ -54,7 +54,7 @@ test('a node killed outright (SIGKILL) takes its anvil with it', { timeout: 60_0
   const stateDir = mkdtempSync(join(tmpdir(), 'cascade-node-chain-'));
   t.after(() => rmSync(stateDir, { recursive: true, force: true }));
   const script = `
-    import { startAnvil } from ${JSON.stringify(new URL('../src/anvil.ts', import.meta.url).href)};
+    import { startAnvil } from ${JSON.stringify(new URL('../src/node-chain/anvil.ts', import.meta.url).href)};
     const a = await startAnvil();
     console.log(String(a.process.pid));
     setInterval(() => {}, 1000);

@@ -5,9 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type Hex } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
-import { cascadeToken, contentRegistry, rewardPool } from '../src/artifacts.ts';
-import { checkReceipt, signReceipt, type Receipt } from '../src/receipts.ts';
-import { receiptKey } from '../src/rewards.ts';
+import { cascadeToken, contentRegistry, rewardPool } from '../src/contracts/artifacts.ts';
+import { checkReceipt, signReceipt, type Receipt } from '../src/receipts/receipts.ts';
+import { receiptKey } from '../src/records/rewards.ts';
 import { DEPLOYER, RELAYER, revertOf, testChain } from './helpers.ts';
 
 const IH = '0x3333333333333333333333333333333333333333' as Hex;
@@ -51,7 +51,7 @@ test('receipts pay seeders once per byte; forged, expired, self-dealt and misdir
   // Forged: signed by the seeder (or anyone) instead of the downloader, or a field changed after.
   const mallory = privateKeyToAccount(generatePrivateKey());
   const bigger = { ...base, cumulativeBytes: 900_000n };
-  const forged = await mallory.signTypedData({ domain: { name: 'Cascade RewardPool', version: '1', chainId, verifyingContract: pool }, types: (await import('../src/receipts.ts')).RECEIPT_TYPES, primaryType: 'Receipt', message: bigger });
+  const forged = await mallory.signTypedData({ domain: { name: 'Cascade RewardPool', version: '1', chainId, verifyingContract: pool }, types: (await import('../src/receipts/receipts.ts')).RECEIPT_TYPES, primaryType: 'Receipt', message: bigger });
   assert.equal(await refused(bigger, forged), 'WrongSigner');
   assert.match((await checkReceipt(bigger, forged, { chainId, pool }))!, /not by the downloader/);
   const sigLater = await signReceipt(downloader, later);

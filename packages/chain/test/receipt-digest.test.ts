@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { getContractAddress, hashTypedData, toHex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import { checkReceipt, receiptDomain, RECEIPT_TYPES, signReceipt, signReceiptWithSecret, type Receipt } from '../src/receipts.ts';
-import { receiptDigest } from '../src/receipt-digest.ts';
-import { createdAddress, DEV_DEPLOYER, DEV_DEPLOYER_KEY } from '../src/receipt-terms.ts';
+import { checkReceipt, receiptDomain, RECEIPT_TYPES, signReceipt, signReceiptWithSecret, type Receipt } from '../src/receipts/receipts.ts';
+import { receiptDigest } from '../src/receipts/receipt-digest.ts';
+import { createdAddress, DEV_DEPLOYER, DEV_DEPLOYER_KEY } from '../src/receipts/receipt-terms.ts';
 
 test('receipt digest and signature without viem are viem\'s; checks refuse a tampered receipt', async () => {
   for (let i = 0; i < 20; i++) {

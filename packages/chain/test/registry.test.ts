@@ -5,8 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseEventLogs, zeroAddress, type Hex } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
-import { contentRegistry } from '../src/artifacts.ts';
-import { signRegistration } from '../src/receipts.ts';
+import { contentRegistry } from '../src/contracts/artifacts.ts';
+import { signRegistration } from '../src/receipts/receipts.ts';
 import { DEPLOYER, RELAYER, revertOf, testChain } from './helpers.ts';
 
 const IH = '0x1111111111111111111111111111111111111111' as Hex;

@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { Server } from 'socket.io';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import { attachChat, type AttachChatOptions, type ChatServer } from '../server.ts';
-import { ChatClient, type ChatClientOptions } from '../src/client.ts';
-import type { Identity } from '../src/identity.ts';
+import { ChatClient, type ChatClientOptions } from '../src/client/client.ts';
+import type { Identity } from '../src/wire/identity.ts';
 
 export interface TestChatServer {
   url: string;

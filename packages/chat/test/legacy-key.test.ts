@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { x25519, ed25519 } from '@noble/curves/ed25519.js';
 import { b64u, deserializeIdentity, generateIdentity, serializeIdentity } from '@cascade/identity';
-import { openDirect, sealDirect } from '../src/envelope.ts';
+import { openDirect, sealDirect } from '../src/wire/envelope.ts';
 
 function oldStyle(name: string) {
   const id = generateIdentity(name);

@@ -2,9 +2,9 @@
 // the path in use (relay / p2p), safety numbers, invitations, and rejected-message notices.
 // Test ids: chat-my-did, chat-new-dm, chat-room-list, chat-message-input, chat-send, chat-message, chat-path, chat-error.
 import { useEffect, useLayoutEffect, useRef, useState, useSyncExternalStore, type FormEvent, type KeyboardEvent } from 'react';
-import type { ChatClient, ChatMessage, Conversation } from '../src/client.ts';
-import { exportIdentity, fingerprint, importIdentity, safetyNumber, shortDid } from '../src/identity.ts';
-import { verifiedMembers } from '../src/rooms.ts';
+import type { ChatClient, ChatMessage, Conversation } from '../src/client/client.ts';
+import { exportIdentity, fingerprint, importIdentity, safetyNumber, shortDid } from '../src/wire/identity.ts';
+import { verifiedMembers } from '../src/wire/rooms.ts';
 import { chatSession, type SessionOptions } from './session.ts';
 import { CHAT_CSS } from './styles.ts';
 

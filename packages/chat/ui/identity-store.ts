@@ -1,7 +1,7 @@
 // The browser's identity store: the user's keys in IndexedDB (see kv.ts), under `identity`. The web
 // app signs in to the node with the same identity, so this is also where it keeps a binding of the
 // identity to an external wallet (`binding`), which it sends along at the next sign-in.
-import { deserializeIdentity, generateIdentity, type Binding, type Identity, serializeIdentity, type StoredIdentity } from '../src/identity.ts';
+import { deserializeIdentity, generateIdentity, type Binding, type Identity, serializeIdentity, type StoredIdentity } from '../src/wire/identity.ts';
 import { kvGet, kvPut } from './kv.ts';
 
 const KEY = 'identity';

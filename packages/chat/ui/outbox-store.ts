@@ -1,6 +1,6 @@
 // Unsent envelopes (ciphertext only) per identity in IndexedDB, so a page closed mid-send resends on return.
-import type { OutboxStore } from '../src/client.ts';
-import type { Envelope } from '../src/envelope.ts';
+import type { OutboxStore } from '../src/client/client.ts';
+import type { Envelope } from '../src/wire/envelope.ts';
 import { kvGet, kvPut } from './kv.ts';
 
 export function indexedDbOutbox(did: string): OutboxStore {

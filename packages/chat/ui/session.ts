@@ -2,9 +2,9 @@
 // ChatClient. It outlives the ChatPage component, so presence, peer-to-peer sessions and incoming
 // messages keep going while the user looks at other tabs of the app.
 import { io } from 'socket.io-client';
-import { ChatClient } from '../src/client.ts';
-import type { Identity } from '../src/identity.ts';
-import type { IceServer } from '../src/protocol.ts';
+import { ChatClient } from '../src/client/client.ts';
+import type { Identity } from '../src/wire/identity.ts';
+import type { IceServer } from '../src/wire/protocol.ts';
 import { loadOrCreateIdentity, saveIdentity } from './identity-store.ts';
 import { indexedDbOutbox } from './outbox-store.ts';
 

@@ -2,10 +2,10 @@
 // (0 ok, 1 runtime error, 2 usage error, 130 interrupted).
 
 import { readFileSync } from 'node:fs';
-import { COMMANDS, parseCommandLine, usageText, type Invocation } from './args.ts';
+import { COMMANDS, parseCommandLine, usageText, type Invocation } from './parse/args.ts';
 import { errorMessage, NodeError } from '@cascade/node/basics';
-import { CliError, UsageError } from './errors.ts';
-import { Output } from './output.ts';
+import { CliError, UsageError } from './core/errors.ts';
+import { Output } from './output/output.ts';
 
 // Each command's module is imported when that command runs: `cascade list` should not pay for
 // loading `serve`'s web stack (Fastify, socket.io) or `create`'s hashing, and a long-running

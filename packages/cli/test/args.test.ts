@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { homedir } from 'node:os';
-import { parseCommandLine, checkHostPort, DEFAULT_PORT, COMMANDS, usageText } from '../src/args.ts';
-import { UsageError } from '../src/errors.ts';
+import { parseCommandLine, checkHostPort, DEFAULT_PORT, COMMANDS, usageText } from '../src/parse/args.ts';
+import { UsageError } from '../src/core/errors.ts';
 
 const env = { CASCADE_HOME: '/tmp/cascade-home' };
 

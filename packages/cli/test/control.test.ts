@@ -9,7 +9,7 @@ import { ControlServer, ControlClient, connectControl, readControlInfo, controlP
 import { createTorrent } from '@cascade/engine';
 import { join } from 'node:path';
 import { runVerb } from '../src/commands/verbs.ts';
-import { parseCommandLine } from '../src/args.ts';
+import { parseCommandLine } from '../src/parse/args.ts';
 import { tempDir, capture, fakeSession, FakeTorrent, HASH_A, HASH_B } from './helpers.ts';
 
 async function startFakeNode(t: Parameters<typeof tempDir>[0]) {

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatBytes, formatSpeed, formatDuration, formatPercent, formatBar, parseSize, parseRate, formatLimit, units18 } from '../src/format.ts';
-import { progressLine } from '../src/progress.ts';
-import type { TorrentStats } from '../src/engine.ts';
+import { formatBytes, formatSpeed, formatDuration, formatPercent, formatBar, parseSize, parseRate, formatLimit, units18 } from '../src/output/format.ts';
+import { progressLine } from '../src/output/progress.ts';
+import type { TorrentStats } from '../src/core/engine.ts';
 
 test('formatBytes uses binary units with one decimal below 100', () => {
   assert.equal(formatBytes(0), '0 B');

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { COMMANDS, OPTION_DEFS } from '../src/spec.ts';
+import { COMMANDS, OPTION_DEFS } from '../src/parse/spec.ts';
 
 const MAIN = join(import.meta.dirname, '../src/main.ts');
 

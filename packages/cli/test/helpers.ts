@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { Output } from '../src/output.ts';
+import { Output } from '../src/output/output.ts';
 
 export { FakeTorrent, fakeSession, HASH_A, HASH_B } from '../../node/test/helpers.ts';
 

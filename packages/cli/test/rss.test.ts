@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { startServer } from '@cascade/http';
-import { parseCommandLine } from '../src/args.ts';
+import { parseCommandLine } from '../src/parse/args.ts';
 import { rssCommand } from '../src/commands/rss.ts';
 import { main } from '../src/main.ts';
 import { capture, tempDir } from './helpers.ts';

@@ -5,11 +5,11 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { runVerb, type VerbDeps } from '../src/commands/verbs.ts';
-import { parseCommandLine } from '../src/args.ts';
+import { parseCommandLine } from '../src/parse/args.ts';
 import { connectControl, controlPath, StateDB, NodeError } from '@cascade/node';
-import { CliError, UsageError } from '../src/errors.ts';
-import type { ParseLib } from '../src/source.ts';
-import type { Metainfo } from '../src/engine.ts';
+import { CliError, UsageError } from '../src/core/errors.ts';
+import type { ParseLib } from '../src/download/source.ts';
+import type { Metainfo } from '../src/core/engine.ts';
 import { tempDir, capture, HASH_A, HASH_B } from './helpers.ts';
 
 const HASH_C = 'cc'.repeat(20);

@@ -5,7 +5,7 @@
 
 import type {
   Category, FileView, ListEntry, PeerStats, QueueMove, RssFeed, RssItemRecord, RssPreviewItem, RssRule, RssRuleFields, SearchRow, Settings,
-  TorrentPatch, TrackerStatus,
+  TorrentPatch, TrackerStatus, AddResult as NodeAddResult,
 } from '@cascade/shapes';
 
 // Cascade's per-torrent patch (PATCH /api/torrents/:infoHash), its categories and queue moves.
@@ -60,12 +60,8 @@ export interface AddRequest {
   paused?: boolean;
 }
 
-export interface AddResult {
-  infoHash: string;
-  name: string | null;
-  /** The node had it already (nothing changed). */
-  existing: boolean;
-}
+/** What adding answers, as these APIs read it. */
+export type AddResult = Pick<NodeAddResult, 'infoHash' | 'name' | 'existing'>;
 
 /** Cascade's settings (GET/PATCH /api/settings) as these APIs read them; patch takes any subset. Looser
  *  than the node's Settings: its action a plain string, portMapping absent on older nodes, and any

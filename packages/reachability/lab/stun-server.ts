@@ -6,7 +6,7 @@
 // code requires and probeNat() treats as a second server.
 // Prints "ready" on stdout once every socket is bound.
 import dgram from 'node:dgram';
-import { ATTR, BINDING_REQUEST, bindingSuccess, decodeStun, isStunMessage } from '../src/stun-message.ts';
+import { ATTR, BINDING_REQUEST, bindingSuccess, decodeStun, isStunMessage } from '../src/ice/stun-message.ts';
 
 const ips = (process.argv[2] ?? '').split(',').filter(Boolean);
 const ports = (process.argv[3] ?? '3478,3479').split(',').map(Number);

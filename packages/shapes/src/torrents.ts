@@ -107,6 +107,11 @@ export interface PeerStats {
   source: string;
 }
 
+/** A connected peer as the detail view sends it: a peer that proved a Cascade identity over the
+ *  wire extension also has its did, its Ethereum account, its own claim of its reputation and this
+ *  node's view of it (0..1). */
+export type PeerView = PeerStats & { did?: string; account?: string; claimedReputation?: number; reputation?: number };
+
 /** What one source gave a download: a peer (by address) or a web seed / mirror (by URL). */
 export interface SourceBytes {
   address: string;
@@ -124,7 +129,7 @@ export interface TorrentDetail extends ListEntry {
   version: 'v1' | 'v2' | 'hybrid' | null;
   pieceLength: number | null;
   peersByTransport: TransportCounts;
-  peerList: PeerStats[];
+  peerList: PeerView[];
   /** Bytes by source over this run (peers, web seeds, mirrors). */
   sources: SourceBytes[];
   trackers: TrackerStatus[];
@@ -203,4 +208,51 @@ export interface BulkResult {
   error?: string;
   /** For action "queue": the torrent's place after the move (null: complete, not queued). */
   queuePosition?: number | null;
+}
+
+/** What POST /api/torrents/bulk and the control RPC `bulk` answer: one result per torrent. */
+export interface BulkResponse {
+  results: BulkResult[];
+}
+
+/** What adding a torrent answers (POST /api/torrents, the control RPC `add`). */
+export interface AddResult {
+  infoHash: string;
+  /** BEP 52: the v2 infohash (64 hex) of a v2 or hybrid torrent; null for v1 or before the metadata. */
+  infoHashV2: string | null;
+  magnet: string;
+  name: string | null;
+  /** The node had it already (nothing changed). */
+  existing: boolean;
+  /** A private share made by this add (issue 24). */
+  encrypted?: boolean;
+  /** A share by link: the magnet with the key in its fragment. Only in the answer to the sharer. */
+  link?: string;
+}
+
+/** What one URL of a plain download has given. */
+export interface PlainSourceView {
+  url: string;
+  downloaded: number;
+  /** Why it was dropped (failed too often, wrong length, unreachable); undefined while in use. */
+  dropped?: string;
+}
+
+/** A plain file (an http(s)/ftp URL and its mirrors) the node fetches and then shares as a torrent
+ *  (GET /api/downloads/:id). */
+export interface PlainDownloadView {
+  id: string;
+  url: string;
+  mirrors: string[];
+  name: string;
+  savePath: string;
+  state: 'downloading' | 'done' | 'error';
+  length: number | null;
+  downloaded: number;
+  sources: PlainSourceView[];
+  sha256: string | null;
+  cid: string | null;
+  /** The torrent it is shared as once complete. */
+  infoHash: string | null;
+  error: string | null;
 }

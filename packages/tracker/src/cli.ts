@@ -3,9 +3,9 @@
 
 import module from 'node:module';
 import { parseArgs } from 'node:util';
-import type { TrackerOptions } from './tracker.ts';
-import { TrustedProxies } from './proxy.ts';
-import { DEFAULT_TURN_TTL, checkTurnUrl } from './turn-url.ts';
+import type { TrackerOptions } from './core/tracker.ts';
+import { TrustedProxies } from './core/proxy.ts';
+import { DEFAULT_TURN_TTL, checkTurnUrl } from './ice/turn-url.ts';
 
 const USAGE = `usage: cascade tracker [options]
 
@@ -129,7 +129,7 @@ export async function runTrackerCli(argv: string[]): Promise<void> {
   let t;
   try {
     // Imported here, not above: run as a program, the compile cache is on by now (see the end).
-    const { startTracker } = await import('./tracker.ts');
+    const { startTracker } = await import('./core/tracker.ts');
     t = await startTracker(opts).catch((err: NodeJS.ErrnoException) => {
       // A machine without IPv6: IPv4 only, as before.
       if (hostGiven || (err.code !== 'EAFNOSUPPORT' && err.code !== 'EADDRNOTAVAIL')) throw err;

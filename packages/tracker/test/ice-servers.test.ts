@@ -9,8 +9,8 @@ import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { parseStunUrl, stunProbe } from '@cascade/reachability';
 import { startTracker } from '../index.ts';
-import { checkTurnUrl } from '../src/turn-url.ts';
-import { iceServersPath } from '../src/ice-servers.ts';
+import { checkTurnUrl } from '../src/ice/turn-url.ts';
+import { iceServersPath } from '../src/ice/ice-servers.ts';
 
 interface IceAnswer {
   iceServers: { urls: string | string[]; username?: string; credential?: string }[];

@@ -3,7 +3,7 @@
 // forwarder connection of the node's own web port, believed by its source port alone.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TrustedProxies } from '../src/proxy.ts';
+import { TrustedProxies } from '../src/core/proxy.ts';
 
 const req = (remoteAddress: string, headers: Record<string, string>, remotePort = 40000) => ({ headers, socket: { remoteAddress, remotePort } });
 

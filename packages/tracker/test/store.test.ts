@@ -3,9 +3,9 @@
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryStore } from '../index.ts';
-import { RedisStore } from '../src/redis-store.ts';
+import { RedisStore } from '../src/store/redis-store.ts';
 import type { AnnounceInput, TrackerStore } from '../index.ts';
-import type { RelayMessage } from '../src/store.ts';
+import type { RelayMessage } from '../src/store/store.ts';
 import { startRedis, waitFor } from './helpers.ts';
 import type { RedisServer } from './helpers.ts';
 

@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
 import { BINDING_REQUEST, BINDING_SUCCESS, MAGIC_COOKIE, bindingRequest, decodeStun, encodeStun, isStunMessage, readBindingAnswer } from '@cascade/reachability';
-import { ConnectionIds, avoidStunCookie } from '../src/connection-id.ts';
+import { ConnectionIds, avoidStunCookie } from '../src/udp/connection-id.ts';
 import { id, spawnTracker, udpAnnounce, udpClient, udpPortOf } from './helpers.ts';
 
 // CommonJS, without types of its own.

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { decode, text } from '@cascade/engine/bencode';
 import type { BDict } from '@cascade/engine/bencode';
 import { startTracker } from '../index.ts';
-import { TrustedProxies } from '../src/proxy.ts';
+import { TrustedProxies } from '../src/core/proxy.ts';
 import type { RunningTracker } from '../index.ts';
 import { esc, id, getBencoded as get, udpAnnounce, udpClient as udpClientAt, udpScrape, waitFor } from './helpers.ts';
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
-import { ReplyBatcher } from '../src/udp-replies.ts';
+import { ReplyBatcher } from '../src/udp/udp-replies.ts';
 import { waitFor } from './helpers.ts';
 
 async function socketPair() {

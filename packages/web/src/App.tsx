@@ -3,16 +3,16 @@
 // Visitors get what runs in the browser (in-tab torrents, chat, public health); owner and members
 // also the node's torrents.
 import { useEffect, useState, type ComponentType, type SVGProps } from 'react';
-import { href, useRoute, type View } from './router.ts';
-import { useLive } from './live.ts';
-import { nextTheme, setTheme, useTheme } from './theme.ts';
-import { useBrowserPeer } from './browser-peer.ts';
-import { claimNode, isMember, signOut, useAuth, whoLabel, type AuthState } from './auth.ts';
+import { href, useRoute, type View } from './state/router.ts';
+import { useLive } from './state/live.ts';
+import { nextTheme, setTheme, useTheme } from './page/theme.ts';
+import { useBrowserPeer } from './browser/browser-peer.ts';
+import { claimNode, isMember, signOut, useAuth, whoLabel, type AuthState } from './state/auth.ts';
 import { IconAssistant, IconCoin, IconRss } from './components/icons.tsx';
 import { IconAuto, IconChat, IconList, IconMoon, IconNetwork, IconPlus, IconSettings, IconShare, IconSignOut, IconSun } from './components/icons.tsx';
 import { Boundary } from './components/Boundary.tsx';
 import { ConnectionBanner } from './components/ConnectionBanner.tsx';
-import { startNotifier } from './notify.ts';
+import { startNotifier } from './page/notify.ts';
 import { AltSpeedToggle } from './components/AltSpeedToggle.tsx';
 import { NavMore } from './components/NavMore.tsx';
 import { TorrentsView } from './views/TorrentsView.tsx';

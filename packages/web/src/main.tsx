@@ -1,14 +1,14 @@
 // First: a shared link (/share-target?…) becomes #/add?link=… before the router reads the address.
-import { registerServiceWorker } from './pwa.ts';
+import { registerServiceWorker } from './page/pwa.ts';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App.tsx';
-import { tabRelay } from './tab-relay.ts';
-import './styles.css';
-import './auth.css';
-import './panels.css';
-import './torrent-table.css';
-import './touch.css';
+import { tabRelay } from './browser/tab-relay.ts';
+import './styles/styles.css';
+import './styles/auth.css';
+import './styles/panels.css';
+import './styles/torrent-table.css';
+import './styles/touch.css';
 
 // A tab whose user chose to relay for others relays again after a reload.
 tabRelay.resume();

@@ -3,7 +3,7 @@
 // the GET /api/assistant info the privacy line is made from (a host, or a URL cut to its host).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { normaliseAnswer, normaliseInfo, readEvents, type SseEvent } from '../src/assistant-api.ts';
+import { normaliseAnswer, normaliseInfo, readEvents, type SseEvent } from '../src/api/assistant-api.ts';
 
 function bodyOf(pieces: string[]): ReadableStream<Uint8Array> {
   const enc = new TextEncoder();

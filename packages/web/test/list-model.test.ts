@@ -4,9 +4,9 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { TorrentSummary } from '../src/api.ts';
-import { ShownList } from '../src/list-model.ts';
-import { filterTorrents, NO_FILTERS, sortTorrents, type Filters, type Sort } from '../src/torrent-list.ts';
+import type { TorrentSummary } from '../src/api/api.ts';
+import { ShownList } from '../src/state/list-model.ts';
+import { filterTorrents, NO_FILTERS, sortTorrents, type Filters, type Sort } from '../src/state/torrent-list.ts';
 
 /** A small deterministic generator, so a failure can be replayed. */
 function rng(seed: number): () => number {

@@ -4,8 +4,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { TorrentSummary } from '../src/api.ts';
-import { facets, filterTorrents, matchesState, NO_FILTERS, NONE, ratioValue, sortTorrents, stateCounts } from '../src/torrent-list.ts';
+import type { TorrentSummary } from '../src/api/api.ts';
+import { facets, filterTorrents, matchesState, NO_FILTERS, NONE, ratioValue, sortTorrents, stateCounts } from '../src/state/torrent-list.ts';
 
 let n = 0;
 function torrent(p: Partial<TorrentSummary>): TorrentSummary {

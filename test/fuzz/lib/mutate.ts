@@ -2,7 +2,7 @@
 // at a time keeps most inputs parseable far enough to reach the deep checks, which random bytes
 // alone never do.
 
-import { concat } from '../../../packages/identity/src/encoding.ts';
+import { concat } from '../../../packages/identity/src/encoding/encoding.ts';
 import type { Rng } from './rng.ts';
 
 const enc = new TextEncoder();

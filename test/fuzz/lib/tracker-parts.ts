@@ -2,12 +2,12 @@
 // the fuzz targets can call the HTTP and UDP handlers directly (hundreds of thousands of inputs
 // fit in minutes that way). The admin API mirrors the one startTracker builds.
 
-import { TrackerCore } from '../../../packages/tracker/src/core.ts';
-import { MemoryStore } from '../../../packages/tracker/src/memory-store.ts';
-import { Metrics } from '../../../packages/tracker/src/metrics.ts';
-import { RateLimiter } from '../../../packages/tracker/src/rate-limit.ts';
-import { StatsSource } from '../../../packages/tracker/src/stats.ts';
-import type { AdminApi } from '../../../packages/tracker/src/admin.ts';
+import { TrackerCore } from '../../../packages/tracker/src/core/core.ts';
+import { MemoryStore } from '../../../packages/tracker/src/store/memory-store.ts';
+import { Metrics } from '../../../packages/tracker/src/core/metrics.ts';
+import { RateLimiter } from '../../../packages/tracker/src/core/rate-limit.ts';
+import { StatsSource } from '../../../packages/tracker/src/http/stats.ts';
+import type { AdminApi } from '../../../packages/tracker/src/http/admin.ts';
 
 export const ADMIN_TOKEN = 'fuzz-admin-token';
 export const PASSKEYS = ['alice000', 'bob-1_x', 'k'.repeat(64)];

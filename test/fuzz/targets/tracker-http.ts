@@ -1,4 +1,4 @@
-// The tracker's HTTP front end (packages/tracker/src/http.ts, query.ts, admin.ts), called in-process
+// The tracker's HTTP front end (packages/tracker/src/http/: http.ts, query.ts, admin.ts), called in-process
 // with stand-in request/response objects: announce and scrape query strings, passkey paths,
 // /stats, /metrics and the private-mode admin API. A client's mistake must come back as a
 // bencoded `failure reason` (or a 4xx from the admin API); "internal error", a 5xx, a body that
@@ -7,9 +7,9 @@
 
 import type http from 'node:http';
 import { Readable } from 'node:stream';
-import { createHttpServer } from '../../../packages/tracker/src/http.ts';
-import { trackerPath } from '../../../packages/tracker/src/query.ts';
-import { TrustedProxies } from '../../../packages/tracker/src/proxy.ts';
+import { createHttpServer } from '../../../packages/tracker/src/http/http.ts';
+import { trackerPath } from '../../../packages/tracker/src/http/query.ts';
+import { TrustedProxies } from '../../../packages/tracker/src/core/proxy.ts';
 import { decode, isDict, text } from '../../../packages/engine/src/bencode.ts';
 import type { Rng } from '../lib/rng.ts';
 import { ADMIN_TOKEN, HOT_HASHES, PASSKEYS, trackerParts } from '../lib/tracker-parts.ts';

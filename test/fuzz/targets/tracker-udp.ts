@@ -1,4 +1,4 @@
-// The tracker's UDP front end (BEP 15 + BEP 41 in packages/tracker/src/udp.ts), called in-process:
+// The tracker's UDP front end (BEP 15 + BEP 41 in packages/tracker/src/udp/udp.ts), called in-process:
 // datagrams go straight to the socket's 'message' handler and replies are captured instead of
 // sent. The handler swallows exceptions (a bad packet must not kill the socket), so a packet
 // that should have been answered but was dropped is how an internal error shows; replies must
@@ -7,8 +7,8 @@
 // ids are keyed per process; bits 1-2: the source address), then the datagram.
 
 import type dgram from 'node:dgram';
-import { createUdpServer } from '../../../packages/tracker/src/udp.ts';
-import type { Metrics } from '../../../packages/tracker/src/metrics.ts';
+import { createUdpServer } from '../../../packages/tracker/src/udp/udp.ts';
+import type { Metrics } from '../../../packages/tracker/src/core/metrics.ts';
 import { Rng } from '../lib/rng.ts';
 import { concat } from '../lib/mutate.ts';
 import { HOT_HASHES, PASSKEYS, trackerParts, type Parts } from '../lib/tracker-parts.ts';

@@ -1,4 +1,4 @@
-// WebTorrent's WebSocket tracker protocol (packages/tracker/src/ws.ts) against a real tracker on
+// WebTorrent's WebSocket tracker protocol (packages/tracker/src/ws/ws.ts) against a real tracker on
 // 127.0.0.1: JSON announces with offers, answers and scrapes, mutated as structures and as text.
 // The handler answers a client's mistake with a `failure reason`; "internal error" means it threw
 // something it did not mean to. After each input a scrape is sent as a marker, so the input's

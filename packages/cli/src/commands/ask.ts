@@ -4,8 +4,8 @@
 
 import { connectControl } from '@cascade/node';
 import type { AssistantAnswer, Finding } from '@cascade/assistant';
-import type { Invocation } from '../args.ts';
-import type { Output } from '../output.ts';
+import type { Invocation } from '../parse/args.ts';
+import type { Output } from '../output/output.ts';
 import { requireNode } from './node-access.ts';
 
 /** Checks can read a torrent's files and the disk; an LLM takes longer still. */

@@ -9,8 +9,8 @@
 // and a chain started then (viem loaded, anvil spawned: over a second of the main thread) stalled
 // the transfer it was waiting for.
 import { attachRewards, IdlePacer, sessionBytesMoved, type CascadeNode, type NodeRewards } from '@cascade/node';
-import type { Options } from '../args.ts';
-import type { Output } from '../output.ts';
+import type { Options } from '../parse/args.ts';
+import type { Output } from '../output/output.ts';
 
 /** How long the embedded chain waits for a quiet node before it starts anyway. */
 const QUIET_START_MAX_MS = 60_000;

@@ -1,8 +1,8 @@
 // `cascade chain deploy --chain-rpc URL --key HEX`: the contracts on any EVM chain, deployed by a
 // funded key; prints the JSON `serve --chain-contracts FILE` reads.
-import { CliError, UsageError } from '../errors.ts';
-import type { Invocation } from '../args.ts';
-import type { Output } from '../output.ts';
+import { CliError, UsageError } from '../core/errors.ts';
+import type { Invocation } from '../parse/args.ts';
+import type { Output } from '../output/output.ts';
 
 export async function chainCommand(inv: Invocation, out: Output): Promise<number> {
   const [verb] = inv.positionals;

@@ -7,11 +7,11 @@ import { dirname, resolve } from 'node:path';
 import { INFO_KEY, linkFor, recipientKeyFromDid } from '@cascade/private-shares';
 import { sealFiles } from '@cascade/private-shares/node';
 import { errorMessage } from '@cascade/node';
-import { UsageError, CliError } from '../errors.ts';
-import { loadEngine } from '../engine.ts';
-import { formatBytes } from '../format.ts';
-import type { Invocation } from '../args.ts';
-import type { Output } from '../output.ts';
+import { UsageError, CliError } from '../core/errors.ts';
+import { loadEngine } from '../core/engine.ts';
+import { formatBytes } from '../output/format.ts';
+import type { Invocation } from '../parse/args.ts';
+import type { Output } from '../output/output.ts';
 
 export async function createPrivate(inv: Invocation, out: Output): Promise<number> {
   const o = inv.options;

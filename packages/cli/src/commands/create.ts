@@ -5,12 +5,12 @@
 import { stat, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { cidFromSha256 } from '@cascade/content';
-import { loadEngine } from '../engine.ts';
+import { loadEngine } from '../core/engine.ts';
 import { errorMessage } from '@cascade/node';
-import { UsageError, CliError } from '../errors.ts';
-import { formatBytes, formatPercent } from '../format.ts';
-import type { Invocation } from '../args.ts';
-import type { Output } from '../output.ts';
+import { UsageError, CliError } from '../core/errors.ts';
+import { formatBytes, formatPercent } from '../output/format.ts';
+import type { Invocation } from '../parse/args.ts';
+import type { Output } from '../output/output.ts';
 
 export async function createCommand(inv: Invocation, out: Output): Promise<number> {
   const o = inv.options;

@@ -4,21 +4,21 @@
 // source gave (peers, web seeds, --mirror URLs); on a terminal a live progress line is redrawn.
 
 import { resolve } from 'node:path';
-import { loadEngine } from '../engine.ts';
+import { loadEngine } from '../core/engine.ts';
 import { errorMessage, startNode, type CascadeNode } from '@cascade/node';
-import { CliError } from '../errors.ts';
-import type { DescribedSource } from '../source.ts';
+import { CliError } from '../core/errors.ts';
+import type { DescribedSource } from '../download/source.ts';
 import { chainFor } from './chain-attach.ts';
-import { planDownload } from '../download-plan.ts';
-import { downloadPlainFile } from '../download-plain.ts';
-import { ensureOutputDir } from '../output-dir.ts';
-import { waitForStopSignal } from '../signals.ts';
-import { waitForDone } from '../torrent-wait.ts';
-import { ProgressDisplay, progressLine } from '../progress.ts';
-import { formatBytes, formatDuration, formatSpeed } from '../format.ts';
-import type { Invocation } from '../args.ts';
-import type { Output } from '../output.ts';
-import type { TorrentHandle, TorrentStats } from '../engine.ts';
+import { planDownload } from '../download/download-plan.ts';
+import { downloadPlainFile } from '../download/download-plain.ts';
+import { ensureOutputDir } from '../download/output-dir.ts';
+import { waitForStopSignal } from '../core/signals.ts';
+import { waitForDone } from '../download/torrent-wait.ts';
+import { ProgressDisplay, progressLine } from '../output/progress.ts';
+import { formatBytes, formatDuration, formatSpeed } from '../output/format.ts';
+import type { Invocation } from '../parse/args.ts';
+import type { Output } from '../output/output.ts';
+import type { TorrentHandle, TorrentStats } from '../core/engine.ts';
 
 const JSON_PROGRESS_MS = 500;
 /** How long a content id is looked for on the DHT by default (a node just started is still joining). */

@@ -5,9 +5,9 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { exportIdentity, importIdentity } from '@cascade/identity';
 import { connectControl, nodeIdentity, replaceNodeKey, StateDB } from '@cascade/node';
-import { CliError, UsageError } from '../errors.ts';
-import type { Invocation } from '../args.ts';
-import type { Output } from '../output.ts';
+import { CliError, UsageError } from '../core/errors.ts';
+import type { Invocation } from '../parse/args.ts';
+import type { Output } from '../output/output.ts';
 
 const MIN_PASSPHRASE = 8;
 

@@ -3,10 +3,10 @@
 // multi-select bar — with one line per torrent, and exit 1 when any of them failed.
 
 import { resolveInfoHash, type ControlClient } from '@cascade/node/verbs';
-import type { BulkResult, ListEntry } from '@cascade/shapes';
+import type { BulkResponse, ListEntry } from '@cascade/shapes';
 import { short } from './node-access.ts';
-import type { Invocation } from '../args.ts';
-import type { Output } from '../output.ts';
+import type { Invocation } from '../parse/args.ts';
+import type { Output } from '../output/output.ts';
 
 type Action = 'pause' | 'resume' | 'recheck' | 'remove';
 
@@ -27,7 +27,7 @@ export async function runMany(inv: Invocation, out: Output, node: ControlClient,
     infoHashes = [...new Set(inv.positionals.map((arg) => resolveInfoHash(arg, known)))];
   }
   const deleteData = action === 'remove' && inv.options.deleteData;
-  const { results } = await node.call<{ results: BulkResult[] }>('bulk', { action, infoHashes, ...(deleteData ? { deleteData: true } : {}) });
+  const { results } = await node.call<BulkResponse>('bulk', { action, infoHashes, ...(deleteData ? { deleteData: true } : {}) });
   out.result({ action, results, ...(action === 'remove' ? { deletedData: deleteData } : {}) }, () =>
     results.length === 0
       ? 'no torrents'

@@ -2,10 +2,10 @@
 // through the state DB directly (what the next `cascade serve` will load).
 
 import { StateDB, type ControlClient } from '@cascade/node/verbs';
-import { CliError } from '../errors.ts';
-import type { Invocation } from '../args.ts';
-import type { Output } from '../output.ts';
-import type { ParseLib } from '../source.ts';
+import { CliError } from '../core/errors.ts';
+import type { Invocation } from '../parse/args.ts';
+import type { Output } from '../output/output.ts';
+import type { ParseLib } from '../download/source.ts';
 
 export interface VerbDeps {
   loadEngine: () => Promise<ParseLib>;

@@ -1,8 +1,8 @@
 // Categories and tags from the command line: the node's categories.* / tags.list / torrent.set
 // operations online; the same model on the state DB offline.
 
-import { UsageError } from '../errors.ts';
-import { offlineModel } from '../offline-model.ts';
+import { UsageError } from '../core/errors.ts';
+import { offlineModel } from '../core/offline-model.ts';
 import { short, withDb, type Verb } from './node-access.ts';
 import { findEntry } from './staples.ts';
 import type { Category } from '@cascade/shapes';

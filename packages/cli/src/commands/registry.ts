@@ -10,11 +10,11 @@ import { join } from 'node:path';
 import { ControlClient, DB_FILE, type ChainHealth, type RpcParams } from '@cascade/node/verbs';
 import type { PendingTx } from '@cascade/chain';
 import type { RewardClaim, Rewards } from '@cascade/shapes';
-import type { Invocation, Options } from '../args.ts';
-import { CliError, UsageError } from '../errors.ts';
-import type { Output } from '../output.ts';
+import type { Invocation, Options } from '../parse/args.ts';
+import { CliError, UsageError } from '../core/errors.ts';
+import type { Output } from '../output/output.ts';
 import type { Verb } from './node-access.ts';
-import { units18 } from '../format.ts';
+import { units18 } from '../output/format.ts';
 
 /** A transaction still unmined this long is reported, then again every PROGRESS_EVERY_MS. Short
  *  ones (a dev chain mines at once) print nothing: the result stays the only line. */

@@ -2,10 +2,10 @@
 // own (issue 14). Its identity is the node identity of --state-dir; it publishes a signed
 // descriptor to each directory and keeps it fresh until interrupted.
 import { StateDB, nodeIdentity } from '@cascade/node';
-import { UsageError } from '../errors.ts';
-import { waitForStopSignal } from '../signals.ts';
-import type { Invocation } from '../args.ts';
-import type { Output } from '../output.ts';
+import { UsageError } from '../core/errors.ts';
+import { waitForStopSignal } from '../core/signals.ts';
+import type { Invocation } from '../parse/args.ts';
+import type { Output } from '../output/output.ts';
 
 export async function relayCommand(inv: Invocation, out: Output): Promise<number> {
   const o = inv.options;

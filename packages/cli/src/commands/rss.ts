@@ -3,10 +3,10 @@
 
 import { connectControl, NodeError, type ControlClient } from '@cascade/node';
 import type { RssFeed, RssItem, RssMatch, RssPreviewItem, RssRule } from '@cascade/shapes';
-import { CliError, UsageError } from '../errors.ts';
-import type { Invocation } from '../args.ts';
-import type { Output } from '../output.ts';
-import { formatBytes, formatDuration } from '../format.ts';
+import { CliError, UsageError } from '../core/errors.ts';
+import type { Invocation } from '../parse/args.ts';
+import type { Output } from '../output/output.ts';
+import { formatBytes, formatDuration } from '../output/format.ts';
 import { RSS_USAGE } from './rss-help.ts';
 
 type Feed = RssFeed;

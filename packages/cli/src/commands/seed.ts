@@ -3,15 +3,15 @@
 
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { loadEngine } from '../engine.ts';
+import { loadEngine } from '../core/engine.ts';
 import { errorMessage, startNode } from '@cascade/node';
-import { UsageError, CliError } from '../errors.ts';
+import { UsageError, CliError } from '../core/errors.ts';
 import { chainFor } from './chain-attach.ts';
-import { describeTorrentBytes } from '../source.ts';
-import { waitForStopSignal } from '../signals.ts';
-import { waitForVerification } from '../torrent-wait.ts';
-import type { Invocation } from '../args.ts';
-import type { Output } from '../output.ts';
+import { describeTorrentBytes } from '../download/source.ts';
+import { waitForStopSignal } from '../core/signals.ts';
+import { waitForVerification } from '../download/torrent-wait.ts';
+import type { Invocation } from '../parse/args.ts';
+import type { Output } from '../output/output.ts';
 
 export async function seedCommand(inv: Invocation, out: Output): Promise<number> {
   const o = inv.options;

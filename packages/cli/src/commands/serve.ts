@@ -3,9 +3,9 @@
 // keep working against it through the control endpoint.
 
 import { dhtPortOf } from '@cascade/node';
-import { waitForStopSignal } from '../signals.ts';
-import type { Invocation } from '../args.ts';
-import type { Output } from '../output.ts';
+import { waitForStopSignal } from '../core/signals.ts';
+import type { Invocation } from '../parse/args.ts';
+import type { Output } from '../output/output.ts';
 
 export async function serveCommand(inv: Invocation, out: Output): Promise<number> {
   const o = inv.options;

@@ -7,11 +7,11 @@ import { parseIceServerUrl } from '@cascade/node/verbs';
 import { resolve } from 'node:path';
 import { ControlClient, resolveInfoHash } from '@cascade/node/verbs';
 import type { ListEntry } from '@cascade/shapes';
-import { UsageError } from '../errors.ts';
-import { formatLimit, parseRate } from '../format.ts';
-import { offlineModel } from '../offline-model.ts';
+import { UsageError } from '../core/errors.ts';
+import { formatLimit, parseRate } from '../output/format.ts';
+import { offlineModel } from '../core/offline-model.ts';
 import { requireNode, short, withDb, type Verb } from './node-access.ts';
-import type { Invocation } from '../args.ts';
+import type { Invocation } from '../parse/args.ts';
 
 type Settings = Record<string, unknown>;
 

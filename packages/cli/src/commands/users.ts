@@ -7,9 +7,9 @@
 import {
   AuthStore, connectControl, ensureClaimCode, memberId, MEMBER_ROLES, newClaimCode, rotateApiToken, loadOrCreateApiToken, StateDB, type Member, type Role,
 } from '@cascade/node/verbs';
-import { UsageError, CliError } from '../errors.ts';
-import type { Invocation } from '../args.ts';
-import type { Output } from '../output.ts';
+import { UsageError, CliError } from '../core/errors.ts';
+import type { Invocation } from '../parse/args.ts';
+import type { Output } from '../output/output.ts';
 
 export async function tokenCommand(inv: Invocation, out: Output): Promise<number> {
   if (!inv.options.rotate) {

@@ -5,16 +5,16 @@
 
 import { join, sep } from 'node:path';
 import { connectControl, StateDB, errorMessage, resolveInfoHash, offlineEntry, rememberPeers, refuseOwnedFiles, otherOwners, storedMetainfo, deleteOwnFiles, queryEntries, ShareKeys, type ListQuery, type ChainHealth } from '@cascade/node/verbs';
-import type { ListEntry, SearchRow } from '@cascade/shapes';
-import { CliError, UsageError } from '../errors.ts';
-import { loadEngine } from '../engine.ts';
-import { offlineModel } from '../offline-model.ts';
-import { describeSource } from '../source.ts';
-import { renderEntries } from '../listing.ts';
-import { formatBytes, formatPercent, formatSpeed, units18 } from '../format.ts';
-import type { Invocation } from '../args.ts';
-import type { Output } from '../output.ts';
-import type { PeerStats, TrackerStatus } from '../engine.ts';
+import type { ListEntry, NetworkStatus, OnionStatus, SearchRow } from '@cascade/shapes';
+import { CliError, UsageError } from '../core/errors.ts';
+import { loadEngine } from '../core/engine.ts';
+import { offlineModel } from '../core/offline-model.ts';
+import { describeSource } from '../download/source.ts';
+import { renderEntries } from '../output/listing.ts';
+import { formatBytes, formatPercent, formatSpeed, units18 } from '../output/format.ts';
+import type { Invocation } from '../parse/args.ts';
+import type { Output } from '../output/output.ts';
+import type { PeerStats, TrackerStatus } from '../core/engine.ts';
 import { NO_NODE, requireNode, short, withDb, type Verb, type VerbDeps } from './node-access.ts';
 
 import { limits, queue, forceStart, move, settings, pieceOrderVerb } from './staples.ts';
@@ -224,16 +224,7 @@ function chainLine(c: ChainHealth): string {
   ].join('\n');
 }
 
-interface OnionHealth {
-  directories: string[];
-  privateByDefault: boolean;
-  relays: { listed: number; learned: number };
-  circuits: { built: number; failed: number };
-  lastError: string | null;
-  relay: { tcp: string | null; exit: boolean; circuits: number; tabs?: number } | null;
-}
-
-function onionLine(o: OnionHealth): string {
+function onionLine(o: OnionStatus): string {
   return [
     `private discovery ${o.privateByDefault ? 'for every torrent' : 'for torrents that ask'}; ${o.relays.listed} relays listed, ${o.relays.learned} learned from peers; ` +
       `${o.circuits.built} circuits built, ${o.circuits.failed} failed${o.lastError ? ` (last: ${o.lastError})` : ''}`,
@@ -242,12 +233,7 @@ function onionLine(o: OnionHealth): string {
   ].join('\n');
 }
 
-interface NetworkHealth {
-  nat: 'open' | 'cone' | 'symmetric' | 'unknown';
-  externalAddress: string | null;
-  reason: string | null;
-  portMapping: { method: string | null; externalPort: number | null; error: string | null };
-}
+type NetworkHealth = Pick<NetworkStatus, 'nat' | 'externalAddress' | 'reason' | 'portMapping'>;
 
 const NAT_WORDS: Record<NetworkHealth['nat'], string> = {
   open: 'no NAT: others can connect to you',
@@ -280,7 +266,7 @@ const health: Verb = async (inv, out, node) => {
         `node id  ${h.nodeId}`,
         `state    ${h.stateDir}`,
         ...(chain ? [`chain    ${chainLine(chain)}`] : []),
-        ...(h.onion ? [`onion    ${onionLine(h.onion as OnionHealth)}`] : []),
+        ...(h.onion ? [`onion    ${onionLine(h.onion as OnionStatus)}`] : []),
         ...(h.network ? [`network  ${networkLine(h.network as NetworkHealth)}`] : []),
       ].join('\n'),
     );

@@ -4,7 +4,7 @@
 
 import { open } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
-import { cidFromSha256 } from '../cid.ts';
+import { cidFromSha256 } from '../cid/cid.ts';
 
 const SLICE = 1024 * 1024;
 

@@ -1,25 +1,24 @@
 // One uTP connection (BEP 29): handshake, ordered reliable delivery over datagrams, selective
-// ACKs, retransmission and LEDBAT congestion control. Pure: the owner hands it decoded packets,
-// a clock and a send function, and calls tick() now and then for the timers.
+// ACKs, retransmission and LEDBAT congestion control; the receive side (reorder buffer, in-order
+// delivery, the window) is receive.ts. Pure: the owner hands it decoded packets, a clock and a
+// send function, and calls tick() now and then for the timers.
 
 import { Ledbat } from './ledbat.ts';
+import { ReceiveBuffer } from './receive.ts';
 import { RttEstimator } from './rtt.ts';
 import type { Sent, UtpEnv, UtpOptions, UtpState } from './connection-types.ts';
+import { HEADER_SIZE, ST_DATA, ST_FIN, ST_RESET, ST_STATE, ST_SYN, encodeHeader, seqLess, type PacketType, type UtpPacket } from './packet.ts';
 
 export type { UtpEnv, UtpOptions, UtpState } from './connection-types.ts';
-import { HEADER_SIZE, MAX_SACK_BYTES, ST_DATA, ST_FIN, ST_RESET, ST_STATE, ST_SYN, encodeHeader, selectiveAckMask, seqDist, seqLess, type PacketType, type UtpPacket } from './packet.ts';
 
 /** 1,400 bytes fits every path with IPv6 and a tunnel or two on a 1,500-byte MTU. */
 export const DEFAULT_MSS = 1400;
 const DEFAULT_RECV_BUFFER = 1 << 20;
 const MAX_CWND = 4 << 20;
-/** Packets past ack_nr + 1 we keep out of order (the selective ACK reports 256 of them). */
-const MAX_REORDER = MAX_SACK_BYTES * 8;
 /** Retransmission timeouts in a row before the connection is given up. */
 const MAX_TIMEOUTS = 6;
 /** Duplicate ACKs (or packets selectively acked past a hole) that trigger a fast resend. */
 const DUP_ACKS = 3;
-
 
 export class UtpConnection {
   state: UtpState;
@@ -27,13 +26,10 @@ export class UtpConnection {
   readonly sendId: number;
   private readonly env: UtpEnv;
   private readonly mss: number;
-  private readonly recvBuffer: number;
   private synAttempts: number;
 
   /** Next sequence number we send. */
   private seqNr: number;
-  /** Last sequence number received in order. */
-  private ackNr = 0;
   /** Packets sent and not yet acked by ack_nr, oldest first (by seq). */
   private readonly inflight = new Map<number, Sent>();
   private flight = 0;
@@ -58,15 +54,8 @@ export class UtpConnection {
   private finQueued = false;
   private finSent = false;
 
-  /** Received out of order, by seq. */
-  private readonly reorder = new Map<number, Uint8Array>();
-  private reorderBytes = 0;
-  /** In-order data the reader has not taken (paused). */
-  private readonly undelivered: Uint8Array[] = [];
-  private undeliveredBytes = 0;
-  private paused = false;
-  /** Seq of the peer's FIN once seen. */
-  private eofSeq = -1;
+  /** What the peer sent: held out of order, or waiting for a paused reader. */
+  private readonly rx: ReceiveBuffer;
   private ackDue = false;
   /** The STATE that answered the peer's SYN (acceptor only), sent again if the SYN comes again;
    *  dropped once the peer sends anything else. */
@@ -89,7 +78,7 @@ export class UtpConnection {
     this.seqNr = seqNr & 0xffff;
     this.state = state;
     this.mss = opts.mss ?? DEFAULT_MSS;
-    this.recvBuffer = opts.recvBuffer ?? DEFAULT_RECV_BUFFER;
+    this.rx = new ReceiveBuffer(opts.recvBuffer ?? DEFAULT_RECV_BUFFER, (chunk) => this.onData?.(chunk));
     this.synAttempts = opts.synAttempts ?? 3;
     this.cc = new Ledbat(this.mss, MAX_CWND);
   }
@@ -104,7 +93,7 @@ export class UtpConnection {
   /** Answers a SYN: the peer's connection id is our send id, one more is our receive id. */
   static accept(env: UtpEnv, syn: UtpPacket, seqNr: number, opts: UtpOptions = {}): UtpConnection {
     const c = new UtpConnection(env, syn.connectionId + 1, syn.connectionId, seqNr, 'connected', opts);
-    c.ackNr = syn.seq;
+    c.rx.ackNr = syn.seq;
     c.notePeer(syn);
     c.synAck = c.buildPacket(ST_STATE);
     env.send(c.synAck);
@@ -114,7 +103,7 @@ export class UtpConnection {
   /** Internal state, for diagnostics. */
   debug(): object {
     const first = this.inflight.values().next().value;
-    return { inflight: this.inflight.size, flight: this.flight, lost: this.lostCount, cwnd: this.cc.cwnd, peerWindow: this.peerWindow, rto: this.rtt.rto, rtoAt: this.rtoAt, seqNr: this.seqNr, ackNr: this.ackNr, timeouts: this.timeouts, unsent: this.unsentBytes, reorder: this.reorder.size, undelivered: this.undeliveredBytes, first: first && { seq: first.seq, sacked: first.sacked, lost: first.lost, tx: first.transmissions, sentAt: first.sentAt } };
+    return { inflight: this.inflight.size, flight: this.flight, lost: this.lostCount, cwnd: this.cc.cwnd, peerWindow: this.peerWindow, rto: this.rtt.rto, rtoAt: this.rtoAt, seqNr: this.seqNr, ackNr: this.rx.ackNr, timeouts: this.timeouts, unsent: this.unsentBytes, reorder: this.rx.held, undelivered: this.rx.undeliveredLength, first: first && { seq: first.seq, sacked: first.sacked, lost: first.lost, tx: first.transmissions, sentAt: first.sentAt } };
   }
 
   get bytesInFlight(): number {
@@ -152,7 +141,7 @@ export class UtpConnection {
       // tells where the peer's numbers start: a DATA packet overtaking it may not be its first,
       // so it is dropped (the peer sends it again) rather than taken as the start.
       if (p.type !== ST_STATE || p.ack !== ((this.seqNr - 1) & 0xffff)) return;
-      this.ackNr = (p.seq - 1) & 0xffff;
+      this.rx.ackNr = (p.seq - 1) & 0xffff;
       this.state = 'connected';
       this.notePeer(p);
       this.handleAck(p);
@@ -255,7 +244,6 @@ export class UtpConnection {
     }
   }
 
-
   private ackOne(sent: Sent, now: number): number {
     this.inflight.delete(sent.seq);
     if (sent.sacked) return 0;
@@ -267,50 +255,16 @@ export class UtpConnection {
   }
 
   private handleData(p: UtpPacket): void {
-    const d = seqDist(this.ackNr, p.seq);
-    if (d === 0 || d >= 0x8000) {
-      this.stats.duplicates++;
-      return this.ackSoon(); // already have it: the ACK was lost
-    }
-    if (p.type === ST_FIN && this.eofSeq < 0) this.eofSeq = p.seq;
-    if (this.eofSeq >= 0 && seqLess(this.eofSeq, p.seq)) return; // past the end: a lie
-    if (d === 1) {
-      // Past the window we advertised while our reader is paused: dropped, and a STATE says the
-      // window is still shut (the sender's probe is answered, so it knows we are alive).
-      if (this.undeliveredBytes + p.payload.length > this.recvBuffer) return this.ackSoon();
-      this.ackNr = p.seq;
-      if (p.type === ST_DATA) this.deliver(p.payload);
-      // Packets waiting behind this one now follow it.
-      for (let next = (this.ackNr + 1) & 0xffff; ; next = (next + 1) & 0xffff) {
-        const held = this.reorder.get(next);
-        if (held === undefined) break;
-        this.reorder.delete(next);
-        this.reorderBytes -= held.length;
-        this.ackNr = next;
-        if (next !== this.eofSeq) this.deliver(held);
-      }
-    } else if (d <= MAX_REORDER + 1 && !this.reorder.has(p.seq)) {
-      // Out of order: held while it fits in the window we advertised (a peer ignoring it gets drops).
-      if (this.reorderBytes + this.undeliveredBytes + p.payload.length > this.recvBuffer) return;
-      const copy = p.type === ST_DATA ? p.payload : new Uint8Array(0);
-      this.reorder.set(p.seq, copy);
-      this.reorderBytes += copy.length;
-    }
+    const arrival = this.rx.accept(p);
+    if (arrival === 'duplicate') this.stats.duplicates++;
+    if (arrival === 'ignored') return;
+    // A duplicate: its ACK was lost. Refused: the window is still shut, and a STATE says so.
     this.ackSoon();
-    if (this.eofSeq >= 0 && this.ackNr === this.eofSeq) {
+    if (arrival !== 'taken') return;
+    if (this.rx.complete) {
       this.sendState();
-      if (this.undeliveredBytes === 0) this.close();
+      if (this.rx.finished) this.close();
     }
-  }
-
-  private deliver(chunk: Uint8Array): void {
-    if (chunk.length === 0) return;
-    if (this.paused || this.undelivered.length > 0) {
-      this.undelivered.push(chunk);
-      this.undeliveredBytes += chunk.length;
-      return;
-    }
-    this.onData?.(chunk);
   }
 
   private ackSoon(): void {
@@ -327,25 +281,16 @@ export class UtpConnection {
   // ---- reader flow control ----
 
   pause(): void {
-    this.paused = true;
+    this.rx.paused = true;
   }
 
   resume(): void {
-    if (!this.paused) return;
-    this.paused = false;
-    const before = this.window();
-    while (this.undelivered.length > 0 && !this.paused && this.state !== 'closed') {
-      const chunk = this.undelivered.shift()!;
-      this.undeliveredBytes -= chunk.length;
-      this.onData?.(chunk);
-    }
+    if (!this.rx.paused) return;
+    const before = this.rx.window();
+    this.rx.resume(() => this.state !== 'closed');
     // The window reopened: tell the peer, or it waits for its timeout to probe.
-    if (this.state === 'connected' && before < this.mss && this.window() >= this.mss) this.sendState();
-    if (this.eofSeq >= 0 && this.ackNr === this.eofSeq && this.undeliveredBytes === 0) this.close();
-  }
-
-  private window(): number {
-    return Math.max(0, this.recvBuffer - this.reorderBytes - this.undeliveredBytes);
+    if (this.state === 'connected' && before < this.mss && this.rx.window() >= this.mss) this.sendState();
+    if (this.rx.finished) this.close();
   }
 
   // ---- outgoing ----
@@ -451,21 +396,21 @@ export class UtpConnection {
   private buildPacket(type: PacketType, payload = 0): Uint8Array {
     // The selective ACK rides on STATE packets only: a DATA packet may be resent later with a
     // newer ack_nr, which would shift the meaning of every bit of a mask written for the old one.
-    const sack = type === ST_STATE ? selectiveAckMask(this.ackNr, this.reorder) : undefined;
+    const sack = type === ST_STATE ? this.rx.selectiveAck() : undefined;
     const out = new Uint8Array(HEADER_SIZE + (sack ? 2 + sack.length : 0) + payload);
     encodeHeader(out, {
       type,
       connectionId: type === ST_SYN ? this.recvId : this.sendId,
       timestamp: this.env.micros(),
       timestampDiff: this.replyMicro,
-      window: this.window(),
+      window: this.rx.window(),
       // A STATE names the next sequence number without taking it.
       seq: this.seqNr,
-      ack: this.ackNr,
+      ack: this.rx.ackNr,
       ...(sack ? { sack } : {}),
     });
     // A DATA packet carries the ack_nr but no selective ACK: with holes, a STATE still follows.
-    if (sack || this.reorder.size === 0) this.ackDue = false;
+    if (sack || this.rx.held === 0) this.ackDue = false;
     return out;
   }
 
@@ -488,8 +433,8 @@ export class UtpConnection {
     const dv = new DataView(sent.packet.buffer, sent.packet.byteOffset, sent.packet.byteLength);
     dv.setUint32(4, this.env.micros() >>> 0);
     dv.setUint32(8, this.replyMicro >>> 0);
-    dv.setUint32(12, this.window() >>> 0);
-    if (sent.packet[0]! >> 4 !== ST_SYN) dv.setUint16(18, this.ackNr);
+    dv.setUint32(12, this.rx.window() >>> 0);
+    if (sent.packet[0]! >> 4 !== ST_SYN) dv.setUint16(18, this.rx.ackNr);
     this.env.send(sent.packet);
   }
 
@@ -547,7 +492,7 @@ export class UtpConnection {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.inflight.clear();
-    this.reorder.clear();
+    this.rx.dropHeld();
     this.unsent.length = 0;
     this.unsentBytes = this.flight = 0;
     this.onClose?.(err);

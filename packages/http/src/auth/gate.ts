@@ -6,8 +6,9 @@
 //     and a cookie request that the browser marks as cross-site or same-site (another port of the
 //     same host) is refused (Fetch Metadata), so other local pages cannot ride on a session.
 import type { IncomingMessage } from 'node:http';
-import { ROLE_RANK, type AuthStore, type Role } from '@cascade/node';
+import { ROLE_RANK, type AuthStore } from '@cascade/node';
 import { hostAllowed, originAllowed } from './origin.ts';
+import type { CallerRole } from '@cascade/shapes';
 
 export const SESSION_COOKIE = 'cascade_session';
 
@@ -24,7 +25,7 @@ export interface Caller {
   via: 'token' | 'session' | null;
   did: string | null;
   address: string | null;
-  role: Role | 'visitor' | null;
+  role: CallerRole | null;
   /** The session cookie's value, when signed in through one (for sign-out). */
   session?: string;
 }
@@ -102,7 +103,7 @@ export function allows(caller: Caller, access: Access): Refusal | undefined {
   return { status: 403, message: refusal(access, caller.role) };
 }
 
-function refusal(access: Exclude<Access, 'public' | 'signed-in'>, role: Role | 'visitor'): string {
+function refusal(access: Exclude<Access, 'public' | 'signed-in'>, role: CallerRole): string {
   if (access === 'owner') return 'only the node’s owner may do this';
   if (access === 'admin') return 'only the node’s owner and admins may do this';
   if (role === 'viewer') return 'a viewer may only read: ask the owner or an admin to make you a member';

@@ -8,6 +8,7 @@ import type * as Siwe from 'viem/siwe';
 import {
   checksumAddress, isAddress, isDid, parseSignInMessage, signInMessage, verifyBinding, verifyPersonalSignature, verifySignIn,
 } from '@cascade/identity';
+import type { Challenge, SignInMethod } from '@cascade/shapes';
 
 // viem (with ox, abitype and its curves) costs a node some 25 MB of memory once loaded, and only a
 // sign-in with an Ethereum account needs it: it is imported on the first such request.
@@ -18,14 +19,8 @@ export const CHALLENGE_TTL_MS = 5 * 60 * 1000;
 /** Pending challenges kept at most; the oldest go first (anyone may ask for one). */
 const MAX_PENDING = 10_000;
 
-export type SignInMethod = 'did' | 'siwe';
-
-export interface Challenge {
-  method: SignInMethod;
-  nonce: string;
-  message: string;
-  expiresAt: number;
-}
+// The sign-in method and the challenge are what POST /api/auth/challenge sends (@cascade/shapes).
+export type { Challenge, SignInMethod };
 
 interface Pending extends Challenge {
   origin: string;

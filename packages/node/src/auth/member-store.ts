@@ -6,25 +6,19 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { isAddress, isDid } from '@cascade/identity';
 import type { Queryable, Store } from '../state/store.ts';
+import type { Member, Role } from '@cascade/shapes';
 
 /**
  * What a member may do (docs/identity.md, "Roles"): a viewer reads (dashboards), a member uses the
  * node, an admin also manages members and viewers, the one owner also admins, settings and the token.
+ * The roles and a member's record are @cascade/shapes' (GET /api/users sends them).
  */
-export type Role = 'owner' | 'admin' | 'member' | 'viewer';
+export type { Member, Role };
 /** Roles that can be given by adding someone (the owner is claimed or transferred, never added). */
 export const MEMBER_ROLES: readonly Role[] = ['admin', 'member', 'viewer'];
 /** Higher is stronger: a route's access level is met by its rank or above. */
 export const ROLE_RANK: Readonly<Record<Role, number>> = { viewer: 1, member: 2, admin: 3, owner: 4 };
-export type MemberKind = 'did' | 'address';
-
-export interface Member {
-  id: string;
-  kind: MemberKind;
-  role: Role;
-  addedAt: number;
-  addedBy: string | null;
-}
+export type MemberKind = Member['kind'];
 
 export interface Session {
   did: string | null;

@@ -6,32 +6,10 @@
 import os from 'node:os';
 import { probeNat, parseStunUrl, routeSource, type NatKind, type StunServer } from '@cascade/reachability';
 import type { IceServer } from '../model/ice-servers.ts';
+import type { NetworkStatus, PortMappingStatus } from '@cascade/shapes';
 
-export interface PortMappingStatus {
-  method: 'upnp' | 'natpmp' | 'pcp' | null;
-  externalPort: number | null;
-  externalAddress?: string | null;
-  error: string | null;
-}
-
-export interface NetworkStatus {
-  nat: NatKind;
-  externalAddress: string | null;
-  /** The address the default route uses: what the node maps and announces. */
-  localAddress: string | null;
-  portMapping: PortMappingStatus;
-  /** In force for the node's WebRTC now (TURN credentials included: members only see this). */
-  iceServers: IceServer[];
-  /** True when the node's WebRTC uses TURN relay candidates only (symmetric NAT, TURN known). */
-  relayOnly: boolean;
-  /** Where those came from: the iceServers setting, or the trackers the node announces to. */
-  iceSource: 'setting' | 'trackers' | 'none';
-  /** STUN server → what it answered (`address:port` or the error). */
-  stun: Record<string, string>;
-  /** Why nat is "unknown", when it is. */
-  reason: string | null;
-  probedAt: number | null;
-}
+// What GET /api/network sends (@cascade/shapes).
+export type { NetworkStatus, PortMappingStatus };
 
 export interface NodeNetworkDeps {
   /** Every tracker URL the node announces to (its own, the configured ones, its torrents'). */

@@ -11,6 +11,7 @@ import { isIP } from 'node:net';
 import { isPrivateAddress } from '../sources/url-guard.ts';
 import type { NodeLog } from '../core/node-log.ts';
 import type { PrivateDiscovery } from '../core/engine.ts';
+import type { OnionStatus } from '@cascade/shapes';
 
 export interface OnionOptions {
   /** Directory base URLs (Cascade trackers serving /relays). */
@@ -30,17 +31,8 @@ export interface NodeOnion {
   status(): OnionStatus;
 }
 
-/** What `cascade health` and GET /api/health say of private discovery. */
-export interface OnionStatus {
-  directories: string[];
-  privateByDefault: boolean;
-  /** Relays usable now: from the directories, and learned from peers. */
-  relays: { listed: number; learned: number };
-  circuits: { built: number; failed: number; closed: number; requests: number };
-  lastError: string | null;
-  /** The node's own relay; `tabs`: browser tabs relaying for others that signal through it. */
-  relay: { tcp: string | null; ws: string | null; exit: boolean; circuits: number; tabs: number } | null;
-}
+// What `cascade health` and GET /api/health say of private discovery (@cascade/shapes).
+export type { OnionStatus };
 
 /**
  * The node's onion client over the directories' relays and those its peers told it of; `host` (the

@@ -15,7 +15,7 @@ import type { TorrentHandle } from '../core/engine.ts';
 import { bool, fail, objectOf, rate, tagList } from '../model/validate.ts';
 import { categoryName } from '../model/categories.ts';
 import { isQueueMove, QUEUE_MOVES, type QueueMove } from './order.ts';
-import type { BulkAction, BulkRequest, BulkResult } from '@cascade/shapes';
+import type { BulkAction, BulkRequest, BulkResponse, BulkResult } from '@cascade/shapes';
 
 export type { BulkAction, BulkRequest, BulkResult };
 export const BULK_ACTIONS = ['pause', 'resume', 'remove', 'recheck', 'setCategory', 'addTags', 'removeTags', 'queue', 'forceStart', 'setLimits'] as const satisfies readonly BulkAction[];
@@ -74,7 +74,7 @@ function hashList(v: unknown): string[] | 'all' {
 type RateLimited = TorrentHandle & { setRateLimits?(l: { download?: number; upload?: number }): void };
 
 /** Runs a bulk request; one result per torrent named (all torrents for "all"), in the order given. */
-export async function runBulk(node: BulkNode, body: unknown): Promise<{ results: BulkResult[] }> {
+export async function runBulk(node: BulkNode, body: unknown): Promise<BulkResponse> {
   const req = parseBulk(body);
   if (req.action === 'setCategory' && req.category) node.model.categories.require(req.category);
   const known = new Set(node.model.queueOrder());

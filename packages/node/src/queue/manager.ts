@@ -11,64 +11,19 @@
 // running. Every torrent is added to the engine paused and started here, so nothing runs past the
 // limits even for a moment, at add or at restart.
 
-import type { NodeLog } from '../core/node-log.ts';
-import type { SessionHandle, TorrentChangeFeed, TorrentStats, TorrentHandle } from '../core/engine.ts';
-import type { StateDB, TorrentStatus } from '../state/state-db.ts';
+import type { TorrentChangeFeed, TorrentStats, TorrentHandle } from '../core/engine.ts';
+import type { TorrentStatus } from '../state/state-db.ts';
 import { errorMessage } from '../core/errors.ts';
-import { planQueue, byQueueOrder, type QueueItem, type QueueLimits } from './plan.ts';
+import { planQueue, byQueueOrder, type QueueItem } from './plan.ts';
 import { SlotCounts, isComplete, kindOf } from './slots.ts';
 import { moveInOrder, reassignPositions, type QueueMove } from './order.ts';
-import type { AltSpeedSchedule } from './schedule.ts';
 import { ScheduleFollower } from './schedule-follower.ts';
 import { goalAction, rowGoalReached, rowHasGoal } from './row-goals.ts';
 import { QueueStore, type QueueRow } from './store.ts';
+import type { QueueHost, QueueOptions, QueueSettings } from './host.ts';
+import { RUNNING, observe, type Watch } from './watch.ts';
 
-/** The settings the queue reads (a subset of the node's settings). */
-export interface QueueSettings extends QueueLimits {
-  stalledTimeout: number;
-  ratioLimit: number | null;
-  seedingTimeLimit: number | null;
-  seedingLimitAction: 'pause' | 'remove';
-  altSpeedEnabled: boolean;
-  altSpeedSchedule: AltSpeedSchedule;
-}
-
-export interface QueueHost {
-  session: SessionHandle;
-  db: StateDB;
-  out: NodeLog;
-  settings(): QueueSettings;
-  /** Turns the alternative speed on or off (a settings change: stored, applied to the engine). */
-  setAltSpeedEnabled(on: boolean): void;
-  /** Removes a torrent that reached its seeding goal with action "remove" (data kept). */
-  remove(infoHash: string): Promise<void>;
-  /** Something the user sees changed (the live feed pushes now). */
-  changed(): void;
-  /** Traffic and seeding time not yet added to the stored totals. */
-  pendingTotals(infoHash: string): { downloaded: number; uploaded: number; seedingSeconds: number } | undefined;
-  /** Runs at each tick of the queue's one timer, before its own look (the traffic accounting):
-   *  the node has one timer, not one per concern. */
-  onTick?(): void;
-}
-
-export interface QueueOptions {
-  /** Milliseconds since the epoch; tests pass their own to drive the schedule. */
-  clock?: () => number;
-  /** The one timer's period. Default 1000 ms. */
-  tickMs?: number;
-}
-
-/** What the queue watches on a torrent the engine runs. */
-interface Watch {
-  t: TorrentHandle;
-  /** The torrent's revision when the tick last looked: unchanged means nothing to look at again. */
-  revision: number;
-  downloaded: number;
-  /** Last time payload arrived, or when it (re)started: a fresh start is never stalled. */
-  progressAt: number;
-  state: TorrentStats['state'];
-  stalled: boolean;
-}
+export type { QueueHost, QueueOptions, QueueSettings } from './host.ts';
 
 /** A request naming more torrents than this does not wait for their engine calls. */
 export const WAIT_FOR_MOST = 64;
@@ -78,8 +33,6 @@ const SEED_LOOK_EVERY = 10;
 
 /** Torrents started (resumed) at once; each may be checking its data. */
 export const MAX_STARTING = 4;
-
-const RUNNING = new Set<TorrentStats['state']>(['metadata', 'checking', 'downloading', 'seeding']);
 
 export class QueueManager {
   readonly #host: QueueHost;
@@ -432,17 +385,7 @@ export class QueueManager {
       this.#unwatch(ih);
       return true;
     }
-    let replan = false;
-    // A counter lower than last time: the torrent was loaded anew, so it all is new.
-    const got = s.downloaded > w.downloaded || s.downloaded < w.downloaded;
-    if (got || s.state !== w.state) w.progressAt = now;
-    if (s.state !== w.state) replan = true;
-    const stallMs = settings.stalledTimeout * 1000;
-    const stalled = stallMs > 0 && (s.state === 'downloading' || s.state === 'metadata') && now - w.progressAt >= stallMs;
-    if (stalled !== w.stalled) replan = true;
-    w.downloaded = s.downloaded;
-    w.state = s.state;
-    w.stalled = stalled;
+    let replan = observe(w, s, now, settings.stalledTimeout);
     // A download may stall without any change (time passes): looked at every tick.
     if (s.state === 'downloading' || s.state === 'metadata') this.#due.add(ih);
     else this.#due.delete(ih);

@@ -18,6 +18,7 @@ import { magnetOf, sharedTrackers, type TrackerDoors } from '../listing/torrent-
 import { errorMessage, invalid, NodeError } from '../core/errors.ts';
 import { splitLink } from '@cascade/private-shares';
 import { isContentId } from '@cascade/content';
+import type { AddResult } from '@cascade/shapes';
 
 /** Where and how to add, as the request gave it (the model resolves defaults and checks it). */
 export interface AddOptions {
@@ -35,18 +36,7 @@ export interface AddOptions {
   mirrors?: string[];
 }
 
-export interface AddResult {
-  infoHash: string;
-  /** BEP 52: the v2 infohash (64 hex) of a v2 or hybrid torrent; null for v1 or before the metadata. */
-  infoHashV2: string | null;
-  magnet: string;
-  name: string | null;
-  existing: boolean;
-  /** A private share made by this add (issue 24). */
-  encrypted?: boolean;
-  /** A share by link: the magnet with the key in its fragment. Only in the answer to the sharer. */
-  link?: string;
-}
+export type { AddResult };
 
 /** `node`: where it announces the torrent, for the magnet (sharedTrackers). */
 export function addResult(t: TorrentHandle, existing: boolean, node: Partial<TrackerDoors> = {}): AddResult {

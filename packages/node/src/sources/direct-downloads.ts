@@ -13,23 +13,10 @@ import { parseTorrent } from '@cascade/engine';
 import { fetchTorrentFile, guardedRequest, MAX_REDIRECTS, MAX_TORRENT_FILE } from './fetch-torrent.ts';
 import { resolveAllowed, type PrivateAllowance } from './url-guard.ts';
 import { errorMessage } from '../core/errors.ts';
+import type { PlainDownloadView } from '@cascade/shapes';
 
-export interface PlainJobView {
-  id: string;
-  url: string;
-  mirrors: string[];
-  name: string;
-  savePath: string;
-  state: 'downloading' | 'done' | 'error';
-  length: number | null;
-  downloaded: number;
-  sources: PlainSourceStats[];
-  sha256: string | null;
-  cid: string | null;
-  /** The torrent it is shared as once complete. */
-  infoHash: string | null;
-  error: string | null;
-}
+/** A plain download as GET /api/downloads/:id sends it (@cascade/shapes). */
+export type PlainJobView = PlainDownloadView;
 
 interface Job {
   view: PlainJobView;

@@ -1,9 +1,9 @@
 // Links over WebRTC data channels, for tab relays (src/signal.ts): a browser dials a tab by sealing
 // its offer to the tab's did and sending it through the node relay the tab signals through; the tab
 // answers the same way. One ordered, reliable channel carries the cells, one message per cell.
-import { CELL_SIZE } from '../cells.ts';
-import { makeLink, type Link, type LinkDialer } from '../link.ts';
-import { MAX_SIGNAL_MESSAGE, openAnswer, parseTabRelayAddress, sealOffer, type SignalMessage } from '../signal.ts';
+import { CELL_SIZE } from '../protocol/cells.ts';
+import { makeLink, type Link, type LinkDialer } from '../protocol/link.ts';
+import { MAX_SIGNAL_MESSAGE, openAnswer, parseTabRelayAddress, sealOffer, type SignalMessage } from '../relay/signal.ts';
 import { dialRelayBrowser } from './ws-link.ts';
 
 export interface RtcOptions {

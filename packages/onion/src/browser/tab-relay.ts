@@ -5,11 +5,11 @@
 // like any relay. It extends circuits over WebSocket to node relays or over WebRTC to other tabs,
 // and is never an exit.
 import { generateIdentity, type Identity } from '@cascade/identity';
-import { RelayCore, type RelayCoreOptions } from '../relay.ts';
-import { generateOnionKey, relayIdDigest, type OnionKeyPair } from '../ntor.ts';
-import { b64u, signDescriptor, type RelayDescriptor } from '../descriptor.ts';
-import { directoryRelays, publishDescriptor } from '../directory-client.ts';
-import { MAX_SIGNAL_MESSAGE, openOffer, sealAnswer, signRegistration, type SignalMessage } from '../signal.ts';
+import { RelayCore, type RelayCoreOptions } from '../relay/relay.ts';
+import { generateOnionKey, relayIdDigest, type OnionKeyPair } from '../protocol/ntor.ts';
+import { b64u, signDescriptor, type RelayDescriptor } from '../directory/descriptor.ts';
+import { directoryRelays, publishDescriptor } from '../directory/directory-client.ts';
+import { MAX_SIGNAL_MESSAGE, openOffer, sealAnswer, signRegistration, type SignalMessage } from '../relay/signal.ts';
 import { browserDialer, channelLink, gathered, type RtcOptions } from './rtc-link.ts';
 
 export interface TabRelayOptions extends RtcOptions {

@@ -1,7 +1,7 @@
 // Cells over the browser's WebSocket: one binary message per cell; anything else closes the link.
 // A page cannot open raw TCP, so it reaches relays by their ws:// (or wss://) address only.
-import { CELL_SIZE } from '../cells.ts';
-import { makeLink, type Link } from '../link.ts';
+import { CELL_SIZE } from '../protocol/cells.ts';
+import { makeLink, type Link } from '../protocol/link.ts';
 
 export function dialRelayBrowser(address: string, signal: AbortSignal): Promise<Link> {
   if (!/^wss?:\/\//.test(address)) return Promise.reject(new Error(`a browser reaches relays over WebSocket only, not ${address}`));

@@ -1,6 +1,6 @@
 // The Node exit: tracker announces and scrapes through the engine's transports, DHT look-ups
 // through a DHT of its own, all from the relay's address.
-import type { AnnounceRequest, AnnounceAnswer, ExitExecutor, PeerAddr, ScrapeRequest } from '../exit.ts';
+import type { AnnounceRequest, AnnounceAnswer, ExitExecutor, PeerAddr, ScrapeRequest } from '../exit/exit.ts';
 
 /** The engine's tracker transport shape (AnnounceParams/Result), kept structural here. */
 export interface TrackerTransportLike {

@@ -3,11 +3,11 @@
 import http from 'node:http';
 import net from 'node:net';
 import { WebSocketServer } from 'ws';
-import { CELL_SIZE } from '../cells.ts';
-import type { Link } from '../link.ts';
+import { CELL_SIZE } from '../protocol/cells.ts';
+import type { Link } from '../protocol/link.ts';
 import { socketLink } from './tcp-link.ts';
 import { wsLink } from './ws-link.ts';
-import { SIGNAL_PATH } from '../signal.ts';
+import { SIGNAL_PATH } from '../relay/signal.ts';
 import type { SignalServer } from './signal-server.ts';
 
 export const WS_PATH = '/onion';

@@ -2,15 +2,15 @@
 // onion key that rotates (the previous one keeps working for one more period), and a signed
 // descriptor published to a directory and republished before it expires.
 import type { Identity } from '@cascade/identity';
-import { RelayCore, type RelayCoreOptions, type TunnelHandler } from '../relay.ts';
-import { generateOnionKey, relayIdDigest, type OnionKeyPair } from '../ntor.ts';
-import { b64u, signDescriptor, type RelayDescriptor } from '../descriptor.ts';
-import { exitHandler, exitOperations, type ExitExecutor } from '../exit.ts';
-import { publishDescriptor } from '../directory-client.ts';
+import { RelayCore, type RelayCoreOptions, type TunnelHandler } from '../relay/relay.ts';
+import { generateOnionKey, relayIdDigest, type OnionKeyPair } from '../protocol/ntor.ts';
+import { b64u, signDescriptor, type RelayDescriptor } from '../directory/descriptor.ts';
+import { exitHandler, exitOperations, type ExitExecutor } from '../exit/exit.ts';
+import { publishDescriptor } from '../directory/directory-client.ts';
 import { listenLinks, WS_PATH, type LinkListener } from './listener.ts';
 import { dialRelay } from './ws-link.ts';
 import { signalServer, type SignalServer } from './signal-server.ts';
-import { SIGNAL_PATH } from '../signal.ts';
+import { SIGNAL_PATH } from '../relay/signal.ts';
 
 export interface RelayNodeOptions {
   identity: Identity;

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { MAX_SIGNAL_MESSAGE, registrationValid, type SignalMessage } from '../signal.ts';
+import { MAX_SIGNAL_MESSAGE, registrationValid, type SignalMessage } from '../relay/signal.ts';
 
 export const MAX_TABS = 1024;
 /** Offers one connection may have waiting for answers. */

@@ -1,7 +1,7 @@
 // Cells over TCP (Node): the socket's byte stream cut into CELL_SIZE cells.
 import net from 'node:net';
-import { cellReader } from '../cells.ts';
-import { makeLink, type Link } from '../link.ts';
+import { cellReader } from '../protocol/cells.ts';
+import { makeLink, type Link } from '../protocol/link.ts';
 
 export function socketLink(socket: net.Socket, initiator: boolean): Link {
   socket.setNoDelay(true);

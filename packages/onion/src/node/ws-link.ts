@@ -1,8 +1,8 @@
 // Cells over WebSocket (Node, the `ws` package): one binary message per cell. A message of any
 // other size breaks the protocol and closes the link.
 import WebSocket from 'ws';
-import { CELL_SIZE } from '../cells.ts';
-import { makeLink, type Link } from '../link.ts';
+import { CELL_SIZE } from '../protocol/cells.ts';
+import { makeLink, type Link } from '../protocol/link.ts';
 import { dialTcp } from './tcp-link.ts';
 
 export function wsLink(ws: WebSocket, initiator: boolean, remote: string): Link {

@@ -2,8 +2,8 @@
 // relay's address. Client → tracker: announces and scrapes only, at most 20 a second on average;
 // tracker → client: JSON objects up to 64 KiB. Either side closing closes the other.
 import WebSocket from 'ws';
-import { trackerMessageProblem, tunnelProblem, type WsTrackerTunnelRequest } from '../exit.ts';
-import type { TunnelEnd, TunnelHandler } from '../exit-streams.ts';
+import { trackerMessageProblem, tunnelProblem, type WsTrackerTunnelRequest } from '../exit/exit.ts';
+import type { TunnelEnd, TunnelHandler } from '../exit/exit-streams.ts';
 
 const MAX_FROM_TRACKER = 64 * 1024;
 /** Tunnels one exit holds open at once (each is a WebSocket of its own). */

@@ -2,7 +2,7 @@
 // beside its raw bytes, so a shared secret costs one native call instead of ~0.5 ms of JavaScript.
 import { createPublicKey, diffieHellman, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { x25519 } from '@noble/curves/ed25519.js';
-import { useX25519, type X25519Impl } from '../ntor.ts';
+import { useX25519, type X25519Impl } from '../protocol/ntor.ts';
 
 const secrets = new WeakMap<Uint8Array, KeyObject>();
 const b64u = (s: string) => new Uint8Array(Buffer.from(s, 'base64url'));

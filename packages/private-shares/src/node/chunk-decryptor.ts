@@ -2,10 +2,10 @@
 // writing a share's plaintext decrypts every chunk, and WebCrypto's asynchronous calls (a hop to the
 // thread pool for each 64 KiB) cost more than the AES itself.
 import { createDecipheriv, createSecretKey } from 'node:crypto';
-import { chunkNonce } from '../chunks.ts';
-import { tampered } from '../errors.ts';
-import { TAG_BYTES, type PrivateInfo } from '../format.ts';
-import { deriveKey } from '../keys.ts';
+import { chunkNonce } from '../format/chunks.ts';
+import { tampered } from '../format/errors.ts';
+import { TAG_BYTES, type PrivateInfo } from '../format/format.ts';
+import { deriveKey } from '../keys/keys.ts';
 
 export type ChunkDecryptor = (index: number, sealed: Uint8Array) => Buffer;
 

@@ -2,9 +2,9 @@
 // ciphertext made from it: a chunk's nonce is its index (chunks.ts), so sealing the same plaintext
 // again gives the very bytes the sharer sealed, and the torrent's piece hashes hold.
 import { createCipheriv, createSecretKey } from 'node:crypto';
-import { chunkNonce } from '../chunks.ts';
-import { TAG_BYTES, type PrivateInfo } from '../format.ts';
-import { deriveKey } from '../keys.ts';
+import { chunkNonce } from '../format/chunks.ts';
+import { TAG_BYTES, type PrivateInfo } from '../format/format.ts';
+import { deriveKey } from '../keys/keys.ts';
 
 /** Seals chunk `index` from its plaintext (shorter than a chunk for the last: zero-padded) into
  *  `out` (info.chunk bytes). */

@@ -5,11 +5,11 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { readdir, rm, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { once } from 'node:events';
-import { ChunkCipher, encryptStream } from '../chunks.ts';
-import { DEFAULT_CHUNK, neutralName, type PrivateInfo } from '../format.ts';
-import { newContentKey } from '../keys.ts';
-import { checkManifest, type ShareManifest } from '../manifest.ts';
-import { sealInfo } from '../seal.ts';
+import { ChunkCipher, encryptStream } from '../format/chunks.ts';
+import { DEFAULT_CHUNK, neutralName, type PrivateInfo } from '../format/format.ts';
+import { newContentKey } from '../keys/keys.ts';
+import { checkManifest, type ShareManifest } from '../format/manifest.ts';
+import { sealInfo } from '../keys/seal.ts';
 
 export interface SealedFiles {
   /** The content key: whoever holds it reads the share. */

@@ -2,8 +2,8 @@
 // click to switch them (PATCH /api/settings altSpeedEnabled; owner only — members see the state).
 // The node's schedule may switch them too, so the state is read again every 15 s and on focus.
 import { useCallback, useEffect, useState } from 'react';
-import { nodeOptions, settingsChanged, type NodeSettings } from '../node-options.ts';
-import { formatSpeed } from '../format.ts';
+import { nodeOptions, settingsChanged, type NodeSettings } from '../api/node-options.ts';
+import { formatSpeed } from '../format/format.ts';
 
 const REREAD_MS = 15_000;
 

@@ -2,7 +2,7 @@
 // (with when the next attempt is and a "Retry now"), and that it came back. Shown only to those who
 // get the live feed (owner and members); nothing shows while all is well.
 import { useEffect, useState } from 'react';
-import { reconnectNow, useLive } from '../live.ts';
+import { reconnectNow, useLive } from '../state/live.ts';
 
 export function ConnectionBanner() {
   const live = useLive();

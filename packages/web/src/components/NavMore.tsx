@@ -3,7 +3,7 @@
 // The panel renders only while open, so each place keeps one nav-<view> link in the page (its
 // entries here are nav-more-<view>).
 import { useEffect, useId, useRef, useState, type ComponentType, type SVGProps } from 'react';
-import { href, type View } from '../router.ts';
+import { href, type View } from '../state/router.ts';
 
 export interface NavItem {
   view: View;

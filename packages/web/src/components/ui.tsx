@@ -2,7 +2,7 @@
 import { useEffect, useRef, useState, type ReactNode } from 'react';
 import QRCode from 'qrcode';
 import { IconCopy } from './icons.tsx';
-import { formatPercent } from '../format.ts';
+import { formatPercent } from '../format/format.ts';
 
 export function ProgressBar({ value, state, label }: { value: number; state?: string; label?: string }) {
   const pct = Math.max(0, Math.min(1, value || 0)) * 100;

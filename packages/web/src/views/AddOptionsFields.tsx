@@ -2,8 +2,8 @@
 // new one, which the node makes), tags, start paused. The add dialog and the share page use it; the
 // defaults shown are the node's (its download dir, the category's own folder, "start paused").
 import { useEffect, useState } from 'react';
-import type { Category } from '../api.ts';
-import { nodeOptions, parseTags, type AddOptions, type NodeSettings } from '../node-options.ts';
+import type { Category } from '../api/api.ts';
+import { nodeOptions, parseTags, type AddOptions, type NodeSettings } from '../api/node-options.ts';
 
 const NEW = '\u0000new';
 

@@ -1,17 +1,17 @@
 // Add: a magnet / http(s) URL of a .torrent / bare infohash, or a dropped .torrent file — downloaded
 // by the node, or in this browser over WebRTC.
 import { useEffect, useState } from 'react';
-import { refreshTorrents } from '../live.ts';
-import { navigate, replaceRoute, useRoute } from '../router.ts';
+import { refreshTorrents } from '../state/live.ts';
+import { navigate, replaceRoute, useRoute } from '../state/router.ts';
 import { DropZone } from '../components/ui.tsx';
 import { IconBrowser, IconServer } from '../components/icons.tsx';
-import { browserPeer, useBrowserPeer } from '../browser-peer.ts';
-import { isMember, useAuth } from '../auth.ts';
-import { nodeOptions } from '../node-options.ts';
+import { browserPeer, useBrowserPeer } from '../browser/browser-peer.ts';
+import { isMember, useAuth } from '../state/auth.ts';
+import { nodeOptions } from '../api/node-options.ts';
 import { AddOptionsFields, addOptionsOf, emptyAddOptions, useNodeDefaults } from './AddOptionsFields.tsx';
 import { SearchCard } from './SearchCard.tsx';
 import { PlainDownloadCard } from './PlainDownloadCard.tsx';
-import type { PlainDownload } from '../api.ts';
+import type { PlainDownload } from '../api/api.ts';
 import './add.css';
 
 type Target = 'node' | 'browser';

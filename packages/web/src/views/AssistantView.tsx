@@ -3,10 +3,10 @@
 // #/assistant?torrent=<infohash> asks about that torrent (its checks run first); &ask=<question>
 // asks at once (the detail panel's "Ask about this torrent") and is then dropped from the address.
 import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
-import { replaceRoute, useRoute, assistantHref, type Route } from '../router.ts';
-import { useAuth } from '../auth.ts';
-import { useLive } from '../live.ts';
-import { ask, isBusy, loadAssistantInfo, newConversation, setAssistantOwner, stopAsking, useAssistant, type AssistantState } from '../assistant-store.ts';
+import { replaceRoute, useRoute, assistantHref, type Route } from '../state/router.ts';
+import { useAuth } from '../state/auth.ts';
+import { useLive } from '../state/live.ts';
+import { ask, isBusy, loadAssistantInfo, newConversation, setAssistantOwner, stopAsking, useAssistant, type AssistantState } from '../state/assistant-store.ts';
 import { AnswerBlock } from './assistant/AnswerBlock.tsx';
 import { IconX } from '../components/icons.tsx';
 import './assistant/assistant.css';

@@ -1,9 +1,9 @@
 // Torrents running in this tab (shared from it or downloading into it), with Save / Open.
 import { useState } from 'react';
-import { formatBytes, formatEta, formatPercent, formatSpeed, ratioOf, peersText } from '../format.ts';
+import { formatBytes, formatEta, formatPercent, formatSpeed, ratioOf, peersText } from '../format/format.ts';
 import { CopyButton, ProgressBar, StateBadge, TransportBadge, saveBlob } from '../components/ui.tsx';
 import { IconDownload, IconPlayCircle, IconTrash } from '../components/icons.tsx';
-import { browserPeer, useBrowserPeer, type BrowserTorrent } from '../browser-peer.ts';
+import { browserPeer, useBrowserPeer, type BrowserTorrent } from '../browser/browser-peer.ts';
 import { shortAddress } from './DetailPanel.tsx';
 
 export function BrowserTorrents() {

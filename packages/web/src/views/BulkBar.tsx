@@ -3,8 +3,8 @@
 // all of them, whose per-torrent results say which failed.
 
 import { useEffect, useMemo, useState } from 'react';
-import { api, type BulkRequest } from '../api.ts';
-import { refreshTorrents } from '../live.ts';
+import { api, type BulkRequest } from '../api/api.ts';
+import { refreshTorrents } from '../state/live.ts';
 import { IconPause, IconPlay, IconTrash, IconX } from '../components/icons.tsx';
 import { RemoveDialog } from './TorrentRow.tsx';
 

@@ -2,9 +2,9 @@
 // /api/categories). A torrent added with a category and no save path of its own goes to the
 // category's folder; removing a category keeps its torrents' data (they lose the category).
 import { useEffect, useState } from 'react';
-import type { Category } from '../api.ts';
-import { request } from '../api.ts';
-import { nodeOptions } from '../node-options.ts';
+import type { Category } from '../api/api.ts';
+import { request } from '../api/api.ts';
+import { nodeOptions } from '../api/node-options.ts';
 
 const path = (name: string) => `/api/categories/${encodeURIComponent(name)}`;
 

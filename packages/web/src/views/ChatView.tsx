@@ -1,8 +1,8 @@
 // Chat tab: the chat package's own page, loaded on demand (its crypto stays out of the main bundle).
 // #/chat?torrent=<infohash>&name=<name> opens that torrent's room.
 import { Component, lazy, Suspense, useMemo, type ReactNode } from 'react';
-import { useRoute } from '../router.ts';
-import { loadPeerConfig } from '../browser-peer.ts';
+import { useRoute } from '../state/router.ts';
+import { loadPeerConfig } from '../browser/browser-peer.ts';
 
 const ChatPage = lazy(() => import('@cascade/chat/ui').then((m) => ({ default: m.ChatPage })));
 

@@ -1,7 +1,7 @@
 // Detail panel of one node torrent: overview, files (select, stream, save), peers and trackers;
 // the Info tab also shows who owns it on the chain (detail/OwnershipSection.tsx).
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { api, ApiError, normaliseDetail, torrentFileUrl, type TorrentDetail, type TorrentSummary } from '../api.ts';
+import { api, ApiError, normaliseDetail, torrentFileUrl, type TorrentDetailView, type TorrentSummary } from '../api/api.ts';
 import { FilesTab } from './detail/FilesTab.tsx';
 import { OptionsTab } from './detail/OptionsTab.tsx';
 import { TrackersTab } from './detail/TrackersTab.tsx';
@@ -10,12 +10,12 @@ import { PieceOrderControls } from './detail/PieceOrderControls.tsx';
 import { OwnershipSection } from './detail/OwnershipSection.tsx';
 import { PrivateDiscoverySection } from './detail/PrivateDiscoverySection.tsx';
 import { useAction } from './detail/use-action.ts';
-import { assistantHref } from '../router.ts';
-import { optionsOf } from '../node-options.ts';
-import { liveSnapshot, watchTorrent } from '../live.ts';
-import { formatBytes, formatDate, formatEta, formatPercent, formatSpeed, ratioOf, peersText } from '../format.ts';
+import { assistantHref } from '../state/router.ts';
+import { optionsOf } from '../api/node-options.ts';
+import { liveSnapshot, watchTorrent } from '../state/live.ts';
+import { formatBytes, formatDate, formatEta, formatPercent, formatSpeed, ratioOf, peersText } from '../format/format.ts';
 import { CopyButton, Empty, ProgressBar, QrCode, Stat, StateBadge, TransportBadge } from '../components/ui.tsx';
-import { shortDid } from '../short-id.ts';
+import { shortDid } from '../format/short-id.ts';
 import { IconBack, IconDownload, IconPause, IconPlay, IconX } from '../components/icons.tsx';
 
 type Tab = 'overview' | 'files' | 'peers' | 'trackers' | 'options';
@@ -31,7 +31,7 @@ export function DetailPanel({
   gone: boolean;
   onClose: () => void;
 }) {
-  const [detail, setDetail] = useState<TorrentDetail>();
+  const [detail, setDetail] = useState<TorrentDetailView>();
   const [error, setError] = useState<string>();
   const [missing, setMissing] = useState(false);
   const [tab, setTab] = useState<Tab>('files');
@@ -241,7 +241,7 @@ export function shortAddress(a: string): string {
   return m ? `${m[1]}${m[2]!.slice(0, 8)}…${m[2]!.slice(-6)}` : a;
 }
 
-function PeersTab({ detail }: { detail: TorrentDetail }) {
+function PeersTab({ detail }: { detail: TorrentDetailView }) {
   const peers = detail.peersList ?? [];
   if (peers.length === 0) return <Empty title="No connected peers">Peers show up here as trackers, the DHT and PEX find them.</Empty>;
   return (
@@ -292,7 +292,7 @@ function PeerIdentity({ did, reputation, account }: { did: string; reputation: n
 }
 
 /** Category, tags, when it was added and completed, how long it has seeded, its limits. */
-function OrganisingRows({ detail }: { detail: TorrentDetail }) {
+function OrganisingRows({ detail }: { detail: TorrentDetailView }) {
   const raw = detail.raw ?? {};
   const o = optionsOf(raw);
   const row = (label: string, value: string | null, testId?: string) =>
@@ -322,7 +322,7 @@ function formatDuration(seconds: number): string {
   return h < 48 ? `${h} h ${m % 60} min` : `${Math.floor(h / 24)} d ${h % 24} h`;
 }
 
-function OverviewTab({ detail }: { detail: TorrentDetail }) {
+function OverviewTab({ detail }: { detail: TorrentDetailView }) {
   return (
     <div className="overview">
       <OwnershipSection key={detail.infoHashHex} infoHash={detail.infoHashHex} hasMetadata={detail.files.length > 0} />

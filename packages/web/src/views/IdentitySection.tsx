@@ -2,9 +2,9 @@
 // external wallet to its did (the binding is kept in IndexedDB and sent at the next sign-in, so the
 // node's session covers the did and the wallet's account).
 import { useEffect, useState } from 'react';
-import { signOut, useAuth } from '../auth.ts';
+import { signOut, useAuth } from '../state/auth.ts';
 import { CopyButton } from '../components/ui.tsx';
-import { hasWallet, walletAccount, walletSign } from '../wallet.ts';
+import { hasWallet, walletAccount, walletSign } from '../identity/wallet.ts';
 
 interface Own {
   did: string;
@@ -13,7 +13,7 @@ interface Own {
 }
 
 async function loadOwn(): Promise<Own | undefined> {
-  const k = await import('../keys.ts');
+  const k = await import('../identity/keys.ts');
   const id = await k.loadIdentity();
   if (!id) return undefined;
   const b = await k.loadWalletBinding(id.did);
@@ -21,7 +21,7 @@ async function loadOwn(): Promise<Own | undefined> {
 }
 
 async function linkWallet(): Promise<void> {
-  const k = await import('../keys.ts');
+  const k = await import('../identity/keys.ts');
   const id = await k.loadOrCreateIdentity();
   const address = await walletAccount();
   const signature = await walletSign(k.bindingMessage(id.did, address), address);
@@ -29,7 +29,7 @@ async function linkWallet(): Promise<void> {
 }
 
 async function unlinkWallet(): Promise<void> {
-  const k = await import('../keys.ts');
+  const k = await import('../identity/keys.ts');
   await k.saveWalletBinding(undefined);
 }
 

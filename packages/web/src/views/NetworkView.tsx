@@ -1,13 +1,14 @@
 // Network health: the node's listener, DHT, peers, the live socket, and this tab's WebRTC peer.
 import { Fragment, useEffect, useState } from 'react';
-import { api, type Health } from '../api.ts';
-import { useLive } from '../live.ts';
-import { isMember, useAuth } from '../auth.ts';
-import { formatBytes, formatSpeed, units18 } from '../format.ts';
+import { api, type Health } from '../api/api.ts';
+import { useLive } from '../state/live.ts';
+import { isMember, useAuth } from '../state/auth.ts';
+import { formatBytes, formatSpeed, units18 } from '../format/format.ts';
 import { Stat } from '../components/ui.tsx';
-import { useBrowserPeer } from '../browser-peer.ts';
+import { useBrowserPeer } from '../browser/browser-peer.ts';
 import { TabRelayCard } from './TabRelayCard.tsx';
-import { OnionCard, type OnionHealth } from './OnionCard.tsx';
+import type { OnionStatus } from '@cascade/shapes';
+import { OnionCard } from './OnionCard.tsx';
 import { ReachabilityCard } from './ReachabilityCard.tsx';
 
 const KNOWN = new Set(['ok', 'bittorrentPort', 'port', 'peers', 'dhtNodes', 'dhtEnabled', 'dhtPort', 'torrents', 'httpPort', 'uptime', 'uptimeSeconds', 'version', 'ports', 'tracker', 'reachability', 'peersByTransport', 'peerId', 'nodeId', 'stateDir', 'downloadDir', 'chain', 'onion', 'privateDiscovery', 'webrtc']);
@@ -240,7 +241,7 @@ export function NetworkView() {
           {peer.error && <div className="alert alert-error">{peer.error}</div>}
         </div>
 
-        {health && <OnionCard onion={(health as { onion?: OnionHealth | null }).onion} directories={relayDirectories(health)} />}
+        {health && <OnionCard onion={(health as { onion?: OnionStatus | null }).onion} directories={relayDirectories(health)} />}
 
         <TabRelayCard available={health ? relayDirectories(health).length > 0 : undefined} />
 

@@ -3,10 +3,10 @@
 // changed fields are sent; the node checks them as a whole and names the field it refuses. Members
 // may read them; only the owner may change them (the form says so instead of failing).
 import { useEffect, useRef, useState, type ReactNode } from 'react';
-import { nodeOptions, settingsChanged, type NodeSettings } from '../node-options.ts';
-import { parseRate, rateText } from '../rates.ts';
-import { useAuth } from '../auth.ts';
-import { useShareWarning } from '../share-warning.ts';
+import { nodeOptions, settingsChanged, type NodeSettings } from '../api/node-options.ts';
+import { parseRate, rateText } from '../format/rates.ts';
+import { useAuth } from '../state/auth.ts';
+import { useShareWarning } from '../state/share-warning.ts';
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 

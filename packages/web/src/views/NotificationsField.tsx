@@ -1,7 +1,7 @@
 // Settings → This browser: desktop notifications of completed and failed downloads. Turning it on
 // asks the browser's permission; a refusal is explained (only the browser can undo it).
 import { useState } from 'react';
-import { notifyStatus, setNotify, type NotifyStatus } from '../notify.ts';
+import { notifyStatus, setNotify, type NotifyStatus } from '../page/notify.ts';
 
 const WHY: Record<NotifyStatus, string> = {
   on: 'This browser shows a notification when a download on the node completes or fails.',

@@ -1,17 +1,9 @@
 // Private discovery on the Network page (issue 14): the node's onion client — directories, relays,
 // circuits, the last error — and its own relay when it runs one (`serve --relay`).
+import type { OnionStatus } from '@cascade/shapes';
 import { Stat } from '../components/ui.tsx';
 
-export interface OnionHealth {
-  directories: string[];
-  privateByDefault: boolean;
-  relays: { listed: number; learned: number };
-  circuits: { built: number; failed: number; closed?: number; requests?: number };
-  lastError: string | null;
-  relay: { tcp: string | null; ws: string | null; exit: boolean; circuits: number; tabs?: number } | null;
-}
-
-export function OnionCard({ onion, directories }: { onion: OnionHealth | null | undefined; directories: string[] }) {
+export function OnionCard({ onion, directories }: { onion: OnionStatus | null | undefined; directories: string[] }) {
   if (!onion && directories.length === 0) return null;
   const ok = onion ? onion.relays.listed + onion.relays.learned >= 3 && !onion.lastError : true;
   return (

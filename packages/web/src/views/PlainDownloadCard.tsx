@@ -1,9 +1,9 @@
 // A plain file the node is fetching (an http(s)/ftp URL, with mirrors): its progress, the bytes each
 // source gave and the checksum verdict, followed until the node shares it as a torrent.
 import { useEffect, useState } from 'react';
-import type { PlainDownload } from '../api.ts';
-import { nodeOptions } from '../node-options.ts';
-import { formatBytes } from '../format.ts';
+import type { PlainDownload } from '../api/api.ts';
+import { nodeOptions } from '../api/node-options.ts';
+import { formatBytes } from '../format/format.ts';
 import { ProgressBar } from '../components/ui.tsx';
 
 export function PlainDownloadCard({ start, onShared }: { start: PlainDownload; onShared: (infoHash: string) => void }) {

@@ -1,7 +1,7 @@
 // How this node is reached (issue 23), in plain words: the NAT it sits behind, what that means for
 // peers, the gateway's port mapping, the ICE servers in force, and what the user can do about it.
 import { useEffect, useState } from 'react';
-import { api, type NetworkStatus } from '../api.ts';
+import { api, type NetworkStatus } from '../api/api.ts';
 import { Stat } from '../components/ui.tsx';
 
 const MEANING: Record<NetworkStatus['nat'], { dot: string; title: string; text: string }> = {

@@ -3,8 +3,8 @@
 // and Claim, which submits the receipts held to the reward pool. A node without a chain (or one
 // still starting it) says so. Re-read every few seconds while open, and at once after a claim.
 import { useCallback, useEffect, useState } from 'react';
-import { chainApi, chainAvailability, type ClaimResult, type Rewards } from '../chain-api.ts';
-import { formatBytes, units18 } from '../format.ts';
+import { chainApi, chainAvailability, type ClaimResult, type Rewards } from '../api/chain-api.ts';
+import { formatBytes, units18 } from '../format/format.ts';
 import { Stat } from '../components/ui.tsx';
 import './chain.css';
 

@@ -2,10 +2,10 @@
 // preview) and the matches the rules took. Reads the node's /api/rss routes every few seconds while
 // open, and at once after each change.
 import { useCallback, useEffect, useState } from 'react';
-import { api } from '../api.ts';
-import { rssApi, type RssFeed, type RssItem, type RssMatch, type RssRule } from '../rss-api.ts';
-import { formatBytes, formatDate, shortHash } from '../format.ts';
-import { href } from '../router.ts';
+import { api } from '../api/api.ts';
+import { rssApi, type RssFeed, type RssItem, type RssMatch, type RssRule } from '../api/rss-api.ts';
+import { formatBytes, formatDate, shortHash } from '../format/format.ts';
+import { href } from '../state/router.ts';
 import { RuleEditor } from './rss/RuleEditor.tsx';
 import { FeedInterval, Settings } from './rss/RssSettings.tsx';
 import './rss/rss.css';

@@ -2,9 +2,9 @@
 // words of a name, a content id or an infohash — each result with its publisher and providers, and
 // an Add button that adds it to the node with those providers as peers.
 import { useState } from 'react';
-import { api, type SearchRow } from '../api.ts';
-import { formatBytes } from '../format.ts';
-import { shortDid } from '../short-id.ts';
+import { api, type SearchRow } from '../api/api.ts';
+import { formatBytes } from '../format/format.ts';
+import { shortDid } from '../format/short-id.ts';
 
 /** A magnet for a search result: its infohash(es), name, and its providers as BEP 9 x.pe peers. */
 export function magnetOf(r: SearchRow): string {

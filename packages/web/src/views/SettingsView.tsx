@@ -3,11 +3,11 @@
 // goes, public URL: NodeSettingsForm over /api/settings) — for owner and members only — and this
 // browser's (theme, notifications, WebRTC trackers and ICE servers of the in-browser peer, storage).
 import { useEffect, useState } from 'react';
-import { api, type Health } from '../api.ts';
-import { formatBytes } from '../format.ts';
-import { setTheme, useTheme, type ThemeChoice } from '../theme.ts';
-import { browserPeer, loadPeerConfig, savePeerConfig, useBrowserPeer } from '../browser-peer.ts';
-import { isMember, useAuth } from '../auth.ts';
+import { api, type Health } from '../api/api.ts';
+import { formatBytes } from '../format/format.ts';
+import { setTheme, useTheme, type ThemeChoice } from '../page/theme.ts';
+import { browserPeer, loadPeerConfig, savePeerConfig, useBrowserPeer } from '../browser/browser-peer.ts';
+import { isMember, useAuth } from '../state/auth.ts';
 import { IdentitySection } from './IdentitySection.tsx';
 import { UsersSection } from './UsersSection.tsx';
 import { NodeSettingsForm } from './NodeSettingsForm.tsx';

@@ -4,8 +4,8 @@
 // browser shared with before, the node's users, and this browser's own identity.
 import { useEffect, useState } from 'react';
 import { recipientKeyFromDid } from '@cascade/private-shares';
-import { authApi } from '../auth-api.ts';
-import { isMember, useAuth, whoLabel } from '../auth.ts';
+import { authApi } from '../api/auth-api.ts';
+import { isMember, useAuth, whoLabel } from '../state/auth.ts';
 
 export type Audience = { kind: 'public' } | { kind: 'recipients'; dids: string[] } | { kind: 'link' };
 

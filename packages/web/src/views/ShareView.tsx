@@ -1,17 +1,17 @@
 // Share: pick or drop files → the node (upload + seed) or this tab ("share from this browser")
 // hashes them → magnet link, copy, .torrent, QR code.
 import { useEffect, useRef, useState } from 'react';
-import { torrentFileUrl, uploadFiles } from '../api.ts';
-import { refreshTorrents } from '../live.ts';
-import { formatBytes, formatPercent } from '../format.ts';
-import { href, replaceRoute, useRoute } from '../router.ts';
-import { takeSharedFiles } from '../pwa.ts';
+import { torrentFileUrl, uploadFiles } from '../api/api.ts';
+import { refreshTorrents } from '../state/live.ts';
+import { formatBytes, formatPercent } from '../format/format.ts';
+import { href, replaceRoute, useRoute } from '../state/router.ts';
+import { takeSharedFiles } from '../page/pwa.ts';
 import { CopyButton, DropZone, IndeterminateBar, ProgressBar, QrCode, saveBlob } from '../components/ui.tsx';
 import { IconBrowser, IconDownload, IconServer } from '../components/icons.tsx';
-import { browserPeer, useBrowserPeer } from '../browser-peer.ts';
-import { isMember, useAuth } from '../auth.ts';
-import { appendAddOptions } from '../node-options.ts';
-import { useShareWarning } from '../share-warning.ts';
+import { browserPeer, useBrowserPeer } from '../browser/browser-peer.ts';
+import { isMember, useAuth } from '../state/auth.ts';
+import { appendAddOptions } from '../api/node-options.ts';
+import { useShareWarning } from '../state/share-warning.ts';
 import { AddOptionsFields, addOptionsOf, emptyAddOptions, useNodeDefaults } from './AddOptionsFields.tsx';
 import { ShareAudience, appendAudience, rememberRecipients, type Audience } from './ShareAudience.tsx';
 

@@ -1,9 +1,9 @@
 // The screens before the app: first run (claim this node), sign-in (this browser's key or an
 // Ethereum wallet), and the waits and failures around reaching the node at all.
 import { useEffect, useState, type ReactNode } from 'react';
-import { claimNode, refreshAuth, signInWithKey, signInWithWallet, useAuth, whoLabel } from '../auth.ts';
-import { hasWallet } from '../wallet.ts';
-import { nextTheme, setTheme, useTheme } from '../theme.ts';
+import { claimNode, refreshAuth, signInWithKey, signInWithWallet, useAuth, whoLabel } from '../state/auth.ts';
+import { hasWallet } from '../identity/wallet.ts';
+import { nextTheme, setTheme, useTheme } from '../page/theme.ts';
 import { IconAuto, IconMoon, IconSun } from '../components/icons.tsx';
 
 /** This browser's did (created on first use, kept in IndexedDB), or why it is unavailable. */
@@ -11,7 +11,7 @@ function useOwnDid(): { did: string | undefined; error: string | undefined } {
   const [out, setOut] = useState<{ did: string | undefined; error: string | undefined }>({ did: undefined, error: undefined });
   useEffect(() => {
     let live = true;
-    import('../keys.ts')
+    import('../identity/keys.ts')
       .then((k) => k.loadOrCreateIdentity())
       .then((id) => live && setOut({ did: id.did, error: undefined }))
       .catch((err: Error) => live && setOut({ did: undefined, error: err.message }));

@@ -2,7 +2,7 @@
 // other browsers reach over WebRTC, never an exit. It carries only cells it cannot read.
 import { useId } from 'react';
 import { Stat } from '../components/ui.tsx';
-import { tabRelay, useTabRelay } from '../tab-relay.ts';
+import { tabRelay, useTabRelay } from '../browser/tab-relay.ts';
 
 export function TabRelayCard({ available }: { available: boolean | undefined }) {
   const relay = useTabRelay();

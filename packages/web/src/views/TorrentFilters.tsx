@@ -3,8 +3,8 @@
 // On a narrow screen, where the column headers give way to cards, a "sort by" menu stands in for them.
 
 import { useMemo, type ReactNode } from 'react';
-import type { TorrentSummary } from '../api.ts';
-import { defaultOrder, facets, NONE, STATE_FILTERS, stateCounts, type Filters, type Sort, type SortField, type StateFilter } from '../torrent-list.ts';
+import type { TorrentSummary } from '../api/api.ts';
+import { defaultOrder, facets, NONE, STATE_FILTERS, stateCounts, type Filters, type Sort, type SortField, type StateFilter } from '../state/torrent-list.ts';
 
 const SORTS: [SortField, string][] = [
   ['name', 'Name'],

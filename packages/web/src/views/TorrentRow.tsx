@@ -3,13 +3,13 @@
 // changed (the feed sends every torrent every second).
 
 import { memo, useEffect, useRef, useState, type MouseEvent } from 'react';
-import { api, type TorrentSummary } from '../api.ts';
-import { refreshTorrents } from '../live.ts';
-import { formatBytes, formatDate, formatEta, formatPercent, formatRatio, formatSpeed, peersText } from '../format.ts';
-import { href } from '../router.ts';
+import { api, type TorrentSummary } from '../api/api.ts';
+import { refreshTorrents } from '../state/live.ts';
+import { formatBytes, formatDate, formatEta, formatPercent, formatRatio, formatSpeed, peersText } from '../format/format.ts';
+import { href } from '../state/router.ts';
 import { ProgressBar, StateBadge } from '../components/ui.tsx';
 import { IconPause, IconPlay, IconTrash } from '../components/icons.tsx';
-import { ratioValue } from '../torrent-list.ts';
+import { ratioValue } from '../state/torrent-list.ts';
 
 interface RowProps {
   t: TorrentSummary;

@@ -7,10 +7,10 @@
 // least important ones first.
 
 import { useCallback, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent, type RefObject } from 'react';
-import type { TorrentSummary } from '../api.ts';
-import type { SelectionApi } from '../selection.ts';
-import { defaultOrder, type Sort, type SortField } from '../torrent-list.ts';
-import { navigate } from '../router.ts';
+import type { TorrentSummary } from '../api/api.ts';
+import type { SelectionApi } from '../state/selection.ts';
+import { defaultOrder, type Sort, type SortField } from '../state/torrent-list.ts';
+import { navigate } from '../state/router.ts';
 import { TorrentRow } from './TorrentRow.tsx';
 
 /** Columns in order: class (styles.css sizes and hides them by it), header, sort field. */

@@ -2,21 +2,21 @@
 // (TorrentFilters), the bulk bar for what is selected (BulkBar), the detail panel of the one opened,
 // and the torrents running in this tab.
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import { useLive } from '../live.ts';
-import { formatSpeed } from '../format.ts';
-import { href, navigate, useRoute } from '../router.ts';
+import { useLive } from '../state/live.ts';
+import { formatSpeed } from '../format/format.ts';
+import { href, navigate, useRoute } from '../state/router.ts';
 import { Empty } from '../components/ui.tsx';
 import { IconPlus, IconShare } from '../components/icons.tsx';
-import { NO_FILTERS, STATE_FILTERS, type Filters, type Sort } from '../torrent-list.ts';
-import { useShownTorrents } from '../list-model.ts';
-import { useSelection } from '../selection.ts';
+import { NO_FILTERS, STATE_FILTERS, type Filters, type Sort } from '../state/torrent-list.ts';
+import { useShownTorrents } from '../state/list-model.ts';
+import { useSelection } from '../state/selection.ts';
 import { TorrentTable } from './TorrentTable.tsx';
 import { TorrentFilters } from './TorrentFilters.tsx';
 import { BulkBar } from './BulkBar.tsx';
 import { DetailPanel } from './DetailPanel.tsx';
 import { BrowserTorrents } from './BrowserTorrents.tsx';
-import { useBrowserPeer } from '../browser-peer.ts';
-import { isMember, useAuth } from '../auth.ts';
+import { useBrowserPeer } from '../browser/browser-peer.ts';
+import { isMember, useAuth } from '../state/auth.ts';
 import { VisitorNotice } from './VisitorNotice.tsx';
 
 export function TorrentsView() {

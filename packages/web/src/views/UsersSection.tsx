@@ -3,8 +3,8 @@
 // ownership over and rotates the API token. Anyone can be added by their did:key or Ethereum address,
 // which a visitor's notice shows them to copy.
 import { useCallback, useEffect, useState } from 'react';
-import { authApi, type User } from '../auth-api.ts';
-import { isAdmin, refreshAuth, useAuth, whoLabel } from '../auth.ts';
+import { authApi, type User } from '../api/auth-api.ts';
+import { isAdmin, refreshAuth, useAuth, whoLabel } from '../state/auth.ts';
 
 type Given = 'admin' | 'member' | 'viewer';
 const ROLE_TEXT: Record<Given, string> = { admin: 'Admin', member: 'Member', viewer: 'Viewer (read-only)' };
@@ -12,7 +12,7 @@ const ROLE_TEXT: Record<Given, string> = { admin: 'Admin', member: 'Member', vie
 const DID = /^did:key:z[1-9A-HJ-NP-Za-km-z]{40,60}$/;
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 
-function when(v: User['addedAt']): string {
+function when(v: User['addedAt'] | string | null | undefined): string {
   if (v === null || v === undefined || v === '') return '—';
   const d = new Date(v);
   return Number.isNaN(d.getTime()) ? String(v) : d.toLocaleString();

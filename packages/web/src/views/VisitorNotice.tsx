@@ -1,5 +1,5 @@
 // What a signed-in visitor sees instead of the node's torrents: why, and the id to hand the owner.
-import { useAuth } from '../auth.ts';
+import { useAuth } from '../state/auth.ts';
 import { CopyButton } from '../components/ui.tsx';
 
 export function VisitorNotice() {

@@ -2,8 +2,8 @@
 // the node's API with this page's session and shows what came back; one with `href` opens that
 // place of the app; one with only `command` shows the command line. Removing things asks first.
 import { useState } from 'react';
-import { runActionRequest, type AssistantAction } from '../../assistant-api.ts';
-import { refreshTorrents } from '../../live.ts';
+import { runActionRequest, type AssistantAction } from '../../api/assistant-api.ts';
+import { refreshTorrents } from '../../state/live.ts';
 
 type Outcome = { status: 'idle' } | { status: 'confirm' } | { status: 'busy' } | { status: 'done'; message: string } | { status: 'error'; message: string };
 

@@ -2,8 +2,8 @@
 // the answer citing [n] its sources, the suggested steps as buttons, and the sources, each opening
 // the place of the app it talks about.
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { AssistantAnswer, Finding, Source } from '../../assistant-api.ts';
-import type { Turn } from '../../assistant-store.ts';
+import type { AssistantAnswer, Finding, Source } from '../../api/assistant-api.ts';
+import type { Turn } from '../../state/assistant-store.ts';
 import { IndeterminateBar } from '../../components/ui.tsx';
 import { ActionButton } from './ActionButton.tsx';
 import { AnswerText, citation, type Cite } from './AnswerText.tsx';

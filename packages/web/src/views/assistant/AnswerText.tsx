@@ -2,7 +2,7 @@
 // paragraphs, "- " lists, **bold**, _italic_, `code`, "#" headings, [title](#/route) links inside
 // the app, and [n] citations that point at the answer's sources list.
 import type { ReactNode } from 'react';
-import type { Source } from '../../assistant-api.ts';
+import type { Source } from '../../api/assistant-api.ts';
 
 export interface Cite {
   sources: Source[];

@@ -2,13 +2,13 @@
 // play audio and video right in the panel (an <audio>/<video> streaming the file with HTTP Range
 // from the node, also while the torrent is still downloading it).
 import { useState } from 'react';
-import { api, fileUrl, type FileInfo, type TorrentDetail } from '../../api.ts';
-import { formatBytes, formatPercent } from '../../format.ts';
+import { api, fileUrl, type FileInfo, type TorrentDetailView } from '../../api/api.ts';
+import { formatBytes, formatPercent } from '../../format/format.ts';
 import { Empty, ProgressBar } from '../../components/ui.tsx';
 import { IconDownload, IconPlay, IconPlayCircle, IconX } from '../../components/icons.tsx';
-import { mediaErrorText, mediaKind } from '../../media.ts';
+import { mediaErrorText, mediaKind } from '../../format/media.ts';
 
-export function FilesTab({ detail, onChanged }: { detail: TorrentDetail; onChanged: () => Promise<void> }) {
+export function FilesTab({ detail, onChanged }: { detail: TorrentDetailView; onChanged: () => Promise<void> }) {
   const [pending, setPending] = useState<Set<number>>();
   const [error, setError] = useState<string>();
   const [playing, setPlaying] = useState<number>();

@@ -3,10 +3,10 @@
 // Applied with PATCH /api/torrents/:infoHash; only what changed is sent, and the node's refusal
 // (400 naming the field, 409 for a category it does not know) is shown as it says it.
 import { useEffect, useState } from 'react';
-import type { Category, TorrentDetail } from '../../api.ts';
-import { nodeOptions, optionsOf, parseTags, type TorrentOptions, type TorrentPatch } from '../../node-options.ts';
-import { parseRate, rateText } from '../../rates.ts';
-import { refreshTorrents } from '../../live.ts';
+import type { Category, TorrentDetailView } from '../../api/api.ts';
+import { nodeOptions, optionsOf, parseTags, type TorrentOptions, type TorrentPatch } from '../../api/node-options.ts';
+import { parseRate, rateText } from '../../format/rates.ts';
+import { refreshTorrents } from '../../state/live.ts';
 
 const NEW_CATEGORY = '\u0000new';
 type GoalMode = 'default' | 'none' | 'custom';
@@ -73,7 +73,7 @@ export function patchOf(d: Draft, now: TorrentOptions): { patch: TorrentPatch; n
   return newCategory ? { patch, newCategory } : { patch };
 }
 
-export function OptionsTab({ detail, onChanged }: { detail: TorrentDetail; onChanged: () => Promise<void> }) {
+export function OptionsTab({ detail, onChanged }: { detail: TorrentDetailView; onChanged: () => Promise<void> }) {
   const options = optionsOf(detail.raw ?? {});
   // What the draft started from: Apply sends what the person changed since, not every difference
   // from the live document (a category set meanwhile by the bulk bar must not be reverted).

@@ -3,8 +3,8 @@
 // the metadata block (when this node holds it) names this very infohash — and, for the node's
 // owner, Register (for the node's account). A node without a chain says so.
 import { useCallback, useEffect, useId, useState } from 'react';
-import { chainApi, chainAvailability, type Registration } from '../../chain-api.ts';
-import { useAuth } from '../../auth.ts';
+import { chainApi, chainAvailability, type Registration } from '../../api/chain-api.ts';
+import { useAuth } from '../../state/auth.ts';
 import '../chain.css';
 
 function matchText(m: boolean | null | undefined): string {

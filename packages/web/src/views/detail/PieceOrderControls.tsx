@@ -1,7 +1,7 @@
 // The order a torrent's pieces come in (issue 43 item 7), qBittorrent's two toggles: sequential
 // (each wanted file from its start: play it while it downloads) and first and last pieces first (a
 // player reads both ends before it starts). PATCH /api/torrents/:infoHash; kept across restarts.
-import { nodeOptions } from '../../node-options.ts';
+import { nodeOptions } from '../../api/node-options.ts';
 import { useAction } from './use-action.ts';
 import { ToggleButton } from './ToggleButton.tsx';
 

@@ -2,8 +2,8 @@
 // peers only through onion circuits. The owner switches it (the node applies it at once); on a node
 // started without a directory it is off and says why.
 import { useEffect, useId, useState } from 'react';
-import { nodeOptions } from '../../node-options.ts';
-import { useAuth } from '../../auth.ts';
+import { nodeOptions } from '../../api/node-options.ts';
+import { useAuth } from '../../state/auth.ts';
 import { useAction } from './use-action.ts';
 
 export function PrivateDiscoverySection({ infoHash, raw }: { infoHash: string; raw: Record<string, unknown> | undefined }) {

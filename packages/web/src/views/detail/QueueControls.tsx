@@ -1,7 +1,7 @@
 // Queue place and force start of one torrent, under its Pause/Resume: move it up, down, to the top
 // or the bottom of the download queue (POST /api/torrents/:infoHash/queue), or start it past the
 // queue (PATCH forceStart). Complete torrents have no place in the queue: no queue buttons then.
-import { nodeOptions, type QueueMove } from '../../node-options.ts';
+import { nodeOptions, type QueueMove } from '../../api/node-options.ts';
 import { useAction } from './use-action.ts';
 import { ToggleButton } from './ToggleButton.tsx';
 

@@ -1,32 +1,22 @@
 // The detail panel's Trackers tab: each tracker's status and last reply or error, then what the
 // torrent did to find peers (the node's discovery report, when it sends one): the DHT, and the last
 // peers tried with where they came from and what happened.
-import type { TorrentDetail } from '../../api.ts';
+import type { DiscoveryReport as Report } from '@cascade/shapes';
+import type { TorrentDetailView } from '../../api/api.ts';
 import { Empty } from '../../components/ui.tsx';
-import { formatDate } from '../../format.ts';
+import { formatDate } from '../../format/format.ts';
 
-interface Attempt {
-  address: string;
-  source: string;
-  result: string;
-  at: number;
-}
+// What an older node leaves out of its discovery report is absent here too.
+type Discovery = Partial<Report>;
 
-interface Discovery {
-  dht?: { enabled: boolean; nodes: number; lookups: number; peersFound: number; lastLookupAt: number | null };
-  peersTried?: Attempt[];
-}
-
-type TrackerRow = TorrentDetail['trackers'][number] & { lastReplyAt?: number; lastError?: string; lastErrorAt?: number };
-
-function discoveryOf(detail: TorrentDetail): Discovery | undefined {
+function discoveryOf(detail: TorrentDetailView): Discovery | undefined {
   const d = detail.raw?.discovery;
   return d && typeof d === 'object' ? (d as Discovery) : undefined;
 }
 
-export function TrackersTab({ detail }: { detail: TorrentDetail }) {
+export function TrackersTab({ detail }: { detail: TorrentDetailView }) {
   const discovery = discoveryOf(detail);
-  const trackers = detail.trackers as TrackerRow[];
+  const trackers = detail.trackers;
   return (
     <div>
       {trackers.length === 0 ? (

@@ -1,6 +1,6 @@
 // One action of the detail panel at a time (a click that calls the node), with its failure shown.
 import { useCallback, useState } from 'react';
-import { refreshTorrents } from '../../live.ts';
+import { refreshTorrents } from '../../state/live.ts';
 
 /** Runs one action of the panel at a time; its failure (a torrent removed meanwhile, a refusal)
  *  shows in the panel instead of escaping as an unhandled rejection. */

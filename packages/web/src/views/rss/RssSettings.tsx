@@ -1,7 +1,7 @@
 // The RSS page's settings: a feed's own reading interval (in its row) and the node's (interval,
 // items kept per feed).
 import { useEffect, useState } from 'react';
-import { rssApi, type RssFeed } from '../../rss-api.ts';
+import { rssApi, type RssFeed } from '../../api/rss-api.ts';
 
 /** A feed's own reading interval: minutes, or empty for the node's. */
 export function FeedInterval({ feed, name, onChanged, onError }: { feed: RssFeed; name: string; onChanged: () => Promise<void>; onError: (m: string) => void }) {

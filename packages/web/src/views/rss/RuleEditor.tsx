@@ -2,7 +2,7 @@
 // feed items it matches, asked of the node as the user types (a bad regex or episode filter shows
 // the node's message naming the field, before anything is saved).
 import { useEffect, useId, useState } from 'react';
-import { rssApi, type RssFeed, type RssPreviewItem, type RssRule, type RssRuleFields } from '../../rss-api.ts';
+import { rssApi, type RssFeed, type RssPreviewItem, type RssRule, type RssRuleFields } from '../../api/rss-api.ts';
 
 export const EMPTY_RULE: RssRuleFields = {
   name: '',

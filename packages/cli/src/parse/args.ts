@@ -1,0 +1,500 @@
+// Command-line parsing. A thin layer over node:util parseArgs: each command declares which options
+// it accepts, so a typo like `--pear` is a usage error (exit 2) instead of being silently ignored.
+
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { parseArgs } from 'node:util';
+import { homedir } from 'node:os';
+import { resolve, join } from 'node:path';
+import { UsageError } from '../core/errors.ts';
+import { parseIceServerUrl, type IceServer } from '@cascade/node/basics';
+import { parseRate, parseSize } from '../output/format.ts';
+import { COMMANDS, OPTION_DEFS, type OptDef, type OptName } from './spec.ts';
+
+export interface Options {
+  json: boolean;
+  help: boolean;
+  /** Absolute path of the node's state directory (DB, control file). */
+  stateDir: string;
+  port: number;
+  host: string | undefined;
+  dht: boolean;
+  dhtBootstrap: string[];
+  trackers: string[];
+  /** uTP beside TCP (BEP 29); --no-utp turns it off. */
+  utp: boolean;
+  /** Private discovery (issue 14): the onion directories and whether adds use them by default;
+   *  undefined without --directory. */
+  onion: { directories: string[]; byDefault: boolean } | undefined;
+  /** --directory, checked: the onion directories (relay: where it publishes). */
+  directories: string[];
+  /** add: through circuits only (sent to the running node). */
+  privateDiscovery: boolean;
+  /** serve --relay / cascade relay: relay for others; its port; whether it is an exit. */
+  relay: boolean;
+  relayPort: number;
+  exit: boolean;
+  /** -o: the .torrent path for `create`, the download directory for `download`/`add`. */
+  output: string | undefined;
+  /** --dir: the data directory for `seed` (and an alias of -o for `download`). */
+  dir: string | undefined;
+  /** --save-path (or -o) for `add`: absolute; undefined = the node decides. */
+  savePath: string | undefined;
+  category: string | undefined;
+  tags: string[];
+  /** Rate limits in bytes/s (0 = none); undefined = not given. */
+  down: number | undefined;
+  up: number | undefined;
+  altDown: number | undefined;
+  altUp: number | undefined;
+  /** limits --alt on|off: the alternative ("turtle") limits in force or not; undefined = not given. */
+  alt: boolean | undefined;
+  /** list: sort field, order, most rows, state filter. */
+  sort: string | undefined;
+  order: 'asc' | 'desc';
+  limit: number | undefined;
+  state: string | undefined;
+  off: boolean;
+  announce: string[];
+  pieceLength: number | undefined;
+  private: boolean;
+  webseeds: string[];
+  /** download: mirrors of the content (http(s) or ftp URLs), drawn from beside the swarm */
+  mirrors: string[];
+  /** download: the SHA-256 a plain file must have (64 hex) */
+  sha256: string | undefined;
+  /** create: a private share's recipients (did:key) */
+  to: string[];
+  /** create: a private share by link */
+  encrypt: boolean;
+  /** create: BitTorrent v2 only (BEP 52) */
+  v2: boolean;
+  /** create: v1 and v2 in one torrent (BEP 52 hybrid) */
+  hybrid: boolean;
+  peers: string[];
+  seed: boolean;
+  /** Seconds without any progress before `download` gives up. */
+  timeout: number | undefined;
+  deleteData: boolean;
+  paused: boolean;
+  /** serve: web UI + API port (default 8080, 0 = any). */
+  httpPort: number | undefined;
+  /** serve: absolute download directory (default <state-dir>/downloads). */
+  downloadDir: string | undefined;
+  /** serve: port of the built-in tracker, HTTP and UDP (default 6969, 0 = any). */
+  trackerPort: number | undefined;
+  /** serve: host names the web UI answers to besides IP addresses and localhost. */
+  allowedHosts: string[];
+  /** --ice-server (repeatable), parsed; undefined when not given. serve stores them as the iceServers
+   *  setting; seed and download use them for their run. */
+  iceServers: IceServer[] | undefined;
+  /** Local service discovery (BEP 14): serve follows the lsd setting unless --lsd/--no-lsd; seed
+   *  and download run it only with --lsd (network/lsd.ts in @cascade/node). */
+  lsd: 'setting' | 'on' | 'off';
+  /** serve --port-mapping: stored as the portMapping setting; undefined when not given. */
+  portMapping: 'auto' | 'upnp' | 'natpmp' | 'off' | undefined;
+  /** serve: let added URLs reach loopback, private and link-local addresses. */
+  allowPrivateUrls: boolean;
+  /** serve: the public URL of the node's tracker (the publicUrl setting); checked by the node. */
+  publicUrl: string | undefined;
+  /** serve: a token that reads /metrics only (or $CASCADE_METRICS_TOKEN); checked by the node. */
+  metricsToken: string | undefined;
+  /** serve --trusted-proxy (repeatable), else $CASCADE_TRUSTED_PROXY (comma-separated): reverse
+   *  proxies whose forwarded client address the node believes. */
+  trustedProxies: string[];
+  /** token --rotate. */
+  rotate: boolean;
+  /** users add --role. */
+  role: string | undefined;
+  /** ask --torrent: an infohash or prefix (the node resolves it). */
+  torrent: string | undefined;
+  /** ask: the conversation to follow up in. */
+  conversation: string | undefined;
+  /** serve: the assistant's OpenAI-compatible endpoint, model and key (or $CASCADE_LLM_KEY). */
+  llmUrl: string | undefined;
+  llmModel: string | undefined;
+  llmKey: string | undefined;
+  /** serve --llm-gguf: a local model file (absolute), and its threads and answer length. */
+  llmGguf: string | undefined;
+  llmThreads: number | undefined;
+  llmMaxTokens: number | undefined;
+  /** serve, seed, download: false with --no-chain; else the embedded chain, or --chain-rpc with its id and contracts. */
+  chain: false | { rpcUrl?: string; chainId?: number; contracts?: { registry: `0x${string}`; token: `0x${string}`; pool: `0x${string}` }; signer?: { url: string; from?: `0x${string}` } };
+  /** serve, seed, download: --receipt-every, --payment-threshold, --auto-claim (bytes). */
+  receipts: { everyBytes?: number; paymentThresholdBytes?: number; autoClaimBytes?: number };
+  /** serve, seed, download: --ipfs-api URL (Kubo RPC) to pin registered metadata blocks to. */
+  ipfsApi: string | undefined;
+}
+
+export interface Invocation {
+  command: string;
+  positionals: string[];
+  options: Options;
+  /** The parsed option values by name, for commands that read their own (rss). */
+  values: Record<string, string | boolean | string[] | undefined>;
+}
+
+export { COMMANDS, usageText } from './spec.ts';
+
+export const DEFAULT_PORT = 6881;
+
+export function defaultStateDir(env: NodeJS.ProcessEnv): string {
+  return env.CASCADE_HOME ? resolve(env.CASCADE_HOME) : join(homedir(), '.cascade');
+}
+
+/** Global options may come before the command (`cascade --json list`); move them after it. */
+function splitCommand(argv: string[]): { command: string | undefined; rest: string[] } {
+  const leading: string[] = [];
+  let i = 0;
+  while (i < argv.length && argv[i]!.startsWith('-')) {
+    const a = argv[i]!;
+    if (a === '--json' || a === '--help' || a === '-h' || a.startsWith('--state-dir=')) {
+      leading.push(a);
+      i++;
+    } else if (a === '--state-dir') {
+      if (i + 1 >= argv.length) throw new UsageError('--state-dir needs a directory');
+      leading.push(a, argv[i + 1]!);
+      i += 2;
+    } else {
+      throw new UsageError(`unknown option ${a} before the command`);
+    }
+  }
+  const command = argv[i];
+  if (command === undefined) {
+    return { command: leading.some((a) => a === '--help' || a === '-h') ? 'help' : undefined, rest: leading };
+  }
+  return { command, rest: [...argv.slice(i + 1), ...leading] };
+}
+
+function parseInteger(name: string, text: string, min: number, max: number): number {
+  if (!/^\d+$/.test(text)) throw new UsageError(`--${name} wants a whole number, got "${text}"`);
+  const n = Number(text);
+  if (n < min || n > max) throw new UsageError(`--${name} must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+const HOST_PORT = /^(?:\[[0-9a-fA-F:.]+\]|[^\s:\[\]]+):(\d{1,5})$/;
+
+/** Validates "host:port" / "[v6]:port" up front so a typo fails before the node starts. */
+export function checkHostPort(option: string, value: string): string {
+  const m = HOST_PORT.exec(value);
+  const port = m ? Number(m[1]) : 0;
+  if (!m || port < 1 || port > 65535) throw new UsageError(`${option} wants host:port, got "${value}"`);
+  return value;
+}
+
+function sha256Option(value: string): string {
+  if (!/^[0-9a-f]{64}$/i.test(value.trim())) throw new UsageError(`--sha256 wants 64 hex digits (a SHA-256), got "${value}"`);
+  return value.trim().toLowerCase();
+}
+
+function checkUrl(option: string, value: string): string {
+  try {
+    new URL(value);
+  } catch {
+    throw new UsageError(`${option} wants a URL, got "${value}"`);
+  }
+  return value;
+}
+
+/** `value` when it is an http(s) URL; otherwise a usage error naming `flag`. */
+function httpUrl(flag: string, value: string): string {
+  let u: URL;
+  try {
+    u = new URL(value);
+  } catch {
+    throw new UsageError(`${flag} wants a URL, got "${value}"`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UsageError(`${flag} wants an http(s) URL, got "${value}"`);
+  return value;
+}
+
+const NEGATIVE = /^-\d+(\.\d+)?$/;
+
+function rateOption(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return parseRate(text);
+  } catch (err) {
+    throw new UsageError(`--${name}: ${(err as Error).message}`);
+  }
+}
+
+function onOff(name: string, text: string | undefined): boolean | undefined {
+  if (text === undefined) return undefined;
+  const t = text.toLowerCase();
+  if (t === 'on' || t === 'true') return true;
+  if (t === 'off' || t === 'false') return false;
+  throw new UsageError(`--${name} wants on or off, got "${text}"`);
+}
+
+function orderOption(text: string | undefined): 'asc' | 'desc' {
+  if (text === undefined || text === 'asc' || text === 'desc') return text ?? 'asc';
+  throw new UsageError(`--order wants asc or desc, got "${text}"`);
+}
+
+export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = process.env): Invocation {
+  const { command, rest } = splitCommand(argv);
+  if (command === undefined) throw new UsageError('missing command');
+  const spec = COMMANDS[command];
+  if (!spec) throw new UsageError(`unknown command "${command}"`);
+
+  const config: Record<string, Omit<OptDef, 'help' | 'arg'>> = {};
+  for (const name of spec.options) {
+    const { help: _help, arg: _arg, ...def } = OPTION_DEFS[name];
+    config[name] = def;
+  }
+  // A negative number ("settings ratioLimit -1", "--up -5") is a value, never an option: no option is
+  // a digit. Hidden from parseArgs behind a NUL (which no real argument holds), restored after.
+  const args = rest.map((a) => (NEGATIVE.test(a) ? `\0${a}` : a));
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: config, allowPositionals: true, allowNegative: true, strict: true });
+  } catch (err) {
+    // parseArgs messages are long and mention `--`; keep the first sentence.
+    const msg = err instanceof Error ? err.message.split('. ')[0]! : String(err);
+    throw new UsageError(`${msg} (for \`cascade ${command}\`)`);
+  }
+  const unhide = (a: string) => (a.startsWith('\0') ? a.slice(1) : a);
+  const v = Object.fromEntries(
+    Object.entries(parsed.values).map(([k, x]) => [k, typeof x === 'string' ? unhide(x) : Array.isArray(x) ? x.map((y) => (typeof y === 'string' ? unhide(y) : y)) : x]),
+  ) as Record<string, string | boolean | string[] | undefined>;
+  parsed.positionals = parsed.positionals.map(unhide);
+  const str = (k: OptName) => v[k] as string | undefined;
+  const list = (k: OptName) => (v[k] as string[] | undefined) ?? [];
+  const bool = (k: OptName) => v[k] === true;
+
+  const options: Options = {
+    json: bool('json'),
+    help: bool('help'),
+    stateDir: str('state-dir') !== undefined ? resolve(str('state-dir')!) : defaultStateDir(env),
+    port: str('port') !== undefined ? parseInteger('port', str('port')!, 0, 65535) : DEFAULT_PORT,
+    host: str('host'),
+    dht: v.dht !== false,
+    utp: v.utp !== false,
+    dhtBootstrap: list('dht-bootstrap')
+      .flatMap((s) => s.split(','))
+      .map((s) => s.trim())
+      .filter((s) => s !== '')
+      .map((s) => checkHostPort('--dht-bootstrap', s)),
+    trackers: list('tracker').map((u) => checkUrl('--tracker', u)),
+    directories: list('directory').map((u) => httpUrl('--directory', u)),
+    onion: undefined,
+    privateDiscovery: bool('private-discovery'),
+    relay: bool('relay'),
+    relayPort: str('relay-port') !== undefined ? parseInteger('relay-port', str('relay-port')!, 0, 65535) : 0,
+    exit: v.exit !== false,
+    output: str('output'),
+    dir: str('dir'),
+    savePath: undefined,
+    category: str('category'),
+    tags: list('tag').flatMap((t) => t.split(',')).map((t) => {
+      if (t.trim() === '') throw new UsageError('--tag wants a tag name, got an empty one');
+      return t.trim();
+    }),
+    down: rateOption('down', str('down')),
+    up: rateOption('up', str('up')),
+    altDown: rateOption('alt-down', str('alt-down')),
+    altUp: rateOption('alt-up', str('alt-up')),
+    alt: onOff('alt', str('alt')),
+    sort: str('sort'),
+    order: orderOption(str('order')),
+    limit: str('limit') !== undefined ? parseInteger('limit', str('limit')!, 1, Number.MAX_SAFE_INTEGER) : undefined,
+    state: str('state'),
+    off: bool('off'),
+    announce: list('announce').map((u) => checkUrl('--announce', u)),
+    pieceLength: undefined,
+    private: bool('private'),
+    webseeds: list('webseed').map((u) => checkUrl('--webseed', u)),
+    mirrors: list('mirror').map((u) => {
+      if (!/^(https?|ftp):\/\/[^/]/i.test(u)) throw new UsageError(`--mirror wants an http(s):// or ftp:// URL, got "${u}"`);
+      return checkUrl('--mirror', u);
+    }),
+    sha256: str('sha256') !== undefined ? sha256Option(str('sha256')!) : undefined,
+    to: list('to'),
+    encrypt: bool('encrypt'),
+    v2: bool('v2'),
+    hybrid: bool('hybrid'),
+    peers: list('peer').map((p) => checkHostPort('--peer', p)),
+    seed: bool('seed'),
+    timeout: undefined,
+    deleteData: bool('delete-data'),
+    paused: bool('paused'),
+    httpPort: str('http-port') !== undefined ? parseInteger('http-port', str('http-port')!, 0, 65535) : undefined,
+    downloadDir: str('download-dir') !== undefined ? resolve(str('download-dir')!) : undefined,
+    allowedHosts: list('allowed-host').map((h) => {
+      if (!/^[A-Za-z0-9.-]{1,253}$/.test(h)) throw new UsageError(`--allowed-host takes a host name, not "${h}"`);
+      return h.toLowerCase();
+    }),
+    allowPrivateUrls: bool('allow-private-urls'),
+    iceServers: list('ice-server').length > 0 ? list('ice-server').map(parseIceServerUrl) : undefined,
+    portMapping: portMappingMode(str('port-mapping')),
+    lsd: v.lsd === false ? 'off' : v.lsd === true ? 'on' : command === 'serve' ? 'setting' : 'off',
+    publicUrl: str('public-url'),
+    conversation: str('conversation'),
+    metricsToken: str('metrics-token'),
+    trustedProxies: trustedProxies(list('trusted-proxy'), command === 'serve' ? env.CASCADE_TRUSTED_PROXY : undefined),
+    rotate: bool('rotate'),
+    role: str('role'),
+    torrent: str('torrent'),
+    llmUrl: str('llm-url') !== undefined ? httpUrl('--llm-url', str('llm-url')!) : undefined,
+    llmModel: str('llm-model'),
+    llmKey: str('llm-key'),
+    llmGguf: str('llm-gguf') !== undefined ? resolve(str('llm-gguf')!) : undefined,
+    llmThreads: str('llm-threads') !== undefined ? parseInteger('llm-threads', str('llm-threads')!, 1, 256) : undefined,
+    llmMaxTokens: str('llm-max-tokens') !== undefined ? parseInteger('llm-max-tokens', str('llm-max-tokens')!, 1, 8192) : undefined,
+    trackerPort: str('tracker-port') !== undefined ? parseInteger('tracker-port', str('tracker-port')!, 0, 65535) : undefined,
+    chain: ['serve', 'seed', 'download', 'register', 'verify', 'rewards'].includes(command) ? chainOption(v.chain !== false, str('chain-rpc'), str('chain-id'), str('chain-contracts'), signerOption(str('chain-signer'), str('chain-from'))) : {},
+    receipts: {},
+    ipfsApi: str('ipfs-api') !== undefined ? httpUrl('--ipfs-api', str('ipfs-api')!) : undefined,
+  };
+  options.onion = onionOption(command, options.directories, options.privateDiscovery, options.relay);
+  for (const [flag, key] of [['receipt-every', 'everyBytes'], ['payment-threshold', 'paymentThresholdBytes'], ['auto-claim', 'autoClaimBytes']] as const) {
+    const text = str(flag);
+    if (text === undefined) continue;
+    let bytes: number;
+    try {
+      bytes = parseSize(text);
+    } catch (err) {
+      throw new UsageError(`--${flag}: ${(err as Error).message}`);
+    }
+    if (!(bytes >= 1)) throw new UsageError(`--${flag} must be at least one byte`);
+    options.receipts[key] = bytes;
+  }
+  if (str('piece-length') !== undefined) {
+    try {
+      options.pieceLength = parseSize(str('piece-length')!);
+    } catch (err) {
+      throw new UsageError(`--piece-length: ${(err as Error).message}`);
+    }
+    if (options.pieceLength <= 0) throw new UsageError('--piece-length must be positive');
+  }
+  if (str('save-path') !== undefined && str('output') !== undefined) {
+    throw new UsageError('--save-path and -o say the same thing: give one of them');
+  }
+  const savePath = str('save-path') ?? (command === 'add' ? str('output') : undefined);
+  if (savePath !== undefined) {
+    if (savePath === '') throw new UsageError('--save-path wants a directory, got ""');
+    options.savePath = resolve(savePath);
+  }
+  if (str('timeout') !== undefined) {
+    const t = Number(str('timeout'));
+    if (!(t > 0) || !Number.isFinite(t)) throw new UsageError(`--timeout wants seconds > 0, got "${str('timeout')}"`);
+    options.timeout = t;
+  }
+  if ((options.llmUrl === undefined) !== (options.llmModel === undefined)) {
+    throw new UsageError('--llm-url and --llm-model go together: the endpoint and the model to ask there');
+  }
+  if (options.llmModel !== undefined && options.llmModel.trim() === '') throw new UsageError('--llm-model wants a model name, got ""');
+  if (options.llmGguf !== undefined && options.llmUrl !== undefined) {
+    throw new UsageError('--llm-gguf and --llm-url are two ways to answer: a local model file, or an endpoint; give one');
+  }
+  if (options.llmGguf === undefined && (options.llmThreads !== undefined || options.llmMaxTokens !== undefined)) {
+    throw new UsageError('--llm-threads and --llm-max-tokens are for a local model: give --llm-gguf FILE too');
+  }
+  if (options.torrent !== undefined && !/^[0-9a-fA-F]{1,40}$/.test(options.torrent)) {
+    throw new UsageError(`--torrent wants an infohash (or a prefix of one), got "${options.torrent}"`);
+  }
+  if (options.dhtBootstrap.length > 0 && !options.dht) {
+    throw new UsageError('--dht-bootstrap and --no-dht contradict each other');
+  }
+
+  let positionals = parsed.positionals;
+  if (!options.help) {
+    const [min, max] = spec.positionals;
+    if (positionals.length < min) throw new UsageError(`missing argument\nusage: cascade ${spec.usage}`);
+    if (positionals.length > max) {
+      throw new UsageError(`unexpected argument "${positionals[max]}"\nusage: cascade ${spec.usage}`);
+    }
+    if (spec.joinRest) positionals = [positionals.join(' ')];
+  }
+  return { command, positionals, options, values: v };
+}
+
+type Signer = { url: string; from?: Addr };
+
+/** --chain-signer URL [--chain-from ADDRESS]: checked here, used only with --chain-rpc. */
+function signerOption(url: string | undefined, from: string | undefined): Signer | undefined {
+  if (url === undefined) {
+    if (from !== undefined) throw new UsageError('--chain-from names an account of the external signer: give --chain-signer URL too');
+    return undefined;
+  }
+  httpUrl('--chain-signer', url);
+  if (from === undefined) return { url };
+  if (!/^0x[0-9a-fA-F]{40}$/.test(from)) throw new UsageError(`--chain-from wants an account address (0x + 40 hex digits), got "${from}"`);
+  return { url, from: from as Addr };
+}
+
+function chainOption(on: boolean, rpc: string | undefined, id: string | undefined, contracts: string | undefined, signer: Signer | undefined): Options['chain'] {
+  const external = rpc !== undefined || id !== undefined || contracts !== undefined;
+  if (!on) {
+    if (external || signer) throw new UsageError('--no-chain and --chain-rpc/--chain-contracts/--chain-signer contradict each other: give one');
+    return false;
+  }
+  if (signer && rpc === undefined) {
+    throw new UsageError('--chain-signer needs --chain-rpc URL and --chain-contracts FILE: it pays gas on an external chain (the embedded chain funds the node itself)');
+  }
+  if (!external) return {};
+  if (rpc === undefined || contracts === undefined) {
+    throw new UsageError('an external chain needs both --chain-rpc URL and --chain-contracts FILE (the JSON `cascade chain deploy` prints)');
+  }
+  httpUrl('--chain-rpc', rpc);
+  const file = readContractsFile(contracts);
+  const chainId = id !== undefined ? parseInteger('chain-id', id, 1, 2 ** 53 - 1) : file.chainId;
+  if (chainId !== file.chainId) throw new UsageError(`--chain-id ${chainId} and ${contracts} (chain ${file.chainId}) disagree`);
+  return { rpcUrl: rpc, chainId, contracts: { registry: file.registry, token: file.token, pool: file.rewards }, ...(signer ? { signer } : {}) };
+}
+
+type Addr = `0x${string}`;
+
+/** The JSON `cascade chain deploy` prints: {"chainId", "registry", "rewards", "token"}. */
+function readContractsFile(path: string): { chainId: number; registry: Addr; rewards: Addr; token: Addr } {
+  let data: Record<string, unknown>;
+  try {
+    data = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  } catch (err) {
+    throw new UsageError(`--chain-contracts ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : 'not JSON'}`);
+  }
+  const addr = (k: string): Addr => {
+    const v = data[k];
+    if (typeof v !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(v)) throw new UsageError(`--chain-contracts ${path}: "${k}" must be an address (0x + 40 hex digits)`);
+    return v as Addr;
+  };
+  const chainId = data.chainId;
+  if (typeof chainId !== 'number' || !Number.isSafeInteger(chainId) || chainId < 1) throw new UsageError(`--chain-contracts ${path}: "chainId" must be a positive integer`);
+  return { chainId, registry: addr('registry'), rewards: addr('rewards'), token: addr('token') };
+}
+
+/** --directory and --private-discovery: the second needs the first (except on `add`, which asks
+ *  the running node); a relay publishes to the directories. */
+function onionOption(command: string, directories: string[], privateDiscovery: boolean, relay: boolean): Options['onion'] {
+  if (command === 'add' || command === 'relay') return undefined;
+  if (privateDiscovery && directories.length === 0) {
+    throw new UsageError('--private-discovery needs --directory URL: a Cascade tracker that lists onion relays (e.g. http://127.0.0.1:6969)');
+  }
+  if (relay && directories.length === 0) throw new UsageError('--relay needs --directory URL: where the relay publishes its descriptor');
+  return directories.length > 0 ? { directories, byDefault: privateDiscovery } : undefined;
+}
+
+const PORT_MAPPING_MODES = ['auto', 'upnp', 'natpmp', 'off'] as const;
+
+function portMappingMode(v: string | undefined): Options['portMapping'] {
+  if (v === undefined) return undefined;
+  const m = v.trim().toLowerCase();
+  if (!(PORT_MAPPING_MODES as readonly string[]).includes(m)) throw new UsageError(`--port-mapping wants auto, upnp, natpmp or off, got "${v}"`);
+  return m as Options['portMapping'];
+}
+
+/** The flag's entries, else the variable's; each an IP address or a CIDR range. */
+function trustedProxies(flags: string[], fromEnv: string | undefined): string[] {
+  const entries = flags.length > 0 ? flags.flatMap((f) => f.split(',')) : (fromEnv ?? '').split(/[\s,]+/);
+  const out = entries.map((e) => e.trim()).filter((e) => e !== '');
+  for (const e of out) {
+    const [addr, bits, extra] = e.split('/');
+    const family = isIP(addr!);
+    const max = family === 4 ? 32 : 128;
+    const ok = family !== 0 && extra === undefined && (bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= max));
+    if (!ok) throw new UsageError(`--trusted-proxy takes an IP address or a CIDR range (10.0.0.0/8, fd00::/8), not "${e}"`);
+  }
+  return out;
+}

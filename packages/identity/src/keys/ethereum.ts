@@ -1,0 +1,98 @@
+// The identity's Ethereum account: a secp256k1 key, its address (EIP-55 checksummed), and EIP-191
+// "personal_sign" signatures, the kind every wallet (MetaMask through EIP-1193) makes, so a binding
+// signed here verifies with viem, ethers or a contract's ecrecover, and one signed by an external
+// wallet verifies here. Platform-free.
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { keccak_256 } from '@noble/hashes/sha3.js';
+import { bytesToHex as toHex, hexToBytes } from '@noble/hashes/utils.js';
+import { concat, utf8 } from '../encoding/encoding.ts';
+
+export type Address = `0x${string}`;
+export type Hex = `0x${string}`;
+
+function fromHex(h: string): Uint8Array {
+  if (!/^0x([0-9a-fA-F]{2})*$/.test(h)) throw new Error('not 0x-prefixed hex');
+  return hexToBytes(h.slice(2));
+}
+
+/** EIP-55 mixed-case checksum of a 20-byte address. */
+export function checksumAddress(address: string): Address {
+  if (!/^0x[0-9a-fA-F]{40}$/.test(address)) throw new Error(`not an Ethereum address: ${address.slice(0, 50)}`);
+  const lower = address.slice(2).toLowerCase();
+  const hash = toHex(keccak_256(utf8(lower)));
+  let out = '0x';
+  for (let i = 0; i < 40; i++) out += parseInt(hash[i]!, 16) >= 8 ? lower[i]!.toUpperCase() : lower[i]!;
+  return out as Address;
+}
+
+export function isAddress(s: unknown): s is Address {
+  return typeof s === 'string' && /^0x[0-9a-fA-F]{40}$/.test(s);
+}
+
+export function addressOfPublicKey(pub: Uint8Array): Address {
+  const uncompressed = secp256k1.Point.fromBytes(pub).toBytes(false);
+  return checksumAddress('0x' + toHex(keccak_256(uncompressed.subarray(1)).subarray(12)));
+}
+
+export function addressFromSecret(secret: Uint8Array): Address {
+  return addressOfPublicKey(secp256k1.getPublicKey(secret));
+}
+
+/** keccak256("\x19Ethereum Signed Message:\n" + byte length + message): what personal_sign signs. */
+function personalHash(message: string): Uint8Array {
+  const body = utf8(message);
+  return keccak_256(concat(utf8(`\x19Ethereum Signed Message:\n${body.length}`), body));
+}
+
+/** A recoverable secp256k1 signature of a 32-byte digest, RFC 6979 nonce, low s: 65 bytes
+ *  recovery ‖ r ‖ s (the identity package's `format: 'recovered'`). */
+export type Secp256k1Signer = (digest: Uint8Array, secret: Uint8Array) => Uint8Array;
+
+let secp256k1Sign: Secp256k1Signer = (digest, secret) => secp256k1.sign(digest, secret, { prehash: false, format: 'recovered' });
+
+/**
+ * Signs with a faster secp256k1 from now on (a node: its point multiplication from OpenSSL, see
+ * node-identity.ts): this package's first signature in a process costs ~70 ms, paid at the first
+ * Cascade peer of a short-lived download. RFC 6979 makes the signature one value, which the node's
+ * test checks against this package's. Recovery and verification stay here.
+ */
+export function useSecp256k1Signer(sign: Secp256k1Signer): void {
+  secp256k1Sign = sign;
+}
+
+/** An Ethereum signature of a 32-byte digest: 65 bytes r ‖ s ‖ v (v = 27 or 28), as 0x-hex
+ *  (deterministic, low s: what viem and ethers make for the same key and digest). */
+export function signDigest(secret: Uint8Array, digest: Uint8Array): Hex {
+  const sig = secp256k1Sign(digest, secret);
+  return ('0x' + toHex(sig.subarray(1)) + (27 + sig[0]!).toString(16)) as Hex;
+}
+
+/** The address whose key made `signature` (r ‖ s ‖ v) of `digest`; undefined for a malformed one. */
+export function recoverDigestSigner(digest: Uint8Array, signature: string): Address | undefined {
+  try {
+    const raw = fromHex(signature);
+    if (raw.length !== 65) return undefined;
+    const v = raw[64]!;
+    const recovery = v >= 27 ? v - 27 : v;
+    if (recovery !== 0 && recovery !== 1) return undefined;
+    const sig = concat(Uint8Array.of(recovery), raw.subarray(0, 64));
+    return addressOfPublicKey(secp256k1.recoverPublicKey(sig, digest, { prehash: false }));
+  } catch {
+    return undefined;
+  }
+}
+
+/** personal_sign: 65 bytes r ‖ s ‖ v (v = 27 or 28), as 0x-hex. */
+export function personalSign(secret: Uint8Array, message: string): Hex {
+  return signDigest(secret, personalHash(message));
+}
+
+/** The address that made a personal_sign signature of `message`; undefined for a malformed one. */
+export function recoverPersonalSigner(message: string, signature: string): Address | undefined {
+  return recoverDigestSigner(personalHash(message), signature);
+}
+
+export function verifyPersonalSignature(address: string, message: string, signature: string): boolean {
+  const signer = recoverPersonalSigner(message, signature);
+  return signer !== undefined && isAddress(address) && signer.toLowerCase() === address.toLowerCase();
+}

@@ -1,0 +1,117 @@
+// What an announce or scrape means, independent of the protocol it came in: private-mode checks,
+// numwant limits and counting. HTTP, UDP and WebSocket front ends only parse and encode.
+
+import type { Metrics, Protocol } from './metrics.ts';
+import type { AnnounceInput, AnnounceResult, Awaitable, Refusal, SwarmCounts, TrackerStore } from '../store/store.ts';
+import { then } from '../store/store.ts';
+
+export interface CoreOptions {
+  store: TrackerStore;
+  metrics: Metrics;
+  /** Seconds between announces we ask clients for, and the least we accept. */
+  interval: number;
+  minInterval: number;
+  defaultNumwant: number;
+  maxNumwant: number;
+  private: boolean;
+}
+
+export type AnnounceOutcome = ({ ok: true } & AnnounceResult) | { ok: false; reason: string };
+export type ScrapeOutcome = { ok: true; files: [string, SwarmCounts][] } | { ok: false; reason: string };
+
+export const REASONS = {
+  noPasskey: 'this is a private tracker: announce to /announce/<passkey> with your passkey',
+  'unknown passkey': 'unknown passkey: this tracker has no user with that passkey',
+  'unregistered torrent': 'torrent not registered with this tracker',
+} as const;
+
+// Field by field, not a spread: this runs for every announce.
+function succeeded(r: AnnounceResult): AnnounceOutcome {
+  return { ok: true, peers: r.peers, counts: r.counts, compact4: r.compact4, compact6: r.compact6, written: r.written };
+}
+
+export class TrackerCore {
+  readonly store: TrackerStore;
+  readonly metrics: Metrics;
+  readonly interval: number;
+  readonly minInterval: number;
+  readonly private: boolean;
+  private readonly defaultNumwant: number;
+  private readonly maxNumwant: number;
+
+  constructor(o: CoreOptions) {
+    this.store = o.store;
+    this.metrics = o.metrics;
+    this.interval = o.interval;
+    this.minInterval = o.minInterval;
+    this.private = o.private;
+    this.defaultNumwant = o.defaultNumwant;
+    this.maxNumwant = o.maxNumwant;
+  }
+
+  /** Clients disagree on "no preference" (absent, -1, huge); none of that is worth a failure. */
+  numwant(asked: number | undefined): number {
+    if (asked === undefined || !Number.isFinite(asked) || asked < 0) return this.defaultNumwant;
+    return Math.min(Math.floor(asked), this.maxNumwant);
+  }
+
+  /** `local`: an announce from this process (the node that embeds the tracker), no socket involved. */
+  announce(a: AnnounceInput, proto: Protocol | 'local'): Awaitable<AnnounceOutcome> {
+    if (proto === 'local') this.metrics.localAnnounces++;
+    else this.metrics.announced(proto);
+    if (a.event === 'stopped') a.numwant = 0;
+    if (!this.private) {
+      a.passkey = undefined;
+      return this.stored(a);
+    }
+    if (!a.passkey) return this.fail(proto, REASONS.noPasskey);
+    return then(this.store.authorize(a.passkey, a.infoHashHex), (refusal: Refusal): Awaitable<AnnounceOutcome> => {
+      if (refusal) return this.fail(proto, REASONS[refusal]);
+      return this.stored(a);
+    });
+  }
+
+  /**
+   * Port 0 is a look-up: answered with peers, never listed (nobody can dial port 0). Private
+   * discovery's exits announce so, for clients that must not be listed under the exit's address.
+   * The stores have one operation, so a look-up is an announce taken straight back.
+   */
+  private stored(a: AnnounceInput): Awaitable<AnnounceOutcome> {
+    if (a.port !== 0 || a.kind !== 'ip' || a.event === 'stopped') return then(this.store.announce(a), succeeded);
+    a.compact = false;
+    a.event = undefined;
+    return then(this.store.announce(a), (r: AnnounceResult) => {
+      const peers = r.peers;
+      return then(this.store.announce({ ...a, event: 'stopped', numwant: 0 }), (gone: AnnounceResult) =>
+        succeeded({ peers, counts: gone.counts }),
+      );
+    });
+  }
+
+  /** Private mode reports only registered torrents, and only to known passkeys. */
+  scrape(hashesHex: string[], passkey: string | undefined, proto: Protocol): Awaitable<ScrapeOutcome> {
+    this.metrics.scrapes[proto]++;
+    const collect = async (): Promise<ScrapeOutcome> => {
+      if (this.private) {
+        if (!passkey) return this.fail(proto, REASONS.noPasskey);
+        if (!(await this.store.user(passkey))) return this.fail(proto, REASONS['unknown passkey']);
+      }
+      const files: [string, SwarmCounts][] = [];
+      for (const h of hashesHex) {
+        if (this.private && !(await this.store.torrentRegistered(h))) continue;
+        files.push([h, await this.store.counts(h)]);
+      }
+      return { ok: true, files };
+    };
+    return collect();
+  }
+
+  failure(proto: Protocol): void {
+    this.metrics.failures[proto]++;
+  }
+
+  private fail(proto: Protocol | 'local', reason: string): { ok: false; reason: string } {
+    if (proto !== 'local') this.metrics.failures[proto]++;
+    return { ok: false, reason };
+  }
+}

@@ -1,0 +1,268 @@
+// BEP 15 UDP tracker, with BEP 41 URL data so private-mode passkeys work over UDP too.
+// Connection ids are MACs of the client's address (see connection-id.ts), so announces from
+// spoofed addresses are refused without keeping per-client state.
+// The same port answers STUN binding requests (stun.ts), told apart by STUN's magic cookie.
+
+import dgram from 'node:dgram';
+import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
+import { ConnectionIds } from './connection-id.ts';
+import type { AnnounceOutcome, ScrapeOutcome, TrackerCore } from '../core/core.ts';
+import { familyOf, normalizeIp, peerHost, writeCompactPeers } from '../core/peers.ts';
+import { trackerPath } from '../http/query.ts';
+import type { RateLimiter } from '../core/rate-limit.ts';
+import { then } from '../store/store.ts';
+import type { AnnounceInput, CompactSink } from '../store/store.ts';
+import { ReplyBatcher } from './udp-replies.ts';
+import { isStunMessage, stunAddress, stunAnswer } from '../ice/stun.ts';
+import type { StunAddress } from '@cascade/reachability/stun-message';
+
+export interface UdpOptions {
+  core: TrackerCore;
+  limiter: RateLimiter;
+  host: string;
+}
+
+const PROTOCOL_ID_HI = 0x417;
+const PROTOCOL_ID_LO = 0x27101980;
+const CONNECT = 0;
+const ANNOUNCE = 1;
+const SCRAPE = 2;
+const ERROR = 3;
+const EVENTS = [undefined, 'completed', 'started', 'stopped'] as const;
+// Largest legitimate request: a scrape of 74 hashes (16 + 74*20); announces with BEP 41 options
+// stay well under it. Anything bigger is dropped unread.
+const MAX_PACKET = 16 + 74 * 20;
+const MAX_SCRAPE = 74;
+const BAD_ID = 'invalid connection id';
+// Keeps a reply under the 1500-byte Ethernet MTU even with IPv6 peers (20 + 74*18).
+const MAX_UDP_PEERS = 74;
+
+export function createUdpServer(opts: UdpOptions): dgram.Socket {
+  const { core, limiter } = opts;
+  const metrics = core.metrics;
+  const socket = dgram.createSocket({
+    type: isIP(opts.host) === 6 ? 'udp6' : 'udp4',
+    // Replies go to the address a packet came from, always an IP literal: skip dns.lookup. Until
+    // bound the callback must be asynchronous: answered synchronously, bind() emits 'listening'
+    // before anyone waits for it (Node 24), and startTracker never resolves. After that, every
+    // send() goes through here, and a synchronous answer saves a deferred call per reply.
+    lookup: (address, _opts, cb) => {
+      const done = cb as (e: null, a: string, f: number) => void;
+      if (bound) done(null, address, address.includes(':') ? 6 : 4);
+      else process.nextTick(() => done(null, address, address.includes(':') ? 6 : 4));
+    },
+  });
+  let bound = false;
+  // RFC 5780's RESPONSE-ORIGIN: the address STUN answers leave from. Unknown for a wildcard bind
+  // (the kernel picks the source per reply), so then left out rather than named 0.0.0.0.
+  let origin: StunAddress | undefined;
+  socket.once('listening', () => {
+    bound = true;
+    const a = socket.address();
+    if (a.address !== '0.0.0.0' && a.address !== '::') origin = stunAddress(a.address, a.port);
+  });
+  const ids = new ConnectionIds(randomBytes(8));
+
+  // No callback: a callback costs a deferred call per send, and errors reach the 'error' handler anyway.
+  const send = (buf: Buffer, r: dgram.RemoteInfo) => socket.send(buf, r.port, r.address);
+
+  // Announce replies are built in `scratch` (the store writes the peers there itself), then
+  // copied out and sent in a batch (udp-replies.ts).
+  const scratch = Buffer.alloc(20 + MAX_UDP_PEERS * 18);
+  const sink: CompactSink = { buf: scratch, offset: 20, family: 4 };
+  const replies = new ReplyBatcher(socket);
+  // An announce object is reused unless the store kept it (answered later: a promise).
+  let spare: UdpAnnounce | undefined;
+
+  // An error reply is never larger than the request that caused it, proven sender or not (the
+  // text is cut to fit): errors are the one reply an attacker can provoke at will.
+  const error = (tid: number, message: string, r: dgram.RemoteInfo, requestLength: number) => {
+    metrics.failures.udp++;
+    const full = Buffer.from(message);
+    const text = full.length + 8 <= requestLength ? full : full.subarray(0, Math.max(0, requestLength - 8));
+    const b = Buffer.allocUnsafe(8 + text.length);
+    b.writeUInt32BE(ERROR, 0);
+    b.writeUInt32BE(tid, 4);
+    text.copy(b, 8);
+    send(b, r);
+  };
+
+  const onAnnounce = (msg: Buffer, r: dgram.RemoteInfo, tid: number) => {
+    if (msg.length < 98) return error(tid, 'announce packet too short', r, msg.length);
+    const eventCode = msg.readUInt32BE(80);
+    if (eventCode > 3) return error(tid, 'invalid event', r, msg.length);
+    const claimedIp = msg.readUInt32BE(84);
+    const urlData = msg.length > 98 ? bep41UrlData(msg, 98) : '';
+    const passkey = urlData ? trackerPath(urlData.split('?')[0]!)?.passkey : undefined;
+    const family = r.family === 'IPv4' || familyOf(normalizeIp(r.address)) !== 6 ? 4 : 6;
+    const asked = msg.readInt32BE(92);
+    const a = spare ?? new UdpAnnounce();
+    spare = undefined;
+    a.peerId = a.infoHash = msg;
+    a.host = claimedIp ? peerHost(r.address, ipv4(claimedIp)) : normalizeIp(r.address);
+    // Port 0 is a look-up, answered and not listed (TrackerCore.stored).
+    a.port = msg.readUInt16BE(96);
+    a.left = u64(msg, 64);
+    a.uploaded = u64(msg, 72);
+    a.downloaded = u64(msg, 56);
+    a.event = EVENTS[eventCode];
+    a.numwant = Math.min(core.numwant(asked < 0 ? undefined : asked), MAX_UDP_PEERS);
+    a.passkey = passkey;
+    a.compact = true;
+    sink.family = family;
+    a.into = sink;
+    const outcome = core.announce(a, 'udp');
+    if (outcome instanceof Promise) return outcome.then((out) => answer(out, tid, r, family, msg.length));
+    spare = a;
+    return answer(outcome, tid, r, family, msg.length);
+  };
+
+  const answer = (out: AnnounceOutcome, tid: number, r: dgram.RemoteInfo, family: 4 | 6, requestLength: number) => {
+    if (!out.ok) return error(tid, out.reason, r, requestLength);
+    // BEP 15: the peer list's family is the family of the request.
+    const b = scratch;
+    b.writeUInt32BE(ANNOUNCE, 0);
+    b.writeUInt32BE(tid, 4);
+    b.writeUInt32BE(core.interval, 8);
+    b.writeUInt32BE(out.counts.incomplete, 12);
+    b.writeUInt32BE(out.counts.complete, 16);
+    // Peers the store wrote into the sink, then any it gave in another form (Redis, look-ups).
+    let n = out.written ?? 0;
+    const packed = family === 4 ? out.compact4 : out.compact6;
+    if (packed) n += packed.copy(b, 20 + n);
+    n += writeCompactPeers(out.peers, family, b, 20 + n);
+    replies.send(scratch, 20 + n, r.port, r.address);
+  };
+
+  const onScrape = (msg: Buffer, r: dgram.RemoteInfo, tid: number) => {
+    const n = Math.floor((msg.length - 16) / 20);
+    if (n === 0 || n > MAX_SCRAPE || msg.length !== 16 + n * 20) return error(tid, 'malformed scrape', r, msg.length);
+    const hashes: string[] = [];
+    for (let i = 0; i < n; i++) hashes.push(msg.toString('hex', 16 + 20 * i, 36 + 20 * i));
+    // No URL data in a scrape (BEP 41 is announce-only), so private trackers cannot scrape over UDP.
+    return then(core.scrape(hashes, undefined, 'udp'), (out: ScrapeOutcome) => {
+      if (!out.ok) return error(tid, out.reason, r, msg.length);
+      const counts = new Map(out.files);
+      const b = Buffer.alloc(8 + 12 * n);
+      b.writeUInt32BE(SCRAPE, 0);
+      b.writeUInt32BE(tid, 4);
+      // Answers follow the request's order; hashes we don't report read as zeros.
+      hashes.forEach((h, i) => {
+        const c = counts.get(h);
+        if (!c) return;
+        b.writeUInt32BE(c.complete, 8 + 12 * i);
+        b.writeUInt32BE(c.downloaded, 12 + 12 * i);
+        b.writeUInt32BE(c.incomplete, 16 + 12 * i);
+      });
+      send(b, r);
+    });
+  };
+
+  const onMessage = (msg: Buffer, r: dgram.RemoteInfo): unknown => {
+    if (msg.length < 16 || msg.length > MAX_PACKET) return metrics.udpDropped++;
+    // Dropped, not answered: an error reply to a spoofed flood would be an amplifier.
+    if (!limiter.allow(r.address)) return metrics.rateLimited.udp++;
+    // Before any BEP 15 field is read: a STUN message is a whole other protocol. (The check costs
+    // a few ns per packet: V8 optimizes its DataView away.)
+    if (isStunMessage(msg)) {
+      const answer = stunAnswer(msg, r, origin);
+      if (!answer) return metrics.udpDropped++;
+      metrics.stunAnswers++;
+      return send(answer, r);
+    }
+    const action = msg.readUInt32BE(8);
+    const tid = msg.readUInt32BE(12);
+
+    if (action === CONNECT) {
+      if (msg.readUInt32BE(0) !== PROTOCOL_ID_HI || msg.readUInt32BE(4) !== PROTOCOL_ID_LO) return metrics.udpDropped++;
+      metrics.udpConnects++;
+      const b = Buffer.allocUnsafe(16);
+      b.writeUInt32BE(CONNECT, 0);
+      b.writeUInt32BE(tid, 4);
+      ids.write(b, 8, r.address, r.port);
+      return send(b, r);
+    }
+    if (!ids.check(msg, r.address, r.port)) {
+      // The source is unverified here: answer only when the whole reason fits in the request's
+      // size, so a spoofed packet cannot make us an amplifier.
+      if (msg.length < 8 + BAD_ID.length) return metrics.udpDropped++;
+      return error(tid, BAD_ID, r, msg.length);
+    }
+    if (action === ANNOUNCE) return onAnnounce(msg, r, tid);
+    if (action === SCRAPE) return onScrape(msg, r, tid);
+    return error(tid, 'unknown action', r, msg.length);
+  };
+
+  socket.on('message', (msg, r) => {
+    try {
+      const done = onMessage(msg, r);
+      // A store failure (Redis down) loses one reply; the client retransmits.
+      if (done instanceof Promise) done.catch(noop);
+    } catch {
+      metrics.udpDropped++;
+    }
+  });
+  socket.on('error', noop);
+  return socket;
+}
+
+/**
+ * An announce read from a datagram. The memory store reads the infohash and peer id bytes in
+ * place; their hex forms (for the Redis store, private-mode checks) are made only when asked for.
+ */
+class UdpAnnounce implements AnnounceInput {
+  peerId: Buffer = EMPTY;
+  readonly peerIdOffset = 36;
+  infoHash: Buffer = EMPTY;
+  readonly infoHashOffset = 16;
+  readonly kind = 'ip' as const;
+  readonly owner = '';
+  compact = true;
+  into: CompactSink | undefined = undefined;
+  host = '';
+  port = 0;
+  left = 0;
+  uploaded = 0;
+  downloaded = 0;
+  event: AnnounceInput['event'] = undefined;
+  numwant = 0;
+  passkey: string | undefined = undefined;
+  get infoHashHex(): string {
+    return this.infoHash.toString('hex', 16, 36);
+  }
+  get peerIdHex(): string {
+    return this.peerId.toString('hex', 36, 56);
+  }
+}
+
+/** BEP 41: options after the announce; type 2 carries pieces of the announce URL's path and query. */
+function bep41UrlData(msg: Buffer, off: number): string {
+  let out = '';
+  while (off < msg.length) {
+    const type = msg[off]!;
+    if (type === 0) break;
+    if (type === 1) {
+      off++;
+      continue;
+    }
+    if (off + 1 >= msg.length) break;
+    const len = msg[off + 1]!;
+    if (type === 2) out += msg.toString('latin1', off + 2, Math.min(msg.length, off + 2 + len));
+    off += 2 + len;
+  }
+  return out;
+}
+
+/** A 64-bit counter as a double, without a BigInt per field. */
+function u64(b: Buffer, off: number): number {
+  return b.readUInt32BE(off) * 0x1_0000_0000 + b.readUInt32BE(off + 4);
+}
+
+function ipv4(n: number): string {
+  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+}
+
+function noop(): void {}
+
+const EMPTY = Buffer.alloc(0);
