@@ -6,7 +6,7 @@ with jitter. The kernel's own TCP and UDP run over it, so a TCP flow's congestio
 queueing delay and the drops as it would on a real bottleneck. Run by link.ts (as root).
 
   link.py --ns-a NS --ns-b NS --addr-a IP --addr-b IP --tun-a NAME --tun-b NAME
-          [--delay-us N] [--jitter-us N] [--loss P] [--rate-bps N] [--queue-bytes N] [--seed N]
+          [--delay-us N] [--jitter-us N] [--loss P] [--rate-bps N] [--queue-bytes N] [--seed N] [--tcp cubic]
   stdout: {"event":"ready"} once both devices are up in their namespaces; a stdin line "stats"
   -> {"event":"stats","ab":{...},"ba":{...}}; stdin EOF or SIGTERM -> exit (the devices go with it).
 """
@@ -25,6 +25,7 @@ ap.add_argument("--loss", type=float, default=0.0)
 ap.add_argument("--rate-bps", type=float, default=0.0)
 ap.add_argument("--queue-bytes", type=int, default=0)
 ap.add_argument("--seed", type=int)
+ap.add_argument("--tcp", default="cubic")
 a = ap.parse_args()
 rng = random.Random(a.seed)
 
@@ -46,6 +47,9 @@ def open_tun(name, ns, addr, peer):
     ip("-n", ns, "link", "set", "lo", "up")
     ip("-n", ns, "addr", "add", addr, "peer", peer, "dev", name)
     ip("-n", ns, "link", "set", name, "mtu", "1500", "txqueuelen", "10000", "up")
+    # TCP's congestion control towards the other side (a namespace's default may only be one of the
+    # host's allowed ones; a route's may be any the kernel has).
+    ip("-n", ns, "route", "replace", peer, "dev", name, "src", addr, "congctl", a.tcp)
     return fd
 
 

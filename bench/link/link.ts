@@ -98,6 +98,8 @@ export interface DirectionStats {
 
 export interface Link {
   readonly spec: LinkSpec;
+  /** The TCP congestion control in both namespaces. */
+  readonly tcp: string;
   readonly nsA: string;
   readonly nsB: string;
   /** Namespace A's address (B reaches A there), and B's. */
@@ -117,7 +119,10 @@ process.on('exit', () => {
 });
 
 /** Two fresh namespaces and the forwarder between them; rejects (cleaned up) when not root. */
-export async function createLink(spec: LinkSpec, opts: { seed?: number } = {}): Promise<Link> {
+/** `tcp`: the TCP congestion control across the link, CUBIC unless given (this machine's default is
+ *  BBR, which ignores random loss and keeps queues short: not what most uplinks carry). It is set on
+ *  the route to the other side: a namespace may only make the host's allowed ones its default. */
+export async function createLink(spec: LinkSpec, opts: { seed?: number; tcp?: string } = {}): Promise<Link> {
   if (process.getuid?.() !== 0) throw new Error('the link emulator needs root (network namespaces and TUN devices)');
   const id = randomBytes(3).toString('hex');
   const nsA = `lk${id}-a`;
@@ -141,7 +146,7 @@ export async function createLink(spec: LinkSpec, opts: { seed?: number } = {}): 
   const args = ['--ns-a', nsA, '--ns-b', nsB, '--addr-a', addrA, '--addr-b', addrB, '--tun-a', `lkt${id}a`, '--tun-b', `lkt${id}b`,
     '--delay-us', String(Math.round(spec.delayMs * 1000)), '--jitter-us', String(Math.round(spec.jitterMs * 1000)),
     '--loss', String(spec.loss), '--rate-bps', String(spec.rateBps), '--queue-bytes', String(spec.queueBytes),
-    ...(opts.seed !== undefined ? ['--seed', String(opts.seed)] : [])];
+    '--tcp', opts.tcp ?? 'cubic', ...(opts.seed !== undefined ? ['--seed', String(opts.seed)] : [])];
   const fwd = spawn(PYTHON, [FORWARDER, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   fwd.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-4000)));
@@ -170,7 +175,7 @@ export async function createLink(spec: LinkSpec, opts: { seed?: number } = {}): 
   };
   cleanups.add(cleanup);
   const link: Link = {
-    spec, nsA, nsB, addrA, addrB,
+    spec, tcp: opts.tcp ?? 'cubic', nsA, nsB, addrA, addrB,
     spawn: (side, cmd, a, o = {}) => spawn('ip', ['netns', 'exec', side === 'a' ? nsA : nsB, cmd, ...a], o),
     stats: () => {
       const p = new Promise<Record<string, any>>((res) => waiting.push(res));
