@@ -201,7 +201,7 @@ export async function linkRun(o: LinkRunOptions): Promise<number> {
           const peer = (impl: Impl, name: string, side: 'a' | 'b', args: string[]) =>
             impl === 'lt'
               ? new Proc(name, link, side, PYTHON, [LT_PEER, ...args], { LT_PEER_HOST: side === 'a' ? link.addrA : link.addrB, LT_PEER_UTP: 'only' })
-              : new Proc(name, link, side, process.execPath, [CASCADE_PEER, ...args], { CASCADE_PEER_HOST: side === 'a' ? link.addrA : link.addrB, CASCADE_PEER_UTP: 'first' });
+              : new Proc(name, link, side, process.execPath, [CASCADE_PEER, ...args], { CASCADE_PEER_HOST: side === 'a' ? link.addrA : link.addrB, CASCADE_PEER_UTP: 'first', ...(o.verbose ? { CASCADE_PEER_UTP_TRACE: '1' } : {}) });
           const seeder = peer(seedImpl, `${seedImpl} seeder`, 'a', ['seed', torrentPath, seedDir]);
           procs.push(seeder);
           const seedPort = (await seeder.waitFor((e) => e.event === 'listening', 30_000)).port as number;
@@ -247,7 +247,12 @@ export async function linkRun(o: LinkRunOptions): Promise<number> {
             `  ${pair.replace('-', '→').padEnd(16)} run ${run}  TCP alone ${f(tcpAlone / MB)} MB/s, uTP alone ${f(utpAlone / MB)}; together: TCP ${f(tcpBeside / MB)}, uTP ${f(utpBeside / MB)}` +
               `  (TCP keeps ${f(tcpBeside / tcpAlone, 2)}×, ${f(tcpLate / tcpAlone, 2)}× in the last quarter; uTP yielded in ${f(yieldS)} s; A→B drops: ${r.lost} lost, ${r.overflow} overflow; load ${r.load})`,
           );
-          if (o.verbose) console.log(`      per second from TCP's start: TCP ${r.series.tcp.join(' ')}\n                                   uTP ${r.series.utp.join(' ')}`);
+          if (o.verbose) {
+            console.log(`      per second from TCP's start: TCP ${r.series.tcp.join(' ')}\n                                   uTP ${r.series.utp.join(' ')}`);
+            // A Cascade seeder's LEDBAT, each second from TCP's start: window/in flight KB, queuing delay ms.
+            const trace = seeder.events.filter((e) => e.event === 'utp' && e.t >= tStart && e.t <= t1 && e.t % 1000 < 500);
+            if (trace.length) console.log(`      Cascade sender cwnd/flight KB @ delay ms: ${trace.map((e) => `${Math.round(e.conns[0].cwnd / 1000)}/${Math.round(e.conns[0].flight / 1000)}@${e.conns[0].delayMs}`).join(' ')}`);
+          }
         } catch (err) {
           failures++;
           console.log(`  ${pair.replace('-', '→').padEnd(16)} run ${run}  FAILED: ${(err as Error).message}`);
