@@ -68,9 +68,8 @@ export class Ledbat {
     // No queue is longer than the round trip through it: a sample past that is a clock's fault.
     const delay = rttUs > 0 ? Math.min(this.queuingDelayUs, rttUs) : this.queuingDelayUs;
     // Not bounded below, as libtorrent's: the further past the target, the faster the window shrinks
-    // (a full 1 s buffer takes it down 9 × 3,000 bytes per round trip, not 3,000: bounded at -1,
-    // our transfer behind a TCP upload through a 1 s buffer still had a tenth of the link after 20 s
-    // where libtorrent's had nothing).
+    // (a full 1 s buffer takes it down 9 × 3,000 bytes per round trip, not 3,000 as when this was
+    // bounded at -1).
     const offTarget = Math.min(1, (TARGET_DELAY_US - delay) / TARGET_DELAY_US);
     if (this.slowStart) {
       if (offTarget < 0.1 || this.cwnd >= this.ssthresh) this.slowStart = false;
