@@ -72,7 +72,16 @@ export class Ledbat {
     // bounded at -1).
     const offTarget = Math.min(1, (TARGET_DELAY_US - delay) / TARGET_DELAY_US);
     if (this.slowStart) {
-      if (offTarget < 0.1 || this.cwnd >= this.ssthresh) this.slowStart = false;
+      if (offTarget < 0.1) {
+        // The queue reached the target while the window doubled each round trip: the delay seen
+        // now answers a window up to half this one, so that is where the queue stands at the
+        // target. Kept whole, the window sat far above the target for tens of seconds (LEDBAT
+        // gives back at most 3,000 bytes per round trip there) and held its queue against TCP.
+        this.slowStart = false;
+        this.cwnd = Math.max(this.mss, this.cwnd / 2);
+        return;
+      }
+      if (this.cwnd >= this.ssthresh) this.slowStart = false;
       else {
         this.cwnd = Math.min(this.maxCwnd, this.cwnd + acked);
         return;
