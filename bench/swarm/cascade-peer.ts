@@ -1,5 +1,6 @@
 // One Cascade peer in its own process, so the swarm benchmark (run.ts) can measure its CPU and RSS
-// apart from the harness. Protocol and accounting: peer-driver.ts.
+// apart from the harness. Protocol and accounting: peer-driver.ts. For `bench:swarm --link`
+// (link-run.ts): CASCADE_PEER_HOST puts it on another address, CASCADE_PEER_UTP=first dials uTP first.
 
 import { Session, type TorrentHandle } from '../../packages/engine/index.ts';
 import { runDriver, type Added } from './peer-driver.ts';
@@ -33,7 +34,16 @@ function added(t: TorrentHandle): Added {
 
 runDriver('cascade-peer', {
   async listen() {
-    session = await Session.create({ port: 0, host: '127.0.0.1', dht: false });
+    const utp = process.env.CASCADE_PEER_UTP === 'first' ? { utp: 'first' as const } : {};
+    session = await Session.create({ port: 0, host: process.env.CASCADE_PEER_HOST ?? '127.0.0.1', dht: false, ...utp });
+    // CASCADE_PEER_UTP_TRACE=1 (bench:swarm --link --verbose): each uTP connection's window, flight and delay twice a second.
+    const sock = (session as unknown as { utp?: { connectionStats(): { cwnd: number; flight: number; delayUs: number }[] } }).utp;
+    if (process.env.CASCADE_PEER_UTP_TRACE === '1' && sock) {
+      setInterval(() => {
+        const c = sock.connectionStats().map((x) => ({ cwnd: x.cwnd, flight: x.flight, delayMs: Math.round(x.delayUs / 1000) }));
+        if (c.length) process.stdout.write(JSON.stringify({ event: 'utp', t: Date.now(), conns: c }) + '\n');
+      }, 500).unref();
+    }
     return session.port;
   },
   async add(torrent, savePath, onError) {

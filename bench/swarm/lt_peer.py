@@ -18,7 +18,9 @@ Run with /usr/bin/python3 (python3-libtorrent 2.0.x is only importable there).
       -> {"infoHash","pieceLength","numPieces","totalSize","version"}
 
 At exit a peer prints {"event":"usage","final":true,"cpu":user+sys s,"maxRss":KB} (getrusage).
-Everything is on 127.0.0.1, TCP only; DHT/LSD/UPnP/NAT-PMP are off.
+Everything is on 127.0.0.1, TCP only; DHT/LSD/UPnP/NAT-PMP are off. For `bench:swarm --link`
+(link-run.ts), LT_PEER_HOST puts the peer on another address and LT_PEER_UTP=only turns TCP off
+and uTP on, as bench/utp/run.py does.
 """
 
 import json
@@ -67,11 +69,15 @@ def fail(msg):
     finish(1)
 
 
+HOST = os.environ.get("LT_PEER_HOST", "127.0.0.1")
+UTP_ONLY = os.environ.get("LT_PEER_UTP") == "only"
+
+
 def make_session(plaintext=False):
     s = lt.high_performance_seed()
     s.update({
-        "listen_interfaces": "127.0.0.1:0",
-        "outgoing_interfaces": "127.0.0.1",
+        "listen_interfaces": HOST + ":0",
+        "outgoing_interfaces": HOST,
         "enable_dht": False,
         "enable_lsd": False,
         "enable_upnp": False,
@@ -87,6 +93,9 @@ def make_session(plaintext=False):
                        | lt.alert.category_t.storage_notification
                        | lt.alert.category_t.connect_notification),
     })
+    if UTP_ONLY:
+        s.update({"enable_incoming_utp": True, "enable_outgoing_utp": True,
+                  "enable_incoming_tcp": False, "enable_outgoing_tcp": False})
     if plaintext:
         # libtorrent's default is to try an encrypted (MSE/PE) handshake first on outgoing
         # connections and to fall back to plaintext when the other side hangs up.

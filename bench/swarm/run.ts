@@ -68,6 +68,9 @@ const { values: argv } = parseArgs({
     user: { type: 'boolean', default: false },
     'max-cpu': { type: 'string' },
     'min-ratio': { type: 'string' },
+    link: { type: 'string' },
+    window: { type: 'string', default: '20' },
+    verbose: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
   allowPositionals: false,
@@ -97,8 +100,36 @@ if (argv.help) {
                             Cascade downloader passes --max-cpu (default ${QUICK_MAX_CPU}) CPU-s/GiB or falls under
                             --min-ratio (default ${QUICK_MIN_RATIO})× libtorrent
   --user                    the same as users start them, with --size, --runs, --version, --pairs
-                            (lt-lt,lt-cascade,cascade-cascade,cascade-lt by default); no limits unless given`);
+                            (lt-lt,lt-cascade,cascade-cascade,cascade-lt by default); no limits unless given
+  --link "rtt=50ms,loss=1%,rate=100mbit"   (root) uTP only, through the link emulator (bench/link): each pair
+                            alone, a bulk TCP flow alone, and the TCP flow beside the running uTP transfer;
+                            prints how much of its rate TCP keeps beside libtorrent's LEDBAT and ours
+                            (link-run.ts; pairs lt-lt,lt-cascade,cascade-cascade and 512MiB unless given;
+                            keys: rtt|delay, jitter, loss, rate, queue)
+  --window 20               --link: seconds TCP beside uTP is measured over (alone: at most 10)
+  --verbose                 --link: each run's per-second rates of TCP and uTP once both run`);
   process.exit(0);
+}
+
+if (argv.link !== undefined) {
+  const { linkRun } = await import('./link-run.ts');
+  const { parseLinkSpec } = await import('../link/link.ts');
+  const given = (name: string) => process.argv.some((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  process.exit(
+    await linkRun({
+      spec: parseLinkSpec(argv.link),
+      specText: argv.link,
+      pairs: (given('pairs') ? argv.pairs! : 'lt-lt,lt-cascade,cascade-cascade').split(',').map((s) => s.trim()),
+      runs: Number(argv.runs),
+      window: Number(argv.window),
+      size: parseSize(given('size') ? argv.size! : '512MiB', '--size'),
+      pieceLength: parseSize(argv['piece-length']!, '--piece-length'),
+      dir: argv.dir ? resolve(argv.dir) : tmpdir(),
+      keep: argv.keep!,
+      outDir: OUT_DIR,
+      verbose: argv.verbose!,
+    }),
+  );
 }
 
 if (argv.quick || argv.user) {

@@ -70,8 +70,8 @@ export class UtpSocket {
   }
 
   /** Each open connection's totals, for diagnostics. */
-  connectionStats(): (UtpConnection['stats'] & { cwnd: number; delayUs: number })[] {
-    return [...this.conns.values()].map((c) => ({ ...c.stats, cwnd: Math.round(c.congestionWindow), delayUs: c.queuingDelayUs }));
+  connectionStats(): (UtpConnection['stats'] & { cwnd: number; delayUs: number; flight: number })[] {
+    return [...this.conns.values()].map((c) => ({ ...c.stats, cwnd: Math.round(c.congestionWindow), delayUs: c.queuingDelayUs, flight: c.bytesInFlight }));
   }
 
   get connectionCount(): number {

@@ -46,6 +46,8 @@ export class UtpConnection {
   private lastAck = -1;
   /** Fast resends once per window: no second halving until this seq is acked. */
   private recoverySeq = -1;
+  /** The shortest round trip (ms) of the packets the ACK being handled acked: bounds the delay LEDBAT acts on. */
+  private ackedRtt = Infinity;
 
   /** Bytes queued by write() and not yet packed into DATA packets. */
   private readonly unsent: Uint8Array[] = [];
@@ -171,6 +173,7 @@ export class UtpConnection {
     const now = this.env.now();
     const flightBefore = this.flight;
     let acked = 0;
+    this.ackedRtt = Infinity;
     // ack_nr must name a packet we sent: one in flight, or the last acked (a duplicate).
     const oldest = this.oldestInflight();
     if (oldest !== undefined && !seqLess(p.ack, oldest) && seqLess(p.ack, this.seqNr)) {
@@ -198,13 +201,13 @@ export class UtpConnection {
           if (sent.lost) this.lostCount--;
           sent.lost = false;
           acked += sent.size;
-          if (sent.transmissions === 1) this.rtt.sample(now - sent.sentAt);
+          if (sent.transmissions === 1) this.sampleRtt(now - sent.sentAt);
         }
       }
     }
     if (acked > 0) {
       this.cc.delaySample(p.timestampDiff, now);
-      this.cc.onAck(acked, flightBefore);
+      this.cc.onAck(acked, flightBefore, this.ackedRtt === Infinity ? 0 : Math.round(this.ackedRtt * 1000));
       // Progress: the backoff of earlier timeouts is over.
       this.rtt.reset();
       this.rtoAt = now + this.rtt.rto;
@@ -250,8 +253,13 @@ export class UtpConnection {
     if (sent.lost) this.lostCount--;
     else this.flight -= sent.size;
     // Karn: a resent packet's ACK says nothing about which copy arrived.
-    if (sent.transmissions === 1) this.rtt.sample(now - sent.sentAt);
+    if (sent.transmissions === 1) this.sampleRtt(now - sent.sentAt);
     return sent.size;
+  }
+
+  private sampleRtt(ms: number): void {
+    this.rtt.sample(ms);
+    if (ms < this.ackedRtt) this.ackedRtt = ms;
   }
 
   private handleData(p: UtpPacket): void {

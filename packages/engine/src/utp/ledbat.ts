@@ -8,6 +8,9 @@ const MAX_GAIN_PER_RTT = 3000;
 /** The base delay is the lowest sample of the last two one-minute buckets (clock drift and route
  *  changes make an all-time minimum wrong). */
 const BUCKET_MS = 60_000;
+/** The delay acted on is the lowest of this many recent samples (libtorrent's figure): one ACK held
+ *  up on its way back is not a queue. */
+const RECENT_SAMPLES = 3;
 
 export class Ledbat {
   /** Bytes we may have in flight. */
@@ -19,8 +22,9 @@ export class Ledbat {
   /** Per-minute minima of the delay samples (wrapping microseconds), newest last. */
   private baseHistory: number[] = [];
   private bucketStart = -Infinity;
-  /** The queuing delay last measured, microseconds (for stats and tests). */
+  /** The queuing delay acted on (the lowest of the recent samples), microseconds. */
   queuingDelayUs = 0;
+  private readonly recent: number[] = [];
 
   constructor(mss: number, maxCwnd: number) {
     this.mss = mss;
@@ -41,22 +45,43 @@ export class Ledbat {
     }
     let base = this.baseHistory[0]!;
     for (const b of this.baseHistory) if (wrapLess(b, base)) base = b;
-    this.queuingDelayUs = (us - base) >>> 0;
+    let delay = (us - base) >>> 0;
     // A sample far "below" the base reads as a huge wrapped delay: the clocks jumped; start over.
-    if (this.queuingDelayUs > 0x7fffffff) {
+    if (delay > 0x7fffffff) {
       this.baseHistory = [us >>> 0];
-      this.queuingDelayUs = 0;
+      this.recent.length = 0;
+      delay = 0;
     }
+    this.recent.push(delay);
+    if (this.recent.length > RECENT_SAMPLES) this.recent.shift();
+    let min = delay;
+    for (const d of this.recent) if (d < min) min = d;
+    this.queuingDelayUs = min;
   }
 
-  /** `acked` bytes left the network; `flightBefore` were in flight when the ACK came. */
-  onAck(acked: number, flightBefore: number): void {
+  /** `acked` bytes left the network; `flightBefore` were in flight when the ACK came; `rttUs` is the
+   *  shortest round trip of the packets it acked (0: none measured). */
+  onAck(acked: number, flightBefore: number, rttUs = 0): void {
     if (acked <= 0) return;
     // Only a window that limited us is evidence it should grow (an idle sender's would run away).
     if (flightBefore + this.mss < this.cwnd) return;
-    const offTarget = Math.max(-1, Math.min(1, (TARGET_DELAY_US - this.queuingDelayUs) / TARGET_DELAY_US));
+    // No queue is longer than the round trip through it: a sample past that is a clock's fault.
+    const delay = rttUs > 0 ? Math.min(this.queuingDelayUs, rttUs) : this.queuingDelayUs;
+    // Not bounded below, as libtorrent's: the further past the target, the faster the window shrinks
+    // (a full 1 s buffer takes it down 9 × 3,000 bytes per round trip, not 3,000 as when this was
+    // bounded at -1).
+    const offTarget = Math.min(1, (TARGET_DELAY_US - delay) / TARGET_DELAY_US);
     if (this.slowStart) {
-      if (offTarget < 0.1 || this.cwnd >= this.ssthresh) this.slowStart = false;
+      if (offTarget < 0.1) {
+        // The queue reached the target while the window doubled each round trip: the delay seen
+        // now answers a window up to half this one, so that is where the queue stands at the
+        // target. Kept whole, the window sat far above the target for tens of seconds (LEDBAT
+        // gives back at most 3,000 bytes per round trip there) and held its queue against TCP.
+        this.slowStart = false;
+        this.cwnd = Math.max(this.mss, this.cwnd / 2);
+        return;
+      }
+      if (this.cwnd >= this.ssthresh) this.slowStart = false;
       else {
         this.cwnd = Math.min(this.maxCwnd, this.cwnd + acked);
         return;
