@@ -284,6 +284,9 @@ test('@ctrl/qbittorrent: pieces, trackers, renames on disk, name, peers, toggles
   const full = await client.getSyncMainData(0);
   const idle = await client.getSyncMainData(full.rid);
   assert.equal(idle.torrents, undefined);
+  // A second passes first: the clock's fields (seen_complete of a seeding torrent) must not ride
+  // along with the toggle (they did, in CI, whenever the poll and the toggle fell in two seconds).
+  await new Promise((r) => setTimeout(r, 1100));
   await call('torrents/toggleFirstLastPiecePrio', { hashes: h });
   const d = await client.getSyncMainData(idle.rid);
   assert.deepEqual(d.torrents, { [h]: { f_l_piece_prio: false } });

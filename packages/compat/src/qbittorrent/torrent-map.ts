@@ -226,6 +226,9 @@ interface Mapped {
  *  idle torrents maps none. Time-based fields (time_active, seen_complete) move when the row does. */
 const mappedByNode = new WeakMap<object, Map<string, Mapped>>();
 
+/** Fields computed from the clock, not from the row. */
+const CLOCK_FIELDS = ['seen_complete', 'last_activity'] as const;
+
 /** The settings a mapped row depends on: when these change, every row maps anew. */
 export function settingsKeyOf(s: NodeSettings): string {
   return `${s.downloadDir}\0${s.ratioLimit}\0${s.seedingTimeLimit}`;
@@ -245,6 +248,9 @@ export function qbTorrents(node: object, rows: readonly TorrentRow[], m: MapCont
     if (hit && hit.row === r && hit.order === order && hit.settingsKey === settingsKey) out[i] = hit.obj;
     else {
       const obj = qbTorrent(r, m);
+      // The same row mapped again for its piece order or the settings: the clock-based fields stay
+      // as they were, or a toggle would also send seen_complete whenever a second had passed.
+      if (hit && hit.row === r) for (const k of CLOCK_FIELDS) if (k in hit.obj) obj[k] = hit.obj[k]!;
       cache.set(r.infoHash, { row: r, order, settingsKey, obj });
       out[i] = obj;
     }
