@@ -41,7 +41,8 @@ export interface DhtQueries {
   /**
    * Walks toward `target` (20 bytes) sending {q: method, a: {...args, target}} to ever closer
    * nodes; onReply sees every answer. Resolves with the closest nodes that answered with a token
-   * (at most k = 8), nearest first: where a write for this target goes.
+   * (at most k = 8 per address family: a dual-stack node walks both), nearest first: where a write
+   * for this target goes.
    */
   walk(target: Uint8Array, method: string, args: Record<string, unknown>, onReply?: (reply: DhtQueryReply) => void): Promise<DhtContact[]>;
   /** Sends {q: method, a: {...args, token}} to each contact with its own token; resolves with how

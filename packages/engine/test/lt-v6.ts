@@ -11,10 +11,11 @@ export interface Lt {
   until<T>(pred: (m: Record<string, unknown>) => T | undefined, ms?: number): Promise<T>;
 }
 
-/** args: seed|download|idle <file.torrent or -> <save_path> [dht] (see lt_v6.py); stopped when
- *  the test ends. Resolves once it listens. */
-export function libtorrent(t: { after: (fn: () => unknown) => void }, args: string[]): Promise<Lt> {
-  const child = spawn('/usr/bin/python3', [fileURLToPath(new URL('./lt_v6.py', import.meta.url)), ...args]);
+/** args: seed|download|idle <file.torrent or -> <save_path> [dht] (see lt_v6.py), or those of
+ *  another script here that speaks the same way (lt_dht.py); stopped when the test ends. Resolves
+ *  once it listens. */
+export function libtorrent(t: { after: (fn: () => unknown) => void }, args: string[], script = 'lt_v6.py'): Promise<Lt> {
+  const child = spawn('/usr/bin/python3', [fileURLToPath(new URL(`./${script}`, import.meta.url)), ...args]);
   t.after(() => {
     child.stdin.end();
     child.kill();

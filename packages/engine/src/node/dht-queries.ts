@@ -30,15 +30,25 @@ const BEP_METHODS = new Set(['ping', 'find_node', 'get_peers', 'announce_peer', 
 const WRITE_SET_SIZE = 8;
 const TOKEN_ROTATE_MS = 5 * 60 * 1000;
 
+/** How the IPv6 instance's hosts (handles, dht6-socket.ts) map to real addresses and back. */
+export interface HostMap {
+  real(host: string): string | undefined;
+  wire(host: string): string;
+}
+
+const SAME: HostMap = { real: (h) => h, wire: (h) => h };
+
 export class DhtCustomQueries implements DhtQueries {
   private readonly rpc: KrpcInternals;
+  private readonly hosts: HostMap;
   private readonly handlers = new Map<string, { handler: DhtQueryHandler; write: boolean }>();
   private secrets = [crypto.randomBytes(20), crypto.randomBytes(20)];
   private readonly rotate: NodeJS.Timeout;
   private readonly onQuery: (query: KrpcMessage, peer: { address: string; port: number }) => void;
 
-  constructor(rpc: KrpcInternals) {
+  constructor(rpc: KrpcInternals, hosts: HostMap = SAME) {
     this.rpc = rpc;
+    this.hosts = hosts;
     this.rotate = setInterval(() => (this.secrets = [crypto.randomBytes(20), this.secrets[0]!]), TOKEN_ROTATE_MS).unref();
     this.onQuery = (query, peer) => this.answer(query, peer);
     rpc.on('query', this.onQuery);
@@ -64,7 +74,9 @@ export class DhtCustomQueries implements DhtQueries {
         (res, peer) => {
           const r = res.r;
           if (!r) return true;
-          const from = { host: peer.address ?? peer.host ?? '', port: peer.port };
+          const host = this.hosts.real(peer.address ?? peer.host ?? '');
+          if (host === undefined) return true;
+          const from = { host, port: peer.port };
           if (isBytes(r.id, 20) && isBytes(r.token)) met.push({ ...from, id: new Uint8Array(r.id), token: new Uint8Array(r.token) });
           try {
             onReply?.({ from, r });
@@ -86,7 +98,7 @@ export class DhtCustomQueries implements DhtQueries {
         (c) =>
           new Promise<void>((done) => {
             const a = toWire({ ...args, token: c.token }) as Record<string, unknown>;
-            this.rpc.query({ host: c.host, port: c.port }, { q: method, a }, (err, res) => {
+            this.rpc.query({ host: this.hosts.wire(c.host), port: c.port }, { q: method, a }, (err, res) => {
               if (err) errors.push(`${c.host}:${c.port}: ${err.message}`);
               else {
                 accepted++;
@@ -121,7 +133,8 @@ export class DhtCustomQueries implements DhtQueries {
     }
     let out: Record<string, unknown> | DhtQueryError;
     try {
-      out = entry.handler(a, { host: peer.address, port: peer.port, tokened });
+      // Tokens are made for the address as the socket shows it (a handle on IPv6): the same one each time.
+      out = entry.handler(a, { host: this.hosts.real(peer.address) ?? peer.address, port: peer.port, tokened });
     } catch (err) {
       out = { error: [202, `${method}: ${(err as Error).message}`] };
     }

@@ -8,6 +8,7 @@ import { isIP } from 'node:net';
 import type { PeerAddress } from '../types.ts';
 import { countDhtQuery, type EngineTally } from '../counters.ts';
 import { DhtCustomQueries, type KrpcInternals } from './dht-queries.ts';
+import { answerWant, type Family, type WantNode, type WantSide } from './dht-want.ts';
 import type { DhtQueries } from '../dht-types.ts';
 import { Dht6Socket } from './dht6-socket.ts';
 
@@ -35,8 +36,14 @@ interface KrpcSocket {
 
 type PeerListener = (p: PeerAddress[]) => void;
 
-export class Dht {
+export class Dht implements WantSide {
   private readonly dht: DHT;
+  private readonly rpc: KrpcInternals | undefined;
+  /** BEP 32: this instance's family as `want` names it. */
+  readonly family: Family;
+  readonly bootstrapNodes: PeerAddress[];
+  /** The dual-stack session's instance of the other family, whose nodes answer a `want` for it. */
+  other: WantSide | undefined;
   private readonly host: string;
   /** The IPv6 instance's socket (handles for its addresses); undefined for IPv4. */
   private readonly socket6: Dht6Socket | undefined;
@@ -52,6 +59,8 @@ export class Dht {
     this.host = wildcard ? (v6 ? '::' : '0.0.0.0') : opts.host!;
     this.socket6 = v6 ? new Dht6Socket() : undefined;
     const nodes = opts.bootstrap === false ? [] : opts.bootstrap.map(toNode);
+    this.family = v6 ? 'n6' : 'n4';
+    this.bootstrapNodes = nodes.filter((n) => (isIP(n.host) === 6) === v6 && isIP(n.host) !== 0);
     const s6 = this.socket6;
     this.dht = new DHT({
       // Always explicit: `undefined` here would mean router.bittorrent.com and friends.
@@ -66,7 +75,18 @@ export class Dht {
     this.dht.on('warning', () => {});
     if (opts.tally) countQueries(this.dht, opts.tally);
     const rpc = (this.dht as unknown as { _rpc?: KrpcInternals })._rpc;
-    this.queries = !v6 && rpc && typeof rpc.closest === 'function' && typeof rpc.query === 'function' ? new DhtCustomQueries(rpc) : undefined;
+    const usable = rpc && typeof rpc.closest === 'function' && typeof rpc.query === 'function' && typeof rpc.response === 'function';
+    this.rpc = usable ? rpc : undefined;
+    this.queries = usable ? new DhtCustomQueries(rpc, s6 ? { real: (h) => s6.handles.address(h), wire: (h) => s6.handles.handle(h) } : undefined) : undefined;
+    if (usable) {
+      // Every answer (bittorrent-dht's and ours) passes here: BEP 32's `want` (dht-want.ts).
+      const respond = rpc.response.bind(rpc);
+      rpc.response = (peer, query, r, nodes, cb?: unknown) => {
+        if (typeof nodes === 'function') return respond(peer, query, r, nodes as never);
+        const keep = answerWant(this.family, query, r, nodes, this.other);
+        (respond as (...a: unknown[]) => void)(peer, query, r, keep ?? undefined, cb);
+      };
+    }
     this.dht.on('peer', (peer: PeerAddress, infoHash: Uint8Array) => {
       const set = this.listeners.get(Buffer.from(infoHash).toString('hex'));
       if (!set) return;
@@ -134,6 +154,29 @@ export class Dht {
 
   nodeCount(): number {
     return this.dht.nodes.count();
+  }
+
+  get nodeId(): Uint8Array {
+    return this.dht.nodeId;
+  }
+
+  /** The `n` nodes of this table closest to `target`, at their real addresses. */
+  closest(target: Uint8Array, n: number): WantNode[] {
+    if (!this.rpc) return [];
+    const out: WantNode[] = [];
+    for (const node of this.rpc.nodes.closest(Buffer.from(target), n) as { id?: Uint8Array; host?: string; port?: number }[]) {
+      const host = node.host && this.socket6 ? this.socket6.handles.address(node.host) : node.host;
+      if (host && node.id && node.port) out.push({ id: node.id, host, port: node.port });
+    }
+    return out;
+  }
+
+  /** One query to the node at `addr` (a real address of this family); the reply's `r`, or undefined. */
+  ask(addr: PeerAddress, q: string, a: Record<string, unknown>): Promise<Record<string, unknown> | undefined> {
+    const rpc = this.rpc;
+    if (!rpc) return Promise.resolve(undefined);
+    const host = this.socket6 ? this.socket6.handles.handle(addr.host) : addr.host;
+    return new Promise((resolve) => rpc.query({ host, port: addr.port }, { q, a }, (err, res) => resolve(err ? undefined : res?.r)));
   }
 
   close(): Promise<void> {

@@ -135,11 +135,12 @@ export class Dht6Socket extends EventEmitter {
   }
 }
 
-/** Our v6 message to send: `nodes` (26 bytes a node, handles) → `nodes6` (38), 6-byte `values` → 18. */
+/** Our v6 message to send: `nodes` (26 bytes a node, handles) → `nodes6` (38), 6-byte `values` → 18.
+ *  `nodes4` (IPv4 nodes a BEP 32 `want: ["n4"]` asked for, dht-want.ts) goes out as `nodes`. */
 export function outgoing(buf: Uint8Array, handles: HandleTable): Uint8Array {
   const msg = decodeDict(buf);
   const r = msg?.r;
-  if (!msg || msg.y === undefined || !isDict(r) || (r.nodes === undefined && r.values === undefined)) return buf;
+  if (!msg || msg.y === undefined || !isDict(r) || (r.nodes === undefined && r.values === undefined && r.nodes4 === undefined)) return buf;
   if (r.nodes instanceof Uint8Array) {
     const six: Uint8Array[] = [];
     for (let i = 0; i + 26 <= r.nodes.length; i += 26) {
@@ -153,6 +154,10 @@ export function outgoing(buf: Uint8Array, handles: HandleTable): Uint8Array {
     }
     delete r.nodes;
     r.nodes6 = concatBytes(six);
+  }
+  if (r.nodes4 !== undefined) {
+    if (r.nodes4 instanceof Uint8Array) r.nodes = r.nodes4;
+    delete r.nodes4;
   }
   if (Array.isArray(r.values)) {
     r.values = r.values.flatMap((v) => {
@@ -173,7 +178,10 @@ export function incoming(buf: Uint8Array, handles: HandleTable): Buffer | null {
   if (!msg) return Buffer.from(buf); // not ours to judge: k-rpc-socket warns and drops it
   const r = msg.r;
   if (!isDict(r) || (r.nodes6 === undefined && r.nodes === undefined && r.values === undefined)) return Buffer.from(buf);
-  // Nodes of the other family are unreachable from this socket (the IPv4 instance has its own).
+  // Nodes of the other family are unreachable from this socket: kept aside as `nodes4` for the
+  // IPv4 instance (dht-want.ts), never shown to bittorrent-dht as nodes of this one.
+  delete r.nodes4;
+  if (r.nodes instanceof Uint8Array) r.nodes4 = r.nodes;
   const nodes: Uint8Array[] = [];
   if (r.nodes6 instanceof Uint8Array) {
     for (let i = 0; i + 38 <= r.nodes6.length && nodes.length < 64; i += 38) {
@@ -205,7 +213,7 @@ export function incoming(buf: Uint8Array, handles: HandleTable): Buffer | null {
 }
 
 /** Addresses a node or peer list may name on this socket: not unspecified, not v4-mapped. */
-function usable(host: string): boolean {
+export function usable(host: string): boolean {
   return host !== '::' && !host.startsWith('::ffff:');
 }
 
