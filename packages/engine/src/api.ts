@@ -69,6 +69,11 @@ export interface SessionOptions {
   dht?: false | { bootstrap?: string[] };
   /** Extra tracker URLs added to every torrent. */
   trackers?: string[];
+  /** How tracker names resolve (Node): every address of a name, each with its family. A
+   *  dual-stack session announces over IPv4 and over IPv6 to a name that has both, as libtorrent
+   *  does once per listen socket. Default the system's resolver; tests give `localhost` both
+   *  loopbacks with it. */
+  resolve?: (host: string) => Promise<{ address: string; family: 4 | 6 }[]>;
   /** Range readers for web seed / mirror URL schemes beyond http(s), by scheme without the colon
    *  (`{ ftp: … }`): how a mirror given as ftp:// is read. */
   rangeReaders?: Record<string, RangeRead>;

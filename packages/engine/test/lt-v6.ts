@@ -11,11 +11,23 @@ export interface Lt {
   until<T>(pred: (m: Record<string, unknown>) => T | undefined, ms?: number): Promise<T>;
 }
 
+export interface LtOptions {
+  /** Added to its environment (lt_v6.py reads LT_LISTEN: its listen_interfaces). */
+  env?: Record<string, string>;
+  /** A file it sees as /etc/hosts (e.g. `localhost` at both 127.0.0.1 and ::1). */
+  hostsFile?: string;
+}
+
 /** args: seed|download|idle <file.torrent or -> <save_path> [dht] (see lt_v6.py), or those of
  *  another script here that speaks the same way (lt_dht.py); stopped when the test ends. Resolves
  *  once it listens. */
-export function libtorrent(t: { after: (fn: () => unknown) => void }, args: string[], script = 'lt_v6.py'): Promise<Lt> {
-  const child = spawn('/usr/bin/python3', [fileURLToPath(new URL(`./${script}`, import.meta.url)), ...args]);
+export function libtorrent(t: { after: (fn: () => unknown) => void }, args: string[], script = 'lt_v6.py', opts: LtOptions = {}): Promise<Lt> {
+  const argv = ['/usr/bin/python3', fileURLToPath(new URL(`./${script}`, import.meta.url)), ...args];
+  const env = { ...process.env, ...opts.env };
+  // Its own /etc/hosts: a mount namespace of its own (root), the network the same.
+  const child = opts.hostsFile
+    ? spawn('unshare', ['-m', 'sh', '-c', 'mount --bind "$0" /etc/hosts && exec "$@"', opts.hostsFile, ...argv], { env })
+    : spawn(argv[0]!, argv.slice(1), { env });
   t.after(() => {
     child.stdin.end();
     child.kill();

@@ -5,13 +5,14 @@
 # Commands on stdin, one a line: "peer <ip> <port>" (connect), "dht <ip> <port>" (add a DHT node),
 # "magnet <uri> <save_path>" (add by magnet, for DHT look-ups); it runs until stdin closes.
 # Usage: /usr/bin/python3 lt_v6.py seed|download|idle <file.torrent or -> <save_path> [dht]
-import json, sys, threading, time
+# (LT_LISTEN in the environment: other listen_interfaces, e.g. '127.0.0.1:0,[::1]:0')
+import json, os, sys, threading, time
 import libtorrent as lt
 
 mode, torrent, save = sys.argv[1], sys.argv[2], sys.argv[3]
 dht = len(sys.argv) > 4 and sys.argv[4] == 'dht'
 settings = {
-    'listen_interfaces': '[::1]:0',
+    'listen_interfaces': os.environ.get('LT_LISTEN', '[::1]:0'),
     'enable_dht': dht, 'dht_bootstrap_nodes': '',
     'enable_lsd': False, 'enable_upnp': False, 'enable_natpmp': False,
     'enable_incoming_utp': False, 'enable_outgoing_utp': False,

@@ -2,17 +2,20 @@
 // as libtorrent's outgoing_interfaces): the global fetch cannot choose its source address without
 // the undici package. GET only, redirects followed (at most 5), the body streamed as fetch's is.
 import type { IncomingMessage } from 'node:http';
+import type { LookupFunction } from 'node:net';
 import { Readable } from 'node:stream';
 import type { TrackerFetch } from '../discovery/tracker-http.ts';
 import { nodeHttp, nodeHttps } from './lazy-builtins.ts';
 
 const MAX_REDIRECTS = 5;
 
-export function boundFetch(localAddress: string): TrackerFetch {
+/** localAddress: where requests leave from (undefined: the system chooses); lookup: how the
+ *  tracker's name is resolved (tracker-families.ts gives one family's addresses only). */
+export function boundFetch(localAddress: string | undefined, lookup?: LookupFunction): TrackerFetch {
   return async (input, init) => {
     let url = new URL(input);
     for (let hop = 0; ; hop++) {
-      const res = await get(url, localAddress, init.signal);
+      const res = await get(url, localAddress, lookup, init.signal);
       const location = res.headers.location;
       if (res.statusCode && res.statusCode >= 300 && res.statusCode < 400 && location) {
         res.resume();
@@ -27,11 +30,11 @@ export function boundFetch(localAddress: string): TrackerFetch {
   };
 }
 
-function get(url: URL, localAddress: string, signal: AbortSignal): Promise<IncomingMessage> {
+function get(url: URL, localAddress: string | undefined, lookup: LookupFunction | undefined, signal: AbortSignal): Promise<IncomingMessage> {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return Promise.reject(new TypeError(`cannot fetch ${url.protocol} URLs`));
   const lib = url.protocol === 'https:' ? nodeHttps() : nodeHttp();
   return new Promise((resolve, reject) => {
-    const req = lib.get(url, { localAddress, signal, headers: { 'user-agent': 'Cascade' } }, resolve);
+    const req = lib.get(url, { ...(localAddress ? { localAddress } : {}), ...(lookup ? { lookup } : {}), signal, headers: { 'user-agent': 'Cascade' } }, resolve);
     // Failing as fetch fails, so callers see one kind of error: the abort reason when aborted,
     // else TypeError('fetch failed') with the socket error as its cause.
     req.on('error', (err) => reject(signal.aborted ? signal.reason : new TypeError('fetch failed', { cause: err })));

@@ -28,6 +28,7 @@ import { boundFetch } from './bound-fetch.ts';
 import { createHttpTransport } from '../discovery/tracker-http.ts';
 import { acceptMse, mseDialer } from './mse.ts';
 import { UdpTracker } from './tracker-udp.ts';
+import { dualStackHttp, dualStackUdp } from './tracker-families.ts';
 import { HybridTrackerClient, TorrentRtcHooks, type RtcHookEnv } from '../discovery/tracker-hybrid.ts';
 import { WsTrackerPool } from '../discovery/ws-pool.ts';
 import type { TrackerClientOptions } from '../discovery/tracker-client.ts';
@@ -92,7 +93,9 @@ export class Session implements SessionHandle {
    *  outgoing_interfaces); undefined for 0.0.0.0 / :: (the system chooses). */
   private readonly outgoing: string | undefined;
   /** HTTP trackers asked from `outgoing` (undefined: the engine's shared fetch transport). */
-  private readonly outgoingHttp: ReturnType<typeof createHttpTransport> | undefined;
+  private outgoingHttp: TrackerTransport | undefined;
+  /** Listening on '::': trackers whose names have both families are announced to over each. */
+  private dualStack = false;
 
   private constructor(opts: SessionOptions) {
     this.opts = opts;
@@ -128,6 +131,11 @@ export class Session implements SessionHandle {
     const listening = await listenPeers(opts.port ?? 0, opts.host, (c) => s.accept(c));
     s.server = listening.server;
     const host = listening.host;
+    // A node's URL guard pins each request to the address it checked: one announce, as before.
+    if (host === '::' && !opts.urlGuard) {
+      s.dualStack = true;
+      s.outgoingHttp = dualStackHttp(opts.resolve, createHttpTransport());
+    }
     s.listenPort = (s.server.address() as net.AddressInfo).port;
     if (opts.utp !== false) {
       // Taken (UDP) by someone else: the node runs on TCP alone rather than not at all.
@@ -270,11 +278,12 @@ export class Session implements SessionHandle {
 
   /** One function for every torrent's UDP announces (the transport is made on first use). */
   private readonly udpTransport = (): TrackerTransport => {
-    const udp = (this.udp ??= new UdpTracker(this.outgoing ? { bindAddress: this.outgoing } : {}));
+    const udp = (this.udp ??= new UdpTracker({ ...(this.outgoing ? { bindAddress: this.outgoing } : {}), ...(this.opts.resolve ? { resolve: this.opts.resolve } : {}) }));
     const guard = this.opts.urlGuard;
-    return guard ? (this.guardedUdp ??= checkedTransport(udp, guard)) : udp;
+    if (guard) return (this.udpFront ??= checkedTransport(udp, guard));
+    return this.dualStack ? (this.udpFront ??= dualStackUdp(udp, this.opts.resolve)) : udp;
   };
-  private guardedUdp: TrackerTransport | undefined;
+  private udpFront: TrackerTransport | undefined;
 
   private connectionCount(): number {
     let n = this.pending.size;

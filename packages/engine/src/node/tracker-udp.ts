@@ -7,6 +7,7 @@ import { lookup } from 'node:dns/promises';
 import { randomInt } from 'node:crypto';
 import { TrackerError, parseCompactPeers, toHex } from '../discovery/tracker-types.ts';
 import type { AnnounceParams, AnnounceResult, ScrapeEntry, TrackerTransport } from '../discovery/tracker-types.ts';
+import { resolveHost, systemResolve, type Resolve } from './tracker-families.ts';
 
 const PROTOCOL_ID = 0x41727101980n;
 const CONNECT = 0;
@@ -26,6 +27,8 @@ export interface UdpTrackerOptions {
   timeoutMs?: number;
   /** Retransmissions after the first try (BEP 15: 8). */
   maxRetries?: number;
+  /** Tracker names to addresses (tracker-families.ts); default the system's resolver. */
+  resolve?: Resolve;
 }
 
 interface Target {
@@ -45,6 +48,7 @@ export class UdpTracker implements TrackerTransport {
   private readonly timeoutMs: number;
   private readonly bindAddress: string | undefined;
   private readonly maxRetries: number;
+  private readonly resolver: Resolve | undefined;
   private readonly sockets = new Map<4 | 6, dgram.Socket>();
   private readonly pending = new Map<number, Pending>();
   private readonly connections = new Map<string, { id: Buffer; at: number }>();
@@ -54,10 +58,12 @@ export class UdpTracker implements TrackerTransport {
     this.timeoutMs = opts.timeoutMs ?? 15_000;
     this.bindAddress = opts.bindAddress;
     this.maxRetries = opts.maxRetries ?? 8;
+    this.resolver = opts.resolve;
   }
 
-  async announce(url: string, p: AnnounceParams): Promise<AnnounceResult> {
-    const target = await resolve(url);
+  /** family: over that family only (a dual-stack session announces over each, tracker-families.ts). */
+  async announce(url: string, p: AnnounceParams, family?: 4 | 6): Promise<AnnounceResult> {
+    const target = await resolve(url, family, this.resolver);
     const msg = await this.transact(target, ANNOUNCE, p.signal, (conn, tid) => {
       const b = Buffer.alloc(98);
       conn.copy(b, 0);
@@ -87,7 +93,7 @@ export class UdpTracker implements TrackerTransport {
 
   async scrape(url: string, infoHashes: Uint8Array[], signal?: AbortSignal): Promise<Map<string, ScrapeEntry>> {
     const hashes = infoHashes.slice(0, MAX_SCRAPE_HASHES);
-    const target = await resolve(url);
+    const target = await resolve(url, undefined, this.resolver);
     const msg = await this.transact(target, SCRAPE, signal, (conn, tid) => {
       const b = Buffer.alloc(16 + 20 * hashes.length);
       conn.copy(b, 0);
@@ -223,14 +229,19 @@ export class UdpTracker implements TrackerTransport {
 
 class TimeoutError extends Error {}
 
-async function resolve(url: string): Promise<Target> {
+async function resolve(url: string, family?: 4 | 6, resolver?: Resolve): Promise<Target> {
   const u = new URL(url);
   if (u.protocol !== 'udp:') throw new Error(`not a UDP tracker URL: ${url}`);
   const port = Number(u.port);
   if (!(port > 0 && port < 65536)) throw new Error(`UDP tracker URL has no port: ${url}`);
   const host = u.hostname.replace(/^\[|\]$/g, '');
-  const { address, family } = await lookup(host);
-  return { address, port, family: family === 6 ? 6 : 4 };
+  if (!family && !resolver) {
+    const a = await lookup(host);
+    return { address: a.address, port, family: a.family === 6 ? 6 : 4 };
+  }
+  const a = (await resolveHost(resolver ?? systemResolve, host)).find((x) => !family || x.family === family);
+  if (!a) throw new Error(`${host} has no IPv${family} address`);
+  return { address: a.address, port, family: a.family };
 }
 
 function u64(n: number): bigint {

@@ -62,6 +62,9 @@ export class TrackerCore {
     if (a.event === 'stopped') a.numwant = 0;
     if (!this.private) {
       a.passkey = undefined;
+      // One record per peer and address family: a dual-stack client announces over each (as
+      // libtorrent does, once per listen socket), and each must not replace the other.
+      if (a.kind === 'ip' && a.host.includes(':')) otherKey(a);
       return this.stored(a);
     }
     if (!a.passkey) return this.fail(proto, REASONS.noPasskey);
@@ -86,6 +89,26 @@ export class TrackerCore {
         succeeded({ peers, counts: gone.counts }),
       );
     });
+  }
+
+  /**
+   * BEP 7's `ipv4=` / `ipv6=`: the peer of an announce that succeeded is listed at `host` too (an
+   * address of the other family than the request's, same port). Not credited in private mode:
+   * the announce itself was. A second record, kept under the peer's key for that family (public
+   * mode) or its second key (private mode, where a peer has one record whatever its family).
+   */
+  alsoAt(a: AnnounceInput, host: string): Awaitable<unknown> {
+    const extra: AnnounceInput = {
+      infoHashHex: a.infoHashHex, peerIdHex: a.peerIdHex, kind: 'ip', host, port: a.port, owner: '', left: a.left,
+      uploaded: a.uploaded, downloaded: a.downloaded, event: a.event, numwant: 0, compact: false,
+    };
+    if (this.private || host.includes(':')) otherKey(extra);
+    return this.store.announce(extra);
+  }
+
+  /** The peer id a record stands for (its key may be the IPv6 one: announce()). */
+  peerIdOf(p: { peerIdHex: string; host: string }): string {
+    return !this.private && p.host.includes(':') ? flipLast(p.peerIdHex) : p.peerIdHex;
   }
 
   /** Private mode reports only registered torrents, and only to known passkeys. */
@@ -114,4 +137,17 @@ export class TrackerCore {
     if (proto !== 'local') this.metrics.failures[proto]++;
     return { ok: false, reason };
   }
+}
+
+/** Keys an announce under the peer's second key: its peer id with the top bit of the last byte
+ *  flipped (in place in the request's bytes when the front end hands them, as UDP does). */
+function otherKey(a: AnnounceInput): void {
+  if (a.peerId) {
+    const at = (a.peerIdOffset ?? 0) + 19;
+    a.peerId[at] = a.peerId[at]! ^ 0x80;
+  } else a.peerIdHex = flipLast(a.peerIdHex);
+}
+
+function flipLast(hex: string): string {
+  return hex.slice(0, 38) + (parseInt(hex.slice(38, 40), 16) ^ 0x80).toString(16).padStart(2, '0');
 }

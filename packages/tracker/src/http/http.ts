@@ -3,6 +3,7 @@
 // clients actually read.
 
 import http from 'node:http';
+import { isIP } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { encode } from '@cascade/engine/bencode';
 import type { AdminApi } from './admin.ts';
@@ -10,7 +11,7 @@ import { handleAdmin } from './admin.ts';
 import { iceServersPath } from '../ice/ice-servers.ts';
 import type { iceServersRoute } from '../ice/ice-servers.ts';
 import type { TrackerCore } from '../core/core.ts';
-import { compactPeers, peerHost } from '../core/peers.ts';
+import { compactPeers, isLoopback, normalizeIp, peerHost } from '../core/peers.ts';
 import { BadRequest, bytes, int, parseQuery, str, trackerPath } from './query.ts';
 import type { RateLimiter } from '../core/rate-limit.ts';
 import type { StatsSource } from './stats.ts';
@@ -131,6 +132,8 @@ async function announce(opts: HttpOptions, clientIp: string, res: ServerResponse
     'http',
   );
   if (!out.ok) return reply(res, { 'failure reason': out.reason });
+  const also = port > 0 ? otherAddress(clientIp, host, str(query, 'ipv4'), str(query, 'ipv6'), core.private) : undefined;
+  if (also) await core.alsoAt({ infoHashHex: infoHash.toString('hex'), peerIdHex: peerId.toString('hex'), kind: 'ip', host: also, port, owner: '', left, uploaded, downloaded, event: ev, numwant: 0 }, also);
   const { peers, counts } = out;
 
   const body: Record<string, unknown> = {
@@ -144,7 +147,7 @@ async function announce(opts: HttpOptions, clientIp: string, res: ServerResponse
     body.peers = peers.map((p) => ({
       ip: p.host,
       port: p.port,
-      'peer id': withId ? Buffer.from(p.peerIdHex, 'hex') : undefined,
+      'peer id': withId ? Buffer.from(core.peerIdOf(p), 'hex') : undefined,
     }));
   } else {
     // The memory store hands compact bytes; the Redis store objects. Either may come.
@@ -154,6 +157,27 @@ async function announce(opts: HttpOptions, clientIp: string, res: ServerResponse
     if (six.length > 0) body.peers6 = six;
   }
   reply(res, body);
+}
+
+/**
+ * BEP 7: the address of the other family a client names in `ipv4=` / `ipv6=` (libtorrent sends
+ * them for private torrents, from listen sockets on global addresses; Transmission its global IPv6
+ * address). Believed as `ip=` is, from loopback, and from anyone in private mode, where a passkey
+ * answers for it: elsewhere it would let anyone list a third party's address in a swarm.
+ */
+function otherAddress(clientIp: string, host: string, ipv4: string | undefined, ipv6: string | undefined, privateMode: boolean): string | undefined {
+  if (!privateMode && !isLoopback(normalizeIp(clientIp))) return undefined;
+  const six = host.includes(':');
+  const named = six ? ipv4 : ipv6;
+  if (!named) return undefined;
+  // A bracketed or port-suffixed form ([v6]:port, a.b.c.d:port) names the address; the port is the announce's.
+  const addr = six ? named.replace(/:\d+$/, '') : named.replace(/^\[(.*)\](:\d+)?$/, '$1');
+  if (isIP(addr) !== (six ? 4 : 6)) return undefined;
+  const a = normalizeIp(addr.toLowerCase());
+  if (a === host || isIP(a) !== (six ? 4 : 6)) return undefined;
+  // No one can dial these.
+  if (six ? a === '0.0.0.0' || Number(a.split('.')[0]) >= 224 : a === '::' || a.startsWith('ff') || a.startsWith('::ffff:')) return undefined;
+  return a;
 }
 
 async function scrape(opts: HttpOptions, res: ServerResponse, query: Map<string, Buffer[]>, passkey: string | undefined) {

@@ -1,0 +1,108 @@
+// Announces per address family, as libtorrent announces once per listen socket: a dual-stack
+// session ('::') announces to a tracker whose name has both A and AAAA records over IPv4 and over
+// IPv6, so the tracker lists it at both addresses (and peers of either family can dial it). One
+// tracker URL stays one entry of the torrent's tracker list: its answer merges both announces'
+// peers, and it fails only when both did. A name with one family, an IP literal, or a session
+// bound to one address announces once, as before.
+import { lookup } from 'node:dns/promises';
+import type { LookupFunction } from 'node:net';
+import { isIP } from 'node:net';
+import type { AnnounceParams, AnnounceResult, TrackerTransport } from '../discovery/tracker-types.ts';
+import { addressKey } from '../types.ts';
+import { createHttpTransport } from '../discovery/tracker-http.ts';
+import { boundFetch } from './bound-fetch.ts';
+import type { UdpTracker } from './tracker-udp.ts';
+
+/** A tracker name's addresses (SessionOptions.resolve: tests give `localhost` both loopbacks). */
+export type Resolve = (host: string) => Promise<{ address: string; family: 4 | 6 }[]>;
+
+export const systemResolve: Resolve = async (host) => (await lookup(host, { all: true })).map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }));
+
+/** The addresses of `host` through `resolve`, an IP literal standing for itself. */
+export function resolveHost(resolve: Resolve, host: string): ReturnType<Resolve> {
+  const h = host.replace(/^\[|\]$/g, '');
+  const f = isIP(h);
+  return f ? Promise.resolve([{ address: h, family: f === 6 ? 6 : 4 }]) : resolve(h);
+}
+
+/** A dns.lookup for http.request that gives the addresses of one family only (0: any). */
+export function familyLookup(resolve: Resolve, family: 0 | 4 | 6): LookupFunction {
+  return (hostname, options, cb) => {
+    resolveHost(resolve, hostname).then(
+      (all) => {
+        const mine = family === 0 ? all : all.filter((a) => a.family === family);
+        if (mine.length === 0) return cb(Object.assign(new Error(`${hostname} has no IPv${family} address`), { code: 'ENOTFOUND' }), '', family);
+        if ((options as { all?: boolean }).all) (cb as unknown as (e: null, a: typeof mine) => void)(null, mine);
+        else cb(null, mine[0]!.address, mine[0]!.family);
+      },
+      (err: NodeJS.ErrnoException) => cb(err, '', family),
+    );
+  };
+}
+
+/** How long a name's families are remembered (one look-up per tracker name, not per announce). */
+const FAMILIES_TTL_MS = 60_000;
+
+export class PerFamilyTransport implements TrackerTransport {
+  private readonly over: (family: 4 | 6) => TrackerTransport;
+  private readonly single: TrackerTransport;
+  private readonly resolve: Resolve;
+  private readonly families = new Map<string, { both: boolean; at: number }>();
+  readonly scrape: TrackerTransport['scrape'];
+
+  /** over(f): the transport announcing over family f; single: the one for every other case. */
+  constructor(over: (family: 4 | 6) => TrackerTransport, single: TrackerTransport, resolve: Resolve) {
+    this.over = over;
+    this.single = single;
+    this.resolve = resolve;
+    this.scrape = single.scrape?.bind(single);
+  }
+
+  async announce(url: string, p: AnnounceParams): Promise<AnnounceResult> {
+    if (!(await this.dual(url))) return this.single.announce(url, p);
+    const both = await Promise.allSettled([this.over(4).announce(url, p), this.over(6).announce(url, p)]);
+    const ok = both.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    if (ok.length === 0) throw (both[0] as PromiseRejectedResult).reason;
+    const seen = new Set<string>();
+    const peers = ok.flatMap((r) => r.peers).filter((x) => {
+      const k = addressKey(x);
+      return seen.has(k) ? false : (seen.add(k), true);
+    });
+    return { ...ok[0]!, peers, warning: ok.map((r) => r.warning).find(Boolean) };
+  }
+
+  private async dual(url: string): Promise<boolean> {
+    let host: string;
+    try {
+      host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+    } catch {
+      return false;
+    }
+    if (isIP(host)) return false;
+    const known = this.families.get(host);
+    if (known && Date.now() - known.at < FAMILIES_TTL_MS) return known.both;
+    const all = await this.resolve(host).catch(() => []);
+    const both = all.some((a) => a.family === 4) && all.some((a) => a.family === 6);
+    if (this.families.size > 1000) this.families.clear();
+    this.families.set(host, { both, at: Date.now() });
+    return both;
+  }
+}
+
+/** HTTP trackers of a dual-stack session: over each family when the name has both. `resolve`
+ *  given (tests), every request resolves through it; else the single announce is fetch's, as before. */
+export function dualStackHttp(resolve: Resolve | undefined, fallback: TrackerTransport): TrackerTransport {
+  const r = resolve ?? systemResolve;
+  const over = (f: 0 | 4 | 6) => createHttpTransport(undefined, boundFetch(undefined, familyLookup(r, f)));
+  const four = over(4);
+  const six = over(6);
+  return new PerFamilyTransport((f) => (f === 4 ? four : six), resolve ? over(0) : fallback, r);
+}
+
+/** UDP trackers of a dual-stack session, likewise (the one client's sockets, one per family). */
+export function dualStackUdp(udp: UdpTracker, resolve: Resolve | undefined): TrackerTransport {
+  const over = (f: 4 | 6): TrackerTransport => ({ announce: (url, p) => udp.announce(url, p, f) });
+  const four = over(4);
+  const six = over(6);
+  return new PerFamilyTransport((f) => (f === 4 ? four : six), udp, resolve ?? systemResolve);
+}
