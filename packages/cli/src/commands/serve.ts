@@ -25,6 +25,7 @@ export async function serveCommand(inv: Invocation, out: Output): Promise<number
     ...(o.utp ? {} : { utp: false }),
     trackers: o.trackers,
     ...(o.trackerPort !== undefined ? { trackerPorts: { http: o.trackerPort, udp: o.trackerPort } } : {}),
+    ...(o.trackerHost !== undefined ? { trackerHost: o.trackerHost } : {}),
     ...(o.allowedHosts.length > 0 ? { allowedHosts: o.allowedHosts } : {}),
     ...(o.trustedProxies.length > 0 ? { trustedProxies: o.trustedProxies } : {}),
     ...(o.allowPrivateUrls ? { allowPrivateUrls: true } : {}),

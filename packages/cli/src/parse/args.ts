@@ -83,6 +83,7 @@ export interface Options {
   downloadDir: string | undefined;
   /** serve: port of the built-in tracker, HTTP and UDP (default 6969, 0 = any). */
   trackerPort: number | undefined;
+  trackerHost: string | undefined;
   /** serve: host names the web UI answers to besides IP addresses and localhost. */
   allowedHosts: string[];
   /** --ice-server (repeatable), parsed; undefined when not given. serve stores them as the iceServers
@@ -344,6 +345,7 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
     llmThreads: str('llm-threads') !== undefined ? parseInteger('llm-threads', str('llm-threads')!, 1, 256) : undefined,
     llmMaxTokens: str('llm-max-tokens') !== undefined ? parseInteger('llm-max-tokens', str('llm-max-tokens')!, 1, 8192) : undefined,
     trackerPort: str('tracker-port') !== undefined ? parseInteger('tracker-port', str('tracker-port')!, 0, 65535) : undefined,
+    trackerHost: str('tracker-host'),
     chain: ['serve', 'seed', 'download', 'register', 'verify', 'rewards'].includes(command) ? chainOption(v.chain !== false, str('chain-rpc'), str('chain-id'), str('chain-contracts'), signerOption(str('chain-signer'), str('chain-from'))) : {},
     receipts: {},
     ipfsApi: str('ipfs-api') !== undefined ? httpUrl('--ipfs-api', str('ipfs-api')!) : undefined,

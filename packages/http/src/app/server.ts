@@ -44,8 +44,11 @@ export interface ServerOptions {
   stateDir: string;
   /** Web UI + API port; 0 = any. Default 8080. */
   httpPort?: number;
-  /** Bind address of the web UI, API and tracker. Default 127.0.0.1: only this machine. */
+  /** Bind address of the web UI and API. Default 127.0.0.1: only this machine. */
   host?: string;
+  /** Bind address of the built-in tracker. Default the BitTorrent listener's (btHost: '::'), as
+   *  libtorrent's and qBittorrent's embedded trackers listen where peers can reach them. */
+  trackerHost?: string;
   /** Where uploads and added torrents go. Default `<stateDir>/downloads`. */
   downloadDir?: string;
   /** BitTorrent TCP port; 0 = any. Default 6881. */
@@ -213,13 +216,17 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     if (opts.trackerPorts !== false) {
       const tp = opts.trackerPorts ?? {};
       const httpPort = tp.http ?? DEFAULT_TRACKER_PORT;
+      // Peers on other machines announce to it (the torrents it makes name it): it listens where the
+      // BitTorrent listener does, not on the web UI's loopback address. A wildcard bind keeps naming
+      // the web UI's address in its URLs (reachable through it, and what torrents made so far say).
+      const bind = opts.trackerHost ?? opts.btHost ?? '::';
+      const wildcard = bind === '::' || bind === '0.0.0.0';
+      const tOpts = { host: bind, ...(wildcard ? { urlHost: host } : {}), httpPort, udpPort: tp.udp ?? DEFAULT_TRACKER_PORT, ws: true, proxies };
       try {
-        tracker = await startTracker({
-          host,
-          httpPort,
-          udpPort: tp.udp ?? DEFAULT_TRACKER_PORT,
-          ws: true,
-          proxies,
+        tracker = await startTracker(tOpts).catch((err: NodeJS.ErrnoException) => {
+          // '::' on a machine without IPv6: IPv4 alone, as the BitTorrent listener does.
+          if (bind !== '::' || opts.trackerHost !== undefined || (err.code !== 'EAFNOSUPPORT' && err.code !== 'EADDRNOTAVAIL')) throw err;
+          return startTracker({ ...tOpts, host: '0.0.0.0' });
         });
       } catch (err) {
         throw portError(err, 'tracker', httpPort, '--tracker-port');

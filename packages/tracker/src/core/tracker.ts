@@ -26,6 +26,9 @@ import type { LocalAnnounceReply as SharedLocalAnnounceReply, LocalAnnounceReque
 export interface TrackerOptions {
   /** Bind address for all servers. Default 0.0.0.0. */
   host?: string;
+  /** The host its announce URLs name, when not the bind address's (a node's tracker bound to '::'
+   *  keeps naming the address its web UI is at). Default: from the bind address. */
+  urlHost?: string;
   /** 0 (default) picks a free port. */
   httpPort?: number;
   udpPort?: number;
@@ -225,7 +228,8 @@ export async function startTracker(opts: TrackerOptions = {}): Promise<RunningTr
 
   const httpPort = (httpServer.address() as AddressInfo).port;
   udpPort = udp.address().port;
-  const urlHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
+  const named = opts.urlHost ?? host;
+  const urlHost = named === '0.0.0.0' ? '127.0.0.1' : named === '::' ? '[::1]' : named.includes(':') ? `[${named}]` : named;
   urls = {
     http: `http://${urlHost}:${httpPort}/announce`,
     udp: `udp://${urlHost}:${udpPort}/announce`,
