@@ -64,7 +64,9 @@ export class Dht implements WantSide {
     const s6 = this.socket6;
     this.dht = new DHT({
       // Always explicit: `undefined` here would mean router.bittorrent.com and friends.
-      bootstrap: opts.bootstrap === false ? false : s6 ? nodes.filter((n) => isIP(n.host) === 6).map((n) => ({ host: s6.handles.handle(n.host), port: n.port })) : nodes,
+      // Each instance its own family's (a name: the IPv4 one resolves it, the IPv6 one below): an
+      // IPv6 node asked over the IPv4 socket never answers, and held every walk for seconds.
+      bootstrap: opts.bootstrap === false ? false : s6 ? nodes.filter((n) => isIP(n.host) === 6).map((n) => ({ host: s6.handles.handle(n.host), port: n.port })) : nodes.filter((n) => isIP(n.host) !== 6),
       host: wildcard || v6 ? false : this.host,
       ...(s6 ? { socket: s6 } : opts.socket ? { socket: opts.socket } : {}),
     } as ConstructorParameters<typeof DHT>[0]);
