@@ -1,11 +1,11 @@
 // The engine's public surface as the CLI, the server and the browser app see it.
-// Session and Torrent implement these interfaces (src/session.ts, src/torrent.ts).
+// Session and Torrent implement these interfaces (src/node/session.ts and src/browser/session.ts, src/torrent/torrent.ts).
 
 import type { Metainfo, PeerAddress } from './types.ts';
 import type { RangeRead } from './swarm/range-read.ts';
 import type { Storage } from './platform.ts';
 import type { TrackerTransport } from './discovery/tracker-types.ts';
-import type { DhtQueries } from './dht-types.ts';
+import type { DhtQueries } from './discovery/dht-types.ts';
 import type {
   DiscoveryReport,
   IceServer,

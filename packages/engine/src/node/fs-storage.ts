@@ -7,7 +7,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { FileStat, Storage } from '../platform.ts';
 import type { Metainfo } from '../types.ts';
-import { pieceLengthOf, pieceSegments } from '../piece-map.ts';
+import { pieceLengthOf, pieceSegments } from '../pieces/piece-map.ts';
 import { DIRECT_ALIGN, isDirectAligned, O_DIRECT } from './direct-io.ts';
 import { makeDirs } from './make-dirs.ts';
 import { createMode, linkText, makeLink } from './file-attributes.ts';

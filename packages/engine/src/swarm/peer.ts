@@ -2,7 +2,7 @@
 // byte accounting. Range checks that need the torrent's shape happen here so Torrent sees only
 // well-formed events; anything hostile closes the connection with a reason.
 
-import { Bitfield } from '../bitfield.ts';
+import { Bitfield } from '../pieces/bitfield.ts';
 import type { Connection } from '../platform.ts';
 import {
   encodeBitfield, encodeBlockRef, encodeExtended, encodeHandshake, encodeIndex, encodePieceHeader, encodePort, encodeSimple,
@@ -11,7 +11,7 @@ import {
 import { ProtocolError, Wire, type WireHandler } from '../wire/wire.ts';
 import { decodeExtHandshake, type ExtHandshake } from '../wire/extended.ts';
 import { SpeedMeter } from './speed.ts';
-import { copyBytes, toHex } from '../hex.ts';
+import { copyBytes, toHex } from '../encoding/hex.ts';
 import { clientFromPeerId } from '../wire/peer-id.ts';
 
 /** What a peer needs from the torrent it belongs to. */
