@@ -115,7 +115,7 @@ export class BrowserSession implements SessionHandle {
     return new BrowserSession(opts);
   }
 
-  /** The one clock of every torrent of this session (scheduler.ts). */
+  /** The one clock of every torrent of this session (session/scheduler.ts). */
   private readonly scheduler = new Scheduler();
   private sharedContext: TorrentContext | undefined;
 

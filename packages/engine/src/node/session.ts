@@ -165,7 +165,7 @@ export class Session implements SessionHandle {
     return this.dht?.queries;
   }
 
-  /** The one clock of every torrent of this session (scheduler.ts). */
+  /** The one clock of every torrent of this session (session/scheduler.ts). */
   private readonly scheduler: Scheduler;
   private sharedContext: TorrentContext | undefined;
 

@@ -46,7 +46,7 @@ export class Scheduler {
   private dhtTimer: ReturnType<typeof setTimeout> | undefined;
   private dhtAt = 0;
   readonly announces: AnnouncePacer;
-  /** Torrents whose revision moved, for the session's clients (change-log.ts). */
+  /** Torrents whose revision moved, for the session's clients (events/change-log.ts). */
   readonly changes = new ChangeLog();
 
   constructor(opts: { announces?: AnnouncePacerOptions } = {}) {

@@ -78,7 +78,7 @@ export class Peer implements WireHandler {
   /** Null until metadata (piece count) is known; haves arriving earlier wait in `early`. */
   bits: Bitfield | null = null;
   seed = false;
-  /** Set once a close for "both seeding" is scheduled (torrent-pieces.ts). */
+  /** Set once a close for "both seeding" is scheduled (torrent/torrent-pieces.ts). */
   bothSeedingClose = false;
   private early: (number | 'all' | Uint8Array)[] = [];
 

@@ -1,5 +1,5 @@
 // The part of a torrent that deals with peers as connections: which addresses it knows, dialling,
-// admitting, the handshake, and the periodic work the session's scheduler asks of it (scheduler.ts).
+// admitting, the handshake, and the periodic work the session's scheduler asks of it (session/scheduler.ts).
 // torrent.ts extends it with the data path (what to request, verifying, storage) and the lifecycle.
 //
 // Everything here exists only once needed: a seeded torrent with nobody connected holds no maps,
@@ -74,7 +74,7 @@ export abstract class TorrentSwarm extends Emitter implements PeerHost, Schedule
   private ownMeters: typeof IDLE_METERS | undefined;
   private currentState: TorrentState = 'metadata';
   private changes = 0;
-  /** The session's change log keeps it here (change-log.ts). */
+  /** The session's change log keeps it here (events/change-log.ts). */
   changeEpoch = 0;
 
   constructor(ctx: TorrentContext, infoHashHex: string, opts: AddTorrentOptions) {
