@@ -3,8 +3,8 @@
 // sockets are proved against libtorrent in ipv6-dht-want.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decode, encode, isDict } from '../src/bencode.ts';
-import { ipv6Bytes, ipv6Text } from '../src/ip6.ts';
+import { decode, encode, isDict } from '../src/encoding/bencode.ts';
+import { ipv6Bytes, ipv6Text } from '../src/encoding/ip6.ts';
 import { HandleTable, incoming, outgoing } from '../src/node/dht6-socket.ts';
 import { answerWant, compactNodes4, parseNodes4, parseNodes6, wantOf, type WantSide } from '../src/node/dht-want.ts';
 

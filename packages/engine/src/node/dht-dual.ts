@@ -3,8 +3,8 @@
 // machine without IPv6 runs the IPv4 one alone. Torrents see one DHT: look-ups and announces go to
 // both, nodes to the one of their family.
 import { isIP } from 'node:net';
-import type { EngineTally } from '../counters.ts';
-import type { DhtContact, DhtQueries, DhtQueryHandler, DhtQueryReply } from '../dht-types.ts';
+import type { EngineTally } from '../events/counters.ts';
+import type { DhtContact, DhtQueries, DhtQueryHandler, DhtQueryReply } from '../discovery/dht-types.ts';
 import type { PeerAddress } from '../types.ts';
 import type { Dht } from './dht.ts';
 import { WantFiller } from './dht-want.ts';

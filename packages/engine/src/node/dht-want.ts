@@ -5,8 +5,8 @@
 // family in `want` when they query a node of the other family (its routers, at bootstrap); ours do
 // the same when one table is (nearly) empty — a session given IPv4 bootstrap nodes only fills its
 // IPv6 table from their `nodes6`, and the other way round.
-import { ipv6Bytes, ipv6Text } from '../ip6.ts';
-import { concatBytes } from '../hex.ts';
+import { ipv6Bytes, ipv6Text } from '../encoding/ip6.ts';
+import { concatBytes } from '../encoding/hex.ts';
 import type { PeerAddress } from '../types.ts';
 import { isHandle, usable } from './dht6-socket.ts';
 
