@@ -44,6 +44,10 @@ export interface UrlGuard {
   /** Rejects when `url` may not be contacted: UDP and WebSocket trackers, web seeds of other
    *  schemes (checked before each connection; the name is resolved again to connect). */
   check(url: string): Promise<void>;
+  /** `fetch` over one address family (the name's addresses of that family, checked and pinned):
+   *  with it a dual-stack session announces to a tracker whose name has both over each; without
+   *  it, once. */
+  fetchOver?(family: 4 | 6): typeof fetch;
 }
 
 export interface SessionOptions {

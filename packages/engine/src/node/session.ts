@@ -131,10 +131,12 @@ export class Session implements SessionHandle {
     const listening = await listenPeers(opts.port ?? 0, opts.host, (c) => s.accept(c));
     s.server = listening.server;
     const host = listening.host;
-    // A node's URL guard pins each request to the address it checked: one announce, as before.
-    if (host === '::' && !opts.urlGuard) {
+    // Announces over each family (tracker-families.ts); through a URL guard only if it can fetch
+    // over one family (each request stays pinned to an address it checked).
+    const guard = opts.urlGuard;
+    if (host === '::' && (!guard || guard.fetchOver)) {
       s.dualStack = true;
-      s.outgoingHttp = dualStackHttp(opts.resolve, createHttpTransport());
+      s.outgoingHttp = dualStackHttp(opts.resolve, guard ? createHttpTransport(undefined, guard.fetch) : createHttpTransport(), guard?.fetchOver?.bind(guard));
     }
     s.listenPort = (s.server.address() as net.AddressInfo).port;
     if (opts.utp !== false) {
@@ -280,8 +282,8 @@ export class Session implements SessionHandle {
   private readonly udpTransport = (): TrackerTransport => {
     const udp = (this.udp ??= new UdpTracker({ ...(this.outgoing ? { bindAddress: this.outgoing } : {}), ...(this.opts.resolve ? { resolve: this.opts.resolve } : {}) }));
     const guard = this.opts.urlGuard;
-    if (guard) return (this.udpFront ??= checkedTransport(udp, guard));
-    return this.dualStack ? (this.udpFront ??= dualStackUdp(udp, this.opts.resolve)) : udp;
+    const front = this.dualStack ? dualStackUdp(udp, this.opts.resolve) : udp;
+    return guard ? (this.udpFront ??= checkedTransport(front, guard)) : this.dualStack ? (this.udpFront ??= front) : udp;
   };
   private udpFront: TrackerTransport | undefined;
 

@@ -4,26 +4,16 @@
 // tracker URL stays one entry of the torrent's tracker list: its answer merges both announces'
 // peers, and it fails only when both did. A name with one family, an IP literal, or a session
 // bound to one address announces once, as before.
-import { lookup } from 'node:dns/promises';
 import type { LookupFunction } from 'node:net';
 import { isIP } from 'node:net';
 import type { AnnounceParams, AnnounceResult, TrackerTransport } from '../discovery/tracker-types.ts';
 import { addressKey } from '../types.ts';
-import { createHttpTransport } from '../discovery/tracker-http.ts';
+import { createHttpTransport, type TrackerFetch } from '../discovery/tracker-http.ts';
 import { boundFetch } from './bound-fetch.ts';
 import type { UdpTracker } from './tracker-udp.ts';
+import { resolveHost, systemResolve, type Resolve } from './resolve-host.ts';
 
-/** A tracker name's addresses (SessionOptions.resolve: tests give `localhost` both loopbacks). */
-export type Resolve = (host: string) => Promise<{ address: string; family: 4 | 6 }[]>;
-
-export const systemResolve: Resolve = async (host) => (await lookup(host, { all: true })).map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }));
-
-/** The addresses of `host` through `resolve`, an IP literal standing for itself. */
-export function resolveHost(resolve: Resolve, host: string): ReturnType<Resolve> {
-  const h = host.replace(/^\[|\]$/g, '');
-  const f = isIP(h);
-  return f ? Promise.resolve([{ address: h, family: f === 6 ? 6 : 4 }]) : resolve(h);
-}
+export type { Resolve };
 
 /** A dns.lookup for http.request that gives the addresses of one family only (0: any). */
 export function familyLookup(resolve: Resolve, family: 0 | 4 | 6): LookupFunction {
@@ -90,13 +80,15 @@ export class PerFamilyTransport implements TrackerTransport {
 }
 
 /** HTTP trackers of a dual-stack session: over each family when the name has both. `resolve`
- *  given (tests), every request resolves through it; else the single announce is fetch's, as before. */
-export function dualStackHttp(resolve: Resolve | undefined, fallback: TrackerTransport): TrackerTransport {
+ *  given (tests), every request resolves through it; else the single announce is `fallback`'s, as
+ *  before. `fetchOver`: the URL guard's fetch over one family (SessionOptions.urlGuard), which
+ *  then makes both announces. */
+export function dualStackHttp(resolve: Resolve | undefined, fallback: TrackerTransport, fetchOver?: (family: 4 | 6) => TrackerFetch): TrackerTransport {
   const r = resolve ?? systemResolve;
   const over = (f: 0 | 4 | 6) => createHttpTransport(undefined, boundFetch(undefined, familyLookup(r, f)));
-  const four = over(4);
-  const six = over(6);
-  return new PerFamilyTransport((f) => (f === 4 ? four : six), resolve ? over(0) : fallback, r);
+  const four = fetchOver ? createHttpTransport(undefined, fetchOver(4)) : over(4);
+  const six = fetchOver ? createHttpTransport(undefined, fetchOver(6)) : over(6);
+  return new PerFamilyTransport((f) => (f === 4 ? four : six), resolve && !fetchOver ? over(0) : fallback, r);
 }
 
 /** UDP trackers of a dual-stack session, likewise (the one client's sockets, one per family). */

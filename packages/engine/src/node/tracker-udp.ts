@@ -7,7 +7,7 @@ import { lookup } from 'node:dns/promises';
 import { randomInt } from 'node:crypto';
 import { TrackerError, parseCompactPeers, toHex } from '../discovery/tracker-types.ts';
 import type { AnnounceParams, AnnounceResult, ScrapeEntry, TrackerTransport } from '../discovery/tracker-types.ts';
-import { resolveHost, systemResolve, type Resolve } from './tracker-families.ts';
+import { resolveHost, systemResolve, type Resolve } from './resolve-host.ts';
 
 const PROTOCOL_ID = 0x41727101980n;
 const CONNECT = 0;

@@ -25,14 +25,15 @@ interface Job {
 }
 
 /** `fetch` over the guard: every hop's address checked and pinned, at most MAX_REDIRECTS hops. */
-export function guardedFetch(allowPrivate: PrivateAllowance, localAddress?: string): typeof fetch {
+/** family: connect over that address family only (a dual-stack node's tracker announces). */
+export function guardedFetch(allowPrivate: PrivateAllowance, localAddress?: string, family?: 4 | 6): typeof fetch {
   return (async (input: string | URL | Request, init?: RequestInit) => {
     let url = new URL(input instanceof Request ? input.url : input);
     const headers: Record<string, string> = {};
     new Headers(init?.headers).forEach((v, k) => (headers[k] = v));
     const signal = init?.signal ?? AbortSignal.timeout(60_000);
     for (let hop = 0; ; hop++) {
-      const res = await guardedRequest(url, allowPrivate, signal, headers, init?.method ?? 'GET', localAddress);
+      const res = await guardedRequest(url, allowPrivate, signal, headers, init?.method ?? 'GET', localAddress, family);
       const location = res.headers.location;
       if (res.statusCode! >= 300 && res.statusCode! < 400 && location && hop < MAX_REDIRECTS) {
         res.resume();

@@ -76,11 +76,12 @@ export function guardedRequest(
   headers: Record<string, string>,
   method = 'GET',
   localAddress?: string,
+  family?: 4 | 6,
 ): Promise<IncomingMessage> {
   return (async () => {
     let target: { address: string; family: 4 | 6 };
     try {
-      target = await resolveAllowed(url, allowPrivate);
+      target = await resolveAllowed(url, allowPrivate, family);
     } catch (err) {
       if (err instanceof UrlRefused) throw new NodeError('unusable', `cannot fetch ${url.href}: ${err.message}`);
       throw err;

@@ -45,13 +45,19 @@ export function torrentUrlGuard(opts: { allowPrivate: PrivateAllowance; exempt: 
     for (const u of opts.exempt()) if (hostOf(u) === h) return true;
     return false;
   };
-  const guarded = guardedFetch(opts.allowPrivate, opts.localAddress);
-  const trusted = guardedFetch(true, opts.localAddress);
-  return {
-    fetch: ((input: string | URL | Request, init?: RequestInit) => {
+  const over = (family?: 4 | 6): typeof fetch => {
+    const guarded = guardedFetch(opts.allowPrivate, opts.localAddress, family);
+    const trusted = guardedFetch(true, opts.localAddress, family);
+    return ((input: string | URL | Request, init?: RequestInit) => {
       const url = input instanceof Request ? input.url : String(input);
       return (isExempt(url) ? trusted : guarded)(input, init);
-    }) as typeof fetch,
+    }) as typeof fetch;
+  };
+  const byFamily = { 4: over(4), 6: over(6) };
+  return {
+    fetch: over(),
+    // A node bound to one address (localAddress) has one family: it announces once.
+    ...(opts.localAddress ? {} : { fetchOver: (family: 4 | 6) => byFamily[family] }),
     async check(url: string): Promise<void> {
       if (isExempt(url)) return;
       // The typed-URL guard takes http(s) URLs: the host is what it checks.

@@ -58,7 +58,8 @@ export class UrlRefused extends Error {}
  */
 export type PrivateAllowance = boolean | ((address: string) => boolean);
 
-export async function resolveAllowed(url: URL, allowPrivate: PrivateAllowance): Promise<{ address: string; family: 4 | 6 }> {
+/** family: the address to connect to is one of that family (every answer is checked all the same). */
+export async function resolveAllowed(url: URL, allowPrivate: PrivateAllowance, family?: 4 | 6): Promise<{ address: string; family: 4 | 6 }> {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UrlRefused(`only http and https URLs can be fetched, not ${url.protocol}`);
   // URL has already normalised 2130706433, 0x7f.1 and 127.1 to 127.0.0.1; IPv6 comes bracketed.
   const host = url.hostname.replace(/^\[|\]$/g, '');
@@ -81,5 +82,7 @@ export async function resolveAllowed(url: URL, allowPrivate: PrivateAllowance): 
       );
     }
   }
-  return { address: answers[0]!.address, family: answers[0]!.family === 6 ? 6 : 4 };
+  const pick = family ? answers.find((a) => a.family === family) : answers[0];
+  if (!pick) throw new UrlRefused(`${host} has no IPv${family} address`);
+  return { address: pick.address, family: pick.family === 6 ? 6 : 4 };
 }
