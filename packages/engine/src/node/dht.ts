@@ -60,7 +60,8 @@ export class Dht implements WantSide {
     this.socket6 = v6 ? new Dht6Socket() : undefined;
     const nodes = opts.bootstrap === false ? [] : opts.bootstrap.map(toNode);
     this.family = v6 ? 'n6' : 'n4';
-    this.bootstrapNodes = nodes.filter((n) => (isIP(n.host) === 6) === v6 && isIP(n.host) !== 0);
+    // Names too for IPv4 (its udp4 socket resolves them: the public routers); IPv6 literals for IPv6.
+    this.bootstrapNodes = nodes.filter((n) => (v6 ? isIP(n.host) === 6 : isIP(n.host) !== 6));
     const s6 = this.socket6;
     this.dht = new DHT({
       // Always explicit: `undefined` here would mean router.bittorrent.com and friends.
