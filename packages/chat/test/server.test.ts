@@ -352,11 +352,11 @@ test('contactsOf: the people a user exchanged direct messages with, then its pri
     await e!.join(group.id);
     await until(() => a!.conversations.get(group.id)?.room?.members.length === 2, 'erin joined');
 
-    const contacts = srv.chat.contactsOf(alice!.did);
+    const contacts = await srv.chat.contactsOf(alice!.did);
     assert.deepEqual(contacts.map((x) => x.did), [carol!.did, bob!.did, erin!.did], 'DMs, newest first, then the private group');
     assert.deepEqual(contacts.map((x) => x.name), ['Carol', 'Bob', 'Erin']);
     assert.ok(!contacts.some((x) => x.did === dave!.did || x.did === alice!.did), 'no public-room stranger, not herself');
-    assert.deepEqual(srv.chat.contactsOf(dave!.did), [], 'rooms everyone may join make nobody a contact');
+    assert.deepEqual(await srv.chat.contactsOf(dave!.did), [], 'rooms everyone may join make nobody a contact');
   } finally {
     await srv.close();
     rmSync(dir, { recursive: true, force: true });
