@@ -216,7 +216,15 @@ export function attachChat(io: Server, opts: AttachChatOptions): ChatServer {
         throw new ChatError('rate-limited', 'too many messages, slow down');
       }
       // The new ones in one transaction: all stored, or none (and the sender sends them again).
-      const seqs = await store.addEnvelopes(fresh.map((c) => ({ id: c.env.id, kind: c.env.type, sender: c.env.from, recipient: c.env.to, ts: c.env.ts, stored: now, body: c.body })));
+      let seqs: number[];
+      try {
+        seqs = await store.addEnvelopes(fresh.map((c) => ({ id: c.env.id, kind: c.env.type, sender: c.env.from, recipient: c.env.to, ts: c.env.ts, stored: now, body: c.body })));
+      } catch (err) {
+        // One of them was stored meanwhile by another request (the same outbox sent from two tabs):
+        // checked again, it is a duplicate (or a replay), answered as if that request came first.
+        if (a.again !== true && (await Promise.all(fresh.map((c) => store.envelope(c.env.id)))).some((e) => e !== undefined)) return handlers.send!(socket, { ...a, again: true });
+        throw err;
+      }
       let next = 0;
       const results: { id: string; seq: number; duplicate?: boolean }[] = checked.map((c) =>
         c.existing !== undefined ? { id: c.env.id, seq: c.existing, duplicate: true } : { id: c.env.id, seq: seqs[next++]! },
