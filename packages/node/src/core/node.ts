@@ -468,6 +468,8 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
       for (const ih of this.#feed.tracked()) this.#feed.untrack(ih, running.get(ih));
       await attempt(() => this.ledger.close());
       await attempt(() => this.identified.close());
+      // Statuses the torrents' last events gave (a batch on its way) land before the DB closes.
+      await attempt(() => this.db.records.settled());
       await attempt(() => this.db.close());
       if (errors.length > 0) throw new NodeError('failed', `shutdown: ${errors.map(errorMessage).join('; ')}`);
     })();

@@ -238,6 +238,11 @@ export class TorrentRecords {
     return this.#statusWrite;
   }
 
+  /** Resolves once the statuses given so far are written (or failed: their callers were told). */
+  async settled(): Promise<void> {
+    await this.#lastStatusWrite;
+  }
+
   /** When a torrent last finished downloading (ms), null if never, undefined if unknown; a time
    *  waiting in the status batch counts. */
   completedAt(infoHash: string): number | null | undefined {
