@@ -173,7 +173,18 @@ export class StateDB {
 
   // ---- torrents ----
 
-  /** The torrent records in memory (torrent-records.ts), read in one query on first use. */
+  /** The torrent records read from the Store (as a node on PostgreSQL must: before the node is
+   *  made, startNode); `records` then gives them. */
+  async loadRecords(): Promise<TorrentRecords> {
+    if (!this.#records) {
+      const loaded = await TorrentRecords.load(this.store);
+      this.#records ??= loaded;
+    }
+    return this.#records;
+  }
+
+  /** The torrent records in memory (torrent-records.ts), read on first use unless loadRecords() read
+   *  them (the CLI's offline verbs and the tests, on the SQLite file). */
   get records(): TorrentRecords {
     return (this.#records ??= new TorrentRecords(this.store, this.prepare(`SELECT ${RECORD_COLUMNS} FROM torrents`).all() as Row[]));
   }
