@@ -23,16 +23,14 @@ const ROUNDS = Number(argv.rounds);
 const dir = mkdtempSync(join(tmpdir(), 'cascade-bench-queue-'));
 const db = StateDB.open(dir);
 const torrents: FakeTorrent[] = [];
-db.transaction(() => {
-  for (let i = 0; i < N; i++) {
-    const ih = i.toString(16).padStart(40, '0');
-    const t = new FakeTorrent(ih, `t${i}`);
-    t.state = 'seeding';
-    t.progress = 1;
-    torrents.push(t);
-    db.upsertTorrent({ infoHash: ih, source: ih, savePath: '/d', status: 'seeding' });
-  }
-});
+for (let i = 0; i < N; i++) {
+  const ih = i.toString(16).padStart(40, '0');
+  const t = new FakeTorrent(ih, `t${i}`);
+  t.state = 'seeding';
+  t.progress = 1;
+  torrents.push(t);
+  await db.records.add({ infoHash: ih, source: ih, savePath: '/d', status: 'seeding' });
+}
 const settings: QueueSettings = { ...defaultSettings(dir), maxActiveUploads: 0 };
 const queue = new QueueManager(
   {

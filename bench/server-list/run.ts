@@ -69,7 +69,7 @@ if (!reuse && argv.direct) {
       const info = makeInfo(i);
       const torrent = bencode({ 'created by': 'bench/server-list', info });
       const infoHash = createHash('sha1').update(bencode(info)).digest('hex');
-      db.upsertTorrent({ infoHash, name: info.name, source: new Uint8Array(torrent), savePath: downloads, status: argv.paused ? 'paused' : 'seeding', length: 4096, pieceCount: 1 });
+      await db.records.add({ infoHash, name: info.name, source: new Uint8Array(torrent), savePath: downloads, status: argv.paused ? 'paused' : 'seeding', length: 4096, pieceCount: 1 });
       // Resume data as a node that seeded it would have left: the one piece, the file's size and mtime.
       const mtimeMs = statSync(join(downloads, info.name)).mtimeMs;
       db.saveResume(infoHash, { have: new Uint8Array([0x80]), files: [{ length: 4096, mtimeMs }] });

@@ -208,8 +208,13 @@ test('the relay rejects forged, tampered, replayed, oversized, unauthenticated a
     assert.equal(again.results[0].duplicate, true);
     const reuse = sealDirect(alice, { did: bob.did, dh: bob.dhPublic }, 'dm', { kind: 'text', text: 'reused id' }, { ctr: 2, id: good.id });
     assert.equal((await emitAck(a, 'send', { envs: [reuse] })).error, 'replay');
+    // the same new envelope sent twice at once (two tabs resending one outbox): stored once, the other a duplicate
+    const twice = sealDirect(alice, { did: bob.did, dh: bob.dhPublic }, 'dm', { kind: 'text', text: 'twice' }, { ctr: 5 });
+    const both = await Promise.all([emitAck(a, 'send', { envs: [twice] }), emitAck(a, 'send', { envs: [twice] })]);
+    assert.deepEqual(both.map((r) => [r.ok, r.results?.[0]?.duplicate === true]).sort(), [[true, false], [true, true]]);
+    await until(() => texts(b, dm(alice.did)).includes('twice'), 'bob gets twice');
     await new Promise((r) => setTimeout(r, 200));
-    assert.deepEqual(texts(b, dm(alice.did)), ['genuine']);
+    assert.deepEqual(texts(b, dm(alice.did)), ['genuine', 'twice']);
     assert.equal(b.notices.length, 0);
     // an old envelope with a timestamp outside the window
     const old = sealDirect(alice, { did: bob.did, dh: bob.dhPublic }, 'dm', { kind: 'text', text: 'old' }, { ctr: 3, ts: Date.now() - 3_600_000 });
@@ -352,11 +357,11 @@ test('contactsOf: the people a user exchanged direct messages with, then its pri
     await e!.join(group.id);
     await until(() => a!.conversations.get(group.id)?.room?.members.length === 2, 'erin joined');
 
-    const contacts = srv.chat.contactsOf(alice!.did);
+    const contacts = await srv.chat.contactsOf(alice!.did);
     assert.deepEqual(contacts.map((x) => x.did), [carol!.did, bob!.did, erin!.did], 'DMs, newest first, then the private group');
     assert.deepEqual(contacts.map((x) => x.name), ['Carol', 'Bob', 'Erin']);
     assert.ok(!contacts.some((x) => x.did === dave!.did || x.did === alice!.did), 'no public-room stranger, not herself');
-    assert.deepEqual(srv.chat.contactsOf(dave!.did), [], 'rooms everyone may join make nobody a contact');
+    assert.deepEqual(await srv.chat.contactsOf(dave!.did), [], 'rooms everyone may join make nobody a contact');
   } finally {
     await srv.close();
     rmSync(dir, { recursive: true, force: true });

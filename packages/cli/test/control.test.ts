@@ -23,7 +23,7 @@ async function startFakeNode(t: Parameters<typeof tempDir>[0]) {
   const db = StateDB.open(dir);
   const { out } = capture(true);
   const node = new CascadeNode({ session: fake.session, db, modelState: await loadModelState(db.store), out, ledgerFlushMs: 0 });
-  node.record(a, new Uint8Array([1]), { savePath: '/data' });
+  await node.record(a, new Uint8Array([1]), { savePath: '/data' });
   node.track(a);
   await node.startControl(true);
   t.after(() => node.stop());

@@ -97,8 +97,8 @@ test('bad sources are usage errors (exit 2)', async (t) => {
 test('list and search read the DB, with progress from resume data', async (t) => {
   const { stateDir, run } = setup(t);
   const db = StateDB.open(stateDir);
-  db.upsertTorrent({ infoHash: HASH_A, name: 'Big Buck Bunny', source: HASH_A, savePath: '/d', status: 'seeding', pieceCount: 4, length: 4096 });
-  db.upsertTorrent({ infoHash: HASH_B, name: 'Sintel', source: HASH_B, savePath: '/d', status: 'downloading', pieceCount: 8 });
+  await db.records.add({ infoHash: HASH_A, name: 'Big Buck Bunny', source: HASH_A, savePath: '/d', status: 'seeding', pieceCount: 4, length: 4096 });
+  await db.records.add({ infoHash: HASH_B, name: 'Sintel', source: HASH_B, savePath: '/d', status: 'downloading', pieceCount: 8 });
   db.saveResume(HASH_B, { have: new Uint8Array([0xf0]) });
   db.close();
 
@@ -134,9 +134,9 @@ test('pause/resume mark the status; remove --delete-data deletes the files its m
   writeFileSync(join(save, 'movie.mkv'), 'x');
   writeFileSync(join(save, 'keep.txt'), 'x');
   const db = StateDB.open(stateDir);
-  db.upsertTorrent({ infoHash: HASH_A, name: 'Album', source: HASH_A, savePath: save, status: 'seeding' });
-  db.upsertTorrent({ infoHash: HASH_B, name: null, source: HASH_B, savePath: save, status: 'downloading' });
-  db.upsertTorrent({ infoHash: HASH_C, name: 'movie.mkv', source: new TextEncoder().encode('FAKE-TORRENT'), savePath: save, status: 'seeding' });
+  await db.records.add({ infoHash: HASH_A, name: 'Album', source: HASH_A, savePath: save, status: 'seeding' });
+  await db.records.add({ infoHash: HASH_B, name: null, source: HASH_B, savePath: save, status: 'downloading' });
+  await db.records.add({ infoHash: HASH_C, name: 'movie.mkv', source: new TextEncoder().encode('FAKE-TORRENT'), savePath: save, status: 'seeding' });
   db.close();
 
   assert.equal((await run(['pause', 'aaaa'])).result.state, 'paused');

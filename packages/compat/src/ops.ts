@@ -130,7 +130,7 @@ export interface PieceOrder {
  *  torrent's folder ('sub/a.bin'), as `files` names them. */
 export interface TorrentEditOps {
   /** The name shown; null = its own again. */
-  setName(infoHash: string, name: string | null): void;
+  setName(infoHash: string, name: string | null): Promise<void>;
   /** Renames a file or folder on disk (kind: which one the caller means). */
   renamePath(infoHash: string, from: string, to: string, kind: 'file' | 'folder' | 'either'): Promise<void>;
   /** Renames a multi-file torrent's folder (a single-file torrent's file). */
@@ -151,7 +151,7 @@ export interface TorrentEditOps {
   /** Grows whenever a torrent's piece order is set (what a list poll keyed on the list's
    *  generation must also watch: the order shows in rows but is no part of them). */
   pieceOrderVersion(): number;
-  setPieceOrder(infoHash: string, change: { sequential?: boolean; firstLast?: boolean; priorities?: { files: number[]; priority: FilePriority } }): void;
+  setPieceOrder(infoHash: string, change: { sequential?: boolean; firstLast?: boolean; priorities?: { files: number[]; priority: FilePriority } }): Promise<void>;
 }
 
 /** Cascade's RSS reader (the node's feeds, items and download rules), as remotes drive it. Ids are
@@ -215,7 +215,7 @@ export interface CompatOps extends TorrentEditOps {
   addTags(infoHash: string, tags: string[]): Promise<void>;
   removeTags(infoHash: string, tags: string[]): Promise<void>;
   /** File indexes to download; null = all. Throws (409) before the metadata is known. */
-  selectFiles(infoHash: string, selected: number[] | null): void;
+  selectFiles(infoHash: string, selected: number[] | null): Promise<void>;
   /** Moves them together (their order kept); complete torrents, which have no place, are skipped. */
   moveInQueue(infoHashes: string[], move: QueueMove): Promise<void>;
   settings(): NodeSettings;

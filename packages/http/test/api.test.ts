@@ -365,11 +365,11 @@ test('a torrent only in the library (it failed to load): detail, pause, 409s, de
   const ih = '7'.repeat(40);
   mkdirSync(join(s.downloadDir, 'stored'), { recursive: true });
   writeFileSync(join(s.downloadDir, 'stored', 'f.txt'), 'x');
-  s.node.db.upsertTorrent({ infoHash: ih, name: 'stored', source: ih, savePath: s.downloadDir, status: 'error', pieceCount: 4 });
+  await s.node.db.records.add({ infoHash: ih, name: 'stored', source: ih, savePath: s.downloadDir, status: 'error', pieceCount: 4 });
   // One whose metainfo is known: deleting its data removes the files it lists (and nothing else).
   const made = await createTorrent(join(s.downloadDir, 'stored'));
   writeFileSync(join(s.downloadDir, 'stored', 'not-its.txt'), 'y');
-  s.node.db.upsertTorrent({ infoHash: made.metainfo.infoHashHex, name: 'stored', source: made.torrent, savePath: s.downloadDir, status: 'error' });
+  await s.node.db.records.add({ infoHash: made.metainfo.infoHashHex, name: 'stored', source: made.torrent, savePath: s.downloadDir, status: 'error' });
   const d = await s.json(`/api/torrents/${ih}`);
   assert.equal(d.status, 200);
   assert.equal(d.body.live, false);

@@ -141,9 +141,9 @@ test('the manager starts at most a few torrents at once (each may check its data
     const ft = new SlowStart(i.toString(16).padStart(2, '0').repeat(20), `t${i}`);
     ft.state = 'paused';
     ft.progress = 0;
-    db.upsertTorrent({ infoHash: ft.infoHashHex, source: ft.infoHashHex, savePath: '/d', status: 'queued' });
     return ft;
   });
+  for (const ft of torrents) await db.records.add({ infoHash: ft.infoHashHex, source: ft.infoHashHex, savePath: '/d', status: 'queued' });
   const { session } = fakeSession(torrents);
   const settings: QueueSettings = { ...defaultSettings('/d'), ...limits(0, 0) };
   const queue = new QueueManager({

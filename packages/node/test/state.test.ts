@@ -70,10 +70,10 @@ test('identity: Ed25519 key and -CS0100- peer id are stable across reopen', (t) 
   other.close();
 });
 
-test('torrents: upsert, search by name or infohash prefix, status, remove', (t) => {
+test('torrents: upsert, search by name or infohash prefix, status, remove', async (t) => {
   const db = StateDB.open(tempDir(t));
-  db.upsertTorrent({ infoHash: HASH_A, name: 'Big Buck Bunny', source: new Uint8Array([1, 2]), savePath: '/d', status: 'queued', pieceCount: 8 });
-  db.upsertTorrent({ infoHash: HASH_B, name: null, source: 'magnet:?xt=urn:btih:' + HASH_B, savePath: '/e', status: 'downloading' });
+  await db.records.add({ infoHash: HASH_A, name: 'Big Buck Bunny', source: new Uint8Array([1, 2]), savePath: '/d', status: 'queued', pieceCount: 8 });
+  await db.records.add({ infoHash: HASH_B, name: null, source: 'magnet:?xt=urn:btih:' + HASH_B, savePath: '/e', status: 'downloading' });
   assert.equal(db.listTorrents().length, 2);
   assert.deepEqual(db.searchTorrents('bunny').map((r) => r.infoHash), [HASH_A]);
   assert.deepEqual(db.searchTorrents('AB').map((r) => r.infoHash), [HASH_B]);
@@ -82,7 +82,7 @@ test('torrents: upsert, search by name or infohash prefix, status, remove', (t) 
 
   // Re-adding the same torrent as a magnet keeps the .torrent bytes and the added_at time.
   const before = db.getTorrent(HASH_A)!;
-  db.upsertTorrent({ infoHash: HASH_A, source: 'magnet:?xt=urn:btih:' + HASH_A, savePath: '/f', status: 'downloading' });
+  await db.records.add({ infoHash: HASH_A, source: 'magnet:?xt=urn:btih:' + HASH_A, savePath: '/f', status: 'downloading' });
   const after = db.getTorrent(HASH_A)!;
   assert.equal(after.sourceKind, 'torrent');
   assert.deepEqual(after.torrent, new Uint8Array([1, 2]));
@@ -90,17 +90,17 @@ test('torrents: upsert, search by name or infohash prefix, status, remove', (t) 
   assert.equal(after.savePath, '/f');
   assert.equal(after.addedAt, before.addedAt);
 
-  db.updateMeta(HASH_B, { name: 'later', length: 10, pieceCount: 1 });
-  db.setStatus(HASH_B, 'seeding', { completedAt: 123 });
+  await db.records.updateMeta(HASH_B, { name: 'later', length: 10, pieceCount: 1 });
+  await db.records.setStatus(HASH_B, 'seeding', { completedAt: 123 });
   const b = db.getTorrent(HASH_B)!;
   assert.equal(b.name, 'later');
   assert.equal(b.status, 'seeding');
   assert.equal(b.completedAt, 123);
 
   db.saveResume(HASH_B, { have: new Uint8Array([0x80]) });
-  assert.equal(db.removeTorrent(HASH_B), true);
+  assert.equal(await db.records.remove([HASH_B]), 1);
   assert.equal(db.loadResume(HASH_B), undefined, 'remove drops the resume record too');
-  assert.equal(db.removeTorrent(HASH_B), false);
+  assert.equal(await db.records.remove([HASH_B]), 0);
   db.close();
 });
 
@@ -170,25 +170,30 @@ test('countBits counts set bits', () => {
   assert.equal(countBits(new Uint8Array([0xff, 0x01, 0x10])), 10);
 });
 
-test('the torrent records in memory follow StateDB\'s own writes, each marked for the listing', async (t) => {
+test('the torrent records in memory follow the node\'s own writes, each marked for the listing', async (t) => {
   const db = StateDB.open(join(tempDir(t), 'state'));
   t.after(() => db.close());
-  db.upsertTorrent({ infoHash: HASH_A, name: 'a', source: new Uint8Array([1, 2]), savePath: '/d', status: 'queued' });
   const records = db.records;
+  await records.add({ infoHash: HASH_A, name: 'a', source: new Uint8Array([1, 2]), savePath: '/d', status: 'queued' });
   assert.equal(records.get(HASH_A)!.torrent, null, 'the view holds no .torrent bytes');
-  db.upsertTorrent({ infoHash: HASH_B, source: HASH_B, savePath: '/d', status: 'paused', privateDiscovery: true });
-  db.setStatus(HASH_A, 'seeding', { completedAt: 1_764_000_000_000 });
-  db.setStatus(HASH_A, 'error', { error: 'disk gone' });
-  db.setSelectedFiles(HASH_A, [0, 2]);
-  db.setPrivateDiscovery(HASH_B, false);
-  db.updateMeta(HASH_B, { name: 'b', length: 5, pieceCount: 1 });
-  db.setTorrentEdits(HASH_B, { displayName: 'shown' });
+  await records.add({ infoHash: HASH_B, source: HASH_B, savePath: '/d', status: 'paused', privateDiscovery: true });
+  // Two statuses given together land in one batch, the later one winning, the completion kept.
+  await Promise.all([records.setStatus(HASH_A, 'seeding', { completedAt: 1_764_000_000_000 }), records.setStatus(HASH_A, 'error', { error: 'disk gone' })]);
+  await records.setSelectedFiles(HASH_A, [0, 2]);
+  await records.setPrivateDiscovery(HASH_B, false);
+  await records.updateMeta(HASH_B, { name: 'b', length: 5, pieceCount: 1 });
+  await records.setEdits(HASH_B, { displayName: 'shown' });
   assert.deepEqual([...records.takeDirty()].sort(), [HASH_A, HASH_B].sort());
   // What the view shows is what a fresh read of the file gives.
   const stored = (ih: string) => ({ ...db.getTorrent(ih)!, torrent: null });
   for (const ih of [HASH_A, HASH_B]) assert.deepEqual(records.get(ih), stored(ih));
   assert.deepEqual([records.get(HASH_A)!.status, records.get(HASH_A)!.completedAt, records.get(HASH_A)!.error], ['error', 1_764_000_000_000, 'disk gone']);
-  db.removeTorrents([HASH_A]);
+  // What a stopping node waits for before it closes the file: the status batch on its way.
+  void records.setStatus(HASH_B, 'downloading');
+  await records.settled();
+  assert.equal(db.getTorrent(HASH_B)!.status, 'downloading');
+  records.takeDirty();
+  await records.remove([HASH_A]);
   assert.equal(records.get(HASH_A), undefined);
   assert.deepEqual([...records.takeDirty()], [HASH_A]);
   await records.setOptions([[HASH_B, { tags: ['x'] }]]);

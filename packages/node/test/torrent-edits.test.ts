@@ -28,7 +28,7 @@ async function setup(t: { after: (fn: () => unknown) => void }) {
   t.after(() => session.close());
   const h = await session.add(torrent, { savePath: root });
   await new Promise<void>((r) => (h.stats().state === 'seeding' ? r() : h.once('done', () => r())));
-  db.upsertTorrent({ infoHash: h.infoHashHex, name: 'pack', source: torrent, savePath: root, status: 'queued' });
+  await db.records.add({ infoHash: h.infoHashHex, name: 'pack', source: torrent, savePath: root, status: 'queued' });
   return { root, db, session, h, torrent, node: { db } };
 }
 
@@ -36,10 +36,10 @@ const kind = (k: string) => (err: unknown) => err instanceof NodeError && err.ki
 
 test('names: shown name stored; files and folders renamed on disk, stored for the next load', async (t) => {
   const { root, db, session, h, torrent, node } = await setup(t);
-  assert.equal(setDisplayName(node, h.infoHashHex, '  My pack '), 'My pack');
+  assert.equal(await setDisplayName(node, h.infoHashHex, '  My pack '), 'My pack');
   assert.equal(db.getTorrent(h.infoHashHex)!.displayName, 'My pack');
-  assert.throws(() => setDisplayName(node, h.infoHashHex, 'a\nb'), kind('invalid'));
-  assert.throws(() => setDisplayName(node, 'ff'.repeat(20), 'x'), kind('not-found'));
+  await assert.rejects(setDisplayName(node, h.infoHashHex, 'a\nb'), kind('invalid'));
+  await assert.rejects(setDisplayName(node, 'ff'.repeat(20), 'x'), kind('not-found'));
 
   await renamePath(node, h, 'sub', 'inner/deeper', 'folder');
   await renamePath(node, h, 'a.bin', 'a2.bin', 'file');
@@ -87,11 +87,11 @@ test('peers are checked; pieces and their order', async (t) => {
   const p = pieceStates(h);
   assert.equal(p.states.length, h.stats().pieceCount);
   assert.ok(p.states.every((s) => s === 2));
-  setPieceOrder(node, h, { sequential: true, firstLast: true, priorities: { files: [1], priority: 'high' } });
+  await setPieceOrder(node, h, { sequential: true, firstLast: true, priorities: { files: [1], priority: 'high' } });
   assert.equal(pieceOrder(h).sequential, true);
   assert.equal(pieceOrder(h).priorities.get(1), 'high');
-  assert.throws(() => setPieceOrder(node, h, { priorities: { files: [7], priority: 'low' } }), kind('invalid'));
-  setPieceOrder(node, h, { sequential: false, firstLast: false, priorities: { files: [1], priority: 'normal' } });
+  await assert.rejects(setPieceOrder(node, h, { priorities: { files: [7], priority: 'low' } }), kind('invalid'));
+  await setPieceOrder(node, h, { sequential: false, firstLast: false, priorities: { files: [1], priority: 'normal' } });
   assert.equal(pieceOrder(h).sequential, false);
   assert.equal(pieceOrder(h).priorities.size, 0);
   assert.equal(h.stats().state, 'seeding', 'claims on pieces it has fetch nothing');

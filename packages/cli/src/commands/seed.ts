@@ -56,7 +56,7 @@ export async function seedCommand(inv: Invocation, out: Output): Promise<number>
       );
     }
     // Only complete data joins the library, so a failed seed leaves no half-record behind.
-    node.record(t, bytes, opts);
+    await node.record(t, bytes, opts);
     out.event('seeding', { infoHash: t.infoHashHex });
     out.say(`seeding ${described.name} (${t.infoHashHex}); Ctrl-C to stop`);
     await stop.promise;

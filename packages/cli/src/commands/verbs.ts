@@ -84,7 +84,7 @@ const add: Verb = async (inv, out, node, deps) => {
     });
     // A torrent never writes another's files: the next serve would download over them.
     if (d.source instanceof Uint8Array) refuseOwnedFiles(lib.parseTorrent(d.source), plan.savePath, otherOwners(db, lib, d.infoHash));
-    db.upsertTorrent({
+    await db.records.add({
       infoHash: d.infoHash,
       name: d.name ?? null,
       source: d.source,
@@ -335,11 +335,11 @@ const pauseOrResume = (which: 'pause' | 'resume'): Verb => async (inv, out, node
     out.result(r, () => `${which === 'pause' ? 'paused' : 'resumed'} ${short(r.infoHash)} (${r.state})`);
     return 0;
   }
-  return withDb(inv, (db) => {
+  return withDb(inv, async (db) => {
     const ih = resolveInfoHash(arg, db.listTorrents().map((r) => r.infoHash));
     // Offline the status is all there is; serve honours 'paused' when it loads the library.
     const state = which === 'pause' ? 'paused' : 'queued';
-    db.setStatus(ih, state);
+    await db.records.setStatus(ih, state);
     out.result({ infoHash: ih, state, online: false }, () => `${NO_NODE}; marked ${short(ih)} ${state}`);
     return 0;
   });
@@ -393,7 +393,7 @@ const remove: Verb = async (inv, out, node, deps) => {
       await deleteOwnFiles(meta, rec.savePath, otherOwners(db, lib, ih));
       deleted = dataPath(rec.savePath, meta.name);
     }
-    db.removeTorrent(ih);
+    await db.records.remove([ih]);
     out.result({ infoHash: ih, removed: true, deletedData: deleteData, path: deleted ?? null, online: false }, () =>
       `removed ${short(ih)}${deleted ? ` and deleted ${deleted}` : ''}`,
     );

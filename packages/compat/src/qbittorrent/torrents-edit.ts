@@ -130,7 +130,7 @@ function toggle(which: 'sequential' | 'firstLast') {
       // A torrent without metadata (or not loaded) keeps its setting: qBittorrent answers 200 for all.
       try {
         const now = ctx.ops.pieceOrder(r.infoHash)[which];
-        ctx.ops.setPieceOrder(r.infoHash, { [which]: !now });
+        await ctx.ops.setPieceOrder(r.infoHash, { [which]: !now });
       } catch {
         // nothing to toggle on this one
       }

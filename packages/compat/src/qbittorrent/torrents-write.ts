@@ -213,7 +213,7 @@ async function filePrio(ctx: ActionContext): Promise<undefined> {
     else selected.add(id);
   }
   try {
-    ctx.ops.selectFiles(t.infoHash, selected.size === indexes.size ? null : [...selected].sort((a, b) => a - b));
+    await ctx.ops.selectFiles(t.infoHash, selected.size === indexes.size ? null : [...selected].sort((a, b) => a - b));
   } catch (err) {
     throw fromOps(ctx.ops, err);
   }

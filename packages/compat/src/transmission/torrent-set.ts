@@ -107,7 +107,7 @@ async function selectFiles(ops: CompatOps, hash: string, wanted: number[] | unde
   if (wanted !== undefined) for (const i of wanted.length === 0 ? all : wanted) chosen.add(i);
   if (unwanted !== undefined) for (const i of unwanted.length === 0 ? all : unwanted) chosen.delete(i);
   const selected = files.filter((_, i) => chosen.has(i)).map((f) => f.index);
-  ops.selectFiles(hash, selected.length === files.length ? null : selected);
+  await ops.selectFiles(hash, selected.length === files.length ? null : selected);
 }
 
 /** Transmission's queue position (0-based) → moves in Cascade's download queue; complete torrents have no place. */
@@ -141,7 +141,7 @@ async function setPriorities(ops: CompatOps, hash: string, args: Args): Promise<
   for (const [list, priority] of given) {
     for (const i of list!) if (i >= files.length) throw new RpcError('file index out of range');
     const chosen = list!.length === 0 ? files : list!.map((i) => files[i]!);
-    ops.setPieceOrder(hash, { priorities: { files: chosen.map((f) => f.index), priority } });
+    await ops.setPieceOrder(hash, { priorities: { files: chosen.map((f) => f.index), priority } });
   }
 }
 

@@ -10,7 +10,7 @@ import type { RpcHandlers } from '@cascade/node';
 export interface ApiContext {
   node: CascadeNode;
   /** The node's chat, once attached (after the app is built): the people a user talks with there. */
-  chat?: { contactsOf?: (did: string) => { did: string; name: string | null }[] };
+  chat?: { contactsOf?: (did: string) => Promise<{ did: string; name: string | null }[]> };
   /** The node's chain: its state for /api/health and the Network page. */
   chain?: { status(): Promise<ChainHealth>; blockBytes(cid: string): Promise<Uint8Array | undefined> };
   /** The chain's control RPCs (register, verify, rewards, rewards.claim), for routes/chain.ts. */

@@ -21,8 +21,8 @@ export function compatEdits(ctx: ApiContext): TorrentEditOps {
   };
   let orderVersion = 0;
   return {
-    setName(ih, name) {
-      setDisplayName(node, findTorrent(ctx, ih).infoHash, name);
+    async setName(ih, name) {
+      await setDisplayName(node, findTorrent(ctx, ih).infoHash, name);
       ctx.changed();
     },
     renamePath: (ih, from, to, kind) => changed(renamePath(node, loaded(ih), from, to, kind)),
@@ -50,8 +50,8 @@ export function compatEdits(ctx: ApiContext): TorrentEditOps {
     // Read for every row of a list: a map look-up, no library read.
     pieceOrder: (ih) => pieceOrder(node.session.get(ih.toLowerCase())),
     pieceOrderVersion: () => orderVersion,
-    setPieceOrder(ih, change) {
-      setPieceOrder(node, loaded(ih), change);
+    async setPieceOrder(ih, change) {
+      await setPieceOrder(node, loaded(ih), change);
       orderVersion++;
       ctx.changed();
     },

@@ -119,8 +119,8 @@ export function compatOps(ctx: ApiContext, token: TokenCheck): CompatOps {
     async removeTags(infoHash, tags) {
       done(await node.model.changeTags(known(infoHash), tags, 'remove'));
     },
-    selectFiles(infoHash, selected) {
-      done(selectFiles(node, loadedTorrent(ctx, infoHash), selected));
+    async selectFiles(infoHash, selected) {
+      done(await selectFiles(node, loadedTorrent(ctx, infoHash), selected));
     },
     async moveInQueue(infoHashes, move) {
       // Complete torrents have no place in the queue: skipped, as both clients do.

@@ -32,14 +32,14 @@ const contactSchema = { type: 'object', properties: { did: { type: 'string' }, n
  * most recent first: whom a private share can be made for without pasting a did. Nobody else's
  * contacts are ever shown; the API token, which is nobody in chat, has none.
  */
-export function contactRoutes(app: FastifyInstance, contactsOf: () => ((did: string) => { did: string; name: string | null }[]) | undefined): void {
+export function contactRoutes(app: FastifyInstance, contactsOf: () => ((did: string) => Promise<{ did: string; name: string | null }[]>) | undefined): void {
   app.get('/api/chat/contacts', {
     config: { access: 'member' },
     schema: { summary: 'The signed-in user’s chat contacts', tags: ['users'], response: { 200: { type: 'object', properties: { contacts: { type: 'array', items: contactSchema } } }, ...errors(401, 403) } },
     handler: async (req) => {
       const did = callerOf(req).did;
       const of = contactsOf();
-      return { contacts: did && of ? of(did) : [] };
+      return { contacts: did && of ? await of(did) : [] };
     },
   });
 }

@@ -65,12 +65,12 @@ export async function loadLibrary(node: LibraryNode, log: NodeLog): Promise<numb
     try {
       // Back in the queue, which decides whether it runs (as for every other one) as soon as it is
       // loaded; a load that fails again puts it back in error.
-      if (rec.status === 'error') node.db.setStatus(rec.infoHash, 'queued');
+      if (rec.status === 'error') await node.db.records.setStatus(rec.infoHash, 'queued');
       // Not recorded again, but queued: the engine gets it paused and the queue starts it.
       await node.add(source, opts, false, true);
       loaded++;
     } catch (err) {
-      node.db.setStatus(rec.infoHash, 'error', { error: errorMessage(err) });
+      await node.db.records.setStatus(rec.infoHash, 'error', { error: errorMessage(err) }).catch((e: unknown) => log.note(`state DB update failed for ${rec.infoHash}: ${errorMessage(e)}`));
       log.event('error', { infoHash: rec.infoHash, message: errorMessage(err) });
       log.note(`cannot load ${rec.name ?? rec.infoHash}: ${errorMessage(err)}`);
     }

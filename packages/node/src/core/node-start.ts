@@ -96,6 +96,8 @@ export async function startNode(
     db.close();
     throw friendlyStartError(err, o);
   }
+  // The views the node reads synchronously, read from the Store before it is made.
+  await db.loadRecords();
   const node = new CascadeNode({ session, db, modelState: await loadModelState(db.store), out, identified, downloadDir: o.downloadDir, queue: o.queue, contentIds: opts.contentIds });
   node.onion = onion;
   own = () => [...o.trackers, ...node.announceUrls(), ...node.ownTrackers()];

@@ -290,7 +290,8 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
     const trackers = [...new Set([...this.announceUrls().filter((u) => !opts.privateDiscovery || !ownSet.has(u)), ...own])];
     const engineOpts = { ...opts, ...(queued ? { paused: true } : {}), ...(trackers.length > 0 ? { trackers } : {}) };
     const t = await this.session.add(source, engineOpts);
-    if (record) this.record(t, source, opts, false);
+    // Acknowledged only once stored (issue 42): the add resolves after the Store took it.
+    if (record) await this.record(t, source, opts, false);
     if (record && opts.peers) await rememberPeers(this.db.store, t.infoHashHex, opts.peers);
     this.track(t);
     this.model.applyStored(t);
@@ -304,7 +305,7 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
   async setPrivateDiscovery(infoHash: string, on: boolean): Promise<void> {
     if (on && !this.onion) throw new InvalidInput('private discovery needs relays: start the node with --directory URL (a Cascade tracker that lists relays)');
     await this.session.get(infoHash)?.setPrivateDiscovery?.(on);
-    this.db.setPrivateDiscovery(infoHash, on);
+    await this.db.records.setPrivateDiscovery(infoHash, on);
   }
 
   /** Peers given by hand for a torrent already loaded: tried now, and again after a restart. */
@@ -314,9 +315,9 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
   }
 
   /** Stores a torrent in the library; replan: the queue looks at it soon (add() decides at once instead). */
-  record(t: TorrentHandle, source: TorrentSource, opts: AddTorrentOptions, replan = true): void {
+  async record(t: TorrentHandle, source: TorrentSource, opts: AddTorrentOptions, replan = true): Promise<void> {
     const s = t.stats();
-    this.db.upsertTorrent({
+    await this.db.records.add({
       infoHash: t.infoHashHex,
       name: t.metainfo?.name ?? s.name ?? null,
       source,
@@ -326,7 +327,7 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
       selectedFiles: opts.selectedFiles ?? null,
       privateDiscovery: opts.privateDiscovery === true,
       // Joined with those stored before: a re-add with a new mirror keeps the old ones.
-      ...(opts.mirrors?.length ? { mirrors: [...new Set([...(this.db.getTorrent(t.infoHashHex)?.mirrors ?? []), ...opts.mirrors])] } : {}),
+      ...(opts.mirrors?.length ? { mirrors: [...new Set([...(this.db.records.get(t.infoHashHex)?.mirrors ?? []), ...opts.mirrors])] } : {}),
       length: t.metainfo?.length ?? null,
       pieceCount: t.metainfo?.pieceCount ?? null,
     });
@@ -412,7 +413,7 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
     // It runs on after the answer (minutes for a big torrent); failures end as the torrent's error.
     t.recheck().catch((err: unknown) => this.out.note(`recheck of ${infoHash} failed: ${errorMessage(err)}`));
     // Complete again, it says 'done' (→ seeding); until then it is not.
-    if (!paused) this.db.setStatus(infoHash, 'downloading');
+    if (!paused) this.db.records.setStatus(infoHash, 'downloading').catch((err: unknown) => this.out.note(`state DB update failed for ${infoHash}: ${errorMessage(err)}`));
     return t.stats().state;
   }
 
@@ -467,6 +468,8 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
       for (const ih of this.#feed.tracked()) this.#feed.untrack(ih, running.get(ih));
       await attempt(() => this.ledger.close());
       await attempt(() => this.identified.close());
+      // Statuses the torrents' last events gave (a batch on its way) land before the DB closes.
+      await attempt(() => this.db.records.settled());
       await attempt(() => this.db.close());
       if (errors.length > 0) throw new NodeError('failed', `shutdown: ${errors.map(errorMessage).join('; ')}`);
     })();

@@ -48,7 +48,7 @@ export async function removeTorrents(node: RemovalParts, infoHashes: readonly st
     }
   }
   const gone = infoHashes.filter((ih) => outcome.get(ih) === undefined);
-  db.removeTorrents(gone);
+  await db.records.remove(gone);
   for (const ih of gone) {
     node.model.forget(ih);
     node.queue.forget(ih);

@@ -6,7 +6,7 @@ import { conflict, invalid } from '../core/errors.ts';
 import { followSelection } from './torrent-edits.ts';
 
 /** Selects `selected` (metainfo file indexes; null = all) and stores it; returns the sorted selection. */
-export function selectFiles(node: Pick<NodeCore, 'db'>, t: TorrentHandle, selected: readonly number[] | null): number[] {
+export async function selectFiles(node: Pick<NodeCore, 'db'>, t: TorrentHandle, selected: readonly number[] | null): Promise<number[]> {
   const meta = t.metainfo;
   if (!meta) throw conflict('the torrent’s metadata is not known yet; select files once it is');
   const chosen = selected === null ? meta.files.map((_, i) => i) : [...new Set(selected)].sort((a, b) => a - b);
@@ -15,7 +15,7 @@ export function selectFiles(node: Pick<NodeCore, 'db'>, t: TorrentHandle, select
   // Everything selected is stored as "all" (null), the same as a torrent never narrowed down.
   const all = chosen.length === meta.files.length;
   t.selectFiles(all ? undefined : chosen);
-  node.db.setSelectedFiles(t.infoHashHex, all ? null : chosen);
-  followSelection(node, t);
+  await node.db.records.setSelectedFiles(t.infoHashHex, all ? null : chosen);
+  await followSelection(node, t);
   return chosen;
 }

@@ -16,12 +16,12 @@ const MAX_NAME = 255;
 // ---- names ----
 
 /** The name the torrent is shown with; null or '' = its own again. Works on stored torrents too. */
-export function setDisplayName(node: EditNode, infoHash: string, nameInput: unknown): string | null {
+export async function setDisplayName(node: EditNode, infoHash: string, nameInput: unknown): Promise<string | null> {
   if (nameInput !== null && typeof nameInput !== 'string') throw invalid('a name must be text');
   const name = nameInput?.trim() || null;
   if (name !== null && (name.length > MAX_NAME || /[\0\n\r]/.test(name))) throw invalid(`not a torrent name: ${JSON.stringify(name)}`);
-  if (!node.db.getTorrent(infoHash)) throw new NodeError('not-found', `no torrent ${infoHash}`);
-  node.db.setTorrentEdits(infoHash, { displayName: name });
+  if (!node.db.records.has(infoHash)) throw new NodeError('not-found', `no torrent ${infoHash}`);
+  await node.db.records.setEdits(infoHash, { displayName: name });
   return name;
 }
 
@@ -42,7 +42,7 @@ async function applyRenames(node: EditNode, t: TorrentHandle, renames: Record<nu
   } catch (err) {
     throw conflict(errorMessage(err));
   }
-  node.db.setTorrentEdits(t.infoHashHex, { renamedFiles: t.renamedFiles?.() ?? null });
+  await node.db.records.setEdits(t.infoHashHex, { renamedFiles: t.renamedFiles?.() ?? null });
 }
 
 /**
@@ -113,7 +113,7 @@ export async function setTrackerTiers(node: EditNode, t: TorrentHandle, tiersInp
     .filter((tier) => tier.length > 0);
   if (!t.setTrackers) throw conflict('this torrent cannot change its trackers');
   await t.setTrackers(tiers);
-  node.db.setTorrentEdits(t.infoHashHex, { trackerTiers: tiers });
+  await node.db.records.setEdits(t.infoHashHex, { trackerTiers: tiers });
   return tiers;
 }
 
@@ -194,12 +194,13 @@ function claim(t: TorrentHandle, o: PieceOrder, selected: ReadonlySet<number> | 
   if (o.sequential) for (const f of wanted) add(f.first, f.last);
 }
 
-/** Sequential download, first-and-last-pieces-first, file priorities: each change claims again. */
-export function setPieceOrder(
+/** Sequential download, first-and-last-pieces-first, file priorities: each change claims again
+ *  at once, and resolves once it is stored. */
+export async function setPieceOrder(
   node: EditNode,
   t: TorrentHandle,
   change: { sequential?: boolean; firstLast?: boolean; priorities?: { files: readonly number[]; priority: FilePriority } },
-): PieceOrderView {
+): Promise<PieceOrderView> {
   // A new object at each change: a remote's cache keyed by it sees the change (compat's sync).
   const was = orders.get(t);
   const o: PieceOrder = { sequential: was?.sequential ?? false, firstLast: was?.firstLast ?? false, priorities: new Map(was?.priorities), release: was?.release ?? [] };
@@ -215,7 +216,7 @@ export function setPieceOrder(
   }
   if (change.sequential !== undefined) o.sequential = change.sequential;
   if (change.firstLast !== undefined) o.firstLast = change.firstLast;
-  const rec = node.db.getTorrent(t.infoHashHex);
+  const rec = node.db.records.get(t.infoHashHex);
   const selected = rec?.selectedFiles;
   claim(t, o, selected ? new Set(selected) : null);
   const normal = !o.sequential && !o.firstLast && o.priorities.size === 0;
@@ -223,14 +224,14 @@ export function setPieceOrder(
   else orders.set(t, o);
   // Kept with the torrent (issue 43 item 7): a restart loads it in the same order.
   const stored = normal ? null : { sequential: o.sequential, firstLast: o.firstLast, priorities: [...o.priorities].filter((e): e is [number, 'low' | 'high'] => e[1] !== 'normal') };
-  if (rec && JSON.stringify(rec.pieceOrder) !== JSON.stringify(stored)) node.db.setTorrentEdits(t.infoHashHex, { pieceOrder: stored });
+  if (rec && JSON.stringify(rec.pieceOrder) !== JSON.stringify(stored)) await node.db.records.setEdits(t.infoHashHex, { pieceOrder: stored });
   return o;
 }
 
 /** The stored piece order replayed on a torrent just loaded: now if its metadata is known, else
  *  once it arrives. */
 export function restorePieceOrder(node: EditNode, t: TorrentHandle): void {
-  const stored = node.db.pieceOrderOf(t.infoHashHex);
+  const stored = node.db.records.get(t.infoHashHex)?.pieceOrder;
   if (!stored) return;
   // As stored, at once (the detail shows it before a magnet's metadata arrives); nothing written
   // back. Its pieces are claimed once the metadata says which they are.
@@ -240,7 +241,7 @@ export function restorePieceOrder(node: EditNode, t: TorrentHandle): void {
     if (orders.get(t) !== o) return; // changed meanwhile: that change claimed its own pieces
     const count = t.metainfo?.files.length ?? 0;
     for (const i of o.priorities.keys()) if (i >= count) o.priorities.delete(i);
-    const selected = node.db.getTorrent(t.infoHashHex)?.selectedFiles;
+    const selected = node.db.records.get(t.infoHashHex)?.selectedFiles;
     claim(t, o, selected ? new Set(selected) : null);
   };
   if (t.metainfo) apply();
@@ -248,8 +249,8 @@ export function restorePieceOrder(node: EditNode, t: TorrentHandle): void {
 }
 
 /** The file selection changed: the pieces that go first follow it. */
-export function followSelection(node: EditNode, t: TorrentHandle): void {
-  if (orders.has(t)) setPieceOrder(node, t, {});
+export async function followSelection(node: EditNode, t: TorrentHandle): Promise<void> {
+  if (orders.has(t)) await setPieceOrder(node, t, {});
 }
 
 /** Per piece: 0 missing, 1 downloading, 2 verified, and how many peers have each; a conflict

@@ -14,7 +14,7 @@ import type { PendingTotals } from '../listing/listing.ts';
 import { SettingsStore, applyPatch, defaultSettings, effectiveRateLimits, readStoredSettings, type Settings, type StoredSettings } from './settings.ts';
 import type { Store } from '../state/store.ts';
 import { CategoryStore, UnknownCategory, categoryName, readStoredCategories, type Category, type StoredCategories } from './categories.ts';
-import { TorrentOptionsStore, parseTorrentPatch, type StoredOptions, type TorrentPatch } from './torrent-options.ts';
+import { TorrentOptionsStore, parseTorrentPatch, readCreatedTags, type StoredOptions, type TorrentPatch } from './torrent-options.ts';
 import { Accounting } from './accounting.ts';
 import { shareWarning, type Reach } from './share.ts';
 import { MetadataWatch, STALLED_AFTER_MS, stalledReason } from './stalled.ts';
@@ -36,10 +36,12 @@ export interface AddPlan {
 export interface ModelState {
   settings: StoredSettings;
   categories: StoredCategories;
+  /** Tags created ahead of any torrent. */
+  createdTags: string[];
 }
 
 export async function loadModelState(store: Store): Promise<ModelState> {
-  return { settings: await readStoredSettings(store), categories: await readStoredCategories(store) };
+  return { settings: await readStoredSettings(store), categories: await readStoredCategories(store), createdTags: await readCreatedTags(store) };
 }
 
 export interface ModelParts {
@@ -74,7 +76,7 @@ export class NodeModel {
     this.#out = parts.out;
     this.settings = new SettingsStore(parts.db, parts.state.settings, defaultSettings(parts.downloadDir ?? join(parts.db.stateDir, 'downloads')), (t) => parts.out.note(t));
     this.categories = new CategoryStore(parts.db.store, parts.state.categories);
-    this.options = new TorrentOptionsStore(parts.db);
+    this.options = new TorrentOptionsStore(parts.db, parts.state.createdTags);
     this.#accounting = new Accounting(parts.session, this.options, (ih, state, now) => this.#metadataWatch.observe(ih, state, now), (err) =>
       parts.out.note(`saving transfer totals failed (kept for the next try): ${errorMessage(err)}`),
     );
@@ -207,7 +209,7 @@ export class NodeModel {
     const { savePath: _moved, sequential, firstLastPiece, ...stored } = patch;
     if (sequential !== undefined || firstLastPiece !== undefined) {
       if (!t) throw new NodeError('failed', `torrent ${infoHash} is in the library but not loaded, so the order of its pieces cannot change`);
-      setPieceOrder({ db: this.#db }, t, { ...(sequential !== undefined ? { sequential } : {}), ...(firstLastPiece !== undefined ? { firstLast: firstLastPiece } : {}) });
+      await setPieceOrder({ db: this.#db }, t, { ...(sequential !== undefined ? { sequential } : {}), ...(firstLastPiece !== undefined ? { firstLast: firstLastPiece } : {}) });
     }
     if (t && (patch.downloadLimit !== undefined || patch.uploadLimit !== undefined)) {
       t.setRateLimits({

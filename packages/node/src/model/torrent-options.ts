@@ -40,18 +40,25 @@ export type StoredOptions = Omit<TorrentPatch, 'savePath' | 'sequential' | 'firs
 
 export type { TotalsDelta };
 
+/** The tags created ahead of any torrent, read before the model is made (loadModelState). */
+export async function readCreatedTags(store: Store): Promise<string[]> {
+  return (await store.all<{ name: string }>('SELECT name FROM created_tags')).map((r) => r.name);
+}
+
 /**
  * A torrent's options through the torrent records (state/torrent-records.ts: the Store, then the
- * view in memory), and the tags created ahead of any torrent. Writes are async; the reads (tags in
- * use, the queue's order) are the view's.
+ * view in memory), and the tags created ahead of any torrent (the same: the Store, then the set in
+ * memory). Writes are async; the reads (tags in use, the queue's order) are the views'.
  */
 export class TorrentOptionsStore {
-  readonly #db: Pick<StateDB, 'store' | 'records' | 'createdTags'>;
+  readonly #db: Pick<StateDB, 'store' | 'records'>;
   readonly #store: Store;
+  readonly #created: Set<string>;
 
-  constructor(db: Pick<StateDB, 'store' | 'records' | 'createdTags'>) {
+  constructor(db: Pick<StateDB, 'store' | 'records'>, createdTags: Iterable<string>) {
     this.#db = db;
     this.#store = db.store;
+    this.#created = new Set(createdTags);
   }
 
   /** Writes the given options of one stored torrent (others untouched). */
@@ -71,7 +78,7 @@ export class TorrentOptionsStore {
   /** Tags torrents carry, and those created ahead of any (createTags), sorted. */
   tags(): string[] {
     const tags = this.#db.records.tagsCarried();
-    for (const t of this.#db.createdTags()) tags.add(t);
+    for (const t of this.#created) tags.add(t);
     return [...tags].sort((a, b) => a.localeCompare(b));
   }
 
@@ -81,6 +88,7 @@ export class TorrentOptionsStore {
     await this.#store.transaction(async (tx) => {
       for (const t of tags) await tx.run('INSERT INTO created_tags (name) VALUES (?) ON CONFLICT (name) DO NOTHING', [t]);
     });
+    for (const t of tags) this.#created.add(t);
   }
 
   async deleteCreatedTags(tags: readonly string[]): Promise<void> {
@@ -88,6 +96,7 @@ export class TorrentOptionsStore {
     await this.#store.transaction(async (tx) => {
       for (const t of tags) await tx.run('DELETE FROM created_tags WHERE name = ?', [t]);
     });
+    for (const t of tags) this.#created.delete(t);
   }
 
   /** Infohashes in stored queue order (lowest position first; ties by when they were added). */

@@ -13,12 +13,12 @@ import { errorMessage } from '../core/errors.ts';
 import { migrate, StateError } from './schema.ts';
 import { SqliteStore } from './sqlite-store.ts';
 import { RECORD_COLUMNS, TorrentRecords } from './torrent-records.ts';
-import { INSERT_IDENTITY, UPSERT_IDENTITY_LEDGER, UPSERT_PEER, UPSERT_TORRENT } from './upserts.ts';
+import { INSERT_IDENTITY, UPSERT_IDENTITY_LEDGER, UPSERT_PEER } from './upserts.ts';
 import type { Store } from './store.ts';
 
 export { SCHEMA_VERSION, StateError } from './schema.ts';
 import type { ResumeData, ResumeStore } from '../core/engine.ts';
-import { toRecord, toRecordPieceOrder, type Identity, type IdentityDelta, type IdentityRecord, type NewTorrent, type PeerDelta, type PeerRecord, type Row, type StoredPieceOrder, type TorrentRecord, type TorrentStatus } from './records.ts';
+import { toRecord, type Identity, type IdentityDelta, type IdentityRecord, type PeerDelta, type PeerRecord, type Row, type TorrentRecord } from './records.ts';
 
 export type { Identity, IdentityDelta, IdentityRecord, NewTorrent, PeerDelta, PeerRecord, TorrentRecord, TorrentStatus } from './records.ts';
 import { makeDirsSync } from '@cascade/engine/make-dirs';
@@ -173,49 +173,20 @@ export class StateDB {
 
   // ---- torrents ----
 
-  /** Inserts a torrent (last in the queue), or updates source/save path/status of a known one (keeping
-   *  added_at and its own options). */
-  upsertTorrent(t: NewTorrent): void {
-    const isBytes = t.source instanceof Uint8Array;
-    this
-      .prepare(UPSERT_TORRENT)
-      .run(
-        t.infoHash,
-        t.name ?? null,
-        isBytes ? 'torrent' : 'magnet',
-        isBytes ? (t.source as Uint8Array) : null,
-        isBytes ? null : (t.source as string),
-        t.savePath,
-        t.status,
-        t.selectedFiles ? JSON.stringify(t.selectedFiles) : null,
-        t.length ?? null,
-        t.pieceCount ?? null,
-        Date.now(),
-        t.privateDiscovery ? 1 : 0,
-        t.mirrors?.length ? JSON.stringify(t.mirrors) : null,
-      );
-    this.#changed(t.infoHash);
+  /** The torrent records read from the Store (as a node on PostgreSQL must: before the node is
+   *  made, startNode); `records` then gives them. */
+  async loadRecords(): Promise<TorrentRecords> {
+    if (!this.#records) {
+      const loaded = await TorrentRecords.load(this.store);
+      this.#records ??= loaded;
+    }
+    return this.#records;
   }
 
-  /** The torrent records in memory (torrent-records.ts), read in one query on first use. */
+  /** The torrent records in memory (torrent-records.ts), read on first use unless loadRecords() read
+   *  them (the CLI's offline verbs and the tests, on the SQLite file). */
   get records(): TorrentRecords {
     return (this.#records ??= new TorrentRecords(this.store, this.prepare(`SELECT ${RECORD_COLUMNS} FROM torrents`).all() as Row[]));
-  }
-
-  /** The view learns of a write made here (re-read without the .torrent bytes). */
-  #changed(infoHash: string): void {
-    this.#records?.put(infoHash, this.prepare(`SELECT ${RECORD_COLUMNS} FROM torrents WHERE info_hash = ?`).get(infoHash) as Row | undefined);
-  }
-
-  /** Tags created ahead of any torrent (createTags). */
-  createdTags(): string[] {
-    return (this.prepare('SELECT name FROM created_tags').all() as { name: string }[]).map((r) => r.name);
-  }
-
-  /** Private discovery on or off for a stored torrent (issue 14). */
-  setPrivateDiscovery(infoHash: string, on: boolean): void {
-    this.prepare('UPDATE torrents SET private_discovery = ? WHERE info_hash = ?').run(on ? 1 : 0, infoHash);
-    this.#records?.apply(infoHash, { privateDiscovery: on });
   }
 
   getTorrent(infoHash: string): TorrentRecord | undefined {
@@ -230,12 +201,6 @@ export class StateDB {
   /** Every stored infohash, and nothing else (no row is decoded). */
   infoHashes(): string[] {
     return (this.prepare('SELECT info_hash AS h FROM torrents').all() as { h: string }[]).map((r) => r.h);
-  }
-
-  /** When a stored torrent last finished downloading (ms), null if never, undefined if unknown. */
-  completedAt(infoHash: string): number | null | undefined {
-    const row = this.prepare('SELECT completed_at AS c FROM torrents WHERE info_hash = ?').get(infoHash) as { c: number | null } | undefined;
-    return row ? row.c : undefined;
   }
 
   /** How many torrents the library holds (a few µs at 10,000). */
@@ -257,86 +222,6 @@ export class StateDB {
       )
       .all(...(byHash ? [like, `${q}%`] : [like])) as Row[];
     return rows.map(toRecord);
-  }
-
-  setStatus(infoHash: string, status: TorrentStatus, extra: { error?: string; completedAt?: number } = {}): void {
-    this
-      .prepare(
-        `UPDATE torrents SET status = ?, error = ?, completed_at = COALESCE(?, completed_at) WHERE info_hash = ?`,
-      )
-      .run(status, extra.error ?? null, extra.completedAt ?? null, infoHash);
-    this.#records?.apply(infoHash, { status, error: extra.error ?? null, ...(extra.completedAt !== undefined ? { completedAt: extra.completedAt } : {}) });
-  }
-
-  /** What remotes edit (issue 45): the name shown (null = its own), tracker tiers (null = as added),
-   *  renamed files (null = none). */
-  setTorrentEdits(
-    infoHash: string,
-    edits: { displayName?: string | null; trackerTiers?: string[][] | null; renamedFiles?: Record<number, string[]> | null; pieceOrder?: StoredPieceOrder | null },
-  ): void {
-    const json = (v: unknown) => (v === null ? null : JSON.stringify(v));
-    if (edits.displayName !== undefined) this.prepare('UPDATE torrents SET display_name = ? WHERE info_hash = ?').run(edits.displayName, infoHash);
-    if (edits.trackerTiers !== undefined) this.prepare('UPDATE torrents SET tracker_tiers = ? WHERE info_hash = ?').run(json(edits.trackerTiers), infoHash);
-    if (edits.renamedFiles !== undefined) this.prepare('UPDATE torrents SET renamed_files = ? WHERE info_hash = ?').run(json(edits.renamedFiles), infoHash);
-    if (edits.pieceOrder !== undefined) this.prepare('UPDATE torrents SET piece_order = ? WHERE info_hash = ?').run(json(edits.pieceOrder), infoHash);
-    this.#changed(infoHash);
-  }
-
-  /** One column, not the row (.torrent bytes included): read for each torrent loaded at start. */
-  pieceOrderOf(infoHash: string): StoredPieceOrder | null {
-    const row = this.prepare('SELECT piece_order FROM torrents WHERE info_hash = ?').get(infoHash) as Row | undefined;
-    return row ? toRecordPieceOrder(row) : null;
-  }
-
-  /** File selection (indices to download); null = all. */
-  setSelectedFiles(infoHash: string, files: number[] | null): void {
-    this
-      .prepare('UPDATE torrents SET selected_files = ? WHERE info_hash = ?')
-      .run(files ? JSON.stringify(files) : null, infoHash);
-    this.#records?.apply(infoHash, { selectedFiles: files ? [...files] : null });
-  }
-
-  /** Fills in what becomes known once metadata arrives; with `torrent` (.torrent bytes made from
-   *  the fetched metadata) a magnet becomes a torrent record, so it loads with its metadata next time. */
-  updateMeta(infoHash: string, meta: { name?: string; length?: number; pieceCount?: number; torrent?: Uint8Array }): void {
-    this
-      .prepare(
-        `UPDATE torrents SET name = COALESCE(?, name), length = COALESCE(?, length),
-                             piece_count = COALESCE(?, piece_count),
-                             torrent = COALESCE(torrent, ?),
-                             source_kind = CASE WHEN ? IS NULL THEN source_kind ELSE 'torrent' END
-         WHERE info_hash = ?`,
-      )
-      .run(meta.name ?? null, meta.length ?? null, meta.pieceCount ?? null, meta.torrent ?? null, meta.torrent ?? null, infoHash);
-    this.#changed(infoHash);
-  }
-
-  /** Forgets a torrent, its resume record and its stored peers. Returns false when it was unknown. */
-  removeTorrent(infoHash: string): boolean {
-    return this.removeTorrents([infoHash]) > 0;
-  }
-
-  /** Forgets torrents (as removeTorrent) in one transaction; returns how many were known. */
-  removeTorrents(infoHashes: readonly string[]): number {
-    if (infoHashes.length === 0) return 0;
-    const known = this.transaction(() => {
-      const torrents = this.prepare('DELETE FROM torrents WHERE info_hash = ?');
-      const resume = this.prepare('DELETE FROM resume WHERE info_hash = ?');
-      const peers = this.prepare('DELETE FROM torrent_peers WHERE info_hash = ?');
-      const keys = this.prepare('DELETE FROM share_keys WHERE info_hash = ?');
-      const cids = this.prepare('DELETE FROM file_cids WHERE info_hash = ?');
-      let known = 0;
-      for (const ih of infoHashes) {
-        known += Number(torrents.run(ih).changes);
-        resume.run(ih);
-        peers.run(ih);
-        keys.run(ih);
-        cids.run(ih);
-      }
-      return known;
-    });
-    if (this.#records) for (const ih of infoHashes) this.#records.put(ih, undefined);
-    return known;
   }
 
   // ---- resume data (the engine's ResumeStore) ----

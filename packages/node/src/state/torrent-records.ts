@@ -8,13 +8,16 @@
 // (PostgreSQL has no per-connection temporary triggers). Totals the accounting adds are quiet: they
 // do not change what a row shows (stored + pending), so they mark nothing.
 //
-// The writes of the model (options, save path, queue order, totals) and of the queue (statuses,
-// positions, force start) are here, async, through the Store. StateDB's own synchronous writes
-// (add, status, metadata, edits, file selection, removal: still SQLite's, the next step) tell the
-// view through apply() (the fields they set) or put() (the row read again).
+// Every write of the table is here, async, through the Store: the model's (options, save path,
+// queue order, totals), the queue's (statuses, positions, force start) and the node's own (add,
+// status, metadata, edits, file selection, private discovery, removal: torrent-writes.ts holds
+// their SQL). A write resolves once stored, so a caller that answers after it (an add is
+// acknowledged only once recorded, issue 42) awaits it; the events of a transfer (a torrent done,
+// failed) hand their status to a batch instead (setStatus), so they never wait on it.
 
 import type { Queryable, SqlValue, Store } from './store.ts';
-import { toRecord, type Row, type TorrentRecord, type TorrentStatus } from './records.ts';
+import { toRecord, type NewTorrent, type Row, type TorrentRecord, type TorrentStatus } from './records.ts';
+import { REMOVE_TORRENT, UPDATE_META, UPDATE_STATUS, UPSERT_TORRENT, editColumns, upsertParams, type TorrentEdits, type TorrentMeta } from './torrent-writes.ts';
 
 /** Every column but `torrent`. */
 export const RECORD_COLUMNS = [
@@ -45,10 +48,23 @@ export interface TotalsDelta {
   seedingSeconds: number;
 }
 
+/** A status waiting in the batch (see setStatus). */
+interface StatusChange {
+  status: TorrentStatus;
+  error: string | null;
+  completedAt: number | undefined;
+}
+
 export class TorrentRecords {
   readonly #store: Store;
   readonly #records = new Map<string, TorrentRecord>();
   #dirty = new Set<string>();
+  /** Statuses given since the last batch was taken, and that batch's write (undefined once taken). */
+  #statuses = new Map<string, StatusChange>();
+  #statusWrite: Promise<void> | undefined;
+  /** The last status batch's write, taken or not: the other writes of a status wait for it, so an
+   *  older status never lands over a newer one (PostgreSQL's pool keeps no order between them). */
+  #lastStatusWrite: Promise<void> = Promise.resolve();
 
   constructor(store: Store, rows: Iterable<Row>) {
     this.#store = store;
@@ -92,12 +108,8 @@ export class TorrentRecords {
     this.#dirty.add(infoHash);
   }
 
-  /** Fields a write made elsewhere changed (a torrent's status at each restart: no row re-read). */
-  apply(infoHash: string, fields: Partial<TorrentRecord>): void {
-    this.#change(infoHash, fields);
-  }
-
-  /** A record as the Store holds it after a write made elsewhere (undefined: removed). */
+  /** A record as the Store holds it after a write made elsewhere (undefined: removed; a cluster's
+   *  other member, issue 42). */
   put(infoHash: string, row: Row | undefined): void {
     if (row) this.#records.set(infoHash, toRecord(row));
     else this.#records.delete(infoHash);
@@ -182,6 +194,112 @@ export class TorrentRecords {
     }
   }
 
+  // ---- the node's own writes: a torrent added, its metadata, status, edits, removal ----
+
+  /** Stores a torrent (last in the queue), or updates the source, save path and status of a known
+   *  one (keeping when it was added and its own options); the view takes the row as stored. */
+  async add(t: NewTorrent): Promise<void> {
+    const row = await this.#store.transaction(async (tx) => {
+      await tx.run(UPSERT_TORRENT, upsertParams(t, Date.now()));
+      return tx.get(`SELECT ${RECORD_COLUMNS} FROM torrents WHERE info_hash = ?`, [t.infoHash]);
+    });
+    this.put(t.infoHash, row);
+  }
+
+  /** What becomes known once metadata arrives; with `torrent` (.torrent bytes made of it) a magnet
+   *  becomes a torrent record, so it loads with its metadata next time. */
+  async updateMeta(infoHash: string, meta: TorrentMeta): Promise<void> {
+    const row = await this.#store.transaction(async (tx) => {
+      const t = meta.torrent ?? null;
+      await tx.run(UPDATE_META, [meta.name ?? null, meta.length ?? null, meta.pieceCount ?? null, t, t === null ? 0 : 1, infoHash]);
+      return tx.get(`SELECT ${RECORD_COLUMNS} FROM torrents WHERE info_hash = ?`, [infoHash]);
+    });
+    if (row) this.put(infoHash, row);
+  }
+
+  /**
+   * A torrent's status (and its error; a completion time kept unless given). Statuses given while
+   * a batch is being written go into the next one, so a burst (every seed says 'done' at a
+   * restart) is a few transactions, not one each; resolves once this one is stored.
+   */
+  setStatus(infoHash: string, status: TorrentStatus, extra: { error?: string; completedAt?: number } = {}): Promise<void> {
+    const completedAt = extra.completedAt ?? this.#statuses.get(infoHash)?.completedAt;
+    this.#statuses.set(infoHash, { status, error: extra.error ?? null, completedAt });
+    if (!this.#statusWrite) {
+      const write = this.#lastStatusWrite.then(() => new Promise<void>((r) => setImmediate(r))).then(() => {
+        const batch = this.#statuses;
+        this.#statuses = new Map();
+        this.#statusWrite = undefined;
+        return this.#writeStatuses(batch);
+      });
+      this.#statusWrite = write;
+      this.#lastStatusWrite = write.catch(() => {});
+    }
+    return this.#statusWrite;
+  }
+
+  /** Resolves once the statuses given so far are written (or failed: their callers were told). */
+  async settled(): Promise<void> {
+    await this.#lastStatusWrite;
+  }
+
+  /** When a torrent last finished downloading (ms), null if never, undefined if unknown; a time
+   *  waiting in the status batch counts. */
+  completedAt(infoHash: string): number | null | undefined {
+    return this.#statuses.get(infoHash)?.completedAt ?? this.#records.get(infoHash)?.completedAt;
+  }
+
+  async #writeStatuses(batch: ReadonlyMap<string, StatusChange>): Promise<void> {
+    await this.#store.transaction(async (tx) => {
+      for (const [ih, c] of batch) await tx.run(UPDATE_STATUS, [c.status, c.error, c.completedAt ?? null, ih]);
+    });
+    for (const [ih, c] of batch) this.#change(ih, { status: c.status, error: c.error, ...(c.completedAt !== undefined ? { completedAt: c.completedAt } : {}) });
+  }
+
+  /** What remotes edit (issue 45): the name shown (null = its own), tracker tiers (null = as added),
+   *  renamed files (null = none), the order its pieces come in (null = normal); one statement. */
+  async setEdits(infoHash: string, edits: TorrentEdits): Promise<void> {
+    const cols = editColumns(edits);
+    if (cols.length === 0) return;
+    await this.#store.run(`UPDATE torrents SET ${cols.map(([c]) => `${c} = ?`).join(', ')} WHERE info_hash = ?`, [...cols.map(([, v]) => v), infoHash]);
+    // As a fresh read gives them back: the JSON's copy (file indexes as the keys JSON has).
+    const fields: Partial<TorrentRecord> = {};
+    for (const [k, v] of Object.entries(edits)) if (v !== undefined) (fields as Record<string, unknown>)[k] = v === null ? null : JSON.parse(JSON.stringify(v));
+    this.#change(infoHash, fields);
+  }
+
+  /** File selection (indices to download); null = all. */
+  async setSelectedFiles(infoHash: string, files: readonly number[] | null): Promise<void> {
+    await this.#store.run('UPDATE torrents SET selected_files = ? WHERE info_hash = ?', [files ? JSON.stringify(files) : null, infoHash]);
+    this.#change(infoHash, { selectedFiles: files ? [...files] : null });
+  }
+
+  /** Private discovery on or off (issue 14). */
+  async setPrivateDiscovery(infoHash: string, on: boolean): Promise<void> {
+    await this.#store.run('UPDATE torrents SET private_discovery = ? WHERE info_hash = ?', [on ? 1 : 0, infoHash]);
+    this.#change(infoHash, { privateDiscovery: on });
+  }
+
+  /** Forgets torrents, their resume records, stored peers, share keys and content ids, in one
+   *  transaction; returns how many were known. */
+  async remove(infoHashes: readonly string[]): Promise<number> {
+    if (infoHashes.length === 0) return 0;
+    await this.#lastStatusWrite; // a status still on its way must not bring a row back, nor land after
+    const known = await this.#store.transaction(async (tx) => {
+      let known = 0;
+      for (const ih of infoHashes) {
+        known += (await tx.run(REMOVE_TORRENT[0]!, [ih])).changes;
+        for (const sql of REMOVE_TORRENT.slice(1)) await tx.run(sql, [ih]);
+      }
+      return known;
+    });
+    for (const ih of infoHashes) {
+      this.#statuses.delete(ih);
+      this.put(ih, undefined);
+    }
+    return known;
+  }
+
   setStatuses(changes: ReadonlyMap<string, TorrentStatus>): Promise<void> {
     return this.#each('UPDATE torrents SET status = ? WHERE info_hash = ?', changes, (status) => ({ status }));
   }
@@ -202,6 +320,8 @@ export class TorrentRecords {
   /** One statement per torrent, all in one transaction; then the view. */
   async #each<V>(sql: string, changes: ReadonlyMap<string, V>, fields: (v: V) => Partial<TorrentRecord>): Promise<void> {
     if (changes.size === 0) return;
+    // The queue's statuses land after the events' ones given before them.
+    await this.#lastStatusWrite;
     const param = (v: V): SqlValue => (typeof v === 'boolean' ? (v ? 1 : 0) : (v as SqlValue));
     await this.#store.transaction(async (tx: Queryable) => {
       for (const [ih, v] of changes) await tx.run(sql, [param(v), ih]);

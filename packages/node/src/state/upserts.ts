@@ -3,7 +3,7 @@
 // values by CASE (SQLite's two-argument MAX is PostgreSQL's GREATEST), ON CONFLICT … DO NOTHING for
 // INSERT OR IGNORE. store-cases/upserts.ts runs them on both.
 
-/** A torrent added, or re-added: see StateDB.upsertTorrent. 13 parameters. */
+/** A torrent added, or re-added: see TorrentRecords.add (its parameters: torrent-writes.ts upsertParams). 13 parameters. */
 export const UPSERT_TORRENT = `
   INSERT INTO torrents (info_hash, name, source_kind, torrent, magnet, save_path, status, selected_files,
                         length, piece_count, added_at, private_discovery, mirrors, queue_position)

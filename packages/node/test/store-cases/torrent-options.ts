@@ -3,7 +3,7 @@
 // infohashes ignored, the rest following in their order), totals added up.
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { TorrentOptionsStore } from '../../src/model/torrent-options.ts';
+import { TorrentOptionsStore, readCreatedTags } from '../../src/model/torrent-options.ts';
 import { TorrentRecords } from '../../src/state/torrent-records.ts';
 import type { Open } from '../store-engines.ts';
 
@@ -16,7 +16,7 @@ export async function torrentOptionCases(t: TestContext, open: Open): Promise<vo
     await store.run(add, [b, b, 2, 2]);
     await store.run(add, [c, c, 3, null]);
     const records = await TorrentRecords.load(store);
-    const options = new TorrentOptionsStore({ store, records, createdTags: () => [] });
+    const options = new TorrentOptionsStore({ store, records }, ['made before']);
     const row = (ih: string) => store.get<Record<string, unknown>>('SELECT * FROM torrents WHERE info_hash = ?', [ih]);
 
     await options.set(a, { downloadLimit: 1000, tags: ['x', 'y'], forceStart: true, ratioLimit: 1.5, category: null });
@@ -40,13 +40,14 @@ export async function torrentOptionCases(t: TestContext, open: Open): Promise<vo
     await options.createTags(['later']);
     await options.deleteCreatedTags(['soon', 'never made']);
     assert.deepEqual((await store.all<{ name: string }>('SELECT name FROM created_tags')).map((x) => x.name), ['later']);
+    assert.deepEqual(await readCreatedTags(store), ['later'], 'read back for the next model');
 
     await options.setQueueOrder([c, 'f'.repeat(40), a]);
     const order = (await store.all<{ info_hash: string; queue_position: number }>('SELECT info_hash, queue_position FROM torrents ORDER BY queue_position'))
       .map((x) => [x.info_hash, x.queue_position]);
     assert.deepEqual(order, [[c, 1], [a, 2], [b, 3]]);
     assert.deepEqual(options.queueOrder(), [c, a, b]);
-    assert.deepEqual(options.tags(), ['x', 'y']);
+    assert.deepEqual(options.tags(), ['later', 'made before', 'x', 'y'], 'created tags (the view: made, deleted) with those carried');
 
     await options.addTotals([{ infoHash: a, downloaded: 2 ** 33, uploaded: 10, seedingSeconds: 4.6 }]);
     await options.addTotals([{ infoHash: a, downloaded: 1, uploaded: 0, seedingSeconds: 1 }, { infoHash: 'f'.repeat(40), downloaded: 1, uploaded: 1, seedingSeconds: 1 }]);
