@@ -7,8 +7,11 @@
 # environment, where `docker inspect` and `ps e` would show them:
 #   CASCADE_API_TOKEN_FILE      the node's API token; copied to <state dir>/api-token (mode 0600)
 #                               before the node starts, so scripts and Sonarr-style clients can be
-#                               configured ahead of time. Unset: the node makes its own on first run
-#                               (`cascade token` prints it).
+#                               configured ahead of time. Copied when the secret is new or changed
+#                               (its SHA-256 is kept beside the token), not at every start: a token
+#                               rotated later (`cascade token --rotate`, Settings) stays rotated
+#                               across restarts until the secret itself changes. Unset: the node
+#                               makes its own on first run (`cascade token` prints it).
 #   CASCADE_METRICS_TOKEN_FILE  the token that may read GET /metrics and nothing else (Prometheus);
 #                               exported as CASCADE_METRICS_TOKEN, which `cascade serve` reads.
 set -eu
@@ -25,8 +28,12 @@ if [ -n "${CASCADE_API_TOKEN_FILE:-}" ]; then
     exit 1
   fi
   mkdir -p "$state_dir"
-  # install(1) writes a fresh 0600 file even when the secret itself is world-readable.
-  install -m 600 "$CASCADE_API_TOKEN_FILE" "$state_dir/api-token"
+  secret_sum="$(sha256sum < "$CASCADE_API_TOKEN_FILE" | cut -d' ' -f1)"
+  if [ ! -s "$state_dir/api-token" ] || [ "$(cat "$state_dir/api-token.secret-sha256" 2>/dev/null)" != "$secret_sum" ]; then
+    # install(1) writes a fresh 0600 file even when the secret itself is world-readable.
+    install -m 600 "$CASCADE_API_TOKEN_FILE" "$state_dir/api-token"
+    echo "$secret_sum" > "$state_dir/api-token.secret-sha256"
+  fi
 fi
 if [ -n "${CASCADE_METRICS_TOKEN_FILE:-}" ]; then
   if [ ! -s "$CASCADE_METRICS_TOKEN_FILE" ]; then

@@ -61,11 +61,16 @@ process.env.CASCADE_PORT_MAPPING = 'off';
 process.env.CASCADE_LSD = 'off';
 const env = { ...process.env, CASCADE_TEST_HUNG_LIST: hungList };
 
+// A file killed by a signal fails as a whole, with no test named (its output dies with it); when the
+// kernel's OOM killer did it, its counter says so, which the run's own output otherwise never does.
+const oomKillsBefore = oomKills();
 let status = 0;
 if (plainFiles.length > 0) status = runOnce(plainFiles, 'plain', (cmd) => spawnSync(cmd[0]!, cmd.slice(1), { stdio: 'inherit', env }).status ?? 1);
 if (browserFiles.length > 0) status = runOnce(browserFiles, 'browser', runInNamespace) || status;
 // CI shows only the end of what a run prints: the failures of both runs are named again here, last.
 if (status !== 0) printFailures();
+const oomKillsDuring = oomKills() - oomKillsBefore;
+if (oomKillsDuring > 0) console.log(`\nthe kernel's OOM killer killed ${oomKillsDuring} process(es) during this run (/proc/vmstat oom_kill): a file failed with signal SIGKILL was one of them, or starved beside one`);
 rmSync(work, { recursive: true, force: true });
 process.exit(status);
 
@@ -100,13 +105,18 @@ function printFailures(): void {
       for (let j = i + 1; j < lines.length && detail.length < 8; j++) {
         const l = lines[j]!.trim();
         if (l === '...') break;
-        if (/^(location|error|failureType|code):/.test(l) || (detail.some((d) => d.startsWith('error:')) && !/^\w+:/.test(l))) detail.push(l);
+        if (/^(location|error|failureType|code|exitCode|signal):/.test(l) || (detail.some((d) => d.startsWith('error:')) && !/^\w+:/.test(l))) detail.push(l);
       }
       out.push(...detail.map((d) => `    ${d.slice(0, 300)}`));
     });
   }
   console.log(`\n=== failed (${out.filter((l) => l.startsWith('✖')).length}) ===`);
   console.log(out.slice(0, 200).join('\n'));
+}
+
+function oomKills(): number {
+  const m = existsSync('/proc/vmstat') ? /^oom_kill (\d+)$/m.exec(readFileSync('/proc/vmstat', 'utf8')) : null;
+  return m ? Number(m[1]) : 0;
 }
 
 function readLines(path: string): string[] {

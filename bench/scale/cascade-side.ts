@@ -84,7 +84,7 @@ export async function runCascade(o: CascadeOptions): Promise<CascadeFigures> {
     o.partial.idleNoClient = idleNoClient;
     o.say(`cascade: idle CPU ${idleNoClient.percent.toFixed(2)}% (load ${idleNoClient.load})`);
 
-    const withPage = await measureWithPage(node, o);
+    const withPage = await measureWithPage(node, o, setup.stateDir);
     o.partial.withPage = withPage;
 
     // The list: pages of 100 sorted by name across the list, everything, single torrents.
@@ -150,13 +150,13 @@ export async function runCascade(o: CascadeOptions): Promise<CascadeFigures> {
 
 /** Idle CPU with the feed's clients connected: a socket.io connection counting bytes and, unless
  *  --no-browser (or it fails), a Chromium page on the torrents view. */
-async function measureWithPage(node: Awaited<ReturnType<typeof startNode>>, o: CascadeOptions): Promise<CascadeFigures['withPage']> {
+async function measureWithPage(node: Awaited<ReturnType<typeof startNode>>, o: CascadeOptions, stateDir: string): Promise<CascadeFigures['withPage']> {
   let page: Awaited<ReturnType<typeof openPage>> | null = null;
   let browserError: string | undefined;
   if (o.browser) {
     try {
       o.say('cascade: opening the torrents view in headless Chromium…');
-      page = await openPage(node);
+      page = await openPage(node, stateDir);
       o.say(`cascade: first torrent rows shown ${page.firstRowsAfter?.toFixed(2)} s after the page loaded`);
     } catch (err) {
       browserError = (err as Error).message.split('\n')[0];

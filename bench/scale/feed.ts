@@ -2,7 +2,7 @@
 // a socket.io-client connection (counting what engine.io delivers, byte for byte) and, unless
 // --no-browser, a real headless Chromium page on the torrents view (its WebSocket frames counted).
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -97,7 +97,7 @@ export interface BrowserPage {
  * claiming the fresh node as its owner and showing #/torrents. Only call this inside a network
  * namespace with only `lo` up (run.ts makes one).
  */
-export async function openPage(node: RunningNode): Promise<BrowserPage> {
+export async function openPage(node: RunningNode, stateDir: string): Promise<BrowserPage> {
   const { chromium } = await import('playwright-core');
   const profile = mkdtempSync(join(tmpdir(), 'cascade-bench-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
@@ -141,6 +141,8 @@ export async function openPage(node: RunningNode): Promise<BrowserPage> {
   });
   try {
     await page.goto(`${node.url}/#/torrents`);
+    // The first claim needs the one-time code only the machine's owner can read.
+    await page.locator('[data-testid="claim-code"]').fill(readFileSync(join(stateDir, 'claim-code'), 'utf8').trim(), { timeout: 60_000 });
     await page.locator('[data-testid="claim-node"]').click({ timeout: 60_000 });
     await page.locator('[data-testid="whoami"].role-owner').waitFor({ timeout: 60_000 });
     // Timed from a fresh load, signed in: what a user opening the torrents view waits for.

@@ -15,7 +15,7 @@
 // /api/torrents (16 at a time), so the node's own work stays out of the page's figures.
 
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { networkInterfaces, tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -94,6 +94,8 @@ try {
 
   const page = await context.newPage();
   await page.goto(`${server.url}/#/settings`);
+  // The first claim needs the one-time code only the machine's owner can read.
+  await page.locator('[data-testid="claim-code"]').fill((await readFile(join(stateDir, 'claim-code'), 'utf8')).trim());
   await page.locator('[data-testid="claim-node"]').click();
   await page.locator('[data-testid="whoami"].role-owner').waitFor({ timeout: 60_000 });
 

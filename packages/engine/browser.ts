@@ -7,10 +7,10 @@ export { BrowserSession, BROWSER_CLIENT_NAME, type BrowserSessionOptions, type S
 export { createTorrentFromFiles, type CreateFromFilesOptions, type NamedBlob } from './src/browser/create-torrent.ts';
 export { MemoryStorage } from './src/browser/storage.ts';
 export { IdbStorage, IdbResumeStore, openCascadeDb } from './src/browser/idb-storage.ts';
-export { Torrent } from './src/torrent.ts';
-export { parseTorrent, parseInfoDict, encodeTorrent, MetainfoError } from './src/metainfo.ts';
-export { parseMagnet, parseTorrentId, toMagnet, expandSelection } from './src/magnet.ts';
-export { defaultPieceLength } from './src/piece-length.ts';
-export { toHex, fromHex } from './src/hex.ts';
+export { Torrent } from './src/torrent/torrent.ts';
+export { parseTorrent, parseInfoDict, encodeTorrent, MetainfoError } from './src/metainfo/metainfo.ts';
+export { parseMagnet, parseTorrentId, toMagnet, expandSelection } from './src/metainfo/magnet.ts';
+export { defaultPieceLength } from './src/metainfo/piece-length.ts';
+export { toHex, fromHex } from './src/encoding/hex.ts';
 export { DEFAULT_ICE_SERVERS } from './src/discovery/ws-pool.ts';
-export type { CandidatePairInfo } from './src/webrtc-connection.ts';
+export type { CandidatePairInfo } from './src/webrtc/webrtc-connection.ts';

@@ -61,3 +61,6 @@ export type { Rewards, RewardClaim, TorrentRegistration } from './src/receipts.t
 
 // The live feed's events.
 export type { TorrentsEvent, TorrentsChangesEvent, TorrentDetailEvent, FeedServerEvents, FeedClientEvents, SettingsEvent } from './src/feed.ts';
+
+// A peer connection as a BEP 10 extension from outside the engine sees it (engine and identity).
+export type { ExtensionPeer } from './src/extension.ts';

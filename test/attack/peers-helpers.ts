@@ -4,7 +4,7 @@ import net from 'node:net';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { decode, encode, isDict } from '../../packages/engine/src/bencode.ts';
+import { decode, encode, isDict } from '../../packages/engine/src/encoding/bencode.ts';
 import { encodeExtended, encodeHandshake, MSG } from '../../packages/engine/src/wire/protocol.ts';
 import type { TorrentHandle } from '../../packages/engine/index.ts';
 

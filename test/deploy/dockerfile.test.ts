@@ -191,3 +191,30 @@ test('the entrypoint refuses a token file that is missing or not a token, before
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a token rotated in the node stays rotated across restarts; a changed secret file replaces it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cascade-entry-'));
+  try {
+    const secret = join(dir, 'api-token');
+    const entry = (...args: string[]) => {
+      const r = spawnSync('sh', [join(DEPLOY, 'entrypoint.sh'), 'token', ...args], {
+        encoding: 'utf8',
+        env: { PATH: pathWithNode24(), CASCADE_APP: REPO, CASCADE_HOME: join(dir, 'data'), CASCADE_API_TOKEN_FILE: secret, CASCADE_PORT_MAPPING: 'off', CASCADE_LSD: 'off' },
+      });
+      assert.equal(r.status, 0, r.stderr);
+      return r.stdout.trim().split('\n')[0]!.trim();
+    };
+    const first = 'a'.repeat(40);
+    writeFileSync(secret, `${first}\n`);
+    assert.equal(entry(), first, 'the secret is the token on first start');
+    const rotated = entry('--rotate');
+    assert.match(rotated, /^[A-Za-z0-9_-]{32,128}$/);
+    assert.notEqual(rotated, first);
+    assert.equal(entry(), rotated, 'a restart keeps the rotated token (the unchanged secret is not copied again)');
+    const next = 'b'.repeat(40);
+    writeFileSync(secret, `${next}\n`);
+    assert.equal(entry(), next, 'a new secret replaces it');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,13 +1,14 @@
 // The engine's public surface as the CLI, the server and the browser app see it.
-// Session and Torrent implement these interfaces (src/session.ts, src/torrent.ts).
+// Session and Torrent implement these interfaces (src/node/session.ts and src/browser/session.ts, src/torrent/torrent.ts).
 
 import type { Metainfo, PeerAddress } from './types.ts';
 import type { RangeRead } from './swarm/range-read.ts';
 import type { Storage } from './platform.ts';
 import type { TrackerTransport } from './discovery/tracker-types.ts';
-import type { DhtQueries } from './dht-types.ts';
+import type { DhtQueries } from './discovery/dht-types.ts';
 import type {
   DiscoveryReport,
+  ExtensionPeer,
   IceServer,
   LocalAnnounceReply,
   LocalAnnounceRequest,
@@ -20,7 +21,7 @@ import type {
 
 // Shapes the node, its HTTP API and the web app share with the engine: defined once in
 // @cascade/shapes, part of the engine's surface as before.
-export type { DiscoveryReport, IceServer, LocalAnnounceReply, LocalAnnounceRequest, PeerAttempt, PeerStats, SourceBytes, TrackerStatus, TransportCounts };
+export type { DiscoveryReport, ExtensionPeer, IceServer, LocalAnnounceReply, LocalAnnounceRequest, PeerAttempt, PeerStats, SourceBytes, TrackerStatus, TransportCounts };
 
 /**
  * A BEP 10 extension plugged in from outside the engine (the Cascade identity hello lives with the
@@ -34,19 +35,6 @@ export interface WireExtension {
   onMessage(peer: ExtensionPeer, payload: Uint8Array): void;
   /** The connection is gone. */
   onClose?(peer: ExtensionPeer): void;
-}
-
-/** One connection as an extension sees it. The same object for the life of the connection. */
-export interface ExtensionPeer {
-  readonly infoHash: Uint8Array;
-  readonly localPeerId: Uint8Array;
-  readonly remotePeerId: Uint8Array;
-  /** "host:port", or "webrtc:<peer id hex>" */
-  readonly address: string;
-  send(payload: Uint8Array): void;
-  /** Upload preference (default 0): a higher one is unchoked first and may take the slot of a
-   *  lower one at once (the Cascade "fast lane" for verified peers with good reputation). */
-  setPriority(priority: number): void;
 }
 
 /** SessionOptions.urlGuard: the session's doors for URLs that come with a torrent. */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ChangeLog } from '../src/change-log.ts';
+import { ChangeLog } from '../src/events/change-log.ts';
 
 const torrent = (name: string) => ({ name, changeEpoch: 0 });
 

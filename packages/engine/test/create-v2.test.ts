@@ -9,8 +9,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { toHex } from '../src/hex.ts';
-import { encodeTorrent, parseTorrent } from '../src/metainfo.ts';
+import { toHex } from '../src/encoding/hex.ts';
+import { encodeTorrent, parseTorrent } from '../src/metainfo/metainfo.ts';
 import { createTorrent } from '../src/node/create-torrent.ts';
 import type { Metainfo } from '../src/types.ts';
 

@@ -8,8 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { decode, isDict } from '../src/bencode.ts';
-import { MetainfoError, parseTorrent } from '../src/metainfo.ts';
+import { decode, isDict } from '../src/encoding/bencode.ts';
+import { MetainfoError, parseTorrent } from '../src/metainfo/metainfo.ts';
 import { createTorrent, defaultPieceLength } from '../src/node/create-torrent.ts';
 
 const PY = '/usr/bin/python3';

@@ -4,7 +4,7 @@ import dgram from 'node:dgram';
 import dns from 'node:dns';
 import { Dht } from '../src/node/dht.ts';
 import type { PeerAddress } from '../src/types.ts';
-import { newTally } from '../src/counters.ts';
+import { newTally } from '../src/events/counters.ts';
 
 const HOST = '127.0.0.1';
 

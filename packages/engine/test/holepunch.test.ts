@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Session, createTorrent } from '../index.ts';
-import { decode, encode, isDict } from '../src/bencode.ts';
+import { decode, encode, isDict } from '../src/encoding/bencode.ts';
 import { encodeExtended, encodeHandshake, MSG } from '../src/wire/protocol.ts';
 import { decodeHolepunch, encodeHolepunch, HP_CONNECT, HP_ERR, HP_ERROR, HP_RENDEZVOUS, type HolepunchMessage } from '../src/wire/holepunch.ts';
 import { crossedDrop } from '../src/swarm/admission.ts';

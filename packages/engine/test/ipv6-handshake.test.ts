@@ -12,8 +12,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Session, createTorrent, parseTorrent } from '../index.ts';
-import { decode, encode, isDict, type BDict } from '../src/bencode.ts';
-import { ipv6Bytes, ipv6Text } from '../src/ip6.ts';
+import { decode, encode, isDict, type BDict } from '../src/encoding/bencode.ts';
+import { ipv6Bytes, ipv6Text } from '../src/encoding/ip6.ts';
 import { encodeHandshake, MSG } from '../src/wire/protocol.ts';
 import { tmpDir } from './session-helpers.ts';
 

@@ -4,8 +4,8 @@
 // Before: added6 and dropped6 were neither read nor written, and the handshake had neither field.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decode, encode, isDict } from '../src/bencode.ts';
-import { ipv6Bytes, ipv6Text } from '../src/ip6.ts';
+import { decode, encode, isDict } from '../src/encoding/bencode.ts';
+import { ipv6Bytes, ipv6Text } from '../src/encoding/ip6.ts';
 import { decodeExtHandshake, decodePex, encodeExtHandshake, encodePex } from '../src/wire/extended.ts';
 import { OwnAddresses, addressFields, learnAddresses } from '../src/swarm/own-address.ts';
 import { HandleTable, incoming, isHandle, outgoing } from '../src/node/dht6-socket.ts';

@@ -8,8 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseMagnet, parseTorrentId, toMagnet } from '../src/magnet.ts';
-import { MetainfoError } from '../src/metainfo.ts';
+import { parseMagnet, parseTorrentId, toMagnet } from '../src/metainfo/magnet.ts';
+import { MetainfoError } from '../src/metainfo/metainfo.ts';
 import { createTorrent } from '../src/node/create-torrent.ts';
 
 const V1 = 'c809ce9ba0b9172461dd7ce1b31c98493fce9dc9';

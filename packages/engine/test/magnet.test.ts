@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseMagnet, parseTorrentId, toMagnet } from '../src/magnet.ts';
-import { MetainfoError } from '../src/metainfo.ts';
+import { parseMagnet, parseTorrentId, toMagnet } from '../src/metainfo/magnet.ts';
+import { MetainfoError } from '../src/metainfo/metainfo.ts';
 
 const HEX = 'c12fe1c06bba254a9dc9f519b335aa7c1367a88a';
 const B32 = 'YEX6DQDLXISUVHOJ6UM3GNNKPQJWPKEK';

@@ -9,7 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fromHex, toHex } from '../src/hex.ts';
+import { fromHex, toHex } from '../src/encoding/hex.ts';
 import {
   BLOCK_SIZE,
   MerkleTree,
@@ -26,8 +26,8 @@ import {
   treeHeight,
   verifyHashes,
   type HashRange,
-} from '../src/merkle.ts';
-import { sha256 } from '../src/sha256.ts';
+} from '../src/hashing/merkle.ts';
+import { sha256 } from '../src/hashing/sha256.ts';
 import { createNodeHasher } from '../src/node/hasher.ts';
 import { sha256Digest } from '../src/browser/hasher.ts';
 

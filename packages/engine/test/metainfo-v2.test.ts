@@ -11,10 +11,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encode } from '../src/bencode.ts';
-import { DEFAULT_TORRENT_LIMITS } from '../src/limits.ts';
-import { encodeTorrent, MetainfoError, parseInfoDict, parseTorrent } from '../src/metainfo.ts';
-import { pieceLayerProblem } from '../src/metainfo-v2.ts';
+import { encode } from '../src/encoding/bencode.ts';
+import { DEFAULT_TORRENT_LIMITS } from '../src/metainfo/limits.ts';
+import { encodeTorrent, MetainfoError, parseInfoDict, parseTorrent } from '../src/metainfo/metainfo.ts';
+import { pieceLayerProblem } from '../src/metainfo/metainfo-v2.ts';
 
 const MAKE_AND_BREAK = `
 import sys, libtorrent as lt

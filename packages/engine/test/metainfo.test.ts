@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { BencodeError, decode, encode, isDict } from '../src/bencode.ts';
-import { fromHex, toHex } from '../src/hex.ts';
-import { encodeTorrent, MetainfoError, parseInfoDict, parseTorrent } from '../src/metainfo.ts';
-import { sha1 } from '../src/sha1.ts';
+import { BencodeError, decode, encode, isDict } from '../src/encoding/bencode.ts';
+import { fromHex, toHex } from '../src/encoding/hex.ts';
+import { encodeTorrent, MetainfoError, parseInfoDict, parseTorrent } from '../src/metainfo/metainfo.ts';
+import { sha1 } from '../src/hashing/sha1.ts';
 
 const te = new TextEncoder();
 const nodeSha1 = (b: Uint8Array) => new Uint8Array(createHash('sha1').update(b).digest());

@@ -3,7 +3,7 @@
 // duplicate requests twice and then stalls).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Bitfield } from '../src/bitfield.ts';
+import { Bitfield } from '../src/pieces/bitfield.ts';
 import { Picker } from '../src/swarm/picker.ts';
 
 test('one pick() that covers the rest of the torrent requests each block once', () => {

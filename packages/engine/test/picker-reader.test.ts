@@ -2,7 +2,7 @@
 // from its position, a window at a time; the rest of the torrent stays random/rarest-first.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Bitfield } from '../src/bitfield.ts';
+import { Bitfield } from '../src/pieces/bitfield.ts';
 import { Picker } from '../src/swarm/picker.ts';
 
 const pieceLength = 16384;

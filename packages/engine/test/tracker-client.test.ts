@@ -10,7 +10,7 @@ import { TrackerClient } from '../src/discovery/tracker-client.ts';
 import type { TrackerClientOptions } from '../src/discovery/tracker-client.ts';
 import { announceUrl, escapeBytes, httpAnnounce, httpScrape, scrapeUrlFor } from '../src/discovery/tracker-http.ts';
 import { UdpTracker } from '../src/node/tracker-udp.ts';
-import { encode } from '../src/bencode.ts';
+import { encode } from '../src/encoding/bencode.ts';
 import type { PeerAddress } from '../src/types.ts';
 
 let tracker: RunningTracker;

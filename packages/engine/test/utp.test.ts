@@ -215,6 +215,33 @@ test('hostile uTP datagrams crash and stall nothing: a real transfer completes d
   assert.ok((await fs.readFile(path.join(g.root, 'lt', 'data.bin'))).equals(g.payload));
 });
 
+test('a SYN flood from one address leaves incoming uTP open to every other address', async (t) => {
+  const session = await Session.create({ host: '127.0.0.1', dht: false, webrtc: false, handshakeTimeoutMs: 1500 });
+  t.after(() => session.close());
+  const socketAt = async (host: string) => {
+    const s = dgram.createSocket('udp4');
+    await new Promise<void>((r) => s.bind(0, host, () => r()));
+    t.after(() => s.close());
+    const states = new Set<number>();
+    s.on('message', (m) => {
+      const p = decodePacket(m);
+      if (typeof p !== 'string' && p.type === ST_STATE) states.add(p.connectionId);
+    });
+    return { send: (b: Uint8Array) => s.send(b, session.port, '127.0.0.1'), states };
+  };
+  const syn = (connectionId: number) => encodePacket({ type: ST_SYN, connectionId, timestamp: 0, timestampDiff: 0, window: 1 << 20, seq: 1, ack: 0 });
+  const flooder = await socketAt('127.0.0.2');
+  const peer = await socketAt('127.0.0.3');
+  // More SYNs than the socket accepts in a second, all from one address, then one from another.
+  for (let i = 0; i < 400; i++) flooder.send(syn(i * 2));
+  await new Promise((r) => setTimeout(r, 50));
+  peer.send(syn(0x7000));
+  for (let i = 0; i < 100 && !peer.states.has(0x7000); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(peer.states.has(0x7000), 'the other address got no answer to its SYN');
+  const c = session.counters().utp!;
+  assert.ok(flooder.states.size < 400 && c.synDropped >= 400 - flooder.states.size, `flooder answered ${flooder.states.size} times, counters ${JSON.stringify(c)}`);
+});
+
 test('utp: false is TCP only; a uTP-first dialler reaches it over TCP at once (its UDP port is shut)', async (t) => {
   const f = await fixture(t, 300_000);
   const tcpOnly = await Session.create({ host: '127.0.0.1', dht: false, webrtc: false, utp: false });

@@ -8,11 +8,11 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { checkPieces } from '../src/check.ts';
+import { checkPieces } from '../src/pieces/check.ts';
 import { FsStorage } from '../src/node/fs-storage.ts';
 import { createNodeHasher } from '../src/node/hasher.ts';
-import { checkV2, locateV2 } from '../src/torrent-v2.ts';
-import { parseTorrent } from '../src/metainfo.ts';
+import { checkV2, locateV2 } from '../src/pieces/torrent-v2.ts';
+import { parseTorrent } from '../src/metainfo/metainfo.ts';
 import { makeLtTorrent } from './v2-fixture.ts';
 
 const PIECE = 64 * 1024;

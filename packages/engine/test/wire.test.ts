@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Wire, type WireHandler } from '../src/wire/wire.ts';
 import { decodeHandshake, encodeBlockRef, encodeHandshake, encodeHashMessage, encodeIndex, encodePieceHeader, MSG } from '../src/wire/protocol.ts';
-import { uncleCount } from '../src/merkle.ts';
+import { uncleCount } from '../src/hashing/merkle.ts';
 
 function recorder(log: string[]): WireHandler {
   const rec = (name: string) => (...args: unknown[]) => log.push(`${name}:${args.map((a) => (a instanceof Uint8Array ? Buffer.from(a).toString('hex') : String(a))).join(',')}`);

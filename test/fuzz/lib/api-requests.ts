@@ -4,7 +4,7 @@
 // data / with metadata only / from a magnet) or of one a fuzz input added, so routes get past
 // the 404 and corpus entries replay against a fresh node.
 
-import { encode } from '../../../packages/engine/src/bencode.ts';
+import { encode } from '../../../packages/engine/src/encoding/bencode.ts';
 import { freshTorrent } from '../targets/metainfo.ts';
 import type { Rng } from './rng.ts';
 import type { GenContext } from './target.ts';

@@ -6,7 +6,7 @@
 // every spelling of 127.0.0.1 included (SSRF: the node must refuse them all). Placeholders filled by
 // the target: {token}, {canary} (the port of a local HTTP server that must never be hit).
 
-import { encode } from '../../../packages/engine/src/bencode.ts';
+import { encode } from '../../../packages/engine/src/encoding/bencode.ts';
 import { freshTorrent } from '../targets/metainfo.ts';
 import type { ApiRequest } from './api-requests.ts';
 import type { Rng } from './rng.ts';

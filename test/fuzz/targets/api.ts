@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { installNetGuard } from '../lib/netguard.ts';
 import { startServer, type RunningServer } from '../../../packages/http/index.ts';
-import { encode } from '../../../packages/engine/src/bencode.ts';
+import { encode } from '../../../packages/engine/src/encoding/bencode.ts';
 import { Rng } from '../lib/rng.ts';
 import { rawHttp, bodyOf } from '../lib/rawhttp.ts';
 import { generateRequest, serialize, type ApiRequest } from '../lib/api-requests.ts';

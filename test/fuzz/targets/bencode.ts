@@ -1,9 +1,9 @@
-// bencode decode (packages/engine/src/bencode.ts). Clean error: BencodeError. Beyond "does not
+// bencode decode (packages/engine/src/encoding/bencode.ts). Clean error: BencodeError. Beyond "does not
 // throw anything else", every input is also decoded by a small reference decoder written from
 // BEP 3 plus the engine's documented limits, and the two must agree on accept/reject and on the
 // value; accepted input round-trips through encode (byte-exact when the input is canonical).
 
-import { BencodeError, decode, encode, type BValue } from '../../../packages/engine/src/bencode.ts';
+import { BencodeError, decode, encode, type BValue } from '../../../packages/engine/src/encoding/bencode.ts';
 import type { Rng } from '../lib/rng.ts';
 import { check, judge, type Target } from '../lib/target.ts';
 

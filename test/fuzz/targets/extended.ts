@@ -8,15 +8,15 @@
 // addresses with a port.
 // Input: one mode byte, then either one payload (modes 0-2) or [u16 length][payload] messages.
 
-import { BencodeError, encode } from '../../../packages/engine/src/bencode.ts';
+import { BencodeError, encode } from '../../../packages/engine/src/encoding/bencode.ts';
 import { decodeExtHandshake, decodeMetadata, decodePex, encodeMetadata, METADATA_PIECE } from '../../../packages/engine/src/wire/extended.ts';
 import { MetadataExchange } from '../../../packages/engine/src/swarm/metadata.ts';
 import { Holepunch } from '../../../packages/engine/src/swarm/holepunch.ts';
 import { decodeHolepunch, encodeHolepunch, HP_CONNECT, HP_ERROR } from '../../../packages/engine/src/wire/holepunch.ts';
 import type { PeerAddress } from '../../../packages/engine/src/types.ts';
 import type { Peer } from '../../../packages/engine/src/swarm/peer.ts';
-import { sha1 } from '../../../packages/engine/src/sha1.ts';
-import { toHex } from '../../../packages/engine/src/hex.ts';
+import { sha1 } from '../../../packages/engine/src/hashing/sha1.ts';
+import { toHex } from '../../../packages/engine/src/encoding/hex.ts';
 import { Rng } from '../lib/rng.ts';
 import { concat } from '../lib/mutate.ts';
 import { check, judge, type Target } from '../lib/target.ts';

@@ -1,9 +1,9 @@
-// Magnet URIs and torrent ids (parseMagnet, parseTorrentId in packages/engine/src/magnet.ts).
+// Magnet URIs and torrent ids (parseMagnet, parseTorrentId in packages/engine/src/metainfo/magnet.ts).
 // Clean error: MetainfoError. Accepted magnets must be well-formed (lowercase 40-hex infohash, 64-hex v2 one,
 // sorted in-range `so` indices) and survive toMagnet → parseMagnet unchanged.
 
-import { parseMagnet, parseTorrentId, toMagnet } from '../../../packages/engine/src/magnet.ts';
-import { MetainfoError, MAX_FILES } from '../../../packages/engine/src/metainfo.ts';
+import { parseMagnet, parseTorrentId, toMagnet } from '../../../packages/engine/src/metainfo/magnet.ts';
+import { MetainfoError, MAX_FILES } from '../../../packages/engine/src/metainfo/metainfo.ts';
 import type { MagnetLink } from '../../../packages/engine/src/types.ts';
 import type { Rng } from '../lib/rng.ts';
 import { check, judge, utf8, type Target } from '../lib/target.ts';

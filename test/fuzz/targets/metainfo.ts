@@ -1,16 +1,16 @@
-// .torrent parsing (parseTorrent, parseInfoDict in packages/engine/src/metainfo.ts, v2 and hybrid
+// .torrent parsing (parseTorrent, parseInfoDict in packages/engine/src/metainfo/metainfo.ts, v2 and hybrid
 // per BEP 52 in metainfo-v2.ts). Clean error: MetainfoError. Inputs come from a generator of
 // structurally valid torrents (v1, v2-only, hybrid) with hostile field values (paths that climb out,
 // boundary lengths, wrong types, bad piece counts, roots and layers that do not match), then
 // byte-level mutations. Accepted torrents must satisfy the invariants the rest of the engine relies on.
 
-import { decode, encode } from '../../../packages/engine/src/bencode.ts';
-import { encodeTorrent, MAX_FILES, MetainfoError, parseInfoDict, parseTorrent } from '../../../packages/engine/src/metainfo.ts';
-import { sha1 } from '../../../packages/engine/src/sha1.ts';
-import { sha256 } from '../../../packages/engine/src/sha256.ts';
-import { rootFromPieceLayer } from '../../../packages/engine/src/merkle.ts';
-import { pieceLayerProblem, v2Layout } from '../../../packages/engine/src/metainfo-v2.ts';
-import { toHex } from '../../../packages/engine/src/hex.ts';
+import { decode, encode } from '../../../packages/engine/src/encoding/bencode.ts';
+import { encodeTorrent, MAX_FILES, MetainfoError, parseInfoDict, parseTorrent } from '../../../packages/engine/src/metainfo/metainfo.ts';
+import { sha1 } from '../../../packages/engine/src/hashing/sha1.ts';
+import { sha256 } from '../../../packages/engine/src/hashing/sha256.ts';
+import { rootFromPieceLayer } from '../../../packages/engine/src/hashing/merkle.ts';
+import { pieceLayerProblem, v2Layout } from '../../../packages/engine/src/metainfo/metainfo-v2.ts';
+import { toHex } from '../../../packages/engine/src/encoding/hex.ts';
 import type { Metainfo } from '../../../packages/engine/src/types.ts';
 import type { Rng } from '../lib/rng.ts';
 import { check, judge, type Target } from '../lib/target.ts';

@@ -10,7 +10,7 @@ import { Readable } from 'node:stream';
 import { createHttpServer } from '../../../packages/tracker/src/http/http.ts';
 import { trackerPath } from '../../../packages/tracker/src/http/query.ts';
 import { TrustedProxies } from '../../../packages/tracker/src/core/proxy.ts';
-import { decode, isDict, text } from '../../../packages/engine/src/bencode.ts';
+import { decode, isDict, text } from '../../../packages/engine/src/encoding/bencode.ts';
 import type { Rng } from '../lib/rng.ts';
 import { ADMIN_TOKEN, HOT_HASHES, PASSKEYS, trackerParts } from '../lib/tracker-parts.ts';
 import { ACCEPTED, REJECTED, check, finding, fromJson, jsonBytes, type Outcome, type Target } from '../lib/target.ts';

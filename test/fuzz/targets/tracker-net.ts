@@ -9,7 +9,7 @@ import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { WebSocket } from 'ws';
 import { startTracker, type RunningTracker } from '../../../packages/tracker/index.ts';
-import { decode, isDict } from '../../../packages/engine/src/bencode.ts';
+import { decode, isDict } from '../../../packages/engine/src/encoding/bencode.ts';
 import type { Rng } from '../lib/rng.ts';
 import { HOT_HASHES } from '../lib/tracker-parts.ts';
 import { rawHttp } from '../lib/rawhttp.ts';

@@ -7,9 +7,9 @@
 
 import { Wire, ProtocolError, type WireHandler } from '../../../packages/engine/src/wire/wire.ts';
 import { encodeHandshake, encodeHashMessage, MAX_BLOCK, MAX_HASH_COUNT, MSG, type HashRequest } from '../../../packages/engine/src/wire/protocol.ts';
-import { uncleCount } from '../../../packages/engine/src/merkle.ts';
+import { uncleCount } from '../../../packages/engine/src/hashing/merkle.ts';
 import { MAX_REDELIVER } from '../../../packages/engine/src/platform.ts';
-import { encode } from '../../../packages/engine/src/bencode.ts';
+import { encode } from '../../../packages/engine/src/encoding/bencode.ts';
 import { Rng } from '../lib/rng.ts';
 import { concat } from '../lib/mutate.ts';
 import { check, judge, ACCEPTED, REJECTED, unexpected, type Target } from '../lib/target.ts';

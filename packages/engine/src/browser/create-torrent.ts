@@ -2,10 +2,10 @@
 // comes from ../torrent-builder.ts, as on Node, so a file seeded from the browser has the same
 // infohashes as the same file made into a torrent by Cascade on Node, mktorrent or libtorrent.
 
-import { defaultPieceLength } from '../piece-length.ts';
-import { buildTorrent, buildTorrentFromLeaves, checkPieceLength, sortByPath, sortByTree, type TorrentFieldOptions } from '../torrent-builder.ts';
-import { pieceSegments } from '../piece-map.ts';
-import { BLOCK_SIZE, HASH_LENGTH } from '../merkle.ts';
+import { defaultPieceLength } from '../metainfo/piece-length.ts';
+import { buildTorrent, buildTorrentFromLeaves, checkPieceLength, sortByPath, sortByTree, type TorrentFieldOptions } from '../metainfo/torrent-builder.ts';
+import { pieceSegments } from '../pieces/piece-map.ts';
+import { BLOCK_SIZE, HASH_LENGTH } from '../hashing/merkle.ts';
 import type { Metainfo } from '../types.ts';
 import { sha1Digest, sha256Digest } from './hasher.ts';
 

@@ -1,8 +1,8 @@
 // SHA-1 and SHA-256 in the browser: WebCrypto (native speed, async) where the page is a secure context,
 // the pure-JS fallback elsewhere (plain http:// on a LAN address has no crypto.subtle).
 import type { Hasher } from '../platform.ts';
-import { sha1 } from '../sha1.ts';
-import { sha256 } from '../sha256.ts';
+import { sha1 } from '../hashing/sha1.ts';
+import { sha256 } from '../hashing/sha256.ts';
 
 async function digest(algorithm: 'SHA-1' | 'SHA-256', fallback: (d: Uint8Array) => Uint8Array, data: Uint8Array): Promise<Uint8Array> {
   const subtle = globalThis.crypto?.subtle;

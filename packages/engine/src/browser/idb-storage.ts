@@ -5,7 +5,7 @@
 
 import type { ResumeData, ResumeStore } from '../api.ts';
 import type { Storage } from '../platform.ts';
-import { pieceLengthOf } from '../piece-map.ts';
+import { pieceLengthOf } from '../pieces/piece-map.ts';
 import type { Metainfo } from '../types.ts';
 import { StorageError } from './storage.ts';
 

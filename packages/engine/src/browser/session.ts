@@ -7,19 +7,19 @@ import type {
   AddTorrentOptions, IceServer, RateLimits, ResumeData, ResumeStore, SessionHandle, SessionHealth, TorrentSource,
   PrivateDiscovery,
 } from '../api.ts';
-import { Scheduler } from '../scheduler.ts';
-import type { ChangeFeed } from '../change-log.ts';
+import { Scheduler } from '../session/scheduler.ts';
+import type { ChangeFeed } from '../events/change-log.ts';
 import { RateLimitPair } from '../swarm/rate-limiter.ts';
-import { Bitfield } from '../bitfield.ts';
+import { Bitfield } from '../pieces/bitfield.ts';
 import { HybridTrackerClient, TorrentRtcHooks, type RtcHookEnv } from '../discovery/tracker-hybrid.ts';
 import type { TrackerClientOptions } from '../discovery/tracker-client.ts';
 import { DEFAULT_ICE_SERVERS, WsTrackerPool, type RTCPeerConnectionCtor } from '../discovery/ws-pool.ts';
-import { toHex } from '../hex.ts';
-import { parseTorrentId, toMagnet } from '../magnet.ts';
-import { MetainfoError, parseTorrent } from '../metainfo.ts';
+import { toHex } from '../encoding/hex.ts';
+import { parseTorrentId, toMagnet } from '../metainfo/magnet.ts';
+import { MetainfoError, parseTorrent } from '../metainfo/metainfo.ts';
 import type { Dialer } from '../platform.ts';
-import { Torrent, type TorrentContext } from '../torrent.ts';
-import type { CandidatePairInfo } from '../webrtc-connection.ts';
+import { Torrent, type TorrentContext } from '../torrent/torrent.ts';
+import type { CandidatePairInfo } from '../webrtc/webrtc-connection.ts';
 import { createTorrentFromFiles, type CreateFromFilesOptions, type NamedBlob } from './create-torrent.ts';
 import { createBrowserHasher } from './hasher.ts';
 import { IdbResumeStore, IdbStorage, openCascadeDb } from './idb-storage.ts';
@@ -115,7 +115,7 @@ export class BrowserSession implements SessionHandle {
     return new BrowserSession(opts);
   }
 
-  /** The one clock of every torrent of this session (scheduler.ts). */
+  /** The one clock of every torrent of this session (session/scheduler.ts). */
   private readonly scheduler = new Scheduler();
   private sharedContext: TorrentContext | undefined;
 

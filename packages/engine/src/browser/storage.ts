@@ -3,7 +3,7 @@
 // piece is read from the Blobs when a peer asks for it). Files come back out as Blobs for saving.
 
 import type { Storage } from '../platform.ts';
-import { pieceLengthOf, pieceSegments } from '../piece-map.ts';
+import { pieceLengthOf, pieceSegments } from '../pieces/piece-map.ts';
 import type { Metainfo } from '../types.ts';
 
 export class StorageError extends Error {

@@ -8,7 +8,7 @@
 // hear is bounded too: a budget of messages a second for the whole service and of peers a minute
 // per sender, so a flood of BT-SEARCH neither keeps the CPU busy nor makes us dial much.
 
-import { toHex } from '../hex.ts';
+import { toHex } from '../encoding/hex.ts';
 import type { PeerAddress } from '../types.ts';
 
 export const LSD_PORT = 6771;

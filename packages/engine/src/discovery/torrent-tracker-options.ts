@@ -4,7 +4,7 @@
 // The sessions fill in the session-wide fields (http, udp, local, tally) on this same object.
 
 import type { LocalTracker } from '../api.ts';
-import type { EngineTally } from '../counters.ts';
+import type { EngineTally } from '../events/counters.ts';
 import type { PeerAddress } from '../types.ts';
 import type { AnnouncePacer } from './announce-pacer.ts';
 import type { TrackerClientOptions, TrackerStats } from './tracker-client.ts';

@@ -2,10 +2,10 @@
 // UDP through an injected transport, so the browser build simply has no UDP trackers.
 
 import type { LocalTracker, TrackerStatus } from '../api.ts';
-import { toHex } from '../hex.ts';
+import { toHex } from '../encoding/hex.ts';
 import type { PeerAddress } from '../types.ts';
 import type { AnnouncePacer } from './announce-pacer.ts';
-import type { EngineTally } from '../counters.ts';
+import type { EngineTally } from '../events/counters.ts';
 import { createHttpTransport } from './tracker-http.ts';
 import type { AnnounceEvent, AnnounceParams, AnnounceResult, TrackerTransport } from './tracker-types.ts';
 

@@ -1,7 +1,7 @@
 // HTTP(S) tracker announce and scrape (BEP 3, 23, 7, 48). Platform-free: only global fetch.
 
-import { decode, isDict, text } from '../bencode.ts';
-import type { BDict, BValue } from '../bencode.ts';
+import { decode, isDict, text } from '../encoding/bencode.ts';
+import type { BDict, BValue } from '../encoding/bencode.ts';
 import type { PeerAddress } from '../types.ts';
 import { TrackerError, parseCompactPeers, toHex } from './tracker-types.ts';
 import type { AnnounceParams, AnnounceResult, ScrapeEntry, TrackerTransport } from './tracker-types.ts';

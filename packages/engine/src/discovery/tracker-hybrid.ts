@@ -8,7 +8,7 @@ import { TrackerClient, type TrackerClientOptions } from './tracker-client.ts';
 import { DEFAULT_OFFERS, offerCount, WsTrackerClient, type SwarmView, type WsTrackerClientOptions, type WsTrackerStats } from './tracker-ws.ts';
 import { isWsTracker, type WsTrackerPool } from './ws-pool.ts';
 import type { AnnouncePacer } from './announce-pacer.ts';
-import type { EngineTally } from '../counters.ts';
+import type { EngineTally } from '../events/counters.ts';
 import { sharedTiers } from './shared-tiers.ts';
 
 export interface HybridTrackerOptions {

@@ -1,7 +1,7 @@
 // Shapes shared by the HTTP and UDP tracker transports and the per-torrent TrackerClient.
 
 import type { PeerAddress } from '../types.ts';
-import { ipv6Text } from '../ip6.ts';
+import { ipv6Text } from '../encoding/ip6.ts';
 import type { AnnounceParams } from '@cascade/shapes';
 
 export type { AnnounceEvent, AnnounceParams } from '@cascade/shapes';

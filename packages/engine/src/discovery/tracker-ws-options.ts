@@ -3,7 +3,7 @@
 import type { Connection } from '../platform.ts';
 import type { WsTrackerPool } from './ws-pool.ts';
 import type { AnnouncePacer } from './announce-pacer.ts';
-import type { EngineTally } from '../counters.ts';
+import type { EngineTally } from '../events/counters.ts';
 
 export interface WsTrackerStats {
   uploaded: number;

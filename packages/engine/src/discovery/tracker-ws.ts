@@ -9,9 +9,9 @@
 // WebTorrent does.
 
 import type { TrackerStatus } from '../api.ts';
-import { toHex } from '../hex.ts';
+import { toHex } from '../encoding/hex.ts';
 import type { Connection } from '../platform.ts';
-import { channelOpen, connectionEnded, dataChannelConnection, iceGatheringDone } from '../webrtc-connection.ts';
+import { channelOpen, connectionEnded, dataChannelConnection, iceGatheringDone } from '../webrtc/webrtc-connection.ts';
 import { fromBinaryString, isWsTracker, randomBinary, sdpCandidateTypes, toBinaryString, type Json, type Subscriber, type TrackerSocket, type WsTrackerPool } from './ws-pool.ts';
 import { DEFAULT_OFFERS, type WsTrackerClientOptions } from './tracker-ws-options.ts';
 

@@ -4,7 +4,7 @@
 // Platform-free: the global WebSocket and an injected RTCPeerConnection constructor.
 
 import { isLocalAddress } from '../types.ts';
-import { selectedCandidatePairs, type CandidatePairInfo } from '../webrtc-connection.ts';
+import { selectedCandidatePairs, type CandidatePairInfo } from '../webrtc/webrtc-connection.ts';
 
 /** Used when the options give no iceServers. Real deployments configure their own STUN/TURN. */
 export const DEFAULT_ICE_SERVERS: RTCIceServer[] = [{ urls: 'stun:stun.l.google.com:19302' }];

@@ -6,8 +6,8 @@ import { createHash, type Hash } from 'node:crypto';
 import { open, readdir, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { Metainfo } from '../types.ts';
-import { defaultPieceLength } from '../piece-length.ts';
-import { BLOCK_SIZE, concatHashes } from '../merkle.ts';
+import { defaultPieceLength } from '../metainfo/piece-length.ts';
+import { BLOCK_SIZE, concatHashes } from '../hashing/merkle.ts';
 import {
   buildTorrent,
   buildTorrentFromLeaves,
@@ -15,7 +15,7 @@ import {
   sortByPath,
   sortByTree,
   type TorrentFieldOptions,
-} from '../torrent-builder.ts';
+} from '../metainfo/torrent-builder.ts';
 
 export type CreateTorrentOptions = TorrentFieldOptions;
 
@@ -67,7 +67,7 @@ export async function createTorrent(
   return { ...buildTorrentFromLeaves({ name, multiFile, files: leafFiles, pieceLength, pieces: hashed.pieces }, opts), files: created };
 }
 
-export { defaultPieceLength } from '../piece-length.ts';
+export { defaultPieceLength } from '../metainfo/piece-length.ts';
 
 // Regular files only: symlinks could point outside the tree or loop.
 async function walk(dir: string, prefix: string[]): Promise<SourceFile[]> {

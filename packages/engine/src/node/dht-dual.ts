@@ -2,8 +2,8 @@
 // routing table. A dual-stack session ('::') runs both; a concrete address runs its family's; a
 // machine without IPv6 runs the IPv4 one alone. Torrents see one DHT: look-ups and announces go to
 // both, nodes to the one of their family.
-import type { EngineTally } from '../counters.ts';
-import type { DhtQueries } from '../dht-types.ts';
+import type { EngineTally } from '../events/counters.ts';
+import type { DhtQueries } from '../discovery/dht-types.ts';
 import type { PeerAddress } from '../types.ts';
 import type { Dht } from './dht.ts';
 

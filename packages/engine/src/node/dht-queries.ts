@@ -6,7 +6,7 @@
 // BEP 5/44 methods itself and stays silent on others, which is where these answers come from.
 
 import crypto from 'node:crypto';
-import type { DhtContact, DhtQueries, DhtQueryError, DhtQueryHandler, DhtQueryReply } from '../dht-types.ts';
+import type { DhtContact, DhtQueries, DhtQueryError, DhtQueryHandler, DhtQueryReply } from '../discovery/dht-types.ts';
 
 /** The parts of k-rpc (bittorrent-dht's `_rpc`) used here. */
 export interface KrpcInternals {

@@ -6,12 +6,12 @@ import DHT from 'bittorrent-dht';
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { PeerAddress } from '../types.ts';
-import { countDhtQuery, type EngineTally } from '../counters.ts';
+import { countDhtQuery, type EngineTally } from '../events/counters.ts';
 import { DhtCustomQueries, type KrpcInternals } from './dht-queries.ts';
-import type { DhtQueries } from '../dht-types.ts';
+import type { DhtQueries } from '../discovery/dht-types.ts';
 import { Dht6Socket } from './dht6-socket.ts';
 
-export type { DhtQueries, DhtQueryHandler, DhtQueryReply, DhtQueryError } from '../dht-types.ts';
+export type { DhtQueries, DhtQueryHandler, DhtQueryReply, DhtQueryError } from '../discovery/dht-types.ts';
 
 export interface DhtOptions {
   /** Nodes to join through ("host:port"); false or [] starts a network of our own. */

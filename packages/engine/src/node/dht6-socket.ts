@@ -9,9 +9,9 @@
 import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
-import { decode, encode, isDict, type BDict, type BValue } from '../bencode.ts';
-import { concatBytes } from '../hex.ts';
-import { ipv6Bytes, ipv6Text } from '../ip6.ts';
+import { decode, encode, isDict, type BDict, type BValue } from '../encoding/bencode.ts';
+import { concatBytes } from '../encoding/hex.ts';
+import { ipv6Bytes, ipv6Text } from '../encoding/ip6.ts';
 
 const HANDLE_BASE = 0xf0000001; // 240.0.0.1
 const HANDLE_SPAN = 0x0ffffffe; // up to 255.255.255.254

@@ -1,6 +1,6 @@
 // BEP 47 attributes on disk: the executable bit (`x`) given to a file as it is created, and
 // symlinks (`l`) made as relative links inside the torrent's folder. The parser already points
-// every link at one of the torrent's own files or folders (metainfo-paths.ts, libtorrent's rule);
+// every link at one of the torrent's own files or folders (metainfo/metainfo-paths.ts, libtorrent's rule);
 // this is the last line of defence before the disk: a link that would resolve outside the folder,
 // or one pointing at itself, is not made, and nothing that is already there is replaced.
 

@@ -7,7 +7,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { FileStat, Storage } from '../platform.ts';
 import type { Metainfo } from '../types.ts';
-import { pieceLengthOf, pieceSegments } from '../piece-map.ts';
+import { pieceLengthOf, pieceSegments } from '../pieces/piece-map.ts';
 import { DIRECT_ALIGN, isDirectAligned, O_DIRECT } from './direct-io.ts';
 import { makeDirs } from './make-dirs.ts';
 import { createMode, linkText, makeLink } from './file-attributes.ts';
@@ -55,7 +55,7 @@ function filePathOf(meta: Metainfo, savePath: string): (i: number) => string {
 
 function fileIn(meta: Metainfo, root: string, i: number): string {
   if (!meta.multiFile) return root;
-  // Components are cleaned (no separators, NUL, '.' or '..': metainfo-paths.ts), so joining them is enough:
+  // Components are cleaned (no separators, NUL, '.' or '..': metainfo/metainfo-paths.ts), so joining them is enough:
   // path.resolve per file cost 700 bytes of garbage each, 70 MB for 100,000 files.
   const parts = meta.files[i]!.path;
   for (const c of parts) if (c === '..' || c === '.' || c.includes('/') || c.includes(path.sep)) {

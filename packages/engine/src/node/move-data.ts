@@ -6,7 +6,7 @@
 
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { StorageMover } from '../torrent-context.ts';
+import type { StorageMover } from '../session/torrent-context.ts';
 import type { SessionOptions } from '../api.ts';
 import type { Metainfo } from '../types.ts';
 import { filePaths, torrentRoot } from './fs-storage.ts';

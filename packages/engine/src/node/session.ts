@@ -5,17 +5,17 @@ import type net from 'node:net';
 import path from 'node:path';
 import type { AddTorrentOptions, IceServer, LocalDiscoveryStatus, LocalTracker, RateLimits, SessionCounters, SessionHandle, SessionHealth, SessionOptions, TorrentHandle, TorrentSource, TransportCounts, UrlGuard } from '../api.ts';
 import type { TrackerTransport } from '../discovery/tracker-types.ts';
-import { Emitter } from '../emitter.ts';
-import { newTally, snapshot } from '../counters.ts';
+import { Emitter } from '../events/emitter.ts';
+import { newTally, snapshot } from '../events/counters.ts';
 import { TrackerClient } from '../discovery/tracker-client.ts';
-import { toHex } from '../hex.ts';
-import { parseTorrentId } from '../magnet.ts';
-import { MetainfoError, parseTorrent } from '../metainfo.ts';
+import { toHex } from '../encoding/hex.ts';
+import { parseTorrentId } from '../metainfo/magnet.ts';
+import { MetainfoError, parseTorrent } from '../metainfo/metainfo.ts';
 import type { Connection, Dialer, Hasher } from '../platform.ts';
 import { addressGroup, hostOf, longestUseless } from '../swarm/admission.ts';
 import { Peer } from '../swarm/peer.ts';
 import { OwnAddresses } from '../swarm/own-address.ts';
-import { Torrent, type TorrentContext } from '../torrent.ts';
+import { Torrent, type TorrentContext } from '../torrent/torrent.ts';
 import type { DhtQueries } from './dht.ts';
 import { openDht, type DualDht } from './dht-dual.ts';
 import { listenPeers } from './listen-host.ts';
@@ -33,8 +33,8 @@ import { WsTrackerPool } from '../discovery/ws-pool.ts';
 import type { TrackerClientOptions } from '../discovery/tracker-client.ts';
 import { NODE_DEFAULT_ICE_SERVERS, forLibdatachannel, nodeWebRtcEnv } from './webrtc.ts';
 import { fsStorageMover, moverWith } from './move-data.ts';
-import { Scheduler } from '../scheduler.ts';
-import type { ChangeFeed } from '../change-log.ts';
+import { Scheduler } from '../session/scheduler.ts';
+import type { ChangeFeed } from '../events/change-log.ts';
 import { RateLimitPair } from '../swarm/rate-limiter.ts';
 import { sharedTiers } from '../discovery/shared-tiers.ts';
 import { checkedTransport, guardedReads } from './url-guarded.ts';
@@ -165,7 +165,7 @@ export class Session implements SessionHandle {
     return this.dht?.queries;
   }
 
-  /** The one clock of every torrent of this session (scheduler.ts). */
+  /** The one clock of every torrent of this session (session/scheduler.ts). */
   private readonly scheduler: Scheduler;
   private sharedContext: TorrentContext | undefined;
 

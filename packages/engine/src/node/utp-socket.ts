@@ -10,11 +10,18 @@ import type { Connection } from '../platform.ts';
 import { addressKey, type PeerAddress } from '../types.ts';
 import { UtpConnection, type UtpEnv, type UtpOptions } from '../utp/connection.ts';
 import { ST_SYN, decodePacket, type UtpPacket } from '../utp/packet.ts';
+import { addressGroup } from '../swarm/admission.ts';
 
 const TICK_MS = 50;
 /** New incoming connections per second beyond which SYNs are dropped (a flood of spoofed SYNs
  *  must not turn into a flood of half-open connections for the session to sort out). */
 const ACCEPTS_PER_SECOND = 200;
+/** Of those, the most one address (an IPv6 /64) gets: one flooding host cannot use up the
+ *  socket's budget and lock every other peer out of incoming uTP while it lasts. */
+const ACCEPTS_PER_HOST_PER_SECOND = 20;
+/** Hosts counted per second at most (spoofed sources each make an entry; past this, only the
+ *  socket-wide budget applies until the next second). */
+const MAX_HOSTS_COUNTED = 10_000;
 /** Most uTP connections one socket holds. */
 const MAX_CONNECTIONS = 4096;
 
@@ -37,6 +44,7 @@ export class UtpSocket {
   private timer: NodeJS.Timeout | undefined;
   private acceptWindowStart = 0;
   private acceptsInWindow = 0;
+  private readonly acceptsByHost = new Map<string, number>();
   private closed = false;
   /** Incoming connections: set by the owner (undefined: SYNs are ignored). */
   onAccept: ((c: Connection) => void) | undefined;
@@ -106,14 +114,25 @@ export class UtpSocket {
     if (now - this.acceptWindowStart >= 1000) {
       this.acceptWindowStart = now;
       this.acceptsInWindow = 0;
+      this.acceptsByHost.clear();
     }
-    if (!this.onAccept || this.conns.size >= MAX_CONNECTIONS || ++this.acceptsInWindow > ACCEPTS_PER_SECOND) {
+    if (!this.onAccept || this.conns.size >= MAX_CONNECTIONS || this.acceptsInWindow >= ACCEPTS_PER_SECOND || !this.hostMayOpen(host)) {
       this.counters.synDropped++;
       return;
     }
+    this.acceptsInWindow++;
     const c = UtpConnection.accept(this.env(host, port), p, randomInt(0x10000), this.opts);
     this.track(k, c);
     this.onAccept(streamOf(c, host, port, () => this.untrack(k, c)));
+  }
+
+  /** Counts a SYN against its host's share of this second's accepts; false once it is spent. */
+  private hostMayOpen(host: string): boolean {
+    const group = addressGroup(host);
+    const n = this.acceptsByHost.get(group) ?? 0;
+    if (n >= ACCEPTS_PER_HOST_PER_SECOND) return false;
+    if (n > 0 || this.acceptsByHost.size < MAX_HOSTS_COUNTED) this.acceptsByHost.set(group, n + 1);
+    return true;
   }
 
   /** Opens a uTP connection; rejects when the peer does not answer the SYN (or resets it). */

@@ -3,7 +3,7 @@
 // we trust. One peer is asked at a time per request; one that rejects, stalls or is gone makes way
 // for the next, and one whose hashes do not prove out is disconnected and never asked again.
 
-import { toHex } from '../hex.ts';
+import { toHex } from '../encoding/hex.ts';
 import { MSG, type HashRequest } from '../wire/protocol.ts';
 import type { Peer } from './peer.ts';
 

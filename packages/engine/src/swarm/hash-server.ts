@@ -3,10 +3,10 @@
 // (block hashes, which a peer asks for after a piece failed, to find the bad block) need the file's
 // leaves, hashed from its data on disk once we have all of it. Anything else is a hash reject.
 
-import { toHex } from '../hex.ts';
-import { checkHashRange, hashesFor, MerkleTree, pieceLevel } from '../merkle.ts';
+import { toHex } from '../encoding/hex.ts';
+import { checkHashRange, hashesFor, MerkleTree, pieceLevel } from '../hashing/merkle.ts';
 import type { Hasher } from '../platform.ts';
-import { blockLeaves } from '../torrent-v2.ts';
+import { blockLeaves } from '../pieces/torrent-v2.ts';
 import type { FileEntry, Metainfo } from '../types.ts';
 import { MSG, type HashRequest } from '../wire/protocol.ts';
 import type { Peer } from './peer.ts';

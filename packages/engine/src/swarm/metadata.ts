@@ -6,9 +6,9 @@
 // asked again, and the next peer is tried. Peers that reject or stall are benched for a while.
 // Which peer goes first: the one whose size most peers agree on, then the earliest to offer.
 
-import { sha1 } from '../sha1.ts';
-import { sha256 } from '../sha256.ts';
-import { copyBytes, toHex } from '../hex.ts';
+import { sha1 } from '../hashing/sha1.ts';
+import { sha256 } from '../hashing/sha256.ts';
+import { copyBytes, toHex } from '../encoding/hex.ts';
 import { decodeMetadata, encodeMetadata, MAX_METADATA_SIZE, METADATA_PIECE } from '../wire/extended.ts';
 import type { Peer } from './peer.ts';
 

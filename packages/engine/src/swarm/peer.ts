@@ -2,7 +2,7 @@
 // byte accounting. Range checks that need the torrent's shape happen here so Torrent sees only
 // well-formed events; anything hostile closes the connection with a reason.
 
-import { Bitfield } from '../bitfield.ts';
+import { Bitfield } from '../pieces/bitfield.ts';
 import type { Connection } from '../platform.ts';
 import {
   encodeBitfield, encodeBlockRef, encodeExtended, encodeHandshake, encodeIndex, encodePieceHeader, encodePort, encodeSimple,
@@ -11,7 +11,7 @@ import {
 import { ProtocolError, Wire, type WireHandler } from '../wire/wire.ts';
 import { decodeExtHandshake, type ExtHandshake } from '../wire/extended.ts';
 import { SpeedMeter } from './speed.ts';
-import { copyBytes, toHex } from '../hex.ts';
+import { copyBytes, toHex } from '../encoding/hex.ts';
 import { clientFromPeerId } from '../wire/peer-id.ts';
 
 /** What a peer needs from the torrent it belongs to. */
@@ -78,7 +78,7 @@ export class Peer implements WireHandler {
   /** Null until metadata (piece count) is known; haves arriving earlier wait in `early`. */
   bits: Bitfield | null = null;
   seed = false;
-  /** Set once a close for "both seeding" is scheduled (torrent-pieces.ts). */
+  /** Set once a close for "both seeding" is scheduled (torrent/torrent-pieces.ts). */
   bothSeedingClose = false;
   private early: (number | 'all' | Uint8Array)[] = [];
 

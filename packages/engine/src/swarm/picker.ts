@@ -1,7 +1,7 @@
 // Which block to ask which peer for: random first pieces, then rarest-first, then endgame.
 // Blocks of one piece go to one peer where possible, so a bad piece has one culprit.
 
-import { Bitfield } from '../bitfield.ts';
+import { Bitfield } from '../pieces/bitfield.ts';
 import { BLOCK_SIZE, blockKey } from '../wire/protocol.ts';
 
 const FREE = 0;

@@ -4,7 +4,7 @@
 // scheme, such as FTP's REST) and hands the blocks to the torrent, which verifies them exactly as it
 // does a peer's.
 
-import { pieceSegments } from '../piece-map.ts';
+import { pieceSegments } from '../pieces/piece-map.ts';
 import type { Metainfo } from '../types.ts';
 import type { BlockRef, PeerView, Picker } from './picker.ts';
 import { SpeedMeter } from './speed.ts';

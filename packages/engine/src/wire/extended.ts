@@ -1,8 +1,8 @@
 // BEP 10 extension handshake, BEP 9 ut_metadata and BEP 11 ut_pex payloads.
 
-import { decode, encode, isDict, text, type BDict } from '../bencode.ts';
+import { decode, encode, isDict, text, type BDict } from '../encoding/bencode.ts';
 import type { PeerAddress } from '../types.ts';
-import { ipv6Bytes, ipv6Text } from '../ip6.ts';
+import { ipv6Bytes, ipv6Text } from '../encoding/ip6.ts';
 
 /** Our local ids for the extensions we speak; peers tell us theirs in their handshake. */
 export const LOCAL_EXT = { ut_metadata: 1, ut_pex: 2, ut_holepunch: 3 } as const;

@@ -4,7 +4,7 @@
 // as 0 when absent. Decoding never throws: a malformed payload is `undefined`, which the caller
 // ignores (libtorrent does the same).
 
-import { ipv6Bytes, ipv6Text } from '../ip6.ts';
+import { ipv6Bytes, ipv6Text } from '../encoding/ip6.ts';
 import type { PeerAddress } from '../types.ts';
 
 export const HP_RENDEZVOUS = 0;

@@ -1,8 +1,8 @@
 // BEP 3 / BEP 6 / BEP 10 / BEP 52 message ids and encoders. Encoders return fresh Uint8Arrays; `piece`
 // returns a header only so the block itself is written without being copied.
 
-import { copyBytes, toHex } from '../hex.ts';
-import { uncleCount, type HashRange } from '../merkle.ts';
+import { copyBytes, toHex } from '../encoding/hex.ts';
+import { uncleCount, type HashRange } from '../hashing/merkle.ts';
 
 export const PROTOCOL = new TextEncoder().encode('BitTorrent protocol');
 export const HANDSHAKE_LENGTH = 68;

@@ -1,7 +1,7 @@
 // Frames the byte stream from one peer into BEP 3/6/10/52 messages. Structural checks only (lengths,
 // ids, sizes); range checks against the torrent happen in the peer layer, which knows piece counts.
 
-import { copyBytes } from '../hex.ts';
+import { copyBytes } from '../encoding/hex.ts';
 import { MAX_REDELIVER } from '../platform.ts';
 import { decodeHandshake, decodeHashMessage, HANDSHAKE_LENGTH, HASH_HEADER_LENGTH, MAX_BLOCK, MSG, type Handshake, type HashRequest } from './protocol.ts';
 

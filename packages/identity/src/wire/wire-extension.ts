@@ -1,24 +1,18 @@
-// The Cascade BEP 10 extension as the engine's WireExtension (structurally: this package depends on
-// none of ours). Per connection: send a challenge when both sides speak "cascade", answer the peer's
-// challenge with a signed hello, and verify the peer's hello against our own challenge. A hello that
-// does not verify leaves the peer a plain BitTorrent peer; the reason is reported, never trusted.
+// The Cascade BEP 10 extension as the engine's WireExtension (structurally: of our packages this one
+// depends only on @cascade/shapes, where the peer's shape is). Per connection: send a challenge
+// when both sides speak "cascade", answer the peer's challenge with a signed hello, and verify the
+// peer's hello against our own challenge. A hello that does not verify leaves the peer a plain BitTorrent peer; the reason is reported, never trusted.
 import { makeBinding, type Binding } from '../keys/binding.ts';
 import { b64u, fromB64u } from '../encoding/encoding.ts';
 import { decodeMessage, encodeMessage, makeHello, newNonce, verifyHello, type VerifiedHello } from './hello.ts';
 import type { Identity } from '../keys/identity.ts';
+import type { ExtensionPeer } from '@cascade/shapes';
 
 export const EXTENSION_NAME = 'cascade';
 
-/** What the engine hands an extension for one connection (packages/engine api.ts ExtensionPeer). */
-export interface WirePeer {
-  readonly infoHash: Uint8Array;
-  readonly localPeerId: Uint8Array;
-  readonly remotePeerId: Uint8Array;
-  readonly address: string;
-  send(payload: Uint8Array): void;
-  /** Upload preference (the engine's fast lane); absent where the host has none. */
-  setPriority?(priority: number): void;
-}
+/** What the engine hands an extension for one connection: the engine's ExtensionPeer, one shape in
+ *  @cascade/shapes. */
+export type WirePeer = ExtensionPeer;
 
 export interface CascadeExtensionOptions {
   client: string;

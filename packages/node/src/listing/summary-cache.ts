@@ -20,7 +20,7 @@
 import type { StateDB } from '../state/state-db.ts';
 import type { TorrentChangeFeed, TorrentHandle } from '../core/engine.ts';
 import { complete, liveRow, offlineEntry, positionsOf, type ListEntry, type ListingNode } from './listing.ts';
-import { pageOf, queryEntries, type ListQuery } from './list-query.ts';
+import { pageOf, primeNameOrder, queryEntries, type ListQuery } from './list-query.ts';
 
 interface Cached {
   summary: ListEntry;
@@ -36,6 +36,12 @@ interface Cached {
 const MAX_REMOVALS = 20_000;
 /** Queries whose results are kept (a page, its neighbours in another sort, the CLI…). */
 const QUERY_MEMO = 4;
+/** Rows come or gone, beyond which the names' order is worked out again ahead of requests (fewer
+ *  are placed in the order one by one by the request that sorts, at little cost). */
+const NAME_ORDER_SLACK = 64;
+/** How long the library must stay without such changes first: one pass after a bulk add, not one
+ *  per refresh during it. */
+const NAME_ORDER_DELAY_MS = 2000;
 
 export type CacheNode = ListingNode & { db: StateDB };
 
@@ -57,6 +63,11 @@ export class SummaryCache {
   readonly #changes: TorrentChangeFeed | undefined;
   /** The queue's positions the last refresh put in the rows (a new plan makes a new map). */
   #lastPositions: { map: ReadonlyMap<string, number>; size: number } | undefined;
+  /** Rows when the names' order was last worked out (see #primeNameOrder). */
+  #namesOrderedAt = 0;
+  #nameOrderTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Rows when that timer was set: a refresh that finds the same count leaves it running. */
+  #nameOrderScheduledAt = -1;
 
   constructor(node: CacheNode) {
     this.#node = node;
@@ -80,6 +91,24 @@ export class SummaryCache {
 
   /** Brings every row up to date: compares numbers, builds only the rows that changed. */
   refresh(): void {
+    this.#refresh();
+    if (Math.abs(this.#entries.size - this.#namesOrderedAt) > NAME_ORDER_SLACK) this.#primeNameOrder();
+  }
+
+  /** Orders the names at a quiet moment after the library grew or shrank by many rows. */
+  #primeNameOrder(): void {
+    if (this.#nameOrderTimer && this.#nameOrderScheduledAt === this.#entries.size) return;
+    if (this.#nameOrderTimer) clearTimeout(this.#nameOrderTimer);
+    this.#nameOrderScheduledAt = this.#entries.size;
+    this.#nameOrderTimer = setTimeout(() => {
+      this.#nameOrderTimer = undefined;
+      this.#namesOrderedAt = this.#entries.size;
+      primeNameOrder(this.rows());
+    }, NAME_ORDER_DELAY_MS);
+    this.#nameOrderTimer.unref?.();
+  }
+
+  #refresh(): void {
     const node = this.#node;
     const pass = ++this.#pass;
     const dirty = this.#takeDirty();

@@ -3,17 +3,17 @@
 // passes the limits (limits.ts) is built lean: keys we do not read are skipped unbuilt, and the file
 // list is read one entry at a time, so 100,000 files cost tens of MB rather than hundreds.
 
-import { decode, encode, isDict, listItemSpans, text } from './bencode.ts';
-import type { BDict, BValue, DecodeOptions, Shape, Span } from './bencode.ts';
+import { decode, encode, isDict, listItemSpans, text } from '../encoding/bencode.ts';
+import type { BDict, BValue, DecodeOptions, Shape, Span } from '../encoding/bencode.ts';
 import { DEFAULT_TORRENT_LIMITS, torrentLimits, type TorrentLimits } from './limits.ts';
-import { concatBytes, toHex } from './hex.ts';
+import { concatBytes, toHex } from '../encoding/hex.ts';
 import { bencoded, checkLength, fail } from './metainfo-checks.ts';
 import { parseFiles, torrentName } from './metainfo-files.ts';
 import { resolveDuplicates, resolveSymlinks } from './metainfo-paths.ts';
 import { checkPieceLayers, checkSortedKeys, checkV2PieceLength, encodePieceLayers, matchHybrid, parseFileTree, readPieceLayers, v2Layout, v2PieceCount } from './metainfo-v2.ts';
-import { sha1 } from './sha1.ts';
-import { sha256 } from './sha256.ts';
-import type { FileEntry, Metainfo } from './types.ts';
+import { sha1 } from '../hashing/sha1.ts';
+import { sha256 } from '../hashing/sha256.ts';
+import type { FileEntry, Metainfo } from '../types.ts';
 
 
 export { checkComponent, MetainfoError } from './metainfo-checks.ts';

@@ -1,30 +1,30 @@
 // One torrent's life: metadata → checking → downloading → seeding. Receives well-formed peer
 // events (swarm/peer.ts), asks the picker what to request, verifies pieces and hands them to storage.
-// Connections and the periodic work are in torrent-swarm.ts; the session's scheduler (scheduler.ts)
+// Connections and the periodic work are in torrent-swarm.ts; the session's scheduler (session/scheduler.ts)
 // ticks a torrent only while it has something to do.
 
-import type { AddTorrentOptions, DiscoveryReport, PeerStats, RateLimits, TorrentHandle, TorrentStats, TrackerStatus } from './api.ts';
-import { checkPieces } from './check.ts';
-import { parseInfoDict } from './metainfo.ts';
-import { piecesOfFiles } from './piece-map.ts';
+import type { AddTorrentOptions, DiscoveryReport, PeerStats, RateLimits, TorrentHandle, TorrentStats, TrackerStatus } from '../api.ts';
+import { checkPieces } from '../pieces/check.ts';
+import { parseInfoDict } from '../metainfo/metainfo.ts';
+import { piecesOfFiles } from '../pieces/piece-map.ts';
 import { bytesLeft, fileProgress, peerListing, torrentStats } from './torrent-report.ts';
-import { Picker } from './swarm/picker.ts';
+import { Picker } from '../swarm/picker.ts';
 import { moveTorrent } from './torrent-move.ts';
 import { FileStatTracker } from './resume-files.ts';
-import { expandSelection } from './magnet.ts';
-import type { FileRanges, Metainfo } from './types.ts';
-import type { TorrentContext } from './torrent-context.ts';
+import { expandSelection } from '../metainfo/magnet.ts';
+import type { FileRanges, Metainfo } from '../types.ts';
+import type { TorrentContext } from '../session/torrent-context.ts';
 import { TorrentHashes } from './torrent-hashes.ts';
-import { isDiskError } from './counters.ts';
-import { toHex } from './hex.ts';
-import { hasV1 } from './torrent-v2.ts';
-import { sharedTiers } from './discovery/shared-tiers.ts';
-import { TorrentTrackerOptions } from './discovery/torrent-tracker-options.ts';
-import type { TrackerStats } from './discovery/tracker-client.ts';
+import { isDiskError } from '../events/counters.ts';
+import { toHex } from '../encoding/hex.ts';
+import { hasV1 } from '../pieces/torrent-v2.ts';
+import { sharedTiers } from '../discovery/shared-tiers.ts';
+import { TorrentTrackerOptions } from '../discovery/torrent-tracker-options.ts';
+import type { TrackerStats } from '../discovery/tracker-client.ts';
 import { type FileRenames, type PieceReport, pieceReport, renamedMetainfo, renameFiles } from './torrent-edits.ts';
-import { peerIdLike } from './wire/peer-id.ts';
+import { peerIdLike } from '../wire/peer-id.ts';
 
-export type { TorrentContext } from './torrent-context.ts';
+export type { TorrentContext } from '../session/torrent-context.ts';
 
 const NO_LIMITS: RateLimits = { download: 0, upload: 0 };
 const NO_CLAIMS: { first: number; last: number }[] = [];

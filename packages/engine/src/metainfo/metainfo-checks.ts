@@ -1,7 +1,7 @@
 // Checks shared by the v1 (metainfo.ts) and v2 (metainfo-v2.ts) parsers: the error type, and what
 // a length or a path component from an untrusted .torrent must satisfy.
 
-import { BencodeError, type BValue, type FieldValue } from './bencode.ts';
+import { BencodeError, type BValue, type FieldValue } from '../encoding/bencode.ts';
 
 export class MetainfoError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -9,16 +9,16 @@
 // unless the torrent has a single file: exactly where libtorrent 2.0 puts BEP 47 pad files in a
 // hybrid torrent (file_storage::canonicalize).
 
-import { BencodeReader, decode, dictItemSpans, isDict, type BValue, type Span } from './bencode.ts';
-import { concatBytes, equalBytes, fromHex, toHex } from './hex.ts';
-import { HASH_LENGTH, rootFromPieceLayer } from './merkle.ts';
+import { BencodeReader, decode, dictItemSpans, isDict, type BValue, type Span } from '../encoding/bencode.ts';
+import { concatBytes, equalBytes, fromHex, toHex } from '../encoding/hex.ts';
+import { HASH_LENGTH, rootFromPieceLayer } from '../hashing/merkle.ts';
 import { bencoded, checkLength, fail } from './metainfo-checks.ts';
 import { attributes, withAttributes } from './metainfo-files.ts';
 import { isCleanElement, sanitizeElement } from './metainfo-paths.ts';
 
 const textDecoder = new TextDecoder();
 import type { TorrentLimits } from './limits.ts';
-import type { FileEntry } from './types.ts';
+import type { FileEntry } from '../types.ts';
 
 export const MIN_V2_PIECE_LENGTH = 16 * 1024;
 

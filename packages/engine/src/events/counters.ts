@@ -3,7 +3,7 @@
 // costs one integer increment, there is no timer and nothing per torrent, so a node of 10,000 idle
 // torrents pays nothing for being watched. Platform-free and library-free (no prom-client here).
 
-import type { DhtQueryCounts, HolepunchCounts, SessionCounters, TransportCounts } from './api.ts';
+import type { DhtQueryCounts, HolepunchCounts, SessionCounters, TransportCounts } from '../api.ts';
 
 /** The DHT query types counted by name; anything else is "other". */
 export const DHT_QUERY_TYPES = ['ping', 'find_node', 'get_peers', 'announce_peer', 'get', 'put'] as const;

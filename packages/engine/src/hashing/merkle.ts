@@ -7,7 +7,7 @@
 // Layers are concatenated 32-byte hashes (as `piece layers` stores them) and only hold the nodes
 // that cover file data; the pad nodes to their right are implied.
 
-import { equalBytes } from './hex.ts';
+import { equalBytes } from '../encoding/hex.ts';
 import { sha256 } from './sha256.ts';
 
 export const BLOCK_SIZE = 16 * 1024;

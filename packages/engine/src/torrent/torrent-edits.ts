@@ -2,9 +2,9 @@
 // pieces as a remote shows them. Off the data path: each is a call a user makes, or a read a
 // remote polls, never per block.
 
-import type { Picker } from './swarm/picker.ts';
-import type { Metainfo } from './types.ts';
-import type { TorrentContext } from './torrent-context.ts';
+import type { Picker } from '../swarm/picker.ts';
+import type { Metainfo } from '../types.ts';
+import type { TorrentContext } from '../session/torrent-context.ts';
 import type { MovableTorrent } from './torrent-move.ts';
 
 /** New names for a torrent's files: each file's path below the torrent's folder, by file index

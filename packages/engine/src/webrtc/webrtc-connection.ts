@@ -3,7 +3,7 @@
 // messages wherever convenient. Platform-free: works with the browser's RTCPeerConnection and with
 // node-datachannel's polyfill.
 
-import type { Connection } from './platform.ts';
+import type { Connection } from '../platform.ts';
 
 /** Largest message we send when the remote allows it (Chromium, Firefox, libdatachannel: 256 KiB or
  *  more). Fewer, larger messages measured ~30% faster page → node than 64 KiB ones. */

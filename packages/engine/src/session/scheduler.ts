@@ -11,9 +11,9 @@
 // DHT_INTERVAL_MS / (number of torrents) (libtorrent's dht_announce_interval rule), and tracker
 // announces take turns through an AnnouncePacer: neither bursts after a start with many torrents.
 
-import { AnnouncePacer, type AnnouncePacerOptions } from './discovery/announce-pacer.ts';
-import { startCoarseClock } from './swarm/speed.ts';
-import { ChangeLog } from './change-log.ts';
+import { AnnouncePacer, type AnnouncePacerOptions } from '../discovery/announce-pacer.ts';
+import { startCoarseClock } from '../swarm/speed.ts';
+import { ChangeLog } from '../events/change-log.ts';
 
 export const TICK_MS = 1000;
 /** Each torrent's DHT announce comes round this often (as the per-torrent 300 ticks did). */
@@ -46,7 +46,7 @@ export class Scheduler {
   private dhtTimer: ReturnType<typeof setTimeout> | undefined;
   private dhtAt = 0;
   readonly announces: AnnouncePacer;
-  /** Torrents whose revision moved, for the session's clients (change-log.ts). */
+  /** Torrents whose revision moved, for the session's clients (events/change-log.ts). */
   readonly changes = new ChangeLog();
 
   constructor(opts: { announces?: AnnouncePacerOptions } = {}) {

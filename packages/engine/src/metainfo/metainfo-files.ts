@@ -2,11 +2,11 @@
 // cost tens of MB, not hundreds), and the torrent's name. Paths are cleaned as libtorrent cleans
 // them (metainfo-paths.ts) rather than refused, so what libtorrent opens opens here the same way.
 
-import { BencodeReader, decode, isDict, type BValue, type FieldValue, type Span } from './bencode.ts';
+import { BencodeReader, decode, isDict, type BValue, type FieldValue, type Span } from '../encoding/bencode.ts';
 import { bencoded, checkLength, fail } from './metainfo-checks.ts';
 import { isCleanElement, sanitizeElement, sanitizePath } from './metainfo-paths.ts';
 import type { TorrentLimits } from './limits.ts';
-import type { FileEntry } from './types.ts';
+import type { FileEntry } from '../types.ts';
 
 const FILE_FIELDS = { length: 'int', path: 'texts', 'path.utf-8': 'texts', attr: 'text', 'symlink path': 'texts' } as const;
 const PAD_NAME = '_____padding_file_';

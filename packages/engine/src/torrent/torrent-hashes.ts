@@ -4,16 +4,16 @@
 // only those are fetched again and only the peers that sent them are banned (the proof leaves no
 // doubt). Without an answer the piece fails whole, as a v1 piece does.
 
-import { toHex } from './hex.ts';
-import { HASH_LENGTH, nodesAt, pieceLevel, treeHeight, verifyHashes } from './merkle.ts';
-import type { Peer } from './swarm/peer.ts';
-import type { ActivePiece } from './swarm/picker.ts';
-import { HashFetcher } from './swarm/hash-fetcher.ts';
-import { HashServer } from './swarm/hash-server.ts';
+import { toHex } from '../encoding/hex.ts';
+import { HASH_LENGTH, nodesAt, pieceLevel, treeHeight, verifyHashes } from '../hashing/merkle.ts';
+import type { Peer } from '../swarm/peer.ts';
+import type { ActivePiece } from '../swarm/picker.ts';
+import { HashFetcher } from '../swarm/hash-fetcher.ts';
+import { HashServer } from '../swarm/hash-server.ts';
 import { TorrentPieces } from './torrent-pieces.ts';
-import { badBlocks, blockHashRequest, expectedV2, locateV2, provesPiece } from './torrent-v2.ts';
-import type { FileEntry } from './types.ts';
-import type { HashRequest } from './wire/protocol.ts';
+import { badBlocks, blockHashRequest, expectedV2, locateV2, provesPiece } from '../pieces/torrent-v2.ts';
+import type { FileEntry } from '../types.ts';
+import type { HashRequest } from '../wire/protocol.ts';
 
 /** How long a failed piece waits for its block hashes before it fails whole. */
 const BLOCK_HASHES_MS = 30_000;

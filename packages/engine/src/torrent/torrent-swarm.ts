@@ -1,33 +1,33 @@
 // The part of a torrent that deals with peers as connections: which addresses it knows, dialling,
-// admitting, the handshake, and the periodic work the session's scheduler asks of it (scheduler.ts).
+// admitting, the handshake, and the periodic work the session's scheduler asks of it (session/scheduler.ts).
 // torrent.ts extends it with the data path (what to request, verifying, storage) and the lifecycle.
 //
 // Everything here exists only once needed: a seeded torrent with nobody connected holds no maps,
 // meters, choker or abort controller, and the scheduler does not tick it (see nextTick()).
 
-import { fromHex, toHex } from './hex.ts';
-import { Emitter } from './emitter.ts';
-import type { AddTorrentOptions, TorrentState, TorrentStats } from './api.ts';
-import { Bitfield } from './bitfield.ts';
-import type { Connection } from './platform.ts';
-import type { Scheduled } from './scheduler.ts';
-import { crossedDrop, duplicateToDrop, longestUseless, type ConnectionSide } from './swarm/admission.ts';
-import { Candidates, type Candidate } from './swarm/candidates.ts';
-import { Choker } from './swarm/choker.ts';
-import { DiscoveryLog } from './swarm/discovery-log.ts';
-import { ExtensionHub } from './swarm/extensions.ts';
-import { Holepunch, RENDEZVOUS_AFTER_MS } from './swarm/holepunch.ts';
-import { MetadataExchange } from './swarm/metadata.ts';
-import { Peer, type PeerHost } from './swarm/peer.ts';
-import { PexSender } from './swarm/pex.ts';
-import type { Picker } from './swarm/picker.ts';
-import { expireRequests, MAX_QUEUE, shrinkQueue } from './swarm/pipeline.ts';
-import { EtaEstimator, SpeedMeter } from './swarm/speed.ts';
-import type { TorrentContext } from './torrent-context.ts';
-import { addressKey, parseAddress, type Metainfo, type PeerAddress } from './types.ts';
-import { encodeExtHandshake } from './wire/extended.ts';
-import { addressFields, learnAddresses } from './swarm/own-address.ts';
-import type { HashRequest } from './wire/protocol.ts';
+import { fromHex, toHex } from '../encoding/hex.ts';
+import { Emitter } from '../events/emitter.ts';
+import type { AddTorrentOptions, TorrentState, TorrentStats } from '../api.ts';
+import { Bitfield } from '../pieces/bitfield.ts';
+import type { Connection } from '../platform.ts';
+import type { Scheduled } from '../session/scheduler.ts';
+import { crossedDrop, duplicateToDrop, longestUseless, type ConnectionSide } from '../swarm/admission.ts';
+import { Candidates, type Candidate } from '../swarm/candidates.ts';
+import { Choker } from '../swarm/choker.ts';
+import { DiscoveryLog } from '../swarm/discovery-log.ts';
+import { ExtensionHub } from '../swarm/extensions.ts';
+import { Holepunch, RENDEZVOUS_AFTER_MS } from '../swarm/holepunch.ts';
+import { MetadataExchange } from '../swarm/metadata.ts';
+import { Peer, type PeerHost } from '../swarm/peer.ts';
+import { PexSender } from '../swarm/pex.ts';
+import type { Picker } from '../swarm/picker.ts';
+import { expireRequests, MAX_QUEUE, shrinkQueue } from '../swarm/pipeline.ts';
+import { EtaEstimator, SpeedMeter } from '../swarm/speed.ts';
+import type { TorrentContext } from '../session/torrent-context.ts';
+import { addressKey, parseAddress, type Metainfo, type PeerAddress } from '../types.ts';
+import { encodeExtHandshake } from '../wire/extended.ts';
+import { addressFields, learnAddresses } from '../swarm/own-address.ts';
+import type { HashRequest } from '../wire/protocol.ts';
 
 const RECHOKE_TICKS = 10;
 /** PEX looks every few seconds whether a peer is due its first message (pex.ts): once a minute after. */
@@ -74,7 +74,7 @@ export abstract class TorrentSwarm extends Emitter implements PeerHost, Schedule
   private ownMeters: typeof IDLE_METERS | undefined;
   private currentState: TorrentState = 'metadata';
   private changes = 0;
-  /** The session's change log keeps it here (change-log.ts). */
+  /** The session's change log keeps it here (events/change-log.ts). */
   changeEpoch = 0;
 
   constructor(ctx: TorrentContext, infoHashHex: string, opts: AddTorrentOptions) {

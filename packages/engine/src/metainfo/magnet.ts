@@ -1,10 +1,10 @@
 // Magnet URIs (BEP 9, with BEP 19 `ws`, BEP 53 `so` and BEP 52 `urn:btmh` v2 hashes) and bare
 // infohashes (v1: 40 hex or 32 base32; v2: 64 hex).
 
-import { toHex } from './hex.ts';
+import { toHex } from '../encoding/hex.ts';
 import { MAX_FILES, MetainfoError } from './metainfo.ts';
-import { addressKey, parseAddress } from './types.ts';
-import type { FileRanges, MagnetLink } from './types.ts';
+import { addressKey, parseAddress } from '../types.ts';
+import type { FileRanges, MagnetLink } from '../types.ts';
 
 const fail = (why: string): never => {
   throw new MetainfoError(`invalid magnet: ${why}`);

@@ -3,28 +3,28 @@
 // and public API (torrent.ts). What only a busy torrent needs is made on first use and let go when
 // the torrent goes idle (idle()).
 
-import type { Bitfield } from './bitfield.ts';
-import { BufferPool } from './buffer-pool.ts';
-import { equal20 } from './check.ts';
-import type { TrackerClient } from './discovery/tracker-client.ts';
-import { pieceLengthOf } from './piece-map.ts';
-import type { Storage } from './platform.ts';
+import type { Bitfield } from '../pieces/bitfield.ts';
+import { BufferPool } from '../pieces/buffer-pool.ts';
+import { equal20 } from '../pieces/check.ts';
+import type { TrackerClient } from '../discovery/tracker-client.ts';
+import { pieceLengthOf } from '../pieces/piece-map.ts';
+import type { Storage } from '../platform.ts';
 import { FileStatTracker } from './resume-files.ts';
 import { ResumeSaver } from './resume-saver.ts';
-import type { TransferEvent } from './api.ts';
-import type { Peer } from './swarm/peer.ts';
-import { growQueue } from './swarm/pipeline.ts';
-import type { ActivePiece } from './swarm/picker.ts';
-import { TorrentThrottle } from './swarm/rate-limiter.ts';
-import { PieceCache, UploadServer } from './swarm/uploader.ts';
-import { WebSeed, type WebSeedHost } from './swarm/webseed.ts';
-import type { SourceBytes } from './api.ts';
+import type { TransferEvent } from '../api.ts';
+import type { Peer } from '../swarm/peer.ts';
+import { growQueue } from '../swarm/pipeline.ts';
+import type { ActivePiece } from '../swarm/picker.ts';
+import { TorrentThrottle } from '../swarm/rate-limiter.ts';
+import { PieceCache, UploadServer } from '../swarm/uploader.ts';
+import { WebSeed, type WebSeedHost } from '../swarm/webseed.ts';
+import type { SourceBytes } from '../api.ts';
 import { TorrentSwarm } from './torrent-swarm.ts';
-import { decodePex } from './wire/extended.ts';
-import { BLOCK_SIZE } from './wire/protocol.ts';
-import { isDiskError } from './counters.ts';
-import { checkV2, hasV1, hasV2 } from './torrent-v2.ts';
-import type { TransportCounts } from './api.ts';
+import { decodePex } from '../wire/extended.ts';
+import { BLOCK_SIZE } from '../wire/protocol.ts';
+import { isDiskError } from '../events/counters.ts';
+import { checkV2, hasV1, hasV2 } from '../pieces/torrent-v2.ts';
+import type { TransportCounts } from '../api.ts';
 
 /** Two seeds have nothing to trade, but an extension's last messages (the Cascade receipt for the
  *  final piece, which follows its HAVE) may still be on the way: their connection closes after this. */

@@ -1,17 +1,17 @@
 // What a torrent needs from the session that owns it: identity, network, hashing, storage,
 // discovery, limits and policy hooks. The Node and browser sessions each build one (node/session.ts,
 // browser/session.ts); the torrent never reaches past it.
-import type { PrivateDiscovery, ResumeStore, WireExtension } from './api.ts';
-import type { TrackerClient, TrackerClientOptions } from './discovery/tracker-client.ts';
-import type { Dialer, Hasher, StorageFactory } from './platform.ts';
-import type { Metainfo, PeerAddress } from './types.ts';
-import type { RateLimitPair } from './swarm/rate-limiter.ts';
+import type { PrivateDiscovery, ResumeStore, WireExtension } from '../api.ts';
+import type { TrackerClient, TrackerClientOptions } from '../discovery/tracker-client.ts';
+import type { Dialer, Hasher, StorageFactory } from '../platform.ts';
+import type { Metainfo, PeerAddress } from '../types.ts';
+import type { RateLimitPair } from '../swarm/rate-limiter.ts';
 import type { Scheduler } from './scheduler.ts';
-import type { EngineTally } from './counters.ts';
-import type { RangeRead } from './swarm/range-read.ts';
-import type { Emitter } from './emitter.ts';
-import type { LsdTorrent } from './discovery/lsd.ts';
-import type { OwnAddresses } from './swarm/own-address.ts';
+import type { EngineTally } from '../events/counters.ts';
+import type { RangeRead } from '../swarm/range-read.ts';
+import type { Emitter } from '../events/emitter.ts';
+import type { LsdTorrent } from '../discovery/lsd.ts';
+import type { OwnAddresses } from '../swarm/own-address.ts';
 
 export interface TorrentContext {
   peerId: Uint8Array;

@@ -3,8 +3,8 @@
 // libtorrent's load_torrent_limits where it has one; a node may set others (setTorrentLimits, the
 // server's `torrentLimits` option) for every parse in the process.
 
-import { MAX_DECODE_DEPTH, MAX_DECODE_TOKENS } from './bencode.ts';
-import { MAX_METADATA_SIZE } from './wire/extended.ts';
+import { MAX_DECODE_DEPTH, MAX_DECODE_TOKENS } from '../encoding/bencode.ts';
+import { MAX_METADATA_SIZE } from '../wire/extended.ts';
 
 export interface TorrentLimits {
   /** Bytes of a .torrent (or of an info dictionary). */

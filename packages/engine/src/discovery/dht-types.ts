@@ -2,7 +2,7 @@
 // outside src/node/ so the platform-free API (api.ts, SessionHandle.dhtQueries) can name them without
 // importing the k-rpc implementation (node/dht-queries.ts), which needs node:crypto.
 
-import type { PeerAddress } from './types.ts';
+import type { PeerAddress } from '../types.ts';
 
 /** A node met on a walk: where it is, its id, and the write token it handed us. */
 export interface DhtContact {

@@ -3,9 +3,9 @@
 // each save (once a second while it downloads). A file is marked when a write to it has finished,
 // so the mtime taken at the next save is never older than the data the saved bitfield claims.
 
-import type { FileStat, Storage } from './platform.ts';
-import { pieceSegments } from './piece-map.ts';
-import type { Metainfo } from './types.ts';
+import type { FileStat, Storage } from '../platform.ts';
+import { pieceSegments } from '../pieces/piece-map.ts';
+import type { Metainfo } from '../types.ts';
 
 const ABSENT: FileStat = { length: 0, mtimeMs: 0 };
 

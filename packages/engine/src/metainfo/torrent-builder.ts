@@ -5,13 +5,13 @@
 // dicts (BEP 52) follow libtorrent 2.0's byte for byte: `file tree`, `meta version` 2, and for a
 // hybrid the v1 fields with `.pad/N` files (attr `p`) after each file not ending on a piece boundary.
 
-import { encode, type BValue } from './bencode.ts';
+import { encode, type BValue } from '../encoding/bencode.ts';
 import { encodeTorrent, MAX_PIECE_LENGTH, parseInfoDict } from './metainfo.ts';
 import { checkComponent } from './metainfo-checks.ts';
 import { checkV2PieceLength, v2Layout } from './metainfo-v2.ts';
-import { pieceLayerFromLeaves, rootFromLeaves } from './merkle.ts';
-import { toHex } from './hex.ts';
-import type { Metainfo } from './types.ts';
+import { pieceLayerFromLeaves, rootFromLeaves } from '../hashing/merkle.ts';
+import { toHex } from '../encoding/hex.ts';
+import type { Metainfo } from '../types.ts';
 
 export type TorrentVersion = 'v1' | 'v2' | 'hybrid';
 

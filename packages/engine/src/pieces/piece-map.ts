@@ -1,5 +1,5 @@
 // Where each piece's bytes live in the torrent's files.
-import type { Metainfo } from './types.ts';
+import type { Metainfo } from '../types.ts';
 
 export interface Segment {
   file: number;

@@ -3,8 +3,8 @@
 // the torrent carries on from the new place with the pieces it had verified. On any failure the
 // files stay (or are put back) where they were and the torrent carries on from there.
 
-import type { Metainfo } from './types.ts';
-import type { TorrentContext } from './torrent-context.ts';
+import type { Metainfo } from '../types.ts';
+import type { TorrentContext } from '../session/torrent-context.ts';
 
 /** What move needs of a Torrent beyond its public face. */
 export interface MovableTorrent {

@@ -1,13 +1,13 @@
 // What a torrent reports about itself (stats, peer listings, per-file progress), computed from the
 // state torrent.ts keeps: pure functions, so the torrent's file holds its life and its data path.
-import type { PeerStats, TorrentState, TorrentStats } from './api.ts';
-import type { EtaEstimator, SpeedMeter } from './swarm/speed.ts';
-import type { Bitfield } from './bitfield.ts';
-import { piecesOfFiles } from './piece-map.ts';
-import type { Peer } from './swarm/peer.ts';
-import type { Picker } from './swarm/picker.ts';
-import type { WebSeed } from './swarm/webseed.ts';
-import type { Metainfo } from './types.ts';
+import type { PeerStats, TorrentState, TorrentStats } from '../api.ts';
+import type { EtaEstimator, SpeedMeter } from '../swarm/speed.ts';
+import type { Bitfield } from '../pieces/bitfield.ts';
+import { piecesOfFiles } from '../pieces/piece-map.ts';
+import type { Peer } from '../swarm/peer.ts';
+import type { Picker } from '../swarm/picker.ts';
+import type { WebSeed } from '../swarm/webseed.ts';
+import type { Metainfo } from '../types.ts';
 
 /** Bytes of wanted pieces not verified yet (what trackers call `left`). */
 export function bytesLeft(picker: Picker | undefined, meta: Metainfo | undefined): number {

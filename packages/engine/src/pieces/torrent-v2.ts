@@ -4,12 +4,12 @@
 // piece is good when the merkle root of its blocks' SHA-256 leaves is the file's piece layer entry
 // for it, or, for a file no longer than one piece, the file's pieces root.
 
-import { equalBytes, toHex } from './hex.ts';
-import { BLOCK_SIZE, foldHashes, HASH_LENGTH, hashAt, leafCount, log2, pieceHashFromLeaves } from './merkle.ts';
-import type { HashRequest } from './wire/protocol.ts';
+import { equalBytes, toHex } from '../encoding/hex.ts';
+import { BLOCK_SIZE, foldHashes, HASH_LENGTH, hashAt, leafCount, log2, pieceHashFromLeaves } from '../hashing/merkle.ts';
+import type { HashRequest } from '../wire/protocol.ts';
 import { pieceSegments } from './piece-map.ts';
-import type { Hasher } from './platform.ts';
-import type { FileEntry, Metainfo } from './types.ts';
+import type { Hasher } from '../platform.ts';
+import type { FileEntry, Metainfo } from '../types.ts';
 
 export interface V2Piece {
   /** Index into meta.files. */

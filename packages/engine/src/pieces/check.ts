@@ -5,10 +5,10 @@
 // a forced recheck) every piece whose bytes exist is read and verified.
 
 import { Bitfield } from './bitfield.ts';
-import type { ResumeData } from './api.ts';
-import type { FileStat, Hasher, Storage } from './platform.ts';
+import type { ResumeData } from '../api.ts';
+import type { FileStat, Hasher, Storage } from '../platform.ts';
 import { pieceSegments } from './piece-map.ts';
-import type { Metainfo } from './types.ts';
+import type { Metainfo } from '../types.ts';
 import { checkV2, hasV1, hasV2 } from './torrent-v2.ts';
 
 const PARALLEL_READS = 4;

@@ -10,7 +10,7 @@
 // is left can climb out of, or root, the download folder. Elements a torrent normally holds pass
 // one regular-expression test and are not copied.
 
-import type { FileEntry } from './types.ts';
+import type { FileEntry } from '../types.ts';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
