@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { createNatLab, requireLabTools, type NatLab } from '@cascade/reachability/lab';
+import { createNatLab, requireLabTools, type NatKind, type NatLab } from '@cascade/reachability/lab';
 import { tempDir } from './helpers.ts';
 
 export const MAIN = join(import.meta.dirname, '../src/main.ts');
@@ -107,8 +107,10 @@ export async function cascadeVerb(lab: NatLab, ns: string, args: string[]): Prom
   return JSON.parse(line);
 }
 
+type LabTracker = { http: string; udp: string; ws: string; stun: string; proc: LabProcess };
+
 /** A `cascade tracker` (HTTP, UDP with STUN, WebSocket) bound to one public address. */
-export async function labTracker(lab: NatLab, host: string, extra: string[] = []): Promise<{ http: string; udp: string; ws: string; stun: string; proc: LabProcess }> {
+export async function labTracker(lab: NatLab, host: string, extra: string[] = []): Promise<LabTracker> {
   const proc = cascadeIn(lab, lab.public.ns, ['tracker', '--host', host, '--http-port', '0', '--udp-port', '0', '--ws', '--interval', '30', '--json', ...extra]);
   const e = await proc.event((x) => x.event === 'listening', 20_000, 'the tracker listening');
   return { http: e.http, udp: e.udp, ws: e.ws, stun: e.stun, proc };
@@ -139,6 +141,8 @@ export async function coturn(lab: NatLab, host: string, auth: { secret: string }
   const child = lab.spawn(lab.public.ns, 'turnserver', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout!.setEncoding('utf8').on('data', (c: string) => (log += c));
+  // Its perror()s: a failed send to a peer ("udp send: Network is unreachable") closes the allocation.
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => (log += c));
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`turnserver did not start: ${log}`)), 15_000);
     const poll = setInterval(() => {
@@ -159,27 +163,51 @@ interface Swarm {
   source: Buffer;
   torrent: string;
   dataDir: string;
+  /** The payload's file name in dataDir. */
+  name: string;
+  /** The torrent's trackers (a WebSocket one, then two UDP ones). */
+  announce: string[];
 }
 
 /** The public side: two trackers at two addresses (a node tells cone from symmetric with two STUN
  *  servers) and a torrent announcing to both. `trackerArgs` go to the first tracker. */
-export async function publicSide(t: { after: (fn: () => unknown) => void }, trackerArgs: string[] = []): Promise<Swarm & { t1: Awaited<ReturnType<typeof labTracker>> }> {
+export async function publicSide(t: { after: (fn: () => unknown) => void }, trackerArgs: string[] = []): Promise<Swarm & { t1: LabTracker; t2: LabTracker }> {
   requireLabTools(['ip', 'iptables']);
   const lab = await createNatLab(t);
   const t1 = await labTracker(lab, await lab.publicHost(0), trackerArgs);
   const t2 = await labTracker(lab, await lab.publicHost(1));
-  const dataDir = tempDir(t);
-  const { torrent, infoHash } = await makeTorrent(lab, dataDir, 'payload.bin', 4 * MiB, [t1.ws, t1.udp, t2.udp]);
-  return { lab, t1, infoHash, torrent, dataDir, source: readFileSync(join(dataDir, 'payload.bin')) };
+  return { ...await anotherSwarm(t, { lab, announce: [t1.ws, t1.udp, t2.udp] }, 'payload.bin'), t1, t2 };
 }
 
-/** Seeds in home A, downloads in home B; returns B's view of the peer and both nodes' network health. */
-export async function transfer(t: { after: (fn: () => unknown) => void }, s: Swarm, nat: 'cone' | 'symmetric', extra: string[] = []) {
-  const a = await s.lab.addHome({ nat });
-  const b = await s.lab.addHome({ nat });
+/** A torrent of its own (4 MiB in `name`) on the same trackers: transfers run side by side with
+ *  one each stay apart. */
+export async function anotherSwarm(t: { after: (fn: () => unknown) => void }, s: Pick<Swarm, 'lab' | 'announce'>, name: string): Promise<Swarm> {
+  const dataDir = tempDir(t);
+  const { torrent, infoHash } = await makeTorrent(s.lab, dataDir, name, 4 * MiB, s.announce);
+  return { lab: s.lab, announce: s.announce, infoHash, torrent, dataDir, name, source: readFileSync(join(dataDir, name)) };
+}
+
+export interface TransferOptions {
+  /** An open host's BitTorrent port (TCP and uTP) is dropped, so that WebRTC is the only way
+   *  between the two (a symmetric NAT's node would otherwise dial the open one over TCP). */
+  webrtcOnly?: boolean;
+  /** Arguments for one side's node alone, by its home's kind (added after `extra`). */
+  argsFor?: (nat: NatKind) => string[];
+}
+
+/** Seeds in home A, downloads in home B; returns B's view of the peer and both nodes' network health.
+ *  `nat`: both homes' kind, or [seeder's, downloader's]. */
+export async function transfer(t: { after: (fn: () => unknown) => void }, s: Swarm, nat: NatKind | [NatKind, NatKind], extra: string[] = [], opts: TransferOptions = {}) {
+  const [natA, natB] = Array.isArray(nat) ? nat : [nat, nat];
+  const a = await s.lab.addHome({ nat: natA });
+  const b = await s.lab.addHome({ nat: natB });
+  for (const home of [a, b]) {
+    if (!opts.webrtcOnly || home.router !== null) continue;
+    for (const proto of ['tcp', 'udp']) await s.lab.exec(home.ns, 'iptables', ['-A', 'INPUT', '-p', proto, '--dport', '6881', '-j', 'DROP']);
+  }
   const stateA = join(tempDir(t), 'a');
   const stateB = join(tempDir(t), 'b');
-  const seeder = cascadeIn(s.lab, a.ns, ['seed', s.torrent, '--dir', s.dataDir, '--json', '--no-dht', '--port', '6881', '--state-dir', stateA, ...extra]);
+  const seeder = cascadeIn(s.lab, a.ns, ['seed', s.torrent, '--dir', s.dataDir, '--json', '--no-dht', '--port', '6881', '--state-dir', stateA, ...extra, ...(opts.argsFor?.(natA) ?? [])]);
   t.after(() => seeder.stop());
   await seeder.event((e) => e.event === 'seeding', 30_000, 'the seeder seeding');
   // A slow seeder (4 MiB at 512 KiB/s): the downloader's peers are read while data flows. Read after
@@ -187,16 +215,15 @@ export async function transfer(t: { after: (fn: () => unknown) => void }, s: Swa
   // to trade), which on a busy machine came before `cascade peers` started: an empty list.
   await cascadeVerb(s.lab, a.ns, ['limits', '--up', '512k', '--state-dir', stateA]);
   const out = tempDir(t);
-  const leecher = cascadeIn(s.lab, b.ns, ['download', s.torrent, '-o', out, '--seed', '--json', '--no-dht', '--port', '6881', '--state-dir', stateB, ...extra]);
+  const leecher = cascadeIn(s.lab, b.ns, ['download', s.torrent, '-o', out, '--seed', '--json', '--no-dht', '--port', '6881', '--state-dir', stateB, ...extra, ...(opts.argsFor?.(natB) ?? [])]);
   t.after(() => leecher.stop());
   const started = Date.now();
   await leecher.event((e) => e.event === 'progress' && e.peers > 0 && e.progress > 0 && e.progress < 1, 120_000, 'data flowing');
   const peers = await cascadeVerb(s.lab, b.ns, ['peers', s.infoHash, '--state-dir', stateB]);
   await leecher.event((e) => e.event === 'done', 120_000, 'the download done');
   const seconds = (Date.now() - started) / 1000;
-  assert.ok(readFileSync(join(out, 'payload.bin')).equals(s.source), 'the bytes arrived intact');
-  const healthA = await cascadeVerb(s.lab, a.ns, ['health', '--state-dir', stateA]);
-  const healthB = await cascadeVerb(s.lab, b.ns, ['health', '--state-dir', stateB]);
+  assert.ok(readFileSync(join(out, s.name)).equals(s.source), 'the bytes arrived intact');
+  const [healthA, healthB] = await Promise.all([cascadeVerb(s.lab, a.ns, ['health', '--state-dir', stateA]), cascadeVerb(s.lab, b.ns, ['health', '--state-dir', stateB])]);
   return { a, b, peers: peerList(peers), healthA, healthB, seconds };
 }
 

@@ -84,6 +84,12 @@ export function addressKey(a: PeerAddress): string {
   return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
 }
 
+/** Loopback, RFC 1918, link-local, and IPv6 loopback, unique-local and link-local addresses. */
+export function isLocalAddress(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase().replace(/^::ffff:/, '');
+  return /^(127\.|10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|169\.254\.)/.test(h) || h === '::1' || /^f[cd][0-9a-f]{0,2}:|^fe[89ab][0-9a-f]?:/.test(h);
+}
+
 export function parseAddress(s: string): PeerAddress {
   const m = /^\[([^\]]+)\]:(\d+)$/.exec(s) ?? /^([^:]+):(\d+)$/.exec(s);
   const port = m ? Number(m[2]) : NaN;

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RTCPeerConnection } from 'node-datachannel/polyfill';
 import { WsTrackerClient } from '../src/discovery/tracker-ws.ts';
-import { toBinaryString, WsTrackerPool, type RTCPeerConnectionCtor, type WebRtcEnv } from '../src/discovery/ws-pool.ts';
+import { relayReachableSdp, toBinaryString, WsTrackerPool, type RTCPeerConnectionCtor, type WebRtcEnv } from '../src/discovery/ws-pool.ts';
 import type { Connection } from '../src/platform.ts';
 
 type Msg = Record<string, any>;
@@ -223,8 +223,8 @@ test('an answer whose handshake failed lets go of the peer at once: its next off
   const b = mk('b', 22, 0);
   const answering: ReturnType<WsTrackerPool['newPeerConnection']>[] = [];
   const newPc = b.pool.newPeerConnection.bind(b.pool);
-  b.pool.newPeerConnection = (o) => {
-    const pc = newPc(o);
+  b.pool.newPeerConnection = () => {
+    const pc = newPc();
     answering.push(pc);
     return pc;
   };
@@ -260,4 +260,20 @@ test('an answer whose handshake failed lets go of the peer at once: its next off
     while ((conns.a.length < 1 || conns.b.length < 1) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
   }
   assert.deepEqual([conns.a.length, conns.b.length], [1, 1]);
+});
+
+test('a relay-only connection takes the peer\'s SDP without the candidates no TURN relay reaches; any other takes it whole', (t) => {
+  const c = (n: number, address: string, typ: string) => `a=candidate:${n} 1 UDP ${2114977791 - n} ${address} ${40000 + n} typ ${typ}${typ === 'host' ? '' : ' raddr 0.0.0.0 rport 0'}\r\n`;
+  const unreachable = [c(1, '10.0.2.2', 'host'), c(2, '192.168.1.20', 'host'), c(3, '172.17.0.1', 'host'), c(4, '127.0.0.1', 'host'), c(5, '169.254.3.4', 'host'),
+    c(6, 'fd00::2', 'host'), c(7, 'fe80::1', 'host'), c(8, '3f2c1b0e-6d7a-4c8e-9b1f-0a2b3c4d5e6f.local', 'host'), c(9, '0.0.0.0', 'host')];
+  const reachable = [c(10, '198.18.0.102', 'host'), c(11, '100.64.0.7', 'srflx'), c(12, '203.0.113.9', 'srflx'), c(13, '198.18.0.13', 'relay'), c(14, '2001:db8::5', 'host'), c(15, '172.32.0.1', 'host')];
+  const head = 'v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=ice-ufrag:ab12\r\n';
+  const sdp = head + [...unreachable, ...reachable].sort().join('') + 'a=end-of-candidates\r\n';
+  assert.equal(relayReachableSdp(sdp), head + [...reachable].sort().join('') + 'a=end-of-candidates\r\n');
+
+  const relayPool = new WsTrackerPool(id(31), { ...env(new ScriptedTracker()), config: { iceServers: [], bindAddress: '127.0.0.1', iceTransportPolicy: 'relay' } });
+  const allPool = new WsTrackerPool(id(32), env(new ScriptedTracker()));
+  t.after(() => (relayPool.close(), allPool.close()));
+  assert.equal(relayPool.remoteSdp(relayPool.newPeerConnection(), sdp), relayReachableSdp(sdp));
+  assert.equal(allPool.remoteSdp(allPool.newPeerConnection(), sdp), sdp, 'a connection that may pair its own host candidates keeps the LAN ones');
 });

@@ -12,7 +12,7 @@ import type { TrackerStatus } from '../api.ts';
 import { toHex } from '../encoding/hex.ts';
 import type { Connection } from '../platform.ts';
 import { channelOpen, connectionEnded, dataChannelConnection, iceGatheringDone } from '../webrtc/webrtc-connection.ts';
-import { fromBinaryString, isWsTracker, randomBinary, relayOnlySdp, sdpCandidateTypes, toBinaryString, type Json, type Subscriber, type TrackerSocket, type WsTrackerPool } from './ws-pool.ts';
+import { fromBinaryString, isWsTracker, randomBinary, sdpCandidateTypes, toBinaryString, type Json, type Subscriber, type TrackerSocket, type WsTrackerPool } from './ws-pool.ts';
 import { DEFAULT_OFFERS, type WsTrackerClientOptions } from './tracker-ws-options.ts';
 
 export { DEFAULT_OFFERS, offerCount, type SwarmView, type WsTrackerClientOptions, type WsTrackerStats } from './tracker-ws-options.ts';
@@ -355,7 +355,7 @@ export class WsTrackerClient {
     this.peers.set(peerIdHex, attempt);
     let pc: RTCPeerConnection | undefined;
     try {
-      pc = this.pool.newPeerConnection({ relayOnly: relayOnlySdp(offer.sdp) });
+      pc = this.pool.newPeerConnection();
       const gotChannel = new Promise<RTCDataChannel>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error('no data channel from the offerer')), CONNECT_TIMEOUT_MS);
         // A connection that failed (the offerer's DTLS refused ours, say) ends the attempt now: kept,
@@ -373,7 +373,7 @@ export class WsTrackerClient {
         }, { once: true });
       });
       gotChannel.catch(() => {});
-      await pc.setRemoteDescription({ type: 'offer', sdp: offer.sdp });
+      await pc.setRemoteDescription({ type: 'offer', sdp: this.pool.remoteSdp(pc, offer.sdp) });
       await pc.setLocalDescription(await pc.createAnswer());
       await iceGatheringDone(pc);
       if (!this.running || this.peers.get(peerIdHex) !== attempt) throw new Error('stopped');
@@ -423,7 +423,7 @@ export class WsTrackerClient {
     if (this.peers === NO_ATTEMPTS) this.peers = new Map();
     this.peers.set(peerIdHex, attempt);
     try {
-      await o.pc.setRemoteDescription({ type: 'answer', sdp: answer.sdp });
+      await o.pc.setRemoteDescription({ type: 'answer', sdp: this.pool.remoteSdp(o.pc, answer.sdp) });
       await Promise.race([channelOpen(o.channel, CONNECT_TIMEOUT_MS, o.pc), superseded]);
       this.connected(o.pc, o.channel, peerIdHex, u.url, attempt);
     } catch {

@@ -3,6 +3,7 @@
 // made for offers and answers, tracked so that closing the session closes every one of them.
 // Platform-free: the global WebSocket and an injected RTCPeerConnection constructor.
 
+import { isLocalAddress } from '../types.ts';
 import { selectedCandidatePairs, type CandidatePairInfo } from '../webrtc/webrtc-connection.ts';
 
 /** Used when the options give no iceServers. Real deployments configure their own STUN/TURN. */
@@ -45,12 +46,19 @@ export function randomBinary(n: number): string {
   return toBinaryString(b);
 }
 
-/** True when an SDP offers only TURN relay candidates (its sender is behind a symmetric NAT). An
- *  answer to it then gathers relay candidates too: libdatachannel (libjuice) connects relay to relay,
- *  but not a relay-only side with one that also tries direct paths. */
-export function relayOnlySdp(sdp: string): boolean {
-  const types = sdpCandidateTypes(sdp);
-  return types.size > 0 && [...types].every((t) => t === 'relay');
+/**
+ * The peer's SDP as a connection that has TURN relay candidates only should take it: without the
+ * candidates no relay can reach, private, loopback and link-local addresses (another network's, seen
+ * from the TURN server) and browsers' mDNS names. Every check of such a connection goes through the
+ * relay, and a TURN server whose send to one of those fails (no route, a firewall's reject) closes
+ * the whole allocation, as coturn does: the checks toward the peer's reachable candidates then fail
+ * too. That is why a node behind a symmetric NAT could not answer a cone peer's offer.
+ */
+export function relayReachableSdp(sdp: string): string {
+  return sdp.split(/(?<=\n)/).filter((line) => {
+    const address = /^a=candidate:\S+ \d+ \S+ \d+ (\S+) \d+ typ /.exec(line)?.[1];
+    return address === undefined || !(isLocalAddress(address) || /^0\.0\.0\.0$|^::$|\.local\.?$/i.test(address));
+  }).join('');
 }
 
 /** The kinds of ICE candidate an SDP offers: host, srflx, prflx, relay. */
@@ -108,20 +116,22 @@ export class WsTrackerPool {
   // unless the channel itself is closed.
   private all = new Map<RTCPeerConnection, RTCDataChannel[]>();
 
-  /** relayOnly: TURN relay candidates only, for this connection (an answer to an offer that has
-   *  nothing else), when a TURN server is configured. */
-  newPeerConnection(opts: { relayOnly?: boolean } = {}): RTCPeerConnection {
+  /** Connections made while the ICE servers in force said relay candidates only. */
+  private relayOnly = new WeakSet<RTCPeerConnection>();
+
+  newPeerConnection(): RTCPeerConnection {
     if (this.closed) throw new Error('session closed');
-    const relay = opts.relayOnly && this.hasTurn() ? { iceTransportPolicy: 'relay' as const } : {};
-    const pc = new this.env.RTCPeerConnection({ iceServers: [], ...this.env.config, ...relay });
+    const pc = new this.env.RTCPeerConnection({ iceServers: [], ...this.env.config });
+    if (this.env.config?.iceTransportPolicy === 'relay') this.relayOnly.add(pc);
     const channels: RTCDataChannel[] = [];
     this.all.set(pc, channels);
     pc.addEventListener('datachannel', (e: RTCDataChannelEvent) => channels.push(e.channel));
     return pc;
   }
 
-  hasTurn(): boolean {
-    return (this.env.config?.iceServers ?? []).some((s) => (Array.isArray(s.urls) ? s.urls : [s.urls]).some((u) => /^turns?:/i.test(u)));
+  /** The peer's offer or answer as `pc` should take it (relayReachableSdp when it is relay-only). */
+  remoteSdp(pc: RTCPeerConnection, sdp: string): string {
+    return this.relayOnly.has(pc) ? relayReachableSdp(sdp) : sdp;
   }
 
   createDataChannel(pc: RTCPeerConnection, label: string): RTCDataChannel {

@@ -6,7 +6,7 @@
 // 0.11x libtorrent's TCP rate when they talked uTP).
 
 import type { Connection, DialOptions, Dialer } from '../platform.ts';
-import { addressKey, type PeerAddress } from '../types.ts';
+import { addressKey, isLocalAddress, type PeerAddress } from '../types.ts';
 import { udpPortClosed, type UtpSocket } from './utp-socket.ts';
 
 /** How long uTP has the line to itself before TCP is dialled beside it. On a path that answers at
@@ -17,12 +17,6 @@ export const UTP_HEAD_START_MS = 500;
  *  is ample for the SYN-ACK, and a TCP-only peer there (libtorrent with uTP off keeps its UDP port
  *  open and silent) waits that long, not half a second. */
 export const UTP_HEAD_START_LOCAL_MS = 100;
-
-/** Loopback, RFC 1918, link-local, and IPv6 loopback, unique-local and link-local addresses. */
-export function isLocalAddress(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase().replace(/^::ffff:/, '');
-  return /^(127\.|10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|169\.254\.)/.test(h) || h === '::1' || /^f[cd][0-9a-f]{0,2}:|^fe[89ab][0-9a-f]?:/.test(h);
-}
 
 function headStart(host: string): number {
   return isLocalAddress(host) ? UTP_HEAD_START_LOCAL_MS : UTP_HEAD_START_MS;

@@ -142,8 +142,8 @@ export class NodeNetwork {
       this.#turnExpires = fromTrackers.expires;
     }
     // Behind a symmetric NAT only a relay reaches peers across the internet (LAN peers come over
-    // TCP); and libdatachannel connects relay to relay but not a relay to a side that also tries
-    // direct paths, so the node offers relay candidates only there.
+    // TCP): the node gathers relay candidates only there, and its connections leave out the peer's
+    // candidates no relay can reach (the engine's relayReachableSdp), which would cost the relay.
     const relayOnly = probe.nat === 'symmetric' && iceServers.some((s) => s.urls.some((u) => /^turns?:/i.test(u)));
     this.#deps.apply(iceServers, { relayOnly });
     const localAddress = probe.localAddress ?? (stunServers[0] ? await routeSource(stunServers[0]) : null);
