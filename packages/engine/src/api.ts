@@ -293,6 +293,9 @@ export interface TorrentHandle {
   /** Bytes by source over this run (a peer that left is still counted), most first. */
   sources?(): SourceBytes[];
   trackers(): TrackerStatus[];
+  /** The URL trackers()[0] would name, without building every tracker's status (a list of 10,000
+   *  rows names each torrent's first tracker). */
+  firstTrackerUrl?(): string | undefined;
   addPeer(addr: PeerAddress | string): void;
   pause(): Promise<void>;
   resume(): Promise<void>;

@@ -77,6 +77,8 @@ test('tracker tiers are replaced and piece states reported', async (t) => {
   await s.setTrackers!([['http://127.0.0.1:1/announce'], [], ['udp://127.0.0.1:1']]);
   assert.deepEqual(s.trackerList!(), [['http://127.0.0.1:1/announce'], ['udp://127.0.0.1:1']]);
   assert.deepEqual(s.trackers().map((x) => x.url).sort(), ['http://127.0.0.1:1/announce', 'udp://127.0.0.1:1']);
+  // What a list row names: the first status's URL, without building the statuses.
+  assert.equal(s.firstTrackerUrl!(), s.trackers()[0]!.url);
   const p = s.pieceStates!()!;
   assert.equal(p.states.length, s.stats().pieceCount);
   assert.ok(p.states.every((x) => x === 2));

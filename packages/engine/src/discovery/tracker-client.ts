@@ -166,6 +166,12 @@ export class TrackerClient {
     );
   }
 
+  /** The first tracker's URL, in tier order: what a list row names, without building every status. */
+  firstUrl(): string | undefined {
+    for (const tier of this.tiers) if (tier.trackers.length > 0) return tier.trackers[0]!.url;
+    return undefined;
+  }
+
   status(): TrackerStatus[] {
     return this.tiers.flatMap((tier) => tier.trackers.map((t) => ({ url: t.url, tier: tier.index, status: 'idle' as const, peers: 0, ...t.info })));
   }

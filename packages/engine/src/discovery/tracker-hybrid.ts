@@ -54,6 +54,10 @@ export class HybridTrackerClient extends TrackerClient {
     await Promise.all([super.stop(), this.ws?.stop()]);
   }
 
+  override firstUrl(): string | undefined {
+    return super.firstUrl() ?? this.ws?.firstUrl();
+  }
+
   override status(): TrackerStatus[] {
     const ip = super.status();
     const tiers = ip.reduce((n, s) => Math.max(n, s.tier + 1), 0);

@@ -149,6 +149,10 @@ export class WsTrackerClient {
     }
   }
 
+  firstUrl(): string | undefined {
+    return this.urls[0]?.url;
+  }
+
   status(): TrackerStatus[] {
     return this.urls.map((u) => ({ ...u.status }));
   }

@@ -361,6 +361,10 @@ export class Torrent extends TorrentHashes implements TorrentHandle {
     return this.trackerClient?.status() ?? [];
   }
 
+  firstTrackerUrl(): string | undefined {
+    return this.trackerClient?.firstUrl();
+  }
+
   discovery(): DiscoveryReport {
     return this.discoveryLog.report(this.trackers(), this.metainfo?.private ? undefined : this.ctx.dht, this.lsdAllowed() && this.ctx.lsd?.enabled() === true);
   }

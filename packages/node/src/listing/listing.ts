@@ -163,7 +163,7 @@ export function seedingTimeAt(e: Pick<ListEntry, 'seedingTime' | 'seedingTimeOri
 
 /** The first tracker a live torrent announces to. */
 export function firstTracker(t: TorrentHandle): string | undefined {
-  return t.metainfo?.announce[0]?.[0] ?? t.trackers()[0]?.url;
+  return t.metainfo?.announce[0]?.[0] ?? (t.firstTrackerUrl ? t.firstTrackerUrl() : t.trackers()[0]?.url);
 }
 
 /** Whether an entry counts as complete for the queue (complete ones have no queue position). */
