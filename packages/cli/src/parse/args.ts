@@ -86,11 +86,9 @@ export interface Options {
   trackerHost: string | undefined;
   /** serve: host names the web UI answers to besides IP addresses and localhost. */
   allowedHosts: string[];
-  /** --ice-server (repeatable), parsed; undefined when not given. serve stores them as the iceServers
-   *  setting; seed and download use them for their run. */
+  /** --ice-server (repeatable): serve stores them as the iceServers setting, seed and download use them. */
   iceServers: IceServer[] | undefined;
-  /** Local service discovery (BEP 14): serve follows the lsd setting unless --lsd/--no-lsd; seed
-   *  and download run it only with --lsd (network/lsd.ts in @cascade/node). */
+  /** BEP 14: serve follows the lsd setting unless --lsd/--no-lsd; seed and download run it only with --lsd. */
   lsd: 'setting' | 'on' | 'off';
   /** serve --port-mapping: stored as the portMapping setting; undefined when not given. */
   portMapping: 'auto' | 'upnp' | 'natpmp' | 'off' | undefined;

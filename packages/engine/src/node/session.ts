@@ -24,6 +24,7 @@ import { FsStorage } from './fs-storage.ts';
 import { FileOwners } from './file-owners.ts';
 import { createNodeHasher, hashWorkerWanted } from './hasher.ts';
 import { tcpDialerFrom } from './tcp.ts';
+import { cappedDialer } from './capped-dialer.ts';
 import { boundFetch } from './bound-fetch.ts';
 import { createHttpTransport } from '../discovery/tracker-http.ts';
 import { acceptMse, mseDialer } from './mse.ts';
@@ -185,7 +186,7 @@ export class Session implements SessionHandle {
       scheduler: this.scheduler,
       peerId: this.peerId,
       port: () => this.announcePort ?? this.listenPort,
-      dialer: this.cappedDialer(mseDialer(new UtpFirstDialer(() => this.utp, tcpDialerFrom(this.outgoing), { utpFirstEverywhere: this.opts.utp === 'first' }), this.opts.encryption ?? 'prefer-plaintext')),
+      dialer: cappedDialer(this.outboundByHost, this.limits.maxOutgoingPerAddress, mseDialer(new UtpFirstDialer(() => this.utp, tcpDialerFrom(this.outgoing), { utpFirstEverywhere: this.opts.utp === 'first' }), this.opts.encryption ?? 'prefer-plaintext')),
       hasher: this.hasher,
       createStorage: (meta, savePath) => {
         const standard = () => new FsStorage(meta, savePath);
@@ -291,35 +292,6 @@ export class Session implements SessionHandle {
     let n = this.pending.size;
     for (const t of this.torrents.values()) n += t.connectionCount();
     return n;
-  }
-
-  /** Dials to one address (group) are capped as connections from it are: a torrent, tracker or
-   *  PEX message listing one host at many ports must not turn the node into a connection flood
-   *  against it. Counted from the dial until its connection closes; a refused dial fails like an
-   *  unreachable peer (the torrent retries it later with backoff). */
-  private cappedDialer(inner: Dialer): Dialer {
-    return {
-      dial: async (addr, signal, opts) => {
-        const group = addressGroup(addr.host.replace(/^\[|\]$/g, ''));
-        const n = this.outboundByHost.get(group) ?? 0;
-        if (n >= this.limits.maxOutgoingPerAddress) throw new Error(`already ${n} connections to ${group}`);
-        this.outboundByHost.set(group, n + 1);
-        const release = () => {
-          const left = (this.outboundByHost.get(group) ?? 1) - 1;
-          if (left > 0) this.outboundByHost.set(group, left);
-          else this.outboundByHost.delete(group);
-        };
-        let conn: Connection;
-        try {
-          conn = await inner.dial(addr, signal, opts);
-        } catch (err) {
-          release();
-          throw err;
-        }
-        conn.onClose(release);
-        return conn;
-      },
-    };
   }
 
   private accept(raw: Connection): void {

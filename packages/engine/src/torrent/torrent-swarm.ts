@@ -30,13 +30,10 @@ import { addressFields, learnAddresses } from '../swarm/own-address.ts';
 import type { HashRequest } from '../wire/protocol.ts';
 
 const RECHOKE_TICKS = 10;
-/** PEX looks every few seconds whether a peer is due its first message (pex.ts): once a minute after. */
-const PEX_TICKS = 3;
+const PEX_TICKS = 3; // PEX looks every few seconds whether a peer is due its first message (pex.ts)
 const KEEPALIVE_TICKS = 60;
 /** A TCP peer neither side has wanted anything from for this long is let go while we download (and
- *  an address we dialled is dialled again later): it may be a seeder that was still checking its
- *  data and never sent its haves (older Cascade did that), and a fresh connection brings a fresh
- *  bitfield. */
+ *  dialled again later): it may be a seeder that was still checking and never sent its haves. */
 const USELESS_PEER_MS = 20_000;
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 
@@ -200,8 +197,7 @@ export abstract class TorrentSwarm extends Emitter implements PeerHost, Schedule
     (this.choker ??= new Choker()).tryUnchoke(peer, [...this.peersByKey.values()]);
   }
 
-  // ---- the scheduler's side ----
-  /** Ticks from the next second on (an event gave it something to do). */
+  // ---- the scheduler's side: wake() ticks it from the next second on ----
   protected wake(): void {
     if (this.running && !this.closed) this.ctx.scheduler.wake(this);
   }
@@ -232,8 +228,7 @@ export abstract class TorrentSwarm extends Emitter implements PeerHost, Schedule
     return this.nextTick(now);
   }
 
-  /** Whether the scheduler ticks this torrent again: true while it has anything to do; a time when
-   *  only a candidate's back-off is pending; false when idle (it costs nothing until woken). */
+  /** Ticks again? true while busy; a time when only a back-off is pending; false when idle. */
   private nextTick(now: number): boolean | number {
     if (this.closed) return false;
     if (this.peersByKey.size > 0 || (this.dialing?.size ?? 0) > 0) return true;
@@ -335,8 +330,7 @@ export abstract class TorrentSwarm extends Emitter implements PeerHost, Schedule
     );
   }
 
-  /** Whether a connection we dialled may join: not when one to that address is there already,
-   *  unless the two crossed (uTP both ways) and the rule both ends follow keeps ours. */
+  /** Not when one to that address is there already, unless they crossed and the shared rule keeps ours. */
   private admitDialled(key: string, conn: Connection): boolean {
     const existing = this.peersByKey.get(key);
     if (!existing) return true;
@@ -362,8 +356,7 @@ export abstract class TorrentSwarm extends Emitter implements PeerHost, Schedule
   }
 
   // ---- WebRTC (issue 5): connections made for this torrent by a WebSocket tracker ----
-  /** A connection already known to belong to this torrent (a WebRTC data channel): both ends send
-   *  their handshake at once, as WebTorrent does. Shares the swarm, picker and choker with TCP peers. */
+  /** A connection known to be this torrent's (a WebRTC data channel): both ends handshake at once. */
   addConnection(conn: Connection, source = 'webrtc'): void {
     const key = conn.remote;
     if (this.closed || this.state === 'paused' || this.state === 'error' || this.peersByKey.has(key) || this.ctx.isBanned(key)) return conn.close();
@@ -373,8 +366,7 @@ export abstract class TorrentSwarm extends Emitter implements PeerHost, Schedule
     this.watchHandshake(peer);
   }
 
-  /** A remote that accepts the connection and never answers our handshake would hold the slot
-   *  until the 120 s idle check. */
+  /** A remote that never answers our handshake would otherwise hold the slot until the idle check. */
   private watchHandshake(peer: Peer): void {
     const timer = setTimeout(() => {
       if (!peer.remoteId) peer.destroy('no handshake in time');

@@ -1,7 +1,6 @@
 // One torrent's life: metadata → checking → downloading → seeding. Receives well-formed peer
 // events (swarm/peer.ts), asks the picker what to request, verifies pieces and hands them to storage.
-// Connections and the periodic work are in torrent-swarm.ts; the session's scheduler (session/scheduler.ts)
-// ticks a torrent only while it has something to do.
+// Connections and periodic work: torrent-swarm.ts; the session's scheduler ticks it only when needed.
 
 import type { AddTorrentOptions, DiscoveryReport, PeerStats, RateLimits, TorrentHandle, TorrentStats, TrackerStatus } from '../api.ts';
 import { checkPieces } from '../pieces/check.ts';

@@ -15,10 +15,8 @@ export type { UtpEnv, UtpOptions, UtpState } from './connection-types.ts';
 export const DEFAULT_MSS = 1400;
 const DEFAULT_RECV_BUFFER = 1 << 20;
 const MAX_CWND = 4 << 20;
-/** Retransmission timeouts in a row before the connection is given up. */
-const MAX_TIMEOUTS = 6;
-/** Duplicate ACKs (or packets selectively acked past a hole) that trigger a fast resend. */
-const DUP_ACKS = 3;
+const MAX_TIMEOUTS = 6; // retransmission timeouts in a row before the connection is given up
+const DUP_ACKS = 3; // duplicate ACKs (or packets selectively acked past a hole) before a fast resend
 
 export class UtpConnection {
   state: UtpState;
@@ -49,7 +47,7 @@ export class UtpConnection {
   /** The shortest round trip (ms) of the packets the ACK being handled acked: bounds the delay LEDBAT acts on. */
   private ackedRtt = Infinity;
 
-  /** Bytes queued by write() and not yet packed into DATA packets. */
+  /** Written, not yet packed into DATA packets. */
   private readonly unsent: Uint8Array[] = [];
   private unsentBytes = 0;
   private corked = 0;
@@ -59,11 +57,9 @@ export class UtpConnection {
   /** What the peer sent: held out of order, or waiting for a paused reader. */
   private readonly rx: ReceiveBuffer;
   private ackDue = false;
-  /** The STATE that answered the peer's SYN (acceptor only), sent again if the SYN comes again;
-   *  dropped once the peer sends anything else. */
+  /** Our answer to the peer's SYN (acceptor only), sent again for a resent SYN until it sends more. */
   private synAck: Uint8Array | undefined;
 
-  /** Running totals (for counters and tests). */
   readonly stats = { packetsSent: 0, resent: 0, timeouts: 0, fastResends: 0, packetsReceived: 0, duplicates: 0 };
 
   onConnect: (() => void) | undefined;
@@ -102,7 +98,6 @@ export class UtpConnection {
     return c;
   }
 
-  /** Internal state, for diagnostics. */
   debug(): object {
     const first = this.inflight.values().next().value;
     return { inflight: this.inflight.size, flight: this.flight, lost: this.lostCount, cwnd: this.cc.cwnd, peerWindow: this.peerWindow, rto: this.rtt.rto, rtoAt: this.rtoAt, seqNr: this.seqNr, ackNr: this.rx.ackNr, timeouts: this.timeouts, unsent: this.unsentBytes, reorder: this.rx.held, undelivered: this.rx.undeliveredLength, first: first && { seq: first.seq, sacked: first.sacked, lost: first.lost, tx: first.transmissions, sentAt: first.sentAt } };
@@ -217,9 +212,8 @@ export class UtpConnection {
     return acked;
   }
 
-  /** Holes the peer reports: a packet with three or more packets after it received (by the
-   *  selective ACK), or the one after ack_nr after three duplicate ACKs, is lost; it goes again
-   *  now rather than at the timeout. The window halves once per window of losses. */
+  /** Holes (three or more packets selectively acked after it, or three duplicate ACKs) go again now,
+   *  not at the timeout; the window halves once per window of losses. */
   private resendHoles(p: UtpPacket, topSacked: number, now: number): void {
     const holes: Sent[] = [];
     let above = 0;
@@ -340,8 +334,7 @@ export class UtpConnection {
     this.close();
   }
 
-  /** Resends what a timeout counted lost, then packs queued bytes into DATA packets, while the
-   *  congestion window and the peer's receive window allow. */
+  /** Resends what a timeout counted lost, then packs queued bytes, while both windows allow. */
   flush(): void {
     if (this.state !== 'connected') return;
     const limit = () => Math.min(this.cc.cwnd, this.peerWindow);
@@ -399,8 +392,7 @@ export class UtpConnection {
     this.env.send(packet);
   }
 
-  /** A packet about to go out with its header written (sequence number included) and room for
-   *  `payload` bytes behind it. */
+  /** A packet with its header written (sequence number included) and room for `payload` bytes. */
   private buildPacket(type: PacketType, payload = 0): Uint8Array {
     // The selective ACK rides on STATE packets only: a DATA packet may be resent later with a
     // newer ack_nr, which would shift the meaning of every bit of a mask written for the old one.
