@@ -236,8 +236,9 @@ export interface CompatOps extends TorrentEditOps {
   /** The node's RSS reader. */
   readonly rss: RssOps;
   /** Searches the node's library, then the DHT's signed records (words, a content id or an
-   *  infohash); throws (400) for a query with nothing to search for. */
-  search(query: string): Promise<SearchRow[]>;
+   *  infohash); throws (400) for a query with nothing to search for. An aborted `signal` ends the
+   *  DHT look-ups with what they found so far. */
+  search(query: string, signal?: AbortSignal): Promise<SearchRow[]>;
   /** Free bytes (and the total) of the file system holding `path`; throws (400) for a bad path. */
   freeSpace(path: string): Promise<{ path: string; free: number; total: number }>;
   /** The HTTP status an error from these operations deserves (400, 404, 409, 500…). */

@@ -44,6 +44,16 @@ test('custom KRPC methods: walk, token-checked write, reads from a node reached 
     await nodes[1]!.queries!.walk(target, 'x_get', {}, ({ r }) => seen.push(Buffer.from(r.v as Uint8Array).toString()));
     assert.ok(seen.includes('hello'), `a reader saw ${JSON.stringify(seen)}`);
     assert.ok(!seen.some((v) => v.includes('forged')));
+
+    // A walk whose signal is aborted (a search the user stopped) asks nobody, or nobody more.
+    let answers = 0;
+    const none = await nodes[2]!.queries!.walk(target, 'x_get', {}, () => answers++, AbortSignal.abort());
+    assert.deepEqual(none, []);
+    assert.equal(answers, 0, 'an aborted walk asks no node');
+    const stop = new AbortController();
+    await nodes[2]!.queries!.walk(target, 'x_get', {}, () => (answers++, stop.abort()), stop.signal);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(answers, 1, 'answers still on their way after the abort reach no one');
   } finally {
     await Promise.all(nodes.map((n) => n.close()));
   }

@@ -13,6 +13,8 @@ const MAX_CONCURRENT_SEARCHES = 5;
 interface Search {
   running: boolean;
   results: SearchRow[];
+  /** Ends the DHT look-ups of a search still running (stop, delete). */
+  abort?: AbortController;
 }
 
 /** Searches by session (qBittorrent's controllers are per session). */
@@ -80,8 +82,9 @@ async function start(ctx: ActionContext): Promise<object> {
     return { id };
   }
   s.running = true;
+  s.abort = new AbortController();
   let failure: unknown;
-  const run = ctx.ops.search(pattern).then(
+  const run = ctx.ops.search(pattern, s.abort.signal).then(
     (rows) => {
       if (s.running) s.results = rows;
     },
@@ -159,8 +162,9 @@ export const searchActions: Record<string, ActionSpec> = {
     method: 'POST',
     run: (ctx) => {
       const [, s] = searchOf(ctx);
-      // What was found so far stays; a look-up still under way is no longer waited for.
+      // What was found so far stays; a look-up still under way asks no more DHT nodes.
       s.running = false;
+      s.abort?.abort();
       return undefined;
     },
   },
@@ -171,6 +175,7 @@ export const searchActions: Record<string, ActionSpec> = {
     run: (ctx) => {
       const [id, s] = searchOf(ctx);
       s.running = false;
+      s.abort?.abort();
       searches(ctx).delete(id);
       return undefined;
     },

@@ -31,7 +31,7 @@ export const TOKENED_REPLY_BYTES = 6000;
 /** The DHT as this package needs it (structurally the engine's DhtQueries). */
 export interface DhtTransport {
   handle(method: string, handler: (args: Record<string, unknown>, from: { host: string; port: number; tokened: boolean }) => Record<string, unknown> | { error: [number, string] }, opts?: { write?: boolean }): void;
-  walk(target: Uint8Array, method: string, args: Record<string, unknown>, onReply?: (reply: DhtReply) => void): Promise<DhtContact[]>;
+  walk(target: Uint8Array, method: string, args: Record<string, unknown>, onReply?: (reply: DhtReply) => void, signal?: AbortSignal): Promise<DhtContact[]>;
   send(contacts: DhtContact[], method: string, args: Record<string, unknown>, onReply?: (reply: DhtReply) => void): Promise<{ accepted: number; errors: string[] }>;
 }
 
@@ -135,7 +135,7 @@ export class DhtRecords {
   }
 
   /** The records under `key` here and at the nodes closest to it, checked, one per publisher and torrent. */
-  async lookup(key: string): Promise<SearchRow[]> {
+  async lookup(key: string, signal?: AbortSignal): Promise<SearchRow[]> {
     const found = new Map<string, { record: VerifiedRecord; providers: Set<string> }>();
     const take = (bytes: unknown, sig: unknown, host: unknown) => {
       let record: VerifiedRecord;
@@ -167,21 +167,22 @@ export class DhtRecords {
       }
     };
     const fuller = new Set<string>();
-    const contacts = await this.opts.dht.walk(target, GET_METHOD, { k: key }, onReply);
+    const contacts = await this.opts.dht.walk(target, GET_METHOD, { k: key }, onReply, signal);
     // Nodes that held more than an answer to a stranger carries: asked again with their token.
     const again = contacts.filter((c) => fuller.has(`${c.host}:${c.port}`));
-    if (again.length > 0) await this.opts.dht.send(again, GET_METHOD, { k: key, target }, onReply);
+    if (again.length > 0 && !signal?.aborted) await this.opts.dht.send(again, GET_METHOD, { k: key, target }, onReply);
     return [...found.values()].map(({ record, providers }) => rowOf(record, [...providers]));
   }
 
-  /** Searches by content id, infohash (40 or 64 hex) or words (every word must be in the name). */
-  async search(query: string): Promise<SearchRow[]> {
+  /** Searches by content id, infohash (40 or 64 hex) or words (every word must be in the name).
+   *  An aborted `signal` ends the DHT walks with what they found so far. */
+  async search(query: string, signal?: AbortSignal): Promise<SearchRow[]> {
     const q = query.trim();
-    if (isContentId(q)) return this.lookup(recordKey('cid_idx', q));
-    if (/^([0-9a-f]{40}|[0-9a-f]{64})$/i.test(q)) return this.lookup(recordKey('info_hash_idx', q));
+    if (isContentId(q)) return this.lookup(recordKey('cid_idx', q), signal);
+    if (/^([0-9a-f]{40}|[0-9a-f]{64})$/i.test(q)) return this.lookup(recordKey('info_hash_idx', q), signal);
     const words = keywordsOf(q);
     if (words.length === 0) throw new RecordError(`nothing to search for in ${JSON.stringify(query)} (words of 2 letters or more, a content id or an infohash)`);
-    const lists = await Promise.all(words.slice(0, 4).map((w) => this.lookup(recordKey('keyword_idx', w))));
+    const lists = await Promise.all(words.slice(0, 4).map((w) => this.lookup(recordKey('keyword_idx', w), signal)));
     const seen = new Set<string>();
     return lists.flat().filter((row) => {
       const id = `${row.publisher} ${row.infoHash ?? row.infoHashV2}`;

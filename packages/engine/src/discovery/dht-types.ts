@@ -42,9 +42,10 @@ export interface DhtQueries {
    * Walks toward `target` (20 bytes) sending {q: method, a: {...args, target}} to ever closer
    * nodes; onReply sees every answer. Resolves with the closest nodes that answered with a token
    * (at most k = 8 per address family: a dual-stack node walks both), nearest first: where a write
-   * for this target goes.
+   * for this target goes. An aborted `signal` ends it at once with the nodes met so far, and no
+   * further node is asked.
    */
-  walk(target: Uint8Array, method: string, args: Record<string, unknown>, onReply?: (reply: DhtQueryReply) => void): Promise<DhtContact[]>;
+  walk(target: Uint8Array, method: string, args: Record<string, unknown>, onReply?: (reply: DhtQueryReply) => void, signal?: AbortSignal): Promise<DhtContact[]>;
   /** Sends {q: method, a: {...args, token}} to each contact with its own token; resolves with how
    *  many accepted it and the errors the others answered; onReply sees each answer. */
   send(contacts: DhtContact[], method: string, args: Record<string, unknown>, onReply?: (reply: DhtQueryReply) => void): Promise<{ accepted: number; errors: string[] }>;

@@ -92,9 +92,9 @@ class DualQueries implements DhtQueries {
     this.q6.handle(method, handler, opts);
   }
 
-  async walk(target: Uint8Array, method: string, args: Record<string, unknown>, onReply?: (reply: DhtQueryReply) => void): Promise<DhtContact[]> {
+  async walk(target: Uint8Array, method: string, args: Record<string, unknown>, onReply?: (reply: DhtQueryReply) => void, signal?: AbortSignal): Promise<DhtContact[]> {
     this.beforeWalk();
-    const [c4, c6] = await Promise.all([this.q4.walk(target, method, args, onReply), this.q6.walk(target, method, args, onReply)]);
+    const [c4, c6] = await Promise.all([this.q4.walk(target, method, args, onReply, signal), this.q6.walk(target, method, args, onReply, signal)]);
     return [...c4, ...c6];
   }
 

@@ -63,15 +63,26 @@ export class DhtCustomQueries implements DhtQueries {
     this.handlers.set(method, { handler, write: opts.write === true });
   }
 
-  walk(target: Uint8Array, method: string, args: Record<string, unknown>, onReply?: (reply: DhtQueryReply) => void): Promise<DhtContact[]> {
+  walk(target: Uint8Array, method: string, args: Record<string, unknown>, onReply?: (reply: DhtQueryReply) => void, signal?: AbortSignal): Promise<DhtContact[]> {
     const t = Buffer.from(target);
     if (t.length !== 20) return Promise.reject(new Error('a DHT target is 20 bytes'));
+    if (signal?.aborted) return Promise.resolve([]);
     const met: DhtContact[] = [];
     return new Promise((resolve) => {
+      let ended = false;
+      const end = () => {
+        if (ended) return;
+        ended = true;
+        signal?.removeEventListener('abort', end);
+        resolve(closestFirst(met, t).slice(0, WRITE_SET_SIZE));
+      };
+      // Answers still on their way are not waited for; k-rpc asks no one new once visit says false.
+      signal?.addEventListener('abort', end, { once: true });
       this.rpc.closest(
         t,
         { q: method, a: toWire({ ...args, target: t }) as Record<string, unknown> },
         (res, peer) => {
+          if (ended) return false;
           const r = res.r;
           if (!r) return true;
           const host = this.hosts.real(peer.address ?? peer.host ?? '');
@@ -85,7 +96,7 @@ export class DhtCustomQueries implements DhtQueries {
           }
           return true;
         },
-        () => resolve(closestFirst(met, t).slice(0, WRITE_SET_SIZE)),
+        end,
       );
     });
   }

@@ -191,7 +191,7 @@ export function compatOps(ctx: ApiContext, token: TokenCheck): CompatOps {
     },
 
     rss: compatRss(ctx.rss),
-    search: (query) => node.content.search(query),
+    search: (query, signal) => node.content.search(query, signal),
 
     statusOf: httpStatusOf,
     changed: () => ctx.changed(),

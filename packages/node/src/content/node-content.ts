@@ -281,13 +281,13 @@ export class NodeContent {
   }
 
   /** Rows for a query (words, a content id, an infohash): the node's own library, then the DHT. */
-  async search(query: string): Promise<SearchRow[]> {
+  async search(query: string, signal?: AbortSignal): Promise<SearchRow[]> {
     const q = query.trim();
     const local = await this.localRows(q);
     let remote: SearchRow[] = [];
     if (this.records) {
       try {
-        remote = await this.records.search(q);
+        remote = await this.records.search(q, signal);
       } catch (err) {
         if (err instanceof RecordError) throw new InvalidInput(err.message);
         throw err;
