@@ -67,7 +67,7 @@ test('add queues torrents in the DB for the next serve', async (t) => {
   assert.equal(again.result.existing, true);
 
   const db = StateDB.open(stateDir);
-  const c = db.getTorrent(HASH_C)!;
+  const c = (await db.loadTorrent(HASH_C))!;
   assert.equal(c.sourceKind, 'torrent');
   assert.equal(new TextDecoder().decode(c.torrent!), 'FAKE-TORRENT');
   assert.equal(c.pieceCount, 2);

@@ -85,7 +85,8 @@ test('torrents: upsert, search by name or infohash prefix, status, remove', asyn
   await db.records.add({ infoHash: HASH_A, source: 'magnet:?xt=urn:btih:' + HASH_A, savePath: '/f', status: 'downloading' });
   const after = db.getTorrent(HASH_A)!;
   assert.equal(after.sourceKind, 'torrent');
-  assert.deepEqual(after.torrent, new Uint8Array([1, 2]));
+  assert.equal(after.torrent, null, 'the view holds no .torrent bytes');
+  assert.deepEqual((await db.loadTorrent(HASH_A))!.torrent, new Uint8Array([1, 2]));
   assert.equal(after.name, 'Big Buck Bunny');
   assert.equal(after.savePath, '/f');
   assert.equal(after.addedAt, before.addedAt);
@@ -104,7 +105,7 @@ test('torrents: upsert, search by name or infohash prefix, status, remove', asyn
   db.close();
 });
 
-test('peer ledger batches transfer and ban events into one write per flush', (t) => {
+test('peer ledger batches transfer and ban events into one write per flush', async (t) => {
   const db = StateDB.open(tempDir(t));
   const ledger = new PeerLedger(db, 0);
   const torrent = new FakeTorrent(HASH_A, 'x');
@@ -132,7 +133,7 @@ test('peer ledger batches transfer and ban events into one write per flush', (t)
   assert.equal(banned.banReason, 'bad hashes');
   assert.equal(peers.at(-1)!.address, '127.0.0.1:7002', 'banned peers sort last');
   assert.ok(p0.score > 0.9);
-  assert.deepEqual(db.counts(), { torrents: 0, resume: 0, peers: 3, bannedPeers: 1 });
+  assert.deepEqual(await db.counts(), { torrents: 0, resume: 0, peers: 3, bannedPeers: 1 });
   db.close();
 });
 

@@ -45,7 +45,7 @@ export async function loadLibrary(node: LibraryNode, log: NodeLog): Promise<numb
   const paths = new Map<string, string>();
   const load = async (infoHash: string) => {
     // One row at a time: 10,000 records with their .torrent bytes are not held at once.
-    const rec = node.db.getTorrent(infoHash);
+    const rec = await node.db.loadTorrent(infoHash);
     if (!rec) return; // removed meanwhile
     if (!paths.has(rec.savePath)) paths.set(rec.savePath, rec.savePath);
     rec.savePath = paths.get(rec.savePath)!;

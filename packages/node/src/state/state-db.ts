@@ -15,10 +15,11 @@ import { SqliteStore } from './sqlite-store.ts';
 import { RECORD_COLUMNS, TorrentRecords } from './torrent-records.ts';
 import { INSERT_IDENTITY, UPSERT_IDENTITY_LEDGER, UPSERT_PEER } from './upserts.ts';
 import type { Store } from './store.ts';
+import { rowCounts } from './row-counts.ts';
 
 export { SCHEMA_VERSION, StateError } from './schema.ts';
 import type { ResumeData, ResumeStore } from '../core/engine.ts';
-import { toRecord, type Identity, type IdentityDelta, type IdentityRecord, type PeerDelta, type PeerRecord, type Row, type TorrentRecord } from './records.ts';
+import { type Identity, type IdentityDelta, type IdentityRecord, type PeerDelta, type PeerRecord, type Row, type TorrentRecord } from './records.ts';
 
 export type { Identity, IdentityDelta, IdentityRecord, NewTorrent, PeerDelta, PeerRecord, TorrentRecord, TorrentStatus } from './records.ts';
 import { makeDirsSync } from '@cascade/engine/make-dirs';
@@ -189,39 +190,35 @@ export class StateDB {
     return (this.#records ??= new TorrentRecords(this.store, this.prepare(`SELECT ${RECORD_COLUMNS} FROM torrents`).all() as Row[]));
   }
 
+  /** A stored torrent as the view holds it: without its .torrent bytes (loadTorrent reads them).
+   *  The view's own object: read it, do not change it. */
   getTorrent(infoHash: string): TorrentRecord | undefined {
-    const row = this.prepare('SELECT * FROM torrents WHERE info_hash = ?').get(infoHash) as Row | undefined;
-    return row ? toRecord(row) : undefined;
+    return this.records.get(infoHash);
   }
 
+  /** A stored torrent with its .torrent bytes, read through the Store: for loading or exporting it. */
+  loadTorrent(infoHash: string): Promise<TorrentRecord | undefined> {
+    return this.records.withBytes(infoHash);
+  }
+
+  /** Every stored torrent (without .torrent bytes), in the order they were added. */
   listTorrents(): TorrentRecord[] {
-    return (this.prepare('SELECT * FROM torrents ORDER BY added_at, info_hash').all() as Row[]).map(toRecord);
+    return this.records.list();
   }
 
-  /** Every stored infohash, and nothing else (no row is decoded). */
+  /** Every stored infohash. */
   infoHashes(): string[] {
-    return (this.prepare('SELECT info_hash AS h FROM torrents').all() as { h: string }[]).map((r) => r.h);
+    return [...this.records.values()].map((r) => r.infoHash);
   }
 
-  /** How many torrents the library holds (a few µs at 10,000). */
+  /** How many torrents the library holds. */
   torrentCount(): number {
-    return Number((this.prepare('SELECT count(*) AS n FROM torrents').get() as { n: number }).n);
+    return this.records.size;
   }
 
   /** Case-insensitive name substring, or infohash prefix. */
   searchTorrents(text: string): TorrentRecord[] {
-    const q = text.trim().toLowerCase();
-    if (q === '') return this.listTorrents();
-    // Escape LIKE wildcards so "50%" searches for a literal percent sign.
-    const like = `%${q.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
-    const byHash = /^[0-9a-f]+$/.test(q);
-    const rows = this
-      .prepare(
-        `SELECT * FROM torrents WHERE lower(name) LIKE ? ESCAPE '\\'${byHash ? ' OR info_hash LIKE ?' : ''}
-         ORDER BY added_at, info_hash`,
-      )
-      .all(...(byHash ? [like, `${q}%`] : [like])) as Row[];
-    return rows.map(toRecord);
+    return this.records.search(text);
   }
 
   // ---- resume data (the engine's ResumeStore) ----
@@ -322,14 +319,8 @@ export class StateDB {
   }
 
   /** Row counts, for `debug`. */
-  counts(): { torrents: number; resume: number; peers: number; bannedPeers: number } {
-    const n = (sql: string) => (this.prepare(sql).get() as { n: number }).n;
-    return {
-      torrents: n('SELECT count(*) AS n FROM torrents'),
-      resume: n('SELECT count(*) AS n FROM resume'),
-      peers: n('SELECT count(*) AS n FROM peers'),
-      bannedPeers: n('SELECT count(*) AS n FROM peers WHERE banned = 1'),
-    };
+  async counts(): Promise<{ torrents: number; resume: number; peers: number; bannedPeers: number }> {
+    return { torrents: this.torrentCount(), ...(await rowCounts(this.store)) };
   }
 }
 

@@ -130,6 +130,34 @@ export class TorrentRecords {
     return [...this.#records.values()].sort(byQueueOrder).map((r) => r.infoHash);
   }
 
+  /** Every record in the order they were added (then by infohash): the library's own order. */
+  list(): TorrentRecord[] {
+    return [...this.#records.values()].sort(byAdded);
+  }
+
+  /** Case-blind name substring, or infohash prefix (text all hex), in the library's order; every
+   *  record for empty text. */
+  search(text: string): TorrentRecord[] {
+    const q = text.trim().toLowerCase();
+    if (q === '') return this.list();
+    const byHash = /^[0-9a-f]+$/.test(q);
+    return this.list().filter((r) => (r.name ?? '').toLowerCase().includes(q) || (byHash && r.infoHash.startsWith(q)));
+  }
+
+  /** A torrent's .torrent bytes, read from the Store (the view holds none): null for a magnet whose
+   *  metadata never came, undefined for an unknown torrent. */
+  async torrentBytes(infoHash: string): Promise<Uint8Array | null | undefined> {
+    const row = await this.#store.get<{ torrent: Uint8Array | null }>('SELECT torrent FROM torrents WHERE info_hash = ?', [infoHash]);
+    return row ? (row.torrent ?? null) : undefined;
+  }
+
+  /** A record with its .torrent bytes (loading or exporting a torrent): a copy of the view's. */
+  async withBytes(infoHash: string): Promise<TorrentRecord | undefined> {
+    const torrent = await this.torrentBytes(infoHash);
+    const r = this.#records.get(infoHash);
+    return r && torrent !== undefined ? { ...r, torrent } : undefined;
+  }
+
   // ---- writes: the Store first, then the view ----
 
   /** Options of several torrents in one transaction: all or none. Unknown infohashes are skipped. */
@@ -342,6 +370,11 @@ function definedOf(o: OptionFields): Partial<TorrentRecord> {
   const out: Partial<TorrentRecord> = {};
   for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
   return out;
+}
+
+function byAdded(a: TorrentRecord, b: TorrentRecord): number {
+  if (a.addedAt !== b.addedAt) return a.addedAt - b.addedAt;
+  return a.infoHash < b.infoHash ? -1 : a.infoHash > b.infoHash ? 1 : 0;
 }
 
 function byQueueOrder(a: TorrentRecord, b: TorrentRecord): number {
