@@ -98,9 +98,9 @@ test('torrents: upsert, search by name or infohash prefix, status, remove', asyn
   assert.equal(b.status, 'seeding');
   assert.equal(b.completedAt, 123);
 
-  db.saveResume(HASH_B, { have: new Uint8Array([0x80]) });
+  await db.resume.save(HASH_B, { have: new Uint8Array([0x80]) });
   assert.equal(await db.records.remove([HASH_B]), 1);
-  assert.equal(db.loadResume(HASH_B), undefined, 'remove drops the resume record too');
+  assert.equal(await db.resume.get(HASH_B), undefined, 'remove drops the resume record too');
   assert.equal(await db.records.remove([HASH_B]), 0);
   db.close();
 });

@@ -393,6 +393,7 @@ const remove: Verb = async (inv, out, node, deps) => {
       await deleteOwnFiles(meta, rec.savePath, await otherOwners(db, lib, ih));
       deleted = dataPath(rec.savePath, meta.name);
     }
+    await db.resume.forget([ih]);
     await db.records.remove([ih]);
     out.result({ infoHash: ih, removed: true, deletedData: deleteData, path: deleted ?? null, online: false }, () =>
       `removed ${short(ih)}${deleted ? ` and deleted ${deleted}` : ''}`,

@@ -25,7 +25,7 @@ const LOAD_CONCURRENCY = 16;
  * (issue 20, defect 3; state DBs from before the node kept the .torrent bytes itself).
  */
 async function metadataOf(rec: TorrentRecord, node: LibraryNode): Promise<TorrentSource | null> {
-  const info = node.db.loadResume(rec.infoHash)?.infoBytes;
+  const info = (await node.db.resume.get(rec.infoHash))?.infoBytes;
   if (!info || !rec.magnet) return rec.magnet;
   try {
     const lib = await loadEngine();

@@ -48,6 +48,8 @@ export async function removeTorrents(node: RemovalParts, infoHashes: readonly st
     }
   }
   const gone = infoHashes.filter((ih) => outcome.get(ih) === undefined);
+  // Their resume saves still on the way must not bring a record back after the removal.
+  await db.resume.forget(gone);
   await db.records.remove(gone);
   for (const ih of gone) {
     node.model.forget(ih);

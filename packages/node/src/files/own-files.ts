@@ -19,7 +19,7 @@ export async function storedMetainfo(rec: TorrentRecord, db: StateDB, lib: MetaL
   try {
     const bytes = rec.torrent ?? (rec.sourceKind === 'torrent' ? await db.records.torrentBytes(rec.infoHash) : null);
     if (bytes) return lib.parseTorrent(bytes);
-    const info = db.loadResume(rec.infoHash)?.infoBytes;
+    const info = (await db.resume.get(rec.infoHash))?.infoBytes;
     return info ? lib.parseInfoDict(info) : undefined;
   } catch {
     return undefined;

@@ -16,28 +16,19 @@ import { RECORD_COLUMNS, TorrentRecords } from './torrent-records.ts';
 import { INSERT_IDENTITY, UPSERT_IDENTITY_LEDGER, UPSERT_PEER } from './upserts.ts';
 import type { Store } from './store.ts';
 import { rowCounts } from './row-counts.ts';
+import { ResumeRecords } from './resume-records.ts';
 
 export { SCHEMA_VERSION, StateError } from './schema.ts';
-import type { ResumeData, ResumeStore } from '../core/engine.ts';
+import type { ResumeStore } from '../core/engine.ts';
 import { type Identity, type IdentityDelta, type IdentityRecord, type PeerDelta, type PeerRecord, type Row, type TorrentRecord } from './records.ts';
 
 export type { Identity, IdentityDelta, IdentityRecord, NewTorrent, PeerDelta, PeerRecord, TorrentRecord, TorrentStatus } from './records.ts';
 import { makeDirsSync } from '@cascade/engine/make-dirs';
 
+export { countBits } from './resume-records.ts';
+
 export const DB_FILE = 'cascade.db';
 export const PEER_ID_PREFIX = '-CS0100-';
-
-/** Number of set bits: how many pieces a resume bitfield claims. */
-export function countBits(bits: Uint8Array): number {
-  let n = 0;
-  for (let b of bits) {
-    while (b) {
-      b &= b - 1;
-      n++;
-    }
-  }
-  return n;
-}
 
 function randomPeerId(): Uint8Array {
   // Printable random part: peer ids show up in tracker logs and peer lists.
@@ -51,6 +42,8 @@ export class StateDB {
   readonly path: string;
   readonly stateDir: string;
   readonly resumeStore: ResumeStore;
+  /** The engine's resume records: saves batched, bitfields in memory (resume-records.ts). */
+  readonly resume: ResumeRecords;
   /** The same file through the Store interface (store.ts): what the node's stores are moving to,
    *  so that PostgreSQL can stand in for SQLite (issue 42). The methods below are the rest. */
   readonly store: Store;
@@ -65,11 +58,11 @@ export class StateDB {
     this.#db = db;
     this.path = path;
     this.store = new SqliteStore(db, path);
-    // The engine's ResumeStore is async; SQLite calls are fast and synchronous, so wrap them.
+    this.resume = new ResumeRecords(this.store);
     this.resumeStore = {
-      load: async (ih) => this.loadResume(ih),
-      save: async (ih, data) => this.saveResume(ih, data),
-      delete: async (ih) => this.deleteResume(ih),
+      load: (ih) => this.resume.get(ih),
+      save: (ih, data) => this.resume.save(ih, data),
+      delete: (ih) => this.resume.delete(ih),
     };
   }
 
@@ -181,6 +174,7 @@ export class StateDB {
       const loaded = await TorrentRecords.load(this.store);
       this.#records ??= loaded;
     }
+    if (!this.resume.loaded) await this.resume.load();
     return this.#records;
   }
 
@@ -223,45 +217,20 @@ export class StateDB {
 
   // ---- resume data (the engine's ResumeStore) ----
 
-  loadResume(infoHash: string): ResumeData | undefined {
-    const row = this.prepare('SELECT have, info, files FROM resume WHERE info_hash = ?').get(infoHash) as
-      | Row
-      | undefined;
-    if (!row) return undefined;
-    const data: ResumeData = { have: new Uint8Array(row.have as Uint8Array) };
-    if (row.info) data.infoBytes = new Uint8Array(row.info as Uint8Array);
-    if (row.files) data.files = JSON.parse(row.files as string) as { length: number; mtimeMs: number }[];
-    return data;
-  }
-
-  saveResume(infoHash: string, data: ResumeData): void {
-    // One row, one transaction: bitfield and file mtimes always describe the same moment.
-    this.transaction(() => {
-      this
-        .prepare(
-          `INSERT INTO resume (info_hash, have, info, files, updated_at) VALUES (?, ?, ?, ?, ?)
-           ON CONFLICT(info_hash) DO UPDATE SET
-             have = excluded.have, info = COALESCE(excluded.info, info), files = excluded.files,
-             updated_at = excluded.updated_at`,
-        )
-        .run(
-          infoHash,
-          data.have,
-          data.infoBytes ?? null,
-          data.files ? JSON.stringify(data.files) : null,
-          Date.now(),
-        );
-    });
-  }
-
-  deleteResume(infoHash: string): void {
-    this.prepare('DELETE FROM resume WHERE info_hash = ?').run(infoHash);
-  }
-
-  /** Pieces the resume record claims as verified (for `list` without a running node). */
+  /** Pieces the resume record claims as verified (the listing of a torrent not checked yet). */
   verifiedPieces(infoHash: string): number | undefined {
-    const row = this.prepare('SELECT have FROM resume WHERE info_hash = ?').get(infoHash) as Row | undefined;
-    return row ? countBits(row.have as Uint8Array) : undefined;
+    return this.#resumeView().verifiedPieces(infoHash);
+  }
+
+  /** The resume record's bitfield, for the file progress of a torrent not checked yet. */
+  resumeHave(infoHash: string): Uint8Array | undefined {
+    return this.#resumeView().have(infoHash);
+  }
+
+  /** The resume bitfields, read on first use unless loadRecords() read them (the CLI's offline verbs). */
+  #resumeView(): ResumeRecords {
+    if (!this.resume.loaded) this.resume.fill(this.prepare('SELECT info_hash, have FROM resume').all().map((r) => [r.info_hash, r.have]));
+    return this.resume;
   }
 
   // ---- identities (reputation by verified identity, not by address) ----
