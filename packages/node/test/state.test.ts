@@ -115,15 +115,15 @@ test('peer ledger batches transfer and ban events into one write per flush', asy
   }
   torrent.emit('transfer', { infoHashHex: HASH_A, peer: '127.0.0.1:7001', peerId: undefined, direction: 'up', bytes: 500 });
   torrent.emit('peer-banned', { address: '127.0.0.1:7002', reason: 'bad hashes' });
-  assert.equal(db.listPeers().length, 0, 'nothing written before a flush');
+  assert.equal((await db.listPeers()).length, 0, 'nothing written before a flush');
   assert.equal(ledger.pendingCount, 3);
-  ledger.flush();
-  ledger.flush(); // no-op
+  await ledger.flush();
+  await ledger.flush(); // no-op
   torrent.emit('transfer', { infoHashHex: HASH_A, peer: '127.0.0.1:7000', peerId: 'p1', direction: 'up', bytes: 100 });
-  ledger.close();
+  await ledger.close();
   torrent.emit('transfer', { infoHashHex: HASH_A, peer: '127.0.0.1:7000', peerId: 'p1', direction: 'down', bytes: 1 });
 
-  const peers = db.listPeers();
+  const peers = await db.listPeers();
   const p0 = peers.find((p) => p.address === '127.0.0.1:7000')!;
   assert.equal(p0.bytesDown, 1024 * 1000, 'events after close are not recorded (listener detached)');
   assert.equal(p0.bytesUp, 100);

@@ -314,7 +314,7 @@ const announce: Verb = async (inv, out, node) => {
 const debug: Verb = async (inv, out, node) => {
   const r = node
     ? await node.call<Record<string, unknown>>('debug')
-    : await withDb(inv, async (db) => ({ online: false, db: { path: db.path, ...(await db.counts()) }, topPeers: db.listPeers(20) }));
+    : await withDb(inv, async (db) => ({ online: false, db: { path: db.path, ...(await db.counts()) }, topPeers: await db.listPeers(20) }));
   out.result(r, () => JSON.stringify(r, null, 2));
   return 0;
 };

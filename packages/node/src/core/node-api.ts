@@ -207,7 +207,7 @@ export function createNodeApi(node: ApiNode): RpcHandlers {
       health: node.health(),
       torrents: session.list().map((t) => ({ stats: t.stats(), trackers: t.trackers(), peers: t.peers() })),
       db: { path: db.path, ...(await db.counts()), pendingPeerDeltas: node.ledger.pendingCount },
-      topPeers: db.listPeers(20),
+      topPeers: await db.listPeers(20),
     }),
   };
 }

@@ -13,7 +13,9 @@ import { errorMessage } from '../core/errors.ts';
 import { migrate, StateError } from './schema.ts';
 import { SqliteStore } from './sqlite-store.ts';
 import { RECORD_COLUMNS, TorrentRecords } from './torrent-records.ts';
-import { INSERT_IDENTITY, UPSERT_IDENTITY_LEDGER, UPSERT_PEER } from './upserts.ts';
+import { INSERT_IDENTITY } from './upserts.ts';
+import { IdentityRecords, listPeers, recordPeers } from './ledger-records.ts';
+export { peerScore } from './ledger-records.ts';
 import type { Store } from './store.ts';
 import { rowCounts } from './row-counts.ts';
 import { ResumeRecords } from './resume-records.ts';
@@ -50,6 +52,7 @@ export class StateDB {
   #db: DatabaseSync;
   #identity: Identity | undefined;
   #records: TorrentRecords | undefined;
+  #identities: IdentityRecords | undefined;
   /** Prepared statements by SQL text: preparing one costs more than running it (10,000 adds). */
   #statements = new Map<string, StatementSync>();
 
@@ -175,6 +178,10 @@ export class StateDB {
       this.#records ??= loaded;
     }
     if (!this.resume.loaded) await this.resume.load();
+    if (!this.#identities) {
+      const loaded = await IdentityRecords.load(this.store);
+      this.#identities ??= loaded;
+    }
     return this.#records;
   }
 
@@ -235,69 +242,33 @@ export class StateDB {
 
   // ---- identities (reputation by verified identity, not by address) ----
 
-  /** Adds deltas to each identity's record (created on first sight). */
-  recordIdentities(deltas: IdentityDelta[]): void {
-    if (deltas.length === 0) return;
-    const upsert = this.prepare(UPSERT_IDENTITY_LEDGER);
-    this.#db.exec('BEGIN');
-    try {
-      for (const d of deltas) upsert.run(d.did, d.account ?? null, d.verifiedBytes, d.hashFailures, d.bans, d.lastSeen, d.lastSeen);
-      this.#db.exec('COMMIT');
-    } catch (err) {
-      this.#db.exec('ROLLBACK');
-      throw err;
-    }
+  /** The identity ledger in memory, read on first use unless loadRecords() read it. */
+  get identities(): IdentityRecords {
+    return (this.#identities ??= new IdentityRecords(this.store, this.prepare('SELECT * FROM identity_ledger').all() as Row[]));
+  }
+
+  /** Adds deltas to each identity's record (created on first sight), in one transaction. */
+  recordIdentities(deltas: IdentityDelta[]): Promise<void> {
+    return this.identities.record(deltas);
   }
 
   identityRecord(did: string): IdentityRecord | undefined {
-    const r = this.prepare('SELECT * FROM identity_ledger WHERE did = ?').get(did) as Row | undefined;
-    if (!r) return undefined;
-    return {
-      did: r.did as string, account: (r.account as string | null) ?? null, verifiedBytes: Number(r.verified_bytes),
-      hashFailures: Number(r.hash_failures), bans: Number(r.bans), firstSeen: Number(r.first_seen), lastSeen: Number(r.last_seen),
-    };
+    return this.identities.get(did);
   }
 
   // ---- peers ----
 
   /** Applies a batch of traffic/ban deltas in one transaction. */
-  recordPeers(batch: PeerDelta[]): void {
-    if (batch.length === 0) return;
-    this.transaction(() => {
-      const stmt = this.prepare(UPSERT_PEER);
-      for (const d of batch) {
-        stmt.run(d.address, d.peerId ?? null, peerScore(d), d.up, d.down, d.banned ? 1 : 0, d.banned ?? null, d.lastSeen);
-      }
-    });
+  recordPeers(batch: PeerDelta[]): Promise<void> {
+    return recordPeers(this.store, batch);
   }
 
-  listPeers(limit = 100): PeerRecord[] {
-    const rows = this
-      .prepare('SELECT * FROM peers ORDER BY banned, score DESC, last_seen DESC LIMIT ?')
-      .all(limit) as Row[];
-    return rows.map((r) => ({
-      address: r.address as string,
-      peerId: (r.peer_id as string | null) ?? null,
-      score: r.score as number,
-      bytesUp: r.bytes_up as number,
-      bytesDown: r.bytes_down as number,
-      banned: r.banned === 1,
-      banReason: (r.ban_reason as string | null) ?? null,
-      lastSeen: r.last_seen as number,
-    }));
+  listPeers(limit = 100): Promise<PeerRecord[]> {
+    return listPeers(this.store, limit);
   }
 
   /** Row counts, for `debug`. */
   async counts(): Promise<{ torrents: number; resume: number; peers: number; bannedPeers: number }> {
     return { torrents: this.torrentCount(), ...(await rowCounts(this.store)) };
   }
-}
-
-/**
- * Reputation points for one delta: a MiB received counts 1, a MiB sent 0.5 (they asked, we gave; it
- * still shows a working peer), a ban costs 100 so banned peers sort last even after big transfers.
- */
-export function peerScore(d: PeerDelta): number {
-  const MiB = 1024 * 1024;
-  return d.down / MiB + d.up / (2 * MiB) - (d.banned ? 100 : 0);
 }
