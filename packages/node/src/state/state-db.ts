@@ -8,12 +8,12 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { chmodSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateKeyPairSync, createPrivateKey, createPublicKey, randomInt } from 'node:crypto';
 import { errorMessage } from '../core/errors.ts';
 import { migrate, StateError } from './schema.ts';
 import { SqliteStore } from './sqlite-store.ts';
 import { RECORD_COLUMNS, TorrentRecords } from './torrent-records.ts';
 import { INSERT_IDENTITY } from './upserts.ts';
+import { SELECT_NODE_KEY, loadNodeKey, newNodeKey, toIdentity } from './node-key.ts';
 import { IdentityRecords, listPeers, recordPeers } from './ledger-records.ts';
 export { peerScore } from './ledger-records.ts';
 import type { Store } from './store.ts';
@@ -30,15 +30,7 @@ import { makeDirsSync } from '@cascade/engine/make-dirs';
 export { countBits } from './resume-records.ts';
 
 export const DB_FILE = 'cascade.db';
-export const PEER_ID_PREFIX = '-CS0100-';
-
-function randomPeerId(): Uint8Array {
-  // Printable random part: peer ids show up in tracker logs and peer lists.
-  const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-  let s = PEER_ID_PREFIX;
-  while (s.length < 20) s += alphabet[randomInt(alphabet.length)];
-  return new TextEncoder().encode(s);
-}
+export { PEER_ID_PREFIX } from './node-key.ts';
 
 export class StateDB {
   readonly path: string;
@@ -135,36 +127,20 @@ export class StateDB {
 
   // ---- identity ----
 
-  /** The node's Ed25519 key pair and 20-byte peer id, generated on first use and kept forever. */
+  /** The node's Ed25519 key pair and 20-byte peer id, made on first use and kept forever: read
+   *  through the Store by loadIdentity() (a node starting), else here on first use (the CLI). */
   get identity(): Identity {
     if (this.#identity) return this.#identity;
-    let row = this.prepare('SELECT peer_id, private_key, public_key FROM identity WHERE id = 1').get() as
-      | Row
-      | undefined;
-    if (!row) {
-      const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-      // If another process created it meanwhile, theirs wins and we read it back.
-      this
-        .prepare(INSERT_IDENTITY)
-        .run(
-          randomPeerId(),
-          privateKey.export({ format: 'pem', type: 'pkcs8' }) as string,
-          publicKey.export({ format: 'pem', type: 'spki' }) as string,
-          Date.now(),
-        );
-      row = this.prepare('SELECT peer_id, private_key, public_key FROM identity WHERE id = 1').get() as Row;
+    if (!this.prepare(SELECT_NODE_KEY).get()) this.prepare(INSERT_IDENTITY).run(...newNodeKey(Date.now()));
+    return (this.#identity = toIdentity(this.prepare(SELECT_NODE_KEY).get() as Row));
+  }
+
+  /** Reads (or makes) the node key through the Store; `identity` then gives it. */
+  async loadIdentity(): Promise<Identity> {
+    if (!this.#identity) {
+      const loaded = await loadNodeKey(this.store);
+      this.#identity ??= loaded;
     }
-    const peerId = new Uint8Array(row.peer_id as Uint8Array);
-    const privateKey = createPrivateKey(row.private_key as string);
-    const publicKey = createPublicKey(row.public_key as string);
-    const jwk = publicKey.export({ format: 'jwk' });
-    this.#identity = {
-      peerId,
-      peerIdHex: Buffer.from(peerId).toString('hex'),
-      privateKey,
-      publicKey,
-      publicKeyHex: Buffer.from(jwk.x!, 'base64url').toString('hex'),
-    };
     return this.#identity;
   }
 
