@@ -108,23 +108,6 @@ export class StateDB {
     return stmt;
   }
 
-  /** Runs fn in one write transaction (BEGIN IMMEDIATE takes the lock up front: no upgrade deadlocks).
-   *  Inside a transaction of `store` (its statements resolve as microtasks, and a microtask of this
-   *  synchronous kind may run between two of them) fn becomes a savepoint of it instead of failing. */
-  transaction<T>(fn: () => T): T {
-    const nested = this.#db.isTransaction;
-    this.#db.exec(nested ? 'SAVEPOINT sync_write' : 'BEGIN IMMEDIATE');
-    try {
-      const result = fn();
-      this.#db.exec(nested ? 'RELEASE sync_write' : 'COMMIT');
-      return result;
-    } catch (err) {
-      if (nested) this.#db.exec('ROLLBACK TO sync_write; RELEASE sync_write');
-      else if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
-      throw err;
-    }
-  }
-
   // ---- identity ----
 
   /** The node's Ed25519 key pair and 20-byte peer id, made on first use and kept forever: read
