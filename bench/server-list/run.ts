@@ -62,7 +62,7 @@ function makeTorrent(i: number): Uint8Array {
 if (!reuse && argv.direct) {
   const { StateDB } = await import('../../packages/node/index.ts');
   const db = StateDB.open(stateDir);
-  // Not written for a crash: no sync per row (saveResume makes its own transaction).
+  // Not written for a crash: no sync per row (each resume save is a transaction of its own).
   db.prepare('PRAGMA synchronous = OFF').run();
   {
     for (let i = 0; i < N; i++) {
@@ -72,7 +72,7 @@ if (!reuse && argv.direct) {
       await db.records.add({ infoHash, name: info.name, source: new Uint8Array(torrent), savePath: downloads, status: argv.paused ? 'paused' : 'seeding', length: 4096, pieceCount: 1 });
       // Resume data as a node that seeded it would have left: the one piece, the file's size and mtime.
       const mtimeMs = statSync(join(downloads, info.name)).mtimeMs;
-      db.saveResume(infoHash, { have: new Uint8Array([0x80]), files: [{ length: 4096, mtimeMs }] });
+      await db.resume.save(infoHash, { have: new Uint8Array([0x80]), files: [{ length: 4096, mtimeMs }] });
     }
   }
   db.close();

@@ -67,7 +67,7 @@ test('add queues torrents in the DB for the next serve', async (t) => {
   assert.equal(again.result.existing, true);
 
   const db = StateDB.open(stateDir);
-  const c = db.getTorrent(HASH_C)!;
+  const c = (await db.loadTorrent(HASH_C))!;
   assert.equal(c.sourceKind, 'torrent');
   assert.equal(new TextDecoder().decode(c.torrent!), 'FAKE-TORRENT');
   assert.equal(c.pieceCount, 2);
@@ -99,7 +99,7 @@ test('list and search read the DB, with progress from resume data', async (t) =>
   const db = StateDB.open(stateDir);
   await db.records.add({ infoHash: HASH_A, name: 'Big Buck Bunny', source: HASH_A, savePath: '/d', status: 'seeding', pieceCount: 4, length: 4096 });
   await db.records.add({ infoHash: HASH_B, name: 'Sintel', source: HASH_B, savePath: '/d', status: 'downloading', pieceCount: 8 });
-  db.saveResume(HASH_B, { have: new Uint8Array([0xf0]) });
+  await db.resume.save(HASH_B, { have: new Uint8Array([0xf0]) });
   db.close();
 
   const list = await run(['list']);

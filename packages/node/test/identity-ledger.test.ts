@@ -11,7 +11,7 @@ import { tempDir } from './helpers.ts';
 const DID = 'did:key:z6MkqPdsGnMzT3eHr3FqVy44RNGR2SoJyFFwVX1zBdW2z4Ph';
 const MiB = 1024 * 1024;
 
-test('verified bytes, hash failures and bans add up per did and survive a restart', (t) => {
+test('verified bytes, hash failures and bans add up per did and survive a restart', async (t) => {
   const dir = join(tempDir(t), 'state');
   let db = StateDB.open(dir);
   let ledger = new IdentityLedger(db, 0);
@@ -21,7 +21,7 @@ test('verified bytes, hash failures and bans add up per did and survive a restar
   assert.ok(isClean(ledger.record(DID)));
   const good = reputationOf(ledger.record(DID));
   assert.ok(good > 0.9 && good < 1, `40 MiB verified: ${good}`);
-  ledger.close();
+  await ledger.close();
   db.close();
 
   db = StateDB.open(dir);
@@ -33,14 +33,14 @@ test('verified bytes, hash failures and bans add up per did and survive a restar
   assert.ok(reputationOf(ledger.record(DID)) < good);
   ledger.banned(DID);
   assert.equal(reputationOf(ledger.record(DID)), 0);
-  ledger.close();
+  await ledger.close();
   db.close();
   assert.deepEqual(StateDB.open(dir).identityRecord(DID)?.bans, 1);
   assert.equal(reputationOf(undefined), 0);
   assert.ok(isClean(undefined), 'a stranger has nothing against it');
 });
 
-test('a version 1 state DB gains the identity ledger on open', (t) => {
+test('a version 1 state DB gains the identity ledger on open', async (t) => {
   const dir = join(tempDir(t), 'state');
   StateDB.open(dir).close();
   const raw = new DatabaseSync(join(dir, DB_FILE));
@@ -60,7 +60,7 @@ test('a version 1 state DB gains the identity ledger on open', (t) => {
     'DROP TABLE rss_feeds; DROP TABLE rss_items; DROP TABLE rss_rules; DROP TABLE rss_matches; DROP TABLE rss_settings; PRAGMA user_version = 1;');
   raw.close();
   const db = StateDB.open(dir);
-  db.recordIdentities([{ did: DID, verifiedBytes: 1, hashFailures: 0, bans: 0, lastSeen: 1 }]);
+  await db.recordIdentities([{ did: DID, verifiedBytes: 1, hashFailures: 0, bans: 0, lastSeen: 1 }]);
   assert.equal(db.identityRecord(DID)?.verifiedBytes, 1);
   db.close();
   const check = new DatabaseSync(join(dir, DB_FILE));

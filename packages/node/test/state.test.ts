@@ -85,7 +85,8 @@ test('torrents: upsert, search by name or infohash prefix, status, remove', asyn
   await db.records.add({ infoHash: HASH_A, source: 'magnet:?xt=urn:btih:' + HASH_A, savePath: '/f', status: 'downloading' });
   const after = db.getTorrent(HASH_A)!;
   assert.equal(after.sourceKind, 'torrent');
-  assert.deepEqual(after.torrent, new Uint8Array([1, 2]));
+  assert.equal(after.torrent, null, 'the view holds no .torrent bytes');
+  assert.deepEqual((await db.loadTorrent(HASH_A))!.torrent, new Uint8Array([1, 2]));
   assert.equal(after.name, 'Big Buck Bunny');
   assert.equal(after.savePath, '/f');
   assert.equal(after.addedAt, before.addedAt);
@@ -97,14 +98,14 @@ test('torrents: upsert, search by name or infohash prefix, status, remove', asyn
   assert.equal(b.status, 'seeding');
   assert.equal(b.completedAt, 123);
 
-  db.saveResume(HASH_B, { have: new Uint8Array([0x80]) });
+  await db.resume.save(HASH_B, { have: new Uint8Array([0x80]) });
   assert.equal(await db.records.remove([HASH_B]), 1);
-  assert.equal(db.loadResume(HASH_B), undefined, 'remove drops the resume record too');
+  assert.equal(await db.resume.get(HASH_B), undefined, 'remove drops the resume record too');
   assert.equal(await db.records.remove([HASH_B]), 0);
   db.close();
 });
 
-test('peer ledger batches transfer and ban events into one write per flush', (t) => {
+test('peer ledger batches transfer and ban events into one write per flush', async (t) => {
   const db = StateDB.open(tempDir(t));
   const ledger = new PeerLedger(db, 0);
   const torrent = new FakeTorrent(HASH_A, 'x');
@@ -114,15 +115,15 @@ test('peer ledger batches transfer and ban events into one write per flush', (t)
   }
   torrent.emit('transfer', { infoHashHex: HASH_A, peer: '127.0.0.1:7001', peerId: undefined, direction: 'up', bytes: 500 });
   torrent.emit('peer-banned', { address: '127.0.0.1:7002', reason: 'bad hashes' });
-  assert.equal(db.listPeers().length, 0, 'nothing written before a flush');
+  assert.equal((await db.listPeers()).length, 0, 'nothing written before a flush');
   assert.equal(ledger.pendingCount, 3);
-  ledger.flush();
-  ledger.flush(); // no-op
+  await ledger.flush();
+  await ledger.flush(); // no-op
   torrent.emit('transfer', { infoHashHex: HASH_A, peer: '127.0.0.1:7000', peerId: 'p1', direction: 'up', bytes: 100 });
-  ledger.close();
+  await ledger.close();
   torrent.emit('transfer', { infoHashHex: HASH_A, peer: '127.0.0.1:7000', peerId: 'p1', direction: 'down', bytes: 1 });
 
-  const peers = db.listPeers();
+  const peers = await db.listPeers();
   const p0 = peers.find((p) => p.address === '127.0.0.1:7000')!;
   assert.equal(p0.bytesDown, 1024 * 1000, 'events after close are not recorded (listener detached)');
   assert.equal(p0.bytesUp, 100);
@@ -132,7 +133,7 @@ test('peer ledger batches transfer and ban events into one write per flush', (t)
   assert.equal(banned.banReason, 'bad hashes');
   assert.equal(peers.at(-1)!.address, '127.0.0.1:7002', 'banned peers sort last');
   assert.ok(p0.score > 0.9);
-  assert.deepEqual(db.counts(), { torrents: 0, resume: 0, peers: 3, bannedPeers: 1 });
+  assert.deepEqual(await db.counts(), { torrents: 0, resume: 0, peers: 3, bannedPeers: 1 });
   db.close();
 });
 

@@ -18,9 +18,12 @@ import { torrentOptionCases } from './store-cases/torrent-options.ts';
 import { receiptCases } from './store-cases/receipts.ts';
 import { upsertCases } from './store-cases/upserts.ts';
 import { torrentWriteCases } from './store-cases/torrent-writes.ts';
+import { torrentReadCases } from './store-cases/torrent-reads.ts';
+import { resumeCases } from './store-cases/resume.ts';
+import { ledgerCases } from './store-cases/ledgers.ts';
 
 /** Each store moved onto the Store brings its cases (store-cases/), run here on both engines. */
-const STORES: StoreCases[] = [nodeKeyCases, rssCases, authCases, settingsCases, categoryCases, queueCases, fileCidCases, torrentOptionCases, receiptCases, upsertCases, torrentWriteCases];
+const STORES: StoreCases[] = [nodeKeyCases, rssCases, authCases, settingsCases, categoryCases, queueCases, fileCidCases, torrentOptionCases, receiptCases, upsertCases, torrentWriteCases, torrentReadCases, resumeCases, ledgerCases];
 
 async function cases(t: TestContext, open: Open): Promise<void> {
   await t.test('values come back as they went in: big integers, bytes, null, text with a question mark', async (t) => {

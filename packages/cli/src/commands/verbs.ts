@@ -83,7 +83,7 @@ const add: Verb = async (inv, out, node, deps) => {
       ...(o.paused ? { paused: true } : {}),
     });
     // A torrent never writes another's files: the next serve would download over them.
-    if (d.source instanceof Uint8Array) refuseOwnedFiles(lib.parseTorrent(d.source), plan.savePath, otherOwners(db, lib, d.infoHash));
+    if (d.source instanceof Uint8Array) refuseOwnedFiles(lib.parseTorrent(d.source), plan.savePath, await otherOwners(db, lib, d.infoHash));
     await db.records.add({
       infoHash: d.infoHash,
       name: d.name ?? null,
@@ -272,7 +272,7 @@ const health: Verb = async (inv, out, node) => {
     );
     return 0;
   }
-  const torrents = withDb(inv, (db) => db.counts().torrents);
+  const torrents = withDb(inv, (db) => db.torrentCount());
   out.result({ online: false, stateDir: inv.options.stateDir, torrents }, () =>
     `offline: ${NO_NODE}\nstate    ${inv.options.stateDir} (${torrents} torrent${torrents === 1 ? '' : 's'})`,
   );
@@ -314,7 +314,7 @@ const announce: Verb = async (inv, out, node) => {
 const debug: Verb = async (inv, out, node) => {
   const r = node
     ? await node.call<Record<string, unknown>>('debug')
-    : withDb(inv, (db) => ({ online: false, db: { path: db.path, ...db.counts() }, topPeers: db.listPeers(20) }));
+    : await withDb(inv, async (db) => ({ online: false, db: { path: db.path, ...(await db.counts()) }, topPeers: await db.listPeers(20) }));
   out.result(r, () => JSON.stringify(r, null, 2));
   return 0;
 };
@@ -388,11 +388,12 @@ const remove: Verb = async (inv, out, node, deps) => {
       // Only the files its metainfo lists, and none another torrent lists: a folder of the same
       // name may hold another torrent's files (or the user's own).
       const lib = await deps.loadEngine();
-      const meta = storedMetainfo(rec, db, lib);
+      const meta = await storedMetainfo(rec, db, lib);
       if (!meta) throw new CliError(`cannot delete data of ${ih}: its files are unknown (no metadata yet)`);
-      await deleteOwnFiles(meta, rec.savePath, otherOwners(db, lib, ih));
+      await deleteOwnFiles(meta, rec.savePath, await otherOwners(db, lib, ih));
       deleted = dataPath(rec.savePath, meta.name);
     }
+    await db.resume.forget([ih]);
     await db.records.remove([ih]);
     out.result({ infoHash: ih, removed: true, deletedData: deleteData, path: deleted ?? null, online: false }, () =>
       `removed ${short(ih)}${deleted ? ` and deleted ${deleted}` : ''}`,

@@ -85,7 +85,7 @@ export function addRoutes(app: FastifyInstance, ctx: ApiContext): void {
     if (existing) return addResult(existing, true, node);
     // createTorrent just hashed every piece of data we wrote ourselves; telling the engine so (as
     // resume data) spares hashing a large upload a second time when it is added.
-    node.db.saveResume(metainfo.infoHashHex, {
+    await node.db.resume.save(metainfo.infoHashHex, {
       have: allPieces(metainfo.pieceCount),
       infoBytes: metainfo.infoBytes,
       files: await fileStats(dir, metainfo),
@@ -98,7 +98,7 @@ export function addRoutes(app: FastifyInstance, ctx: ApiContext): void {
       return { ...r, encrypted: true, ...(options.recipients?.length ? {} : { link: linkFor(r.magnet, sealed.key) }) };
     } catch (err) {
       // Refused (its name is another torrent's file, say): the upload goes, as above.
-      node.db.deleteResume(metainfo.infoHashHex);
+      await node.db.resume.delete(metainfo.infoHashHex);
       await rm(path, { recursive: true, force: true });
       if (sealed) {
         await node.privateShares.keys.delete(metainfo.infoHashHex);

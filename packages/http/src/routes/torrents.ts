@@ -173,7 +173,9 @@ export function torrentRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     handler: async (req, reply) => {
       const f = findTorrent(ctx, req.params.infoHash);
-      const bytes = f.record?.torrent ?? (f.torrent?.metainfo ? encodeTorrent(f.torrent.metainfo) : undefined);
+      // The stored bytes as added (the view holds none: read through the Store), else made of the metainfo.
+      const stored = f.record ? await ctx.node.db.records.torrentBytes(f.infoHash) : undefined;
+      const bytes = stored ?? (f.torrent?.metainfo ? encodeTorrent(f.torrent.metainfo) : undefined);
       if (!bytes) throw conflict('the torrent’s metadata is not known yet, so there is no .torrent file to give');
       const name = f.torrent?.metainfo?.name ?? f.record?.name ?? f.infoHash;
       return reply

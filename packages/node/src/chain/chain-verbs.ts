@@ -53,7 +53,7 @@ export function openChainVerbs(stateDir: string, config: Exclude<ChainConfig, fa
       const rec = db.getTorrent(host.resolve(p.infoHash));
       if (!rec) throw new NodeError('not-found', `no torrent ${p.infoHash} in the library at ${stateDir}: give its .torrent file`);
       const lib = await loadEngine();
-      const meta = storedMetainfo(rec, db, lib);
+      const meta = await storedMetainfo(rec, db, lib);
       if (!meta) throw new NodeError('failed', `${rec.infoHash} has no metadata yet: its name and files are unknown (give its .torrent file)`);
       const magnet = lib.toMagnet({ infoHashHex: meta.infoHashHex, ...(meta.infoHashV2Hex ? { infoHashV2Hex: meta.infoHashV2Hex } : {}), name: meta.name, trackers: meta.announce.flat() });
       return { meta, magnet };

@@ -25,7 +25,7 @@ const LOAD_CONCURRENCY = 16;
  * (issue 20, defect 3; state DBs from before the node kept the .torrent bytes itself).
  */
 async function metadataOf(rec: TorrentRecord, node: LibraryNode): Promise<TorrentSource | null> {
-  const info = node.db.loadResume(rec.infoHash)?.infoBytes;
+  const info = (await node.db.resume.get(rec.infoHash))?.infoBytes;
   if (!info || !rec.magnet) return rec.magnet;
   try {
     const lib = await loadEngine();
@@ -45,7 +45,7 @@ export async function loadLibrary(node: LibraryNode, log: NodeLog): Promise<numb
   const paths = new Map<string, string>();
   const load = async (infoHash: string) => {
     // One row at a time: 10,000 records with their .torrent bytes are not held at once.
-    const rec = node.db.getTorrent(infoHash);
+    const rec = await node.db.loadTorrent(infoHash);
     if (!rec) return; // removed meanwhile
     if (!paths.has(rec.savePath)) paths.set(rec.savePath, rec.savePath);
     rec.savePath = paths.get(rec.savePath)!;

@@ -203,11 +203,11 @@ export function createNodeApi(node: ApiNode): RpcHandlers {
     /** params: as POST /api/torrents/bulk → {results}. */
     bulk: (p) => runBulk(node, p),
 
-    debug: () => ({
+    debug: async () => ({
       health: node.health(),
       torrents: session.list().map((t) => ({ stats: t.stats(), trackers: t.trackers(), peers: t.peers() })),
-      db: { path: db.path, ...db.counts(), pendingPeerDeltas: node.ledger.pendingCount },
-      topPeers: db.listPeers(20),
+      db: { path: db.path, ...(await db.counts()), pendingPeerDeltas: node.ledger.pendingCount },
+      topPeers: await db.listPeers(20),
     }),
   };
 }

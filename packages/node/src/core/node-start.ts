@@ -69,6 +69,11 @@ export async function startNode(
     );
   }
   const db = StateDB.open(o.stateDir);
+  // Read through the Store before anything reads it synchronously (the session's peer id).
+  await db.loadIdentity().catch((err: unknown) => {
+    db.close();
+    throw err;
+  });
   useNativeSignatures();
   const identified = new IdentifiedPeers(out, db);
   // The node's own trackers are known once it exists (a server sets announceUrls after the start).

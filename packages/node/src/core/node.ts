@@ -470,6 +470,8 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
       await attempt(() => this.identified.close());
       // Statuses the torrents' last events gave (a batch on its way) land before the DB closes.
       await attempt(() => this.db.records.settled());
+      // And the resume records the torrents saved as they stopped.
+      await attempt(() => this.db.resume.settled());
       await attempt(() => this.db.close());
       if (errors.length > 0) throw new NodeError('failed', `shutdown: ${errors.map(errorMessage).join('; ')}`);
     })();

@@ -37,8 +37,8 @@ export async function removeTorrents(node: RemovalParts, infoHashes: readonly st
       else if (deleteData) {
         const rec = db.getTorrent(infoHash);
         // Not running (it failed to load), so the engine cannot delete its files: its own ones, from its metainfo.
-        const meta = rec && storedMetainfo(rec, db, lib);
-        if (rec && meta) await deleteOwnFiles(meta, rec.savePath, otherOwners(db, lib, infoHash, liveFiles(session, db)));
+        const meta = rec && (await storedMetainfo(rec, db, lib));
+        if (rec && meta) await deleteOwnFiles(meta, rec.savePath, await otherOwners(db, lib, infoHash, liveFiles(session, db)));
       }
       // A private share's plaintext is its data too.
       if (deleteData && plaintext && savePath) await rm(join(savePath, plaintext), { recursive: true, force: true });
@@ -48,6 +48,8 @@ export async function removeTorrents(node: RemovalParts, infoHashes: readonly st
     }
   }
   const gone = infoHashes.filter((ih) => outcome.get(ih) === undefined);
+  // Their resume saves still on the way must not bring a record back after the removal.
+  await db.resume.forget(gone);
   await db.records.remove(gone);
   for (const ih of gone) {
     node.model.forget(ih);
@@ -68,7 +70,7 @@ export async function refuseFilesOfStored(session: SessionHandle, db: StateDB, b
   if (db.torrentCount() <= session.list().length) return;
   const notLoaded = db.infoHashes().filter((ih) => ih !== meta.infoHashHex && !session.get(ih));
   if (notLoaded.length === 0) return;
-  refuseOwnedFiles(meta, savePath, storedOwners(db, lib, notLoaded));
+  refuseOwnedFiles(meta, savePath, await storedOwners(db, lib, notLoaded));
 }
 
 /** The running torrents' files, for the ownership checks of stored ones (own-files.ts). */

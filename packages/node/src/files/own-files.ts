@@ -13,11 +13,13 @@ import { NodeError } from '../core/errors.ts';
 
 export type MetaLib = Pick<EngineLib, 'parseTorrent' | 'parseInfoDict'>;
 
-/** A stored torrent's metainfo: its .torrent bytes, or the info dict kept with its resume data. */
-export function storedMetainfo(rec: TorrentRecord, db: StateDB, lib: MetaLib): Metainfo | undefined {
+/** A stored torrent's metainfo: its .torrent bytes (read through the Store: the view holds none),
+ *  or the info dict kept with its resume data. */
+export async function storedMetainfo(rec: TorrentRecord, db: StateDB, lib: MetaLib): Promise<Metainfo | undefined> {
   try {
-    if (rec.torrent) return lib.parseTorrent(rec.torrent);
-    const info = db.loadResume(rec.infoHash)?.infoBytes;
+    const bytes = rec.torrent ?? (rec.sourceKind === 'torrent' ? await db.records.torrentBytes(rec.infoHash) : null);
+    if (bytes) return lib.parseTorrent(bytes);
+    const info = (await db.resume.get(rec.infoHash))?.infoBytes;
     return info ? lib.parseInfoDict(info) : undefined;
   } catch {
     return undefined;
@@ -37,12 +39,12 @@ export function filesOf(meta: Metainfo, savePath: string): string[] {
 }
 
 /** Every file another stored torrent (or a running one, given as `live`) owns, and who owns it. */
-export function otherOwners(
+export async function otherOwners(
   db: StateDB,
   lib: MetaLib,
   exceptInfoHash: string,
   live: { meta: Metainfo; savePath: string }[] = [],
-): Map<string, { infoHash: string; name: string }> {
+): Promise<Map<string, { infoHash: string; name: string }>> {
   const owners = new Map<string, { infoHash: string; name: string }>();
   const note = (meta: Metainfo, savePath: string) => {
     if (meta.infoHashHex === exceptInfoHash) return;
@@ -51,18 +53,18 @@ export function otherOwners(
   for (const l of live) note(l.meta, l.savePath);
   for (const rec of db.listTorrents()) {
     if (rec.infoHash === exceptInfoHash || live.some((l) => l.meta.infoHashHex === rec.infoHash)) continue;
-    const meta = storedMetainfo(rec, db, lib);
+    const meta = await storedMetainfo(rec, db, lib);
     if (meta) note(meta, rec.savePath);
   }
   return owners;
 }
 
 /** Every file the given stored torrents own (by their stored metainfo), and who owns it. */
-export function storedOwners(db: StateDB, lib: MetaLib, infoHashes: readonly string[]): Map<string, { infoHash: string; name: string }> {
+export async function storedOwners(db: StateDB, lib: MetaLib, infoHashes: readonly string[]): Promise<Map<string, { infoHash: string; name: string }>> {
   const owners = new Map<string, { infoHash: string; name: string }>();
   for (const ih of infoHashes) {
     const rec = db.getTorrent(ih);
-    const meta = rec && storedMetainfo(rec, db, lib);
+    const meta = rec && (await storedMetainfo(rec, db, lib));
     if (meta) for (const f of filesOf(meta, rec.savePath)) owners.set(f, { infoHash: meta.infoHashHex, name: meta.name });
   }
   return owners;

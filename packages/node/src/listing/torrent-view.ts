@@ -166,7 +166,7 @@ export function torrentFiles(node: FilesNode, t: TorrentHandle, selected: number
   }
   // Loaded paused, it has not checked its data yet: the resume record says what is verified.
   const s = t.stats();
-  const views = fileViews(t, selected, s.state === 'paused' && s.verifiedPieces === 0 ? node.db.loadResume(t.infoHashHex)?.have : undefined);
+  const views = fileViews(t, selected, s.state === 'paused' && s.verifiedPieces === 0 ? node.db.resumeHave(t.infoHashHex) : undefined);
   const cids = node.content?.cids.of(t.infoHashHex);
   return views && views.map((f) => ({ ...f, cid: cids?.get(f.index) ?? null }));
 }

@@ -125,8 +125,8 @@ export class IdentifiedPeers {
     });
   }
 
-  close(): void {
-    this.ledger.close();
+  async close(): Promise<void> {
+    await this.ledger.close();
   }
 }
 

@@ -4,6 +4,7 @@
 // the peer ledger does for addresses. A peer's own reputation claim never enters it.
 import { startFlushTimer } from '../state/flush-timer.ts';
 import type { IdentityDelta, IdentityRecord, StateDB } from '../state/state-db.ts';
+import { addDeltas } from '../state/ledger-records.ts';
 
 const MiB = 1024 * 1024;
 
@@ -24,6 +25,9 @@ export class IdentityLedger {
   readonly #db: StateDB | undefined;
   readonly #pending = new Map<string, IdentityDelta>();
   readonly #timer: NodeJS.Timeout | undefined;
+  /** Batches being written: still counted by record() until the stored records have them. */
+  readonly #writing = new Set<IdentityDelta[]>();
+  #last: Promise<void> = Promise.resolve();
 
   constructor(db: StateDB | undefined, flushIntervalMs = 5000) {
     this.#db = db;
@@ -53,28 +57,28 @@ export class IdentityLedger {
     this.#entry(did).bans++;
   }
 
-  /** The stored record with what is still pending added in. */
+  /** The stored record (in memory: no wait on the database) with what is still pending added in. */
   record(did: string): IdentityRecord | undefined {
-    const stored = this.#db?.identityRecord(did);
+    let r = this.#db?.identityRecord(did);
+    for (const batch of this.#writing) for (const d of batch) if (d.did === did) r = addDeltas(r, d);
     const p = this.#pending.get(did);
-    if (!p) return stored;
-    const base = stored ?? { did, account: null, verifiedBytes: 0, hashFailures: 0, bans: 0, firstSeen: p.lastSeen, lastSeen: p.lastSeen };
-    return {
-      ...base,
-      account: p.account ?? base.account,
-      verifiedBytes: base.verifiedBytes + p.verifiedBytes,
-      hashFailures: base.hashFailures + p.hashFailures,
-      bans: base.bans + p.bans,
-      lastSeen: Math.max(base.lastSeen, p.lastSeen),
-    };
+    return p ? addDeltas(r, p) : r;
   }
 
-  flush(): void {
-    if (!this.#db || this.#pending.size === 0) return;
+  /** Writes what is pending (after the flushes before it); resolves once stored. */
+  flush(): Promise<void> {
+    if (!this.#db || this.#pending.size === 0) return this.#last;
     const batch = [...this.#pending.values()];
     this.#pending.clear();
+    this.#writing.add(batch);
+    const write = this.#last.then(() => this.#write(batch));
+    this.#last = write.catch(() => {});
+    return write;
+  }
+
+  async #write(batch: IdentityDelta[]): Promise<void> {
     try {
-      this.#db.recordIdentities(batch);
+      await this.#db!.recordIdentities(batch);
     } catch (err) {
       for (const d of batch) {
         const cur = this.#pending.get(d.did);
@@ -87,11 +91,13 @@ export class IdentityLedger {
         }
       }
       throw err;
+    } finally {
+      this.#writing.delete(batch);
     }
   }
 
-  close(): void {
+  async close(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
-    this.flush();
+    await this.flush();
   }
 }

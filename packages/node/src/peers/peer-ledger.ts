@@ -1,6 +1,6 @@
 // Peer reputation bookkeeping. Torrents emit a 'transfer' event per block moved — thousands a
 // second on a fast link — so deltas are summed in memory and written in one transaction every few
-// seconds (and on shutdown) instead of one SQLite write per event.
+// seconds (and on shutdown) through the Store instead of one write per event.
 
 import { startFlushTimer } from '../state/flush-timer.ts';
 import type { StateDB, PeerDelta } from '../state/state-db.ts';
@@ -11,6 +11,8 @@ export class PeerLedger {
   #pending = new Map<string, PeerDelta>();
   #timer: NodeJS.Timeout | undefined;
   #detach = new Map<string, () => void>();
+  /** The last flush's write: the next waits for it, and close() for all of them. */
+  #last: Promise<void> = Promise.resolve();
 
   constructor(db: StateDB, flushIntervalMs = 5000) {
     this.#db = db;
@@ -62,13 +64,20 @@ export class PeerLedger {
     return this.#pending.size;
   }
 
-  /** Writes everything pending. A failed write keeps the deltas for the next attempt. */
-  flush(): void {
-    if (this.#pending.size === 0) return;
+  /** Writes everything pending (through the Store, after the flushes before it): resolves once
+   *  stored. A failed write keeps the deltas for the next attempt. */
+  flush(): Promise<void> {
+    if (this.#pending.size === 0) return this.#last;
     const batch = [...this.#pending.values()];
     this.#pending.clear();
+    const write = this.#last.then(() => this.#write(batch));
+    this.#last = write.catch(() => {});
+    return write;
+  }
+
+  async #write(batch: PeerDelta[]): Promise<void> {
     try {
-      this.#db.recordPeers(batch);
+      await this.#db.recordPeers(batch);
     } catch (err) {
       for (const d of batch) {
         const cur = this.#pending.get(d.address);
@@ -84,10 +93,10 @@ export class PeerLedger {
     }
   }
 
-  close(): void {
+  async close(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
     for (const off of this.#detach.values()) off();
     this.#detach.clear();
-    this.flush();
+    await this.flush();
   }
 }

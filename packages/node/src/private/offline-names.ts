@@ -15,7 +15,7 @@ export async function withPrivateNames(db: StateDB, entries: ListEntry[]): Promi
   return Promise.all(
     entries.map(async (e) => {
       const stored = await keys.get(e.infoHash);
-      const bytes = stored && db.getTorrent(e.infoHash)?.torrent;
+      const bytes = stored && (await db.records.torrentBytes(e.infoHash));
       if (!stored || !bytes) return e;
       try {
         lib ??= await loadEngine();

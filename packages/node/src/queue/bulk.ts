@@ -84,7 +84,7 @@ export async function runBulk(node: BulkNode, body: unknown): Promise<BulkRespon
   const failed = new Map<string, string>();
   for (const ih of named) if (!known.has(ih)) failed.set(ih, `no torrent with infohash ${ih}`);
   const extra = new Map<string, Partial<BulkResult>>();
-  // Per-torrent steps inside one transaction: a failure is that torrent's result, not the request's.
+  // Per-torrent steps: a failure is that torrent's result, not the request's.
   const each = (fn: (ih: string) => void) => () => {
     for (const ih of targets) {
       try {
@@ -94,7 +94,7 @@ export async function runBulk(node: BulkNode, body: unknown): Promise<BulkRespon
       }
     }
   };
-  const { db, queue, model } = node;
+  const { queue, model } = node;
 
   switch (req.action) {
     case 'pause':
@@ -113,7 +113,8 @@ export async function runBulk(node: BulkNode, body: unknown): Promise<BulkRespon
       for (const [ih, err] of await node.removeMany(targets, req.deleteData ?? false)) if (err) failed.set(ih, errorMessage(err));
       break;
     case 'recheck':
-      db.transaction(each((ih) => node.recheck(ih)));
+      // Their statuses go into one batch of the records (TorrentRecords.setStatus): one transaction.
+      each((ih) => node.recheck(ih))();
       break;
     case 'setCategory':
       await model.options.setEach(targets.map((ih) => [ih, { category: req.category ?? null }]));

@@ -8,54 +8,43 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { chmodSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateKeyPairSync, createPrivateKey, createPublicKey, randomInt } from 'node:crypto';
 import { errorMessage } from '../core/errors.ts';
 import { migrate, StateError } from './schema.ts';
 import { SqliteStore } from './sqlite-store.ts';
 import { RECORD_COLUMNS, TorrentRecords } from './torrent-records.ts';
-import { INSERT_IDENTITY, UPSERT_IDENTITY_LEDGER, UPSERT_PEER } from './upserts.ts';
+import { INSERT_IDENTITY } from './upserts.ts';
+import { SELECT_NODE_KEY, loadNodeKey, newNodeKey, toIdentity } from './node-key.ts';
+import { IdentityRecords, listPeers, recordPeers } from './ledger-records.ts';
+export { peerScore } from './ledger-records.ts';
 import type { Store } from './store.ts';
+import { rowCounts } from './row-counts.ts';
+import { ResumeRecords } from './resume-records.ts';
 
 export { SCHEMA_VERSION, StateError } from './schema.ts';
-import type { ResumeData, ResumeStore } from '../core/engine.ts';
-import { toRecord, type Identity, type IdentityDelta, type IdentityRecord, type PeerDelta, type PeerRecord, type Row, type TorrentRecord } from './records.ts';
+import type { ResumeStore } from '../core/engine.ts';
+import { type Identity, type IdentityDelta, type IdentityRecord, type PeerDelta, type PeerRecord, type Row, type TorrentRecord } from './records.ts';
 
 export type { Identity, IdentityDelta, IdentityRecord, NewTorrent, PeerDelta, PeerRecord, TorrentRecord, TorrentStatus } from './records.ts';
 import { makeDirsSync } from '@cascade/engine/make-dirs';
 
+export { countBits } from './resume-records.ts';
+
 export const DB_FILE = 'cascade.db';
-export const PEER_ID_PREFIX = '-CS0100-';
-
-/** Number of set bits: how many pieces a resume bitfield claims. */
-export function countBits(bits: Uint8Array): number {
-  let n = 0;
-  for (let b of bits) {
-    while (b) {
-      b &= b - 1;
-      n++;
-    }
-  }
-  return n;
-}
-
-function randomPeerId(): Uint8Array {
-  // Printable random part: peer ids show up in tracker logs and peer lists.
-  const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-  let s = PEER_ID_PREFIX;
-  while (s.length < 20) s += alphabet[randomInt(alphabet.length)];
-  return new TextEncoder().encode(s);
-}
+export { PEER_ID_PREFIX } from './node-key.ts';
 
 export class StateDB {
   readonly path: string;
   readonly stateDir: string;
   readonly resumeStore: ResumeStore;
+  /** The engine's resume records: saves batched, bitfields in memory (resume-records.ts). */
+  readonly resume: ResumeRecords;
   /** The same file through the Store interface (store.ts): what the node's stores are moving to,
    *  so that PostgreSQL can stand in for SQLite (issue 42). The methods below are the rest. */
   readonly store: Store;
   #db: DatabaseSync;
   #identity: Identity | undefined;
   #records: TorrentRecords | undefined;
+  #identities: IdentityRecords | undefined;
   /** Prepared statements by SQL text: preparing one costs more than running it (10,000 adds). */
   #statements = new Map<string, StatementSync>();
 
@@ -64,11 +53,11 @@ export class StateDB {
     this.#db = db;
     this.path = path;
     this.store = new SqliteStore(db, path);
-    // The engine's ResumeStore is async; SQLite calls are fast and synchronous, so wrap them.
+    this.resume = new ResumeRecords(this.store);
     this.resumeStore = {
-      load: async (ih) => this.loadResume(ih),
-      save: async (ih, data) => this.saveResume(ih, data),
-      delete: async (ih) => this.deleteResume(ih),
+      load: (ih) => this.resume.get(ih),
+      save: (ih, data) => this.resume.save(ih, data),
+      delete: (ih) => this.resume.delete(ih),
     };
   }
 
@@ -119,55 +108,22 @@ export class StateDB {
     return stmt;
   }
 
-  /** Runs fn in one write transaction (BEGIN IMMEDIATE takes the lock up front: no upgrade deadlocks).
-   *  Inside a transaction of `store` (its statements resolve as microtasks, and a microtask of this
-   *  synchronous kind may run between two of them) fn becomes a savepoint of it instead of failing. */
-  transaction<T>(fn: () => T): T {
-    const nested = this.#db.isTransaction;
-    this.#db.exec(nested ? 'SAVEPOINT sync_write' : 'BEGIN IMMEDIATE');
-    try {
-      const result = fn();
-      this.#db.exec(nested ? 'RELEASE sync_write' : 'COMMIT');
-      return result;
-    } catch (err) {
-      if (nested) this.#db.exec('ROLLBACK TO sync_write; RELEASE sync_write');
-      else if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
-      throw err;
-    }
-  }
-
   // ---- identity ----
 
-  /** The node's Ed25519 key pair and 20-byte peer id, generated on first use and kept forever. */
+  /** The node's Ed25519 key pair and 20-byte peer id, made on first use and kept forever: read
+   *  through the Store by loadIdentity() (a node starting), else here on first use (the CLI). */
   get identity(): Identity {
     if (this.#identity) return this.#identity;
-    let row = this.prepare('SELECT peer_id, private_key, public_key FROM identity WHERE id = 1').get() as
-      | Row
-      | undefined;
-    if (!row) {
-      const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-      // If another process created it meanwhile, theirs wins and we read it back.
-      this
-        .prepare(INSERT_IDENTITY)
-        .run(
-          randomPeerId(),
-          privateKey.export({ format: 'pem', type: 'pkcs8' }) as string,
-          publicKey.export({ format: 'pem', type: 'spki' }) as string,
-          Date.now(),
-        );
-      row = this.prepare('SELECT peer_id, private_key, public_key FROM identity WHERE id = 1').get() as Row;
+    if (!this.prepare(SELECT_NODE_KEY).get()) this.prepare(INSERT_IDENTITY).run(...newNodeKey(Date.now()));
+    return (this.#identity = toIdentity(this.prepare(SELECT_NODE_KEY).get() as Row));
+  }
+
+  /** Reads (or makes) the node key through the Store; `identity` then gives it. */
+  async loadIdentity(): Promise<Identity> {
+    if (!this.#identity) {
+      const loaded = await loadNodeKey(this.store);
+      this.#identity ??= loaded;
     }
-    const peerId = new Uint8Array(row.peer_id as Uint8Array);
-    const privateKey = createPrivateKey(row.private_key as string);
-    const publicKey = createPublicKey(row.public_key as string);
-    const jwk = publicKey.export({ format: 'jwk' });
-    this.#identity = {
-      peerId,
-      peerIdHex: Buffer.from(peerId).toString('hex'),
-      privateKey,
-      publicKey,
-      publicKeyHex: Buffer.from(jwk.x!, 'base64url').toString('hex'),
-    };
     return this.#identity;
   }
 
@@ -180,6 +136,11 @@ export class StateDB {
       const loaded = await TorrentRecords.load(this.store);
       this.#records ??= loaded;
     }
+    if (!this.resume.loaded) await this.resume.load();
+    if (!this.#identities) {
+      const loaded = await IdentityRecords.load(this.store);
+      this.#identities ??= loaded;
+    }
     return this.#records;
   }
 
@@ -189,155 +150,84 @@ export class StateDB {
     return (this.#records ??= new TorrentRecords(this.store, this.prepare(`SELECT ${RECORD_COLUMNS} FROM torrents`).all() as Row[]));
   }
 
+  /** A stored torrent as the view holds it: without its .torrent bytes (loadTorrent reads them).
+   *  The view's own object: read it, do not change it. */
   getTorrent(infoHash: string): TorrentRecord | undefined {
-    const row = this.prepare('SELECT * FROM torrents WHERE info_hash = ?').get(infoHash) as Row | undefined;
-    return row ? toRecord(row) : undefined;
+    return this.records.get(infoHash);
   }
 
+  /** A stored torrent with its .torrent bytes, read through the Store: for loading or exporting it. */
+  loadTorrent(infoHash: string): Promise<TorrentRecord | undefined> {
+    return this.records.withBytes(infoHash);
+  }
+
+  /** Every stored torrent (without .torrent bytes), in the order they were added. */
   listTorrents(): TorrentRecord[] {
-    return (this.prepare('SELECT * FROM torrents ORDER BY added_at, info_hash').all() as Row[]).map(toRecord);
+    return this.records.list();
   }
 
-  /** Every stored infohash, and nothing else (no row is decoded). */
+  /** Every stored infohash. */
   infoHashes(): string[] {
-    return (this.prepare('SELECT info_hash AS h FROM torrents').all() as { h: string }[]).map((r) => r.h);
+    return [...this.records.values()].map((r) => r.infoHash);
   }
 
-  /** How many torrents the library holds (a few µs at 10,000). */
+  /** How many torrents the library holds. */
   torrentCount(): number {
-    return Number((this.prepare('SELECT count(*) AS n FROM torrents').get() as { n: number }).n);
+    return this.records.size;
   }
 
   /** Case-insensitive name substring, or infohash prefix. */
   searchTorrents(text: string): TorrentRecord[] {
-    const q = text.trim().toLowerCase();
-    if (q === '') return this.listTorrents();
-    // Escape LIKE wildcards so "50%" searches for a literal percent sign.
-    const like = `%${q.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
-    const byHash = /^[0-9a-f]+$/.test(q);
-    const rows = this
-      .prepare(
-        `SELECT * FROM torrents WHERE lower(name) LIKE ? ESCAPE '\\'${byHash ? ' OR info_hash LIKE ?' : ''}
-         ORDER BY added_at, info_hash`,
-      )
-      .all(...(byHash ? [like, `${q}%`] : [like])) as Row[];
-    return rows.map(toRecord);
+    return this.records.search(text);
   }
 
   // ---- resume data (the engine's ResumeStore) ----
 
-  loadResume(infoHash: string): ResumeData | undefined {
-    const row = this.prepare('SELECT have, info, files FROM resume WHERE info_hash = ?').get(infoHash) as
-      | Row
-      | undefined;
-    if (!row) return undefined;
-    const data: ResumeData = { have: new Uint8Array(row.have as Uint8Array) };
-    if (row.info) data.infoBytes = new Uint8Array(row.info as Uint8Array);
-    if (row.files) data.files = JSON.parse(row.files as string) as { length: number; mtimeMs: number }[];
-    return data;
-  }
-
-  saveResume(infoHash: string, data: ResumeData): void {
-    // One row, one transaction: bitfield and file mtimes always describe the same moment.
-    this.transaction(() => {
-      this
-        .prepare(
-          `INSERT INTO resume (info_hash, have, info, files, updated_at) VALUES (?, ?, ?, ?, ?)
-           ON CONFLICT(info_hash) DO UPDATE SET
-             have = excluded.have, info = COALESCE(excluded.info, info), files = excluded.files,
-             updated_at = excluded.updated_at`,
-        )
-        .run(
-          infoHash,
-          data.have,
-          data.infoBytes ?? null,
-          data.files ? JSON.stringify(data.files) : null,
-          Date.now(),
-        );
-    });
-  }
-
-  deleteResume(infoHash: string): void {
-    this.prepare('DELETE FROM resume WHERE info_hash = ?').run(infoHash);
-  }
-
-  /** Pieces the resume record claims as verified (for `list` without a running node). */
+  /** Pieces the resume record claims as verified (the listing of a torrent not checked yet). */
   verifiedPieces(infoHash: string): number | undefined {
-    const row = this.prepare('SELECT have FROM resume WHERE info_hash = ?').get(infoHash) as Row | undefined;
-    return row ? countBits(row.have as Uint8Array) : undefined;
+    return this.#resumeView().verifiedPieces(infoHash);
+  }
+
+  /** The resume record's bitfield, for the file progress of a torrent not checked yet. */
+  resumeHave(infoHash: string): Uint8Array | undefined {
+    return this.#resumeView().have(infoHash);
+  }
+
+  /** The resume bitfields, read on first use unless loadRecords() read them (the CLI's offline verbs). */
+  #resumeView(): ResumeRecords {
+    if (!this.resume.loaded) this.resume.fill(this.prepare('SELECT info_hash, have FROM resume').all().map((r) => [r.info_hash, r.have]));
+    return this.resume;
   }
 
   // ---- identities (reputation by verified identity, not by address) ----
 
-  /** Adds deltas to each identity's record (created on first sight). */
-  recordIdentities(deltas: IdentityDelta[]): void {
-    if (deltas.length === 0) return;
-    const upsert = this.prepare(UPSERT_IDENTITY_LEDGER);
-    this.#db.exec('BEGIN');
-    try {
-      for (const d of deltas) upsert.run(d.did, d.account ?? null, d.verifiedBytes, d.hashFailures, d.bans, d.lastSeen, d.lastSeen);
-      this.#db.exec('COMMIT');
-    } catch (err) {
-      this.#db.exec('ROLLBACK');
-      throw err;
-    }
+  /** The identity ledger in memory, read on first use unless loadRecords() read it. */
+  get identities(): IdentityRecords {
+    return (this.#identities ??= new IdentityRecords(this.store, this.prepare('SELECT * FROM identity_ledger').all() as Row[]));
+  }
+
+  /** Adds deltas to each identity's record (created on first sight), in one transaction. */
+  recordIdentities(deltas: IdentityDelta[]): Promise<void> {
+    return this.identities.record(deltas);
   }
 
   identityRecord(did: string): IdentityRecord | undefined {
-    const r = this.prepare('SELECT * FROM identity_ledger WHERE did = ?').get(did) as Row | undefined;
-    if (!r) return undefined;
-    return {
-      did: r.did as string, account: (r.account as string | null) ?? null, verifiedBytes: Number(r.verified_bytes),
-      hashFailures: Number(r.hash_failures), bans: Number(r.bans), firstSeen: Number(r.first_seen), lastSeen: Number(r.last_seen),
-    };
+    return this.identities.get(did);
   }
 
   // ---- peers ----
 
   /** Applies a batch of traffic/ban deltas in one transaction. */
-  recordPeers(batch: PeerDelta[]): void {
-    if (batch.length === 0) return;
-    this.transaction(() => {
-      const stmt = this.prepare(UPSERT_PEER);
-      for (const d of batch) {
-        stmt.run(d.address, d.peerId ?? null, peerScore(d), d.up, d.down, d.banned ? 1 : 0, d.banned ?? null, d.lastSeen);
-      }
-    });
+  recordPeers(batch: PeerDelta[]): Promise<void> {
+    return recordPeers(this.store, batch);
   }
 
-  listPeers(limit = 100): PeerRecord[] {
-    const rows = this
-      .prepare('SELECT * FROM peers ORDER BY banned, score DESC, last_seen DESC LIMIT ?')
-      .all(limit) as Row[];
-    return rows.map((r) => ({
-      address: r.address as string,
-      peerId: (r.peer_id as string | null) ?? null,
-      score: r.score as number,
-      bytesUp: r.bytes_up as number,
-      bytesDown: r.bytes_down as number,
-      banned: r.banned === 1,
-      banReason: (r.ban_reason as string | null) ?? null,
-      lastSeen: r.last_seen as number,
-    }));
+  listPeers(limit = 100): Promise<PeerRecord[]> {
+    return listPeers(this.store, limit);
   }
 
   /** Row counts, for `debug`. */
-  counts(): { torrents: number; resume: number; peers: number; bannedPeers: number } {
-    const n = (sql: string) => (this.prepare(sql).get() as { n: number }).n;
-    return {
-      torrents: n('SELECT count(*) AS n FROM torrents'),
-      resume: n('SELECT count(*) AS n FROM resume'),
-      peers: n('SELECT count(*) AS n FROM peers'),
-      bannedPeers: n('SELECT count(*) AS n FROM peers WHERE banned = 1'),
-    };
+  async counts(): Promise<{ torrents: number; resume: number; peers: number; bannedPeers: number }> {
+    return { torrents: this.torrentCount(), ...(await rowCounts(this.store)) };
   }
-}
-
-/**
- * Reputation points for one delta: a MiB received counts 1, a MiB sent 0.5 (they asked, we gave; it
- * still shows a working peer), a ban costs 100 so banned peers sort last even after big transfers.
- */
-export function peerScore(d: PeerDelta): number {
-  const MiB = 1024 * 1024;
-  return d.down / MiB + d.up / (2 * MiB) - (d.banned ? 100 : 0);
 }

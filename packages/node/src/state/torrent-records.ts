@@ -17,6 +17,7 @@
 
 import type { Queryable, SqlValue, Store } from './store.ts';
 import { toRecord, type NewTorrent, type Row, type TorrentRecord, type TorrentStatus } from './records.ts';
+import { WriteBatch } from './write-batch.ts';
 import { REMOVE_TORRENT, UPDATE_META, UPDATE_STATUS, UPSERT_TORRENT, editColumns, upsertParams, type TorrentEdits, type TorrentMeta } from './torrent-writes.ts';
 
 /** Every column but `torrent`. */
@@ -59,12 +60,9 @@ export class TorrentRecords {
   readonly #store: Store;
   readonly #records = new Map<string, TorrentRecord>();
   #dirty = new Set<string>();
-  /** Statuses given since the last batch was taken, and that batch's write (undefined once taken). */
-  #statuses = new Map<string, StatusChange>();
-  #statusWrite: Promise<void> | undefined;
-  /** The last status batch's write, taken or not: the other writes of a status wait for it, so an
-   *  older status never lands over a newer one (PostgreSQL's pool keeps no order between them). */
-  #lastStatusWrite: Promise<void> = Promise.resolve();
+  /** Statuses given and not yet written: the other writes of a status wait for the batch, so an
+   *  older status never lands over a newer one. */
+  readonly #statuses = new WriteBatch<string, StatusChange>((batch) => this.#writeStatuses(batch));
 
   constructor(store: Store, rows: Iterable<Row>) {
     this.#store = store;
@@ -128,6 +126,34 @@ export class TorrentRecords {
   /** Infohashes in stored queue order (lowest position first; none last; ties by when added). */
   queueOrder(): string[] {
     return [...this.#records.values()].sort(byQueueOrder).map((r) => r.infoHash);
+  }
+
+  /** Every record in the order they were added (then by infohash): the library's own order. */
+  list(): TorrentRecord[] {
+    return [...this.#records.values()].sort(byAdded);
+  }
+
+  /** Case-blind name substring, or infohash prefix (text all hex), in the library's order; every
+   *  record for empty text. */
+  search(text: string): TorrentRecord[] {
+    const q = text.trim().toLowerCase();
+    if (q === '') return this.list();
+    const byHash = /^[0-9a-f]+$/.test(q);
+    return this.list().filter((r) => (r.name ?? '').toLowerCase().includes(q) || (byHash && r.infoHash.startsWith(q)));
+  }
+
+  /** A torrent's .torrent bytes, read from the Store (the view holds none): null for a magnet whose
+   *  metadata never came, undefined for an unknown torrent. */
+  async torrentBytes(infoHash: string): Promise<Uint8Array | null | undefined> {
+    const row = await this.#store.get<{ torrent: Uint8Array | null }>('SELECT torrent FROM torrents WHERE info_hash = ?', [infoHash]);
+    return row ? (row.torrent ?? null) : undefined;
+  }
+
+  /** A record with its .torrent bytes (loading or exporting a torrent): a copy of the view's. */
+  async withBytes(infoHash: string): Promise<TorrentRecord | undefined> {
+    const torrent = await this.torrentBytes(infoHash);
+    const r = this.#records.get(infoHash);
+    return r && torrent !== undefined ? { ...r, torrent } : undefined;
   }
 
   // ---- writes: the Store first, then the view ----
@@ -223,30 +249,20 @@ export class TorrentRecords {
    * restart) is a few transactions, not one each; resolves once this one is stored.
    */
   setStatus(infoHash: string, status: TorrentStatus, extra: { error?: string; completedAt?: number } = {}): Promise<void> {
-    const completedAt = extra.completedAt ?? this.#statuses.get(infoHash)?.completedAt;
-    this.#statuses.set(infoHash, { status, error: extra.error ?? null, completedAt });
-    if (!this.#statusWrite) {
-      const write = this.#lastStatusWrite.then(() => new Promise<void>((r) => setImmediate(r))).then(() => {
-        const batch = this.#statuses;
-        this.#statuses = new Map();
-        this.#statusWrite = undefined;
-        return this.#writeStatuses(batch);
-      });
-      this.#statusWrite = write;
-      this.#lastStatusWrite = write.catch(() => {});
-    }
-    return this.#statusWrite;
+    const completedAt = extra.completedAt ?? this.#statuses.pending.get(infoHash)?.completedAt;
+    this.#statuses.pending.set(infoHash, { status, error: extra.error ?? null, completedAt });
+    return this.#statuses.schedule();
   }
 
   /** Resolves once the statuses given so far are written (or failed: their callers were told). */
   async settled(): Promise<void> {
-    await this.#lastStatusWrite;
+    await this.#statuses.settled();
   }
 
   /** When a torrent last finished downloading (ms), null if never, undefined if unknown; a time
    *  waiting in the status batch counts. */
   completedAt(infoHash: string): number | null | undefined {
-    return this.#statuses.get(infoHash)?.completedAt ?? this.#records.get(infoHash)?.completedAt;
+    return this.#statuses.pending.get(infoHash)?.completedAt ?? this.#records.get(infoHash)?.completedAt;
   }
 
   async #writeStatuses(batch: ReadonlyMap<string, StatusChange>): Promise<void> {
@@ -284,7 +300,7 @@ export class TorrentRecords {
    *  transaction; returns how many were known. */
   async remove(infoHashes: readonly string[]): Promise<number> {
     if (infoHashes.length === 0) return 0;
-    await this.#lastStatusWrite; // a status still on its way must not bring a row back, nor land after
+    await this.#statuses.settled(); // a status still on its way must not bring a row back, nor land after
     const known = await this.#store.transaction(async (tx) => {
       let known = 0;
       for (const ih of infoHashes) {
@@ -294,7 +310,7 @@ export class TorrentRecords {
       return known;
     });
     for (const ih of infoHashes) {
-      this.#statuses.delete(ih);
+      this.#statuses.pending.delete(ih);
       this.put(ih, undefined);
     }
     return known;
@@ -321,7 +337,7 @@ export class TorrentRecords {
   async #each<V>(sql: string, changes: ReadonlyMap<string, V>, fields: (v: V) => Partial<TorrentRecord>): Promise<void> {
     if (changes.size === 0) return;
     // The queue's statuses land after the events' ones given before them.
-    await this.#lastStatusWrite;
+    await this.#statuses.settled();
     const param = (v: V): SqlValue => (typeof v === 'boolean' ? (v ? 1 : 0) : (v as SqlValue));
     await this.#store.transaction(async (tx: Queryable) => {
       for (const [ih, v] of changes) await tx.run(sql, [param(v), ih]);
@@ -342,6 +358,11 @@ function definedOf(o: OptionFields): Partial<TorrentRecord> {
   const out: Partial<TorrentRecord> = {};
   for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
   return out;
+}
+
+function byAdded(a: TorrentRecord, b: TorrentRecord): number {
+  if (a.addedAt !== b.addedAt) return a.addedAt - b.addedAt;
+  return a.infoHash < b.infoHash ? -1 : a.infoHash > b.infoHash ? 1 : 0;
 }
 
 function byQueueOrder(a: TorrentRecord, b: TorrentRecord): number {

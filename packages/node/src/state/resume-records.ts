@@ -1,0 +1,159 @@
+// The engine's fast-resume records (the `resume` table) through the Store. Saves come during
+// transfers (each torrent about once a second, from the engine's ResumeSaver), so they never wait
+// on the database: a save goes into a batch, written in one transaction on the next turn of the
+// event loop (as TorrentRecords.setStatus does), and a save given while a batch is being written
+// goes into the next one. A stopping node awaits settled() before it closes the Store.
+//
+// What the listing reads synchronously — how many pieces a record claims verified, and the
+// bitfield itself for a torrent loaded paused that has not checked its data — is kept in memory
+// (`have`, a few hundred bytes per torrent), read once at start; the rest (the info dict, file
+// mtimes) is read from the Store when a torrent loads.
+
+import type { ResumeData } from '../core/engine.ts';
+import type { Queryable, Store } from './store.ts';
+import { WriteBatch } from './write-batch.ts';
+
+/** A record saved, or removed; the bitfield as the view keeps it. */
+export const UPSERT_RESUME = `
+  INSERT INTO resume (info_hash, have, info, files, updated_at) VALUES (?, ?, ?, ?, ?)
+  ON CONFLICT (info_hash) DO UPDATE SET
+    have = excluded.have, info = COALESCE(excluded.info, resume.info), files = excluded.files,
+    updated_at = excluded.updated_at`;
+const DELETE_RESUME = 'DELETE FROM resume WHERE info_hash = ?';
+
+/** Number of set bits: how many pieces a resume bitfield claims. */
+export function countBits(bits: Uint8Array): number {
+  let n = 0;
+  for (let b of bits) {
+    while (b) {
+      b &= b - 1;
+      n++;
+    }
+  }
+  return n;
+}
+
+/** What waits in the batch for one torrent: its newest save (null: removed); `replace` when it was
+ *  removed before this save, so the stored info dict goes too. */
+interface Pending {
+  data: ResumeData | null;
+  replace: boolean;
+}
+
+interface Have {
+  have: Uint8Array;
+  verified: number;
+}
+
+export class ResumeRecords {
+  readonly #store: Store;
+  #view: Map<string, Have> | undefined;
+  readonly #batch = new WriteBatch<string, Pending>((batch) => this.#writeBatch(batch));
+
+  constructor(store: Store) {
+    this.#store = store;
+  }
+
+  /** Whether the bitfields were read (load / fill). */
+  get loaded(): boolean {
+    return this.#view !== undefined;
+  }
+
+  /** Reads every record's bitfield from the Store (at start). */
+  async load(): Promise<void> {
+    this.fill(await this.#store.values('SELECT info_hash, have FROM resume'));
+  }
+
+  /** The bitfields as read ([infohash, have] rows); what was saved or removed meanwhile stays. */
+  fill(rows: Iterable<unknown[]>): void {
+    if (this.#view) return;
+    const view = new Map<string, Have>();
+    for (const [ih, have] of rows) view.set(ih as string, entry(new Uint8Array(have as Uint8Array)));
+    for (const [ih, p] of this.#batch.pending) {
+      if (p.data) view.set(ih, entry(p.data.have));
+      else view.delete(ih);
+    }
+    this.#view = view;
+  }
+
+  /** Pieces the record claims verified; undefined without a record. */
+  verifiedPieces(infoHash: string): number | undefined {
+    return this.#view?.get(infoHash)?.verified;
+  }
+
+  /** The record's bitfield (not to be changed). */
+  have(infoHash: string): Uint8Array | undefined {
+    return this.#view?.get(infoHash)?.have;
+  }
+
+  /** The whole record, as the Store holds it once the saves given so far are written. */
+  async get(infoHash: string): Promise<ResumeData | undefined> {
+    await this.settled();
+    const row = await this.#store.get<{ have: Uint8Array; info: Uint8Array | null; files: string | null }>('SELECT have, info, files FROM resume WHERE info_hash = ?', [infoHash]);
+    if (!row) return undefined;
+    const data: ResumeData = { have: new Uint8Array(row.have) };
+    if (row.info) data.infoBytes = new Uint8Array(row.info);
+    if (row.files) data.files = JSON.parse(row.files) as { length: number; mtimeMs: number }[];
+    return data;
+  }
+
+  /** Keeps a record (the engine's bitfield is a copy it no longer changes); a later save without
+   *  the info dict keeps the one stored (a magnet must not lose its metadata). Resolves once stored. */
+  save(infoHash: string, data: ResumeData): Promise<void> {
+    const before = this.#batch.pending.get(infoHash);
+    const infoBytes = data.infoBytes ?? before?.data?.infoBytes;
+    this.#batch.pending.set(infoHash, { data: infoBytes ? { ...data, infoBytes } : data, replace: before ? before.data === null || before.replace : false });
+    this.#view?.set(infoHash, entry(data.have));
+    return this.#batch.schedule();
+  }
+
+  /** Forgets a record; resolves once removed from the Store. */
+  delete(infoHash: string): Promise<void> {
+    this.#batch.pending.set(infoHash, { data: null, replace: true });
+    this.#view?.delete(infoHash);
+    return this.#batch.schedule();
+  }
+
+  /** Torrents removed from the library (whose transaction deletes their records): their saves
+   *  still waiting are dropped, and the one being written lands first, so none comes back. */
+  async forget(infoHashes: readonly string[]): Promise<void> {
+    const drop = () => {
+      for (const ih of infoHashes) {
+        this.#batch.pending.delete(ih);
+        this.#view?.delete(ih);
+      }
+    };
+    drop();
+    await this.#batch.settled();
+    drop(); // a batch that failed meanwhile put its saves back
+  }
+
+  /** Resolves once the saves given so far are written (or failed: their callers were told). */
+  async settled(): Promise<void> {
+    await this.#batch.settled();
+  }
+
+  async #writeBatch(batch: ReadonlyMap<string, Pending>): Promise<void> {
+    try {
+      await this.#store.transaction(async (tx) => {
+        for (const [ih, p] of batch) await writeOne(tx, ih, p);
+      });
+    } catch (err) {
+      // Not lost: each goes with the next batch unless a newer one was given meanwhile.
+      for (const [ih, p] of batch) if (!this.#batch.pending.has(ih)) this.#batch.pending.set(ih, p);
+      throw err;
+    }
+  }
+}
+
+async function writeOne(tx: Queryable, infoHash: string, p: Pending): Promise<void> {
+  if (p.replace) await tx.run(DELETE_RESUME, [infoHash]);
+  if (!p.data) return;
+  // One row: bitfield and file mtimes always describe the same moment.
+  const { have, infoBytes, files } = p.data;
+  await tx.run(UPSERT_RESUME, [infoHash, have, infoBytes ?? null, files ? JSON.stringify(files) : null, Date.now()]);
+}
+
+function entry(have: Uint8Array): Have {
+  return { have, verified: countBits(have) };
+}
