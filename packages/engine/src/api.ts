@@ -143,8 +143,10 @@ export interface SessionOptions {
   /** uTP (BEP 29, LEDBAT congestion control) beside TCP: a UDP socket on the listen port's number
    *  (shared with the IPv4 DHT), incoming uTP accepted; outgoing connections try uTP first with TCP
    *  as the fallback, except to loopback and private-network addresses, where TCP goes first (see
-   *  node/utp-dialer.ts). On unless false; 'first' dials uTP first to local peers too. */
-  utp?: boolean | 'first';
+   *  node/utp-dialer.ts). On unless false; 'first' dials uTP first to local peers too; 'only'
+   *  dials over uTP alone (libtorrent's enable_outgoing_tcp off: a node behind a NAT whose TCP
+   *  dials leave from ephemeral ports, which a BEP 55 broker cannot name), TCP still accepted. */
+  utp?: boolean | 'first' | 'only';
 }
 
 /** session.localDiscovery(): whether LSD runs, on which families, and why a family is missing. */

@@ -35,7 +35,7 @@ async function fixture(t: { after: (fn: () => unknown) => void }) {
   return { root, file };
 }
 
-function cascade(t: { after: (fn: () => unknown) => void }, lab: NatLab, ns: string, o: { torrent: string; save: string; port: number; peers?: string[]; upload?: number }): LabProcess {
+function cascade(t: { after: (fn: () => unknown) => void }, lab: NatLab, ns: string, o: { torrent: string; save: string; port: number; peers?: string[]; upload?: number; download?: number; utpOnly?: boolean }): LabProcess {
   const p = labProcess(lab.spawn(ns, process.execPath, [CASCADE, JSON.stringify(o)], { stdio: ['pipe', 'pipe', 'pipe'] }));
   t.after(() => p.stop());
   return p;
@@ -67,12 +67,12 @@ async function homes(t: { after: (fn: () => unknown) => void }) {
 test('BEP 55: Cascade brokers a uTP connection between libtorrent and Cascade, each behind a cone NAT', { timeout: 60_000 }, async (t) => {
   const f = await fixture(t);
   const { lab, broker, one, two } = await homes(t);
-  const b = cascade(t, lab, broker.ns, { torrent: f.file, save: path.join(f.root, 'broker'), port: 6881, upload: 32 * 1024 });
+  const b = cascade(t, lab, broker.ns, { torrent: f.file, save: path.join(f.root, 'broker'), port: 6881, upload: 32 * 1024, download: 64 * 1024 });
   await b.event((e) => e.event === 'listening', 20_000, 'the broker listening');
   const brokerAt = `${broker.wanAddress}:6881`;
   // libtorrent downloads in home 1 (uTP only); Cascade seeds in home 2.
   const leech = libtorrent(t, lab, one.ns, ['download', f.file, path.join(f.root, 'leech'), '6882', brokerAt]);
-  const seed = cascade(t, lab, two.ns, { torrent: f.file, save: path.join(f.root, 'seed'), port: 6883, peers: [brokerAt], upload: 256 * 1024 });
+  const seed = cascade(t, lab, two.ns, { torrent: f.file, save: path.join(f.root, 'seed'), port: 6883, peers: [brokerAt], upload: 256 * 1024, utpOnly: true });
   // The NAT keeps the ports (MASQUERADE with the port free): home 1 is 198.18.0.102:6882 outside.
   const up = await seed.event((e) => e.event === 'status' && e.peers.some((p: any) => p.address === `${one.wanAddress}:6882` && p.transport === 'utp' && p.uploaded > 0), 40_000, 'Cascade uploading to libtorrent over a direct uTP connection').catch((err) => {
     console.log('BROKER', JSON.stringify(b.events.slice(-1)), 'LT', JSON.stringify(leech.events.slice(-1)), leech.stderr());
@@ -91,8 +91,8 @@ test('BEP 55: libtorrent brokers a uTP connection between two Cascade nodes, eac
   const b = libtorrent(t, lab, broker.ns, ['broker', f.file, path.join(f.root, 'broker'), '6881']);
   await b.event((e) => e.event === 'listening', 20_000, 'libtorrent listening');
   const brokerAt = `${broker.wanAddress}:6881`;
-  const seed = cascade(t, lab, one.ns, { torrent: f.file, save: path.join(f.root, 'seed'), port: 6882, peers: [brokerAt], upload: 512 * 1024 });
-  const leech = cascade(t, lab, two.ns, { torrent: f.file, save: path.join(f.root, 'leech'), port: 6883, peers: [brokerAt] });
+  const seed = cascade(t, lab, one.ns, { torrent: f.file, save: path.join(f.root, 'seed'), port: 6882, peers: [brokerAt], upload: 512 * 1024, utpOnly: true });
+  const leech = cascade(t, lab, two.ns, { torrent: f.file, save: path.join(f.root, 'leech'), port: 6883, peers: [brokerAt], utpOnly: true });
   const got = await leech.event(directFrom(`${one.wanAddress}:6882`), 40_000, 'piece data from the other Cascade node over a direct uTP connection');
   assert.ok(got.holepunch.rendezvousSent >= 1, JSON.stringify(got.holepunch));
   assert.ok(got.holepunch.connectsReceived >= 1, JSON.stringify(got.holepunch));

@@ -20,6 +20,9 @@ ses = lt.session({
     'utp_connect_timeout': 1500, 'min_reconnect_time': 1, 'peer_connect_timeout': 3,
     # A seed slow enough that the broker (a downloader too) is not done, and gone, at once.
     'upload_rate_limit': 256 * 1024 if mode == 'seed' else 0,
+    # The broker downloads slowly: once done it drops the seed (two seeds have nothing to say),
+    # and a rendezvous that comes after that (a loaded machine) is refused as not connected.
+    'download_rate_limit': 64 * 1024 if mode == 'broker' else 0,
     'alert_mask': 0,
 })
 h = ses.add_torrent({'ti': lt.torrent_info(torrent), 'save_path': save})

@@ -257,3 +257,26 @@ test('utp: false is TCP only; a uTP-first dialler reaches it over TCP at once (i
   const got = dialler.counters().bytesReceived;
   assert.ok(got.tcp >= f.payload.length && got.utp === 0, JSON.stringify(got));
 });
+
+test("utp: 'only' dials over uTP alone: a TCP-only peer is never reached, a uTP one is, and TCP is still accepted", async (t) => {
+  const f = await fixture(t, 300_000);
+  const tcpOnly = await Session.create({ host: '127.0.0.1', dht: false, webrtc: false, utp: false });
+  t.after(() => tcpOnly.close());
+  const both = await Session.create({ host: '127.0.0.1', dht: false, webrtc: false });
+  t.after(() => both.close());
+  for (const s of [tcpOnly, both]) await whenDone(await s.add(f.torrent, { savePath: path.join(f.root, 'seed') }));
+  const utpOnly = await Session.create({ host: '127.0.0.1', dht: false, webrtc: false, utp: 'only' });
+  t.after(() => utpOnly.close());
+  // Local addresses would go TCP first under the default policy: 'only' must not.
+  const h = await utpOnly.add(f.torrent, { savePath: path.join(f.root, 'dl'), peers: [`127.0.0.1:${tcpOnly.port}`, `127.0.0.1:${both.port}`] });
+  await whenDone(h);
+  assert.ok((await fs.readFile(path.join(f.root, 'dl', 'data.bin'))).equals(f.payload));
+  const got = utpOnly.counters().bytesReceived;
+  assert.ok(got.utp >= f.payload.length && got.tcp === 0, JSON.stringify(got));
+  assert.equal(tcpOnly.counters().bytesSent.tcp, 0, 'the TCP-only seed was never reached');
+  // Incoming TCP still accepted: a TCP-only node dials the uTP-only one and gets the pieces.
+  const tcpLeech = await Session.create({ host: '127.0.0.1', dht: false, webrtc: false, utp: false });
+  t.after(() => tcpLeech.close());
+  await whenDone(await tcpLeech.add(f.torrent, { savePath: path.join(f.root, 'dl2'), peers: [`127.0.0.1:${utpOnly.port}`] }));
+  assert.ok(utpOnly.counters().bytesSent.tcp >= f.payload.length, JSON.stringify(utpOnly.counters().bytesSent));
+});

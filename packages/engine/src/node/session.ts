@@ -186,7 +186,7 @@ export class Session implements SessionHandle {
       scheduler: this.scheduler,
       peerId: this.peerId,
       port: () => this.announcePort ?? this.listenPort,
-      dialer: cappedDialer(this.outboundByHost, this.limits.maxOutgoingPerAddress, mseDialer(new UtpFirstDialer(() => this.utp, tcpDialerFrom(this.outgoing), { utpFirstEverywhere: this.opts.utp === 'first' }), this.opts.encryption ?? 'prefer-plaintext')),
+      dialer: cappedDialer(this.outboundByHost, this.limits.maxOutgoingPerAddress, mseDialer(new UtpFirstDialer(() => this.utp, tcpDialerFrom(this.outgoing), { utpFirstEverywhere: this.opts.utp === 'first', utpOnly: this.opts.utp === 'only' }), this.opts.encryption ?? 'prefer-plaintext')),
       hasher: this.hasher,
       createStorage: (meta, savePath) => {
         const standard = () => new FsStorage(meta, savePath);

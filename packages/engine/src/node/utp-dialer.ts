@@ -53,10 +53,14 @@ export class UtpFirstDialer implements Dialer {
   /** uTP first to local peers too (SessionOptions.utp 'first'). */
   private readonly utpFirstEverywhere: boolean;
 
-  constructor(utp: () => UtpSocket | undefined, tcp: Dialer, opts: { utpFirstEverywhere?: boolean } = {}) {
+  /** Outgoing over uTP alone (SessionOptions.utp 'only'). */
+  private readonly utpOnly: boolean;
+
+  constructor(utp: () => UtpSocket | undefined, tcp: Dialer, opts: { utpFirstEverywhere?: boolean; utpOnly?: boolean } = {}) {
     this.utp = utp;
     this.tcp = tcp;
     this.utpFirstEverywhere = opts.utpFirstEverywhere === true;
+    this.utpOnly = opts.utpOnly === true;
   }
 
   /** What worked for an address (from an earlier dial, or learnt some other way). */
@@ -74,6 +78,10 @@ export class UtpFirstDialer implements Dialer {
       // On a dual-stack host uTP runs on IPv4 only (see session.ts): an IPv6 punch cannot go out.
       if (addr.host.includes(':') && !utp.ipv6) throw new Error('hole punching over IPv6 needs uTP on IPv6 (an IPv6 --host)');
       return utp.connect(addr, signal, { synAttempts: HOLEPUNCH_SYNS });
+    }
+    if (this.utpOnly) {
+      if (!utp) throw new Error('outgoing connections are uTP only, and uTP is not running');
+      return utp.connect(addr, signal);
     }
     const known = this.known.get(addressKey(addr));
     if (!utp || known === 'tcp') return this.tcp.dial(addr, signal);
