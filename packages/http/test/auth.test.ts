@@ -311,10 +311,10 @@ test('sessions: kept across a restart of the store, ended by sign-out', async (t
   const { AuthStore } = await import('@cascade/node');
   const dir = mkdtempSync(join(tmpdir(), 'cascade-sessions-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  let db = StateDB.open(dir);
+  let db = await StateDB.open(dir);
   const token = await new AuthStore(db).createSession({ did: 'did:key:z6Mkx', address: null });
-  db.close();
-  db = StateDB.open(dir);
+  await db.close();
+  db = await StateDB.open(dir);
   const store = new AuthStore(db);
   assert.equal((await store.session(token))?.did, 'did:key:z6Mkx', 'survives a restart');
   assert.equal(await store.session(token + 'x'), undefined);
@@ -322,5 +322,5 @@ test('sessions: kept across a restart of the store, ended by sign-out', async (t
   // Their number is bounded: store-cases/auth.ts (on SQLite and PostgreSQL).
   await store.endSession(token);
   assert.equal(await store.session(token), undefined);
-  db.close();
+  await db.close();
 });

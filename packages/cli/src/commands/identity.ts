@@ -42,16 +42,16 @@ export async function identityCommand(inv: Invocation, out: Output): Promise<num
     } catch (err) {
       throw new CliError(`cannot import ${file}: ${(err as Error).message}`);
     }
-    const db = StateDB.open(inv.options.stateDir);
+    const db = await StateDB.open(inv.options.stateDir);
     try {
       const id = await replaceNodeKey(db, imported.signSecret);
       out.result({ event: 'identity-imported', did: id.did, address: id.address }, () => `the node is now ${id.did}\naddress: ${id.address}`);
       return 0;
     } finally {
-      db.close();
+      await db.close();
     }
   }
-  const db = StateDB.open(inv.options.stateDir);
+  const db = await StateDB.open(inv.options.stateDir);
   try {
     const id = nodeIdentity(db);
     if (action === 'export') {
@@ -64,6 +64,6 @@ export async function identityCommand(inv: Invocation, out: Output): Promise<num
     out.result({ did: id.did, address: id.address }, () => `did:     ${id.did}\naddress: ${id.address}`);
     return 0;
   } finally {
-    db.close();
+    await db.close();
   }
 }

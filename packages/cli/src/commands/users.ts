@@ -24,7 +24,7 @@ export async function tokenCommand(inv: Invocation, out: Output): Promise<number
 }
 
 export async function claimCodeCommand(inv: Invocation, out: Output): Promise<number> {
-  const db = StateDB.open(inv.options.stateDir);
+  const db = await StateDB.open(inv.options.stateDir);
   try {
     const owner = await new AuthStore(db).owner();
     if (owner) throw new CliError(`this node is claimed: its owner is ${owner.id} (\`cascade users reset-owner\` makes it claimable again)`);
@@ -32,7 +32,7 @@ export async function claimCodeCommand(inv: Invocation, out: Output): Promise<nu
     out.result({ code, stateDir: db.stateDir }, () => `${code}\n(open the node's web page, sign in and claim it with this code; it works once)`);
     return 0;
   } finally {
-    db.close();
+    await db.close();
   }
 }
 
@@ -54,7 +54,7 @@ export async function usersCommand(inv: Invocation, out: Output): Promise<number
   if (role !== undefined && action !== 'add') throw new UsageError('--role goes with users add');
   if (role !== undefined && !MEMBER_ROLES.includes(role as Role)) throw new UsageError(`--role is admin, member or viewer, not "${role}"`);
   if (action === 'reset-owner') return resetOwner(inv, out);
-  const db = StateDB.open(inv.options.stateDir);
+  const db = await StateDB.open(inv.options.stateDir);
   try {
     const store = new AuthStore(db);
     if (action === 'list') {
@@ -82,7 +82,7 @@ export async function usersCommand(inv: Invocation, out: Output): Promise<number
     out.result({ event: 'user-removed', id: m.id }, () => `removed ${m.id}`);
     return 0;
   } finally {
-    db.close();
+    await db.close();
   }
 }
 
@@ -92,11 +92,11 @@ async function resetOwner(inv: Invocation, out: Output): Promise<number> {
   let r: { removed: string | null; code: string };
   if (node) r = await node.call<{ removed: string | null; code: string }>('auth.resetOwner');
   else {
-    const db = StateDB.open(inv.options.stateDir);
+    const db = await StateDB.open(inv.options.stateDir);
     try {
       r = { removed: (await new AuthStore(db).resetOwner()) ?? null, code: newClaimCode(inv.options.stateDir) };
     } finally {
-      db.close();
+      await db.close();
     }
   }
   out.result({ event: 'owner-reset', ...r }, () => `${r.removed ? `${r.removed} is no longer the owner` : 'the node had no owner'}; claim it in its web page with the claim code ${r.code}`);

@@ -68,12 +68,9 @@ export async function startNode(
       `a cascade node is already running on ${o.stateDir} (pid ${other.info.pid}); stop it or use another --state-dir`,
     );
   }
-  const db = StateDB.open(o.stateDir);
-  // Read through the Store before anything reads it synchronously (the session's peer id).
-  await db.loadIdentity().catch((err: unknown) => {
-    db.close();
-    throw err;
-  });
+  // Opened and read into memory (identity, records, resume bitfields, ledgers) before anything
+  // reads it synchronously (the session's peer id, the listing).
+  const db = await StateDB.open(o.stateDir, o.database ? { database: o.database } : {});
   useNativeSignatures();
   const identified = new IdentifiedPeers(out, db);
   // The node's own trackers are known once it exists (a server sets announceUrls after the start).
@@ -98,11 +95,9 @@ export async function startNode(
     });
   } catch (err) {
     onion?.client.close();
-    db.close();
+    await db.close();
     throw friendlyStartError(err, o);
   }
-  // The views the node reads synchronously, read from the Store before it is made.
-  await db.loadRecords();
   const node = new CascadeNode({ session, db, modelState: await loadModelState(db.store), out, identified, downloadDir: o.downloadDir, queue: o.queue, contentIds: opts.contentIds });
   node.onion = onion;
   own = () => [...o.trackers, ...node.announceUrls(), ...node.ownTrackers()];

@@ -45,6 +45,9 @@ import type {
 export interface NodeOptions {
   /** Absolute path of the state directory (DB, control file). */
   stateDir: string;
+  /** A postgres:// URL: the state in that PostgreSQL database, not <stateDir>/cascade.db (serve
+   *  --database, issue 42). The state dir keeps the node's files (downloads, control file, chain). */
+  database?: string | undefined;
   /** BitTorrent TCP listen port; 0 = any free port. */
   port: number;
   host?: string | undefined;
