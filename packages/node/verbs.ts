@@ -6,6 +6,7 @@
 // `./private-names` (offline `list`), `./dht-search` (offline `search`), `./chain-verbs`.
 export * from './basics.ts';
 export { StateDB, DB_FILE } from './src/state/state-db.ts';
+export { copyStateToPostgres, type CopyReport } from './src/state/copy-state.ts';
 export { rememberPeers } from './src/peers/manual-peers.ts';
 export { storedMetainfo, otherOwners, refuseOwnedFiles, deleteOwnFiles } from './src/files/own-files.ts';
 export { ShareKeys } from './src/private/share-keys.ts';

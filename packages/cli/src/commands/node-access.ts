@@ -16,9 +16,14 @@ export type Verb = (inv: Invocation, out: Output, node: ControlClient | undefine
 
 export const NO_NODE = 'no running node (start one with `cascade serve`)';
 
+/** Opens the node's state: <state-dir>/cascade.db, or the PostgreSQL database of --database. */
+export function openState(inv: Invocation): Promise<StateDB> {
+  return StateDB.open(inv.options.stateDir, inv.options.database ? { database: inv.options.database } : {});
+}
+
 /** Opens the state (read into memory: state-db.ts), runs fn on it and closes it after. */
 export async function withDb<T>(inv: Invocation, fn: (db: StateDB) => T | Promise<T>): Promise<T> {
-  const db = await StateDB.open(inv.options.stateDir);
+  const db = await openState(inv);
   try {
     return await fn(db);
   } finally {

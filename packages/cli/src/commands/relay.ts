@@ -11,7 +11,7 @@ export async function relayCommand(inv: Invocation, out: Output): Promise<number
   const o = inv.options;
   const directories = o.directories;
   if (directories.length === 0) throw new UsageError('cascade relay needs --directory URL: where it publishes its descriptor (a Cascade tracker, e.g. http://127.0.0.1:6969)');
-  const db = await StateDB.open(o.stateDir);
+  const db = await StateDB.open(o.stateDir, o.database ? { database: o.database } : {});
   let identity;
   try {
     identity = nodeIdentity(db);

@@ -5,11 +5,12 @@
 // they change: rotating the token (its checkers must drop the old one) and resetting the owner
 // (it prints the new claim code on its console).
 import {
-  AuthStore, connectControl, ensureClaimCode, memberId, MEMBER_ROLES, newClaimCode, rotateApiToken, loadOrCreateApiToken, StateDB, type Member, type Role,
+  AuthStore, connectControl, ensureClaimCode, memberId, MEMBER_ROLES, newClaimCode, rotateApiToken, loadOrCreateApiToken, type Member, type Role,
 } from '@cascade/node/verbs';
 import { UsageError, CliError } from '../core/errors.ts';
 import type { Invocation } from '../parse/args.ts';
 import type { Output } from '../output/output.ts';
+import { openState } from './node-access.ts';
 
 export async function tokenCommand(inv: Invocation, out: Output): Promise<number> {
   if (!inv.options.rotate) {
@@ -24,7 +25,7 @@ export async function tokenCommand(inv: Invocation, out: Output): Promise<number
 }
 
 export async function claimCodeCommand(inv: Invocation, out: Output): Promise<number> {
-  const db = await StateDB.open(inv.options.stateDir);
+  const db = await openState(inv);
   try {
     const owner = await new AuthStore(db).owner();
     if (owner) throw new CliError(`this node is claimed: its owner is ${owner.id} (\`cascade users reset-owner\` makes it claimable again)`);
@@ -54,7 +55,7 @@ export async function usersCommand(inv: Invocation, out: Output): Promise<number
   if (role !== undefined && action !== 'add') throw new UsageError('--role goes with users add');
   if (role !== undefined && !MEMBER_ROLES.includes(role as Role)) throw new UsageError(`--role is admin, member or viewer, not "${role}"`);
   if (action === 'reset-owner') return resetOwner(inv, out);
-  const db = await StateDB.open(inv.options.stateDir);
+  const db = await openState(inv);
   try {
     const store = new AuthStore(db);
     if (action === 'list') {
@@ -92,7 +93,7 @@ async function resetOwner(inv: Invocation, out: Output): Promise<number> {
   let r: { removed: string | null; code: string };
   if (node) r = await node.call<{ removed: string | null; code: string }>('auth.resetOwner');
   else {
-    const db = await StateDB.open(inv.options.stateDir);
+    const db = await openState(inv);
     try {
       r = { removed: (await new AuthStore(db).resetOwner()) ?? null, code: newClaimCode(inv.options.stateDir) };
     } finally {

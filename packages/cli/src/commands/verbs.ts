@@ -15,7 +15,7 @@ import { formatBytes, formatPercent, formatSpeed, units18 } from '../output/form
 import type { Invocation } from '../parse/args.ts';
 import type { Output } from '../output/output.ts';
 import type { PeerStats, TrackerStatus } from '../core/engine.ts';
-import { NO_NODE, requireNode, short, withDb, type Verb, type VerbDeps } from './node-access.ts';
+import { NO_NODE, openState, requireNode, short, withDb, type Verb, type VerbDeps } from './node-access.ts';
 
 import { limits, queue, forceStart, move, settings, pieceOrderVerb } from './staples.ts';
 import { category, tags } from './organise.ts';
@@ -379,7 +379,7 @@ const remove: Verb = async (inv, out, node, deps) => {
     );
     return 0;
   }
-  const db = await StateDB.open(inv.options.stateDir);
+  const db = await openState(inv);
   try {
     const ih = resolveInfoHash(arg, db.listTorrents().map((r) => r.infoHash));
     const rec = db.getTorrent(ih)!;

@@ -42,6 +42,8 @@ export const DEFAULT_MAX_UPLOAD = 4 * 1024 ** 3;
 
 export interface ServerOptions {
   stateDir: string;
+  /** A postgres:// URL: the node's state in that database, not <stateDir>/cascade.db (issue 42). */
+  database?: string;
   /** Web UI + API port; 0 = any. Default 8080. */
   httpPort?: number;
   /** Bind address of the web UI and API. Default 127.0.0.1: only this machine. */
@@ -185,6 +187,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
   const nodeOptions: NodeOptions = {
     stateDir,
+    ...(opts.database !== undefined ? { database: opts.database } : {}),
     port: opts.btPort ?? DEFAULT_BT_PORT,
     host: opts.btHost,
     dht: opts.dht !== false,
