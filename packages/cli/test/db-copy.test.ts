@@ -128,12 +128,21 @@ test('db copy moves every table of a real node\'s state into PostgreSQL, and ser
   const entries = Array.isArray(list) ? list : list.torrents!;
   assert.deepEqual(entries.map((e) => e.infoHash).sort(), [shared.infoHash, MAGNET].sort());
   const magnet = entries.find((e) => e.infoHash === MAGNET)!;
+  // The shared file's resume data came along: it is whole, without a download.
+  assert.equal((entries.find((e) => e.infoHash === shared.infoHash) as unknown as { progress: number }).progress, 1);
   assert.deepEqual([magnet.category, [...magnet.tags].sort()], ['films', ['hd', 'new']]);
   const settings = (await (await onPg.api('/api/settings')).json()) as { maxActiveDownloads: number };
   assert.equal(settings.maxActiveDownloads, 7);
   const users = (await (await onPg.api('/api/users')).json()) as { users: { id: string; role: string }[] };
   assert.ok(users.users.some((u) => u.id === DID && u.role === 'viewer'), JSON.stringify(users));
+  // Ids go on past the copied ones (the identity sequences moved): a new feed is not refused as a duplicate.
+  const feed2 = await onPg.api('/api/rss/feeds', { method: 'POST', headers: json, body: JSON.stringify({ url: 'http://127.0.0.1:9/other.xml' }) });
+  assert.ok(feed2.status < 300, await feed2.text());
   await onPg.stop();
+  // The verbs with no node running read the same database.
+  const offline = await cascade(['list', '--json', '--state-dir', stateDir, '--database', url]);
+  assert.equal(offline.code, 0, offline.stderr);
+  assert.equal(offline.stdout.split('\n').filter((l) => l.includes(MAGNET)).length, 1, offline.stdout);
   assert.equal(existsSync(join(stateDir, DB_FILE)), false, 'a node on PostgreSQL makes no SQLite state file');
 });
 
