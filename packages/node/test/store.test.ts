@@ -21,9 +21,10 @@ import { torrentWriteCases } from './store-cases/torrent-writes.ts';
 import { torrentReadCases } from './store-cases/torrent-reads.ts';
 import { resumeCases } from './store-cases/resume.ts';
 import { ledgerCases } from './store-cases/ledgers.ts';
+import { apiTokenCases } from './store-cases/api-token.ts';
 
 /** Each store moved onto the Store brings its cases (store-cases/), run here on both engines. */
-const STORES: StoreCases[] = [nodeKeyCases, rssCases, authCases, settingsCases, categoryCases, queueCases, fileCidCases, torrentOptionCases, receiptCases, upsertCases, torrentWriteCases, torrentReadCases, resumeCases, ledgerCases];
+const STORES: StoreCases[] = [nodeKeyCases, rssCases, authCases, settingsCases, categoryCases, queueCases, fileCidCases, torrentOptionCases, receiptCases, upsertCases, torrentWriteCases, torrentReadCases, resumeCases, ledgerCases, apiTokenCases];
 
 async function cases(t: TestContext, open: Open): Promise<void> {
   await t.test('values come back as they went in: big integers, bytes, null, text with a question mark', async (t) => {

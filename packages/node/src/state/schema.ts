@@ -14,7 +14,7 @@ export class StateError extends NodeError {
 }
 
 /** Bump with a new entry in MIGRATIONS whenever the schema changes. */
-export const SCHEMA_VERSION = 16;
+export const SCHEMA_VERSION = 17;
 /** PRAGMA application_id ("CSCD"): tells our DB apart from any other SQLite file. */
 const APPLICATION_ID = 0x43534344;
 
@@ -282,6 +282,15 @@ const MIGRATIONS: string[] = [
     received_at INTEGER NOT NULL,             -- ms since epoch
     paid        TEXT NOT NULL DEFAULT '0',    -- bytes of it the pool paid for, as last read
     PRIMARY KEY (info_hash, downloader)
+  );
+  `,
+  // 17: the API token of a node on PostgreSQL (issue 42: every member of a cluster takes the same
+  // one). A node on SQLite keeps it in <state-dir>/api-token as before and leaves this empty.
+  `
+  CREATE TABLE api_token (
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    token      TEXT NOT NULL,
+    created_at INTEGER NOT NULL
   );
   `,
 ];
