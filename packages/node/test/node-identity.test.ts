@@ -68,11 +68,17 @@ test('Ed25519 signatures OpenSSL accepts pass without the package\'s arithmetic;
   const signed = new Uint8Array(Buffer.concat([Buffer.from('cascade-test\n'), msg]));
   const bad = sig.slice();
   bad[10]! ^= 1;
-  // S ≥ the group order: refused by RFC 8032 and ZIP 215 alike.
+  // S ≥ the group order: refused by RFC 8032 and ZIP 215 alike, also as S + L, which satisfies the
+  // equation (L·B is the identity) and which OpenSSL must refuse for its accepted set to stay in the package's.
   const highS = sig.slice();
   highS.fill(0xff, 32);
+  const L = 2n ** 252n + 27742317777372353535851937790883648493n;
+  const le = (b: Uint8Array) => b.reduceRight((n, x) => (n << 8n) | BigInt(x), 0n);
+  const malleable = sig.slice();
+  let sPlusL = le(sig.subarray(32)) + L;
+  for (let i = 32; i < 64; i++, sPlusL >>= 8n) malleable[i] = Number(sPlusL & 0xffn);
   assert.ok(nativeEd25519Verify(sig, signed, id.signPublic));
-  for (const [s, m, k] of [[bad, signed, id.signPublic], [sig, signed.subarray(1), id.signPublic], [sig, signed, new Uint8Array(31)], [sig.subarray(1), signed, id.signPublic], [highS, signed, id.signPublic]] as const) {
+  for (const [s, m, k] of [[bad, signed, id.signPublic], [sig, signed.subarray(1), id.signPublic], [sig, signed, new Uint8Array(31)], [sig.subarray(1), signed, id.signPublic], [highS, signed, id.signPublic], [malleable, signed, id.signPublic]] as const) {
     assert.equal(nativeEd25519Verify(s, m, k), false);
   }
   let asked = 0;
@@ -82,6 +88,7 @@ test('Ed25519 signatures OpenSSL accepts pass without the package\'s arithmetic;
     assert.equal(asked, 1, 'the platform was asked');
     assert.ok(!verifyBytes(id.did, 'cascade-test', msg, bad));
     assert.ok(!verifyBytes(id.did, 'cascade-test', msg, highS));
+    assert.ok(!verifyBytes(id.did, 'cascade-test', msg, malleable));
     assert.ok(!verifyBytes(id.did, 'cascade-other', msg, sig));
     // A platform that refuses everything changes nothing: the package judges, and accepts the good one.
     useEd25519Verifier(() => false);
