@@ -8,12 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { StateDB, DB_FILE } from '../../node/src/state/state-db.ts';
-import { SqliteStore } from '../../node/src/state/sqlite-store.ts';
-import { PostgresStore } from '../../node/src/state/postgres-store.ts';
-import { plainRow, stateTables, tableRows } from '../../node/src/state/state-tables.ts';
-import type { Store } from '../../node/src/state/store.ts';
-import { startPostgres } from '../../node/test/postgres-server.ts';
+import { CHAT_TABLES, DB_FILE, PostgresStore, SqliteStore, StateDB, plainRow, startPostgres, stateTables, tableRows, type Store } from '../../node/test/state-engines.ts';
 import { cascade, startServe } from './node-process.ts';
 import { tempDir } from './helpers.ts';
 
@@ -60,6 +55,17 @@ async function fillTheRest(stateDir: string, infoHash: string): Promise<void> {
   } finally {
     await db.close();
   }
+  // The chat relay's file (its tables made by the node's relay): a conversation's worth.
+  const chat = SqliteStore.openPlain(join(stateDir, 'chat.db'));
+  try {
+    await chat.run('INSERT INTO envelopes (id, kind, sender, recipient, ts, stored, body) VALUES (?, ?, ?, ?, ?, ?, ?)', ['e1', 'dm', DID, 'did:key:other', 1, 2, '{"ciphertext":"…"}']);
+    await chat.run('INSERT INTO profiles (did, ts, body) VALUES (?, ?, ?)', [DID, 3, '{"name":"a"}']);
+    await chat.run('INSERT INTO rooms (id, kind, name, charter, created) VALUES (?, ?, ?, ?, ?)', ['g:one', 'private', 'One', '{}', 4]);
+    await chat.run('INSERT INTO members (room, did, role, invitation, joined_seq, joined) VALUES (?, ?, ?, ?, ?, ?)', ['g:one', DID, 'admin', null, 0, 5]);
+    await chat.run('INSERT INTO invitations (room, invitee, body) VALUES (?, ?, ?)', ['g:one', 'did:key:other', '{"invite":1}']);
+  } finally {
+    await chat.close();
+  }
 }
 
 test('db copy moves every table of a real node\'s state into PostgreSQL, and serve --database runs on it', { timeout: 180_000 }, async (t) => {
@@ -97,12 +103,16 @@ test('db copy moves every table of a real node\'s state into PostgreSQL, and ser
   const sqlite = SqliteStore.openFile(join(stateDir, DB_FILE));
   const before = await snapshot(sqlite);
   await sqlite.close();
+  // chat.db's tables are chat_* in PostgreSQL.
+  const chatFile = SqliteStore.openPlain(join(stateDir, 'chat.db'));
+  for (const [table, rows] of Object.entries(await snapshot(chatFile))) before[CHAT_TABLES[table]!] = rows;
+  await chatFile.close();
   const empty = Object.entries(before).filter(([, rows]) => rows.length === 0).map(([table]) => table);
   assert.deepEqual(empty, [], 'every table holds a row to copy (a new table: fill it in fillTheRest)');
   assert.ok(before.resume!.length >= 1 && before.torrents!.length === 2 && before.identity!.length === 1);
 
   const copied = await cascade(['db', 'copy', '--json', '--state-dir', stateDir, '--database', url]);
-  assert.equal(copied.code, 0, copied.stderr);
+  assert.equal(copied.code, 0, copied.stderr + copied.stdout);
   assert.equal(copied.json.event, 'state-copied');
   assert.deepEqual(
     Object.fromEntries((copied.json.tables as { name: string; rows: number }[]).filter((x) => !x.name.endsWith('api-token file)')).map((x) => [x.name, x.rows])),

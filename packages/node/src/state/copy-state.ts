@@ -28,11 +28,22 @@ export async function copyStateToPostgres(stateDir: string, url: string): Promis
   const path = join(stateDir, DB_FILE);
   if (!existsSync(path)) throw new NodeError('not-found', `no state to copy: ${path} does not exist`);
   const from = SqliteStore.openFile(path);
+  const chatPath = join(stateDir, CHAT_FILE);
+  const chat = existsSync(chatPath) ? SqliteStore.openPlain(chatPath) : undefined;
   try {
     const { PostgresStore } = await import('./postgres-store.ts');
     const to = await PostgresStore.open(url);
     try {
-      const report = await copyState(from, to);
+      // The chat relay's messages (its own file, chat_* tables on PostgreSQL) in the same transaction.
+      let extra: ExtraTables[] = [];
+      if (chat) {
+        const { PostgresChatStore, CHAT_TABLES } = await import('@cascade/chat/relay-postgres');
+        // The state's schema first: the migration refuses a database with tables but no version.
+        await migratePostgres(to);
+        await PostgresChatStore.open(to);
+        extra = [{ from: chat, tables: CHAT_TABLES }];
+      }
+      const report = await copyState(from, to, extra);
       // The API token lives in the state dir's file on SQLite, in the state on PostgreSQL: it
       // comes along, so a node serving the copy from another state dir takes the same one.
       const token = await takeApiToken(stateDir, to);
@@ -43,11 +54,22 @@ export async function copyStateToPostgres(stateDir: string, url: string): Promis
     }
   } finally {
     await from.close();
+    await chat?.close();
   }
 }
 
-/** Copies every table of `from` into `to` (migrated here, and refused unless every table is empty). */
-export async function copyState(from: Store, to: PostgresStore): Promise<CopyReport> {
+/** The chat relay's file beside the state (@cascade/chat): copied too. */
+export const CHAT_FILE = 'chat.db';
+
+/** Tables of another file copied with the state: source name → target name. */
+export interface ExtraTables {
+  from: Store;
+  tables: Record<string, string>;
+}
+
+/** Copies every table of `from` (and the extra ones) into `to` (migrated here, and refused unless
+ *  every table is empty). */
+export async function copyState(from: Store, to: PostgresStore, extra: readonly ExtraTables[] = []): Promise<CopyReport> {
   await migratePostgres(to);
   const tables = await stateTables(from);
   const target = new Set(await stateTables(to));
@@ -69,6 +91,15 @@ export async function copyState(from: Store, to: PostgresStore): Promise<CopyRep
       const rows = await tableRows(from, t);
       await insertRows(tx, t, rows);
       report.tables.push({ name: t, rows: rows.length });
+    }
+    for (const e of extra) {
+      const present = new Set(await stateTables(e.from));
+      for (const [source, dest] of Object.entries(e.tables)) {
+        if (!present.has(source)) continue;
+        const rows = await tableRows(e.from, source);
+        await insertRows(tx, dest, rows);
+        report.tables.push({ name: dest, rows: rows.length });
+      }
     }
     await advanceIdentities(tx);
   });

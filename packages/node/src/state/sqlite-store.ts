@@ -122,6 +122,12 @@ export class SqliteStore implements Store {
     return new SqliteStore(db, path, { ownsFile: true });
   }
 
+  /** Another SQLite file of the node's, as it is (no pragma, no migration): the chat relay's
+   *  chat.db, which `db copy` reads. close() closes it. */
+  static openPlain(path: string): SqliteStore {
+    return new SqliteStore(new DatabaseSync(path), path, { ownsFile: true });
+  }
+
   async close(): Promise<void> {
     await this.#whenIdle();
     this.#statements.clear();
