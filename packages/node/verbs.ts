@@ -19,5 +19,5 @@ export type { ChainHealth } from './src/chain/chain-service.ts';
 export { ControlClient, connectControl, type RpcParams } from './src/core/control.ts';
 export { resolveInfoHash } from './src/core/infohash.ts';
 export { AuthStore, memberId, MEMBER_ROLES, type Member, type Role } from './src/auth/member-store.ts';
-export { loadOrCreateApiToken, rotateApiToken } from './src/auth/api-token.ts';
+export { loadOrCreateApiToken, rotateApiToken, sharedApiToken } from './src/auth/api-token.ts';
 export { ensureClaimCode, newClaimCode } from './src/auth/claim-code.ts';

@@ -21,6 +21,7 @@ import { tempDir } from './helpers.ts';
 const DID = 'did:key:z6MkqPdsGnMzT3eHr3FqVy44RNGR2SoJyFFwVX1zBdW2z4Ph';
 const MAGNET = 'c'.repeat(40);
 const json = { 'content-type': 'application/json' };
+const TOKEN = 'copied-token-'.padEnd(43, 'x');
 
 /** Each table's rows, as both engines give them alike, in one order. */
 async function snapshot(store: Store): Promise<Record<string, string[]>> {
@@ -49,6 +50,8 @@ async function fillTheRest(stateDir: string, infoHash: string): Promise<void> {
     share_keys: () => s.run('INSERT INTO share_keys (info_hash, key, origin, written) VALUES (?, ?, ?, ?)', ['e'.repeat(40), new Uint8Array(32).fill(9), 'link', new Uint8Array([0x80])]),
     file_cids: () => s.run('INSERT INTO file_cids (info_hash, file_index, sha256, cid) VALUES (?, ?, ?, ?)', [IH, 0, new Uint8Array(32).fill(1), 'bafkreitest']),
     dht_blames: () => s.run('INSERT INTO dht_blames (publisher, reason, at) VALUES (?, ?, ?)', [DID, 'a record that lied', 8]),
+    // A node on SQLite keeps its token in its file; this one is what the copy then serves with.
+    api_token: () => s.run('INSERT INTO api_token (id, token, created_at) VALUES (1, ?, ?)', [TOKEN, 10]),
     created_tags: () => s.run('INSERT INTO created_tags (name) VALUES (?)', ['later']),
     receipts_sent: () => s.run('INSERT INTO receipts_sent (info_hash, seeder, cumulative) VALUES (?, ?, ?)', [IH, '0xseeder', 123_456_789]),
     receipts_held: () => s.run('INSERT INTO receipts_held (info_hash, downloader, seeder, cumulative, expiry, chain_id, pool, signature, received_at, paid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', [IH, '0xdownloader', '0xseeder', '1000', '99999999999', '31337', '0xpool', '0x' + 'ab'.repeat(65), 9, '42']),
@@ -103,7 +106,7 @@ test('db copy moves every table of a real node\'s state into PostgreSQL, and ser
   assert.equal(copied.code, 0, copied.stderr);
   assert.equal(copied.json.event, 'state-copied');
   assert.deepEqual(
-    Object.fromEntries((copied.json.tables as { name: string; rows: number }[]).map((x) => [x.name, x.rows])),
+    Object.fromEntries((copied.json.tables as { name: string; rows: number }[]).filter((x) => !x.name.endsWith('api-token file)')).map((x) => [x.name, x.rows])),
     Object.fromEntries(Object.entries(before).map(([table, rows]) => [table, rows.length])),
   );
 
@@ -132,6 +135,7 @@ test('db copy moves every table of a real node\'s state into PostgreSQL, and ser
   // The shared file's resume data came along: it is whole, without a download.
   assert.equal((entries.find((e) => e.infoHash === shared.infoHash) as unknown as { progress: number }).progress, 1);
   assert.deepEqual([magnet.category, [...magnet.tags].sort()], ['films', ['hd', 'new']]);
+  assert.equal(onPg.token, TOKEN, 'the state\'s API token wins over the file on PostgreSQL (and the file follows it)');
   const settings = (await (await onPg.api('/api/settings')).json()) as { maxActiveDownloads: number };
   assert.equal(settings.maxActiveDownloads, 7);
   const users = (await (await onPg.api('/api/users')).json()) as { users: { id: string; role: string }[] };

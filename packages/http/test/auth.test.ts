@@ -46,6 +46,8 @@ async function apiRoutes(s: TestServer): Promise<{ method: string; path: string 
 }
 
 const PUBLIC = new Set(['POST /api/auth/challenge', 'POST /api/auth/verify', 'POST /api/auth/logout', 'GET /api/auth/me', 'GET /api/health',
+  // readiness for balancers and probes (routes/readiness.ts): the reason's detail for members only
+  'GET /api/health/ready',
   // the built-in tracker, public on its own port, answers on the web port too (routes/announce.ts);
   // /ice-servers gives its STUN address only (serve's tracker mints no TURN credentials)
   'GET /announce', 'GET /scrape', 'GET /ice-servers']);

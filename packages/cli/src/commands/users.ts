@@ -5,21 +5,26 @@
 // they change: rotating the token (its checkers must drop the old one) and resetting the owner
 // (it prints the new claim code on its console).
 import {
-  AuthStore, connectControl, ensureClaimCode, memberId, MEMBER_ROLES, newClaimCode, rotateApiToken, loadOrCreateApiToken, type Member, type Role,
+  AuthStore, connectControl, ensureClaimCode, memberId, MEMBER_ROLES, newClaimCode, rotateApiToken, loadOrCreateApiToken, sharedApiToken, type Member, type Role,
 } from '@cascade/node/verbs';
 import { UsageError, CliError } from '../core/errors.ts';
 import type { Invocation } from '../parse/args.ts';
 import type { Output } from '../output/output.ts';
-import { openState } from './node-access.ts';
+import { openState, withDb as withState } from './node-access.ts';
 
 export async function tokenCommand(inv: Invocation, out: Output): Promise<number> {
   if (!inv.options.rotate) {
-    const token = loadOrCreateApiToken(inv.options.stateDir);
+    // On PostgreSQL the state's token wins over the file (another node on it may have rotated it).
+    const token = inv.options.database ? await withState(inv, (db) => sharedApiToken(inv.options.stateDir, db.store)) : loadOrCreateApiToken(inv.options.stateDir);
     out.result({ token }, () => token);
     return 0;
   }
   const node = await connectControl(inv.options.stateDir);
-  const token = node ? (await node.call<{ token: string }>('auth.rotateToken')).token : rotateApiToken(inv.options.stateDir);
+  const token = node
+    ? (await node.call<{ token: string }>('auth.rotateToken')).token
+    : inv.options.database
+      ? await withState(inv, (db) => rotateApiToken(inv.options.stateDir, db.store))
+      : await rotateApiToken(inv.options.stateDir);
   out.result({ event: 'token-rotated', token, running: node !== undefined }, () => `${token}\n(the old token no longer works${node ? ', on the running node too' : ''})`);
   return 0;
 }

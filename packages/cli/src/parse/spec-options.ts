@@ -31,7 +31,7 @@ export const OPTION_DEFS: Record<OptName, OptDef> = {
   database: {
     type: 'string',
     arg: 'URL',
-    help: "keep the node's state (library, settings, users, tokens' sessions, RSS, receipts, keys…) in this PostgreSQL database, postgres://user:password@host/db, instead of <state-dir>/cascade.db (default $CASCADE_DATABASE_URL); downloads and the other files stay in --state-dir",
+    help: "keep the node's state (library, settings, users, sign-in sessions, the API token, RSS, receipts, keys…) in this PostgreSQL database, postgres://user:password@host/db, instead of <state-dir>/cascade.db (default $CASCADE_DATABASE_URL); downloads and the other files stay in --state-dir",
   },
   port: { type: 'string', short: 'p', arg: 'N', help: 'BitTorrent listen port (default 6881, 0 = any free port)' },
   host: { type: 'string', arg: 'ADDR', help: 'BitTorrent bind address; also where outgoing connections, tracker requests and DHT queries leave from' },

@@ -332,7 +332,8 @@ export const COMMANDS: Record<string, CommandSpec> = {
       'users and sessions, RSS, receipts, content ids, private-share keys, ledgers, the node key) into the\n' +
       'database, in one transaction, and prints each table\'s row count. It refuses a database that already\n' +
       'holds rows, and refuses while a node runs on the state dir (stop it first: its state would move on).\n' +
-      'The state dir keeps the downloads, the API token and the embedded chain: serve with both options.\n' +
+      "The API token (<state-dir>/api-token) comes along. The state dir keeps the downloads, the embedded chain and\n" +
+      "the chat relay's messages (chat.db): serve with both options.\n" +
       'The SQLite file is left as it was.',
   },
   rss: {

@@ -448,6 +448,8 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
   /** Serves the control endpoint; registers in control.json unless another live node owns it. */
   async startControl(register: boolean): Promise<void> {
     this.control = await ControlServer.start(this.db.stateDir, createNodeApi(this), { register });
+    // On PostgreSQL the token is the state's (shared by the nodes on it); control.json follows it.
+    await this.control.apiToken.useStore(this.db.store);
   }
 
   /** Something this node cannot go on after (a lost database lease): said once, and `fatal` resolves. */

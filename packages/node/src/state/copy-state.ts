@@ -11,6 +11,7 @@ import { quoteName, stateTables, tableRows } from './state-tables.ts';
 import type { Queryable, Row, SqlValue, Store } from './store.ts';
 import type { PostgresStore } from './postgres-store.ts';
 import { DB_FILE } from './state-db.ts';
+import { apiTokenPath, loadOrCreateApiToken, sharedApiToken } from '../auth/api-token.ts';
 
 /** Rows per INSERT: a round trip per row would make a library of 10,000 torrents slow to copy,
  *  and PostgreSQL takes at most 65,535 parameters a statement (torrents has some 30 columns). */
@@ -31,7 +32,12 @@ export async function copyStateToPostgres(stateDir: string, url: string): Promis
     const { PostgresStore } = await import('./postgres-store.ts');
     const to = await PostgresStore.open(url);
     try {
-      return await copyState(from, to);
+      const report = await copyState(from, to);
+      // The API token lives in the state dir's file on SQLite, in the state on PostgreSQL: it
+      // comes along, so a node serving the copy from another state dir takes the same one.
+      const token = await takeApiToken(stateDir, to);
+      if (token) report.tables.push({ name: 'api_token (from the api-token file)', rows: 1 });
+      return report;
     } finally {
       await to.close();
     }
@@ -94,4 +100,12 @@ async function advanceIdentities(tx: Queryable): Promise<void> {
       [t, c],
     );
   }
+}
+
+/** Stores the state dir's API token in the copy when it has none; whether it did. */
+async function takeApiToken(stateDir: string, to: Store): Promise<boolean> {
+  if (!existsSync(apiTokenPath(stateDir))) return false;
+  if (await to.get('SELECT 1 AS one FROM api_token')) return false;
+  const token = loadOrCreateApiToken(stateDir);
+  return (await sharedApiToken(stateDir, to)) === token;
 }

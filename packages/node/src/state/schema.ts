@@ -14,7 +14,7 @@ export class StateError extends NodeError {
 }
 
 /** Bump with a new entry in MIGRATIONS whenever the schema changes. */
-export const SCHEMA_VERSION = 17;
+export const SCHEMA_VERSION = 18;
 /** PRAGMA application_id ("CSCD"): tells our DB apart from any other SQLite file. */
 const APPLICATION_ID = 0x43534344;
 
@@ -284,7 +284,16 @@ const MIGRATIONS: string[] = [
     PRIMARY KEY (info_hash, downloader)
   );
   `,
-  // 17: which node may use a shared database (state/database-lease.ts): one, until clusters come
+  // 17: the API token of a node on PostgreSQL (issue 42: every member of a cluster takes the same
+  // one). A node on SQLite keeps it in <state-dir>/api-token as before and leaves this empty.
+  `
+  CREATE TABLE api_token (
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    token      TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  `,
+  // 18: which node may use a shared database (state/database-lease.ts): one, until clusters come
   // (docs/cluster.md). A node on SQLite leaves it empty (its state dir's control endpoint says).
   `
   CREATE TABLE node_lease (
