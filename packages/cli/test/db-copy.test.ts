@@ -7,6 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, renameSync } from 'node:fs';
+import { once } from 'node:events';
 import { join } from 'node:path';
 import { CHAT_TABLES, DB_FILE, PostgresStore, SqliteStore, StateDB, plainRow, startPostgres, stateTables, tableRows, type Store } from '../../node/test/state-engines.ts';
 import { cascade, startServe } from './node-process.ts';
@@ -173,4 +174,28 @@ test('a bad or unreachable --database is a clear error, its password never shown
   assert.doesNotMatch(down.stdout + down.stderr, /hunter2/);
   const copy = await cascade(['db', 'copy', '--state-dir', stateDir]);
   assert.equal(copy.code, 2, 'db copy without a database is a usage error');
+});
+
+test('one node per database: a second is refused naming the first; a node killed takes it back at once, a node stopped frees it', { timeout: 120_000 }, async (t) => {
+  const pg = await startPostgres(t);
+  const url = await pg.database('leased');
+  const root = tempDir(t);
+  const [stateA, stateB] = [join(root, 'a'), join(root, 'b')];
+  const args = ['--no-chain', '--database', url];
+  const a = await startServe(t, { stateDir: stateA, args });
+  const serveB = () => cascade(['serve', '--json', '--http-port', '0', '--port', '0', '--tracker-port', '0', '--no-dht', '--state-dir', stateB, ...args]);
+  const refused = await serveB();
+  assert.equal(refused.code, 1, refused.stdout + refused.stderr);
+  const said = refused.stdout + refused.stderr;
+  assert.match(said, new RegExp(`another Cascade node uses the database .*: pid ${a.child.pid} on host .+, state dir ${stateA.replace(/[/.]/g, '\\$&')}, its lease renewed`));
+  assert.doesNotMatch(said, /cascade:[^*]+@/, 'the password is not shown');
+  // kill -9: the same state dir starts again at once (its own lease), without waiting it out.
+  a.child.kill('SIGKILL');
+  await once(a.child, 'exit');
+  const a2 = await startServe(t, { stateDir: stateA, args });
+  // A clean stop gives the lease back: the other node starts now.
+  await a2.stop();
+  const b = await startServe(t, { stateDir: stateB, args });
+  assert.ok(b.events.some((e) => e.event === 'serving'));
+  await b.stop();
 });

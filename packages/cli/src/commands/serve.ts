@@ -51,6 +51,7 @@ export async function serveCommand(inv: Invocation, out: Output): Promise<number
   });
   try {
     const { node, tracker, url, httpPort } = server;
+    void node.fatal.then((reason) => stop.failWith(reason));
     const bittorrentPort = node.session.port;
     out.event('listening', {
       url,
@@ -84,7 +85,7 @@ export async function serveCommand(inv: Invocation, out: Output): Promise<number
       await stop.promise;
     }
     out.note('stopping…');
-    return 0;
+    return stop.failure === undefined ? 0 : 1;
   } finally {
     await server.close();
   }

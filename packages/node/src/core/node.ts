@@ -154,6 +154,12 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
   /** The torrents followed, and their events fanned out to the node's listeners. */
   readonly #feed: TorrentFeed;
   #stopping: Promise<void> | undefined;
+  /** The lease on a shared database (PostgreSQL: state/database-lease.ts), given back at stop. */
+  lease: { release(): Promise<void> } | undefined;
+  #fatal!: (reason: string) => void;
+  /** Resolves with the reason when this node must stop by itself (its database lease was taken
+   *  over): the process that runs it stops it and exits non-zero. */
+  readonly fatal: Promise<string> = new Promise((resolve) => (this.#fatal = resolve));
   /** Collects a burst's garbage (adds, a start's loads) once the node is quiet again. */
   readonly memory = new MemoryReducer();
 
@@ -446,6 +452,12 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
     await this.control.apiToken.useStore(this.db.store);
   }
 
+  /** Something this node cannot go on after (a lost database lease): said once, and `fatal` resolves. */
+  failed(reason: string): void {
+    this.out.note(`error: ${reason}`);
+    this.#fatal(reason);
+  }
+
   /** Idempotent clean shutdown: stop taking requests, close the session (it saves resume data), flush. */
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
@@ -477,6 +489,7 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
       await attempt(() => this.db.records.settled());
       // And the resume records the torrents saved as they stopped.
       await attempt(() => this.db.resume.settled());
+      await attempt(() => this.lease?.release());
       await attempt(() => this.db.close());
       if (errors.length > 0) throw new NodeError('failed', `shutdown: ${errors.map(errorMessage).join('; ')}`);
     })();

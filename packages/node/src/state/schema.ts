@@ -14,7 +14,7 @@ export class StateError extends NodeError {
 }
 
 /** Bump with a new entry in MIGRATIONS whenever the schema changes. */
-export const SCHEMA_VERSION = 17;
+export const SCHEMA_VERSION = 18;
 /** PRAGMA application_id ("CSCD"): tells our DB apart from any other SQLite file. */
 const APPLICATION_ID = 0x43534344;
 
@@ -291,6 +291,18 @@ const MIGRATIONS: string[] = [
     id         INTEGER PRIMARY KEY CHECK (id = 1),
     token      TEXT NOT NULL,
     created_at INTEGER NOT NULL
+  );
+  `,
+  // 18: which node may use a shared database (state/database-lease.ts): one, until clusters come
+  // (docs/cluster.md). A node on SQLite leaves it empty (its state dir's control endpoint says).
+  `
+  CREATE TABLE node_lease (
+    id          INTEGER PRIMARY KEY CHECK (id = 1),
+    holder      TEXT NOT NULL,                -- the holder's instance id (<state-dir>/instance-id)
+    description TEXT NOT NULL,                -- "pid 123 on host h, state dir /x": for messages
+    epoch       INTEGER NOT NULL,             -- +1 at every take-over: a renewal of an older epoch fails
+    renewed_at  INTEGER NOT NULL,             -- ms, the database's clock
+    expires_at  INTEGER NOT NULL              -- ms, the database's clock
   );
   `,
 ];
