@@ -11,6 +11,8 @@ import { parseIceServerUrl, type IceServer } from '@cascade/node/basics';
 import { parseRate, parseSize } from '../output/format.ts';
 import { COMMANDS, OPTION_DEFS, type OptDef, type OptName } from './spec.ts';
 import { databaseOption } from './database-option.ts';
+import { chainOption, signerOption, type ChainOption } from './chain-options.ts';
+import { httpUrl, parseInteger } from './value-checks.ts';
 
 export interface Options {
   json: boolean;
@@ -121,7 +123,7 @@ export interface Options {
   llmThreads: number | undefined;
   llmMaxTokens: number | undefined;
   /** serve, seed, download: false with --no-chain; else the embedded chain, or --chain-rpc with its id and contracts. */
-  chain: false | { rpcUrl?: string; chainId?: number; contracts?: { registry: `0x${string}`; token: `0x${string}`; pool: `0x${string}` }; signer?: { url: string; from?: `0x${string}` } };
+  chain: ChainOption;
   /** serve, seed, download: --receipt-every, --payment-threshold, --auto-claim (bytes). */
   receipts: { everyBytes?: number; paymentThresholdBytes?: number; autoClaimBytes?: number };
   /** serve, seed, download: --ipfs-api URL (Kubo RPC) to pin registered metadata blocks to. */
@@ -168,13 +170,6 @@ function splitCommand(argv: string[]): { command: string | undefined; rest: stri
   return { command, rest: [...argv.slice(i + 1), ...leading] };
 }
 
-function parseInteger(name: string, text: string, min: number, max: number): number {
-  if (!/^\d+$/.test(text)) throw new UsageError(`--${name} wants a whole number, got "${text}"`);
-  const n = Number(text);
-  if (n < min || n > max) throw new UsageError(`--${name} must be between ${min} and ${max}, got ${n}`);
-  return n;
-}
-
 const HOST_PORT = /^(?:\[[0-9a-fA-F:.]+\]|[^\s:\[\]]+):(\d{1,5})$/;
 
 /** Validates "host:port" / "[v6]:port" up front so a typo fails before the node starts. */
@@ -196,18 +191,6 @@ function checkUrl(option: string, value: string): string {
   } catch {
     throw new UsageError(`${option} wants a URL, got "${value}"`);
   }
-  return value;
-}
-
-/** `value` when it is an http(s) URL; otherwise a usage error naming `flag`. */
-function httpUrl(flag: string, value: string): string {
-  let u: URL;
-  try {
-    u = new URL(value);
-  } catch {
-    throw new UsageError(`${flag} wants a URL, got "${value}"`);
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UsageError(`${flag} wants an http(s) URL, got "${value}"`);
   return value;
 }
 
@@ -413,60 +396,6 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
     if (spec.joinRest) positionals = [positionals.join(' ')];
   }
   return { command, positionals, options, values: v };
-}
-
-type Signer = { url: string; from?: Addr };
-
-/** --chain-signer URL [--chain-from ADDRESS]: checked here, used only with --chain-rpc. */
-function signerOption(url: string | undefined, from: string | undefined): Signer | undefined {
-  if (url === undefined) {
-    if (from !== undefined) throw new UsageError('--chain-from names an account of the external signer: give --chain-signer URL too');
-    return undefined;
-  }
-  httpUrl('--chain-signer', url);
-  if (from === undefined) return { url };
-  if (!/^0x[0-9a-fA-F]{40}$/.test(from)) throw new UsageError(`--chain-from wants an account address (0x + 40 hex digits), got "${from}"`);
-  return { url, from: from as Addr };
-}
-
-function chainOption(on: boolean, rpc: string | undefined, id: string | undefined, contracts: string | undefined, signer: Signer | undefined): Options['chain'] {
-  const external = rpc !== undefined || id !== undefined || contracts !== undefined;
-  if (!on) {
-    if (external || signer) throw new UsageError('--no-chain and --chain-rpc/--chain-contracts/--chain-signer contradict each other: give one');
-    return false;
-  }
-  if (signer && rpc === undefined) {
-    throw new UsageError('--chain-signer needs --chain-rpc URL and --chain-contracts FILE: it pays gas on an external chain (the embedded chain funds the node itself)');
-  }
-  if (!external) return {};
-  if (rpc === undefined || contracts === undefined) {
-    throw new UsageError('an external chain needs both --chain-rpc URL and --chain-contracts FILE (the JSON `cascade chain deploy` prints)');
-  }
-  httpUrl('--chain-rpc', rpc);
-  const file = readContractsFile(contracts);
-  const chainId = id !== undefined ? parseInteger('chain-id', id, 1, 2 ** 53 - 1) : file.chainId;
-  if (chainId !== file.chainId) throw new UsageError(`--chain-id ${chainId} and ${contracts} (chain ${file.chainId}) disagree`);
-  return { rpcUrl: rpc, chainId, contracts: { registry: file.registry, token: file.token, pool: file.rewards }, ...(signer ? { signer } : {}) };
-}
-
-type Addr = `0x${string}`;
-
-/** The JSON `cascade chain deploy` prints: {"chainId", "registry", "rewards", "token"}. */
-function readContractsFile(path: string): { chainId: number; registry: Addr; rewards: Addr; token: Addr } {
-  let data: Record<string, unknown>;
-  try {
-    data = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-  } catch (err) {
-    throw new UsageError(`--chain-contracts ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : 'not JSON'}`);
-  }
-  const addr = (k: string): Addr => {
-    const v = data[k];
-    if (typeof v !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(v)) throw new UsageError(`--chain-contracts ${path}: "${k}" must be an address (0x + 40 hex digits)`);
-    return v as Addr;
-  };
-  const chainId = data.chainId;
-  if (typeof chainId !== 'number' || !Number.isSafeInteger(chainId) || chainId < 1) throw new UsageError(`--chain-contracts ${path}: "chainId" must be a positive integer`);
-  return { chainId, registry: addr('registry'), rewards: addr('rewards'), token: addr('token') };
 }
 
 /** --directory and --private-discovery: the second needs the first (except on `add`, which asks
