@@ -5,7 +5,10 @@
 // python3-libtorrent over TCP in the direct case's topology; for the WebRTC and TURN cases, the
 // WebRTC library alone (node-datachannel's data channel between two processes, nothing of ours on
 // it: bench/nat/dc-peer.ts) in the same topologies. See bench/nat/README.md.
-// Run (root): npm run bench:nat -- [--runs 2] [--size 64] [--delay 20] [--cases lt,tcp,webrtc,turn,dc,dc-turn]
+// Run (root): npm run bench:nat -- [--runs 2] [--size 64] [--delay 20] [--cases lt,tcp,lt-utp,utp,webrtc,turn,dc,dc-turn]
+// The direct path is measured twice: over TCP (`--no-utp` on both Cascade ends, libtorrent with uTP
+// off) and over uTP (Cascade as it starts by default: uTP first to an address beyond the LAN;
+// libtorrent with TCP off), each against libtorrent on the same transport.
 import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -21,14 +24,14 @@ const { values: argv } = parseArgs({
     runs: { type: 'string', default: '2' },
     size: { type: 'string', default: '64' },
     delay: { type: 'string' },
-    cases: { type: 'string', default: 'lt,tcp,webrtc,turn,dc,dc-turn' },
+    cases: { type: 'string', default: 'lt,tcp,lt-utp,utp,webrtc,turn,dc,dc-turn' },
   },
 });
 const RUNS = Number(argv.runs);
 const MiB = 1024 * 1024;
 const SIZE = Number(argv.size) * MiB;
 const DELAY = argv.delay === undefined ? 0 : Number(argv.delay);
-type Case = 'lt' | 'tcp' | 'webrtc' | 'turn' | 'dc' | 'dc-turn';
+type Case = 'lt' | 'tcp' | 'lt-utp' | 'utp' | 'webrtc' | 'turn' | 'dc' | 'dc-turn';
 const DC_PEER = join(import.meta.dirname, 'dc-peer.ts');
 /** The engine's data-channel message size (webrtc-connection.ts MAX_MESSAGE): the library alone sends the same. */
 const DC_MESSAGE = 256 * 1024;
@@ -47,9 +50,12 @@ import libtorrent as lt
 def emit(ev, **kw):
     kw.update(event=ev, t=time.time() * 1000); print(json.dumps(kw), flush=True)
 role, torrent, save = sys.argv[1:4]
+utp = role.endswith(':utp')  # uTP only (TCP off both ways), else TCP only
+role = role.split(':')[0]
 s = lt.high_performance_seed()
 s.update({'listen_interfaces': '0.0.0.0:6881', 'enable_dht': False, 'enable_lsd': False, 'enable_upnp': False,
-          'enable_natpmp': False, 'enable_incoming_utp': False, 'enable_outgoing_utp': False})
+          'enable_natpmp': False, 'enable_incoming_utp': utp, 'enable_outgoing_utp': utp,
+          'enable_incoming_tcp': not utp, 'enable_outgoing_tcp': not utp})
 ses = lt.session(s)
 h = ses.add_torrent({'ti': lt.torrent_info(torrent), 'save_path': save})
 if role == 'seed':
@@ -123,10 +129,10 @@ try {
   for (let run = 0; run < RUNS; run++) {
     for (const c of CASES) {
       const s =
-        c === 'lt' ? await libtorrentCase(direct)
+        c === 'lt' || c === 'lt-utp' ? await libtorrentCase(direct, c === 'lt-utp' ? 'utp' : 'tcp')
         : c === 'dc' ? await dataChannelCase(c, [{ urls: t1.stun }, { urls: t2.stun }])
         : c === 'dc-turn' ? await dataChannelCase(c, [{ urls: t3.stun }, { urls: `turn:${h3}:3478`, ...turnLogin() }])
-        : await cascadeCase(c, c === 'tcp' ? direct : c === 'turn' ? relay : plain, sourceHash);
+        : await cascadeCase(c, c === 'tcp' || c === 'utp' ? direct : c === 'turn' ? relay : plain, sourceHash);
       results.get(c)!.push(s);
       console.log(`  run ${run + 1} ${c.padEnd(6)} ${rate(s.seconds).toFixed(1).padStart(6)} MiB/s  ttfb ${s.ttfb.toFixed(2)} s  connect ${s.connect === null ? '?' : s.connect.toFixed(2) + ' s'}  (${s.transport})`);
     }
@@ -164,19 +170,22 @@ async function homes(natA: 'none' | 'cone' | 'symmetric', natB: 'cone' | 'symmet
   return [a, b];
 }
 
-async function cascadeCase(c: Exclude<Case, 'lt'>, sw: { dir: string; torrent: string; infoHash: string }, sourceHash: string): Promise<Sample> {
-  const [a, b] = await homes(c === 'tcp' ? 'none' : c === 'webrtc' ? 'cone' : 'symmetric', c === 'turn' ? 'symmetric' : 'cone');
+async function cascadeCase(c: Exclude<Case, 'lt' | 'lt-utp'>, sw: { dir: string; torrent: string; infoHash: string }, sourceHash: string): Promise<Sample> {
+  const direct = c === 'tcp' || c === 'utp';
+  const [a, b] = await homes(direct ? 'none' : c === 'webrtc' ? 'cone' : 'symmetric', c === 'turn' ? 'symmetric' : 'cone');
+  // The TCP case turns uTP off on both ends; the others run as users start them.
+  const transport = c === 'tcp' ? ['--no-utp'] : [];
   const dir = mkdtempSync(join(root, `${c}-`));
   const procs: LabProcess[] = [];
   try {
     const stateA = join(dir, 'a');
     const stateB = join(dir, 'b');
     const out = join(dir, 'out');
-    const seeder = cascadeIn(lab, a.ns, ['seed', sw.torrent, '--dir', sw.dir, '--json', '--no-dht', '--port', '6881', '--state-dir', stateA]);
+    const seeder = cascadeIn(lab, a.ns, ['seed', sw.torrent, '--dir', sw.dir, '--json', '--no-dht', '--port', '6881', '--state-dir', stateA, ...transport]);
     procs.push(seeder);
     await seeder.event((e) => e.event === 'seeding', 60_000, 'the seeder seeding');
     const t0 = Date.now();
-    const leecher = cascadeIn(lab, b.ns, ['download', sw.torrent, '-o', out, '--seed', '--json', '--no-dht', '--port', '6881', '--state-dir', stateB]);
+    const leecher = cascadeIn(lab, b.ns, ['download', sw.torrent, '-o', out, '--seed', '--json', '--no-dht', '--port', '6881', '--state-dir', stateB, ...transport]);
     procs.push(leecher);
     // Progress events come every 500 ms: connect and first byte are known to that resolution.
     let connect: number | null = null;
@@ -196,7 +205,7 @@ async function cascadeCase(c: Exclude<Case, 'lt'>, sw: { dir: string; torrent: s
     if (sha1(join(out, 'payload.bin')) !== sourceHash) throw new Error(`${c}: the downloaded bytes differ from the source`);
     const seen = (await Promise.all(views)).flat().filter((p) => p.downloaded > 0 || p.progress === 1);
     const transports = [...new Set(seen.map((p) => (p.transport === 'webrtc' ? `webrtc relayed=${p.relayed}` : p.transport)))];
-    const want = c === 'tcp' ? 'tcp' : `webrtc relayed=${c === 'turn'}`;
+    const want = direct ? c : `webrtc relayed=${c === 'turn'}`;
     if (transports.length !== 1 || transports[0] !== want) throw new Error(`${c}: expected the seeder over ${want}, saw ${JSON.stringify(seen)}`);
     return { seconds, ttfb: first ?? seconds, rest, connect, transport: want };
   } finally {
@@ -207,21 +216,22 @@ async function cascadeCase(c: Exclude<Case, 'lt'>, sw: { dir: string; torrent: s
   }
 }
 
-async function libtorrentCase(sw: { dir: string; torrent: string }): Promise<Sample> {
+async function libtorrentCase(sw: { dir: string; torrent: string }, transport: 'tcp' | 'utp'): Promise<Sample> {
+  const role = (r: string) => (transport === 'utp' ? `${r}:utp` : r);
   const [a, b] = await homes('none', 'cone');
   const dir = mkdtempSync(join(root, 'lt-'));
   const procs: ChildProcess[] = [];
   try {
-    const seeder = ltIn(a.ns, ['seed', sw.torrent, sw.dir]);
+    const seeder = ltIn(a.ns, [role('seed'), sw.torrent, sw.dir]);
     procs.push(seeder.child);
     await seeder.event('seeding', 60_000);
     const t0 = Date.now();
-    const leecher = ltIn(b.ns, ['download', sw.torrent, dir, `${a.lanAddress}:6881`]);
+    const leecher = ltIn(b.ns, [role('download'), sw.torrent, dir, `${a.lanAddress}:6881`]);
     procs.push(leecher.child);
     const done = await leecher.event('done', DOWNLOAD_MS);
     const connected = await leecher.event('connected', 0);
     const first = await leecher.event('first', 0);
-    return { seconds: (done.t - t0) / 1000, ttfb: (first.t - t0) / 1000, rest: 1, connect: (connected.t - t0) / 1000, transport: 'tcp' };
+    return { seconds: (done.t - t0) / 1000, ttfb: (first.t - t0) / 1000, rest: 1, connect: (connected.t - t0) / 1000, transport };
   } finally {
     for (const p of procs) if (p.pid && p.exitCode === null) try { process.kill(-p.pid, 'SIGKILL'); } catch { /* gone */ }
     await a.stop();
@@ -328,6 +338,8 @@ function report() {
   const names: Record<Case, string> = {
     lt: 'libtorrent → libtorrent, TCP (open → cone)',
     tcp: 'Cascade direct, TCP (open → cone)',
+    'lt-utp': 'libtorrent → libtorrent, uTP (open → cone)',
+    utp: 'Cascade direct, uTP (open → cone, the default)',
     webrtc: 'Cascade hole punched, WebRTC (cone ↔ cone)',
     turn: 'Cascade relayed, TURN (symmetric ↔ symmetric)',
     dc: 'WebRTC library alone, data channel (cone ↔ cone)',
@@ -350,6 +362,8 @@ function report() {
   };
   console.log('ratios (medians):');
   ratio('tcp', 'lt', 'Cascade direct / libtorrent');
+  ratio('utp', 'lt-utp', 'Cascade direct over uTP / libtorrent over uTP');
+  ratio('utp', 'tcp', 'Cascade over uTP / Cascade over TCP');
   ratio('webrtc', 'tcp', 'WebRTC / direct');
   ratio('turn', 'tcp', 'TURN / direct');
   // The library alone needs no tracker, torrent or hashing: its whole-file rate includes less. The

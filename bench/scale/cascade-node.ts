@@ -31,8 +31,9 @@ const cliBin = (root: string) => join(root, 'packages/cli/bin/cascade.js');
 
 /**
  * How to run `cascade` of `root` as a user's shell does: the launcher bin/cascade.js (it turns on
- * Node's compile cache) with the Node flags of its `#!/usr/bin/env -S node …` line (V8's heap
- * settings), on this Node 24. A checkout without the launcher runs src/main.ts.
+ * Node's compile cache) with the Node flags and environment its shell part (or, in older
+ * checkouts, its `#!/usr/bin/env -S node …` line) gives Node (V8's heap settings, the malloc
+ * arenas), on this Node 24. A checkout without the launcher runs src/main.ts.
  */
 export function cascadeCommand(root: string): string[] {
   const bin = cliBin(root);
@@ -40,16 +41,26 @@ export function cascadeCommand(root: string): string[] {
   return [...launcherLine(bin).flags, bin];
 }
 
-/** The environment the launcher's `#!` line sets (GLIBC_TUNABLES: the malloc arenas). */
+/** The environment the launcher sets (GLIBC_TUNABLES: the malloc arenas). */
 export function cascadeEnv(root: string): Record<string, string> {
   const bin = cliBin(root);
   return existsSync(bin) ? launcherLine(bin).env : {};
 }
 
-/** `#!/usr/bin/env -S [NAME=VALUE…] node [flags…]`. */
-function launcherLine(bin: string): { env: Record<string, string>; flags: string[] } {
-  const shebang = readFileSync(bin, 'utf8').split('\n', 1)[0]!;
-  const words = /^#!\S*env -S (.*)$/.exec(shebang)?.[1]?.split(/\s+/).filter(Boolean) ?? [];
+/**
+ * The launcher's Node flags and environment, from either form it has had:
+ * `#!/usr/bin/env -S [NAME=VALUE…] node [flags…]`, or a `#!/bin/sh` line followed by a shell line
+ * that runs `exec env [NAME=VALUE…] "…/node" [flags…] "$f"` (the Node flags must not be lost: a run
+ * without them measures another memory profile than users get). Throws when neither is found.
+ */
+export function launcherLine(bin: string): { env: Record<string, string>; flags: string[] } {
+  const [first = '', second = ''] = readFileSync(bin, 'utf8').split('\n', 2);
+  const viaEnv = /^#!\S*env -S (.*)$/.exec(first)?.[1];
+  const viaShell = /exec env ((?:[A-Z_][A-Z0-9_]*=\S+\s+)*)"?\S*node"?((?:\s+--\S+)*)\s+"\$f"/.exec(second);
+  let words: string[];
+  if (viaEnv !== undefined) words = viaEnv.split(/\s+/).filter(Boolean);
+  else if (viaShell) words = [...viaShell[1]!.split(/\s+/).filter(Boolean), 'node', ...viaShell[2]!.split(/\s+/).filter(Boolean)];
+  else throw new Error(`${bin}: cannot read the launcher's Node flags (neither a #!/usr/bin/env -S line nor an "exec env … node … \"$f\"" line)`);
   const env: Record<string, string> = {};
   while (words.length > 0 && /^[A-Z_][A-Z0-9_]*=/.test(words[0]!)) {
     const w = words.shift()!;

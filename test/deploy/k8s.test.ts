@@ -170,6 +170,11 @@ test('the node started with the StatefulSet args answers its probes, the Service
   const port = run.listening.httpPort as number;
   const o = parseCommandLine(nodeArgs, {}).options;
   const c = container(node);
+  // Readiness (/api/health/ready) waits for the library to load, which goes on after the port listens.
+  let readyStatus = 0;
+  await waitFor(async () => (readyStatus = (await get(port, c.readinessProbe.httpGet.path, `10.42.0.7:${o.httpPort}`)).status) === 200, 20_000, 'the node to be ready');
+  assert.equal(c.readinessProbe.httpGet.path, '/api/health/ready');
+  assert.equal(readyStatus, 200);
   for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) {
     const r = await get(port, c[probe].httpGet.path, `10.42.0.7:${o.httpPort}`);
     assert.equal(r.status, 200, `${probe} ${c[probe].httpGet.path} as the kubelet asks it`);

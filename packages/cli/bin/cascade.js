@@ -1,6 +1,14 @@
-#!/usr/bin/env -S GLIBC_TUNABLES=glibc.malloc.arena_max=2 node --max-semi-space-size=8 --no-memory-reducer
-// Launcher. The first line's flag bounds V8's young generation to 2 × 8 MB: left alone, V8 grows it
-// to 2 × 64 MB while a node takes in thousands of torrents and keeps it, some 50 MB of a node's
+#!/bin/sh
+':' //; f=$(readlink -f -- "$0" 2>/dev/null) || f=$0; d=${f%/*}; while [ "$d" != "${d%/*}" ]; do [ -x "$d/node_modules/node/bin/node" ] && exec env GLIBC_TUNABLES=glibc.malloc.arena_max=2 "$d/node_modules/node/bin/node" --max-semi-space-size=8 --no-memory-reducer "$f" "$@"; d=${d%/*}; done; exec env GLIBC_TUNABLES=glibc.malloc.arena_max=2 node --max-semi-space-size=8 --no-memory-reducer "$f" "$@"
+// Launcher: a file that is both a shell script (its first two lines) and JavaScript (to which the
+// second line is a string and a comment). The shell part starts the Node 24 the project pins (the
+// `node` devDependency, found in a node_modules above this file) when there is one, else whatever
+// `node` is on PATH, with the flags and environment below: started through the shell, a `cascade`
+// on a machine whose own Node is older (Node 20 here) no longer pays for starting that Node only to
+// start Node 24 from it (~0.12 CPU-s and ~0.1 s per command, issue 40). (npm on Windows would need
+// a sh for this link; Cascade runs on Linux and macOS.)
+// --max-semi-space-size=8 bounds V8's young generation to 2 × 8 MB: left alone, V8 grows it to
+// 2 × 64 MB while a node takes in thousands of torrents and keeps it, some 50 MB of a node's
 // memory for nothing (issue 25: a node with 10,000 torrents in ≤ 300 MB); adds are no slower.
 // --no-memory-reducer: the node gives back a burst's garbage itself, once, when it is quiet again
 // (node/src/core/memory-reducer.ts); V8's own reducer would follow with two more full collections.
@@ -8,11 +16,10 @@
 // libuv's pool) an arena of its own, and what a burst (10,000 adds, a restart) leaves in them stays
 // resident: two arenas hold a node with 10,000 torrents at ~260 MB instead of ~290 MB (issue 25).
 // Other C libraries ignore it.
-// Cascade's sources are TypeScript that Node 24 runs directly (type stripping). Whatever
-// `node` the shell finds may be older (`./node_modules/.bin/cascade` on a machine with Node 20), so
-// this file stays plain JavaScript that any Node can parse: on an older Node it runs itself again
+// Cascade's sources are TypeScript that Node 24 runs directly (type stripping). Without the pinned
+// Node, or started as `node cascade.js`, the `node` that runs it may be older (Node 20 here), so this
+// file stays plain JavaScript that any Node can parse: on an older Node it runs itself again
 // on the Node 24 the project pins (the `node` devDependency), or says what to do.
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import module, { createRequire } from 'node:module';
 import path from 'node:path';
@@ -41,7 +48,9 @@ if (major >= REQUIRED_MAJOR) {
     );
     process.exit(1);
   }
-  // The Node flags of the first line (V8's heap settings) go along: execArgv holds them.
+  // The launcher's Node flags (V8's heap settings) go along: execArgv holds them.
+  // Imported here: node:child_process costs every other start ~4 ms of CPU for nothing.
+  const { spawn } = await import('node:child_process');
   const child = spawn(pinned, [...process.execArgv, process.argv[1], ...process.argv.slice(2)], {
     stdio: 'inherit',
     env: { ...process.env, CASCADE_RELAUNCHED: '1' },

@@ -98,6 +98,16 @@ test('rss/*: the items tree over Cascade’s feeds (folders, paths, articles, re
   assert.equal((await call('rss/renameRule', { ruleName: 'Show', newRuleName: 'Shows' })).status, 200);
   assert.equal((await call('rss/renameRule', { ruleName: 'Shows', newRuleName: 'Elsewhere' })).status, 200, 'a taken name: nothing happens');
   assert.deepEqual(Object.keys(await client.getRssRules()).sort(), ['Elsewhere', 'Shows']);
+  // cloneRule (API 2.15.4, @ctrl/qbittorrent's cloneRssRule): the same rule under a new name.
+  assert.equal(await client.cloneRssRule('Shows', 'Shows copy'), true);
+  const rulesNow = await client.getRssRules();
+  assert.deepEqual({ ...rulesNow['Shows copy'], lastMatch: '' }, { ...rulesNow.Shows, lastMatch: '' });
+  assert.deepEqual(await call('rss/cloneRule', { sourceName: 'Nope', cloneName: 'X' }).then((r) => [r.status, r.text]), [404, "Rule doesn't exist: Nope"]);
+  assert.equal((await call('rss/cloneRule', { sourceName: 'Shows', cloneName: 'Elsewhere' })).status, 409, 'a taken name');
+  assert.equal((await call('rss/cloneRule', { sourceName: 'Shows', cloneName: '  ' })).status, 400);
+  assert.equal((await call('rss/cloneRule', { sourceName: 'Shows' })).status, 400);
+  assert.equal(await client.removeRssRule('Shows copy'), true);
+  assert.deepEqual(Object.keys(await client.getRssRules()).sort(), ['Elsewhere', 'Shows']);
   assert.equal(await client.removeRssRule('Shows'), true);
   assert.equal(await client.removeRssRule('Shows'), true, 'removing an unknown rule is no error');
   assert.deepEqual(Object.keys(await client.getRssRules()), ['Elsewhere']);

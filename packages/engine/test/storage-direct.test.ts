@@ -11,7 +11,7 @@ import { BufferPool } from '../src/pieces/buffer-pool.ts';
 import { parseTorrent } from '../src/metainfo/metainfo.ts';
 import { pieceLengthOf } from '../src/pieces/piece-map.ts';
 import { createTorrent } from '../src/node/create-torrent.ts';
-import { alignedSlab, isDirectAligned } from '../src/node/direct-io.ts';
+import { alignedSlab, alignedSlabs, isDirectAligned } from '../src/node/direct-io.ts';
 import { FsStorage } from '../src/node/fs-storage.ts';
 
 const KiB = 1024;
@@ -33,6 +33,35 @@ test('slab slots are page-aligned, handed out first, and always come back to the
   assert.notEqual(pool.get(64 * KiB), a);
   pool.release(a.subarray(0, 10)); // a stranger's view never enters the pool
   assert.equal(alignedSlab(64 * KiB + 100), undefined, 'no slab for piece lengths O_DIRECT cannot use');
+});
+
+// One 64 MiB slab counted against V8's external memory at once, and V8 began every download with a
+// full collection for it (issue 40): the pool now takes slabs of 8 MiB one at a time, as it needs them.
+test('a pool takes slabs from its source only when every slot so far is out, up to the source\'s limit', () => {
+  const source = alignedSlabs(1024 * KiB, 20 * 1024 * KiB);
+  assert.ok(source, 'Linux has O_DIRECT');
+  const slabs: Uint8Array[] = [];
+  const pool = new BufferPool(1024 * KiB, 2, (n) => Buffer.allocUnsafeSlow(n), () => {
+    const slab = source();
+    if (slab) slabs.push(slab);
+    return slab;
+  });
+  const a = pool.get(1024 * KiB);
+  assert.equal(slabs.length, 1, 'the first piece takes one slab');
+  assert.equal(slabs[0]!.length, 8 * 1024 * KiB, 'of 8 MiB');
+  pool.release(a);
+  assert.equal(pool.get(1024 * KiB), a, 'a slot that came back is used again before any new slab');
+  const out = [a];
+  for (let i = 1; i < 20; i++) out.push(pool.get(1024 * KiB));
+  assert.deepEqual(slabs.map((s) => s.length / (1024 * KiB)), [8, 8, 4], 'slabs as needed, 20 pieces in all');
+  assert.ok(out.every((b) => isDirectAligned(b)), 'every slot is page-aligned');
+  assert.equal(new Set(out.map((b) => `${slabs.findIndex((s) => s.buffer === b.buffer)}:${b.byteOffset}`)).size, 20, 'no slot handed out twice');
+  const extra = pool.get(1024 * KiB);
+  assert.ok(!isDirectAligned(extra), 'past the limit: ordinary memory');
+  assert.equal(slabs.length, 3, 'the source is not asked again once spent');
+  for (const b of out) pool.release(b);
+  assert.ok(isDirectAligned(pool.get(1024 * KiB)), 'slots come back whatever `keep` says');
+  assert.equal(alignedSlabs(64 * KiB + 100), undefined, 'no slabs for piece lengths O_DIRECT cannot use');
 });
 
 for (const layout of ['single', 'multi'] as const) {

@@ -51,6 +51,24 @@ async function serveBytes(t: { after: (fn: () => unknown) => void }, routes: Rec
   return `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
 }
 
+test('GET /api/health/ready: 200 once the library is loaded; 503 with the reason when the state store fails, the detail for members only', async (t) => {
+  const s = await startTestServer(t);
+  await s.ready;
+  const ok = await s.json('/api/health/ready', { anonymous: true });
+  assert.equal(ok.status, 200, JSON.stringify(ok.body));
+  assert.deepEqual(ok.body, { ready: true, checks: { library: 'loaded', store: 'ok', stopping: false } });
+  // The store stops answering (what a PostgreSQL outage looks like from here): not ready, and why.
+  s.node.db.close();
+  const down = await s.json('/api/health/ready', { anonymous: true });
+  assert.equal(down.status, 503);
+  assert.equal(down.body.ready, false);
+  assert.equal(down.body.reason, 'the state store does not answer');
+  assert.deepEqual(down.body.checks, { library: 'loaded', store: 'failing', stopping: false });
+  const asOwner = await s.json('/api/health/ready');
+  assert.equal(asOwner.status, 503);
+  assert.match(asOwner.body.reason, /^the state store does not answer \(.*cascade\.db: .+\)$/);
+});
+
 test('GET /api/health reports peers, DHT, reachability and every listening port', async (t) => {
   const s = await startTestServer(t);
   const r = await s.json('/api/health');
@@ -451,6 +469,7 @@ test('cross-origin writes are refused; docs, 404s and the web UI fallback', asyn
     ['/api/torrents/{infoHash}/files/{index}', 'get'],
     ['/api/torrents/{infoHash}/torrent', 'get'],
     ['/api/health', 'get'],
+    ['/api/health/ready', 'get'],
   ]) {
     assert.ok(paths[path!]?.[method!], `OpenAPI lacks ${method!.toUpperCase()} ${path}`);
   }

@@ -4,9 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { identityFromSigningSecret, makeBinding, signBytes, signDigest, verifyBinding, verifyBytes } from '@cascade/identity';
+import { identityFromSigningSecret, makeBinding, signBytes, signDigest, useEd25519Verifier, verifyBinding, verifyBytes } from '@cascade/identity';
 import { nativeSecp256k1Sign } from '../src/core/native-secp256k1.ts';
-import { NATIVE_PUBLIC_KEYS, nativeEd25519Sign, useNativeSignatures } from '../src/core/node-identity.ts';
+import { NATIVE_PUBLIC_KEYS, nativeEd25519Sign, nativeEd25519Verify, useNativeSignatures } from '../src/core/node-identity.ts';
 
 test('OpenSSL and the identity package give the same did, X25519 key and Ethereum account', () => {
   for (let i = 0; i < 50; i++) {
@@ -56,4 +56,46 @@ test('signatures from OpenSSL are the identity package\'s bytes: Ed25519, and se
   assert.throws(() => nativeSecp256k1Sign(new Uint8Array(32), new Uint8Array(32)), /out of range/);
   // A binding made by the switched node verifies.
   assert.ok(verifyBinding(makeBinding(edCases[0]!.id)));
+});
+
+// Verification (issue 40: the package's arithmetic cost a `cascade download` ~50 ms at the first
+// Cascade peer's hello): OpenSSL accepts first; whatever it refuses is judged by the package, so the
+// set of signatures a node accepts is the package's.
+test('Ed25519 signatures OpenSSL accepts pass without the package\'s arithmetic; the ones it refuses are judged by the package', () => {
+  const id = identityFromSigningSecret(new Uint8Array(randomBytes(32)), '', 1, NATIVE_PUBLIC_KEYS);
+  const msg = new Uint8Array(randomBytes(100));
+  const sig = signBytes(id, 'cascade-test', msg);
+  const signed = new Uint8Array(Buffer.concat([Buffer.from('cascade-test\n'), msg]));
+  const bad = sig.slice();
+  bad[10]! ^= 1;
+  // S ≥ the group order: refused by RFC 8032 and ZIP 215 alike, also as S + L, which satisfies the
+  // equation (L·B is the identity) and which OpenSSL must refuse for its accepted set to stay in the package's.
+  const highS = sig.slice();
+  highS.fill(0xff, 32);
+  const L = 2n ** 252n + 27742317777372353535851937790883648493n;
+  const le = (b: Uint8Array) => b.reduceRight((n, x) => (n << 8n) | BigInt(x), 0n);
+  const malleable = sig.slice();
+  let sPlusL = le(sig.subarray(32)) + L;
+  for (let i = 32; i < 64; i++, sPlusL >>= 8n) malleable[i] = Number(sPlusL & 0xffn);
+  assert.ok(nativeEd25519Verify(sig, signed, id.signPublic));
+  for (const [s, m, k] of [[bad, signed, id.signPublic], [sig, signed.subarray(1), id.signPublic], [sig, signed, new Uint8Array(31)], [sig.subarray(1), signed, id.signPublic], [highS, signed, id.signPublic], [malleable, signed, id.signPublic]] as const) {
+    assert.equal(nativeEd25519Verify(s, m, k), false);
+  }
+  let asked = 0;
+  useEd25519Verifier((s, m, k) => (asked++, nativeEd25519Verify(s, m, k)));
+  try {
+    assert.ok(verifyBytes(id.did, 'cascade-test', msg, sig));
+    assert.equal(asked, 1, 'the platform was asked');
+    assert.ok(!verifyBytes(id.did, 'cascade-test', msg, bad));
+    assert.ok(!verifyBytes(id.did, 'cascade-test', msg, highS));
+    assert.ok(!verifyBytes(id.did, 'cascade-test', msg, malleable));
+    assert.ok(!verifyBytes(id.did, 'cascade-other', msg, sig));
+    // A platform that refuses everything changes nothing: the package judges, and accepts the good one.
+    useEd25519Verifier(() => false);
+    assert.ok(verifyBytes(id.did, 'cascade-test', msg, sig));
+    assert.ok(!verifyBytes(id.did, 'cascade-test', msg, bad));
+    assert.ok(verifyBinding(makeBinding(id)));
+  } finally {
+    useNativeSignatures();
+  }
 });

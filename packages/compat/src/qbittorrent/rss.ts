@@ -4,7 +4,7 @@
 // 409 with Session's message for the tree; markAsRead, refreshItem, renameRule and removeRule of
 // something that is not there do nothing (200), as there.
 import type { RssFeed, RssItemRecord, RssRule, RssRuleFields } from '../ops.ts';
-import { type ActionContext, type ActionSpec, badRequest, conflict, fromOps, param, parseBool, requireParams } from './http.ts';
+import { type ActionContext, type ActionSpec, badRequest, conflict, fromOps, notFound, param, parseBool, requireParams } from './http.ts';
 import { RssTree, nameOf, type TreeItem } from './rss-tree.ts';
 import { rfc2822, ruleFieldsOf, ruleJson } from './rss-rules.ts';
 
@@ -165,6 +165,25 @@ async function renameRule(ctx: ActionContext): Promise<undefined> {
   return undefined;
 }
 
+/** WebUI API 2.15.4's cloneRule (what @ctrl/qbittorrent's cloneRssRule sends): a copy of a rule
+ *  under a new name, with its filters, feeds and torrent options, not its match history. Unlike
+ *  renameRule's silent no-ops, a client asked to clone wants to know why nothing was made. */
+async function cloneRule(ctx: ActionContext): Promise<undefined> {
+  requireParams(ctx, 'sourceName', 'cloneName');
+  const to = param(ctx, 'cloneName')!.trim();
+  if (to === '') throw badRequest('cloneName must not be empty');
+  const source = await ruleNamed(ctx, param(ctx, 'sourceName')!);
+  if (!source) throw notFound(`Rule doesn't exist: ${param(ctx, 'sourceName')!}`);
+  if (await ruleNamed(ctx, to)) throw conflict(`A rule with this name already exists: ${to}`);
+  const { id: _id, name: _name, lastError: _error, createdAt: _created, lastMatchAt: _last, ...fields } = source;
+  try {
+    await ctx.ops.rss.addRule({ ...fields, name: to });
+  } catch (err) {
+    throw fromOps(ctx.ops, err);
+  }
+  return undefined;
+}
+
 async function removeRule(ctx: ActionContext): Promise<undefined> {
   requireParams(ctx, 'ruleName');
   const rule = await ruleNamed(ctx, param(ctx, 'ruleName')!);
@@ -209,6 +228,7 @@ export const rssActions: Record<string, ActionSpec> = {
   refreshItem: { method: 'POST', run: refreshItem },
   setRule: { method: 'POST', run: setRule },
   renameRule: { method: 'POST', run: renameRule },
+  cloneRule: { method: 'POST', run: cloneRule },
   removeRule: { method: 'POST', run: removeRule },
   rules: { method: 'any', run: rules },
   matchingArticles: { method: 'any', run: matchingArticles },

@@ -10,7 +10,7 @@
 // block as it arrives (incremental).
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Hasher } from '../platform.ts';
 
 /** Smaller buffers are not worth a round trip to the worker. */
@@ -99,6 +99,9 @@ class SharedHashWorker {
 
   private start(): Worker {
     if (this.worker) return this.worker;
+    // Loaded on first use: node:worker_threads costs ~3 ms of every start, and 2-core machines never
+    // start the worker.
+    const { Worker } = process.getBuiltinModule('node:worker_threads');
     const worker = new Worker(WORKER_SOURCE, { eval: true, name: 'cascade-hash' });
     this.stats.started++;
     worker.unref();

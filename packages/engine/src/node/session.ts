@@ -19,7 +19,7 @@ import { Torrent, type TorrentContext } from '../torrent/torrent.ts';
 import type { DhtQueries } from './dht.ts';
 import { openDht, type DualDht } from './dht-dual.ts';
 import { listenPeers } from './listen-host.ts';
-import { alignedSlab, copyIntoSlab } from './direct-io.ts';
+import { alignedSlabs, copyIntoSlab } from './direct-io.ts';
 import { FsStorage } from './fs-storage.ts';
 import { FileOwners } from './file-owners.ts';
 import { createNodeHasher, hashWorkerWanted } from './hasher.ts';
@@ -209,7 +209,7 @@ export class Session implements SessionHandle {
       client: CLIENT_NAME,
       allocate: (n) => Buffer.allocUnsafeSlow(n),
       // Shared memory only for the worker to read: copies into it cost a native call per block.
-      pieceSlab: (pieceLength) => alignedSlab(pieceLength, undefined, this.hashWorker),
+      pieceSlab: (pieceLength) => alignedSlabs(pieceLength, undefined, this.hashWorker),
       ...(this.hashWorker ? { copyIntoPiece: copyIntoSlab } : {}), // only slabs the worker shares need it
       isBanned: (address, peerId) => this.banned.has(address) || (!!peerId && this.banned.has(toHex(peerId))),
       ban: (address, peerId) => {

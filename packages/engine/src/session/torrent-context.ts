@@ -11,6 +11,7 @@ import type { EngineTally } from '../events/counters.ts';
 import type { RangeRead } from '../swarm/range-read.ts';
 import type { Emitter } from '../events/emitter.ts';
 import type { LsdTorrent } from '../discovery/lsd.ts';
+import type { SlabSource } from '../pieces/buffer-pool.ts';
 import type { OwnAddresses } from '../swarm/own-address.ts';
 
 export interface TorrentContext {
@@ -44,8 +45,9 @@ export interface TorrentContext {
   client: string;
   /** Piece buffers; the platform may hand out uninitialised memory (every byte gets written). */
   allocate?: (n: number) => Uint8Array;
-  /** Memory to carve the first piece buffers from (Node: page-aligned, for direct I/O writes). */
-  pieceSlab?: (pieceLength: number) => Uint8Array | undefined;
+  /** Memory to carve the first piece buffers from (Node: page-aligned, for direct I/O writes), in
+   *  one slab or slab by slab as they are needed (BufferPool's SlabSource). */
+  pieceSlab?: (pieceLength: number) => SlabSource | undefined;
   /** Copies a block into a piece buffer from pieceSlab (shared memory, which `set` copies slowly). */
   copyIntoPiece?: (piece: Uint8Array, block: Uint8Array, at: number) => void;
   isBanned(address: string, peerId?: Uint8Array): boolean;

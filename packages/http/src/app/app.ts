@@ -21,6 +21,7 @@ import { queueRoutes } from '../routes/queue.ts';
 import { addRoutes } from '../routes/add.ts';
 import { streamRoutes } from '../routes/stream.ts';
 import { healthRoutes } from '../routes/health.ts';
+import { readinessRoutes } from '../routes/readiness.ts';
 import { ipfsRoutes } from '../routes/ipfs.ts';
 import { chainRoutes } from '../routes/chain.ts';
 import { networkRoutes } from '../routes/network.ts';
@@ -114,6 +115,7 @@ export async function buildApp(ctx: ApiContext, opts: AppOptions): Promise<Fasti
   addRoutes(app, ctx);
   streamRoutes(app, ctx);
   healthRoutes(app, ctx);
+  readinessRoutes(app, ctx);
   ipfsRoutes(app, ctx);
   chainRoutes(app, ctx);
   networkRoutes(app, ctx);

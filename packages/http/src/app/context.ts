@@ -27,6 +27,9 @@ export interface ApiContext {
   allowPrivateUrls: boolean;
   /** Tracker URLs for torrents created from uploads: the node's own tracker, then configured ones. */
   announceUrls(): string[];
+  /** Whether the library has loaded and whether the server is stopping, for /api/health/ready
+   *  (absent: a test's app with nothing to wait for). */
+  readiness?(): { libraryLoaded: boolean; stopping: boolean };
   /** Ports and URLs for /api/health. */
   endpoints(): {
     http: number;

@@ -206,7 +206,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const node = await startNode(nodeOptions, log, { exclusive: true, reportListening: false });
 
   const cleanups: (() => Promise<void> | void)[] = [() => node.stop()];
+  let libraryLoaded = false;
+  let stopping = false;
   const unwind = async () => {
+    stopping = true;
     for (const fn of cleanups.reverse()) await Promise.resolve(fn()).catch(() => {});
   };
 
@@ -349,6 +352,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         },
       }),
       changed: () => live?.poke(),
+      readiness: () => ({ libraryLoaded, stopping }),
       ...(tracker ? { trustForwarder: tracker.trustForwarder } : {}),
     };
 
@@ -381,6 +385,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
     const ready = loadLibrary(node, log)
       .then((n) => {
+        libraryLoaded = true;
         feed.poke();
         // Rules see the stored torrents as loaded, so a take never re-adds one.
         rss.start();

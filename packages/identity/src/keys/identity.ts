@@ -183,7 +183,7 @@ let ed25519Sign: Ed25519Signer = (msg, secret) => ed25519.sign(msg, secret);
  * Signs with the platform's Ed25519 from now on (a node: OpenSSL, microseconds, where this package's
  * arithmetic costs ~60 ms at its first use in a process, at each handshake with a new Cascade peer
  * of a short-lived `cascade download`). Ed25519 is deterministic: the signatures are the same bytes,
- * which the node's test checks. Verification stays here, so every node accepts the same signatures.
+ * which the node's test checks. Verification: see useEd25519Verifier.
  */
 export function useEd25519Signer(sign: Ed25519Signer): void {
   ed25519Sign = sign;
@@ -193,10 +193,28 @@ export function signBytes(id: Pick<Identity, 'signSecret'>, domain: string, msg:
   return ed25519Sign(concat(utf8(domain + '\n'), msg), id.signSecret);
 }
 
+/** Checks Ed25519 signatures: `(signature, message, public key) → valid`. */
+export type Ed25519Verifier = (sig: Uint8Array, msg: Uint8Array, publicKey: Uint8Array) => boolean;
+
+let ed25519QuickVerify: Ed25519Verifier | undefined;
+
+/**
+ * Lets the platform's Ed25519 (a node: OpenSSL) accept signatures first: this package's arithmetic
+ * builds its tables at its first verification in a process, ~50 ms of a `cascade download` that
+ * meets a Cascade peer (its hello and binding). What the platform accepts, RFC 8032's cofactorless
+ * check, this package's ZIP 215 check accepts too; a signature the platform refuses is judged here,
+ * so every node still accepts exactly the same signatures.
+ */
+export function useEd25519Verifier(verify: Ed25519Verifier): void {
+  ed25519QuickVerify = verify;
+}
+
 export function verifyBytes(did: string, domain: string, msg: Uint8Array, sig: Uint8Array): boolean {
   try {
     if (sig.length !== 64) return false;
-    return ed25519.verify(sig, concat(utf8(domain + '\n'), msg), signingKeyFromDid(did));
+    const signed = concat(utf8(domain + '\n'), msg);
+    const key = signingKeyFromDid(did);
+    return ed25519QuickVerify?.(sig, signed, key) === true || ed25519.verify(sig, signed, key);
   } catch {
     return false;
   }

@@ -1,7 +1,7 @@
 // The node's own identity (@cascade/identity) rests on the Ed25519 key its state DB has kept since
 // the first start, so a node keeps its did and Ethereum account across restarts and upgrades.
-import { createECDH, createPrivateKey, createPublicKey, sign, type KeyObject } from 'node:crypto';
-import { identityFromSigningSecret, useEd25519Signer, useSecp256k1Signer, type Identity, type PublicKeys } from '@cascade/identity';
+import { createECDH, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import { identityFromSigningSecret, useEd25519Signer, useEd25519Verifier, useSecp256k1Signer, type Identity, type PublicKeys } from '@cascade/identity';
 import { nativeSecp256k1Sign } from './native-secp256k1.ts';
 import type { StateDB } from '../state/state-db.ts';
 import type { Store } from '../state/store.ts';
@@ -32,11 +32,27 @@ export function nativeEd25519Sign(msg: Uint8Array, secret: Uint8Array): Uint8Arr
   return new Uint8Array(sign(null, msg, key));
 }
 
+/** SPKI DER of a raw 32-byte Ed25519 public key (RFC 8410): the fixed prefix, then the key. */
+const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+
+/** OpenSSL's Ed25519 check (RFC 8032); false for anything it cannot read. */
+export function nativeEd25519Verify(sig: Uint8Array, msg: Uint8Array, publicKey: Uint8Array): boolean {
+  if (publicKey.length !== 32 || sig.length !== 64) return false;
+  try {
+    return verify(null, msg, createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' }), sig);
+  } catch {
+    return false;
+  }
+}
+
 /** From a node's start on, its signatures come from OpenSSL: Ed25519 (hellos, bindings, DHT
  *  records, chat) and secp256k1 (bindings, receipts); the identity package's own arithmetic costs
- *  ~60-70 ms per curve at its first use in a process. */
+ *  ~60-70 ms per curve at its first use in a process. Ed25519 signatures OpenSSL accepts are
+ *  accepted without that arithmetic (the hello and binding of every Cascade peer a download meets);
+ *  the identity package still judges the ones it refuses. */
 export function useNativeSignatures(): void {
   useEd25519Signer(nativeEd25519Sign);
+  useEd25519Verifier(nativeEd25519Verify);
   useSecp256k1Signer(nativeSecp256k1Sign);
 }
 
