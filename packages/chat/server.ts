@@ -1,5 +1,6 @@
 // Chat's server side (Node): the `/chat` socket.io namespace over its own store (src/relay/chat-store.ts:
-// the SQLite file beside the node's state, or another store given).
+// the SQLite file beside the node's state, or another store given: PostgresChatStore in the node's
+// PostgreSQL database).
 // It authenticates sockets by a signed challenge, checks every envelope's shape, signature, size,
 // rate and addressing, stores it, and relays it. It never holds a key that opens one: the database and
 // the log only ever see envelopes (ciphertext) and metadata (ids, dids, room ids, sizes).
@@ -17,6 +18,7 @@ import { SqliteChatStore } from './src/relay/sqlite-chat-store.ts';
 
 export { DEFAULT_LIMITS, type ChatLimits } from './src/wire/protocol.ts';
 export type { ChatStore } from './src/relay/chat-store.ts';
+export { PostgresChatStore, CHAT_TABLES, type ChatDatabase } from './src/relay/postgres-chat-store.ts';
 
 export interface AttachChatOptions {
   /** SQLite file, e.g. `<stateDir>/chat.db` (unless `store` is given) */

@@ -4,3 +4,4 @@
 export { NodeError, InvalidInput, errorMessage, type NodeErrorKind } from './src/core/errors.ts';
 export { SETTINGS_KEYS } from './src/model/settings.ts';
 export { parseIceServerUrl, type IceServer } from './src/model/ice-servers.ts';
+export { isPostgresUrl, redactUrl } from './src/state/store.ts';

@@ -6,6 +6,7 @@
 // `./private-names` (offline `list`), `./dht-search` (offline `search`), `./chain-verbs`.
 export * from './basics.ts';
 export { StateDB, DB_FILE } from './src/state/state-db.ts';
+export { copyStateToPostgres, type CopyReport } from './src/state/copy-state.ts';
 export { rememberPeers } from './src/peers/manual-peers.ts';
 export { storedMetainfo, otherOwners, refuseOwnedFiles, deleteOwnFiles } from './src/files/own-files.ts';
 export { ShareKeys } from './src/private/share-keys.ts';
@@ -18,5 +19,5 @@ export type { ChainHealth } from './src/chain/chain-service.ts';
 export { ControlClient, connectControl, type RpcParams } from './src/core/control.ts';
 export { resolveInfoHash } from './src/core/infohash.ts';
 export { AuthStore, memberId, MEMBER_ROLES, type Member, type Role } from './src/auth/member-store.ts';
-export { loadOrCreateApiToken, rotateApiToken } from './src/auth/api-token.ts';
+export { loadOrCreateApiToken, rotateApiToken, sharedApiToken } from './src/auth/api-token.ts';
 export { ensureClaimCode, newClaimCode } from './src/auth/claim-code.ts';

@@ -50,6 +50,8 @@ async function dispatch(inv: Invocation, out: Output): Promise<number> {
       return (await import('./commands/relay.ts')).relayCommand(inv, out);
     case 'ask':
       return (await import('./commands/ask.ts')).askCommand(inv, out);
+    case 'db':
+      return (await import('./commands/db.ts')).dbCommand(inv, out);
     case 'rss':
       return (await import('./commands/rss.ts')).rssCommand(inv, out);
     default:

@@ -20,7 +20,7 @@ async function startFakeNode(t: Parameters<typeof tempDir>[0]) {
       uploadSpeed: 0, progress: 1, choked: false, interested: true, source: 'manual' },
   ];
   const fake = fakeSession([a]);
-  const db = StateDB.open(dir);
+  const db = await StateDB.open(dir);
   const { out } = capture(true);
   const node = new CascadeNode({ session: fake.session, db, modelState: await loadModelState(db.store), out, ledgerFlushMs: 0 });
   await node.record(a, new Uint8Array([1]), { savePath: '/data' });
@@ -176,7 +176,7 @@ test('verbs go through the running node', async (t) => {
 test('CascadeNode.stop closes the session, removes control.json, is idempotent', async (t) => {
   const dir = tempDir(t);
   const fake = fakeSession();
-  const db = StateDB.open(dir);
+  const db = await StateDB.open(dir);
   const node = new CascadeNode({ session: fake.session, db, modelState: await loadModelState(db.store), out: capture(true).out, ledgerFlushMs: 0 });
   await node.startControl(true);
   assert.ok(existsSync(controlPath(dir)));

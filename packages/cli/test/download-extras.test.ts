@@ -23,13 +23,13 @@ const MiB = 1024 * 1024;
 const chainRan = (stateDir: string) => existsSync(join(stateDir, 'chain', 'state.json'));
 
 async function cidsIn(stateDir: string, infoHash: string): Promise<ReadonlyMap<number, string>> {
-  const db = StateDB.open(stateDir);
+  const db = await StateDB.open(stateDir);
   try {
     const cids = new FileCids(db);
     await cids.load(infoHash);
     return cids.of(infoHash);
   } finally {
-    db.close();
+    await db.close();
   }
 }
 

@@ -11,7 +11,7 @@ import { tempDir } from './helpers.ts';
 const MAIN = join(import.meta.dirname, '../src/main.ts');
 const cascade = (args: string[]) => spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8' });
 
-test('cascade identity prints the node did and address, the same on every run', (t) => {
+test('cascade identity prints the node did and address, the same on every run', async (t) => {
   const stateDir = join(tempDir(t), 'state');
   const first = cascade(['identity', '--json', '--state-dir', stateDir]);
   assert.equal(first.status, 0, first.stderr);
@@ -24,14 +24,14 @@ test('cascade identity prints the node did and address, the same on every run', 
   assert.match(text.stdout, new RegExp(`did: +${id.did}\\naddress: +${id.address}`));
 
   // The did is the node's existing long-term key, and the two halves bind to each other.
-  const db = StateDB.open(stateDir);
+  const db = await StateDB.open(stateDir);
   try {
     assert.equal(Buffer.from(signingKeyFromDid(id.did)).toString('hex'), db.identity.publicKeyHex);
     const node = nodeIdentity(db);
     assert.equal(node.address, id.address);
     assert.ok(verifyBinding(makeBinding(node)));
   } finally {
-    db.close();
+    await db.close();
   }
 });
 

@@ -26,9 +26,9 @@ test('offline: claim-code, roles, transfer-owner, reset-owner and token --rotate
   const owner = generateIdentity('owner');
   const next = generateIdentity('next');
   const viewer = generateIdentity('viewer');
-  const db = StateDB.open(stateDir);
+  const db = await StateDB.open(stateDir);
   assert.ok(await new AuthStore(db).claimOwnership(owner.did));
-  db.close();
+  await db.close();
   const claimed = await cascade(['claim-code', '--state-dir', stateDir]);
   assert.equal(claimed.code, 1);
   assert.match(claimed.stderr, new RegExp(`claimed: its owner is ${owner.did}`));

@@ -27,9 +27,9 @@ test('cascade users: add, list and remove members; the owner stays; bad ids are 
   const stateDir = join(tempDir(t), 'state');
   const owner = generateIdentity('owner');
   const member = generateIdentity('member');
-  const db = StateDB.open(stateDir);
+  const db = await StateDB.open(stateDir);
   assert.ok(await new AuthStore(db).claimOwnership(owner.did));
-  db.close();
+  await db.close();
 
   const add = cascade(['users', 'add', member.did, '--json', '--state-dir', stateDir]);
   assert.equal(add.status, 0, add.stderr);

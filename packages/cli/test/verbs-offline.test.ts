@@ -66,7 +66,7 @@ test('add queues torrents in the DB for the next serve', async (t) => {
   const again = await run(['add', HASH_A.toUpperCase()]);
   assert.equal(again.result.existing, true);
 
-  const db = StateDB.open(stateDir);
+  const db = await StateDB.open(stateDir);
   const c = (await db.loadTorrent(HASH_C))!;
   assert.equal(c.sourceKind, 'torrent');
   assert.equal(new TextDecoder().decode(c.torrent!), 'FAKE-TORRENT');
@@ -74,7 +74,7 @@ test('add queues torrents in the DB for the next serve', async (t) => {
   assert.equal(db.getTorrent(HASH_B)!.status, 'paused');
   assert.equal(db.getTorrent(HASH_B)!.magnet, `magnet:?xt=urn:btih:${HASH_B}&dn=x`);
   assert.equal(db.getTorrent(HASH_A)!.status, 'queued');
-  db.close();
+  await db.close();
 
   // Human mode says why it was only queued.
   const human = await run(['add', HASH_C.replace(/c/g, 'd')], false);
@@ -96,11 +96,11 @@ test('bad sources are usage errors (exit 2)', async (t) => {
 
 test('list and search read the DB, with progress from resume data', async (t) => {
   const { stateDir, run } = setup(t);
-  const db = StateDB.open(stateDir);
+  const db = await StateDB.open(stateDir);
   await db.records.add({ infoHash: HASH_A, name: 'Big Buck Bunny', source: HASH_A, savePath: '/d', status: 'seeding', pieceCount: 4, length: 4096 });
   await db.records.add({ infoHash: HASH_B, name: 'Sintel', source: HASH_B, savePath: '/d', status: 'downloading', pieceCount: 8 });
   await db.resume.save(HASH_B, { have: new Uint8Array([0xf0]) });
-  db.close();
+  await db.close();
 
   const list = await run(['list']);
   assert.equal(list.result.online, false);
@@ -133,11 +133,11 @@ test('pause/resume mark the status; remove --delete-data deletes the files its m
   writeFileSync(join(save, 'Album', 'track.flac'), 'x');
   writeFileSync(join(save, 'movie.mkv'), 'x');
   writeFileSync(join(save, 'keep.txt'), 'x');
-  const db = StateDB.open(stateDir);
+  const db = await StateDB.open(stateDir);
   await db.records.add({ infoHash: HASH_A, name: 'Album', source: HASH_A, savePath: save, status: 'seeding' });
   await db.records.add({ infoHash: HASH_B, name: null, source: HASH_B, savePath: save, status: 'downloading' });
   await db.records.add({ infoHash: HASH_C, name: 'movie.mkv', source: new TextEncoder().encode('FAKE-TORRENT'), savePath: save, status: 'seeding' });
-  db.close();
+  await db.close();
 
   assert.equal((await run(['pause', 'aaaa'])).result.state, 'paused');
   assert.equal((await run(['resume', HASH_A])).result.state, 'queued');

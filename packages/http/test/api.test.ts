@@ -58,7 +58,7 @@ test('GET /api/health/ready: 200 once the library is loaded; 503 with the reason
   assert.equal(ok.status, 200, JSON.stringify(ok.body));
   assert.deepEqual(ok.body, { ready: true, checks: { library: 'loaded', store: 'ok', stopping: false } });
   // The store stops answering (what a PostgreSQL outage looks like from here): not ready, and why.
-  s.node.db.close();
+  await s.node.db.close();
   const down = await s.json('/api/health/ready', { anonymous: true });
   assert.equal(down.status, 503);
   assert.equal(down.body.ready, false);

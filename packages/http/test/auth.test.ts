@@ -46,6 +46,8 @@ async function apiRoutes(s: TestServer): Promise<{ method: string; path: string 
 }
 
 const PUBLIC = new Set(['POST /api/auth/challenge', 'POST /api/auth/verify', 'POST /api/auth/logout', 'GET /api/auth/me', 'GET /api/health',
+  // readiness for balancers and probes (routes/readiness.ts): the reason's detail for members only
+  'GET /api/health/ready',
   // the built-in tracker, public on its own port, answers on the web port too (routes/announce.ts);
   // /ice-servers gives its STUN address only (serve's tracker mints no TURN credentials)
   'GET /announce', 'GET /scrape', 'GET /ice-servers']);
@@ -311,10 +313,10 @@ test('sessions: kept across a restart of the store, ended by sign-out', async (t
   const { AuthStore } = await import('@cascade/node');
   const dir = mkdtempSync(join(tmpdir(), 'cascade-sessions-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  let db = StateDB.open(dir);
+  let db = await StateDB.open(dir);
   const token = await new AuthStore(db).createSession({ did: 'did:key:z6Mkx', address: null });
-  db.close();
-  db = StateDB.open(dir);
+  await db.close();
+  db = await StateDB.open(dir);
   const store = new AuthStore(db);
   assert.equal((await store.session(token))?.did, 'did:key:z6Mkx', 'survives a restart');
   assert.equal(await store.session(token + 'x'), undefined);
@@ -322,5 +324,5 @@ test('sessions: kept across a restart of the store, ended by sign-out', async (t
   // Their number is bounded: store-cases/auth.ts (on SQLite and PostgreSQL).
   await store.endSession(token);
   assert.equal(await store.session(token), undefined);
-  db.close();
+  await db.close();
 });

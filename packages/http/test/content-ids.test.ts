@@ -80,7 +80,7 @@ test('content ids: public torrents published, private ones only hashed; a dispro
   // Kept in the state DB: the content ids and the blame outlive the node.
   const stateDir = testServerOptions(s.root).stateDir;
   await s.close();
-  const db = StateDB.open(stateDir);
+  const db = await StateDB.open(stateDir);
   try {
     const cids = new FileCids(db);
     assert.equal(cids.of(publicHash).get(0), undefined, 'not loaded: no view');
@@ -88,7 +88,7 @@ test('content ids: public torrents published, private ones only hashed; a dispro
     assert.equal(cids.of(publicHash).get(0), publicCid);
     assert.deepEqual((await cids.blames()).map((b) => b.publisher), ['did:key:z6MkliarLiarLiarLiarLiarLiarLiarLiarLiarLiar1']);
   } finally {
-    db.close();
+    await db.close();
   }
   const again = await startServer({ ...testServerOptions(s.root), dht: { bootstrap: [`${HOST}:${silent.address().port}`] } });
   try {

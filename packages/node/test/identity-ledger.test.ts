@@ -13,7 +13,7 @@ const MiB = 1024 * 1024;
 
 test('verified bytes, hash failures and bans add up per did and survive a restart', async (t) => {
   const dir = join(tempDir(t), 'state');
-  let db = StateDB.open(dir);
+  let db = await StateDB.open(dir);
   let ledger = new IdentityLedger(db, 0);
   ledger.seen(DID, '0x87ED9A49D42FCa45fAb75CD1E653bF039586870A');
   ledger.verified(DID, 40 * MiB);
@@ -22,9 +22,9 @@ test('verified bytes, hash failures and bans add up per did and survive a restar
   const good = reputationOf(ledger.record(DID));
   assert.ok(good > 0.9 && good < 1, `40 MiB verified: ${good}`);
   await ledger.close();
-  db.close();
+  await db.close();
 
-  db = StateDB.open(dir);
+  db = await StateDB.open(dir);
   ledger = new IdentityLedger(db, 0);
   assert.equal(ledger.record(DID)!.verifiedBytes, 40 * MiB);
   assert.equal(ledger.record(DID)!.account, '0x87ED9A49D42FCa45fAb75CD1E653bF039586870A');
@@ -34,19 +34,22 @@ test('verified bytes, hash failures and bans add up per did and survive a restar
   ledger.banned(DID);
   assert.equal(reputationOf(ledger.record(DID)), 0);
   await ledger.close();
-  db.close();
-  assert.deepEqual(StateDB.open(dir).identityRecord(DID)?.bans, 1);
+  await db.close();
+  const reopened = await StateDB.open(dir);
+  assert.deepEqual(reopened.identityRecord(DID)?.bans, 1);
+  await reopened.close();
   assert.equal(reputationOf(undefined), 0);
   assert.ok(isClean(undefined), 'a stranger has nothing against it');
 });
 
 test('a version 1 state DB gains the identity ledger on open', async (t) => {
   const dir = join(tempDir(t), 'state');
-  StateDB.open(dir).close();
+  await (await StateDB.open(dir)).close();
   const raw = new DatabaseSync(join(dir, DB_FILE));
   // Back to version 1: what migrations 2-12 added goes.
   const v5Columns = ['category', 'tags', 'queue_position', 'force_start', 'download_limit', 'upload_limit', 'ratio_limit',
     'seeding_time_limit', 'seeding_time', 'total_downloaded', 'total_uploaded'];
+  raw.exec('DROP TABLE api_token;'); // migration 17
   raw.exec('DROP TABLE receipts_sent; DROP TABLE receipts_held;'); // migration 16
   raw.exec('ALTER TABLE torrents DROP COLUMN piece_order;'); // migration 15
   raw.exec('DROP TABLE created_tags; ALTER TABLE torrents DROP COLUMN display_name; ALTER TABLE torrents DROP COLUMN tracker_tiers; ALTER TABLE torrents DROP COLUMN renamed_files;'); // migration 12
@@ -59,10 +62,10 @@ test('a version 1 state DB gains the identity ledger on open', async (t) => {
   raw.exec('DROP TABLE identity_ledger; DROP TABLE members; DROP TABLE sessions; DROP TABLE torrent_peers; ' +
     'DROP TABLE rss_feeds; DROP TABLE rss_items; DROP TABLE rss_rules; DROP TABLE rss_matches; DROP TABLE rss_settings; PRAGMA user_version = 1;');
   raw.close();
-  const db = StateDB.open(dir);
+  const db = await StateDB.open(dir);
   await db.recordIdentities([{ did: DID, verifiedBytes: 1, hashFailures: 0, bans: 0, lastSeen: 1 }]);
   assert.equal(db.identityRecord(DID)?.verifiedBytes, 1);
-  db.close();
+  await db.close();
   const check = new DatabaseSync(join(dir, DB_FILE));
   assert.equal((check.prepare('PRAGMA user_version').get() as { user_version: number }).user_version, SCHEMA_VERSION);
   check.close();

@@ -122,7 +122,7 @@ test('goals: limits in force and reaching them', () => {
 });
 
 test('the manager starts at most a few torrents at once (each may check its data), then all that have a slot', async (t) => {
-  const db = StateDB.open(tempDir(t));
+  const db = await StateDB.open(tempDir(t));
   t.after(() => db.close());
   let inFlight = 0;
   let most = 0;

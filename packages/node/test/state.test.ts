@@ -8,10 +8,10 @@ import { StateDB, StateError, SCHEMA_VERSION, DB_FILE, PEER_ID_PREFIX, countBits
 import { PeerLedger } from '../src/peers/peer-ledger.ts';
 import { tempDir, FakeTorrent, HASH_A, HASH_B } from './helpers.ts';
 
-test('creates the state dir 0700 and the DB 0600, schema versioned', (t) => {
+test('creates the state dir 0700 and the DB 0600, schema versioned', async (t) => {
   const dir = join(tempDir(t), 'state');
-  const db = StateDB.open(dir);
-  db.close();
+  const db = await StateDB.open(dir);
+  await db.close();
   assert.equal(statSync(dir).mode & 0o777, 0o700);
   assert.equal(statSync(join(dir, DB_FILE)).mode & 0o777, 0o600);
   const raw = new DatabaseSync(join(dir, DB_FILE));
@@ -22,7 +22,7 @@ test('creates the state dir 0700 and the DB 0600, schema versioned', (t) => {
 
 test('resume data round-trips through the ResumeStore interface', async (t) => {
   const dir = tempDir(t);
-  const db = StateDB.open(dir);
+  const db = await StateDB.open(dir);
   const store = db.resumeStore;
   assert.equal(await store.load(HASH_A), undefined);
   const have = new Uint8Array([0xff, 0x80]);
@@ -38,24 +38,24 @@ test('resume data round-trips through the ResumeStore interface', async (t) => {
   assert.deepEqual(again?.have, new Uint8Array([0xff, 0xc0]));
   assert.deepEqual(again?.infoBytes, infoBytes);
   assert.equal(again?.files, undefined);
-  db.close();
+  await db.close();
 
   // Durable across reopen.
-  const db2 = StateDB.open(dir);
+  const db2 = await StateDB.open(dir);
   assert.deepEqual((await db2.resumeStore.load(HASH_A))?.have, new Uint8Array([0xff, 0xc0]));
   await db2.resumeStore.delete(HASH_A);
   assert.equal(await db2.resumeStore.load(HASH_A), undefined);
-  db2.close();
+  await db2.close();
 });
 
-test('identity: Ed25519 key and -CS0100- peer id are stable across reopen', (t) => {
+test('identity: Ed25519 key and -CS0100- peer id are stable across reopen', async (t) => {
   const dir = tempDir(t);
-  const db = StateDB.open(dir);
+  const db = await StateDB.open(dir);
   const id1 = db.identity;
-  db.close();
-  const db2 = StateDB.open(dir);
+  await db.close();
+  const db2 = await StateDB.open(dir);
   const id2 = db2.identity;
-  db2.close();
+  await db2.close();
   assert.equal(id1.peerId.length, 20);
   assert.equal(new TextDecoder().decode(id1.peerId.subarray(0, 8)), PEER_ID_PREFIX);
   assert.deepEqual(id2.peerId, id1.peerId);
@@ -65,13 +65,13 @@ test('identity: Ed25519 key and -CS0100- peer id are stable across reopen', (t) 
   const msg = Buffer.from('hello');
   assert.ok(verify(null, msg, id1.publicKey, sign(null, msg, id2.privateKey)));
   // A different state dir is a different node.
-  const other = StateDB.open(tempDir(t));
+  const other = await StateDB.open(tempDir(t));
   assert.notEqual(other.identity.publicKeyHex, id1.publicKeyHex);
-  other.close();
+  await other.close();
 });
 
 test('torrents: upsert, search by name or infohash prefix, status, remove', async (t) => {
-  const db = StateDB.open(tempDir(t));
+  const db = await StateDB.open(tempDir(t));
   await db.records.add({ infoHash: HASH_A, name: 'Big Buck Bunny', source: new Uint8Array([1, 2]), savePath: '/d', status: 'queued', pieceCount: 8 });
   await db.records.add({ infoHash: HASH_B, name: null, source: 'magnet:?xt=urn:btih:' + HASH_B, savePath: '/e', status: 'downloading' });
   assert.equal(db.listTorrents().length, 2);
@@ -102,11 +102,11 @@ test('torrents: upsert, search by name or infohash prefix, status, remove', asyn
   assert.equal(await db.records.remove([HASH_B]), 1);
   assert.equal(await db.resume.get(HASH_B), undefined, 'remove drops the resume record too');
   assert.equal(await db.records.remove([HASH_B]), 0);
-  db.close();
+  await db.close();
 });
 
 test('peer ledger batches transfer and ban events into one write per flush', async (t) => {
-  const db = StateDB.open(tempDir(t));
+  const db = await StateDB.open(tempDir(t));
   const ledger = new PeerLedger(db, 0);
   const torrent = new FakeTorrent(HASH_A, 'x');
   ledger.attach(torrent);
@@ -134,33 +134,33 @@ test('peer ledger batches transfer and ban events into one write per flush', asy
   assert.equal(peers.at(-1)!.address, '127.0.0.1:7002', 'banned peers sort last');
   assert.ok(p0.score > 0.9);
   assert.deepEqual(await db.counts(), { torrents: 0, resume: 0, peers: 3, bannedPeers: 1 });
-  db.close();
+  await db.close();
 });
 
-test('a corrupted DB file gives a clear StateError', (t) => {
+test('a corrupted DB file gives a clear StateError', async (t) => {
   const dir = tempDir(t);
   writeFileSync(join(dir, DB_FILE), Buffer.alloc(8192, 0x5a));
-  assert.throws(
-    () => StateDB.open(dir),
+  await assert.rejects(
+    StateDB.open(dir),
     (e: unknown) => e instanceof StateError && /corrupted or not a cascade database/.test(e.message) && e.message.includes(dir),
   );
 });
 
-test('a DB from a newer cascade is refused with a clear message', (t) => {
+test('a DB from a newer cascade is refused with a clear message', async (t) => {
   const dir = tempDir(t);
-  StateDB.open(dir).close();
+  await (await StateDB.open(dir)).close();
   const raw = new DatabaseSync(join(dir, DB_FILE));
   raw.exec(`PRAGMA user_version = ${SCHEMA_VERSION + 5}`);
   raw.close();
-  assert.throws(() => StateDB.open(dir), (e: unknown) => e instanceof StateError && /schema version \d+, newer than/.test(e.message));
+  await assert.rejects(StateDB.open(dir), (e: unknown) => e instanceof StateError && /schema version \d+, newer than/.test(e.message));
 });
 
-test('a foreign SQLite DB (old or unrelated, no schema version) is refused, not clobbered', (t) => {
+test('a foreign SQLite DB (old or unrelated, no schema version) is refused, not clobbered', async (t) => {
   const dir = tempDir(t);
   const raw = new DatabaseSync(join(dir, DB_FILE));
   raw.exec('CREATE TABLE stuff (x)');
   raw.close();
-  assert.throws(() => StateDB.open(dir), (e: unknown) => e instanceof StateError && /not a cascade state DB/.test(e.message));
+  await assert.rejects(StateDB.open(dir), (e: unknown) => e instanceof StateError && /not a cascade state DB/.test(e.message));
   const check = new DatabaseSync(join(dir, DB_FILE));
   assert.equal((check.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'torrents'").get() as { n: number }).n, 0);
   check.close();
@@ -172,7 +172,7 @@ test('countBits counts set bits', () => {
 });
 
 test('the torrent records in memory follow the node\'s own writes, each marked for the listing', async (t) => {
-  const db = StateDB.open(join(tempDir(t), 'state'));
+  const db = await StateDB.open(join(tempDir(t), 'state'));
   t.after(() => db.close());
   const records = db.records;
   await records.add({ infoHash: HASH_A, name: 'a', source: new Uint8Array([1, 2]), savePath: '/d', status: 'queued' });

@@ -1,11 +1,12 @@
-// The two engines a Store runs on, for tests: the embedded SQLite file (through StateDB) and a real
+// The two engines a Store runs on, for tests: the embedded SQLite file (SqliteStore.openFile) and a real
 // PostgreSQL server started once per test file (postgres-server.ts), one empty database per case.
 // store.test.ts runs every store's cases (store-cases/) on both, so SQL only one engine takes fails.
 import type { TestContext } from 'node:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { StateDB } from '../src/state/state-db.ts';
+import { DB_FILE } from '../src/state/state-db.ts';
+import { SqliteStore } from '../src/state/sqlite-store.ts';
 import { PostgresStore } from '../src/state/postgres-store.ts';
 import { migratePostgres } from '../src/state/schema.ts';
 import type { Store } from '../src/state/store.ts';
@@ -19,12 +20,13 @@ export type StoreCases = (t: TestContext, open: Open) => Promise<void>;
 export function sqlite(): Open {
   return async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'cascade-store-'));
-    const db = StateDB.open(dir);
-    t.after(() => {
-      db.close();
+    // The bare store, migrated and empty like PostgreSQL's (a StateDB would make the node key).
+    const store = SqliteStore.openFile(join(dir, DB_FILE));
+    t.after(async () => {
+      await store.close();
       rmSync(dir, { recursive: true, force: true });
     });
-    return db.store;
+    return store;
   };
 }
 

@@ -1,8 +1,9 @@
 // Issue 41, item 3: every read and write of the node's state goes through the Store
 // (src/state/store.ts), which PostgreSQL can stand behind, and the chat relay's through its own
 // store (chat/src/relay/chat-store.ts). SQL on a SQLite connection directly (a prepare() on it,
-// StateDB's synchronous transaction, node:sqlite) is allowed only in the store classes (HOME): a
-// new file doing it fails here (write it on the Store). NOT_YET, the files still to move, is empty.
+// a synchronous transaction, node:sqlite) is allowed only in the store classes (HOME): a new file
+// doing it fails here (write it on the Store). NOT_YET, the files still to move, is empty; StateDB
+// (state-db.ts) opens the state through the Store and reads its views from it, so it is not HOME.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -12,7 +13,6 @@ const ROOT = join(import.meta.dirname, '..', '..', '..');
 
 /** Where raw SQL on the SQLite connection belongs: the connection's own classes and the schema. */
 const HOME = new Set([
-  'packages/node/src/state/state-db.ts',
   'packages/node/src/state/sqlite-store.ts',
   'packages/node/src/state/schema.ts',
   // The one-time copy of the receipts' old SQLite file into the state (schema 16).
@@ -25,7 +25,7 @@ const HOME = new Set([
  *  left. Kept, so that a step taken back shows here as work left, not as a new user. */
 const NOT_YET = new Set<string>([]);
 
-const RAW_SQL = /\b(?:db|#db|store)\.prepare\(|from 'node:sqlite'|\.transaction\(\(\) =>|\bprepare\('(?:SELECT|INSERT|UPDATE|DELETE)/;
+const RAW_SQL = /\b(?:db|#db|store|this)\.prepare\(|from 'node:sqlite'|\.transaction\(\(\) =>|\bprepare\('(?:SELECT|INSERT|UPDATE|DELETE)/;
 
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {

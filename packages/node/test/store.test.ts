@@ -21,9 +21,11 @@ import { torrentWriteCases } from './store-cases/torrent-writes.ts';
 import { torrentReadCases } from './store-cases/torrent-reads.ts';
 import { resumeCases } from './store-cases/resume.ts';
 import { ledgerCases } from './store-cases/ledgers.ts';
+import { apiTokenCases } from './store-cases/api-token.ts';
+import { leaseCases } from './store-cases/lease.ts';
 
 /** Each store moved onto the Store brings its cases (store-cases/), run here on both engines. */
-const STORES: StoreCases[] = [nodeKeyCases, rssCases, authCases, settingsCases, categoryCases, queueCases, fileCidCases, torrentOptionCases, receiptCases, upsertCases, torrentWriteCases, torrentReadCases, resumeCases, ledgerCases];
+const STORES: StoreCases[] = [nodeKeyCases, rssCases, authCases, settingsCases, categoryCases, queueCases, fileCidCases, torrentOptionCases, receiptCases, upsertCases, torrentWriteCases, torrentReadCases, resumeCases, ledgerCases, apiTokenCases, leaseCases];
 
 async function cases(t: TestContext, open: Open): Promise<void> {
   await t.test('values come back as they went in: big integers, bytes, null, text with a question mark', async (t) => {
@@ -132,7 +134,7 @@ test('the Store on PostgreSQL (a server started for the test)', { timeout: 180_0
   await t.test('migrations: every table of the schema, once; a second migrate changes nothing', async (t) => {
     const s = await open(t);
     const tables = (await s.all<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name")).map((r) => r.table_name);
-    for (const name of ['torrents', 'resume', 'peers', 'identity', 'members', 'sessions', 'torrent_peers', 'rss_feeds', 'rss_items', 'rss_rules', 'rss_matches', 'settings', 'categories', 'share_keys', 'file_cids', 'dht_blames', 'receipts_sent', 'receipts_held', 'cascade_schema']) {
+    for (const name of ['torrents', 'resume', 'peers', 'identity', 'members', 'sessions', 'torrent_peers', 'rss_feeds', 'rss_items', 'rss_rules', 'rss_matches', 'settings', 'categories', 'share_keys', 'file_cids', 'dht_blames', 'receipts_sent', 'receipts_held', 'api_token', 'node_lease', 'cascade_schema']) {
       assert.ok(tables.includes(name), `table ${name} is missing: ${tables.join(', ')}`);
     }
     await migratePostgres(s as PostgresStore);

@@ -22,7 +22,7 @@ async function setup(t: { after: (fn: () => unknown) => void }) {
   await fs.writeFile(path.join(src, 'a.bin'), randomBytes(100_000));
   await fs.writeFile(path.join(src, 'sub', 'b.bin'), randomBytes(50_000));
   const { torrent } = await createTorrent(src, { pieceLength: 16 * 1024 });
-  const db = StateDB.open(path.join(root, 'state'));
+  const db = await StateDB.open(path.join(root, 'state'));
   t.after(() => db.close());
   const session = await Session.create({ host: '127.0.0.1', dht: false, webrtc: false });
   t.after(() => session.close());

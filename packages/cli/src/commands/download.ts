@@ -89,6 +89,7 @@ export async function downloadCommand(inv: Invocation, out: Output): Promise<num
   // A one-shot download does not read its file back for content ids (issue 40): it computes them
   // only when it serves the file (--seed) or was asked for one (a download by content id).
   const node = await startNode(o, out, { contentIds: o.seed ? 'background' : 'on-demand' });
+  void node.fatal.then((reason) => stop.failWith(reason));
   // The embedded chain waits for the download (chain-attach.ts); a one-shot download never starts it.
   const downloaded = Promise.withResolvers<void>();
   const chain = chainFor(node, o, out, downloaded.promise);
@@ -141,6 +142,7 @@ export async function downloadCommand(inv: Invocation, out: Output): Promise<num
     ticker = undefined;
     if (result === 'interrupted') {
       display?.finish();
+      if (stop.failure !== undefined) return 1; // the node said why (a lost database lease)
       out.note('interrupted; progress is saved for next time');
       return 130;
     }
@@ -171,7 +173,7 @@ export async function downloadCommand(inv: Invocation, out: Output): Promise<num
       out.say('seeding; Ctrl-C to stop');
       await stop.promise;
     }
-    return 0;
+    return stop.failure === undefined ? 0 : 1;
   } finally {
     for (const c of cleanups) c();
     if (ticker) clearInterval(ticker);

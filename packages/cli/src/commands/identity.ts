@@ -4,7 +4,8 @@
 // identity (only while it is stopped). The passphrase comes from $CASCADE_PASSPHRASE or stdin.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { exportIdentity, importIdentity } from '@cascade/identity';
-import { connectControl, nodeIdentity, replaceNodeKey, StateDB } from '@cascade/node';
+import { connectControl, nodeIdentity, replaceNodeKey } from '@cascade/node';
+import { openState } from './node-access.ts';
 import { CliError, UsageError } from '../core/errors.ts';
 import type { Invocation } from '../parse/args.ts';
 import type { Output } from '../output/output.ts';
@@ -42,16 +43,16 @@ export async function identityCommand(inv: Invocation, out: Output): Promise<num
     } catch (err) {
       throw new CliError(`cannot import ${file}: ${(err as Error).message}`);
     }
-    const db = StateDB.open(inv.options.stateDir);
+    const db = await openState(inv);
     try {
       const id = await replaceNodeKey(db, imported.signSecret);
       out.result({ event: 'identity-imported', did: id.did, address: id.address }, () => `the node is now ${id.did}\naddress: ${id.address}`);
       return 0;
     } finally {
-      db.close();
+      await db.close();
     }
   }
-  const db = StateDB.open(inv.options.stateDir);
+  const db = await openState(inv);
   try {
     const id = nodeIdentity(db);
     if (action === 'export') {
@@ -64,6 +65,6 @@ export async function identityCommand(inv: Invocation, out: Output): Promise<num
     out.result({ did: id.did, address: id.address }, () => `did:     ${id.did}\naddress: ${id.address}`);
     return 0;
   } finally {
-    db.close();
+    await db.close();
   }
 }

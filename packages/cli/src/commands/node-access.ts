@@ -16,19 +16,19 @@ export type Verb = (inv: Invocation, out: Output, node: ControlClient | undefine
 
 export const NO_NODE = 'no running node (start one with `cascade serve`)';
 
-/** Runs fn on the state DB and closes it after (after the promise settles, when fn returns one). */
-export function withDb<T>(inv: Invocation, fn: (db: StateDB) => T): T {
-  const db = StateDB.open(inv.options.stateDir);
-  let result: T;
+/** Opens the node's state: <state-dir>/cascade.db, or the PostgreSQL database of --database. */
+export function openState(inv: Invocation): Promise<StateDB> {
+  return StateDB.open(inv.options.stateDir, inv.options.database ? { database: inv.options.database } : {});
+}
+
+/** Opens the state (read into memory: state-db.ts), runs fn on it and closes it after. */
+export async function withDb<T>(inv: Invocation, fn: (db: StateDB) => T | Promise<T>): Promise<T> {
+  const db = await openState(inv);
   try {
-    result = fn(db);
-  } catch (err) {
-    db.close();
-    throw err;
+    return await fn(db);
+  } finally {
+    await db.close();
   }
-  if (result instanceof Promise) return result.finally(() => db.close()) as T;
-  db.close();
-  return result;
 }
 
 export function requireNode(node: ControlClient | undefined, what?: string): ControlClient {

@@ -67,7 +67,7 @@ async function chainAccess(inv: Invocation, out: Output, node: ControlClient | u
   }
   if (o.chain === false) throw new UsageError('these verbs need a chain');
   const { openChainVerbs } = await import('@cascade/node/chain-verbs');
-  const chain = openChainVerbs(o.stateDir, o.chain, out, o.ipfsApi !== undefined ? { ipfsApi: o.ipfsApi } : {});
+  const chain = await openChainVerbs(o.stateDir, o.chain, out, { ...(o.ipfsApi !== undefined ? { ipfsApi: o.ipfsApi } : {}), ...(o.database ? { database: o.database } : {}) });
   return {
     call: async <T>(method: string, params: RpcParams = {}) => (await chain.handlers[method]!(params)) as T,
     pending: async () => ((await chain.handlers['chain.pending']!({})) as { pending: PendingTx[] }).pending,

@@ -11,12 +11,12 @@ export async function relayCommand(inv: Invocation, out: Output): Promise<number
   const o = inv.options;
   const directories = o.directories;
   if (directories.length === 0) throw new UsageError('cascade relay needs --directory URL: where it publishes its descriptor (a Cascade tracker, e.g. http://127.0.0.1:6969)');
-  const db = StateDB.open(o.stateDir);
+  const db = await StateDB.open(o.stateDir, o.database ? { database: o.database } : {});
   let identity;
   try {
     identity = nodeIdentity(db);
   } finally {
-    db.close();
+    await db.close();
   }
   const stop = waitForStopSignal();
   const { startNodeRelay } = await import('@cascade/node/onion');

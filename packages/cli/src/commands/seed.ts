@@ -29,6 +29,7 @@ export async function seedCommand(inv: Invocation, out: Output): Promise<number>
   const stop = waitForStopSignal();
   // Content ids are computed to be published: with no DHT, or private discovery, there is nowhere to.
   const node = await startNode(o, out, { contentIds: o.dht && !o.onion?.byDefault ? 'background' : 'on-demand' });
+  void node.fatal.then((reason) => stop.failWith(reason));
   const chain = chainFor(node, o, out);
   // Its complete public torrent goes on the DHT as `serve` puts it (signed records under its
   // infohashes, content ids and name words): its files hashed once their data checked out, at idle
@@ -47,7 +48,7 @@ export async function seedCommand(inv: Invocation, out: Output): Promise<number>
     out.note(`checking ${join(dir, described.name ?? '')} …`);
     const t = await node.add(bytes, opts, false);
     const result = await Promise.race([waitForVerification(t), stop.promise.then(() => 'interrupted' as const)]);
-    if (result === 'interrupted') return 0;
+    if (result === 'interrupted') return stop.failure === undefined ? 0 : 1;
     if (result === 'incomplete') {
       const s = t.stats();
       throw new CliError(
@@ -60,7 +61,7 @@ export async function seedCommand(inv: Invocation, out: Output): Promise<number>
     out.event('seeding', { infoHash: t.infoHashHex });
     out.say(`seeding ${described.name} (${t.infoHashHex}); Ctrl-C to stop`);
     await stop.promise;
-    return 0;
+    return stop.failure === undefined ? 0 : 1;
   } finally {
     await chain?.close();
     await node.stop();

@@ -15,6 +15,7 @@ export async function serveCommand(inv: Invocation, out: Output): Promise<number
   const { startServer } = await import('@cascade/http');
   const server = await startServer({
     stateDir: o.stateDir,
+    ...(o.database !== undefined ? { database: o.database } : {}),
     ...(o.httpPort !== undefined ? { httpPort: o.httpPort } : {}),
     // --host binds every listener: the BitTorrent one too (without it BitTorrent takes ::, IPv6 and IPv4, as
     // peers must reach it, while HTTP stays on 127.0.0.1).
@@ -50,6 +51,7 @@ export async function serveCommand(inv: Invocation, out: Output): Promise<number
   });
   try {
     const { node, tracker, url, httpPort } = server;
+    void node.fatal.then((reason) => stop.failWith(reason));
     const bittorrentPort = node.session.port;
     out.event('listening', {
       url,
@@ -74,15 +76,16 @@ export async function serveCommand(inv: Invocation, out: Output): Promise<number
 
     const loaded = await Promise.race([server.ready, stop.promise.then(() => undefined)]);
     if (loaded !== undefined) {
-      out.event('serving', { torrents: loaded, controlPort: node.control?.port ?? null, stateDir: node.db.stateDir });
+      const database = node.db.store.dialect === 'postgres' ? node.db.path : null;
+      out.event('serving', { torrents: loaded, controlPort: node.control?.port ?? null, stateDir: node.db.stateDir, database });
       out.say(
-        `${loaded} torrent${loaded === 1 ? '' : 's'} loaded, state in ${node.db.stateDir}. ` +
+        `${loaded} torrent${loaded === 1 ? '' : 's'} loaded, state in ${database ?? node.db.stateDir}. ` +
           'Add files in the web UI or with `cascade add <magnet>`; Ctrl-C to stop.',
       );
       await stop.promise;
     }
     out.note('stopping…');
-    return 0;
+    return stop.failure === undefined ? 0 : 1;
   } finally {
     await server.close();
   }

@@ -5,26 +5,32 @@
 // they change: rotating the token (its checkers must drop the old one) and resetting the owner
 // (it prints the new claim code on its console).
 import {
-  AuthStore, connectControl, ensureClaimCode, memberId, MEMBER_ROLES, newClaimCode, rotateApiToken, loadOrCreateApiToken, StateDB, type Member, type Role,
+  AuthStore, connectControl, ensureClaimCode, memberId, MEMBER_ROLES, newClaimCode, rotateApiToken, loadOrCreateApiToken, sharedApiToken, type Member, type Role,
 } from '@cascade/node/verbs';
 import { UsageError, CliError } from '../core/errors.ts';
 import type { Invocation } from '../parse/args.ts';
 import type { Output } from '../output/output.ts';
+import { openState, withDb as withState } from './node-access.ts';
 
 export async function tokenCommand(inv: Invocation, out: Output): Promise<number> {
   if (!inv.options.rotate) {
-    const token = loadOrCreateApiToken(inv.options.stateDir);
+    // On PostgreSQL the state's token wins over the file (another node on it may have rotated it).
+    const token = inv.options.database ? await withState(inv, (db) => sharedApiToken(inv.options.stateDir, db.store)) : loadOrCreateApiToken(inv.options.stateDir);
     out.result({ token }, () => token);
     return 0;
   }
   const node = await connectControl(inv.options.stateDir);
-  const token = node ? (await node.call<{ token: string }>('auth.rotateToken')).token : rotateApiToken(inv.options.stateDir);
+  const token = node
+    ? (await node.call<{ token: string }>('auth.rotateToken')).token
+    : inv.options.database
+      ? await withState(inv, (db) => rotateApiToken(inv.options.stateDir, db.store))
+      : await rotateApiToken(inv.options.stateDir);
   out.result({ event: 'token-rotated', token, running: node !== undefined }, () => `${token}\n(the old token no longer works${node ? ', on the running node too' : ''})`);
   return 0;
 }
 
 export async function claimCodeCommand(inv: Invocation, out: Output): Promise<number> {
-  const db = StateDB.open(inv.options.stateDir);
+  const db = await openState(inv);
   try {
     const owner = await new AuthStore(db).owner();
     if (owner) throw new CliError(`this node is claimed: its owner is ${owner.id} (\`cascade users reset-owner\` makes it claimable again)`);
@@ -32,7 +38,7 @@ export async function claimCodeCommand(inv: Invocation, out: Output): Promise<nu
     out.result({ code, stateDir: db.stateDir }, () => `${code}\n(open the node's web page, sign in and claim it with this code; it works once)`);
     return 0;
   } finally {
-    db.close();
+    await db.close();
   }
 }
 
@@ -54,7 +60,7 @@ export async function usersCommand(inv: Invocation, out: Output): Promise<number
   if (role !== undefined && action !== 'add') throw new UsageError('--role goes with users add');
   if (role !== undefined && !MEMBER_ROLES.includes(role as Role)) throw new UsageError(`--role is admin, member or viewer, not "${role}"`);
   if (action === 'reset-owner') return resetOwner(inv, out);
-  const db = StateDB.open(inv.options.stateDir);
+  const db = await openState(inv);
   try {
     const store = new AuthStore(db);
     if (action === 'list') {
@@ -82,7 +88,7 @@ export async function usersCommand(inv: Invocation, out: Output): Promise<number
     out.result({ event: 'user-removed', id: m.id }, () => `removed ${m.id}`);
     return 0;
   } finally {
-    db.close();
+    await db.close();
   }
 }
 
@@ -92,11 +98,11 @@ async function resetOwner(inv: Invocation, out: Output): Promise<number> {
   let r: { removed: string | null; code: string };
   if (node) r = await node.call<{ removed: string | null; code: string }>('auth.resetOwner');
   else {
-    const db = StateDB.open(inv.options.stateDir);
+    const db = await openState(inv);
     try {
       r = { removed: (await new AuthStore(db).resetOwner()) ?? null, code: newClaimCode(inv.options.stateDir) };
     } finally {
-      db.close();
+      await db.close();
     }
   }
   out.result({ event: 'owner-reset', ...r }, () => `${r.removed ? `${r.removed} is no longer the owner` : 'the node had no owner'}; claim it in its web page with the claim code ${r.code}`);

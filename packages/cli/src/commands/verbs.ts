@@ -15,7 +15,7 @@ import { formatBytes, formatPercent, formatSpeed, units18 } from '../output/form
 import type { Invocation } from '../parse/args.ts';
 import type { Output } from '../output/output.ts';
 import type { PeerStats, TrackerStatus } from '../core/engine.ts';
-import { NO_NODE, requireNode, short, withDb, type Verb, type VerbDeps } from './node-access.ts';
+import { NO_NODE, openState, requireNode, short, withDb, type Verb, type VerbDeps } from './node-access.ts';
 
 import { limits, queue, forceStart, move, settings, pieceOrderVerb } from './staples.ts';
 import { category, tags } from './organise.ts';
@@ -272,7 +272,7 @@ const health: Verb = async (inv, out, node) => {
     );
     return 0;
   }
-  const torrents = withDb(inv, (db) => db.torrentCount());
+  const torrents = await withDb(inv, (db) => db.torrentCount());
   out.result({ online: false, stateDir: inv.options.stateDir, torrents }, () =>
     `offline: ${NO_NODE}\nstate    ${inv.options.stateDir} (${torrents} torrent${torrents === 1 ? '' : 's'})`,
   );
@@ -323,7 +323,7 @@ const pauseOrResume = (which: 'pause' | 'resume'): Verb => async (inv, out, node
   if (node && namesMany(inv)) return runMany(inv, out, node, which);
   if (!node && namesMany(inv)) {
     // Offline: each one marked in the DB, as for one.
-    for (const arg of inv.positionals.includes('all') ? withDb(inv, (db) => db.listTorrents().map((r) => r.infoHash)) : inv.positionals) {
+    for (const arg of inv.positionals.includes('all') ? await withDb(inv, (db) => db.listTorrents().map((r) => r.infoHash)) : inv.positionals) {
       const code = await pauseOrResume(which)({ ...inv, positionals: [arg] }, out, node, defaultDeps);
       if (code !== 0) return code;
     }
@@ -379,7 +379,7 @@ const remove: Verb = async (inv, out, node, deps) => {
     );
     return 0;
   }
-  const db = StateDB.open(inv.options.stateDir);
+  const db = await openState(inv);
   try {
     const ih = resolveInfoHash(arg, db.listTorrents().map((r) => r.infoHash));
     const rec = db.getTorrent(ih)!;
@@ -400,7 +400,7 @@ const remove: Verb = async (inv, out, node, deps) => {
     );
     return 0;
   } finally {
-    db.close();
+    await db.close();
   }
 };
 

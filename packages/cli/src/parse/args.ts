@@ -10,12 +10,15 @@ import { UsageError } from '../core/errors.ts';
 import { parseIceServerUrl, type IceServer } from '@cascade/node/basics';
 import { parseRate, parseSize } from '../output/format.ts';
 import { COMMANDS, OPTION_DEFS, type OptDef, type OptName } from './spec.ts';
+import { databaseOption } from './database-option.ts';
 
 export interface Options {
   json: boolean;
   help: boolean;
   /** Absolute path of the node's state directory (DB, control file). */
   stateDir: string;
+  /** --database, else $CASCADE_DATABASE_URL: the state in PostgreSQL (issue 42). */
+  database: string | undefined;
   port: number;
   host: string | undefined;
   dht: boolean;
@@ -267,6 +270,7 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
     json: bool('json'),
     help: bool('help'),
     stateDir: str('state-dir') !== undefined ? resolve(str('state-dir')!) : defaultStateDir(env),
+    database: databaseOption(str('database'), spec.options.includes('database') ? env.CASCADE_DATABASE_URL : undefined),
     port: str('port') !== undefined ? parseInteger('port', str('port')!, 0, 65535) : DEFAULT_PORT,
     host: str('host'),
     dht: v.dht !== false,

@@ -1,7 +1,7 @@
 // Every option the CLI knows, with its kind and its help line (spec.ts says which command takes which).
 
 export type OptName =
-  | 'json' | 'help' | 'state-dir' | 'port' | 'host' | 'dht' | 'dht-bootstrap' | 'tracker' | 'utp'
+  | 'json' | 'help' | 'state-dir' | 'database' | 'port' | 'host' | 'dht' | 'dht-bootstrap' | 'tracker' | 'utp'
   | 'output' | 'dir' | 'announce' | 'piece-length' | 'private' | 'webseed' | 'mirror' | 'sha256' | 'peer' | 'seed'
   | 'timeout' | 'delete-data' | 'paused' | 'http-port' | 'download-dir' | 'tracker-port' | 'tracker-host' | 'allowed-host' | 'allow-private-urls' | 'public-url' | 'ice-server' | 'port-mapping' | 'lsd' | 'metrics-token' | 'trusted-proxy'
   | 'rotate' | 'role'
@@ -28,6 +28,11 @@ export const OPTION_DEFS: Record<OptName, OptDef> = {
   json: { type: 'boolean', help: 'machine-readable output: one JSON object per line' },
   help: { type: 'boolean', short: 'h', help: 'show this help' },
   'state-dir': { type: 'string', arg: 'DIR', help: "the node's state directory (default $CASCADE_HOME or ~/.cascade)" },
+  database: {
+    type: 'string',
+    arg: 'URL',
+    help: "keep the node's state (library, settings, users, sign-in sessions, the API token, RSS, receipts, keys…) in this PostgreSQL database, postgres://user:password@host/db, instead of <state-dir>/cascade.db (default $CASCADE_DATABASE_URL); downloads and the other files stay in --state-dir",
+  },
   port: { type: 'string', short: 'p', arg: 'N', help: 'BitTorrent listen port (default 6881, 0 = any free port)' },
   host: { type: 'string', arg: 'ADDR', help: 'BitTorrent bind address; also where outgoing connections, tracker requests and DHT queries leave from' },
   dht: { type: 'boolean', default: true, help: '--no-dht: run without the DHT (trackers and given peers only)' },

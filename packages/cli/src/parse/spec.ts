@@ -9,7 +9,8 @@ import { OPTION_DEFS, type OptDef, type OptName } from './spec-options.ts';
 
 export { OPTION_DEFS, type OptDef, type OptName };
 
-const COMMON: OptName[] = ['json', 'help', 'state-dir'];
+/** Every command names the node whose state it works on (the state dir, and --database for a node on PostgreSQL). */
+const COMMON: OptName[] = ['json', 'help', 'state-dir', 'database'];
 /** Options of every command that runs a BitTorrent node. */
 const NODE: OptName[] = [...COMMON, 'port', 'host', 'dht', 'dht-bootstrap', 'tracker', 'utp'];
 /** The chain and seeding receipts (issue 13): serve, seed and download. */
@@ -319,6 +320,21 @@ export const COMMANDS: Record<string, CommandSpec> = {
       'transfer-owner makes someone else the owner; the owner before stays on as an admin. reset-owner is the\n' +
       'recovery for whoever holds the machine: the owner is removed and a new claim code printed (through the\n' +
       'running node when there is one). docs/identity.md has what each role may do.',
+  },
+  db: {
+    options: COMMON,
+    positionals: [1, 1],
+    usage: 'db copy --state-dir DIR --database postgres://user:password@host:port/database',
+    summary: "move a node's state from its SQLite file into PostgreSQL (then `serve --database URL` runs on it)",
+    optionHelp: { database: 'the PostgreSQL database to copy into: it must hold no cascade state yet (default $CASCADE_DATABASE_URL)' },
+    details:
+      'Copies every table of <state-dir>/cascade.db (torrents with their resume data, settings, categories, tags,\n' +
+      'users and sessions, RSS, receipts, content ids, private-share keys, ledgers, the node key) into the\n' +
+      'database, in one transaction, and prints each table\'s row count. It refuses a database that already\n' +
+      'holds rows, and refuses while a node runs on the state dir (stop it first: its state would move on).\n' +
+      "The API token (<state-dir>/api-token) and the chat relay's messages (chat.db) come along. The state dir\n" +
+      'keeps the downloads and the embedded chain: serve with both options.\n' +
+      'The SQLite file is left as it was.',
   },
   rss: {
     options: [...COMMON, 'interval', 'max-items', 'must-contain', 'must-not-contain', 'regex', 'episode', 'smart', 'feed', 'category', 'save-path', 'tag', 'paused'],

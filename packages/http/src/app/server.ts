@@ -16,7 +16,7 @@ import { buildApp } from './app.ts';
 import { checkMetricsToken } from '../metrics/index.ts';
 import { compatOps } from '../compat/compat-ops.ts';
 import { LiveFeed } from '../feed/live.ts';
-import { attachChat } from '@cascade/chat/server';
+import { attachChat, PostgresChatStore } from '@cascade/chat/server';
 import { loadLibrary } from '@cascade/node/features';
 import { DEFAULT_WEB_ROOT } from './web.ts';
 import type { ApiContext } from './context.ts';
@@ -42,6 +42,8 @@ export const DEFAULT_MAX_UPLOAD = 4 * 1024 ** 3;
 
 export interface ServerOptions {
   stateDir: string;
+  /** A postgres:// URL: the node's state in that database, not <stateDir>/cascade.db (issue 42). */
+  database?: string;
   /** Web UI + API port; 0 = any. Default 8080. */
   httpPort?: number;
   /** Bind address of the web UI and API. Default 127.0.0.1: only this machine. */
@@ -185,6 +187,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
   const nodeOptions: NodeOptions = {
     stateDir,
+    ...(opts.database !== undefined ? { database: opts.database } : {}),
     port: opts.btPort ?? DEFAULT_BT_PORT,
     host: opts.btHost,
     dht: opts.dht !== false,
@@ -370,7 +373,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     // Before app.close(): socket.io's long-lived connections would otherwise hold the server open.
     cleanups.push(() => feed.close());
     // End-to-end encrypted chat on the same socket.io server (namespace /chat); it stores ciphertext only.
-    const chat = attachChat(feed.io, { dbPath: join(stateDir, 'chat.db'), log: (line) => log.event('chat', { line }), clientAddress: (req) => proxies.clientAddress(req) });
+    // A node on PostgreSQL relays chat from it too (chat_* tables); else its state dir's chat.db.
+    const chatStore = node.db.store.dialect === 'postgres' ? { store: await PostgresChatStore.open(node.db.store) } : {};
+    const chat = attachChat(feed.io, { dbPath: join(stateDir, 'chat.db'), ...chatStore, log: (line) => log.event('chat', { line }), clientAddress: (req) => proxies.clientAddress(req) });
     cleanups.push(() => chat.close());
     ctx.chat!.contactsOf = (did) => chat.contactsOf(did);
 

@@ -42,7 +42,8 @@ export async function setUpAuth(
 ): Promise<AuthParts> {
   const { stateDir, log } = opts;
   const { proxies } = opts;
-  const token = node.control?.apiToken ?? new ApiToken(stateDir);
+  let token = node.control?.apiToken;
+  if (!token) await (token = new ApiToken(stateDir)).useStore(node.db.store);
   const store = new AuthStore(node.db);
   const gate = new Gate(store, token, { allowedOrigins: opts.allowedOrigins ?? [], allowedHosts: opts.allowedHosts ?? [] });
   const id = nodeIdentity(node.db);
@@ -61,8 +62,8 @@ export async function setUpAuth(
   else ensureClaimCode(stateDir);
 
   node.control?.extend({
-    'auth.rotateToken': () => {
-      const fresh = token.rotate();
+    'auth.rotateToken': async () => {
+      const fresh = await token.rotate();
       log.note('the API token was rotated: the old one no longer works');
       return { token: fresh };
     },

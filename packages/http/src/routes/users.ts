@@ -132,6 +132,6 @@ export function userRoutes(app: FastifyInstance, auth: AuthContext): void {
       tags: ['users'],
       response: { 200: { type: 'object', properties: { token: { type: 'string' } } }, ...errors(401, 403) },
     },
-    handler: async () => ({ token: auth.token.rotate() }),
+    handler: async () => ({ token: await auth.token.rotate() }),
   });
 }

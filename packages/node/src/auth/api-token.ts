@@ -1,10 +1,13 @@
 // The node's API token: a bearer credential for scripts and the CLI (`cascade token` prints it).
 // Kept in <state-dir>/api-token with mode 0600, so whoever can read the state dir (the node's
-// operator) holds it; made on first use and kept across restarts.
+// operator) holds it; made on first use and kept across restarts. A node whose state is in
+// PostgreSQL (--database) keeps it in the state too (the `api_token` row), which wins over the
+// file: nodes sharing the database take one token, and the file is its copy for the local verbs.
 import { chmodSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { makeDirsSync } from '@cascade/engine/make-dirs';
+import type { Store } from '../state/store.ts';
 
 export const API_TOKEN_FILE = 'api-token';
 const TOKEN = /^[A-Za-z0-9_-]{32,128}$/;
@@ -30,9 +33,12 @@ export function loadOrCreateApiToken(stateDir: string): string {
 }
 
 function writeNewToken(stateDir: string): string {
+  return writeToken(stateDir, randomBytes(32).toString('base64url'));
+}
+
+function writeToken(stateDir: string, token: string): string {
   const path = apiTokenPath(stateDir);
   makeDirsSync(stateDir, 0o700);
-  const token = randomBytes(32).toString('base64url');
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, token + '\n', { mode: 0o600 });
   renameSync(tmp, path);
@@ -47,6 +53,7 @@ function writeNewToken(stateDir: string): string {
 export class ApiToken {
   readonly stateDir: string;
   #value: string;
+  #store: Store | undefined;
   readonly #listeners: ((token: string) => void)[] = [];
 
   constructor(stateDir: string) {
@@ -62,10 +69,26 @@ export class ApiToken {
     return tokenEquals(presented, this.#value);
   }
 
-  rotate(): string {
-    this.#value = writeNewToken(this.stateDir);
-    for (const l of this.#listeners) l(this.#value);
+  /** The state's token wins when the state is PostgreSQL; the file's is stored there when it has
+   *  none yet (the first start on it, or after `db copy`). SQLite's state keeps none. */
+  async useStore(store: Store): Promise<void> {
+    if (store.dialect !== 'postgres') return;
+    this.#store = store;
+    const stored = await sharedToken(store, this.#value);
+    if (stored !== this.#value) this.#set(writeToken(this.stateDir, stored));
+  }
+
+  /** A new token; the old one stops working at once. Resolves once stored. */
+  async rotate(): Promise<string> {
+    const fresh = randomBytes(32).toString('base64url');
+    if (this.#store) await storeToken(this.#store, fresh);
+    this.#set(writeToken(this.stateDir, fresh));
     return this.#value;
+  }
+
+  #set(token: string): void {
+    this.#value = token;
+    for (const l of this.#listeners) l(this.#value);
   }
 
   onRotate(listener: (token: string) => void): void {
@@ -73,9 +96,29 @@ export class ApiToken {
   }
 }
 
-/** `cascade token --rotate` with no node running. */
-export function rotateApiToken(stateDir: string): string {
-  return writeNewToken(stateDir);
+/** `cascade token --rotate` with no node running (and the state's copy, on PostgreSQL). */
+export async function rotateApiToken(stateDir: string, store?: Store): Promise<string> {
+  const token = new ApiToken(stateDir);
+  if (store) await token.useStore(store);
+  return token.rotate();
+}
+
+/** The token a node on this state uses (`cascade token --database`): the state's on PostgreSQL. */
+export async function sharedApiToken(stateDir: string, store: Store): Promise<string> {
+  const token = new ApiToken(stateDir);
+  await token.useStore(store);
+  return token.value;
+}
+
+/** The state's token, this one stored first if there is none. */
+async function sharedToken(store: Store, mine: string): Promise<string> {
+  await store.run('INSERT INTO api_token (id, token, created_at) VALUES (1, ?, ?) ON CONFLICT (id) DO NOTHING', [mine, Date.now()]);
+  const row = await store.get<{ token: string }>('SELECT token FROM api_token WHERE id = 1');
+  return row?.token ?? mine;
+}
+
+async function storeToken(store: Store, token: string): Promise<void> {
+  await store.run('INSERT INTO api_token (id, token, created_at) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET token = excluded.token, created_at = excluded.created_at', [token, Date.now()]);
 }
 
 /** Constant-time comparison of a presented token with the real one. */

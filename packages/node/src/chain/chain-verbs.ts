@@ -31,8 +31,8 @@ export interface ChainVerbs {
 }
 
 /** Opens the state directory's chain and receipts; `log` gets the chain's start-up lines. */
-export function openChainVerbs(stateDir: string, config: Exclude<ChainConfig, false>, log: NodeLog, opts: { ipfsApi?: string } = {}): ChainVerbs {
-  const db = StateDB.open(stateDir);
+export async function openChainVerbs(stateDir: string, config: Exclude<ChainConfig, false>, log: NodeLog, opts: { ipfsApi?: string; database?: string } = {}): Promise<ChainVerbs> {
+  const db = await StateDB.open(stateDir, opts.database ? { database: opts.database } : {});
   const identity = nodeIdentity(db);
   const service = new ChainService(config, opts);
   const store = new ReceiptStore(db, (err) => log.note(`receipts: ${errorMessage(err)}`));
@@ -83,7 +83,7 @@ export function openChainVerbs(stateDir: string, config: Exclude<ChainConfig, fa
       } finally {
         await store.ready;
         peers.close();
-        db.close();
+        await db.close();
       }
     },
   };

@@ -1,7 +1,9 @@
 // Starting a node: the state DB, the engine session with the node's extensions, the control
 // endpoint, and the node's network and ICE servers. Apart from node.ts so that the node's class
 // stays one file's read.
+import { hostname } from 'node:os';
 import { StateDB } from '../state/state-db.ts';
+import { DatabaseLease, instanceId } from '../state/database-lease.ts';
 import { torrentUrlGuard } from '../sources/torrent-url-guard.ts';
 import { connectControl } from './control.ts';
 import { loadEngine, type SessionHandle, type SessionOptions } from './engine.ts';
@@ -68,12 +70,19 @@ export async function startNode(
       `a cascade node is already running on ${o.stateDir} (pid ${other.info.pid}); stop it or use another --state-dir`,
     );
   }
-  const db = StateDB.open(o.stateDir);
-  // Read through the Store before anything reads it synchronously (the session's peer id).
-  await db.loadIdentity().catch((err: unknown) => {
-    db.close();
-    throw err;
-  });
+  // Opened and read into memory (identity, records, resume bitfields, ledgers) before anything
+  // reads it synchronously (the session's peer id, the listing).
+  const db = await StateDB.open(o.stateDir, o.database ? { database: o.database } : {});
+  // A shared database serves one node at a time (until clusters come): the lease says which.
+  let lease: DatabaseLease | undefined;
+  if (db.store.dialect === 'postgres') {
+    try {
+      lease = await DatabaseLease.take(db.store, instanceId(o.stateDir), `pid ${process.pid} on host ${hostname()}, state dir ${o.stateDir}`);
+    } catch (err) {
+      await db.close();
+      throw err;
+    }
+  }
   useNativeSignatures();
   const identified = new IdentifiedPeers(out, db);
   // The node's own trackers are known once it exists (a server sets announceUrls after the start).
@@ -98,12 +107,15 @@ export async function startNode(
     });
   } catch (err) {
     onion?.client.close();
-    db.close();
+    await lease?.release();
+    await db.close();
     throw friendlyStartError(err, o);
   }
-  // The views the node reads synchronously, read from the Store before it is made.
-  await db.loadRecords();
   const node = new CascadeNode({ session, db, modelState: await loadModelState(db.store), out, identified, downloadDir: o.downloadDir, queue: o.queue, contentIds: opts.contentIds });
+  if (lease) {
+    node.lease = lease;
+    lease.keep((reason) => node.failed(reason));
+  }
   node.onion = onion;
   own = () => [...o.trackers, ...node.announceUrls(), ...node.ownTrackers()];
   storageFor = node.privateShares.storageFor;

@@ -45,6 +45,9 @@ import type {
 export interface NodeOptions {
   /** Absolute path of the state directory (DB, control file). */
   stateDir: string;
+  /** A postgres:// URL: the state in that PostgreSQL database, not <stateDir>/cascade.db (serve
+   *  --database, issue 42). The state dir keeps the node's files (downloads, control file, chain). */
+  database?: string | undefined;
   /** BitTorrent TCP listen port; 0 = any free port. */
   port: number;
   host?: string | undefined;
@@ -151,6 +154,12 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
   /** The torrents followed, and their events fanned out to the node's listeners. */
   readonly #feed: TorrentFeed;
   #stopping: Promise<void> | undefined;
+  /** The lease on a shared database (PostgreSQL: state/database-lease.ts), given back at stop. */
+  lease: { release(): Promise<void> } | undefined;
+  #fatal!: (reason: string) => void;
+  /** Resolves with the reason when this node must stop by itself (its database lease was taken
+   *  over): the process that runs it stops it and exits non-zero. */
+  readonly fatal: Promise<string> = new Promise((resolve) => (this.#fatal = resolve));
   /** Collects a burst's garbage (adds, a start's loads) once the node is quiet again. */
   readonly memory = new MemoryReducer();
 
@@ -439,6 +448,14 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
   /** Serves the control endpoint; registers in control.json unless another live node owns it. */
   async startControl(register: boolean): Promise<void> {
     this.control = await ControlServer.start(this.db.stateDir, createNodeApi(this), { register });
+    // On PostgreSQL the token is the state's (shared by the nodes on it); control.json follows it.
+    await this.control.apiToken.useStore(this.db.store);
+  }
+
+  /** Something this node cannot go on after (a lost database lease): said once, and `fatal` resolves. */
+  failed(reason: string): void {
+    this.out.note(`error: ${reason}`);
+    this.#fatal(reason);
   }
 
   /** Idempotent clean shutdown: stop taking requests, close the session (it saves resume data), flush. */
@@ -472,6 +489,7 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
       await attempt(() => this.db.records.settled());
       // And the resume records the torrents saved as they stopped.
       await attempt(() => this.db.resume.settled());
+      await attempt(() => this.lease?.release());
       await attempt(() => this.db.close());
       if (errors.length > 0) throw new NodeError('failed', `shutdown: ${errors.map(errorMessage).join('; ')}`);
     })();

@@ -14,7 +14,7 @@ export class StateError extends NodeError {
 }
 
 /** Bump with a new entry in MIGRATIONS whenever the schema changes. */
-export const SCHEMA_VERSION = 16;
+export const SCHEMA_VERSION = 18;
 /** PRAGMA application_id ("CSCD"): tells our DB apart from any other SQLite file. */
 const APPLICATION_ID = 0x43534344;
 
@@ -282,6 +282,27 @@ const MIGRATIONS: string[] = [
     received_at INTEGER NOT NULL,             -- ms since epoch
     paid        TEXT NOT NULL DEFAULT '0',    -- bytes of it the pool paid for, as last read
     PRIMARY KEY (info_hash, downloader)
+  );
+  `,
+  // 17: the API token of a node on PostgreSQL (issue 42: every member of a cluster takes the same
+  // one). A node on SQLite keeps it in <state-dir>/api-token as before and leaves this empty.
+  `
+  CREATE TABLE api_token (
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    token      TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  `,
+  // 18: which node may use a shared database (state/database-lease.ts): one, until clusters come
+  // (docs/cluster.md). A node on SQLite leaves it empty (its state dir's control endpoint says).
+  `
+  CREATE TABLE node_lease (
+    id          INTEGER PRIMARY KEY CHECK (id = 1),
+    holder      TEXT NOT NULL,                -- the holder's instance id (<state-dir>/instance-id)
+    description TEXT NOT NULL,                -- "pid 123 on host h, state dir /x": for messages
+    epoch       INTEGER NOT NULL,             -- +1 at every take-over: a renewal of an older epoch fails
+    renewed_at  INTEGER NOT NULL,             -- ms, the database's clock
+    expires_at  INTEGER NOT NULL              -- ms, the database's clock
   );
   `,
 ];

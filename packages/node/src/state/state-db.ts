@@ -1,28 +1,25 @@
-// The node's persistent state: one embedded SQLite database (node:sqlite) at <state-dir>/cascade.db.
-// It holds the torrent library, the engine's fast-resume records, peer reputation and the node's
-// identity. WAL mode + one transaction per write means a `kill -9` (or power loss) leaves every
-// record either fully old or fully new, never half-written. synchronous=NORMAL (WAL's own advice):
-// commits are not fsynced one by one but at each checkpoint, so a power loss may forget the last
-// moments' writes (never corrupt them), and adding 10,000 torrents is not 60,000 fsyncs (issue 25).
+// The node's persistent state, opened through the Store (store.ts): the embedded SQLite file at
+// <state-dir>/cascade.db (sqlite-store.ts), or a PostgreSQL database (--database, issue 42). It
+// holds the torrent library, the engine's fast-resume records, peer reputation and the node's
+// identity; the node's features keep their own tables through the same Store. open() migrates the
+// schema and reads every view the node reads synchronously (the identity, the torrent records, the
+// resume bitfields, the identity ledger), so nothing here reads the database on first use.
 
-import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { chmodSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { errorMessage } from '../core/errors.ts';
-import { migrate, StateError } from './schema.ts';
 import { SqliteStore } from './sqlite-store.ts';
-import { RECORD_COLUMNS, TorrentRecords } from './torrent-records.ts';
-import { INSERT_IDENTITY } from './upserts.ts';
-import { SELECT_NODE_KEY, loadNodeKey, newNodeKey, toIdentity } from './node-key.ts';
+import { migratePostgres } from './schema.ts';
+import { TorrentRecords } from './torrent-records.ts';
+import { loadNodeKey } from './node-key.ts';
 import { IdentityRecords, listPeers, recordPeers } from './ledger-records.ts';
 export { peerScore } from './ledger-records.ts';
 import type { Store } from './store.ts';
+import type { PostgresStore } from './postgres-store.ts';
 import { rowCounts } from './row-counts.ts';
 import { ResumeRecords } from './resume-records.ts';
 
 export { SCHEMA_VERSION, StateError } from './schema.ts';
 import type { ResumeStore } from '../core/engine.ts';
-import { type Identity, type IdentityDelta, type IdentityRecord, type PeerDelta, type PeerRecord, type Row, type TorrentRecord } from './records.ts';
+import { type Identity, type IdentityDelta, type IdentityRecord, type PeerDelta, type PeerRecord, type TorrentRecord } from './records.ts';
 
 export type { Identity, IdentityDelta, IdentityRecord, NewTorrent, PeerDelta, PeerRecord, TorrentRecord, TorrentStatus } from './records.ts';
 import { makeDirsSync } from '@cascade/engine/make-dirs';
@@ -32,27 +29,40 @@ export { countBits } from './resume-records.ts';
 export const DB_FILE = 'cascade.db';
 export { PEER_ID_PREFIX } from './node-key.ts';
 
+export interface OpenStateOptions {
+  /** A postgres:// URL: the state in that PostgreSQL database instead of <state-dir>/cascade.db.
+   *  The driver is loaded only then. */
+  database?: string;
+  /** An open Store to use (migrated here if it is PostgreSQL); it stays the caller's to close. */
+  store?: Store;
+}
+
+/** The views read at open: what the node reads synchronously. */
+interface Views {
+  identity: Identity;
+  records: TorrentRecords;
+  identities: IdentityRecords;
+}
+
 export class StateDB {
+  /** Where the state is, for messages and `debug`: the SQLite file, or the PostgreSQL URL without its password. */
   readonly path: string;
+  /** The node's own files (downloads, control.json, the embedded chain): here whatever holds the state. */
   readonly stateDir: string;
   readonly resumeStore: ResumeStore;
   /** The engine's resume records: saves batched, bitfields in memory (resume-records.ts). */
   readonly resume: ResumeRecords;
-  /** The same file through the Store interface (store.ts): what the node's stores are moving to,
-   *  so that PostgreSQL can stand in for SQLite (issue 42). The methods below are the rest. */
+  /** What every read and write goes through; the node's stores take it (db.store). */
   readonly store: Store;
-  #db: DatabaseSync;
-  #identity: Identity | undefined;
-  #records: TorrentRecords | undefined;
-  #identities: IdentityRecords | undefined;
-  /** Prepared statements by SQL text: preparing one costs more than running it (10,000 adds). */
-  #statements = new Map<string, StatementSync>();
+  /** Whether close() closes the store (open() opened it). */
+  readonly #ownsStore: boolean;
+  #views: Views | undefined;
 
-  private constructor(stateDir: string, db: DatabaseSync, path: string) {
+  private constructor(stateDir: string, store: Store, ownsStore: boolean) {
     this.stateDir = stateDir;
-    this.#db = db;
-    this.path = path;
-    this.store = new SqliteStore(db, path);
+    this.store = store;
+    this.path = store.location;
+    this.#ownsStore = ownsStore;
     this.resume = new ResumeRecords(this.store);
     this.resumeStore = {
       load: (ih) => this.resume.get(ih),
@@ -61,93 +71,60 @@ export class StateDB {
     };
   }
 
-  /** Opens (creating or migrating) the state DB. Throws StateError with a clear message on a bad file. */
-  static open(stateDir: string): StateDB {
-    // 0700: the DB holds the node's private key.
+  /**
+   * Opens the state (creating or migrating it) and reads its views. Throws StateError with a clear
+   * message on a bad file or database, NodeError('unusable') on a PostgreSQL it cannot reach.
+   */
+  static async open(stateDir: string, o: OpenStateOptions = {}): Promise<StateDB> {
+    // 0700: the directory holds the node's private key (in cascade.db) and its downloads.
     makeDirsSync(stateDir, 0o700);
-    const path = join(stateDir, DB_FILE);
-    const fresh = !existsSync(path);
-    let db: DatabaseSync;
+    let store: Store;
+    const owns = o.store === undefined;
+    if (o.store) store = o.store;
+    else if (o.database) store = await (await import('./postgres-store.ts')).PostgresStore.open(o.database);
+    else store = SqliteStore.openFile(join(stateDir, DB_FILE));
+    const db = new StateDB(stateDir, store, owns);
     try {
-      db = new DatabaseSync(path);
+      if (store.dialect === 'postgres') await migratePostgres(store as PostgresStore);
+      await db.#load();
     } catch (err) {
-      throw new StateError(`cannot open state DB ${path}: ${errorMessage(err)}`);
+      await db.close().catch(() => {});
+      throw err;
     }
-    try {
-      // SQLite creates -wal/-shm with the main file's permissions, so restrict it first.
-      if (fresh) chmodSync(path, 0o600);
-      // Another process (serve + a verb) may hold a write lock briefly; wait instead of failing.
-      db.exec('PRAGMA busy_timeout = 5000');
-      db.exec('PRAGMA journal_mode = WAL');
-      db.exec('PRAGMA synchronous = NORMAL');
-      migrate(db, path);
-    } catch (err) {
-      db.close();
-      if (err instanceof StateError) throw err;
-      throw new StateError(
-        `state DB ${path} is unreadable (${errorMessage(err)}); it is corrupted or not a cascade database — ` +
-          'move it aside to start with a fresh state',
-      );
-    }
-    return new StateDB(stateDir, db, path);
+    return db;
   }
 
-  close(): void {
-    this.#statements.clear();
-    if (this.#db.isOpen) this.#db.close();
+  async #load(): Promise<void> {
+    const identity = await loadNodeKey(this.store);
+    const records = await TorrentRecords.load(this.store);
+    await this.resume.load();
+    const identities = await IdentityRecords.load(this.store);
+    this.#views = { identity, records, identities };
   }
 
-  /** A prepared statement (made once per SQL text, then reused), for this class and for stores of
-   *  other concerns (auth/store.ts) that keep their own queries. */
-  prepare(sql: string): StatementSync {
-    let stmt = this.#statements.get(sql);
-    if (stmt) return stmt;
-    // Queries built with a varying number of terms would grow the cache without end.
-    if (this.#statements.size >= 500) this.#statements.clear();
-    this.#statements.set(sql, (stmt = this.#db.prepare(sql)));
-    return stmt;
+  /** Closes the store if open() opened it (a given one stays open). Saves still batched are the
+   *  caller's to await first (resume.settled(), as a stopping node does). */
+  async close(): Promise<void> {
+    if (this.#ownsStore) await this.store.close();
+  }
+
+  get #v(): Views {
+    if (!this.#views) throw new Error('the state DB is not open');
+    return this.#views;
   }
 
   // ---- identity ----
 
-  /** The node's Ed25519 key pair and 20-byte peer id, made on first use and kept forever: read
-   *  through the Store by loadIdentity() (a node starting), else here on first use (the CLI). */
+  /** The node's Ed25519 key pair and 20-byte peer id, made on first open and kept forever. */
   get identity(): Identity {
-    if (this.#identity) return this.#identity;
-    if (!this.prepare(SELECT_NODE_KEY).get()) this.prepare(INSERT_IDENTITY).run(...newNodeKey(Date.now()));
-    return (this.#identity = toIdentity(this.prepare(SELECT_NODE_KEY).get() as Row));
-  }
-
-  /** Reads (or makes) the node key through the Store; `identity` then gives it. */
-  async loadIdentity(): Promise<Identity> {
-    if (!this.#identity) {
-      const loaded = await loadNodeKey(this.store);
-      this.#identity ??= loaded;
-    }
-    return this.#identity;
+    return this.#v.identity;
   }
 
   // ---- torrents ----
 
-  /** The torrent records read from the Store (as a node on PostgreSQL must: before the node is
-   *  made, startNode); `records` then gives them. */
-  async loadRecords(): Promise<TorrentRecords> {
-    if (!this.#records) {
-      const loaded = await TorrentRecords.load(this.store);
-      this.#records ??= loaded;
-    }
-    if (!this.resume.loaded) await this.resume.load();
-    if (!this.#identities) {
-      const loaded = await IdentityRecords.load(this.store);
-      this.#identities ??= loaded;
-    }
-    return this.#records;
-  }
-
-  /** The torrent records in memory (torrent-records.ts), read on first use unless loadRecords() read
-   *  them (the CLI's offline verbs and the tests, on the SQLite file). */
+  /** The torrent records in memory (torrent-records.ts), read at open. */
   get records(): TorrentRecords {
-    return (this.#records ??= new TorrentRecords(this.store, this.prepare(`SELECT ${RECORD_COLUMNS} FROM torrents`).all() as Row[]));
+    return this.#v.records;
   }
 
   /** A stored torrent as the view holds it: without its .torrent bytes (loadTorrent reads them).
@@ -185,25 +162,19 @@ export class StateDB {
 
   /** Pieces the resume record claims as verified (the listing of a torrent not checked yet). */
   verifiedPieces(infoHash: string): number | undefined {
-    return this.#resumeView().verifiedPieces(infoHash);
+    return this.resume.verifiedPieces(infoHash);
   }
 
   /** The resume record's bitfield, for the file progress of a torrent not checked yet. */
   resumeHave(infoHash: string): Uint8Array | undefined {
-    return this.#resumeView().have(infoHash);
-  }
-
-  /** The resume bitfields, read on first use unless loadRecords() read them (the CLI's offline verbs). */
-  #resumeView(): ResumeRecords {
-    if (!this.resume.loaded) this.resume.fill(this.prepare('SELECT info_hash, have FROM resume').all().map((r) => [r.info_hash, r.have]));
-    return this.resume;
+    return this.resume.have(infoHash);
   }
 
   // ---- identities (reputation by verified identity, not by address) ----
 
-  /** The identity ledger in memory, read on first use unless loadRecords() read it. */
+  /** The identity ledger in memory, read at open. */
   get identities(): IdentityRecords {
-    return (this.#identities ??= new IdentityRecords(this.store, this.prepare('SELECT * FROM identity_ledger').all() as Row[]));
+    return this.#v.identities;
   }
 
   /** Adds deltas to each identity's record (created on first sight), in one transaction. */

@@ -11,9 +11,9 @@ import { StateDB } from '../../src/state/state-db.ts';
 import { RssService, type RssAddRequest } from '../../src/rss/service.ts';
 import { startFeedServer, magnetOf, until } from './feed-server.ts';
 
-function setup(t: { after: (fn: () => unknown) => void }, opts: { fail?: (r: RssAddRequest) => boolean; fetchTimeoutMs?: number } = {}) {
+async function setup(t: { after: (fn: () => unknown) => void }, opts: { fail?: (r: RssAddRequest) => boolean; fetchTimeoutMs?: number } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'cascade-rss-'));
-  const db = StateDB.open(dir);
+  const db = await StateDB.open(dir);
   const added: RssAddRequest[] = [];
   const rss = new RssService({
     db,
@@ -27,7 +27,7 @@ function setup(t: { after: (fn: () => unknown) => void }, opts: { fail?: (r: Rss
   });
   t.after(async () => {
     await rss.close();
-    db.close();
+    await db.close();
     rmSync(dir, { recursive: true, force: true });
   });
   return { rss, db, added };
@@ -35,7 +35,7 @@ function setup(t: { after: (fn: () => unknown) => void }, opts: { fail?: (r: Rss
 
 test('a failing feed says why and keeps the items it had', async (t) => {
   const feeds = await startFeedServer(t);
-  const { rss, db } = setup(t, { fetchTimeoutMs: 1500 });
+  const { rss, db } = await setup(t, { fetchTimeoutMs: 1500 });
   feeds.rss = [{ title: 'Show S01E01', torrent: magnetOf('11'.repeat(20), 'a') }];
   const f = await rss.addFeed({ url: `${feeds.url}/rss.xml` });
   const [ok] = await rss.refresh(f.id);
@@ -68,11 +68,11 @@ test('a failing feed says why and keeps the items it had', async (t) => {
 test('a private address is refused unless allowed (the SSRF guard)', async (t) => {
   const feeds = await startFeedServer(t);
   const dir = mkdtempSync(join(tmpdir(), 'cascade-rss-'));
-  const db = StateDB.open(dir);
+  const db = await StateDB.open(dir);
   const rss = new RssService({ db, add: async () => ({ infoHash: '0'.repeat(40), existing: false }) });
   t.after(async () => {
     await rss.close();
-    db.close();
+    await db.close();
     rmSync(dir, { recursive: true, force: true });
   });
   const f = await rss.addFeed({ url: `${feeds.url}/rss.xml` });
@@ -83,7 +83,7 @@ test('a private address is refused unless allowed (the SSRF guard)', async (t) =
 
 test('the timer refreshes a feed when it is due', async (t) => {
   const feeds = await startFeedServer(t);
-  const { rss, db } = setup(t);
+  const { rss, db } = await setup(t);
   const f = await rss.addFeed({ url: `${feeds.url}/rss.xml`, refreshInterval: 60 });
   await rss.refresh(f.id);
   const before = feeds.hits.get('/rss.xml')!;
@@ -99,7 +99,7 @@ test('the timer refreshes a feed when it is due', async (t) => {
 
 test('items are capped per feed, newest kept', async (t) => {
   const feeds = await startFeedServer(t);
-  const { rss } = setup(t);
+  const { rss } = await setup(t);
   await rss.setSettings({ maxItemsPerFeed: 3 });
   feeds.rss = Array.from({ length: 6 }, (_, i) => ({
     title: `Item ${i}`,
@@ -113,7 +113,7 @@ test('items are capped per feed, newest kept', async (t) => {
 
 test('smart filter: one take per episode, a REPACK once more; rules take unread items only once', async (t) => {
   const feeds = await startFeedServer(t);
-  const { rss, added } = setup(t);
+  const { rss, added } = await setup(t);
   const m = (n: number) => magnetOf(String(n).repeat(40), `m${n}`);
   feeds.rss = [
     { title: 'Show S01E02 720p', torrent: m(4), pubDate: new Date(Date.UTC(2026, 0, 4)) },
@@ -150,7 +150,7 @@ test('smart filter: one take per episode, a REPACK once more; rules take unread 
 test('a failed add is recorded with its error and retried, at most 5 times', async (t) => {
   const feeds = await startFeedServer(t);
   let failing = true;
-  const { rss, added } = setup(t, { fail: () => failing });
+  const { rss, added } = await setup(t, { fail: () => failing });
   feeds.rss = [{ title: 'Film 2026', torrent: magnetOf('77'.repeat(20), 'f') }];
   const f = await rss.addFeed({ url: `${feeds.url}/rss.xml` });
   await rss.refresh(f.id);
@@ -171,7 +171,7 @@ test('a failed add is recorded with its error and retried, at most 5 times', asy
 
 test('a rule whose regex backtracks forever reports it and does not stop the others', async (t) => {
   const feeds = await startFeedServer(t);
-  const { rss, added } = setup(t);
+  const { rss, added } = await setup(t);
   feeds.rss = [{ title: 'a'.repeat(40) + '!', torrent: magnetOf('88'.repeat(20), 'a') }];
   const f = await rss.addFeed({ url: `${feeds.url}/rss.xml` });
   await rss.refresh(f.id);
@@ -186,7 +186,7 @@ test('a rule whose regex backtracks forever reports it and does not stop the oth
 
 test('feeds overdue when the node starts are read at once; a rule change applies to unread items', async (t) => {
   const feeds = await startFeedServer(t);
-  const { rss, db, added } = setup(t);
+  const { rss, db, added } = await setup(t);
   feeds.rss = [{ title: 'Late S01E01', torrent: magnetOf('ab'.repeat(20), 'late') }];
   // Stored as a previous run left it: read long ago.
   const f = await rss.store.addFeed(`${feeds.url}/rss.xml`, 60);
@@ -202,7 +202,7 @@ test('feeds overdue when the node starts are read at once; a rule change applies
 
 test('the same torrent listed twice (two feeds, new guid) is added once', async (t) => {
   const feeds = await startFeedServer(t);
-  const { rss, added } = setup(t);
+  const { rss, added } = await setup(t);
   const magnet = magnetOf('cd'.repeat(20), 'twice');
   feeds.rss = [{ title: 'Twice S01E01', torrent: magnet, guid: 'rss-1' }];
   feeds.atom = [{ title: 'Twice S01E01', torrent: magnet, guid: 'atom-1' }];

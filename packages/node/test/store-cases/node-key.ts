@@ -6,6 +6,10 @@ import { createPrivateKey } from 'node:crypto';
 import { replaceNodeKey } from '../../src/core/node-identity.ts';
 import { PEER_ID_PREFIX, loadNodeKey } from '../../src/state/node-key.ts';
 import type { Open } from '../store-engines.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { StateDB } from '../../src/state/state-db.ts';
 
 export async function nodeKeyCases(t: TestContext, open: Open): Promise<void> {
   await t.test('node key (node-identity.ts): an imported secret replaces the key, the peer id stays', async (t) => {
@@ -31,5 +35,22 @@ export async function nodeKeyCases(t: TestContext, open: Open): Promise<void> {
     assert.equal(again.publicKeyHex, a.publicKeyHex);
     assert.equal(again.peerIdHex, a.peerIdHex);
     assert.equal((await s.get<{ n: number }>('SELECT count(*) AS n FROM identity'))!.n, 1);
+  });
+
+  await t.test('StateDB on a given store (state-db.ts): opened with every view read through it; closing leaves the store open', async (t) => {
+    const s = await open(t);
+    const dir = mkdtempSync(join(tmpdir(), 'cascade-given-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    await s.run('INSERT INTO torrents (info_hash, source_kind, magnet, save_path, status, added_at) VALUES (?, ?, ?, ?, ?, ?)', ['a'.repeat(40), 'magnet', 'a'.repeat(40), '/d', 'paused', 1]);
+    await s.run('INSERT INTO resume (info_hash, have, updated_at) VALUES (?, ?, ?)', ['a'.repeat(40), new Uint8Array([0xe0]), 1]);
+    await s.run('INSERT INTO identity_ledger (did, verified_bytes, hash_failures, bans, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?)', ['did:key:z', 5, 0, 0, 1, 1]);
+    const db = await StateDB.open(dir, { store: s });
+    assert.equal(db.path, s.location);
+    assert.deepEqual([db.torrentCount(), db.getTorrent('a'.repeat(40))?.status, db.verifiedPieces('a'.repeat(40)), db.identityRecord('did:key:z')?.verifiedBytes], [1, 'paused', 3, 5]);
+    const key = await s.get<{ n: number }>('SELECT count(*) AS n FROM identity');
+    assert.equal(key!.n, 1, 'the node key was made in the given store');
+    assert.equal(db.identity.peerId.length, 20);
+    await db.close();
+    assert.equal((await s.get<{ n: number }>('SELECT count(*) AS n FROM torrents'))!.n, 1, 'the store still answers');
   });
 }
