@@ -69,7 +69,7 @@ class Direction:
         self.line = collections.deque()  # (deliver at, packet), in order
         self.last_due = 0.0
         self.s = {"packets": 0, "bytes": 0, "lost": 0, "overflow": 0, "delivered": 0, "deliveredBytes": 0,
-                  "writeErrors": 0, "maxQueueBytes": 0}
+                  "writeErrors": 0, "maxQueueBytes": 0, "queueMs": 0}
 
     def arrive(self, pkt, now):
         n = len(pkt)
@@ -143,6 +143,10 @@ def main():
                 while b"\n" in stdin_buf:
                     line, stdin_buf = stdin_buf.split(b"\n", 1)
                     if line.strip() == b"stats":
+                        # The queue each way now, as the wait a packet arriving now would have.
+                        t = time.monotonic()
+                        for d in (ab, ba):
+                            d.s["queueMs"] = round(max(0.0, d.busy_until - t) * 1000, 1)
                         emit({"event": "stats", "ab": ab.s, "ba": ba.s})
                 continue
             d = by_fd[fd]

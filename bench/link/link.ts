@@ -94,6 +94,8 @@ export interface DirectionStats {
   deliveredBytes: number;
   writeErrors: number;
   maxQueueBytes: number;
+  /** The buffer's wait at the moment of the stats request (what a packet arriving then would queue for), ms. */
+  queueMs: number;
 }
 
 export interface Link {

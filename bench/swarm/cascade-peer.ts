@@ -37,10 +37,16 @@ runDriver('cascade-peer', {
     const utp = process.env.CASCADE_PEER_UTP === 'first' ? { utp: 'first' as const } : {};
     session = await Session.create({ port: 0, host: process.env.CASCADE_PEER_HOST ?? '127.0.0.1', dht: false, ...utp });
     // CASCADE_PEER_UTP_TRACE=1 (bench:swarm --link --verbose): each uTP connection's window, flight and delay twice a second.
-    const sock = (session as unknown as { utp?: { connectionStats(): { cwnd: number; flight: number; delayUs: number }[] } }).utp;
+    type Stats = { cwnd: number; flight: number; delayUs: number; window: number; peerWindow: number; rxDelayUs: number; packetsReceived: number; statesSent: number; fastResends: number; timeouts: number; resent: number };
+    const sock = (session as unknown as { utp?: { connectionStats(): Stats[] } }).utp;
     if (process.env.CASCADE_PEER_UTP_TRACE === '1' && sock) {
       setInterval(() => {
-        const c = sock.connectionStats().map((x) => ({ cwnd: x.cwnd, flight: x.flight, delayMs: Math.round(x.delayUs / 1000) }));
+        const c = sock.connectionStats().map((x) => ({
+          cwnd: x.cwnd, flight: x.flight, delayMs: Math.round(x.delayUs / 1000), peerWindow: x.peerWindow,
+          fastResends: x.fastResends, timeouts: x.timeouts, resent: x.resent,
+          // The receiving side: the window we advertise, the queue the peer's packets meet, packets in and STATEs out.
+          window: x.window, rxDelayMs: Math.round(x.rxDelayUs / 1000), packetsIn: x.packetsReceived, statesOut: x.statesSent,
+        }));
         if (c.length) process.stdout.write(JSON.stringify({ event: 'utp', t: Date.now(), conns: c }) + '\n');
       }, 500).unref();
     }

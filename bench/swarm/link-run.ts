@@ -185,8 +185,10 @@ export async function linkRun(o: LinkRunOptions): Promise<number> {
         const [seedImpl, dlImpl] = pair.split('-') as [Impl, Impl];
         const procs: Proc[] = [];
         const dlDir = await mkdtemp(join(tmp, 'dl-'));
+        let sampler: NodeJS.Timeout | undefined;
         try {
           const before = await link.stats();
+          const rcvbufBefore = o.verbose ? [udpRcvbufErrors(link.nsA), udpRcvbufErrors(link.nsB)] : [];
           // 1. TCP alone: 2 s of slow start and buffer filling, then the window.
           let src = tcpFlow();
           procs.push(src);
@@ -200,7 +202,7 @@ export async function linkRun(o: LinkRunOptions): Promise<number> {
           // 2. The uTP transfer alone: 3 s to find its pace, then the window.
           const peer = (impl: Impl, name: string, side: 'a' | 'b', args: string[]) =>
             impl === 'lt'
-              ? new Proc(name, link, side, PYTHON, [LT_PEER, ...args], { LT_PEER_HOST: side === 'a' ? link.addrA : link.addrB, LT_PEER_UTP: 'only' })
+              ? new Proc(name, link, side, PYTHON, [LT_PEER, ...args], { LT_PEER_HOST: side === 'a' ? link.addrA : link.addrB, LT_PEER_UTP: 'only', ...(o.verbose ? { LT_PEER_UTP_TRACE: '1' } : {}) })
               : new Proc(name, link, side, process.execPath, [CASCADE_PEER, ...args], { CASCADE_PEER_HOST: side === 'a' ? link.addrA : link.addrB, CASCADE_PEER_UTP: 'first', ...(o.verbose ? { CASCADE_PEER_UTP_TRACE: '1' } : {}) });
           const seeder = peer(seedImpl, `${seedImpl} seeder`, 'a', ['seed', torrentPath, seedDir]);
           procs.push(seeder);
@@ -212,8 +214,12 @@ export async function linkRun(o: LinkRunOptions): Promise<number> {
           dl.send('start');
           await dl.waitFor((e) => e.event === 'progress' && e.downloaded > 0, 30_000);
           const utpSamples = () => dl.events.filter((e) => e.event === 'progress' || e.event === 'done').map((e) => ({ at: e.at, bytes: e.downloaded as number }));
+          // --verbose: the A→B buffer's wait twice a second (what the senders' queue amounts to).
+          const queue: { at: number; ms: number }[] = [];
+          sampler = o.verbose ? setInterval(() => void link.stats().then((s) => queue.push({ at: Date.now(), ms: s.ab.queueMs })), 500) : undefined;
           await sleep(3000);
           t0 = Date.now();
+          const tAlone = t0;
           await sleep(A);
           const utpAlone = rateBetween(utpSamples(), t0, Date.now());
           // 3. The user's TCP flow starts beside the running transfer.
@@ -232,6 +238,7 @@ export async function linkRun(o: LinkRunOptions): Promise<number> {
           let yieldS = NaN;
           for (let t = t1 - 3000; t >= tStart && rateBetween(utpSamples(), t, t + 3000) < utpAlone / 4; t -= 500) yieldS = (t + 3000 - tStart) / 1000;
           if (dl.events.some((e) => e.event === 'done' && e.at < t1)) throw new Error(`the payload was all downloaded before the last phase ended: use a larger --size`);
+          clearInterval(sampler);
           const after = await link.stats();
           const r: PairRun = {
             pair, run, tcpAlone, utpAlone, tcpBeside, utpBeside, tcpLate, yieldS, load: +loadavg()[0]!.toFixed(2),
@@ -245,14 +252,14 @@ export async function linkRun(o: LinkRunOptions): Promise<number> {
           );
           if (o.verbose) {
             console.log(`      per second from TCP's start: TCP ${r.series.tcp.join(' ')}\n                                   uTP ${r.series.utp.join(' ')}`);
-            // A Cascade seeder's LEDBAT, each second from TCP's start: window/in flight KB, queuing delay ms.
-            const trace = seeder.events.filter((e) => e.event === 'utp' && e.t >= tStart && e.t <= t1 && e.t % 1000 < 500);
-            if (trace.length) console.log(`      Cascade sender cwnd/flight KB @ delay ms: ${trace.map((e) => `${Math.round(e.conns[0].cwnd / 1000)}/${Math.round(e.conns[0].flight / 1000)}@${e.conns[0].delayMs}`).join(' ')}`);
+            verboseTrace({ seeder, dl, queue, tAlone, tStart, t1 });
+            console.log(`      UDP datagrams dropped for a full socket buffer: seeder's side ${udpRcvbufErrors(link.nsA) - rcvbufBefore[0]!}, downloader's ${udpRcvbufErrors(link.nsB) - rcvbufBefore[1]!}`);
           }
         } catch (err) {
           failures++;
           console.log(`  ${pair.replace('-', '→').padEnd(16)} run ${run}  FAILED: ${(err as Error).message}`);
         } finally {
+          clearInterval(sampler);
           for (const p of procs) p.child.kill('SIGKILL');
           await rm(dlDir, { recursive: true, force: true });
           await sleep(1500);
@@ -266,6 +273,57 @@ export async function linkRun(o: LinkRunOptions): Promise<number> {
   }
   await report(o, results);
   return failures > 0 ? 1 : 0;
+}
+
+/** UDP datagrams the namespace's sockets dropped for a full receive buffer (/proc/net/snmp). */
+function udpRcvbufErrors(ns: string): number {
+  const r = spawnSync('ip', ['netns', 'exec', ns, 'cat', '/proc/net/snmp'], { encoding: 'utf8' });
+  const lines = r.stdout.split('\n').filter((l) => l.startsWith('Udp:'));
+  if (lines.length < 2) return NaN;
+  const head = lines[0]!.split(/\s+/), vals = lines[1]!.split(/\s+/);
+  return Number(vals[head.indexOf('RcvbufErrors')]);
+}
+
+/** --verbose, from the uTP transfer alone to the end: the A→B buffer's wait, and per second what
+ *  each end's uTP counters did (losses and timeouts the sender saw, the receiver's window and ACKs). */
+function verboseTrace(r: { seeder: Proc; dl: Proc; queue: { at: number; ms: number }[]; tAlone: number; tStart: number; t1: number }): void {
+  const { tAlone, tStart, t1 } = r;
+  const qs = (from: number, to: number) => r.queue.filter((q) => q.at >= from && q.at < to).map((q) => Math.round(q.ms)).join(' ');
+  console.log(`      A→B buffer wait ms, uTP alone: ${qs(tAlone, tStart)}\n                          beside TCP: ${qs(tStart, t1)}`);
+  // One sample a second, each against the one before; ' | ' marks TCP's start.
+  const perSecond = (p: Proc, kind: string, fmt: (e: Ev, prev: Ev) => string) => {
+    const evs = p.events.filter((e) => e.event === kind && e.t >= tAlone - 1000 && e.t <= t1);
+    const out: string[] = [];
+    let prev: Ev | undefined;
+    let marked = false;
+    for (const e of evs) {
+      if (prev && e.t - prev.t < 950) continue;
+      if (prev) {
+        if (!marked && e.t >= tStart) (out.push('|'), (marked = true));
+        out.push(fmt(e, prev));
+      }
+      prev = e;
+    }
+    return out.join(' ');
+  };
+  const cascadeSender = (e: Ev, p: Ev) => {
+    const c = e.conns[0], b = p.conns[0] ?? c;
+    return `${Math.round(c.cwnd / 1000)}/${Math.round(c.flight / 1000)}/${Math.round(c.peerWindow / 1000)}@${c.delayMs}${c.fastResends > b.fastResends ? `L${c.fastResends - b.fastResends}` : ''}${c.timeouts > b.timeouts ? `T${c.timeouts - b.timeouts}` : ''}`;
+  };
+  const ltSender = (e: Ev, p: Ev) => {
+    const d = (k: string) => e[k] - p[k];
+    const above = d('utp_samples_above_target'), below = d('utp_samples_below_target');
+    return `${Math.round((100 * above) / Math.max(1, above + below))}%${d('utp_packet_loss') ? `L${d('utp_packet_loss')}` : ''}${d('utp_fast_retransmit') ? `F${d('utp_fast_retransmit')}` : ''}${d('utp_timeout') ? `T${d('utp_timeout')}` : ''}`;
+  };
+  const cascadeReceiver = (e: Ev, p: Ev) => {
+    const c = e.conns[0], b = p.conns[0] ?? c;
+    return `${Math.round(c.window / 1000)}@${c.rxDelayMs}/${((c.statesOut - b.statesOut) / Math.max(1, c.packetsIn - b.packetsIn)).toFixed(2)}`;
+  };
+  const ltReceiver = (e: Ev, p: Ev) => ((e.utp_packets_out - p.utp_packets_out) / Math.max(1, e.utp_payload_pkts_in - p.utp_payload_pkts_in)).toFixed(2);
+  const s = perSecond(r.seeder, 'utp', cascadeSender) || perSecond(r.seeder, 'ltutp', ltSender);
+  if (s) console.log(`      sender per second (Cascade: cwnd/flight/peer window KB @ delay ms; libtorrent: % of delay samples above target; L losses, F fast resends, T timeouts):\n        ${s}`);
+  const d = perSecond(r.dl, 'utp', cascadeReceiver) || perSecond(r.dl, 'ltutp', ltReceiver);
+  if (d) console.log(`      receiver per second (Cascade: advertised window KB @ queuing delay ms it sees/STATEs per packet in; libtorrent: packets out per data packet in):\n        ${d}`);
 }
 
 const f = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '–');

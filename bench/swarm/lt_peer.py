@@ -71,6 +71,26 @@ def fail(msg):
 
 HOST = os.environ.get("LT_PEER_HOST", "127.0.0.1")
 UTP_ONLY = os.environ.get("LT_PEER_UTP") == "only"
+# LT_PEER_UTP_TRACE=1 (bench:swarm --link --verbose): libtorrent's uTP counters twice a second.
+UTP_TRACE = os.environ.get("LT_PEER_UTP_TRACE") == "1"
+UTP_COUNTERS = ("utp_packet_loss", "utp_timeout", "utp_packets_in", "utp_packets_out", "utp_fast_retransmit",
+                "utp_packet_resend", "utp_samples_above_target", "utp_samples_below_target",
+                "utp_payload_pkts_in", "utp_payload_pkts_out", "utp_redundant_pkts_in")
+_utp_last = [0.0]
+
+
+def utp_trace(ses, alerts):
+    """Emits the uTP counters of a session_stats_alert among `alerts`, and asks for the next."""
+    if not UTP_TRACE:
+        return
+    for a in alerts:
+        if isinstance(a, lt.session_stats_alert):
+            v = a.values  # {"utp.utp_timeout": n, ...}
+            emit({"event": "ltutp", "t": int(time.time() * 1000), **{k: v.get("utp." + k, 0) for k in UTP_COUNTERS}})
+    now = time.time()
+    if now - _utp_last[0] >= 0.5:
+        _utp_last[0] = now
+        ses.post_session_stats()
 
 
 def make_session(plaintext=False):
@@ -192,7 +212,9 @@ def cmd_seed(argv):
         fail("data incomplete after check: %d/%d pieces" % (st.num_pieces, ti.num_pieces()))
     emit({"event": "ready", "cpu": round(cpu(), 4), "maxRss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss})
     while not stdin.eof.is_set():
-        check_errors(ses.pop_alerts())
+        alerts = ses.pop_alerts()
+        check_errors(alerts)
+        utp_trace(ses, alerts)
         for _ in range(stdin.take_usage_requests()):
             st = h.status()
             usage()
@@ -230,6 +252,7 @@ def cmd_download(argv):
     while True:
         alerts = ses.pop_alerts()
         check_errors(alerts)
+        utp_trace(ses, alerts)
         now = time.time()
         for a in alerts:
             if isinstance(a, lt.peer_connect_alert):

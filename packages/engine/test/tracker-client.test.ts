@@ -10,6 +10,8 @@ import { TrackerClient } from '../src/discovery/tracker-client.ts';
 import type { TrackerClientOptions } from '../src/discovery/tracker-client.ts';
 import { announceUrl, escapeBytes, httpAnnounce, httpScrape, scrapeUrlFor } from '../src/discovery/tracker-http.ts';
 import { UdpTracker } from '../src/node/tracker-udp.ts';
+import { dualStackHttp, dualStackUdp } from '../src/node/tracker-families.ts';
+import { createHttpTransport } from '../src/discovery/tracker-http.ts';
 import { encode } from '../src/encoding/bencode.ts';
 import type { PeerAddress } from '../src/types.ts';
 
@@ -197,6 +199,24 @@ test('parses dictionary peers and peers6; scrapes over HTTP and UDP', async () =
   const hex = Buffer.from(h).toString('hex');
   assert.deepEqual((await httpScrape(tracker.httpAnnounceUrl, [h])).get(hex), { complete: 1, incomplete: 0, downloaded: 1 });
   assert.deepEqual((await udp.scrape(tracker.udpAnnounceUrl, [h])).get(hex), { complete: 1, incomplete: 0, downloaded: 1 });
+});
+
+test('a dual-stack scrape of a name with both families reaches a tracker that listens on one (HTTP and UDP)', async () => {
+  // `dual.test` names ::1 first, then 127.0.0.1; the tracker listens on 127.0.0.1 only. Before, the
+  // scrape went over the first address alone and failed; the announces already went over both.
+  const resolve = async () => [{ address: '::1', family: 6 as const }, { address: '127.0.0.1', family: 4 as const }];
+  const h = hash(0xd4);
+  await udp.announce(tracker.udpAnnounceUrl, { infoHash: h, peerId: hash(6), port: 9, uploaded: 0, downloaded: 0, left: 0, event: 'completed' });
+  const hex = Buffer.from(h).toString('hex');
+  const http4 = dualStackHttp(resolve, createHttpTransport());
+  assert.deepEqual((await http4.scrape!(tracker.httpAnnounceUrl.replace('127.0.0.1', 'dual.test'), [h])).get(hex), { complete: 1, incomplete: 0, downloaded: 1 });
+  const named = new UdpTracker({ timeoutMs: 200, maxRetries: 0, resolve });
+  try {
+    const udp4 = dualStackUdp(named, resolve);
+    assert.deepEqual((await udp4.scrape!(tracker.udpAnnounceUrl.replace('127.0.0.1', 'dual.test'), [h])).get(hex), { complete: 1, incomplete: 0, downloaded: 1 });
+  } finally {
+    await named.close();
+  }
 });
 
 test('UDP tracker error (action 3) is reported, not retried', async () => {

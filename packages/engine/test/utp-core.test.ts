@@ -154,3 +154,39 @@ test('a peer advertising a zero window is probed, and the stream resumes when it
   link.run(() => got === 3 << 20, 200_000);
   assert.equal(got, 3 << 20);
 });
+
+test("a receiver's window follows the queuing delay of the packets it gets (receiver-side LEDBAT), and it echoes each one's delay", () => {
+  // The sender's clock runs 7 s ahead of ours; the path takes 20 ms plus whatever queue there is.
+  let now = 1000;
+  const states: UtpPacket[] = [];
+  const env: UtpEnv = { now: () => now, micros: () => (now * 1000) >>> 0, send: (d) => void states.push(decodePacket(d) as UtpPacket) };
+  const none = new Uint8Array(0);
+  const syn: UtpPacket = { type: ST_SYN, connectionId: 300, timestamp: 1, timestampDiff: 0, window: 1 << 20, seq: 40, ack: 0, payload: none };
+  const rx = UtpConnection.accept(env, syn, 900);
+  rx.onData = () => {};
+  let seq = 40;
+  const payload = new Uint8Array(1400);
+  /** `n` DATA packets 1 ms apart that each waited `queueMs` in a queue; the window the last ACK advertised. */
+  const receive = (n: number, queueMs: number): number => {
+    for (let i = 0; i < n; i++) {
+      now += 1;
+      seq = (seq + 1) & 0xffff;
+      const timestamp = ((now - 20 - queueMs + 7000) * 1000) >>> 0;
+      rx.receive({ type: ST_DATA, connectionId: 301, timestamp, timestampDiff: 0, window: 1 << 20, seq, ack: 900, payload });
+      rx.sendPendingAck();
+      const ack = states.at(-1)!;
+      assert.equal(ack.ack, seq);
+      // BEP 29: our receive time less the sender's timestamp, on one clock for every packet.
+      assert.equal(ack.timestampDiff, ((now * 1000) - timestamp) >>> 0);
+    }
+    return states.at(-1)!.window;
+  };
+  const open = receive(300, 0);
+  assert.equal(open, 1 << 20, 'no queue: the whole buffer is offered');
+  // 250 ms of queue, 2.5 times the target: the window comes down to a few packets, not 1 MiB.
+  const queued = receive(1500, 250);
+  assert.ok(queued < 16 * 1024, `with 250 ms of queue the window is still ${queued} bytes`);
+  // Under the target again: it grows back.
+  const drained = receive(600, 10);
+  assert.ok(drained > 4 * queued, `the queue drained, the window only went from ${queued} to ${drained}`);
+});

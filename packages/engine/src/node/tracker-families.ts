@@ -2,11 +2,12 @@
 // session ('::') announces to a tracker whose name has both A and AAAA records over IPv4 and over
 // IPv6, so the tracker lists it at both addresses (and peers of either family can dial it). One
 // tracker URL stays one entry of the torrent's tracker list: its answer merges both announces'
-// peers, and it fails only when both did. A name with one family, an IP literal, or a session
-// bound to one address announces once, as before.
+// peers, and it fails only when both did. Scrapes likewise: over both, the higher count of each,
+// so a tracker reachable over one family only is still scraped. A name with one family, an IP
+// literal, or a session bound to one address announces (and scrapes) once, as before.
 import type { LookupFunction } from 'node:net';
 import { isIP } from 'node:net';
-import type { AnnounceParams, AnnounceResult, TrackerTransport } from '../discovery/tracker-types.ts';
+import type { AnnounceParams, AnnounceResult, ScrapeEntry, TrackerTransport } from '../discovery/tracker-types.ts';
 import { addressKey } from '../types.ts';
 import { createHttpTransport, type TrackerFetch } from '../discovery/tracker-http.ts';
 import { boundFetch } from './bound-fetch.ts';
@@ -45,7 +46,23 @@ export class PerFamilyTransport implements TrackerTransport {
     this.over = over;
     this.single = single;
     this.resolve = resolve;
-    this.scrape = single.scrape?.bind(single);
+    this.scrape = single.scrape && ((url, hashes, signal) => this.scrapeBoth(url, hashes, signal));
+  }
+
+  private async scrapeBoth(url: string, hashes: Uint8Array[], signal?: AbortSignal): Promise<Map<string, ScrapeEntry>> {
+    if (!(await this.dual(url))) return this.single.scrape!(url, hashes, signal);
+    const both = await Promise.allSettled([4, 6].map((f) => this.over(f as 4 | 6).scrape!(url, hashes, signal)));
+    const ok = both.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    if (ok.length === 0) throw (both[0] as PromiseRejectedResult).reason;
+    // One swarm seen through two doors: a tracker counting both families answers the same on each.
+    const out = new Map<string, ScrapeEntry>();
+    for (const m of ok) {
+      for (const [k, e] of m) {
+        const had = out.get(k);
+        out.set(k, had ? { complete: Math.max(had.complete, e.complete), incomplete: Math.max(had.incomplete, e.incomplete), downloaded: Math.max(had.downloaded, e.downloaded) } : e);
+      }
+    }
+    return out;
   }
 
   async announce(url: string, p: AnnounceParams): Promise<AnnounceResult> {
@@ -93,7 +110,7 @@ export function dualStackHttp(resolve: Resolve | undefined, fallback: TrackerTra
 
 /** UDP trackers of a dual-stack session, likewise (the one client's sockets, one per family). */
 export function dualStackUdp(udp: UdpTracker, resolve: Resolve | undefined): TrackerTransport {
-  const over = (f: 4 | 6): TrackerTransport => ({ announce: (url, p) => udp.announce(url, p, f) });
+  const over = (f: 4 | 6): TrackerTransport => ({ announce: (url, p) => udp.announce(url, p, f), scrape: (url, h, signal) => udp.scrape(url, h, signal, f) });
   const four = over(4);
   const six = over(6);
   return new PerFamilyTransport((f) => (f === 4 ? four : six), udp, resolve ?? systemResolve);

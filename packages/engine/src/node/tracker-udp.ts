@@ -91,9 +91,10 @@ export class UdpTracker implements TrackerTransport {
     };
   }
 
-  async scrape(url: string, infoHashes: Uint8Array[], signal?: AbortSignal): Promise<Map<string, ScrapeEntry>> {
+  /** `family`: over that one (a dual-stack session scrapes a name with both over each). */
+  async scrape(url: string, infoHashes: Uint8Array[], signal?: AbortSignal, family?: 4 | 6): Promise<Map<string, ScrapeEntry>> {
     const hashes = infoHashes.slice(0, MAX_SCRAPE_HASHES);
-    const target = await resolve(url, undefined, this.resolver);
+    const target = await resolve(url, family, this.resolver);
     const msg = await this.transact(target, SCRAPE, signal, (conn, tid) => {
       const b = Buffer.alloc(16 + 20 * hashes.length);
       conn.copy(b, 0);

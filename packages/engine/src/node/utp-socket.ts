@@ -78,8 +78,8 @@ export class UtpSocket {
   }
 
   /** Each open connection's totals, for diagnostics. */
-  connectionStats(): (UtpConnection['stats'] & { cwnd: number; delayUs: number; flight: number })[] {
-    return [...this.conns.values()].map((c) => ({ ...c.stats, cwnd: Math.round(c.congestionWindow), delayUs: c.queuingDelayUs, flight: c.bytesInFlight }));
+  connectionStats(): (UtpConnection['stats'] & ReturnType<UtpConnection['trace']> & { flight: number })[] {
+    return [...this.conns.values()].map((c) => ({ ...c.stats, ...c.trace(), flight: c.bytesInFlight }));
   }
 
   get connectionCount(): number {

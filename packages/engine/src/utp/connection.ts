@@ -60,7 +60,7 @@ export class UtpConnection {
   /** Our answer to the peer's SYN (acceptor only), sent again for a resent SYN until it sends more. */
   private synAck: Uint8Array | undefined;
 
-  readonly stats = { packetsSent: 0, resent: 0, timeouts: 0, fastResends: 0, packetsReceived: 0, duplicates: 0 };
+  readonly stats = { packetsSent: 0, resent: 0, timeouts: 0, fastResends: 0, packetsReceived: 0, duplicates: 0, statesSent: 0 };
 
   onConnect: (() => void) | undefined;
   onData: ((chunk: Uint8Array) => void) | undefined;
@@ -106,11 +106,9 @@ export class UtpConnection {
   get bytesInFlight(): number {
     return this.flight;
   }
-  get congestionWindow(): number {
-    return this.cc.cwnd;
-  }
-  get queuingDelayUs(): number {
-    return this.cc.queuingDelayUs;
+  /** For traces: as a sender (cwnd, queuing delay, peer's window), as a receiver (our window, echo, queue). */
+  trace(): { cwnd: number; delayUs: number; peerWindow: number; window: number; echoUs: number; rxDelayUs: number } {
+    return { cwnd: this.cc.cwnd, delayUs: this.cc.queuingDelayUs, peerWindow: this.peerWindow, window: this.rx.window(), echoUs: this.replyMicro, rxDelayUs: this.rx.queuingDelayUs };
   }
   /** Bytes written and not yet acked: what still holds the writer's buffers or our copies. */
   get bufferedBytes(): number {
@@ -150,6 +148,7 @@ export class UtpConnection {
     }
     const acked = this.handleAck(p);
     if (this.state !== 'connected') return;
+    if (p.type === ST_DATA && p.timestamp !== 0) this.rx.delaySample(p.payload.length, this.replyMicro, this.env.now(), this.rtt.srtt);
     if (p.type === ST_DATA || p.type === ST_FIN) this.handleData(p);
     this.flush();
     if (acked > 0 && this.state === 'connected' && this.unsentBytes < this.highWater()) this.onDrain?.();
@@ -415,6 +414,7 @@ export class UtpConnection {
   }
 
   private sendState(): void {
+    this.stats.statesSent++;
     this.env.send(this.buildPacket(ST_STATE));
   }
 

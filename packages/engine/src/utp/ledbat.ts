@@ -12,29 +12,23 @@ const BUCKET_MS = 60_000;
  *  up on its way back is not a queue. */
 const RECENT_SAMPLES = 3;
 
-export class Ledbat {
-  /** Bytes we may have in flight. */
-  cwnd: number;
-  private slowStart = true;
-  private ssthresh = Infinity;
-  private readonly mss: number;
-  private readonly maxCwnd: number;
-  /** Per-minute minima of the delay samples (wrapping microseconds), newest last. */
+/** One-way delay samples (wrapping microseconds, the far clock's offset included) to queuing
+ *  delay: the sample less the base, the lowest of the last two one-minute buckets (clock drift and
+ *  route changes make an all-time minimum wrong), and of that the lowest of the last three
+ *  (libtorrent's rule: one packet held up on its way is not a queue). A sample far below the base
+ *  means the clocks jumped: the history starts over. */
+export class QueuingDelay {
+  /** The queuing delay acted on, microseconds. */
+  us = 0;
+  /** Per-minute minima of the samples, newest last. */
   private baseHistory: number[] = [];
   private bucketStart = -Infinity;
-  /** The queuing delay acted on (the lowest of the recent samples), microseconds. */
-  queuingDelayUs = 0;
-  private readonly recent: number[] = [];
+  private r0 = 0;
+  private r1 = 0;
+  private r2 = 0;
+  private count = 0;
 
-  constructor(mss: number, maxCwnd: number) {
-    this.mss = mss;
-    this.maxCwnd = maxCwnd;
-    this.cwnd = 2 * mss;
-  }
-
-  /** A one-way delay sample from the peer (its timestamp_difference of our packets). */
-  delaySample(us: number, nowMs: number): void {
-    if (us === 0) return; // the peer has not measured yet
+  sample(us: number, nowMs: number): void {
     if (nowMs - this.bucketStart >= BUCKET_MS) {
       this.baseHistory.push(us >>> 0);
       if (this.baseHistory.length > 2) this.baseHistory.shift();
@@ -46,17 +40,47 @@ export class Ledbat {
     let base = this.baseHistory[0]!;
     for (const b of this.baseHistory) if (wrapLess(b, base)) base = b;
     let delay = (us - base) >>> 0;
-    // A sample far "below" the base reads as a huge wrapped delay: the clocks jumped; start over.
     if (delay > 0x7fffffff) {
       this.baseHistory = [us >>> 0];
-      this.recent.length = 0;
+      this.count = 0;
       delay = 0;
     }
-    this.recent.push(delay);
-    if (this.recent.length > RECENT_SAMPLES) this.recent.shift();
+    // The last RECENT_SAMPLES samples, as a rotation of three fields (no array on the data path).
+    this.r2 = this.r1;
+    this.r1 = this.r0;
+    this.r0 = delay;
+    if (this.count < RECENT_SAMPLES) this.count++;
     let min = delay;
-    for (const d of this.recent) if (d < min) min = d;
-    this.queuingDelayUs = min;
+    if (this.count > 1 && this.r1 < min) min = this.r1;
+    if (this.count > 2 && this.r2 < min) min = this.r2;
+    this.us = min;
+  }
+}
+
+export class Ledbat {
+  /** Bytes we may have in flight. */
+  cwnd: number;
+  private slowStart = true;
+  private ssthresh = Infinity;
+  private readonly mss: number;
+  private readonly maxCwnd: number;
+  private readonly delay = new QueuingDelay();
+
+  constructor(mss: number, maxCwnd: number) {
+    this.mss = mss;
+    this.maxCwnd = maxCwnd;
+    this.cwnd = 2 * mss;
+  }
+
+  /** The queuing delay acted on (the lowest of the recent samples), microseconds. */
+  get queuingDelayUs(): number {
+    return this.delay.us;
+  }
+
+  /** A one-way delay sample from the peer (its timestamp_difference of our packets). */
+  delaySample(us: number, nowMs: number): void {
+    if (us === 0) return; // the peer has not measured yet
+    this.delay.sample(us, nowMs);
   }
 
   /** `acked` bytes left the network; `flightBefore` were in flight when the ACK came; `rttUs` is the

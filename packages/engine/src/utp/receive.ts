@@ -1,7 +1,9 @@
 // The receive side of a uTP connection (connection.ts): packets past a hole held by sequence number
 // until the hole fills, in-order data handed to the reader or kept while it is paused, and the
-// window we advertise out of what both hold. Pure; the connection decides what to send back.
+// window we advertise out of what both hold and of the queue the peer's packets meet
+// (delay-window.ts). Pure; the connection decides what to send back.
 
+import { DelayWindow } from './delay-window.ts';
 import { MAX_SACK_BYTES, ST_DATA, ST_FIN, selectiveAckMask, seqDist, seqLess, type UtpPacket } from './packet.ts';
 
 /** Packets past ack_nr + 1 we keep out of order (the selective ACK reports 256 of them). */
@@ -26,11 +28,23 @@ export class ReceiveBuffer {
   private undeliveredBytes = 0;
   private readonly capacity: number;
   private readonly onData: (chunk: Uint8Array) => void;
+  private readonly delay: DelayWindow;
 
   /** `capacity`: bytes held for the reader before the window shuts; `onData` hands a chunk to it. */
   constructor(capacity: number, onData: (chunk: Uint8Array) => void) {
     this.capacity = capacity;
     this.onData = onData;
+    this.delay = new DelayWindow(capacity);
+  }
+
+  /** A DATA packet of `bytes` came `delayUs` after its timestamp (DelayWindow.onData). */
+  delaySample(bytes: number, delayUs: number, nowMs: number, rttMs: number): void {
+    if (bytes > 0) this.delay.onData(bytes, delayUs, nowMs, rttMs);
+  }
+
+  /** The queuing delay the peer's packets meet on their way to us, microseconds. */
+  get queuingDelayUs(): number {
+    return this.delay.queuingDelayUs;
   }
 
   accept(p: UtpPacket): Arrival {
@@ -83,9 +97,9 @@ export class ReceiveBuffer {
     }
   }
 
-  /** The receive window we advertise. */
+  /** The receive window we advertise: what the buffer has room for, as far as the queue allows. */
   window(): number {
-    return Math.max(0, this.capacity - this.reorderBytes - this.undeliveredBytes);
+    return Math.max(0, Math.min(this.capacity - this.reorderBytes - this.undeliveredBytes, this.delay.window));
   }
 
   /** Every packet up to the peer's FIN is in, and the reader has taken all of it. */
