@@ -1,7 +1,7 @@
 // torrents/* that only read (torrentscontroller.cpp): the list with its filters and sorting, one
 // torrent's properties, files and trackers, categories, tags and per-torrent limits.
 import { isV2Only, type TorrentInfo, type TrackerRow } from '../ops.ts';
-import { trackerRows } from '../trackers.ts';
+import { trackerRows } from '../shared-views/tracker-rows.ts';
 import { type ActionContext, type ActionSpec, JsonText, badRequest, conflict, fromOps, notFound, param, parseBool, requireParams, splitHashes } from './http.ts';
 import { MAX_ETA, type MapContext, contentPathOf, isComplete, jsonArray, matchesFilter, qbState, qbTorrents, savePathOf, secs } from './torrent-map.ts';
 

@@ -7,7 +7,7 @@
 import type { CompatOps, TorrentPatch, TorrentRow } from '../ops.ts';
 import { RpcError, bool, has, indexes, int, messageOf, num, str, strings, type Args } from './args.ts';
 import { KB, PEER_LIMIT_PER_TORRENT, type ViewContext } from './torrent-view.ts';
-import { trackerRows } from '../trackers.ts';
+import { trackerRows } from '../shared-views/tracker-rows.ts';
 import type { FilePriority } from '../ops.ts';
 
 /** Labels → Cascade: a label naming an existing category is the category (one per torrent; the

@@ -11,7 +11,7 @@
 import type { CompatOps, FileRow, NodeSettings, PieceStates, TorrentInfo, TorrentRow, TrackerRow } from '../ops.ts';
 import type { TorrentIds } from './ids.ts';
 import type { BandwidthGroups } from './groups.ts';
-import { trackerRows } from '../trackers.ts';
+import { trackerRows } from '../shared-views/tracker-rows.ts';
 
 /** Transmission's tr_torrent_activity. */
 export const STATUS = { stopped: 0, checkWait: 1, check: 2, downloadWait: 3, download: 4, seedWait: 5, seed: 6 } as const;
