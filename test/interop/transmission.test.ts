@@ -5,6 +5,8 @@
 //    announces, learns Transmission's address from the tracker and dials it.
 //  - `cascade download --peer 127.0.0.1:<port>` downloads from a Transmission seeder (`-v` makes
 //    Transmission verify the data already on disk before it seeds). The torrent has no tracker.
+//  - Over uTP both ways: a Cascade session downloads from Transmission, and Transmission downloads
+//    from a Cascade session that dials it over uTP alone (utp 'only'); bytes counted by transport.
 //
 // transmission-cli has no flags for DHT / PEX / LPD / uTP, so each run gets a fresh config dir
 // (`-g`) holding a settings.json that turns them off and binds to loopback only; nothing is read
@@ -234,4 +236,28 @@ test('a Cascade session downloads from a transmission seeder over uTP (BEP 29)',
   assert.ok(c.bytesReceived.utp >= total && c.bytesReceived.tcp === 0, `bytes by transport: ${JSON.stringify(c.bytesReceived)}`);
   await compareTrees(join(src, NAME), join(out, NAME));
   await stop(trx.proc, 2000);
+});
+
+test('transmission downloads from a Cascade seeder over uTP (BEP 29): Cascade dials it over uTP alone', { timeout: 90_000 }, async (t) => {
+  requireTransmission();
+  const root = await tempDir(t);
+  const src = join(root, 'src');
+  await makeRandomFiles(join(src, NAME), SPEC);
+  const torrent = join(root, 'transmission.torrent');
+  await cascadeCreate(t, join(src, NAME), torrent, ['--piece-length', String(PIECE_LENGTH)]);
+  // Transmission 3.00 never dials a 127.0.0.1 peer but accepts one: the Cascade seeder dials it, and
+  // with utp 'only' it dials over uTP alone (transmission-cli cannot turn its TCP off).
+  const out = join(root, 'out');
+  const trx = await startTransmission(t, torrent, out, { utp: true });
+  const session = await Session.create({ host: '127.0.0.1', dht: false, webrtc: false, utp: 'only' });
+  t.after(() => session.close());
+  const h = await session.add(await readFile(torrent), { savePath: src, peers: [`127.0.0.1:${trx.port}`] });
+  await until('transmission to finish downloading ("Seeding" status)', 60_000, () => seeding(trx) || trx.proc.exit !== undefined, () => `${JSON.stringify(h.stats())}\n${trx.describe()}`);
+  assert.ok(seeding(trx), `transmission-cli exited before it completed:\n${trx.describe()}`);
+  const total = Object.values(SPEC).reduce((a, b) => a + b, 0);
+  const sent = session.counters().bytesSent;
+  assert.ok(sent.utp >= total && sent.tcp === 0, `bytes by transport: ${JSON.stringify(sent)}`);
+  trx.proc.child.kill('SIGINT');
+  await until('transmission-cli to exit after SIGINT', 15_000, () => trx.proc.exit !== undefined, trx.describe);
+  await compareTrees(join(src, NAME), join(out, NAME));
 });
