@@ -148,6 +148,17 @@ async function until(what: string, timeoutMs: number, cond: () => boolean, expla
   }
 }
 
+/** The fixture's files in <root>/src and a torrent of them with no tracker (peers are given). */
+async function trackerlessFixture(t: TestContext): Promise<{ root: string; src: string; torrent: string }> {
+  requireTransmission();
+  const root = await tempDir(t);
+  const src = join(root, 'src');
+  await makeRandomFiles(join(src, NAME), SPEC);
+  const torrent = join(root, 'transmission.torrent');
+  await cascadeCreate(t, join(src, NAME), torrent, ['--piece-length', String(PIECE_LENGTH)]);
+  return { root, src, torrent };
+}
+
 const seeding = (trx: Transmission) => trx.statusLines().some((l) => l.startsWith('Seeding'));
 
 test('transmission downloads from cascade seed, which dials it after finding it through @cascade/tracker', { timeout: 90_000 }, async (t) => {
@@ -215,12 +226,7 @@ test('cascade download --peer fetches from a transmission seeder (transmission v
 });
 
 test('a Cascade session downloads from a transmission seeder over uTP (BEP 29)', { timeout: 90_000 }, async (t) => {
-  requireTransmission();
-  const root = await tempDir(t);
-  const src = join(root, 'src');
-  await makeRandomFiles(join(src, NAME), SPEC);
-  const torrent = join(root, 'transmission.torrent');
-  await cascadeCreate(t, join(src, NAME), torrent, ['--piece-length', String(PIECE_LENGTH)]);
+  const { root, src, torrent } = await trackerlessFixture(t);
   const trx = await startTransmission(t, torrent, src, { verify: true, utp: true });
   await until('transmission to verify the data and seed ("Seeding" status)', 30_000, () => seeding(trx) || trx.proc.exit !== undefined, trx.describe);
   assert.ok(seeding(trx), `transmission-cli exited before seeding:\n${trx.describe()}`);
@@ -239,12 +245,7 @@ test('a Cascade session downloads from a transmission seeder over uTP (BEP 29)',
 });
 
 test('transmission downloads from a Cascade seeder over uTP (BEP 29): Cascade dials it over uTP alone', { timeout: 90_000 }, async (t) => {
-  requireTransmission();
-  const root = await tempDir(t);
-  const src = join(root, 'src');
-  await makeRandomFiles(join(src, NAME), SPEC);
-  const torrent = join(root, 'transmission.torrent');
-  await cascadeCreate(t, join(src, NAME), torrent, ['--piece-length', String(PIECE_LENGTH)]);
+  const { root, src, torrent } = await trackerlessFixture(t);
   // Transmission 3.00 never dials a 127.0.0.1 peer but accepts one: the Cascade seeder dials it, and
   // with utp 'only' it dials over uTP alone (transmission-cli cannot turn its TCP off).
   const out = join(root, 'out');
