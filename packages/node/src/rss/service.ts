@@ -138,6 +138,8 @@ export class RssService {
     const known = await this.store.feedByUrl(input.url!);
     if (known) throw new RssConflict(`that feed is already added (id ${known.id})`);
     const f = await this.store.addFeed(input.url!, input.refreshInterval ?? null);
+    // Added by another request between the look-up and the insert.
+    if (!f) throw new RssConflict('that feed is already added');
     void this.#refreshOne(f.id);
     return this.#view(f);
   }

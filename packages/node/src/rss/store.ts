@@ -148,9 +148,10 @@ export class RssStore {
     return r && feed(r);
   }
 
-  async addFeed(url: string, refreshInterval: number | null): Promise<FeedRecord> {
-    const r = await this.#store.get('INSERT INTO rss_feeds (url, refresh_interval, created_at) VALUES (?, ?, ?) RETURNING *', [url, refreshInterval, Date.now()]);
-    return feed(r!);
+  /** The new feed, or undefined when one of this URL exists (two adds of it at once: one wins). */
+  async addFeed(url: string, refreshInterval: number | null): Promise<FeedRecord | undefined> {
+    const r = await this.#store.get('INSERT INTO rss_feeds (url, refresh_interval, created_at) VALUES (?, ?, ?) ON CONFLICT (url) DO NOTHING RETURNING *', [url, refreshInterval, Date.now()]);
+    return r && feed(r);
   }
 
   async updateFeed(id: number, patch: { url?: string; refreshInterval?: number | null }): Promise<void> {

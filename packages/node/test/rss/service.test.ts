@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StateDB } from '../../src/state/state-db.ts';
 import { RssService, type RssAddRequest } from '../../src/rss/service.ts';
+import { RssConflict } from '../../src/rss/validate.ts';
 import { startFeedServer, magnetOf, until } from './feed-server.ts';
 
 async function setup(t: { after: (fn: () => unknown) => void }, opts: { fail?: (r: RssAddRequest) => boolean; fetchTimeoutMs?: number } = {}) {
@@ -189,7 +190,7 @@ test('feeds overdue when the node starts are read at once; a rule change applies
   const { rss, db, added } = await setup(t);
   feeds.rss = [{ title: 'Late S01E01', torrent: magnetOf('ab'.repeat(20), 'late') }];
   // Stored as a previous run left it: read long ago.
-  const f = await rss.store.addFeed(`${feeds.url}/rss.xml`, 60);
+  const f = (await rss.store.addFeed(`${feeds.url}/rss.xml`, 60))!;
   await db.store.run('UPDATE rss_feeds SET last_refresh_at = ? WHERE id = ?', [Date.now() - 3_600_000, f.id]);
   rss.start();
   await until('the read at start', async () => (await rss.feed(f.id)).itemCount === 1);
@@ -220,4 +221,14 @@ test('the same torrent listed twice (two feeds, new guid) is added once', async 
   assert.equal(m.length, 3);
   assert.ok(m.every((x) => x.infoHash === added.length.toString().padStart(40, '0') && x.error === null));
   assert.ok((await rss.items(b.id)).items.every((i) => i.read));
+});
+
+test('the same feed added twice at once: one is added, the other is told it is already there (409), never a 500', async (t) => {
+  const feeds = await startFeedServer(t);
+  const { rss } = await setup(t);
+  const both = await Promise.allSettled([rss.addFeed({ url: `${feeds.url}/twice.xml` }), rss.addFeed({ url: `${feeds.url}/twice.xml` })]);
+  assert.deepEqual(both.map((r) => r.status).sort(), ['fulfilled', 'rejected']);
+  const refused = both.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+  assert.ok(refused.reason instanceof RssConflict, String(refused.reason));
+  assert.equal((await rss.feeds()).length, 1);
 });

@@ -10,8 +10,11 @@ const item = (guid: string, publishedAt: number) => ({ guid, title: `Show ${guid
 export async function rssCases(t: TestContext, open: Open): Promise<void> {
   await t.test('RSS (rss/store.ts): feeds and items, capped newest first, read flags and counts', async (t) => {
     const rss = new RssStore(await open(t), '/state');
-    const f = await rss.addFeed('http://127.0.0.1/feed?x=1', null);
+    const f = (await rss.addFeed('http://127.0.0.1/feed?x=1', null))!;
     assert.equal(f.id, (await rss.feedByUrl('http://127.0.0.1/feed?x=1'))!.id);
+    // The same URL again (two adds at once, each past the service's look-up): no second row, no error.
+    assert.equal(await rss.addFeed('http://127.0.0.1/feed?x=1', 60), undefined);
+    assert.equal((await rss.feeds()).length, 1);
     const fresh = await rss.feedRefreshed(f.id, 'A feed', [item('e3', 3000), item('e2', 2000), item('e1', 1000)], 2, 5000);
     assert.deepEqual([...fresh].sort(), ['e1', 'e2', 'e3']);
     assert.deepEqual((await rss.items(f.id)).map((i) => [i.guid, i.size, i.read]), [['e3', 1 << 40, false], ['e2', 1 << 40, false]]);
@@ -31,7 +34,7 @@ export async function rssCases(t: TestContext, open: Open): Promise<void> {
 
   await t.test('RSS (rss/store.ts): rules, matches once per item, settings and the feed tree', async (t) => {
     const rss = new RssStore(await open(t), '/state');
-    const f = await rss.addFeed('http://127.0.0.1/feed', 30);
+    const f = (await rss.addFeed('http://127.0.0.1/feed', 30))!;
     const fields = { name: 'show', enabled: true, mustContain: 'show', mustNotContain: '', useRegex: false, episodeFilter: '', smartFilter: true, feeds: [f.id], category: null, savePath: null, tags: ['tv'], addPaused: false };
     const r = await rss.addRule(fields);
     assert.deepEqual([r.name, r.feeds, r.tags, r.lastMatchAt], ['show', [f.id], ['tv'], null]);
