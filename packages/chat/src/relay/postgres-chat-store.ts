@@ -10,6 +10,7 @@
 // members take one advisory lock, so they run one at a time, as SQLite's do.
 
 import type { ChatStore, MemberRow, NewEnvelope, RoomRow, StoredBody } from './chat-store.ts';
+import { chatStatements, type ChatTableNames } from './chat-sql.ts';
 
 type Params = readonly (string | number | null)[];
 
@@ -43,9 +44,10 @@ const SCHEMA = [
 ];
 
 /** The SQLite file's tables and what they are called here (`db copy` moves chat.db's rows in). */
-export const CHAT_TABLES: Record<string, string> = {
+export const CHAT_TABLES: Record<string, string> & ChatTableNames = {
   envelopes: 'chat_envelopes', profiles: 'chat_profiles', rooms: 'chat_rooms', members: 'chat_members', invitations: 'chat_invitations',
 };
+const SQL = chatStatements(CHAT_TABLES);
 
 export class PostgresChatStore implements ChatStore {
   readonly #db: ChatDatabase;
@@ -64,7 +66,7 @@ export class PostgresChatStore implements ChatStore {
   }
 
   envelope(id: string): Promise<{ seq: number; sender: string; body: string } | undefined> {
-    return this.#db.get('SELECT seq, sender, body FROM chat_envelopes WHERE id = ?', [id]);
+    return this.#db.get(SQL.envById, [id]);
   }
 
   addEnvelopes(envs: readonly NewEnvelope[]): Promise<number[]> {
@@ -72,7 +74,7 @@ export class PostgresChatStore implements ChatStore {
       await tx.get('SELECT pg_advisory_xact_lock(?) AS locked', [WRITE_LOCK]);
       const seqs: number[] = [];
       for (const e of envs) {
-        const r = await tx.get<{ seq: number }>('INSERT INTO chat_envelopes (id, kind, sender, recipient, ts, stored, body) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq', [e.id, e.kind, e.sender, e.recipient, e.ts, e.stored, e.body]);
+        const r = await tx.get<{ seq: number }>(SQL.insertEnv, [e.id, e.kind, e.sender, e.recipient, e.ts, e.stored, e.body]);
         seqs.push(Number(r!.seq));
       }
       return seqs;
@@ -80,107 +82,83 @@ export class PostgresChatStore implements ChatStore {
   }
 
   async envelopesFor(did: string, since: number, limit: number): Promise<StoredBody[]> {
-    const rows = await this.#db.all<{ seq: number; body: string }>(
-      `SELECT seq, body FROM chat_envelopes e WHERE e.seq > ? AND (
-        (e.kind IN ('dm', 'skey') AND (e.recipient = ? OR e.sender = ?))
-        OR (e.kind = 'group' AND EXISTS (SELECT 1 FROM chat_members m WHERE m.room = e.recipient AND m.did = ? AND e.seq > m.joined_seq)))
-      ORDER BY e.seq LIMIT ?`,
-      [since, did, did, did, limit],
-    );
+    const rows = await this.#db.all<{ seq: number; body: string }>(SQL.sync, [since, did, did, did, limit]);
     return rows.map((r) => ({ seq: Number(r.seq), body: r.body }));
   }
 
   async profile(did: string): Promise<string | undefined> {
-    return (await this.#db.get<{ body: string }>('SELECT body FROM chat_profiles WHERE did = ?', [did]))?.body;
+    return (await this.#db.get<{ body: string }>(SQL.profile, [did]))?.body;
   }
 
   async putProfile(did: string, ts: number, body: string): Promise<void> {
-    await this.#db.run(
-      'INSERT INTO chat_profiles (did, ts, body) VALUES (?, ?, ?) ON CONFLICT (did) DO UPDATE SET ts = excluded.ts, body = excluded.body WHERE excluded.ts > chat_profiles.ts',
-      [did, ts, body],
-    );
+    await this.#db.run(SQL.putProfile, [did, ts, body]);
   }
 
   room(id: string): Promise<RoomRow | undefined> {
-    return this.#db.get<RoomRow & Record<string, unknown>>('SELECT id, kind, name, charter FROM chat_rooms WHERE id = ?', [id]);
+    return this.#db.get<RoomRow & Record<string, unknown>>(SQL.room, [id]);
   }
 
   async createRoom(r: RoomRow, created: number): Promise<boolean> {
-    const { changes } = await this.#db.run('INSERT INTO chat_rooms (id, kind, name, charter, created) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING', [r.id, r.kind, r.name, r.charter, created]);
+    const { changes } = await this.#db.run(SQL.insertRoom, [r.id, r.kind, r.name, r.charter, created]);
     return changes > 0;
   }
 
   async directory(): Promise<{ id: string; name: string; members: number }[]> {
-    const rows = await this.#db.all<{ id: string; name: string; n: number }>(
-      `SELECT r.id, r.name, COUNT(m.did) AS n FROM chat_rooms r LEFT JOIN chat_members m ON m.room = r.id
-      WHERE r.kind IN ('public', 'torrent') GROUP BY r.id, r.name, r.created ORDER BY n DESC, r.created DESC LIMIT 100`,
-    );
+    const rows = await this.#db.all<{ id: string; name: string; n: number }>(SQL.directory);
     return rows.map((r) => ({ id: r.id, name: r.name, members: Number(r.n) }));
   }
 
   members(room: string): Promise<MemberRow[]> {
-    return this.#db.all<MemberRow & Record<string, unknown>>('SELECT did, role, invitation FROM chat_members WHERE room = ? ORDER BY joined', [room]);
+    return this.#db.all<MemberRow & Record<string, unknown>>(SQL.members, [room]);
   }
 
   async isMember(room: string, did: string): Promise<boolean> {
-    return (await this.#db.get('SELECT 1 AS x FROM chat_members WHERE room = ? AND did = ?', [room, did])) !== undefined;
+    return (await this.#db.get(SQL.isMember, [room, did])) !== undefined;
   }
 
   addMember(room: string, m: MemberRow, joined: number, max: number): Promise<'added' | 'full'> {
     return this.#db.transaction(async (tx) => {
       await tx.get('SELECT pg_advisory_xact_lock(?) AS locked', [WRITE_LOCK]);
-      const count = await tx.get<{ n: number }>('SELECT COUNT(*) AS n FROM chat_members WHERE room = ?', [room]);
+      const count = await tx.get<{ n: number }>(SQL.memberCount, [room]);
       if (Number(count!.n) >= max) return 'full';
-      const last = await tx.get<{ s: number }>('SELECT COALESCE(MAX(seq), 0) AS s FROM chat_envelopes');
-      await tx.run('INSERT INTO chat_members (room, did, role, invitation, joined_seq, joined) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (room, did) DO NOTHING', [room, m.did, m.role, m.invitation, Number(last!.s), joined]);
+      const last = await tx.get<{ s: number }>(SQL.maxSeq);
+      await tx.run(SQL.insertMember, [room, m.did, m.role, m.invitation, Number(last!.s), joined]);
       return 'added';
     });
   }
 
   async removeMember(room: string, did: string): Promise<void> {
-    await this.#db.run('DELETE FROM chat_members WHERE room = ? AND did = ?', [room, did]);
+    await this.#db.run(SQL.deleteMember, [room, did]);
   }
 
   async roomsOf(did: string): Promise<string[]> {
-    return (await this.#db.all<{ room: string }>('SELECT room FROM chat_members WHERE did = ?', [did])).map((r) => r.room);
+    return (await this.#db.all<{ room: string }>(SQL.roomsOf, [did])).map((r) => r.room);
   }
 
   async putInvitation(room: string, invitee: string, body: string): Promise<void> {
-    await this.#db.run('INSERT INTO chat_invitations (room, invitee, body) VALUES (?, ?, ?) ON CONFLICT (room, invitee) DO UPDATE SET body = excluded.body', [room, invitee, body]);
+    await this.#db.run(SQL.putInvitation, [room, invitee, body]);
   }
 
   async invitation(room: string, invitee: string): Promise<string | undefined> {
-    return (await this.#db.get<{ body: string }>('SELECT body FROM chat_invitations WHERE room = ? AND invitee = ?', [room, invitee]))?.body;
+    return (await this.#db.get<{ body: string }>(SQL.invitation, [room, invitee]))?.body;
   }
 
   async invitationsOf(did: string): Promise<{ invitation: string; charter: string }[]> {
-    const rows = await this.#db.all<{ inv: string; charter: string }>(
-      `SELECT i.body AS inv, r.charter AS charter FROM chat_invitations i JOIN chat_rooms r ON r.id = i.room
-      WHERE i.invitee = ? AND NOT EXISTS (SELECT 1 FROM chat_members m WHERE m.room = i.room AND m.did = i.invitee)`,
-      [did],
-    );
+    const rows = await this.#db.all<{ inv: string; charter: string }>(SQL.invitationsOf, [did]);
     return rows.map((r) => ({ invitation: r.inv, charter: r.charter }));
   }
 
   async removeInvitation(room: string, invitee: string): Promise<void> {
-    await this.#db.run('DELETE FROM chat_invitations WHERE room = ? AND invitee = ?', [room, invitee]);
+    await this.#db.run(SQL.deleteInvitation, [room, invitee]);
   }
 
   async directPartners(did: string, limit: number): Promise<string[]> {
-    const rows = await this.#db.all<{ other: string }>(
-      `SELECT CASE WHEN sender = ? THEN recipient ELSE sender END AS other, MAX(seq) AS last FROM chat_envelopes
-      WHERE kind = 'dm' AND (sender = ? OR recipient = ?) GROUP BY other ORDER BY last DESC LIMIT ?`,
-      [did, did, did, limit],
-    );
+    const rows = await this.#db.all<{ other: string }>(SQL.dmPartners, [did, did, did, limit]);
     return rows.map((r) => r.other);
   }
 
   async groupPeers(did: string, limit: number): Promise<string[]> {
-    const rows = await this.#db.all<{ other: string }>(
-      `SELECT m2.did AS other, MAX(m2.joined) AS last FROM chat_members m1 JOIN chat_members m2 ON m2.room = m1.room JOIN chat_rooms r ON r.id = m1.room
-      WHERE m1.did = ? AND m2.did != ? AND r.kind NOT IN ('public', 'torrent') GROUP BY m2.did ORDER BY last DESC LIMIT ?`,
-      [did, did, limit],
-    );
+    const rows = await this.#db.all<{ other: string }>(SQL.groupPeers, [did, did, limit]);
     return rows.map((r) => r.other);
   }
 

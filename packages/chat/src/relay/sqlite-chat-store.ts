@@ -1,13 +1,13 @@
 // The chat relay's store (chat-store.ts) on its own SQLite file (<stateDir>/chat.db), as before:
 // WAL, one connection. SQLite answers synchronously, so each method runs whole before any other
 // (no statement of another request slips between a count and its insert); a method of several
-// writes is one transaction. The SQL is the kind PostgreSQL runs too (ON CONFLICT … DO NOTHING,
-// RETURNING), so a PostgreSQL store is this file's statements on the other driver.
+// writes is one transaction. The statements are chat-sql.ts's, shared with postgres-chat-store.ts.
 
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { ChatStore, MemberRow, NewEnvelope, RoomRow, StoredBody } from './chat-store.ts';
+import { chatStatements } from './chat-sql.ts';
 
 /** The schema (created when missing: files of every earlier version have these tables). */
 const SCHEMA = `
@@ -33,36 +33,7 @@ CREATE INDEX IF NOT EXISTS members_did ON members(did);
 CREATE TABLE IF NOT EXISTS invitations (room TEXT NOT NULL, invitee TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (room, invitee));
 `;
 
-const SQL = {
-  envById: 'SELECT seq, sender, body FROM envelopes WHERE id = ?',
-  insertEnv: 'INSERT INTO envelopes (id, kind, sender, recipient, ts, stored, body) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq',
-  maxSeq: 'SELECT COALESCE(MAX(seq), 0) AS s FROM envelopes',
-  sync: `SELECT seq, body FROM envelopes e WHERE e.seq > ? AND (
-      (e.kind IN ('dm', 'skey') AND (e.recipient = ? OR e.sender = ?))
-      OR (e.kind = 'group' AND EXISTS (SELECT 1 FROM members m WHERE m.room = e.recipient AND m.did = ? AND e.seq > m.joined_seq)))
-    ORDER BY e.seq LIMIT ?`,
-  profile: 'SELECT body FROM profiles WHERE did = ?',
-  putProfile: 'INSERT INTO profiles (did, ts, body) VALUES (?, ?, ?) ON CONFLICT (did) DO UPDATE SET ts = excluded.ts, body = excluded.body WHERE excluded.ts > profiles.ts',
-  room: 'SELECT id, kind, name, charter FROM rooms WHERE id = ?',
-  insertRoom: 'INSERT INTO rooms (id, kind, name, charter, created) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
-  members: 'SELECT did, role, invitation FROM members WHERE room = ? ORDER BY joined',
-  memberCount: 'SELECT COUNT(*) AS n FROM members WHERE room = ?',
-  isMember: 'SELECT 1 AS x FROM members WHERE room = ? AND did = ?',
-  insertMember: 'INSERT INTO members (room, did, role, invitation, joined_seq, joined) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (room, did) DO NOTHING',
-  deleteMember: 'DELETE FROM members WHERE room = ? AND did = ?',
-  roomsOf: 'SELECT room FROM members WHERE did = ?',
-  directory: `SELECT r.id, r.name, COUNT(m.did) AS n FROM rooms r LEFT JOIN members m ON m.room = r.id
-    WHERE r.kind IN ('public', 'torrent') GROUP BY r.id, r.name, r.created ORDER BY n DESC, r.created DESC LIMIT 100`,
-  putInvitation: 'INSERT INTO invitations (room, invitee, body) VALUES (?, ?, ?) ON CONFLICT (room, invitee) DO UPDATE SET body = excluded.body',
-  invitation: 'SELECT body FROM invitations WHERE room = ? AND invitee = ?',
-  invitationsOf: `SELECT i.body AS inv, r.charter AS charter FROM invitations i JOIN rooms r ON r.id = i.room
-    WHERE i.invitee = ? AND NOT EXISTS (SELECT 1 FROM members m WHERE m.room = i.room AND m.did = i.invitee)`,
-  deleteInvitation: 'DELETE FROM invitations WHERE room = ? AND invitee = ?',
-  dmPartners: `SELECT CASE WHEN sender = ? THEN recipient ELSE sender END AS other, MAX(seq) AS last FROM envelopes
-    WHERE kind = 'dm' AND (sender = ? OR recipient = ?) GROUP BY other ORDER BY last DESC LIMIT ?`,
-  groupPeers: `SELECT m2.did AS other, MAX(m2.joined) AS last FROM members m1 JOIN members m2 ON m2.room = m1.room JOIN rooms r ON r.id = m1.room
-    WHERE m1.did = ? AND m2.did != ? AND r.kind NOT IN ('public', 'torrent') GROUP BY m2.did ORDER BY last DESC LIMIT ?`,
-} as const;
+const SQL = chatStatements({ envelopes: 'envelopes', profiles: 'profiles', rooms: 'rooms', members: 'members', invitations: 'invitations' });
 
 export class SqliteChatStore implements ChatStore {
   readonly #db: DatabaseSync;
