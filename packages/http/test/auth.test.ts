@@ -122,6 +122,14 @@ test('every protected route, per role: 401 without credentials, 403 below its ro
     assert.ok(![401, 403].includes(ok.status), `${label} with the token: ${ok.status} ${JSON.stringify(ok.body)}`);
   }
 
+  // /api/health is public; its private part (ids, paths, TURN secrets) is for members and stronger
+  // roles: an admin too (it saw the visitor's view before), not a viewer.
+  for (const role of Object.keys(RANK) as Role[]) {
+    const h = await s.json('/api/health', asCookie(cookies[role]));
+    assert.equal(h.status, 200, role);
+    assert.equal(typeof h.body.nodeId === 'string', RANK[role] >= RANK.member, `${role} sees the private part: ${typeof h.body.nodeId}`);
+  }
+
   // A member really uses the node: add a torrent, list it; a viewer sees it and cannot change it;
   // the visitor sees nothing of it.
   const up = await s.request('/api/torrents', { method: 'POST', body: formWith([['a.txt', 'member upload']]), headers: { cookie: cookies.member, origin: s.url } });

@@ -1,7 +1,7 @@
 // The gate as a Fastify hook: each route says what it needs in `config.access` (default: member
 // for /api/*, public for the web app's files), and handlers read the admitted caller with callerOf.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { NOBODY, type Access, type Caller, type Gate } from './gate.ts';
+import { NOBODY, allows, type Access, type Caller, type Gate } from './gate.ts';
 import { errorBody } from '../app/http-errors.ts';
 
 declare module 'fastify' {
@@ -17,6 +17,11 @@ const callers = new WeakMap<object, Caller>();
 
 export function callerOf(req: FastifyRequest): Caller {
   return callers.get(req.raw) ?? NOBODY;
+}
+
+/** Whether the admitted caller has at least `access` (for a public route that shows more to some). */
+export function callerMay(req: FastifyRequest, access: Access): boolean {
+  return allows(callerOf(req), access) === undefined;
 }
 
 function accessOf(req: FastifyRequest): Access {

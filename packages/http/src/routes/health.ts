@@ -10,7 +10,7 @@ import { dhtPortOf } from '@cascade/node';
 import { healthSchema } from '../schemas/api.ts';
 import { countTransports } from '@cascade/node/features';
 import { reachabilityOf } from '@cascade/node/features';
-import { callerOf } from '../auth/hook.ts';
+import { callerMay } from '../auth/hook.ts';
 import { publicAnnounceUrls } from '@cascade/node/features';
 import { publicIceServers } from '@cascade/node/features';
 
@@ -38,8 +38,8 @@ export function healthRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const reachability = { status, incomingPeers: incoming, bittorrentHost: ctx.bittorrentHost };
       // Where a visitor's tab finds onion relays for its own private discovery (public: directories are).
       const privateDiscovery = node.onion ? { directories: node.onion.status().directories } : null;
-      const role = callerOf(req).role;
-      const member = role === 'owner' || role === 'member';
+      // Members and stronger roles (admins, the owner, the API token); a viewer sees the public part.
+      const member = callerMay(req, 'member');
       // What the web UI's in-tab peer uses (absent: the browser's default). TURN secrets are the
       // node's own: members only.
       const ice = node.iceServers();

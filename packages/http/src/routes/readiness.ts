@@ -7,7 +7,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../app/context.ts';
 import { errorMessage } from '@cascade/node';
-import { callerOf } from '../auth/hook.ts';
+import { callerMay } from '../auth/hook.ts';
 
 /** A store that takes longer than this to answer `SELECT 1` is as good as down for a balancer. */
 const STORE_TIMEOUT_MS = 2000;
@@ -40,11 +40,6 @@ async function storeAnswers(ctx: ApiContext): Promise<string | undefined> {
   }
 }
 
-function isMember(req: Parameters<typeof callerOf>[0]): boolean {
-  const role = callerOf(req).role;
-  return role === 'owner' || role === 'member';
-}
-
 export function readinessRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get('/api/health/ready', {
     config: { access: 'public' },
@@ -65,7 +60,7 @@ export function readinessRoutes(app: FastifyInstance, ctx: ApiContext): void {
         ? 'the node is stopping'
         : storeError !== undefined
           ? // Where the state is and what the driver said are the node's own business, not a visitor's.
-            `the state store does not answer${isMember(req) ? ` (${ctx.node.db.store.location}: ${storeError})` : ''}`
+            `the state store does not answer${callerMay(req, 'member') ? ` (${ctx.node.db.store.location}: ${storeError})` : ''}`
           : !state.libraryLoaded
             ? 'the library is still loading'
             : undefined;
