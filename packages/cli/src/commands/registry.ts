@@ -131,9 +131,10 @@ export const verify: Verb = async (inv, out, node) => {
   const o = inv.options;
   let r: { owner: string; did: string | null; metadataCid: string; block: number } | undefined;
   try {
-    // An external chain read with no node and no state directory: the registry alone (no did: that
-    // is in the metadata block, which a state directory holds).
-    if (!node && o.chain !== false && o.chain.rpcUrl && !existsSync(join(o.stateDir, DB_FILE))) r = await verifyOnChain(ih, o);
+    // An external chain read with no node and no state (no state file, no --database): the registry
+    // alone (no did: that is in the metadata block, which the state holds).
+    const noState = !o.database && !existsSync(join(o.stateDir, DB_FILE));
+    if (!node && o.chain !== false && o.chain.rpcUrl && noState) r = await verifyOnChain(ih, o);
     else r = await onChain(inv, out, node, (chain) => chain.call('verify', { infoHash: ih }));
   } catch (err) {
     // "not registered" is an answer, not a failure of the command: exit 1 with it, as documented.
