@@ -174,6 +174,40 @@ test('the Store on PostgreSQL (a server started for the test)', { timeout: 180_0
     }
   });
 
+  await t.test("migration 19 on a PostgreSQL holding version 18's rows: each kept, as member ''", async (t) => {
+    const s = await open(t);
+    // Back to version 18's keys and columns (ALTER, as PostgreSQL can), with a row in each.
+    for (const table of ['identity', 'resume', 'peers', 'identity_ledger', 'dht_blames', 'receipts_sent', 'receipts_held']) {
+      await s.run(`ALTER TABLE ${table} DROP CONSTRAINT ${table}_v19_pkey`);
+      await s.run(`ALTER TABLE ${table} DROP COLUMN member_id`);
+    }
+    const keys: Record<string, string> = { resume: 'info_hash', peers: 'address', identity_ledger: 'did', dht_blames: 'publisher', receipts_sent: 'info_hash, seeder', receipts_held: 'info_hash, downloader' };
+    for (const [table, key] of Object.entries(keys)) await s.run(`ALTER TABLE ${table} ADD PRIMARY KEY (${key})`);
+    await s.run('ALTER TABLE identity ADD COLUMN id BIGINT PRIMARY KEY CHECK (id = 1)');
+    await s.run('DROP TABLE torrent_holders');
+    await s.run('DROP TABLE share_writes');
+    await s.run('ALTER TABLE share_keys ADD COLUMN written BYTEA');
+    await s.run('UPDATE cascade_schema SET version = 18');
+    const ih = 'a'.repeat(40);
+    await s.run("INSERT INTO torrents (info_hash, source_kind, magnet, save_path, status, error, added_at, completed_at) VALUES (?, 'magnet', ?, '/d', 'seeding', NULL, 1, 2)", [ih, ih]);
+    await s.run('INSERT INTO identity (id, peer_id, private_key, public_key, created_at) VALUES (1, ?, ?, ?, 1)', [new Uint8Array(20), 'private', 'public']);
+    await s.run('INSERT INTO resume (info_hash, have, updated_at) VALUES (?, ?, 1)', [ih, new Uint8Array([0xff])]);
+    await s.run("INSERT INTO peers (address, last_seen) VALUES ('10.0.0.1:1', 1)");
+    await s.run("INSERT INTO identity_ledger (did, first_seen, last_seen) VALUES ('did:key:z', 1, 1)");
+    await s.run("INSERT INTO dht_blames (publisher, reason, at) VALUES ('did:key:y', 'lied', 1)");
+    await s.run("INSERT INTO receipts_sent (info_hash, seeder, cumulative) VALUES (?, '0xs', 5)", [ih]);
+    await s.run("INSERT INTO receipts_held (info_hash, downloader, seeder, cumulative, expiry, chain_id, pool, signature, received_at) VALUES (?, '0xd', '0xs', '1', '2', '3', '0xp', '0x', 1)", [ih]);
+    await s.run("INSERT INTO share_keys (info_hash, key, origin, written) VALUES (?, ?, 'link', ?)", [ih, new Uint8Array(32), new Uint8Array([0x80])]);
+
+    await migratePostgres(s as PostgresStore);
+    for (const table of ['identity', 'resume', 'peers', 'identity_ledger', 'dht_blames', 'receipts_sent', 'receipts_held', 'share_writes', 'torrent_holders']) {
+      assert.deepEqual((await s.all<{ member_id: string }>(`SELECT member_id FROM ${table}`)).map((r) => r.member_id), [''], `${table}: its row, as member ''`);
+    }
+    const holder = await s.get<Record<string, unknown>>('SELECT state, error, completed_at, progress, epoch FROM torrent_holders');
+    assert.deepEqual({ ...holder }, { state: 'seeding', error: null, completed_at: 2, progress: 1, epoch: 0 });
+    assert.deepEqual(new Uint8Array((await s.get<{ written: Uint8Array }>('SELECT written FROM share_writes'))!.written), new Uint8Array([0x80]));
+  });
+
   await t.test('members starting together migrate once (advisory lock)', async () => {
     const url = await (await server()).database('together');
     const stores = await Promise.all([PostgresStore.open(url), PostgresStore.open(url), PostgresStore.open(url)]);
