@@ -4,7 +4,8 @@
 // all of them in one transaction.
 
 import { NodeError } from '../core/errors.ts';
-import type { Store } from './store.ts';
+import type { Queryable, Store } from './store.ts';
+import type { TorrentStatus } from './records.ts';
 
 /** Tables keyed by member id: each member reads and writes only its own rows of them. */
 export const MEMBER_TABLES = [
@@ -18,6 +19,31 @@ export const MEMBER_TABLES = [
   'share_writes', // chunks of private shares decrypted to its disk
   'torrent_holders', // a torrent's running status on its disk
 ] as const;
+
+/** A torrent on one member's disk, as its torrent_holders row says (issue 42: a torrent's
+ *  "holders"). */
+export interface TorrentHolder {
+  member: string;
+  state: TorrentStatus;
+  /** Verified pieces over pieces, 0 to 1, as of the member's last resume save. */
+  progress: number;
+  error: string | null;
+  epoch: number;
+  updatedAt: number;
+}
+
+/** Every member's row of a torrent, by member id. */
+export async function torrentHolders(store: Queryable, infoHash: string): Promise<TorrentHolder[]> {
+  const rows = await store.all('SELECT member_id, state, progress, error, epoch, updated_at FROM torrent_holders WHERE info_hash = ? ORDER BY member_id', [infoHash]);
+  return rows.map((r) => ({
+    member: r.member_id as string,
+    state: r.state as TorrentStatus,
+    progress: Number(r.progress),
+    error: (r.error as string | null) ?? null,
+    epoch: Number(r.epoch),
+    updatedAt: Number(r.updated_at),
+  }));
+}
 
 /** The member id of a node that is not in a cluster. */
 export const SINGLE_NODE = '';

@@ -17,7 +17,7 @@ import type { PostgresStore } from './postgres-store.ts';
 import { rowCounts } from './row-counts.ts';
 import { ResumeRecords } from './resume-records.ts';
 import { SINGLE_NODE, checkMemberId } from './member-rows.ts';
-export { MEMBER_TABLES, renameMember } from './member-rows.ts';
+export { MEMBER_TABLES, renameMember, torrentHolders, type TorrentHolder } from './member-rows.ts';
 
 export { SCHEMA_VERSION, StateError } from './schema.ts';
 import type { ResumeStore } from '../core/engine.ts';

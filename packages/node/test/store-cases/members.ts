@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StateDB } from '../../src/state/state-db.ts';
-import { MEMBER_TABLES, renameMember } from '../../src/state/member-rows.ts';
+import { MEMBER_TABLES, renameMember, torrentHolders } from '../../src/state/member-rows.ts';
 import { stateTables } from '../../src/state/state-tables.ts';
 import { FileCids } from '../../src/content/file-cids.ts';
 import { ReceiptStore } from '../../src/chain/receipt-store.ts';
@@ -82,11 +82,12 @@ export async function memberCases(t: TestContext, open: Open): Promise<void> {
     assert.deepEqual([b2.getTorrent(X)!.status, b2.getTorrent(X)!.error], ['paused', null], "b's status is b's");
     assert.equal(a2.getTorrent(X)!.savePath, '/data/b', 'the library row is shared: the last add set its save path');
     assert.deepEqual([a2.verifiedPieces(X), b2.verifiedPieces(X)], [8, 1], 'each member its own pieces');
-    const holders = await s.all<{ member_id: string; state: string; progress: number }>('SELECT member_id, state, progress FROM torrent_holders WHERE info_hash = ? ORDER BY member_id', [X]);
-    assert.deepEqual(holders.map((h) => ({ ...h, progress: Number(h.progress) })), [
-      { member_id: 'a', state: 'error', progress: 1 },
-      { member_id: 'b', state: 'paused', progress: 0.125 },
+    const holders = await torrentHolders(s, X);
+    assert.deepEqual(holders.map(({ member, state, progress, error, epoch }) => ({ member, state, progress, error, epoch })), [
+      { member: 'a', state: 'error', progress: 1, error: 'disk full', epoch: 0 },
+      { member: 'b', state: 'paused', progress: 0.125, error: null, epoch: 0 },
     ], 'one holder row per member per torrent');
+    assert.ok(holders.every((h) => h.updatedAt > 0));
     assert.deepEqual((await a2.listPeers()).map((p) => p.address), ['127.0.0.1:1']);
     assert.deepEqual((await b2.listPeers()).map((p) => p.address), ['127.0.0.1:2']);
     assert.deepEqual([a2.identityRecord(DID)?.verifiedBytes, b2.identityRecord(DID)?.verifiedBytes], [10, 20]);
