@@ -3,7 +3,7 @@
 // peers and the network, the control endpoint and its client. It knows nothing of HTTP: the CLI's
 // verbs use it directly, and @cascade/http serves it.
 
-export { StateDB, StateError, SCHEMA_VERSION, DB_FILE, PEER_ID_PREFIX, countBits, peerScore } from './src/state/state-db.ts';
+export { StateDB, StateError, SCHEMA_VERSION, DB_FILE, PEER_ID_PREFIX, countBits, peerScore, MEMBER_TABLES, renameMember } from './src/state/state-db.ts';
 export type { TorrentStatus, TorrentRecord, NewTorrent, PeerRecord, PeerDelta, Identity } from './src/state/state-db.ts';
 export { PeerLedger } from './src/peers/peer-ledger.ts';
 export { rememberPeers, storedPeers, MAX_MANUAL_PEERS } from './src/peers/manual-peers.ts';

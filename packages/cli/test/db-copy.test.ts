@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, renameSync } from 'node:fs';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { CHAT_TABLES, DB_FILE, PostgresStore, SqliteStore, StateDB, plainRow, startPostgres, stateTables, tableRows, type Store } from '../../node/test/state-engines.ts';
+import { CHAT_TABLES, DB_FILE, MEMBER_TABLES, PostgresStore, SqliteStore, StateDB, plainRow, startPostgres, stateTables, tableRows, type Store } from '../../node/test/state-engines.ts';
 import { cascade, startServe } from './node-process.ts';
 import { tempDir } from './helpers.ts';
 
@@ -42,7 +42,8 @@ async function fillTheRest(stateDir: string, infoHash: string): Promise<void> {
       await s.run('INSERT INTO rss_items (feed_id, guid, title, torrent_url, link, published_at, size, read, first_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', [feed!.id, 'g1', 'Show S01E01', `magnet:?xt=urn:btih:${'d'.repeat(40)}`, null, 5, 10, 0, 6]);
     },
     rss_matches: () => s.run('INSERT INTO rss_matches (feed_id, guid, rule_id, rule_name, title, source, info_hash, episode, error, attempts, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', [1, 'g0', 1, 'shows', 'Show S01E00', 'magnet:?x', null, 'S01E00', null, 1, 7]),
-    share_keys: () => s.run('INSERT INTO share_keys (info_hash, key, origin, written) VALUES (?, ?, ?, ?)', ['e'.repeat(40), new Uint8Array(32).fill(9), 'link', new Uint8Array([0x80])]),
+    share_keys: () => s.run('INSERT INTO share_keys (info_hash, key, origin) VALUES (?, ?, ?)', ['e'.repeat(40), new Uint8Array(32).fill(9), 'link']),
+    share_writes: () => s.run('INSERT INTO share_writes (info_hash, written) VALUES (?, ?)', ['e'.repeat(40), new Uint8Array([0x80])]),
     file_cids: () => s.run('INSERT INTO file_cids (info_hash, file_index, sha256, cid) VALUES (?, ?, ?, ?)', [IH, 0, new Uint8Array(32).fill(1), 'bafkreitest']),
     dht_blames: () => s.run('INSERT INTO dht_blames (publisher, reason, at) VALUES (?, ?, ?)', [DID, 'a record that lied', 8]),
     // A node on SQLite keeps its token in its file; this one is what the copy then serves with.
@@ -111,6 +112,7 @@ test('db copy moves every table of a real node\'s state into PostgreSQL, and ser
   const empty = Object.entries(before).filter(([, rows]) => rows.length === 0).map(([table]) => table);
   assert.deepEqual(empty, [], 'every table holds a row to copy (a new table: fill it in fillTheRest)');
   assert.ok(before.resume!.length >= 1 && before.torrents!.length === 2 && before.identity!.length === 1);
+  assert.equal(before.torrent_holders!.length, 2, 'the node holds both torrents (schema 19)');
 
   const copied = await cascade(['db', 'copy', '--json', '--state-dir', stateDir, '--database', url]);
   assert.equal(copied.code, 0, copied.stderr + copied.stdout);
@@ -125,6 +127,11 @@ test('db copy moves every table of a real node\'s state into PostgreSQL, and ser
     const after = await snapshot(target);
     assert.deepEqual(Object.keys(after).sort(), Object.keys(before).sort(), 'the same tables');
     for (const table of Object.keys(before)) assert.deepEqual(after[table], before[table], `${table}: the same rows`);
+    // A single node's own rows stay the single node's (member ''): a cluster renames them when it joins.
+    for (const table of MEMBER_TABLES) {
+      const n = (await target.get<{ n: number }>(`SELECT count(*) AS n FROM ${table} WHERE member_id <> ''`))!.n;
+      assert.equal(n, 0, `${table}: every row is member ''`);
+    }
   } finally {
     await target.close();
   }

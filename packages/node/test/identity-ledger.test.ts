@@ -44,9 +44,26 @@ test('verified bytes, hash failures and bans add up per did and survive a restar
 
 test('a version 1 state DB gains the identity ledger on open', async (t) => {
   const dir = join(tempDir(t), 'state');
-  await (await StateDB.open(dir)).close();
+  const first = await StateDB.open(dir);
+  const key = first.identity.publicKeyHex;
+  await first.resume.save('a'.repeat(40), { have: new Uint8Array([0xc0]) });
+  await first.recordPeers([{ address: '127.0.0.1:1', up: 1, down: 1, lastSeen: 1 }]);
+  await first.close();
   const raw = new DatabaseSync(join(dir, DB_FILE));
-  // Back to version 1: what migrations 2-12 added goes.
+  // Back to version 1: what migrations 2-19 added goes.
+  // Migration 19: the holders and share writes go; identity, resume and peers are version 1's again
+  // (the other tables it rebuilt are dropped below with the migrations that made them).
+  raw.exec(`DROP TABLE torrent_holders; DROP TABLE share_writes;
+    CREATE TABLE identity_v1 (id INTEGER PRIMARY KEY CHECK (id = 1), peer_id BLOB NOT NULL, private_key TEXT NOT NULL, public_key TEXT NOT NULL, created_at INTEGER NOT NULL);
+    INSERT INTO identity_v1 SELECT 1, peer_id, private_key, public_key, created_at FROM identity WHERE member_id = '';
+    DROP TABLE identity; ALTER TABLE identity_v1 RENAME TO identity;
+    CREATE TABLE resume_v1 (info_hash TEXT PRIMARY KEY, have BLOB NOT NULL, info BLOB, files TEXT, updated_at INTEGER NOT NULL);
+    INSERT INTO resume_v1 SELECT info_hash, have, info, files, updated_at FROM resume WHERE member_id = '';
+    DROP TABLE resume; ALTER TABLE resume_v1 RENAME TO resume;
+    CREATE TABLE peers_v1 (address TEXT PRIMARY KEY, peer_id TEXT, score REAL NOT NULL DEFAULT 0, bytes_up INTEGER NOT NULL DEFAULT 0,
+      bytes_down INTEGER NOT NULL DEFAULT 0, banned INTEGER NOT NULL DEFAULT 0, ban_reason TEXT, last_seen INTEGER NOT NULL);
+    INSERT INTO peers_v1 SELECT address, peer_id, score, bytes_up, bytes_down, banned, ban_reason, last_seen FROM peers WHERE member_id = '';
+    DROP TABLE peers; ALTER TABLE peers_v1 RENAME TO peers;`);
   const v5Columns = ['category', 'tags', 'queue_position', 'force_start', 'download_limit', 'upload_limit', 'ratio_limit',
     'seeding_time_limit', 'seeding_time', 'total_downloaded', 'total_uploaded'];
   raw.exec('DROP TABLE node_lease;'); // migration 18
@@ -66,6 +83,10 @@ test('a version 1 state DB gains the identity ledger on open', async (t) => {
   const db = await StateDB.open(dir);
   await db.recordIdentities([{ did: DID, verifiedBytes: 1, hashFailures: 0, bans: 0, lastSeen: 1 }]);
   assert.equal(db.identityRecord(DID)?.verifiedBytes, 1);
+  // Migration 19 keeps a single node's rows as member '': the same key, resume record and peer.
+  assert.equal(db.identity.publicKeyHex, key);
+  assert.equal(db.verifiedPieces('a'.repeat(40)), 2);
+  assert.deepEqual((await db.listPeers()).map((p) => p.address), ['127.0.0.1:1']);
   await db.close();
   const check = new DatabaseSync(join(dir, DB_FILE));
   assert.equal((check.prepare('PRAGMA user_version').get() as { user_version: number }).user_version, SCHEMA_VERSION);

@@ -23,9 +23,14 @@ import { resumeCases } from './store-cases/resume.ts';
 import { ledgerCases } from './store-cases/ledgers.ts';
 import { apiTokenCases } from './store-cases/api-token.ts';
 import { leaseCases } from './store-cases/lease.ts';
+import { memberCases } from './store-cases/members.ts';
+import { StateDB } from '../src/state/state-db.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** Each store moved onto the Store brings its cases (store-cases/), run here on both engines. */
-const STORES: StoreCases[] = [nodeKeyCases, rssCases, authCases, settingsCases, categoryCases, queueCases, fileCidCases, torrentOptionCases, receiptCases, upsertCases, torrentWriteCases, torrentReadCases, resumeCases, ledgerCases, apiTokenCases, leaseCases];
+const STORES: StoreCases[] = [nodeKeyCases, rssCases, authCases, settingsCases, categoryCases, queueCases, fileCidCases, torrentOptionCases, receiptCases, upsertCases, torrentWriteCases, torrentReadCases, resumeCases, ledgerCases, apiTokenCases, leaseCases, memberCases];
 
 async function cases(t: TestContext, open: Open): Promise<void> {
   await t.test('values come back as they went in: big integers, bytes, null, text with a question mark', async (t) => {
@@ -38,10 +43,11 @@ async function cases(t: TestContext, open: Open): Promise<void> {
     );
     assert.deepEqual({ ...row }, { address: 'x?y:1', added_at: ms, q: 'what?' });
     const key = new Uint8Array([0, 1, 2, 255]);
-    await s.run('INSERT INTO share_keys (info_hash, key, origin, written) VALUES (?, ?, ?, ?)', ['b'.repeat(40), key, 'link', null]);
-    const k = await s.get<{ key: Uint8Array; written: Uint8Array | null }>('SELECT key, written FROM share_keys WHERE info_hash = ?', ['b'.repeat(40)]);
+    await s.run('INSERT INTO share_keys (info_hash, key, origin) VALUES (?, ?, ?)', ['b'.repeat(40), key, 'link']);
+    await s.run('INSERT INTO rss_feeds (url, title, created_at) VALUES (?, ?, ?)', ['http://127.0.0.1/f', null, 1]);
+    const k = await s.get<{ key: Uint8Array }>('SELECT key FROM share_keys WHERE info_hash = ?', ['b'.repeat(40)]);
     assert.deepEqual(new Uint8Array(k!.key), key);
-    assert.equal(k!.written, null);
+    assert.equal((await s.get<{ title: string | null }>('SELECT title FROM rss_feeds'))!.title, null);
     const n = await s.get<{ n: number }>('SELECT count(*) AS n FROM share_keys');
     assert.equal(n!.n, 1, 'count(*) is a number on both engines');
     assert.deepEqual(await s.run('DELETE FROM share_keys WHERE info_hash = ?', ['b'.repeat(40)]), { changes: 1 });
@@ -142,6 +148,64 @@ test('the Store on PostgreSQL (a server started for the test)', { timeout: 180_0
     // Identity keys number new rows as SQLite's INTEGER PRIMARY KEY does.
     await s.run('INSERT INTO rss_feeds (url, created_at) VALUES (?, ?)', ['http://127.0.0.1/feed', Date.now()]);
     assert.equal((await s.get<{ id: number }>('SELECT id FROM rss_feeds'))!.id, 1);
+  });
+
+  await t.test('two members, each its own process state on one PostgreSQL URL (schema 19): own key and status, one library', async (t) => {
+    const url = await (await server()).database('two_members');
+    const dirs = [mkdtempSync(join(tmpdir(), 'cascade-a-')), mkdtempSync(join(tmpdir(), 'cascade-b-'))];
+    t.after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+    const [a, b] = await Promise.all([StateDB.open(dirs[0]!, { database: url, memberId: 'a' }), StateDB.open(dirs[1]!, { database: url, memberId: 'b' })]);
+    try {
+      assert.notEqual(a.identity.publicKeyHex, b.identity.publicKeyHex);
+      const ih = 'f'.repeat(40);
+      await a.records.add({ infoHash: ih, source: ih, savePath: '/a', status: 'downloading' });
+      await b.records.add({ infoHash: ih, source: ih, savePath: '/a', status: 'paused' });
+      const rows = await a.store.all<{ member_id: string; state: string }>('SELECT member_id, state FROM torrent_holders ORDER BY member_id');
+      assert.deepEqual(rows.map((r) => [r.member_id, r.state]), [['a', 'downloading'], ['b', 'paused']]);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+    const again = await StateDB.open(dirs[0]!, { database: url, memberId: 'a' });
+    try {
+      assert.equal(again.getTorrent('f'.repeat(40))!.status, 'downloading', "b's add did not change a's status");
+      assert.equal(again.torrentCount(), 1);
+    } finally {
+      await again.close();
+    }
+  });
+
+  await t.test("migration 19 on a PostgreSQL holding version 18's rows: each kept, as member ''", async (t) => {
+    const s = await open(t);
+    // Back to version 18's keys and columns (ALTER, as PostgreSQL can), with a row in each.
+    for (const table of ['identity', 'resume', 'peers', 'identity_ledger', 'dht_blames', 'receipts_sent', 'receipts_held']) {
+      await s.run(`ALTER TABLE ${table} DROP CONSTRAINT ${table}_v19_pkey`);
+      await s.run(`ALTER TABLE ${table} DROP COLUMN member_id`);
+    }
+    const keys: Record<string, string> = { resume: 'info_hash', peers: 'address', identity_ledger: 'did', dht_blames: 'publisher', receipts_sent: 'info_hash, seeder', receipts_held: 'info_hash, downloader' };
+    for (const [table, key] of Object.entries(keys)) await s.run(`ALTER TABLE ${table} ADD PRIMARY KEY (${key})`);
+    await s.run('ALTER TABLE identity ADD COLUMN id BIGINT PRIMARY KEY CHECK (id = 1)');
+    await s.run('DROP TABLE torrent_holders');
+    await s.run('DROP TABLE share_writes');
+    await s.run('ALTER TABLE share_keys ADD COLUMN written BYTEA');
+    await s.run('UPDATE cascade_schema SET version = 18');
+    const ih = 'a'.repeat(40);
+    await s.run("INSERT INTO torrents (info_hash, source_kind, magnet, save_path, status, error, added_at, completed_at) VALUES (?, 'magnet', ?, '/d', 'seeding', NULL, 1, 2)", [ih, ih]);
+    await s.run('INSERT INTO identity (id, peer_id, private_key, public_key, created_at) VALUES (1, ?, ?, ?, 1)', [new Uint8Array(20), 'private', 'public']);
+    await s.run('INSERT INTO resume (info_hash, have, updated_at) VALUES (?, ?, 1)', [ih, new Uint8Array([0xff])]);
+    await s.run("INSERT INTO peers (address, last_seen) VALUES ('10.0.0.1:1', 1)");
+    await s.run("INSERT INTO identity_ledger (did, first_seen, last_seen) VALUES ('did:key:z', 1, 1)");
+    await s.run("INSERT INTO dht_blames (publisher, reason, at) VALUES ('did:key:y', 'lied', 1)");
+    await s.run("INSERT INTO receipts_sent (info_hash, seeder, cumulative) VALUES (?, '0xs', 5)", [ih]);
+    await s.run("INSERT INTO receipts_held (info_hash, downloader, seeder, cumulative, expiry, chain_id, pool, signature, received_at) VALUES (?, '0xd', '0xs', '1', '2', '3', '0xp', '0x', 1)", [ih]);
+    await s.run("INSERT INTO share_keys (info_hash, key, origin, written) VALUES (?, ?, 'link', ?)", [ih, new Uint8Array(32), new Uint8Array([0x80])]);
+
+    await migratePostgres(s as PostgresStore);
+    for (const table of ['identity', 'resume', 'peers', 'identity_ledger', 'dht_blames', 'receipts_sent', 'receipts_held', 'share_writes', 'torrent_holders']) {
+      assert.deepEqual((await s.all<{ member_id: string }>(`SELECT member_id FROM ${table}`)).map((r) => r.member_id), [''], `${table}: its row, as member ''`);
+    }
+    const holder = await s.get<Record<string, unknown>>('SELECT state, error, completed_at, progress, epoch FROM torrent_holders');
+    assert.deepEqual({ ...holder }, { state: 'seeding', error: null, completed_at: 2, progress: 1, epoch: 0 });
+    assert.deepEqual(new Uint8Array((await s.get<{ written: Uint8Array }>('SELECT written FROM share_writes'))!.written), new Uint8Array([0x80]));
   });
 
   await t.test('members starting together migrate once (advisory lock)', async () => {

@@ -7,6 +7,7 @@
 // The exchange reads them synchronously as pieces are credited, so they are a view in memory
 // (packages/node/README.md, "State"): read once (ready), changed only after the Store took a write.
 // A state directory from before schema 16 has them in chain/receipts.db: copied once, at open.
+// They are a member's own (schema 19: signed by or for its account), keyed by its member id.
 import type { Store } from '../state/store.ts';
 import { copyOldReceipts } from '../state/old-receipts.ts';
 
@@ -25,6 +26,7 @@ export interface HeldReceipt {
 
 export class ReceiptStore {
   readonly #store: Store;
+  readonly #memberId: string;
   readonly #sent = new Map<string, number>();
   readonly #held = new Map<string, HeldReceipt>();
   #loaded = false;
@@ -32,8 +34,9 @@ export class ReceiptStore {
    *  and leaves the view empty (writes then fail on their own, and nothing is acknowledged). */
   readonly ready: Promise<void>;
 
-  constructor(state: { readonly store: Store; readonly stateDir: string }, onError: (err: unknown) => void = () => {}) {
+  constructor(state: { readonly store: Store; readonly stateDir: string; readonly memberId?: string }, onError: (err: unknown) => void = () => {}) {
     this.#store = state.store;
+    this.#memberId = state.memberId ?? '';
     this.ready = this.#load(state.stateDir).then(() => void (this.#loaded = true), onError);
   }
 
@@ -43,11 +46,11 @@ export class ReceiptStore {
   }
 
   async #load(stateDir: string): Promise<void> {
-    await copyOldReceipts(stateDir, this.#store);
-    for (const [ih, seeder, cumulative] of await this.#store.values('SELECT info_hash, seeder, cumulative FROM receipts_sent')) {
+    await copyOldReceipts(stateDir, this.#store, this.#memberId);
+    for (const [ih, seeder, cumulative] of await this.#store.values('SELECT info_hash, seeder, cumulative FROM receipts_sent WHERE member_id = ?', [this.#memberId])) {
       this.#sent.set(`${ih as string} ${seeder as string}`, Number(cumulative));
     }
-    for (const row of await this.#store.all<Record<string, string>>('SELECT * FROM receipts_held ORDER BY info_hash, downloader')) {
+    for (const row of await this.#store.all<Record<string, string>>('SELECT * FROM receipts_held WHERE member_id = ? ORDER BY info_hash, downloader', [this.#memberId])) {
       const h = fromRow(row);
       this.#held.set(`${h.infoHash} ${h.downloader}`, h);
     }
@@ -60,8 +63,8 @@ export class ReceiptStore {
   async setSent(infoHash: string, seeder: string, cumulative: number): Promise<void> {
     const n = Math.floor(cumulative);
     await this.#store.run(
-      'INSERT INTO receipts_sent (info_hash, seeder, cumulative) VALUES (?, ?, ?) ON CONFLICT (info_hash, seeder) DO UPDATE SET cumulative = excluded.cumulative',
-      [infoHash, seeder, n],
+      'INSERT INTO receipts_sent (member_id, info_hash, seeder, cumulative) VALUES (?, ?, ?, ?) ON CONFLICT (member_id, info_hash, seeder) DO UPDATE SET cumulative = excluded.cumulative',
+      [this.#memberId, infoHash, seeder, n],
     );
     this.#sent.set(`${infoHash} ${seeder}`, n);
   }
@@ -73,10 +76,10 @@ export class ReceiptStore {
 
   async hold(r: Omit<HeldReceipt, 'paidBytes'>): Promise<void> {
     await this.#store.run(
-      `INSERT INTO receipts_held (info_hash, downloader, seeder, cumulative, expiry, chain_id, pool, signature, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (info_hash, downloader) DO UPDATE SET seeder = excluded.seeder, cumulative = excluded.cumulative, expiry = excluded.expiry,
+      `INSERT INTO receipts_held (member_id, info_hash, downloader, seeder, cumulative, expiry, chain_id, pool, signature, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (member_id, info_hash, downloader) DO UPDATE SET seeder = excluded.seeder, cumulative = excluded.cumulative, expiry = excluded.expiry,
          chain_id = excluded.chain_id, pool = excluded.pool, signature = excluded.signature, received_at = excluded.received_at`,
-      [r.infoHash, r.downloader, r.seeder, r.cumulativeBytes.toString(), r.expiry.toString(), r.chainId.toString(), r.pool, r.signature, Date.now()],
+      [this.#memberId, r.infoHash, r.downloader, r.seeder, r.cumulativeBytes.toString(), r.expiry.toString(), r.chainId.toString(), r.pool, r.signature, Date.now()],
     );
     const key = `${r.infoHash} ${r.downloader}`;
     // The stored row keeps what was paid (the upsert leaves `paid` alone).
@@ -85,7 +88,7 @@ export class ReceiptStore {
 
   /** What the pool has paid for this receipt's (torrent, seeder, downloader), as last read from it. */
   async setPaid(infoHash: string, downloader: string, paidBytes: bigint): Promise<void> {
-    await this.#store.run('UPDATE receipts_held SET paid = ? WHERE info_hash = ? AND downloader = ?', [paidBytes.toString(), infoHash, downloader]);
+    await this.#store.run('UPDATE receipts_held SET paid = ? WHERE member_id = ? AND info_hash = ? AND downloader = ?', [paidBytes.toString(), this.#memberId, infoHash, downloader]);
     const key = `${infoHash} ${downloader}`;
     const h = this.#held.get(key);
     if (h) this.#held.set(key, { ...h, paidBytes });

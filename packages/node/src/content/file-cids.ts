@@ -1,5 +1,6 @@
 // Content ids of the node's complete files, kept in the state (schema 10, file_cids), and the
-// publishers whose DHT records this node caught lying (dht_blames), through the Store.
+// publishers whose DHT records this node caught lying (dht_blames: a member's own, schema 19),
+// through the Store.
 //
 // The detail view, the DHT records and search read a torrent's content ids synchronously, so they
 // come from a view in memory per loaded torrent (packages/node/README.md, "State"): read from the
@@ -20,13 +21,16 @@ const NONE: ReadonlyMap<number, string> = new Map();
 
 export class FileCids {
   readonly #store: Store;
+  /** Whose blames these are ('' = a single node). */
+  readonly #memberId: string;
   /** Loaded torrents' content ids by file index. */
   readonly #view = new Map<string, Map<number, string>>();
   /** Loads under way, so a set() that lands meanwhile is not overwritten by an older read. */
   readonly #loading = new Map<string, Promise<void>>();
 
-  constructor(db: { readonly store: Store }) {
+  constructor(db: { readonly store: Store; readonly memberId?: string }) {
     this.#store = db.store;
+    this.#memberId = db.memberId ?? '';
   }
 
   /** Reads a torrent's content ids into the view (once: a second call waits for the first). */
@@ -92,12 +96,12 @@ export class FileCids {
   }
 
   async blames(): Promise<Blame[]> {
-    const rows = await this.#store.all<{ publisher: string; reason: string; at: number }>('SELECT publisher, reason, at FROM dht_blames');
+    const rows = await this.#store.all<{ publisher: string; reason: string; at: number }>('SELECT publisher, reason, at FROM dht_blames WHERE member_id = ?', [this.#memberId]);
     return rows.map((b) => ({ publisher: b.publisher, reason: b.reason, at: Number(b.at) }));
   }
 
   async addBlame(b: Blame): Promise<void> {
-    await this.#store.run('INSERT INTO dht_blames (publisher, reason, at) VALUES (?, ?, ?) ON CONFLICT (publisher) DO NOTHING', [b.publisher, b.reason, b.at]);
+    await this.#store.run('INSERT INTO dht_blames (member_id, publisher, reason, at) VALUES (?, ?, ?, ?) ON CONFLICT (member_id, publisher) DO NOTHING', [this.#memberId, b.publisher, b.reason, b.at]);
   }
 }
 

@@ -5,6 +5,7 @@ import { identityFromSigningSecret, useEd25519Signer, useEd25519Verifier, useSec
 import { nativeSecp256k1Sign } from './native-secp256k1.ts';
 import type { StateDB } from '../state/state-db.ts';
 import type { Store } from '../state/store.ts';
+import { storeNodeKey } from '../state/node-key.ts';
 
 /** Derived once per open state DB: the derivations (Ed25519, X25519, secp256k1) cost tens of ms,
  *  and several parts of a node ask at start-up. */
@@ -85,15 +86,17 @@ export function nodeIdentity(db: StateDB): Identity {
  * BitTorrent peer id is kept. Only while the node is stopped: a running node holds the old key.
  * `identity` is read first so that the row (and a peer id to keep) exists.
  */
-export async function replaceNodeKey(db: { readonly store: Store; readonly identity: unknown }, signSecret: Uint8Array): Promise<Identity> {
+export async function replaceNodeKey(db: { readonly store: Store; readonly identity: unknown; readonly memberId?: string }, signSecret: Uint8Array): Promise<Identity> {
   const id = identityFromSigningSecret(signSecret, 'node');
   const d = Buffer.from(signSecret).toString('base64url');
   const x = Buffer.from(id.signPublic).toString('base64url');
   const privateKey = createPrivateKey({ key: { kty: 'OKP', crv: 'Ed25519', d, x }, format: 'jwk' });
   void db.identity;
-  await db.store.run('UPDATE identity SET private_key = ?, public_key = ? WHERE id = 1', [
+  await storeNodeKey(
+    db.store,
+    db.memberId ?? '',
     privateKey.export({ format: 'pem', type: 'pkcs8' }) as string,
     createPublicKey(privateKey).export({ format: 'pem', type: 'spki' }) as string,
-  ]);
+  );
   return id;
 }

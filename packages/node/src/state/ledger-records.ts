@@ -1,5 +1,6 @@
 // The peer ledger (by address) and the identity ledger (by verified did) through the Store, in the
-// SQL both engines run (upserts.ts): each batch of deltas one transaction. The identity ledger is
+// SQL both engines run (upserts.ts): each batch of deltas one transaction. Both are a member's own
+// (schema 19): every read and write names the member id ('' = a single node). The identity ledger is
 // read synchronously when a peer proves who it is (the fast lane), so its records are kept in
 // memory (IdentityRecords), read at start and added to as batches are stored.
 
@@ -17,16 +18,16 @@ export function peerScore(d: PeerDelta): number {
 }
 
 /** Adds a batch of traffic and ban deltas, in one transaction. */
-export async function recordPeers(store: Store, batch: readonly PeerDelta[]): Promise<void> {
+export async function recordPeers(store: Store, batch: readonly PeerDelta[], memberId = ''): Promise<void> {
   if (batch.length === 0) return;
   await store.transaction(async (tx) => {
-    for (const d of batch) await tx.run(UPSERT_PEER, [d.address, d.peerId ?? null, peerScore(d), d.up, d.down, d.banned ? 1 : 0, d.banned ?? null, d.lastSeen]);
+    for (const d of batch) await tx.run(UPSERT_PEER, [memberId, d.address, d.peerId ?? null, peerScore(d), d.up, d.down, d.banned ? 1 : 0, d.banned ?? null, d.lastSeen]);
   });
 }
 
 /** The best peers first, banned ones last. */
-export async function listPeers(store: Queryable, limit = 100): Promise<PeerRecord[]> {
-  const rows = await store.all('SELECT * FROM peers ORDER BY banned, score DESC, last_seen DESC, address LIMIT ?', [limit]);
+export async function listPeers(store: Queryable, limit = 100, memberId = ''): Promise<PeerRecord[]> {
+  const rows = await store.all('SELECT * FROM peers WHERE member_id = ? ORDER BY banned, score DESC, last_seen DESC, address LIMIT ?', [memberId, limit]);
   return rows.map((r) => ({
     address: r.address as string,
     peerId: (r.peer_id as string | null) ?? null,
@@ -40,10 +41,10 @@ export async function listPeers(store: Queryable, limit = 100): Promise<PeerReco
 }
 
 /** Adds each identity's deltas to its record (created on first sight), in one transaction. */
-export async function recordIdentities(store: Store, deltas: readonly IdentityDelta[]): Promise<void> {
+export async function recordIdentities(store: Store, deltas: readonly IdentityDelta[], memberId = ''): Promise<void> {
   if (deltas.length === 0) return;
   await store.transaction(async (tx) => {
-    for (const d of deltas) await tx.run(UPSERT_IDENTITY_LEDGER, [d.did, d.account ?? null, d.verifiedBytes, d.hashFailures, d.bans, d.lastSeen, d.lastSeen]);
+    for (const d of deltas) await tx.run(UPSERT_IDENTITY_LEDGER, [memberId, d.did, d.account ?? null, d.verifiedBytes, d.hashFailures, d.bans, d.lastSeen, d.lastSeen]);
   });
 }
 
@@ -70,15 +71,17 @@ export function addDeltas(r: IdentityRecord | undefined, d: IdentityDelta): Iden
 /** The identity ledger in memory: the Store's records, and each batch added once stored. */
 export class IdentityRecords {
   readonly #store: Store;
+  readonly #memberId: string;
   readonly #records = new Map<string, IdentityRecord>();
 
-  constructor(store: Store, rows: Iterable<Row>) {
+  constructor(store: Store, rows: Iterable<Row>, memberId = '') {
     this.#store = store;
+    this.#memberId = memberId;
     for (const r of rows) this.#records.set(r.did as string, toIdentityRecord(r));
   }
 
-  static async load(store: Store): Promise<IdentityRecords> {
-    return new IdentityRecords(store, await store.all('SELECT * FROM identity_ledger'));
+  static async load(store: Store, memberId = ''): Promise<IdentityRecords> {
+    return new IdentityRecords(store, await store.all('SELECT * FROM identity_ledger WHERE member_id = ?', [memberId]), memberId);
   }
 
   get(did: string): IdentityRecord | undefined {
@@ -87,7 +90,7 @@ export class IdentityRecords {
 
   /** Stores a batch (one transaction), then adds it here. */
   async record(deltas: readonly IdentityDelta[]): Promise<void> {
-    await recordIdentities(this.#store, deltas);
+    await recordIdentities(this.#store, deltas, this.#memberId);
     for (const d of deltas) this.#records.set(d.did, addDeltas(this.#records.get(d.did), d));
   }
 }

@@ -1,5 +1,6 @@
-// The node's Ed25519 key pair and 20-byte BitTorrent peer id (the `identity` table's one row),
-// made on first use and kept forever, read through the Store when the node starts.
+// The node's Ed25519 key pair and 20-byte BitTorrent peer id (its row of the `identity` table: one
+// per member id, schema 19), made on first use and kept forever, read through the Store when the
+// node starts.
 
 import { generateKeyPairSync, createPrivateKey, createPublicKey, randomInt } from 'node:crypto';
 import type { Queryable } from './store.ts';
@@ -7,7 +8,7 @@ import type { Identity, Row } from './records.ts';
 import { INSERT_IDENTITY } from './upserts.ts';
 
 export const PEER_ID_PREFIX = '-CS0100-';
-export const SELECT_NODE_KEY = 'SELECT peer_id, private_key, public_key FROM identity WHERE id = 1';
+export const SELECT_NODE_KEY = 'SELECT peer_id, private_key, public_key FROM identity WHERE member_id = ?';
 
 function randomPeerId(): Uint8Array {
   // Printable random part: peer ids show up in tracker logs and peer lists.
@@ -17,10 +18,10 @@ function randomPeerId(): Uint8Array {
   return new TextEncoder().encode(s);
 }
 
-/** INSERT_IDENTITY's parameters for a new key pair and peer id. */
-export function newNodeKey(now: number): [Uint8Array, string, string, number] {
+/** INSERT_IDENTITY's parameters for a new key pair and peer id of a member. */
+export function newNodeKey(memberId: string, now: number): [string, Uint8Array, string, string, number] {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  return [randomPeerId(), privateKey.export({ format: 'pem', type: 'pkcs8' }) as string, publicKey.export({ format: 'pem', type: 'spki' }) as string, now];
+  return [memberId, randomPeerId(), privateKey.export({ format: 'pem', type: 'pkcs8' }) as string, publicKey.export({ format: 'pem', type: 'spki' }) as string, now];
 }
 
 /** The stored row as the node uses it. */
@@ -38,14 +39,20 @@ export function toIdentity(row: Row): Identity {
   };
 }
 
-/** The node key, made now if there is none: if another process (or cluster member) made one
- *  meanwhile, theirs wins and is read back. */
-export async function loadNodeKey(store: Queryable): Promise<Identity> {
-  let row = await store.get(SELECT_NODE_KEY);
+/** A member's node key ('' = a single node's), made now if there is none: if another process with
+ *  the same member id made one meanwhile, theirs wins and is read back. */
+export async function loadNodeKey(store: Queryable, memberId = ''): Promise<Identity> {
+  let row = await store.get(SELECT_NODE_KEY, [memberId]);
   if (!row) {
-    await store.run(INSERT_IDENTITY, newNodeKey(Date.now()));
-    row = await store.get(SELECT_NODE_KEY);
+    await store.run(INSERT_IDENTITY, newNodeKey(memberId, Date.now()));
+    row = await store.get(SELECT_NODE_KEY, [memberId]);
     if (!row) throw new Error('the node key could not be stored');
   }
   return toIdentity(row);
+}
+
+/** Replaces a member's key pair (PEM), keeping its peer id; false if it has no key yet. */
+export async function storeNodeKey(store: Queryable, memberId: string, privateKeyPem: string, publicKeyPem: string): Promise<boolean> {
+  const { changes } = await store.run('UPDATE identity SET private_key = ?, public_key = ? WHERE member_id = ?', [privateKeyPem, publicKeyPem, memberId]);
+  return changes > 0;
 }

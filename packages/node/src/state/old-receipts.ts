@@ -20,7 +20,7 @@ const HELD = ['info_hash', 'downloader', 'seeder', 'cumulative', 'expiry', 'chai
  * Copies the old file's receipts into the state (one transaction; a row the state has already
  * wins) and renames the file. Returns how many rows were copied (0: no old file).
  */
-export async function copyOldReceipts(stateDir: string, store: Store): Promise<number> {
+export async function copyOldReceipts(stateDir: string, store: Store, memberId = ''): Promise<number> {
   const path = join(stateDir, OLD_RECEIPTS);
   if (!existsSync(path)) return 0;
   let sent: unknown[][];
@@ -47,10 +47,10 @@ export async function copyOldReceipts(stateDir: string, store: Store): Promise<n
   }
   await store.transaction(async (tx) => {
     for (const r of sent) {
-      await tx.run(`INSERT INTO receipts_sent (${SENT.join(', ')}) VALUES (?, ?, ?) ON CONFLICT (info_hash, seeder) DO NOTHING`, r as never);
+      await tx.run(`INSERT INTO receipts_sent (member_id, ${SENT.join(', ')}) VALUES (?, ?, ?, ?) ON CONFLICT (member_id, info_hash, seeder) DO NOTHING`, [memberId, ...r] as never);
     }
     for (const r of held) {
-      await tx.run(`INSERT INTO receipts_held (${HELD.join(', ')}) VALUES (${HELD.map(() => '?').join(', ')}) ON CONFLICT (info_hash, downloader) DO NOTHING`, r as never);
+      await tx.run(`INSERT INTO receipts_held (member_id, ${HELD.join(', ')}) VALUES (?, ${HELD.map(() => '?').join(', ')}) ON CONFLICT (member_id, info_hash, downloader) DO NOTHING`, [memberId, ...r] as never);
     }
   });
   try {

@@ -8,6 +8,10 @@
 // bitfield itself for a torrent loaded paused that has not checked its data — is kept in memory
 // (`have`, a few hundred bytes per torrent), read once at start; the rest (the info dict, file
 // mtimes) is read from the Store when a torrent loads.
+//
+// Resume records are a member's own (schema 19: the pieces on its disk), keyed by member id ('' = a
+// single node); each save also sets the member's progress in torrent_holders, which the cluster's
+// other members read (the torrent's holders).
 
 import type { ResumeData } from '../core/engine.ts';
 import type { Queryable, Store } from './store.ts';
@@ -15,11 +19,13 @@ import { WriteBatch } from './write-batch.ts';
 
 /** A record saved, or removed; the bitfield as the view keeps it. */
 export const UPSERT_RESUME = `
-  INSERT INTO resume (info_hash, have, info, files, updated_at) VALUES (?, ?, ?, ?, ?)
-  ON CONFLICT (info_hash) DO UPDATE SET
+  INSERT INTO resume (member_id, info_hash, have, info, files, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+  ON CONFLICT (member_id, info_hash) DO UPDATE SET
     have = excluded.have, info = COALESCE(excluded.info, resume.info), files = excluded.files,
     updated_at = excluded.updated_at`;
-const DELETE_RESUME = 'DELETE FROM resume WHERE info_hash = ?';
+const DELETE_RESUME = 'DELETE FROM resume WHERE member_id = ? AND info_hash = ?';
+/** progress, updated_at, infohash, member id: only a holder row there is (a torrent removed meanwhile has none). */
+const SET_PROGRESS = 'UPDATE torrent_holders SET progress = ?, updated_at = ? WHERE info_hash = ? AND member_id = ?';
 
 /** Number of set bits: how many pieces a resume bitfield claims. */
 export function countBits(bits: Uint8Array): number {
@@ -47,11 +53,16 @@ interface Have {
 
 export class ResumeRecords {
   readonly #store: Store;
+  readonly #memberId: string;
+  /** A torrent's piece count, when known: a save's progress is its verified pieces over it. */
+  readonly #pieces: (infoHash: string) => number | null | undefined;
   #view: Map<string, Have> | undefined;
   readonly #batch = new WriteBatch<string, Pending>((batch) => this.#writeBatch(batch));
 
-  constructor(store: Store) {
+  constructor(store: Store, memberId = '', pieces: (infoHash: string) => number | null | undefined = () => undefined) {
     this.#store = store;
+    this.#memberId = memberId;
+    this.#pieces = pieces;
   }
 
   /** Whether the bitfields were read (load / fill). */
@@ -61,7 +72,7 @@ export class ResumeRecords {
 
   /** Reads every record's bitfield from the Store (at start). */
   async load(): Promise<void> {
-    this.fill(await this.#store.values('SELECT info_hash, have FROM resume'));
+    this.fill(await this.#store.values('SELECT info_hash, have FROM resume WHERE member_id = ?', [this.#memberId]));
   }
 
   /** The bitfields as read ([infohash, have] rows); what was saved or removed meanwhile stays. */
@@ -89,7 +100,7 @@ export class ResumeRecords {
   /** The whole record, as the Store holds it once the saves given so far are written. */
   async get(infoHash: string): Promise<ResumeData | undefined> {
     await this.settled();
-    const row = await this.#store.get<{ have: Uint8Array; info: Uint8Array | null; files: string | null }>('SELECT have, info, files FROM resume WHERE info_hash = ?', [infoHash]);
+    const row = await this.#store.get<{ have: Uint8Array; info: Uint8Array | null; files: string | null }>('SELECT have, info, files FROM resume WHERE member_id = ? AND info_hash = ?', [this.#memberId, infoHash]);
     if (!row) return undefined;
     const data: ResumeData = { have: new Uint8Array(row.have) };
     if (row.info) data.infoBytes = new Uint8Array(row.info);
@@ -136,7 +147,7 @@ export class ResumeRecords {
   async #writeBatch(batch: ReadonlyMap<string, Pending>): Promise<void> {
     try {
       await this.#store.transaction(async (tx) => {
-        for (const [ih, p] of batch) await writeOne(tx, ih, p);
+        for (const [ih, p] of batch) await this.#writeOne(tx, ih, p);
       });
     } catch (err) {
       // Not lost: each goes with the next batch unless a newer one was given meanwhile.
@@ -144,15 +155,20 @@ export class ResumeRecords {
       throw err;
     }
   }
+
+  async #writeOne(tx: Queryable, infoHash: string, p: Pending): Promise<void> {
+    const member = this.#memberId;
+    if (p.replace) await tx.run(DELETE_RESUME, [member, infoHash]);
+    if (!p.data) return;
+    // One row: bitfield and file mtimes always describe the same moment.
+    const { have, infoBytes, files } = p.data;
+    const now = Date.now();
+    await tx.run(UPSERT_RESUME, [member, infoHash, have, infoBytes ?? null, files ? JSON.stringify(files) : null, now]);
+    const pieces = this.#pieces(infoHash);
+    if (pieces) await tx.run(SET_PROGRESS, [Math.min(1, countBits(have) / pieces), now, infoHash, member]);
+  }
 }
 
-async function writeOne(tx: Queryable, infoHash: string, p: Pending): Promise<void> {
-  if (p.replace) await tx.run(DELETE_RESUME, [infoHash]);
-  if (!p.data) return;
-  // One row: bitfield and file mtimes always describe the same moment.
-  const { have, infoBytes, files } = p.data;
-  await tx.run(UPSERT_RESUME, [infoHash, have, infoBytes ?? null, files ? JSON.stringify(files) : null, Date.now()]);
-}
 
 function entry(have: Uint8Array): Have {
   return { have, verified: countBits(have) };

@@ -14,7 +14,7 @@ export class StateError extends NodeError {
 }
 
 /** Bump with a new entry in MIGRATIONS whenever the schema changes. */
-export const SCHEMA_VERSION = 18;
+export const SCHEMA_VERSION = 19;
 /** PRAGMA application_id ("CSCD"): tells our DB apart from any other SQLite file. */
 const APPLICATION_ID = 0x43534344;
 
@@ -304,6 +304,128 @@ const MIGRATIONS: string[] = [
     renewed_at  INTEGER NOT NULL,             -- ms, the database's clock
     expires_at  INTEGER NOT NULL              -- ms, the database's clock
   );
+  `,
+  // 19: the per-member split (docs/cluster.md, issue 42 step 2). What is one machine's truth is
+  // keyed by member id ('' = a single node; a cluster member's did, state/member-rows.ts renames
+  // '' to it): its key and peer id, its resume records (the pieces on its disk), the peers and
+  // identities it met, the publishers it caught lying, the receipts signed by or for its account,
+  // which chunks of a private share it decrypted to its disk, and a torrent's running status here
+  // (torrent_holders; torrents.status/error/completed_at are still written, a member reads its
+  // holder row). A key changes: the tables are rebuilt (SQLite cannot change one in place).
+  `
+  CREATE TABLE identity_v19 (
+    member_id   TEXT NOT NULL DEFAULT '' PRIMARY KEY,
+    peer_id     BLOB NOT NULL,
+    private_key TEXT NOT NULL,
+    public_key  TEXT NOT NULL,
+    created_at  INTEGER NOT NULL
+  );
+  INSERT INTO identity_v19 (member_id, peer_id, private_key, public_key, created_at) SELECT '', peer_id, private_key, public_key, created_at FROM identity;
+  DROP TABLE identity;
+  ALTER TABLE identity_v19 RENAME TO identity;
+  CREATE TABLE resume_v19 (
+    member_id  TEXT NOT NULL DEFAULT '',
+    info_hash  TEXT NOT NULL,
+    have       BLOB NOT NULL,
+    info       BLOB,
+    files      TEXT,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (member_id, info_hash)
+  );
+  INSERT INTO resume_v19 (member_id, info_hash, have, info, files, updated_at) SELECT '', info_hash, have, info, files, updated_at FROM resume;
+  DROP TABLE resume;
+  ALTER TABLE resume_v19 RENAME TO resume;
+  CREATE TABLE peers_v19 (
+    member_id  TEXT NOT NULL DEFAULT '',
+    address    TEXT NOT NULL,
+    peer_id    TEXT,
+    score      REAL NOT NULL DEFAULT 0,
+    bytes_up   INTEGER NOT NULL DEFAULT 0,
+    bytes_down INTEGER NOT NULL DEFAULT 0,
+    banned     INTEGER NOT NULL DEFAULT 0,
+    ban_reason TEXT,
+    last_seen  INTEGER NOT NULL,
+    PRIMARY KEY (member_id, address)
+  );
+  INSERT INTO peers_v19 (member_id, address, peer_id, score, bytes_up, bytes_down, banned, ban_reason, last_seen)
+    SELECT '', address, peer_id, score, bytes_up, bytes_down, banned, ban_reason, last_seen FROM peers;
+  DROP TABLE peers;
+  ALTER TABLE peers_v19 RENAME TO peers;
+  CREATE TABLE identity_ledger_v19 (
+    member_id      TEXT NOT NULL DEFAULT '',
+    did            TEXT NOT NULL,
+    account        TEXT,
+    verified_bytes INTEGER NOT NULL DEFAULT 0,
+    hash_failures  INTEGER NOT NULL DEFAULT 0,
+    bans           INTEGER NOT NULL DEFAULT 0,
+    first_seen     INTEGER NOT NULL,
+    last_seen      INTEGER NOT NULL,
+    PRIMARY KEY (member_id, did)
+  );
+  INSERT INTO identity_ledger_v19 (member_id, did, account, verified_bytes, hash_failures, bans, first_seen, last_seen)
+    SELECT '', did, account, verified_bytes, hash_failures, bans, first_seen, last_seen FROM identity_ledger;
+  DROP TABLE identity_ledger;
+  ALTER TABLE identity_ledger_v19 RENAME TO identity_ledger;
+  CREATE TABLE dht_blames_v19 (
+    member_id TEXT NOT NULL DEFAULT '',
+    publisher TEXT NOT NULL,
+    reason    TEXT NOT NULL,
+    at        INTEGER NOT NULL,
+    PRIMARY KEY (member_id, publisher)
+  );
+  INSERT INTO dht_blames_v19 (member_id, publisher, reason, at) SELECT '', publisher, reason, at FROM dht_blames;
+  DROP TABLE dht_blames;
+  ALTER TABLE dht_blames_v19 RENAME TO dht_blames;
+  CREATE TABLE receipts_sent_v19 (
+    member_id  TEXT NOT NULL DEFAULT '',
+    info_hash  TEXT NOT NULL,
+    seeder     TEXT NOT NULL,
+    cumulative INTEGER NOT NULL,
+    PRIMARY KEY (member_id, info_hash, seeder)
+  );
+  INSERT INTO receipts_sent_v19 (member_id, info_hash, seeder, cumulative) SELECT '', info_hash, seeder, cumulative FROM receipts_sent;
+  DROP TABLE receipts_sent;
+  ALTER TABLE receipts_sent_v19 RENAME TO receipts_sent;
+  CREATE TABLE receipts_held_v19 (
+    member_id   TEXT NOT NULL DEFAULT '',
+    info_hash   TEXT NOT NULL,
+    downloader  TEXT NOT NULL,
+    seeder      TEXT NOT NULL,
+    cumulative  TEXT NOT NULL,
+    expiry      TEXT NOT NULL,
+    chain_id    TEXT NOT NULL,
+    pool        TEXT NOT NULL,
+    signature   TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    paid        TEXT NOT NULL DEFAULT '0',
+    PRIMARY KEY (member_id, info_hash, downloader)
+  );
+  INSERT INTO receipts_held_v19 (member_id, info_hash, downloader, seeder, cumulative, expiry, chain_id, pool, signature, received_at, paid)
+    SELECT '', info_hash, downloader, seeder, cumulative, expiry, chain_id, pool, signature, received_at, paid FROM receipts_held;
+  DROP TABLE receipts_held;
+  ALTER TABLE receipts_held_v19 RENAME TO receipts_held;
+  CREATE TABLE share_writes (                 -- chunks of a private share whose plaintext is on this member's disk
+    member_id TEXT NOT NULL DEFAULT '',
+    info_hash TEXT NOT NULL,
+    written   BLOB NOT NULL,                  -- bitfield of chunks
+    PRIMARY KEY (member_id, info_hash)
+  );
+  INSERT INTO share_writes (member_id, info_hash, written) SELECT '', info_hash, written FROM share_keys WHERE written IS NOT NULL;
+  ALTER TABLE share_keys DROP COLUMN written;
+  CREATE TABLE torrent_holders (              -- a torrent on a member's disk: its running status there
+    info_hash    TEXT NOT NULL,
+    member_id    TEXT NOT NULL DEFAULT '',
+    epoch        INTEGER NOT NULL DEFAULT 0,  -- the member's lease epoch when it took the torrent (step 3)
+    state        TEXT NOT NULL,               -- queued | downloading | seeding | paused | error
+    error        TEXT,
+    completed_at INTEGER,                     -- ms: when it last finished downloading here
+    progress     REAL NOT NULL DEFAULT 0,     -- verified pieces / pieces, as of the last resume save
+    updated_at   INTEGER NOT NULL,            -- ms since epoch
+    PRIMARY KEY (info_hash, member_id)
+  );
+  CREATE INDEX torrent_holders_member ON torrent_holders (member_id);
+  INSERT INTO torrent_holders (info_hash, member_id, epoch, state, error, completed_at, progress, updated_at)
+    SELECT info_hash, '', 0, status, error, completed_at, CASE WHEN status = 'seeding' THEN 1 ELSE 0 END, COALESCE(completed_at, added_at) FROM torrents;
   `,
 ];
 

@@ -16,6 +16,8 @@ import type { Store } from './store.ts';
 import type { PostgresStore } from './postgres-store.ts';
 import { rowCounts } from './row-counts.ts';
 import { ResumeRecords } from './resume-records.ts';
+import { SINGLE_NODE, checkMemberId } from './member-rows.ts';
+export { MEMBER_TABLES, renameMember, torrentHolders, type TorrentHolder } from './member-rows.ts';
 
 export { SCHEMA_VERSION, StateError } from './schema.ts';
 import type { ResumeStore } from '../core/engine.ts';
@@ -35,6 +37,9 @@ export interface OpenStateOptions {
   database?: string;
   /** An open Store to use (migrated here if it is PostgreSQL); it stays the caller's to close. */
   store?: Store;
+  /** Whose rows of the per-member tables (member-rows.ts) this state reads and writes: '' (the
+   *  default) for a single node, a cluster member's id (its did) otherwise. */
+  memberId?: string;
 }
 
 /** The views read at open: what the node reads synchronously. */
@@ -54,16 +59,20 @@ export class StateDB {
   readonly resume: ResumeRecords;
   /** What every read and write goes through; the node's stores take it (db.store). */
   readonly store: Store;
+  /** This member's id in the per-member tables ('' = a single node): the stores that keep a
+   *  member's own rows take it with the store. */
+  readonly memberId: string;
   /** Whether close() closes the store (open() opened it). */
   readonly #ownsStore: boolean;
   #views: Views | undefined;
 
-  private constructor(stateDir: string, store: Store, ownsStore: boolean) {
+  private constructor(stateDir: string, store: Store, ownsStore: boolean, memberId: string) {
     this.stateDir = stateDir;
     this.store = store;
+    this.memberId = memberId;
     this.path = store.location;
     this.#ownsStore = ownsStore;
-    this.resume = new ResumeRecords(this.store);
+    this.resume = new ResumeRecords(this.store, memberId, (ih) => this.#views?.records.get(ih)?.pieceCount);
     this.resumeStore = {
       load: (ih) => this.resume.get(ih),
       save: (ih, data) => this.resume.save(ih, data),
@@ -78,12 +87,13 @@ export class StateDB {
   static async open(stateDir: string, o: OpenStateOptions = {}): Promise<StateDB> {
     // 0700: the directory holds the node's private key (in cascade.db) and its downloads.
     makeDirsSync(stateDir, 0o700);
+    const memberId = checkMemberId(o.memberId ?? SINGLE_NODE);
     let store: Store;
     const owns = o.store === undefined;
     if (o.store) store = o.store;
     else if (o.database) store = await (await import('./postgres-store.ts')).PostgresStore.open(o.database);
     else store = SqliteStore.openFile(join(stateDir, DB_FILE));
-    const db = new StateDB(stateDir, store, owns);
+    const db = new StateDB(stateDir, store, owns, memberId);
     try {
       if (store.dialect === 'postgres') await migratePostgres(store as PostgresStore);
       await db.#load();
@@ -95,10 +105,10 @@ export class StateDB {
   }
 
   async #load(): Promise<void> {
-    const identity = await loadNodeKey(this.store);
-    const records = await TorrentRecords.load(this.store);
+    const identity = await loadNodeKey(this.store, this.memberId);
+    const records = await TorrentRecords.load(this.store, this.memberId);
     await this.resume.load();
-    const identities = await IdentityRecords.load(this.store);
+    const identities = await IdentityRecords.load(this.store, this.memberId);
     this.#views = { identity, records, identities };
   }
 
@@ -190,15 +200,15 @@ export class StateDB {
 
   /** Applies a batch of traffic/ban deltas in one transaction. */
   recordPeers(batch: PeerDelta[]): Promise<void> {
-    return recordPeers(this.store, batch);
+    return recordPeers(this.store, batch, this.memberId);
   }
 
   listPeers(limit = 100): Promise<PeerRecord[]> {
-    return listPeers(this.store, limit);
+    return listPeers(this.store, limit, this.memberId);
   }
 
   /** Row counts, for `debug`. */
   async counts(): Promise<{ torrents: number; resume: number; peers: number; bannedPeers: number }> {
-    return { torrents: this.torrentCount(), ...(await rowCounts(this.store)) };
+    return { torrents: this.torrentCount(), ...(await rowCounts(this.store, this.memberId)) };
   }
 }

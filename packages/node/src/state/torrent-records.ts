@@ -18,7 +18,7 @@
 import type { Queryable, SqlValue, Store } from './store.ts';
 import { toRecord, type NewTorrent, type Row, type TorrentRecord, type TorrentStatus } from './records.ts';
 import { WriteBatch } from './write-batch.ts';
-import { REMOVE_TORRENT, UPDATE_META, UPDATE_STATUS, UPSERT_TORRENT, editColumns, upsertParams, type TorrentEdits, type TorrentMeta } from './torrent-writes.ts';
+import { REMOVE_TORRENT, UPDATE_META, UPDATE_STATUS, UPSERT_HOLDER, UPSERT_TORRENT, editColumns, holderParams, recordSelect, upsertParams, type TorrentEdits, type TorrentMeta } from './torrent-writes.ts';
 
 /** Every column but `torrent`. */
 export const RECORD_COLUMNS = [
@@ -58,23 +58,31 @@ interface StatusChange {
 
 export class TorrentRecords {
   readonly #store: Store;
+  /** Whose running status this view reads and writes (torrent_holders): '' for a single node. */
+  readonly #memberId: string;
   readonly #records = new Map<string, TorrentRecord>();
   #dirty = new Set<string>();
   /** Statuses given and not yet written: the other writes of a status wait for the batch, so an
    *  older status never lands over a newer one. */
   readonly #statuses = new WriteBatch<string, StatusChange>((batch) => this.#writeStatuses(batch));
 
-  constructor(store: Store, rows: Iterable<Row>) {
+  constructor(store: Store, rows: Iterable<Row>, memberId = '') {
     this.#store = store;
+    this.#memberId = memberId;
     for (const row of rows) {
       const rec = toRecord(row);
       this.#records.set(rec.infoHash, rec);
     }
   }
 
-  /** Reads every record (one query) from the Store. */
-  static async load(store: Store): Promise<TorrentRecords> {
-    return new TorrentRecords(store, await store.all(`SELECT ${RECORD_COLUMNS} FROM torrents`));
+  /** Reads every record (one query) from the Store, with a member's status of each. */
+  static async load(store: Store, memberId = ''): Promise<TorrentRecords> {
+    return new TorrentRecords(store, await store.all(recordSelect(RECORD_COLUMNS), [memberId]), memberId);
+  }
+
+  /** One record as this member reads it, inside a write's transaction. */
+  #read(tx: Queryable, infoHash: string): Promise<Row | undefined> {
+    return tx.get(recordSelect(RECORD_COLUMNS, 't.info_hash = ?'), [this.#memberId, infoHash]);
   }
 
   get(infoHash: string): TorrentRecord | undefined {
@@ -226,8 +234,11 @@ export class TorrentRecords {
    *  one (keeping when it was added and its own options); the view takes the row as stored. */
   async add(t: NewTorrent): Promise<void> {
     const row = await this.#store.transaction(async (tx) => {
-      await tx.run(UPSERT_TORRENT, upsertParams(t, Date.now()));
-      return tx.get(`SELECT ${RECORD_COLUMNS} FROM torrents WHERE info_hash = ?`, [t.infoHash]);
+      const now = Date.now();
+      await tx.run(UPSERT_TORRENT, upsertParams(t, now));
+      // As UPSERT_TORRENT does: the status given, the error cleared, the completion time kept.
+      await tx.run(UPSERT_HOLDER, holderParams(t.infoHash, this.#memberId, t.status, null, null, now));
+      return this.#read(tx, t.infoHash);
     });
     this.put(t.infoHash, row);
   }
@@ -238,7 +249,7 @@ export class TorrentRecords {
     const row = await this.#store.transaction(async (tx) => {
       const t = meta.torrent ?? null;
       await tx.run(UPDATE_META, [meta.name ?? null, meta.length ?? null, meta.pieceCount ?? null, t, t === null ? 0 : 1, infoHash]);
-      return tx.get(`SELECT ${RECORD_COLUMNS} FROM torrents WHERE info_hash = ?`, [infoHash]);
+      return this.#read(tx, infoHash);
     });
     if (row) this.put(infoHash, row);
   }
@@ -267,7 +278,12 @@ export class TorrentRecords {
 
   async #writeStatuses(batch: ReadonlyMap<string, StatusChange>): Promise<void> {
     await this.#store.transaction(async (tx) => {
-      for (const [ih, c] of batch) await tx.run(UPDATE_STATUS, [c.status, c.error, c.completedAt ?? null, ih]);
+      const now = Date.now();
+      for (const [ih, c] of batch) {
+        // A torrent removed meanwhile gets no holder row back.
+        if ((await tx.run(UPDATE_STATUS, [c.status, c.error, c.completedAt ?? null, ih])).changes === 0) continue;
+        await tx.run(UPSERT_HOLDER, holderParams(ih, this.#memberId, c.status, c.error, c.completedAt, now));
+      }
     });
     for (const [ih, c] of batch) this.#change(ih, { status: c.status, error: c.error, ...(c.completedAt !== undefined ? { completedAt: c.completedAt } : {}) });
   }
@@ -316,8 +332,11 @@ export class TorrentRecords {
     return known;
   }
 
+  /** The queue's statuses (errors stay as stored). */
   setStatuses(changes: ReadonlyMap<string, TorrentStatus>): Promise<void> {
-    return this.#each('UPDATE torrents SET status = ? WHERE info_hash = ?', changes, (status) => ({ status }));
+    const now = Date.now();
+    return this.#each('UPDATE torrents SET status = ? WHERE info_hash = ?', changes, (status) => ({ status }), (tx, ih, status) =>
+      tx.run(UPSERT_HOLDER, holderParams(ih, this.#memberId, status, undefined, null, now)));
   }
 
   setPositions(changes: ReadonlyMap<string, number>): Promise<void> {
@@ -333,14 +352,15 @@ export class TorrentRecords {
     for (const r of this.#records.values()) if (r.category === name) this.#change(r.infoHash, { category: null });
   }
 
-  /** One statement per torrent, all in one transaction; then the view. */
-  async #each<V>(sql: string, changes: ReadonlyMap<string, V>, fields: (v: V) => Partial<TorrentRecord>): Promise<void> {
+  /** One statement per torrent (and `also` for each torrent it changed), all in one transaction;
+   *  then the view. */
+  async #each<V>(sql: string, changes: ReadonlyMap<string, V>, fields: (v: V) => Partial<TorrentRecord>, also?: (tx: Queryable, infoHash: string, v: V) => Promise<unknown>): Promise<void> {
     if (changes.size === 0) return;
     // The queue's statuses land after the events' ones given before them.
     await this.#statuses.settled();
     const param = (v: V): SqlValue => (typeof v === 'boolean' ? (v ? 1 : 0) : (v as SqlValue));
     await this.#store.transaction(async (tx: Queryable) => {
-      for (const [ih, v] of changes) await tx.run(sql, [param(v), ih]);
+      for (const [ih, v] of changes) if ((await tx.run(sql, [param(v), ih])).changes > 0) await also?.(tx, ih, v);
     });
     for (const [ih, v] of changes) this.#change(ih, fields(v));
   }

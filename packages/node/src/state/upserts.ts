@@ -24,27 +24,28 @@ export const UPSERT_TORRENT = `
     private_discovery = CASE WHEN excluded.private_discovery > torrents.private_discovery THEN excluded.private_discovery ELSE torrents.private_discovery END,
     mirrors = COALESCE(excluded.mirrors, torrents.mirrors)`;
 
-/** The node's key pair, made once: another process's, made meanwhile, wins. 4 parameters. */
+/** A member's key pair, made once: another process's, made meanwhile, wins. 5 parameters: the
+ *  member id first. */
 export const INSERT_IDENTITY = `
-  INSERT INTO identity (id, peer_id, private_key, public_key, created_at) VALUES (1, ?, ?, ?, ?)
-  ON CONFLICT (id) DO NOTHING`;
+  INSERT INTO identity (member_id, peer_id, private_key, public_key, created_at) VALUES (?, ?, ?, ?, ?)
+  ON CONFLICT (member_id) DO NOTHING`;
 
-/** An identity's reputation deltas added up. 7 parameters. */
+/** An identity's reputation deltas added up, in one member's ledger. 8 parameters: the member id first. */
 export const UPSERT_IDENTITY_LEDGER = `
-  INSERT INTO identity_ledger (did, account, verified_bytes, hash_failures, bans, first_seen, last_seen)
-  VALUES (?, ?, ?, ?, ?, ?, ?)
-  ON CONFLICT (did) DO UPDATE SET
+  INSERT INTO identity_ledger (member_id, did, account, verified_bytes, hash_failures, bans, first_seen, last_seen)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (member_id, did) DO UPDATE SET
     account = COALESCE(excluded.account, identity_ledger.account),
     verified_bytes = identity_ledger.verified_bytes + excluded.verified_bytes,
     hash_failures = identity_ledger.hash_failures + excluded.hash_failures,
     bans = identity_ledger.bans + excluded.bans,
     last_seen = CASE WHEN excluded.last_seen > identity_ledger.last_seen THEN excluded.last_seen ELSE identity_ledger.last_seen END`;
 
-/** A peer's traffic and ban deltas added up. 8 parameters. */
+/** A peer's traffic and ban deltas added up, in one member's ledger. 9 parameters: the member id first. */
 export const UPSERT_PEER = `
-  INSERT INTO peers (address, peer_id, score, bytes_up, bytes_down, banned, ban_reason, last_seen)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-  ON CONFLICT (address) DO UPDATE SET
+  INSERT INTO peers (member_id, address, peer_id, score, bytes_up, bytes_down, banned, ban_reason, last_seen)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (member_id, address) DO UPDATE SET
     peer_id = COALESCE(excluded.peer_id, peers.peer_id),
     score = peers.score + excluded.score,
     bytes_up = peers.bytes_up + excluded.bytes_up,

@@ -22,18 +22,18 @@ export async function upsertCases(t: TestContext, open: Open): Promise<void> {
     );
     assert.equal((await s.get<{ q: number }>('SELECT queue_position AS q FROM torrents WHERE info_hash = ?', [b]))!.q, 2, 'added last');
 
-    await s.run(INSERT_IDENTITY, [new Uint8Array(20).fill(1), 'first private', 'first public', 1]);
-    await s.run(INSERT_IDENTITY, [new Uint8Array(20).fill(2), 'second private', 'second public', 2]);
+    await s.run(INSERT_IDENTITY, ['', new Uint8Array(20).fill(1), 'first private', 'first public', 1]);
+    await s.run(INSERT_IDENTITY, ['', new Uint8Array(20).fill(2), 'second private', 'second public', 2]);
     assert.deepEqual({ ...(await s.get('SELECT private_key, created_at FROM identity')) }, { private_key: 'first private', created_at: 1 });
 
     const did = 'did:key:z6Mkx';
-    await s.run(UPSERT_IDENTITY_LEDGER, [did, null, 100, 0, 0, 50, 50]);
-    await s.run(UPSERT_IDENTITY_LEDGER, [did, '0xacc', 5, 1, 1, 40, 40]);
+    await s.run(UPSERT_IDENTITY_LEDGER, ['', did, null, 100, 0, 0, 50, 50]);
+    await s.run(UPSERT_IDENTITY_LEDGER, ['', did, '0xacc', 5, 1, 1, 40, 40]);
     assert.deepEqual({ ...(await s.get('SELECT account, verified_bytes, hash_failures, bans, first_seen, last_seen FROM identity_ledger')) },
       { account: '0xacc', verified_bytes: 105, hash_failures: 1, bans: 1, first_seen: 50, last_seen: 50 });
 
-    await s.run(UPSERT_PEER, ['10.0.0.1:1', 'peer', 1.5, 10, 20, 1, 'lied', 70]);
-    await s.run(UPSERT_PEER, ['10.0.0.1:1', null, 0.5, 1, 2, 0, null, 60]);
+    await s.run(UPSERT_PEER, ['', '10.0.0.1:1', 'peer', 1.5, 10, 20, 1, 'lied', 70]);
+    await s.run(UPSERT_PEER, ['', '10.0.0.1:1', null, 0.5, 1, 2, 0, null, 60]);
     assert.deepEqual({ ...(await s.get('SELECT peer_id, score, bytes_up, bytes_down, banned, ban_reason, last_seen FROM peers')) },
       { peer_id: 'peer', score: 2, bytes_up: 11, bytes_down: 22, banned: 1, ban_reason: 'lied', last_seen: 70 });
   });
