@@ -49,6 +49,7 @@ test('a version 1 state DB gains the identity ledger on open', async (t) => {
   // Back to version 1: what migrations 2-12 added goes.
   const v5Columns = ['category', 'tags', 'queue_position', 'force_start', 'download_limit', 'upload_limit', 'ratio_limit',
     'seeding_time_limit', 'seeding_time', 'total_downloaded', 'total_uploaded'];
+  raw.exec('DROP TABLE cluster_members; DROP TABLE cluster_coordinator;'); // migration 20 (19 is reserved: empty)
   raw.exec('DROP TABLE node_lease;'); // migration 18
   raw.exec('DROP TABLE api_token;'); // migration 17
   raw.exec('DROP TABLE receipts_sent; DROP TABLE receipts_held;'); // migration 16

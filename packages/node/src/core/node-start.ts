@@ -16,6 +16,9 @@ import { followPortMapping } from '../network/port-mapping.ts';
 import { followLsd } from '../network/lsd.ts';
 import type { ContentIdMode } from '../content/node-content.ts';
 import { loadModelState } from '../model/index.ts';
+import { ClusterMembership } from '../cluster/membership.ts';
+import { ClusterStore } from '../cluster/cluster-store.ts';
+import { statsOf } from '../cluster/node-cluster.ts';
 
 /** exempt: URLs the torrent URL guard never checks (the node's own and --tracker ones). */
 export function sessionOptions(o: NodeOptions, db: StateDB, exempt: () => Iterable<string> = () => o.trackers): SessionOptions {
@@ -54,6 +57,46 @@ function friendlyStartError(err: unknown, o: NodeOptions): Error {
 }
 
 /**
+ * The node's hold on a shared database: a cluster member's lease with --cluster-url (members share
+ * it), else the single node's (refused while a cluster's members are alive on it: they would not
+ * see this node, nor it them). Nothing on SQLite: one state dir, one node (control.json says).
+ */
+async function takeDatabase(o: NodeOptions, db: StateDB): Promise<DatabaseLease | ClusterMembership | undefined> {
+  if (o.cluster && db.store.dialect !== 'postgres') {
+    throw new NodeError('invalid', 'a cluster member keeps its state in PostgreSQL: --cluster-url needs --database postgres://… (the members share it)');
+  }
+  const instance = instanceId(o.stateDir);
+  if (o.cluster) return ClusterMembership.join(db.store, { id: nodeIdentity(db).did, url: o.cluster.url, instance, redis: o.cluster.redis });
+  if (db.store.dialect !== 'postgres') return undefined;
+  const alive = await new ClusterStore(db.store).aliveCount();
+  if (alive > 0) {
+    throw new NodeError(
+      'conflict',
+      `${alive} member${alive === 1 ? '' : 's'} of a cluster use${alive === 1 ? 's' : ''} the database ${db.store.location} (\`cascade cluster --database URL\` lists them): ` +
+        'start this node as a member too, with --cluster-url http://address-the-others-reach-it',
+    );
+  }
+  return DatabaseLease.take(db.store, instance, `pid ${process.pid} on host ${hostname()}, state dir ${o.stateDir}`);
+}
+
+/** A member's lease kept for the node: its figures, and what it says when fenced or back. */
+function followMembership(node: CascadeNode, m: ClusterMembership): void {
+  node.lease = m;
+  node.cluster = m;
+  m.useStats(statsOf(node));
+  m.on('fenced', (reason) => {
+    node.out.event('cluster', { state: 'fenced', epoch: m.epoch, reason });
+    node.out.note(`cluster: fenced, rejoining: ${reason}`);
+  });
+  m.on('rejoined', (epoch) => node.out.event('cluster', { state: 'rejoined', epoch }));
+  m.on('coordinator', (holds) => node.out.event('cluster', { state: holds ? 'coordinator' : 'not coordinator', epoch: m.epoch }));
+  m.on('dead', (members) => {
+    for (const d of members) node.out.note(`cluster: member ${d.id} at ${d.url} declared dead (no renewal since ${new Date(d.lastSeen).toISOString()})`);
+  });
+  m.keep();
+}
+
+/**
  * Opens the state DB, starts the engine session and the control endpoint, and prints the
  * `listening` (and `dht`) events. exclusive: refuse when another node already runs on this state
  * dir (serve); otherwise just leave control.json to that node. reportListening: false leaves the
@@ -73,15 +116,13 @@ export async function startNode(
   // Opened and read into memory (identity, records, resume bitfields, ledgers) before anything
   // reads it synchronously (the session's peer id, the listing).
   const db = await StateDB.open(o.stateDir, o.database ? { database: o.database } : {});
-  // A shared database serves one node at a time (until clusters come): the lease says which.
-  let lease: DatabaseLease | undefined;
-  if (db.store.dialect === 'postgres') {
-    try {
-      lease = await DatabaseLease.take(db.store, instanceId(o.stateDir), `pid ${process.pid} on host ${hostname()}, state dir ${o.stateDir}`);
-    } catch (err) {
-      await db.close();
-      throw err;
-    }
+  // A shared database serves one node at a time, or the members of one cluster: their leases say which.
+  let lease: DatabaseLease | ClusterMembership | undefined;
+  try {
+    lease = await takeDatabase(o, db);
+  } catch (err) {
+    await db.close();
+    throw err;
   }
   useNativeSignatures();
   const identified = new IdentifiedPeers(out, db);
@@ -112,7 +153,8 @@ export async function startNode(
     throw friendlyStartError(err, o);
   }
   const node = new CascadeNode({ session, db, modelState: await loadModelState(db.store), out, identified, downloadDir: o.downloadDir, queue: o.queue, contentIds: opts.contentIds });
-  if (lease) {
+  if (lease instanceof ClusterMembership) followMembership(node, lease);
+  else if (lease) {
     node.lease = lease;
     lease.keep((reason) => node.failed(reason));
   }

@@ -14,7 +14,7 @@ export class StateError extends NodeError {
 }
 
 /** Bump with a new entry in MIGRATIONS whenever the schema changes. */
-export const SCHEMA_VERSION = 18;
+export const SCHEMA_VERSION = 20;
 /** PRAGMA application_id ("CSCD"): tells our DB apart from any other SQLite file. */
 const APPLICATION_ID = 0x43534344;
 
@@ -303,6 +303,37 @@ const MIGRATIONS: string[] = [
     epoch       INTEGER NOT NULL,             -- +1 at every take-over: a renewal of an older epoch fails
     renewed_at  INTEGER NOT NULL,             -- ms, the database's clock
     expires_at  INTEGER NOT NULL              -- ms, the database's clock
+  );
+  `,
+  // 19: reserved for the per-member split of the schema (issue 42 step 2, docs/cluster.md), which
+  // lands beside step 3 and takes this number; empty until then.
+  `
+  -- reserved
+  `,
+  // 20: cluster membership (issue 42 step 3, cluster/cluster-store.ts): each member's lease and the
+  // figures it renews it with, and the coordinator's one-row lease. Times are ms on the database's
+  // clock. Empty on a node that is not in a cluster.
+  `
+  CREATE TABLE cluster_members (
+    id            TEXT PRIMARY KEY,           -- the member's node key as a did:key
+    url           TEXT NOT NULL,              -- its HTTP address as the others reach it (--cluster-url)
+    instance      TEXT NOT NULL,              -- its state dir's instance id: the same member restarted rejoins at once
+    epoch         INTEGER NOT NULL,           -- +1 at each join and when declared dead: a renewal of an older one fails (fencing)
+    lease_until   INTEGER NOT NULL,           -- alive while the database's clock is not past it
+    last_seen     INTEGER NOT NULL,           -- its last renewal
+    torrents      INTEGER NOT NULL DEFAULT 0,
+    free_bytes    INTEGER NOT NULL DEFAULT 0,
+    download_rate INTEGER NOT NULL DEFAULT 0, -- bytes/s
+    upload_rate   INTEGER NOT NULL DEFAULT 0,
+    bt_port       INTEGER,                    -- its BitTorrent port (holders are peers of each other: step 5)
+    started_at    INTEGER NOT NULL,           -- when it joined
+    dead_at       INTEGER                     -- when the coordinator declared it dead; NULL while it is not
+  );
+  CREATE TABLE cluster_coordinator (
+    id          INTEGER PRIMARY KEY CHECK (id = 1),
+    member_id   TEXT NOT NULL,                -- cluster_members.id
+    epoch       INTEGER NOT NULL,             -- +1 at every take-over
+    lease_until INTEGER NOT NULL
   );
   `,
 ];
