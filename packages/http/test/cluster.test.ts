@@ -2,7 +2,7 @@
 // replicas 1; a member on a real PostgreSQL lists the members as the database has them (their
 // leases on its clock), replicas as the setting or the default says; a member whose lease was taken
 // answers 503 "fenced, rejoining" on /api/health/ready until it is back in; a single node and a
-// cluster never share a database. Who may read it (members and above) is in auth.test.ts.
+// cluster never share a database; the database down is a 503. Who may read it (members and above) is in auth.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ClusterMembership, ClusterStore } from '@cascade/node';
@@ -106,4 +106,10 @@ test('GET /api/cluster on a member: the members on the database clock, replicas,
   assert.equal(back.epoch, 3, 'joined, taken, rejoined');
   assert.equal(back.instance === 'usurper', false);
   assert.equal(member.epoch, 3);
+  // The database gone (what an outage looks like from here): a 503 that says so, not a 500.
+  await s.node.db.close();
+  const down = await s.json('/api/cluster');
+  assert.equal(down.status, 503, JSON.stringify(down.body));
+  assert.match(down.body.message, /^the cluster's database does not answer \(postgres:/);
+  assert.equal(down.res.headers.get('retry-after'), '5');
 });

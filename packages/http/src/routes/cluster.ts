@@ -6,7 +6,8 @@
 
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ApiContext } from '../app/context.ts';
-import { nodeClusterView } from '@cascade/node';
+import { errorMessage, nodeClusterView } from '@cascade/node';
+import { errorBody } from '../app/http-errors.ts';
 
 const memberSchema = {
   type: 'object',
@@ -46,8 +47,18 @@ export function clusterRoutes(app: FastifyInstance, ctx: ApiContext): void {
     schema: {
       summary: "The cluster's members (alive by their lease on the database clock) and its replicas; a node not in a cluster lists itself",
       tags: ['node'],
-      response: { 200: clusterSchema },
+      response: { 200: clusterSchema, 503: { $ref: 'Error#' } },
     },
-    handler: (req) => nodeClusterView(ctx.node, selfUrl(ctx, req)),
+    handler: async (req, reply) => {
+      try {
+        return await nodeClusterView(ctx.node, selfUrl(ctx, req));
+      } catch (err) {
+        // A member reads the members from the database: down, it is a 503 a client may retry
+        // (readers are members: the database's words are theirs to see).
+        if (!ctx.node.cluster) throw err;
+        reply.code(503).header('retry-after', '5');
+        return errorBody(503, `the cluster's database does not answer (${ctx.node.db.store.location}): ${errorMessage(err)}`);
+      }
+    },
   });
 }
