@@ -1,9 +1,8 @@
 // Starting a node: the state DB, the engine session with the node's extensions, the control
 // endpoint, and the node's network and ICE servers. Apart from node.ts so that the node's class
 // stays one file's read.
-import { hostname } from 'node:os';
 import { StateDB } from '../state/state-db.ts';
-import { DatabaseLease, instanceId } from '../state/database-lease.ts';
+import type { DatabaseLease } from '../state/database-lease.ts';
 import { torrentUrlGuard } from '../sources/torrent-url-guard.ts';
 import { connectControl } from './control.ts';
 import { loadEngine, type SessionHandle, type SessionOptions } from './engine.ts';
@@ -17,8 +16,7 @@ import { followLsd } from '../network/lsd.ts';
 import type { ContentIdMode } from '../content/node-content.ts';
 import { loadModelState } from '../model/index.ts';
 import { ClusterMembership } from '../cluster/membership.ts';
-import { ClusterStore } from '../cluster/cluster-store.ts';
-import { statsOf } from '../cluster/node-cluster.ts';
+import { followMembership, holdDatabase } from '../cluster/database-hold.ts';
 
 /** exempt: URLs the torrent URL guard never checks (the node's own and --tracker ones). */
 export function sessionOptions(o: NodeOptions, db: StateDB, exempt: () => Iterable<string> = () => o.trackers): SessionOptions {
@@ -57,46 +55,6 @@ function friendlyStartError(err: unknown, o: NodeOptions): Error {
 }
 
 /**
- * The node's hold on a shared database: a cluster member's lease with --cluster-url (members share
- * it), else the single node's (refused while a cluster's members are alive on it: they would not
- * see this node, nor it them). Nothing on SQLite: one state dir, one node (control.json says).
- */
-async function takeDatabase(o: NodeOptions, db: StateDB): Promise<DatabaseLease | ClusterMembership | undefined> {
-  if (o.cluster && db.store.dialect !== 'postgres') {
-    throw new NodeError('invalid', 'a cluster member keeps its state in PostgreSQL: --cluster-url needs --database postgres://… (the members share it)');
-  }
-  const instance = instanceId(o.stateDir);
-  if (o.cluster) return ClusterMembership.join(db.store, { id: nodeIdentity(db).did, url: o.cluster.url, instance, redis: o.cluster.redis });
-  if (db.store.dialect !== 'postgres') return undefined;
-  const alive = await new ClusterStore(db.store).aliveCount();
-  if (alive > 0) {
-    throw new NodeError(
-      'conflict',
-      `${alive} member${alive === 1 ? '' : 's'} of a cluster use${alive === 1 ? 's' : ''} the database ${db.store.location} (\`cascade cluster --database URL\` lists them): ` +
-        'start this node as a member too, with --cluster-url http://address-the-others-reach-it',
-    );
-  }
-  return DatabaseLease.take(db.store, instance, `pid ${process.pid} on host ${hostname()}, state dir ${o.stateDir}`);
-}
-
-/** A member's lease kept for the node: its figures, and what it says when fenced or back. */
-function followMembership(node: CascadeNode, m: ClusterMembership): void {
-  node.lease = m;
-  node.cluster = m;
-  m.useStats(statsOf(node));
-  m.on('fenced', (reason) => {
-    node.out.event('cluster', { state: 'fenced', epoch: m.epoch, reason });
-    node.out.note(`cluster: fenced, rejoining: ${reason}`);
-  });
-  m.on('rejoined', (epoch) => node.out.event('cluster', { state: 'rejoined', epoch }));
-  m.on('coordinator', (holds) => node.out.event('cluster', { state: holds ? 'coordinator' : 'not coordinator', epoch: m.epoch }));
-  m.on('dead', (members) => {
-    for (const d of members) node.out.note(`cluster: member ${d.id} at ${d.url} declared dead (no renewal since ${new Date(d.lastSeen).toISOString()})`);
-  });
-  m.keep();
-}
-
-/**
  * Opens the state DB, starts the engine session and the control endpoint, and prints the
  * `listening` (and `dht`) events. exclusive: refuse when another node already runs on this state
  * dir (serve); otherwise just leave control.json to that node. reportListening: false leaves the
@@ -119,7 +77,7 @@ export async function startNode(
   // A shared database serves one node at a time, or the members of one cluster: their leases say which.
   let lease: DatabaseLease | ClusterMembership | undefined;
   try {
-    lease = await takeDatabase(o, db);
+    lease = await holdDatabase(o, db);
   } catch (err) {
     await db.close();
     throw err;
