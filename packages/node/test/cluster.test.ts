@@ -158,6 +158,33 @@ async function cases(t: TestContext, open: Open): Promise<void> {
     await a.release();
   });
 
+  await t.test('a database that does not answer: said once, renewals retried, said again once it answers', async (t) => {
+    const store = await open(t);
+    let down = false;
+    // The store as a member sees it through a network that drops: its statements fail while down.
+    const flaky = new Proxy(store, {
+      get(target, prop) {
+        const v = Reflect.get(target, prop) as unknown;
+        if (typeof v !== 'function') return v;
+        return (...args: unknown[]) => (down && ['run', 'get', 'all'].includes(String(prop)) ? Promise.reject(new Error('connect ECONNREFUSED')) : (v as (...a: unknown[]) => unknown).apply(target, args));
+      },
+    });
+    const a = await member(flaky, 'alpha');
+    const said: string[] = [];
+    a.on('unreachable', (message) => said.push(message));
+    a.on('reachable', () => said.push('back'));
+    await a.tick();
+    down = true;
+    await a.tick();
+    await a.tick();
+    assert.deepEqual(said, ['connect ECONNREFUSED'], 'once per outage');
+    assert.equal(a.state, 'member', 'not fenced by an outage shorter than its lease');
+    down = false;
+    await a.tick();
+    assert.deepEqual(said, ['connect ECONNREFUSED', 'back']);
+    await a.release();
+  });
+
   await t.test('the real timers: a member that stops renewing (killed) is declared dead by the other', { timeout: 60_000 }, async (t) => {
     const store = await open(t);
     const a = await member(store, 'alpha');

@@ -8,7 +8,7 @@ import { nodeIdentity } from '../core/node-identity.ts';
 import { DatabaseLease, instanceId } from '../state/database-lease.ts';
 import type { StateDB } from '../state/state-db.ts';
 import { ClusterStore } from './cluster-store.ts';
-import { ClusterMembership } from './membership.ts';
+import { ClusterMembership, MEMBER_RENEW_MS } from './membership.ts';
 import { statsOf } from './node-cluster.ts';
 
 /**
@@ -48,5 +48,7 @@ export function followMembership(node: CascadeNode, m: ClusterMembership): void 
   m.on('dead', (members) => {
     for (const d of members) node.out.note(`cluster: member ${d.id} at ${d.url} declared dead (no renewal since ${new Date(d.lastSeen).toISOString()})`);
   });
+  m.on('unreachable', (message) => node.out.note(`cluster: the database does not answer, the lease is not renewed (retrying every ${MEMBER_RENEW_MS / 1000} s): ${message}`));
+  m.on('reachable', () => node.out.note('cluster: the database answers again'));
   m.keep();
 }

@@ -43,8 +43,10 @@ export interface MembershipEvents {
   coordinator: [holds: boolean];
   /** As coordinator, it declared these members dead. */
   dead: [members: MemberRow[]];
-  /** A renewal the database did not answer (retried at the next tick; the lease outlives a few). */
+  /** A renewal the database did not answer (retried at the next tick; the lease outlives a few):
+   *  said once per outage, and `reachable` once it answers again. */
   unreachable: [message: string];
+  reachable: [];
 }
 
 const NO_STATS: MemberStats = { torrents: 0, freeBytes: 0, downloadRate: 0, uploadRate: 0, btPort: null };
@@ -63,6 +65,7 @@ export class ClusterMembership extends EventEmitter<MembershipEvents> {
   #coordinatorEpoch: number | undefined;
   #timer: NodeJS.Timeout | undefined;
   #ticking: Promise<void> | undefined;
+  #unreachable = false;
 
   private constructor(store: ClusterStore, o: MembershipOptions, epoch: number) {
     super();
@@ -139,11 +142,19 @@ export class ClusterMembership extends EventEmitter<MembershipEvents> {
   async #tick(): Promise<void> {
     if (this.#state === 'left') return;
     try {
-      if (this.#state === 'fenced') return await this.#rejoin();
-      const stats = await this.#stats();
-      if (!(await this.store.renew(this.id, this.#epoch, stats, this.#leaseMs))) return this.#fenced();
-      await this.#coordinate();
+      if (this.#state === 'fenced') await this.#rejoin();
+      else {
+        const stats = await this.#stats();
+        if (!(await this.store.renew(this.id, this.#epoch, stats, this.#leaseMs))) this.#fenced();
+        else await this.#coordinate();
+      }
+      if (this.#unreachable) {
+        this.#unreachable = false;
+        this.emit('reachable');
+      }
     } catch (err) {
+      if (this.#unreachable) return;
+      this.#unreachable = true;
       this.emit('unreachable', errorMessage(err));
     }
   }
