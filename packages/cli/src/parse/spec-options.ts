@@ -36,7 +36,7 @@ export const OPTION_DEFS: Record<OptName, OptDef> = {
   'cluster-url': {
     type: 'string',
     arg: 'URL',
-    help: "run as a member of a cluster on --database (PostgreSQL): this member's HTTP address as the other members reach it, http://address:port; members share the library, users and settings, each with its own identity, ports and data dir (docs/cluster.md)",
+    help: "run as a member of a cluster on --database (PostgreSQL): this member's HTTP address as the other members reach it, http://address:port; members share the library, users and settings, each with its own ports and data dir (docs/cluster.md: until the per-member split lands, one member per database, since all read one node key)",
   },
   redis: {
     type: 'string',
