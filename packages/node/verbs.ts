@@ -22,3 +22,5 @@ export { resolveInfoHash } from './src/core/infohash.ts';
 export { AuthStore, memberId, MEMBER_ROLES, type Member, type Role } from './src/auth/member-store.ts';
 export { loadOrCreateApiToken, rotateApiToken, sharedApiToken } from './src/auth/api-token.ts';
 export { ensureClaimCode, newClaimCode } from './src/auth/claim-code.ts';
+// `cascade cluster` with no node running: the members as the database has them.
+export { storedClusterView } from './src/cluster/stored-view.ts';

@@ -64,3 +64,6 @@ export type { TorrentsEvent, TorrentsChangesEvent, TorrentDetailEvent, FeedServe
 
 // A peer connection as a BEP 10 extension from outside the engine sees it (engine and identity).
 export type { ExtensionPeer } from './src/extension.ts';
+
+// A cluster of nodes on one database: its members and the replicas each torrent has (issue 42).
+export type { ClusterMember, ClusterView } from './src/cluster.ts';

@@ -61,7 +61,8 @@ const ONE = 'a'.repeat(40);
  * The roles table of docs/identity.md, as the weakest role each route takes. Owner only: node-wide
  * settings decide where files land on the owner's machine; a registration puts the node's account on
  * chain as the torrent's publisher; ownership and the token are the owner's. Admins manage members
- * and viewers. Reads are a viewer's, except those that spend the node's resources or show people.
+ * and viewers. Reads are a viewer's, except those that spend the node's resources or show people
+ * (or the cluster's members: their addresses and figures).
  * Everything else (every change) is a member's.
  */
 const WEAKEST: Record<string, Role> = {
@@ -74,6 +75,7 @@ const WEAKEST: Record<string, Role> = {
   'GET /api/users': 'member',
   'GET /api/chat/contacts': 'member',
   'GET /api/search': 'member',
+  'GET /api/cluster': 'member',
   [`GET /api/torrents/${ONE}/files/0`]: 'member',
 };
 const weakest = (method: string, path: string): Role => WEAKEST[`${method} ${path}`] ?? (method === 'GET' || method === 'HEAD' ? 'viewer' : 'member');

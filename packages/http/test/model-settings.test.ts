@@ -34,6 +34,7 @@ test('settings: defaults, PATCH any subset, kept across a restart', async (t) =>
     portMapping: 'auto',
     lsd: true,
     trustedProxies: [],
+    replicas: null,
   });
 
   const newDir = join(n.root, 'elsewhere', 'dl');
@@ -97,6 +98,9 @@ test('settings: bad input is a 400 naming the field, and changes nothing', async
     [{ altSpeedSchedule: { from: '25:00' } }, /altSpeedSchedule.from/],
     [{ altSpeedSchedule: { days: [7] } }, /altSpeedSchedule.days/],
     [{ altSpeedSchedule: { sometimes: true } }, /sometimes/],
+    [{ replicas: 0 }, /replicas/],
+    [{ replicas: 'two' }, /replicas/],
+    [{ replicas: 17 }, /replicas/],
     [{ colour: 'blue' }, /unknown field "colour"/],
     [[1, 2], /object/],
     // one good field and one bad: neither is applied

@@ -186,6 +186,8 @@ test('the Store on PostgreSQL (a server started for the test)', { timeout: 180_0
     await s.run('ALTER TABLE identity ADD COLUMN id BIGINT PRIMARY KEY CHECK (id = 1)');
     await s.run('DROP TABLE torrent_holders');
     await s.run('DROP TABLE share_writes');
+    await s.run('DROP TABLE cluster_members');
+    await s.run('DROP TABLE cluster_coordinator');
     await s.run('ALTER TABLE share_keys ADD COLUMN written BYTEA');
     await s.run('UPDATE cascade_schema SET version = 18');
     const ih = 'a'.repeat(40);

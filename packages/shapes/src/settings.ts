@@ -63,6 +63,9 @@ export interface Settings {
   /** Reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For / Forwarded name the client:
    *  for the claim, chat budgets and tracker rate limits. [] = none (`serve --trusted-proxy`). */
   trustedProxies: string[];
+  /** A cluster's members that hold each torrent (issue 42); null = 2 with two or more members alive,
+   *  else 1. A node that is not in a cluster holds everything once, whatever this says. */
+  replicas: number | null;
 }
 
 export interface Category {

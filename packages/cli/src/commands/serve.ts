@@ -16,6 +16,7 @@ export async function serveCommand(inv: Invocation, out: Output): Promise<number
   const server = await startServer({
     stateDir: o.stateDir,
     ...(o.database !== undefined ? { database: o.database } : {}),
+    ...(o.cluster ? { cluster: o.cluster } : {}),
     ...(o.httpPort !== undefined ? { httpPort: o.httpPort } : {}),
     // --host binds every listener: the BitTorrent one too (without it BitTorrent takes ::, IPv6 and IPv4, as
     // peers must reach it, while HTTP stays on 127.0.0.1).
@@ -77,7 +78,9 @@ export async function serveCommand(inv: Invocation, out: Output): Promise<number
     const loaded = await Promise.race([server.ready, stop.promise.then(() => undefined)]);
     if (loaded !== undefined) {
       const database = node.db.store.dialect === 'postgres' ? node.db.path : null;
-      out.event('serving', { torrents: loaded, controlPort: node.control?.port ?? null, stateDir: node.db.stateDir, database });
+      const cluster = node.cluster ? { id: node.cluster.id, url: node.cluster.url, epoch: node.cluster.epoch } : null;
+      out.event('serving', { torrents: loaded, controlPort: node.control?.port ?? null, stateDir: node.db.stateDir, database, cluster });
+      if (cluster) out.say(`member ${cluster.id} of the cluster on that database, reached at ${cluster.url} (\`cascade cluster\` lists the members)`);
       out.say(
         `${loaded} torrent${loaded === 1 ? '' : 's'} loaded, state in ${database ?? node.db.stateDir}. ` +
           'Add files in the web UI or with `cascade add <magnet>`; Ctrl-C to stop.',

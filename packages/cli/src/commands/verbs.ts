@@ -21,6 +21,7 @@ import { limits, queue, forceStart, move, settings, pieceOrderVerb } from './sta
 import { category, tags } from './organise.ts';
 import { namesMany, runMany } from './many.ts';
 import { register, rewards, verify } from './registry.ts';
+import { cluster } from './cluster.ts';
 
 export type { VerbDeps } from './node-access.ts';
 
@@ -420,6 +421,7 @@ export const VERBS: Record<string, Verb> = {
   peers,
   connect,
   health,
+  cluster,
   announce,
   debug,
   pause: pauseOrResume('pause'),

@@ -11,6 +11,7 @@ import { parseIceServerUrl, type IceServer } from '@cascade/node/basics';
 import { parseRate, parseSize } from '../output/format.ts';
 import { COMMANDS, OPTION_DEFS, type OptDef, type OptName } from './spec.ts';
 import { databaseOption } from './database-option.ts';
+import { clusterOption, type ClusterOption } from './cluster-options.ts';
 import { chainOption, signerOption, type ChainOption } from './chain-options.ts';
 import { httpUrl, parseInteger } from './value-checks.ts';
 
@@ -21,6 +22,8 @@ export interface Options {
   stateDir: string;
   /** --database, else $CASCADE_DATABASE_URL: the state in PostgreSQL (issue 42). */
   database: string | undefined;
+  /** serve --cluster-url (with --redis / $CASCADE_REDIS_URL): a member of a cluster on --database (issue 42). */
+  cluster: ClusterOption;
   port: number;
   host: string | undefined;
   dht: boolean;
@@ -254,6 +257,7 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
     help: bool('help'),
     stateDir: str('state-dir') !== undefined ? resolve(str('state-dir')!) : defaultStateDir(env),
     database: databaseOption(str('database'), spec.options.includes('database') ? env.CASCADE_DATABASE_URL : undefined),
+    cluster: undefined,
     port: str('port') !== undefined ? parseInteger('port', str('port')!, 0, 65535) : DEFAULT_PORT,
     host: str('host'),
     dht: v.dht !== false,
@@ -336,6 +340,7 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
     ipfsApi: str('ipfs-api') !== undefined ? httpUrl('--ipfs-api', str('ipfs-api')!) : undefined,
   };
   options.onion = onionOption(command, options.directories, options.privateDiscovery, options.relay);
+  options.cluster = clusterOption(str('cluster-url'), str('redis'), command === 'serve' ? env.CASCADE_REDIS_URL : undefined, options.database);
   for (const [flag, key] of [['receipt-every', 'everyBytes'], ['payment-threshold', 'paymentThresholdBytes'], ['auto-claim', 'autoClaimBytes']] as const) {
     const text = str(flag);
     if (text === undefined) continue;

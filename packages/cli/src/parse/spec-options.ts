@@ -1,7 +1,7 @@
 // Every option the CLI knows, with its kind and its help line (spec.ts says which command takes which).
 
 export type OptName =
-  | 'json' | 'help' | 'state-dir' | 'database' | 'port' | 'host' | 'dht' | 'dht-bootstrap' | 'tracker' | 'utp'
+  | 'json' | 'help' | 'state-dir' | 'database' | 'cluster-url' | 'redis' | 'port' | 'host' | 'dht' | 'dht-bootstrap' | 'tracker' | 'utp'
   | 'output' | 'dir' | 'announce' | 'piece-length' | 'private' | 'webseed' | 'mirror' | 'sha256' | 'peer' | 'seed'
   | 'timeout' | 'delete-data' | 'paused' | 'http-port' | 'download-dir' | 'tracker-port' | 'tracker-host' | 'allowed-host' | 'allow-private-urls' | 'public-url' | 'ice-server' | 'port-mapping' | 'lsd' | 'metrics-token' | 'trusted-proxy'
   | 'rotate' | 'role'
@@ -32,6 +32,16 @@ export const OPTION_DEFS: Record<OptName, OptDef> = {
     type: 'string',
     arg: 'URL',
     help: "keep the node's state (library, settings, users, sign-in sessions, the API token, RSS, receipts, keys…) in this PostgreSQL database, postgres://user:password@host/db, instead of <state-dir>/cascade.db (default $CASCADE_DATABASE_URL); downloads and the other files stay in --state-dir",
+  },
+  'cluster-url': {
+    type: 'string',
+    arg: 'URL',
+    help: "run as a member of a cluster on --database (PostgreSQL): this member's HTTP address as the other members reach it, http://address:port; members share the library, users and settings, each with its own ports and data dir (docs/cluster.md: until the per-member split lands, one member per database, since all read one node key)",
+  },
+  redis: {
+    type: 'string',
+    arg: 'URL',
+    help: "with --cluster-url: the cluster's Redis, redis://[user:password@]host:port[/db] (or rediss://), for the members' change fan-out (default $CASCADE_REDIS_URL)",
   },
   port: { type: 'string', short: 'p', arg: 'N', help: 'BitTorrent listen port (default 6881, 0 = any free port)' },
   host: { type: 'string', arg: 'ADDR', help: 'BitTorrent bind address; also where outgoing connections, tracker requests and DHT queries leave from' },

@@ -85,9 +85,9 @@ export const COMMANDS: Record<string, CommandSpec> = {
     optionHelp: { output: 'the download directory (default: the current one)', dir: 'the same as -o', lsd: LSD_ONE_SHOT },
   },
   serve: {
-    options: [...NODE, 'http-port', 'download-dir', 'tracker-port', 'tracker-host', 'allowed-host', 'allow-private-urls', 'public-url', 'ice-server', 'port-mapping', 'lsd', 'metrics-token', 'trusted-proxy', 'llm-url', 'llm-model', 'llm-key', 'llm-gguf', 'llm-threads', 'llm-max-tokens', ...CHAIN, ...ONION, 'relay', 'relay-port'],
+    options: [...NODE, 'cluster-url', 'redis', 'http-port', 'download-dir', 'tracker-port', 'tracker-host', 'allowed-host', 'allow-private-urls', 'public-url', 'ice-server', 'port-mapping', 'lsd', 'metrics-token', 'trusted-proxy', 'llm-url', 'llm-model', 'llm-key', 'llm-gguf', 'llm-threads', 'llm-max-tokens', ...CHAIN, ...ONION, 'relay', 'relay-port'],
     positionals: [0, 0],
-    usage: 'serve [--http-port N] [--host ADDR] [--download-dir DIR] [--port N] [--tracker-port N] [--tracker-host ADDR] [--allowed-host NAME]... [--trusted-proxy ADDR]... [--allow-private-urls] [--public-url URL] [--port-mapping auto|upnp|natpmp|off] [--no-lsd] [--no-utp] [--metrics-token TOKEN] [--llm-url URL --llm-model NAME [--llm-key KEY] | --llm-gguf FILE [--llm-threads N] [--llm-max-tokens N]] [--no-chain | --chain-rpc URL --chain-contracts FILE [--chain-signer URL [--chain-from ADDRESS]]]',
+    usage: 'serve [--http-port N] [--host ADDR] [--database URL [--cluster-url URL [--redis URL]]] [--download-dir DIR] [--port N] [--tracker-port N] [--tracker-host ADDR] [--allowed-host NAME]... [--trusted-proxy ADDR]... [--allow-private-urls] [--public-url URL] [--port-mapping auto|upnp|natpmp|off] [--no-lsd] [--no-utp] [--metrics-token TOKEN] [--llm-url URL --llm-model NAME [--llm-key KEY] | --llm-gguf FILE [--llm-threads N] [--llm-max-tokens N]] [--no-chain | --chain-rpc URL --chain-contracts FILE [--chain-signer URL [--chain-from ADDRESS]]]',
     summary: 'run the node: every stored torrent, the tracker, and the web UI + API on http://localhost:8080',
     optionHelp: { host: 'bind address of the web UI, API, tracker and BitTorrent listener (default: 127.0.0.1, this machine only, for the first three; :: for BitTorrent, IPv6 and IPv4)' },
   },
@@ -219,6 +219,17 @@ export const COMMANDS: Record<string, CommandSpec> = {
     summary: 'connect a torrent to a peer',
   },
   health: { options: COMMON, positionals: [0, 0], usage: 'health', summary: 'node status (port, peers, DHT); exit 1 when no node runs' },
+  cluster: {
+    options: COMMON,
+    positionals: [0, 0],
+    usage: 'cluster [--json] [--database URL]',
+    summary: "the cluster's members (alive, last seen, torrents, free space, rates) and its replicas",
+    details:
+      'Through the running node; a node not in a cluster lists itself. With no node running and --database (or\n' +
+      '$CASCADE_DATABASE_URL), the members as the database has them. --json prints GET /api/cluster\'s object:\n' +
+      '{"members": [{"id", "url", "alive", "lastSeen", "torrents", "freeBytes", "downloadRate", "uploadRate", "epoch",\n' +
+      '"coordinator", "self"}], "replicas": N}. Exit 1 when no node runs and no --database is given.',
+  },
   ask: {
     options: [...COMMON, 'torrent', 'conversation'],
     positionals: [1, Infinity],

@@ -22,6 +22,7 @@ import { addRoutes } from '../routes/add.ts';
 import { streamRoutes } from '../routes/stream.ts';
 import { healthRoutes } from '../routes/health.ts';
 import { readinessRoutes } from '../routes/readiness.ts';
+import { clusterRoutes } from '../routes/cluster.ts';
 import { ipfsRoutes } from '../routes/ipfs.ts';
 import { chainRoutes } from '../routes/chain.ts';
 import { networkRoutes } from '../routes/network.ts';
@@ -116,6 +117,7 @@ export async function buildApp(ctx: ApiContext, opts: AppOptions): Promise<Fasti
   streamRoutes(app, ctx);
   healthRoutes(app, ctx);
   readinessRoutes(app, ctx);
+  clusterRoutes(app, ctx);
   ipfsRoutes(app, ctx);
   chainRoutes(app, ctx);
   networkRoutes(app, ctx);

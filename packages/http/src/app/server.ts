@@ -11,7 +11,7 @@ import { startTracker, type RunningTracker } from '@cascade/tracker';
 import { privateTorrentUrlsFor, publicAnnounceUrls } from '@cascade/node/features';
 import { silentLog, type CascadeNode, type NodeLog, type NodeOptions } from '@cascade/node';
 import { startNode } from '@cascade/node';
-import { NodeError, errorMessage } from '@cascade/node';
+import { NodeError, errorMessage, nodeClusterView } from '@cascade/node';
 import { buildApp } from './app.ts';
 import { checkMetricsToken } from '../metrics/index.ts';
 import { compatOps } from '../compat/compat-ops.ts';
@@ -44,6 +44,9 @@ export interface ServerOptions {
   stateDir: string;
   /** A postgres:// URL: the node's state in that database, not <stateDir>/cascade.db (issue 42). */
   database?: string;
+  /** A cluster member on `database` (serve --cluster-url URL, --redis URL): its HTTP address as the
+   *  other members reach it, and the Redis for the change fan-out (issue 42; docs/cluster.md). */
+  cluster?: { url: string; redis?: string };
   /** Web UI + API port; 0 = any. Default 8080. */
   httpPort?: number;
   /** Bind address of the web UI and API. Default 127.0.0.1: only this machine. */
@@ -188,6 +191,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const nodeOptions: NodeOptions = {
     stateDir,
     ...(opts.database !== undefined ? { database: opts.database } : {}),
+    ...(opts.cluster ? { cluster: opts.cluster } : {}),
     port: opts.btPort ?? DEFAULT_BT_PORT,
     host: opts.btHost,
     dht: opts.dht !== false,
@@ -325,6 +329,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     });
     cleanups.push(() => helper.close());
     node.control?.extend(assistantRpc(node, helper.assistant));
+    // `cascade cluster`: a node not in a cluster names itself by its public URL, else its own.
+    node.control?.extend({ cluster: () => nodeClusterView(node, node.model.getSettings().publicUrl ?? `http://${urlHost(host)}:${httpPort}`) });
     // The chain and seeding receipts (issue 13): the receipts' watcher goes on before the library loads.
     const rewards = attachRewards(node, opts.chain ?? {}, opts.receipts, opts.ipfsApi ? { ipfsApi: opts.ipfsApi } : {});
     cleanups.push(() => rewards.close());

@@ -1,7 +1,8 @@
 // GET /api/health/ready: can this node serve now? For load balancers and Kubernetes readiness
 // probes (issue 42 item 4): 200 {"ready": true}, or 503 {"ready": false, "reason"} while the
 // library is still loading, while the node stops, or when its state store does not answer (a
-// database over a network can be down while the process lives on). /api/health stays what a
+// database over a network can be down while the process lives on), and while a cluster member is
+// fenced (its lease taken: it rejoins with a new epoch). /api/health stays what a
 // liveness probe asks: the process answers at all.
 
 import type { FastifyInstance } from 'fastify';
@@ -19,7 +20,7 @@ const readySchema = {
     reason: { type: 'string' },
     checks: {
       type: 'object',
-      properties: { library: { type: 'string' }, store: { type: 'string' }, stopping: { type: 'boolean' } },
+      properties: { library: { type: 'string' }, store: { type: 'string' }, stopping: { type: 'boolean' }, cluster: { type: 'string' } },
     },
   },
   required: ['ready', 'checks'],
@@ -51,19 +52,24 @@ export function readinessRoutes(app: FastifyInstance, ctx: ApiContext): void {
     handler: async (req, reply) => {
       const state = ctx.readiness?.() ?? { libraryLoaded: true, stopping: false };
       const storeError = state.stopping ? undefined : await storeAnswers(ctx);
+      // A cluster member whose lease was taken (fenced) serves nothing until it is back in.
+      const membership = ctx.node.cluster?.state;
       const checks = {
         library: state.libraryLoaded ? 'loaded' : 'loading',
         store: state.stopping ? 'not checked' : storeError === undefined ? 'ok' : 'failing',
         stopping: state.stopping,
+        ...(membership !== undefined ? { cluster: membership } : {}),
       };
       const reason = state.stopping
         ? 'the node is stopping'
         : storeError !== undefined
           ? // Where the state is and what the driver said are the node's own business, not a visitor's.
             `the state store does not answer${callerMay(req, 'member') ? ` (${ctx.node.db.store.location}: ${storeError})` : ''}`
-          : !state.libraryLoaded
-            ? 'the library is still loading'
-            : undefined;
+          : membership === 'fenced'
+            ? 'fenced, rejoining: this member lost its lease on the database and joins again with a new epoch'
+            : !state.libraryLoaded
+              ? 'the library is still loading'
+              : undefined;
       if (reason === undefined) return { ready: true, checks };
       reply.code(503).header('retry-after', '5');
       return { ready: false, reason, checks };

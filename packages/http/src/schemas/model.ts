@@ -57,6 +57,11 @@ const settingsProperties = {
     items: { type: 'string' },
     description: 'reverse proxies (IP addresses or CIDR ranges) whose X-Forwarded-For / Forwarded name the client: for the claim, chat budgets and tracker rate limits; [] = none',
   },
+  replicas: {
+    type: ['integer', 'null'],
+    minimum: 1,
+    description: "a cluster's members that hold each torrent (GET /api/cluster); null = 2 with two or more members alive, else 1",
+  },
   lsd: { type: 'boolean', description: 'BEP 14 local service discovery for `cascade serve`: announce torrents on the LAN by multicast and dial the peers heard there (serve --no-lsd: off for one run)' },
   portMapping: {
     type: 'string',

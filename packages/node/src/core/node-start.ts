@@ -1,9 +1,8 @@
 // Starting a node: the state DB, the engine session with the node's extensions, the control
 // endpoint, and the node's network and ICE servers. Apart from node.ts so that the node's class
 // stays one file's read.
-import { hostname } from 'node:os';
 import { StateDB } from '../state/state-db.ts';
-import { DatabaseLease, instanceId } from '../state/database-lease.ts';
+import type { DatabaseLease } from '../state/database-lease.ts';
 import { torrentUrlGuard } from '../sources/torrent-url-guard.ts';
 import { connectControl } from './control.ts';
 import { loadEngine, type SessionHandle, type SessionOptions } from './engine.ts';
@@ -16,6 +15,8 @@ import { followPortMapping } from '../network/port-mapping.ts';
 import { followLsd } from '../network/lsd.ts';
 import type { ContentIdMode } from '../content/node-content.ts';
 import { loadModelState } from '../model/index.ts';
+import { ClusterMembership } from '../cluster/membership.ts';
+import { followMembership, holdDatabase } from '../cluster/database-hold.ts';
 
 /** exempt: URLs the torrent URL guard never checks (the node's own and --tracker ones). */
 export function sessionOptions(o: NodeOptions, db: StateDB, exempt: () => Iterable<string> = () => o.trackers): SessionOptions {
@@ -73,15 +74,13 @@ export async function startNode(
   // Opened and read into memory (identity, records, resume bitfields, ledgers) before anything
   // reads it synchronously (the session's peer id, the listing).
   const db = await StateDB.open(o.stateDir, o.database ? { database: o.database } : {});
-  // A shared database serves one node at a time (until clusters come): the lease says which.
-  let lease: DatabaseLease | undefined;
-  if (db.store.dialect === 'postgres') {
-    try {
-      lease = await DatabaseLease.take(db.store, instanceId(o.stateDir), `pid ${process.pid} on host ${hostname()}, state dir ${o.stateDir}`);
-    } catch (err) {
-      await db.close();
-      throw err;
-    }
+  // A shared database serves one node at a time, or the members of one cluster: their leases say which.
+  let lease: DatabaseLease | ClusterMembership | undefined;
+  try {
+    lease = await holdDatabase(o, db);
+  } catch (err) {
+    await db.close();
+    throw err;
   }
   useNativeSignatures();
   const identified = new IdentifiedPeers(out, db);
@@ -112,7 +111,8 @@ export async function startNode(
     throw friendlyStartError(err, o);
   }
   const node = new CascadeNode({ session, db, modelState: await loadModelState(db.store), out, identified, downloadDir: o.downloadDir, queue: o.queue, contentIds: opts.contentIds });
-  if (lease) {
+  if (lease instanceof ClusterMembership) followMembership(node, lease);
+  else if (lease) {
     node.lease = lease;
     lease.keep((reason) => node.failed(reason));
   }

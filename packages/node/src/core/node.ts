@@ -40,6 +40,7 @@ import type {
   AddTorrentOptions,
   Metainfo,
 } from './engine.ts';
+import type { ClusterMembership } from '../cluster/membership.ts';
 
 /** What a node needs to start; the CLI's parsed options satisfy it as they are. */
 export interface NodeOptions {
@@ -48,6 +49,8 @@ export interface NodeOptions {
   /** A postgres:// URL: the state in that PostgreSQL database, not <stateDir>/cascade.db (serve
    *  --database, issue 42). The state dir keeps the node's files (downloads, control file, chain). */
   database?: string | undefined;
+  /** A member of a cluster on `database` (serve --cluster-url, --redis; src/cluster/): its lease replaces the single node's. */
+  cluster?: { url: string; redis?: string | undefined } | undefined;
   /** BitTorrent TCP listen port; 0 = any free port. */
   port: number;
   host?: string | undefined;
@@ -156,6 +159,8 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
   #stopping: Promise<void> | undefined;
   /** The lease on a shared database (PostgreSQL: state/database-lease.ts), given back at stop. */
   lease: { release(): Promise<void> } | undefined;
+  /** Its membership when it is a cluster's member (then also `lease`), else undefined. */
+  cluster: ClusterMembership | undefined;
   #fatal!: (reason: string) => void;
   /** Resolves with the reason when this node must stop by itself (its database lease was taken
    *  over): the process that runs it stops it and exits non-zero. */

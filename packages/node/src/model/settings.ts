@@ -39,6 +39,7 @@ export const SETTINGS_KEYS: readonly SettingsKey[] = [
   'portMapping',
   'lsd',
   'trustedProxies',
+  'replicas',
 ];
 
 /**
@@ -68,10 +69,13 @@ export function defaultSettings(downloadDir: string): Settings {
     portMapping: 'auto',
     lsd: true,
     trustedProxies: [],
+    replicas: null,
   };
 }
 
 const MAX_TRUSTED_PROXIES = 100;
+/** More copies than this is a backup scheme, not replication. */
+const MAX_REPLICAS = 16;
 
 /** A list of IP addresses and CIDR ranges ("10.0.0.0/8", "fd00::/8"), or a comma-separated text of them. */
 export function trustedProxiesSetting(v: unknown): string[] {
@@ -186,6 +190,12 @@ export function applyPatch(current: Settings, patch: unknown, ctx: { stateDir: s
         break;
       case 'trustedProxies':
         next.trustedProxies = trustedProxiesSetting(v);
+        break;
+      case 'replicas':
+        if (v !== null && (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > MAX_REPLICAS)) {
+          fail(key, `must be null (2 with two or more members, else 1) or a whole number from 1 to ${MAX_REPLICAS}`);
+        }
+        next.replicas = v as number | null;
         break;
       case 'portMapping':
         if (!PORT_MAPPING_SETTINGS.includes(v as PortMappingSetting)) fail(key, 'must be "auto", "upnp", "natpmp" or "off"');

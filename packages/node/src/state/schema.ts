@@ -14,7 +14,7 @@ export class StateError extends NodeError {
 }
 
 /** Bump with a new entry in MIGRATIONS whenever the schema changes. */
-export const SCHEMA_VERSION = 19;
+export const SCHEMA_VERSION = 20;
 /** PRAGMA application_id ("CSCD"): tells our DB apart from any other SQLite file. */
 const APPLICATION_ID = 0x43534344;
 
@@ -426,6 +426,32 @@ const MIGRATIONS: string[] = [
   CREATE INDEX torrent_holders_member ON torrent_holders (member_id);
   INSERT INTO torrent_holders (info_hash, member_id, epoch, state, error, completed_at, progress, updated_at)
     SELECT info_hash, '', 0, status, error, completed_at, CASE WHEN status = 'seeding' THEN 1 ELSE 0 END, COALESCE(completed_at, added_at) FROM torrents;
+  `,
+  // 20: cluster membership (issue 42 step 3, cluster/cluster-store.ts): each member's lease and the
+  // figures it renews it with, and the coordinator's one-row lease. Times are ms on the database's
+  // clock. Empty on a node that is not in a cluster.
+  `
+  CREATE TABLE cluster_members (
+    id            TEXT PRIMARY KEY,           -- the member's node key as a did:key
+    url           TEXT NOT NULL,              -- its HTTP address as the others reach it (--cluster-url)
+    instance      TEXT NOT NULL,              -- its state dir's instance id: the same member restarted rejoins at once
+    epoch         INTEGER NOT NULL,           -- +1 at each join and when declared dead: a renewal of an older one fails (fencing)
+    lease_until   INTEGER NOT NULL,           -- alive while the database's clock is not past it
+    last_seen     INTEGER NOT NULL,           -- its last renewal
+    torrents      INTEGER NOT NULL DEFAULT 0,
+    free_bytes    INTEGER NOT NULL DEFAULT 0,
+    download_rate INTEGER NOT NULL DEFAULT 0, -- bytes/s
+    upload_rate   INTEGER NOT NULL DEFAULT 0,
+    bt_port       INTEGER,                    -- its BitTorrent port (holders are peers of each other: step 5)
+    started_at    INTEGER NOT NULL,           -- when it joined
+    dead_at       INTEGER                     -- when the coordinator declared it dead; NULL while it is not
+  );
+  CREATE TABLE cluster_coordinator (
+    id          INTEGER PRIMARY KEY CHECK (id = 1),
+    member_id   TEXT NOT NULL,                -- cluster_members.id
+    epoch       INTEGER NOT NULL,             -- +1 at every take-over
+    lease_until INTEGER NOT NULL
+  );
   `,
 ];
 

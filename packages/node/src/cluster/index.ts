@@ -1,0 +1,8 @@
+// Cluster membership (issue 42 step 3, docs/cluster.md): leases with fencing on the database's
+// clock, the coordinator, and the view GET /api/cluster and `cascade cluster` show.
+export { ClusterStore, type MemberRow, type MemberStats, type MemberList } from './cluster-store.ts';
+export { ClusterMembership, MEMBER_LEASE_MS, MEMBER_RENEW_MS, type MemberState, type MembershipOptions } from './membership.ts';
+export { clusterView, effectiveReplicas, singleNodeView } from './cluster-view.ts';
+export { memberStats } from './member-stats.ts';
+export { nodeClusterView, statsOf, type ClusterNode } from './node-cluster.ts';
+export { storedClusterView, storedReplicas } from './stored-view.ts';

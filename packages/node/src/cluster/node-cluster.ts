@@ -1,0 +1,35 @@
+// The cluster as a running node answers for it (GET /api/cluster, the `cluster` control RPC), and
+// as the state says with no node running (`cascade cluster --database URL`).
+
+import type { ClusterView } from '@cascade/shapes';
+import type { SessionHandle } from '../core/engine.ts';
+import { nodeIdentity } from '../core/node-identity.ts';
+import type { StateDB } from '../state/state-db.ts';
+import type { MemberStats } from './cluster-store.ts';
+import { clusterView, singleNodeView } from './cluster-view.ts';
+import { memberStats } from './member-stats.ts';
+import type { ClusterMembership } from './membership.ts';
+
+/** What of a node the cluster view reads. */
+export interface ClusterNode {
+  readonly cluster: ClusterMembership | undefined;
+  readonly session: SessionHandle;
+  readonly db: StateDB;
+  readonly model: { getSettings(): { readonly downloadDir: string; readonly replicas: number | null } };
+}
+
+const samplers = new WeakMap<ClusterNode, () => Promise<MemberStats>>();
+
+/** The node's figures (one sampler per node, so its rates span the time between two asks). */
+export function statsOf(node: ClusterNode): () => Promise<MemberStats> {
+  let s = samplers.get(node);
+  if (!s) samplers.set(node, (s = memberStats(node.session, () => node.model.getSettings().downloadDir)));
+  return s;
+}
+
+/** The cluster this node is a member of, or itself alone at `selfUrl` (how the caller reached it). */
+export async function nodeClusterView(node: ClusterNode, selfUrl: string): Promise<ClusterView> {
+  const m = node.cluster;
+  if (!m) return singleNodeView({ id: nodeIdentity(node.db).did, url: selfUrl, stats: await statsOf(node)() });
+  return clusterView(await m.store.list(), node.model.getSettings().replicas, m.id);
+}

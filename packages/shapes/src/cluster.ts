@@ -1,0 +1,34 @@
+// A cluster of nodes on one PostgreSQL database (issue 42): who its members are and how each is
+// doing, as GET /api/cluster answers and `cascade cluster --json` prints. A node that is not in a
+// cluster answers with itself alone and replicas 1, so a dashboard can always ask.
+
+/** One member, as the database knows it (its lease, on the database's clock). */
+export interface ClusterMember {
+  /** The member's node key as a did:key: stable across restarts. */
+  id: string;
+  /** The HTTP address the other members reach it at (`serve --cluster-url`). */
+  url: string;
+  /** Its lease has not run out (renewed every 2 s, 6 s long). */
+  alive: boolean;
+  /** Its last renewal, ISO 8601 (the database's clock). */
+  lastSeen: string;
+  /** Torrents it runs. */
+  torrents: number;
+  /** Free bytes where it saves data. */
+  freeBytes: number;
+  /** Bytes/s of piece data, over its last renewal's interval. */
+  downloadRate: number;
+  uploadRate: number;
+  /** Bumped at each join and each time it is declared dead: a member renewing an older one was fenced. */
+  epoch: number;
+  /** It holds the coordinator's lease (one member at a time declares the dead ones). */
+  coordinator: boolean;
+  /** The member that answered. */
+  self: boolean;
+}
+
+export interface ClusterView {
+  members: ClusterMember[];
+  /** How many members hold each torrent: the replicas setting, else 2 with two or more members alive, else 1. */
+  replicas: number;
+}
