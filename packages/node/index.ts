@@ -3,6 +3,7 @@
 // peers and the network, the control endpoint and its client. It knows nothing of HTTP: the CLI's
 // verbs use it directly, and @cascade/http serves it.
 
+export { stateOpenOptions, resolveMemberId } from './src/cluster/member-id.ts';
 export { StateDB, StateError, SCHEMA_VERSION, DB_FILE, PEER_ID_PREFIX, countBits, peerScore, MEMBER_TABLES, renameMember } from './src/state/state-db.ts';
 export type { TorrentStatus, TorrentRecord, NewTorrent, PeerRecord, PeerDelta, Identity } from './src/state/state-db.ts';
 export { PeerLedger } from './src/peers/peer-ledger.ts';

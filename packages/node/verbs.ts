@@ -8,6 +8,7 @@ export * from './basics.ts';
 export { StateDB, DB_FILE } from './src/state/state-db.ts';
 export { copyStateToPostgres, type CopyReport } from './src/state/copy-state.ts';
 export { MEMBER_TABLES, renameMember, torrentHolders, type TorrentHolder } from './src/state/member-rows.ts';
+export { stateOpenOptions } from './src/cluster/member-id.ts';
 export { rememberPeers } from './src/peers/manual-peers.ts';
 export { storedMetainfo, otherOwners, refuseOwnedFiles, deleteOwnFiles } from './src/files/own-files.ts';
 export { ShareKeys } from './src/private/share-keys.ts';

@@ -1,7 +1,7 @@
 // `cascade serve --cluster-url URL [--redis URL]` and `cascade cluster [--json]` (issue 42 step 3):
 // the options checked before anything starts (exit 2, nothing written), a node not in a cluster
-// listing itself, a member on a real PostgreSQL listed through the running node and, once it
-// stopped, from the database directly.
+// listing itself, two members on a real PostgreSQL (the single node joining as itself, a fresh state
+// dir as a new member), one killed and declared dead, and, once stopped, listed from the database.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
@@ -73,35 +73,50 @@ test('cascade cluster --json: a node not in a cluster lists itself', async (t) =
   await node.stop();
 });
 
-test('a cluster member on PostgreSQL: listed through it, then from the database once it stopped; a second process with its node key is refused', { timeout: 180_000 }, async (t) => {
+test('two members on one PostgreSQL: the single node joins as itself, a second state dir as a new member; a member killed is declared dead; stopped, both are listed from the database', { timeout: 240_000 }, async (t) => {
   const pg = await startPostgres(t);
   const database = await pg.database('members');
   const root = tempDir(t);
-  const args = ['--no-chain', '--database', database, '--cluster-url', 'http://127.0.0.1:18081', '--redis', 'redis://127.0.0.1:6379'];
-  const a = await startServe(t, { stateDir: join(root, 'a'), args });
+  const base = ['--no-chain', '--database', database];
+  // The single node first: its node key and its rows become member A's when it joins.
+  const single = await startServe(t, { stateDir: join(root, 'a'), args: base });
+  const singleId = (await single.run(['cluster', '--json'])).json.members[0].id as string;
+  await single.stop();
+
+  const a = await startServe(t, { stateDir: join(root, 'a'), args: [...base, '--cluster-url', 'http://127.0.0.1:18081', '--redis', 'redis://127.0.0.1:6379'] });
   const serving = a.events.find((e) => e.event === 'serving')!;
   assert.equal(serving.cluster.url, 'http://127.0.0.1:18081');
-  assert.equal(serving.cluster.epoch, 1);
-  const through = await a.run(['cluster', '--json']);
-  assert.equal(through.code, 0, through.stderr);
-  assert.deepEqual(through.json.members.map((m: any) => [m.id, m.url, m.alive, m.self]), [[serving.cluster.id, 'http://127.0.0.1:18081', true, true]]);
-  assert.equal(through.json.replicas, 1);
-  // Until the per-member split (docs/cluster.md, step 2) every node on one database reads one node
-  // key, so a second member would be the first one again: it is refused by name, not let in.
-  const b = await cascade(['serve', '--json', '--http-port', '0', '--port', '0', '--tracker-port', '0', '--no-dht', '--state-dir', join(root, 'b'), ...args.slice(0, 3), '--cluster-url', 'http://127.0.0.1:18082']);
-  assert.equal(b.code, 1, b.stdout + b.stderr);
-  assert.match(b.stdout + b.stderr, new RegExp(`cluster member ${serving.cluster.id} already runs at http://127\\.0\\.0\\.1:18081 .*two nodes with one node key`));
-  // A single node (no --cluster-url) is refused too.
-  const single = await cascade(['serve', '--json', '--http-port', '0', '--port', '0', '--tracker-port', '0', '--no-dht', '--state-dir', join(root, 'c'), ...args.slice(0, 3)]);
-  assert.equal(single.code, 1);
-  assert.match(single.stdout + single.stderr, /1 member of a cluster uses the database .*--cluster-url/);
-  // Stopped, it leaves: the database lists it, not alive.
+  assert.equal(serving.cluster.id, singleId, 'the single node joined as someone else');
+  const b = await startServe(t, { stateDir: join(root, 'b'), args: [...base, '--cluster-url', 'http://127.0.0.1:18082'] });
+  const bId = b.events.find((e) => e.event === 'serving')!.cluster.id as string;
+  assert.notEqual(bId, singleId, 'a second state dir took the first member\'s node key');
+  const both = await a.run(['cluster', '--json']);
+  assert.equal(both.code, 0, both.stderr);
+  const rows = (r: any) => r.json.members.map((m: any) => [m.id, m.url, m.alive, m.self]).sort();
+  assert.deepEqual(rows(both), [[singleId, 'http://127.0.0.1:18081', true, true], [bId, 'http://127.0.0.1:18082', true, false]].sort());
+  assert.equal(both.json.replicas, 2);
+
+  // A single node (no --cluster-url) is refused while members are alive.
+  const lone = await cascade(['serve', '--json', '--http-port', '0', '--port', '0', '--tracker-port', '0', '--no-dht', '--state-dir', join(root, 'c'), ...base]);
+  assert.equal(lone.code, 1);
+  assert.match(lone.stdout + lone.stderr, /2 members of a cluster use the database .*--cluster-url/);
+
+  // B killed without a goodbye: its lease runs out and A (the coordinator, alone) declares it dead.
+  b.child.kill('SIGKILL');
+  await once(b.child, 'exit');
+  let seen: any;
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 500))) {
+    seen = await a.run(['cluster', '--json']);
+    if (seen.json?.members?.some((m: any) => m.id === bId && !m.alive)) break;
+  }
+  assert.deepEqual(rows(seen), [[singleId, 'http://127.0.0.1:18081', true, true], [bId, 'http://127.0.0.1:18082', false, false]].sort());
+
+  // Stopped, A leaves: the database lists both, neither alive.
   a.child.kill('SIGTERM');
   await once(a.child, 'exit');
   const offline = await cascade(['cluster', '--json', '--state-dir', join(root, 'a'), '--database', database]);
   assert.equal(offline.code, 0, offline.stderr);
-  assert.deepEqual(offline.json.members.map((m: any) => [m.id, m.alive, m.self]), [[serving.cluster.id, false, false]]);
-  assert.equal(offline.json.replicas, 1);
+  assert.deepEqual(offline.json.members.map((m: any) => [m.id, m.alive, m.self]).sort(), [[singleId, false, false], [bId, false, false]].sort());
   const text = await cascade(['cluster', '--state-dir', join(root, 'a'), '--database', database]);
-  assert.match(text.stdout, /^1 member, 0 alive; each torrent on 1\ndead {3}http:\/\/127\.0\.0\.1:18081/);
+  assert.match(text.stdout, /^2 members, 0 alive; each torrent on 1\n/);
 });

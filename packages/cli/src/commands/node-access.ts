@@ -1,7 +1,7 @@
 // How a verb reaches its node: through the running node's control endpoint, or, with none running,
 // through the state DB directly (what the next `cascade serve` will load).
 
-import { StateDB, type ControlClient } from '@cascade/node/verbs';
+import { StateDB, stateOpenOptions, type ControlClient } from '@cascade/node/verbs';
 import { CliError } from '../core/errors.ts';
 import type { Invocation } from '../parse/args.ts';
 import type { Output } from '../output/output.ts';
@@ -18,7 +18,7 @@ export const NO_NODE = 'no running node (start one with `cascade serve`)';
 
 /** Opens the node's state: <state-dir>/cascade.db, or the PostgreSQL database of --database. */
 export function openState(inv: Invocation): Promise<StateDB> {
-  return StateDB.open(inv.options.stateDir, inv.options.database ? { database: inv.options.database } : {});
+  return StateDB.open(inv.options.stateDir, stateOpenOptions(inv.options.stateDir, inv.options.database));
 }
 
 /** Opens the state (read into memory: state-db.ts), runs fn on it and closes it after. */

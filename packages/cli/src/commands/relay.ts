@@ -1,7 +1,7 @@
 // `cascade relay --directory URL [--host ADDR] [--port N]`: an onion relay and discovery exit on its
 // own (issue 14). Its identity is the node identity of --state-dir; it publishes a signed
 // descriptor to each directory and keeps it fresh until interrupted.
-import { StateDB, nodeIdentity } from '@cascade/node';
+import { StateDB, nodeIdentity, stateOpenOptions } from '@cascade/node';
 import { UsageError } from '../core/errors.ts';
 import { waitForStopSignal } from '../core/signals.ts';
 import type { Invocation } from '../parse/args.ts';
@@ -11,7 +11,7 @@ export async function relayCommand(inv: Invocation, out: Output): Promise<number
   const o = inv.options;
   const directories = o.directories;
   if (directories.length === 0) throw new UsageError('cascade relay needs --directory URL: where it publishes its descriptor (a Cascade tracker, e.g. http://127.0.0.1:6969)');
-  const db = await StateDB.open(o.stateDir, o.database ? { database: o.database } : {});
+  const db = await StateDB.open(o.stateDir, stateOpenOptions(o.stateDir, o.database));
   let identity;
   try {
     identity = nodeIdentity(db);

@@ -36,7 +36,7 @@ export const OPTION_DEFS: Record<OptName, OptDef> = {
   'cluster-url': {
     type: 'string',
     arg: 'URL',
-    help: "run as a member of a cluster on --database (PostgreSQL): this member's HTTP address as the other members reach it, http://address:port; members share the library, users and settings, each with its own ports and data dir (docs/cluster.md: until the per-member split lands, one member per database, since all read one node key)",
+    help: "run as a member of a cluster on --database (PostgreSQL): this member's HTTP address as the other members reach it, http://address:port; members share the library, users and settings, each with its own ports and data dir (docs/cluster.md); its member id is its node key's did, kept in <state-dir>/member-id",
   },
   redis: {
     type: 'string',

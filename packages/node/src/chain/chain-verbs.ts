@@ -14,6 +14,7 @@ import type { NodeLog } from '../core/node-log.ts';
 import { storedMetainfo } from '../files/own-files.ts';
 import { IdentifiedPeers } from '../peers/identified-peers.ts';
 import { StateDB } from '../state/state-db.ts';
+import { stateOpenOptions } from '../cluster/member-id.ts';
 import { ChainService, chainRpc, metainfoOfTorrent, type ChainConfig, type RegistryHost } from './chain-service.ts';
 import { ReceiptExchange } from './receipt-exchange.ts';
 import { ReceiptStore } from './receipt-store.ts';
@@ -32,7 +33,7 @@ export interface ChainVerbs {
 
 /** Opens the state directory's chain and receipts; `log` gets the chain's start-up lines. */
 export async function openChainVerbs(stateDir: string, config: Exclude<ChainConfig, false>, log: NodeLog, opts: { ipfsApi?: string; database?: string } = {}): Promise<ChainVerbs> {
-  const db = await StateDB.open(stateDir, opts.database ? { database: opts.database } : {});
+  const db = await StateDB.open(stateDir, stateOpenOptions(stateDir, opts.database));
   const identity = nodeIdentity(db);
   const service = new ChainService(config, opts);
   const store = new ReceiptStore(db, (err) => log.note(`receipts: ${errorMessage(err)}`));

@@ -69,6 +69,13 @@ export const NATIVE_PUBLIC_KEYS: PublicKeys = {
   },
 };
 
+/** The did of a stored Ed25519 node key (PKCS#8 PEM). */
+export function didOfNodeKey(privateKeyPem: string): string {
+  const jwk = createPrivateKey(privateKeyPem).export({ format: 'jwk' });
+  if (typeof jwk.d !== 'string') throw new Error('the node key is not an Ed25519 private key');
+  return identityFromSigningSecret(new Uint8Array(Buffer.from(jwk.d, 'base64url')), 'node', 0, NATIVE_PUBLIC_KEYS).did;
+}
+
 export function nodeIdentity(db: StateDB): Identity {
   const key = db.identity.privateKey;
   const known = derived.get(db);

@@ -2,6 +2,7 @@
 // endpoint, and the node's network and ICE servers. Apart from node.ts so that the node's class
 // stays one file's read.
 import { StateDB } from '../state/state-db.ts';
+import { stateOpenOptions } from '../cluster/member-id.ts';
 import type { DatabaseLease } from '../state/database-lease.ts';
 import { torrentUrlGuard } from '../sources/torrent-url-guard.ts';
 import { connectControl } from './control.ts';
@@ -73,7 +74,7 @@ export async function startNode(
   }
   // Opened and read into memory (identity, records, resume bitfields, ledgers) before anything
   // reads it synchronously (the session's peer id, the listing).
-  const db = await StateDB.open(o.stateDir, o.database ? { database: o.database } : {});
+  const db = await StateDB.open(o.stateDir, stateOpenOptions(o.stateDir, o.database, !!o.cluster));
   // A shared database serves one node at a time, or the members of one cluster: their leases say which.
   let lease: DatabaseLease | ClusterMembership | undefined;
   try {

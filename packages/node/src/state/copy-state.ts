@@ -11,6 +11,7 @@ import { quoteName, stateTables, tableRows } from './state-tables.ts';
 import type { Queryable, Row, SqlValue, Store } from './store.ts';
 import type { PostgresStore } from './postgres-store.ts';
 import { DB_FILE } from './state-db.ts';
+import { instanceId, recordSingleNode } from './database-lease.ts';
 import { apiTokenPath, loadOrCreateApiToken, sharedApiToken } from '../auth/api-token.ts';
 
 /** Rows per INSERT: a round trip per row would make a library of 10,000 torrents slow to copy,
@@ -48,6 +49,7 @@ export async function copyStateToPostgres(stateDir: string, url: string): Promis
       // comes along, so a node serving the copy from another state dir takes the same one.
       const token = await takeApiToken(stateDir, to);
       if (token) report.tables.push({ name: 'api_token (from the api-token file)', rows: 1 });
+      await recordSingleNode(to, instanceId(stateDir), `copied from state dir ${stateDir}`);
       return report;
     } finally {
       await to.close();

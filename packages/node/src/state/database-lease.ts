@@ -143,3 +143,10 @@ export class DatabaseLease {
     this.#timer = undefined;
   }
 }
+
+/** Records a state dir as the database's single node without holding it (a free lease): what
+ *  `cascade db copy` leaves, so that the state dir it copied is the one that keeps the single node's
+ *  rows when it later joins a cluster (cluster/member-id.ts). */
+export async function recordSingleNode(store: Store, holder: string, description: string): Promise<void> {
+  await store.run('INSERT INTO node_lease (id, holder, description, epoch, renewed_at, expires_at) VALUES (1, ?, ?, 0, 0, 0) ON CONFLICT (id) DO NOTHING', [holder, description]);
+}

@@ -38,8 +38,9 @@ export interface OpenStateOptions {
   /** An open Store to use (migrated here if it is PostgreSQL); it stays the caller's to close. */
   store?: Store;
   /** Whose rows of the per-member tables (member-rows.ts) this state reads and writes: '' (the
-   *  default) for a single node, a cluster member's id (its did) otherwise. */
-  memberId?: string;
+   *  default) for a single node, a cluster member's id (its did) otherwise; or a function that
+   *  finds it on the migrated store before anything is read (a member's, cluster/member-id.ts). */
+  memberId?: string | ((store: Store) => Promise<string>);
 }
 
 /** The views read at open: what the node reads synchronously. */
@@ -87,18 +88,20 @@ export class StateDB {
   static async open(stateDir: string, o: OpenStateOptions = {}): Promise<StateDB> {
     // 0700: the directory holds the node's private key (in cascade.db) and its downloads.
     makeDirsSync(stateDir, 0o700);
-    const memberId = checkMemberId(o.memberId ?? SINGLE_NODE);
     let store: Store;
     const owns = o.store === undefined;
     if (o.store) store = o.store;
     else if (o.database) store = await (await import('./postgres-store.ts')).PostgresStore.open(o.database);
     else store = SqliteStore.openFile(join(stateDir, DB_FILE));
-    const db = new StateDB(stateDir, store, owns, memberId);
+    let db: StateDB | undefined;
     try {
       if (store.dialect === 'postgres') await migratePostgres(store as PostgresStore);
+      const memberId = checkMemberId(typeof o.memberId === 'function' ? await o.memberId(store) : (o.memberId ?? SINGLE_NODE));
+      db = new StateDB(stateDir, store, owns, memberId);
       await db.#load();
     } catch (err) {
-      await db.close().catch(() => {});
+      if (db) await db.close().catch(() => {});
+      else if (owns) await store.close().catch(() => {});
       throw err;
     }
     return db;
