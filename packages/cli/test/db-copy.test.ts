@@ -141,6 +141,13 @@ test('db copy moves every table of a real node\'s state into PostgreSQL, and ser
   assert.equal(again.code, 1);
   assert.match(again.stderr, /already holds state/);
 
+  // The SQLite file is kept, but nothing opens it by mistake: a verb without --database says where
+  // the state went (and how to use the old file on purpose) instead of reading a frozen copy.
+  const stale = await cascade(['list', '--state-dir', stateDir]);
+  assert.equal(stale.code, 1, stale.stdout);
+  assert.match(stale.stderr, /was moved to postgres:\/\/.*by `cascade db copy`.*pass --database URL/);
+  assert.doesNotMatch(stale.stderr, /secret|password=/i);
+
   // The node on PostgreSQL, its SQLite file moved away: the library, options and settings are there.
   renameSync(join(stateDir, DB_FILE), join(stateDir, 'moved-away.db'));
   const onPg = await startServe(t, { stateDir, args: ['--no-chain', '--database', url] });

@@ -12,6 +12,7 @@ import type { Queryable, Row, SqlValue, Store } from './store.ts';
 import type { PostgresStore } from './postgres-store.ts';
 import { DB_FILE } from './state-db.ts';
 import { instanceId, recordSingleNode } from './database-lease.ts';
+import { markStateMoved } from './moved-state.ts';
 import { apiTokenPath, loadOrCreateApiToken, sharedApiToken } from '../auth/api-token.ts';
 
 /** Rows per INSERT: a round trip per row would make a library of 10,000 torrents slow to copy,
@@ -50,6 +51,7 @@ export async function copyStateToPostgres(stateDir: string, url: string): Promis
       const token = await takeApiToken(stateDir, to);
       if (token) report.tables.push({ name: 'api_token (from the api-token file)', rows: 1 });
       await recordSingleNode(to, instanceId(stateDir), `copied from state dir ${stateDir}`);
+      markStateMoved(stateDir, to.location);
       return report;
     } finally {
       await to.close();

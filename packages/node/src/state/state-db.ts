@@ -7,6 +7,7 @@
 
 import { join } from 'node:path';
 import { SqliteStore } from './sqlite-store.ts';
+import { refuseMovedState } from './moved-state.ts';
 import { migratePostgres } from './schema.ts';
 import { TorrentRecords } from './torrent-records.ts';
 import { loadNodeKey } from './node-key.ts';
@@ -92,7 +93,10 @@ export class StateDB {
     const owns = o.store === undefined;
     if (o.store) store = o.store;
     else if (o.database) store = await (await import('./postgres-store.ts')).PostgresStore.open(o.database);
-    else store = SqliteStore.openFile(join(stateDir, DB_FILE));
+    else {
+      refuseMovedState(stateDir);
+      store = SqliteStore.openFile(join(stateDir, DB_FILE));
+    }
     let db: StateDB | undefined;
     try {
       if (store.dialect === 'postgres') await migratePostgres(store as PostgresStore);
