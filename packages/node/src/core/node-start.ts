@@ -16,6 +16,16 @@ import { followPortMapping } from '../network/port-mapping.ts';
 import { followLsd } from '../network/lsd.ts';
 import type { ContentIdMode } from '../content/node-content.ts';
 import { loadModelState } from '../model/index.ts';
+import { redisChangeBus, type ChangeBus } from '../cluster/change-bus.ts';
+import { ClusterViews } from '../cluster/cluster-views.ts';
+import type { PostgresStore } from '../state/postgres-store.ts';
+
+/** The change bus of a cluster's member, fed by every shared write its Store commits. */
+async function joinChangeBus(db: StateDB, redis: string, out: NodeLog): Promise<ChangeBus> {
+  const bus = await redisChangeBus(redis, db.memberId, (line) => out.note(line));
+  (db.store as PostgresStore).onCommit = (writes) => bus.publish(writes);
+  return bus;
+}
 
 /** exempt: URLs the torrent URL guard never checks (the node's own and --tracker ones). */
 export function sessionOptions(o: NodeOptions, db: StateDB, exempt: () => Iterable<string> = () => o.trackers): SessionOptions {
@@ -72,10 +82,11 @@ export async function startNode(
   }
   // Opened and read into memory (identity, records, resume bitfields, ledgers) before anything
   // reads it synchronously (the session's peer id, the listing).
-  const db = await StateDB.open(o.stateDir, o.database ? { database: o.database } : {});
+  if (o.redis !== undefined && !o.database) throw new NodeError('invalid', 'a cluster member (--redis) keeps its state in the cluster\'s PostgreSQL database: give --database postgres://… too');
+  const db = await StateDB.open(o.stateDir, { ...(o.database ? { database: o.database } : {}), ...(o.memberId !== undefined ? { memberId: o.memberId } : {}) });
   // A shared database serves one node at a time (until clusters come): the lease says which.
   let lease: DatabaseLease | undefined;
-  if (db.store.dialect === 'postgres') {
+  if (db.store.dialect === 'postgres' && o.sharedDatabase !== true) {
     try {
       lease = await DatabaseLease.take(db.store, instanceId(o.stateDir), `pid ${process.pid} on host ${hostname()}, state dir ${o.stateDir}`);
     } catch (err) {
@@ -111,7 +122,10 @@ export async function startNode(
     await db.close();
     throw friendlyStartError(err, o);
   }
+  // Published from the first shared write on (cluster/change-bus.ts); connects in the background.
+  const bus = o.redis !== undefined ? await joinChangeBus(db, o.redis, out) : undefined;
   const node = new CascadeNode({ session, db, modelState: await loadModelState(db.store), out, identified, downloadDir: o.downloadDir, queue: o.queue, contentIds: opts.contentIds });
+  if (bus) node.cluster = { bus, views: new ClusterViews(node, bus) };
   if (lease) {
     node.lease = lease;
     lease.keep((reason) => node.failed(reason));

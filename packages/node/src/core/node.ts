@@ -31,6 +31,8 @@ import type { NodeOnion, OnionOptions } from '../network/onion.ts';
 import { NodeContent, type ContentIdMode } from '../content/node-content.ts';
 import type { AddExtra, InfoHashResolver, NodeCore, TorrentAdder, TorrentEvents, TorrentTap, TorrentVerbs } from './node-parts.ts';
 import type { NodeLog } from './node-log.ts';
+import type { ClusterViews } from '../cluster/cluster-views.ts';
+import type { ChangeBus } from '../cluster/change-bus.ts';
 import type {
   SessionHandle,
   SessionHealth,
@@ -48,6 +50,13 @@ export interface NodeOptions {
   /** A postgres:// URL: the state in that PostgreSQL database, not <stateDir>/cascade.db (serve
    *  --database, issue 42). The state dir keeps the node's files (downloads, control file, chain). */
   database?: string | undefined;
+  /** A cluster member's id (StateDB.open's memberId); omitted = '' (a single node). */
+  memberId?: string | undefined;
+  /** redis:// URL: a cluster member's change bus (cluster/change-bus.ts, issue 42); needs `database`. */
+  redis?: string | undefined;
+  /** Tests and cluster members only: skip the single node's lease (state/database-lease.ts) so nodes
+   *  share one database; step 3's membership leases replace it (give each node its memberId). */
+  sharedDatabase?: boolean | undefined;
   /** BitTorrent TCP listen port; 0 = any free port. */
   port: number;
   host?: string | undefined;
@@ -154,6 +163,8 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
   /** The torrents followed, and their events fanned out to the node's listeners. */
   readonly #feed: TorrentFeed;
   #stopping: Promise<void> | undefined;
+  /** A cluster member's change bus and the views it keeps current (cluster/), closed at stop. */
+  cluster: { views: ClusterViews; bus: ChangeBus } | undefined;
   /** The lease on a shared database (PostgreSQL: state/database-lease.ts), given back at stop. */
   lease: { release(): Promise<void> } | undefined;
   #fatal!: (reason: string) => void;
@@ -489,6 +500,7 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
       await attempt(() => this.db.records.settled());
       // And the resume records the torrents saved as they stopped.
       await attempt(() => this.db.resume.settled());
+      await attempt(async () => (await this.cluster?.views.close(), await this.cluster?.bus.close()));
       await attempt(() => this.lease?.release());
       await attempt(() => this.db.close());
       if (errors.length > 0) throw new NodeError('failed', `shutdown: ${errors.map(errorMessage).join('; ')}`);
