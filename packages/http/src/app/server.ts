@@ -44,6 +44,13 @@ export interface ServerOptions {
   stateDir: string;
   /** A postgres:// URL: the node's state in that database, not <stateDir>/cascade.db (issue 42). */
   database?: string;
+  /** A cluster member's id (NodeOptions.memberId); omitted = a single node. */
+  memberId?: string;
+  /** A redis:// URL: a cluster member's change bus and socket.io's Redis adapter (issue 42 step 4);
+   *  needs `database`. */
+  redis?: string;
+  /** Tests and cluster members only: no single-node lease on the database (NodeOptions.sharedDatabase). */
+  sharedDatabase?: boolean;
   /** Web UI + API port; 0 = any. Default 8080. */
   httpPort?: number;
   /** Bind address of the web UI and API. Default 127.0.0.1: only this machine. */
@@ -188,6 +195,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const nodeOptions: NodeOptions = {
     stateDir,
     ...(opts.database !== undefined ? { database: opts.database } : {}),
+    ...(opts.memberId !== undefined ? { memberId: opts.memberId } : {}),
+    ...(opts.redis !== undefined ? { redis: opts.redis } : {}),
+    ...(opts.sharedDatabase ? { sharedDatabase: true } : {}),
     port: opts.btPort ?? DEFAULT_BT_PORT,
     host: opts.btHost,
     dht: opts.dht !== false,
@@ -367,11 +377,22 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       ...(opts.logger ? { logger: true } : {}),
     });
     cleanups.push(() => app.close());
+    const appClose = cleanups.length - 1;
     const feed = new LiveFeed(app.server, node, auth.gate);
     live = feed;
     node.changed = () => feed.poke();
+    if (opts.redis !== undefined) {
+      // Loaded only for a cluster's member: a single node never loads Redis. Its connections close
+      // after the HTTP server (cleanups run last first), whose socket.io rooms unsubscribe through them.
+      const adapter = (await import('../feed/cluster-adapter.ts')).attachRedisAdapter(feed.io, opts.redis);
+      cleanups.splice(appClose, 0, () => adapter.close());
+    }
     // Before app.close(): socket.io's long-lived connections would otherwise hold the server open.
     cleanups.push(() => feed.close());
+    // Another member's writes: feed sockets of a user removed there go, RSS timers follow its feeds.
+    const views = node.cluster?.views;
+    for (const table of ['members', 'sessions']) views?.onTable(table, () => feed.recheck());
+    for (const table of ['rss_feeds', 'rss_settings']) views?.onTable(table, () => libraryLoaded && rss.start());
     // End-to-end encrypted chat on the same socket.io server (namespace /chat); it stores ciphertext only.
     // A node on PostgreSQL relays chat from it too (chat_* tables); else its state dir's chat.db.
     const chatStore = node.db.store.dialect === 'postgres' ? { store: await PostgresChatStore.open(node.db.store) } : {};
