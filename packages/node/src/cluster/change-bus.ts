@@ -4,12 +4,13 @@
 // into its views (cluster-views.ts). A node without Redis has NO_BUS: nothing is published, and it
 // has nobody to tell.
 //
-// The channel carries one JSON array per commit: [{"table":"torrents","key":"<infohash>","member":"<id>"}, …]
+// The channel carries one JSON array per commit: [{"table":"torrents","key":"<infohash>","member":"<id>","origin":"<uuid>"}, …]
 // (key null: rows of that table the statement did not name; table "*": read everything again).
 // Redis pub/sub keeps nothing for a subscriber that is away, so the bus says when it is down and up
 // again: while down, the views poll the Store instead, and once up they are read again in full once;
 // what this member could not publish meanwhile is published when Redis is back.
 
+import { randomUUID } from 'node:crypto';
 import type { SharedWrite } from '../state/shared-writes.ts';
 
 export const CHANGES_CHANNEL = 'cascade:changes';
@@ -19,6 +20,9 @@ const MAX_PENDING = 10_000;
 export interface Change extends SharedWrite {
   /** The member that wrote it. */
   member: string;
+  /** The process that published it (random per bus): a process ignores its own messages even if
+   *  another runs with the same member id by mistake. */
+  origin?: string;
 }
 
 export interface ChangeBus {
@@ -81,6 +85,7 @@ export async function redisChangeBus(url: string, member: string, note: (text: s
   let up = false;
   let closed = false;
   const pending = new Map<string, SharedWrite>();
+  const origin = randomUUID();
 
   const flush = () => {
     if (pending.size === 0 || !pubUp) return;
@@ -89,7 +94,7 @@ export async function redisChangeBus(url: string, member: string, note: (text: s
     send(writes);
   };
   const send = (writes: readonly SharedWrite[]) => {
-    const message = JSON.stringify(writes.map((w) => ({ table: w.table, key: w.key, member })));
+    const message = JSON.stringify(writes.map((w) => ({ table: w.table, key: w.key, member, origin })));
     pub.publish(CHANGES_CHANNEL, message).catch(() => {
       // Lost on the way: kept for when Redis is back (others poll meanwhile, or read all then).
       keep(writes);
@@ -131,7 +136,7 @@ export async function redisChangeBus(url: string, member: string, note: (text: s
   sub.on('error', () => {});
   sub.on('message', (channel: string, text: string) => {
     if (channel !== CHANGES_CHANNEL) return;
-    const changes = parseChanges(text)?.filter((c) => c.member !== member);
+    const changes = parseChanges(text)?.filter((c) => c.origin !== origin);
     if (!changes || changes.length === 0) return;
     for (const fn of changeFns) fn(changes);
   });

@@ -67,7 +67,15 @@ export class ClusterViews {
         this.#queue(() => this.resync());
       } else this.#startPolling();
     });
-    if (!bus.connected) this.#startPolling();
+    // The bus is connecting as the node starts (the views were just read): polling starts only if
+    // it is still down one period later.
+    if (!bus.connected) {
+      this.#poll = setTimeout(() => {
+        this.#poll = undefined;
+        if (!bus.connected) this.#startPolling();
+      }, this.#pollMs);
+      this.#poll.unref();
+    }
   }
 
   /** Calls fn with the key of each change another member made to `table` (null: rows unnamed,
@@ -170,6 +178,7 @@ export class ClusterViews {
   }
 
   #stopPolling(): void {
+    clearTimeout(this.#poll); // the start's grace period, or the polling interval
     clearInterval(this.#poll);
     this.#poll = undefined;
   }
