@@ -141,6 +141,14 @@ test('cluster members share the library, settings and categories, and the feed a
   assert.equal(a.node.session.get(first) !== undefined, true, 'A runs (holds) the torrent: its own rows say live');
   assert.equal(heard.filter((h) => h.event === 'settings' && h.value.downloadLimit === 123_456).length, 1, 'the settings event came once');
 
+  // The other way: B answers the torrent's detail, and an option changed through B reaches A.
+  const detail = await b.json(`/api/torrents/${first}`);
+  assert.equal(detail.status, 200, JSON.stringify(detail.body));
+  assert.equal(detail.body.category, 'films');
+  const patched = await b.json(`/api/torrents/${first}`, { method: 'PATCH', json: { tags: ['from-b'] } });
+  assert.equal(patched.status, 200, JSON.stringify(patched.body));
+  await eventually('A has the tag set through B', async () => (((await rowOn(a, first)) as (Row & { tags: string[] }) | undefined)?.tags.includes('from-b') ? true : undefined));
+
   // Redis killed: A's next writes reach B by B's polling of the state.
   await stopRedis(redis);
   await eventually('B\'s bus sees Redis gone', () => (b.node.cluster?.bus.connected === false ? true : undefined));
