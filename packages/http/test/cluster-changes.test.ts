@@ -172,4 +172,9 @@ test('cluster members share the library, settings and categories, and the feed a
   });
   onceEach(second);
   onceEach(third);
+
+  // Removed from the library through B: A, which runs it, stops it.
+  assert.ok(a.node.session.get(third));
+  assert.equal((await b.json(`/api/torrents/${third}`, { method: 'DELETE' })).status, 200);
+  await eventually('A stops the torrent removed through B', () => (a.node.session.get(third) === undefined && !a.node.db.records.has(third) ? true : undefined));
 });

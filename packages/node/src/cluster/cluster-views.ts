@@ -9,7 +9,8 @@
 // While the bus is down every view is read again each POLL_MS (the Store is still the truth; a
 // torrent record is marked changed only if it did), and once the bus is back once more: nothing
 // written meanwhile is missed. A torrent another member added is listed here and not run: it has
-// no holder row of this member (TorrentRecords.heldHere; placement is step 5).
+// no holder row of this member (TorrentRecords.heldHere; placement is step 5). One another member
+// removed from the library stops here if it ran here (its data stays).
 
 import { errorMessage } from '../core/errors.ts';
 import type { Change, ChangeBus } from './change-bus.ts';
@@ -31,6 +32,7 @@ export interface ViewedNode {
   readonly out: Pick<NodeLog, 'note'>;
   changed(): void;
   isTracked(infoHash: string): boolean;
+  removeMany(infoHashes: readonly string[], deleteData: boolean): Promise<Map<string, unknown>>;
 }
 
 /** How often the views are read again while the bus is down. */
@@ -110,13 +112,20 @@ export class ClusterViews {
     switch (table) {
       case 'torrents': {
         const changed = keys ? await node.db.records.reload(keys) : await node.db.records.reloadAll();
+        const removed: string[] = [];
         for (const ih of changed) {
           const t = node.session.get(ih);
-          // A torrent this member runs too: its limits and place in the queue as now stored.
-          if (t && node.db.records.has(ih)) {
+          if (!t) continue;
+          // A torrent this member runs too: its limits and place in the queue as now stored; gone
+          // from the library, it stops here (its data stays: the remover's deleteData is not known).
+          if (!node.db.records.has(ih)) removed.push(ih);
+          else {
             node.model.applyStored(t);
             node.queue.apply([ih]);
           }
+        }
+        for (const [ih, err] of removed.length > 0 ? await node.removeMany(removed, false) : []) {
+          if (err) node.out.note(`cluster: stopping ${ih}, removed by another member, failed: ${errorMessage(err)}`);
         }
         if (changed.length > 0) node.changed();
         break;
