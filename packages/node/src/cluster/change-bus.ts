@@ -1,8 +1,8 @@
 // How a cluster's members tell each other what they wrote (issue 42 step 4, docs/cluster.md "Every
 // member serves everything"): once a write to a shared table commits (state/shared-writes.ts finds
 // which), its member publishes the rows on a Redis channel, and every other member reads them again
-// into its views (cluster-views.ts). A node without Redis has NO_BUS: nothing is published, and it
-// has nobody to tell.
+// into its views (cluster-views.ts). A node without Redis has none (node.cluster is undefined, and
+// its Store's onCommit unset: its statements are not even looked at).
 //
 // The channel carries one JSON array per commit: [{"table":"torrents","key":"<infohash>","member":"<id>","origin":"<uuid>"}, …]
 // (key null: rows of that table the statement did not name; table "*": read everything again).
@@ -36,15 +36,6 @@ export interface ChangeBus {
   onConnected(fn: (up: boolean) => void): void;
   close(): Promise<void>;
 }
-
-/** The bus of a node that is no cluster's member. */
-export const NO_BUS: ChangeBus = {
-  connected: false,
-  publish() {},
-  onChanges() {},
-  onConnected() {},
-  close: async () => {},
-};
 
 /** Whether a message off the channel is well formed (another version, or garbage, is dropped). */
 function parseChanges(text: string): Change[] | undefined {
@@ -108,7 +99,8 @@ export async function redisChangeBus(url: string, member: string, note: (text: s
     }
   };
   const state = () => {
-    const now = pubUp && subUp && !closed;
+    if (closed) return; // a stopping node's connections closing are no outage
+    const now = pubUp && subUp;
     if (now === up) return;
     up = now;
     if (up) flush();
@@ -147,7 +139,7 @@ export async function redisChangeBus(url: string, member: string, note: (text: s
 
   return {
     get connected() {
-      return up;
+      return up && !closed;
     },
     publish(writes) {
       if (writes.length === 0 || closed) return;
