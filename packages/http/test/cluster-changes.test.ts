@@ -177,4 +177,12 @@ test('cluster members share the library, settings and categories, and the feed a
   assert.ok(a.node.session.get(third));
   assert.equal((await b.json(`/api/torrents/${third}`, { method: 'DELETE' })).status, 200);
   await eventually('A stops the torrent removed through B', () => (a.node.session.get(third) === undefined && !a.node.db.records.has(third) ? true : undefined));
+
+  // The API token rotated through A is the one B takes (no sticky sessions for scripts either);
+  // last, since B then drops the page that signed in with the old one.
+  const rotated = await a.json('/api/token/rotate', { method: 'POST' });
+  assert.equal(rotated.status, 200, JSON.stringify(rotated.body));
+  const fresh = rotated.body.token as string;
+  await eventually('B takes the token rotated on A', async () => ((await b.anonymous('/api/settings', { headers: { authorization: `Bearer ${fresh}` } })).status === 200 ? true : undefined));
+  assert.equal((await b.anonymous('/api/settings', { headers: { authorization: `Bearer ${a.token}` } })).status, 401, 'the old token no longer works on B');
 });
