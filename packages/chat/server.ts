@@ -395,7 +395,9 @@ export function attachChat(io: Server, opts: AttachChatOptions): ChatServer {
       return Promise.all(chosen.map(async (d) => ({ did: d, name: (await profileOf(d))?.name ?? null })));
     },
     close() {
-      nsp.disconnectSockets(true);
+      // This relay's sockets only: behind socket.io's Redis adapter (a cluster, issue 42) a bare
+      // disconnectSockets would drop every member's.
+      nsp.local.disconnectSockets(true);
       nsp.removeAllListeners('connection');
       void store.close();
     },

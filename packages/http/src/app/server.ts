@@ -47,6 +47,8 @@ export interface ServerOptions {
   /** A cluster member on `database` (serve --cluster-url URL, --redis URL): its HTTP address as the
    *  other members reach it, and the Redis for the change fan-out (issue 42; docs/cluster.md). */
   cluster?: { url: string; redis?: string };
+  /** A cluster member's id given outright (NodeOptions.memberId); omitted = its state dir's. */
+  memberId?: string;
   /** Web UI + API port; 0 = any. Default 8080. */
   httpPort?: number;
   /** Bind address of the web UI and API. Default 127.0.0.1: only this machine. */
@@ -192,6 +194,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     stateDir,
     ...(opts.database !== undefined ? { database: opts.database } : {}),
     ...(opts.cluster ? { cluster: opts.cluster } : {}),
+    ...(opts.memberId !== undefined ? { memberId: opts.memberId } : {}),
     port: opts.btPort ?? DEFAULT_BT_PORT,
     host: opts.btHost,
     dht: opts.dht !== false,
@@ -373,11 +376,22 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       ...(opts.logger ? { logger: true } : {}),
     });
     cleanups.push(() => app.close());
+    const appClose = cleanups.length - 1;
     const feed = new LiveFeed(app.server, node, auth.gate);
     live = feed;
     node.changed = () => feed.poke();
+    if (opts.cluster?.redis !== undefined) {
+      // Loaded only for a cluster's member: a single node never loads Redis. Its connections close
+      // after the HTTP server (cleanups run last first), whose socket.io rooms unsubscribe through them.
+      const adapter = (await import('../feed/cluster-adapter.ts')).attachRedisAdapter(feed.io, opts.cluster.redis);
+      cleanups.splice(appClose, 0, () => adapter.close());
+    }
     // Before app.close(): socket.io's long-lived connections would otherwise hold the server open.
     cleanups.push(() => feed.close());
+    // Another member's writes: feed sockets of a user removed there go, RSS timers follow its feeds.
+    const views = node.changes?.views;
+    for (const table of ['members', 'sessions']) views?.onTable(table, () => feed.recheck());
+    for (const table of ['rss_feeds', 'rss_settings']) views?.onTable(table, () => libraryLoaded && rss.start());
     // End-to-end encrypted chat on the same socket.io server (namespace /chat); it stores ciphertext only.
     // A node on PostgreSQL relays chat from it too (chat_* tables); else its state dir's chat.db.
     const chatStore = node.db.store.dialect === 'postgres' ? { store: await PostgresChatStore.open(node.db.store) } : {};

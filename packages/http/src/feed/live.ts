@@ -10,6 +10,11 @@
 // Rows come from the summary cache (summary-cache.ts): a tick compares revisions and builds only
 // what changed, so 10,000 idle torrents cost a millisecond a second and send nothing. Work is only
 // done while a client is connected, and details only for torrents someone watches.
+// In a cluster (issue 42) socket.io's Redis adapter joins the members' servers, yet this feed is sent
+// to the sockets of this member only (io.local): each member sends its own view, which its change
+// bus keeps current with every member's writes (node/src/cluster/), so a page on any member hears
+// every change once — from its own member, and even after a Redis outage (the views are read
+// again). Through the adapter go the events that exist on one member only (the chat's).
 // The torrent feed is the node's private state: only members (and the token) connect to it; other
 // namespaces (the chat's /chat) stay open to every visitor.
 
@@ -51,7 +56,7 @@ export class LiveFeed {
     this.#offSettings = node.model.settings.onChange((_next, _prev, changed) => {
       if (changed.length === 0 || this.io.engine.clientsCount === 0) return;
       const e: SettingsEvent = node.model.getSettings();
-      this.io.emit('settings', e);
+      this.io.local.emit('settings', e);
     });
     this.io = new SocketServer(server, {
       serveClient: false,
@@ -162,10 +167,10 @@ export class LiveFeed {
       this.#sent = generation;
       if (updated.length > 0 || removed.length > 0) {
         const changes: TorrentsChangesEvent = { updated: fresh(updated, Date.now()), removed };
-        this.io.emit('torrents:changes', changes);
+        this.io.local.emit('torrents:changes', changes);
       }
       for (const room of this.io.of('/').adapter.rooms.keys()) {
-        if (room.startsWith(ROOM)) this.io.to(room).emit(room, this.#detail(room.slice(ROOM.length)));
+        if (room.startsWith(ROOM)) this.io.local.to(room).emit(room, this.#detail(room.slice(ROOM.length)));
       }
     } catch {
       // Node shutting down underneath us (DB closed): the next tick, if any, tries again.
@@ -193,7 +198,7 @@ export class LiveFeed {
       clearImmediate(this.#poke as NodeJS.Immediate);
       this.#poke = undefined;
     }
-    this.io.disconnectSockets(true);
+    this.io.local.disconnectSockets(true);
     this.io.engine.close();
   }
 }

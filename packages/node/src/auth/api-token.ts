@@ -78,6 +78,13 @@ export class ApiToken {
     if (stored !== this.#value) this.#set(writeToken(this.stateDir, stored));
   }
 
+  /** Reads the state's token again (another cluster member rotated it, issue 42). */
+  async reload(): Promise<void> {
+    if (!this.#store) return;
+    const row = await this.#store.get<{ token: string }>('SELECT token FROM api_token WHERE id = 1');
+    if (row && row.token !== this.#value) this.#set(writeToken(this.stateDir, row.token));
+  }
+
   /** A new token; the old one stops working at once. Resolves once stored. */
   async rotate(): Promise<string> {
     const fresh = randomBytes(32).toString('base64url');

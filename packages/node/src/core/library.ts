@@ -37,7 +37,7 @@ async function metadataOf(rec: TorrentRecord, node: LibraryNode): Promise<Torren
   }
 }
 
-/** Re-adds every stored torrent; returns how many loaded. One broken entry never stops the rest. */
+/** Re-adds every stored torrent this node holds; returns how many loaded. One broken entry never stops the rest. */
 export async function loadLibrary(node: LibraryNode, log: NodeLog): Promise<number> {
   let loaded = 0;
   // Each row read gives its own copy of the save path, which the engine keeps for the torrent's
@@ -77,7 +77,8 @@ export async function loadLibrary(node: LibraryNode, log: NodeLog): Promise<numb
   };
   // In queue order: the torrents that will run are loaded (and started) first, and the queue admits
   // each as it comes without planning the whole library again.
-  const queue = node.model.queueOrder();
+  // A cluster's member loads what it holds; the rest of the library is listed, run by its holders.
+  const queue = node.model.queueOrder().filter((ih) => node.db.records.heldHere(ih));
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(LOAD_CONCURRENCY, queue.length) }, async () => {

@@ -18,6 +18,16 @@ import type { ContentIdMode } from '../content/node-content.ts';
 import { loadModelState } from '../model/index.ts';
 import { ClusterMembership } from '../cluster/membership.ts';
 import { followMembership, holdDatabase } from '../cluster/database-hold.ts';
+import { redisChangeBus, type ChangeBus } from '../cluster/change-bus.ts';
+import { ClusterViews } from '../cluster/cluster-views.ts';
+import type { PostgresStore } from '../state/postgres-store.ts';
+
+/** The change bus of a cluster's member, fed by every shared write its Store commits. */
+async function joinChangeBus(db: StateDB, redis: string, out: NodeLog): Promise<ChangeBus> {
+  const bus = await redisChangeBus(redis, db.memberId, (line) => out.note(line));
+  (db.store as PostgresStore).onCommit = (writes) => bus.publish(writes);
+  return bus;
+}
 
 /** exempt: URLs the torrent URL guard never checks (the node's own and --tracker ones). */
 export function sessionOptions(o: NodeOptions, db: StateDB, exempt: () => Iterable<string> = () => o.trackers): SessionOptions {
@@ -74,7 +84,8 @@ export async function startNode(
   }
   // Opened and read into memory (identity, records, resume bitfields, ledgers) before anything
   // reads it synchronously (the session's peer id, the listing).
-  const db = await StateDB.open(o.stateDir, stateOpenOptions(o.stateDir, o.database, !!o.cluster));
+  const open = stateOpenOptions(o.stateDir, o.database, !!o.cluster);
+  const db = await StateDB.open(o.stateDir, o.memberId !== undefined ? { ...open, memberId: o.memberId } : open);
   // A shared database serves one node at a time, or the members of one cluster: their leases say which.
   let lease: DatabaseLease | ClusterMembership | undefined;
   try {
@@ -111,7 +122,10 @@ export async function startNode(
     await db.close();
     throw friendlyStartError(err, o);
   }
+  // Published from the first shared write on (cluster/change-bus.ts); connects in the background.
+  const bus = o.cluster?.redis !== undefined ? await joinChangeBus(db, o.cluster.redis, out) : undefined;
   const node = new CascadeNode({ session, db, modelState: await loadModelState(db.store), out, identified, downloadDir: o.downloadDir, queue: o.queue, contentIds: opts.contentIds });
+  if (bus) node.changes = { bus, views: new ClusterViews(node, bus) };
   if (lease instanceof ClusterMembership) followMembership(node, lease);
   else if (lease) {
     node.lease = lease;

@@ -31,6 +31,8 @@ import type { NodeOnion, OnionOptions } from '../network/onion.ts';
 import { NodeContent, type ContentIdMode } from '../content/node-content.ts';
 import type { AddExtra, InfoHashResolver, NodeCore, TorrentAdder, TorrentEvents, TorrentTap, TorrentVerbs } from './node-parts.ts';
 import type { NodeLog } from './node-log.ts';
+import type { ClusterViews } from '../cluster/cluster-views.ts';
+import type { ChangeBus } from '../cluster/change-bus.ts';
 import type {
   SessionHandle,
   SessionHealth,
@@ -49,8 +51,13 @@ export interface NodeOptions {
   /** A postgres:// URL: the state in that PostgreSQL database, not <stateDir>/cascade.db (serve
    *  --database, issue 42). The state dir keeps the node's files (downloads, control file, chain). */
   database?: string | undefined;
-  /** A member of a cluster on `database` (serve --cluster-url, --redis; src/cluster/): its lease replaces the single node's. */
+  /** A member of a cluster on `database` (serve --cluster-url, --redis; src/cluster/): its lease
+   *  replaces the single node's; with `redis`, its change bus (cluster/change-bus.ts) and the
+   *  socket.io Redis adapter carry its writes to the other members. */
   cluster?: { url: string; redis?: string | undefined } | undefined;
+  /** A cluster member's id given outright (StateDB.open's memberId); omitted = its state dir's
+   *  (cluster/member-id.ts), '' for a single node. */
+  memberId?: string | undefined;
   /** BitTorrent TCP listen port; 0 = any free port. */
   port: number;
   host?: string | undefined;
@@ -157,6 +164,8 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
   /** The torrents followed, and their events fanned out to the node's listeners. */
   readonly #feed: TorrentFeed;
   #stopping: Promise<void> | undefined;
+  /** A cluster member's change bus and the views it keeps current (cluster/), closed at stop. */
+  changes: { views: ClusterViews; bus: ChangeBus } | undefined;
   /** The lease on a shared database (PostgreSQL: state/database-lease.ts), given back at stop. */
   lease: { release(): Promise<void> } | undefined;
   /** Its membership when it is a cluster's member (then also `lease`), else undefined. */
@@ -494,6 +503,7 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
       await attempt(() => this.db.records.settled());
       // And the resume records the torrents saved as they stopped.
       await attempt(() => this.db.resume.settled());
+      await attempt(async () => (await this.changes?.views.close(), await this.changes?.bus.close()));
       await attempt(() => this.lease?.release());
       await attempt(() => this.db.close());
       if (errors.length > 0) throw new NodeError('failed', `shutdown: ${errors.map(errorMessage).join('; ')}`);

@@ -101,6 +101,15 @@ export class CategoryStore {
     this.#byName.delete(name);
   }
 
+  /** Reads the categories again (another cluster member changed them, issue 42); whether any changed. */
+  async reload(): Promise<boolean> {
+    const rows = await readStoredCategories(this.#store);
+    const before = JSON.stringify(this.list());
+    this.#byName.clear();
+    for (const r of rows) this.#byName.set(r.name, view(r));
+    return JSON.stringify(this.list()) !== before;
+  }
+
   /** Known here but no longer in the Store (removed by another process): forgotten, and a 409. */
   #gone(name: string): never {
     this.#byName.delete(name);

@@ -219,6 +219,8 @@ export class SettingsStore {
   readonly #store: Store;
   readonly #stateDir: string;
   #current: Settings;
+  /** What a key never stored is (reload() starts from them). */
+  readonly #defaults: Settings;
   #listeners: Listener[] = [];
   /** The update in progress: the next one starts from what it stored. */
   #updating: Promise<unknown> = Promise.resolve();
@@ -229,6 +231,7 @@ export class SettingsStore {
     this.#stateDir = state.stateDir;
     this.#note = note;
     this.#current = defaults;
+    this.#defaults = defaults;
     // Stored values go through the same checks: one edited by hand to nonsense falls back to its default.
     for (const r of rows) {
       if (!(SETTINGS_KEYS as readonly string[]).includes(r.key)) continue;
@@ -268,15 +271,47 @@ export class SettingsStore {
       for (const k of keys) await tx.run('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [k, JSON.stringify(next[k])]);
     });
     this.#current = next;
+    this.#tell(next, prev, changed);
+    return this.get();
+  }
+
+  #tell(next: Settings, prev: Settings, changed: SettingsKey[]): void {
     for (const fn of this.#listeners) {
       // A listener failing (an engine refusing a value) must not undo a change already stored.
       try {
-        fn(this.get(), structuredClone(prev), changed);
+        fn(structuredClone(next), structuredClone(prev), changed);
       } catch (err) {
         this.#note(`applying settings (${changed.join(', ')}) failed: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
-    return this.get();
+  }
+
+  /**
+   * Reads the settings again from the Store: another cluster member changed them (issue 42). The
+   * listeners hear the keys that changed, as after an update here; nothing changed, nothing said.
+   * Runs in the updates' line, so an update here never starts from a view the read replaces midway.
+   */
+  reload(): Promise<SettingsKey[]> {
+    const run = this.#updating.then(async () => {
+      const rows = await readStoredSettings(this.#store);
+      const prev = this.#current;
+      let next = this.#defaults;
+      for (const r of rows) {
+        if (!(SETTINGS_KEYS as readonly string[]).includes(r.key)) continue;
+        try {
+          next = applyPatch(next, { [r.key]: JSON.parse(r.value) as unknown }, { stateDir: this.#stateDir });
+        } catch {
+          // Reported at start; the default stands, as it does there.
+        }
+      }
+      const changed = SETTINGS_KEYS.filter((k) => JSON.stringify(prev[k]) !== JSON.stringify(next[k]));
+      if (changed.length === 0) return changed;
+      this.#current = next;
+      this.#tell(next, prev, changed);
+      return changed;
+    });
+    this.#updating = run.catch(() => {});
+    return run;
   }
 
   /** Called after every update with the keys whose value changed (possibly none). */

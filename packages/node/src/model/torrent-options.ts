@@ -99,6 +99,13 @@ export class TorrentOptionsStore {
     for (const t of tags) this.#created.delete(t);
   }
 
+  /** Reads the tags created ahead of any torrent again (another cluster member changed them). */
+  async reloadCreatedTags(): Promise<void> {
+    const tags = await readCreatedTags(this.#store);
+    this.#created.clear();
+    for (const t of tags) this.#created.add(t);
+  }
+
   /** Infohashes in stored queue order (lowest position first; ties by when they were added). */
   queueOrder(): string[] {
     return this.#db.records.queueOrder();

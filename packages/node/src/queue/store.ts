@@ -27,9 +27,13 @@ export class QueueStore {
     this.#db = db;
   }
 
-  /** Every torrent in the library, lean. A row without a position (older data) sorts last. */
+  /** Every torrent in the library this node runs, lean (a cluster's member plans only what it
+   *  holds, issue 42). A row without a position (older data) sorts last. */
   async rows(): Promise<QueueRow[]> {
-    return Array.from(this.#db.records.values(), toRow);
+    const records = this.#db.records;
+    const rows: QueueRow[] = [];
+    for (const r of records.values()) if (records.heldHere(r.infoHash)) rows.push(toRow(r));
+    return rows;
   }
 
   /** One torrent's row, or undefined. */

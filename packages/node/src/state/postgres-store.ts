@@ -6,6 +6,7 @@ import pg from 'pg';
 import type { Queryable, Row, SqlValue, Store } from './store.ts';
 import { redactUrl } from './store.ts';
 import { NodeError, errorMessage } from '../core/errors.ts';
+import { sharedWrite, type SharedWrite } from './shared-writes.ts';
 
 const { Pool, types } = pg;
 /** Tries of a transaction that keeps conflicting with others before its error is passed on. */
@@ -49,14 +50,22 @@ interface Client {
   query(q: { text: string; values: unknown[]; rowMode?: 'array' }): Promise<{ rows: unknown[]; rowCount: number | null }>;
 }
 
-function queryable(client: () => Client): Queryable {
+/** wrote: given each statement that changed shared rows (see PostgresStore.onCommit). */
+function queryable(client: () => Client, wrote?: (w: SharedWrite) => void): Queryable {
   const query = async (sql: string, params: readonly SqlValue[] = [], rowMode?: 'array') =>
     client().query({ text: numberParameters(sql), values: toParams(params), ...(rowMode ? { rowMode } : {}) });
   return {
     values: async (sql: string, params?: readonly SqlValue[]) => (await query(sql, params, 'array')).rows as unknown[][],
     all: async <R extends Row>(sql: string, params?: readonly SqlValue[]) => (await query(sql, params)).rows as R[],
     get: async <R extends Row>(sql: string, params?: readonly SqlValue[]) => (await query(sql, params)).rows[0] as R | undefined,
-    run: async (sql: string, params?: readonly SqlValue[]) => ({ changes: (await query(sql, params)).rowCount ?? 0 }),
+    run: async (sql: string, params?: readonly SqlValue[]) => {
+      const changes = (await query(sql, params)).rowCount ?? 0;
+      if (wrote && changes > 0) {
+        const w = sharedWrite(sql, params);
+        if (w) wrote(w);
+      }
+      return { changes };
+    },
   };
 }
 
@@ -65,11 +74,17 @@ export class PostgresStore implements Store {
   readonly location: string;
   readonly #pool: pg.Pool;
   readonly #direct: Queryable;
+  /**
+   * Told the shared rows a statement or a transaction changed, once they are committed (a cluster's
+   * member publishes them to the others: cluster/change-bus.ts, issue 42). Unset (a single node),
+   * statements are not looked at.
+   */
+  onCommit: ((writes: SharedWrite[]) => void) | undefined;
 
   private constructor(pool: pg.Pool, location: string) {
     this.#pool = pool;
     this.location = location;
-    this.#direct = queryable(() => pool);
+    this.#direct = queryable(() => pool, (w) => this.onCommit?.([w]));
   }
 
   /** Connects (and checks the server answers): a clear error for a wrong URL, host or password. */
@@ -136,9 +151,12 @@ export class PostgresStore implements Store {
     try {
       if (lock !== undefined) await client.query('SELECT pg_advisory_lock($1)', [lock]);
       await client.query('BEGIN ISOLATION LEVEL SERIALIZABLE');
+      // This attempt's writes (a retried one's are another's): told only once committed.
+      const writes: SharedWrite[] | undefined = this.onCommit && lock === undefined ? [] : undefined;
       try {
-        const result = await fn(queryable(() => client));
+        const result = await fn(queryable(() => client, writes && ((w) => writes.push(w))));
         await client.query('COMMIT');
+        if (writes && writes.length > 0) this.onCommit?.(writes);
         return result;
       } catch (err) {
         await client.query('ROLLBACK').catch((e: unknown) => (broken = e));

@@ -61,6 +61,9 @@ export class TorrentRecords {
   /** Whose running status this view reads and writes (torrent_holders): '' for a single node. */
   readonly #memberId: string;
   readonly #records = new Map<string, TorrentRecord>();
+  /** Records this member has a holder row of (torrent_holders): in a cluster, the others are
+   *  another member's to run (issue 42); a single node ('') holds every one. */
+  readonly #held = new Set<string>();
   #dirty = new Set<string>();
   /** Statuses given and not yet written: the other writes of a status wait for the batch, so an
    *  older status never lands over a newer one. */
@@ -72,6 +75,7 @@ export class TorrentRecords {
     for (const row of rows) {
       const rec = toRecord(row);
       this.#records.set(rec.infoHash, rec);
+      if (row.held_here === 1) this.#held.add(rec.infoHash);
     }
   }
 
@@ -119,7 +123,60 @@ export class TorrentRecords {
   put(infoHash: string, row: Row | undefined): void {
     if (row) this.#records.set(infoHash, toRecord(row));
     else this.#records.delete(infoHash);
+    if (row?.held_here === 1) this.#held.add(infoHash);
+    else this.#held.delete(infoHash);
     this.#dirty.add(infoHash);
+  }
+
+  /** Whether this member runs the torrent: a single node runs every record; a cluster's member
+   *  only those it has a holder row of (a torrent added through another member is listed here and
+   *  run there until placement, issue 42 step 5, gives it more holders). */
+  heldHere(infoHash: string): boolean {
+    return this.#memberId === '' ? this.#records.has(infoHash) : this.#held.has(infoHash);
+  }
+
+  /**
+   * Another member wrote these records (a cluster's change notice, issue 42): each is read again
+   * from the Store and marked dirty only if it changed. Returns the infohashes that changed.
+   */
+  async reload(infoHashes: Iterable<string>): Promise<string[]> {
+    const changed: string[] = [];
+    for (const ih of new Set(infoHashes)) {
+      const row = await this.#read(this.#store, ih);
+      if (this.#differs(ih, row)) {
+        this.put(ih, row);
+        changed.push(ih);
+      }
+    }
+    return changed;
+  }
+
+  /** Every record read again (a cluster member back from a Redis outage, or polling during one):
+   *  those that changed, came or went are put and returned. One query, as at open. */
+  async reloadAll(): Promise<string[]> {
+    const rows = await this.#store.all(recordSelect(RECORD_COLUMNS), [this.#memberId]);
+    const seen = new Set<string>();
+    const changed: string[] = [];
+    for (const row of rows) {
+      const ih = row.info_hash as string;
+      seen.add(ih);
+      if (this.#differs(ih, row)) {
+        this.put(ih, row);
+        changed.push(ih);
+      }
+    }
+    for (const ih of [...this.#records.keys()]) {
+      if (seen.has(ih)) continue;
+      this.put(ih, undefined);
+      changed.push(ih);
+    }
+    return changed;
+  }
+
+  #differs(infoHash: string, row: Row | undefined): boolean {
+    const had = this.#records.get(infoHash);
+    if (!row || !had) return !row !== !had;
+    return (row.held_here === 1) !== this.#held.has(infoHash) || JSON.stringify(toRecord(row)) !== JSON.stringify(had);
   }
 
   // ---- reads the model and the queue make ----
@@ -282,6 +339,7 @@ export class TorrentRecords {
       for (const [ih, c] of batch) {
         // A torrent removed meanwhile gets no holder row back.
         if ((await tx.run(UPDATE_STATUS, [c.status, c.error, c.completedAt ?? null, ih])).changes === 0) continue;
+        if (!this.heldHere(ih)) continue; // another member's torrent: no holder row of ours
         await tx.run(UPSERT_HOLDER, holderParams(ih, this.#memberId, c.status, c.error, c.completedAt, now));
       }
     });
@@ -335,8 +393,8 @@ export class TorrentRecords {
   /** The queue's statuses (errors stay as stored). */
   setStatuses(changes: ReadonlyMap<string, TorrentStatus>): Promise<void> {
     const now = Date.now();
-    return this.#each('UPDATE torrents SET status = ? WHERE info_hash = ?', changes, (status) => ({ status }), (tx, ih, status) =>
-      tx.run(UPSERT_HOLDER, holderParams(ih, this.#memberId, status, undefined, null, now)));
+    return this.#each('UPDATE torrents SET status = ? WHERE info_hash = ?', changes, (status) => ({ status }), async (tx, ih, status) =>
+      this.heldHere(ih) && tx.run(UPSERT_HOLDER, holderParams(ih, this.#memberId, status, undefined, null, now)));
   }
 
   setPositions(changes: ReadonlyMap<string, number>): Promise<void> {

@@ -75,7 +75,8 @@ export function recordSelect(columns: string, where = ''): string {
     if (c === 'status') return 'COALESCE(h.state, t.status) AS status';
     return `CASE WHEN h.info_hash IS NULL THEN t.${c} ELSE h.${c} END AS ${c}`;
   });
-  return `SELECT ${list.join(', ')} FROM torrents t LEFT JOIN torrent_holders h ON h.info_hash = t.info_hash AND h.member_id = ?${where ? ` WHERE ${where}` : ''}`;
+  // held_here: whether this member has a holder row (a cluster's member lists torrents others hold).
+  return `SELECT ${list.join(', ')}, CASE WHEN h.info_hash IS NULL THEN 0 ELSE 1 END AS held_here FROM torrents t LEFT JOIN torrent_holders h ON h.info_hash = t.info_hash AND h.member_id = ?${where ? ` WHERE ${where}` : ''}`;
 }
 
 /** A torrent forgotten: its row first (its count says whether it was known), then what hangs on it,

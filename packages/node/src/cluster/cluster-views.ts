@@ -1,0 +1,201 @@
+// A cluster member's views kept current with what the others write (issue 42 step 4): the changes
+// the bus brings (change-bus.ts) are read again from the Store into the views the node serves from
+// (torrent records and so the listing and the feed, settings, categories, created tags, the API
+// token, content ids), and the node's own events follow as for a change made here (node.changed(),
+// the settings' listeners), so the live feed and the compatible APIs see them. What has no view
+// (users and sessions, RSS) is read from the Store anyway: those tables are only told to whoever
+// asked (onTable: the HTTP face drops feed sockets of a removed user, RSS re-arms its timer).
+//
+// While the bus is down every view is read again each POLL_MS (the Store is still the truth; a
+// torrent record is marked changed only if it did), and once the bus is back once more: nothing
+// written meanwhile is missed. A torrent another member added is listed here and not run: it has
+// no holder row of this member (TorrentRecords.heldHere; placement is step 5). One another member
+// removed from the library stops here if it ran here (its data stays).
+
+import { errorMessage } from '../core/errors.ts';
+import type { Change, ChangeBus } from './change-bus.ts';
+import type { StateDB } from '../state/state-db.ts';
+import type { NodeModel } from '../model/index.ts';
+import type { SessionHandle } from '../core/engine.ts';
+import type { NodeLog } from '../core/node-log.ts';
+import type { ApiToken } from '../auth/api-token.ts';
+import type { FileCids } from '../content/file-cids.ts';
+
+/** What of a node (CascadeNode) the views keep current: the parts another member's write may change. */
+export interface ViewedNode {
+  readonly db: Pick<StateDB, 'records'>;
+  readonly session: Pick<SessionHandle, 'get' | 'list'>;
+  readonly model: Pick<NodeModel, 'applyStored' | 'settings' | 'categories' | 'options'>;
+  readonly queue: { apply(infoHashes: readonly string[]): unknown };
+  readonly control: { readonly apiToken: Pick<ApiToken, 'reload'> } | undefined;
+  readonly content: { readonly cids: Pick<FileCids, 'forget' | 'load'> };
+  readonly out: Pick<NodeLog, 'note'>;
+  changed(): void;
+  isTracked(infoHash: string): boolean;
+  removeMany(infoHashes: readonly string[], deleteData: boolean): Promise<Map<string, unknown>>;
+}
+
+/** How often the views are read again while the bus is down. */
+export const POLL_MS = 3000;
+
+/** Tables read in full by a resync: every one a view is kept of. */
+const VIEW_TABLES = ['torrents', 'settings', 'categories', 'created_tags', 'api_token', 'file_cids'] as const;
+
+type TableListener = (key: string | null) => void;
+
+export class ClusterViews {
+  readonly #node: ViewedNode;
+  readonly #bus: ChangeBus;
+  readonly #pollMs: number;
+  readonly #listeners = new Map<string, TableListener[]>();
+  #poll: NodeJS.Timeout | undefined;
+  /** Changes being applied: one batch at a time, in the order they came. */
+  #applying: Promise<void> = Promise.resolve();
+  #closed = false;
+  /** A poll's resync waits in line: the next poll adds none (a slow database is not piled on). */
+  #pollWaiting = false;
+  /** Resyncs done (tests and the note read it). */
+  resyncs = 0;
+
+  constructor(node: ViewedNode, bus: ChangeBus, opts: { pollMs?: number } = {}) {
+    this.#node = node;
+    this.#bus = bus;
+    this.#pollMs = opts.pollMs ?? POLL_MS;
+    bus.onChanges((changes) => this.#queue(() => this.apply(changes)));
+    bus.onConnected((up) => {
+      if (up) {
+        this.#stopPolling();
+        // What was written while we heard nothing: read once in full.
+        this.#queue(() => this.resync());
+      } else this.#startPolling();
+    });
+    // The bus is connecting as the node starts (the views were just read): polling starts only if
+    // it is still down one period later.
+    if (!bus.connected) {
+      this.#poll = setTimeout(() => {
+        this.#poll = undefined;
+        if (!bus.connected) this.#startPolling();
+      }, this.#pollMs);
+      this.#poll.unref();
+    }
+  }
+
+  /** Calls fn with the key of each change another member made to `table` (null: rows unnamed,
+   *  or a resync). */
+  onTable(table: string, fn: TableListener): void {
+    const list = this.#listeners.get(table) ?? [];
+    list.push(fn);
+    this.#listeners.set(table, list);
+  }
+
+  /** Applies others' changes to the views; resolves once they are read. */
+  async apply(changes: readonly Change[]): Promise<void> {
+    if (changes.some((c) => c.table === '*')) return this.resync();
+    const byTable = new Map<string, Set<string | null>>();
+    for (const c of changes) {
+      const keys = byTable.get(c.table) ?? new Set();
+      keys.add(c.key);
+      byTable.set(c.table, keys);
+    }
+    for (const [table, keys] of byTable) await this.#refresh(table, keys.has(null) ? null : [...keys] as string[]);
+  }
+
+  /** Every view read again (the bus came back, or a poll while it is down). */
+  async resync(): Promise<void> {
+    this.resyncs++;
+    for (const table of VIEW_TABLES) await this.#refresh(table, null);
+    for (const table of this.#listeners.keys()) if (!(VIEW_TABLES as readonly string[]).includes(table)) this.#tell(table, null);
+  }
+
+  async #refresh(table: string, keys: string[] | null): Promise<void> {
+    const node = this.#node;
+    switch (table) {
+      case 'torrents': {
+        const changed = keys ? await node.db.records.reload(keys) : await node.db.records.reloadAll();
+        const removed: string[] = [];
+        for (const ih of changed) {
+          const t = node.session.get(ih);
+          if (!t) continue;
+          // A torrent this member runs too: its limits and place in the queue as now stored; gone
+          // from the library, it stops here (its data stays: the remover's deleteData is not known).
+          if (!node.db.records.has(ih)) removed.push(ih);
+          else {
+            node.model.applyStored(t);
+            node.queue.apply([ih]);
+          }
+        }
+        for (const [ih, err] of removed.length > 0 ? await node.removeMany(removed, false) : []) {
+          if (err) node.out.note(`cluster: stopping ${ih}, removed by another member, failed: ${errorMessage(err)}`);
+        }
+        if (changed.length > 0) node.changed();
+        break;
+      }
+      case 'settings':
+        // The settings' listeners (engine limits, queue, the feed's `settings` event) hear it.
+        await node.model.settings.reload();
+        break;
+      case 'categories':
+        if (await node.model.categories.reload()) node.changed();
+        break;
+      case 'created_tags':
+        await node.model.options.reloadCreatedTags();
+        break;
+      case 'api_token':
+        await node.control?.apiToken.reload();
+        break;
+      case 'file_cids':
+        for (const ih of keys ?? node.session.list().map((t) => t.infoHashHex)) {
+          if (!node.isTracked(ih)) continue;
+          node.content.cids.forget(ih);
+          await node.content.cids.load(ih);
+        }
+        break;
+    }
+    if (keys) for (const k of keys) this.#tell(table, k);
+    else this.#tell(table, null);
+  }
+
+  #tell(table: string, key: string | null): void {
+    for (const fn of this.#listeners.get(table) ?? []) {
+      try {
+        fn(key);
+      } catch (err) {
+        this.#node.out.note(`cluster: following a change of ${table} failed: ${errorMessage(err)}`);
+      }
+    }
+  }
+
+  #queue(fn: () => Promise<void>): void {
+    this.#applying = this.#applying
+      .then(() => (this.#closed ? undefined : fn()))
+      .catch((err: unknown) => this.#node.out.note(`cluster: reading another member's change failed: ${errorMessage(err)}`));
+  }
+
+  #startPolling(): void {
+    if (this.#poll || this.#closed) return;
+    // At once too: what was written between the bus going down and now.
+    this.#queue(() => this.resync());
+    this.#poll = setInterval(() => {
+      if (this.#pollWaiting) return;
+      this.#pollWaiting = true;
+      this.#queue(() => {
+        this.#pollWaiting = false;
+        return this.resync();
+      });
+    }, this.#pollMs);
+    this.#poll.unref();
+  }
+
+  #stopPolling(): void {
+    clearTimeout(this.#poll); // the start's grace period, or the polling interval
+    clearInterval(this.#poll);
+    this.#poll = undefined;
+  }
+
+  /** Stops polling and waits for the changes being applied. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#stopPolling();
+    await this.#applying;
+  }
+}

@@ -1,0 +1,79 @@
+// What a cluster's member reads of another's writes (issue 42 step 4), on both engines: two members'
+// torrent records on one Store — a torrent added by one is read by the other (reload, reloadAll),
+// marked changed only when it did, listed but not held there, and a status written there for it
+// makes it no holder; which statements count as shared writes; and, on PostgreSQL, the writes a
+// commit reports (PostgresStore.onCommit: nothing for a rollback or a member's own rows).
+import type { TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { TorrentRecords } from '../../src/state/torrent-records.ts';
+import { sharedWrite, type SharedWrite } from '../../src/state/shared-writes.ts';
+import type { PostgresStore } from '../../src/state/postgres-store.ts';
+import type { Open } from '../store-engines.ts';
+
+export async function clusterViewCases(t: TestContext, open: Open): Promise<void> {
+  await t.test('two members on one store: one reads what the other wrote, and holds only its own', async (t) => {
+    const store = await open(t);
+    const a = await TorrentRecords.load(store, 'member-a');
+    const b = await TorrentRecords.load(store, 'member-b');
+    const x = 'ab'.repeat(20);
+    await a.add({ infoHash: x, name: 'x', source: `magnet:?xt=urn:btih:${x}`, savePath: '/d', status: 'paused' });
+    assert.equal(b.has(x), false);
+    b.takeDirty();
+    assert.deepEqual(await b.reload([x]), [x]);
+    assert.deepEqual([...b.takeDirty()], [x]);
+    assert.equal(b.get(x)!.name, 'x');
+    assert.equal(a.heldHere(x), true);
+    assert.equal(b.heldHere(x), false, 'listed on B, held by A');
+    assert.deepEqual(await b.reload([x]), [], 'unchanged: not marked');
+    assert.deepEqual([...b.takeDirty()], []);
+
+    await a.setOptions([[x, { category: null, tags: ['t'] }]]);
+    assert.deepEqual(await b.reloadAll(), [x]);
+    assert.deepEqual(b.get(x)!.tags, ['t']);
+
+    // A status written on B (a pause there) is the library's, and gives B no holder row.
+    await b.setStatuses(new Map([[x, 'queued']]));
+    const holders = await store.all<{ member_id: string }>('SELECT member_id FROM torrent_holders WHERE info_hash = ?', [x]);
+    assert.deepEqual(holders.map((h) => h.member_id), ['member-a']);
+
+    await a.remove([x]);
+    assert.deepEqual(await b.reloadAll(), [x]);
+    assert.equal(b.has(x), false);
+    assert.deepEqual(await b.reloadAll(), []);
+
+    // A single node holds every record it has.
+    const single = await TorrentRecords.load(store);
+    await single.add({ infoHash: x, source: x, savePath: '/d', status: 'queued' });
+    await store.run('DELETE FROM torrent_holders WHERE info_hash = ?', [x]);
+    assert.equal((await TorrentRecords.load(store)).heldHere(x), true);
+  });
+
+  await t.test('shared writes are read from the statement: table and key where it names one', async (t) => {
+    const store = await open(t);
+    const ih = 'cd'.repeat(20);
+    assert.deepEqual(sharedWrite('UPDATE torrents SET category = ? WHERE info_hash = ?', ['films', ih]), { table: 'torrents', key: ih });
+    assert.deepEqual(sharedWrite('\n  INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', ['downloadLimit', '1']), { table: 'settings', key: 'downloadLimit' });
+    assert.deepEqual(sharedWrite('UPDATE torrents SET category = NULL WHERE category = ?', ['films']), { table: 'torrents', key: null }, 'rows it does not name by key');
+    assert.deepEqual(sharedWrite('DELETE FROM rss_items WHERE feed_id = ?', [3]), { table: 'rss_items', key: null });
+    assert.equal(sharedWrite('UPDATE torrent_holders SET progress = ? WHERE info_hash = ?', [1, ih]), undefined, "a member's own rows");
+    assert.equal(sharedWrite('INSERT INTO chat_envelopes (id) VALUES (?)', [1]), undefined);
+    assert.equal(sharedWrite('SELECT * FROM torrents'), undefined);
+    if (store.dialect !== 'postgres') return;
+
+    const pg = store as PostgresStore;
+    const told: SharedWrite[][] = [];
+    pg.onCommit = (w) => told.push(w);
+    await pg.transaction(async (tx) => {
+      await tx.run('INSERT INTO categories (name, save_path, created_at) VALUES (?, ?, ?)', ['films', null, 1]);
+      await tx.run('INSERT INTO resume (info_hash, have, updated_at) VALUES (?, ?, ?)', [ih, new Uint8Array([1]), 1]);
+      await tx.run('UPDATE categories SET save_path = ? WHERE name = ?', ['/x', 'nothing']); // no row changed
+    });
+    await assert.rejects(pg.transaction(async (tx) => {
+      await tx.run('INSERT INTO categories (name, save_path, created_at) VALUES (?, ?, ?)', ['never', null, 1]);
+      throw new Error('rolled back');
+    }));
+    await pg.run('DELETE FROM categories WHERE name = ?', ['films']);
+    assert.deepEqual(told, [[{ table: 'categories', key: 'films' }], [{ table: 'categories', key: 'films' }]]);
+    pg.onCommit = undefined;
+  });
+}
