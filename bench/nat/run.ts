@@ -181,11 +181,12 @@ async function cascadeCase(c: Exclude<Case, 'lt' | 'lt-utp'>, sw: { dir: string;
     const stateA = join(dir, 'a');
     const stateB = join(dir, 'b');
     const out = join(dir, 'out');
-    const seeder = cascadeIn(lab, a.ns, ['seed', sw.torrent, '--dir', sw.dir, '--json', '--no-dht', '--port', '6881', '--state-dir', stateA, ...transport]);
+    // Both started as users start `cascade` (the launcher, Node's compile cache on), not as src/main.ts.
+    const seeder = cascadeIn(lab, a.ns, ['seed', sw.torrent, '--dir', sw.dir, '--json', '--no-dht', '--port', '6881', '--state-dir', stateA, ...transport], {}, 'launcher');
     procs.push(seeder);
     await seeder.event((e) => e.event === 'seeding', 60_000, 'the seeder seeding');
     const t0 = Date.now();
-    const leecher = cascadeIn(lab, b.ns, ['download', sw.torrent, '-o', out, '--seed', '--json', '--no-dht', '--port', '6881', '--state-dir', stateB, ...transport]);
+    const leecher = cascadeIn(lab, b.ns, ['download', sw.torrent, '-o', out, '--seed', '--json', '--no-dht', '--port', '6881', '--state-dir', stateB, ...transport], {}, 'launcher');
     procs.push(leecher);
     // Progress events come every 500 ms: connect and first byte are known to that resolution.
     let connect: number | null = null;

@@ -13,8 +13,6 @@ import { makeDirs } from './make-dirs.ts';
 import { createMode, linkText, makeLink } from './file-attributes.ts';
 import { eachLimited, listedFiles } from './file-listing.ts';
 
-/** O_DIRECT writes queued at once (8 measured best here); past that, the page cache takes the overflow. */
-const MAX_DIRECT = 8;
 /** File system calls (stat, creating empty files) in flight at once for per-file work. */
 const FS_CONCURRENCY = 32;
 /** Past this many files, fileStats lists their folders first (see listFolders). */
@@ -76,7 +74,6 @@ export class FsStorage implements Storage {
   /** Bytes written past the page cache so far (diagnostics and tests). */
   directBytes = 0;
   private emptyFiles: Promise<unknown> | undefined;
-  private directQueued = 0;
   private savePath: string;
 
   constructor(meta: Metainfo, savePath: string) {
@@ -150,29 +147,27 @@ export class FsStorage implements Storage {
   }
 
   /**
-   * The page-aligned middle of a segment goes out with O_DIRECT when its memory is aligned and
-   * fewer than MAX_DIRECT such writes are queued; the edges, and any overflow (a disk slower than
-   * the network), go through the page cache as before.
+   * The page-aligned middle of a segment goes out with O_DIRECT when its memory is aligned; only
+   * the edges go through the page cache. Every aligned write waits its turn for O_DIRECT, however
+   * many are queued: a disk slower than the network is held back by the torrent's write backlog
+   * (it stops requesting), not by the page cache. Sending the overflow there (past 8 queued, until
+   * issue 40) fed on itself: a buffered write costs ~2.6 CPU-s per GiB on this kind of VM (fresh
+   * page-cache pages fault on the host) against ~0.15 direct, and holds the inode lock and a libuv
+   * thread ~6 ms per MiB, so the direct writes behind it queued past the limit in turn; under load
+   * a third to half of a download went that way, 0.4–1.1 CPU-s per GiB.
    */
   private async writeSegment(file: number, data: Uint8Array, position: number): Promise<void> {
     const h = await this.handle(file, true);
     const start = (DIRECT_ALIGN - (position % DIRECT_ALIGN)) % DIRECT_ALIGN;
     const end = start + Math.floor(Math.max(0, data.length - start) / DIRECT_ALIGN) * DIRECT_ALIGN;
-    if (!this.direct || end === start || this.directQueued >= MAX_DIRECT || !isDirectAligned(data.subarray(start))) {
-      return writeFully(h, data, position);
-    }
-    this.directQueued++;
-    try {
-      await Promise.all([
-        start > 0 ? writeFully(h, data.subarray(0, start), position) : undefined,
-        end < data.length ? writeFully(h, data.subarray(end), position + end) : undefined,
-        this.writeDirect(file, data.subarray(start, end), position + start).then((done) => {
-          if (!done) return writeFully(h, data.subarray(start, end), position + start);
-        }),
-      ]);
-    } finally {
-      this.directQueued--;
-    }
+    if (!this.direct || end === start || !isDirectAligned(data.subarray(start))) return writeFully(h, data, position);
+    await Promise.all([
+      start > 0 ? writeFully(h, data.subarray(0, start), position) : undefined,
+      end < data.length ? writeFully(h, data.subarray(end), position + end) : undefined,
+      this.writeDirect(file, data.subarray(start, end), position + start).then((done) => {
+        if (!done) return writeFully(h, data.subarray(start, end), position + start);
+      }),
+    ]);
   }
 
   /** False when the bytes must go through the page cache after all (nothing was lost). */

@@ -5,6 +5,11 @@ import { addressKey, type PeerAddress } from '../types.ts';
 
 const DIAL_TIMEOUT_MS = 10_000;
 const READ_BUFFER = 256 * 1024;
+/** Bytes a socket queues before write() says to wait (Node's default is 64 KiB). An uploader sends
+ *  up to 64 blocks (1 MiB) per corked batch; stopped at 64 KiB, each batch was four blocks, one
+ *  writev, one 'drain' and one turn of its loop per 64 KiB, and with TCP_NODELAY each writev ended
+ *  in a short segment of its own. */
+const WRITE_HIGH_WATER = 1024 * 1024;
 
 type DataFn = (chunk: Uint8Array, borrowed: boolean, redeliver?: boolean) => number | void;
 interface Reader {
@@ -74,6 +79,7 @@ function dial(addr: PeerAddress, signal: AbortSignal, localAddress: string | und
       host: addr.host,
       port: addr.port,
       ...(localAddress ? { localAddress } : {}),
+      writableHighWaterMark: WRITE_HIGH_WATER,
       onread: {
         buffer: () => ring.subarray(end),
         callback: (n: number) => {
@@ -120,7 +126,8 @@ function dial(addr: PeerAddress, signal: AbortSignal, localAddress: string | und
 }
 
 export async function listenTcp(port: number, host: string, onConnection: (c: Connection) => void): Promise<net.Server> {
-  const server = net.createServer({ noDelay: true }, (socket) => onConnection(socketConnection(socket)));
+  // highWaterMark sets both sides here; the reading side's only matters while a connection is paused.
+  const server = net.createServer({ noDelay: true, highWaterMark: WRITE_HIGH_WATER }, (socket) => onConnection(socketConnection(socket)));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
