@@ -74,9 +74,21 @@ export function healthcheckCommand(args: string): string[] {
 
 // --- YAML ----------------------------------------------------------------------------------------
 
-/** compose.yaml with its `<<:` merge keys resolved (YAML 1.1 style, as Compose reads them). */
-export function readCompose(): any {
-  return parse(readFileSync(join(DEPLOY, 'compose.yaml'), 'utf8'), { merge: true });
+/**
+ * A Compose file of deploy/ with its `<<:` merge keys resolved (YAML 1.1 style, as Compose reads
+ * them) and each `extends: {file, service}` replaced by that service, this one's keys on top.
+ */
+export function readCompose(file = 'compose.yaml'): any {
+  const doc = parse(readFileSync(join(DEPLOY, file), 'utf8'), { merge: true });
+  for (const [name, svc] of Object.entries(doc.services as Record<string, any>)) {
+    if (!svc.extends) continue;
+    const { file: from, service } = svc.extends as { file: string; service: string };
+    const base = readCompose(from).services[service];
+    assert.ok(base, `${file}: ${name} extends ${service} of ${from}, which has no such service`);
+    const { extends: _, ...own } = svc;
+    doc.services[name] = { ...base, ...own };
+  }
+  return doc;
 }
 
 /** `kubectl kustomize deploy/k8s`, run for real, as a list of objects. */
