@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { parseCommandLine } from '../../packages/cli/src/parse/args.ts';
 import { freePort, startRedis, waitFor } from '../../packages/tracker/test/helpers.ts';
 import { startPostgres } from '../../packages/node/test/postgres-server.ts';
-import { REPO, cleanups, execForm, finalInstruction, flagValue, localServe, readCompose, readDockerfile, runEntrypoint, type Running } from './deploy-helpers.ts';
+import { REPO, cleanups, execForm, finalInstruction, flagValue, localMember, readCompose, readDockerfile, runEntrypoint, type Running } from './deploy-helpers.ts';
 import { HAPROXY_CFG, haproxyCheck, parseHaproxy, runHaproxy, section, servers } from './haproxy-helpers.ts';
 
 const compose = readCompose('compose.cluster.yaml');
@@ -128,20 +128,7 @@ test('run for real: three members through haproxy; spread over all three; one ki
   // --cluster-url can name it; the database's host and port, Redis and the trusted proxy too.
   const ports = await Promise.all(memberNames.map(() => freePort()));
   const members: Running[] = await Promise.all(memberNames.map(async (name, i) => {
-    const url = `http://127.0.0.1:${ports[i]}`;
-    const args = localServe(services[name].command, join(root, name, 'downloads')).map((a, j, all) => {
-      const flag = all[j - 1];
-      if (flag === '--http-port') return String(ports[i]);
-      if (flag === '--cluster-url') return url;
-      if (flag === '--redis') return redis.url;
-      if (flag === '--trusted-proxy') return '127.0.0.1';
-      if (flag === '--database') {
-        const u = new URL(a);
-        u.host = dbUrl.host;
-        return u.href;
-      }
-      return a;
-    });
+    const args = localMember(services[name].command, join(root, name, 'downloads'), { httpPort: ports[i]!, database: dbUrl.href, redis: redis.url, trustedProxy: '127.0.0.1' });
     const run = await runEntrypoint(args, { env: { CASCADE_HOME: join(root, name, 'data'), CASCADE_DATABASE_PASSWORD_FILE: passwordFile } });
     later(() => run.stop());
     return run;

@@ -135,6 +135,29 @@ export function localServe(args: string[], downloadDir: string): string[] {
   return [...a, '--no-dht', '--json'];
 }
 
+/**
+ * A cluster member's `serve …` as deployed, moved to loopback like localServe, and further: its HTTP
+ * port fixed (its --cluster-url names it), the database's host and port, Redis and the trusted
+ * proxy those of the test. The user, database name and every other flag stay.
+ */
+export function localMember(args: string[], downloadDir: string, at: { httpPort: number; database: string; redis: string; trustedProxy?: string }): string[] {
+  const db = new URL(at.database);
+  return localServe(args, downloadDir).map((a, i, all) => {
+    switch (all[i - 1]) {
+      case '--http-port': return String(at.httpPort);
+      case '--cluster-url': return `http://127.0.0.1:${at.httpPort}`;
+      case '--redis': return at.redis;
+      case '--trusted-proxy': return at.trustedProxy ?? a;
+      case '--database': {
+        const u = new URL(a);
+        u.host = db.host;
+        return u.href;
+      }
+      default: return a;
+    }
+  });
+}
+
 /** `tracker …` as deployed, on 127.0.0.1, OS-assigned ports, the test's Redis, JSON events. */
 export function localTracker(args: string[], redisUrl: string): string[] {
   assert.equal(args[0], 'tracker', `expected a tracker command: ${args.join(' ')}`);
