@@ -14,6 +14,10 @@
 #                               makes its own on first run (`cascade token` prints it).
 #   CASCADE_METRICS_TOKEN_FILE  the token that may read GET /metrics and nothing else (Prometheus);
 #                               exported as CASCADE_METRICS_TOKEN, which `cascade serve` reads.
+#   CASCADE_DATABASE_PASSWORD_FILE  the PostgreSQL password for a --database URL that names none
+#                               (a cluster member's, deploy/compose.cluster.yaml); exported as
+#                               PGPASSWORD, which the PostgreSQL driver reads, so the secret is in
+#                               no command line.
 set -eu
 
 state_dir="${CASCADE_HOME:-/data}"
@@ -35,14 +39,16 @@ if [ -n "${CASCADE_API_TOKEN_FILE:-}" ]; then
     echo "$secret_sum" > "$state_dir/api-token.secret-sha256"
   fi
 fi
-if [ -n "${CASCADE_METRICS_TOKEN_FILE:-}" ]; then
-  if [ ! -s "$CASCADE_METRICS_TOKEN_FILE" ]; then
-    echo "cascade: CASCADE_METRICS_TOKEN_FILE=$CASCADE_METRICS_TOKEN_FILE is missing or empty" >&2
+# export_secret NAME FILE: the file's content (line ends dropped) as the environment variable NAME.
+export_secret() {
+  if [ ! -s "$2" ]; then
+    echo "cascade: the secret file $2 (for $1) is missing or empty" >&2
     exit 1
   fi
-  CASCADE_METRICS_TOKEN="$(tr -d '\r\n' < "$CASCADE_METRICS_TOKEN_FILE")"
-  export CASCADE_METRICS_TOKEN
-fi
+  export "$1=$(tr -d '\r\n' < "$2")"
+}
+if [ -n "${CASCADE_METRICS_TOKEN_FILE:-}" ]; then export_secret CASCADE_METRICS_TOKEN "$CASCADE_METRICS_TOKEN_FILE"; fi
+if [ -n "${CASCADE_DATABASE_PASSWORD_FILE:-}" ]; then export_secret PGPASSWORD "$CASCADE_DATABASE_PASSWORD_FILE"; fi
 
 # --max-semi-space-size=8 --no-memory-reducer and GLIBC_TUNABLES: the launcher's own first line
 # (packages/cli/bin/cascade.js), which a direct `node cascade.js` would not apply.

@@ -26,6 +26,9 @@ export const SYSTEM_PACKAGES: SystemPackage[] = [
   // The state store's tests (packages/node/test/store.test.ts) start a throwaway PostgreSQL server
   // from Debian's binaries, which live outside PATH in /usr/lib/postgresql/<version>/bin.
   { pkg: 'postgresql', cmd: 'sh', args: ['-c', 'for d in /usr/lib/postgresql/*/bin; do "$d/initdb" --version && "$d/postgres" --version && exit 0; done; exit 1'] },
+  // The cluster deployment test (test/deploy/cluster.test.ts) runs deploy/haproxy/haproxy.cfg in
+  // front of three members. Debian puts it in /usr/sbin, which is on root's PATH (the installer's).
+  { pkg: 'haproxy', cmd: 'haproxy', args: ['-v'] },
   { pkg: 'iproute2', cmd: 'ip', args: ['-V'] },
   // The metrics tests scrape a node with a real Prometheus and query it over its HTTP API.
   { pkg: 'prometheus', cmd: 'prometheus', args: ['--version'] },

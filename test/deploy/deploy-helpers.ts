@@ -74,9 +74,21 @@ export function healthcheckCommand(args: string): string[] {
 
 // --- YAML ----------------------------------------------------------------------------------------
 
-/** compose.yaml with its `<<:` merge keys resolved (YAML 1.1 style, as Compose reads them). */
-export function readCompose(): any {
-  return parse(readFileSync(join(DEPLOY, 'compose.yaml'), 'utf8'), { merge: true });
+/**
+ * A Compose file of deploy/ with its `<<:` merge keys resolved (YAML 1.1 style, as Compose reads
+ * them) and each `extends: {file, service}` replaced by that service, this one's keys on top.
+ */
+export function readCompose(file = 'compose.yaml'): any {
+  const doc = parse(readFileSync(join(DEPLOY, file), 'utf8'), { merge: true });
+  for (const [name, svc] of Object.entries(doc.services as Record<string, any>)) {
+    if (!svc.extends) continue;
+    const { file: from, service } = svc.extends as { file: string; service: string };
+    const base = readCompose(from).services[service];
+    assert.ok(base, `${file}: ${name} extends ${service} of ${from}, which has no such service`);
+    const { extends: _, ...own } = svc;
+    doc.services[name] = { ...base, ...own };
+  }
+  return doc;
 }
 
 /** `kubectl kustomize deploy/k8s`, run for real, as a list of objects. */
@@ -121,6 +133,29 @@ export function localServe(args: string[], downloadDir: string): string[] {
   for (const f of ['--http-port', '--port', '--tracker-port']) a = replaceFlag(a, f, '0');
   a = replaceFlag(a, '--download-dir', downloadDir);
   return [...a, '--no-dht', '--json'];
+}
+
+/**
+ * A cluster member's `serve …` as deployed, moved to loopback like localServe, and further: its HTTP
+ * port fixed (its --cluster-url names it), the database's host and port, Redis and the trusted
+ * proxy those of the test. The user, database name and every other flag stay.
+ */
+export function localMember(args: string[], downloadDir: string, at: { httpPort: number; database: string; redis: string; trustedProxy?: string }): string[] {
+  const db = new URL(at.database);
+  return localServe(args, downloadDir).map((a, i, all) => {
+    switch (all[i - 1]) {
+      case '--http-port': return String(at.httpPort);
+      case '--cluster-url': return `http://127.0.0.1:${at.httpPort}`;
+      case '--redis': return at.redis;
+      case '--trusted-proxy': return at.trustedProxy ?? a;
+      case '--database': {
+        const u = new URL(a);
+        u.host = db.host;
+        return u.href;
+      }
+      default: return a;
+    }
+  });
 }
 
 /** `tracker …` as deployed, on 127.0.0.1, OS-assigned ports, the test's Redis, JSON events. */

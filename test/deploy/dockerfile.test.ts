@@ -174,14 +174,15 @@ test('the image start command runs the node from a clean `npm ci --omit=dev` tre
   assert.equal(await exitCodeOf(hc, env), 1, 'and fails once it is gone');
 });
 
-test('the entrypoint refuses a token file that is missing or not a token, before starting anything', () => {
+test('the entrypoint refuses a secret file that is missing or not a token, before starting anything', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cascade-entry-'));
   try {
     writeFileSync(join(dir, 'short'), 'too-short\n');
-    for (const [name, file, says] of [['API', 'short', /must be 32 to 128/], ['API', 'absent', /missing or empty/], ['METRICS', 'absent', /missing or empty/]] as const) {
+    const cases = [['API_TOKEN', 'short', /must be 32 to 128/], ['API_TOKEN', 'absent', /missing or empty/], ['METRICS_TOKEN', 'absent', /missing or empty/], ['DATABASE_PASSWORD', 'absent', /\(for PGPASSWORD\) is missing or empty/]] as const;
+    for (const [name, file, says] of cases) {
       const r = spawnSync('sh', [join(DEPLOY, 'entrypoint.sh'), 'serve'], {
         encoding: 'utf8',
-        env: { PATH: pathWithNode24(), CASCADE_APP: REPO, CASCADE_HOME: join(dir, 'data'), [`CASCADE_${name}_TOKEN_FILE`]: join(dir, file) },
+        env: { PATH: pathWithNode24(), CASCADE_APP: REPO, CASCADE_HOME: join(dir, 'data'), [`CASCADE_${name}_FILE`]: join(dir, file) },
       });
       assert.equal(r.status, 1, `${name} token file ${file}`);
       assert.match(r.stderr, says);

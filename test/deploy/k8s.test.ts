@@ -6,13 +6,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseCommandLine } from '../../packages/cli/src/parse/args.ts';
 import { parseTrackerArgs } from '../../packages/tracker/src/cli.ts';
-import { startRedis, waitFor } from '../../packages/tracker/test/helpers.ts';
-import { cleanups, execForm, expandK8s, finalInstruction, localServe, localTracker, readDockerfile, renderK8s, runEntrypoint } from './deploy-helpers.ts';
+import { freePort, startRedis, waitFor } from '../../packages/tracker/test/helpers.ts';
+import { startPostgres } from '../../packages/node/test/postgres-server.ts';
+import { cleanups, execForm, expandK8s, finalInstruction, localMember, localTracker, readDockerfile, renderK8s, runEntrypoint } from './deploy-helpers.ts';
 
 const objects = renderK8s();
 const find = (kind: string, name: string) => {
@@ -25,11 +26,17 @@ const workloads = objects.filter((o) => ['Deployment', 'StatefulSet'].includes(o
 const podSpec = (w: any) => w.spec.template.spec;
 const container = (w: any) => podSpec(w).containers[0];
 
-/** A container's environment as Kubernetes resolves it (values and ConfigMap keys; Secrets left out). */
-function envOf(c: any): Record<string, string> {
+/**
+ * A container's environment as Kubernetes resolves it (values, ConfigMap keys, the pod's name and
+ * namespace for the workload's first pod; Secrets left out).
+ */
+function envOf(c: any, w?: any): Record<string, string> {
   const env: Record<string, string> = {};
   for (const e of c.env ?? []) {
     if (e.value !== undefined) env[e.name] = e.value;
+    const field = e.valueFrom?.fieldRef?.fieldPath;
+    if (field === 'metadata.name') env[e.name] = `${w.metadata.name}-0`;
+    if (field === 'metadata.namespace') env[e.name] = w.metadata.namespace;
     const ref = e.valueFrom?.configMapKeyRef;
     if (ref) {
       assert.equal(ref.name, config.metadata.name, `${e.name} reads the generated ConfigMap`);
@@ -40,7 +47,16 @@ function envOf(c: any): Record<string, string> {
   }
   return env;
 }
-const argsOf = (w: any) => (container(w).args as string[]).map((a) => expandK8s(a, envOf(container(w))));
+const argsOf = (w: any) => (container(w).args as string[]).map((a) => expandK8s(a, envOf(container(w), w)));
+/** The labels of a workload's pods: its template's, and a StatefulSet pod's own name. */
+const podLabels = (w: any, i = 0): Record<string, string> => ({
+  ...w.spec.template.metadata.labels,
+  ...(w.kind === 'StatefulSet' ? { 'statefulset.kubernetes.io/pod-name': `${w.metadata.name}-${i}` } : {}),
+});
+const selectsPod = (sel: Record<string, string>, w: any) => {
+  const pods = w.kind === 'StatefulSet' ? w.spec.replicas : 1;
+  return Array.from({ length: pods }, (_, i) => podLabels(w, i)).some((l) => Object.entries(sel).every(([k, v]) => l[k] === v));
+};
 
 const node = find('StatefulSet', 'cascade-node');
 const tracker = find('Deployment', 'cascade-tracker');
@@ -66,8 +82,53 @@ test('the node: a StatefulSet on the image CMD, state and downloads on claims wh
   for (const path of volumes) assert.ok(claims.includes(mounts[path]), `${path} is on a persistent volume claim`);
   assert.equal(find('Service', node.spec.serviceName).spec.clusterIP, 'None', 'the governing Service is headless');
   const ingressHosts = (find('Ingress', 'cascade').spec.rules as any[]).map((r) => r.host);
-  for (const h of o.allowedHosts.filter((x) => x.includes('.'))) assert.ok(ingressHosts.includes(h), `allowed host ${h} is an Ingress host`);
+  // Names with a dot are the Ingress's, but for the member's own stable name (the test below).
+  const own = new URL(o.cluster!.url).hostname;
+  for (const h of o.allowedHosts.filter((x) => x.includes('.') && x !== own)) assert.ok(ingressHosts.includes(h), `allowed host ${h} is an Ingress host`);
   assert.ok(ingressHosts.includes(new URL(o.publicUrl!).hostname), 'the public URL is served by the Ingress');
+});
+
+test('the node is a cluster of 3: members by their stable names, on the PostgreSQL Service with the Secret\'s password, on Redis; a PDB; a peers Service per member', () => {
+  assert.equal(node.spec.replicas, 3);
+  const o = parseCommandLine(nodeArgs, {}).options;
+  const headless = find('Service', node.spec.serviceName);
+  assert.equal(headless.spec.publishNotReadyAddresses, true, 'members reach one that is not ready (starting, fenced)');
+  const self = `${node.metadata.name}-0.${headless.metadata.name}.${node.metadata.namespace}.svc`;
+  assert.equal(o.cluster!.url, `http://${self}:${o.httpPort}`, '--cluster-url is the pod\'s stable DNS name on its HTTP port');
+  assert.ok(o.allowedHosts.includes(self), 'and it answers to that name');
+  // The database: the PostgreSQL Service's port, no password in the URL; the password file the
+  // entrypoint reads is the cascade-postgres Secret's key, which PostgreSQL reads too.
+  const db = new URL(o.database!);
+  const pgSvc = find('Service', db.hostname);
+  assert.ok((pgSvc.spec.ports as any[]).some((p) => String(p.port) === db.port));
+  assert.equal(db.password, '');
+  const postgres = find('StatefulSet', 'cascade-postgres');
+  const pgEnv = envOf(container(postgres));
+  assert.equal(db.username, pgEnv.POSTGRES_USER);
+  assert.equal(db.pathname, `/${pgEnv.POSTGRES_DB}`);
+  const secretFile = (w: any, path: string) => {
+    const c = container(w);
+    const mount = (c.volumeMounts as any[]).find((m) => path.startsWith(`${m.mountPath}/`));
+    assert.ok(mount, `${w.metadata.name}: nothing mounted at ${path}`);
+    const vol = (podSpec(w).volumes as any[]).find((v) => v.name === mount.name);
+    return `${vol.secret?.secretName}/${path.slice(mount.mountPath.length + 1)}`;
+  };
+  const nodeFile = secretFile(node, envOf(container(node), node).CASCADE_DATABASE_PASSWORD_FILE!);
+  assert.equal(nodeFile, 'cascade-postgres/password');
+  assert.equal(secretFile(postgres, pgEnv.POSTGRES_PASSWORD_FILE!), nodeFile);
+  assert.ok(postgres.spec.volumeClaimTemplates.length === 1, 'PostgreSQL keeps its data on a claim');
+  const redis = new URL(o.cluster!.redis!);
+  assert.ok((find('Service', redis.hostname).spec.ports as any[]).some((p) => String(p.port) === redis.port));
+  const pdb = find('PodDisruptionBudget', 'cascade-node');
+  assert.deepEqual(pdb.spec.selector.matchLabels, node.spec.selector.matchLabels);
+  assert.equal(pdb.spec.maxUnavailable, 1);
+  // BitTorrent from outside: one LoadBalancer per member, each selecting that member's pod only.
+  for (let i = 0; i < node.spec.replicas; i++) {
+    const peers = find('Service', `${node.metadata.name}-${i}-peers`);
+    assert.equal(peers.spec.type, 'LoadBalancer');
+    assert.equal(peers.spec.selector['statefulset.kubernetes.io/pod-name'], `${node.metadata.name}-${i}`);
+  }
+  assert.equal(find('Service', 'cascade-node').spec.sessionAffinity ?? 'None', 'None', 'no sticky sessions');
 });
 
 test('the trackers: ≥ 2 replicas on the Redis Service, scaled on CPU by an autoscaling/v2 HPA', () => {
@@ -90,13 +151,13 @@ test('the trackers: ≥ 2 replicas on the Redis Service, scaled on CPU by an aut
   assert.deepEqual(pdb.spec.selector.matchLabels, tracker.spec.selector.matchLabels);
 });
 
-test('only the trackers may reach Redis', () => {
-  const redis = find('Deployment', 'cascade-redis');
-  const policy = find('NetworkPolicy', 'cascade-redis');
-  const selects = (sel: Record<string, string>, w: any) => Object.entries(sel).every(([k, v]) => w.spec.template.metadata.labels[k] === v);
-  assert.ok(selects(policy.spec.podSelector.matchLabels, redis));
-  const from = policy.spec.ingress.flatMap((r: any) => r.from.map((f: any) => f.podSelector.matchLabels));
-  assert.deepEqual(workloads.filter((w) => from.some((sel: Record<string, string>) => selects(sel, w))).map((w) => w.metadata.name), ['cascade-tracker']);
+test('only the trackers and the node\'s members reach Redis; only the members reach PostgreSQL', () => {
+  for (const [kind, name, allowed] of [['Deployment', 'cascade-redis', ['cascade-node', 'cascade-tracker']], ['StatefulSet', 'cascade-postgres', ['cascade-node']]] as const) {
+    const policy = find('NetworkPolicy', name);
+    assert.ok(selectsPod(policy.spec.podSelector.matchLabels, find(kind, name)));
+    const from = policy.spec.ingress.flatMap((r: any) => r.from.map((f: any) => f.podSelector.matchLabels));
+    assert.deepEqual(workloads.filter((w) => from.some((sel: Record<string, string>) => selectsPod(sel, w))).map((w) => w.metadata.name).sort(), [...allowed]);
+  }
 });
 
 test('every container: non-root, read-only root, no capabilities, requests and limits, probes on its own ports', () => {
@@ -125,7 +186,7 @@ test('every container: non-root, read-only root, no capabilities, requests and l
 
 test('Services reach a named port of the pods they select; Ingress backends are Services and ports that exist', () => {
   for (const svc of objects.filter((o) => o.kind === 'Service')) {
-    const pods = workloads.filter((w) => Object.entries(svc.spec.selector).every(([k, v]) => w.spec.template.metadata.labels[k] === v));
+    const pods = workloads.filter((w) => selectsPod(svc.spec.selector, w));
     assert.equal(pods.length, 1, `Service ${svc.metadata.name} selects one workload`);
     const cports = podSpec(pods[0]).containers.flatMap((c: any) => c.ports);
     for (const p of svc.spec.ports) {
@@ -158,16 +219,24 @@ function get(port: number, path: string, host: string): Promise<{ status: number
   });
 }
 
-test('the node started with the StatefulSet args answers its probes, the Service name and the Ingress host', { timeout: 90_000 }, async (t) => {
+test('a member started with the StatefulSet args answers its probes, its own name, the Service name and the Ingress host', { timeout: 90_000 }, async (t) => {
   const later = cleanups(t);
   const root = mkdtempSync(join(tmpdir(), 'cascade-k8s-'));
   later(() => rmSync(root, { recursive: true, force: true }));
   // The metrics token as the Secret would put it in the environment, under the name the manifest uses.
   const tokenVar = (container(node).env as any[]).find((e) => e.valueFrom?.secretKeyRef?.key === 'metrics-token').name as string;
   const metricsToken = 'k8s-test-metrics-token-0123456789';
-  const run = await runEntrypoint(localServe(nodeArgs, join(root, 'downloads')), { env: { CASCADE_HOME: join(root, 'data'), [tokenVar]: metricsToken } });
+  // Its PostgreSQL asks for the password, which the member reads from the file the Secret would be.
+  const password = 'k8s-test-postgres-password';
+  const passwordFile = join(root, 'password');
+  writeFileSync(passwordFile, password);
+  const pg = await startPostgres(t, { password });
+  const redis = await startRedis();
+  later(() => redis.stop());
+  const port = await freePort();
+  const args = localMember(nodeArgs, join(root, 'downloads'), { httpPort: port, database: await pg.database('cascade'), redis: redis.url });
+  const run = await runEntrypoint(args, { env: { CASCADE_HOME: join(root, 'data'), [tokenVar]: metricsToken, CASCADE_DATABASE_PASSWORD_FILE: passwordFile } });
   later(() => run.stop());
-  const port = run.listening.httpPort as number;
   const o = parseCommandLine(nodeArgs, {}).options;
   const c = container(node);
   // Readiness (/api/health/ready) waits for the library to load, which goes on after the port listens.
@@ -180,6 +249,7 @@ test('the node started with the StatefulSet args answers its probes, the Service
     assert.equal(r.status, 200, `${probe} ${c[probe].httpGet.path} as the kubelet asks it`);
   }
   const svcName = o.allowedHosts.find((h) => !h.includes('.'))!;
+  assert.equal((await get(port, '/api/health', new URL(o.cluster!.url).host)).status, 200, 'by its stable name, as the other members reach it');
   assert.equal((await get(port, '/api/health', `${svcName}:${o.httpPort}`)).status, 200, 'through the cluster Service name');
   const ingress = await get(port, '/api/health', config.data['allowed-host']);
   assert.equal(ingress.status, 200, 'through the Ingress host');

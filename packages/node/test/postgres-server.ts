@@ -4,7 +4,7 @@
 // `postgres` user the Debian package creates, on a directory that user owns.
 
 import { spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,25 +32,35 @@ function asOwner(cmd: string, args: string[]): { status: number | null; output: 
   return { status: r.status, output: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? String(r.error) : ''}` };
 }
 
-/** Starts a server; resolves to a URL of its `postgres` database for the superuser `cascade`. */
-export async function startPostgres(t: TestContext): Promise<{ url: string; database: (name: string) => Promise<string> }> {
+/**
+ * Starts a server; resolves to a URL of its `postgres` database for the superuser `cascade`. With a
+ * password, the server asks for it (scram-sha-256, as the official image does) and the URLs carry it.
+ */
+export async function startPostgres(t: TestContext, opts: { password?: string } = {}): Promise<{ url: string; database: (name: string) => Promise<string> }> {
   const bin = postgresBin();
   if (!bin) throw new Error('PostgreSQL is not installed (Debian: apt-get install postgresql; npm test installs it as root)');
   const dir = mkdtempSync(join(tmpdir(), 'cascade-pg-'));
   if (process.getuid?.() === 0) chownSync(dir, Number(spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).stdout.trim()), Number(spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout.trim()));
   const data = join(dir, 'data');
-  const init = asOwner(join(bin, 'initdb'), ['-D', data, '-U', 'cascade', '-A', 'trust', '--no-sync', '-E', 'UTF8']);
+  const auth = ['-A', 'trust'];
+  if (opts.password !== undefined) {
+    const pwfile = join(dir, 'pwfile');
+    writeFileSync(pwfile, `${opts.password}\n`, { mode: 0o644 });
+    auth.splice(0, 2, '-A', 'scram-sha-256', `--pwfile=${pwfile}`);
+  }
+  const init = asOwner(join(bin, 'initdb'), ['-D', data, '-U', 'cascade', ...auth, '--no-sync', '-E', 'UTF8']);
   if (init.status !== 0) throw new Error(`initdb failed: ${init.output}`);
   const port = await freePort();
   // fsync off: a test's cluster is thrown away; unix sockets in the temp dir, not /var/run.
-  const opts = `-h 127.0.0.1 -p ${port} -k ${dir} -c fsync=off -c full_page_writes=off -c synchronous_commit=off`;
-  const start = asOwner(join(bin, 'pg_ctl'), ['-D', data, '-o', opts, '-l', join(dir, 'log'), '-w', '-t', '60', 'start']);
+  const serverOpts = `-h 127.0.0.1 -p ${port} -k ${dir} -c fsync=off -c full_page_writes=off -c synchronous_commit=off`;
+  const start = asOwner(join(bin, 'pg_ctl'), ['-D', data, '-o', serverOpts, '-l', join(dir, 'log'), '-w', '-t', '60', 'start']);
   if (start.status !== 0) throw new Error(`pg_ctl start failed: ${start.output}`);
   t.after(() => {
     asOwner(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', 'stop']);
     rmSync(dir, { recursive: true, force: true });
   });
-  const url = `postgres://cascade@127.0.0.1:${port}/postgres`;
+  const user = opts.password === undefined ? 'cascade' : `cascade:${encodeURIComponent(opts.password)}`;
+  const url = `postgres://${user}@127.0.0.1:${port}/postgres`;
   return {
     url,
     /** A new empty database on this server: one per case, so cases do not see each other's rows. */
@@ -63,7 +73,7 @@ export async function startPostgres(t: TestContext): Promise<{ url: string; data
       } finally {
         await client.end();
       }
-      return `postgres://cascade@127.0.0.1:${port}/${encodeURIComponent(name)}`;
+      return `postgres://${user}@127.0.0.1:${port}/${encodeURIComponent(name)}`;
     },
   };
 }
