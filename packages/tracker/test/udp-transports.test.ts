@@ -102,6 +102,8 @@ for (const io of ['mmsg', 'dgram'] as const) {
       // An id issued to one family's address is refused from the other's.
       const crossed = (await v6.request(udpAnnounce(c4, hash, id(4), 9004, 1n, 2)))!;
       assert.equal(crossed.readUInt32BE(0), 3);
+      // A port in use fails as bind(2) does, with the code callers turn into a message.
+      await assert.rejects(startTracker({ host: '::', udpIo: io, udpPort: t.udpPort }), { code: 'EADDRINUSE' });
     } finally {
       v4.close();
       v6.close();
