@@ -12,7 +12,8 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const out = join(here, 'build', 'udp-mmsg.node');
 const skip = (why) => {
-  process.stdout.write(`@cascade/tracker: batched UDP not built (${why}); the tracker uses node:dgram\n`);
+  const fallback = existsSync(out) ? `the earlier build stays in ${out}` : 'the tracker uses node:dgram';
+  process.stdout.write(`@cascade/tracker: batched UDP not built (${why}); ${fallback}\n`);
   process.exit(0);
 };
 
@@ -28,13 +29,14 @@ const candidates = [
 const include = candidates.find((d) => existsSync(join(d, 'node_api.h')) && existsSync(join(d, 'uv.h')));
 if (!include) skip('no Node headers (node_api.h, uv.h) found');
 const cc = process.env.CC || 'cc';
-mkdirSync(dirname(out), { recursive: true });
 const tmp = `${out}.${process.pid}`;
 try {
+  mkdirSync(dirname(out), { recursive: true });
   // Undefined napi_* and uv_* symbols are the running node's own: resolved when it loads the file.
   execFileSync(cc, ['-O2', '-Wall', '-shared', '-fPIC', '-DNAPI_VERSION=8', '-DNODE_GYP_MODULE_NAME=udp_mmsg', `-I${include}`, '-o', tmp, join(here, 'udp-mmsg.c')], { stdio: ['ignore', 'inherit', 'inherit'] });
+  // Renamed into place: a tracker running the old build keeps its own copy mapped.
+  renameSync(tmp, out);
 } catch (err) {
   skip(`${cc} failed: ${err.message.split('\n')[0]}`);
 }
-renameSync(tmp, out);
 process.stdout.write(`@cascade/tracker: built ${out}\n`);
