@@ -15,7 +15,8 @@
 //
 // Knobs (environment): BENCH_SECONDS (per steady phase, default 10), BENCH_TORRENTS (1000),
 // BENCH_PEERS (per torrent, 100), BENCH_UDP_CONCURRENCY (128), BENCH_HTTP_CONCURRENCY (32),
-// BENCH_ROUNDS (3), BENCH_TARGETS (comma list; default all three, or cascade,opentracker with --peers).
+// BENCH_ROUNDS (3), BENCH_TARGETS (comma list; default all three, or cascade,opentracker with --peers;
+// cascade-dgram adds Cascade held to node:dgram).
 
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -32,7 +33,7 @@ if (process.argv.includes('--help') || process.argv.includes('-h')) {
       '  default: 1000 torrents × 100 peers against cascade, opentracker and bittorrent-tracker (UDP and HTTP)',
       '  --peers N --torrents T: the large run, UDP only, cascade and opentracker',
       'environment: BENCH_SECONDS (10), BENCH_ROUNDS (3), BENCH_TORRENTS (1000), BENCH_PEERS (100), BENCH_UDP_CONCURRENCY (128),',
-      '  BENCH_HTTP_CONCURRENCY (32), BENCH_TARGETS (comma list), BENCH_CASCADE_NODE_FLAGS (extra node flags for Cascade)',
+      '  BENCH_HTTP_CONCURRENCY (32), BENCH_TARGETS (comma list; also cascade-dgram), BENCH_CASCADE_NODE_FLAGS (extra node flags for Cascade)',
       'opentracker: Debian\'s /usr/bin/opentracker (apt-get install opentracker). See bench/tracker/README.md.',
       '',
     ].join('\n'),
@@ -102,7 +103,9 @@ interface Row {
 }
 
 const starters: Record<string, () => Promise<Target>> = {
-  cascade: startCascade,
+  cascade: () => startCascade(),
+  // The same tracker held to node:dgram (--udp-io dgram): what the batched UDP path saves.
+  'cascade-dgram': () => startCascade(['--udp-io', 'dgram'], 'cascade-dgram'),
   opentracker: () => startOpentracker([...warmHashes, ...hashes]),
   'bittorrent-tracker': startBittorrentTracker,
 };
@@ -130,6 +133,7 @@ interface Started {
 // All targets run side by side (idle ones cost nothing) and steady phases rotate through them in
 // rounds: this machine is shared, and interleaving spreads any background load over all of them.
 const started: Started[] = [];
+const udpIo = new Map<string, string>();
 try {
   for (const name of names) {
     process.stderr.write(`${name}: starting\n`);
@@ -170,6 +174,12 @@ try {
     }
   }
   for (const s of started) s.rssAfter = await rssOf(s.t.pid);
+  // How each Cascade process moved its datagrams ('mmsg' unless its addon was not built).
+  for (const s of started) {
+    if (!s.name.startsWith('cascade')) continue;
+    const stats = (await (await fetch(`http://127.0.0.1:${s.t.httpPort}/stats.json`)).json()) as { udpIo?: string };
+    udpIo.set(s.name, stats.udpIo ?? '?');
+  }
 } finally {
   for (const s of started) await s.t.stop();
 }
@@ -218,6 +228,7 @@ lines.push(
   `tracker benchmark: ${TORRENTS} torrents × ${PEERS} peers = ${totalPeers} peers, best of ${ROUNDS} interleaved ${SECONDS}s rounds per protocol, ` +
     `UDP concurrency ${UDP_CONC}${BIG ? '' : `, HTTP concurrency ${HTTP_CONC}`}, numwant 50, loopback only; load average ${la(load0)} at start, ${la(loadavg())} at end`,
 );
+if (udpIo.size > 0) lines.push(`UDP io: ${[...udpIo].map(([n, io]) => `${n} ${io}`).join(', ')} (mmsg: recvmmsg/sendmmsg batches; dgram: node:dgram)`);
 lines.push('');
 const header = ['target', 'proto', 'announces/s', 'p50 ms', 'p99 ms', 'lost', 'errors', 'tracker CPU µs/ann', 'loadgen CPU %'];
 const table: string[][] = [header];

@@ -73,16 +73,17 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-export async function startCascade(): Promise<Target> {
+/** `args`: more tracker options, e.g. ['--udp-io', 'dgram']. */
+export async function startCascade(args: string[] = [], name = 'cascade'): Promise<Target> {
   // Rate limiting off: every simulated peer comes from 127.0.0.1, and the others have none.
   const nodeFlags = (process.env.BENCH_CASCADE_NODE_FLAGS ?? '').split(' ').filter(Boolean);
   // The standalone launcher: it turns Node's compile cache on before any TypeScript loads.
-  const child = spawn(process.execPath, [...nodeFlags, join(ROOT, 'packages/tracker/bin/cascade-tracker.js'), '--json', '--host', HOST, '--http-port', '0', '--udp-port', '0', '--rate-limit', '0'], {
+  const child = spawn(process.execPath, [...nodeFlags, join(ROOT, 'packages/tracker/bin/cascade-tracker.js'), '--json', '--host', HOST, '--http-port', '0', '--udp-port', '0', '--rate-limit', '0', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const line = JSON.parse(await firstLine(child, 'cascade tracker')) as { http: string; udp: string };
   return {
-    name: 'cascade',
+    name,
     httpPort: Number(new URL(line.http).port),
     udpPort: Number(new URL(line.udp).port),
     httpPath: '/announce',

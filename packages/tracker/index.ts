@@ -5,6 +5,7 @@ export { startTracker } from './src/core/tracker.ts';
 export { TrustedProxies } from './src/core/proxy.ts';
 export type { TrackerOptions, RunningTracker, RegisteredUser, UserStats } from './src/core/tracker.ts';
 export type { TurnOptions } from './src/ice/turn-url.ts';
+export type { UdpIo } from './src/udp/transport.ts';
 export type { LocalWebSocket } from './src/ws/local-ws.ts';
 export { runTrackerCli, parseTrackerArgs, CliUsageError } from './src/cli.ts';
 export type { StatsSnapshot } from './src/http/stats.ts';

@@ -26,6 +26,10 @@ const USAGE = `usage: cascade tracker [options]
   --turn-secret S      that TURN server's static-auth-secret (coturn use-auth-secret);
                        better in $CASCADE_TURN_SECRET, which keeps it out of the process list
   --turn-ttl S         seconds a minted TURN credential lasts (default ${DEFAULT_TURN_TTL})
+  --udp-io auto|mmsg|dgram
+                       how UDP datagrams move: mmsg reads and sends them in batches (Linux,
+                       the addon npm install builds), dgram is node:dgram (default auto:
+                       mmsg where it is built)
   --json               print machine-readable lines instead of text
 
 The UDP port also answers STUN binding requests. GET /ice-servers on the HTTP port lists that STUN
@@ -56,6 +60,7 @@ export function parseTrackerArgs(argv: string[], env: NodeJS.ProcessEnv = proces
         'turn-url': { type: 'string', multiple: true },
         'turn-secret': { type: 'string' },
         'turn-ttl': { type: 'string' },
+        'udp-io': { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -92,6 +97,8 @@ export function parseTrackerArgs(argv: string[], env: NodeJS.ProcessEnv = proces
   if (turnUrls.length === 0 && values['turn-secret'] !== undefined) throw new CliUsageError('--turn-secret needs at least one --turn-url');
   if (turnUrls.length === 0 && values['turn-ttl'] !== undefined) throw new CliUsageError('--turn-ttl needs at least one --turn-url');
   const turnTtl = num('turn-ttl', values['turn-ttl'], 60, 30 * 86_400);
+  const udpIo = values['udp-io'];
+  if (udpIo !== undefined && udpIo !== 'auto' && udpIo !== 'mmsg' && udpIo !== 'dgram') throw new CliUsageError(`--udp-io must be auto, mmsg or dgram, not ${udpIo}`);
   const opts: TrackerOptions = {
     // '::' serves IPv6 and IPv4 peers on one socket each for HTTP and UDP.
     host: values.host ?? '::',
@@ -105,6 +112,7 @@ export function parseTrackerArgs(argv: string[], env: NodeJS.ProcessEnv = proces
     adminToken: values['admin-token'],
     torrents: values.torrent,
     ...(trustProxy.length > 0 ? { trustProxy } : {}),
+    ...(udpIo !== undefined ? { udpIo } : {}),
     ...(turnUrls.length > 0 ? { turn: { urls: turnUrls, secret: turnSecret!, ...(turnTtl !== undefined ? { ttl: turnTtl } : {}) } } : {}),
   };
   return { opts, json: values.json ?? false, help: values.help ?? false, hostGiven: values.host !== undefined };

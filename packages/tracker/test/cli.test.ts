@@ -22,7 +22,9 @@ test('parses the documented flags, with defaults', () => {
   assert.equal(all.opts.rateLimit, false);
   assert.deepEqual(all.opts.torrents, ['ab'.repeat(20)]);
   assert.equal(all.json, true);
-  for (const bad of [['--http-port', 'x'], ['--udp-port', '70000'], ['--redis', 'http://x'], ['--bogus'], ['extra'], ['--torrent', 'abc']]) {
+  assert.equal(d.opts.udpIo, undefined);
+  assert.equal(parseTrackerArgs(['--udp-io', 'dgram']).opts.udpIo, 'dgram');
+  for (const bad of [['--http-port', 'x'], ['--udp-port', '70000'], ['--redis', 'http://x'], ['--bogus'], ['extra'], ['--torrent', 'abc'], ['--udp-io', 'epoll']]) {
     assert.throws(() => parseTrackerArgs(bad), CliUsageError, bad.join(' '));
   }
 });

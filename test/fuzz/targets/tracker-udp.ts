@@ -1,13 +1,15 @@
 // The tracker's UDP front end (BEP 15 + BEP 41 in packages/tracker/src/udp/udp.ts), called in-process:
-// datagrams go straight to the socket's 'message' handler and replies are captured instead of
-// sent. The handler swallows exceptions (a bad packet must not kill the socket), so a packet
-// that should have been answered but was dropped is how an internal error shows; replies must
-// carry the request's transaction id and a well-formed body.
+// datagrams go straight to its handler through a transport of our own, which captures replies
+// instead of sending them. The handler swallows exceptions (a bad packet must not kill the
+// socket), so a packet that should have been answered but was dropped is how an internal error
+// shows; replies must carry the request's transaction id and a well-formed body.
 // Input: one flags byte (bit 0: overwrite bytes 0-7 with a valid connection id at run time, as
 // ids are keyed per process; bits 1-2: the source address), then the datagram.
 
 import type dgram from 'node:dgram';
 import { createUdpServer } from '../../../packages/tracker/src/udp/udp.ts';
+import type { UdpServer } from '../../../packages/tracker/src/udp/udp.ts';
+import type { UdpHandler } from '../../../packages/tracker/src/udp/transport.ts';
 import type { Metrics } from '../../../packages/tracker/src/core/metrics.ts';
 import { Rng } from '../lib/rng.ts';
 import { concat } from '../lib/mutate.ts';
@@ -16,7 +18,8 @@ import { ACCEPTED, REJECTED, check, finding, type Outcome, type Target } from '.
 
 const SOURCES = ['127.0.0.1', '::ffff:127.0.0.1', '203.0.113.5', '2001:db8::5'];
 const MAX_PACKET = 16 + 74 * 20;
-let socket: dgram.Socket | undefined;
+let socket: UdpServer | undefined;
+let deliver: UdpHandler = () => {};
 let parts: Parts | undefined;
 let replies: Buffer[] = [];
 
@@ -25,7 +28,7 @@ function connectId(source: dgram.RemoteInfo): Buffer {
   req.writeBigUInt64BE(0x41727101980n, 0);
   req.writeUInt32BE(0xc0ffee, 12);
   replies = [];
-  socket!.emit('message', req, source);
+  deliver(req, source);
   return replies[0]!.subarray(8, 16);
 }
 
@@ -39,7 +42,7 @@ async function run(input: Uint8Array): Promise<Outcome> {
   const metrics: Metrics = parts!.core.metrics;
   const dropped = metrics.udpDropped;
   replies = [];
-  socket!.emit('message', msg, source);
+  deliver(msg, source);
   await new Promise(setImmediate);
 
   const action = msg.length >= 12 ? msg.readUInt32BE(8) : -1;
@@ -124,12 +127,25 @@ export const target: Target = {
   fresh,
   setup: async () => {
     parts = await trackerParts(false);
-    socket = createUdpServer({ core: parts.core, limiter: parts.limiter, host: '127.0.0.1' });
     // Replies are captured here, never sent: nothing leaves the process.
-    (socket as unknown as { send: (b: Buffer) => void }).send = (b: Buffer) => void replies.push(Buffer.from(b));
+    socket = createUdpServer({
+      core: parts.core,
+      limiter: parts.limiter,
+      transport: (onMessage) => {
+        deliver = onMessage;
+        return {
+          io: 'dgram',
+          reusesBuffers: false,
+          listen: async () => {},
+          address: () => ({ address: '127.0.0.1', port: 0 }),
+          send: (b, length) => void replies.push(Buffer.from(b.subarray(0, length))),
+          close: async () => {},
+        };
+      },
+    });
   },
   teardown: async () => {
-    socket?.close();
+    await socket?.close();
     await parts?.store.close();
     socket = undefined;
   },

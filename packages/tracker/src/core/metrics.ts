@@ -20,8 +20,11 @@ export class Metrics {
   udpConnects = 0;
   /** STUN binding requests answered on the UDP port (stun.ts). */
   stunAnswers = 0;
-  /** UDP packets ignored unanswered (malformed, oversized, spoofed connect replies). */
+  /** UDP packets ignored unanswered (malformed, oversized, spoofed connect replies), and replies
+   *  the kernel would not take (its send buffer full). */
   udpDropped = 0;
+  /** How UDP datagrams move (udp/transport.ts): 'mmsg' (batched, Linux) or 'dgram'. */
+  udpIo: 'mmsg' | 'dgram' | '' = '';
   wsConnections = 0;
   wsRelayed = 0;
   // Ring of per-second announce counts for the rate.

@@ -19,6 +19,7 @@ import { StatsSource } from '../http/stats.ts';
 import type { StatsSnapshot } from '../http/stats.ts';
 import type { SwarmCounts, TrackerStore, UserRecord } from '../store/store.ts';
 import { createUdpServer } from '../udp/udp.ts';
+import type { UdpIo } from '../udp/transport.ts';
 import type { WsTracker } from '../ws/ws.ts';
 import type { LocalWebSocket } from '../ws/local-ws.ts';
 import type { LocalAnnounceReply as SharedLocalAnnounceReply, LocalAnnounceRequest } from '@cascade/shapes';
@@ -65,6 +66,9 @@ export interface TrackerOptions {
   relays?: boolean;
   /** Hand out TURN credentials for these servers at /ice-servers (ice-servers.ts). Default none. */
   turn?: TurnOptions;
+  /** How UDP datagrams move (udp/transport.ts): 'mmsg' batches them (Linux, with the addon built by
+   *  native/build.js), 'dgram' is node:dgram. Default 'auto': 'mmsg' where it loads. */
+  udpIo?: UdpIo;
 }
 
 export interface UserStats extends UserRecord {
@@ -207,7 +211,7 @@ export async function startTracker(opts: TrackerOptions = {}): Promise<RunningTr
     ...(opts.turn ? { turn: opts.turn } : {}),
   });
   const httpServer = createHttpServer({ core, limiter, stats, admin, proxies, iceServers, ...(relays ? { relays } : {}) });
-  const udp = createUdpServer({ core, limiter, host });
+  const udp = createUdpServer({ core, limiter, io: opts.udpIo ?? 'auto' });
   let ws: WsTracker | undefined;
   try {
     if (opts.ws) ws = await (await import('../ws/ws.ts')).attachWebSocket(httpServer, { core, limiter, owner, proxies });
@@ -215,19 +219,17 @@ export async function startTracker(opts: TrackerOptions = {}): Promise<RunningTr
     const httpListening = once(httpServer, 'listening');
     httpServer.listen(opts.httpPort ?? 0, host);
     await httpListening;
-    const udpListening = once(udp, 'listening');
-    udp.bind(opts.udpPort ?? 0, host);
-    await udpListening;
+    await udp.listen(opts.udpPort ?? 0, host);
   } catch (err) {
     httpServer.close();
-    udp.close();
+    await udp.close();
     limiter.close();
     await store.close();
     throw err;
   }
 
   const httpPort = (httpServer.address() as AddressInfo).port;
-  udpPort = udp.address().port;
+  udpPort = udp.port;
   const named = opts.urlHost ?? host;
   const urlHost = named === '0.0.0.0' ? '127.0.0.1' : named === '::' ? '[::1]' : named.includes(':') ? `[${named}]` : named;
   urls = {
@@ -295,7 +297,7 @@ export async function startTracker(opts: TrackerOptions = {}): Promise<RunningTr
         httpServer.closeAllConnections();
         await Promise.all([
           new Promise<void>((r) => httpServer.close(() => r())),
-          new Promise<void>((r) => udp.close(() => r())),
+          udp.close(),
         ]);
         limiter.close();
         await store.close();

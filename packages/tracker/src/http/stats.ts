@@ -16,6 +16,8 @@ export interface StatsSnapshot extends StoreTotals {
   wsConnections: number;
   /** STUN binding requests answered on the UDP port. */
   stunAnswers: number;
+  /** How UDP datagrams move: 'mmsg' (recvmmsg/sendmmsg batches, Linux) or 'dgram' (node:dgram). */
+  udpIo: string;
   /** Announces made in-process by the node embedding the tracker (not requests: not in `announces`). */
   localAnnounces: number;
   users?: number;
@@ -56,6 +58,7 @@ export class StatsSource {
       rateLimited: { ...m.rateLimited },
       wsConnections: m.wsConnections,
       stunAnswers: m.stunAnswers,
+      udpIo: m.udpIo,
       localAnnounces: m.localAnnounces,
       uptimeSeconds: Math.floor((now - m.startedAt) / 1000),
       memoryRssBytes: process.memoryUsage.rss(),

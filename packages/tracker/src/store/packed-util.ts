@@ -48,9 +48,20 @@ export function stratifiedPick(avail: number, k: number): number {
     return k;
   }
   const offset = Math.floor(random() * avail);
+  // Run i ends at floor((i + 1) * avail / k), kept as quotient and remainder: integer steps,
+  // where a division per run was a tenth of an announce's cost.
+  const q = Math.floor(avail / k);
+  const r = avail - q * k;
   let start = 0;
+  let end = 0;
+  let rem = 0;
   for (let i = 0; i < k; i++) {
-    const end = Math.floor(((i + 1) * avail) / k);
+    end += q;
+    rem += r;
+    if (rem >= k) {
+      rem -= k;
+      end++;
+    }
     const x = start + Math.floor(random() * (end - start)) + offset;
     picks[i] = x >= avail ? x - avail : x;
     start = end;

@@ -2,10 +2,9 @@
 // Connection ids are MACs of the client's address (see connection-id.ts), so announces from
 // spoofed addresses are refused without keeping per-client state.
 // The same port answers STUN binding requests (stun.ts), told apart by STUN's magic cookie.
+// Datagrams come and go through a transport (transport.ts): batched on Linux, node:dgram elsewhere.
 
-import dgram from 'node:dgram';
 import { randomBytes } from 'node:crypto';
-import { isIP } from 'node:net';
 import { ConnectionIds } from './connection-id.ts';
 import type { AnnounceOutcome, ScrapeOutcome, TrackerCore } from '../core/core.ts';
 import { familyOf, normalizeIp, peerHost, writeCompactPeers } from '../core/peers.ts';
@@ -13,14 +12,29 @@ import { trackerPath } from '../http/query.ts';
 import type { RateLimiter } from '../core/rate-limit.ts';
 import { then } from '../store/store.ts';
 import type { AnnounceInput, CompactSink } from '../store/store.ts';
-import { ReplyBatcher } from './udp-replies.ts';
+import { MemoryStore } from '../store/memory-store.ts';
+import { DgramTransport } from './transport-dgram.ts';
+import { MmsgTransport, mmsgAddon } from './transport-mmsg.ts';
+import type { UdpHandler, UdpIo, UdpRemote, UdpTransport } from './transport.ts';
 import { isStunMessage, stunAddress, stunAnswer } from '../ice/stun.ts';
 import type { StunAddress } from '@cascade/reachability/stun-message';
 
 export interface UdpOptions {
   core: TrackerCore;
   limiter: RateLimiter;
-  host: string;
+  /** How datagrams move (transport.ts). Default 'auto': batched where the addon is built. */
+  io?: UdpIo;
+  /** Another transport, made from the handler (the fuzzer's, which sends nothing). */
+  transport?: (onMessage: UdpHandler) => UdpTransport;
+}
+
+export interface UdpServer {
+  /** The transport in use. */
+  readonly io: 'mmsg' | 'dgram';
+  listen(port: number, host: string): Promise<void>;
+  /** The bound port (after listen). */
+  readonly port: number;
+  close(): Promise<void>;
 }
 
 const PROTOCOL_ID_HI = 0x417;
@@ -38,57 +52,48 @@ const BAD_ID = 'invalid connection id';
 // Keeps a reply under the 1500-byte Ethernet MTU even with IPv6 peers (20 + 74*18).
 const MAX_UDP_PEERS = 74;
 
-export function createUdpServer(opts: UdpOptions): dgram.Socket {
+export function createUdpServer(opts: UdpOptions): UdpServer {
   const { core, limiter } = opts;
   const metrics = core.metrics;
-  const socket = dgram.createSocket({
-    type: isIP(opts.host) === 6 ? 'udp6' : 'udp4',
-    // Replies go to the address a packet came from, always an IP literal: skip dns.lookup. Until
-    // bound the callback must be asynchronous: answered synchronously, bind() emits 'listening'
-    // before anyone waits for it (Node 24), and startTracker never resolves. After that, every
-    // send() goes through here, and a synchronous answer saves a deferred call per reply.
-    lookup: (address, _opts, cb) => {
-      const done = cb as (e: null, a: string, f: number) => void;
-      if (bound) done(null, address, address.includes(':') ? 6 : 4);
-      else process.nextTick(() => done(null, address, address.includes(':') ? 6 : 4));
-    },
-  });
-  let bound = false;
   // RFC 5780's RESPONSE-ORIGIN: the address STUN answers leave from. Unknown for a wildcard bind
   // (the kernel picks the source per reply), so then left out rather than named 0.0.0.0.
   let origin: StunAddress | undefined;
-  socket.once('listening', () => {
-    bound = true;
-    const a = socket.address();
-    if (a.address !== '0.0.0.0' && a.address !== '::') origin = stunAddress(a.address, a.port);
-  });
   const ids = new ConnectionIds(randomBytes(8));
 
-  // No callback: a callback costs a deferred call per send, and errors reach the 'error' handler anyway.
-  const send = (buf: Buffer, r: dgram.RemoteInfo) => socket.send(buf, r.port, r.address);
-
-  // Announce replies are built in `scratch` (the store writes the peers there itself), then
-  // copied out and sent in a batch (udp-replies.ts).
-  const scratch = Buffer.alloc(20 + MAX_UDP_PEERS * 18);
+  // Every reply is built in a scratch buffer and copied out by the transport, which sends them
+  // together. Announce replies are built in `scratch` (the store writes the peers there itself).
+  const scratch = Buffer.alloc(Math.max(20 + MAX_UDP_PEERS * 18, 8 + 12 * MAX_SCRAPE, 8 + MAX_PACKET));
   const sink: CompactSink = { buf: scratch, offset: 20, family: 4 };
-  const replies = new ReplyBatcher(socket);
   // An announce object is reused unless the store kept it (answered later: a promise).
   let spare: UdpAnnounce | undefined;
+  // A store that answers later may read the request after the transport reused its bytes.
+  const keepsRequests = !(core.store instanceof MemoryStore);
+
+  const onMessage = (msg: Buffer, r: UdpRemote): void => {
+    try {
+      const done = handle(transport.reusesBuffers && keepsRequests ? Buffer.from(msg) : msg, r);
+      // A store failure (Redis down) loses one reply; the client retransmits.
+      if (done instanceof Promise) done.catch(noop);
+    } catch {
+      metrics.udpDropped++;
+    }
+  };
+  const transport = opts.transport ? opts.transport(onMessage) : createTransport(opts.io ?? 'auto', onMessage, (n) => (metrics.udpDropped += n));
+  metrics.udpIo = transport.io;
+  const send = (b: Buffer, length: number, r: UdpRemote) => transport.send(b, length, r);
 
   // An error reply is never larger than the request that caused it, proven sender or not (the
   // text is cut to fit): errors are the one reply an attacker can provoke at will.
-  const error = (tid: number, message: string, r: dgram.RemoteInfo, requestLength: number) => {
+  const error = (tid: number, message: string, r: UdpRemote, requestLength: number) => {
     metrics.failures.udp++;
-    const full = Buffer.from(message);
-    const text = full.length + 8 <= requestLength ? full : full.subarray(0, Math.max(0, requestLength - 8));
-    const b = Buffer.allocUnsafe(8 + text.length);
+    const b = scratch;
     b.writeUInt32BE(ERROR, 0);
     b.writeUInt32BE(tid, 4);
-    text.copy(b, 8);
-    send(b, r);
+    const n = Math.min(b.write(message, 8), Math.max(0, requestLength - 8));
+    send(b, 8 + n, r);
   };
 
-  const onAnnounce = (msg: Buffer, r: dgram.RemoteInfo, tid: number) => {
+  const onAnnounce = (msg: Buffer, r: UdpRemote, tid: number) => {
     if (msg.length < 98) return error(tid, 'announce packet too short', r, msg.length);
     const eventCode = msg.readUInt32BE(80);
     if (eventCode > 3) return error(tid, 'invalid event', r, msg.length);
@@ -118,7 +123,7 @@ export function createUdpServer(opts: UdpOptions): dgram.Socket {
     return answer(outcome, tid, r, family, msg.length);
   };
 
-  const answer = (out: AnnounceOutcome, tid: number, r: dgram.RemoteInfo, family: 4 | 6, requestLength: number) => {
+  const answer = (out: AnnounceOutcome, tid: number, r: UdpRemote, family: 4 | 6, requestLength: number) => {
     if (!out.ok) return error(tid, out.reason, r, requestLength);
     // BEP 15: the peer list's family is the family of the request.
     const b = scratch;
@@ -132,10 +137,10 @@ export function createUdpServer(opts: UdpOptions): dgram.Socket {
     const packed = family === 4 ? out.compact4 : out.compact6;
     if (packed) n += packed.copy(b, 20 + n);
     n += writeCompactPeers(out.peers, family, b, 20 + n);
-    replies.send(scratch, 20 + n, r.port, r.address);
+    send(scratch, 20 + n, r);
   };
 
-  const onScrape = (msg: Buffer, r: dgram.RemoteInfo, tid: number) => {
+  const onScrape = (msg: Buffer, r: UdpRemote, tid: number) => {
     const n = Math.floor((msg.length - 16) / 20);
     if (n === 0 || n > MAX_SCRAPE || msg.length !== 16 + n * 20) return error(tid, 'malformed scrape', r, msg.length);
     const hashes: string[] = [];
@@ -144,7 +149,8 @@ export function createUdpServer(opts: UdpOptions): dgram.Socket {
     return then(core.scrape(hashes, undefined, 'udp'), (out: ScrapeOutcome) => {
       if (!out.ok) return error(tid, out.reason, r, msg.length);
       const counts = new Map(out.files);
-      const b = Buffer.alloc(8 + 12 * n);
+      const b = scratch;
+      b.fill(0, 8, 8 + 12 * n);
       b.writeUInt32BE(SCRAPE, 0);
       b.writeUInt32BE(tid, 4);
       // Answers follow the request's order; hashes we don't report read as zeros.
@@ -155,11 +161,11 @@ export function createUdpServer(opts: UdpOptions): dgram.Socket {
         b.writeUInt32BE(c.downloaded, 12 + 12 * i);
         b.writeUInt32BE(c.incomplete, 16 + 12 * i);
       });
-      send(b, r);
+      send(b, 8 + 12 * n, r);
     });
   };
 
-  const onMessage = (msg: Buffer, r: dgram.RemoteInfo): unknown => {
+  const handle = (msg: Buffer, r: UdpRemote): unknown => {
     if (msg.length < 16 || msg.length > MAX_PACKET) return metrics.udpDropped++;
     // Dropped, not answered: an error reply to a spoofed flood would be an amplifier.
     if (!limiter.allow(r.address)) return metrics.rateLimited.udp++;
@@ -169,7 +175,7 @@ export function createUdpServer(opts: UdpOptions): dgram.Socket {
       const answer = stunAnswer(msg, r, origin);
       if (!answer) return metrics.udpDropped++;
       metrics.stunAnswers++;
-      return send(answer, r);
+      return send(answer, answer.length, r);
     }
     const action = msg.readUInt32BE(8);
     const tid = msg.readUInt32BE(12);
@@ -177,11 +183,11 @@ export function createUdpServer(opts: UdpOptions): dgram.Socket {
     if (action === CONNECT) {
       if (msg.readUInt32BE(0) !== PROTOCOL_ID_HI || msg.readUInt32BE(4) !== PROTOCOL_ID_LO) return metrics.udpDropped++;
       metrics.udpConnects++;
-      const b = Buffer.allocUnsafe(16);
+      const b = scratch;
       b.writeUInt32BE(CONNECT, 0);
       b.writeUInt32BE(tid, 4);
       ids.write(b, 8, r.address, r.port);
-      return send(b, r);
+      return send(b, 16, r);
     }
     if (!ids.check(msg, r.address, r.port)) {
       // The source is unverified here: answer only when the whole reason fits in the request's
@@ -194,17 +200,30 @@ export function createUdpServer(opts: UdpOptions): dgram.Socket {
     return error(tid, 'unknown action', r, msg.length);
   };
 
-  socket.on('message', (msg, r) => {
-    try {
-      const done = onMessage(msg, r);
-      // A store failure (Redis down) loses one reply; the client retransmits.
-      if (done instanceof Promise) done.catch(noop);
-    } catch {
-      metrics.udpDropped++;
-    }
-  });
-  socket.on('error', noop);
-  return socket;
+  return {
+    io: transport.io,
+    async listen(port: number, host: string) {
+      await transport.listen(port, host);
+      const a = transport.address();
+      if (a.address !== '0.0.0.0' && a.address !== '::') origin = stunAddress(a.address, a.port);
+    },
+    get port() {
+      return transport.address().port;
+    },
+    close: () => transport.close(),
+  };
+}
+
+/**
+ * The transport for `io`; 'mmsg' throws where its addon is not built. `onDropped` hears of replies
+ * the kernel refused (its send buffer full).
+ */
+export function createTransport(io: UdpIo, onMessage: UdpHandler, onDropped: (n: number) => void): UdpTransport {
+  if (io === 'dgram') return new DgramTransport(onMessage);
+  const addon = mmsgAddon();
+  if (addon) return new MmsgTransport(addon, onMessage, onDropped);
+  if (io === 'mmsg') throw new Error('udp io mmsg: the addon is not built (node packages/tracker/native/build.js; Linux only)');
+  return new DgramTransport(onMessage);
 }
 
 /**
