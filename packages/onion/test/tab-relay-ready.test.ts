@@ -44,7 +44,7 @@ test("a tab relay adds the client's candidates only after the client applied the
     const b = events.filter((e) => e.name === 'tab-relay-candidates');
     return b.length >= applied.length && b;
   });
-  assert.ok(batches.every((b) => b.fields.after === 'ready'));
+  assert.ok(batches.every((b) => b.fields.after === 'ready' && b.fields.failed === 0), JSON.stringify(batches));
 
   const offered = candidateLines(applied.at(-1)!.sdp!);
   assert.ok(offered.length > 0, 'the client offered candidates');
@@ -72,6 +72,7 @@ test('without ready (a client or signalling node from before it) the tab adds th
   await until('the data channel opened', () => dc.readyState === 'open');
   const added = await until('the tab added candidates', () => events.find((e) => e.name === 'tab-relay-candidates'));
   assert.equal(added.fields.after, 'fallback');
+  assert.equal(added.fields.failed, 0);
   assert.equal(added.fields.candidates, candidateLines(pc.localDescription!.sdp).length);
   assert.equal(tab.status().links, 1);
 });

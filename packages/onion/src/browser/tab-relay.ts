@@ -88,8 +88,11 @@ export function startTabRelay(o: TabRelayOptions): RunningTabRelay {
       clearTimeout(entry.fallback);
       if (awaitingReady.get(key) === entry) awaitingReady.delete(key);
       if (!pcs.has(pc)) return;
-      for (const c of candidates) pc.addIceCandidate(c).catch(() => {});
-      o.onEvent?.('tab-relay-candidates', { from, id, candidates: candidates.length, after: why });
+      // A candidate the stack refuses (a kind it does not support) leaves the others to try.
+      void Promise.allSettled(candidates.map((c) => pc.addIceCandidate(c))).then((r) => {
+        const failed = r.filter((x) => x.status === 'rejected').length;
+        o.onEvent?.('tab-relay-candidates', { from, id, candidates: candidates.length, failed, after: why });
+      });
     };
     const entry = { add, fallback: setTimeout(() => add('fallback'), o.readyFallbackMs ?? READY_FALLBACK_MS) };
     awaitingReady.set(key, entry);
