@@ -2,91 +2,28 @@
 // is Node's own and its RTCPeerConnection is node-datachannel's polyfill bound to 127.0.0.1, so the
 // same modules a page loads build real WebRTC links here. Chromium runs them in
 // packages/web/test/private-discovery-tab-relay.browser.test.ts.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RTCPeerConnection as PolyfillPC } from 'node-datachannel/polyfill';
-import { cleanup as stopDataChannels } from 'node-datachannel';
 import { generateIdentity, utf8 } from '@cascade/identity';
-import { CELL_SIZE, OnionClient, directoryRelays, openOffer, sealAnswer, sealOffer, SEAL_BLOCK, signDescriptor, signRegistration, type AnnounceRequest, type OnionEvent, type ExitExecutor, b64u } from '../index.ts';
-import { browserDialer, startTabRelay, type RunningTabRelay } from '../browser.ts';
+import { CELL_SIZE, OnionClient, directoryRelays, openOffer, sealAnswer, sealOffer, SEAL_BLOCK, signDescriptor, signRegistration, type AnnounceRequest, type OnionEvent, b64u } from '../index.ts';
+import { browserDialer, startTabRelay } from '../browser.ts';
 import { contains, directory, relays, type Observed } from './helpers.ts';
+import { INFO_HASH, announce, exit, registered, signalSession, tabRelayWorld, until, usePolyfillRTC } from './rtc-helpers.ts';
 
-const INFO_HASH = 'feedface00112233445566778899aabbccddeeff';
-
-before(() => {
-  // What Chromium does inside the tests' loopback-only namespace: only 127.0.0.1 candidates.
-  (globalThis as { RTCPeerConnection?: unknown }).RTCPeerConnection = class extends PolyfillPC {
-    constructor(config: RTCConfiguration = {}) {
-      super({ ...config, bindAddress: '127.0.0.1' } as RTCConfiguration);
-    }
-  };
-});
-
-// libdatachannel keeps a thread alive after a connection closed that never connected (an offer
-// made, no answer): without this the test process would never exit. After a connection whose DTLS
-// handshake failed (see dialTabRelay's retry) its cleanup can give up waiting on that thread; the
-// process still exits, and what the tests assert has already been checked.
-after((t) => {
-  try {
-    stopDataChannels();
-  } catch (err) {
-    if (!/cleanup timeout/.test((err as Error).message)) throw err;
-    t.diagnostic(`node-datachannel: ${(err as Error).message}`);
-  }
-});
-
-function exit(asked: AnnounceRequest[]): ExitExecutor {
-  return {
-    async announce(r) {
-      asked.push(r);
-      return { interval: 60, peers: [{ host: '127.0.0.40', port: 6881 }] };
-    },
-    async dhtLookup() {
-      return [];
-    },
-  };
-}
-
-const announce = (): AnnounceRequest => ({
-  op: 'announce', url: 'http://127.0.0.30:6969/announce', infoHash: INFO_HASH, peerId: '2d4353303030312d' + '00'.repeat(12),
-  port: 0, uploaded: 0, downloaded: 0, left: 100, event: 'started',
-});
-
-async function until<T>(what: string, fn: () => T | undefined | false, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function registered(tab: RunningTabRelay): Promise<void> {
-  await until('the tab relay registered and published', () => tab.status().registered && tab.status().published.some((p) => p.ok));
-}
+usePolyfillRTC();
 
 test('a browser client builds a circuit whose first hop is a tab relay reached over WebRTC; the tab sees no request', async (t) => {
-  const { tracker, url } = await directory();
   const seen: Observed[] = [];
   const asked: AnnounceRequest[] = [];
-  // Two node relays: a 3-hop path needs a third relay on another host, which only the tab is.
-  const rs = await relays(['127.0.0.41', '127.0.0.42'], url, exit(asked), seen);
   const tabSeen: Observed[] = [];
-  const tab = startTabRelay({
-    directories: [url],
-    iceServers: [],
-    observe: (e) => tabSeen.push({ relay: 'tab', link: e.link.remote, direction: e.direction, size: e.cell.length, cell: e.cell.slice(), ...(e.peeled ? { peeled: e.peeled.slice() } : {}) }),
-  });
   const events: OnionEvent[] = [];
-  const client = new OnionClient({ relays: directoryRelays([url], { maxAgeMs: 0 }), dial: browserDialer({ iceServers: [] }), prefer: 'ws', webrtc: true, stepTimeoutMs: 10_000, onEvent: (e) => events.push(e) });
-  t.after(async () => {
-    client.close();
-    tab.close();
-    await Promise.all(rs.map((r) => r.relay.close()));
-    await tracker.close();
+  // Two node relays: a 3-hop path needs a third relay on another host, which only the tab is.
+  const { rs, tab, client } = await tabRelayWorld(t, ['127.0.0.41', '127.0.0.42'], {
+    exit: exit(asked),
+    seen,
+    tab: { observe: (e) => tabSeen.push({ relay: 'tab', link: e.link.remote, direction: e.direction, size: e.cell.length, cell: e.cell.slice(), ...(e.peeled ? { peeled: e.peeled.slice() } : {}) }) },
+    client: { onEvent: (e) => events.push(e) },
   });
-  await registered(tab);
   const d = tab.descriptor()!;
   assert.equal(d.exit, null, 'a tab is never an exit');
   assert.ok(d.rtc && !d.tcp && !d.ws, 'a tab has an rtc address only');
@@ -123,17 +60,7 @@ test('a browser client builds a circuit whose first hop is a tab relay reached o
 });
 
 test('a tab relay rotates its onion key and republishes; circuits through it still build', async (t) => {
-  const { tracker, url } = await directory();
-  const rs = await relays(['127.0.0.47', '127.0.0.48'], url, exit([]), []);
-  const tab = startTabRelay({ directories: [url], iceServers: [], onionKeyRotateMs: 2000 });
-  const client = new OnionClient({ relays: directoryRelays([url], { maxAgeMs: 0 }), dial: browserDialer({ iceServers: [] }), prefer: 'ws', webrtc: true, stepTimeoutMs: 10_000 });
-  t.after(async () => {
-    client.close();
-    tab.close();
-    await Promise.all(rs.map((r) => r.relay.close()));
-    await tracker.close();
-  });
-  await registered(tab);
+  const { url, tab, client } = await tabRelayWorld(t, ['127.0.0.47', '127.0.0.48'], { exit: exit([]), tab: { onionKeyRotateMs: 2000 } });
   const first = tab.descriptor()!.onionKey;
   await until('a new onion key published', () => {
     const d = tab.descriptor();
@@ -188,23 +115,7 @@ test('signalling refuses what it should: a forged registration, offers to nobody
   const signalUrl = rs[0]!.relay.descriptor().signal!;
   const tabDid = tab.status().did;
 
-  const session = async () => {
-    const ws = new WebSocket(signalUrl);
-    const inbox: Record<string, unknown>[] = [];
-    let closed: number | undefined;
-    ws.addEventListener('message', (e) => inbox.push(JSON.parse(String(e.data)) as Record<string, unknown>));
-    ws.addEventListener('close', (e) => (closed = e.code));
-    await until('challenge', () => inbox.find((m) => m.type === 'challenge'));
-    let read = 1;
-    /** The next message not read yet, which must be of this type. */
-    const next = async (type: string) => {
-      const m = await until(type, () => inbox[read]);
-      read++;
-      assert.equal(m.type, type, JSON.stringify(m));
-      return m;
-    };
-    return { ws, inbox, nonce: inbox[0]!.nonce as string, next, closed: () => closed };
-  };
+  const session = () => signalSession(signalUrl, (m, type) => assert.equal(m.type, type, JSON.stringify(m)));
 
   // Claiming the tab's did with another key, or replaying a proof made for another challenge.
   const a = await session();
@@ -227,6 +138,38 @@ test('signalling refuses what it should: a forged registration, offers to nobody
   assert.equal((await b.next('error')).error, 'bad offer');
   // A client cannot answer for the tab.
   b.ws.send(JSON.stringify({ type: 'answer', to: 1, id: 1, box: 'AAAA' }));
+  // `ready` goes only to the tab that answered, for an answered offer of the sender's own
+  // connection, once. A hand-driven tab (registered as the impostor's did, which it holds) answers.
+  const fake = await session();
+  fake.ws.send(JSON.stringify(signRegistration(impostor, fake.nonce)));
+  await fake.next('registered');
+  const dialer = await session();
+  dialer.ws.send(JSON.stringify({ type: 'offer', to: impostor.did, id: 7, box: 'AAAA' }));
+  const offer = await fake.next('offer');
+  assert.equal(offer.id, 7);
+  dialer.ws.send(JSON.stringify({ type: 'ready', to: impostor.did, id: 7 }));
+  assert.match(String((await dialer.next('error')).error), /no answered offer/, 'ready before the answer');
+  fake.ws.send(JSON.stringify({ type: 'answer', to: offer.from, id: 7, box: 'BBBB' }));
+  assert.equal((await dialer.next('answer')).box, 'BBBB');
+  const other = await session();
+  other.ws.send(JSON.stringify({ type: 'ready', to: impostor.did, id: 7 }));
+  assert.match(String((await other.next('error')).error), /no answered offer/, "another connection's offer");
+  dialer.ws.send(JSON.stringify({ type: 'ready', to: tabDid, id: 7 }));
+  assert.match(String((await dialer.next('error')).error), /no answered offer/, 'another tab');
+  dialer.ws.send(JSON.stringify({ type: 'ready', to: impostor.did, id: 8 }));
+  assert.match(String((await dialer.next('error')).error), /no answered offer/, 'an unknown id');
+  dialer.ws.send(JSON.stringify({ type: 'ready', to: 7, id: '7' }));
+  assert.equal((await dialer.next('error')).error, 'bad ready');
+  // A tab cannot say ready for the client (the offer it answered is not its own).
+  fake.ws.send(JSON.stringify({ type: 'ready', to: impostor.did, id: 7 }));
+  assert.match(String((await fake.next('error')).error), /no answered offer/);
+  dialer.ws.send(JSON.stringify({ type: 'ready', to: impostor.did, id: 7 }));
+  assert.deepEqual(await fake.next('ready'), { type: 'ready', from: offer.from, id: 7 });
+  dialer.ws.send(JSON.stringify({ type: 'ready', to: impostor.did, id: 7 }));
+  assert.match(String((await dialer.next('error')).error), /no answered offer/, 'a second ready');
+  assert.deepEqual(fake.unread(), [], 'the tab got nothing else');
+  for (const s of [fake, dialer, other]) s.ws.close();
+  await until('the hand-driven tab gone', () => rs[0]!.relay.signal!.tabs === 1);
   // Not JSON: the connection goes; a message over the size limit too.
   b.ws.send('not json');
   await until('closed on junk', () => b.closed());

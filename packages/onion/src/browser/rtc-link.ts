@@ -13,6 +13,8 @@ export interface RtcOptions {
 
 const CHANNEL = 'cascade-onion';
 const GATHER_MS = 5000;
+/** A dial sends one offer per signalling connection, so its id is constant. */
+const OFFER_ID = 1;
 
 /** What a browser dials with: node relays over WebSocket, tab relays over WebRTC. */
 export function browserDialer(o: RtcOptions = {}): LinkDialer {
@@ -104,22 +106,38 @@ export async function dialTabRelay(address: string, signal: AbortSignal, o: RtcO
 
 async function dialOnce(to: { did: string; signal: string }, signal: AbortSignal, o: RtcOptions): Promise<Link> {
   const pc = new RTCPeerConnection({ iceServers: o.iceServers ?? [] });
+  let signalling: Signalling | undefined;
   try {
     const dc = pc.createDataChannel(CHANNEL, { ordered: true });
     await pc.setLocalDescription(await pc.createOffer());
     await gathered(pc);
     const { box, answerKey } = sealOffer(to.did, pc.localDescription!.sdp);
-    const answerBox = await signalOffer(to.signal, to.did, box, signal);
-    await pc.setRemoteDescription({ type: 'answer', sdp: openAnswer(answerKey, answerBox) });
+    signalling = await signalOffer(to.signal, to.did, box, signal);
+    await pc.setRemoteDescription({ type: 'answer', sdp: openAnswer(answerKey, signalling.answer) });
+    // Only now may the tab's own checks (and its DTLS hello behind them) reach us: one arriving
+    // while the answer is being applied fails the handshake (libdatachannel: "certificate verify
+    // failed", then "Got a remote candidate without ICE transport").
+    signalling.ready();
     return await channelLink(pc, dc, `webrtc:${to.did}`, true, signal);
   } catch (err) {
     pc.close();
     throw err;
+  } finally {
+    signalling?.close();
   }
 }
 
-/** Sends one sealed offer through a signalling node and resolves with the sealed answer. */
-function signalOffer(url: string, did: string, box: string, signal: AbortSignal): Promise<string> {
+interface Signalling {
+  /** The sealed answer. */
+  answer: string;
+  /** Tells the tab (through the signalling node) that the answer is applied, and hangs up. */
+  ready(): void;
+  close(): void;
+}
+
+/** Sends one sealed offer through a signalling node; resolves with the sealed answer, the
+ *  WebSocket still open for `ready`. */
+function signalOffer(url: string, did: string, box: string, signal: AbortSignal): Promise<Signalling> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url);
     const fail = (why: string) => {
@@ -137,11 +155,35 @@ function signalOffer(url: string, did: string, box: string, signal: AbortSignal)
       } catch {
         return fail('bad signalling message');
       }
-      if (m.type === 'challenge') ws.send(JSON.stringify({ type: 'offer', to: did, id: 1, box }));
+      if (m.type === 'challenge') ws.send(JSON.stringify({ type: 'offer', to: did, id: OFFER_ID, box }));
       else if (m.type === 'answer' && typeof m.box === 'string') {
-        resolve(m.box);
-        ws.close();
+        resolve({
+          answer: m.box,
+          ready() {
+            if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'ready', to: did, id: OFFER_ID }));
+            ws.close();
+          },
+          close: () => ws.close(),
+        });
       } else if (m.type === 'error') fail(m.error);
     });
   });
+}
+
+/** An SDP without its candidates (and end-of-candidates), and those candidates for addIceCandidate. */
+export function splitCandidates(sdp: string): { sdp: string; candidates: RTCIceCandidateInit[] } {
+  const kept: string[] = [];
+  const found: { candidate: string; section: number }[] = [];
+  const mids: string[] = [];
+  let section = -1;
+  for (const line of sdp.split(/\r?\n/)) {
+    if (line.startsWith('m=')) section++;
+    else if (section >= 0 && line.startsWith('a=mid:')) mids[section] = line.slice('a=mid:'.length);
+    if (line.startsWith('a=candidate:')) found.push({ candidate: line.slice(2), section });
+    else if (line !== 'a=end-of-candidates') kept.push(line);
+  }
+  const candidates = found
+    .filter((c) => c.section >= 0)
+    .map((c) => ({ candidate: c.candidate, sdpMLineIndex: c.section, ...(mids[c.section] !== undefined ? { sdpMid: mids[c.section]! } : {}) }));
+  return { sdp: kept.join('\r\n'), candidates };
 }

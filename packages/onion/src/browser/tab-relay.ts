@@ -10,7 +10,7 @@ import { generateOnionKey, relayIdDigest, type OnionKeyPair } from '../protocol/
 import { b64u, signDescriptor, type RelayDescriptor } from '../directory/descriptor.ts';
 import { directoryRelays, publishDescriptor } from '../directory/directory-client.ts';
 import { MAX_SIGNAL_MESSAGE, openOffer, sealAnswer, signRegistration, type SignalMessage } from '../relay/signal.ts';
-import { browserDialer, channelLink, gathered, type RtcOptions } from './rtc-link.ts';
+import { browserDialer, channelLink, gathered, splitCandidates, type RtcOptions } from './rtc-link.ts';
 
 export interface TabRelayOptions extends RtcOptions {
   /** Directory base URLs: where node relays (and their signalling) are listed, and where this
@@ -24,6 +24,9 @@ export interface TabRelayOptions extends RtcOptions {
   /** Peer connections open at once (each a link from one client or relay). Default 32. */
   maxLinks?: number;
   onEvent?: (name: string, fields: Record<string, unknown>) => void;
+  /** How long an answered offer waits for the client's `ready` before its candidates are added
+   *  anyway (clients and signalling nodes from before `ready`). Default 2 s. */
+  readyFallbackMs?: number;
   /** See RelayCoreOptions.observe (tests: what this relay saw). */
   observe?: RelayCoreOptions['observe'];
 }
@@ -49,6 +52,7 @@ export interface RunningTabRelay {
 // Tabs come and go: a short lifetime keeps a closed tab's descriptor from being tried for long.
 const TAB_DESCRIPTOR_LIFETIME_MS = 10 * 60_000;
 const RECONNECT_MS = 3000;
+const READY_FALLBACK_MS = 2000;
 
 export function startTabRelay(o: TabRelayOptions): RunningTabRelay {
   const identity = o.identity ?? generateIdentity('tab relay');
@@ -70,6 +74,29 @@ export function startTabRelay(o: TabRelayOptions): RunningTabRelay {
   let published: TabRelayStatus['published'] = [];
   let closed = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
+  /** Answered offers whose client has not said `ready`, by `from:id`: adds the client's candidates. */
+  const awaitingReady = new Map<string, { add: (why: 'ready' | 'fallback') => void; fallback: ReturnType<typeof setTimeout> }>();
+
+  // The tab applied the offer without the client's candidates, so its ICE agent has nobody to check
+  // yet: the client's checks come first (answered from their peer-reflexive address, which is all a
+  // loopback or LAN link needs), and the tab's own checks, which open its NAT to the client, start
+  // once the client has applied the answer. Checks that reach a client applying the answer fail its
+  // DTLS handshake (docs/onion.md, "Signalling").
+  const addCandidatesLater = (pc: RTCPeerConnection, from: number, id: number, candidates: RTCIceCandidateInit[]) => {
+    const key = `${from}:${id}`;
+    const add = (why: 'ready' | 'fallback') => {
+      clearTimeout(entry.fallback);
+      if (awaitingReady.get(key) === entry) awaitingReady.delete(key);
+      if (!pcs.has(pc)) return;
+      // A candidate the stack refuses (a kind it does not support) leaves the others to try.
+      void Promise.allSettled(candidates.map((c) => pc.addIceCandidate(c))).then((r) => {
+        const failed = r.filter((x) => x.status === 'rejected').length;
+        o.onEvent?.('tab-relay-candidates', { from, id, candidates: candidates.length, failed, after: why });
+      });
+    };
+    const entry = { add, fallback: setTimeout(() => add('fallback'), o.readyFallbackMs ?? READY_FALLBACK_MS) };
+    awaitingReady.set(key, entry);
+  };
 
   const publish = async () => {
     if (!signalUrl || closed) return;
@@ -116,10 +143,12 @@ export function startTabRelay(o: TabRelayOptions): RunningTabRelay {
       );
     });
     try {
-      await pc.setRemoteDescription({ type: 'offer', sdp: offer.sdp });
+      const { sdp, candidates } = splitCandidates(offer.sdp);
+      await pc.setRemoteDescription({ type: 'offer', sdp });
       await pc.setLocalDescription(await pc.createAnswer());
       await gathered(pc);
       send({ type: 'answer', to: from, id, box: sealAnswer(offer.answerKey, pc.localDescription!.sdp) });
+      addCandidatesLater(pc, from, id, candidates);
     } catch (err) {
       clearTimeout(giveUp);
       pc.close();
@@ -163,6 +192,8 @@ export function startTabRelay(o: TabRelayOptions): RunningTabRelay {
         void publish();
       } else if (m.type === 'offer' && 'from' in m && typeof m.from === 'number' && typeof m.id === 'number' && typeof m.box === 'string') {
         void answer(m.from, m.id, m.box);
+      } else if (m.type === 'ready' && 'from' in m) {
+        awaitingReady.get(`${m.from}:${m.id}`)?.add('ready');
       } else if (m.type === 'error') o.onEvent?.('tab-relay-error', { error: m.error });
     });
     socket.addEventListener('close', () => {
@@ -204,6 +235,8 @@ export function startTabRelay(o: TabRelayOptions): RunningTabRelay {
       clearTimeout(timer);
       clearInterval(republish);
       clearInterval(rotate);
+      for (const { fallback } of awaitingReady.values()) clearTimeout(fallback);
+      awaitingReady.clear();
       ws?.close();
       core.close();
       for (const pc of pcs) pc.close();

@@ -1,7 +1,8 @@
 // A node relay's signalling endpoint for tab relays (src/signal.ts): tabs register under their did
 // by signing a fresh challenge; clients send offers addressed to a did; the node passes sealed boxes
-// between them and reads none. Limits keep it cheap: a bounded number of tabs, offers waiting per
-// client connection, and message sizes.
+// between them and reads none; a client that applied an answer says `ready`, which goes to the tab
+// that answered. Limits keep it cheap: a bounded number of tabs, offers waiting (and answered
+// offers awaiting `ready`) per client connection, and message sizes.
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -12,6 +13,9 @@ export const MAX_TABS = 1024;
 /** Offers one connection may have waiting for answers. */
 const MAX_PENDING = 16;
 const OFFER_TIMEOUT_MS = 30_000;
+/** How long an answered offer may be followed by `ready` (a client sends it as soon as it has
+ *  applied the answer; the tab adds candidates anyway after a couple of seconds). */
+const READY_WINDOW_MS = 10_000;
 
 interface Conn {
   n: number;
@@ -21,6 +25,8 @@ interface Conn {
   did?: string;
   /** Offers this connection sent, by id, awaiting an answer. */
   pending: Map<number, ReturnType<typeof setTimeout>>;
+  /** Offers of this connection that were answered, by id: the tab that answered, until `ready`. */
+  answered: Map<number, { did: string; timer: ReturnType<typeof setTimeout> }>;
 }
 
 export interface SignalServer {
@@ -77,16 +83,45 @@ export function signalServer(): SignalServer {
         if (!c.did || !to || !to.pending.has(id)) return;
         clearTimeout(to.pending.get(id));
         to.pending.delete(id);
-        if (m.type === 'answer' && typeof m.box === 'string') return send(to, { type: 'answer', id, box: m.box });
+        if (m.type === 'answer' && typeof m.box === 'string') {
+          remember(to, id, c.did);
+          return send(to, { type: 'answer', id, box: m.box });
+        }
         return send(to, { type: 'error', id, error: typeof m.error === 'string' ? m.error.slice(0, 200) : 'refused' });
+      }
+      case 'ready': {
+        // Only for an offer of this connection that the addressed tab answered, once.
+        const id = m.id;
+        if (typeof id !== 'number' || !Number.isInteger(id) || typeof m.to !== 'string') return send(c, { type: 'error', error: 'bad ready' });
+        const a = c.answered.get(id);
+        if (!a || a.did !== m.to) return send(c, { type: 'error', id, error: 'no answered offer with this id and tab' });
+        clearTimeout(a.timer);
+        c.answered.delete(id);
+        // The tab may have reconnected since it answered: its current connection gets it.
+        const tab = tabs.get(a.did);
+        if (!tab) return send(c, { type: 'error', id, error: 'no such tab relay here' });
+        return send(tab, { type: 'ready', from: c.n, id });
       }
       default:
         send(c, { type: 'error', error: 'unknown message' });
     }
   };
 
+  const remember = (c: Conn, id: number, did: string) => {
+    const old = c.answered.get(id);
+    if (old) clearTimeout(old.timer);
+    c.answered.delete(id);
+    // Bounded like the offers waiting: the oldest answered offer is forgotten first.
+    if (c.answered.size >= MAX_PENDING) {
+      const [oldest, o] = c.answered.entries().next().value!;
+      clearTimeout(o.timer);
+      c.answered.delete(oldest);
+    }
+    c.answered.set(id, { did, timer: setTimeout(() => c.answered.delete(id), READY_WINDOW_MS) });
+  };
+
   wss.on('connection', (ws: WebSocket) => {
-    const c: Conn = { n: ++counter, ws, nonce: randomBytes(16).toString('base64url'), pending: new Map() };
+    const c: Conn = { n: ++counter, ws, nonce: randomBytes(16).toString('base64url'), pending: new Map(), answered: new Map() };
     conns.set(c.n, c);
     ws.on('message', (data, isBinary) => {
       let m: unknown;
@@ -102,6 +137,7 @@ export function signalServer(): SignalServer {
     ws.on('close', () => {
       conns.delete(c.n);
       for (const t of c.pending.values()) clearTimeout(t);
+      for (const a of c.answered.values()) clearTimeout(a.timer);
       if (c.did && tabs.get(c.did) === c) tabs.delete(c.did);
     });
     send(c, { type: 'challenge', nonce: c.nonce });

@@ -22,7 +22,9 @@ export const MAX_SDP_BYTES = 15 * 1024;
 /** Largest signalling message either side accepts. */
 export const MAX_SIGNAL_MESSAGE = 32 * 1024;
 
-/** Messages on the signalling WebSocket (JSON text). `id` pairs an answer with its offer. */
+/** Messages on the signalling WebSocket (JSON text). `id` pairs an answer (and `ready`) with its
+ *  offer. `ready` is the client saying it applied the answer: only then does the tab add the
+ *  client's candidates and start checks of its own (docs/onion.md, "Signalling"). */
 export type SignalMessage =
   | { type: 'challenge'; nonce: string }
   | { type: 'register'; v: 1; id: string; nonce: string; sig: string }
@@ -31,6 +33,8 @@ export type SignalMessage =
   | { type: 'offer'; from: number; id: number; box: string }
   | { type: 'answer'; to: number; id: number; box: string }
   | { type: 'answer'; id: number; box: string }
+  | { type: 'ready'; to: string; id: number }
+  | { type: 'ready'; from: number; id: number }
   | { type: 'error'; id?: number; to?: number; error: string };
 
 /** A tab relay's address in EXTEND cells and client paths: the node it signals through, and its did. */
