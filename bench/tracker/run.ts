@@ -62,6 +62,9 @@ const SECONDS = Math.min(env('BENCH_SECONDS', 10), 120);
 const TORRENTS = BIG ? Math.min(BIG_TORRENTS ?? 100_000, 1_000_000) : Math.min(env('BENCH_TORRENTS', 1000), 100_000);
 const PEERS = BIG ? Math.max(1, Math.round((BIG_PEERS ?? 1_000_000) / TORRENTS)) : Math.min(env('BENCH_PEERS', 100), 10_000);
 const UDP_CONC = env('BENCH_UDP_CONCURRENCY', 128);
+// The generator's UDP io: 'auto' batches (recvmmsg/sendmmsg through the tracker's addon) so that it
+// costs less per announce than the trackers and the rate measures them; 'dgram' is the old generator.
+const LOADGEN_IO = (process.env.BENCH_LOADGEN_IO ?? 'auto') as 'auto' | 'mmsg' | 'dgram';
 const HTTP_CONC = env('BENCH_HTTP_CONCURRENCY', 32);
 // Hard ceilings on requests per phase, whatever the speed.
 const MAX_UDP = 5_000_000;
@@ -145,12 +148,12 @@ try {
     // collector's and allocator's headroom under full load, which RSS carries whatever the
     // number of peers. The RSS growth that follows is then the population's.
     const warm = { hashes: warmHashes, peersPerTorrent: 10 };
-    await udpLoad({ port: s.t.udpPort, pop: warm, mode: 'populate', maxRequests: 100, maxSeconds: 5, concurrency: 8 });
-    await udpLoad({ port: s.t.udpPort, pop: warm, mode: 'steady', maxRequests: MAX_UDP, maxSeconds: WARM_SECONDS, concurrency: UDP_CONC });
+    await udpLoad({ udpIo: LOADGEN_IO, port: s.t.udpPort, pop: warm, mode: 'populate', maxRequests: 100, maxSeconds: 5, concurrency: 8 });
+    await udpLoad({ udpIo: LOADGEN_IO, port: s.t.udpPort, pop: warm, mode: 'steady', maxRequests: MAX_UDP, maxSeconds: WARM_SECONDS, concurrency: UDP_CONC });
     await new Promise((r) => setTimeout(r, 500));
     s.rssBase = await rssOf(s.t.pid);
     process.stderr.write(`${s.name}: populating ${totalPeers} peers over UDP\n`);
-    s.populate = await udpLoad({ port: s.t.udpPort, pop, mode: 'populate', maxRequests: totalPeers, maxSeconds: POPULATE_SECONDS, concurrency: UDP_CONC });
+    s.populate = await udpLoad({ udpIo: LOADGEN_IO, port: s.t.udpPort, pop, mode: 'populate', maxRequests: totalPeers, maxSeconds: POPULATE_SECONDS, concurrency: UDP_CONC });
     await new Promise((r) => setTimeout(r, 1000));
     s.rssLoaded = await rssOf(s.t.pid);
     s.rssPer100k = ((s.rssLoaded - s.rssBase) / Math.max(1, s.populate.requests)) * 100_000;
@@ -161,7 +164,7 @@ try {
       process.stderr.write(`round ${round + 1}/${ROUNDS} ${s.name}: ${BIG ? 'UDP' : 'UDP then HTTP'}, ${SECONDS}s each\n`);
       let cpu0 = await cpuOf(s.t.pid);
       const threads0 = await threadCpuOf(s.t.pid);
-      const udp = await udpLoad({ port: s.t.udpPort, pop, mode: 'steady', maxRequests: MAX_UDP, maxSeconds: SECONDS, concurrency: UDP_CONC });
+      const udp = await udpLoad({ udpIo: LOADGEN_IO, port: s.t.udpPort, pop, mode: 'steady', maxRequests: MAX_UDP, maxSeconds: SECONDS, concurrency: UDP_CONC });
       s.udp.push(udp);
       s.udpCpu += (await cpuOf(s.t.pid)) - cpu0;
       s.udpSeconds += udp.seconds;
@@ -288,6 +291,7 @@ if (cascade) {
     lines.push(`cascade with ${totalPeers} peers in ${TORRENTS} torrents: RSS ${mb(peak)} in all (target ≤ 200 MB ${verdict(peak <= 200 * 1024 * 1024)}), still answering ${fmt(cascade.udp.perSecond)} UDP announces/s`);
   }
 }
+lines.push(`(the generator's UDP io: ${rows.find((r) => r.udp?.generatorIo)?.udp?.generatorIo ?? LOADGEN_IO}; BENCH_LOADGEN_IO=dgram for the old one-datagram-per-call generator)`);
 lines.push('(loadgen CPU % near 100 means the single-threaded generator, not the tracker, set the pace: compare tracker CPU µs/ann then.)');
 lines.push("(opentracker answers numwant like Cascade up to the swarm size, but includes the announcer itself and hands seeds to seeds; with numwant 50 both send min(50, swarm size) peers, the announcer among opentracker's.)");
 for (const r of rows) {
