@@ -1,18 +1,14 @@
 // A running BitTorrent node: the engine session plus the state DB, the peer ledger and the control
 // endpoint. `cascade serve` (through startServer), `seed` and `download` all run one of these.
 
-import type { LsdMode } from '../network/lsd.ts';
 import type { IceServer } from '../model/ice-servers.ts';
-import type { PrivateAllowance } from '../sources/url-guard.ts';
 import { startNodeNetwork, type NodeNetwork, type PortMappingStatus } from '../network/node-network.ts';
 import type { NodePortMapping } from '../network/port-mapping.ts';
-import type { PortMappingSetting } from '../model/settings.ts';
 import { StateDB, type TorrentStatus } from '../state/state-db.ts';
 import { PeerLedger } from '../peers/peer-ledger.ts';
 import { ControlServer } from './control.ts';
 import { createNodeApi } from './node-api.ts';
 import { MemoryReducer } from './memory-reducer.ts';
-import type { SessionOptions } from './engine.ts';
 import { TorrentFeed } from './torrent-feed.ts';
 import { followTorrents } from './follow-torrents.ts';
 import { refuseFilesOfStored, removeTorrents } from './torrent-removal.ts';
@@ -27,7 +23,7 @@ import { rememberPeers } from '../peers/manual-peers.ts';
 import { NodeModel, type ModelState } from '../model/index.ts';
 import type { AddInput } from './node-parts.ts';
 import { QueueManager, type QueueOptions } from '../queue/manager.ts';
-import type { NodeOnion, OnionOptions } from '../network/onion.ts';
+import type { NodeOnion } from '../network/onion.ts';
 import { NodeContent, type ContentIdMode } from '../content/node-content.ts';
 import type { AddExtra, InfoHashResolver, NodeCore, TorrentAdder, TorrentEvents, TorrentTap, TorrentVerbs } from './node-parts.ts';
 import type { NodeLog } from './node-log.ts';
@@ -44,57 +40,7 @@ import type {
 } from './engine.ts';
 import type { ClusterMembership } from '../cluster/membership.ts';
 
-/** What a node needs to start; the CLI's parsed options satisfy it as they are. */
-export interface NodeOptions {
-  /** Absolute path of the state directory (DB, control file). */
-  stateDir: string;
-  /** A postgres:// URL: the state in that PostgreSQL database, not <stateDir>/cascade.db (serve
-   *  --database, issue 42). The state dir keeps the node's files (downloads, control file, chain). */
-  database?: string | undefined;
-  /** A member of a cluster on `database` (serve --cluster-url, --redis; src/cluster/): its lease
-   *  replaces the single node's; with `redis`, its change bus (cluster/change-bus.ts) and the
-   *  socket.io Redis adapter carry its writes to the other members. */
-  cluster?: { url: string; redis?: string | undefined } | undefined;
-  /** A cluster member's id given outright (StateDB.open's memberId); omitted = its state dir's
-   *  (cluster/member-id.ts), '' for a single node. */
-  memberId?: string | undefined;
-  /** BitTorrent TCP listen port; 0 = any free port. */
-  port: number;
-  host?: string | undefined;
-  dht: boolean;
-  /** DHT bootstrap nodes "host:port"; empty = the public routers. */
-  dhtBootstrap: string[];
-  /** Extra tracker URLs added to every torrent. */
-  trackers: string[];
-  /** uTP (BEP 29) beside TCP; omitted = on, false = TCP only (`--no-utp`). */
-  utp?: boolean | undefined;
-  /** STUN/TURN servers for WebRTC peers, fixed for this run (seed/download --ice-server; tests: []
-   *  = host candidates only); omitted = the iceServers setting, else the engine's default. */
-  iceServers?: IceServer[] | undefined;
-  /** The default save path until the settings name one; omitted = <stateDir>/downloads. */
-  downloadDir?: string | undefined;
-  /** The queue's clock and timer (tests drive the alt-speed schedule with their own clock). */
-  queue?: QueueOptions | undefined;
-  /** Private discovery through onion circuits built from these directories' relays (issue 14). */
-  onion?: OnionOptions | undefined;
-  /** Map the ports on the gateway as the portMapping setting says (`serve` only; tests, benchmarks,
-   *  seed and download never map). CASCADE_PORT_MAPPING overrides the setting (port-mapping.ts). */
-  mapPorts?: boolean | undefined;
-  /** `serve --port-mapping`: stored as the portMapping setting before the mapping starts. */
-  portMappingSetting?: PortMappingSetting | undefined;
-  /** BEP 14 local service discovery: 'setting' follows the lsd setting (`serve`), 'on'/'off' for
-   *  this run; omitted = off. CASCADE_LSD overrides it (network/lsd.ts). */
-  lsd?: LsdMode | undefined;
-  /** Where URLs inside torrents and magnets (web seeds, trackers) may lead: omitted or true =
-   *  anywhere (seed, download); otherwise public addresses only, less what the allowance exempts
-   *  (sources/torrent-url-guard.ts). The node's own and --tracker URLs are never checked. */
-  privateTorrentUrls?: PrivateAllowance | undefined;
-  /** The engine's connection limits (docs/security.md, "Hostile peers"); omitted ones keep their defaults. */
-  connectionLimits?: ConnectionLimits | undefined;
-}
-
-/** SessionOptions' connection limits, each with its default in the engine (CONNECTION_DEFAULTS). */
-export type ConnectionLimits = Partial<Pick<SessionOptions, 'maxConnections' | 'maxConnectionsPerTorrent' | 'maxConnectionsPerAddress' | 'maxOutgoingPerAddress' | 'handshakeTimeoutMs'>>;
+export type { NodeOptions, ConnectionLimits } from './node-options.ts';
 
 
 /** Settings that change which torrents run or stop. */
