@@ -107,22 +107,13 @@ export async function redisChangeBus(url: string, member: string, note: (text: s
     note(up ? 'cluster: change bus connected (Redis)' : 'cluster: change bus down (Redis unreachable): polling the state until it is back');
     for (const fn of upFns) fn(up);
   };
-  pub.on('ready', () => {
-    pubUp = true;
-    state();
-  });
-  pub.on('close', () => {
-    pubUp = false;
-    state();
-  });
-  sub.on('ready', () => {
-    subUp = true;
-    state();
-  });
-  sub.on('close', () => {
-    subUp = false;
-    state();
-  });
+  // The bus is up while both connections are: each one's ready and close move its flag.
+  const follow = (c: typeof pub, set: (up: boolean) => void) => {
+    c.on('ready', () => (set(true), state()));
+    c.on('close', () => (set(false), state()));
+  };
+  follow(pub, (up) => (pubUp = up));
+  follow(sub, (up) => (subUp = up));
   // Connection errors are reported by 'close' and retried; ioredis would print them otherwise.
   pub.on('error', () => {});
   sub.on('error', () => {});
