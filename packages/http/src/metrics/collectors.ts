@@ -6,6 +6,7 @@
 
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { SessionCounters } from '@cascade/engine';
+import type { ClusterFigures } from '@cascade/node';
 
 /** Transports as the engine counts them (TCP peers, WebRTC peers, HTTP web seeds). */
 export const TRANSPORTS = ['tcp', 'webrtc', 'webseed'] as const;
@@ -26,6 +27,8 @@ export interface MetricsSnapshot {
 export interface MetricsSource {
   snapshot(): MetricsSnapshot;
   version: string;
+  /** A cluster member's figures (issue 42): the cascade_cluster_* gauges exist only when given. */
+  cluster?: (() => Promise<ClusterFigures | undefined>) | undefined;
 }
 
 const EMPTY: MetricsSnapshot = { counters: undefined, torrentsByState: new Map() };
@@ -36,6 +39,7 @@ export class NodeMetrics {
   readonly #http: Counter<'route' | 'method' | 'status'>;
   /** The snapshot the collect() callbacks of the latest scrape read. */
   #current: MetricsSnapshot = EMPTY;
+  #cluster: ClusterFigures | undefined;
   #defaultsOn = false;
 
   constructor(source: MetricsSource) {
@@ -125,6 +129,60 @@ export class NodeMetrics {
       labelNames: ['version'],
       registers,
     }).set({ version: source.version }, 1);
+    if (source.cluster) this.#clusterGauges(registers);
+  }
+
+  /** A member's own place in its cluster and the members as the database lists them: each member
+   *  reports the same members gauge, so a dashboard takes max() over members, not sum(). */
+  #clusterGauges(registers: Registry[]): void {
+    const now = () => this.#cluster;
+    new Gauge({
+      name: 'cascade_cluster_member_info',
+      help: "Always 1 on a cluster member; its member id (node key did) and cluster URL as labels, to tell members apart.",
+      labelNames: ['member', 'url'],
+      registers,
+      collect() {
+        this.reset();
+        const c = now();
+        if (c) this.set({ member: c.member, url: c.url }, 1);
+      },
+    });
+    const own = (name: string, help: string, read: (c: ClusterFigures) => number) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          const c = now();
+          this.set(c ? read(c) : 0);
+        },
+      });
+    own('cascade_cluster_epoch', "This member's epoch: bumped when it joins and when it is declared dead (fencing).", (c) => c.epoch);
+    own('cascade_cluster_coordinator', '1 while this member holds the coordinator lease (it declares dead members and places replicas).', (c) => (c.coordinator ? 1 : 0));
+    own('cascade_cluster_fenced', "1 while this member's lease was taken from it and it has not rejoined (it answers not ready).", (c) => (c.fenced ? 1 : 0));
+    own('cascade_cluster_database_up', '1 when this scrape read the members from the database within 2 s, else 0 (then the members gauge is absent and replicas is NaN).', (c) => (c.members ? 1 : 0));
+    new Gauge({
+      name: 'cascade_cluster_members',
+      help: "Cluster members by their lease on the database's clock (alive: renewed in time; dead: ran out, or left).",
+      labelNames: ['state'],
+      registers,
+      collect() {
+        this.reset();
+        const m = now()?.members;
+        if (!m) return;
+        this.set({ state: 'alive' }, m.alive);
+        this.set({ state: 'dead' }, m.dead);
+      },
+    });
+    new Gauge({
+      name: 'cascade_cluster_replicas',
+      help: 'Members each torrent is to be held by: the replicas setting, else 2 with two or more members alive, else 1.',
+      registers,
+      collect() {
+        // An unlabelled gauge cannot be absent: NaN (a gap on a graph), never a made-up 0.
+        this.set(now()?.members?.replicas ?? NaN);
+      },
+    });
   }
 
   /** Counts one answered request (called from the onResponse hook: one label lookup, no I/O). */
@@ -140,6 +198,7 @@ export class NodeMetrics {
     }
     // Kept after the scrape (a few numbers): a second scrape running meanwhile reads a whole one.
     this.#current = this.#source.snapshot();
+    if (this.#source.cluster) this.#cluster = await this.#source.cluster();
     return this.registry.metrics();
   }
 

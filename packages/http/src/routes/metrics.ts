@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../app/context.ts';
 import { tokenEquals } from '@cascade/node/features';
 import { errorBody } from '../app/http-errors.ts';
-import { NodeError } from '@cascade/node';
+import { NodeError, clusterFigures } from '@cascade/node';
 import { summaryCache } from '@cascade/node/features';
 import { NodeMetrics, type MetricsSnapshot } from '../metrics/collectors.ts';
 
@@ -47,7 +47,11 @@ function readNode(ctx: ApiContext): MetricsSnapshot {
 export function metricsRoutes(app: FastifyInstance, ctx: ApiContext, opts: MetricsOptions = {}): NodeMetrics {
   const scrapeToken = opts.metricsToken;
   if (scrapeToken !== undefined) checkMetricsToken(scrapeToken);
-  const metrics = new NodeMetrics({ snapshot: () => readNode(ctx), version: VERSION });
+  const metrics = new NodeMetrics({
+    snapshot: () => readNode(ctx),
+    version: VERSION,
+    cluster: ctx.node.cluster ? () => clusterFigures(ctx.node) : undefined,
+  });
 
   // A callback hook, not an async one: no promise per request for an integer increment.
   app.addHook('onResponse', (req, reply, done) => {

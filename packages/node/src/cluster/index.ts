@@ -4,5 +4,5 @@ export { ClusterStore, type MemberRow, type MemberStats, type MemberList } from 
 export { ClusterMembership, MEMBER_LEASE_MS, MEMBER_RENEW_MS, type MemberState, type MembershipOptions } from './membership.ts';
 export { clusterView, effectiveReplicas, singleNodeView } from './cluster-view.ts';
 export { memberStats } from './member-stats.ts';
-export { nodeClusterView, statsOf, type ClusterNode } from './node-cluster.ts';
+export { clusterFigures, nodeClusterView, statsOf, type ClusterFigures, type ClusterNode } from './node-cluster.ts';
 export { storedClusterView, storedReplicas } from './stored-view.ts';

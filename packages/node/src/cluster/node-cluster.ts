@@ -33,3 +33,37 @@ export async function nodeClusterView(node: ClusterNode, selfUrl: string): Promi
   if (!m) return singleNodeView({ id: nodeIdentity(node.db).did, url: selfUrl, stats: await statsOf(node)() });
   return clusterView(await m.store.list(), node.model.getSettings().replicas, m.id);
 }
+
+/** A member's figures for its /metrics (the cluster gauges): its own place, and the members as the
+ *  database lists them when it answers within `timeoutMs` (a scrape never waits on a database
+ *  that hangs; `members` is then undefined and the gauges say the database was not read). */
+export interface ClusterFigures {
+  readonly member: string;
+  readonly url: string;
+  readonly epoch: number;
+  readonly coordinator: boolean;
+  readonly fenced: boolean;
+  readonly members: { readonly alive: number; readonly dead: number; readonly replicas: number } | undefined;
+}
+
+export async function clusterFigures(node: ClusterNode, timeoutMs = 2000): Promise<ClusterFigures | undefined> {
+  const m = node.cluster;
+  if (!m) return undefined;
+  const own = { member: m.id, url: m.url, epoch: m.epoch, coordinator: m.isCoordinator, fenced: m.state === 'fenced' };
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const list = await Promise.race([
+      m.store.list(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('timed out')), timeoutMs);
+      }),
+    ]);
+    const view = clusterView(list, node.model.getSettings().replicas, m.id);
+    const alive = view.members.filter((x) => x.alive).length;
+    return { ...own, members: { alive, dead: view.members.length - alive, replicas: view.replicas } };
+  } catch {
+    return { ...own, members: undefined };
+  } finally {
+    clearTimeout(timer);
+  }
+}
