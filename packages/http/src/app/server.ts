@@ -319,7 +319,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       allowPrivateUrls,
       changed: () => live?.poke(),
       log: (line) => log.note(line),
+      ...(node.cluster ? { refreshesHere: () => node.cluster?.isCoordinator === true } : {}),
     });
+    // A member that becomes the coordinator takes the feeds' timer over.
+    node.cluster?.on('coordinator', (holds) => holds && libraryLoaded && rss.start());
     // Before node.stop() (cleanups run last first): a take in flight still writes to the DB.
     cleanups.push(() => rss.close());
     node.control?.extend(rssRpc(rss));

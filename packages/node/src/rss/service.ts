@@ -43,6 +43,10 @@ export interface RssServiceOptions {
   maxFeedBytes?: number;
   /** Something about feeds, items or matches changed (the live feed pokes its clients). */
   changed?: () => void;
+  /** Whether this node's timer refreshes the feeds: in a cluster only the coordinator does (issue
+   *  42), so a feed is fetched and its rules applied once per cluster, not once per member; call
+   *  start() again when it becomes true. A refresh asked for (add, `refresh`) runs anywhere. */
+  refreshesHere?: () => boolean;
   log?: (line: string) => void;
 }
 
@@ -313,14 +317,20 @@ export class RssService {
 
   #setTimer(due: number[]): void {
     clearTimeout(this.#timer);
-    if (this.#closed || due.length === 0) return;
+    if (this.#closed || due.length === 0 || !this.#refreshesHere()) return;
     // setTimeout takes at most 2^31-1 ms; a later due time just re-arms then.
     const wait = Math.min(Math.max(0, Math.min(...due) - Date.now()), 2 ** 31 - 1);
     this.#timer = setTimeout(() => this.#tick().catch((err: unknown) => this.#closed || this.#retry(`refreshing feeds failed: ${errorMessage(err)}`)), wait);
     this.#timer.unref();
   }
 
+  #refreshesHere(): boolean {
+    return this.#opts.refreshesHere?.() ?? true;
+  }
+
   async #tick(): Promise<void> {
+    // The coordinator's lease moved on while the timer ran: the new coordinator refreshes.
+    if (!this.#refreshesHere()) return;
     const settings = await this.store.settings();
     const now = Date.now();
     const due = (await this.store.feeds()).filter((f) => (f.lastRefreshAt ?? 0) + (f.refreshInterval ?? settings.refreshInterval) * 1000 <= now);
