@@ -7,7 +7,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { QBittorrent } from '@ctrl/qbittorrent';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseCommandLine } from '../../packages/cli/src/parse/args.ts';
@@ -99,6 +100,15 @@ test('haproxy: the mounted config; round-robin over every member on its HTTP por
   assert.ok(front.lines.some((l) => l.startsWith('use_backend live if live !websocket')), 'only socket.io polling is pinned');
 });
 
+/** Debian's transmission-remote against 127.0.0.1:port with the API token. */
+function transmissionRemote(port: number, token: string, args: string[]): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    execFile('transmission-remote', [`127.0.0.1:${port}`, '--auth', `someone:${token}`, ...args], { timeout: 20_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? 1 : 0, out: `${stdout}${stderr}` });
+    });
+  });
+}
+
 /** GET through haproxy with the API token; the JSON body. */
 async function api(base: string, path: string, token: string): Promise<{ status: number; json: any }> {
   const res = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}` } });
@@ -112,7 +122,7 @@ async function api(base: string, path: string, token: string): Promise<{ status:
   return { status: res.status, json };
 }
 
-test('run for real: three members through haproxy; spread over all three; one killed -9 leaves the rotation and the cluster', { timeout: 90_000 }, async (t) => {
+test('run for real: three members through haproxy; spread over all three; one killed -9 leaves the rotation and the cluster', { timeout: 120_000 }, async (t) => {
   const later = cleanups(t);
   const root = mkdtempSync(join(tmpdir(), 'cascade-cluster-'));
   later(() => rmSync(root, { recursive: true, force: true }));
@@ -165,6 +175,27 @@ test('run for real: three members through haproxy; spread over all three; one ki
     return selves;
   };
   assert.deepEqual(new Set(await answered(6)), new Set(ids));
+
+  // The compatible APIs need no stickiness either: transmission-remote's session id (409, then the
+  // id it was given) is the same on every member, and a qBittorrent login (its SID cookie) is a
+  // session on all. Before, each member had its own: the next request, on another member, was
+  // refused again (409) or forbidden (403).
+  for (let i = 0; i < 4; i++) {
+    const r = await transmissionRemote(front, token, ['-l']);
+    assert.equal(r.code, 0, `transmission-remote -l through haproxy, run ${i}: ${r.out}`);
+    assert.match(r.out, /^Sum:/m);
+  }
+  const qb = new QBittorrent({ baseUrl: hp.url, username: 'admin', password: token });
+  assert.equal(await qb.login(), true);
+  for (let i = 0; i < 6; i++) assert.ok(Array.isArray(await qb.listTorrents()), `qBittorrent API through haproxy, call ${i}`);
+  // Its SID by hand: live on every member, then logged out through one, refused by all.
+  const login = await fetch(`${hp.url}/api/v2/auth/login`, { method: 'POST', body: new URLSearchParams({ username: 'admin', password: token }) });
+  const sidCookie = login.headers.get('set-cookie')!.split(';')[0]!;
+  const qbStatuses = async () => Promise.all([...Array(6)].map(async () => (await fetch(`${hp.url}/api/v2/app/version`, { headers: { cookie: sidCookie } })).status));
+  assert.deepEqual(await qbStatuses(), [200, 200, 200, 200, 200, 200]);
+  assert.equal((await fetch(`${hp.url}/api/v2/auth/logout`, { method: 'POST', headers: { cookie: sidCookie } })).status, 200);
+  await new Promise((r) => setTimeout(r, 2500)); // a member re-asks the state about a session it saw live within 2 s
+  assert.deepEqual(await qbStatuses(), [403, 403, 403, 403, 403, 403], 'logged out on every member');
 
   // The live feed: a WebSocket upgrade passes through to a member, which completes socket.io's handshake.
   const ws = new WebSocket(`ws://127.0.0.1:${front}/socket.io/?EIO=4&transport=websocket`, { headers: { authorization: `Bearer ${token}` } } as any);

@@ -185,11 +185,30 @@ export interface RssOps {
  * Errors the operations throw carry the HTTP status Cascade's own API would answer (statusOf):
  * 400 bad input, 404 no such torrent, 409 conflicts; their messages are fit to show a user.
  */
+/**
+ * Where qBittorrent's WebUI sessions live: the node's state when it gives one (shared by a cluster's members, so a
+ * login on one is a session on all and a balancer needs no stickiness), else this process. Each
+ * keeps qBittorrent's rules: an hour idle ends a session, and past MAX_SESSIONS the least recently
+ * used goes.
+ */
+export interface SessionBackend {
+  /** A new session's id (the SID cookie's value). */
+  start(): Promise<string>;
+  /** Whether the session is live; a use restarts its idle clock. */
+  use(id: string): Promise<boolean>;
+  end(id: string): Promise<void>;
+}
+
 export interface CompatOps extends TorrentEditOps {
   /** Cascade's version, e.g. "0.1.0". */
   readonly version: string;
   /** Whether `password` is a credential of this node (the API token). Constant time. */
   checkPassword(password: string): boolean;
+  /** Where qBittorrent's sessions are kept; this process's memory when absent. */
+  readonly qbSessions?: SessionBackend;
+  /** Transmission's X-Transmission-Session-Id: the same on every member of a cluster (derived from
+   *  the API token, so it changes when the token does); a random id per process when absent. */
+  readonly transmissionSessionId?: () => string;
   /** Every torrent in the library, in queue/added order. */
   list(): TorrentRow[];
   /** The list brought up to date: its generation (grows whenever a row changes, appears or goes)

@@ -69,16 +69,16 @@ test('auth: SID cookie, 403 without it, logout, ban after 5 failures, CSRF', asy
   assert.equal((await call('app/webapiVersion')).text, '2.9.3');
 });
 
-test('sessions expire after an hour idle; bans end after an hour; CSRF rule', () => {
+test('sessions expire after an hour idle; bans end after an hour; CSRF rule', async () => {
   let now = 1_000_000;
   const store = new SessionStore(() => now);
-  const a = store.start();
+  const a = await store.start();
   now += (SESSION_TIMEOUT_S - 1) * 1000;
-  assert.equal(store.get(a.id)?.id, a.id, 'used within the hour: kept, its clock restarted');
+  assert.equal((await store.get(a.id))?.id, a.id, 'used within the hour: kept, its clock restarted');
   now += (SESSION_TIMEOUT_S - 1) * 1000;
-  assert.ok(store.get(a.id));
+  assert.ok(await store.get(a.id));
   now += (SESSION_TIMEOUT_S + 1) * 1000;
-  assert.equal(store.get(a.id), undefined, 'idle for over an hour: gone');
+  assert.equal(await store.get(a.id), undefined, 'idle for over an hour: gone');
   for (let i = 0; i < 4; i++) store.loginFailed('10.0.0.1');
   assert.equal(store.isBanned('10.0.0.1'), false);
   store.loginFailed('10.0.0.1');

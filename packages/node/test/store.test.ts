@@ -10,6 +10,7 @@ import { postgres, sqlite, type Open, type StoreCases } from './store-engines.ts
 import { nodeKeyCases } from './store-cases/node-key.ts';
 import { rssCases } from './store-cases/rss.ts';
 import { authCases } from './store-cases/auth.ts';
+import { compatSessionCases } from './store-cases/compat-sessions.ts';
 import { settingsCases } from './store-cases/settings.ts';
 import { categoryCases } from './store-cases/categories.ts';
 import { queueCases } from './store-cases/queue.ts';
@@ -31,7 +32,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** Each store moved onto the Store brings its cases (store-cases/), run here on both engines. */
-const STORES: StoreCases[] = [nodeKeyCases, rssCases, authCases, settingsCases, categoryCases, queueCases, fileCidCases, torrentOptionCases, receiptCases, upsertCases, torrentWriteCases, torrentReadCases, resumeCases, ledgerCases, apiTokenCases, leaseCases, memberCases, clusterViewCases];
+const STORES: StoreCases[] = [nodeKeyCases, rssCases, authCases, compatSessionCases, settingsCases, categoryCases, queueCases, fileCidCases, torrentOptionCases, receiptCases, upsertCases, torrentWriteCases, torrentReadCases, resumeCases, ledgerCases, apiTokenCases, leaseCases, memberCases, clusterViewCases];
 
 async function cases(t: TestContext, open: Open): Promise<void> {
   await t.test('values come back as they went in: big integers, bytes, null, text with a question mark', async (t) => {
@@ -189,6 +190,7 @@ test('the Store on PostgreSQL (a server started for the test)', { timeout: 180_0
     await s.run('DROP TABLE share_writes');
     await s.run('DROP TABLE cluster_members');
     await s.run('DROP TABLE cluster_coordinator');
+    await s.run('DROP TABLE compat_sessions');
     await s.run('ALTER TABLE share_keys ADD COLUMN written BYTEA');
     await s.run('UPDATE cascade_schema SET version = 18');
     const ih = 'a'.repeat(40);

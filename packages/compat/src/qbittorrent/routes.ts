@@ -65,7 +65,7 @@ async function readRequest(req: FastifyRequest, withQuery = true): Promise<{ par
 }
 
 export function qbittorrentRoutes(app: FastifyInstance, ops: CompatOps): void {
-  const sessions = new SessionStore();
+  const sessions = new SessionStore(Date.now, ops.qbSessions);
 
   async function handle(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     reply.header('cache-control', 'no-store');
@@ -78,7 +78,7 @@ export function qbittorrentRoutes(app: FastifyInstance, ops: CompatOps): void {
     const match = API_PATH.exec(path);
     if (!match) return sendText(reply, 404, 'Not Found');
     const [, scope, action] = match as unknown as [string, string, string];
-    const session = sessions.get(sidFromCookie(req.headers.cookie));
+    const session = await sessions.get(sidFromCookie(req.headers.cookie));
     if (scope === 'auth') return auth(req, reply, action, session?.id);
     if (!session) return sendText(reply, 403, 'Forbidden');
 
@@ -100,7 +100,7 @@ export function qbittorrentRoutes(app: FastifyInstance, ops: CompatOps): void {
     if (action !== 'login' && action !== 'logout') return sendText(reply, 404, 'Not Found');
     if (req.method !== 'POST') return sendText(reply, 405, 'Method Not Allowed');
     if (action === 'logout') {
-      if (sid) sessions.end(sid);
+      if (sid) await sessions.end(sid);
       reply.header('set-cookie', EXPIRED_COOKIE);
       return sendText(reply, 200, '');
     }
@@ -117,7 +117,7 @@ export function qbittorrentRoutes(app: FastifyInstance, ops: CompatOps): void {
       return sendText(reply, 200, 'Fails.');
     }
     sessions.loginSucceeded(address);
-    const s = sessions.start();
+    const s = await sessions.start();
     reply.header('set-cookie', sessionCookie(s.id));
     return sendText(reply, 200, 'Ok.');
   }

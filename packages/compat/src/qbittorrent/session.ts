@@ -2,15 +2,17 @@
 // sets the `SID` cookie (HttpOnly, SameSite=Strict, path=/); a session unused for an hour ends; an
 // address that fails to log in 5 times in a row is refused for an hour (qBittorrent's defaults:
 // web_ui_session_timeout 3600, web_ui_max_auth_fail_count 5, web_ui_ban_duration 3600).
-// Everything lives in memory: a restart logs everyone out, as it does in qBittorrent.
+// Sessions live where the node keeps them (SessionBackend: its state, shared by a cluster's
+// members), else in memory, where a restart logs everyone out as it does in qBittorrent.
 import { randomBytes } from 'node:crypto';
 import type { QbSession } from './session-state.ts';
+import type { SessionBackend } from '../ops.ts';
 
 export const SESSION_TIMEOUT_S = 3600;
 export const MAX_AUTH_FAILS = 5;
 export const BAN_DURATION_S = 3600;
 /** Enough for every WebUI tab and *arr instance; past it the least recently used session ends. */
-const MAX_SESSIONS = 256;
+export const MAX_SESSIONS = 256;
 /** Addresses tracked for failed logins; the oldest entries go first past it. */
 const MAX_TRACKED_ADDRESSES = 10_000;
 
@@ -20,53 +22,107 @@ interface Failures {
   bannedUntil: number;
 }
 
-export class SessionStore {
-  readonly #sessions = new Map<string, QbSession>();
-  readonly #failures = new Map<string, Failures>();
+/** Sessions in this process only: a restart logs everyone out, as it does in qBittorrent. */
+export class MemorySessions implements SessionBackend {
+  /** id → last use (ms); Map order = least recently used first, for eviction. */
+  readonly #lastSeen = new Map<string, number>();
   readonly #now: () => number;
 
   constructor(now: () => number = Date.now) {
     this.#now = now;
   }
 
-  /** The live session a cookie names (its idle clock restarted), or undefined. */
-  get(id: string | undefined): QbSession | undefined {
-    if (!id) return undefined;
-    const s = this.#sessions.get(id);
-    if (!s) return undefined;
+  async start(): Promise<string> {
     const now = this.#now();
-    if (now - s.lastSeen > SESSION_TIMEOUT_S * 1000) {
-      this.#sessions.delete(id);
+    for (const [id, seen] of this.#lastSeen) if (now - seen > SESSION_TIMEOUT_S * 1000) this.#lastSeen.delete(id);
+    while (this.#lastSeen.size >= MAX_SESSIONS) this.#lastSeen.delete(this.#lastSeen.keys().next().value as string);
+    // 24 random bytes, as qBittorrent's generateSid, in URL-safe base64 so it needs no quoting.
+    const id = randomBytes(24).toString('base64url');
+    this.#lastSeen.set(id, now);
+    return id;
+  }
+
+  async use(id: string): Promise<boolean> {
+    const seen = this.#lastSeen.get(id);
+    if (seen === undefined) return false;
+    this.#lastSeen.delete(id);
+    const now = this.#now();
+    if (now - seen > SESSION_TIMEOUT_S * 1000) return false;
+    this.#lastSeen.set(id, now);
+    return true;
+  }
+
+  async end(id: string): Promise<void> {
+    this.#lastSeen.delete(id);
+  }
+}
+
+/** How long a session this process has seen live is taken as live without asking a shared
+ *  backend again: a logout on another member is in force here within this. */
+const RECHECK_MS = 2000;
+
+export class SessionStore {
+  readonly #backend: SessionBackend;
+  /** A backend other processes share (not this process's memory): worth a short local cache. */
+  readonly #shared: boolean;
+  /** What each session holds here (sync/maindata's snapshots, searches): this process's own; a
+   *  session first seen here (logged in through another member) starts with none, and
+   *  sync/maindata answers it with a full update, as for any rid it does not know. */
+  readonly #local = new Map<string, { session: QbSession; checkedAt: number }>();
+  readonly #failures = new Map<string, Failures>();
+  readonly #now: () => number;
+
+  constructor(now: () => number = Date.now, backend: SessionBackend = new MemorySessions(now)) {
+    this.#now = now;
+    this.#backend = backend;
+    this.#shared = !(backend instanceof MemorySessions);
+  }
+
+  /** The live session a cookie names (its idle clock restarted), or undefined. */
+  async get(id: string | undefined): Promise<QbSession | undefined> {
+    if (!id) return undefined;
+    const now = this.#now();
+    const known = this.#local.get(id);
+    if (known && this.#shared && now - known.checkedAt < RECHECK_MS) {
+      known.session.lastSeen = now;
+      return known.session;
+    }
+    if (!(await this.#backend.use(id))) {
+      this.#local.delete(id);
       return undefined;
     }
-    s.lastSeen = now;
-    // Map order = least recently used first, for eviction.
-    this.#sessions.delete(id);
-    this.#sessions.set(id, s);
-    return s;
+    return this.#keep(id, now);
   }
 
-  start(): QbSession {
-    this.#dropExpired();
-    while (this.#sessions.size >= MAX_SESSIONS) {
-      const oldest = this.#sessions.keys().next().value as string;
-      this.#sessions.delete(oldest);
-    }
-    // 24 random bytes, as qBittorrent's generateSid, in URL-safe base64 so it needs no quoting.
-    const s: QbSession = { id: randomBytes(24).toString('base64url'), lastSeen: this.#now() };
-    this.#sessions.set(s.id, s);
-    return s;
+  async start(): Promise<QbSession> {
+    return this.#keep(await this.#backend.start(), this.#now());
   }
 
-  end(id: string): void {
-    this.#sessions.delete(id);
+  async end(id: string): Promise<void> {
+    this.#local.delete(id);
+    await this.#backend.end(id);
   }
 
   get size(): number {
-    return this.#sessions.size;
+    return this.#local.size;
   }
 
-  /** Whether `address` is serving a ban for failed logins. */
+  #keep(id: string, now: number): QbSession {
+    let entry = this.#local.get(id);
+    if (entry) this.#local.delete(id);
+    else {
+      while (this.#local.size >= MAX_SESSIONS) this.#local.delete(this.#local.keys().next().value as string);
+      entry = { session: { id, lastSeen: now }, checkedAt: now };
+    }
+    entry.session.lastSeen = now;
+    entry.checkedAt = now;
+    // Map order = least recently used first, for eviction.
+    this.#local.set(id, entry);
+    return entry.session;
+  }
+
+  /** Whether `address` is serving a ban for failed logins (counted by this process: behind a
+   *  balancer, each member counts the failures that reach it). */
   isBanned(address: string): boolean {
     const f = this.#failures.get(address);
     if (!f || f.bannedUntil === 0) return false;
@@ -91,11 +147,6 @@ export class SessionStore {
 
   loginSucceeded(address: string): void {
     this.#failures.delete(address);
-  }
-
-  #dropExpired(): void {
-    const now = this.#now();
-    for (const [id, s] of this.#sessions) if (now - s.lastSeen > SESSION_TIMEOUT_S * 1000) this.#sessions.delete(id);
   }
 }
 

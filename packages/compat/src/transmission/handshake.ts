@@ -26,12 +26,19 @@ export function basicPassword(header: string | undefined): string | undefined {
 }
 
 export class Handshake {
-  /** One id for this process's lifetime (Transmission's is per session; a restart makes clients re-ask). */
-  readonly sessionId = randomBytes(24).toString('hex');
+  /** Without a shared one from the node, one id for this process's lifetime (Transmission's is per
+   *  session; a restart makes clients re-ask). */
+  readonly #ownId = randomBytes(24).toString('hex');
   readonly #ops: CompatOps;
 
   constructor(ops: CompatOps) {
     this.#ops = ops;
+  }
+
+  /** The id a client must send: the node's (the same on every member of a cluster, so a client
+   *  behind a balancer is not sent round 409 after 409), else this process's own. */
+  get sessionId(): string {
+    return this.#ops.transmissionSessionId?.() ?? this.#ownId;
   }
 
   /** Replies 401/409 and returns false when the request may not go on. */
@@ -52,10 +59,11 @@ export class Handshake {
         );
       return false;
     }
-    if (req.headers[SESSION_ID_HEADER.toLowerCase()] !== this.sessionId) {
+    const sessionId = this.sessionId;
+    if (req.headers[SESSION_ID_HEADER.toLowerCase()] !== sessionId) {
       reply
         .code(409)
-        .header(SESSION_ID_HEADER, this.sessionId)
+        .header(SESSION_ID_HEADER, sessionId)
         .header('Access-Control-Expose-Headers', SESSION_ID_HEADER)
         .type('text/html; charset=utf-8')
         .send(
@@ -68,7 +76,7 @@ export class Handshake {
               '<li> When you get this 409 error message, resend your request with the updated header</ol></p>' +
               '<p>This requirement has been added to help prevent ' +
               '<a href="https://en.wikipedia.org/wiki/Cross-site_request_forgery">CSRF</a> attacks.</p>' +
-              `<p><code>${SESSION_ID_HEADER}: ${this.sessionId}</code></p>`,
+              `<p><code>${SESSION_ID_HEADER}: ${sessionId}</code></p>`,
           ),
         );
       return false;

@@ -18,14 +18,14 @@ const QUEUE_MOVES = { 'queue-move-top': 'top', 'queue-move-up': 'up', 'queue-mov
 
 export class TransmissionRpc {
   readonly #ops: CompatOps;
-  readonly #sessionId: string;
+  readonly #sessionId: () => string;
   readonly ids = new TorrentIds();
   readonly #memory = new SessionMemory();
   readonly #remembered = { down: new Map<string, number>(), up: new Map<string, number>() };
   readonly #groups = new BandwidthGroups();
   readonly methods: Record<string, Method>;
 
-  constructor(ops: CompatOps, sessionId: string) {
+  constructor(ops: CompatOps, sessionId: () => string) {
     this.#ops = ops;
     this.#sessionId = sessionId;
     const each = (what: (r: TorrentRow, args: Args) => Promise<unknown> | unknown): Method => async (args) => {
@@ -142,7 +142,7 @@ export class TransmissionRpc {
   }
 
   async #sessionGet(args: Args): Promise<Record<string, unknown>> {
-    const all = await sessionValues(this.#ops, this.#memory, this.#sessionId);
+    const all = await sessionValues(this.#ops, this.#memory, this.#sessionId());
     const fields = strings(args, 'fields');
     if (fields === undefined) return all;
     return Object.fromEntries(fields.filter((f) => Object.hasOwn(all, f)).map((f) => [f, all[f]]));

@@ -26,7 +26,7 @@ interface Answer {
 
 export function transmissionRoutes(app: FastifyInstance, ops: CompatOps): void {
   const handshake = new Handshake(ops);
-  const rpc = new TransmissionRpc(ops, handshake.sessionId);
+  const rpc = new TransmissionRpc(ops, () => handshake.sessionId);
 
   app.register(async (scope) => {
     scope.removeAllContentTypeParsers();

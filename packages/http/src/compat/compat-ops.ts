@@ -1,12 +1,13 @@
 // CompatOps over this node: what Transmission RPC and qBittorrent's Web API (@cascade/compat) may
 // do, each call the same operation Cascade's own API makes, so all doors share one model.
 
+import { createHmac } from 'node:crypto';
 import { statfs } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import type { CompatOps, TorrentInfo, TorrentRow, NodeSettings, TransferInfo } from '@cascade/compat';
 import type { ApiContext } from '../app/context.ts';
-import { summaryCache } from '@cascade/node/features';
+import { CompatSessionStore, summaryCache } from '@cascade/node/features';
 import { torrentDetailOf, loadedTorrent, findTorrent } from '../routes/lookup.ts';
 import { addTorrentBytes, addUri } from '@cascade/node/features';
 import { selectFiles } from '@cascade/node/features';
@@ -19,7 +20,11 @@ import { compatRss } from './compat-rss.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-export function compatOps(ctx: ApiContext, token: TokenCheck): CompatOps {
+/** qBittorrent's defaults: an hour idle ends a WebUI session; at most 256 sessions. */
+const QB_IDLE_MS = 3600 * 1000;
+const QB_MAX_SESSIONS = 256;
+
+export function compatOps(ctx: ApiContext, token: TokenCheck & { readonly value: string }): CompatOps {
   const { node } = ctx;
   const rows = (): TorrentRow[] => {
     const cache = summaryCache(node);
@@ -44,6 +49,10 @@ export function compatOps(ctx: ApiContext, token: TokenCheck): CompatOps {
     ...compatEdits(ctx),
     version: VERSION,
     checkPassword: (password) => token.matches(password),
+    // Both kept where every member of a cluster finds them, so a balancer needs no stickiness: the
+    // SID in the state, the session id derived from the API token (a rotation changes it).
+    qbSessions: qbSessionsIn(new CompatSessionStore(node.db.store)),
+    transmissionSessionId: () => createHmac('sha256', token.value).update('cascade: transmission session id').digest('hex').slice(0, 48),
     list: rows,
     listState() {
       const cache = summaryCache(node);
@@ -195,5 +204,13 @@ export function compatOps(ctx: ApiContext, token: TokenCheck): CompatOps {
 
     statusOf: httpStatusOf,
     changed: () => ctx.changed(),
+  };
+}
+
+function qbSessionsIn(store: CompatSessionStore): NonNullable<CompatOps['qbSessions']> {
+  return {
+    start: () => store.start('qbittorrent', QB_IDLE_MS, QB_MAX_SESSIONS),
+    use: (id) => store.use('qbittorrent', id, QB_IDLE_MS),
+    end: (id) => store.end(id),
   };
 }

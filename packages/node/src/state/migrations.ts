@@ -437,4 +437,16 @@ export const MIGRATIONS: readonly string[] = [
     lease_until INTEGER NOT NULL
   );
   `,
+  // 21: the compatible APIs' sessions (qBittorrent's SID cookie) in the state, shared by a
+  // cluster's members so a balancer needs no stickiness (auth/compat-sessions.ts). Only a hash of
+  // the cookie is kept, as for sign-in sessions.
+  `
+  CREATE TABLE compat_sessions (
+    token_hash TEXT PRIMARY KEY,              -- SHA-256 hex of the cookie value
+    api        TEXT NOT NULL,                 -- which API's session: qbittorrent
+    created_at INTEGER NOT NULL,
+    last_seen  INTEGER NOT NULL               -- ms; refreshed at most once a minute; idle past the API's timeout ends it
+  );
+  CREATE INDEX compat_sessions_last_seen ON compat_sessions (api, last_seen);
+  `,
 ];
