@@ -115,12 +115,14 @@ test('holders: placed on replicas members, peers of each other, acting on every 
   const killedAt = Date.now();
   second.node.child.kill('SIGKILL');
   await once(second.node.child, 'exit');
+  await holdersWhen(a, ih, 'a new holder placed', (h) => h.some((x) => x.member === other.id), 120_000);
+  const placedSeconds = (Date.now() - killedAt) / 1000;
   const repaired = await holdersWhen(a, ih, 'a new holder done', (h) => liveDone(h).length === 2 && h.some((x) => x.member === other.id), 120_000);
   const repairSeconds = (Date.now() - killedAt) / 1000;
   assert.ok(repaired.some((h) => h.member === second.id && !h.alive), "the dead member's copy stays listed, not alive");
   const third = (await detail(other, ih))!;
   assert.equal(sha256(join(third.savePath, 'one.bin')), createHash('sha256').update(data).digest('hex'), 'the new copy: the same bytes');
-  t.diagnostic(`kill -9 of a holder → back at 2 live holders, the new copy complete: ${repairSeconds.toFixed(1)} s`);
+  t.diagnostic(`kill -9 of a holder → a new holder placed: ${placedSeconds.toFixed(1)} s; its copy complete (back at 2 live holders done): ${repairSeconds.toFixed(1)} s; copy ≈ ${(data.length / 1e6 / Math.max(0.25, repairSeconds - placedSeconds)).toFixed(1)} MB/s (polled every 250 ms)`);
 
   // (d) The killed member restarted with its state dir: a holder again, from what is on its disk.
   const back = await start(second === members[1] ? 'b' : 'c', second.host);
@@ -152,4 +154,13 @@ test('holders: placed on replicas members, peers of each other, acting on every 
   await until('seeding again after the fence', async () => ((await detail(other, ih))?.state === 'seeding' ? true : undefined));
 
   for (const m of members) await m.node.stop();
+});
+
+test('a node not in a cluster is the one holder of each of its torrents', async (t) => {
+  const node = await startServe(t, { args: ['--no-chain'] });
+  const self = { node, id: (await node.run(['cluster', '--json'])).json.members[0].id as string, host: '127.0.0.1', stateDir: node.stateDir };
+  const ih = await share(self, 'alone.bin', randomBytes(50_000));
+  const holders = await holdersWhen(self, ih, 'itself, seeding', (h) => h[0]?.state === 'seeding');
+  assert.deepEqual(holders, [{ member: self.id, progress: 1, state: 'seeding', alive: true, url: null }]);
+  await node.stop();
 });

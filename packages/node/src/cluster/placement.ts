@@ -15,7 +15,7 @@ import type { HolderStore } from './holder-store.ts';
 import type { ClusterMembership } from './membership.ts';
 
 /** How soon after a nudge (an add, a death) the loop runs: nudges within it are one run. */
-const SOON_MS = 100;
+const SOON_MS = 250;
 
 export interface PlacementParts {
   readonly membership: ClusterMembership;
