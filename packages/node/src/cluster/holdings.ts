@@ -84,9 +84,12 @@ export class Holdings {
     }
   }
 
-  /** Each tick: catch up with placements, then the peers. */
+  /** Each tick: catch up with placements, then the peers; a rejoin whose registration failed (the
+   *  database away at that moment) is done again first. */
   async tick(): Promise<void> {
     try {
+      const node = this.#node;
+      if (this.#m.state === 'member' && (node.db.records.epoch !== this.#m.epoch || node.queue.suspended)) return await this.rejoined(this.#m.epoch);
       await this.catchUp();
       await this.peers();
     } catch (err) {
@@ -107,6 +110,7 @@ export class Holdings {
     await this.#node.db.records.registerHeld(epoch);
     this.#given.clear();
     if (this.#node.queue.suspended) await this.#node.queue.suspend(false);
-    await this.tick();
+    await this.catchUp();
+    await this.peers();
   }
 }

@@ -167,8 +167,8 @@ export class TorrentRecords {
   /** A member back with a new epoch (joined, or rejoined after being fenced) holds again what it
    *  holds at that epoch: the coordinator counts its copies as live again. */
   async registerHeld(epoch: number): Promise<void> {
-    this.epoch = epoch;
     await this.#store.run(`UPDATE torrent_holders SET epoch = ? WHERE member_id = ? AND state NOT IN ('${REMOVED}', '${REMOVED_WITH_DATA}')`, [epoch, this.#memberId]);
+    this.epoch = epoch;
   }
 
   /** How another member removed a torrent this member held (its tombstone here): 'data' when its
