@@ -71,12 +71,17 @@ async function cases(t: TestContext, open: Open): Promise<void> {
     assert.equal(await hs.place('c'.repeat(40), c.id, a.id, a.coordinatorEpoch!), true);
     assert.equal(await hs.place('c'.repeat(40), c.id, a.id, a.coordinatorEpoch!), false, 'once');
     assert.equal(await hs.place('d'.repeat(40), c.id, a.id, a.coordinatorEpoch!), false, 'not in the library');
+    // A torrent the user paused is placed paused: the new holder does not start it.
+    await torrent(store, 'e'.repeat(40));
+    await store.run("UPDATE torrents SET status = 'paused' WHERE info_hash = ?", ['e'.repeat(40)]);
+    assert.equal(await hs.place('e'.repeat(40), c.id, a.id, a.coordinatorEpoch!), true);
+    assert.deepEqual((await hs.holdersOf('e'.repeat(40))).map((h) => h.state), ['paused']);
 
     // b back (same instance): its rows count again once it registers them at its new epoch.
     const back = await member(store, 'b', 3);
     await store.run('UPDATE torrent_holders SET epoch = ? WHERE member_id = ?', [back.epoch, back.id]);
     assert.deepEqual((await hs.holdersOf(X)).map((h) => h.alive), [true, true, true], 'over-replicated: nothing is trimmed');
-    assert.deepEqual(pairs(await p.run()), ['c a'], 'the torrent placed by hand on c alone gets its second holder');
+    assert.deepEqual(pairs(await p.run()), ['c a', 'e a'], 'the torrents placed by hand on c alone get their second holder');
     for (const m of [a, back, c]) await m.release();
   });
 }

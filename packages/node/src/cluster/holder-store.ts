@@ -58,7 +58,7 @@ export class HolderStore {
 
   /**
    * Makes `member` a holder of `infoHash` at its current epoch, where its copy goes left to it
-   * (save_path NULL: it takes it, holdings.ts). One statement, done only while the torrent is in the
+   * (save_path NULL: it takes it, holdings.ts), paused if the user paused the torrent. One statement, done only while the torrent is in the
    * library, the member's lease is live and the caller holds the coordinator's lease at
    * `coordinatorEpoch`, so a coordinator that lost its lease places nothing; a member that already
    * has a row of it is left as it is. True when placed.
@@ -67,12 +67,12 @@ export class HolderStore {
     const n = this.#now;
     const { changes } = await this.#store.run(
       `INSERT INTO torrent_holders (info_hash, member_id, epoch, state, progress, updated_at, save_path)
-       SELECT ?, m.id, m.epoch, 'queued', 0, ${n}, NULL FROM cluster_members m
+       SELECT t.info_hash, m.id, m.epoch, CASE WHEN t.status = 'paused' THEN 'paused' ELSE 'queued' END, 0, ${n}, NULL
+       FROM cluster_members m JOIN torrents t ON t.info_hash = ?
        WHERE m.id = ? AND m.lease_until >= ${n} AND m.dead_at IS NULL
-         AND EXISTS (SELECT 1 FROM torrents t WHERE t.info_hash = ?)
          AND EXISTS (SELECT 1 FROM cluster_coordinator c WHERE c.id = 1 AND c.member_id = ? AND c.epoch = ? AND c.lease_until >= ${n})
        ON CONFLICT (info_hash, member_id) DO NOTHING`,
-      [infoHash, member, infoHash, coordinator, coordinatorEpoch],
+      [infoHash, member, coordinator, coordinatorEpoch],
     );
     return changes > 0;
   }
