@@ -2,9 +2,9 @@
 // peers across many torrents. Every run is bounded in both request count and wall time, and only
 // ever talks to 127.0.0.1.
 
-import { createTransport } from '../../packages/tracker/src/udp/udp.ts';
 import type { UdpIo } from '../../packages/tracker/src/udp/transport.ts';
-import { once } from 'node:events';
+import { openGenSocket } from './gen-socket.ts';
+import type { GenSocket } from './gen-socket.ts';
 import http from 'node:http';
 
 export const HOST = '127.0.0.1';
@@ -82,34 +82,32 @@ export async function udpLoad(o: LoadOptions): Promise<LoadResult> {
   const cpu0 = process.cpuUsage();
   const lat = new Latencies(o.maxRequests);
   const n = total(o.pop);
+  const T = o.pop.hashes.length;
   let next = 0;
   let sent = 0;
   let done = 0;
   let errors = 0;
   let lost = 0;
-  const started = performance.now();
-  const deadline = started + o.maxSeconds * 1000;
   const perSocket = Math.max(1, Math.ceil(o.concurrency / SOCKETS));
 
-  const sockets = await openSockets(o.port, o.udpIo ?? 'auto');
+  const sockets = await Promise.all(Array.from({ length: SOCKETS }, () => openGenSocket(o.port, o.udpIo ?? 'auto')));
   const generatorIo = sockets[0]!.io;
 
   // Connect handshake per socket (one simulated NAT of many peers, as a real swarm's view).
-  const connIds = await Promise.all(
-    sockets.map(async (s) => {
-      for (let attempt = 0; attempt < 5; attempt++) {
-        const b = Buffer.alloc(16);
-        b.writeBigUInt64BE(0x41727101980n, 0);
-        b.writeUInt32BE(0, 8);
-        b.writeUInt32BE(0xc0ffee, 12);
-        const reply = s.next(1000);
-        s.send(b);
-        const msg = await reply;
-        if (msg && msg.length >= 16 && msg.readUInt32BE(0) === 0) return Buffer.from(msg.subarray(8, 16));
-      }
-      throw new Error(`no UDP connect reply from 127.0.0.1:${o.port}`);
-    }),
-  );
+  const connIds = await Promise.all(sockets.map((s) => connect(s, o.port)));
+  const started = performance.now();
+  const deadline = started + o.maxSeconds * 1000;
+
+  // Each socket's requests are its template (connection id, action, the peer id's prefix,
+  // numwant) with the peer's fields written over it: no allocation per request.
+  const templates = connIds.map((id) => {
+    const b = Buffer.alloc(98);
+    id.copy(b, 0);
+    b.writeUInt32BE(1, 8);
+    b.write('-BN0001-', 36, 'latin1');
+    b.writeInt32BE(50, 92);
+    return b;
+  });
 
   await new Promise<void>((resolve) => {
     const inflight = sockets.map(() => new Map<number, number>());
@@ -127,36 +125,38 @@ export async function udpLoad(o: LoadOptions): Promise<LoadResult> {
         return;
       }
       const i = o.mode === 'populate' ? next++ % n : Math.floor(Math.random() * n);
-      const p = peerOf(o.pop, i);
-      const b = Buffer.alloc(98);
-      connIds[k]!.copy(b, 0);
-      b.writeUInt32BE(1, 8);
+      // Peer i (peerOf): torrent i mod T, slot i div T; a quarter seeds.
+      const slot = Math.floor(i / T);
+      const s = sockets[k]!;
+      const b = s.buf;
+      const off = s.reserve();
+      b.set(templates[k]!, off);
       const t = (tid = (tid + 1) >>> 0 || 1);
-      b.writeUInt32BE(t, 12);
-      p.hash.copy(b, 16);
-      p.peerId.copy(b, 36);
-      b.writeBigUInt64BE(BigInt(p.left), 64);
-      b.writeUInt32BE(o.mode === 'populate' ? 2 : 0, 80);
-      b.writeUInt32BE(t, 88);
-      b.writeInt32BE(50, 92);
-      b.writeUInt16BE(p.port, 96);
+      b.writeUInt32BE(t, off + 12);
+      b.set(o.pop.hashes[i % T]!, off + 16);
+      b.writeUInt32BE(i, off + 52);
+      b.writeUInt32BE(slot % 4 === 0 ? 0 : 1_000_000, off + 68);
+      b.writeUInt32BE(o.mode === 'populate' ? 2 : 0, off + 80);
+      b.writeUInt32BE(t, off + 88);
+      b.writeUInt16BE(10_000 + slot, off + 96);
       inflight[k]!.set(t, performance.now());
       sent++;
-      sockets[k]!.send(b);
+      s.commit(98);
     };
     sockets.forEach((s, k) => {
-      s.onMessage((msg: Buffer) => {
-        if (msg.length < 8) return;
-        const t = msg.readUInt32BE(4);
+      s.onReply((buf, off, len) => {
+        if (len < 8) return;
+        const t = ((buf[off + 4]! << 24) | (buf[off + 5]! << 16) | (buf[off + 6]! << 8) | buf[off + 7]!) >>> 0;
         const at = inflight[k]!.get(t);
         if (at === undefined) return;
         inflight[k]!.delete(t);
         done++;
-        if (msg.readUInt32BE(0) === 1) lat.add(performance.now() - at);
+        if (buf[off + 3] === 1 && buf[off] === 0) lat.add(performance.now() - at);
         else errors++;
         fire(k);
       });
       for (let j = 0; j < perSocket; j++) fire(k);
+      s.flush();
     });
     // Lost datagrams (a saturated tracker drops them) free their slot after a while.
     const reaper = setInterval(() => {
@@ -169,6 +169,7 @@ export async function udpLoad(o: LoadOptions): Promise<LoadResult> {
             fire(k);
           }
         }
+        sockets[k]!.flush();
       });
       if (now > deadline + LOST_AFTER_MS) finish();
     }, 100);
@@ -189,49 +190,26 @@ export async function udpLoad(o: LoadOptions): Promise<LoadResult> {
   };
 }
 
-/** One simulated NAT's socket towards the tracker: batched (the tracker's own recvmmsg/sendmmsg
- *  transport, so the generator spends less per announce than the trackers it loads and the rate
- *  measures them, not it) where its addon is built, else node:dgram. */
-interface GenSocket {
-  readonly io: 'mmsg' | 'dgram';
-  send(b: Buffer): void;
-  /** Every reply from now on. */
-  onMessage(fn: (msg: Buffer) => void): void;
-  /** The next reply, or undefined after `ms`. */
-  next(ms: number): Promise<Buffer | undefined>;
-  close(): Promise<void>;
-}
-
-async function openSockets(port: number, io: UdpIo): Promise<GenSocket[]> {
-  const to = { address: HOST, family: 'IPv4' as const, port, size: 0 };
-  return Promise.all(
-    Array.from({ length: SOCKETS }, async () => {
-      let handler: ((msg: Buffer) => void) | undefined;
-      const waiting: ((msg: Buffer | undefined) => void)[] = [];
-      const t = createTransport(io, (msg, from) => {
-        if (from.port !== port) return;
-        const w = waiting.shift();
-        if (w) w(Buffer.from(msg));
-        else handler?.(msg);
-      }, () => {});
-      await t.listen(0, HOST);
-      return {
-        io: t.io,
-        send: (b: Buffer) => t.send(b, b.length, to),
-        onMessage: (fn: (msg: Buffer) => void) => (handler = fn),
-        next: (ms: number) =>
-          new Promise<Buffer | undefined>((resolve) => {
-            const timer = setTimeout(() => {
-              waiting.splice(waiting.indexOf(done), 1);
-              resolve(undefined);
-            }, ms);
-            const done = (msg: Buffer | undefined) => (clearTimeout(timer), resolve(msg));
-            waiting.push(done);
-          }),
-        close: () => t.close(),
-      };
-    }),
-  );
+/** BEP 15 connect: the connection id for this socket's announces. */
+async function connect(s: GenSocket, port: number): Promise<Buffer> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const reply = await new Promise<Buffer | undefined>((resolve) => {
+      const timer = setTimeout(() => resolve(undefined), 1000);
+      s.onReply((buf, off, len) => {
+        if (len < 16 || buf.readUInt32BE(off) !== 0) return;
+        clearTimeout(timer);
+        resolve(Buffer.from(buf.subarray(off + 8, off + 16)));
+      });
+      const at = s.reserve();
+      s.buf.writeBigUInt64BE(0x41727101980n, at);
+      s.buf.writeUInt32BE(0, at + 8);
+      s.buf.writeUInt32BE(0xc0ffee, at + 12);
+      s.commit(16);
+      s.flush();
+    });
+    if (reply) return reply;
+  }
+  throw new Error(`no UDP connect reply from 127.0.0.1:${port}`);
 }
 
 // --- HTTP -----------------------------------------------------------------------------------

@@ -15,10 +15,12 @@
 //
 // Knobs (environment): BENCH_SECONDS (per steady phase, default 10), BENCH_TORRENTS (1000),
 // BENCH_PEERS (per torrent, 100), BENCH_UDP_CONCURRENCY (128), BENCH_HTTP_CONCURRENCY (32),
-// BENCH_ROUNDS (3), BENCH_TARGETS (comma list; default all three, or cascade,opentracker with --peers;
+// BENCH_ROUNDS (5), BENCH_PIN (1; 0 leaves the scheduler free), BENCH_TARGETS (comma list; default all three, or cascade,opentracker with --peers;
 // cascade-dgram adds Cascade held to node:dgram).
 
 import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { httpLoad, udpLoad } from './loadgen.ts';
@@ -32,7 +34,7 @@ if (process.argv.includes('--help') || process.argv.includes('-h')) {
       'npm run bench:tracker [-- --peers N --torrents T]',
       '  default: 1000 torrents × 100 peers against cascade, opentracker and bittorrent-tracker (UDP and HTTP)',
       '  --peers N --torrents T: the large run, UDP only, cascade and opentracker',
-      'environment: BENCH_SECONDS (10), BENCH_ROUNDS (3), BENCH_TORRENTS (1000), BENCH_PEERS (100), BENCH_UDP_CONCURRENCY (128),',
+      'environment: BENCH_SECONDS (10), BENCH_ROUNDS (5), BENCH_PIN (1: generator on core 0, trackers on core 1; 0: off), BENCH_NICE (0), BENCH_HTTP (1; 0: UDP only), BENCH_TORRENTS (1000), BENCH_PEERS (100), BENCH_UDP_CONCURRENCY (128),',
       '  BENCH_HTTP_CONCURRENCY (32), BENCH_TARGETS (comma list; also cascade-dgram), BENCH_CASCADE_NODE_FLAGS (extra node flags for Cascade)',
       'opentracker: Debian\'s /usr/bin/opentracker (apt-get install opentracker). See bench/tracker/README.md.',
       '',
@@ -71,6 +73,12 @@ const MAX_UDP = 5_000_000;
 const MAX_HTTP = 1_000_000;
 // Populating takes one announce per peer: allow a million at 10k/s.
 const POPULATE_SECONDS = BIG ? 300 : 120;
+// BENCH_HTTP=0: UDP rounds only (the large run never has HTTP rounds).
+const UDP_ONLY = BIG || process.env.BENCH_HTTP === '0';
+// BENCH_NICE (default 0, i.e. untouched): a niceness given alike to the generator and to every
+// tracker, all their threads, e.g. -10 on a machine others load, so each round's tracker gets most
+// of its core whatever else runs there. The same for every target; it takes CPU from the others.
+const NICE = Number(process.env.BENCH_NICE ?? 0);
 
 const hashes = Array.from({ length: TORRENTS }, (_, i) => createHash('sha1').update(`cascade-bench-${i}`).digest());
 // A throwaway swarm set for the warm-up, apart from the measured population.
@@ -114,7 +122,30 @@ const starters: Record<string, () => Promise<Target>> = {
 };
 const names = (process.env.BENCH_TARGETS ?? (BIG ? 'cascade,opentracker' : 'cascade,opentracker,bittorrent-tracker')).split(',').map((s) => s.trim()).filter((s) => s in starters);
 
-const ROUNDS = Math.min(env('BENCH_ROUNDS', 3), 10);
+const ROUNDS = Math.min(env('BENCH_ROUNDS', 5), 20);
+
+// Pinning (BENCH_PIN, default on with 2 or more cores): the generator's process on core 0, every
+// tracker's (all its threads) on core 1, the same core for each. The tracker then never waits for
+// a core its own generator holds, nor the other way round, and no tracker gets a second core for
+// its helper threads that another does not: what is left to differ is the work per announce.
+const PIN = process.env.BENCH_PIN !== '0' && availableParallelism() >= 2 && spawnSync('taskset', ['-V']).status === 0;
+const pin = (pid: number, core: number) => {
+  if (PIN) spawnSync('taskset', ['-a', '-p', '-c', String(core), String(pid)], { stdio: 'ignore' });
+  if (Number.isInteger(NICE) && NICE !== 0) {
+    // Niceness is per thread on Linux: every thread the process has now (later ones inherit it).
+    for (const tid of readdirSync(`/proc/${pid}/task`)) spawnSync('renice', ['-n', String(NICE), '-p', tid], { stdio: 'ignore' });
+    // With autogroups (kernel.sched_autogroup_enabled) a thread's niceness only counts inside
+    // its session's group, and each session's group gets an equal share: the group's own
+    // niceness is what weighs against the rest of the machine. The generator and the trackers
+    // it starts share one session, hence one group.
+    try {
+      writeFileSync(`/proc/${pid}/autogroup`, String(NICE));
+    } catch {
+      // no autogroups, or not allowed
+    }
+  }
+};
+pin(process.pid, 0);
 
 interface Started {
   name: string;
@@ -125,6 +156,8 @@ interface Started {
   rssLoaded: number;
   rssAfter: number;
   udp: LoadResult[];
+  /** Tracker CPU µs per announce in each UDP round. */
+  udpRoundCpuUs: number[];
   http: LoadResult[];
   udpCpu: number;
   httpCpu: number;
@@ -141,7 +174,8 @@ try {
   for (const name of names) {
     process.stderr.write(`${name}: starting\n`);
     const t = await starters[name]!();
-    started.push({ name, t, populate: undefined as unknown as LoadResult, rssBase: 0, rssPer100k: 0, rssLoaded: 0, rssAfter: 0, udp: [], http: [], udpCpu: 0, httpCpu: 0, udpSeconds: 0, udpThreadCpu: new Map() });
+    pin(t.pid, 1);
+    started.push({ name, t, populate: undefined as unknown as LoadResult, rssBase: 0, rssPer100k: 0, rssLoaded: 0, rssAfter: 0, udp: [], udpRoundCpuUs: [], http: [], udpCpu: 0, httpCpu: 0, udpSeconds: 0, udpThreadCpu: new Map() });
   }
   for (const s of started) {
     // Warm up on a throwaway swarm set before the baseline: JIT, sockets, and the garbage
@@ -161,16 +195,18 @@ try {
   for (let round = 0; round < ROUNDS; round++) {
     const order = started.map((_, i) => started[(i + round) % started.length]!);
     for (const s of order) {
-      process.stderr.write(`round ${round + 1}/${ROUNDS} ${s.name}: ${BIG ? 'UDP' : 'UDP then HTTP'}, ${SECONDS}s each\n`);
+      process.stderr.write(`round ${round + 1}/${ROUNDS} ${s.name}: ${UDP_ONLY ? 'UDP' : 'UDP then HTTP'}, ${SECONDS}s each\n`);
       let cpu0 = await cpuOf(s.t.pid);
       const threads0 = await threadCpuOf(s.t.pid);
       const udp = await udpLoad({ udpIo: LOADGEN_IO, port: s.t.udpPort, pop, mode: 'steady', maxRequests: MAX_UDP, maxSeconds: SECONDS, concurrency: UDP_CONC });
       s.udp.push(udp);
-      s.udpCpu += (await cpuOf(s.t.pid)) - cpu0;
+      const used = (await cpuOf(s.t.pid)) - cpu0;
+      s.udpCpu += used;
+      s.udpRoundCpuUs.push((used / Math.max(1, udp.requests)) * 1e6);
       s.udpSeconds += udp.seconds;
       for (const [tid, cpu] of await threadCpuOf(s.t.pid)) s.udpThreadCpu.set(tid, (s.udpThreadCpu.get(tid) ?? 0) + cpu - (threads0.get(tid) ?? 0));
       // The large run is about holding the population and answering over UDP.
-      if (BIG) continue;
+      if (UDP_ONLY) continue;
       cpu0 = await cpuOf(s.t.pid);
       s.http.push(await httpLoad({ port: s.t.httpPort, path: s.t.httpPath, pop, mode: 'steady', maxRequests: MAX_HTTP, maxSeconds: SECONDS, concurrency: HTTP_CONC }));
       s.httpCpu += (await cpuOf(s.t.pid)) - cpu0;
@@ -229,14 +265,18 @@ const la = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
 const lines: string[] = [];
 lines.push(
   `tracker benchmark: ${TORRENTS} torrents × ${PEERS} peers = ${totalPeers} peers, best of ${ROUNDS} interleaved ${SECONDS}s rounds per protocol, ` +
-    `UDP concurrency ${UDP_CONC}${BIG ? '' : `, HTTP concurrency ${HTTP_CONC}`}, numwant 50, loopback only; load average ${la(load0)} at start, ${la(loadavg())} at end`,
+    `UDP concurrency ${UDP_CONC}${UDP_ONLY ? '' : `, HTTP concurrency ${HTTP_CONC}`}, numwant 50, loopback only; load average ${la(load0)} at start, ${la(loadavg())} at end`,
+);
+lines.push(
+  (PIN ? 'pinned: the generator on core 0, each tracker (all its threads) on core 1, one at a time under load' : 'not pinned (BENCH_PIN=0, one core, or no taskset)') +
+    (NICE !== 0 ? `; niceness ${NICE} for the generator and every tracker alike` : ''),
 );
 if (udpIo.size > 0) lines.push(`UDP io: ${[...udpIo].map(([n, io]) => `${n} ${io}`).join(', ')} (mmsg: recvmmsg/sendmmsg batches; dgram: node:dgram)`);
 lines.push('');
 const header = ['target', 'proto', 'announces/s', 'p50 ms', 'p99 ms', 'lost', 'errors', 'tracker CPU µs/ann', 'loadgen CPU %'];
 const table: string[][] = [header];
 for (const r of rows) {
-  const protos = BIG ? ([['udp', r.udp, r.udpCpuUs]] as const) : ([['udp', r.udp, r.udpCpuUs], ['http', r.http, r.httpCpuUs]] as const);
+  const protos = UDP_ONLY ? ([['udp', r.udp, r.udpCpuUs]] as const) : ([['udp', r.udp, r.udpCpuUs], ['http', r.http, r.httpCpuUs]] as const);
   for (const [proto, res, cpuUs] of protos) {
     table.push([r.target, proto, fmt(res.perSecond), fmt(res.p50ms, 2), fmt(res.p99ms, 2), String(res.lost), String(res.errors), fmt(cpuUs, 1), fmt((res.generatorCpuSeconds / res.seconds) * 100)]);
   }
@@ -247,6 +287,22 @@ const render = (t: string[][]) => {
   for (const row of t) lines.push(row.map((c, i) => (i < 1 || (i < 2 && t === table) ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
 };
 render(table);
+lines.push('');
+// Every UDP round, side by side: the rounds alternate the targets' order, so each column saw the
+// machine as it was within a minute of the others'.
+lines.push('UDP rounds (announces/s, tracker CPU µs per announce):');
+const roundTable: string[][] = [['round', ...rows.map((r) => r.target)]];
+const cascadeRow = started.find((s) => s.name === 'cascade');
+const otRow = started.find((s) => s.name === 'opentracker');
+if (cascadeRow && otRow) roundTable[0]!.push('cascade/opentracker rate', 'CPU/ann');
+for (let i = 0; i < ROUNDS; i++) {
+  const cells = started.map((s) => (s.udp[i] ? `${fmt(s.udp[i]!.perSecond)} (${fmt(s.udpRoundCpuUs[i]!, 1)} µs)` : '-'));
+  if (cascadeRow && otRow && cascadeRow.udp[i] && otRow.udp[i]) {
+    cells.push(`${fmt(cascadeRow.udp[i]!.perSecond / otRow.udp[i]!.perSecond, 2)}×`, `${fmt(otRow.udpRoundCpuUs[i]! / cascadeRow.udpRoundCpuUs[i]!, 2)}× as efficient`);
+  }
+  roundTable.push([String(i + 1), ...cells]);
+}
+render(roundTable);
 lines.push('');
 lines.push('cores used over the UDP rounds (tracker CPU seconds per second; busy threads did a tenth or more of its work, the others are helpers such as the GC):');
 for (const r of rows) lines.push(`  ${r.target}: ${fmt(r.udpCores, 2)} cores, busy threads ${r.udpThreads}`);
@@ -276,9 +332,14 @@ if (cascade) {
     if (!o) continue;
     const target = other === 'opentracker' ? 1 : 3;
     const udpR = ratio(cascade.udp.perSecond, o.udp.perSecond);
+    const cs = started.find((s) => s.name === 'cascade')!;
+    const os = started.find((s) => s.name === other)!;
+    const perRound = cs.udp.map((r, i) => (os.udp[i] ? r.perSecond / os.udp[i]!.perSecond : NaN)).filter(Number.isFinite).sort((a, b) => a - b);
+    const median = perRound.length ? perRound[Math.floor(perRound.length / 2)]! : NaN;
     lines.push(
-      `cascade / ${other}: udp ${fmt(udpR, 2)}× (target ≥ ${target}× ${verdict(udpR >= target)})${BIG ? '' : `, http ${fmt(ratio(cascade.http.perSecond, o.http.perSecond), 2)}×`}, ` +
-        `udp CPU per announce ${fmt(ratio(o.udpCpuUs, cascade.udpCpuUs), 2)}× as efficient, RSS growth per peer ${fmt(ratio(cascade.rssPer100k, o.rssPer100k), 2)}× theirs`,
+      `cascade / ${other}: udp ${fmt(udpR, 2)}× best round against best round (target ≥ ${target}× ${verdict(udpR >= target)}), ${fmt(median, 2)}× the median of round-by-round ratios (${verdict(median >= target)})${UDP_ONLY ? '' : `, http ${fmt(ratio(cascade.http.perSecond, o.http.perSecond), 2)}×`}, ` +
+        `udp CPU per announce ${fmt(cascade.udpCpuUs, 1)} vs ${fmt(o.udpCpuUs, 1)} µs = ${fmt(ratio(o.udpCpuUs, cascade.udpCpuUs), 2)}× as efficient, ` +
+        `udp rate ratio round by round ${perRound.map((x) => fmt(x, 2)).join(' ')} (median ${fmt(median, 2)}×), RSS growth per peer ${fmt(ratio(cascade.rssPer100k, o.rssPer100k), 2)}× theirs`,
     );
   }
   const limit = 12 * 1024 * 1024;
@@ -297,7 +358,7 @@ lines.push("(opentracker answers numwant like Cascade up to the swarm size, but 
 for (const r of rows) {
   // opentracker closes HTTP connections without a reply once 32 arrive at once (a single request
   // at a time always succeeds): its http rate counts only the answered ones.
-  if (!BIG && r.http.errors > r.http.requests * 0.1) {
+  if (!UDP_ONLY && r.http.errors > r.http.requests * 0.1) {
     lines.push(`(${r.target} http: ${r.http.errors} of ${r.http.errors + r.http.requests} announces got no answer (connection closed, socket hang up); announces/s counts answered ones only)`);
   }
 }

@@ -66,4 +66,4 @@ export type { TorrentsEvent, TorrentsChangesEvent, TorrentDetailEvent, FeedServe
 export type { ExtensionPeer } from './src/extension.ts';
 
 // A cluster of nodes on one database: its members and the replicas each torrent has (issue 42).
-export type { ClusterMember, ClusterView } from './src/cluster.ts';
+export type { ClusterMember, ClusterView, TorrentHolder } from './src/cluster.ts';

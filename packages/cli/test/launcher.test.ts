@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, realpathSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 const BIN_LINK = path.join(ROOT, 'node_modules', '.bin', 'cascade');
@@ -92,4 +93,21 @@ test('a node started through the .bin/cascade link has the launcher line\'s envi
     child.kill('SIGTERM');
     await once(child, 'exit');
   }
+});
+
+// The launcher resolves relative imports itself (no stat, no realpath: issue 40's start-up), which
+// is right only while every module it loads sits at its real path: a symlink in the sources would
+// load a second copy of a module under another URL. A load hook (it sees every module, the
+// launcher's own resolutions included) records what a real command loads.
+test('every module the launcher loads is at its real path', () => {
+  const state = mkdtempSync(path.join(tmpdir(), 'cascade-launcher-urls-'));
+  const record = path.join(state, 'urls.json');
+  const recorder = `import m from 'node:module'; import fs from 'node:fs'; const u = new Set();
+    m.registerHooks({ load(url, ctx, next) { u.add(url); return next(url, ctx); } });
+    process.on('exit', () => fs.writeFileSync(${JSON.stringify(record)}, JSON.stringify([...u])));`;
+  const r = spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(recorder)}`, LAUNCHER, 'list', '--json', '--state-dir', state], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const files = (JSON.parse(readFileSync(record, 'utf8')) as string[]).filter((u) => u.startsWith('file:')).map((u) => fileURLToPath(u));
+  assert.ok(files.some((f) => f.endsWith(path.join('packages', 'node', 'src', 'state', 'state-db.ts'))), 'the command loaded the node package');
+  for (const f of files) assert.equal(realpathSync(f), f, 'loaded through a symlink');
 });

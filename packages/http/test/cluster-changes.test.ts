@@ -120,8 +120,12 @@ test('cluster members share the library, settings and categories, and the feed a
     assert.equal(new Set(texts).size, texts.length, `a row reached B's page twice: ${texts.join('\n')}`);
   };
 
+  // One copy of each torrent (the replicas setting): what is added through A stays A's alone, so
+  // that B's rows are B's view of a torrent it does not run (placement: cli/test/cluster-holders.test.ts).
+  assert.equal((await a.json('/api/settings', { method: 'PATCH', json: { replicas: 1 } })).status, 200);
+  await eventually('B has replicas 1', async () => ((await b.json('/api/settings')).body.replicas === 1 ? true : undefined));
   // A category and a torrent in it, through A: B lists both, with the torrent's options, and does
-  // not run it (it has no holder row of B: placement is step 5).
+  // not run it (it has no holder row of B).
   assert.equal((await a.json('/api/categories', { method: 'POST', json: { name: 'films' } })).status, 201);
   await eventually('B has the category made on A', () => categoryOn(b, 'films'));
   const first = await addPaused(a, 'first', 'films');

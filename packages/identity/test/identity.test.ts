@@ -56,6 +56,8 @@ test('a binding verifies offline; every tampered or mismatched binding does not'
   const b = makeBinding(bob);
   assert.ok(verifyBinding(a));
   assert.ok(verifyBinding(JSON.parse(JSON.stringify(a))), 'survives JSON');
+  // makeBinding skips bindWallet's recovery of its own signature; the binding is the same.
+  assert.deepEqual(a, bindWallet(alice, alice.address, personalSign(alice.ethSecret, bindingMessage(alice.did, alice.address))));
   const forged: [string, unknown][] = [
     ['another account', { ...a, address: bob.address }],
     ['another did', { ...a, did: bob.did }],

@@ -50,8 +50,9 @@ test('a version 1 state DB gains the identity ledger on open', async (t) => {
   await first.recordPeers([{ address: '127.0.0.1:1', up: 1, down: 1, lastSeen: 1 }]);
   await first.close();
   const raw = new DatabaseSync(join(dir, DB_FILE));
-  // Back to version 1: what migrations 2-21 added goes.
-  raw.exec('DROP TABLE compat_sessions;'); // migration 21
+  // Back to version 1: what migrations 2-22 added goes.
+  raw.exec('DROP TABLE compat_sessions;'); // migration 22
+  raw.exec('ALTER TABLE torrent_holders DROP COLUMN save_path;'); // migration 21
   raw.exec('DROP TABLE cluster_members; DROP TABLE cluster_coordinator;'); // migration 20
   // Migration 19: the holders and share writes go; identity, resume and peers are version 1's again
   // (the other tables it rebuilt are dropped below with the migrations that made them).

@@ -208,8 +208,8 @@ test('the Store on PostgreSQL (a server started for the test)', { timeout: 180_0
     for (const table of ['identity', 'resume', 'peers', 'identity_ledger', 'dht_blames', 'receipts_sent', 'receipts_held', 'share_writes', 'torrent_holders']) {
       assert.deepEqual((await s.all<{ member_id: string }>(`SELECT member_id FROM ${table}`)).map((r) => r.member_id), [''], `${table}: its row, as member ''`);
     }
-    const holder = await s.get<Record<string, unknown>>('SELECT state, error, completed_at, progress, epoch FROM torrent_holders');
-    assert.deepEqual({ ...holder }, { state: 'seeding', error: null, completed_at: 2, progress: 1, epoch: 0 });
+    const holder = await s.get<Record<string, unknown>>('SELECT state, error, completed_at, progress, epoch, save_path FROM torrent_holders');
+    assert.deepEqual({ ...holder }, { state: 'seeding', error: null, completed_at: 2, progress: 1, epoch: 0, save_path: '/d' }, "migration 21: the copy is at the library's path");
     assert.deepEqual(new Uint8Array((await s.get<{ written: Uint8Array }>('SELECT written FROM share_writes'))!.written), new Uint8Array([0x80]));
   });
 

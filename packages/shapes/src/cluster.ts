@@ -32,3 +32,19 @@ export interface ClusterView {
   /** How many members hold each torrent: the replicas setting, else 2 with two or more members alive, else 1. */
   replicas: number;
 }
+
+/** A member holding a copy of a torrent (issue 42: a torrent's detail, GET /api/torrents/:infoHash).
+ *  A node that is not in a cluster is the one holder of each of its torrents. */
+export interface TorrentHolder {
+  /** The member's id (its node key as a did:key). */
+  member: string;
+  /** Verified pieces over pieces on its disk, 0 to 1, as of its last resume save. */
+  progress: number;
+  /** Its running status there: queued | downloading | seeding | paused | error. */
+  state: string;
+  /** Its member's lease is live and the copy is registered at its current epoch: it counts toward
+   *  `replicas`. A dead member's copies stay listed, not alive (it may come back with them). */
+  alive: boolean;
+  /** The member's HTTP address (`serve --cluster-url`); null on a node not in a cluster. */
+  url: string | null;
+}

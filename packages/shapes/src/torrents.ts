@@ -1,6 +1,7 @@
 // Torrents as the doors show them: the list entry (API, feed, CLI), the detail view with its files,
 // peers and sources, a DHT search result, per-torrent patches, queue moves and bulk actions.
 
+import type { TorrentHolder } from './cluster.ts';
 import type { DiscoveryReport, TrackerStatus } from './tracker.ts';
 
 /** One row for `list`, `search` and the HTTP API's torrent list, whether it comes from a running
@@ -149,6 +150,9 @@ export interface TorrentDetail extends ListEntry {
   sequential: boolean;
   /** Each wanted file's first and last pieces before the rest (a player reads both first). */
   firstLastPiece: boolean;
+  /** The members holding a copy (issue 42), read from the state: in GET /api/torrents/:infoHash,
+   *  not in the feed's `torrent:<hash>` events. */
+  holders?: TorrentHolder[];
 }
 
 /** One search result (GET /api/search, `cascade search`): a torrent as one publisher describes it,

@@ -194,6 +194,54 @@ test('pick: never the announcer, never twice, seeds get only leechers, numwant r
   for (const [slot, n] of hits) assert.ok(n > 300 && n < 750, `slot ${slot} drawn ${n} times`);
 });
 
+test('compact replies: the peers written from the compact area matches the records through adds, seed changes, removals and growth', () => {
+  const sw = new PackedSwarms();
+  const s = sw.create(Buffer.alloc(20, 7), 0);
+  const ip = Buffer.alloc(16);
+  const next = rng(7);
+  const live = new Map<number, { seed: boolean; port: number; ip: string }>();
+  // What a peer's 6 bytes must be: its own address and port, looked up by id.
+  const expected = (slot: number) => {
+    const a = sw.address(s, slot);
+    return Buffer.from([a[12]!, a[13]!, a[14]!, a[15]!, sw.port(s, slot) >> 8, sw.port(s, slot) & 255]).toString('hex');
+  };
+  for (let step = 0; step < 3000; step++) {
+    const peer = Math.floor(next() * 300);
+    const id = Buffer.from(peerHex(peer), 'hex');
+    const slot = sw.findPeer(s, id, 0);
+    if (slot >= 0 && next() < 0.3) {
+      sw.remove(s, slot);
+      live.delete(peer);
+    } else {
+      const addr = `10.${peer & 255}.${step & 255}.${(step >> 8) & 255}`;
+      parseIp16(addr, ip, 0);
+      const seed = next() < 0.3;
+      const port = 1024 + step;
+      if (slot < 0) sw.add(s, id, 0, ip, 0, false, port, seed, step);
+      else sw.write(s, sw.setSeed(s, slot, seed), ip, 0, false, port, step);
+      live.set(peer, { seed, port, ip: addr });
+    }
+    if (step % 50 !== 0 || sw.n(s) === 0) continue;
+    const self = Math.floor(next() * sw.n(s));
+    const numwant = 1 + Math.floor(next() * 60);
+    const out = Buffer.alloc(6 * 80);
+    const bytes = sw.writePicked(s, sw.pick(s, self, numwant), 4, out, 0);
+    const candidates = sw.isSeed(s, self) ? sw.leechers(s) : sw.n(s) - 1;
+    assert.equal(bytes, 6 * Math.min(numwant, candidates));
+    // Every entry is some other candidate's address and port, none twice.
+    const bySlot = new Map<string, number>();
+    for (let slot = 0; slot < sw.n(s); slot++) if (slot !== self && !(sw.isSeed(s, self) && sw.isSeed(s, slot))) bySlot.set(expected(slot), slot);
+    const seen = new Set<string>();
+    for (let o = 0; o < bytes; o += 6) {
+      const e = out.subarray(o, o + 6).toString('hex');
+      assert.ok(bySlot.has(e), `step ${step}: ${e} is a candidate's address`);
+      assert.ok(!seen.has(e), 'no peer twice');
+      seen.add(e);
+    }
+  }
+  assert.equal(sw.n(s), live.size);
+});
+
 test('IPv6 text round-trips in canonical form', () => {
   const b = Buffer.alloc(16);
   for (const a of ['::1', '2001:db8::5', 'fe80::1:2:3:4', '2001:db8:0:1:1:1:1:1', '::', '1::', '64:ff9b::c000:221']) {

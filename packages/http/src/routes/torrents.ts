@@ -10,7 +10,7 @@ import type { TorrentDetail } from '@cascade/shapes';
 import { badRequest, conflict, keepRawBody, rawBodyOf } from '../app/http-errors.ts';
 import { findTorrent, loadedTorrent, torrentDetailOf } from './lookup.ts';
 import { selectFiles } from '@cascade/node/features';
-import type { ListQuery } from '@cascade/node';
+import { nodeTorrentHolders, type ListQuery } from '@cascade/node';
 import { listQuery, torrentPatchBody } from '../schemas/model.ts';
 import {
   infoHashParams,
@@ -69,7 +69,11 @@ export function torrentRoutes(app: FastifyInstance, ctx: ApiContext): void {
       params: infoHashParams,
       response: { 200: { $ref: 'TorrentDetail#' }, ...errors(400, 404) },
     },
-    handler: async (req): Promise<TorrentDetail> => detailOf(findTorrent(ctx, req.params.infoHash).infoHash),
+    handler: async (req): Promise<TorrentDetail> => {
+      const { infoHash } = findTorrent(ctx, req.params.infoHash);
+      // Its holders are read from the state (a cluster's members each keep their own row).
+      return { ...detailOf(infoHash), holders: await nodeTorrentHolders(node, infoHash) };
+    },
   });
 
   app.patch<{ Params: HashParams; Body: Record<string, unknown> }>('/api/torrents/:infoHash', {

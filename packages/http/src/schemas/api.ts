@@ -180,6 +180,21 @@ export const detailSchema = {
     privateDiscoveryAvailable: { type: 'boolean', description: 'the node can do private discovery (it was started with --directory)' },
     sequential: { type: 'boolean', description: 'pieces in order, each wanted file from its start (PATCH it to switch)' },
     firstLastPiece: { type: 'boolean', description: 'each wanted file’s first and last pieces first (PATCH it to switch)' },
+    holders: {
+      type: 'array',
+      description: 'the members holding a copy (issue 42; a node not in a cluster: itself), read from the state; not in the feed’s events',
+      items: {
+        type: 'object',
+        properties: {
+          member: { type: 'string', description: 'the member’s id (did:key)' },
+          progress: { type: 'number', description: 'verified pieces over pieces on its disk, 0-1' },
+          state: { type: 'string', description: 'queued | downloading | seeding | paused | error, there' },
+          alive: { type: 'boolean', description: 'its member is alive and the copy counts toward replicas' },
+          url: { type: ['string', 'null'], description: 'the member’s --cluster-url; null on a node not in a cluster' },
+        },
+        required: ['member', 'progress', 'state', 'alive', 'url'],
+      },
+    },
   },
 } as const;
 

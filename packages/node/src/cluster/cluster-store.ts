@@ -44,7 +44,7 @@ export interface SingleNodeHolder {
 
 /** The database's clock in ms, as SQL: PostgreSQL's wall clock (not the transaction's start),
  *  SQLite's (one machine reaches its file; 'now' is fixed within one statement). */
-function nowSql(dialect: Dialect): string {
+export function nowSql(dialect: Dialect): string {
   return dialect === 'postgres' ? 'CAST(extract(epoch FROM clock_timestamp()) * 1000 AS BIGINT)' : "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
 }
 

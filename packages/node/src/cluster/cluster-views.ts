@@ -8,9 +8,10 @@
 //
 // While the bus is down every view is read again each POLL_MS (the Store is still the truth; a
 // torrent record is marked changed only if it did), and once the bus is back once more: nothing
-// written meanwhile is missed. A torrent another member added is listed here and not run: it has
-// no holder row of this member (TorrentRecords.heldHere; placement is step 5). One another member
-// removed from the library stops here if it ran here (its data stays).
+// written meanwhile is missed. A torrent another member added is listed here and run only once the
+// coordinator places it here (a holder row of this member: TorrentRecords.heldHere, placement.ts,
+// holdings.ts). One another member removed from the library stops here if it ran here, its copy
+// deleted when the remover asked for the data to go.
 
 import { errorMessage } from '../core/errors.ts';
 import type { Change, ChangeBus } from './change-bus.ts';
@@ -30,6 +31,8 @@ export interface ViewedNode {
   readonly control: { readonly apiToken: Pick<ApiToken, 'reload'> } | undefined;
   readonly content: { readonly cids: Pick<FileCids, 'forget' | 'load'> };
   readonly out: Pick<NodeLog, 'note'>;
+  /** A cluster member's part as a holder: loads what the coordinator placed here (holdings.ts). */
+  readonly holdings?: { take(infoHashes: readonly string[]): Promise<void> } | undefined;
   changed(): void;
   isTracked(infoHash: string): boolean;
   removeMany(infoHashes: readonly string[], deleteData: boolean): Promise<Map<string, unknown>>;
@@ -111,22 +114,33 @@ export class ClusterViews {
     const node = this.#node;
     switch (table) {
       case 'torrents': {
-        const changed = keys ? await node.db.records.reload(keys) : await node.db.records.reloadAll();
-        const removed: string[] = [];
+        const records = node.db.records;
+        const changed = keys ? await records.reload(keys) : await records.reloadAll();
+        const removed = { data: [] as string[], keep: [] as string[] };
+        const placed: string[] = [];
         for (const ih of changed) {
           const t = node.session.get(ih);
-          if (!t) continue;
-          // A torrent this member runs too: its limits and place in the queue as now stored; gone
-          // from the library, it stops here (its data stays: the remover's deleteData is not known).
-          if (!node.db.records.has(ih)) removed.push(ih);
+          if (!t) {
+            // Placed here by the coordinator: this member takes it (its own copy).
+            if (records.untaken(ih)) placed.push(ih);
+            continue;
+          }
+          // A torrent this member runs too: its limits, its run state (a pause made through any
+          // member is every holder's: its holder row says so) and place in the queue as now stored;
+          // gone from the library, it stops here, its copy deleted when the remover deleted its own
+          // (this member's tombstone row says which).
+          if (!records.has(ih)) removed[(await records.removal(ih)) === 'data' ? 'data' : 'keep'].push(ih);
           else {
             node.model.applyStored(t);
-            node.queue.apply([ih]);
+            void node.queue.apply([ih]);
           }
         }
-        for (const [ih, err] of removed.length > 0 ? await node.removeMany(removed, false) : []) {
-          if (err) node.out.note(`cluster: stopping ${ih}, removed by another member, failed: ${errorMessage(err)}`);
+        for (const [list, deleteData] of [[removed.data, true], [removed.keep, false]] as const) {
+          for (const [ih, err] of list.length > 0 ? await node.removeMany(list, deleteData) : []) {
+            if (err) node.out.note(`cluster: stopping ${ih}, removed by another member, failed: ${errorMessage(err)}`);
+          }
         }
+        if (placed.length > 0) void node.holdings?.take(placed);
         if (changed.length > 0) node.changed();
         break;
       }

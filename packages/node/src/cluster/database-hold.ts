@@ -3,7 +3,12 @@
 
 import { hostname } from 'node:os';
 import type { CascadeNode, NodeOptions } from '../core/node.ts';
-import { NodeError } from '../core/errors.ts';
+import { NodeError, errorMessage } from '../core/errors.ts';
+import type { Store } from '../state/store.ts';
+import type { SharedWrite } from '../state/shared-writes.ts';
+import { HolderStore } from './holder-store.ts';
+import { Holdings } from './holdings.ts';
+import { Placement } from './placement.ts';
 import { nodeIdentity } from '../core/node-identity.ts';
 import { DatabaseLease, instanceId } from '../state/database-lease.ts';
 import type { StateDB } from '../state/state-db.ts';
@@ -34,19 +39,55 @@ export async function holdDatabase(o: NodeOptions, db: StateDB): Promise<Databas
   return DatabaseLease.take(db.store, instance, `pid ${process.pid} on host ${hostname()}, state dir ${o.stateDir}`);
 }
 
-/** A member's lease kept for the node: its figures, and what it says when fenced or back. */
-export function followMembership(node: CascadeNode, m: ClusterMembership): void {
+/** A member's lease kept for the node: its figures, what it says when fenced or back, its part as a
+ *  holder and, while it is the coordinator, placement (holdings.ts, placement.ts). */
+export async function followMembership(node: CascadeNode, m: ClusterMembership): Promise<void> {
   node.lease = m;
   node.cluster = m;
   m.useStats(statsOf(node));
+  const holders = new HolderStore(node.db.store);
+  const holdings = new Holdings(node, m, holders);
+  const placement = new Placement({
+    membership: m,
+    holders,
+    replicas: () => node.model.getSettings().replicas,
+    placed: (infoHashes) => {
+      // The others hear it on the bus; this member (the coordinator placing on itself) here.
+      node.changes?.bus.publish(infoHashes.map((key) => ({ table: 'torrents', key })));
+      void node.db.records.reload(infoHashes).then(() => holdings.take(infoHashes.filter((ih) => node.db.records.untaken(ih))));
+    },
+    note: (text) => node.out.note(text),
+  });
+  node.holdings = holdings;
+  node.placement = placement;
+  // This member's copies count at its new epoch (a restart after a crash rejoins with them).
+  await node.db.records.registerHeld(m.epoch);
+  // A torrent added anywhere (or its holders changed) is placed within a moment, not a tick.
+  const store = node.db.store as Store & { onCommit?: ((writes: SharedWrite[]) => void) | undefined };
+  const publish = store.onCommit;
+  store.onCommit = (writes) => {
+    publish?.(writes);
+    if (writes.some((w) => w.table === 'torrents')) placement.soon();
+  };
+  node.changes?.views.onTable('torrents', () => placement.soon());
+  m.on('renewed', () => {
+    placement.soon();
+    void holdings.tick();
+  });
   m.on('fenced', (reason) => {
     node.out.event('cluster', { state: 'fenced', epoch: m.epoch, reason });
-    node.out.note(`cluster: fenced, rejoining: ${reason}`);
+    node.out.note(`cluster: fenced, rejoining: ${reason}; its torrents are held paused until then`);
+    void holdings.fenced();
   });
-  m.on('rejoined', (epoch) => node.out.event('cluster', { state: 'rejoined', epoch }));
+  m.on('rejoined', (epoch) => {
+    node.out.event('cluster', { state: 'rejoined', epoch });
+    void holdings.rejoined(epoch).catch((err: unknown) => node.out.note(`cluster: holding again after rejoining failed: ${errorMessage(err)}`));
+  });
   m.on('coordinator', (holds) => node.out.event('cluster', { state: holds ? 'coordinator' : 'not coordinator', epoch: m.epoch }));
   m.on('dead', (members) => {
     for (const d of members) node.out.note(`cluster: member ${d.id} at ${d.url} declared dead (no renewal since ${new Date(d.lastSeen).toISOString()})`);
+    // Its copies no longer count: its torrents get new holders now.
+    placement.soon();
   });
   m.on('unreachable', (message) => node.out.note(`cluster: the database does not answer, the lease is not renewed (retrying every ${MEMBER_RENEW_MS / 1000} s): ${message}`));
   m.on('reachable', () => node.out.note('cluster: the database answers again'));

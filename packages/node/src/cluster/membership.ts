@@ -43,6 +43,9 @@ export interface MembershipEvents {
   coordinator: [holds: boolean];
   /** As coordinator, it declared these members dead. */
   dead: [members: MemberRow[]];
+  /** A tick renewed the lease (and, for the coordinator, did its part): placement and the holders'
+   *  peers follow it (holdings.ts, placement.ts). */
+  renewed: [];
   /** A renewal the database did not answer (retried at the next tick; the lease outlives a few):
    *  said once per outage, and `reachable` once it answers again. */
   unreachable: [message: string];
@@ -120,6 +123,11 @@ export class ClusterMembership extends EventEmitter<MembershipEvents> {
     return this.#coordinatorEpoch !== undefined;
   }
 
+  /** The coordinator's lease epoch while this member holds it: its decisions are fenced on it. */
+  get coordinatorEpoch(): number | undefined {
+    return this.#coordinatorEpoch;
+  }
+
   /** Where the figures come from, once the node that has them exists. */
   useStats(stats: () => MemberStats | Promise<MemberStats>): void {
     this.#stats = stats;
@@ -146,7 +154,10 @@ export class ClusterMembership extends EventEmitter<MembershipEvents> {
       else {
         const stats = await this.#stats();
         if (!(await this.store.renew(this.id, this.#epoch, stats, this.#leaseMs))) this.#fenced();
-        else await this.#coordinate();
+        else {
+          await this.#coordinate();
+          this.emit('renewed');
+        }
       }
       if (this.#unreachable) {
         this.#unreachable = false;

@@ -1,13 +1,14 @@
 // The cluster as a running node answers for it (GET /api/cluster, the `cluster` control RPC), and
 // as the state says with no node running (`cascade cluster --database URL`).
 
-import type { ClusterView } from '@cascade/shapes';
+import type { ClusterView, TorrentHolder } from '@cascade/shapes';
 import type { SessionHandle } from '../core/engine.ts';
 import { nodeIdentity } from '../core/node-identity.ts';
 import type { StateDB } from '../state/state-db.ts';
 import type { MemberStats } from './cluster-store.ts';
 import { clusterView, singleNodeView } from './cluster-view.ts';
 import { memberStats } from './member-stats.ts';
+import { HolderStore } from './holder-store.ts';
 import type { ClusterMembership } from './membership.ts';
 
 /** What of a node the cluster view reads. */
@@ -66,4 +67,13 @@ export async function clusterFigures(node: ClusterNode, timeoutMs = 2000): Promi
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** A torrent's holders as its detail shows them: every member's copy (a dead member's listed, not
+ *  alive); on a node not in a cluster, itself. */
+export async function nodeTorrentHolders(node: ClusterNode, infoHash: string): Promise<TorrentHolder[]> {
+  const rows = await new HolderStore(node.db.store).holdersOf(infoHash);
+  if (node.cluster) return rows;
+  const self = nodeIdentity(node.db).did;
+  return rows.filter((r) => r.member === '').map((r) => ({ ...r, member: self, alive: true, url: null }));
 }

@@ -37,6 +37,42 @@ async function metadataOf(rec: TorrentRecord, node: LibraryNode): Promise<Torren
   }
 }
 
+/** Loads one stored torrent into the session (paused; the queue starts it), or puts it in error
+ *  when it cannot load; true when it loaded. `paths` shares save path strings between loads. */
+export async function loadStored(node: LibraryNode, infoHash: string, log: NodeLog, paths = new Map<string, string>()): Promise<boolean> {
+  // One row at a time: 10,000 records with their .torrent bytes are not held at once.
+  const rec = await node.db.loadTorrent(infoHash);
+  if (!rec) return false; // removed meanwhile
+  if (!paths.has(rec.savePath)) paths.set(rec.savePath, rec.savePath);
+  rec.savePath = paths.get(rec.savePath)!;
+  const source = rec.sourceKind === 'torrent' ? rec.torrent : await metadataOf(rec, node);
+  if (!source) return false;
+  const peers = await storedPeers(node.db.store, rec.infoHash);
+  const opts = {
+    savePath: rec.savePath,
+    paused: rec.status === 'paused',
+    ...(rec.selectedFiles ? { selectedFiles: rec.selectedFiles } : {}),
+    ...(peers.length > 0 ? { peers } : {}),
+    ...(rec.privateDiscovery ? { privateDiscovery: true } : {}),
+    ...(rec.mirrors.length > 0 ? { mirrors: rec.mirrors } : {}),
+    ...(rec.trackerTiers ? { trackerTiers: rec.trackerTiers } : {}),
+    ...(rec.renamedFiles ? { renamedFiles: rec.renamedFiles } : {}),
+  };
+  try {
+    // Back in the queue, which decides whether it runs (as for every other one) as soon as it is
+    // loaded; a load that fails again puts it back in error.
+    if (rec.status === 'error') await node.db.records.setStatus(rec.infoHash, 'queued');
+    // Not recorded again, but queued: the engine gets it paused and the queue starts it.
+    await node.add(source, opts, false, true);
+    return true;
+  } catch (err) {
+    await node.db.records.setStatus(rec.infoHash, 'error', { error: errorMessage(err) }).catch((e: unknown) => log.note(`state DB update failed for ${rec.infoHash}: ${errorMessage(e)}`));
+    log.event('error', { infoHash: rec.infoHash, message: errorMessage(err) });
+    log.note(`cannot load ${rec.name ?? rec.infoHash}: ${errorMessage(err)}`);
+    return false;
+  }
+}
+
 /** Re-adds every stored torrent this node holds; returns how many loaded. One broken entry never stops the rest. */
 export async function loadLibrary(node: LibraryNode, log: NodeLog): Promise<number> {
   let loaded = 0;
@@ -44,41 +80,13 @@ export async function loadLibrary(node: LibraryNode, log: NodeLog): Promise<numb
   // life: one string per distinct path instead of one per torrent.
   const paths = new Map<string, string>();
   const load = async (infoHash: string) => {
-    // One row at a time: 10,000 records with their .torrent bytes are not held at once.
-    const rec = await node.db.loadTorrent(infoHash);
-    if (!rec) return; // removed meanwhile
-    if (!paths.has(rec.savePath)) paths.set(rec.savePath, rec.savePath);
-    rec.savePath = paths.get(rec.savePath)!;
-    const source = rec.sourceKind === 'torrent' ? rec.torrent : await metadataOf(rec, node);
-    if (!source) return;
-    const peers = await storedPeers(node.db.store, rec.infoHash);
-    const opts = {
-      savePath: rec.savePath,
-      paused: rec.status === 'paused',
-      ...(rec.selectedFiles ? { selectedFiles: rec.selectedFiles } : {}),
-      ...(peers.length > 0 ? { peers } : {}),
-      ...(rec.privateDiscovery ? { privateDiscovery: true } : {}),
-      ...(rec.mirrors.length > 0 ? { mirrors: rec.mirrors } : {}),
-      ...(rec.trackerTiers ? { trackerTiers: rec.trackerTiers } : {}),
-      ...(rec.renamedFiles ? { renamedFiles: rec.renamedFiles } : {}),
-    };
-    try {
-      // Back in the queue, which decides whether it runs (as for every other one) as soon as it is
-      // loaded; a load that fails again puts it back in error.
-      if (rec.status === 'error') await node.db.records.setStatus(rec.infoHash, 'queued');
-      // Not recorded again, but queued: the engine gets it paused and the queue starts it.
-      await node.add(source, opts, false, true);
-      loaded++;
-    } catch (err) {
-      await node.db.records.setStatus(rec.infoHash, 'error', { error: errorMessage(err) }).catch((e: unknown) => log.note(`state DB update failed for ${rec.infoHash}: ${errorMessage(e)}`));
-      log.event('error', { infoHash: rec.infoHash, message: errorMessage(err) });
-      log.note(`cannot load ${rec.name ?? rec.infoHash}: ${errorMessage(err)}`);
-    }
+    if (await loadStored(node, infoHash, log, paths)) loaded++;
   };
   // In queue order: the torrents that will run are loaded (and started) first, and the queue admits
   // each as it comes without planning the whole library again.
   // A cluster's member loads what it holds; the rest of the library is listed, run by its holders.
-  const queue = node.model.queueOrder().filter((ih) => node.db.records.heldHere(ih));
+  // A torrent placed here and not taken yet is the member's holdings' to take (its own save path).
+  const queue = node.model.queueOrder().filter((ih) => node.db.records.heldHere(ih) && !node.db.records.untaken(ih));
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(LOAD_CONCURRENCY, queue.length) }, async () => {

@@ -126,7 +126,7 @@ export async function startNode(
   const bus = o.cluster?.redis !== undefined ? await joinChangeBus(db, o.cluster.redis, out) : undefined;
   const node = new CascadeNode({ session, db, modelState: await loadModelState(db.store), out, identified, downloadDir: o.downloadDir, queue: o.queue, contentIds: opts.contentIds });
   if (bus) node.changes = { bus, views: new ClusterViews(node, bus) };
-  if (lease instanceof ClusterMembership) followMembership(node, lease);
+  if (lease instanceof ClusterMembership) await followMembership(node, lease);
   else if (lease) {
     node.lease = lease;
     lease.keep((reason) => node.failed(reason));

@@ -116,6 +116,10 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
   lease: { release(): Promise<void> } | undefined;
   /** Its membership when it is a cluster's member (then also `lease`), else undefined. */
   cluster: ClusterMembership | undefined;
+  /** A member's part as a holder (cluster/holdings.ts: loads what is placed here), and placement
+   *  (cluster/placement.ts: run while it is the coordinator). */
+  holdings: { take(infoHashes: readonly string[]): Promise<void> } | undefined;
+  placement: { close(): void } | undefined;
   #fatal!: (reason: string) => void;
   /** Resolves with the reason when this node must stop by itself (its database lease was taken
    *  over): the process that runs it stops it and exits non-zero. */
@@ -430,6 +434,7 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
         }
       };
       await attempt(() => this.control?.close());
+      this.placement?.close();
       // Before the session closes: the gateway forgets our mappings while the port still listens.
       await attempt(() => this.portMapping?.stop());
       this.queue.close();

@@ -50,7 +50,7 @@ export async function removeTorrents(node: RemovalParts, infoHashes: readonly st
   const gone = infoHashes.filter((ih) => outcome.get(ih) === undefined);
   // Their resume saves still on the way must not bring a record back after the removal.
   await db.resume.forget(gone);
-  await db.records.remove(gone);
+  await db.records.remove(gone, deleteData);
   for (const ih of gone) {
     node.model.forget(ih);
     node.queue.forget(ih);

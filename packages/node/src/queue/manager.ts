@@ -77,6 +77,9 @@ export class QueueManager {
   #lastPosition = 0;
   /** Torrents the last plan decided (the engine had them) or admitted since. */
   #decided = new Set<string>();
+  /** A fenced cluster member holds nothing while it is out (issue 42): every torrent is held
+   *  paused, and no status is written (the pause is not the user's). */
+  #suspended = false;
 
   constructor(host: QueueHost, opts: QueueOptions = {}) {
     this.#host = host;
@@ -100,6 +103,17 @@ export class QueueManager {
     this.#pokeTimer.unref();
   }
 
+  /** Holds every torrent paused (true), or runs them as planned again (false): a cluster member
+   *  fenced, and back. Resolves once planned. */
+  suspend(on: boolean): Promise<void> {
+    this.#suspended = on;
+    return this.apply(this.#host.session.list().map((t) => t.infoHashHex));
+  }
+
+  get suspended(): boolean {
+    return this.#suspended;
+  }
+
   /** How many full plans ran (each reads every row of the library). */
   get plans(): number {
     return this.#plans;
@@ -117,6 +131,7 @@ export class QueueManager {
     // A plan finishing now may have seen it already: then it decided, and that stands.
     if (this.#planning) await this.#planning;
     if (this.#decided.has(infoHash)) return void (await this.#ops.get(infoHash));
+    if (this.#suspended) return this.apply([infoHash]);
     const t = this.#host.session.get(infoHash);
     const row = this.#planned && t ? await this.#store.row(infoHash) : undefined;
     // A plan that started while the row was read decides it (or leaves it to this admit again).
@@ -193,6 +208,14 @@ export class QueueManager {
     const { session } = this.#host;
     const rows = await this.#store.rows();
     if (this.#closed) return;
+    if (this.#suspended) {
+      for (const r of rows) {
+        const t = session.get(r.infoHash);
+        if (t) this.#steer(t, t.stats(), false);
+      }
+      this.#planned = false;
+      return;
+    }
     const settings = this.#host.settings();
     const items: QueueItem[] = [];
     const stats = new Map<string, TorrentStats>();
@@ -419,7 +442,7 @@ export class QueueManager {
 
   /** The user's pause: stopped, not queued. Resolves once the engine has paused them. */
   async stop(infoHashes: readonly string[]): Promise<void> {
-    await this.#store.setStatuses(new Map(infoHashes.map((ih) => [ih, 'paused'])));
+    await this.#store.setStatuses(new Map(infoHashes.map((ih) => [ih, 'paused'])), true);
     await this.apply(infoHashes);
   }
 
@@ -432,8 +455,10 @@ export class QueueManager {
         if (t?.stats().state === 'error') await t.resume();
       }),
     );
-    const stopped = new Set((await this.#store.rows()).filter((r) => r.status === 'paused' || r.status === 'error').map((r) => r.infoHash));
-    await this.#store.setStatuses(new Map(infoHashes.filter((ih) => stopped.has(ih)).map((ih) => [ih, 'queued'])));
+    // Each row, held here or not: a cluster's member resumes a torrent for every holder (issue 42).
+    const rows = await Promise.all(infoHashes.map((ih) => this.#store.row(ih)));
+    const stopped = new Set(rows.filter((r) => r?.status === 'paused' || r?.status === 'error').map((r) => r!.infoHash));
+    await this.#store.setStatuses(new Map(infoHashes.filter((ih) => stopped.has(ih)).map((ih) => [ih, 'queued'])), true);
     await this.apply(infoHashes);
   }
 

@@ -42,8 +42,9 @@ export class QueueStore {
     return r ? toRow(r) : undefined;
   }
 
-  setStatuses(changes: ReadonlyMap<string, TorrentStatus>): Promise<void> {
-    return this.#db.records.setStatuses(changes);
+  /** everyHolder: the user's pause or resume, for every cluster member holding the torrent. */
+  setStatuses(changes: ReadonlyMap<string, TorrentStatus>, everyHolder = false): Promise<void> {
+    return this.#db.records.setStatuses(changes, everyHolder);
   }
 
   setPositions(changes: ReadonlyMap<string, number>): Promise<void> {

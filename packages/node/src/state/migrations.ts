@@ -437,7 +437,15 @@ export const MIGRATIONS: readonly string[] = [
     lease_until INTEGER NOT NULL
   );
   `,
-  // 21: the compatible APIs' sessions (qBittorrent's SID cookie) in the state, shared by a
+  // 21: where each holder keeps its copy (issue 42 step 5, docs/cluster.md "Replicas and
+  // placement"): members' data directories are their own, so a torrent placed on a member is saved
+  // under that member's download dir, not the adder's path. NULL on a row the coordinator placed and
+  // its member has not taken yet; the rows before this one keep their copy at the library's path.
+  `
+  ALTER TABLE torrent_holders ADD COLUMN save_path TEXT;
+  UPDATE torrent_holders SET save_path = (SELECT t.save_path FROM torrents t WHERE t.info_hash = torrent_holders.info_hash);
+  `,
+  // 22: the compatible APIs' sessions (qBittorrent's SID cookie) in the state, shared by a
   // cluster's members so a balancer needs no stickiness (auth/compat-sessions.ts). Only a hash of
   // the cookie is kept, as for sign-in sessions.
   `

@@ -18,7 +18,8 @@
 import type { Queryable, SqlValue, Store } from './store.ts';
 import { toRecord, type NewTorrent, type Row, type TorrentRecord, type TorrentStatus } from './records.ts';
 import { WriteBatch } from './write-batch.ts';
-import { REMOVE_TORRENT, UPDATE_META, UPDATE_STATUS, UPSERT_HOLDER, UPSERT_TORRENT, editColumns, holderParams, recordSelect, upsertParams, type TorrentEdits, type TorrentMeta } from './torrent-writes.ts';
+import { byAdded, byQueueOrder, definedOf } from './record-order.ts';
+import { REMOVED, REMOVED_WITH_DATA, REMOVE_HOLDERS, REMOVE_OWN_HOLDER, REMOVE_TORRENT, UPDATE_META, UPDATE_STATUS, UPSERT_HOLDER, UPSERT_TORRENT, editColumns, holderParams, recordSelect, upsertParams, type HolderAt, type TorrentEdits, type TorrentMeta } from './torrent-writes.ts';
 
 /** Every column but `torrent`. */
 export const RECORD_COLUMNS = [
@@ -64,6 +65,11 @@ export class TorrentRecords {
   /** Records this member has a holder row of (torrent_holders): in a cluster, the others are
    *  another member's to run (issue 42); a single node ('') holds every one. */
   readonly #held = new Set<string>();
+  /** Held here by the coordinator's placement, where this member's copy goes not chosen yet. */
+  readonly #untaken = new Set<string>();
+  /** This member's lease epoch (a cluster's: the coordinator counts a holder row only at its
+   *  member's current epoch); 0 for a single node. */
+  epoch = 0;
   #dirty = new Set<string>();
   /** Statuses given and not yet written: the other writes of a status wait for the batch, so an
    *  older status never lands over a newer one. */
@@ -76,6 +82,7 @@ export class TorrentRecords {
       const rec = toRecord(row);
       this.#records.set(rec.infoHash, rec);
       if (row.held_here === 1) this.#held.add(rec.infoHash);
+      if (row.untaken === 1) this.#untaken.add(rec.infoHash);
     }
   }
 
@@ -125,6 +132,8 @@ export class TorrentRecords {
     else this.#records.delete(infoHash);
     if (row?.held_here === 1) this.#held.add(infoHash);
     else this.#held.delete(infoHash);
+    if (row?.untaken === 1) this.#untaken.add(infoHash);
+    else this.#untaken.delete(infoHash);
     this.#dirty.add(infoHash);
   }
 
@@ -133,6 +142,40 @@ export class TorrentRecords {
    *  run there until placement, issue 42 step 5, gives it more holders). */
   heldHere(infoHash: string): boolean {
     return this.#memberId === '' ? this.#records.has(infoHash) : this.#held.has(infoHash);
+  }
+
+  /** Whether the coordinator placed this torrent here and this member has not taken it yet (chosen
+   *  where its copy goes: take()). */
+  untaken(infoHash: string): boolean {
+    return this.#untaken.has(infoHash);
+  }
+
+  #at(savePath?: string | null): HolderAt {
+    return { memberId: this.#memberId, epoch: this.epoch, savePath: savePath ?? null };
+  }
+
+  /** A torrent placed here is taken: its copy goes to `savePath` (this member's own data directory).
+   *  The record is read again (its save path is now this member's). */
+  async take(infoHash: string, savePath: string): Promise<void> {
+    const row = await this.#store.transaction(async (tx) => {
+      await tx.run('UPDATE torrent_holders SET save_path = ?, epoch = ?, updated_at = ? WHERE info_hash = ? AND member_id = ? AND save_path IS NULL', [savePath, this.epoch, Date.now(), infoHash, this.#memberId]);
+      return this.#read(tx, infoHash);
+    });
+    this.put(infoHash, row);
+  }
+
+  /** A member back with a new epoch (joined, or rejoined after being fenced) holds again what it
+   *  holds at that epoch: the coordinator counts its copies as live again. */
+  async registerHeld(epoch: number): Promise<void> {
+    await this.#store.run(`UPDATE torrent_holders SET epoch = ? WHERE member_id = ? AND state NOT IN ('${REMOVED}', '${REMOVED_WITH_DATA}')`, [epoch, this.#memberId]);
+    this.epoch = epoch;
+  }
+
+  /** How another member removed a torrent this member held (its tombstone here): 'data' when its
+   *  copy goes too, 'keep' when not, undefined when there is no tombstone. */
+  async removal(infoHash: string): Promise<'data' | 'keep' | undefined> {
+    const row = await this.#store.get<{ state: string }>('SELECT state FROM torrent_holders WHERE info_hash = ? AND member_id = ?', [infoHash, this.#memberId]);
+    return row?.state === REMOVED_WITH_DATA ? 'data' : row?.state === REMOVED ? 'keep' : undefined;
   }
 
   /**
@@ -176,7 +219,7 @@ export class TorrentRecords {
   #differs(infoHash: string, row: Row | undefined): boolean {
     const had = this.#records.get(infoHash);
     if (!row || !had) return !row !== !had;
-    return (row.held_here === 1) !== this.#held.has(infoHash) || JSON.stringify(toRecord(row)) !== JSON.stringify(had);
+    return (row.held_here === 1) !== this.#held.has(infoHash) || (row.untaken === 1) !== this.#untaken.has(infoHash) || JSON.stringify(toRecord(row)) !== JSON.stringify(had);
   }
 
   // ---- reads the model and the queue make ----
@@ -243,7 +286,11 @@ export class TorrentRecords {
   }
 
   async setSavePath(infoHash: string, savePath: string): Promise<void> {
-    await this.#store.run('UPDATE torrents SET save_path = ? WHERE info_hash = ?', [savePath, infoHash]);
+    await this.#store.transaction(async (tx) => {
+      await tx.run('UPDATE torrents SET save_path = ? WHERE info_hash = ?', [savePath, infoHash]);
+      // This member's copy moved; another holder's copy stays where that member keeps it.
+      await tx.run('UPDATE torrent_holders SET save_path = ? WHERE info_hash = ? AND member_id = ?', [savePath, infoHash, this.#memberId]);
+    });
     this.#change(infoHash, { savePath });
   }
 
@@ -294,7 +341,7 @@ export class TorrentRecords {
       const now = Date.now();
       await tx.run(UPSERT_TORRENT, upsertParams(t, now));
       // As UPSERT_TORRENT does: the status given, the error cleared, the completion time kept.
-      await tx.run(UPSERT_HOLDER, holderParams(t.infoHash, this.#memberId, t.status, null, null, now));
+      await tx.run(UPSERT_HOLDER, holderParams(t.infoHash, this.#at(t.savePath), t.status, null, null, now));
       return this.#read(tx, t.infoHash);
     });
     this.put(t.infoHash, row);
@@ -340,7 +387,7 @@ export class TorrentRecords {
         // A torrent removed meanwhile gets no holder row back.
         if ((await tx.run(UPDATE_STATUS, [c.status, c.error, c.completedAt ?? null, ih])).changes === 0) continue;
         if (!this.heldHere(ih)) continue; // another member's torrent: no holder row of ours
-        await tx.run(UPSERT_HOLDER, holderParams(ih, this.#memberId, c.status, c.error, c.completedAt, now));
+        await tx.run(UPSERT_HOLDER, holderParams(ih, this.#at(), c.status, c.error, c.completedAt, now));
       }
     });
     for (const [ih, c] of batch) this.#change(ih, { status: c.status, error: c.error, ...(c.completedAt !== undefined ? { completedAt: c.completedAt } : {}) });
@@ -371,8 +418,9 @@ export class TorrentRecords {
   }
 
   /** Forgets torrents, their resume records, stored peers, share keys and content ids, in one
-   *  transaction; returns how many were known. */
-  async remove(infoHashes: readonly string[]): Promise<number> {
+   *  transaction; returns how many were known. Other members' holder rows become tombstones that
+   *  say whether they delete their copies too (deleteData). */
+  async remove(infoHashes: readonly string[], deleteData = false): Promise<number> {
     if (infoHashes.length === 0) return 0;
     await this.#statuses.settled(); // a status still on its way must not bring a row back, nor land after
     const known = await this.#store.transaction(async (tx) => {
@@ -380,6 +428,8 @@ export class TorrentRecords {
       for (const ih of infoHashes) {
         known += (await tx.run(REMOVE_TORRENT[0]!, [ih])).changes;
         for (const sql of REMOVE_TORRENT.slice(1)) await tx.run(sql, [ih]);
+        await tx.run(REMOVE_OWN_HOLDER, [ih, this.#memberId]);
+        await tx.run(REMOVE_HOLDERS, [deleteData ? REMOVED_WITH_DATA : REMOVED, ih]);
       }
       return known;
     });
@@ -390,11 +440,15 @@ export class TorrentRecords {
     return known;
   }
 
-  /** The queue's statuses (errors stay as stored). */
-  setStatuses(changes: ReadonlyMap<string, TorrentStatus>): Promise<void> {
+  /** The queue's statuses (errors stay as stored). everyHolder: the user's pause or resume, which
+   *  every member holding the torrent applies to its own engine when it hears (issue 42); else this
+   *  member's own running status. */
+  setStatuses(changes: ReadonlyMap<string, TorrentStatus>, everyHolder = false): Promise<void> {
     const now = Date.now();
-    return this.#each('UPDATE torrents SET status = ? WHERE info_hash = ?', changes, (status) => ({ status }), async (tx, ih, status) =>
-      this.heldHere(ih) && tx.run(UPSERT_HOLDER, holderParams(ih, this.#memberId, status, undefined, null, now)));
+    return this.#each('UPDATE torrents SET status = ? WHERE info_hash = ?', changes, (status) => ({ status }), async (tx, ih, status) => {
+      if (everyHolder) await tx.run(`UPDATE torrent_holders SET state = ?, updated_at = ? WHERE info_hash = ? AND state NOT IN ('${REMOVED}', '${REMOVED_WITH_DATA}')`, [status, now, ih]);
+      if (this.heldHere(ih)) await tx.run(UPSERT_HOLDER, holderParams(ih, this.#at(), status, undefined, null, now));
+    });
   }
 
   setPositions(changes: ReadonlyMap<string, number>): Promise<void> {
@@ -430,22 +484,4 @@ export class TorrentRecords {
     this.#records.set(infoHash, { ...r, ...fields });
     this.#dirty.add(infoHash);
   }
-}
-
-function definedOf(o: OptionFields): Partial<TorrentRecord> {
-  const out: Partial<TorrentRecord> = {};
-  for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
-  return out;
-}
-
-function byAdded(a: TorrentRecord, b: TorrentRecord): number {
-  if (a.addedAt !== b.addedAt) return a.addedAt - b.addedAt;
-  return a.infoHash < b.infoHash ? -1 : a.infoHash > b.infoHash ? 1 : 0;
-}
-
-function byQueueOrder(a: TorrentRecord, b: TorrentRecord): number {
-  if ((a.queuePosition === null) !== (b.queuePosition === null)) return a.queuePosition === null ? 1 : -1;
-  if (a.queuePosition !== b.queuePosition) return a.queuePosition! - b.queuePosition!;
-  if (a.addedAt !== b.addedAt) return a.addedAt - b.addedAt;
-  return a.infoHash < b.infoHash ? -1 : a.infoHash > b.infoHash ? 1 : 0;
 }

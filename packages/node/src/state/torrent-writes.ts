@@ -50,20 +50,39 @@ export const UPDATE_STATUS = 'UPDATE torrents SET status = ?, error = ?, complet
  * A torrent's running status on one member's disk (torrent_holders, schema 19): written with every
  * status the member writes to `torrents` (which a single node still reads; a cluster's members each
  * read their own row). infohash, member id, state, error, completion time (null keeps the stored
- * one), now, 1 to set the error (else the stored one stays: the queue's writes).
+ * one), now, the member's epoch (its lease's: the coordinator counts a holder only at its member's
+ * current epoch), where its copy is (null keeps the stored one; schema 21), the state again (a
+ * seeding copy is complete: progress 1, even before its first resume save — a file shared here has
+ * none), 1 to set the error (else the stored one stays: the queue's writes).
  */
 export const UPSERT_HOLDER = `
-  INSERT INTO torrent_holders (info_hash, member_id, state, error, completed_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+  INSERT INTO torrent_holders (info_hash, member_id, state, error, completed_at, updated_at, epoch, save_path, progress)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, CASE WHEN ? = 'seeding' THEN 1 ELSE 0 END)
   ON CONFLICT (info_hash, member_id) DO UPDATE SET
     state = excluded.state,
+    progress = CASE WHEN excluded.state = 'seeding' THEN 1 ELSE torrent_holders.progress END,
     error = CASE WHEN ? = 1 THEN excluded.error ELSE torrent_holders.error END,
     completed_at = COALESCE(excluded.completed_at, torrent_holders.completed_at),
-    updated_at = excluded.updated_at`;
+    updated_at = excluded.updated_at,
+    epoch = excluded.epoch,
+    save_path = COALESCE(excluded.save_path, torrent_holders.save_path)`;
+
+/** Where a holder is: its member id, lease epoch, and (on the first write of a copy) its save path. */
+export interface HolderAt {
+  memberId: string;
+  epoch: number;
+  savePath?: string | null;
+}
 
 /** UPSERT_HOLDER's parameters; `error` undefined keeps the stored one. */
-export function holderParams(infoHash: string, memberId: string, state: string, error: string | null | undefined, completedAt: number | null | undefined, now: number): SqlValue[] {
-  return [infoHash, memberId, state, error ?? null, completedAt ?? null, now, error === undefined ? 0 : 1];
+export function holderParams(infoHash: string, at: HolderAt, state: string, error: string | null | undefined, completedAt: number | null | undefined, now: number): SqlValue[] {
+  return [infoHash, at.memberId, state, error ?? null, completedAt ?? null, now, at.epoch, at.savePath ?? null, state, error === undefined ? 0 : 1];
 }
+
+/** A removed torrent's holder rows other than the remover's stay as tombstones, so that each holder,
+ *  hearing the library's row is gone, knows whether to delete its own copy (schema 21). */
+export const REMOVED = 'removed';
+export const REMOVED_WITH_DATA = 'removed+data';
 
 /** A record's columns as a member reads them (`t.` the library's row, `h.` its holder row, bound
  *  to the member id as the first parameter): status, error and completion time are the member's
@@ -71,25 +90,37 @@ export function holderParams(infoHash: string, memberId: string, state: string, 
 export function recordSelect(columns: string, where = ''): string {
   const own = new Set(['status', 'error', 'completed_at']);
   const list = columns.split(', ').map((c) => {
+    // Where this member's copy is: its own data directory (schema 21), else the library's path.
+    if (c === 'save_path') return 'COALESCE(h.save_path, t.save_path) AS save_path';
     if (!own.has(c)) return `t.${c}`;
     if (c === 'status') return 'COALESCE(h.state, t.status) AS status';
     return `CASE WHEN h.info_hash IS NULL THEN t.${c} ELSE h.${c} END AS ${c}`;
   });
-  // held_here: whether this member has a holder row (a cluster's member lists torrents others hold).
-  return `SELECT ${list.join(', ')}, CASE WHEN h.info_hash IS NULL THEN 0 ELSE 1 END AS held_here FROM torrents t LEFT JOIN torrent_holders h ON h.info_hash = t.info_hash AND h.member_id = ?${where ? ` WHERE ${where}` : ''}`;
+  // held_here: whether this member has a holder row (a cluster's member lists torrents others hold);
+  // untaken: the coordinator placed it here and this member has not chosen where its copy goes.
+  return `SELECT ${list.join(', ')}, CASE WHEN h.info_hash IS NULL THEN 0 ELSE 1 END AS held_here,
+    CASE WHEN h.info_hash IS NOT NULL AND h.save_path IS NULL THEN 1 ELSE 0 END AS untaken FROM torrents t LEFT JOIN torrent_holders h ON h.info_hash = t.info_hash AND h.member_id = ?${where ? ` WHERE ${where}` : ''}`;
 }
 
-/** A torrent forgotten: its row first (its count says whether it was known), then what hangs on it,
- *  every member's (the library no longer has it; each holder drops its data when it hears). */
+/** A torrent forgotten (each statement's parameter: its infohash): the library's row first (its
+ *  count says whether it was known), then what hangs on it. Its holder rows are not here: the
+ *  remover's own goes (REMOVE_OWN_HOLDER), every other holder's becomes a tombstone (REMOVE_HOLDERS),
+ *  which that holder deletes once it removed its copy. */
 export const REMOVE_TORRENT = [
   'DELETE FROM torrents WHERE info_hash = ?',
-  'DELETE FROM torrent_holders WHERE info_hash = ?',
   'DELETE FROM resume WHERE info_hash = ?',
   'DELETE FROM torrent_peers WHERE info_hash = ?',
   'DELETE FROM share_keys WHERE info_hash = ?',
   'DELETE FROM share_writes WHERE info_hash = ?',
   'DELETE FROM file_cids WHERE info_hash = ?',
 ] as const;
+
+/** infohash, member id. */
+export const REMOVE_OWN_HOLDER = 'DELETE FROM torrent_holders WHERE info_hash = ? AND member_id = ?';
+
+/** REMOVED or REMOVED_WITH_DATA, infohash: the other holders' rows of a removed torrent (a
+ *  tombstone already there stays as it is). */
+export const REMOVE_HOLDERS = `UPDATE torrent_holders SET state = ? WHERE info_hash = ? AND state NOT IN ('${REMOVED}', '${REMOVED_WITH_DATA}')`;
 
 /** What remotes edit (issue 45); undefined = unchanged, null = back to the torrent's own. */
 export interface TorrentEdits {

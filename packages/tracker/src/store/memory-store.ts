@@ -1,5 +1,5 @@
 // The in-process store: one tracker process, no dependencies. IP peers are packed records
-// (packed-peers.ts: about 55 bytes a peer, and no JavaScript object per peer or per swarm), seeds
+// (packed-peers.ts: about 60–95 bytes a peer, and no JavaScript object per peer or per swarm), seeds
 // and leechers apart so a random sample costs O(numwant), not O(swarm); totals are running
 // counters so /stats and /metrics never walk the swarms. Browser (WebSocket) peers are few and
 // carry more (the process holding their socket): they stay objects, counted apart.

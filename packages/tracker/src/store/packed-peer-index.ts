@@ -1,7 +1,12 @@
 // A swarm's segment in the packed store (packed-peers.ts): `cap` records of REC bytes, then an
 // open-addressing index of peer id → slot + 1 (32-bit little-endian entries, linear probing, at
-// most 3/4 full, backward-shift deletion: no tombstones). These functions work on one segment,
-// given its buffer, where it starts and its capacity.
+// most 3/4 full, backward-shift deletion: no tombstones), then a compact area of CPT bytes per
+// slot. These functions work on one segment, given its buffer, where it starts and its capacity.
+//
+// The compact area repeats each IPv4 peer's BEP 23 bytes (zeros for an IPv6 peer), slot for slot
+// with the records: a reply's 50 peers are then read from 600 contiguous bytes, about ten cache
+// lines, instead of from 50 records spread over the whole segment. Those cache misses were most
+// of the store's cost per announce (opentracker's peers are 8-byte entries for the same reason).
 
 import { hash20, rd32, same20, wr32 } from './packed-util.ts';
 
@@ -24,9 +29,17 @@ export function tableSize(n: number): number {
   return t;
 }
 
-/** Bytes of a segment of `cap` records and its index. */
+/** Bytes per slot of a segment's compact area: the BEP 23 form (address, port) of an IPv4 peer. */
+export const CPT = 6;
+
+/** Where a segment of `cap` records keeps its compact area, from its start: after the index. */
+export function compactOffset(cap: number): number {
+  return cap * REC + 4 * tableSize(cap);
+}
+
+/** Bytes of a segment of `cap` records, its index and its compact area. */
 export function segmentBytes(cap: number): number {
-  return cap === 0 ? 0 : cap * REC + 4 * tableSize(cap);
+  return cap === 0 ? 0 : compactOffset(cap) + cap * CPT;
 }
 
 /** The slot of the record whose id is the 20 bytes of `id` at `off`, or -1. */

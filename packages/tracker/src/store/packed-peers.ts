@@ -6,12 +6,12 @@
 // A swarm is a number. Its infohash sits in an InfohashIndex (an open-addressing table),
 // its counters in typed arrays indexed by that number, and its peers in one segment of a slab of
 // 1 MB chunks: `cap` records of REC bytes, then an open-addressing index (peer id → slot + 1,
-// 32-bit entries). Records [0, nl) are leechers and [nl, n) seeds, so "leechers only" (what a
+// 32-bit entries), then each IPv4 peer's BEP 23 bytes again, packed (what replies are made of). Records [0, nl) are leechers and [nl, n) seeds, so "leechers only" (what a
 // seed wants) is one range and a sample costs O(numwant). Removing a peer moves the last record
 // of its range into its slot (swap-remove), so records stay dense. Records are laid out as
 // packed-peer-index.ts describes.
 
-import { O_ID, REC, indexFind, indexInsert, indexPos, indexRemove, indexSet, segmentBytes } from './packed-peer-index.ts';
+import { CPT, O_ID, REC, compactOffset, indexFind, indexInsert, indexPos, indexRemove, indexSet, segmentBytes } from './packed-peer-index.ts';
 import { InfohashIndex, grow, grownCap, pickedSlots, rd32, release, stratifiedPick, wr32 } from './packed-util.ts';
 
 export { REC, pickedSlots, stratifiedPick };
@@ -42,6 +42,8 @@ export class PackedSwarms {
   private chunkOf = new Int32Array(16);
   private base = new Int32Array(16);
   private cap = new Int32Array(16);
+  /** Where each segment's compact area starts, from its base (compactOffset of its capacity). */
+  private cpt = new Int32Array(16);
   /** Peers, leechers among them, IPv6 peers among them. */
   private nArr = new Int32Array(16);
   private nlArr = new Int32Array(16);
@@ -77,7 +79,7 @@ export class PackedSwarms {
     if (s >= this.ids) this.growIds();
     this.live[s] = 1;
     this.chunkOf[s] = -1;
-    this.base[s] = this.cap[s] = this.nArr[s] = this.nlArr[s] = this.n6Arr[s] = 0;
+    this.base[s] = this.cap[s] = this.cpt[s] = this.nArr[s] = this.nlArr[s] = this.n6Arr[s] = 0;
     this.oldest[s] = Infinity;
     this.downloaded[s] = this.touchedAt[s] = 0;
     this.count++;
@@ -158,6 +160,10 @@ export class PackedSwarms {
     for (let i = 0; i < 16; i++) buf[o + i] = ip[ipOff + i]!;
     buf[o + O_PORT] = port >>> 8;
     buf[o + O_PORT + 1] = port;
+    const c = this.base[s]! + this.cpt[s]! + slot * CPT;
+    for (let i = 0; i < 4; i++) buf[c + i] = v6 ? 0 : ip[ipOff + 12 + i]!;
+    buf[c + 4] = v6 ? 0 : port >>> 8;
+    buf[c + 5] = v6 ? 0 : port;
     if (((buf[o + O_FLAGS]! & F_V6) !== 0) !== v6) this.n6Arr[s]! += v6 ? 1 : -1;
     buf[o + O_FLAGS] = v6 ? F_V6 : 0;
     const hi = Math.floor(now / 0x1_0000_0000);
@@ -251,10 +257,12 @@ export class PackedSwarms {
     const b = this.base[s]!;
     const start = off;
     if (family === 4 && this.n6Arr[s] === 0) {
-      // All IPv4, the usual case: no flag test, and byte moves (a native copy call for 6 bytes
-      // costs more than the copy).
+      // All IPv4, the usual case: from the compact area (a few cache lines, where the records
+      // were one or two lines per peer), no flag test, and byte moves (a native copy call for 6
+      // bytes costs more than the copy).
+      const c = b + this.cpt[s]!;
       for (let i = 0; i < k; i++) {
-        const o = b + picks[i]! * REC + 12;
+        const o = c + picks[i]! * CPT;
         out[off] = buf[o]!;
         out[off + 1] = buf[o + 1]!;
         out[off + 2] = buf[o + 2]!;
@@ -369,6 +377,7 @@ export class PackedSwarms {
     this.chunkOf = grow(this.chunkOf, size);
     this.base = grow(this.base, size);
     this.cap = grow(this.cap, size);
+    this.cpt = grow(this.cpt, size);
     this.nArr = grow(this.nArr, size);
     this.nlArr = grow(this.nlArr, size);
     this.n6Arr = grow(this.n6Arr, size);
@@ -383,13 +392,16 @@ export class PackedSwarms {
     const oldCap = this.cap[s]!;
     const oldBuf = this.bufOf(s);
     const oldBase = this.base[s]!;
+    const oldCpt = oldBase + this.cpt[s]!;
     const n = this.nArr[s]!;
+    const cpt = compactOffset(cap);
     if (cap > 0) {
       const bytes = segmentBytes(cap);
       if (bytes > OWN) {
         this.ownBytes += bytes;
         const own = new Uint8Array(bytes);
         own.set(oldBuf.subarray(oldBase, oldBase + n * REC));
+        own.set(oldBuf.subarray(oldCpt, oldCpt + n * CPT), cpt);
         this.releaseSegment(s, oldCap);
         this.own.set(s, own);
         this.chunkOf[s] = -1;
@@ -409,6 +421,7 @@ export class PackedSwarms {
         const base = addr % CHUNK;
         chunk.set(oldBuf.subarray(oldBase, oldBase + n * REC), base);
         chunk.fill(0, base + cap * REC, base + bytes);
+        chunk.set(oldBuf.subarray(oldCpt, oldCpt + n * CPT), base + cpt);
         this.releaseSegment(s, oldCap);
         this.chunkOf[s] = Math.floor(addr / CHUNK);
         this.base[s] = base;
@@ -419,6 +432,7 @@ export class PackedSwarms {
       this.base[s] = 0;
     }
     this.cap[s] = cap;
+    this.cpt[s] = cap > 0 ? cpt : 0;
     const c = this.creditMap.get(s);
     if (c) {
       const grown = new Float64Array(Math.max(1, cap) * 2);
@@ -451,6 +465,8 @@ export class PackedSwarms {
     const f = b + from * REC;
     const t = b + to * REC;
     for (let i = 0; i < REC; i++) buf[t + i] = buf[f + i]!;
+    const cp = b + this.cpt[s]!;
+    for (let i = 0; i < CPT; i++) buf[cp + to * CPT + i] = buf[cp + from * CPT + i]!;
     indexSet(buf, b, this.cap[s]!, pos, to);
     const c = this.creditMap.get(s);
     if (c) {
@@ -470,6 +486,13 @@ export class PackedSwarms {
     for (let i = 0; i < REC; i++) tmp[i] = buf[oa + i]!;
     for (let i = 0; i < REC; i++) buf[oa + i] = buf[ob + i]!;
     for (let i = 0; i < REC; i++) buf[ob + i] = tmp[i]!;
+    const ca = base + this.cpt[s]! + a * CPT;
+    const cb = base + this.cpt[s]! + b * CPT;
+    for (let i = 0; i < CPT; i++) {
+      const x = buf[ca + i]!;
+      buf[ca + i] = buf[cb + i]!;
+      buf[cb + i] = x;
+    }
     indexSet(buf, base, this.cap[s]!, pa, b);
     indexSet(buf, base, this.cap[s]!, pb, a);
     const c = this.creditMap.get(s);

@@ -82,6 +82,11 @@ export class MmsgTransport implements UdpTransport {
   private bound = { address: '', port: 0 };
   private v6 = false;
   private batch = 0;
+  // The last IPv4 sender's address, as a number and as text: a client's requests come in runs
+  // (connect then announce, one announce per torrent, a NAT of many peers), and the text is a
+  // string built from four numbers each time otherwise.
+  private lastIp4 = -1;
+  private lastText = '';
   private inBatch = false;
   private held = 0;
   private scheduled = false;
@@ -129,8 +134,14 @@ export class MmsgTransport implements UdpTransport {
         const port = this.rxU16[(i * mb + 8) >> 1]!;
         const a = i * mb + 12;
         let address: string;
-        if (rxMeta[i * mb + 10] === 4) address = `${rxMeta[a + 12]}.${rxMeta[a + 13]}.${rxMeta[a + 14]}.${rxMeta[a + 15]}`;
-        else address = ipv6Text(rxMeta, a);
+        if (rxMeta[i * mb + 10] === 4) {
+          const ip4 = ((rxMeta[a + 12]! << 24) | (rxMeta[a + 13]! << 16) | (rxMeta[a + 14]! << 8) | rxMeta[a + 15]!) >>> 0;
+          if (ip4 !== this.lastIp4) {
+            this.lastIp4 = ip4;
+            this.lastText = `${rxMeta[a + 12]}.${rxMeta[a + 13]}.${rxMeta[a + 14]}.${rxMeta[a + 15]}`;
+          }
+          address = this.lastText;
+        } else address = ipv6Text(rxMeta, a);
         const from = new MmsgRemote(address, this.v6 ? 'IPv6' : 'IPv4', port, size, batch, i);
         try {
           this.onMessage(rx.subarray(i * sb, i * sb + Math.min(size, sb)), from);

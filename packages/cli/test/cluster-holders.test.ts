@@ -1,0 +1,166 @@
+// Holders of a cluster (issue 42 step 5): three `cascade serve` members on one real PostgreSQL and
+// redis-server, each on its own loopback address. A file shared through A is placed on a second
+// member, which fetches it from A over BitTorrent (the members are each other's peers: no tracker
+// between them); the detail through any member lists both holders. A pause or a removal with data
+// made through a member that holds no copy acts on every holder's engine and disk. A holder killed
+// with SIGKILL: the torrent gets a new holder whose copy completes from the survivor; restarted with
+// its state dir, the killed member holds its copy again without downloading it. A member stopped
+// past its lease (SIGSTOP) is fenced when it wakes: it holds its torrents paused, then rejoins.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startPostgres } from '../../node/test/state-engines.ts';
+import { startRedis } from '../../tracker/test/helpers.ts';
+import { startServe, until, type ServeNode } from './node-process.ts';
+import { tempDir } from './helpers.ts';
+
+
+interface Holder {
+  member: string;
+  progress: number;
+  state: string;
+  alive: boolean;
+  url: string | null;
+}
+
+interface Member {
+  node: ServeNode;
+  id: string;
+  host: string;
+  stateDir: string;
+}
+
+const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
+
+async function detail(m: Member, ih: string): Promise<Record<string, any> | undefined> {
+  const r = await m.node.api(`/api/torrents/${ih}`);
+  return r.status === 200 ? ((await r.json()) as Record<string, any>) : undefined;
+}
+
+async function share(m: Member, name: string, bytes: Uint8Array): Promise<string> {
+  const form = new FormData();
+  form.append('files', new Blob([new Uint8Array(bytes)]), name);
+  const r = await m.node.api('/api/torrents', { method: 'POST', body: form });
+  const body = (await r.json()) as { infoHash: string };
+  assert.equal(r.status, 201, JSON.stringify(body));
+  return body.infoHash;
+}
+
+/** The holders through `m` once `ok` says they are as wanted. */
+function holdersWhen(m: Member, ih: string, what: string, ok: (h: Holder[]) => boolean, ms = 90_000): Promise<Holder[]> {
+  return until(what, async () => {
+    const h = (await detail(m, ih))?.holders as Holder[] | undefined;
+    return h && ok(h) ? h : undefined;
+  }, ms);
+}
+
+const liveDone = (h: Holder[]) => h.filter((x) => x.alive && x.progress === 1);
+
+test('holders: placed on replicas members, peers of each other, acting on every holder, repaired after a kill, fenced and back', { timeout: 600_000 }, async (t) => {
+  const pg = await startPostgres(t);
+  const database = await pg.database('holders');
+  const redis = await startRedis();
+  t.after(() => redis.stop());
+  const root = tempDir(t);
+  const start = async (name: string, host: string): Promise<Member> => {
+    const stateDir = join(root, name);
+    const node = await startServe(t, {
+      stateDir,
+      args: ['--no-chain', '--database', database, '--redis', redis.url, '--cluster-url', `http://${host}:18100`, '--host', host],
+    });
+    return { node, id: node.events.find((e) => e.event === 'serving')!.cluster.id as string, host, stateDir };
+  };
+  const members = [await start('a', '127.0.0.21'), await start('b', '127.0.0.22'), await start('c', '127.0.0.23')];
+  const [a] = members as [Member, Member, Member];
+  const byId = (id: string) => members.find((m) => m.id === id)!;
+
+  // (a) A file shared through A: placed on a second member (replicas: automatic, 2 of 3), whose copy
+  // completes with the same bytes; the detail through every member shows both holders, done.
+  const data = randomBytes(3 * 1024 * 1024 + 123);
+  const ih = await share(a, 'one.bin', data);
+  const began = Date.now();
+  const done = await holdersWhen(members[2]!, ih, 'two holders done', (h) => liveDone(h).length === 2);
+  const copySeconds = (Date.now() - began) / 1000;
+  assert.ok(done.some((h) => h.member === a.id), 'the adder is a holder');
+  const second = byId(done.find((h) => h.member !== a.id)!.member);
+  const other = members.find((m) => m !== a && m !== second)!;
+  assert.deepEqual(done.map((h) => h.state).sort(), ['seeding', 'seeding']);
+  for (const m of members) assert.equal(((await detail(m, ih))!.holders as Holder[]).length, 2, `holders through ${m.host}`);
+  const copy = (await detail(second, ih))!;
+  assert.ok(copy.savePath.startsWith(second.stateDir), `its copy is in its own data dir: ${copy.savePath}`);
+  assert.equal(sha256(join(copy.savePath, 'one.bin')), createHash('sha256').update(data).digest('hex'), 'the same bytes');
+  t.diagnostic(`copy of ${data.length} bytes to a second holder: ${copySeconds.toFixed(1)} s from the share`);
+
+  // (b) A pause through the member that holds no copy pauses both holders' engines; a resume runs
+  // them again; a removal with data through it deletes each holder's copy.
+  const pause = await other.node.api(`/api/torrents/${ih}/pause`, { method: 'POST' });
+  assert.ok(pause.status < 300, await pause.text());
+  for (const m of [a, second]) await until(`paused on ${m.host}`, async () => ((await detail(m, ih))!.state === 'paused' ? true : undefined));
+  assert.ok((await other.node.api(`/api/torrents/${ih}/resume`, { method: 'POST' })).status < 300);
+  for (const m of [a, second]) await until(`seeding again on ${m.host}`, async () => ((await detail(m, ih))!.state === 'seeding' ? true : undefined));
+
+  const gone = await share(a, 'two.bin', randomBytes(200_000));
+  const twoHolders = await holdersWhen(a, gone, 'two.bin held twice', (h) => liveDone(h).length === 2);
+  const copies = await Promise.all(twoHolders.map(async (h) => join((await detail(byId(h.member), gone))!.savePath as string, 'two.bin')));
+  for (const path of copies) assert.ok(existsSync(path), path);
+  const remover = members.find((m) => !twoHolders.some((h) => h.member === m.id))!;
+  const removed = await remover.node.api(`/api/torrents/${gone}?deleteData=true`, { method: 'DELETE' });
+  assert.equal(removed.status, 200, await removed.text());
+  for (const path of copies) await until(`${path} deleted`, async () => (existsSync(path) ? undefined : true));
+
+  // (c) A holder other than A killed: back at two live holders, the new copy from the survivor.
+  const killedAt = Date.now();
+  second.node.child.kill('SIGKILL');
+  await once(second.node.child, 'exit');
+  await holdersWhen(a, ih, 'a new holder placed', (h) => h.some((x) => x.member === other.id), 120_000);
+  const placedSeconds = (Date.now() - killedAt) / 1000;
+  const repaired = await holdersWhen(a, ih, 'a new holder done', (h) => liveDone(h).length === 2 && h.some((x) => x.member === other.id), 120_000);
+  const repairSeconds = (Date.now() - killedAt) / 1000;
+  assert.ok(repaired.some((h) => h.member === second.id && !h.alive), "the dead member's copy stays listed, not alive");
+  const third = (await detail(other, ih))!;
+  assert.equal(sha256(join(third.savePath, 'one.bin')), createHash('sha256').update(data).digest('hex'), 'the new copy: the same bytes');
+  t.diagnostic(`kill -9 of a holder → a new holder placed: ${placedSeconds.toFixed(1)} s; its copy complete (back at 2 live holders done): ${repairSeconds.toFixed(1)} s; copy ≈ ${(data.length / 1e6 / Math.max(0.25, repairSeconds - placedSeconds)).toFixed(1)} MB/s (polled every 250 ms)`);
+
+  // (d) The killed member restarted with its state dir: a holder again, from what is on its disk.
+  const back = await start(second === members[1] ? 'b' : 'c', second.host);
+  members[members.indexOf(second)] = back;
+  await holdersWhen(a, ih, 'the restarted member holds again', (h) => h.some((x) => x.member === back.id && x.alive && x.progress === 1));
+  const again = await until('its copy seeding', async () => {
+    const d = await detail(back, ih);
+    return d?.state === 'seeding' ? d : undefined;
+  });
+  assert.equal(again.downloaded, 0, 'nothing downloaded again');
+
+  // (e) A member stopped past its lease is fenced when it wakes: it holds its torrents paused (not
+  // the user's pause: the library's status stays), then rejoins and runs them again.
+  const epochOf = async () => ((await (await a.node.api('/api/cluster')).json()) as { members: { id: string; epoch: number }[] }).members.find((m) => m.id === other.id)!.epoch;
+  const epoch = await epochOf();
+  other.node.child.kill('SIGSTOP');
+  // Declared dead: its epoch bumped, which is the fence it meets when it wakes.
+  await until('the stopped member declared dead', async () => ((await epochOf()) > epoch ? true : undefined), 60_000);
+  other.node.child.kill('SIGCONT');
+  await until('fenced, holdings paused, rejoined', async () => {
+    const states = other.node.events.filter((e) => e.event === 'cluster').map((e) => e.state);
+    const fenced = states.indexOf('fenced');
+    return fenced >= 0 && states.indexOf('holdings paused', fenced) > fenced && states.indexOf('rejoined', fenced) > fenced ? true : undefined;
+  });
+  const paused = other.node.events.find((e) => e.event === 'cluster' && e.state === 'holdings paused')!;
+  assert.ok(paused.torrents >= 1, JSON.stringify(paused));
+  assert.notEqual((await detail(a, ih))!.state, 'paused', "the fence is not the user's pause");
+  await holdersWhen(a, ih, 'the fenced member holds again', (h) => h.some((x) => x.member === other.id && x.alive && x.progress === 1));
+  await until('seeding again after the fence', async () => ((await detail(other, ih))?.state === 'seeding' ? true : undefined));
+
+  for (const m of members) await m.node.stop();
+});
+
+test('a node not in a cluster is the one holder of each of its torrents', async (t) => {
+  const node = await startServe(t, { args: ['--no-chain'] });
+  const self = { node, id: (await node.run(['cluster', '--json'])).json.members[0].id as string, host: '127.0.0.1', stateDir: node.stateDir };
+  const ih = await share(self, 'alone.bin', randomBytes(50_000));
+  const holders = await holdersWhen(self, ih, 'itself, seeding', (h) => h[0]?.state === 'seeding');
+  assert.deepEqual(holders, [{ member: self.id, progress: 1, state: 'seeding', alive: true, url: null }]);
+  await node.stop();
+});

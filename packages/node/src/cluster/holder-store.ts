@@ -1,0 +1,116 @@
+// The SQL of placement and of the holders (issue 42 step 5, docs/cluster.md "Replicas and
+// placement"): which members hold which torrent (torrent_holders), which of them count (a member
+// whose lease is live, at the epoch its row carries), a new holder placed by the coordinator in one
+// statement fenced on its lease, and the other live holders a member gives its engine as peers.
+// Times are the database's clock (cluster-store.ts's nowSql), read inside each statement.
+
+import type { Store } from '../state/store.ts';
+import { REMOVED, REMOVED_WITH_DATA } from '../state/torrent-writes.ts';
+import { nowSql } from './cluster-store.ts';
+
+/** A holder row is a copy (not a removed torrent's tombstone). */
+const A_COPY = `h.state NOT IN ('${REMOVED}', '${REMOVED_WITH_DATA}')`;
+
+/** One holder row of a torrent of the library, for the coordinator's count. */
+export interface HolderRow {
+  infoHash: string;
+  /** null: the torrent has no holder row at all. */
+  member: string | null;
+  epoch: number;
+}
+
+/** Another member holding a torrent this member holds, as a BitTorrent peer. */
+export interface HolderPeer {
+  infoHash: string;
+  member: string;
+  epoch: number;
+  url: string;
+  btPort: number;
+}
+
+/** A torrent's holder as its detail shows it. */
+export interface HolderState {
+  member: string;
+  state: string;
+  progress: number;
+  /** Its member's lease is live, at the epoch the row carries. */
+  alive: boolean;
+  url: string | null;
+}
+
+export class HolderStore {
+  readonly #store: Store;
+  readonly #now: string;
+
+  constructor(store: Store) {
+    this.#store = store;
+    this.#now = nowSql(store.dialect);
+  }
+
+  /** Every torrent of the library with each of its copies' rows (one row with member null for a
+   *  torrent none holds). */
+  async holderRows(): Promise<HolderRow[]> {
+    const rows = await this.#store.all<{ info_hash: string; member_id: string | null; epoch: number | string | null }>(
+      `SELECT t.info_hash, h.member_id, h.epoch FROM torrents t LEFT JOIN torrent_holders h ON h.info_hash = t.info_hash AND ${A_COPY}`,
+    );
+    return rows.map((r) => ({ infoHash: r.info_hash, member: r.member_id, epoch: Number(r.epoch ?? 0) }));
+  }
+
+  /**
+   * Makes `member` a holder of `infoHash` at its current epoch, where its copy goes left to it
+   * (save_path NULL: it takes it, holdings.ts), paused if the user paused the torrent. One statement, done only while the torrent is in the
+   * library, the member's lease is live and the caller holds the coordinator's lease at
+   * `coordinatorEpoch`, so a coordinator that lost its lease places nothing; a member that already
+   * has a row of it is left as it is. True when placed.
+   */
+  async place(infoHash: string, member: string, coordinator: string, coordinatorEpoch: number): Promise<boolean> {
+    const n = this.#now;
+    const { changes } = await this.#store.run(
+      `INSERT INTO torrent_holders (info_hash, member_id, epoch, state, progress, updated_at, save_path)
+       SELECT t.info_hash, m.id, m.epoch, CASE WHEN t.status = 'paused' THEN 'paused' ELSE 'queued' END, 0, ${n}, NULL
+       FROM cluster_members m JOIN torrents t ON t.info_hash = ?
+       WHERE m.id = ? AND m.lease_until >= ${n} AND m.dead_at IS NULL
+         AND EXISTS (SELECT 1 FROM cluster_coordinator c WHERE c.id = 1 AND c.member_id = ? AND c.epoch = ? AND c.lease_until >= ${n})
+       ON CONFLICT (info_hash, member_id) DO NOTHING`,
+      [infoHash, member, coordinator, coordinatorEpoch],
+    );
+    return changes > 0;
+  }
+
+  /** Torrents placed on `member` that it has not taken yet (it looks each tick, in case the notice
+   *  of a placement was lost). */
+  async placedOn(member: string): Promise<string[]> {
+    const rows = await this.#store.all<{ info_hash: string }>(
+      'SELECT h.info_hash FROM torrent_holders h JOIN torrents t ON t.info_hash = h.info_hash WHERE h.member_id = ? AND h.save_path IS NULL',
+      [member],
+    );
+    return rows.map((r) => r.info_hash);
+  }
+
+  /** The other live holders of every torrent `member` holds, with where their engines listen. */
+  async peersOf(member: string): Promise<HolderPeer[]> {
+    const n = this.#now;
+    const rows = await this.#store.all<{ info_hash: string; member_id: string; epoch: number | string; url: string; bt_port: number | string }>(
+      `SELECT h.info_hash, h.member_id, h.epoch, m.url, m.bt_port
+       FROM torrent_holders mine
+       JOIN torrent_holders h ON h.info_hash = mine.info_hash AND h.member_id <> mine.member_id
+       JOIN cluster_members m ON m.id = h.member_id AND m.epoch = h.epoch
+       WHERE mine.member_id = ? AND m.lease_until >= ${n} AND m.bt_port IS NOT NULL AND ${A_COPY}`,
+      [member],
+    );
+    return rows.map((r) => ({ infoHash: r.info_hash, member: r.member_id, epoch: Number(r.epoch), url: r.url, btPort: Number(r.bt_port) }));
+  }
+
+  /** A torrent's copies, each with whether its member is alive and its URL (none on a single node). */
+  async holdersOf(infoHash: string): Promise<HolderState[]> {
+    const n = this.#now;
+    const rows = await this.#store.all<{ member_id: string; state: string; progress: number | string; live: number | string; url: string | null }>(
+      `SELECT h.member_id, h.state, h.progress, m.url,
+         CASE WHEN m.id IS NOT NULL AND m.lease_until >= ${n} AND m.epoch = h.epoch THEN 1 ELSE 0 END AS live
+       FROM torrent_holders h LEFT JOIN cluster_members m ON m.id = h.member_id
+       WHERE h.info_hash = ? AND ${A_COPY} ORDER BY h.member_id`,
+      [infoHash],
+    );
+    return rows.map((r) => ({ member: r.member_id, state: r.state, progress: Number(r.progress), alive: Number(r.live) === 1, url: r.url }));
+  }
+}

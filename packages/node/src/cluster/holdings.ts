@@ -1,0 +1,116 @@
+// A member as a holder (issue 42 step 5, docs/cluster.md "Replicas and placement"): it runs what the
+// coordinator placed on it, saved in its own download directory; it gives its engine the other live
+// holders of each torrent it holds as peers (their cluster URL's host, their BitTorrent port), so the
+// copies fill from each other by BitTorrent with no tracker; fenced, it stops acting as a holder (its
+// torrents held paused, the library's status untouched: that pause is not the user's); back with a
+// new epoch, its copies count again and run on from what is on its disk.
+
+import { errorMessage } from '../core/errors.ts';
+import type { CascadeNode } from '../core/node.ts';
+import { loadStored } from '../core/library.ts';
+import type { HolderStore } from './holder-store.ts';
+import type { ClusterMembership } from './membership.ts';
+
+/** "host:port" of a member's engine: its cluster URL's host (brackets kept for IPv6). */
+export function engineAddress(url: string, btPort: number): string | undefined {
+  try {
+    return `${new URL(url).hostname}:${btPort}`;
+  } catch {
+    return undefined;
+  }
+}
+
+export class Holdings {
+  readonly #node: CascadeNode;
+  readonly #m: ClusterMembership;
+  readonly #holders: HolderStore;
+  /** Peers given to the engine, as "infohash member epoch address": given once per epoch (a member
+   *  back with a new epoch, or a new address, is given again). */
+  readonly #given = new Set<string>();
+  #taking: Promise<void> = Promise.resolve();
+
+  constructor(node: CascadeNode, m: ClusterMembership, holders: HolderStore) {
+    this.#node = node;
+    this.#m = m;
+    this.#holders = holders;
+  }
+
+  /** Loads the torrents placed here (or held here and not running), each in its own copy: the
+   *  first time, its save path becomes this member's download directory. One batch at a time. */
+  take(infoHashes: readonly string[]): Promise<void> {
+    const next = this.#taking.then(() => this.#take(infoHashes));
+    this.#taking = next.catch(() => {});
+    return next;
+  }
+
+  async #take(infoHashes: readonly string[]): Promise<void> {
+    const node = this.#node;
+    const records = node.db.records;
+    let loaded = 0;
+    for (const ih of infoHashes) {
+      if (this.#m.state !== 'member' || !records.heldHere(ih) || node.session.get(ih)) continue;
+      try {
+        if (records.untaken(ih)) await records.take(ih, node.downloadDir);
+        if (await loadStored(node, ih, node.out)) loaded++;
+      } catch (err) {
+        node.out.note(`cluster: taking ${ih} placed here failed: ${errorMessage(err)}`);
+      }
+    }
+    if (loaded > 0) {
+      node.changed();
+      await this.peers();
+    }
+  }
+
+  /** Placements this member has not heard of (a notice lost, or made while it was away). */
+  async catchUp(): Promise<void> {
+    const placed = await this.#holders.placedOn(this.#m.id);
+    if (placed.length === 0) return;
+    await this.#node.db.records.reload(placed);
+    await this.take(placed);
+  }
+
+  /** Gives each running torrent's engine the other live holders of it as peers. */
+  async peers(): Promise<void> {
+    const session = this.#node.session;
+    for (const p of await this.#holders.peersOf(this.#m.id)) {
+      const t = session.get(p.infoHash);
+      const address = engineAddress(p.url, p.btPort);
+      if (!t || !address) continue;
+      const key = `${p.infoHash} ${p.member} ${p.epoch} ${address}`;
+      if (this.#given.has(key)) continue;
+      this.#given.add(key);
+      t.addPeer(address);
+    }
+  }
+
+  /** Each tick: catch up with placements, then the peers; a rejoin whose registration failed (the
+   *  database away at that moment) is done again first. */
+  async tick(): Promise<void> {
+    try {
+      const node = this.#node;
+      if (this.#m.state === 'member' && (node.db.records.epoch !== this.#m.epoch || node.queue.suspended)) return await this.rejoined(this.#m.epoch);
+      await this.catchUp();
+      await this.peers();
+    } catch (err) {
+      this.#node.out.note(`cluster: following this member's holdings failed: ${errorMessage(err)}`);
+    }
+  }
+
+  /** Fenced: every torrent held paused, without a word to the library. */
+  async fenced(): Promise<void> {
+    await this.#node.queue.suspend(true);
+    const held = this.#node.session.list().filter((t) => t.stats().state === 'paused').length;
+    this.#node.out.event('cluster', { state: 'holdings paused', epoch: this.#m.epoch, torrents: held });
+  }
+
+  /** Back with `epoch` (joined or rejoined): its copies count again (their rows carry the new
+   *  epoch), and they run on from what is on disk (the engine kept them, paused). */
+  async rejoined(epoch: number): Promise<void> {
+    await this.#node.db.records.registerHeld(epoch);
+    this.#given.clear();
+    if (this.#node.queue.suspended) await this.#node.queue.suspend(false);
+    await this.catchUp();
+    await this.peers();
+  }
+}

@@ -1,0 +1,90 @@
+// Placement and repair (src/cluster/placement.ts, holder-store.ts; issue 42 step 5) on both engines:
+// the coordinator places each torrent on live members until it has `replicas` live holders, the
+// least loaded first, once (a second pass places nothing); a member declared dead keeps its rows,
+// which stop counting, so its torrents get new holders; a coordinator without its lease places
+// nothing; each member's peers are the other live holders; a torrent's holders list every copy.
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { ClusterMembership, HolderStore, Placement, type MemberStats } from '../src/cluster/index.ts';
+import type { Store } from '../src/state/store.ts';
+import { postgres, sqlite, type Open } from './store-engines.ts';
+
+const X = 'a'.repeat(40);
+const Y = 'b'.repeat(40);
+
+function member(store: Store, name: string, torrents: number): Promise<ClusterMembership> {
+  const stats: MemberStats = { torrents, freeBytes: 5_000_000_000, downloadRate: 0, uploadRate: 0, btPort: 7000 + torrents };
+  return ClusterMembership.join(store, { id: `did:key:z${name}`, url: `http://127.0.0.${torrents}:8080`, instance: `instance-${name}`, stats: () => stats });
+}
+
+async function torrent(store: Store, ih: string, holder?: ClusterMembership): Promise<void> {
+  await store.run("INSERT INTO torrents (info_hash, source_kind, magnet, save_path, status, added_at) VALUES (?, 'magnet', ?, '/lib', 'queued', 1)", [ih, ih]);
+  if (holder) await store.run("INSERT INTO torrent_holders (info_hash, member_id, epoch, state, updated_at, save_path) VALUES (?, ?, ?, 'seeding', 1, '/own')", [ih, holder.id, holder.epoch]);
+}
+
+function placement(store: Store, m: ClusterMembership, placed: string[][] = []): Placement {
+  return new Placement({ membership: m, holders: new HolderStore(store), replicas: () => null, placed: (ihs) => void placed.push([...ihs]), note: (text) => assert.fail(text) });
+}
+
+const pairs = (run: { placed: { infoHash: string; member: string }[] } | undefined) => run!.placed.map((p) => `${p.infoHash.slice(0, 1)} ${p.member.slice(9)}`).sort();
+
+async function cases(t: TestContext, open: Open): Promise<void> {
+  await t.test('placed up to replicas by load, once; repaired after a death; fenced on the coordinator lease; peers and holders', async (t) => {
+    const store = await open(t);
+    const a = await member(store, 'a', 2);
+    const b = await member(store, 'b', 3);
+    const c = await member(store, 'c', 4);
+    for (const m of [a, b, c]) await m.tick();
+    assert.equal(a.isCoordinator, true, 'the first to renew coordinates');
+    await torrent(store, X, a);
+    await torrent(store, Y);
+
+    const told: string[][] = [];
+    const p = placement(store, a, told);
+    const first = await p.run();
+    assert.equal(first!.target, 2, 'replicas automatic: 2 of 3 members');
+    // X: a holds it, b is the least loaded other. Y: a (2 torrents), then b (3, +1 for X) before c (4).
+    assert.deepEqual(pairs(first), ['a b', 'b a', 'b b']);
+    assert.deepEqual(told.flat().sort(), [X, Y]);
+    assert.deepEqual(pairs(await p.run()), [], 'a second pass places nothing');
+    const hs = new HolderStore(store);
+    assert.deepEqual(await hs.placedOn(b.id), [X, Y].sort(), 'b has not taken them yet');
+
+    // b dies: declared by the coordinator, its rows stay (not alive) and X and Y go to c.
+    await store.run('UPDATE cluster_members SET lease_until = lease_until - 60000 WHERE id = ?', [b.id]);
+    await a.tick();
+    const repair = await p.run();
+    assert.deepEqual(pairs(repair), ['a c', 'b c']);
+    const holders = await hs.holdersOf(X);
+    assert.deepEqual(holders.map((h) => [h.member.slice(9), h.alive]), [['a', true], ['b', false], ['c', true]]);
+    assert.equal(holders[0]!.url, 'http://127.0.0.2:8080');
+
+    // Peers of a: the other live holders, with their engines' ports (not b: dead).
+    await c.tick();
+    const peers = (await hs.peersOf(a.id)).map((x) => `${x.infoHash.slice(0, 1)} ${x.member.slice(9)} ${x.btPort}`).sort();
+    assert.deepEqual(peers, ['a c 7004', 'b c 7004']);
+
+    // A coordinator epoch that is not the live one places nothing (one statement, fenced).
+    await torrent(store, 'c'.repeat(40));
+    assert.equal(await hs.place('c'.repeat(40), c.id, a.id, a.coordinatorEpoch! + 1), false);
+    assert.equal(await hs.place('c'.repeat(40), c.id, c.id, 1), false, 'not the coordinator');
+    assert.equal(await hs.place('c'.repeat(40), c.id, a.id, a.coordinatorEpoch!), true);
+    assert.equal(await hs.place('c'.repeat(40), c.id, a.id, a.coordinatorEpoch!), false, 'once');
+    assert.equal(await hs.place('d'.repeat(40), c.id, a.id, a.coordinatorEpoch!), false, 'not in the library');
+    // A torrent the user paused is placed paused: the new holder does not start it.
+    await torrent(store, 'e'.repeat(40));
+    await store.run("UPDATE torrents SET status = 'paused' WHERE info_hash = ?", ['e'.repeat(40)]);
+    assert.equal(await hs.place('e'.repeat(40), c.id, a.id, a.coordinatorEpoch!), true);
+    assert.deepEqual((await hs.holdersOf('e'.repeat(40))).map((h) => h.state), ['paused']);
+
+    // b back (same instance): its rows count again once it registers them at its new epoch.
+    const back = await member(store, 'b', 3);
+    await store.run('UPDATE torrent_holders SET epoch = ? WHERE member_id = ?', [back.epoch, back.id]);
+    assert.deepEqual((await hs.holdersOf(X)).map((h) => h.alive), [true, true, true], 'over-replicated: nothing is trimmed');
+    assert.deepEqual(pairs(await p.run()), ['c a', 'e a'], 'the torrents placed by hand on c alone get their second holder');
+    for (const m of [a, back, c]) await m.release();
+  });
+}
+
+test('placement on SQLite', async (t) => cases(t, sqlite()));
+test('placement on PostgreSQL', { timeout: 120_000 }, async (t) => cases(t, postgres(t).open));
