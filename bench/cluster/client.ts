@@ -55,7 +55,7 @@ export async function downloadThroughKill(later: Cleanups, cluster: Cluster, dir
   mkdirSync(join(dir, 'client'), { recursive: true });
   const torrentPath = join(dir, 'client', `${infoHash}.torrent`);
   writeFileSync(torrentPath, new Uint8Array(await res.arrayBuffer()));
-  const child = spawn('/usr/bin/python3', [LT_CLIENT, torrentPath, join(dir, 'client'), String(rate), ...holders.map((h) => h.bt)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('/usr/bin/python3', [LT_CLIENT, torrentPath, join(dir, 'client'), String(Math.round(rate)), ...holders.map((h) => h.bt)], { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   later.after(async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
