@@ -99,7 +99,9 @@ export interface FailoverFigures {
   copyStarted: number | null;
   /** Bytes that had to be copied (a data torrent's size for each one the victim held). */
   copyBytes: number;
-  /** copyBytes over (dataRepaired - copyStarted), MB/s (10^6 bytes). */
+  /** copyBytes over the copy's time, MB/s (10^6 bytes): from the last poll that saw no new byte
+   *  (the copy started after it) to the poll that saw every copy complete; a lower bound, since a
+   *  copy shorter than a poll (250 ms) still counts one. */
   copyMBps: number | null;
   /** Torrents still short of `replicas` live holders when the wait ended. */
   short: number;
@@ -138,8 +140,10 @@ export async function killAndRepair(cluster: Cluster, library: string[], data: s
   let alive = new Set<string>();
   const deadline = t0 + timeoutMs;
 
+  let idle = 0;
   const watchData = (async () => {
     while (performance.now() < deadline && fig.dataRepaired === null) {
+      const pollAt = since();
       ({ alive, replicas } = await aliveIds(cluster, dead).then((v) => {
         if (fig.declaredDead === null && v.declared.has(victimId)) fig.declaredDead = since();
         return v;
@@ -150,6 +154,7 @@ export async function killAndRepair(cluster: Cluster, library: string[], data: s
         if (fig.copyStarted === null && hs.some((h) => !before.get(ih)!.has(h.member) && h.progress > 0)) fig.copyStarted = since();
         if (!complete(hs, alive, replicas)) done = false;
       }
+      if (fig.copyStarted === null) idle = pollAt;
       if (done) fig.dataRepaired = since();
       else await sleep(250);
     }
@@ -175,6 +180,6 @@ export async function killAndRepair(cluster: Cluster, library: string[], data: s
     else await sleep(250);
   }
   fig.short = short.size;
-  if (fig.dataRepaired !== null && fig.copyStarted !== null && copyBytes > 0) fig.copyMBps = copyBytes / 1e6 / Math.max(0.001, fig.dataRepaired - fig.copyStarted);
+  if (fig.dataRepaired !== null && copyBytes > 0) fig.copyMBps = copyBytes / 1e6 / Math.max(0.001, fig.dataRepaired - idle);
   return fig;
 }
