@@ -155,7 +155,7 @@ async function failover(cluster: Awaited<ReturnType<typeof startCluster>>): Prom
     const f = await killAndRepair(cluster, library.filter((ih) => !data.includes(ih)), data, DATA_BYTES, 600_000);
     const s = (v: number | null) => (v === null ? 'never (within 10 min)' : `${fmt(v, 1)} s`);
     say(`failover: kill -9 of ${f.victim} (holder of ${f.affected} torrents): declared dead after ${s(f.declaredDead)}; every torrent at replicas live holders after ${s(f.allPlaced)}${f.short ? ` (${f.short} still short)` : ''}`);
-    say(`failover: data torrents complete on replicas live holders after ${s(f.dataRepaired)}; first new byte after ${s(f.copyStarted)}; ${fmt(f.copyBytes / 1e6)} MB copied at ${f.copyMBps === null ? '-' : `at least ${fmt(f.copyMBps, 1)}`} MB/s`);
+    say(`failover: data torrents complete on replicas live holders after ${s(f.dataRepaired)}; first new byte after ${s(f.copyStarted)}; ${fmt(f.copyBytes / 1e6)} MB copied, ${f.copyMBps === null ? 'rate -' : `at least ${fmt(f.copyMBps, 1)} MB/s`}`);
   } catch (err) {
     say(`failover: FAILED: ${(err as Error).message}`);
     return;
