@@ -138,14 +138,17 @@ export function localServe(args: string[], downloadDir: string): string[] {
 /**
  * A cluster member's `serve …` as deployed, moved to loopback like localServe, and further: its HTTP
  * port fixed (its --cluster-url names it), the database's host and port, Redis and the trusted
- * proxy those of the test. The user, database name and every other flag stay.
+ * proxy those of the test; `host` another loopback address than 127.0.0.1 (bench/cluster gives each
+ * member its own). The user, database name and every other flag stay.
  */
-export function localMember(args: string[], downloadDir: string, at: { httpPort: number; database: string; redis: string; trustedProxy?: string }): string[] {
+export function localMember(args: string[], downloadDir: string, at: { httpPort: number; database: string; redis: string; trustedProxy?: string; host?: string }): string[] {
   const db = new URL(at.database);
+  const host = at.host ?? '127.0.0.1';
   return localServe(args, downloadDir).map((a, i, all) => {
     switch (all[i - 1]) {
+      case '--host': return host;
       case '--http-port': return String(at.httpPort);
-      case '--cluster-url': return `http://127.0.0.1:${at.httpPort}`;
+      case '--cluster-url': return `http://${host}:${at.httpPort}`;
       case '--redis': return at.redis;
       case '--trusted-proxy': return at.trustedProxy ?? a;
       case '--database': {
@@ -197,9 +200,12 @@ export async function runEntrypoint(args: string[], opts: { appDir?: string; env
   child.stderr!.on('data', (d) => (err += String(d)));
   const lines = createInterface({ input: child.stdout! });
   const exited = once(child, 'exit');
+  // --json puts a failure's message on stdout: the last lines go into the error.
+  let out = '';
   const listening = await new Promise<Record<string, any>>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no listening event within 60 s: ${err}`)), 60_000);
+    const timer = setTimeout(() => reject(new Error(`no listening event within 60 s: ${err}${out}`)), 60_000);
     lines.on('line', (line) => {
+      out = `${out}${line}\n`.slice(-2000);
       try {
         const ev = JSON.parse(line) as Record<string, any>;
         if (ev.event === 'listening') {
@@ -210,7 +216,7 @@ export async function runEntrypoint(args: string[], opts: { appDir?: string; env
     });
     void exited.then(([code]) => {
       clearTimeout(timer);
-      reject(new Error(`${args[0]} exited with ${code} before listening: ${err}`));
+      reject(new Error(`${args[0]} exited with ${code} before listening: ${err}${out}`));
     });
   });
   return {

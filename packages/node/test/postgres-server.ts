@@ -35,8 +35,9 @@ function asOwner(cmd: string, args: string[]): { status: number | null; output: 
 /**
  * Starts a server; resolves to a URL of its `postgres` database for the superuser `cascade`. With a
  * password, the server asks for it (scram-sha-256, as the official image does) and the URLs carry it.
+ * `t` is a test's context, or anything with `after` (bench/cluster stops it with its own cleanups).
  */
-export async function startPostgres(t: TestContext, opts: { password?: string } = {}): Promise<{ url: string; database: (name: string) => Promise<string> }> {
+export async function startPostgres(t: Pick<TestContext, 'after'>, opts: { password?: string } = {}): Promise<{ url: string; database: (name: string) => Promise<string> }> {
   const bin = postgresBin();
   if (!bin) throw new Error('PostgreSQL is not installed (Debian: apt-get install postgresql; npm test installs it as root)');
   const dir = mkdtempSync(join(tmpdir(), 'cascade-pg-'));
