@@ -157,6 +157,8 @@ export class NodeModel {
         await this.categories.add({ name: plan.category, savePath: null });
         o.category = plan.category;
       } catch (err) {
+        // The database away: the add is not acknowledged (503) rather than kept without its category.
+        if (err instanceof NodeError && err.kind === 'unavailable') throw err;
         // The torrent is added already; only its category could not be made (the node has 1000).
         this.#out.note(`torrent ${infoHash} added without its category: ${errorMessage(err)}`);
       }
