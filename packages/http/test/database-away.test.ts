@@ -14,20 +14,11 @@ import { join } from 'node:path';
 import { bencode } from '@cascade/engine';
 import { startPostgres } from '../../node/test/postgres-server.ts';
 import { describeProc, ltDownload, requireClient, tempDir, waitForExit } from '../../../test/interop/helpers.ts';
+import { eventually } from './cluster-helpers.ts';
 import { formWith, patternBytes, startTestServer, type TestServer } from './server-helpers.ts';
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
-/** Polls until `fn` gives a value (no timing is asserted: the deadline only ends a failing test). */
-async function eventually<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, deadlineMs = 60_000): Promise<T> {
-  const end = Date.now() + deadlineMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`never happened: ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 /** A .torrent of one file whose data is nowhere: it only sits in the library. */
 function fakeTorrent(name: string): Uint8Array {
@@ -106,7 +97,7 @@ test('PostgreSQL stopped mid-transfer: the seed goes on, reads answer, writes ge
   assert.equal(await ready(s), 503);
 
   db.start();
-  await eventually('ready again by itself', async () => ((await ready(s)) === 200 ? true : undefined));
+  await eventually('ready again by itself', async () => ((await ready(s)) === 200 ? true : undefined), 60_000);
   const later = await bounded(s, '/api/torrents', { method: 'POST', body: addForm('after') });
   assert.equal(later.status, 201, JSON.stringify(later.body));
   // What the node counted meanwhile (the upload) reaches the database once it is back (read from
@@ -114,7 +105,7 @@ test('PostgreSQL stopped mid-transfer: the seed goes on, reads answer, writes ge
   await eventually('the upload counted while the database was away is stored', async () => {
     const r = await s.node.db.store.get<{ total_uploaded: number }>('SELECT total_uploaded FROM torrents WHERE info_hash = ?', [infoHash]);
     return (r?.total_uploaded ?? 0) >= data.length ? true : undefined;
-  });
+  }, 60_000);
 });
 
 test('PostgreSQL restarted under a loop of adds: every add answered 2xx is kept with its settings, the others got 503', { timeout: 180_000 }, async (t) => {
@@ -144,7 +135,7 @@ test('PostgreSQL restarted under a loop of adds: every add answered 2xx is kept 
   await eventually('some adds refused', () => (count(503) >= 3 ? true : undefined));
   db.start();
   const before = count(201);
-  await eventually('adds succeed again', () => (count(201) >= before + 5 ? true : undefined));
+  await eventually('adds succeed again', () => (count(201) >= before + 5 ? true : undefined), 60_000);
   stopLoop = true;
   await loop;
 
@@ -183,5 +174,5 @@ test('hostile requests at the cluster routes get 4xx; the database away is a 503
   const away = await bounded(s, '/api/cluster');
   assert.equal(away.status, 503, JSON.stringify(away.body));
   db.start();
-  await eventually('the cluster route answers again', async () => ((await s.json('/api/cluster')).status === 200 ? true : undefined));
+  await eventually('the cluster route answers again', async () => ((await s.json('/api/cluster')).status === 200 ? true : undefined), 60_000);
 });
