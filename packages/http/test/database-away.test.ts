@@ -153,7 +153,7 @@ test('PostgreSQL restarted under a loop of adds: every add answered 2xx is kept 
   t.diagnostic(`adds: ${JSON.stringify(Object.fromEntries(statuses))}`);
 });
 
-test('hostile requests at the cluster routes get 4xx; the database away is a 503', { timeout: 120_000 }, async (t) => {
+test('hostile requests at the cluster routes get 4xx; a member cut from the database answers 503 and comes back by itself', { timeout: 120_000 }, async (t) => {
   const db = await startPostgres(t);
   const database = await db.database('hostile');
   const s = await startTestServer(t, { database, cluster: { url: 'http://127.0.0.1:18093' } });
@@ -173,6 +173,14 @@ test('hostile requests at the cluster routes get 4xx; the database away is a 503
   db.stop();
   const away = await bounded(s, '/api/cluster');
   assert.equal(away.status, 503, JSON.stringify(away.body));
+  // A member cut from its database: writes 503, not ready; the library still listed.
+  const add = await bounded(s, '/api/torrents', { method: 'POST', body: addForm('member-away') });
+  assert.equal(add.status, 503, JSON.stringify(add.body));
+  assert.equal((await bounded(s, '/api/health/ready')).status, 503);
+  assert.equal((await bounded(s, '/api/torrents')).status, 200);
   db.start();
   await eventually('the cluster route answers again', async () => ((await s.json('/api/cluster')).status === 200 ? true : undefined), 60_000);
+  // Back by itself (rejoined with a new epoch if its lease ran out meanwhile): ready, and it takes adds.
+  await eventually('the member is ready again', async () => ((await ready(s)) === 200 ? true : undefined), 60_000);
+  assert.equal((await bounded(s, '/api/torrents', { method: 'POST', body: addForm('member-back') })).status, 201);
 });
