@@ -8,12 +8,13 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bencode } from '@cascade/engine';
 import { startPostgres } from '../../node/test/postgres-server.ts';
-import { describeProc, ltDownload, requireClient, tempDir, waitForExit } from '../../../test/interop/helpers.ts';
+import { CLI_MAIN, describeProc, ltDownload, requireClient, tempDir, waitForExit } from '../../../test/interop/helpers.ts';
 import { eventually } from './cluster-helpers.ts';
 import { formWith, patternBytes, startTestServer, type TestServer } from './server-helpers.ts';
 
@@ -89,6 +90,15 @@ test('PostgreSQL stopped mid-transfer: the seed goes on, reads answer, writes ge
   });
   assert.equal(qb.status, 503, `qBittorrent API: ${qb.status}`);
   assert.match(await qb.text(), /database is unreachable/);
+
+  // A CLI verb through the running node: exit 1 with the message.
+  // (Not spawnSync: the node runs in this process and must answer meanwhile.)
+  const cli = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = execFile(process.execPath, [CLI_MAIN, 'category', 'add', 'while-away', '--state-dir', join(s.root, 'state')], { encoding: 'utf8', timeout: 60_000 }, (_err, stdout, stderr) =>
+      resolve({ status: child.exitCode, stdout, stderr }));
+  });
+  assert.equal(cli.status, 1, `${cli.stdout}${cli.stderr}`);
+  assert.match(cli.stderr, /database is unreachable/);
 
   // The client finishes from the node while the database is down.
   const exit = await waitForExit(dl, 150_000);

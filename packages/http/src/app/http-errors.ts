@@ -73,14 +73,15 @@ export function httpStatusOf(err: unknown): number {
 export function handleError(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
   const status = httpStatusOf(err);
   // The database away (503) is no bug: its message says what to do (try again later).
-  const away = err instanceof NodeError && err.kind === 'unavailable';
-  if (away) req.log.warn({ err: errorMessage(err) }, 'request refused: the database is unreachable');
-  else if (status >= 500 && !(err instanceof HttpError)) req.log.error({ err }, 'request failed');
+  // A 503 the API throws on purpose (no live holder to stream from) says why too.
+  const away = (err instanceof NodeError && err.kind === 'unavailable') || (err instanceof HttpError && status === 503);
+  if (away) req.log.warn({ err: errorMessage(err) }, 'request refused: unavailable');
+  else if (status >= 500) req.log.error({ err }, 'request failed');
   // Fastify's validation messages name the part ("body/uri must be string"); keep them.
   let message = errorMessage(err);
   // A genuine fault: its message (a file system error names the server's paths) goes to the log
   // only; the client learns the kind of failure.
-  if (status >= 500 && !away && !(err instanceof HttpError)) {
+  if (status >= 500 && !away) {
     const code = (err as { code?: unknown }).code;
     message = `internal error${typeof code === 'string' && /^[A-Z_]+$/.test(code) ? ` (${code})` : ''}; the node's log has the details`;
   }

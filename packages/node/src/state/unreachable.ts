@@ -21,7 +21,8 @@ export function isUnreachable(err: unknown): boolean {
 /** The error a write (or a read the views cannot answer) meets while the database is away: HTTP 503. */
 export function unreachable(err: unknown, committing = false): NodeError {
   if (err instanceof NodeError) return err;
-  const detail = errorMessage(err);
+  // The driver's words without the server's address: a caller learns why, not where the database is.
+  const detail = errorMessage(err).replace(/\[?[0-9a-f:.]*[0-9a-f]\]?:\d+|\b\d{1,3}(\.\d{1,3}){3}\b/gi, 'the database server');
   return new NodeError(
     'unavailable',
     committing
