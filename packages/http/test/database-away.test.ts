@@ -62,6 +62,10 @@ test('PostgreSQL stopped mid-transfer: the seed goes on, reads answer, writes ge
   const qbCookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
   assert.match(qbCookie, /^SID=/);
 
+  const tAuth = `Basic ${Buffer.from(`x:${s.token}`).toString('base64')}`;
+  const handshake = await s.anonymous('/transmission/rpc', { method: 'POST', headers: { authorization: tAuth }, body: '{"method":"session-get"}' });
+  const tSession = handshake.headers.get('x-transmission-session-id') ?? '';
+
   db.stop();
   // Writes: 503 with the message, within the request's deadline.
   const add = await bounded(s, '/api/torrents', { method: 'POST', body: addForm('while-away') });
@@ -90,6 +94,18 @@ test('PostgreSQL stopped mid-transfer: the seed goes on, reads answer, writes ge
   });
   assert.equal(qb.status, 503, `qBittorrent API: ${qb.status}`);
   assert.match(await qb.text(), /database is unreachable/);
+
+  // The Transmission API answers its own way: HTTP 200, the message as the call's "result".
+  const tr = await s.anonymous('/transmission/rpc', {
+    method: 'POST',
+    headers: { authorization: tAuth, 'x-transmission-session-id': tSession },
+    body: JSON.stringify({ method: 'torrent-set', arguments: { ids: [infoHash], uploadLimit: 10, uploadLimited: true } }),
+    signal: AbortSignal.timeout(45_000),
+  });
+  assert.equal(tr.status, 200);
+  assert.match(((await tr.json()) as { result: string }).result, /database is unreachable/);
+  // Refused means not applied: the engine keeps the torrent's limits as they were (none).
+  assert.equal((await bounded(s, `/api/torrents/${infoHash}`)).body.uploadLimit, 0);
 
   // A CLI verb through the running node: exit 1 with the message.
   // (Not spawnSync: the node runs in this process and must answer meanwhile.)
