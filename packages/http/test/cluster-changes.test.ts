@@ -6,13 +6,12 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { createHash } from 'node:crypto';
 import { io, type Socket } from 'socket.io-client';
 import { bencode } from '@cascade/engine';
 import { freePort, startPostgres } from '../../node/test/postgres-server.ts';
 import { startTestServer, type TestServer } from './server-helpers.ts';
+import { eventually, runRedis, stopRedis } from './cluster-helpers.ts';
 
 interface Row {
   infoHash: string;
@@ -21,26 +20,7 @@ interface Row {
   live: boolean;
 }
 
-/** redis-server on a fixed port (so a restart is the same URL), no persistence. */
-async function runRedis(port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  await new Promise<void>((resolve, reject) => {
-    child.once('error', (err) => reject(new Error(`cannot run redis-server: ${err.message}`)));
-    child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${out}`)));
-    child.stdout!.on('data', (d) => {
-      out += String(d);
-      if (out.includes('Ready to accept connections')) resolve();
-    });
-  });
-  return child;
-}
 
-async function stopRedis(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGKILL');
-  await once(child, 'exit');
-}
 
 /** A .torrent of one file whose data is nowhere: added paused, it only sits in the library. */
 function fakeTorrent(name: string): Uint8Array {
@@ -57,16 +37,6 @@ async function addPaused(s: TestServer, name: string, category?: string): Promis
   return r.body.infoHash as string;
 }
 
-/** Polls until `fn` gives a value (no timing is asserted: the deadline only ends a failing test). */
-async function eventually<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, deadlineMs = 20_000): Promise<T> {
-  const end = Date.now() + deadlineMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`never happened: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function rowOn(s: TestServer, ih: string): Promise<Row | undefined> {
   const r = await s.json('/api/torrents');

@@ -37,7 +37,18 @@ function asOwner(cmd: string, args: string[]): { status: number | null; output: 
  * password, the server asks for it (scram-sha-256, as the official image does) and the URLs carry it.
  * `t` is a test's context, or anything with `after` (bench/cluster stops it with its own cleanups).
  */
-export async function startPostgres(t: Pick<TestContext, 'after'>, opts: { password?: string } = {}): Promise<{ url: string; database: (name: string) => Promise<string> }> {
+export interface TestPostgres {
+  url: string;
+  database: (name: string) => Promise<string>;
+  /** Stops the server as a crash would (`pg_ctl stop -m immediate`): connections cut, nothing flushed. */
+  stop: () => void;
+  /** Starts it again, on the same port and data; resolves once it takes connections. */
+  start: () => void;
+}
+
+/** durable: commits are flushed before they are acknowledged (fsync and synchronous_commit on, as in
+ *  production), for tests that crash the server and count what survived; else off, for speed. */
+export async function startPostgres(t: Pick<TestContext, 'after'>, opts: { password?: string; durable?: boolean } = {}): Promise<TestPostgres> {
   const bin = postgresBin();
   if (!bin) throw new Error('PostgreSQL is not installed (Debian: apt-get install postgresql; npm test installs it as root)');
   const dir = mkdtempSync(join(tmpdir(), 'cascade-pg-'));
@@ -53,9 +64,16 @@ export async function startPostgres(t: Pick<TestContext, 'after'>, opts: { passw
   if (init.status !== 0) throw new Error(`initdb failed: ${init.output}`);
   const port = await freePort();
   // fsync off: a test's cluster is thrown away; unix sockets in the temp dir, not /var/run.
-  const serverOpts = `-h 127.0.0.1 -p ${port} -k ${dir} -c fsync=off -c full_page_writes=off -c synchronous_commit=off`;
-  const start = asOwner(join(bin, 'pg_ctl'), ['-D', data, '-o', serverOpts, '-l', join(dir, 'log'), '-w', '-t', '60', 'start']);
-  if (start.status !== 0) throw new Error(`pg_ctl start failed: ${start.output}`);
+  const serverOpts = `-h 127.0.0.1 -p ${port} -k ${dir}${opts.durable ? '' : ' -c fsync=off -c full_page_writes=off -c synchronous_commit=off'}`;
+  const startServer = () => {
+    const start = asOwner(join(bin, 'pg_ctl'), ['-D', data, '-o', serverOpts, '-l', join(dir, 'log'), '-w', '-t', '60', 'start']);
+    if (start.status !== 0) throw new Error(`pg_ctl start failed: ${start.output}`);
+  };
+  const stopServer = () => {
+    const stop = asOwner(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop']);
+    if (stop.status !== 0) throw new Error(`pg_ctl stop failed: ${stop.output}`);
+  };
+  startServer();
   t.after(() => {
     asOwner(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', 'stop']);
     rmSync(dir, { recursive: true, force: true });
@@ -64,6 +82,8 @@ export async function startPostgres(t: Pick<TestContext, 'after'>, opts: { passw
   const url = `postgres://${user}@127.0.0.1:${port}/postgres`;
   return {
     url,
+    stop: stopServer,
+    start: startServer,
     /** A new empty database on this server: one per case, so cases do not see each other's rows. */
     database: async (name: string) => {
       const pg = (await import('pg')).default;

@@ -135,5 +135,7 @@ export function fromOps(ops: CompatOps, err: unknown, statusFor?: (status: numbe
   const status = ops.statusOf(err);
   const message = err instanceof Error ? err.message : String(err);
   const mapped = statusFor ? statusFor(status) : status;
+  // The node's database away (issue 42): a 503 with what it said, a client may retry it.
+  if (status === 503) return new QbError(503, message);
   return new QbError(mapped >= 500 ? 500 : mapped, mapped >= 500 ? undefined : message);
 }

@@ -129,6 +129,9 @@ export function qbittorrentRoutes(app: FastifyInstance, ops: CompatOps): void {
     api.addContentTypeParser('*', { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT }, (_req, body, done) => done(null, body));
     api.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
       if (err instanceof QbError) return sendText(reply, err.status, err.message);
+      // The node's database away (its NodeError of kind 'unavailable', issue 42): a 503 that says so,
+      // as qBittorrent's own plain-text errors do; a client retries it like any server error.
+      if ((err as { kind?: unknown }).kind === 'unavailable') return sendText(reply.header('retry-after', '5'), 503, err.message);
       const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
       // Client mistakes (a body too large, a broken multipart…) say what; anything else stays generic.
       return sendText(reply, status, status < 500 ? err.message || statusText(status) : statusText(500));

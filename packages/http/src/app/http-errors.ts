@@ -50,6 +50,8 @@ const STATUS_OF_KIND: Record<NodeErrorKind, number> = {
   'too-large': 413,
   unusable: 422,
   failed: 409,
+  // The database is away: the request was fine and may succeed once it is back.
+  unavailable: 503,
 };
 
 export function errorBody(statusCode: number, message: string): ErrorBody {
@@ -70,12 +72,16 @@ export function httpStatusOf(err: unknown): number {
 
 export function handleError(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
   const status = httpStatusOf(err);
-  if (status >= 500) req.log.error({ err }, 'request failed');
+  // The database away (503) is no bug: its message says what to do (try again later).
+  // A 503 the API throws on purpose (no live holder to stream from) says why too.
+  const away = (err instanceof NodeError && err.kind === 'unavailable') || (err instanceof HttpError && status === 503);
+  if (away) req.log.warn({ err: errorMessage(err) }, 'request refused: unavailable');
+  else if (status >= 500) req.log.error({ err }, 'request failed');
   // Fastify's validation messages name the part ("body/uri must be string"); keep them.
   let message = errorMessage(err);
   // A genuine fault: its message (a file system error names the server's paths) goes to the log
   // only; the client learns the kind of failure.
-  if (status >= 500) {
+  if (status >= 500 && !away) {
     const code = (err as { code?: unknown }).code;
     message = `internal error${typeof code === 'string' && /^[A-Z_]+$/.test(code) ? ` (${code})` : ''}; the node's log has the details`;
   }
@@ -87,6 +93,7 @@ export function handleError(err: FastifyError, req: FastifyRequest, reply: Fasti
     reply.raw.destroy();
     return;
   }
+  if (away) void reply.header('retry-after', '5');
   void reply.code(status).type('application/json; charset=utf-8').send(errorBody(status, message));
 }
 

@@ -39,6 +39,9 @@ export interface Refusal {
 
 type Req = Pick<IncomingMessage, 'headers' | 'method'>;
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** How long a session the store confirmed is taken on trust while the database is away. */
+const KNOWN_SESSION_MS = 10 * 60_000;
+const KNOWN_SESSIONS = 10_000;
 
 export class Gate {
   readonly #store: AuthStore;
@@ -63,9 +66,31 @@ export class Gate {
     }
     const cookie = readCookie(req.headers.cookie, SESSION_COOKIE);
     if (cookie === undefined) return NOBODY;
-    const s = await this.#store.session(cookie);
-    if (!s) return NOBODY;
-    return { via: 'session', did: s.did, address: s.address, role: (await this.#store.roleOf(s.did, s.address)) ?? 'visitor', session: cookie };
+    try {
+      const s = await this.#store.session(cookie);
+      if (!s) {
+        this.#known.delete(cookie);
+        return NOBODY;
+      }
+      const caller: Caller = { via: 'session', did: s.did, address: s.address, role: (await this.#store.roleOf(s.did, s.address)) ?? 'visitor', session: cookie };
+      this.#remember(cookie, caller);
+      return caller;
+    } catch (err) {
+      // The database away (issue 42 item 6): a session it confirmed a moment ago stays good for
+      // reads, which the node answers from its views; writes fail on the database anyway (503).
+      const known = (err as { kind?: unknown }).kind === 'unavailable' ? this.#known.get(cookie) : undefined;
+      if (known && Date.now() - known.at < KNOWN_SESSION_MS) return known.caller;
+      throw err;
+    }
+  }
+
+  /** Sessions the store confirmed lately, newest last (bounded: the oldest go first). */
+  readonly #known = new Map<string, { caller: Caller; at: number }>();
+
+  #remember(cookie: string, caller: Caller): void {
+    this.#known.delete(cookie);
+    this.#known.set(cookie, { caller, at: Date.now() });
+    if (this.#known.size > KNOWN_SESSIONS) this.#known.delete(this.#known.keys().next().value!);
   }
 
   /** Refuses a Host the node does not serve (DNS rebinding); undefined when fine. */

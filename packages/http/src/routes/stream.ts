@@ -12,7 +12,8 @@ import { FileRangeStream } from '@cascade/node/features';
 import { havePiece } from '@cascade/node/features';
 import { conflict, errorBody, HttpError, notFound } from '../app/http-errors.ts';
 import { plainRange, storedPlainRange } from '@cascade/node/features';
-import { loadedTorrent } from './lookup.ts';
+import { findTorrent, loadedTorrent } from './lookup.ts';
+import { proxyStream, streamsFromHolder } from './stream-proxy.ts';
 import { contentDisposition } from './torrents.ts';
 import { fileParams, streamQuery, errors } from '../schemas/api.ts';
 
@@ -94,10 +95,13 @@ export function streamRoutes(app: FastifyInstance, ctx: ApiContext): void {
         response: {
           200: { type: 'string', format: 'binary', description: 'the whole file' },
           206: { type: 'string', format: 'binary', description: 'the requested byte range' },
-          ...errors(400, 403, 404, 409, 416),
+          ...errors(400, 403, 404, 409, 416, 503),
         },
       },
       handler: async (req, reply) => {
+        // A cluster's member without a copy: from a live holder (a local copy, when there is one, first).
+        const ih = findTorrent(ctx, req.params.infoHash).infoHash;
+        if (streamsFromHolder(ctx, ih)) return proxyStream(ctx, req, reply, ih);
         const t = loadedTorrent(ctx, req.params.infoHash);
         const meta = t.metainfo;
         if (!meta) throw conflict('the torrent’s metadata is not known yet, so its files are not either');

@@ -15,9 +15,12 @@ export type NodeErrorKind =
   /** A source named by the request could not be used (fetch failed, nothing found): HTTP 422, exit 1. */
   | 'unusable'
   /** It could not be done now (a port in use, the chain not running, shutdown trouble): HTTP 409, exit 1. */
-  | 'failed';
+  | 'failed'
+  /** What the node needs underneath is away (its PostgreSQL database unreachable, issue 42): nothing
+   *  was changed, the same request may succeed later. HTTP 503, exit 1. */
+  | 'unavailable';
 
-const NODE_ERROR_KINDS: readonly NodeErrorKind[] = ['invalid', 'not-found', 'conflict', 'too-large', 'unusable', 'failed'];
+const NODE_ERROR_KINDS: readonly NodeErrorKind[] = ['invalid', 'not-found', 'conflict', 'too-large', 'unusable', 'failed', 'unavailable'];
 
 export class NodeError extends Error {
   readonly kind: NodeErrorKind;

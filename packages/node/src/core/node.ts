@@ -263,8 +263,18 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
     const trackers = [...new Set([...this.announceUrls().filter((u) => !opts.privateDiscovery || !ownSet.has(u)), ...own])];
     const engineOpts = { ...opts, ...(queued ? { paused: true } : {}), ...(trackers.length > 0 ? { trackers } : {}) };
     const t = await this.session.add(source, engineOpts);
-    // Acknowledged only once stored (issue 42): the add resolves after the Store took it.
-    if (record) await this.record(t, source, opts, false);
+    // Acknowledged only once stored (issue 42): the add resolves after the Store took it. One the
+    // Store refused (the database away: 503) leaves the engine as it found it, so nothing runs or
+    // is listed that the library does not have.
+    if (record) {
+      const known = this.db.records.has(t.infoHashHex);
+      try {
+        await this.record(t, source, opts, false);
+      } catch (err) {
+        if (!known && !this.db.records.has(t.infoHashHex)) await this.session.remove(t.infoHashHex, { deleteData: false }).catch(() => {});
+        throw err;
+      }
+    }
     if (record && opts.peers) await rememberPeers(this.db.store, t.infoHashHex, opts.peers);
     this.track(t);
     this.model.applyStored(t);

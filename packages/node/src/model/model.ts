@@ -157,6 +157,8 @@ export class NodeModel {
         await this.categories.add({ name: plan.category, savePath: null });
         o.category = plan.category;
       } catch (err) {
+        // The database away: the add is not acknowledged (503) rather than kept without its category.
+        if (err instanceof NodeError && err.kind === 'unavailable') throw err;
         // The torrent is added already; only its category could not be made (the node has 1000).
         this.#out.note(`torrent ${infoHash} added without its category: ${errorMessage(err)}`);
       }
@@ -185,8 +187,8 @@ export class NodeModel {
   // ---- one torrent's options ----
 
   /**
-   * Applies a patch to a stored torrent: limits at once in the engine, the data moved for a new
-   * savePath (first: a failed move changes nothing), then the stored options.
+   * Applies a patch to a stored torrent: the data moved for a new savePath (first: a failed move
+   * changes nothing), then the stored options, then the limits in the engine.
    */
   async setTorrent(infoHash: string, patchInput: unknown): Promise<TorrentPatch> {
     const patch = parseTorrentPatch(patchInput);
@@ -211,13 +213,14 @@ export class NodeModel {
       if (!t) throw new NodeError('failed', `torrent ${infoHash} is in the library but not loaded, so the order of its pieces cannot change`);
       await setPieceOrder({ db: this.#db }, t, { ...(sequential !== undefined ? { sequential } : {}), ...(firstLastPiece !== undefined ? { firstLast: firstLastPiece } : {}) });
     }
+    // Stored first, then the engine: a write the database refused (503) changes nothing.
+    await this.options.set(infoHash, stored);
     if (t && (patch.downloadLimit !== undefined || patch.uploadLimit !== undefined)) {
       t.setRateLimits({
         ...(patch.downloadLimit !== undefined ? { download: patch.downloadLimit } : {}),
         ...(patch.uploadLimit !== undefined ? { upload: patch.uploadLimit } : {}),
       });
     }
-    await this.options.set(infoHash, stored);
     await this.torrentChanged(infoHash);
     return { ...patch, ...(savePath !== undefined ? { savePath } : {}) };
   }

@@ -7,6 +7,7 @@ import type { Queryable, Row, SqlValue, Store } from './store.ts';
 import { redactUrl } from './store.ts';
 import { NodeError, errorMessage } from '../core/errors.ts';
 import { sharedWrite, type SharedWrite } from './shared-writes.ts';
+import { isUnreachable, unreachable } from './unreachable.ts';
 
 const { Pool, types } = pg;
 /** Tries of a transaction that keeps conflicting with others before its error is passed on. */
@@ -24,6 +25,23 @@ const typeParsers = {
     return types.getTypeParser(oid, format as 'text');
   },
 };
+
+/** How long a new connection may take: a database that does not answer fails requests in bounded time. */
+export const CONNECT_TIMEOUT_MS = 5000;
+/** How long one statement may go unanswered before its connection is given up (a database cut off
+ *  by the network answers nothing at all; a stopped one refuses at once). */
+export const QUERY_TIMEOUT_MS = 15_000;
+/** The schema's lock waits for another member's migrations, which may take longer. */
+const LOCK_TIMEOUT_MS = 10 * 60_000;
+
+/** Runs a driver call, its "server away" errors made `unavailable` NodeErrors. */
+async function guarded<T>(call: () => Promise<T>, committing = false): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    throw isUnreachable(err) ? unreachable(err, committing) : err;
+  }
+}
 
 /** `?` → `$1, $2, …`, leaving question marks inside quoted strings and identifiers alone. */
 export function numberParameters(sql: string): string {
@@ -55,7 +73,7 @@ interface Client {
 /** wrote: given each statement that changed shared rows (see PostgresStore.onCommit). */
 function queryable(client: () => Client, wrote?: (w: SharedWrite) => void): Queryable {
   const query = async (sql: string, params: readonly SqlValue[] = [], rowMode?: 'array') =>
-    client().query({ text: numberParameters(sql), values: toParams(params), ...(rowMode ? { rowMode } : {}) });
+    guarded(() => client().query({ text: numberParameters(sql), values: toParams(params), ...(rowMode ? { rowMode } : {}) }));
   return {
     values: async (sql: string, params?: readonly SqlValue[]) => (await query(sql, params, 'array')).rows as unknown[][],
     all: async <R extends Row>(sql: string, params?: readonly SqlValue[]) => (await query(sql, params)).rows as R[],
@@ -92,7 +110,17 @@ export class PostgresStore implements Store {
   /** Connects (and checks the server answers): a clear error for a wrong URL, host or password. */
   static async open(url: string, o: { maxConnections?: number } = {}): Promise<PostgresStore> {
     const location = redactUrl(url);
-    const pool = new Pool({ connectionString: url, max: o.maxConnections ?? 10, types: typeParsers, connectionTimeoutMillis: 10_000 });
+    // Bounded waits (issue 42 item 6): a connection that cannot be made, or a statement the server
+    // does not answer, fails its request (503) instead of hanging it; keep-alive notices a peer
+    // that vanished without closing the socket.
+    const pool = new Pool({
+      connectionString: url,
+      max: o.maxConnections ?? 10,
+      types: typeParsers,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      query_timeout: QUERY_TIMEOUT_MS,
+      keepAlive: true,
+    });
     // An idle connection the server dropped (a restart, a failover) is an error on the pool, not a crash.
     pool.on('error', () => {});
     try {
@@ -151,16 +179,21 @@ export class PostgresStore implements Store {
   }
 
   async #once<T>(fn: (tx: Queryable) => Promise<T>, lock?: number): Promise<T> {
-    const client = await this.#pool.connect();
+    const client = await guarded(() => this.#pool.connect());
     let broken: unknown;
+    // The server gone while this client is checked out: the driver emits 'error' on it besides
+    // failing its query (which the caller hears); unheard, that event would crash the process.
+    const lost = (err: Error) => (broken ??= err);
+    client.on('error', lost);
     try {
-      if (lock !== undefined) await client.query('SELECT pg_advisory_lock($1)', [lock]);
-      await client.query('BEGIN ISOLATION LEVEL SERIALIZABLE');
+      if (lock !== undefined) await guarded(() => client.query({ text: 'SELECT pg_advisory_lock($1)', values: [lock], query_timeout: LOCK_TIMEOUT_MS } as pg.QueryConfig));
+      await guarded(() => client.query('BEGIN ISOLATION LEVEL SERIALIZABLE'));
       // This attempt's writes (a retried one's are another's): told only once committed.
       const writes: SharedWrite[] | undefined = this.onCommit && lock === undefined ? [] : undefined;
       try {
         const result = await fn(queryable(() => client, writes && ((w) => writes.push(w))));
-        await client.query('COMMIT');
+        // Cut while committing: the outcome is the server's, unknown here (its message says so).
+        await guarded(() => client.query('COMMIT'), true);
         if (writes && writes.length > 0) this.onCommit?.(writes);
         return result;
       } catch (err) {
@@ -170,6 +203,7 @@ export class PostgresStore implements Store {
     } finally {
       if (lock !== undefined && broken === undefined) await client.query('SELECT pg_advisory_unlock($1)', [lock]).catch((e: unknown) => (broken = e));
       // A connection whose rollback failed is in an unknown state: the pool drops it.
+      client.off('error', lost);
       client.release(broken instanceof Error ? broken : undefined);
     }
   }

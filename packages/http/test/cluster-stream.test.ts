@@ -1,0 +1,61 @@
+// Issue 42 item 4: a file of a torrent added through member A, streamed with HTTP Range through
+// member B, which holds no copy: B proxies A's bytes (206, Content-Range, the same bytes as the
+// file); with no live holder left, B answers 503 with a message.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { freePort, startPostgres } from '../../node/test/postgres-server.ts';
+import { eventually, runRedis, stopRedis } from './cluster-helpers.ts';
+import { formWith, patternBytes, startTestServer, type TestServer } from './server-helpers.ts';
+
+
+/** A member whose --cluster-url is its real HTTP address (the others stream from it). */
+async function member(t: Parameters<typeof startTestServer>[0], database: string, redis: string): Promise<TestServer> {
+  const port = await freePort();
+  const s = await startTestServer(t, { database, httpPort: port, cluster: { url: `http://127.0.0.1:${port}`, redis } });
+  await s.ready;
+  return s;
+}
+
+test('a file added through member A streams with Range through member B, from A; no live holder is a 503', { timeout: 120_000 }, async (t) => {
+  const pg = await startPostgres(t);
+  const database = await pg.database('stream');
+  const redisPort = await freePort();
+  const redis = await runRedis(redisPort);
+  t.after(() => stopRedis(redis));
+  const redisUrl = `redis://127.0.0.1:${redisPort}`;
+  const a = await member(t, database, redisUrl);
+  const b = await member(t, database, redisUrl);
+
+  const data = patternBytes(2 * 1024 * 1024 + 777, 9);
+  const up = await a.json('/api/torrents', { method: 'POST', body: formWith([['clip.bin', data]]) });
+  assert.equal(up.status, 201, JSON.stringify(up.body));
+  const ih = up.body.infoHash as string;
+  await eventually('B lists the torrent added on A', () => (b.node.db.records.has(ih) ? true : undefined));
+  assert.equal(b.node.session.get(ih), undefined, 'B holds no copy: the bytes must come from A');
+
+  const url = `/api/torrents/${ih}/files/0`;
+  const ranged = await b.request(url, { headers: { range: 'bytes=1000-299999' } });
+  assert.equal(ranged.status, 206, await ranged.clone().text());
+  assert.equal(ranged.headers.get('content-range'), `bytes 1000-299999/${data.length}`);
+  assert.equal(ranged.headers.get('content-length'), String(300_000 - 1000));
+  assert.deepEqual(new Uint8Array(await ranged.arrayBuffer()), data.subarray(1000, 300_000));
+  // A suffix range and the whole file, through B too.
+  const tail = await b.request(url, { headers: { range: 'bytes=-4096' } });
+  assert.equal(tail.status, 206);
+  assert.equal(tail.headers.get('content-range'), `bytes ${data.length - 4096}-${data.length - 1}/${data.length}`);
+  assert.deepEqual(new Uint8Array(await tail.arrayBuffer()), data.subarray(data.length - 4096));
+  const whole = await b.request(url);
+  assert.equal(whole.status, 200);
+  assert.deepEqual(new Uint8Array(await whole.arrayBuffer()), data);
+  // Beyond the end: the holder's 416, passed on.
+  assert.equal((await b.request(url, { headers: { range: `bytes=${data.length + 10}-` } })).status, 416);
+  // Without credentials the holder refuses as B would.
+  assert.equal((await b.anonymous(url, { headers: { range: 'bytes=0-9' } })).status, 401);
+
+  // The holder gone (its lease ends as it stops): B says why instead of hanging.
+  await a.close();
+  const none = await b.json(url, { headers: { range: 'bytes=0-9' }, signal: AbortSignal.timeout(30_000) });
+  assert.equal(none.status, 503, JSON.stringify(none.body));
+  assert.match(none.body.message, /no copy.*(no live member|no holder answered)/);
+});
