@@ -26,6 +26,10 @@ test('a file added through member A streams with Range through member B, from A;
   const redisUrl = `redis://127.0.0.1:${redisPort}`;
   const a = await member(t, database, redisUrl);
   const b = await member(t, database, redisUrl);
+  // One copy of each torrent (placement would otherwise give B a copy of its own, which B then
+  // serves itself): the bytes must come from A.
+  assert.equal((await a.json('/api/settings', { method: 'PATCH', json: { replicas: 1 } })).status, 200);
+  await eventually('B has the replicas setting', async () => ((await b.json('/api/settings')).body.replicas === 1 ? true : undefined));
 
   const data = patternBytes(2 * 1024 * 1024 + 777, 9);
   const up = await a.json('/api/torrents', { method: 'POST', body: formWith([['clip.bin', data]]) });

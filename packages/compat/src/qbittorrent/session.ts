@@ -60,6 +60,9 @@ export class MemorySessions implements SessionBackend {
 /** How long a session this process has seen live is taken as live without asking a shared
  *  backend again: a logout on another member is in force here within this. */
 const RECHECK_MS = 2000;
+/** How long a session confirmed live is trusted while the shared backend does not answer (as
+ *  the node's own sign-in sessions are: http/src/auth/gate.ts). */
+const TRUST_WHILE_AWAY_MS = 10 * 60_000;
 
 export class SessionStore {
   readonly #backend: SessionBackend;
@@ -87,7 +90,19 @@ export class SessionStore {
       known.session.lastSeen = now;
       return known.session;
     }
-    if (!(await this.#backend.use(id))) {
+    let live: boolean;
+    try {
+      live = await this.#backend.use(id);
+    } catch (err) {
+      // The node's state does not answer (a database restarting): a session it confirmed a
+      // little while ago stays good meanwhile, so reads still work; any other is refused.
+      if (known && now - known.checkedAt < TRUST_WHILE_AWAY_MS) {
+        known.session.lastSeen = now;
+        return known.session;
+      }
+      throw err;
+    }
+    if (!live) {
       this.#local.delete(id);
       return undefined;
     }

@@ -10,7 +10,7 @@ import type { TorrentDetail } from '@cascade/shapes';
 import { badRequest, conflict, keepRawBody, rawBodyOf } from '../app/http-errors.ts';
 import { findTorrent, loadedTorrent, torrentDetailOf } from './lookup.ts';
 import { selectFiles } from '@cascade/node/features';
-import { nodeTorrentHolders, type ListQuery } from '@cascade/node';
+import { NodeError, nodeTorrentHolders, type ListQuery } from '@cascade/node';
 import { listQuery, torrentPatchBody } from '../schemas/model.ts';
 import {
   infoHashParams,
@@ -71,8 +71,15 @@ export function torrentRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     handler: async (req): Promise<TorrentDetail> => {
       const { infoHash } = findTorrent(ctx, req.params.infoHash);
-      // Its holders are read from the state (a cluster's members each keep their own row).
-      return { ...detailOf(infoHash), holders: await nodeTorrentHolders(node, infoHash) };
+      // Its holders are read from the state (a cluster's members each keep their own row); while
+      // the database is away the detail is still served from the views, without them.
+      const detail = detailOf(infoHash);
+      try {
+        return { ...detail, holders: await nodeTorrentHolders(node, infoHash) };
+      } catch (err) {
+        if (err instanceof NodeError && err.kind === 'unavailable') return detail;
+        throw err;
+      }
     },
   });
 

@@ -15,6 +15,8 @@ import type { TorrentOptionsStore, TotalsDelta } from './torrent-options.ts';
 
 const FLUSH_MS = 30_000;
 const IDLE_FLUSH_MS = 10 * 60_000;
+/** After a flush the Store refused: the next try. */
+const RETRY_MS = 2_000;
 
 /** What the last look at a torrent saw. */
 interface Seen {
@@ -165,7 +167,12 @@ export class Accounting {
         // A torrent forgotten meanwhile (removed) has nowhere for them to go.
         if (failed && this.#seen.has(d.infoHash)) this.#add(d.infoHash, d.downloaded, d.uploaded, d.seedingSeconds);
       }
-      if (failed) this.#onError(failed);
+      if (failed) {
+        // Tried again soon, not a whole flush period later: the database is usually back within
+        // seconds (a restart), and what it missed should not wait 30 s more each time it fails.
+        this.#lastFlush = Math.min(this.#lastFlush, Date.now() - FLUSH_MS + RETRY_MS);
+        this.#onError(failed);
+      }
     };
     const write = this.#store.addTotals(batch).then(() => done(undefined), (err: unknown) => done(err ?? new Error('failed')));
     this.#lastWrite = Promise.all([this.#lastWrite, write]).then(() => {});
