@@ -116,13 +116,16 @@ export class WsTrackerClient {
   /**
    * The ICE servers changed: offers made before carry candidates that may reach nobody (made before
    * the node knew its STUN servers, say), and a torrent that has other peers would otherwise wait a
-   * whole interval to offer again. Fresh offers go out within a couple of seconds, spread out.
+   * whole interval to offer again. Fresh offers go out at once when this node has few torrents
+   * (a `cascade download` waits on them: its first offers were made before its STUN servers were
+   * known), spread over up to two seconds when it has many.
    */
   iceChanged(): void {
     if (!this.running) return;
+    const spread = Math.min(2, 0.02 * this.pool.clients.size);
     for (const u of this.urls) {
       if (!u.started || !u.socket.open || this.offersWanted(u) === 0) continue;
-      this.schedule(u, 0.2 + Math.random() * 2);
+      this.schedule(u, 0.02 + Math.random() * spread);
     }
   }
 

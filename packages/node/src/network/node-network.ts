@@ -51,6 +51,8 @@ export class NodeNetwork {
   #hostsAt = 0;
   #turnExpires = Infinity;
   #stopped = false;
+  /** soon() looked at once, the one time it does (see there). */
+  #eagerDone = false;
 
   constructor(deps: NodeNetworkDeps) {
     this.#deps = deps;
@@ -77,10 +79,15 @@ export class NodeNetwork {
   soon(): void {
     this.#hosts = undefined;
     if (this.#soon || this.#stopped) return;
+    // The first torrent's trackers may be the only STUN servers this node will know, and its WebRTC
+    // offers are made without them until then (a `cascade download`'s connection waited ~1 s
+    // longer for this): the first time, with none known yet, look at once.
+    const first = !this.#eagerDone && this.#status.iceServers.length === 0;
+    this.#eagerDone = true;
     this.#soon = setTimeout(() => {
       this.#soon = undefined;
       this.#watch();
-    }, 1000);
+    }, first ? 0 : 1000);
     this.#soon.unref();
   }
 
