@@ -38,6 +38,7 @@ export function dataChannelConnection(channel: RTCDataChannel, opts: DataChannel
   let flushQueued = false;
   let pending: Uint8Array[] = [];
   let pendingBytes = 0;
+  let scratch: Uint8Array | undefined;
   let needDrain = false;
   let paused = false;
   const held: Uint8Array[] = [];
@@ -120,7 +121,11 @@ export function dataChannelConnection(channel: RTCDataChannel, opts: DataChannel
         continue;
       }
       const size = Math.min(maxMsg, left);
-      const msg = new Uint8Array(size);
+      // One buffer per connection for every message assembled: send() copies it before it returns
+      // (libdatachannel into its queue, browsers too), and a fresh 256 KiB per message made a seeder
+      // allocate off-heap memory at its send rate, each 64 MB of it a full collection of its heap.
+      scratch ??= new Uint8Array(maxMsg);
+      const msg = scratch.subarray(0, size);
       let filled = 0;
       while (filled < size) {
         const cur = chunks[i]!;
