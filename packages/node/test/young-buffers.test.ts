@@ -21,7 +21,7 @@ async function fullCollectionsWhileDecrypting(count?: (bytes: number) => void): 
   const slot = Buffer.alloc(CHUNK);
   let majors = 0;
   const obs = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) if ((e.detail as { kind?: number } | undefined)?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) majors++;
+    for (const e of list.getEntries()) if (((e as { detail?: { kind?: number } }).detail)?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) majors++;
   });
   obs.observe({ entryTypes: ['gc'] });
   for (let done = 0; done < TOTAL; done += CHUNK) {

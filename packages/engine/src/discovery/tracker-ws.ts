@@ -116,16 +116,13 @@ export class WsTrackerClient {
   /**
    * The ICE servers changed: offers made before carry candidates that may reach nobody (made before
    * the node knew its STUN servers, say), and a torrent that has other peers would otherwise wait a
-   * whole interval to offer again. Fresh offers go out at once when this node has few torrents
-   * (a `cascade download` waits on them: its first offers were made before its STUN servers were
-   * known), spread over up to two seconds when it has many.
+   * whole interval to offer again. Fresh offers go out within a couple of seconds, spread out.
    */
   iceChanged(): void {
     if (!this.running) return;
-    const spread = Math.min(2, 0.02 * this.pool.clients.size);
     for (const u of this.urls) {
       if (!u.started || !u.socket.open || this.offersWanted(u) === 0) continue;
-      this.schedule(u, 0.02 + Math.random() * spread);
+      this.schedule(u, 0.2 + Math.random() * 2);
     }
   }
 
@@ -446,7 +443,7 @@ export class WsTrackerClient {
       return;
     }
     attempt.connected = true;
-    const conn = dataChannelConnection(channel, { remote: `webrtc:${peerIdHex}`, pc });
+    const conn = dataChannelConnection(channel, { remote: `webrtc:${peerIdHex}`, pc, ...(this.pool.env.received ? { received: this.pool.env.received } : {}) });
     this.pool.live.add(pc);
     conn.onClose(() => {
       if (this.peers.get(peerIdHex) === attempt) this.peers.delete(peerIdHex);

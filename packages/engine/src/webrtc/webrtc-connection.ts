@@ -23,6 +23,8 @@ export interface DataChannelConnectionOptions {
   maxMessageSize?: number;
   highWater?: number;
   lowWater?: number;
+  /** Told each message's size once the data handlers had it (they copy what they keep). */
+  received?: (bytes: number) => void;
 }
 
 /** Wraps an open (or opening) data channel. Small writes in one tick are sent as one message. */
@@ -161,7 +163,10 @@ export function dataChannelConnection(channel: RTCDataChannel, opts: DataChannel
     const d = e.data as unknown;
     const chunk = d instanceof ArrayBuffer ? new Uint8Array(d) : ArrayBuffer.isView(d) ? new Uint8Array(d.buffer, d.byteOffset, d.byteLength) : new TextEncoder().encode(String(d));
     if (paused) held.push(chunk);
-    else deliver(chunk);
+    else {
+      deliver(chunk);
+      opts.received?.(chunk.length);
+    }
   });
   channel.addEventListener('bufferedamountlow', maybeDrain);
   channel.addEventListener('open', () => flush());

@@ -9,46 +9,11 @@
 // nothing this one had not already given back.
 // Nothing runs while the node is idle: the one timer is armed by activity and fires once.
 import v8 from 'node:v8';
-import vm from 'node:vm';
+import { v8Collector as collector, youngBufferCollector } from '@cascade/engine/young-buffers';
 
-type GcFunction = (opts?: { type?: 'major' | 'minor'; execution?: 'sync' | 'async'; flavor?: 'regular' | 'last-resort' }) => void;
-
-let gcFunction: GcFunction | null | undefined;
-
-/** V8's gc(), reached without --expose-gc on the command line (and without a global `gc`):
- *  setting the flag at run time exposes it in contexts made afterwards. */
-function collector(): GcFunction | null {
-  if (gcFunction === undefined) {
-    try {
-      v8.setFlagsFromString('--expose-gc');
-      const fn = vm.runInNewContext('gc') as unknown;
-      gcFunction = typeof fn === 'function' ? (fn as GcFunction) : null;
-    } catch {
-      gcFunction = null;
-    }
-  }
-  return gcFunction;
-}
-
-/**
- * For code that makes short-lived Buffers at transfer speed (a private share's decrypted chunks:
- * node:crypto gives each chunk's plaintext a fresh off-heap Buffer). V8 counts off-heap bytes, and
- * past 64 MB more since the last full collection it starts one; a young Buffer's bytes are only
- * given back by a young-generation collection, which the tiny JS objects in front of them rarely
- * cause. So 256 MiB decrypted meant four full collections of the node's whole heap (measured: a
- * V8 worker busy for 35% of a private download's CPU). Counting the bytes and asking for a young
- * collection every `everyBytes` (a few ms with the young generation a download keeps) returns them
- * before that limit. Returns the counter; a no-op where gc() cannot be had.
- */
-export function youngBufferCollector(everyBytes = 16 * 1024 * 1024): (bytes: number) => void {
-  let since = 0;
-  return (bytes) => {
-    since += bytes;
-    if (since < everyBytes) return;
-    since = 0;
-    collector()?.({ type: 'minor', execution: 'sync' });
-  };
-}
+/** Young collections for short-lived off-heap Buffers (a private share's decrypted chunks): the
+ *  engine's, which its WebRTC connections use too. */
+export { youngBufferCollector };
 
 export interface MemoryReducerOptions {
   /** How long the node must be quiet (no activity()) before collecting. */
