@@ -11,7 +11,7 @@
 // libtorrent with TCP off), each against libtorrent on the same transport.
 import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -97,7 +97,38 @@ try {
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => (removeRoot(), process.exit(130)));
 
 /** Seconds from process start; `rest`: the fraction still to come at `ttfb` (Cascade's first event may be late). */
-interface Sample { seconds: number; ttfb: number; rest: number; connect: number | null; transport: string }
+interface Sample { seconds: number; ttfb: number; rest: number; connect: number | null; transport: string; cpu?: { up: number; down: number } }
+
+/** CPU seconds (user + system, every thread) of the process group `pgid`: a lab process and whatever
+ *  it started (lab.spawn makes each its own group), read from /proc while it runs. */
+function groupCpu(pgid: number | undefined): number {
+  if (!pgid) return 0;
+  let sum = 0;
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(f[2]) === pgid) sum += (Number(f[11]) + Number(f[12])) / 100; // USER_HZ
+    } catch {
+      // exited while we looked
+    }
+  }
+  return sum;
+}
+/** CPU seconds of the sending and the receiving side between `start()` and `stop()`; the receiver
+ *  is started inside the window in every case (its whole life counts: start-up included). */
+function cpuWindow(up: () => number | undefined, down: () => number | undefined) {
+  let u0 = 0;
+  return {
+    start() {
+      u0 = groupCpu(up());
+    },
+    stop() {
+      return { up: groupCpu(up()) - u0, down: groupCpu(down()) };
+    },
+  };
+}
 const results = new Map<Case, Sample[]>(CASES.map((c) => [c, []]));
 
 try {
@@ -134,12 +165,17 @@ try {
         : c === 'dc-turn' ? await dataChannelCase(c, [{ urls: t3.stun }, { urls: `turn:${h3}:3478`, ...turnLogin() }])
         : await cascadeCase(c, c === 'tcp' || c === 'utp' ? direct : c === 'turn' ? relay : plain, sourceHash);
       results.get(c)!.push(s);
-      console.log(`  run ${run + 1} ${c.padEnd(6)} ${rate(s.seconds).toFixed(1).padStart(6)} MiB/s  ttfb ${s.ttfb.toFixed(2)} s  connect ${s.connect === null ? '?' : s.connect.toFixed(2) + ' s'}  (${s.transport})`);
+      const cpu = s.cpu ? `  CPU-s/GiB sender ${perGiB(s.cpu.up)}, receiver ${perGiB(s.cpu.down)}` : '';
+      console.log(`  run ${run + 1} ${c.padEnd(6)} ${rate(s.seconds).toFixed(1).padStart(6)} MiB/s  ttfb ${s.ttfb.toFixed(2)} s  connect ${s.connect === null ? '?' : s.connect.toFixed(2) + ' s'}  (${s.transport})${cpu}`);
     }
   }
   report();
 } finally {
   await cleanup();
+}
+
+function perGiB(cpuSeconds: number) {
+  return (cpuSeconds / (SIZE / (1024 * MiB))).toFixed(2);
 }
 
 function rate(seconds: number) {
@@ -173,8 +209,10 @@ async function homes(natA: 'none' | 'cone' | 'symmetric', natB: 'cone' | 'symmet
 async function cascadeCase(c: Exclude<Case, 'lt' | 'lt-utp'>, sw: { dir: string; torrent: string; infoHash: string }, sourceHash: string): Promise<Sample> {
   const direct = c === 'tcp' || c === 'utp';
   const [a, b] = await homes(direct ? 'none' : c === 'webrtc' ? 'cone' : 'symmetric', c === 'turn' ? 'symmetric' : 'cone');
-  // The TCP case turns uTP off on both ends; the others run as users start them.
-  const transport = c === 'tcp' ? ['--no-utp'] : [];
+  // The TCP case turns uTP off on both ends, and so do the WebRTC ones: between two cone homes uTP
+  // gets through too (seen once the nodes knew their NAT sooner: 66 MB of 256 over uTP, which the
+  // engine then keeps over WebRTC to the same peer), and these cases measure WebRTC.
+  const transport = c === 'utp' ? [] : ['--no-utp'];
   const dir = mkdtempSync(join(root, `${c}-`));
   const procs: LabProcess[] = [];
   try {
@@ -185,6 +223,8 @@ async function cascadeCase(c: Exclude<Case, 'lt' | 'lt-utp'>, sw: { dir: string;
     const seeder = cascadeIn(lab, a.ns, ['seed', sw.torrent, '--dir', sw.dir, '--json', '--no-dht', '--port', '6881', '--state-dir', stateA, ...transport], {}, 'launcher');
     procs.push(seeder);
     await seeder.event((e) => e.event === 'seeding', 60_000, 'the seeder seeding');
+    const cpu = cpuWindow(() => seeder.child.pid, () => leecher.child.pid);
+    cpu.start();
     const t0 = Date.now();
     const leecher = cascadeIn(lab, b.ns, ['download', sw.torrent, '-o', out, '--seed', '--json', '--no-dht', '--port', '6881', '--state-dir', stateB, ...transport], {}, 'launcher');
     procs.push(leecher);
@@ -202,13 +242,14 @@ async function cascadeCase(c: Exclude<Case, 'lt' | 'lt-utp'>, sw: { dir: string;
     }, () => {});
     await leecher.event((e) => e.event === 'done', DOWNLOAD_MS, `the ${c} download done`);
     const seconds = (Date.now() - t0) / 1000;
+    const used = cpu.stop();
     peersNow();
     if (sha1(join(out, 'payload.bin')) !== sourceHash) throw new Error(`${c}: the downloaded bytes differ from the source`);
     const seen = (await Promise.all(views)).flat().filter((p) => p.downloaded > 0 || p.progress === 1);
     const transports = [...new Set(seen.map((p) => (p.transport === 'webrtc' ? `webrtc relayed=${p.relayed}` : p.transport)))];
     const want = direct ? c : `webrtc relayed=${c === 'turn'}`;
     if (transports.length !== 1 || transports[0] !== want) throw new Error(`${c}: expected the seeder over ${want}, saw ${JSON.stringify(seen)}`);
-    return { seconds, ttfb: first ?? seconds, rest, connect, transport: want };
+    return { seconds, ttfb: first ?? seconds, rest, connect, transport: want, cpu: used };
   } finally {
     await Promise.all(procs.map((p) => p.stop()));
     await a.stop();
@@ -226,13 +267,16 @@ async function libtorrentCase(sw: { dir: string; torrent: string }, transport: '
     const seeder = ltIn(a.ns, [role('seed'), sw.torrent, sw.dir]);
     procs.push(seeder.child);
     await seeder.event('seeding', 60_000);
+    const cpu = cpuWindow(() => seeder.child.pid, () => leecher.child.pid);
+    cpu.start();
     const t0 = Date.now();
     const leecher = ltIn(b.ns, [role('download'), sw.torrent, dir, `${a.lanAddress}:6881`]);
     procs.push(leecher.child);
     const done = await leecher.event('done', DOWNLOAD_MS);
+    const used = cpu.stop();
     const connected = await leecher.event('connected', 0);
     const first = await leecher.event('first', 0);
-    return { seconds: (done.t - t0) / 1000, ttfb: (first.t - t0) / 1000, rest: 1, connect: (connected.t - t0) / 1000, transport };
+    return { seconds: (done.t - t0) / 1000, ttfb: (first.t - t0) / 1000, rest: 1, connect: (connected.t - t0) / 1000, transport, cpu: used };
   } finally {
     for (const p of procs) if (p.pid && p.exitCode === null) try { process.kill(-p.pid, 'SIGKILL'); } catch { /* gone */ }
     await a.stop();
@@ -272,13 +316,16 @@ async function dataChannelCase(c: 'dc' | 'dc-turn', iceServers: RTCIceServer[]):
     };
     const offerer = peer(a.ns, 'offer');
     const answerer = peer(b.ns, 'answer');
+    const cpu = cpuWindow(() => offerer.child.pid, () => answerer.child.pid);
+    cpu.start();
     offerer.child.on('signal', (m) => answerer.child.stdin!.write(`${JSON.stringify(m)}\n`));
     answerer.child.on('signal', (m) => offerer.child.stdin!.write(`${JSON.stringify(m)}\n`));
     const done = await answerer.event('done', DOWNLOAD_MS);
+    const used = cpu.stop();
     const open = await answerer.event('open', 0);
     const first = await answerer.event('first', 0);
     if (done.relayed !== (c === 'dc-turn')) throw new Error(`${c}: expected relayed=${c === 'dc-turn'}, the pair in use says ${done.relayed}`);
-    return { seconds: (done.t - t0) / 1000, ttfb: (first.t - t0) / 1000, rest: 1, connect: (open.t - t0) / 1000, transport: `webrtc relayed=${done.relayed}` };
+    return { seconds: (done.t - t0) / 1000, ttfb: (first.t - t0) / 1000, rest: 1, connect: (open.t - t0) / 1000, transport: `webrtc relayed=${done.relayed}`, cpu: used };
   } finally {
     for (const p of procs) if (p.pid && p.exitCode === null) try { process.kill(-p.pid, 'SIGKILL'); } catch { /* gone */ }
     await a.stop();
@@ -334,7 +381,8 @@ function report() {
     // Over what was still to come at the first-byte event; not measurable when (nearly) all of the
     // file came within one 500 ms progress tick.
     const steady = xs.filter((x) => x.rest > 0.1).map((x) => (x.rest * SIZE / MiB) / (x.seconds - x.ttfb));
-    return { rate: median(r), min: Math.min(...r), max: Math.max(...r), ttfb: median(xs.map((x) => x.ttfb)), connect: connects.length ? median(connects) : null, steady: steady.length ? median(steady) : null };
+    const cpu = xs.every((x) => x.cpu) ? `${perGiB(median(xs.map((x) => x.cpu!.up)))} / ${perGiB(median(xs.map((x) => x.cpu!.down)))}` : '?';
+    return { rate: median(r), min: Math.min(...r), max: Math.max(...r), ttfb: median(xs.map((x) => x.ttfb)), connect: connects.length ? median(connects) : null, steady: steady.length ? median(steady) : null, cpu };
   };
   const names: Record<Case, string> = {
     lt: 'libtorrent → libtorrent, TCP (open → cone)',
@@ -348,13 +396,13 @@ function report() {
   };
   console.log(`\nload average at the end: ${loadavg().map((x) => x.toFixed(2)).join(' ')} (${cpus().length} CPUs)`);
   console.log(`median of ${RUNS}; rate = ${SIZE / MiB} MiB / (process start → done); ttfb = process start → first byte; connect = process start → first peer`);
-  console.log(`${'case'.padEnd(48)}${'MiB/s'.padStart(8)} ${'(min-max)'.padStart(13)}${'ttfb s'.padStart(8)}${'connect s'.padStart(11)}${'after 1st byte MiB/s'.padStart(22)}`);
+  console.log(`${'case'.padEnd(48)}${'MiB/s'.padStart(8)} ${'(min-max)'.padStart(13)}${'ttfb s'.padStart(8)}${'connect s'.padStart(11)}${'after 1st byte MiB/s'.padStart(22)}  CPU-s/GiB send / receive`);
   const rows = new Map<Case, NonNullable<ReturnType<typeof row>>>();
   for (const c of CASES) {
     const r = row(c);
     if (!r) continue;
     rows.set(c, r);
-    console.log(`${names[c].padEnd(48)}${r.rate.toFixed(1).padStart(8)} ${`(${r.min.toFixed(1)}-${r.max.toFixed(1)})`.padStart(13)}${r.ttfb.toFixed(2).padStart(8)}${(r.connect === null ? '?' : r.connect.toFixed(2)).padStart(11)}${(r.steady === null ? 'n/a (<1 tick)' : r.steady.toFixed(1)).padStart(22)}`);
+    console.log(`${names[c].padEnd(48)}${r.rate.toFixed(1).padStart(8)} ${`(${r.min.toFixed(1)}-${r.max.toFixed(1)})`.padStart(13)}${r.ttfb.toFixed(2).padStart(8)}${(r.connect === null ? '?' : r.connect.toFixed(2)).padStart(11)}${(r.steady === null ? 'n/a (<1 tick)' : r.steady.toFixed(1)).padStart(22)}  ${r.cpu}`);
   }
   const ratio = (a: Case, b: Case, what: string) => {
     const x = rows.get(a);
@@ -378,6 +426,7 @@ function report() {
   steadyRatio('turn', 'dc-turn', 'Cascade TURN / the library alone through the same coturn');
   console.log('ttfb/connect: Cascade from its JSON progress events (every 500 ms: first with verifiedPieces > 0, first with peers > 0), after a tracker announce;');
   console.log('  libtorrent polled every 10 ms, dialling the seeder itself (no tracker round trip). Both include process start-up.');
+  console.log('CPU-s/GiB: user + system seconds of each side\'s process group per GiB moved; the receiver\'s whole life (start-up included), the sender\'s from the receiver\'s start.');
   if (!DELAY) console.log('links are unshaped (veth, no latency or bandwidth limit): rates are CPU-bound, not what a real network gives; --delay MS adds netem latency where the kernel has sch_netem');
 }
 

@@ -135,11 +135,13 @@ export interface SessionOptions {
    *  never multicasts unless it asks; the node turns it on for `cascade serve`). `intervalMs`:
    *  between a torrent's announces, default 5 minutes (libtorrent's); tests make it short. */
   lsd?: boolean | { intervalMs?: number };
-  /** Hash complete pieces on a worker thread (Node): true, false, or left out for the default, which
-   *  is on where the machine has 4 or more cores (on 2, a worker competes with the socket thread and
-   *  measured slower: 1.56 vs 1.49 s and 1.83 vs 1.69 CPU-s per 512 MiB from libtorrent) and can be
-   *  forced with CASCADE_HASH_WORKER=on|off. */
-  hashWorker?: boolean;
+  /** Hash complete pieces on a worker thread (Node): true, false, 'auto' (piece by piece, on the
+   *  worker only while the main thread is busy but waiting for a core), or left out for the default,
+   *  which is on where the machine has 4 or more cores (on 2 idle cores a worker competes with the
+   *  socket thread and measured slower: 1.56 vs 1.49 s and 1.83 vs 1.69 CPU-s per 512 MiB from
+   *  libtorrent; on 2 cores shared with other work it measured faster). Forced with
+   *  CASCADE_HASH_WORKER=on|off|auto. */
+  hashWorker?: boolean | 'auto';
   /** uTP (BEP 29, LEDBAT congestion control) beside TCP: a UDP socket on the listen port's number
    *  (shared with the IPv4 DHT), incoming uTP accepted; outgoing connections try uTP first with TCP
    *  as the fallback, except to loopback and private-network addresses, where TCP goes first (see

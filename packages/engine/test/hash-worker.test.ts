@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { createNodeHasher, hashWorkerWanted } from '../src/node/hasher.ts';
+import { createNodeHasher, hashWorkerWanted, StarvedThread } from '../src/node/hasher.ts';
 import { alignedSlab } from '../src/node/direct-io.ts';
 
 const KiB = 1024;
@@ -75,11 +75,39 @@ test('an idle worker ends, and the next piece starts another that is told the sl
   }
 });
 
-test('the worker is on by default with 4 or more cores, and CASCADE_HASH_WORKER overrides it', async () => {
+test('the worker is on by default with 4 or more cores, and CASCADE_HASH_WORKER overrides it (auto: piece by piece)', async () => {
   const { availableParallelism } = await import('node:os');
   assert.equal(hashWorkerWanted({}), availableParallelism() >= 4);
   assert.equal(hashWorkerWanted({ CASCADE_HASH_WORKER: 'on' }), true);
   assert.equal(hashWorkerWanted({ CASCADE_HASH_WORKER: 'off' }), false);
+  assert.equal(hashWorkerWanted({ CASCADE_HASH_WORKER: 'auto' }), 'auto');
   // Without the worker the slab is plain memory (shared memory only pays where a worker reads it).
   assert.ok(!(alignedSlab(256 * KiB, 256 * KiB, false)!.buffer instanceof SharedArrayBuffer));
+});
+
+test("'auto' hashes a shared piece on the worker only while this thread is starved of CPU", async () => {
+  let starved = false;
+  const hasher = createNodeHasher({ worker: 'auto', starved: () => starved });
+  const slab = alignedSlab(256 * KiB, 512 * KiB)!;
+  try {
+    const piece = slab.subarray(0, 256 * KiB);
+    piece.set(randomBytes(piece.length));
+    const want = createHash('sha1').update(piece).digest();
+    assert.equal(hasher.offThread!(piece), false, 'not starved: hashed here, block by block');
+    assert.deepEqual(Buffer.from((await hasher.sha1(piece)).digest), want);
+    assert.equal(hasher.workerStats()!.answered, 0);
+    starved = true;
+    assert.equal(hasher.offThread!(piece), true, 'starved: the worker takes it');
+    assert.deepEqual(Buffer.from((await hasher.sha1(piece)).digest), want);
+    assert.equal(hasher.workerStats()!.answered, 1);
+  } finally {
+    await hasher.close();
+  }
+});
+
+test('a thread that waits on timers is not starved', async () => {
+  const t = new StarvedThread();
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(t.now(), false);
+  assert.deepEqual(t.stats, { windows: 1, starved: 0 });
 });

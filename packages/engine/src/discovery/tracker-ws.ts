@@ -443,7 +443,7 @@ export class WsTrackerClient {
       return;
     }
     attempt.connected = true;
-    const conn = dataChannelConnection(channel, { remote: `webrtc:${peerIdHex}`, pc });
+    const conn = dataChannelConnection(channel, { remote: `webrtc:${peerIdHex}`, pc, ...(this.pool.env.received ? { received: this.pool.env.received } : {}) });
     this.pool.live.add(pc);
     conn.onClose(() => {
       if (this.peers.get(peerIdHex) === attempt) this.peers.delete(peerIdHex);

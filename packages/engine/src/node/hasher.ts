@@ -2,14 +2,20 @@
 // piece buffers in shared memory (the page-aligned slab that direct-io.ts carves them from) are
 // hashed whole by one worker thread: the main thread, which reads the sockets and copies blocks
 // in, is what limits a download, and SHA-1 was half of its time (0.54 of 1.2 CPU-s per 512 MiB in
-// a profile). On 2 cores, with the other peer on the same machine, the worker measured slower
-// (1.56 vs 1.49 s wall, 1.83 vs 1.69 CPU-s per 512 MiB, +20 MB RSS), so there it stays off.
+// a profile). On 2 cores, with the other peer on the same machine and nothing else running, the
+// worker measured slower (1.56 vs 1.49 s wall, 1.83 vs 1.69 CPU-s per 512 MiB, +20 MB RSS); but on
+// the same 2 cores shared with other work (the NAT lab's routers, other processes: load 6-15) it
+// measured faster (Cascade after its first byte 1.02-1.06x libtorrent against 0.67-0.80x): there
+// the main thread is runnable but waiting for a core, and a second thread gets a share of its own.
+// 'auto' (CASCADE_HASH_WORKER=auto, opt-in) makes the choice piece by piece (StarvedThread): on the
+// worker while this thread's loop is busy but it ran for under 3/4 of the time, here otherwise.
 // Only {buffer, offset, length} crosses to the worker (a SharedArrayBuffer is shared, not copied)
 // and 20 bytes come back, so the cost that made an earlier worker pool a loss (copying or
 // transferring each piece, and the GC of it) is gone. Any other buffer is hashed here, block by
 // block as it arrives (incremental).
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import type { Worker } from 'node:worker_threads';
 import type { Hasher } from '../platform.ts';
 
@@ -166,21 +172,61 @@ function leavesHere(data: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Whether pieces are hashed on a worker by default: CASCADE_HASH_WORKER=on|off, else with 4 or more
- *  cores. On this 2-core kind of machine a worker measured slower than hashing block by block on
- *  the socket thread (it competes with that thread and the other peer for the two cores). */
-export function hashWorkerWanted(env: NodeJS.ProcessEnv = process.env): boolean {
+/** Whether pieces are hashed on a worker by default: CASCADE_HASH_WORKER=on|off|auto, else on with 4
+ *  or more cores and off below. 'auto' (the worker only while this thread is starved of CPU: see the
+ *  top of this file) is not the default yet: in its one NAT-lab run at load 6-15 it did not reach
+ *  what 'on' measured there (after the first byte 0.79x libtorrent, against 1.02-1.06x for 'on'). */
+export function hashWorkerWanted(env: NodeJS.ProcessEnv = process.env): HashWorkerChoice {
   const v = env.CASCADE_HASH_WORKER?.toLowerCase();
   if (v === 'on' || v === '1' || v === 'true') return true;
   if (v === 'off' || v === '0' || v === 'false') return false;
+  if (v === 'auto') return 'auto';
   return availableParallelism() >= 4;
+}
+
+/** true: every piece in shared memory on the worker; false: none; 'auto': while StarvedThread says so. */
+export type HashWorkerChoice = boolean | 'auto';
+
+/** How long each look at the thread covers (ms): a few pieces at full speed, and cheap to take. */
+const STARVED_WINDOW_MS = 250;
+
+/**
+ * Whether this thread is short of CPU rather than of work: over the last window its event loop was
+ * busy (ELU ≥ 0.9) while the thread itself ran for under 3/4 of the wall time, so it was runnable
+ * and waiting for a core (the machine is oversubscribed). A thread that runs a whole core's worth,
+ * or waits on I/O, is not starved: hashing stays where the block is still in cache.
+ */
+export class StarvedThread {
+  #at = performance.now();
+  #elu = performance.eventLoopUtilization();
+  #cpu = process.threadCpuUsage();
+  #starved = false;
+  /** Windows looked at and found starved (tests and diagnostics). */
+  readonly stats = { windows: 0, starved: 0 };
+
+  now(): boolean {
+    const t = performance.now();
+    const wall = t - this.#at;
+    if (wall < STARVED_WINDOW_MS) return this.#starved;
+    const elu = performance.eventLoopUtilization(this.#elu).utilization;
+    const cpu = process.threadCpuUsage(this.#cpu);
+    const ran = (cpu.user + cpu.system) / 1000 / wall;
+    this.#starved = elu >= 0.9 && ran < 0.75;
+    this.stats.windows++;
+    if (this.#starved) this.stats.starved++;
+    this.#at = t;
+    this.#elu = performance.eventLoopUtilization();
+    this.#cpu = process.threadCpuUsage();
+    return this.#starved;
+  }
 }
 
 export type NodeHasher = Hasher & { workerStats(): HashWorkerStats | undefined };
 
-export function createNodeHasher(opts: { worker?: boolean; idleMs?: number } = {}): NodeHasher {
+export function createNodeHasher(opts: { worker?: HashWorkerChoice; idleMs?: number; starved?: () => boolean } = {}): NodeHasher {
   const worker = opts.worker === false ? undefined : new SharedHashWorker(opts.idleMs);
-  const offThread = (data: Uint8Array) => worker !== undefined && !worker.broken && sharesMemory(data);
+  const starved = opts.worker === 'auto' ? (opts.starved ?? ((t) => () => t.now())(new StarvedThread())) : () => true;
+  const offThread = (data: Uint8Array) => worker !== undefined && !worker.broken && sharesMemory(data) && starved();
   return {
     async sha1(data) {
       if (offThread(data)) {

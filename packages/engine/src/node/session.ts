@@ -22,7 +22,7 @@ import { listenPeers } from './listen-host.ts';
 import { alignedSlabs, copyIntoSlab } from './direct-io.ts';
 import { FsStorage } from './fs-storage.ts';
 import { FileOwners } from './file-owners.ts';
-import { createNodeHasher, hashWorkerWanted } from './hasher.ts';
+import { createNodeHasher, hashWorkerWanted, type HashWorkerChoice } from './hasher.ts';
 import { tcpDialerFrom } from './tcp.ts';
 import { cappedDialer } from './capped-dialer.ts';
 import { boundFetch } from './bound-fetch.ts';
@@ -54,7 +54,7 @@ export class Session implements SessionHandle {
   private readonly peerId: Uint8Array;
   private readonly opts: SessionOptions;
   /** Complete pieces are hashed on a worker thread (from shared memory): see SessionOptions.hashWorker. */
-  private readonly hashWorker: boolean;
+  private readonly hashWorker: HashWorkerChoice;
   /** The tracker of this process (SessionOptions.localTracker, or set later by setLocalTracker). */
   private localTracker: LocalTracker | undefined;
   private server: net.Server | undefined;
@@ -209,8 +209,8 @@ export class Session implements SessionHandle {
       client: CLIENT_NAME,
       allocate: (n) => Buffer.allocUnsafeSlow(n),
       // Shared memory only for the worker to read: copies into it cost a native call per block.
-      pieceSlab: (pieceLength) => alignedSlabs(pieceLength, undefined, this.hashWorker),
-      ...(this.hashWorker ? { copyIntoPiece: copyIntoSlab } : {}), // only slabs the worker shares need it
+      pieceSlab: (pieceLength) => alignedSlabs(pieceLength, undefined, this.hashWorker !== false),
+      ...(this.hashWorker !== false ? { copyIntoPiece: copyIntoSlab } : {}), // only slabs the worker shares need it
       isBanned: (address, peerId) => this.banned.has(address) || (!!peerId && this.banned.has(toHex(peerId))),
       ban: (address, peerId) => {
         this.banned.add(address);

@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import type { WebRtcOptions } from '../api.ts';
 import type { RTCPeerConnectionCtor, WebRtcEnv } from '../discovery/ws-pool.ts';
+import { youngBufferCollector } from './young-buffers.ts';
 
 /** A node asks no third party by default: host candidates until its owner names ICE servers or the
  *  node finds them on the Cascade trackers it announces to (the server's NodeNetwork sets them). */
@@ -29,7 +30,9 @@ export function nodeWebRtcEnv(opts: WebRtcOptions = {}, outgoing?: string): WebR
     config.portRangeBegin = opts.portRange[0];
     config.portRangeEnd = opts.portRange[1];
   }
-  return { RTCPeerConnection: lazyPeerConnection(), config, ...(outgoing ? { WebSocket: boundWebSocket(outgoing) } : {}) };
+  // Each message is a fresh off-heap ArrayBuffer (node-datachannel's polyfill), garbage once the
+  // wire has copied its blocks out: given back by young collections before they cost full ones.
+  return { RTCPeerConnection: lazyPeerConnection(), config, received: youngBufferCollector(), ...(outgoing ? { WebSocket: boundWebSocket(outgoing) } : {}) };
 }
 
 /** The `ws` package's WebSocket (the browser API, as the tracker client uses it) from `localAddress`. */

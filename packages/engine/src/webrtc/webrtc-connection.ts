@@ -23,6 +23,8 @@ export interface DataChannelConnectionOptions {
   maxMessageSize?: number;
   highWater?: number;
   lowWater?: number;
+  /** Told each message's size once the data handlers had it (they copy what they keep). */
+  received?: (bytes: number) => void;
 }
 
 /** Wraps an open (or opening) data channel. Small writes in one tick are sent as one message. */
@@ -38,6 +40,7 @@ export function dataChannelConnection(channel: RTCDataChannel, opts: DataChannel
   let flushQueued = false;
   let pending: Uint8Array[] = [];
   let pendingBytes = 0;
+  let scratch: Uint8Array | undefined;
   let needDrain = false;
   let paused = false;
   const held: Uint8Array[] = [];
@@ -120,7 +123,11 @@ export function dataChannelConnection(channel: RTCDataChannel, opts: DataChannel
         continue;
       }
       const size = Math.min(maxMsg, left);
-      const msg = new Uint8Array(size);
+      // One buffer per connection for every message assembled: send() copies it before it returns
+      // (libdatachannel into its queue, browsers too), and a fresh 256 KiB per message made a seeder
+      // allocate off-heap memory at its send rate, each 64 MB of it a full collection of its heap.
+      scratch ??= new Uint8Array(maxMsg);
+      const msg = scratch.subarray(0, size);
       let filled = 0;
       while (filled < size) {
         const cur = chunks[i]!;
@@ -156,7 +163,10 @@ export function dataChannelConnection(channel: RTCDataChannel, opts: DataChannel
     const d = e.data as unknown;
     const chunk = d instanceof ArrayBuffer ? new Uint8Array(d) : ArrayBuffer.isView(d) ? new Uint8Array(d.buffer, d.byteOffset, d.byteLength) : new TextEncoder().encode(String(d));
     if (paused) held.push(chunk);
-    else deliver(chunk);
+    else {
+      deliver(chunk);
+      opts.received?.(chunk.length);
+    }
   });
   channel.addEventListener('bufferedamountlow', maybeDrain);
   channel.addEventListener('open', () => flush());

@@ -9,26 +9,11 @@
 // nothing this one had not already given back.
 // Nothing runs while the node is idle: the one timer is armed by activity and fires once.
 import v8 from 'node:v8';
-import vm from 'node:vm';
+import { v8Collector as collector, youngBufferCollector } from '@cascade/engine/young-buffers';
 
-type GcFunction = (opts?: { type?: 'major' | 'minor'; execution?: 'sync' | 'async'; flavor?: 'regular' | 'last-resort' }) => void;
-
-let gcFunction: GcFunction | null | undefined;
-
-/** V8's gc(), reached without --expose-gc on the command line (and without a global `gc`):
- *  setting the flag at run time exposes it in contexts made afterwards. */
-function collector(): GcFunction | null {
-  if (gcFunction === undefined) {
-    try {
-      v8.setFlagsFromString('--expose-gc');
-      const fn = vm.runInNewContext('gc') as unknown;
-      gcFunction = typeof fn === 'function' ? (fn as GcFunction) : null;
-    } catch {
-      gcFunction = null;
-    }
-  }
-  return gcFunction;
-}
+/** Young collections for short-lived off-heap Buffers (a private share's decrypted chunks): the
+ *  engine's, which its WebRTC connections use too. */
+export { youngBufferCollector };
 
 export interface MemoryReducerOptions {
   /** How long the node must be quiet (no activity()) before collecting. */

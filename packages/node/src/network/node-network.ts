@@ -51,6 +51,8 @@ export class NodeNetwork {
   #hostsAt = 0;
   #turnExpires = Infinity;
   #stopped = false;
+  /** soon() looked at once, the one time it does (see there). */
+  #eagerDone = false;
 
   constructor(deps: NodeNetworkDeps) {
     this.#deps = deps;
@@ -76,9 +78,25 @@ export class NodeNetwork {
    *  for a burst of adds, and probe only if the trackers' hosts did change. */
   soon(): void {
     this.#hosts = undefined;
-    if (this.#soon || this.#stopped) return;
+    if (this.#stopped) return;
+    // The first torrent's trackers may be the only STUN servers this node will know, and its WebRTC
+    // offers are made without them until then (a `cascade download`'s connection waited ~1 s
+    // longer for this): the first time, with none known yet, look within 100 ms too. Only in
+    // addition: a torrent not yet started lists no trackers, and the hosts seen then are kept
+    // (#hostsAt), so the look a second later, with the hosts walked again, stays.
+    if (!this.#eagerDone && this.#status.iceServers.length === 0) {
+      this.#eagerDone = true;
+      setTimeout(() => {
+        if (this.#stopped) return;
+        this.#hosts = undefined;
+        this.#watch();
+        this.#hosts = undefined;
+      }, 100).unref();
+    }
+    if (this.#soon) return;
     this.#soon = setTimeout(() => {
       this.#soon = undefined;
+      this.#hosts = undefined;
       this.#watch();
     }, 1000);
     this.#soon.unref();

@@ -47,13 +47,16 @@ export class PlainFiles {
     for (let i = 0; i < this.manifest.files.length; i++) await this.#path(i);
   }
 
-  /** Writes plaintext [from, from + total of parts) to the files it covers. */
-  async write(from: number, parts: readonly Uint8Array[]): Promise<void> {
+  /** Writes plaintext [from, from + total of parts) to the files it covers. The parts are copied
+   *  or taken (the list too) before this returns its promise: the caller may let go of them. */
+  async write(from: number, given: readonly Uint8Array[]): Promise<void> {
+    const parts = [...given];
     let total = 0;
     for (const p of parts) total += p.length;
     const to = Math.min(this.manifest.length, from + total);
     if (this.#direct && this.manifest.files.length <= KEEP_OPEN) this.#slots ??= new AlignedSlots(this.#runBytes, this.#slotCount);
     const aligned = this.#direct ? this.#slots?.take(parts, from) : undefined;
+    if (aligned) parts.length = 0; // copied: the chunks are garbage now, not after the disk
     try {
       const whole = aligned?.bytes ?? (parts.length === 1 ? Buffer.from(parts[0]!.buffer, parts[0]!.byteOffset, parts[0]!.length) : undefined);
       for (const [i, start, end] of this.#spans(from, to)) {

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import type { FileStat, Storage } from '../core/engine.ts';
 import type { ChunkDecryptor, ChunkEncryptor } from '@cascade/private-shares/node';
 import type { PlainFiles } from './plain-files.ts';
+import { youngBufferCollector } from '../core/memory-reducer.ts';
 
 export interface PlainStorageOptions {
   files: PlainFiles;
@@ -29,6 +30,9 @@ export class PlainStorage implements Storage {
   readonly #o: PlainStorageOptions;
   /** Every file made (empty) before the first write, so the stats say the share is there. */
   #made: Promise<void> | undefined;
+  /** The decrypted chunks are garbage once written: their bytes go back before V8 counts them
+   *  against a full collection (core/memory-reducer.ts). */
+  readonly #reclaim = youngBufferCollector();
 
   constructor(o: PlainStorageOptions) {
     this.#o = o;
@@ -50,7 +54,12 @@ export class PlainStorage implements Storage {
       this.#o.tampered(err as Error);
       throw err;
     }
-    await files.write(first * chunk, plain);
+    const written = files.write(first * chunk, plain);
+    // The write copied them into aligned memory before its first wait (or holds its own views when
+    // it could not): dropped here, they are garbage for the young collection.
+    plain.length = 0;
+    this.#reclaim(data.length);
+    await written;
   }
 
   async readPiece(index: number, into?: Uint8Array): Promise<Uint8Array> {
