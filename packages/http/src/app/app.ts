@@ -7,7 +7,7 @@ import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { ApiContext } from './context.ts';
-import { handleError } from './http-errors.ts';
+import { errorHandlerWith } from './http-errors.ts';
 import { installGate } from '../auth/hook.ts';
 import { metricsRoutes } from '../metrics/index.ts';
 import { authRoutes } from '../routes/auth.ts';
@@ -69,7 +69,7 @@ export async function buildApp(ctx: ApiContext, opts: AppOptions): Promise<Fasti
     ajv: { customOptions: { allErrors: false } },
     schemaController: { compilersFactory: { buildSerializer: lazySerializers() } },
   });
-  app.setErrorHandler(handleError);
+  app.setErrorHandler(errorHandlerWith((name, fields) => ctx.node.out.event(name, fields)));
   // Fastify parses text/plain by default; nothing here takes it, so let it be a 415 like any other type.
   app.removeContentTypeParser('text/plain');
 

@@ -70,6 +70,19 @@ export function httpStatusOf(err: unknown): number {
   return 500;
 }
 
+/** An error handler that also writes genuine faults to the node's own log (`serve` runs Fastify
+ *  without its logger, so a 500's "the node's log has the details" must be true of that log). */
+export function errorHandlerWith(log: (name: string, fields: Record<string, unknown>) => void) {
+  return (err: FastifyError, req: FastifyRequest, reply: FastifyReply): void => {
+    const status = httpStatusOf(err);
+    if (status >= 500 && !(err instanceof NodeError && err.kind === 'unavailable') && !(err instanceof HttpError)) {
+      // The route's pattern, never the URL (it may carry a token or a path).
+      log('request failed', { method: req.method, route: req.routeOptions.url ?? 'unmatched', status, error: err.stack ?? errorMessage(err) });
+    }
+    handleError(err, req, reply);
+  };
+}
+
 export function handleError(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
   const status = httpStatusOf(err);
   // The database away (503) is no bug: its message says what to do (try again later).
