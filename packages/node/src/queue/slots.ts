@@ -10,11 +10,11 @@ import type { QueueRow } from './store.ts';
  * Whether a torrent is complete. A paused torrent the engine has not checked yet (it checks when it
  * first starts) shows no verified piece: then the library's word counts (it finished before).
  */
-export function isComplete(s: TorrentStats | undefined, row: Pick<QueueRow, 'status' | 'completedAt'>): boolean {
+export function isComplete(s: TorrentStats | undefined, row: Pick<QueueRow, 'status' | 'completedAt'> & Partial<Pick<QueueRow, 'storedComplete'>>): boolean {
   if (!s) return row.status === 'seeding';
   if (s.state === 'seeding') return true;
   if (s.pieceCount !== undefined && s.progress >= 1) return true;
-  return s.state === 'paused' && s.verifiedPieces === 0 && row.completedAt !== null;
+  return s.state === 'paused' && s.verifiedPieces === 0 && (row.completedAt !== null || row.storedComplete === true);
 }
 
 export function kindOf(s: TorrentStats | undefined, row: QueueRow): QueueKind {
@@ -29,7 +29,7 @@ export function kindOf(s: TorrentStats | undefined, row: QueueRow): QueueKind {
       return isComplete(s, row) ? 'seed' : 'download';
     case 'checking':
       // Counted where it will land (it holds its slot while it checks), by what the library knows.
-      return row.completedAt !== null ? 'seed' : 'download';
+      return row.completedAt !== null || row.storedComplete ? 'seed' : 'download';
     default:
       return 'other'; // error: the user's (or a recheck's) to start again
   }

@@ -18,12 +18,21 @@ export interface QueueRow {
   length: number | null;
   /** When it last finished downloading (ms), or null. */
   completedAt: number | null;
+  /** Its stored resume data has every piece (a file just shared: the node hashed it making the
+   *  torrent). The engine learns so only once the torrent runs; until then it is a seed waiting
+   *  to start, not a download waiting for a download slot. */
+  storedComplete: boolean;
+}
+
+/** The resume records' piece counts (state/resume-records.ts), where the queue reads them. */
+interface StoredPieces {
+  verifiedPieces(infoHash: string): number | undefined;
 }
 
 export class QueueStore {
-  readonly #db: { readonly records: TorrentRecords };
+  readonly #db: { readonly records: TorrentRecords; readonly resume?: StoredPieces };
 
-  constructor(db: { readonly records: TorrentRecords }) {
+  constructor(db: { readonly records: TorrentRecords; readonly resume?: StoredPieces }) {
     this.#db = db;
   }
 
@@ -32,14 +41,14 @@ export class QueueStore {
   async rows(): Promise<QueueRow[]> {
     const records = this.#db.records;
     const rows: QueueRow[] = [];
-    for (const r of records.values()) if (records.heldHere(r.infoHash)) rows.push(toRow(r));
+    for (const r of records.values()) if (records.heldHere(r.infoHash)) rows.push(toRow(r, this.#db.resume));
     return rows;
   }
 
   /** One torrent's row, or undefined. */
   async row(infoHash: string): Promise<QueueRow | undefined> {
     const r = this.#db.records.get(infoHash);
-    return r ? toRow(r) : undefined;
+    return r ? toRow(r, this.#db.resume) : undefined;
   }
 
   /** everyHolder: the user's pause or resume, for every cluster member holding the torrent. */
@@ -56,7 +65,8 @@ export class QueueStore {
   }
 }
 
-function toRow(r: TorrentRecord): QueueRow {
+function toRow(r: TorrentRecord, resume: StoredPieces | undefined): QueueRow {
+  const pieces = r.pieceCount;
   return {
     infoHash: r.infoHash,
     status: r.status,
@@ -69,5 +79,6 @@ function toRow(r: TorrentRecord): QueueRow {
     totalUploaded: r.totalUploaded,
     length: r.length,
     completedAt: r.completedAt,
+    storedComplete: pieces != null && pieces > 0 && resume?.verifiedPieces(r.infoHash) === pieces,
   };
 }

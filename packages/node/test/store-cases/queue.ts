@@ -18,7 +18,7 @@ export async function queueCases(t: TestContext, open: Open): Promise<void> {
     const q = new QueueStore({ records });
     assert.deepEqual(await q.row(a), {
       infoHash: a, status: 'queued', position: 2, forceStart: false, ratioLimit: null, seedingTimeLimit: null,
-      seedingTime: 0, totalDownloaded: 0, totalUploaded: 0, length: 2 ** 40, completedAt: 1_764_000_000_000,
+      seedingTime: 0, totalDownloaded: 0, totalUploaded: 0, length: 2 ** 40, completedAt: 1_764_000_000_000, storedComplete: false,
     });
     assert.equal((await q.row(b))!.position, Number.MAX_SAFE_INTEGER, 'no position: last');
     assert.equal(await q.row('c'.repeat(40)), undefined);
