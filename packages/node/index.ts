@@ -53,6 +53,6 @@ export { attachRewards, type NodeRewards } from './src/chain/node-rewards.ts';
 export { openChainVerbs, type ChainVerbs } from './src/chain/chain-verbs.ts';
 export type { ChainConfig } from './src/chain/chain-service.ts';
 // Cluster membership (issue 42): leases with fencing, the coordinator, GET /api/cluster's view.
-export { liveHolderUrls } from './src/state/member-rows.ts';
+export { liveHolderUrls } from './src/cluster/holder-store.ts';
 export { ClusterMembership, ClusterStore, clusterFigures, nodeClusterView, nodeTorrentHolders, clusterView, storedClusterView, MEMBER_LEASE_MS, MEMBER_RENEW_MS } from './src/cluster/index.ts';
 export type { ClusterFigures, MemberRow, MemberStats, MemberState } from './src/cluster/index.ts';

@@ -114,3 +114,17 @@ export class HolderStore {
     return rows.map((r) => ({ member: r.member_id, state: r.state, progress: Number(r.progress), alive: Number(r.live) === 1, url: r.url }));
   }
 }
+
+/**
+ * The cluster URLs of the live members holding a torrent, `except` this member, those furthest
+ * along first: where a member that has no copy streams a file from (issue 42 item 4). Live as a
+ * torrent's detail shows its holders (lease current, the row of the member's present epoch, not a
+ * removal's tombstone). Empty when none is live.
+ */
+export async function liveHolderUrls(store: Store, infoHash: string, except: string): Promise<string[]> {
+  const holders = await new HolderStore(store).holdersOf(infoHash);
+  return holders
+    .filter((h) => h.alive && h.member !== except && h.url !== null)
+    .sort((a, b) => b.progress - a.progress || (a.member < b.member ? -1 : 1))
+    .map((h) => h.url!);
+}

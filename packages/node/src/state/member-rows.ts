@@ -73,19 +73,3 @@ export async function renameMember(store: Store, to: string, from: string = SING
     return moved;
   });
 }
-
-/**
- * The cluster URLs of live members (lease not run out on the database's clock, not declared dead)
- * that hold a torrent, `except` this member, those that finished it first: where a member that has
- * no copy streams a file from (issue 42 item 4). Empty when none is live.
- */
-export async function liveHolderUrls(store: Store, infoHash: string, except: string): Promise<string[]> {
-  const now = store.dialect === 'postgres' ? 'CAST(extract(epoch FROM clock_timestamp()) * 1000 AS BIGINT)' : "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
-  const rows = await store.values(
-    `SELECT m.url FROM torrent_holders h JOIN cluster_members m ON m.id = h.member_id
-     WHERE h.info_hash = ? AND h.member_id <> ? AND m.dead_at IS NULL AND m.lease_until > ${now}
-     ORDER BY h.progress DESC, m.id`,
-    [infoHash, except],
-  );
-  return rows.map((r) => r[0] as string);
-}
