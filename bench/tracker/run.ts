@@ -23,6 +23,7 @@ import { availableParallelism } from 'node:os';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { loadavg } from 'node:os';
+import { cpuBudget } from './cpu-budget.ts';
 import { httpLoad, udpLoad } from './loadgen.ts';
 import type { LoadResult, Population } from './loadgen.ts';
 import { cpuOf, rssOf, startBittorrentTracker, startCascade, startOpentracker, threadCpuOf } from './targets.ts';
@@ -34,7 +35,7 @@ if (process.argv.includes('--help') || process.argv.includes('-h')) {
       'npm run bench:tracker [-- --peers N --torrents T]',
       '  default: 1000 torrents × 100 peers against cascade, opentracker and bittorrent-tracker (UDP and HTTP)',
       '  --peers N --torrents T: the large run, UDP only, cascade and opentracker',
-      'environment: BENCH_SECONDS (10), BENCH_ROUNDS (5), BENCH_PIN (1: generator on core 0, trackers on core 1; 0: off), BENCH_NICE (0), BENCH_HTTP (1; 0: UDP only), BENCH_TORRENTS (1000), BENCH_PEERS (100), BENCH_UDP_CONCURRENCY (128),',
+      'environment: BENCH_SECONDS (10), BENCH_ROUNDS (5), BENCH_PIN (1: generator on core 0, trackers on core 1; 0: off), BENCH_NICE (0), BENCH_CPU_QUOTA (0.5 of a core per tracker; 0: off), BENCH_HTTP (1; 0: UDP only), BENCH_TORRENTS (1000), BENCH_PEERS (100), BENCH_UDP_CONCURRENCY (128),',
       '  BENCH_HTTP_CONCURRENCY (32), BENCH_TARGETS (comma list; also cascade-dgram), BENCH_CASCADE_NODE_FLAGS (extra node flags for Cascade)',
       'opentracker: Debian\'s /usr/bin/opentracker (apt-get install opentracker). See bench/tracker/README.md.',
       '',
@@ -79,6 +80,10 @@ const UDP_ONLY = BIG || process.env.BENCH_HTTP === '0';
 // tracker, all their threads, e.g. -10 on a machine others load, so each round's tracker gets most
 // of its core whatever else runs there. The same for every target; it takes CPU from the others.
 const NICE = Number(process.env.BENCH_NICE ?? 0);
+// BENCH_CPU_QUOTA (default 0.5; 0 turns it off): the fraction of one core each tracker may use,
+// the same for every target (cpu-budget.ts). Needs a writable cpu cgroup (root); else unbudgeted.
+const CPU_QUOTA = Number(process.env.BENCH_CPU_QUOTA ?? 0.5);
+const budget = cpuBudget(CPU_QUOTA);
 
 const hashes = Array.from({ length: TORRENTS }, (_, i) => createHash('sha1').update(`cascade-bench-${i}`).digest());
 // A throwaway swarm set for the warm-up, apart from the measured population.
@@ -170,11 +175,14 @@ interface Started {
 // rounds: this machine is shared, and interleaving spreads any background load over all of them.
 const started: Started[] = [];
 const udpIo = new Map<string, string>();
+// Periods each tracker was throttled in, read before it stops (its cgroup goes with it).
+const throttled = new Map<string, number>();
 try {
   for (const name of names) {
     process.stderr.write(`${name}: starting\n`);
     const t = await starters[name]!();
     pin(t.pid, 1);
+    budget?.place(t.pid, name);
     started.push({ name, t, populate: undefined as unknown as LoadResult, rssBase: 0, rssPer100k: 0, rssLoaded: 0, rssAfter: 0, udp: [], udpRoundCpuUs: [], http: [], udpCpu: 0, httpCpu: 0, udpSeconds: 0, udpThreadCpu: new Map() });
   }
   for (const s of started) {
@@ -220,7 +228,9 @@ try {
     udpIo.set(s.name, stats.udpIo ?? '?');
   }
 } finally {
+  for (const s of started) throttled.set(s.name, budget?.throttled(s.name) ?? NaN);
   for (const s of started) await s.t.stop();
+  budget?.close();
 }
 
 // The same peers through Cascade's store API in a fresh process: what the store itself holds.
@@ -270,6 +280,11 @@ lines.push(
 lines.push(
   (PIN ? 'pinned: the generator on core 0, each tracker (all its threads) on core 1, one at a time under load' : 'not pinned (BENCH_PIN=0, one core, or no taskset)') +
     (NICE !== 0 ? `; niceness ${NICE} for the generator and every tracker alike` : ''),
+);
+lines.push(
+  budget
+    ? `CPU budget: ${budget.describe}; periods throttled: ${started.map((s) => `${s.name} ${throttled.get(s.name)}`).join(', ')} (a tracker throttled in most periods used its whole budget: its rate is announces per ${CPU_QUOTA} core)`
+    : `no CPU budget (${CPU_QUOTA > 0 ? 'no writable cpu cgroup here' : 'BENCH_CPU_QUOTA=0'}): each round's rate is whatever share of core 1 the machine left that tracker`,
 );
 if (udpIo.size > 0) lines.push(`UDP io: ${[...udpIo].map(([n, io]) => `${n} ${io}`).join(', ')} (mmsg: recvmmsg/sendmmsg batches; dgram: node:dgram)`);
 lines.push('');
