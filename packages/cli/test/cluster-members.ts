@@ -50,15 +50,16 @@ export function holdersWhen(m: Member, ih: string, what: string, ok: (h: Holder[
 export const liveDone = (h: Holder[]) => h.filter((x) => x.alive && x.progress === 1);
 
 /** Starts members of the cluster on `database` and `redis`, state dirs under `root`: member
- *  `name` on `host` (HTTP on a free port, BitTorrent and its --cluster-url), with `args` and `wrap` as startServe's. */
+ *  `name` on `host` (HTTP on a free port, BitTorrent and its --cluster-url), with `args` and `wrap` as startServe's;
+ *  `database`: its own URL of the same database (another address of the server). */
 export function memberStarter(t: T, root: string, database: string, redis: string) {
-  return async (name: string, host: string, o: { args?: string[]; wrap?: string[] } = {}): Promise<Member> => {
+  return async (name: string, host: string, o: { args?: string[]; wrap?: string[]; database?: string } = {}): Promise<Member> => {
     const stateDir = join(root, name);
     // Its --cluster-url is where it listens: the others stream from it there.
     const port = await freePort();
     const node = await startServe(t, {
       stateDir,
-      args: ['--no-chain', '--database', database, '--redis', redis, '--http-port', String(port), '--cluster-url', `http://${host}:${port}`, '--host', host, ...(o.args ?? [])],
+      args: ['--no-chain', '--database', o.database ?? database, '--redis', redis, '--http-port', String(port), '--cluster-url', `http://${host}:${port}`, '--host', host, ...(o.args ?? [])],
       ...(o.wrap ? { wrap: o.wrap } : {}),
     });
     return { node, id: node.events.find((e) => e.event === 'serving')!.cluster.id as string, host, stateDir };
