@@ -64,15 +64,14 @@ export interface ServeNode {
 }
 
 /** Starts `cascade serve` on ports 0 with DHT off (or joined through `dhtBootstrap`, loopback
- *  nodes only) and waits until its library is loaded. */
-export async function startServe(t: T, opts: { stateDir?: string; args?: string[]; dhtBootstrap?: string[] } = {}): Promise<ServeNode> {
+ *  nodes only) and waits until its library is loaded. `wrap`: a command that runs it (it must exec
+ *  its last arguments in the same process, as `unshare -m sh -c '…; exec "$@"'`: child.pid is the node's). */
+export async function startServe(t: T, opts: { stateDir?: string; args?: string[]; dhtBootstrap?: string[]; wrap?: string[] } = {}): Promise<ServeNode> {
   const stateDir = opts.stateDir ?? join(tempDir(t), 'state');
   const dht = opts.dhtBootstrap ? ['--dht-bootstrap', opts.dhtBootstrap.join(',')] : ['--no-dht'];
-  const child = spawn(
-    process.execPath,
-    [MAIN, 'serve', '--json', '--http-port', '0', '--port', '0', '--tracker-port', '0', ...dht, '--state-dir', stateDir, ...(opts.args ?? [])],
-    { stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000, killSignal: 'SIGKILL', env: { ...process.env, CASCADE_PORT_MAPPING: 'off' } },
-  );
+  const argv = [process.execPath, MAIN, 'serve', '--json', '--http-port', '0', '--port', '0', '--tracker-port', '0', ...dht, '--state-dir', stateDir, ...(opts.args ?? [])];
+  const [command, ...rest] = [...(opts.wrap ?? []), ...argv] as [string, ...string[]];
+  const child = spawn(command, rest, { stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000, killSignal: 'SIGKILL', env: { ...process.env, CASCADE_PORT_MAPPING: 'off' } });
   t.after(() => void child.kill('SIGKILL'));
   const events: Record<string, any>[] = [];
   let buf = '';

@@ -1,6 +1,7 @@
 // Issue 42 item 4: a file of a torrent added through member A, streamed with HTTP Range through
 // member B, which holds no copy: B proxies A's bytes (206, Content-Range, the same bytes as the
-// file); with no live holder left, B answers 503 with a message.
+// file), also to a reader that pauses longer than the holder's 10 s to answer; with no live holder
+// left, B answers 503 with a message.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -56,6 +57,22 @@ test('a file added through member A streams with Range through member B, from A;
   assert.equal((await b.request(url, { headers: { range: `bytes=${data.length + 10}-` } })).status, 416);
   // Without credentials the holder refuses as B would.
   assert.equal((await b.anonymous(url, { headers: { range: 'bytes=0-9' } })).status, 401);
+
+  // A stream read slowly (a player paused for a while): the holder's answer may take longer than
+  // the 10 s it is given to start answering. It was cut off at 10 s, whatever came after lost.
+  const big = patternBytes(24 * 1024 * 1024, 3);
+  const bigUp = await a.json('/api/torrents', { method: 'POST', body: formWith([['film.bin', big]]) });
+  assert.equal(bigUp.status, 201, JSON.stringify(bigUp.body));
+  const bigIh = bigUp.body.infoHash as string;
+  await eventually('B lists the film', () => (b.node.db.records.has(bigIh) ? true : undefined));
+  const slow = await b.request(`/api/torrents/${bigIh}/files/0`);
+  assert.equal(slow.status, 200);
+  const reader = slow.body!.getReader();
+  const parts: Uint8Array[] = [(await reader.read()).value!];
+  await new Promise((r) => setTimeout(r, 12_000));
+  for (let r = await reader.read(); !r.done; r = await reader.read()) parts.push(r.value);
+  assert.equal(Buffer.concat(parts).length, big.length, 'the whole file, read after a 12 s pause');
+  assert.ok(Buffer.concat(parts).equals(Buffer.from(big)));
 
   // The holder gone (its lease ends as it stops): B says why instead of hanging.
   await a.close();

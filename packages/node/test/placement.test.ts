@@ -3,6 +3,10 @@
 // least loaded first, once (a second pass places nothing); a member declared dead keeps its rows,
 // which stop counting, so its torrents get new holders; a coordinator without its lease places
 // nothing; each member's peers are the other live holders; a torrent's holders list every copy.
+// Room: a torrent is never placed on a member whose free bytes, less what its unfinished copies will
+// still write, cannot hold it; a copy that failed (its disk full) is listed with its error and does
+// not count, so the torrent gets another holder; a pass reads only the torrents it was told of, the
+// whole library when the members change.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { ClusterMembership, HolderStore, Placement, type MemberStats } from '../src/cluster/index.ts';
@@ -12,8 +16,8 @@ import { postgres, sqlite, type Open } from './store-engines.ts';
 const X = 'a'.repeat(40);
 const Y = 'b'.repeat(40);
 
-function member(store: Store, name: string, torrents: number): Promise<ClusterMembership> {
-  const stats: MemberStats = { torrents, freeBytes: 5_000_000_000, downloadRate: 0, uploadRate: 0, btPort: 7000 + torrents };
+function member(store: Store, name: string, torrents: number, freeBytes = 5_000_000_000): Promise<ClusterMembership> {
+  const stats: MemberStats = { torrents, freeBytes, downloadRate: 0, uploadRate: 0, btPort: 7000 + torrents };
   return ClusterMembership.join(store, { id: `did:key:z${name}`, url: `http://127.0.0.${torrents}:8080`, instance: `instance-${name}`, stats: () => stats });
 }
 
@@ -83,6 +87,55 @@ async function cases(t: TestContext, open: Open): Promise<void> {
     assert.deepEqual((await hs.holdersOf(X)).map((h) => h.alive), [true, true, true], 'over-replicated: nothing is trimmed');
     assert.deepEqual(pairs(await p.run()), ['c a', 'e a'], 'the torrents placed by hand on c alone get their second holder');
     for (const m of [a, back, c]) await m.release();
+  });
+
+  await t.test('room: never on a member the torrent does not fit; a failed copy does not count; told torrents only, the whole library when members change', async (t) => {
+    const store = await open(t);
+    const a = await member(store, 'a', 1);
+    const b = await member(store, 'b', 2, 10_000_000);
+    const c = await member(store, 'c', 3, 900_000_000);
+    for (const m of [a, b, c]) await m.tick();
+    const sized = async (ih: string, length: number, holder?: ClusterMembership) => {
+      await torrent(store, ih, holder);
+      await store.run('UPDATE torrents SET length = ? WHERE info_hash = ?', [length, ih]);
+    };
+    // b has 10 MB free: a 20 MB torrent added through a goes to c.
+    await sized(X, 20_000_000, a);
+    const p = placement(store, a);
+    t.after(() => p.close());
+    assert.deepEqual(pairs(await p.run()), ['a c']);
+    // Only b has room left among the others (c holds X): two 6 MB torrents added through c, b takes
+    // the first; the second does not fit beside the first's 6 MB still to be written: it stays short.
+    await sized(Y, 6_000_000, c);
+    await sized('c'.repeat(40), 6_000_000, c);
+    await store.run("UPDATE cluster_members SET free_bytes = 0 WHERE id = ?", [a.id]);
+    p.soon([Y, 'c'.repeat(40)]);
+    const run = await p.run();
+    assert.equal(run!.full, false, 'told: only those two read');
+    assert.equal(run!.torrents, 2);
+    assert.deepEqual(pairs(run), ['b b'], 'b takes one 6 MB torrent; the other would not fit beside it');
+    assert.equal(run!.short, 1);
+    const hs = new HolderStore(store);
+    assert.deepEqual(await hs.promised(), new Map([[b.id, 6_000_000], [c.id, 20_000_000]]), 'what the unfinished copies will still write');
+
+    // b's copy of Y fails (its disk filled under it): listed with its error, not counted; Y is placed
+    // on a, which has room again.
+    await store.run("UPDATE torrent_holders SET state = 'error', error = 'disk error: ENOSPC: no space left on device, write' WHERE info_hash = ? AND member_id = ?", [Y, b.id]);
+    await store.run('UPDATE cluster_members SET free_bytes = 900000000 WHERE id = ?', [a.id]);
+    assert.deepEqual(pairs(await p.run()), ['c a'], "a's room moved: the torrent left short of room is tried again (not Y: nothing told of it)");
+    p.soon([Y]);
+    assert.deepEqual(pairs(await p.run()), ['b a']);
+    const y = await hs.holdersOf(Y);
+    assert.deepEqual(y.map((h) => [h.member.slice(9), h.state, h.error]), [['a', 'queued', null], ['b', 'error', 'disk error: ENOSPC: no space left on device, write'], ['c', 'seeding', null]]);
+
+    // A torrent written without a word (a notice lost) is found by the full pass a member's change
+    // (c's new epoch) brings: 'c' is short of room until a's room moved too, and is placed on a.
+    await sized('d'.repeat(40), 1_000, c);
+    const back = await member(store, 'c', 3, 900_000_000);
+    const full = await p.run();
+    assert.equal(full!.full, true);
+    assert.ok(pairs(full).includes('d a') || pairs(full).includes('d b'), JSON.stringify(pairs(full)));
+    for (const m of [a, b, back]) await m.release();
   });
 }
 

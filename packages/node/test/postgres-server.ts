@@ -47,8 +47,10 @@ export interface TestPostgres {
 }
 
 /** durable: commits are flushed before they are acknowledged (fsync and synchronous_commit on, as in
- *  production), for tests that crash the server and count what survived; else off, for speed. */
-export async function startPostgres(t: Pick<TestContext, 'after'>, opts: { password?: string; durable?: boolean } = {}): Promise<TestPostgres> {
+ *  production), for tests that crash the server and count what survived; else off, for speed.
+ *  also: more addresses it listens on besides 127.0.0.1 (a test that cuts one client off by
+ *  address, inside a network namespace of its own, gives each client its own). */
+export async function startPostgres(t: Pick<TestContext, 'after'>, opts: { password?: string; durable?: boolean; also?: string[] } = {}): Promise<TestPostgres> {
   const bin = postgresBin();
   if (!bin) throw new Error('PostgreSQL is not installed (Debian: apt-get install postgresql; npm test installs it as root)');
   const dir = mkdtempSync(join(tmpdir(), 'cascade-pg-'));
@@ -64,7 +66,7 @@ export async function startPostgres(t: Pick<TestContext, 'after'>, opts: { passw
   if (init.status !== 0) throw new Error(`initdb failed: ${init.output}`);
   const port = await freePort();
   // fsync off: a test's cluster is thrown away; unix sockets in the temp dir, not /var/run.
-  const serverOpts = `-h 127.0.0.1 -p ${port} -k ${dir}${opts.durable ? '' : ' -c fsync=off -c full_page_writes=off -c synchronous_commit=off'}`;
+  const serverOpts = `-h ${['127.0.0.1', ...(opts.also ?? [])].join(',')} -p ${port} -k ${dir}${opts.durable ? '' : ' -c fsync=off -c full_page_writes=off -c synchronous_commit=off'}`;
   const startServer = () => {
     const start = asOwner(join(bin, 'pg_ctl'), ['-D', data, '-o', serverOpts, '-l', join(dir, 'log'), '-w', '-t', '60', 'start']);
     if (start.status !== 0) throw new Error(`pg_ctl start failed: ${start.output}`);

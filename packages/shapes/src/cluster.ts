@@ -47,4 +47,7 @@ export interface TorrentHolder {
   alive: boolean;
   /** The member's HTTP address (`serve --cluster-url`); null on a node not in a cluster. */
   url: string | null;
+  /** With state `error`: why the copy stopped there (a full disk: `disk error: ENOSPC: no space left
+   *  on device, write`); such a copy does not count toward `replicas`. Else null. */
+  error: string | null;
 }

@@ -40,6 +40,10 @@ export interface ApiContext {
   trustForwarder?: (address: string, port: number) => () => void;
   /** The BitTorrent listener's bind address (for the reachability hint). */
   bittorrentHost: string;
+  /** The address the HTTP API listens on (`--host`): a cluster member's requests to the others (a
+   *  stream proxied from a holder) leave from it when it is a concrete address, as its engine's
+   *  connections do, so its traffic comes from the address the others know it by. */
+  httpHost?: string;
   /** Feeds, download rules and their matches (rss/). */
   rss: RssService;
   /** Tells the live feed something changed, so clients hear now rather than on the next tick. */

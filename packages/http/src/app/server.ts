@@ -355,6 +355,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       streamWaitMs: opts.streamWaitMs ?? 120_000,
       allowPrivateUrls,
       bittorrentHost: opts.btHost ?? '::',
+      httpHost: host,
       announceUrls: () => node.announceUrls(),
       endpoints: () => ({
         http: httpPort,

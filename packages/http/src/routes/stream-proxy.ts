@@ -2,11 +2,15 @@
 // torrent of the library but runs only those it holds; a stream of another's is proxied from a
 // live holder's same route, with the caller's Range, conditional headers and credentials (sessions
 // and the API token are the cluster's, so the holder takes them as they are), piped through as it
-// comes — never the whole file in memory. No live holder: 503 with a message.
+// comes — never the whole file in memory. No live holder: 503 with a message. A holder that does
+// not answer (cut off: its packets dropped, no refusal) is given HOLDER_ANSWER_MS for its headers,
+// then the next is tried; one that goes silent mid-body is dropped after HOLDER_IDLE_MS and the
+// caller's response ends there (as a holder that died mid-file), never a hang.
 
-import { Readable } from 'node:stream';
+import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { isIP } from 'node:net';
 import { pipeline } from 'node:stream/promises';
-import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { liveHolderUrls } from '@cascade/node';
 import type { ApiContext } from '../app/context.ts';
@@ -16,6 +20,8 @@ import { HttpError } from '../app/http-errors.ts';
 export const PROXIED_HEADER = 'x-cascade-proxied';
 /** How long a holder may take to answer with its headers before the next one is tried. */
 const HOLDER_ANSWER_MS = 10_000;
+/** How long a holder's body may stay silent before the response is ended (a cut mid-file). */
+const HOLDER_IDLE_MS = 20_000;
 /** What the caller sent that the holder needs to answer the same way. */
 const FORWARDED = ['range', 'if-range', 'if-none-match', 'if-modified-since', 'if-match', 'if-unmodified-since', 'authorization', 'cookie', 'accept'];
 /** Headers of one connection, not of the response. */
@@ -41,32 +47,55 @@ export async function proxyStream(ctx: ApiContext, req: FastifyRequest, reply: F
   const gone = new AbortController();
   reply.raw.once('close', () => gone.abort());
   const failures: string[] = [];
+  const from = ctx.httpHost && isIP(ctx.httpHost) !== 0 && ctx.httpHost !== '0.0.0.0' && ctx.httpHost !== '::' ? ctx.httpHost : undefined;
   for (const base of urls) {
-    const slow = AbortSignal.timeout(HOLDER_ANSWER_MS);
-    let res: Response;
+    let res: IncomingMessage;
     try {
-      res = await fetch(new URL(req.url, base), { method: req.method, headers, redirect: 'manual', signal: AbortSignal.any([gone.signal, slow]) });
+      res = await ask(new URL(req.url, base), req.method, headers, from, gone.signal);
     } catch (err) {
       if (gone.signal.aborted) return reply.hijack();
-      failures.push(`${base}: ${(err as Error).cause ? String((err as { cause: Error }).cause.message) : (err as Error).message}`);
+      failures.push(`${base}: ${(err as Error).message}`);
       continue;
     }
     const out: OutgoingHttpHeaders = {};
-    res.headers.forEach((v, k) => {
-      if (!HOP_BY_HOP.has(k)) out[k] = v;
-    });
+    for (const [k, v] of Object.entries(res.headers)) if (!HOP_BY_HOP.has(k) && v !== undefined) out[k] = v;
     reply.hijack();
-    reply.raw.writeHead(res.status, out);
-    if (!res.body || req.method === 'HEAD') {
+    reply.raw.writeHead(res.statusCode ?? 502, out);
+    if (req.method === 'HEAD') {
+      res.resume();
       reply.raw.end();
       return reply;
     }
     reply.raw.flushHeaders();
+    // A holder silent mid-file (cut off): dropped, and the caller's response cut short with it.
+    res.socket.setTimeout(HOLDER_IDLE_MS, () => res.destroy(new Error(`the holder at ${base} sent nothing for ${HOLDER_IDLE_MS / 1000} s`)));
     // Cut short (the holder died mid-file, the caller left): the response ends, as a local one would.
-    pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), reply.raw).catch(() => reply.raw.destroy());
+    pipeline(res, reply.raw).catch(() => {
+      res.destroy();
+      reply.raw.destroy();
+    });
     return reply;
   }
   throw unavailable(reply, `${noCopy}, and no holder answered (${failures.join('; ')}); try again later`);
+}
+
+/** One request to a holder, from `localAddress` when given; resolves at its response's headers,
+ *  given up after HOLDER_ANSWER_MS without them (only the wait for headers: a long body may take
+ *  as long as it takes, its silences bounded by HOLDER_IDLE_MS). */
+function ask(url: URL, method: string, headers: Record<string, string>, localAddress: string | undefined, signal: AbortSignal): Promise<IncomingMessage> {
+  const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const r = request(url, { method, headers, signal, ...(localAddress ? { localAddress } : {}) }, (res) => {
+      clearTimeout(slow);
+      resolve(res);
+    });
+    const slow = setTimeout(() => r.destroy(new Error(`no answer within ${HOLDER_ANSWER_MS / 1000} s`)), HOLDER_ANSWER_MS);
+    r.on('error', (err) => {
+      clearTimeout(slow);
+      reject(signal.aborted ? (signal.reason as Error) : err);
+    });
+    r.end();
+  });
 }
 
 function unavailable(reply: FastifyReply, message: string): HttpError {

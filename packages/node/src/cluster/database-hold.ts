@@ -67,9 +67,16 @@ export async function followMembership(node: CascadeNode, m: ClusterMembership):
   const publish = store.onCommit;
   store.onCommit = (writes) => {
     publish?.(writes);
-    if (writes.some((w) => w.table === 'torrents')) placement.soon();
+    const keys = writes.filter((w) => w.table === 'torrents').map((w) => w.key);
+    if (keys.length > 0) {
+      placement.soon(keys);
+      holdings.told(keys);
+    }
   };
-  node.changes?.views.onTable('torrents', () => placement.soon());
+  node.changes?.views.onTable('torrents', (key) => {
+    placement.soon([key]);
+    holdings.told([key]);
+  });
   m.on('renewed', () => {
     placement.soon();
     void holdings.tick();

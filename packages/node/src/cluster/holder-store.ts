@@ -11,12 +11,28 @@ import { nowSql } from './cluster-store.ts';
 /** A holder row is a copy (not a removed torrent's tombstone). */
 const A_COPY = `h.state NOT IN ('${REMOVED}', '${REMOVED_WITH_DATA}')`;
 
+/** A holder whose copy failed (a disk full, a write refused): listed, not counted as a copy. */
+export const FAILED = 'error';
+
 /** One holder row of a torrent of the library, for the coordinator's count. */
 export interface HolderRow {
   infoHash: string;
   /** null: the torrent has no holder row at all. */
   member: string | null;
   epoch: number;
+  /** Its state there (FAILED: not a copy to count); null with member null. */
+  state: string | null;
+  /** The torrent's size in bytes (null: a magnet without its metadata yet). */
+  length: number | null;
+}
+
+/** How many infohashes one statement names (a partial pass, a peer refresh of a few torrents). */
+const CHUNK = 500;
+
+function chunks<T>(list: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < list.length; i += CHUNK) out.push(list.slice(i, i + CHUNK));
+  return out;
 }
 
 /** Another member holding a torrent this member holds, as a BitTorrent peer. */
@@ -36,6 +52,8 @@ export interface HolderState {
   /** Its member's lease is live, at the epoch the row carries. */
   alive: boolean;
   url: string | null;
+  /** Why the copy stopped (state 'error': a disk full says `no space left on device`), else null. */
+  error: string | null;
 }
 
 export class HolderStore {
@@ -47,13 +65,27 @@ export class HolderStore {
     this.#now = nowSql(store.dialect);
   }
 
-  /** Every torrent of the library with each of its copies' rows (one row with member null for a
-   *  torrent none holds). */
-  async holderRows(): Promise<HolderRow[]> {
-    const rows = await this.#store.all<{ info_hash: string; member_id: string | null; epoch: number | string | null }>(
-      `SELECT t.info_hash, h.member_id, h.epoch FROM torrents t LEFT JOIN torrent_holders h ON h.info_hash = t.info_hash AND ${A_COPY}`,
+  /** Every torrent of the library (or only `infoHashes`) with each of its copies' rows (one row
+   *  with member null for a torrent none holds). */
+  async holderRows(infoHashes?: readonly string[]): Promise<HolderRow[]> {
+    const sql = `SELECT t.info_hash, t.length, h.member_id, h.epoch, h.state FROM torrents t LEFT JOIN torrent_holders h ON h.info_hash = t.info_hash AND ${A_COPY}`;
+    type Raw = { info_hash: string; length: number | string | null; member_id: string | null; epoch: number | string | null; state: string | null };
+    const rows: Raw[] = [];
+    if (!infoHashes) rows.push(...(await this.#store.all<Raw>(sql)));
+    else for (const part of chunks(infoHashes)) rows.push(...(await this.#store.all<Raw>(`${sql} WHERE t.info_hash IN (${part.map(() => '?').join(', ')})`, part)));
+    return rows.map((r) => ({ infoHash: r.info_hash, member: r.member_id, epoch: Number(r.epoch ?? 0), state: r.state, length: r.length === null ? null : Number(r.length) }));
+  }
+
+  /** The bytes each member has still to write for the copies it holds and has not completed (a
+   *  placed copy fills the disk over minutes; its member's free bytes do not show it yet). Failed
+   *  and paused copies count too: they resume where they stopped. A seeding copy is complete
+   *  whatever its last resume save said. */
+  async promised(): Promise<Map<string, number>> {
+    const rows = await this.#store.all<{ member_id: string; bytes: number | string | null }>(
+      `SELECT h.member_id, SUM(t.length * (1 - h.progress)) AS bytes FROM torrent_holders h JOIN torrents t ON t.info_hash = h.info_hash
+       WHERE h.progress < 1 AND h.state <> 'seeding' AND t.length IS NOT NULL AND ${A_COPY} GROUP BY h.member_id`,
     );
-    return rows.map((r) => ({ infoHash: r.info_hash, member: r.member_id, epoch: Number(r.epoch ?? 0) }));
+    return new Map(rows.map((r) => [r.member_id, Math.max(0, Math.ceil(Number(r.bytes ?? 0)))]));
   }
 
   /**
@@ -87,31 +119,33 @@ export class HolderStore {
     return rows.map((r) => r.info_hash);
   }
 
-  /** The other live holders of every torrent `member` holds, with where their engines listen. */
-  async peersOf(member: string): Promise<HolderPeer[]> {
+  /** The other live holders of every torrent `member` holds (or of those of `infoHashes` it holds),
+   *  with where their engines listen. */
+  async peersOf(member: string, infoHashes?: readonly string[]): Promise<HolderPeer[]> {
     const n = this.#now;
-    const rows = await this.#store.all<{ info_hash: string; member_id: string; epoch: number | string; url: string; bt_port: number | string }>(
-      `SELECT h.info_hash, h.member_id, h.epoch, m.url, m.bt_port
+    const sql = `SELECT h.info_hash, h.member_id, h.epoch, m.url, m.bt_port
        FROM torrent_holders mine
        JOIN torrent_holders h ON h.info_hash = mine.info_hash AND h.member_id <> mine.member_id
        JOIN cluster_members m ON m.id = h.member_id AND m.epoch = h.epoch
-       WHERE mine.member_id = ? AND m.lease_until >= ${n} AND m.bt_port IS NOT NULL AND ${A_COPY}`,
-      [member],
-    );
+       WHERE mine.member_id = ? AND m.lease_until >= ${n} AND m.bt_port IS NOT NULL AND ${A_COPY}`;
+    type Raw = { info_hash: string; member_id: string; epoch: number | string; url: string; bt_port: number | string };
+    const rows: Raw[] = [];
+    if (!infoHashes) rows.push(...(await this.#store.all<Raw>(sql, [member])));
+    else for (const part of chunks(infoHashes)) rows.push(...(await this.#store.all<Raw>(`${sql} AND mine.info_hash IN (${part.map(() => '?').join(', ')})`, [member, ...part])));
     return rows.map((r) => ({ infoHash: r.info_hash, member: r.member_id, epoch: Number(r.epoch), url: r.url, btPort: Number(r.bt_port) }));
   }
 
   /** A torrent's copies, each with whether its member is alive and its URL (none on a single node). */
   async holdersOf(infoHash: string): Promise<HolderState[]> {
     const n = this.#now;
-    const rows = await this.#store.all<{ member_id: string; state: string; progress: number | string; live: number | string; url: string | null }>(
-      `SELECT h.member_id, h.state, h.progress, m.url,
+    const rows = await this.#store.all<{ member_id: string; state: string; progress: number | string; live: number | string; url: string | null; error: string | null }>(
+      `SELECT h.member_id, h.state, h.progress, h.error, m.url,
          CASE WHEN m.id IS NOT NULL AND m.lease_until >= ${n} AND m.epoch = h.epoch THEN 1 ELSE 0 END AS live
        FROM torrent_holders h LEFT JOIN cluster_members m ON m.id = h.member_id
        WHERE h.info_hash = ? AND ${A_COPY} ORDER BY h.member_id`,
       [infoHash],
     );
-    return rows.map((r) => ({ member: r.member_id, state: r.state, progress: Number(r.progress), alive: Number(r.live) === 1, url: r.url }));
+    return rows.map((r) => ({ member: r.member_id, state: r.state, progress: Number(r.progress), alive: Number(r.live) === 1, url: r.url, error: r.state === FAILED ? (r.error ?? null) : null }));
   }
 }
 

@@ -9,6 +9,7 @@ import { errorMessage } from '../core/errors.ts';
 import type { CascadeNode } from '../core/node.ts';
 import { loadStored } from '../core/library.ts';
 import type { HolderStore } from './holder-store.ts';
+import { FULL_SWEEP_MS } from './placement.ts';
 import type { ClusterMembership } from './membership.ts';
 
 /** "host:port" of a member's engine: its cluster URL's host (brackets kept for IPv6). */
@@ -28,6 +29,12 @@ export class Holdings {
    *  back with a new epoch, or a new address, is given again). */
   readonly #given = new Set<string>();
   #taking: Promise<void> = Promise.resolve();
+  /** Torrents whose holders may have changed since the last peer refresh (null: unknown which). */
+  readonly #told = new Set<string>();
+  #all = true;
+  /** The live members, their epochs and addresses at the last full refresh; and when it was. */
+  #seen = '';
+  #lastFull = -Infinity;
 
   constructor(node: CascadeNode, m: ClusterMembership, holders: HolderStore) {
     this.#node = node;
@@ -58,6 +65,7 @@ export class Holdings {
     }
     if (loaded > 0) {
       node.changed();
+      this.told(infoHashes);
       await this.peers();
     }
   }
@@ -70,10 +78,38 @@ export class Holdings {
     await this.take(placed);
   }
 
-  /** Gives each running torrent's engine the other live holders of it as peers. */
+  /** Torrents written (their holders may have changed): their peers are read at the next refresh. */
+  told(keys: readonly (string | null)[]): void {
+    for (const k of keys) {
+      if (k === null) this.#all = true;
+      else this.#told.add(k);
+    }
+  }
+
+  /** Gives each running torrent's engine the other live holders of it as peers: of every torrent
+   *  held here when the live members (their epochs, addresses) changed or every FULL_SWEEP_MS,
+   *  else of the torrents told of since the last refresh (at 10,000 torrents the whole read is
+   *  10,000 rows per member: bench/cluster/placement.ts). */
   async peers(): Promise<void> {
     const session = this.#node.session;
-    for (const p of await this.#holders.peersOf(this.#m.id)) {
+    const { now, members } = await this.#m.store.list();
+    const seen = members.filter((x) => x.leaseUntil >= now && x.deadAt === null).map((x) => `${x.id}@${x.epoch} ${x.url} ${x.btPort}`).sort().join(' ');
+    const full = this.#all || seen !== this.#seen || now - this.#lastFull >= FULL_SWEEP_MS;
+    const told = [...this.#told];
+    this.#told.clear();
+    this.#all = false;
+    if (full) {
+      this.#seen = seen;
+      this.#lastFull = now;
+    } else if (told.length === 0) return;
+    let found;
+    try {
+      found = await this.#holders.peersOf(this.#m.id, full ? undefined : told);
+    } catch (err) {
+      this.#all = true;
+      throw err;
+    }
+    for (const p of found) {
       const t = session.get(p.infoHash);
       const address = engineAddress(p.url, p.btPort);
       if (!t || !address) continue;
@@ -109,6 +145,7 @@ export class Holdings {
   async rejoined(epoch: number): Promise<void> {
     await this.#node.db.records.registerHeld(epoch);
     this.#given.clear();
+    this.#all = true;
     if (this.#node.queue.suspended) await this.#node.queue.suspend(false);
     await this.catchUp();
     await this.peers();
