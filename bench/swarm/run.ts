@@ -95,10 +95,10 @@ if (argv.help) {
   --lt-plaintext            libtorrent dials without first trying an encrypted handshake
   --keep                    keep the temp dir
   --quick                   the speed guard (user-run.ts): 256 MiB, one run per pair, lt→lt, lt→cascade,
-                            cascade→cascade as users start them (cascade seed / cascade download, defaults
-                            on, the chain included), the downloader's whole process timed; exits 1 when a
-                            Cascade downloader passes --max-cpu (default ${QUICK_MAX_CPU}) CPU-s/GiB or falls under
-                            --min-ratio (default ${QUICK_MIN_RATIO})× libtorrent
+                            cascade→cascade, cascade→lt as users start them (cascade seed / cascade download,
+                            defaults on, the chain included), the downloader's whole process timed; exits 1
+                            when a Cascade downloader passes --max-cpu (default ${QUICK_MAX_CPU}) CPU-s/GiB or a pair
+                            with Cascade at either end falls under --min-ratio (default ${QUICK_MIN_RATIO})× libtorrent
   --user                    the same as users start them, with --size, --runs, --version, --pairs
                             (lt-lt,lt-cascade,cascade-cascade,cascade-lt by default); no limits unless given
   --link "rtt=50ms,loss=1%,rate=100mbit"   (root) uTP only, through the link emulator (bench/link): each pair
@@ -141,7 +141,7 @@ if (argv.quick || argv.user) {
     pieceLength: parseSize(argv['piece-length']!, '--piece-length'),
     version: argv.version as 'v1' | 'v2' | 'hybrid',
     runs: quick && !given('runs') ? 1 : Number(argv.runs),
-    pairs: (quick && !given('pairs') ? 'lt-lt,lt-cascade,cascade-cascade' : argv.pairs!).split(',').map((s) => s.trim()),
+    pairs: (quick && !given('pairs') ? 'lt-lt,lt-cascade,cascade-cascade,cascade-lt' : argv.pairs!).split(',').map((s) => s.trim()),
     dir: argv.dir ? resolve(argv.dir) : tmpdir(),
     keep: argv.keep!,
     ...(argv['max-cpu'] || quick ? { maxCpuPerGiB: Number(argv['max-cpu'] ?? QUICK_MAX_CPU) } : {}),
