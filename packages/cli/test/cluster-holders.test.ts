@@ -12,67 +12,13 @@ import { once } from 'node:events';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startPostgres } from '../../node/test/state-engines.ts';
-import { startRedis } from '../../tracker/test/helpers.ts';
-import { startServe, until, type ServeNode } from './node-process.ts';
-import { tempDir } from './helpers.ts';
-
-
-interface Holder {
-  member: string;
-  progress: number;
-  state: string;
-  alive: boolean;
-  url: string | null;
-}
-
-interface Member {
-  node: ServeNode;
-  id: string;
-  host: string;
-  stateDir: string;
-}
+import { startServe, until } from './node-process.ts';
+import { detail, holdersWhen, liveDone, share, testCluster, type Holder, type Member } from './cluster-process.ts';
 
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
-async function detail(m: Member, ih: string): Promise<Record<string, any> | undefined> {
-  const r = await m.node.api(`/api/torrents/${ih}`);
-  return r.status === 200 ? ((await r.json()) as Record<string, any>) : undefined;
-}
-
-async function share(m: Member, name: string, bytes: Uint8Array): Promise<string> {
-  const form = new FormData();
-  form.append('files', new Blob([new Uint8Array(bytes)]), name);
-  const r = await m.node.api('/api/torrents', { method: 'POST', body: form });
-  const body = (await r.json()) as { infoHash: string };
-  assert.equal(r.status, 201, JSON.stringify(body));
-  return body.infoHash;
-}
-
-/** The holders through `m` once `ok` says they are as wanted. */
-function holdersWhen(m: Member, ih: string, what: string, ok: (h: Holder[]) => boolean, ms = 90_000): Promise<Holder[]> {
-  return until(what, async () => {
-    const h = (await detail(m, ih))?.holders as Holder[] | undefined;
-    return h && ok(h) ? h : undefined;
-  }, ms);
-}
-
-const liveDone = (h: Holder[]) => h.filter((x) => x.alive && x.progress === 1);
-
 test('holders: placed on replicas members, peers of each other, acting on every holder, repaired after a kill, fenced and back', { timeout: 600_000 }, async (t) => {
-  const pg = await startPostgres(t);
-  const database = await pg.database('holders');
-  const redis = await startRedis();
-  t.after(() => redis.stop());
-  const root = tempDir(t);
-  const start = async (name: string, host: string): Promise<Member> => {
-    const stateDir = join(root, name);
-    const node = await startServe(t, {
-      stateDir,
-      args: ['--no-chain', '--database', database, '--redis', redis.url, '--cluster-url', `http://${host}:18100`, '--host', host],
-    });
-    return { node, id: node.events.find((e) => e.event === 'serving')!.cluster.id as string, host, stateDir };
-  };
+  const { start } = await testCluster(t, 'holders');
   const members = [await start('a', '127.0.0.21'), await start('b', '127.0.0.22'), await start('c', '127.0.0.23')];
   const [a] = members as [Member, Member, Member];
   const byId = (id: string) => members.find((m) => m.id === id)!;
