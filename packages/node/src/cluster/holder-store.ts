@@ -26,6 +26,8 @@ export interface HolderPeer {
   epoch: number;
   url: string;
   btPort: number;
+  /** Its copy's verified pieces over pieces (1: complete). */
+  progress: number;
 }
 
 /** A torrent's holder as its detail shows it. */
@@ -90,15 +92,15 @@ export class HolderStore {
   /** The other live holders of every torrent `member` holds, with where their engines listen. */
   async peersOf(member: string): Promise<HolderPeer[]> {
     const n = this.#now;
-    const rows = await this.#store.all<{ info_hash: string; member_id: string; epoch: number | string; url: string; bt_port: number | string }>(
-      `SELECT h.info_hash, h.member_id, h.epoch, m.url, m.bt_port
+    const rows = await this.#store.all<{ info_hash: string; member_id: string; epoch: number | string; url: string; bt_port: number | string; progress: number | string }>(
+      `SELECT h.info_hash, h.member_id, h.epoch, m.url, m.bt_port, h.progress
        FROM torrent_holders mine
        JOIN torrent_holders h ON h.info_hash = mine.info_hash AND h.member_id <> mine.member_id
        JOIN cluster_members m ON m.id = h.member_id AND m.epoch = h.epoch
        WHERE mine.member_id = ? AND m.lease_until >= ${n} AND m.bt_port IS NOT NULL AND ${A_COPY}`,
       [member],
     );
-    return rows.map((r) => ({ infoHash: r.info_hash, member: r.member_id, epoch: Number(r.epoch), url: r.url, btPort: Number(r.bt_port) }));
+    return rows.map((r) => ({ infoHash: r.info_hash, member: r.member_id, epoch: Number(r.epoch), url: r.url, btPort: Number(r.bt_port), progress: Number(r.progress) }));
   }
 
   /** A torrent's copies, each with whether its member is alive and its URL (none on a single node). */

@@ -70,10 +70,14 @@ export class Holdings {
     await this.take(placed);
   }
 
-  /** Gives each running torrent's engine the other live holders of it as peers. */
+  /** Gives each running torrent's engine the other live holders of it as peers, and tells the queue
+   *  which torrents another live holder has complete: a download of one is the cluster's copy, run
+   *  outside the user's download slots (docs/cluster.md, "A placed copy and the download queue"). */
   async peers(): Promise<void> {
     const session = this.#node.session;
-    for (const p of await this.#holders.peersOf(this.#m.id)) {
+    const peers = await this.#holders.peersOf(this.#m.id);
+    this.#node.queue.setReplicaCopies(new Set(peers.filter((p) => p.progress >= 1).map((p) => p.infoHash)));
+    for (const p of peers) {
       const t = session.get(p.infoHash);
       const address = engineAddress(p.url, p.btPort);
       if (!t || !address) continue;
