@@ -38,6 +38,12 @@ export interface HolderState {
   /** Its member's lease is live, at the epoch the row carries. */
   alive: boolean;
   url: string | null;
+  /** Where its copy is on its member's disk (null: placed, not taken yet). */
+  savePath: string | null;
+  /** A move asked through another member, not done there yet (schema 23). */
+  moveTo: string | null;
+  /** Why the last move asked failed there. */
+  moveError: string | null;
 }
 
 export class HolderStore {
@@ -106,14 +112,14 @@ export class HolderStore {
   /** A torrent's copies, each with whether its member is alive and its URL (none on a single node). */
   async holdersOf(infoHash: string): Promise<HolderState[]> {
     const n = this.#now;
-    const rows = await this.#store.all<{ member_id: string; state: string; progress: number | string; live: number | string; url: string | null }>(
-      `SELECT h.member_id, h.state, h.progress, m.url,
+    const rows = await this.#store.all<{ member_id: string; state: string; progress: number | string; live: number | string; url: string | null; save_path: string | null; move_to: string | null; move_error: string | null }>(
+      `SELECT h.member_id, h.state, h.progress, m.url, h.save_path, h.move_to, h.move_error,
          CASE WHEN m.id IS NOT NULL AND m.lease_until >= ${n} AND m.epoch = h.epoch THEN 1 ELSE 0 END AS live
        FROM torrent_holders h LEFT JOIN cluster_members m ON m.id = h.member_id
        WHERE h.info_hash = ? AND ${A_COPY} ORDER BY h.member_id`,
       [infoHash],
     );
-    return rows.map((r) => ({ member: r.member_id, state: r.state, progress: Number(r.progress), alive: Number(r.live) === 1, url: r.url }));
+    return rows.map((r) => ({ member: r.member_id, state: r.state, progress: Number(r.progress), alive: Number(r.live) === 1, url: r.url, savePath: r.save_path, moveTo: r.move_to, moveError: r.move_error }));
   }
 }
 

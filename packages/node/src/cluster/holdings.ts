@@ -10,6 +10,7 @@ import type { CascadeNode } from '../core/node.ts';
 import { loadStored } from '../core/library.ts';
 import type { HolderStore } from './holder-store.ts';
 import type { ClusterMembership } from './membership.ts';
+import { HolderMoves } from './holder-moves.ts';
 
 /** "host:port" of a member's engine: its cluster URL's host (brackets kept for IPv6). */
 export function engineAddress(url: string, btPort: number): string | undefined {
@@ -28,11 +29,19 @@ export class Holdings {
    *  back with a new epoch, or a new address, is given again). */
   readonly #given = new Set<string>();
   #taking: Promise<void> = Promise.resolve();
+  /** Save-path moves asked of this member's copies through other members. */
+  readonly #moves: HolderMoves;
 
   constructor(node: CascadeNode, m: ClusterMembership, holders: HolderStore) {
     this.#node = node;
     this.#m = m;
     this.#holders = holders;
+    this.#moves = new HolderMoves(node, () => m.id);
+  }
+
+  /** Does the moves asked of this member's copies (a torrent's notice heard, or a tick). */
+  moves(): Promise<void> {
+    return this.#m.state === 'member' ? this.#moves.follow() : Promise.resolve();
   }
 
   /** Loads the torrents placed here (or held here and not running), each in its own copy: the
@@ -96,6 +105,7 @@ export class Holdings {
       if (this.#m.state === 'member' && (node.db.records.epoch !== this.#m.epoch || node.queue.suspended)) return await this.rejoined(this.#m.epoch);
       await this.catchUp();
       await this.peers();
+      await this.moves();
     } catch (err) {
       this.#node.out.note(`cluster: following this member's holdings failed: ${errorMessage(err)}`);
     }

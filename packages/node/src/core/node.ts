@@ -118,7 +118,7 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
   cluster: ClusterMembership | undefined;
   /** A member's part as a holder (cluster/holdings.ts: loads what is placed here), and placement
    *  (cluster/placement.ts: run while it is the coordinator). */
-  holdings: { take(infoHashes: readonly string[]): Promise<void> } | undefined;
+  holdings: { take(infoHashes: readonly string[]): Promise<void>; moves(): Promise<void> } | undefined;
   placement: { close(): void } | undefined;
   #fatal!: (reason: string) => void;
   /** Resolves with the reason when this node must stop by itself (its database lease was taken

@@ -201,6 +201,10 @@ export class NodeModel {
 
   // ---- one torrent's options ----
 
+  /** A cluster's member (cluster/holder-moves.ts): asks every other holder of a torrent to move its
+   *  own copy to a save path as the user gave it; how many were asked. Undefined on a single node. */
+  forwardMove: ((infoHash: string, given: string) => Promise<number>) | undefined;
+
   /**
    * Applies a patch to a stored torrent: the data moved for a new savePath (first: a failed move
    * changes nothing), then the stored options, then the limits in the engine.
@@ -213,8 +217,7 @@ export class NodeModel {
     if (patch.category) this.categories.require(patch.category);
     const s = this.settings.get();
     const savePath = patch.savePath === undefined ? undefined : saveDir('savePath', patch.savePath, s.downloadDir, this.#db.stateDir);
-    if (savePath !== undefined && savePath !== rec.savePath) {
-      if (!t) throw new NodeError('failed', `torrent ${infoHash} is in the library but not loaded, so its data cannot be moved`);
+    if (savePath !== undefined && savePath !== rec.savePath && t) {
       await this.#makeDir('savePath', savePath);
       try {
         await t.move(savePath);
@@ -222,6 +225,12 @@ export class NodeModel {
         throw new NodeError('failed', `moving the data failed; it stays where it was: ${errorMessage(err)}`);
       }
       await this.options.setSavePath(infoHash, savePath);
+    }
+    if (savePath !== undefined) {
+      // A cluster's other holders each move their own copy (the path as given: a relative one is
+      // under each member's own download dir); this member's copy, if any, moved first.
+      const others = this.forwardMove ? await this.forwardMove(infoHash, patch.savePath!) : 0;
+      if (!t && others === 0) throw new NodeError('failed', `torrent ${infoHash} is in the library but not loaded${this.forwardMove ? ' here nor held by another member' : ''}, so its data cannot be moved`);
     }
     const { savePath: _moved, sequential, firstLastPiece, ...stored } = patch;
     if (sequential !== undefined || firstLastPiece !== undefined) {

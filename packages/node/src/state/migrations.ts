@@ -457,4 +457,12 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX compat_sessions_last_seen ON compat_sessions (api, last_seen);
   `,
+  // 23: a save path moved through any member moves every holder's own copy (issue 42, docs/cluster.md
+  // "Replicas and placement"): the path asked, as given (a relative one is under each member's own
+  // download dir), is left on each other holder's row for that holder to move its copy to; what
+  // failed there is kept for the torrent's detail.
+  `
+  ALTER TABLE torrent_holders ADD COLUMN move_to TEXT;   -- a move asked through another member, not done yet here; NULL: none
+  ALTER TABLE torrent_holders ADD COLUMN move_error TEXT; -- why the last move asked failed here; NULL: it did not
+  `,
 ];
