@@ -6,7 +6,8 @@ import type { CompatOps, TorrentRow } from '../ops.ts';
 import { RpcError, absolutePath, bool, indexes, str, strings, type Args } from './args.ts';
 import { TorrentIds } from './ids.ts';
 import { TORRENT_FIELDS } from './fields.ts';
-import { SessionMemory, sessionSet, sessionStats, sessionValues } from './session.ts';
+import { SESSION_MEMORY, SessionMemory, rememberedSession, sessionSet, sessionStats, sessionValues } from './session.ts';
+import { memoryOf } from '../memory.ts';
 import { setTorrent, splitLabels } from './torrent-set.ts';
 import { TorrentView, queuePositions, type ViewContext } from './torrent-view.ts';
 import { BandwidthGroups } from './groups.ts';
@@ -20,7 +21,6 @@ export class TransmissionRpc {
   readonly #ops: CompatOps;
   readonly #sessionId: () => string;
   readonly ids = new TorrentIds();
-  readonly #memory = new SessionMemory();
   readonly #remembered = { down: new Map<string, number>(), up: new Map<string, number>() };
   readonly #groups = new BandwidthGroups();
   readonly methods: Record<string, Method>;
@@ -34,7 +34,12 @@ export class TransmissionRpc {
     };
     this.methods = {
       'session-get': (args) => this.#sessionGet(args),
-      'session-set': async (args) => (await sessionSet(ops, this.#memory, args), {}),
+      'session-set': async (args) => {
+        const mem = await this.#sessionMemory();
+        await sessionSet(ops, mem, args);
+        await memoryOf(ops).set('transmission', SESSION_MEMORY, { ...mem });
+        return {};
+      },
       'session-stats': async () => sessionStats(ops),
       'torrent-get': async (args) => this.#torrentGet(args),
       'torrent-add': (args) => this.#torrentAdd(args),
@@ -141,8 +146,14 @@ export class TransmissionRpc {
     };
   }
 
+  /** The values shown for limits that are off, as the node keeps them (its state: every member
+   *  of a cluster shows the same). */
+  async #sessionMemory(): Promise<SessionMemory> {
+    return rememberedSession(await memoryOf(this.#ops).get('transmission', SESSION_MEMORY));
+  }
+
   async #sessionGet(args: Args): Promise<Record<string, unknown>> {
-    const all = await sessionValues(this.#ops, this.#memory, this.#sessionId());
+    const all = await sessionValues(this.#ops, await this.#sessionMemory(), this.#sessionId());
     const fields = strings(args, 'fields');
     if (fields === undefined) return all;
     return Object.fromEntries(fields.filter((f) => Object.hasOwn(all, f)).map((f) => [f, all[f]]));
