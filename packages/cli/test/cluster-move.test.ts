@@ -2,11 +2,12 @@
 // paths are each member's own, so each holder moves its copy to that path on its own machine (a
 // relative path: under its own download dir) and the detail reports where each copy is. Three
 // `serve` members, two holders: a move through the member that holds no copy, then one through a
-// holder; each copy's bytes intact where it went, nothing left where it was.
+// holder; each copy's bytes intact where it went, nothing left where it was; a move one holder
+// cannot make leaves its copy where it was, the detail saying why.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { until } from './node-process.ts';
 import { detail, holdersWhen, liveDone, share, testCluster, type Holder, type Member } from './cluster-process.ts';
@@ -60,6 +61,18 @@ test("a save path moved through any member moves each holder's own copy, reporte
   await move(holders[0]!, ih, 'again');
   assert.equal((await detail(holders[0]!, ih))!.savePath, join(holders[0]!.stateDir, 'downloads', 'again'), 'moved before the answer');
   await movedTo('again', a);
+
+  // (3) A move one holder cannot make (a file where its folder would go): the other holder's copy
+  // moves; this one stays where it was, and the detail says why.
+  const [ok, blocked] = holders as [Member, Member];
+  writeFileSync(join(blocked.stateDir, 'downloads', 'blocked'), 'not a folder');
+  await move(other, ih, 'blocked');
+  const shown = (await holdersWhen(other, ih, 'one moved, one failed', (h) => (h as Placed[]).every((x) => x.moveTo === null) && (h as Placed[]).some((x) => x.moveError !== null))) as Placed[];
+  const failed = shown.find((h) => h.member === blocked.id)!;
+  assert.match(failed.moveError!, /blocked/, failed.moveError!);
+  assert.equal(failed.savePath, join(blocked.stateDir, 'downloads', 'again'), 'its copy stays where it was');
+  assert.equal(sha256(readFileSync(join(blocked.stateDir, 'downloads', 'again', 'one.bin'))), sha256(data));
+  assert.equal(shown.find((h) => h.member === ok.id)!.savePath, join(ok.stateDir, 'downloads', 'blocked'));
 
   for (const m of members) await m.node.stop();
 });
