@@ -1,7 +1,8 @@
 // The compatible APIs behind a balancer with no stickiness (issue 42): what they remember beside
 // the settings is in the state, so every member answers the same. Two `serve` members on a real
 // PostgreSQL and redis-server: a Transmission limit value set while off through A (Debian's
-// transmission-remote) is shown by B; a qBittorrent search started through A is polled, read and
+// transmission-remote) is shown by B, and so are a torrent's limit set while off and a bandwidth
+// group; a qBittorrent search started through A is polled, read and
 // deleted through B, and the search plugin turned off through A is off on B; failed logins reaching
 // A and B in turn count together to the ban, in force on both.
 import { test } from 'node:test';
@@ -17,6 +18,20 @@ function remote(m: Member, args: string[]): Promise<string> {
     execFile('transmission-remote', [`${m.host}:${port}`, '--auth', `someone:${m.node.token}`, ...args], { timeout: 20_000 }, (err, stdout, stderr) =>
       err ? reject(new Error(`transmission-remote ${args.join(' ')}: ${stdout}${stderr}`)) : resolve(stdout));
   });
+}
+
+/** One Transmission RPC call on `m` (the session id asked first, as clients do); its arguments. */
+async function rpc(m: Member, method: string, args: Record<string, unknown> = {}): Promise<Record<string, any>> {
+  const call = (id = '') => fetch(`${m.node.url}/transmission/rpc`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from(`someone:${m.node.token}`).toString('base64')}`, 'x-transmission-session-id': id },
+    body: JSON.stringify({ method, arguments: args }),
+  });
+  let r = await call();
+  if (r.status === 409) r = await call(r.headers.get('x-transmission-session-id') ?? '');
+  const body = (await r.json()) as { result: string; arguments: Record<string, any> };
+  assert.equal(body.result, 'success', `${method}: ${body.result}`);
+  return body.arguments;
 }
 
 /** qBittorrent's Web API on `m`, with a session cookie (logged in through any member) or none. */
@@ -44,10 +59,17 @@ test('the compatible APIs answer the same through every member: Transmission ses
   await remote(a, ['-D']);
   assert.match(await remote(b, ['-si']), /Download speed limit: Unlimited \(Disabled limit: 300 kB\/s/, 'the value set through A, shown by B');
 
+  // A torrent's limit set while off, and a bandwidth group with it as a member, through A: B shows both.
+  const ih = await share(a, 'needle-in-cluster.bin', randomBytes(20_000));
+  await rpc(a, 'group-set', { name: 'slow', 'speed-limit-down-enabled': true, 'speed-limit-down': 40 });
+  await rpc(a, 'torrent-set', { ids: [ih], uploadLimit: 55, uploadLimited: false, group: 'slow' });
+  const [seen] = (await rpc(b, 'torrent-get', { ids: [ih], fields: ['uploadLimit', 'uploadLimited', 'group', 'downloadLimit'] })).torrents as Record<string, unknown>[];
+  assert.deepEqual(seen, { uploadLimit: 55, uploadLimited: false, group: 'slow', downloadLimit: 40 });
+  assert.deepEqual(((await rpc(b, 'group-get', {})).group as { name: string }[]).map((g) => g.name), ['slow']);
+
   // qBittorrent: a session made through A; a search started through A is B's to poll and read.
   const { sid } = await login(a, a.node.token);
   assert.ok(sid, 'a session cookie');
-  const ih = await share(a, 'needle-in-cluster.bin', randomBytes(20_000));
   const started = await qb(a, 'search/start', { pattern: 'needle', category: 'all', plugins: 'all' }, sid);
   assert.equal(started.status, 200, await started.clone().text());
   const { id } = (await started.json()) as { id: number };

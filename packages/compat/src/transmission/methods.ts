@@ -10,10 +10,27 @@ import { SESSION_MEMORY, SessionMemory, rememberedSession, sessionSet, sessionSt
 import { memoryOf } from '../memory.ts';
 import { setTorrent, splitLabels } from './torrent-set.ts';
 import { TorrentView, queuePositions, type ViewContext } from './torrent-view.ts';
-import { BandwidthGroups } from './groups.ts';
+import { BandwidthGroups, type StoredGroups } from './groups.ts';
 import { renamePath } from './rename.ts';
 
 type Method = (args: Args) => Promise<Record<string, unknown>>;
+
+/** The name of torrents' limits set while off and the bandwidth groups in the adapters' memory. */
+const TORRENT_MEMORY = 'torrent-memory';
+
+interface StoredTorrentMemory {
+  /** infohash → kB/s shown while the torrent's limit is off. */
+  down: Record<string, number>;
+  up: Record<string, number>;
+  groups: StoredGroups;
+}
+
+/** One request's view of it; `was`: as read, to store only a change. */
+interface TorrentMemory {
+  remembered: { down: Map<string, number>; up: Map<string, number> };
+  groups: BandwidthGroups;
+  was: string;
+}
 
 const QUEUE_MOVES = { 'queue-move-top': 'top', 'queue-move-up': 'up', 'queue-move-down': 'down', 'queue-move-bottom': 'bottom' } as const;
 
@@ -21,8 +38,6 @@ export class TransmissionRpc {
   readonly #ops: CompatOps;
   readonly #sessionId: () => string;
   readonly ids = new TorrentIds();
-  readonly #remembered = { down: new Map<string, number>(), up: new Map<string, number>() };
-  readonly #groups = new BandwidthGroups();
   readonly methods: Record<string, Method>;
 
   constructor(ops: CompatOps, sessionId: () => string) {
@@ -41,7 +56,7 @@ export class TransmissionRpc {
         return {};
       },
       'session-stats': async () => sessionStats(ops),
-      'torrent-get': async (args) => this.#torrentGet(args),
+      'torrent-get': async (args) => this.#torrentGet(args, await this.#torrentMemory()),
       'torrent-add': (args) => this.#torrentAdd(args),
       'torrent-remove': async (args) => {
         const deleteData = bool(args, 'delete-local-data') ?? false;
@@ -64,9 +79,14 @@ export class TransmissionRpc {
       'torrent-verify': each((r) => ops.recheck(r.infoHash)),
       'torrent-reannounce': each((r) => ops.reannounce(r.infoHash)),
       'torrent-set': async (args) => {
-        const ctx = this.#viewContext(ops.list());
+        const mem = await this.#torrentMemory();
+        const ctx = this.#viewContext(ops.list(), mem);
         const problems: string[] = [];
-        await this.#each(this.#select(args), (r) => setTorrent(ops, ctx, r, args, problems));
+        try {
+          await this.#each(this.#select(args), (r) => setTorrent(ops, ctx, r, args, problems));
+        } finally {
+          await this.#keep(mem);
+        }
         if (problems.length > 0) throw new RpcError([...new Set(problems)].join('; '));
         return {};
       },
@@ -111,8 +131,16 @@ export class TransmissionRpc {
       'session-close': async () => {
         throw new RpcError('session-close is refused: a Cascade node is not shut down from a remote (stop it on its host)');
       },
-      'group-get': async (args) => this.#groups.get(args),
-      'group-set': async (args) => (await this.#groups.set(ops, args), {}),
+      'group-get': async (args) => (await this.#torrentMemory()).groups.get(args),
+      'group-set': async (args) => {
+        const mem = await this.#torrentMemory();
+        try {
+          await mem.groups.set(ops, args);
+        } finally {
+          await this.#keep(mem);
+        }
+        return {};
+      },
     };
   }
 
@@ -135,15 +163,38 @@ export class TransmissionRpc {
     if (first !== undefined) throw first;
   }
 
-  #viewContext(rows: TorrentRow[]): ViewContext {
+  #viewContext(rows: TorrentRow[], mem: TorrentMemory): ViewContext {
     // The queue's numbering sorts every row: made only when a field asks for it.
     let queue: Map<string, number> | undefined;
     return {
-      ops: this.#ops, ids: this.ids, settings: this.#ops.settings(), now: Date.now(), remembered: this.#remembered, groups: this.#groups,
+      ops: this.#ops, ids: this.ids, settings: this.#ops.settings(), now: Date.now(), remembered: mem.remembered, groups: mem.groups,
       get queue() {
         return (queue ??= queuePositions(rows));
       },
     };
+  }
+
+  /** Torrents' limits set while off and the bandwidth groups, as the node keeps them (its state:
+   *  every member of a cluster shows the same), read for one request. */
+  async #torrentMemory(): Promise<TorrentMemory> {
+    const stored = (await memoryOf(this.#ops).get('transmission', TORRENT_MEMORY)) as Partial<StoredTorrentMemory> | undefined;
+    const map = (v: unknown) => new Map(Object.entries(v && typeof v === 'object' ? v : {}).filter((e): e is [string, number] => typeof e[1] === 'number'));
+    const mem = { remembered: { down: map(stored?.down), up: map(stored?.up) }, groups: BandwidthGroups.from(stored?.groups), was: '' };
+    mem.was = JSON.stringify(this.#stored(mem, null));
+    return mem;
+  }
+
+  /** Stores what a request changed (entries of torrents no longer in the library dropped). */
+  async #keep(mem: TorrentMemory): Promise<void> {
+    const known = new Set(this.#ops.list().map((r) => r.infoHash));
+    const next = this.#stored(mem, known);
+    if (JSON.stringify(next) !== mem.was) await memoryOf(this.#ops).set('transmission', TORRENT_MEMORY, next);
+  }
+
+  /** What to store of `mem`: every entry, or those of the `known` torrents only. */
+  #stored(mem: TorrentMemory, known: ReadonlySet<string> | null): StoredTorrentMemory {
+    const keep = (m: Map<string, number>) => Object.fromEntries([...m].filter(([ih]) => !known || known.has(ih)));
+    return { down: keep(mem.remembered.down), up: keep(mem.remembered.up), groups: mem.groups.stored(known) };
   }
 
   /** The values shown for limits that are off, as the node keeps them (its state: every member
@@ -159,7 +210,7 @@ export class TransmissionRpc {
     return Object.fromEntries(fields.filter((f) => Object.hasOwn(all, f)).map((f) => [f, all[f]]));
   }
 
-  #torrentGet(args: Args): Record<string, unknown> {
+  #torrentGet(args: Args, mem: TorrentMemory): Record<string, unknown> {
     const fields = args.fields;
     if (fields === undefined) throw new RpcError('no fields specified');
     if (!Array.isArray(fields) || fields.some((f) => typeof f !== 'string')) throw new RpcError('"fields" must be a list of field names');
@@ -170,7 +221,7 @@ export class TransmissionRpc {
     const chosen = this.ids.select(rows, args.ids);
     // Unknown names are skipped, as Transmission does (clients ask newer servers' fields of older ones).
     const keys = [...new Set(fields as string[])].filter((f) => Object.hasOwn(TORRENT_FIELDS, f));
-    const ctx = this.#viewContext(rows);
+    const ctx = this.#viewContext(rows, mem);
     const getters = keys.map((k) => TORRENT_FIELDS[k]!);
     // Objects filled key by key (one shape for all): a list poll builds 10,000 of them.
     const torrents: unknown[] = format === 'table' ? [keys] : [];
