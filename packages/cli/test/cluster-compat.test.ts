@@ -2,7 +2,7 @@
 // the settings is in the state, so every member answers the same. Two `serve` members on a real
 // PostgreSQL and redis-server: a Transmission limit value set while off through A (Debian's
 // transmission-remote) is shown by B, and so are a torrent's limit set while off and a bandwidth
-// group; a qBittorrent search started through A is polled, read and
+// group, and the torrents' ids; a qBittorrent search started through A is polled, read and
 // deleted through B, and the search plugin turned off through A is off on B; failed logins reaching
 // A and B in turn count together to the ban, in force on both.
 import { test } from 'node:test';
@@ -59,8 +59,16 @@ test('the compatible APIs answer the same through every member: Transmission ses
   await remote(a, ['-D']);
   assert.match(await remote(b, ['-si']), /Download speed limit: Unlimited \(Disabled limit: 300 kB\/s/, 'the value set through A, shown by B');
 
+  // Transmission's torrent ids: A gave one to a torrent since removed; a torrent added after it has
+  // the same id through B, which never saw the first (a client's ids mean the same torrents on both).
+  const first = await share(a, 'first.bin', randomBytes(10_000));
+  const idOn = async (m: Member, hash: string) => ((await rpc(m, 'torrent-get', { ids: [hash], fields: ['id'] })).torrents as { id: number }[])[0]?.id;
+  assert.equal(await idOn(a, first), 1);
+  await rpc(a, 'torrent-remove', { ids: [1] });
   // A torrent's limit set while off, and a bandwidth group with it as a member, through A: B shows both.
   const ih = await share(a, 'needle-in-cluster.bin', randomBytes(20_000));
+  assert.equal(await idOn(a, ih), 2);
+  assert.equal(await idOn(b, ih), 2, 'the same id through B');
   await rpc(a, 'group-set', { name: 'slow', 'speed-limit-down-enabled': true, 'speed-limit-down': 40 });
   await rpc(a, 'torrent-set', { ids: [ih], uploadLimit: 55, uploadLimited: false, group: 'slow' });
   const [seen] = (await rpc(b, 'torrent-get', { ids: [ih], fields: ['uploadLimit', 'uploadLimited', 'group', 'downloadLimit'] })).torrents as Record<string, unknown>[];

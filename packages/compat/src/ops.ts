@@ -226,6 +226,9 @@ export interface CompatOps extends TorrentEditOps {
   readonly qbSessions?: SessionBackend;
   /** Where the adapters keep what they remember; this process's memory when absent. */
   readonly memory?: CompatMemory;
+  /** Transmission's small torrent ids, given once for good and the same on every member of a
+   *  cluster (kept in the node's state); this process gives them when absent. */
+  readonly transmissionIds?: (infoHashes: readonly string[]) => Promise<Map<string, number>>;
   /** Transmission's X-Transmission-Session-Id: the same on every member of a cluster (derived from
    *  the API token, so it changes when the token does); a random id per process when absent. */
   readonly transmissionSessionId?: () => string;

@@ -196,6 +196,7 @@ test('the Store on PostgreSQL (a server started for the test)', { timeout: 180_0
     await s.run('DROP TABLE compat_sessions');
     await s.run('DROP TABLE compat_state');
     await s.run('DROP TABLE compat_login_failures');
+    await s.run('DROP TABLE compat_torrent_ids');
     await s.run('ALTER TABLE share_keys ADD COLUMN written BYTEA');
     await s.run('UPDATE cascade_schema SET version = 18');
     const ih = 'a'.repeat(40);

@@ -44,7 +44,7 @@ export class TransmissionRpc {
     this.#ops = ops;
     this.#sessionId = sessionId;
     const each = (what: (r: TorrentRow, args: Args) => Promise<unknown> | unknown): Method => async (args) => {
-      await this.#each(this.#select(args), (r) => what(r, args));
+      await this.#each(await this.#select(args), (r) => what(r, args));
       return {};
     };
     this.methods = {
@@ -60,7 +60,7 @@ export class TransmissionRpc {
       'torrent-add': (args) => this.#torrentAdd(args),
       'torrent-remove': async (args) => {
         const deleteData = bool(args, 'delete-local-data') ?? false;
-        await this.#each(this.#select(args), async (r) => {
+        await this.#each(await this.#select(args), async (r) => {
           await ops.remove(r.infoHash, deleteData);
           this.ids.removed(r.infoHash);
         });
@@ -83,7 +83,7 @@ export class TransmissionRpc {
         const ctx = this.#viewContext(ops.list(), mem);
         const problems: string[] = [];
         try {
-          await this.#each(this.#select(args), (r) => setTorrent(ops, ctx, r, args, problems));
+          await this.#each(await this.#select(args), (r) => setTorrent(ops, ctx, r, args, problems));
         } finally {
           await this.#keep(mem);
         }
@@ -96,11 +96,11 @@ export class TransmissionRpc {
         if (bool(args, 'move') !== true) {
           throw new RpcError('Cascade moves the data to a new location; it does not look for it there: send "move": true (transmission-remote --move)');
         }
-        await this.#each(this.#select(args), (r) => ops.setTorrent(r.infoHash, { savePath: location }));
+        await this.#each(await this.#select(args), (r) => ops.setTorrent(r.infoHash, { savePath: location }));
         return {};
       },
       'torrent-rename-path': async (args) => {
-        const rows = this.#select(args);
+        const rows = await this.#select(args);
         if (rows.length !== 1) throw new RpcError('torrent-rename-path requires 1 torrent');
         return { ...(await renamePath(ops, rows[0]!.infoHash, args)), id: this.ids.idOf(rows[0]!.infoHash) };
       },
@@ -108,7 +108,7 @@ export class TransmissionRpc {
         Object.entries(QUEUE_MOVES).map(([name, move]) => [
           name,
           async (args: Args) => {
-            const hashes = this.#select(args).map((r) => r.infoHash);
+            const hashes = (await this.#select(args)).map((r) => r.infoHash);
             if (hashes.length > 0) await ops.moveInQueue(hashes, move);
             return {};
           },
@@ -145,10 +145,19 @@ export class TransmissionRpc {
   }
 
   /** The node's list, observed (ids, changes, removals) and narrowed to the request's `ids`. */
-  #select(args: Args): TorrentRow[] {
-    const rows = this.#ops.list();
-    this.ids.observe(rows);
+  async #select(args: Args): Promise<TorrentRow[]> {
+    const rows = await this.#observe();
     return this.ids.select(rows, args.ids);
+  }
+
+  /** The node's list with every torrent's id known: new torrents get theirs from the node's state
+   *  (the same through every member of a cluster) before they are observed. */
+  async #observe(): Promise<TorrentRow[]> {
+    const rows = this.#ops.list();
+    const unknown = this.#ops.transmissionIds ? this.ids.unknown(rows) : [];
+    if (unknown.length > 0) this.ids.learn(await this.#ops.transmissionIds!(unknown));
+    this.ids.observe(rows);
+    return rows;
   }
 
   async #each(rows: TorrentRow[], act: (r: TorrentRow) => Promise<unknown> | unknown): Promise<void> {
@@ -210,14 +219,13 @@ export class TransmissionRpc {
     return Object.fromEntries(fields.filter((f) => Object.hasOwn(all, f)).map((f) => [f, all[f]]));
   }
 
-  #torrentGet(args: Args, mem: TorrentMemory): Record<string, unknown> {
+  async #torrentGet(args: Args, mem: TorrentMemory): Promise<Record<string, unknown>> {
     const fields = args.fields;
     if (fields === undefined) throw new RpcError('no fields specified');
     if (!Array.isArray(fields) || fields.some((f) => typeof f !== 'string')) throw new RpcError('"fields" must be a list of field names');
     const format = args.format ?? 'objects';
     if (format !== 'objects' && format !== 'table') throw new RpcError('"format" must be "objects" or "table"');
-    const rows = this.#ops.list();
-    this.ids.observe(rows);
+    const rows = await this.#observe();
     const chosen = this.ids.select(rows, args.ids);
     // Unknown names are skipped, as Transmission does (clients ask newer servers' fields of older ones).
     const keys = [...new Set(fields as string[])].filter((f) => Object.hasOwn(TORRENT_FIELDS, f));
@@ -269,8 +277,7 @@ export class TransmissionRpc {
       const info = this.#ops.info(added.infoHash);
       if (info.files !== null) await this.methods['torrent-set']!({ ids: [added.infoHash], ...(wanted ? { 'files-wanted': wanted } : {}), ...(unwanted ? { 'files-unwanted': unwanted } : {}) });
     }
-    const rows = this.#ops.list();
-    this.ids.observe(rows);
+    const rows = await this.#observe();
     const row = rows.find((r) => r.infoHash === added.infoHash);
     const torrent = { hashString: added.infoHash, id: this.ids.idOf(added.infoHash), name: added.name ?? row?.name ?? added.infoHash };
     return added.existing ? { 'torrent-duplicate': torrent } : { 'torrent-added': torrent };

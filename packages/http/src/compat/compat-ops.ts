@@ -57,6 +57,7 @@ export function compatOps(ctx: ApiContext, token: TokenCheck & { readonly value:
     qbSessions: qbSessionsIn(new CompatSessionStore(node.db.store), new CompatStateStore(node.db.store)),
     // What the adapters remember, in the state: every member of a cluster answers the same.
     memory: new CompatStateStore(node.db.store),
+    transmissionIds: (infoHashes) => new CompatStateStore(node.db.store).torrentIds('transmission', infoHashes),
     transmissionSessionId: () => createHmac('sha256', token.value).update('cascade: transmission session id').digest('hex').slice(0, 48),
     list: rows,
     listState() {

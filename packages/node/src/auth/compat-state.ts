@@ -3,7 +3,7 @@
 // limits that are off, qBittorrent's searches and whether its search plugin is on — JSON records
 // by name — and failed logins by address, counted by every member together (qBittorrent's ban).
 
-import type { Store } from '../state/store.ts';
+import type { Queryable, Store } from '../state/store.ts';
 
 export class CompatStateStore {
   readonly #store: Store;
@@ -69,5 +69,47 @@ export class CompatStateStore {
 
   async loginSucceeded(api: string, address: string): Promise<void> {
     await this.#store.run('DELETE FROM compat_login_failures WHERE api = ? AND address = ?', [api, address]);
+  }
+
+  /**
+   * Small ids for torrents (Transmission's), the same through every member: an id already given is
+   * read, a new one is the highest so far + 1, and never given to another torrent (rows stay after a
+   * removal). Members giving ids at once may pick the same number: the loser's transaction fails on
+   * the id's uniqueness and is tried again.
+   */
+  async torrentIds(api: string, infoHashes: readonly string[]): Promise<Map<string, number>> {
+    const ids = await this.#readIds(this.#store, api, infoHashes);
+    const missing = infoHashes.filter((ih) => !ids.has(ih));
+    if (missing.length === 0) return ids;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const given = await this.#store.transaction(async (tx) => {
+          for (const ih of missing) {
+            await tx.run(
+              'INSERT INTO compat_torrent_ids (api, info_hash, id) SELECT ?, ?, COALESCE(MAX(id), 0) + 1 FROM compat_torrent_ids WHERE api = ? ON CONFLICT (api, info_hash) DO NOTHING',
+              [api, ih, api],
+            );
+          }
+          return this.#readIds(tx, api, missing);
+        });
+        for (const [ih, id] of given) ids.set(ih, id);
+        return ids;
+      } catch (err) {
+        if (attempt >= 5 || !/unique|duplicate/i.test(String((err as Error).message))) throw err;
+      }
+    }
+  }
+
+  async #readIds(q: Queryable, api: string, infoHashes: readonly string[]): Promise<Map<string, number>> {
+    const ids = new Map<string, number>();
+    for (let i = 0; i < infoHashes.length; i += 500) {
+      const chunk = infoHashes.slice(i, i + 500);
+      const rows = await q.all<{ info_hash: string; id: number | string }>(
+        `SELECT info_hash, id FROM compat_torrent_ids WHERE api = ? AND info_hash IN (${chunk.map(() => '?').join(', ')})`,
+        [api, ...chunk],
+      );
+      for (const r of rows) ids.set(r.info_hash, Number(r.id));
+    }
+    return ids;
   }
 }

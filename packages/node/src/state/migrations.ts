@@ -463,7 +463,8 @@ export const MIGRATIONS: readonly string[] = [
   // failed there is kept for the torrent's detail.
   // And what the compatible APIs remember beside the settings, so every member of a cluster answers
   // the same (auth/compat-state.ts): Transmission's values shown for limits that are off,
-  // qBittorrent's searches and search plugin, and failed logins by address (qBittorrent's ban).
+  // qBittorrent's searches and search plugin, failed logins by address (qBittorrent's ban), and
+  // Transmission's torrent ids.
   `
   ALTER TABLE torrent_holders ADD COLUMN move_to TEXT;   -- a move asked through another member, not done yet here; NULL: none
   ALTER TABLE torrent_holders ADD COLUMN move_error TEXT; -- why the last move asked failed here; NULL: it did not
@@ -473,6 +474,13 @@ export const MIGRATIONS: readonly string[] = [
     value      TEXT NOT NULL,                 -- JSON
     updated_at INTEGER NOT NULL,
     PRIMARY KEY (api, name)
+  );
+  CREATE TABLE compat_torrent_ids (           -- Transmission's small torrent ids, the same through every member
+    api       TEXT NOT NULL,
+    info_hash TEXT NOT NULL,
+    id        INTEGER NOT NULL,                -- never given to another torrent: rows stay after a removal
+    PRIMARY KEY (api, info_hash),
+    UNIQUE (api, id)
   );
   CREATE TABLE compat_login_failures (
     api          TEXT NOT NULL,

@@ -1,7 +1,8 @@
 // What the compatible APIs remember in the state (auth/compat-state.ts), through two stores on the
 // same database (two cluster members): a record set through one is read through the other; a
 // prefix lists a session's records and nothing of another's; failed logins reaching either member
-// count together to the ban, which ends by itself; a success forgets them.
+// count together to the ban, which ends by itself; a success forgets them; Transmission's torrent
+// ids are given once, the same through either, never twice.
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { CompatStateStore } from '../../src/auth/compat-state.ts';
@@ -42,5 +43,14 @@ export async function compatStateCases(t: TestContext, open: Open): Promise<void
     now += 2 * HOUR;
     await a.loginFailed('qbittorrent', '10.0.0.4', 5, HOUR, now);
     assert.deepEqual((await s.all<{ address: string }>('SELECT address FROM compat_login_failures ORDER BY address')).map((r) => r.address), ['10.0.0.4'], 'old failures forgotten');
+
+    // Transmission's torrent ids: given in order, read the same through the other member, never reused.
+    const [h1, h2, h3, h4, h5] = ['1', '2', '3', '4', '5'].map((c) => c.repeat(40)) as [string, string, string, string, string];
+    assert.deepEqual([...(await a.torrentIds('transmission', [h1, h2]))], [[h1, 1], [h2, 2]]);
+    assert.deepEqual([...(await b.torrentIds('transmission', [h2, h3]))].sort(), [[h2, 2], [h3, 3]]);
+    await s.run("DELETE FROM torrents WHERE info_hash = ?", [h3]); // (a removal leaves its id taken)
+    const racing = await Promise.all([a.torrentIds('transmission', [h4]), b.torrentIds('transmission', [h5])]);
+    assert.deepEqual(racing.map((m) => [...m.values()][0]).sort(), [4, 5], 'two members at once: each its own id');
+    assert.deepEqual([...(await a.torrentIds('qbittorrent', [h1]))], [[h1, 1]], 'per API');
   });
 }
