@@ -7,6 +7,7 @@ export { assistantRpc, startAssistant, AssistantNodeView, diskSpace } from './sr
 export { tokenEquals } from './src/auth/api-token.ts';
 export { SESSION_TTL_MS, MAX_SESSIONS } from './src/auth/member-store.ts';
 export { CompatSessionStore } from './src/auth/compat-sessions.ts';
+export { CompatStateStore } from './src/auth/compat-state.ts';
 export { announceNow } from './src/core/announce-now.ts';
 export type { Metainfo, TorrentHandle, TorrentSource } from './src/core/engine.ts';
 export { loadLibrary } from './src/core/library.ts';

@@ -12,18 +12,11 @@ import { once } from 'node:events';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { startPostgres } from '../../node/test/state-engines.ts';
-import { startRedis } from '../../tracker/test/helpers.ts';
-import { detail, holdersWhen, liveDone, memberStarter, sha256, share, type Holder, type Member } from './cluster-members.ts';
 import { startServe, until } from './node-process.ts';
-import { tempDir } from './helpers.ts';
+import { detail, holdersWhen, liveDone, sha256, share, testCluster, type Holder, type Member } from './cluster-process.ts';
 
 test('holders: placed on replicas members, peers of each other, acting on every holder, repaired after a kill, fenced and back', { timeout: 600_000 }, async (t) => {
-  const pg = await startPostgres(t);
-  const database = await pg.database('holders');
-  const redis = await startRedis();
-  t.after(() => redis.stop());
-  const start = memberStarter(t, tempDir(t), database, redis.url);
+  const { start } = await testCluster(t, 'holders');
   const members = [await start('a', '127.0.0.21'), await start('b', '127.0.0.22'), await start('c', '127.0.0.23')];
   const [a] = members as [Member, Member, Member];
   const byId = (id: string) => members.find((m) => m.id === id)!;
@@ -112,6 +105,6 @@ test('a node not in a cluster is the one holder of each of its torrents', async 
   const self = { node, id: (await node.run(['cluster', '--json'])).json.members[0].id as string, host: '127.0.0.1', stateDir: node.stateDir };
   const ih = await share(self, 'alone.bin', randomBytes(50_000));
   const holders = await holdersWhen(self, ih, 'itself, seeding', (h) => h[0]?.state === 'seeding');
-  assert.deepEqual(holders, [{ member: self.id, progress: 1, state: 'seeding', alive: true, url: null, error: null }]);
+  assert.deepEqual(holders, [{ member: self.id, progress: 1, state: 'seeding', alive: true, url: null, error: null, savePath: join(node.stateDir, 'downloads'), moveTo: null, moveError: null }]);
   await node.stop();
 });

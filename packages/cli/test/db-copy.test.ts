@@ -35,6 +35,9 @@ async function fillTheRest(stateDir: string, infoHash: string): Promise<void> {
   const fills: Record<string, () => Promise<unknown>> = {
     sessions: () => s.run('INSERT INTO sessions (token_hash, did, address, created_at, expires_at) VALUES (?, ?, ?, ?, ?)', ['f'.repeat(64), DID, null, 1, 9_999_999_999_999]),
     compat_sessions: () => s.run('INSERT INTO compat_sessions (token_hash, api, created_at, last_seen) VALUES (?, ?, ?, ?)', ['c'.repeat(64), 'qbittorrent', 1, 2]),
+    compat_state: () => s.run('INSERT INTO compat_state (api, name, value, updated_at) VALUES (?, ?, ?, ?)', ['transmission', 'session-memory', '{"speedDown":7}', 3]),
+    compat_torrent_ids: () => s.run('INSERT INTO compat_torrent_ids (api, info_hash, id) VALUES (?, ?, ?)', ['transmission', IH, 1]),
+    compat_login_failures: () => s.run('INSERT INTO compat_login_failures (api, address, failures, banned_until, updated_at) VALUES (?, ?, ?, ?, ?)', ['qbittorrent', '10.0.0.1', 2, 0, 4]),
     torrent_peers: () => s.run('INSERT INTO torrent_peers (info_hash, address, added_at) VALUES (?, ?, ?)', [IH, '127.0.0.1:6881', 2]),
     peers: () => db.recordPeers([{ address: '127.0.0.1:7000', peerId: 'p', up: 5, down: 7, lastSeen: 3 }]),
     identity_ledger: () => db.recordIdentities([{ did: DID, account: '0xabc', verifiedBytes: 1 << 20, hashFailures: 0, bans: 0, lastSeen: 4 }]),

@@ -4,7 +4,7 @@
 // The bytes by source are read off `--json` progress, as a user's script would.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -14,9 +14,9 @@ import { fileURLToPath } from 'node:url';
 import { createTorrent } from '@cascade/engine';
 import { startVsftpd } from '../../sources/test/vsftpd.ts';
 import { tempDir } from './helpers.ts';
+import { ltSeed } from './lt-seed.ts';
 
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
-const LT_SEED = fileURLToPath(new URL('../../engine/test/lt_seed.py', import.meta.url));
 const SIZE = 8 * 1024 * 1024;
 type T = Parameters<typeof tempDir>[0];
 
@@ -29,21 +29,6 @@ async function fixture(t: T) {
   const { torrent } = await createTorrent(join(www, 'file.bin'), { pieceLength: 256 * 1024 });
   await writeFile(join(root, 'file.torrent'), torrent);
   return { root, www, data, torrentPath: join(root, 'file.torrent') };
-}
-
-/** libtorrent seeding `www` at `rate` bytes/s; resolves with its port once it seeds. */
-async function ltSeed(t: T, torrentPath: string, www: string, rate: number): Promise<{ port: number; child: ChildProcess }> {
-  const child = spawn('/usr/bin/python3', [LT_SEED, torrentPath, www, String(rate)], { stdio: ['pipe', 'pipe', 'inherit'] });
-  t.after(() => child.kill('SIGKILL'));
-  let out = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stdout!.setEncoding('utf8').on('data', (c: string) => {
-      out += c;
-      if (out.includes('seeding')) resolve(Number(/port (\d+)/.exec(out)![1]));
-    });
-    child.once('exit', (code) => reject(new Error(`lt_seed exited ${code}: ${out}`)));
-  });
-  return { port, child };
 }
 
 /** Serves `dir` with Range support at `rate` bytes/s per response; `corrupt` flips a byte of each. */

@@ -197,6 +197,24 @@ export interface SessionBackend {
   /** Whether the session is live; a use restarts its idle clock. */
   use(id: string): Promise<boolean>;
   end(id: string): Promise<void>;
+  /** Failed logins by address, where they are kept (the node's state: counted by every member of
+   *  a cluster together); this process counts them when absent. */
+  isBanned?(address: string): Promise<boolean>;
+  loginFailed?(address: string): Promise<number>;
+  loginSucceeded?(address: string): Promise<void>;
+}
+
+/**
+ * What the compatible APIs remember beside the node's settings (Transmission's values shown for
+ * limits that are off, qBittorrent's searches and search plugin), as JSON records by name: the
+ * node's state when it gives one, so every member of a cluster answers the same; else this process.
+ */
+export interface CompatMemory {
+  get(api: string, name: string): Promise<unknown>;
+  /** Records whose name starts with `prefix`, by name. */
+  list(api: string, prefix: string): Promise<[string, unknown][]>;
+  set(api: string, name: string, value: unknown): Promise<void>;
+  delete(api: string, name: string): Promise<void>;
 }
 
 export interface CompatOps extends TorrentEditOps {
@@ -206,6 +224,11 @@ export interface CompatOps extends TorrentEditOps {
   checkPassword(password: string): boolean;
   /** Where qBittorrent's sessions are kept; this process's memory when absent. */
   readonly qbSessions?: SessionBackend;
+  /** Where the adapters keep what they remember; this process's memory when absent. */
+  readonly memory?: CompatMemory;
+  /** Transmission's small torrent ids, given once for good and the same on every member of a
+   *  cluster (kept in the node's state); this process gives them when absent. */
+  readonly transmissionIds?: (infoHashes: readonly string[]) => Promise<Map<string, number>>;
   /** Transmission's X-Transmission-Session-Id: the same on every member of a cluster (derived from
    *  the API token, so it changes when the token does); a random id per process when absent. */
   readonly transmissionSessionId?: () => string;

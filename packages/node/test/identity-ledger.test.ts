@@ -50,7 +50,8 @@ test('a version 1 state DB gains the identity ledger on open', async (t) => {
   await first.recordPeers([{ address: '127.0.0.1:1', up: 1, down: 1, lastSeen: 1 }]);
   await first.close();
   const raw = new DatabaseSync(join(dir, DB_FILE));
-  // Back to version 1: what migrations 2-22 added goes.
+  // Back to version 1: what migrations 2-23 added goes.
+  raw.exec('DROP TABLE compat_torrent_ids; DROP TABLE compat_login_failures; DROP TABLE compat_state; ALTER TABLE torrent_holders DROP COLUMN move_error; ALTER TABLE torrent_holders DROP COLUMN move_to;'); // migration 23
   raw.exec('DROP TABLE compat_sessions;'); // migration 22
   raw.exec('ALTER TABLE torrent_holders DROP COLUMN save_path;'); // migration 21
   raw.exec('DROP TABLE cluster_members; DROP TABLE cluster_coordinator;'); // migration 20

@@ -49,6 +49,11 @@ test('plan: a stalled download keeps running but gives its slot to the next', ()
   assert.deepEqual(decisions(plan), { a: 'run', b: 'run', c: 'queued' });
 });
 
+test("plan: a cluster's copy (a download another live member has complete) runs past the download limits without taking a slot", () => {
+  const plan = planQueue([item('a', 1), item('b', 2), item('r', 3, { replica: true }), item('s', 4, { kind: 'seed', replica: true })], limits(1, 1, 2));
+  assert.deepEqual(decisions(plan), { a: 'run', b: 'queued', r: 'run', s: 'run' }, 'a complete copy is a seed like any other');
+});
+
 test('plan: seeds have their own limit; the total limit serves downloads first', () => {
   const items = [item('d1', 4), item('d2', 5), item('s1', 1, { kind: 'seed' }), item('s2', 2, { kind: 'seed' }), item('s3', 3, { kind: 'seed' })];
   assert.deepEqual(decisions(planQueue(items, limits(0, 2))), { d1: 'run', d2: 'run', s1: 'run', s2: 'run', s3: 'queued' });

@@ -11,6 +11,7 @@ import { nodeKeyCases } from './store-cases/node-key.ts';
 import { rssCases } from './store-cases/rss.ts';
 import { authCases } from './store-cases/auth.ts';
 import { compatSessionCases } from './store-cases/compat-sessions.ts';
+import { compatStateCases } from './store-cases/compat-state.ts';
 import { settingsCases } from './store-cases/settings.ts';
 import { categoryCases } from './store-cases/categories.ts';
 import { queueCases } from './store-cases/queue.ts';
@@ -27,13 +28,14 @@ import { leaseCases } from './store-cases/lease.ts';
 import { memberCases } from './store-cases/members.ts';
 import { clusterViewCases } from './store-cases/cluster-views.ts';
 import { liveHolderCases } from './store-cases/live-holders.ts';
+import { holderMoveCases } from './store-cases/holder-moves.ts';
 import { StateDB } from '../src/state/state-db.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** Each store moved onto the Store brings its cases (store-cases/), run here on both engines. */
-const STORES: StoreCases[] = [nodeKeyCases, rssCases, authCases, compatSessionCases, settingsCases, categoryCases, queueCases, fileCidCases, torrentOptionCases, receiptCases, upsertCases, torrentWriteCases, torrentReadCases, resumeCases, ledgerCases, apiTokenCases, leaseCases, memberCases, clusterViewCases, liveHolderCases];
+const STORES: StoreCases[] = [nodeKeyCases, rssCases, authCases, compatSessionCases, compatStateCases, settingsCases, categoryCases, queueCases, fileCidCases, torrentOptionCases, receiptCases, upsertCases, torrentWriteCases, torrentReadCases, resumeCases, ledgerCases, apiTokenCases, leaseCases, memberCases, clusterViewCases, liveHolderCases, holderMoveCases];
 
 async function cases(t: TestContext, open: Open): Promise<void> {
   await t.test('values come back as they went in: big integers, bytes, null, text with a question mark', async (t) => {
@@ -192,6 +194,9 @@ test('the Store on PostgreSQL (a server started for the test)', { timeout: 180_0
     await s.run('DROP TABLE cluster_members');
     await s.run('DROP TABLE cluster_coordinator');
     await s.run('DROP TABLE compat_sessions');
+    await s.run('DROP TABLE compat_state');
+    await s.run('DROP TABLE compat_login_failures');
+    await s.run('DROP TABLE compat_torrent_ids');
     await s.run('ALTER TABLE share_keys ADD COLUMN written BYTEA');
     await s.run('UPDATE cascade_schema SET version = 18');
     const ih = 'a'.repeat(40);

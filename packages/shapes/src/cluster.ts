@@ -50,4 +50,12 @@ export interface TorrentHolder {
   /** With state `error`: why the copy stopped there (a full disk: `disk error: ENOSPC: no space left
    *  on device, write`); such a copy does not count toward `replicas`. Else null. */
   error: string | null;
+  /** Where its copy is on that member's disk (paths are each member's own); null while the copy
+   *  is placed there and not taken yet. */
+  savePath: string | null;
+  /** A save path moved through another member that this holder has not moved its copy to yet
+   *  (as the user gave it: a relative path is under each member's download dir); null: none. */
+  moveTo: string | null;
+  /** Why the last move asked of this holder failed there (its copy stayed); null: it did not. */
+  moveError: string | null;
 }

@@ -85,6 +85,8 @@ const add: Verb = async (inv, out, node, deps) => {
     });
     // A torrent never writes another's files: the next serve would download over them.
     if (d.source instanceof Uint8Array) refuseOwnedFiles(lib.parseTorrent(d.source), plan.savePath, await otherOwners(db, lib, d.infoHash));
+    // Its category, tags and peers stored with its row: all of the add or none of it.
+    const add = model.addStore(d.infoHash, plan, o.peers);
     await db.records.add({
       infoHash: d.infoHash,
       name: d.name ?? null,
@@ -95,9 +97,8 @@ const add: Verb = async (inv, out, node, deps) => {
       pieceCount: d.pieceCount ?? null,
       // The next serve refuses to load it unless it has --directory: it never announces openly.
       privateDiscovery: o.privateDiscovery,
-    });
-    await model.recordAdd(d.infoHash, plan);
-    await keepPeers();
+    }, add.options, add.within);
+    add.committed();
     out.result({ event: 'added', infoHash: d.infoHash, name: d.name ?? null, savePath: plan.savePath, queued: true }, () =>
       `queued ${d.infoHash}${d.name ? `  ${d.name}` : ''} → ${plan.savePath}\n${NO_NODE}; it starts with the next \`cascade serve\``,
     );

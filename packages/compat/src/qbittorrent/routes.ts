@@ -107,16 +107,16 @@ export function qbittorrentRoutes(app: FastifyInstance, ops: CompatOps): void {
     // Already logged in: "Ok." without a new cookie, as qBittorrent.
     if (sid) return sendText(reply, 200, 'Ok.');
     const address = req.ip;
-    if (sessions.isBanned(address)) return sendText(reply, 403, 'Your IP address has been banned after too many failed authentication attempts.');
+    if (await sessions.isBanned(address)) return sendText(reply, 403, 'Your IP address has been banned after too many failed authentication attempts.');
     // The form body only: a password in the query string would end up in logs.
     const { params } = await readRequest(req, false);
     // Any user name; the password is the node's API token.
     const password = params.get('password') ?? '';
     if (password === '' || !ops.checkPassword(password)) {
-      sessions.loginFailed(address);
+      await sessions.loginFailed(address);
       return sendText(reply, 200, 'Fails.');
     }
-    sessions.loginSucceeded(address);
+    await sessions.loginSucceeded(address);
     const s = await sessions.start();
     reply.header('set-cookie', sessionCookie(s.id));
     return sendText(reply, 200, 'Ok.');

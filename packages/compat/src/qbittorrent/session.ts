@@ -1,6 +1,7 @@
 // WebUI sessions as qBittorrent keeps them: POST auth/login with the right password starts one and
 // sets the `SID` cookie (HttpOnly, SameSite=Strict, path=/); a session unused for an hour ends; an
-// address that fails to log in 5 times in a row is refused for an hour (qBittorrent's defaults:
+// address that fails to log in 5 times in a row is refused for an hour, counted where the sessions
+// are kept (the node's state: by every member of a cluster together) (qBittorrent's defaults:
 // web_ui_session_timeout 3600, web_ui_max_auth_fail_count 5, web_ui_ban_duration 3600).
 // Sessions live where the node keeps them (SessionBackend: its state, shared by a cluster's
 // members), else in memory, where a restart logs everyone out as it does in qBittorrent.
@@ -136,9 +137,10 @@ export class SessionStore {
     return entry.session;
   }
 
-  /** Whether `address` is serving a ban for failed logins (counted by this process: behind a
-   *  balancer, each member counts the failures that reach it). */
-  isBanned(address: string): boolean {
+  /** Whether `address` is serving a ban for failed logins: counted where the backend keeps them
+   *  (the node's state: every member of a cluster together), else by this process. */
+  async isBanned(address: string): Promise<boolean> {
+    if (this.#backend.isBanned) return this.#backend.isBanned(address);
     const f = this.#failures.get(address);
     if (!f || f.bannedUntil === 0) return false;
     if (this.#now() >= f.bannedUntil) {
@@ -148,7 +150,8 @@ export class SessionStore {
     return true;
   }
 
-  loginFailed(address: string): number {
+  async loginFailed(address: string): Promise<number> {
+    if (this.#backend.loginFailed) return this.#backend.loginFailed(address);
     let f = this.#failures.get(address);
     if (!f) {
       if (this.#failures.size >= MAX_TRACKED_ADDRESSES) this.#failures.delete(this.#failures.keys().next().value as string);
@@ -160,7 +163,8 @@ export class SessionStore {
     return f.count;
   }
 
-  loginSucceeded(address: string): void {
+  async loginSucceeded(address: string): Promise<void> {
+    if (this.#backend.loginSucceeded) return this.#backend.loginSucceeded(address);
     this.#failures.delete(address);
   }
 }

@@ -1,7 +1,7 @@
 // Transmission's bandwidth groups (group-get, group-set, torrent-set `group`, torrent-get `group`):
-// Cascade has per-torrent limits only, so a group is a named pair of limits that this process keeps
-// and writes onto each member as its own limits (when the group has a limit on); a member keeps the
-// group's limits after a restart, not its membership.
+// Cascade has per-torrent limits only, so a group is a named pair of limits kept in the adapters'
+// memory (the node's state: every member of a cluster knows the groups; memory.ts) and written onto
+// each member torrent as its own limits (when the group has a limit on).
 
 import type { CompatOps, TorrentPatch } from '../ops.ts';
 import { KB, RpcError, bool, int, str, type Args } from './args.ts';
@@ -24,10 +24,31 @@ const fresh = (name: string): GroupView => ({
   'speed-limit-up': 0,
 });
 
+/** The groups and their members as the adapters' memory keeps them. */
+export interface StoredGroups {
+  groups: GroupView[];
+  /** infohash → group name. */
+  members: Record<string, string>;
+}
+
 export class BandwidthGroups {
   readonly #groups = new Map<string, GroupView>();
   /** infohash → group name. */
   readonly #members = new Map<string, string>();
+
+  /** The groups as stored (anything unreadable left out). */
+  static from(stored: unknown): BandwidthGroups {
+    const g = new BandwidthGroups();
+    const s = stored as Partial<StoredGroups> | undefined;
+    for (const v of Array.isArray(s?.groups) ? s.groups : []) if (v && typeof v.name === 'string') g.#groups.set(v.name, { ...fresh(v.name), ...v });
+    for (const [ih, name] of Object.entries(s?.members && typeof s.members === 'object' ? s.members : {})) if (typeof name === 'string') g.#members.set(ih, name);
+    return g;
+  }
+
+  /** What to store; members only of torrents still `known` (null: every one). */
+  stored(known: ReadonlySet<string> | null): StoredGroups {
+    return { groups: [...this.#groups.values()], members: Object.fromEntries([...this.#members].filter(([ih]) => !known || known.has(ih))) };
+  }
 
   groupOf(infoHash: string): string {
     return this.#members.get(infoHash) ?? '';

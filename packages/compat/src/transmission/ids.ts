@@ -1,6 +1,7 @@
-// Transmission names torrents by small integers. Cascade names them by infohash, so this process
-// hands out ids in the order it first sees torrents (the node's list order: queue, then added) and
-// never gives an id to another torrent, even after its torrent is removed. It also notes when each
+// Transmission names torrents by small integers. Cascade names them by infohash, so ids are handed
+// out in the order torrents are first seen (the node's list order: queue, then added) and never
+// given to another torrent, even after its torrent is removed: by the node's state when it keeps
+// them (`learn`: every member of a cluster gives the same ids), else by this process. It also notes when each
 // torrent last changed, for `ids: "recently-active"` (changed or moving data within the last 60 s, plus
 // the ids removed in that time), since Cascade keeps no per-torrent "last changed" clock of its own.
 
@@ -38,6 +39,8 @@ export class TorrentIds {
   /** Removed ids and when they went. */
   readonly #removed = new Map<number, number>();
   #next = 1;
+  /** Ids the node's state gave torrents not observed yet (learn). */
+  readonly #given = new Map<string, number>();
   #observed = false;
   readonly #now: () => number;
 
@@ -58,7 +61,10 @@ export class TorrentIds {
       if (!s) {
         // On the first look, only what was added lately counts as recent; later, anything new is.
         const changedAt = this.#observed ? now : r.addedAt !== null && now - r.addedAt < RECENT_MS ? r.addedAt : 0;
-        s = { id: this.#next++, row: r, print: printOf(r), changedAt, activeAt: 0, startedAt: running ? now : 0 };
+        const id = this.#given.get(r.infoHash) ?? this.#next;
+        this.#given.delete(r.infoHash);
+        this.#next = Math.max(this.#next, id + 1);
+        s = { id, row: r, print: printOf(r), changedAt, activeAt: 0, startedAt: running ? now : 0 };
         this.#byHash.set(r.infoHash, s);
         this.#byId.set(s.id, r.infoHash);
       } else if (s.row !== r) {
@@ -80,6 +86,16 @@ export class TorrentIds {
     }
     for (const [id, at] of this.#removed) if (now - at >= RECENT_MS) this.#removed.delete(id);
     this.#observed = true;
+  }
+
+  /** The torrents of `rows` that have no id here yet (for the node's state to give them). */
+  unknown(rows: readonly TorrentRow[]): string[] {
+    return rows.filter((r) => !this.#byHash.has(r.infoHash) && !this.#given.has(r.infoHash)).map((r) => r.infoHash);
+  }
+
+  /** Ids the node's state gave: taken by the next observe. */
+  learn(ids: ReadonlyMap<string, number>): void {
+    for (const [ih, id] of ids) this.#given.set(ih, id);
   }
 
   /** A torrent removed through this API: its id goes to `removed` at once. */

@@ -6,13 +6,31 @@ import type { CompatOps, TorrentRow } from '../ops.ts';
 import { RpcError, absolutePath, bool, indexes, str, strings, type Args } from './args.ts';
 import { TorrentIds } from './ids.ts';
 import { TORRENT_FIELDS } from './fields.ts';
-import { SessionMemory, sessionSet, sessionStats, sessionValues } from './session.ts';
+import { SESSION_MEMORY, SessionMemory, rememberedSession, sessionSet, sessionStats, sessionValues } from './session.ts';
+import { memoryOf } from '../memory.ts';
 import { setTorrent, splitLabels } from './torrent-set.ts';
 import { TorrentView, queuePositions, type ViewContext } from './torrent-view.ts';
-import { BandwidthGroups } from './groups.ts';
+import { BandwidthGroups, type StoredGroups } from './groups.ts';
 import { renamePath } from './rename.ts';
 
 type Method = (args: Args) => Promise<Record<string, unknown>>;
+
+/** The name of torrents' limits set while off and the bandwidth groups in the adapters' memory. */
+const TORRENT_MEMORY = 'torrent-memory';
+
+interface StoredTorrentMemory {
+  /** infohash → kB/s shown while the torrent's limit is off. */
+  down: Record<string, number>;
+  up: Record<string, number>;
+  groups: StoredGroups;
+}
+
+/** One request's view of it; `was`: as read, to store only a change. */
+interface TorrentMemory {
+  remembered: { down: Map<string, number>; up: Map<string, number> };
+  groups: BandwidthGroups;
+  was: string;
+}
 
 const QUEUE_MOVES = { 'queue-move-top': 'top', 'queue-move-up': 'up', 'queue-move-down': 'down', 'queue-move-bottom': 'bottom' } as const;
 
@@ -20,27 +38,29 @@ export class TransmissionRpc {
   readonly #ops: CompatOps;
   readonly #sessionId: () => string;
   readonly ids = new TorrentIds();
-  readonly #memory = new SessionMemory();
-  readonly #remembered = { down: new Map<string, number>(), up: new Map<string, number>() };
-  readonly #groups = new BandwidthGroups();
   readonly methods: Record<string, Method>;
 
   constructor(ops: CompatOps, sessionId: () => string) {
     this.#ops = ops;
     this.#sessionId = sessionId;
     const each = (what: (r: TorrentRow, args: Args) => Promise<unknown> | unknown): Method => async (args) => {
-      await this.#each(this.#select(args), (r) => what(r, args));
+      await this.#each(await this.#select(args), (r) => what(r, args));
       return {};
     };
     this.methods = {
       'session-get': (args) => this.#sessionGet(args),
-      'session-set': async (args) => (await sessionSet(ops, this.#memory, args), {}),
+      'session-set': async (args) => {
+        const mem = await this.#sessionMemory();
+        await sessionSet(ops, mem, args);
+        await memoryOf(ops).set('transmission', SESSION_MEMORY, { ...mem });
+        return {};
+      },
       'session-stats': async () => sessionStats(ops),
-      'torrent-get': async (args) => this.#torrentGet(args),
+      'torrent-get': async (args) => this.#torrentGet(args, await this.#torrentMemory()),
       'torrent-add': (args) => this.#torrentAdd(args),
       'torrent-remove': async (args) => {
         const deleteData = bool(args, 'delete-local-data') ?? false;
-        await this.#each(this.#select(args), async (r) => {
+        await this.#each(await this.#select(args), async (r) => {
           await ops.remove(r.infoHash, deleteData);
           this.ids.removed(r.infoHash);
         });
@@ -59,9 +79,14 @@ export class TransmissionRpc {
       'torrent-verify': each((r) => ops.recheck(r.infoHash)),
       'torrent-reannounce': each((r) => ops.reannounce(r.infoHash)),
       'torrent-set': async (args) => {
-        const ctx = this.#viewContext(ops.list());
+        const mem = await this.#torrentMemory();
+        const ctx = this.#viewContext(ops.list(), mem);
         const problems: string[] = [];
-        await this.#each(this.#select(args), (r) => setTorrent(ops, ctx, r, args, problems));
+        try {
+          await this.#each(await this.#select(args), (r) => setTorrent(ops, ctx, r, args, problems));
+        } finally {
+          await this.#keep(mem);
+        }
         if (problems.length > 0) throw new RpcError([...new Set(problems)].join('; '));
         return {};
       },
@@ -71,11 +96,11 @@ export class TransmissionRpc {
         if (bool(args, 'move') !== true) {
           throw new RpcError('Cascade moves the data to a new location; it does not look for it there: send "move": true (transmission-remote --move)');
         }
-        await this.#each(this.#select(args), (r) => ops.setTorrent(r.infoHash, { savePath: location }));
+        await this.#each(await this.#select(args), (r) => ops.setTorrent(r.infoHash, { savePath: location }));
         return {};
       },
       'torrent-rename-path': async (args) => {
-        const rows = this.#select(args);
+        const rows = await this.#select(args);
         if (rows.length !== 1) throw new RpcError('torrent-rename-path requires 1 torrent');
         return { ...(await renamePath(ops, rows[0]!.infoHash, args)), id: this.ids.idOf(rows[0]!.infoHash) };
       },
@@ -83,7 +108,7 @@ export class TransmissionRpc {
         Object.entries(QUEUE_MOVES).map(([name, move]) => [
           name,
           async (args: Args) => {
-            const hashes = this.#select(args).map((r) => r.infoHash);
+            const hashes = (await this.#select(args)).map((r) => r.infoHash);
             if (hashes.length > 0) await ops.moveInQueue(hashes, move);
             return {};
           },
@@ -106,16 +131,33 @@ export class TransmissionRpc {
       'session-close': async () => {
         throw new RpcError('session-close is refused: a Cascade node is not shut down from a remote (stop it on its host)');
       },
-      'group-get': async (args) => this.#groups.get(args),
-      'group-set': async (args) => (await this.#groups.set(ops, args), {}),
+      'group-get': async (args) => (await this.#torrentMemory()).groups.get(args),
+      'group-set': async (args) => {
+        const mem = await this.#torrentMemory();
+        try {
+          await mem.groups.set(ops, args);
+        } finally {
+          await this.#keep(mem);
+        }
+        return {};
+      },
     };
   }
 
   /** The node's list, observed (ids, changes, removals) and narrowed to the request's `ids`. */
-  #select(args: Args): TorrentRow[] {
-    const rows = this.#ops.list();
-    this.ids.observe(rows);
+  async #select(args: Args): Promise<TorrentRow[]> {
+    const rows = await this.#observe();
     return this.ids.select(rows, args.ids);
+  }
+
+  /** The node's list with every torrent's id known: new torrents get theirs from the node's state
+   *  (the same through every member of a cluster) before they are observed. */
+  async #observe(): Promise<TorrentRow[]> {
+    const rows = this.#ops.list();
+    const unknown = this.#ops.transmissionIds ? this.ids.unknown(rows) : [];
+    if (unknown.length > 0) this.ids.learn(await this.#ops.transmissionIds!(unknown));
+    this.ids.observe(rows);
+    return rows;
   }
 
   async #each(rows: TorrentRow[], act: (r: TorrentRow) => Promise<unknown> | unknown): Promise<void> {
@@ -130,36 +172,64 @@ export class TransmissionRpc {
     if (first !== undefined) throw first;
   }
 
-  #viewContext(rows: TorrentRow[]): ViewContext {
+  #viewContext(rows: TorrentRow[], mem: TorrentMemory): ViewContext {
     // The queue's numbering sorts every row: made only when a field asks for it.
     let queue: Map<string, number> | undefined;
     return {
-      ops: this.#ops, ids: this.ids, settings: this.#ops.settings(), now: Date.now(), remembered: this.#remembered, groups: this.#groups,
+      ops: this.#ops, ids: this.ids, settings: this.#ops.settings(), now: Date.now(), remembered: mem.remembered, groups: mem.groups,
       get queue() {
         return (queue ??= queuePositions(rows));
       },
     };
   }
 
+  /** Torrents' limits set while off and the bandwidth groups, as the node keeps them (its state:
+   *  every member of a cluster shows the same), read for one request. */
+  async #torrentMemory(): Promise<TorrentMemory> {
+    const stored = (await memoryOf(this.#ops).get('transmission', TORRENT_MEMORY)) as Partial<StoredTorrentMemory> | undefined;
+    const map = (v: unknown) => new Map(Object.entries(v && typeof v === 'object' ? v : {}).filter((e): e is [string, number] => typeof e[1] === 'number'));
+    const mem = { remembered: { down: map(stored?.down), up: map(stored?.up) }, groups: BandwidthGroups.from(stored?.groups), was: '' };
+    mem.was = JSON.stringify(this.#stored(mem, null));
+    return mem;
+  }
+
+  /** Stores what a request changed (entries of torrents no longer in the library dropped). */
+  async #keep(mem: TorrentMemory): Promise<void> {
+    const known = new Set(this.#ops.list().map((r) => r.infoHash));
+    const next = this.#stored(mem, known);
+    if (JSON.stringify(next) !== mem.was) await memoryOf(this.#ops).set('transmission', TORRENT_MEMORY, next);
+  }
+
+  /** What to store of `mem`: every entry, or those of the `known` torrents only. */
+  #stored(mem: TorrentMemory, known: ReadonlySet<string> | null): StoredTorrentMemory {
+    const keep = (m: Map<string, number>) => Object.fromEntries([...m].filter(([ih]) => !known || known.has(ih)));
+    return { down: keep(mem.remembered.down), up: keep(mem.remembered.up), groups: mem.groups.stored(known) };
+  }
+
+  /** The values shown for limits that are off, as the node keeps them (its state: every member
+   *  of a cluster shows the same). */
+  async #sessionMemory(): Promise<SessionMemory> {
+    return rememberedSession(await memoryOf(this.#ops).get('transmission', SESSION_MEMORY));
+  }
+
   async #sessionGet(args: Args): Promise<Record<string, unknown>> {
-    const all = await sessionValues(this.#ops, this.#memory, this.#sessionId());
+    const all = await sessionValues(this.#ops, await this.#sessionMemory(), this.#sessionId());
     const fields = strings(args, 'fields');
     if (fields === undefined) return all;
     return Object.fromEntries(fields.filter((f) => Object.hasOwn(all, f)).map((f) => [f, all[f]]));
   }
 
-  #torrentGet(args: Args): Record<string, unknown> {
+  async #torrentGet(args: Args, mem: TorrentMemory): Promise<Record<string, unknown>> {
     const fields = args.fields;
     if (fields === undefined) throw new RpcError('no fields specified');
     if (!Array.isArray(fields) || fields.some((f) => typeof f !== 'string')) throw new RpcError('"fields" must be a list of field names');
     const format = args.format ?? 'objects';
     if (format !== 'objects' && format !== 'table') throw new RpcError('"format" must be "objects" or "table"');
-    const rows = this.#ops.list();
-    this.ids.observe(rows);
+    const rows = await this.#observe();
     const chosen = this.ids.select(rows, args.ids);
     // Unknown names are skipped, as Transmission does (clients ask newer servers' fields of older ones).
     const keys = [...new Set(fields as string[])].filter((f) => Object.hasOwn(TORRENT_FIELDS, f));
-    const ctx = this.#viewContext(rows);
+    const ctx = this.#viewContext(rows, mem);
     const getters = keys.map((k) => TORRENT_FIELDS[k]!);
     // Objects filled key by key (one shape for all): a list poll builds 10,000 of them.
     const torrents: unknown[] = format === 'table' ? [keys] : [];
@@ -207,8 +277,7 @@ export class TransmissionRpc {
       const info = this.#ops.info(added.infoHash);
       if (info.files !== null) await this.methods['torrent-set']!({ ids: [added.infoHash], ...(wanted ? { 'files-wanted': wanted } : {}), ...(unwanted ? { 'files-unwanted': unwanted } : {}) });
     }
-    const rows = this.#ops.list();
-    this.ids.observe(rows);
+    const rows = await this.#observe();
     const row = rows.find((r) => r.infoHash === added.infoHash);
     const torrent = { hashString: added.infoHash, id: this.ids.idOf(added.infoHash), name: added.name ?? row?.name ?? added.infoHash };
     return added.existing ? { 'torrent-duplicate': torrent } : { 'torrent-added': torrent };

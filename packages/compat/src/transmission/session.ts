@@ -1,7 +1,8 @@
 // session-get, session-set and session-stats over the node's settings and transfer totals.
 // Transmission shows a limit as "enabled + value"; Cascade stores a value with 0 meaning none, so a
-// value set while its limit is off is remembered here (for this process) and shown back, as a
-// Transmission client expects. Speeds are kB/s of 1000 bytes, as `units` says.
+// value set while its limit is off is remembered (in the node's state: every member of a cluster
+// shows it; memory.ts) and shown back, as a Transmission client expects. Speeds are kB/s of 1000
+// bytes, as `units` says.
 
 import type { CompatOps, NodeSettings } from '../ops.ts';
 import { RpcError, absolutePath, bool, int, num, type Args } from './args.ts';
@@ -26,6 +27,20 @@ export class SessionMemory {
   seedQueue = 10;
   ratio = DEFAULT_RATIO;
   idleMinutes = DEFAULT_IDLE_MINUTES;
+}
+
+/** The name of the remembered values in the adapters' memory (memory.ts). */
+export const SESSION_MEMORY = 'session-memory';
+
+/** SessionMemory from a stored record: its numbers taken, anything else left at the defaults. */
+export function rememberedSession(stored: unknown): SessionMemory {
+  const mem = new SessionMemory();
+  if (!stored || typeof stored !== 'object') return mem;
+  for (const key of Object.keys(mem) as (keyof SessionMemory)[]) {
+    const v = (stored as Record<string, unknown>)[key];
+    if (typeof v === 'number' && Number.isFinite(v)) mem[key] = v;
+  }
+  return mem;
 }
 
 const minutesOf = (hhmm: string): number => {

@@ -7,7 +7,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import type { CompatOps, TorrentInfo, TorrentRow, NodeSettings, TransferInfo } from '@cascade/compat';
 import type { ApiContext } from '../app/context.ts';
-import { CompatSessionStore, summaryCache } from '@cascade/node/features';
+import { CompatSessionStore, CompatStateStore, summaryCache } from '@cascade/node/features';
 import { torrentDetailOf, loadedTorrent, findTorrent } from '../routes/lookup.ts';
 import { addTorrentBytes, addUri } from '@cascade/node/features';
 import { selectFiles } from '@cascade/node/features';
@@ -23,6 +23,9 @@ const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.me
 /** qBittorrent's defaults: an hour idle ends a WebUI session; at most 256 sessions. */
 const QB_IDLE_MS = 3600 * 1000;
 const QB_MAX_SESSIONS = 256;
+/** qBittorrent's web_ui_max_auth_fail_count and web_ui_ban_duration. */
+const QB_MAX_AUTH_FAILS = 5;
+const QB_BAN_MS = 3600 * 1000;
 
 export function compatOps(ctx: ApiContext, token: TokenCheck & { readonly value: string }): CompatOps {
   const { node } = ctx;
@@ -51,7 +54,10 @@ export function compatOps(ctx: ApiContext, token: TokenCheck & { readonly value:
     checkPassword: (password) => token.matches(password),
     // Both kept where every member of a cluster finds them, so a balancer needs no stickiness: the
     // SID in the state, the session id derived from the API token (a rotation changes it).
-    qbSessions: qbSessionsIn(new CompatSessionStore(node.db.store)),
+    qbSessions: qbSessionsIn(new CompatSessionStore(node.db.store), new CompatStateStore(node.db.store)),
+    // What the adapters remember, in the state: every member of a cluster answers the same.
+    memory: new CompatStateStore(node.db.store),
+    transmissionIds: (infoHashes) => new CompatStateStore(node.db.store).torrentIds('transmission', infoHashes),
     transmissionSessionId: () => createHmac('sha256', token.value).update('cascade: transmission session id').digest('hex').slice(0, 48),
     list: rows,
     listState() {
@@ -207,10 +213,14 @@ export function compatOps(ctx: ApiContext, token: TokenCheck & { readonly value:
   };
 }
 
-function qbSessionsIn(store: CompatSessionStore): NonNullable<CompatOps['qbSessions']> {
+function qbSessionsIn(store: CompatSessionStore, state: CompatStateStore): NonNullable<CompatOps['qbSessions']> {
   return {
     start: () => store.start('qbittorrent', QB_IDLE_MS, QB_MAX_SESSIONS),
     use: (id) => store.use('qbittorrent', id, QB_IDLE_MS),
     end: (id) => store.end(id),
+    // Failed logins counted by every member together: a balancer spreading them does not multiply the tries.
+    isBanned: (address) => state.isBanned('qbittorrent', address),
+    loginFailed: (address) => state.loginFailed('qbittorrent', address, QB_MAX_AUTH_FAILS, QB_BAN_MS),
+    loginSucceeded: (address) => state.loginSucceeded('qbittorrent', address),
   };
 }

@@ -32,7 +32,7 @@ export interface ViewedNode {
   readonly content: { readonly cids: Pick<FileCids, 'forget' | 'load'> };
   readonly out: Pick<NodeLog, 'note'>;
   /** A cluster member's part as a holder: loads what the coordinator placed here (holdings.ts). */
-  readonly holdings?: { take(infoHashes: readonly string[]): Promise<void> } | undefined;
+  readonly holdings?: { take(infoHashes: readonly string[]): Promise<void>; moves(): Promise<void> } | undefined;
   changed(): void;
   isTracked(infoHash: string): boolean;
   removeMany(infoHashes: readonly string[], deleteData: boolean): Promise<Map<string, unknown>>;
@@ -141,6 +141,8 @@ export class ClusterViews {
           }
         }
         if (placed.length > 0) void node.holdings?.take(placed);
+        // A save path moved through another member: this member's copy moves too (holder-moves.ts).
+        void node.holdings?.moves();
         if (changed.length > 0) node.changed();
         break;
       }

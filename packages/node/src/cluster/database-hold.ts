@@ -8,6 +8,7 @@ import type { Store } from '../state/store.ts';
 import type { SharedWrite } from '../state/shared-writes.ts';
 import { HolderStore } from './holder-store.ts';
 import { Holdings } from './holdings.ts';
+import { HolderMoveStore } from './holder-moves.ts';
 import { Placement } from './placement.ts';
 import { nodeIdentity } from '../core/node-identity.ts';
 import { DatabaseLease, instanceId } from '../state/database-lease.ts';
@@ -60,6 +61,13 @@ export async function followMembership(node: CascadeNode, m: ClusterMembership):
   });
   node.holdings = holdings;
   node.placement = placement;
+  // A save path moved through this member: every other holder moves its own copy; they hear it now.
+  const moves = new HolderMoveStore(node.db.store);
+  node.model.forwardMove = async (infoHash, given) => {
+    const asked = await moves.forward(infoHash, m.id, given);
+    if (asked > 0) node.changes?.bus.publish([{ table: 'torrents', key: infoHash }]);
+    return asked;
+  };
   // This member's copies count at its new epoch (a restart after a crash rejoins with them).
   await node.db.records.registerHeld(m.epoch);
   // A torrent added anywhere (or its holders changed) is placed within a moment, not a tick.

@@ -42,6 +42,8 @@ export interface HolderPeer {
   epoch: number;
   url: string;
   btPort: number;
+  /** Its copy's verified pieces over pieces (1: complete). */
+  progress: number;
 }
 
 /** A torrent's holder as its detail shows it. */
@@ -54,6 +56,12 @@ export interface HolderState {
   url: string | null;
   /** Why the copy stopped (state 'error': a disk full says `no space left on device`), else null. */
   error: string | null;
+  /** Where its copy is on its member's disk (null: placed, not taken yet). */
+  savePath: string | null;
+  /** A move asked through another member, not done there yet (schema 23). */
+  moveTo: string | null;
+  /** Why the last move asked failed there. */
+  moveError: string | null;
 }
 
 export class HolderStore {
@@ -123,29 +131,39 @@ export class HolderStore {
    *  with where their engines listen. */
   async peersOf(member: string, infoHashes?: readonly string[]): Promise<HolderPeer[]> {
     const n = this.#now;
-    const sql = `SELECT h.info_hash, h.member_id, h.epoch, m.url, m.bt_port
+    const sql = `SELECT h.info_hash, h.member_id, h.epoch, m.url, m.bt_port, h.progress
        FROM torrent_holders mine
        JOIN torrent_holders h ON h.info_hash = mine.info_hash AND h.member_id <> mine.member_id
        JOIN cluster_members m ON m.id = h.member_id AND m.epoch = h.epoch
        WHERE mine.member_id = ? AND m.lease_until >= ${n} AND m.bt_port IS NOT NULL AND ${A_COPY}`;
-    type Raw = { info_hash: string; member_id: string; epoch: number | string; url: string; bt_port: number | string };
+    type Raw = { info_hash: string; member_id: string; epoch: number | string; url: string; bt_port: number | string; progress: number | string };
     const rows: Raw[] = [];
     if (!infoHashes) rows.push(...(await this.#store.all<Raw>(sql, [member])));
     else for (const part of chunks(infoHashes)) rows.push(...(await this.#store.all<Raw>(`${sql} AND mine.info_hash IN (${part.map(() => '?').join(', ')})`, [member, ...part])));
-    return rows.map((r) => ({ infoHash: r.info_hash, member: r.member_id, epoch: Number(r.epoch), url: r.url, btPort: Number(r.bt_port) }));
+    return rows.map((r) => ({ infoHash: r.info_hash, member: r.member_id, epoch: Number(r.epoch), url: r.url, btPort: Number(r.bt_port), progress: Number(r.progress) }));
   }
 
   /** A torrent's copies, each with whether its member is alive and its URL (none on a single node). */
   async holdersOf(infoHash: string): Promise<HolderState[]> {
     const n = this.#now;
-    const rows = await this.#store.all<{ member_id: string; state: string; progress: number | string; live: number | string; url: string | null; error: string | null }>(
-      `SELECT h.member_id, h.state, h.progress, h.error, m.url,
+    const rows = await this.#store.all<{ member_id: string; state: string; progress: number | string; live: number | string; url: string | null; error: string | null; save_path: string | null; move_to: string | null; move_error: string | null }>(
+      `SELECT h.member_id, h.state, h.progress, h.error, m.url, h.save_path, h.move_to, h.move_error,
          CASE WHEN m.id IS NOT NULL AND m.lease_until >= ${n} AND m.epoch = h.epoch THEN 1 ELSE 0 END AS live
        FROM torrent_holders h LEFT JOIN cluster_members m ON m.id = h.member_id
        WHERE h.info_hash = ? AND ${A_COPY} ORDER BY h.member_id`,
       [infoHash],
     );
-    return rows.map((r) => ({ member: r.member_id, state: r.state, progress: Number(r.progress), alive: Number(r.live) === 1, url: r.url, error: r.state === FAILED ? (r.error ?? null) : null }));
+    return rows.map((r) => ({
+      member: r.member_id,
+      state: r.state,
+      progress: Number(r.progress),
+      alive: Number(r.live) === 1,
+      url: r.url,
+      error: r.state === FAILED ? (r.error ?? null) : null,
+      savePath: r.save_path,
+      moveTo: r.move_to,
+      moveError: r.move_error,
+    }));
   }
 }
 

@@ -11,6 +11,7 @@ import { loadStored } from '../core/library.ts';
 import type { HolderStore } from './holder-store.ts';
 import { FULL_SWEEP_MS } from './placement.ts';
 import type { ClusterMembership } from './membership.ts';
+import { HolderMoves } from './holder-moves.ts';
 
 /** "host:port" of a member's engine: its cluster URL's host (brackets kept for IPv6). */
 export function engineAddress(url: string, btPort: number): string | undefined {
@@ -35,11 +36,21 @@ export class Holdings {
   /** The live members, their epochs and addresses at the last full refresh; and when it was. */
   #seen = '';
   #lastFull = -Infinity;
+  /** Torrents held here that another live holder has complete, as the last refreshes read them. */
+  readonly #completeElsewhere = new Set<string>();
+  /** Save-path moves asked of this member's copies through other members. */
+  readonly #moves: HolderMoves;
 
   constructor(node: CascadeNode, m: ClusterMembership, holders: HolderStore) {
     this.#node = node;
     this.#m = m;
     this.#holders = holders;
+    this.#moves = new HolderMoves(node, () => m.id);
+  }
+
+  /** Does the moves asked of this member's copies (a torrent's notice heard, or a tick). */
+  moves(): Promise<void> {
+    return this.#m.state === 'member' ? this.#moves.follow() : Promise.resolve();
   }
 
   /** Loads the torrents placed here (or held here and not running), each in its own copy: the
@@ -86,7 +97,10 @@ export class Holdings {
     }
   }
 
-  /** Gives each running torrent's engine the other live holders of it as peers: of every torrent
+  /** Gives each running torrent's engine the other live holders of it as peers, and tells the queue
+   *  which torrents another live holder has complete: a download of one is the cluster's copy, run
+   *  outside the user's download slots (docs/cluster.md, "A placed copy and the download queue").
+   *  It reads the holders of every torrent
    *  held here when the live members (their epochs, addresses) changed or every FULL_SWEEP_MS,
    *  else of the torrents told of since the last refresh (at 10,000 torrents the whole read is
    *  10,000 rows per member: bench/cluster/placement.ts). */
@@ -109,6 +123,10 @@ export class Holdings {
       this.#all = true;
       throw err;
     }
+    if (full) this.#completeElsewhere.clear();
+    else for (const ih of told) this.#completeElsewhere.delete(ih);
+    for (const p of found) if (p.progress >= 1) this.#completeElsewhere.add(p.infoHash);
+    this.#node.queue.setReplicaCopies(new Set(this.#completeElsewhere));
     for (const p of found) {
       const t = session.get(p.infoHash);
       const address = engineAddress(p.url, p.btPort);
@@ -128,6 +146,7 @@ export class Holdings {
       if (this.#m.state === 'member' && (node.db.records.epoch !== this.#m.epoch || node.queue.suspended)) return await this.rejoined(this.#m.epoch);
       await this.catchUp();
       await this.peers();
+      await this.moves();
     } catch (err) {
       this.#node.out.note(`cluster: following this member's holdings failed: ${errorMessage(err)}`);
     }

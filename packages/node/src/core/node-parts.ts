@@ -37,6 +37,13 @@ export interface AddInput {
   paused?: unknown;
 }
 
+/** The options an add stores with the torrent's row, in the same transaction (its category, made
+ *  if new, and its tags: the model's plan of the add). */
+export interface AddOptions {
+  category: string | null;
+  tags: readonly string[];
+}
+
 /** What an add may carry besides the user's options. */
 export interface AddExtra {
   peers?: string[];

@@ -25,7 +25,7 @@ import type { AddInput } from './node-parts.ts';
 import { QueueManager, type QueueOptions } from '../queue/manager.ts';
 import type { NodeOnion } from '../network/onion.ts';
 import { NodeContent, type ContentIdMode } from '../content/node-content.ts';
-import type { AddExtra, InfoHashResolver, NodeCore, TorrentAdder, TorrentEvents, TorrentTap, TorrentVerbs } from './node-parts.ts';
+import type { AddExtra, AddOptions, InfoHashResolver, NodeCore, TorrentAdder, TorrentEvents, TorrentTap, TorrentVerbs } from './node-parts.ts';
 import type { NodeLog } from './node-log.ts';
 import type { ClusterViews } from '../cluster/cluster-views.ts';
 import type { ChangeBus } from '../cluster/change-bus.ts';
@@ -118,7 +118,7 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
   cluster: ClusterMembership | undefined;
   /** A member's part as a holder (cluster/holdings.ts: loads what is placed here), and placement
    *  (cluster/placement.ts: run while it is the coordinator). */
-  holdings: { take(infoHashes: readonly string[]): Promise<void> } | undefined;
+  holdings: { take(infoHashes: readonly string[]): Promise<void>; moves(): Promise<void> } | undefined;
   placement: { close(): void } | undefined;
   #fatal!: (reason: string) => void;
   /** Resolves with the reason when this node must stop by itself (its database lease was taken
@@ -236,16 +236,15 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
     const plan = await this.model.planAdd(input);
     const hidden = extra.privateDiscovery ?? this.onion?.byDefault ?? false;
     if (hidden && !this.onion) throw new InvalidInput('private discovery needs relays: start the node with --directory URL (a Cascade tracker that lists relays)');
-    const t = await this.add(source, {
+    // Its category (made if new) and tags are stored with its row, in one transaction.
+    return this.add(source, {
       savePath: plan.savePath,
       paused: plan.paused,
       ...(hidden ? { privateDiscovery: true } : {}),
       ...(extra.peers && extra.peers.length > 0 ? { peers: extra.peers } : {}),
       ...(extra.selectedFiles ? { selectedFiles: extra.selectedFiles } : {}),
       ...(extra.mirrors ? { mirrors: extra.mirrors } : {}),
-    });
-    await this.model.recordAdd(t.infoHashHex, plan);
-    return t;
+    }, true, true, plan);
   }
 
   /**
@@ -254,7 +253,7 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
    * queue starts it if it has a slot, so nothing runs past the limits even for a moment; a new
    * torrent's add resolves once that is decided (a load at start does not wait for it).
    */
-  async add(source: TorrentSource, opts: AddTorrentOptions, record = true, queued = record): Promise<TorrentHandle> {
+  async add(source: TorrentSource, opts: AddTorrentOptions, record = true, queued = record, options?: AddOptions): Promise<TorrentHandle> {
     if (record && source instanceof Uint8Array) await this.refuseOwnedFiles(source, opts.savePath);
     // A hidden torrent skips the built-in tracker's own (loopback) URLs: announced through an exit
     // they would name the exit's machine, and in-process they would list this node.
@@ -269,13 +268,12 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
     if (record) {
       const known = this.db.records.has(t.infoHashHex);
       try {
-        await this.record(t, source, opts, false);
+        await this.record(t, source, opts, false, options);
       } catch (err) {
         if (!known && !this.db.records.has(t.infoHashHex)) await this.session.remove(t.infoHashHex, { deleteData: false }).catch(() => {});
         throw err;
       }
     }
-    if (record && opts.peers) await rememberPeers(this.db.store, t.infoHashHex, opts.peers);
     this.track(t);
     this.model.applyStored(t);
     if (!record) restorePieceOrder(this, t);
@@ -297,11 +295,15 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
     if (this.db.getTorrent(t.infoHashHex)) await rememberPeers(this.db.store, t.infoHashHex, peers);
   }
 
-  /** Stores a torrent in the library; replan: the queue looks at it soon (add() decides at once instead). */
-  async record(t: TorrentHandle, source: TorrentSource, opts: AddTorrentOptions, replan = true): Promise<void> {
+  /** Stores a torrent in the library, with its peers given by hand and `options` (its category,
+   *  made if new, and tags) in the same transaction: all of the add or none of it (issue 42);
+   *  replan: the queue looks at it soon (add() decides at once instead). */
+  async record(t: TorrentHandle, source: TorrentSource, opts: AddTorrentOptions, replan = true, options?: AddOptions): Promise<void> {
     const s = t.stats();
+    const ih = t.infoHashHex;
+    const add = this.model.addStore(ih, options ?? { category: null, tags: [] }, opts.peers);
     await this.db.records.add({
-      infoHash: t.infoHashHex,
+      infoHash: ih,
       name: t.metainfo?.name ?? s.name ?? null,
       source,
       savePath: opts.savePath,
@@ -310,10 +312,11 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
       selectedFiles: opts.selectedFiles ?? null,
       privateDiscovery: opts.privateDiscovery === true,
       // Joined with those stored before: a re-add with a new mirror keeps the old ones.
-      ...(opts.mirrors?.length ? { mirrors: [...new Set([...(this.db.records.get(t.infoHashHex)?.mirrors ?? []), ...opts.mirrors])] } : {}),
+      ...(opts.mirrors?.length ? { mirrors: [...new Set([...(this.db.records.get(ih)?.mirrors ?? []), ...opts.mirrors])] } : {}),
       length: t.metainfo?.length ?? null,
       pieceCount: t.metainfo?.pieceCount ?? null,
-    });
+    }, add.options, add.within);
+    add.committed();
     if (replan) this.queue.poke();
   }
 

@@ -4,7 +4,7 @@
 // made, changed after the Store took a change), because adds, patches and the compatible APIs ask
 // about categories synchronously.
 
-import type { Store } from '../state/store.ts';
+import type { Queryable, Store } from '../state/store.ts';
 import { NodeError } from '../core/errors.ts';
 import { shortName } from './validate.ts';
 import type { Category } from '@cascade/shapes';
@@ -26,7 +26,7 @@ export class UnknownCategory extends NodeError {
   }
 }
 
-type CategoryRow = { name: string; save_path: string | null };
+export type CategoryRow = { name: string; save_path: string | null };
 
 /** The categories as the Store holds them, read before the model is made. */
 export type StoredCategories = readonly CategoryRow[];
@@ -70,17 +70,36 @@ export class CategoryStore {
 
   /** Creates a category; false when it already existed (then its save path is left alone). */
   async add(c: Category): Promise<boolean> {
-    const known = await this.#store.transaction(async (tx) => {
-      const row = await tx.get<CategoryRow>('SELECT name, save_path FROM categories WHERE name = ?', [c.name]);
-      if (row) return row;
-      const { n } = (await tx.get<{ n: number }>('SELECT count(*) AS n FROM categories'))!;
-      if (n >= MAX_CATEGORIES) throw new NodeError('failed', `the node has ${MAX_CATEGORIES} categories already; remove some first`);
-      await tx.run('INSERT INTO categories (name, save_path, created_at) VALUES (?, ?, ?)', [c.name, c.savePath, Date.now()]);
-      return undefined;
-    });
-    // What the Store holds wins (another process may have made it meanwhile).
-    this.#byName.set(c.name, known ? view(known) : { name: c.name, savePath: c.savePath });
-    return known === undefined;
+    const made = await this.#store.transaction((tx) => this.#ensure(tx, c));
+    if (made === 'full') throw new NodeError('failed', `the node has ${MAX_CATEGORIES} categories already; remove some first`);
+    this.remember(made.row);
+    return made.made;
+  }
+
+  /**
+   * Makes category `name` (no save path of its own) in the caller's transaction unless it exists:
+   * an add that names a new category makes it with the torrent's row, all or nothing. Its row as
+   * stored, for `remember` once the transaction committed; 'full' when the node has
+   * MAX_CATEGORIES already (the add goes on without it).
+   */
+  async ensureIn(tx: Queryable, name: string): Promise<CategoryRow | 'full'> {
+    const made = await this.#ensure(tx, { name, savePath: null });
+    return made === 'full' ? made : made.row;
+  }
+
+  /** A category the Store holds (committed), into the view. What the Store holds wins: another
+   *  process may have made it meanwhile, with its own save path. */
+  remember(row: CategoryRow): void {
+    this.#byName.set(row.name, view(row));
+  }
+
+  async #ensure(tx: Queryable, c: Category): Promise<{ row: CategoryRow; made: boolean } | 'full'> {
+    const row = await tx.get<CategoryRow>('SELECT name, save_path FROM categories WHERE name = ?', [c.name]);
+    if (row) return { row, made: false };
+    const { n } = (await tx.get<{ n: number }>('SELECT count(*) AS n FROM categories'))!;
+    if (n >= MAX_CATEGORIES) return 'full';
+    await tx.run('INSERT INTO categories (name, save_path, created_at) VALUES (?, ?, ?)', [c.name, c.savePath, Date.now()]);
+    return { row: { name: c.name, save_path: c.savePath }, made: true };
   }
 
   async setSavePath(name: string, savePath: string | null): Promise<Category> {

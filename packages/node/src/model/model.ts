@@ -12,8 +12,9 @@ import type { SessionHandle, TorrentHandle } from '../core/engine.ts';
 import type { NodeLog } from '../core/node-log.ts';
 import type { PendingTotals } from '../listing/listing.ts';
 import { SettingsStore, applyPatch, defaultSettings, effectiveRateLimits, readStoredSettings, type Settings, type StoredSettings } from './settings.ts';
-import type { Store } from '../state/store.ts';
-import { CategoryStore, UnknownCategory, categoryName, readStoredCategories, type Category, type StoredCategories } from './categories.ts';
+import type { Queryable, Store } from '../state/store.ts';
+import { rememberPeersIn } from '../peers/manual-peers.ts';
+import { CategoryStore, MAX_CATEGORIES, UnknownCategory, categoryName, readStoredCategories, type Category, type CategoryRow, type StoredCategories } from './categories.ts';
 import { TorrentOptionsStore, parseTorrentPatch, readCreatedTags, type StoredOptions, type TorrentPatch } from './torrent-options.ts';
 import { Accounting } from './accounting.ts';
 import { shareWarning, type Reach } from './share.ts';
@@ -52,6 +53,13 @@ export interface ModelParts {
   out: NodeLog;
   /** The download dir when settings name none yet (`serve --download-dir`, or <state>/downloads). */
   downloadDir?: string | undefined;
+}
+
+/** An add's options and the writes that go with its row (NodeModel.addStore). */
+export interface AddStore {
+  readonly options: StoredOptions;
+  within(tx: Queryable): Promise<void>;
+  committed(): void;
 }
 
 export class NodeModel {
@@ -149,22 +157,29 @@ export class NodeModel {
     return { savePath, category, tags, paused };
   }
 
-  /** Stores an added torrent's category (made if new) and tags. */
-  async recordAdd(infoHash: string, plan: Pick<AddPlan, 'category' | 'tags'>): Promise<void> {
-    const o: StoredOptions = {};
-    if (plan.category !== null) {
-      try {
-        await this.categories.add({ name: plan.category, savePath: null });
-        o.category = plan.category;
-      } catch (err) {
-        // The database away: the add is not acknowledged (503) rather than kept without its category.
-        if (err instanceof NodeError && err.kind === 'unavailable') throw err;
-        // The torrent is added already; only its category could not be made (the node has 1000).
-        this.#out.note(`torrent ${infoHash} added without its category: ${errorMessage(err)}`);
-      }
-    }
-    if (plan.tags.length > 0) o.tags = plan.tags;
-    await this.options.set(infoHash, o);
+  /**
+   * What an add stores with the torrent's row, for TorrentRecords.add's one transaction (issue 42:
+   * all of an add or none of it): its tags, its category — made in that transaction if new, as
+   * qBittorrent does; left out, with a note, when the node has MAX_CATEGORIES already — and the
+   * peers given with it. `committed` puts a made category in the view once the add is stored.
+   */
+  addStore(infoHash: string, plan: { readonly category: string | null; readonly tags: readonly string[] }, peers?: readonly string[]): AddStore {
+    const options: StoredOptions = plan.tags.length > 0 ? { tags: [...plan.tags] } : {};
+    let category: CategoryRow | 'full' | undefined;
+    return {
+      options,
+      within: async (tx) => {
+        if (plan.category !== null) {
+          category = await this.categories.ensureIn(tx, plan.category);
+          if (category !== 'full') options.category = plan.category;
+        }
+        if (peers) await rememberPeersIn(tx, infoHash, peers);
+      },
+      committed: () => {
+        if (category === 'full') this.#out.note(`torrent ${infoHash} added without its category ${plan.category}: the node has ${MAX_CATEGORIES} categories already`);
+        else if (category) this.categories.remember(category);
+      },
+    };
   }
 
   /** A torrent entered the session (added, or loaded at start): its stored limits apply. */
@@ -186,6 +201,10 @@ export class NodeModel {
 
   // ---- one torrent's options ----
 
+  /** A cluster's member (cluster/holder-moves.ts): asks every other holder of a torrent to move its
+   *  own copy to a save path as the user gave it; how many were asked. Undefined on a single node. */
+  forwardMove: ((infoHash: string, given: string) => Promise<number>) | undefined;
+
   /**
    * Applies a patch to a stored torrent: the data moved for a new savePath (first: a failed move
    * changes nothing), then the stored options, then the limits in the engine.
@@ -198,8 +217,7 @@ export class NodeModel {
     if (patch.category) this.categories.require(patch.category);
     const s = this.settings.get();
     const savePath = patch.savePath === undefined ? undefined : saveDir('savePath', patch.savePath, s.downloadDir, this.#db.stateDir);
-    if (savePath !== undefined && savePath !== rec.savePath) {
-      if (!t) throw new NodeError('failed', `torrent ${infoHash} is in the library but not loaded, so its data cannot be moved`);
+    if (savePath !== undefined && savePath !== rec.savePath && t) {
       await this.#makeDir('savePath', savePath);
       try {
         await t.move(savePath);
@@ -207,6 +225,12 @@ export class NodeModel {
         throw new NodeError('failed', `moving the data failed; it stays where it was: ${errorMessage(err)}`);
       }
       await this.options.setSavePath(infoHash, savePath);
+    }
+    if (savePath !== undefined) {
+      // A cluster's other holders each move their own copy (the path as given: a relative one is
+      // under each member's own download dir); this member's copy, if any, moved first.
+      const others = this.forwardMove ? await this.forwardMove(infoHash, patch.savePath!) : 0;
+      if (!t && others === 0) throw new NodeError('failed', `torrent ${infoHash} is in the library but not loaded${this.forwardMove ? ' here nor held by another member' : ''}, so its data cannot be moved`);
     }
     const { savePath: _moved, sequential, firstLastPiece, ...stored } = patch;
     if (sequential !== undefined || firstLastPiece !== undefined) {

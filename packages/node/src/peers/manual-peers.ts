@@ -3,7 +3,7 @@
 // state DB so a restarted node (a crash included) tries them again; the engine keeps such
 // candidates for good and retries them with back-off.
 
-import type { Store } from '../state/store.ts';
+import type { Queryable, Store } from '../state/store.ts';
 
 /** Most peers kept per torrent (the newest win): enough for a LAN, bounded for a script gone wrong. */
 export const MAX_MANUAL_PEERS = 50;
@@ -21,22 +21,26 @@ export function validPeers(peers: readonly string[]): string[] {
 }
 
 export async function rememberPeers(store: Store, infoHash: string, peers: readonly string[]): Promise<void> {
+  if (validPeers(peers).length === 0) return;
+  await store.transaction((tx) => rememberPeersIn(tx, infoHash, peers));
+}
+
+/** rememberPeers in the caller's transaction (an add stores its peers with its row). */
+export async function rememberPeersIn(tx: Queryable, infoHash: string, peers: readonly string[]): Promise<void> {
   const list = validPeers(peers).slice(-MAX_MANUAL_PEERS);
   if (list.length === 0) return;
-  await store.transaction(async (tx) => {
-    const now = Date.now();
-    for (const [i, p] of list.entries()) {
-      await tx.run(
-        'INSERT INTO torrent_peers (info_hash, address, added_at) VALUES (?, ?, ?) ON CONFLICT (info_hash, address) DO UPDATE SET added_at = excluded.added_at',
-        [infoHash, p, now + i],
-      );
-    }
+  const now = Date.now();
+  for (const [i, p] of list.entries()) {
     await tx.run(
-      `DELETE FROM torrent_peers WHERE info_hash = ? AND address NOT IN
-         (SELECT address FROM torrent_peers WHERE info_hash = ? ORDER BY added_at DESC LIMIT ?)`,
-      [infoHash, infoHash, MAX_MANUAL_PEERS],
+      'INSERT INTO torrent_peers (info_hash, address, added_at) VALUES (?, ?, ?) ON CONFLICT (info_hash, address) DO UPDATE SET added_at = excluded.added_at',
+      [infoHash, p, now + i],
     );
-  });
+  }
+  await tx.run(
+    `DELETE FROM torrent_peers WHERE info_hash = ? AND address NOT IN
+       (SELECT address FROM torrent_peers WHERE info_hash = ? ORDER BY added_at DESC LIMIT ?)`,
+    [infoHash, infoHash, MAX_MANUAL_PEERS],
+  );
 }
 
 export async function storedPeers(store: Store, infoHash: string): Promise<string[]> {

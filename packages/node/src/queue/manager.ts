@@ -2,7 +2,7 @@
 // goals (on the totals the model's accounting keeps across restarts), and flips the alternative
 // speed on its schedule. Driven by events (a torrent added, removed, finished, paused by the user, a setting
 // changed: `poke()`), plus ONE timer for the whole node that looks only at running torrents whose
-// revision moved — 10,000 idle seeds cost a number compared each per tick. A torrent added, or
+// revision moved (the stall watch: running-watch.ts) — 10,000 idle seeds cost a number compared each per tick. A torrent added, or
 // loaded at start in queue order, is admitted against the last plan's counts (slots.ts) instead of
 // a full plan of the library.
 //
@@ -11,25 +11,23 @@
 // running. Every torrent is added to the engine paused and started here, so nothing runs past the
 // limits even for a moment, at add or at restart.
 
-import type { TorrentChangeFeed, TorrentStats, TorrentHandle } from '../core/engine.ts';
+import type { TorrentStats, TorrentHandle } from '../core/engine.ts';
 import type { TorrentStatus } from '../state/state-db.ts';
 import { errorMessage } from '../core/errors.ts';
-import { planQueue, byQueueOrder, type QueueItem } from './plan.ts';
+import { planQueue, byQueueOrder, outsideSlots, type QueueItem } from './plan.ts';
 import { SlotCounts, isComplete, kindOf } from './slots.ts';
 import { moveInOrder, reassignPositions, type QueueMove } from './order.ts';
 import { ScheduleFollower } from './schedule-follower.ts';
 import { goalAction, rowGoalReached, rowHasGoal } from './row-goals.ts';
 import { QueueStore, type QueueRow } from './store.ts';
 import type { QueueHost, QueueOptions, QueueSettings } from './host.ts';
-import { RUNNING, observe, type Watch } from './watch.ts';
+import { RUNNING } from './watch.ts';
+import { RunningWatch } from './running-watch.ts';
 
 export type { QueueHost, QueueOptions, QueueSettings } from './host.ts';
 
 /** A request naming more torrents than this does not wait for their engine calls. */
 export const WAIT_FOR_MOST = 64;
-
-/** Seeds without a goal are looked at every this many ticks. */
-const SEED_LOOK_EVERY = 10;
 
 /** Torrents started (resumed) at once; each may be checking its data. */
 export const MAX_STARTING = 4;
@@ -39,13 +37,8 @@ export class QueueManager {
   readonly #store: QueueStore;
   readonly #clock: () => number;
   readonly #timer: NodeJS.Timeout;
-  /** Torrents the engine runs, with what the tick last saw. */
-  #watch = new Map<string, Watch>();
-  /** Watched torrents the next tick looks at whatever changed: new ones, and downloads (which may
-   *  stall with nothing changing). The rest wait for the session's change feed to name them. */
-  #due = new Set<string>();
-  /** Torrents whose revision moved since the last tick (undefined: the session has no feed). */
-  readonly #changes: TorrentChangeFeed | undefined;
+  /** The torrents the engine runs, each tick's look at them (stalls, seeding goals). */
+  readonly #running: RunningWatch;
   /** Stored totals and own limits of each torrent, as of the last plan (for the goal checks). */
   #rows = new Map<string, QueueRow>();
   /** Whether some row has its own seeding-time goal (as of the last plan or row change): else
@@ -63,7 +56,6 @@ export class QueueManager {
   #pokeTimer: NodeJS.Timeout | undefined;
   #lastPlanMs = 0;
   readonly #schedule: ScheduleFollower;
-  #ticks = 0;
   #closed = false;
   /** Full plans run so far (tests check that adds do not each cost one). */
   #plans = 0;
@@ -80,13 +72,16 @@ export class QueueManager {
   /** A fenced cluster member holds nothing while it is out (issue 42): every torrent is held
    *  paused, and no status is written (the pause is not the user's). */
   #suspended = false;
+  /** Torrents held here that another live cluster member has complete (issue 42): a download of
+   *  one is the cluster's copy, run outside the download slots (plan.ts). */
+  #replicas: ReadonlySet<string> = new Set();
 
   constructor(host: QueueHost, opts: QueueOptions = {}) {
     this.#host = host;
     this.#store = new QueueStore(host.db);
     this.#clock = opts.clock ?? Date.now;
     this.#schedule = new ScheduleFollower(host, this.#clock);
-    this.#changes = host.session.changes?.();
+    this.#running = new RunningWatch(host.session, this.#clock);
     this.#timer = setInterval(() => this.tick(), opts.tickMs ?? 1000);
     this.#timer.unref();
   }
@@ -112,6 +107,15 @@ export class QueueManager {
 
   get suspended(): boolean {
     return this.#suspended;
+  }
+
+  /** The torrents held here that another live member has complete (the member's holdings say so
+   *  each tick); plans again when that changed. */
+  setReplicaCopies(infoHashes: ReadonlySet<string>): void {
+    const was = this.#replicas;
+    if (was.size === infoHashes.size && [...infoHashes].every((ih) => was.has(ih))) return;
+    this.#replicas = infoHashes;
+    this.poke();
   }
 
   /** How many full plans ran (each reads every row of the library). */
@@ -149,11 +153,12 @@ export class QueueManager {
     const kind = kindOf(s, row);
     if (kind === 'other') return;
     const settings = this.#host.settings();
-    const run = this.#slots.fits(kind, settings);
+    const outside = kind === 'download' && this.#replicas.has(infoHash);
+    const run = outside || this.#slots.fits(kind, settings);
     const want: TorrentStatus = !run ? 'queued' : kind === 'seed' ? 'seeding' : 'downloading';
     // The slot is taken before the status is written: an admit running meanwhile sees it taken.
     if (run) {
-      this.#slots.count(infoHash, kind);
+      if (!outside) this.#slots.count(infoHash, kind);
       this.#steer(t, s, true);
     } else this.#slots.waiting++;
     // A restart finds most torrents with the status they get again: no write for those.
@@ -236,8 +241,9 @@ export class QueueManager {
           statuses.set(r.infoHash, 'paused');
         }
       }
-      const stalled = this.#watch.get(r.infoHash)?.stalled ?? false;
-      items.push({ infoHash: r.infoHash, position: r.position, kind, stopped, forceStart: r.forceStart, stalled });
+      const stalled = this.#running.stalled(r.infoHash);
+      const replica = this.#replicas.has(r.infoHash);
+      items.push({ infoHash: r.infoHash, position: r.position, kind, stopped, forceStart: r.forceStart, stalled, replica });
     }
     const plan = planQueue(items, settings);
     this.#slots.clear();
@@ -250,8 +256,8 @@ export class QueueManager {
         this.#lastPosition = Math.max(this.#lastPosition, it.position);
       }
       if (decision === 'queued') this.#slots.waiting++;
-      // As planQueue counts: forced ones and stalled downloads run past the limits.
-      if (decision === 'run' && !it.forceStart && !(it.kind === 'download' && it.stalled) && it.kind !== 'other') this.#slots.count(it.infoHash, it.kind);
+      // As planQueue counts: forced ones, stalled downloads and the cluster's copies run past the limits.
+      if (decision === 'run' && !outsideSlots(it) && it.kind !== 'other') this.#slots.count(it.infoHash, it.kind);
       if (decision === 'leave') continue;
       const run = decision === 'run';
       const want: TorrentStatus = decision === 'stopped' ? 'paused' : run ? (it.kind === 'seed' ? 'seeding' : 'downloading') : 'queued';
@@ -272,7 +278,7 @@ export class QueueManager {
   #steer(t: TorrentHandle, s: TorrentStats, run: boolean): void {
     const ih = t.infoHashHex;
     this.#desired.set(ih, run);
-    if (run && RUNNING.has(s.state)) this.#startWatching(ih, s);
+    if (run && RUNNING.has(s.state)) this.#running.start(ih, s);
     // A call in progress reads the wish again before it ends.
     if (this.#ops.has(ih) || !this.#needsCall(t, s.state)) return;
     this.#ops.set(ih, this.#drive(t));
@@ -309,10 +315,10 @@ export class QueueManager {
           } finally {
             release();
           }
-          this.#startWatching(ih, t.stats());
+          this.#running.start(ih, t.stats());
         } else {
           await t.pause();
-          this.#unwatch(ih);
+          this.#running.stop(ih);
         }
       }
     } catch (err) {
@@ -321,21 +327,6 @@ export class QueueManager {
       // In the same turn as the last check: a wish made after it starts a new call.
       this.#ops.delete(ih);
     }
-  }
-
-  #startWatching(ih: string, s: TorrentStats): void {
-    if (this.#watch.has(ih)) return;
-    const t = this.#host.session.get(ih);
-    if (!t) return;
-    const now = this.#clock();
-    // Revision -1: the first tick looks at it once.
-    this.#watch.set(ih, { t, revision: -1, downloaded: s.downloaded, progressAt: now, state: s.state, stalled: false });
-    this.#due.add(ih);
-  }
-
-  #unwatch(ih: string): void {
-    this.#watch.delete(ih);
-    this.#due.delete(ih);
   }
 
   /** Torrents not complete, in queue order, numbered from 1. */
@@ -358,11 +349,8 @@ export class QueueManager {
   }
 
   /**
-   * The one timer: the accounting's pass (host.onTick), then a look at the torrents the engine runs
-   * whose revision moved since the last look (state changes, payload, a seeding goal's ratio) and at
-   * the few that are due whatever happens (a download that may stall, a seed whose seeding time
-   * may reach its goal — every SEED_LOOK_EVERY ticks, when there are such goals); and the alt-speed
-   * schedule. The session's change feed names the torrents that moved: an idle seed costs nothing.
+   * The one timer: the accounting's pass (host.onTick), then the stall watch's look at the running
+   * torrents that moved or are due (running-watch.ts), and the alt-speed schedule.
    */
   tick(): void {
     if (this.#closed) return;
@@ -370,51 +358,20 @@ export class QueueManager {
       this.#host.onTick?.();
       const now = this.#clock();
       const settings = this.#host.settings();
-      const timeGoal = settings.seedingTimeLimit !== null;
-      let replan = false;
-      const glance = ++this.#ticks % SEED_LOOK_EVERY === 0;
-      const changed = this.#changes?.take();
-      const look = (ih: string, w: Watch): void => {
-        if (this.#look(ih, w, now, settings)) replan = true;
-      };
-      if (!changed || (glance && (timeGoal || this.#rowTimeGoals))) {
-        for (const [ih, w] of this.#watch) {
-          const moved = w.t.revision !== w.revision;
-          // A seed may reach its seeding time with nothing changing.
-          const due = this.#due.has(ih) || (glance && w.state === 'seeding' && (timeGoal || this.#rows.get(ih)?.seedingTimeLimit != null));
-          if (moved || due) look(ih, w);
-        }
-      } else {
-        for (const ih of this.#due) look(ih, this.#watch.get(ih)!);
-        for (const t of changed) {
-          const w = this.#watch.get(t.infoHashHex);
-          if (w && w.t === t && w.revision !== t.revision) look(t.infoHashHex, w);
-        }
-      }
+      const replan = this.#running.look(now, settings, {
+        anyTimeGoal: this.#rowTimeGoals,
+        hasTimeGoal: (ih) => this.#rows.get(ih)?.seedingTimeLimit != null,
+        goalReached: (ih, s) => {
+          const row = this.#rows.get(ih);
+          return row !== undefined && this.#hasGoal(ih, s) && this.#goalReached(row, s) !== undefined;
+        },
+      });
       this.#schedule.follow(settings, now);
       if (replan) this.poke();
     } catch (err) {
       // The DB closing under a stopping node: the next tick (if any) tries again.
       if (!this.#closed) this.#host.out.note(`queue tick: ${errorMessage(err)}`);
     }
-  }
-
-  /** One watched torrent's state now: true when the queue must plan again (it left the running
-   *  states, changed state, stalled or recovered, or reached a seeding goal). */
-  #look(ih: string, w: Watch, now: number, settings: QueueSettings): boolean {
-    w.revision = w.t.revision;
-    const s = this.#host.session.get(ih) === w.t ? w.t.stats() : undefined;
-    if (!s || !RUNNING.has(s.state)) {
-      this.#unwatch(ih);
-      return true;
-    }
-    let replan = observe(w, s, now, settings.stalledTimeout);
-    // A download may stall without any change (time passes): looked at every tick.
-    if (s.state === 'downloading' || s.state === 'metadata') this.#due.add(ih);
-    else this.#due.delete(ih);
-    const row = this.#rows.get(ih);
-    if (s.state === 'seeding' && row && this.#hasGoal(ih, settings) && this.#goalReached(row, settings)) replan = true;
-    return replan;
   }
 
   /** The schedule changed: its window's state applies now — unless the same change switched the
@@ -432,7 +389,7 @@ export class QueueManager {
 
   /** When payload last arrived for a running torrent (or it started), ms since the epoch; the assistant's "received nothing for 12 min". */
   lastProgressAt(infoHash: string): number | undefined {
-    return this.#watch.get(infoHash)?.progressAt;
+    return this.#running.progressAt(infoHash);
   }
 
   /** 1-based place among torrents not complete; null for complete ones (and unknown ones). */
@@ -491,7 +448,7 @@ export class QueueManager {
 
   /** A torrent left the node. */
   forget(infoHash: string): void {
-    this.#unwatch(infoHash);
+    this.#running.stop(infoHash);
     this.#desired.delete(infoHash);
     this.#rows.delete(infoHash);
     this.#decided.delete(infoHash);
@@ -503,7 +460,7 @@ export class QueueManager {
   close(): void {
     this.#closed = true;
     clearInterval(this.#timer);
-    this.#changes?.close();
+    this.#running.close();
     if (this.#pokeTimer) clearTimeout(this.#pokeTimer);
   }
 }

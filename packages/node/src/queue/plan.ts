@@ -11,6 +11,9 @@
 // - A stalled download (running, no payload for stalledTimeout) keeps running but stops counting,
 //   so the next one in the queue gets its slot — qBittorrent's "do not count slow torrents". Only a
 //   running download can be stalled: a queued one has had no chance to show whether it is slow.
+// - A cluster's copy (a download placed on this member whose every piece another live member holds,
+//   issue 42) is replication, not the user's download: it runs past the download limits and takes
+//   no slot, as a forced one does; once complete it is a seed like any other.
 // - A torrent checking its data counts where it will land (the manager tells download from seed by
 //   what the library knows); torrents in error or not known to the engine are left as they are.
 
@@ -26,7 +29,12 @@ export interface QueueItem {
   forceStart: boolean;
   /** A running download that received no payload for stalledTimeout. */
   stalled: boolean;
+  /** A download copied from inside the cluster (another live holder has it complete). */
+  replica?: boolean;
 }
+
+/** Runs whatever the limits and takes no slot: forced, a stalled download, a cluster's copy. */
+export const outsideSlots = (it: QueueItem): boolean => it.forceStart || (it.kind === 'download' && (it.stalled || it.replica === true));
 
 export interface QueueLimits {
   maxActiveDownloads: number;
@@ -56,7 +64,7 @@ export function planQueue(items: readonly QueueItem[], limits: QueueLimits): Map
     for (const it of ordered) {
       if (it.kind !== kind) continue;
       if (it.stopped) out.set(it.infoHash, 'stopped');
-      else if (it.forceStart || (kind === 'download' && it.stalled)) out.set(it.infoHash, 'run');
+      else if (outsideSlots(it)) out.set(it.infoHash, 'run');
       else if (within(count, limit) && within(total, limits.maxActiveTorrents)) {
         out.set(it.infoHash, 'run');
         count++;

@@ -457,4 +457,38 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX compat_sessions_last_seen ON compat_sessions (api, last_seen);
   `,
+  // 23: a save path moved through any member moves every holder's own copy (issue 42, docs/cluster.md
+  // "Replicas and placement"): the path asked, as given (a relative one is under each member's own
+  // download dir), is left on each other holder's row for that holder to move its copy to; what
+  // failed there is kept for the torrent's detail.
+  // And what the compatible APIs remember beside the settings, so every member of a cluster answers
+  // the same (auth/compat-state.ts): Transmission's values shown for limits that are off,
+  // qBittorrent's searches and search plugin, failed logins by address (qBittorrent's ban), and
+  // Transmission's torrent ids.
+  `
+  ALTER TABLE torrent_holders ADD COLUMN move_to TEXT;   -- a move asked through another member, not done yet here; NULL: none
+  ALTER TABLE torrent_holders ADD COLUMN move_error TEXT; -- why the last move asked failed here; NULL: it did not
+  CREATE TABLE compat_state (
+    api        TEXT NOT NULL,                 -- transmission | qbittorrent
+    name       TEXT NOT NULL,                 -- what it is (a search's name carries its session's hash)
+    value      TEXT NOT NULL,                 -- JSON
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (api, name)
+  );
+  CREATE TABLE compat_torrent_ids (           -- Transmission's small torrent ids, the same through every member
+    api       TEXT NOT NULL,
+    info_hash TEXT NOT NULL,
+    id        INTEGER NOT NULL,                -- never given to another torrent: rows stay after a removal
+    PRIMARY KEY (api, info_hash),
+    UNIQUE (api, id)
+  );
+  CREATE TABLE compat_login_failures (
+    api          TEXT NOT NULL,
+    address      TEXT NOT NULL,               -- the client's IP address
+    failures     INTEGER NOT NULL,            -- failed logins in a row
+    banned_until INTEGER NOT NULL,            -- ms; 0: not banned
+    updated_at   INTEGER NOT NULL,
+    PRIMARY KEY (api, address)
+  );
+  `,
 ];

@@ -42,6 +42,16 @@ const OPTION_COLUMNS = {
 
 export type OptionFields = Partial<Pick<TorrentRecord, keyof typeof OPTION_COLUMNS>>;
 
+/** The stored values of the options named, in order. */
+function optionValues(o: OptionFields, keys: readonly (keyof OptionFields)[]): SqlValue[] {
+  return keys.map((k): SqlValue => {
+    const v = o[k];
+    if (k === 'tags') return JSON.stringify(v);
+    if (k === 'forceStart') return v ? 1 : 0;
+    return v as number | string | null;
+  });
+}
+
 /** One torrent's traffic and seeding time since the accounting's last flush. */
 export interface TotalsDelta {
   infoHash: string;
@@ -273,13 +283,7 @@ export class TorrentRecords {
     await this.#store.transaction(async (tx) => {
       for (const [ih, o] of given) {
         const keys = (Object.keys(o) as (keyof OptionFields)[]).filter((k) => o[k] !== undefined);
-        const values = keys.map((k): SqlValue => {
-          const v = o[k];
-          if (k === 'tags') return JSON.stringify(v);
-          if (k === 'forceStart') return v ? 1 : 0;
-          return v as number | string | null;
-        });
-        await tx.run(`UPDATE torrents SET ${keys.map((k) => `${OPTION_COLUMNS[k]} = ?`).join(', ')} WHERE info_hash = ?`, [...values, ih]);
+        await tx.run(`UPDATE torrents SET ${keys.map((k) => `${OPTION_COLUMNS[k]} = ?`).join(', ')} WHERE info_hash = ?`, [...optionValues(o, keys), ih]);
       }
     });
     for (const [ih, o] of given) this.#change(ih, definedOf(o));
@@ -335,11 +339,19 @@ export class TorrentRecords {
   // ---- the node's own writes: a torrent added, its metadata, status, edits, removal ----
 
   /** Stores a torrent (last in the queue), or updates the source, save path and status of a known
-   *  one (keeping when it was added and its own options); the view takes the row as stored. */
-  async add(t: NewTorrent): Promise<void> {
+   *  one (keeping when it was added and its own options); the view takes the row as stored. The
+   *  options given with the add (`options`: its category, tags) and what `within` writes (the
+   *  category it makes, the peers given with it) go in the same transaction: an add is stored
+   *  whole or not at all (issue 42: a database gone between two writes left a torrent without
+   *  the category it was acknowledged with). */
+  async add(t: NewTorrent, options: OptionFields = {}, within?: (tx: Queryable) => Promise<void>): Promise<void> {
     const row = await this.#store.transaction(async (tx) => {
       const now = Date.now();
+      await within?.(tx);
+      // After `within`, which may settle an option (the category it could make).
+      const keys = (Object.keys(options) as (keyof OptionFields)[]).filter((k) => options[k] !== undefined);
       await tx.run(UPSERT_TORRENT, upsertParams(t, now));
+      if (keys.length > 0) await tx.run(`UPDATE torrents SET ${keys.map((k) => `${OPTION_COLUMNS[k]} = ?`).join(', ')} WHERE info_hash = ?`, [...optionValues(options, keys), t.infoHash]);
       // As UPSERT_TORRENT does: the status given, the error cleared, the completion time kept.
       await tx.run(UPSERT_HOLDER, holderParams(t.infoHash, this.#at(t.savePath), t.status, null, null, now));
       return this.#read(tx, t.infoHash);
