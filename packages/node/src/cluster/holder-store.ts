@@ -69,11 +69,17 @@ export class HolderStore {
    *  with member null for a torrent none holds). */
   async holderRows(infoHashes?: readonly string[]): Promise<HolderRow[]> {
     const sql = `SELECT t.info_hash, t.length, h.member_id, h.epoch, h.state FROM torrents t LEFT JOIN torrent_holders h ON h.info_hash = t.info_hash AND ${A_COPY}`;
-    type Raw = { info_hash: string; length: number | string | null; member_id: string | null; epoch: number | string | null; state: string | null };
-    const rows: Raw[] = [];
-    if (!infoHashes) rows.push(...(await this.#store.all<Raw>(sql)));
-    else for (const part of chunks(infoHashes)) rows.push(...(await this.#store.all<Raw>(`${sql} WHERE t.info_hash IN (${part.map(() => '?').join(', ')})`, part)));
-    return rows.map((r) => ({ infoHash: r.info_hash, member: r.member_id, epoch: Number(r.epoch ?? 0), state: r.state, length: r.length === null ? null : Number(r.length) }));
+    // Rows as arrays: a full pass reads 23,000 of them at 10,000 torrents (an object each costs more).
+    const rows: unknown[][] = [];
+    if (!infoHashes) rows.push(...(await this.#store.values(sql)));
+    else for (const part of chunks(infoHashes)) rows.push(...(await this.#store.values(`${sql} WHERE t.info_hash IN (${part.map(() => '?').join(', ')})`, part)));
+    return rows.map(([infoHash, length, member, epoch, state]) => ({
+      infoHash: infoHash as string,
+      member: member as string | null,
+      epoch: Number(epoch ?? 0),
+      state: state as string | null,
+      length: length === null ? null : Number(length),
+    }));
   }
 
   /** The bytes each member has still to write for the copies it holds and has not completed (a
