@@ -7,7 +7,8 @@
 //   - Two members cut from each other, not from the database: membership does not change (no one
 //     declared dead, no epoch bumped); the copy between them stalls and completes once healed.
 //   - A stream through a member that holds no copy, cut from the first holder it tries: served by
-//     the other holder (after at most 10 s without an answer); cut from both: 503 with the reason.
+//     the other holder (after at most 10 s without an answer); cut from both: 503 with the reason;
+//     cut from its only holder mid-file: the response ends (TCP keep-alive, or 20 s without a byte), no hang.
 //   - A holder cut from the database, not from the others: declared dead (its torrent gets a new
 //     holder), it keeps seeding (a libtorrent client completes from it alone), answers writes 503
 //     and readiness 503; healed, it is fenced, rejoins, and holds its copy again without
@@ -128,6 +129,38 @@ if (process.env[INSIDE] === undefined) {
     for (const m of order) assert.ok(reason.includes(m.host), `the reason names ${m.host}: ${reason}`);
     healFirst();
     healSecond();
+
+    // A holder cut off mid-file: the proxied response ends (the agent's TCP keep-alive gives up after
+    // ~11 s; else 20 s without a byte), it does not hang.
+    // One copy only (replicas 1), on A; 32 MiB, more than the sockets between can hold.
+    const setReplicas = async (replicas: number | null) => assert.equal((await bounded(a, '/api/settings', { method: 'PATCH', body: JSON.stringify({ replicas }), headers: { 'content-type': 'application/json' } })).status, 200);
+    await setReplicas(1);
+    await until('replicas 1 on O', async () => ((await (await bounded(o, '/api/settings')).json()) as { replicas: number | null }).replicas === 1 ? true : undefined);
+    const film = randomBytes(32 * 1024 * 1024);
+    const g = await share(a, 'film.bin', film);
+    await until('O lists film.bin', async () => ((await detail(o, g)) ? true : undefined));
+    const streaming = await bounded(o, `/api/torrents/${g}/files/0`);
+    assert.equal(streaming.status, 200);
+    const reader = streaming.body!.getReader();
+    let got = (await reader.read()).value!.length;
+    const healMid = cut(o.host, a.host);
+    const cutAt = Date.now();
+    const ended = await Promise.race([
+      (async () => {
+        try {
+          for (let r = await reader.read(); !r.done; r = await reader.read()) got += r.value.length;
+          return 'ended';
+        } catch (err) {
+          return `cut short (${(err as Error).message}${(err as Error).cause ? `: ${((err as Error).cause as Error).message}` : ''})`;
+        }
+      })(),
+      new Promise<string>((resolve) => setTimeout(() => resolve('hung'), 90_000)),
+    ]);
+    assert.notEqual(ended, 'hung', 'the response ends');
+    assert.ok(got < film.length, `cut short: ${got} of ${film.length} bytes`);
+    t.diagnostic(`a holder cut off mid-file: the proxied response ${ended} ${((Date.now() - cutAt) / 1000).toFixed(1)} s after the cut, at ${got} of ${film.length} bytes`);
+    healMid();
+    await setReplicas(null);
 
     // (3) H cut from the database, not from the others.
     const hBefore = (await detail(h, f))!;
