@@ -167,7 +167,9 @@ if (process.env[INSIDE] === undefined) {
     const epochBefore = (await membersSeenBy(a)).find((x) => x.id === h.id)!.epoch;
     // (Its connections to the database leave from 127.0.0.1: the address only it uses is cut.)
     const healDb = cut(undefined, dbAddress(h));
+    const dbCutAt = Date.now();
     await until('H declared dead by the others', async () => ((await membersSeenBy(a)).find((x) => x.id === h.id)?.alive === false ? true : undefined), 60_000);
+    const deadAfter = (Date.now() - dbCutAt) / 1000;
     // Its torrent gets a new holder (O), complete from A.
     await holdersWhen(a, f, 'f.bin placed on O and complete', (x) => x.some((y) => y.member === o.id && y.alive && y.progress === 1), 120_000);
     // It keeps seeding: a libtorrent client given H alone downloads the file.
@@ -178,18 +180,23 @@ if (process.env[INSIDE] === undefined) {
     assert.equal(hex(readFileSync(join(out, 'f.bin'))), hex(data));
     // Reads from its views; a write answers 503 with the reason; readiness 503.
     assert.equal((await bounded(h, '/api/torrents')).status, 200);
+    const writeAt = Date.now();
     const write = await bounded(h, `/api/torrents/${f}/pause`, { method: 'POST' });
+    const writeSeconds = (Date.now() - writeAt) / 1000;
     assert.equal(write.status, 503, await write.clone().text());
     assert.match(((await write.json()) as { message: string }).message, /database is unreachable/);
     assert.equal((await bounded(h, '/api/health/ready')).status, 503);
     healDb();
+    const healedAt = Date.now();
     // Fenced when it reaches the database again, then back with a new epoch, holding its copy.
     await until('H fenced, then rejoined', async () => {
       const states = h.node.events.filter((e) => e.event === 'cluster').map((e) => e.state);
       const fenced = states.indexOf('fenced');
       return fenced >= 0 && states.indexOf('rejoined', fenced) > fenced ? true : undefined;
     }, 90_000);
+    const rejoinedAfter = (Date.now() - healedAt) / 1000;
     await until('H ready again', async () => ((await bounded(h, '/api/health/ready')).status === 200 ? true : undefined), 60_000);
+    t.diagnostic(`a holder cut from the database: declared dead ${deadAfter.toFixed(1)} s after the cut; a write through it answered 503 in ${writeSeconds.toFixed(1)} s; fenced and rejoined ${rejoinedAfter.toFixed(1)} s after the heal, ready ${((Date.now() - healedAt) / 1000).toFixed(1)} s after it`);
     const back = await holdersWhen(a, f, "H's copy counted again", (x) => x.some((y) => y.member === h.id && y.alive && y.progress === 1));
     assert.equal(liveDone(back).length, 3, 'over-replicated: A, O and H');
     assert.ok((await membersSeenBy(a)).find((x) => x.id === h.id)!.epoch > epochBefore, 'H rejoined with a new epoch');
