@@ -7,7 +7,8 @@
 //   - Two members cut from each other, not from the database: membership does not change (no one
 //     declared dead, no epoch bumped); the copy between them stalls and completes once healed.
 //   - A stream through a member that holds no copy, cut from the first holder it tries: served by
-//     the other holder (after at most 10 s without an answer); cut from both: 503 with the reason.
+//     the other holder (after at most 10 s without an answer); cut from both: 503 with the reason;
+//     cut from its only holder mid-file: the response ends (TCP keep-alive, or 20 s without a byte), no hang.
 //   - A holder cut from the database, not from the others: declared dead (its torrent gets a new
 //     holder), it keeps seeding (a libtorrent client completes from it alone), answers writes 503
 //     and readiness 503; healed, it is fenced, rejoins, and holds its copy again without
@@ -129,12 +130,46 @@ if (process.env[INSIDE] === undefined) {
     healFirst();
     healSecond();
 
+    // A holder cut off mid-file: the proxied response ends (the agent's TCP keep-alive gives up after
+    // ~11 s; else 20 s without a byte), it does not hang.
+    // One copy only (replicas 1), on A; 32 MiB, more than the sockets between can hold.
+    const setReplicas = async (replicas: number | null) => assert.equal((await bounded(a, '/api/settings', { method: 'PATCH', body: JSON.stringify({ replicas }), headers: { 'content-type': 'application/json' } })).status, 200);
+    await setReplicas(1);
+    await until('replicas 1 on O', async () => ((await (await bounded(o, '/api/settings')).json()) as { replicas: number | null }).replicas === 1 ? true : undefined);
+    const film = randomBytes(32 * 1024 * 1024);
+    const g = await share(a, 'film.bin', film);
+    await until('O lists film.bin', async () => ((await detail(o, g)) ? true : undefined));
+    const streaming = await bounded(o, `/api/torrents/${g}/files/0`);
+    assert.equal(streaming.status, 200);
+    const reader = streaming.body!.getReader();
+    let got = (await reader.read()).value!.length;
+    const healMid = cut(o.host, a.host);
+    const cutAt = Date.now();
+    const ended = await Promise.race([
+      (async () => {
+        try {
+          for (let r = await reader.read(); !r.done; r = await reader.read()) got += r.value.length;
+          return 'ended';
+        } catch (err) {
+          return `cut short (${(err as Error).message}${(err as Error).cause ? `: ${((err as Error).cause as Error).message}` : ''})`;
+        }
+      })(),
+      new Promise<string>((resolve) => setTimeout(() => resolve('hung'), 90_000)),
+    ]);
+    assert.notEqual(ended, 'hung', 'the response ends');
+    assert.ok(got < film.length, `cut short: ${got} of ${film.length} bytes`);
+    t.diagnostic(`a holder cut off mid-file: the proxied response ${ended} ${((Date.now() - cutAt) / 1000).toFixed(1)} s after the cut, at ${got} of ${film.length} bytes`);
+    healMid();
+    await setReplicas(null);
+
     // (3) H cut from the database, not from the others.
     const hBefore = (await detail(h, f))!;
     const epochBefore = (await membersSeenBy(a)).find((x) => x.id === h.id)!.epoch;
     // (Its connections to the database leave from 127.0.0.1: the address only it uses is cut.)
     const healDb = cut(undefined, dbAddress(h));
+    const dbCutAt = Date.now();
     await until('H declared dead by the others', async () => ((await membersSeenBy(a)).find((x) => x.id === h.id)?.alive === false ? true : undefined), 60_000);
+    const deadAfter = (Date.now() - dbCutAt) / 1000;
     // Its torrent gets a new holder (O), complete from A.
     await holdersWhen(a, f, 'f.bin placed on O and complete', (x) => x.some((y) => y.member === o.id && y.alive && y.progress === 1), 120_000);
     // It keeps seeding: a libtorrent client given H alone downloads the file.
@@ -145,18 +180,23 @@ if (process.env[INSIDE] === undefined) {
     assert.equal(hex(readFileSync(join(out, 'f.bin'))), hex(data));
     // Reads from its views; a write answers 503 with the reason; readiness 503.
     assert.equal((await bounded(h, '/api/torrents')).status, 200);
+    const writeAt = Date.now();
     const write = await bounded(h, `/api/torrents/${f}/pause`, { method: 'POST' });
+    const writeSeconds = (Date.now() - writeAt) / 1000;
     assert.equal(write.status, 503, await write.clone().text());
     assert.match(((await write.json()) as { message: string }).message, /database is unreachable/);
     assert.equal((await bounded(h, '/api/health/ready')).status, 503);
     healDb();
+    const healedAt = Date.now();
     // Fenced when it reaches the database again, then back with a new epoch, holding its copy.
     await until('H fenced, then rejoined', async () => {
       const states = h.node.events.filter((e) => e.event === 'cluster').map((e) => e.state);
       const fenced = states.indexOf('fenced');
       return fenced >= 0 && states.indexOf('rejoined', fenced) > fenced ? true : undefined;
     }, 90_000);
+    const rejoinedAfter = (Date.now() - healedAt) / 1000;
     await until('H ready again', async () => ((await bounded(h, '/api/health/ready')).status === 200 ? true : undefined), 60_000);
+    t.diagnostic(`a holder cut from the database: declared dead ${deadAfter.toFixed(1)} s after the cut; a write through it answered 503 in ${writeSeconds.toFixed(1)} s; fenced and rejoined ${rejoinedAfter.toFixed(1)} s after the heal, ready ${((Date.now() - healedAt) / 1000).toFixed(1)} s after it`);
     const back = await holdersWhen(a, f, "H's copy counted again", (x) => x.some((y) => y.member === h.id && y.alive && y.progress === 1));
     assert.equal(liveDone(back).length, 3, 'over-replicated: A, O and H');
     assert.ok((await membersSeenBy(a)).find((x) => x.id === h.id)!.epoch > epochBefore, 'H rejoined with a new epoch');

@@ -71,6 +71,7 @@ async function cases(t: TestContext, open: Open): Promise<void> {
     // A coordinator epoch that is not the live one places nothing (one statement, fenced).
     await torrent(store, 'c'.repeat(40));
     assert.equal(await hs.place('c'.repeat(40), c.id, a.id, a.coordinatorEpoch! + 1), false);
+    assert.deepEqual(await hs.placeAll([{ infoHash: 'c'.repeat(40), member: c.id }], a.id, a.coordinatorEpoch! + 1), [], 'a batch is fenced the same way');
     assert.equal(await hs.place('c'.repeat(40), c.id, c.id, 1), false, 'not the coordinator');
     assert.equal(await hs.place('c'.repeat(40), c.id, a.id, a.coordinatorEpoch!), true);
     assert.equal(await hs.place('c'.repeat(40), c.id, a.id, a.coordinatorEpoch!), false, 'once');

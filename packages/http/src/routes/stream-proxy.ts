@@ -4,8 +4,9 @@
 // and the API token are the cluster's, so the holder takes them as they are), piped through as it
 // comes — never the whole file in memory. No live holder: 503 with a message. A holder that does
 // not answer (cut off: its packets dropped, no refusal) is given HOLDER_ANSWER_MS for its headers,
-// then the next is tried; one that goes silent mid-body is dropped after HOLDER_IDLE_MS and the
-// caller's response ends there (as a holder that died mid-file), never a hang.
+// then the next is tried; one cut off mid-body is dropped when the connection's TCP keep-alive
+// gives up (Node's agent: ~11 s), one that still answers it but sends nothing after HOLDER_IDLE_MS,
+// and the caller's response ends there (as a holder that died mid-file), never a hang.
 
 import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';

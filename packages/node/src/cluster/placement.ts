@@ -5,8 +5,8 @@
 // bytes less what their unfinished copies will still write), those with the most free disk and the
 // least load first. The same loop answers a new torrent (its adder is its first holder), a member
 // declared dead (its rows stay, and no longer count), a copy that failed, and a raised `replicas`
-// setting. Each placement is one statement fenced on the coordinator's lease (holder-store.ts): two
-// coordinators never both place. It never removes a holder: a member back with its copies (a
+// setting. A pass's placements are a few statements (up to 500 pairs each), each fenced on the
+// coordinator's lease (holder-store.ts): two coordinators never both place. It never removes a holder: a member back with its copies (a
 // restart, a fence lifted) leaves a torrent with more holders than `replicas` until someone removes it.
 //
 // Incremental: a pass reads only the torrents it was told of (a write to `torrents` names its key:
@@ -169,6 +169,7 @@ export class Placement {
     // Each member's room: its free bytes less what its unfinished copies will still write (read
     // once, and only when something is to be placed).
     let room: Map<string, number> | undefined;
+    const wanted: { infoHash: string; member: string }[] = [];
     for (const [infoHash, c] of copies) {
       if (c.live >= target) continue;
       if (!room) {
@@ -178,21 +179,19 @@ export class Placement {
       const fits = (x: MemberRow) => c.length === null || room!.get(x.id)! >= c.length;
       const choice = live.filter((x) => !c.members.has(x.id) && fits(x)).sort(byRoom(load));
       for (const member of choice.slice(0, target - c.live)) {
-        // Fenced on the coordinator's lease: once it is lost, nothing more is placed.
-        if (!(await this.#p.holders.place(infoHash, member.id, m.id, epoch))) {
-          if (m.coordinatorEpoch !== epoch) return run;
-          continue;
-        }
+        wanted.push({ infoHash, member: member.id });
         c.live++;
         load.set(member.id, load.get(member.id)! + 1);
         room.set(member.id, room.get(member.id)! - (c.length ?? 0));
-        run.placed.push({ infoHash, member: member.id });
       }
-      if (c.live < target) {
-        run.short++;
-        short.add(infoHash);
-      }
+      if (c.live < target) short.add(infoHash);
     }
+    // Fenced on the coordinator's lease: once it is lost, nothing more is placed. A pair skipped (its
+    // member's lease ran out meanwhile) leaves its torrent short: the next pass reads it again.
+    run.placed = wanted.length > 0 ? await this.#p.holders.placeAll(wanted, m.id, epoch) : [];
+    const done = new Set(run.placed.map((p) => `${p.infoHash} ${p.member}`));
+    for (const w of wanted) if (!done.has(`${w.infoHash} ${w.member}`)) short.add(w.infoHash);
+    run.short = [...copies.keys()].filter((ih) => short.has(ih)).length;
     this.#short = short;
     if (run.placed.length > 0) this.#p.placed([...new Set(run.placed.map((p) => p.infoHash))]);
     return run;
