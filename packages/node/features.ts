@@ -21,7 +21,7 @@ export type { FilePriority, PieceOrderView } from './src/files/torrent-edits.ts'
 export { seedingTimeAt } from './src/listing/listing.ts';
 export { summaryCache } from './src/listing/summary-cache.ts';
 export type { SummaryCache } from './src/listing/summary-cache.ts';
-export { countTransports, fileViews, havePiece, magnetOf, torrentDetail, torrentFiles } from './src/listing/torrent-view.ts';
+export { countTransports, fileViews, havePiece, magnetOf, storedTorrentDetail, torrentDetail, torrentFiles } from './src/listing/torrent-view.ts';
 export type { FileView, TorrentDetail } from './src/listing/torrent-view.ts';
 export { publicIceServers } from './src/model/ice-servers.ts';
 export { UnknownCategory, publicAnnounceUrls } from './src/model/index.ts';

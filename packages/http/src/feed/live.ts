@@ -22,7 +22,7 @@ import type { Server as HttpServer } from 'node:http';
 import { Server as SocketServer, type Socket } from 'socket.io';
 import { seedingTimeAt } from '@cascade/node/features';
 import { summaryCache, type SummaryCache } from '@cascade/node/features';
-import { torrentDetail } from '@cascade/node/features';
+import { storedTorrentDetail, torrentDetail } from '@cascade/node/features';
 import type { CascadeNode } from '@cascade/node';
 import type { ListEntry, SettingsEvent, TorrentDetailEvent, TorrentsChangesEvent, TorrentsEvent } from '@cascade/shapes';
 import type { Gate } from '../auth/gate.ts';
@@ -139,9 +139,14 @@ export class LiveFeed {
     }
   }
 
+  /** null once the torrent is gone from the library; one stored but not running here (another
+   *  member of a cluster holds it, or it failed to load) is what the library knows of it, as the
+   *  GET route answers, not a removal. */
   #detail(ih: string): TorrentDetailEvent {
     const t = this.#node.session.get(ih);
-    return t ? torrentDetail(this.#node, t) : null;
+    if (t) return torrentDetail(this.#node, t);
+    const rec = this.#node.db.getTorrent(ih);
+    return rec ? storedTorrentDetail(this.#node, rec) : null;
   }
 
   #startTimer(): void {

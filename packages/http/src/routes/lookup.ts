@@ -5,9 +5,7 @@ import type { ApiContext } from '../app/context.ts';
 import type { TorrentHandle } from '@cascade/node/features';
 import type { TorrentRecord } from '@cascade/node';
 import { conflict, notFound } from '../app/http-errors.ts';
-import { toMagnet } from '@cascade/engine/magnet';
-import { offlineEntry } from '@cascade/node';
-import { torrentDetail, countTransports } from '@cascade/node/features';
+import { storedTorrentDetail, torrentDetail } from '@cascade/node/features';
 import type { TorrentDetail } from '@cascade/shapes';
 
 export interface Found {
@@ -44,27 +42,6 @@ export function loadedTorrent(ctx: ApiContext, infoHash: string): TorrentHandle 
 export function torrentDetailOf(ctx: ApiContext, infoHash: string): TorrentDetail {
   const f = findTorrent(ctx, infoHash);
   if (f.torrent) return torrentDetail(ctx.node, f.torrent);
-  // Stored but not running (it failed to load): what the library knows.
-  const rec = f.record!;
-  return {
-    ...offlineEntry(rec, ctx.node.db),
-    magnet: rec.magnet?.startsWith('magnet:') ? rec.magnet : toMagnet({ infoHashHex: rec.infoHash, ...(rec.name ? { name: rec.name } : {}) }),
-    version: null,
-    seeds: 0,
-    downloaded: 0,
-    uploaded: 0,
-    pieceLength: null,
-    peersByTransport: countTransports([]),
-    peerList: [],
-    sources: [],
-    trackers: [],
-    files: null,
-    shareWarning: null,
-    discovery: null,
-    stalledReason: null,
-    privateDiscovery: rec.privateDiscovery,
-    privateDiscoveryAvailable: !!ctx.node.onion,
-    sequential: rec.pieceOrder?.sequential ?? false,
-    firstLastPiece: rec.pieceOrder?.firstLast ?? false,
-  };
+  // Stored but not running here (another member holds it, or it failed to load).
+  return storedTorrentDetail(ctx.node, f.record!);
 }

@@ -4,7 +4,8 @@
 // The magnet module alone: this file is on the CLI's `list` path (@cascade/node), which must
 // not load the whole engine (see engine.ts).
 import { toMagnet } from '@cascade/engine/magnet';
-import { liveRow, type ListingNode } from './listing.ts';
+import { liveRow, offlineEntry, type ListingNode } from './listing.ts';
+import type { TorrentRecord } from '../state/state-db.ts';
 import type { IdentifiedPeer } from '../peers/identified-peers.ts';
 import type { TorrentHandle, PeerStats, Metainfo } from '../core/engine.ts';
 import type { FileView, TorrentDetail, TransportCounts } from '@cascade/shapes';
@@ -121,6 +122,32 @@ export type DetailNode = ListingNode & {
 export type FilesNode = Pick<ListingNode, 'db' | 'privateShares'> & {
   readonly content?: { readonly cids: { of(infoHash: string): ReadonlyMap<number, string> } } | undefined;
 };
+
+/** The detail of a torrent stored but not running here: one another member of a cluster holds, or
+ *  one that failed to load. What the library knows of it. */
+export function storedTorrentDetail(node: Pick<DetailNode, 'db' | 'onion'>, rec: TorrentRecord): TorrentDetail {
+  return {
+    ...offlineEntry(rec, node.db),
+    magnet: rec.magnet?.startsWith('magnet:') ? rec.magnet : toMagnet({ infoHashHex: rec.infoHash, ...(rec.name ? { name: rec.name } : {}) }),
+    version: null,
+    seeds: 0,
+    downloaded: 0,
+    uploaded: 0,
+    pieceLength: null,
+    peersByTransport: countTransports([]),
+    peerList: [],
+    sources: [],
+    trackers: [],
+    files: null,
+    shareWarning: null,
+    discovery: null,
+    stalledReason: null,
+    privateDiscovery: rec.privateDiscovery,
+    privateDiscoveryAvailable: !!node.onion,
+    sequential: rec.pieceOrder?.sequential ?? false,
+    firstLastPiece: rec.pieceOrder?.firstLast ?? false,
+  };
+}
 
 export function torrentDetail(node: DetailNode, t: TorrentHandle): TorrentDetail {
   const rec = node.db.records.get(t.infoHashHex);

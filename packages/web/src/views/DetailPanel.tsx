@@ -5,6 +5,7 @@ import { api, ApiError, normaliseDetail, torrentFileUrl, type TorrentDetailView,
 import { FilesTab } from './detail/FilesTab.tsx';
 import { OptionsTab } from './detail/OptionsTab.tsx';
 import { TrackersTab } from './detail/TrackersTab.tsx';
+import { HoldersSection } from './detail/HoldersSection.tsx';
 import { QueueControls } from './detail/QueueControls.tsx';
 import { PieceOrderControls } from './detail/PieceOrderControls.tsx';
 import { OwnershipSection } from './detail/OwnershipSection.tsx';
@@ -327,6 +328,7 @@ function OverviewTab({ detail }: { detail: TorrentDetailView }) {
     <div className="overview">
       <OwnershipSection key={detail.infoHashHex} infoHash={detail.infoHashHex} hasMetadata={detail.files.length > 0} />
       <PrivateDiscoverySection key={`pd-${detail.infoHashHex}`} infoHash={detail.infoHashHex} raw={detail.raw} />
+      <HoldersSection key={`holders-${detail.infoHashHex}`} infoHash={detail.infoHashHex} raw={detail.raw} />
       <dl className="kv">
         <dt>{detail.version === 'v2' ? 'Torrent id' : detail.infoHashV2 ? 'Infohash v1' : 'Infohash'}</dt>
         <dd className="mono" data-testid="detail-infohash">{detail.infoHashHex}</dd>
