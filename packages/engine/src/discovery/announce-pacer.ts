@@ -18,6 +18,9 @@ export interface AnnouncePacerOptions {
   perSecond?: number;
   /** Announces in flight at most. Default 50. */
   concurrent?: number;
+  /** The clock tokens refill by (ms). Default Date.now; a test holds it still while it queues, so
+   *  that a stall of the machine between two lines of the test cannot hand out a turn early. */
+  now?: () => number;
 }
 
 /** The interval seeds' first announces are spread over (a usual tracker interval). */
@@ -40,7 +43,8 @@ export class AnnouncePacer {
   private tokens: number;
   /** The seeds' bucket (see the header): what a normal-priority turn also needs. */
   private seedTokens = 1;
-  private refilledAt = Date.now();
+  private readonly now: () => number;
+  private refilledAt: number;
   /** Announce sources (tiers, WebSocket URLs) of running torrents: sets the seeds' rate. */
   private sources = 0;
   private inFlight = 0;
@@ -52,6 +56,8 @@ export class AnnouncePacer {
     this.perSecond = positive(opts.perSecond) ?? 40;
     this.concurrent = Math.ceil(positive(opts.concurrent) ?? 50);
     this.tokens = Math.max(1, this.perSecond);
+    this.now = opts.now ?? Date.now;
+    this.refilledAt = this.now();
   }
 
   /** A torrent's client started (n > 0) or stopped (n < 0) `n` paced announce sources. */
@@ -141,7 +147,7 @@ export class AnnouncePacer {
   }
 
   private refill(): void {
-    const now = Date.now();
+    const now = this.now();
     // A burst of a second's worth (at least one, so a rate below 1/s still lets one go).
     this.tokens = Math.min(Math.max(1, this.perSecond), this.tokens + ((now - this.refilledAt) * this.perSecond) / 1000);
     // Seeds: no burst beyond a couple of turns, so a restart's wave is spread from its first second.
