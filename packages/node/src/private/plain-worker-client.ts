@@ -1,11 +1,12 @@
 // Decrypts and writes a private share's verified pieces on a thread of their own (plain-worker.ts),
-// for PlainStorage. On the engine's thread they cost a recipient ~0.6 CPU-s per 256 MiB more than a
+// for PlainStorage. On the engine's thread they cost a recipient ~0.4 CPU-s per 256 MiB more than a
 // public download (AES-GCM, a decipher and a fresh Buffer per 64 KiB chunk and their collection, the
-// copy into aligned memory, the writes' system calls), and that thread, which reads the sockets and
-// hashes the pieces, is what limits a download: bench:private measured the private share at
-// 0.5–0.7× the public one. Only {slab, offset, length} crosses for a piece in the engine's shared
-// memory (each slab once; a piece elsewhere is copied into shared memory first), so the engine's
-// thread hands a piece over in well under a millisecond.
+// copy into aligned memory, three writes a piece where a public piece takes one), and that thread,
+// which reads the sockets and hashes the pieces, is what limits a download. Only {slab, offset,
+// length} crosses for a piece in the engine's shared memory (each slab once; a piece elsewhere, as
+// on 2 cores where the engine's slabs are not shared, is copied into shared memory first: one
+// memcpy), so the engine's thread hands a piece over in well under a millisecond. It pays with
+// 1 MiB pieces (sharePieceLength); with 256 KiB ones the hand-over per piece ate the gain.
 import type { Worker } from 'node:worker_threads';
 import { copyIntoSlab } from '@cascade/engine/direct-io';
 import type { PrivateInfo, ShareManifest } from '@cascade/private-shares';

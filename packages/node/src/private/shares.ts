@@ -231,10 +231,10 @@ export class PrivateShares {
         const cipher = d.cipher!;
         const runs = Math.max(2, Math.min(16, Math.floor((64 << 20) / meta.pieceLength)));
         const runBytes = (meta.pieceLength / cipher.sealed) * cipher.chunk;
-        // CASCADE_PLAIN_WORKER=on decrypts and writes on a thread of its own: on 2 busy cores it
-        // measured slower (bench/private/README.md), so the engine's thread does it by default.
+        // Decrypted and written on a thread of their own (plain-worker-client.ts; bench/private/README.md
+        // has the figures); CASCADE_PLAIN_WORKER=off keeps it all on the engine's thread, to compare.
         const worker =
-          process.env.CASCADE_PLAIN_WORKER !== 'on'
+          process.env.CASCADE_PLAIN_WORKER === 'off'
             ? undefined
             : new PlainWriteWorker({
                 key: d.key!,
