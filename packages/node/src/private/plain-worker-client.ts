@@ -196,6 +196,8 @@ export class PlainWriteWorker {
     if (this.#worker === worker) {
       this.#worker = undefined;
       this.#ready = false;
+      // A download's worth of slots (up to the engine's 32 MiB write backlog) is not kept for seeding.
+      this.#freeSlots.length = 0;
     }
     await new Promise<void>((resolve) => {
       const id = this.#nextId++;
