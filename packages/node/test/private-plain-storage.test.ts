@@ -120,7 +120,7 @@ test('a verified piece whose chunk fails authentication is refused by name and n
   assert.ok(out.subarray(4 * s.cipher.chunk).every((x) => x === 0), 'nothing of piece 1 was written');
 });
 
-test('off the engine\'s thread (the default; CASCADE_PLAIN_WORKER=off turns it off): the worker writes the plaintext, and a chunk that fails authentication is refused by name with nothing of its piece written', async (t) => {
+test('off the engine\'s thread (CASCADE_PLAIN_WORKER=on): the worker writes the plaintext, and a chunk that fails authentication is refused by name with nothing of its piece written', async (t) => {
   const film = randomBytes(200_000);
   const s = await setUp(t, { 'film.bin': film });
   const worker = await s.worker();

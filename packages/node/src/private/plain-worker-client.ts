@@ -5,8 +5,9 @@
 // which reads the sockets and hashes the pieces, is what limits a download. Only {slab, offset,
 // length} crosses for a piece in the engine's shared memory (each slab once; a piece elsewhere, as
 // on 2 cores where the engine's slabs are not shared, is copied into shared memory first: one
-// memcpy), so the engine's thread hands a piece over in well under a millisecond. It pays with
-// 1 MiB pieces (sharePieceLength); with 256 KiB ones the hand-over per piece ate the gain.
+// memcpy), so the engine's thread hands a piece over in well under a millisecond. Opt-in
+// (CASCADE_PLAIN_WORKER=on): on 2 shared cores it won some runs and lost others (README of
+// bench/private), with 256 KiB pieces it lost outright.
 import type { Worker } from 'node:worker_threads';
 import { copyIntoSlab } from '@cascade/engine/direct-io';
 import type { PrivateInfo, ShareManifest } from '@cascade/private-shares';

@@ -231,10 +231,11 @@ export class PrivateShares {
         const cipher = d.cipher!;
         const runs = Math.max(2, Math.min(16, Math.floor((64 << 20) / meta.pieceLength)));
         const runBytes = (meta.pieceLength / cipher.sealed) * cipher.chunk;
-        // Decrypted and written on a thread of their own (plain-worker-client.ts; bench/private/README.md
-        // has the figures); CASCADE_PLAIN_WORKER=off keeps it all on the engine's thread, to compare.
+        // CASCADE_PLAIN_WORKER=on decrypts and writes on a thread of its own (plain-worker-client.ts):
+        // on 2 shared cores it measured 1.00-1.11x and 0.54-0.61x in turn, always with ~0.3 CPU-s
+        // more per 256 MiB (bench/private/README.md), so the engine's thread does it by default.
         const worker =
-          process.env.CASCADE_PLAIN_WORKER === 'off'
+          process.env.CASCADE_PLAIN_WORKER !== 'on'
             ? undefined
             : new PlainWriteWorker({
                 key: d.key!,
