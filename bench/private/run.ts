@@ -76,13 +76,15 @@ async function download(b: RunningNode, magnet: string, infoHash: string, aPort:
   });
   if (res.status !== 201) throw new Error(`add: ${res.status} ${await res.text()}`);
   let cipherDone: number | undefined;
+  let started: number | undefined;
   for (;;) {
     const d = await apiJson<{ progress: number | null; files: { progress: number }[] | null; error: string | null }>(b, `/api/torrents/${infoHash}`);
     if (isPrivate && d.error) throw new Error(`private share: ${d.error}`);
     const done = isPrivate ? (d.files?.length ?? 0) > 0 && d.files!.every((f) => f.progress === 1) : d.progress === 1;
     if (isPrivate && d.progress === 1 && cipherDone === undefined) cipherDone = (performance.now() - t0) / 1000;
+    if (started === undefined && (d.progress ?? 0) > 0) started = (performance.now() - t0) / 1000;
     if (done) {
-      if (cipherDone !== undefined) console.log(`  (ciphertext complete after ${cipherDone.toFixed(2)} s)`);
+      console.log(`  (first piece after ${started?.toFixed(2) ?? '-'} s${cipherDone !== undefined ? `, ciphertext complete after ${cipherDone.toFixed(2)} s` : ''})`);
       return (performance.now() - t0) / 1000;
     }
     await sleep(20);

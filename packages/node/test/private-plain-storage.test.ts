@@ -11,6 +11,7 @@ import { ChunkCipher } from '@cascade/private-shares';
 import { chunkDecryptor, chunkEncryptor, sealFiles } from '@cascade/private-shares/node';
 import { PlainFiles } from '../src/private/plain-files.ts';
 import { PlainStorage } from '../src/private/plain-storage.ts';
+import { PlainWriteWorker } from '../src/private/plain-worker-client.ts';
 
 const CHUNK = 16384;
 const PIECE = 4 * CHUNK;
@@ -32,9 +33,11 @@ async function setUp(t: { after: (fn: () => unknown) => void }, files: Record<st
   const cipher = await ChunkCipher.create(sealed.key, sealed.info, sealed.manifest.length);
   const saveDir = join(root, 'recipient');
   const tampered: Error[] = [];
-  const storage = (pieces = pieceHashes) =>
+  const runBytes = (PIECE / CHUNK) * cipher.chunk;
+  const storage = (pieces = pieceHashes, worker?: PlainWriteWorker) =>
     new PlainStorage({
-      files: new PlainFiles(sealed.manifest, saveDir, (PIECE / CHUNK) * cipher.chunk, 4),
+      worker,
+      files: new PlainFiles(sealed.manifest, saveDir, runBytes, 4),
       pieceLength: PIECE,
       cipherLength: cipher.cipherLength,
       sealed: cipher.sealed,
@@ -45,7 +48,23 @@ async function setUp(t: { after: (fn: () => unknown) => void }, files: Record<st
       tampered: (err) => tampered.push(err),
     });
   const piece = (i: number) => cipherBytes.subarray(i * PIECE, (i + 1) * PIECE);
-  return { saveDir, cipherBytes, pieceCount, pieceHashes, storage, piece, tampered, cipher };
+  /** A worker thread that decrypts and writes (plain-worker.ts), loaded and ready. */
+  const worker = async () => {
+    const w = new PlainWriteWorker({
+      key: sealed.key,
+      info: sealed.info,
+      chunkCount: cipher.chunkCount,
+      sealed: cipher.sealed,
+      chunk: cipher.chunk,
+      manifest: sealed.manifest,
+      savePath: saveDir,
+      runBytes,
+      runs: 4,
+    });
+    assert.equal(await w.warm(), true, 'the worker loads');
+    return w;
+  };
+  return { saveDir, cipherBytes, pieceCount, pieceHashes, storage, piece, tampered, cipher, worker };
 }
 
 test('pieces written keep only plaintext under the real names; pieces read back are the sharer’s ciphertext', async (t) => {
@@ -99,4 +118,29 @@ test('a verified piece whose chunk fails authentication is refused by name and n
   const out = readFileSync(join(s.saveDir, 'Trip', 'film.bin'));
   assert.ok(out.subarray(0, 4 * s.cipher.chunk).equals(film.subarray(0, 4 * s.cipher.chunk)), 'piece 0 is there');
   assert.ok(out.subarray(4 * s.cipher.chunk).every((x) => x === 0), 'nothing of piece 1 was written');
+});
+
+test('off the engine\'s thread (CASCADE_PLAIN_WORKER=on): the worker writes the plaintext, and a chunk that fails authentication is refused by name with nothing of its piece written', async (t) => {
+  const film = randomBytes(200_000);
+  const s = await setUp(t, { 'film.bin': film });
+  const worker = await s.worker();
+  const store = s.storage(s.pieceHashes, worker);
+  const bent = Buffer.from(s.piece(1));
+  bent[CHUNK + 10]! ^= 1; // chunk 5
+  // A piece in memory of the engine's own (a SharedArrayBuffer) crosses in place; any other is copied.
+  const shared = new Uint8Array(new SharedArrayBuffer(PIECE));
+  shared.set(s.piece(0));
+  await store.writePiece(0, shared);
+  await assert.rejects(store.writePiece(1, bent), (err: Error & { code?: string }) => err.code === 'tampered' && /chunk 5 of this share failed authentication/.test(err.message));
+  assert.equal(s.tampered.length, 1);
+  const path = join(s.saveDir, 'Trip', 'film.bin');
+  assert.ok(readFileSync(path).subarray(4 * s.cipher.chunk, 8 * s.cipher.chunk).every((x) => x === 0), 'nothing of piece 1 was written');
+  for (let i = 1; i < s.pieceCount; i++) await store.writePiece(i, s.piece(i));
+  assert.equal(worker.started, 1);
+  assert.equal(worker.written, s.pieceCount, 'the worker wrote every piece');
+  assert.ok(readFileSync(path).equals(film));
+  for (let i = 0; i < s.pieceCount; i++) assert.ok(Buffer.from(await store.readPiece(i)).equals(s.piece(i)), `piece ${i} sealed again is the sharer's`);
+  await store.close();
+  await store.destroy();
+  assert.equal(existsSync(join(s.saveDir, 'Trip')), false);
 });

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateIdentity } from '@cascade/identity';
-import { bencode } from '@cascade/engine';
+import { bencode, defaultPieceLength } from '@cascade/engine';
 import {
   ChunkCipher, INFO_KEY, PrivateShareError, checkKey, encryptStream, fileSpan, linkFor, neutralName, newContentKey,
   openManifest, openWithSecret, plaintextPath, readPrivateInfo, recipientKeyFromDid, recipientSecretFromSigningSecret,
-  sealInfo, splitLink, type PrivateInfo, type ShareManifest,
+  sealInfo, sharePieceLength, splitLink, type PrivateInfo, type ShareManifest,
 } from '../index.ts';
 
 /** The sealed chunk size (the info entry's `chunk`); each chunk carries BODY plaintext bytes. */
@@ -212,4 +212,14 @@ test('encryption throughput (64 MiB) is printed, and a stream of the wrong lengt
   await assert.rejects(async () => {
     for await (const _ of encryptStream(cipher, short())) void _;
   }, /manifest says/);
+});
+
+test('a private share\'s pieces: whole chunks, 1 MiB while 128 of them remain, never under the default', () => {
+  const MiB = 1 << 20;
+  const pieces = (bytes: number) => sharePieceLength(bytes, 65536, defaultPieceLength(bytes));
+  assert.equal(pieces(256 * MiB), MiB, '256 MiB: 256 pieces of 1 MiB, not 1,024 of the default 256 KiB');
+  assert.equal(pieces(100 * MiB), MiB / 2, '100 MiB: 200 pieces');
+  assert.equal(pieces(3 * MiB), 65536, 'a small share: one chunk a piece, as before');
+  assert.equal(pieces(20 * 1024 * MiB), defaultPieceLength(20 * 1024 * MiB), 'past 1 MiB the default stands');
+  assert.equal(sharePieceLength(1000, 262144, defaultPieceLength(1000)), 262144, 'a chunk is never split');
 });

@@ -4,7 +4,7 @@
 // .torrent to a node with the ciphertext in its save path.
 import { rm, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { INFO_KEY, linkFor, recipientKeyFromDid } from '@cascade/private-shares';
+import { INFO_KEY, linkFor, recipientKeyFromDid, sharePieceLength } from '@cascade/private-shares';
 import { sealFiles } from '@cascade/private-shares/node';
 import { errorMessage } from '@cascade/node';
 import { UsageError, CliError } from '../core/errors.ts';
@@ -39,7 +39,7 @@ export async function createPrivate(inv: Invocation, out: Output): Promise<numbe
       private: o.private,
       webSeeds: o.webseeds,
       // Pieces of whole chunks unless told otherwise: a recipient decrypts each piece as it arrives.
-      pieceLength: o.pieceLength ?? Math.max(lib.defaultPieceLength(sealed.cipherLength), sealed.info.chunk),
+      pieceLength: o.pieceLength ?? sharePieceLength(sealed.cipherLength, sealed.info.chunk, lib.defaultPieceLength(sealed.cipherLength)),
       extraInfo: { [INFO_KEY]: sealed.info as never },
     });
   } catch (err) {

@@ -8,7 +8,7 @@ import { createTorrent, defaultPieceLength, CLIENT_NAME } from '@cascade/engine'
 import type { ApiContext } from '../app/context.ts';
 import type { TorrentSource, Metainfo } from '@cascade/node/features';
 import { receiveUpload, uniqueName, type UploadFields } from '../app/upload.ts';
-import { INFO_KEY, linkFor, recipientKeyFromDid } from '@cascade/private-shares';
+import { INFO_KEY, linkFor, recipientKeyFromDid, sharePieceLength } from '@cascade/private-shares';
 import { sealFiles, type SealedFiles } from '@cascade/private-shares/node';
 import type { BDict } from '@cascade/engine/bencode';
 import { makeDirs } from '@cascade/engine/make-dirs';
@@ -66,8 +66,7 @@ export function addRoutes(app: FastifyInstance, ctx: ApiContext): void {
         made = await createTorrent(sealed.cipherPath, {
           announce: ctx.announceUrls(),
           createdBy: CLIENT_NAME,
-          // Pieces of whole chunks: a recipient decrypts each piece as it arrives.
-          pieceLength: Math.max(defaultPieceLength(sealed.cipherLength), sealed.info.chunk),
+          pieceLength: sharePieceLength(sealed.cipherLength, sealed.info.chunk, defaultPieceLength(sealed.cipherLength)),
           extraInfo: { [INFO_KEY]: sealed.info as unknown as BDict },
         });
       } else {

@@ -9,6 +9,7 @@ import type { FileStat, Storage } from '../core/engine.ts';
 import type { ChunkDecryptor, ChunkEncryptor } from '@cascade/private-shares/node';
 import type { PlainFiles } from './plain-files.ts';
 import { youngBufferCollector } from '../core/memory-reducer.ts';
+import { PlainWorkerLost, type PlainWriteWorker } from './plain-worker-client.ts';
 
 export interface PlainStorageOptions {
   files: PlainFiles;
@@ -24,6 +25,8 @@ export interface PlainStorageOptions {
   pieceHashes: Uint8Array;
   /** A verified piece held a chunk that failed authentication (nothing of it was written). */
   tampered: (err: Error) => void;
+  /** Decrypts and writes pieces off the engine's thread; when it is lost, they are done here. */
+  worker?: PlainWriteWorker;
 }
 
 export class PlainStorage implements Storage {
@@ -34,8 +37,11 @@ export class PlainStorage implements Storage {
    *  against a full collection (core/memory-reducer.ts). */
   readonly #reclaim = youngBufferCollector();
 
+  #worker: PlainWriteWorker | undefined;
+
   constructor(o: PlainStorageOptions) {
     this.#o = o;
+    this.#worker = o.worker;
   }
 
   async writePiece(index: number, data: Uint8Array): Promise<void> {
@@ -46,6 +52,18 @@ export class PlainStorage implements Storage {
     });
     await this.#made;
     const first = this.#firstChunk(index);
+    if (this.#worker?.ready()) {
+      try {
+        return await this.#worker.write(first, data);
+      } catch (err) {
+        if (!(err instanceof PlainWorkerLost)) {
+          if ((err as { code?: string }).code === 'tampered') this.#o.tampered(err as Error);
+          throw err;
+        }
+        // Written again here is harmless: the same plaintext to the same place.
+        this.#worker = undefined;
+      }
+    }
     // Every chunk authenticates before any of the piece is written (decrypt names the one that does not).
     const plain: Buffer[] = [];
     try {
@@ -92,12 +110,14 @@ export class PlainStorage implements Storage {
     return (files ?? [0]).map(() => stat);
   }
 
-  close(): Promise<void> {
-    return this.#o.files.close();
+  async close(): Promise<void> {
+    await this.#worker?.close();
+    await this.#o.files.close();
   }
 
-  destroy(): Promise<void> {
-    return this.#o.files.destroy();
+  async destroy(): Promise<void> {
+    await this.#worker?.close();
+    await this.#o.files.destroy();
   }
 
   #firstChunk(piece: number): number {

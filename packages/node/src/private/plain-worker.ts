@@ -1,0 +1,61 @@
+// The thread a private share's verified pieces are decrypted and written on (PlainWriteWorker, in
+// plain-worker-client.ts, starts it). Each piece is read in place from the engine's shared memory,
+// every chunk of it authenticated before any of it is written, and the plaintext written as
+// PlainFiles writes it. Messages are handled as they come: the next piece decrypts while the last
+// one's write is on the disk.
+import { parentPort, workerData } from 'node:worker_threads';
+import { chunkDecryptor } from '@cascade/private-shares/node';
+import { youngBufferCollector } from '@cascade/engine/young-buffers';
+import { PlainFiles } from './plain-files.ts';
+import type { FromPlainWorker, PlainWorkerSpec, ToPlainWorker } from './plain-worker-client.ts';
+
+const spec = workerData as PlainWorkerSpec;
+const decrypt = chunkDecryptor(spec.key, spec.info, spec.chunkCount);
+const files = new PlainFiles(spec.manifest, spec.savePath, spec.runBytes, spec.runs);
+// node:crypto gives each chunk's plaintext a fresh Buffer: young collections give them back before
+// V8 counts them against a full one (engine young-buffers.ts), here as on the main thread before.
+const reclaim = youngBufferCollector();
+const memories = new Map<number, SharedArrayBuffer>();
+const port = parentPort!;
+/** Writes not answered yet: a close waits for them (the files must stay open under them). */
+const writing = new Set<Promise<void>>();
+
+port.on('message', (m: ToPlainWorker) => {
+  if ('memory' in m) memories.set(m.slab, m.memory);
+  else if ('drop' in m) memories.delete(m.drop);
+  else if ('close' in m) void Promise.allSettled([...writing]).then(() => files.close()).finally(() => reply({ id: m.close }));
+  else {
+    const w = write(m);
+    writing.add(w);
+    void w.finally(() => writing.delete(w));
+  }
+});
+
+// Loaded: writes may come here now (until then they are done on the engine's thread).
+reply({ ready: true });
+
+function reply(m: FromPlainWorker): void {
+  port.postMessage(m);
+}
+
+async function write(m: Extract<ToPlainWorker, { id: number }>): Promise<void> {
+  const memory = memories.get(m.slab);
+  if (!memory) return reply({ id: m.id, error: `no shared memory ${m.slab} here` });
+  const data = new Uint8Array(memory, m.offset, m.length);
+  let plain: Buffer[] = [];
+  try {
+    for (let at = 0; at < data.length; at += spec.sealed) plain.push(decrypt(m.first + at / spec.sealed, data.subarray(at, at + spec.sealed)));
+  } catch (err) {
+    return reply({ id: m.id, error: (err as Error).message, tampered: (err as { code?: string }).code === 'tampered' });
+  }
+  try {
+    const written = files.write(m.first * spec.chunk, plain);
+    // PlainFiles copied them into aligned memory before its first wait: garbage for the young collection.
+    plain = [];
+    reclaim(data.length);
+    await written;
+    reply({ id: m.id });
+  } catch (err) {
+    reply({ id: m.id, error: (err as Error).message, code: (err as NodeJS.ErrnoException).code });
+  }
+}
