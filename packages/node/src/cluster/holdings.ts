@@ -9,7 +9,7 @@ import { errorMessage } from '../core/errors.ts';
 import type { CascadeNode } from '../core/node.ts';
 import { loadStored } from '../core/library.ts';
 import type { HolderStore } from './holder-store.ts';
-import { FULL_SWEEP_MS } from './placement.ts';
+import { ToldSet } from './told-set.ts';
 import type { ClusterMembership } from './membership.ts';
 import { HolderMoves } from './holder-moves.ts';
 
@@ -30,12 +30,9 @@ export class Holdings {
    *  back with a new epoch, or a new address, is given again). */
   readonly #given = new Set<string>();
   #taking: Promise<void> = Promise.resolve();
-  /** Torrents whose holders may have changed since the last peer refresh (null: unknown which). */
-  readonly #told = new Set<string>();
-  #all = true;
-  /** The live members, their epochs and addresses at the last full refresh; and when it was. */
-  #seen = '';
-  #lastFull = -Infinity;
+  /** Torrents whose holders may have changed since the last peer refresh, or everything (see
+   *  ToldSet); what a full refresh depends on: the live members, their epochs and addresses. */
+  readonly #told = new ToldSet(true);
   /** Torrents held here that another live holder has complete, as the last refreshes read them. */
   readonly #completeElsewhere = new Set<string>();
   /** Save-path moves asked of this member's copies through other members. */
@@ -91,10 +88,7 @@ export class Holdings {
 
   /** Torrents written (their holders may have changed): their peers are read at the next refresh. */
   told(keys: readonly (string | null)[]): void {
-    for (const k of keys) {
-      if (k === null) this.#all = true;
-      else this.#told.add(k);
-    }
+    this.#told.tell(keys);
   }
 
   /** Gives each running torrent's engine the other live holders of it as peers, and tells the queue
@@ -108,19 +102,13 @@ export class Holdings {
     const session = this.#node.session;
     const { now, members } = await this.#m.store.list();
     const seen = members.filter((x) => x.leaseUntil >= now && x.deadAt === null).map((x) => `${x.id}@${x.epoch} ${x.url} ${x.btPort}`).sort().join(' ');
-    const full = this.#all || seen !== this.#seen || now - this.#lastFull >= FULL_SWEEP_MS;
-    const told = [...this.#told];
-    this.#told.clear();
-    this.#all = false;
-    if (full) {
-      this.#seen = seen;
-      this.#lastFull = now;
-    } else if (told.length === 0) return;
+    const { full, told } = this.#told.take(seen, now);
+    if (!full && told.size === 0) return;
     let found;
     try {
-      found = await this.#holders.peersOf(this.#m.id, full ? undefined : told);
+      found = await this.#holders.peersOf(this.#m.id, full ? undefined : [...told]);
     } catch (err) {
-      this.#all = true;
+      this.#told.everything();
       throw err;
     }
     if (full) this.#completeElsewhere.clear();
@@ -164,7 +152,7 @@ export class Holdings {
   async rejoined(epoch: number): Promise<void> {
     await this.#node.db.records.registerHeld(epoch);
     this.#given.clear();
-    this.#all = true;
+    this.#told.everything();
     if (this.#node.queue.suspended) await this.#node.queue.suspend(false);
     await this.catchUp();
     await this.peers();

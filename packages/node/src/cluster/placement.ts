@@ -21,11 +21,10 @@ import type { MemberRow } from './cluster-store.ts';
 import { effectiveReplicas } from './cluster-view.ts';
 import { FAILED, type HolderRow, type HolderStore } from './holder-store.ts';
 import type { ClusterMembership } from './membership.ts';
+import { ToldSet } from './told-set.ts';
 
 /** How soon after a nudge (an add, a death) the loop runs: nudges within it are one run. */
 const SOON_MS = 250;
-/** The whole library is read at least this often, whatever was told. */
-export const FULL_SWEEP_MS = 30_000;
 
 export interface PlacementParts {
   readonly membership: ClusterMembership;
@@ -72,14 +71,11 @@ export class Placement {
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<PlacementRun | undefined> | undefined;
   #again = false;
-  /** Torrents told of since the last pass; `#all`: a change named no key (read everything). */
-  readonly #told = new Set<string>();
-  #all = false;
-  /** What the last full pass saw: live members at their epochs, the target, the coordinator's epoch. */
-  #seen = '';
+  /** Torrents told of since the last pass, or everything (see ToldSet); what a full pass depends
+   *  on: live members at their epochs, the target, the coordinator's epoch. */
+  readonly #told = new ToldSet(false);
   /** Each live member's room step at the last pass: torrents short of room are tried again when it moves. */
   #rooms = '';
-  #lastFull = -Infinity;
   /** Torrents left under target at the last pass. */
   #short = new Set<string>();
   /** Runs done (tests and the note read it). */
@@ -93,10 +89,7 @@ export class Placement {
    *  null key: rows not named, read the whole library). */
   soon(keys?: readonly (string | null)[]): void {
     if (!this.#p.membership.isCoordinator) return;
-    for (const k of keys ?? []) {
-      if (k === null) this.#all = true;
-      else this.#told.add(k);
-    }
+    this.#told.tell(keys ?? []);
     if (this.#timer) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
@@ -108,7 +101,7 @@ export class Placement {
   /** One pass (never two at once; a nudge during one runs another after it); `full` reads the
    *  whole library whatever was told. */
   run(o: { full?: boolean } = {}): Promise<PlacementRun | undefined> {
-    if (o.full) this.#all = true;
+    if (o.full) this.#told.everything();
     if (this.#running) {
       this.#again = true;
       return this.#running;
@@ -122,7 +115,7 @@ export class Placement {
         } while (this.#again);
       } catch (err) {
         // What was told is not lost: the next pass reads everything.
-        this.#all = true;
+        this.#told.everything();
         this.#p.note(`cluster: placement failed (retried at the next tick): ${errorMessage(err)}`);
       } finally {
         this.#running = undefined;
@@ -143,17 +136,11 @@ export class Placement {
     const target = Math.min(effectiveReplicas(this.#p.replicas(), live.length), live.length);
     const seen = `${epoch} ${target} ${live.map((x) => `${x.id}@${x.epoch}`).sort().join(' ')}`;
     const rooms = live.map((x) => `${x.id}:${roomStep(x.freeBytes)}`).sort().join(' ');
-    const full = this.#all || seen !== this.#seen || now - this.#lastFull >= FULL_SWEEP_MS;
-    const told = new Set(this.#told);
+    const { full, told } = this.#told.take(seen, now);
     if (!full && rooms !== this.#rooms) for (const ih of this.#short) told.add(ih);
-    this.#told.clear();
-    this.#all = false;
     this.#rooms = rooms;
     const run: PlacementRun = { target, full, torrents: 0, placed: [], short: 0 };
-    if (full) {
-      this.#seen = seen;
-      this.#lastFull = now;
-    } else if (told.size === 0) return run;
+    if (!full && told.size === 0) return run;
     const copies = new Map<string, { live: number; members: Set<string>; length: number | null }>();
     for (const r of await this.#p.holders.holderRows(full ? undefined : [...told])) {
       let c = copies.get(r.infoHash);
