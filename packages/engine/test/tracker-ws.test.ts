@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RTCPeerConnection } from 'node-datachannel/polyfill';
-import { WsTrackerClient } from '../src/discovery/tracker-ws.ts';
+import { WsTrackerClient, type WsTrackerClientOptions } from '../src/discovery/tracker-ws.ts';
 import { relayReachableSdp, toBinaryString, WsTrackerPool, type RTCPeerConnectionCtor, type WebRtcEnv } from '../src/discovery/ws-pool.ts';
 import type { Connection } from '../src/platform.ts';
 
@@ -70,6 +70,24 @@ function env(tracker: ScriptedTracker): WebRtcEnv {
 }
 
 const id = (first: number) => Uint8Array.from({ length: 20 }, (_, i) => (i === 0 ? first : i));
+
+/** One client on its own pool against `tracker`, stopped after the test. */
+function loneClient(t: { after: (fn: () => unknown) => void }, tracker: ScriptedTracker, o: { first: number; infoHash: Uint8Array; left: number; wantOffers: WsTrackerClientOptions['wantOffers'] }) {
+  const pool = new WsTrackerPool(id(o.first), env(tracker));
+  const client = new WsTrackerClient({
+    pool,
+    urls: ['ws://tracker.invalid/announce'],
+    infoHash: o.infoHash,
+    getStats: () => ({ uploaded: 0, downloaded: 0, left: o.left }),
+    wantOffers: o.wantOffers,
+    onConnection: () => {},
+  });
+  t.after(async () => {
+    await client.stop();
+    pool.close();
+  });
+  return { pool, client };
+}
 
 test('both ends answering each other\'s offer at once end up with one shared connection (lower peer id offers)', async (t) => {
   const tracker = new ScriptedTracker();
@@ -161,20 +179,8 @@ test('without a connection, a leecher announces again within seconds, whether or
   const tracker = new ScriptedTracker();
   const infoHash = new Uint8Array(20).fill(11);
   const ihBin = toBinaryString(infoHash);
-  const pool = new WsTrackerPool(id(7), env(tracker));
   let want = 1;
-  const client = new WsTrackerClient({
-    pool,
-    urls: ['ws://tracker.invalid/announce'],
-    infoHash,
-    getStats: () => ({ uploaded: 0, downloaded: 0, left: 1 }),
-    wantOffers: () => want,
-    onConnection: () => {},
-  });
-  t.after(async () => {
-    await client.stop();
-    pool.close();
-  });
+  const { client } = loneClient(t, tracker, { first: 7, infoHash, left: 1, wantOffers: () => want });
   client.start();
   const isAnnounce = (m: Msg) => m.action === 'announce' && m.answer === undefined;
   const [first] = await tracker.waitFor(isAnnounce, 1);
@@ -194,6 +200,59 @@ test('without a connection, a leecher announces again within seconds, whether or
   third[2]!.from.deliver({ action: 'announce', info_hash: ihBin, interval: 120, complete: 1, incomplete: 0 });
   await new Promise((r) => setTimeout(r, 5000));
   assert.equal(tracker.inbox.filter((e) => isAnnounce(e.msg)).length, 3, 'no quick re-announce without offers to make');
+});
+
+test('new ICE servers bring fresh offers without waiting for the interval, also when they change while offers are being made', async (t) => {
+  const tracker = new ScriptedTracker();
+  const infoHash = new Uint8Array(20).fill(12);
+  const { pool, client } = loneClient(t, tracker, { first: 9, infoHash, left: 1, wantOffers: () => 2 });
+  // Which ICE configuration each offer's connection was made under (as Session.setIceServers
+  // changes it: a new env.config, then iceChanged()). The first change comes while the first
+  // announce is making its offers, as a `cascade download`'s STUN probe ends during its first one.
+  let generation = 0;
+  const made: number[] = [];
+  const newPc = pool.newPeerConnection.bind(pool);
+  pool.newPeerConnection = () => {
+    made.push(generation);
+    if (made.length === 1) {
+      generation = 1;
+      pool.env.config = { ...pool.env.config };
+      client.iceChanged();
+    }
+    return newPc();
+  };
+  client.start();
+  // The tracker never answers: the next announce is two minutes away unless the change brings one.
+  const isAnnounce = (m: Msg) => m.action === 'announce' && Array.isArray(m.offers);
+  const two = await tracker.waitFor(isAnnounce, 2, 15_000);
+  assert.equal(two[0]!.msg.event, 'started');
+  assert.equal(two[1]!.msg.offers.length, 2);
+  assert.deepEqual(made.slice(2), [1, 1], 'the second announce\'s offers were made under the new servers');
+  // Changed again between announces: offers again, under that configuration.
+  generation = 2;
+  pool.env.config = { ...pool.env.config };
+  client.iceChanged();
+  await tracker.waitFor(isAnnounce, 3, 15_000);
+  assert.deepEqual(made.slice(4), [2, 2]);
+});
+
+test('a seed whose first announce found no leecher offers as soon as a reply shows one, not after the lonely retry', async (t) => {
+  const tracker = new ScriptedTracker();
+  const infoHash = new Uint8Array(20).fill(14);
+  const ihBin = toBinaryString(infoHash);
+  // As a seed's hooks do: offers only to leechers it is not connected to.
+  const { client } = loneClient(t, tracker, { first: 10, infoHash, left: 0, wantOffers: (swarm) => (swarm.leechers > swarm.connected ? 1 : 0) });
+  client.start();
+  const isAnnounce = (m: Msg) => m.action === 'announce' && m.answer === undefined;
+  const [first] = await tracker.waitFor(isAnnounce, 1);
+  assert.deepEqual(first!.msg.offers, [], 'no leecher known: no offers');
+  // The leechers' offers went out before this seed was in the swarm: only its own can connect them.
+  first!.from.deliver({ action: 'announce', info_hash: ihBin, interval: 120, complete: 1, incomplete: 1 });
+  const second = await tracker.waitFor(isAnnounce, 2, 1500);
+  assert.equal(second[1]!.msg.offers.length, 1);
+  // Unanswered, it backs off as before (2 s, 4 s …), and does not re-offer at once again.
+  second[1]!.from.deliver({ action: 'announce', info_hash: ihBin, interval: 120, complete: 1, incomplete: 1 });
+  await assert.rejects(tracker.waitFor(isAnnounce, 3, 1000), /timed out/);
 });
 
 test('an answer whose handshake failed lets go of the peer at once: its next offer is answered and connects', async (t) => {

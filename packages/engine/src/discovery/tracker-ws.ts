@@ -58,6 +58,8 @@ interface UrlState {
   leechers: number;
   /** Seconds of the last quick re-announce while we had no connection (0: we have one). */
   lonelyRetry: number;
+  /** Offers the last announce carried (a seed's first carries none: it knows of no leecher yet). */
+  offered: number;
 }
 
 const NO_ATTEMPTS: ReadonlyMap<string, Attempt> = new Map();
@@ -91,6 +93,7 @@ export class WsTrackerClient {
       offers: NO_OFFERS as Map<string, PendingOffer>,
       leechers: 0,
       lonelyRetry: 0,
+      offered: 0,
     }));
   }
 
@@ -116,13 +119,20 @@ export class WsTrackerClient {
   /**
    * The ICE servers changed: offers made before carry candidates that may reach nobody (made before
    * the node knew its STUN servers, say), and a torrent that has other peers would otherwise wait a
-   * whole interval to offer again. Fresh offers go out within a couple of seconds, spread out.
+   * whole interval to offer again. Fresh offers go out at once when this node has few torrents
+   * (a `cascade download` waits on them: its first offers were made before its STUN servers were
+   * known, and bench:nat measured the 0.2-2.2 s spread as most of its WebRTC connect time), spread
+   * over up to two seconds when it has many.
    */
   iceChanged(): void {
     if (!this.running) return;
+    const spread = Math.min(2, 0.02 * this.pool.clients.size);
     for (const u of this.urls) {
-      if (!u.started || !u.socket.open || this.offersWanted(u) === 0) continue;
-      this.schedule(u, 0.2 + Math.random() * 2);
+      if (!u.socket.open || this.offersWanted(u) === 0) continue;
+      // Offers being made now may predate the change: one more announce once that one is sent
+      // (a timer set now would be replaced by the schedule that follows it).
+      if (u.busy) u.queued ??= { event: undefined };
+      else if (u.started) this.schedule(u, 0.02 + Math.random() * spread);
     }
   }
 
@@ -213,6 +223,7 @@ export class WsTrackerClient {
         }
         params.numwant = offers.length;
         params.offers = offers;
+        u.offered = offers.length;
       }
       u.socket.send(params);
       if (event === 'started' || event === undefined) u.started = true;
@@ -249,6 +260,16 @@ export class WsTrackerClient {
       return;
     }
     if (this.offersWanted(u) === 0) return;
+    // The announce this reply answers carried no offers (a seed that knew of no leecher) and there
+    // is someone to offer to now: at once. The leechers' own offers went out before we were in the
+    // swarm and reached nobody; waiting the 2 s below held a freshly started seed's first
+    // connection (bench:nat: the seeder's offer 2 s after its first reply, most of the download's
+    // connect time). The announce that follows carries offers, so this happens once per lull.
+    if (u.offered === 0 && u.lonelyRetry === 0) {
+      u.lonelyRetry = 1;
+      this.schedule(u, 0);
+      return;
+    }
     u.lonelyRetry = Math.min(LONELY_RETRY_MAX_S, (u.lonelyRetry || 1) * 2);
     this.schedule(u, u.lonelyRetry);
   }
