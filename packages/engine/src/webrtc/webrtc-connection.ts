@@ -38,9 +38,12 @@ export function dataChannelConnection(channel: RTCDataChannel, opts: DataChannel
   let closed = false;
   let corked = 0;
   let flushQueued = false;
-  let pending: Uint8Array[] = [];
-  let pendingBytes = 0;
-  let scratch: Uint8Array | undefined;
+  /** The message being assembled (ours: every write is copied in, so the caller may reuse its
+   *  buffer at once, and drained() is always true), and how much of it is filled. */
+  let cur: Uint8Array | undefined;
+  let fill = 0;
+  /** Whole messages made before the channel could take them (still connecting): each its own. */
+  let queued: Uint8Array[] = [];
   let needDrain = false;
   let paused = false;
   const held: Uint8Array[] = [];
@@ -49,14 +52,15 @@ export function dataChannelConnection(channel: RTCDataChannel, opts: DataChannel
   const closeFns: ((err?: Error) => void)[] = [];
   let closeError: Error | undefined;
   let closeFired = false;
+  const pendingBytes = () => queued.length * maxMsg + fill;
 
   const fireClose = (err?: Error) => {
     if (closeFired) return;
     closeFired = true;
     closed = true;
     closeError ??= err;
-    pending = [];
-    pendingBytes = 0;
+    queued = [];
+    fill = 0;
     for (const fn of closeFns) fn(closeError);
     for (const fn of drainFns) fn();
   };
@@ -86,11 +90,13 @@ export function dataChannelConnection(channel: RTCDataChannel, opts: DataChannel
 
   const maybeDrain = () => {
     if (!needDrain || closed) return;
-    if (channel.bufferedAmount + pendingBytes > low) return;
+    if (channel.bufferedAmount + pendingBytes() > low) return;
     needDrain = false;
     for (const fn of drainFns) fn();
   };
 
+  // send() copies what it is given before it returns (libdatachannel into its queue, browsers
+  // too): the one message buffer is reused for the next message at once.
   const sendRaw = (msg: Uint8Array): boolean => {
     try {
       channel.send(msg as Uint8Array<ArrayBuffer>);
@@ -101,53 +107,52 @@ export function dataChannelConnection(channel: RTCDataChannel, opts: DataChannel
     }
   };
 
-  /** Sends what is queued in messages of up to maxMsg bytes; `onlyFull` keeps a short tail queued. */
-  const flush = (onlyFull = false) => {
-    if (!onlyFull) flushQueued = false;
-    if (closed || pending.length === 0) return;
+  /**
+   * Copies `data` into the message being assembled; each message that fills goes out at once
+   * (corked or not: a full message cannot get any bigger), or waits in `queued` until the channel
+   * opens. Copying here rather than when flushing means no caller buffer is held: a seeder's piece
+   * buffers were otherwise pinned by the short tail each flush left, so its piece cache could not
+   * reuse them and read every piece into a fresh one (a full collection every 64 MB sent).
+   */
+  const append = (data: Uint8Array) => {
+    const open = channel.readyState === 'open';
+    // A message-sized write with nothing assembled goes out as it is.
+    if (fill === 0 && data.length === maxMsg && open && queued.length === 0) {
+      sendRaw(data);
+      return;
+    }
+    let off = 0;
+    while (off < data.length && !closed) {
+      cur ??= new Uint8Array(maxMsg);
+      const take = Math.min(maxMsg - fill, data.length - off);
+      cur.set(off === 0 && take === data.length ? data : data.subarray(off, off + take), fill);
+      fill += take;
+      off += take;
+      if (fill < maxMsg) break;
+      if (open && queued.length === 0) sendRaw(cur);
+      else {
+        queued.push(cur);
+        cur = undefined;
+      }
+      fill = 0;
+    }
+  };
+
+  /** Sends what is queued and the message assembled so far. */
+  const flush = () => {
+    flushQueued = false;
+    if (closed || pendingBytes() === 0) return;
     if (channel.readyState !== 'open') {
       if (channel.readyState === 'connecting') return; // sent from the 'open' handler
       return shutdown(new Error('data channel is not open'));
     }
-    const chunks = pending;
-    let left = pendingBytes;
-    let i = 0;
-    let off = 0; // offset into chunks[i]
-    while (left > 0 && (!onlyFull || left >= maxMsg)) {
-      const c = chunks[i]!;
-      // A chunk that is a whole message by itself goes out without a copy.
-      if (off === 0 && (c.length === maxMsg || (c.length === left && c.length <= maxMsg))) {
-        if (!sendRaw(c)) return;
-        left -= c.length;
-        i++;
-        continue;
-      }
-      const size = Math.min(maxMsg, left);
-      // One buffer per connection for every message assembled: send() copies it before it returns
-      // (libdatachannel into its queue, browsers too), and a fresh 256 KiB per message made a seeder
-      // allocate off-heap memory at its send rate, each 64 MB of it a full collection of its heap.
-      scratch ??= new Uint8Array(maxMsg);
-      const msg = scratch.subarray(0, size);
-      let filled = 0;
-      while (filled < size) {
-        const cur = chunks[i]!;
-        const take = Math.min(cur.length - off, size - filled);
-        msg.set(off === 0 && take === cur.length ? cur : cur.subarray(off, off + take), filled);
-        filled += take;
-        off += take;
-        if (off === cur.length) {
-          i++;
-          off = 0;
-        }
-      }
-      if (!sendRaw(msg)) return;
-      left -= size;
-    }
-    pending = chunks.slice(i);
-    if (off > 0) pending[0] = pending[0]!.subarray(off);
-    pendingBytes = left;
+    const whole = queued;
+    queued = [];
+    for (const m of whole) if (!sendRaw(m)) return;
+    if (fill > 0 && !sendRaw(cur!.subarray(0, fill))) return;
+    fill = 0;
     // The channel may have swallowed everything at once: then no 'bufferedamountlow' will come.
-    if (needDrain && channel.bufferedAmount + pendingBytes <= low) queueMicrotask(maybeDrain);
+    if (needDrain && channel.bufferedAmount <= low) queueMicrotask(maybeDrain);
   };
 
   // Flushing after the current task (not the current microtask) lets a burst of blocks written by
@@ -190,11 +195,9 @@ export function dataChannelConnection(channel: RTCDataChannel, opts: DataChannel
     write(data) {
       if (closed) return false;
       if (data.length === 0) return true;
-      pending.push(data);
-      pendingBytes += data.length;
-      if (pendingBytes >= maxMsg && corked === 0 && channel.readyState === 'open') flush(true);
-      scheduleFlush();
-      const ok = channel.bufferedAmount + pendingBytes < high;
+      append(data);
+      if (pendingBytes() > 0) scheduleFlush();
+      const ok = channel.bufferedAmount + pendingBytes() < high;
       if (!ok) needDrain = true;
       return ok;
     },
@@ -202,7 +205,7 @@ export function dataChannelConnection(channel: RTCDataChannel, opts: DataChannel
       corked++;
     },
     uncork() {
-      if (corked > 0 && --corked === 0 && pending.length > 0) scheduleFlush();
+      if (corked > 0 && --corked === 0 && pendingBytes() > 0) scheduleFlush();
     },
     pause() {
       paused = true;
@@ -220,9 +223,9 @@ export function dataChannelConnection(channel: RTCDataChannel, opts: DataChannel
     onDrain(fn) {
       drainFns.push(fn);
     },
-    // Flushing copies into the channel (send() copies), so only our own queue holds references.
+    // write() copies into our own message buffer: nothing the caller passed is held.
     drained() {
-      return pending.length === 0;
+      return true;
     },
     onClose(fn) {
       closeFns.push(fn);
