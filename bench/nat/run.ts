@@ -25,6 +25,13 @@ const { values: argv } = parseArgs({
     size: { type: 'string', default: '64' },
     delay: { type: 'string' },
     cases: { type: 'string', default: 'lt,tcp,lt-utp,utp,webrtc,turn,dc,dc-turn' },
+    // The downloader's output lines and both ends' libdatachannel log (CASCADE_WEBRTC_LOG=Info),
+    // stamped in seconds from the download's start: where a Cascade case's time to the first peer goes.
+    trace: { type: 'boolean', default: false },
+    // Each side's CPU-s/GiB by thread (main, libuv pool, V8's workers, libdatachannel's).
+    threads: { type: 'boolean', default: false },
+    // V8 CPU profiles of both Cascade ends of every case (NODE_OPTIONS=--cpu-prof), written into DIR.
+    'cpu-prof': { type: 'string' },
   },
 });
 const RUNS = Number(argv.runs);
@@ -116,15 +123,46 @@ function groupCpu(pgid: number | undefined): number {
   }
   return sum;
 }
+/** CPU seconds of each thread (by name: node's main thread, libuv's pool, libdatachannel's…) of
+ *  the process group `pgid`. */
+function groupThreads(pgid: number | undefined): Map<string, number> {
+  const out = new Map<string, number>();
+  if (!pgid) return out;
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) !== pgid) continue;
+      for (const tid of readdirSync(`/proc/${d}/task`)) {
+        const t = readFileSync(`/proc/${d}/task/${tid}/stat`, 'utf8');
+        const name = t.slice(t.indexOf('(') + 1, t.lastIndexOf(')')).replace(/[\d-]+$/, '');
+        const f = t.slice(t.lastIndexOf(')') + 2).split(' ');
+        out.set(name, (out.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) / 100);
+      }
+    } catch {
+      // exited while we looked
+    }
+  }
+  return out;
+}
+
 /** CPU seconds of the sending and the receiving side between `start()` and `stop()`; the receiver
- *  is started inside the window in every case (its whole life counts: start-up included). */
+ *  is started inside the window in every case (its whole life counts: start-up included). With
+ *  --threads, each side's CPU-s/GiB by thread name is printed at stop(). */
 function cpuWindow(up: () => number | undefined, down: () => number | undefined) {
   let u0 = 0;
+  let t0 = new Map<string, number>();
   return {
     start() {
       u0 = groupCpu(up());
+      if (argv.threads) t0 = groupThreads(up());
     },
     stop() {
+      if (argv.threads) {
+        const show = (m: Map<string, number>, before: Map<string, number>) =>
+          [...m].map(([k, v]) => [k, v - (before.get(k) ?? 0)] as const).filter(([, v]) => v > 0.005).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${perGiB(v)}`).join(', ');
+        console.log(`    threads, CPU-s/GiB: sender ${show(groupThreads(up()), t0)}\n                       receiver ${show(groupThreads(down()), new Map())}`);
+      }
       return { up: groupCpu(up()) - u0, down: groupCpu(down()) };
     },
   };
@@ -151,8 +189,8 @@ try {
     return { dir, ...(await makeTorrent(lab, dir, 'payload.bin', SIZE, trackers)) };
   };
   const direct = await swarm('direct', [t1.udp, t2.udp]);
-  const plain = await swarm('plain', [t1.ws, t1.udp, t2.udp]);
-  const relay = await swarm('relay', [t3.ws, t3.udp, t2.udp]);
+  const plain = { ...(await swarm('plain', [t1.ws, t1.udp, t2.udp])), wsTracker: t1.http };
+  const relay = { ...(await swarm('relay', [t3.ws, t3.udp, t2.udp])), wsTracker: t3.http };
   const sourceHash = sha1(join(direct.dir, 'payload.bin'));
 
   console.log(`load average at the start: ${loadavg().map((x) => x.toFixed(2)).join(' ')} (${cpus().length} CPUs; other work on the machine slows every case)`);
@@ -206,7 +244,21 @@ async function homes(natA: 'none' | 'cone' | 'symmetric', natB: 'cone' | 'symmet
   return [a, b];
 }
 
-async function cascadeCase(c: Exclude<Case, 'lt' | 'lt-utp'>, sw: { dir: string; torrent: string; infoHash: string }, sourceHash: string): Promise<Sample> {
+/** The environment of a Cascade end: libdatachannel's log with --trace, V8 profiles with --cpu-prof. */
+function nodeEnv(who: string): Record<string, string> {
+  return {
+    ...(argv.trace ? { CASCADE_WEBRTC_LOG: 'Info' } : {}),
+    ...(argv['cpu-prof'] ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${join(argv['cpu-prof'], who)}` } : {}),
+  };
+}
+
+/** WebSocket announces the tracker at `httpUrl` has received (its /metrics), asked from the public segment. */
+async function wsAnnounces(httpUrl: string): Promise<number> {
+  const r = await lab.exec(lab.public.ns, 'curl', ['-s', '--max-time', '5', `${new URL(httpUrl).origin}/metrics`], { allowFail: true });
+  return Number(/cascade_tracker_announces_total\{protocol="ws"\} (\d+)/.exec(r.stdout)?.[1] ?? NaN);
+}
+
+async function cascadeCase(c: Exclude<Case, 'lt' | 'lt-utp'>, sw: { dir: string; torrent: string; infoHash: string; wsTracker?: string }, sourceHash: string): Promise<Sample> {
   const direct = c === 'tcp' || c === 'utp';
   const [a, b] = await homes(direct ? 'none' : c === 'webrtc' ? 'cone' : 'symmetric', c === 'turn' ? 'symmetric' : 'cone');
   // The TCP case turns uTP off on both ends, and so do the WebRTC ones: between two cone homes uTP
@@ -220,14 +272,29 @@ async function cascadeCase(c: Exclude<Case, 'lt' | 'lt-utp'>, sw: { dir: string;
     const stateB = join(dir, 'b');
     const out = join(dir, 'out');
     // Both started as users start `cascade` (the launcher, Node's compile cache on), not as src/main.ts.
-    const seeder = cascadeIn(lab, a.ns, ['seed', sw.torrent, '--dir', sw.dir, '--json', '--no-dht', '--port', '6881', '--state-dir', stateA, ...transport], {}, 'launcher');
+    const announced = sw.wsTracker ? await wsAnnounces(sw.wsTracker) : NaN;
+    const seeder = cascadeIn(lab, a.ns, ['seed', sw.torrent, '--dir', sw.dir, '--json', '--no-dht', '--port', '6881', '--state-dir', stateA, ...transport], nodeEnv('seeder'), 'launcher');
     procs.push(seeder);
     await seeder.event((e) => e.event === 'seeding', 60_000, 'the seeder seeding');
+    // In the WebRTC cases the seeder is in the WebSocket tracker's swarm before the download starts,
+    // as a swarm's seeder is (and as the library alone's answerer is there from the start): its
+    // first announces are paced (seeds at 2 a second) and come up to a second after 'seeding', and
+    // a downloader's offers made before it reach nobody.
+    for (let i = 0; !Number.isNaN(announced) && i < 100 && !((await wsAnnounces(sw.wsTracker!)) > announced); i++) await new Promise((r) => setTimeout(r, 100));
     const cpu = cpuWindow(() => seeder.child.pid, () => leecher.child.pid);
     cpu.start();
     const t0 = Date.now();
-    const leecher = cascadeIn(lab, b.ns, ['download', sw.torrent, '-o', out, '--seed', '--json', '--no-dht', '--port', '6881', '--state-dir', stateB, ...transport], {}, 'launcher');
+    const leecher = cascadeIn(lab, b.ns, ['download', sw.torrent, '-o', out, '--seed', '--json', '--no-dht', '--port', '6881', '--state-dir', stateB, ...transport], nodeEnv('downloader'), 'launcher');
     procs.push(leecher);
+    const trace: string[] = [];
+    if (argv.trace) {
+      const follow = (who: string) => (d: string | Buffer) => {
+        for (const line of String(d).split('\n')) if (line.trim() && !line.includes('"progress"') && trace.length < 600) trace.push(`    ${((Date.now() - t0) / 1000).toFixed(3)} ${who} ${line.slice(0, 160)}`);
+      };
+      for (const stream of [leecher.child.stdout!, leecher.child.stderr!]) stream.on('data', follow('downloader'));
+      seeder.child.stderr!.on('data', follow('seeder'));
+      leecher.event((e) => e.event === 'progress' && e.peers > 0, DOWNLOAD_MS, 'a peer').then(() => trace.push(`    ${((Date.now() - t0) / 1000).toFixed(3)} downloader: first progress event with peers`), () => {});
+    }
     // Progress events come every 500 ms: connect and first byte are known to that resolution.
     let connect: number | null = null;
     let first: number | null = null;
@@ -242,6 +309,7 @@ async function cascadeCase(c: Exclude<Case, 'lt' | 'lt-utp'>, sw: { dir: string;
     }, () => {});
     await leecher.event((e) => e.event === 'done', DOWNLOAD_MS, `the ${c} download done`);
     const seconds = (Date.now() - t0) / 1000;
+    if (argv.trace) console.log(`    t0 = ${t0}\n${trace.join('\n')}`);
     const used = cpu.stop();
     peersNow();
     if (sha1(join(out, 'payload.bin')) !== sourceHash) throw new Error(`${c}: the downloaded bytes differ from the source`);

@@ -8,7 +8,7 @@
 // Run as root: it re-runs itself in a loopback-only network namespace (shared/browser-webrtc.md).
 //   npm run bench:webrtc -- [MiB=64] [runs=10] [--node]
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -19,6 +19,7 @@ import { buildBrowserBundle, INDEX_HTML, launchChromium, serveStatic } from '../
 import { startWsTracker } from '../../packages/engine/test/ws-tracker.ts';
 import { refuseOutsideLoopback, rerunInLoopbackNamespace } from '../scale/netns.ts';
 import { loadAverage, median } from '../scale/proc.ts';
+import { childrenCpuSeconds, threadCpuSeconds, threadReport } from './cpu.ts';
 
 await rerunInLoopbackNamespace({
   envVar: 'CASCADE_BENCH_WEBRTC_NS',
@@ -31,6 +32,8 @@ refuseOutsideLoopback();
 const MiB = 1024 * 1024;
 const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const withNode = process.argv.includes('--node');
+/** Per-thread CPU of each pair (browser 0 seeds, 1 downloads). */
+const threads = process.argv.includes('--threads');
 const size = Number(positional[0] ?? 64) * MiB;
 const runs = Number(positional[1] ?? 10);
 const RTC = { iceServers: [], bindAddress: '127.0.0.1', minAnnounceInterval: 2 };
@@ -61,34 +64,6 @@ async function page(closers: (() => unknown)[]): Promise<Page> {
   await p.goto(site.url);
   await p.waitForFunction(() => (window as any).ready === true);
   return p;
-}
-
-/** CPU seconds (user + system) of every live process descended from this one: the Chromiums. */
-function childrenCpuSeconds(): number {
-  const tck = 100; // USER_HZ on Linux
-  const parent = new Map<number, number>();
-  const cpu = new Map<number, number>();
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      parent.set(Number(d), Number(f[1]));
-      cpu.set(Number(d), (Number(f[11]) + Number(f[12])) / tck);
-    } catch {
-      // exited while we looked
-    }
-  }
-  let sum = 0;
-  for (const [pid, s] of cpu) {
-    for (let p = parent.get(pid); p !== undefined && p > 1; p = parent.get(p)) {
-      if (p === process.pid) {
-        sum += s;
-        break;
-      }
-    }
-  }
-  return sum;
 }
 
 interface Sample { steady: number; totalMs: number; cpuPerMiB: number }
@@ -145,10 +120,12 @@ function fetchIn(p: Page, client: 'cascade' | 'webtorrent', source: string | num
 async function pagePair(client: 'cascade' | 'webtorrent'): Promise<Sample> {
   const closers: (() => unknown)[] = [];
   try {
-    const [a, b] = await Promise.all([page(closers), page(closers)]);
+    const [a, b] = threads ? [await page(closers), await page(closers)] : await Promise.all([page(closers), page(closers)]);
     const magnet = await seed(a, client);
     const cpu0 = childrenCpuSeconds();
+    const th0 = threads ? threadCpuSeconds() : undefined;
     const [steady, totalMs, len] = await fetchIn(b, client, magnet);
+    if (th0) console.log(`    ${client}:\n${threadReport(th0, threadCpuSeconds(), size / MiB)}`);
     if (len !== size) throw new Error(`${client}: ${len} bytes, expected ${size}`);
     return { steady, totalMs, cpuPerMiB: (childrenCpuSeconds() - cpu0) / (size / MiB) };
   } finally {
