@@ -30,10 +30,12 @@ await rerunInLoopbackNamespace({
 refuseOutsideLoopback();
 
 const MiB = 1024 * 1024;
-const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const positional = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && all[i - 1] !== '--profile');
 const withNode = process.argv.includes('--node');
 /** Per-thread CPU of each pair (browser 0 seeds, 1 downloads). */
 const threads = process.argv.includes('--threads');
+/** V8 CPU profiles of both pages of every pair (CDP Profiler), written into this directory. */
+const profileDir = process.argv.includes('--profile') ? process.argv[process.argv.indexOf('--profile') + 1] : undefined;
 const size = Number(positional[0] ?? 64) * MiB;
 const runs = Number(positional[1] ?? 10);
 const RTC = { iceServers: [], bindAddress: '127.0.0.1', minAnnounceInterval: 2 };
@@ -41,6 +43,7 @@ const require = createRequire(import.meta.url);
 const WEBTORRENT = path.join(path.dirname(require.resolve('webtorrent/package.json')), 'dist', 'webtorrent.min.js');
 const WT_VERSION = (JSON.parse(readFileSync(path.join(path.dirname(WEBTORRENT), '..', 'package.json'), 'utf8')) as { version: string }).version;
 
+if (profileDir) await fs.mkdir(profileDir, { recursive: true });
 const afters: (() => unknown)[] = [];
 const t = { after: (fn: () => unknown) => void afters.push(fn) };
 const root = await fs.mkdtemp(path.join(os.tmpdir(), 'cascade-bench-rtc-'));
@@ -117,6 +120,18 @@ function fetchIn(p: Page, client: 'cascade' | 'webtorrent', source: string | num
   }, { source, ws, client });
 }
 
+let profiled = 0;
+
+/** Starts V8's sampling profiler in a page (Chromium's DevTools protocol); the function returned
+ *  stops it and gives the profile (a .cpuprofile, as Node's --cpu-prof writes). */
+async function startProfile(p: Page): Promise<() => Promise<unknown>> {
+  const cdp = await p.context().newCDPSession(p);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 250 });
+  await cdp.send('Profiler.start');
+  return async () => (await cdp.send('Profiler.stop')).profile;
+}
+
 async function pagePair(client: 'cascade' | 'webtorrent'): Promise<Sample> {
   const closers: (() => unknown)[] = [];
   try {
@@ -124,7 +139,9 @@ async function pagePair(client: 'cascade' | 'webtorrent'): Promise<Sample> {
     const magnet = await seed(a, client);
     const cpu0 = childrenCpuSeconds();
     const th0 = threads ? threadCpuSeconds() : undefined;
+    const profiling = profileDir ? await Promise.all([a, b].map((p) => startProfile(p))) : [];
     const [steady, totalMs, len] = await fetchIn(b, client, magnet);
+    for (const [i, stop] of profiling.entries()) await fs.writeFile(path.join(profileDir!, `${client}-${i === 0 ? 'seeder' : 'downloader'}-${++profiled}.cpuprofile`), JSON.stringify(await stop()));
     if (th0) console.log(`    ${client}:\n${threadReport(th0, threadCpuSeconds(), size / MiB)}`);
     if (len !== size) throw new Error(`${client}: ${len} bytes, expected ${size}`);
     return { steady, totalMs, cpuPerMiB: (childrenCpuSeconds() - cpu0) / (size / MiB) };
