@@ -248,7 +248,8 @@ test('a seed whose first announce found no leecher offers as soon as a reply sho
   assert.deepEqual(first!.msg.offers, [], 'no leecher known: no offers');
   // The leechers' offers went out before this seed was in the swarm: only its own can connect them.
   first!.from.deliver({ action: 'announce', info_hash: ihBin, interval: 120, complete: 1, incomplete: 1 });
-  const second = await tracker.waitFor(isAnnounce, 2, 1500);
+  // Before the 2 s lonely retry would have brought it.
+  const second = await tracker.waitFor(isAnnounce, 2, 1900);
   assert.equal(second[1]!.msg.offers.length, 1);
   // Unanswered, it backs off as before (2 s, 4 s …), and does not re-offer at once again.
   second[1]!.from.deliver({ action: 'announce', info_hash: ihBin, interval: 120, complete: 1, incomplete: 1 });
