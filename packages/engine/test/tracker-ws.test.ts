@@ -72,7 +72,7 @@ function env(tracker: ScriptedTracker): WebRtcEnv {
 const id = (first: number) => Uint8Array.from({ length: 20 }, (_, i) => (i === 0 ? first : i));
 
 /** One client on its own pool against `tracker`, stopped after the test. */
-function loneClient(t: { after: (fn: () => unknown) => void }, tracker: ScriptedTracker, o: { first: number; infoHash: Uint8Array; left: number; wantOffers: WsTrackerClientOptions['wantOffers'] }) {
+function loneClient(t: { after: (fn: () => unknown) => void }, tracker: ScriptedTracker, o: { first: number; infoHash: Uint8Array; left: number; wantOffers: WsTrackerClientOptions['wantOffers']; lonelyRetryS?: number }) {
   const pool = new WsTrackerPool(id(o.first), env(tracker));
   const client = new WsTrackerClient({
     pool,
@@ -80,6 +80,7 @@ function loneClient(t: { after: (fn: () => unknown) => void }, tracker: Scripted
     infoHash: o.infoHash,
     getStats: () => ({ uploaded: 0, downloaded: 0, left: o.left }),
     wantOffers: o.wantOffers,
+    ...(o.lonelyRetryS !== undefined ? { lonelyRetryS: o.lonelyRetryS } : {}),
     onConnection: () => {},
   });
   t.after(async () => {
@@ -241,19 +242,21 @@ test('a seed whose first announce found no leecher offers as soon as a reply sho
   const infoHash = new Uint8Array(20).fill(14);
   const ihBin = toBinaryString(infoHash);
   // As a seed's hooks do: offers only to leechers it is not connected to.
-  const { client } = loneClient(t, tracker, { first: 10, infoHash, left: 0, wantOffers: (swarm) => (swarm.leechers > swarm.connected ? 1 : 0) });
+  // The quick re-announces while lonely come after 30 s at the soonest here, so an announce within
+  // the waits below can only be the immediate offer (no race with a timer on a loaded machine).
+  const { client } = loneClient(t, tracker, { first: 10, infoHash, left: 0, lonelyRetryS: 30, wantOffers: (swarm) => (swarm.leechers > swarm.connected ? 1 : 0) });
   client.start();
   const isAnnounce = (m: Msg) => m.action === 'announce' && m.answer === undefined;
   const [first] = await tracker.waitFor(isAnnounce, 1);
   assert.deepEqual(first!.msg.offers, [], 'no leecher known: no offers');
   // The leechers' offers went out before this seed was in the swarm: only its own can connect them.
   first!.from.deliver({ action: 'announce', info_hash: ihBin, interval: 120, complete: 1, incomplete: 1 });
-  // Before the 2 s lonely retry would have brought it.
-  const second = await tracker.waitFor(isAnnounce, 2, 1900);
+  // Long before the 30 s lonely retry would have brought it.
+  const second = await tracker.waitFor(isAnnounce, 2, 15_000);
   assert.equal(second[1]!.msg.offers.length, 1);
-  // Unanswered, it backs off as before (2 s, 4 s …), and does not re-offer at once again.
+  // Unanswered, it backs off as before (30 s here, 2 s, 4 s … by default), and does not re-offer at once again.
   second[1]!.from.deliver({ action: 'announce', info_hash: ihBin, interval: 120, complete: 1, incomplete: 1 });
-  await assert.rejects(tracker.waitFor(isAnnounce, 3, 1000), /timed out/);
+  await assert.rejects(tracker.waitFor(isAnnounce, 3, 3000), /timed out/);
 });
 
 test('an answer whose handshake failed lets go of the peer at once: its next offer is answered and connects', async (t) => {

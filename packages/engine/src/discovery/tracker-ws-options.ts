@@ -27,6 +27,9 @@ export interface WsTrackerClientOptions {
   connectedOverTcp?: (peerIdHex: string) => boolean;
   /** Floor on the announce interval, seconds. Default 30. */
   minInterval?: number;
+  /** The first quick re-announce while no peer is connected comes this many seconds after the
+   *  reply (doubling up to 30 s). Default 2. */
+  lonelyRetryS?: number;
   /** Unanswered offers are dropped after this. Default 50 s (WebTorrent's value). */
   offerTimeoutMs?: number;
   /** The session's announce pacer: scheduled announces wait for a turn (announce() does not). */

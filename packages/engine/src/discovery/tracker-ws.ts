@@ -265,12 +265,14 @@ export class WsTrackerClient {
     // swarm and reached nobody; waiting the 2 s below held a freshly started seed's first
     // connection (bench:nat: the seeder's offer 2 s after its first reply, most of the download's
     // connect time). The announce that follows carries offers, so this happens once per lull.
+    // Half the first back-off: the doubling below makes it the first delay (2 s by default).
+    const half = (this.opts.lonelyRetryS ?? 2) / 2;
     if (u.offered === 0 && u.lonelyRetry === 0) {
-      u.lonelyRetry = 1;
+      u.lonelyRetry = half;
       this.schedule(u, 0);
       return;
     }
-    u.lonelyRetry = Math.min(LONELY_RETRY_MAX_S, (u.lonelyRetry || 1) * 2);
+    u.lonelyRetry = Math.min(LONELY_RETRY_MAX_S, (u.lonelyRetry || half) * 2);
     this.schedule(u, u.lonelyRetry);
   }
 
