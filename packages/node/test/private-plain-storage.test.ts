@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChunkCipher } from '@cascade/private-shares';
-import { chunkDecryptor, chunkEncryptor, sealFiles } from '@cascade/private-shares/node';
+import { chunkDecryptor, chunkEncryptor, chunkKey, sealFiles } from '@cascade/private-shares/node';
 import { PlainFiles } from '../src/private/plain-files.ts';
 import { PlainStorage } from '../src/private/plain-storage.ts';
 import { PlainWriteWorker } from '../src/private/plain-worker-client.ts';
@@ -51,8 +51,7 @@ async function setUp(t: { after: (fn: () => unknown) => void }, files: Record<st
   /** A worker thread that decrypts and writes (plain-worker.ts), loaded and ready. */
   const worker = async () => {
     const w = new PlainWriteWorker({
-      key: sealed.key,
-      info: sealed.info,
+      chunkKey: chunkKey(sealed.key, sealed.info),
       chunkCount: cipher.chunkCount,
       sealed: cipher.sealed,
       chunk: cipher.chunk,

@@ -5,7 +5,7 @@
 import { constants } from 'node:fs';
 import { mkdir, open, readdir, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { plaintextPath, type ShareManifest } from '@cascade/private-shares';
+import { plaintextPath, type ShareManifest } from '@cascade/private-shares/plain-writing';
 import { DIRECT_ALIGN, O_DIRECT, isDirectAligned } from '@cascade/engine/direct-io';
 import { AlignedSlots } from './aligned-slots.ts';
 

@@ -10,14 +10,13 @@
 // bench/private), with 256 KiB pieces it lost outright.
 import type { Worker } from 'node:worker_threads';
 import { copyIntoSlab } from '@cascade/engine/direct-io';
-import type { PrivateInfo, ShareManifest } from '@cascade/private-shares';
+import type { ShareManifest } from '@cascade/private-shares';
 import { PrivateShareError } from '@cascade/private-shares';
 
 /** What the worker needs to decrypt and write on its own. */
 export interface PlainWorkerSpec {
-  /** The share's key and cipher parameters (chunkDecryptor's arguments). */
-  key: Uint8Array;
-  info: Pick<PrivateInfo, 'salt' | 'chunk'>;
+  /** The share's chunk key (chunkKey(key, info)) and chunk count: chunkOpener's arguments. */
+  chunkKey: Uint8Array;
   chunkCount: number;
   /** Sealed and plaintext bytes per chunk. */
   sealed: number;
