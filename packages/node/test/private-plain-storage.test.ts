@@ -8,9 +8,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChunkCipher } from '@cascade/private-shares';
-import { chunkDecryptor, chunkEncryptor, chunkKey, sealFiles } from '@cascade/private-shares/node';
+import { chunkKey, sealFiles } from '@cascade/private-shares/node';
 import { PlainFiles } from '../src/private/plain-files.ts';
-import { PlainStorage } from '../src/private/plain-storage.ts';
+import { plainStorage } from './plain-share.ts';
 import { PlainWriteWorker } from '../src/private/plain-worker-client.ts';
 
 const CHUNK = 16384;
@@ -34,19 +34,9 @@ async function setUp(t: { after: (fn: () => unknown) => void }, files: Record<st
   const saveDir = join(root, 'recipient');
   const tampered: Error[] = [];
   const runBytes = (PIECE / CHUNK) * cipher.chunk;
+  const share = { key: sealed.key, info: sealed.info, chunkCount: cipher.chunkCount, pieceLength: PIECE };
   const storage = (pieces = pieceHashes, worker?: PlainWriteWorker) =>
-    new PlainStorage({
-      worker,
-      files: new PlainFiles(sealed.manifest, saveDir, runBytes, 4),
-      pieceLength: PIECE,
-      cipherLength: cipher.cipherLength,
-      sealed: cipher.sealed,
-      chunk: cipher.chunk,
-      decrypt: chunkDecryptor(sealed.key, sealed.info, cipher.chunkCount),
-      encrypt: chunkEncryptor(sealed.key, sealed.info, cipher.chunkCount),
-      pieceHashes: pieces,
-      tampered: (err) => tampered.push(err),
-    });
+    plainStorage(share, new PlainFiles(sealed.manifest, saveDir, runBytes, 4), { pieceHashes: pieces, worker, tampered: (err) => tampered.push(err) });
   const piece = (i: number) => cipherBytes.subarray(i * PIECE, (i + 1) * PIECE);
   /** A worker thread that decrypts and writes (plain-worker.ts), loaded and ready. */
   const worker = async () => {

@@ -249,11 +249,16 @@ export class PrivateShares {
                 runBytes,
                 runs,
               });
+        // Once per decision: a storage made again for the torrent (after a stop) finds data there.
+        const fresh = d.fresh === true;
+        d.fresh = false;
         // A download about to start: the thread loads (~0.1 s) while the first pieces come.
-        if (d.fresh) worker?.ready();
+        if (fresh) worker?.ready();
         return new PlainStorage({
           worker,
-          files: new PlainFiles(d.manifest!, savePath, runBytes, runs),
+          // Files this download makes, written by this storage alone: the pages pieces share go
+          // out whole with O_DIRECT (edge-pages.ts); with a worker, two writers: not so.
+          files: new PlainFiles(d.manifest!, savePath, runBytes, runs, { fresh: fresh && !worker }),
           pieceLength: meta.pieceLength,
           cipherLength: cipher.cipherLength,
           sealed: cipher.sealed,
