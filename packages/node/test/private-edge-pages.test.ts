@@ -35,7 +35,7 @@ async function setUp(t: { after: (fn: () => unknown) => void }, size: number) {
   const saveDir = join(root, 'recipient');
   const files = (fresh: boolean) => new PlainFiles(sealed.manifest, saveDir, BODY, 4, { fresh });
   const share = { key: sealed.key, info: sealed.info, chunkCount: cipher.chunkCount, pieceLength: PIECE };
-  const storage = (plain: PlainFiles) => plainStorage(share, plain, { tampered: (err) => assert.fail(err) });
+  const storage = (plain: PlainFiles, fresh = true) => plainStorage(share, plain, { fresh, tampered: (err) => assert.fail(err) });
   const piece = (i: number) => cipherBytes.subarray(i * PIECE, (i + 1) * PIECE);
   const onDisk = () => readFileSync(join(saveDir, 'film.bin'));
   return { root, film, sealed, cipher, cipherBytes, pieceCount, saveDir, files, storage, piece, onDisk };
@@ -86,7 +86,7 @@ test('files that already hold data (a resumed download) are never written with z
   await one.close();
   // The next run of the node: the same files, told they are fresh, find data in them.
   const files = s.files(true);
-  const two = s.storage(files);
+  const two = s.storage(files, false);
   await writeAll(two, s.piece, rest, 4);
   assert.ok(s.onDisk().equals(s.film), 'every byte right');
   assert.ok(files.pageCacheWrites > 0, 'edges beside pieces of the first run went through the page cache');
@@ -128,7 +128,7 @@ test('a writer killed with SIGKILL mid-way: every piece it said was written is o
     assert.ok(disk.subarray(from, Math.min(s.film.length, from + BODY)).equals(s.film.subarray(from, from + BODY)), `piece ${i}, said written, is on disk`);
   }
   const files = s.files(true);
-  const store = s.storage(files);
+  const store = s.storage(files, false);
   await writeAll(store, s.piece, order.filter((i) => !done.has(i)), 6);
   assert.ok(s.onDisk().equals(s.film), 'resumed: the plaintext is the original, byte for byte');
   await store.close();

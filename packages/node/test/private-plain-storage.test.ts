@@ -53,7 +53,7 @@ async function setUp(t: { after: (fn: () => unknown) => void }, files: Record<st
     assert.equal(await w.warm(), true, 'the worker loads');
     return w;
   };
-  return { saveDir, cipherBytes, pieceCount, pieceHashes, storage, piece, tampered, cipher, worker };
+  return { saveDir, cipherBytes, pieceCount, pieceHashes, storage, piece, tampered, cipher, worker, sealed, share, runBytes };
 }
 
 test('pieces written keep only plaintext under the real names; pieces read back are the sharer’s ciphertext', async (t) => {
@@ -132,4 +132,20 @@ test('off the engine\'s thread (CASCADE_PLAIN_WORKER=on): the worker writes the 
   await store.close();
   await store.destroy();
   assert.equal(existsSync(join(s.saveDir, 'Trip')), false);
+});
+
+test('a fresh download’s files are made and opened before its first piece, and say absent until a piece is written', async (t) => {
+  const film = randomBytes(100_000);
+  const s = await setUp(t, { 'film.bin': film, 'docs/notes.txt': Buffer.from('x') });
+  const files = new PlainFiles(s.sealed.manifest, s.saveDir, s.runBytes, 4, { fresh: true });
+  const store = plainStorage(s.share, files, { pieceHashes: s.pieceHashes, fresh: true, tampered: (err) => assert.fail(err) });
+  // The engine's check comes first: no piece may count as there.
+  assert.deepEqual(await store.fileStats(), [undefined]);
+  await files.warm(); // what the storage started at once
+  assert.ok(existsSync(join(s.saveDir, 'Trip', 'film.bin')) && existsSync(join(s.saveDir, 'Trip', 'docs', 'notes.txt')), 'made ahead of the first piece');
+  assert.deepEqual(await store.fileStats(), [undefined], 'still absent: nothing written');
+  for (let i = 0; i < s.pieceCount; i++) await store.writePiece(i, s.piece(i));
+  assert.equal((await store.fileStats())[0]?.length, s.cipher.cipherLength);
+  assert.ok(readFileSync(join(s.saveDir, 'Trip', 'film.bin')).equals(film));
+  await store.close();
 });

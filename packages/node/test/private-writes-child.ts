@@ -25,6 +25,7 @@ const cipherBytes = readFileSync(job.cipherPath);
 const share = { key: Buffer.from(job.key, 'hex'), info: { salt: Buffer.from(job.salt, 'hex'), chunk: job.chunk }, chunkCount: job.chunkCount, pieceLength: job.pieceLength };
 const files = new PlainFiles(job.manifest, job.saveDir, (job.pieceLength / job.chunk) * (job.chunk - 16), 4, { fresh: true });
 const store = plainStorage(share, files, {
+  fresh: true,
   tampered: (err) => {
     throw err;
   },

@@ -64,6 +64,14 @@ export class PlainFiles {
     this.#edges.zeroFill(this.manifest.files.map((f) => f.length));
   }
 
+  /** Opens the files (made) and takes aligned memory ahead of the first write; errors are left
+   *  to the writes to meet. */
+  async warm(): Promise<void> {
+    if (this.manifest.files.length > KEEP_OPEN) return;
+    if (this.#direct) this.#slots ??= new AlignedSlots(this.#runBytes, this.#slotCount);
+    await Promise.all(this.manifest.files.map((_, i) => Promise.all([this.#handle(i), this.#direct ? this.#directHandle(i) : undefined]).catch(() => {})));
+  }
+
   /** Writes plaintext [from, from + total of parts) to the files it covers. The parts are copied
    *  or taken (the list too) before this returns its promise: the caller may let go of them. */
   async write(from: number, given: readonly Uint8Array[]): Promise<void> {

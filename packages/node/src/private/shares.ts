@@ -256,6 +256,7 @@ export class PrivateShares {
         if (fresh) worker?.ready();
         return new PlainStorage({
           worker,
+          fresh,
           // Files this download makes, written by this storage alone: the pages pieces share go
           // out whole with O_DIRECT (edge-pages.ts); with a worker, two writers: not so.
           files: new PlainFiles(d.manifest!, savePath, runBytes, runs, { fresh: fresh && !worker }),
