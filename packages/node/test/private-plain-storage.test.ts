@@ -144,6 +144,9 @@ test('a fresh download’s files are made and opened before its first piece, and
   await files.warm(); // what the storage started at once
   assert.ok(existsSync(join(s.saveDir, 'Trip', 'film.bin')) && existsSync(join(s.saveDir, 'Trip', 'docs', 'notes.txt')), 'made ahead of the first piece');
   assert.deepEqual(await store.fileStats(), [undefined], 'still absent: nothing written');
+  // Stopped before a piece came: nothing is left behind, and the next write makes them again.
+  await store.close();
+  assert.equal(existsSync(join(s.saveDir, 'Trip')), false, 'the empty files made ahead went with the close');
   for (let i = 0; i < s.pieceCount; i++) await store.writePiece(i, s.piece(i));
   assert.equal((await store.fileStats())[0]?.length, s.cipher.cipherLength);
   assert.ok(readFileSync(join(s.saveDir, 'Trip', 'film.bin')).equals(film));

@@ -132,6 +132,14 @@ export class PlainStorage implements Storage {
 
   async close(): Promise<void> {
     await this.#worker?.close();
+    const made = this.#made;
+    if (this.#o.fresh && !this.#writing && made) {
+      // Made ahead of a piece that never came (removed or stopped at once): the empty files go, as
+      // if they had waited for it; a later write makes them again.
+      this.#made = undefined;
+      await made.catch(() => {});
+      return this.#o.files.destroy();
+    }
     await this.#o.files.close();
   }
 
