@@ -8,9 +8,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChunkCipher } from '@cascade/private-shares';
-import { chunkDecryptor, chunkEncryptor, sealFiles } from '@cascade/private-shares/node';
+import { chunkKey, sealFiles } from '@cascade/private-shares/node';
 import { PlainFiles } from '../src/private/plain-files.ts';
-import { PlainStorage } from '../src/private/plain-storage.ts';
+import { plainStorage } from './plain-share.ts';
 import { PlainWriteWorker } from '../src/private/plain-worker-client.ts';
 
 const CHUNK = 16384;
@@ -34,25 +34,14 @@ async function setUp(t: { after: (fn: () => unknown) => void }, files: Record<st
   const saveDir = join(root, 'recipient');
   const tampered: Error[] = [];
   const runBytes = (PIECE / CHUNK) * cipher.chunk;
+  const share = { key: sealed.key, info: sealed.info, chunkCount: cipher.chunkCount, pieceLength: PIECE };
   const storage = (pieces = pieceHashes, worker?: PlainWriteWorker) =>
-    new PlainStorage({
-      worker,
-      files: new PlainFiles(sealed.manifest, saveDir, runBytes, 4),
-      pieceLength: PIECE,
-      cipherLength: cipher.cipherLength,
-      sealed: cipher.sealed,
-      chunk: cipher.chunk,
-      decrypt: chunkDecryptor(sealed.key, sealed.info, cipher.chunkCount),
-      encrypt: chunkEncryptor(sealed.key, sealed.info, cipher.chunkCount),
-      pieceHashes: pieces,
-      tampered: (err) => tampered.push(err),
-    });
+    plainStorage(share, new PlainFiles(sealed.manifest, saveDir, runBytes, 4), { pieceHashes: pieces, worker, tampered: (err) => tampered.push(err) });
   const piece = (i: number) => cipherBytes.subarray(i * PIECE, (i + 1) * PIECE);
   /** A worker thread that decrypts and writes (plain-worker.ts), loaded and ready. */
   const worker = async () => {
     const w = new PlainWriteWorker({
-      key: sealed.key,
-      info: sealed.info,
+      chunkKey: chunkKey(sealed.key, sealed.info),
       chunkCount: cipher.chunkCount,
       sealed: cipher.sealed,
       chunk: cipher.chunk,
@@ -64,7 +53,7 @@ async function setUp(t: { after: (fn: () => unknown) => void }, files: Record<st
     assert.equal(await w.warm(), true, 'the worker loads');
     return w;
   };
-  return { saveDir, cipherBytes, pieceCount, pieceHashes, storage, piece, tampered, cipher, worker };
+  return { saveDir, cipherBytes, pieceCount, pieceHashes, storage, piece, tampered, cipher, worker, sealed, share, runBytes };
 }
 
 test('pieces written keep only plaintext under the real names; pieces read back are the sharer’s ciphertext', async (t) => {
@@ -143,4 +132,23 @@ test('off the engine\'s thread (CASCADE_PLAIN_WORKER=on): the worker writes the 
   await store.close();
   await store.destroy();
   assert.equal(existsSync(join(s.saveDir, 'Trip')), false);
+});
+
+test('a fresh download’s files are made and opened before its first piece, and say absent until a piece is written', async (t) => {
+  const film = randomBytes(100_000);
+  const s = await setUp(t, { 'film.bin': film, 'docs/notes.txt': Buffer.from('x') });
+  const files = new PlainFiles(s.sealed.manifest, s.saveDir, s.runBytes, 4, { fresh: true });
+  const store = plainStorage(s.share, files, { pieceHashes: s.pieceHashes, fresh: true, tampered: (err) => assert.fail(err) });
+  // The engine's check comes first: no piece may count as there.
+  assert.deepEqual(await store.fileStats(), [undefined]);
+  await files.warm(); // what the storage started at once
+  assert.ok(existsSync(join(s.saveDir, 'Trip', 'film.bin')) && existsSync(join(s.saveDir, 'Trip', 'docs', 'notes.txt')), 'made ahead of the first piece');
+  assert.deepEqual(await store.fileStats(), [undefined], 'still absent: nothing written');
+  // Stopped before a piece came: nothing is left behind, and the next write makes them again.
+  await store.close();
+  assert.equal(existsSync(join(s.saveDir, 'Trip')), false, 'the empty files made ahead went with the close');
+  for (let i = 0; i < s.pieceCount; i++) await store.writePiece(i, s.piece(i));
+  assert.equal((await store.fileStats())[0]?.length, s.cipher.cipherLength);
+  assert.ok(readFileSync(join(s.saveDir, 'Trip', 'film.bin')).equals(film));
+  await store.close();
 });

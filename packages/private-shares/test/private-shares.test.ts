@@ -223,3 +223,37 @@ test('a private share\'s pieces: whole chunks, 1 MiB while 128 of them remain, n
   assert.equal(pieces(20 * 1024 * MiB), defaultPieceLength(20 * 1024 * MiB), 'past 1 MiB the default stands');
   assert.equal(sharePieceLength(1000, 262144, defaultPieceLength(1000)), 262144, 'a chunk is never split');
 });
+
+test('node:crypto opens the envelopes @hpke/core sealed (openWithSecretNode), and refuses what openWithSecret refuses', async () => {
+  const { openWithSecretNode } = await import('../node.ts');
+  const bob = generateIdentity();
+  const carol = generateIdentity();
+  const mallory = generateIdentity();
+  const s = await seal([{ path: ['v'], data: random(100) }], 'v', [recipientKeyFromDid(bob.did), recipientKeyFromDid(carol.did)]);
+  for (const who of [bob, carol]) assert.deepEqual(openWithSecretNode(s.info, recipientSecretFromSigningSecret(who.signSecret)), s.key);
+  assert.throws(() => openWithSecretNode(s.info, recipientSecretFromSigningSecret(mallory.signSecret)), code('not-for-you'));
+  for (let at = 0; at < 80; at += 17) {
+    const bent: PrivateInfo = { ...s.info, envelopes: s.info.envelopes.map((e) => e.slice()) };
+    for (const e of bent.envelopes) e[at]! ^= 1;
+    assert.throws(() => openWithSecretNode(bent, recipientSecretFromSigningSecret(bob.signSecret)), code('not-for-you'), `byte ${at} changed`);
+  }
+  const other = await seal([{ path: ['w'], data: random(5) }], 'w', []);
+  assert.throws(() => openWithSecretNode({ ...other.info, envelopes: s.info.envelopes }, recipientSecretFromSigningSecret(bob.signSecret)), code('not-for-you'));
+  assert.throws(() => openWithSecretNode(other.info, recipientSecretFromSigningSecret(bob.signSecret)), code('not-for-you'));
+});
+
+test('a chunk nonce written in place is the chunk index (u64 big-endian) and the last-chunk flag', async () => {
+  const { chunkNonce, writeChunkNonce } = await import('../src/format/nonce.ts');
+  const reference = (i: number, count: number) => {
+    const n = new Uint8Array(12);
+    new DataView(n.buffer).setBigUint64(0, BigInt(i));
+    new DataView(n.buffer).setUint32(8, i === count - 1 ? 1 : 0);
+    return n;
+  };
+  const into = new Uint8Array(12).fill(0xee);
+  for (const [i, count] of [[0, 1], [0, 2], [1, 2], [255, 1000], [65_536, 70_000], [2 ** 32 - 1, 2 ** 32], [2 ** 32 + 5, 2 ** 40], [2 ** 52 + 3, 2 ** 53 - 1]] as const) {
+    assert.deepEqual(writeChunkNonce(into, i, count), reference(i, count), `chunk ${i} of ${count}`);
+    assert.deepEqual(chunkNonce(i, count), reference(i, count));
+  }
+  assert.throws(() => chunkNonce(3, 3), RangeError);
+});

@@ -23,7 +23,9 @@ export class AlignedSlots {
    * holding the file's lock against the direct writes behind it.
    */
   constructor(runBytes: number, count: number, maxBytes = MAX_BYTES) {
-    this.#slotBytes = Math.ceil((runBytes + DIRECT_ALIGN) / DIRECT_ALIGN) * DIRECT_ALIGN;
+    // A page more than a run can straddle: room for the neighbours' parts of its edge pages
+    // (edge-pages.ts), before its first byte and after its last.
+    this.#slotBytes = Math.ceil((runBytes + 2 * DIRECT_ALIGN) / DIRECT_ALIGN) * DIRECT_ALIGN;
     this.runBytes = runBytes;
     this.#step = count;
     this.#left = Math.max(count, Math.floor(maxBytes / this.#slotBytes));

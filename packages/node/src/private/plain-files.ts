@@ -1,13 +1,15 @@
 // A private share's plaintext files under their real names: ranges of the plaintext stream (every
 // file's bytes in manifest order) written and read across the files they cover. Runs are copied
-// into page-aligned memory so their page-aligned middles go to disk with O_DIRECT, as the engine's
-// piece writes do; the edges, and everything where O_DIRECT is not available, use the page cache.
+// into page-aligned memory so they go to disk with O_DIRECT, as the engine's piece writes do, the
+// pages they share with their neighbours too where edge-pages.ts can make them whole; the rest, and
+// everything where O_DIRECT is not available, use the page cache.
 import { constants } from 'node:fs';
 import { mkdir, open, readdir, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { plaintextPath, type ShareManifest } from '@cascade/private-shares';
+import { plaintextPath, type ShareManifest } from '@cascade/private-shares/plain-writing';
 import { DIRECT_ALIGN, O_DIRECT, isDirectAligned } from '@cascade/engine/direct-io';
 import { AlignedSlots } from './aligned-slots.ts';
+import { EdgePages, type EdgePlan } from './edge-pages.ts';
 
 /** Shares of more files than this open a file for each write instead of keeping it open. */
 const KEEP_OPEN = 32;
@@ -26,10 +28,21 @@ export class PlainFiles {
   #slots: AlignedSlots | undefined;
   readonly #runBytes: number;
   readonly #slotCount: number;
+  readonly #edges = new EdgePages();
+  /** Bytes written with O_DIRECT, and writes through the page cache (diagnostics and tests). */
+  directBytes = 0;
+  pageCacheWrites = 0;
+  /** The files are new for this download and nothing else writes them (see makeAll). */
+  #fresh: boolean;
 
-  /** `runBytes`, `runs`: the longest range written at once, and how many at once, for aligned memory. */
-  constructor(manifest: ShareManifest, savePath: string, runBytes: number, runs: number) {
+  /**
+   * `runBytes`, `runs`: the longest range written at once, and how many at once, for aligned memory.
+   * `fresh`: this is the only writer of files this download makes: where they are still empty when
+   * made, a page's part no write has touched may be written as zeros (edge-pages.ts).
+   */
+  constructor(manifest: ShareManifest, savePath: string, runBytes: number, runs: number, opts: { fresh?: boolean } = {}) {
     this.manifest = manifest;
+    this.#fresh = opts.fresh === true;
     this.#savePath = savePath;
     let at = 0;
     this.#offsets = manifest.files.map((f) => ((at += f.length), at - f.length));
@@ -45,6 +58,18 @@ export class PlainFiles {
   /** Makes every file (empty ones too) without truncating what is there. */
   async makeAll(): Promise<void> {
     for (let i = 0; i < this.manifest.files.length; i++) await this.#path(i);
+    if (!this.#fresh) return;
+    this.#fresh = false; // once: a later makeAll finds the files written
+    for (let i = 0; i < this.manifest.files.length; i++) if ((await stat(await this.#path(i))).size !== 0) return;
+    this.#edges.zeroFill(this.manifest.files.map((f) => f.length));
+  }
+
+  /** Opens the files (made) and takes aligned memory ahead of the first write; errors are left
+   *  to the writes to meet. */
+  async warm(): Promise<void> {
+    if (this.manifest.files.length > KEEP_OPEN) return;
+    if (this.#direct) this.#slots ??= new AlignedSlots(this.#runBytes, this.#slotCount);
+    await Promise.all(this.manifest.files.map((_, i) => Promise.all([this.#handle(i), this.#direct ? this.#directHandle(i) : undefined]).catch(() => {})));
   }
 
   /** Writes plaintext [from, from + total of parts) to the files it covers. The parts are copied
@@ -61,8 +86,12 @@ export class PlainFiles {
       const whole = aligned?.bytes ?? (parts.length === 1 ? Buffer.from(parts[0]!.buffer, parts[0]!.byteOffset, parts[0]!.length) : undefined);
       for (const [i, start, end] of this.#spans(from, to)) {
         const position = start - this.#offsets[i]!;
-        if (aligned) await this.#writeAligned(i, aligned.bytes.subarray(start - from, end - from), position);
-        else await this.#write(i, whole ? [whole.subarray(start - from, end - from)] : slices(parts, start - from, end - from), position);
+        // The slot's memory before the run's first byte and after its last is free for edge pages.
+        if (aligned) await this.#writeAligned(i, aligned.bytes.subarray(start - from, end - from), position, start === from, end === to);
+        else {
+          const bytes = whole ? [whole.subarray(start - from, end - from)] : slices(parts, start - from, end - from);
+          await this.#inTurn(this.#edges.planPlain(i, position, end - start), () => this.#write(i, bytes, position));
+        }
       }
     } finally {
       aligned?.release();
@@ -106,6 +135,7 @@ export class PlainFiles {
     this.#directHandles.clear();
     this.#paths.clear();
     this.#slots = undefined;
+    this.#edges.clear();
     await Promise.all(handles.map((h) => h.then((fh) => fh?.close()).catch(() => {})));
   }
 
@@ -151,6 +181,7 @@ export class PlainFiles {
   }
 
   async #write(i: number, parts: Uint8Array[], position: number): Promise<void> {
+    this.pageCacheWrites++;
     if (this.manifest.files.length > KEEP_OPEN) {
       // A share may have more files than a process may hold open.
       const fh = await open(await this.#path(i), 'r+');
@@ -165,26 +196,37 @@ export class PlainFiles {
   }
 
   /**
-   * Bytes whose memory lines up with their file position within a page: the page-aligned middle
-   * goes out with O_DIRECT, the edges (under a page each, shared with the neighbouring runs)
-   * through the page cache.
+   * Bytes whose memory lines up with their file position within a page go out with O_DIRECT,
+   * and with them the pages they share with their neighbours where those can be made whole
+   * (edge-pages.ts; `head`/`tail`: the slot's page before/after them is free); the other edges
+   * (under a page each) through the page cache.
    */
-  async #writeAligned(i: number, data: Buffer, position: number): Promise<void> {
+  async #writeAligned(i: number, data: Buffer, position: number, head: boolean, tail: boolean): Promise<void> {
     const a = (DIRECT_ALIGN - (position % DIRECT_ALIGN)) % DIRECT_ALIGN;
-    const b = data.length > a ? a + Math.floor((data.length - a) / DIRECT_ALIGN) * DIRECT_ALIGN : a;
-    const direct = this.#direct && b > a && isDirectAligned(data.subarray(a)) ? await this.#directHandle(i) : undefined;
-    if (!direct) return this.#write(i, [data], position);
-    const middle = data.subarray(a, b);
-    await Promise.all([
-      a > 0 ? this.#write(i, [data.subarray(0, a)], position) : undefined,
-      b < data.length ? this.#write(i, [data.subarray(b)], position + b) : undefined,
-      writeAll(direct, [middle], position + a).catch((err: NodeJS.ErrnoException) => {
-        // EINVAL: this filesystem breaks the alignment rules after all; the page cache it is.
-        if (err.code !== 'EINVAL' && err.code !== 'EOPNOTSUPP') throw err;
-        this.#direct = false;
-        return this.#write(i, [middle], position + a);
-      }),
-    ]);
+    const lined = this.#direct && data.length > a && isDirectAligned(data.subarray(a));
+    const direct = lined ? await this.#directHandle(i) : undefined;
+    if (!direct) return this.#inTurn(this.#edges.planPlain(i, position, data.length), () => this.#write(i, [data], position));
+    const plan = this.#edges.plan(i, this.manifest.files[i]!.length, data, position, head, tail);
+    const whole = plan.direct;
+    await this.#inTurn(plan, async () => {
+      await Promise.all([
+        ...plan.buffered.map(([bytes, at]) => this.#write(i, [bytes], at)),
+        whole &&
+          writeAll(direct, [whole.bytes], whole.position).then(() => void (this.directBytes += whole.bytes.length), (err: NodeJS.ErrnoException) => {
+            // EINVAL: this filesystem breaks the alignment rules after all; the page cache it is.
+            if (err.code !== 'EINVAL' && err.code !== 'EOPNOTSUPP') throw err;
+            this.#direct = false;
+            return this.#write(i, [whole.bytes], whole.position);
+          }),
+      ]);
+    });
+  }
+
+  /** Runs `write` once the writes of the same edge pages planned before it are done. */
+  async #inTurn(plan: Pick<EdgePlan, 'after' | 'track'>, write: () => Promise<void>): Promise<void> {
+    const done = plan.after.length > 0 ? Promise.all(plan.after).then(write) : write();
+    plan.track(done);
+    await done;
   }
 
   #directHandle(i: number): Promise<FileHandle | undefined> {

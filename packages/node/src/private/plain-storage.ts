@@ -27,6 +27,12 @@ export interface PlainStorageOptions {
   tampered: (err: Error) => void;
   /** Decrypts and writes pieces off the engine's thread; when it is lost, they are done here. */
   worker?: PlainWriteWorker;
+  /**
+   * A download that starts now, with nothing of it on disk: the files are made and opened at once
+   * rather than at the first piece (under load those few file-system calls in a row held the first
+   * write 50-150 ms in bench:private), and the stats say absent until a piece is written.
+   */
+  fresh?: boolean;
 }
 
 export class PlainStorage implements Storage {
@@ -38,19 +44,31 @@ export class PlainStorage implements Storage {
   readonly #reclaim = youngBufferCollector();
 
   #worker: PlainWriteWorker | undefined;
+  /** A piece was given to write (the files may hold some of the share). */
+  #writing = false;
 
   constructor(o: PlainStorageOptions) {
     this.#o = o;
     this.#worker = o.worker;
+    // Its failure is the first write's to report.
+    if (o.fresh) this.#makeFiles().catch(() => {});
+  }
+
+  #makeFiles(): Promise<void> {
+    const { files } = this.#o;
+    return (this.#made ??= files
+      .makeAll()
+      .then(() => files.warm())
+      .catch((err: unknown) => {
+        this.#made = undefined;
+        throw err;
+      }));
   }
 
   async writePiece(index: number, data: Uint8Array): Promise<void> {
     const { sealed, chunk, decrypt, files } = this.#o;
-    this.#made ??= files.makeAll().catch((err: unknown) => {
-      this.#made = undefined;
-      throw err;
-    });
-    await this.#made;
+    this.#writing = true;
+    await this.#makeFiles();
     const first = this.#firstChunk(index);
     if (this.#worker?.ready()) {
       try {
@@ -105,6 +123,8 @@ export class PlainStorage implements Storage {
    * otherwise. A plaintext file changed or removed changes this, and its pieces are checked again.
    */
   async fileStats(files?: readonly number[]): Promise<(FileStat | undefined)[]> {
+    // Made ahead of the first piece, empty: nothing of the share is there yet.
+    if (this.#o.fresh && !this.#writing) return (files ?? [0]).map(() => undefined);
     const mtime = await this.#o.files.newestMtime();
     const stat = mtime === undefined ? undefined : { length: this.#o.cipherLength, mtimeMs: mtime };
     return (files ?? [0]).map(() => stat);
@@ -112,6 +132,14 @@ export class PlainStorage implements Storage {
 
   async close(): Promise<void> {
     await this.#worker?.close();
+    const made = this.#made;
+    if (this.#o.fresh && !this.#writing && made) {
+      // Made ahead of a piece that never came (removed or stopped at once): the empty files go, as
+      // if they had waited for it; a later write makes them again.
+      this.#made = undefined;
+      await made.catch(() => {});
+      return this.#o.files.destroy();
+    }
     await this.#o.files.close();
   }
 

@@ -1,23 +1,22 @@
 // Decrypts and writes a private share's verified pieces on a thread of their own (plain-worker.ts),
-// for PlainStorage. On the engine's thread they cost a recipient ~0.4 CPU-s per 256 MiB more than a
-// public download (AES-GCM, a decipher and a fresh Buffer per 64 KiB chunk and their collection, the
-// copy into aligned memory, three writes a piece where a public piece takes one), and that thread,
-// which reads the sockets and hashes the pieces, is what limits a download. Only {slab, offset,
-// length} crosses for a piece in the engine's shared memory (each slab once; a piece elsewhere, as
-// on 2 cores where the engine's slabs are not shared, is copied into shared memory first: one
-// memcpy), so the engine's thread hands a piece over in well under a millisecond. Opt-in
-// (CASCADE_PLAIN_WORKER=on): on 2 shared cores it won some runs and lost others (README of
-// bench/private), with 256 KiB pieces it lost outright.
+// for PlainStorage. On the engine's thread they cost a recipient ~0.2 CPU-s per 256 MiB (AES-GCM
+// ~0.13, a decipher and a fresh Buffer per 64 KiB chunk and their collection, the copy into aligned
+// memory), and that thread, which reads the sockets and hashes the pieces, is what limits a download.
+// Only {slab, offset, length} crosses for a piece in the engine's shared memory (each slab once; a
+// piece elsewhere, as on 2 cores where the engine's slabs are not shared, is copied into shared
+// memory first: one memcpy), so the engine's thread hands a piece over in well under a millisecond.
+// Opt-in (CASCADE_PLAIN_WORKER=on): 256 MiB written here took the engine's thread 0.07-0.09 CPU-s
+// instead of 0.17-0.21, but the process 0.39 instead of 0.24-0.28; on 2 shared cores that lost more
+// often than it won (README of bench/private).
 import type { Worker } from 'node:worker_threads';
 import { copyIntoSlab } from '@cascade/engine/direct-io';
-import type { PrivateInfo, ShareManifest } from '@cascade/private-shares';
+import type { ShareManifest } from '@cascade/private-shares';
 import { PrivateShareError } from '@cascade/private-shares';
 
 /** What the worker needs to decrypt and write on its own. */
 export interface PlainWorkerSpec {
-  /** The share's key and cipher parameters (chunkDecryptor's arguments). */
-  key: Uint8Array;
-  info: Pick<PrivateInfo, 'salt' | 'chunk'>;
+  /** The share's chunk key (chunkKey(key, info)) and chunk count: chunkOpener's arguments. */
+  chunkKey: Uint8Array;
   chunkCount: number;
   /** Sealed and plaintext bytes per chunk. */
   sealed: number;
@@ -75,9 +74,10 @@ export class PlainWriteWorker {
   }
 
   /**
-   * Whether a worker has loaded and takes writes; if not, starts one. Until it has (a module graph
-   * to load: 0.1–0.3 s), a caller writes on its own thread: waiting would stall a download behind
-   * the engine's write backlog (32 MiB, an eighth of a second at these rates).
+   * Whether a worker has loaded and takes writes; if not, starts one. Until it has (~0.1 CPU-s,
+   * its imports kept to @cascade/private-shares/plain-writing), a caller writes on its own thread:
+   * waiting would stall a download behind the engine's write backlog (32 MiB, an eighth of a second
+   * at these rates).
    */
   ready(): boolean {
     if (this.#ready) return true;

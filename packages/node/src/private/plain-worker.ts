@@ -4,13 +4,13 @@
 // PlainFiles writes it. Messages are handled as they come: the next piece decrypts while the last
 // one's write is on the disk.
 import { parentPort, workerData } from 'node:worker_threads';
-import { chunkDecryptor } from '@cascade/private-shares/node';
+import { chunkOpener } from '@cascade/private-shares/plain-writing';
 import { youngBufferCollector } from '@cascade/engine/young-buffers';
 import { PlainFiles } from './plain-files.ts';
 import type { FromPlainWorker, PlainWorkerSpec, ToPlainWorker } from './plain-worker-client.ts';
 
 const spec = workerData as PlainWorkerSpec;
-const decrypt = chunkDecryptor(spec.key, spec.info, spec.chunkCount);
+const decrypt = chunkOpener(spec.chunkKey, spec.sealed, spec.chunkCount);
 const files = new PlainFiles(spec.manifest, spec.savePath, spec.runBytes, spec.runs);
 // node:crypto gives each chunk's plaintext a fresh Buffer: young collections give them back before
 // V8 counts them against a full one (engine young-buffers.ts), here as on the main thread before.

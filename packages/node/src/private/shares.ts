@@ -8,7 +8,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  ChunkCipher, PrivateShareError, checkKey, openManifest, openWithSecret, readPrivateInfo,
+  ChunkCipher, PrivateShareError, checkKey, openManifest, readPrivateInfo,
   type PrivateInfo, type ShareManifest,
 } from '@cascade/private-shares';
 import type { Metainfo, Storage, TorrentHandle } from '../core/engine.ts';
@@ -18,7 +18,7 @@ import type { TorrentEvents } from '../core/node-parts.ts';
 import type { PrivateView } from './private-view.ts';
 import { havePiece } from '../listing/torrent-view.ts';
 import { PlainWriter } from './plain-writer.ts';
-import { chunkDecryptor, chunkEncryptor } from '@cascade/private-shares/node';
+import { chunkDecryptor, chunkEncryptor, chunkKey, openWithSecretNode } from '@cascade/private-shares/node';
 import { ShareKeys, type KeyOrigin } from './share-keys.ts';
 import { PlainFiles } from './plain-files.ts';
 import { DeferredStorage, PlainStorage } from './plain-storage.ts';
@@ -64,6 +64,8 @@ interface Decision {
   error?: unknown;
   /** The engine keeps it as plaintext only (PlainStorage). */
   plainStored: boolean;
+  /** Its first load: nothing of it is on disk yet, a download is about to start. */
+  fresh?: boolean;
 }
 
 export class PrivateShares {
@@ -238,8 +240,7 @@ export class PrivateShares {
           process.env.CASCADE_PLAIN_WORKER !== 'on'
             ? undefined
             : new PlainWriteWorker({
-                key: d.key!,
-                info: { salt: found.salt, chunk: found.chunk },
+                chunkKey: chunkKey(d.key!, found),
                 chunkCount: cipher.chunkCount,
                 sealed: cipher.sealed,
                 chunk: cipher.chunk,
@@ -248,9 +249,17 @@ export class PrivateShares {
                 runBytes,
                 runs,
               });
+        // Once per decision: a storage made again for the torrent (after a stop) finds data there.
+        const fresh = d.fresh === true;
+        d.fresh = false;
+        // A download about to start: the thread loads (~0.1 s) while the first pieces come.
+        if (fresh) worker?.ready();
         return new PlainStorage({
           worker,
-          files: new PlainFiles(d.manifest!, savePath, runBytes, runs),
+          fresh,
+          // Files this download makes, written by this storage alone: the pages pieces share go
+          // out whole with O_DIRECT (edge-pages.ts); with a worker, two writers: not so.
+          files: new PlainFiles(d.manifest!, savePath, runBytes, runs, { fresh: fresh && !worker }),
           pieceLength: meta.pieceLength,
           cipherLength: cipher.cipherLength,
           sealed: cipher.sealed,
@@ -300,11 +309,12 @@ export class PrivateShares {
       // own (a first load whose folder or file already exists stores the ciphertext, and the writer
       // then says why it does not write).
       let plainStored = origin !== 'shared' && meta.pieceLength % cipher.sealed === 0 && !this.#cipherStored.has(ih);
+      let fresh = false;
       if (plainStored && !(await this.keys.written(ih))) {
-        plainStored = !(await exists(join(savePath, manifest.name)));
+        plainStored = fresh = !(await exists(join(savePath, manifest.name)));
         if (plainStored) await this.keys.setWritten(ih, new Uint8Array(0));
       }
-      return { key, origin, manifest, cipher, plainStored };
+      return { key, origin, manifest, cipher, plainStored, fresh };
     } catch (err) {
       return { error: err, plainStored: false };
     }
@@ -329,7 +339,8 @@ export class PrivateShares {
     const { did, secrets } = this.#identity();
     for (const secret of secrets) {
       try {
-        return await openWithSecret(info, secret);
+        // node:crypto: @hpke/core (43 modules, X25519 in JavaScript) held a download's start 30-80 ms.
+        return openWithSecretNode(info, secret);
       } catch (err) {
         if (!(err instanceof PrivateShareError) || err.code !== 'not-for-you') throw err;
       }

@@ -5,6 +5,7 @@
 // last-chunk flag, so a chunk moved, dropped, or a share cut short fails authentication. WebCrypto
 // does the AES (AES-NI in Node and in browsers); several chunks are kept in flight at once.
 import { tampered } from './errors.ts';
+import { chunkNonce } from './nonce.ts';
 import { TAG_BYTES, checkChunkSize, type PrivateInfo } from './format.ts';
 import { aesKey, deriveKey } from '../keys/keys.ts';
 import type { ShareManifest } from './manifest.ts';
@@ -115,12 +116,4 @@ export function fileSpan(manifest: ShareManifest, index: number, chunk: number):
   return { offset, length: f.length, firstChunk, lastChunk };
 }
 
-/** Chunk i's nonce: its index (u64 big-endian) and whether it is the last one (u32). */
-export function chunkNonce(i: number, chunkCount: number): Uint8Array<ArrayBuffer> {
-  if (!Number.isInteger(i) || i < 0 || i >= chunkCount) throw new RangeError(`no chunk ${i} in this share (it has ${chunkCount})`);
-  const n = new Uint8Array(12);
-  const v = new DataView(n.buffer);
-  v.setBigUint64(0, BigInt(i));
-  v.setUint32(8, i === chunkCount - 1 ? 1 : 0);
-  return n;
-}
+export { chunkNonce } from './nonce.ts';

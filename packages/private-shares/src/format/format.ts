@@ -4,11 +4,12 @@
 import { decode, isDict, BencodeError, type BValue } from '@cascade/engine/bencode';
 import { badFormat, PrivateShareError } from './errors.ts';
 import { CHECK_BYTES } from '../keys/keys.ts';
+import { TAG_BYTES } from './nonce.ts';
 
 export const INFO_KEY = 'cascade-private';
 export const FORMAT_VERSION = 1;
 export const DEFAULT_CHUNK = 65536;
-export const TAG_BYTES = 16;
+export { TAG_BYTES };
 export const SALT_BYTES = 16;
 /** HPKE enc (X25519 public key, 32) + sealed content key (32 + 16-byte tag). */
 export const ENVELOPE_BYTES = 80;

@@ -96,15 +96,4 @@ function checkComponent(c: unknown, what: string): asserts c is string {
   if (utf8(c).length > MAX_COMPONENT_BYTES) throw badFormat(`${what} has a component over ${MAX_COMPONENT_BYTES} bytes`);
 }
 
-/** A share of one file whose only path component is the share's name is that file itself
- *  (written as <save path>/<name>); anything else is a folder <save path>/<name>/<path…>. */
-export function isSingleFile(m: ShareManifest): boolean {
-  return m.files.length === 1 && m.files[0]!.path.length === 1 && m.files[0]!.path[0] === m.name;
-}
-
-/** Where file `index` goes, relative to the save path. */
-export function plaintextPath(m: ShareManifest, index: number): string[] {
-  const f = m.files[index];
-  if (!f) throw new RangeError(`no file ${index} in this share`);
-  return isSingleFile(m) ? [m.name] : [m.name, ...f.path];
-}
+export { isSingleFile, plaintextPath } from './paths.ts';

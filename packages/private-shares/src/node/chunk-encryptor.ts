@@ -2,7 +2,7 @@
 // ciphertext made from it: a chunk's nonce is its index (chunks.ts), so sealing the same plaintext
 // again gives the very bytes the sharer sealed, and the torrent's piece hashes hold.
 import { createCipheriv, createSecretKey } from 'node:crypto';
-import { chunkNonce } from '../format/chunks.ts';
+import { chunkNonce } from '../format/nonce.ts';
 import { TAG_BYTES, type PrivateInfo } from '../format/format.ts';
 import { deriveKey } from '../keys/keys.ts';
 

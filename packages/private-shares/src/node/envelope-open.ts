@@ -1,0 +1,73 @@
+// Opening an envelope (envelope.ts) with node:crypto alone: HPKE base mode (RFC 9180),
+// DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-256-GCM, the receiving half only. @hpke/core is 43
+// modules loaded on the first envelope and X25519 in JavaScript: a recipient's download waited
+// 30–80 ms for its first envelope (bench/private); here it is a fraction of a millisecond.
+// test/private-shares.test.ts opens envelopes sealed by @hpke/core with it.
+import { createDecipheriv, createHmac, createPrivateKey, createPublicKey, diffieHellman } from 'node:crypto';
+import { notForYou } from '../format/errors.ts';
+import { ENVELOPE_BYTES, type PrivateInfo } from '../format/format.ts';
+import { KEY_BYTES } from '../keys/keys.ts';
+
+const ENC_BYTES = 32;
+const TAG = 16;
+const ascii = (s: string) => Buffer.from(s, 'latin1');
+const u16 = (n: number) => Buffer.from([n >> 8, n & 0xff]);
+const KEM_SUITE = Buffer.concat([ascii('KEM'), u16(0x0020)]);
+const HPKE_SUITE = Buffer.concat([ascii('HPKE'), u16(0x0020), u16(0x0001), u16(0x0002)]);
+const V1 = ascii('HPKE-v1');
+// DER headers of an X25519 private key (PKCS #8) and public key (SPKI) around their 32 raw bytes.
+const PKCS8 = Buffer.from('302e020100300506032b656e04220420', 'hex');
+const SPKI = Buffer.from('302a300506032b656e032100', 'hex');
+
+const extract = (salt: Uint8Array, ikm: Uint8Array) => createHmac('sha256', salt).update(ikm).digest();
+
+function expand(prk: Uint8Array, info: Uint8Array, length: number): Buffer {
+  const out: Buffer[] = [];
+  let t: Buffer = Buffer.alloc(0);
+  for (let i = 1; out.length * 32 < length; i++) out.push((t = createHmac('sha256', prk).update(t).update(info).update(Buffer.from([i])).digest()));
+  return Buffer.concat(out).subarray(0, length);
+}
+
+const labeledExtract = (suite: Buffer, salt: Uint8Array, label: string, ikm: Uint8Array) => extract(salt, Buffer.concat([V1, suite, ascii(label), ikm]));
+const labeledExpand = (suite: Buffer, prk: Uint8Array, label: string, info: Uint8Array, length: number) =>
+  expand(prk, Buffer.concat([u16(length), V1, suite, ascii(label), info]), length);
+
+/** The content key from the first envelope this X25519 secret opens; 'not-for-you' when none does
+ *  (what envelope.ts openWithSecret answers, without @hpke/core). */
+export function openWithSecretNode(info: PrivateInfo, x25519Secret: Uint8Array): Uint8Array {
+  const skR = createPrivateKey({ key: Buffer.concat([PKCS8, x25519Secret]), format: 'der', type: 'pkcs8' });
+  const pkRm = createPublicKey(skR).export({ format: 'der', type: 'spki' }).subarray(SPKI.length);
+  const hpkeInfo = Buffer.concat([ascii('cascade-private/v1/envelope'), info.salt]);
+  const empty = Buffer.alloc(0);
+  // The key schedule's context does not depend on the envelope (base mode, no PSK).
+  const context = Buffer.concat([
+    Buffer.from([0]),
+    labeledExtract(HPKE_SUITE, empty, 'psk_id_hash', empty),
+    labeledExtract(HPKE_SUITE, empty, 'info_hash', hpkeInfo),
+  ]);
+  for (const e of info.envelopes) {
+    if (e.length !== ENVELOPE_BYTES) continue;
+    try {
+      const enc = e.subarray(0, ENC_BYTES);
+      const pkE = createPublicKey({ key: Buffer.concat([SPKI, enc]), format: 'der', type: 'spki' });
+      const dh = diffieHellman({ privateKey: skR, publicKey: pkE });
+      const eaePrk = labeledExtract(KEM_SUITE, empty, 'eae_prk', dh);
+      const shared = labeledExpand(KEM_SUITE, eaePrk, 'shared_secret', Buffer.concat([enc, pkRm]), 32);
+      const secret = labeledExtract(HPKE_SUITE, shared, 'secret', empty);
+      const key = labeledExpand(HPKE_SUITE, secret, 'key', context, 32);
+      const nonce = labeledExpand(HPKE_SUITE, secret, 'base_nonce', context, 12);
+      const sealed = e.subarray(ENC_BYTES);
+      const d = createDecipheriv('aes-256-gcm', key, nonce);
+      d.setAuthTag(sealed.subarray(sealed.length - TAG));
+      const pt = Buffer.concat([d.update(sealed.subarray(0, sealed.length - TAG)), d.final()]);
+      if (pt.length === KEY_BYTES) return new Uint8Array(pt);
+    } catch {
+      // Another recipient's envelope (or garbage, or a low-order point): not this one.
+    }
+  }
+  throw notForYou(
+    info.envelopes.length === 0
+      ? 'this share is opened by the key in its link, and no link key was given'
+      : `this share is encrypted for other people: none of its ${info.envelopes.length} envelope(s) opens with this identity`,
+  );
+}
