@@ -43,6 +43,8 @@ export interface AnnounceInput {
   downloaded: number;
   event?: 'started' | 'completed' | 'stopped';
   numwant: number;
+  /** When the request came, in ms since the epoch, if the front end read the clock already (else the store does). */
+  now?: number;
   /** Private mode: the passkey whose user gets credited. */
   passkey?: string;
   /** The caller wants peers in BEP 23 / BEP 7 form: a store may then answer with `compact4` and `compact6`. */
@@ -56,7 +58,9 @@ export interface AnnounceInput {
   /**
    * With `compact`: a store that answers synchronously may write the peers of `family` in
    * compact form straight into `buf` at `offset` (no buffer per reply) and report the byte count
-   * as `written`. A store that answers later must leave `buf` alone (the caller reuses it).
+   * as `written`. A store that answers later must leave `buf` alone (the caller reuses it). A
+   * synchronous result of such an announce may be an object the store reuses: the caller reads it
+   * before it announces again.
    */
   into?: CompactSink;
   /**

@@ -14,7 +14,7 @@ import type { UdpHandler, UdpRemote, UdpTransport } from './transport.ts';
 interface Rings {
   rx: Buffer;
   rxMeta: Uint8Array;
-  tx: Uint8Array;
+  tx: Buffer;
   txMeta: Uint8Array;
 }
 
@@ -46,20 +46,18 @@ export function mmsgAddon(): MmsgAddon | undefined {
 // being dropped while a batch is handled (the kernel caps them at net.core.[rw]mem_max).
 const BUFFER_BYTES = 4 << 20;
 
-/** A sender: dgram's RemoteInfo fields, and where its address bytes sit while its batch lasts. */
+/**
+ * A sender: dgram's RemoteInfo fields, and where its address bytes sit while its batch lasts. One
+ * per ring slot, rewritten for each datagram read into that slot (UdpHandler: valid during the call).
+ */
 class MmsgRemote implements UdpRemote {
-  address: string;
-  family: 'IPv4' | 'IPv6';
-  port: number;
-  size: number;
-  readonly batch: number;
+  address = '';
+  family: 'IPv4' | 'IPv6' = 'IPv4';
+  port = 0;
+  size = 0;
+  batch = 0;
   readonly slot: number;
-  constructor(address: string, family: 'IPv4' | 'IPv6', port: number, size: number, batch: number, slot: number) {
-    this.address = address;
-    this.family = family;
-    this.port = port;
-    this.size = size;
-    this.batch = batch;
+  constructor(slot: number) {
     this.slot = slot;
   }
 }
@@ -67,6 +65,7 @@ class MmsgRemote implements UdpRemote {
 export class MmsgTransport implements UdpTransport {
   readonly io = 'mmsg';
   readonly reusesBuffers = true;
+  readonly replyRing: Buffer;
   private readonly addon: MmsgAddon;
   private readonly onMessage: UdpHandler;
   private readonly onDropped: (n: number) => void;
@@ -76,6 +75,7 @@ export class MmsgTransport implements UdpTransport {
   private readonly txI32: Int32Array;
   private readonly txU16: Uint16Array;
   private readonly slots: number;
+  private readonly remotes: MmsgRemote[];
   private readonly slotBytes: number;
   private readonly metaBytes: number;
   private handle: object | undefined;
@@ -100,10 +100,12 @@ export class MmsgTransport implements UdpTransport {
     this.onMessage = onMessage;
     this.onDropped = onDropped;
     this.slots = a.slots;
+    this.remotes = Array.from({ length: a.slots }, (_, i) => new MmsgRemote(i));
     this.slotBytes = a.slotBytes;
     this.metaBytes = a.metaBytes;
     const meta = () => new Uint8Array(new ArrayBuffer(a.slots * a.metaBytes));
-    this.rings = { rx: Buffer.alloc(a.slots * a.slotBytes), rxMeta: meta(), tx: new Uint8Array(a.slots * a.slotBytes), txMeta: meta() };
+    this.rings = { rx: Buffer.alloc(a.slots * a.slotBytes), rxMeta: meta(), tx: Buffer.alloc(a.slots * a.slotBytes), txMeta: meta() };
+    this.replyRing = this.rings.tx;
     this.rxI32 = new Int32Array(this.rings.rxMeta.buffer);
     this.rxU16 = new Uint16Array(this.rings.rxMeta.buffer);
     this.txI32 = new Int32Array(this.rings.txMeta.buffer);
@@ -142,7 +144,12 @@ export class MmsgTransport implements UdpTransport {
           }
           address = this.lastText;
         } else address = ipv6Text(rxMeta, a);
-        const from = new MmsgRemote(address, this.v6 ? 'IPv6' : 'IPv4', port, size, batch, i);
+        const from = this.remotes[i]!;
+        from.address = address;
+        from.family = this.v6 ? 'IPv6' : 'IPv4';
+        from.port = port;
+        from.size = size;
+        from.batch = batch;
         try {
           this.onMessage(rx.subarray(i * sb, i * sb + Math.min(size, sb)), from);
         } catch {
@@ -157,11 +164,21 @@ export class MmsgTransport implements UdpTransport {
 
   send(buf: Buffer, length: number, to: UdpRemote): void {
     if (!this.handle || length > this.slotBytes) return;
+    buf.copy(this.rings.tx, this.reserve(), 0, length);
+    this.commit(length, to);
+  }
+
+  /** Where the next reply goes in the send ring (its slot is taken by commit()). */
+  reserve(): number {
     if (this.held === this.slots) this.flush();
+    return this.held * this.slotBytes;
+  }
+
+  commit(length: number, to: UdpRemote): void {
+    if (!this.handle || length > this.slotBytes) return;
     const k = this.held++;
     const mb = this.metaBytes;
-    const { txMeta, rxMeta, tx } = this.rings;
-    buf.copy(tx, k * this.slotBytes, 0, length);
+    const { txMeta, rxMeta } = this.rings;
     this.txI32[(k * mb) >> 2] = length;
     this.txU16[(k * mb + 8) >> 1] = to.port;
     if (to instanceof MmsgRemote && to.batch === this.batch && this.inBatch) {

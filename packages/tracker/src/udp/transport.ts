@@ -18,7 +18,8 @@ export interface UdpRemote {
 
 /**
  * Called once per datagram. With `reusesBuffers`, `msg` views a buffer that the next batch
- * overwrites: whoever keeps it past the call copies it.
+ * overwrites, and `from` is an object the next datagram of that slot rewrites: whoever keeps
+ * either past the call copies it (udp.ts keepRemote).
  */
 export type UdpHandler = (msg: Buffer, from: UdpRemote) => void;
 
@@ -34,5 +35,13 @@ export interface UdpTransport {
    * the end of the batch or event-loop turn: a client that sent many requests wakes once.
    */
   send(buf: Buffer, length: number, to: UdpRemote): void;
+  /**
+   * Batched transports: the next reply may be written in place, at the offset reserve() returns in
+   * `replyRing` (room for 1,500 bytes), and queued with commit(): no copy. Nothing else may be sent
+   * in between; a reservation never committed costs nothing.
+   */
+  readonly replyRing?: Buffer;
+  reserve?(): number;
+  commit?(length: number, to: UdpRemote): void;
   close(): Promise<void>;
 }
