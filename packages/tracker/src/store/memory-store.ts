@@ -18,7 +18,7 @@ import type {
 } from './store.ts';
 import { transferDelta } from './store.ts';
 import { PackedSwarms, pickedSlots, stratifiedPick } from './packed-peers.ts';
-import { formatIpv6, parseIp16 } from './ip16.ts';
+import { formatIpv6, isMapped4, parseIp16 } from './ip16.ts';
 
 /** A browser peer (WebSocket): few per swarm, so an object each, with the process that holds its socket. */
 interface WsPeer extends PeerRecord {
@@ -145,9 +145,16 @@ export class MemoryStore implements TrackerStore {
     const seed = a.left === 0;
     // Count a completion once per peer, however many times a client repeats the event.
     if (a.event === 'completed' && (slot < 0 || !sw.isSeed(s, slot))) sw.downloaded[s]!++;
-    const v6 = parseIp16(a.host, this.ipBuf, 0) === 6;
+    let ip: Uint8Array = this.ipBuf;
+    let ipOff = 0;
+    let v6: boolean;
+    if (a.hostBytes) {
+      ip = a.hostBytes;
+      ipOff = a.hostBytesOffset ?? 0;
+      v6 = !isMapped4(ip, ipOff);
+    } else v6 = parseIp16(a.host, ip, 0) === 6;
     if (slot < 0) {
-      slot = sw.add(s, id, idOff, this.ipBuf, 0, v6, a.port, seed, now);
+      slot = sw.add(s, id, idOff, ip, ipOff, v6, a.port, seed, now);
       this.peers++;
       if (seed) this.seeders++;
       // Growing swarms leave outgrown segments behind: pack when a quarter of the slab is such.
@@ -156,7 +163,7 @@ export class MemoryStore implements TrackerStore {
     } else {
       if (sw.isSeed(s, slot) !== seed) this.seeders += seed ? 1 : -1;
       slot = sw.setSeed(s, slot, seed);
-      sw.write(s, slot, this.ipBuf, 0, v6, a.port, now);
+      sw.write(s, slot, ip, ipOff, v6, a.port, now);
     }
     if (a.passkey !== undefined) {
       const c = sw.ensureCredits(s);

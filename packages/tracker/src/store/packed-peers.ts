@@ -266,7 +266,6 @@ export class PackedSwarms {
    * peers in BEP 23 form (6 bytes each), IPv6 peers in BEP 7 form (18). Returns the bytes written.
    */
   writePicked(s: number, k: number, family: 4 | 6, out: Uint8Array, off: number): number {
-    const picks = pickedSlots();
     const buf = this.bufOf(s);
     const b = this.base[s]!;
     const start = off;
@@ -292,6 +291,7 @@ export class PackedSwarms {
       }
       return off - start;
     }
+    const picks = pickedSlots();
     for (let i = 0; i < k; i++) {
       const o = b + picks[i]! * REC;
       const v6 = (buf[o + O_FLAGS]! & F_V6) !== 0;

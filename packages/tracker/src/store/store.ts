@@ -52,6 +52,9 @@ export interface AnnounceInput {
   /** The peer id as raw bytes (20 at `peerIdOffset`), when the front end has them: saves the store parsing `peerIdHex`. */
   peerId?: Uint8Array;
   peerIdOffset?: number;
+  /** Likewise `host` as 16 bytes at `hostBytesOffset` (IPv4 mapped into IPv6). */
+  hostBytes?: Uint8Array;
+  hostBytesOffset?: number;
   /** Likewise the infohash (20 bytes at `infoHashOffset`). */
   infoHash?: Uint8Array;
   infoHashOffset?: number;

@@ -57,8 +57,12 @@ class MmsgRemote implements UdpRemote {
   size = 0;
   batch = 0;
   readonly slot: number;
-  constructor(slot: number) {
+  readonly bytes: Uint8Array;
+  readonly bytesOffset: number;
+  constructor(slot: number, meta: Uint8Array, metaBytes: number) {
     this.slot = slot;
+    this.bytes = meta;
+    this.bytesOffset = slot * metaBytes + 12;
   }
 }
 
@@ -100,12 +104,12 @@ export class MmsgTransport implements UdpTransport {
     this.onMessage = onMessage;
     this.onDropped = onDropped;
     this.slots = a.slots;
-    this.remotes = Array.from({ length: a.slots }, (_, i) => new MmsgRemote(i));
     this.slotBytes = a.slotBytes;
     this.metaBytes = a.metaBytes;
     const meta = () => new Uint8Array(new ArrayBuffer(a.slots * a.metaBytes));
     this.rings = { rx: Buffer.alloc(a.slots * a.slotBytes), rxMeta: meta(), tx: Buffer.alloc(a.slots * a.slotBytes), txMeta: meta() };
     this.replyRing = this.rings.tx;
+    this.remotes = Array.from({ length: a.slots }, (_, i) => new MmsgRemote(i, this.rings.rxMeta, a.metaBytes));
     this.rxI32 = new Int32Array(this.rings.rxMeta.buffer);
     this.rxU16 = new Uint16Array(this.rings.rxMeta.buffer);
     this.txI32 = new Int32Array(this.rings.txMeta.buffer);

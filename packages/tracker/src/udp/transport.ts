@@ -14,6 +14,9 @@ export interface UdpRemote {
   family: 'IPv4' | 'IPv6';
   port: number;
   size: number;
+  /** The address as 16 bytes (IPv4 mapped) at `bytesOffset`, where the transport has them (valid during the call, as `from` is). */
+  bytes?: Uint8Array;
+  bytesOffset?: number;
 }
 
 /**

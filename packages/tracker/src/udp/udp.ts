@@ -110,7 +110,11 @@ export function createUdpServer(opts: UdpOptions): UdpServer {
     const a = spare ?? new UdpAnnounce();
     spare = undefined;
     a.peerId = a.infoHash = msg;
-    a.host = claimedIp ? peerHost(r.address, ipv4(claimedIp)) : normalizeIp(r.address);
+    const own = normalizeIp(r.address);
+    a.host = claimedIp ? peerHost(r.address, ipv4(claimedIp)) : own;
+    // The sender's address bytes as the transport read them, unless the request named another.
+    a.hostBytes = a.host === own ? r.bytes : undefined;
+    a.hostBytesOffset = r.bytesOffset ?? 0;
     // Port 0 is a look-up, answered and not listed (TrackerCore.stored).
     a.port = msg.readUInt16BE(96);
     a.left = u64(msg, 64);
@@ -259,6 +263,8 @@ class UdpAnnounce implements AnnounceInput {
   compact = true;
   into: CompactSink | undefined = undefined;
   host = '';
+  hostBytes: Uint8Array | undefined = undefined;
+  hostBytesOffset = 0;
   port = 0;
   left = 0;
   uploaded = 0;
