@@ -99,7 +99,10 @@ export class TrackerCore {
     a.event = undefined;
     return then(this.store.announce(a), (r: AnnounceResult) => {
       const peers = r.peers;
-      return then(this.store.announce({ ...a, event: 'stopped', numwant: 0 }), (gone: AnnounceResult) =>
+      // Its own fields, not a spread: the UDP front end's announce has its infohash and peer id as
+      // getters (read from the datagram), which a spread leaves behind.
+      const back: AnnounceInput = { ...a, infoHashHex: a.infoHashHex, peerIdHex: a.peerIdHex, into: undefined, event: 'stopped', numwant: 0 };
+      return then(this.store.announce(back), (gone: AnnounceResult) =>
         succeeded({ peers, counts: gone.counts }),
       );
     });
