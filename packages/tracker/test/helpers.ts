@@ -48,8 +48,8 @@ export interface UdpClient {
   request(buf: Buffer, timeoutMs?: number): Promise<Buffer | undefined>;
   connect(): Promise<Buffer>;
   send(buf: Buffer): void;
-  /** Discards replies until none arrived for `quietMs`. */
-  drain(quietMs?: number): Promise<number>;
+  /** Discards replies until none arrived for `quietMs` (their transaction ids into `tids`, if given). */
+  drain(quietMs?: number, tids?: number[]): Promise<number>;
   close(): void;
 }
 
@@ -77,9 +77,12 @@ export async function udpClient(port: number, host = '127.0.0.1'): Promise<UdpCl
     assert.equal(r.readUInt32BE(4), 0xdead);
     return r.subarray(8, 16);
   };
-  const drain = async (quietMs = 300): Promise<number> => {
+  const drain = async (quietMs = 300, tids?: number[]): Promise<number> => {
     let n = 0;
-    const count = () => n++;
+    const count = (msg: Buffer) => {
+      n++;
+      if (tids && msg.length >= 8) tids.push(msg.readUInt32BE(4));
+    };
     s.on('message', count);
     let last = -1;
     while (last !== n) {

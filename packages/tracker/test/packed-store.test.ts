@@ -194,6 +194,47 @@ test('pick: never the announcer, never twice, seeds get only leechers, numwant r
   for (const [slot, n] of hits) assert.ok(n > 300 && n < 750, `slot ${slot} drawn ${n} times`);
 });
 
+test('window sample: wherever the announcer sits and whatever numwant, every candidate equally likely, never the announcer, and the reply is those peers', () => {
+  const sw = new PackedSwarms();
+  const s = sw.create(Buffer.alloc(20, 11), 0);
+  const ip = Buffer.alloc(16);
+  // 30 leechers then 10 seeds, each at its own port (the reply's bytes name the slot).
+  for (let i = 0; i < 40; i++) {
+    parseIp16(`10.0.${i}.1`, ip, 0);
+    sw.add(s, Buffer.from(peerHex(i), 'hex'), 0, ip, 0, false, 2000 + i, i >= 30, 0);
+  }
+  const portAt = (slot: number) => sw.port(s, slot);
+  for (const self of [0, 1, 15, 28, 29, 30, 39]) {
+    const seed = sw.isSeed(s, self);
+    const candidates = seed ? sw.leechers(s) : sw.n(s) - 1;
+    for (const numwant of [1, 7, candidates - 1, candidates]) {
+      const hits = new Map<number, number>();
+      const draws = 4000;
+      const out = Buffer.alloc(6 * 50);
+      for (let d = 0; d < draws; d++) {
+        const k = sw.pick(s, self, numwant);
+        assert.equal(k, Math.min(numwant, candidates));
+        const bytes = sw.writePicked(s, k, 4, out, 0);
+        assert.equal(bytes, 6 * k);
+        const slots = [...pickedSlots().subarray(0, k)];
+        // What was written is exactly the picked slots, in order.
+        assert.deepEqual(Array.from({ length: k }, (_, i) => out.readUInt16BE(6 * i + 4)), slots.map(portAt));
+        assert.equal(new Set(slots).size, k, 'no peer twice');
+        assert.ok(!slots.includes(self), 'never the announcer');
+        if (seed) assert.ok(slots.every((x) => !sw.isSeed(s, x)), 'a seed gets no seeds');
+        for (const x of slots) hits.set(x, (hits.get(x) ?? 0) + 1);
+      }
+      assert.equal(hits.size, candidates, `self ${self}, numwant ${numwant}: every candidate drawn`);
+      // Each candidate is drawn k / candidates of the time: within five standard deviations (a
+      // slot drawn twice as often, or never, is far outside).
+      const p = Math.min(numwant, candidates) / candidates;
+      const expected = draws * p;
+      const sd = Math.sqrt(draws * p * (1 - p));
+      for (const [slot, n] of hits) assert.ok(Math.abs(n - expected) <= 5 * sd + 1, `self ${self}, numwant ${numwant}: slot ${slot} drawn ${n} times, expected ${expected}`);
+    }
+  }
+});
+
 test('compact replies: the peers written from the compact area matches the records through adds, seed changes, removals and growth', () => {
   const sw = new PackedSwarms();
   const s = sw.create(Buffer.alloc(20, 7), 0);

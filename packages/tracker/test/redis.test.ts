@@ -67,6 +67,26 @@ test('an announce to one process is seen by a scrape and an announce on the othe
   assert.ok(stats.torrents >= 1 && stats.peers >= 1);
 });
 
+test('a UDP look-up (port 0) through Redis is answered and not listed: the record taken back is the one it made', async () => {
+  const hash = id(0xd4);
+  const seed = await get(`${a.listening.http}${announceQuery(hash, id(1), 6881, '&left=0&event=started')}`);
+  assert.equal(seed['failure reason'], undefined);
+  const c = await udpClient(udpPortOf(b.listening.udp));
+  try {
+    const conn = await c.connect();
+    const r = (await c.request(udpAnnounce(conn, hash, id(3), 0, 100n, 2)))!;
+    assert.equal(r.readUInt32BE(0), 1);
+    assert.deepEqual(r.subarray(20), Buffer.from([127, 0, 0, 1, 0x1a, 0xe1]), 'the seed is in the reply');
+  } finally {
+    c.close();
+  }
+  // The look-up's record was taken back from this torrent's swarm (before: the UDP announce's
+  // infohash and peer id were getters, which the copy for the take-back lost, and Redis was told to
+  // stop a peer of the swarm "undefined").
+  const onA = await scrapeHttp(a, hash);
+  assert.deepEqual([onA['complete'], onA['incomplete']], [1, 0]);
+});
+
 test('a browser on one process gets the offer of a browser on the other, and the answer comes back', async () => {
   const ih = Buffer.from('e0'.repeat(20), 'hex').toString('latin1');
   const open = async (url: string) => {

@@ -52,6 +52,33 @@ for (const io of ['mmsg', 'dgram'] as const) {
     }
   });
 
+  test(`udp io ${io}: scrapes (answered after their batch) and announces of two clients in one burst each reach their sender`, async () => {
+    const t = await startTracker({ host: '127.0.0.1', udpIo: io, rateLimit: false });
+    const a = await udpClient(t.udpPort);
+    const b = await udpClient(t.udpPort);
+    try {
+      const [ca, cb] = [await a.connect(), await b.connect()];
+      const got = { a: [] as number[], b: [] as number[] };
+      const done = [a.drain(300, got.a), b.drain(300, got.b)];
+      for (let i = 0; i < 40; i++) {
+        const scrape = udpScrape(ca, [id(0xc0)]);
+        scrape.writeUInt32BE(1000 + i, 12);
+        a.send(scrape);
+        const ann = udpAnnounce(cb, id(0xc0), id(i), 9000 + i, 1n, 2);
+        ann.writeUInt32BE(2000 + i, 12);
+        ann.writeInt32BE(0, 92);
+        b.send(ann);
+      }
+      await Promise.all(done);
+      assert.deepEqual(got.a.sort((x, y) => x - y), Array.from({ length: 40 }, (_, i) => 1000 + i), 'client a: its 40 scrape replies, nothing else');
+      assert.deepEqual(got.b.sort((x, y) => x - y), Array.from({ length: 40 }, (_, i) => 2000 + i), 'client b: its 40 announce replies, nothing else');
+    } finally {
+      a.close();
+      b.close();
+      await t.close();
+    }
+  });
+
   test(`udp io ${io}: bursts of 150 announces are answered in full; oversized datagrams are dropped`, async () => {
     const t = await startTracker({ host: '127.0.0.1', udpIo: io, rateLimit: false });
     const c = await udpClient(t.udpPort);

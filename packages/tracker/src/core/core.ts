@@ -38,6 +38,7 @@ export class TrackerCore {
   readonly private: boolean;
   private readonly defaultNumwant: number;
   private readonly maxNumwant: number;
+  private readonly intoOutcome: { ok: true } & AnnounceResult = { ok: true, peers: [], counts: { complete: 0, incomplete: 0, downloaded: 0 }, compact4: undefined, compact6: undefined, written: undefined };
 
   constructor(o: CoreOptions) {
     this.store = o.store;
@@ -58,7 +59,7 @@ export class TrackerCore {
   /** `local`: an announce from this process (the node that embeds the tracker), no socket involved. */
   announce(a: AnnounceInput, proto: Protocol | 'local'): Awaitable<AnnounceOutcome> {
     if (proto === 'local') this.metrics.localAnnounces++;
-    else this.metrics.announced(proto);
+    else this.metrics.announced(proto, a.now);
     if (a.event === 'stopped') a.numwant = 0;
     if (!this.private) {
       a.passkey = undefined;
@@ -80,12 +81,28 @@ export class TrackerCore {
    * The stores have one operation, so a look-up is an announce taken straight back.
    */
   private stored(a: AnnounceInput): Awaitable<AnnounceOutcome> {
-    if (a.port !== 0 || a.kind !== 'ip' || a.event === 'stopped') return then(this.store.announce(a), succeeded);
+    if (a.port !== 0 || a.kind !== 'ip' || a.event === 'stopped') {
+      const r = this.store.announce(a);
+      if (r instanceof Promise) return r.then(succeeded);
+      // An `into` announce's caller reads the outcome at once (AnnounceInput.into): the UDP front
+      // end's every datagram then makes no outcome object.
+      if (!a.into) return succeeded(r);
+      const o = this.intoOutcome;
+      o.peers = r.peers;
+      o.counts = r.counts;
+      o.compact4 = r.compact4;
+      o.compact6 = r.compact6;
+      o.written = r.written;
+      return o;
+    }
     a.compact = false;
     a.event = undefined;
     return then(this.store.announce(a), (r: AnnounceResult) => {
       const peers = r.peers;
-      return then(this.store.announce({ ...a, event: 'stopped', numwant: 0 }), (gone: AnnounceResult) =>
+      // Its own fields, not a spread: the UDP front end's announce has its infohash and peer id as
+      // getters (read from the datagram), which a spread leaves behind.
+      const back: AnnounceInput = { ...a, infoHashHex: a.infoHashHex, peerIdHex: a.peerIdHex, into: undefined, event: 'stopped', numwant: 0 };
+      return then(this.store.announce(back), (gone: AnnounceResult) =>
         succeeded({ peers, counts: gone.counts }),
       );
     });

@@ -31,8 +31,9 @@ export class Metrics {
   private readonly ring = new Uint32Array(WINDOW_S + 1);
   private ringSecond = Math.floor(Date.now() / 1000);
 
-  announced(p: Protocol, now = Date.now()): void {
+  announced(p: Protocol, now?: number): void {
     this.announces[p]++;
+    now ??= Date.now();
     const sec = Math.floor(now / 1000);
     if (sec !== this.ringSecond) this.advance(sec);
     this.ring[sec % this.ring.length]!++;

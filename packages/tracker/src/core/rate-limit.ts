@@ -34,8 +34,9 @@ export class RateLimiter {
   }
 
   /** Takes one token for `ip`; false means refuse the request. */
-  allow(ip: string, now = Date.now()): boolean {
+  allow(ip: string, now?: number): boolean {
     if (!this.enabled) return true;
+    now ??= Date.now();
     let b = this.buckets.get(ip);
     if (!b) {
       if (this.buckets.size >= MAX_BUCKETS) this.buckets.clear();

@@ -51,6 +51,12 @@ export function parseIp16(host: string, out: Uint8Array, off: number): 0 | 4 | 6
   return 6;
 }
 
+/** Whether the 16 bytes at `off` are an IPv4 address mapped into IPv6 (::ffff:a.b.c.d). */
+export function isMapped4(b: Uint8Array, off: number): boolean {
+  for (let i = 0; i < 10; i++) if (b[off + i] !== 0) return false;
+  return b[off + 10] === 0xff && b[off + 11] === 0xff;
+}
+
 /** RFC 5952 text: lowercase, no leading zeros, the longest run of two or more zero groups as '::'
  *  (the engine's, which reads compact peers the same way). */
 export function formatIpv6(b: Uint8Array, off: number): string {

@@ -18,7 +18,7 @@ import type {
 } from './store.ts';
 import { transferDelta } from './store.ts';
 import { PackedSwarms, pickedSlots, stratifiedPick } from './packed-peers.ts';
-import { formatIpv6, parseIp16 } from './ip16.ts';
+import { formatIpv6, isMapped4, parseIp16 } from './ip16.ts';
 
 /** A browser peer (WebSocket): few per swarm, so an object each, with the process that holds its socket. */
 interface WsPeer extends PeerRecord {
@@ -107,6 +107,8 @@ export class MemoryStore implements TrackerStore {
   private readonly idBuf = Buffer.alloc(20);
   private readonly ipBuf = Buffer.alloc(16);
   private readonly dupBuf = Buffer.alloc(20);
+  /** The result of every announce with `into` (AnnounceInput.into: read before the next announce). */
+  private readonly intoResult: AnnounceResult = { peers: NO_PEERS, counts: { complete: 0, incomplete: 0, downloaded: 0 }, written: 0 };
 
   constructor(opts: MemoryStoreOptions) {
     this.ttlMs = opts.peerTtlMs;
@@ -119,7 +121,7 @@ export class MemoryStore implements TrackerStore {
   }
 
   announce(a: AnnounceInput): AnnounceResult {
-    const now = Date.now();
+    const now = a.now ?? Date.now();
     const sw = this.sw;
     const ih = a.infoHash ?? this.hex20(a.infoHashHex, this.ihBuf);
     const ihOff = a.infoHash ? (a.infoHashOffset ?? 0) : 0;
@@ -143,9 +145,16 @@ export class MemoryStore implements TrackerStore {
     const seed = a.left === 0;
     // Count a completion once per peer, however many times a client repeats the event.
     if (a.event === 'completed' && (slot < 0 || !sw.isSeed(s, slot))) sw.downloaded[s]!++;
-    const v6 = parseIp16(a.host, this.ipBuf, 0) === 6;
+    let ip: Uint8Array = this.ipBuf;
+    let ipOff = 0;
+    let v6: boolean;
+    if (a.hostBytes) {
+      ip = a.hostBytes;
+      ipOff = a.hostBytesOffset ?? 0;
+      v6 = !isMapped4(ip, ipOff);
+    } else v6 = parseIp16(a.host, ip, 0) === 6;
     if (slot < 0) {
-      slot = sw.add(s, id, idOff, this.ipBuf, 0, v6, a.port, seed, now);
+      slot = sw.add(s, id, idOff, ip, ipOff, v6, a.port, seed, now);
       this.peers++;
       if (seed) this.seeders++;
       // Growing swarms leave outgrown segments behind: pack when a quarter of the slab is such.
@@ -154,7 +163,7 @@ export class MemoryStore implements TrackerStore {
     } else {
       if (sw.isSeed(s, slot) !== seed) this.seeders += seed ? 1 : -1;
       slot = sw.setSeed(s, slot, seed);
-      sw.write(s, slot, this.ipBuf, 0, v6, a.port, now);
+      sw.write(s, slot, ip, ipOff, v6, a.port, now);
     }
     if (a.passkey !== undefined) {
       const c = sw.ensureCredits(s);
@@ -266,13 +275,16 @@ export class MemoryStore implements TrackerStore {
   }
 
   private countsOf(s: number): SwarmCounts {
+    return this.countsInto(s, { complete: 0, incomplete: 0, downloaded: 0 });
+  }
+
+  private countsInto(s: number, c: SwarmCounts): SwarmCounts {
     // Most trackers have no browser peers at all: no map look-up per announce then.
     const ws = this.ws.size === 0 ? undefined : this.ws.get(s);
-    return {
-      complete: this.sw.seeds(s) + (ws ? this.wsOnly(s, ws.seeds) : 0),
-      incomplete: this.sw.leechers(s) + (ws ? this.wsOnly(s, ws.leeches) : 0),
-      downloaded: this.sw.downloaded[s]!,
-    };
+    c.complete = this.sw.seeds(s) + (ws ? this.wsOnly(s, ws.seeds) : 0);
+    c.incomplete = this.sw.leechers(s) + (ws ? this.wsOnly(s, ws.leeches) : 0);
+    c.downloaded = this.sw.downloaded[s]!;
+    return c;
   }
 
   /** WebSocket peers not also announced over IP under the same peer id: a hybrid client (a
@@ -304,15 +316,22 @@ export class MemoryStore implements TrackerStore {
    */
   private samplePacked(s: number, self: number, a: AnnounceInput): AnnounceResult {
     const sw = this.sw;
-    const counts = this.countsOf(s);
     const k = sw.pick(s, self, a.numwant);
+    if (a.into && a.compact === true) {
+      // The caller reads the result before it announces again (AnnounceInput.into): one object,
+      // reused, rather than three per datagram.
+      const r = this.intoResult;
+      this.countsInto(s, r.counts);
+      r.written = sw.writePicked(s, k, a.into.family, a.into.buf, a.into.offset);
+      return r;
+    }
+    const counts = this.countsOf(s);
     const slots = pickedSlots();
     if (a.compact !== true) {
       const peers: PeerRecord[] = [];
       for (let i = 0; i < k; i++) peers.push(this.record(s, slots[i]!));
       return { peers, counts };
     }
-    if (a.into) return { peers: [], counts, written: sw.writePicked(s, k, a.into.family, a.into.buf, a.into.offset) };
     let k6 = 0;
     if (sw.ipv6Peers(s) > 0) for (let i = 0; i < k; i++) if (sw.isV6(s, slots[i]!)) k6++;
     const compact4 = Buffer.allocUnsafe((k - k6) * 6);
@@ -417,6 +436,9 @@ export class MemoryStore implements TrackerStore {
     if (waste > COMPACT_MIN_BYTES && waste * 10 > sw.chunkBytes) sw.compact();
   }
 }
+
+/** The peer list of results whose peers went elsewhere (compact forms): never added to. */
+const NO_PEERS: PeerRecord[] = [];
 
 /** Below this much waste the slab is left alone (two chunks). */
 const COMPACT_MIN_BYTES = 2 << 20;

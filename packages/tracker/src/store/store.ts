@@ -43,6 +43,8 @@ export interface AnnounceInput {
   downloaded: number;
   event?: 'started' | 'completed' | 'stopped';
   numwant: number;
+  /** When the request came, in ms since the epoch, if the front end read the clock already (else the store does). */
+  now?: number;
   /** Private mode: the passkey whose user gets credited. */
   passkey?: string;
   /** The caller wants peers in BEP 23 / BEP 7 form: a store may then answer with `compact4` and `compact6`. */
@@ -50,13 +52,18 @@ export interface AnnounceInput {
   /** The peer id as raw bytes (20 at `peerIdOffset`), when the front end has them: saves the store parsing `peerIdHex`. */
   peerId?: Uint8Array;
   peerIdOffset?: number;
+  /** Likewise `host` as 16 bytes at `hostBytesOffset` (IPv4 mapped into IPv6). */
+  hostBytes?: Uint8Array;
+  hostBytesOffset?: number;
   /** Likewise the infohash (20 bytes at `infoHashOffset`). */
   infoHash?: Uint8Array;
   infoHashOffset?: number;
   /**
    * With `compact`: a store that answers synchronously may write the peers of `family` in
    * compact form straight into `buf` at `offset` (no buffer per reply) and report the byte count
-   * as `written`. A store that answers later must leave `buf` alone (the caller reuses it).
+   * as `written`. A store that answers later must leave `buf` alone (the caller reuses it). A
+   * synchronous result of such an announce may be an object the store reuses: the caller reads it
+   * before it announces again.
    */
   into?: CompactSink;
   /**

@@ -14,7 +14,7 @@ import type { UdpHandler, UdpRemote, UdpTransport } from './transport.ts';
 interface Rings {
   rx: Buffer;
   rxMeta: Uint8Array;
-  tx: Uint8Array;
+  tx: Buffer;
   txMeta: Uint8Array;
 }
 
@@ -46,27 +46,30 @@ export function mmsgAddon(): MmsgAddon | undefined {
 // being dropped while a batch is handled (the kernel caps them at net.core.[rw]mem_max).
 const BUFFER_BYTES = 4 << 20;
 
-/** A sender: dgram's RemoteInfo fields, and where its address bytes sit while its batch lasts. */
+/**
+ * A sender: dgram's RemoteInfo fields, and where its address bytes sit while its batch lasts. One
+ * per ring slot, rewritten for each datagram read into that slot (UdpHandler: valid during the call).
+ */
 class MmsgRemote implements UdpRemote {
-  address: string;
-  family: 'IPv4' | 'IPv6';
-  port: number;
-  size: number;
-  readonly batch: number;
+  address = '';
+  family: 'IPv4' | 'IPv6' = 'IPv4';
+  port = 0;
+  size = 0;
+  batch = 0;
   readonly slot: number;
-  constructor(address: string, family: 'IPv4' | 'IPv6', port: number, size: number, batch: number, slot: number) {
-    this.address = address;
-    this.family = family;
-    this.port = port;
-    this.size = size;
-    this.batch = batch;
+  readonly bytes: Uint8Array;
+  readonly bytesOffset: number;
+  constructor(slot: number, meta: Uint8Array, metaBytes: number) {
     this.slot = slot;
+    this.bytes = meta;
+    this.bytesOffset = slot * metaBytes + 12;
   }
 }
 
 export class MmsgTransport implements UdpTransport {
   readonly io = 'mmsg';
   readonly reusesBuffers = true;
+  readonly replyRing: Buffer;
   private readonly addon: MmsgAddon;
   private readonly onMessage: UdpHandler;
   private readonly onDropped: (n: number) => void;
@@ -76,6 +79,13 @@ export class MmsgTransport implements UdpTransport {
   private readonly txI32: Int32Array;
   private readonly txU16: Uint16Array;
   private readonly slots: number;
+  private readonly remotes: MmsgRemote[];
+  /**
+   * Per ring slot, the last view of a datagram read into it: a client's requests are mostly the
+   * same size (98 bytes, an announce), and a Buffer made per datagram cost as much as the rest of
+   * its reading. Valid during the call, like the bytes it views (UdpHandler).
+   */
+  private readonly views: Buffer[];
   private readonly slotBytes: number;
   private readonly metaBytes: number;
   private handle: object | undefined;
@@ -103,7 +113,10 @@ export class MmsgTransport implements UdpTransport {
     this.slotBytes = a.slotBytes;
     this.metaBytes = a.metaBytes;
     const meta = () => new Uint8Array(new ArrayBuffer(a.slots * a.metaBytes));
-    this.rings = { rx: Buffer.alloc(a.slots * a.slotBytes), rxMeta: meta(), tx: new Uint8Array(a.slots * a.slotBytes), txMeta: meta() };
+    this.rings = { rx: Buffer.alloc(a.slots * a.slotBytes), rxMeta: meta(), tx: Buffer.alloc(a.slots * a.slotBytes), txMeta: meta() };
+    this.replyRing = this.rings.tx;
+    this.remotes = Array.from({ length: a.slots }, (_, i) => new MmsgRemote(i, this.rings.rxMeta, a.metaBytes));
+    this.views = Array.from({ length: a.slots }, (_, i) => this.rings.rx.subarray(i * a.slotBytes, i * a.slotBytes));
     this.rxI32 = new Int32Array(this.rings.rxMeta.buffer);
     this.rxU16 = new Uint16Array(this.rings.rxMeta.buffer);
     this.txI32 = new Int32Array(this.rings.txMeta.buffer);
@@ -142,9 +155,17 @@ export class MmsgTransport implements UdpTransport {
           }
           address = this.lastText;
         } else address = ipv6Text(rxMeta, a);
-        const from = new MmsgRemote(address, this.v6 ? 'IPv6' : 'IPv4', port, size, batch, i);
+        const from = this.remotes[i]!;
+        from.address = address;
+        from.family = this.v6 ? 'IPv6' : 'IPv4';
+        from.port = port;
+        from.size = size;
+        from.batch = batch;
         try {
-          this.onMessage(rx.subarray(i * sb, i * sb + Math.min(size, sb)), from);
+          const len = Math.min(size, sb);
+          let msg = this.views[i]!;
+          if (msg.length !== len) this.views[i] = msg = rx.subarray(i * sb, i * sb + len);
+          this.onMessage(msg, from);
         } catch {
           // One bad datagram must not cost the rest of the batch (udp.ts counts its own failures).
         }
@@ -157,11 +178,21 @@ export class MmsgTransport implements UdpTransport {
 
   send(buf: Buffer, length: number, to: UdpRemote): void {
     if (!this.handle || length > this.slotBytes) return;
+    buf.copy(this.rings.tx, this.reserve(), 0, length);
+    this.commit(length, to);
+  }
+
+  /** Where the next reply goes in the send ring (its slot is taken by commit()). */
+  reserve(): number {
     if (this.held === this.slots) this.flush();
+    return this.held * this.slotBytes;
+  }
+
+  commit(length: number, to: UdpRemote): void {
+    if (!this.handle || length > this.slotBytes) return;
     const k = this.held++;
     const mb = this.metaBytes;
-    const { txMeta, rxMeta, tx } = this.rings;
-    buf.copy(tx, k * this.slotBytes, 0, length);
+    const { txMeta, rxMeta } = this.rings;
     this.txI32[(k * mb) >> 2] = length;
     this.txU16[(k * mb + 8) >> 1] = to.port;
     if (to instanceof MmsgRemote && to.batch === this.batch && this.inBatch) {

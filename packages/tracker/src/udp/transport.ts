@@ -14,11 +14,15 @@ export interface UdpRemote {
   family: 'IPv4' | 'IPv6';
   port: number;
   size: number;
+  /** The address as 16 bytes (IPv4 mapped) at `bytesOffset`, where the transport has them (valid during the call, as `from` is). */
+  bytes?: Uint8Array;
+  bytesOffset?: number;
 }
 
 /**
  * Called once per datagram. With `reusesBuffers`, `msg` views a buffer that the next batch
- * overwrites: whoever keeps it past the call copies it.
+ * overwrites, and `from` is an object the next datagram of that slot rewrites: whoever keeps
+ * either past the call copies it (udp.ts keepRemote).
  */
 export type UdpHandler = (msg: Buffer, from: UdpRemote) => void;
 
@@ -34,5 +38,13 @@ export interface UdpTransport {
    * the end of the batch or event-loop turn: a client that sent many requests wakes once.
    */
   send(buf: Buffer, length: number, to: UdpRemote): void;
+  /**
+   * Batched transports: the next reply may be written in place, at the offset reserve() returns in
+   * `replyRing` (room for 1,500 bytes), and queued with commit(): no copy. Nothing else may be sent
+   * in between; a reservation never committed costs nothing.
+   */
+  readonly replyRing?: Buffer;
+  reserve?(): number;
+  commit?(length: number, to: UdpRemote): void;
   close(): Promise<void>;
 }

@@ -18,6 +18,7 @@ import { MmsgTransport, mmsgAddon } from './transport-mmsg.ts';
 import type { UdpHandler, UdpIo, UdpRemote, UdpTransport } from './transport.ts';
 import { isStunMessage, stunAddress, stunAnswer } from '../ice/stun.ts';
 import type { StunAddress } from '@cascade/reachability/stun-message';
+import { MAGIC_COOKIE } from '@cascade/reachability/stun-message';
 
 export interface UdpOptions {
   core: TrackerCore;
@@ -37,6 +38,7 @@ export interface UdpServer {
   close(): Promise<void>;
 }
 
+const STUN_COOKIE_BYTE = MAGIC_COOKIE >>> 24;
 const PROTOCOL_ID_HI = 0x417;
 const PROTOCOL_ID_LO = 0x27101980;
 const CONNECT = 0;
@@ -71,7 +73,8 @@ export function createUdpServer(opts: UdpOptions): UdpServer {
 
   const onMessage = (msg: Buffer, r: UdpRemote): void => {
     try {
-      const done = handle(transport.reusesBuffers && keepsRequests ? Buffer.from(msg) : msg, r);
+      const copy = transport.reusesBuffers && keepsRequests;
+      const done = handle(copy ? Buffer.from(msg) : msg, copy ? keepRemote(r) : r);
       // A store failure (Redis down) loses one reply; the client retransmits.
       if (done instanceof Promise) done.catch(noop);
     } catch {
@@ -80,6 +83,8 @@ export function createUdpServer(opts: UdpOptions): UdpServer {
   };
   const transport = opts.transport ? opts.transport(onMessage) : createTransport(opts.io ?? 'auto', onMessage, (n) => (metrics.udpDropped += n));
   metrics.udpIo = transport.io;
+  // Replies built in the transport's own send ring, where it offers that.
+  const replies = transport.replyRing && transport.reserve && transport.commit ? transport.replyRing : undefined;
   const send = (b: Buffer, length: number, r: UdpRemote) => transport.send(b, length, r);
 
   // An error reply is never larger than the request that caused it, proven sender or not (the
@@ -93,7 +98,7 @@ export function createUdpServer(opts: UdpOptions): UdpServer {
     send(b, 8 + n, r);
   };
 
-  const onAnnounce = (msg: Buffer, r: UdpRemote, tid: number) => {
+  const onAnnounce = (msg: Buffer, r: UdpRemote, tid: number, now: number) => {
     if (msg.length < 98) return error(tid, 'announce packet too short', r, msg.length);
     const eventCode = msg.readUInt32BE(80);
     if (eventCode > 3) return error(tid, 'invalid event', r, msg.length);
@@ -105,7 +110,11 @@ export function createUdpServer(opts: UdpOptions): UdpServer {
     const a = spare ?? new UdpAnnounce();
     spare = undefined;
     a.peerId = a.infoHash = msg;
-    a.host = claimedIp ? peerHost(r.address, ipv4(claimedIp)) : normalizeIp(r.address);
+    const own = normalizeIp(r.address);
+    a.host = claimedIp ? peerHost(r.address, ipv4(claimedIp)) : own;
+    // The sender's address bytes as the transport read them, unless the request named another.
+    a.hostBytes = a.host === own ? r.bytes : undefined;
+    a.hostBytesOffset = r.bytesOffset ?? 0;
     // Port 0 is a look-up, answered and not listed (TrackerCore.stored).
     a.port = msg.readUInt16BE(96);
     a.left = u64(msg, 64);
@@ -114,30 +123,39 @@ export function createUdpServer(opts: UdpOptions): UdpServer {
     a.event = EVENTS[eventCode];
     a.numwant = Math.min(core.numwant(asked < 0 ? undefined : asked), MAX_UDP_PEERS);
     a.passkey = passkey;
+    a.now = now;
     a.compact = true;
     sink.family = family;
+    // A batched transport's next reply slot, where a store that answers now writes the peers and
+    // answer() the rest: the reply is never copied.
+    const at = replies ? transport.reserve!() : 0;
+    sink.buf = replies ?? scratch;
+    sink.offset = at + 20;
     a.into = sink;
     const outcome = core.announce(a, 'udp');
-    if (outcome instanceof Promise) return outcome.then((out) => answer(out, tid, r, family, msg.length));
+    if (outcome instanceof Promise) return outcome.then((out) => answer(out, tid, r, family, msg.length, -1));
     spare = a;
-    return answer(outcome, tid, r, family, msg.length);
+    return answer(outcome, tid, r, family, msg.length, replies ? at : -1);
   };
 
-  const answer = (out: AnnounceOutcome, tid: number, r: UdpRemote, family: 4 | 6, requestLength: number) => {
+  /** `at`: where in `replies` the sink was (the reply is built there), or -1 (in scratch). */
+  const answer = (out: AnnounceOutcome, tid: number, r: UdpRemote, family: 4 | 6, requestLength: number, at: number) => {
     if (!out.ok) return error(tid, out.reason, r, requestLength);
     // BEP 15: the peer list's family is the family of the request.
-    const b = scratch;
-    b.writeUInt32BE(ANNOUNCE, 0);
-    b.writeUInt32BE(tid, 4);
-    b.writeUInt32BE(core.interval, 8);
-    b.writeUInt32BE(out.counts.incomplete, 12);
-    b.writeUInt32BE(out.counts.complete, 16);
+    const b = at >= 0 ? replies! : scratch;
+    const o = at >= 0 ? at : 0;
+    b.writeUInt32BE(ANNOUNCE, o);
+    b.writeUInt32BE(tid, o + 4);
+    b.writeUInt32BE(core.interval, o + 8);
+    b.writeUInt32BE(out.counts.incomplete, o + 12);
+    b.writeUInt32BE(out.counts.complete, o + 16);
     // Peers the store wrote into the sink, then any it gave in another form (Redis, look-ups).
     let n = out.written ?? 0;
     const packed = family === 4 ? out.compact4 : out.compact6;
-    if (packed) n += packed.copy(b, 20 + n);
-    n += writeCompactPeers(out.peers, family, b, 20 + n);
-    send(scratch, 20 + n, r);
+    if (packed) n += packed.copy(b, o + 20 + n);
+    n += writeCompactPeers(out.peers, family, b, o + 20 + n);
+    if (at >= 0) transport.commit!(20 + n, r);
+    else send(scratch, 20 + n, r);
   };
 
   const onScrape = (msg: Buffer, r: UdpRemote, tid: number) => {
@@ -145,6 +163,8 @@ export function createUdpServer(opts: UdpOptions): UdpServer {
     if (n === 0 || n > MAX_SCRAPE || msg.length !== 16 + n * 20) return error(tid, 'malformed scrape', r, msg.length);
     const hashes: string[] = [];
     for (let i = 0; i < n; i++) hashes.push(msg.toString('hex', 16 + 20 * i, 36 + 20 * i));
+    // Answered after the batch (scrapes go through the store's async path): the sender is kept.
+    if (transport.reusesBuffers) r = keepRemote(r);
     // No URL data in a scrape (BEP 41 is announce-only), so private trackers cannot scrape over UDP.
     return then(core.scrape(hashes, undefined, 'udp'), (out: ScrapeOutcome) => {
       if (!out.ok) return error(tid, out.reason, r, msg.length);
@@ -167,11 +187,14 @@ export function createUdpServer(opts: UdpOptions): UdpServer {
 
   const handle = (msg: Buffer, r: UdpRemote): unknown => {
     if (msg.length < 16 || msg.length > MAX_PACKET) return metrics.udpDropped++;
+    // The clock once per datagram: the limiter, the connection id, the counters and the store all
+    // read it.
+    const now = Date.now();
     // Dropped, not answered: an error reply to a spoofed flood would be an amplifier.
-    if (!limiter.allow(r.address)) return metrics.rateLimited.udp++;
-    // Before any BEP 15 field is read: a STUN message is a whole other protocol. (The check costs
-    // a few ns per packet: V8 optimizes its DataView away.)
-    if (isStunMessage(msg)) {
+    if (!limiter.allow(r.address, now)) return metrics.rateLimited.udp++;
+    // Before any BEP 15 field is read: a STUN message is a whole other protocol. (Its cookie's
+    // first byte first: no id we issue carries the whole cookie, most not even that byte.)
+    if (msg[4] === STUN_COOKIE_BYTE && isStunMessage(msg)) {
       const answer = stunAnswer(msg, r, origin);
       if (!answer) return metrics.udpDropped++;
       metrics.stunAnswers++;
@@ -189,13 +212,13 @@ export function createUdpServer(opts: UdpOptions): UdpServer {
       ids.write(b, 8, r.address, r.port);
       return send(b, 16, r);
     }
-    if (!ids.check(msg, r.address, r.port)) {
+    if (!ids.check(msg, r.address, r.port, now)) {
       // The source is unverified here: answer only when the whole reason fits in the request's
       // size, so a spoofed packet cannot make us an amplifier.
       if (msg.length < 8 + BAD_ID.length) return metrics.udpDropped++;
       return error(tid, BAD_ID, r, msg.length);
     }
-    if (action === ANNOUNCE) return onAnnounce(msg, r, tid);
+    if (action === ANNOUNCE) return onAnnounce(msg, r, tid, now);
     if (action === SCRAPE) return onScrape(msg, r, tid);
     return error(tid, 'unknown action', r, msg.length);
   };
@@ -240,12 +263,15 @@ class UdpAnnounce implements AnnounceInput {
   compact = true;
   into: CompactSink | undefined = undefined;
   host = '';
+  hostBytes: Uint8Array | undefined = undefined;
+  hostBytesOffset = 0;
   port = 0;
   left = 0;
   uploaded = 0;
   downloaded = 0;
   event: AnnounceInput['event'] = undefined;
   numwant = 0;
+  now = 0;
   passkey: string | undefined = undefined;
   get infoHashHex(): string {
     return this.infoHash.toString('hex', 16, 36);
@@ -253,6 +279,11 @@ class UdpAnnounce implements AnnounceInput {
   get peerIdHex(): string {
     return this.peerId.toString('hex', 36, 56);
   }
+}
+
+/** A sender's fields in an object of its own, for a reply sent after its batch (UdpHandler). */
+function keepRemote(r: UdpRemote): UdpRemote {
+  return { address: r.address, family: r.family, port: r.port, size: r.size };
 }
 
 /** BEP 41: options after the announce; type 2 carries pieces of the announce URL's path and query. */
