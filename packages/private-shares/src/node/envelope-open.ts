@@ -4,11 +4,10 @@
 // 30–80 ms for its first envelope (bench/private); here it is a fraction of a millisecond.
 // test/private-shares.test.ts opens envelopes sealed by @hpke/core with it.
 import { createDecipheriv, createHmac, createPrivateKey, createPublicKey, diffieHellman } from 'node:crypto';
-import { notForYou } from '../format/errors.ts';
 import { ENVELOPE_BYTES, type PrivateInfo } from '../format/format.ts';
+import { ENC_BYTES, envelopeInfo, noEnvelopeOpens } from '../keys/envelope.ts';
 import { KEY_BYTES } from '../keys/keys.ts';
 
-const ENC_BYTES = 32;
 const TAG = 16;
 const ascii = (s: string) => Buffer.from(s, 'latin1');
 const u16 = (n: number) => Buffer.from([n >> 8, n & 0xff]);
@@ -37,7 +36,7 @@ const labeledExpand = (suite: Buffer, prk: Uint8Array, label: string, info: Uint
 export function openWithSecretNode(info: PrivateInfo, x25519Secret: Uint8Array): Uint8Array {
   const skR = createPrivateKey({ key: Buffer.concat([PKCS8, x25519Secret]), format: 'der', type: 'pkcs8' });
   const pkRm = createPublicKey(skR).export({ format: 'der', type: 'spki' }).subarray(SPKI.length);
-  const hpkeInfo = Buffer.concat([ascii('cascade-private/v1/envelope'), info.salt]);
+  const hpkeInfo = envelopeInfo(info.salt);
   const empty = Buffer.alloc(0);
   // The key schedule's context does not depend on the envelope (base mode, no PSK).
   const context = Buffer.concat([
@@ -65,9 +64,5 @@ export function openWithSecretNode(info: PrivateInfo, x25519Secret: Uint8Array):
       // Another recipient's envelope (or garbage, or a low-order point): not this one.
     }
   }
-  throw notForYou(
-    info.envelopes.length === 0
-      ? 'this share is opened by the key in its link, and no link key was given'
-      : `this share is encrypted for other people: none of its ${info.envelopes.length} envelope(s) opens with this identity`,
-  );
+  throw noEnvelopeOpens(info);
 }
