@@ -59,7 +59,7 @@ export class MemoryStorage implements Storage {
     const segments = pieceSegments(this.meta, index);
     const only = segments.length === 1 ? segments[0]! : undefined;
     if (only && !this.meta.files[only.file]!.pad) return this.readInFile(index, only.file, only.fileOffset, only.length);
-    const parts = pieceSegments(this.meta, index).map((s) =>
+    const parts = segments.map((s) =>
       this.meta.files[s.file]!.pad ? new Blob([new Uint8Array(s.length)]) : this.blobs![s.file]!.slice(s.fileOffset, s.fileOffset + s.length),
     );
     const buf = new Uint8Array(await new Blob(parts).arrayBuffer());
