@@ -101,7 +101,7 @@ export class UtpFirstDialer implements Dialer {
         c.close(); // given up on while we watched it
         throw new Error('aborted');
       }
-      if (!closed) return c;
+      if (!closed) return this.watchSilentClose(c, addr);
       throw new Error(`${addressKey(addr)} closed the TCP connection at once`);
     } catch (err) {
       if (signal.aborted) throw err;
@@ -120,6 +120,35 @@ export class UtpFirstDialer implements Dialer {
         signal.removeEventListener('abort', onAbort);
       }
     }
+  }
+
+  /**
+   * A local TCP connection that outlived the close watch is handed on, but still watched: one that
+   * closes before the peer said a single byte was most likely a TCP-off client that took longer
+   * than the watch to close it (its process busy: on a loaded machine that is tens of ms), so the
+   * next dial to that address goes uTP first. Without this, every redial met the same slow close
+   * and the peer stayed out of reach (utp.test's downloader timed out so under load). A peer that
+   * does speak TCP but closed in silence costs the next dial uTP's head start, no more: uTP
+   * failing on its own puts the address back on TCP.
+   */
+  private watchSilentClose(c: Connection, addr: PeerAddress): Connection {
+    let heard = false;
+    let ours = false;
+    c.onClose(() => {
+      if (!heard && !ours && this.known.get(addressKey(addr)) === undefined) this.note(addr, 'utp');
+    });
+    return {
+      ...c,
+      close: () => {
+        ours = true; // dropped by us (a duplicate, the torrent stopped): says nothing of the peer
+        c.close();
+      },
+      onData: (fn) =>
+        c.onData((chunk, borrowed, redeliver) => {
+          heard = true;
+          return fn(chunk, borrowed, redeliver);
+        }),
+    };
   }
 
   /** uTP with a head start, then TCP beside it; the first to connect is kept, the other dropped. */

@@ -62,7 +62,12 @@ export class Holdings {
     const node = this.#node;
     const records = node.db.records;
     let loaded = 0;
-    for (const ih of infoHashes) {
+    // In queue order, as the library loads: the queue admits each as last so far, so the first
+    // ones run at once; in any other order a later torrent would start and then make way for an
+    // earlier one at the next plan (placements are listed in no particular order).
+    const position = (ih: string) => records.get(ih)?.queuePosition ?? Number.MAX_SAFE_INTEGER;
+    const ordered = [...infoHashes].sort((a, b) => position(a) - position(b));
+    for (const ih of ordered) {
       if (this.#m.state !== 'member' || !records.heldHere(ih) || node.session.get(ih)) continue;
       try {
         if (records.untaken(ih)) await records.take(ih, node.downloadDir);
