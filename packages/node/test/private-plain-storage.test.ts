@@ -152,3 +152,52 @@ test('a fresh download’s files are made and opened before its first piece, and
   assert.ok(readFileSync(join(s.saveDir, 'Trip', 'film.bin')).equals(film));
   await store.close();
 });
+
+test('chunks decrypted straight into the write’s aligned memory: a chunk that fails authentication mid-piece leaves nothing of its piece on disk, and the pieces around it, out of order, are byte-exact and go direct', async (t) => {
+  const film = randomBytes(40 * CHUNK);
+  const s = await setUp(t, { 'film.bin': film });
+  const files = new PlainFiles(s.sealed.manifest, s.saveDir, s.runBytes, 1, { fresh: true });
+  const store = plainStorage(s.share, files, { pieceHashes: s.pieceHashes, fresh: true, tampered: (err) => s.tampered.push(err) });
+  // Odd pieces backwards, then even ones: neighbours never arrive one after the other.
+  const all = [...Array(s.pieceCount).keys()];
+  const order = [...all.filter((i) => i % 2 === 1).reverse(), ...all.filter((i) => i % 2 === 0)];
+  const bad = 3;
+  const plain = s.cipher.chunk;
+  for (const i of order) {
+    if (i !== bad) {
+      await store.writePiece(i, s.piece(i));
+      continue;
+    }
+    // Its last chunk bent: the three before it authenticate and are decrypted first.
+    const bent = Buffer.from(s.piece(i));
+    bent[bent.length - 100]! ^= 1;
+    await assert.rejects(store.writePiece(i, bent), new RegExp(`chunk ${i * 4 + 3} of this share failed authentication`));
+  }
+  assert.equal(s.tampered.length, 1);
+  const out = readFileSync(join(s.saveDir, 'Trip', 'film.bin'));
+  const at = (i: number) => i * 4 * plain;
+  for (const i of order) {
+    const got = out.subarray(at(i), Math.min(at(i + 1), film.length));
+    if (i === bad) assert.ok(got.every((x) => x === 0), 'nothing of the tampered piece reached the disk');
+    else assert.ok(got.equals(film.subarray(at(i), Math.min(at(i + 1), film.length))), `piece ${i} is the plaintext`);
+  }
+  assert.ok(files.directBytes > film.length / 2, `${files.directBytes} bytes went direct: the aligned memory came back after the refusal`);
+  await store.writePiece(bad, s.piece(bad));
+  assert.ok(readFileSync(join(s.saveDir, 'Trip', 'film.bin')).subarray(0, film.length).equals(film), 'the piece fetched again completes the file');
+  await store.close();
+});
+
+test('a share of more files than are kept open (no aligned memory): chunks go to the page cache as decrypted, byte-exact, and a tampered piece writes nothing', async (t) => {
+  const names: Record<string, Buffer> = {};
+  for (let i = 0; i < 40; i++) names[`f${String(i).padStart(2, '0')}.bin`] = randomBytes(3000 + i * 517);
+  const s = await setUp(t, names);
+  const files = new PlainFiles(s.sealed.manifest, s.saveDir, s.runBytes, 4);
+  const store = plainStorage(s.share, files, { pieceHashes: s.pieceHashes, tampered: (err) => s.tampered.push(err) });
+  const bent = Buffer.from(s.piece(0));
+  bent[5]! ^= 1;
+  await assert.rejects(store.writePiece(0, bent), /chunk 0 of this share failed authentication/);
+  for (const i of [...Array(s.pieceCount).keys()].reverse()) await store.writePiece(i, s.piece(i));
+  for (const [name, bytes] of Object.entries(names)) assert.ok(readFileSync(join(s.saveDir, 'Trip', name)).equals(bytes), `${name} is the plaintext`);
+  assert.equal(files.directBytes, 0, 'nothing direct: more files than are kept open');
+  await store.close();
+});

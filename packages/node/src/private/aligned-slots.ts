@@ -52,18 +52,35 @@ export class AlignedSlots {
    * The parts laid end to end in a free slot, starting at `position`'s offset within a page; the
    * slot goes back with `release`. undefined when none can be had or they do not fit.
    */
-  take(parts: readonly Uint8Array[], position: number): { bytes: Buffer; release: () => void } | undefined {
+  take(parts: readonly Uint8Array[], position: number): AlignedRun | undefined {
     let total = 0;
     for (const p of parts) total += p.length;
-    if (total > this.runBytes) return undefined;
+    const run = this.reserve(total, position);
+    if (!run) return undefined;
+    let at = 0;
+    for (const p of parts) {
+      run.bytes.set(p, at);
+      at += p.length;
+    }
+    return run;
+  }
+
+  /**
+   * A free slot's `length` bytes lined up with `position` within a page, for the caller to fill
+   * (a piece's chunks decrypted into it one by one, each copied while it is still in the cache);
+   * undefined when none can be had or they do not fit.
+   */
+  reserve(length: number, position: number): AlignedRun | undefined {
+    if (length > this.runBytes) return undefined;
     if (this.#free.length === 0 && !this.#grow()) return undefined;
     const slot = this.#free.pop()!;
     const start = position % DIRECT_ALIGN;
-    let at = start;
-    for (const p of parts) {
-      slot.set(p, at);
-      at += p.length;
-    }
-    return { bytes: slot.subarray(start, at), release: () => void this.#free.push(slot) };
+    return { bytes: slot.subarray(start, start + length), release: () => void this.#free.push(slot) };
   }
+}
+
+/** A run's bytes in aligned memory, and how to give the memory back. */
+export interface AlignedRun {
+  bytes: Buffer;
+  release: () => void;
 }

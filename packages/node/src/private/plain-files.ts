@@ -8,7 +8,7 @@ import { mkdir, open, readdir, rmdir, stat, unlink, type FileHandle } from 'node
 import { dirname, join } from 'node:path';
 import { plaintextPath, type ShareManifest } from '@cascade/private-shares/plain-writing';
 import { DIRECT_ALIGN, O_DIRECT, isDirectAligned } from '@cascade/engine/direct-io';
-import { AlignedSlots } from './aligned-slots.ts';
+import { AlignedSlots, type AlignedRun } from './aligned-slots.ts';
 import { EdgePages, type EdgePlan } from './edge-pages.ts';
 
 /** Shares of more files than this open a file for each write instead of keeping it open. */
@@ -78,24 +78,44 @@ export class PlainFiles {
     const parts = [...given];
     let total = 0;
     for (const p of parts) total += p.length;
+    const aligned = this.#slotsFor()?.take(parts, from);
+    if (aligned) return this.writeRun(from, aligned);
     const to = Math.min(this.manifest.length, from + total);
-    if (this.#direct && this.manifest.files.length <= KEEP_OPEN) this.#slots ??= new AlignedSlots(this.#runBytes, this.#slotCount);
-    const aligned = this.#direct ? this.#slots?.take(parts, from) : undefined;
-    if (aligned) parts.length = 0; // copied: the chunks are garbage now, not after the disk
+    const whole = parts.length === 1 ? Buffer.from(parts[0]!.buffer, parts[0]!.byteOffset, parts[0]!.length) : undefined;
+    for (const [i, start, end] of this.#spans(from, to)) {
+      const position = start - this.#offsets[i]!;
+      const bytes = whole ? [whole.subarray(start - from, end - from)] : slices(parts, start - from, end - from);
+      await this.#inTurn(this.#edges.planPlain(i, position, end - start), () => this.#write(i, bytes, position));
+    }
+  }
+
+  /**
+   * Aligned memory for plaintext [from, from + length) that the caller fills and gives to
+   * writeRun (or releases): a piece's chunks are decrypted into it one at a time, each copied
+   * while it is still in the cache and garbage at once. undefined where O_DIRECT is not used or
+   * no slot can be had (then write takes the parts).
+   */
+  reserve(from: number, length: number): AlignedRun | undefined {
+    return this.#slotsFor()?.reserve(length, from);
+  }
+
+  /** Writes a run from reserve (filled: plaintext [from, from + its length)); its memory goes back
+   *  when the writes are done. */
+  async writeRun(from: number, run: AlignedRun): Promise<void> {
     try {
-      const whole = aligned?.bytes ?? (parts.length === 1 ? Buffer.from(parts[0]!.buffer, parts[0]!.byteOffset, parts[0]!.length) : undefined);
+      const to = Math.min(this.manifest.length, from + run.bytes.length);
       for (const [i, start, end] of this.#spans(from, to)) {
-        const position = start - this.#offsets[i]!;
         // The slot's memory before the run's first byte and after its last is free for edge pages.
-        if (aligned) await this.#writeAligned(i, aligned.bytes.subarray(start - from, end - from), position, start === from, end === to);
-        else {
-          const bytes = whole ? [whole.subarray(start - from, end - from)] : slices(parts, start - from, end - from);
-          await this.#inTurn(this.#edges.planPlain(i, position, end - start), () => this.#write(i, bytes, position));
-        }
+        await this.#writeAligned(i, run.bytes.subarray(start - from, end - from), start - this.#offsets[i]!, start === from, end === to);
       }
     } finally {
-      aligned?.release();
+      run.release();
     }
+  }
+
+  #slotsFor(): AlignedSlots | undefined {
+    if (this.#direct && this.manifest.files.length <= KEEP_OPEN) this.#slots ??= new AlignedSlots(this.#runBytes, this.#slotCount);
+    return this.#direct ? this.#slots : undefined;
   }
 
   /** Reads plaintext [from, from + into.length) into `into` (past the end of the share: zeros);

@@ -82,19 +82,28 @@ export class PlainStorage implements Storage {
         this.#worker = undefined;
       }
     }
-    // Every chunk authenticates before any of the piece is written (decrypt names the one that does not).
+    // Every chunk authenticates before any of the piece is written (decrypt names the one that does
+    // not). Each chunk's plaintext goes into the aligned memory of the write as it comes out of
+    // AES-GCM, still in the cache, and is garbage at once (node:crypto makes a fresh Buffer for each).
+    const count = data.length / sealed;
+    const run = files.reserve(first * chunk, count * chunk);
     const plain: Buffer[] = [];
     try {
-      for (let at = 0; at < data.length; at += sealed) plain.push(decrypt(first + at / sealed, data.subarray(at, at + sealed)));
+      for (let k = 0; k < count; k++) {
+        const out = decrypt(first + k, data.subarray(k * sealed, (k + 1) * sealed));
+        if (run) run.bytes.set(out, k * chunk);
+        else plain.push(out);
+      }
     } catch (err) {
+      run?.release();
       this.#o.tampered(err as Error);
       throw err;
     }
-    const written = files.write(first * chunk, plain);
-    // The write copied them into aligned memory before its first wait (or holds its own views when
-    // it could not): dropped here, they are garbage for the young collection.
-    plain.length = 0;
     this.#reclaim(data.length);
+    if (run) return files.writeRun(first * chunk, run);
+    // No aligned memory (no O_DIRECT here): the chunks go to the page cache as they are.
+    const written = files.write(first * chunk, plain);
+    plain.length = 0;
     await written;
   }
 
