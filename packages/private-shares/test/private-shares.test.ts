@@ -242,6 +242,20 @@ test('node:crypto opens the envelopes @hpke/core sealed (openWithSecretNode), an
   assert.throws(() => openWithSecretNode(other.info, recipientSecretFromSigningSecret(bob.signSecret)), code('not-for-you'));
 });
 
+test('node:crypto opens the manifest as WebCrypto does (openManifestNode), and refuses a changed one or the wrong key', async () => {
+  const { openManifestNode } = await import('../node.ts');
+  const files = [{ path: ['Trip', 'film.bin'], data: random(1000) }, { path: ['Trip', 'notes ü.txt'], data: random(3) }];
+  const s = await seal(files, 'Trip', []);
+  assert.deepEqual(openManifestNode(s.info, s.key), await openManifest(s.info, s.key));
+  assert.throws(() => openManifestNode(s.info, newContentKey()), code('tampered'));
+  for (const at of [0, 5, 12, 40, s.info.manifest.length - 1]) {
+    const bent = s.info.manifest.slice();
+    bent[at]! ^= 1;
+    assert.throws(() => openManifestNode({ ...s.info, manifest: bent }, s.key), code('tampered'), `byte ${at} changed`);
+  }
+  assert.throws(() => openManifestNode({ ...s.info, manifest: s.info.manifest.subarray(0, 20) }, s.key), code('tampered'));
+});
+
 test('a chunk nonce written in place is the chunk index (u64 big-endian) and the last-chunk flag', async () => {
   const { chunkNonce, writeChunkNonce } = await import('../src/format/nonce.ts');
   const reference = (i: number, count: number) => {

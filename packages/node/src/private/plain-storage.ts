@@ -33,6 +33,9 @@ export interface PlainStorageOptions {
    * write 50-150 ms in bench:private), and the stats say absent until a piece is written.
    */
   fresh?: boolean;
+  /** What must be in the state before the files are made (the share's key and written marker):
+   *  its failure is every write's. */
+  persisted?: Promise<void>;
 }
 
 export class PlainStorage implements Storage {
@@ -56,8 +59,8 @@ export class PlainStorage implements Storage {
 
   #makeFiles(): Promise<void> {
     const { files } = this.#o;
-    return (this.#made ??= files
-      .makeAll()
+    return (this.#made ??= Promise.resolve(this.#o.persisted)
+      .then(() => files.makeAll())
       .then(() => files.warm())
       .catch((err: unknown) => {
         this.#made = undefined;

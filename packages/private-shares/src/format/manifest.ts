@@ -18,7 +18,9 @@ export interface ShareManifest {
 }
 
 const PAD = 256;
-const NONCE = 12;
+/** The manifest's nonce, before its ciphertext in info `manifest`. */
+export const MANIFEST_NONCE = 12;
+const NONCE = MANIFEST_NONCE;
 export const MAX_FILES = 100_000;
 const MAX_COMPONENT_BYTES = 255;
 const MAX_PATH_BYTES = 4096;
@@ -48,6 +50,11 @@ export async function openManifest(info: PrivateInfo, key: Uint8Array): Promise<
   } catch {
     throw tampered('the share\'s manifest failed authentication: it was changed after it was sealed');
   }
+  return parseManifest(padded);
+}
+
+/** The manifest from its decrypted, zero-padded JSON (openManifest, and node/manifest-open.ts). */
+export function parseManifest(padded: Uint8Array): ShareManifest {
   let end = padded.length;
   while (end > 0 && padded[end - 1] === 0) end--;
   let parsed: unknown;
