@@ -13,10 +13,11 @@ export interface PlainShare {
   pieceLength: number;
 }
 
-export function plainStorage(s: PlainShare, files: PlainFiles, o: { pieceHashes?: Uint8Array; worker?: PlainWriteWorker; fresh?: boolean; tampered: (err: Error) => void }): PlainStorage {
+export function plainStorage(s: PlainShare, files: PlainFiles, o: { pieceHashes?: Uint8Array; worker?: PlainWriteWorker; fresh?: boolean; persisted?: Promise<void>; tampered: (err: Error) => void }): PlainStorage {
   return new PlainStorage({
     worker: o.worker,
     fresh: o.fresh,
+    persisted: o.persisted,
     files,
     pieceLength: s.pieceLength,
     cipherLength: s.chunkCount * s.info.chunk,

@@ -201,3 +201,31 @@ test('a share of more files than are kept open (no aligned memory): chunks go to
   assert.equal(files.directBytes, 0, 'nothing direct: more files than are kept open');
   await store.close();
 });
+
+test('a fresh download whose key and written marker are still on their way to the state: no file is made and nothing written before they are; when they fail, every write fails and nothing is on disk', async (t) => {
+  const film = randomBytes(100_000);
+  const s = await setUp(t, { 'film.bin': film });
+  let persist!: () => void;
+  const persisted = new Promise<void>((resolve) => (persist = resolve));
+  const store = plainStorage(s.share, new PlainFiles(s.sealed.manifest, s.saveDir, s.runBytes, 4, { fresh: true }), { pieceHashes: s.pieceHashes, fresh: true, persisted, tampered: (err) => assert.fail(err) });
+  assert.deepEqual(await store.fileStats(), [undefined], 'the engine\'s check does not wait for the state');
+  let wrote = false;
+  const first = store.writePiece(0, s.piece(0)).then(() => (wrote = true));
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(wrote, false, 'the first write waits for the state');
+  assert.equal(existsSync(join(s.saveDir, 'Trip')), false, 'no file made before the state says they are this node\'s');
+  persist();
+  await first;
+  for (let i = 1; i < s.pieceCount; i++) await store.writePiece(i, s.piece(i));
+  assert.ok(readFileSync(join(s.saveDir, 'Trip', 'film.bin')).equals(film));
+  await store.close();
+
+  const other = join(s.saveDir, 'other');
+  const failed = Promise.reject(new Error('the state is read-only'));
+  failed.catch(() => {});
+  const refused = plainStorage(s.share, new PlainFiles(s.sealed.manifest, other, s.runBytes, 4, { fresh: true }), { pieceHashes: s.pieceHashes, fresh: true, persisted: failed, tampered: (err) => assert.fail(err) });
+  await assert.rejects(refused.writePiece(0, s.piece(0)), /the state is read-only/);
+  await assert.rejects(refused.writePiece(1, s.piece(1)), /the state is read-only/);
+  assert.equal(existsSync(join(other, 'Trip')), false, 'nothing on disk');
+  await refused.close();
+});
