@@ -4,11 +4,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { Session } from '../../packages/engine/index.ts';
-import { CONNECTION_DEFAULTS } from '../../packages/engine/src/node/session.ts';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { Session, createTorrent, type TorrentHandle } from '../../packages/engine/index.ts';
+import { CONNECTION_DEFAULTS, HANDSHAKES_PER_ADDRESS_FACTOR } from '../../packages/engine/src/node/session.ts';
 import { addressGroup } from '../../packages/engine/src/swarm/admission.ts';
 import { closeAfter, sleep, tmp } from './peers-helpers.ts';
 import { startTestServer } from '../../packages/http/test/server-helpers.ts';
+
+/** Resolves once the torrent is seeding (its data checked, or downloaded). */
+function whenSeeding(h: TorrentHandle): Promise<void> {
+  return h.stats().state === 'seeding' ? Promise.resolve() : new Promise((resolve, reject) => {
+    h.once('done', () => resolve());
+    h.once('error', reject);
+  });
+}
 
 /** `n` ports on `host` that accept and never answer; `most()` is the most held open at once. */
 async function silentPorts(t: { after: (fn: () => void) => void }, host: string, n: number) {
@@ -57,14 +68,16 @@ test('connections from ::1 over its real sockets meet the per-address limit', { 
   void root;
   const socks: net.Socket[] = [];
   t.after(() => socks.forEach((s) => s.destroy()));
+  // Connections that never send a handshake: held up to the unfinished-handshake cap, no more.
+  const cap = CONNECTION_DEFAULTS.maxConnectionsPerAddress * HANDSHAKES_PER_ADDRESS_FACTOR;
   let closed = 0;
-  for (let i = 0; i < 20; i++) {
+  for (let i = 0; i < cap + 8; i++) {
     const s = net.connect({ host: '::1', port: session.port });
     s.on('close', () => closed++).on('error', () => {});
     socks.push(s);
   }
   await sleep(500);
-  assert.equal(socks.length - closed, CONNECTION_DEFAULTS.maxConnectionsPerAddress, `${socks.length - closed} of 20 stay open`);
+  assert.equal(socks.length - closed, cap, `${socks.length - closed} of ${socks.length} stay open`);
 });
 
 test('we dial at most maxOutgoingPerAddress connections to one host, however many ports a peer list names', { timeout: 30_000 }, async (t) => {
@@ -88,4 +101,29 @@ test('a node takes its connection limits as a setting (startServer connectionLim
   t.diagnostic(`${ports.most()} connections at once to 127.0.0.6 (limit set to 2)`);
   assert.ok(ports.most() > 0, 'the peers were dialled');
   assert.ok(ports.most() <= 2, `${ports.most()} connections to one host at once`);
+});
+
+test('one peer sharing twelve torrents with us: all twelve connect at once, both ways (the caps count peers and torrents, not connections)', { timeout: 60_000 }, async (t) => {
+  // A seedbox (or a cluster member) and a node downloading twelve of its torrents: one connection
+  // per torrent between the same two addresses, dialled in one burst. A cap of 8 connections per
+  // address over all torrents refused the ninth dial ("already 8 connections to 127.0.0.1"), and a
+  // cap of 8 unfinished handshakes the ninth accept.
+  const root = await tmp(t);
+  const seeder = closeAfter(t, await Session.create({ host: '127.0.0.1', dht: false, webrtc: false }));
+  const downloader = closeAfter(t, await Session.create({ host: '127.0.0.1', dht: false, webrtc: false }));
+  const torrents: Uint8Array[] = [];
+  for (let i = 0; i < 12; i++) {
+    const dir = path.join(root, `s${i}`);
+    await fs.mkdir(dir);
+    await fs.writeFile(path.join(dir, 'f.bin'), randomBytes(64 * 1024 + i));
+    const { torrent } = await createTorrent(path.join(dir, 'f.bin'), { pieceLength: 16 * 1024 });
+    const h = await seeder.add(torrent, { savePath: dir });
+    await whenSeeding(h);
+    torrents.push(torrent);
+  }
+  const handles = await Promise.all(torrents.map((torrent, i) => downloader.add(torrent, { savePath: path.join(root, `d${i}`), peers: [`127.0.0.1:${seeder.port}`] })));
+  await Promise.all(handles.map((h) => whenSeeding(h)));
+  const firstTries = handles.map((h) => h.discovery().peersTried[0]?.result);
+  t.diagnostic(`first dial of each: ${[...new Set(firstTries)].join(', ')}`);
+  assert.deepEqual(firstTries, handles.map(() => 'connected'));
 });

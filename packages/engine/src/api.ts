@@ -97,13 +97,16 @@ export interface SessionOptions {
    *  limit we dial no more, and a newcomer takes the slot of the connection that has been useless
    *  longest (neither side interested), or is refused. Default 200 (libtorrent's connections_limit). */
   maxConnections?: number;
-  /** Inbound connections one remote address may hold at once, over all torrents. A client opens
-   *  one per torrent it shares with us; more is a flood. IPv6 addresses count by their /64 (one
+  /** Inbound connections one remote address may hold at once in each torrent (and 4× that in
+   *  unfinished handshakes: a node starting with many torrents from us dials them all at once).
+   *  A client opens one per torrent it shares with us; more in one torrent is a flood (over many
+   *  torrents the node-wide limit and its eviction hold). IPv6 addresses count by their /64 (one
    *  subscriber's prefix). Default 8. */
   maxConnectionsPerAddress?: number;
-  /** Connections we dial to one remote address (IPv6: one /64) at once, over all torrents: peer
-   *  lists (a tracker's, PEX, a torrent's) naming one host at many ports must not make us flood
-   *  it. Default 8. */
+  /** Peers (host:port) at one remote address (IPv6: one /64) we dial or hold connections to at
+   *  once, over all torrents: peer lists (a tracker's, PEX, a torrent's) naming one host at many
+   *  ports must not make us flood it. One peer sharing many torrents with us counts once (a
+   *  connection per torrent). Default 8. */
   maxOutgoingPerAddress?: number;
   /** Milliseconds a connection has to finish its handshake (MSE and BitTorrent, in or out) before
    *  it is closed. Default 10 000 (libtorrent's handshake_timeout). */

@@ -24,7 +24,7 @@ import { FsStorage } from './fs-storage.ts';
 import { FileOwners } from './file-owners.ts';
 import { createNodeHasher, hashWorkerWanted, type HashWorkerChoice } from './hasher.ts';
 import { tcpDialerFrom } from './tcp.ts';
-import { cappedDialer } from './capped-dialer.ts';
+import { cappedDialer, type OutgoingByGroup } from './capped-dialer.ts';
 import { boundFetch } from './bound-fetch.ts';
 import { createHttpTransport } from '../discovery/tracker-http.ts';
 import { acceptMse, mseDialer } from './mse.ts';
@@ -49,6 +49,11 @@ import { makePeerId } from '../wire/peer-id.ts';
 
 export { CLIENT_NAME, CONNECTION_DEFAULTS, PUBLIC_DHT_ROUTERS, makePeerId };
 
+/** Unfinished handshakes one address may hold, as a multiple of maxConnectionsPerAddress: a node
+ *  that starts with many torrents from this one dials them all within milliseconds, and those past
+ *  a cap of 8 were refused and came back on back-off seconds later (address-limits.test). */
+export const HANDSHAKES_PER_ADDRESS_FACTOR = 4;
+
 export class Session implements SessionHandle {
   readonly peerIdHex: string;
   private readonly peerId: Uint8Array;
@@ -72,11 +77,12 @@ export class Session implements SessionHandle {
   private byV2Id = new Map<string, Torrent>();
   private banned = new Set<string>();
   private pending = new Set<Peer>();
-  /** Inbound connections per remote host, from accept to close, whichever torrent they joined. */
+  /** Inbound connections per remote address group: those still in their handshake under the
+   *  group alone, those that joined a torrent under "group infohash" (see accept). */
   private inboundByHost = new Map<string, number>();
   private readonly limits: { maxConnections: number; maxConnectionsPerTorrent: number; maxConnectionsPerAddress: number; maxOutgoingPerAddress: number; handshakeTimeoutMs: number };
-  /** Our dials (in progress or connected) by remote address group (addressGroup): the cap on them. */
-  private outboundByHost = new Map<string, number>();
+  /** The peers we dial or are connected to, by remote address group (addressGroup): the cap on them. */
+  private outboundByHost: OutgoingByGroup = new Map();
   /** Files on disk and the torrent that owns each: no two torrents write or delete the same file. */
   private owners = new FileOwners();
   /** WebSocket trackers + WebRTC peers (undefined when `webrtc: false`). */
@@ -295,12 +301,16 @@ export class Session implements SessionHandle {
   }
 
   private accept(raw: Connection): void {
-    // One address may hold only a few connections (a client opens one per torrent), so a flood
-    // from one host cannot fill the node; a flood from many hosts meets the node-wide limit, where
-    // the connection useless longest (often a handshake still unfinished) makes room.
+    // One address may hold only a few connections per torrent (a client opens one per torrent it
+    // shares with us), and a few times that in unfinished handshakes (a node that restarts with many
+    // torrents from us dials them all at once), so a flood from one host cannot fill a torrent or
+    // the handshake queue; a flood from many hosts, or over many torrents, meets the
+    // node-wide limit, where the connection useless longest (often a handshake still unfinished)
+    // makes room. Not a few connections over all torrents: a peer sharing many torrents with us
+    // (a seedbox, a cluster member) would reach only that many of them at once.
     const host = addressGroup(hostOf(raw.remote));
     const fromHost = this.inboundByHost.get(host) ?? 0;
-    if (fromHost >= this.limits.maxConnectionsPerAddress) return raw.close();
+    if (fromHost >= this.limits.maxConnectionsPerAddress * HANDSHAKES_PER_ADDRESS_FACTOR) return raw.close();
     if (this.connectionCount() >= this.limits.maxConnections) {
       const victim = longestUseless([this.pending, ...[...this.torrents.values()].map((t) => t.connectedPeers())]);
       if (!victim) return raw.close();
@@ -313,12 +323,30 @@ export class Session implements SessionHandle {
       timeoutMs: this.limits.handshakeTimeoutMs,
     });
     // Until its handshake names a torrent, the peer belongs to the session.
+    // The count this connection is under: its address group while in its handshake, then
+    // "group infohash" once it names a torrent (undefined once it holds no budget).
+    let countedAs: string | undefined = host;
+    const uncount = () => {
+      if (countedAs === undefined) return;
+      const n = (this.inboundByHost.get(countedAs) ?? 1) - 1;
+      if (n > 0) this.inboundByHost.set(countedAs, n);
+      else this.inboundByHost.delete(countedAs);
+      countedAs = undefined;
+    };
     const peer = new Peer(conn, {
       source: 'incoming',
       resolve: (infoHash) => {
         this.pending.delete(peer);
-        const hex = toHex(infoHash);
-        return this.byId(hex);
+        uncount();
+        const torrent = this.byId(toHex(infoHash));
+        if (!torrent) return undefined;
+        const key = `${host} ${torrent.infoHashHex}`;
+        const inTorrent = this.inboundByHost.get(key) ?? 0;
+        // Refused like a torrent we do not have: the peer holds its share of this torrent already.
+        if (inTorrent >= this.limits.maxConnectionsPerAddress) return undefined;
+        this.inboundByHost.set(key, inTorrent + 1);
+        countedAs = key;
+        return torrent;
       },
     });
     this.pending.add(peer);
@@ -331,9 +359,7 @@ export class Session implements SessionHandle {
     peer.onceClosed(() => {
       clearTimeout(timer);
       this.pending.delete(peer);
-      const n = (this.inboundByHost.get(host) ?? 1) - 1;
-      if (n > 0) this.inboundByHost.set(host, n);
-      else this.inboundByHost.delete(host);
+      uncount();
     });
   }
 
