@@ -24,15 +24,16 @@ async function listeningPeer(t: { after: (fn: () => unknown) => void }, infoHash
     socket = sock;
     sock.on('error', () => {});
     let buf = Buffer.alloc(0);
-    let shook = false;
+    let answered = false;
     sock.on('data', (d) => {
       buf = Buffer.concat([buf, d]);
-      if (!shook) {
-        if (buf.length < 68) return;
+      // The downloader's 68-byte handshake first, answered with ours; messages after it.
+      if (!answered && buf.length >= 68) {
+        answered = true;
         buf = buf.subarray(68);
-        shook = true;
         sock.write(encodeHandshake(infoHash, Buffer.from('-XX0001-' + 'i'.repeat(12)), { extended: false, fast, dht: false, v2: false }));
       }
+      if (!answered) return;
       while (buf.length >= 4 && buf.length >= 4 + buf.readUInt32BE(0)) {
         const len = buf.readUInt32BE(0);
         if (len > 0) {
