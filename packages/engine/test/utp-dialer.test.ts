@@ -96,3 +96,42 @@ test('a local TCP connection we closed ourselves says nothing of the peer: the n
   t.after(() => second.close());
   assert.equal(second.transport, 'tcp');
 });
+
+test('a local TCP connection the peer closes at once goes on over uTP, with what was written before', async (t) => {
+  // A TCP-off client (libtorrent's enable_incoming_tcp off) accepts and closes at once. The dial no
+  // longer waits to see that before handing the connection on (issue 40: 25 ms on every local
+  // connection), so what the caller wrote on TCP meanwhile must reach the peer over uTP.
+  const utp = await UtpSocket.bind(0, '127.0.0.1');
+  const got = Promise.withResolvers<Uint8Array>();
+  utp.onAccept = (c) => {
+    t.after(() => c.close());
+    c.onData((chunk) => void got.resolve(Uint8Array.from(chunk)));
+  };
+  const server = net.createServer((s) => {
+    s.on('error', () => {});
+    s.destroy();
+  });
+  const listening = await new Promise<boolean>((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(utp.port, '127.0.0.1', () => resolve(true));
+  });
+  t.after(async () => {
+    server.close();
+    await utp.close();
+  });
+  assert.ok(listening, 'the TCP port beside the uTP one is free');
+  const d = await dialer(t);
+  const c = await dial(d, utp.port);
+  t.after(() => c.close());
+  let closed = false;
+  c.onClose(() => (closed = true));
+  c.onData(() => {});
+  c.write(new TextEncoder().encode('handshake'));
+  assert.equal(new TextDecoder().decode(await got.promise), 'handshake');
+  assert.equal(c.transport, 'utp');
+  assert.equal(closed, false, 'the caller saw no close');
+  // The next dial to that address knows it: uTP straight away.
+  const again = await dial(d, utp.port);
+  t.after(() => again.close());
+  assert.equal(again.transport, 'utp');
+});

@@ -55,7 +55,6 @@ interface MseOptions {
 
 class MseConnection implements Connection {
   readonly remote: string;
-  readonly transport: Connection['transport'];
   private readonly raw: Connection;
   private readonly opts: MseOptions;
   private readonly initiator: boolean;
@@ -89,12 +88,17 @@ class MseConnection implements Connection {
   private early: Uint8Array[] = [];
   private closeFns: ((err?: Error) => void)[] = [];
 
+  /** Asked of the connection beneath each time: a local TCP dial may carry on over uTP once it
+   *  is under way (utp-dialer.ts watchedTcp). */
+  get transport(): Connection['transport'] {
+    return this.raw.transport;
+  }
+
   constructor(raw: Connection, opts: MseOptions, initiator: boolean) {
     this.raw = raw;
     this.opts = opts;
     this.initiator = initiator;
     this.remote = raw.remote;
-    this.transport = raw.transport;
     this.phase = initiator ? 'yb' : 'detect';
     this.timer = setTimeout(() => this.fail('encryption handshake timed out'), opts.timeoutMs ?? MSE_HANDSHAKE_TIMEOUT_MS);
     this.timer.unref?.();

@@ -21,18 +21,9 @@ export const UTP_HEAD_START_LOCAL_MS = 100;
 function headStart(host: string): number {
   return isLocalAddress(host) ? UTP_HEAD_START_LOCAL_MS : UTP_HEAD_START_MS;
 }
-/** How long a local TCP connection is watched for an immediate close before it is handed on. */
+/** How long after its connect a local TCP connection's close, before the peer said a byte, means
+ *  "TCP is off there" and the connection goes on over uTP (watchedTcp). */
 const LOCAL_CLOSE_WAIT_MS = 25;
-
-function closesAtOnce(c: Connection): Promise<boolean> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), LOCAL_CLOSE_WAIT_MS);
-    c.onClose(() => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
-}
 
 /** SYNs of a BEP 55 dial: the peer's SYNs open our NAT only once ours went out, and the first of
  *  ours may die at its NAT for the same reason, so a few more than a plain dial's three
@@ -90,64 +81,138 @@ export class UtpFirstDialer implements Dialer {
     return this.race(utp, addr, signal);
   }
 
-  /** A local peer: TCP, and uTP only when TCP fails (refused at once on a host with TCP off). */
+  /** A local peer: TCP, and uTP only when TCP fails (refused, or closed at once: a host with TCP off). */
   private async tcpThenUtp(utp: UtpSocket, addr: PeerAddress, signal: AbortSignal): Promise<Connection> {
+    let c: Connection;
     try {
-      const c = await this.tcp.dial(addr, signal);
-      // A client with TCP turned off (libtorrent's enable_incoming_tcp) accepts and closes at once:
-      // a local one does so within a millisecond or two; then uTP is the way to it.
-      const closed = await closesAtOnce(c);
-      if (signal.aborted) {
-        c.close(); // given up on while we watched it
-        throw new Error('aborted');
-      }
-      if (!closed) return this.watchSilentClose(c, addr);
-      throw new Error(`${addressKey(addr)} closed the TCP connection at once`);
+      c = await this.tcp.dial(addr, signal);
     } catch (err) {
       if (signal.aborted) throw err;
-      const give = new AbortController();
-      const timer = setTimeout(() => give.abort(), UTP_GRACE_MS);
-      const onAbort = () => give.abort();
-      signal.addEventListener('abort', onAbort, { once: true });
       try {
-        const c = await utp.connect(addr, give.signal);
-        this.note(addr, 'utp');
-        return c;
+        return await this.utpAfterTcp(utp, addr, signal);
       } catch {
         throw err; // neither: the TCP error says more
-      } finally {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
       }
+    }
+    return this.watchedTcp(c, utp, addr);
+  }
+
+  /** uTP to a peer whose TCP failed, given UTP_GRACE_MS to answer. */
+  private async utpAfterTcp(utp: UtpSocket, addr: PeerAddress, signal: AbortSignal): Promise<Connection> {
+    const give = new AbortController();
+    const timer = setTimeout(() => give.abort(), UTP_GRACE_MS);
+    const onAbort = () => give.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      const c = await utp.connect(addr, give.signal);
+      this.note(addr, 'utp');
+      return c;
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
     }
   }
 
   /**
-   * A local TCP connection that outlived the close watch is handed on, but still watched: one that
-   * closes before the peer said a single byte was most likely a TCP-off client that took longer
-   * than the watch to close it (its process busy: on a loaded machine that is tens of ms), so the
-   * next dial to that address goes uTP first. Without this, every redial met the same slow close
-   * and the peer stayed out of reach (utp.test's downloader timed out so under load). A peer that
-   * does speak TCP but closed in silence costs the next dial uTP's head start, no more: uTP
-   * failing on its own puts the address back on TCP.
+   * A local TCP connection, handed on at once. A client with TCP turned off (libtorrent's
+   * enable_incoming_tcp) accepts and closes at once: a local one within a millisecond or two. This
+   * used to wait LOCAL_CLOSE_WAIT_MS for that close before handing the connection on, which held
+   * every local connection's handshake 25 ms (issue 40: a loopback download's first request went
+   * out ~50 ms after the connect instead of ~25). Now the handshake goes out at once, and a close
+   * within that time, before the peer said a byte, carries the same connection on over uTP: what
+   * was written on TCP (the handshake) is written again there, and the user of the connection sees
+   * no close. A silent close after it sends the next dial to that address over uTP first (a
+   * TCP-off client too busy to close in time: on a loaded machine that is tens of ms; without this,
+   * every redial met the same slow close and the peer stayed out of reach). A peer that does speak
+   * TCP but closed in silence costs the next dial uTP's head start, no more: uTP failing on its
+   * own puts the address back on TCP.
    */
-  private watchSilentClose(c: Connection, addr: PeerAddress): Connection {
+  private watchedTcp(tcp: Connection, utp: UtpSocket, addr: PeerAddress): Connection {
+    const until = Date.now() + LOCAL_CLOSE_WAIT_MS;
+    let cur = tcp;
     let heard = false;
     let ours = false;
-    c.onClose(() => {
-      if (!heard && !ours && this.known.get(addressKey(addr)) === undefined) this.note(addr, 'utp');
-    });
+    /** Copies of what was written before the peer spoke, inside the watch (replayed on uTP). */
+    let written: Uint8Array[] | undefined = [];
+    let moving = false;
+    let dataFn: Parameters<Connection['onData']>[0] | undefined;
+    const drainFns: (() => void)[] = [];
+    const closeFns: ((err?: Error) => void)[] = [];
+    let closedOut = false;
+    const closeOut = (err?: Error) => {
+      if (closedOut) return;
+      closedOut = true;
+      for (const fn of closeFns) fn(err);
+    };
+    const listenData = (conn: Connection) =>
+      conn.onData((chunk, borrowed, redeliver) => {
+        heard = true;
+        written = undefined;
+        return dataFn?.(chunk, borrowed, redeliver);
+      });
+    const follow = (conn: Connection) => {
+      conn.onDrain(() => {
+        if (conn === cur) for (const fn of drainFns) fn();
+      });
+      conn.onClose((err) => {
+        if (conn !== cur) return;
+        if (conn === tcp && !heard && !ours && written && Date.now() <= until) return void moveToUtp();
+        if (conn === tcp && !heard && !ours && this.known.get(addressKey(addr)) === undefined) this.note(addr, 'utp');
+        closeOut(err);
+      });
+    };
+    const moveToUtp = async () => {
+      moving = true;
+      try {
+        const u = await this.utpAfterTcp(utp, addr, new AbortController().signal);
+        if (ours) {
+          u.close(); // let go of while uTP was dialled
+          return closeOut();
+        }
+        cur = u;
+        follow(u);
+        if (dataFn) listenData(u);
+        for (const b of written ?? []) u.write(b);
+        written = undefined;
+      } catch {
+        closeOut(new Error(`${addressKey(addr)} closed the TCP connection at once`));
+      } finally {
+        moving = false;
+      }
+    };
+    follow(tcp);
     return {
-      ...c,
+      remote: tcp.remote,
+      get transport() {
+        return cur.transport;
+      },
+      write: (data) => {
+        if (moving) {
+          written!.push(data.slice()); // for uTP, once it answers
+          return true;
+        }
+        if (written) {
+          if (Date.now() <= until) written.push(data.slice());
+          else written = undefined;
+        }
+        return cur.write(data);
+      },
+      cork: () => cur.cork(),
+      uncork: () => cur.uncork(),
+      pause: () => cur.pause(),
+      resume: () => cur.resume(),
       close: () => {
         ours = true; // dropped by us (a duplicate, the torrent stopped): says nothing of the peer
-        c.close();
+        cur.close();
       },
-      onData: (fn) =>
-        c.onData((chunk, borrowed, redeliver) => {
-          heard = true;
-          return fn(chunk, borrowed, redeliver);
-        }),
+      onData: (fn) => {
+        dataFn = fn;
+        listenData(cur);
+      },
+      onDrain: (fn) => void drainFns.push(fn),
+      onClose: (fn) => void closeFns.push(fn),
+      // While moving, what was written is held in copies: nothing of the caller's is referenced.
+      drained: () => moving || cur.drained(),
     };
   }
 

@@ -407,7 +407,9 @@ export class Peer implements WireHandler {
   }
 
   haveNone(): void {
-    if (!this.fast) this.fail('have_none without the fast extension');
+    if (!this.fast) return this.fail('have_none without the fast extension');
+    // Interest goes out with our bitfield, before the peer's (Torrent.onReady): nothing to want here.
+    if (this.amInterested) this.setInterested(false);
   }
 
   request(index: number, begin: number, length: number): void {

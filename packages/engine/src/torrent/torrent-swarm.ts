@@ -456,6 +456,15 @@ export abstract class TorrentSwarm extends Emitter implements PeerHost, Schedule
     if (this.picker) peer.sendBitfield(this.picker.have);
     else if (peer.fast) peer.sendBitfield(new Bitfield(0));
     peer.haveAnnounced = !!this.picker;
+    // Interested with the bitfield, before we know what the peer has: most peers a download meets
+    // have something for it, and a seeder unchokes on interest. Its unchoke then comes back with its
+    // bitfield and our first requests go out at once, instead of a round trip later behind whatever
+    // both ends do between (issue 40: two Cascade peers sign and check their identity hellos there,
+    // which held a download's first request 10-30 ms). A peer with nothing for us hears
+    // not-interested once its bitfield or have_none says so (updateInterest, Peer.haveNone): only
+    // fast-extension peers, which always send one of them (BEP 6; a plain peer with nothing may
+    // send nothing, and would look interesting forever).
+    if (this.picker && !this.picker.done && peer.fast) peer.setInterested(true);
     const dhtPort = this.dhtPort();
     if (peer.dhtSupported && dhtPort !== undefined) peer.sendPort(dhtPort);
     peer.conn.uncork();

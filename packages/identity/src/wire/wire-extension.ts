@@ -40,9 +40,14 @@ interface PeerState {
 }
 
 export function cascadeExtension(id: Identity, opts: CascadeExtensionOptions) {
-  // Made when the first Cascade peer asks for a hello, not at start: the signatures' curve tables
-  // cost some 150 ms of CPU once, which a node that only meets other clients never needs.
+  // Made when the first Cascade peer shows up, not at start: the signatures' curve tables cost
+  // some 150 ms of CPU once (5-7 ms with the node's native signatures), which a node that only
+  // meets other clients never needs. Not at that peer's challenge either: between its extension
+  // handshake and its challenge both ends wait a round trip, and a binding made then is off the
+  // way to the first request (issue 40: the seeder signed its first hello ~13 ms after the
+  // challenge at load 4, 4 ms of it the binding, while the downloader's interested queued behind).
   let binding = opts.binding;
+  let bindingSoon: ReturnType<typeof setTimeout> | undefined;
   const peers = new WeakMap<WirePeer, PeerState>();
   const reject = (peer: WirePeer, reason: string) => opts.onRejected?.(peer, reason);
 
@@ -53,6 +58,17 @@ export function cascadeExtension(id: Identity, opts: CascadeExtensionOptions) {
       const state: PeerState = { nonce: newNonce(), helloSent: false, judged: false, verified: false };
       peers.set(peer, state);
       peer.send(encodeMessage({ t: 'challenge', v: 1, nonce: b64u(state.nonce) }));
+      // After the messages that came with the peer's extension handshake (its bitfield: our
+      // interest), in the round trip before its challenge.
+      if (!binding && !bindingSoon) {
+        bindingSoon = setTimeout(() => {
+          try {
+            binding ??= makeBinding(id);
+          } catch {
+            // Made again at the challenge, where a failure is the hello's (reported on that peer).
+          }
+        }, 0);
+      }
     },
 
     onMessage(peer: WirePeer, payload: Uint8Array): void {

@@ -90,6 +90,8 @@ export class ReceiptExchange {
   /** Receipts being signed, and the last one sent to each seeder until it is acknowledged. */
   readonly #signing = new Set<Promise<void>>();
   readonly #unacked = new Map<string, number>();
+  /** Settles at the next change to #signing or #unacked (what flush() waits on). */
+  #changed: PromiseWithResolvers<void> | undefined;
   /** The terms last used (the running chain's, or those known before it runs). */
   #lastTerms: ReceiptSigner | undefined;
 
@@ -109,7 +111,10 @@ export class ReceiptExchange {
         const ih = hexOf(peer.infoHash);
         const cumulative = Number(m.cumulativeBytes) || 0;
         const key = `${ih} ${who.account.toLowerCase()}`;
-        if (cumulative >= (this.#unacked.get(key) ?? Infinity)) this.#unacked.delete(key);
+        if (cumulative >= (this.#unacked.get(key) ?? Infinity)) {
+          this.#unacked.delete(key);
+          this.#wake();
+        }
         this.#out.event('receipt-acknowledged', { infoHash: ih, seeder: who.account, cumulativeBytes: cumulative });
       }
     });
@@ -193,19 +198,33 @@ export class ReceiptExchange {
 
   #track(p: Promise<void>): void {
     this.#signing.add(p);
-    void p.finally(() => this.#signing.delete(p));
+    void p.finally(() => {
+      this.#signing.delete(p);
+      this.#wake();
+    });
   }
 
   /** Waits (at most `ms`) until every receipt being signed is sent and the last one sent to each
    *  seeder is acknowledged: what a one-shot download does before it closes its connections. */
   async flush(ms: number): Promise<void> {
     const end = Date.now() + ms;
-    while (Date.now() < end && (this.#signing.size > 0 || this.#unacked.size > 0)) {
-      // Always through a timer: with nothing being signed, allSettled([]) alone would resolve at
-      // once and this loop would spin on microtasks, never letting the acknowledgement be read.
-      const tick = new Promise((r) => setTimeout(r, 25));
-      await (this.#signing.size > 0 ? Promise.race([Promise.allSettled([...this.#signing]), tick]) : tick);
+    while (this.#signing.size > 0 || this.#unacked.size > 0) {
+      const left = end - Date.now();
+      if (left <= 0) return;
+      // Woken by the change itself (a receipt signed, an acknowledgement read), not by polling: a
+      // 25 ms poll here held every one-shot download ~25 ms past its last acknowledgement (issue 40).
+      const changed = (this.#changed ??= Promise.withResolvers<void>()).promise;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([changed, new Promise((r) => (timer = setTimeout(r, left)))]);
+      clearTimeout(timer);
     }
+  }
+
+  /** Wakes flush() to look again. */
+  #wake(): void {
+    const c = this.#changed;
+    this.#changed = undefined;
+    c?.resolve();
   }
 
   /** What receipts name — chain id and pool, known before the chain runs — and the node's account
