@@ -5,11 +5,13 @@
 // messages the way the engine's data-channel connection does (256 KiB messages; sending stops at
 // 2 MiB buffered and resumes when the buffer falls to 512 KiB: webrtc-connection.ts); the answerer
 // counts them and reports when the first and the last arrived (wall-clock ms).
-//   node bench/nat/dc-peer.ts offer|answer RTC_CONFIG_JSON SIZE MSG
+// IDLE (default 0): that many more peer connections, each with an offer made and gathered and never
+// answered, held for the whole transfer (what a tracker client's unanswered offers cost).
+//   node bench/nat/dc-peer.ts offer|answer RTC_CONFIG_JSON SIZE MSG [IDLE]
 import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 
-const [role, iceJson, sizeArg, msgArg] = process.argv.slice(2);
+const [role, iceJson, sizeArg, msgArg, idleArg] = process.argv.slice(2);
 const SIZE = Number(sizeArg);
 const MSG = Number(msgArg);
 const HIGH_WATER = 2 * 1024 * 1024;
@@ -27,6 +29,13 @@ const emit = (o: Record<string, unknown>) => process.stdout.write(`${JSON.string
 // RTC_CONFIG_JSON: the RTCConfiguration (iceServers, and iceTransportPolicy 'relay' for the TURN case,
 // as the engine asks for between two symmetric NATs).
 const pc = new RTCPeerConnection(JSON.parse(iceJson!) as RTCConfiguration);
+const idle: RTCPeerConnection[] = [];
+for (let i = 0; i < Number(idleArg ?? 0); i++) {
+  const other = new RTCPeerConnection(JSON.parse(iceJson!) as RTCConfiguration);
+  other.createDataChannel('idle');
+  void other.createOffer().then((o) => other.setLocalDescription(o));
+  idle.push(other);
+}
 pc.onicecandidate = (e) => {
   if (e.candidate) emit({ candidate: { candidate: e.candidate.candidate, sdpMid: e.candidate.sdpMid } });
 };

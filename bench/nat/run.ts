@@ -11,7 +11,7 @@
 // libtorrent with TCP off), each against libtorrent on the same transport.
 import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -32,6 +32,16 @@ const { values: argv } = parseArgs({
     threads: { type: 'boolean', default: false },
     // V8 CPU profiles of both Cascade ends of every case (NODE_OPTIONS=--cpu-prof), written into DIR.
     'cpu-prof': { type: 'string' },
+    // More Node flags for both Cascade ends (NODE_OPTIONS; give it as --node-options=--flag). V8 flags
+    // NODE_OPTIONS refuses (--trace-gc) go through a preloaded file: --node-options=--import=F.mjs with
+    // v8.setFlagsFromString('--trace-gc') in F.
+    'node-options': { type: 'string' },
+    // Each Cascade end's output other than its JSON events (what --node-options prints, warnings)
+    // and its stderr, written to DIR/<case>-<run>-<seeder|downloader>.log.
+    'node-log': { type: 'string' },
+    // The library alone with N more peer connections on each side, offered (and gathered) but never
+    // answered, as a WebRTC tracker client's unanswered offers are (an experiment: what they cost).
+    'dc-idle': { type: 'string', default: '0' },
   },
 });
 const RUNS = Number(argv.runs);
@@ -244,11 +254,13 @@ async function homes(natA: 'none' | 'cone' | 'symmetric', natB: 'cone' | 'symmet
   return [a, b];
 }
 
-/** The environment of a Cascade end: libdatachannel's log with --trace, V8 profiles with --cpu-prof. */
+/** The environment of a Cascade end: libdatachannel's log with --trace, V8 profiles with --cpu-prof,
+ *  --node-options. */
 function nodeEnv(who: string): Record<string, string> {
+  const nodeOptions = [argv['cpu-prof'] ? `--cpu-prof --cpu-prof-dir=${join(argv['cpu-prof'], who)}` : '', argv['node-options'] ?? ''].join(' ').trim();
   return {
     ...(argv.trace ? { CASCADE_WEBRTC_LOG: 'Info' } : {}),
-    ...(argv['cpu-prof'] ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${join(argv['cpu-prof'], who)}` } : {}),
+    ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
   };
 }
 
@@ -320,6 +332,10 @@ async function cascadeCase(c: Exclude<Case, 'lt' | 'lt-utp'>, sw: { dir: string;
     return { seconds, ttfb: first ?? seconds, rest, connect, transport: want, cpu: used };
   } finally {
     await Promise.all(procs.map((p) => p.stop()));
+    if (argv['node-log']) {
+      mkdirSync(argv['node-log'], { recursive: true });
+      procs.forEach((p, i) => writeFileSync(join(argv['node-log']!, `${c}-${(results.get(c)?.length ?? 0) + 1}-${i === 0 ? 'seeder' : 'downloader'}.log`), p.raw() + p.stderr()));
+    }
     await a.stop();
     await b.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -376,7 +392,7 @@ async function dataChannelCase(c: 'dc' | 'dc-turn', iceServers: RTCIceServer[]):
   try {
     const t0 = Date.now();
     const peer = (ns: string, role: 'offer' | 'answer') => {
-      const child = lab.spawn(ns, process.execPath, [DC_PEER, role, JSON.stringify(config), String(SIZE), String(DC_MESSAGE)], { stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = lab.spawn(ns, process.execPath, [DC_PEER, role, JSON.stringify(config), String(SIZE), String(DC_MESSAGE), argv['dc-idle']], { stdio: ['pipe', 'pipe', 'pipe'] });
       if (process.env.CASCADE_WEBRTC_LOG) child.stderr!.on('data', (d: Buffer) => process.stderr.write(`[${role}] ${d}`));
       procs.push(child);
       // SDP and candidates go to the other end; the rest are the peer's events.
