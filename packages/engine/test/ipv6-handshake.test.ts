@@ -15,6 +15,7 @@ import { Session, createTorrent, parseTorrent } from '../index.ts';
 import { decode, encode, isDict, type BDict } from '../src/encoding/bencode.ts';
 import { ipv6Bytes, ipv6Text } from '../src/encoding/ip6.ts';
 import { encodeHandshake, MSG } from '../src/wire/protocol.ts';
+import { onMessages } from './raw-peer.ts';
 import { tmpDir } from './session-helpers.ts';
 
 /** Connects from `from`, handshakes with extensions, sends `ours` as its extended handshake and
@@ -31,26 +32,13 @@ async function extendedPeer(t: { after: (fn: () => unknown) => void }, to: { hos
   msg[4] = MSG.extended;
   msg[5] = 0;
   sock.write(Buffer.concat([msg, body]));
-  let buf = Buffer.alloc(0);
-  let shook = false;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('no extended handshake from Cascade')), 10_000);
-    sock.on('data', (d: Buffer) => {
-      buf = Buffer.concat([buf, d]);
-      if (!shook) {
-        if (buf.length < 68) return;
-        buf = buf.subarray(68);
-        shook = true;
-      }
-      while (buf.length >= 4 && buf.length >= 4 + buf.readUInt32BE(0)) {
-        const len = buf.readUInt32BE(0);
-        const m = buf.subarray(4, 4 + len);
-        buf = buf.subarray(4 + len);
-        if (len >= 2 && m[0] === MSG.extended && m[1] === 0) {
-          clearTimeout(timer);
-          const v = decode(m.subarray(2)).value;
-          return isDict(v) ? resolve(v) : reject(new Error('not a dictionary'));
-        }
+    onMessages(sock, (m) => {
+      if (m.length >= 2 && m[0] === MSG.extended && m[1] === 0) {
+        clearTimeout(timer);
+        const v = decode(m.subarray(2)).value;
+        return isDict(v) ? resolve(v) : reject(new Error('not a dictionary'));
       }
     });
   });

@@ -139,3 +139,24 @@ export function sendHostile(port: number, infoHash: Uint8Array, bytes: Uint8Arra
     });
   });
 }
+
+/** Calls `fn` with each message (id byte first, length prefix stripped; keep-alives skipped) the
+ *  remote sends after its 68-byte handshake. */
+export function onMessages(sock: net.Socket, fn: (m: Buffer) => void): void {
+  let buf = Buffer.alloc(0);
+  let shook = false;
+  sock.on('data', (d: Buffer) => {
+    buf = Buffer.concat([buf, d]);
+    if (!shook) {
+      if (buf.length < 68) return;
+      buf = buf.subarray(68);
+      shook = true;
+    }
+    while (buf.length >= 4 && buf.length >= 4 + buf.readUInt32BE(0)) {
+      const len = buf.readUInt32BE(0);
+      const m = buf.subarray(4, 4 + len);
+      buf = buf.subarray(4 + len);
+      if (len > 0) fn(m);
+    }
+  });
+}

@@ -3,8 +3,18 @@ import { BLOCK_SIZE } from '../wire/protocol.ts';
 import type { Peer } from './peer.ts';
 
 export const MIN_QUEUE = 32;
-/** Most requests we keep outstanding with one peer (also the `reqq` we advertise). */
+/** Most requests we keep outstanding with one peer. */
 export const MAX_QUEUE = 500;
+/**
+ * The `reqq` we advertise: how many requests a peer may keep queued with us. libtorrent's
+ * downloader keeps min(reqq, its own limit) outstanding, and its high-performance settings allow
+ * 2000 (32 MiB), which is also what its own seeder advertises. At 500 (8 MiB) about half of that is
+ * already sitting in the socket's buffers at any moment, so whenever the downloader's network thread
+ * waits for a CPU our seeder runs out of requests and the connection idles (bench/swarm/README.md,
+ * "What libtorrent's downloader sees"). A queued request is a small object; its block is
+ * read only when its turn comes.
+ */
+export const ADVERTISED_REQQ = 2000;
 /** A peer's request pipeline holds about this much of its data (see growQueue). */
 const PIPELINE_MS = 500;
 /** A request unanswered this long goes back to the pool so another peer can serve it. */

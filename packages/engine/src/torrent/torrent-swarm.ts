@@ -21,7 +21,7 @@ import { MetadataExchange } from '../swarm/metadata.ts';
 import { Peer, type PeerHost } from '../swarm/peer.ts';
 import { PexSender } from '../swarm/pex.ts';
 import type { Picker } from '../swarm/picker.ts';
-import { expireRequests, MAX_QUEUE, shrinkQueue } from '../swarm/pipeline.ts';
+import { ADVERTISED_REQQ, expireRequests, shrinkQueue } from '../swarm/pipeline.ts';
 import { EtaEstimator, SpeedMeter } from '../swarm/speed.ts';
 import type { TorrentContext } from '../session/torrent-context.ts';
 import { addressKey, parseAddress, type Metainfo, type PeerAddress } from '../types.ts';
@@ -444,7 +444,7 @@ export abstract class TorrentSwarm extends Emitter implements PeerHost, Schedule
         metadataSize: this.metainfo?.infoBytes.length,
         port: this.ctx.port(),
         client: this.ctx.client,
-        reqq: MAX_QUEUE,
+        reqq: ADVERTISED_REQQ,
         extensions: this.extensions.names(),
         holepunch: this.ctx.canHolepunch?.() === true,
         ...addressFields(peer.conn.remote, peer.conn.transport, this.ctx.ownAddresses),
