@@ -414,7 +414,7 @@ export class Peer implements WireHandler {
 
   request(index: number, begin: number, length: number): void {
     if (!this.checkRange(index, begin, length)) return;
-    if (this.uploads.length >= 2000) return this.fail('too many outstanding requests');
+    // How many may queue is the uploader's (Uploads.request: past twice our reqq, refused).
     this.host!.onRequest(this, index, begin, length);
   }
 

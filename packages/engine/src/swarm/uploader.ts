@@ -3,8 +3,11 @@
 
 import type { Peer } from './peer.ts';
 import { sleep, type RateGate } from './rate-limiter.ts';
+import { ADVERTISED_REQQ } from './pipeline.ts';
 
 const CACHE_BYTES = 16 * 1024 * 1024;
+/** Requests one peer may have queued with us (see request()). */
+export const MAX_QUEUED_UPLOADS = 2 * ADVERTISED_REQQ;
 const READ_AHEAD = 4;
 /** Evicted piece buffers kept for the next reads. */
 const SPARE_BUFFERS = 8;
@@ -181,7 +184,10 @@ export class UploadServer {
   }
 
   request(peer: Peer, index: number, begin: number, length: number): void {
-    if (!this.host.has(index) || peer.amChoking) return peer.sendReject(index, begin, length);
+    // Past twice the reqq we advertise a peer is not pipelining but flooding: each queued request
+    // is memory we hold for it (and a cancel searches them), so the excess is refused as libtorrent
+    // refuses past max_allowed_in_request_queue. Twice: a client may run a little over reqq.
+    if (!this.host.has(index) || peer.amChoking || peer.uploads.length >= MAX_QUEUED_UPLOADS) return peer.sendReject(index, begin, length);
     peer.uploads.push({ index, begin, length });
     if (peer.uploads.length === 1) this.serve(peer);
   }
