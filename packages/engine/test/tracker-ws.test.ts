@@ -259,6 +259,31 @@ test('a seed whose first announce found no leecher offers as soon as a reply sho
   await assert.rejects(tracker.waitFor(isAnnounce, 3, 3000), /timed out/);
 });
 
+test('a download that completes while lonely offers at once when the completed announce\'s reply shows a leecher', async (t) => {
+  const tracker = new ScriptedTracker();
+  const infoHash = new Uint8Array(20).fill(15);
+  const ihBin = toBinaryString(infoHash);
+  // A leecher offers always; once complete, as a seed, only to leechers it is not connected to.
+  // The lonely back-off is 30 s here: an announce within the waits below is the immediate offer.
+  const o = { first: 11, infoHash, left: 1, lonelyRetryS: 30, wantOffers: (swarm: { leechers: number; connected: number }) => (o.left > 0 ? 1 : swarm.leechers > swarm.connected ? 1 : 0) };
+  const { client } = loneClient(t, tracker, o);
+  client.start();
+  const isAnnounce = (m: Msg) => m.action === 'announce' && m.answer === undefined;
+  const [first] = await tracker.waitFor(isAnnounce, 1);
+  assert.equal(first!.msg.offers.length, 1, 'a leecher offers');
+  // Nobody answers: lonely, and backing off (30 s).
+  first!.from.deliver({ action: 'announce', info_hash: ihBin, interval: 120, complete: 1, incomplete: 0 });
+  o.left = 0;
+  client.completed();
+  const second = await tracker.waitFor(isAnnounce, 2);
+  assert.equal(second[1]!.msg.event, 'completed');
+  // The completed announce's reply shows a leecher this new seed is not connected to: it offers now
+  // (before: it waited out the back-off its offers as a leecher had run up, 30 s here).
+  second[1]!.from.deliver({ action: 'announce', info_hash: ihBin, interval: 120, complete: 1, incomplete: 1 });
+  const third = await tracker.waitFor(isAnnounce, 3, 15_000);
+  assert.equal(third[2]!.msg.offers.length, 1);
+});
+
 test('an answer whose handshake failed lets go of the peer at once: its next offer is answered and connects', async (t) => {
   const tracker = new ScriptedTracker();
   const infoHash = new Uint8Array(20).fill(13);

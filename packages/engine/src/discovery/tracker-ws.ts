@@ -224,6 +224,12 @@ export class WsTrackerClient {
         params.numwant = offers.length;
         params.offers = offers;
         u.offered = offers.length;
+      } else {
+        // It carries no offers: if its reply shows someone to offer to, that is a lull of its own
+        // (a download just complete is a seed now, offering to leechers): at once (retryIfLonely),
+        // not after the back-off its offers as a leecher had run up.
+        u.offered = 0;
+        u.lonelyRetry = 0;
       }
       u.socket.send(params);
       if (event === 'started' || event === undefined) u.started = true;
