@@ -309,6 +309,9 @@ export interface TorrentHandle {
   selectFiles(indices: number[] | undefined): void;
   /** True while every file is wanted (no selection narrows it): cheap, for list polls that size torrents. */
   wantsAllFiles?(): boolean;
+  /** True once every wanted piece is verified (what stats().progress >= 1 says), in constant time:
+   *  for callers that ask per piece, where stats() would walk every piece each time. */
+  wantedDone?(): boolean;
   /** Fetches pieces `first`..`last` for a reader (streaming) without changing the file selection;
    *  call the returned function when the reader is done with them. */
   fetchPieces(first: number, last: number): () => void;

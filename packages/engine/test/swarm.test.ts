@@ -49,3 +49,27 @@ for (const mode of ['torrent', 'magnet'] as const) {
     assert.ok(s.stats().uploaded >= metainfo.length);
   });
 }
+
+test('wantedDone() says what stats().progress >= 1 says, at every verified piece of a partial selection', async (t) => {
+  const root = await tmp(t);
+  const src = path.join(root, 'seed', 'pack');
+  await fs.mkdir(src, { recursive: true });
+  await fs.writeFile(path.join(src, 'a.bin'), randomBytes(600_000));
+  await fs.writeFile(path.join(src, 'b.bin'), randomBytes(300_000));
+  const { torrent, metainfo } = await createTorrent(src, { pieceLength: 32 * 1024 });
+  const seeder = await Session.create({ port: 0, host: '127.0.0.1', dht: false });
+  const leecher = await Session.create({ port: 0, host: '127.0.0.1', dht: false });
+  t.after(() => Promise.all([seeder.close(), leecher.close()]));
+  await done(await seeder.add(torrent, { savePath: path.join(root, 'seed') }));
+  const l = await leecher.add(toMagnet({ infoHashHex: metainfo.infoHashHex, name: metainfo.name }), { savePath: path.join(root, 'out') });
+  assert.equal(l.wantedDone?.(), false, 'no metadata yet: nothing is done');
+  l.once('metadata', () => l.selectFiles([1])); // b.bin only
+  const seen: [boolean, boolean][] = [];
+  l.on('verified', () => seen.push([l.wantedDone!(), l.stats().progress >= 1]));
+  l.addPeer(`127.0.0.1:${seeder.port}`);
+  await done(l);
+  assert.ok(seen.length > 1);
+  for (const [i, [fast, slow]] of seen.entries()) assert.equal(fast, slow, `verified piece #${i}`);
+  assert.deepEqual(seen.at(-1), [true, true]);
+  assert.ok(l.stats().verifiedPieces < metainfo.pieceCount, 'a.bin was not downloaded');
+});

@@ -352,6 +352,10 @@ export class Torrent extends TorrentHashes implements TorrentHandle {
     });
   }
 
+  wantedDone(): boolean {
+    return this.picker?.done === true;
+  }
+
   peers(): PeerStats[] {
     return peerListing(this.peersByKey.values(), this.webSeeds ?? [], this.metainfo?.pieceCount ?? 0);
   }

@@ -144,7 +144,7 @@ export class ReceiptExchange {
     }
     // The last piece: what is not yet in a receipt goes into a last one now, while the seeders
     // are still connected (two seeds part a moment later).
-    if (credited && t.stats().progress >= 1) this.#signRest(ih);
+    if (credited && (t.wantedDone?.() ?? t.stats().progress >= 1)) this.#signRest(ih);
   }
 
   #signRest(ih: string): void {
