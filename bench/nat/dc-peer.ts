@@ -30,6 +30,9 @@ if (process.env.CASCADE_WEBRTC_LOG) {
   (require('node-datachannel') as { initLogger(level: string, cb: (level: string, message: string) => void): void })
     .initLogger(process.env.CASCADE_WEBRTC_LOG, (l, m) => process.stderr.write(`webrtc ${l}: ${m}\n`));
 }
+// DC_SCTP (JSON): libdatachannel's SCTP settings for this process (node-datachannel setSctpSettings:
+// recvBufferSize, sendBufferSize, …), to try a setting on the library alone before the engine.
+if (process.env.DC_SCTP) (require('node-datachannel') as { setSctpSettings(s: object): void }).setSctpSettings(JSON.parse(process.env.DC_SCTP) as object);
 const { RTCPeerConnection } = require('node-datachannel/polyfill') as { RTCPeerConnection: typeof globalThis.RTCPeerConnection };
 
 const emit = (o: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ ...o, t: Date.now() })}\n`);

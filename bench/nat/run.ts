@@ -45,6 +45,9 @@ const { values: argv } = parseArgs({
     // The library alone's receiver doing BitTorrent's receive work beside it (dc-peer.ts WORK:
     // hash, reply:N), to tell the library's own cost from what a busier receiver does to it.
     'dc-work': { type: 'string', default: '' },
+    // Environment for the library alone's two processes, K=V, repeatable: e.g. Cascade's launcher's
+    // GLIBC_TUNABLES=glibc.malloc.arena_max=2, to see what it does to libdatachannel's threads.
+    'dc-env': { type: 'string', multiple: true, default: [] },
   },
 });
 const RUNS = Number(argv.runs);
@@ -435,7 +438,7 @@ async function dataChannelCase(c: 'dc' | 'dc-turn', iceServers: RTCIceServer[]):
   try {
     const t0 = Date.now();
     const peer = (ns: string, role: 'offer' | 'answer') => {
-      const child = lab.spawn(ns, process.execPath, [DC_PEER, role, JSON.stringify(config), String(SIZE), String(DC_MESSAGE), argv['dc-idle'], argv['dc-work']], { stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = lab.spawn(ns, process.execPath, [DC_PEER, role, JSON.stringify(config), String(SIZE), String(DC_MESSAGE), argv['dc-idle'], argv['dc-work']], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...Object.fromEntries(argv['dc-env'].map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])) } });
       if (process.env.CASCADE_WEBRTC_LOG) child.stderr!.on('data', (d: Buffer) => process.stderr.write(`[${role}] ${d}`));
       procs.push(child);
       // SDP and candidates go to the other end; the rest are the peer's events.
