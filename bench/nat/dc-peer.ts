@@ -7,11 +7,18 @@
 // counts them and reports when the first and the last arrived (wall-clock ms).
 // IDLE (default 0): that many more peer connections, each with an offer made and gathered and never
 // answered, held for the whole transfer (what a tracker client's unanswered offers cost).
-//   node bench/nat/dc-peer.ts offer|answer RTC_CONFIG_JSON SIZE MSG [IDLE]
+// WORK (answerer, default none): BitTorrent's receive work done beside the library, to tell the
+// library's own cost from what a busier receiver does to it. A comma list of `hash` (each message
+// copied into a 1 MiB piece buffer, each piece SHA-1'd on the main thread, as the engine's
+// downloader does) and `reply:N` (N 17-byte messages per MiB sent back, as haves and requests go).
+//   node bench/nat/dc-peer.ts offer|answer RTC_CONFIG_JSON SIZE MSG [IDLE] [WORK]
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 
-const [role, iceJson, sizeArg, msgArg, idleArg] = process.argv.slice(2);
+const [role, iceJson, sizeArg, msgArg, idleArg, workArg] = process.argv.slice(2);
+const WORK = new Set((workArg ?? '').split(',').filter(Boolean).map((w) => w.split(':')[0]));
+const REPLIES = Number(/reply:(\d+)/.exec(workArg ?? '')?.[1] ?? 0);
 const SIZE = Number(sizeArg);
 const MSG = Number(msgArg);
 const HIGH_WATER = 2 * 1024 * 1024;
@@ -23,6 +30,9 @@ if (process.env.CASCADE_WEBRTC_LOG) {
   (require('node-datachannel') as { initLogger(level: string, cb: (level: string, message: string) => void): void })
     .initLogger(process.env.CASCADE_WEBRTC_LOG, (l, m) => process.stderr.write(`webrtc ${l}: ${m}\n`));
 }
+// DC_SCTP (JSON): libdatachannel's SCTP settings for this process (node-datachannel setSctpSettings:
+// recvBufferSize, sendBufferSize, …), to try a setting on the library alone before the engine.
+if (process.env.DC_SCTP) (require('node-datachannel') as { setSctpSettings(s: object): void }).setSctpSettings(JSON.parse(process.env.DC_SCTP) as object);
 const { RTCPeerConnection } = require('node-datachannel/polyfill') as { RTCPeerConnection: typeof globalThis.RTCPeerConnection };
 
 const emit = (o: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ ...o, t: Date.now() })}\n`);
@@ -86,9 +96,25 @@ if (role === 'offer') {
     ch.binaryType = 'arraybuffer';
     emit({ event: 'open' });
     let got = 0;
+    const PIECE = 1024 * 1024;
+    const piece = new Uint8Array(PIECE);
+    let fill = 0;
+    const reply = new Uint8Array(17);
+    let nextReply = REPLIES > 0 ? PIECE / REPLIES : Infinity;
     ch.onmessage = (m: MessageEvent<ArrayBuffer>) => {
       if (got === 0) emit({ event: 'first' });
+      if (WORK.has('hash')) {
+        const data = new Uint8Array(m.data);
+        for (let off = 0; off < data.length;) {
+          const take = Math.min(PIECE - fill, data.length - off);
+          piece.set(data.subarray(off, off + take), fill);
+          fill += take;
+          off += take;
+          if (fill === PIECE) (createHash('sha1').update(piece).digest(), (fill = 0));
+        }
+      }
       got += m.data.byteLength;
+      for (; got >= nextReply; nextReply += PIECE / REPLIES) ch.send(reply);
       if (got >= SIZE) emit({ event: 'done', bytes: got, relayed: relayed() });
     };
   };

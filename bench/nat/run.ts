@@ -42,6 +42,12 @@ const { values: argv } = parseArgs({
     // The library alone with N more peer connections on each side, offered (and gathered) but never
     // answered, as a WebRTC tracker client's unanswered offers are (an experiment: what they cost).
     'dc-idle': { type: 'string', default: '0' },
+    // The library alone's receiver doing BitTorrent's receive work beside it (dc-peer.ts WORK:
+    // hash, reply:N), to tell the library's own cost from what a busier receiver does to it.
+    'dc-work': { type: 'string', default: '' },
+    // Environment for the library alone's two processes, K=V, repeatable: e.g. Cascade's launcher's
+    // GLIBC_TUNABLES=glibc.malloc.arena_max=2, to see what it does to libdatachannel's threads.
+    'dc-env': { type: 'string', multiple: true, default: [] },
   },
 });
 const RUNS = Number(argv.runs);
@@ -53,6 +59,13 @@ const DC_PEER = join(import.meta.dirname, 'dc-peer.ts');
 /** The engine's data-channel message size (webrtc-connection.ts MAX_MESSAGE): the library alone sends the same. */
 const DC_MESSAGE = 256 * 1024;
 const CASES = argv.cases.split(',') as Case[];
+/** Each Cascade case and the reference measured beside it, run by run. */
+const PAIRS: [Case, Case, string][] = [
+  ['tcp', 'lt', 'Cascade direct / libtorrent'],
+  ['utp', 'lt-utp', 'Cascade over uTP / libtorrent over uTP'],
+  ['webrtc', 'dc', 'Cascade WebRTC / the library alone'],
+  ['turn', 'dc-turn', 'Cascade TURN / the library alone through the same coturn'],
+];
 const PYTHON = '/usr/bin/python3'; // python3-libtorrent is importable there only (a pyenv python may come first)
 const DOWNLOAD_MS = 150_000;
 
@@ -133,10 +146,10 @@ function groupCpu(pgid: number | undefined): number {
   }
   return sum;
 }
-/** CPU seconds of each thread (by name: node's main thread, libuv's pool, libdatachannel's…) of
- *  the process group `pgid`. */
-function groupThreads(pgid: number | undefined): Map<string, number> {
-  const out = new Map<string, number>();
+/** CPU seconds and context switches (voluntary + involuntary) of each thread, by name (node's main
+ *  thread, libuv's pool, libdatachannel's…), of the process group `pgid`. */
+function groupThreads(pgid: number | undefined, byTid = false): Map<string, { cpu: number; cs: number }> {
+  const out = new Map<string, { cpu: number; cs: number }>();
   if (!pgid) return out;
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
@@ -145,9 +158,12 @@ function groupThreads(pgid: number | undefined): Map<string, number> {
       if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) !== pgid) continue;
       for (const tid of readdirSync(`/proc/${d}/task`)) {
         const t = readFileSync(`/proc/${d}/task/${tid}/stat`, 'utf8');
-        const name = t.slice(t.indexOf('(') + 1, t.lastIndexOf(')')).replace(/[\d-]+$/, '');
+        const name = byTid ? `${t.slice(t.indexOf('(') + 1, t.lastIndexOf(')'))}/${tid}` : t.slice(t.indexOf('(') + 1, t.lastIndexOf(')')).replace(/[\d-]+$/, '');
         const f = t.slice(t.lastIndexOf(')') + 2).split(' ');
-        out.set(name, (out.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) / 100);
+        const status = readFileSync(`/proc/${d}/task/${tid}/status`, 'utf8');
+        const cs = [...status.matchAll(/ctxt_switches:\s+(\d+)/g)].reduce((a, m) => a + Number(m[1]), 0);
+        const was = out.get(name) ?? { cpu: 0, cs: 0 };
+        out.set(name, { cpu: was.cpu + (Number(f[11]) + Number(f[12])) / 100, cs: was.cs + cs });
       }
     } catch {
       // exited while we looked
@@ -159,25 +175,33 @@ function groupThreads(pgid: number | undefined): Map<string, number> {
 /** CPU seconds of the sending and the receiving side between `start()` and `stop()`; the receiver
  *  is started inside the window in every case (its whole life counts: start-up included). With
  *  --threads, each side's CPU-s/GiB by thread name is printed at stop(). */
-function cpuWindow(up: () => number | undefined, down: () => number | undefined) {
+function cpuWindow(up: () => number | undefined, down: () => number | undefined, relay?: number) {
   let u0 = 0;
-  let t0 = new Map<string, number>();
+  let t0 = new Map<string, { cpu: number; cs: number }>();
+  let r0 = new Map<string, { cpu: number; cs: number }>();
   return {
     start() {
       u0 = groupCpu(up());
       if (argv.threads) t0 = groupThreads(up());
+      if (argv.threads && relay) r0 = groupThreads(relay, true); // coturn's threads are all 'turnserver'
     },
     stop() {
       if (argv.threads) {
-        const show = (m: Map<string, number>, before: Map<string, number>) =>
-          [...m].map(([k, v]) => [k, v - (before.get(k) ?? 0)] as const).filter(([, v]) => v > 0.005).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${perGiB(v)}`).join(', ');
-        console.log(`    threads, CPU-s/GiB: sender ${show(groupThreads(up()), t0)}\n                       receiver ${show(groupThreads(down()), new Map())}`);
+        // Context switches per MiB beside each thread's CPU: a thread that sleeps and wakes per packet
+        // (a contended lock, a queue handed between threads) pays for it in the scheduler.
+        const show = (m: Map<string, { cpu: number; cs: number }>, before: Map<string, { cpu: number; cs: number }>) =>
+          [...m].map(([k, v]) => [k, v.cpu - (before.get(k)?.cpu ?? 0), v.cs - (before.get(k)?.cs ?? 0)] as const).filter(([, v]) => v > 0.005).sort((a, b) => b[1] - a[1])
+            .map(([k, v, cs]) => `${k} ${perGiB(v)} (${(cs / (SIZE / MiB)).toFixed(0)} cs/MiB)`).join(', ');
+        console.log(`    threads, CPU-s/GiB (context switches per MiB): sender ${show(groupThreads(up()), t0)}\n                       receiver ${show(groupThreads(down()), new Map())}`);
+        if (relay) console.log(`                       coturn ${show(groupThreads(relay, true), r0)}`);
       }
       return { up: groupCpu(up()) - u0, down: groupCpu(down()) };
     },
   };
 }
 const results = new Map<Case, Sample[]>(CASES.map((c) => [c, []]));
+/** coturn's process (its own process group): with --threads, its threads' share of each relayed case. */
+let relayPid: number | undefined;
 
 try {
   const [h0, h1, h2, h3] = await Promise.all([0, 1, 2, 3].map((i) => lab.publicHost(i)));
@@ -189,7 +213,7 @@ try {
     labTracker(lab, h1!),
     labTracker(lab, h2!, ['--turn-url', `turn:${h3}:3478`, '--turn-secret', TURN_SECRET]),
   ]);
-  await coturn(lab, h3!, { secret: TURN_SECRET });
+  relayPid = (await coturn(lab, h3!, { secret: TURN_SECRET })).pid;
   // The direct case's torrent lists no WebSocket tracker: with one, the downloader also opens WebRTC
   // to the same seeder and the bytes split between the two transports (seen under load: 51 MB over
   // TCP, 15 MB over WebRTC), which is not the direct path this case measures.
@@ -206,7 +230,9 @@ try {
   console.log(`load average at the start: ${loadavg().map((x) => x.toFixed(2)).join(' ')} (${cpus().length} CPUs; other work on the machine slows every case)`);
   console.log(`NAT lab: ${SIZE / MiB} MiB, ${RUNS} run(s) per case, alternating; links: veth, ${DELAY ? `netem delay ${DELAY} ms on every home's WAN egress (RTT +${2 * DELAY} ms between homes)` : 'unshaped (no added latency, no bandwidth limit)'}`);
   for (let run = 0; run < RUNS; run++) {
-    for (const c of CASES) {
+    // Every other run in reverse order: each Cascade case and its reference (listed side by side)
+    // take turns at going first, so a load that rises or falls through a sitting favours neither.
+    for (const c of run % 2 ? [...CASES].reverse() : CASES) {
       const s =
         c === 'lt' || c === 'lt-utp' ? await libtorrentCase(direct, c === 'lt-utp' ? 'utp' : 'tcp')
         : c === 'dc' ? await dataChannelCase(c, [{ urls: t1.stun }, { urls: t2.stun }])
@@ -216,10 +242,30 @@ try {
       const cpu = s.cpu ? `  CPU-s/GiB sender ${perGiB(s.cpu.up)}, receiver ${perGiB(s.cpu.down)}` : '';
       console.log(`  run ${run + 1} ${c.padEnd(6)} ${rate(s.seconds).toFixed(1).padStart(6)} MiB/s  ttfb ${s.ttfb.toFixed(2)} s  connect ${s.connect === null ? '?' : s.connect.toFixed(2) + ' s'}  (${s.transport})${cpu}`);
     }
+    for (const [ours, ref, what] of PAIRS) {
+      const r = runRatio(ours, ref, run);
+      if (r) console.log(`  run ${run + 1} ${what}: ${r.rate.toFixed(2)}x rate${r.steady === null ? '' : `, ${r.steady.toFixed(2)}x after the first byte`}  (load ${loadavg()[0]!.toFixed(2)})`);
+    }
   }
   report();
 } finally {
   await cleanup();
+}
+
+/** Rate after the first byte: what was still to come at the first-byte event over the time it took;
+ *  null when (nearly) all of the file came within one 500 ms progress tick. */
+function steadyRate(x: Sample): number | null {
+  return x.rest > 0.1 ? (x.rest * SIZE / MiB) / (x.seconds - x.ttfb) : null;
+}
+
+/** Run `run`'s ratio of case `a` to case `b` (both measured in that run, back to back). */
+function runRatio(a: Case, b: Case, run: number): { rate: number; steady: number | null } | null {
+  const x = results.get(a)?.[run];
+  const y = results.get(b)?.[run];
+  if (!x || !y) return null;
+  const sx = steadyRate(x);
+  const sy = steadyRate(y);
+  return { rate: y.seconds / x.seconds, steady: sx !== null && sy !== null ? sx / sy : null };
 }
 
 function perGiB(cpuSeconds: number) {
@@ -293,7 +339,7 @@ async function cascadeCase(c: Exclude<Case, 'lt' | 'lt-utp'>, sw: { dir: string;
     // first announces are paced (seeds at 2 a second) and come up to a second after 'seeding', and
     // a downloader's offers made before it reach nobody.
     for (let i = 0; !Number.isNaN(announced) && i < 100 && !((await wsAnnounces(sw.wsTracker!)) > announced); i++) await new Promise((r) => setTimeout(r, 100));
-    const cpu = cpuWindow(() => seeder.child.pid, () => leecher.child.pid);
+    const cpu = cpuWindow(() => seeder.child.pid, () => leecher.child.pid, c === 'turn' ? relayPid : undefined);
     cpu.start();
     const t0 = Date.now();
     const leecher = cascadeIn(lab, b.ns, ['download', sw.torrent, '-o', out, '--seed', '--json', '--no-dht', '--port', '6881', '--state-dir', stateB, ...transport], nodeEnv('downloader'), 'launcher');
@@ -392,7 +438,7 @@ async function dataChannelCase(c: 'dc' | 'dc-turn', iceServers: RTCIceServer[]):
   try {
     const t0 = Date.now();
     const peer = (ns: string, role: 'offer' | 'answer') => {
-      const child = lab.spawn(ns, process.execPath, [DC_PEER, role, JSON.stringify(config), String(SIZE), String(DC_MESSAGE), argv['dc-idle']], { stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = lab.spawn(ns, process.execPath, [DC_PEER, role, JSON.stringify(config), String(SIZE), String(DC_MESSAGE), argv['dc-idle'], argv['dc-work']], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...Object.fromEntries(argv['dc-env'].map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])) } });
       if (process.env.CASCADE_WEBRTC_LOG) child.stderr!.on('data', (d: Buffer) => process.stderr.write(`[${role}] ${d}`));
       procs.push(child);
       // SDP and candidates go to the other end; the rest are the peer's events.
@@ -400,7 +446,7 @@ async function dataChannelCase(c: 'dc' | 'dc-turn', iceServers: RTCIceServer[]):
     };
     const offerer = peer(a.ns, 'offer');
     const answerer = peer(b.ns, 'answer');
-    const cpu = cpuWindow(() => offerer.child.pid, () => answerer.child.pid);
+    const cpu = cpuWindow(() => offerer.child.pid, () => answerer.child.pid, c === 'dc-turn' ? relayPid : undefined);
     cpu.start();
     offerer.child.on('signal', (m) => answerer.child.stdin!.write(`${JSON.stringify(m)}\n`));
     answerer.child.on('signal', (m) => offerer.child.stdin!.write(`${JSON.stringify(m)}\n`));
@@ -464,7 +510,7 @@ function report() {
     const connects = xs.map((x) => x.connect).filter((x): x is number => x !== null);
     // Over what was still to come at the first-byte event; not measurable when (nearly) all of the
     // file came within one 500 ms progress tick.
-    const steady = xs.filter((x) => x.rest > 0.1).map((x) => (x.rest * SIZE / MiB) / (x.seconds - x.ttfb));
+    const steady = xs.map(steadyRate).filter((x): x is number => x !== null);
     const cpu = xs.every((x) => x.cpu) ? `${perGiB(median(xs.map((x) => x.cpu!.up)))} / ${perGiB(median(xs.map((x) => x.cpu!.down)))}` : '?';
     return { rate: median(r), min: Math.min(...r), max: Math.max(...r), ttfb: median(xs.map((x) => x.ttfb)), connect: connects.length ? median(connects) : null, steady: steady.length ? median(steady) : null, cpu };
   };
@@ -508,6 +554,16 @@ function report() {
   };
   steadyRatio('webrtc', 'dc', 'Cascade WebRTC / the library alone');
   steadyRatio('turn', 'dc-turn', 'Cascade TURN / the library alone through the same coturn');
+  // The reference's own rate moves between runs as much as the gap: each run's pair, measured back
+  // to back, is the comparison that holds.
+  console.log('ratios run by run (each run\'s pair back to back, the order alternating):');
+  for (const [ours, ref, what] of PAIRS) {
+    const rs = Array.from({ length: RUNS }, (_, i) => runRatio(ours, ref, i)).filter((r) => r !== null);
+    if (!rs.length) continue;
+    const rates = rs.map((r) => r.rate);
+    const steadies = rs.map((r) => r.steady).filter((x): x is number => x !== null);
+    console.log(`  ${what}: rate ${rates.map((x) => x.toFixed(2)).join(' / ')} (min ${Math.min(...rates).toFixed(2)}x)${steadies.length ? `, after the first byte ${steadies.map((x) => x.toFixed(2)).join(' / ')} (min ${Math.min(...steadies).toFixed(2)}x)` : ''}`);
+  }
   console.log('ttfb/connect: Cascade from its JSON progress events (every 500 ms: first with verifiedPieces > 0, first with peers > 0), after a tracker announce;');
   console.log('  libtorrent polled every 10 ms, dialling the seeder itself (no tracker round trip). Both include process start-up.');
   console.log('CPU-s/GiB: user + system seconds of each side\'s process group per GiB moved; the receiver\'s whole life (start-up included), the sender\'s from the receiver\'s start.');

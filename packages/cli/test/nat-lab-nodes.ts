@@ -161,7 +161,7 @@ export async function coturn(lab: NatLab, host: string, auth: { secret: string }
     }, 100);
     child.once('exit', (code) => reject(new Error(`turnserver exited with ${code}: ${log}`)));
   });
-  return { url: `turn:${host}:3478`, log: () => log };
+  return { url: `turn:${host}:3478`, log: () => log, pid: child.pid };
 }
 
 interface Swarm {
