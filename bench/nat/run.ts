@@ -11,13 +11,14 @@
 // libtorrent with TCP off), each against libtorrent on the same transport.
 import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createNatLab, requireLabTools, type Home, type NatLab } from '../../packages/reachability/lab/nat-lab.ts';
 import { cascadeIn, cascadeVerb, coturn, labTracker, makeTorrent, TURN_SECRET, type LabProcess } from '../../packages/cli/test/nat-lab-nodes.ts';
 import { mintTurnCredentials } from '@cascade/reachability/turn-credentials';
+import { cpuWindow as cpuWindowOf } from './proc-cpu.ts';
 
 const { values: argv } = parseArgs({
   options: {
@@ -129,76 +130,9 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => (remov
 /** Seconds from process start; `rest`: the fraction still to come at `ttfb` (Cascade's first event may be late). */
 interface Sample { seconds: number; ttfb: number; rest: number; connect: number | null; transport: string; cpu?: { up: number; down: number } }
 
-/** CPU seconds (user + system, every thread) of the process group `pgid`: a lab process and whatever
- *  it started (lab.spawn makes each its own group), read from /proc while it runs. */
-function groupCpu(pgid: number | undefined): number {
-  if (!pgid) return 0;
-  let sum = 0;
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(f[2]) === pgid) sum += (Number(f[11]) + Number(f[12])) / 100; // USER_HZ
-    } catch {
-      // exited while we looked
-    }
-  }
-  return sum;
-}
-/** CPU seconds and context switches (voluntary + involuntary) of each thread, by name (node's main
- *  thread, libuv's pool, libdatachannel's…), of the process group `pgid`. */
-function groupThreads(pgid: number | undefined, byTid = false): Map<string, { cpu: number; cs: number }> {
-  const out = new Map<string, { cpu: number; cs: number }>();
-  if (!pgid) return out;
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) !== pgid) continue;
-      for (const tid of readdirSync(`/proc/${d}/task`)) {
-        const t = readFileSync(`/proc/${d}/task/${tid}/stat`, 'utf8');
-        const name = byTid ? `${t.slice(t.indexOf('(') + 1, t.lastIndexOf(')'))}/${tid}` : t.slice(t.indexOf('(') + 1, t.lastIndexOf(')')).replace(/[\d-]+$/, '');
-        const f = t.slice(t.lastIndexOf(')') + 2).split(' ');
-        const status = readFileSync(`/proc/${d}/task/${tid}/status`, 'utf8');
-        const cs = [...status.matchAll(/ctxt_switches:\s+(\d+)/g)].reduce((a, m) => a + Number(m[1]), 0);
-        const was = out.get(name) ?? { cpu: 0, cs: 0 };
-        out.set(name, { cpu: was.cpu + (Number(f[11]) + Number(f[12])) / 100, cs: was.cs + cs });
-      }
-    } catch {
-      // exited while we looked
-    }
-  }
-  return out;
-}
-
-/** CPU seconds of the sending and the receiving side between `start()` and `stop()`; the receiver
- *  is started inside the window in every case (its whole life counts: start-up included). With
- *  --threads, each side's CPU-s/GiB by thread name is printed at stop(). */
-function cpuWindow(up: () => number | undefined, down: () => number | undefined, relay?: number) {
-  let u0 = 0;
-  let t0 = new Map<string, { cpu: number; cs: number }>();
-  let r0 = new Map<string, { cpu: number; cs: number }>();
-  return {
-    start() {
-      u0 = groupCpu(up());
-      if (argv.threads) t0 = groupThreads(up());
-      if (argv.threads && relay) r0 = groupThreads(relay, true); // coturn's threads are all 'turnserver'
-    },
-    stop() {
-      if (argv.threads) {
-        // Context switches per MiB beside each thread's CPU: a thread that sleeps and wakes per packet
-        // (a contended lock, a queue handed between threads) pays for it in the scheduler.
-        const show = (m: Map<string, { cpu: number; cs: number }>, before: Map<string, { cpu: number; cs: number }>) =>
-          [...m].map(([k, v]) => [k, v.cpu - (before.get(k)?.cpu ?? 0), v.cs - (before.get(k)?.cs ?? 0)] as const).filter(([, v]) => v > 0.005).sort((a, b) => b[1] - a[1])
-            .map(([k, v, cs]) => `${k} ${perGiB(v)} (${(cs / (SIZE / MiB)).toFixed(0)} cs/MiB)`).join(', ');
-        console.log(`    threads, CPU-s/GiB (context switches per MiB): sender ${show(groupThreads(up()), t0)}\n                       receiver ${show(groupThreads(down()), new Map())}`);
-        if (relay) console.log(`                       coturn ${show(groupThreads(relay, true), r0)}`);
-      }
-      return { up: groupCpu(up()) - u0, down: groupCpu(down()) };
-    },
-  };
-}
+/** CPU seconds of each side of a transfer (bench/nat/proc-cpu.ts), with this run's --threads and size. */
+const cpuWindow = (up: () => number | undefined, down: () => number | undefined, relay?: number) =>
+  cpuWindowOf(up, down, relay, { threads: argv.threads === true, mib: SIZE / MiB, perGiB });
 const results = new Map<Case, Sample[]>(CASES.map((c) => [c, []]));
 /** coturn's process (its own process group): with --threads, its threads' share of each relayed case. */
 let relayPid: number | undefined;
