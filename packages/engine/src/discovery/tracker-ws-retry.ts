@@ -10,6 +10,8 @@
 // connection closes itself during the call ("Got a remote candidate without ICE transport").
 // Nothing on our side orders those two steps, so the product recovers instead.
 
+import type { UrlState } from './tracker-ws-state.ts';
+
 /** Quick retries per peer before its failures wait for the ordinary schedule again. */
 const MAX_QUICK_RETRIES = 4;
 /** First delay (s) for the end with the lower peer id, and for the other end. */
@@ -59,4 +61,23 @@ export class AttemptRetries {
   connected(peerIdHex: string): void {
     this.byPeer.delete(peerIdHex);
   }
+}
+
+/** Records on `u` that a failed attempt with `peerIdHex` wants fresh offers in `s` seconds; true when
+ *  the announce timer must be set again for it. */
+export function wantRetry(u: UrlState, peerIdHex: string, s: number, now = Date.now()): boolean {
+  const at = now + s * 1000;
+  // Another peer's retry that comes sooner makes fresh offers for this one too. This peer's own is
+  // put off (its back-off): the end with the lower id then keeps offering first.
+  if (u.retry && u.retry.peer !== peerIdHex && u.retry.at > now && u.retry.at <= at) return false;
+  u.retry = { at, peer: peerIdHex };
+  return u.retryTimer || u.dueAt > at;
+}
+
+/** A connection to `peerIdHex` opened after all (its own fresh offer): no early announce for its
+ *  sake. True when the announce timer was the retry's and must be set again. */
+export function retryNotNeeded(u: UrlState, peerIdHex: string): boolean {
+  if (u.retry?.peer !== peerIdHex) return false;
+  u.retry = undefined;
+  return u.retryTimer;
 }

@@ -38,10 +38,12 @@ export interface UrlState {
   lonelyRetry: number;
   /** Offers the last announce carried (a seed's first carries none: it knows of no leecher yet). */
   offered: number;
-  /** When the announce timer fires (ms; Infinity: none set), and when a failed attempt wants fresh
-   *  offers (attemptFailed; 0: none), which a later schedule does not put off. */
+  /** When the announce timer fires (ms; Infinity: none set), and whether it is `retry`'s. */
   dueAt: number;
-  retryAt: number;
+  retryTimer: boolean;
+  /** A failed attempt's wish for fresh offers (attemptFailed): when, and for which peer (hex). A
+   *  later schedule does not put it off; the next announce that makes offers fulfils it. */
+  retry: { at: number; peer: string } | undefined;
 }
 
 /** An attempt we gave up ourselves (superseded, stopped): not a failure to retry. */

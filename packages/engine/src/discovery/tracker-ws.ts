@@ -14,7 +14,7 @@ import type { Connection } from '../platform.ts';
 import { channelOpen, connectionEnded, dataChannelConnection, iceGatheringDone } from '../webrtc/webrtc-connection.ts';
 import { fromBinaryString, isWsTracker, randomBinary, sdpCandidateTypes, toBinaryString, type Json, type TrackerSocket, type WsTrackerPool } from './ws-pool.ts';
 import { DEFAULT_OFFERS, type WsTrackerClientOptions } from './tracker-ws-options.ts';
-import { AttemptRetries } from './tracker-ws-retry.ts';
+import { AttemptRetries, retryNotNeeded, wantRetry } from './tracker-ws-retry.ts';
 import { GaveUp, UrlSubscriber, type Attempt, type PendingOffer, type UrlState } from './tracker-ws-state.ts';
 
 export { DEFAULT_OFFERS, offerCount, type SwarmView, type WsTrackerClientOptions, type WsTrackerStats } from './tracker-ws-options.ts';
@@ -62,7 +62,8 @@ export class WsTrackerClient {
       lonelyRetry: 0,
       offered: 0,
       dueAt: Infinity,
-      retryAt: 0,
+      retryTimer: false,
+      retry: undefined,
     }));
   }
 
@@ -193,7 +194,7 @@ export class WsTrackerClient {
         params.numwant = offers.length;
         params.offers = offers;
         u.offered = offers.length;
-        if (offers.length > 0) u.retryAt = 0;
+        u.retry = undefined;
       } else {
         // It carries no offers: if its reply shows someone to offer to, that is a lull of its own
         // (a download just complete is a seed now, offering to leechers): at once (retryIfLonely),
@@ -255,14 +256,19 @@ export class WsTrackerClient {
   private schedule(u: UrlState, soonerS?: number): void {
     clearTimeout(u.timer);
     u.dueAt = Infinity;
+    u.retryTimer = false;
     if (!this.running) return;
     const now = Date.now();
     let ms = (soonerS ?? Math.max(this.opts.minInterval ?? 30, u.interval)) * 1000;
     // A tracker reply that sets the interval must not put off the fresh offers a failed attempt wants.
-    if (u.retryAt > now) ms = Math.min(ms, u.retryAt - now);
+    if (u.retry && u.retry.at - now <= ms) {
+      ms = Math.max(0, u.retry.at - now);
+      u.retryTimer = true;
+    }
     u.dueAt = now + ms;
     u.timer = setTimeout(() => {
       u.dueAt = Infinity;
+      u.retryTimer = false;
       void this.announceUrl(u, u.started ? undefined : 'started');
     }, ms);
     (u.timer as { unref?: () => void }).unref?.();
@@ -278,12 +284,8 @@ export class WsTrackerClient {
     this.retries ??= new AttemptRetries(toHex(this.pool.peerId));
     const s = this.retries.failed(peerIdHex);
     if (s === undefined) return;
-    const now = Date.now();
-    const at = now + s * 1000;
-    if (u.retryAt > now && u.retryAt <= at) return;
-    u.retryAt = at;
-    // An announce being made now ends with schedule(), which honours retryAt.
-    if (!u.busy && u.dueAt > at) this.schedule(u);
+    // An announce being made now ends with schedule(), which honours u.retry.
+    if (wantRetry(u, peerIdHex, s) && !u.busy) this.schedule(u);
   }
 
   private async makeOffers(u: UrlState, n: number): Promise<{ offer: RTCSessionDescriptionInit; offer_id: string }[]> {
@@ -472,7 +474,11 @@ export class WsTrackerClient {
       return;
     }
     attempt.connected = true;
-    this.retries?.connected(peerIdHex);
+    if (this.retries) {
+      this.retries.connected(peerIdHex);
+      const r = this.urls.find((x) => x.url === url);
+      if (r && retryNotNeeded(r, peerIdHex) && !r.busy) this.schedule(r);
+    }
     const conn = dataChannelConnection(channel, { remote: `webrtc:${peerIdHex}`, pc, ...(this.pool.env.received ? { received: this.pool.env.received } : {}) });
     this.pool.live.add(pc);
     conn.onClose(() => {
