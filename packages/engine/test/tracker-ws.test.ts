@@ -384,8 +384,8 @@ test('an answer whose handshake failed lets go of the peer at once: its next off
 
   // a offers again at once: b, no longer held by the failed attempt, answers (before the fix that
   // answer never came), and they connect. libdatachannel itself loses a handshake now and then
-  // under load (webrtc-connection.ts), so a makes up to three fresh offers, each of which b must
-  // answer, until one connects.
+  // under load (its setRemoteDescription race, tracker-ws-retry.ts), so a makes up to three fresh
+  // offers, each of which b must answer, until one connects.
   for (let n = 2; n <= 4 && (conns.a.length < 1 || conns.b.length < 1); n++) {
     a.client.announce();
     const offer = await offerFrom(n);
