@@ -23,6 +23,14 @@ test('each end backs off per peer, the lower peer id always before the other, fo
   within(low.failed('02', now + 6 * 60_000), 1, 1.2);
 });
 
+test('a torrent\'s quick retries are bounded whichever peers fail, so new peer ids cannot make it announce every second', () => {
+  const r = new AttemptRetries('01');
+  const now = 1_000_000;
+  for (let i = 0; i < 8; i++) within(r.failed(`1${i}`, now + i), 1, 1.2);
+  assert.equal(r.failed('20', now + 8), undefined);
+  within(r.failed('20', now + 6 * 60_000), 1, 1.2);
+});
+
 test('a retry wish: sooner timers are kept, the same peer\'s next failure puts it off, a connection cancels it', () => {
   const u = { dueAt: Infinity, retryTimer: false, retry: undefined } as unknown as UrlState;
   const now = 1_000_000;

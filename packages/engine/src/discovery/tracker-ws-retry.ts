@@ -21,6 +21,9 @@ const HIGHER_FIRST_S = 2.5;
 const FORGET_MS = 5 * 60_000;
 /** Peers remembered at once (a bound, not a goal: a node with this many failing peers has others). */
 const MAX_PEERS = 256;
+/** Quick retries of one torrent within FORGET_MS, whichever peers failed: peers that answer our
+ *  offers with garbage under ever new peer ids must not make it announce every second. */
+const MAX_QUICK_PER_TORRENT = 8;
 
 interface Failures {
   count: number;
@@ -37,6 +40,8 @@ interface Failures {
 export class AttemptRetries {
   private readonly byPeer = new Map<string, Failures>();
   private readonly ownIdHex: string;
+  /** When the quick retries of the last FORGET_MS were granted. */
+  private granted: number[] = [];
 
   constructor(ownIdHex: string) {
     this.ownIdHex = ownIdHex;
@@ -52,6 +57,9 @@ export class AttemptRetries {
     this.byPeer.set(peerIdHex, f);
     if (this.byPeer.size > MAX_PEERS) this.byPeer.delete(this.byPeer.keys().next().value!);
     if (f.count > MAX_QUICK_RETRIES) return undefined;
+    this.granted = this.granted.filter((t) => now - t <= FORGET_MS);
+    if (this.granted.length >= MAX_QUICK_PER_TORRENT) return undefined;
+    this.granted.push(now);
     const first = this.ownIdHex < peerIdHex ? LOWER_FIRST_S : HIGHER_FIRST_S;
     // A little spread, so that many peers' retries do not fall on the same instant.
     return first * 2 ** (f.count - 1) * (1 + Math.random() * 0.2);

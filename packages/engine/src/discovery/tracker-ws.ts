@@ -386,6 +386,7 @@ export class WsTrackerClient {
     if (this.peers === NO_ATTEMPTS) this.peers = new Map();
     this.peers.set(peerIdHex, attempt);
     let pc: RTCPeerConnection | undefined;
+    let answered = false; // an offer we could not even answer (bad SDP) is no attempt to retry
     try {
       pc = this.pool.newPeerConnection();
       const gotChannel = new Promise<RTCDataChannel>((resolve, reject) => {
@@ -417,6 +418,7 @@ export class WsTrackerClient {
         answer: { type: 'answer', sdp: pc.localDescription!.sdp },
         offer_id: offerId,
       });
+      answered = true;
       const channel = await gotChannel;
       await channelOpen(channel, CONNECT_TIMEOUT_MS, pc);
       if (this.peers.get(peerIdHex) !== attempt) throw new GaveUp('superseded');
@@ -424,7 +426,7 @@ export class WsTrackerClient {
     } catch (err) {
       if (this.peers.get(peerIdHex) === attempt) this.peers.delete(peerIdHex);
       if (pc) this.pool.closePeerConnection(pc);
-      if (!(err instanceof GaveUp)) this.attemptFailed(u, peerIdHex);
+      if (answered && !(err instanceof GaveUp)) this.attemptFailed(u, peerIdHex);
     }
   }
 
