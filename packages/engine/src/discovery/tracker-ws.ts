@@ -12,8 +12,10 @@ import type { TrackerStatus } from '../api.ts';
 import { toHex } from '../encoding/hex.ts';
 import type { Connection } from '../platform.ts';
 import { channelOpen, connectionEnded, dataChannelConnection, iceGatheringDone } from '../webrtc/webrtc-connection.ts';
-import { fromBinaryString, isWsTracker, randomBinary, sdpCandidateTypes, toBinaryString, type Json, type Subscriber, type TrackerSocket, type WsTrackerPool } from './ws-pool.ts';
+import { fromBinaryString, isWsTracker, randomBinary, sdpCandidateTypes, toBinaryString, type Json, type TrackerSocket, type WsTrackerPool } from './ws-pool.ts';
 import { DEFAULT_OFFERS, type WsTrackerClientOptions } from './tracker-ws-options.ts';
+import { AttemptRetries, retryNotNeeded, wantRetry } from './tracker-ws-retry.ts';
+import { GaveUp, UrlSubscriber, type Attempt, type PendingOffer, type UrlState } from './tracker-ws-state.ts';
 
 export { DEFAULT_OFFERS, offerCount, type SwarmView, type WsTrackerClientOptions, type WsTrackerStats } from './tracker-ws-options.ts';
 
@@ -22,45 +24,8 @@ const LONELY_RETRY_MAX_S = 30;
 const OFFER_TIMEOUT_MS = 50_000;
 const CONNECT_TIMEOUT_MS = 30_000;
 
-interface PendingOffer {
-  pc: RTCPeerConnection;
-  channel: RTCDataChannel;
-  timer: ReturnType<typeof setTimeout>;
-}
-
-/** One connection (being made or made) to a peer. */
 /** An answer still unconnected after this gives way to a newer offer from the same peer. */
 const STUCK_ANSWER_MS = 5_000;
-
-interface Attempt {
-  role: 'offer' | 'answer';
-  connected: boolean;
-  /** When it began (ms), and the kinds of candidate the offer it answers had: a stuck answer gives
-   *  way to the peer's next offer. */
-  startedAt?: number;
-  candidates?: Set<string>;
-  /** Gives up an attempt still waiting for its data channel: an answer our own offer supersedes,
-   *  an offer whose peer answered a newer one. */
-  abort?: () => void;
-}
-
-interface UrlState {
-  url: string;
-  socket: TrackerSocket;
-  status: TrackerStatus;
-  started: boolean;
-  busy: boolean;
-  queued: { event: string | undefined } | undefined;
-  timer?: ReturnType<typeof setTimeout>;
-  interval: number;
-  offers: Map<string, PendingOffer>;
-  /** Leechers in the tracker's last reply. */
-  leechers: number;
-  /** Seconds of the last quick re-announce while we had no connection (0: we have one). */
-  lonelyRetry: number;
-  /** Offers the last announce carried (a seed's first carries none: it knows of no leecher yet). */
-  offered: number;
-}
 
 const NO_ATTEMPTS: ReadonlyMap<string, Attempt> = new Map();
 const NO_OFFERS: ReadonlyMap<string, PendingOffer> = new Map();
@@ -77,6 +42,8 @@ export class WsTrackerClient {
   private running = false;
   /** URLs counted in the pacer's sources while running. */
   private pacedSources = 0;
+  /** Made at the first failed attempt (most torrents never have one). */
+  private retries: AttemptRetries | undefined;
 
   constructor(opts: WsTrackerClientOptions) {
     this.opts = opts;
@@ -94,6 +61,9 @@ export class WsTrackerClient {
       leechers: 0,
       lonelyRetry: 0,
       offered: 0,
+      dueAt: Infinity,
+      retryTimer: false,
+      retry: undefined,
     }));
   }
 
@@ -224,6 +194,7 @@ export class WsTrackerClient {
         params.numwant = offers.length;
         params.offers = offers;
         u.offered = offers.length;
+        u.retry = undefined;
       } else {
         // It carries no offers: if its reply shows someone to offer to, that is a lull of its own
         // (a download just complete is a seed now, offering to leechers): at once (retryIfLonely),
@@ -284,10 +255,37 @@ export class WsTrackerClient {
 
   private schedule(u: UrlState, soonerS?: number): void {
     clearTimeout(u.timer);
+    u.dueAt = Infinity;
+    u.retryTimer = false;
     if (!this.running) return;
-    const s = soonerS ?? Math.max(this.opts.minInterval ?? 30, u.interval);
-    u.timer = setTimeout(() => void this.announceUrl(u, u.started ? undefined : 'started'), s * 1000);
+    const now = Date.now();
+    let ms = (soonerS ?? Math.max(this.opts.minInterval ?? 30, u.interval)) * 1000;
+    // A tracker reply that sets the interval must not put off the fresh offers a failed attempt wants.
+    if (u.retry && u.retry.at - now <= ms) {
+      ms = Math.max(0, u.retry.at - now);
+      u.retryTimer = true;
+    }
+    u.dueAt = now + ms;
+    u.timer = setTimeout(() => {
+      u.dueAt = Infinity;
+      u.retryTimer = false;
+      void this.announceUrl(u, u.started ? undefined : 'started');
+    }, ms);
     (u.timer as { unref?: () => void }).unref?.();
+  }
+
+  /**
+   * An attempt with this peer died before its data channel opened. Both ends lose it, and only fresh
+   * offers can start another: they go out within seconds (AttemptRetries: bounded per peer, backing
+   * off, the lower peer id first), not with the next announce minutes later.
+   */
+  private attemptFailed(u: UrlState, peerIdHex: string): void {
+    if (!this.running || this.offersWanted(u) === 0) return;
+    this.retries ??= new AttemptRetries(toHex(this.pool.peerId));
+    const s = this.retries.failed(peerIdHex);
+    if (s === undefined) return;
+    // An announce being made now ends with schedule(), which honours u.retry.
+    if (wantRetry(u, peerIdHex, s) && !u.busy) this.schedule(u);
   }
 
   private async makeOffers(u: UrlState, n: number): Promise<{ offer: RTCSessionDescriptionInit; offer_id: string }[]> {
@@ -329,6 +327,7 @@ export class WsTrackerClient {
     if (this.opts.tally) this.opts.tally.announcesFailed++;
     u.started = false;
     clearTimeout(u.timer);
+    u.dueAt = Infinity;
     u.status = { ...u.status, status: 'error', message: reason };
   }
 
@@ -387,6 +386,7 @@ export class WsTrackerClient {
     if (this.peers === NO_ATTEMPTS) this.peers = new Map();
     this.peers.set(peerIdHex, attempt);
     let pc: RTCPeerConnection | undefined;
+    let answered = false; // an offer we could not even answer (bad SDP) is no attempt to retry
     try {
       pc = this.pool.newPeerConnection();
       const gotChannel = new Promise<RTCDataChannel>((resolve, reject) => {
@@ -397,7 +397,7 @@ export class WsTrackerClient {
         attempt.abort = () => {
           clearTimeout(timer);
           ended();
-          reject(new Error('superseded by our own offer'));
+          reject(new GaveUp('superseded by our own offer'));
         };
         pc!.addEventListener('datachannel', (e: RTCDataChannelEvent) => {
           clearTimeout(timer);
@@ -409,7 +409,7 @@ export class WsTrackerClient {
       await pc.setRemoteDescription({ type: 'offer', sdp: this.pool.remoteSdp(pc, offer.sdp) });
       await pc.setLocalDescription(await pc.createAnswer());
       await iceGatheringDone(pc);
-      if (!this.running || this.peers.get(peerIdHex) !== attempt) throw new Error('stopped');
+      if (!this.running || this.peers.get(peerIdHex) !== attempt) throw new GaveUp('stopped');
       u.socket.send({
         action: 'announce',
         info_hash: this.infoHashBinary,
@@ -418,13 +418,15 @@ export class WsTrackerClient {
         answer: { type: 'answer', sdp: pc.localDescription!.sdp },
         offer_id: offerId,
       });
+      answered = true;
       const channel = await gotChannel;
       await channelOpen(channel, CONNECT_TIMEOUT_MS, pc);
-      if (this.peers.get(peerIdHex) !== attempt) throw new Error('superseded');
+      if (this.peers.get(peerIdHex) !== attempt) throw new GaveUp('superseded');
       this.connected(pc, channel, peerIdHex, u.url, attempt);
-    } catch {
+    } catch (err) {
       if (this.peers.get(peerIdHex) === attempt) this.peers.delete(peerIdHex);
       if (pc) this.pool.closePeerConnection(pc);
+      if (answered && !(err instanceof GaveUp)) this.attemptFailed(u, peerIdHex);
     }
   }
 
@@ -450,7 +452,7 @@ export class WsTrackerClient {
     }
     const attempt: Attempt = { role: 'offer', connected: false };
     const superseded = new Promise<never>((_, reject) => {
-      attempt.abort = () => reject(new Error('superseded by the peer’s answer to a newer offer'));
+      attempt.abort = () => reject(new GaveUp('superseded by the peer’s answer to a newer offer'));
     });
     superseded.catch(() => {});
     if (this.peers === NO_ATTEMPTS) this.peers = new Map();
@@ -459,9 +461,11 @@ export class WsTrackerClient {
       await o.pc.setRemoteDescription({ type: 'answer', sdp: this.pool.remoteSdp(o.pc, answer.sdp) });
       await Promise.race([channelOpen(o.channel, CONNECT_TIMEOUT_MS, o.pc), superseded]);
       this.connected(o.pc, o.channel, peerIdHex, u.url, attempt);
-    } catch {
+    } catch (err) {
       if (this.peers.get(peerIdHex) === attempt) this.peers.delete(peerIdHex);
       this.dropOffer(o);
+      // Among these: the answer that libdatachannel's own race refused (tracker-ws-retry.ts).
+      if (!(err instanceof GaveUp)) this.attemptFailed(u, peerIdHex);
     }
   }
 
@@ -472,6 +476,11 @@ export class WsTrackerClient {
       return;
     }
     attempt.connected = true;
+    if (this.retries) {
+      this.retries.connected(peerIdHex);
+      const r = this.urls.find((x) => x.url === url);
+      if (r && retryNotNeeded(r, peerIdHex) && !r.busy) this.schedule(r);
+    }
     const conn = dataChannelConnection(channel, { remote: `webrtc:${peerIdHex}`, pc, ...(this.pool.env.received ? { received: this.pool.env.received } : {}) });
     this.pool.live.add(pc);
     conn.onClose(() => {
@@ -490,24 +499,4 @@ export class WsTrackerClient {
 
 function isObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** A URL's subscription to its socket: two fields and the class's methods, where three closures and
- *  their context cost some 250 bytes per torrent (10,000 torrents: 2.5 MB). */
-class UrlSubscriber implements Subscriber {
-  private readonly client: WsTrackerClient;
-  private readonly u: UrlState;
-  constructor(client: WsTrackerClient, u: UrlState) {
-    this.client = client;
-    this.u = u;
-  }
-  onOpen(): void {
-    this.client.socketOpen(this.u);
-  }
-  onMessage(m: Json): void {
-    this.client.onMessage(this.u, m);
-  }
-  onDown(reason: string): void {
-    this.client.socketDown(this.u, reason);
-  }
 }
