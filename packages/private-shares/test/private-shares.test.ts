@@ -242,6 +242,22 @@ test('node:crypto opens the envelopes @hpke/core sealed (openWithSecretNode), an
   assert.throws(() => openWithSecretNode(other.info, recipientSecretFromSigningSecret(bob.signSecret)), code('not-for-you'));
 });
 
+test('envelope opening warmed for a node\'s secrets (warmEnvelopeOpening): each secret keeps its own key objects, the same secret used again opens the same, and others are still refused', async () => {
+  const { openWithSecretNode, warmEnvelopeOpening } = await import('../node.ts');
+  const [bob, carol, mallory] = [generateIdentity(), generateIdentity(), generateIdentity()];
+  const secrets = [bob, carol, mallory].map((who) => recipientSecretFromSigningSecret(who.signSecret));
+  warmEnvelopeOpening(secrets);
+  const s = await seal([{ path: ['v'], data: random(100) }], 'v', [recipientKeyFromDid(bob.did), recipientKeyFromDid(carol.did)]);
+  for (const round of [1, 2]) {
+    assert.deepEqual(openWithSecretNode(s.info, secrets[0]!), s.key, `bob, round ${round}`);
+    assert.deepEqual(openWithSecretNode(s.info, secrets[1]!), s.key, `carol, round ${round}`);
+    assert.throws(() => openWithSecretNode(s.info, secrets[2]!), code('not-for-you'), `mallory, round ${round}`);
+  }
+  const onlyCarol = await seal([{ path: ['w'], data: random(5) }], 'w', [recipientKeyFromDid(carol.did)]);
+  assert.throws(() => openWithSecretNode(onlyCarol.info, secrets[0]!), code('not-for-you'), 'bob\'s warmed key opens no envelope of carol\'s');
+  assert.deepEqual(openWithSecretNode(onlyCarol.info, secrets[1]!), onlyCarol.key);
+});
+
 test('node:crypto opens the manifest as WebCrypto does (openManifestNode), and refuses a changed one or the wrong key', async () => {
   const { openManifestNode } = await import('../node.ts');
   const files = [{ path: ['Trip', 'film.bin'], data: random(1000) }, { path: ['Trip', 'notes ü.txt'], data: random(3) }];
