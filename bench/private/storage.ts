@@ -3,20 +3,22 @@
 // (a few in flight, in order), and the CPU it takes: the engine's thread (this one) and the whole
 // process (libuv's pool writing, V8's collector). What bench:private's downloaders pay beyond the
 // public download is in here, without the swarm's noise; the plaintext is checked at the end.
-// Run (under the bench lock): node bench/private/storage.ts [--mib 256] [--rounds 3] [--in-flight 6]
+// Run (under the bench lock): node bench/private/storage.ts [--mib 256] [--rounds 3] [--in-flight 6] [--chunk BYTES]
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ChunkCipher } from '@cascade/private-shares';
+import { ChunkCipher, shareChunkSize } from '@cascade/private-shares';
 import { sealFiles } from '@cascade/private-shares/node';
 import { PlainFiles } from '../../packages/node/src/private/plain-files.ts';
 import { plainStorage } from '../../packages/node/test/plain-share.ts';
 import { median } from '../scale/proc.ts';
 
-const { values: argv } = parseArgs({ options: { mib: { type: 'string', default: '256' }, rounds: { type: 'string', default: '3' }, 'in-flight': { type: 'string', default: '6' } } });
-const CHUNK = 65536;
+const { values: argv } = parseArgs({ options: { mib: { type: 'string', default: '256' }, rounds: { type: 'string', default: '3' }, 'in-flight': { type: 'string', default: '6' }, chunk: { type: 'string' } } });
+// The sealed chunk size (a share's info `chunk`): by default what a new share of this size gets
+// (shareChunkSize: 1 MiB for 256 MiB); 65536 was every share's before issue 40.
+const CHUNK = argv.chunk ? Number(argv.chunk) : shareChunkSize(Number(argv.mib) * 1024 * 1024 - 1000);
 const PIECE = 1 << 20;
 const work = mkdtempSync(join(tmpdir(), 'cascade-bench-plain-storage-'));
 try {
@@ -64,7 +66,7 @@ try {
     all.push((p.user + p.system) / 1e6);
     console.log(`round ${round + 1}: ${(wall / 1000).toFixed(2)} s, engine's thread ${main.at(-1)!.toFixed(3)} CPU-s, process ${all.at(-1)!.toFixed(3)} CPU-s`);
   }
-  console.log(`${argv.mib} MiB of 1 MiB pieces, median of ${argv.rounds}: engine's thread ${median(main).toFixed(3)} CPU-s, process ${median(all).toFixed(3)} CPU-s`);
+  console.log(`${argv.mib} MiB of 1 MiB pieces, ${CHUNK / 1024} KiB chunks, median of ${argv.rounds}: engine's thread ${median(main).toFixed(3)} CPU-s, process ${median(all).toFixed(3)} CPU-s`);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

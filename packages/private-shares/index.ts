@@ -5,7 +5,7 @@
 export { PrivateShareError, type PrivateShareErrorCode } from './src/format/errors.ts';
 export {
   INFO_KEY, FORMAT_VERSION, DEFAULT_CHUNK, TAG_BYTES, ENVELOPE_BYTES, MAX_ENVELOPES,
-  readPrivateInfo, parsePrivateInfo, neutralName, sharePieceLength, type PrivateInfo,
+  readPrivateInfo, parsePrivateInfo, neutralName, sharePieceLength, shareChunkSize, type PrivateInfo,
 } from './src/format/format.ts';
 export { newContentKey, recipientKeyFromDid, recipientSecretFromSigningSecret } from './src/keys/keys.ts';
 export { openWithSecret } from './src/keys/envelope.ts';

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -132,4 +132,36 @@ test('a writer killed with SIGKILL mid-way: every piece it said was written is o
   await writeAll(store, s.piece, order.filter((i) => !done.has(i)), 6);
   assert.ok(s.onDisk().equals(s.film), 'resumed: the plaintext is the original, byte for byte');
   await store.close();
+});
+
+test('a fresh download makes its folders and files new, empty and open before its first piece; a file put there since keeps its bytes where no piece wrote (no zeros)', async (t) => {
+  const root = await mkdtemp(join(tmpdir(), 'cascade-edge-pages-'));
+  t.after(() => rm(root, { recursive: true, force: true }));
+  mkdirSync(join(root, 'album', 'sub'), { recursive: true });
+  const a = randomBytes(3 * BODY + 100);
+  const b = randomBytes(2 * BODY + 7);
+  writeFileSync(join(root, 'album', 'a.bin'), a);
+  writeFileSync(join(root, 'album', 'sub', 'b.bin'), b);
+  mkdirSync(join(root, 'sharer'));
+  const sealed = await sealFiles(join(root, 'album'), join(root, 'sharer'), [], { chunk: CHUNK });
+  const cipherBytes = readFileSync(sealed.cipherPath);
+  const cipher = await ChunkCipher.create(sealed.key, sealed.info, sealed.manifest.length);
+  const share = { key: sealed.key, info: sealed.info, chunkCount: cipher.chunkCount, pieceLength: PIECE };
+  const saveDir = join(root, 'recipient', 'not-yet-there');
+  const at = (...p: string[]) => join(saveDir, 'album', ...p);
+
+  const made = new PlainFiles(sealed.manifest, saveDir, BODY, 4, { fresh: true });
+  await made.makeAll();
+  assert.deepEqual([statSync(at('a.bin')).size, statSync(at('sub', 'b.bin')).size], [0, 0], 'both files made, empty, their folders too');
+  await made.close();
+
+  // The share was found fresh, then a file of its name was put there: nothing of it is zeroed.
+  const old = Buffer.alloc(a.length, 0xaa);
+  writeFileSync(at('a.bin'), old);
+  const store = plainStorage(share, new PlainFiles(sealed.manifest, saveDir, BODY, 4, { fresh: true }), { fresh: true, tampered: (err) => assert.fail(err) });
+  await store.writePiece(1, cipherBytes.subarray(PIECE, 2 * PIECE));
+  await store.close();
+  const got = readFileSync(at('a.bin'));
+  assert.ok(got.subarray(BODY, 2 * BODY).equals(a.subarray(BODY, 2 * BODY)), 'the piece written is the plaintext');
+  assert.ok(got.subarray(0, BODY).equals(old.subarray(0, BODY)) && got.subarray(2 * BODY).equals(old.subarray(2 * BODY)), 'the bytes around it are the file’s own');
 });

@@ -5,8 +5,11 @@ import { bencode, defaultPieceLength } from '@cascade/engine';
 import {
   ChunkCipher, INFO_KEY, PrivateShareError, checkKey, encryptStream, fileSpan, linkFor, neutralName, newContentKey,
   openManifest, openWithSecret, plaintextPath, readPrivateInfo, recipientKeyFromDid, recipientSecretFromSigningSecret,
-  sealInfo, sharePieceLength, splitLink, type PrivateInfo, type ShareManifest,
+  sealInfo, shareChunkSize, sharePieceLength, splitLink, type PrivateInfo, type ShareManifest,
 } from '../index.ts';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** The sealed chunk size (the info entry's `chunk`); each chunk carries BODY plaintext bytes. */
 const CHUNK = 16 * 1024;
@@ -224,6 +227,33 @@ test('a private share\'s pieces: whole chunks, 1 MiB while 128 of them remain, n
   assert.equal(sharePieceLength(1000, 262144, defaultPieceLength(1000)), 262144, 'a chunk is never split');
 });
 
+test('a new share\'s chunks: 64 KiB, doubled up to 1 MiB while 256 of them remain, never past a piece length given; every size still opens', async () => {
+  const MiB = 1 << 20;
+  assert.equal(shareChunkSize(3 * MiB), 65536, 'a small share: 64 KiB chunks, as before');
+  assert.equal(shareChunkSize(32 * MiB - 1), 65536, 'under 256 chunks of 128 KiB');
+  assert.equal(shareChunkSize(32 * MiB), 131072);
+  assert.equal(shareChunkSize(256 * MiB), MiB, '256 MiB: 256 chunks of 1 MiB (padding under 1/256)');
+  assert.equal(shareChunkSize(20 * 1024 * MiB), MiB, 'never past 1 MiB');
+  assert.equal(shareChunkSize(256 * MiB, 262144), 262144, 'a piece length given by hand holds whole chunks');
+  assert.equal(shareChunkSize(256 * MiB, 16384), 65536, 'under 64 KiB pieces: 64 KiB, as before');
+  assert.equal(sharePieceLength(256 * MiB + 65536, shareChunkSize(256 * MiB), defaultPieceLength(256 * MiB)), MiB, 'a piece holds whole chunks');
+  // A share of 1 MiB chunks opens and reads back as every other did.
+  const { sealFiles } = await import('../node.ts');
+  const dir = await mkdtemp(join(tmpdir(), 'cascade-chunks-'));
+  try {
+    const data = random(300_000);
+    await writeFile(join(dir, 'v.bin'), data);
+    const s = await sealFiles(join(dir, 'v.bin'), dir, [], { chunk: MiB });
+    assert.equal(s.info.chunk, MiB);
+    const cipher = await ChunkCipher.create(s.key, s.info, s.manifest.length);
+    const sealedBytes = await readFile(s.cipherPath);
+    assert.equal(sealedBytes.length, MiB);
+    assert.deepEqual((await cipher.decryptChunk(0, sealedBytes)).subarray(0, data.length), data);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('node:crypto opens the envelopes @hpke/core sealed (openWithSecretNode), and refuses what openWithSecret refuses', async () => {
   const { openWithSecretNode } = await import('../node.ts');
   const bob = generateIdentity();
@@ -240,6 +270,22 @@ test('node:crypto opens the envelopes @hpke/core sealed (openWithSecretNode), an
   const other = await seal([{ path: ['w'], data: random(5) }], 'w', []);
   assert.throws(() => openWithSecretNode({ ...other.info, envelopes: s.info.envelopes }, recipientSecretFromSigningSecret(bob.signSecret)), code('not-for-you'));
   assert.throws(() => openWithSecretNode(other.info, recipientSecretFromSigningSecret(bob.signSecret)), code('not-for-you'));
+});
+
+test('envelope opening warmed for a node\'s secrets (warmEnvelopeOpening): each secret keeps its own key objects, the same secret used again opens the same, and others are still refused', async () => {
+  const { openWithSecretNode, warmEnvelopeOpening } = await import('../node.ts');
+  const [bob, carol, mallory] = [generateIdentity(), generateIdentity(), generateIdentity()];
+  const secrets = [bob, carol, mallory].map((who) => recipientSecretFromSigningSecret(who.signSecret));
+  warmEnvelopeOpening(secrets);
+  const s = await seal([{ path: ['v'], data: random(100) }], 'v', [recipientKeyFromDid(bob.did), recipientKeyFromDid(carol.did)]);
+  for (const round of [1, 2]) {
+    assert.deepEqual(openWithSecretNode(s.info, secrets[0]!), s.key, `bob, round ${round}`);
+    assert.deepEqual(openWithSecretNode(s.info, secrets[1]!), s.key, `carol, round ${round}`);
+    assert.throws(() => openWithSecretNode(s.info, secrets[2]!), code('not-for-you'), `mallory, round ${round}`);
+  }
+  const onlyCarol = await seal([{ path: ['w'], data: random(5) }], 'w', [recipientKeyFromDid(carol.did)]);
+  assert.throws(() => openWithSecretNode(onlyCarol.info, secrets[0]!), code('not-for-you'), 'bob\'s warmed key opens no envelope of carol\'s');
+  assert.deepEqual(openWithSecretNode(onlyCarol.info, secrets[1]!), onlyCarol.key);
 });
 
 test('node:crypto opens the manifest as WebCrypto does (openManifestNode), and refuses a changed one or the wrong key', async () => {

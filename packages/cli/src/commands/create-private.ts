@@ -27,7 +27,8 @@ export async function createPrivate(inv: Invocation, out: Output): Promise<numbe
   const dir = output ? dirname(output) : process.cwd();
   let sealed;
   try {
-    sealed = await sealFiles(inv.positionals, dir, recipients);
+    // A piece length given by hand holds whole chunks (or recipients would keep the ciphertext).
+    sealed = await sealFiles(inv.positionals, dir, recipients, { maxChunk: o.pieceLength });
   } catch (err) {
     throw new CliError(`cannot make a private share of ${inv.positionals.join(', ')}: ${errorMessage(err)}`);
   }

@@ -9,10 +9,10 @@ import type { ChunkDecryptor } from '@cascade/private-shares/node';
 import { PlainFiles } from './plain-files.ts';
 import { chunkProgress } from './progress.ts';
 
-/** Runs written at once (6 measured best against 2 and 3 here), and the most chunks in one run
- *  (4 MiB of 64 KiB chunks). */
+/** Runs written at once (6 measured best against 2 and 3 here), and the most bytes in one run (64
+ *  chunks of 64 KiB; a share of 1 MiB chunks, shareChunkSize, has 4 in a run, not 64 MiB). */
 const IN_FLIGHT = 6;
-const RUN = 64;
+const RUN_BYTES = 4 * 1024 * 1024;
 /** Plaintext decrypted from pieces in memory and waiting for the disk, at most: past it, chunks are
  *  read back from the ciphertext on disk once a run is free (the disk is the slower side then). */
 const MEMORY_BUDGET = 48 * 1024 * 1024;
@@ -50,14 +50,20 @@ export class PlainWriter {
   #stopped = false;
   #cipherFile: Promise<FileHandle> | undefined;
   readonly #files: PlainFiles;
+  /** The most chunks in one run. */
+  readonly #run: number;
+  /** Plaintext bytes of the longest run, each of which takes aligned memory (diagnostics and tests). */
+  readonly runBytes: number;
 
   constructor(o: PlainWriterOptions) {
     this.#o = o;
+    this.#run = Math.max(1, Math.floor(RUN_BYTES / o.chunk));
     this.#done = new Uint8Array(Math.ceil(o.chunkCount / 8));
     this.#done.set(o.done.subarray(0, this.#done.length));
     for (let i = 0; i < o.chunkCount; i++) if (!this.#has(i)) this.#left++;
     // Runs from memory, read-back runs, and a spare: aligned memory for each.
-    this.#files = new PlainFiles(o.manifest, o.savePath, Math.min(RUN, o.chunkCount) * o.chunk, IN_FLIGHT + 1);
+    this.runBytes = Math.min(this.#run, o.chunkCount) * o.chunk;
+    this.#files = new PlainFiles(o.manifest, o.savePath, this.runBytes, IN_FLIGHT + 1);
   }
 
   get complete(): boolean {
@@ -145,7 +151,7 @@ export class PlainWriter {
   /**
    * Starts runs while fewer than IN_FLIGHT are being written: first the oldest chunk decrypted from
    * memory with its decrypted neighbours, else the oldest waiting to be read back with its waiting
-   * neighbours. While the disk lags, chunks pile up and the runs grow (up to RUN chunks).
+   * neighbours. While the disk lags, chunks pile up and the runs grow (up to RUN_BYTES).
    */
   #pump(): void {
     while (!this.#stopped && this.#runs < IN_FLIGHT) {
@@ -154,9 +160,9 @@ export class PlainWriter {
       const next = (fromMemory ? this.#decrypted.keys() : this.#queued.values()).next();
       if (next.done) return;
       let first = next.value;
-      while (first > 0 && pending.has(first - 1) && next.value - first < RUN - 1) first--;
+      while (first > 0 && pending.has(first - 1) && next.value - first < this.#run - 1) first--;
       let count = 0;
-      while (count < RUN && pending.has(first + count)) count++;
+      while (count < this.#run && pending.has(first + count)) count++;
       if (fromMemory) {
         const plain: Buffer[] = [];
         for (let c = first; c < first + count; c++) {

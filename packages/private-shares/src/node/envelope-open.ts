@@ -3,10 +3,10 @@
 // modules loaded on the first envelope and X25519 in JavaScript: a recipient's download waited
 // 30–80 ms for its first envelope (bench/private); here it is a fraction of a millisecond.
 // test/private-shares.test.ts opens envelopes sealed by @hpke/core with it.
-import { createDecipheriv, createHmac, createPrivateKey, createPublicKey, diffieHellman } from 'node:crypto';
+import { createDecipheriv, createHmac, createPrivateKey, createPublicKey, diffieHellman, type KeyObject } from 'node:crypto';
 import { ENVELOPE_BYTES, type PrivateInfo } from '../format/format.ts';
 import { ENC_BYTES, envelopeInfo, noEnvelopeOpens } from '../keys/envelope.ts';
-import { KEY_BYTES } from '../keys/keys.ts';
+import { KEY_BYTES, deriveKey } from '../keys/keys.ts';
 
 const TAG = 16;
 const ascii = (s: string) => Buffer.from(s, 'latin1');
@@ -33,9 +33,50 @@ const labeledExpand = (suite: Buffer, prk: Uint8Array, label: string, info: Uint
 
 /** The content key from the first envelope this X25519 secret opens; 'not-for-you' when none does
  *  (what envelope.ts openWithSecret answers, without @hpke/core). */
+interface Recipient {
+  skR: KeyObject;
+  pkRm: Buffer;
+}
+
+/** A secret's key objects, made once: the node passes the same secrets to every share it opens. */
+const recipients = new WeakMap<Uint8Array, Recipient>();
+
+function recipientOf(x25519Secret: Uint8Array): Recipient {
+  let r = recipients.get(x25519Secret);
+  if (!r) {
+    const skR = createPrivateKey({ key: Buffer.concat([PKCS8, x25519Secret]), format: 'der', type: 'pkcs8' });
+    r = { skR, pkRm: createPublicKey(skR).export({ format: 'der', type: 'spki' }).subarray(SPKI.length) };
+    recipients.set(x25519Secret, r);
+  }
+  return r;
+}
+
+/**
+ * Makes these secrets' key objects and runs each primitive an envelope and a manifest need once
+ * (X25519, HMAC-SHA256, AES-256-GCM, HKDF), for a node to call while idle: the first envelope a
+ * process opened cost 2-3 ms more than the next (OpenSSL's and V8's first calls), 5-8 ms of a
+ * recipient's start under load in bench:private, where the public download pays nothing alike.
+ */
+export function warmEnvelopeOpening(x25519Secrets: readonly Uint8Array[]): void {
+  for (const secret of x25519Secrets) {
+    const { skR, pkRm } = recipientOf(secret);
+    diffieHellman({ privateKey: skR, publicKey: createPublicKey({ key: Buffer.concat([SPKI, pkRm]), format: 'der', type: 'spki' }) });
+  }
+  const zeros = new Uint8Array(32);
+  labeledExpand(HPKE_SUITE, labeledExtract(KEM_SUITE, zeros, 'eae_prk', zeros), 'key', zeros, 32);
+  deriveKey(zeros, zeros, 'manifest');
+  const d = createDecipheriv('aes-256-gcm', zeros, zeros.subarray(0, 12));
+  d.setAuthTag(zeros.subarray(0, TAG));
+  d.update(zeros);
+  try {
+    d.final();
+  } catch {
+    // Expected: zeros are no sealed message.
+  }
+}
+
 export function openWithSecretNode(info: PrivateInfo, x25519Secret: Uint8Array): Uint8Array {
-  const skR = createPrivateKey({ key: Buffer.concat([PKCS8, x25519Secret]), format: 'der', type: 'pkcs8' });
-  const pkRm = createPublicKey(skR).export({ format: 'der', type: 'spki' }).subarray(SPKI.length);
+  const { skR, pkRm } = recipientOf(x25519Secret);
   const hpkeInfo = envelopeInfo(info.salt);
   const empty = Buffer.alloc(0);
   // The key schedule's context does not depend on the envelope (base mode, no PSK).

@@ -6,7 +6,7 @@ import { readdir, rm, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { once } from 'node:events';
 import { ChunkCipher, encryptStream } from '../format/chunks.ts';
-import { DEFAULT_CHUNK, neutralName, type PrivateInfo } from '../format/format.ts';
+import { neutralName, shareChunkSize, type PrivateInfo } from '../format/format.ts';
 import { newContentKey } from '../keys/keys.ts';
 import { checkManifest, type ShareManifest } from '../format/manifest.ts';
 import { sealInfo } from '../keys/seal.ts';
@@ -35,7 +35,7 @@ export async function sealFiles(
   paths: string | string[],
   outDir: string,
   recipients: Uint8Array[],
-  opts: { chunk?: number; name?: string; onProgress?: (done: number, total: number) => void } = {},
+  opts: { chunk?: number; maxChunk?: number; name?: string; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<SealedFiles> {
   const list = typeof paths === 'string' ? [paths] : paths;
   if (list.length === 0) throw new Error('nothing to share');
@@ -53,7 +53,8 @@ export async function sealFiles(
   files = sortByPath(files);
   const manifest = checkManifest({ name, files: files.map((f) => ({ path: f.path, length: f.length })), length: files.reduce((n, f) => n + f.length, 0) });
   const key = newContentKey();
-  const info = await sealInfo(key, manifest, recipients, opts.chunk ?? DEFAULT_CHUNK);
+  // `chunk` as given, else by the share's size (shareChunkSize), under `maxChunk` (a piece length given).
+  const info = await sealInfo(key, manifest, recipients, opts.chunk ?? shareChunkSize(manifest.length, opts.maxChunk));
   const cipher = await ChunkCipher.create(key, info, manifest.length);
   const cipherPath = join(outDir, neutralName(info.salt));
   const out = createWriteStream(cipherPath, { flags: 'wx' });
