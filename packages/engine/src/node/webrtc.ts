@@ -20,6 +20,9 @@ export function forLibdatachannel(list: RTCIceServer[]): RTCIceServer[] {
     : s));
 }
 
+/** Bytes of data-channel messages between two young collections asked for (see nodeWebRtcEnv). */
+export const WEBRTC_YOUNG_EVERY = 4 * 1024 * 1024;
+
 /** `outgoing`: the session's concrete --host: WebSocket trackers are reached from it, and ICE binds
  *  to it unless the options name another address. */
 export function nodeWebRtcEnv(opts: WebRtcOptions = {}, outgoing?: string): WebRtcEnv {
@@ -32,7 +35,9 @@ export function nodeWebRtcEnv(opts: WebRtcOptions = {}, outgoing?: string): WebR
   }
   // Each message is a fresh off-heap ArrayBuffer (node-datachannel's polyfill), garbage once the
   // wire has copied its blocks out: given back by young collections before they cost full ones.
-  return { RTCPeerConnection: lazyPeerConnection(), config, received: youngBufferCollector(), ...(outgoing ? { WebSocket: boundWebSocket(outgoing) } : {}) };
+  // Every 4 MiB, not the default 16: at 16 a downloader still ran 4–22 full collections per 256 MiB
+  // (main thread and V8 workers marking), at 4 one (bench/nat/README.md, branch rtc5).
+  return { RTCPeerConnection: lazyPeerConnection(), config, received: youngBufferCollector(WEBRTC_YOUNG_EVERY), ...(outgoing ? { WebSocket: boundWebSocket(outgoing) } : {}) };
 }
 
 /** The `ws` package's WebSocket (the browser API, as the tracker client uses it) from `localAddress`. */
