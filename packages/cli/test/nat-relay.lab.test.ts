@@ -26,12 +26,17 @@ const lab = () => (shared ??= setUp());
 test('symmetric ↔ symmetric: hole punching cannot work; through coturn with an explicit --ice-server, then with credentials the tracker mints; peers say relayed; "symmetric"', { timeout: 360_000 }, async (t) => {
   const { s, staticTurn } = await lab();
 
-  // Explicit: a TURN URL whose user and password are percent-encoded.
-  const explicit = await transfer(t, s, 'symmetric', ['--ice-server', `turn:labuser:p%40ss%3Aword@${new URL(`http://${staticTurn.url.slice(5)}`).host}`]);
+  // Explicit: a TURN URL whose user and password are percent-encoded. Its two nodes are stopped
+  // before the next transfer: left running, they are two more seeds of the same torrent (one with no
+  // upload limit), and the next download could go from nothing to done between two of its progress
+  // events (CI, once: 4 MiB at 15 MB/s), so "data flowing" was never seen, and its peers were theirs.
+  const explicitNodes: (() => unknown)[] = [];
+  const explicit = await transfer({ after: (fn) => void explicitNodes.push(fn) }, s, 'symmetric', ['--ice-server', `turn:labuser:p%40ss%3Aword@${new URL(`http://${staticTurn.url.slice(5)}`).host}`]);
   assert.ok(explicit.peers.length > 0 && explicit.peers.every((p) => p.transport === 'webrtc' && p.relayed === true), `relayed WebRTC: ${JSON.stringify(explicit.peers)}`);
   assert.equal(explicit.healthB.network?.nat, 'symmetric', JSON.stringify(explicit.healthB.network));
   assert.equal(explicit.healthB.network.iceSource, 'setting');
   assert.match(staticTurn.log(), /user <labuser>: incoming packet ALLOCATE processed, success/, 'coturn took the percent-decoded user and password');
+  for (const stop of explicitNodes.reverse()) await stop();
 
   // Nothing configured: the tracker's /ice-servers hands out coturn credentials (use-auth-secret).
   const minted = await transfer(t, s, 'symmetric');
