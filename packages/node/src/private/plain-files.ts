@@ -152,7 +152,7 @@ export class PlainFiles {
   async newestMtime(): Promise<number | undefined> {
     let newest = 0;
     for (let i = 0; i < this.manifest.files.length; i++) {
-      const s = await stat(join(this.#savePath, ...plaintextPath(this.manifest, i))).catch(() => undefined);
+      const s = await stat(this.#filePath(i)).catch(() => undefined);
       if (!s) return undefined;
       newest = Math.max(newest, Math.floor(s.mtimeMs));
     }
@@ -174,7 +174,7 @@ export class PlainFiles {
     await this.close();
     const dirs = new Set<string>();
     for (let i = 0; i < this.manifest.files.length; i++) {
-      const path = join(this.#savePath, ...plaintextPath(this.manifest, i));
+      const path = this.#filePath(i);
       await unlink(path).catch(() => {});
       for (let d = dirname(path); d.length > this.#savePath.length; d = dirname(d)) dirs.add(d);
     }
@@ -193,7 +193,7 @@ export class PlainFiles {
   }
 
   async #readHandle(i: number): Promise<{ handle: FileHandle; done: () => Promise<void> }> {
-    const path = join(this.#savePath, ...plaintextPath(this.manifest, i));
+    const path = this.#filePath(i);
     if (this.manifest.files.length > KEEP_OPEN) {
       const handle = await open(path, 'r');
       return { handle, done: () => handle.close() };
@@ -276,7 +276,7 @@ export class PlainFiles {
 
   /** Creates file i, new and empty, and keeps it open read-write; false when it is there already. */
   async #create(i: number): Promise<boolean> {
-    const path = join(this.#savePath, ...plaintextPath(this.manifest, i));
+    const path = this.#filePath(i);
     const flags = constants.O_RDWR | constants.O_CREAT | constants.O_EXCL;
     let fh: FileHandle;
     try {
@@ -294,11 +294,16 @@ export class PlainFiles {
     return true;
   }
 
+  /** Where file i's plaintext lives. */
+  #filePath(i: number): string {
+    return join(this.#savePath, ...plaintextPath(this.manifest, i));
+  }
+
   /** File i's path, made (empty) the first time: 'a' creates without truncating what is there. */
   #path(i: number): Promise<string> {
     let made = this.#paths.get(i);
     if (!made) {
-      const path = join(this.#savePath, ...plaintextPath(this.manifest, i));
+      const path = this.#filePath(i);
       made = mkdir(dirname(path), { recursive: true })
         .then(() => open(path, 'a'))
         .then((h) => h.close())

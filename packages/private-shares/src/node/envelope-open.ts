@@ -31,8 +31,6 @@ const labeledExtract = (suite: Buffer, salt: Uint8Array, label: string, ikm: Uin
 const labeledExpand = (suite: Buffer, prk: Uint8Array, label: string, info: Uint8Array, length: number) =>
   expand(prk, Buffer.concat([u16(length), V1, suite, ascii(label), info]), length);
 
-/** The content key from the first envelope this X25519 secret opens; 'not-for-you' when none does
- *  (what envelope.ts openWithSecret answers, without @hpke/core). */
 interface Recipient {
   skR: KeyObject;
   pkRm: Buffer;
@@ -75,6 +73,8 @@ export function warmEnvelopeOpening(x25519Secrets: readonly Uint8Array[]): void 
   }
 }
 
+/** The content key from the first envelope this X25519 secret opens; 'not-for-you' when none does
+ *  (what envelope.ts openWithSecret answers, without @hpke/core). */
 export function openWithSecretNode(info: PrivateInfo, x25519Secret: Uint8Array): Uint8Array {
   const { skR, pkRm } = recipientOf(x25519Secret);
   const hpkeInfo = envelopeInfo(info.salt);
