@@ -7,6 +7,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { ChunkCipher } from '@cascade/private-shares';
 import { chunkKey, sealFiles } from '@cascade/private-shares/node';
 import { PlainFiles } from '../src/private/plain-files.ts';
@@ -83,6 +85,7 @@ test('a plaintext file edited after it was written is never sealed again and sen
   const film = randomBytes(150_000);
   const s = await setUp(t, { 'film.bin': film });
   const store = s.storage();
+  t.after(() => store.close());
   for (let i = 0; i < s.pieceCount; i++) await store.writePiece(i, s.piece(i));
   const path = join(s.saveDir, 'Trip', 'film.bin');
   const edited = Buffer.from(film);
@@ -99,6 +102,7 @@ test('a verified piece whose chunk fails authentication is refused by name and n
   const film = randomBytes(120_000);
   const s = await setUp(t, { 'film.bin': film });
   const store = s.storage();
+  t.after(() => store.close());
   await store.writePiece(0, s.piece(0));
   const bent = Buffer.from(s.piece(1));
   bent[CHUNK + 10]! ^= 1; // the piece's second chunk: chunk 5
@@ -151,7 +155,27 @@ test('a fresh download’s files are made and opened before its first piece, and
   assert.equal((await store.fileStats())[0]?.length, s.cipher.cipherLength);
   assert.ok(readFileSync(join(s.saveDir, 'Trip', 'film.bin')).equals(film));
   await store.close();
+  assert.equal(await handlesLeftToCollector(), 0, 'every handle opened was closed, none left to the garbage collector');
 });
+
+/** Full collections, counting Node's warnings of a FileHandle closed by the collector (one opened
+ *  and then dropped unclosed). */
+async function handlesLeftToCollector(): Promise<number> {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  let closed = 0;
+  const count = (w: Error) => void (/Closing file descriptor/.test(w.message) && closed++);
+  process.on('warning', count);
+  try {
+    for (let i = 0; i < 3; i++) {
+      gc();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  } finally {
+    process.off('warning', count);
+  }
+  return closed;
+}
 
 test('chunks decrypted straight into the write’s aligned memory: a chunk that fails authentication mid-piece leaves nothing of its piece on disk, and the pieces around it, out of order, are byte-exact and go direct', async (t) => {
   const film = randomBytes(40 * CHUNK);

@@ -34,6 +34,9 @@ export class PlainFiles {
   pageCacheWrites = 0;
   /** The files are new for this download and nothing else writes them (see makeAll). */
   #fresh: boolean;
+  /** makeAll's new files on their way: handles asked for meanwhile wait for them rather than open
+   *  a second one that the made file's handle would replace (and leave to the garbage collector). */
+  #creating: Promise<unknown> | undefined;
 
   /**
    * `runBytes`, `runs`: the longest range written at once, and how many at once, for aligned memory.
@@ -61,12 +64,15 @@ export class PlainFiles {
       this.#fresh = false;
       // Made new and kept open in one call each (the general way below takes five in a row: 10-60 ms
       // of a recipient's first write under load in bench:private). Files made new are empty.
-      const made = await Promise.all(this.manifest.files.map((_, i) => this.#create(i)));
+      const creating = Promise.all(this.manifest.files.map((_, i) => this.#create(i)));
+      this.#creating = creating.catch(() => {});
+      const made = await creating;
       if (made.every(Boolean)) this.#edges.zeroFill(this.manifest.files.map((f) => f.length));
       // One found there (made since the share was found fresh) is not this download's alone.
       for (let i = 0; i < made.length; i++) if (!made[i]) await this.#path(i);
       return;
     }
+    await this.#creating;
     for (let i = 0; i < this.manifest.files.length; i++) await this.#path(i);
     if (!this.#fresh) return;
     this.#fresh = false; // once: a later makeAll finds the files written
@@ -79,6 +85,7 @@ export class PlainFiles {
   async warm(): Promise<void> {
     if (this.manifest.files.length > KEEP_OPEN) return;
     if (this.#direct) this.#slots ??= new AlignedSlots(this.#runBytes, this.#slotCount);
+    await this.#creating;
     await Promise.all(this.manifest.files.map((_, i) => Promise.all([this.#handle(i), this.#direct ? this.#directHandle(i) : undefined]).catch(() => {})));
   }
 
