@@ -3,13 +3,13 @@
 // See bench/swarm/README.md. Run: npm run bench:swarm -- [--size 1GiB] [--runs 3] [--fanout] [--big 8GiB] …
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomFillSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, open, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createTorrent } from '../../packages/engine/index.ts';
+import { makePayload, verify, type Payload } from './payload.ts';
+import { arrow, fmtSize, GiB, median, MB, parsePair, runLine, summarize, table, targets, versusWebTorrent, type Impl, type ProcResult, type RunResult } from './report.ts';
 
 const HERE = import.meta.dirname;
 const OUT_DIR = resolve(HERE, '../out');
@@ -17,10 +17,7 @@ const CASCADE_PEER = join(HERE, 'cascade-peer.ts');
 const LT_PEER = join(HERE, 'lt_peer.py');
 const WT_PEER = join(HERE, 'wt-peer.ts');
 const PYTHON = '/usr/bin/python3';
-const GiB = 2 ** 30;
-const MB = 1e6;
 
-type Impl = 'lt' | 'cascade' | 'wt';
 /** --webtorrent: WebTorrent (Node, TCP) as downloader of libtorrent, as both ends, and against Cascade. */
 const WEBTORRENT_PAIRS = ['wt-wt', 'lt-wt', 'wt-cascade', 'cascade-wt'];
 type Ev = { event?: string; [k: string]: any };
@@ -36,12 +33,6 @@ function parseSize(s: string, what: string): number {
   return Math.round(Number(m[1]) * mult);
 }
 
-function fmtSize(n: number): string {
-  if (n >= GiB && n % GiB === 0) return `${n / GiB}GiB`;
-  if (n >= 2 ** 20 && n % 2 ** 20 === 0) return `${n / 2 ** 20}MiB`;
-  if (n >= 1024 && n % 1024 === 0) return `${n / 1024}KiB`;
-  return `${n}B`;
-}
 
 /** --quick's limits, from issue 40's figures at 256 MiB (README: how they were set). */
 const QUICK_MAX_CPU = 4.0;
@@ -174,11 +165,6 @@ const opts = {
   ltPlaintext: argv['lt-plaintext']!,
 };
 
-function parsePair(s: string): { seed: Impl; dl: Impl } {
-  const m = /^(lt|cascade|wt)-(lt|cascade|wt)$/.exec(s);
-  if (!m) throw new Error(`bad pair "${s}": use seeder-downloader with lt|cascade|wt, e.g. lt-cascade`);
-  return { seed: m[1] as Impl, dl: m[2] as Impl };
-}
 for (const p of [...opts.pairs, ...opts.bigPairs]) parsePair(p);
 if (!Number.isInteger(opts.runs) || opts.runs < 1) throw new Error('--runs must be a positive integer');
 if (!Number.isInteger(opts.fanoutPeers) || opts.fanoutPeers < 1) throw new Error('--fanout-peers must be a positive integer');
@@ -326,145 +312,11 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-// ------------------------------------------------------------------------------------------------
-// Payload, torrent, verification
-
 let tempRoot: string | undefined;
-
-async function writeRandom(path: string, size: number): Promise<void> {
-  const fh = await open(path, 'w');
-  const buf = Buffer.allocUnsafe(16 * 2 ** 20);
-  try {
-    for (let off = 0; off < size; ) {
-      const n = Math.min(buf.length, size - off);
-      randomFillSync(buf, 0, n);
-      await fh.write(buf, 0, n, off);
-      off += n;
-    }
-  } finally {
-    await fh.close();
-  }
-}
-
-async function writeSparse(path: string, size: number): Promise<void> {
-  const fh = await open(path, 'w');
-  await fh.truncate(size);
-  await fh.close();
-}
-
-interface Payload {
-  dir: string; // the seeder's save path
-  file: string;
-  size: number;
-  torrentPath: string;
-  infoHash: string;
-  pieces: number;
-}
-
-async function makePayload(dir: string, name: string, size: number, sparse: boolean): Promise<Payload> {
-  await mkdir(dir, { recursive: true });
-  const file = join(dir, name);
-  let t = performance.now();
-  if (sparse) await writeSparse(file, size);
-  else await writeRandom(file, size);
-  const made = (performance.now() - t) / 1000;
-  t = performance.now();
-  const { torrent, metainfo } = await createTorrent(file, { pieceLength: opts.pieceLength, version: opts.version, createdBy: 'cascade swarm bench' });
-  const hashed = (performance.now() - t) / 1000;
-  const torrentPath = join(dir, '..', `${name}.torrent`);
-  await writeFile(torrentPath, torrent);
-  // libtorrent must read the same infohash out of it.
-  const info = JSON.parse(spawnSync(PYTHON, [LT_PEER, 'info', torrentPath], { encoding: 'utf8' }).stdout.trim().split('\n').pop()!);
-  if (info.infoHash !== metainfo.infoHashHex) throw new Error(`libtorrent reads infohash ${info.infoHash}, Cascade wrote ${metainfo.infoHashHex}`);
-  ltVersion = info.version;
-  console.log(
-    `payload ${name}: ${fmtSize(size)} ${sparse ? 'sparse (zeros)' : 'random'} in ${made.toFixed(1)} s, ${opts.version} torrent ${metainfo.pieceCount} × ${fmtSize(opts.pieceLength)} hashed in ${hashed.toFixed(1)} s, infohash ${metainfo.infoHashHex}`,
-  );
-  return { dir, file, size, torrentPath, infoHash: metainfo.infoHashHex, pieces: metainfo.pieceCount };
-}
-
 let ltVersion = '?';
-
-/** Full byte-for-byte comparison with the payload; returns why it differs, or undefined. */
-async function verify(got: string, want: string, size: number): Promise<string | undefined> {
-  let st;
-  try {
-    st = await stat(got);
-  } catch {
-    return `${got} is missing`;
-  }
-  if (st.size !== size) return `${got} has ${st.size} bytes, want ${size}`;
-  const [a, b] = await Promise.all([open(got, 'r'), open(want, 'r')]);
-  const CH = 16 * 2 ** 20;
-  const ba = Buffer.allocUnsafe(CH);
-  const bb = Buffer.allocUnsafe(CH);
-  try {
-    for (let off = 0; off < size; off += CH) {
-      const n = Math.min(CH, size - off);
-      const [ra, rb] = await Promise.all([a.read(ba, 0, n, off), b.read(bb, 0, n, off)]);
-      if (ra.bytesRead !== n || rb.bytesRead !== n) return `short read at ${off}`;
-      if (!ba.subarray(0, n).equals(bb.subarray(0, n))) {
-        let i = 0;
-        while (ba[i] === bb[i]) i++;
-        let zeros = 0;
-        while (i + zeros < n && ba[i + zeros] === 0) zeros++;
-        return `content differs from byte ${off + i} (piece ${Math.floor((off + i) / opts.pieceLength)})${zeros >= 1024 ? `, ${zeros}+ zero bytes there: never written?` : ''}`;
-      }
-    }
-  } finally {
-    await Promise.all([a.close(), b.close()]);
-  }
-  return undefined;
-}
 
 // ------------------------------------------------------------------------------------------------
 // One transfer: 1 seeder → n downloaders
-
-interface ProcResult {
-  impl: Impl;
-  /** CPU-s during the transfer (downloader: start → done; seeder: ready → all done). */
-  cpu: number;
-  /** CPU-s of the whole process, startup and checking included. */
-  cpuTotal: number;
-  /** Peak RSS (getrusage maxrss), bytes. */
-  maxRss: number;
-  /** Seeder: peak RSS when it was ready (after checking), bytes. */
-  maxRssAtReady?: number;
-  /** Sampled peaks, bytes: anonymous vs file-backed (mmap) resident memory. */
-  peakAnon: number;
-  peakFile: number;
-  /** Node peers: CPU-s per thread name (main, libuv pool, V8 helpers, io_uring workers); downloaders
-   *  from start to done, seeders over the whole process life. */
-  threads?: Record<string, number>;
-  /** Node downloaders: s per thread name spent runnable but waiting for a CPU, during the transfer. */
-  threadWaits?: Record<string, number>;
-  /** Node downloaders only: MB received per 100 ms from their first dial. */
-  series?: number[];
-  seconds?: number;
-  /** libtorrent only: outgoing connection attempts; s from finished to its store buffer written. */
-  dialAttempts?: number;
-  flushSeconds?: number;
-}
-
-interface RunResult {
-  label: string;
-  pair: string;
-  downloaders: number;
-  run: number; // 0 = warm-up
-  size: number;
-  /** 1-minute load average just before the run (other processes compete for the CPUs). */
-  load: number;
-  ok: boolean;
-  error?: string;
-  /** First dial → last done, s. */
-  seconds?: number;
-  /** First dial → first payload byte (median over downloaders), s. */
-  firstByte?: number;
-  /** downloaders × size / seconds, 10^6 bytes/s. */
-  mbps?: number;
-  seeder?: ProcResult;
-  dl?: ProcResult[];
-}
 
 function procResult(p: PeerProc, cpu: number, done?: Ev): ProcResult {
   const fin = [...p.events].reverse().find((e) => e.event === 'usage' && e.final);
@@ -483,11 +335,6 @@ function procResult(p: PeerProc, cpu: number, done?: Ev): ProcResult {
     series: done?.series,
   };
 }
-
-const arrow = (pair: string, n: number) => {
-  const { seed, dl } = parsePair(pair);
-  return `${seed}→${n > 1 ? `${n}×` : ''}${dl}`;
-};
 
 async function transfer(payload: Payload, pair: string, n: number, run: number): Promise<RunResult> {
   const { seed: seedImpl, dl: dlImpl } = parsePair(pair);
@@ -527,7 +374,7 @@ async function transfer(payload: Payload, pair: string, n: number, run: number):
     res.seeder = { ...procResult(seeder, seedUsage.cpu - ready.cpu), maxRssAtReady: ready.maxRss * 1024 };
     res.dl = dls.map((d, i) => procResult(d, dones[i]!.cpu, dones[i]));
     for (const [i, dir] of dlDirs.entries()) {
-      const bad = await verify(join(dir, payload.file.split('/').pop()!), payload.file, payload.size);
+      const bad = await verify(join(dir, payload.file.split('/').pop()!), payload.file, payload.size, opts.pieceLength);
       if (bad) throw new Error(`downloaded data is wrong (downloader ${i + 1}): ${bad}`);
     }
     res.ok = true;
@@ -543,177 +390,6 @@ async function transfer(payload: Payload, pair: string, n: number, run: number):
     spawnSync('sync');
   }
   return res;
-}
-
-// ------------------------------------------------------------------------------------------------
-// Reporting
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length === 0 ? NaN : s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const f = (x: number | undefined, d = 1) => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(d));
-const mb = (bytes: number) => f(bytes / MB, 0);
-
-function runLine(r: RunResult): string {
-  const tag = r.run === 0 ? 'warm-up' : `run ${r.run}`;
-  if (!r.ok) return `  ${r.label.padEnd(18)} ${tag.padEnd(7)} FAILED: ${r.error}`;
-  const d = r.dl!;
-  const dlCpu = mean(d.map((x) => x.cpu));
-  return (
-    `  ${r.label.padEnd(18)} ${tag.padEnd(7)} ${f(r.mbps).padStart(7)} MB/s  ${f(r.seconds, 2).padStart(6)} s (1st byte ${f(r.firstByte, 2)} s)` +
-    `  dl cpu ${f(dlCpu, 2)} s, rss ${mb(Math.max(...d.map((x) => x.maxRss)))} MB` +
-    `  | seed cpu ${f(r.seeder!.cpu, 2)} s, rss ${mb(r.seeder!.maxRss)} MB (${mb(r.seeder!.maxRssAtReady!)} checked)  ✓ data verified  (load ${f(r.load, 1)})`
-  );
-}
-
-interface Summary {
-  label: string;
-  pair: string;
-  downloaders: number;
-  runs: number;
-  failed: number;
-  mbps: { min: number; median: number; max: number; all: number[] };
-  ratioToLt: number | undefined;
-  firstByte: number;
-  dlCpu: number; // median over runs of the mean per downloader
-  dlCpuPerGiB: number;
-  dlMaxRss: number;
-  dlPeakAnon: number;
-  seedCpu: number;
-  seedMaxRss: number;
-  seedPeakAnon: number;
-  seedMaxRssAtReady: number;
-  /** Median over runs of (all peers' CPU-s during the transfer) / seconds: how many CPUs were busy. */
-  cores: number;
-}
-
-function summarize(results: RunResult[], size: number): Summary[] {
-  const labels = [...new Set(results.map((r) => r.label))];
-  const out: Summary[] = labels.map((label) => {
-    const all = results.filter((r) => r.label === label);
-    const rs = all.filter((r) => r.ok);
-    const speeds = rs.map((r) => r.mbps!);
-    const dlCpu = median(rs.map((r) => mean(r.dl!.map((d) => d.cpu))));
-    return {
-      label,
-      pair: all[0]!.pair,
-      downloaders: all[0]!.downloaders,
-      runs: rs.length,
-      failed: all.length - rs.length,
-      mbps: { min: Math.min(...speeds), median: median(speeds), max: Math.max(...speeds), all: speeds },
-      ratioToLt: undefined,
-      firstByte: median(rs.map((r) => r.firstByte!)),
-      dlCpu,
-      dlCpuPerGiB: dlCpu / (size / GiB),
-      dlMaxRss: Math.max(...rs.flatMap((r) => r.dl!.map((d) => d.maxRss))),
-      dlPeakAnon: Math.max(...rs.flatMap((r) => r.dl!.map((d) => d.peakAnon))),
-      seedCpu: median(rs.map((r) => r.seeder!.cpu)),
-      seedMaxRss: Math.max(...rs.map((r) => r.seeder!.maxRss)),
-      seedPeakAnon: Math.max(...rs.map((r) => r.seeder!.peakAnon)),
-      seedMaxRssAtReady: Math.max(...rs.map((r) => r.seeder!.maxRssAtReady!)),
-      cores: median(rs.map((r) => (r.seeder!.cpu + r.dl!.reduce((a, d) => a + d.cpu, 0)) / r.seconds!)),
-    };
-  });
-  for (const s of out) {
-    const base = out.find((b) => b.pair === 'lt-lt' && b.downloaders === s.downloaders);
-    if (base && s.pair !== 'lt-lt' && base.runs > 0 && s.runs > 0) s.ratioToLt = s.mbps.median / base.mbps.median;
-  }
-  return out;
-}
-
-function table(rows: Summary[]): string {
-  const head = ['pair', 'ok', 'MB/s min', 'median', 'max', '×lt→lt', '1st byte s', 'dl CPU-s', 'CPU-s/GiB', 'dl RSS MB', '(anon)', 'seed CPU-s', 'seed RSS MB', '(anon)', 'cores busy'];
-  const body = rows.map((s) => [
-    s.label,
-    `${s.runs}/${s.runs + s.failed}`,
-    f(s.mbps.min),
-    f(s.mbps.median),
-    f(s.mbps.max),
-    s.pair === 'lt-lt' ? '1.00' : f(s.ratioToLt, 2),
-    f(s.firstByte, 2),
-    f(s.dlCpu, 2),
-    f(s.dlCpuPerGiB, 2),
-    mb(s.dlMaxRss),
-    mb(s.dlPeakAnon),
-    f(s.seedCpu, 2),
-    mb(s.seedMaxRss),
-    mb(s.seedPeakAnon),
-    f(s.cores, 2),
-  ]);
-  const w = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
-  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ');
-  return [line(head), w.map((n) => '-'.repeat(n)).join('  '), ...body.map(line)].join('\n');
-}
-
-interface Target {
-  name: string;
-  status: 'PASS' | 'FAIL' | 'SKIP';
-  value?: number;
-  limit: number;
-  detail: string;
-}
-
-/** The one-downloader summary of `pair`, if it was run. */
-const onePair = (sum: Summary[], pair: string) => sum.find((s) => s.pair === pair && s.downloaders === 1);
-
-function targets(sum: Summary[], all: RunResult[]): Target[] {
-  const out: Target[] = [];
-  const by = (pair: string) => onePair(sum, pair);
-  const ratio = (pair: string, limit: number) => {
-    const s = by(pair);
-    const name = `${arrow(pair, 1)} ≥ ${limit.toFixed(1)}× lt→lt median MB/s`;
-    if (!s || s.ratioToLt === undefined) return out.push({ name, status: 'SKIP', limit, detail: 'pair or lt→lt not measured' });
-    out.push({
-      name,
-      status: s.ratioToLt >= limit ? 'PASS' : 'FAIL',
-      value: s.ratioToLt,
-      limit,
-      detail: `${s.ratioToLt.toFixed(2)}× (${f(s.mbps.median)} vs ${f(by('lt-lt')!.mbps.median)} MB/s)`,
-    });
-  };
-  ratio('lt-cascade', 1.0);
-  ratio('cascade-cascade', 1.0);
-  ratio('cascade-lt', 0.9);
-  for (const pair of ['lt-cascade', 'cascade-cascade']) {
-    const s = by(pair);
-    const name = `cascade downloader (${arrow(pair, 1)}) ≤ 2.5 CPU-s/GiB`;
-    if (!s || s.runs === 0) out.push({ name, status: 'SKIP', limit: 2.5, detail: 'not measured' });
-    else out.push({ name, status: s.dlCpuPerGiB <= 2.5 ? 'PASS' : 'FAIL', value: s.dlCpuPerGiB, limit: 2.5, detail: `${s.dlCpuPerGiB.toFixed(2)} CPU-s/GiB (median)` });
-  }
-  const cascadeProcs = all
-    .filter((r) => r.ok && r.run > 0)
-    .flatMap((r) => [
-      ...(r.seeder!.impl === 'cascade' ? [{ p: r.seeder!, what: `${r.label} seeder` }] : []),
-      ...r.dl!.filter((d) => d.impl === 'cascade').map((d) => ({ p: d, what: `${r.label} downloader` })),
-    ]);
-  const name = 'cascade peak RSS ≤ 250 MB (every Cascade process)';
-  if (cascadeProcs.length === 0) out.push({ name, status: 'SKIP', limit: 250, detail: 'no Cascade process measured' });
-  else {
-    const worst = cascadeProcs.reduce((a, b) => (b.p.maxRss > a.p.maxRss ? b : a));
-    out.push({ name, status: worst.p.maxRss <= 250 * MB ? 'PASS' : 'FAIL', value: worst.p.maxRss / MB, limit: 250, detail: `max ${mb(worst.p.maxRss)} MB (${worst.what})` });
-  }
-  return out;
-}
-
-/** Cascade against WebTorrent where the other end of the transfer is the same peer. */
-function versusWebTorrent(sum: Summary[]): string[] {
-  const out: string[] = [];
-  const compare = (ours: string, theirs: string, what: string) => {
-    const a = onePair(sum, ours);
-    const b = onePair(sum, theirs);
-    if (!a?.runs || !b?.runs) return;
-    out.push(
-      `${what}: ${(a.mbps.median / b.mbps.median).toFixed(2)}× MB/s (${f(a.mbps.median)} vs ${f(b.mbps.median)}), ` +
-        `downloader CPU-s/GiB ${f(a.dlCpuPerGiB, 2)} vs ${f(b.dlCpuPerGiB, 2)}, RSS ${mb(a.dlMaxRss)} vs ${mb(b.dlMaxRss)} MB`,
-    );
-  };
-  compare('lt-cascade', 'lt-wt', 'downloading from libtorrent');
-  compare('cascade-cascade', 'wt-wt', 'both ends');
-  compare('cascade-lt', 'wt-lt', 'seeding to libtorrent');
-  return out;
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -748,7 +424,8 @@ async function main(): Promise<number> {
       ...(opts.fanout ? ['lt-lt', 'cascade-cascade'].map((pair) => ({ pair, n: opts.fanoutPeers })) : []),
     ];
     if (schedule.length > 0) {
-      const payload = await makePayload(join(tempRoot, 'seed'), 'payload.bin', opts.size, false);
+      const payload = await makePayload(join(tempRoot, 'seed'), 'payload.bin', opts.size, false, opts);
+      ltVersion = payload.ltVersion;
       console.log(`libtorrent ${ltVersion}; ${schedule.map((s) => arrow(s.pair, s.n)).join(', ')}; ${opts.runs} run(s) each, alternating\n`);
       for (let w = 0; w < opts.warmup; w++) {
         const r = await transfer(payload, schedule[0]!.pair, schedule[0]!.n, 0);
@@ -768,7 +445,7 @@ async function main(): Promise<number> {
 
     if (opts.big !== undefined) {
       console.log('');
-      const payload = await makePayload(join(tempRoot, 'big'), 'big.bin', opts.big, true);
+      const payload = await makePayload(join(tempRoot, 'big'), 'big.bin', opts.big, true, opts);
       for (const pair of opts.bigPairs) {
         const r = await transfer(payload, pair, 1, 1);
         r.label = `${arrow(pair, 1)} ${fmtSize(opts.big)}`;
