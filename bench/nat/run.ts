@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { createNatLab, requireLabTools, type Home, type NatLab } from '../../packages/reachability/lab/nat-lab.ts';
 import { cascadeIn, cascadeVerb, coturn, labTracker, makeTorrent, TURN_SECRET, type LabProcess } from '../../packages/cli/test/nat-lab-nodes.ts';
 import { mintTurnCredentials } from '@cascade/reachability/turn-credentials';
-import { cpuWindow as cpuWindowOf } from './proc-cpu.ts';
+import { cpuWindow as cpuWindowOf, groupThreads } from './proc-cpu.ts';
 
 const { values: argv } = parseArgs({
   options: {
@@ -49,6 +49,16 @@ const { values: argv } = parseArgs({
     // Environment for the library alone's two processes, K=V, repeatable: e.g. Cascade's launcher's
     // GLIBC_TUNABLES=glibc.malloc.arena_max=2, to see what it does to libdatachannel's threads.
     'dc-env': { type: 'string', multiple: true, default: [] },
+    // The Cascade seeder's upload limit (as `cascade limits --up` takes it: 10m, 64k), stored in its
+    // state before it starts: a transfer at a set rate, or a peer connected with next to nothing to
+    // move (64k), to tell the node's per-second work from its per-byte work.
+    limit: { type: 'string' },
+    // The same as the downloader's download limit (stored in its state before it starts).
+    'down-limit': { type: 'string' },
+    // Each Cascade case measured in a window of S seconds from 2 s after its first verified piece:
+    // per-thread CPU milliseconds per second of both ends and the window's rate; the case ends with
+    // the window (its rate is the window's), so a capped transfer need not finish.
+    window: { type: 'string' },
   },
 });
 const RUNS = Number(argv.runs);
@@ -265,6 +275,8 @@ async function cascadeCase(c: Exclude<Case, 'lt' | 'lt-utp'>, sw: { dir: string;
     const out = join(dir, 'out');
     // Both started as users start `cascade` (the launcher, Node's compile cache on), not as src/main.ts.
     const announced = sw.wsTracker ? await wsAnnounces(sw.wsTracker) : NaN;
+    if (argv.limit) await cascadeVerb(lab, a.ns, ['limits', '--up', argv.limit, '--state-dir', stateA]);
+    if (argv['down-limit']) await cascadeVerb(lab, b.ns, ['limits', '--down', argv['down-limit'], '--state-dir', stateB]);
     const seeder = cascadeIn(lab, a.ns, ['seed', sw.torrent, '--dir', sw.dir, '--json', '--no-dht', '--port', '6881', '--state-dir', stateA, ...transport], nodeEnv('seeder'), 'launcher');
     procs.push(seeder);
     await seeder.event((e) => e.event === 'seeding', 60_000, 'the seeder seeding');
@@ -299,12 +311,16 @@ async function cascadeCase(c: Exclude<Case, 'lt' | 'lt-utp'>, sw: { dir: string;
       rest = 1 - e.progress;
       peersNow(); // while bytes flow: two seeds may drop each other once both are complete
     }, () => {});
-    await leecher.event((e) => e.event === 'done', DOWNLOAD_MS, `the ${c} download done`);
-    const seconds = (Date.now() - t0) / 1000;
+    let windowRate: number | undefined;
+    if (argv.window) {
+      await leecher.event((e) => e.event === 'progress' && (e.verifiedPieces > 0 || e.progress > 0), DOWNLOAD_MS, 'a first piece');
+      windowRate = await steadyWindow(seeder, leecher, Number(argv.window));
+    } else await leecher.event((e) => e.event === 'done', DOWNLOAD_MS, `the ${c} download done`);
+    const seconds = windowRate === undefined ? (Date.now() - t0) / 1000 : SIZE / MiB / windowRate;
     if (argv.trace) console.log(`    t0 = ${t0}\n${trace.join('\n')}`);
     const used = cpu.stop();
     peersNow();
-    if (sha1(join(out, 'payload.bin')) !== sourceHash) throw new Error(`${c}: the downloaded bytes differ from the source`);
+    if (windowRate === undefined && sha1(join(out, 'payload.bin')) !== sourceHash) throw new Error(`${c}: the downloaded bytes differ from the source`);
     const seen = (await Promise.all(views)).flat().filter((p) => p.downloaded > 0 || p.progress === 1);
     const transports = [...new Set(seen.map((p) => (p.transport === 'webrtc' ? `webrtc relayed=${p.relayed}` : p.transport)))];
     const want = direct ? c : `webrtc relayed=${c === 'turn'}`;
@@ -320,6 +336,27 @@ async function cascadeCase(c: Exclude<Case, 'lt' | 'lt-utp'>, sw: { dir: string;
     await b.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** --window: both ends' per-thread CPU ms per second over `seconds`, from 2 s after the first piece,
+ *  printed with the window's rate (from the downloader's progress events); returns that rate, MiB/s. */
+async function steadyWindow(seeder: LabProcess, leecher: LabProcess, seconds: number): Promise<number> {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const done = () => Math.max(0, ...leecher.events.filter((e) => e.event === 'progress').map((e) => e.progress as number)) * SIZE;
+  await sleep(2000);
+  const before = [groupThreads(seeder.child.pid), groupThreads(leecher.child.pid)] as const;
+  const [b0, w0] = [done(), Date.now()];
+  await sleep(seconds * 1000);
+  const after = [groupThreads(seeder.child.pid), groupThreads(leecher.child.pid)] as const;
+  const wall = (Date.now() - w0) / 1000;
+  const mibs = (done() - b0) / MiB / wall;
+  const show = (m: Map<string, { cpu: number; cs: number }>, m0: Map<string, { cpu: number; cs: number }>) => {
+    const rows = [...m].map(([k, v]) => [k, (v.cpu - (m0.get(k)?.cpu ?? 0)) / wall, (v.cs - (m0.get(k)?.cs ?? 0)) / wall] as const).filter(([, v]) => v > 0.002).sort((x, y) => y[1] - x[1]);
+    const total = rows.reduce((a, [, v]) => a + v, 0);
+    return `total ${(total * 1000).toFixed(0)}: ` + rows.map(([k, v, cs]) => `${k} ${(v * 1000).toFixed(0)}${mibs > 1 ? ` (${(v / (mibs / 1024)).toFixed(2)} s/GiB)` : ''} ${cs.toFixed(0)} cs/s`).join(', ');
+  };
+  console.log(`    window ${wall.toFixed(1)} s at ${mibs.toFixed(2)} MiB/s (load ${loadavg()[0]!.toFixed(2)}), CPU ms per second by thread:\n      sender   ${show(after[0], before[0])}\n      receiver ${show(after[1], before[1])}`);
+  return mibs;
 }
 
 async function libtorrentCase(sw: { dir: string; torrent: string }, transport: 'tcp' | 'utp'): Promise<Sample> {
