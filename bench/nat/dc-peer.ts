@@ -4,7 +4,7 @@
 // stdin/stdout, relayed by the parent (bench/nat/run.ts). The offerer sends SIZE bytes in MSG-byte
 // messages the way the engine's data-channel connection does (256 KiB messages; sending stops at
 // 2 MiB buffered and resumes when the buffer falls to 512 KiB: webrtc-connection.ts); the answerer
-// counts them and reports when the first and the last arrived (wall-clock ms).
+// counts them and reports when the first and the last arrived (wall-clock ms), and every 4 MiB how many.
 // IDLE (default 0): that many more peer connections, each with an offer made and gathered and never
 // answered, held for the whole transfer (what a tracker client's unanswered offers cost).
 // WORK (answerer, default none): BitTorrent's receive work done beside the library, to tell the
@@ -23,6 +23,7 @@ const SIZE = Number(sizeArg);
 const MSG = Number(msgArg);
 const HIGH_WATER = 2 * 1024 * 1024;
 const LOW_WATER = 512 * 1024;
+const GOT_EVERY = 4 * 1024 * 1024;
 
 const require = createRequire(import.meta.url);
 // libdatachannel's own log on stderr, as the engine's CASCADE_WEBRTC_LOG does (Debug, Info, Warning…).
@@ -113,7 +114,10 @@ if (role === 'offer') {
           if (fill === PIECE) (createHash('sha1').update(piece).digest(), (fill = 0));
         }
       }
+      const was = got;
       got += m.data.byteLength;
+      // Every 4 MiB: the bytes so far, for bench/nat's --window (a steady window's rate).
+      if (Math.floor(got / GOT_EVERY) > Math.floor(was / GOT_EVERY)) emit({ event: 'got', bytes: got });
       for (; got >= nextReply; nextReply += PIECE / REPLIES) ch.send(reply);
       if (got >= SIZE) emit({ event: 'done', bytes: got, relayed: relayed() });
     };

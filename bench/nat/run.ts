@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { createNatLab, requireLabTools, type Home, type NatLab } from '../../packages/reachability/lab/nat-lab.ts';
 import { cascadeIn, cascadeVerb, coturn, labTracker, makeTorrent, TURN_SECRET, type LabProcess } from '../../packages/cli/test/nat-lab-nodes.ts';
 import { mintTurnCredentials } from '@cascade/reachability/turn-credentials';
-import { cpuWindow as cpuWindowOf } from './proc-cpu.ts';
+import { cpuWindow as cpuWindowOf, groupThreads } from './proc-cpu.ts';
 
 const { values: argv } = parseArgs({
   options: {
@@ -49,6 +49,20 @@ const { values: argv } = parseArgs({
     // Environment for the library alone's two processes, K=V, repeatable: e.g. Cascade's launcher's
     // GLIBC_TUNABLES=glibc.malloc.arena_max=2, to see what it does to libdatachannel's threads.
     'dc-env': { type: 'string', multiple: true, default: [] },
+    // The library alone's two processes pinned (taskset -c): the offerer's CPU list, then the
+    // answerer's (0,1: one core each; 0,0: both on one), to see what placement does to its rate.
+    'dc-cpus': { type: 'string' },
+    // The Cascade seeder's upload limit (as `cascade limits --up` takes it: 10m, 64k), stored in its
+    // state before it starts: a transfer at a set rate, or a peer connected with next to nothing to
+    // move (64k), to tell the node's per-second work from its per-byte work.
+    limit: { type: 'string' },
+    // The same as the downloader's download limit (stored in its state before it starts).
+    'down-limit': { type: 'string' },
+    // Each case measured in a window of S seconds from 2 s after its first verified piece (the
+    // library alone's: its first message):
+    // per-thread CPU milliseconds per second of both ends and the window's rate; the case ends with
+    // the window (its rate is the window's), so a capped transfer need not finish.
+    window: { type: 'string' },
   },
 });
 const RUNS = Number(argv.runs);
@@ -265,6 +279,8 @@ async function cascadeCase(c: Exclude<Case, 'lt' | 'lt-utp'>, sw: { dir: string;
     const out = join(dir, 'out');
     // Both started as users start `cascade` (the launcher, Node's compile cache on), not as src/main.ts.
     const announced = sw.wsTracker ? await wsAnnounces(sw.wsTracker) : NaN;
+    if (argv.limit) await cascadeVerb(lab, a.ns, ['limits', '--up', argv.limit, '--state-dir', stateA]);
+    if (argv['down-limit']) await cascadeVerb(lab, b.ns, ['limits', '--down', argv['down-limit'], '--state-dir', stateB]);
     const seeder = cascadeIn(lab, a.ns, ['seed', sw.torrent, '--dir', sw.dir, '--json', '--no-dht', '--port', '6881', '--state-dir', stateA, ...transport], nodeEnv('seeder'), 'launcher');
     procs.push(seeder);
     await seeder.event((e) => e.event === 'seeding', 60_000, 'the seeder seeding');
@@ -299,12 +315,16 @@ async function cascadeCase(c: Exclude<Case, 'lt' | 'lt-utp'>, sw: { dir: string;
       rest = 1 - e.progress;
       peersNow(); // while bytes flow: two seeds may drop each other once both are complete
     }, () => {});
-    await leecher.event((e) => e.event === 'done', DOWNLOAD_MS, `the ${c} download done`);
-    const seconds = (Date.now() - t0) / 1000;
+    let windowRate: number | undefined;
+    if (argv.window) {
+      await leecher.event((e) => e.event === 'progress' && (e.verifiedPieces > 0 || e.progress > 0), DOWNLOAD_MS, 'a first piece');
+      windowRate = await steadyWindow(seeder, leecher, Number(argv.window));
+    } else await leecher.event((e) => e.event === 'done', DOWNLOAD_MS, `the ${c} download done`);
+    const seconds = windowRate === undefined ? (Date.now() - t0) / 1000 : SIZE / MiB / windowRate;
     if (argv.trace) console.log(`    t0 = ${t0}\n${trace.join('\n')}`);
     const used = cpu.stop();
     peersNow();
-    if (sha1(join(out, 'payload.bin')) !== sourceHash) throw new Error(`${c}: the downloaded bytes differ from the source`);
+    if (windowRate === undefined && sha1(join(out, 'payload.bin')) !== sourceHash) throw new Error(`${c}: the downloaded bytes differ from the source`);
     const seen = (await Promise.all(views)).flat().filter((p) => p.downloaded > 0 || p.progress === 1);
     const transports = [...new Set(seen.map((p) => (p.transport === 'webrtc' ? `webrtc relayed=${p.relayed}` : p.transport)))];
     const want = direct ? c : `webrtc relayed=${c === 'turn'}`;
@@ -320,6 +340,32 @@ async function cascadeCase(c: Exclude<Case, 'lt' | 'lt-utp'>, sw: { dir: string;
     await b.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** --window: both ends' per-thread CPU ms per second over `seconds`, from 2 s after the first piece,
+ *  printed with the window's rate (from the downloader's progress events); returns that rate, MiB/s. */
+async function steadyWindow(seeder: LabProcess, leecher: LabProcess, seconds: number): Promise<number> {
+  const done = () => Math.max(0, ...leecher.events.filter((e) => e.event === 'progress').map((e) => e.progress as number)) * SIZE;
+  return threadWindow(seeder.child.pid, leecher.child.pid, done, seconds);
+}
+
+/** The window itself, for any pair of process groups; `done()`: the bytes received so far. */
+async function threadWindow(up: number | undefined, down: number | undefined, done: () => number, seconds: number): Promise<number> {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  await sleep(2000);
+  const before = [groupThreads(up), groupThreads(down)] as const;
+  const [b0, w0] = [done(), Date.now()];
+  await sleep(seconds * 1000);
+  const after = [groupThreads(up), groupThreads(down)] as const;
+  const wall = (Date.now() - w0) / 1000;
+  const mibs = (done() - b0) / MiB / wall;
+  const show = (m: Map<string, { cpu: number; cs: number }>, m0: Map<string, { cpu: number; cs: number }>) => {
+    const rows = [...m].map(([k, v]) => [k, (v.cpu - (m0.get(k)?.cpu ?? 0)) / wall, (v.cs - (m0.get(k)?.cs ?? 0)) / wall] as const).filter(([, v]) => v > 0.002).sort((x, y) => y[1] - x[1]);
+    const total = rows.reduce((a, [, v]) => a + v, 0);
+    return `total ${(total * 1000).toFixed(0)}: ` + rows.map(([k, v, cs]) => `${k} ${(v * 1000).toFixed(0)}${mibs > 1 ? ` (${(v / (mibs / 1024)).toFixed(2)} s/GiB)` : ''} ${cs.toFixed(0)} cs/s`).join(', ');
+  };
+  console.log(`    window ${wall.toFixed(1)} s at ${mibs.toFixed(2)} MiB/s (load ${loadavg()[0]!.toFixed(2)}), CPU ms per second by thread:\n      sender   ${show(after[0], before[0])}\n      receiver ${show(after[1], before[1])}`);
+  return mibs;
 }
 
 async function libtorrentCase(sw: { dir: string; torrent: string }, transport: 'tcp' | 'utp'): Promise<Sample> {
@@ -372,7 +418,9 @@ async function dataChannelCase(c: 'dc' | 'dc-turn', iceServers: RTCIceServer[]):
   try {
     const t0 = Date.now();
     const peer = (ns: string, role: 'offer' | 'answer') => {
-      const child = lab.spawn(ns, process.execPath, [DC_PEER, role, JSON.stringify(config), String(SIZE), String(DC_MESSAGE), argv['dc-idle'], argv['dc-work']], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...Object.fromEntries(argv['dc-env'].map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])) } });
+      const cpu = argv['dc-cpus']?.split(',')[role === 'offer' ? 0 : 1];
+      const [cmd, pre] = cpu ? ['taskset', ['-c', cpu, process.execPath]] : [process.execPath, []];
+      const child = lab.spawn(ns, cmd, [...pre, DC_PEER, role, JSON.stringify(config), String(SIZE), String(DC_MESSAGE), argv['dc-idle'], argv['dc-work']], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...Object.fromEntries(argv['dc-env'].map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])) } });
       if (process.env.CASCADE_WEBRTC_LOG) child.stderr!.on('data', (d: Buffer) => process.stderr.write(`[${role}] ${d}`));
       procs.push(child);
       // SDP and candidates go to the other end; the rest are the peer's events.
@@ -384,6 +432,13 @@ async function dataChannelCase(c: 'dc' | 'dc-turn', iceServers: RTCIceServer[]):
     cpu.start();
     offerer.child.on('signal', (m) => answerer.child.stdin!.write(`${JSON.stringify(m)}\n`));
     answerer.child.on('signal', (m) => offerer.child.stdin!.write(`${JSON.stringify(m)}\n`));
+    if (argv.window) {
+      // The same steady window as the Cascade cases': from 2 s after the first message.
+      await answerer.event('first', DOWNLOAD_MS);
+      const got = () => Math.max(0, ...answerer.events.filter((e) => e.event === 'got').map((e) => e.bytes as number));
+      const mibs = await threadWindow(offerer.child.pid, answerer.child.pid, got, Number(argv.window));
+      return { seconds: SIZE / MiB / mibs, ttfb: 0, rest: 0, connect: null, transport: `${c} window`, cpu: cpu.stop() };
+    }
     const done = await answerer.event('done', DOWNLOAD_MS);
     const used = cpu.stop();
     const open = await answerer.event('open', 0);
@@ -433,7 +488,7 @@ function jsonLines(child: ChildProcess, label: string, take: (m: Record<string, 
     child.once('exit', onExit);
     check();
   });
-  return { child, event };
+  return { child, event, events };
 }
 
 function report() {

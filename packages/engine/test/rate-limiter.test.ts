@@ -85,3 +85,34 @@ test('a new download limit cancels the requests out beyond it; the same limit ag
   assert.equal(cancelled.length, 94, 'setting the same limit again trims nothing');
   throttle.stop();
 });
+
+test('a limited download asks in batches of half the burst once dry, not block by block, and holds its rate', (t) => {
+  t.mock.timers.enable({ apis: ['Date', 'setTimeout'], now: 1_000_000 });
+  const throttle = new TorrentThrottle(new RateLimitPair(), () => {});
+  const rate = 10 << 20;
+  throttle.own.set({ download: rate });
+  const block = 16384;
+  const asks: number[] = [];
+  // A downloader with room for 64 blocks, asking each millisecond for what the budget allows.
+  for (let ms = 0; ms < 5000; ms++) {
+    const n = throttle.requestBudget(64, block);
+    if (n > 0) {
+      throttle.requested(n * block);
+      asks.push(n);
+    }
+    t.mock.timers.tick(1);
+  }
+  const ratio = asks.reduce((a, n) => a + n * block, 0) / (rate * 5);
+  assert.ok(ratio > 0.97 && ratio < 1.03, `10 MiB/s over 5 s: ratio ${ratio}`);
+  // Half of a tenth of a second at 10 MiB/s is 512 KiB: 32 blocks per ask after the first (the burst).
+  assert.ok(asks.slice(1).every((n) => n >= 32), `asks after the first: ${asks.slice(1, 12).join(', ')}…`);
+  assert.ok(asks.length <= 5 * 20 + 2, `${asks.length} asks in 5 s`);
+  throttle.stop();
+});
+
+test('a gate\'s batch is the smallest of its buckets\' half bursts, never below one block', () => {
+  assert.equal(new RateGate(new RateBucket(10 << 20), new RateBucket(0)).batch(16384), (10 << 20) / 20);
+  assert.equal(new RateGate(new RateBucket(10 << 20), new RateBucket(1 << 20)).batch(16384), Math.floor((1 << 20) / 20));
+  assert.equal(new RateGate(new RateBucket(64 * 1024)).batch(16384), 16384, 'a tiny rate still moves a block at a time');
+  assert.equal(new RateGate(new RateBucket(0)).batch(16384), 16384);
+});

@@ -137,7 +137,8 @@ export async function serveUploads(
     let writable = true;
     let sent = 0;
     let wait = 0;
-    // An upload limit: each block waits for its tokens (the clock is read only when one is set).
+    // An upload limit: each block waits for its tokens (the clock is read only when one is set),
+    // and once they ran out the loop sleeps until a batch of blocks may go (rate-limiter.ts).
     const limited = limit?.limited ?? false;
     peer.conn.cork();
     while (writable && peer.uploads.length > 0 && !peer.closed && sent < 64) {
@@ -146,7 +147,10 @@ export async function serveUploads(
       if (!piece) break;
       if (limited) {
         const now = Date.now();
-        if ((wait = limit!.waitFor(r.length, now)) > 0) break;
+        if (limit!.waitFor(r.length, now) > 0) {
+          wait = limit!.waitFor(Math.min(limit!.batch(r.length), queuedBytes(peer.uploads)), now);
+          break;
+        }
         limit!.take(r.length, now);
       }
       peer.uploads.shift();
@@ -158,6 +162,13 @@ export async function serveUploads(
     if (!writable) await new Promise<void>((resolve) => peer.waitDrain(resolve));
     else if (wait > 0) await sleep(Math.ceil(wait));
   }
+}
+
+/** Bytes of the requests queued, counted up to a limited batch's worth at most (64 blocks). */
+function queuedBytes(uploads: readonly { length: number }[]): number {
+  let n = 0;
+  for (let i = 0; i < uploads.length && i < 64; i++) n += uploads[i]!.length;
+  return n;
 }
 
 /** What serving uploads needs of the torrent. */
