@@ -85,8 +85,8 @@ async function sha256(path: string): Promise<string> {
   return h.digest('hex');
 }
 
-/** Seconds from the add to the plaintext complete on disk. */
-async function download(b: RunningNode, magnet: string, infoHash: string, aPort: number, isPrivate: boolean): Promise<number> {
+/** Seconds from the add to the plaintext complete on disk, and to the first piece (progress > 0). */
+async function download(b: RunningNode, magnet: string, infoHash: string, aPort: number, isPrivate: boolean): Promise<{ seconds: number; first: number | undefined }> {
   const t0 = performance.now();
   const res = await api(b, '/api/torrents', {
     method: 'POST',
@@ -104,7 +104,7 @@ async function download(b: RunningNode, magnet: string, infoHash: string, aPort:
     if (started === undefined && (d.progress ?? 0) > 0) started = (performance.now() - t0) / 1000;
     if (done) {
       console.log(`  (first piece after ${started?.toFixed(2) ?? '-'} s${cipherDone !== undefined ? `, ciphertext complete after ${cipherDone.toFixed(2)} s` : ''})`);
-      return (performance.now() - t0) / 1000;
+      return { seconds: (performance.now() - t0) / 1000, first: started };
     }
     await sleep(20);
   }
@@ -125,12 +125,14 @@ try {
   const rates = { public: [] as number[], private: [] as number[] };
   const cpus = { public: [] as number[], private: [] as number[] };
   const mains = { public: [] as number[], private: [] as number[] };
+  const firsts = { public: [] as number[], private: [] as number[] };
   for (let round = 0; round < ROUNDS; round++) {
     for (const kind of ['public', 'private'] as const) {
       const b = await node(`b-${kind}-${round}`);
       const made = await share(a.n, file, kind === 'private' ? didOf(b.stateDir) : undefined);
       const cpu0 = { a: cpuSecondsOf(a.n.pid), b: cpuSecondsOf(b.n.pid), bt: threadSeconds(b.n.pid) };
-      const seconds = await download(b.n, made.magnet, made.infoHash, aPort, kind === 'private');
+      const { seconds, first } = await download(b.n, made.magnet, made.infoHash, aPort, kind === 'private');
+      if (first !== undefined) firsts[kind].push(first);
       const cpu = { a: cpuSecondsOf(a.n.pid) - cpu0.a, b: cpuSecondsOf(b.n.pid) - cpu0.b };
       const bt = threadSeconds(b.n.pid);
       const split = `main thread ${(bt.main - cpu0.bt.main).toFixed(2)} s, others ${(bt.others - cpu0.bt.others).toFixed(2)} s`;
@@ -151,6 +153,11 @@ try {
   const priv = median(rates.private);
   console.log(`\n${argv.mib} MiB${argv.rate ? ` at ≤ ${argv.rate} MiB/s` : ', loopback unlimited'}, median of ${ROUNDS}: public ${pub.toFixed(0)} MiB/s, private ${priv.toFixed(0)} MiB/s`);
   console.log(`private / public = ${(priv / pub).toFixed(2)}× (issue 40: ≥ 0.95×, median of 5)`);
+  const firstLine = (k: 'public' | 'private') => (firsts[k].length > 0 ? `${median(firsts[k]).toFixed(2)} s` : '-');
+  // Each private download beside the public one just before it: the load on these 2 shared cores
+  // drifts over a run, and a round's pair sees about the same.
+  const paired = rates.private.map((r, i) => r / rates.public[i]!);
+  console.log(`per round: private / public ${paired.map((x) => x.toFixed(2)).join(' ')} (median ${median(paired).toFixed(2)}×); first piece, median: public ${firstLine('public')}, private ${firstLine('private')}`);
   // CPU per byte is the steadier figure where both peers share 2 busy cores.
   const cpuLine = (k: 'public' | 'private') => `${median(cpus[k]).toFixed(2)} CPU-s (main thread ${median(mains[k]).toFixed(2)})`;
   console.log(`downloader, median: public ${cpuLine('public')}, private ${cpuLine('private')}; private / public CPU = ${(median(cpus.private) / median(cpus.public)).toFixed(2)}×`);
