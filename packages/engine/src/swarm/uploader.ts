@@ -11,6 +11,8 @@ export const MAX_QUEUED_UPLOADS = 2 * ADVERTISED_REQQ;
 const READ_AHEAD = 4;
 /** Evicted piece buffers kept for the next reads. */
 const SPARE_BUFFERS = 8;
+/** Blocks sent in one corked turn before the loop yields; a limited batch waits for at most this many. */
+const BLOCKS_PER_TURN = 64;
 
 export class PieceCache {
   private entries = new Map<number, Promise<Uint8Array>>();
@@ -141,7 +143,7 @@ export async function serveUploads(
     // and once they ran out the loop sleeps until a batch of blocks may go (rate-limiter.ts).
     const limited = limit?.limited ?? false;
     peer.conn.cork();
-    while (writable && peer.uploads.length > 0 && !peer.closed && sent < 64) {
+    while (writable && peer.uploads.length > 0 && !peer.closed && sent < BLOCKS_PER_TURN) {
       const r = peer.uploads[0]!;
       const piece = cache.peek(r.index);
       if (!piece) break;
@@ -164,10 +166,10 @@ export async function serveUploads(
   }
 }
 
-/** Bytes of the requests queued, counted up to a limited batch's worth at most (64 blocks). */
+/** Bytes of the requests queued, up to the blocks one turn sends. */
 function queuedBytes(uploads: readonly { length: number }[]): number {
   let n = 0;
-  for (let i = 0; i < uploads.length && i < 64; i++) n += uploads[i]!.length;
+  for (let i = 0; i < uploads.length && i < BLOCKS_PER_TURN; i++) n += uploads[i]!.length;
   return n;
 }
 
