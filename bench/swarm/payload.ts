@@ -9,8 +9,9 @@ import { createTorrent } from '../../packages/engine/index.ts';
 import { fmtSize } from './report.ts';
 
 const HERE = import.meta.dirname;
-const LT_PEER = join(HERE, 'lt_peer.py');
-const PYTHON = '/usr/bin/python3';
+export const LT_PEER = join(HERE, 'lt_peer.py');
+/** python3-libtorrent is only importable from the system python. */
+export const PYTHON = '/usr/bin/python3';
 
 export interface TorrentShape {
   pieceLength: number;

@@ -8,15 +8,13 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { makePayload, verify, type Payload } from './payload.ts';
+import { LT_PEER, makePayload, PYTHON, verify, type Payload } from './payload.ts';
 import { arrow, fmtSize, GiB, median, MB, parsePair, runLine, summarize, table, targets, versusWebTorrent, type Impl, type ProcResult, type RunResult } from './report.ts';
 
 const HERE = import.meta.dirname;
 const OUT_DIR = resolve(HERE, '../out');
 const CASCADE_PEER = join(HERE, 'cascade-peer.ts');
-const LT_PEER = join(HERE, 'lt_peer.py');
 const WT_PEER = join(HERE, 'wt-peer.ts');
-const PYTHON = '/usr/bin/python3';
 
 /** --webtorrent: WebTorrent (Node, TCP) as downloader of libtorrent, as both ends, and against Cascade. */
 const WEBTORRENT_PAIRS = ['wt-wt', 'lt-wt', 'wt-cascade', 'cascade-wt'];

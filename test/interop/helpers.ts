@@ -16,14 +16,13 @@ import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 
 export const INTEROP_DIR = import.meta.dirname;
-export const REPO_ROOT = resolve(INTEROP_DIR, '../..');
 /** The CLI entry point, run as `node CLI_MAIN ...`; CASCADE_CLI overrides it (e.g. to test the harness). */
 export const CLI_MAIN = process.env.CASCADE_CLI ? resolve(process.env.CASCADE_CLI) : join(REPO_ROOT, 'packages/cli/src/main.ts');
 /** python3-libtorrent is only importable from the system python (pyenv's python3 lacks it). */
 export const PYTHON = '/usr/bin/python3';
 export const LT_PY = join(INTEROP_DIR, 'lt.py');
 
-import { describeProc, killAll, spawnJson, track, waitForEvent, waitForExit, type ExitInfo, type JsonEvent, type JsonProc } from './procs.ts';
+import { describeProc, killAll, REPO_ROOT, spawnJson, track, waitForEvent, waitForExit, type ExitInfo, type JsonEvent, type JsonProc } from './procs.ts';
 
 export * from './procs.ts';
 

@@ -5,8 +5,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import type { TestContext } from 'node:test';
 
-/** Where children run unless told: the repository's root. */
-const REPO_ROOT = resolve(import.meta.dirname, '../..');
+/** The repository's root: where children run unless told. */
+export const REPO_ROOT = resolve(import.meta.dirname, '../..');
 
 export type JsonEvent = { event?: string; [k: string]: unknown };
 
