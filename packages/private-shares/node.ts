@@ -4,3 +4,4 @@ export { chunkDecryptor, chunkKey, type ChunkDecryptor } from './src/node/chunk-
 export { chunkEncryptor, type ChunkEncryptor } from './src/node/chunk-encryptor.ts';
 export { openWithSecretNode, warmEnvelopeOpening } from './src/node/envelope-open.ts';
 export { openManifestNode } from './src/node/manifest-open.ts';
+export { chunkCipherInPlace, chunkGcmNotUsed } from './src/node/chunk-gcm.ts';

@@ -10,16 +10,12 @@ import {
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { random } from './random.ts';
 
 /** The sealed chunk size (the info entry's `chunk`); each chunk carries BODY plaintext bytes. */
 const CHUNK = 16 * 1024;
 const BODY = CHUNK - 16;
 
-function random(n: number): Uint8Array {
-  const b = new Uint8Array(n);
-  for (let off = 0; off < n; off += 65536) globalThis.crypto.getRandomValues(b.subarray(off, Math.min(n, off + 65536)));
-  return b;
-}
 
 async function* parts(data: Uint8Array, size = 7777): AsyncIterable<Uint8Array> {
   for (let i = 0; i < data.length; i += size) yield data.subarray(i, i + size);

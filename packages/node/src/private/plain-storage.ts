@@ -6,7 +6,7 @@
 // the speed of a public one, and a recipient keeps seeding the ciphertext to anyone.
 import { createHash } from 'node:crypto';
 import type { FileStat, Storage } from '../core/engine.ts';
-import type { ChunkDecryptor, ChunkEncryptor } from '@cascade/private-shares/node';
+import { chunkCipherInPlace, type ChunkDecryptor, type ChunkEncryptor } from '@cascade/private-shares/node';
 import type { PlainFiles } from './plain-files.ts';
 import { youngBufferCollector } from '../core/memory-reducer.ts';
 import { PlainWorkerLost, type PlainWriteWorker } from './plain-worker-client.ts';
@@ -42,8 +42,8 @@ export class PlainStorage implements Storage {
   readonly #o: PlainStorageOptions;
   /** Every file made (empty) before the first write, so the stats say the share is there. */
   #made: Promise<void> | undefined;
-  /** The decrypted chunks are garbage once written: their bytes go back before V8 counts them
-   *  against a full collection (core/memory-reducer.ts). */
+  /** node:crypto's decrypted chunks are garbage once written: their bytes go back before V8 counts
+   *  them against a full collection (core/memory-reducer.ts). */
   readonly #reclaim = youngBufferCollector();
 
   #worker: PlainWriteWorker | undefined;
@@ -86,23 +86,24 @@ export class PlainStorage implements Storage {
       }
     }
     // Every chunk authenticates before any of the piece is written (decrypt names the one that does
-    // not). Each chunk's plaintext goes into the aligned memory of the write as it comes out of
-    // AES-GCM, still in the cache, and is garbage at once (node:crypto makes a fresh Buffer for each).
+    // not). Each chunk's plaintext goes into the aligned memory of the write: straight out of
+    // AES-GCM with the addon, else copied from node:crypto's fresh Buffer while it is still in the
+    // cache (and garbage at once).
     const count = data.length / sealed;
     const run = files.reserve(first * chunk, count * chunk);
-    const plain: Buffer[] = [];
+    const plain: Uint8Array[] = [];
     try {
       for (let k = 0; k < count; k++) {
-        const out = decrypt(first + k, data.subarray(k * sealed, (k + 1) * sealed));
-        if (run) run.bytes.set(out, k * chunk);
-        else plain.push(out);
+        const into = run?.bytes.subarray(k * chunk, (k + 1) * chunk);
+        const out = decrypt(first + k, data.subarray(k * sealed, (k + 1) * sealed), into);
+        if (!run) plain.push(out);
       }
     } catch (err) {
       run?.release();
       this.#o.tampered(err as Error);
       throw err;
     }
-    this.#reclaim(data.length);
+    if (!run || !chunkCipherInPlace()) this.#reclaim(data.length);
     if (run) return files.writeRun(first * chunk, run);
     // No aligned memory (no O_DIRECT here): the chunks go to the page cache as they are.
     const written = files.write(first * chunk, plain);

@@ -4,7 +4,7 @@
 // PlainFiles writes it. Messages are handled as they come: the next piece decrypts while the last
 // one's write is on the disk.
 import { parentPort, workerData } from 'node:worker_threads';
-import { chunkOpener } from '@cascade/private-shares/plain-writing';
+import { chunkCipherInPlace, chunkOpener } from '@cascade/private-shares/plain-writing';
 import { youngBufferCollector } from '@cascade/engine/young-buffers';
 import { PlainFiles } from './plain-files.ts';
 import type { FromPlainWorker, PlainWorkerSpec, ToPlainWorker } from './plain-worker-client.ts';
@@ -12,8 +12,8 @@ import type { FromPlainWorker, PlainWorkerSpec, ToPlainWorker } from './plain-wo
 const spec = workerData as PlainWorkerSpec;
 const decrypt = chunkOpener(spec.chunkKey, spec.sealed, spec.chunkCount);
 const files = new PlainFiles(spec.manifest, spec.savePath, spec.runBytes, spec.runs);
-// node:crypto gives each chunk's plaintext a fresh Buffer: young collections give them back before
-// V8 counts them against a full one (engine young-buffers.ts), here as on the main thread before.
+// node:crypto (where the addon is not used) gives each chunk's plaintext a fresh Buffer: young
+// collections give them back before V8 counts them against a full one (engine young-buffers.ts).
 const reclaim = youngBufferCollector();
 const memories = new Map<number, SharedArrayBuffer>();
 const port = parentPort!;
@@ -42,17 +42,25 @@ async function write(m: Extract<ToPlainWorker, { id: number }>): Promise<void> {
   const memory = memories.get(m.slab);
   if (!memory) return reply({ id: m.id, error: `no shared memory ${m.slab} here` });
   const data = new Uint8Array(memory, m.offset, m.length);
-  let plain: Buffer[] = [];
+  // As on the engine's thread (plain-storage.ts writePiece): into the aligned memory of the write
+  // where there is some, every chunk authenticated before any of it is written.
+  const count = data.length / spec.sealed;
+  const run = files.reserve(m.first * spec.chunk, count * spec.chunk);
+  let plain: Uint8Array[] = [];
   try {
-    for (let at = 0; at < data.length; at += spec.sealed) plain.push(decrypt(m.first + at / spec.sealed, data.subarray(at, at + spec.sealed)));
+    for (let k = 0; k < count; k++) {
+      const out = decrypt(m.first + k, data.subarray(k * spec.sealed, (k + 1) * spec.sealed), run?.bytes.subarray(k * spec.chunk, (k + 1) * spec.chunk));
+      if (!run) plain.push(out);
+    }
   } catch (err) {
+    run?.release();
     return reply({ id: m.id, error: (err as Error).message, tampered: (err as { code?: string }).code === 'tampered' });
   }
   try {
-    const written = files.write(m.first * spec.chunk, plain);
+    const written = run ? files.writeRun(m.first * spec.chunk, run) : files.write(m.first * spec.chunk, plain);
     // PlainFiles copied them into aligned memory before its first wait: garbage for the young collection.
     plain = [];
-    reclaim(data.length);
+    if (!run || !chunkCipherInPlace()) reclaim(data.length);
     await written;
     reply({ id: m.id });
   } catch (err) {

@@ -42,7 +42,7 @@ export class PlainWriter {
   /** Chunks whose pieces are verified, waiting for a slot to be read back; those decrypted from
    *  memory and waiting to be written (their plaintext); and those being written now. */
   readonly #queued = new Set<number>();
-  readonly #decrypted = new Map<number, Buffer>();
+  readonly #decrypted = new Map<number, Uint8Array>();
   #decryptedBytes = 0;
   readonly #writing = new Set<number>();
   #runs = 0;
@@ -164,7 +164,7 @@ export class PlainWriter {
       let count = 0;
       while (count < this.#run && pending.has(first + count)) count++;
       if (fromMemory) {
-        const plain: Buffer[] = [];
+        const plain: Uint8Array[] = [];
         for (let c = first; c < first + count; c++) {
           plain.push(this.#decrypted.get(c)!);
           this.#decrypted.delete(c);
@@ -206,7 +206,7 @@ export class PlainWriter {
       if (this.#stopped) return;
       // Every chunk of the run authenticates before any of it is written (decrypt throws
       // 'tampered' naming the chunk).
-      const plain: Buffer[] = [];
+      const plain: Uint8Array[] = [];
       for (let k = 0; k < count; k++) {
         const at = k * sealedSize;
         plain.push(decrypt(first + k, sealed.subarray(at, Math.min(bytesRead, at + sealedSize))));
@@ -218,7 +218,7 @@ export class PlainWriter {
   }
 
   /** Writes decrypted chunks first…first+count-1 to the files they cover. */
-  async #writePlain(first: number, count: number, plain: Buffer[]): Promise<void> {
+  async #writePlain(first: number, count: number, plain: Uint8Array[]): Promise<void> {
     try {
       await this.#files.write(first * this.#o.chunk, plain);
       if (this.#stopped) return;
