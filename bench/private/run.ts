@@ -17,6 +17,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { api, apiJson, cascadeCommand, startNode, stopNode, type RunningNode } from '../scale/cascade-node.ts';
 import { rerunInLoopbackNamespace } from '../scale/netns.ts';
+import { chunkGcmNotUsed } from '@cascade/private-shares/node';
 import { readdirSync, readFileSync } from 'node:fs';
 import { cpuSecondsOf, median, sleep } from '../scale/proc.ts';
 
@@ -86,7 +87,7 @@ async function sha256(path: string): Promise<string> {
 }
 
 /** Seconds from the add to the plaintext complete on disk, and to the first piece (progress > 0). */
-async function download(b: RunningNode, magnet: string, infoHash: string, aPort: number, isPrivate: boolean): Promise<{ seconds: number; first: number | undefined }> {
+async function download(b: RunningNode, magnet: string, infoHash: string, aPort: number, isPrivate: boolean): Promise<{ seconds: number; first: number | undefined; note: string }> {
   const t0 = performance.now();
   const res = await api(b, '/api/torrents', {
     method: 'POST',
@@ -103,8 +104,8 @@ async function download(b: RunningNode, magnet: string, infoHash: string, aPort:
     if (isPrivate && d.progress === 1 && cipherDone === undefined) cipherDone = (performance.now() - t0) / 1000;
     if (started === undefined && (d.progress ?? 0) > 0) started = (performance.now() - t0) / 1000;
     if (done) {
-      console.log(`  (first piece after ${started?.toFixed(2) ?? '-'} s${cipherDone !== undefined ? `, ciphertext complete after ${cipherDone.toFixed(2)} s` : ''})`);
-      return { seconds: (performance.now() - t0) / 1000, first: started };
+      const note = `  (first piece after ${started?.toFixed(2) ?? '-'} s${cipherDone !== undefined ? `, ciphertext complete after ${cipherDone.toFixed(2)} s` : ''})`;
+      return { seconds: (performance.now() - t0) / 1000, first: started, note };
     }
     await sleep(20);
   }
@@ -122,6 +123,9 @@ try {
     if (!res.ok) throw new Error(`PATCH /api/settings: ${res.status} ${await res.text()}`);
     console.log(`sharer's upload capped at ${argv.rate} MiB/s`);
   }
+  // The nodes run this checkout with this environment: they choose as this process does.
+  const notUsed = chunkGcmNotUsed();
+  console.log(`chunk cipher: ${notUsed ? `node:crypto (the addon is not used: ${notUsed})` : 'the addon (packages/private-shares/native/chunk-gcm.c)'}`);
   const rates = { public: [] as number[], private: [] as number[] };
   const cpus = { public: [] as number[], private: [] as number[] };
   const mains = { public: [] as number[], private: [] as number[] };
@@ -131,7 +135,7 @@ try {
       const b = await node(`b-${kind}-${round}`);
       const made = await share(a.n, file, kind === 'private' ? didOf(b.stateDir) : undefined);
       const cpu0 = { a: cpuSecondsOf(a.n.pid), b: cpuSecondsOf(b.n.pid), bt: threadSeconds(b.n.pid) };
-      const { seconds, first } = await download(b.n, made.magnet, made.infoHash, aPort, kind === 'private');
+      const { seconds, first, note } = await download(b.n, made.magnet, made.infoHash, aPort, kind === 'private');
       if (first !== undefined) firsts[kind].push(first);
       const cpu = { a: cpuSecondsOf(a.n.pid) - cpu0.a, b: cpuSecondsOf(b.n.pid) - cpu0.b };
       const bt = threadSeconds(b.n.pid);
@@ -143,6 +147,7 @@ try {
       cpus[kind].push(cpu.b);
       mains[kind].push(bt.main - cpu0.bt.main);
       console.log(`round ${round + 1} ${kind.padEnd(7)} ${seconds.toFixed(2)} s  ${rate.toFixed(0)} MiB/s  CPU: sharer ${cpu.a.toFixed(2)} s, downloader ${cpu.b.toFixed(2)} s (${split})  (plaintext verified by SHA-256)`);
+      console.log(note);
       await stopNode(b.n);
       nodes.splice(nodes.indexOf(b.n), 1);
       // Drop the shared torrent from A so the next round starts alike.
