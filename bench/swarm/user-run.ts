@@ -121,7 +121,7 @@ function mainThreadWait(timePid: number): number | undefined {
 
 /** The downloader's whole process under /usr/bin/time: wall seconds, CPU-s, peak RSS, and its main
  *  thread's wait for a CPU (sampled every 100 ms: the last ≤ 100 ms are not counted). */
-async function download(impl: Impl, torrent: string, out: string, port: number, timeoutMs: number): Promise<{ seconds: number; cpu: number; rssMB: number; mainWait: number }> {
+async function download(impl: Impl, torrent: string, out: string, port: number, timeoutMs: number): Promise<{ seconds: number; cpu: number; rssMB: number; mainWait: number; switches: [number, number] }> {
   const cmd = impl === 'lt'
     ? [PYTHON, LT_PEER, 'download', torrent, out, `127.0.0.1:${port}`]
     : [process.execPath, CASCADE, 'download', torrent, '-o', out, '--peer', `127.0.0.1:${port}`, '--no-dht', '--port', '0', '--state-dir', `${out}.state`];
@@ -129,7 +129,7 @@ async function download(impl: Impl, torrent: string, out: string, port: number, 
   const t0 = performance.now();
   // stdin stays open: libtorrent's peer takes its end as 'stop'.
   // Its own process group: a timeout kills the downloader too, not only /usr/bin/time.
-  const child = spawn(TIME, ['-o', timeFile, '-f', '%U %S %M', ...cmd], { stdio: ['pipe', 'ignore', 'pipe'], detached: true, env: { ...process.env, CASCADE_PORT_MAPPING: 'off', CASCADE_LSD: 'off' } });
+  const child = spawn(TIME, ['-o', timeFile, '-f', '%U %S %M %w %c', ...cmd], { stdio: ['pipe', 'ignore', 'pipe'], detached: true, env: { ...process.env, CASCADE_PORT_MAPPING: 'off', CASCADE_LSD: 'off' } });
   let err = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-4000)));
   // libtorrent moves data on threads of its own (Python's main thread idles): Cascade only.
@@ -150,8 +150,8 @@ async function download(impl: Impl, torrent: string, out: string, port: number, 
   clearInterval(sampler);
   const seconds = (performance.now() - t0) / 1000;
   if (code !== 0) throw new Error(`${impl} download ${timedOut ? `did not exit within ${timeoutMs / 1000} s` : `exited ${code}`}: ${err.trim().split('\n').slice(-3).join(' / ')}`);
-  const [u, s, m] = readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
-  return { seconds, cpu: u! + s!, rssMB: (m! * 1024) / MB, mainWait };
+  const [u, s, m, w, c] = readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+  return { seconds, cpu: u! + s!, rssMB: (m! * 1024) / MB, mainWait, switches: [w!, c!] };
 }
 
 async function writeRandom(path: string, size: number): Promise<void> {
@@ -214,7 +214,7 @@ export async function userRun(o: UserRunOptions): Promise<number> {
           if (run > 0) {
             const s = { mbps: o.size / r.seconds / MB, cpuPerGiB: (r.cpu * GiB) / o.size, rssMB: r.rssMB, seconds: r.seconds, seedCpu, mainWait: r.mainWait };
             samples.get(p.name)!.push(s);
-            console.log(`  run ${run} ${p.name.padEnd(16)} ${s.mbps.toFixed(1).padStart(7)} MB/s  ${s.seconds.toFixed(2)} s  ${s.cpuPerGiB.toFixed(2)} CPU-s/GiB  ${s.rssMB.toFixed(0)} MB RSS  ${Number.isNaN(s.mainWait) ? '' : `main thread waited ${s.mainWait.toFixed(2)} s for a CPU  `}(seeder ${seedCpu.toFixed(2)} CPU-s)  load ${loadavg()[0]!.toFixed(2)}`);
+            console.log(`  run ${run} ${p.name.padEnd(16)} ${s.mbps.toFixed(1).padStart(7)} MB/s  ${s.seconds.toFixed(2)} s  ${s.cpuPerGiB.toFixed(2)} CPU-s/GiB  ${s.rssMB.toFixed(0)} MB RSS  ${Number.isNaN(s.mainWait) ? '' : `main thread waited ${s.mainWait.toFixed(2)} s for a CPU  `}(seeder ${seedCpu.toFixed(2)} CPU-s)  switches ${r.switches[0]} / ${r.switches[1]}  load ${loadavg()[0]!.toFixed(2)}`);
           }
         } finally {
           await seeder.stop();
