@@ -6,10 +6,11 @@
 // the speed of a public one, and a recipient keeps seeding the ciphertext to anyone.
 import { createHash } from 'node:crypto';
 import type { FileStat, Storage } from '../core/engine.ts';
-import { chunkCipherInPlace, type ChunkDecryptor, type ChunkEncryptor } from '@cascade/private-shares/node';
+import type { ChunkDecryptor, ChunkEncryptor } from '@cascade/private-shares/node';
 import type { PlainFiles } from './plain-files.ts';
 import { youngBufferCollector } from '../core/memory-reducer.ts';
 import { PlainWorkerLost, type PlainWriteWorker } from './plain-worker-client.ts';
+import { writeSealedPiece } from './plain-piece.ts';
 
 export interface PlainStorageOptions {
   files: PlainFiles;
@@ -85,30 +86,15 @@ export class PlainStorage implements Storage {
         this.#worker = undefined;
       }
     }
-    // Every chunk authenticates before any of the piece is written (decrypt names the one that does
-    // not). Each chunk's plaintext goes into the aligned memory of the write: straight out of
-    // AES-GCM with the addon, else copied from node:crypto's fresh Buffer while it is still in the
-    // cache (and garbage at once).
-    const count = data.length / sealed;
-    const run = files.reserve(first * chunk, count * chunk);
-    const plain: Uint8Array[] = [];
+    let opened: ReturnType<typeof writeSealedPiece>;
     try {
-      for (let k = 0; k < count; k++) {
-        const into = run?.bytes.subarray(k * chunk, (k + 1) * chunk);
-        const out = decrypt(first + k, data.subarray(k * sealed, (k + 1) * sealed), into);
-        if (!run) plain.push(out);
-      }
+      opened = writeSealedPiece(files, decrypt, first, data, sealed, chunk);
     } catch (err) {
-      run?.release();
       this.#o.tampered(err as Error);
       throw err;
     }
-    if (!run || !chunkCipherInPlace()) this.#reclaim(data.length);
-    if (run) return files.writeRun(first * chunk, run);
-    // No aligned memory (no O_DIRECT here): the chunks go to the page cache as they are.
-    const written = files.write(first * chunk, plain);
-    plain.length = 0;
-    await written;
+    if (opened.garbage) this.#reclaim(data.length);
+    await opened.written;
   }
 
   async readPiece(index: number, into?: Uint8Array): Promise<Uint8Array> {

@@ -4,9 +4,10 @@
 // PlainFiles writes it. Messages are handled as they come: the next piece decrypts while the last
 // one's write is on the disk.
 import { parentPort, workerData } from 'node:worker_threads';
-import { chunkCipherInPlace, chunkOpener } from '@cascade/private-shares/plain-writing';
+import { chunkOpener } from '@cascade/private-shares/plain-writing';
 import { youngBufferCollector } from '@cascade/engine/young-buffers';
 import { PlainFiles } from './plain-files.ts';
+import { writeSealedPiece } from './plain-piece.ts';
 import type { FromPlainWorker, PlainWorkerSpec, ToPlainWorker } from './plain-worker-client.ts';
 
 const spec = workerData as PlainWorkerSpec;
@@ -42,26 +43,15 @@ async function write(m: Extract<ToPlainWorker, { id: number }>): Promise<void> {
   const memory = memories.get(m.slab);
   if (!memory) return reply({ id: m.id, error: `no shared memory ${m.slab} here` });
   const data = new Uint8Array(memory, m.offset, m.length);
-  // As on the engine's thread (plain-storage.ts writePiece): into the aligned memory of the write
-  // where there is some, every chunk authenticated before any of it is written.
-  const count = data.length / spec.sealed;
-  const run = files.reserve(m.first * spec.chunk, count * spec.chunk);
-  let plain: Uint8Array[] = [];
+  let opened: ReturnType<typeof writeSealedPiece>;
   try {
-    for (let k = 0; k < count; k++) {
-      const out = decrypt(m.first + k, data.subarray(k * spec.sealed, (k + 1) * spec.sealed), run?.bytes.subarray(k * spec.chunk, (k + 1) * spec.chunk));
-      if (!run) plain.push(out);
-    }
+    opened = writeSealedPiece(files, decrypt, m.first, data, spec.sealed, spec.chunk);
   } catch (err) {
-    run?.release();
     return reply({ id: m.id, error: (err as Error).message, tampered: (err as { code?: string }).code === 'tampered' });
   }
   try {
-    const written = run ? files.writeRun(m.first * spec.chunk, run) : files.write(m.first * spec.chunk, plain);
-    // PlainFiles copied them into aligned memory before its first wait: garbage for the young collection.
-    plain = [];
-    if (!run || !chunkCipherInPlace()) reclaim(data.length);
-    await written;
+    if (opened.garbage) reclaim(data.length);
+    await opened.written;
     reply({ id: m.id });
   } catch (err) {
     reply({ id: m.id, error: (err as Error).message, code: (err as NodeJS.ErrnoException).code });

@@ -5,7 +5,7 @@
 import { createCipheriv, createSecretKey } from 'node:crypto';
 import { NONCE_BYTES, writeChunkNonce } from '../format/nonce.ts';
 import { TAG_BYTES, type PrivateInfo } from '../format/format.ts';
-import { deriveKey } from '../keys/keys.ts';
+import { chunkKey } from './chunk-decryptor.ts';
 import { chunkGcmAddon } from './chunk-gcm.ts';
 
 /** Seals chunk `index` from its plaintext (shorter than a chunk for the last: zero-padded) into
@@ -13,7 +13,7 @@ import { chunkGcmAddon } from './chunk-gcm.ts';
 export type ChunkEncryptor = (index: number, plain: Uint8Array, out: Uint8Array) => void;
 
 export function chunkEncryptor(key: Uint8Array, info: Pick<PrivateInfo, 'salt' | 'chunk'>, chunkCount: number): ChunkEncryptor {
-  const chunkKey = deriveKey(key, info.salt, 'chunks');
+  const sealingKey = chunkKey(key, info);
   const body = info.chunk - TAG_BYTES;
   const nonce = Buffer.alloc(NONCE_BYTES);
   const check = (i: number, plain: Uint8Array, out: Uint8Array) => {
@@ -22,13 +22,13 @@ export function chunkEncryptor(key: Uint8Array, info: Pick<PrivateInfo, 'salt' |
   };
   const addon = chunkGcmAddon();
   if (addon) {
-    const ctx = addon.context(chunkKey);
+    const ctx = addon.context(sealingKey);
     return (i, plain, out) => {
       check(i, plain, out);
       addon.seal(ctx, writeChunkNonce(nonce, i, chunkCount), plain, out);
     };
   }
-  const aes = createSecretKey(chunkKey);
+  const aes = createSecretKey(sealingKey);
   const padding = new Uint8Array(body);
   return (i, plain, out) => {
     check(i, plain, out);
