@@ -198,6 +198,7 @@ export async function userRun(o: UserRunOptions): Promise<number> {
     const tinyTorrent = join(root, 'tiny.torrent');
     await writeFile(tinyTorrent, (await createTorrent(join(tinyDir, 'payload.bin'), { pieceLength: 16 * 1024, version: o.version })).torrent);
     const fixed = new Map<string, number[]>();
+    const fixedWall = new Map<string, number[]>();
     const samples = new Map<string, Sample[]>(pairs.map((p) => [p.name, []]));
     const cpuTag = `${cpus().length} cores`;
     console.log(`bench:swarm (as users run it): ${(o.size / 2 ** 20).toFixed(0)} MiB ${o.version}, ${metainfo.pieceCount} pieces of ${o.pieceLength / 1024} KiB, ${o.runs} run(s) per pair, ${cpuTag}, load ${loadavg()[0]!.toFixed(2)}`);
@@ -227,6 +228,7 @@ export async function userRun(o: UserRunOptions): Promise<number> {
           try {
             const r = await download(p.dl, tinyTorrent, out, seeder.port, 60_000);
             fixed.set(p.name, [...(fixed.get(p.name) ?? []), r.cpu]);
+            fixedWall.set(p.name, [...(fixedWall.get(p.name) ?? []), r.seconds]);
           } finally {
             await seeder.stop();
             await rm(out, { recursive: true, force: true });
@@ -236,8 +238,8 @@ export async function userRun(o: UserRunOptions): Promise<number> {
       }
     }
     const base = median(samples.get('lt-lt')!.map((s) => s.mbps));
-    console.log(`\npair              MB/s (median)  ×lt→lt  dl CPU-s/GiB  start-up CPU-s  per-byte CPU-s/GiB  dl RSS MB  seed CPU-s  dl main CPU-wait s`);
-    console.log(`  (MB = 10^6 bytes; the downloader's whole process: CPU-s/GiB with its start-up; start-up = the same pair's one-piece download; per-byte = the rest; seed CPU-s = the seeder's whole life, its check of the data included; CPU-wait = the downloader's main thread runnable without a CPU: other work on the machine, or the pair's own threads)`);
+    console.log(`\npair              MB/s (median)  ×lt→lt  dl CPU-s/GiB  start-up CPU-s  per-byte CPU-s/GiB  dl RSS MB  seed CPU-s  dl main CPU-wait s  start-up s  MB/s after start-up`);
+    console.log(`  (MB = 10^6 bytes; the downloader's whole process: CPU-s/GiB with its start-up; start-up = the same pair's one-piece download; per-byte = the rest; seed CPU-s = the seeder's whole life, its check of the data included; CPU-wait = the downloader's main thread runnable without a CPU: other work on the machine, or the pair's own threads; start-up s = the one-piece download's wall time, process start to exit (libtorrent dials a peer on its next session tick, up to 500 ms); MB/s after start-up = the payload over the median wall time less that)`);
     const failures: string[] = [];
     for (const p of pairs) {
       const xs = samples.get(p.name)!;
@@ -248,7 +250,9 @@ export async function userRun(o: UserRunOptions): Promise<number> {
       const start = median(fixed.get(p.name) ?? []);
       const perByte = ((median(xs.map((s) => (s.cpuPerGiB * o.size) / GiB)) - start) * GiB) / o.size;
       const seedCpu = median(xs.map((s) => s.seedCpu));
-      console.log(`${p.name.padEnd(16)} ${mbps.toFixed(1).padStart(9)}      ${ratio.toFixed(2).padStart(5)}   ${cpu.toFixed(2).padStart(8)}       ${start.toFixed(2).padStart(8)}          ${perByte.toFixed(2).padStart(8)}        ${rss.toFixed(0).padStart(6)}  ${seedCpu.toFixed(2).padStart(9)}  ${(p.dl === 'cascade' ? median(xs.map((s) => s.mainWait)).toFixed(2) : '–').padStart(12)}`);
+      const startWall = median(fixedWall.get(p.name) ?? []);
+      const afterStart = o.size / (median(xs.map((s) => s.seconds)) - startWall) / MB;
+      console.log(`${p.name.padEnd(16)} ${mbps.toFixed(1).padStart(9)}      ${ratio.toFixed(2).padStart(5)}   ${cpu.toFixed(2).padStart(8)}       ${start.toFixed(2).padStart(8)}          ${perByte.toFixed(2).padStart(8)}        ${rss.toFixed(0).padStart(6)}  ${seedCpu.toFixed(2).padStart(9)}  ${(p.dl === 'cascade' ? median(xs.map((s) => s.mainWait)).toFixed(2) : '–').padStart(12)}  ${startWall.toFixed(2).padStart(10)}  ${afterStart.toFixed(1).padStart(19)}`);
       if (p.dl !== 'cascade' && p.seed !== 'cascade') continue;
       if (p.dl === 'cascade' && o.maxCpuPerGiB !== undefined && !(perByte <= o.maxCpuPerGiB)) failures.push(`${p.name}: the download took ${perByte.toFixed(2)} CPU-s per GiB beyond its start-up (limit ${o.maxCpuPerGiB})`);
       if (o.minRatio !== undefined && !(ratio >= o.minRatio)) failures.push(`${p.name}: ${ratio.toFixed(2)}× libtorrent → libtorrent (limit ${o.minRatio}×)`);
