@@ -119,13 +119,29 @@ function mainThreadWait(timePid: number): number | undefined {
   }
 }
 
+/**
+ * The machine's CPU seconds so far, from /proc/stat's first line: [steal, every state]. Steal is time
+ * the hypervisor ran something else on this VM's virtual CPUs: wall time that no process here is
+ * charged for, so a run that meets more of it is slower at the same CPU per GiB.
+ */
+function machineCpu(): [number, number] {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const hz = 100; // USER_HZ on Linux
+    return [(f[7] ?? 0) / hz, f.slice(0, 8).reduce((a, b) => a + b, 0) / hz];
+  } catch {
+    return [NaN, NaN];
+  }
+}
+
 /** The downloader's whole process under /usr/bin/time: wall seconds, CPU-s, peak RSS, and its main
  *  thread's wait for a CPU (sampled every 100 ms: the last ≤ 100 ms are not counted). */
-async function download(impl: Impl, torrent: string, out: string, port: number, timeoutMs: number): Promise<{ seconds: number; cpu: number; rssMB: number; mainWait: number; switches: [number, number] }> {
+async function download(impl: Impl, torrent: string, out: string, port: number, timeoutMs: number): Promise<{ seconds: number; cpu: number; rssMB: number; mainWait: number; switches: [number, number]; steal: number }> {
   const cmd = impl === 'lt'
     ? [PYTHON, LT_PEER, 'download', torrent, out, `127.0.0.1:${port}`]
     : [process.execPath, CASCADE, 'download', torrent, '-o', out, '--peer', `127.0.0.1:${port}`, '--no-dht', '--port', '0', '--state-dir', `${out}.state`];
   const timeFile = `${out}.time`;
+  const [steal0] = machineCpu();
   const t0 = performance.now();
   // stdin stays open: libtorrent's peer takes its end as 'stop'.
   // Its own process group: a timeout kills the downloader too, not only /usr/bin/time.
@@ -151,7 +167,7 @@ async function download(impl: Impl, torrent: string, out: string, port: number, 
   const seconds = (performance.now() - t0) / 1000;
   if (code !== 0) throw new Error(`${impl} download ${timedOut ? `did not exit within ${timeoutMs / 1000} s` : `exited ${code}`}: ${err.trim().split('\n').slice(-3).join(' / ')}`);
   const [u, s, m, w, c] = readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
-  return { seconds, cpu: u! + s!, rssMB: (m! * 1024) / MB, mainWait, switches: [w!, c!] };
+  return { seconds, cpu: u! + s!, rssMB: (m! * 1024) / MB, mainWait, switches: [w!, c!], steal: machineCpu()[0] - steal0 };
 }
 
 async function writeRandom(path: string, size: number): Promise<void> {
@@ -215,7 +231,7 @@ export async function userRun(o: UserRunOptions): Promise<number> {
           if (run > 0) {
             const s = { mbps: o.size / r.seconds / MB, cpuPerGiB: (r.cpu * GiB) / o.size, rssMB: r.rssMB, seconds: r.seconds, seedCpu, mainWait: r.mainWait };
             samples.get(p.name)!.push(s);
-            console.log(`  run ${run} ${p.name.padEnd(16)} ${s.mbps.toFixed(1).padStart(7)} MB/s  ${s.seconds.toFixed(2)} s  ${s.cpuPerGiB.toFixed(2)} CPU-s/GiB  ${s.rssMB.toFixed(0)} MB RSS  ${Number.isNaN(s.mainWait) ? '' : `main thread waited ${s.mainWait.toFixed(2)} s for a CPU  `}(seeder ${seedCpu.toFixed(2)} CPU-s)  switches ${r.switches[0]} / ${r.switches[1]}  load ${loadavg()[0]!.toFixed(2)}`);
+            console.log(`  run ${run} ${p.name.padEnd(16)} ${s.mbps.toFixed(1).padStart(7)} MB/s  ${s.seconds.toFixed(2)} s  ${s.cpuPerGiB.toFixed(2)} CPU-s/GiB  ${s.rssMB.toFixed(0)} MB RSS  ${Number.isNaN(s.mainWait) ? '' : `main thread waited ${s.mainWait.toFixed(2)} s for a CPU  `}(seeder ${seedCpu.toFixed(2)} CPU-s)  switches ${r.switches[0]} / ${r.switches[1]}  steal ${r.steal.toFixed(2)} s  load ${loadavg()[0]!.toFixed(2)}`);
           }
         } finally {
           await seeder.stop();
