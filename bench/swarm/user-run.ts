@@ -120,17 +120,16 @@ function mainThreadWait(timePid: number): number | undefined {
 }
 
 /**
- * The machine's CPU seconds so far, from /proc/stat's first line: [steal, every state]. Steal is time
- * the hypervisor ran something else on this VM's virtual CPUs: wall time that no process here is
- * charged for, so a run that meets more of it is slower at the same CPU per GiB.
+ * The machine's steal so far, in seconds (/proc/stat's first line): time the hypervisor ran
+ * something else on this VM's virtual CPUs. It is wall time no process here is charged for, so a
+ * run that meets more of it is slower at the same CPU per GiB. NaN where there is no /proc/stat.
  */
-function machineCpu(): [number, number] {
+function stealSeconds(): number {
   try {
-    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-    const hz = 100; // USER_HZ on Linux
-    return [(f[7] ?? 0) / hz, f.slice(0, 8).reduce((a, b) => a + b, 0) / hz];
+    const steal = Number(readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/)[8]);
+    return steal / 100; // USER_HZ
   } catch {
-    return [NaN, NaN];
+    return NaN;
   }
 }
 
@@ -141,7 +140,7 @@ async function download(impl: Impl, torrent: string, out: string, port: number, 
     ? [PYTHON, LT_PEER, 'download', torrent, out, `127.0.0.1:${port}`]
     : [process.execPath, CASCADE, 'download', torrent, '-o', out, '--peer', `127.0.0.1:${port}`, '--no-dht', '--port', '0', '--state-dir', `${out}.state`];
   const timeFile = `${out}.time`;
-  const [steal0] = machineCpu();
+  const steal0 = stealSeconds();
   const t0 = performance.now();
   // stdin stays open: libtorrent's peer takes its end as 'stop'.
   // Its own process group: a timeout kills the downloader too, not only /usr/bin/time.
@@ -167,7 +166,7 @@ async function download(impl: Impl, torrent: string, out: string, port: number, 
   const seconds = (performance.now() - t0) / 1000;
   if (code !== 0) throw new Error(`${impl} download ${timedOut ? `did not exit within ${timeoutMs / 1000} s` : `exited ${code}`}: ${err.trim().split('\n').slice(-3).join(' / ')}`);
   const [u, s, m, w, c] = readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
-  return { seconds, cpu: u! + s!, rssMB: (m! * 1024) / MB, mainWait, switches: [w!, c!], steal: machineCpu()[0] - steal0 };
+  return { seconds, cpu: u! + s!, rssMB: (m! * 1024) / MB, mainWait, switches: [w!, c!], steal: stealSeconds() - steal0 };
 }
 
 async function writeRandom(path: string, size: number): Promise<void> {
@@ -267,8 +266,10 @@ export async function userRun(o: UserRunOptions): Promise<number> {
       const perByte = ((median(xs.map((s) => (s.cpuPerGiB * o.size) / GiB)) - start) * GiB) / o.size;
       const seedCpu = median(xs.map((s) => s.seedCpu));
       const startWall = median(fixedWall.get(p.name) ?? []);
-      const afterStart = o.size / (median(xs.map((s) => s.seconds)) - startWall) / MB;
-      console.log(`${p.name.padEnd(16)} ${mbps.toFixed(1).padStart(9)}      ${ratio.toFixed(2).padStart(5)}   ${cpu.toFixed(2).padStart(8)}       ${start.toFixed(2).padStart(8)}          ${perByte.toFixed(2).padStart(8)}        ${rss.toFixed(0).padStart(6)}  ${seedCpu.toFixed(2).padStart(9)}  ${(p.dl === 'cascade' ? median(xs.map((s) => s.mainWait)).toFixed(2) : '–').padStart(12)}  ${startWall.toFixed(2).padStart(10)}  ${afterStart.toFixed(1).padStart(19)}`);
+      // A payload that moves in less than a start-up's time has no rate after it worth printing.
+      const rest = median(xs.map((s) => s.seconds)) - startWall;
+      const afterStart = rest >= 0.05 ? (o.size / rest / MB).toFixed(1) : '–';
+      console.log(`${p.name.padEnd(16)} ${mbps.toFixed(1).padStart(9)}      ${ratio.toFixed(2).padStart(5)}   ${cpu.toFixed(2).padStart(8)}       ${start.toFixed(2).padStart(8)}          ${perByte.toFixed(2).padStart(8)}        ${rss.toFixed(0).padStart(6)}  ${seedCpu.toFixed(2).padStart(9)}  ${(p.dl === 'cascade' ? median(xs.map((s) => s.mainWait)).toFixed(2) : '–').padStart(12)}  ${startWall.toFixed(2).padStart(10)}  ${afterStart.padStart(19)}`);
       if (p.dl !== 'cascade' && p.seed !== 'cascade') continue;
       if (p.dl === 'cascade' && o.maxCpuPerGiB !== undefined && !(perByte <= o.maxCpuPerGiB)) failures.push(`${p.name}: the download took ${perByte.toFixed(2)} CPU-s per GiB beyond its start-up (limit ${o.maxCpuPerGiB})`);
       if (o.minRatio !== undefined && !(ratio >= o.minRatio)) failures.push(`${p.name}: ${ratio.toFixed(2)}× libtorrent → libtorrent (limit ${o.minRatio}×)`);
