@@ -12,12 +12,12 @@
 // libtorrent, the downloader's CPU-s per GiB (user + sys, start-up included) and its peak RSS.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { randomFillSync } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, open, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createTorrent } from '../../packages/engine/index.ts';
+import { writeRandom } from './payload.ts';
 
 const HERE = import.meta.dirname;
 const ROOT = resolve(HERE, '../..');
@@ -167,20 +167,6 @@ async function download(impl: Impl, torrent: string, out: string, port: number, 
   if (code !== 0) throw new Error(`${impl} download ${timedOut ? `did not exit within ${timeoutMs / 1000} s` : `exited ${code}`}: ${err.trim().split('\n').slice(-3).join(' / ')}`);
   const [u, s, m, w, c] = readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
   return { seconds, cpu: u! + s!, rssMB: (m! * 1024) / MB, mainWait, switches: [w!, c!], steal: stealSeconds() - steal0 };
-}
-
-async function writeRandom(path: string, size: number): Promise<void> {
-  const fh = await open(path, 'w');
-  const buf = Buffer.allocUnsafe(16 * 2 ** 20);
-  try {
-    for (let off = 0; off < size; off += buf.length) {
-      const n = Math.min(buf.length, size - off);
-      randomFillSync(buf, 0, n);
-      await fh.write(buf, 0, n, off);
-    }
-  } finally {
-    await fh.close();
-  }
 }
 
 export async function userRun(o: UserRunOptions): Promise<number> {
