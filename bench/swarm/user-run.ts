@@ -198,8 +198,8 @@ export async function userRun(o: UserRunOptions): Promise<number> {
     await writeRandom(join(tinyDir, 'payload.bin'), 16 * 1024);
     const tinyTorrent = join(root, 'tiny.torrent');
     await writeFile(tinyTorrent, (await createTorrent(join(tinyDir, 'payload.bin'), { pieceLength: 16 * 1024, version: o.version })).torrent);
-    const fixed = new Map<string, number[]>();
-    const fixedWall = new Map<string, number[]>();
+    /** Each pair's one-piece downloads: CPU-s and wall seconds. */
+    const fixed = new Map<string, { cpu: number; seconds: number }[]>();
     const samples = new Map<string, Sample[]>(pairs.map((p) => [p.name, []]));
     const cpuTag = `${cpus().length} cores`;
     console.log(`bench:swarm (as users run it): ${(o.size / 2 ** 20).toFixed(0)} MiB ${o.version}, ${metainfo.pieceCount} pieces of ${o.pieceLength / 1024} KiB, ${o.runs} run(s) per pair, ${cpuTag}, load ${loadavg()[0]!.toFixed(2)}`);
@@ -228,8 +228,7 @@ export async function userRun(o: UserRunOptions): Promise<number> {
           const out = join(root, `tiny-${run}-${p.name}`);
           try {
             const r = await download(p.dl, tinyTorrent, out, seeder.port, 60_000);
-            fixed.set(p.name, [...(fixed.get(p.name) ?? []), r.cpu]);
-            fixedWall.set(p.name, [...(fixedWall.get(p.name) ?? []), r.seconds]);
+            fixed.set(p.name, [...(fixed.get(p.name) ?? []), { cpu: r.cpu, seconds: r.seconds }]);
           } finally {
             await seeder.stop();
             await rm(out, { recursive: true, force: true });
@@ -248,10 +247,11 @@ export async function userRun(o: UserRunOptions): Promise<number> {
       const cpu = median(xs.map((s) => s.cpuPerGiB));
       const rss = Math.max(...xs.map((s) => s.rssMB));
       const ratio = mbps / base;
-      const start = median(fixed.get(p.name) ?? []);
+      const tiny = fixed.get(p.name) ?? [];
+      const start = median(tiny.map((t) => t.cpu));
       const perByte = ((median(xs.map((s) => (s.cpuPerGiB * o.size) / GiB)) - start) * GiB) / o.size;
       const seedCpu = median(xs.map((s) => s.seedCpu));
-      const startWall = median(fixedWall.get(p.name) ?? []);
+      const startWall = median(tiny.map((t) => t.seconds));
       // A payload that moves in less than a start-up's time has no rate after it worth printing.
       const rest = median(xs.map((s) => s.seconds)) - startWall;
       const afterStart = rest >= 0.05 ? (o.size / rest / MB).toFixed(1) : '–';
