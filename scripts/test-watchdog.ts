@@ -28,3 +28,11 @@ setInterval(() => {
 }, Math.min(5000, hungMs / 4));
 `;
 new Worker(watcher, { eval: true, workerData: { beat, hungMs, list, file: process.argv[1] ?? '?' } }).unref();
+
+// The run's wall time per file (scripts/test.ts prints the slowest at the end): from this process's
+// start to its exit, which is what the file costs the run, fixtures and all.
+const times = process.env['CASCADE_TEST_TIMES'];
+if (times) {
+  const { appendFileSync } = await import('node:fs');
+  process.on('exit', () => appendFileSync(times, `${Math.round(process.uptime() * 1000)}\t${process.argv[1] ?? '?'}\n`));
+}

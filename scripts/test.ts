@@ -59,14 +59,17 @@ process.env.CASCADE_PORT_MAPPING = 'off';
 // Nor does any multicast BEP 14 local service discovery onto this machine's LAN: the LSD lab test
 // sets CASCADE_LSD=on only for the nodes it starts inside its own namespaces.
 process.env.CASCADE_LSD = 'off';
-const env = { ...process.env, CASCADE_TEST_HUNG_LIST: hungList };
+const timesList = join(work, 'times');
+const env = { ...process.env, CASCADE_TEST_HUNG_LIST: hungList, CASCADE_TEST_TIMES: timesList };
 
 // A file killed by a signal fails as a whole, with no test named (its output dies with it); when the
 // kernel's OOM killer did it, its counter says so, which the run's own output otherwise never does.
 const oomKillsBefore = oomKills();
+const runStarted = Date.now();
 let status = 0;
 if (plainFiles.length > 0) status = runOnce(plainFiles, 'plain', (cmd) => spawnSync(cmd[0]!, cmd.slice(1), { stdio: 'inherit', env }).status ?? 1);
 if (browserFiles.length > 0) status = runOnce(browserFiles, 'browser', runInNamespace) || status;
+printSlowest(25);
 // CI shows only the end of what a run prints: the failures of both runs are named again here, last.
 if (status !== 0) printFailures();
 const oomKillsDuring = oomKills() - oomKillsBefore;
@@ -112,6 +115,16 @@ function printFailures(): void {
   }
   console.log(`\n=== failed (${out.filter((l) => l.startsWith('✖')).length}) ===`);
   console.log(out.slice(0, 200).join('\n'));
+}
+
+/** Where the run's time went: the slowest files, each from its process's start to its exit. */
+function printSlowest(count: number): void {
+  const rows = readLines(timesList).map((l) => l.split('\t')).map(([ms, file]) => ({ ms: Number(ms), file: relative(process.cwd(), file ?? '?') }));
+  if (rows.length === 0) return;
+  rows.sort((a, b) => b.ms - a.ms);
+  const total = rows.reduce((s, r) => s + r.ms, 0);
+  console.log(`\n=== ${files.length} files in ${((Date.now() - runStarted) / 1000).toFixed(0)} s wall (${(total / 1000).toFixed(0)} s summed over files); the ${Math.min(count, rows.length)} slowest ===`);
+  for (const r of rows.slice(0, count)) console.log(`${(r.ms / 1000).toFixed(1).padStart(7)} s  ${r.file}`);
 }
 
 function oomKills(): number {
