@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { COMMANDS, OPTION_DEFS } from '../src/parse/spec.ts';
+import { COMMANDS, optionForms } from '../src/parse/spec.ts';
 
 const MAIN = join(import.meta.dirname, '../src/main.ts');
 
@@ -63,9 +63,8 @@ test('cascade help lists every command; each has help through both doors, naming
         for (const o of ['--http-port', '--udp-port', '--ws', '--private']) assert.ok(r.stdout.includes(o), `tracker help names ${o}`);
         continue;
       }
-      for (const o of COMMANDS[name]!.options) {
-        const shown = OPTION_DEFS[o].default === true ? `--no-${o}` : `--${o}`;
-        assert.ok(r.stdout.includes(shown), `cascade ${argv.join(' ')} names ${shown}`);
+      for (const { flag } of optionForms(COMMANDS[name]!)) {
+        assert.ok(r.stdout.includes(flag), `cascade ${argv.join(' ')} names ${flag}`);
       }
     }
   }

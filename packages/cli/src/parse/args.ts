@@ -9,7 +9,7 @@ import { resolve, join } from 'node:path';
 import { UsageError } from '../core/errors.ts';
 import { parseIceServerUrl, type IceServer } from '@cascade/node/basics';
 import { parseRate, parseSize } from '../output/format.ts';
-import { COMMANDS, OPTION_DEFS, type OptDef, type OptName } from './spec.ts';
+import { COMMANDS, onByDefault, parserOptions, type OptName } from './spec.ts';
 import { databaseOption } from './database-option.ts';
 import { clusterOption, type ClusterOption } from './cluster-options.ts';
 import { chainOption, signerOption, type ChainOption } from './chain-options.ts';
@@ -18,6 +18,8 @@ import { httpUrl, parseInteger } from './value-checks.ts';
 export interface Options {
   json: boolean;
   help: boolean;
+  /** On an error, the library's detail after the one-line message. */
+  verbose: boolean;
   /** Absolute path of the node's state directory (DB, control file). */
   stateDir: string;
   /** --database, else $CASCADE_DATABASE_URL: the state in PostgreSQL (issue 42). */
@@ -155,7 +157,7 @@ function splitCommand(argv: string[]): { command: string | undefined; rest: stri
   let i = 0;
   while (i < argv.length && argv[i]!.startsWith('-')) {
     const a = argv[i]!;
-    if (a === '--json' || a === '--help' || a === '-h' || a.startsWith('--state-dir=')) {
+    if (a === '--json' || a === '--help' || a === '-h' || a === '--verbose' || a.startsWith('--state-dir=')) {
       leading.push(a);
       i++;
     } else if (a === '--state-dir') {
@@ -227,11 +229,7 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
   const spec = COMMANDS[command];
   if (!spec) throw new UsageError(`unknown command "${command}"`);
 
-  const config: Record<string, Omit<OptDef, 'help' | 'arg'>> = {};
-  for (const name of spec.options) {
-    const { help: _help, arg: _arg, ...def } = OPTION_DEFS[name];
-    config[name] = def;
-  }
+  const config = parserOptions(spec);
   // A negative number ("settings ratioLimit -1", "--up -5") is a value, never an option: no option is
   // a digit. Hidden from parseArgs behind a NUL (which no real argument holds), restored after.
   const args = rest.map((a) => (NEGATIVE.test(a) ? `\0${a}` : a));
@@ -255,6 +253,7 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
   const options: Options = {
     json: bool('json'),
     help: bool('help'),
+    verbose: bool('verbose'),
     stateDir: str('state-dir') !== undefined ? resolve(str('state-dir')!) : defaultStateDir(env),
     database: databaseOption(str('database'), spec.options.includes('database') ? env.CASCADE_DATABASE_URL : undefined),
     cluster: undefined,
@@ -319,7 +318,8 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
     allowPrivateUrls: bool('allow-private-urls'),
     iceServers: list('ice-server').length > 0 ? list('ice-server').map(parseIceServerUrl) : undefined,
     portMapping: portMappingMode(str('port-mapping')),
-    lsd: v.lsd === false ? 'off' : v.lsd === true ? 'on' : command === 'serve' ? 'setting' : 'off',
+    // Not given: where help says LSD is on (--no-lsd), the lsd setting decides; elsewhere it is off.
+    lsd: v.lsd === false ? 'off' : v.lsd === true ? 'on' : onByDefault(spec, 'lsd') ? 'setting' : 'off',
     publicUrl: str('public-url'),
     conversation: str('conversation'),
     metricsToken: str('metrics-token'),

@@ -1,7 +1,7 @@
 // Every option the CLI knows, with its kind and its help line (spec.ts says which command takes which).
 
 export type OptName =
-  | 'json' | 'help' | 'state-dir' | 'database' | 'cluster-url' | 'redis' | 'port' | 'host' | 'dht' | 'dht-bootstrap' | 'tracker' | 'utp'
+  | 'json' | 'help' | 'verbose' | 'state-dir' | 'database' | 'cluster-url' | 'redis' | 'port' | 'host' | 'dht' | 'dht-bootstrap' | 'tracker' | 'utp'
   | 'output' | 'dir' | 'announce' | 'piece-length' | 'private' | 'webseed' | 'mirror' | 'sha256' | 'peer' | 'seed'
   | 'timeout' | 'delete-data' | 'paused' | 'http-port' | 'download-dir' | 'tracker-port' | 'tracker-host' | 'allowed-host' | 'allow-private-urls' | 'public-url' | 'ice-server' | 'port-mapping' | 'lsd' | 'metrics-token' | 'trusted-proxy'
   | 'rotate' | 'role'
@@ -17,16 +17,21 @@ export interface OptDef {
   type: 'string' | 'boolean';
   short?: string;
   multiple?: boolean;
+  /** On unless turned off: the parser's default, and help shows the option as --no-X with `off`. */
   default?: boolean;
   /** Placeholder of its value in help ("DIR"). */
   arg?: string;
-  /** One line for help; a command may say it differently (CommandSpec.optionHelp). */
+  /** One line for help: what --X does; a command may say it differently (CommandSpec.optionHelp). */
   help: string;
+  /** A boolean that is on by default (here, or in a command's CommandSpec.onByDefault): what --no-X
+   *  does, the line help shows for it there. */
+  off?: string;
 }
 
 export const OPTION_DEFS: Record<OptName, OptDef> = {
   json: { type: 'boolean', help: 'machine-readable output: one JSON object per line' },
   help: { type: 'boolean', short: 'h', help: 'show this help' },
+  verbose: { type: 'boolean', help: "on an error, also print what the library underneath said (its whole message and causes) after the one-line error" },
   'state-dir': { type: 'string', arg: 'DIR', help: "the node's state directory (default $CASCADE_HOME or ~/.cascade)" },
   database: {
     type: 'string',
@@ -45,8 +50,13 @@ export const OPTION_DEFS: Record<OptName, OptDef> = {
   },
   port: { type: 'string', short: 'p', arg: 'N', help: 'BitTorrent listen port (default 6881, 0 = any free port)' },
   host: { type: 'string', arg: 'ADDR', help: 'BitTorrent bind address; also where outgoing connections, tracker requests and DHT queries leave from' },
-  dht: { type: 'boolean', default: true, help: '--no-dht: run without the DHT (trackers and given peers only)' },
-  utp: { type: 'boolean', default: true, help: '--no-utp: BitTorrent over TCP only, without uTP (BEP 29: over UDP on the same port number, with LEDBAT congestion control that yields to other traffic); on by default' },
+  dht: { type: 'boolean', default: true, help: 'find peers on the DHT too', off: 'run without the DHT (trackers and given peers only)' },
+  utp: {
+    type: 'boolean',
+    default: true,
+    help: 'BitTorrent over uTP too',
+    off: 'BitTorrent over TCP only, without uTP (BEP 29: over UDP on the same port number, with LEDBAT congestion control that yields to other traffic); on by default',
+  },
   'dht-bootstrap': { type: 'string', multiple: true, arg: 'HOST:PORT,…', help: 'DHT bootstrap nodes instead of the public routers' },
   tracker: { type: 'string', multiple: true, arg: 'URL', help: 'an extra tracker for every torrent (repeatable)' },
   output: { type: 'string', short: 'o', arg: 'PATH', help: 'where the output goes' },
@@ -87,7 +97,8 @@ export const OPTION_DEFS: Record<OptName, OptDef> = {
   role: { type: 'string', arg: 'ROLE', help: 'users add: admin, member (the default) or viewer (read-only, for dashboards); only the owner makes admins' },
   lsd: {
     type: 'boolean',
-    help: '--no-lsd: no local service discovery (BEP 14: torrents announced to, and peers found on, the LAN by multicast); on by default (the lsd setting)',
+    help: 'find peers on the LAN by local service discovery (BEP 14 multicast) too; off by default for this command',
+    off: 'no local service discovery (BEP 14: torrents announced to, and peers found on, the LAN by multicast); on by default (the lsd setting)',
   },
   'port-mapping': {
     type: 'string',
@@ -146,7 +157,12 @@ export const OPTION_DEFS: Record<OptName, OptDef> = {
   },
   'llm-threads': { type: 'string', arg: 'N', help: 'CPU threads for --llm-gguf (default: the cores this machine has; more only makes each token slower)' },
   'llm-max-tokens': { type: 'string', arg: 'N', help: 'longest answer --llm-gguf writes, in tokens (default 400)' },
-  chain: { type: 'boolean', default: true, help: '--no-chain: run without a chain (no ownership records, no rewards); by default the node runs its own dev chain (anvil, state in <state-dir>/chain)' },
+  chain: {
+    type: 'boolean',
+    default: true,
+    help: 'run a chain: the embedded dev chain, or --chain-rpc',
+    off: 'run without a chain (no ownership records, no rewards); by default the node runs its own dev chain (anvil, state in <state-dir>/chain)',
+  },
   'chain-rpc': { type: 'string', arg: 'URL', help: 'an EVM chain\'s JSON-RPC endpoint to use instead of the embedded chain (with --chain-contracts); the node signs with its identity\'s account, which pays gas unless --chain-signer does' },
   'chain-id': { type: 'string', arg: 'N', help: 'the chain id --chain-rpc must have (default: the one in --chain-contracts)' },
   'chain-contracts': { type: 'string', arg: 'FILE', help: 'the contracts on --chain-rpc: the JSON `cascade chain deploy` prints ({"chainId", "registry", "rewards", "token"})' },
@@ -169,5 +185,5 @@ export const OPTION_DEFS: Record<OptName, OptDef> = {
   },
   relay: { type: 'boolean', help: 'also run an onion relay (and discovery exit) for others, published to --directory' },
   'relay-port': { type: 'string', arg: 'N', help: 'the relay\'s port, TCP and WebSocket (default 0 = any)' },
-  exit: { type: 'boolean', default: true, help: 'relay cells only, never act as the discovery exit' },
+  exit: { type: 'boolean', default: true, help: 'act as a discovery exit too', off: 'relay cells only, never act as the discovery exit' },
 };

@@ -1,6 +1,7 @@
 // What each command accepts, and the help text made from it. One table: the parser (args.ts) takes
-// the options a command declares here, and `cascade help X` / `cascade X --help` list exactly those
-// options with their descriptions, so help cannot drift from what the parser accepts.
+// the options a command declares here (parserOptions), and `cascade help X` / `cascade X --help` list
+// exactly those options (optionForms), each spelled as that command's parser reads it, so help cannot
+// drift from what the parser accepts.
 
 import { SETTINGS_KEYS } from '@cascade/node/basics';
 import { RSS_DETAILS, RSS_USAGE } from '../commands/rss-help.ts';
@@ -10,7 +11,7 @@ import { OPTION_DEFS, type OptDef, type OptName } from './spec-options.ts';
 export { OPTION_DEFS, type OptDef, type OptName };
 
 /** Every command names the node whose state it works on (the state dir, and --database for a node on PostgreSQL). */
-const COMMON: OptName[] = ['json', 'help', 'state-dir', 'database'];
+const COMMON: OptName[] = ['json', 'help', 'verbose', 'state-dir', 'database'];
 /** Options of every command that runs a BitTorrent node. */
 const NODE: OptName[] = [...COMMON, 'port', 'host', 'dht', 'dht-bootstrap', 'tracker', 'utp'];
 /** The chain and seeding receipts (issue 13): serve, seed and download. */
@@ -29,8 +30,12 @@ export interface CommandSpec {
   joinRest?: boolean;
   usage: string;
   summary: string;
-  /** What an option means for this command, when it differs from OPTION_DEFS. */
+  /** What an option means for this command, when it differs from OPTION_DEFS: the line for the
+   *  spelling help shows (--no-X for one on by default). */
   optionHelp?: Partial<Record<OptName, string>>;
+  /** Booleans on by default in this command although the parser leaves them unset when not given,
+   *  so the command can tell "not given" apart (serve's LSD follows the lsd setting): help shows --no-X. */
+  onByDefault?: OptName[];
   /** More lines for help: sub-forms, examples, what happens offline. */
   details?: string;
 }
@@ -43,8 +48,6 @@ const CHAIN_VERBS =
   'A transaction is waited for until it is mined, however long: after 5 s a line (--json: a transaction-pending\n' +
   'event) every 10 s says so; Ctrl-C stops the waiting, not the transaction.';
 const MANY = 'Several infohashes (or prefixes), or `all`: one bulk operation on the running node, one line per torrent;\nexit 1 when any failed.';
-/** seed and download: LSD only when asked (a one-shot run, as benchmarks start them, stays off the LAN). */
-const LSD_ONE_SHOT = '--lsd: find peers on the LAN by local service discovery (BEP 14 multicast) too; off by default for this command';
 const OFFLINE_DB = 'With no node running it works on the state DB, and the next `cascade serve` uses it.';
 
 export const COMMANDS: Record<string, CommandSpec> = {
@@ -65,7 +68,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
     positionals: [1, 1],
     usage: 'seed <torrent-file> --dir <save-path> [--port N]',
     summary: 'verify existing data and seed it until interrupted',
-    optionHelp: { dir: 'the directory holding the data (the folder containing <name>)', lsd: LSD_ONE_SHOT },
+    optionHelp: { dir: 'the directory holding the data (the folder containing <name>)' },
     details:
       'Once the data checks out, its files\' content ids are computed (at idle time) and the torrent is published on\n' +
       'the DHT with the same signed records `serve` publishes (a `published` event; again every 30 minutes while it\n' +
@@ -82,7 +85,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
       'swarm, its web seeds and every --mirror at once; a plain file from its URL and every --mirror at once,\n' +
       'checked against --sha256 (or the content id) at the end. A content id with --mirror is fetched from the\n' +
       'mirrors and checked against itself. --json progress lists the bytes each source gave.',
-    optionHelp: { output: 'the download directory (default: the current one)', dir: 'the same as -o', lsd: LSD_ONE_SHOT },
+    optionHelp: { output: 'the download directory (default: the current one)', dir: 'the same as -o' },
   },
   serve: {
     options: [...NODE, 'cluster-url', 'redis', 'http-port', 'download-dir', 'tracker-port', 'tracker-host', 'allowed-host', 'allow-private-urls', 'public-url', 'ice-server', 'port-mapping', 'lsd', 'metrics-token', 'trusted-proxy', 'llm-url', 'llm-model', 'llm-key', 'llm-gguf', 'llm-threads', 'llm-max-tokens', ...CHAIN, ...ONION, 'relay', 'relay-port'],
@@ -90,6 +93,8 @@ export const COMMANDS: Record<string, CommandSpec> = {
     usage: 'serve [--http-port N] [--host ADDR] [--database URL [--cluster-url URL [--redis URL]]] [--download-dir DIR] [--port N] [--tracker-port N] [--tracker-host ADDR] [--allowed-host NAME]... [--trusted-proxy ADDR]... [--allow-private-urls] [--public-url URL] [--port-mapping auto|upnp|natpmp|off] [--no-lsd] [--no-utp] [--metrics-token TOKEN] [--llm-url URL --llm-model NAME [--llm-key KEY] | --llm-gguf FILE [--llm-threads N] [--llm-max-tokens N]] [--no-chain | --chain-rpc URL --chain-contracts FILE [--chain-signer URL [--chain-from ADDRESS]]]',
     summary: 'run the node: every stored torrent, the tracker, and the web UI + API on http://localhost:8080',
     optionHelp: { host: 'bind address of the web UI, API, tracker and BitTorrent listener (default: 127.0.0.1, this machine only, for the first three; :: for BitTorrent, IPv6 and IPv4)' },
+    // seed and download run LSD only when asked (a one-shot run, as benchmarks start them, stays off the LAN).
+    onByDefault: ['lsd'],
   },
   add: {
     options: [...COMMON, 'save-path', 'output', 'category', 'tag', 'paused', 'peer', 'private-discovery'],
@@ -371,19 +376,48 @@ function wrap(text: string, indent: number): string {
 /** `cascade tracker` is its own program with its own parser (@cascade/tracker); listed, not parsed here. */
 export const TRACKER_SUMMARY = 'run a BitTorrent tracker (HTTP, UDP, WebSocket; public or private)';
 
-function optionLines(spec: CommandSpec): string[] {
+/** A boolean on by default in this command: its help shows how to turn it off. */
+export function onByDefault(spec: CommandSpec, name: OptName): boolean {
+  return OPTION_DEFS[name].default === true || (spec.onByDefault?.includes(name) ?? false);
+}
+
+/** What parseArgs takes for a command: its options' kinds, short names and defaults. */
+export function parserOptions(spec: CommandSpec): Record<string, Pick<OptDef, 'type' | 'short' | 'multiple' | 'default'>> {
+  const config: Record<string, Pick<OptDef, 'type' | 'short' | 'multiple' | 'default'>> = {};
+  for (const name of spec.options) {
+    const { type, short, multiple, default: def } = OPTION_DEFS[name];
+    config[name] = { type, ...(short ? { short } : {}), ...(multiple ? { multiple } : {}), ...(def !== undefined ? { default: def } : {}) };
+  }
+  return config;
+}
+
+export interface OptionForm {
+  name: OptName;
+  /** As help shows it: `-o, --output PATH`, `--no-lsd`. */
+  flag: string;
+  text: string;
+}
+
+/** Each option of a command as its help shows it: one on by default is spelled the way one turns
+ *  it off, with the line saying what that does. */
+export function optionForms(spec: CommandSpec): OptionForm[] {
   // The command's own options first; the ones every command takes after them.
   const ordered = [...spec.options.filter((n) => !COMMON.includes(n)), ...spec.options.filter((n) => COMMON.includes(n))];
-  const rows = ordered.map((name) => {
+  return ordered.map((name) => {
     const d = OPTION_DEFS[name];
-    // An option on by default is spelled the way one turns it off.
-    const long = d.default === true ? `--no-${name}` : `--${name}${d.arg ? ` ${d.arg}` : ''}`;
-    const flag = d.short ? `-${d.short}, ${long}` : long;
-    const text = (spec.optionHelp?.[name] ?? d.help).replace(/^--no-[a-z-]+: /, '');
-    return [flag, text] as const;
+    const on = onByDefault(spec, name);
+    if (on && d.type !== 'boolean') throw new Error(`--${name} is not a boolean: it cannot be on by default`);
+    const text = spec.optionHelp?.[name] ?? (on ? d.off : d.help);
+    if (text === undefined) throw new Error(`--${name} is on by default: OPTION_DEFS must say what --no-${name} does`);
+    const long = on ? `--no-${name}` : `--${name}${d.arg ? ` ${d.arg}` : ''}`;
+    return { name, flag: d.short && !on ? `-${d.short}, ${long}` : long, text };
   });
-  const width = Math.min(30, Math.max(...rows.map(([f]) => f.length)));
-  return rows.map(([flag, text]) => (flag.length > width ? `  ${flag}\n  ${''.padEnd(width)}  ${text}` : `  ${flag.padEnd(width)}  ${text}`));
+}
+
+function optionLines(spec: CommandSpec): string[] {
+  const rows = optionForms(spec);
+  const width = Math.min(30, Math.max(...rows.map((r) => r.flag.length)));
+  return rows.map(({ flag, text }) => (flag.length > width ? `  ${flag}\n  ${''.padEnd(width)}  ${text}` : `  ${flag.padEnd(width)}  ${text}`));
 }
 
 export function usageText(command?: string): string {
