@@ -19,7 +19,7 @@ export type { SearchRow } from '@cascade/content';
 export { AuthStore, memberId, MEMBER_ROLES, ROLE_RANK } from './src/auth/member-store.ts';
 export type { Member, Role } from './src/auth/member-store.ts';
 export { loadOrCreateApiToken, apiTokenPath, ApiToken, rotateApiToken, sharedApiToken } from './src/auth/api-token.ts';
-export { claimCodePath, readClaimCode, ensureClaimCode, newClaimCode, claimCodeMatches, removeClaimCode } from './src/auth/claim-code.ts';
+export { claimCodePath, readClaimCode, ensureClaimCode, newClaimCode, claimCodeMatches, removeClaimCode, resetClaimCode, ownerResetOf, type OwnerReset } from './src/auth/claim-code.ts';
 export { CascadeNode, statusOf, dhtPortOf, silentLog } from './src/core/node.ts';
 export { startNode, sessionOptions } from './src/core/node-start.ts';
 export type { ConnectionLimits, NodeOptions, NodeLog } from './src/core/node.ts';

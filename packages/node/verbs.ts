@@ -22,6 +22,6 @@ export { ControlClient, connectControl, type RpcParams } from './src/core/contro
 export { resolveInfoHash } from './src/core/infohash.ts';
 export { AuthStore, memberId, MEMBER_ROLES, type Member, type Role } from './src/auth/member-store.ts';
 export { loadOrCreateApiToken, rotateApiToken, sharedApiToken } from './src/auth/api-token.ts';
-export { ensureClaimCode, newClaimCode } from './src/auth/claim-code.ts';
+export { ensureClaimCode, newClaimCode, resetClaimCode } from './src/auth/claim-code.ts';
 // `cascade cluster` with no node running: the members as the database has them.
 export { storedClusterView } from './src/cluster/stored-view.ts';

@@ -7,7 +7,7 @@ export type { TrackerOptions, RunningTracker, RegisteredUser, UserStats } from '
 export type { TurnOptions } from './src/ice/turn-url.ts';
 export type { UdpIo } from './src/udp/transport.ts';
 export type { LocalWebSocket } from './src/ws/local-ws.ts';
-export { runTrackerCli, parseTrackerArgs, CliUsageError } from './src/cli.ts';
+export { runTrackerCli, parseTrackerArgs, CliUsageError, TRACKER_OPTIONS } from './src/cli.ts';
 export type { StatsSnapshot } from './src/http/stats.ts';
 export type {
   TrackerStore,

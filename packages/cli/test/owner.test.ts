@@ -7,6 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { generateIdentity, signSignIn } from '@cascade/identity';
 import { AuthStore, StateDB } from '@cascade/node';
 import { tempDir } from './helpers.ts';
@@ -69,8 +71,7 @@ test('serve prints the claim code; the claim spends it; reset-owner and token --
 
   // A browser claims it with the code (the routes a page uses).
   const owner = generateIdentity('owner');
-  const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
-    fetch(`${node.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', origin: node.url, ...headers }, body: JSON.stringify(body) });
+  const post = (path: string, body: unknown, headers: Record<string, string> = {}) => postJson(node.url, path, body, headers);
   const c = (await (await post('/api/auth/challenge', { method: 'did', did: owner.did })).json()) as { message: string };
   const v = await post('/api/auth/verify', { message: c.message, signature: signSignIn(owner, c.message) });
   const cookie = v.headers.get('set-cookie')!.split(';')[0]!;
@@ -94,3 +95,55 @@ test('serve prints the claim code; the claim spends it; reset-owner and token --
   // Verbs still reach the node: control.json carries the new token.
   assert.equal((await node.run(['list', '--json'])).code, 0);
 });
+
+test('after reset-owner and a restart, serve says the owner was reset, not "First run"', { timeout: 120_000 }, async (t) => {
+  const stateDir = join(tempDir(t), 'state');
+  const owner = generateIdentity('owner');
+  const db = await StateDB.open(stateDir);
+  assert.ok(await new AuthStore(db).claimOwnership(owner.did));
+  await db.close();
+  const reset = await cascade(['users', 'reset-owner', '--json', '--state-dir', stateDir]);
+  assert.equal(reset.code, 0, reset.stderr);
+
+  // The console a person reads (text), then the event a script reads (--json).
+  const text = await serveUntil(t, stateDir, (out) => /claim code [0-9A-Z-]{19}/.test(out));
+  assert.doesNotMatch(text, /First run/);
+  assert.match(text, new RegExp(`no owner since \`cascade users reset-owner\` on \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC \\(it was ${owner.did}\\).*claim code ${reset.json.code}`));
+  const node = await startServe(t, { stateDir });
+  const event = node.events.find((e) => e.event === 'claim-code')!;
+  assert.deepEqual([event.code, event.reason, event.removed], [reset.json.code, 'owner-reset', owner.did]);
+
+  // The claim spends the code and the note of the reset with it.
+  assert.equal(existsSync(join(stateDir, 'owner-reset')), true);
+  const next = generateIdentity('next');
+  const c = (await (await postJson(node.url, '/api/auth/challenge', { method: 'did', did: next.did })).json()) as { message: string };
+  const v = await postJson(node.url, '/api/auth/verify', { message: c.message, signature: signSignIn(next, c.message) });
+  assert.equal((await postJson(node.url, '/api/auth/claim', { code: event.code }, { cookie: v.headers.get('set-cookie')!.split(';')[0]! })).status, 200);
+  assert.equal(existsSync(join(stateDir, 'owner-reset')), false);
+  const fresh = join(tempDir(t), 'fresh');
+  assert.match(await serveUntil(t, fresh, (out) => /claim code/.test(out)), /First run: .*claim code/);
+});
+
+function postJson(base: string, path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', origin: base, ...headers }, body: JSON.stringify(body) });
+}
+
+/** Runs `serve` in text mode until its output passes `done`, then stops it; returns what it printed. */
+async function serveUntil(t: Parameters<typeof tempDir>[0], stateDir: string, done: (out: string) => boolean): Promise<string> {
+  const child = spawn(process.execPath, [join(import.meta.dirname, '../src/main.ts'), 'serve', '--http-port', '0', '--port', '0', '--tracker-port', '0', '--no-dht', '--state-dir', stateDir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, CASCADE_PORT_MAPPING: 'off' },
+  });
+  t.after(() => void child.kill('SIGKILL'));
+  let out = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.setEncoding('utf8').on('data', (c: string) => {
+      out += c;
+      if (done(out)) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`serve exited ${code} before printing it: ${out}`)));
+  });
+  child.kill('SIGTERM');
+  await once(child, 'exit');
+  return out;
+}

@@ -38,6 +38,27 @@ service and, with --turn-url, fresh TURN credentials (private mode: /ice-servers
 
 export class CliUsageError extends Error {}
 
+/** The tracker's options, for its parser and for the check that the docs quote only real ones. */
+export const TRACKER_OPTIONS = {
+  'http-port': { type: 'string' },
+  'udp-port': { type: 'string' },
+  ws: { type: 'boolean' },
+  private: { type: 'boolean' },
+  redis: { type: 'string' },
+  host: { type: 'string' },
+  interval: { type: 'string' },
+  'rate-limit': { type: 'string' },
+  'trust-proxy': { type: 'string', multiple: true },
+  'admin-token': { type: 'string' },
+  torrent: { type: 'string', multiple: true },
+  'turn-url': { type: 'string', multiple: true },
+  'turn-secret': { type: 'string' },
+  'turn-ttl': { type: 'string' },
+  'udp-io': { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }>;
+
 export function parseTrackerArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): { opts: TrackerOptions; json: boolean; help: boolean; hostGiven: boolean } {
   let values;
   try {
@@ -45,25 +66,7 @@ export function parseTrackerArgs(argv: string[], env: NodeJS.ProcessEnv = proces
       args: argv,
       strict: true,
       allowPositionals: false,
-      options: {
-        'http-port': { type: 'string' },
-        'udp-port': { type: 'string' },
-        ws: { type: 'boolean' },
-        private: { type: 'boolean' },
-        redis: { type: 'string' },
-        host: { type: 'string' },
-        interval: { type: 'string' },
-        'rate-limit': { type: 'string' },
-        'trust-proxy': { type: 'string', multiple: true },
-        'admin-token': { type: 'string' },
-        torrent: { type: 'string', multiple: true },
-        'turn-url': { type: 'string', multiple: true },
-        'turn-secret': { type: 'string' },
-        'turn-ttl': { type: 'string' },
-        'udp-io': { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
+      options: TRACKER_OPTIONS,
     }));
   } catch (err) {
     throw new CliUsageError(`${(err as Error).message}\n\n${USAGE}`);

@@ -2,7 +2,7 @@
 // the library, the built-in tracker, the DHT, and the web UI + API — until SIGINT/SIGTERM. Verbs
 // keep working against it through the control endpoint.
 
-import { dhtPortOf } from '@cascade/node';
+import { dhtPortOf, ownerResetOf } from '@cascade/node';
 import { waitForStopSignal } from '../core/signals.ts';
 import type { Invocation } from '../parse/args.ts';
 import type { Output } from '../output/output.ts';
@@ -68,8 +68,12 @@ export async function serveCommand(inv: Invocation, out: Output): Promise<number
     const claimCode = await server.claimCode();
     if (claimCode !== undefined) {
       // Only whoever sees this console (or reads the state dir) has it: the claim needs it.
-      out.event('claim-code', { code: claimCode });
-      out.say(`First run: open that page, sign in and claim the node as its owner with the claim code ${claimCode}`);
+      const reset = ownerResetOf(node.db.stateDir);
+      out.event('claim-code', { code: claimCode, reason: reset ? 'owner-reset' : 'first-run', ...(reset ? { resetAt: new Date(reset.at).toISOString(), removed: reset.removed } : {}) });
+      if (reset) {
+        const was = reset.removed ? ` (it was ${reset.removed})` : '';
+        out.say(`This node has had no owner since \`cascade users reset-owner\` on ${utcMinute(reset.at)}${was}: open that page, sign in and claim it with the claim code ${claimCode}`);
+      } else out.say(`First run: open that page, sign in and claim the node as its owner with the claim code ${claimCode}`);
       out.say('(`cascade claim-code` shows it again; it works once).');
     }
     out.say('Scripts and other tools: `cascade token` prints the API token (Authorization: Bearer …).');
@@ -121,4 +125,9 @@ function llmConfig(url: string, model: string, flag: string | undefined): { url:
 function metricsToken(flag: string | undefined): { metricsToken?: string } {
   const token = flag ?? (process.env.CASCADE_METRICS_TOKEN || undefined);
   return token !== undefined ? { metricsToken: token } : {};
+}
+
+/** "2026-11-28 04:10 UTC": when, in the console's words, without the seconds nobody needs. */
+function utcMinute(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
 }

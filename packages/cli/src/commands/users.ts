@@ -5,7 +5,7 @@
 // they change: rotating the token (its checkers must drop the old one) and resetting the owner
 // (it prints the new claim code on its console).
 import {
-  AuthStore, connectControl, ensureClaimCode, memberId, MEMBER_ROLES, newClaimCode, rotateApiToken, loadOrCreateApiToken, sharedApiToken, type Member, type Role,
+  AuthStore, connectControl, ensureClaimCode, memberId, MEMBER_ROLES, resetClaimCode, rotateApiToken, loadOrCreateApiToken, sharedApiToken, type Member, type Role,
 } from '@cascade/node/verbs';
 import { UsageError, CliError } from '../core/errors.ts';
 import type { Invocation } from '../parse/args.ts';
@@ -100,7 +100,8 @@ async function resetOwner(inv: Invocation, out: Output): Promise<number> {
   else {
     const db = await openState(inv);
     try {
-      r = { removed: (await new AuthStore(db).resetOwner()) ?? null, code: newClaimCode(inv.options.stateDir) };
+      const removed = (await new AuthStore(db).resetOwner()) ?? null;
+      r = { removed, code: resetClaimCode(inv.options.stateDir, removed) };
     } finally {
       await db.close();
     }

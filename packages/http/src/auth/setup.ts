@@ -4,7 +4,7 @@
 // use while the node runs.
 import type { IncomingMessage } from 'node:http';
 import { TrustedProxies } from '@cascade/tracker';
-import { ApiToken, AuthStore, ensureClaimCode, newClaimCode, NodeError, nodeIdentity, readClaimCode, removeClaimCode, type CascadeNode, type NodeLog } from '@cascade/node';
+import { ApiToken, AuthStore, ensureClaimCode, NodeError, nodeIdentity, readClaimCode, removeClaimCode, resetClaimCode, type CascadeNode, type NodeLog } from '@cascade/node';
 import { Gate } from './gate.ts';
 import { SignInService } from './sign-in.ts';
 import type { AuthContext } from './context.ts';
@@ -69,7 +69,7 @@ export async function setUpAuth(
     },
     'auth.resetOwner': async () => {
       const removed = (await store.resetOwner()) ?? null;
-      const code = newClaimCode(stateDir);
+      const code = resetClaimCode(stateDir, removed);
       opts.changed();
       log.event('owner-reset', { removed });
       log.say(`The owner was reset${removed ? ` (was ${removed})` : ''}: claim the node again with the claim code ${code}`);

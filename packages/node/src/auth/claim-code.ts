@@ -11,6 +11,9 @@ import { makeDirsSync } from '@cascade/engine/make-dirs';
 import { tokenEquals } from './api-token.ts';
 
 export const CLAIM_CODE_FILE = 'claim-code';
+/** Beside the code after `users reset-owner`: so a restarted node can say why it has no owner
+ *  (it is not a first run) until the node is claimed again. */
+export const OWNER_RESET_FILE = 'owner-reset';
 // Crockford's base32 without I, L, O, U: read off a console and typed by hand without mix-ups.
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 /** 16 symbols of 5 bits: 80 bits, far past guessing even without the per-address limit on tries. */
@@ -65,4 +68,33 @@ export function claimCodeMatches(stateDir: string, presented: unknown): boolean 
 /** Spent (or no longer needed: the node has an owner). */
 export function removeClaimCode(stateDir: string): void {
   rmSync(claimCodePath(stateDir), { force: true });
+  rmSync(join(stateDir, OWNER_RESET_FILE), { force: true });
+}
+
+export interface OwnerReset {
+  /** When the owner was removed (ms since the epoch). */
+  at: number;
+  /** The removed owner's id, or null when the node had none. */
+  removed: string | null;
+}
+
+/** After an owner reset: a new code (an old copy must not claim), and a note of the reset. */
+export function resetClaimCode(stateDir: string, removed: string | null, at = Date.now()): string {
+  const code = newClaimCode(stateDir);
+  const path = join(stateDir, OWNER_RESET_FILE);
+  writeFileSync(`${path}.${process.pid}.tmp`, JSON.stringify({ at, removed } satisfies OwnerReset) + '\n', { mode: 0o600 });
+  renameSync(`${path}.${process.pid}.tmp`, path);
+  return code;
+}
+
+/** The reset the node's missing owner comes from, or undefined (a first run, or claimed since). */
+export function ownerResetOf(stateDir: string): OwnerReset | undefined {
+  try {
+    const v = JSON.parse(readFileSync(join(stateDir, OWNER_RESET_FILE), 'utf8')) as Partial<OwnerReset>;
+    if (typeof v.at !== 'number') return undefined;
+    return { at: v.at, removed: typeof v.removed === 'string' ? v.removed : null };
+  } catch {
+    // Missing or unreadable: the message falls back to "first run", which loses nothing.
+    return undefined;
+  }
 }
