@@ -7,8 +7,12 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { missingPackages } from './system-packages.ts';
 import { installLlm } from './install-llm.ts';
+import { ALL_TESTS, changedFiles, testFilesUnder, testsForChange } from './changed-tests.ts';
 
 const WATCHDOG = join(import.meta.dirname, 'test-watchdog.ts');
+
+// What to run is settled first: a wrong folder is a usage error before anything is installed.
+const files = chooseFiles(process.argv.slice(2));
 
 const missing = missingPackages();
 if (missing.length > 0) {
@@ -36,8 +40,6 @@ try {
   process.exit(1);
 }
 
-const only = process.argv.slice(2);
-const files = only.length > 0 ? only : globSync(['packages/*/test/**/*.test.ts', 'test/**/*.test.ts']).sort();
 // Browser tests run inside a network namespace with only `lo` up, so Chromium and WebRTC cannot
 // reach anything but 127.0.0.1 (see ../shared/browser-webrtc.md).
 const browserFiles = files.filter((f) => f.endsWith('.browser.test.ts'));
@@ -76,6 +78,31 @@ const oomKillsDuring = oomKills() - oomKillsBefore;
 if (oomKillsDuring > 0) console.log(`\nthe kernel's OOM killer killed ${oomKillsDuring} process(es) during this run (/proc/vmstat oom_kill): a file failed with signal SIGKILL was one of them, or starved beside one`);
 rmSync(work, { recursive: true, force: true });
 process.exit(status);
+
+/**
+ * What to run: every test file; or those given (a file, a package's folder — `npm test --
+ * packages/engine` — or a folder of test/); or with --changed [BASE] (`npm run test:changed`) the
+ * tests of the packages a change touches and of every package above them (scripts/changed-tests.ts).
+ */
+function chooseFiles(args: string[]): string[] {
+  if (args[0] === '--changed') {
+    const { base, files: changed } = changedFiles(args[1]);
+    const { packages, tests, everything } = testsForChange(changed);
+    console.log(`changed against ${base}: ${changed.length} file(s); ` +
+      (everything ? 'a file every test stands on changed: the whole suite' : `packages ${packages.join(', ') || '(none)'}: ${tests.length} test file(s)`));
+    if (tests.length === 0) process.exit(0);
+    return tests;
+  }
+  if (args.length === 0) return globSync(ALL_TESTS).sort();
+  return args.flatMap((a) => {
+    const found = testFilesUnder(a);
+    if (found.length === 0) {
+      console.error(`no test files in ${a}`);
+      process.exit(2);
+    }
+    return found;
+  });
+}
 
 /**
  * Runs the files; when the only failures are files the watchdog killed (scripts/test-watchdog.ts:
