@@ -19,7 +19,7 @@ import { NO_NODE, openState, requireNode, short, withDb, type Verb, type VerbDep
 
 import { limits, queue, forceStart, move, settings, pieceOrderVerb } from './staples.ts';
 import { category, tags } from './organise.ts';
-import { namesMany, runMany } from './many.ts';
+import { namesMany, runMany, sayCount } from './many.ts';
 import { register, rewards, verify } from './registry.ts';
 import { cluster } from './cluster.ts';
 
@@ -297,19 +297,21 @@ const announce: Verb = async (inv, out, node) => {
   const dhtLine = (dht: string) =>
     dht === 'off' ? 'DHT: off (this node runs without the DHT)' : dht === 'private torrent' ? 'DHT: not used (private torrent)' : `DHT: ${dht}`;
   out.result(r, () =>
-    r.torrents.length === 0
-      ? 'no torrents loaded'
-      : r.torrents
-          .map((t) => {
-            const head = `${short(t.infoHash)}  ${t.name ?? ''}`;
-            if (!t.announced) return `${head}\n  not announced: the torrent is ${t.state}`;
-            const trackers = t.trackers.length === 0
-              ? ['  trackers: none']
-              : [`  trackers: announced to ${t.trackers.length}`, ...t.trackers.map(renderTracker)];
-            return [head, ...trackers, `  ${dhtLine(t.dht)}`].join('\n');
-          })
-          .join('\n'),
+    r.torrents
+      .map((t) => {
+        const head = `${short(t.infoHash)}  ${t.name ?? ''}`;
+        if (!t.announced) return `${head}\n  not announced: the torrent is ${t.state}`;
+        const trackers = t.trackers.length === 0
+          ? ['  trackers: none']
+          : [`  trackers: announced to ${t.trackers.length}`, ...t.trackers.map(renderTracker)];
+        return [head, ...trackers, `  ${dhtLine(t.dht)}`].join('\n');
+      })
+      .join('\n'),
   );
+  if (inv.positionals[0] === undefined) {
+    const announced = r.torrents.filter((t) => t.announced).length;
+    sayCount(out, 'announce', announced, 0, r.torrents.length - announced);
+  }
   return 0;
 };
 
@@ -325,10 +327,13 @@ const pauseOrResume = (which: 'pause' | 'resume'): Verb => async (inv, out, node
   if (node && namesMany(inv)) return runMany(inv, out, node, which);
   if (!node && namesMany(inv)) {
     // Offline: each one marked in the DB, as for one.
+    let count = 0;
     for (const arg of inv.positionals.includes('all') ? await withDb(inv, (db) => db.listTorrents().map((r) => r.infoHash)) : inv.positionals) {
       const code = await pauseOrResume(which)({ ...inv, positionals: [arg] }, out, node, defaultDeps);
       if (code !== 0) return code;
+      count++;
     }
+    sayCount(out, which, count);
     return 0;
   }
   const arg = inv.positionals[0]!;
