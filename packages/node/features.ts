@@ -1,7 +1,8 @@
-// @cascade/node/features — the rest of what a whole node serves (the assistant, RSS, adding by
-// URL or content id, bulk actions, details, relays, metrics' sources…). Heavier to load than the
-// main entry (@cascade/node), which the CLI's quick verbs import and which must stay light: a
-// `cascade list` should not load the assistant's knowledge base, the RSS parser or the onion relay.
+// @cascade/node/features — the rest of what a whole node serves (the assistant, adding by URL or
+// content id, bulk actions, details, relays, metrics' sources…), and what the packages above the
+// node take from it (@cascade/rss: the guarded fetcher, the add options' checks). Heavier to load
+// than the main entry (@cascade/node), which the CLI's quick verbs import and which must stay light:
+// a `cascade list` should not load the assistant's knowledge base or the onion relay.
 
 export { assistantRpc, startAssistant, AssistantNodeView, diskSpace } from './src/assistant/index.ts';
 export { tokenEquals } from './src/auth/api-token.ts';
@@ -28,7 +29,7 @@ export { UnknownCategory, publicAnnounceUrls } from './src/model/index.ts';
 export type { PortMappingSetting } from './src/model/settings.ts';
 export { isLoopbackHost, shareWarning } from './src/model/share.ts';
 export { stalledReason } from './src/model/stalled.ts';
-export { objectOf } from './src/model/validate.ts';
+export { objectOf, saveDir, shortName, tagList } from './src/model/validate.ts';
 export { NodeNetwork } from './src/network/node-network.ts';
 export { RelayGossip } from './src/network/relay-gossip.ts';
 export type { NetworkStatus } from './src/network/node-network.ts';
@@ -39,11 +40,10 @@ export { plainRange, storedPlainRange } from './src/private/plain-stream.ts';
 export { BULK_ACTIONS, MAX_BULK, moveOne, runBulk } from './src/queue/bulk.ts';
 export type { QueueOptions } from './src/queue/manager.ts';
 export { QUEUE_MOVES } from './src/queue/order.ts';
-export { RssService, nodeAdd, rssRpc } from './src/rss/index.ts';
 export { addResult, addSource, addTorrentBytes, addUri } from './src/sources/add-source.ts';
 export type { AddOptions, AddResult } from './src/sources/add-source.ts';
 export { PlainDownloads, plainOrTorrent } from './src/sources/direct-downloads.ts';
-export { MAX_TORRENT_FILE } from './src/sources/fetch-torrent.ts';
+export { MAX_TORRENT_FILE, fetchCapped, fetchTorrentFile } from './src/sources/fetch-torrent.ts';
 export { UrlRefused, resolveAllowed } from './src/sources/url-guard.ts';
 export { privateTorrentUrlsFor } from './src/sources/torrent-url-guard.ts';
 export type { PrivateAllowance } from './src/sources/url-guard.ts';

@@ -100,6 +100,27 @@ test('an arrow up the layers fails: the engine importing a feature, a feature im
   assert.match(r.out, /the-node-does-not-import-http-or-cli: packages\/node\/index\.ts/);
 });
 
+test('a package above the node (ABOVE_NODE: rss) may import it; the node may not import it, nor it HTTP, nor a feature it', (t) => {
+  const above = {
+    ...clean,
+    'packages/node/index.ts': "export const node = 1;\n",
+    'packages/http/index.ts': 'export const h = 1;\n',
+    'packages/rss/index.ts': "import { node } from '@cascade/node';\nexport const rss = node;\n",
+  };
+  const ok = cruise(tree(t, above, { content: ['engine'], rss: ['node'] }));
+  assert.equal(ok.status, 0, ok.out);
+  const bad = cruise(tree(t, {
+    ...above,
+    'packages/node/src/down.ts': "import { rss } from '@cascade/rss';\nexport const down = rss;\n",
+    'packages/rss/src/up.ts': "import { h } from '@cascade/http';\nexport const up = h;\n",
+    'packages/content/src/up.ts': "import { rss } from '@cascade/rss';\nexport const up = rss;\n",
+  }, { content: ['engine', 'rss'], node: ['rss'], rss: ['node', 'http'] }));
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.out, /the-node-does-not-import-what-sits-above-it: packages\/node\/src\/down\.ts/);
+  assert.match(bad.out, /above-the-node-not-its-doors: packages\/rss\/src\/up\.ts/);
+  assert.match(bad.out, /features-do-not-import-the-node: packages\/content\/src\/up\.ts/);
+});
+
 test('@cascade/shapes sits under everything: the engine may import it, it imports nothing', (t) => {
   const shapes = { 'packages/shapes/index.ts': "export type { Row } from './src/row.ts';\n", 'packages/shapes/src/row.ts': 'export interface Row { id: string }\n' };
   const ok = cruise(tree(t, {

@@ -10,7 +10,7 @@ import { parseCommandLine } from '../src/parse/args.ts';
 import { rssCommand } from '../src/commands/rss.ts';
 import { main } from '../src/main.ts';
 import { capture, tempDir } from './helpers.ts';
-import { startFeedServer, magnetOf, until } from '../../node/test/rss/feed-server.ts';
+import { startFeedServer, magnetOf, until } from '../../rss/test/feed-server.ts';
 
 test('cascade rss: feeds, rules, matches, items, with --json and in words', async (t) => {
   const feeds = await startFeedServer(t);

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { fileTorrent, magnetOf, startQbNode, waitFor } from './qbittorrent-helpers.ts';
-import { startFeedServer } from '../../node/test/rss/feed-server.ts';
+import { startFeedServer } from '../../rss/test/feed-server.ts';
 
 test('rss/*: the items tree over Cascade’s feeds (folders, paths, articles, read flags), rules by name, qBittorrent’s 409s', async (t) => {
   const feeds = await startFeedServer(t);

@@ -7,7 +7,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { buildUi, tempDir, collectErrors, launchBrowser, nodeJson, openAsOwner, screenshot, startTestServer, until } from './helpers.ts';
-import { startFeedServer, magnetOf } from '../../node/test/rss/feed-server.ts';
+import { startFeedServer, magnetOf } from '../../rss/test/feed-server.ts';
 
 before(async () => {
   await buildUi();

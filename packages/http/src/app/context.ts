@@ -3,7 +3,7 @@
 
 import type { CascadeNode } from '@cascade/node';
 import type { AuthContext } from '../auth/context.ts';
-import type { RssService } from '@cascade/node/features';
+import type { RssService } from '@cascade/rss';
 import type { ChainHealth } from '@cascade/node';
 import type { RpcHandlers } from '@cascade/node';
 
@@ -44,7 +44,7 @@ export interface ApiContext {
    *  stream proxied from a holder) leave from it when it is a concrete address, as its engine's
    *  connections do, so its traffic comes from the address the others know it by. */
   httpHost?: string;
-  /** Feeds, download rules and their matches (rss/). */
+  /** Feeds, download rules and their matches (@cascade/rss). */
   rss: RssService;
   /** Tells the live feed something changed, so clients hear now rather than on the next tick. */
   changed(): void;

@@ -26,7 +26,7 @@ import { followTrustedProxies, setUpAuth, trustedProxiesOf } from '../auth/setup
 import { nodeIdentity } from '@cascade/node';
 import { makeDirsSync } from '@cascade/engine/make-dirs';
 import { setTorrentLimits, type TorrentLimits } from '@cascade/engine';
-import { RssService, rssRpc, nodeAdd } from '@cascade/node/features';
+import { RssService, rssRpc, nodeAdd } from '@cascade/rss';
 import { startAssistant, assistantRpc } from '@cascade/node/features';
 import type { ChainConfig } from '@cascade/node';
 import type { ReceiptTerms } from '@cascade/node';

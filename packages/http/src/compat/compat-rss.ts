@@ -1,8 +1,9 @@
-// The RSS part of CompatOps: the node's RssService, whose checks (rss/validate.ts) every door shares,
-// so a feed or rule made through qBittorrent's API is the one Cascade's API and web app show.
+// The RSS part of CompatOps: the node's RssService (@cascade/rss), whose checks (its validate.ts)
+// every door shares, so a feed or rule made through qBittorrent's API is the one Cascade's API and
+// web app show.
 
 import type { RssOps } from '@cascade/compat';
-import type { RssService } from '@cascade/node/features';
+import type { RssService } from '@cascade/rss';
 
 export function compatRss(rss: RssService): RssOps {
   return {

@@ -1,8 +1,8 @@
-// The RSS routes: /api/rss/… over RssService. Bodies are checked by rss/validate.ts (a bad field is a
-// 400 naming it, an unknown id a 404), so the schemas here only document the shapes.
+// The RSS routes: /api/rss/… over RssService (@cascade/rss). Bodies are checked by its validate.ts (a bad
+// field is a 400 naming it, an unknown id a 404), so the schemas here only document the shapes.
 
 import type { FastifyInstance } from 'fastify';
-import type { RssService } from '@cascade/node/features';
+import type { RssService } from '@cascade/rss';
 import { errors } from '../schemas/api.ts';
 
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', description: 'feed or rule id' } } } as const;

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { startServer } from '../../index.ts';
 import { startTestServer } from '../server-helpers.ts';
-import { startFeedServer, magnetOf, until } from '../../../node/test/rss/feed-server.ts';
+import { startFeedServer, magnetOf, until } from '../../../rss/test/feed-server.ts';
 
 test('feed polled → rule matches → torrents added with the rule’s options → recorded once, also after a restart', async (t) => {
   const feeds = await startFeedServer(t);

@@ -81,7 +81,7 @@ export const MIGRATIONS: readonly string[] = [
   );
   `,
   `
-  -- RSS (rss/store.ts): feeds, their items, download rules and the matches the rules took.
+  -- RSS (@cascade/rss, packages/rss/src/store.ts): feeds, their items, download rules and the matches the rules took.
   CREATE TABLE rss_feeds (
     id               INTEGER PRIMARY KEY,
     url              TEXT NOT NULL UNIQUE,

@@ -2,15 +2,19 @@
 // .torrent URL fetched through the SSRF guard and parsed, a magnet parsed — then the node's add,
 // unless the node already has that torrent.
 
-import { parseTorrent, parseTorrentId } from '@cascade/engine';
-import { fetchTorrentFile } from '../sources/fetch-torrent.ts';
-import type { PrivateAllowance } from '../sources/url-guard.ts';
-import type { NodeCore, TorrentAdder } from '../core/node-parts.ts';
-import type { TorrentSource } from '../core/engine.ts';
+import { parseTorrent, parseTorrentId, type TorrentSource } from '@cascade/engine';
+import { fetchTorrentFile, type PrivateAllowance } from '@cascade/node/features';
 import type { RssAdd } from './service.ts';
 
+/** The parts of a running node a take uses (a CascadeNode has them): the torrents its session
+ *  holds, and the add every door makes (the model resolves the options). */
+export interface RssNode {
+  readonly session: { get(infoHash: string): unknown };
+  addWith(source: TorrentSource, input: { savePath: string | null; category: string | null; tags: string[]; paused: boolean }): Promise<unknown>;
+}
+
 export interface NodeAddDeps {
-  node: Pick<NodeCore, 'session'> & Pick<TorrentAdder, 'addWith'>;
+  node: RssNode;
   downloadDir: string;
   allowPrivateUrls: PrivateAllowance;
   changed?: () => void;

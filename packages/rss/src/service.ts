@@ -2,15 +2,13 @@
 // items, what a rule took added through the node's add operation and recorded so it is never taken
 // twice (across refreshes and restarts). The HTTP routes and control RPCs call this.
 
-import { errorMessage } from '../core/errors.ts';
-import { type PrivateAllowance } from '../sources/url-guard.ts';
-import { fetchCapped } from '../sources/fetch-torrent.ts';
+import { errorMessage } from '@cascade/node/basics';
+import { fetchCapped, type PrivateAllowance } from '@cascade/node/features';
 import { decodeFeed, parseFeed } from './parse-feed.ts';
 import { compileFilter, matchTitles, MatchTimeout } from './match.ts';
 import { episodeKey } from './episode.ts';
-import { RssStore, type FeedRecord, type ItemRecord, type MatchRecord, type RssSettings, type RuleFields, type RuleRecord } from './store.ts';
+import { RssStore, type FeedRecord, type ItemRecord, type MatchRecord, type RssDatabase, type RssSettings, type RuleFields, type RuleRecord } from './store.ts';
 import { feedInput, idOf, NEW_RULE, ruleInput, RssConflict, RssInputError, RssNotFound, settingsInput } from './validate.ts';
-import type { Store } from '../state/store.ts';
 import type { RssFeed as FeedView, RssItem as ItemView, RssPreviewItem as PreviewItem } from '@cascade/shapes';
 
 // The views are @cascade/shapes' (the API, the RPCs, the CLI and the web app read the same).
@@ -36,7 +34,7 @@ export type RssAdd = (req: RssAddRequest) => Promise<{ infoHash: string; existin
 
 export interface RssServiceOptions {
   /** The node's state (a StateDB, or any Store with the state dir rules may not save into). */
-  db: { readonly store: Store; readonly stateDir: string };
+  db: { readonly store: RssDatabase; readonly stateDir: string };
   add: RssAdd;
   allowPrivateUrls?: PrivateAllowance;
   fetchTimeoutMs?: number;

@@ -1,14 +1,16 @@
-// rss/store.ts on the Store: feeds, items kept newest first and capped, unread counts, rules with
-// their last take, matches recorded once per item (a retry counts up), settings and the feed tree.
-import type { TestContext } from 'node:test';
+// store.ts on the node's Store, on both its engines (the node's test helpers, store-engines.ts: the
+// embedded SQLite file and a real PostgreSQL server): feeds, items kept newest first and capped,
+// unread counts, rules with their last take, matches recorded once per item (a retry counts up),
+// settings and the feed tree.
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { RssStore, DEFAULT_RSS_SETTINGS } from '../../src/rss/store.ts';
-import type { Open } from '../store-engines.ts';
+import { RssStore, DEFAULT_RSS_SETTINGS } from '../src/store.ts';
+import { postgres, sqlite, type Open } from '../../node/test/store-engines.ts';
 
 const item = (guid: string, publishedAt: number) => ({ guid, title: `Show ${guid}`, torrentUrl: `magnet:?xt=urn:btih:${guid}`, link: null, publishedAt, size: 1 << 40 });
 
-export async function rssCases(t: TestContext, open: Open): Promise<void> {
-  await t.test('RSS (rss/store.ts): feeds and items, capped newest first, read flags and counts', async (t) => {
+async function rssCases(t: TestContext, open: Open): Promise<void> {
+  await t.test('RSS (store.ts): feeds and items, capped newest first, read flags and counts', async (t) => {
     const rss = new RssStore(await open(t), '/state');
     const f = (await rss.addFeed('http://127.0.0.1/feed?x=1', null))!;
     assert.equal(f.id, (await rss.feedByUrl('http://127.0.0.1/feed?x=1'))!.id);
@@ -32,7 +34,7 @@ export async function rssCases(t: TestContext, open: Open): Promise<void> {
     assert.deepEqual([await rss.feeds(), await rss.allItems()], [[], []]);
   });
 
-  await t.test('RSS (rss/store.ts): rules, matches once per item, settings and the feed tree', async (t) => {
+  await t.test('RSS (store.ts): rules, matches once per item, settings and the feed tree', async (t) => {
     const rss = new RssStore(await open(t), '/state');
     const f = (await rss.addFeed('http://127.0.0.1/feed', 30))!;
     const fields = { name: 'show', enabled: true, mustContain: 'show', mustNotContain: '', useRegex: false, episodeFilter: '', smartFilter: true, feeds: [f.id], category: null, savePath: null, tags: ['tv'], addPaused: false };
@@ -64,3 +66,11 @@ export async function rssCases(t: TestContext, open: Open): Promise<void> {
     assert.deepEqual(await rss.settings(), { ...DEFAULT_RSS_SETTINGS, maxItemsPerFeed: 7 }, 'the tree is not a setting');
   });
 }
+
+test('the RSS tables on SQLite (the embedded state file)', async (t) => {
+  await rssCases(t, sqlite());
+});
+
+test('the RSS tables on PostgreSQL (a server started for the test)', { timeout: 180_000 }, async (t) => {
+  await rssCases(t, postgres(t).open);
+});

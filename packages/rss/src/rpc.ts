@@ -1,7 +1,9 @@
 // The control RPCs `rss.*` (the CLI's `cascade rss …`): the same operations as the HTTP routes.
 
-import type { RpcHandlers } from '../core/control.ts';
 import type { RssService } from './service.ts';
+
+/** Methods for the node's control endpoint (`ControlServer.extend`): name → handler of its params. */
+export type RpcHandlers = Record<string, (params: Record<string, unknown>) => unknown>;
 
 export function rssRpc(rss: RssService): RpcHandlers {
   return {

@@ -4,8 +4,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseEpisodeFilter, matchesEpisodeFilter, episodeOf, episodeKey } from '../../src/rss/episode.ts';
-import { compileFilter, matchTitles, MatchTimeout, RuleFieldError } from '../../src/rss/match.ts';
+import { parseEpisodeFilter, matchesEpisodeFilter, episodeOf, episodeKey } from '../src/episode.ts';
+import { compileFilter, matchTitles, MatchTimeout, RuleFieldError } from '../src/match.ts';
 
 const ep = (filter: string, title: string) => matchesEpisodeFilter(parseEpisodeFilter(filter), title);
 const rule = (f: Partial<{ mustContain: string; mustNotContain: string; useRegex: boolean; episodeFilter: string }>) =>

@@ -3,9 +3,9 @@
 // RssNotFound (HTTP 404, CLI exit 1).
 
 import { isAbsolute } from 'node:path';
-import { NodeError, InvalidInput } from '../core/errors.ts';
+import { NodeError, InvalidInput } from '@cascade/node/basics';
+import { saveDir, shortName, tagList } from '@cascade/node/features';
 import { compileFilter, RuleFieldError } from './match.ts';
-import { saveDir, shortName, tagList } from '../model/validate.ts';
 import type { RssSettings, RuleFields, RuleRecord } from './store.ts';
 
 export class RssInputError extends InvalidInput {
@@ -125,7 +125,7 @@ function flag(field: string, v: unknown): boolean {
   return v;
 }
 
-/** The node model's own check (model/validate.ts), its InvalidInput turned into one naming `field`. */
+/** The node model's own check (the node's model/validate.ts), its InvalidInput turned into one naming `field`. */
 function modelCheck<T>(field: string, check: () => T): T {
   try {
     return check();

@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { StateDB } from '../../src/state/state-db.ts';
-import { RssService, type RssAddRequest } from '../../src/rss/service.ts';
-import { RssConflict } from '../../src/rss/validate.ts';
+import { StateDB } from '@cascade/node';
+import { RssService, type RssAddRequest } from '../src/service.ts';
+import { RssConflict } from '../src/validate.ts';
 import { startFeedServer, magnetOf, until } from './feed-server.ts';
 
 async function setup(t: { after: (fn: () => unknown) => void }, opts: { fail?: (r: RssAddRequest) => boolean; fetchTimeoutMs?: number } = {}) {

@@ -1,8 +1,8 @@
-// RSS rows in the node's state (tables made by the migrations in state/schema.ts): feeds, items,
-// rules, matches and the RSS settings, through the Store (SQLite or PostgreSQL). Plain data access;
-// rss/service.ts decides what to do with them.
+// RSS rows in the node's state (tables made by the node's migrations, packages/node/src/state/
+// migrations.ts: the schema is one list for every table of the state): feeds, items, rules, matches
+// and the RSS settings, through the node's Store (SQLite or PostgreSQL). Plain data access;
+// service.ts decides what to do with them.
 
-import type { Queryable, Store } from '../state/store.ts';
 import type {
   RssFeedRecord as FeedRecord,
   RssItemRecord as ItemRecord,
@@ -16,11 +16,26 @@ import type {
 // The rows' shapes are @cascade/shapes' (the API, the RPCs, the CLI and the web app read the same).
 export type { FeedRecord, ItemRecord, MatchRecord, RssSettings, RuleFields, RuleRecord };
 
+/** What statements run on (the node's Store, or one of its transactions: its `Queryable`), in its
+ *  one SQL dialect: `?` parameters, `ON CONFLICT` upserts, integers back as numbers. */
+export interface RssQueryable {
+  all(sql: string, params?: readonly SqlValue[]): Promise<Row[]>;
+  get(sql: string, params?: readonly SqlValue[]): Promise<Row | undefined>;
+  run(sql: string, params?: readonly SqlValue[]): Promise<{ changes: number }>;
+}
+
+/** The node's Store, as far as RSS uses it: statements, and a transaction run as one. */
+export interface RssDatabase extends RssQueryable {
+  transaction<T>(fn: (tx: RssQueryable) => Promise<T>): Promise<T>;
+}
+
+type SqlValue = string | number | bigint | Uint8Array | null;
+type Row = Record<string, unknown>;
+
 const FEED_TREE_KEY = 'feedTree';
 
 export const DEFAULT_RSS_SETTINGS: RssSettings = { refreshInterval: 30 * 60, maxItemsPerFeed: 200 };
 
-type Row = Record<string, unknown>;
 const n = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 const s = (v: unknown) => (v === null || v === undefined ? null : String(v));
 
@@ -94,11 +109,11 @@ const b = (v: boolean) => (v ? 1 : 0);
 const LAST_MATCH = '(SELECT max(at) FROM rss_matches m WHERE m.rule_id = r.id AND m.error IS NULL) AS last_match_at';
 
 export class RssStore {
-  readonly #store: Store;
+  readonly #store: RssDatabase;
   /** Where the node's state lives on disk: rules may not save into it. */
   readonly stateDir: string;
 
-  constructor(store: Store, stateDir: string) {
+  constructor(store: RssDatabase, stateDir: string) {
     this.#store = store;
     this.stateDir = stateDir;
   }
@@ -310,6 +325,6 @@ export class RssStore {
   }
 }
 
-function putSetting(q: Queryable, key: string, value: string): Promise<unknown> {
+function putSetting(q: RssQueryable, key: string, value: string): Promise<unknown> {
   return q.run('INSERT INTO rss_settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, value]);
 }

@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseFeed, decodeFeed, FeedFormatError } from '../../src/rss/parse-feed.ts';
+import { parseFeed, decodeFeed, FeedFormatError } from '../src/parse-feed.ts';
 
 const MAGNET = 'magnet:?xt=urn:btih:' + 'ab'.repeat(20) + '&dn=x';
 
