@@ -192,10 +192,10 @@ export interface RssOps {
  * used goes.
  */
 export interface SessionBackend {
-  /** A new session's id (the SID cookie's value). */
-  start(): Promise<string>;
-  /** Whether the session is live; a use restarts its idle clock. */
-  use(id: string): Promise<boolean>;
+  /** A new session's id (the SID cookie's value), opened with `credential` (CompatOps.credential). */
+  start(credential: string): Promise<string>;
+  /** The credential a live session was opened with, else undefined; a use restarts its idle clock. */
+  use(id: string): Promise<string | undefined>;
   end(id: string): Promise<void>;
   /** Failed logins by address, where they are kept (the node's state: counted by every member of
    *  a cluster together); this process counts them when absent. */
@@ -222,6 +222,10 @@ export interface CompatOps extends TorrentEditOps {
   readonly version: string;
   /** Whether `password` is a credential of this node (the API token). Constant time. */
   checkPassword(password: string): boolean;
+  /** Which credential checkPassword accepts now (the API token's generation, never the token
+   *  itself): a session records it at login and is refused once it is no longer the current one
+   *  (the token rotated). Absent: one credential for the process's lifetime. */
+  credential?(): string;
   /** Where qBittorrent's sessions are kept; this process's memory when absent. */
   readonly qbSessions?: SessionBackend;
   /** Where the adapters keep what they remember; this process's memory when absent. */

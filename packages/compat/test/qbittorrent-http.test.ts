@@ -72,7 +72,7 @@ test('auth: SID cookie, 403 without it, logout, ban after 5 failures, CSRF', asy
 test('sessions expire after an hour idle; bans end after an hour; CSRF rule', async () => {
   let now = 1_000_000;
   const store = new SessionStore(() => now);
-  const a = await store.start();
+  const a = await store.start(store.credential());
   now += (SESSION_TIMEOUT_S - 1) * 1000;
   assert.equal((await store.get(a.id))?.id, a.id, 'used within the hour: kept, its clock restarted');
   now += (SESSION_TIMEOUT_S - 1) * 1000;
@@ -91,6 +91,19 @@ test('sessions expire after an hour idle; bans end after an hour; CSRF rule', as
   assert.equal(isCrossSite({ host: 'a:1', origin: 'http://a:2' }), true);
   assert.equal(isCrossSite({ host: 'a:1', referer: 'http://b:1/x' }), true);
   assert.equal(isCrossSite({ host: 'a:1', origin: 'null' }), true);
+});
+
+test('a session ends once the credential it was opened with is not the current one (issue 65)', async () => {
+  let credential = 'token:one';
+  const store = new SessionStore(Date.now, undefined, () => credential);
+  const a = await store.start(store.credential());
+  assert.equal((await store.get(a.id))?.credential, 'token:one');
+  credential = 'token:two';
+  assert.equal(await store.get(a.id), undefined, 'the token rotated: over');
+  credential = 'token:one';
+  assert.equal(await store.get(a.id), undefined, 'and ended for good, not only hidden');
+  const b = await store.start(store.credential());
+  assert.ok(await store.get(b.id));
 });
 
 test('bad input gets qBittorrent status codes and a short text', async (t) => {

@@ -65,7 +65,7 @@ async function readRequest(req: FastifyRequest, withQuery = true): Promise<{ par
 }
 
 export function qbittorrentRoutes(app: FastifyInstance, ops: CompatOps): void {
-  const sessions = new SessionStore(Date.now, ops.qbSessions);
+  const sessions = new SessionStore(Date.now, ops.qbSessions, () => ops.credential?.() ?? '');
 
   async function handle(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     reply.header('cache-control', 'no-store');
@@ -112,12 +112,14 @@ export function qbittorrentRoutes(app: FastifyInstance, ops: CompatOps): void {
     const { params } = await readRequest(req, false);
     // Any user name; the password is the node's API token.
     const password = params.get('password') ?? '';
+    // Read with the check, in the same turn: the session is the credential's that let it in.
+    const credential = sessions.credential();
     if (password === '' || !ops.checkPassword(password)) {
       await sessions.loginFailed(address);
       return sendText(reply, 200, 'Fails.');
     }
     await sessions.loginSucceeded(address);
-    const s = await sessions.start();
+    const s = await sessions.start(credential);
     reply.header('set-cookie', sessionCookie(s.id));
     return sendText(reply, 200, 'Ok.');
   }

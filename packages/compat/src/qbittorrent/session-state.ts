@@ -6,6 +6,8 @@ type Obj = Record<string, unknown>;
 
 export interface QbSession {
   readonly id: string;
+  /** What it was opened with (CompatOps.credential): it ends once that is not the current one. */
+  readonly credential: string;
   lastSeen: number;
   /** sync/maindata's snapshots for this session (created on first use). */
   sync?: SyncState;

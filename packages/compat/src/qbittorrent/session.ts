@@ -5,6 +5,8 @@
 // web_ui_session_timeout 3600, web_ui_max_auth_fail_count 5, web_ui_ban_duration 3600).
 // Sessions live where the node keeps them (SessionBackend: its state, shared by a cluster's
 // members), else in memory, where a restart logs everyone out as it does in qBittorrent.
+// A session also ends when the credential it was opened with is no longer the node's (the API
+// token rotated, issue 65): every use compares the two, in memory, before anything else.
 import { randomBytes } from 'node:crypto';
 import type { QbSession } from './session-state.ts';
 import type { SessionBackend } from '../ops.ts';
@@ -25,32 +27,32 @@ interface Failures {
 
 /** Sessions in this process only: a restart logs everyone out, as it does in qBittorrent. */
 export class MemorySessions implements SessionBackend {
-  /** id → last use (ms); Map order = least recently used first, for eviction. */
-  readonly #lastSeen = new Map<string, number>();
+  /** id → last use (ms) and credential; Map order = least recently used first, for eviction. */
+  readonly #lastSeen = new Map<string, { seen: number; credential: string }>();
   readonly #now: () => number;
 
   constructor(now: () => number = Date.now) {
     this.#now = now;
   }
 
-  async start(): Promise<string> {
+  async start(credential: string): Promise<string> {
     const now = this.#now();
-    for (const [id, seen] of this.#lastSeen) if (now - seen > SESSION_TIMEOUT_S * 1000) this.#lastSeen.delete(id);
+    for (const [id, s] of this.#lastSeen) if (now - s.seen > SESSION_TIMEOUT_S * 1000) this.#lastSeen.delete(id);
     while (this.#lastSeen.size >= MAX_SESSIONS) this.#lastSeen.delete(this.#lastSeen.keys().next().value as string);
     // 24 random bytes, as qBittorrent's generateSid, in URL-safe base64 so it needs no quoting.
     const id = randomBytes(24).toString('base64url');
-    this.#lastSeen.set(id, now);
+    this.#lastSeen.set(id, { seen: now, credential });
     return id;
   }
 
-  async use(id: string): Promise<boolean> {
-    const seen = this.#lastSeen.get(id);
-    if (seen === undefined) return false;
+  async use(id: string): Promise<string | undefined> {
+    const s = this.#lastSeen.get(id);
+    if (s === undefined) return undefined;
     this.#lastSeen.delete(id);
     const now = this.#now();
-    if (now - seen > SESSION_TIMEOUT_S * 1000) return false;
-    this.#lastSeen.set(id, now);
-    return true;
+    if (now - s.seen > SESSION_TIMEOUT_S * 1000) return undefined;
+    this.#lastSeen.set(id, { seen: now, credential: s.credential });
+    return s.credential;
   }
 
   async end(id: string): Promise<void> {
@@ -75,11 +77,20 @@ export class SessionStore {
   readonly #local = new Map<string, { session: QbSession; checkedAt: number }>();
   readonly #failures = new Map<string, Failures>();
   readonly #now: () => number;
+  /** The credential a login is checked against now (CompatOps.credential). */
+  readonly #credential: () => string;
 
-  constructor(now: () => number = Date.now, backend: SessionBackend = new MemorySessions(now)) {
+  constructor(now: () => number = Date.now, backend: SessionBackend = new MemorySessions(now), credential: () => string = () => '') {
     this.#now = now;
     this.#backend = backend;
     this.#shared = !(backend instanceof MemorySessions);
+    this.#credential = credential;
+  }
+
+  /** The credential a login opens a session with, read when its password is checked: a rotation
+   *  between the check and the session's start must not give the session the new one. */
+  credential(): string {
+    return this.#credential();
   }
 
   /** The live session a cookie names (its idle clock restarted), or undefined. */
@@ -87,13 +98,14 @@ export class SessionStore {
     if (!id) return undefined;
     const now = this.#now();
     const known = this.#local.get(id);
+    if (known && known.session.credential !== this.#credential()) return this.#revoked(id);
     if (known && this.#shared && now - known.checkedAt < RECHECK_MS) {
       known.session.lastSeen = now;
       return known.session;
     }
-    let live: boolean;
+    let credential: string | undefined;
     try {
-      live = await this.#backend.use(id);
+      credential = await this.#backend.use(id);
     } catch (err) {
       // The node's state does not answer (a database restarting): a session it confirmed a
       // little while ago stays good meanwhile, so reads still work; any other is refused.
@@ -103,15 +115,29 @@ export class SessionStore {
       }
       throw err;
     }
-    if (!live) {
+    if (credential === undefined) {
       this.#local.delete(id);
       return undefined;
     }
-    return this.#keep(id, now);
+    // Checked after the use, which may have restarted its idle clock: it ends here all the same.
+    if (credential !== this.#credential()) return this.#revoked(id);
+    return this.#keep(id, credential, now);
   }
 
-  async start(): Promise<QbSession> {
-    return this.#keep(await this.#backend.start(), this.#now());
+  /** A session opened with `credential` (read by credential() when the password was checked). */
+  async start(credential: string): Promise<QbSession> {
+    return this.#keep(await this.#backend.start(credential), credential, this.#now());
+  }
+
+  /** A session whose credential is not the current one: it ends (once; its later uses find none). */
+  async #revoked(id: string): Promise<undefined> {
+    this.#local.delete(id);
+    try {
+      await this.#backend.end(id);
+    } catch {
+      // The state away: refused all the same, and the rotation's own revocation removes it there.
+    }
+    return undefined;
   }
 
   async end(id: string): Promise<void> {
@@ -123,12 +149,12 @@ export class SessionStore {
     return this.#local.size;
   }
 
-  #keep(id: string, now: number): QbSession {
+  #keep(id: string, credential: string, now: number): QbSession {
     let entry = this.#local.get(id);
     if (entry) this.#local.delete(id);
     else {
       while (this.#local.size >= MAX_SESSIONS) this.#local.delete(this.#local.keys().next().value as string);
-      entry = { session: { id, lastSeen: now }, checkedAt: now };
+      entry = { session: { id, credential, lastSeen: now }, checkedAt: now };
     }
     entry.session.lastSeen = now;
     entry.checkedAt = now;

@@ -285,7 +285,6 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const authParts = await setUpAuth(node, {
       stateDir,
       log,
-      changed: () => live?.recheck(),
       proxies,
       ...(opts.allowedOrigins ? { allowedOrigins: opts.allowedOrigins } : {}),
       ...(opts.allowedHosts ? { allowedHosts: opts.allowedHosts } : {}),
@@ -381,7 +380,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     });
     cleanups.push(() => app.close());
     const appClose = cleanups.length - 1;
-    const feed = new LiveFeed(app.server, node, auth.gate);
+    const feed = new LiveFeed(app.server, node, auth.gate, auth.holds);
     live = feed;
     node.changed = () => feed.poke();
     if (opts.cluster?.redis !== undefined) {
@@ -392,9 +391,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     }
     // Before app.close(): socket.io's long-lived connections would otherwise hold the server open.
     cleanups.push(() => feed.close());
+    cleanups.push(() => auth.holds.close());
     // Another member's writes: feed sockets of a user removed there go, RSS timers follow its feeds.
     const views = node.changes?.views;
-    for (const table of ['members', 'sessions']) views?.onTable(table, () => feed.recheck());
+    for (const table of ['members', 'sessions']) views?.onTable(table, () => auth.changed());
     for (const table of ['rss_feeds', 'rss_settings']) views?.onTable(table, () => libraryLoaded && rss.start());
     // End-to-end encrypted chat on the same socket.io server (namespace /chat); it stores ciphertext only.
     // A node on PostgreSQL relays chat from it too (chat_* tables); else its state dir's chat.db.

@@ -2,6 +2,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { ApiToken, AuthStore } from '@cascade/node';
 import type { Gate } from './gate.ts';
+import type { Holds } from './holds.ts';
 import type { SignInService } from './sign-in.ts';
 
 export interface AuthContext {
@@ -10,7 +11,9 @@ export interface AuthContext {
   signIn: SignInService;
   /** The node's own identity, as `cascade identity` prints it. */
   node: { did: string; address: string };
-  /** Membership or sessions changed: the live feed drops sockets that lost their access. */
+  /** Feed sockets and streams, admitted again when a credential changes. */
+  holds: Holds;
+  /** Membership, sessions or the token changed: what lost its access (feed sockets, streams) ends. */
   changed(): void;
   /** The node's state dir: where the claim code is (claim-code, 0600). */
   stateDir: string;

@@ -87,6 +87,12 @@ export class Gate {
   /** Sessions the store confirmed lately, newest last (bounded: the oldest go first). */
   readonly #known = new Map<string, { caller: Caller; at: number }>();
 
+  /** Membership changed: a session is read again before it is trusted while the database is away,
+   *  so a member removed or demoted is not taken on its old role meanwhile. */
+  forget(): void {
+    this.#known.clear();
+  }
+
   #remember(cookie: string, caller: Caller): void {
     this.#known.delete(cookie);
     this.#known.set(cookie, { caller, at: Date.now() });

@@ -6,6 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import { TrustedProxies } from '@cascade/tracker';
 import { ApiToken, AuthStore, ensureClaimCode, NodeError, nodeIdentity, readClaimCode, removeClaimCode, resetClaimCode, type CascadeNode, type NodeLog } from '@cascade/node';
 import { Gate } from './gate.ts';
+import { Holds } from './holds.ts';
 import { SignInService } from './sign-in.ts';
 import type { AuthContext } from './context.ts';
 
@@ -38,7 +39,7 @@ export async function followTrustedProxies(node: CascadeNode, given: readonly st
 
 export async function setUpAuth(
   node: CascadeNode,
-  opts: { stateDir: string; proxies: TrustedProxies; allowedOrigins?: readonly string[]; allowedHosts?: readonly string[]; log: NodeLog; changed: () => void },
+  opts: { stateDir: string; proxies: TrustedProxies; allowedOrigins?: readonly string[]; allowedHosts?: readonly string[]; log: NodeLog },
 ): Promise<AuthParts> {
   const { stateDir, log } = opts;
   const { proxies } = opts;
@@ -46,13 +47,22 @@ export async function setUpAuth(
   if (!token) await (token = new ApiToken(stateDir)).useStore(node.db.store);
   const store = new AuthStore(node.db);
   const gate = new Gate(store, token, { allowedOrigins: opts.allowedOrigins ?? [], allowedHosts: opts.allowedHosts ?? [] });
+  const holds = new Holds(gate);
+  const changed = () => {
+    gate.forget();
+    void holds.recheck();
+  };
+  // Rotated here (the route, `cascade token --rotate`) or by another member of the cluster: what the
+  // old token opened ends now (the compatible APIs' sessions: compat-ops.ts).
+  token.onRotate(changed);
   const id = nodeIdentity(node.db);
   const auth: AuthContext = {
     store,
     gate,
+    holds,
     signIn: new SignInService(id.did),
     node: { did: id.did, address: id.address },
-    changed: opts.changed,
+    changed,
     stateDir,
     token,
     clientAddress: (req: Pick<IncomingMessage, 'headers' | 'socket'>) => proxies.clientAddress(req),
@@ -70,7 +80,7 @@ export async function setUpAuth(
     'auth.resetOwner': async () => {
       const removed = (await store.resetOwner()) ?? null;
       const code = resetClaimCode(stateDir, removed);
-      opts.changed();
+      changed();
       log.event('owner-reset', { removed });
       log.say(`The owner was reset${removed ? ` (was ${removed})` : ''}: claim the node again with the claim code ${code}`);
       return { removed, code };

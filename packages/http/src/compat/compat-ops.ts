@@ -13,7 +13,7 @@ import { addTorrentBytes, addUri } from '@cascade/node/features';
 import { selectFiles } from '@cascade/node/features';
 import { torrentFiles } from '@cascade/node/features';
 import { incomingPeers, reachabilityOf } from '@cascade/node/features';
-import type { TokenCheck } from '../auth/gate.ts';
+import type { ApiToken } from '@cascade/node';
 import { badRequest, httpStatusOf } from '../app/http-errors.ts';
 import { compatEdits } from './compat-edits.ts';
 import { compatRss } from './compat-rss.ts';
@@ -27,8 +27,16 @@ const QB_MAX_SESSIONS = 256;
 const QB_MAX_AUTH_FAILS = 5;
 const QB_BAN_MS = 3600 * 1000;
 
-export function compatOps(ctx: ApiContext, token: TokenCheck & { readonly value: string }): CompatOps {
+export function compatOps(ctx: ApiContext, token: Pick<ApiToken, 'matches' | 'value' | 'generation' | 'onRotate'>): CompatOps {
   const { node } = ctx;
+  const qbSessions = new CompatSessionStore(node.db.store);
+  // Each use of a SID already compares its credential with the token's generation; this clears the
+  // state of the old ones at once (on every member: each hears the rotation, issue 42's reload).
+  token.onRotate(() => {
+    qbSessions.revoke('qbittorrent', token.generation).catch(() => {
+      // The state away: the sessions stay refused by that check, and idle out within the hour.
+    });
+  });
   const rows = (): TorrentRow[] => {
     const cache = summaryCache(node);
     cache.refresh();
@@ -52,9 +60,10 @@ export function compatOps(ctx: ApiContext, token: TokenCheck & { readonly value:
     ...compatEdits(ctx),
     version: VERSION,
     checkPassword: (password) => token.matches(password),
+    credential: () => token.generation,
     // Both kept where every member of a cluster finds them, so a balancer needs no stickiness: the
     // SID in the state, the session id derived from the API token (a rotation changes it).
-    qbSessions: qbSessionsIn(new CompatSessionStore(node.db.store), new CompatStateStore(node.db.store)),
+    qbSessions: qbSessionsIn(qbSessions, new CompatStateStore(node.db.store)),
     // What the adapters remember, in the state: every member of a cluster answers the same.
     memory: new CompatStateStore(node.db.store),
     transmissionIds: (infoHashes) => new CompatStateStore(node.db.store).torrentIds('transmission', infoHashes),
@@ -215,7 +224,7 @@ export function compatOps(ctx: ApiContext, token: TokenCheck & { readonly value:
 
 function qbSessionsIn(store: CompatSessionStore, state: CompatStateStore): NonNullable<CompatOps['qbSessions']> {
   return {
-    start: () => store.start('qbittorrent', QB_IDLE_MS, QB_MAX_SESSIONS),
+    start: (credential) => store.start('qbittorrent', credential, QB_IDLE_MS, QB_MAX_SESSIONS),
     use: (id) => store.use('qbittorrent', id, QB_IDLE_MS),
     end: (id) => store.end(id),
     // Failed logins counted by every member together: a balancer spreading them does not multiply the tries.

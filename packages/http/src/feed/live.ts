@@ -16,7 +16,8 @@
 // every change once — from its own member, and even after a Redis outage (the views are read
 // again). Through the adapter go the events that exist on one member only (the chat's).
 // The torrent feed is the node's private state: only members (and the token) connect to it; other
-// namespaces (the chat's /chat) stay open to every visitor.
+// namespaces (the chat's /chat) stay open to every visitor. Each socket is held (auth/holds.ts): it
+// is dropped as soon as its credential no longer admits it (the token rotated, its member removed).
 
 import type { Server as HttpServer } from 'node:http';
 import { Server as SocketServer, type Socket } from 'socket.io';
@@ -26,6 +27,7 @@ import { storedTorrentDetail, torrentDetail } from '@cascade/node/features';
 import type { CascadeNode } from '@cascade/node';
 import type { ListEntry, SettingsEvent, TorrentDetailEvent, TorrentsChangesEvent, TorrentsEvent } from '@cascade/shapes';
 import type { Gate } from '../auth/gate.ts';
+import type { Holds } from '../auth/holds.ts';
 import { depthLimitedParser } from './socket-parser.ts';
 
 const ROOM = 'torrent:';
@@ -42,16 +44,13 @@ export class LiveFeed {
   #timer: NodeJS.Timeout | undefined;
   #poke: NodeJS.Timeout | NodeJS.Immediate | undefined;
   #lastPokeSend = 0;
-  #ticks = 0;
   /** The cache generation every connected client has (undefined while nobody is connected). */
   #sent: number | undefined;
 
-  readonly #gate: Gate;
   readonly #offSettings: () => void;
 
-  constructor(server: HttpServer, node: CascadeNode, gate: Gate, opts: { intervalMs?: number } = {}) {
+  constructor(server: HttpServer, node: CascadeNode, gate: Gate, holds: Holds, opts: { intervalMs?: number } = {}) {
     this.#node = node;
-    this.#gate = gate;
     this.#intervalMs = opts.intervalMs ?? 1000;
     this.#offSettings = node.model.settings.onChange((_next, _prev, changed) => {
       if (changed.length === 0 || this.io.engine.clientsCount === 0) return;
@@ -76,6 +75,7 @@ export class LiveFeed {
       );
     });
     this.io.on('connection', (socket) => {
+      socket.on('disconnect', holds.hold(socket.request, 'viewer', () => socket.disconnect(true)));
       this.#sendList(socket);
       this.#startTimer();
       let lastResync = 0;
@@ -118,7 +118,7 @@ export class LiveFeed {
     const run = () => {
       this.#poke = undefined;
       this.#lastPokeSend = Date.now();
-      this.#tick(false);
+      this.#tick();
     };
     this.#poke = wait > 0 ? setTimeout(run, wait) : setImmediate(run);
   }
@@ -151,11 +151,11 @@ export class LiveFeed {
 
   #startTimer(): void {
     if (this.#timer) return;
-    this.#timer = setInterval(() => this.#tick(true), this.#intervalMs);
+    this.#timer = setInterval(() => this.#tick(), this.#intervalMs);
     this.#timer.unref();
   }
 
-  #tick(periodic: boolean): void {
+  #tick(): void {
     if (this.io.engine.clientsCount === 0) {
       // Nobody to tell: no timer, and the next client starts from a full list.
       clearInterval(this.#timer);
@@ -163,8 +163,6 @@ export class LiveFeed {
       this.#sent = undefined;
       return;
     }
-    // Members removed from outside the API (`cascade users remove`) lose the feed within seconds.
-    if (periodic && ++this.#ticks % 5 === 0) this.recheck();
     try {
       const cache = this.#cache;
       cache.refresh();
@@ -179,17 +177,6 @@ export class LiveFeed {
       }
     } catch {
       // Node shutting down underneath us (DB closed): the next tick, if any, tries again.
-    }
-  }
-
-  /** Membership or sessions changed: drop feed sockets whose caller may no longer read it. */
-  recheck(): void {
-    for (const socket of this.io.of('/').sockets.values()) {
-      // A state that cannot be read now (a database restarting) keeps the socket until the next change.
-      this.#gate.admit(socket.request, 'viewer').then(
-        (r) => 'status' in r && socket.disconnect(true),
-        () => {},
-      );
     }
   }
 

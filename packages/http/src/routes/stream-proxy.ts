@@ -68,6 +68,8 @@ export async function proxyStream(ctx: ApiContext, req: FastifyRequest, reply: F
       return reply;
     }
     reply.raw.flushHeaders();
+    // Ended here as soon as this member refuses the caller, before the holder hears of the change.
+    reply.raw.once('close', ctx.auth.holds.hold(req.raw, 'member', () => reply.raw.destroy()));
     // A holder silent mid-file (cut off): dropped, and the caller's response cut short with it.
     res.socket.setTimeout(HOLDER_IDLE_MS, () => res.destroy(new Error(`the holder at ${base} sent nothing for ${HOLDER_IDLE_MS / 1000} s`)));
     // Cut short (the holder died mid-file, the caller left): the response ends, as a local one would.

@@ -150,6 +150,9 @@ export function streamRoutes(app: FastifyInstance, ctx: ApiContext): void {
           return reply;
         }
         reply.raw.flushHeaders();
+        // A film streams for hours: cut short once its caller may no longer stream (token rotated,
+        // member removed or made a viewer), not when it ends.
+        reply.raw.once('close', ctx.auth.holds.hold(req.raw, 'member', () => reply.raw.destroy()));
         if (reader) {
           const plain = (reader.plainStored ? storedPlainRange : plainRange)(t, reader, index, start, end, ctx.streamWaitMs);
           reply.raw.once('close', t.fetchPieces(plain.firstPiece, plain.lastPiece));

@@ -5,7 +5,7 @@
 // file: nodes sharing the database take one token, and the file is its copy for the local verbs.
 import { chmodSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { makeDirsSync } from '@cascade/engine/make-dirs';
 import type { Store } from '../state/store.ts';
 
@@ -53,16 +53,27 @@ function writeToken(stateDir: string, token: string): string {
 export class ApiToken {
   readonly stateDir: string;
   #value: string;
+  #generation: string;
   #store: Store | undefined;
   readonly #listeners: ((token: string) => void)[] = [];
 
   constructor(stateDir: string) {
     this.stateDir = stateDir;
     this.#value = loadOrCreateApiToken(stateDir);
+    this.#generation = generationOf(this.#value);
   }
 
   get value(): string {
     return this.#value;
+  }
+
+  /**
+   * Names this token without revealing it: what a session opened with it records (a qBittorrent
+   * SID), so a use after a rotation finds it opened under another generation and refuses it. The
+   * same on every member of a cluster (it is the token's), so a session checks out on any of them.
+   */
+  get generation(): string {
+    return this.#generation;
   }
 
   matches(presented: string): boolean {
@@ -95,9 +106,11 @@ export class ApiToken {
 
   #set(token: string): void {
     this.#value = token;
+    this.#generation = generationOf(token);
     for (const l of this.#listeners) l(this.#value);
   }
 
+  /** Called once the token changed (rotated here, or by another member of the cluster: reload). */
   onRotate(listener: (token: string) => void): void {
     this.#listeners.push(listener);
   }
@@ -126,6 +139,10 @@ async function sharedToken(store: Store, mine: string): Promise<string> {
 
 async function storeToken(store: Store, token: string): Promise<void> {
   await store.run('INSERT INTO api_token (id, token, created_at) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET token = excluded.token, created_at = excluded.created_at', [token, Date.now()]);
+}
+
+function generationOf(token: string): string {
+  return `token:${createHmac('sha256', token).update('cascade: api token generation').digest('base64url').slice(0, 22)}`;
 }
 
 /** Constant-time comparison of a presented token with the real one. */

@@ -3,6 +3,9 @@
 // session on all. Only the SHA-256 of the cookie is kept, as for sign-in sessions. A session ends
 // when idle past its API's timeout (qBittorrent: an hour); its idle clock is written at most once
 // a minute, so a client polling every second costs one write a minute, not one a request.
+// Each session records the credential it was opened with (the API token's generation, issue 65):
+// a use answers it, for the caller to compare with the current one, and revoke() ends every
+// session opened under another (a rotation) in one statement, for every member of a cluster.
 
 import { createHash, randomBytes } from 'node:crypto';
 import type { Store } from '../state/store.ts';
@@ -19,8 +22,9 @@ export class CompatSessionStore {
     this.#store = store;
   }
 
-  /** A new session of `api`; past `max` of them the least recently used go. Returns the cookie value. */
-  async start(api: string, idleMs: number, max: number, now = Date.now()): Promise<string> {
+  /** A new session of `api`, opened with `credential`; past `max` of them the least recently used
+   *  go. Returns the cookie value. */
+  async start(api: string, credential: string, idleMs: number, max: number, now = Date.now()): Promise<string> {
     const token = randomBytes(24).toString('base64url');
     await this.#store.transaction(async (tx) => {
       await tx.run('DELETE FROM compat_sessions WHERE api = ? AND last_seen <= ?', [api, now - idleMs]);
@@ -28,22 +32,28 @@ export class CompatSessionStore {
       if (n >= max) {
         await tx.run('DELETE FROM compat_sessions WHERE token_hash IN (SELECT token_hash FROM compat_sessions WHERE api = ? ORDER BY last_seen LIMIT ?)', [api, n - max + 1]);
       }
-      await tx.run('INSERT INTO compat_sessions (token_hash, api, created_at, last_seen) VALUES (?, ?, ?, ?)', [hashToken(token), api, now, now]);
+      await tx.run('INSERT INTO compat_sessions (token_hash, api, credential, created_at, last_seen) VALUES (?, ?, ?, ?, ?)', [hashToken(token), api, credential, now, now]);
     });
     return token;
   }
 
-  /** Whether the session is live (not ended, not idle past idleMs); a use restarts its idle clock. */
-  async use(api: string, token: string, idleMs: number, now = Date.now()): Promise<boolean> {
+  /** The credential a live session (not ended, not idle past idleMs) was opened with, else
+   *  undefined; a use restarts its idle clock. */
+  async use(api: string, token: string, idleMs: number, now = Date.now()): Promise<string | undefined> {
     const hash = hashToken(token);
-    const row = await this.#store.get<{ last_seen: number }>('SELECT last_seen FROM compat_sessions WHERE token_hash = ? AND api = ?', [hash, api]);
-    if (!row) return false;
+    const row = await this.#store.get<{ last_seen: number; credential: string }>('SELECT last_seen, credential FROM compat_sessions WHERE token_hash = ? AND api = ?', [hash, api]);
+    if (!row) return undefined;
     if (Number(row.last_seen) <= now - idleMs) {
       await this.#store.run('DELETE FROM compat_sessions WHERE token_hash = ?', [hash]);
-      return false;
+      return undefined;
     }
     if (Number(row.last_seen) <= now - TOUCH_EVERY_MS) await this.#store.run('UPDATE compat_sessions SET last_seen = ? WHERE token_hash = ?', [now, hash]);
-    return true;
+    return row.credential;
+  }
+
+  /** Ends every session of `api` not opened with `current` (those of a rotated token). */
+  async revoke(api: string, current: string): Promise<number> {
+    return (await this.#store.run('DELETE FROM compat_sessions WHERE api = ? AND credential <> ?', [api, current])).changes;
   }
 
   async end(token: string): Promise<void> {

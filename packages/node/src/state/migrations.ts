@@ -491,4 +491,9 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (api, address)
   );
   `,
+  // 24: the credential each compatible API session was opened with (issue 65, auth/compat-sessions.ts):
+  // one opened with a token since rotated ends. Sessions from before say none and end too.
+  `
+  ALTER TABLE compat_sessions ADD COLUMN credential TEXT NOT NULL DEFAULT ''; -- the API token's generation (ApiToken.generation)
+  `,
 ];
