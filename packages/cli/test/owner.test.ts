@@ -85,6 +85,14 @@ test('serve prints the claim code; the claim spends it; reset-owner and token --
   assert.equal((await post('/api/auth/claim', { code: printed.code }, { cookie })).status, 403, 'the old code claims nothing');
   assert.equal((await post('/api/auth/claim', { code: reset.json.code }, { cookie })).status, 200);
 
+  // Members changed by the CLI are told to the running node, which drops what they no longer may hold at once.
+  const member = generateIdentity('member');
+  assert.equal((await node.run(['users', 'add', member.did])).code, 0);
+  assert.equal((await node.run(['users', 'remove', member.did])).code, 0);
+  const told = () => node.events.filter((e) => e.event === 'members-changed').length;
+  for (const until = Date.now() + 5000; told() < 2 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(told(), 2, JSON.stringify(node.events.slice(-5)));
+
   const oldToken = node.token;
   assert.equal((await node.api('/api/torrents')).status, 200);
   const rotated = await node.run(['token', '--rotate', '--json']);

@@ -198,12 +198,21 @@ test('a member removed or demoted loses at once what its role no longer allows',
   assert.equal((await s.json('/api/torrents', { headers: { cookie } })).status, 403);
   await assert.rejects(feed(t, s, { cookie }), /viewer|owner|member|sign in/i, 'and it cannot connect again');
 
-  // `cascade users remove` writes the state without telling the node: its feed goes within the
-  // recheck that held sockets get every 5 s.
+  // A removal written straight to the state (another process): its feed goes within the recheck
+  // that held sockets get every 5 s…
   const other = generateIdentity();
   const otherCookie = await signIn(s, other);
   assert.equal((await s.json('/api/users', { method: 'POST', json: { id: other.did, role: 'viewer' } })).status, 201);
   const otherSocket = await feed(t, s, { cookie: otherCookie });
   assert.equal(await new AuthStore(s.node.db).removeMember(other.did), true);
   await dropped(otherSocket, 7000);
+
+  // …and at once when the writer says so on the control endpoint, as `cascade users remove` does.
+  const third = generateIdentity();
+  const thirdCookie = await signIn(s, third);
+  assert.equal((await s.json('/api/users', { method: 'POST', json: { id: third.did, role: 'viewer' } })).status, 201);
+  const thirdSocket = await feed(t, s, { cookie: thirdCookie });
+  assert.equal(await new AuthStore(s.node.db).removeMember(third.did), true);
+  await (await connectControl(s.node.db.stateDir))!.call('auth.membersChanged');
+  await dropped(thirdSocket, AT_ONCE_MS);
 });

@@ -62,34 +62,47 @@ export async function usersCommand(inv: Invocation, out: Output): Promise<number
   if (action === 'reset-owner') return resetOwner(inv, out);
   const db = await openState(inv);
   try {
-    const store = new AuthStore(db);
-    if (action === 'list') {
-      const users = await store.members();
-      out.result({ users }, () => (users.length ? users.map(describe).join('\n') : 'no owner or members yet: claim the node in its web page with `cascade claim-code`'));
-      return 0;
-    }
-    const m = memberId(id)!;
-    if (action === 'add') {
-      if (role !== undefined && (await store.owner())?.id === m.id) throw new CliError('the owner keeps its role: `cascade users transfer-owner` hands it over');
-      const { member, existing } = await store.addMember(m.id, (role ?? 'member') as Role, 'cli', role !== undefined);
-      const text = existing && member.role !== role ? `already ${member.role === 'owner' ? 'the owner' : `a ${member.role}`}: ${member.id}` : `${existing ? 'now' : 'added'} ${member.role} ${member.id}`;
-      out.result({ event: 'user-added', user: member, existing }, () => text);
-      return 0;
-    }
-    if (action === 'transfer-owner') {
-      const previous = (await store.owner())?.id ?? null;
-      const owner = await store.transferOwnership(m.id, 'cli');
-      if (!owner) throw new CliError('this node has no owner yet: claim it in its web page (`cascade claim-code`)');
-      out.result({ event: 'owner-transferred', owner, previous }, () => `${owner.id} is the owner now${previous && previous !== owner.id ? ` (${previous} stays on as an admin)` : ''}`);
-      return 0;
-    }
-    if ((await store.owner())?.id === m.id) throw new CliError('the owner cannot be removed: `cascade users transfer-owner` hands it over first');
-    if (!(await store.removeMember(m.id))) throw new CliError(`${m.id} is not a member`);
-    out.result({ event: 'user-removed', id: m.id }, () => `removed ${m.id}`);
-    return 0;
+    const code = await changeMembers(out, action, id, role, new AuthStore(db));
+    if (action !== 'list') await tellRunningNode(inv);
+    return code;
   } finally {
     await db.close();
   }
+}
+
+/** A running node reads members on every request, but what a member holds open (feeds, streams)
+ *  it rechecks only every few seconds unless told: tell it, so a removal or demotion acts at once. */
+async function tellRunningNode(inv: Invocation): Promise<void> {
+  const node = await connectControl(inv.options.stateDir);
+  // A node of an older version has no such method: its 5 s recheck still ends them.
+  await node?.call('auth.membersChanged').catch(() => undefined);
+}
+
+async function changeMembers(out: Output, action: string, id: string | undefined, role: string | undefined, store: AuthStore): Promise<number> {
+  if (action === 'list') {
+    const users = await store.members();
+    out.result({ users }, () => (users.length ? users.map(describe).join('\n') : 'no owner or members yet: claim the node in its web page with `cascade claim-code`'));
+    return 0;
+  }
+  const m = memberId(id!)!;
+  if (action === 'add') {
+    if (role !== undefined && (await store.owner())?.id === m.id) throw new CliError('the owner keeps its role: `cascade users transfer-owner` hands it over');
+    const { member, existing } = await store.addMember(m.id, (role ?? 'member') as Role, 'cli', role !== undefined);
+    const text = existing && member.role !== role ? `already ${member.role === 'owner' ? 'the owner' : `a ${member.role}`}: ${member.id}` : `${existing ? 'now' : 'added'} ${member.role} ${member.id}`;
+    out.result({ event: 'user-added', user: member, existing }, () => text);
+    return 0;
+  }
+  if (action === 'transfer-owner') {
+    const previous = (await store.owner())?.id ?? null;
+    const owner = await store.transferOwnership(m.id, 'cli');
+    if (!owner) throw new CliError('this node has no owner yet: claim it in its web page (`cascade claim-code`)');
+    out.result({ event: 'owner-transferred', owner, previous }, () => `${owner.id} is the owner now${previous && previous !== owner.id ? ` (${previous} stays on as an admin)` : ''}`);
+    return 0;
+  }
+  if ((await store.owner())?.id === m.id) throw new CliError('the owner cannot be removed: `cascade users transfer-owner` hands it over first');
+  if (!(await store.removeMember(m.id))) throw new CliError(`${m.id} is not a member`);
+  out.result({ event: 'user-removed', id: m.id }, () => `removed ${m.id}`);
+  return 0;
 }
 
 /** Recovery by whoever holds the machine: the owner goes, and a new claim code claims the node again. */

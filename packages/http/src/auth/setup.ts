@@ -77,6 +77,13 @@ export async function setUpAuth(
       log.note('the API token was rotated: the old one no longer works');
       return { token: fresh };
     },
+    // `cascade users add|remove|transfer-owner` write the state themselves, then say so here: what a
+    // removed or demoted member holds open (feeds, streams) ends now, not at the next 5 s recheck.
+    'auth.membersChanged': async () => {
+      changed();
+      log.event('members-changed', {});
+      return {};
+    },
     'auth.resetOwner': async () => {
       const removed = (await store.resetOwner()) ?? null;
       const code = resetClaimCode(stateDir, removed);
