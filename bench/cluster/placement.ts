@@ -20,7 +20,7 @@
 
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ClusterMembership, HolderStore, Placement, type MemberStats } from '../../packages/node/src/cluster/index.ts';
+import { ClusterMembership, HolderStore, Placement, type MemberStats } from '../../packages/cluster/index.ts';
 import { PostgresStore } from '../../packages/node/src/state/postgres-store.ts';
 import { migratePostgres } from '../../packages/node/src/state/schema.ts';
 import type { Queryable, SqlValue, Store } from '../../packages/node/src/state/store.ts';

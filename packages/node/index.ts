@@ -3,7 +3,7 @@
 // peers and the network, the control endpoint and its client. It knows nothing of HTTP: the CLI's
 // verbs use it directly, and @cascade/http serves it.
 
-export { stateOpenOptions, resolveMemberId } from './src/cluster/member-id.ts';
+export { stateOpenOptions, resolveMemberId } from './src/state/member-id.ts';
 export { StateDB, StateError, SCHEMA_VERSION, DB_FILE, PEER_ID_PREFIX, countBits, peerScore, MEMBER_TABLES, renameMember } from './src/state/state-db.ts';
 export type { TorrentStatus, TorrentRecord, NewTorrent, PeerRecord, PeerDelta, Identity } from './src/state/state-db.ts';
 export { PeerLedger } from './src/peers/peer-ledger.ts';
@@ -49,7 +49,9 @@ export type { Rewards, RewardClaim, ReceiptTerms } from './src/chain/receipt-exc
 export { attachRewards, type NodeRewards } from './src/chain/node-rewards.ts';
 export { openChainVerbs, type ChainVerbs } from './src/chain/chain-verbs.ts';
 export type { ChainConfig } from './src/chain/chain-service.ts';
-// Cluster membership (issue 42): leases with fencing, the coordinator, GET /api/cluster's view.
-export { liveHolderUrls } from './src/cluster/holder-store.ts';
-export { ClusterMembership, ClusterStore, clusterFigures, nodeClusterView, nodeTorrentHolders, clusterView, storedClusterView, MEMBER_LEASE_MS, MEMBER_RENEW_MS } from './src/cluster/index.ts';
-export type { ClusterFigures, MemberRow, MemberStats, MemberState } from './src/cluster/index.ts';
+// A cluster (issue 42) is @cascade/cluster, above the node: a member is started with its plugin
+// (startNode's `cluster`); the node keeps it as node.cluster and answers GET /api/cluster and a
+// torrent's holders through it, or for itself alone when it is in none.
+export { nodeClusterView, nodeTorrentHolders, statsOf, type ClusterFigures, type ClusterNode, type MemberState, type NodeCluster } from './src/core/node-cluster.ts';
+export type { MemberStats } from './src/core/member-stats.ts';
+export type { ClusterPlugin, JoinedCluster } from './src/core/node-start.ts';

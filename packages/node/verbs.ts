@@ -8,7 +8,7 @@ export * from './basics.ts';
 export { StateDB, DB_FILE } from './src/state/state-db.ts';
 export { copyStateToPostgres, type CopyReport } from './src/state/copy-state.ts';
 export { MEMBER_TABLES, renameMember, torrentHolders, type TorrentHolder } from './src/state/member-rows.ts';
-export { stateOpenOptions } from './src/cluster/member-id.ts';
+export { stateOpenOptions } from './src/state/member-id.ts';
 export { rememberPeers } from './src/peers/manual-peers.ts';
 export { storedMetainfo, otherOwners, refuseOwnedFiles, deleteOwnFiles } from './src/files/own-files.ts';
 export { ShareKeys } from './src/private/share-keys.ts';
@@ -23,5 +23,3 @@ export { resolveInfoHash } from './src/core/infohash.ts';
 export { AuthStore, memberId, MEMBER_ROLES, type Member, type Role } from './src/auth/member-store.ts';
 export { loadOrCreateApiToken, rotateApiToken, sharedApiToken } from './src/auth/api-token.ts';
 export { ensureClaimCode, newClaimCode, resetClaimCode } from './src/auth/claim-code.ts';
-// `cascade cluster` with no node running: the members as the database has them.
-export { storedClusterView } from './src/cluster/stored-view.ts';

@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { io, type Socket } from 'socket.io-client';
 import { bencode } from '@cascade/engine';
 import { freePort, startPostgres } from '../../node/test/postgres-server.ts';
+import type { ClusterMember } from '@cascade/cluster';
 import { startTestServer, type TestServer } from './server-helpers.ts';
 import { eventually, runRedis, stopRedis } from './cluster-helpers.ts';
 
@@ -61,7 +62,8 @@ test('cluster members share the library, settings and categories, and the feed a
   const a = await startTestServer(t, { database, cluster: { url: 'http://127.0.0.1:18091', redis: redisUrl } });
   const b = await startTestServer(t, { database, cluster: { url: 'http://127.0.0.1:18092', redis: redisUrl } });
   await Promise.all([a.ready, b.ready]);
-  const busUp = (s: TestServer) => (s.node.changes?.bus.connected ? true : undefined);
+  const busOf = (s: TestServer) => (s.node.cluster as ClusterMember | undefined)?.changes?.bus;
+  const busUp = (s: TestServer) => (busOf(s)?.connected ? true : undefined);
   await eventually('both change buses connected', () => (busUp(a) && busUp(b)));
 
   // A page on member B, and one on A (so that A's feed sends too: it sends nothing with no page).
@@ -127,7 +129,7 @@ test('cluster members share the library, settings and categories, and the feed a
 
   // Redis killed: A's next writes reach B by B's polling of the state.
   await stopRedis(redis);
-  await eventually('B\'s bus sees Redis gone', () => (b.node.changes?.bus.connected === false ? true : undefined));
+  await eventually('B\'s bus sees Redis gone', () => (busOf(b)?.connected === false ? true : undefined));
   assert.equal((await a.json('/api/categories', { method: 'POST', json: { name: 'while-down' } })).status, 201);
   const second = await addPaused(a, 'second', 'while-down');
   await eventually('B has the category made while Redis was down', () => categoryOn(b, 'while-down'));

@@ -5,7 +5,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ClusterMembership } from '@cascade/node';
+import { ClusterMembership } from '@cascade/cluster';
 import { PostgresStore, startPostgres } from '../../node/test/state-engines.ts';
 import { startTestServer, type TestServer } from './server-helpers.ts';
 import { until } from './model-helpers.ts';

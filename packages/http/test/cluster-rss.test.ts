@@ -10,7 +10,8 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { startPostgres } from '../../node/test/postgres-server.ts';
 import { startRedis } from '../../tracker/test/helpers.ts';
-import { startTestServer } from './server-helpers.ts';
+import type { ClusterMember } from '@cascade/cluster';
+import { startTestServer, type TestServer } from './server-helpers.ts';
 import { until } from './model-helpers.ts';
 
 const FEED = `<?xml version="1.0"?><rss version="2.0"><channel><title>counted</title></channel></rss>`;
@@ -36,7 +37,8 @@ test('a due feed is fetched by the coordinator alone, and by the next coordinato
   await until('A coordinates', () => a.node.cluster!.isCoordinator);
   const b = await startTestServer(t, cluster(18094));
   await b.ready;
-  await until('both buses connected', () => a.node.changes?.bus.connected && b.node.changes?.bus.connected);
+  const busUp = (s: TestServer) => (s.node.cluster as ClusterMember | undefined)?.changes?.bus.connected;
+  await until('both buses connected', () => busUp(a) && busUp(b));
   assert.equal(b.node.cluster!.isCoordinator, false);
 
   // A feed added through B: B fetches it once, as asked.

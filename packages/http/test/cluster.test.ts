@@ -5,7 +5,7 @@
 // cluster never share a database; the database down is a 503. Who may read it (members and above) is in auth.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ClusterMembership, ClusterStore } from '@cascade/node';
+import { ClusterMembership, ClusterStore } from '@cascade/cluster';
 import { PostgresStore, startPostgres } from '../../node/test/state-engines.ts';
 import { startTestServer } from './server-helpers.ts';
 

@@ -1,4 +1,4 @@
-// Which member a state dir is on a shared PostgreSQL (cluster/member-id.ts, docs/cluster.md
+// Which member a state dir is on a shared PostgreSQL (state/member-id.ts, docs/cluster.md
 // "State"): a fresh member gets its own node key, the state dir that ran as the single node keeps
 // the single node's rows (and only that one), and a start interrupted between the member-id file
 // and the rows' move finishes the move.
@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StateDB, startPostgres } from './state-engines.ts';
-import { stateOpenOptions } from '../src/cluster/member-id.ts';
+import { stateOpenOptions } from '../src/state/member-id.ts';
 import { DatabaseLease, instanceId } from '../src/state/database-lease.ts';
 import { nodeIdentity } from '../src/core/node-identity.ts';
 import { tempDir } from './helpers.ts';

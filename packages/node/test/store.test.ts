@@ -26,8 +26,6 @@ import { apiTokenCases } from './store-cases/api-token.ts';
 import { leaseCases } from './store-cases/lease.ts';
 import { memberCases } from './store-cases/members.ts';
 import { clusterViewCases } from './store-cases/cluster-views.ts';
-import { liveHolderCases } from './store-cases/live-holders.ts';
-import { holderMoveCases } from './store-cases/holder-moves.ts';
 import { StateDB } from '../src/state/state-db.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,7 +33,7 @@ import { join } from 'node:path';
 
 /** Each store moved onto the Store brings its cases (store-cases/), run here on both engines (a package above
  *  the node runs its own the same way: packages/rss/test/store.test.ts). */
-const STORES: StoreCases[] = [nodeKeyCases, authCases, compatSessionCases, compatStateCases, settingsCases, categoryCases, queueCases, fileCidCases, torrentOptionCases, receiptCases, upsertCases, torrentWriteCases, torrentReadCases, resumeCases, ledgerCases, apiTokenCases, leaseCases, memberCases, clusterViewCases, liveHolderCases, holderMoveCases];
+const STORES: StoreCases[] = [nodeKeyCases, authCases, compatSessionCases, compatStateCases, settingsCases, categoryCases, queueCases, fileCidCases, torrentOptionCases, receiptCases, upsertCases, torrentWriteCases, torrentReadCases, resumeCases, ledgerCases, apiTokenCases, leaseCases, memberCases, clusterViewCases];
 
 async function cases(t: TestContext, open: Open): Promise<void> {
   await t.test('values come back as they went in: big integers, bytes, null, text with a question mark', async (t) => {

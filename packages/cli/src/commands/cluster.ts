@@ -2,7 +2,6 @@
 // through the running node; with none running, from --database directly (a node not in a cluster
 // lists itself when it runs, and nothing is listed from a database no member ever joined).
 import type { ClusterView } from '@cascade/shapes';
-import { storedClusterView } from '@cascade/node/verbs';
 import { CliError } from '../core/errors.ts';
 import { formatBytes, formatSpeed } from '../output/format.ts';
 import { NO_NODE, withDb, type Verb } from './node-access.ts';
@@ -29,7 +28,11 @@ function render(v: ClusterView): string {
 export const cluster: Verb = async (inv, out, node) => {
   let view: ClusterView;
   if (node) view = await node.call<ClusterView>('cluster');
-  else if (inv.options.database !== undefined) view = await withDb(inv, (db) => storedClusterView(db.store));
+  else if (inv.options.database !== undefined) {
+    // The members' rows with no node running (@cascade/cluster's light part): loaded only here.
+    const { storedClusterView } = await import('@cascade/cluster/stored-view');
+    view = await withDb(inv, (db) => storedClusterView(db.store));
+  }
   else throw new CliError(`cluster needs a running node, or --database URL to read the members from: ${NO_NODE}`);
   out.result(view, () => render(view));
   return 0;

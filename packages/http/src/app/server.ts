@@ -193,7 +193,6 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const nodeOptions: NodeOptions = {
     stateDir,
     ...(opts.database !== undefined ? { database: opts.database } : {}),
-    ...(opts.cluster ? { cluster: opts.cluster } : {}),
     ...(opts.memberId !== undefined ? { memberId: opts.memberId } : {}),
     port: opts.btPort ?? DEFAULT_BT_PORT,
     host: opts.btHost,
@@ -213,7 +212,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     portMappingSetting: opts.portMappingSetting,
     lsd: opts.lsd,
   };
-  const node = await startNode(nodeOptions, log, { exclusive: true, reportListening: false });
+  // A cluster's member joins with @cascade/cluster, loaded only then: a single node never loads it.
+  const cluster = opts.cluster ? (await import('@cascade/cluster')).clusterPlugin(opts.cluster) : undefined;
+  const node = await startNode(nodeOptions, log, { exclusive: true, reportListening: false, cluster });
 
   const cleanups: (() => Promise<void> | void)[] = [() => node.stop()];
   let libraryLoaded = false;
@@ -393,9 +394,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     cleanups.push(() => feed.close());
     cleanups.push(() => auth.holds.close());
     // Another member's writes: feed sockets of a user removed there go, RSS timers follow its feeds.
-    const views = node.changes?.views;
-    for (const table of ['members', 'sessions']) views?.onTable(table, () => auth.changed());
-    for (const table of ['rss_feeds', 'rss_settings']) views?.onTable(table, () => libraryLoaded && rss.start());
+    for (const table of ['members', 'sessions']) node.cluster?.onTable(table, () => auth.changed());
+    for (const table of ['rss_feeds', 'rss_settings']) node.cluster?.onTable(table, () => libraryLoaded && rss.start());
     // End-to-end encrypted chat on the same socket.io server (namespace /chat); it stores ciphertext only.
     // A node on PostgreSQL relays chat from it too (chat_* tables); else its state dir's chat.db.
     const chatStore = node.db.store.dialect === 'postgres' ? { store: await PostgresChatStore.open(node.db.store) } : {};

@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../app/context.ts';
 import { tokenEquals } from '@cascade/node/features';
 import { errorBody } from '../app/http-errors.ts';
-import { NodeError, clusterFigures } from '@cascade/node';
+import { NodeError } from '@cascade/node';
 import { summaryCache } from '@cascade/node/features';
 import { NodeMetrics, type MetricsSnapshot } from '../metrics/collectors.ts';
 
@@ -50,7 +50,7 @@ export function metricsRoutes(app: FastifyInstance, ctx: ApiContext, opts: Metri
   const metrics = new NodeMetrics({
     snapshot: () => readNode(ctx),
     version: VERSION,
-    cluster: ctx.node.cluster ? () => clusterFigures(ctx.node) : undefined,
+    cluster: ctx.node.cluster ? () => ctx.node.cluster!.figures() : undefined,
   });
 
   // A callback hook, not an async one: no promise per request for an integer increment.

@@ -13,7 +13,6 @@ import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { liveHolderUrls } from '@cascade/node';
 import type { ApiContext } from '../app/context.ts';
 import { HttpError } from '../app/http-errors.ts';
 
@@ -37,7 +36,7 @@ export function streamsFromHolder(ctx: ApiContext, infoHash: string): boolean {
 export async function proxyStream(ctx: ApiContext, req: FastifyRequest, reply: FastifyReply, infoHash: string): Promise<FastifyReply> {
   const noCopy = `this member holds no copy of torrent ${infoHash}`;
   if (req.headers[PROXIED_HEADER] !== undefined) throw new HttpError(503, `${noCopy} (asked by another member for it)`);
-  const urls = await liveHolderUrls(ctx.node.db.store, infoHash, ctx.node.db.memberId);
+  const urls = (await ctx.node.cluster?.liveHolderUrls(infoHash)) ?? [];
   if (urls.length === 0) throw unavailable(reply, `${noCopy}, and no live member does: its holders are down; try again once one is back`);
   const headers: Record<string, string> = { [PROXIED_HEADER]: '1' };
   for (const h of FORWARDED) {

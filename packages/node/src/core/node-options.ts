@@ -15,12 +15,8 @@ export interface NodeOptions {
   /** A postgres:// URL: the state in that PostgreSQL database, not <stateDir>/cascade.db (serve
    *  --database, issue 42). The state dir keeps the node's files (downloads, control file, chain). */
   database?: string | undefined;
-  /** A member of a cluster on `database` (serve --cluster-url, --redis; src/cluster/): its lease
-   *  replaces the single node's; with `redis`, its change bus (cluster/change-bus.ts) and the
-   *  socket.io Redis adapter carry its writes to the other members. */
-  cluster?: { url: string; redis?: string | undefined } | undefined;
   /** A cluster member's id given outright (StateDB.open's memberId); omitted = its state dir's
-   *  (cluster/member-id.ts), '' for a single node. */
+   *  (state/member-id.ts), '' for a single node. A member is started with startNode's `cluster`. */
   memberId?: string | undefined;
   /** BitTorrent TCP listen port; 0 = any free port. */
   port: number;

@@ -2,8 +2,8 @@
 // endpoint, and the node's network and ICE servers. Apart from node.ts so that the node's class
 // stays one file's read.
 import { StateDB } from '../state/state-db.ts';
-import { stateOpenOptions } from '../cluster/member-id.ts';
-import type { DatabaseLease } from '../state/database-lease.ts';
+import { stateOpenOptions } from '../state/member-id.ts';
+import { holdAsSingleNode, type DatabaseLease } from '../state/database-lease.ts';
 import { torrentUrlGuard } from '../sources/torrent-url-guard.ts';
 import { connectControl } from './control.ts';
 import { loadEngine, type SessionHandle, type SessionOptions } from './engine.ts';
@@ -16,17 +16,28 @@ import { followPortMapping } from '../network/port-mapping.ts';
 import { followLsd } from '../network/lsd.ts';
 import type { ContentIdMode } from '../content/node-content.ts';
 import { loadModelState } from '../model/index.ts';
-import { ClusterMembership } from '../cluster/membership.ts';
-import { followMembership, holdDatabase } from '../cluster/database-hold.ts';
-import { redisChangeBus, type ChangeBus } from '../cluster/change-bus.ts';
-import { ClusterViews } from '../cluster/cluster-views.ts';
-import type { PostgresStore } from '../state/postgres-store.ts';
+import type { NodeCluster } from './node-cluster.ts';
 
-/** The change bus of a cluster's member, fed by every shared write its Store commits. */
-async function joinChangeBus(db: StateDB, redis: string, out: NodeLog): Promise<ChangeBus> {
-  const bus = await redisChangeBus(redis, db.memberId, (line) => out.note(line));
-  (db.store as PostgresStore).onCommit = (writes) => bus.publish(writes);
-  return bus;
+/**
+ * How a node becomes a member of a cluster (startNode's `cluster`): made by the layer that starts
+ * a member (@cascade/cluster's clusterPlugin, which @cascade/http loads for serve --cluster-url). A
+ * single node is started without one, and nothing of the cluster is loaded.
+ */
+export interface ClusterPlugin {
+  /** Joins on the opened, migrated state before anything else holds it (the member's lease, in
+   *  place of the single node's), or throws a NodeError: not on PostgreSQL (invalid), a single
+   *  node or another live process with this member's id on the database (conflict). */
+  join(db: StateDB, stateDir: string, out: NodeLog): Promise<JoinedCluster>;
+}
+
+/** A member that joined, as startNode brings it along. */
+export interface JoinedCluster extends NodeCluster {
+  /** Before the node exists: the change bus (--redis) connects in the background, and publishes
+   *  every shared write the Store commits from then on. */
+  connect(): Promise<void>;
+  /** The node exists: the member keeps its views current and follows it (node.cluster and
+   *  node.lease, its figures, holdings, placement and events). */
+  follow(node: CascadeNode): Promise<void>;
 }
 
 /** exempt: URLs the torrent URL guard never checks (the node's own and --tracker ones). */
@@ -74,7 +85,7 @@ function friendlyStartError(err: unknown, o: NodeOptions): Error {
 export async function startNode(
   o: NodeOptions,
   out: NodeLog,
-  opts: { exclusive?: boolean; reportListening?: boolean; contentIds?: ContentIdMode } = {},
+  opts: { exclusive?: boolean; reportListening?: boolean; contentIds?: ContentIdMode; cluster?: ClusterPlugin | undefined } = {},
 ): Promise<CascadeNode> {
   const other = await connectControl(o.stateDir, 5000);
   if (other && opts.exclusive) {
@@ -84,12 +95,14 @@ export async function startNode(
   }
   // Opened and read into memory (identity, records, resume bitfields, ledgers) before anything
   // reads it synchronously (the session's peer id, the listing).
-  const open = stateOpenOptions(o.stateDir, o.database, !!o.cluster);
+  const open = stateOpenOptions(o.stateDir, o.database, opts.cluster !== undefined);
   const db = await StateDB.open(o.stateDir, o.memberId !== undefined ? { ...open, memberId: o.memberId } : open);
   // A shared database serves one node at a time, or the members of one cluster: their leases say which.
-  let lease: DatabaseLease | ClusterMembership | undefined;
+  let single: DatabaseLease | undefined;
+  let member: JoinedCluster | undefined;
   try {
-    lease = await holdDatabase(o, db);
+    if (opts.cluster) member = await opts.cluster.join(db, o.stateDir, out);
+    else single = await holdAsSingleNode(db.store, o.stateDir);
   } catch (err) {
     await db.close();
     throw err;
@@ -118,18 +131,17 @@ export async function startNode(
     });
   } catch (err) {
     onion?.client.close();
-    await lease?.release();
+    await (member ?? single)?.release();
     await db.close();
     throw friendlyStartError(err, o);
   }
-  // Published from the first shared write on (cluster/change-bus.ts); connects in the background.
-  const bus = o.cluster?.redis !== undefined ? await joinChangeBus(db, o.cluster.redis, out) : undefined;
+  // A member's change bus: published from the first shared write on; connects in the background.
+  await member?.connect();
   const node = new CascadeNode({ session, db, modelState: await loadModelState(db.store), out, identified, downloadDir: o.downloadDir, queue: o.queue, contentIds: opts.contentIds });
-  if (bus) node.changes = { bus, views: new ClusterViews(node, bus) };
-  if (lease instanceof ClusterMembership) await followMembership(node, lease);
-  else if (lease) {
-    node.lease = lease;
-    lease.keep((reason) => node.failed(reason));
+  if (member) await member.follow(node);
+  else if (single) {
+    node.lease = single;
+    single.keep((reason) => node.failed(reason));
   }
   node.onion = onion;
   own = () => [...o.trackers, ...node.announceUrls(), ...node.ownTrackers()];

@@ -27,8 +27,6 @@ import type { NodeOnion } from '../network/onion.ts';
 import { NodeContent, type ContentIdMode } from '../content/node-content.ts';
 import type { AddExtra, AddOptions, InfoHashResolver, NodeCore, TorrentAdder, TorrentEvents, TorrentTap, TorrentVerbs } from './node-parts.ts';
 import type { NodeLog } from './node-log.ts';
-import type { ClusterViews } from '../cluster/cluster-views.ts';
-import type { ChangeBus } from '../cluster/change-bus.ts';
 import type {
   SessionHandle,
   SessionHealth,
@@ -38,7 +36,7 @@ import type {
   AddTorrentOptions,
   Metainfo,
 } from './engine.ts';
-import type { ClusterMembership } from '../cluster/membership.ts';
+import type { NodeCluster } from './node-cluster.ts';
 
 export type { NodeOptions, ConnectionLimits } from './node-options.ts';
 
@@ -110,16 +108,11 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
   /** The torrents followed, and their events fanned out to the node's listeners. */
   readonly #feed: TorrentFeed;
   #stopping: Promise<void> | undefined;
-  /** A cluster member's change bus and the views it keeps current (cluster/), closed at stop. */
-  changes: { views: ClusterViews; bus: ChangeBus } | undefined;
   /** The lease on a shared database (PostgreSQL: state/database-lease.ts), given back at stop. */
   lease: { release(): Promise<void> } | undefined;
-  /** Its membership when it is a cluster's member (then also `lease`), else undefined. */
-  cluster: ClusterMembership | undefined;
-  /** A member's part as a holder (cluster/holdings.ts: loads what is placed here), and placement
-   *  (cluster/placement.ts: run while it is the coordinator). */
-  holdings: { take(infoHashes: readonly string[]): Promise<void>; moves(): Promise<void> } | undefined;
-  placement: { close(): void } | undefined;
+  /** Its membership when it is a cluster's member (then also `lease`; @cascade/cluster, handed in
+   *  by the layer that started it: node-cluster.ts), else undefined. */
+  cluster: NodeCluster | undefined;
   #fatal!: (reason: string) => void;
   /** Resolves with the reason when this node must stop by itself (its database lease was taken
    *  over): the process that runs it stops it and exits non-zero. */
@@ -447,7 +440,7 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
         }
       };
       await attempt(() => this.control?.close());
-      this.placement?.close();
+      this.cluster?.stopping();
       // Before the session closes: the gateway forgets our mappings while the port still listens.
       await attempt(() => this.portMapping?.stop());
       this.queue.close();
@@ -467,7 +460,7 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
       await attempt(() => this.db.records.settled());
       // And the resume records the torrents saved as they stopped.
       await attempt(() => this.db.resume.settled());
-      await attempt(async () => (await this.changes?.views.close(), await this.changes?.bus.close()));
+      await attempt(() => this.cluster?.close());
       await attempt(() => this.lease?.release());
       await attempt(() => this.db.close());
       if (errors.length > 0) throw new NodeError('failed', `shutdown: ${errors.map(errorMessage).join('; ')}`);

@@ -201,7 +201,7 @@ export class NodeModel {
 
   // ---- one torrent's options ----
 
-  /** A cluster's member (cluster/holder-moves.ts): asks every other holder of a torrent to move its
+  /** A cluster's member (@cascade/cluster's holder-moves.ts): asks every other holder of a torrent to move its
    *  own copy to a save path as the user gave it; how many were asked. Undefined on a single node. */
   forwardMove: ((infoHash: string, given: string) => Promise<number>) | undefined;
 

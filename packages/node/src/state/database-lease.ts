@@ -15,7 +15,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { NodeError } from '../core/errors.ts';
-import type { Store } from './store.ts';
+import type { Dialect, Store } from './store.ts';
 
 /** How long a lease lives without a renewal: a killed node's database is free this long after. */
 export const LEASE_MS = 10_000;
@@ -29,6 +29,13 @@ export async function databaseNow(store: Store): Promise<number> {
   if (store.dialect !== 'postgres') return Date.now();
   const row = await store.get<{ now: number | string }>('SELECT CAST(extract(epoch FROM clock_timestamp()) * 1000 AS BIGINT) AS now');
   return Number(row!.now);
+}
+
+/** The database's clock in ms, as SQL read inside the statement that uses it (a cluster's leases,
+ *  @cascade/cluster): PostgreSQL's wall clock (not the transaction's start), SQLite's (one machine
+ *  reaches its file; 'now' is fixed within one statement). */
+export function nowSql(dialect: Dialect): string {
+  return dialect === 'postgres' ? 'CAST(extract(epoch FROM clock_timestamp()) * 1000 AS BIGINT)' : "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
 }
 
 /** This state dir's instance id: the same node restarted (after a crash too) takes its lease back
@@ -144,9 +151,30 @@ export class DatabaseLease {
   }
 }
 
+/**
+ * A single node's hold on a shared database (startNode, without a cluster): its lease, refused while
+ * a cluster's members are alive on it (they would not see this node, nor it them; their leases are
+ * rows of cluster_members, schema 20). Nothing on SQLite: one state dir, one node (control.json says).
+ */
+export async function holdAsSingleNode(store: Store, stateDir: string): Promise<DatabaseLease | undefined> {
+  // Made on SQLite too: `cascade db copy` later names this state dir by it.
+  const instance = instanceId(stateDir);
+  if (store.dialect !== 'postgres') return undefined;
+  const row = await store.get<{ n: number | string }>(`SELECT count(*) AS n FROM cluster_members WHERE lease_until >= ${nowSql(store.dialect)}`);
+  const alive = Number(row?.n ?? 0);
+  if (alive > 0) {
+    throw new NodeError(
+      'conflict',
+      `${alive} member${alive === 1 ? '' : 's'} of a cluster use${alive === 1 ? 's' : ''} the database ${store.location} (\`cascade cluster --database URL\` lists them): ` +
+        'start this node as a member too, with --cluster-url http://address-the-others-reach-it',
+    );
+  }
+  return DatabaseLease.take(store, instance, `pid ${process.pid} on host ${hostname()}, state dir ${stateDir}`);
+}
+
 /** Records a state dir as the database's single node without holding it (a free lease): what
  *  `cascade db copy` leaves, so that the state dir it copied is the one that keeps the single node's
- *  rows when it later joins a cluster (cluster/member-id.ts). */
+ *  rows when it later joins a cluster (member-id.ts). */
 export async function recordSingleNode(store: Store, holder: string, description: string): Promise<void> {
   await store.run('INSERT INTO node_lease (id, holder, description, epoch, renewed_at, expires_at) VALUES (1, ?, ?, 0, 0, 0) ON CONFLICT (id) DO NOTHING', [holder, description]);
 }

@@ -5,7 +5,10 @@
 
 import { NodeError } from '../core/errors.ts';
 import type { Queryable, Store } from './store.ts';
+import type { TorrentHolder as TorrentHolderView } from '@cascade/shapes';
 import type { TorrentStatus } from './records.ts';
+import { REMOVED, REMOVED_WITH_DATA } from './torrent-writes.ts';
+import { nowSql } from './database-lease.ts';
 
 /** Tables keyed by member id: each member reads and writes only its own rows of them. */
 export const MEMBER_TABLES = [
@@ -42,6 +45,36 @@ export async function torrentHolders(store: Queryable, infoHash: string): Promis
     error: (r.error as string | null) ?? null,
     epoch: Number(r.epoch),
     updatedAt: Number(r.updated_at),
+  }));
+}
+
+/** A holder whose copy failed (a disk full, a write refused): listed, not counted as a copy. */
+export const FAILED = 'error';
+
+/** A torrent's holder as its detail shows it (GET /api/torrents/:infoHash's `holders`). */
+export type HolderState = TorrentHolderView;
+
+/** A torrent's copies (not a removal's tombstones), each with whether its member is alive in
+ *  cluster_members (on the database's clock, at the row's epoch) and its URL: none on a single node. */
+export async function holderStates(store: Store, infoHash: string): Promise<HolderState[]> {
+  const n = nowSql(store.dialect);
+  const rows = await store.all<{ member_id: string; state: string; progress: number | string; live: number | string; url: string | null; error: string | null; save_path: string | null; move_to: string | null; move_error: string | null }>(
+    `SELECT h.member_id, h.state, h.progress, h.error, m.url, h.save_path, h.move_to, h.move_error,
+       CASE WHEN m.id IS NOT NULL AND m.lease_until >= ${n} AND m.epoch = h.epoch THEN 1 ELSE 0 END AS live
+     FROM torrent_holders h LEFT JOIN cluster_members m ON m.id = h.member_id
+     WHERE h.info_hash = ? AND h.state NOT IN ('${REMOVED}', '${REMOVED_WITH_DATA}') ORDER BY h.member_id`,
+    [infoHash],
+  );
+  return rows.map((r) => ({
+    member: r.member_id,
+    state: r.state,
+    progress: Number(r.progress),
+    alive: Number(r.live) === 1,
+    url: r.url,
+    error: r.state === FAILED ? (r.error ?? null) : null,
+    savePath: r.save_path,
+    moveTo: r.move_to,
+    moveError: r.move_error,
   }));
 }
 

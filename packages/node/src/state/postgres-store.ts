@@ -96,7 +96,7 @@ export class PostgresStore implements Store {
   readonly #direct: Queryable;
   /**
    * Told the shared rows a statement or a transaction changed, once they are committed (a cluster's
-   * member publishes them to the others: cluster/change-bus.ts, issue 42). Unset (a single node),
+   * member publishes them to the others: @cascade/cluster's change-bus.ts, issue 42). Unset (a single node),
    * statements are not looked at.
    */
   onCommit: ((writes: SharedWrite[]) => void) | undefined;

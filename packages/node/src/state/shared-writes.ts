@@ -1,7 +1,7 @@
 // Which statements wrote a shared row (docs/cluster.md, "State": the library, settings, users,
 // RSS… — every table but a member's own), read from the statement itself so that every write path
 // of the node is covered without each store naming what it wrote. A cluster's member hands these
-// to its change bus once the write committed (cluster/change-bus.ts), and the others read the rows
+// to its change bus once the write committed (@cascade/cluster's change-bus.ts), and the others read the rows
 // again. The key is found where the statement names it plainly (an insert's first column, a
 // `WHERE key = ?` at its end); otherwise it is null, which tells the others to read the whole
 // table again: slower, never wrong.

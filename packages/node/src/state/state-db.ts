@@ -40,7 +40,7 @@ export interface OpenStateOptions {
   store?: Store;
   /** Whose rows of the per-member tables (member-rows.ts) this state reads and writes: '' (the
    *  default) for a single node, a cluster member's id (its did) otherwise; or a function that
-   *  finds it on the migrated store before anything is read (a member's, cluster/member-id.ts). */
+   *  finds it on the migrated store before anything is read (a member's, member-id.ts). */
   memberId?: string | ((store: Store) => Promise<string>);
 }
 

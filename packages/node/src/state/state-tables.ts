@@ -7,7 +7,7 @@ import type { Queryable, Row, Store } from './store.ts';
 
 /** The PostgreSQL store's own bookkeeping (its schema version), not state. */
 const POSTGRES_SCHEMA_TABLE = 'cascade_schema';
-/** Who runs on the database now (state/database-lease.ts, cluster/cluster-store.ts): not state a
+/** Who runs on the database now (state/database-lease.ts, @cascade/cluster's cluster-store.ts): not state a
  *  copy takes along (a copied lease would lock the new database to a node that is not there). */
 const RUNTIME_TABLES = new Set(['node_lease', 'cluster_members', 'cluster_coordinator']);
 

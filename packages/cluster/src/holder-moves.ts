@@ -6,11 +6,9 @@
 // row's save_path, and clears the request — or keeps why it failed (`move_error`) for the detail.
 
 import { makeDirs } from '@cascade/engine/make-dirs';
-import type { CascadeNode } from '../core/node.ts';
-import { errorMessage } from '../core/errors.ts';
-import { saveDir } from '../model/validate.ts';
-import type { Store } from '../state/store.ts';
-import { REMOVED, REMOVED_WITH_DATA } from '../state/torrent-writes.ts';
+import type { CascadeNode } from '@cascade/node';
+import { errorMessage } from '@cascade/node/basics';
+import { REMOVED, REMOVED_WITH_DATA, saveDir, type Store } from '@cascade/node/cluster-host';
 
 /** A move asked of this member's copy. */
 export interface PendingMove {

@@ -13,14 +13,9 @@
 // holdings.ts). One another member removed from the library stops here if it ran here, its copy
 // deleted when the remover asked for the data to go.
 
-import { errorMessage } from '../core/errors.ts';
+import type { ApiToken, FileCids, NodeLog, NodeModel, SessionHandle, StateDB } from '@cascade/node';
+import { errorMessage } from '@cascade/node/basics';
 import type { Change, ChangeBus } from './change-bus.ts';
-import type { StateDB } from '../state/state-db.ts';
-import type { NodeModel } from '../model/index.ts';
-import type { SessionHandle } from '../core/engine.ts';
-import type { NodeLog } from '../core/node-log.ts';
-import type { ApiToken } from '../auth/api-token.ts';
-import type { FileCids } from '../content/file-cids.ts';
 
 /** What of a node (CascadeNode) the views keep current: the parts another member's write may change. */
 export interface ViewedNode {
@@ -31,8 +26,6 @@ export interface ViewedNode {
   readonly control: { readonly apiToken: Pick<ApiToken, 'reload'> } | undefined;
   readonly content: { readonly cids: Pick<FileCids, 'forget' | 'load'> };
   readonly out: Pick<NodeLog, 'note'>;
-  /** A cluster member's part as a holder: loads what the coordinator placed here (holdings.ts). */
-  readonly holdings?: { take(infoHashes: readonly string[]): Promise<void>; moves(): Promise<void> } | undefined;
   changed(): void;
   isTracked(infoHash: string): boolean;
   removeMany(infoHashes: readonly string[], deleteData: boolean): Promise<Map<string, unknown>>;
@@ -59,6 +52,9 @@ export class ClusterViews {
   #pollWaiting = false;
   /** Resyncs done (tests and the note read it). */
   resyncs = 0;
+  /** The member's part as a holder, once it follows the node: loads what the coordinator placed
+   *  here (holdings.ts) and moves its copies as asked. */
+  holdings: { take(infoHashes: readonly string[]): Promise<void>; moves(): Promise<void> } | undefined;
 
   constructor(node: ViewedNode, bus: ChangeBus, opts: { pollMs?: number } = {}) {
     this.#node = node;
@@ -140,9 +136,9 @@ export class ClusterViews {
             if (err) node.out.note(`cluster: stopping ${ih}, removed by another member, failed: ${errorMessage(err)}`);
           }
         }
-        if (placed.length > 0) void node.holdings?.take(placed);
+        if (placed.length > 0) void this.holdings?.take(placed);
         // A save path moved through another member: this member's copy moves too (holder-moves.ts).
-        void node.holdings?.moves();
+        void this.holdings?.moves();
         if (changed.length > 0) node.changed();
         break;
       }

@@ -1,4 +1,4 @@
-// Cluster membership (src/cluster/, issue 42 step 3) on both engines: the embedded SQLite file and
+// Cluster membership (src/membership.ts, cluster-store.ts; issue 42 step 3) on both engines: the embedded SQLite file and
 // a real PostgreSQL server. Members join with an epoch and renew their lease with their figures; a
 // lease that runs out makes a member dead, which the coordinator declares by bumping its epoch (the
 // fence): that member's next renewal is refused, it says so and rejoins with a new epoch. One
@@ -7,10 +7,9 @@
 // case that runs the real timers with the real lease lengths.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { ClusterMembership, MEMBER_LEASE_MS, MEMBER_RENEW_MS, clusterView, type MemberRow, type MemberStats } from '../src/cluster/index.ts';
-import { DatabaseLease } from '../src/state/database-lease.ts';
-import type { Store } from '../src/state/store.ts';
-import { postgres, sqlite, type Open } from './store-engines.ts';
+import { nowSql, type Store } from '@cascade/node/cluster-host';
+import { ClusterMembership, MEMBER_LEASE_MS, MEMBER_RENEW_MS, clusterView, type MemberRow, type MemberStats } from '../index.ts';
+import { postgres, sqlite, type Open } from '../../node/test/store-engines.ts';
 
 const stats = (torrents: number): MemberStats => ({ torrents, freeBytes: 5_000_000_000 + torrents, downloadRate: 1000 * torrents, uploadRate: 2000 * torrents, btPort: 6000 + torrents });
 
@@ -70,7 +69,8 @@ async function cases(t: TestContext, open: Open): Promise<void> {
     assert.equal(later.replicas, 1);
     await a.release();
     await b.release();
-    assert.equal(await a.store.aliveCount(), 0, 'members that left are not alive');
+    const left = await a.store.list();
+    assert.equal(left.members.filter((m) => m.leaseUntil >= left.now).length, 0, 'members that left are not alive');
   });
 
   await t.test('a lease that ran out is declared dead by the coordinator (the fence); that member is refused, says so and rejoins', async (t) => {
@@ -146,15 +146,18 @@ async function cases(t: TestContext, open: Open): Promise<void> {
 
   await t.test('a cluster member and a single node never share a database', async (t) => {
     const store = await open(t);
-    const single = await DatabaseLease.take(store, 'single', 'pid 7 on host solo, state dir /solo');
+    // The single node's lease (the node's state/database-lease.ts), alive 10 s on the database's clock.
+    const n = nowSql(store.dialect);
+    await store.run(`INSERT INTO node_lease (id, holder, description, epoch, renewed_at, expires_at) VALUES (1, 'single', 'pid 7 on host solo, state dir /solo', 1, ${n}, ${n} + 10000)`);
     await assert.rejects(member(store, 'alpha'), (err: Error & { kind?: string }) => {
       assert.equal(err.kind, 'conflict');
       assert.match(err.message, /a single Cascade node \(not in a cluster\) uses the database .*pid 7 on host solo/);
       return true;
     });
-    await single.release();
+    await store.run('UPDATE node_lease SET expires_at = 0 WHERE id = 1'); // released
     const a = await member(store, 'alpha');
-    assert.equal(await a.store.aliveCount(), 1, 'what node-start.ts asks before it lets a single node take the database');
+    const { now, members } = await a.store.list();
+    assert.equal(members.filter((m) => m.leaseUntil >= now).length, 1, 'a live member: what keeps a single node off the database');
     await a.release();
   });
 

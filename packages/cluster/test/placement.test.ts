@@ -1,4 +1,4 @@
-// Placement and repair (src/cluster/placement.ts, holder-store.ts; issue 42 step 5) on both engines:
+// Placement and repair (src/placement.ts, holder-store.ts; issue 42 step 5) on both engines:
 // the coordinator places each torrent on live members until it has `replicas` live holders, the
 // least loaded first, once (a second pass places nothing); a member declared dead keeps its rows,
 // which stop counting, so its torrents get new holders; a coordinator without its lease places
@@ -9,9 +9,9 @@
 // whole library when the members change.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { ClusterMembership, HolderStore, Placement, type MemberStats } from '../src/cluster/index.ts';
-import type { Store } from '../src/state/store.ts';
-import { postgres, sqlite, type Open } from './store-engines.ts';
+import type { Store } from '@cascade/node/cluster-host';
+import { ClusterMembership, HolderStore, Placement, type MemberStats } from '../index.ts';
+import { postgres, sqlite, type Open } from '../../node/test/store-engines.ts';
 
 const X = 'a'.repeat(40);
 const Y = 'b'.repeat(40);

@@ -1,10 +1,10 @@
-// liveHolderUrls (cluster/holder-store.ts, issue 42 item 4) on both engines: the URLs a member that
+// liveHolderUrls (src/holder-store.ts, issue 42 item 4) on both engines: the URLs a member that
 // holds no copy of a torrent streams it from are those of the other members holding it whose lease
 // is live on the database's clock and that were not declared dead, most progress first.
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { liveHolderUrls } from '../../src/cluster/holder-store.ts';
-import type { Open } from '../store-engines.ts';
+import { liveHolderUrls } from '../../src/holder-store.ts';
+import type { Open } from '../../../node/test/store-engines.ts';
 
 const X = 'c'.repeat(40);
 const FAR = 4_102_444_800_000; // 2100: a lease that has not run out

@@ -1,11 +1,20 @@
-// A member's figures for its lease renewals and GET /api/cluster: torrents it runs, free bytes
-// where it saves, and its piece-data rates. Rates come from the session's byte counters between two
-// samples (one subtraction, where summing every torrent's speed walks 10,000 of them each time).
+// A node's figures for GET /api/cluster (a node not in a cluster lists itself with them) and a
+// cluster member's lease renewals (@cascade/cluster): torrents it runs, free bytes where it saves,
+// and its piece-data rates. Rates come from the session's byte counters between two samples (one
+// subtraction, where summing every torrent's speed walks 10,000 of them each time).
 
 import type { TransportCounts } from '@cascade/shapes';
-import type { SessionHandle } from '../core/engine.ts';
-import { diskSpace } from '../assistant/node-view.ts';
-import type { MemberStats } from './cluster-store.ts';
+import type { SessionHandle } from './engine.ts';
+import { diskSpace } from '../files/disk-space.ts';
+
+/** A node's figures, as a member renews its lease with them. */
+export interface MemberStats {
+  torrents: number;
+  freeBytes: number;
+  downloadRate: number;
+  uploadRate: number;
+  btPort: number | null;
+}
 
 function total(c: TransportCounts): number {
   return c.tcp + c.utp + c.webrtc + c.webseed;

@@ -16,7 +16,7 @@
 // (what no notice told: a notice lost with Redis away). At 10,000 torrents a full pass reads 23,000
 // rows (bench/cluster/placement.ts); a tick with nothing told reads the members' rows only.
 
-import { errorMessage } from '../core/errors.ts';
+import { errorMessage } from '@cascade/node/basics';
 import type { MemberRow } from './cluster-store.ts';
 import { effectiveReplicas } from './cluster-view.ts';
 import { FAILED, type HolderRow, type HolderStore } from './holder-store.ts';

@@ -3,15 +3,17 @@
 // before the state's views are read. Only the state dir that ran as the single node on this
 // database (node_lease's last holder) takes over the single node's rows (member ''): a fresh member
 // on a database copied from a single node must not claim that node's pieces, which its disk lacks.
+// Part of opening the state (every verb's open goes through stateOpenOptions), so it is the node's,
+// not @cascade/cluster's.
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { instanceId } from '../state/database-lease.ts';
-import { newNodeKey, SELECT_NODE_KEY } from '../state/node-key.ts';
-import { INSERT_IDENTITY } from '../state/upserts.ts';
-import { renameMember, SINGLE_NODE } from '../state/member-rows.ts';
-import type { Store } from '../state/store.ts';
-import type { OpenStateOptions } from '../state/state-db.ts';
+import { instanceId } from './database-lease.ts';
+import { newNodeKey, SELECT_NODE_KEY } from './node-key.ts';
+import { INSERT_IDENTITY } from './upserts.ts';
+import { renameMember, SINGLE_NODE } from './member-rows.ts';
+import type { Store } from './store.ts';
+import type { OpenStateOptions } from './state-db.ts';
 
 const MEMBER_FILE = 'member-id';
 

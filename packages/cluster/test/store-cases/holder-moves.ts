@@ -1,12 +1,12 @@
-// A save path moved through any member (cluster/holder-moves.ts, schema 23) on both engines: the
+// A save path moved through any member (src/holder-moves.ts, schema 23) on both engines: the
 // path as given is left on every other copy's row (not the asker's, not a removal's tombstone);
 // each holder reads the moves asked of it; settling one clears it (keeping why it failed), unless
 // another move was asked meanwhile; the detail's holders report the copy's path and the request.
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { HolderMoveStore } from '../../src/cluster/holder-moves.ts';
-import { HolderStore } from '../../src/cluster/holder-store.ts';
-import type { Open } from '../store-engines.ts';
+import { HolderMoveStore } from '../../src/holder-moves.ts';
+import { HolderStore } from '../../src/holder-store.ts';
+import type { Open } from '../../../node/test/store-engines.ts';
 
 const X = 'e'.repeat(40);
 

@@ -2,17 +2,14 @@
 // placement"): which members hold which torrent (torrent_holders), which of them count (a member
 // whose lease is live, at the epoch its row carries), a new holder placed by the coordinator in one
 // statement fenced on its lease, and the other live holders a member gives its engine as peers.
-// Times are the database's clock (cluster-store.ts's nowSql), read inside each statement.
+// Times are the database's clock (the node's nowSql), read inside each statement.
 
-import type { Store } from '../state/store.ts';
-import { REMOVED, REMOVED_WITH_DATA } from '../state/torrent-writes.ts';
-import { nowSql } from './cluster-store.ts';
+import { FAILED, REMOVED, REMOVED_WITH_DATA, holderStates, nowSql, type HolderState, type Store } from '@cascade/node/cluster-host';
+
+export { FAILED, type HolderState };
 
 /** A holder row is a copy (not a removed torrent's tombstone). */
 const A_COPY = `h.state NOT IN ('${REMOVED}', '${REMOVED_WITH_DATA}')`;
-
-/** A holder whose copy failed (a disk full, a write refused): listed, not counted as a copy. */
-export const FAILED = 'error';
 
 /** One holder row of a torrent of the library, for the coordinator's count. */
 export interface HolderRow {
@@ -44,24 +41,6 @@ export interface HolderPeer {
   btPort: number;
   /** Its copy's verified pieces over pieces (1: complete). */
   progress: number;
-}
-
-/** A torrent's holder as its detail shows it. */
-export interface HolderState {
-  member: string;
-  state: string;
-  progress: number;
-  /** Its member's lease is live, at the epoch the row carries. */
-  alive: boolean;
-  url: string | null;
-  /** Why the copy stopped (state 'error': a disk full says `no space left on device`), else null. */
-  error: string | null;
-  /** Where its copy is on its member's disk (null: placed, not taken yet). */
-  savePath: string | null;
-  /** A move asked through another member, not done there yet (schema 23). */
-  moveTo: string | null;
-  /** Why the last move asked failed there. */
-  moveError: string | null;
 }
 
 export class HolderStore {
@@ -176,27 +155,10 @@ export class HolderStore {
     return rows.map((r) => ({ infoHash: r.info_hash, member: r.member_id, epoch: Number(r.epoch), url: r.url, btPort: Number(r.bt_port), progress: Number(r.progress) }));
   }
 
-  /** A torrent's copies, each with whether its member is alive and its URL (none on a single node). */
-  async holdersOf(infoHash: string): Promise<HolderState[]> {
-    const n = this.#now;
-    const rows = await this.#store.all<{ member_id: string; state: string; progress: number | string; live: number | string; url: string | null; error: string | null; save_path: string | null; move_to: string | null; move_error: string | null }>(
-      `SELECT h.member_id, h.state, h.progress, h.error, m.url, h.save_path, h.move_to, h.move_error,
-         CASE WHEN m.id IS NOT NULL AND m.lease_until >= ${n} AND m.epoch = h.epoch THEN 1 ELSE 0 END AS live
-       FROM torrent_holders h LEFT JOIN cluster_members m ON m.id = h.member_id
-       WHERE h.info_hash = ? AND ${A_COPY} ORDER BY h.member_id`,
-      [infoHash],
-    );
-    return rows.map((r) => ({
-      member: r.member_id,
-      state: r.state,
-      progress: Number(r.progress),
-      alive: Number(r.live) === 1,
-      url: r.url,
-      error: r.state === FAILED ? (r.error ?? null) : null,
-      savePath: r.save_path,
-      moveTo: r.move_to,
-      moveError: r.move_error,
-    }));
+  /** A torrent's copies, each with whether its member is alive and its URL (the node's
+   *  holderStates: a torrent's detail shows them on every node). */
+  holdersOf(infoHash: string): Promise<HolderState[]> {
+    return holderStates(this.#store, infoHash);
   }
 }
 

@@ -7,23 +7,23 @@
 // (step 5 pauses its holdings on 'fenced').
 
 import { EventEmitter } from 'node:events';
-import { NodeError, errorMessage } from '../core/errors.ts';
-import type { Store } from '../state/store.ts';
-import { ClusterStore, type MemberRow, type MemberStats } from './cluster-store.ts';
+import { NodeError, errorMessage } from '@cascade/node/basics';
+import type { MemberState, MemberStats, Store } from '@cascade/node/cluster-host';
+import { ClusterStore, type MemberRow } from './cluster-store.ts';
 
 /** A member not renewed for this long is dead: with a renewal every RENEW_MS and the coordinator
  *  looking every RENEW_MS, a killed member is declared dead within LEASE_MS + 2 * RENEW_MS = 10 s. */
 export const MEMBER_LEASE_MS = 6_000;
 export const MEMBER_RENEW_MS = 2_000;
 
-export type MemberState = 'member' | 'fenced' | 'left';
+export type { MemberState };
 
 export interface MembershipOptions {
   /** The member id: the node key's did:key. */
   id: string;
   /** Its HTTP address as the others reach it. */
   url: string;
-  /** Its state dir's instance id (database-lease.ts's instanceId): the same member restarted rejoins at once. */
+  /** Its state dir's instance id (the node's instanceId): the same member restarted rejoins at once. */
   instance: string;
   /** `serve --redis`: kept for the change fan-out (step 4). */
   redis?: string | undefined;
@@ -85,7 +85,7 @@ export class ClusterMembership extends EventEmitter<MembershipEvents> {
 
   /**
    * Joins the cluster on `store`, or throws NodeError('conflict') naming what holds the place: a
-   * single node on the database (state/database-lease.ts), or another live process with this
+   * single node on the database (the node's state/database-lease.ts), or another live process with this
    * member's id (the same node key).
    */
   static async join(store: Store, o: MembershipOptions): Promise<ClusterMembership> {

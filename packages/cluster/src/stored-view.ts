@@ -2,8 +2,7 @@
 // the members' rows and the replicas setting, read without the node (the CLI's verbs stay light).
 
 import type { ClusterView } from '@cascade/shapes';
-import type { Store } from '../state/store.ts';
-import { readStoredSettings } from '../model/settings.ts';
+import { readStoredSettings, type Store } from '@cascade/node/cluster-host';
 import { ClusterStore } from './cluster-store.ts';
 import { clusterView } from './cluster-view.ts';
 

@@ -1,9 +1,10 @@
 // What GET /api/cluster answers and `cascade cluster` prints (the ClusterView of @cascade/shapes):
 // the members as the database has them, alive by their lease on the database's clock, and the
-// replicas each torrent is to have. A node that is not in a cluster is a cluster of itself.
+// replicas each torrent is to have. A node that is not in a cluster is a cluster of itself (the
+// node's nodeClusterView answers that).
 
 import type { ClusterMember, ClusterView } from '@cascade/shapes';
-import type { MemberList, MemberStats } from './cluster-store.ts';
+import type { MemberList } from './cluster-store.ts';
 
 /** Members that hold each torrent when the replicas setting is unset: 2 once two or more are
  *  alive (a dead one leaves a copy), else 1. */
@@ -27,27 +28,4 @@ export function clusterView(list: MemberList, replicasSetting: number | null, se
     self: m.id === self,
   }));
   return { members, replicas: effectiveReplicas(replicasSetting, members.filter((m) => m.alive).length) };
-}
-
-/** A running node without --cluster-url: itself, one replica of everything. */
-export function singleNodeView(self: { id: string; url: string; stats: MemberStats }): ClusterView {
-  const s = self.stats;
-  return {
-    members: [
-      {
-        id: self.id,
-        url: self.url,
-        alive: true,
-        lastSeen: new Date().toISOString(),
-        torrents: s.torrents,
-        freeBytes: s.freeBytes,
-        downloadRate: s.downloadRate,
-        uploadRate: s.uploadRate,
-        epoch: 0,
-        coordinator: false,
-        self: true,
-      },
-    ],
-    replicas: 1,
-  };
 }

@@ -11,7 +11,7 @@
 // what this member could not publish meanwhile is published when Redis is back.
 
 import { randomUUID } from 'node:crypto';
-import type { SharedWrite } from '../state/shared-writes.ts';
+import type { SharedWrite } from '@cascade/node/cluster-host';
 
 export const CHANGES_CHANNEL = 'cascade:changes';
 /** Writes kept to publish while Redis is away; past this, one "read everything" replaces them. */

@@ -5,9 +5,9 @@
 // torrents held paused, the library's status untouched: that pause is not the user's); back with a
 // new epoch, its copies count again and run on from what is on its disk.
 
-import { errorMessage } from '../core/errors.ts';
-import type { CascadeNode } from '../core/node.ts';
-import { loadStored } from '../core/library.ts';
+import type { CascadeNode } from '@cascade/node';
+import { errorMessage } from '@cascade/node/basics';
+import { loadStored } from '@cascade/node/cluster-host';
 import type { HolderStore } from './holder-store.ts';
 import { ToldSet } from './told-set.ts';
 import type { ClusterMembership } from './membership.ts';

@@ -5,16 +5,7 @@
 // writing it. Each decision (join, renew, take over, declare dead) is one statement, so two members
 // doing the same at once cannot both win.
 
-import type { Dialect, Store } from '../state/store.ts';
-
-/** What a member renews its lease with. */
-export interface MemberStats {
-  torrents: number;
-  freeBytes: number;
-  downloadRate: number;
-  uploadRate: number;
-  btPort: number | null;
-}
+import { nowSql, type MemberStats, type Store } from '@cascade/node/cluster-host';
 
 /** A member's row, times in ms on the database's clock. */
 export interface MemberRow extends MemberStats {
@@ -35,17 +26,11 @@ export interface MemberList {
   coordinator: string | null;
 }
 
-/** The single node on this database (state/database-lease.ts), while its lease is alive. */
+/** The single node on this database (the node's state/database-lease.ts), while its lease is alive. */
 export interface SingleNodeHolder {
   description: string;
   expiresAt: number;
   now: number;
-}
-
-/** The database's clock in ms, as SQL: PostgreSQL's wall clock (not the transaction's start),
- *  SQLite's (one machine reaches its file; 'now' is fixed within one statement). */
-export function nowSql(dialect: Dialect): string {
-  return dialect === 'postgres' ? 'CAST(extract(epoch FROM clock_timestamp()) * 1000 AS BIGINT)' : "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
 }
 
 type RawMember = {
@@ -143,12 +128,6 @@ export class ClusterStore {
     const coordinator = await this.#store.get<{ member_id: string }>(`SELECT member_id FROM cluster_coordinator WHERE id = 1 AND lease_until >= ${n}`);
     const now = rows.length > 0 ? Number(rows[0]!.now) : await this.now();
     return { now, members: rows.map(toMember), coordinator: coordinator?.member_id ?? null };
-  }
-
-  /** How many members hold a live lease. */
-  async aliveCount(): Promise<number> {
-    const row = await this.#store.get<{ n: number | string }>(`SELECT count(*) AS n FROM cluster_members WHERE lease_until >= ${this.#now}`);
-    return Number(row?.n ?? 0);
   }
 
   /** The single node of database-lease.ts, when one holds the database now: no member joins then. */

@@ -1,0 +1,18 @@
+// @cascade/node/cluster-host — what @cascade/cluster (a cluster's members, leases, placement and
+// change bus, a package above the node) takes of the node beyond its main entry: the Store's types,
+// the database's clock, the tables' values it reads (tombstone states, the stored settings, a
+// torrent's holders), the state dir's instance id, loading a stored torrent and a save path's check,
+// and the seam it plugs into (node-cluster.ts, startNode's ClusterPlugin). As light as ./verbs:
+// `cascade cluster --database URL` reads the members with no node running.
+export type { Dialect, Store } from './src/state/store.ts';
+export type { PostgresStore } from './src/state/postgres-store.ts';
+export type { SharedWrite } from './src/state/shared-writes.ts';
+export { instanceId, nowSql } from './src/state/database-lease.ts';
+export { REMOVED, REMOVED_WITH_DATA } from './src/state/torrent-writes.ts';
+export { FAILED, holderStates, type HolderState } from './src/state/member-rows.ts';
+export { readStoredSettings } from './src/model/settings.ts';
+export { saveDir } from './src/model/validate.ts';
+export { loadStored } from './src/core/library.ts';
+export type { MemberStats } from './src/core/member-stats.ts';
+export type { ClusterFigures, MemberState, NodeCluster } from './src/core/node-cluster.ts';
+export type { ClusterPlugin, JoinedCluster } from './src/core/node-start.ts';
