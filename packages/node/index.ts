@@ -1,5 +1,5 @@
 // @cascade/node — a Cascade node without its HTTP face: the engine session, the state DB, the
-// model, the queue, listing, private shares, content ids, receipts and the chain service,
+// model, the queue, listing, private shares, content ids,
 // peers and the network, the control endpoint and its client. It knows nothing of HTTP: the CLI's
 // verbs use it directly, and @cascade/http serves it.
 
@@ -44,11 +44,6 @@ export type { SessionHandle } from './src/core/engine.ts';
 export { resolveInfoHash, base32ToHex } from './src/core/infohash.ts';
 export { NodeError, InvalidInput, errorMessage, type NodeErrorKind } from './src/core/errors.ts';
 export { loadEngine, type EngineLib } from './src/core/engine.ts';
-export type { ChainHealth } from './src/chain/chain-service.ts';
-export type { Rewards, RewardClaim, ReceiptTerms } from './src/chain/receipt-exchange.ts';
-export { attachRewards, type NodeRewards } from './src/chain/node-rewards.ts';
-export { openChainVerbs, type ChainVerbs } from './src/chain/chain-verbs.ts';
-export type { ChainConfig } from './src/chain/chain-service.ts';
 // A cluster (issue 42) is @cascade/cluster, above the node: a member is started with its plugin
 // (startNode's `cluster`); the node keeps it as node.cluster and answers GET /api/cluster and a
 // torrent's holders through it, or for itself alone when it is in none.

@@ -1,9 +1,9 @@
 // The part of the node the CLI's verbs (and `cascade token`, `claim-code` and `users`) use: the control client of a running node, and, with none
-// running, the state DB and the model over it. Without the node itself (the engine, the chain and
-// the HTTP-less node load on demand through loadEngine and openChainVerbs): each `cascade list`,
+// running, the state DB and the model over it. Without the node itself (the engine and the
+// HTTP-less node load on demand through loadEngine; the chain through @cascade/rewards/chain-verbs): each `cascade list`,
 // `cascade add` or `cascade limits` is a process of its own, and the package's root cost 1.9 s of
 // start-up in every one of them. The heavier parts a few verbs need are subpaths of their own:
-// `./private-names` (offline `list`), `./dht-search` (offline `search`), `./chain-verbs`.
+// `./private-names` (offline `list`), `./dht-search` (offline `search`), `./rewards-host` (@cascade/rewards' chain verbs).
 export * from './basics.ts';
 export { StateDB, DB_FILE } from './src/state/state-db.ts';
 export { copyStateToPostgres, type CopyReport } from './src/state/copy-state.ts';
@@ -17,7 +17,6 @@ export { queryEntries, type ListQuery } from './src/listing/list-query.ts';
 export { NodeModel, loadModelState, type ModelState } from './src/model/index.ts';
 export { silentLog } from './src/core/node-log.ts';
 export { loadEngine, type EngineLib, type SessionHandle } from './src/core/engine.ts';
-export type { ChainHealth } from './src/chain/chain-service.ts';
 export { ControlClient, connectControl, type RpcParams } from './src/core/control.ts';
 export { resolveInfoHash } from './src/core/infohash.ts';
 export { AuthStore, memberId, MEMBER_ROLES, type Member, type Role } from './src/auth/member-store.ts';

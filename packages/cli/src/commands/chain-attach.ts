@@ -8,7 +8,8 @@
 // also holds it until its download is done (`after`): before the first byte a node is quiet too,
 // and a chain started then (viem loaded, anvil spawned: over a second of the main thread) stalled
 // the transfer it was waiting for.
-import { attachRewards, IdlePacer, sessionBytesMoved, type CascadeNode, type NodeRewards } from '@cascade/node';
+import { IdlePacer, sessionBytesMoved, type CascadeNode } from '@cascade/node';
+import { attachRewards, type NodeRewards } from '@cascade/rewards';
 import type { Options } from '../parse/args.ts';
 import type { Output } from '../output/output.ts';
 

@@ -7,7 +7,8 @@
 // takes, with progress lines, never abandoned while it may still go through.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ControlClient, DB_FILE, type ChainHealth, type RpcParams } from '@cascade/node/verbs';
+import { ControlClient, DB_FILE, type RpcParams } from '@cascade/node/verbs';
+import type { ChainHealth } from '@cascade/rewards';
 import type { PendingTx } from '@cascade/chain';
 import type { RewardClaim, Rewards } from '@cascade/shapes';
 import type { Invocation, Options } from '../parse/args.ts';
@@ -66,7 +67,7 @@ async function chainAccess(inv: Invocation, out: Output, node: ControlClient | u
     };
   }
   if (o.chain === false) throw new UsageError('these verbs need a chain');
-  const { openChainVerbs } = await import('@cascade/node/chain-verbs');
+  const { openChainVerbs } = await import('@cascade/rewards/chain-verbs');
   const chain = await openChainVerbs(o.stateDir, o.chain, out, { ...(o.ipfsApi !== undefined ? { ipfsApi: o.ipfsApi } : {}), ...(o.database ? { database: o.database } : {}) });
   return {
     call: async <T>(method: string, params: RpcParams = {}) => (await chain.handlers[method]!(params)) as T,

@@ -4,7 +4,8 @@
 // say so.
 
 import { join, sep } from 'node:path';
-import { connectControl, StateDB, errorMessage, resolveInfoHash, offlineEntry, rememberPeers, refuseOwnedFiles, otherOwners, storedMetainfo, deleteOwnFiles, queryEntries, ShareKeys, type ListQuery, type ChainHealth } from '@cascade/node/verbs';
+import { connectControl, StateDB, errorMessage, resolveInfoHash, offlineEntry, rememberPeers, refuseOwnedFiles, otherOwners, storedMetainfo, deleteOwnFiles, queryEntries, ShareKeys, type ListQuery } from '@cascade/node/verbs';
+import type { ChainHealth } from '@cascade/rewards';
 import type { ListEntry, NetworkStatus, OnionStatus, SearchRow } from '@cascade/shapes';
 import { CliError, UsageError } from '../core/errors.ts';
 import { loadEngine } from '../core/engine.ts';

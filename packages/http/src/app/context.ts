@@ -4,7 +4,7 @@
 import type { CascadeNode } from '@cascade/node';
 import type { AuthContext } from '../auth/context.ts';
 import type { RssService } from '@cascade/rss';
-import type { ChainHealth } from '@cascade/node';
+import type { ChainHealth } from '@cascade/rewards';
 import type { RpcHandlers } from '@cascade/node';
 
 export interface ApiContext {

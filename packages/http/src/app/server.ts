@@ -28,10 +28,10 @@ import { makeDirsSync } from '@cascade/engine/make-dirs';
 import { setTorrentLimits, type TorrentLimits } from '@cascade/engine';
 import { RssService, rssRpc, nodeAdd } from '@cascade/rss';
 import { startAssistant, assistantRpc } from '@cascade/node/features';
-import type { ChainConfig } from '@cascade/node';
-import type { ReceiptTerms } from '@cascade/node';
+import type { ChainConfig } from '@cascade/rewards';
+import type { ReceiptTerms } from '@cascade/rewards';
 import type { OnionOptions } from '@cascade/node/features';
-import { attachRewards } from '@cascade/node';
+import { attachRewards } from '@cascade/rewards';
 import { checkGgufFile, isLocalLlm, loadNodeLlamaCpp, type LlmConfig } from '@cascade/assistant';
 
 export const DEFAULT_HTTP_PORT = 8080;

@@ -1,7 +1,7 @@
 // The chain over HTTP (issue 13), for the web app: a torrent's registration (who owns it, and
 // whether the metadata block describes this very infohash), registering one, the node's seeding
 // rewards and claiming them. The same handlers as the control RPCs `cascade register`, `verify`,
-// `rewards` and `rewards claim` use (chain-service.ts), so both say the same things.
+// `rewards` and `rewards claim` use (@cascade/rewards' chain-service.ts), so both say the same things.
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../app/context.ts';
 import { errors, infoHashParams } from '../schemas/api.ts';

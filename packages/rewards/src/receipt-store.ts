@@ -8,8 +8,7 @@
 // (packages/node/README.md, "State"): read once (ready), changed only after the Store took a write.
 // A state directory from before schema 16 has them in chain/receipts.db: copied once, at open.
 // They are a member's own (schema 19: signed by or for its account), keyed by its member id.
-import type { Store } from '../state/store.ts';
-import { copyOldReceipts } from '../state/old-receipts.ts';
+import { copyOldReceipts, type Store } from '@cascade/node/rewards-host';
 
 export interface HeldReceipt {
   infoHash: string;

@@ -13,11 +13,8 @@
 // counted, sent receipts, or heard from.
 import type { NodeChain, Receipt, ReceiptTermsOf } from '@cascade/chain';
 import { sendExtensionMessage, type WirePeer } from '@cascade/identity';
-import type { TorrentHandle } from '../core/engine.ts';
-import { errorMessage } from '../core/errors.ts';
-import { pieceBytes, type IdentifiedPeer, type IdentifiedPeers } from '../peers/identified-peers.ts';
-import type { NodeLog } from '../core/node-log.ts';
-import type { TorrentEvents } from '../core/node-parts.ts';
+import { errorMessage } from '@cascade/node/basics';
+import { pieceBytes, type IdentifiedPeer, type NodeLog, type TorrentEvents, type TorrentHandle } from '@cascade/node/rewards-host';
 import type { HeldReceipt, ReceiptStore } from './receipt-store.ts';
 import type { RewardClaim, Rewards } from '@cascade/shapes';
 
@@ -42,6 +39,16 @@ export interface ReceiptTerms {
 
 export type { Rewards, RewardClaim };
 
+
+/** The node's Cascade peers whose hello verified (its IdentifiedPeers): the extension's other
+ *  messages, who a connection proved to be, the connection to send it receipts on, and a strike
+ *  against an identity whose receipt fails. */
+export interface ReceiptPeers {
+  onMessage(handler: (peer: WirePeer, who: IdentifiedPeer, message: Record<string, unknown>) => void): void;
+  of(infoHashHex: string, address: string): IdentifiedPeer | undefined;
+  wirePeer(infoHashHex: string, address: string): WirePeer | undefined;
+  readonly ledger: { hashFailed(did: string): void };
+}
 
 /** The node's chain (ChainService): running, or not yet; `terms()` says what receipts name
  *  without it (undefined: no chain at all). */
@@ -72,7 +79,7 @@ type Verdict = { ok: true; receipt: Receipt; signature: `0x${string}` } | { ok: 
 
 export class ReceiptExchange {
   readonly #store: ReceiptStore;
-  readonly #peers: IdentifiedPeers;
+  readonly #peers: ReceiptPeers;
   readonly #chain: ChainSource;
   readonly #out: NodeLog;
   readonly #every: number;
@@ -95,7 +102,7 @@ export class ReceiptExchange {
   /** The terms last used (the running chain's, or those known before it runs). */
   #lastTerms: ReceiptSigner | undefined;
 
-  constructor(store: ReceiptStore, peers: IdentifiedPeers, chain: ChainSource, out: NodeLog, terms: ReceiptTerms = {}) {
+  constructor(store: ReceiptStore, peers: ReceiptPeers, chain: ChainSource, out: NodeLog, terms: ReceiptTerms = {}) {
     this.#store = store;
     this.#peers = peers;
     this.#chain = chain;

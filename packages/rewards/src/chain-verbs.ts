@@ -5,18 +5,10 @@
 // <state dir>/chain, or --chain-rpc) — and answer with the handlers a running node serves
 // (chainRpc), so the answers are the same.
 import type { NodeChain } from '@cascade/chain';
-import type { RpcHandlers } from '../core/control.ts';
-import { loadEngine } from '../core/engine.ts';
-import { NodeError, errorMessage } from '../core/errors.ts';
-import { resolveInfoHash } from '../core/infohash.ts';
-import { nodeIdentity } from '../core/node-identity.ts';
-import type { NodeLog } from '../core/node-log.ts';
-import { storedMetainfo } from '../files/own-files.ts';
-import { IdentifiedPeers } from '../peers/identified-peers.ts';
-import { StateDB } from '../state/state-db.ts';
-import { stateOpenOptions } from '../cluster/member-id.ts';
+import { NodeError, StateDB, errorMessage, loadEngine, resolveInfoHash, stateOpenOptions, storedMetainfo } from '@cascade/node/verbs';
+import { nodeIdentity, type NodeLog, type RpcHandlers } from '@cascade/node/rewards-host';
 import { ChainService, chainRpc, metainfoOfTorrent, type ChainConfig, type RegistryHost } from './chain-service.ts';
-import { ReceiptExchange } from './receipt-exchange.ts';
+import { ReceiptExchange, type ReceiptPeers } from './receipt-exchange.ts';
 import { ReceiptStore } from './receipt-store.ts';
 
 export interface ChainVerbs {
@@ -31,14 +23,16 @@ export interface ChainVerbs {
   close(): Promise<void>;
 }
 
+/** No node runs, so no peer connects: the receipts are only counted and claimed. */
+const NO_PEERS: ReceiptPeers = { onMessage() {}, of: () => undefined, wirePeer: () => undefined, ledger: { hashFailed() {} } };
+
 /** Opens the state directory's chain and receipts; `log` gets the chain's start-up lines. */
 export async function openChainVerbs(stateDir: string, config: Exclude<ChainConfig, false>, log: NodeLog, opts: { ipfsApi?: string; database?: string } = {}): Promise<ChainVerbs> {
   const db = await StateDB.open(stateDir, stateOpenOptions(stateDir, opts.database));
   const identity = nodeIdentity(db);
   const service = new ChainService(config, opts);
   const store = new ReceiptStore(db, (err) => log.note(`receipts: ${errorMessage(err)}`));
-  const peers = new IdentifiedPeers(log);
-  const receipts = new ReceiptExchange(store, peers, {
+  const receipts = new ReceiptExchange(store, NO_PEERS, {
     get chain() {
       return service.chain;
     },
@@ -83,7 +77,6 @@ export async function openChainVerbs(stateDir: string, config: Exclude<ChainConf
         await service.close();
       } finally {
         await store.ready;
-        peers.close();
         await db.close();
       }
     },

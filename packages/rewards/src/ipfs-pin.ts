@@ -2,7 +2,7 @@
 // in as raw bytes with its codec and hash named (POST /api/v0/block/put?cid-codec=dag-json&
 // mhtype=sha2-256&pin=true, multipart body), and Kubo answers with the CID it computed, which must
 // be the one on chain — a mismatch means the node and Kubo disagree about the bytes.
-import { errorMessage } from '../core/errors.ts';
+import { errorMessage } from '@cascade/node/basics';
 
 const PIN_TIMEOUT_MS = 15_000;
 

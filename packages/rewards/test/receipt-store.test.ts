@@ -1,15 +1,17 @@
-// chain/receipt-store.ts on the Store (schema 16): receipts sent and held read back by a new store,
-// what the pool paid kept across a newer receipt; a state directory with the old chain/receipts.db
-// opens with every receipt it held, and the old file is not read again.
-import type { TestContext } from 'node:test';
+// receipt-store.ts on the node's Store (schema 16), on both its engines (the node's test helpers,
+// store-engines.ts: the embedded SQLite file and a real PostgreSQL server): receipts sent and held
+// read back by a new store, what the pool paid kept across a newer receipt, each member's own
+// (schema 19); a state directory with the old chain/receipts.db opens with every receipt it held,
+// and the old file is not read again.
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { ReceiptStore } from '../../src/chain/receipt-store.ts';
-import { COPIED_SUFFIX, OLD_RECEIPTS } from '../../src/state/old-receipts.ts';
-import type { Open } from '../store-engines.ts';
+import { COPIED_SUFFIX, OLD_RECEIPTS } from '@cascade/node/rewards-host';
+import { ReceiptStore } from '../src/receipt-store.ts';
+import { postgres, sqlite, type Open } from '../../node/test/store-engines.ts';
 
 const IH = 'a'.repeat(40);
 const POOL = '0x' + '5'.repeat(40);
@@ -23,8 +25,8 @@ function stateDir(t: TestContext): string {
   return dir;
 }
 
-export async function receiptCases(t: TestContext, open: Open): Promise<void> {
-  await t.test('receipts (chain/receipt-store.ts): sent and held, read back by the next start', async (t) => {
+async function receiptCases(t: TestContext, open: Open): Promise<void> {
+  await t.test('receipts (receipt-store.ts): sent and held, read back by the next start', async (t) => {
     const store = await open(t);
     const state = { store, stateDir: stateDir(t) };
     const r = new ReceiptStore(state);
@@ -47,7 +49,7 @@ export async function receiptCases(t: TestContext, open: Open): Promise<void> {
     assert.equal(again.held(IH, '0xd0')!.paidBytes, 0n);
   });
 
-  await t.test('receipts (chain/receipt-store.ts): the old chain/receipts.db is copied once, then never read', async (t) => {
+  await t.test('receipts (receipt-store.ts): the old chain/receipts.db is copied once, then never read', async (t) => {
     const store = await open(t);
     const dir = stateDir(t);
     const path = join(dir, OLD_RECEIPTS);
@@ -80,7 +82,7 @@ export async function receiptCases(t: TestContext, open: Open): Promise<void> {
     assert.equal(again.sent(IH, '0xseeder'), 200_000_000);
   });
 
-  await t.test('receipts (chain/receipt-store.ts): an unreadable old file is a clear error, and nothing is loaded', async (t) => {
+  await t.test('receipts (receipt-store.ts): an unreadable old file is a clear error, and nothing is loaded', async (t) => {
     const store = await open(t);
     const dir = stateDir(t);
     mkdirSync(join(dir, 'chain'));
@@ -93,4 +95,26 @@ export async function receiptCases(t: TestContext, open: Open): Promise<void> {
     assert.match(String(errors[0]), /cannot read the old receipts file .*receipts\.db.*move it aside/);
     assert.equal(existsSync(join(dir, OLD_RECEIPTS)), true, 'left where it was');
   });
+
+  await t.test("receipts (receipt-store.ts): each member's own on one database (schema 19)", async (t) => {
+    const store = await open(t);
+    const dir = stateDir(t);
+    const [a, b] = [new ReceiptStore({ store, stateDir: dir, memberId: 'a' }), new ReceiptStore({ store, stateDir: dir, memberId: 'b' })];
+    await Promise.all([a.ready, b.ready]);
+    await a.setSent(IH, '0xseeder', 100);
+    await b.setSent(IH, '0xseeder', 200);
+    await b.hold(receipt('0xd1', 7n));
+    const [a2, b2] = [new ReceiptStore({ store, stateDir: dir, memberId: 'a' }), new ReceiptStore({ store, stateDir: dir, memberId: 'b' })];
+    await Promise.all([a2.ready, b2.ready]);
+    assert.deepEqual([a2.sent(IH, '0xseeder'), b2.sent(IH, '0xseeder')], [100, 200]);
+    assert.deepEqual([a2.allHeld().length, b2.allHeld().length], [0, 1]);
+  });
 }
+
+test('receipts on the Store on SQLite (the embedded state file)', async (t) => {
+  await receiptCases(t, sqlite());
+});
+
+test('receipts on the Store on PostgreSQL (a server started for the test)', { timeout: 180_000 }, async (t) => {
+  await receiptCases(t, postgres(t).open);
+});

@@ -2,13 +2,10 @@
 // for the one-shot `seed` and `download`: the chain service, the receipt store and exchange (a
 // node watcher, so it must be attached before torrents are added), and the control RPCs
 // (`chain`, `register`, `verify`, `rewards`, `rewards.claim`).
-import { errorMessage } from '../core/errors.ts';
+import { errorMessage } from '@cascade/node/basics';
+import { nodeIdentity, type InfoHashResolver, type NodeCore, type NodeLog, type RpcHandlers, type TorrentEvents } from '@cascade/node/rewards-host';
 import { ChainService, chainRpc, registryHost, type ChainConfig } from './chain-service.ts';
-import type { RpcHandlers } from '../core/control.ts';
-import type { InfoHashResolver, NodeCore, NodeLog, TorrentEvents } from '../core/node-parts.ts';
-import type { IdentifiedPeers } from '../peers/identified-peers.ts';
-import { nodeIdentity } from '../core/node-identity.ts';
-import { ReceiptExchange, type ReceiptTerms } from './receipt-exchange.ts';
+import { ReceiptExchange, type ReceiptPeers, type ReceiptTerms } from './receipt-exchange.ts';
 import { ReceiptStore } from './receipt-store.ts';
 
 export interface NodeRewards {
@@ -25,7 +22,7 @@ export interface NodeRewards {
 
 /** What rewards attach to: the state, every torrent's events, who the peers are, the log and the control RPCs. */
 export type RewardsNode = NodeCore & InfoHashResolver & Pick<TorrentEvents, 'onTorrentEvent'> & {
-  readonly identified: IdentifiedPeers;
+  readonly identified: ReceiptPeers;
   readonly out: NodeLog;
   readonly control: { extend(handlers: RpcHandlers): void } | undefined;
 };

@@ -5,11 +5,9 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChainStatus, NodeChain, TorrentMetadata } from '@cascade/chain';
-import type { RpcHandlers, RpcParams } from '../core/control.ts';
-import { NodeError, errorMessage, InvalidInput } from '../core/errors.ts';
-import { loadEngine, type Metainfo } from '../core/engine.ts';
-import type { InfoHashResolver, NodeCore } from '../core/node-parts.ts';
-import { magnetOf } from '../listing/torrent-view.ts';
+import { NodeError, errorMessage, InvalidInput } from '@cascade/node/basics';
+import { loadEngine } from '@cascade/node/verbs';
+import { magnetOf, type InfoHashResolver, type Metainfo, type NodeCore, type RpcHandlers, type RpcParams } from '@cascade/node/rewards-host';
 import { pinBlock } from './ipfs-pin.ts';
 import type { ReceiptExchange, ReceiptSigner } from './receipt-exchange.ts';
 
