@@ -1,4 +1,4 @@
-// A recipient's storage alone (packages/node src/private/plain-storage.ts), with no network: a
+// A recipient's storage alone (packages/private-node src/plain-storage.ts), with no network: a
 // sealed file's 1 MiB pieces handed to PlainStorage.writePiece as the engine hands verified pieces
 // (a few in flight, in order), and the CPU it takes: the engine's thread (this one) and the whole
 // process (libuv's pool writing, V8's collector). What bench:private's downloaders pay beyond the
@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ChunkCipher, shareChunkSize } from '@cascade/private-shares';
 import { sealFiles } from '@cascade/private-shares/node';
-import { PlainFiles } from '../../packages/node/src/private/plain-files.ts';
-import { plainStorage } from '../../packages/node/test/plain-share.ts';
+import { PlainFiles } from '../../packages/private-node/src/plain-files.ts';
+import { plainStorage } from '../../packages/private-node/test/plain-share.ts';
 import { median } from '../scale/proc.ts';
 
 const { values: argv } = parseArgs({ options: { mib: { type: 'string', default: '256' }, rounds: { type: 'string', default: '3' }, 'in-flight': { type: 'string', default: '6' }, chunk: { type: 'string' } } });

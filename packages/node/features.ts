@@ -36,7 +36,6 @@ export type { NetworkStatus } from './src/network/node-network.ts';
 export { startNodeRelay } from './src/network/onion.ts';
 export type { OnionOptions } from './src/network/onion.ts';
 export { incomingPeers, reachabilityOf } from './src/network/reachability.ts';
-export { plainRange, storedPlainRange } from './src/private/plain-stream.ts';
 export { BULK_ACTIONS, MAX_BULK, moveOne, runBulk } from './src/queue/bulk.ts';
 export type { QueueOptions } from './src/queue/manager.ts';
 export { QUEUE_MOVES } from './src/queue/order.ts';

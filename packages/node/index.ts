@@ -1,5 +1,5 @@
 // @cascade/node — a Cascade node without its HTTP face: the engine session, the state DB, the
-// model, the queue, listing, private shares, content ids,
+// model, the queue, listing,
 // peers and the network, the control endpoint and its client. It knows nothing of HTTP: the CLI's
 // verbs use it directly, and @cascade/http serves it.
 
@@ -10,11 +10,12 @@ export { PeerLedger } from './src/peers/peer-ledger.ts';
 export { rememberPeers, storedPeers, MAX_MANUAL_PEERS } from './src/peers/manual-peers.ts';
 export { storedMetainfo, filesOf, otherOwners, refuseOwnedFiles, deleteOwnFiles } from './src/files/own-files.ts';
 export { nodeIdentity, replaceNodeKey } from './src/core/node-identity.ts';
-export { ShareKeys } from './src/private/share-keys.ts';
-export { withPrivateNames } from './src/private/offline-names.ts';
-export { FileCids, offlineSearchRows } from './src/content/file-cids.ts';
-export { searchWithoutNode, dhtSearchable, type DhtJoin, type DhtSearch } from './src/content/dht-search.ts';
-export { IdlePacer, sessionBytesMoved } from './src/content/idle-pacer.ts';
+// Private shares and content ids are @cascade/private-node and @cascade/content-node, above the node:
+// loaded when it needs them (startNode's `plugins`: node-private.ts, content-ids.ts).
+export type { NodePrivateShares, LoadPrivateShares, PrivateView } from './src/core/node-private.ts';
+export type { NodeContentIds, LoadContentIds, ContentIdMode } from './src/core/content-ids.ts';
+export type { NodePlugins } from './src/core/node.ts';
+export { IdlePacer, sessionBytesMoved } from './src/core/idle-pacer.ts';
 export type { SearchRow } from '@cascade/content';
 export { AuthStore, memberId, MEMBER_ROLES, ROLE_RANK } from './src/auth/member-store.ts';
 export type { Member, Role } from './src/auth/member-store.ts';

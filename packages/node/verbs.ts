@@ -3,7 +3,8 @@
 // HTTP-less node load on demand through loadEngine; the chain through @cascade/rewards/chain-verbs): each `cascade list`,
 // `cascade add` or `cascade limits` is a process of its own, and the package's root cost 1.9 s of
 // start-up in every one of them. The heavier parts a few verbs need are subpaths of their own:
-// `./private-names` (offline `list`), `./dht-search` (offline `search`), `./rewards-host` (@cascade/rewards' chain verbs).
+// `./rewards-host` (@cascade/rewards' chain verbs), `./content-host` (@cascade/content-node's offline `search`);
+// a share's key and real names offline are @cascade/private-node/offline's.
 export * from './basics.ts';
 export { StateDB, DB_FILE } from './src/state/state-db.ts';
 export { copyStateToPostgres, type CopyReport } from './src/state/copy-state.ts';
@@ -11,7 +12,6 @@ export { MEMBER_TABLES, renameMember, torrentHolders, type TorrentHolder } from 
 export { stateOpenOptions } from './src/state/member-id.ts';
 export { rememberPeers } from './src/peers/manual-peers.ts';
 export { storedMetainfo, otherOwners, refuseOwnedFiles, deleteOwnFiles } from './src/files/own-files.ts';
-export { ShareKeys } from './src/private/share-keys.ts';
 export { offlineEntry } from './src/listing/listing.ts';
 export { queryEntries, type ListQuery } from './src/listing/list-query.ts';
 export { NodeModel, loadModelState, type ModelState } from './src/model/index.ts';

@@ -9,6 +9,7 @@ import { ControlServer, ControlClient, connectControl, readControlInfo, controlP
 import { createTorrent } from '@cascade/engine';
 import { join } from 'node:path';
 import { runVerb } from '../src/commands/verbs.ts';
+import { nodePlugins } from '../src/core/node-plugins.ts';
 import { parseCommandLine } from '../src/parse/args.ts';
 import { tempDir, capture, fakeSession, FakeTorrent, HASH_A, HASH_B } from './helpers.ts';
 
@@ -22,7 +23,8 @@ async function startFakeNode(t: Parameters<typeof tempDir>[0]) {
   const fake = fakeSession([a]);
   const db = await StateDB.open(dir);
   const { out } = capture(true);
-  const node = new CascadeNode({ session: fake.session, db, modelState: await loadModelState(db.store), out, ledgerFlushMs: 0 });
+  // Its content ids as seed and download hand them in: loaded by the first search.
+  const node = new CascadeNode({ session: fake.session, db, modelState: await loadModelState(db.store), out, ledgerFlushMs: 0, contentIds: 'on-demand', plugins: nodePlugins });
   await node.record(a, new Uint8Array([1]), { savePath: '/data' });
   node.track(a);
   await node.startControl(true);

@@ -11,7 +11,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cidFromSha256 } from '@cascade/content';
-import { FileCids } from '@cascade/node';
+import { FileCids } from '@cascade/content-node';
 import { StateDB } from '@cascade/node';
 import { tempDir } from './helpers.ts';
 import { cascade, startCascade } from './node-process.ts';

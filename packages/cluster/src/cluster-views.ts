@@ -13,7 +13,7 @@
 // holdings.ts). One another member removed from the library stops here if it ran here, its copy
 // deleted when the remover asked for the data to go.
 
-import type { ApiToken, FileCids, NodeLog, NodeModel, SessionHandle, StateDB } from '@cascade/node';
+import type { ApiToken, NodeContentIds, NodeLog, NodeModel, SessionHandle, StateDB } from '@cascade/node';
 import { errorMessage } from '@cascade/node/basics';
 import type { Change, ChangeBus } from './change-bus.ts';
 
@@ -24,7 +24,7 @@ export interface ViewedNode {
   readonly model: Pick<NodeModel, 'applyStored' | 'settings' | 'categories' | 'options'>;
   readonly queue: { apply(infoHashes: readonly string[]): unknown };
   readonly control: { readonly apiToken: Pick<ApiToken, 'reload'> } | undefined;
-  readonly content: { readonly cids: Pick<FileCids, 'forget' | 'load'> };
+  readonly content: { readonly cids: Pick<NodeContentIds['cids'], 'forget' | 'load'> };
   readonly out: Pick<NodeLog, 'note'>;
   changed(): void;
   isTracked(infoHash: string): boolean;

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { createTorrent } from '@cascade/engine';
 import { cidFromSha256 } from '@cascade/content';
 import { startServer } from '../src/app/server.ts';
-import { FileCids } from '@cascade/node';
+import { FileCids, type NodeContent } from '@cascade/content-node';
 import { StateDB } from '@cascade/node';
 import { formWith, patternBytes, startTestServer, testServerOptions } from './server-helpers.ts';
 
@@ -32,7 +32,8 @@ test('content ids: public torrents published, private ones only hashed; a dispro
   await new Promise<void>((r) => silent.bind(0, HOST, r));
   t.after(() => silent.close());
   const s = await startTestServer(t, { dht: { bootstrap: [`${HOST}:${silent.address().port}`] } });
-  const content = s.node.content;
+  // Loaded with the node (serve computes content ids as torrents complete).
+  const content = s.node.content.loaded as NodeContent;
   assert.ok(content.records, 'a node with a DHT has a records client');
 
   const data = patternBytes(100_000, 3);
@@ -92,7 +93,7 @@ test('content ids: public torrents published, private ones only hashed; a dispro
   }
   const again = await startServer({ ...testServerOptions(s.root), dht: { bootstrap: [`${HOST}:${silent.address().port}`] } });
   try {
-    assert.equal(again.node.content.records!.reputation.ignores('did:key:z6MkliarLiarLiarLiarLiarLiarLiarLiarLiarLiar1'), true);
+    assert.equal((again.node.content.loaded as NodeContent).records!.reputation.ignores('did:key:z6MkliarLiarLiarLiarLiarLiarLiarLiarLiarLiar1'), true);
     // In memory once the torrent is loaded again (the library loads after the start).
     await again.ready;
     await waitFor('the content id read back', () => again.node.content.cids.of(publicHash).get(0));
@@ -139,7 +140,7 @@ test('download by content id on the node: findContent resolves it through the DH
   const path = await c.node.content.contentFile(torrent, cid);
   assert.ok(path, 'the downloaded file has the content id');
   assert.deepEqual(readFileSync(path), Buffer.from(data));
-  assert.equal(c.node.content.records!.reputation.ignores(a.identity.did), false);
+  assert.equal((c.node.content.loaded as NodeContent).records!.reputation.ignores(a.identity.did), false);
   assert.equal(await c.node.content.contentFile(torrent, cidFromSha256(createHash('sha256').update('x').digest())), undefined);
 });
 
@@ -160,7 +161,7 @@ test('v2 and hybrid torrents: records name both infohashes (v2-only: none of v1)
     assert.match(v2, /^[0-9a-f]{64}$/);
     const cid = cidFromSha256(createHash('sha256').update(data).digest());
     await waitFor(`the ${version} file's content id`, () => s.node.content.cids.of(torrent.infoHashHex).get(0));
-    const statement = s.node.content.statement(torrent)!;
+    const statement = (s.node.content.loaded as NodeContent).statement(torrent)!;
     assert.deepEqual(
       { infoHash: statement.infoHash, infoHashV2: statement.infoHashV2, cids: statement.cids },
       { infoHash: version === 'v2' ? null : torrent.infoHashHex, infoHashV2: v2, cids: [cid] },

@@ -3,7 +3,7 @@
 // macrotask per slice) once the node has been quiet for a second. A fake clock and byte counter drive it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { IdlePacer, sessionBytesMoved } from '../src/content/idle-pacer.ts';
+import { IdlePacer, sessionBytesMoved } from '../src/core/idle-pacer.ts';
 
 test('idle pacer: one measuring window first, a trickle while data moves, full speed when quiet', async () => {
   let now = 1_000_000;

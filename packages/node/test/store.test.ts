@@ -14,7 +14,6 @@ import { compatStateCases } from './store-cases/compat-state.ts';
 import { settingsCases } from './store-cases/settings.ts';
 import { categoryCases } from './store-cases/categories.ts';
 import { queueCases } from './store-cases/queue.ts';
-import { fileCidCases } from './store-cases/file-cids.ts';
 import { torrentOptionCases } from './store-cases/torrent-options.ts';
 import { upsertCases } from './store-cases/upserts.ts';
 import { torrentWriteCases } from './store-cases/torrent-writes.ts';
@@ -32,7 +31,7 @@ import { join } from 'node:path';
 
 /** Each store moved onto the Store brings its cases (store-cases/), run here on both engines (a package above
  *  the node runs its own the same way: packages/rss/test/store.test.ts). */
-const STORES: StoreCases[] = [nodeKeyCases, authCases, compatSessionCases, compatStateCases, settingsCases, categoryCases, queueCases, fileCidCases, torrentOptionCases, upsertCases, torrentWriteCases, torrentReadCases, resumeCases, ledgerCases, apiTokenCases, leaseCases, memberCases, clusterViewCases];
+const STORES: StoreCases[] = [nodeKeyCases, authCases, compatSessionCases, compatStateCases, settingsCases, categoryCases, queueCases, torrentOptionCases, upsertCases, torrentWriteCases, torrentReadCases, resumeCases, ledgerCases, apiTokenCases, leaseCases, memberCases, clusterViewCases];
 
 async function cases(t: TestContext, open: Open): Promise<void> {
   await t.test('values come back as they went in: big integers, bytes, null, text with a question mark', async (t) => {

@@ -4,7 +4,7 @@
 // say so.
 
 import { join, sep } from 'node:path';
-import { connectControl, StateDB, errorMessage, resolveInfoHash, offlineEntry, rememberPeers, refuseOwnedFiles, otherOwners, storedMetainfo, deleteOwnFiles, queryEntries, ShareKeys, type ListQuery } from '@cascade/node/verbs';
+import { connectControl, StateDB, errorMessage, resolveInfoHash, offlineEntry, rememberPeers, refuseOwnedFiles, otherOwners, storedMetainfo, deleteOwnFiles, queryEntries, type ListQuery } from '@cascade/node/verbs';
 import type { ChainHealth } from '@cascade/rewards';
 import type { ListEntry, NetworkStatus, OnionStatus, SearchRow } from '@cascade/shapes';
 import { CliError, UsageError } from '../core/errors.ts';
@@ -67,7 +67,7 @@ const add: Verb = async (inv, out, node, deps) => {
     const existing = db.getTorrent(d.infoHash);
     // Kept with the torrent: the next `cascade serve` tries them (and again after every restart).
     const keepPeers = () => rememberPeers(db.store, d.infoHash, o.peers);
-    if (link.key) new ShareKeys(db).set(d.infoHash, link.key, 'link');
+    if (link.key) new (await import('@cascade/private-node/offline')).ShareKeys(db).set(d.infoHash, link.key, 'link');
     if (existing) {
       await keepPeers();
       out.result({ event: 'added', infoHash: d.infoHash, name: existing.name, savePath: existing.savePath, queued: false, existing: true }, () =>
@@ -133,7 +133,7 @@ const list: Verb = async (inv, out, node) => {
   // The node filters and sorts (as for the web UI); offline the same query runs on the stored rows.
   const r = node
     ? await node.call<{ torrents: ListEntry[]; total?: number }>('list', { ...q })
-    : await withDb(inv, async (db) => queryEntries(await (await import('@cascade/node/private-names')).withPrivateNames(db, db.listTorrents().map((rec) => offlineEntry(rec, db))), q));
+    : await withDb(inv, async (db) => queryEntries(await (await import('@cascade/private-node/offline')).withPrivateNames(db, db.listTorrents().map((rec) => offlineEntry(rec, db))), q));
   showEntries(out, node !== undefined, r.torrents, r.total ?? r.torrents.length);
   return 0;
 };
@@ -153,7 +153,7 @@ const search: Verb = async (inv, out, node) => {
   } else {
     // Its own DHT node on any free port unless told: it lives only for the look-up.
     const join = o.dht ? { port: inv.values.port === undefined ? 0 : o.port, host: o.host, dhtBootstrap: o.dhtBootstrap } : false;
-    const { searchWithoutNode } = await import('@cascade/node/dht-search');
+    const { searchWithoutNode } = await import('@cascade/content-node/offline');
     const found = await withDb(inv, (db) => searchWithoutNode(db, text, join));
     if (found.answered === 0) {
       out.note(`no DHT node answered${o.dhtBootstrap.length > 0 ? ` (joined through ${o.dhtBootstrap.join(', ')})` : ''}: only the library was searched`);

@@ -6,7 +6,7 @@
 import { stat } from 'node:fs/promises';
 import { errorMessage } from '@cascade/node';
 import { UsageError } from '../core/errors.ts';
-import { sha256FromCid } from '@cascade/content';
+import { sha256FromCid } from '@cascade/content/cid';
 import { classifyIdentifier, openRangeSource, parseSha256, UnknownIdentifier, type Identifier } from '@cascade/sources';
 import { describeSource, describeTorrentBytes, type DescribedSource, type ParseLib } from './source.ts';
 

@@ -214,7 +214,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   };
   // A cluster's member joins with @cascade/cluster, loaded only then: a single node never loads it.
   const cluster = opts.cluster ? (await import('@cascade/cluster')).clusterPlugin(opts.cluster) : undefined;
-  const node = await startNode(nodeOptions, log, { exclusive: true, reportListening: false, cluster });
+  // Its private shares load the first time it meets one, its content ids with it (computed as torrents complete).
+  const plugins = {
+    privateShares: () => import('@cascade/private-node').then((m) => m.openPrivateShares),
+    contentIds: () => import('@cascade/content-node').then((m) => m.openContentIds),
+  };
+  const node = await startNode(nodeOptions, log, { exclusive: true, reportListening: false, cluster, plugins });
 
   const cleanups: (() => Promise<void> | void)[] = [() => node.stop()];
   let libraryLoaded = false;

@@ -11,7 +11,6 @@ import { parseRange } from '../app/range.ts';
 import { FileRangeStream } from '@cascade/node/features';
 import { havePiece } from '@cascade/node/features';
 import { conflict, errorBody, HttpError, notFound } from '../app/http-errors.ts';
-import { plainRange, storedPlainRange } from '@cascade/node/features';
 import { findTorrent, loadedTorrent } from './lookup.ts';
 import { proxyStream, streamsFromHolder } from './stream-proxy.ts';
 import { contentDisposition } from './torrents.ts';
@@ -110,6 +109,8 @@ export function streamRoutes(app: FastifyInstance, ctx: ApiContext): void {
         const shared = ctx.node.privateShares.view(t.infoHashHex);
         const reader = shared && ctx.node.privateShares.reader(t.infoHashHex);
         if (shared && !reader) throw new HttpError(403, shared.error ?? 'this share is encrypted and this node cannot read it');
+        // Loaded already: the node read the share with it (@cascade/private-node).
+        const plaintext = reader && (await import('@cascade/private-node'));
         const files = reader ? reader.manifest.files : meta.files;
         const file = files[index];
         if (!file) throw notFound(`no file ${index}: the torrent has ${files.length} file(s)`);
@@ -154,7 +155,7 @@ export function streamRoutes(app: FastifyInstance, ctx: ApiContext): void {
         // member removed or made a viewer), not when it ends.
         reply.raw.once('close', ctx.auth.holds.hold(req.raw, 'member', () => reply.raw.destroy()));
         if (reader) {
-          const plain = (reader.plainStored ? storedPlainRange : plainRange)(t, reader, index, start, end, ctx.streamWaitMs);
+          const plain = (reader.plainStored ? plaintext!.storedPlainRange : plaintext!.plainRange)(t, reader, index, start, end, ctx.streamWaitMs);
           reply.raw.once('close', t.fetchPieces(plain.firstPiece, plain.lastPiece));
           (plain.decrypt ? pipeline(plain.source, plain.decrypt, reply.raw) : pipeline(plain.source, reply.raw)).catch(() => {});
           return reply;

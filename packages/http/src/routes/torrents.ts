@@ -166,7 +166,7 @@ export function torrentRoutes(app: FastifyInstance, ctx: ApiContext): void {
     handler: async (req) => {
       const t = loadedTorrent(ctx, req.params.infoHash);
       // Its files are inside one encrypted stream: a file's bytes cannot be fetched alone.
-      if (node.privateShares.view(t.infoHashHex)) throw conflict('a private share downloads whole: its files are inside its encrypted data');
+      if (node.privateShares.isShare(t.infoHashHex)) throw conflict('a private share downloads whole: its files are inside its encrypted data');
       const selected = await selectFiles(node, t, req.body.selected);
       const all = selected.length === t.metainfo!.files.length;
       ctx.changed();

@@ -13,8 +13,8 @@ import type { BulkNode } from '../queue/bulk.ts';
 import type { NodeModel } from '../model/index.ts';
 import type { PeerLedger } from '../peers/peer-ledger.ts';
 import type { IdentifiedPeers } from '../peers/identified-peers.ts';
-import type { PrivateShares } from '../private/shares.ts';
-import type { NodeContent } from '../content/node-content.ts';
+import type { NodePrivateShares } from './node-private.ts';
+import type { NodeContentIds } from './content-ids.ts';
 
 /** Everything the control RPCs reach: the verbs, adding, the listing and details, bulk actions,
  *  the model, health, the ledger, identified peers, private shares' keys and content search. */
@@ -22,8 +22,8 @@ export type ApiNode = DetailNode & CacheNode & BulkNode & InfoHashResolver & Tor
   readonly model: NodeModel;
   readonly ledger: Pick<PeerLedger, 'pendingCount'>;
   readonly identified: IdentifiedPeers;
-  readonly privateShares: PrivateShares;
-  readonly content: Pick<NodeContent, 'search'>;
+  readonly privateShares: Pick<NodePrivateShares, 'useKey' | 'keys'>;
+  readonly content: Pick<NodeContentIds, 'search'>;
   readonly out: NodeLog;
   health(): Record<string, unknown>;
 };

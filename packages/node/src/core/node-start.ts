@@ -7,14 +7,14 @@ import { holdAsSingleNode, type DatabaseLease } from '../state/database-lease.ts
 import { torrentUrlGuard } from '../sources/torrent-url-guard.ts';
 import { connectControl } from './control.ts';
 import { loadEngine, type SessionHandle, type SessionOptions } from './engine.ts';
-import { NodeError } from './errors.ts';
+import { NodeError, errorMessage } from './errors.ts';
 import { IdentifiedPeers } from '../peers/identified-peers.ts';
 import { nodeIdentity, useNativeSignatures } from './node-identity.ts';
 import type { NodeOnion } from '../network/onion.ts';
-import { CascadeNode, dhtPortOf, type NodeLog, type NodeOptions } from './node.ts';
+import { CascadeNode, dhtPortOf, type NodeLog, type NodeOptions, type NodePlugins } from './node.ts';
 import { followPortMapping } from '../network/port-mapping.ts';
 import { followLsd } from '../network/lsd.ts';
-import type { ContentIdMode } from '../content/node-content.ts';
+import type { ContentIdMode } from './content-ids.ts';
 import { loadModelState } from '../model/index.ts';
 import type { NodeCluster } from './node-cluster.ts';
 
@@ -85,7 +85,7 @@ function friendlyStartError(err: unknown, o: NodeOptions): Error {
 export async function startNode(
   o: NodeOptions,
   out: NodeLog,
-  opts: { exclusive?: boolean; reportListening?: boolean; contentIds?: ContentIdMode; cluster?: ClusterPlugin | undefined } = {},
+  opts: { exclusive?: boolean; reportListening?: boolean; contentIds?: ContentIdMode; cluster?: ClusterPlugin | undefined; plugins?: NodePlugins | undefined } = {},
 ): Promise<CascadeNode> {
   const other = await connectControl(o.stateDir, 5000);
   if (other && opts.exclusive) {
@@ -137,7 +137,9 @@ export async function startNode(
   }
   // A member's change bus: published from the first shared write on; connects in the background.
   await member?.connect();
-  const node = new CascadeNode({ session, db, modelState: await loadModelState(db.store), out, identified, downloadDir: o.downloadDir, queue: o.queue, contentIds: opts.contentIds });
+  const node = new CascadeNode({ session, db, modelState: await loadModelState(db.store), out, identified, downloadDir: o.downloadDir, queue: o.queue, contentIds: opts.contentIds, plugins: opts.plugins });
+  // Content ids computed as torrents complete are there before the first torrent is.
+  if (opts.plugins?.contentIds && node.content.mode === 'background') await node.content.ready().catch((err: unknown) => out.note(`content ids: ${errorMessage(err)}`));
   if (member) await member.follow(node);
   else if (single) {
     node.lease = single;

@@ -17,14 +17,14 @@ import { NodeError, InvalidInput, errorMessage } from './errors.ts';
 import { resolveInfoHash } from './infohash.ts';
 import { IdentifiedPeers } from '../peers/identified-peers.ts';
 import { nodeIdentity } from './node-identity.ts';
-import { PrivateShares, type NodeSecrets } from '../private/shares.ts';
+import { NodePrivateShares, type LoadPrivateShares, type NodeSecrets } from './node-private.ts';
 import { summaryCache } from '../listing/summary-cache.ts';
 import { rememberPeers } from '../peers/manual-peers.ts';
 import { NodeModel, type ModelState } from '../model/index.ts';
 import type { AddInput } from './node-parts.ts';
 import { QueueManager, type QueueOptions } from '../queue/manager.ts';
 import type { NodeOnion } from '../network/onion.ts';
-import { NodeContent, type ContentIdMode } from '../content/node-content.ts';
+import { NodeContentIds, type ContentIdMode, type LoadContentIds } from './content-ids.ts';
 import type { AddExtra, AddOptions, InfoHashResolver, NodeCore, TorrentAdder, TorrentEvents, TorrentTap, TorrentVerbs } from './node-parts.ts';
 import type { NodeLog } from './node-log.ts';
 import type {
@@ -78,6 +78,17 @@ export function dhtPortOf(session: SessionHandle): number | undefined {
 export type { NodeLog } from './node-log.ts';
 export type { TorrentTap } from './node-parts.ts';
 
+/**
+ * The features above the node that it loads when it needs them (issue 64), each handed in by the
+ * layer that starts it as its dynamic import(): the private shares the first time it meets one
+ * (node-private.ts), the content ids at its start when it computes them as torrents complete, else
+ * when first asked (content-ids.ts). A node given none runs without them.
+ */
+export interface NodePlugins {
+  privateShares?: LoadPrivateShares | undefined;
+  contentIds?: LoadContentIds | undefined;
+}
+
 export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, TorrentAdder, TorrentVerbs {
   readonly session: SessionHandle;
   readonly db: StateDB;
@@ -101,10 +112,12 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
   readonly queue: QueueManager;
   /** Tells the live feed something changed (the server sets it). */
   changed: () => void = () => {};
-  /** Private shares (issue 24): which torrents are, which this node reads, their plaintext. */
-  readonly privateShares: PrivateShares;
-  /** Content ids of complete files, the node's DHT records, search (issue 15). */
-  readonly content: NodeContent;
+  /** Private shares (issue 24): which torrents are, which this node reads, their plaintext
+   *  (@cascade/private-node, loaded the first time the node meets one: node-private.ts). */
+  readonly privateShares: NodePrivateShares;
+  /** Content ids of complete files, the node's DHT records, search (issue 15; @cascade/content-node,
+   *  loaded by startNode or when first asked: content-ids.ts). */
+  readonly content: NodeContentIds;
   /** The torrents followed, and their events fanned out to the node's listeners. */
   readonly #feed: TorrentFeed;
   #stopping: Promise<void> | undefined;
@@ -132,6 +145,8 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
     queue?: QueueOptions | undefined;
     /** When content ids are computed (default: in the background as torrents complete). */
     contentIds?: ContentIdMode | undefined;
+    /** How the features above the node are loaded when it needs them (startNode's). */
+    plugins?: NodePlugins | undefined;
   }) {
     this.session = parts.session;
     this.db = parts.db;
@@ -159,21 +174,26 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
     );
     this.model.torrentChanged = (ih) => this.queue.apply([ih]);
     let secrets: NodeSecrets | undefined;
-    this.privateShares = new PrivateShares(parts.db, parts.out, () => {
-      if (!secrets) {
-        const id = nodeIdentity(parts.db);
-        secrets = { did: id.did, dhPublic: id.dhPublic, secrets: [id.dhSecret, ...(id.legacyDhSecret ? [id.legacyDhSecret] : [])] };
-      }
-      return secrets;
-    });
-    this.privateShares.follow(this);
-    this.content = new NodeContent(this);
-    this.content.follow(parts.contentIds);
+    this.privateShares = new NodePrivateShares({
+      db: parts.db,
+      out: parts.out,
+      session: parts.session,
+      onTorrentEvent: (event, fn) => this.onTorrentEvent(event, fn),
+      isTracked: (ih) => this.isTracked(ih),
+      secrets: () => {
+        if (!secrets) {
+          const id = nodeIdentity(parts.db);
+          secrets = { did: id.did, dhPublic: id.dhPublic, secrets: [id.dhSecret, ...(id.legacyDhSecret ? [id.legacyDhSecret] : [])] };
+        }
+        return secrets;
+      },
+      changed: (ih) => {
+        summaryCache(this).touch(ih);
+        this.changed();
+      },
+    }, parts.plugins?.privateShares);
+    this.content = new NodeContentIds(this, parts.plugins?.contentIds, parts.contentIds);
     followTorrents(this);
-    this.privateShares.onChange = (ih) => {
-      summaryCache(this).touch(ih);
-      this.changed();
-    };
     this.model.settings.onChange((_next, _prev, changed) => {
       if (changed.includes('altSpeedSchedule')) this.queue.scheduleChanged(changed.includes('altSpeedEnabled'));
       if (changed.some((k) => QUEUE_SETTINGS.has(k))) this.queue.poke();

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { StateDB } from '../state/state-db.ts';
 import type { QueueManager } from '../queue/manager.ts';
 import type { NodeModel } from '../model/index.ts';
-import type { PrivateShares } from '../private/shares.ts';
+import type { NodePrivateShares } from './node-private.ts';
 import { deleteOwnFiles, otherOwners, refuseOwnedFiles, storedMetainfo, storedOwners } from '../files/own-files.ts';
 import { loadEngine, type Metainfo, type SessionHandle } from './engine.ts';
 
@@ -15,7 +15,7 @@ export interface RemovalParts {
   readonly db: StateDB;
   readonly model: NodeModel;
   readonly queue: QueueManager;
-  readonly privateShares: PrivateShares;
+  readonly privateShares: Pick<NodePrivateShares, 'plaintextRoot'>;
   /** The node stops following the torrent (its watchers and listeners). */
   untrack(infoHash: string): void;
 }

@@ -6,7 +6,7 @@
 import type { StateDB, TorrentRecord } from '../state/state-db.ts';
 import type { TorrentHandle, TorrentStats } from '../core/engine.ts';
 import type { NodeCore } from '../core/node-parts.ts';
-import type { PrivateView } from '../private/private-view.ts';
+import type { PrivateView } from '../core/node-private.ts';
 import type { ListEntry } from '@cascade/shapes';
 
 export type { ListEntry };

@@ -3,21 +3,21 @@
 
 import { parseTorrent, parseTorrentId, parseAddress } from '@cascade/engine';
 import type { NodeCore, TorrentAdder } from '../core/node-parts.ts';
-import type { PrivateShares } from '../private/shares.ts';
-import type { NodeContent } from '../content/node-content.ts';
+import type { NodePrivateShares } from '../core/node-private.ts';
+import type { NodeContentIds } from '../core/content-ids.ts';
 
 /** What adding by a user's source touches: the session, adding, private shares' keys, and the
  *  DHT's content records for an add by content id. */
 export type AddingNode = Pick<NodeCore, 'session'> & TorrentAdder & Partial<TrackerDoors> & {
-  readonly privateShares: Pick<PrivateShares, 'useKey' | 'keys'>;
-  readonly content: Pick<NodeContent, 'findContent'>;
+  readonly privateShares: Pick<NodePrivateShares, 'useKey' | 'keys'>;
+  readonly content: Pick<NodeContentIds, 'findContent'>;
 };
 import type { TorrentHandle, TorrentSource } from '../core/engine.ts';
 import { fetchTorrentFile } from './fetch-torrent.ts';
 import { magnetOf, sharedTrackers, type TrackerDoors } from '../listing/torrent-view.ts';
 import { errorMessage, invalid, NodeError } from '../core/errors.ts';
 import { splitLink } from '@cascade/private-shares';
-import { isContentId } from '@cascade/content';
+import { isContentId } from '@cascade/content/cid';
 import type { AddResult } from '@cascade/shapes';
 
 /** Where and how to add, as the request gave it (the model resolves defaults and checks it). */
@@ -110,7 +110,7 @@ export async function addUri(node: AddingNode, uriInput: string, extraInput: Add
 }
 
 /** A content id to the torrent the DHT's records say holds it, as a magnet naming its providers
- *  (NodeContent.findContent); nothing found is the caller's problem to fix: a 422 saying so. */
+ *  (the content ids' findContent); nothing found is the caller's problem to fix: a 422 saying so. */
 async function resolveContent(node: AddingNode, cid: string): Promise<{ source: string }> {
   try {
     return { source: (await node.content.findContent(cid)).magnet };

@@ -11,8 +11,6 @@ import { join } from 'node:path';
 import { StateDB } from '../../src/state/state-db.ts';
 import { MEMBER_TABLES, renameMember, torrentHolders } from '../../src/state/member-rows.ts';
 import { stateTables } from '../../src/state/state-tables.ts';
-import { FileCids } from '../../src/content/file-cids.ts';
-import { ShareKeys } from '../../src/private/share-keys.ts';
 import type { Store } from '../../src/state/store.ts';
 import type { Open } from '../store-engines.ts';
 
@@ -46,12 +44,14 @@ async function fill(db: StateDB, have: Uint8Array, status: 'downloading' | 'paus
   await db.resume.save(X, { have });
   await db.recordPeers([{ address: `127.0.0.1:${db.memberId === 'b' ? 2 : 1}`, up: 1, down: 2, lastSeen: 3 }]);
   await db.recordIdentities([{ did: DID, verifiedBytes: db.memberId === 'b' ? 20 : 10, hashFailures: 0, bans: 0, lastSeen: 4 }]);
-  await new FileCids(db).addBlame({ publisher: `${DID}${db.memberId}`, reason: 'lied', at: 5 });
+  // A blame as @cascade/content-node's FileCids writes it (its own tests read it back per member).
+  await db.store.run('INSERT INTO dht_blames (member_id, publisher, reason, at) VALUES (?, ?, ?, ?)', [db.memberId, `${DID}${db.memberId}`, 'lied', 5]);
   // A receipt's count as @cascade/rewards' ReceiptStore writes it (its own tests read it back per member).
   await db.store.run('INSERT INTO receipts_sent (member_id, info_hash, seeder, cumulative) VALUES (?, ?, ?, ?)', [db.memberId, X, '0xseeder', db.memberId === 'b' ? 200 : 100]);
-  const keys = new ShareKeys(db);
-  await keys.set(SHARE, new Uint8Array(32).fill(9), 'link');
-  await keys.setWritten(SHARE, new Uint8Array([db.memberId === 'b' ? 0x01 : 0x80]));
+  // A share's key (the cluster's) and the chunks this member wrote, as @cascade/private-node's
+  // ShareKeys keeps them (its own tests give a key again and read the writes back per member).
+  await db.store.run("INSERT INTO share_keys (info_hash, key, origin) VALUES (?, ?, 'link') ON CONFLICT (info_hash) DO NOTHING", [SHARE, new Uint8Array(32).fill(9)]);
+  await db.store.run('INSERT INTO share_writes (member_id, info_hash, written) VALUES (?, ?, ?)', [db.memberId, SHARE, new Uint8Array([db.memberId === 'b' ? 0x01 : 0x80])]);
 }
 
 export async function memberCases(t: TestContext, open: Open): Promise<void> {
@@ -65,7 +65,6 @@ export async function memberCases(t: TestContext, open: Open): Promise<void> {
     assert.equal(await count(s, 'SELECT count(*) AS n FROM identity'), 2);
 
     await fill(a, new Uint8Array([0xff]), 'downloading');
-    // b gives the share's key again: the chunks a wrote with the key before are dropped (fill's set).
     await fill(b, new Uint8Array([0x80]), 'paused');
     await a.records.setStatus(X, 'error', { error: 'disk full' });
     await Promise.all([a.resume.settled(), b.resume.settled()]);
@@ -90,12 +89,12 @@ export async function memberCases(t: TestContext, open: Open): Promise<void> {
     assert.deepEqual((await a2.listPeers()).map((p) => p.address), ['127.0.0.1:1']);
     assert.deepEqual((await b2.listPeers()).map((p) => p.address), ['127.0.0.1:2']);
     assert.deepEqual([a2.identityRecord(DID)?.verifiedBytes, b2.identityRecord(DID)?.verifiedBytes], [10, 20]);
-    assert.deepEqual((await new FileCids(b2).blames()).map((x) => x.publisher), [`${DID}b`]);
+    assert.deepEqual((await s.all<{ publisher: string }>('SELECT publisher FROM dht_blames WHERE member_id = ?', [b2.memberId])).map((x) => x.publisher), [`${DID}b`]);
     const sent = async (db: StateDB) => Number((await s.get<{ cumulative: number }>('SELECT cumulative FROM receipts_sent WHERE member_id = ? AND info_hash = ?', [db.memberId, X]))!.cumulative);
     assert.deepEqual([await sent(a2), await sent(b2)], [100, 200]);
-    assert.equal(await new ShareKeys(a2).written(SHARE), undefined, "b's new key dropped what a wrote with the old one");
-    assert.deepEqual(await new ShareKeys(b2).written(SHARE), new Uint8Array([0x01]));
-    assert.deepEqual((await new ShareKeys(a2).get(SHARE))?.origin, 'link', 'the share key is the cluster\'s');
+    const written = async (db: StateDB) => (await s.all<{ written: Uint8Array }>('SELECT written FROM share_writes WHERE member_id = ? AND info_hash = ?', [db.memberId, SHARE])).map((r) => [...new Uint8Array(r.written)]);
+    assert.deepEqual([await written(a2), await written(b2)], [[[0x80]], [[0x01]]], 'each member its own share writes');
+    assert.equal(await count(s, 'SELECT count(*) AS n FROM share_keys'), 1, 'the share key is the cluster\'s');
     assert.deepEqual([(await a2.counts()).resume, (await a2.counts()).peers], [1, 1], 'debug counts its own rows');
 
     // A torrent removed from the library takes every member's rows of it along, but the other

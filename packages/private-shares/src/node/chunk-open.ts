@@ -1,7 +1,7 @@
 // The chunk decryption from the share's chunk key (keys.ts deriveKey(key, salt, 'chunks')): with
 // the addon where it is built (chunk-gcm.ts: the plaintext goes straight into the caller's memory),
 // else node:crypto. It imports the nonce and the error only, so the worker thread that decrypts a
-// recipient's pieces (node src/private/plain-worker.ts) loads in milliseconds where the package's
+// recipient's pieces (private-node's src/plain-worker.ts) loads in milliseconds where the package's
 // index (envelopes, HPKE, curves) cost it ~0.2 CPU-s.
 import { createDecipheriv, createSecretKey } from 'node:crypto';
 import { NONCE_BYTES, TAG_BYTES, writeChunkNonce } from '../format/nonce.ts';

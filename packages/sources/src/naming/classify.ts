@@ -2,7 +2,7 @@
 // the one download command (and POST /api/torrents {"uri"}) hands it to the right handler. Pure:
 // whether a path is an existing file is the caller's to say; fetching and parsing come after.
 
-import { isContentId } from '@cascade/content';
+import { isContentId } from '@cascade/content/cid';
 
 export type Identifier =
   /** magnet:?xt=urn:btih:… / urn:btmh:… (v1, v2 or hybrid: the engine parses it) */

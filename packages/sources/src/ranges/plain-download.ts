@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { cidFromSha256 } from '@cascade/content';
+import { cidFromSha256 } from '@cascade/content/cid';
 import { openRangeSource, type RangeSource } from './range-source.ts';
 
 const CHUNK = 4 * 1024 * 1024;

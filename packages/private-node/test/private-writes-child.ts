@@ -4,7 +4,7 @@
 // engine marks a piece done.
 import { readFileSync } from 'node:fs';
 import type { ShareManifest } from '@cascade/private-shares';
-import { PlainFiles } from '../src/private/plain-files.ts';
+import { PlainFiles } from '../src/plain-files.ts';
 import { plainStorage } from './plain-share.ts';
 
 interface Job {

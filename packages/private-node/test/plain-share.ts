@@ -2,9 +2,9 @@
 // engine's side by hand (private-plain-storage, private-edge-pages and its child process).
 import type { PrivateInfo } from '@cascade/private-shares';
 import { chunkDecryptor, chunkEncryptor } from '@cascade/private-shares/node';
-import type { PlainFiles } from '../src/private/plain-files.ts';
-import { PlainStorage } from '../src/private/plain-storage.ts';
-import type { PlainWriteWorker } from '../src/private/plain-worker-client.ts';
+import type { PlainFiles } from '../src/plain-files.ts';
+import { PlainStorage } from '../src/plain-storage.ts';
+import type { PlainWriteWorker } from '../src/plain-worker-client.ts';
 
 export interface PlainShare {
   key: Uint8Array;

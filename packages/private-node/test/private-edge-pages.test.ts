@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ChunkCipher } from '@cascade/private-shares';
 import { sealFiles } from '@cascade/private-shares/node';
-import { PlainFiles } from '../src/private/plain-files.ts';
-import type { PlainStorage } from '../src/private/plain-storage.ts';
+import { PlainFiles } from '../src/plain-files.ts';
+import type { PlainStorage } from '../src/plain-storage.ts';
 import { plainStorage } from './plain-share.ts';
 
 const CHUNK = 16384;

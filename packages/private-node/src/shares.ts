@@ -11,23 +11,31 @@ import {
   ChunkCipher, PrivateShareError, checkKey, readPrivateInfo,
   type PrivateInfo, type ShareManifest,
 } from '@cascade/private-shares';
-import type { Metainfo, Storage, TorrentHandle } from '../core/engine.ts';
-import type { StateDB } from '../state/state-db.ts';
-import type { NodeLog } from '../core/node-log.ts';
-import type { TorrentEvents } from '../core/node-parts.ts';
-import type { PrivateView } from './private-view.ts';
-import { havePiece } from '../listing/torrent-view.ts';
+import type { Metainfo, Storage, TorrentHandle } from '@cascade/engine';
+import {
+  DeferredStorage, havePiece,
+  type NodeLog, type NodeSecrets, type PrivateShares as NodeShares, type PrivateSharesHost, type PrivateView, type ShareReader, type TorrentEvents,
+} from '@cascade/node/private-host';
 import { PlainWriter } from './plain-writer.ts';
 import { chunkDecryptor, chunkEncryptor, chunkKey, openManifestNode, openWithSecretNode, warmEnvelopeOpening } from '@cascade/private-shares/node';
-import { ShareKeys, type KeyOrigin } from './share-keys.ts';
+import { ShareKeys, type KeyOrigin, type ShareKeysDb } from './share-keys.ts';
 import { PlainFiles } from './plain-files.ts';
-import { DeferredStorage, PlainStorage } from './plain-storage.ts';
+import { PlainStorage } from './plain-storage.ts';
 import { PlainWriteWorker } from './plain-worker-client.ts';
 import { chunkProgress } from './progress.ts';
 import { movePlaintext } from './move-share.ts';
 
 /** What the API shows of a private share. */
-export type { PrivateView } from './private-view.ts';
+export type { PrivateView };
+
+/** The node's private shares, as its layer that starts it loads them (startNode's `privateShares`):
+ *  following its torrents from now on, and those it follows already. */
+export function openPrivateShares(host: PrivateSharesHost): PrivateShares {
+  const shares = new PrivateShares(host.db, host.out, () => host.secrets());
+  shares.onChange = (ih) => host.changed(ih);
+  shares.follow(host);
+  return shares;
+}
 
 interface Share {
   info?: PrivateInfo;
@@ -46,14 +54,6 @@ interface Share {
   inspected?: Promise<void>;
 }
 
-export interface NodeSecrets {
-  did: string;
-  /** This node's X25519 public key: a share it makes for others opens for it too. */
-  dhPublic: Uint8Array;
-  /** X25519 secrets to try on envelopes: the identity's own, then an older one it had. */
-  secrets: Uint8Array[];
-}
-
 /** What this node can do with a private share, decided once per torrent load. */
 interface Decision {
   key?: Uint8Array;
@@ -70,7 +70,7 @@ interface Decision {
   persisted?: Promise<void>;
 }
 
-export class PrivateShares {
+export class PrivateShares implements NodeShares {
   readonly keys: ShareKeys;
   readonly #shares = new Map<string, Share>();
   readonly #decisions = new Map<string, Promise<Decision>>();
@@ -81,15 +81,16 @@ export class PrivateShares {
   /** Something the API shows of a torrent changed (its row must be built again). */
   onChange: (infoHash: string) => void = () => {};
 
-  constructor(db: StateDB, out: NodeLog, identity: () => NodeSecrets) {
+  constructor(db: ShareKeysDb, out: NodeLog, identity: () => NodeSecrets) {
     this.keys = new ShareKeys(db);
     this.#out = out;
     this.#identity = identity;
   }
 
   /** Follows the node's torrents while they are tracked: each is looked at once its metadata is
-   *  there. Nothing stays attached to a torrent that is no private share (a node may hold 10,000). */
-  follow(node: TorrentEvents): void {
+   *  there, those tracked already at once. Nothing stays attached to a torrent that is no private
+   *  share (a node may hold 10,000). */
+  follow(node: TorrentEvents & { readonly session: PrivateSharesHost['session'] }): void {
     // Once the start-up is over: a download of a share for this node does not pay the first call
     // of each primitive (2-3 ms, 5-8 under load) where a public one pays nothing alike.
     setTimeout(() => {
@@ -113,6 +114,8 @@ export class PrivateShares {
       share?.detach?.();
       void share?.writer?.close();
     });
+    // Loaded when the node met its first share (node-private.ts): that one, and any before it, are tracked.
+    for (const t of node.session.list()) if (node.isTracked(t.infoHashHex)) inspect(t);
   }
 
   /** This node's own recipient key (added to every share it makes for recipients). */
@@ -143,7 +146,7 @@ export class PrivateShares {
 
   /** The cipher and manifest of a share this node can read (for streaming plaintext); `plainStored`
    *  when its plaintext is all this node keeps (stream the files), else the ciphertext is there too. */
-  reader(infoHash: string): { cipher: ChunkCipher; manifest: ShareManifest; plainStored: boolean } | undefined {
+  reader(infoHash: string): ShareReader | undefined {
     const share = this.#shares.get(infoHash);
     if (!share?.cipher || !share.view.manifest || !share.view.decryptable) return undefined;
     return { cipher: share.cipher, manifest: share.view.manifest, plainStored: !!share.plainStored };

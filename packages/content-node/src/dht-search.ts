@@ -4,9 +4,8 @@
 // checked as a running node checks it: the publishers this state directory caught lying stay
 // ignored, and one caught now is remembered for the next start.
 import { DhtRecords, isContentId, keywordsOf, RecordError, Reputation, type DhtTransport, type SearchRow } from '@cascade/content';
-import { loadEngine } from '../core/engine.ts';
-import { InvalidInput } from '../core/errors.ts';
-import type { StateDB } from '../state/state-db.ts';
+import { InvalidInput } from '@cascade/node/basics';
+import type { StateDB } from '@cascade/node/content-host';
 import { FileCids, offlineSearchRows } from './file-cids.ts';
 
 /** Where the look-up's DHT node listens and whom it joins through (empty: the public routers). */
@@ -33,7 +32,7 @@ export async function searchWithoutNode(db: StateDB, query: string, dht: DhtJoin
   const cids = new FileCids(db);
   const local = await offlineSearchRows(db, q, cids);
   if (dht === false || !dhtSearchable(q)) return { rows: local, answered: null };
-  const lib = await loadEngine();
+  const lib = await import('@cascade/engine');
   const session = await lib.Session.create({
     port: dht.port,
     ...(dht.host !== undefined ? { host: dht.host } : {}),

@@ -5,9 +5,8 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { join } from 'node:path';
 import { TAG_BYTES, fileSpan, plaintextPath, type ChunkCipher, type ShareManifest } from '@cascade/private-shares';
-import type { TorrentHandle } from '../core/engine.ts';
-import { FileRangeStream } from '../files/piece-stream.ts';
-import { havePiece } from '../listing/torrent-view.ts';
+import type { TorrentHandle } from '@cascade/engine';
+import { FileRangeStream, havePiece } from '@cascade/node/private-host';
 
 export interface PlainRange {
   /** The stream to read and, when it is ciphertext, the transform that turns it into the plaintext range. */

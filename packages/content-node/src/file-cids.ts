@@ -6,10 +6,8 @@
 // come from a view in memory per loaded torrent (packages/node/README.md, "State"): read from the
 // Store when the torrent loads (load()), changed only after the Store took a write (set()), and
 // dropped when the torrent goes (forget()). A torrent not loaded has no view: of() is empty.
-import type { Store } from '../state/store.ts';
-import type { StateDB } from '../state/state-db.ts';
 import { isContentId, type Blame, type SearchRow } from '@cascade/content';
-import { nodeIdentity } from '../core/node-identity.ts';
+import { nodeIdentity, type StateDB, type Store } from '@cascade/node/content-host';
 
 export interface FileCid {
   index: number;

@@ -5,10 +5,10 @@
 // torrent's piece hashes hold). One copy on disk, one write per byte: a share downloads at nearly
 // the speed of a public one, and a recipient keeps seeding the ciphertext to anyone.
 import { createHash } from 'node:crypto';
-import type { FileStat, Storage } from '../core/engine.ts';
+import type { FileStat, Storage } from '@cascade/engine';
 import type { ChunkDecryptor, ChunkEncryptor } from '@cascade/private-shares/node';
 import type { PlainFiles } from './plain-files.ts';
-import { youngBufferCollector } from '../core/memory-reducer.ts';
+import { youngBufferCollector } from '@cascade/engine/young-buffers';
 import { PlainWorkerLost, type PlainWriteWorker } from './plain-worker-client.ts';
 import { writeSealedPiece } from './plain-piece.ts';
 
@@ -149,39 +149,5 @@ export class PlainStorage implements Storage {
 
   #firstChunk(piece: number): number {
     return (piece * this.#o.pieceLength) / this.#o.sealed;
-  }
-}
-
-/** A storage chosen once something asynchronous is known (a private share's key): calls wait for it. */
-export class DeferredStorage implements Storage {
-  #storage: Storage | undefined;
-  readonly #ready: Promise<Storage>;
-
-  constructor(choice: Promise<Storage>) {
-    this.#ready = choice.then((s) => (this.#storage = s));
-  }
-
-  #use<T>(fn: (s: Storage) => Promise<T>): Promise<T> {
-    return this.#storage ? fn(this.#storage) : this.#ready.then(fn);
-  }
-
-  writePiece(index: number, data: Uint8Array): Promise<void> {
-    return this.#use((s) => s.writePiece(index, data));
-  }
-
-  readPiece(index: number, into?: Uint8Array): Promise<Uint8Array> {
-    return this.#use((s) => s.readPiece(index, into));
-  }
-
-  fileStats(files?: readonly number[]): Promise<(FileStat | undefined)[]> {
-    return this.#use((s) => s.fileStats(files));
-  }
-
-  close(): Promise<void> {
-    return this.#use((s) => s.close());
-  }
-
-  destroy(): Promise<void> {
-    return this.#use((s) => s.destroy());
   }
 }

@@ -1,13 +1,14 @@
-// content/file-cids.ts on the Store: a loaded torrent's content ids in memory (the detail view
-// reads them at once), written to the Store first, replaced per file, found by content id; the
-// blamed publishers kept once each.
-import type { TestContext } from 'node:test';
+// file-cids.ts on the node's Store, on both its engines (the node's test helpers, store-engines.ts:
+// the embedded SQLite file and a real PostgreSQL server): a loaded torrent's content ids in memory
+// (the detail view reads them at once), written to the Store first, replaced per file, found by
+// content id; the blamed publishers kept once each, each member's own (schema 19).
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { FileCids } from '../../src/content/file-cids.ts';
-import type { Open } from '../store-engines.ts';
+import { FileCids } from '../src/file-cids.ts';
+import { postgres, sqlite, type Open } from '../../node/test/store-engines.ts';
 
-export async function fileCidCases(t: TestContext, open: Open): Promise<void> {
-  await t.test('content ids (content/file-cids.ts): a view per loaded torrent, the Store written first', async (t) => {
+async function fileCidCases(t: TestContext, open: Open): Promise<void> {
+  await t.test('content ids (file-cids.ts): a view per loaded torrent, the Store written first', async (t) => {
     const store = await open(t);
     const [a, b] = ['a'.repeat(40), 'b'.repeat(40)];
     const sha = (n: number) => new Uint8Array(32).fill(n);
@@ -37,11 +38,31 @@ export async function fileCidCases(t: TestContext, open: Open): Promise<void> {
     assert.equal(again.of(b).has(1), false);
   });
 
-  await t.test('content ids (content/file-cids.ts): a blamed publisher is kept once, with its first reason', async (t) => {
+  await t.test('content ids (file-cids.ts): a blamed publisher is kept once, with its first reason', async (t) => {
     const store = await open(t);
     const cids = new FileCids({ store });
     await cids.addBlame({ publisher: 'did:key:z6Mkliar', reason: 'first', at: 1_764_000_000_000 });
     await cids.addBlame({ publisher: 'did:key:z6Mkliar', reason: 'second', at: 1_764_000_000_001 });
     assert.deepEqual(await cids.blames(), [{ publisher: 'did:key:z6Mkliar', reason: 'first', at: 1_764_000_000_000 }]);
   });
+
+  await t.test("content ids (file-cids.ts): each member of a cluster reads its own blames, the content ids are the library's", async (t) => {
+    const store = await open(t);
+    const [a, b] = [new FileCids({ store, memberId: 'a' }), new FileCids({ store, memberId: 'b' })];
+    await a.addBlame({ publisher: 'did:key:z6Mkliar-a', reason: 'lied to a', at: 1 });
+    await b.addBlame({ publisher: 'did:key:z6Mkliar-b', reason: 'lied to b', at: 2 });
+    assert.deepEqual((await a.blames()).map((x) => x.publisher), ['did:key:z6Mkliar-a']);
+    assert.deepEqual((await new FileCids({ store, memberId: 'b' }).blames()).map((x) => x.publisher), ['did:key:z6Mkliar-b']);
+    await a.set('c'.repeat(40), [{ index: 0, sha256: new Uint8Array(32), cid: 'bafkrei-shared' }]);
+    await b.load('c'.repeat(40));
+    assert.equal(b.of('c'.repeat(40)).get(0), 'bafkrei-shared');
+  });
 }
+
+test('content ids on SQLite (the embedded state file)', async (t) => {
+  await fileCidCases(t, sqlite());
+});
+
+test('content ids on PostgreSQL (a server started for the test)', { timeout: 180_000 }, async (t) => {
+  await fileCidCases(t, postgres(t).open);
+});

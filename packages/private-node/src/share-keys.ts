@@ -2,18 +2,21 @@
 // (the node's identity key is there too): a link's key survives restarts, and a share found by its
 // envelope is not opened again at every start. Also which chunks' plaintext is already written on
 // this member's disk (share_writes, schema 19: a member's own; the key is the cluster's).
-import type { Store } from '../state/store.ts';
-import type { StateDB } from '../state/state-db.ts';
+import type { KeyOrigin, ShareKeyStore, Store } from '@cascade/node/private-host';
 
-/** shared: this node made the share (its plaintext is the original); link: added with a link's
- *  key; envelope: opened with this node's identity. */
-export type KeyOrigin = 'shared' | 'link' | 'envelope';
+export type { KeyOrigin };
 
-export class ShareKeys {
+/** Where the keys are: the node's state (its StateDB, or a Store and the member it is). */
+export interface ShareKeysDb {
+  readonly store: Store;
+  readonly memberId: string;
+}
+
+export class ShareKeys implements ShareKeyStore {
   readonly #store: Store;
   readonly #memberId: string;
 
-  constructor(db: Pick<StateDB, 'store' | 'memberId'>) {
+  constructor(db: ShareKeysDb) {
     this.#store = db.store;
     this.#memberId = db.memberId;
   }

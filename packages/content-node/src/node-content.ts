@@ -6,28 +6,28 @@
 // it runs; and search — the local library first, then the DHT.
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { cidFromSha256, DhtRecords, isContentId, keywordsOf, magnetOfRow, RecordError, recordKey, REPUBLISH_MS, Reputation, type DhtTransport, type PublishResult, type SearchRow, type TorrentStatement } from '@cascade/content';
+import { cidFromSha256, DhtRecords, isContentId, keywordsOf, magnetOfRow, RecordError, recordKey, REPUBLISH_MS, Reputation, type DhtTransport, type SearchRow, type TorrentStatement } from '@cascade/content';
 import { sha256OfFile } from '@cascade/content/node';
-import type { TorrentHandle } from '../core/engine.ts';
-import { NodeError, errorMessage, InvalidInput } from '../core/errors.ts';
-import { nodeIdentity } from '../core/node-identity.ts';
-import type { NodeCore, NodeLog, TorrentEvents } from '../core/node-parts.ts';
-import type { PrivateView } from '../private/private-view.ts';
+import type { TorrentHandle } from '@cascade/engine';
+import { NodeError, errorMessage, InvalidInput } from '@cascade/node/basics';
+import {
+  IdlePacer, nodeIdentity, sessionBytesMoved,
+  type ContentIdMode, type ContentIds, type ContentIdsHost, type OnPublished, type TorrentExtras,
+} from '@cascade/node/content-host';
+import { FileCids, type FileCid } from './file-cids.ts';
 
 /** What content ids need of the node: the session and state, every torrent's events, the log, the
  *  listing's change signal, and which torrents are private shares (never indexed or published). */
-export type ContentNode = NodeCore & Pick<TorrentEvents, 'onTorrentEvent'> & {
-  readonly out: NodeLog;
-  readonly privateShares: { view(infoHash: string): PrivateView | undefined };
-  changed(): void;
-};
-import type { TorrentExtras } from '../listing/torrent-view.ts';
-import { FileCids, type FileCid } from './file-cids.ts';
-import { IdlePacer, sessionBytesMoved } from './idle-pacer.ts';
+export type ContentNode = ContentIdsHost;
+export type { ContentIdMode };
 
-/** When the node computes content ids: 'background' as torrents complete (at idle time), or
- *  'on-demand' only (contentFile: a one-shot download that will not serve the file). */
-export type ContentIdMode = 'background' | 'on-demand';
+/** The node's content ids, as the layer that starts it loads them (startNode's `contentIds`):
+ *  following its torrents from now on, and those it follows already. */
+export function openContentIds(node: ContentNode, mode: ContentIdMode): NodeContent {
+  const content = new NodeContent(node);
+  content.follow(mode);
+  return content;
+}
 
 /** The content id of every empty file. */
 const EMPTY_SHA256 = new Uint8Array(createHash('sha256').digest());
@@ -38,7 +38,7 @@ const CIDS_PER_RECORD = 12;
 /** A record's name is at most 200 bytes; longer names are cut (on a character boundary). */
 const NAME_BYTES = 200;
 
-export class NodeContent {
+export class NodeContent implements ContentIds {
   readonly cids: FileCids;
   /** The DHT records client; undefined when the node runs without a DHT. */
   readonly records: DhtRecords | undefined;
@@ -55,7 +55,7 @@ export class NodeContent {
   readonly #publishedAt = new Map<string, number>();
   #closed = false;
   /** Told each time index() has published a torrent's records (`cascade seed` prints it). */
-  onPublished: ((t: TorrentHandle, s: TorrentStatement, r: PublishResult) => void) | undefined;
+  onPublished: OnPublished | undefined;
   /** This node's did: its own records are what it computed, never blamed. */
   readonly #did: string;
   readonly #pacer: IdlePacer;
@@ -67,6 +67,8 @@ export class NodeContent {
     // A torrent's content ids are in memory while it is loaded (the detail view reads them at once).
     node.onTorrentEvent('tracked', (t) => void this.cids.load(t.infoHashHex).catch((err: unknown) => node.out.note(`content ids of ${t.infoHashHex}: ${errorMessage(err)}`)));
     node.onTorrentEvent('untracked', (t) => this.cids.forget(t.infoHashHex));
+    // Loaded after the node started (a one-shot download asked for a content id): those tracked already.
+    for (const t of this.#tracked()) void this.cids.load(t.infoHashHex).catch((err: unknown) => node.out.note(`content ids of ${t.infoHashHex}: ${errorMessage(err)}`));
     const identity = nodeIdentity(node.db);
     this.#did = identity.did;
     const dht = node.session.dhtQueries;
@@ -89,9 +91,15 @@ export class NodeContent {
     this.#publishes = mode === 'background';
     if (mode === 'on-demand') return;
     this.#node.onTorrentEvent('done', (t) => void this.index(t));
-    this.#node.onTorrentEvent('tracked', (t) => {
+    const complete = (t: TorrentHandle) => {
       if (t.stats().progress >= 1 && t.metainfo) void this.index(t);
-    });
+    };
+    this.#node.onTorrentEvent('tracked', complete);
+    for (const t of this.#tracked()) complete(t);
+  }
+
+  #tracked(): TorrentHandle[] {
+    return this.#node.session.list().filter((t) => this.#node.isTracked(t.infoHashHex));
   }
 
   /** Computes the missing content ids of a torrent's complete files, then publishes it if it is
@@ -125,7 +133,7 @@ export class NodeContent {
     const m = t.metainfo;
     const ih = t.infoHashHex;
     // A private share's bytes on disk are ciphertext: no content id names them, and none is published.
-    if (!m || this.#node.privateShares.view(ih)) return;
+    if (!m || this.#node.privateShares.isShare(ih)) return;
     // The library's save path; `cascade seed` runs its torrent before storing it (only data that
     // checks out joins the library), so the torrent's own is the one then.
     const savePath = this.#node.db.getTorrent(ih)?.savePath ?? t.savePath;
@@ -254,7 +262,7 @@ export class NodeContent {
     const m = t.metainfo;
     const ih = t.infoHashHex;
     if (!m || m.private || t.stats().progress < 1) return undefined;
-    if (this.#node.db.getTorrent(ih)?.privateDiscovery || t.privateDiscovery === true || this.#node.privateShares.view(ih)) return undefined;
+    if (this.#node.db.getTorrent(ih)?.privateDiscovery || t.privateDiscovery === true || this.#node.privateShares.isShare(ih)) return undefined;
     const cids = [...this.cids.of(ih).values()];
     if (cids.length === 0) return undefined;
     return {
@@ -317,7 +325,7 @@ export class NodeContent {
     const did = this.#did;
     return [...new Set(hits)].flatMap((t) => {
       const m = t.metainfo;
-      if (this.#node.privateShares.view(t.infoHashHex)) return [];
+      if (this.#node.privateShares.isShare(t.infoHashHex)) return [];
       return [{
         infoHash: m?.version === 'v2' ? null : t.infoHashHex,
         infoHashV2: m?.infoHashV2Hex ?? null,

@@ -6,7 +6,7 @@
 // two, does not count as quiet). The rate comes from the session's byte counters, sampled at most
 // every SAMPLE_MS while a pass runs.
 import type { HashPacing } from '@cascade/content/node';
-import type { SessionHandle } from '../core/engine.ts';
+import type { SessionHandle } from './engine.ts';
 
 const BUSY_BYTES_PER_S = 1024 * 1024;
 const SAMPLE_MS = 250;

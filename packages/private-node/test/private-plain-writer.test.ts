@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChunkCipher } from '@cascade/private-shares';
 import { chunkDecryptor, sealFiles } from '@cascade/private-shares/node';
-import { PlainWriter } from '../src/private/plain-writer.ts';
+import { PlainWriter } from '../src/plain-writer.ts';
 
 for (const chunk of [65536, 1 << 20]) {
   test(`a ciphertext-stored share of ${chunk / 1024} KiB chunks: half its pieces read back from disk, the rest decrypted as they arrive, the plaintext byte-exact`, async (t) => {

@@ -4,21 +4,25 @@
 // manifest, as the running node does when the torrent loads (shares.ts).
 import { openManifest, readPrivateInfo } from '@cascade/private-shares';
 import type { ListEntry } from '@cascade/shapes';
-import type { StateDB } from '../state/state-db.ts';
-import { loadEngine } from '../core/engine.ts';
-import { ShareKeys } from './share-keys.ts';
+import { ShareKeys, type ShareKeysDb } from './share-keys.ts';
+
+/** The state directory's library: its torrents' stored bytes. */
+export interface NamesDb extends ShareKeysDb {
+  readonly records: { torrentBytes(infoHash: string): Promise<Uint8Array | null | undefined> };
+}
 
 /** The entries with each readable private share's real name in place of its neutral one. */
-export async function withPrivateNames(db: StateDB, entries: ListEntry[]): Promise<ListEntry[]> {
+export async function withPrivateNames(db: NamesDb, entries: ListEntry[]): Promise<ListEntry[]> {
   const keys = new ShareKeys(db);
-  let lib: Awaited<ReturnType<typeof loadEngine>> | undefined;
+  let lib: typeof import('@cascade/engine') | undefined;
   return Promise.all(
     entries.map(async (e) => {
       const stored = await keys.get(e.infoHash);
       const bytes = stored && (await db.records.torrentBytes(e.infoHash));
       if (!stored || !bytes) return e;
       try {
-        lib ??= await loadEngine();
+        // Loaded for the first share only: a library of public torrents lists without the engine.
+        lib ??= await import('@cascade/engine');
         const info = readPrivateInfo(lib.parseTorrent(bytes).infoBytes);
         if (!info) return e;
         const manifest = await openManifest(info, stored.key);

@@ -11,9 +11,9 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { ChunkCipher } from '@cascade/private-shares';
 import { chunkKey, sealFiles } from '@cascade/private-shares/node';
-import { PlainFiles } from '../src/private/plain-files.ts';
+import { PlainFiles } from '../src/plain-files.ts';
 import { plainStorage } from './plain-share.ts';
-import { PlainWriteWorker } from '../src/private/plain-worker-client.ts';
+import { PlainWriteWorker } from '../src/plain-worker-client.ts';
 
 const CHUNK = 16384;
 const PIECE = 4 * CHUNK;
