@@ -1,10 +1,11 @@
-// @cascade/node/features — the rest of what a whole node serves (the assistant, adding by URL or
-// content id, bulk actions, details, relays, metrics' sources…), and what the packages above the
-// node take from it (@cascade/rss: the guarded fetcher, the add options' checks). Heavier to load
-// than the main entry (@cascade/node), which the CLI's quick verbs import and which must stay light:
-// a `cascade list` should not load the assistant's knowledge base or the onion relay.
+// @cascade/node/features — the rest of what a whole node serves (adding by URL or content id, bulk
+// actions, details, metrics' sources…), and what the packages above the node take from it
+// (@cascade/rss: the guarded fetcher, the add options' checks; @cascade/node-assistant: the listing,
+// disk space and the node's small interfaces). Heavier to load than the main entry (@cascade/node),
+// which the CLI's quick verbs import and which must stay light: a `cascade list` should not load them.
 
-export { assistantRpc, startAssistant, AssistantNodeView, diskSpace } from './src/assistant/index.ts';
+export type { InfoHashResolver, NodeCore, TorrentEvents } from './src/core/node-parts.ts';
+export { diskSpace } from './src/files/disk-space.ts';
 export { tokenEquals } from './src/auth/api-token.ts';
 export { SESSION_TTL_MS, MAX_SESSIONS } from './src/auth/member-store.ts';
 export { CompatSessionStore } from './src/auth/compat-sessions.ts';
@@ -19,9 +20,9 @@ export {
   setDisplayName, setPieceOrder, setTrackerTiers, trackerTiers,
 } from './src/files/torrent-edits.ts';
 export type { FilePriority, PieceOrderView } from './src/files/torrent-edits.ts';
-export { seedingTimeAt } from './src/listing/listing.ts';
+export { liveRow, seedingTimeAt } from './src/listing/listing.ts';
 export { summaryCache } from './src/listing/summary-cache.ts';
-export type { SummaryCache } from './src/listing/summary-cache.ts';
+export type { CacheNode, SummaryCache } from './src/listing/summary-cache.ts';
 export { countTransports, fileViews, havePiece, magnetOf, storedTorrentDetail, torrentDetail, torrentFiles } from './src/listing/torrent-view.ts';
 export type { FileView, TorrentDetail } from './src/listing/torrent-view.ts';
 export { publicIceServers } from './src/model/ice-servers.ts';
@@ -30,12 +31,6 @@ export type { PortMappingSetting } from './src/model/settings.ts';
 export { isLoopbackHost, shareWarning } from './src/model/share.ts';
 export { stalledReason } from './src/model/stalled.ts';
 export { objectOf, saveDir, shortName, tagList } from './src/model/validate.ts';
-export { NodeNetwork } from './src/network/node-network.ts';
-export { RelayGossip } from './src/network/relay-gossip.ts';
-export type { NetworkStatus } from './src/network/node-network.ts';
-export { startNodeRelay } from './src/network/onion.ts';
-export type { OnionOptions } from './src/network/onion.ts';
-export { incomingPeers, reachabilityOf } from './src/network/reachability.ts';
 export { BULK_ACTIONS, MAX_BULK, moveOne, runBulk } from './src/queue/bulk.ts';
 export type { QueueOptions } from './src/queue/manager.ts';
 export { QUEUE_MOVES } from './src/queue/order.ts';

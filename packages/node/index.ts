@@ -1,7 +1,8 @@
 // @cascade/node — a Cascade node without its HTTP face: the engine session, the state DB, the
 // model, the queue, listing,
-// peers and the network, the control endpoint and its client. It knows nothing of HTTP: the CLI's
-// verbs use it directly, and @cascade/http serves it.
+// peers, the control endpoint and its client. It knows nothing of HTTP: the CLI's
+// verbs use it directly, and @cascade/http serves it. How it is reached and finds peers is
+// @cascade/node-network, handed to startNode as its `network` (./network-host: the seam).
 
 export { stateOpenOptions, resolveMemberId } from './src/state/member-id.ts';
 export { StateDB, StateError, SCHEMA_VERSION, DB_FILE, PEER_ID_PREFIX, countBits, peerScore, MEMBER_TABLES, renameMember } from './src/state/state-db.ts';

@@ -34,7 +34,7 @@ test('a seeder that sends corrupt pieces: hash-failures and banned-peers, naming
   const node = await ask(s, { question: 'hash check failed, corrupt pieces?' });
   assert.equal(node.status, 200);
   const all = (await import('@cascade/assistant')).runChecks;
-  const { AssistantNodeView } = await import('@cascade/node/features');
+  const { AssistantNodeView } = await import('@cascade/node-assistant');
   const view = new AssistantNodeView(s.node, { bittorrentHost: '127.0.0.1' });
   t.after(() => view.close());
   const general = await all(view);

@@ -28,7 +28,7 @@ test('a full disk: disk-error and disk-full, with the free space and what the to
 
   // Node-wide, the engine counted the failed writes.
   const { runChecks } = await import('@cascade/assistant');
-  const { AssistantNodeView } = await import('@cascade/node/features');
+  const { AssistantNodeView } = await import('@cascade/node-assistant');
   const view = new AssistantNodeView(s.node, { bittorrentHost: '127.0.0.1' });
   t.after(() => view.close());
   const general = await runChecks(view);

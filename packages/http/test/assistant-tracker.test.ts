@@ -56,7 +56,7 @@ test('a torrent whose only tracker refuses, hangs or is a silent UDP port, no DH
 
   // Asked about nothing in particular, the node-wide checks name the download whose trackers fail.
   const { runChecks } = await import('@cascade/assistant');
-  const { AssistantNodeView } = await import('@cascade/node/features');
+  const { AssistantNodeView } = await import('@cascade/node-assistant');
   const view = new AssistantNodeView(s.node, { bittorrentHost: '127.0.0.1' });
   t.after(() => view.close());
   const general = (await runChecks(view)).find((f) => f.id === 'tracker-unreachable');

@@ -8,9 +8,12 @@ import { randomBytes } from 'node:crypto';
 import { generateIdentity } from '@cascade/identity';
 import { startTracker } from '@cascade/tracker';
 import { startServer } from '../index.ts';
-import { startNodeRelay } from '@cascade/node/features';
-import { silentLog } from '@cascade/node';
+import { startNodeRelay, type NodeOnion } from '@cascade/node-network/onion';
+import { silentLog, type CascadeNode } from '@cascade/node';
 import { formWith, patternBytes, startTestServer, testServerOptions } from './server-helpers.ts';
+
+/** The node's private discovery with its client and relay gossip (node.onion, made by @cascade/node-network). */
+const onionOf = (node: CascadeNode) => node.onion as NodeOnion;
 
 const until = async <T>(what: string, fn: () => Promise<T | undefined> | T | undefined, ms = 20_000): Promise<T> => {
   const end = Date.now() + ms;
@@ -64,7 +67,7 @@ test('with relays: a hidden torrent announces through a circuit; the switch, a r
   });
   assert.equal(answered.privateDiscovery, true);
   assert.equal(answered.privateDiscoveryAvailable, true);
-  assert.ok(s.node.onion!.client.stats.built >= 1, 'a circuit was built: ' + JSON.stringify(s.node.onion?.client.stats) + JSON.stringify(answered.trackers));
+  assert.ok(onionOf(s.node).client.stats.built >= 1, 'a circuit was built: ' + JSON.stringify(onionOf(s.node).client.stats) + JSON.stringify(answered.trackers));
   assert.deepEqual(tracker.swarm(ih), { complete: 0, incomplete: 0 }, 'a look-up is not listed');
   const health = (await s.json('/api/health')).body.onion;
   assert.deepEqual(health.directories, [directory]);
@@ -137,41 +140,16 @@ test('nodes find relays through each other: a peer that proved its identity is t
   t.after(() => Promise.all(relays.map((r) => r.close())));
   const a = await startTestServer(t, { onion: { directories: [full] } });
   const b = await startTestServer(t, { onion: { directories: [`http://127.0.0.1:${empty.httpPort}`] } });
-  await a.node.onion!.client.build().then((c) => c.destroy('warm: A has fetched its directory'));
-  await assert.rejects(b.node.onion!.client.build(), /not enough relays/);
+  await onionOf(a.node).client.build().then((c) => c.destroy('warm: A has fetched its directory'));
+  await assert.rejects(onionOf(b.node).client.build(), /not enough relays/);
 
   const up = await a.json('/api/torrents', { method: 'POST', body: formWith([['notes.txt', patternBytes(100_000, 5)]]) });
   assert.equal(up.status, 201);
   const add = await b.json('/api/torrents', { method: 'POST', json: { uri: up.body.magnet, peers: [`127.0.0.1:${a.node.session.port}`] } });
   assert.equal(add.status, 201, JSON.stringify(add.body));
-  const learned = await until('B has learned the relays from A', () => (b.node.onion!.gossip.relays().length === 3 ? b.node.onion!.gossip.relays() : undefined));
+  const learned = await until('B has learned the relays from A', () => (onionOf(b.node).gossip.relays().length === 3 ? onionOf(b.node).gossip.relays() : undefined));
   assert.deepEqual(learned.map((r) => r.id).sort(), relays.map((r) => r.descriptor().id).sort());
-  const c = await b.node.onion!.client.build();
+  const c = await onionOf(b.node).client.build();
   assert.equal(c.path.length, 3);
   c.destroy('done');
-});
-
-test('relay gossip takes only good descriptors, a few per sender, and offers its own first', async () => {
-  const { RelayGossip } = await import('@cascade/node/features');
-  const { signDescriptor, b64u } = await import('@cascade/onion');
-  let onMessage: ((peer: unknown, who: { did: string }, m: Record<string, unknown>) => void) | undefined;
-  const stub = { onMessage: (fn: typeof onMessage) => (onMessage = fn), onIdentified: () => {} };
-  const gossip = new RelayGossip(stub as never);
-  const now = Date.now();
-  const make = (i: number) => signDescriptor(generateIdentity(`r${i}`), { onionKey: b64u(new Uint8Array(32).fill(i)), tcp: `127.0.1.${i}:7000`, exit: null, published: now, expires: now + 600_000 });
-  const good = Array.from({ length: 12 }, (_, i) => make(i + 1));
-  const forged = { ...make(50), tcp: '127.0.1.99:1' };
-  const expired = { ...make(51), expires: now - 1 };
-  onMessage!({}, { did: 'did:key:zA' }, { t: 'relays', v: 1, relays: [forged, expired, 'junk', ...good] });
-  const kept = gossip.relays();
-  assert.ok(kept.length > 0 && kept.length <= 8, `kept ${kept.length}`);
-  assert.ok(kept.every((d) => good.some((g) => g.id === d.id)), 'only good descriptors');
-  onMessage!({}, { did: 'did:key:zA' }, { t: 'relays', v: 1, relays: good.slice(8) });
-  assert.ok(gossip.relays().length <= 8, 'a sender adds no more than its share');
-  onMessage!({}, { did: 'did:key:zA' }, { t: 'relays', v: 1, relays: 'not a list' });
-  const own = make(60);
-  gossip.setOwn(() => own);
-  gossip.setKnown(() => good);
-  assert.equal(gossip.shareable()[0]!.id, own.id);
-  assert.equal(gossip.shareable().length, 8);
 });

@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { generateIdentity } from '@cascade/identity';
 import { offersOf, recordingWsProxy } from '@cascade/onion/test/recording-proxy';
 import { startTracker } from '@cascade/tracker';
-import { startNodeRelay } from '@cascade/node/features';
+import { startNodeRelay } from '@cascade/node-network/onion';
 import { silentLog } from '@cascade/node';
 import { buildUi, collectErrors, launchBrowser, nodeFetch, openAsOwner, screenshot, startTestServer, until } from './helpers.ts';
 

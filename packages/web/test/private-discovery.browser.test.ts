@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { generateIdentity } from '@cascade/identity';
 import { startTracker } from '@cascade/tracker';
-import { startNodeRelay } from '@cascade/node/features';
+import { startNodeRelay } from '@cascade/node-network/onion';
 import { silentLog } from '@cascade/node';
 import { buildUi, collectErrors, launchBrowser, nodeJson, openAsOwner, screenshot, startTestServer, until } from './helpers.ts';
 import { describeViolations, isSerious, runAxe } from './a11y.ts';

@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import { loadEngine } from '../core/engine.ts';
 import { errorMessage, startNode, type CascadeNode } from '@cascade/node';
+import { networkPlugin } from '@cascade/node-network';
 import { nodePlugins } from '../core/node-plugins.ts';
 import { CliError } from '../core/errors.ts';
 import type { DescribedSource } from '../download/source.ts';
@@ -89,7 +90,10 @@ export async function downloadCommand(inv: Invocation, out: Output): Promise<num
   const stop = waitForStopSignal();
   // A one-shot download does not read its file back for content ids (issue 40): it computes them
   // only when it serves the file (--seed) or was asked for one (a download by content id).
-  const node = await startNode(o, out, { contentIds: o.seed ? 'background' : 'on-demand', plugins: nodePlugins });
+  // Its network: the probe and the trackers' ICE servers (its WebRTC's STUN), LSD only with --lsd,
+  // private discovery (the onion client, loaded only then) with --directory; it maps no port.
+  const network = networkPlugin({ onion: o.onion, lsd: o.lsd });
+  const node = await startNode(o, out, { contentIds: o.seed ? 'background' : 'on-demand', network, plugins: nodePlugins });
   void node.fatal.then((reason) => stop.failWith(reason));
   // The embedded chain waits for the download (chain-attach.ts); a one-shot download never starts it.
   const downloaded = Promise.withResolvers<void>();

@@ -19,7 +19,7 @@ export async function relayCommand(inv: Invocation, out: Output): Promise<number
     await db.close();
   }
   const stop = waitForStopSignal();
-  const { startNodeRelay } = await import('@cascade/node/onion');
+  const { startNodeRelay } = await import('@cascade/node-network/onion');
   const host = o.host ?? '127.0.0.1';
   const relay = await startNodeRelay(
     { identity, host, port: inv.values.port === undefined ? 0 : o.port, directories, exit: o.exit, ...(o.dht ? (o.dhtBootstrap.length > 0 ? { dhtBootstrap: o.dhtBootstrap } : {}) : { dhtBootstrap: [] }) },

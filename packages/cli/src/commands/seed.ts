@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { loadEngine } from '../core/engine.ts';
 import { errorMessage, startNode } from '@cascade/node';
 import { nodePlugins } from '../core/node-plugins.ts';
+import { networkPlugin } from '@cascade/node-network';
 import { UsageError, CliError } from '../core/errors.ts';
 import { chainFor } from './chain-attach.ts';
 import { describeTorrentBytes } from '../download/source.ts';
@@ -29,7 +30,9 @@ export async function seedCommand(inv: Invocation, out: Output): Promise<number>
 
   const stop = waitForStopSignal();
   // Content ids are computed to be published: with no DHT, or private discovery, there is nowhere to.
-  const node = await startNode(o, out, { contentIds: o.dht && !o.onion?.byDefault ? 'background' : 'on-demand', plugins: nodePlugins });
+  // Its network: the probe and the trackers' ICE servers, LSD with --lsd, private discovery with --directory.
+  const network = networkPlugin({ onion: o.onion, lsd: o.lsd });
+  const node = await startNode(o, out, { contentIds: o.dht && !o.onion?.byDefault ? 'background' : 'on-demand', network, plugins: nodePlugins });
   void node.fatal.then((reason) => stop.failWith(reason));
   const chain = chainFor(node, o, out);
   // Its complete public torrent goes on the DHT as `serve` puts it (signed records under its

@@ -27,10 +27,10 @@ import { nodeIdentity } from '@cascade/node';
 import { makeDirsSync } from '@cascade/engine/make-dirs';
 import { setTorrentLimits, type TorrentLimits } from '@cascade/engine';
 import { RssService, rssRpc, nodeAdd } from '@cascade/rss';
-import { startAssistant, assistantRpc } from '@cascade/node/features';
+import { startAssistant, assistantRpc } from '@cascade/node-assistant';
 import type { ChainConfig } from '@cascade/rewards';
 import type { ReceiptTerms } from '@cascade/rewards';
-import type { OnionOptions } from '@cascade/node/features';
+import { networkPlugin, type OnionOptions } from '@cascade/node-network';
 import { attachRewards } from '@cascade/rewards';
 import { checkGgufFile, isLocalLlm, loadNodeLlamaCpp, type LlmConfig } from '@cascade/assistant';
 
@@ -203,15 +203,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     iceServers: opts.iceServers?.map((url) => ({ urls: [url] })),
     downloadDir,
     queue: opts.queue,
-    onion: opts.onion,
     // URLs inside torrents (web seeds, trackers) as the node's typed URLs, unless only this
     // machine or LAN can reach its API (torrent-url-guard.ts).
     privateTorrentUrls: opts.allowPrivateUrls === true || privateTorrentUrlsFor(host) ? true : false,
     ...(opts.connectionLimits ? { connectionLimits: opts.connectionLimits } : {}),
-    mapPorts: opts.mapPorts === true,
-    portMappingSetting: opts.portMappingSetting,
-    lsd: opts.lsd,
   };
+  // How the node is reached and finds peers (@cascade/node-network): the network's probe, LSD, port
+  // mapping, private discovery (its onion client loaded only with directories).
+  const network = networkPlugin({ onion: opts.onion, mapPorts: opts.mapPorts === true, portMappingSetting: opts.portMappingSetting, lsd: opts.lsd });
   // A cluster's member joins with @cascade/cluster, loaded only then: a single node never loads it.
   const cluster = opts.cluster ? (await import('@cascade/cluster')).clusterPlugin(opts.cluster) : undefined;
   // Its private shares load the first time it meets one, its content ids with it (computed as torrents complete).
@@ -219,7 +218,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     privateShares: () => import('@cascade/private-node').then((m) => m.openPrivateShares),
     contentIds: () => import('@cascade/content-node').then((m) => m.openContentIds),
   };
-  const node = await startNode(nodeOptions, log, { exclusive: true, reportListening: false, cluster, plugins });
+  const node = await startNode(nodeOptions, log, { exclusive: true, reportListening: false, cluster, network, plugins });
 
   const cleanups: (() => Promise<void> | void)[] = [() => node.stop()];
   let libraryLoaded = false;
@@ -298,7 +297,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const { auth } = authParts;
     const id = nodeIdentity(node.db);
     if (opts.relay && opts.onion) {
-      const { startNodeRelay } = await import('@cascade/node/onion');
+      const { startNodeRelay } = await import('@cascade/node-network/onion');
       const relay = await startNodeRelay(
         {
           identity: id,
@@ -311,8 +310,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         log,
       );
       cleanups.push(() => relay.close());
-      node.onion?.gossip.setOwn(() => relay.descriptor());
-      if (node.onion) node.onion.relay = relay;
+      network.onion?.gossip.setOwn(() => relay.descriptor());
+      if (network.onion) network.onion.relay = relay;
       const d = relay.descriptor();
       log.event('relay', { port: relay.port, tcp: d.tcp, ws: d.ws, exit: d.exit !== null });
       log.say(`onion relay on ${d.tcp}${d.exit ? ' (discovery exit)' : ''}`);

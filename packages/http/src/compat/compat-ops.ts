@@ -12,7 +12,7 @@ import { torrentDetailOf, loadedTorrent, findTorrent } from '../routes/lookup.ts
 import { addTorrentBytes, addUri } from '@cascade/node/features';
 import { selectFiles } from '@cascade/node/features';
 import { torrentFiles } from '@cascade/node/features';
-import { incomingPeers, reachabilityOf } from '@cascade/node/features';
+import { incomingPeers, reachabilityOf } from '@cascade/node-network';
 import type { ApiToken } from '@cascade/node';
 import { badRequest, httpStatusOf } from '../app/http-errors.ts';
 import { compatEdits } from './compat-edits.ts';

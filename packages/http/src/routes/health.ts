@@ -9,7 +9,7 @@ import type { ApiContext } from '../app/context.ts';
 import { dhtPortOf } from '@cascade/node';
 import { healthSchema } from '../schemas/api.ts';
 import { countTransports } from '@cascade/node/features';
-import { reachabilityOf } from '@cascade/node/features';
+import { reachabilityOf } from '@cascade/node-network';
 import { callerMay } from '../auth/hook.ts';
 import { publicAnnounceUrls } from '@cascade/node/features';
 import { publicIceServers } from '@cascade/node/features';

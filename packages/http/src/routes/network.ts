@@ -4,7 +4,7 @@
 // the node's own business.
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../app/context.ts';
-import type { NetworkStatus } from '@cascade/node/features';
+import type { NetworkStatus } from '@cascade/shapes';
 
 const str = { type: 'string' } as const;
 const nullableStr = { type: ['string', 'null'] } as const;
@@ -41,7 +41,7 @@ export function networkRoutes(app: FastifyInstance, ctx: ApiContext): void {
     if (s) return s;
     return {
       nat: 'unknown', externalAddress: null, localAddress: null, iceServers: ctx.node.iceServers(), iceSource: 'setting', relayOnly: false, stun: {}, probedAt: null,
-      portMapping: ctx.node.portMappingStatus?.() ?? { method: null, externalPort: null, error: 'port mapping is off' },
+      portMapping: ctx.node.portMapping?.status() ?? { method: null, externalPort: null, error: 'port mapping is off' },
       reason: 'this node does not probe its network',
     };
   };

@@ -1,11 +1,9 @@
-// What a node needs to start (startNode): the CLI's parsed options satisfy it as they are.
+// What a node needs to start (startNode): the CLI's parsed options satisfy it as they are. Private
+// discovery, LSD and port mapping are the network plug-in's (startNode's `network`: @cascade/node-network).
 
-import type { LsdMode } from '../network/lsd.ts';
 import type { IceServer } from '../model/ice-servers.ts';
 import type { PrivateAllowance } from '../sources/url-guard.ts';
-import type { PortMappingSetting } from '../model/settings.ts';
 import type { QueueOptions } from '../queue/manager.ts';
-import type { OnionOptions } from '../network/onion.ts';
 import type { SessionOptions } from './engine.ts';
 
 /** What a node needs to start; the CLI's parsed options satisfy it as they are. */
@@ -35,16 +33,6 @@ export interface NodeOptions {
   downloadDir?: string | undefined;
   /** The queue's clock and timer (tests drive the alt-speed schedule with their own clock). */
   queue?: QueueOptions | undefined;
-  /** Private discovery through onion circuits built from these directories' relays (issue 14). */
-  onion?: OnionOptions | undefined;
-  /** Map the ports on the gateway as the portMapping setting says (`serve` only; tests, benchmarks,
-   *  seed and download never map). CASCADE_PORT_MAPPING overrides the setting (port-mapping.ts). */
-  mapPorts?: boolean | undefined;
-  /** `serve --port-mapping`: stored as the portMapping setting before the mapping starts. */
-  portMappingSetting?: PortMappingSetting | undefined;
-  /** BEP 14 local service discovery: 'setting' follows the lsd setting (`serve`), 'on'/'off' for
-   *  this run; omitted = off. CASCADE_LSD overrides it (network/lsd.ts). */
-  lsd?: LsdMode | undefined;
   /** Where URLs inside torrents and magnets (web seeds, trackers) may lead: omitted or true =
    *  anywhere (seed, download); otherwise public addresses only, less what the allowance exempts
    *  (sources/torrent-url-guard.ts). The node's own and --tracker URLs are never checked. */

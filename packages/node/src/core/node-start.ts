@@ -1,6 +1,6 @@
 // Starting a node: the state DB, the engine session with the node's extensions, the control
-// endpoint, and the node's network and ICE servers. Apart from node.ts so that the node's class
-// stays one file's read.
+// endpoint, the node's ICE servers and the network plug-in it is handed. Apart from node.ts so that
+// the node's class stays one file's read.
 import { StateDB } from '../state/state-db.ts';
 import { stateOpenOptions } from '../state/member-id.ts';
 import { holdAsSingleNode, type DatabaseLease } from '../state/database-lease.ts';
@@ -10,10 +10,8 @@ import { loadEngine, type SessionHandle, type SessionOptions } from './engine.ts
 import { NodeError, errorMessage } from './errors.ts';
 import { IdentifiedPeers } from '../peers/identified-peers.ts';
 import { nodeIdentity, useNativeSignatures } from './node-identity.ts';
-import type { NodeOnion } from '../network/onion.ts';
 import { CascadeNode, dhtPortOf, type NodeLog, type NodeOptions, type NodePlugins } from './node.ts';
-import { followPortMapping } from '../network/port-mapping.ts';
-import { followLsd } from '../network/lsd.ts';
+import type { NodeNetworkProbe, NodePortMapping, NodePrivateDiscovery } from './node-network.ts';
 import type { ContentIdMode } from './content-ids.ts';
 import { loadModelState } from '../model/index.ts';
 import type { NodeCluster } from './node-cluster.ts';
@@ -38,6 +36,23 @@ export interface JoinedCluster extends NodeCluster {
   /** The node exists: the member keeps its views current and follows it (node.cluster and
    *  node.lease, its figures, holdings, placement and events). */
   follow(node: CascadeNode): Promise<void>;
+}
+
+/**
+ * How a node is reached and finds peers beyond what its engine does alone (startNode's `network`):
+ * made by the layer that starts the node (@cascade/node-network's networkPlugin, which @cascade/http
+ * and the CLI's seed and download hand in). A node started without one probes nothing, runs no
+ * local service discovery, maps no port and has no private discovery (node-network.ts).
+ */
+export interface NetworkPlugin {
+  /** Before the session exists: private discovery for the engine over the node's identified peers
+   *  (they trade relays), or undefined for none. `host`: where its links leave from. */
+  privateDiscovery(parts: { host: string | undefined; out: NodeLog; identified: IdentifiedPeers }): Promise<NodePrivateDiscovery | undefined>;
+  /** The node exists and listens: what it starts to follow it (the network's probe, LSD, port mapping). */
+  follow(
+    node: CascadeNode,
+    parts: { trackers: string[]; host: string | undefined; urlGuard: SessionOptions['urlGuard']; dhtPort: number | undefined },
+  ): Promise<{ network?: NodeNetworkProbe | undefined; portMapping?: NodePortMapping | undefined }>;
 }
 
 /** exempt: URLs the torrent URL guard never checks (the node's own and --tracker ones). */
@@ -85,7 +100,7 @@ function friendlyStartError(err: unknown, o: NodeOptions): Error {
 export async function startNode(
   o: NodeOptions,
   out: NodeLog,
-  opts: { exclusive?: boolean; reportListening?: boolean; contentIds?: ContentIdMode; cluster?: ClusterPlugin | undefined; plugins?: NodePlugins | undefined } = {},
+  opts: { exclusive?: boolean; reportListening?: boolean; contentIds?: ContentIdMode; cluster?: ClusterPlugin | undefined; network?: NetworkPlugin | undefined; plugins?: NodePlugins | undefined } = {},
 ): Promise<CascadeNode> {
   const other = await connectControl(o.stateDir, 5000);
   if (other && opts.exclusive) {
@@ -113,14 +128,14 @@ export async function startNode(
   let own: () => Iterable<string> = () => o.trackers;
   let session: SessionHandle;
   let sOpts: SessionOptions;
-  let onion: NodeOnion | undefined;
+  let onion: NodePrivateDiscovery | undefined;
   // The node's private shares choose their storage; they exist once the node does, before any load.
   let storageFor: NonNullable<SessionOptions['storageFor']> | undefined;
   let moveData: NonNullable<SessionOptions['moveData']> | undefined;
   try {
     const lib = await loadEngine();
     const extensions = [identified.extension(nodeIdentity(db), lib.CLIENT_NAME)];
-    if (o.onion && o.onion.directories.length > 0) onion = (await import('../network/onion.ts')).onionClientFor(o.onion, o.host, out, identified);
+    onion = await opts.network?.privateDiscovery({ host: o.host, out, identified });
     sOpts = sessionOptions(o, db, () => own());
     session = await lib.Session.create({
       ...sOpts,
@@ -130,7 +145,7 @@ export async function startNode(
       moveData: (meta, from, to, standard) => (moveData ? moveData(meta, from, to, standard) : standard()),
     });
   } catch (err) {
-    onion?.client.close();
+    onion?.close();
     await (member ?? single)?.release();
     await db.close();
     throw friendlyStartError(err, o);
@@ -150,7 +165,6 @@ export async function startNode(
   storageFor = node.privateShares.storageFor;
   moveData = node.privateShares.moveData;
   if (o.iceServers) node.fixedIceServers = o.iceServers;
-  node.followIceServerSetting({ trackers: o.trackers, bindAddress: o.host, urlGuard: sOpts.urlGuard });
   if (opts.reportListening !== false) {
     out.event('listening', { port: session.port });
     out.say(`listening on port ${session.port}`);
@@ -160,12 +174,12 @@ export async function startNode(
     out.event('dht', { port: dhtPort });
     out.say(`DHT on UDP port ${dhtPort}`);
   }
-  await followLsd(node, o.lsd);
-  if (o.mapPorts) {
-    if (o.portMappingSetting) await node.model.setSettings({ portMapping: o.portMappingSetting });
-    node.portMapping = followPortMapping(node, { udpPort: dhtPort, host: o.host });
-    node.portMappingStatus = () => node.portMapping?.status();
+  if (opts.network) {
+    const followed = await opts.network.follow(node, { trackers: o.trackers, host: o.host, urlGuard: sOpts.urlGuard, dhtPort });
+    node.network = followed.network;
+    node.portMapping = followed.portMapping;
   }
+  node.followIceServerSetting();
   try {
     await node.startControl(!other);
   } catch (err) {

@@ -2,8 +2,7 @@
 // endpoint. `cascade serve` (through startServer), `seed` and `download` all run one of these.
 
 import type { IceServer } from '../model/ice-servers.ts';
-import { startNodeNetwork, type NodeNetwork, type PortMappingStatus } from '../network/node-network.ts';
-import type { NodePortMapping } from '../network/port-mapping.ts';
+import type { NodeNetworkProbe, NodePortMapping, NodePrivateDiscovery } from './node-network.ts';
 import { StateDB, type TorrentStatus } from '../state/state-db.ts';
 import { PeerLedger } from '../peers/peer-ledger.ts';
 import { ControlServer } from './control.ts';
@@ -23,7 +22,6 @@ import { rememberPeers } from '../peers/manual-peers.ts';
 import { NodeModel, type ModelState } from '../model/index.ts';
 import type { AddInput } from './node-parts.ts';
 import { QueueManager, type QueueOptions } from '../queue/manager.ts';
-import type { NodeOnion } from '../network/onion.ts';
 import { NodeContentIds, type ContentIdMode, type LoadContentIds } from './content-ids.ts';
 import type { AddExtra, AddOptions, InfoHashResolver, NodeCore, TorrentAdder, TorrentEvents, TorrentTap, TorrentVerbs } from './node-parts.ts';
 import type { NodeLog } from './node-log.ts';
@@ -106,8 +104,9 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
   ownTrackers: () => string[] = () => [];
   /** Settings, categories, tags and each torrent's own options (src/model/). */
   readonly model: NodeModel;
-  /** Private discovery's onion client, when the node was given directories (issue 14). */
-  onion: NodeOnion | undefined;
+  /** Private discovery's onion client, when the node was given directories (issue 14; the network
+   *  plug-in makes it: node-network.ts). */
+  onion: NodePrivateDiscovery | undefined;
   /** Which torrents run (limits, order, force start, stalls), seeding goals, the alt-speed schedule. */
   readonly queue: QueueManager;
   /** Tells the live feed something changed (the server sets it). */
@@ -202,11 +201,10 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
 
   /** ICE servers fixed by the node's options (tests: [] = host candidates only); else the setting. */
   fixedIceServers: IceServer[] | undefined;
-  /** How the node is reached (NAT, external address, ICE servers found); absent with fixed ICE servers. */
-  network: NodeNetwork | undefined;
-  /** The gateway's port mapping, when one runs. */
-  portMappingStatus: (() => PortMappingStatus | undefined) | undefined;
-  /** The port mapper following the portMapping setting (nodes started with mapPorts). */
+  /** How the node is reached (NAT, external address, ICE servers found), when a network plug-in
+   *  probes it (node-network.ts). */
+  network: NodeNetworkProbe | undefined;
+  /** The port mapper following the portMapping setting (a network plug-in that maps: serve). */
   portMapping: NodePortMapping | undefined;
 
   /** The ICE servers in force: fixed, else the setting, else those found on the trackers. */
@@ -219,10 +217,12 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
   }
 
   /** The iceServers setting drives the session's WebRTC, now and whenever it changes; without one,
-   *  the STUN (and TURN) of the trackers the node announces to. ICE servers fixed by the node's
-   *  options win over both (the network is still probed with them). */
-  followIceServerSetting(opts: Parameters<typeof startNodeNetwork>[1]): void {
-    this.network = startNodeNetwork(this, opts);
+   *  the STUN (and TURN) of the trackers the node announces to (found by the network's probe,
+   *  which puts the list in force). ICE servers fixed by the node's options win over both (the
+   *  network is still probed with them). With no probe the setting is put in force here. */
+  followIceServerSetting(): void {
+    const set = this.model.getSettings().iceServers;
+    if (!this.network && !this.fixedIceServers && set.length > 0) this.session.setIceServers?.(set, { relayOnly: false });
     this.model.settings.onChange((_next, _prev, changed) => {
       if (!changed.includes('iceServers') || this.fixedIceServers) return;
       // In force at once (the probe that follows may take seconds): the new list, or none until
@@ -471,7 +471,7 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
       // Handles kept from before the session closes: the 'untracked' listeners get them after.
       const running = new Map(this.session.list().map((t) => [t.infoHashHex, t]));
       await attempt(() => this.session.close());
-      this.onion?.client.close();
+      this.onion?.close();
       this.network?.stop();
       for (const ih of this.#feed.tracked()) this.#feed.untrack(ih, running.get(ih));
       await attempt(() => this.ledger.close());

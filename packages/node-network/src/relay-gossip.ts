@@ -6,7 +6,7 @@
 // peer that floods it with relays of its own cannot also become the hop that sees its address.
 import { sendExtensionMessage } from '@cascade/identity';
 import { descriptorProblem, type RelayDescriptor } from '@cascade/onion';
-import type { IdentifiedPeers } from '../peers/identified-peers.ts';
+import type { IdentifiedPeers } from '@cascade/node/network-host';
 
 const SEND_MAX = 8;
 const PER_SENDER = 8;

@@ -2,7 +2,7 @@
 // loopback it cannot be; someone dialled in, so it is from somewhere; otherwise nobody may have
 // tried yet. One rule for /api/health, the compatible APIs and the assistant.
 
-import type { SessionHandle } from '../core/engine.ts';
+import type { SessionHandle } from '@cascade/engine';
 
 export type Reachability = 'reachable' | 'local-only' | 'unknown';
 

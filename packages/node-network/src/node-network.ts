@@ -4,8 +4,9 @@
 // node's WebRTC uses as a result. Probed at start, again when the network changes (interfaces come
 // and go, the default route's source address moves) or new trackers appear, and every few minutes.
 import os from 'node:os';
-import { probeNat, parseStunUrl, routeSource, type NatKind, type StunServer } from '@cascade/reachability';
-import type { IceServer } from '../model/ice-servers.ts';
+import { probeNat, parseStunUrl, routeSource, type NatKind, type StunServer } from '@cascade/reachability/ice';
+import type { IceServer } from '@cascade/node/basics';
+import type { NodePortMapping } from '@cascade/node/network-host';
 import type { NetworkStatus, PortMappingStatus } from '@cascade/shapes';
 
 // What GET /api/network sends (@cascade/shapes).
@@ -253,7 +254,7 @@ function isOwnAddress(host: string): boolean {
 export function startNodeNetwork(
   node: {
     ownTrackers(): string[];
-    portMappingStatus: (() => PortMappingStatus | undefined) | undefined;
+    readonly portMapping: Pick<NodePortMapping, 'status'> | undefined;
     session: { list(): Iterable<{ trackers(): { url: string }[] }>; setIceServers?(list: IceServer[] | undefined, opts?: { relayOnly?: boolean }): void };
     fixedIceServers: IceServer[] | undefined;
     model: { settings: { current(): { readonly iceServers: IceServer[] } } };
@@ -273,7 +274,7 @@ export function startNodeNetwork(
     configuredIceServers: () => node.fixedIceServers ?? structuredClone(node.model.settings.current().iceServers),
     fixed: () => node.fixedIceServers !== undefined,
     apply: (list, opts) => node.session.setIceServers?.(list, opts),
-    portMapping: () => node.portMappingStatus?.(),
+    portMapping: () => node.portMapping?.status(),
     bindAddress: opts.bindAddress && !/^(0\.0\.0\.0|::)$/.test(opts.bindAddress) ? opts.bindAddress : undefined,
     urlGuard: opts.urlGuard,
   });

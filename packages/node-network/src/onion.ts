@@ -3,14 +3,12 @@
 // a relay (and discovery exit) on its own port, published to the directories.
 import { OnionClient, directoryRelays, onionDiscovery, type ExitExecutor, type OnionEvent, type RelayDescriptor } from '@cascade/onion';
 import { RelayGossip } from './relay-gossip.ts';
-import type { IdentifiedPeers } from '../peers/identified-peers.ts';
 import { dialRelay, nodeExitExecutor, startRelay, wsTrackerTunnels, type RunningRelay } from '@cascade/onion/node';
 import type { Identity } from '@cascade/identity';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { isPrivateAddress } from '../sources/url-guard.ts';
-import type { NodeLog } from '../core/node-log.ts';
-import type { PrivateDiscovery } from '../core/engine.ts';
+import { isPrivateAddress, type IdentifiedPeers, type NodeLog, type NodePrivateDiscovery } from '@cascade/node/network-host';
+import type { PrivateDiscovery } from '@cascade/engine';
 import type { OnionStatus } from '@cascade/shapes';
 
 export interface OnionOptions {
@@ -20,7 +18,9 @@ export interface OnionOptions {
   byDefault?: boolean;
 }
 
-export interface NodeOnion {
+/** A node's private discovery: what the node keeps of it (node.onion), and the client, the relay
+ *  gossip and the node's own relay behind it. */
+export interface NodeOnion extends NodePrivateDiscovery {
   client: OnionClient;
   discovery: PrivateDiscovery;
   byDefault: boolean;
@@ -76,6 +76,7 @@ export function onionClientFor(o: OnionOptions, host: string | undefined, out: N
     discovery: onionDiscovery(client) as PrivateDiscovery,
     byDefault: o.byDefault === true,
     gossip,
+    close: () => client.close(),
     status: () => {
       const own = onion.relay?.descriptor();
       return {
@@ -178,3 +179,5 @@ function publicTargetsOnly(exec: ExitExecutor): ExitExecutor {
       : {}),
   };
 }
+
+export { RelayGossip };

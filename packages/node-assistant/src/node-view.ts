@@ -3,48 +3,23 @@
 // peers, the stalled-metadata sentence, and the hash failures and bans this process saw.
 
 import { readFileSync } from 'node:fs';
-import { statfs } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import type { NodeHealthView, NodeView, PeerView, TorrentView, TrackerView } from '@cascade/assistant';
-import type { NodeModel } from '../model/index.ts';
-import type { QueueManager } from '../queue/manager.ts';
-import type { CacheNode } from '../listing/summary-cache.ts';
-import type { EvidenceNode } from './evidence.ts';
+import type { TorrentHandle, TrackerStatus } from '@cascade/engine';
+import type { CascadeNode, ListEntry } from '@cascade/node';
+import { diskSpace, liveRow, summaryCache, torrentFiles, type CacheNode } from '@cascade/node/features';
+import { reachabilityOf } from '@cascade/node-network';
+import { TorrentEvidence, type EvidenceNode } from './evidence.ts';
 
 /** What the assistant reads of a node: the listing, its evidence, settings and stalls, the queue's progress. */
-export type ViewedNode = CacheNode & EvidenceNode & {
-  readonly startedAt: number;
-  readonly model: NodeModel;
-  readonly queue: Pick<QueueManager, 'lastProgressAt' | 'positions'>;
+export type ViewedNode = CacheNode & EvidenceNode & Pick<CascadeNode, 'startedAt' | 'model'> & {
+  readonly queue: Pick<CascadeNode['queue'], 'lastProgressAt' | 'positions'>;
 };
-import type { TorrentHandle, TrackerStatus } from '../core/engine.ts';
-import { summaryCache } from '../listing/summary-cache.ts';
-import { liveRow, type ListEntry } from '../listing/listing.ts';
-import { torrentFiles } from '../listing/torrent-view.ts';
-import { TorrentEvidence } from './evidence.ts';
-import { reachabilityOf } from '../network/reachability.ts';
 
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export interface NodeViewOptions {
   /** The BitTorrent listener's bind address. */
   bittorrentHost: string;
-}
-
-/** Free and total bytes of the file system holding `path` (its nearest existing parent). */
-export async function diskSpace(path: string): Promise<{ free: number; total: number } | undefined> {
-  let p = path;
-  for (let i = 0; i < 64; i++) {
-    try {
-      const s = await statfs(p);
-      return { free: s.bavail * s.bsize, total: s.blocks * s.bsize };
-    } catch {
-      const up = dirname(p);
-      if (up === p) return undefined;
-      p = up;
-    }
-  }
-  return undefined;
 }
 
 function trackerView(t: TrackerStatus): TrackerView {

@@ -14,8 +14,8 @@ import { startTracker } from '@cascade/tracker';
 import { Session, createTorrent, toMagnet, type TransferEvent, type WebRtcOptions } from '@cascade/engine';
 import { OnionClient, directoryRelays, onionDiscovery } from '@cascade/onion';
 import { dialRelay } from '@cascade/onion/node';
-import { startNodeRelay } from '../src/network/onion.ts';
-import { silentLog } from '../src/core/node.ts';
+import { silentLog } from '@cascade/node';
+import { startNodeRelay } from '../src/onion.ts';
 
 const RTC: WebRtcOptions = { iceServers: [], bindAddress: '127.0.0.1', minAnnounceInterval: 2 };
 const RELAYS = ['127.0.0.74', '127.0.0.75', '127.0.0.76'];

@@ -2,12 +2,11 @@
 // their hash check and the peers banned for them; for the node, when someone last connected in.
 // Counted from the moment the server starts (the node-wide totals are the engine's counters).
 
-import type { NodeCore, TorrentEvents } from '../core/node-parts.ts';
+import type { NodeCore, TorrentEvents } from '@cascade/node/features';
+import { incomingPeers } from '@cascade/node-network';
 
 /** What the evidence follows: every torrent's events, and the session's peers. */
 export type EvidenceNode = Pick<NodeCore, 'session'> & Pick<TorrentEvents, 'onTorrentEvent'>;
-import type { TorrentHandle } from '../core/engine.ts';
-import { incomingPeers } from '../network/reachability.ts';
 
 const INCOMING_SAMPLE_MS = 60_000;
 const MAX_BANNED = 50;

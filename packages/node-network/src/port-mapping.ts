@@ -7,7 +7,7 @@
 // command line for a serve process: `npm test` and the benchmarks set it to "off", so that no SSDP,
 // NAT-PMP or PCP packet from them ever reaches the machine's real network.
 import { startPortMapping, type PortMapper, type PortMappingStatus } from '@cascade/reachability';
-import { PORT_MAPPING_SETTINGS, type PortMappingSetting } from '../model/settings.ts';
+import { PORT_MAPPING_SETTINGS, type NodePortMapping, type PortMappingSetting } from '@cascade/node/network-host';
 
 export const PORT_MAPPING_ENV = 'CASCADE_PORT_MAPPING';
 
@@ -24,10 +24,7 @@ interface NodeLike {
   out?: { note(line: string): void; say(line: string): void; event(name: string, fields?: Record<string, unknown>): void };
 }
 
-export interface NodePortMapping {
-  status(): PortMappingStatus;
-  stop(): Promise<void>;
-}
+export type { NodePortMapping };
 
 /** The mode in force: the environment's override when valid, else the setting. */
 export function effectivePortMapping(setting: PortMappingSetting, env: NodeJS.ProcessEnv = process.env): PortMappingSetting {

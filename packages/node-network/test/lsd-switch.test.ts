@@ -4,10 +4,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { effectiveLsd } from '../src/network/lsd.ts';
-import { startNode } from '../src/core/node-start.ts';
-import { silentLog } from '../src/core/node.ts';
-import { tempDir } from './helpers.ts';
+import { startNode, silentLog } from '@cascade/node';
+import { effectiveLsd } from '../src/lsd.ts';
+import { networkPlugin } from '../src/plugin.ts';
+import { tempDir } from '../../node/test/helpers.ts';
 
 test('effectiveLsd: CASCADE_LSD first, then the test runner\'s guard, then the command line and the setting', () => {
   const none = {};
@@ -29,7 +29,7 @@ test('a node started as `serve` starts one, under `node --test`, stays off the L
   assert.ok(process.env.NODE_TEST_CONTEXT, 'run by node --test');
   const dir = tempDir(t);
   // Loopback only: were the guard to fail, the sockets would refuse (and say so) rather than multicast.
-  const node = await startNode({ stateDir: join(dir, 'state'), port: 0, host: '127.0.0.1', dht: false, dhtBootstrap: [], trackers: [], lsd: 'setting' }, silentLog);
+  const node = await startNode({ stateDir: join(dir, 'state'), port: 0, host: '127.0.0.1', dht: false, dhtBootstrap: [], trackers: [] }, silentLog, { network: networkPlugin({ lsd: 'setting' }) });
   t.after(() => node.stop());
   assert.equal(node.model.getSettings().lsd, true, 'on by default, as in libtorrent');
   assert.deepEqual(node.health().lsd, { enabled: false, families: [], error: null, sent: 0, received: 0, dropped: 0, peers: 0 });

@@ -6,16 +6,13 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createAssistant, runChecks, AssistantInputError, UnknownTorrentError, type Assistant, type LlmConfig } from '@cascade/assistant';
-import type { InfoHashResolver } from '../core/node-parts.ts';
-import type { ViewedNode } from './node-view.ts';
-import type { RpcHandlers } from '../core/control.ts';
-import { InvalidInput, NodeError } from '../core/errors.ts';
-import { AssistantNodeView } from './node-view.ts';
-
-export { AssistantNodeView, diskSpace } from './node-view.ts';
+import { InvalidInput, NodeError } from '@cascade/node/basics';
+import type { RpcHandlers } from '@cascade/node';
+import type { InfoHashResolver } from '@cascade/node/features';
+import { AssistantNodeView, type ViewedNode } from './node-view.ts';
 
 /** The repo's knowledge base, next to the packages. */
-export const DEFAULT_HELP_DIR = fileURLToPath(new URL('../../../../docs/help/', import.meta.url));
+export const DEFAULT_HELP_DIR = fileURLToPath(new URL('../../../docs/help/', import.meta.url));
 
 export interface NodeAssistantOptions {
   bittorrentHost: string;
