@@ -1,16 +1,45 @@
 // The package graph's check (issue 41): dependency-cruiser with .dependency-cruiser.cjs (relative
 // imports across packages, cycles, node:* in the engine core, arrows up the layers), violations
 // already listed in .dependency-cruiser-known-violations.json ignored, then with
-// .dependency-cruiser-declared.cjs (every imported package declared). Exits 1 on any violation.
+// .dependency-cruiser-declared.cjs (every imported package declared), and no package but the engine
+// past MAX_PACKAGE_LINES of source (issue 64). Exits 1 on any violation.
 //   node scripts/check-dependencies.ts [--root DIR]   (DIR holds packages/; default: this repo)
 //   node scripts/check-dependencies.ts --baseline    rewrites the known list (after fixing some)
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, globSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const REPO = join(import.meta.dirname, '..');
 const BIN = join(REPO, 'node_modules', 'dependency-cruiser', 'bin');
 const KNOWN = join(REPO, '.dependency-cruiser-known-violations.json');
+
+/** A package's size past which growth is a decision, not a drift (issue 64): split it or raise this on purpose. */
+export const MAX_PACKAGE_LINES = 12_000;
+/** The engine is the product's core and one bounded part however large: it is exempt. */
+const SIZE_EXEMPT = new Set(['engine']);
+
+/** Lines of each package's own source: .ts/.tsx/.js outside its tests, node_modules, builds and native code. */
+export function packageLines(root = REPO): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const dir of readdirSync(join(root, 'packages')).sort()) {
+    if (!existsSync(join(root, 'packages', dir, 'package.json'))) continue;
+    const files = globSync('**/*.{ts,tsx,js,mjs,cjs}', {
+      cwd: join(root, 'packages', dir),
+      exclude: (f: string) => /^(test|node_modules|dist|build|native)$/.test(f),
+    });
+    let lines = 0;
+    for (const f of files) lines += readFileSync(join(root, 'packages', dir, f), 'utf8').split('\n').length - 1;
+    out.set(dir, lines);
+  }
+  return out;
+}
+
+/** The packages past MAX_PACKAGE_LINES, as report lines. */
+export function oversizedPackages(root = REPO): string[] {
+  return [...packageLines(root)]
+    .filter(([dir, lines]) => lines > MAX_PACKAGE_LINES && !SIZE_EXEMPT.has(dir))
+    .map(([dir, lines]) => `package-size: packages/${dir} has ${lines} lines of source (more than ${MAX_PACKAGE_LINES}): give a part of it a package of its own`);
+}
 
 export function checkDependencies(root = REPO): { ok: boolean; report: string } {
   const run = (config: string, extra: string[] = []) =>
@@ -22,9 +51,10 @@ export function checkDependencies(root = REPO): { ok: boolean; report: string } 
   const known = root === REPO && existsSync(KNOWN) ? ['--ignore-known', KNOWN] : [];
   const graph = run('.dependency-cruiser.cjs', known);
   const declared = run('.dependency-cruiser-declared.cjs');
+  const oversized = oversizedPackages(root);
   return {
-    ok: graph.status === 0 && declared.status === 0,
-    report: [graph, declared].map((r) => `${r.stdout}${r.stderr}`.trim()).join('\n'),
+    ok: graph.status === 0 && declared.status === 0 && oversized.length === 0,
+    report: [...[graph, declared].map((r) => `${r.stdout}${r.stderr}`.trim()), ...oversized].join('\n'),
   };
 }
 

@@ -8,8 +8,6 @@ export type { InfoHashResolver, NodeCore, TorrentEvents } from './src/core/node-
 export { diskSpace } from './src/files/disk-space.ts';
 export { tokenEquals } from './src/auth/api-token.ts';
 export { SESSION_TTL_MS, MAX_SESSIONS } from './src/auth/member-store.ts';
-export { CompatSessionStore } from './src/auth/compat-sessions.ts';
-export { CompatStateStore } from './src/auth/compat-state.ts';
 export { announceNow } from './src/core/announce-now.ts';
 export type { Metainfo, TorrentHandle, TorrentSource } from './src/core/engine.ts';
 export { loadLibrary } from './src/core/library.ts';

@@ -137,3 +137,14 @@ test('@cascade/shapes sits under everything: the engine may import it, it import
   assert.notEqual(bad.status, 0);
   assert.match(bad.out, /shapes-import-nothing: packages\/shapes\/src\/up\.ts/);
 });
+
+test('a package other than the engine past 12,000 lines of source fails; its tests do not count; the engine is exempt', (t) => {
+  const lines = (n: number) => Array.from({ length: n }, (_, i) => `export const v${i} = ${i};`).join('\n') + '\n';
+  // content's index.ts has 2 lines: 11,998 more make 12,000 (allowed), 11,999 more 12,001.
+  const at = cruise(tree(t, { ...clean, 'packages/content/src/big.ts': lines(11_998), 'packages/content/test/huge.test.ts': lines(20_000) }, { content: ['engine'] }));
+  assert.equal(at.status, 0, `exactly 12,000 lines of source (and 20,000 of tests) pass: ${at.out}`);
+  const over = cruise(tree(t, { ...clean, 'packages/content/src/big.ts': lines(11_999), 'packages/engine/src/big.ts': lines(13_000) }, { content: ['engine'] }));
+  assert.notEqual(over.status, 0);
+  assert.match(over.out, /package-size: packages\/content has 12001 lines of source \(more than 12000\)/);
+  assert.doesNotMatch(over.out, /packages\/engine has/, 'the engine is exempt');
+});

@@ -9,8 +9,6 @@ import { MAX_MANUAL_PEERS, rememberPeers, storedPeers } from '../src/peers/manua
 import { postgres, sqlite, type Open, type StoreCases } from './store-engines.ts';
 import { nodeKeyCases } from './store-cases/node-key.ts';
 import { authCases } from './store-cases/auth.ts';
-import { compatSessionCases } from './store-cases/compat-sessions.ts';
-import { compatStateCases } from './store-cases/compat-state.ts';
 import { settingsCases } from './store-cases/settings.ts';
 import { categoryCases } from './store-cases/categories.ts';
 import { queueCases } from './store-cases/queue.ts';
@@ -31,7 +29,7 @@ import { join } from 'node:path';
 
 /** Each store moved onto the Store brings its cases (store-cases/), run here on both engines (a package above
  *  the node runs its own the same way: packages/rss/test/store.test.ts). */
-const STORES: StoreCases[] = [nodeKeyCases, authCases, compatSessionCases, compatStateCases, settingsCases, categoryCases, queueCases, torrentOptionCases, upsertCases, torrentWriteCases, torrentReadCases, resumeCases, ledgerCases, apiTokenCases, leaseCases, memberCases, clusterViewCases];
+const STORES: StoreCases[] = [nodeKeyCases, authCases, settingsCases, categoryCases, queueCases, torrentOptionCases, upsertCases, torrentWriteCases, torrentReadCases, resumeCases, ledgerCases, apiTokenCases, leaseCases, memberCases, clusterViewCases];
 
 async function cases(t: TestContext, open: Open): Promise<void> {
   await t.test('values come back as they went in: big integers, bytes, null, text with a question mark', async (t) => {

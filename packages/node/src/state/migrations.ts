@@ -446,7 +446,7 @@ export const MIGRATIONS: readonly string[] = [
   UPDATE torrent_holders SET save_path = (SELECT t.save_path FROM torrents t WHERE t.info_hash = torrent_holders.info_hash);
   `,
   // 22: the compatible APIs' sessions (qBittorrent's SID cookie) in the state, shared by a
-  // cluster's members so a balancer needs no stickiness (auth/compat-sessions.ts). Only a hash of
+  // cluster's members so a balancer needs no stickiness (@cascade/compat's src/stores/sessions.ts). Only a hash of
   // the cookie is kept, as for sign-in sessions.
   `
   CREATE TABLE compat_sessions (
@@ -462,7 +462,7 @@ export const MIGRATIONS: readonly string[] = [
   // download dir), is left on each other holder's row for that holder to move its copy to; what
   // failed there is kept for the torrent's detail.
   // And what the compatible APIs remember beside the settings, so every member of a cluster answers
-  // the same (auth/compat-state.ts): Transmission's values shown for limits that are off,
+  // the same (@cascade/compat's src/stores/state.ts): Transmission's values shown for limits that are off,
   // qBittorrent's searches and search plugin, failed logins by address (qBittorrent's ban), and
   // Transmission's torrent ids.
   `
@@ -491,7 +491,7 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (api, address)
   );
   `,
-  // 24: the credential each compatible API session was opened with (issue 65, auth/compat-sessions.ts):
+  // 24: the credential each compatible API session was opened with (issue 65, compat's src/stores/sessions.ts):
   // one opened with a token since rotated ends. Sessions from before say none and end too.
   `
   ALTER TABLE compat_sessions ADD COLUMN credential TEXT NOT NULL DEFAULT ''; -- the API token's generation (ApiToken.generation)

@@ -3,12 +3,12 @@
 // limits that are off, qBittorrent's searches and whether its search plugin is on — JSON records
 // by name — and failed logins by address, counted by every member together (qBittorrent's ban).
 
-import type { Queryable, Store } from '../state/store.ts';
+import type { CompatDatabase, CompatQueryable } from './database.ts';
 
 export class CompatStateStore {
-  readonly #store: Store;
+  readonly #store: CompatDatabase;
 
-  constructor(store: Store) {
+  constructor(store: CompatDatabase) {
     this.#store = store;
   }
 
@@ -100,7 +100,7 @@ export class CompatStateStore {
     }
   }
 
-  async #readIds(q: Queryable, api: string, infoHashes: readonly string[]): Promise<Map<string, number>> {
+  async #readIds(q: CompatQueryable, api: string, infoHashes: readonly string[]): Promise<Map<string, number>> {
     const ids = new Map<string, number>();
     for (let i = 0; i < infoHashes.length; i += 500) {
       const chunk = infoHashes.slice(i, i + 500);

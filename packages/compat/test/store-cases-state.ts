@@ -1,17 +1,17 @@
-// What the compatible APIs remember in the state (auth/compat-state.ts), through two stores on the
+// What the compatible APIs remember in the state (src/stores/state.ts), through two stores on the
 // same database (two cluster members): a record set through one is read through the other; a
 // prefix lists a session's records and nothing of another's; failed logins reaching either member
 // count together to the ban, which ends by itself; a success forgets them; Transmission's torrent
 // ids are given once, the same through either, never twice.
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { CompatStateStore } from '../../src/auth/compat-state.ts';
-import type { Open } from '../store-engines.ts';
+import { CompatStateStore } from '../src/stores/state.ts';
+import type { Open } from '../../node/test/store-engines.ts';
 
 const HOUR = 3_600_000;
 
 export async function compatStateCases(t: TestContext, open: Open): Promise<void> {
-  await t.test('compat state (auth/compat-state.ts): records and failed logins shared by two members', async (t) => {
+  await t.test('compat state (src/stores/state.ts): records and failed logins shared by two members', async (t) => {
     const s = await open(t);
     const a = new CompatStateStore(s);
     const b = new CompatStateStore(s);

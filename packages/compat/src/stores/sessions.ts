@@ -8,7 +8,7 @@
 // session opened under another (a rotation) in one statement, for every member of a cluster.
 
 import { createHash, randomBytes } from 'node:crypto';
-import type { Store } from '../state/store.ts';
+import type { CompatDatabase } from './database.ts';
 
 /** How stale last_seen may get before a use writes it again (the idle timeout's precision). */
 export const TOUCH_EVERY_MS = 60_000;
@@ -16,9 +16,9 @@ export const TOUCH_EVERY_MS = 60_000;
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
 export class CompatSessionStore {
-  readonly #store: Store;
+  readonly #store: CompatDatabase;
 
-  constructor(store: Store) {
+  constructor(store: CompatDatabase) {
     this.#store = store;
   }
 

@@ -1,12 +1,12 @@
-// The compatible APIs' sessions in the state (auth/compat-sessions.ts): a session started through
+// The compatible APIs' sessions in the state (src/stores/sessions.ts): a session started through
 // one store is live through another on the same database (two cluster members), ends for both on
 // logout, ends when idle past the timeout, keeps its idle clock with one write a minute, and past
 // the most sessions the least recently used goes. Only a hash of the cookie is stored. A use answers
 // the credential the session was opened with, and revoke() ends those of any other (issue 65).
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { CompatSessionStore, TOUCH_EVERY_MS } from '../../src/auth/compat-sessions.ts';
-import type { Open } from '../store-engines.ts';
+import { CompatSessionStore, TOUCH_EVERY_MS } from '../src/stores/sessions.ts';
+import type { Open } from '../../node/test/store-engines.ts';
 
 const HOUR = 3_600_000;
 /** Two generations of the API token, as ApiToken.generation names them. */
@@ -14,7 +14,7 @@ const OLD = 'token:old';
 const NEW = 'token:new';
 
 export async function compatSessionCases(t: TestContext, open: Open): Promise<void> {
-  await t.test('compat sessions (auth/compat-sessions.ts): shared, ended, idle, capped, hashed, revoked', async (t) => {
+  await t.test('compat sessions (src/stores/sessions.ts): shared, ended, idle, capped, hashed, revoked', async (t) => {
     const s = await open(t);
     const a = new CompatSessionStore(s);
     const b = new CompatSessionStore(s);
