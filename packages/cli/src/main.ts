@@ -3,8 +3,10 @@
 
 import { readFileSync } from 'node:fs';
 import { COMMANDS, parseCommandLine, usageText, type Invocation } from './parse/args.ts';
-import { errorMessage, NodeError } from '@cascade/node/basics';
+import { NodeError } from '@cascade/node/basics';
 import { CliError, UsageError } from './core/errors.ts';
+import { errorReport } from './core/error-report.ts';
+import { optionService, servicesOf, type Service } from './core/unreachable.ts';
 import { Output } from './output/output.ts';
 
 // Each command's module is imported when that command runs: `cascade list` should not pay for
@@ -79,23 +81,38 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`cascade ${version()} (Node ${process.version})\n`);
     return 0;
   }
-  // --json is known before parsing, so even a usage error comes out as a JSON event.
+  // --json and --verbose are known before parsing, so even a usage error comes out as they ask.
   const out = new Output(argv.includes('--json'));
+  // The services the command line names: a failure to reach one of them is said as such.
+  let services: Service[] = [];
   try {
     if (argv.length === 0) {
       process.stderr.write(usageText() + '\n');
       return 2;
     }
     // The tracker is its own program with its own options; the CLI only hands it the arguments.
-    if (argv[0] === 'tracker') return await runTracker(argv.slice(1), out);
-    return await dispatch(parseCommandLine(argv), out);
+    if (argv[0] === 'tracker') {
+      services = trackerServices(argv.slice(1));
+      return await runTracker(argv.slice(1), out);
+    }
+    const inv = parseCommandLine(argv);
+    services = servicesOf(inv.options);
+    return await dispatch(inv, out);
   } catch (err) {
-    out.error(errorMessage(err));
+    const report = errorReport(err, services);
+    out.error(report.line, argv.includes('--verbose') ? report.detail : undefined);
     if (err instanceof CliError || err instanceof NodeError) return err.exitCode;
     // An unexpected exception is a bug: keep the stack for the report.
     if (!out.json && err instanceof Error && err.stack && process.env.CASCADE_DEBUG) process.stderr.write(err.stack + '\n');
     return 1;
   }
+}
+
+/** The tracker's --redis (its parser is its own): the one service it needs to start. */
+function trackerServices(args: string[]): Service[] {
+  const at = args.findIndex((a) => a === '--redis' || a.startsWith('--redis='));
+  const url = at < 0 ? undefined : args[at]!.startsWith('--redis=') ? args[at]!.slice('--redis='.length) : args[at + 1];
+  return url !== undefined ? [optionService('Redis', url, '--redis')] : [];
 }
 
 async function runTracker(args: string[], out: Output): Promise<number> {

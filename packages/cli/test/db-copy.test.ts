@@ -188,7 +188,7 @@ test('a bad or unreachable --database is a clear error, its password never shown
   // Port 9 (discard) on loopback: nothing listens, the connection is refused at once.
   const down = await cascade(['serve', '--json', '--http-port', '0', '--port', '0', '--tracker-port', '0', '--no-dht', '--no-chain', '--database', 'postgres://cascade:hunter2@127.0.0.1:9/state', '--state-dir', stateDir]);
   assert.equal(down.code, 1, down.stderr);
-  assert.match(down.stdout + down.stderr, /cannot use the PostgreSQL database postgres:\/\/cascade:\*\*\*@127\.0\.0\.1:9\/state/);
+  assert.match(down.stdout + down.stderr, /cannot reach the database at postgres:\/\/cascade:\*\*\*@127\.0\.0\.1:9\/state \(connection refused\); start it or pass --database/);
   assert.doesNotMatch(down.stdout + down.stderr, /hunter2/);
   const copy = await cascade(['db', 'copy', '--state-dir', stateDir]);
   assert.equal(copy.code, 2, 'db copy without a database is a usage error');

@@ -4,43 +4,11 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import { COMMANDS, optionForms } from '../src/parse/spec.ts';
-
-const MAIN = join(import.meta.dirname, '../src/main.ts');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cascade(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, CASCADE_HOME: '/nonexistent' } }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-/** Runs every command line, four processes at a time (each is independent); results in order. */
-async function runAll(argvs: string[][]): Promise<Run[]> {
-  const out: Run[] = new Array(argvs.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < argvs.length) {
-      const i = next++;
-      out[i] = await cascade(...argvs[i]!);
-    }
-  };
-  await Promise.all([worker(), worker(), worker(), worker()]);
-  return out;
-}
+import { cascade, runAll } from './node-process.ts';
 
 test('cascade help lists every command; each has help through both doors, naming all its options', { timeout: 180_000 }, async () => {
-  const top = await cascade('help');
+  const top = await cascade(['help']);
   assert.equal(top.code, 0, top.stderr);
   const listed = top.stdout
     .split('commands:\n')[1]!
@@ -51,7 +19,7 @@ test('cascade help lists every command; each has help through both doors, naming
   for (const name of Object.keys(COMMANDS)) assert.ok(listed.includes(name), `${name} is listed`);
 
   const argvs = listed.flatMap((name) => [['help', name], [name, '--help']]);
-  const runs = await runAll(argvs);
+  const runs = await runAll(argvs, 4);
   for (const name of listed) {
     for (const argv of [['help', name], [name, '--help']]) {
       const r = runs[argvs.findIndex((a) => a[0] === argv[0] && a[1] === argv[1])]!;
@@ -71,7 +39,7 @@ test('cascade help lists every command; each has help through both doors, naming
 });
 
 test('help for an unknown command is a usage error naming it', async () => {
-  const r = await cascade('help', 'frobnicate');
+  const r = await cascade(['help', 'frobnicate']);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /unknown command "frobnicate"/);
 });

@@ -20,10 +20,17 @@ export interface Run {
 }
 
 function parseLines(text: string): Record<string, any>[] {
+  // Text output may start a line with "{" too (help quoting a JSON shape): only JSON lines count.
   return text
     .split('\n')
     .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, any>);
+    .flatMap((l) => {
+      try {
+        return [JSON.parse(l) as Record<string, any>];
+      } catch {
+        return [];
+      }
+    });
 }
 
 /** Runs `cascade ARGS…` to its exit; never throws on a non-zero exit (tests check the code). */
@@ -44,6 +51,20 @@ export async function cascade(args: string[], opts: { cwd?: string; stdin?: stri
   const [code] = (await once(child, 'exit')) as [number | null];
   const lines = parseLines(stdout);
   return { code, stdout, stderr, lines, json: lines[0] ?? {} };
+}
+
+/** Runs command lines `workers` at a time (each is its own process); results in order. */
+export async function runAll(argvs: string[][], workers = 2): Promise<Run[]> {
+  const out: Run[] = new Array(argvs.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < argvs.length) {
+      const i = next++;
+      out[i] = await cascade(argvs[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: workers }, worker));
+  return out;
 }
 
 export interface ServeNode {

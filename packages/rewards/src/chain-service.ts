@@ -33,6 +33,8 @@ const STATUS_TIMEOUT_MS = 3000;
 export class ChainService {
   #chain: NodeChain | undefined;
   #error: string | undefined;
+  /** What stopped it, as thrown: ready()'s cause, so a verb can say what failed (a refused connection). */
+  #failure: unknown;
   #closed = false;
   readonly #config: ChainConfig;
   #blocksDir = '';
@@ -47,8 +49,9 @@ export class ChainService {
     this.#ipfsApi = opts.ipfsApi;
   }
 
-  /** Starts the chain in the background (see started). */
-  start(stateDir: string, identity: { ethSecret: Uint8Array; did: string }, log: (line: string) => void): void {
+  /** Starts the chain in the background (see started). A chain that does not start is logged with
+   *  what stopped it (`failure`), for a log that says it its own way. */
+  start(stateDir: string, identity: { ethSecret: Uint8Array; did: string }, log: (line: string, failure?: unknown) => void): void {
     const config = this.#config;
     const ethSecret = identity.ethSecret;
     this.#did = identity.did;
@@ -69,7 +72,8 @@ export class ChainService {
         if (chain.signer) log(await signerLine(chain));
       } catch (err) {
         this.#error = errorMessage(err);
-        log(`chain: not started: ${this.#error}`);
+        this.#failure = err;
+        log(`chain: not started: ${this.#error}`, err);
       }
     })();
   }
@@ -110,7 +114,7 @@ export class ChainService {
   async ready(): Promise<NodeChain> {
     await this.started;
     if (this.#chain) return this.#chain;
-    throw new NodeError('failed', this.#config === false ? 'this node runs without a chain (--no-chain)' : `the chain is not running: ${this.#error ?? 'starting'}`);
+    throw new NodeError('failed', this.#config === false ? 'this node runs without a chain (--no-chain)' : `the chain is not running: ${this.#error ?? 'starting'}`, { cause: this.#failure });
   }
 
   /**

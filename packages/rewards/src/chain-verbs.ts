@@ -39,7 +39,10 @@ export async function openChainVerbs(stateDir: string, config: Exclude<ChainConf
     terms: () => service.terms(stateDir, identity),
     whenRunning: () => service.started,
   }, log);
-  service.start(stateDir, identity, (line) => log.note(line));
+  // A chain that does not start is said once, by the verb's call (ready() throws with what stopped it).
+  service.start(stateDir, identity, (line, failure) => {
+    if (failure === undefined) log.note(line);
+  });
   const host: RegistryHost = {
     resolve: (arg) => resolveInfoHash(arg, db.infoHashes()),
     async metainfoOf(p) {

@@ -13,7 +13,7 @@ export interface NodeRewards {
   receipts: ReceiptExchange;
   handlers: RpcHandlers;
   /** Starts the chain in the background (ChainService.start); once. */
-  start(log: (line: string) => void): void;
+  start(log: (line: string, failure?: unknown) => void): void;
   /** Loads what signing and checking receipts take (and works out their terms) now, so the first
    *  receipt does not stall a transfer that is under way by then. */
   preload(): Promise<void>;

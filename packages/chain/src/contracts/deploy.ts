@@ -64,7 +64,7 @@ export async function deployWithKey(rpcUrl: string, key: Hex, terms: PoolTerms =
   try {
     chainId = await createPublicClient({ transport: http(rpcUrl) }).getChainId();
   } catch (err) {
-    throw new Error(`no EVM chain answers at ${rpcUrl}: ${(err as Error).message.split('\n')[0]}`);
+    throw new Error(`no EVM chain answers at ${rpcUrl}: ${(err as Error).message.split('\n')[0]}`, { cause: err });
   }
   const chain = defineChain({ id: chainId, name: `chain ${chainId}`, nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [rpcUrl] } } });
   const client = createPublicClient({ chain, transport: http(rpcUrl) }) as PublicClient;

@@ -2,11 +2,10 @@
 // (control RPC `ask`). Prints the answer, what the checks found with their evidence, the help
 // entries it cites, and the steps to take as commands (the web UI shows the same as buttons).
 
-import { connectControl } from '@cascade/node';
 import type { AssistantAnswer, Finding } from '@cascade/assistant';
 import type { Invocation } from '../parse/args.ts';
 import type { Output } from '../output/output.ts';
-import { requireNode } from './node-access.ts';
+import { connectNode, requireNode } from './node-access.ts';
 
 /** Checks can read a torrent's files and the disk; an LLM takes longer still. */
 const ASK_TIMEOUT_MS = 120_000;
@@ -37,7 +36,7 @@ export function renderAnswer(a: AssistantAnswer): string {
 
 export async function askCommand(inv: Invocation, out: Output): Promise<number> {
   const question = inv.positionals[0]!.trim();
-  const node = requireNode(await connectControl(inv.options.stateDir, ASK_TIMEOUT_MS), '`cascade ask`');
+  const node = requireNode(await connectNode(inv.options.stateDir, ASK_TIMEOUT_MS), '`cascade ask`');
   const answer = await node.call<AssistantAnswer>('ask', {
     question,
     ...(inv.options.torrent !== undefined ? { infoHash: inv.options.torrent } : {}),

@@ -11,6 +11,8 @@
 import { IdlePacer, sessionBytesMoved, type CascadeNode } from '@cascade/node';
 import { attachRewards, type NodeRewards } from '@cascade/rewards';
 import type { Options } from '../parse/args.ts';
+import { errorReport } from '../core/error-report.ts';
+import { servicesOf } from '../core/unreachable.ts';
 import type { Output } from '../output/output.ts';
 
 /** How long the embedded chain waits for a quiet node before it starts anyway. */
@@ -23,7 +25,8 @@ const QUIET_FOR_MS = 3_000;
 export function chainFor(node: CascadeNode, o: Options, out: Output, after?: Promise<unknown>): NodeRewards | undefined {
   if (o.chain === false) return undefined;
   const rewards = attachRewards(node, o.chain, o.receipts, o.ipfsApi !== undefined ? { ipfsApi: o.ipfsApi } : {});
-  const start = () => rewards.start((line) => out.note(line));
+  // A chain that does not start leaves the transfer going: said in one line, as an error would be.
+  const start = () => rewards.start((line, failure) => out.note(failure === undefined ? line : `chain: not started: ${errorReport(failure, servicesOf(o)).line}`));
   if (o.chain.rpcUrl) {
     start();
     return rewards;

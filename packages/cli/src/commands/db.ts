@@ -1,6 +1,7 @@
 // `cascade db copy --state-dir DIR --database URL`: a node's state moved from its SQLite file into
 // an empty PostgreSQL database (issue 42), so that `cascade serve --database URL` runs on it.
-import { connectControl, copyStateToPostgres, redactUrl } from '@cascade/node/verbs';
+import { copyStateToPostgres, redactUrl } from '@cascade/node/verbs';
+import { connectNode } from './node-access.ts';
 import { CliError, UsageError } from '../core/errors.ts';
 import type { Invocation } from '../parse/args.ts';
 import type { Output } from '../output/output.ts';
@@ -10,7 +11,7 @@ export async function dbCommand(inv: Invocation, out: Output): Promise<number> {
   if (action !== 'copy') throw new UsageError(`unknown db action "${action}" (copy)`);
   const { stateDir, database } = inv.options;
   if (database === undefined) throw new UsageError('db copy needs --database postgres://… (or $CASCADE_DATABASE_URL): where the state goes');
-  const node = await connectControl(stateDir);
+  const node = await connectNode(stateDir);
   if (node) throw new CliError(`a node (pid ${node.info.pid}) runs on ${stateDir}: stop it first, so that nothing it writes is left behind`);
   const r = await copyStateToPostgres(stateDir, database);
   const rows = r.tables.reduce((n, t) => n + t.rows, 0);

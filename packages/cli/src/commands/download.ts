@@ -6,8 +6,8 @@
 import { resolve } from 'node:path';
 import { loadEngine } from '../core/engine.ts';
 import { errorMessage, startNode, type CascadeNode } from '@cascade/node';
-import { networkPlugin } from '@cascade/node-network';
 import { nodePlugins } from '../core/node-plugins.ts';
+import { networkPlugin } from '@cascade/node-network';
 import { CliError } from '../core/errors.ts';
 import type { DescribedSource } from '../download/source.ts';
 import { chainFor } from './chain-attach.ts';
@@ -41,11 +41,20 @@ function stallTimeout(t: TorrentHandle, seconds: number): { promise: Promise<nev
         lastChange = Date.now();
       } else if (Date.now() - lastChange >= seconds * 1000) {
         const what = s.pieceCount === undefined ? 'no metadata received' : 'no data received';
-        reject(new CliError(`timed out: ${what} for ${seconds}s (${s.peers} peers connected; are any reachable?)`));
+        reject(new CliError(`timed out: ${what} for ${seconds}s (${s.peers} peers connected; ${s.peers === 0 ? trackersSay(t) : 'are any reachable?'})`));
       }
     }, Math.min(1000, seconds * 250));
   });
   return { promise, cancel: () => clearInterval(timer) };
+}
+
+/** With no peer: when every tracker failed, that is why (the engine's word for each); else the question. */
+function trackersSay(t: TorrentHandle): string {
+  const trackers = t.trackers();
+  const failed = trackers.filter((tr) => tr.status === 'error');
+  if (trackers.length === 0 || failed.length < trackers.length) return 'are any reachable?';
+  const list = failed.map((tr) => `${tr.url}${tr.message ? `: ${tr.message}` : ''}`).join(', ');
+  return `no tracker answered: ${list}; start ${failed.length === 1 ? 'it' : 'them'}, or give a peer with --peer`;
 }
 
 function progressEvent(s: TorrentStats, t: TorrentHandle): Record<string, unknown> {

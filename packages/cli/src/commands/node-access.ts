@@ -1,7 +1,7 @@
 // How a verb reaches its node: through the running node's control endpoint, or, with none running,
 // through the state DB directly (what the next `cascade serve` will load).
 
-import { StateDB, stateOpenOptions, type ControlClient } from '@cascade/node/verbs';
+import { StateDB, connectControl, errorMessage, stateOpenOptions, type ControlClient } from '@cascade/node/verbs';
 import { CliError } from '../core/errors.ts';
 import type { Invocation } from '../parse/args.ts';
 import type { Output } from '../output/output.ts';
@@ -15,6 +15,16 @@ export interface VerbDeps {
 export type Verb = (inv: Invocation, out: Output, node: ControlClient | undefined, deps: VerbDeps) => Promise<number>;
 
 export const NO_NODE = 'no running node (start one with `cascade serve`)';
+
+/** The node running on the state dir, or undefined when none runs; one that does not answer (a
+ *  stuck process behind control.json) is an error that says what to do about it. */
+export async function connectNode(stateDir: string, timeoutMs?: number): Promise<ControlClient | undefined> {
+  try {
+    return await connectControl(stateDir, timeoutMs);
+  } catch (err) {
+    throw new CliError(`${errorMessage(err)}: if it is stuck, stop it and start \`cascade serve\` again`, 1, { cause: err });
+  }
+}
 
 /** Opens the node's state: <state-dir>/cascade.db, or the PostgreSQL database of --database. */
 export function openState(inv: Invocation): Promise<StateDB> {

@@ -13,6 +13,7 @@ import type { PendingTx } from '@cascade/chain';
 import type { RewardClaim, Rewards } from '@cascade/shapes';
 import type { Invocation, Options } from '../parse/args.ts';
 import { CliError, UsageError } from '../core/errors.ts';
+import { unreachableAt } from '../core/unreachable.ts';
 import type { Output } from '../output/output.ts';
 import type { Verb } from './node-access.ts';
 import { units18 } from '../output/format.ts';
@@ -27,7 +28,9 @@ const PROGRESS_EVERY_MS = 10_000;
 async function sameChain(node: ControlClient, o: Options): Promise<void> {
   if (o.chain === false || !o.chain.rpcUrl) return;
   const c = await node.call<ChainHealth>('chain');
-  if (c.state !== 'running') throw new CliError(`the running node's chain is ${c.state === 'error' ? `in error: ${c.error}` : c.state}, not ${o.chain.rpcUrl}`);
+  // In error, the verb's own call fails with why (the node cannot reach its chain…), said once.
+  if (c.state === 'error') return;
+  if (c.state !== 'running') throw new CliError(`the running node's chain is ${c.state}, not ${o.chain.rpcUrl}`);
   const want = o.chain.contracts!;
   if (c.chainId !== o.chain.chainId || c.contracts.registry.toLowerCase() !== want.registry.toLowerCase() || c.contracts.pool.toLowerCase() !== want.pool.toLowerCase()) {
     throw new CliError(`the running node is on chain ${c.chainId} (registry ${c.contracts.registry}), not the one given (chain ${o.chain.chainId}, registry ${want.registry})`);
@@ -59,7 +62,10 @@ async function chainAccess(inv: Invocation, out: Output, node: ControlClient | u
     // The node's answer to a transaction comes once it is mined: no 30 s limit on that call.
     const patient = new ControlClient(node.info, 0);
     return {
-      call: (method, params = {}, sends = false) => (sends ? patient : node).call(method, params),
+      call: <T>(method: string, params: RpcParams = {}, sends = false) =>
+        (sends ? patient : node).call<T>(method, params).catch((err: unknown) => {
+          throw unreachableAt(err, "the running node's chain", 'start it, or restart the node with another --chain-rpc') ?? err;
+        }),
       // A node from before issue 44 cannot say: the wait is then silent.
       pending: () => node.call<{ pending: PendingTx[] }>('chain.pending').then((r) => r.pending, () => []),
       heldElsewhere: async () => [],
@@ -116,13 +122,15 @@ export const register: Verb = async (inv, out, node) => {
   else if (/^[0-9a-fA-F]{1,40}$/.test(arg)) params.infoHash = arg;
   else throw new UsageError(`register wants a .torrent file or an infohash, got "${arg}"`);
   const r = await onChain(inv, out, node, (chain) =>
-    withProgress(chain, out, chain.call<{ tx: string | null; infoHash: string; owner: string; metadataCid: string; block: number }>('register', params, true)),
+    withProgress(chain, out, chain.call<{ tx: string | null; infoHash: string; owner: string; metadataCid: string; block: number; pinned?: boolean; pinError?: string }>('register', params, true)),
   );
   out.result(r, () =>
     r.tx === null
       ? `${r.infoHash} is already registered to this node's account ${r.owner} (block ${r.block}), metadata ${r.metadataCid}`
       : `registered ${r.infoHash} to ${r.owner} in block ${r.block} (tx ${r.tx}), metadata ${r.metadataCid}`,
   );
+  // The record stands without the pin (an IPFS node that is down never stops it); text says so too.
+  if (r.pinned === false) out.note(`the metadata block is not pinned: ${r.pinError ?? 'the IPFS API refused it'}; start the IPFS node or pass another --ipfs-api`);
   return 0;
 };
 
@@ -143,7 +151,7 @@ export const verify: Verb = async (inv, out, node) => {
       out.result({ infoHash: ih.toLowerCase(), registered: false }, () => `${ih.toLowerCase()}: not registered`);
       return 1;
     }
-    throw err instanceof Error && !(err instanceof CliError) ? new CliError(err.message) : err;
+    throw err instanceof Error && !(err instanceof CliError) ? new CliError(err.message, 1, { cause: err }) : err;
   }
   const found = r!;
   out.result(found, () => `${ih.toLowerCase()}: owner ${found.owner}${found.did ? ` (${found.did})` : ''}, metadata ${found.metadataCid}, block ${found.block}`);

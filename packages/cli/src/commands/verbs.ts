@@ -16,7 +16,7 @@ import { formatBytes, formatPercent, formatSpeed, units18 } from '../output/form
 import type { Invocation } from '../parse/args.ts';
 import type { Output } from '../output/output.ts';
 import type { PeerStats, TrackerStatus } from '../core/engine.ts';
-import { NO_NODE, openState, requireNode, short, withDb, type Verb, type VerbDeps } from './node-access.ts';
+import { NO_NODE, connectNode, openState, requireNode, short, withDb, type Verb, type VerbDeps } from './node-access.ts';
 
 import { limits, queue, forceStart, move, settings, pieceOrderVerb } from './staples.ts';
 import { category, tags } from './organise.ts';
@@ -26,7 +26,7 @@ import { cluster } from './cluster.ts';
 
 export type { VerbDeps } from './node-access.ts';
 
-const defaultDeps: VerbDeps = { loadEngine, connect: (dir) => connectControl(dir) };
+const defaultDeps: VerbDeps = { loadEngine, connect: (dir) => connectNode(dir) };
 
 const add: Verb = async (inv, out, node, deps) => {
   const o = inv.options;

@@ -4,8 +4,9 @@
 /** Something went wrong at run time: exit 1 (or the code given). */
 export class CliError extends Error {
   readonly exitCode: number;
-  constructor(message: string, exitCode = 1) {
-    super(message);
+  /** `cause`: the error underneath, kept for the one-line report and --verbose (core/error-report.ts). */
+  constructor(message: string, exitCode = 1, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'CliError';
     this.exitCode = exitCode;
   }

@@ -2,6 +2,7 @@
 // and every mirror at once (@cascade/sources' PlainDownload). No node starts: nothing here touches
 // the swarm. --json prints progress about every 500 ms with the bytes each source gave.
 
+import { asUnreachable } from '../core/unreachable.ts';
 import { CliError } from '../core/errors.ts';
 import { PlainDownload, Sha256Mismatch, type PlainProgress } from '@cascade/sources';
 import { formatBytes, formatDuration, formatSpeed } from '../output/format.ts';
@@ -55,7 +56,9 @@ export async function downloadPlainFile(urls: string[], sha256: Uint8Array | und
       return 130;
     }
     if (err instanceof Sha256Mismatch) throw new CliError(err.message);
-    throw new CliError(`cannot download ${urls[0]}: ${(err as Error).message}`);
+    // One source that cannot be reached: said as such; several: each one's reason, as the sources say.
+    const unreachable = urls.length === 1 ? asUnreachable(err, [{ what: 'the server', url: urls[0]!, advice: 'check the URL, or add a --mirror' }]) : undefined;
+    throw unreachable ?? new CliError(`cannot download ${urls[0]}: ${(err as Error).message}`, 1, { cause: err });
   } finally {
     clearInterval(ticker);
     stop.dispose();

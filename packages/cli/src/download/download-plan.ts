@@ -5,6 +5,7 @@
 
 import { stat } from 'node:fs/promises';
 import { errorMessage } from '@cascade/node';
+import { asUnreachable } from '../core/unreachable.ts';
 import { UsageError } from '../core/errors.ts';
 import { sha256FromCid } from '@cascade/content/cid';
 import { classifyIdentifier, openRangeSource, parseSha256, UnknownIdentifier, type Identifier } from '@cascade/sources';
@@ -39,7 +40,7 @@ async function fetchTorrent(url: string, lib: ParseLib): Promise<DescribedSource
   try {
     res = await fetch(url, { signal: AbortSignal.timeout(20_000) });
   } catch (err) {
-    throw new UsageError(`cannot fetch ${url}: ${errorMessage(err)}`);
+    throw asUnreachable(err, [{ what: 'the server', url, advice: 'check the URL, or download the .torrent and give its path' }]) ?? new UsageError(`cannot fetch ${url}: ${errorMessage(err)}`);
   }
   if (!res.ok) throw new UsageError(`cannot fetch ${url}: HTTP ${res.status}`);
   return describeTorrentBytes(new Uint8Array(await res.arrayBuffer()), url, lib);

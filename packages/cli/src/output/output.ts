@@ -39,10 +39,11 @@ export class Output {
     if (!this.json) this.stderr.write(text + '\n');
   }
 
-  /** Errors: an event on stdout in --json mode, `cascade: …` on stderr otherwise. */
-  error(message: string): void {
-    if (this.json) this.line({ event: 'error', message });
-    else this.stderr.write(`cascade: ${message}\n`);
+  /** Errors: an event on stdout in --json mode, `cascade: …` on stderr otherwise; the detail
+   *  (--verbose) after it, indented. */
+  error(message: string, detail?: string): void {
+    if (this.json) this.line({ event: 'error', message, ...(detail !== undefined ? { detail } : {}) });
+    else this.stderr.write(`cascade: ${message}\n${detail !== undefined ? detail.replace(/^/gm, '  ') + '\n' : ''}`);
   }
 
   /** A verb's result: the object itself in --json mode, rendered text otherwise. */

@@ -30,7 +30,37 @@ interface RpcRequest {
 }
 
 // exitCode stays beside kind for clients that know only it (kind came later, issue 41).
-type RpcResponse = { result: unknown } | { error: { message: string; exitCode: number; kind?: NodeErrorKind } };
+type RpcResponse = { result: unknown } | { error: { message: string; exitCode: number; kind?: NodeErrorKind; cause?: WireCause } };
+
+/** An error's cause as it crosses the endpoint: what lets a verb say what failed underneath (a
+ *  refused connection's code, the URL or address it was for) instead of passing a message on. */
+interface WireCause {
+  name: string;
+  message: string;
+  code?: string;
+  url?: string;
+  address?: string;
+  hostname?: string;
+  port?: number;
+  cause?: WireCause;
+}
+
+function toWire(err: unknown, depth = 0): WireCause | undefined {
+  if (!(err instanceof Error) || depth > 8) return undefined;
+  const e = err as Error & Record<string, unknown>;
+  const w: WireCause = { name: e.name, message: e.message };
+  for (const k of ['code', 'url', 'address', 'hostname'] as const) if (typeof e[k] === 'string') w[k] = e[k];
+  if (typeof e.port === 'number') w.port = e.port;
+  // An AggregateError (a name with several addresses) stands for its first.
+  const cause = toWire(e.cause ?? (err instanceof AggregateError ? err.errors[0] : undefined), depth + 1);
+  return cause ? { ...w, cause } : w;
+}
+
+function fromWire(w: WireCause | undefined): Error | undefined {
+  if (!w) return undefined;
+  const { cause, message, ...fields } = w;
+  return Object.assign(new Error(message, { cause: fromWire(cause) }), fields);
+}
 
 export function controlPath(stateDir: string): string {
   return join(stateDir, CONTROL_FILE);
@@ -155,7 +185,8 @@ export class ControlServer {
       send(res, 200, { result: result ?? null });
     } catch (err) {
       const kind: NodeErrorKind = err instanceof NodeError ? err.kind : 'failed';
-      if (!res.headersSent) send(res, 500, { error: { message: errorMessage(err), exitCode: kind === 'invalid' ? 2 : 1, kind } });
+      const cause = toWire(err instanceof Error ? err.cause : undefined);
+      if (!res.headersSent) send(res, 500, { error: { message: errorMessage(err), exitCode: kind === 'invalid' ? 2 : 1, kind, ...(cause ? { cause } : {}) } });
     }
   }
 
@@ -249,8 +280,8 @@ export class ControlClient {
       throw err;
     }
     if ('error' in res) {
-      const { message, exitCode, kind } = res.error;
-      throw new NodeError(isNodeErrorKind(kind) ? kind : exitCode === 2 ? 'invalid' : 'failed', message);
+      const { message, exitCode, kind, cause } = res.error;
+      throw new NodeError(isNodeErrorKind(kind) ? kind : exitCode === 2 ? 'invalid' : 'failed', message, { cause: fromWire(cause) });
     }
     return res.result as T;
   }

@@ -24,8 +24,10 @@ const NODE_ERROR_KINDS: readonly NodeErrorKind[] = ['invalid', 'not-found', 'con
 
 export class NodeError extends Error {
   readonly kind: NodeErrorKind;
-  constructor(kind: NodeErrorKind, message: string) {
-    super(message);
+  /** `cause`: the error underneath (a failed connection's, with its code and address), so whoever
+   *  reports it can say what failed rather than pass a library's message on. */
+  constructor(kind: NodeErrorKind, message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'NodeError';
     this.kind = kind;
   }

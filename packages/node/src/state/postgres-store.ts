@@ -127,7 +127,7 @@ export class PostgresStore implements Store {
       await pool.query('SELECT 1');
     } catch (err) {
       await pool.end().catch(() => {});
-      throw new NodeError('unusable', `cannot use the PostgreSQL database ${location}: ${errorMessage(err)}`);
+      throw new NodeError('unusable', `cannot use the PostgreSQL database ${location}: ${errorMessage(err)}`, { cause: err });
     }
     return new PostgresStore(pool, location);
   }

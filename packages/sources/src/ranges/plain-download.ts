@@ -118,11 +118,13 @@ export class PlainDownload {
 
   /** Every source's length; those that differ from the first answer (or fail) are dropped. */
   private async agreeOnLength(sources: Map<PlainSourceStats, RangeSource>): Promise<number> {
+    const errors: unknown[] = [];
     const answers = await Promise.all(
       [...sources].map(async ([s, src]) => {
         try {
           return (await src.probe(this.opts.signal)).length;
         } catch (err) {
+          errors.push(err);
           s.dropped = (err as Error).message;
           sources.delete(s);
           return undefined;
@@ -130,7 +132,8 @@ export class PlainDownload {
       }),
     );
     const length = answers.find((a) => a !== undefined);
-    if (length === undefined) throw new Error(`no source could be read: ${this.reasons()}`);
+    // The errors themselves go along: a caller can say why (a refused connection) in its own words.
+    if (length === undefined) throw new Error(`no source could be read: ${this.reasons()}`, { cause: errors.length === 1 ? errors[0] : new AggregateError(errors) });
     [...sources.keys()].forEach((s, i) => {
       if (answers[i] !== undefined && answers[i] !== length) {
         s.dropped = `its length ${answers[i]} differs from ${length}`;

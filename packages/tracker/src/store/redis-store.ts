@@ -176,14 +176,19 @@ export class RedisStore implements TrackerStore {
   /** Connects first, so a wrong URL fails startup instead of every later announce. */
   static async connect(opts: RedisStoreOptions): Promise<RedisStore> {
     const redis = new Redis(opts.url, { lazyConnect: true, maxRetriesPerRequest: 2, connectTimeout: 5000 });
-    // Reconnects are ioredis's business; an unhandled 'error' event must not kill the process.
-    redis.on('error', noop);
+    // Reconnects are ioredis's business; an unhandled 'error' event must not kill the process. The
+    // socket's own error (ECONNREFUSED…) comes only as that event: connect() rejects with "Connection
+    // is closed.", so the event's error is the cause.
+    let socketError: unknown;
+    const firstError = (err: unknown) => void (socketError ??= err);
+    redis.on('error', firstError);
     try {
       await redis.connect();
     } catch (err) {
       redis.disconnect();
-      throw new Error(`cannot connect to redis at ${opts.url}: ${(err as Error).message}`);
+      throw new Error(`cannot connect to redis at ${opts.url}: ${(err as Error).message}`, { cause: socketError ?? err });
     }
+    redis.off('error', firstError).on('error', noop);
     return new RedisStore(redis, opts);
   }
 
