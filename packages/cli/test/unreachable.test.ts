@@ -6,6 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { tempDir } from './helpers.ts';
@@ -85,3 +87,30 @@ test("through a running node whose chain is away: the node's chain, in one line"
     oneLine(await node.run(argv), argv, line);
   }
 });
+
+test('serve whose chain does not answer says so in one line, and keeps serving', { timeout: 120_000 }, async (t) => {
+  const root = tempDir(t);
+  const contracts = join(root, 'contracts.json');
+  writeFileSync(contracts, JSON.stringify(CONTRACTS));
+  const rpc = `http://127.0.0.1:${await closedPort()}/`;
+  // Text mode: the note is for the person at the console (--json leaves notes out).
+  const child = spawn(process.execPath, [join(import.meta.dirname, '../src/main.ts'), 'serve', '--http-port', '0', '--port', '0', '--tracker-port', '0', '--no-dht',
+    '--state-dir', join(root, 'state'), '--chain-rpc', rpc, '--chain-contracts', contracts], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CASCADE_PORT_MAPPING: 'off' } });
+  t.after(() => void child.kill('SIGKILL'));
+  let stderr = '';
+  let stdout = '';
+  child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+  await new Promise<void>((resolve, reject) => {
+    child.stderr.setEncoding('utf8').on('data', (c: string) => {
+      stderr += c;
+      if (/chain: not started.*\n/.test(stderr)) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
+  });
+  const line = `chain: not started: cannot reach the chain at ${rpc} (connection refused); start it or pass --chain-rpc`;
+  assert.deepEqual(stderr.split('\n').filter((l) => /chain|viem|URL:|Request body|Details:|Version:/.test(l)), [line], stderr);
+  assert.match(stdout, /Cascade is running/, 'the node serves on without its chain');
+  child.kill('SIGTERM');
+  await once(child, 'exit');
+});
+

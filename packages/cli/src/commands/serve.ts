@@ -4,6 +4,8 @@
 
 import { dhtPortOf, ownerResetOf } from '@cascade/node';
 import { waitForStopSignal } from '../core/signals.ts';
+import { errorReport } from '../core/error-report.ts';
+import { servicesOf } from '../core/unreachable.ts';
 import type { Invocation } from '../parse/args.ts';
 import type { Output } from '../output/output.ts';
 
@@ -49,6 +51,7 @@ export async function serveCommand(inv: Invocation, out: Output): Promise<number
     ...(o.onion ? { onion: o.onion } : {}),
     ...(o.relay ? { relay: { port: o.relayPort, exit: o.exit } } : {}),
     log: out,
+    describeFailure: (err) => errorReport(err, servicesOf(o)).line,
   });
   try {
     const { node, tracker, url, httpPort } = server;

@@ -94,6 +94,10 @@ export interface ServerOptions {
   trustedProxies?: string[];
   /** Node events and messages (the CLI passes its Output). Default silent. */
   log?: NodeLog;
+  /** One line for a failure of a service the node depends on (the CLI's: what failed, at which
+   *  address, and what to do); default: the error's first line. A library's multi-line message
+   *  (viem's, for a chain that does not answer) must not reach the console whole. */
+  describeFailure?: (err: unknown) => string;
   /** How others reach this node's tracker ("https://cascade.example.org"): stored as the publicUrl
    *  setting, whose /announce (and ws form) new torrents and magnets carry. Omitted: the setting as stored. */
   publicUrl?: string | null;
@@ -414,7 +418,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       throw portError(err, 'HTTP', wantPort, '--http-port');
     }
     httpPort = (app.server.address() as AddressInfo).port;
-    rewards.start((line) => log.note(line));
+    const describe = opts.describeFailure ?? ((err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n')[0]!);
+    rewards.start((line, failure) => log.note(failure === undefined ? line : `chain: not started: ${describe(failure)}`));
 
     const ready = loadLibrary(node, log)
       .then((n) => {
