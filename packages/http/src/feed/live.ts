@@ -12,7 +12,7 @@
 // done while a client is connected, and details only for torrents someone watches.
 // In a cluster (issue 42) socket.io's Redis adapter joins the members' servers, yet this feed is sent
 // to the sockets of this member only (io.local): each member sends its own view, which its change
-// bus keeps current with every member's writes (node/src/cluster/), so a page on any member hears
+// bus keeps current with every member's writes (@cascade/cluster), so a page on any member hears
 // every change once — from its own member, and even after a Redis outage (the views are read
 // again). Through the adapter go the events that exist on one member only (the chat's).
 // The torrent feed is the node's private state: only members (and the token) connect to it; other
