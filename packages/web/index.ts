@@ -1,6 +1,6 @@
 // @cascade/web: the browser app's build output, for the server to serve, and the build itself.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +10,9 @@ export const webDistDir = fileURLToPath(new URL('./dist/', import.meta.url));
 const webRoot = fileURLToPath(new URL('./', import.meta.url));
 const packagesDir = join(webRoot, '..');
 
-/** What the bundle is made of: the app, and the chat UI and browser engine it pulls in. */
+/** What the bundle is made of: the app, and every workspace package it depends on (the chat UI,
+ *  the browser engine, onion circuits, …), followed through their own dependencies, so an edit in
+ *  any of them rebuilds the app before a browser test runs it. */
 const SOURCES = [
   join(webRoot, 'src'),
   join(webRoot, 'index.html'),
@@ -18,13 +20,38 @@ const SOURCES = [
   // The manifest, icons and service worker the build adds (scripts/pwa/plugin.ts).
   join(webRoot, 'scripts/pwa'),
   join(webRoot, 'package.json'),
-  join(packagesDir, 'chat/ui'),
-  join(packagesDir, 'chat/src'),
-  join(packagesDir, 'identity/src'),
-  join(packagesDir, 'identity/index.ts'),
-  join(packagesDir, 'engine/browser.ts'),
-  join(packagesDir, 'engine/src'),
+  ...bundledPackages().map((name) => join(packagesDir, name)),
 ];
+
+/** The files and folders whose changes make the built app out of date. */
+export function webSources(): string[] {
+  return [...SOURCES];
+}
+
+/** Folders of a package that never reach the bundle. */
+const NOT_BUNDLED = new Set(['test', 'node_modules', 'dist', 'bench']);
+
+/** The workspace packages the app's `dependencies` reach (devDependencies serve only the tests). */
+function bundledPackages(): string[] {
+  const seen = new Set<string>();
+  const visit = (dir: string) => {
+    let manifest: { dependencies?: Record<string, string> };
+    try {
+      manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as typeof manifest;
+    } catch {
+      return;
+    }
+    for (const dep of Object.keys(manifest.dependencies ?? {})) {
+      if (!dep.startsWith('@cascade/')) continue;
+      const name = dep.slice('@cascade/'.length);
+      if (seen.has(name)) continue;
+      seen.add(name);
+      visit(join(packagesDir, name));
+    }
+  };
+  visit(webRoot);
+  return [...seen].sort();
+}
 
 export function isWebBuilt(): boolean {
   return existsSync(join(webDistDir, 'index.html'));
@@ -35,8 +62,9 @@ function newestMtime(path: string): number {
   const st = statSync(path);
   if (!st.isDirectory()) return st.mtimeMs;
   let newest = st.mtimeMs;
-  for (const e of readdirSync(path, { withFileTypes: true, recursive: true })) {
-    if (e.isFile()) newest = Math.max(newest, statSync(join(e.parentPath, e.name)).mtimeMs);
+  for (const e of readdirSync(path, { withFileTypes: true })) {
+    if (e.isDirectory() && NOT_BUNDLED.has(e.name)) continue;
+    newest = Math.max(newest, e.isDirectory() ? newestMtime(join(path, e.name)) : e.isFile() ? statSync(join(path, e.name)).mtimeMs : 0);
   }
   return newest;
 }

@@ -15,7 +15,11 @@ export async function publishDescriptor(directory: string, d: RelayDescriptor): 
     body: JSON.stringify(d),
     signal: AbortSignal.timeout(10_000),
   });
-  if (!res.ok) throw new Error(`directory answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
+  // The answer is read to its end even when it is only `{ok:true}`: a body left unread holds the
+  // request open until the timeout aborts it (a browser then reports the publish as failed) and, in
+  // Node, holds the connection until it is collected.
+  const text = await res.text();
+  if (!res.ok) throw new Error(`directory answered ${res.status}: ${text.slice(0, 200)}`);
 }
 
 export async function fetchRelayList(directory: string, opts: { pinned?: string } = {}): Promise<CheckedList> {
