@@ -34,5 +34,20 @@ new Worker(watcher, { eval: true, workerData: { beat, hungMs, list, file: proces
 const times = process.env['CASCADE_TEST_TIMES'];
 if (times) {
   const { appendFileSync } = await import('node:fs');
-  process.on('exit', () => appendFileSync(times, `${Math.round(process.uptime() * 1000)}\t${process.argv[1] ?? '?'}\n`));
+  const { readFileSync } = await import('node:fs');
+  // CPU as well as wall: this process's own, and its children's that have ended (the `cascade`
+  // processes, browsers and real clients it started), from /proc (clock ticks of 10 ms).
+  const childrenCpuMs = () => {
+    try {
+      const fields = readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /s, '').split(' ');
+      return (Number(fields[13]) + Number(fields[14])) * 10;
+    } catch {
+      return 0;
+    }
+  };
+  process.on('exit', () => {
+    const own = process.cpuUsage();
+    const cpu = Math.round((own.user + own.system) / 1000 + childrenCpuMs());
+    appendFileSync(times, `${Math.round(process.uptime() * 1000)}\t${process.argv[1] ?? '?'}\t${cpu}\n`);
+  });
 }

@@ -2,7 +2,7 @@
 // (installing them with apt-get when running as root) and node-llama-cpp's CPU build for the
 // --llm-gguf tests (`npm run install:llm`), then runs every test file with node:test.
 import { spawnSync } from 'node:child_process';
-import { existsSync, globSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, globSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { missingPackages } from './system-packages.ts';
@@ -152,12 +152,17 @@ function printFailures(): void {
 
 /** Where the run's time went: the slowest files, each from its process's start to its exit. */
 function printSlowest(count: number): void {
-  const rows = readLines(timesList).map((l) => l.split('\t')).map(([ms, file]) => ({ ms: Number(ms), file: relative(process.cwd(), file ?? '?') }));
+  const rows = readLines(timesList).map((l) => l.split('\t')).map(([ms, file, cpu]) => ({ ms: Number(ms), cpu: Number(cpu ?? 0), file: relative(process.cwd(), file ?? '?') }));
   if (rows.length === 0) return;
   rows.sort((a, b) => b.ms - a.ms);
+  // Every file's figures, for whoever studies the run (CASCADE_TEST_TIMES_OUT=path).
+  const out = process.env['CASCADE_TEST_TIMES_OUT'];
+  if (out) writeFileSync(out, rows.map((r) => `${r.ms}\t${r.cpu}\t${r.file}\n`).join(''));
   const total = rows.reduce((s, r) => s + r.ms, 0);
-  console.log(`\n=== ${files.length} files in ${((Date.now() - runStarted) / 1000).toFixed(0)} s wall (${(total / 1000).toFixed(0)} s summed over files); the ${Math.min(count, rows.length)} slowest ===`);
-  for (const r of rows.slice(0, count)) console.log(`${(r.ms / 1000).toFixed(1).padStart(7)} s  ${r.file}`);
+  const cpu = rows.reduce((s, r) => s + r.cpu, 0);
+  const secs = (ms: number) => (ms / 1000).toFixed(1).padStart(7);
+  console.log(`\n=== ${files.length} files in ${((Date.now() - runStarted) / 1000).toFixed(0)} s wall (${(total / 1000).toFixed(0)} s summed over files, ${(cpu / 1000).toFixed(0)} CPU-s); the ${Math.min(count, rows.length)} slowest (wall, CPU) ===`);
+  for (const r of rows.slice(0, count)) console.log(`${secs(r.ms)} s ${secs(r.cpu)} s  ${r.file}`);
 }
 
 function oomKills(): number {
