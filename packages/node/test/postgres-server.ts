@@ -4,10 +4,10 @@
 // `postgres` user the Debian package creates, on a directory that user owns.
 
 import { spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { TestContext } from 'node:test';
 
 /** The newest installed version's bin directory, or undefined. */
@@ -33,6 +33,34 @@ function asOwner(cmd: string, args: string[]): { status: number | null; output: 
 }
 
 /**
+ * A fresh cluster's files at `data`, copied from one initdb made once per machine and version
+ * (initdb costs a second of CPU; a copy a tenth of that, and the suite starts dozens of servers).
+ * The template is made beside its final name and renamed into place, so test files starting
+ * servers at the same moment never copy a half-made one.
+ */
+function copyTemplate(bin: string, data: string): void {
+  const template = join(tmpdir(), `cascade-pg-template-${basename(dirname(bin))}-${process.getuid?.() ?? 'user'}`);
+  if (!existsSync(join(template, 'PG_VERSION'))) {
+    const making = mkdtempSync(`${template}-making-`);
+    if (process.getuid?.() === 0) chownSync(making, ...postgresOwner());
+    const init = asOwner(join(bin, 'initdb'), ['-D', join(making, 'data'), '-U', 'cascade', '-A', 'trust', '--no-sync', '-E', 'UTF8']);
+    if (init.status !== 0) throw new Error(`initdb failed: ${init.output}`);
+    try {
+      renameSync(join(making, 'data'), template);
+    } catch {
+      // Another file made it first: theirs is as good.
+    }
+    rmSync(making, { recursive: true, force: true });
+  }
+  const copy = spawnSync('cp', ['-a', template, data], { encoding: 'utf8' });
+  if (copy.status !== 0) throw new Error(`cannot copy the PostgreSQL template ${template}: ${copy.stderr}`);
+}
+
+function postgresOwner(): [number, number] {
+  return [Number(spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).stdout.trim()), Number(spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout.trim())];
+}
+
+/**
  * Starts a server; resolves to a URL of its `postgres` database for the superuser `cascade`. With a
  * password, the server asks for it (scram-sha-256, as the official image does) and the URLs carry it.
  * `t` is a test's context, or anything with `after` (bench/cluster stops it with its own cleanups).
@@ -54,7 +82,7 @@ export async function startPostgres(t: Pick<TestContext, 'after'>, opts: { passw
   const bin = postgresBin();
   if (!bin) throw new Error('PostgreSQL is not installed (Debian: apt-get install postgresql; npm test installs it as root)');
   const dir = mkdtempSync(join(tmpdir(), 'cascade-pg-'));
-  if (process.getuid?.() === 0) chownSync(dir, Number(spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).stdout.trim()), Number(spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout.trim()));
+  if (process.getuid?.() === 0) chownSync(dir, ...postgresOwner());
   const data = join(dir, 'data');
   const auth = ['-A', 'trust'];
   if (opts.password !== undefined) {
@@ -62,8 +90,11 @@ export async function startPostgres(t: Pick<TestContext, 'after'>, opts: { passw
     writeFileSync(pwfile, `${opts.password}\n`, { mode: 0o644 });
     auth.splice(0, 2, '-A', 'scram-sha-256', `--pwfile=${pwfile}`);
   }
-  const init = asOwner(join(bin, 'initdb'), ['-D', data, '-U', 'cascade', ...auth, '--no-sync', '-E', 'UTF8']);
-  if (init.status !== 0) throw new Error(`initdb failed: ${init.output}`);
+  if (opts.password === undefined) copyTemplate(bin, data);
+  else {
+    const init = asOwner(join(bin, 'initdb'), ['-D', data, '-U', 'cascade', ...auth, '--no-sync', '-E', 'UTF8']);
+    if (init.status !== 0) throw new Error(`initdb failed: ${init.output}`);
+  }
   const port = await freePort();
   // fsync off: a test's cluster is thrown away; unix sockets in the temp dir, not /var/run.
   const serverOpts = `-h ${['127.0.0.1', ...(opts.also ?? [])].join(',')} -p ${port} -k ${dir}${opts.durable ? '' : ' -c fsync=off -c full_page_writes=off -c synchronous_commit=off'}`;
