@@ -1,0 +1,206 @@
+// The swarm lab's figures from one swarm's result (swarm.ts): makespan, T*, seed copies, upload use,
+// duplicates, CPU, stalls, the mixed swarm's balance. What each approximates is said where it is made.
+import type { SwarmResult } from './swarm.ts';
+
+/** Ethernet 14 + IPv4 20 + TCP 20 + timestamps 12: a packet's bytes that are not payload (uTP's 62 are close). */
+export const HEADER_BYTES = 66;
+export const STALL_MS = 10_000;
+
+export interface PeerFigures {
+  index: number;
+  client: string;
+  up: number;
+  /** Seconds from the swarm's start (arrivals: from its own start) to complete; undefined if never. */
+  done?: number;
+  /** Wire upload ÷ (cap × time) from its first verified piece to its completion. */
+  upUse?: number;
+  /** Client-counted payload received beyond F, as a share of F. */
+  dup?: number;
+  /** What the client itself calls wasted (libtorrent redundant + failed; Cascade received − credited), share of F. */
+  wasted?: number;
+  /** Wire bytes sent ÷ wire bytes received until complete. */
+  upPerDown?: number;
+  cpu: number;
+  stalls: number;
+  longestStall: number;
+  verified: boolean;
+}
+
+export interface Figures {
+  scenario: string;
+  clients: string;
+  chain: boolean;
+  n: number;
+  sizeMiB: number;
+  tStar: number;
+  makespan?: number;
+  mean?: number;
+  spread?: number;
+  seedCopies?: number;
+  upUseMean?: number;
+  upUseMin?: number;
+  dupMax?: number;
+  wastedMax?: number;
+  cpuCascade?: number;
+  cpuLt?: number;
+  cpuSeed: number;
+  /** Seconds from spawn to the client's first sign of life, mean over downloaders, by client. */
+  startCascade?: number;
+  startLt?: number;
+  stalls: number;
+  longestStall: number;
+  /** Mixed: Cascade's mean completion ÷ libtorrent's; Cascade peers' least upload ÷ download; share of Cascade's bytes from libtorrent peers. */
+  mixedRatio?: number;
+  mixedUpDownMin?: number;
+  cascadeFromLt?: number;
+  /** Slow peer: the others' makespan. */
+  othersMakespan?: number;
+  complete: number;
+  peers: PeerFigures[];
+  errors: string[];
+}
+
+const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : undefined);
+
+/** T* = max(F/u_s, F/d_min, N·F/(u_s + Σu_i)) in seconds. */
+export function tStar(size: number, seedUp: number, ups: number[], down: number): number {
+  return Math.max(size / seedUp, size / down, (ups.length * size) / (seedUp + ups.reduce((a, b) => a + b, 0)));
+}
+
+/** A series value at time t (ms), linear between samples. */
+function at(t: number[], v: number[], x: number): number {
+  if (t.length === 0) return 0;
+  if (x <= t[0]!) return v[0]!;
+  for (let i = 1; i < t.length; i++) {
+    if (t[i]! >= x) {
+      const f = (x - t[i - 1]!) / Math.max(1, t[i]! - t[i - 1]!);
+      return v[i - 1]! + f * (v[i]! - v[i - 1]!);
+    }
+  }
+  return v[v.length - 1]!;
+}
+
+export function figures(r: SwarmResult, slowIndex?: number): Figures {
+  const { spec, data, peers, series, caps } = r;
+  const F = data.size;
+  const n = spec.ups.length;
+  const downs = peers.slice(1);
+  const out: PeerFigures[] = [];
+  for (const p of downs) {
+    const i = p.peer.index;
+    const s = series[i]!;
+    const origin = spec.arrivalGapMs > 0 ? p.spawnedAt : r.t0;
+    const f: PeerFigures = { index: i, client: p.client, up: caps[i]!.up, cpu: p.cpu, stalls: 0, longestStall: 0, verified: r.verified[i] ?? false };
+    if (p.doneAt !== undefined) {
+      f.done = (p.doneAt - origin) / 1000;
+      // Upload use from its first verified piece (before it, it has nothing to give) to completion.
+      const k = s.progress.findIndex((x) => x > 0);
+      const from = k >= 0 ? s.t[k]! : p.spawnedAt;
+      const dt = (p.doneAt - from) / 1000;
+      if (dt >= 1) f.upUse = (at(s.t, s.up, p.doneAt) - at(s.t, s.up, from)) / (caps[i]!.up * dt);
+      const wireDown = at(s.t, s.down, p.doneAt);
+      if (wireDown > 0) f.upPerDown = at(s.t, s.up, p.doneAt) / wireDown;
+    }
+    if (p.payloadDown !== undefined) f.dup = Math.max(0, p.payloadDown - F) / F;
+    if (p.wasted !== undefined) f.wasted = p.wasted / F;
+    stallsOf(r, i, f);
+    out.push(f);
+  }
+  const dones = out.filter((f) => f.done !== undefined).map((f) => f.done!);
+  const seed = peers[0]!;
+  const fig: Figures = {
+    scenario: spec.scenario,
+    clients: spec.clients,
+    chain: !spec.noChain,
+    n,
+    sizeMiB: F / 2 ** 20,
+    tStar: tStar(F, spec.seedUp, spec.ups, spec.down),
+    cpuSeed: seed.cpu,
+    stalls: out.reduce((a, f) => a + f.stalls, 0),
+    longestStall: Math.max(0, ...out.map((f) => f.longestStall)),
+    complete: out.filter((f) => f.done !== undefined && f.verified).length,
+    peers: out,
+    errors: r.errors,
+  };
+  if (dones.length === n) {
+    fig.makespan = Math.max(...dones);
+    fig.spread = Math.max(...dones) - Math.min(...dones);
+  }
+  fig.mean = mean(dones);
+  // Seed copies: its wire payload (bytes − headers) sent by the time the first downloader completes
+  // ÷ F. Every piece is held by some downloader then at the latest, so this over-counts when the
+  // union was complete earlier.
+  const first = Math.min(...downs.map((p) => p.doneAt ?? Infinity));
+  if (Number.isFinite(first)) {
+    const s = series[0]!;
+    fig.seedCopies = (at(s.t, s.up, first) - HEADER_BYTES * at(s.t, s.upPk, first)) / F;
+  }
+  const uses = out.filter((f) => f.upUse !== undefined && f.index !== slowIndex).map((f) => f.upUse!);
+  fig.upUseMean = mean(uses);
+  fig.upUseMin = uses.length ? Math.min(...uses) : undefined;
+  const dups = out.filter((f) => f.dup !== undefined).map((f) => f.dup!);
+  if (dups.length) fig.dupMax = Math.max(...dups);
+  const wasted = out.filter((f) => f.wasted !== undefined).map((f) => f.wasted!);
+  if (wasted.length) fig.wastedMax = Math.max(...wasted);
+  fig.cpuCascade = mean(out.filter((f) => f.client === 'cascade').map((f) => f.cpu));
+  fig.cpuLt = mean(out.filter((f) => f.client === 'lt').map((f) => f.cpu));
+  const startup = (c: string) => mean(downs.filter((p) => p.client === c && p.readyAt !== undefined).map((p) => (p.readyAt! - p.spawnedAt) / 1000));
+  fig.startCascade = startup('cascade');
+  fig.startLt = startup('lt');
+  if (spec.clients === 'mixed') {
+    const mc = mean(out.filter((f) => f.client === 'cascade' && f.done !== undefined).map((f) => f.done!));
+    const ml = mean(out.filter((f) => f.client === 'lt' && f.done !== undefined).map((f) => f.done!));
+    if (mc !== undefined && ml !== undefined) fig.mixedRatio = mc / ml;
+    const ud = out.filter((f) => f.client === 'cascade' && f.upPerDown !== undefined).map((f) => f.upPerDown!);
+    if (ud.length) fig.mixedUpDownMin = Math.min(...ud);
+    const ltAddr = new Set(peers.filter((p) => p.client === 'lt').map((p) => p.peer.address));
+    let fromLt = 0;
+    let total = 0;
+    for (const p of downs) {
+      if (p.client !== 'cascade' || !p.sources) continue;
+      for (const s of p.sources) {
+        total += s.downloaded;
+        if (ltAddr.has(s.address.replace(/:\d+$/, '').replace(/^\[|\]$/g, '').replace(/^::ffff:/, ''))) fromLt += s.downloaded;
+      }
+    }
+    if (total > 0) fig.cascadeFromLt = fromLt / total;
+  }
+  if (slowIndex !== undefined) {
+    const others = out.filter((f) => f.index !== slowIndex && f.done !== undefined).map((f) => f.done!);
+    if (others.length === n - 1) fig.othersMakespan = Math.max(...others);
+  }
+  return fig;
+}
+
+/**
+ * Stalls of downloader i: stretches of ≥ 10 s in which its progress did not move while it was
+ * running and some running peer had what it lacks — the seed up, or another peer with a larger
+ * share of the pieces (more pieces than it holds: at least one it lacks). Counted from its first
+ * sign of life (a client still starting is not stalled) to its completion.
+ */
+function stallsOf(r: SwarmResult, i: number, f: PeerFigures): void {
+  const p = r.peers[i]!;
+  const s = r.series[i]!;
+  const from = p.readyAt ?? Infinity;
+  const to = p.doneAt ?? p.exitedAt ?? Infinity;
+  let since: number | undefined;
+  let last = -1;
+  const running = (q: (typeof r.peers)[number], t: number) => q !== undefined && (q.exitedAt === undefined || q.exitedAt > t);
+  for (let k = 0; k < s.t.length; k++) {
+    const t = s.t[k]!;
+    if (t < from || t > to) continue;
+    const prog = s.progress[k]!;
+    const seed = r.peers[0];
+    const someoneHas = (seed !== undefined && seed.seedingAt !== undefined && seed.seedingAt <= t && running(seed, t))
+      || r.peers.some((q, j) => j !== 0 && j !== i && q !== undefined && q.readyAt !== undefined && q.readyAt <= t && running(q, t) && r.series[j]!.progress[k]! > prog);
+    if (prog !== last || !someoneHas) {
+      since = someoneHas ? t : undefined;
+      last = prog;
+      continue;
+    }
+    since ??= t;
+    const len = t - since;
+    if (len >= STALL_MS && len - (t - (s.t[k - 1] ?? t)) < STALL_MS) f.stalls++;
+    f.longestStall = Math.max(f.longestStall, len / 1000);
+  }
+}
