@@ -135,7 +135,7 @@ test('offline `cascade remove --delete-data` of a torrent named like another tor
     let text = '';
     child.stdout.on('data', (d) => (text += d));
     child.stderr.on('data', (d) => (text += d));
-    const [code] = (await once(child, 'exit')) as [number | null];
+    const [code] = (await once(child, 'close')) as [number | null];
     return { code, text };
   };
   for (const f of ['a.torrent', 'b.torrent']) {

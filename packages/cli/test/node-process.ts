@@ -48,7 +48,9 @@ export async function cascade(args: string[], opts: { cwd?: string; stdin?: stri
   child.stdout!.setEncoding('utf8').on('data', (c: string) => (stdout += c));
   child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c));
   child.stdin!.end(opts.stdin ?? '');
-  const [code] = (await once(child, 'exit')) as [number | null];
+  // 'close', not 'exit': the pipes can still hold output when the process has exited (a loaded
+  // machine once gave `cascade help seed` an empty stdout with code 0).
+  const [code] = (await once(child, 'close')) as [number | null];
   const lines = parseLines(stdout);
   return { code, stdout, stderr, lines, json: lines[0] ?? {} };
 }

@@ -81,7 +81,7 @@ test('the standalone launcher (bin/cascade-tracker.js) serves, stops on SIGTERM,
   assert.equal(listening.event, 'listening');
   assert.equal(((await (await fetch(listening.stats)).json()) as { peers: number }).peers, 0);
   child.kill('SIGTERM');
-  const [code] = (await once(child, 'exit')) as [number];
+  const [code] = (await once(child, 'close')) as [number];
   assert.equal(code, 0);
   assert.match(out, /"event":"closed"/);
 });
