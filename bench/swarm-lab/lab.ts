@@ -18,7 +18,7 @@
 // close(), on t.after, and on SIGINT/SIGTERM/exit.
 import { execFile, spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 
 export interface LabPeer {
   index: number;
@@ -55,17 +55,30 @@ export function tbfParams(rate: number): { burst: number; limit: number } {
 }
 
 const live = new Set<SwarmLab>();
+const dirs = new Set<string>();
 let hooked = false;
 function hookProcess() {
   if (hooked) return;
   hooked = true;
-  process.on('exit', () => { for (const lab of live) lab.closeSync(); });
+  const cleanup = () => {
+    for (const lab of live) lab.closeSync();
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    dirs.clear();
+  };
+  process.on('exit', cleanup);
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.once(sig, () => {
-      for (const lab of live) lab.closeSync();
-      process.kill(process.pid, sig);
+      cleanup();
+      process.kill(process.pid, sig); // the default action now that our handler is gone
     });
   }
+}
+
+/** Removes `dir` on exit and on SIGINT/SIGTERM; call the returned function once the caller removed it itself. */
+export function removeOnExit(dir: string): () => void {
+  hookProcess();
+  dirs.add(dir);
+  return () => dirs.delete(dir);
 }
 
 export async function createSwarmLab(t?: { after: (fn: () => unknown) => void }): Promise<SwarmLab> {

@@ -18,6 +18,10 @@ export interface PeerFigures {
   dup?: number;
   /** What the client itself calls wasted (libtorrent redundant + failed; Cascade received − credited), share of F. */
   wasted?: number;
+  /** Wire payload received (kernel bytes − 66 × packets) by completion beyond F, share of F: counts
+   *  what a client drops unseen (Cascade drops blocks that arrive after their cancel before counting
+   *  them) but also ~0.1–1% of protocol overhead (BitTorrent messages, headers larger than 66 bytes). */
+  rxExcess?: number;
   /** Wire bytes sent ÷ wire bytes received until complete. */
   upPerDown?: number;
   cpu: number;
@@ -41,6 +45,7 @@ export interface Figures {
   upUseMin?: number;
   dupMax?: number;
   wastedMax?: number;
+  rxExcessMax?: number;
   cpuCascade?: number;
   cpuLt?: number;
   cpuSeed: number;
@@ -100,6 +105,7 @@ export function figures(r: SwarmResult, slowIndex?: number): Figures {
       if (dt >= 1) f.upUse = (at(s.t, s.up, p.doneAt) - at(s.t, s.up, from)) / (caps[i]!.up * dt);
       const wireDown = at(s.t, s.down, p.doneAt);
       if (wireDown > 0) f.upPerDown = at(s.t, s.up, p.doneAt) / wireDown;
+      f.rxExcess = (wireDown - HEADER_BYTES * at(s.t, s.downPk, p.doneAt) - F) / F;
     }
     if (p.payloadDown !== undefined) f.dup = Math.max(0, p.payloadDown - F) / F;
     if (p.wasted !== undefined) f.wasted = p.wasted / F;
@@ -142,6 +148,8 @@ export function figures(r: SwarmResult, slowIndex?: number): Figures {
   if (dups.length) fig.dupMax = Math.max(...dups);
   const wasted = out.filter((f) => f.wasted !== undefined).map((f) => f.wasted!);
   if (wasted.length) fig.wastedMax = Math.max(...wasted);
+  const excess = out.filter((f) => f.rxExcess !== undefined).map((f) => f.rxExcess!);
+  if (excess.length) fig.rxExcessMax = Math.max(...excess);
   fig.cpuCascade = mean(out.filter((f) => f.client === 'cascade').map((f) => f.cpu));
   fig.cpuLt = mean(out.filter((f) => f.client === 'lt').map((f) => f.cpu));
   const startup = (c: string) => mean(downs.filter((p) => p.client === c && p.readyAt !== undefined).map((p) => (p.readyAt! - p.spawnedAt) / 1000));

@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { requireLabTools } from './lab.ts';
+import { removeOnExit, requireLabTools } from './lab.ts';
 import { figures, type Figures } from './metrics.ts';
 import { heterogeneousUps, makeData, runSwarm, type ClientMix, type Data, type SwarmSpec } from './swarm.ts';
 import { printTable } from './table.ts';
@@ -70,6 +70,7 @@ for (const scenario of scenarios) {
 }
 
 const root = await mkdtemp(join(tmpdir(), 'swarm-lab-data-'));
+removeOnExit(root);
 const dataBySize = new Map<number, Data>();
 const all: Figures[] = [];
 const started = Date.now();

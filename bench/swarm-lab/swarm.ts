@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { createSwarmLab, stopChild, type LinkCounters } from './lab.ts';
+import { createSwarmLab, removeOnExit, stopChild, type LinkCounters } from './lab.ts';
 import { ANNOUNCE_URL, LT_PY, PYTHON, sampleCpu, startPeer, startTracker, stopPeer, type Client, type PeerProc } from './peers.ts';
 
 export type ClientMix = 'lt' | 'cascade' | 'mixed';
@@ -130,6 +130,7 @@ export function clientOf(mix: ClientMix, i: number, mixedSeed: Client): Client {
 export async function runSwarm(spec: SwarmSpec, data: Data, log: (s: string) => void = () => {}): Promise<SwarmResult> {
   const lab = await createSwarmLab();
   const root = await mkdtemp(join(tmpdir(), `${lab.id}-`));
+  const forget = removeOnExit(root);
   const started = Date.now();
   const clock = () => Date.now() - started;
   const n = spec.ups.length;
@@ -236,5 +237,6 @@ export async function runSwarm(spec: SwarmSpec, data: Data, log: (s: string) => 
     if (sampler) clearInterval(sampler);
     await lab.close();
     await rm(root, { recursive: true, force: true, maxRetries: 3 });
+    forget();
   }
 }
