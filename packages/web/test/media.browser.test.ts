@@ -159,13 +159,14 @@ test('audio and video files of a torrent play in the page and in a tab, with Ran
 test('a file still downloading plays in the page as its pieces arrive (the node fetches the played range first)', async (t) => {
   const node = await startTestServer(t);
   const work = await tempDir(t, 'media-seed');
-  // 40 s of audio (3.5 MB, 216 pieces of 16 KiB), seeded by libtorrent at 256 KiB/s: ~14 s to
-  // download. The first requests (a pipeline of 32 blocks: 2 s) go out before the player asks;
-  // then the played range comes first, so it plays long before half of it is there.
-  await writeFile(join(work, 'long-tone.wav'), sineWav(40, 44_100));
+  // 80 s of audio (7 MB, 431 pieces of 16 KiB), seeded by libtorrent at 128 KiB/s: ~55 s to
+  // download. The first requests (a pipeline of 32 blocks: 4 s) go out before the player asks;
+  // then the played range comes first, so it plays long before half of it is there — with room
+  // for a loaded machine's slow browser (at 14 s for the whole file, one run had 89% before it played).
+  await writeFile(join(work, 'long-tone.wav'), sineWav(80, 44_100));
   const made = lt(t, ['create', join(work, 'long-tone.wav'), join(work, 'long-tone.torrent'), '--piece-length', '16384']);
   const { infoHash } = (await made.waitFor('created', 30_000)) as { infoHash: string };
-  const seeder = lt(t, ['seed', join(work, 'long-tone.torrent'), work, '--upload-rate', '262144']);
+  const seeder = lt(t, ['seed', join(work, 'long-tone.torrent'), work, '--upload-rate', '131072']);
   const { port } = (await seeder.waitFor('listening', 30_000)) as { port: number };
   await seeder.waitFor('seeding', 30_000);
 

@@ -34,6 +34,9 @@ import { networkPlugin, type OnionOptions } from '@cascade/node-network';
 import { attachRewards } from '@cascade/rewards';
 import { checkGgufFile, isLocalLlm, loadNodeLlamaCpp, type LlmConfig } from '@cascade/assistant';
 
+
+/** How long stopping the node lets HTTP responses in flight finish before it cuts them. */
+const CLOSE_GRACE_MS = 2000;
 export const DEFAULT_HTTP_PORT = 8080;
 export const DEFAULT_BT_PORT = 6881;
 /** The usual tracker port (opentracker's); HTTP on TCP and UDP share the number. */
@@ -387,7 +390,17 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       assistant: helper.assistant,
       ...(opts.logger ? { logger: true } : {}),
     });
-    cleanups.push(() => app.close());
+    cleanups.push(async () => {
+      // Requests in flight get a moment to finish; a response that would run on (a film playing from
+      // a torrent still downloading, a long download through the API) is cut after it, so stopping
+      // the node never waits on a viewer (fastify's close would, until the last byte).
+      const cut = setTimeout(() => app.server.closeAllConnections(), CLOSE_GRACE_MS);
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(cut);
+      }
+    });
     const appClose = cleanups.length - 1;
     const feed = new LiveFeed(app.server, node, auth.gate, auth.holds);
     live = feed;
