@@ -1,15 +1,16 @@
 // `npm test`: makes sure the real BitTorrent clients the interop tests drive are installed
 // (installing them with apt-get when running as root) and node-llama-cpp's CPU build for the
 // --llm-gguf tests (`npm run install:llm`), then runs every test file with node:test.
-import { spawnSync } from 'node:child_process';
-import { existsSync, globSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, globSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { missingPackages } from './system-packages.ts';
 import { installLlm } from './install-llm.ts';
 import { ALL_TESTS, changedFiles, testFilesUnder, testsForChange } from './changed-tests.ts';
 
 const WATCHDOG = join(import.meta.dirname, 'test-watchdog.ts');
+const LOCAL_DURATIONS = join(import.meta.dirname, '..', '.cache', 'test-durations.tsv');
 
 // What to run is settled first: a wrong folder is a usage error before anything is installed.
 const files = chooseFiles(process.argv.slice(2));
@@ -45,14 +46,19 @@ try {
 const browserFiles = files.filter((f) => f.endsWith('.browser.test.ts'));
 const plainFiles = files.filter((f) => !f.endsWith('.browser.test.ts'));
 const work = mkdtempSync(join(tmpdir(), 'cascade-test-run-'));
-const hungList = join(work, 'hung');
-const nodeTest = (list: string[], tap: string) => [
+// How many files run at once. Most files spend most of their wall time waiting (on a lease, a
+// chain's block, a peer, a browser), not computing: the run's CPU is well under what two cores give
+// at two files at a time, so plain files run three at a time and the browser files, two at a time,
+// run beside them (in their own namespace) instead of after them.
+const PLAIN_CONCURRENCY = Number(process.env['CASCADE_TEST_CONCURRENCY'] ?? 3);
+const BROWSER_CONCURRENCY = Number(process.env['CASCADE_TEST_BROWSER_CONCURRENCY'] ?? 2);
+const nodeTest = (list: string[], tap: string, concurrency: number) => [
   // --test-force-exit: a file whose tests have all ended exits even if a native handle is left
   // open (node-datachannel keeps an unclosed peer connection's callbacks referenced): it once held
   // packages/engine/test/webrtc-rejoin.test.ts, every test passed, for 12 minutes and counting.
-  process.execPath, '--test', '--test-concurrency=2', '--test-timeout=180000', '--test-force-exit', `--import=${WATCHDOG}`,
+  process.execPath, '--test', `--test-concurrency=${concurrency}`, '--test-timeout=180000', '--test-force-exit', `--import=${WATCHDOG}`,
   '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`,
-  ...list,
+  ...longestFirst(list),
 ];
 // No test may send UPnP, NAT-PMP, PCP or SSDP to this machine's network: every `cascade serve` a test
 // starts (and their children) maps no port. The port-mapping lab tests run theirs inside namespaces
@@ -68,15 +74,18 @@ process.env.CASCADE_LSD = 'off';
 // checks each entry against its source, so an edited file is compiled afresh.
 process.env.NODE_COMPILE_CACHE ??= join(tmpdir(), 'cascade-test-compile-cache');
 const timesList = join(work, 'times');
-const env = { ...process.env, CASCADE_TEST_HUNG_LIST: hungList, CASCADE_TEST_TIMES: timesList };
+const env = { ...process.env, CASCADE_TEST_TIMES: timesList };
 
 // A file killed by a signal fails as a whole, with no test named (its output dies with it); when the
 // kernel's OOM killer did it, its counter says so, which the run's own output otherwise never does.
 const oomKillsBefore = oomKills();
 const runStarted = Date.now();
-let status = 0;
-if (plainFiles.length > 0) status = runOnce(plainFiles, 'plain', (cmd) => spawnSync(cmd[0]!, cmd.slice(1), { stdio: 'inherit', env }).status ?? 1);
-if (browserFiles.length > 0) status = runOnce(browserFiles, 'browser', runInNamespace) || status;
+// The browser run's report is held and printed after the plain run's, so neither interleaves.
+const [plainStatus, browserStatus] = await Promise.all([
+  plainFiles.length > 0 ? runFiles(plainFiles, 'plain', PLAIN_CONCURRENCY, false) : 0,
+  browserFiles.length > 0 ? runFiles(browserFiles, 'browser', BROWSER_CONCURRENCY, true) : 0,
+]);
+const status = plainStatus || browserStatus;
 printSlowest(25);
 // CI shows only the end of what a run prints: the failures of both runs are named again here, last.
 if (status !== 0) printFailures();
@@ -113,10 +122,14 @@ function chooseFiles(args: string[]): string[] {
 /**
  * Runs the files; when the only failures are files the watchdog killed (scripts/test-watchdog.ts:
  * their event loop stood still, which no test timeout can end), runs those once more, alone.
+ * Resolves with the exit status. `inNamespace`: inside a network namespace with only `lo` up, the
+ * report held until the run ends (the plain run prints as it goes).
  */
-function runOnce(list: string[], label: string, run: (cmd: string[]) => number): number {
+async function runFiles(list: string[], label: string, concurrency: number, inNamespace: boolean): Promise<number> {
+  const hungList = join(work, `${label}.hung`);
+  const run = (cmd: string[]) => (inNamespace ? runInNamespace(cmd, hungList) : spawnRun(cmd, { ...env, CASCADE_TEST_HUNG_LIST: hungList }, 'inherit'));
   const tap = join(work, `${label}.tap`);
-  const first = run(nodeTest(list, tap));
+  const first = await run(nodeTest(list, tap, concurrency));
   const hung = readLines(hungList).map((f) => relative(process.cwd(), f));
   rmSync(hungList, { force: true });
   if (first === 0 || hung.length === 0) return first;
@@ -124,7 +137,39 @@ function runOnce(list: string[], label: string, run: (cmd: string[]) => number):
   const others = failed.filter((name) => !hung.some((f) => name === f || name.endsWith(f)));
   if (others.length > 0) return first;
   console.log(`\n${hung.join(', ')}: killed by the watchdog (its event loop stood still); running ${hung.length === 1 ? 'it' : 'them'} once more`);
-  return run(nodeTest(hung, join(work, `${label}-again.tap`)));
+  return run(nodeTest(hung, join(work, `${label}-again.tap`), 1));
+}
+
+/** Spawns cmd; 'inherit' prints as it goes, 'held' prints its whole output once it exits. */
+function spawnRun(cmd: string[], childEnv: NodeJS.ProcessEnv, output: 'inherit' | 'held'): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd[0]!, cmd.slice(1), { stdio: output === 'inherit' ? 'inherit' : ['ignore', 'pipe', 'pipe'], env: childEnv });
+    const held: Buffer[] = [];
+    child.stdout?.on('data', (d: Buffer) => held.push(d));
+    child.stderr?.on('data', (d: Buffer) => held.push(d));
+    child.on('error', (err) => {
+      console.error(`${cmd[0]}: ${err.message}`);
+      resolve(1);
+    });
+    child.on('close', (code) => {
+      if (held.length > 0) process.stdout.write(Buffer.concat(held));
+      resolve(code ?? 1);
+    });
+  });
+}
+
+/**
+ * The files, those that took longest in the last full run first (scripts/test-durations.tsv, or
+ * .cache/test-durations.tsv once this machine has run the suite): a long file started last would
+ * run alone at the end while the other slots stand idle. Files with no figure go last, in order.
+ */
+function longestFirst(list: string[]): string[] {
+  const known = new Map<string, number>();
+  for (const path of [join(import.meta.dirname, 'test-durations.tsv'), LOCAL_DURATIONS]) {
+    for (const [ms, file] of readLines(path).map((l) => l.split('\t'))) if (file) known.set(file, Number(ms));
+  }
+  const cost = (f: string) => known.get(relative(process.cwd(), f)) ?? 0;
+  return [...list].sort((a, b) => cost(b) - cost(a));
 }
 
 /** Every failed test in the TAP files of this run, with where it failed and the first lines of why. */
@@ -158,6 +203,11 @@ function printSlowest(count: number): void {
   // Every file's figures, for whoever studies the run (CASCADE_TEST_TIMES_OUT=path).
   const out = process.env['CASCADE_TEST_TIMES_OUT'];
   if (out) writeFileSync(out, rows.map((r) => `${r.ms}\t${r.cpu}\t${r.file}\n`).join(''));
+  // This machine's figures, merged into what it knew, order the next run (longestFirst).
+  const merged = new Map(readLines(LOCAL_DURATIONS).map((l) => l.split('\t')).map(([ms, file]) => [file ?? '', Number(ms)]));
+  for (const r of rows) merged.set(r.file, r.ms);
+  mkdirSync(dirname(LOCAL_DURATIONS), { recursive: true });
+  writeFileSync(LOCAL_DURATIONS, [...merged].filter(([f]) => f !== '').map(([f, ms]) => `${ms}\t${f}\n`).join(''));
   const total = rows.reduce((s, r) => s + r.ms, 0);
   const cpu = rows.reduce((s, r) => s + r.cpu, 0);
   const secs = (ms: number) => (ms / 1000).toFixed(1).padStart(7);
@@ -174,7 +224,7 @@ function readLines(path: string): string[] {
   return existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter((l) => l !== '') : [];
 }
 
-function runInNamespace(cmd: string[]): number {
+async function runInNamespace(cmd: string[], hungList: string): Promise<number> {
   if (process.getuid?.() !== 0) {
     console.error('browser tests need root to create a loopback-only network namespace (ip netns)');
     return 1;
@@ -184,7 +234,7 @@ function runInNamespace(cmd: string[]): number {
   if (add.status !== 0) return add.status ?? 1;
   try {
     spawnSync('ip', ['netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up'], { stdio: 'inherit' });
-    return spawnSync('ip', ['netns', 'exec', ns, ...cmd], { stdio: 'inherit', env }).status ?? 1;
+    return await spawnRun(['ip', 'netns', 'exec', ns, ...cmd], { ...env, CASCADE_TEST_HUNG_LIST: hungList }, 'held');
   } finally {
     spawnSync('ip', ['netns', 'del', ns], { stdio: 'inherit' });
   }
