@@ -199,10 +199,12 @@ export async function runSwarm(spec: SwarmSpec, data: Data, log: (s: string) => 
     const deadline = Date.now() + spec.timeoutMs;
     let timedOut = false;
     let lastReport = Date.now();
+    let seedLeft = false;
     for (;;) {
       const downs = peers.slice(1);
       const done = downs.filter((p) => p.doneAt !== undefined).length;
-      if (spec.seedLeaves && done > 0 && peers[0] && peers[0].exitedAt === undefined) {
+      if (spec.seedLeaves && done > 0 && peers[0] && !seedLeft) {
+        seedLeft = true;
         log(`first copy out at ${(clock() / 1000).toFixed(1)} s: the seed leaves`);
         void stopPeer(peers[0]);
       }
