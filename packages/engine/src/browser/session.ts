@@ -171,7 +171,7 @@ export class BrowserSession implements SessionHandle {
     const ws = this.opts.privateDiscovery?.WebSocket;
     if (hidden && !ws) throw new Error('private discovery is not configured');
     const pool = hidden ? (this.hiddenPool ??= new WsTrackerPool(makePeerId(), { RTCPeerConnection: this.rtc, config: this.rtcConfig(), WebSocket: ws })) : this.pool;
-    return new HybridTrackerClient(opts, new TorrentRtcHooks((this.rtcHookEnv ??= this.hookEnv()), pool, toHex(opts.infoHash)));
+    return new HybridTrackerClient(opts, new TorrentRtcHooks((this.rtcHookEnv ??= this.hookEnv()), pool, opts.infoHashHex ?? toHex(opts.infoHash)));
   }
 
   /** The WebRTC hooks' session-wide part (the main and the hidden pool alike). */

@@ -21,6 +21,7 @@ export interface AnnouncingTorrent {
 
 export class TorrentTrackerOptions implements TrackerClientOptions {
   readonly infoHash: Uint8Array;
+  readonly infoHashHex: string | undefined;
   readonly peerId: Uint8Array;
   tiers: string[][];
   readonly pacer: AnnouncePacer | undefined;
@@ -33,9 +34,10 @@ export class TorrentTrackerOptions implements TrackerClientOptions {
   /** A hidden torrent announces port 0 (Cascade trackers then list no one). */
   private readonly hidden: boolean;
 
-  constructor(torrent: AnnouncingTorrent, o: { infoHash: Uint8Array; peerId: Uint8Array; hidden: boolean; tiers: string[][]; pacer?: AnnouncePacer }) {
+  constructor(torrent: AnnouncingTorrent, o: { infoHash: Uint8Array; infoHashHex?: string; peerId: Uint8Array; hidden: boolean; tiers: string[][]; pacer?: AnnouncePacer }) {
     this.torrent = torrent;
     this.infoHash = o.infoHash;
+    this.infoHashHex = o.infoHashHex;
     this.peerId = o.peerId;
     this.hidden = o.hidden;
     this.tiers = o.tiers;

@@ -17,6 +17,8 @@ export interface TrackerStats {
 
 export interface TrackerClientOptions {
   infoHash: Uint8Array;
+  /** infoHash in hex when the caller holds it already (the torrent's own string, not a copy each). */
+  infoHashHex?: string;
   peerId: Uint8Array;
   /** The port announced: a number, or read at each announce (it follows the gateway's port mapping). */
   port: number | (() => number);

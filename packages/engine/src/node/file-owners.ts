@@ -37,8 +37,9 @@ interface Layout {
 
 export class FileOwners {
   readonly #claims = new Map<string, Claim>();
-  /** Absolute root → the torrents with exactly that root. */
-  readonly #roots = new Map<string, Set<string>>();
+  /** Absolute root → the torrent with exactly that root, or the torrents when several have it
+   *  (nearly every root has one: a Set each cost some 400 bytes a torrent at 10,000). */
+  readonly #roots = new Map<string, string | Set<string>>();
   /** Absolute folder → the torrents whose root lies somewhere inside it. */
   readonly #below = new Map<string, Set<string>>();
 
@@ -51,15 +52,15 @@ export class FileOwners {
     const base = path.resolve(savePath);
     const mine: Claim = { meta, base, root: path.resolve(base, meta.name) };
     // Torrents whose roots meet ours: the same root, roots inside ours, roots that hold ours.
-    const met = new Set<string>([...(this.#roots.get(mine.root) ?? []), ...(this.#below.get(mine.root) ?? [])]);
-    for (const d of ancestors(mine.root)) for (const other of this.#roots.get(d) ?? []) met.add(other);
+    const met = new Set<string>([...owners(this.#roots, mine.root), ...(this.#below.get(mine.root) ?? [])]);
+    for (const d of ancestors(mine.root)) for (const other of owners(this.#roots, d)) met.add(other);
     met.delete(ih);
     if (met.size > 0) {
       const layout = layoutOf(mine);
       for (const other of met) this.#compare(mine, layout, other);
     }
     this.#claims.set(ih, mine);
-    addTo(this.#roots, mine.root, ih);
+    addOwner(this.#roots, mine.root, ih);
     for (const d of ancestors(mine.root)) addTo(this.#below, d, ih);
     return release;
   }
@@ -68,7 +69,7 @@ export class FileOwners {
     const c = this.#claims.get(ih);
     if (!c) return;
     this.#claims.delete(ih);
-    removeFrom(this.#roots, c.root, ih);
+    removeOwner(this.#roots, c.root, ih);
     for (const d of ancestors(c.root)) removeFrom(this.#below, d, ih);
   }
 
@@ -102,6 +103,30 @@ function* ancestors(p: string): Generator<string> {
   for (let d = path.dirname(p); ; d = path.dirname(d)) {
     yield d;
     if (path.dirname(d) === d) return;
+  }
+}
+
+/** The torrents with exactly this root. */
+function owners(m: Map<string, string | Set<string>>, root: string): Iterable<string> {
+  const o = m.get(root);
+  return o === undefined ? [] : typeof o === 'string' ? [o] : o;
+}
+
+function addOwner(m: Map<string, string | Set<string>>, root: string, ih: string): void {
+  const o = m.get(root);
+  if (o === undefined || o === ih) m.set(root, ih);
+  else if (typeof o === 'string') m.set(root, new Set([o, ih]));
+  else o.add(ih);
+}
+
+function removeOwner(m: Map<string, string | Set<string>>, root: string, ih: string): void {
+  const o = m.get(root);
+  if (o === ih) m.delete(root);
+  else if (o !== undefined && typeof o !== 'string') {
+    o.delete(ih);
+    // Back to one owner: its id alone again.
+    if (o.size === 1) m.set(root, o.values().next().value!);
+    else if (o.size === 0) m.delete(root);
   }
 }
 

@@ -274,7 +274,7 @@ export class Session implements SessionHandle {
     opts.local = hidden ? undefined : this.localTracker;
     opts.tally = this.tally;
     if (!pool) return new TrackerClient(opts);
-    return new HybridTrackerClient(opts, new TorrentRtcHooks((this.rtcHookEnv ??= this.hookEnv()), pool, toHex(opts.infoHash)));
+    return new HybridTrackerClient(opts, new TorrentRtcHooks((this.rtcHookEnv ??= this.hookEnv()), pool, opts.infoHashHex ?? toHex(opts.infoHash)));
   }
 
   /** The WebRTC hooks' session-wide part (the main and the hidden pool alike). */

@@ -110,10 +110,11 @@ export class Torrent extends TorrentHashes implements TorrentHandle {
       // Hidden: a peer id of this torrent's own (the session's would link its torrents at the
       // trackers) and port 0, which Cascade trackers answer without listing anyone.
       const peerId = hidden ? peerIdLike(this.ctx.peerId) : this.ctx.peerId;
-      const tracker = (infoHash: Uint8Array) =>
-        this.ctx.createTracker(new TorrentTrackerOptions(this, { infoHash, peerId, hidden, tiers: this.trackerUrls, pacer: this.ctx.scheduler.announces }), hidden);
-      // The metainfo's own copy of the id where it has one (the getter makes a new array each time).
-      this.trackerClient = tracker(this.metainfo?.infoHashHex === this.infoHashHex ? this.metainfo.infoHash : this.infoHash);
+      const tracker = (infoHash: Uint8Array, infoHashHex?: string) =>
+        this.ctx.createTracker(new TorrentTrackerOptions(this, { infoHash, infoHashHex, peerId, hidden, tiers: this.trackerUrls, pacer: this.ctx.scheduler.announces }), hidden);
+      // The metainfo's own copy of the id where it has one (the getter makes a new array each time),
+      // and this torrent's own hex string (the WebRTC hooks keep it).
+      this.trackerClient = tracker(this.metainfo?.infoHashHex === this.infoHashHex ? this.metainfo.infoHash : this.infoHash, this.infoHashHex);
       this.trackerClient.start();
       // A hybrid torrent's v2 peers look for it under its truncated v2 hash: announce both, as
       // libtorrent does (BEP 52).
