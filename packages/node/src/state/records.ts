@@ -123,22 +123,36 @@ export interface IdentityRecord {
 
 export type Row = Record<string, unknown>;
 
+/** Values many rows repeat (a save path, a status), one string each: every row read from the
+ *  database brings its own copy, 10,000 copies of the same few words and folders at 10,000 torrents. */
+const shared = new Map<string, string>();
+const MAX_SHARED = 1024;
+
+function sharedString<T extends string | null>(v: T): T {
+  if (typeof v !== 'string') return v;
+  const s = shared.get(v);
+  if (s !== undefined) return s as T;
+  if (shared.size >= MAX_SHARED) shared.clear();
+  shared.set(v, v);
+  return v;
+}
+
 export function toRecord(r: Row): TorrentRecord {
   return {
     infoHash: r.info_hash as string,
     name: (r.name as string | null) ?? null,
-    sourceKind: r.source_kind as 'torrent' | 'magnet',
+    sourceKind: sharedString(r.source_kind as 'torrent' | 'magnet'),
     torrent: (r.torrent as Uint8Array | null) ?? null,
     magnet: (r.magnet as string | null) ?? null,
-    savePath: r.save_path as string,
-    status: r.status as TorrentStatus,
+    savePath: sharedString(r.save_path as string),
+    status: sharedString(r.status as TorrentStatus),
     error: (r.error as string | null) ?? null,
     selectedFiles: r.selected_files ? (JSON.parse(r.selected_files as string) as number[]) : null,
     length: (r.length as number | null) ?? null,
     pieceCount: (r.piece_count as number | null) ?? null,
     addedAt: r.added_at as number,
     completedAt: (r.completed_at as number | null) ?? null,
-    category: (r.category as string | null) ?? null,
+    category: sharedString((r.category as string | null) ?? null),
     tags: parseStringList(r.tags),
     queuePosition: (r.queue_position as number | null) ?? null,
     forceStart: r.force_start === 1,
