@@ -32,10 +32,12 @@ export async function databaseNow(store: Store): Promise<number> {
 }
 
 /** The database's clock in ms, as SQL read inside the statement that uses it (a cluster's leases,
- *  @cascade/cluster): PostgreSQL's wall clock (not the transaction's start), SQLite's (one machine
- *  reaches its file; 'now' is fixed within one statement). */
+ *  @cascade/cluster): PostgreSQL's statement start (not the transaction's: a lease renewed late in a
+ *  long transaction must not be dated at its start), SQLite's (one machine reaches its file). One
+ *  value for the whole statement on both: clock_timestamp() was read afresh at each use, so a lease
+ *  written as `lease_until = now + 6000, last_seen = now` could span 5,999 ms. */
 export function nowSql(dialect: Dialect): string {
-  return dialect === 'postgres' ? 'CAST(extract(epoch FROM clock_timestamp()) * 1000 AS BIGINT)' : "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
+  return dialect === 'postgres' ? 'CAST(extract(epoch FROM statement_timestamp()) * 1000 AS BIGINT)' : "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
 }
 
 /** This state dir's instance id: the same node restarted (after a crash too) takes its lease back
