@@ -12,20 +12,18 @@ const packagesDir = join(webRoot, '..');
 
 /** What the bundle is made of: the app, and every workspace package it depends on (the chat UI,
  *  the browser engine, onion circuits, …), followed through their own dependencies, so an edit in
- *  any of them rebuilds the app before a browser test runs it. */
-const SOURCES = [
-  join(webRoot, 'src'),
-  join(webRoot, 'index.html'),
-  join(webRoot, 'vite.config.ts'),
-  // The manifest, icons and service worker the build adds (scripts/pwa/plugin.ts).
-  join(webRoot, 'scripts/pwa'),
-  join(webRoot, 'package.json'),
-  ...bundledPackages().map((name) => join(packagesDir, name)),
-];
-
-/** The files and folders whose changes make the built app out of date. */
+ *  any of them rebuilds the app before a browser test runs it. Read when first asked, not when the
+ *  server imports this module for webDistDir. */
 export function webSources(): string[] {
-  return [...SOURCES];
+  return [
+    join(webRoot, 'src'),
+    join(webRoot, 'index.html'),
+    join(webRoot, 'vite.config.ts'),
+    // The manifest, icons and service worker the build adds (scripts/pwa/plugin.ts).
+    join(webRoot, 'scripts/pwa'),
+    join(webRoot, 'package.json'),
+    ...bundledPackages().map((name) => join(packagesDir, name)),
+  ];
 }
 
 /** Folders of a package that never reach the bundle. */
@@ -73,7 +71,7 @@ function newestMtime(path: string): number {
 export function isWebStale(): boolean {
   if (!isWebBuilt()) return true;
   const built = statSync(join(webDistDir, 'index.html')).mtimeMs;
-  return SOURCES.some((p) => newestMtime(p) > built);
+  return webSources().some((p) => newestMtime(p) > built);
 }
 
 /** Runs `vite build` for packages/web (in a child process, on the current node). */
