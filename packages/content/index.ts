@@ -2,6 +2,7 @@
 // records that map content ids, infohashes and keywords to torrents (docs/dht-records.md).
 // Platform-free; the Node side (hashing files) is '@cascade/content/node'.
 export * from './src/cid/cid.ts';
+export * from './src/cid/unixfs.ts';
 export * from './src/records/keywords.ts';
 export * from './src/records/record.ts';
 export * from './src/records/store.ts';
