@@ -496,4 +496,10 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE compat_sessions ADD COLUMN credential TEXT NOT NULL DEFAULT ''; -- the API token's generation (ApiToken.generation)
   `,
+  // 25: each complete file's UnixFS CID beside its SHA-256 one (issue 61, docs/storage/ipfs.md).
+  `
+  ALTER TABLE file_cids ADD COLUMN unixfs TEXT;  -- the CID @helia/unixfs gives the bytes by default; NULL: not computed yet
+  ALTER TABLE file_cids ADD COLUMN chunks BLOB;  -- each 1 MiB chunk's SHA-256 (32 bytes each): the DAG is rebuilt from them
+  CREATE INDEX file_cids_unixfs ON file_cids (unixfs);
+  `,
 ];
