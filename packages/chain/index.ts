@@ -1,8 +1,8 @@
 // @cascade/chain: the Solidity contracts (content registry, seed token, reward pool) and their
 // compiled artifacts, the embedded dev chain (anvil), deployment, and receipt/registration signing.
 export { startAnvil, anvilBinary, type AnvilOptions, type RunningAnvil } from './src/node-chain/anvil.ts';
-export { contentRegistry, cascadeToken, rewardPool, type Compiled } from './src/contracts/artifacts.ts';
-export { deployContracts, deployWithKey, type Deployment, type PoolTerms } from './src/contracts/deploy.ts';
+export { contentRegistry, cascadeToken, rewardPool, cascadeMarket, type Compiled } from './src/contracts/artifacts.ts';
+export { deployContracts, deployMarket, deployWithKey, type Deployment, type PoolTerms } from './src/contracts/deploy.ts';
 export {
   signReceipt, signReceiptWithSecret, checkReceipt, receiptDomain, RECEIPT_TYPES, signRegistration, registryDomain, REGISTER_TYPES,
   type Receipt, type Registration,

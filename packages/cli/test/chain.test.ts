@@ -34,7 +34,7 @@ test('chain deploy on a separately started anvil, then serve --chain-rpc --chain
   assert.equal(deployed.code, 0, deployed.stderr);
   const file = deployed.json;
   assert.equal(file.chainId, 31337);
-  for (const k of ['registry', 'rewards', 'token']) assert.match(file[k], /^0x[0-9a-fA-F]{40}$/, k);
+  for (const k of ['registry', 'rewards', 'token', 'market']) assert.match(file[k], /^0x[0-9a-fA-F]{40}$/, k);
   const contractsFile = join(tempDir(t), 'contracts.json');
   writeFileSync(contractsFile, JSON.stringify(file));
 
@@ -45,7 +45,7 @@ test('chain deploy on a separately started anvil, then serve --chain-rpc --chain
   });
   assert.equal(chain.embedded, false);
   assert.equal(chain.rpcUrl, anvil.rpcUrl);
-  assert.deepEqual(chain.contracts, { registry: file.registry, token: file.token, pool: file.rewards });
+  assert.deepEqual(chain.contracts, { registry: file.registry, token: file.token, pool: file.rewards, market: file.market });
 
   // Nothing answers there (fetch never connects to port 9): one line that says so, exit 1.
   const nowhere = await cascade(['chain', 'deploy', '--chain-rpc', 'http://127.0.0.1:9', '--key', FUNDED_KEY]);

@@ -17,7 +17,7 @@ export type ChainConfig =
   | {
       rpcUrl?: string;
       chainId?: number;
-      contracts?: { registry: `0x${string}`; token: `0x${string}`; pool: `0x${string}` };
+      contracts?: { registry: `0x${string}`; token: `0x${string}`; pool: `0x${string}`; market?: `0x${string}` };
       /** --chain-signer URL [--chain-from ADDRESS]: an account there pays the gas. */
       signer?: { url: string; from?: `0x${string}` };
     };

@@ -3,6 +3,7 @@ import type { Abi, Hex } from 'viem';
 import registry from '../../artifacts/ContentRegistry.json' with { type: 'json' };
 import token from '../../artifacts/CascadeToken.json' with { type: 'json' };
 import pool from '../../artifacts/RewardPool.json' with { type: 'json' };
+import market from '../../artifacts/CascadeMarket.json' with { type: 'json' };
 
 export interface Compiled {
   abi: Abi;
@@ -12,3 +13,4 @@ export interface Compiled {
 export const contentRegistry = registry as unknown as Compiled;
 export const cascadeToken = token as unknown as Compiled;
 export const rewardPool = pool as unknown as Compiled;
+export const cascadeMarket = market as unknown as Compiled;

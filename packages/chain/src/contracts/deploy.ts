@@ -1,13 +1,15 @@
-// Deploys the registry, the token and the reward pool, and funds the pool: what a node does on
+// Deploys the registry, the token and the reward pool, funds the pool, then the market (issue 62): what a node does on
 // the first start of its embedded chain, and what the contract tests start from.
 import { createPublicClient, createWalletClient, defineChain, http, type Address, type Hex, type PublicClient, type WalletClient, type Account, type Chain, type Transport } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import { cascadeToken, contentRegistry, rewardPool, type Compiled } from './artifacts.ts';
+import { cascadeMarket, cascadeToken, contentRegistry, rewardPool, type Compiled } from './artifacts.ts';
 
 export interface Deployment {
   registry: Address;
   token: Address;
   pool: Address;
+  /** The market (CascadeMarket): absent on a chain deployed before it existed, or given without it. */
+  market?: Address;
 }
 
 export interface PoolTerms {
@@ -53,13 +55,20 @@ export async function deployContracts(wallet: Wallet, client: PublicClient, term
     chain: wallet.chain,
   });
   await client.waitForTransactionReceipt({ hash });
-  return { registry, token, pool };
+  // Last: the pool stays the dev deployer's third contract, where receiptTermsOf expects it.
+  const market = await deployMarket(wallet, client, registry);
+  return { registry, token, pool, market };
+}
+
+/** The market beside a registry already deployed (a chain deployed before the market existed). */
+export function deployMarket(wallet: Wallet, client: PublicClient, registry: Address): Promise<Address> {
+  return deploy(wallet, client, cascadeMarket, [registry]);
 }
 
 /** Deploys on the chain at `rpcUrl` with a funded private key; the result is what
  *  `serve --chain-contracts FILE` reads ("rewards" is the pool). Rejects with a plain reason when
  *  no chain answers there. */
-export async function deployWithKey(rpcUrl: string, key: Hex, terms: PoolTerms = {}): Promise<{ chainId: number; registry: Address; rewards: Address; token: Address }> {
+export async function deployWithKey(rpcUrl: string, key: Hex, terms: PoolTerms = {}): Promise<{ chainId: number; registry: Address; rewards: Address; token: Address; market: Address }> {
   let chainId: number;
   try {
     chainId = await createPublicClient({ transport: http(rpcUrl) }).getChainId();
@@ -70,5 +79,5 @@ export async function deployWithKey(rpcUrl: string, key: Hex, terms: PoolTerms =
   const client = createPublicClient({ chain, transport: http(rpcUrl) }) as PublicClient;
   const wallet = createWalletClient({ account: privateKeyToAccount(key), chain, transport: http(rpcUrl) });
   const d = await deployContracts(wallet, client, terms);
-  return { chainId, registry: d.registry, rewards: d.pool, token: d.token };
+  return { chainId, registry: d.registry, rewards: d.pool, token: d.token, market: d.market! };
 }

@@ -11,7 +11,7 @@ import { startAnvil, type RunningAnvil } from './anvil.ts';
 import { DEV_DEPLOYER_KEY, type NodeChainOptions } from '../receipts/receipt-terms.ts';
 
 export type { NodeChainOptions };
-import { deployContracts, type Deployment } from '../contracts/deploy.ts';
+import { deployContracts, deployMarket, type Deployment } from '../contracts/deploy.ts';
 import { cascadeToken } from '../contracts/artifacts.ts';
 import { ExternalSigner, type ContractWrite, type ExternalSignerOptions } from './signer.ts';
 
@@ -190,6 +190,10 @@ function chainOf(id: number, rpcUrl: string): Chain {
   return defineChain({ id, name: `chain ${id}`, nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [rpcUrl] } } });
 }
 
+function devWallet(chain: Chain, rpcUrl: string) {
+  return createWalletClient({ account: privateKeyToAccount(DEV_DEPLOYER_KEY), chain, transport: http(rpcUrl) });
+}
+
 /** The embedded chain's contracts: those recorded in deployment.json if the chain still has their
  *  code (its state file was kept), else deployed now and recorded. */
 async function deployedOrNew(dir: string, client: PublicClient, chain: Chain, rpcUrl: string): Promise<Deployment> {
@@ -197,9 +201,15 @@ async function deployedOrNew(dir: string, client: PublicClient, chain: Chain, rp
   if (existsSync(file)) {
     const known = JSON.parse(readFileSync(file, 'utf8')) as Deployment;
     const code = await client.getCode({ address: known.pool });
-    if (code && code !== '0x') return known;
+    if (code && code !== '0x') {
+      if (known.market) return known;
+      // Deployed before the market existed: the market joins the contracts there.
+      const market = await deployMarket(devWallet(chain, rpcUrl), client, known.registry);
+      writeFileSync(file, `${JSON.stringify({ ...known, market }, null, 2)}\n`);
+      return { ...known, market };
+    }
   }
-  const wallet = createWalletClient({ account: privateKeyToAccount(DEV_DEPLOYER_KEY), chain, transport: http(rpcUrl) });
+  const wallet = devWallet(chain, rpcUrl);
   const d = await deployContracts(wallet, client);
   writeFileSync(file, `${JSON.stringify(d, null, 2)}\n`);
   return d;

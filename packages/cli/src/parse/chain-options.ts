@@ -39,13 +39,14 @@ export function chainOption(on: boolean, rpc: string | undefined, id: string | u
   const file = readContractsFile(contracts);
   const chainId = id !== undefined ? parseInteger('chain-id', id, 1, 2 ** 53 - 1) : file.chainId;
   if (chainId !== file.chainId) throw new UsageError(`--chain-id ${chainId} and ${contracts} (chain ${file.chainId}) disagree`);
-  return { rpcUrl: rpc, chainId, contracts: { registry: file.registry, token: file.token, pool: file.rewards }, ...(signer ? { signer } : {}) };
+  return { rpcUrl: rpc, chainId, contracts: { registry: file.registry, token: file.token, pool: file.rewards, ...(file.market ? { market: file.market } : {}) }, ...(signer ? { signer } : {}) };
 }
 
 type Addr = `0x${string}`;
 
-/** The JSON `cascade chain deploy` prints: {"chainId", "registry", "rewards", "token"}. */
-function readContractsFile(path: string): { chainId: number; registry: Addr; rewards: Addr; token: Addr } {
+/** The JSON `cascade chain deploy` prints: {"chainId", "registry", "rewards", "token", "market"}
+ *  ("market" absent in a file written before the market contract existed). */
+function readContractsFile(path: string): { chainId: number; registry: Addr; rewards: Addr; token: Addr; market?: Addr } {
   let data: Record<string, unknown>;
   try {
     data = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
@@ -59,5 +60,5 @@ function readContractsFile(path: string): { chainId: number; registry: Addr; rew
   };
   const chainId = data.chainId;
   if (typeof chainId !== 'number' || !Number.isSafeInteger(chainId) || chainId < 1) throw new UsageError(`--chain-contracts ${path}: "chainId" must be a positive integer`);
-  return { chainId, registry: addr('registry'), rewards: addr('rewards'), token: addr('token') };
+  return { chainId, registry: addr('registry'), rewards: addr('rewards'), token: addr('token'), ...(data.market !== undefined ? { market: addr('market') } : {}) };
 }

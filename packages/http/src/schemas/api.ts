@@ -375,7 +375,7 @@ export const healthSchema = {
         rpcUrl: str,
         chainId: int,
         block: str,
-        contracts: { type: 'object', properties: { registry: str, token: str, pool: str } },
+        contracts: { type: 'object', properties: { registry: str, token: str, pool: str, market: str } },
         account: str,
         balances: { type: 'object', properties: { ether: str, token: str } },
         signer: {
