@@ -9,6 +9,7 @@ export type {
   PeerView,
   SourceBytes,
   TorrentDetail,
+  PieceMap,
   SearchRow,
   TorrentPatch,
   QueueMove,

@@ -18,7 +18,7 @@ async function startFakeNode(t: Parameters<typeof tempDir>[0]) {
   const a = new FakeTorrent(HASH_A, 'alpha');
   a.peerList = [
     { address: '127.0.0.1:7000', client: 'Test 1.0', transport: 'tcp', relayed: false, downloaded: 10, uploaded: 0, downloadSpeed: 5,
-      uploadSpeed: 0, progress: 1, choked: false, interested: true, source: 'manual' },
+      uploadSpeed: 0, progress: 1, choked: false, interested: true, amChoking: false, amInterested: false, optimistic: false, source: 'manual' },
   ];
   const fake = fakeSession([a]);
   const db = await StateDB.open(dir);

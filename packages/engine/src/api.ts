@@ -297,6 +297,8 @@ export interface TorrentHandle {
   readonly revision: number;
   stats(): TorrentStats;
   peers(): PeerStats[];
+  /** Distributed copies among the connected peers; null without metadata. */
+  distributedCopies?(): number | null;
   /** Bytes by source over this run (a peer that left is still counted), most first. */
   sources?(): SourceBytes[];
   trackers(): TrackerStatus[];

@@ -111,6 +111,12 @@ export interface PeerStats {
 /** A connected peer as the detail view sends it: a peer that proved a Cascade identity over the
  *  wire extension also has its did, its Ethereum account, its own claim of its reputation and this
  *  node's view of it (0..1). */
+  /** We choke the peer: it may not request from us. */
+  amChoking: boolean;
+  /** We want pieces the peer has. */
+  amInterested: boolean;
+  /** It holds our optimistic unchoke (the slot rotated among choked peers so newcomers can prove themselves). */
+  optimistic: boolean;
 export type PeerView = PeerStats & { did?: string; account?: string; claimedReputation?: number; reputation?: number };
 
 /** What one source gave a download: a peer (by address) or a web seed / mirror (by URL). */
@@ -136,6 +142,9 @@ export interface TorrentDetail extends ListEntry {
   trackers: TrackerStatus[];
   /** null until metadata is known (a magnet still fetching it). */
   files: FileView[] | null;
+  /** Distributed copies among the connected peers (libtorrent's and qBittorrent's "availability"):
+   *  whole copies every piece has, plus the share of pieces held by one more; null without metadata. */
+  distributedCopies: number | null;
   /** Why its magnet cannot lead anyone else here (defect 8), or null. */
   shareWarning: string | null;
   /** What it did to find peers and what answered (the engine's report). */
@@ -161,6 +170,19 @@ export interface SearchRow {
   infoHash: string | null;
   infoHashV2: string | null;
   name: string;
+/** The piece map (GET /api/torrents/:infoHash/pieces): per piece, whether this node has it and how
+ *  many connected peers do. */
+export interface PieceMap {
+  pieceCount: number;
+  pieceLength: number;
+  /** One character a piece: '0' missing, '1' being downloaded, '2' verified. */
+  states: string;
+  /** Connected peers holding each piece. */
+  availability: number[];
+  /** Distributed copies among the connected peers (as in the detail). */
+  distributedCopies: number | null;
+}
+
   length: number;
   cids: string[];
   publisher: string;

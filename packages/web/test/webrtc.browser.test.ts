@@ -195,6 +195,14 @@ test('a torrent seeded only by libtorrent over TCP reaches a browser through the
     await screenshot(b, 'fail-b');
     throw new Error(`${err.message}\nnode peers: ${JSON.stringify(await peerRows.allInnerTexts())}\nB: ${await row.innerText()}`);
   });
+  // Above the peers, the swarm (issue 60 item 4): distributed copies (libtorrent's seed holds every
+  // piece: at least 1) and the piece map; each peer row says who chokes whom.
+  await until('the swarm summary and its piece map', async () => {
+    const copies = await ui.locator('[data-testid="swarm-copies"]').innerText();
+    const cells = await ui.locator('[data-testid="swarm-piece-map"] .piece-cell').count();
+    return /^\d+\.\d{3}$/.test(copies) && Number(copies) >= 1 && cells > 0;
+  }, 20_000, 200);
+  assert.ok(await peerRows.evaluateAll((rows) => rows.length > 0 && rows.every((r) => r.querySelector('[data-testid="peer-state"]'))), 'a state for every peer');
   await screenshot(ui, '24-node-detail-peers-tcp-webrtc');
   await until('the node as B’s WebRTC peer', async () => (await row.innerText()).includes('WebRTC'), 10_000, 100);
   await screenshot(b, '25-browser-via-bridge-downloading');

@@ -3,6 +3,7 @@
 // new peers whole, `peers_removed`), as sync/maindata does; and the log group, which Cascade keeps
 // no journal for.
 import type { PeerRow } from '../ops.ts';
+import { peerFlags } from '../shared-views/peer-flags.ts';
 import { type ActionContext, type ActionSpec, requireParams } from './http.ts';
 import { torrentInfo } from './torrents-read.ts';
 
@@ -11,12 +12,10 @@ type Obj = Record<string, string | number | boolean>;
 /** Answers kept per session and torrent to diff against (the last one and the one before). */
 const KEPT = 2;
 
-function flagsOf(p: PeerRow): string {
-  // qBittorrent's letters: D downloading from, U uploading to, I incoming, X from PeX, H from DHT.
-  return [p.downloadSpeed > 0 ? 'D' : '', p.uploadSpeed > 0 ? 'U' : '', p.source === 'incoming' ? 'I' : '', p.source === 'pex' ? 'X' : '', p.source === 'dht' ? 'H' : ''].join('');
-}
 
 function peerObject(p: PeerRow): [string, Obj] {
+  // qBittorrent's PeerInfo::determineFlags: letters each followed by a space, and "X = meaning" lines.
+  const flags = peerFlags(p, 'qbittorrent');
   const m = /^\[?(.*?)\]?:(\d+)$/.exec(p.address);
   const ip = m ? m[1]! : p.address;
   const port = m ? Number(m[2]) : 0;
@@ -31,8 +30,8 @@ function peerObject(p: PeerRow): [string, Obj] {
       dl_speed: Math.round(p.downloadSpeed),
       downloaded: p.downloaded,
       files: '',
-      flags: flagsOf(p),
-      flags_desc: '',
+      flags: flags.map((f) => f.letter).join(' '),
+      flags_desc: flags.map((f) => `${f.letter} = ${f.meaning}`).join('\n'),
       ip,
       port,
       progress: p.progress,

@@ -12,6 +12,7 @@ import type { CompatOps, FileRow, NodeSettings, PieceStates, TorrentInfo, Torren
 import type { TorrentIds } from './ids.ts';
 import type { BandwidthGroups } from './groups.ts';
 import { trackerRows } from '../shared-views/tracker-rows.ts';
+import { peerFlags } from '../shared-views/peer-flags.ts';
 
 /** Transmission's tr_torrent_activity. */
 export const STATUS = { stopped: 0, checkWait: 1, check: 2, downloadWait: 3, download: 4, seedWait: 5, seed: 6 } as const;
@@ -282,20 +283,18 @@ export class TorrentView {
       .map((p) => {
         const downloading = p.downloadSpeed > 0;
         const uploading = p.uploadSpeed > 0;
-        const incoming = p.source === 'incoming';
-        const flags = `${downloading ? 'D' : ''}${uploading ? 'U' : ''}${incoming ? 'I' : ''}${p.source === 'pex' ? 'X' : ''}${p.source === 'dht' ? 'H' : ''}`;
         return {
           address: p.address.replace(/:\d+$/, '').replace(/^\[|\]$/g, ''),
           clientName: p.client ?? '',
           clientIsChoked: p.choked,
-          clientIsInterested: downloading || (!p.choked && p.progress > 0),
-          flagStr: flags,
+          clientIsInterested: p.amInterested,
+          flagStr: peerFlags(p, 'transmission').map((f) => f.letter).join(''),
           isDownloadingFrom: downloading,
           isEncrypted: false,
-          isIncoming: incoming,
+          isIncoming: p.source === 'incoming',
           isUploadingTo: uploading,
-          isUTP: false,
-          peerIsChoked: !uploading,
+          isUTP: p.transport === 'utp',
+          peerIsChoked: p.amChoking,
           peerIsInterested: p.interested,
           port: portOf(p.address),
           progress: p.progress,

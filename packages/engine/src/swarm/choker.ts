@@ -21,8 +21,10 @@ export class Choker {
 
     if (this.round++ % OPTIMISTIC_ROUNDS === 0 || !this.optimistic || this.optimistic.closed || !this.optimistic.peerInterested) {
       const choked = candidates.filter((p) => !regular.has(p));
+      if (this.optimistic) this.optimistic.optimistic = false;
       this.optimistic = choked.length ? choked[Math.floor(Math.random() * choked.length)] : undefined;
     }
+    if (this.optimistic) this.optimistic.optimistic = !regular.has(this.optimistic);
     for (const p of peers) {
       if (p.closed) continue;
       p.setChoking(!(regular.has(p) || p === this.optimistic));
@@ -38,7 +40,11 @@ export class Choker {
       if (lower.length === 0) return false;
       const victim = lower.reduce((a, b) => (b.priority < a.priority || (b.priority === a.priority && b.up.rate() < a.up.rate()) ? b : a));
       victim.setChoking(true);
-      if (victim === this.optimistic) this.optimistic = peer;
+      if (victim === this.optimistic) {
+        victim.optimistic = false;
+        this.optimistic = peer;
+        peer.optimistic = true;
+      }
     }
     peer.setChoking(false);
     return true;

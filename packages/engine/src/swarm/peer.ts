@@ -72,6 +72,8 @@ export class Peer implements WireHandler {
 
   amChoking = true;
   amInterested = false;
+  /** It holds the choker's optimistic slot (swarm/choker.ts). */
+  optimistic = false;
   peerChoking = true;
   peerInterested = false;
 

@@ -45,6 +45,9 @@ export function peerListing(peers: Iterable<Peer>, webSeeds: readonly WebSeed[],
     progress: p.seed ? 1 : p.bits && pieceCount ? p.bits.count / pieceCount : 0,
     choked: p.peerChoking,
     interested: p.peerInterested,
+    amChoking: p.amChoking,
+    amInterested: p.amInterested,
+    optimistic: p.optimistic,
     source: p.source,
   }) as PeerStats).concat(webSeeds.filter((w) => w.running || w.down.total > 0).map((w) => ({
     address: w.url,
@@ -58,8 +61,22 @@ export function peerListing(peers: Iterable<Peer>, webSeeds: readonly WebSeed[],
     progress: 1,
     choked: false,
     interested: w.running,
+    amChoking: true,
+    amInterested: w.running,
+    optimistic: false,
     source: 'webseed',
   })));
+}
+
+/** Distributed copies, as libtorrent counts them: the fewest copies any piece has among the
+ *  connected peers, plus the share of pieces that have more than that. */
+export function distributedCopiesOf(availability: Uint16Array | undefined, pieceCount: number): number | null {
+  if (!availability || pieceCount === 0) return null;
+  let min = Infinity;
+  for (let i = 0; i < pieceCount; i++) if (availability[i]! < min) min = availability[i]!;
+  let above = 0;
+  for (let i = 0; i < pieceCount; i++) if (availability[i]! > min) above++;
+  return min + above / pieceCount;
 }
 
 /** Per file, 0..1 of its bytes inside verified pieces (the web UI's per-file bars); [] without metadata. */

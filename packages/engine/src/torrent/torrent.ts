@@ -6,7 +6,7 @@ import type { AddTorrentOptions, DiscoveryReport, PeerStats, RateLimits, Torrent
 import { checkPieces } from '../pieces/check.ts';
 import { parseInfoDict } from '../metainfo/metainfo.ts';
 import { piecesOfFiles } from '../pieces/piece-map.ts';
-import { bytesLeft, fileProgress, peerListing, torrentStats } from './torrent-report.ts';
+import { bytesLeft, distributedCopiesOf, fileProgress, peerListing, torrentStats } from './torrent-report.ts';
 import { Picker } from '../swarm/picker.ts';
 import { moveTorrent } from './torrent-move.ts';
 import { FileStatTracker } from './resume-files.ts';
@@ -359,6 +359,10 @@ export class Torrent extends TorrentHashes implements TorrentHandle {
 
   peers(): PeerStats[] {
     return peerListing(this.peersByKey.values(), this.webSeeds ?? [], this.metainfo?.pieceCount ?? 0);
+  }
+
+  distributedCopies(): number | null {
+    return distributedCopiesOf(this.picker?.availability, this.picker?.pieceCount ?? 0);
   }
 
   trackers(): TrackerStatus[] {

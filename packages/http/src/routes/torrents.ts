@@ -6,10 +6,10 @@ import { encodeTorrent } from '@cascade/engine';
 import type { ApiContext } from '../app/context.ts';
 import { summaryCache } from '@cascade/node/features';
 import { fileViews } from '@cascade/node/features';
-import type { TorrentDetail } from '@cascade/shapes';
+import type { PieceMap, TorrentDetail } from '@cascade/shapes';
 import { badRequest, conflict, keepRawBody, rawBodyOf } from '../app/http-errors.ts';
 import { findTorrent, loadedTorrent, torrentDetailOf } from './lookup.ts';
-import { selectFiles } from '@cascade/node/features';
+import { pieceStates, selectFiles } from '@cascade/node/features';
 import { NodeError, nodeTorrentHolders, type ListQuery } from '@cascade/node';
 import { listQuery, torrentPatchBody } from '../schemas/model.ts';
 import {
@@ -80,6 +80,39 @@ export function torrentRoutes(app: FastifyInstance, ctx: ApiContext): void {
         if (err instanceof NodeError && err.kind === 'unavailable') return detail;
         throw err;
       }
+    },
+  });
+
+  app.get<{ Params: HashParams }>('/api/torrents/:infoHash/pieces', {
+    schema: {
+      summary: 'The piece map: which pieces this node has, and how many connected peers hold each',
+      tags: ['torrents'],
+      params: infoHashParams,
+      response: {
+        200: {
+          type: 'object',
+          properties: {
+            pieceCount: { type: 'integer' },
+            pieceLength: { type: 'integer' },
+            states: { type: 'string', description: "one character a piece: '0' missing, '1' being downloaded, '2' verified" },
+            availability: { type: 'array', items: { type: 'integer' }, description: 'connected peers holding each piece' },
+            distributedCopies: { type: ['number', 'null'], description: 'as in the detail' },
+          },
+        },
+        ...errors(400, 404, 409),
+      },
+    },
+    handler: async (req): Promise<PieceMap> => {
+      const t = loadedTorrent(ctx, req.params.infoHash);
+      const p = pieceStates(t);
+      return {
+        pieceCount: p.states.length,
+        pieceLength: t.metainfo?.pieceLength ?? 0,
+        // One character a piece ('0' is code 48) is a fraction of a JSON array of numbers.
+        states: Buffer.from(p.states.map((x) => 48 + x)).toString('latin1'),
+        availability: Array.from(p.availability),
+        distributedCopies: t.distributedCopies?.() ?? null,
+      };
     },
   });
 

@@ -3,7 +3,7 @@
 // (auth.ts) to look again, since they usually mean the session ended or the role changed.
 
 import type {
-  AddResult, BulkAction, BulkRequest, BulkResponse, Category, FileView as FileInfo, NetworkStatus, PeerView, PlainDownloadView as PlainDownload, SearchRow,
+  AddResult, BulkAction, BulkRequest, BulkResponse, Category, FileView as FileInfo, NetworkStatus, PeerView, PieceMap, PlainDownloadView as PlainDownload, SearchRow,
   TorrentDetail as NodeTorrentDetail, TrackerStatus,
 } from '@cascade/shapes';
 
@@ -140,6 +140,8 @@ export const api = {
     const raw = await request<Record<string, unknown>>('GET', `/api/torrents/${h(infoHash)}`);
     return normaliseDetail(raw);
   },
+  /** The piece map: which pieces this node has and how many connected peers hold each. */
+  pieces: (infoHash: string) => request<PieceMap>('GET', `/api/torrents/${h(infoHash)}/pieces`),
   addUri: (uri: string) => request<AddResult>('POST', '/api/torrents', { uri }),
   addTorrentFile(file: Blob, name = 'file.torrent') {
     const fd = new FormData();

@@ -5,6 +5,8 @@ import { api, ApiError, normaliseDetail, torrentFileUrl, type TorrentDetailView,
 import { FilesTab } from './detail/FilesTab.tsx';
 import { OptionsTab } from './detail/OptionsTab.tsx';
 import { TrackersTab } from './detail/TrackersTab.tsx';
+import { PeersTab } from './detail/PeersTab.tsx';
+export { shortAddress } from './detail/PeersTab.tsx';
 import { HoldersSection } from './detail/HoldersSection.tsx';
 import { QueueControls } from './detail/QueueControls.tsx';
 import { PieceOrderControls } from './detail/PieceOrderControls.tsx';
@@ -15,8 +17,7 @@ import { assistantHref } from '../state/router.ts';
 import { optionsOf } from '../api/node-options.ts';
 import { liveSnapshot, watchTorrent } from '../state/live.ts';
 import { formatBytes, formatDate, formatEta, formatPercent, formatSpeed, ratioOf, peersText } from '../format/format.ts';
-import { CopyButton, Empty, ProgressBar, QrCode, Stat, StateBadge, TransportBadge } from '../components/ui.tsx';
-import { shortDid } from '../format/short-id.ts';
+import { CopyButton, ProgressBar, QrCode, Stat, StateBadge } from '../components/ui.tsx';
 import { IconBack, IconDownload, IconPause, IconPlay, IconX } from '../components/icons.tsx';
 
 type Tab = 'overview' | 'files' | 'peers' | 'trackers' | 'options';
@@ -233,62 +234,6 @@ function PauseResume({ infoHash, name, state, hasMetadata }: { infoHash: string;
       </div>
       {error && <div className="alert alert-error">{error}</div>}
     </>
-  );
-}
-
-/** WebRTC peers have no IP:port; they are named by peer id, which is long: keep its ends. */
-export function shortAddress(a: string): string {
-  const m = /^(webrtc:)([0-9a-f]{16,})$/i.exec(a);
-  return m ? `${m[1]}${m[2]!.slice(0, 8)}…${m[2]!.slice(-6)}` : a;
-}
-
-function PeersTab({ detail }: { detail: TorrentDetailView }) {
-  const peers = detail.peersList ?? [];
-  if (peers.length === 0) return <Empty title="No connected peers">Peers show up here as trackers, the DHT and PEX find them.</Empty>;
-  return (
-    <div className="table-wrap">
-      <table className="table" data-testid="peers-table">
-        <thead>
-          <tr>
-            <th>Peer</th>
-            <th>Transport</th>
-            <th className="r">Down / Up</th>
-            <th className="r">Has</th>
-          </tr>
-        </thead>
-        <tbody>
-          {peers.map((p) => (
-            <tr key={p.address} data-testid="peer-row">
-              <td className="clip" title={`${p.address}${p.client ? ` — ${p.client}` : ''}`}>
-                <div className="mono">{shortAddress(p.address)}</div>
-                <div className="muted small">{p.client || 'unknown client'}</div>
-                {p.did && <PeerIdentity did={p.did} reputation={p.reputation} account={p.account} />}
-              </td>
-              <td>
-                <TransportBadge transport={p.transport} relayed={p.relayed} />
-              </td>
-              <td className="r num nowrap">
-                <div>↓ {formatSpeed(p.downloadSpeed)}</div>
-                <div className="muted">↑ {formatSpeed(p.uploadSpeed)}</div>
-              </td>
-              <td className="r num">{formatPercent(p.progress)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
-  );
-}
-
-/** A peer that proved a Cascade identity over the wire extension: its did and what this node has
- *  seen of it (reputation 0..1, from the node's own ledger; the peer's own claim is not shown). */
-function PeerIdentity({ did, reputation, account }: { did: string; reputation: number | undefined; account: string | undefined }) {
-  const rep = typeof reputation === 'number' && Number.isFinite(reputation) ? `rep ${reputation.toFixed(2)}` : undefined;
-  return (
-    <div className="peer-identity" title={`Verified Cascade identity\n${did}${account ? `\naccount ${account}` : ''}`} data-testid="peer-did" data-did={did}>
-      <span className="badge badge-did">{shortDid(did)}</span>
-      {rep && <span className="peer-rep"> · {rep}</span>}
-    </div>
   );
 }
 
