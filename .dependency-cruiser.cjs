@@ -8,7 +8,7 @@
 const SRC = '(?!test/)'; // a package's own code, not its tests
 // Packages above the node that are not its doors (issue 64): each takes the node's public entry points
 // (or interfaces of its own that the node satisfies), the HTTP face (and the CLI) wire it in, the node imports none.
-const ABOVE_NODE = ['rss', 'rewards', 'cluster', 'node-network', 'node-assistant', 'private-node', 'content-node'].join('|');
+const ABOVE_NODE = ['rss', 'rewards', 'cluster', 'node-network', 'node-assistant', 'private-node', 'content-node', 'market'].join('|');
 module.exports = {
   forbidden: [
     {

@@ -8,7 +8,7 @@ export {
   readPrivateInfo, parsePrivateInfo, neutralName, sharePieceLength, shareChunkSize, type PrivateInfo,
 } from './src/format/format.ts';
 export { newContentKey, recipientKeyFromDid, recipientSecretFromSigningSecret } from './src/keys/keys.ts';
-export { openWithSecret } from './src/keys/envelope.ts';
+export { openWithSecret, sealEnvelope } from './src/keys/envelope.ts';
 export { openManifest, checkManifest, isSingleFile, plaintextPath, type ShareFile, type ShareManifest } from './src/format/manifest.ts';
 export { ChunkCipher, encryptStream, fileSpan } from './src/format/chunks.ts';
 export { sealInfo, checkKey, linkFor, splitLink } from './src/keys/seal.ts';

@@ -68,3 +68,6 @@ export type { ExtensionPeer } from './src/extension.ts';
 
 // A cluster of nodes on one database: its members and the replicas each torrent has (issue 42).
 export type { ClusterMember, ClusterView, TorrentHolder } from './src/cluster.ts';
+
+// The marketplace (issue 62): listings, orders and what selling and buying answer.
+export type { MarketListing, MarketOrder, MarketOrderStatus, MarketSellRequest, MarketTxResult, MarketDeliverResult } from './src/market.ts';

@@ -23,6 +23,8 @@ export interface ContractWrite {
   abi: Abi | readonly unknown[];
   functionName: string;
   args: readonly unknown[];
+  /** Wei sent with the call (a purchase in ether on the market). */
+  value?: bigint;
 }
 
 export class ExternalSigner {
@@ -57,11 +59,12 @@ export class ExternalSigner {
   async write(client: PublicClient, call: ContractWrite): Promise<Hex> {
     const from = await this.account();
     const data = encodeFunctionData({ abi: call.abi as Abi, functionName: call.functionName, args: call.args });
-    const gas = await client.estimateGas({ account: from, to: call.address, data });
+    const value = call.value ?? 0n;
+    const gas = await client.estimateGas({ account: from, to: call.address, data, value });
     const fees = await client.estimateFeesPerGas().catch(async () => ({ gasPrice: await client.getGasPrice() }));
     try {
       // A fifth over the estimate: state can move between the estimate and the signer's approval.
-      return await this.#wallet.sendTransaction({ account: from, to: call.address, data, gas: (gas * 6n) / 5n, ...fees });
+      return await this.#wallet.sendTransaction({ account: from, to: call.address, data, value, gas: (gas * 6n) / 5n, ...fees });
     } catch (err) {
       throw signerError(this.url, err);
     }
