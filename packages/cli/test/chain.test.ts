@@ -140,7 +140,7 @@ test('register and verify: two nodes on one chain; the first registration wins, 
   assert.equal((await fetch(`${a.url}/ipfs/${cid}?format=raw`)).status, 200);
   assert.equal((await fetch(`${a.url}/ipfs/${cid}`)).status, 406, 'raw blocks only');
   assert.equal((await fetch(`${b.url}/ipfs/${cid}?format=raw`)).status, 404, 'b holds no such block');
-  assert.equal((await fetch(`${a.url}/ipfs/..%2f..%2fcontracts.json?format=raw`)).status, 404);
+  assert.equal((await fetch(`${a.url}/ipfs/..%2f..%2fcontracts.json?format=raw`)).status, 400, 'not a CID');
 
   // The chain options on the verbs: the node's own chain is fine, another is refused, and with no
   // node running verify reads the registry itself.

@@ -6,13 +6,18 @@
 // come from a view in memory per loaded torrent (packages/node/README.md, "State"): read from the
 // Store when the torrent loads (load()), changed only after the Store took a write (set()), and
 // dropped when the torrent goes (forget()). A torrent not loaded has no view: of() is empty.
-import { isContentId, type Blame, type SearchRow } from '@cascade/content';
+// Beside each SHA-256 id, the file's UnixFS CID (schema 25, issue 61: unixfsOf()) and its 1 MiB
+// chunks' digests (read from the Store when a block of its DAG is asked, never kept in the view).
+import { isContentId, isUnixfsCid, type Blame, type SearchRow } from '@cascade/content';
 import { nodeIdentity, type StateDB, type Store } from '@cascade/node/content-host';
 
 export interface FileCid {
   index: number;
   sha256: Uint8Array;
   cid: string;
+  /** The UnixFS CID and the chunks' SHA-256 it is built from (32 bytes each); absent: not computed. */
+  unixfs?: string | undefined;
+  chunks?: Uint8Array | undefined;
 }
 
 const NONE: ReadonlyMap<number, string> = new Map();
@@ -23,6 +28,8 @@ export class FileCids {
   readonly #memberId: string;
   /** Loaded torrents' content ids by file index. */
   readonly #view = new Map<string, Map<number, string>>();
+  /** Loaded torrents' UnixFS CIDs by file index (files hashed before schema 25 have none yet). */
+  readonly #unixfs = new Map<string, Map<number, string>>();
   /** Loads under way, so a set() that lands meanwhile is not overwritten by an older read. */
   readonly #loading = new Map<string, Promise<void>>();
 
@@ -43,31 +50,43 @@ export class FileCids {
   }
 
   async #read(infoHash: string): Promise<void> {
-    const rows = await this.#store.all<{ file_index: number; cid: string }>('SELECT file_index, cid FROM file_cids WHERE info_hash = ? ORDER BY file_index', [infoHash]);
+    const rows = await this.#store.all<{ file_index: number; cid: string; unixfs: string | null }>('SELECT file_index, cid, unixfs FROM file_cids WHERE info_hash = ? ORDER BY file_index', [infoHash]);
     const view = new Map(rows.map((r) => [Number(r.file_index), r.cid]));
+    const unixfs = new Map(rows.flatMap((r) => (r.unixfs ? [[Number(r.file_index), r.unixfs] as const] : [])));
     // A set() that resolved during the read holds ids the read may not have seen: keep them.
     for (const [i, c] of this.#view.get(infoHash) ?? []) view.set(i, c);
+    for (const [i, c] of this.#unixfs.get(infoHash) ?? []) unixfs.set(i, c);
     this.#view.set(infoHash, view);
+    this.#unixfs.set(infoHash, unixfs);
   }
 
   /** Every stored torrent's content ids into the view: for search with no node running. */
   async loadAll(): Promise<void> {
-    const rows = await this.#store.values('SELECT info_hash, file_index, cid FROM file_cids ORDER BY info_hash, file_index');
-    for (const [ih, index, cid] of rows as [string, number, string][]) {
+    const rows = await this.#store.values('SELECT info_hash, file_index, cid, unixfs FROM file_cids ORDER BY info_hash, file_index');
+    for (const [ih, index, cid, unixfs] of rows as [string, number, string, string | null][]) {
       let view = this.#view.get(ih);
       if (!view) this.#view.set(ih, (view = new Map()));
       view.set(Number(index), cid);
+      let u = this.#unixfs.get(ih);
+      if (!u) this.#unixfs.set(ih, (u = new Map()));
+      if (unixfs) u.set(Number(index), unixfs);
     }
   }
 
   /** The torrent left the node: its view goes (the Store's rows go with the library record). */
   forget(infoHash: string): void {
     this.#view.delete(infoHash);
+    this.#unixfs.delete(infoHash);
   }
 
   /** The content ids known for a loaded torrent's files, by file index (in index order). */
   of(infoHash: string): ReadonlyMap<number, string> {
     return this.#view.get(infoHash) ?? NONE;
+  }
+
+  /** The UnixFS CIDs known for a loaded torrent's files, by file index (in index order). */
+  unixfsOf(infoHash: string): ReadonlyMap<number, string> {
+    return this.#unixfs.get(infoHash) ?? NONE;
   }
 
   /** Stores content ids (one transaction), then shows them. */
@@ -76,21 +95,33 @@ export class FileCids {
     await this.#store.transaction(async (tx) => {
       for (const f of files) {
         await tx.run(
-          `INSERT INTO file_cids (info_hash, file_index, sha256, cid) VALUES (?, ?, ?, ?)
-           ON CONFLICT (info_hash, file_index) DO UPDATE SET sha256 = excluded.sha256, cid = excluded.cid`,
-          [infoHash, f.index, f.sha256, f.cid],
+          `INSERT INTO file_cids (info_hash, file_index, sha256, cid, unixfs, chunks) VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT (info_hash, file_index) DO UPDATE SET sha256 = excluded.sha256, cid = excluded.cid, unixfs = excluded.unixfs, chunks = excluded.chunks`,
+          [infoHash, f.index, f.sha256, f.cid, f.unixfs ?? null, f.chunks ?? null],
         );
       }
     });
     const view = new Map(this.#view.get(infoHash));
     for (const f of files) view.set(f.index, f.cid);
     this.#view.set(infoHash, new Map([...view].sort((a, b) => a[0] - b[0])));
+    const unixfs = new Map(this.#unixfs.get(infoHash));
+    for (const f of files) {
+      if (f.unixfs) unixfs.set(f.index, f.unixfs);
+      else unixfs.delete(f.index);
+    }
+    this.#unixfs.set(infoHash, new Map([...unixfs].sort((a, b) => a[0] - b[0])));
   }
 
-  /** The torrents (and file indices) holding a content id: read from the Store, loaded or not. */
+  /** The torrents (and file indices) holding a content id, SHA-256 or UnixFS: read from the Store, loaded or not. */
   async withCid(cid: string): Promise<{ infoHash: string; index: number }[]> {
-    const rows = await this.#store.all<{ info_hash: string; file_index: number }>('SELECT info_hash, file_index FROM file_cids WHERE cid = ?', [cid]);
+    const rows = await this.#store.all<{ info_hash: string; file_index: number }>('SELECT info_hash, file_index FROM file_cids WHERE cid = ? OR unixfs = ?', [cid, cid]);
     return rows.map((r) => ({ infoHash: r.info_hash, index: Number(r.file_index) }));
+  }
+
+  /** A file's length-ordered chunk digests (its UnixFS DAG's leaves), as stored. */
+  async chunks(infoHash: string, index: number): Promise<Uint8Array | undefined> {
+    const row = await this.#store.get<{ chunks: Uint8Array | null }>('SELECT chunks FROM file_cids WHERE info_hash = ? AND file_index = ?', [infoHash, index]);
+    return row?.chunks ? new Uint8Array(row.chunks) : undefined;
   }
 
   async blames(): Promise<Blame[]> {
@@ -109,7 +140,7 @@ export async function offlineSearchRows(db: StateDB, text: string, cids = new Fi
   const did = nodeIdentity(db).did;
   await cids.loadAll();
   const q = text.trim();
-  const records = isContentId(q)
+  const records = isContentId(q) || isUnixfsCid(q)
     ? [...new Set((await cids.withCid(q)).map((h) => h.infoHash))].flatMap((ih) => db.getTorrent(ih) ?? [])
     : db.searchTorrents(q.toLowerCase());
   return records.map((r) => ({

@@ -3,11 +3,12 @@
 // the state DB. That pass reads the file back, so it runs at idle time (IdlePacer: a trickle while the
 // node moves data, issue 40), and a one-shot `cascade download` makes it only when asked (a download
 // by content id) — the file is not read twice before the command exits; the node's signed DHT records for its complete public torrents, republished while
-// it runs; and search — the local library first, then the DHT.
+// it runs; and search — the local library first, then the DHT. The same read gives each file's
+// UnixFS CID (issue 61: the chunks' digests, from which ipfs-blocks.ts serves its DAG at /ipfs/).
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { cidFromSha256, DhtRecords, isContentId, keywordsOf, magnetOfRow, RecordError, recordKey, REPUBLISH_MS, Reputation, type DhtTransport, type SearchRow, type TorrentStatement } from '@cascade/content';
-import { sha256OfFile } from '@cascade/content/node';
+import { cidFromSha256, DhtRecords, isContentId, isUnixfsCid, keywordsOf, UnixfsTree, magnetOfRow, RecordError, recordKey, REPUBLISH_MS, Reputation, type DhtTransport, type SearchRow, type TorrentStatement } from '@cascade/content';
+import { hashFile } from '@cascade/content/node';
 import type { TorrentHandle } from '@cascade/engine';
 import { NodeError, errorMessage, InvalidInput } from '@cascade/node/basics';
 import {
@@ -15,6 +16,7 @@ import {
   type ContentIdMode, type ContentIds, type ContentIdsHost, type OnPublished, type TorrentExtras,
 } from '@cascade/node/content-host';
 import { FileCids, type FileCid } from './file-cids.ts';
+import { IpfsBlocks, type HeldFile } from './ipfs-blocks.ts';
 
 /** What content ids need of the node: the session and state, every torrent's events, the log, the
  *  listing's change signal, and which torrents are private shares (never indexed or published). */
@@ -31,7 +33,7 @@ export function openContentIds(node: ContentNode, mode: ContentIdMode): NodeCont
 
 /** The content id of every empty file. */
 const EMPTY_SHA256 = new Uint8Array(createHash('sha256').digest());
-const EMPTY = { sha256: EMPTY_SHA256, cid: cidFromSha256(EMPTY_SHA256) };
+const EMPTY = { sha256: EMPTY_SHA256, cid: cidFromSha256(EMPTY_SHA256), unixfs: cidFromSha256(EMPTY_SHA256), chunks: EMPTY_SHA256 };
 
 /** Content ids one record carries: keeps a record of a long name under the 1000-byte cap. */
 const CIDS_PER_RECORD = 12;
@@ -40,6 +42,8 @@ const NAME_BYTES = 200;
 
 export class NodeContent implements ContentIds {
   readonly cids: FileCids;
+  /** The files' UnixFS DAGs as IPFS blocks and CARs (GET /ipfs/<cid>). */
+  readonly ipfs: IpfsBlocks;
   /** The DHT records client; undefined when the node runs without a DHT. */
   readonly records: DhtRecords | undefined;
   readonly #node: ContentNode;
@@ -64,6 +68,7 @@ export class NodeContent implements ContentIds {
     this.#node = node;
     this.#pacer = new IdlePacer(sessionBytesMoved(node.session));
     this.cids = new FileCids(node.db);
+    this.ipfs = new IpfsBlocks(this.cids, (ih, index) => this.#heldFile(ih, index));
     // A torrent's content ids are in memory while it is loaded (the detail view reads them at once).
     node.onTorrentEvent('tracked', (t) => void this.cids.load(t.infoHashHex).catch((err: unknown) => node.out.note(`content ids of ${t.infoHashHex}: ${errorMessage(err)}`)));
     node.onTorrentEvent('untracked', (t) => this.cids.forget(t.infoHashHex));
@@ -140,12 +145,14 @@ export class NodeContent implements ContentIds {
     if (!savePath) return;
     await this.cids.load(ih);
     const known = this.cids.of(ih);
+    // Files hashed before UnixFS CIDs were kept (schema 25) are read once more, at idle time.
+    const knownUnixfs = this.cids.unixfsOf(ih);
     const progress = (t as TorrentHandle & TorrentExtras).fileProgress?.();
     const whole = t.stats().progress >= 1 && (t.wantsAllFiles?.() ?? true);
     const fresh: FileCid[] = [];
     try {
       for (const [index, f] of m.files.entries()) {
-        if (f.pad || known.has(index) || !(progress ? (progress[index] ?? 0) >= 1 : whole)) continue;
+        if (f.pad || (known.has(index) && knownUnixfs.has(index)) || !(progress ? (progress[index] ?? 0) >= 1 : whole)) continue;
         if (this.#closed) break;
         // Every empty file has the same id: nothing to open, nothing new to allocate.
         if (f.length === 0) {
@@ -155,11 +162,12 @@ export class NodeContent implements ContentIds {
         // A torrent of many small files: a macrotask now and then, so the node's requests go on.
         if (fresh.length % 256 === 255) await new Promise((r) => setImmediate(r));
         const path = m.multiFile ? join(savePath, m.name, ...f.path) : join(savePath, m.name);
-        const sha256 = await sha256OfFile(path, f.length, {
+        // One read for both ids: the file's SHA-256 and its 1 MiB chunks' (the UnixFS leaves).
+        const { sha256, length, chunks } = await hashFile(path, f.length, {
           beforeSlice: () => (this.#urgent.has(ih) ? undefined : this.#pacer.beforeSlice()),
           aborted: () => this.#closed,
         });
-        fresh.push({ index, sha256, cid: cidFromSha256(sha256) });
+        fresh.push({ index, sha256, cid: cidFromSha256(sha256), unixfs: new UnixfsTree(length, chunks).root.toString(), chunks });
       }
     } finally {
       // Stopped half-way (the node closing, a file gone): what was hashed is kept, the rest is
@@ -235,6 +243,22 @@ export class NodeContent implements ContentIds {
     return undefined;
   }
 
+  /** A complete file of a torrent the node may serve to anyone (not private, not a private share,
+   *  not looked up through onion circuits only), where it is on disk. */
+  #heldFile(ih: string, index: number): HeldFile | undefined {
+    const t = this.#node.session.get(ih);
+    const m = t?.metainfo;
+    const f = m?.files[index];
+    if (!t || !m || !f || f.pad || m.private || this.#node.privateShares.isShare(ih)) return undefined;
+    const rec = this.#node.db.getTorrent(ih);
+    if (rec?.privateDiscovery || t.privateDiscovery === true) return undefined;
+    const progress = (t as TorrentHandle & TorrentExtras).fileProgress?.();
+    if (!(progress ? (progress[index] ?? 0) >= 1 : t.stats().progress >= 1)) return undefined;
+    const savePath = rec?.savePath ?? t.savePath;
+    if (!savePath) return undefined;
+    return { path: m.multiFile ? join(savePath, m.name, ...f.path) : join(savePath, m.name), length: f.length };
+  }
+
   /** Whether the torrent's hashed files hold every content id expected of it (undefined: not hashed yet). */
   #checkExpected(ih: string): void {
     const list = this.#expected.get(ih);
@@ -300,7 +324,7 @@ export class NodeContent implements ContentIds {
         if (err instanceof RecordError) throw new InvalidInput(err.message);
         throw err;
       }
-    } else if (!isContentId(q) && !/^[0-9a-f]{40}([0-9a-f]{24})?$/i.test(q) && keywordsOf(q).length === 0) {
+    } else if (!isContentId(q) && !isUnixfsCid(q) && !/^[0-9a-f]{40}([0-9a-f]{24})?$/i.test(q) && keywordsOf(q).length === 0) {
       throw new InvalidInput(`nothing to search for in ${JSON.stringify(query)} (words of 2 letters or more, a content id or an infohash)`);
     }
     const seen = new Set(local.map(rowId));
@@ -310,7 +334,7 @@ export class NodeContent implements ContentIds {
   /** Matches in the node's own library, described as its records describe them. */
   async localRows(q: string): Promise<SearchRow[]> {
     let hits: TorrentHandle[];
-    if (isContentId(q)) {
+    if (isContentId(q) || isUnixfsCid(q)) {
       hits = (await this.cids.withCid(q)).flatMap((h) => this.#node.session.get(h.infoHash) ?? []);
     } else if (/^([0-9a-f]{40}|[0-9a-f]{64})$/i.test(q)) {
       const t = this.#torrentByAnyHash(q.toLowerCase());

@@ -81,6 +81,10 @@ export interface FileView {
   selected: boolean;
   /** Content id (CIDv1 raw sha2-256) of the file's bytes, once the node holds it complete. */
   cid?: string | null;
+  /** The file's UnixFS CID as @helia/unixfs gives its bytes by default (CIDv1, raw leaves, 1 MiB
+   *  chunks, balanced, 1,024 links a node): what IPFS fetches it by (docs/storage/ipfs.md). A file
+   *  of one chunk: the same as `cid`. */
+  unixfsCid?: string | null;
 }
 
 /** Counts per transport: TCP peers, uTP peers (BEP 29), WebRTC peers, HTTP web seeds (BEP 19). */

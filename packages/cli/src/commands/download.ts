@@ -13,6 +13,8 @@ import type { DescribedSource } from '../download/source.ts';
 import { chainFor } from './chain-attach.ts';
 import { planDownload } from '../download/download-plan.ts';
 import { downloadPlainFile } from '../download/download-plain.ts';
+import { downloadFromGateways, type GatewayResult } from '../download/ipfs-download.ts';
+import { isUnixfsCid } from '@cascade/content/cid';
 import { ensureOutputDir } from '../download/output-dir.ts';
 import { waitForStopSignal } from '../core/signals.ts';
 import { waitForDone } from '../download/torrent-wait.ts';
@@ -96,6 +98,27 @@ export async function downloadCommand(inv: Invocation, out: Output): Promise<num
   const dir = resolve(o.output ?? o.dir ?? '.');
   await ensureOutputDir(dir);
   if (plan.kind === 'plain') return downloadPlainFile(plan.urls, plan.sha256, dir, out);
+  // IPFS trustless gateways beside the swarm (issue 61): the first to give the whole file, checked
+  // block by block, wins; a UnixFS CID is not on the DHT, so the gateways alone fetch one.
+  const gateways = plan.kind === 'content' ? (plan.gateways ?? []) : [];
+  const ipfsStop = new AbortController();
+  const ipfs = plan.kind === 'content' && gateways.length > 0 ? downloadFromGateways(plan.cid, gateways, dir, out, ipfsStop.signal) : undefined;
+  const ipfsDone = (r: GatewayResult) => {
+    const cid = (plan as { cid: string }).cid;
+    out.event('done', { path: r.path, length: r.bytes, cid, gateway: r.gateway, blocks: r.blocks });
+    out.event('verified', { cid, path: r.path });
+    out.say(`done: ${r.path} — ${formatBytes(r.bytes)} from IPFS gateway ${r.gateway} (${r.blocks} blocks, each checked)\nverified: ${r.path} is ${cid}`);
+    return 0;
+  };
+  if (ipfs && isUnixfsCid((plan as { cid: string }).cid)) {
+    try {
+      return ipfsDone(await ipfs);
+    } catch (err) {
+      throw new CliError(errorMessage(err));
+    }
+  }
+  // Settles only when the gateways gave the file: a failure there leaves the swarm to go on.
+  const ipfsWon = ipfs ? ipfs.then((r) => ({ ipfs: r }), (err: unknown) => (ipfsStop.signal.aborted || out.note(errorMessage(err)), new Promise<never>(() => {}))) : undefined;
   const stop = waitForStopSignal();
   // A one-shot download does not read its file back for content ids (issue 40): it computes them
   // only when it serves the file (--seed) or was asked for one (a download by content id).
@@ -113,7 +136,24 @@ export async function downloadCommand(inv: Invocation, out: Output): Promise<num
   try {
     // A content id: the torrent the DHT's records say holds it (a magnet naming its providers).
     const cid = plan.kind === 'content' ? plan.cid : undefined;
-    const described = plan.kind === 'content' ? await findContent(node, plan.cid, o.timeout ?? CONTENT_LOOKUP_S, out) : plan.described;
+    let described: DescribedSource;
+    if (plan.kind === 'content') {
+      const found = findContent(node, plan.cid, o.timeout ?? CONTENT_LOOKUP_S, out);
+      found.catch(() => {}); // awaited below; a look-up the gateways outran must not go unhandled
+      try {
+        const first = await (ipfsWon ? Promise.race([found, ipfsWon]) : found);
+        if ('ipfs' in first) return ipfsDone(first.ipfs);
+        described = first;
+      } catch (err) {
+        if (!ipfs) throw err;
+        // Not on the DHT: the gateways may still give it.
+        try {
+          return ipfsDone(await ipfs);
+        } catch (e) {
+          throw new CliError(`${errorMessage(err)}; ${errorMessage(e)}`);
+        }
+      }
+    } else described = plan.described;
     const mirrors = plan.kind === 'torrent' ? plan.mirrors : [];
     const opts = {
       savePath: dir,
@@ -145,6 +185,7 @@ export async function downloadCommand(inv: Invocation, out: Output): Promise<num
     const done = waitForDone(t);
     cleanups.push(done.cancel);
     const racers: Promise<unknown>[] = [done.promise.then(() => 'done' as const), stop.promise.then(() => 'interrupted' as const)];
+    if (ipfsWon) racers.push(ipfsWon);
     if (o.timeout !== undefined) {
       const stall = stallTimeout(t, o.timeout);
       cleanups.push(stall.cancel);
@@ -154,6 +195,10 @@ export async function downloadCommand(inv: Invocation, out: Output): Promise<num
     for (const c of cleanups) c();
     clearInterval(ticker);
     ticker = undefined;
+    if (typeof result === 'object' && result !== null && 'ipfs' in result) {
+      display?.finish();
+      return ipfsDone((result as { ipfs: GatewayResult }).ipfs);
+    }
     if (result === 'interrupted') {
       display?.finish();
       if (stop.failure !== undefined) return 1; // the node said why (a lost database lease)
@@ -189,6 +234,7 @@ export async function downloadCommand(inv: Invocation, out: Output): Promise<num
     }
     return stop.failure === undefined ? 0 : 1;
   } finally {
+    ipfsStop.abort();
     for (const c of cleanups) c();
     if (ticker) clearInterval(ticker);
     display?.finish();

@@ -7,14 +7,14 @@ import { stat } from 'node:fs/promises';
 import { errorMessage } from '@cascade/node';
 import { asUnreachable } from '../core/unreachable.ts';
 import { UsageError } from '../core/errors.ts';
-import { sha256FromCid } from '@cascade/content/cid';
+import { isUnixfsCid, sha256FromCid } from '@cascade/content/cid';
 import { classifyIdentifier, openRangeSource, parseSha256, UnknownIdentifier, type Identifier } from '@cascade/sources';
 import { describeSource, describeTorrentBytes, type DescribedSource, type ParseLib } from './source.ts';
 
 export type DownloadPlan =
   | { kind: 'torrent'; described: DescribedSource; mirrors: string[] }
   | { kind: 'plain'; urls: string[]; sha256: Uint8Array | undefined }
-  | { kind: 'content'; cid: string };
+  | { kind: 'content'; cid: string; gateways?: string[] };
 
 async function isFile(path: string): Promise<boolean> {
   try {
@@ -48,7 +48,7 @@ async function fetchTorrent(url: string, lib: ParseLib): Promise<DescribedSource
 
 export async function planDownload(
   arg: string,
-  o: { mirrors: string[]; sha256: string | undefined },
+  o: { mirrors: string[]; sha256: string | undefined; ipfsGateways?: string[] },
   loadLib: () => Promise<ParseLib>,
 ): Promise<DownloadPlan> {
   let id: Identifier;
@@ -56,6 +56,12 @@ export async function planDownload(
     id = classifyIdentifier(arg, await isFile(arg));
   } catch (err) {
     if (!(err instanceof UnknownIdentifier)) throw err;
+    // A UnixFS CID (a file of more than one chunk, as IPFS names it): from IPFS gateways only.
+    if (isUnixfsCid(arg)) {
+      if (!o.ipfsGateways?.length) throw new UsageError(`${arg} is a UnixFS CID: give --ipfs-gateway URL to fetch it (the swarm finds files by their SHA-256 content id)`);
+      if (o.sha256 !== undefined || o.mirrors.length > 0) throw new UsageError('--sha256 and --mirror go with a SHA-256 content id, not a UnixFS CID');
+      return { kind: 'content', cid: arg.trim(), gateways: o.ipfsGateways };
+    }
     if (/\.torrent$/i.test(arg)) throw new UsageError(`no such torrent file: ${arg}`);
     throw new UsageError(err.message);
   }
@@ -83,7 +89,7 @@ export async function planDownload(
       if (wanted && Buffer.compare(wanted, named) !== 0) throw new UsageError(`--sha256 ${o.sha256} is not the SHA-256 content id ${id.cid} names`);
       // Mirrors of a content id: the file from them, checked against the id itself.
       if (o.mirrors.length > 0) return { kind: 'plain', urls: o.mirrors, sha256: named };
-      return { kind: 'content', cid: id.cid };
+      return { kind: 'content', cid: id.cid, ...(o.ipfsGateways?.length ? { gateways: o.ipfsGateways } : {}) };
     }
   }
 }

@@ -71,6 +71,8 @@ export interface Options {
   webseeds: string[];
   /** download: mirrors of the content (http(s) or ftp URLs), drawn from beside the swarm */
   mirrors: string[];
+  /** download: IPFS trustless gateways asked for a content id or UnixFS CID beside the swarm (issue 61) */
+  ipfsGateways: string[];
   /** download: the SHA-256 a plain file must have (64 hex) */
   sha256: string | undefined;
   /** create: a private share's recipients (did:key) */
@@ -301,6 +303,10 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
     }),
     sha256: str('sha256') !== undefined ? sha256Option(str('sha256')!) : undefined,
     to: list('to'),
+    ipfsGateways: list('ipfs-gateway').map((u) => {
+      if (!/^https?:\/\/[^/]/i.test(u)) throw new UsageError(`--ipfs-gateway wants an http(s):// URL, got "${u}"`);
+      return checkUrl('--ipfs-gateway', u);
+    }),
     encrypt: bool('encrypt'),
     v2: bool('v2'),
     hybrid: bool('hybrid'),

@@ -2,7 +2,7 @@
 
 export type OptName =
   | 'json' | 'help' | 'verbose' | 'state-dir' | 'database' | 'cluster-url' | 'redis' | 'port' | 'host' | 'dht' | 'dht-bootstrap' | 'tracker' | 'utp'
-  | 'output' | 'dir' | 'announce' | 'piece-length' | 'private' | 'webseed' | 'mirror' | 'sha256' | 'peer' | 'seed'
+  | 'output' | 'dir' | 'announce' | 'piece-length' | 'private' | 'webseed' | 'mirror' | 'ipfs-gateway' | 'sha256' | 'peer' | 'seed'
   | 'timeout' | 'delete-data' | 'paused' | 'http-port' | 'download-dir' | 'tracker-port' | 'tracker-host' | 'allowed-host' | 'allow-private-urls' | 'public-url' | 'ice-server' | 'port-mapping' | 'lsd' | 'metrics-token' | 'trusted-proxy'
   | 'rotate' | 'role'
   | 'save-path' | 'category' | 'tag' | 'down' | 'up' | 'alt-down' | 'alt-up'
@@ -72,6 +72,12 @@ export const OPTION_DEFS: Record<OptName, OptDef> = {
     help: "another place with the same bytes, http(s):// or ftp:// (repeatable): fetched from in parallel with the swarm or the URL; a torrent's mirror is its file's URL (multi-file: a folder URL ending in /)",
   },
   sha256: { type: 'string', arg: 'HEX', help: 'the SHA-256 a plain file (an http(s)/ftp URL) must have; a mismatch keeps nothing' },
+  'ipfs-gateway': {
+    type: 'string',
+    multiple: true,
+    arg: 'URL',
+    help: 'an IPFS trustless gateway (http(s)://, repeatable) asked for a content id or UnixFS CID beside the swarm: a CAR, every block checked against its CID; a gateway that gives a wrong or missing block is dropped and the next one asked',
+  },
   to: { type: 'string', multiple: true, arg: 'DID', help: 'a private share only this did:key (and the others given) can read (repeatable)' },
   encrypt: { type: 'boolean', help: 'a private share for anyone with its link (the key is in the link\'s #k= fragment)' },
   v2: { type: 'boolean', help: 'a BitTorrent v2 torrent only (BEP 52: SHA-256 merkle trees; v1-only clients cannot join)' },

@@ -75,16 +75,18 @@ export const COMMANDS: Record<string, CommandSpec> = {
       'runs; never for a private torrent or with --private-discovery), so `download <content id>` and `search` find it.',
   },
   download: {
-    options: [...NODE, 'output', 'dir', 'peer', 'mirror', 'sha256', 'seed', 'timeout', 'ice-server', 'lsd', ...CHAIN, ...ONION],
+    options: [...NODE, 'output', 'dir', 'peer', 'mirror', 'ipfs-gateway', 'sha256', 'seed', 'timeout', 'ice-server', 'lsd', ...CHAIN, ...ONION],
     positionals: [1, 1],
-    usage: 'download <id> -o <dir> [--mirror URL]... [--sha256 HEX] [--peer host:port]... [--seed] [--timeout SECONDS] [--private-discovery --directory URL]',
+    usage: 'download <id> -o <dir> [--mirror URL]... [--ipfs-gateway URL]... [--sha256 HEX] [--peer host:port]... [--seed] [--timeout SECONDS] [--private-discovery --directory URL]',
     summary: 'download a torrent or a file, exit when complete (or keep seeding with --seed)',
     details:
       '<id> is a magnet link (v1, v2 or hybrid), a .torrent file or its http(s) URL, a v1 (40 hex) or v2 (64 hex)\n' +
       'infohash, a content id (bafkrei…), or an http(s):// or ftp:// URL of a plain file. A torrent draws from the\n' +
       'swarm, its web seeds and every --mirror at once; a plain file from its URL and every --mirror at once,\n' +
       'checked against --sha256 (or the content id) at the end. A content id with --mirror is fetched from the\n' +
-      'mirrors and checked against itself. --json progress lists the bytes each source gave.',
+      'mirrors and checked against itself. A content id, or a UnixFS CID (bafybei…), with --ipfs-gateway is also\n' +
+      'asked of those IPFS gateways, beside the swarm, every block checked (docs/storage/ipfs.md). --json\n' +
+      'progress lists the bytes each source gave.',
     optionHelp: { output: 'the download directory (default: the current one)', dir: 'the same as -o' },
   },
   serve: {

@@ -3,6 +3,8 @@
 // two files with the same bytes have the same id whatever their names or torrents.
 
 import { CID } from 'multiformats/cid';
+
+export { CID };
 import * as Digest from 'multiformats/hashes/digest';
 import { sha256 } from 'multiformats/hashes/sha2';
 
@@ -35,5 +37,26 @@ export function isContentId(text: string): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** True when `text` is a CIDv1 dag-pb over sha2-256: a UnixFS root as @helia/unixfs names a file
+ *  of more than one chunk (unixfs.ts); a file of one chunk is named by its content id itself. */
+export function isUnixfsCid(text: string): boolean {
+  try {
+    const cid = CID.parse(text.trim());
+    return cid.version === 1 && cid.code === 0x70 && cid.multihash.code === sha256.code;
+  } catch {
+    return false;
+  }
+}
+
+/** Any CID (v0 or v1, any codec), or undefined when `text` is not one. */
+export function parseCid(text: string): CID | undefined {
+  try {
+    // CIDv0 ("Qm…") and base32 CIDv1 parse without a base given; other bases need their decoder.
+    return CID.parse(text.trim());
+  } catch {
+    return undefined;
   }
 }

@@ -1,30 +1,86 @@
-// GET /ipfs/<cid>: the metadata blocks this node holds (torrents it registered), in the IPFS
-// trustless-gateway form — `Accept: application/vnd.ipld.raw` (or `?format=raw`) gives the block's
-// bytes, which any IPFS client checks against the CID itself. Public: the blocks are what the
-// registry points everyone to. Nothing else is served here (no paths, no other codecs, no CAR).
-import type { FastifyInstance } from 'fastify';
+// GET /ipfs/<cid>: the IPFS trustless gateway (https://specs.ipfs.tech/http-gateways/trustless-gateway/)
+// for what this node holds — the metadata blocks of torrents it registered, and (issue 61) every
+// complete file of its public torrents by its UnixFS CID: the file's DAG as @helia/unixfs builds it,
+// rebuilt from the file on demand (content-node's ipfs-blocks.ts; docs/storage/ipfs.md).
+//   `Accept: application/vnd.ipld.raw` or `?format=raw`: one block (a leaf, a dag-pb node, a
+//   metadata block), which any IPFS client checks against the CID itself;
+//   `Accept: application/vnd.ipld.car` or `?format=car`: a CARv1 of the DAG under the CID, depth-first,
+//   each block once (`?dag-scope=block`: its first block only; `entity` and `all` are the whole file).
+// Public: the blocks are what the registry and the node's public torrents give everyone anyway.
+// A malformed CID is 400, what the node does not hold 404, a response neither format names 406.
+// `/ipfs/<cid>/<path>` (a torrent's folder as a UnixFS directory) is not served: 404, saying so.
+import { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { CAR_TYPE, carBlockHead, carHeader, parseCid, RAW_BLOCK_TYPE } from '@cascade/content';
+import { errorMessage } from '@cascade/node';
 import type { ApiContext } from '../app/context.ts';
 
-const RAW = 'application/vnd.ipld.raw';
+const CAR = 'application/vnd.ipld.car';
+const SCOPES = new Set(['all', 'entity', 'block']);
+
+type Req = { params: unknown; query: unknown; headers: Record<string, string | string[] | undefined> };
 
 export function ipfsRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  const serve = async (req: { params: unknown; query: unknown; headers: Record<string, string | string[] | undefined> }, reply: import('fastify').FastifyReply) => {
-    const { cid } = req.params as { cid: string };
-    const format = (req.query as { format?: string }).format;
-    const accept = String(req.headers.accept ?? '');
-    if (format !== 'raw' && !accept.includes(RAW)) {
-      return reply.code(406).send({ error: 'Not Acceptable', message: `this gateway serves raw blocks only: ask with Accept: ${RAW} or ?format=raw` });
+  const content = async () => {
+    try {
+      return (await ctx.node.content.ready()).ipfs;
+    } catch {
+      return undefined; // a node without content ids holds no files by CID
     }
-    const bytes = await ctx.chain?.blockBytes(cid);
-    if (!bytes) return reply.code(404).send({ error: 'Not Found', message: `no block ${cid} on this node` });
-    return reply
-      .header('content-type', RAW)
-      .header('x-content-type-options', 'nosniff')
-      .header('cache-control', 'public, max-age=29030400, immutable')
-      .header('x-ipfs-roots', cid)
-      .header('etag', `"${cid}.raw"`)
-      .send(Buffer.from(bytes));
   };
-  // Fastify answers HEAD from this GET route too.
+
+  const serve = async (req: Req, reply: FastifyReply) => {
+    const { cid } = req.params as { cid: string };
+    const q = req.query as { format?: string; 'dag-scope'?: string };
+    const accept = String(req.headers.accept ?? '');
+    const format = q.format === 'car' || q.format === 'raw' ? q.format : q.format === undefined ? (accept.includes(CAR) ? 'car' : accept.includes(RAW_BLOCK_TYPE) ? 'raw' : undefined) : null;
+    if (format === null) return reply.code(400).send({ error: 'Bad Request', message: `format=${q.format} is not served here: raw or car` });
+    if (!format) {
+      return reply.code(406).send({ error: 'Not Acceptable', message: `this gateway serves blocks and CARs only: ask with Accept: ${RAW_BLOCK_TYPE} or ${CAR} (or ?format=raw / ?format=car)` });
+    }
+    const parsed = parseCid(cid);
+    if (!parsed) return reply.code(400).send({ error: 'Bad Request', message: `${JSON.stringify(cid.slice(0, 100))} is not a CID` });
+    const scope = q['dag-scope'] ?? 'all';
+    if (!SCOPES.has(scope)) return reply.code(400).send({ error: 'Bad Request', message: `dag-scope=${scope}: all, entity or block` });
+    const common = (type: string, etag: string) =>
+      reply
+        .header('content-type', type)
+        .header('x-content-type-options', 'nosniff')
+        .header('cache-control', 'public, max-age=29030400, immutable')
+        .header('x-ipfs-roots', cid)
+        .header('vary', 'Accept')
+        .header('etag', etag);
+
+    // A metadata block the node registered: a DAG of one block.
+    const meta = await ctx.chain?.blockBytes(cid);
+    const ipfs = meta ? undefined : await content();
+    if (format === 'raw') {
+      let bytes = meta;
+      try {
+        bytes ??= await ipfs?.block(cid);
+      } catch (err) {
+        return reply.code(500).send({ error: 'Internal Server Error', message: errorMessage(err) });
+      }
+      if (!bytes) return reply.code(404).send({ error: 'Not Found', message: `no block ${cid} on this node` });
+      return common(RAW_BLOCK_TYPE, `"${cid}.raw"`).send(Buffer.from(bytes));
+    }
+    const car = meta ? oneBlockCar(parsed, meta) : await ipfs?.car(cid, scope as 'all');
+    if (!car) return reply.code(404).send({ error: 'Not Found', message: `no DAG ${cid} on this node` });
+    return common(CAR_TYPE, `"${cid}.car.${scope}"`)
+      .header('content-disposition', `attachment; filename="${cid}.car"`)
+      .send(Readable.from(car, { objectMode: false }));
+  };
+  // Fastify answers HEAD from these GET routes too.
   app.get('/ipfs/:cid', { config: { access: 'public' }, schema: { hide: true } }, (req, reply) => serve(req, reply));
+  app.get('/ipfs/:cid/*', { config: { access: 'public' }, schema: { hide: true } }, (req, reply) => {
+    const { cid } = req.params as { cid: string };
+    if (!parseCid(cid)) return reply.code(400).send({ error: 'Bad Request', message: `${JSON.stringify(cid.slice(0, 100))} is not a CID` });
+    return reply.code(404).send({ error: 'Not Found', message: 'paths inside a CID are not served by this node: a torrent’s folder is not published as a UnixFS directory; ask for each file by its own CID' });
+  });
+}
+
+async function* oneBlockCar(cid: import('@cascade/content').CID, bytes: Uint8Array): AsyncIterable<Uint8Array> {
+  yield carHeader(cid);
+  yield carBlockHead(cid, bytes.length);
+  yield bytes;
 }

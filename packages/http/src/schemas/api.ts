@@ -130,6 +130,7 @@ export const fileSchema = {
     progress: num,
     selected: bool,
     cid: { type: ['string', 'null'], description: 'content id (CIDv1, raw, sha2-256) of the file, once the node holds it complete' },
+    unixfsCid: { type: ['string', 'null'], description: 'the UnixFS CID @helia/unixfs gives the file by default (CIDv1, raw leaves, 1 MiB chunks, balanced, 1,024 links): what IPFS fetches it by; the same as cid for a file of one chunk' },
   },
 } as const;
 

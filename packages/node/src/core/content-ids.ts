@@ -26,6 +26,8 @@ export interface ContentIdsHost extends NodeCore, TorrentEvents {
 /** The content ids of a loaded torrent's files, by file index (in index order). */
 export interface CidsView {
   of(infoHash: string): ReadonlyMap<number, string>;
+  /** The files' UnixFS CIDs (issue 61), by file index; empty until computed. */
+  unixfsOf?(infoHash: string): ReadonlyMap<number, string>;
   load(infoHash: string): Promise<void>;
   forget(infoHash: string): void;
 }
@@ -40,9 +42,17 @@ export interface FoundContent {
 /** Told each time a torrent's records were published (`cascade seed` prints it). */
 export type OnPublished = (t: TorrentHandle, s: TorrentStatement, r: PublishResult) => void;
 
+/** The node's files as IPFS blocks (GET /ipfs/<cid>, issue 61): a block's bytes, or a CARv1 of the
+ *  DAG under a CID; undefined when the node holds no such block; a malformed CID throws. */
+export interface IpfsBlockSource {
+  block(cid: string): Promise<Uint8Array | undefined>;
+  car(cid: string, scope?: 'all' | 'entity' | 'block'): Promise<AsyncIterable<Uint8Array> | undefined>;
+}
+
 /** What @cascade/content-node gives the node once loaded (its NodeContent). */
 export interface ContentIds {
   readonly cids: CidsView;
+  readonly ipfs?: IpfsBlockSource;
   onPublished: OnPublished | undefined;
   search(query: string, signal?: AbortSignal): Promise<SearchRow[]>;
   findContent(cid: string): Promise<FoundContent>;
@@ -93,6 +103,7 @@ export class NodeContentIds {
 
   readonly cids: CidsView = {
     of: (infoHash) => this.#ids?.cids.of(infoHash) ?? NONE,
+    unixfsOf: (infoHash) => this.#ids?.cids.unixfsOf?.(infoHash) ?? NONE,
     load: async (infoHash) => this.#ids?.cids.load(infoHash),
     forget: (infoHash) => this.#ids?.cids.forget(infoHash),
   };

@@ -120,7 +120,7 @@ export type DetailNode = ListingNode & {
 
 /** What a torrent's file list reads: the state DB, private shares and content ids. */
 export type FilesNode = Pick<ListingNode, 'db' | 'privateShares'> & {
-  readonly content?: { readonly cids: { of(infoHash: string): ReadonlyMap<number, string> } } | undefined;
+  readonly content?: { readonly cids: { of(infoHash: string): ReadonlyMap<number, string>; unixfsOf?(infoHash: string): ReadonlyMap<number, string> } } | undefined;
 };
 
 /** The detail of a torrent stored but not running here: one another member of a cluster holds, or
@@ -197,5 +197,6 @@ export function torrentFiles(node: FilesNode, t: TorrentHandle, selected: number
   const s = t.stats();
   const views = fileViews(t, selected, s.state === 'paused' && s.verifiedPieces === 0 ? node.db.resumeHave(t.infoHashHex) : undefined);
   const cids = node.content?.cids.of(t.infoHashHex);
-  return views && views.map((f) => ({ ...f, cid: cids?.get(f.index) ?? null }));
+  const unixfs = node.content?.cids.unixfsOf?.(t.infoHashHex);
+  return views && views.map((f) => ({ ...f, cid: cids?.get(f.index) ?? null, unixfsCid: unixfs?.get(f.index) ?? null }));
 }

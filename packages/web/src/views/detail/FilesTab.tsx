@@ -105,6 +105,11 @@ function FileRow({
             {f.cid}
           </div>
         )}
+        {f.unixfsCid && f.unixfsCid !== f.cid && (
+          <div className="file-cid mono small muted" title="IPFS CID: this file's UnixFS root as @helia/unixfs names it (CIDv1, raw leaves, 1 MiB chunks) — fetch it from this node's /ipfs/ or any IPFS gateway that has it" data-testid="file-unixfs-cid">
+            ipfs {f.unixfsCid}
+          </div>
+        )}
       </div>
       <div className="file-actions">
         {kind && (

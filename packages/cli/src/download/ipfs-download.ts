@@ -1,0 +1,52 @@
+// `cascade download <cid> --ipfs-gateway URL…` (issue 61): the file from IPFS trustless gateways,
+// beside the swarm (download.ts races the two). @cascade/content/gateway checks every block against
+// its CID and drops a gateway that gives a wrong or missing one; here its bytes go to `<dir>/.<cid>.part`,
+// renamed to `<dir>/<cid>` once all of it is in (a CAR cut short leaves no file under the CID's name).
+import { open, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fetchFromGateways } from '@cascade/content/gateway';
+import type { Output } from '../output/output.ts';
+
+export interface GatewayResult {
+  path: string;
+  bytes: number;
+  blocks: number;
+  gateway: string;
+}
+
+export async function downloadFromGateways(cid: string, gateways: readonly string[], dir: string, out: Output, signal: AbortSignal): Promise<GatewayResult> {
+  const part = join(dir, `.${cid}.part`);
+  const h = await open(part, 'w');
+  let at = 0;
+  let closed = false;
+  const close = async () => {
+    if (!closed) await h.close();
+    closed = true;
+  };
+  try {
+    out.note(`asking ${gateways.length} IPFS gateway${gateways.length === 1 ? '' : 's'} for ${cid}`);
+    const r = await fetchFromGateways(cid, gateways, {
+      write: async (bytes) => {
+        await h.write(bytes, 0, bytes.length, at);
+        at += bytes.length;
+      },
+      reset: async () => {
+        await h.truncate(0);
+        at = 0;
+      },
+    }, {
+      signal,
+      onRefused: (a) => {
+        out.event('gateway-refused', { cid, gateway: a.gateway, error: a.error });
+        out.note(`IPFS gateway ${a.gateway} refused: ${a.error}`);
+      },
+    });
+    await close();
+    const path = join(dir, cid);
+    await rename(part, path);
+    return { path, bytes: r.bytes, blocks: r.blocks, gateway: r.gateway };
+  } finally {
+    await close();
+    await rm(part, { force: true });
+  }
+}
