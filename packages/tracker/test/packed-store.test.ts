@@ -354,6 +354,33 @@ test('store: expiry drops exactly the peers past the ttl, and counts follow', as
   }
 });
 
+test('store: the sweep lets untouched swarms go, and skips its visit while no peer can be overdue', async () => {
+  // ttl 400 ms: the sweep runs each second. Its visits of every swarm are counted through the
+  // packed table's iterator, which only a full sweep uses.
+  const s = new MemoryStore({ peerTtlMs: 400 });
+  const sw = (s as unknown as { sw: { all(): Iterable<number> } }).sw;
+  const all = sw.all.bind(sw);
+  let visits = 0;
+  sw.all = () => (visits++, all());
+  try {
+    for (let t = 1; t <= 3; t++) s.announce(input(t, 1, { numwant: 0 }));
+    await new Promise((r) => setTimeout(r, 1_300));
+    assert.deepEqual(s.totals(), { torrents: 0, peers: 0, seeders: 0, leechers: 0 }, 'nobody announced again: peers and swarms gone');
+    assert.equal(visits, 1);
+    // Nothing left: the next sweeps have nothing to visit.
+    await new Promise((r) => setTimeout(r, 1_100));
+    assert.equal(visits, 1, 'an empty store is not visited');
+    // A peer arrives after a sweep: the next sweep that finds it overdue lets it go.
+    s.announce(input(4, 2, { numwant: 0 }));
+    assert.equal(s.totals().peers, 1);
+    await new Promise((r) => setTimeout(r, 2_100));
+    assert.deepEqual(s.totals(), { torrents: 0, peers: 0, seeders: 0, leechers: 0 });
+    assert.ok(visits >= 2);
+  } finally {
+    s.close();
+  }
+});
+
 test('memory per peer stays bounded: ≤ 12 MB per 100,000 peers, from the store\'s own arrays', () => {
   const s = new MemoryStore({ peerTtlMs: 60_000 });
   try {

@@ -97,6 +97,13 @@ export class MemoryStore implements TrackerStore {
   private readonly sweeper: ReturnType<typeof setInterval>;
   private peers = 0;
   private seeders = 0;
+  /** No peer, packed or browser, was last seen before this (a lower bound: re-announces move
+   *  peers later without raising it; each full sweep sets it exactly). */
+  private earliestSeen = Infinity;
+  /** A peer left or a swarm was made since the last full sweep: some swarm may now be empty. */
+  private mayHaveEmptied = false;
+  /** The first time an empty swarm the last full sweep kept (for scrapes) may go. */
+  private nextEmptyDrop = Infinity;
   /** Browser peers among `peers`. */
   private wsPeers = 0;
   private readonly userMap = new Map<string, UserRecord>();
@@ -129,6 +136,7 @@ export class MemoryStore implements TrackerStore {
     if (s < 0) {
       if (a.event === 'stopped') return { peers: [], counts: { complete: 0, incomplete: 0, downloaded: 0 } };
       s = sw.create(ih, ihOff);
+      this.mayHaveEmptied = true;
     }
     sw.touchedAt[s] = now;
     this.expire(s, now);
@@ -153,6 +161,7 @@ export class MemoryStore implements TrackerStore {
       ipOff = a.hostBytesOffset ?? 0;
       v6 = !isMapped4(ip, ipOff);
     } else v6 = parseIp16(a.host, ip, 0) === 6;
+    if (now < this.earliestSeen) this.earliestSeen = now;
     if (slot < 0) {
       slot = sw.add(s, id, idOff, ip, ipOff, v6, a.port, seed, now);
       this.peers++;
@@ -297,6 +306,7 @@ export class MemoryStore implements TrackerStore {
   }
 
   private dropPacked(s: number, slot: number): void {
+    this.mayHaveEmptied = true;
     if (this.sw.isSeed(s, slot)) this.seeders--;
     this.sw.remove(s, slot);
     this.peers--;
@@ -379,6 +389,7 @@ export class MemoryStore implements TrackerStore {
     p.left = a.left;
     // A pinned peer never ages out: its connection's close removes it (ws.ts).
     p.seenAt = a.pinned ? Infinity : now;
+    if (p.seenAt < this.earliestSeen) this.earliestSeen = p.seenAt;
     p.uploaded = a.uploaded;
     p.downloaded = a.downloaded;
     // Leechers, then seeds unless we are one, never ourselves; drawn like PackedPeers.pick.
@@ -392,6 +403,7 @@ export class MemoryStore implements TrackerStore {
   }
 
   private dropWs(group: WsGroup, p: WsPeer): void {
+    this.mayHaveEmptied = true;
     (p.left === 0 ? group.seeds : group.leeches).remove(p);
     this.peers--;
     this.wsPeers--;
@@ -403,6 +415,7 @@ export class MemoryStore implements TrackerStore {
     const cutoff = now - this.ttlMs;
     const gone = this.sw.expire(s, cutoff);
     if (gone > 0) {
+      this.mayHaveEmptied = true;
       this.peers -= gone;
       this.seeders -= this.sw.expiredSeeds;
     }
@@ -423,14 +436,31 @@ export class MemoryStore implements TrackerStore {
   }
 
   // Swarms nobody announces to or scrapes still have to let go of their peers, and then go.
+  // A visit of every swarm costs ~80 ms at 10,000 of them: an idle node's own seeds, re-announced
+  // well within the ttl, give it nothing to do, so it is skipped until some peer may be overdue, a
+  // peer left, or a kept empty swarm's time is up.
   private sweep(now: number): void {
+    if (this.earliestSeen >= now - this.ttlMs && !this.mayHaveEmptied && now < this.nextEmptyDrop) return;
     // Empty swarms keep their completion count a while for scrapes.
-    const idleCutoff = now - Math.max(this.ttlMs, 3_600_000);
+    const idleSpan = Math.max(this.ttlMs, 3_600_000);
+    const idleCutoff = now - idleSpan;
     const sw = this.sw;
+    let earliest = Infinity;
+    let nextDrop = Infinity;
     for (const s of [...sw.all()]) {
       this.expire(s, now);
-      if (sw.n(s) === 0 && !this.ws.has(s) && (sw.downloaded[s] === 0 || sw.touchedAt[s]! < idleCutoff)) sw.delete(s);
+      const ws = this.ws.size === 0 ? undefined : this.ws.get(s);
+      if (sw.n(s) === 0 && !ws && (sw.downloaded[s] === 0 || sw.touchedAt[s]! < idleCutoff)) {
+        sw.delete(s);
+        continue;
+      }
+      if (sw.n(s) === 0 && !ws) nextDrop = Math.min(nextDrop, sw.touchedAt[s]! + idleSpan);
+      earliest = Math.min(earliest, sw.oldestSeen(s));
+      if (ws) for (const list of [ws.seeds.list, ws.leeches.list]) for (const p of list) if (p.seenAt < earliest) earliest = p.seenAt;
     }
+    this.earliestSeen = earliest;
+    this.nextEmptyDrop = nextDrop;
+    this.mayHaveEmptied = false;
     // At rest, keep less waste than announces tolerate.
     const waste = sw.wasteBytes;
     if (waste > COMPACT_MIN_BYTES && waste * 10 > sw.chunkBytes) sw.compact();

@@ -218,6 +218,11 @@ export class PackedSwarms {
     else if (this.cap[s]! > 8 && n * 4 < this.cap[s]!) this.resize(s, grownCap(n));
   }
 
+  /** No peer of swarm s was last seen before this (a lower bound; Infinity when it has none). */
+  oldestSeen(s: number): number {
+    return this.oldest[s]!;
+  }
+
   /** Drops swarm s's peers last seen before `cutoff`; returns how many (seeds among them in expiredSeeds). */
   expire(s: number, cutoff: number): number {
     this.expiredSeeds = 0;
