@@ -45,6 +45,11 @@ export function readWallet(path: string): JWKInterface {
   return jwk as JWKInterface;
 }
 
+/** A new wallet (RSA 4096), as `arweave key-create` makes one: for tests and first use. */
+export function newWallet(): Promise<JWKInterface> {
+  return Arweave.init({}).wallets.generate();
+}
+
 /** A client for the gateway at `url` (http or https, any port). */
 export function client(url: string): Arweave {
   const u = new URL(url);

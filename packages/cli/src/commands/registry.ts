@@ -17,6 +17,7 @@ import { unreachableAt } from '../core/unreachable.ts';
 import type { Output } from '../output/output.ts';
 import type { Verb } from './node-access.ts';
 import { units18 } from '../output/format.ts';
+import { arweaveLine, arweaveRecordOf, checkOnArweave, loadArweaveWallet, storeBlockOnArweave } from './arweave-record.ts';
 
 /** A transaction still unmined this long is reported, then again every PROGRESS_EVERY_MS. Short
  *  ones (a dev chain mines at once) print nothing: the result stays the only line. */
@@ -121,16 +122,30 @@ export const register: Verb = async (inv, out, node) => {
   if (existsSync(arg) && statSync(arg).isFile()) params.torrent = readFileSync(arg).toString('base64');
   else if (/^[0-9a-fA-F]{1,40}$/.test(arg)) params.infoHash = arg;
   else throw new UsageError(`register wants a .torrent file or an infohash, got "${arg}"`);
+  const ar = inv.options.arweave;
+  const wallet = ar?.wallet !== undefined ? await loadArweaveWallet(ar.wallet) : undefined;
   const r = await onChain(inv, out, node, (chain) =>
     withProgress(chain, out, chain.call<{ tx: string | null; infoHash: string; owner: string; metadataCid: string; block: number; pinned?: boolean; pinError?: string }>('register', params, true)),
   );
-  out.result(r, () =>
-    r.tx === null
-      ? `${r.infoHash} is already registered to this node's account ${r.owner} (block ${r.block}), metadata ${r.metadataCid}`
-      : `registered ${r.infoHash} to ${r.owner} in block ${r.block} (tx ${r.tx}), metadata ${r.metadataCid}`,
+  // After the registration, which stands either way: the block on Arweave, or why not (exit 1).
+  const stored = ar && wallet ? await storeBlockOnArweave(inv.options.stateDir, r.metadataCid, ar.url, wallet).catch((err: unknown) => ({ error: (err as Error).message })) : undefined;
+  const arweave = stored && 'tx' in stored ? { tx: stored.tx, gateway: stored.gateway, owner: stored.owner, stored: stored.stored } : stored;
+  out.result({ ...r, ...(arweave ? { arweave } : {}) }, () =>
+    [
+      r.tx === null
+        ? `${r.infoHash} is already registered to this node's account ${r.owner} (block ${r.block}), metadata ${r.metadataCid}`
+        : `registered ${r.infoHash} to ${r.owner} in block ${r.block} (tx ${r.tx}), metadata ${r.metadataCid}`,
+      ...(arweave && 'tx' in arweave
+        ? [arweave.stored ? `stored on Arweave: transaction ${arweave.tx} (through ${arweave.gateway}, paid by ${arweave.owner})` : `on Arweave already: transaction ${arweave.tx}`]
+        : []),
+    ].join('\n'),
   );
   // The record stands without the pin (an IPFS node that is down never stops it); text says so too.
   if (r.pinned === false) out.note(`the metadata block is not pinned: ${r.pinError ?? 'the IPFS API refused it'}; start the IPFS node or pass another --ipfs-api`);
+  if (arweave && 'error' in arweave) {
+    out.note(`the registration stands, but the metadata block is not on Arweave: ${arweave.error}; run register again to retry`);
+    return 1;
+  }
   return 0;
 };
 
@@ -154,8 +169,16 @@ export const verify: Verb = async (inv, out, node) => {
     throw err instanceof Error && !(err instanceof CliError) ? new CliError(err.message, 1, { cause: err }) : err;
   }
   const found = r!;
-  out.result(found, () => `${ih.toLowerCase()}: owner ${found.owner}${found.did ? ` (${found.did})` : ''}, metadata ${found.metadataCid}, block ${found.block}`);
-  return 0;
+  // The Arweave transaction register kept beside the CID (read from the state directory, no import);
+  // with --arweave, fetched back from that gateway and checked.
+  const stateDir = node || existsSync(join(o.stateDir, 'chain')) ? o.stateDir : undefined;
+  const kept = stateDir !== undefined ? arweaveRecordOf(stateDir, found.metadataCid) : undefined;
+  const arweave = o.arweave ? await checkOnArweave(stateDir, found.metadataCid, ih.toLowerCase(), o.arweave.url) : undefined;
+  const shown = { ...found, ...(kept ? { arweaveTx: kept.tx } : {}), ...(arweave ? { arweave } : {}) };
+  out.result(shown, () =>
+    [`${ih.toLowerCase()}: owner ${found.owner}${found.did ? ` (${found.did})` : ''}, metadata ${found.metadataCid}, block ${found.block}${kept ? `, on Arweave as ${kept.tx}` : ''}`, ...(arweave ? [arweaveLine(arweave)] : [])].join('\n'),
+  );
+  return arweave && arweave.state !== 'matches' ? 1 : 0;
 };
 
 /** verify straight from the registry on --chain-rpc. */

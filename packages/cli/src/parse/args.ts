@@ -135,6 +135,8 @@ export interface Options {
   receipts: { everyBytes?: number; paymentThresholdBytes?: number; autoClaimBytes?: number };
   /** serve, seed, download: --ipfs-api URL (Kubo RPC) to pin registered metadata blocks to. */
   ipfsApi: string | undefined;
+  /** register, verify: --arweave URL (a gateway) and register's --arweave-wallet FILE (absolute). */
+  arweave: { url: string; wallet?: string } | undefined;
 }
 
 export interface Invocation {
@@ -344,6 +346,7 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
     chain: ['serve', 'seed', 'download', 'register', 'verify', 'rewards'].includes(command) ? chainOption(v.chain !== false, str('chain-rpc'), str('chain-id'), str('chain-contracts'), signerOption(str('chain-signer'), str('chain-from'))) : {},
     receipts: {},
     ipfsApi: str('ipfs-api') !== undefined ? httpUrl('--ipfs-api', str('ipfs-api')!) : undefined,
+    arweave: arweaveOption(command, str('arweave'), str('arweave-wallet')),
   };
   options.onion = onionOption(command, options.directories, options.privateDiscovery, options.relay);
   options.cluster = clusterOption(str('cluster-url'), str('redis'), command === 'serve' ? env.CASCADE_REDIS_URL : undefined, options.database);
@@ -441,4 +444,12 @@ function trustedProxies(flags: string[], fromEnv: string | undefined): string[] 
     if (!ok) throw new UsageError(`--trusted-proxy takes an IP address or a CIDR range (10.0.0.0/8, fd00::/8), not "${e}"`);
   }
   return out;
+}
+
+/** --arweave URL [--arweave-wallet FILE]: register needs both (or neither), verify the URL alone. */
+function arweaveOption(command: string, url: string | undefined, wallet: string | undefined): Options['arweave'] {
+  if (url === undefined && wallet === undefined) return undefined;
+  if (url === undefined) throw new UsageError('--arweave-wallet goes with --arweave URL (the gateway to store the metadata block on)');
+  if (command === 'register' && wallet === undefined) throw new UsageError('--arweave wants --arweave-wallet FILE: the wallet that signs and pays for the transaction');
+  return { url: httpUrl('--arweave', url), ...(wallet !== undefined ? { wallet: resolve(wallet) } : {}) };
 }

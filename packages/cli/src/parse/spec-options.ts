@@ -7,7 +7,7 @@ export type OptName =
   | 'rotate' | 'role'
   | 'save-path' | 'category' | 'tag' | 'down' | 'up' | 'alt-down' | 'alt-up'
   | 'sort' | 'order' | 'limit' | 'state' | 'off' | 'alt'
-  | 'chain' | 'chain-rpc' | 'chain-id' | 'chain-contracts' | 'chain-signer' | 'chain-from' | 'key' | 'receipt-every' | 'payment-threshold' | 'auto-claim' | 'ipfs-api'
+  | 'chain' | 'chain-rpc' | 'chain-id' | 'chain-contracts' | 'chain-signer' | 'chain-from' | 'key' | 'receipt-every' | 'payment-threshold' | 'auto-claim' | 'ipfs-api' | 'arweave' | 'arweave-wallet'
   | 'torrent' | 'conversation' | 'llm-url' | 'llm-model' | 'llm-key' | 'llm-gguf' | 'llm-threads' | 'llm-max-tokens'
   | 'to' | 'encrypt' | 'v2' | 'hybrid'
   | 'directory' | 'private-discovery' | 'relay' | 'relay-port' | 'exit'
@@ -179,6 +179,8 @@ export const OPTION_DEFS: Record<OptName, OptDef> = {
   },
   'chain-from': { type: 'string', arg: 'ADDRESS', help: 'the --chain-signer account that pays (default: the first of its eth_accounts)' },
   'ipfs-api': { type: 'string', arg: 'URL', help: 'a Kubo RPC API (e.g. http://127.0.0.1:5001) to pin the metadata blocks of torrents this node registers to' },
+  arweave: { type: 'string', arg: 'URL', help: 'an Arweave gateway (e.g. https://arweave.net): register also stores the metadata block there; verify fetches it back and checks it' },
+  'arweave-wallet': { type: 'string', arg: 'FILE', help: 'the Arweave wallet (a JWK key file) that signs and pays for the transaction storing the metadata block' },
   'receipt-every': { type: 'string', arg: 'SIZE', help: 'as a downloader, sign each verified Cascade seeder a receipt every SIZE of verified data from it (default 1m; at most one a second, each stating the total so far), and at the end' },
   'payment-threshold': { type: 'string', arg: 'SIZE', help: 'as a seeder, print a payment-required event each time the unclaimed bytes in receipts pass another SIZE (default 64m)' },
   'auto-claim': { type: 'string', arg: 'SIZE', help: 'as a seeder, claim the receipts by itself once SIZE of them are unclaimed (default: only `cascade rewards claim`)' },

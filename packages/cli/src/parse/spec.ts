@@ -273,25 +273,29 @@ export const COMMANDS: Record<string, CommandSpec> = {
     details: MANY,
   },
   register: {
-    options: [...COMMON, ...CHAIN_OF_NODE, 'ipfs-api'],
+    options: [...COMMON, ...CHAIN_OF_NODE, 'ipfs-api', 'arweave', 'arweave-wallet'],
     positionals: [1, 1],
-    usage: 'register <torrent-file|infohash> [--chain-rpc URL --chain-contracts FILE [--chain-signer URL]] [--ipfs-api URL]',
+    usage: 'register <torrent-file|infohash> [--chain-rpc URL --chain-contracts FILE [--chain-signer URL]] [--ipfs-api URL] [--arweave URL --arweave-wallet FILE]',
     summary: "record the torrent as published by this node's account in the content registry (with its metadata CID)",
     optionHelp: { 'ipfs-api': 'with no node running: pin the metadata block to this Kubo RPC API (a running node pins with its own)' },
     details:
       'The node\'s account signs and pays the gas (with --chain-signer, the node\'s identity signs the registration and the\n' +
       'signer\'s account submits it and pays). A torrent registered to another account is refused with its owner;\n' +
-      'one already registered to this node answers with its record and no transaction.\n' + CHAIN_VERBS,
+      'one already registered to this node answers with its record and no transaction.\n' +
+      'With --arweave and --arweave-wallet the metadata block is also stored on Arweave (again for a registered one\n' +
+      'not stored yet); its transaction id is kept in the state directory beside the CID (docs/storage/arweave.md).\n' + CHAIN_VERBS,
   },
   verify: {
-    options: [...COMMON, ...CHAIN_OF_NODE],
+    options: [...COMMON, ...CHAIN_OF_NODE, 'arweave'],
     positionals: [1, 1],
-    usage: 'verify <infohash> [--chain-rpc URL --chain-contracts FILE]',
+    usage: 'verify <infohash> [--chain-rpc URL --chain-contracts FILE] [--arweave URL]',
     summary: "who registered a torrent: owner account (and did), metadata CID, block; exit 1 when not registered",
     details:
       'With a node running on --state-dir it goes through it. With none it opens the state directory\'s chain itself\n' +
       '(the embedded one, state in <state-dir>/chain, or --chain-rpc with --chain-contracts); with --chain-rpc and no\n' +
-      'state directory it reads the registry alone (the did, kept in the metadata block, is then unknown).',
+      'state directory it reads the registry alone (the did, kept in the metadata block, is then unknown).\n' +
+      'With --arweave it fetches the metadata block from that Arweave gateway by the transaction id register kept\n' +
+      'and checks it is the registered block; a mismatch exits 1.',
   },
   rewards: {
     options: [...COMMON, ...CHAIN_OF_NODE],
