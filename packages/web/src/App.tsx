@@ -8,7 +8,7 @@ import { useLive } from './state/live.ts';
 import { nextTheme, setTheme, useTheme } from './page/theme.ts';
 import { useBrowserPeer } from './browser/browser-peer.ts';
 import { claimNode, isMember, signOut, useAuth, whoLabel, type AuthState } from './state/auth.ts';
-import { IconAssistant, IconCoin, IconRss } from './components/icons.tsx';
+import { IconAssistant, IconCoin, IconMarket, IconRss } from './components/icons.tsx';
 import { IconAuto, IconChat, IconList, IconMoon, IconNetwork, IconPlus, IconSettings, IconShare, IconSignOut, IconSun } from './components/icons.tsx';
 import { Boundary } from './components/Boundary.tsx';
 import { ConnectionBanner } from './components/ConnectionBanner.tsx';
@@ -25,6 +25,7 @@ import { RssView } from './views/RssView.tsx';
 import { VisitorNotice } from './views/VisitorNotice.tsx';
 import { AssistantView } from './views/AssistantView.tsx';
 import { RewardsView } from './views/RewardsView.tsx';
+import { MarketView } from './views/MarketView.tsx';
 import { Brand, ClaimCodeField, FirstRunScreen, LoadingScreen, SignInScreen, UnreachableScreen } from './views/SignIn.tsx';
 
 const NAV: { view: View; label: string; Icon: ComponentType<SVGProps<SVGSVGElement>>; testId?: string }[] = [
@@ -36,11 +37,12 @@ const NAV: { view: View; label: string; Icon: ComponentType<SVGProps<SVGSVGEleme
   { view: 'chat', label: 'Chat', Icon: IconChat, testId: 'chat-nav' },
   { view: 'network', label: 'Network', Icon: IconNetwork },
   { view: 'rewards', label: 'Rewards', Icon: IconCoin },
+  { view: 'market', label: 'Market', Icon: IconMarket },
   { view: 'settings', label: 'Settings', Icon: IconSettings },
 ];
 
 /** Places only owner and members get (the node's routes behind them are theirs). */
-const MEMBERS_ONLY = new Set<View>(['rss', 'assistant', 'rewards']);
+const MEMBERS_ONLY = new Set<View>(['rss', 'assistant', 'rewards', 'market']);
 /** The bottom tab bar of a touch phone keeps these; the others go behind More (NavMore.tsx). */
 const PHONE_TABS = new Set<View>(['torrents', 'share', 'add', 'chat']);
 
@@ -128,6 +130,7 @@ function Shell({ auth }: { auth: AuthState }) {
           {route.view === 'rss' && member && <RssView />}
           {route.view === 'assistant' && (member ? <AssistantView /> : <VisitorNotice />)}
           {route.view === 'rewards' && (member ? <RewardsView /> : <VisitorNotice />)}
+          {route.view === 'market' && (member ? <MarketView /> : <VisitorNotice />)}
         </Boundary>
       </main>
     </div>

@@ -140,6 +140,8 @@ export async function memberViews(page: Page, selectedHash: string): Promise<Vie
     { name: 'network', hash: '#/network', ready: '[data-testid="health-port"]' },
     // On a node without a chain the page says so; with one it shows the figures.
     { name: 'rewards', hash: '#/rewards', ready: '[data-testid="rewards-unavailable"], [data-testid="rewards-earned"]' },
+    // The market needs the chain too (issue 62): said so, or its listings and orders.
+    { name: 'market', hash: '#/market', ready: '[data-testid="market-unavailable"], [data-testid="market-purchases"], [data-testid="market-purchases-empty"]' },
     { name: 'settings', hash: '#/settings', ready: '[data-testid="settings-port"]' },
     { name: 'chat', hash: '#/chat', ready: '[data-testid="chat-my-did"], [data-testid="chat-unavailable"], [data-testid="chat-error"]' },
   ];

@@ -36,3 +36,5 @@ export const IconRss = (p: P) => base(p, <><path d="M5 11a8 8 0 0 1 8 8M5 5a14 1
 export const IconAssistant = (p: P) => base(p, <><path d="M21 12a8 8 0 0 1-11.6 7.1L4 21l1.9-5.4A8 8 0 1 1 21 12z" /><path d="M10.2 9.6a1.9 1.9 0 1 1 2.6 1.8c-.5.2-.8.6-.8 1.1v.5" /><path d="M12 15.6h.01" /></>);
 /** A coin: the Rewards page (SEED earned by seeding). */
 export const IconCoin = (p: P) => base(p, <><circle cx="12" cy="12" r="9" /><path d="M14.8 9.2c-.5-.8-1.5-1.2-2.8-1.2-1.7 0-2.8.8-2.8 2s1.1 1.7 2.8 2 2.8.8 2.8 2-1.1 2-2.8 2c-1.3 0-2.4-.5-2.9-1.3M12 6.5V8M12 16v1.5" /></>);
+/** A shop front: the Market. */
+export const IconMarket = (p: P) => base(p, <><path d="M4 9l1.5-4h13L20 9" /><path d="M4 9h16v1.5a2.7 2.7 0 0 1-5.3 0 2.7 2.7 0 0 1-5.4 0 2.7 2.7 0 0 1-5.3 0V9z" /><path d="M5.5 12.5V19h13v-6.5M10 19v-4h4v4" /></>);

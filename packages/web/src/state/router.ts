@@ -1,8 +1,8 @@
 // Hash routing (#/torrents, #/torrents/<infohash>, #/share, …): no server-side fallback needed.
 import { useSyncExternalStore } from 'react';
 
-export type View = 'torrents' | 'share' | 'add' | 'rss' | 'assistant' | 'chat' | 'network' | 'rewards' | 'settings';
-export const VIEWS: View[] = ['torrents', 'share', 'add', 'rss', 'assistant', 'chat', 'network', 'rewards', 'settings'];
+export type View = 'torrents' | 'share' | 'add' | 'rss' | 'assistant' | 'chat' | 'network' | 'rewards' | 'market' | 'settings';
+export const VIEWS: View[] = ['torrents', 'share', 'add', 'rss', 'assistant', 'chat', 'network', 'rewards', 'market', 'settings'];
 
 export interface Route {
   view: View;
@@ -60,4 +60,9 @@ export function assistantHref(opts: { torrent?: string; ask?: string } = {}): st
   if (opts.ask) q.set('ask', opts.ask);
   const qs = q.toString();
   return `#/assistant${qs ? `?${qs}` : ''}`;
+}
+
+/** The Market, with the sell form open for a private share (its detail panel's Sell button). */
+export function sellHref(infoHash: string): string {
+  return `#/market?sell=${encodeURIComponent(infoHash)}`;
 }

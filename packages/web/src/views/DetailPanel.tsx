@@ -13,7 +13,7 @@ import { PieceOrderControls } from './detail/PieceOrderControls.tsx';
 import { OwnershipSection } from './detail/OwnershipSection.tsx';
 import { PrivateDiscoverySection } from './detail/PrivateDiscoverySection.tsx';
 import { useAction } from './detail/use-action.ts';
-import { assistantHref } from '../state/router.ts';
+import { assistantHref, sellHref } from '../state/router.ts';
 import { optionsOf } from '../api/node-options.ts';
 import { liveSnapshot, watchTorrent } from '../state/live.ts';
 import { formatBytes, formatDate, formatEta, formatPercent, formatSpeed, ratioOf, peersText } from '../format/format.ts';
@@ -151,7 +151,8 @@ export function DetailPanel({
           )}
           {s.encrypted && s.decryptable && (
             <p className="muted small" data-testid="detail-encrypted-readable">
-              A private share this node can read: it writes the files under their real names and seeds the encrypted data. A key once given cannot be taken back.
+              A private share this node can read: it writes the files under their real names and seeds the encrypted data. A key once given cannot be taken back.{' '}
+              <a href={sellHref(infoHash)} data-testid="detail-sell">Sell access on the Market</a>
             </p>
           )}
           {typeof detail?.raw?.stalledReason === 'string' && detail.raw.stalledReason && (

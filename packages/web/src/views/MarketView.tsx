@@ -1,0 +1,198 @@
+// The Market (issue 62): access to private shares sold on chain. Listings (name, size, price,
+// seller, sales) with Buy, paid from the node's account into escrow until the seller's node
+// delivers the key; this node's listings (Delist), its purchases (paid, delivered, opened,
+// refunded; Refund once a deadline passed) and its sales. Selling starts from a private share's
+// Sell button (#/market?sell=<infohash>). Re-read every few seconds while open.
+import { useCallback, useEffect, useState } from 'react';
+import { chainAvailability } from '../api/chain-api.ts';
+import { marketApi, type MarketListing, type MarketOrder } from '../api/market-api.ts';
+import { Empty } from '../components/ui.tsx';
+import { formatBytes, formatDate } from '../format/format.ts';
+import { shortAddress0x, shortDid } from '../format/short-id.ts';
+import { useRoute } from '../state/router.ts';
+import { SellForm } from './market/SellForm.tsx';
+import './chain.css';
+
+const POLL_MS = 5000;
+
+const STATUS_TEXT: Record<MarketOrder['status'], string> = {
+  paid: 'Paid — waiting for the seller’s node to deliver the key',
+  delivered: 'Delivered — opening the share',
+  opened: 'Opened — the share downloads like any other',
+  refunded: 'Refunded',
+  expired: 'Not delivered in time — the refund is yours to take',
+  'bad-key': 'The key delivered does not match the listing',
+};
+
+function price(x: { priceShown: string; symbol: string }): string {
+  return `${x.priceShown} ${x.symbol}`;
+}
+
+export function MarketView() {
+  const route = useRoute();
+  const sellShare = route.query.get('sell') ?? undefined;
+  const [listings, setListings] = useState<MarketListing[]>();
+  const [orders, setOrders] = useState<MarketOrder[]>([]);
+  const [unavailable, setUnavailable] = useState<string>();
+  const [error, setError] = useState<string>();
+  const [note, setNote] = useState<string>();
+  const [busy, setBusy] = useState<string>();
+
+  const load = useCallback(async () => {
+    try {
+      const chain = await chainAvailability();
+      if (!chain.running) {
+        setUnavailable(chain.message);
+        return;
+      }
+      setUnavailable(undefined);
+      const [l, o] = await Promise.all([marketApi.listings(), marketApi.orders()]);
+      setListings(l);
+      setOrders(o);
+      setError(undefined);
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  }, []);
+
+  useEffect(() => {
+    void load();
+    const timer = setInterval(() => void load(), POLL_MS);
+    return () => clearInterval(timer);
+  }, [load]);
+
+  /** Runs one transaction (keyed so its button shows it is busy), then reads everything again. */
+  const act = async (key: string, what: () => Promise<{ tx: string }>, done: string) => {
+    setBusy(key);
+    setError(undefined);
+    setNote(undefined);
+    try {
+      const r = await what();
+      setNote(`${done} (transaction ${r.tx.slice(0, 10)}…)`);
+      await load();
+    } catch (err) {
+      setError((err as Error).message);
+    } finally {
+      setBusy(undefined);
+    }
+  };
+
+  const purchases = orders.filter((o) => o.role === 'buyer');
+  const sales = orders.filter((o) => o.role === 'seller');
+  return (
+    <section className="page market" data-testid="market-page" aria-labelledby="market-title">
+      <h1 id="market-title">Market</h1>
+      <p className="muted">
+        Buy access to private shares: the price waits in escrow until the seller’s node delivers the key, and comes back to you if it
+        does not before the deadline. The data comes from whoever seeds it.
+      </p>
+      {unavailable && <div className="alert alert-warn" role="status" data-testid="market-unavailable">{unavailable}</div>}
+      {error && <div className="alert alert-error" role="alert" data-testid="market-error">{error}</div>}
+      {note && <div className="muted" role="status" data-testid="market-note">{note}</div>}
+      {sellShare !== undefined && !unavailable && (
+        <SellForm share={sellShare} busy={busy === 'sell'} onSell={(req) => act('sell', () => marketApi.sell(req), 'Listed')} />
+      )}
+
+      <h2>Listings</h2>
+      {!listings ? (
+        !unavailable && <p className="muted">Reading the market…</p>
+      ) : listings.filter((l) => l.active).length === 0 ? (
+        <Empty title="Nothing for sale yet">A private share’s Sell button lists it here.</Empty>
+      ) : (
+        <div className="table-wrap">
+          <table className="table" data-testid="market-listings">
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th className="r">Size</th>
+                <th className="r">Price</th>
+                <th>Seller</th>
+                <th className="r">Sales</th>
+                <th />
+              </tr>
+            </thead>
+            <tbody>
+              {listings.filter((l) => l.active).map((l) => (
+                <tr key={l.id} data-testid="market-listing-row" data-listing-id={l.id} data-mine={String(l.mine)}>
+                  <td className="clip" title={l.infoHash}>{l.name ?? l.infoHash.slice(0, 12)}</td>
+                  <td className="r num">{l.size === null ? '—' : formatBytes(l.size)}</td>
+                  <td className="r num nowrap" data-testid="market-price">
+                    {price(l)}
+                    {l.royaltyBps > 0 && <div className="muted small">{l.royaltyBps / 100}% royalty</div>}
+                  </td>
+                  <td className="mono small" title={l.sellerDid ?? l.seller}>{l.sellerDid ? shortDid(l.sellerDid) : shortAddress0x(l.seller)}</td>
+                  <td className="r num">{l.sales}</td>
+                  <td className="r nowrap">
+                    {l.mine ? (
+                      <button type="button" className="btn btn-ghost" disabled={!!busy} data-testid="market-delist"
+                        onClick={() => act(`delist-${l.id}`, () => marketApi.delist(l.id), 'Delisted')}>
+                        {busy === `delist-${l.id}` ? 'Delisting…' : 'Delist'}
+                      </button>
+                    ) : (
+                      <button type="button" className="btn btn-primary" disabled={!!busy} data-testid="market-buy"
+                        title={`Pay ${price(l)} into escrow; the seller has ${Math.round(l.deliverySeconds / 60)} min to deliver`}
+                        onClick={() => act(`buy-${l.id}`, () => marketApi.buy(l), `Bought ${l.name ?? 'the share'}: waiting for the key`)}>
+                        {busy === `buy-${l.id}` ? 'Paying…' : `Buy for ${price(l)}`}
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+
+      <h2>My purchases</h2>
+      <OrderTable orders={purchases} testId="market-purchases" empty="You have bought nothing yet." busy={busy}
+        onRefund={(o) => act(`refund-${o.id}`, () => marketApi.refund(o.id), 'Refunded')} />
+      <h2>My sales</h2>
+      <OrderTable orders={sales} testId="market-sales" empty="Nothing sold yet." busy={busy} />
+    </section>
+  );
+}
+
+function OrderTable({ orders, testId, empty, busy, onRefund }: {
+  orders: MarketOrder[];
+  testId: string;
+  empty: string;
+  busy: string | undefined;
+  onRefund?: (o: MarketOrder) => void;
+}) {
+  if (orders.length === 0) return <p className="muted" data-testid={`${testId}-empty`}>{empty}</p>;
+  return (
+    <div className="table-wrap">
+      <table className="table" data-testid={testId}>
+        <thead>
+          <tr>
+            <th>Name</th>
+            <th className="r">Price</th>
+            <th>Status</th>
+            <th>Deadline</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {orders.map((o) => (
+            <tr key={o.id} data-testid="market-order-row" data-order-id={o.id} data-status={o.status}>
+              <td className="clip" title={o.infoHash}>{o.name ?? o.infoHash.slice(0, 12)}</td>
+              <td className="r num nowrap">{price(o)}</td>
+              <td>
+                <span className={`badge badge-order-${o.status}`} data-testid="market-order-status">{o.status}</span>
+                <div className="muted small">{STATUS_TEXT[o.status]}</div>
+              </td>
+              <td className="nowrap">{formatDate(o.deadline)}</td>
+              <td className="r">
+                {onRefund && o.status === 'expired' && (
+                  <button type="button" className="btn" disabled={!!busy} data-testid="market-refund" onClick={() => onRefund(o)}>
+                    {busy === `refund-${o.id}` ? 'Refunding…' : 'Refund'}
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
