@@ -281,8 +281,9 @@ export class TorrentView {
     return this.peerList
       .filter((p) => p.transport !== 'webseed')
       .map((p) => {
-        const downloading = p.downloadSpeed > 0;
-        const uploading = p.uploadSpeed > 0;
+        // As Transmission's peer-mgr says them: active each way = unchoked and wanted.
+        const downloading = p.amInterested && !p.choked;
+        const uploading = p.interested && !p.amChoking;
         return {
           address: p.address.replace(/:\d+$/, '').replace(/^\[|\]$/g, ''),
           clientName: p.client ?? '',
