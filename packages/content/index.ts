@@ -3,6 +3,7 @@
 // Platform-free; the Node side (hashing files) is '@cascade/content/node'.
 export * from './src/cid/cid.ts';
 export * from './src/cid/unixfs.ts';
+export * from './src/cid/unixfs-dir.ts';
 export * from './src/cid/car.ts';
 export * from './src/records/keywords.ts';
 export * from './src/records/record.ts';

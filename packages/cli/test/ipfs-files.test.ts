@@ -1,8 +1,9 @@
 // Issue 61, item 3: content ids IPFS resolves. A `cascade serve` node holding a torrent of files of
-// 0 B, 1 B, 1 MiB, 1 MiB + 1 and 5 MiB + 3 shows each file's UnixFS CID in the detail; @helia/unixfs
+// 0 B, 1 B, 1 MiB, 1 MiB + 1 and 3 MiB + 3 shows each file's UnixFS CID in the detail; @helia/unixfs
 // computes the same CID for the same bytes; Helia's HTTP node, with the node as its only trustless
 // gateway, fetches every file by that CID and checks every block; the node's CAR is a verifiable
-// CARv1 of the DAG in depth-first order; search finds the torrent by either id; and `cascade
+// CARv1 of the DAG in depth-first order; the torrent's folder is the UnixFS directory @helia/unixfs
+// makes of it, walked by Helia through the node; search finds the torrent by either id; and `cascade
 // download <cid> --ipfs-gateway` takes the file from gateways, refusing one that sends a wrong block
 // and one whose CAR lacks a block. Nothing leaves 127.0.0.0/8 (the gateway's only address is the node's).
 import { test } from 'node:test';
@@ -77,7 +78,7 @@ test('UnixFS CIDs: shown beside the SHA-256 id, equal to @helia/unixfs’s, fetc
   const node = await startServe(t);
   const dir = tempDir(t);
   mkdirSync(join(dir, 'data', 'album'), { recursive: true });
-  const sizes: Record<string, number> = { 'empty.bin': 0, 'one.bin': 1, 'mib.bin': MiB, 'mib1.bin': MiB + 1, 'several.bin': 5 * MiB + 3 };
+  const sizes: Record<string, number> = { 'empty.bin': 0, 'one.bin': 1, 'mib.bin': MiB, 'mib1.bin': MiB + 1, 'several.bin': 3 * MiB + 3 };
   const bytes = new Map(Object.entries(sizes).map(([name, size]) => [name, randomBytes(size)]));
   for (const [name, b] of bytes) writeFileSync(join(dir, 'data', 'album', name), b);
   const made = await cascade(['create', join(dir, 'data', 'album'), '-o', join(dir, 'album.torrent'), '--json']);
@@ -131,7 +132,7 @@ test('UnixFS CIDs: shown beside the SHA-256 id, equal to @helia/unixfs’s, fetc
       if (cid.code === 0x55) leaves.push(block);
     }
     assert.equal(seen[0], several);
-    assert.equal(seen.length, 1 + 6, 'the root and its 6 leaves');
+    assert.equal(seen.length, 1 + 4, 'the root and its 4 leaves');
     assert.deepEqual(Buffer.concat(leaves), bytes.get('several.bin'));
   }
   // One block: the root (dag-pb) and a leaf (raw), each hashing to its CID.
@@ -146,12 +147,35 @@ test('UnixFS CIDs: shown beside the SHA-256 id, equal to @helia/unixfs’s, fetc
   assert.equal((await fetch(`${node.url}/ipfs/${several}/inside.txt?format=raw`)).status, 404);
   assert.equal((await fetch(`${node.url}/ipfs/${several}`)).status, 406);
 
-  // Search finds the torrent by either id.
-  for (const q of [several, byName.get('several.bin')!.cid!]) {
-    const r = await node.run(['search', q, '--json']);
-    assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual((JSON.parse(r.stdout) as { infoHash: string }[]).map((x) => x.infoHash), [ih], q);
+  // The torrent's folder as a UnixFS directory: @helia/unixfs's CID for the same folder, and Helia
+  // walks /<folder>/<file> through the node; the CAR of a path carries the folder first.
+  const imported = new Map<string, string>();
+  for await (const e of maker.addAll([...bytes].map(([name, b]) => ({ path: `album/${name}`, content: b })))) imported.set(e.path ?? '', e.cid.toString());
+  const folder = await until('the folder’s UnixFS CID', async () => ((await (await node.api(`/api/torrents/${ih}`)).json()) as { unixfsCid?: string | null }).unixfsCid ?? undefined);
+  t.diagnostic(`album/ (folder)            helia ${imported.get('album')}  cascade ${folder}`);
+  assert.equal(folder, imported.get('album'));
+  const viaFolder: Uint8Array[] = [];
+  for await (const c of client.cat(CID.parse(folder), { path: 'mib1.bin', signal: AbortSignal.timeout(30_000) })) viaFolder.push(c);
+  assert.deepEqual(Buffer.concat(viaFolder), bytes.get('mib1.bin'));
+  const listed: string[] = [];
+  for await (const e of client.ls(CID.parse(folder), { signal: AbortSignal.timeout(30_000) })) listed.push(`${e.name} ${e.cid}`);
+  assert.deepEqual(listed, [...files].map((f) => `${f.path.split('/').pop()} ${f.unixfsCid}`).sort());
+  const pathCar = carFrames(new Uint8Array(await (await fetch(`${node.url}/ipfs/${folder}/several.bin?format=car`)).arrayBuffer()));
+  assert.deepEqual(pathCar.blocks.slice(0, 2).map((b) => b.cid.toString()), [folder, several]);
+  assert.equal(pathCar.blocks.length, 2 + 4);
+  const wholeCar = carFrames(new Uint8Array(await (await fetch(`${node.url}/ipfs/${folder}?format=car`)).arrayBuffer()));
+  assert.equal(wholeCar.blocks.length, 1 + 1 + 1 + 1 + 3 + 5, 'the folder, three one-chunk files, 1 MiB + 1 in 3 blocks, 3 MiB + 3 in 5');
+  for (const b of wholeCar.blocks) assert.deepEqual(Buffer.from(createHash('sha256').update(b.bytes).digest()), Buffer.from(b.cid.multihash.digest));
+  assert.equal((await fetch(`${node.url}/ipfs/${folder}/no-such.bin?format=raw`)).status, 404);
+
+  // Search (the API `cascade search` asks) finds the torrent by either id of a file, and by its folder's.
+  for (const q of [several, byName.get('several.bin')!.cid!, folder]) {
+    const r = await node.api(`/api/search?q=${q}`);
+    assert.equal(r.status, 200, q);
+    assert.deepEqual(((await r.json()) as { infoHash: string }[]).map((x) => x.infoHash), [ih], q);
   }
+  const searched = await node.run(['search', several, '--json']);
+  assert.deepEqual([searched.code, (JSON.parse(searched.stdout) as { infoHash: string }[]).map((x) => x.infoHash)], [0, [ih]], searched.stderr);
 
   // download --ipfs-gateway: a forging gateway first (refused), then one whose CAR lacks its last
   // block (refused), then the node: the file, whole and checked; with only bad gateways, no file.

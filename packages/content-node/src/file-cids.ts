@@ -8,6 +8,9 @@
 // dropped when the torrent goes (forget()). A torrent not loaded has no view: of() is empty.
 // Beside each SHA-256 id, the file's UnixFS CID (schema 25, issue 61: unixfsOf()) and its 1 MiB
 // chunks' digests (read from the Store when a block of its DAG is asked, never kept in the view).
+// A multi-file torrent's folder as a UnixFS directory has a row of its own at file_index -1 (DIR):
+// its CID in cid and unixfs, its node's SHA-256 in sha256; dirOf() shows it, of() never does (it
+// names no file: not in the DHT records, not a file's id).
 import { isContentId, isUnixfsCid, type Blame, type SearchRow } from '@cascade/content';
 import { nodeIdentity, type StateDB, type Store } from '@cascade/node/content-host';
 
@@ -21,6 +24,8 @@ export interface FileCid {
 }
 
 const NONE: ReadonlyMap<number, string> = new Map();
+/** The file_index of a torrent's folder's row. */
+export const DIR = -1;
 
 export class FileCids {
   readonly #store: Store;
@@ -30,6 +35,8 @@ export class FileCids {
   readonly #view = new Map<string, Map<number, string>>();
   /** Loaded torrents' UnixFS CIDs by file index (files hashed before schema 25 have none yet). */
   readonly #unixfs = new Map<string, Map<number, string>>();
+  /** Loaded torrents' folders' UnixFS CIDs (multi-file torrents whose files all have theirs). */
+  readonly #dirs = new Map<string, string>();
   /** Loads under way, so a set() that lands meanwhile is not overwritten by an older read. */
   readonly #loading = new Map<string, Promise<void>>();
 
@@ -51,8 +58,11 @@ export class FileCids {
 
   async #read(infoHash: string): Promise<void> {
     const rows = await this.#store.all<{ file_index: number; cid: string; unixfs: string | null }>('SELECT file_index, cid, unixfs FROM file_cids WHERE info_hash = ? ORDER BY file_index', [infoHash]);
-    const view = new Map(rows.map((r) => [Number(r.file_index), r.cid]));
-    const unixfs = new Map(rows.flatMap((r) => (r.unixfs ? [[Number(r.file_index), r.unixfs] as const] : [])));
+    const dir = rows.find((r) => Number(r.file_index) === DIR);
+    if (dir) this.#dirs.set(infoHash, dir.cid);
+    const files = rows.filter((r) => Number(r.file_index) !== DIR);
+    const view = new Map(files.map((r) => [Number(r.file_index), r.cid]));
+    const unixfs = new Map(files.flatMap((r) => (r.unixfs ? [[Number(r.file_index), r.unixfs] as const] : [])));
     // A set() that resolved during the read holds ids the read may not have seen: keep them.
     for (const [i, c] of this.#view.get(infoHash) ?? []) view.set(i, c);
     for (const [i, c] of this.#unixfs.get(infoHash) ?? []) unixfs.set(i, c);
@@ -64,6 +74,10 @@ export class FileCids {
   async loadAll(): Promise<void> {
     const rows = await this.#store.values('SELECT info_hash, file_index, cid, unixfs FROM file_cids ORDER BY info_hash, file_index');
     for (const [ih, index, cid, unixfs] of rows as [string, number, string, string | null][]) {
+      if (Number(index) === DIR) {
+        this.#dirs.set(ih, cid);
+        continue;
+      }
       let view = this.#view.get(ih);
       if (!view) this.#view.set(ih, (view = new Map()));
       view.set(Number(index), cid);
@@ -77,6 +91,7 @@ export class FileCids {
   forget(infoHash: string): void {
     this.#view.delete(infoHash);
     this.#unixfs.delete(infoHash);
+    this.#dirs.delete(infoHash);
   }
 
   /** The content ids known for a loaded torrent's files, by file index (in index order). */
@@ -87,6 +102,21 @@ export class FileCids {
   /** The UnixFS CIDs known for a loaded torrent's files, by file index (in index order). */
   unixfsOf(infoHash: string): ReadonlyMap<number, string> {
     return this.#unixfs.get(infoHash) ?? NONE;
+  }
+
+  /** A loaded torrent's folder's UnixFS CID, once its files all have theirs. */
+  dirOf(infoHash: string): string | undefined {
+    return this.#dirs.get(infoHash);
+  }
+
+  /** Stores a torrent's folder's UnixFS CID (`digest`: its node's SHA-256), then shows it. */
+  async setDir(infoHash: string, cid: string, digest: Uint8Array): Promise<void> {
+    await this.#store.run(
+      `INSERT INTO file_cids (info_hash, file_index, sha256, cid, unixfs, chunks) VALUES (?, ?, ?, ?, ?, NULL)
+       ON CONFLICT (info_hash, file_index) DO UPDATE SET sha256 = excluded.sha256, cid = excluded.cid, unixfs = excluded.unixfs`,
+      [infoHash, DIR, digest, cid, cid],
+    );
+    this.#dirs.set(infoHash, cid);
   }
 
   /** Stores content ids (one transaction), then shows them. */
@@ -112,7 +142,8 @@ export class FileCids {
     this.#unixfs.set(infoHash, new Map([...unixfs].sort((a, b) => a[0] - b[0])));
   }
 
-  /** The torrents (and file indices) holding a content id, SHA-256 or UnixFS: read from the Store, loaded or not. */
+  /** The torrents (and file indices, DIR for a torrent's folder) holding a content id, SHA-256 or
+   *  UnixFS: read from the Store, loaded or not. */
   async withCid(cid: string): Promise<{ infoHash: string; index: number }[]> {
     const rows = await this.#store.all<{ info_hash: string; file_index: number }>('SELECT info_hash, file_index FROM file_cids WHERE cid = ? OR unixfs = ?', [cid, cid]);
     return rows.map((r) => ({ infoHash: r.info_hash, index: Number(r.file_index) }));

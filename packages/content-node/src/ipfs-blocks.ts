@@ -9,16 +9,22 @@
 // (kept in memory, bounded: TREES trees, LEAVES chunks' digests in all — 32 bytes a MiB of file).
 // A leaf asked for before its file's root ever was is not found (404): the node does not index
 // every MiB of its library by hash.
+//
+// A multi-file torrent's folder is a UnixFS directory (unixfs-dir.ts) under the CID in its DIR row:
+// /ipfs/<folder>/<path> walks it, its nodes rebuilt from the files' roots.
 import { open } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
-import { carBlockHead, carHeader, parseCid, UnixfsTree, type CID, type UnixfsBlockRef } from '@cascade/content';
-import type { FileCids } from './file-cids.ts';
+import { carBlockHead, carHeader, parseCid, UnixfsDir, UnixfsTree, type CID, type UnixfsBlockRef } from '@cascade/content';
+import { DIR, type FileCids } from './file-cids.ts';
 
 /** A complete file of a public torrent the node holds, where it is on disk. */
 export interface HeldFile {
   path: string;
   length: number;
 }
+
+/** A multi-file torrent's files under its folder (path inside it, metainfo index), all complete. */
+export type HeldFolder = { path: string[]; index: number }[];
 
 /** What a CAR holds: the whole DAG under the CID, or its first block only (?dag-scope=block). */
 export type DagScope = 'all' | 'entity' | 'block';
@@ -36,18 +42,72 @@ export class IpfsBlocks {
   readonly #fileOf: (infoHash: string, index: number) => HeldFile | undefined;
   /** Recently asked files' trees, oldest first (a Map keeps insertion order). */
   readonly #trees = new Map<string, Loaded>();
+  readonly #folderOf: (infoHash: string) => HeldFolder | undefined;
+  /** Recently asked folders (a few: their nodes hold links only). */
+  readonly #dirs = new Map<string, UnixfsDir>();
 
-  constructor(cids: FileCids, fileOf: (infoHash: string, index: number) => HeldFile | undefined) {
+  constructor(cids: FileCids, fileOf: (infoHash: string, index: number) => HeldFile | undefined, folderOf: (infoHash: string) => HeldFolder | undefined = () => undefined) {
     this.#cids = cids;
     this.#fileOf = fileOf;
+    this.#folderOf = folderOf;
+  }
+
+  /** A torrent's files were hashed again: its trees and folder are rebuilt when next asked. */
+  forget(infoHash: string): void {
+    this.#dirs.delete(infoHash);
+    for (const k of [...this.#trees.keys()]) if (k.startsWith(`${infoHash}:`)) this.#trees.delete(k);
+  }
+
+  /** A torrent's folder as a UnixFS directory, from its files' trees (each file's chunks' digests). */
+  async folder(infoHash: string): Promise<UnixfsDir | undefined> {
+    const cached = this.#dirs.get(infoHash);
+    if (cached) return cached;
+    const files = this.#folderOf(infoHash);
+    if (!files || files.length === 0) return undefined;
+    const entries = [];
+    for (const f of files) {
+      const loaded = await this.#load(infoHash, f.index);
+      if (!loaded) return undefined;
+      entries.push({ path: f.path, cid: loaded.tree.root, tsize: loaded.tree.rootTsize, index: f.index });
+    }
+    const dir = new UnixfsDir(entries);
+    this.#dirs.set(infoHash, dir);
+    while (this.#dirs.size > 8) this.#dirs.delete(this.#dirs.keys().next().value!);
+    return dir;
+  }
+
+  /** What a CID with a path inside it names: a folder's node, or a file's DAG (and the folders on the way). */
+  async #walk(cid: CID, path: readonly string[]): Promise<{ via: { cid: CID; block: Uint8Array }[]; dir?: { ih: string; dir: UnixfsDir; cid: CID; block: Uint8Array }; file?: Loaded & { ref: UnixfsBlockRef } } | undefined> {
+    const text = cid.toV1().toString();
+    let found: { ih: string; dir: UnixfsDir } | undefined;
+    for (const { infoHash, index } of await this.#cids.withCid(text)) {
+      if (index !== DIR) continue;
+      const dir = await this.folder(infoHash);
+      if (dir && dir.root.toString() === text) found = { ih: infoHash, dir };
+    }
+    // A folder inside one asked for lately.
+    for (const [ih, dir] of this.#dirs) if (!found && dir.node(cid.toV1())) found = { ih, dir };
+    if (!found) {
+      if (path.length > 0) return undefined; // a path inside a file names nothing
+      const file = await this.#resolve(cid);
+      return file && { via: [], file };
+    }
+    const r = found.dir.resolve(path, cid.toV1());
+    if (!r) return undefined;
+    if (r.target.kind === 'dir') return { via: r.via, dir: { ih: found.ih, dir: found.dir, cid: r.target.cid, block: r.target.block } };
+    const loaded = await this.#load(found.ih, r.target.index);
+    if (!loaded) return undefined;
+    const t = loaded.tree;
+    return { via: r.via, file: { ...loaded, ref: t.height === 0 ? { kind: 'leaf', index: 0 } : { kind: 'node', level: t.height, index: 0 } } };
   }
 
   /** The bytes of block `cid`, or undefined when the node holds no such block. Throws for a
    *  malformed CID (the route answers 400). */
-  async block(text: string): Promise<Uint8Array | undefined> {
-    const found = await this.#resolve(cidOf(text));
-    if (!found) return undefined;
-    const { file, tree, ref } = found;
+  async block(text: string, path: readonly string[] = []): Promise<Uint8Array | undefined> {
+    const walked = await this.#walk(cidOf(text), path);
+    if (!walked) return undefined;
+    if (walked.dir) return walked.dir.block;
+    const { file, tree, ref } = walked.file!;
     if (ref.kind === 'node') return tree.node(ref.level, ref.index);
     const h = await open(file.path, 'r');
     try {
@@ -60,31 +120,46 @@ export class IpfsBlocks {
   /** A CARv1 of the DAG under `cid` (depth-first, each block once), streamed a block at a time;
    *  undefined when the node holds no such block. A leaf that no longer matches its digest ends the
    *  stream with an error: the client then has a CAR with a block missing, never a wrong one. */
-  async car(text: string, scope: DagScope = 'all'): Promise<AsyncIterable<Uint8Array> | undefined> {
+  async car(text: string, scope: DagScope = 'all', path: readonly string[] = []): Promise<AsyncIterable<Uint8Array> | undefined> {
     const root = cidOf(text);
-    const found = await this.#resolve(root);
-    if (!found) return undefined;
-    const { file, tree, ref } = found;
+    const walked = await this.#walk(root, path);
+    if (!walked) return undefined;
+    const self = this;
     return (async function* () {
+      // The CAR's root is the CID asked; the folders on the path come first, so a client can check
+      // the path leads where the CAR says.
       yield carHeader(root);
-      const h = await open(file.path, 'r');
-      try {
-        for (const b of tree.blocks(ref)) {
-          const bytes = b.ref.kind === 'node' ? tree.node(b.ref.level, b.ref.index) : await readLeaf(h, tree, b.ref.index);
-          yield carBlockHead(b.cid, bytes.length);
-          yield bytes;
-          if (scope === 'block') break;
-        }
-      } finally {
-        await h.close();
+      for (const v of walked.via) yield* frame(v.cid, v.block);
+      if (walked.file) {
+        yield* fileBlocks(walked.file, scope === 'block');
+        return;
       }
+      const { ih, dir, cid, block } = walked.dir!;
+      yield* frame(cid, block);
+      // entity: a folder's own node (its entries are other entities); all: everything under it.
+      if (scope === 'all') yield* self.#folderBlocks(ih, dir, cid);
     })();
+  }
+
+  async *#folderBlocks(ih: string, dir: UnixfsDir, cid: CID): AsyncGenerator<Uint8Array> {
+    for (const e of dir.entries(cid)) {
+      if (e.kind === 'dir') {
+        yield* frame(e.cid, dir.node(e.cid)!.block);
+        yield* this.#folderBlocks(ih, dir, e.cid);
+        continue;
+      }
+      const loaded = await this.#load(ih, e.index);
+      if (!loaded) throw new Error(`file ${e.index} is no longer held`);
+      const t = loaded.tree;
+      yield* fileBlocks({ ...loaded, ref: t.height === 0 ? { kind: 'leaf', index: 0 } : { kind: 'node', level: t.height, index: 0 } }, false);
+    }
   }
 
   async #resolve(cid: CID): Promise<(Loaded & { ref: UnixfsBlockRef }) | undefined> {
     const text = cid.toV1().toString();
     // A file's root (or a file of one chunk, whose root is its content id).
     for (const { infoHash, index } of await this.#cids.withCid(text)) {
+      if (index === DIR) continue;
       const loaded = await this.#load(infoHash, index);
       if (loaded && loaded.tree.root.toString() === text) return { ...loaded, ref: loaded.tree.height === 0 ? { kind: 'leaf', index: 0 } : { kind: 'node', level: loaded.tree.height, index: 0 } };
     }
@@ -126,6 +201,24 @@ export class IpfsBlocks {
       this.#trees.delete(k);
     }
     return loaded;
+  }
+}
+
+function* frame(cid: CID, bytes: Uint8Array): Generator<Uint8Array> {
+  yield carBlockHead(cid, bytes.length);
+  yield bytes;
+}
+
+/** A file's DAG from `ref` down, depth-first (its first block only when `one`). */
+async function* fileBlocks({ file, tree, ref }: Loaded & { ref: UnixfsBlockRef }, one: boolean): AsyncGenerator<Uint8Array> {
+  const h = await open(file.path, 'r');
+  try {
+    for (const b of tree.blocks(ref)) {
+      yield* frame(b.cid, b.ref.kind === 'node' ? tree.node(b.ref.level, b.ref.index) : await readLeaf(h, tree, b.ref.index));
+      if (one) break;
+    }
+  } finally {
+    await h.close();
   }
 }
 

@@ -7,7 +7,7 @@
 // UnixFS CID (issue 61: the chunks' digests, from which ipfs-blocks.ts serves its DAG at /ipfs/).
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { cidFromSha256, DhtRecords, isContentId, isUnixfsCid, keywordsOf, UnixfsTree, magnetOfRow, RecordError, recordKey, REPUBLISH_MS, Reputation, type DhtTransport, type SearchRow, type TorrentStatement } from '@cascade/content';
+import { cidFromSha256, DhtRecords, isContentId, isUnixfsCid, keywordsOf, UnixfsDirTooLarge, UnixfsTree, magnetOfRow, RecordError, recordKey, REPUBLISH_MS, Reputation, type DhtTransport, type SearchRow, type TorrentStatement } from '@cascade/content';
 import { hashFile } from '@cascade/content/node';
 import type { TorrentHandle } from '@cascade/engine';
 import { NodeError, errorMessage, InvalidInput } from '@cascade/node/basics';
@@ -16,7 +16,7 @@ import {
   type ContentIdMode, type ContentIds, type ContentIdsHost, type OnPublished, type TorrentExtras,
 } from '@cascade/node/content-host';
 import { FileCids, type FileCid } from './file-cids.ts';
-import { IpfsBlocks, type HeldFile } from './ipfs-blocks.ts';
+import { IpfsBlocks, type HeldFile, type HeldFolder } from './ipfs-blocks.ts';
 
 /** What content ids need of the node: the session and state, every torrent's events, the log, the
  *  listing's change signal, and which torrents are private shares (never indexed or published). */
@@ -68,7 +68,7 @@ export class NodeContent implements ContentIds {
     this.#node = node;
     this.#pacer = new IdlePacer(sessionBytesMoved(node.session));
     this.cids = new FileCids(node.db);
-    this.ipfs = new IpfsBlocks(this.cids, (ih, index) => this.#heldFile(ih, index));
+    this.ipfs = new IpfsBlocks(this.cids, (ih, index) => this.#heldFile(ih, index), (ih) => this.#heldFolder(ih));
     // A torrent's content ids are in memory while it is loaded (the detail view reads them at once).
     node.onTorrentEvent('tracked', (t) => void this.cids.load(t.infoHashHex).catch((err: unknown) => node.out.note(`content ids of ${t.infoHashHex}: ${errorMessage(err)}`)));
     node.onTorrentEvent('untracked', (t) => this.cids.forget(t.infoHashHex));
@@ -177,6 +177,11 @@ export class NodeContent implements ContentIds {
     if (this.#closed) return;
     if (fresh.length > 0) {
       await this.cids.set(ih, fresh);
+      this.ipfs.forget(ih);
+    }
+    // A multi-file torrent's folder as a UnixFS directory, once its files all have their CIDs.
+    if (m.multiFile && (fresh.length > 0 || !this.cids.dirOf(ih)) && !this.#closed) await this.#indexFolder(ih);
+    if (fresh.length > 0) {
       this.#node.changed();
       // Now that the node knows what the torrent holds, read what publishers said about it: a
       // record that contradicts the bytes is dropped and its publisher ignored from then on.
@@ -257,6 +262,34 @@ export class NodeContent implements ContentIds {
     const savePath = rec?.savePath ?? t.savePath;
     if (!savePath) return undefined;
     return { path: m.multiFile ? join(savePath, m.name, ...f.path) : join(savePath, m.name), length: f.length };
+  }
+
+  /** All of a multi-file torrent's files, when the node may serve them (see #heldFile) and holds each. */
+  #heldFolder(ih: string): HeldFolder | undefined {
+    const m = this.#node.session.get(ih)?.metainfo;
+    if (!m?.multiFile) return undefined;
+    const out: HeldFolder = [];
+    for (const [index, f] of m.files.entries()) {
+      if (f.pad) continue;
+      if (!this.#heldFile(ih, index)) return undefined;
+      out.push({ path: f.path, index });
+    }
+    return out;
+  }
+
+  async #indexFolder(ih: string): Promise<void> {
+    const m = this.#node.session.get(ih)?.metainfo;
+    const unixfs = this.cids.unixfsOf(ih);
+    if (!m || m.files.some((f, i) => !f.pad && !unixfs.has(i))) return;
+    try {
+      const dir = await this.ipfs.folder(ih);
+      if (!dir) return;
+      await this.cids.setDir(ih, dir.root.toString(), dir.root.multihash.digest);
+    } catch (err) {
+      // A folder of thousands of files would be a HAMT shard in IPFS: its files are served by their
+      // own CIDs only. Nothing here stops the files' own ids from being shown and published.
+      this.#node.out.note(`content ids of ${ih}: ${err instanceof UnixfsDirTooLarge ? err.message : `its folder's UnixFS CID: ${errorMessage(err)}`}`);
+    }
   }
 
   /** Whether the torrent's hashed files hold every content id expected of it (undefined: not hashed yet). */

@@ -98,3 +98,28 @@ test('hashFile reads once for both ids; unixfsCidOfFile names the file as the im
   // A digest list that does not fit the length is refused, not turned into a wrong tree.
   assert.throws(() => new UnixfsTree(2 * MiB + 5, r.chunks.subarray(32)), /3 chunks/);
 });
+
+test('a torrent’s folder as a UnixFS directory is the importer’s (nested folders, names sorted as dag-pb sorts them), and resolves paths', async () => {
+  const { UnixfsDir } = await import('../index.ts');
+  const files = [['b.bin', 10], ['a.bin', MiB + 7], ['sub/z.txt', 0], ['sub/deeper/ä.bin', 1], ['Z.bin', 3]] as const;
+  const blocks = new Map<string, Uint8Array>();
+  const store = { put: async (cid: { toString(): string }, b: Uint8Array) => void blocks.set(cid.toString(), b) };
+  const content = new Map(files.map(([p, n]) => [p, randomBytes(n)]));
+  const entries = new Map<string, string>();
+  for await (const e of importer([...content].map(([p, b]) => ({ path: `album/${p}`, content: [b] })), store as never, { cidVersion: 1, rawLeaves: true, chunker: fixedSize({ chunkSize: 1_048_576 }), layout: balanced({ maxChildrenPerNode: 1024 }) })) {
+    entries.set(e.path ?? '', e.cid.toString());
+  }
+  const dir = new UnixfsDir(files.map(([p], index) => {
+    const tree = ours(content.get(p)!);
+    return { path: p.split('/'), cid: tree.root, tsize: tree.rootTsize, index };
+  }));
+  assert.equal(dir.root.toString(), entries.get('album'));
+  assert.deepEqual(Buffer.from(dir.node(dir.root)!.block), Buffer.from(blocks.get(entries.get('album')!)!));
+  const sub = dir.resolve(['sub', 'deeper'])!;
+  assert.equal(sub.target.cid.toString(), entries.get('album/sub/deeper'));
+  assert.deepEqual(sub.via.map((v) => v.cid.toString()), [entries.get('album'), entries.get('album/sub')]);
+  assert.deepEqual(dir.resolve(['sub', 'deeper', 'ä.bin'])!.target, { kind: 'file', cid: ours(content.get('sub/deeper/ä.bin')!).root, index: 3 });
+  assert.equal(dir.resolve(['nothing']), undefined);
+  assert.equal(dir.resolve(['b.bin', 'inside']), undefined);
+  assert.deepEqual(dir.entries(dir.root).map((e) => e.cid.toString()), ['Z.bin', 'a.bin', 'b.bin', 'sub'].map((n) => entries.get(`album/${n}`)));
+});

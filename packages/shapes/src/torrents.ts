@@ -146,6 +146,9 @@ export interface TorrentDetail extends ListEntry {
   trackers: TrackerStatus[];
   /** null until metadata is known (a magnet still fetching it). */
   files: FileView[] | null;
+  /** A multi-file torrent's folder as a UnixFS directory (issue 61, docs/storage/ipfs.md), once every
+   *  file has its UnixFS CID: /ipfs/<it>/<path> reaches each file. null: single-file, or not yet. */
+  unixfsCid?: string | null;
   /** Distributed copies among the connected peers (libtorrent's and qBittorrent's "availability"):
    *  whole copies every piece has, plus the share of pieces held by one more; null without metadata. */
   distributedCopies: number | null;

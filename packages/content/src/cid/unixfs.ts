@@ -89,6 +89,12 @@ export class UnixfsTree {
     return this.#digests.length / 32;
   }
 
+  /** The root's cumulative size (its block and everything under it), as a directory's link to the
+   *  file counts it: the file's length for a file of one chunk. */
+  get rootTsize(): number {
+    return this.height === 0 ? this.length : this.#levels[this.height]![0]!.tsize;
+  }
+
   get root(): CID {
     return this.height === 0 ? this.leafCid(0) : this.#levels[this.height]![0]!.cid;
   }

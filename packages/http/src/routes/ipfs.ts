@@ -7,8 +7,9 @@
 //   `Accept: application/vnd.ipld.car` or `?format=car`: a CARv1 of the DAG under the CID, depth-first,
 //   each block once (`?dag-scope=block`: its first block only; `entity` and `all` are the whole file).
 // Public: the blocks are what the registry and the node's public torrents give everyone anyway.
+// `/ipfs/<cid>/<path>`: inside a multi-file torrent's folder, published as a UnixFS directory (the
+// CAR carries the folders on the path first, then what the path names).
 // A malformed CID is 400, what the node does not hold 404, a response neither format names 406.
-// `/ipfs/<cid>/<path>` (a torrent's folder as a UnixFS directory) is not served: 404, saying so.
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { CAR_TYPE, carBlockHead, carHeader, parseCid, RAW_BLOCK_TYPE } from '@cascade/content';
@@ -30,7 +31,8 @@ export function ipfsRoutes(app: FastifyInstance, ctx: ApiContext): void {
   };
 
   const serve = async (req: Req, reply: FastifyReply) => {
-    const { cid } = req.params as { cid: string };
+    const { cid, '*': rest } = req.params as { cid: string; '*'?: string };
+    const path = (rest ?? '').split('/').filter((p) => p !== '');
     const q = req.query as { format?: string; 'dag-scope'?: string };
     const accept = String(req.headers.accept ?? '');
     const format = q.format === 'car' || q.format === 'raw' ? q.format : q.format === undefined ? (accept.includes(CAR) ? 'car' : accept.includes(RAW_BLOCK_TYPE) ? 'raw' : undefined) : null;
@@ -52,31 +54,32 @@ export function ipfsRoutes(app: FastifyInstance, ctx: ApiContext): void {
         .header('etag', etag);
 
     // A metadata block the node registered: a DAG of one block.
-    const meta = await ctx.chain?.blockBytes(cid);
+    const meta = path.length === 0 ? await ctx.chain?.blockBytes(cid) : undefined;
     const ipfs = meta ? undefined : await content();
     if (format === 'raw') {
       let bytes = meta;
       try {
-        bytes ??= await ipfs?.block(cid);
+        bytes ??= await ipfs?.block(cid, path);
       } catch (err) {
         return reply.code(500).send({ error: 'Internal Server Error', message: errorMessage(err) });
       }
-      if (!bytes) return reply.code(404).send({ error: 'Not Found', message: `no block ${cid} on this node` });
+      if (!bytes) return reply.code(404).send({ error: 'Not Found', message: `no block ${[cid, ...path].join('/')} on this node` });
       return common(RAW_BLOCK_TYPE, `"${cid}.raw"`).send(Buffer.from(bytes));
     }
-    const car = meta ? oneBlockCar(parsed, meta) : await ipfs?.car(cid, scope as 'all');
-    if (!car) return reply.code(404).send({ error: 'Not Found', message: `no DAG ${cid} on this node` });
+    let car: AsyncIterable<Uint8Array> | undefined;
+    try {
+      car = meta ? oneBlockCar(parsed, meta) : await ipfs?.car(cid, scope as 'all', path);
+    } catch (err) {
+      return reply.code(500).send({ error: 'Internal Server Error', message: errorMessage(err) });
+    }
+    if (!car) return reply.code(404).send({ error: 'Not Found', message: `no DAG ${[cid, ...path].join('/')} on this node` });
     return common(CAR_TYPE, `"${cid}.car.${scope}"`)
       .header('content-disposition', `attachment; filename="${cid}.car"`)
       .send(Readable.from(car, { objectMode: false }));
   };
   // Fastify answers HEAD from these GET routes too.
   app.get('/ipfs/:cid', { config: { access: 'public' }, schema: { hide: true } }, (req, reply) => serve(req, reply));
-  app.get('/ipfs/:cid/*', { config: { access: 'public' }, schema: { hide: true } }, (req, reply) => {
-    const { cid } = req.params as { cid: string };
-    if (!parseCid(cid)) return reply.code(400).send({ error: 'Bad Request', message: `${JSON.stringify(cid.slice(0, 100))} is not a CID` });
-    return reply.code(404).send({ error: 'Not Found', message: 'paths inside a CID are not served by this node: a torrent’s folder is not published as a UnixFS directory; ask for each file by its own CID' });
-  });
+  app.get('/ipfs/:cid/*', { config: { access: 'public' }, schema: { hide: true } }, (req, reply) => serve(req, reply));
 }
 
 async function* oneBlockCar(cid: import('@cascade/content').CID, bytes: Uint8Array): AsyncIterable<Uint8Array> {

@@ -156,6 +156,7 @@ export const detailSchema = {
     },
     trackers: { type: 'array', items: { $ref: 'Tracker#' } },
     files: { type: ['array', 'null'], items: { $ref: 'TorrentFile#' }, description: 'null until metadata is known' },
+    unixfsCid: { type: ['string', 'null'], description: 'a multi-file torrent\'s folder as a UnixFS directory, once every file has its UnixFS CID: /ipfs/<it>/<path> reaches each file' },
     shareWarning: { type: ['string', 'null'], description: 'why this torrent’s magnet cannot lead others here (its trackers are all on this machine while the node is reachable from elsewhere); null when fine' },
     discovery: {
       type: ['object', 'null'],

@@ -28,6 +28,8 @@ export interface CidsView {
   of(infoHash: string): ReadonlyMap<number, string>;
   /** The files' UnixFS CIDs (issue 61), by file index; empty until computed. */
   unixfsOf?(infoHash: string): ReadonlyMap<number, string>;
+  /** A multi-file torrent's folder's UnixFS CID, once its files all have theirs. */
+  dirOf?(infoHash: string): string | undefined;
   load(infoHash: string): Promise<void>;
   forget(infoHash: string): void;
 }
@@ -45,8 +47,8 @@ export type OnPublished = (t: TorrentHandle, s: TorrentStatement, r: PublishResu
 /** The node's files as IPFS blocks (GET /ipfs/<cid>, issue 61): a block's bytes, or a CARv1 of the
  *  DAG under a CID; undefined when the node holds no such block; a malformed CID throws. */
 export interface IpfsBlockSource {
-  block(cid: string): Promise<Uint8Array | undefined>;
-  car(cid: string, scope?: 'all' | 'entity' | 'block'): Promise<AsyncIterable<Uint8Array> | undefined>;
+  block(cid: string, path?: readonly string[]): Promise<Uint8Array | undefined>;
+  car(cid: string, scope?: 'all' | 'entity' | 'block', path?: readonly string[]): Promise<AsyncIterable<Uint8Array> | undefined>;
 }
 
 /** What @cascade/content-node gives the node once loaded (its NodeContent). */
@@ -104,6 +106,7 @@ export class NodeContentIds {
   readonly cids: CidsView = {
     of: (infoHash) => this.#ids?.cids.of(infoHash) ?? NONE,
     unixfsOf: (infoHash) => this.#ids?.cids.unixfsOf?.(infoHash) ?? NONE,
+    dirOf: (infoHash) => this.#ids?.cids.dirOf?.(infoHash),
     load: async (infoHash) => this.#ids?.cids.load(infoHash),
     forget: (infoHash) => this.#ids?.cids.forget(infoHash),
   };

@@ -120,7 +120,7 @@ export type DetailNode = ListingNode & {
 
 /** What a torrent's file list reads: the state DB, private shares and content ids. */
 export type FilesNode = Pick<ListingNode, 'db' | 'privateShares'> & {
-  readonly content?: { readonly cids: { of(infoHash: string): ReadonlyMap<number, string>; unixfsOf?(infoHash: string): ReadonlyMap<number, string> } } | undefined;
+  readonly content?: { readonly cids: { of(infoHash: string): ReadonlyMap<number, string>; unixfsOf?(infoHash: string): ReadonlyMap<number, string>; dirOf?(infoHash: string): string | undefined } } | undefined;
 };
 
 /** The detail of a torrent stored but not running here: one another member of a cluster holds, or
@@ -169,6 +169,7 @@ export function torrentDetail(node: DetailNode, t: TorrentHandle): TorrentDetail
     stalledReason: node.model.stalledReason(t),
     shareWarning: node.model.shareWarning(trackersOf(t, shared)),
     files: torrentFiles(node, t, rec?.selectedFiles ?? null),
+    unixfsCid: node.content?.cids.dirOf?.(t.infoHashHex) ?? null,
     privateDiscovery: hidden,
     privateDiscoveryAvailable: !!node.onion,
     ...orderOf(pieceOrder(t)),

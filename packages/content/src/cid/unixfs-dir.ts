@@ -1,0 +1,120 @@
+// A multi-file torrent's folder as a UnixFS directory: what @helia/unixfs's addAll gives the folder
+// when its files are imported under their paths with the defaults (ipfs-unixfs-importer 16's
+// dir-flat.js): a dag-pb node per folder, UnixFS type `directory` with no mtime/mode, one link per
+// entry (its name, its root CID, its cumulative size: a file's root Tsize, a folder's block plus its
+// entries'), links sorted by name as dag-pb requires. A folder whose links would pass the importer's
+// shard threshold (256 KiB of names and CIDs) becomes a HAMT shard there: not built here (TooLarge).
+// Directory nodes hold links only: all of a torrent's are kept while it is asked for.
+import * as dagPb from '@ipld/dag-pb';
+import { UnixFS } from 'ipfs-unixfs';
+import { CID } from 'multiformats/cid';
+import * as Digest from 'multiformats/hashes/digest';
+import { sha256 as sha2 } from 'multiformats/hashes/sha2';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { DAG_PB } from './unixfs.ts';
+
+/** ipfs-unixfs-importer's DEFAULT_SHARD_SPLIT_THRESHOLD_BYTES, measured its default way ('links-bytes'). */
+const SHARD_THRESHOLD = 262_144;
+
+export interface DirFile {
+  /** Path under the folder (the torrent's name is the folder itself). */
+  path: string[];
+  /** The file's UnixFS root and its Tsize (UnixfsTree's root and rootTsize). */
+  cid: CID;
+  tsize: number;
+  /** Whose file it is (the metainfo's file index). */
+  index: number;
+}
+
+export type DirTarget = { kind: 'dir'; cid: CID; block: Uint8Array; path: string[] } | { kind: 'file'; cid: CID; index: number };
+
+interface Folder {
+  entries: Map<string, Folder | DirFile>;
+  cid?: CID;
+  block?: Uint8Array;
+  tsize?: number;
+}
+
+export class UnixfsDirTooLarge extends Error {}
+
+export class UnixfsDir {
+  readonly #top: Folder = { entries: new Map() };
+  readonly #byCid = new Map<string, { folder: Folder; path: string[] }>();
+
+  constructor(files: readonly DirFile[]) {
+    for (const f of files) {
+      let at = this.#top;
+      for (const part of f.path.slice(0, -1)) {
+        let next = at.entries.get(part);
+        if (!next) at.entries.set(part, (next = { entries: new Map() }));
+        if (!('entries' in next)) throw new Error(`${f.path.join('/')}: ${part} is a file and a folder`);
+        at = next;
+      }
+      at.entries.set(f.path[f.path.length - 1]!, f);
+    }
+    this.#flush(this.#top, []);
+  }
+
+  get root(): CID {
+    return this.#top.cid!;
+  }
+
+  /** A folder's node by its CID (any folder of the torrent). */
+  node(cid: CID): { block: Uint8Array; path: string[] } | undefined {
+    const at = this.#byCid.get(cid.toString());
+    return at && { block: at.folder.block!, path: at.path };
+  }
+
+  /** What `path` (under the folder `from`, the top one by default) names, and the folders' nodes on
+   *  the way to it (the top one first), or undefined when there is no such entry. */
+  resolve(path: readonly string[], from: CID = this.root): { target: DirTarget; via: { cid: CID; block: Uint8Array }[] } | undefined {
+    const start = this.#byCid.get(from.toString());
+    if (!start) return undefined;
+    let at: Folder | DirFile = start.folder;
+    const via: { cid: CID; block: Uint8Array }[] = [];
+    const walked = [...start.path];
+    for (const part of path) {
+      if (!('entries' in at)) return undefined;
+      via.push({ cid: at.cid!, block: at.block! });
+      const next: Folder | DirFile | undefined = at.entries.get(part);
+      if (!next) return undefined;
+      at = next;
+      walked.push(part);
+    }
+    const target: DirTarget = 'entries' in at ? { kind: 'dir', cid: at.cid!, block: at.block!, path: walked } : { kind: 'file', cid: at.cid, index: at.index };
+    return { target, via };
+  }
+
+  /** A folder's entries in link order (by name), for walking the whole DAG. */
+  entries(cid: CID): ({ kind: 'dir'; cid: CID } | { kind: 'file'; cid: CID; index: number })[] {
+    const at = this.#byCid.get(cid.toString());
+    if (!at) return [];
+    return [...at.folder.entries].sort(([a], [b]) => compareNames(a, b)).map(([, e]) => ('entries' in e ? { kind: 'dir' as const, cid: e.cid! } : { kind: 'file' as const, cid: e.cid, index: e.index }));
+  }
+
+  #flush(folder: Folder, path: string[]): void {
+    const links: dagPb.PBLink[] = [];
+    let estimate = 0;
+    for (const [name, e] of folder.entries) {
+      if ('entries' in e) this.#flush(e, [...path, name]);
+      const cid = 'entries' in e ? e.cid! : e.cid;
+      const tsize = 'entries' in e ? e.tsize! : e.tsize;
+      links.push({ Name: name, Tsize: tsize, Hash: cid });
+      estimate += new TextEncoder().encode(name).length + cid.bytes.length;
+    }
+    if (estimate > SHARD_THRESHOLD) throw new UnixfsDirTooLarge(`the folder ${path.join('/') || '(top)'} has too many entries for a plain UnixFS directory (IPFS would shard it)`);
+    const block = dagPb.encode(dagPb.prepare({ Data: new UnixFS({ type: 'directory' }).marshal(), Links: links }));
+    folder.block = block;
+    folder.cid = CID.createV1(DAG_PB, Digest.create(sha2.code, sha256(block)));
+    folder.tsize = block.length + links.reduce((n, l) => n + (l.Tsize ?? 0), 0);
+    this.#byCid.set(folder.cid.toString(), { folder, path });
+  }
+}
+
+/** dag-pb's link order: by the names' bytes. */
+function compareNames(a: string, b: string): number {
+  const x = new TextEncoder().encode(a);
+  const y = new TextEncoder().encode(b);
+  for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+  return x.length - y.length;
+}
