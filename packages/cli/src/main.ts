@@ -56,6 +56,8 @@ async function dispatch(inv: Invocation, out: Output): Promise<number> {
       return (await import('./commands/db.ts')).dbCommand(inv, out);
     case 'rss':
       return (await import('./commands/rss.ts')).rssCommand(inv, out);
+    case 'market':
+      return (await import('./commands/market.ts')).marketCommand(inv, out);
     default:
       return (await import('./commands/verbs.ts')).runVerb(inv, out);
   }

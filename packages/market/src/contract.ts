@@ -3,6 +3,7 @@
 // as the contract's error name and nothing is sent.
 import { BaseError, ContractFunctionRevertedError, erc20Abi, type Address, type Hex, type PublicClient } from 'viem';
 import { cascadeMarket, type NodeChain } from '@cascade/chain';
+import { NodeError, type NodeErrorKind } from '@cascade/node/basics';
 import { ETHER, parseDetails, showPrice, type ListingDetails } from './terms.ts';
 
 /** What of a node's chain the market uses. */
@@ -39,12 +40,20 @@ export interface ChainOrder {
 }
 
 /** A refusal by the contract (its error's name and arguments), or a transaction that failed. */
-export class MarketRefused extends Error {
+export class MarketRefused extends NodeError {
   readonly errorName: string;
   constructor(errorName: string, message: string) {
-    super(message);
+    super(kindOf(errorName), message);
     this.errorName = errorName;
   }
+}
+
+/** The contract's errors as the node's kinds: what the CLI's exit code and the HTTP status say. */
+function kindOf(errorName: string): NodeErrorKind {
+  if (errorName === 'UnknownListing' || errorName === 'UnknownOrder') return 'not-found';
+  if (['NotListed', 'NotPaid', 'DeadlinePassed', 'DeadlineNotPassed', 'NotSeller', 'NotOwner', 'NothingOwed'].includes(errorName)) return 'conflict';
+  if (['Failed', 'NoMarket'].includes(errorName) || errorName.startsWith('ERC20')) return 'failed';
+  return 'invalid';
 }
 
 export function marketAddress(chain: MarketChain): Address {

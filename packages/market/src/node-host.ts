@@ -7,7 +7,7 @@ import { addResult, addUri } from '@cascade/node/features';
 import { ShareKeys } from '@cascade/private-node/offline';
 import { checkKey, linkFor, readPrivateInfo } from '@cascade/private-shares';
 import type { MarketHost, ShareSecret } from './service.ts';
-import { TermsError } from './terms.ts';
+import { NodeError } from '@cascade/node/basics';
 
 export function nodeMarketHost(node: CascadeNode, opts: { log?: (line: string) => void; changed?: () => void } = {}): MarketHost {
   const keys = new ShareKeys(node.db);
@@ -16,15 +16,15 @@ export function nodeMarketHost(node: CascadeNode, opts: { log?: (line: string) =
     resolve: (arg) => node.resolve(arg),
     async share(infoHash): Promise<ShareSecret> {
       const t = node.session.get(infoHash);
-      if (!t?.metainfo) throw new TermsError(`this node does not have ${infoHash} (or not its metadata yet)`);
+      if (!t?.metainfo) throw new NodeError('not-found', `this node does not have ${infoHash} (or not its metadata yet)`);
       const info = readPrivateInfo(t.metainfo.infoBytes);
-      if (!info) throw new TermsError(`${t.metainfo.name} is not a private share: the market sells the key to one (make it with \`cascade share\` or Share in the web app)`);
+      if (!info) throw new NodeError('conflict', `${t.metainfo.name} is not a private share: the market sells the key to one (make it with \`cascade share\` or Share in the web app)`);
       const held = await keys.get(infoHash);
-      if (!held) throw new TermsError(`this node cannot open ${infoHash}: it holds no key for it, so it has nothing to deliver`);
+      if (!held) throw new NodeError('conflict', `this node cannot open ${infoHash}: it holds no key for it, so it has nothing to deliver`);
       try {
         checkKey(info, held.key);
       } catch {
-        throw new TermsError(`this node's key for ${infoHash} does not open it: nothing it could deliver`);
+        throw new NodeError('conflict', `this node's key for ${infoHash} does not open it: nothing it could deliver`);
       }
       const manifest = node.privateShares.view(infoHash)?.manifest;
       return {

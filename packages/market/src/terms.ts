@@ -1,6 +1,7 @@
 // What a listing's terms look like to a person and to the contract: prices in a token's units,
 // royalties in basis points, delivery times in seconds, and the key commitment a listing carries.
 import { concat, keccak256, parseUnits, formatUnits, toHex, type Address, type Hex } from 'viem';
+import { NodeError } from '@cascade/node/basics';
 
 /** The token address that means ether (native currency) on the market contract. */
 export const ETHER: Address = '0x0000000000000000000000000000000000000000';
@@ -12,7 +13,12 @@ export const DEFAULT_DELIVERY_SECONDS = 3600;
 export const BUYER_KEY_BYTES = 32;
 export const ENVELOPE_BYTES = 80;
 
-export class TermsError extends Error {}
+/** A term written wrong (a price, a royalty, a deadline, an id): the request's fault, exit 2 / HTTP 400. */
+export class TermsError extends NodeError {
+  constructor(message: string) {
+    super('invalid', message);
+  }
+}
 
 /**
  * The commitment a listing publishes: keccak256("cascade-market/v1/key" || infohash || key). It names

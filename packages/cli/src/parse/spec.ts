@@ -369,6 +369,18 @@ export const COMMANDS: Record<string, CommandSpec> = {
   help: { options: COMMON, positionals: [0, 1], usage: 'help [command]', summary: 'show help (also `cascade <command> --help`)' },
 };
 
+  market: {
+    options: [...COMMON, 'price', 'token', 'royalty', 'deadline'],
+    positionals: [0, 2],
+    usage: 'market [list] | market sell <share> --price N [--token SEED|ETH|ADDRESS] [--royalty PCT] [--deadline TIME] | market buy <listing> | market orders | market refund <order> | market deliver | market delist <listing>',
+    summary: 'sell and buy access to private shares on the chain: escrow, key delivery by the seller\'s node, refunds',
+    details:
+      'On the running node (`cascade serve`), with its chain\'s market contract. `sell` lists a private share this node can\n' +
+      'open (refused otherwise); `buy` pays the price into escrow; the seller\'s node delivers the key sealed to the\n' +
+      'buyer by itself (`deliver` does it once, for a node that was offline) and the buyer\'s node opens the share and\n' +
+      'downloads it from whoever seeds it; after the deadline with nothing delivered, `refund` returns the price.\n' +
+      'What protects each side, and what a contract cannot prove: docs/market.md.',
+  },
 /** Words wrapped at 100 columns, later lines indented by `indent`. */
 function wrap(text: string, indent: number): string {
   const lines = [''];

@@ -25,6 +25,7 @@ import { readinessRoutes } from '../routes/readiness.ts';
 import { clusterRoutes } from '../routes/cluster.ts';
 import { ipfsRoutes } from '../routes/ipfs.ts';
 import { chainRoutes } from '../routes/chain.ts';
+import { marketRoutes } from '../routes/market.ts';
 import { networkRoutes } from '../routes/network.ts';
 import { searchRoutes } from '../routes/search.ts';
 import { rssRoutes } from '../routes/rss.ts';
@@ -106,6 +107,7 @@ export async function buildApp(ctx: ApiContext, opts: AppOptions): Promise<Fasti
         { name: 'rss', description: 'RSS/Atom feeds, download rules and the matches they took' },
         { name: 'assistant', description: 'the help assistant: checks of this node and answers from the help entries' },
         { name: 'chain', description: 'ownership records in the content registry, seeding rewards from receipts' },
+        { name: 'market', description: 'selling and buying access to private shares on the market contract: escrow, key delivery, refunds' },
       ],
     },
   });
@@ -120,6 +122,7 @@ export async function buildApp(ctx: ApiContext, opts: AppOptions): Promise<Fasti
   clusterRoutes(app, ctx);
   ipfsRoutes(app, ctx);
   chainRoutes(app, ctx);
+  marketRoutes(app, ctx);
   networkRoutes(app, ctx);
   searchRoutes(app, ctx);
   rssRoutes(app, ctx.rss);

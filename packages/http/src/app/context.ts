@@ -15,6 +15,8 @@ export interface ApiContext {
   chain?: { status(): Promise<ChainHealth>; blockBytes(cid: string): Promise<Uint8Array | undefined> };
   /** The chain's control RPCs (register, verify, rewards, rewards.claim), for routes/chain.ts. */
   chainRpc?: RpcHandlers;
+  /** The market's control RPCs (market.*), for routes/market.ts (app/market.ts). */
+  marketRpc?: Record<string, (p: Record<string, unknown>) => Promise<unknown>>;
   /** Sign-in, sessions, members and the request gate. */
   auth: AuthContext;
   /** Where uploads and added torrents are saved. */

@@ -33,6 +33,7 @@ import type { ReceiptTerms } from '@cascade/rewards';
 import { networkPlugin, type OnionOptions } from '@cascade/node-network';
 import { attachRewards } from '@cascade/rewards';
 import { checkGgufFile, isLocalLlm, loadNodeLlamaCpp, type LlmConfig } from '@cascade/assistant';
+import { wireMarket } from './market.ts';
 
 
 /** How long stopping the node lets HTTP responses in flight finish before it cuts them. */
@@ -355,10 +356,16 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       chat: {},
       chain: rewards.chain,
       chainRpc: rewards.handlers,
+    // The market (issue 62): its RPCs now, @cascade/market loaded when first used or once the chain
+    // runs with a market contract (its watchers deliver this node's sales and open its purchases).
+    const market = wireMarket(node, rewards.chain, () => live?.poke());
+    node.control?.extend(market.rpc);
+    cleanups.push(() => market.close());
       node,
       auth,
       rss,
       // The setting, so a change applies to the next add or upload at once.
+      marketRpc: market.rpc,
       get downloadDir() {
         return node.model.getSettings().downloadDir;
       },
@@ -437,6 +444,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const ready = loadLibrary(node, log)
       .then((n) => {
         libraryLoaded = true;
+    market.start();
         feed.poke();
         // Rules see the stored torrents as loaded, so a take never re-adds one.
         rss.start();

@@ -1,0 +1,51 @@
+// The market (issue 62) on `serve`: its control RPCs from the start, and, once the chain runs with
+// a market contract, the watchers that deliver this node's sales and open its purchases.
+// @cascade/market is loaded with a dynamic import here, when first needed: a node that never
+// trades, and `cascade download`, never load it.
+import type { CascadeNode } from '@cascade/node';
+import { NodeError } from '@cascade/node';
+import type { MarketChain, MarketService } from '@cascade/market';
+
+type Handler = (p: Record<string, unknown>) => Promise<unknown>;
+const METHODS = ['market.list', 'market.orders', 'market.sell', 'market.buy', 'market.refund', 'market.delist', 'market.deliver'] as const;
+/** How often the watchers look at the chain (CASCADE_MARKET_POLL_MS overrides). */
+const POLL_MS = 2000;
+
+export interface NodeMarket {
+  rpc: Record<string, Handler>;
+  /** Starts the watchers once the chain runs with a market contract. */
+  start(): void;
+  close(): Promise<void>;
+}
+
+export function wireMarket(node: CascadeNode, chain: { ready(): Promise<MarketChain>; readonly started: Promise<void>; readonly chain: MarketChain | undefined }, changed: () => void): NodeMarket {
+  let service: Promise<MarketService> | undefined;
+  const load = (): Promise<MarketService> =>
+    (service ??= import('@cascade/market').then(
+      (m) =>
+        new m.MarketService(async () => {
+          const c = await chain.ready();
+          if (!c.contracts.market) throw new NodeError('failed', `chain ${c.chain.id} has no market contract: deploy one with \`cascade chain deploy\` and give its "market" in --chain-contracts`);
+          return c;
+        }, m.nodeMarketHost(node, { changed })),
+    ));
+  let handlers: Promise<Record<string, Handler>> | undefined;
+  const rpc = Object.fromEntries(
+    METHODS.map((name) => [name, async (p: Record<string, unknown>) => (await (handlers ??= import('@cascade/market').then((m) => m.marketRpc(load))))[name]!(p)]),
+  );
+  let closed = false;
+  return {
+    rpc,
+    start() {
+      void chain.started.then(async () => {
+        if (closed || !chain.chain?.contracts.market) return;
+        const s = await load();
+        if (!closed) s.watch(Number(process.env.CASCADE_MARKET_POLL_MS) || POLL_MS);
+      }).catch((err: unknown) => node.out.note(`market: ${(err as Error).message}`));
+    },
+    async close() {
+      closed = true;
+      (await service?.catch(() => undefined))?.close();
+    },
+  };
+}
