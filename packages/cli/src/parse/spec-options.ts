@@ -195,8 +195,8 @@ export const OPTION_DEFS: Record<OptName, OptDef> = {
   relay: { type: 'boolean', help: 'also run an onion relay (and discovery exit) for others, published to --directory' },
   'relay-port': { type: 'string', arg: 'N', help: 'the relay\'s port, TCP and WebSocket (default 0 = any)' },
   exit: { type: 'boolean', default: true, help: 'act as a discovery exit too', off: 'relay cells only, never act as the discovery exit' },
-};
   price: { type: 'string', arg: 'N', help: 'market sell: the price in tokens (5, 0.25)' },
   token: { type: 'string', arg: 'SEED|ETH|ADDRESS', help: 'market sell: what the price is paid in: the node\'s SEED token (default), ether, or an ERC-20 at ADDRESS' },
   royalty: { type: 'string', arg: 'PCT', help: 'market sell: the share of each sale paid to the content\'s registered owner (5%, 250bps; default none)' },
   deadline: { type: 'string', arg: 'TIME', help: 'market sell: how long the seller has to deliver the key after a purchase before the buyer may take a refund (90s, 30m, 1h, 2d; default 1h)' },
+};

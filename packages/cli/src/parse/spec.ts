@@ -366,9 +366,6 @@ export const COMMANDS: Record<string, CommandSpec> = {
     optionHelp: { category: 'rss rule: category of what the rule adds', 'save-path': 'rss rule: where what the rule adds is saved', tag: 'rss rule: tag what it adds (repeatable)', paused: 'rss rule: add them paused' },
     details: RSS_DETAILS,
   },
-  help: { options: COMMON, positionals: [0, 1], usage: 'help [command]', summary: 'show help (also `cascade <command> --help`)' },
-};
-
   market: {
     options: [...COMMON, 'price', 'token', 'royalty', 'deadline'],
     positionals: [0, 2],
@@ -381,6 +378,9 @@ export const COMMANDS: Record<string, CommandSpec> = {
       'downloads it from whoever seeds it; after the deadline with nothing delivered, `refund` returns the price.\n' +
       'What protects each side, and what a contract cannot prove: docs/market.md.',
   },
+  help: { options: COMMON, positionals: [0, 1], usage: 'help [command]', summary: 'show help (also `cascade <command> --help`)' },
+};
+
 /** Words wrapped at 100 columns, later lines indented by `indent`. */
 function wrap(text: string, indent: number): string {
   const lines = [''];

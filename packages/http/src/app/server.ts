@@ -32,8 +32,8 @@ import type { ChainConfig } from '@cascade/rewards';
 import type { ReceiptTerms } from '@cascade/rewards';
 import { networkPlugin, type OnionOptions } from '@cascade/node-network';
 import { attachRewards } from '@cascade/rewards';
-import { checkGgufFile, isLocalLlm, loadNodeLlamaCpp, type LlmConfig } from '@cascade/assistant';
 import { wireMarket } from './market.ts';
+import { checkGgufFile, isLocalLlm, loadNodeLlamaCpp, type LlmConfig } from '@cascade/assistant';
 
 
 /** How long stopping the node lets HTTP responses in flight finish before it cuts them. */
@@ -352,20 +352,20 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     // The chain and seeding receipts (issue 13): the receipts' watcher goes on before the library loads.
     const rewards = attachRewards(node, opts.chain ?? {}, opts.receipts, opts.ipfsApi ? { ipfsApi: opts.ipfsApi } : {});
     cleanups.push(() => rewards.close());
-    const ctx: ApiContext = {
-      chat: {},
-      chain: rewards.chain,
-      chainRpc: rewards.handlers,
     // The market (issue 62): its RPCs now, @cascade/market loaded when first used or once the chain
     // runs with a market contract (its watchers deliver this node's sales and open its purchases).
     const market = wireMarket(node, rewards.chain, () => live?.poke());
     node.control?.extend(market.rpc);
     cleanups.push(() => market.close());
+    const ctx: ApiContext = {
+      chat: {},
+      chain: rewards.chain,
+      chainRpc: rewards.handlers,
+      marketRpc: market.rpc,
       node,
       auth,
       rss,
       // The setting, so a change applies to the next add or upload at once.
-      marketRpc: market.rpc,
       get downloadDir() {
         return node.model.getSettings().downloadDir;
       },
@@ -440,11 +440,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     httpPort = (app.server.address() as AddressInfo).port;
     const describe = opts.describeFailure ?? ((err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n')[0]!);
     rewards.start((line, failure) => log.note(failure === undefined ? line : `chain: not started: ${describe(failure)}`));
+    market.start();
 
     const ready = loadLibrary(node, log)
       .then((n) => {
         libraryLoaded = true;
-    market.start();
         feed.poke();
         // Rules see the stored torrents as loaded, so a take never re-adds one.
         rss.start();
