@@ -45,6 +45,11 @@ export function FilesTab({ detail, onChanged }: { detail: TorrentDetailView; onC
         <input type="checkbox" checked={all} onChange={() => apply(all ? new Set() : new Set(detail.files.map((f) => f.index)))} />
         {all ? 'All files selected' : `${selected.size} of ${detail.files.length} selected`}
       </label>
+      {typeof detail.raw?.unixfsCid === 'string' && (
+        <div className="file-cid mono small muted" title="IPFS CID of the torrent's folder as a UnixFS directory: /ipfs/<it>/<file path> reaches each file" data-testid="folder-unixfs-cid">
+          ipfs folder {detail.raw.unixfsCid}
+        </div>
+      )}
       <ul className="file-list">
         {detail.files.map((f) => (
           <FileRow
