@@ -24,6 +24,7 @@ export { loadOrCreateApiToken, apiTokenPath, ApiToken, rotateApiToken, sharedApi
 export { claimCodePath, readClaimCode, ensureClaimCode, newClaimCode, claimCodeMatches, removeClaimCode, resetClaimCode, ownerResetOf, type OwnerReset } from './src/auth/claim-code.ts';
 export { CascadeNode, statusOf, dhtPortOf, silentLog } from './src/core/node.ts';
 export { startNode, sessionOptions } from './src/core/node-start.ts';
+export type { StoragePlugin } from './src/core/storage-plugin.ts';
 export type { ConnectionLimits, NodeOptions, NodeLog } from './src/core/node.ts';
 export {
   ControlServer,

@@ -101,7 +101,7 @@ export function s3Error(err: unknown, what: string, loc?: S3Location): S3Storage
     default:
       // A HEAD has no body, so no code: the status says what happened.
       if (status === 404) text = loc ? `bucket ${bucket} or the object does not exist (404)` : 'not found (404)';
-      else if (status === 403) text = `access to ${bucket} was denied (403): check the credentials`;
+      else if (status === 403) text = `the store refused the credentials, or they lack permission for ${bucket} (403): check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the profile`;
       else if (status === 503) text = `the store is throttling requests (503) and the retries did not get through`;
       else text = `${code ?? 'error'}${status ? ` (HTTP ${status})` : ''}: ${e.message ?? String(err)}`;
   }

@@ -6,6 +6,7 @@ import { dhtPortOf, ownerResetOf } from '@cascade/node';
 import { waitForStopSignal } from '../core/signals.ts';
 import { errorReport } from '../core/error-report.ts';
 import { servicesOf } from '../core/unreachable.ts';
+import { openStorage } from '../core/storage.ts';
 import type { Invocation } from '../parse/args.ts';
 import type { Output } from '../output/output.ts';
 
@@ -13,10 +14,13 @@ export async function serveCommand(inv: Invocation, out: Output): Promise<number
   const o = inv.options;
   const stop = waitForStopSignal();
   await ensureWebApp(out);
+  // Torrents in a bucket (issue 61): --storage for new ones, `add --storage s3://…` for any one.
+  const storage = await openStorage(o);
   // Loaded here, not at the top: other commands should not pay for Fastify and socket.io.
   const { startServer } = await import('@cascade/http');
   const server = await startServer({
     stateDir: o.stateDir,
+    storage,
     ...(o.database !== undefined ? { database: o.database } : {}),
     ...(o.cluster ? { cluster: o.cluster } : {}),
     ...(o.httpPort !== undefined ? { httpPort: o.httpPort } : {}),
@@ -98,6 +102,7 @@ export async function serveCommand(inv: Invocation, out: Output): Promise<number
     return stop.failure === undefined ? 0 : 1;
   } finally {
     await server.close();
+    storage.close();
   }
 }
 

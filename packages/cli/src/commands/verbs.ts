@@ -54,6 +54,7 @@ const add: Verb = async (inv, out, node, deps) => {
       ...(o.paused ? { paused: true } : {}),
       ...(shareKey ? { shareKey } : {}),
       ...(o.privateDiscovery ? { privateDiscovery: true } : {}),
+      ...(o.storage !== undefined ? { storage: o.storage } : {}),
     });
     out.result({ event: 'added', ...r, queued: false }, () =>
       r.existing
@@ -62,6 +63,8 @@ const add: Verb = async (inv, out, node, deps) => {
     );
     return 0;
   }
+  // A bucket is checked by the node that will write to it (it exists, its credentials reach it).
+  if (o.storage !== undefined) throw new UsageError('--storage needs a running node (`cascade serve`): it checks the bucket before the add');
   const lib = await deps.loadEngine();
   return withDb(inv, async (db) => {
     const existing = db.getTorrent(d.infoHash);

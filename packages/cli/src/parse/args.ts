@@ -96,6 +96,10 @@ export interface Options {
   /** serve: port of the built-in tracker, HTTP and UDP (default 6969, 0 = any). */
   trackerPort: number | undefined;
   trackerHost: string | undefined;
+  /** serve, add, seed --storage: 's3://bucket/prefix' (or 'disk'): where torrents' data lives (issue 61). */
+  storage: string | undefined;
+  /** serve, seed --s3-endpoint: an S3-compatible store's URL (MinIO, R2, Ceph, s3rver); omitted: AWS. */
+  s3Endpoint: string | undefined;
   /** serve: host names the web UI answers to besides IP addresses and localhost. */
   allowedHosts: string[];
   /** --ice-server (repeatable): serve stores them as the iceServers setting, seed and download use them. */
@@ -324,6 +328,8 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
       return h.toLowerCase();
     }),
     allowPrivateUrls: bool('allow-private-urls'),
+    storage: str('storage'),
+    s3Endpoint: str('s3-endpoint') !== undefined ? httpUrl('--s3-endpoint', str('s3-endpoint')!) : undefined,
     iceServers: list('ice-server').length > 0 ? list('ice-server').map(parseIceServerUrl) : undefined,
     portMapping: portMappingMode(str('port-mapping')),
     // Not given: where help says LSD is on (--no-lsd), the lsd setting decides; elsewhere it is off.

@@ -10,6 +10,7 @@ export type OptName =
   | 'chain' | 'chain-rpc' | 'chain-id' | 'chain-contracts' | 'chain-signer' | 'chain-from' | 'key' | 'receipt-every' | 'payment-threshold' | 'auto-claim' | 'ipfs-api' | 'arweave' | 'arweave-wallet'
   | 'torrent' | 'conversation' | 'llm-url' | 'llm-model' | 'llm-key' | 'llm-gguf' | 'llm-threads' | 'llm-max-tokens'
   | 'to' | 'encrypt' | 'v2' | 'hybrid'
+  | 'storage' | 's3-endpoint'
   | 'directory' | 'private-discovery' | 'relay' | 'relay-port' | 'exit'
   | 'interval' | 'must-contain' | 'must-not-contain' | 'regex' | 'episode' | 'smart' | 'feed' | 'max-items'
   | 'price' | 'token' | 'royalty' | 'deadline';
@@ -92,6 +93,12 @@ export const OPTION_DEFS: Record<OptName, OptDef> = {
   'download-dir': { type: 'string', arg: 'DIR', help: 'where torrents are saved by default (default <state-dir>/downloads)' },
   'tracker-port': { type: 'string', arg: 'N', help: 'built-in tracker port, HTTP and UDP (default 6969, 0 = any)' },
   'tracker-host': { type: 'string', arg: 'ADDR', help: 'built-in tracker bind address (default: the BitTorrent one, :: unless --host)' },
+  storage: {
+    type: 'string',
+    arg: 'URL',
+    help: "keep torrents' data in an S3-compatible bucket, s3://bucket/prefix, instead of the download directory (pieces staged there, whole files uploaded); credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_REGION or AWS_PROFILE (docs/storage/s3.md); \"disk\" for the download directory",
+  },
+  's3-endpoint': { type: 'string', arg: 'URL', help: 'the S3-compatible store for --storage s3://… (MinIO, R2, Ceph radosgw…), addressed path-style; default: AWS' },
   'allowed-host': { type: 'string', multiple: true, arg: 'NAME', help: 'a domain name the UI is reached by (IPs and localhost always work)' },
   'allow-private-urls': { type: 'boolean', help: 'added .torrent URLs may point at this machine or the LAN' },
   'trusted-proxy': {

@@ -64,11 +64,14 @@ export const COMMANDS: Record<string, CommandSpec> = {
       'With --json one line: {"magnet", "infoHash" (v1 hex or null), "infoHashV2" (64 hex or null), "files": [{"path", "length", "cid"}]}.',
   },
   seed: {
-    options: [...NODE, 'dir', 'ice-server', 'lsd', ...CHAIN, ...ONION],
+    options: [...NODE, 'dir', 'storage', 's3-endpoint', 'ice-server', 'lsd', ...CHAIN, ...ONION],
     positionals: [1, 1],
-    usage: 'seed <torrent-file> --dir <save-path> [--port N]',
+    usage: 'seed <torrent-file> (--dir <save-path> | --storage s3://bucket/path [--s3-endpoint URL]) [--port N]',
     summary: 'verify existing data and seed it until interrupted',
-    optionHelp: { dir: 'the directory holding the data (the folder containing <name>)' },
+    optionHelp: {
+      dir: 'the directory holding the data (the folder containing <name>)',
+      storage: 'the data is in a bucket instead, at s3://bucket/path/<name>/… (put there by anyone): checked by ranged GETs, then seeded from it; nothing there is written or deleted',
+    },
     details:
       'Once the data checks out, its files\' content ids are computed (at idle time) and the torrent is published on\n' +
       'the DHT with the same signed records `serve` publishes (a `published` event; again every 30 minutes while it\n' +
@@ -90,18 +93,18 @@ export const COMMANDS: Record<string, CommandSpec> = {
     optionHelp: { output: 'the download directory (default: the current one)', dir: 'the same as -o' },
   },
   serve: {
-    options: [...NODE, 'cluster-url', 'redis', 'http-port', 'download-dir', 'tracker-port', 'tracker-host', 'allowed-host', 'allow-private-urls', 'public-url', 'ice-server', 'port-mapping', 'lsd', 'metrics-token', 'trusted-proxy', 'llm-url', 'llm-model', 'llm-key', 'llm-gguf', 'llm-threads', 'llm-max-tokens', ...CHAIN, ...ONION, 'relay', 'relay-port'],
+    options: [...NODE, 'cluster-url', 'redis', 'http-port', 'download-dir', 'storage', 's3-endpoint', 'tracker-port', 'tracker-host', 'allowed-host', 'allow-private-urls', 'public-url', 'ice-server', 'port-mapping', 'lsd', 'metrics-token', 'trusted-proxy', 'llm-url', 'llm-model', 'llm-key', 'llm-gguf', 'llm-threads', 'llm-max-tokens', ...CHAIN, ...ONION, 'relay', 'relay-port'],
     positionals: [0, 0],
-    usage: 'serve [--http-port N] [--host ADDR] [--database URL [--cluster-url URL [--redis URL]]] [--download-dir DIR] [--port N] [--tracker-port N] [--tracker-host ADDR] [--allowed-host NAME]... [--trusted-proxy ADDR]... [--allow-private-urls] [--public-url URL] [--port-mapping auto|upnp|natpmp|off] [--no-lsd] [--no-utp] [--metrics-token TOKEN] [--llm-url URL --llm-model NAME [--llm-key KEY] | --llm-gguf FILE [--llm-threads N] [--llm-max-tokens N]] [--no-chain | --chain-rpc URL --chain-contracts FILE [--chain-signer URL [--chain-from ADDRESS]]]',
+    usage: 'serve [--http-port N] [--host ADDR] [--database URL [--cluster-url URL [--redis URL]]] [--download-dir DIR] [--storage s3://bucket/prefix [--s3-endpoint URL]] [--port N] [--tracker-port N] [--tracker-host ADDR] [--allowed-host NAME]... [--trusted-proxy ADDR]... [--allow-private-urls] [--public-url URL] [--port-mapping auto|upnp|natpmp|off] [--no-lsd] [--no-utp] [--metrics-token TOKEN] [--llm-url URL --llm-model NAME [--llm-key KEY] | --llm-gguf FILE [--llm-threads N] [--llm-max-tokens N]] [--no-chain | --chain-rpc URL --chain-contracts FILE [--chain-signer URL [--chain-from ADDRESS]]]',
     summary: 'run the node: every stored torrent, the tracker, and the web UI + API on http://localhost:8080',
     optionHelp: { host: 'bind address of the web UI, API, tracker and BitTorrent listener (default: 127.0.0.1, this machine only, for the first three; :: for BitTorrent, IPv6 and IPv4)' },
     // seed and download run LSD only when asked (a one-shot run, as benchmarks start them, stays off the LAN).
     onByDefault: ['lsd'],
   },
   add: {
-    options: [...COMMON, 'save-path', 'output', 'category', 'tag', 'paused', 'peer', 'private-discovery'],
+    options: [...COMMON, 'save-path', 'output', 'category', 'tag', 'paused', 'peer', 'private-discovery', 'storage'],
     positionals: [1, 1],
-    usage: 'add <magnet|torrent-file|infohash> [--save-path DIR] [--category C] [--tag T]... [--paused] [--peer host:port]... [--private-discovery]',
+    usage: 'add <magnet|torrent-file|infohash> [--save-path DIR] [--category C] [--tag T]... [--paused] [--peer host:port]... [--private-discovery] [--storage s3://bucket/prefix | disk]',
     summary: 'add a torrent to the running node (or queue it for the next serve)',
     optionHelp: { output: 'the same as --save-path' },
     details:

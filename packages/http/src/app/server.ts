@@ -22,6 +22,7 @@ import { DEFAULT_WEB_ROOT } from './web.ts';
 import type { ApiContext } from './context.ts';
 import type { QueueOptions } from '@cascade/node/features';
 import type { ConnectionLimits } from '@cascade/node';
+import type { StoragePlugin } from '@cascade/node';
 import { followTrustedProxies, setUpAuth, trustedProxiesOf } from '../auth/setup.ts';
 import { nodeIdentity } from '@cascade/node';
 import { makeDirsSync } from '@cascade/engine/make-dirs';
@@ -46,6 +47,9 @@ export const DEFAULT_MAX_UPLOAD = 4 * 1024 ** 3;
 
 export interface ServerOptions {
   stateDir: string;
+  /** Torrents' data in a bucket (issue 61: serve --storage s3://…, made by the CLI from
+   *  @cascade/storage-s3); omitted: the disk. The caller closes it after the server. */
+  storage?: StoragePlugin;
   /** A postgres:// URL: the node's state in that database, not <stateDir>/cascade.db (issue 42). */
   database?: string;
   /** A cluster member on `database` (serve --cluster-url URL, --redis URL): its HTTP address as the
@@ -226,7 +230,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     privateShares: () => import('@cascade/private-node').then((m) => m.openPrivateShares),
     contentIds: () => import('@cascade/content-node').then((m) => m.openContentIds),
   };
-  const node = await startNode(nodeOptions, log, { exclusive: true, reportListening: false, cluster, network, plugins });
+  const node = await startNode(nodeOptions, log, { exclusive: true, reportListening: false, cluster, network, plugins, storage: opts.storage });
 
   const cleanups: (() => Promise<void> | void)[] = [() => node.stop()];
   let libraryLoaded = false;

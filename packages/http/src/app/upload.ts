@@ -35,6 +35,8 @@ export interface UploadFields {
   privateDiscovery?: boolean;
   /** Files shared: a BitTorrent v1, v2 (BEP 52) or hybrid torrent (default v1). */
   version?: 'v1' | 'v2' | 'hybrid';
+  /** A .torrent's data in a bucket (issue 61): 's3://bucket/prefix', or 'disk'. */
+  storage?: string;
 }
 
 export type Upload = (
@@ -42,7 +44,7 @@ export type Upload = (
   | { kind: 'torrent'; bytes: Uint8Array }
 ) & { fields: UploadFields };
 
-const OPTION_FIELDS = ['savePath', 'category', 'tags', 'paused', 'recipients', 'encrypt', 'privateDiscovery', 'version'];
+const OPTION_FIELDS = ['savePath', 'category', 'tags', 'paused', 'recipients', 'encrypt', 'privateDiscovery', 'version', 'storage'];
 
 const tooLarge = (max: number) => new HttpError(413, `upload too large: the limit is ${max} bytes`);
 
@@ -177,6 +179,7 @@ function addField(fields: UploadFields, name: string, value: string): void {
   }
   if (name === 'savePath') fields.savePath = value;
   else if (name === 'category') fields.category = value;
+  else if (name === 'storage') fields.storage = value;
 }
 
 export async function receiveUpload(req: FastifyRequest, downloadDir: string, maxBytes: number): Promise<Upload> {
@@ -200,6 +203,7 @@ export async function receiveUpload(req: FastifyRequest, downloadDir: string, ma
       if (fields.version) throw badRequest('"version" applies to files you share, not to a .torrent');
       return { kind: 'torrent', bytes: torrent, fields };
     }
+    if (fields.storage !== undefined) throw badRequest('"storage" applies to a .torrent or a magnet: files you share are seeded from where they were uploaded');
     if (files.length === 0) throw badRequest('the upload contains no file (use a file field, or "torrent" for a .torrent)');
     // A private share's info dictionary is v1's with its envelopes (docs/private-shares.md).
     if ((fields.recipients || fields.encrypt) && fields.version && fields.version !== 'v1') throw badRequest('a private share is a v1 torrent: leave "version" out or give v1');

@@ -92,7 +92,8 @@ export function addRoutes(app: FastifyInstance, ctx: ApiContext): void {
     try {
       // Seeded from where it now is, whatever a category would say.
       const { recipients: _r, encrypt: _e, version: _v, ...addOptions } = options;
-      const r = await add(metainfo.infoHashHex, torrent, { ...addOptions, savePath: dir });
+      // On the disk, where the upload is, whatever the node's default storage (a bucket) says.
+      const r = await add(metainfo.infoHashHex, torrent, { ...addOptions, savePath: dir, storage: 'disk' });
       if (!sealed) return r;
       return { ...r, encrypted: true, ...(options.recipients?.length ? {} : { link: linkFor(r.magnet, sealed.key) }) };
     } catch (err) {
@@ -110,7 +111,7 @@ export function addRoutes(app: FastifyInstance, ctx: ApiContext): void {
   /** A plain file the node downloaded: made a torrent of and seeded from where it is. */
   const shareFile = async (path: string): Promise<string> => {
     const { torrent, metainfo } = await createTorrent(path, { announce: ctx.announceUrls(), createdBy: CLIENT_NAME });
-    const r = await add(metainfo.infoHashHex, torrent, { savePath: dirname(path) });
+    const r = await add(metainfo.infoHashHex, torrent, { savePath: dirname(path), storage: 'disk' });
     ctx.changed();
     return r.infoHash;
   };

@@ -160,6 +160,11 @@ export const addOptionProperties = {
     type: 'boolean',
     description: 'announce and look up the DHT only through onion circuits (the node needs --directory); default: the node’s --private-discovery',
   },
+  storage: {
+    type: 'string',
+    maxLength: 1100,
+    description: 'where its data goes (issue 61): s3://bucket/prefix (the node’s --s3-endpoint and credentials), or "disk"; default: the node’s --storage, else the disk',
+  },
 } as const;
 
 export const listQuery = {

@@ -144,7 +144,8 @@ export function createNodeApi(node: ApiNode): RpcHandlers {
       if (shareKey && hint) await node.privateShares.keys.set(hint.toLowerCase(), shareKey, 'link');
       const hidden = typeof p.privateDiscovery === 'boolean' ? { privateDiscovery: p.privateDiscovery } : {};
       if (hidden.privateDiscovery && !node.onion) throw new InvalidInput('private discovery needs relays: the running node has no --directory');
-      const adding = node.addWith(source, input, { ...(peers.length > 0 ? { peers } : {}), ...hidden });
+      const storage = optStr(p, 'storage');
+      const adding = node.addWith(source, input, { ...(peers.length > 0 ? { peers } : {}), ...hidden, ...(storage !== undefined ? { storage } : {}) });
       if (shareKey && hint) adding.catch(() => node.privateShares.keys.delete(hint.toLowerCase()).catch(() => {}));
       let timer: NodeJS.Timeout | undefined;
       const later = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ADD_REPLY_MS)));

@@ -50,6 +50,8 @@ export interface AddExtra {
   selectedFiles?: number[];
   privateDiscovery?: boolean;
   mirrors?: string[];
+  /** Where its data goes (issue 61): 's3://bucket/prefix', 'disk', or omitted for the node's default. */
+  storage?: string;
 }
 
 /** Adding torrents the way every door does: resolved by the model, stored, queued. */

@@ -15,6 +15,7 @@ import type { NodeNetworkProbe, NodePortMapping, NodePrivateDiscovery } from './
 import type { ContentIdMode } from './content-ids.ts';
 import { loadModelState } from '../model/index.ts';
 import type { NodeCluster } from './node-cluster.ts';
+import type { StoragePlugin } from './storage-plugin.ts';
 
 /**
  * How a node becomes a member of a cluster (startNode's `cluster`): made by the layer that starts
@@ -100,7 +101,7 @@ function friendlyStartError(err: unknown, o: NodeOptions): Error {
 export async function startNode(
   o: NodeOptions,
   out: NodeLog,
-  opts: { exclusive?: boolean; reportListening?: boolean; contentIds?: ContentIdMode; cluster?: ClusterPlugin | undefined; network?: NetworkPlugin | undefined; plugins?: NodePlugins | undefined } = {},
+  opts: { exclusive?: boolean; reportListening?: boolean; contentIds?: ContentIdMode; cluster?: ClusterPlugin | undefined; network?: NetworkPlugin | undefined; plugins?: NodePlugins | undefined; storage?: StoragePlugin | undefined } = {},
 ): Promise<CascadeNode> {
   const other = await connectControl(o.stateDir, 5000);
   if (other && opts.exclusive) {
@@ -141,7 +142,11 @@ export async function startNode(
       ...sOpts,
       ...(onion ? { privateDiscovery: onion.discovery } : {}),
       extensions,
-      storageFor: (meta, savePath, standard) => (storageFor ? storageFor(meta, savePath, standard) : standard()),
+      // A bucket (issue 61) stands in for the disk; a private share's storage sits on either.
+      storageFor: (meta, savePath, standard) => {
+        const base = opts.storage ? () => opts.storage!.storageFor(meta, savePath) ?? standard() : standard;
+        return storageFor ? storageFor(meta, savePath, base) : base();
+      },
       moveData: (meta, from, to, standard) => (moveData ? moveData(meta, from, to, standard) : standard()),
     });
   } catch (err) {
@@ -161,6 +166,7 @@ export async function startNode(
     single.keep((reason) => node.failed(reason));
   }
   node.onion = onion;
+  node.storage = opts.storage;
   own = () => [...o.trackers, ...node.announceUrls(), ...node.ownTrackers()];
   storageFor = node.privateShares.storageFor;
   moveData = node.privateShares.moveData;

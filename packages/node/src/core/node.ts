@@ -35,6 +35,7 @@ import type {
   Metainfo,
 } from './engine.ts';
 import type { NodeCluster } from './node-cluster.ts';
+import type { StoragePlugin } from './storage-plugin.ts';
 
 export type { NodeOptions, ConnectionLimits } from './node-options.ts';
 
@@ -122,6 +123,9 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
   #stopping: Promise<void> | undefined;
   /** The lease on a shared database (PostgreSQL: state/database-lease.ts), given back at stop. */
   lease: { release(): Promise<void> } | undefined;
+  /** Where torrents' data lives beyond the download dir (issue 61: an S3 bucket), handed in by
+   *  startNode's `storage`; undefined: every torrent on the disk. */
+  storage: StoragePlugin | undefined;
   /** Its membership when it is a cluster's member (then also `lease`; @cascade/cluster, handed in
    *  by the layer that started it: node-cluster.ts), else undefined. */
   cluster: NodeCluster | undefined;
@@ -249,6 +253,7 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
     const plan = await this.model.planAdd(input);
     const hidden = extra.privateDiscovery ?? this.onion?.byDefault ?? false;
     if (hidden && !this.onion) throw new InvalidInput('private discovery needs relays: start the node with --directory URL (a Cascade tracker that lists relays)');
+    await this.chooseStorage(source, extra.storage);
     // Its category (made if new) and tags are stored with its row, in one transaction.
     return this.add(source, {
       savePath: plan.savePath,
@@ -258,6 +263,22 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
       ...(extra.selectedFiles ? { selectedFiles: extra.selectedFiles } : {}),
       ...(extra.mirrors ? { mirrors: extra.mirrors } : {}),
     }, true, true, plan);
+  }
+
+  /** Where a new torrent's data goes (issue 61), settled before the engine asks for its storage:
+   *  a malformed s3:// location, a missing bucket or refused credentials refuse the add. */
+  async chooseStorage(source: TorrentSource, storage: string | undefined): Promise<void> {
+    if (!this.storage) {
+      if (storage !== undefined && !/^(disk|file|local)$/i.test(storage.trim())) {
+        throw new InvalidInput(`"storage": this node keeps data on its disk only; start it with --storage s3://bucket/prefix (and --s3-endpoint URL) to use a bucket`);
+      }
+      return;
+    }
+    try {
+      await this.storage.assign(source, storage);
+    } catch (err) {
+      throw new InvalidInput(`"storage": ${errorMessage(err)}`);
+    }
   }
 
   /**
@@ -380,7 +401,7 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
 
   /** Removes torrents (and their own files with deleteData); each torrent's failure is its own (the map's value). */
   removeMany(infoHashes: readonly string[], deleteData: boolean): Promise<Map<string, unknown>> {
-    return removeTorrents({ session: this.session, db: this.db, model: this.model, queue: this.queue, privateShares: this.privateShares, untrack: (ih) => this.#feed.untrack(ih) }, infoHashes, deleteData);
+    return removeTorrents({ session: this.session, db: this.db, model: this.model, queue: this.queue, privateShares: this.privateShares, storage: this.storage, untrack: (ih) => this.#feed.untrack(ih) }, infoHashes, deleteData);
   }
 
   /** The state a user sees: the engine's, "queued" for one the queue holds back, or the stored status. */

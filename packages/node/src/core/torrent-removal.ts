@@ -9,6 +9,7 @@ import type { NodeModel } from '../model/index.ts';
 import type { NodePrivateShares } from './node-private.ts';
 import { deleteOwnFiles, otherOwners, refuseOwnedFiles, storedMetainfo, storedOwners } from '../files/own-files.ts';
 import { loadEngine, type Metainfo, type SessionHandle } from './engine.ts';
+import type { StoragePlugin } from './storage-plugin.ts';
 
 export interface RemovalParts {
   readonly session: SessionHandle;
@@ -16,6 +17,8 @@ export interface RemovalParts {
   readonly model: NodeModel;
   readonly queue: QueueManager;
   readonly privateShares: Pick<NodePrivateShares, 'plaintextRoot'>;
+  /** A torrent kept in a bucket (issue 61) is forgotten there: its storage deleted what it wrote. */
+  readonly storage?: Pick<StoragePlugin, 'forget'> | undefined;
   /** The node stops following the torrent (its watchers and listeners). */
   untrack(infoHash: string): void;
 }
@@ -42,6 +45,7 @@ export async function removeTorrents(node: RemovalParts, infoHashes: readonly st
       }
       // A private share's plaintext is its data too.
       if (deleteData && plaintext && savePath) await rm(join(savePath, plaintext), { recursive: true, force: true });
+      await node.storage?.forget(infoHash);
       outcome.set(infoHash, undefined);
     } catch (err) {
       outcome.set(infoHash, err);

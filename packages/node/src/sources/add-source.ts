@@ -34,6 +34,8 @@ export interface AddOptions {
   privateDiscovery?: boolean;
   /** http(s)/ftp mirrors of the content, drawn from beside the swarm (stored with the torrent: schema 11). */
   mirrors?: string[];
+  /** Where its data goes (issue 61): 's3://bucket/prefix', 'disk', or omitted for the node's default. */
+  storage?: string;
 }
 
 export type { AddResult };
@@ -67,6 +69,7 @@ export async function addSource(node: AddingNode, infoHash: string, source: Torr
       peers,
       ...(extra.privateDiscovery !== undefined ? { privateDiscovery: extra.privateDiscovery } : {}),
       ...(extra.mirrors?.length ? { mirrors: extra.mirrors } : {}),
+      ...(extra.storage !== undefined ? { storage: extra.storage } : {}),
     });
     return addResult(t, false, node);
   } catch (err) {
