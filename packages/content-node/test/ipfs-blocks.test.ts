@@ -1,0 +1,94 @@
+// ipfs-blocks.ts on a real file and the node's Store (SQLite): a file's root and, once it was asked,
+// the blocks under it; a leaf asked before its root is not found (the node keeps no index of every
+// MiB by hash); the CAR's blocks in depth-first order; a file changed on disk is never served under
+// its old CID (a raw leaf is an error, a CAR stops before the block); a torrent gone, nothing; a
+// malformed CID, MalformedCid.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CID, cidFromSha256, UnixfsTree } from '@cascade/content';
+import { hashFile } from '@cascade/content/node';
+import { FileCids } from '../src/file-cids.ts';
+import { IpfsBlocks, MalformedCid } from '../src/ipfs-blocks.ts';
+import { sqlite } from '../../node/test/store-engines.ts';
+
+const MiB = 1024 * 1024;
+
+async function collect(it: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const parts: Uint8Array[] = [];
+  for await (const p of it) parts.push(p);
+  return Buffer.concat(parts);
+}
+
+/** An unsigned LEB128 varint at `at`: its value and its length. */
+function varint(buf: Buffer, at: number): [number, number] {
+  let value = 0;
+  for (let i = 0; ; i++) {
+    const b = buf[at + i]!;
+    value += (b & 0x7f) * 2 ** (7 * i);
+    if (b < 0x80) return [value, i + 1];
+  }
+}
+
+function blocksOfCar(car: Buffer): CID[] {
+  const out: CID[] = [];
+  let at = 0;
+  for (let first = true; at < car.length; first = false) {
+    const [len, n] = varint(car, at);
+    if (!first) out.push(CID.decodeFirst(car.subarray(at + n, at + n + len))[0]);
+    at += n + len;
+  }
+  return out;
+}
+
+test('IpfsBlocks: root, then what is under it; CAR order; a changed file, a gone torrent, a malformed CID', async (t) => {
+  const store = await sqlite()(t);
+  const dir = mkdtempSync(join(tmpdir(), 'ipfs-blocks-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const bytes = randomBytes(2 * MiB + 10);
+  const path = join(dir, 'f.bin');
+  writeFileSync(path, bytes);
+  const ih = 'c'.repeat(40);
+  const h = await hashFile(path);
+  const tree = new UnixfsTree(h.length, h.chunks);
+  const cids = new FileCids({ store });
+  await cids.set(ih, [{ index: 0, sha256: h.sha256, cid: cidFromSha256(h.sha256), unixfs: tree.root.toString(), chunks: h.chunks }]);
+  let held = true;
+  const fileOf = (infoHash: string, index: number) => (held && infoHash === ih && index === 0 ? { path, length: bytes.length } : undefined);
+
+  const leaf1 = tree.leafCid(1).toString();
+  // A fresh node: a leaf before its root was ever asked is not found…
+  const cold = new IpfsBlocks(cids, fileOf);
+  assert.equal(await cold.block(leaf1), undefined);
+  // …the root is, and then the leaf is.
+  const root = await cold.block(tree.root.toString());
+  assert.deepEqual(Buffer.from(root!), Buffer.from(tree.node(1, 0)));
+  assert.deepEqual(Buffer.from((await cold.block(leaf1))!), bytes.subarray(MiB, 2 * MiB));
+  // The whole file's SHA-256 id is not a block of its DAG (it names the file as one block).
+  assert.equal(await cold.block(cidFromSha256(h.sha256)), undefined);
+
+  const car = await collect((await cold.car(tree.root.toString()))!);
+  assert.deepEqual(blocksOfCar(car).map(String), [tree.root, tree.leafCid(0), tree.leafCid(1), tree.leafCid(2)].map(String));
+  assert.deepEqual(blocksOfCar(await collect((await cold.car(tree.root.toString(), 'block'))!)).map(String), [tree.root.toString()]);
+
+  // The file changed on disk (its middle chunk): that leaf is refused, and a CAR stops before it.
+  const changed = Buffer.from(bytes);
+  changed[MiB + 5]! ^= 1;
+  writeFileSync(path, changed);
+  await assert.rejects(cold.block(leaf1), /no longer matches/);
+  const parts: Uint8Array[] = [];
+  await assert.rejects(async () => {
+    for await (const p of (await cold.car(tree.root.toString()))!) parts.push(p);
+  }, /no longer matches/);
+  const cut = blocksOfCar(Buffer.concat(parts));
+  assert.deepEqual(cut.map(String), [tree.root, tree.leafCid(0)].map(String), 'the root and the first leaf, nothing changed');
+
+  // The torrent left the node: nothing, by root or by leaf.
+  held = false;
+  assert.equal(await cold.block(tree.root.toString()), undefined);
+  assert.equal(await cold.block(leaf1), undefined);
+  await assert.rejects(cold.block('bafy-not-a-cid'), MalformedCid);
+});
