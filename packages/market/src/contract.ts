@@ -78,9 +78,9 @@ export async function readOrder(chain: MarketChain, id: bigint): Promise<ChainOr
   return { ...o, id, deadline: Number(o.deadline), state: ORDER_STATES[o.state] ?? 'none' };
 }
 
-/** Every listing's details from its Listed event (fromBlock 0: a dev chain, or a node that wants them all). */
-export async function listedDetails(chain: MarketChain, filter: { seller?: Address } = {}): Promise<Map<bigint, Partial<ListingDetails>>> {
-  const logs = await chain.client.getContractEvents({ address: marketAddress(chain), abi, eventName: 'Listed', fromBlock: 0n, ...(filter.seller ? { args: { seller: filter.seller } } : {}) });
+/** The listings' details from their Listed events since `fromBlock` (0: all of them). */
+export async function listedDetails(chain: MarketChain, filter: { seller?: Address } = {}, fromBlock = 0n): Promise<Map<bigint, Partial<ListingDetails>>> {
+  const logs = await chain.client.getContractEvents({ address: marketAddress(chain), abi, eventName: 'Listed', fromBlock, ...(filter.seller ? { args: { seller: filter.seller } } : {}) });
   const out = new Map<bigint, Partial<ListingDetails>>();
   for (const log of logs as unknown as { args: { listingId: bigint; details: string } }[]) out.set(log.args.listingId, parseDetails(log.args.details));
   return out;

@@ -49,6 +49,11 @@ export class MarketService {
   readonly #opened = new Set<bigint>();
   readonly #badKey = new Set<bigint>();
   readonly #details = new Map<bigint, Partial<ListingDetails>>();
+  /** The watcher's state: the next block to read, this node's listings, orders to deliver and to open. */
+  #from = 0n;
+  readonly #mine = new Set<bigint>();
+  readonly #due = new Set<bigint>();
+  readonly #bought = new Set<bigint>();
   #timer: NodeJS.Timeout | undefined;
   #ticking = false;
   #lastError = '';
@@ -124,14 +129,18 @@ export class MarketService {
   }
 
   /** Delivers every paid order of this node's listings whose deadline has not passed. */
-  async deliverDue(): Promise<MarketDeliverResult> {
+  async deliverDue(only?: bigint[]): Promise<MarketDeliverResult> {
     const chain = await this.#chain();
     const me = await chain.sender();
-    const mine = await listedDetails(chain, { seller: me });
-    for (const [id, d] of mine) this.#details.set(id, d);
+    let ids = only;
+    if (!ids) {
+      const mine = await listedDetails(chain, { seller: me });
+      for (const [id, d] of mine) this.#details.set(id, d);
+      ids = await boughtOrders(chain, { listingIds: [...mine.keys()] });
+    }
     const out: MarketDeliverResult = { delivered: [], failed: [] };
     const shares = new Map<string, Promise<ShareSecret>>();
-    for (const id of await boughtOrders(chain, { listingIds: [...mine.keys()] })) {
+    for (const id of ids) {
       const o = await readOrder(chain, id);
       if (!o || o.state !== 'paid') continue;
       if (o.deadline < now()) {
@@ -140,6 +149,7 @@ export class MarketService {
       }
       try {
         const l = (await readListing(chain, o.listingId))!;
+        if (l.seller.toLowerCase() !== me.toLowerCase()) continue;
         const get = shares.get(l.infoHash) ?? this.#host.share(l.infoHash);
         shares.set(l.infoHash, get);
         const secret = await get;
@@ -158,11 +168,11 @@ export class MarketService {
   }
 
   /** Opens every purchase of this node whose envelope is on chain and that it does not hold yet. */
-  async openDelivered(): Promise<number> {
+  async openDelivered(only?: bigint[]): Promise<number> {
     const chain = await this.#chain();
     const me = await chain.sender();
     let opened = 0;
-    for (const id of await boughtOrders(chain, { buyer: me })) {
+    for (const id of only ?? (await boughtOrders(chain, { buyer: me }))) {
       if (this.#opened.has(id) || this.#badKey.has(id)) continue;
       const o = await readOrder(chain, id);
       if (!o || o.state !== 'delivered') continue;
@@ -223,9 +233,7 @@ export class MarketService {
       if (this.#ticking) return;
       this.#ticking = true;
       try {
-        const d = await this.deliverDue();
-        for (const f of d.failed) this.#note(`market: order ${f.order} not delivered: ${f.reason}`);
-        await this.openDelivered();
+        await this.#pass();
         this.#lastError = '';
       } catch (err) {
         this.#note(`market: ${(err as Error).message.split('\n')[0]}`);
@@ -237,6 +245,41 @@ export class MarketService {
     this.#timer.unref();
     this.#kick = () => void tick();
     void tick();
+  }
+
+  /**
+   * One watcher pass. Only the blocks since the last pass are read for new listings of this node,
+   * purchases of them and this node's purchases (the first pass reads from block 0: a node that was
+   * offline catches up); orders stay pending until settled: delivered, refunded, past their deadline
+   * (seller), opened or found not to open (buyer).
+   */
+  async #pass(): Promise<void> {
+    const chain = await this.#chain();
+    const me = await chain.sender();
+    const latest = await chain.client.getBlockNumber();
+    if (latest >= this.#from) {
+      for (const [id, d] of await listedDetails(chain, { seller: me }, this.#from)) {
+        this.#mine.add(id);
+        this.#details.set(id, d);
+      }
+      for (const id of await boughtOrders(chain, { listingIds: [...this.#mine] }, this.#from)) this.#due.add(id);
+      for (const id of await boughtOrders(chain, { buyer: me }, this.#from)) this.#bought.add(id);
+      this.#from = latest + 1n;
+    }
+    if (this.#due.size > 0) {
+      const d = await this.deliverDue([...this.#due]);
+      for (const f of d.failed) this.#note(`market: order ${f.order} not delivered: ${f.reason}`);
+      for (const id of [...this.#due]) {
+        const o = await readOrder(chain, id);
+        if (!o || o.state !== 'paid' || o.deadline < now()) this.#due.delete(id);
+      }
+    }
+    if (this.#bought.size > 0) {
+      await this.openDelivered([...this.#bought]);
+      for (const id of [...this.#bought]) {
+        if (this.#opened.has(id) || this.#badKey.has(id) || (await readOrder(chain, id))?.state === 'refunded') this.#bought.delete(id);
+      }
+    }
   }
 
   close(): void {

@@ -128,6 +128,19 @@ test('market: a sale with a royalty, delivery, opening, a refund and bad inputs,
   assert.ok(gasPaid > 0n && gasPaid < 10n ** 15n, `only gas spent, the price came back (${gasPaid} wei spent)`);
   assert.match(await errorOf(buyer2M.refund(paid.order!.id)), /NotPaid: .*the order is refunded, not paid/);
 
+  // The watchers: the seller's delivers a new purchase by itself, the buyer's opens it (each pass reads
+  // only the blocks since the last one, after a first pass from block 0).
+  sellerM.watch(100);
+  buyer2M.watch(100);
+  t.after(() => {
+    sellerM.close();
+    buyer2M.close();
+  });
+  await buyer2M.buy('1');
+  for (let i = 0; i < 200 && !buyer2.opened.has(IH); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(buyer2.opened.get(IH), key, 'delivered and opened by the watchers');
+  assert.equal((await sellerM.listings()).find((l) => l.id === '1')!.sales, 2);
+
   // Bad inputs: refused with a reason, nothing listed or bought.
   const count = async () => (await buyerM.listings()).length;
   const n = await count();
@@ -142,7 +155,7 @@ test('market: a sale with a royalty, delivery, opening, a refund and bad inputs,
   assert.match(await errorOf(buyerM.buy('1', { price: '1' })), /WrongPrice: .*price is now 5000000000000000000/);
   assert.match(await errorOf(buyerM.buy('x1')), /is not a listing id/);
   assert.match(await errorOf(buyerM.refund('42')), /UnknownOrder: .*no order 42/);
-  assert.equal((await buyerM.orders()).length, 1, 'no order made');
+  assert.equal((await buyerM.orders()).length, 1, 'no order made by the bad inputs');
   const del = await sellerM.delist('1');
   gas.delist = del.gasUsed;
   assert.match(await errorOf(buyerM.buy('1')), /NotListed: listing 1 is delisted/);
