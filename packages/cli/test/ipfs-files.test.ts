@@ -139,6 +139,9 @@ test('UnixFS CIDs: shown beside the SHA-256 id, equal to @helia/unixfs’s, fetc
   const root = await fetch(`${node.url}/ipfs/${several}?format=raw`);
   assert.deepEqual([root.status, root.headers.get('content-type')], [200, 'application/vnd.ipld.raw']);
   assert.deepEqual(Buffer.from(createHash('sha256').update(Buffer.from(await root.arrayBuffer())).digest()), Buffer.from(CID.parse(several).multihash.digest));
+  // HEAD: the CAR's headers, no body.
+  const head = await fetch(`${node.url}/ipfs/${several}?format=car`, { method: 'HEAD' });
+  assert.deepEqual([head.status, head.headers.get('content-type'), (await head.arrayBuffer()).byteLength], [200, 'application/vnd.ipld.car; version=1; order=dfs; dups=n', 0]);
   // What the node does not hold, a malformed CID, a path inside a file, no format asked.
   const stranger = cidFromSha256(createHash('sha256').update('nobody has this').digest());
   assert.equal((await fetch(`${node.url}/ipfs/${stranger}?format=raw`)).status, 404);
