@@ -14,6 +14,7 @@ export interface Candidate {
 const MAX_CANDIDATES = 2000;
 const MAX_FAILURES = 8;
 const MAX_BACKOFF_MS = 300_000;
+const NOTHING_TO_TRADE_REDIAL_MS = 5_000;
 
 export class Candidates {
   readonly #byKey = new Map<string, Candidate>();
@@ -53,12 +54,17 @@ export class Candidates {
     if (c.failures > MAX_FAILURES && c.source !== 'manual') this.#byKey.delete(key);
   }
 
-  /** A connection to `key` closed: two seeds have nothing to trade, so that address is forgotten
-   *  instead of redialled forever; otherwise it waits before the next dial. */
-  closed(key: string, bothSeeding: boolean): void {
+  /** A connection to `key` closed. Two seeds have nothing to trade: the address is forgotten
+   *  instead of redialled forever. A peer let go for having nothing to trade yet (neither side
+   *  wanted anything for a while: torrent-swarm.ts) is dialled again after a short fixed wait, not a
+   *  growing back-off: while a swarm waits for its seed every downloader is such a peer, and a
+   *  back-off grown over two minutes of that kept them apart for a minute and more once the seed
+   *  came (issue 60's late-seed stalls). Any other loss waits longer each time. */
+  closed(key: string, reason: 'both seeding' | 'nothing to trade' | 'other'): void {
     const c = this.#byKey.get(key);
     if (!c) return;
-    if (bothSeeding) this.#byKey.delete(key);
+    if (reason === 'both seeding') this.#byKey.delete(key);
+    else if (reason === 'nothing to trade') c.nextTry = Date.now() + NOTHING_TO_TRADE_REDIAL_MS;
     else c.nextTry = Date.now() + Math.min(MAX_BACKOFF_MS, 5000 * 2 ** c.failures++);
   }
 }

@@ -493,7 +493,7 @@ export abstract class TorrentSwarm extends Emitter implements PeerHost, Schedule
     this.releaseRequests(peer);
     this.pex?.forget(peer);
     this.extensionHub?.closed(peer);
-    this.candidates?.closed(peer.key, reason === 'both seeding');
+    this.candidates?.closed(peer.key, reason === 'both seeding' || reason === 'nothing to trade' ? reason : 'other');
     this.emit('peer-closed', { address: peer.address, reason });
     if (!this.closed) queueMicrotask(() => this.connectMore());
   }
