@@ -29,6 +29,8 @@ export const SYSTEM_PACKAGES: SystemPackage[] = [
   // The cluster deployment test (test/deploy/cluster.test.ts) runs deploy/haproxy/haproxy.cfg in
   // front of three members. Debian puts it in /usr/sbin, which is on root's PATH (the installer's).
   { pkg: 'haproxy', cmd: 'haproxy', args: ['-v'] },
+  // The CDN test (packages/cli/test/cdn.test.ts) puts nginx's proxy_cache in front of a node.
+  { pkg: 'nginx', cmd: '/usr/sbin/nginx', args: ['-v'] },
   { pkg: 'iproute2', cmd: 'ip', args: ['-V'] },
   // The metrics tests scrape a node with a real Prometheus and query it over its HTTP API.
   { pkg: 'prometheus', cmd: 'prometheus', args: ['--version'] },

@@ -56,7 +56,14 @@ export async function createCommand(inv: Invocation, out: Output): Promise<numbe
   } finally {
     if (showProgress) process.stderr.write('\r\x1b[K');
   }
-  const { torrent, metainfo, files } = created;
+  const { metainfo, files } = created;
+  let torrent = created.torrent;
+  // BEP 19: url-list lies outside the info dict, so adding it after hashing keeps the infohash.
+  const webSeed = o.webSeedFromPublicUrl ? await ownWebSeed(o, metainfo) : undefined;
+  if (webSeed) {
+    metainfo.urlList = [...metainfo.urlList, webSeed];
+    torrent = lib.encodeTorrent(metainfo);
+  }
   const file = resolve(o.output ?? `${metainfo.name}.torrent`);
   try {
     await writeFile(file, torrent);
@@ -72,7 +79,7 @@ export async function createCommand(inv: Invocation, out: Output): Promise<numbe
   });
   const listed = files.map((f) => ({ path: f.path.join('/'), length: f.length, cid: cidFromSha256(f.sha256) }));
   if (out.json) {
-    out.line({ magnet, infoHash: v1 ? metainfo.infoHashHex : null, infoHashV2: metainfo.infoHashV2Hex ?? null, files: listed });
+    out.line({ magnet, infoHash: v1 ? metainfo.infoHashHex : null, infoHashV2: metainfo.infoHashV2Hex ?? null, files: listed, ...(webSeed ? { webSeed } : {}) });
     return 0;
   }
   out.say(magnet);
@@ -84,4 +91,19 @@ export async function createCommand(inv: Invocation, out: Output): Promise<numbe
       (metainfo.infoHashV2Hex ? `, v2 infohash ${metainfo.infoHashV2Hex}` : ''),
   );
   return 0;
+}
+
+/** `<--cdn-url or the node's public URL>/webseed/<infohash>/`: where the node serves this torrent's
+ *  files once it seeds them (http routes/webseed.ts), through the CDN when there is one. */
+async function ownWebSeed(o: Invocation['options'], meta: { infoHashHex: string; version?: string }): Promise<string> {
+  if (meta.version === 'v2') throw new UsageError('--web-seed-from-public-url serves files by v1 infohash: make a v1 or --hybrid torrent');
+  let base = o.cdnUrl;
+  if (base === undefined) {
+    const { connectControl } = await import('@cascade/node/verbs');
+    const node = await connectControl(o.stateDir);
+    const settings = node ? await node.call<{ publicUrl?: string | null }>('settings.get').catch(() => undefined) : undefined;
+    base = settings?.publicUrl ?? undefined;
+    if (!base) throw new UsageError(`--web-seed-from-public-url needs an address: --cdn-url URL, or a node running on ${o.stateDir} with a public URL (serve --public-url URL)`);
+  }
+  return `${base.replace(/\/+$/, '')}/webseed/${meta.infoHashHex}/`;
 }

@@ -69,6 +69,9 @@ export interface Options {
   pieceLength: number | undefined;
   private: boolean;
   webseeds: string[];
+  /** create --web-seed-from-public-url [--cdn-url URL]: the node's own web seed (issue 61). */
+  webSeedFromPublicUrl: boolean;
+  cdnUrl: string | undefined;
   /** download: mirrors of the content (http(s) or ftp URLs), drawn from beside the swarm */
   mirrors: string[];
   /** download: IPFS trustless gateways asked for a content id or UnixFS CID beside the swarm (issue 61) */
@@ -303,6 +306,8 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
     pieceLength: undefined,
     private: bool('private'),
     webseeds: list('webseed').map((u) => checkUrl('--webseed', u)),
+    webSeedFromPublicUrl: bool('web-seed-from-public-url'),
+    cdnUrl: str('cdn-url') !== undefined ? httpUrl('--cdn-url', str('cdn-url')!) : undefined,
     mirrors: list('mirror').map((u) => {
       if (!/^(https?|ftp):\/\/[^/]/i.test(u)) throw new UsageError(`--mirror wants an http(s):// or ftp:// URL, got "${u}"`);
       return checkUrl('--mirror', u);

@@ -2,7 +2,7 @@
 
 export type OptName =
   | 'json' | 'help' | 'verbose' | 'state-dir' | 'database' | 'cluster-url' | 'redis' | 'port' | 'host' | 'dht' | 'dht-bootstrap' | 'tracker' | 'utp'
-  | 'output' | 'dir' | 'announce' | 'piece-length' | 'private' | 'webseed' | 'mirror' | 'ipfs-gateway' | 'sha256' | 'peer' | 'seed'
+  | 'output' | 'dir' | 'announce' | 'piece-length' | 'private' | 'webseed' | 'web-seed-from-public-url' | 'cdn-url' | 'mirror' | 'ipfs-gateway' | 'sha256' | 'peer' | 'seed'
   | 'timeout' | 'delete-data' | 'paused' | 'http-port' | 'download-dir' | 'tracker-port' | 'tracker-host' | 'allowed-host' | 'allow-private-urls' | 'public-url' | 'ice-server' | 'port-mapping' | 'lsd' | 'metrics-token' | 'trusted-proxy'
   | 'rotate' | 'role'
   | 'save-path' | 'category' | 'tag' | 'down' | 'up' | 'alt-down' | 'alt-up'
@@ -67,6 +67,8 @@ export const OPTION_DEFS: Record<OptName, OptDef> = {
   'piece-length': { type: 'string', arg: 'SIZE', help: 'piece size, e.g. 256KiB (default: chosen from the total size)' },
   private: { type: 'boolean', help: 'mark the torrent private (trackers only: no DHT, no PEX)' },
   webseed: { type: 'string', multiple: true, arg: 'URL', help: 'web seed URL (BEP 19, repeatable)' },
+  'web-seed-from-public-url': { type: 'boolean', help: "add the node's own address as a web seed (BEP 19): <--cdn-url or the node's public URL>/webseed/<infohash>/, where the node serves the torrent's files to anyone, cacheable by a CDN" },
+  'cdn-url': { type: 'string', arg: 'URL', help: 'the address of a CDN or caching proxy in front of the node (its public URL otherwise): the web seed added by --web-seed-from-public-url' },
   mirror: {
     type: 'string',
     multiple: true,

@@ -52,9 +52,9 @@ const OFFLINE_DB = 'With no node running it works on the state DB, and the next 
 
 export const COMMANDS: Record<string, CommandSpec> = {
   create: {
-    options: [...COMMON, 'output', 'announce', 'piece-length', 'private', 'webseed', 'v2', 'hybrid', 'to', 'encrypt'],
+    options: [...COMMON, 'output', 'announce', 'piece-length', 'private', 'webseed', 'web-seed-from-public-url', 'cdn-url', 'v2', 'hybrid', 'to', 'encrypt'],
     positionals: [1, Infinity],
-    usage: 'create <path>... [--v2 | --hybrid] [-o out.torrent] [--announce URL]... [--piece-length BYTES] [--private] [--webseed URL]... [--to DID]... | [--encrypt]',
+    usage: 'create <path>... [--v2 | --hybrid] [-o out.torrent] [--announce URL]... [--piece-length BYTES] [--private] [--webseed URL]... [--web-seed-from-public-url [--cdn-url URL]] [--to DID]... | [--encrypt]',
     summary: 'make a .torrent from a file or directory and print its magnet link and each file\'s content id (with --to or --encrypt: a private share, its ciphertext beside the .torrent)',
     optionHelp: { output: 'the .torrent file to write (default <name>.torrent)' },
     details:

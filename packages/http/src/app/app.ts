@@ -24,6 +24,8 @@ import { healthRoutes } from '../routes/health.ts';
 import { readinessRoutes } from '../routes/readiness.ts';
 import { clusterRoutes } from '../routes/cluster.ts';
 import { ipfsRoutes } from '../routes/ipfs.ts';
+import { webseedRoutes } from '../routes/webseed.ts';
+import { installCachePolicy } from './cache-policy.ts';
 import { chainRoutes } from '../routes/chain.ts';
 import { marketRoutes } from '../routes/market.ts';
 import { networkRoutes } from '../routes/network.ts';
@@ -76,6 +78,8 @@ export async function buildApp(ctx: ApiContext, opts: AppOptions): Promise<Fasti
 
   // Host, Origin, credentials and each route's access level (auth/gate.ts).
   installGate(app, ctx.auth.gate);
+  // What a shared cache may keep: nothing that depends on who asks (cache-policy.ts).
+  installCachePolicy(app);
   // GET /metrics, and the request counter every route after it is counted by.
   metricsRoutes(app, ctx, { metricsToken: opts.metricsToken });
   // A request may leave megabytes behind (GET /api/torrents of 10,000 is 7 MB of JSON): a script
@@ -121,6 +125,7 @@ export async function buildApp(ctx: ApiContext, opts: AppOptions): Promise<Fasti
   readinessRoutes(app, ctx);
   clusterRoutes(app, ctx);
   ipfsRoutes(app, ctx);
+  webseedRoutes(app, ctx);
   chainRoutes(app, ctx);
   marketRoutes(app, ctx);
   networkRoutes(app, ctx);

@@ -15,6 +15,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { CAR_TYPE, carBlockHead, carHeader, parseCid, RAW_BLOCK_TYPE } from '@cascade/content';
 import { errorMessage } from '@cascade/node';
 import type { ApiContext } from '../app/context.ts';
+import { IMMUTABLE, noneMatch } from './webseed.ts';
 
 const CAR = 'application/vnd.ipld.car';
 const SCOPES = new Set(['all', 'entity', 'block']);
@@ -44,11 +45,14 @@ export function ipfsRoutes(app: FastifyInstance, ctx: ApiContext): void {
     if (!parsed) return reply.code(400).send({ error: 'Bad Request', message: `${JSON.stringify(cid.slice(0, 100))} is not a CID` });
     const scope = q['dag-scope'] ?? 'all';
     if (!SCOPES.has(scope)) return reply.code(400).send({ error: 'Bad Request', message: `dag-scope=${scope}: all, entity or block` });
+    // A CID names its bytes for good: a cache that holds them revalidates with a 304 (docs/storage/cdn.md).
+    const tag = format === 'raw' ? `"${cid}.raw"` : `"${cid}.car.${scope}"`;
+    if (noneMatch(req.headers['if-none-match'], tag)) return reply.code(304).header('etag', tag).header('cache-control', IMMUTABLE).header('vary', 'Accept').send();
     const common = (type: string, etag: string) =>
       reply
         .header('content-type', type)
         .header('x-content-type-options', 'nosniff')
-        .header('cache-control', 'public, max-age=29030400, immutable')
+        .header('cache-control', IMMUTABLE)
         .header('x-ipfs-roots', cid)
         .header('vary', 'Accept')
         .header('etag', etag);

@@ -137,7 +137,8 @@ export function streamRoutes(app: FastifyInstance, ctx: ApiContext): void {
           .header('content-security-policy', contentSecurityPolicy(type))
           // Only the app's own pages embed it (another site's <video> gets nothing).
           .header('cross-origin-resource-policy', 'same-origin')
-          .header('cache-control', 'no-store');
+          // Decrypted plaintext and files behind sign-in: never kept by a shared cache.
+          .header('cache-control', 'private, no-store');
         const start = range.kind === 'partial' ? range.start : 0;
         const end = range.kind === 'partial' ? range.end : size - 1;
         if (range.kind === 'partial') reply.code(206).header('content-range', `bytes ${start}-${end}/${size}`);
