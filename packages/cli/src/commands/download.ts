@@ -125,7 +125,10 @@ export async function downloadCommand(inv: Invocation, out: Output): Promise<num
   // Its network: the probe and the trackers' ICE servers (its WebRTC's STUN), LSD only with --lsd,
   // private discovery (the onion client, loaded only then) with --directory; it maps no port.
   const network = networkPlugin({ onion: o.onion, lsd: o.lsd });
-  const node = await startNode(o, out, { contentIds: o.seed ? 'background' : 'on-demand', network, plugins: nodePlugins });
+  const node = await startNode(o, out, { contentIds: o.seed ? 'background' : 'on-demand', network, plugins: nodePlugins }).catch((err: unknown) => {
+    ipfsStop.abort(); // no node, no download: the gateways' fetch stops with it
+    throw err;
+  });
   void node.fatal.then((reason) => stop.failWith(reason));
   // The embedded chain waits for the download (chain-attach.ts); a one-shot download never starts it.
   const downloaded = Promise.withResolvers<void>();
