@@ -147,6 +147,11 @@ export function refusal(err: unknown, what: string): unknown {
   return new MarketRefused(name, `${what}: the market refused: ${explain(name, args)}`);
 }
 
+/** A refusal the node makes itself, said as the contract's would be. */
+export function refused(name: string, what: string, args: string[]): MarketRefused {
+  return new MarketRefused(name, `${what}: the market refused: ${explain(name, args)}`);
+}
+
 function explain(name: string, a: string[]): string {
   switch (name) {
     case 'UnknownListing': return `no listing ${a[0]}`;

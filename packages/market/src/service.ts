@@ -9,7 +9,7 @@ import type { MarketDeliverResult, MarketListing, MarketOrder, MarketOrderStatus
 import { cascadeMarket } from '@cascade/chain';
 import { erc20Abi } from 'viem';
 import {
-  MarketRefused, boughtOrders, envelopeOf, listedDetails, marketAddress, priceShown, readListing, readOrder, send, tokenInfo,
+  MarketRefused, boughtOrders, refused, envelopeOf, listedDetails, marketAddress, priceShown, readListing, readOrder, send, tokenInfo,
   type ChainListing, type ChainOrder, type MarketChain,
 } from './contract.ts';
 import { DEFAULT_DELIVERY_SECONDS, ETHER, TermsError, keyCommitment, parseDeadline, parsePrice, parseRoyalty, type ListingDetails } from './terms.ts';
@@ -92,10 +92,13 @@ export class MarketService {
     // The buyer's word on the terms: what it was shown, else what the listing says now.
     const price = expect.price !== undefined ? BigInt(expect.price) : l.price;
     const token = expect.token !== undefined ? await this.#token(chain, expect.token) : l.token;
+    // Refused here, before an approval is spent on terms the contract would refuse.
+    if (token !== l.token) throw refused('WrongToken', `buying listing ${l.id}`, [l.token, token]);
+    if (price !== l.price) throw refused('WrongPrice', `buying listing ${l.id}`, [String(l.price), String(price)]);
     const market = marketAddress(chain);
     const me = await chain.sender();
     let approveGas = 0n;
-    if (token !== ETHER && token === l.token) {
+    if (token !== ETHER) {
       const allowed = await chain.client.readContract({ address: token, abi: erc20Abi, functionName: 'allowance', args: [me, market] });
       if (allowed < price) approveGas = (await send(chain, `approving ${price} for listing ${l.id}`, { address: token, abi: erc20Abi, functionName: 'approve', args: [market, price] })).gasUsed;
     }
