@@ -44,18 +44,18 @@ test('serve --storage s3://: a download lands in the bucket; add refuses bad loc
     const r = await s3.send(new ListObjectsV2Command({ Bucket: 'media', Prefix: 'library/' }));
     return r.Contents?.find((c) => c.Key === 'library/Aurora Timelapse.mkv' && c.Size === bytes.length);
   }, 60_000);
-  await node.stop();
 
-  // Another node, another state dir: seeds the object the first one wrote, after checking it.
-  const seeder = startCascade(t, ['seed', join(dir, 'aurora.torrent'), '--storage', 's3://media/library', '--s3-endpoint', endpoint, '--host', '127.0.0.1', '--port', '0', '--no-dht', '--no-chain', '--state-dir', join(dir, 'seed-state')]);
-  assert.equal((await seeder.event('seeding')).infoHash, infoHash);
-  await seeder.stop();
-
-  // Wrong credentials: the seed stops with the store's answer in words. (s3rver checks the key id,
-  // not SigV4 signatures: a wrong secret alone would pass there.)
+  // Another node, another state dir, seeds the object the first one wrote, after checking it; one
+  // with a key id the store does not know stops with the store's answer in words. (s3rver checks the
+  // key id, not SigV4 signatures: a wrong secret alone would pass there.)
+  const seedArgs = (state: string) => ['seed', join(dir, 'aurora.torrent'), '--storage', 's3://media/library', '--s3-endpoint', endpoint, '--host', '127.0.0.1', '--port', '0', '--no-dht', '--no-chain', '--state-dir', join(dir, state)];
+  const seeder = startCascade(t, seedArgs('seed-state'));
   process.env.AWS_ACCESS_KEY_ID = 'AKIAWRONGWRONGWRONG';
-  const refused = await cascade(['seed', join(dir, 'aurora.torrent'), '--storage', 's3://media/library', '--s3-endpoint', endpoint, '--host', '127.0.0.1', '--port', '0', '--no-dht', '--no-chain', '--state-dir', join(dir, 'seed-state-2')]);
+  const refusing = cascade(seedArgs('seed-state-2'));
   useS3rverCredentials();
+  assert.equal((await seeder.event('seeding')).infoHash, infoHash);
+  const refused = await refusing;
   assert.equal(refused.code, 1, refused.stdout + refused.stderr);
   assert.match(refused.stderr, /s3: checking bucket "media": the store refused the credentials, or they lack permission for "media" \(403\)/);
+  await seeder.stop();
 });
