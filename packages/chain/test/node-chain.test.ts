@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -31,12 +31,26 @@ test('the embedded chain deploys and funds once, and keeps its contracts and blo
   await first.close();
 
   const second = await NodeChain.start({ stateDir, ethSecret });
-  t.after(() => second.close());
   const s2 = await second.status();
   assert.deepEqual(s2.contracts, s1.contracts, 'no second deployment');
+  assert.match(s1.contracts.market ?? '', /^0x[0-9a-fA-F]{40}$/, 'the market is deployed with the others');
   assert.equal(s2.account, s1.account);
   assert.ok(BigInt(s2.block) >= BigInt(s1.block), 'the chain went on from where it stopped');
   assert.equal(s2.balances.ether, s1.balances.ether, 'funded once');
+  await second.close();
+
+  // A chain deployed before the market existed (no "market" in deployment.json) gets one at its next
+  // start, recorded; the other contracts stay.
+  const file = join(stateDir, 'chain', 'deployment.json');
+  const { market: _, ...older } = JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
+  writeFileSync(file, JSON.stringify(older));
+  const third = await NodeChain.start({ stateDir, ethSecret });
+  t.after(() => third.close());
+  const { market, ...others } = third.contracts;
+  assert.deepEqual(others, { registry: s1.contracts.registry, token: s1.contracts.token, pool: s1.contracts.pool });
+  assert.ok(market && market !== s1.contracts.market, 'a market of its own');
+  assert.ok(((await third.client.getCode({ address: market })) ?? '0x').length > 2, 'with code');
+  assert.equal((JSON.parse(readFileSync(file, 'utf8')) as { market: string }).market, market, 'recorded');
 });
 
 test('an external chain must say its id and contracts, and must be the chain it says', async () => {
