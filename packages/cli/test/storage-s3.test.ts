@@ -7,12 +7,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { makeS3Client } from '@cascade/storage-s3';
 import { tempDir } from './helpers.ts';
 import { ltSeed } from './lt-seed.ts';
 import { cascade, ok, startCascade, startServe, until } from './node-process.ts';
-import { startS3rver, useS3rverCredentials } from '../../storage-s3/test/s3-fixture.ts';
+import { objectSizes, startS3rver, useS3rverCredentials } from '../../storage-s3/test/s3-fixture.ts';
 
 test('serve --storage s3://: a download lands in the bucket; add refuses bad locations; seed --storage seeds it; wrong credentials are said', { timeout: 180_000 }, async (t) => {
   useS3rverCredentials();
@@ -38,12 +36,7 @@ test('serve --storage s3://: a download lands in the bucket; add refuses bad loc
   // The node's default: the bucket. libtorrent seeds; the file ends up at library/<name>.
   const lt = await ltSeed(t, join(dir, 'aurora.torrent'), join(dir, 'data'), 0);
   await ok(node, ['add', join(dir, 'aurora.torrent'), '--peer', `127.0.0.1:${lt.port}`]);
-  const s3 = makeS3Client({ endpoint });
-  t.after(() => s3.destroy());
-  await until('the object in the bucket', async () => {
-    const r = await s3.send(new ListObjectsV2Command({ Bucket: 'media', Prefix: 'library/' }));
-    return r.Contents?.find((c) => c.Key === 'library/Aurora Timelapse.mkv' && c.Size === bytes.length);
-  }, 60_000);
+  await until('the object in the bucket', async () => ((await objectSizes(endpoint, 'media', 'library/')).get('library/Aurora Timelapse.mkv') === bytes.length ? true : undefined), 60_000);
 
   // Another node, another state dir, seeds the object the first one wrote, after checking it; one
   // with a key id the store does not know stops with the store's answer in words. (s3rver checks the

@@ -6,6 +6,8 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { makeS3Client } from '../index.ts';
 // s3rver is CommonJS without types.
 // @ts-expect-error no declaration file
 import S3rver from 's3rver';
@@ -56,4 +58,15 @@ export async function throttlingProxy(t: { after: (fn: () => unknown) => void },
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   t.after(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
   return { endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, throttle: (fn) => (rule = fn), counts };
+}
+
+/** Keys and sizes under `prefix` in `bucket` (other packages' tests read the bucket through this). */
+export async function objectSizes(endpoint: string, bucket: string, prefix = ''): Promise<Map<string, number>> {
+  const client = makeS3Client({ endpoint });
+  try {
+    const r = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
+    return new Map((r.Contents ?? []).map((c) => [c.Key!, c.Size ?? 0]));
+  } finally {
+    client.destroy();
+  }
 }

@@ -50,8 +50,7 @@ export interface AddExtra {
   selectedFiles?: number[];
   privateDiscovery?: boolean;
   mirrors?: string[];
-  /** Where its data goes (issue 61): 's3://bucket/prefix', 'disk', or omitted for the node's default. */
-  storage?: string;
+  storage?: string; // 's3://bucket/prefix' or 'disk' (issue 61); omitted: the node's default
 }
 
 /** Adding torrents the way every door does: resolved by the model, stored, queued. */

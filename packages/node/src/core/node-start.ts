@@ -143,10 +143,7 @@ export async function startNode(
       ...(onion ? { privateDiscovery: onion.discovery } : {}),
       extensions,
       // A bucket (issue 61) stands in for the disk; a private share's storage sits on either.
-      storageFor: (meta, savePath, standard) => {
-        const base = opts.storage ? () => opts.storage!.storageFor(meta, savePath) ?? standard() : standard;
-        return storageFor ? storageFor(meta, savePath, base) : base();
-      },
+      storageFor: (meta, savePath, standard, base = () => opts.storage?.storageFor(meta, savePath) ?? standard()) => (storageFor ? storageFor(meta, savePath, base) : base()),
       moveData: (meta, from, to, standard) => (moveData ? moveData(meta, from, to, standard) : standard()),
     });
   } catch (err) {

@@ -123,8 +123,7 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
   #stopping: Promise<void> | undefined;
   /** The lease on a shared database (PostgreSQL: state/database-lease.ts), given back at stop. */
   lease: { release(): Promise<void> } | undefined;
-  /** Where torrents' data lives beyond the download dir (issue 61: an S3 bucket), handed in by
-   *  startNode's `storage`; undefined: every torrent on the disk. */
+  /** Torrents' data in a bucket (issue 61: startNode's `storage`); undefined: all on the disk. */
   storage: StoragePlugin | undefined;
   /** Its membership when it is a cluster's member (then also `lease`; @cascade/cluster, handed in
    *  by the layer that started it: node-cluster.ts), else undefined. */
@@ -268,17 +267,10 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
   /** Where a new torrent's data goes (issue 61), settled before the engine asks for its storage:
    *  a malformed s3:// location, a missing bucket or refused credentials refuse the add. */
   async chooseStorage(source: TorrentSource, storage: string | undefined): Promise<void> {
-    if (!this.storage) {
-      if (storage !== undefined && !/^(disk|file|local)$/i.test(storage.trim())) {
-        throw new InvalidInput(`"storage": this node keeps data on its disk only; start it with --storage s3://bucket/prefix (and --s3-endpoint URL) to use a bucket`);
-      }
-      return;
-    }
-    try {
-      await this.storage.assign(source, storage);
-    } catch (err) {
+    if (!this.storage && storage !== undefined && !/^(disk|file|local)$/i.test(storage.trim())) throw new InvalidInput('"storage": this node keeps data on its disk only');
+    await this.storage?.assign(source, storage).catch((err: unknown) => {
       throw new InvalidInput(`"storage": ${errorMessage(err)}`);
-    }
+    });
   }
 
   /**

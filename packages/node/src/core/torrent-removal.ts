@@ -17,8 +17,7 @@ export interface RemovalParts {
   readonly model: NodeModel;
   readonly queue: QueueManager;
   readonly privateShares: Pick<NodePrivateShares, 'plaintextRoot'>;
-  /** A torrent kept in a bucket (issue 61) is forgotten there: its storage deleted what it wrote. */
-  readonly storage?: Pick<StoragePlugin, 'forget'> | undefined;
+  readonly storage?: Pick<StoragePlugin, 'forget'> | undefined; // a bucket's (issue 61)
   /** The node stops following the torrent (its watchers and listeners). */
   untrack(infoHash: string): void;
 }

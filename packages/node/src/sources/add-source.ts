@@ -34,8 +34,7 @@ export interface AddOptions {
   privateDiscovery?: boolean;
   /** http(s)/ftp mirrors of the content, drawn from beside the swarm (stored with the torrent: schema 11). */
   mirrors?: string[];
-  /** Where its data goes (issue 61): 's3://bucket/prefix', 'disk', or omitted for the node's default. */
-  storage?: string;
+  storage?: string; // 's3://bucket/prefix' or 'disk' (issue 61); omitted: the node's default
 }
 
 export type { AddResult };
