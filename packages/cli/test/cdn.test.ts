@@ -107,7 +107,8 @@ test('through nginx proxy_cache: two libtorrent web-seed downloads, the second a
   const dir = tempDir(t);
   const port = await freePort();
   const cdn = `http://127.0.0.1:${port}`;
-  const node = await startServe(t, { args: ['--no-chain'] });
+  // Its public URL is the proxy's: what `create --web-seed-from-public-url` writes without --cdn-url.
+  const node = await startServe(t, { args: ['--no-chain', '--public-url', cdn] });
 
   // Two files (a folder: the web seed's paths are name/file), 16 KiB pieces: many range requests.
   const data = join(dir, 'data');
@@ -176,6 +177,24 @@ test('through nginx proxy_cache: two libtorrent web-seed downloads, the second a
   assert.ok(second.length > 0 && second.every((l) => l.cache === 'HIT'), `second client all hits: ${JSON.stringify(second.filter((l) => l.cache !== 'HIT'))}`);
   assert.ok(secondBytes >= total, `the second client got ${secondBytes} of ${total} bytes through the cache`);
   assert.equal(fromNode, total, 'the node served each byte once');
+
+  // A private share by link: its ciphertext is what /webseed serves and the cache keeps (the key
+  // never reaches the node); the web seed comes from the node's public URL.
+  mkdirSync(join(dir, 'share'));
+  writeFileSync(join(dir, 'secret.txt'), 'the plaintext '.repeat(3000));
+  const share = await node.run(['create', join(dir, 'secret.txt'), '--encrypt', '--web-seed-from-public-url', '-o', join(dir, 'share', 'secret.torrent'), '--json']);
+  assert.equal(share.code, 0, share.stderr);
+  assert.equal(share.json.webSeed, `${cdn}/webseed/${share.json.infoHash}/`);
+  await ok(node, ['add', join(dir, 'share', 'secret.torrent'), '--save-path', join(dir, 'share')]);
+  await until('the share seeding', async () => ((await entry(node, share.json.infoHash)).progress === 1 ? true : undefined));
+  const cipher = new Uint8Array(readFileSync(share.json.data));
+  for (let i = 0; i < 2; i++) {
+    const got: Response = await fetch(`${share.json.webSeed}${share.json.name}`);
+    assert.equal(got.status, 200);
+    assert.deepEqual(new Uint8Array(await got.arrayBuffer()), cipher, 'the ciphertext, as stored');
+  }
+  await settled(ngx);
+  assert.deepEqual(readLog(ngx).filter((l) => l.uri.includes(share.json.infoHash)).map((l) => l.cache), ['MISS', 'HIT']);
 
   // Personal answers: the first user's list is not what the second (no credentials) gets.
   const mine = await fetch(`${cdn}/api/torrents`, { headers: { authorization: `Bearer ${node.token}` } });

@@ -12,6 +12,7 @@ import { loadEngine } from '../core/engine.ts';
 import { formatBytes } from '../output/format.ts';
 import type { Invocation } from '../parse/args.ts';
 import type { Output } from '../output/output.ts';
+import { ownWebSeed } from './web-seed.ts';
 
 export async function createPrivate(inv: Invocation, out: Output): Promise<number> {
   const o = inv.options;
@@ -47,7 +48,14 @@ export async function createPrivate(inv: Invocation, out: Output): Promise<numbe
     await rm(sealed.cipherPath, { force: true });
     throw new CliError(`cannot create a torrent of the sealed share: ${errorMessage(err)}`);
   }
-  const { torrent, metainfo } = created;
+  const { metainfo } = created;
+  let torrent = created.torrent;
+  // The ciphertext is what the node's /webseed serves of a share (and a CDN caches): no key there.
+  const webSeed = o.webSeedFromPublicUrl ? await ownWebSeed(o, metainfo) : undefined;
+  if (webSeed) {
+    metainfo.urlList = [...metainfo.urlList, webSeed];
+    torrent = lib.encodeTorrent(metainfo);
+  }
   const file = output ?? resolve(dir, `${metainfo.name}.torrent`);
   try {
     await writeFile(file, torrent);
@@ -66,6 +74,7 @@ export async function createPrivate(inv: Invocation, out: Output): Promise<numbe
     ...(link ? { link } : {}),
     recipients: recipients.length,
     data: sealed.cipherPath,
+    ...(webSeed ? { webSeed } : {}),
   });
   // What to hand on: the link (it holds the key) for a share by link, else the magnet.
   out.say(link ?? magnet);

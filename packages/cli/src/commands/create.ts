@@ -11,6 +11,7 @@ import { UsageError, CliError } from '../core/errors.ts';
 import { formatBytes, formatPercent } from '../output/format.ts';
 import type { Invocation } from '../parse/args.ts';
 import type { Output } from '../output/output.ts';
+import { ownWebSeed } from './web-seed.ts';
 
 export async function createCommand(inv: Invocation, out: Output): Promise<number> {
   const o = inv.options;
@@ -93,17 +94,3 @@ export async function createCommand(inv: Invocation, out: Output): Promise<numbe
   return 0;
 }
 
-/** `<--cdn-url or the node's public URL>/webseed/<infohash>/`: where the node serves this torrent's
- *  files once it seeds them (http routes/webseed.ts), through the CDN when there is one. */
-async function ownWebSeed(o: Invocation['options'], meta: { infoHashHex: string; version?: string }): Promise<string> {
-  if (meta.version === 'v2') throw new UsageError('--web-seed-from-public-url serves files by v1 infohash: make a v1 or --hybrid torrent');
-  let base = o.cdnUrl;
-  if (base === undefined) {
-    const { connectControl } = await import('@cascade/node/verbs');
-    const node = await connectControl(o.stateDir);
-    const settings = node ? await node.call<{ publicUrl?: string | null }>('settings.get').catch(() => undefined) : undefined;
-    base = settings?.publicUrl ?? undefined;
-    if (!base) throw new UsageError(`--web-seed-from-public-url needs an address: --cdn-url URL, or a node running on ${o.stateDir} with a public URL (serve --public-url URL)`);
-  }
-  return `${base.replace(/\/+$/, '')}/webseed/${meta.infoHashHex}/`;
-}
