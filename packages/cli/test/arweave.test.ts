@@ -46,6 +46,7 @@ test('register stores the metadata block on Arweave, verify fetches it back; mis
   assert.equal(onArweave.tags['IPFS-CID'], reg.json.metadataCid);
   const ok = await node.run(['verify', ih, '--arweave', gw.url, '--json']);
   assert.equal(ok.code, 0, ok.stderr);
+  t.diagnostic(`round trip: metadata ${reg.json.metadataCid} (${onArweave.bytes.length} bytes) in Arweave transaction ${tx}, signed by ${reg.json.arweave.owner}; verify: ${ok.json.arweave.state}, ${ok.json.arweave.confirmations} confirmation(s); gateway calls: ${[...new Set(gw.requests)].join(', ')}`);
   assert.equal(ok.json.arweaveTx, tx);
   assert.equal(ok.json.arweave.state, 'matches');
   assert.equal(ok.json.arweave.owner, reg.json.arweave.owner);

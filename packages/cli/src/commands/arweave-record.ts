@@ -3,10 +3,10 @@
 // transaction id is kept in the node's record, <state-dir>/chain/arweave/<cid>.json, beside the
 // block itself (<state-dir>/chain/blocks/<cid>): the registry's fields are the metadata CID and the
 // content id, each with its own meaning, so carrying the id on chain would need a contract change.
-// @cascade/arweave (and the arweave client under it) is loaded only when these options are given.
+// @cascade/arweave (and the arweave client under it) is loaded only when these options are given,
+// @cascade/chain only when a block is checked.
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readMetadataBlock } from '@cascade/chain';
 import type { JWKInterface } from '@cascade/arweave';
 import { CliError, UsageError } from '../core/errors.ts';
 
@@ -59,6 +59,8 @@ export async function storeBlockOnArweave(stateDir: string, cid: string, gateway
   const blockPath = join(stateDir, 'chain', 'blocks', cid);
   if (!existsSync(blockPath)) throw new CliError(`the metadata block ${cid} is not in ${join(stateDir, 'chain', 'blocks')}: register it from the state directory that made it`);
   const bytes = new Uint8Array(readFileSync(blockPath));
+  // Loaded here, as the registry verbs load the chain package: only when it is used.
+  const { readMetadataBlock } = await import('@cascade/chain');
   await readMetadataBlock(cid, bytes);
   const { storeOnArweave } = await import('@cascade/arweave');
   let stored;
@@ -83,6 +85,7 @@ export async function checkOnArweave(stateDir: string | undefined, cid: string, 
     return { state: 'not-stored', reason: stateDir === undefined ? 'the Arweave transaction is kept in the state directory that registered it, and none was read' : `no Arweave transaction is recorded for metadata ${cid} in ${stateDir} (cascade register --arweave URL --arweave-wallet FILE stores it)` };
   }
   const { fetchFromArweave, ArweaveError } = await import('@cascade/arweave');
+  const { readMetadataBlock } = await import('@cascade/chain');
   const at = { tx: rec.tx, gateway };
   try {
     const got = await fetchFromArweave(gateway, rec.tx);
