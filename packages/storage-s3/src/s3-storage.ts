@@ -201,8 +201,11 @@ export class S3Storage implements Storage {
           marker = r.IsTruncated ? String(r.NextPartNumberMarker) : undefined;
         } while (marker);
       } catch (err) {
-        if ((err as { name?: string }).name !== 'NoSuchUpload') throw err;
-        up = undefined; // gone (aborted, expired): start again
+        const name = (err as { name?: string }).name;
+        if (name === 'NoSuchUpload') up = undefined; // gone (aborted, expired): start again
+        // A store without ListParts (s3rver): the parts the manifest recorded as sent.
+        else if (name === 'MethodNotAllowed' || name === 'NotImplemented') for (const p of up.parts) done.set(p.PartNumber, p.ETag);
+        else throw err;
       }
     }
     if (!up) {

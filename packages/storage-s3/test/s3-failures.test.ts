@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { DeleteBucketCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
-import { Session, createTorrent, type TorrentHandle } from '@cascade/engine';
-import { S3Backend, makeS3Client } from '../index.ts';
+import { DeleteBucketCommand, GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { Session, createTorrent, parseTorrent, type TorrentHandle } from '@cascade/engine';
+import { ReadCache, S3Backend, S3Storage, makeS3Client } from '../index.ts';
 import { startS3rver, throttlingProxy, tmpDir, useS3rverCredentials } from './s3-fixture.ts';
 
 const PIECE = 64 * 1024;
@@ -104,4 +104,37 @@ test('bad credentials, a missing bucket, a bucket gone before the upload, a thro
     if (i > 100) assert.fail('the staged file was never uploaded');
     await new Promise((r) => setTimeout(r, 100));
   }
+});
+
+test('a multipart upload cut short carries on after a restart from the parts the store has', async (t) => {
+  useS3rverCredentials();
+  const { endpoint } = await startS3rver(t, ['media']);
+  const proxy = await throttlingProxy(t, endpoint);
+  const root = await tmpDir(t);
+  const { torrent, data } = await pack(root, 'parts.bin', 16 * PIECE + 9);
+  const meta = parseTorrent(torrent);
+  const client = makeS3Client({ endpoint: proxy.endpoint, maxAttempts: 1 });
+  t.after(() => client.destroy());
+  const open = () => new S3Storage(meta, { client, location: { bucket: 'media', prefix: 'lib' }, staging: path.join(root, 'staging'), cache: new ReadCache(), partSize: 2 * PIECE, partConcurrency: 1 });
+  // Nine parts of 128 KiB; the store takes three, then refuses every part.
+  let parts = 0;
+  proxy.throttle((_n, method, url) => method === 'PUT' && url.includes('partNumber=') && ++parts > 3);
+  const first = open();
+  const pieces = (i: number) => data.subarray(i * PIECE, Math.min(data.length, (i + 1) * PIECE));
+  for (let i = 0; i < meta.pieceCount - 1; i++) await first.writePiece(i, pieces(i));
+  await assert.rejects(first.writePiece(meta.pieceCount - 1, pieces(meta.pieceCount - 1)), /s3: uploading s3:\/\/media\/lib\/parts\.bin .*throttling/);
+  await first.close();
+  // A restart: the check's fileStats finds the file complete and uploads the six parts left.
+  parts = 0;
+  proxy.throttle((_n, method, url) => (method === 'PUT' && url.includes('partNumber=') && ++parts, false));
+  const second = open();
+  await second.fileStats();
+  for (let i = 0; second.uploads === 0; i++) {
+    if (i > 100) assert.fail('no upload after the restart');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(parts, 6, 'only the parts the store did not have were sent again');
+  const got = await client.send(new GetObjectCommand({ Bucket: 'media', Key: 'lib/parts.bin' }));
+  assert.deepEqual(Buffer.from(await got.Body!.transformToByteArray()), data);
+  await second.close();
 });

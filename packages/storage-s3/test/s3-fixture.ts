@@ -34,13 +34,13 @@ export async function startS3rver(t: { after: (fn: () => unknown) => void }, buc
 }
 
 /** A proxy to `target` that answers 503 SlowDown while `throttle(req)` says so; counts both. */
-export async function throttlingProxy(t: { after: (fn: () => unknown) => void }, target: string): Promise<{ endpoint: string; throttle: (fn: (n: number, method: string) => boolean) => void; counts: { passed: number; refused: number } }> {
+export async function throttlingProxy(t: { after: (fn: () => unknown) => void }, target: string): Promise<{ endpoint: string; throttle: (fn: (n: number, method: string, url: string) => boolean) => void; counts: { passed: number; refused: number } }> {
   const to = new URL(target);
-  let rule: (n: number, method: string) => boolean = () => false;
+  let rule: (n: number, method: string, url: string) => boolean = () => false;
   const counts = { passed: 0, refused: 0 };
   let n = 0;
   const server = http.createServer((req, res) => {
-    if (rule(n++, req.method ?? 'GET')) {
+    if (rule(n++, req.method ?? 'GET', req.url ?? '/')) {
       counts.refused++;
       req.resume();
       res.writeHead(503, { 'content-type': 'application/xml' });
