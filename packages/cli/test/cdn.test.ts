@@ -137,6 +137,8 @@ test('through nginx proxy_cache: two libtorrent web-seed downloads, the second a
   const etag = part.headers.get('etag')!;
   assert.match(etag, /^"[0-9a-f]{40}\.\d+"$/, 'a strong ETag');
   assert.equal((await fetch(file, { headers: { 'if-none-match': etag } })).status, 304);
+  const head = await fetch(file, { method: 'HEAD' });
+  assert.deepEqual([head.status, head.headers.get('content-length'), head.headers.get('etag')], [200, String(a.length), etag]);
   const past = await fetch(file, { headers: { range: `bytes=${a.length}-` } });
   assert.deepEqual([past.status, past.headers.get('content-range')], [416, `bytes */${a.length}`]);
   assert.equal((await fetch(`${node.url}/webseed/${ih}/album/nope.bin`)).status, 404);
@@ -173,7 +175,7 @@ test('through nginx proxy_cache: two libtorrent web-seed downloads, the second a
   const fromNode = [...first, ...second].reduce((n, l) => n + l.upstream, 0);
   const hitBytes = second.filter((l) => l.cache === 'HIT').reduce((n, l) => n + l.sent, 0);
   const secondBytes = second.reduce((n, l) => n + l.sent, 0);
-  t.diagnostic(`first client: ${first.length} requests (${first.filter((l) => l.cache === 'HIT').length} hits), second: ${second.length} requests, ${hitBytes} of ${secondBytes} bytes hits; node served ${fromNode} bytes for a ${total}-byte torrent`);
+  t.diagnostic(`first client: ${first.length} requests (${first.map((l) => `${l.cache} ${l.status} ${l.sent}`).join(', ')}), second: ${second.length} requests (${second.map((l) => `${l.cache} ${l.status} ${l.sent}`).join(', ')}), ${hitBytes} of ${secondBytes} bytes hits; node served ${fromNode} bytes for a ${total}-byte torrent`);
   assert.ok(second.length > 0 && second.every((l) => l.cache === 'HIT'), `second client all hits: ${JSON.stringify(second.filter((l) => l.cache !== 'HIT'))}`);
   assert.ok(secondBytes >= total, `the second client got ${secondBytes} of ${total} bytes through the cache`);
   assert.equal(fromNode, total, 'the node served each byte once');

@@ -12,6 +12,7 @@
 // circuits (private discovery), and files not complete on this node (404: a web seed must never
 // give bytes it has not verified).
 import { createReadStream } from 'node:fs';
+import type { OutgoingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiContext } from '../app/context.ts';
@@ -79,8 +80,15 @@ function serve(ctx: ApiContext, req: FastifyRequest, reply: FastifyReply): Fasti
   const end = range.kind === 'partial' ? range.end : file.length - 1;
   if (range.kind === 'partial') reply.code(206).header('content-range', `bytes ${start}-${end}/${file.length}`);
   reply.header('content-length', String(file.length === 0 ? 0 : end - start + 1));
-  // HEAD: headers only (a stream sent to Fastify's HEAD answer would still be read to its end).
-  if (req.method === 'HEAD' || file.length === 0) return reply.send();
+  // HEAD: headers only, written as they are (Fastify would answer an empty body with length 0, and
+  // read a stream sent to it to its end).
+  if (req.method === 'HEAD') {
+    reply.hijack();
+    reply.raw.writeHead(reply.statusCode, reply.getHeaders() as OutgoingHttpHeaders);
+    reply.raw.end();
+    return reply;
+  }
+  if (file.length === 0) return reply.send();
   return reply.send(createReadStream(file.path, { start, end }));
 }
 
