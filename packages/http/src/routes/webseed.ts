@@ -11,7 +11,7 @@
 // Not served: BEP 27 private torrents (their tracker's swarm only), torrents looked up through onion
 // circuits (private discovery), and files not complete on this node (404: a web seed must never
 // give bytes it has not verified).
-import { createReadStream } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import type { OutgoingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -45,7 +45,10 @@ function servedFile(ctx: ApiContext, infoHash: string, rest: string): Served | u
   const progress = (t as { fileProgress?: () => number[] }).fileProgress?.();
   if (!(progress ? (progress[index] ?? 0) >= 1 : t.stats().progress >= 1)) return undefined;
   const savePath = rec?.savePath ?? ctx.downloadDir;
-  return { path: m.multiFile ? join(savePath, m.name, ...f.path) : join(savePath, m.name), length: f.length, etag: `"${ih}.${index}"` };
+  const path = m.multiFile ? join(savePath, m.name, ...f.path) : join(savePath, m.name);
+  // Not on this disk (data kept elsewhere, moved or deleted under the node): nothing to serve.
+  if ((statSync(path, { throwIfNoEntry: false })?.size ?? -1) < f.length) return undefined;
+  return { path, length: f.length, etag: `"${ih}.${index}"` };
 }
 
 /** If-None-Match: `*` or a list of entity tags, weak ones compared weakly (RFC 9110 §13.1.2). */
