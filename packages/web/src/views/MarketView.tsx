@@ -24,8 +24,9 @@ const STATUS_TEXT: Record<MarketOrder['status'], string> = {
   'bad-key': 'The key delivered does not match the listing',
 };
 
+/** The node's own words for a price ("5 SEED"); the symbol added only if they lack it. */
 function price(x: { priceShown: string; symbol: string }): string {
-  return `${x.priceShown} ${x.symbol}`;
+  return x.priceShown.endsWith(x.symbol) ? x.priceShown : `${x.priceShown} ${x.symbol}`;
 }
 
 export function MarketView() {

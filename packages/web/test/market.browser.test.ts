@@ -1,0 +1,124 @@
+// The Market in the web app (issue 62), in real Chromium against two nodes on one chain (A's
+// embedded anvil; B given its RPC and contracts; all on 127.0.0.1): A's owner opens a private
+// share's detail, follows "Sell access on the Market", lists it for 5 SEED; B's owner sees the
+// listing (name, size, price, seller's did), buys it with one click; A's node delivers the key by
+// itself and B's opens the share — My purchases says "opened", A's My sales "delivered" — and the
+// SEED balances moved by the price. axe-core checks the page with listings and orders in both themes.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { encodeFunctionData, parseAbi, toHex, type Hex } from 'viem';
+import { buildUi, collectErrors, launchBrowser, nodeFetch, nodeJson, openAsOwner, screenshot, startTestServer, until, type TestServer } from './helpers.ts';
+import { describeViolations, isSerious, runAxe } from './a11y.ts';
+
+// The watchers look at the chain this often here (2 s by default).
+process.env.CASCADE_MARKET_POLL_MS = '300';
+const SEED = 10n ** 18n;
+const erc20 = parseAbi(['function transfer(address to, uint256 amount) returns (bool)', 'function balanceOf(address who) view returns (uint256)']);
+
+interface ChainHealth {
+  state?: string;
+  rpcUrl?: string;
+  chainId?: number;
+  contracts?: { registry: Hex; token: Hex; pool: Hex; market?: Hex };
+}
+
+before(async () => {
+  await buildUi();
+});
+
+test('the Market page: sell a private share from its detail, buy it on another node, delivered and opened by the nodes', { timeout: 300_000 }, async (t) => {
+  const a = await startTestServer(t, { chain: {} });
+  const chainOf = async (n: TestServer) => (await nodeJson<{ chain?: ChainHealth }>(n, '/api/health')).chain;
+  const chain = await until('A\'s embedded chain', async () => {
+    const c = await chainOf(a);
+    return c?.state === 'running' && c.contracts?.market ? c : undefined;
+  }, 120_000, 250);
+  const b = await startTestServer(t, { chain: { rpcUrl: chain.rpcUrl!, chainId: chain.chainId!, contracts: chain.contracts! as Required<ChainHealth>['contracts'] & { market: Hex } } });
+  await until('B on the same chain', async () => ((await chainOf(b))?.state === 'running' ? true : undefined), 60_000, 250);
+
+  const rpc = async (method: string, params: unknown[]) => {
+    const r = (await (await fetch(chain.rpcUrl!, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) })).json()) as { result?: unknown; error?: { message: string } };
+    if (r.error) throw new Error(`${method}: ${r.error.message}`);
+    return r.result;
+  };
+  const token = chain.contracts!.token;
+  const seedOf = async (who: Hex) => BigInt((await rpc('eth_call', [{ to: token, data: encodeFunctionData({ abi: erc20, functionName: 'balanceOf', args: [who] }) }, 'latest'])) as string);
+  const aAddr = a.server.identity.address as Hex;
+  const bAddr = b.server.identity.address as Hex;
+  for (const who of [aAddr, bAddr]) await rpc('anvil_setBalance', [who, toHex(10n ** 20n)]);
+  // B's SEED: from the reward pool, which holds the supply (anvil sends as it for the test).
+  const pool = chain.contracts!.pool;
+  await rpc('anvil_impersonateAccount', [pool]);
+  await rpc('anvil_setBalance', [pool, toHex(10n ** 18n)]);
+  await rpc('eth_sendTransaction', [{ from: pool, to: token, data: encodeFunctionData({ abi: erc20, functionName: 'transfer', args: [bAddr, 10n * SEED] }) }]);
+  await rpc('anvil_stopImpersonatingAccount', [pool]);
+
+  // A's private share, sealed to A alone.
+  const form = new FormData();
+  form.append('recipients', a.server.identity.did);
+  form.append('files', new Blob([new Uint8Array(300_000).map((_, i) => (i * 7) & 0xff)]), 'Concert/film.mkv');
+  const made = await nodeFetch(a, '/api/torrents', { method: 'POST', body: form });
+  assert.equal(made.status, 201, await made.clone().text());
+  const ih = ((await made.json()) as { infoHash: string }).infoHash;
+
+  // One context a node: both are 127.0.0.1, and cookies do not tell ports apart.
+  const pa = await (await launchBrowser(t)).newPage();
+  const pb = await (await launchBrowser(t)).newPage();
+  const errors = [...collectErrors(pa), ...collectErrors(pb)];
+  await openAsOwner(pa, `${a.url}/#/torrents/${ih}`);
+  const sell = pa.locator('[data-testid="detail-sell"]');
+  await sell.waitFor({ timeout: 30_000 });
+  await sell.click();
+  await pa.locator('[data-testid="market-sell-form"]').waitFor({ timeout: 20_000 });
+  assert.equal((await pa.locator('[data-testid="market-sell-share"]').innerText()).trim(), ih);
+  await pa.locator('[data-testid="market-sell-price"]').fill('5');
+  await pa.locator('[data-testid="market-sell-royalty"]').fill('');
+  await screenshot(pa, 'market-01-sell-form');
+  await pa.locator('[data-testid="market-sell-submit"]').click();
+  const mine = pa.locator('[data-testid="market-listing-row"][data-mine="true"]');
+  await mine.waitFor({ timeout: 60_000 });
+  assert.match(await mine.innerText(), /Concert[\s\S]*5 SEED/);
+  assert.equal(await mine.locator('[data-testid="market-delist"]').count(), 1, 'the seller may delist its own');
+  await screenshot(pa, 'market-02-listed');
+
+  // B's owner: the listing with its seller's did, bought with one click.
+  await openAsOwner(pb, `${b.url}/#/market`);
+  const row = pb.locator('[data-testid="market-listing-row"]');
+  await row.first().waitFor({ timeout: 30_000 });
+  const shown = await row.first().innerText();
+  assert.match(shown, /Concert/);
+  assert.match(shown, /5 SEED/);
+  assert.doesNotMatch(shown, /SEED SEED/);
+  assert.match(shown, /did:key:/);
+  const before = { a: await seedOf(aAddr), b: await seedOf(bAddr) };
+  await screenshot(pb, 'market-03-listings');
+  await row.first().locator('[data-testid="market-buy"]').click();
+  const order = pb.locator('[data-testid="market-purchases"] [data-testid="market-order-row"]');
+  await order.first().waitFor({ timeout: 60_000 });
+  await screenshot(pb, 'market-04-paid');
+  await until('B\'s purchase delivered and opened', async () => (await order.first().getAttribute('data-status')) === 'opened', 90_000, 250)
+    .catch(async (err: Error) => {
+      await screenshot(pb, 'market-fail-b');
+      throw new Error(`${err.message}: ${await order.first().innerText()}`);
+    });
+  await screenshot(pb, 'market-05-opened');
+  const after = { a: await seedOf(aAddr), b: await seedOf(bAddr) };
+  assert.equal(before.b - after.b, 5n * SEED, 'B paid the price');
+  assert.equal(after.a - before.a, 5n * SEED, 'A received it (no royalty asked)');
+  // A's sales say delivered; the share is readable on B now.
+  await pa.goto(`${a.url}/#/market`);
+  const sale = pa.locator('[data-testid="market-sales"] [data-testid="market-order-row"]');
+  await until('A\'s sale delivered', async () => (await sale.count()) === 1 && (await sale.getAttribute('data-status')) === 'delivered', 30_000, 250)
+    .catch(async (err: Error) => {
+      await screenshot(pa, 'market-fail-a');
+      throw new Error(`${err.message}: ${JSON.stringify(await nodeJson(a, '/api/market/orders'))}`);
+    });
+  await screenshot(pa, 'market-06-sold');
+  await until('B can read the share', async () => (await nodeJson<{ decryptable?: boolean }>(b, `/api/torrents/${ih}`)).decryptable === true, 60_000, 250);
+  for (const scheme of ['light', 'dark'] as const) {
+    await pb.emulateMedia({ colorScheme: scheme });
+    const serious = (await runAxe(pb)).filter(isSerious);
+    assert.deepEqual(serious.length, 0, `market ${scheme}: ${describeViolations(serious)}`);
+  }
+  assert.deepEqual(errors, []);
+});
