@@ -106,8 +106,10 @@ test('uploading a file creates a torrent the node seeds; list, detail, .torrent 
   assert.deepEqual(d.body.peerList, []);
   assert.ok(Array.isArray(d.body.trackers));
   assert.equal(d.body.magnet, magnet);
-  const { cid, ...file } = d.body.files[0];
+  const { cid, unixfsCid, ...file } = d.body.files[0];
   assert.deepEqual(file, { index: 0, path: 'clip.mp4', length: data.length, progress: 1, selected: true });
+  // Its UnixFS CID (issue 61) comes with it: a file of one 1 MiB chunk is its raw leaf, the same id.
+  assert.ok(unixfsCid === null || unixfsCid === cid, `unixfsCid ${unixfsCid} beside cid ${cid}`);
   // The file's content id (CIDv1 of its SHA-256) comes once the node has hashed the whole file.
   const expected = cidFromSha256(createHash('sha256').update(data).digest());
   if (cid !== expected) {
@@ -118,6 +120,7 @@ test('uploading a file creates a torrent the node seeds; list, detail, .torrent 
       await new Promise((r) => setTimeout(r, 50));
     }
   }
+  assert.equal((await s.json(`/api/torrents/${infoHash}`)).body.files[0].unixfsCid, expected, 'one chunk: the UnixFS CID is the raw leaf');
 
   const tf = await s.request(`/api/torrents/${infoHash}/torrent`);
   assert.equal(tf.status, 200);
