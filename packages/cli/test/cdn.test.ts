@@ -12,6 +12,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseTorrent } from '@cascade/engine';
 import { tempDir } from './helpers.ts';
 import { cascade, entry, ok, startServe, until } from './node-process.ts';
 
@@ -162,16 +163,21 @@ test('through nginx proxy_cache: two libtorrent web-seed downloads, the second a
   const download = (to: string) => execFileSync('/usr/bin/python3', [script, torrent, to], { encoding: 'utf8', timeout: 120_000 });
   const before = readLog(ngx).length;
   assert.match(download(join(dir, 'first')), /^done/);
+  // nginx writes a line when a request ends, which may be after the client has its bytes and left.
+  const total = a.length + b.length;
+  const seeds = (from: number) => readLog(ngx).slice(from).filter((l) => l.uri.startsWith('/webseed/'));
+  await until('nginx logging the first client’s fetches', async () => (seeds(before).reduce((n, l) => n + l.upstream, 0) >= total ? true : undefined), 20_000);
   await settled(ngx);
   const first = readLog(ngx).slice(before).filter((l) => l.uri.startsWith('/webseed/'));
+  const afterFirst = readLog(ngx).length;
   assert.match(download(join(dir, 'second')), /^done/);
+  await until('nginx logging the second client’s requests', async () => (seeds(afterFirst).reduce((n, l) => n + l.sent, 0) >= total ? true : undefined), 20_000);
   await settled(ngx);
-  const second = readLog(ngx).slice(before + first.length).filter((l) => l.uri.startsWith('/webseed/'));
+  const second = readLog(ngx).slice(afterFirst).filter((l) => l.uri.startsWith('/webseed/'));
   for (const [name, bytes] of [['a.bin', a], ['b.bin', b]] as const) {
     assert.deepEqual(new Uint8Array(readFileSync(join(dir, 'second', 'album', name))), bytes, `${name} intact`);
   }
 
-  const total = a.length + b.length;
   const fromNode = [...first, ...second].reduce((n, l) => n + l.upstream, 0);
   const hitBytes = second.filter((l) => l.cache === 'HIT').reduce((n, l) => n + l.sent, 0);
   const secondBytes = second.reduce((n, l) => n + l.sent, 0);
@@ -197,6 +203,17 @@ test('through nginx proxy_cache: two libtorrent web-seed downloads, the second a
   }
   await settled(ngx);
   assert.deepEqual(readLog(ngx).filter((l) => l.uri.includes(share.json.infoHash)).map((l) => l.cache), ['MISS', 'HIT']);
+
+  // The share page's way (POST /api/torrents with webSeed=true): the node's public URL as the web seed.
+  const form = new FormData();
+  form.append('webSeed', 'true');
+  form.append('file', new Blob([b.slice(0, 40_000)]), 'page.bin');
+  const shared = await node.api('/api/torrents', { method: 'POST', body: form });
+  assert.equal(shared.status, 201, await shared.clone().text());
+  const sharedIh = ((await shared.json()) as { infoHash: string }).infoHash;
+  const meta = parseTorrent(new Uint8Array(await (await node.api(`/api/torrents/${sharedIh}/torrent`)).arrayBuffer()));
+  assert.deepEqual(meta.urlList, [`${cdn}/webseed/${sharedIh}/`]);
+  assert.deepEqual(new Uint8Array(await (await fetch(`${meta.urlList[0]}page.bin`)).arrayBuffer()), b.slice(0, 40_000));
 
   // Personal answers: the first user's list is not what the second (no credentials) gets.
   const mine = await fetch(`${cdn}/api/torrents`, { headers: { authorization: `Bearer ${node.token}` } });

@@ -37,6 +37,8 @@ export interface UploadFields {
   version?: 'v1' | 'v2' | 'hybrid';
   /** A .torrent's data in a bucket (issue 61): 's3://bucket/prefix', or 'disk'. */
   storage?: string;
+  /** Files shared: the node's public URL as a BEP 19 web seed, <publicUrl>/webseed/<infohash>/ (issue 61). */
+  webSeed?: boolean;
 }
 
 export type Upload = (
@@ -44,7 +46,7 @@ export type Upload = (
   | { kind: 'torrent'; bytes: Uint8Array }
 ) & { fields: UploadFields };
 
-const OPTION_FIELDS = ['savePath', 'category', 'tags', 'paused', 'recipients', 'encrypt', 'privateDiscovery', 'version', 'storage'];
+const OPTION_FIELDS = ['savePath', 'category', 'tags', 'paused', 'recipients', 'encrypt', 'privateDiscovery', 'version', 'storage', 'webSeed'];
 
 const tooLarge = (max: number) => new HttpError(413, `upload too large: the limit is ${max} bytes`);
 
@@ -151,7 +153,7 @@ function addField(fields: UploadFields, name: string, value: string): void {
     if (fields.tags.length > 1000) throw badRequest('"tags": too many tags');
     return;
   }
-  if (name === 'paused' || name === 'encrypt' || name === 'privateDiscovery') {
+  if (name === 'paused' || name === 'encrypt' || name === 'privateDiscovery' || name === 'webSeed') {
     const v = value.trim().toLowerCase();
     if (['true', '1', 'on', 'yes'].includes(v)) fields[name] = true;
     else if (['false', '0', 'off', 'no', ''].includes(v)) fields[name] = false;

@@ -4,7 +4,7 @@
 import { cp, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { createTorrent, defaultPieceLength, CLIENT_NAME } from '@cascade/engine';
+import { createTorrent, defaultPieceLength, encodeTorrent, CLIENT_NAME } from '@cascade/engine';
 import type { ApiContext } from '../app/context.ts';
 import type { TorrentSource, Metainfo } from '@cascade/node/features';
 import { receiveUpload, uniqueName, type UploadFields } from '../app/upload.ts';
@@ -42,7 +42,11 @@ export function addRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const shareContent = async (placed: string, options: AddOptions & UploadFields): Promise<AddResult> => {
     let plan: Awaited<ReturnType<typeof node.model.planAdd>>;
     let path = placed;
+    // The web seed is the node's own public address (a CDN in front of it): known before any work.
+    const webSeedBase = options.webSeed ? node.model.getSettings().publicUrl : undefined;
     try {
+      if (options.webSeed && !webSeedBase) throw badRequest('"webSeed" needs the node\'s public URL (the publicUrl setting) to put in the torrent');
+      if (options.webSeed && options.version === 'v2') throw badRequest('"webSeed" serves files by v1 infohash: share as v1 or hybrid');
       plan = await node.model.planAdd(options);
       if (plan.savePath !== dirname(placed)) {
         path = await moveInto(placed, plan.savePath).catch((err: NodeJS.ErrnoException) => {
@@ -78,7 +82,13 @@ export function addRoutes(app: FastifyInstance, ctx: ApiContext): void {
       if (sealed) await rm(sealed.cipherPath, { force: true });
       throw err;
     }
-    const { torrent, metainfo } = made;
+    const { metainfo } = made;
+    let torrent = made.torrent;
+    // BEP 19 url-list sits outside the info dict: added after hashing, the infohash stays (routes/webseed.ts).
+    if (webSeedBase) {
+      metainfo.urlList = [...metainfo.urlList, `${webSeedBase.replace(/\/+$/, '')}/webseed/${metainfo.infoHashHex}/`];
+      torrent = encodeTorrent(metainfo);
+    }
     if (sealed) await node.privateShares.keys.set(metainfo.infoHashHex, sealed.key, 'shared');
     const existing = node.session.get(metainfo.infoHashHex);
     if (existing) return addResult(existing, true, node);
@@ -91,7 +101,7 @@ export function addRoutes(app: FastifyInstance, ctx: ApiContext): void {
     });
     try {
       // Seeded from where it now is, whatever a category would say.
-      const { recipients: _r, encrypt: _e, version: _v, ...addOptions } = options;
+      const { recipients: _r, encrypt: _e, version: _v, webSeed: _w, ...addOptions } = options;
       // On the disk, where the upload is, whatever the node's default storage (a bucket) says.
       const r = await add(metainfo.infoHashHex, torrent, { ...addOptions, savePath: dir, storage: 'disk' });
       if (!sealed) return r;

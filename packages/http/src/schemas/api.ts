@@ -249,6 +249,7 @@ export const addMultipartBody = {
     encrypt: { type: 'string', description: 'true: a private share by link (the answer’s `link` holds the key); before the file' },
     privateDiscovery: { type: 'string', description: 'true: announce and look up only through onion circuits' },
     version: { type: 'string', enum: ['v1', 'v2', 'hybrid'], description: 'files shared: a BitTorrent v1, v2 (BEP 52) or hybrid torrent (default v1)' },
+    webSeed: { type: 'string', description: "true: the node's public URL goes in the torrent as a web seed (<publicUrl>/webseed/<infohash>/, BEP 19), for a CDN in front of it; needs the publicUrl setting" },
   },
 } as const;
 
