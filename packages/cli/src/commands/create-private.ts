@@ -51,7 +51,7 @@ export async function createPrivate(inv: Invocation, out: Output): Promise<numbe
   const { metainfo } = created;
   let torrent = created.torrent;
   // The ciphertext is what the node's /webseed serves of a share (and a CDN caches): no key there.
-  const webSeed = o.webSeedFromPublicUrl ? await ownWebSeed(o, metainfo) : undefined;
+  const webSeed = o.webSeedFromPublicUrl || o.cdnUrl !== undefined ? await ownWebSeed(o, metainfo) : undefined;
   if (webSeed) {
     metainfo.urlList = [...metainfo.urlList, webSeed];
     torrent = lib.encodeTorrent(metainfo);

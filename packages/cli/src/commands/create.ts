@@ -60,7 +60,7 @@ export async function createCommand(inv: Invocation, out: Output): Promise<numbe
   const { metainfo, files } = created;
   let torrent = created.torrent;
   // BEP 19: url-list lies outside the info dict, so adding it after hashing keeps the infohash.
-  const webSeed = o.webSeedFromPublicUrl ? await ownWebSeed(o, metainfo) : undefined;
+  const webSeed = o.webSeedFromPublicUrl || o.cdnUrl !== undefined ? await ownWebSeed(o, metainfo) : undefined;
   if (webSeed) {
     metainfo.urlList = [...metainfo.urlList, webSeed];
     torrent = lib.encodeTorrent(metainfo);

@@ -1,5 +1,6 @@
 // `cascade create … --web-seed-from-public-url [--cdn-url URL]` (issue 61 item 5, docs/storage/cdn.md):
 // the node's own address as the torrent's BEP 19 web seed, so every client can pull from the CDN.
+// --cdn-url alone implies it (a flag that did nothing would mislead).
 import { UsageError } from '../core/errors.ts';
 import type { Invocation } from '../parse/args.ts';
 

@@ -68,7 +68,7 @@ export const OPTION_DEFS: Record<OptName, OptDef> = {
   private: { type: 'boolean', help: 'mark the torrent private (trackers only: no DHT, no PEX)' },
   webseed: { type: 'string', multiple: true, arg: 'URL', help: 'web seed URL (BEP 19, repeatable)' },
   'web-seed-from-public-url': { type: 'boolean', help: "add the node's own address as a web seed (BEP 19): <--cdn-url or the node's public URL>/webseed/<infohash>/, where the node serves the torrent's files to anyone, cacheable by a CDN" },
-  'cdn-url': { type: 'string', arg: 'URL', help: 'the address of a CDN or caching proxy in front of the node (its public URL otherwise): the web seed added by --web-seed-from-public-url' },
+  'cdn-url': { type: 'string', arg: 'URL', help: 'the address of a CDN or caching proxy in front of the node (its public URL otherwise): the web seed added by --web-seed-from-public-url, which it implies' },
   mirror: {
     type: 'string',
     multiple: true,
