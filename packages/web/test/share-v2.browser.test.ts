@@ -99,6 +99,26 @@ test('share as hybrid (the default) or v1; both infohashes shown; the Add page c
     await until('the browser refusal', async () => /In this browser/.test(await el('add-error').innerText()), 10_000);
   });
 
+  await t.test("the web seed option (issue 61): off without a public URL; with one, the torrent's url-list is <publicUrl>/webseed/<infohash>/", async () => {
+    await page.goto(`${node.url}/#/share`);
+    await page.getByText('Format, category, tags and folder').click();
+    assert.equal(await el('share-web-seed').isDisabled(), true);
+    await node.server.node.model.setSettings({ publicUrl: 'https://cdn.example.org' });
+    await page.reload();
+    await page.getByText('Format, category, tags and folder').click();
+    await el('share-web-seed').check();
+    const seeded = await randomFile(work, 'cdn-seeded.bin', 40_000);
+    await el('share-input').setInputFiles(seeded.path);
+    const magnet = await until('the web-seeded share', async () => {
+      if (await el('share-error').count()) throw new Error(`share failed: ${await el('share-error').innerText()}`);
+      const m = (await el('magnet-link').count()) > 0 ? await el('magnet-link').first().inputValue() : '';
+      return /dn=cdn-seeded\.bin/.test(m) ? m : undefined;
+    }, 60_000);
+    const ih = /urn:btih:([0-9a-f]{40})/i.exec(magnet)![1]!.toLowerCase();
+    const res = await page.request.get(`${node.url}/api/torrents/${ih}/torrent`);
+    assert.deepEqual(parseTorrent(new Uint8Array(await res.body())).urlList, [`https://cdn.example.org/webseed/${ih}/`]);
+  });
+
   assert.deepEqual(errors, []);
   assert.ok(readFileSync(file.path).length > 0);
 });

@@ -62,6 +62,8 @@ export function ShareView() {
   const [options, setOptions] = useState(emptyAddOptions);
   const [audience, setAudience] = useState<Audience>({ kind: 'public' });
   const [version, setVersion] = useState<ShareVersion>(DEFAULT_SHARE_VERSION);
+  // The node's public URL as the torrent's web seed (a CDN in front of it: docs/storage/cdn.md).
+  const [webSeed, setWebSeed] = useState(false);
   const defaults = useNodeDefaults(member);
   const shareWarning = useShareWarning(member).warning;
   useEffect(() => () => abort.current?.abort(), []);
@@ -102,6 +104,7 @@ export function ShareView() {
             appendAudience(fd, audience);
             // A private share is a v1 torrent (its envelopes live in a v1 info dictionary).
             if (audience.kind === 'public') fd.append('version', version);
+            if (webSeed && !(audience.kind === 'public' && version === 'v2')) fd.append('webSeed', 'true');
             appendAddOptions(fd, addOptionsOf(options));
           },
         );
@@ -181,6 +184,22 @@ export function ShareView() {
             </select>
             {audience.kind !== 'public' && <span className="muted small">A private share is a v1 torrent.</span>}
           </label>
+          <label className="check">
+            <input
+              type="checkbox"
+              checked={webSeed}
+              onChange={(e) => setWebSeed(e.target.checked)}
+              disabled={busy || !defaults.settings?.publicUrl || (audience.kind === 'public' && version === 'v2')}
+              aria-describedby="share-web-seed-help"
+              data-testid="share-web-seed"
+            />
+            Web seed from this node’s public URL
+          </label>
+          <div className="muted small" id="share-web-seed-help">
+            {defaults.settings?.publicUrl
+              ? `Clients also download from ${defaults.settings.publicUrl}/webseed/…, which a CDN in front of the node can cache (not for v2-only torrents).`
+              : 'Set this node’s public URL in Settings first (the address of the CDN in front of it, if any).'}
+          </div>
           <AddOptionsFields prefix="share" value={options} onChange={setOptions} settings={defaults.settings} categories={defaults.categories} showPaused={false} disabled={busy} />
         </details>
       )}
