@@ -107,20 +107,22 @@ export interface PeerStats {
   downloadSpeed: number;
   uploadSpeed: number;
   progress: number;
+  /** The peer chokes us: we may not request from it. */
   choked: boolean;
+  /** The peer wants pieces we have. */
   interested: boolean;
-  source: string;
-}
-
-/** A connected peer as the detail view sends it: a peer that proved a Cascade identity over the
- *  wire extension also has its did, its Ethereum account, its own claim of its reputation and this
- *  node's view of it (0..1). */
   /** We choke the peer: it may not request from us. */
   amChoking: boolean;
   /** We want pieces the peer has. */
   amInterested: boolean;
   /** It holds our optimistic unchoke (the slot rotated among choked peers so newcomers can prove themselves). */
   optimistic: boolean;
+  source: string;
+}
+
+/** A connected peer as the detail view sends it: a peer that proved a Cascade identity over the
+ *  wire extension also has its did, its Ethereum account, its own claim of its reputation and this
+ *  node's view of it (0..1). */
 export type PeerView = PeerStats & { did?: string; account?: string; claimedReputation?: number; reputation?: number };
 
 /** What one source gave a download: a peer (by address) or a web seed / mirror (by URL). */
@@ -140,6 +142,9 @@ export interface TorrentDetail extends ListEntry {
   version: 'v1' | 'v2' | 'hybrid' | null;
   pieceLength: number | null;
   peersByTransport: TransportCounts;
+  /** Distributed copies among the connected peers (libtorrent's and qBittorrent's "availability"):
+   *  whole copies every piece has, plus the share of pieces held by one more; null without metadata. */
+  distributedCopies: number | null;
   peerList: PeerView[];
   /** Bytes by source over this run (peers, web seeds, mirrors). */
   sources: SourceBytes[];
@@ -149,9 +154,6 @@ export interface TorrentDetail extends ListEntry {
   /** A multi-file torrent's folder as a UnixFS directory (issue 61, docs/storage/ipfs.md), once every
    *  file has its UnixFS CID: /ipfs/<it>/<path> reaches each file. null: single-file, or not yet. */
   unixfsCid?: string | null;
-  /** Distributed copies among the connected peers (libtorrent's and qBittorrent's "availability"):
-   *  whole copies every piece has, plus the share of pieces held by one more; null without metadata. */
-  distributedCopies: number | null;
   /** Why its magnet cannot lead anyone else here (defect 8), or null. */
   shareWarning: string | null;
   /** What it did to find peers and what answered (the engine's report). */
@@ -171,12 +173,6 @@ export interface TorrentDetail extends ListEntry {
   holders?: TorrentHolder[];
 }
 
-/** One search result (GET /api/search, `cascade search`): a torrent as one publisher describes it,
- *  and where to fetch it (docs/dht-records.md). */
-export interface SearchRow {
-  infoHash: string | null;
-  infoHashV2: string | null;
-  name: string;
 /** The piece map (GET /api/torrents/:infoHash/pieces): per piece, whether this node has it and how
  *  many connected peers do. */
 export interface PieceMap {
@@ -190,6 +186,12 @@ export interface PieceMap {
   distributedCopies: number | null;
 }
 
+/** One search result (GET /api/search, `cascade search`): a torrent as one publisher describes it,
+ *  and where to fetch it (docs/dht-records.md). */
+export interface SearchRow {
+  infoHash: string | null;
+  infoHashV2: string | null;
+  name: string;
   length: number;
   cids: string[];
   publisher: string;

@@ -143,8 +143,8 @@ export const detailSchema = {
     version: { type: ['string', 'null'], enum: ['v1', 'v2', 'hybrid', null], description: 'BitTorrent v1, v2 (BEP 52) or hybrid (both); null before the metadata' },
     pieceLength: nullable('integer'),
     peersByTransport: transportCounts,
-    peerList: { type: 'array', items: { $ref: 'Peer#' } },
     distributedCopies: { type: ['number', 'null'], description: 'distributed copies among the connected peers: whole copies every piece has, plus the share of pieces held by one more; null without metadata' },
+    peerList: { type: 'array', items: { $ref: 'Peer#' } },
     sources: {
       type: 'array',
       description: 'bytes each source gave this run, most first: peers by address (kept after they leave), web seeds and mirrors by URL; banned = sent data that failed its hash check',
