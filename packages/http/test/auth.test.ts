@@ -60,7 +60,8 @@ const ONE = 'a'.repeat(40);
 /**
  * The roles table of docs/identity.md, as the weakest role each route takes. Owner only: node-wide
  * settings decide where files land on the owner's machine; a registration puts the node's account on
- * chain as the torrent's publisher; ownership and the token are the owner's. Admins manage members
+ * chain as the torrent's publisher, and the market's sales and purchases spend its account; ownership and
+ * the token are the owner's. Admins manage members
  * and viewers. Reads are a viewer's, except those that spend the node's resources or show people
  * (or the cluster's members: their addresses and figures).
  * Everything else (every change) is a member's.
@@ -77,6 +78,12 @@ const WEAKEST: Record<string, Role> = {
   'GET /api/search': 'member',
   'GET /api/cluster': 'member',
   [`GET /api/torrents/${ONE}/files/0`]: 'member',
+  // The market spends the node's account (issue 62): selling, buying, delisting, refunds, deliveries.
+  'POST /api/market/listings': 'owner',
+  'POST /api/market/listings/did:key:z6Mkk/buy': 'owner',
+  'DELETE /api/market/listings/did:key:z6Mkk': 'owner',
+  'POST /api/market/orders/did:key:z6Mkk/refund': 'owner',
+  'POST /api/market/deliver': 'owner',
 };
 const weakest = (method: string, path: string): Role => WEAKEST[`${method} ${path}`] ?? (method === 'GET' || method === 'HEAD' ? 'viewer' : 'member');
 
