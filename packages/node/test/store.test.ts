@@ -192,6 +192,10 @@ test('the Store on PostgreSQL (a server started for the test)', { timeout: 180_0
     await s.run('DROP TABLE compat_login_failures');
     await s.run('DROP TABLE compat_torrent_ids');
     await s.run('ALTER TABLE share_keys ADD COLUMN written BYTEA');
+    // Migration 25's columns (each file's UnixFS CID and chunk digests) were not there either.
+    await s.run('DROP INDEX file_cids_unixfs');
+    await s.run('ALTER TABLE file_cids DROP COLUMN unixfs');
+    await s.run('ALTER TABLE file_cids DROP COLUMN chunks');
     await s.run('UPDATE cascade_schema SET version = 18');
     const ih = 'a'.repeat(40);
     await s.run("INSERT INTO torrents (info_hash, source_kind, magnet, save_path, status, error, added_at, completed_at) VALUES (?, 'magnet', ?, '/d', 'seeding', NULL, 1, 2)", [ih, ih]);
@@ -211,6 +215,7 @@ test('the Store on PostgreSQL (a server started for the test)', { timeout: 180_0
     const holder = await s.get<Record<string, unknown>>('SELECT state, error, completed_at, progress, epoch, save_path FROM torrent_holders');
     assert.deepEqual({ ...holder }, { state: 'seeding', error: null, completed_at: 2, progress: 1, epoch: 0, save_path: '/d' }, "migration 21: the copy is at the library's path");
     assert.deepEqual(new Uint8Array((await s.get<{ written: Uint8Array }>('SELECT written FROM share_writes'))!.written), new Uint8Array([0x80]));
+    assert.deepEqual(await s.all('SELECT unixfs, chunks FROM file_cids'), [], 'migration 25 ran: its columns are back');
   });
 
   await t.test('members starting together migrate once (advisory lock)', async () => {
