@@ -65,7 +65,10 @@ export class IpfsBlocks {
     const files = this.#folderOf(infoHash);
     if (!files || files.length === 0) return undefined;
     const entries = [];
-    for (const f of files) {
+    for (const [i, f] of files.entries()) {
+      // The state's reads are synchronous (SQLite): without a turn of the event loop now and then, a
+      // folder of thousands of files would hold every request until it is built.
+      if (i % 256 === 255) await new Promise((r) => setImmediate(r));
       const loaded = await this.#load(infoHash, f.index);
       if (!loaded) return undefined;
       entries.push({ path: f.path, cid: loaded.tree.root, tsize: loaded.tree.rootTsize, index: f.index });

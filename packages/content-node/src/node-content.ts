@@ -18,6 +18,19 @@ import {
 import { FileCids, type FileCid } from './file-cids.ts';
 import { IpfsBlocks, type HeldFile, type HeldFolder } from './ipfs-blocks.ts';
 
+/** Past this many files a torrent's folder gets no UnixFS directory: building one reads every file's
+ *  chunk digests from the state, and IPFS would shard most such folders anyway (unixfs-dir.ts). */
+const MAX_FOLDER_FILES = 10_000;
+
+/** A torrent the node may serve files of: its metainfo, each file's progress and where it is. */
+interface Held {
+  m: NonNullable<TorrentHandle['metainfo']>;
+  progress: readonly number[] | undefined;
+  /** Without per-file progress: the whole torrent is complete. */
+  done: boolean;
+  savePath: string;
+}
+
 /** What content ids need of the node: the session and state, every torrent's events, the log, the
  *  listing's change signal, and which torrents are private shares (never indexed or published). */
 export type ContentNode = ContentIdsHost;
@@ -251,27 +264,40 @@ export class NodeContent implements ContentIds {
   /** A complete file of a torrent the node may serve to anyone (not private, not a private share,
    *  not looked up through onion circuits only), where it is on disk. */
   #heldFile(ih: string, index: number): HeldFile | undefined {
+    const held = this.#held(ih);
+    return held && this.#fileIn(held, index);
+  }
+
+  /** What every file of a torrent the node may serve shares (see #heldFile), looked up once: a
+   *  folder of 100,000 files asked each file's progress of all files (minutes of CPU). */
+  #held(ih: string): Held | undefined {
     const t = this.#node.session.get(ih);
     const m = t?.metainfo;
-    const f = m?.files[index];
-    if (!t || !m || !f || f.pad || m.private || this.#node.privateShares.isShare(ih)) return undefined;
+    if (!t || !m || m.private || this.#node.privateShares.isShare(ih)) return undefined;
     const rec = this.#node.db.getTorrent(ih);
     if (rec?.privateDiscovery || t.privateDiscovery === true) return undefined;
-    const progress = (t as TorrentHandle & TorrentExtras).fileProgress?.();
-    if (!(progress ? (progress[index] ?? 0) >= 1 : t.stats().progress >= 1)) return undefined;
     const savePath = rec?.savePath ?? t.savePath;
     if (!savePath) return undefined;
+    const progress = (t as TorrentHandle & TorrentExtras).fileProgress?.();
+    return { m, progress, done: progress ? false : t.stats().progress >= 1, savePath };
+  }
+
+  #fileIn(held: Held, index: number): HeldFile | undefined {
+    const { m, progress, done, savePath } = held;
+    const f = m.files[index];
+    if (!f || f.pad) return undefined;
+    if (!(progress ? (progress[index] ?? 0) >= 1 : done)) return undefined;
     return { path: m.multiFile ? join(savePath, m.name, ...f.path) : join(savePath, m.name), length: f.length };
   }
 
   /** All of a multi-file torrent's files, when the node may serve them (see #heldFile) and holds each. */
   #heldFolder(ih: string): HeldFolder | undefined {
-    const m = this.#node.session.get(ih)?.metainfo;
-    if (!m?.multiFile) return undefined;
+    const held = this.#held(ih);
+    if (!held?.m.multiFile) return undefined;
     const out: HeldFolder = [];
-    for (const [index, f] of m.files.entries()) {
+    for (const [index, f] of held.m.files.entries()) {
       if (f.pad) continue;
-      if (!this.#heldFile(ih, index)) return undefined;
+      if (!this.#fileIn(held, index)) return undefined;
       out.push({ path: f.path, index });
     }
     return out;
@@ -281,6 +307,10 @@ export class NodeContent implements ContentIds {
     const m = this.#node.session.get(ih)?.metainfo;
     const unixfs = this.cids.unixfsOf(ih);
     if (!m || m.files.some((f, i) => !f.pad && !unixfs.has(i))) return;
+    if (m.files.length > MAX_FOLDER_FILES) {
+      this.#node.out.note(`content ids of ${ih}: a folder of ${m.files.length} files gets no UnixFS directory (more than ${MAX_FOLDER_FILES}); its files are served by their own CIDs`);
+      return;
+    }
     try {
       const dir = await this.ipfs.folder(ih);
       if (!dir) return;
