@@ -102,6 +102,8 @@ test('the swarm view: states both ways, distributed copies and the piece map, al
   assert.ok((await transmissionFlags(s, ih)).some((f) => f.includes('D')), 'transmission-remote shows D for the seed');
   const missing = await s.request(`/api/torrents/${'e'.repeat(40)}/pieces`);
   assert.equal(missing.status, 404);
+  const malformed = await s.request('/api/torrents/not-a-hash/pieces');
+  assert.equal(malformed.status, 400, 'a malformed infohash is a 400');
 
   await until('the download to complete', async () => ((await s.json(`/api/torrents/${ih}`)).body.progress === 1 ? true : undefined), 250);
   seed.kill();
