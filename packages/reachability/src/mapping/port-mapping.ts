@@ -6,8 +6,10 @@
 //
 // Only the gateway of the default route is asked (gateway.ts): SSDP goes out of that interface only,
 // NAT-PMP and PCP to that next hop only. When none answers, `error` says so after one round (a few seconds,
-// well within a minute), and the mapper tries again after `retryMs`, twice as long after each failed
-// round up to 16 times that (a network without UPnP does not hear an M-SEARCH every minute forever).
+// well within a minute), and the mapper tries again: soon at first (5 s, then 15 s: a router that is
+// still booting, or an answer lost on a busy host, should not cost a minute of unreachability), then
+// after `retryMs`, twice as long after each failed round up to 16 times that (a network without UPnP
+// does not hear an M-SEARCH every minute forever).
 //
 // Library quirks worked around here (4.0.5):
 // - UPnP: the library's own discovery searches every interface, so the gateway comes from our SSDP
@@ -96,7 +98,11 @@ export function startPortMapping(opts: PortMappingOptions): PortMapper {
   const answerMs = opts.answerTimeoutMs ?? 4000;
   const baseRetryMs = opts.retryMs ?? 60_000;
   let failures = 0;
-  const retryMs = () => baseRetryMs * 2 ** Math.min(4, failures++);
+  const EARLY_RETRIES_MS = [5_000, 15_000];
+  const retryMs = () => {
+    const n = failures++;
+    return n < EARLY_RETRIES_MS.length ? Math.min(baseRetryMs, EARLY_RETRIES_MS[n]!) : baseRetryMs * 2 ** Math.min(4, n - EARLY_RETRIES_MS.length);
+  };
   let state: PortMappingStatus = { method: null, externalPort: null, externalUdpPort: null, externalAddress: null, gateway: null, error: null };
   let active: Active | null = null;
   let timer: NodeJS.Timeout | null = null;
