@@ -56,6 +56,9 @@ export class MarketService {
   readonly #bought = new Set<bigint>();
   #timer: NodeJS.Timeout | undefined;
   #ticking = false;
+  #watching = false;
+  /** A wake() during a pass: the next pass comes at the fast pace. */
+  #again = false;
   #lastError = '';
 
   constructor(chain: () => Promise<MarketChain>, host: MarketHost) {
@@ -81,6 +84,7 @@ export class MarketService {
     const id = eventArg(r.logs, 'Listed', 'listingId');
     this.#details.set(id, details);
     this.#host.changed?.();
+    this.#kick();
     return { tx: r.tx, gasUsed: r.gasUsed.toString(), listing: await this.#listingView(chain, (await readListing(chain, id, details))!, await chain.sender()) };
   }
 
@@ -120,6 +124,7 @@ export class MarketService {
     const id = idOf(orderArg, 'order');
     const r = await send(chain, `refunding order ${id}`, { address: marketAddress(chain), abi: cascadeMarket.abi, functionName: 'refund', args: [id] });
     this.#host.changed?.();
+    this.#kick();
     return { tx: r.tx, gasUsed: r.gasUsed.toString(), order: await this.#orderView(chain, (await readOrder(chain, id))!, await chain.sender()) };
   }
 
@@ -127,7 +132,11 @@ export class MarketService {
     const chain = await this.#chain();
     const id = idOf(listingArg, 'listing');
     const r = await send(chain, `delisting ${id}`, { address: marketAddress(chain), abi: cascadeMarket.abi, functionName: 'delist', args: [id] });
+    // Nobody can buy it any more: the watchers need not poll fast for its purchases (paid orders
+    // still due stay in #due).
+    this.#mine.delete(id);
     this.#host.changed?.();
+    this.#kick();
     return { tx: r.tx, gasUsed: r.gasUsed.toString() };
   }
 
@@ -229,12 +238,22 @@ export class MarketService {
     return out;
   }
 
-  /** The seller's and buyer's watchers: every `pollMs`, deliver what is due and open what arrived. */
-  watch(pollMs = 2000): void {
-    if (this.#timer) return;
+  /**
+   * The seller's and buyer's watchers: every `pollMs` while this node has something to watch (its own
+   * listings, orders to deliver, purchases to open), every `idleMs` while it has none. An idle node
+   * (most nodes never trade) then asks the chain for its block number once a minute instead of every
+   * two seconds: the market's RPCs were the largest part of an idle node's profile. Anything this
+   * node does on the market (sell, buy, deliver, refund, delist) and `wake()` make the next pass
+   * immediate; a listing of this node's account made elsewhere (another node, the CLI with this node
+   * stopped) is found within `idleMs`.
+   */
+  watch(pollMs = 2000, idleMs = 60_000): void {
+    if (this.#watching) return;
+    this.#watching = true;
     const tick = async () => {
-      if (this.#ticking) return;
+      if (this.#ticking || !this.#watching) return;
       this.#ticking = true;
+      clearTimeout(this.#timer);
       try {
         await this.#pass();
         this.#lastError = '';
@@ -243,11 +262,25 @@ export class MarketService {
       } finally {
         this.#ticking = false;
       }
+      if (!this.#watching) return;
+      this.#timer = setTimeout(() => void tick(), this.busy() ? pollMs : Math.max(pollMs, idleMs));
+      this.#timer.unref();
     };
-    this.#timer = setInterval(() => void tick(), pollMs);
-    this.#timer.unref();
-    this.#kick = () => void tick();
+    this.#kick = () => {
+      if (this.#ticking) this.#again = true;
+      else void tick();
+    };
     void tick();
+  }
+
+  /** Whether the watchers have anything to watch (and so poll at their fast pace). */
+  busy(): boolean {
+    return this.#mine.size > 0 || this.#due.size > 0 || this.#bought.size > 0 || this.#again;
+  }
+
+  /** Makes the watchers' next pass immediate (after something changed on the market that this node may care about). */
+  wake(): void {
+    this.#kick();
   }
 
   /**
@@ -257,6 +290,7 @@ export class MarketService {
    * (seller), opened or found not to open (buyer).
    */
   async #pass(): Promise<void> {
+    this.#again = false;
     const chain = await this.#chain();
     const me = await chain.sender();
     const latest = await chain.client.getBlockNumber();
@@ -286,7 +320,8 @@ export class MarketService {
   }
 
   close(): void {
-    clearInterval(this.#timer);
+    this.#watching = false;
+    clearTimeout(this.#timer);
     this.#timer = undefined;
   }
 

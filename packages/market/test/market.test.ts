@@ -141,6 +141,28 @@ test('market: a sale with a royalty, delivery, opening, a refund and bad inputs,
   assert.deepEqual(buyer2.opened.get(IH), key, 'delivered and opened by the watchers');
   assert.equal((await sellerM.listings()).find((l) => l.id === '1')!.sales, 2);
 
+  // An idle node (no listings, no orders) asks the chain once a minute, not at the fast pace; wake()
+  // makes the next pass immediate. The seller, with a listing, stays at the fast pace.
+  let blockAsks = 0;
+  const countingClient = new Proxy(ownerChain.client, {
+    get(target, prop) {
+      const v = Reflect.get(target, prop, target);
+      if (prop === 'getBlockNumber') return (...a: unknown[]) => { blockAsks++; return (v as (...x: unknown[]) => unknown).apply(target, a); };
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+  const counted = new Proxy(ownerChain, { get: (target, prop) => (prop === 'client' ? countingClient : ((v) => (typeof v === 'function' ? v.bind(target) : v))(Reflect.get(target, prop, target))) });
+  const idleM = new MarketService(async () => counted as typeof ownerChain, host().h);
+  idleM.watch(100, 60_000);
+  t.after(() => idleM.close());
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal(idleM.busy(), false);
+  assert.equal(blockAsks, 1, `an idle watcher made one pass in 1.5 s at a 100 ms fast pace (${blockAsks})`);
+  idleM.wake();
+  for (let i = 0; i < 50 && blockAsks < 2; i++) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(blockAsks, 2, 'wake() made a pass at once');
+  assert.equal(sellerM.busy(), true, 'a node with a listing watches at the fast pace');
+
   // Bad inputs: refused with a reason, nothing listed or bought.
   const count = async () => (await buyerM.listings()).length;
   const n = await count();

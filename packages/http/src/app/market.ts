@@ -8,8 +8,10 @@ import type { MarketChain, MarketService } from '@cascade/market';
 
 type Handler = (p: Record<string, unknown>) => Promise<unknown>;
 const METHODS = ['market.list', 'market.orders', 'market.sell', 'market.buy', 'market.refund', 'market.delist', 'market.deliver'] as const;
-/** How often the watchers look at the chain (CASCADE_MARKET_POLL_MS overrides). */
+/** How often the watchers look at the chain while the node has listings or orders to watch
+ *  (CASCADE_MARKET_POLL_MS overrides), and while it has none (CASCADE_MARKET_IDLE_POLL_MS). */
 const POLL_MS = 2000;
+const IDLE_POLL_MS = 60_000;
 
 export interface NodeMarket {
   rpc: Record<string, Handler>;
@@ -40,7 +42,7 @@ export function wireMarket(node: CascadeNode, chain: { ready(): Promise<MarketCh
       void chain.started.then(async () => {
         if (closed || !chain.chain?.contracts.market) return;
         const s = await load();
-        if (!closed) s.watch(Number(process.env.CASCADE_MARKET_POLL_MS) || POLL_MS);
+        if (!closed) s.watch(Number(process.env.CASCADE_MARKET_POLL_MS) || POLL_MS, Number(process.env.CASCADE_MARKET_IDLE_POLL_MS) || IDLE_POLL_MS);
       }).catch((err: unknown) => node.out.note(`market: ${(err as Error).message}`));
     },
     async close() {
