@@ -1,0 +1,116 @@
+// The soak's verdict: for each measure, its value at the end of the warm-up and at the end, its
+// least-squares slope per hour over the samples after the warm-up, and that slope over a month
+// (720 h); then the failures: growth not explained by live data.
+
+import type { Sample } from './sample.ts';
+
+export interface Row {
+  key: string;
+  warm: number;
+  end: number;
+  slopePerHour: number;
+  perMonth: number;
+  /** Quiet level before the main churn and after it stopped (descriptors, sockets, handles, timers). */
+  quietBefore?: number;
+  quietAfter?: number;
+}
+
+/** Least-squares slope of y over t (seconds), per hour. */
+export function slopePerHour(points: { t: number; y: number }[]): number {
+  const pts = points.filter((p) => Number.isFinite(p.y));
+  if (pts.length < 2) return 0;
+  const mt = pts.reduce((s, p) => s + p.t, 0) / pts.length;
+  const my = pts.reduce((s, p) => s + p.y, 0) / pts.length;
+  let num = 0;
+  let den = 0;
+  for (const p of pts) {
+    num += (p.t - mt) * (p.y - my);
+    den += (p.t - mt) ** 2;
+  }
+  return den === 0 ? 0 : (num / den) * 3600;
+}
+
+export interface Limits {
+  /** RSS and heap: MB per hour. */
+  memorySlopeMbPerHour: number;
+  eldP99Ms: number;
+  /** How far above its quiet level before the churn a count may be after it (absolute, and share). */
+  quietSlack: number;
+  quietShare: number;
+  /** A table "grows with history" when it gained more than this many rows and this share beyond what the live torrents did. */
+  tableSlackRows: number;
+  tableShare: number;
+}
+
+export const DEFAULT_LIMITS: Limits = { memorySlopeMbPerHour: 2, eldP99Ms: 50, quietSlack: 4, quietShare: 0.1, tableSlackRows: 20, tableShare: 0.1 };
+
+const QUIET_KEYS = ['fds', 'sockets', 'handles', 'timers'];
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+
+export interface Verdict {
+  rows: Row[];
+  failures: string[];
+  eldMaxMs: number;
+  eldP99OfSamplesMs: number;
+}
+
+/**
+ * `steady` samples (after the warm-up, churn running) give slopes; `quietBefore`/`quietAfter`
+ * (no churn, settled) give the levels descriptors and handles must return to; `liveTorrents` at the
+ * warm-up's end and at the end scale what a table may hold.
+ */
+export function judge(samples: Sample[], limits: Limits = DEFAULT_LIMITS): Verdict {
+  const steady = samples.filter((s) => s.phase === 'steady');
+  const qb = samples.filter((s) => s.phase === 'quiet-before');
+  const qa = samples.filter((s) => s.phase === 'quiet-after');
+  const keys = [...new Set(samples.flatMap((s) => Object.keys(s.values)))];
+  const rows: Row[] = [];
+  const failures: string[] = [];
+  if (steady.length < 3) failures.push(`only ${steady.length} samples after the warm-up: too short a run to fit a slope`);
+  const first = steady[0];
+  const last = steady[steady.length - 1];
+  for (const key of keys) {
+    const slope = slopePerHour(steady.map((s) => ({ t: s.t, y: s.values[key] ?? NaN })));
+    const row: Row = { key, warm: first?.values[key] ?? NaN, end: last?.values[key] ?? NaN, slopePerHour: slope, perMonth: slope * 720 };
+    if (QUIET_KEYS.includes(key) && qb.length > 0 && qa.length > 0) {
+      row.quietBefore = Math.min(...qb.map((s) => s.values[key] ?? NaN));
+      row.quietAfter = Math.min(...qa.map((s) => s.values[key] ?? NaN));
+      const allowed = row.quietBefore + Math.max(limits.quietSlack, row.quietBefore * limits.quietShare);
+      if (row.quietAfter > allowed) failures.push(`${key}: ${row.quietAfter} after the churn stopped, ${row.quietBefore} before it (allowed ${allowed.toFixed(0)})`);
+    }
+    rows.push(row);
+  }
+  for (const key of ['rss_mb', 'heap_used_mb']) {
+    const r = rows.find((x) => x.key === key);
+    if (r && r.slopePerHour >= limits.memorySlopeMbPerHour) failures.push(`${key}: slope ${r.slopePerHour.toFixed(2)} MB/h ≥ ${limits.memorySlopeMbPerHour} MB/h after the warm-up`);
+  }
+  const eld = steady.map((s) => s.values.eld_p99_ms ?? 0).sort((a, b) => a - b);
+  const eldMaxMs = eld[eld.length - 1] ?? 0;
+  const eldP99OfSamplesMs = eld[Math.min(eld.length - 1, Math.floor(eld.length * 0.99))] ?? 0;
+  const over = steady.filter((s) => (s.values.eld_p99_ms ?? 0) >= limits.eldP99Ms);
+  const alsoHarness = over.filter((s) => (s.values.harness_eld_p99_ms ?? 0) >= limits.eldP99Ms).length;
+  if (eldMaxMs >= limits.eldP99Ms) {
+    failures.push(`event-loop delay p99 reached ${eldMaxMs.toFixed(1)} ms (limit ${limits.eldP99Ms} ms) in ${over.length} of ${eld.length} samples (in ${alsoHarness} of them the soak's own loop stalled as long: the machine's load)`);
+  }
+  const live = (s: Sample | undefined) => s?.values['rows.torrents'] ?? 0;
+  const liveGrowth = live(first) > 0 ? live(last) / live(first) : 1;
+  for (const r of rows.filter((x) => x.key.startsWith('rows.'))) {
+    if (!first || !last) break;
+    const expected = r.warm * Math.max(1, liveGrowth);
+    const gained = r.end - expected;
+    if (gained > limits.tableSlackRows && gained > expected * limits.tableShare && r.slopePerHour > 0) {
+      failures.push(`table ${r.key.slice(5)}: ${r.warm} → ${r.end} rows while live torrents went ${live(first)} → ${live(last)} (${r.slopePerHour.toFixed(0)} rows/h, ${r.perMonth.toFixed(0)} a month)`);
+    }
+  }
+  return { rows, failures, eldMaxMs, eldP99OfSamplesMs };
+}
+
+const fmt = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '—' : Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1 ? x.toFixed(2) : x.toFixed(3));
+
+/** The table the closing note shows. */
+export function formatTable(v: Verdict): string {
+  const head = ['measure', 'warm-up', 'end', 'slope/h', 'per month', 'quiet before', 'quiet after'];
+  const lines = [head, ...v.rows.map((r) => [r.key, fmt(r.warm), fmt(r.end), fmt(r.slopePerHour), fmt(r.perMonth), fmt(r.quietBefore), fmt(r.quietAfter)])];
+  const widths = head.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
+  return lines.map((l) => l.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n');
+}
