@@ -250,20 +250,27 @@ export class MarketService {
   watch(pollMs = 2000, idleMs = 60_000): void {
     if (this.#watching) return;
     this.#watching = true;
+    let failures = 0;
     const tick = async () => {
       if (this.#ticking || !this.#watching) return;
       this.#ticking = true;
       clearTimeout(this.#timer);
+      let next: number;
       try {
         await this.#pass();
         this.#lastError = '';
+        failures = 0;
+        next = this.busy() ? pollMs : Math.max(pollMs, idleMs);
       } catch (err) {
         this.#note(`market: ${(err as Error).message.split('\n')[0]}`);
+        // A pass that failed may have missed what it was woken for: try again soon, backing off
+        // to the idle pace while the chain keeps failing.
+        next = Math.min(Math.max(pollMs, idleMs), pollMs * 2 ** Math.min(10, failures++));
       } finally {
         this.#ticking = false;
       }
       if (!this.#watching) return;
-      this.#timer = setTimeout(() => void tick(), this.busy() ? pollMs : Math.max(pollMs, idleMs));
+      this.#timer = setTimeout(() => void tick(), next);
       this.#timer.unref();
     };
     this.#kick = () => {
@@ -293,14 +300,15 @@ export class MarketService {
     this.#again = false;
     const chain = await this.#chain();
     const me = await chain.sender();
-    const latest = await chain.client.getBlockNumber();
+    // cacheTime 0: viem keeps a block number for seconds, and logs are read up to it.
+    const latest = await chain.client.getBlockNumber({ cacheTime: 0 });
     if (latest >= this.#from) {
-      for (const [id, d] of await listedDetails(chain, { seller: me }, this.#from)) {
+      for (const [id, d] of await listedDetails(chain, { seller: me }, this.#from, latest)) {
         this.#mine.add(id);
         this.#details.set(id, d);
       }
-      for (const id of await boughtOrders(chain, { listingIds: [...this.#mine] }, this.#from)) this.#due.add(id);
-      for (const id of await boughtOrders(chain, { buyer: me }, this.#from)) this.#bought.add(id);
+      for (const id of await boughtOrders(chain, { listingIds: [...this.#mine] }, this.#from, latest)) this.#due.add(id);
+      for (const id of await boughtOrders(chain, { buyer: me }, this.#from, latest)) this.#bought.add(id);
       this.#from = latest + 1n;
     }
     if (this.#due.size > 0) {

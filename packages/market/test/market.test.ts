@@ -21,6 +21,7 @@ const IH = 'ab'.repeat(20);
 function host(share?: { key: Uint8Array; salt: Uint8Array }) {
   const id = generateIdentity('t');
   const opened = new Map<string, Uint8Array>();
+  const logs: string[] = [];
   const h: MarketHost = {
     identity: () => id,
     resolve: (a) => a,
@@ -32,9 +33,9 @@ function host(share?: { key: Uint8Array; salt: Uint8Array }) {
     async open(ih, _magnet, key) {
       opened.set(ih, key);
     },
-    log: () => {},
+    log: (line) => void logs.push(line),
   };
-  return { h, id, opened };
+  return { h, id, opened, logs };
 }
 
 async function errorOf(p: Promise<unknown>): Promise<string> {
@@ -138,7 +139,7 @@ test('market: a sale with a royalty, delivery, opening, a refund and bad inputs,
   });
   await buyer2M.buy('1');
   for (let i = 0; i < 200 && !buyer2.opened.has(IH); i++) await new Promise((r) => setTimeout(r, 100));
-  assert.deepEqual(buyer2.opened.get(IH), key, 'delivered and opened by the watchers');
+  assert.deepEqual(buyer2.opened.get(IH), key, `delivered and opened by the watchers (seller: ${seller.logs.join(' | ')}; buyer: ${buyer2.logs.join(' | ')})`);
   assert.equal((await sellerM.listings()).find((l) => l.id === '1')!.sales, 2);
 
   // An idle node (no listings, no orders) asks the chain once a minute, not at the fast pace; wake()
