@@ -57,6 +57,9 @@ contract CascadeMarket is ReentrancyGuard {
     uint16 public constant MAX_ROYALTY_BPS = 5000;
 
     IRegistryOwner public immutable registry;
+    /// The block this contract was deployed in: where a reader of its events starts (public RPCs
+    /// refuse eth_getLogs from block 0; nodes read the logs in bounded ranges from here).
+    uint256 public immutable deployedAt;
     uint256 public listingCount;
     uint256 public orderCount;
     mapping(uint256 => Listing) private _listings;
@@ -99,6 +102,7 @@ contract CascadeMarket is ReentrancyGuard {
 
     constructor(IRegistryOwner registry_) {
         registry = registry_;
+        deployedAt = block.number;
     }
 
     /// Lists a share for sale; `details` (name, size, magnet: JSON) is only in the event. Returns the listing id (from 1).

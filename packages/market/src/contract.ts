@@ -4,6 +4,7 @@
 import { BaseError, ContractFunctionRevertedError, erc20Abi, type Address, type Hex, type PublicClient } from 'viem';
 import { cascadeMarket, type NodeChain } from '@cascade/chain';
 import { NodeError, type NodeErrorKind } from '@cascade/node/basics';
+import { marketLogs } from './logs.ts';
 import { ETHER, parseDetails, showPrice, type ListingDetails } from './terms.ts';
 
 /** What of a node's chain the market uses. */
@@ -78,26 +79,26 @@ export async function readOrder(chain: MarketChain, id: bigint): Promise<ChainOr
   return { ...o, id, deadline: Number(o.deadline), state: ORDER_STATES[o.state] ?? 'none' };
 }
 
-/** The listings' details from their Listed events since `fromBlock` (0: all of them). */
-export async function listedDetails(chain: MarketChain, filter: { seller?: Address } = {}, fromBlock = 0n): Promise<Map<bigint, Partial<ListingDetails>>> {
-  const logs = await chain.client.getContractEvents({ address: marketAddress(chain), abi, eventName: 'Listed', fromBlock, ...(filter.seller ? { args: { seller: filter.seller } } : {}) });
+/** The listings' details from their Listed events since `fromBlock` (0: since the market's deployment). */
+export async function listedDetails(chain: MarketChain, filter: { seller?: Address } = {}, fromBlock = 0n, toBlock?: bigint): Promise<Map<bigint, Partial<ListingDetails>>> {
+  const logs = await marketLogs(chain, marketAddress(chain), 'Listed', filter.seller ? { seller: filter.seller } : undefined, fromBlock, toBlock);
   const out = new Map<bigint, Partial<ListingDetails>>();
-  for (const log of logs as unknown as { args: { listingId: bigint; details: string } }[]) out.set(log.args.listingId, parseDetails(log.args.details));
+  for (const log of logs as { args: { listingId: bigint; details: string } }[]) out.set(log.args.listingId, parseDetails(log.args.details));
   return out;
 }
 
-/** Orders bought by `buyer`, or of the listings `listingIds`, from `fromBlock` on. */
-export async function boughtOrders(chain: MarketChain, filter: { buyer?: Address; listingIds?: bigint[] }, fromBlock = 0n): Promise<bigint[]> {
+/** Orders bought by `buyer`, or of the listings `listingIds`, from `fromBlock` on (to `toBlock`, default the latest). */
+export async function boughtOrders(chain: MarketChain, filter: { buyer?: Address; listingIds?: bigint[] }, fromBlock = 0n, toBlock?: bigint): Promise<bigint[]> {
   if (filter.listingIds && filter.listingIds.length === 0) return [];
   const args = filter.buyer ? { buyer: filter.buyer } : { listingId: filter.listingIds };
-  const logs = await chain.client.getContractEvents({ address: marketAddress(chain), abi, eventName: 'Bought', fromBlock, args } as Parameters<PublicClient['getContractEvents']>[0]);
-  return (logs as unknown as { args: { orderId: bigint } }[]).map((l) => l.args.orderId);
+  const logs = await marketLogs(chain, marketAddress(chain), 'Bought', args, fromBlock, toBlock);
+  return (logs as { args: { orderId: bigint } }[]).map((l) => l.args.orderId);
 }
 
 /** The envelope the seller posted for an order (undefined: not delivered). */
 export async function envelopeOf(chain: MarketChain, orderId: bigint): Promise<Uint8Array | undefined> {
-  const logs = await chain.client.getContractEvents({ address: marketAddress(chain), abi, eventName: 'Delivered', fromBlock: 0n, args: { orderId } });
-  const e = (logs as unknown as { args: { envelope: Hex } }[])[0]?.args.envelope;
+  const logs = await marketLogs(chain, marketAddress(chain), 'Delivered', { orderId });
+  const e = (logs as { args: { envelope: Hex } }[])[0]?.args.envelope;
   return e ? new Uint8Array(Buffer.from(e.slice(2), 'hex')) : undefined;
 }
 
