@@ -1,10 +1,11 @@
 // `npm test`: makes sure the real BitTorrent clients the interop tests drive are installed
 // (installing them with apt-get when running as root) and node-llama-cpp's CPU build for the
 // --llm-gguf tests (`npm run install:llm`), then runs every test file with node:test.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, globSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
+import { readCosts, runPool, tapCounts, type FileResult } from './test-pool.ts';
 import { missingPackages } from './system-packages.ts';
 import { installLlm } from './install-llm.ts';
 import { ALL_TESTS, changedFiles, testFilesUnder, testsForChange } from './changed-tests.ts';
@@ -46,20 +47,20 @@ try {
 const browserFiles = files.filter((f) => f.endsWith('.browser.test.ts'));
 const plainFiles = files.filter((f) => !f.endsWith('.browser.test.ts'));
 const work = mkdtempSync(join(tmpdir(), 'cascade-test-run-'));
-// How many files run at once. Most files spend most of their wall time waiting (on a lease, a
-// chain's block, a peer, a browser), not computing: at two files at a time a full run used about
-// half of two cores, so plain files run three at a time. Browser files (two at a time) still run
-// after them: run beside them, five files at once saturated both cores and the tests that judge
-// time (a browser's page load, a lease, a GC) failed on a loaded machine.
-const PLAIN_CONCURRENCY = Number(process.env['CASCADE_TEST_CONCURRENCY'] ?? 3);
-const BROWSER_CONCURRENCY = Number(process.env['CASCADE_TEST_BROWSER_CONCURRENCY'] ?? 2);
-const nodeTest = (list: string[], tap: string, concurrency: number) => [
+// How many files run at once is set by their cost (scripts/test-pool.ts): at most CPU_BUDGET cores'
+// worth of files by their figures from the last full run, at least two and at most MAX_FILES files,
+// at most BROWSER_FILES Chromium files. Plain and browser files share the pool (browser files each
+// in the loopback-only namespace), so a waiting browser file no longer holds the cores idle.
+const CPU_BUDGET = Number(process.env['CASCADE_TEST_CPU_BUDGET'] ?? (availableParallelism() * 0.9).toFixed(2));
+const MAX_FILES = Number(process.env['CASCADE_TEST_CONCURRENCY'] ?? 6);
+const BROWSER_FILES = Number(process.env['CASCADE_TEST_BROWSER_CONCURRENCY'] ?? 2);
+const nodeTest = (file: string, tap: string) => [
   // --test-force-exit: a file whose tests have all ended exits even if a native handle is left
   // open (node-datachannel keeps an unclosed peer connection's callbacks referenced): it once held
   // packages/engine/test/webrtc-rejoin.test.ts, every test passed, for 12 minutes and counting.
-  process.execPath, '--test', `--test-concurrency=${concurrency}`, '--test-timeout=180000', '--test-force-exit', `--import=${WATCHDOG}`,
+  process.execPath, '--test', '--test-timeout=180000', '--test-force-exit', `--import=${WATCHDOG}`,
   '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`,
-  ...longestFirst(list),
+  file,
 ];
 // No test may send UPnP, NAT-PMP, PCP or SSDP to this machine's network: every `cascade serve` a test
 // starts (and their children) maps no port. The port-mapping lab tests run theirs inside namespaces
@@ -81,9 +82,7 @@ const env = { ...process.env, CASCADE_TEST_TIMES: timesList };
 // kernel's OOM killer did it, its counter says so, which the run's own output otherwise never does.
 const oomKillsBefore = oomKills();
 const runStarted = Date.now();
-const plainStatus = plainFiles.length > 0 ? await runFiles(plainFiles, 'plain', PLAIN_CONCURRENCY, false) : 0;
-const browserStatus = browserFiles.length > 0 ? await runFiles(browserFiles, 'browser', BROWSER_CONCURRENCY, true) : 0;
-const status = plainStatus || browserStatus;
+const status = await runAll(files);
 printSlowest(25);
 // CI shows only the end of what a run prints: the failures of both runs are named again here, last.
 if (status !== 0) printFailures();
@@ -120,52 +119,58 @@ function chooseFiles(args: string[]): string[] {
 /**
  * Runs the files; when the only failures are files the watchdog killed (scripts/test-watchdog.ts:
  * their event loop stood still, which no test timeout can end), runs those once more, alone.
- * Resolves with the exit status. `inNamespace`: inside a network namespace with only `lo` up.
+ * Resolves with the exit status.
  */
-async function runFiles(list: string[], label: string, concurrency: number, inNamespace: boolean): Promise<number> {
-  const hungList = join(work, `${label}.hung`);
-  const run = (cmd: string[]) => (inNamespace ? runInNamespace(cmd, hungList) : spawnRun(cmd, { ...env, CASCADE_TEST_HUNG_LIST: hungList }));
-  const tap = join(work, `${label}.tap`);
-  const first = await run(nodeTest(list, tap, concurrency));
-  const hung = readLines(hungList).map((f) => relative(process.cwd(), f));
-  rmSync(hungList, { force: true });
-  if (first === 0 || hung.length === 0) return first;
-  const failed = readLines(tap).flatMap((l) => /^not ok \d+ - (.*)$/.exec(l)?.[1] ?? []);
-  const others = failed.filter((name) => !hung.some((f) => name === f || name.endsWith(f)));
-  if (others.length > 0) return first;
-  console.log(`\n${hung.join(', ')}: killed by the watchdog (its event loop stood still); running ${hung.length === 1 ? 'it' : 'them'} once more`);
-  return run(nodeTest(hung, join(work, `${label}-again.tap`), 1));
-}
-
-/** Spawns cmd, its output on ours; resolves with its exit status. */
-function spawnRun(cmd: string[], childEnv: NodeJS.ProcessEnv): Promise<number> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd[0]!, cmd.slice(1), { stdio: 'inherit', env: childEnv });
-    child.on('error', (err) => {
-      console.error(`${cmd[0]}: ${err.message}`);
-      resolve(1);
-    });
-    child.on('close', (code) => resolve(code ?? 1));
-  });
-}
-
-/**
- * The files, those that took longest in the last full run first (scripts/test-durations.tsv, or
- * .cache/test-durations.tsv once this machine has run the suite): a long file started last would
- * run alone at the end while the other slots stand idle. Files with no figure go last, in order.
- */
-function longestFirst(list: string[]): string[] {
-  const known = new Map<string, number>();
-  for (const path of [join(import.meta.dirname, 'test-durations.tsv'), LOCAL_DURATIONS]) {
-    for (const [ms, file] of readLines(path).map((l) => l.split('\t'))) if (file) known.set(file, Number(ms));
+async function runAll(list: string[]): Promise<number> {
+  const hungList = join(work, 'hung');
+  const ns = list.some(isBrowserFile) ? browserNamespace() : null;
+  if (ns === '') return 1;
+  try {
+    const pool = (files: string[], dir: string, max: number) => {
+      mkdirSync(join(work, dir), { recursive: true });
+      return runPool(files, {
+        command: (file, tap) => (isBrowserFile(file) ? ['ip', 'netns', 'exec', ns!, ...nodeTest(file, tap)] : nodeTest(file, tap)),
+        tapDir: join(work, dir),
+        costs: readCosts([join(import.meta.dirname, 'test-durations.tsv'), LOCAL_DURATIONS]),
+        cpuBudget: CPU_BUDGET, minRunning: Math.min(2, max), maxRunning: max, maxBrowsers: BROWSER_FILES,
+        env: { ...env, CASCADE_TEST_HUNG_LIST: hungList },
+      });
+    };
+    console.log(`${list.length} test files, up to ${MAX_FILES} at once within ${CPU_BUDGET} cores by their last figures`);
+    const results = await pool(list, 'run', MAX_FILES);
+    printCounts(results);
+    const failed = results.filter((r) => r.status !== 0).map((r) => r.file);
+    if (failed.length === 0) return 0;
+    const hung = new Set(readLines(hungList));
+    rmSync(hungList, { force: true });
+    if (!failed.every((f) => hung.has(f) || hung.has(join(process.cwd(), f)))) return 1;
+    console.log(`\n${failed.join(', ')}: killed by the watchdog (its event loop stood still); running ${failed.length === 1 ? 'it' : 'them'} once more, alone`);
+    const again = await pool(failed, 'again', 1);
+    printCounts(again);
+    return again.every((r) => r.status === 0) ? 0 : 1;
+  } finally {
+    if (ns) spawnSync('ip', ['netns', 'del', ns], { stdio: 'inherit' });
   }
-  const cost = (f: string) => known.get(relative(process.cwd(), f)) ?? 0;
-  return [...list].sort((a, b) => cost(b) - cost(a));
+}
+
+function isBrowserFile(f: string): boolean {
+  return f.endsWith('.browser.test.ts');
+}
+
+/** The counts of a pool's files, plain and browser apart, as node:test prints them for one run. */
+function printCounts(results: FileResult[]): void {
+  for (const [label, pick] of [['plain', false], ['browser', true]] as const) {
+    const mine = results.filter((r) => isBrowserFile(r.file) === pick);
+    if (mine.length === 0) continue;
+    const c = tapCounts(mine.map((r) => r.tap));
+    const failedFiles = mine.filter((r) => r.status !== 0).length;
+    console.log(`\n${label}: ${mine.length} files (${failedFiles} failed); tests ${c.tests}, pass ${c.pass}, fail ${c.fail}, cancelled ${c.cancelled}, skipped ${c.skipped}, todo ${c.todo}`);
+  }
 }
 
 /** Every failed test in the TAP files of this run, with where it failed and the first lines of why. */
 function printFailures(): void {
-  const taps = globSync(join(work, '*.tap')).sort();
+  const taps = globSync(join(work, '*', '*.tap')).sort();
   const out: string[] = [];
   for (const tap of taps) {
     const lines = readLines(tap);
@@ -188,17 +193,20 @@ function printFailures(): void {
 
 /** Where the run's time went: the slowest files, each from its process's start to its exit. */
 function printSlowest(count: number): void {
-  const rows = readLines(timesList).map((l) => l.split('\t')).map(([ms, file, cpu]) => ({ ms: Number(ms), cpu: Number(cpu ?? 0), file: relative(process.cwd(), file ?? '?') }));
+  // Only the test files' own lines: each file's `node --test` parent writes one too, with no file
+  // name and its child's CPU counted again.
+  const rows = readLines(timesList).map((l) => l.split('\t')).filter(([, file]) => file?.endsWith('.test.ts'))
+    .map(([ms, file, cpu]) => ({ ms: Number(ms), cpu: Number(cpu ?? 0), file: relative(process.cwd(), file!) }));
   if (rows.length === 0) return;
   rows.sort((a, b) => b.ms - a.ms);
   // Every file's figures, for whoever studies the run (CASCADE_TEST_TIMES_OUT=path).
   const out = process.env['CASCADE_TEST_TIMES_OUT'];
   if (out) writeFileSync(out, rows.map((r) => `${r.ms}\t${r.cpu}\t${r.file}\n`).join(''));
-  // This machine's figures, merged into what it knew, order the next run (longestFirst).
-  const merged = new Map(readLines(LOCAL_DURATIONS).map((l) => l.split('\t')).map(([ms, file]) => [file ?? '', Number(ms)]));
-  for (const r of rows) merged.set(r.file, r.ms);
+  // This machine's figures (wall, file, CPU), merged into what it knew, order and pack the next run.
+  const merged = new Map(readLines(LOCAL_DURATIONS).map((l) => l.split('\t')).map(([ms, file, cpu]) => [file ?? '', `${ms}\t${file}\t${cpu ?? ''}`]));
+  for (const r of rows) merged.set(r.file, `${r.ms}\t${r.file}\t${r.cpu}`);
   mkdirSync(dirname(LOCAL_DURATIONS), { recursive: true });
-  writeFileSync(LOCAL_DURATIONS, [...merged].filter(([f]) => f !== '').map(([f, ms]) => `${ms}\t${f}\n`).join(''));
+  writeFileSync(LOCAL_DURATIONS, [...merged].filter(([f]) => f !== '').map(([, line]) => `${line}\n`).join(''));
   const total = rows.reduce((s, r) => s + r.ms, 0);
   const cpu = rows.reduce((s, r) => s + r.cpu, 0);
   const secs = (ms: number) => (ms / 1000).toFixed(1).padStart(7);
@@ -215,18 +223,14 @@ function readLines(path: string): string[] {
   return existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter((l) => l !== '') : [];
 }
 
-async function runInNamespace(cmd: string[], hungList: string): Promise<number> {
+/** A network namespace with only `lo` up, for Chromium (../shared/browser-webrtc.md); '' when it cannot be made. */
+function browserNamespace(): string {
   if (process.getuid?.() !== 0) {
     console.error('browser tests need root to create a loopback-only network namespace (ip netns)');
-    return 1;
+    return '';
   }
   const ns = `cascade-test-${process.pid}`;
-  const add = spawnSync('ip', ['netns', 'add', ns], { stdio: 'inherit' });
-  if (add.status !== 0) return add.status ?? 1;
-  try {
-    spawnSync('ip', ['netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up'], { stdio: 'inherit' });
-    return await spawnRun(['ip', 'netns', 'exec', ns, ...cmd], { ...env, CASCADE_TEST_HUNG_LIST: hungList });
-  } finally {
-    spawnSync('ip', ['netns', 'del', ns], { stdio: 'inherit' });
-  }
+  if (spawnSync('ip', ['netns', 'add', ns], { stdio: 'inherit' }).status !== 0) return '';
+  spawnSync('ip', ['netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up'], { stdio: 'inherit' });
+  return ns;
 }

@@ -1,0 +1,134 @@
+// How `npm test` runs its files: each in its own `node --test` process, as many at once as the
+// machine's cores can carry. A full run needs ~2,200 CPU-s, but most files spend most of their wall
+// time waiting (a lease, a chain's block, a peer, a browser): cluster-partition takes 155 s of wall
+// for 20 CPU-s, a11y.browser 112 s for 43. A fixed number of files at a time either leaves the cores
+// idle while three waiters sleep, or saturates them when three heavy files meet (and the tests that
+// judge time fail). So each file is admitted by what it costs: its CPU over its wall time in the last
+// full run (scripts/test-durations.tsv, or this machine's .cache/test-durations.tsv), and the files
+// running at once may use at most `cpuBudget` cores between them (always at least `minRunning` files,
+// never more than `maxRunning`, nor more than `maxBrowsers` Chromium files). The longest files start
+// first, as before: a long file started last would run alone at the end.
+//
+// Each file's output is printed whole when it ends, so two files' lines never interleave.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, join, relative } from 'node:path';
+
+export interface FileCost { wallMs: number; cpuMs: number }
+
+export interface PoolOptions {
+  /** The command that runs one file (its TAP output goes to `tap`). */
+  command(file: string, tap: string): string[];
+  /** Where each file's TAP goes. */
+  tapDir: string;
+  costs: Map<string, FileCost>;
+  cpuBudget: number;
+  minRunning: number;
+  maxRunning: number;
+  maxBrowsers: number;
+  env: NodeJS.ProcessEnv;
+}
+
+export interface FileResult { file: string; status: number; tap: string; wallMs: number }
+
+/** What an unknown file (new since the durations were taken) is assumed to cost. */
+const UNKNOWN: FileCost = { wallMs: 20_000, cpuMs: 12_000 };
+const isBrowser = (f: string) => f.endsWith('.browser.test.ts');
+
+/** The share of a core a file uses on average (capped: no file is charged more than the budget). */
+export function coresOf(cost: FileCost): number {
+  return cost.wallMs > 0 ? Math.min(2, Math.max(0.05, cost.cpuMs / cost.wallMs)) : 0.5;
+}
+
+/** Runs every file; resolves with each one's result, in the order they ended. */
+export function runPool(files: string[], o: PoolOptions): Promise<FileResult[]> {
+  const cost = (f: string) => o.costs.get(relative(process.cwd(), f)) ?? UNKNOWN;
+  const todo = [...files].sort((a, b) => cost(b).wallMs - cost(a).wallMs);
+  const running = new Map<string, number>(); // file → cores
+  const results: FileResult[] = [];
+  let n = 0;
+  // When the longest file left has waited this long for room, nothing else starts until it fits:
+  // light files admitted one after another could otherwise keep a heavy one waiting to the end.
+  const HEAD_WAIT_MS = 15_000;
+  let headWaiting: { file: string; since: number } | null = null;
+  return new Promise((resolve) => {
+    const load = () => [...running.values()].reduce((s, c) => s + c, 0);
+    const browsers = () => [...running.keys()].filter(isBrowser).length;
+    const fill = () => {
+      for (let i = 0; i < todo.length && running.size < o.maxRunning; ) {
+        const file = todo[i]!;
+        const cores = coresOf(cost(file));
+        const fits = running.size < o.minRunning || load() + cores <= o.cpuBudget;
+        if (!fits || (isBrowser(file) && browsers() >= o.maxBrowsers)) {
+          if (i === 0 && fits === false) {
+            if (headWaiting?.file !== file) headWaiting = { file, since: Date.now() };
+            else if (Date.now() - headWaiting.since > HEAD_WAIT_MS) break;
+          }
+          i++;
+          continue;
+        }
+        if (i === 0) headWaiting = null;
+        todo.splice(i, 1);
+        running.set(file, cores);
+        start(file);
+      }
+      if (running.size === 0 && todo.length === 0) resolve(results);
+    };
+    const start = (file: string) => {
+      const tap = join(o.tapDir, `${String(++n).padStart(3, '0')}-${basename(file)}.tap`);
+      const [cmd, ...args] = o.command(file, tap);
+      const started = Date.now();
+      const out: Buffer[] = [];
+      const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'], env: o.env });
+      child.stdout.on('data', (c: Buffer) => out.push(c));
+      child.stderr.on('data', (c: Buffer) => out.push(c));
+      const done = (status: number) => {
+        const wallMs = Date.now() - started;
+        process.stdout.write(`\n▶ ${relative(process.cwd(), file)} (${(wallMs / 1000).toFixed(1)} s${status === 0 ? '' : `, exit ${status}`})\n`);
+        process.stdout.write(Buffer.concat(out));
+        results.push({ file, status, tap, wallMs });
+        running.delete(file);
+        fill();
+      };
+      child.on('error', (err) => {
+        out.push(Buffer.from(`${cmd}: ${err.message}\n`));
+        done(1);
+      });
+      child.on('close', (code) => done(code ?? 1));
+    };
+    fill();
+  });
+}
+
+/** The wall and CPU per file of the last full run(s): the committed figures, then this machine's. */
+export function readCosts(paths: string[]): Map<string, FileCost> {
+  const costs = new Map<string, FileCost>();
+  for (const path of paths) {
+    if (!existsSync(path)) continue;
+    for (const line of readFileSync(path, 'utf8').split('\n')) {
+      if (line === '' || line.startsWith('#')) continue;
+      const [ms, file, cpu] = line.split('\t');
+      if (!file) continue;
+      const wallMs = Number(ms);
+      // A figure without CPU (a file written before CPU was kept) keeps the share of a core the
+      // figures before it gave, else half a core.
+      const before = costs.get(file);
+      const share = before && before.wallMs > 0 ? before.cpuMs / before.wallMs : 0.5;
+      costs.set(file, { wallMs, cpuMs: cpu !== undefined && cpu !== '' ? Number(cpu) : wallMs * share });
+    }
+  }
+  return costs;
+}
+
+/** The counts a file's TAP ends with (`# tests 12`, `# pass 12`, …), summed over files. */
+export function tapCounts(taps: string[]): Record<string, number> {
+  const sum: Record<string, number> = { tests: 0, suites: 0, pass: 0, fail: 0, cancelled: 0, skipped: 0, todo: 0 };
+  for (const tap of taps) {
+    if (!existsSync(tap)) continue;
+    for (const line of readFileSync(tap, 'utf8').split('\n')) {
+      const m = /^# (tests|suites|pass|fail|cancelled|skipped|todo) (\d+)$/.exec(line);
+      if (m) sum[m[1]!] = (sum[m[1]!] ?? 0) + Number(m[2]);
+    }
+  }
+  return sum;
+}

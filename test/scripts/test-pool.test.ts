@@ -1,0 +1,74 @@
+// scripts/test-pool.ts, the way `npm test` packs its files: by their CPU share from the last run,
+// within a budget of cores, at least two and at most N at once, longest first, at most M browser
+// files, each file's output printed whole. Real processes (`node -e` sleeping stand-ins for files).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { coresOf, readCosts, runPool, tapCounts, type FileCost } from '../../scripts/test-pool.ts';
+
+test('test pool: the budget, the bounds, longest first, browser files capped, statuses and TAP counts', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cascade-pool-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const log = join(dir, 'log');
+  writeFileSync(log, '');
+  // Each stand-in notes when it starts and ends, sleeps, writes a TAP summary and exits 0 (or 3 for "bad").
+  const files = ['heavy-a', 'heavy-b', 'light-1', 'light-2', 'light-3', 'light-4', 'x.browser', 'y.browser', 'z.browser', 'bad'].map((n) => `${n}.test.ts`);
+  const costs = new Map<string, FileCost>([
+    ['heavy-a.test.ts', { wallMs: 900, cpuMs: 900 }], // a core each
+    ['heavy-b.test.ts', { wallMs: 800, cpuMs: 800 }],
+    ...['light-1', 'light-2', 'light-3', 'light-4'].map((n) => [`${n}.test.ts`, { wallMs: 300, cpuMs: 30 }] as [string, FileCost]), // 0.1 core
+    ...['x', 'y', 'z'].map((n) => [`${n}.browser.test.ts`, { wallMs: 400, cpuMs: 80 }] as [string, FileCost]),
+    ['bad.test.ts', { wallMs: 200, cpuMs: 20 }],
+  ]);
+  const script = (file: string, tap: string) => `
+    const fs = require('node:fs');
+    fs.appendFileSync(${JSON.stringify(log)}, 'start ${file}\\n');
+    setTimeout(() => {
+      fs.writeFileSync(${JSON.stringify(tap)}, '# tests 2\\n# pass ${file.startsWith('bad') ? 1 : 2}\\n# fail ${file.startsWith('bad') ? 1 : 0}\\n');
+      fs.appendFileSync(${JSON.stringify(log)}, 'end ${file}\\n');
+      console.log('out of ${file} line 1'); console.log('out of ${file} line 2');
+      process.exit(${file.startsWith('bad') ? 3 : 0});
+    }, ${costs.get(file)?.wallMs ?? 200});`;
+  const results = await runPool(files, {
+    command: (file, tap) => [process.execPath, '-e', script(file, tap)],
+    tapDir: dir, costs, cpuBudget: 1.5, minRunning: 2, maxRunning: 4, maxBrowsers: 2, env: process.env,
+  });
+
+  assert.equal(results.length, files.length);
+  assert.deepEqual(results.filter((r) => r.status !== 0).map((r) => [r.file, r.status]), [['bad.test.ts', 3]]);
+  const events = readFileSync(log, 'utf8').trim().split('\n');
+  // Longest first: the two heavy files start first (two at least, whatever the budget).
+  assert.deepEqual(events.slice(0, 2).sort(), ['start heavy-a.test.ts', 'start heavy-b.test.ts']);
+  let running = new Set<string>();
+  let maxRunning = 0;
+  let maxBrowsers = 0;
+  let overBudget = 0;
+  for (const e of events) {
+    const [what, file] = e.split(' ') as [string, string];
+    if (what === 'start') running.add(file);
+    else running.delete(file);
+    maxRunning = Math.max(maxRunning, running.size);
+    maxBrowsers = Math.max(maxBrowsers, [...running].filter((f) => f.includes('.browser.')).length);
+    const load = [...running].reduce((s, f) => s + coresOf(costs.get(f) ?? { wallMs: 20_000, cpuMs: 12_000 }), 0);
+    if (running.size > 2 && load > 1.5 + 1e-9) overBudget++;
+  }
+  running = new Set();
+  assert.ok(maxRunning <= 4 && maxRunning >= 3, `at most four at once, and light files beside the heavy ones (${maxRunning})`);
+  assert.ok(maxBrowsers <= 2, `at most two browser files at once (${maxBrowsers})`);
+  assert.equal(overBudget, 0, 'never more than 1.5 cores by the figures once two files run');
+  assert.deepEqual(tapCounts(results.map((r) => r.tap)), { tests: 20, suites: 0, pass: 19, fail: 1, cancelled: 0, skipped: 0, todo: 0 });
+});
+
+test('test pool: figures without CPU keep the share of a core the committed figures gave', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cascade-pool-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'committed.tsv'), '# comment\n10000\ta.test.ts\t2000\n8000\tb.test.ts\t8000\n');
+  writeFileSync(join(dir, 'local.tsv'), '20000\ta.test.ts\n4000\tb.test.ts\t1000\n5000\tc.test.ts\n');
+  const costs = readCosts([join(dir, 'committed.tsv'), join(dir, 'local.tsv'), join(dir, 'missing.tsv')]);
+  assert.deepEqual(costs.get('a.test.ts'), { wallMs: 20000, cpuMs: 4000 });
+  assert.deepEqual(costs.get('b.test.ts'), { wallMs: 4000, cpuMs: 1000 });
+  assert.deepEqual(costs.get('c.test.ts'), { wallMs: 5000, cpuMs: 2500 });
+  assert.equal(coresOf({ wallMs: 1000, cpuMs: 5000 }), 2, 'no file is charged more than two cores');
+});
