@@ -9,6 +9,7 @@ export type {
   PeerView,
   SourceBytes,
   TorrentDetail,
+  StorageLocation,
   PieceMap,
   SearchRow,
   TorrentPatch,
@@ -70,4 +71,4 @@ export type { ExtensionPeer } from './src/extension.ts';
 export type { ClusterMember, ClusterView, TorrentHolder } from './src/cluster.ts';
 
 // The marketplace (issue 62): listings, orders and what selling and buying answer.
-export type { MarketListing, MarketOrder, MarketOrderStatus, MarketSellRequest, MarketTxResult, MarketDeliverResult } from './src/market.ts';
+export type { MarketListing, MarketOrder, MarketOrderStatus, MarketSellRequest, MarketTxResult, MarketDeliverResult, MarketWalletTerms, MarketFeedEvent } from './src/market.ts';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { tempDir } from './helpers.ts';
 import { ltSeed } from './lt-seed.ts';
 import { cascade, ok, startCascade, startServe, until } from './node-process.ts';
-import { objectSizes, startS3rver, useS3rverCredentials } from '../../storage-s3/test/s3-fixture.ts';
+import { deleteObject, objectSizes, startS3rver, useS3rverCredentials } from '../../storage-s3/test/s3-fixture.ts';
 
 test('serve --storage s3://: a download lands in the bucket; add refuses bad locations; seed --storage seeds it; wrong credentials are said', { timeout: 180_000 }, async (t) => {
   useS3rverCredentials();
@@ -38,6 +38,27 @@ test('serve --storage s3://: a download lands in the bucket; add refuses bad loc
   await ok(node, ['add', join(dir, 'aurora.torrent'), '--peer', `127.0.0.1:${lt.port}`]);
   await until('the object in the bucket', async () => ((await objectSizes(endpoint, 'media', 'library/')).get('library/Aurora Timelapse.mkv') === bytes.length ? true : undefined), 60_000);
 
+  // The detail says where the data is (bucket, prefix, the store's host; no credentials), and the
+  // BEP 19 / CDN route serves the file from the bucket with the disk's cache headers and ranges.
+  const detail = (await (await node.api(`/api/torrents/${infoHash}`)).json()) as { storage: Record<string, string> | null };
+  assert.deepEqual(detail.storage, { kind: 's3', url: 's3://media/library', bucket: 'media', prefix: 'library', endpoint: new URL(endpoint).host });
+  assert.doesNotMatch(JSON.stringify(detail), /S3RVER|AKIA/);
+  const seedUrl = `${node.url}/webseed/${infoHash}/${encodeURIComponent('Aurora Timelapse.mkv')}`;
+  const whole = await fetch(seedUrl);
+  assert.equal(whole.status, 200);
+  assert.equal(whole.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+  assert.equal(whole.headers.get('etag'), `"${infoHash}.0"`);
+  assert.equal(whole.headers.get('accept-ranges'), 'bytes');
+  assert.ok(Buffer.from(await whole.arrayBuffer()).equals(bytes), 'the whole file from the bucket, byte for byte');
+  const part = await fetch(seedUrl, { headers: { range: 'bytes=500000-600009' } });
+  assert.equal(part.status, 206);
+  assert.equal(part.headers.get('content-range'), `bytes 500000-600009/${bytes.length}`);
+  assert.ok(Buffer.from(await part.arrayBuffer()).equals(bytes.subarray(500_000, 600_010)));
+  const past = await fetch(seedUrl, { headers: { range: `bytes=${bytes.length}-` } });
+  assert.equal(past.status, 416);
+  assert.equal(past.headers.get('content-range'), `bytes */${bytes.length}`);
+  assert.equal((await fetch(seedUrl, { headers: { 'if-none-match': `"${infoHash}.0"` } })).status, 304);
+
   // Another node, another state dir, seeds the object the first one wrote, after checking it; one
   // with a key id the store does not know stops with the store's answer in words. (s3rver checks the
   // key id, not SigV4 signatures: a wrong secret alone would pass there.)
@@ -51,4 +72,17 @@ test('serve --storage s3://: a download lands in the bucket; add refuses bad loc
   assert.equal(refused.code, 1, refused.stdout + refused.stderr);
   assert.match(refused.stderr, /s3: checking bucket "media": the store refused the credentials, or they lack permission for "media" \(403\)/);
   await seeder.stop();
+
+  // The object deleted behind the node's back; a recheck reads the bucket and finds it gone: the web
+  // seed then says so (404, not cached, no validator), never a 200 cut short or stale bytes.
+  await deleteObject(endpoint, 'media', 'library/Aurora Timelapse.mkv');
+  await ok(node, ['recheck', infoHash]);
+  const gone = await until('the web seed to stop serving the deleted object', async () => {
+    const r = await fetch(seedUrl, { headers: { range: 'bytes=0-99' } });
+    return r.status === 200 || r.status === 206 ? (await r.arrayBuffer(), undefined) : r;
+  });
+  assert.equal(gone.status, 404);
+  assert.equal(gone.headers.get('cache-control'), 'no-store');
+  assert.equal(gone.headers.get('etag'), null);
+  console.log(`# webseed after the object was deleted and rechecked: ${gone.status} ${JSON.stringify(await gone.json())}`);
 });

@@ -135,6 +135,17 @@ export interface SourceBytes {
   banned: boolean;
 }
 
+/** A torrent's data in an S3-compatible bucket (TorrentDetail.storage). */
+export interface StorageLocation {
+  kind: 's3';
+  /** s3://bucket/prefix */
+  url: string;
+  bucket: string;
+  prefix: string;
+  /** The store's host[:port], or 'AWS S3' / s3.<region>.amazonaws.com. */
+  endpoint: string;
+}
+
 /** The detail view of one torrent (GET /api/torrents/:infoHash, the feed's `torrent:<hash>`): its
  *  list row, peers by transport, trackers, files with progress. */
 export interface TorrentDetail extends ListEntry {
@@ -154,6 +165,9 @@ export interface TorrentDetail extends ListEntry {
   /** A multi-file torrent's folder as a UnixFS directory (issue 61, docs/storage/ipfs.md), once every
    *  file has its UnixFS CID: /ipfs/<it>/<path> reaches each file. null: single-file, or not yet. */
   unixfsCid?: string | null;
+  /** Where its data lives when not on the node's disk (issue 61): an S3 bucket, its prefix and the
+   *  store's host; never credentials. null or absent: the disk. */
+  storage?: StorageLocation | null;
   /** Why its magnet cannot lead anyone else here (defect 8), or null. */
   shareWarning: string | null;
   /** What it did to find peers and what answered (the engine's report). */

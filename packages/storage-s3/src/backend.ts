@@ -13,6 +13,17 @@ import { ReadCache, type ReadCacheOptions } from './read-cache.ts';
 import { S3Storage } from './s3-storage.ts';
 import { formatS3Url, isS3Url, parseS3Url, S3UrlError, type S3Location } from './s3-url.ts';
 
+/** What the torrent's detail shows of its storage (never credentials). */
+export interface StorageWhere {
+  kind: 's3';
+  /** s3://bucket/prefix */
+  url: string;
+  bucket: string;
+  prefix: string;
+  /** The endpoint's host[:port], or 'AWS S3' / s3.<region>.amazonaws.com without one. */
+  endpoint: string;
+}
+
 export interface S3BackendOptions extends S3ClientOptions {
   /** Where the torrent list lives (the node's state dir). */
   stateDir: string;
@@ -82,6 +93,34 @@ export class S3Backend {
     this.#torrents.set(infoHash, url);
     await this.#save();
     return url;
+  }
+
+  /**
+   * Where a torrent's data lives, for its detail: the s3:// location and the endpoint's host (no
+   * credentials: the URL's user and password, if someone wrote them in the endpoint, are left out).
+   */
+  where(infoHash: string): StorageWhere | undefined {
+    const url = this.#torrents.get(infoHash);
+    if (!url) return undefined;
+    const loc = parseS3Url(url);
+    let endpoint = 'AWS S3';
+    if (this.#o.endpoint) {
+      try {
+        endpoint = new URL(this.#o.endpoint).host;
+      } catch {
+        endpoint = '(custom endpoint)';
+      }
+    } else if (this.#o.region ?? process.env.AWS_REGION) {
+      endpoint = `s3.${this.#o.region ?? process.env.AWS_REGION}.amazonaws.com`;
+    }
+    return { kind: 's3', url, bucket: loc.bucket, prefix: loc.prefix, endpoint };
+  }
+
+  /** Bytes [start, end] of a torrent's complete file in the bucket (the /webseed route), or
+   *  undefined when the torrent is not in a bucket or its storage is not open in this process. */
+  readFile(infoHash: string, file: number, start: number, end: number): AsyncIterable<Uint8Array> | undefined {
+    if (!this.#torrents.has(infoHash)) return undefined;
+    return this.opened.get(infoHash)?.readRange(file, start, end);
   }
 
   async forget(infoHash: string): Promise<void> {

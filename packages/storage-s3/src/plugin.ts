@@ -6,7 +6,7 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseTorrent, parseTorrentId, type Metainfo, type Storage } from '@cascade/engine';
-import type { S3Backend, S3BackendOptions } from './backend.ts';
+import type { S3Backend, S3BackendOptions, StorageWhere } from './backend.ts';
 import { isS3Url, parseS3Url, S3UrlError } from './s3-url.ts';
 
 export type S3PluginOptions = Omit<S3BackendOptions, 'client'>;
@@ -57,6 +57,14 @@ export class S3StoragePlugin {
 
   locationOf(infoHash: string): string | undefined {
     return this.#backend?.locationOf(infoHash);
+  }
+
+  where(infoHash: string): StorageWhere | undefined {
+    return this.#backend?.where(infoHash);
+  }
+
+  readFile(infoHash: string, file: number, start: number, end: number): AsyncIterable<Uint8Array> | undefined {
+    return this.#backend?.readFile(infoHash, file, start, end);
   }
 
   async forget(infoHash: string): Promise<void> {

@@ -295,6 +295,31 @@ export class S3Storage implements Storage {
   }
 
   /**
+   * Bytes [start, end] of a complete file, in pieces of at most one cache chunk, for the node's
+   * /webseed route (a CDN's miss, a BEP 19 client): from the staged copy while there is one, else by
+   * ranged GETs through the shared cache. Each chunk is asked only when the consumer wants the next,
+   * so a slow reader holds one chunk, and a long file costs one GET per chunk not cached.
+   */
+  async *readRange(file: number, start: number, end: number): AsyncGenerator<Uint8Array> {
+    await this.#manifest();
+    const f = this.meta.files[file];
+    if (!f || f.pad) throw new S3StorageError(`s3: no file ${file} in ${this.meta.name}`);
+    const step = this.#o.cache.chunkSize;
+    for (let at = start; at <= end;) {
+      // Up to the next chunk boundary, so a cached chunk is read whole once, not twice.
+      const n = Math.min(end + 1 - at, step - (at % step));
+      if (this.#local.has(file)) {
+        yield await this.#readStaged(file, at, n);
+      } else {
+        const out = Buffer.allocUnsafeSlow(n);
+        await this.#o.cache.read(this.#client, this.location, this.keyOf(file), f.length, at, out);
+        yield out;
+      }
+      at += n;
+    }
+  }
+
+  /**
    * Staged files: their local size and mtime. Files in the bucket: the object's size (a HEAD, once
    * per opening for those this node wrote) and, for ours, the mtime recorded at upload, so resume
    * data stays valid across the move from staging to bucket. All files at once is a check (start,

@@ -6,7 +6,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { makeS3Client } from '../index.ts';
 // s3rver is CommonJS without types.
 // @ts-expect-error no declaration file
@@ -66,6 +66,16 @@ export async function objectSizes(endpoint: string, bucket: string, prefix = '')
   try {
     const r = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
     return new Map((r.Contents ?? []).map((c) => [c.Key!, c.Size ?? 0]));
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Deletes one object behind the node's back (a bucket losing data under a torrent). */
+export async function deleteObject(endpoint: string, bucket: string, key: string): Promise<void> {
+  const client = makeS3Client({ endpoint });
+  try {
+    await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
   } finally {
     client.destroy();
   }

@@ -10,19 +10,22 @@
 // carries): served as they are; one this node keeps as plaintext only is not (no ciphertext on disk).
 // Not served: BEP 27 private torrents (their tracker's swarm only), torrents looked up through onion
 // circuits (private discovery), and files not complete on this node (404: a web seed must never
-// give bytes it has not verified).
+// give bytes it has not verified). A torrent kept in an S3 bucket is served from the bucket, by
+// ranged reads through the storage's cache (docs/storage/s3.md).
 import { createReadStream, statSync } from 'node:fs';
 import type { OutgoingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiContext } from '../app/context.ts';
 import { parseRange } from '../app/range.ts';
 
 export const IMMUTABLE = 'public, max-age=31536000, immutable';
 
-/** A torrent file the node may serve to anyone, where it is on disk. */
+/** A torrent file the node may serve to anyone: on disk (`path`), or in a bucket (`read`). */
 interface Served {
-  path: string;
+  path?: string;
+  read?: (start: number, end: number) => AsyncIterable<Uint8Array> | undefined;
   length: number;
   etag: string;
 }
@@ -44,11 +47,15 @@ function servedFile(ctx: ApiContext, infoHash: string, rest: string): Served | u
   if (!f) return undefined;
   const progress = (t as { fileProgress?: () => number[] }).fileProgress?.();
   if (!(progress ? (progress[index] ?? 0) >= 1 : t.stats().progress >= 1)) return undefined;
+  const etag = `"${ih}.${index}"`;
+  // Kept in a bucket (issue 61): read through the storage's ranged GETs and cache, same headers.
+  const storage = ctx.node.storage;
+  if (storage?.where?.(ih) && storage.readFile) return { read: (a, b) => storage.readFile?.(ih, index, a, b), length: f.length, etag };
   const savePath = rec?.savePath ?? ctx.downloadDir;
   const path = m.multiFile ? join(savePath, m.name, ...f.path) : join(savePath, m.name);
   // Not on this disk (data kept elsewhere, moved or deleted under the node): nothing to serve.
   if ((statSync(path, { throwIfNoEntry: false })?.size ?? -1) < f.length) return undefined;
-  return { path, length: f.length, etag: `"${ih}.${index}"` };
+  return { path, length: f.length, etag };
 }
 
 /** If-None-Match: `*` or a list of entity tags, weak ones compared weakly (RFC 9110 §13.1.2). */
@@ -59,7 +66,7 @@ export function noneMatch(header: string | string[] | undefined, etag: string): 
   return text.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
 }
 
-function serve(ctx: ApiContext, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+function serve(ctx: ApiContext, req: FastifyRequest, reply: FastifyReply): FastifyReply | Promise<FastifyReply> {
   const { infoHash, '*': rest } = req.params as { infoHash: string; '*': string };
   const file = servedFile(ctx, infoHash, rest ?? '');
   if (!file) return reply.code(404).header('cache-control', 'no-store').send({ error: 'Not Found', message: 'no such file complete on this node to serve' });
@@ -92,7 +99,32 @@ function serve(ctx: ApiContext, req: FastifyRequest, reply: FastifyReply): Fasti
     return reply;
   }
   if (file.length === 0) return reply.send();
-  return reply.send(createReadStream(file.path, { start, end }));
+  if (file.path) return reply.send(createReadStream(file.path, { start, end }));
+  const chunks = file.read?.(start, end);
+  if (!chunks) {
+    for (const h of ['etag', 'content-length', 'content-range', 'accept-ranges']) reply.removeHeader(h);
+    return reply.code(404).header('cache-control', 'no-store').send({ error: 'Not Found', message: 'no such file complete on this node to serve' });
+  }
+  return sendFromStore(reply, chunks);
+}
+
+/** The first chunk is read before the status goes out, so a store that refuses (the object gone,
+ *  credentials revoked, the endpoint down) is a 502 in words, not a 200 cut short. A failure later
+ *  cuts the body short of its length: no cache keeps a response that ends early. */
+async function sendFromStore(reply: FastifyReply, chunks: AsyncIterable<Uint8Array>): Promise<FastifyReply> {
+  const it = chunks[Symbol.asyncIterator]();
+  let first: IteratorResult<Uint8Array>;
+  try {
+    first = await it.next();
+  } catch (err) {
+    for (const h of ['etag', 'content-length', 'content-range', 'accept-ranges']) reply.removeHeader(h);
+    return reply.code(502).header('cache-control', 'no-store').send({ error: 'Bad Gateway', message: `the file's store did not give it: ${(err as Error).message}` });
+  }
+  async function* all(): AsyncGenerator<Uint8Array> {
+    if (!first.done) yield first.value;
+    for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+  }
+  return reply.send(Readable.from(all(), { objectMode: false }));
 }
 
 export function webseedRoutes(app: FastifyInstance, ctx: ApiContext): void {

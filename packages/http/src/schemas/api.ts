@@ -157,6 +157,11 @@ export const detailSchema = {
     trackers: { type: 'array', items: { $ref: 'Tracker#' } },
     files: { type: ['array', 'null'], items: { $ref: 'TorrentFile#' }, description: 'null until metadata is known' },
     unixfsCid: { type: ['string', 'null'], description: 'a multi-file torrent\'s folder as a UnixFS directory, once every file has its UnixFS CID: /ipfs/<it>/<path> reaches each file' },
+    storage: {
+      type: ['object', 'null'],
+      description: 'where its data lives when not on the node\'s disk (issue 61): an S3 bucket (s3://bucket/prefix) and the store\'s host, never credentials; null: the disk',
+      properties: { kind: { type: 'string', enum: ['s3'] }, url: str, bucket: str, prefix: str, endpoint: str },
+    },
     shareWarning: { type: ['string', 'null'], description: 'why this torrent’s magnet cannot lead others here (its trackers are all on this machine while the node is reachable from elsewhere); null when fine' },
     discovery: {
       type: ['object', 'null'],

@@ -116,6 +116,7 @@ export type DetailNode = ListingNode & {
   readonly identified: { decorate(infoHashHex: string, peers: PeerStats[]): (PeerStats & Partial<IdentifiedPeer> & { reputation?: number })[] };
   readonly model: { stalledReason(t: TorrentHandle): string | null; shareWarning(trackers: readonly string[]): string | null };
   readonly onion?: unknown;
+  readonly storage?: { where?(infoHash: string): TorrentDetail['storage'] } | undefined; // kept off the disk (issue 61)
 } & FilesNode & Partial<TrackerDoors>;
 
 /** What a torrent's file list reads: the state DB, private shares and content ids. */
@@ -170,6 +171,7 @@ export function torrentDetail(node: DetailNode, t: TorrentHandle): TorrentDetail
     shareWarning: node.model.shareWarning(trackersOf(t, shared)),
     files: torrentFiles(node, t, rec?.selectedFiles ?? null),
     unixfsCid: node.content?.cids.dirOf?.(t.infoHashHex) ?? null,
+    storage: node.storage?.where?.(t.infoHashHex) ?? null,
     privateDiscovery: hidden,
     privateDiscoveryAvailable: !!node.onion,
     ...orderOf(pieceOrder(t)),

@@ -45,6 +45,11 @@ export function FilesTab({ detail, onChanged }: { detail: TorrentDetailView; onC
         <input type="checkbox" checked={all} onChange={() => apply(all ? new Set() : new Set(detail.files.map((f) => f.index)))} />
         {all ? 'All files selected' : `${selected.size} of ${detail.files.length} selected`}
       </label>
+      {storageOf(detail.raw) && (
+        <div className="file-cid mono small muted" title="This torrent's files are kept in an S3-compatible bucket, not on the node's disk" data-testid="torrent-storage">
+          stored in {storageOf(detail.raw)!.url} on {storageOf(detail.raw)!.endpoint}
+        </div>
+      )}
       {typeof detail.raw?.unixfsCid === 'string' && (
         <div className="file-cid mono small muted" title="IPFS CID of the torrent's folder as a UnixFS directory: /ipfs/<it>/<file path> reaches each file" data-testid="folder-unixfs-cid">
           ipfs folder {detail.raw.unixfsCid}
@@ -198,4 +203,10 @@ function MediaPlayer({
       )}
     </div>
   );
+}
+
+/** The detail's `storage` (issue 61): a bucket and its store's host, or undefined on the disk. */
+function storageOf(raw: Record<string, unknown> | undefined): { url: string; endpoint: string } | undefined {
+  const s = raw?.storage as { url?: unknown; endpoint?: unknown } | null | undefined;
+  return s && typeof s.url === 'string' && typeof s.endpoint === 'string' ? { url: s.url, endpoint: s.endpoint } : undefined;
 }
