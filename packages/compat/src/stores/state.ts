@@ -73,8 +73,8 @@ export class CompatStateStore {
 
   /**
    * Small ids for torrents (Transmission's), the same through every member: an id already given is
-   * read, a new one is the highest so far + 1, and never given to another torrent (rows stay after a
-   * removal). Members giving ids at once may pick the same number: the loser's transaction fails on
+   * read, a new one is the highest so far + 1, and never given to another torrent (a removal drops
+   * the torrent's row but the highest stays: @cascade/node's REMOVE_TORRENT, docs/retention.md). Members giving ids at once may pick the same number: the loser's transaction fails on
    * the id's uniqueness and is tried again.
    */
   async torrentIds(api: string, infoHashes: readonly string[]): Promise<Map<string, number>> {

@@ -113,6 +113,12 @@ export const REMOVE_TORRENT = [
   'DELETE FROM share_keys WHERE info_hash = ?',
   'DELETE FROM share_writes WHERE info_hash = ?',
   'DELETE FROM file_cids WHERE info_hash = ?',
+  // Transmission's small id of the torrent (@cascade/compat's stores/state.ts), and any other left by a
+  // removed torrent: without this every torrent ever added kept a row (bench/soak found the table
+  // growing with history, docs/retention.md). An id is still never given twice: a new one is the
+  // highest + 1, so the highest row of each API stays, as its high-water mark, until a higher exists.
+  `DELETE FROM compat_torrent_ids WHERE (info_hash = ? OR NOT EXISTS (SELECT 1 FROM torrents t WHERE t.info_hash = compat_torrent_ids.info_hash))
+     AND id < (SELECT MAX(c.id) FROM compat_torrent_ids c WHERE c.api = compat_torrent_ids.api)`,
 ] as const;
 
 /** infohash, member id. */
