@@ -32,7 +32,17 @@ export interface AttachChatOptions {
   /** The client's address for the per-address budgets: default the socket's. The node passes one
    *  that reads X-Forwarded-For / Forwarded from the proxies its owner trusts, and from no other. */
   clientAddress?: (req: IncomingMessage) => string;
+  /** How long the relay keeps an envelope for clients that have not fetched it (ms; default
+   *  CHAT_RETENTION_MS). Clients keep their own history; this is the relay's copy. 0 = forever. */
+  retentionMs?: number;
 }
+
+/** The relay's copy of a message, a sender key or a direct message is kept 30 days (docs/retention.md):
+ *  a member offline longer misses what was sent meanwhile. Before, the relay kept every envelope
+ *  forever (bench/soak: chat.db's envelopes grew with every message ever sent). */
+export const CHAT_RETENTION_MS = 30 * 24 * 3_600_000;
+/** How often the relay forgets what is past its retention. */
+const PRUNE_EVERY_MS = 3_600_000;
 
 export interface ChatServer {
   namespace: Namespace;
@@ -60,6 +70,12 @@ export function attachChat(io: Server, opts: AttachChatOptions): ChatServer {
   const limits: ChatLimits = { ...DEFAULT_LIMITS, ...Object.fromEntries(given) };
   const log = opts.log ?? (() => {});
   const store = opts.store ?? new SqliteChatStore(opts.dbPath);
+  const retentionMs = opts.retentionMs ?? CHAT_RETENTION_MS;
+  const prune = () => {
+    if (retentionMs > 0) void store.pruneEnvelopes(Date.now() - retentionMs).then((n) => n > 0 && log(`chat: ${n} envelopes past the relay's retention forgotten`), (err: Error) => log(`chat: pruning failed: ${err.message}`));
+  };
+  prune();
+  const pruneTimer = setInterval(prune, PRUNE_EVERY_MS).unref();
 
   const nsp = io.of(CHAT_NAMESPACE);
   const sockets = new Map<string, Set<string>>(); // did -> socket ids
@@ -395,6 +411,7 @@ export function attachChat(io: Server, opts: AttachChatOptions): ChatServer {
       return Promise.all(chosen.map(async (d) => ({ did: d, name: (await profileOf(d))?.name ?? null })));
     },
     close() {
+      clearInterval(pruneTimer);
       // This relay's sockets only: behind socket.io's Redis adapter (a cluster, issue 42) a bare
       // disconnectSockets would drop every member's.
       nsp.local.disconnectSockets(true);

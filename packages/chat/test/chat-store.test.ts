@@ -1,7 +1,8 @@
 // The relay's store (src/relay/chat-store.ts) on its SQLite file and in PostgreSQL (a real server,
 // postgres-store.ts's PostgresStore as the node gives it): the writes that must land together do (a
 // batch of envelopes, all or none; a member counted against the limit and placed after the last
-// envelope), a room made twice stays the first, a profile keeps the newer one; the same cases on both.
+// envelope), a room made twice stays the first, a profile keeps the newer one, retention prunes what
+// it should; the same cases on both.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -48,6 +49,14 @@ async function cases(t: TestContext, open: Open): Promise<void> {
   assert.deepEqual(await again.roomsOf('did:bob'), ['g:one']);
   assert.deepEqual(await again.directPartners('did:alice', 10), ['did:bob']);
   assert.deepEqual(await again.groupPeers('did:alice', 10), ['did:bob']);
+
+  // Retention (docs/retention.md): all stored at 2 ms; a cut-off at 2 keeps them, one past takes all
+  // but the newest sender key per sender and recipient — the same SQL on both engines.
+  await again.addEnvelopes([env('k1', 'skey'), env('k2', 'skey')]);
+  assert.equal(await again.pruneEnvelopes(2), 0);
+  assert.equal(await again.pruneEnvelopes(3), 5);
+  assert.equal(await again.envelope('k1'), undefined);
+  assert.ok(await again.envelope('k2'), 'the newest sender key stays');
 }
 
 test('the chat store on its SQLite file: envelopes in one transaction, members after the last envelope and up to the limit, kept across a reopen', async (t) => {

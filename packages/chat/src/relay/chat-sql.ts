@@ -16,6 +16,10 @@ export function chatStatements(t: ChatTableNames) {
     envById: `SELECT seq, sender, body FROM ${t.envelopes} WHERE id = ?`,
     insertEnv: `INSERT INTO ${t.envelopes} (id, kind, sender, recipient, ts, stored, body) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
     maxSeq: `SELECT COALESCE(MAX(seq), 0) AS s FROM ${t.envelopes}`,
+    // Retention (docs/retention.md): envelopes stored before the cut-off go, except each sender's
+    // newest sender key to each recipient, which later group messages may still be sealed with.
+    pruneEnvelopes: `DELETE FROM ${t.envelopes} WHERE stored < ? AND NOT (kind = 'skey' AND seq = (
+      SELECT MAX(k.seq) FROM ${t.envelopes} k WHERE k.kind = 'skey' AND k.sender = ${t.envelopes}.sender AND k.recipient = ${t.envelopes}.recipient))`,
     sync: `SELECT seq, body FROM ${t.envelopes} e WHERE e.seq > ? AND (
       (e.kind IN ('dm', 'skey') AND (e.recipient = ? OR e.sender = ?))
       OR (e.kind = 'group' AND EXISTS (SELECT 1 FROM ${t.members} m WHERE m.room = e.recipient AND m.did = ? AND e.seq > m.joined_seq)))

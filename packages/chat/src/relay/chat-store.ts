@@ -42,6 +42,9 @@ export interface ChatStore {
   /** Envelopes after `since` that `did` may read (its direct messages and sender keys, its rooms'
    *  messages since it joined), oldest first, at most `limit`. */
   envelopesFor(did: string, since: number, limit: number): Promise<StoredBody[]>;
+  /** Forgets envelopes stored before `storedBefore` (ms), but for each sender's newest sender key
+   *  to each recipient; how many went. Sequence numbers are never given again. */
+  pruneEnvelopes(storedBefore: number): Promise<number>;
 
   profile(did: string): Promise<string | undefined>;
   /** Keeps the newer of the stored profile and this one (by its signed time). */

@@ -127,6 +127,10 @@ export class PostgresChatStore implements ChatStore {
     });
   }
 
+  async pruneEnvelopes(storedBefore: number): Promise<number> {
+    return Number((await this.#db.run(SQL.pruneEnvelopes, [storedBefore])).changes);
+  }
+
   async removeMember(room: string, did: string): Promise<void> {
     await this.#db.run(SQL.deleteMember, [room, did]);
   }

@@ -62,6 +62,10 @@ export class SqliteChatStore implements ChatStore {
     return this.#q.sync.all(since, did, did, did, limit) as unknown as StoredBody[];
   }
 
+  async pruneEnvelopes(storedBefore: number): Promise<number> {
+    return Number(this.#q.pruneEnvelopes.run(storedBefore).changes);
+  }
+
   async profile(did: string): Promise<string | undefined> {
     return (this.#q.profile.get(did) as { body: string } | undefined)?.body;
   }
