@@ -1,0 +1,207 @@
+// What must hold after each kill and restart (issue 63, item 3), against the churn's model of what
+// the node acknowledged: every acknowledged add is there (and every acknowledged remove gone);
+// no piece marked verified fails its hash (spot-checked by reading the file data and hashing it
+// against the .torrent's piece hashes); no file reported complete differs from its source; a move
+// or rename in flight at the kill leaves the data in exactly one place, the one the node names;
+// nothing verified before the kill is lost (the piece map after ⊇ before), and the bytes the node
+// downloads after the restart stay within what was missing. The database's integrity and the start
+// time are checked by the run itself (run.ts).
+
+import { createHash } from 'node:crypto';
+import { existsSync, openSync, readSync, closeSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Churn, Tracked } from './churn.ts';
+import { SETTING } from './churn.ts';
+import { sleep, type Rig } from './rig.ts';
+
+export interface Finding {
+  check: string;
+  ok: boolean;
+  detail?: string;
+}
+
+interface Detail {
+  name: string;
+  state: string;
+  savePath: string;
+  verifiedPieces: number;
+  pieceCount: number;
+  pieceLength: number;
+  downloaded: number;
+  files: { index: number; path: string; length: number; progress: number }[] | null;
+}
+
+/** Bytes a download may fetch beyond what was missing: blocks in flight, endgame duplicates. */
+const SLACK_PIECES = 8;
+
+function filePath(t: Tracked, d: Detail, rel: string, savePath = d.savePath): string {
+  const multi = t.p.files.size > 1;
+  return multi ? join(savePath, d.name, rel) : join(savePath, rel);
+}
+
+/** Reads bytes [offset, offset+length) of the torrent's concatenated files as they are on disk. */
+function readSpan(paths: string[], lengths: number[], offset: number, length: number): Buffer | undefined {
+  const out = Buffer.alloc(length);
+  let fileStart = 0;
+  let done = 0;
+  for (let i = 0; i < paths.length && done < length; i++) {
+    const fileEnd = fileStart + lengths[i]!;
+    if (offset + done < fileEnd && offset + length > fileStart) {
+      const from = offset + done - fileStart;
+      const n = Math.min(fileEnd - (offset + done), length - done);
+      if (!existsSync(paths[i]!)) return undefined;
+      const fd = openSync(paths[i]!, 'r');
+      try {
+        if (readSync(fd, out, done, n, from) !== n) return undefined;
+      } finally {
+        closeSync(fd);
+      }
+      done += n;
+    }
+    fileStart = fileEnd;
+  }
+  return done === length ? out : undefined;
+}
+
+/** During the churn: the piece maps the kill will be judged against, and the re-download bound. */
+export async function poll(rig: Rig, churn: Churn, findings: Finding[]): Promise<void> {
+  for (const t of churn.torrents.values()) {
+    if (!t.acked || t.removed) continue;
+    let d: Detail;
+    try {
+      d = await rig.json<Detail>(`/api/torrents/${t.p.ih}`);
+    } catch {
+      continue; // killed meanwhile, or removed
+    }
+    if (!d.pieceCount) continue;
+    if (t.missingAtStart !== undefined && d.downloaded > t.missingAtStart + SLACK_PIECES * d.pieceLength) {
+      findings.push({ check: 're-download', ok: false, detail: `${t.p.ih.slice(0, 8)} downloaded ${d.downloaded} B since the restart; ${t.missingAtStart} B were missing` });
+      t.missingAtStart = undefined; // once
+    }
+    if (d.verifiedPieces > t.lastVerified || !t.lastStates) {
+      const map = await rig.json<{ states: string }>(`/api/torrents/${t.p.ih}/pieces`).catch(() => undefined);
+      if (map) (t.lastStates = map.states), (t.lastVerified = [...map.states].filter((c) => c === '2').length);
+    }
+  }
+}
+
+export async function checkAfterRestart(rig: Rig, churn: Churn): Promise<Finding[]> {
+  const out: Finding[] = [];
+  const fail = (check: string, detail: string) => out.push({ check, ok: false, detail });
+  const list = await rig.json<{ torrents: { infoHash: string; state: string }[] }>('/api/torrents');
+  const present = new Set(list.torrents.map((r) => r.infoHash));
+
+  // Acknowledged adds there, acknowledged removes gone; in-flight ones either way.
+  let adds = 0;
+  for (const [ih, t] of [...churn.torrents]) {
+    const pending = churn.pendingOn(ih, 'add') ?? churn.pendingOn(ih, 'remove');
+    if (present.has(ih)) (t.acked = true), adds++;
+    else if (t.acked && !pending) fail('acknowledged add is there', `${ih.slice(0, 8)} (${t.p.kind}) is gone`);
+    else churn.torrents.delete(ih), churn.forgotten(t.p);
+  }
+  for (const ih of churn.removedAcked) if (present.has(ih)) fail('acknowledged remove stays', `${ih.slice(0, 8)} is back`);
+  out.push({ check: 'acknowledged adds present', ok: !out.some((f) => f.check === 'acknowledged add is there'), detail: `${adds} torrents` });
+
+  // The setting acknowledged last (or the one in flight).
+  const s = await rig.json<Record<string, unknown>>('/api/settings');
+  if (churn.setting !== undefined || churn.settingPending !== undefined) {
+    const ok = s[SETTING] === churn.setting || s[SETTING] === churn.settingPending;
+    out.push({ check: 'acknowledged setting kept', ok, detail: `${SETTING} ${s[SETTING]} (acknowledged ${churn.setting}${churn.settingPending !== undefined ? `, in flight ${churn.settingPending}` : ''})` });
+    if (s[SETTING] === churn.settingPending) churn.setting = churn.settingPending;
+    churn.settingPending = undefined;
+  }
+
+  // Let the restart's checks of files written since the last save finish.
+  const end = Date.now() + 60_000;
+  let details = new Map<string, Detail>();
+  for (;;) {
+    details = new Map();
+    for (const t of churn.torrents.values()) details.set(t.p.ih, await rig.json<Detail>(`/api/torrents/${t.p.ih}`));
+    if (![...details.values()].some((d) => d.state === 'checking') || Date.now() > end) break;
+    await sleep(200);
+  }
+
+  let pieces = 0, spot = 0, whole = 0, places = 0;
+  for (const t of churn.torrents.values()) {
+    const d = details.get(t.p.ih)!;
+    const ih = t.p.ih.slice(0, 8);
+    // The save path: the acknowledged one, or either end of a move in flight.
+    const move = churn.pendingOn(t.p.ih, 'move');
+    if (move ? d.savePath !== move.from && d.savePath !== move.to : d.savePath !== t.savePath) fail('save path as acknowledged', `${ih} at ${d.savePath}, expected ${move ? `${move.from} or ${move.to}` : t.savePath}`);
+    t.savePath = d.savePath;
+    if (!d.pieceCount || !d.files?.length) {
+      // No metadata: only a magnet whose info dict never reached the state before the kill may be so.
+      if (t.lastStates?.includes('2')) fail('metadata kept', `${ih} had ${t.lastVerified} verified pieces before the kill and no metadata after it (state ${d.state})`);
+      continue;
+    }
+    // File names: the acknowledged ones, or either of a rename in flight.
+    const rename = churn.pendingOn(t.p.ih, 'rename');
+    const current = new Map<string, string>(); // original rel → path on disk now
+    const origOf = [...t.p.files.keys()].sort();
+    d.files.forEach((f, i) => {
+      const orig = t.p.files.size > 1 ? (origOf.find((o) => t.names.get(o) === f.path) ?? (rename?.to === f.path ? rename.file! : undefined)) : '';
+      if (orig === undefined) return fail('file names as acknowledged', `${ih} file ${i} is "${f.path}", acknowledged ${[...t.names.values()].join(', ')}`);
+      t.names.set(orig, f.path);
+      current.set(orig, filePath(t, d, f.path));
+    });
+    // Exactly one place: no copy of any of its files under another name or in another folder.
+    for (const orig of t.p.files.keys()) {
+      const names = new Set([orig, t.names.get(orig)!, ...(rename?.file === orig ? [rename.from!, rename.to!] : [])]);
+      for (const place of t.places) {
+        for (const n of names) {
+          const p = filePath(t, d, t.p.files.size > 1 ? n : d.files[0]!.path, place);
+          if (p !== current.get(orig) && existsSync(p)) fail('data in exactly one place', `${ih}: ${p} exists besides ${current.get(orig)}${move ? ` (move in flight: ${move.detail})` : ''}`);
+        }
+      }
+    }
+    places++;
+    // Nothing verified before the kill lost (so nothing re-downloaded).
+    // 409: the engine holds no metadata for it (a magnet that had none stored yet): no map to judge.
+    const map = await rig.json<{ states: string }>(`/api/torrents/${t.p.ih}/pieces`).catch(() => undefined);
+    if (!map) {
+      if (t.lastStates?.includes('2')) fail('metadata kept', `${ih} had ${t.lastVerified} verified pieces before the kill and shows no piece map after it (state ${d.state})`);
+      continue;
+    }
+    if (t.lastStates && t.lastStates.length === map.states.length) {
+      const lost = [...t.lastStates].filter((c, i) => c === '2' && map.states[i] !== '2').length;
+      if (lost > 0) fail('verified pieces kept', `${ih} lost ${lost} of ${t.lastVerified} verified pieces (state ${d.state})`);
+    }
+    pieces++;
+    // Re-download bound for the run that begins.
+    const verifiedNow = [...map.states].filter((c) => c === '2').length;
+    t.missingAtStart = Math.max(0, d.pieceCount - Math.max(verifiedNow, t.lastVerified > d.pieceCount ? 0 : t.lastVerified)) * d.pieceLength;
+    t.missingAtStart += d.downloaded; // what it fetched before this check counts against the same bound
+    t.lastStates = map.states;
+    t.lastVerified = verifiedNow;
+    // Spot-check: verified pieces hash as the .torrent says.
+    const meta = t.p.meta;
+    if (meta) {
+      const paths = meta.files.map((f) => current.get(t.p.files.size > 1 ? f.path.join('/') : '')!);
+      const lengths = meta.files.map((f) => f.length);
+      const verified = [...map.states].flatMap((c, i) => (c === '2' ? [i] : []));
+      for (let k = 0; k < Math.min(6, verified.length); k++) {
+        const i = verified[Math.floor(Math.random() * verified.length)]!;
+        const len = Math.min(meta.pieceLength, meta.length - i * meta.pieceLength);
+        const data = readSpan(paths, lengths, i * meta.pieceLength, len);
+        const digest = data && createHash('sha1').update(data).digest();
+        if (!digest || !digest.equals(Buffer.from(meta.pieceHashes.subarray(i * 20, i * 20 + 20)))) fail('verified pieces hash', `${ih} piece ${i} ${data ? 'fails its hash' : 'is not on disk'}`);
+        spot++;
+      }
+    }
+    // Files reported complete are complete.
+    for (const f of d.files) {
+      if (f.progress !== 1) continue;
+      const orig = t.p.files.size > 1 ? [...t.names].find(([, n]) => n === f.path)?.[0] : '';
+      const p = current.get(orig ?? '');
+      const ok = !!p && existsSync(p) && createHash('sha256').update(readFileSync(p)).digest('hex') === t.p.files.get(orig ?? '');
+      if (!ok) fail('complete files are whole', `${ih} ${f.path} is reported complete but ${p && existsSync(p) ? 'differs from its source' : 'is missing'}`);
+      whole++;
+    }
+  }
+  const summary: [string, string][] = [
+    ['data in exactly one place', `${places} torrents`], ['save path as acknowledged', `${places} torrents`], ['file names as acknowledged', `${places} torrents`],
+    ['verified pieces kept', `${pieces} piece maps`], ['verified pieces hash', `${spot} pieces hashed`], ['complete files are whole', `${whole} files`],
+  ];
+  for (const [check, detail] of summary) if (!out.some((f) => f.check === check)) out.push({ check, ok: true, detail });
+  return out;
+}

@@ -1,0 +1,62 @@
+// npm run bench:crash -- --kills 200 [--chain] [--rate BYTES_PER_S] [--payload BYTES]
+// A `cascade serve` node killed with SIGKILL at random instants of a churn (adds, downloads from a
+// rate-capped libtorrent seed, moves, renames, rechecks, pauses, removes, settings, private-share
+// decryption; registrations on the embedded chain with --chain), restarted and checked each time
+// (crash.ts, checks.ts). Prints each kill (what was in flight, what was checked) and a summary;
+// exits 1 when a check failed.
+
+import { parseArgs } from 'node:util';
+import { crashRun } from './crash.ts';
+
+const { values } = parseArgs({
+  options: {
+    kills: { type: 'string', default: '200' },
+    rate: { type: 'string', default: String(768 * 1024) },
+    payload: { type: 'string', default: String(2 * 1024 * 1024) },
+    torrents: { type: 'string', default: '40' },
+    private: { type: 'string', default: '8' },
+    chain: { type: 'boolean', default: false },
+  },
+});
+
+// Ctrl-C or a kill: exit through 'exit', where the rig removes its node, seeder and files.
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130));
+
+const t0 = performance.now();
+const report = await crashRun({
+  kills: Number(values.kills),
+  publicTorrents: Number(values.torrents),
+  privateShares: Number(values.private),
+  payloadBytes: Number(values.payload),
+  rate: Number(values.rate),
+  churnMs: [300, 4000],
+  startKills: 0.1,
+  chain: values.chain,
+  log: (line) => console.log(line),
+});
+
+const inFlight = new Map<string, number>();
+for (const k of report.kills) {
+  const ops = new Set(k.inFlight.map((f) => f.split(' ')[0]!));
+  if (k.downloading > 0) ops.add('download');
+  if (k.inFlight.length === 0 && k.downloading === 0) ops.add('idle');
+  for (const op of ops) inFlight.set(op, (inFlight.get(op) ?? 0) + 1);
+}
+const checks = new Map<string, [number, number]>();
+for (const k of report.kills) for (const f of k.findings) {
+  const c = checks.get(f.check) ?? [0, 0];
+  c[f.ok ? 0 : 1]++;
+  checks.set(f.check, c);
+}
+const starts = report.kills.map((k) => k.restartMs).sort((a, b) => a - b);
+console.log(`\n${report.kills.length} kills in ${((performance.now() - t0) / 60_000).toFixed(1)} min`);
+console.log(`kills with each operation in flight: ${[...inFlight].map(([k, v]) => `${k} ${v}`).join(', ')}`);
+console.log(`operations acknowledged: ${Object.entries(report.ops).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+console.log(`restart: median ${(starts[starts.length >> 1]! / 1000).toFixed(1)} s, max ${(starts.at(-1)! / 1000).toFixed(1)} s (first start ${(report.baselineStartMs / 1000).toFixed(1)} s, limit ${(report.startLimitMs / 1000).toFixed(1)} s)`);
+console.log('checks (passed / failed):');
+for (const [check, [ok, bad]] of checks) console.log(`  ${check.padEnd(32)} ${ok} / ${bad}`);
+if (report.failures.length) {
+  console.log(`\n${report.failures.length} failures:`);
+  for (const f of report.failures) console.log(`  ${f}`);
+  process.exitCode = 1;
+}
