@@ -13,6 +13,7 @@ import { nodeIdentity, useNativeSignatures } from './node-identity.ts';
 import { CascadeNode, dhtPortOf, type NodeLog, type NodeOptions, type NodePlugins } from './node.ts';
 import type { NodeNetworkProbe, NodePortMapping, NodePrivateDiscovery } from './node-network.ts';
 import type { ContentIdMode } from './content-ids.ts';
+import { undoUnfinishedMoves } from '../files/move-journal.ts';
 import { loadModelState } from '../model/index.ts';
 import type { NodeCluster } from './node-cluster.ts';
 import type { StoragePlugin } from './storage-plugin.ts';
@@ -123,6 +124,8 @@ export async function startNode(
     await db.close();
     throw err;
   }
+  // Moves a crash cut short are put back before any torrent looks for its files.
+  for (const line of await undoUnfinishedMoves(o.stateDir, (ih) => db.records.get(ih)?.savePath)) out.note(line);
   useNativeSignatures();
   const identified = new IdentifiedPeers(out, db);
   // The node's own trackers are known once it exists (a server sets announceUrls after the start).
