@@ -351,6 +351,10 @@ export abstract class TorrentPieces extends TorrentSwarm {
     // A reader that transforms pieces as they come (a private share's decryption) takes the
     // verified bytes here, synchronously: the buffer goes back to the pool after the write.
     if (this.listenerCount('piece-data') > 0) this.emit('piece-data', index, data);
+    // Crash safety rests on this order, not on fsync: the piece's bit is set (and saved in the
+    // resume data) only once its write has returned, so a killed process never claims a piece the
+    // kernel does not hold. The data is not fsynced: after a power loss the bitfield may outlive
+    // it (docs/durability.md; pieces/check.ts hashes files whose size or mtime moved).
     const write = this.storage!.writePiece(index, data);
     (this.pendingWrites ??= new Set()).add(write);
     this.writeBacklog += data.length;

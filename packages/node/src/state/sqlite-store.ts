@@ -7,7 +7,7 @@
 // leaves every record either fully old or fully new, never half-written. synchronous=NORMAL (WAL's
 // own advice): commits are not fsynced one by one but at each checkpoint, so a power loss may forget
 // the last moments' writes (never corrupt them), and adding 10,000 torrents is not 60,000 fsyncs
-// (issue 25).
+// (issue 25). docs/durability.md says what a crash and a power loss can cost.
 
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { chmodSync, existsSync } from 'node:fs';
