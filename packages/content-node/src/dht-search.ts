@@ -3,10 +3,10 @@
 // nothing else (no torrents, no WebRTC), closed once the walks are over. What the records say is
 // checked as a running node checks it: the publishers this state directory caught lying stay
 // ignored, and one caught now is remembered for the next start.
-import { DhtRecords, isContentId, keywordsOf, RecordError, Reputation, type DhtTransport, type SearchRow } from '@cascade/content';
+import { DhtRecords, isContentId, isUnixfsCid, keywordsOf, RecordError, Reputation, type DhtTransport, type SearchRow } from '@cascade/content';
 import { InvalidInput } from '@cascade/node/basics';
 import type { StateDB } from '@cascade/node/content-host';
-import { FileCids, offlineSearchRows } from './file-cids.ts';
+import { FileCids, offlineSearchRows, unixfsRootsOf } from './file-cids.ts';
 
 /** Where the look-up's DHT node listens and whom it joins through (empty: the public routers). */
 export interface DhtJoin {
@@ -23,7 +23,7 @@ export interface DhtSearch {
 
 /** Whether the DHT has anything to look up for `q`: a content id, an infohash or a word of 2+ letters. */
 export function dhtSearchable(q: string): boolean {
-  return isContentId(q) || /^([0-9a-f]{40}|[0-9a-f]{64})$/i.test(q) || keywordsOf(q).length > 0;
+  return isContentId(q) || isUnixfsCid(q) || /^([0-9a-f]{40}|[0-9a-f]{64})$/i.test(q) || keywordsOf(q).length > 0;
 }
 
 /** The library's matches, then the DHT's (false: the library only, as with --no-dht). */
@@ -59,6 +59,10 @@ export async function searchWithoutNode(db: StateDB, query: string, dht: DhtJoin
         const rec = db.getTorrent(ih.slice(0, 40).toLowerCase());
         const known = rec?.status === 'seeding' ? [...cids.of(rec.infoHash).values()] : [];
         return known.length > 0 ? known : undefined;
+      },
+      knownUnixfs: (ih) => {
+        const rec = db.getTorrent(ih.slice(0, 40).toLowerCase());
+        return rec?.status === 'seeding' ? unixfsRootsOf(cids, rec.infoHash) : undefined;
       },
       reputation: new Reputation(await cids.blames(), (b) => storing.push(cids.addBlame(b))),
     });

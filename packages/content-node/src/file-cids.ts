@@ -184,3 +184,22 @@ export async function offlineSearchRows(db: StateDB, text: string, cids = new Fi
     providers: [],
   }));
 }
+
+/** Every UnixFS CID of a torrent's files (and its folder's), once each file has one; undefined while
+ *  any is missing: a record naming another can only be called a lie when all are known. */
+export function unixfsRootsOf(cids: FileCids, infoHash: string): string[] | undefined {
+  const content = cids.of(infoHash);
+  const unixfs = cids.unixfsOf(infoHash);
+  if (content.size === 0 || unixfs.size < content.size) return undefined;
+  const dir = cids.dirOf(infoHash);
+  return [...(dir ? [dir] : []), ...unixfs.values()];
+}
+
+/** What a DHT record carries of them: the folder's, then the files' roots that are not their content
+ *  id (a file of one chunk is its raw leaf, already under `c`). */
+export function publishedRoots(cids: FileCids, infoHash: string): string[] {
+  const content = cids.of(infoHash);
+  const dir = cids.dirOf(infoHash);
+  const files = [...cids.unixfsOf(infoHash)].filter(([i, u]) => content.get(i) !== u).map(([, u]) => u);
+  return [...(dir ? [dir] : []), ...files];
+}

@@ -15,7 +15,7 @@ import {
   IdlePacer, nodeIdentity, sessionBytesMoved,
   type ContentIdMode, type ContentIds, type ContentIdsHost, type OnPublished, type TorrentExtras,
 } from '@cascade/node/content-host';
-import { FileCids, type FileCid } from './file-cids.ts';
+import { FileCids, publishedRoots, unixfsRootsOf, type FileCid } from './file-cids.ts';
 import { IpfsBlocks, type HeldFile, type HeldFolder } from './ipfs-blocks.ts';
 
 /** Past this many files a torrent's folder gets no UnixFS directory: building one reads every file's
@@ -96,7 +96,7 @@ export class NodeContent implements ContentIds {
       // Read before the DHT has been joined (its first look-ups are seconds away): publishers
       // caught before stay ignored.
       void this.cids.blames().then((known) => known.forEach((b) => reputation.remember(b)), note);
-      this.records = new DhtRecords({ dht: dht as DhtTransport, identity, knownCids: (ih) => this.knownCids(ih), reputation });
+      this.records = new DhtRecords({ dht: dht as DhtTransport, identity, knownCids: (ih) => this.knownCids(ih), knownUnixfs: (ih) => this.knownUnixfs(ih), reputation });
       this.records.keepPublished(() => this.statements(), { everyMs: REPUBLISH_MS, onError: (err) => node.out.note(`DHT records: ${errorMessage(err)}`) });
     }
   }
@@ -358,6 +358,8 @@ export class NodeContent implements ContentIds {
       infoHash: m.version === 'v2' ? null : m.infoHashHex,
       infoHashV2: m.infoHashV2Hex ?? null,
       cids: cids.slice(0, CIDS_PER_RECORD),
+      // What `ipfs add` names them by (the folder first): searchable on the DHT by either id (issue 61).
+      unixfsCids: publishedRoots(this.cids, ih),
       port: this.#node.session.port,
     };
   }
@@ -373,6 +375,12 @@ export class NodeContent implements ContentIds {
     if (!t || t.stats().progress < 1) return undefined;
     const cids = this.cids.of(t.infoHashHex);
     return cids.size > 0 ? [...cids.values()] : undefined;
+  }
+
+  /** The UnixFS CIDs of a complete torrent this node holds, once all are computed (else undefined). */
+  knownUnixfs(infoHash: string): string[] | undefined {
+    const t = this.#torrentByAnyHash(infoHash);
+    return t && t.stats().progress >= 1 ? unixfsRootsOf(this.cids, t.infoHashHex) : undefined;
   }
 
   /** Rows for a query (words, a content id, an infohash): the node's own library, then the DHT. */

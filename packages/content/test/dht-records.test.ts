@@ -5,8 +5,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { Session } from '@cascade/engine';
-import { generateIdentity } from '@cascade/identity';
-import { cidFromSha256, DhtRecords, GET_METHOD, PUT_METHOD, recordKey, signRecord, targetOf, type DhtTransport, type TorrentStatement } from '../index.ts';
+import { generateIdentity, signBytes } from '@cascade/identity';
+import { randomBytes } from 'node:crypto';
+import { importer } from 'ipfs-unixfs-importer';
+import { fixedSize } from 'ipfs-unixfs-importer/chunker';
+import { balanced } from 'ipfs-unixfs-importer/layout';
+import { decode, encode } from '@cascade/engine/bencode';
+import { cidFromSha256, DhtRecords, GET_METHOD, openRecord, PUT_METHOD, RECORD_SIGNING_DOMAIN, recordKey, signRecord, targetOf, type DhtTransport, type TorrentStatement } from '../index.ts';
 
 const HOST = '127.0.0.1';
 const cid = (s: string) => cidFromSha256(createHash('sha256').update(s).digest());
@@ -87,6 +92,52 @@ test('publish on A, find from C by keyword, content id and infohash; forgeries r
   await onMallory.publish({ ...lie, name: 'Quarterly Report 2026 final.pdf', infoHash: '44'.repeat(20) });
   assert.deepEqual((await onC.search('quarterly')).map((r) => r.publisher), [alice.did]);
   assert.equal((await onB.search('quarterly')).length, 3);
+});
+
+test('a file is found on the DHT by the UnixFS CID `ipfs add` gives it; a record naming a root the reader knows is not there is dropped', async (t) => {
+  const sessions: Session[] = [];
+  const b = await Session.create({ port: 0, host: HOST, dht: { bootstrap: [] }, webrtc: false });
+  sessions.push(b);
+  for (let i = 0; i < 3; i++) sessions.push(await Session.create({ port: 0, host: HOST, dht: { bootstrap: [`${HOST}:${b.dhtPort}`] }, webrtc: false }));
+  const records: DhtRecords[] = [];
+  t.after(async () => {
+    for (const r of records) r.close();
+    await Promise.all(sessions.map((s) => s.close()));
+  });
+  await waitFor(() => sessions.every((s) => s.health().dhtNodes >= 2), 5000);
+  // What IPFS names 1.5 MiB by, imported as @helia/unixfs does by default (docs/storage/ipfs.md).
+  const bytes = randomBytes(1_572_864);
+  let unixfs = '';
+  const store = { put: async () => undefined };
+  for await (const e of importer([{ content: [bytes] }], store as never, { cidVersion: 1, rawLeaves: true, chunker: fixedSize({ chunkSize: 1_048_576 }), layout: balanced({ maxChildrenPerNode: 1024 }) })) unixfs = e.cid.toString();
+  assert.match(unixfs, /^bafybei/);
+  const alice = generateIdentity('alice');
+  const mallory = generateIdentity('mallory');
+  const [, a, c, m] = sessions as [Session, Session, Session, Session];
+  const onA = new DhtRecords({ dht: a.dhtQueries as DhtTransport, identity: alice });
+  const held = { infoHash: '66'.repeat(20), unixfs: ['bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi'] };
+  const onC = new DhtRecords({ dht: c.dhtQueries as DhtTransport, knownUnixfs: (ih) => (ih === held.infoHash ? held.unixfs : undefined) });
+  const onM = new DhtRecords({ dht: m.dhtQueries as DhtTransport, identity: mallory });
+  records.push(onA, onC, onM, new DhtRecords({ dht: b.dhtQueries as DhtTransport }));
+  const film: TorrentStatement = { name: 'Glacier Survey.mkv', length: bytes.length, infoHash: '55'.repeat(20), infoHashV2: null, cids: [cidFromSha256(createHash('sha256').update(bytes).digest())], unixfsCids: [unixfs], port: a.port };
+  const published = await onA.publish(film);
+  assert.equal(published.keys, 1 + 2 + 3, 'infohash, content id and UnixFS CID, three words');
+  const found = await onC.search(unixfs);
+  assert.equal(found.length, 1, `search by ${unixfs}`);
+  assert.equal(found[0]!.infoHash, film.infoHash);
+  assert.deepEqual(found[0]!.cids, film.cids);
+  assert.deepEqual(found[0]!.unixfsCids, [unixfs]);
+  assert.deepEqual((await onC.resolveContentId(film.cids[0]!))[0]?.unixfsCids, [unixfs], 'the content id\'s record carries the UnixFS CID too');
+  // Mallory says the torrent C holds has a root it does not: C drops it and ignores her.
+  await onM.publish({ name: 'Glacier Survey.mkv', length: 1, infoHash: held.infoHash, infoHashV2: null, cids: [], unixfsCids: [unixfs], port: 1 });
+  const seen = await onC.search(unixfs);
+  assert.deepEqual(seen.map((r) => r.publisher), [alice.did]);
+  assert.ok(onC.reputation.ignores(mallory.did));
+  // Bad inputs: a search by a CID that is neither kind, a record whose u holds something else.
+  await assert.rejects(onC.search('bafyreigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi'), /not a content id of file bytes: codec 0x71 is not raw \(0x55\) \(nor a UnixFS root/);
+  const signed = signRecord(alice, recordKey('cid_idx', unixfs), film, Date.now() / 1000);
+  const doctored = encode({ ...(decode(signed.bytes).value as Record<string, unknown>), u: [new Uint8Array(36)] } as never);
+  assert.throws(() => openRecord(doctored, signBytes(alice, RECORD_SIGNING_DOMAIN, doctored), { now: Date.now() / 1000 }), /u holds a value that is not a UnixFS root/);
 });
 
 async function waitFor(cond: () => boolean, ms: number): Promise<void> {

@@ -208,6 +208,8 @@ export interface SearchRow {
   name: string;
   length: number;
   cids: string[];
+  /** UnixFS CIDs the publisher gave (its folder's, its files' roots of more than one chunk): what IPFS names them by. */
+  unixfsCids?: string[];
   publisher: string;
   /** "host:port" of nodes serving it (the publisher's address as the storing nodes saw it). */
   providers: string[];

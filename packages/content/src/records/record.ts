@@ -7,7 +7,7 @@
 import { sha1 } from '@noble/hashes/legacy.js';
 import { decode, encode, isDict, type BDict, type BValue } from '@cascade/engine/bencode';
 import { didFromSigningKey, signBytes, verifyBytes, type Identity } from '@cascade/identity';
-import { cidFromSha256, sha256FromCid } from '../cid/cid.ts';
+import { CID, cidFromSha256, sha256FromCid } from '../cid/cid.ts';
 import { keywordsOf, normalizeKeyword } from './keywords.ts';
 
 export const NAMESPACES = ['cid_idx', 'info_hash_idx', 'keyword_idx'] as const;
@@ -25,6 +25,12 @@ export const MAX_NAME_BYTES = 200;
 /** Content ids one record carries (the key's own first, in cid_idx). */
 export const MAX_RECORD_CIDS = 16;
 
+/** UnixFS CIDs one record carries (`u`: its folder's and its files' roots that differ from their
+ *  content ids, the key's own first in cid_idx), fewer when the record would pass MAX_RECORD_BYTES. */
+export const MAX_RECORD_UNIXFS = 6;
+const DAG_PB = 0x70;
+const SHA2_256 = 0x12;
+
 /** What a publisher says about one torrent. */
 export interface TorrentStatement {
   name: string;
@@ -36,12 +42,16 @@ export interface TorrentStatement {
   infoHashV2: string | null;
   /** Content ids of its files (at most MAX_RECORD_CIDS). */
   cids: string[];
+  /** UnixFS CIDs as IPFS names its folder and files (dag-pb roots; a file of one chunk is named by its
+   *  content id, already in `cids`), at most MAX_RECORD_UNIXFS (issue 61). */
+  unixfsCids?: string[];
   /** The BitTorrent port the publisher serves it on; 0 = not said. */
   port: number;
 }
 
 /** A record whose signature and consistency were checked. */
 export interface VerifiedRecord extends TorrentStatement {
+  unixfsCids: string[];
   /** "namespace::value" */
   key: string;
   publisher: string;
@@ -63,10 +73,12 @@ export class RecordError extends Error {
 /** The canonical key of `value` in `ns`, or a RecordError saying why it is not one. */
 export function recordKey(ns: Namespace, value: string): string {
   if (ns === 'cid_idx') {
+    const unixfs = unixfsRoot(value);
+    if (unixfs) return `${ns}::${unixfs.toString()}`;
     try {
       return `${ns}::${cidFromSha256(sha256FromCid(value))}`;
     } catch (err) {
-      throw new RecordError((err as Error).message);
+      throw new RecordError(`${(err as Error).message} (nor a UnixFS root: CIDv1, dag-pb, sha2-256)`);
     }
   }
   if (ns === 'info_hash_idx') {
@@ -93,6 +105,7 @@ export function keysOf(s: TorrentStatement, maxKeywords = 8): string[] {
   if (s.infoHash) keys.push(recordKey('info_hash_idx', s.infoHash));
   if (s.infoHashV2) keys.push(recordKey('info_hash_idx', s.infoHashV2));
   for (const cid of s.cids) keys.push(recordKey('cid_idx', cid));
+  for (const cid of (s.unixfsCids ?? []).slice(0, MAX_RECORD_UNIXFS)) keys.push(recordKey('cid_idx', cid));
   for (const word of keywordsOf(s.name).slice(0, maxKeywords)) keys.push(recordKey('keyword_idx', word));
   return keys;
 }
@@ -101,10 +114,16 @@ export function keysOf(s: TorrentStatement, maxKeywords = 8): string[] {
 export function signRecord(id: Pick<Identity, 'signSecret' | 'signPublic'>, key: string, s: TorrentStatement, now: number, ttl = MAX_TTL_SECONDS): { bytes: Uint8Array; sig: Uint8Array } {
   const ns = key.slice(0, key.indexOf('::')) as Namespace;
   let cids = s.cids;
+  let unixfs = [...new Set((s.unixfsCids ?? []).flatMap((c) => unixfsRoot(c)?.toString() ?? []))];
+  let keep = 0;
   if (ns === 'cid_idx') {
     const own = key.slice(ns.length + 2);
-    cids = [own, ...s.cids.filter((c) => c !== own)];
+    if (unixfs.includes(own)) {
+      unixfs = [own, ...unixfs.filter((c) => c !== own)];
+      keep = 1;
+    } else cids = [own, ...s.cids.filter((c) => c !== own)];
   }
+  unixfs = unixfs.slice(0, MAX_RECORD_UNIXFS);
   const dict: Record<string, unknown> = {
     c: cids.slice(0, MAX_RECORD_CIDS).map((c) => sha256FromCid(c)),
     ih: s.infoHash ? hexBytes(s.infoHash) : undefined,
@@ -117,7 +136,14 @@ export function signRecord(id: Pick<Identity, 'signSecret' | 'signPublic'>, key:
     t: Math.floor(now),
     x: Math.floor(now + Math.min(ttl, MAX_TTL_SECONDS)),
   };
-  const bytes = encode(dict);
+  // The UnixFS roots go last into the size budget: dropped from the end until the record fits.
+  let bytes: Uint8Array;
+  for (;;) {
+    dict.u = unixfs.length > 0 ? unixfs.map((c) => CID.parse(c).bytes) : undefined;
+    bytes = encode(dict);
+    if (bytes.length <= MAX_RECORD_BYTES || unixfs.length <= keep) break;
+    unixfs = unixfs.slice(0, -1);
+  }
   if (bytes.length > MAX_RECORD_BYTES) throw new RecordError(`record is ${bytes.length} bytes, more than ${MAX_RECORD_BYTES} (shorten the name)`);
   // Everything a receiver checks, checked here too: a publisher never sends what others must refuse.
   const sig = signBytes(id, RECORD_SIGNING_DOMAIN, bytes);
@@ -167,6 +193,13 @@ export function openRecord(bytes: Uint8Array, sig: Uint8Array, opts: { now: numb
     if (!(d instanceof Uint8Array) || d.length !== 32) throw new RecordError('c holds a value that is not a 32-byte SHA-256');
     return cidFromSha256(d);
   });
+  const u = value.u ?? [];
+  if (!Array.isArray(u) || u.length > MAX_RECORD_UNIXFS) throw new RecordError(`u must be a list of at most ${MAX_RECORD_UNIXFS} UnixFS CIDs`);
+  const unixfsCids = u.map((b) => {
+    const root = b instanceof Uint8Array && b.length === 36 ? unixfsRoot(b) : undefined;
+    if (!root) throw new RecordError('u holds a value that is not a UnixFS root (CIDv1, dag-pb, sha2-256, 36 bytes)');
+    return root.toString();
+  });
   const issued = intField(value, 't');
   const expires = intField(value, 'x');
   if (issued > opts.now + MAX_CLOCK_SKEW_SECONDS) throw new RecordError('record is issued in the future');
@@ -176,14 +209,25 @@ export function openRecord(bytes: Uint8Array, sig: Uint8Array, opts: { now: numb
   const statement: TorrentStatement = { name, length, infoHash: ih ? hex(ih) : null, infoHashV2: ih2 ? hex(ih2) : null, cids, port };
   const subject = key.slice(sep + 2);
   const follows =
-    ns === 'cid_idx' ? cids.includes(subject) : ns === 'info_hash_idx' ? subject === statement.infoHash || subject === statement.infoHashV2 : keywordsOf(name).includes(subject);
+    ns === 'cid_idx' ? cids.includes(subject) || unixfsCids.includes(subject) : ns === 'info_hash_idx' ? subject === statement.infoHash || subject === statement.infoHashV2 : keywordsOf(name).includes(subject);
   if (!follows) throw new RecordError(`${key} does not follow from the record (${ns === 'cid_idx' ? 'its files' : ns === 'info_hash_idx' ? 'its infohashes' : 'its name'} say otherwise)`);
-  return { ...statement, key, publisher, issued, expires, bytes, sig };
+  return { ...statement, unixfsCids, key, publisher, issued, expires, bytes, sig };
 }
 
 /** The torrent a record is about: its v1 infohash, else its v2 one (one record per publisher each). */
 export function subjectOf(r: TorrentStatement): string {
   return r.infoHash ?? r.infoHashV2 ?? '';
+}
+
+/** A UnixFS root as @helia/unixfs names a file or folder (CIDv1, dag-pb, sha2-256), from its text or
+ *  its bytes; undefined for anything else. */
+function unixfsRoot(value: string | Uint8Array): CID | undefined {
+  try {
+    const cid = typeof value === 'string' ? CID.parse(value.trim()) : CID.decode(value);
+    return cid.version === 1 && cid.code === DAG_PB && cid.multihash.code === SHA2_256 && cid.multihash.digest.length === 32 ? CID.createV1(DAG_PB, cid.multihash) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function textField(d: BDict, k: string, max: number): string {

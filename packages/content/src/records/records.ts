@@ -5,7 +5,7 @@
 // (the engine's DhtQueries on Node).
 
 import type { Identity } from '@cascade/identity';
-import { isContentId } from '../cid/cid.ts';
+import { isContentId, isUnixfsCid, parseCid } from '../cid/cid.ts';
 import { keywordsOf } from './keywords.ts';
 import { keysOf, openRecord, RecordError, recordKey, signRecord, subjectOf, targetOf, type TorrentStatement, type VerifiedRecord } from './record.ts';
 import { RecordStore, type StoreLimits } from './store.ts';
@@ -46,6 +46,9 @@ export interface DhtRecordsOptions {
   /** Signs this node's own records; without one the node stores and reads but does not publish. */
   identity?: Pick<Identity, 'signSecret' | 'signPublic' | 'did'>;
   knownCids?: KnownCids;
+  /** The UnixFS CIDs (folder and files) of a torrent this node holds with every one computed, else
+   *  undefined: a record's `u` naming another is a contradiction (issue 61). */
+  knownUnixfs?: KnownCids;
   reputation?: Reputation;
   limits?: Partial<StoreLimits>;
   now?: () => number;
@@ -178,7 +181,8 @@ export class DhtRecords {
    *  An aborted `signal` ends the DHT walks with what they found so far. */
   async search(query: string, signal?: AbortSignal): Promise<SearchRow[]> {
     const q = query.trim();
-    if (isContentId(q)) return this.lookup(recordKey('cid_idx', q), signal);
+    // Any other CID is said to be neither kind (recordKey's error), not searched as a word.
+    if (isContentId(q) || isUnixfsCid(q) || parseCid(q)) return this.lookup(recordKey('cid_idx', q), signal);
     if (/^([0-9a-f]{40}|[0-9a-f]{64})$/i.test(q)) return this.lookup(recordKey('info_hash_idx', q), signal);
     const words = keywordsOf(q);
     if (words.length === 0) throw new RecordError(`nothing to search for in ${JSON.stringify(query)} (words of 2 letters or more, a content id or an infohash)`);
@@ -206,12 +210,16 @@ export class DhtRecords {
 
   private contradiction(r: VerifiedRecord): string | undefined {
     const known = this.opts.knownCids;
-    if (!known) return undefined;
     for (const ih of [r.infoHash, r.infoHashV2]) {
-      const cids = ih ? known(ih) : undefined;
+      const cids = ih ? known?.(ih) : undefined;
       if (!cids) continue;
       const wrong = r.cids.find((c) => !cids.includes(c));
       if (wrong) return `torrent ${ih} has no file with content id ${wrong}`;
+    }
+    for (const ih of [r.infoHash, r.infoHashV2]) {
+      const roots = ih ? this.opts.knownUnixfs?.(ih) : undefined;
+      const wrong = roots && r.unixfsCids.find((c) => !roots.includes(c));
+      if (wrong) return `torrent ${ih} has no file or folder with UnixFS CID ${wrong}`;
     }
     return undefined;
   }
@@ -245,7 +253,7 @@ export function magnetOfRow(r: Pick<SearchRow, 'infoHash' | 'infoHashV2' | 'name
 }
 
 function rowOf(r: VerifiedRecord, providers: string[]): SearchRow {
-  return { infoHash: r.infoHash, infoHashV2: r.infoHashV2, name: r.name, length: r.length, cids: r.cids, publisher: r.publisher, providers };
+  return { infoHash: r.infoHash, infoHashV2: r.infoHashV2, name: r.name, length: r.length, cids: r.cids, ...(r.unixfsCids.length > 0 ? { unixfsCids: r.unixfsCids } : {}), publisher: r.publisher, providers };
 }
 
 function text(v: unknown): string | undefined {
