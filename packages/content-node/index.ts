@@ -7,4 +7,4 @@
 // the node imports nothing of it.
 export { openContentIds, NodeContent, type ContentNode, type ContentIdMode } from './src/node-content.ts';
 export { FileCids, offlineSearchRows, type FileCid } from './src/file-cids.ts';
-export { IpfsBlocks, MalformedCid, type DagScope, type HeldFile } from './src/ipfs-blocks.ts';
+export { IpfsBlocks, MalformedCid, RangeOutside, type DagScope, type EntityBytes, type HeldFile } from './src/ipfs-blocks.ts';

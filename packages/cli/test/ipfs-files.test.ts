@@ -149,6 +149,25 @@ test('UnixFS CIDs: shown beside the SHA-256 id, equal to @helia/unixfs’s, fetc
   assert.equal((await fetch(`${node.url}/ipfs/not-a-cid?format=raw`)).status, 400);
   assert.equal((await fetch(`${node.url}/ipfs/${several}/inside.txt?format=raw`)).status, 404);
   assert.equal((await fetch(`${node.url}/ipfs/${several}`)).status, 406);
+  // entity-bytes (the spec's trustless Range): five bytes of the second MiB are the root and that leaf,
+  // verifiable; its ETag carries the range. Bad ranges are 400s that say why.
+  const ranged = await fetch(`${node.url}/ipfs/${several}?format=car&entity-bytes=${MiB}:${MiB + 4}`);
+  assert.equal(ranged.status, 200);
+  assert.equal(ranged.headers.get('etag'), `"${several}.car.entity.${MiB}:${MiB + 4}"`);
+  const rangedCar = carFrames(new Uint8Array(await ranged.arrayBuffer()));
+  assert.deepEqual(rangedCar.blocks.map((b) => b.cid.code), [0x70, 0x55]);
+  assert.deepEqual(Buffer.from(rangedCar.blocks[1]!.bytes), bytes.get('several.bin')!.subarray(MiB, 2 * MiB));
+  for (const [ask, why] of [
+    [`entity-bytes=10:5`, /entity-bytes=10:5: write from:to/],
+    [`entity-bytes=first:last`, /write from:to/],
+    [`entity-bytes=${16 * MiB}:*`, /lies wholly outside the file's/],
+    [`entity-bytes=0:*&dag-scope=block`, /entity-bytes implies dag-scope=entity, not block/],
+  ] as const) {
+    const r = await fetch(`${node.url}/ipfs/${several}?format=car&${ask}`);
+    assert.equal(r.status, 400, ask);
+    assert.match(((await r.json()) as { message: string }).message, why);
+  }
+  assert.equal((await fetch(`${node.url}/ipfs/${several}?format=raw&entity-bytes=0:*`)).status, 400);
 
   // The torrent's folder as a UnixFS directory: @helia/unixfs's CID for the same folder, and Helia
   // walks /<folder>/<file> through the node; the CAR of a path carries the folder first.

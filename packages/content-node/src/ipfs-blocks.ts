@@ -123,10 +123,13 @@ export class IpfsBlocks {
   /** A CARv1 of the DAG under `cid` (depth-first, each block once), streamed a block at a time;
    *  undefined when the node holds no such block. A leaf that no longer matches its digest ends the
    *  stream with an error: the client then has a CAR with a block missing, never a wrong one. */
-  async car(text: string, scope: DagScope = 'all', path: readonly string[] = []): Promise<AsyncIterable<Uint8Array> | undefined> {
+  async car(text: string, scope: DagScope = 'all', path: readonly string[] = [], bytes?: EntityBytes): Promise<AsyncIterable<Uint8Array> | undefined> {
     const root = cidOf(text);
     const walked = await this.#walk(root, path);
     if (!walked) return undefined;
+    // entity-bytes on a file: the blocks that verify that range (on a folder it is ignored: spec).
+    const range = bytes && walked.file ? byteRange(bytes, walked.file.tree.length) : undefined;
+    if (range === null) throw new RangeOutside(bytes!, walked.file!.tree.length);
     const self = this;
     return (async function* () {
       // The CAR's root is the CID asked; the folders on the path come first, so a client can check
@@ -134,7 +137,7 @@ export class IpfsBlocks {
       yield carHeader(root);
       for (const v of walked.via) yield* frame(v.cid, v.block);
       if (walked.file) {
-        yield* fileBlocks(walked.file, scope === 'block');
+        yield* fileBlocks(walked.file, scope === 'block' || range?.empty === true, range);
         return;
       }
       const { ih, dir, cid, block } = walked.dir!;
@@ -212,16 +215,50 @@ function* frame(cid: CID, bytes: Uint8Array): Generator<Uint8Array> {
   yield bytes;
 }
 
-/** A file's DAG from `ref` down, depth-first (its first block only when `one`). */
-async function* fileBlocks({ file, tree, ref }: Loaded & { ref: UnixfsBlockRef }, one: boolean): AsyncGenerator<Uint8Array> {
+/** A file's DAG from `ref` down, depth-first (its first block only when `one`; with `range`, only the
+ *  blocks whose bytes meet it: the nodes on the way to its leaves, and those leaves). */
+async function* fileBlocks({ file, tree, ref }: Loaded & { ref: UnixfsBlockRef }, one: boolean, range?: { from: number; to: number }): AsyncGenerator<Uint8Array> {
   const h = await open(file.path, 'r');
   try {
     for (const b of tree.blocks(ref)) {
+      if (range && !one && !meets(tree, b.ref, range)) continue;
       yield* frame(b.cid, b.ref.kind === 'node' ? tree.node(b.ref.level, b.ref.index) : await readLeaf(h, tree, b.ref.index));
       if (one) break;
     }
   } finally {
     await h.close();
+  }
+}
+
+/** `?entity-bytes=from:to` (trustless gateway spec): byte offsets, inclusive; negative ones count from
+ *  the end; `to` null is `*` (the end). */
+export interface EntityBytes {
+  from: number;
+  to: number | null;
+}
+
+/** The range resolved against a file of `length` bytes, clamped to it; `empty` when it holds no
+ *  byte (the answer is then the root block alone, as dag-scope=block); null when it lies wholly
+ *  outside the file (the route's 400). */
+function byteRange(b: EntityBytes, length: number): { from: number; to: number; empty: boolean } | null {
+  const from = b.from < 0 ? Math.max(0, length + b.from) : b.from;
+  const to = b.to === null ? length - 1 : b.to < 0 ? length + b.to : Math.min(b.to, length - 1);
+  if (length > 0 && from >= length) return null;
+  return { from, to, empty: to < from || length === 0 };
+}
+
+/** Whether a block's bytes of the file meet [from, to]. */
+function meets(tree: UnixfsTree, ref: UnixfsBlockRef, r: { from: number; to: number }): boolean {
+  const span = ref.kind === 'leaf' ? 1 : tree.maxChildren ** ref.level;
+  const first = ref.kind === 'leaf' ? ref.index : ref.index * span;
+  const last = Math.min(first + span, tree.leafCount) - 1;
+  return tree.leafRange(first).start <= r.to && tree.leafRange(last).end - 1 >= r.from;
+}
+
+export class RangeOutside extends Error {
+  constructor(b: EntityBytes, length: number) {
+    super(`entity-bytes=${b.from}:${b.to ?? '*'} lies wholly outside the file's ${length} bytes`);
+    this.name = 'RangeOutside';
   }
 }
 

@@ -92,3 +92,28 @@ test('IpfsBlocks: root, then what is under it; CAR order; a changed file, a gone
   assert.equal(await cold.block(leaf1), undefined);
   await assert.rejects(cold.block('bafy-not-a-cid'), MalformedCid);
 });
+
+test('IpfsBlocks: entity-bytes gives the blocks that verify a byte range (the trustless gateway spec)', async (t) => {
+  const store = await sqlite()(t);
+  const dir = mkdtempSync(join(tmpdir(), 'ipfs-range-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const bytes = randomBytes(2 * MiB + 10);
+  const path = join(dir, 'f.bin');
+  writeFileSync(path, bytes);
+  const ih = 'd'.repeat(40);
+  const h = await hashFile(path);
+  const tree = new UnixfsTree(h.length, h.chunks);
+  const cids = new FileCids({ store });
+  await cids.set(ih, [{ index: 0, sha256: h.sha256, cid: cidFromSha256(h.sha256), unixfs: tree.root.toString(), chunks: h.chunks }]);
+  const blocks = new IpfsBlocks(cids, (infoHash, index) => (infoHash === ih && index === 0 ? { path, length: bytes.length } : undefined));
+  const root = tree.root.toString();
+  const leaf = (i: number) => tree.leafCid(i).toString();
+  const car = async (from: number, to: number | null) => blocksOfCar(await collect((await blocks.car(root, 'entity', [], { from, to }))!)).map(String);
+  assert.deepEqual(await car(MiB, MiB + 4), [root, leaf(1)], 'five bytes of the second chunk: the root and that leaf');
+  assert.deepEqual(await car(MiB - 1, MiB), [root, leaf(0), leaf(1)], 'a range across a chunk boundary');
+  assert.deepEqual(await car(-5, null), [root, leaf(2)], 'the last five bytes');
+  assert.deepEqual(await car(0, null), [root, leaf(0), leaf(1), leaf(2)], '0:* is the whole file');
+  assert.deepEqual(await car(10, 2 ** 40), [root, leaf(0), leaf(1), leaf(2)], 'a range past the end is clamped to the file');
+  assert.deepEqual(await car(10, -(3 * MiB)), [root], 'a range of no bytes: the root alone, as dag-scope=block');
+  await assert.rejects(blocks.car(root, 'entity', [], { from: 3 * MiB, to: null }), /entity-bytes=3145728:\* lies wholly outside the file's 2097162 bytes/);
+});

@@ -5,7 +5,8 @@
 //   `Accept: application/vnd.ipld.raw` or `?format=raw`: one block (a leaf, a dag-pb node, a
 //   metadata block), which any IPFS client checks against the CID itself;
 //   `Accept: application/vnd.ipld.car` or `?format=car`: a CARv1 of the DAG under the CID, depth-first,
-//   each block once (`?dag-scope=block`: its first block only; `entity` and `all` are the whole file).
+//   each block once (`?dag-scope=block`: its first block only; `entity` and `all` are the whole file;
+//   `&entity-bytes=from:to`: the blocks that verify that byte range of a file, the spec's trustless Range).
 // Public: the blocks are what the registry and the node's public torrents give everyone anyway.
 // `/ipfs/<cid>/<path>`: inside a multi-file torrent's folder, published as a UnixFS directory (the
 // CAR carries the folders on the path first, then what the path names).
@@ -34,7 +35,7 @@ export function ipfsRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const serve = async (req: Req, reply: FastifyReply) => {
     const { cid, '*': rest } = req.params as { cid: string; '*'?: string };
     const path = (rest ?? '').split('/').filter((p) => p !== '');
-    const q = req.query as { format?: string; 'dag-scope'?: string };
+    const q = req.query as { format?: string; 'dag-scope'?: string; 'entity-bytes'?: string };
     const accept = String(req.headers.accept ?? '');
     const format = q.format === 'car' || q.format === 'raw' ? q.format : q.format === undefined ? (accept.includes(CAR) ? 'car' : accept.includes(RAW_BLOCK_TYPE) ? 'raw' : undefined) : null;
     if (format === null) return reply.code(400).send({ error: 'Bad Request', message: `format=${q.format} is not served here: raw or car` });
@@ -43,10 +44,19 @@ export function ipfsRoutes(app: FastifyInstance, ctx: ApiContext): void {
     }
     const parsed = parseCid(cid);
     if (!parsed) return reply.code(400).send({ error: 'Bad Request', message: `${JSON.stringify(cid.slice(0, 100))} is not a CID` });
-    const scope = q['dag-scope'] ?? 'all';
+    // entity-bytes=from:to, a trustless range (CARs only; it implies dag-scope=entity): the spec's
+    // syntax, offsets inclusive, negative ones from the end, `*` for the end.
+    const eb = q['entity-bytes'];
+    const bytes = eb === undefined ? undefined : parseEntityBytes(eb);
+    if (bytes === null) return reply.code(400).send({ error: 'Bad Request', message: `entity-bytes=${String(eb).slice(0, 40)}: write from:to (byte offsets, inclusive; negative from the end; to may be *)` });
+    if (bytes && format !== 'car') return reply.code(400).send({ error: 'Bad Request', message: 'entity-bytes is for CAR requests only (format=car)' });
+    if (bytes && q['dag-scope'] !== undefined && q['dag-scope'] !== 'entity') return reply.code(400).send({ error: 'Bad Request', message: `entity-bytes implies dag-scope=entity, not ${q['dag-scope']}` });
+    const scope = bytes ? 'entity' : (q['dag-scope'] ?? 'all');
     if (!SCOPES.has(scope)) return reply.code(400).send({ error: 'Bad Request', message: `dag-scope=${scope}: all, entity or block` });
     // A CID names its bytes for good: a cache that holds them revalidates with a 304 (docs/storage/cdn.md).
-    const tag = format === 'raw' ? `"${cid}.raw"` : `"${cid}.car.${scope}"`;
+    // The range is part of the answer's identity (the spec asks the Etag to carry it).
+    const range = bytes ? `.${bytes.from}:${bytes.to ?? '*'}` : '';
+    const tag = format === 'raw' ? `"${cid}.raw"` : `"${cid}.car.${scope}${range}"`;
     if (noneMatch(req.headers['if-none-match'], tag)) return reply.code(304).header('etag', tag).header('cache-control', IMMUTABLE).header('vary', 'Accept').send();
     const common = (type: string, etag: string) =>
       reply
@@ -72,12 +82,13 @@ export function ipfsRoutes(app: FastifyInstance, ctx: ApiContext): void {
     }
     let car: AsyncIterable<Uint8Array> | undefined;
     try {
-      car = meta ? oneBlockCar(parsed, meta) : await ipfs?.car(cid, scope as 'all', path);
+      car = meta ? oneBlockCar(parsed, meta) : await ipfs?.car(cid, scope as 'all', path, bytes);
     } catch (err) {
+      if ((err as Error).name === 'RangeOutside') return reply.code(400).send({ error: 'Bad Request', message: errorMessage(err) });
       return reply.code(500).send({ error: 'Internal Server Error', message: errorMessage(err) });
     }
     if (!car) return reply.code(404).send({ error: 'Not Found', message: `no DAG ${[cid, ...path].join('/')} on this node` });
-    const head = common(CAR_TYPE, `"${cid}.car.${scope}"`).header('content-disposition', `attachment; filename="${cid}.car"`);
+    const head = common(CAR_TYPE, tag).header('content-disposition', `attachment; filename="${cid}.car"`);
     // HEAD: the answer's headers only (Fastify would drain a stream sent to it: the whole file read).
     if (req.method === 'HEAD') return head.send();
     return head.send(Readable.from(car, { objectMode: false }));
@@ -91,4 +102,15 @@ async function* oneBlockCar(cid: import('@cascade/content').CID, bytes: Uint8Arr
   yield carHeader(cid);
   yield carBlockHead(cid, bytes.length);
   yield bytes;
+}
+
+/** `from:to` as the trustless gateway spec writes it, or null when it is not that. */
+function parseEntityBytes(text: string): { from: number; to: number | null } | null {
+  const m = /^(-?\d{1,15}):(-?\d{1,15}|\*)$/.exec(text);
+  if (!m) return null;
+  const from = Number(m[1]);
+  const to = m[2] === '*' ? null : Number(m[2]);
+  // Both offsets from the start: the end before the start is a malformed range.
+  if (to !== null && from >= 0 && to >= 0 && to < from) return null;
+  return { from, to };
 }

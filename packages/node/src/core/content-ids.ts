@@ -48,7 +48,7 @@ export type OnPublished = (t: TorrentHandle, s: TorrentStatement, r: PublishResu
  *  DAG under a CID; undefined when the node holds no such block; a malformed CID throws. */
 export interface IpfsBlockSource {
   block(cid: string, path?: readonly string[]): Promise<Uint8Array | undefined>;
-  car(cid: string, scope?: 'all' | 'entity' | 'block', path?: readonly string[]): Promise<AsyncIterable<Uint8Array> | undefined>;
+  car(cid: string, scope?: 'all' | 'entity' | 'block', path?: readonly string[], bytes?: { from: number; to: number | null }): Promise<AsyncIterable<Uint8Array> | undefined>;
 }
 
 /** What @cascade/content-node gives the node once loaded (its NodeContent). */
