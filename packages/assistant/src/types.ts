@@ -165,7 +165,16 @@ export interface NodeHealthView {
 }
 
 /** The node as the assistant sees it; the server implements it over its real state. */
+/** The node's market (issue 62), as the assistant sees it: its purchases and sales, or why it has none. */
+export interface MarketView {
+  /** Set when the node runs a chain without a market contract, or its chain does not answer. */
+  problem?: string;
+  orders: { id: string; name: string | null; role: 'buyer' | 'seller'; status: string; deadline: number; priceShown: string }[];
+}
+
 export interface NodeView {
+  /** The market, when the node runs a chain (undefined: no chain, nothing to say). */
+  market?(): Promise<MarketView | undefined>;
   health(): NodeHealthView | Promise<NodeHealthView>;
   /** Every torrent, light (trackers/peers may be empty lists for speed). */
   torrents(): TorrentView[] | Promise<TorrentView[]>;

@@ -95,6 +95,19 @@ export async function boughtOrders(chain: MarketChain, filter: { buyer?: Address
   return (logs as { args: { orderId: bigint } }[]).map((l) => l.args.orderId);
 }
 
+/**
+ * This node's purchases from `fromBlock` on: bought by its account, or by anyone for its X25519 key
+ * (a browser's wallet paying for the node the user is signed in to). The key is not an indexed topic,
+ * so every Bought of the range is read and filtered here.
+ */
+export async function boughtFor(chain: MarketChain, buyer: Address, buyerKey: Hex, fromBlock = 0n, toBlock?: bigint): Promise<bigint[]> {
+  const logs = await marketLogs(chain, marketAddress(chain), 'Bought', undefined, fromBlock, toBlock);
+  const key = buyerKey.toLowerCase();
+  return (logs as { args: { orderId: bigint; buyer: Address; buyerKey: Hex } }[])
+    .filter((l) => l.args.buyer.toLowerCase() === buyer.toLowerCase() || l.args.buyerKey.toLowerCase() === key)
+    .map((l) => l.args.orderId);
+}
+
 /** The envelope the seller posted for an order (undefined: not delivered). */
 export async function envelopeOf(chain: MarketChain, orderId: bigint): Promise<Uint8Array | undefined> {
   const logs = await marketLogs(chain, marketAddress(chain), 'Delivered', { orderId });

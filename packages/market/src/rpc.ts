@@ -1,5 +1,6 @@
 // The market's control RPCs (`cascade market …` on a running node), the same handlers the HTTP
-// routes call: market.list, market.sell, market.buy, market.orders, market.refund, market.deliver.
+// routes call: market.list, market.sell, market.buy, market.orders, market.refund, market.deliver,
+// market.wallet (what a browser's wallet needs to buy for this node) and market.wake (look at the chain now).
 import type { MarketSellRequest } from '@cascade/shapes';
 import type { MarketService } from './service.ts';
 
@@ -21,6 +22,11 @@ export function marketRpc(market: () => Promise<MarketService>): MarketRpc {
     'market.refund': async (p) => (await market()).refund(str(p, 'order') ?? ''),
     'market.delist': async (p) => (await market()).delist(str(p, 'listing') ?? ''),
     'market.deliver': async () => (await market()).deliverDue(),
+    'market.wallet': async () => (await market()).walletTerms(),
+    'market.wake': async () => {
+      (await market()).wake();
+      return { ok: true };
+    },
   };
 }
 

@@ -5,11 +5,11 @@
 import { parseEventLogs, toHex, type Address, type Hex } from 'viem';
 import { b64u, fromB64u } from '@cascade/identity';
 import { openWithSecret, sealEnvelope, type PrivateInfo } from '@cascade/private-shares';
-import type { MarketDeliverResult, MarketListing, MarketOrder, MarketOrderStatus, MarketSellRequest, MarketTxResult } from '@cascade/shapes';
+import type { MarketDeliverResult, MarketFeedEvent, MarketListing, MarketOrder, MarketOrderStatus, MarketSellRequest, MarketTxResult, MarketWalletTerms } from '@cascade/shapes';
 import { cascadeMarket } from '@cascade/chain';
 import { erc20Abi } from 'viem';
 import {
-  MarketRefused, boughtOrders, refused, envelopeOf, listedDetails, marketAddress, priceShown, readListing, readOrder, send, tokenInfo,
+  MarketRefused, boughtOrders, boughtFor, refused, envelopeOf, listedDetails, marketAddress, priceShown, readListing, readOrder, send, tokenInfo,
   type ChainListing, type ChainOrder, type MarketChain,
 } from './contract.ts';
 import { DEFAULT_DELIVERY_SECONDS, ETHER, TermsError, keyCommitment, parseDeadline, parsePrice, parseRoyalty, type ListingDetails } from './terms.ts';
@@ -36,8 +36,8 @@ export interface MarketHost {
   /** Adds the share with its key (or gives a share it has the key): it downloads and opens. */
   open(infoHash: string, magnet: string, key: Uint8Array): Promise<void>;
   log(line: string): void;
-  /** Something a listing or order shows changed (the live feed). */
-  changed?(): void;
+  /** Something a listing or order shows changed: the live feed pushes it (with it, when given). */
+  changed?(e?: MarketFeedEvent): void;
 }
 
 const now = () => Math.floor(Date.now() / 1000);
@@ -83,9 +83,10 @@ export class MarketService {
     });
     const id = eventArg(r.logs, 'Listed', 'listingId');
     this.#details.set(id, details);
-    this.#host.changed?.();
     this.#kick();
-    return { tx: r.tx, gasUsed: r.gasUsed.toString(), listing: await this.#listingView(chain, (await readListing(chain, id, details))!, await chain.sender()) };
+    const listing = await this.#listingView(chain, (await readListing(chain, id, details))!, await chain.sender());
+    this.#host.changed?.({ listing });
+    return { tx: r.tx, gasUsed: r.gasUsed.toString(), listing };
   }
 
   /** Pays a listing's price into escrow (approving the token first when it is an ERC-20). */
@@ -112,9 +113,9 @@ export class MarketService {
       ...(token === ETHER ? { value: price } : {}),
     });
     const orderId = eventArg(r.logs, 'Bought', 'orderId');
-    this.#host.changed?.();
     this.#kick();
     const order = await this.#orderView(chain, (await readOrder(chain, orderId))!, me);
+    this.#host.changed?.({ order });
     return { tx: r.tx, gasUsed: (r.gasUsed + approveGas).toString(), order };
   }
 
@@ -123,9 +124,10 @@ export class MarketService {
     const chain = await this.#chain();
     const id = idOf(orderArg, 'order');
     const r = await send(chain, `refunding order ${id}`, { address: marketAddress(chain), abi: cascadeMarket.abi, functionName: 'refund', args: [id] });
-    this.#host.changed?.();
     this.#kick();
-    return { tx: r.tx, gasUsed: r.gasUsed.toString(), order: await this.#orderView(chain, (await readOrder(chain, id))!, await chain.sender()) };
+    const order = await this.#orderView(chain, (await readOrder(chain, id))!, await chain.sender());
+    this.#host.changed?.({ order });
+    return { tx: r.tx, gasUsed: r.gasUsed.toString(), order };
   }
 
   async delist(listingArg: string): Promise<MarketTxResult> {
@@ -135,7 +137,8 @@ export class MarketService {
     // Nobody can buy it any more: the watchers need not poll fast for its purchases (paid orders
     // still due stay in #due).
     this.#mine.delete(id);
-    this.#host.changed?.();
+    const l = await readListing(chain, id, this.#details.get(id) ?? {});
+    this.#host.changed?.(l ? { listing: await this.#listingView(chain, l, await chain.sender()) } : undefined);
     this.#kick();
     return { tx: r.tx, gasUsed: r.gasUsed.toString() };
   }
@@ -170,12 +173,13 @@ export class MarketService {
         const envelope = await sealEnvelope(secret.key, hexBytes(o.buyerKey), secret.salt);
         const r = await send(chain, `delivering order ${id}`, { address: marketAddress(chain), abi: cascadeMarket.abi, functionName: 'deliver', args: [id, toHex(envelope)] });
         this.#host.log(`market: delivered order ${id} (${l.details.name ?? l.infoHash}) to ${o.buyer}`);
-        out.delivered.push({ tx: r.tx, gasUsed: r.gasUsed.toString(), order: await this.#orderView(chain, (await readOrder(chain, id))!, me) });
+        const order = await this.#orderView(chain, (await readOrder(chain, id))!, me);
+        out.delivered.push({ tx: r.tx, gasUsed: r.gasUsed.toString(), order });
+        this.#host.changed?.({ order });
       } catch (err) {
         out.failed.push({ order: String(id), reason: (err as Error).message });
       }
     }
-    if (out.delivered.length > 0) this.#host.changed?.();
     return out;
   }
 
@@ -184,7 +188,7 @@ export class MarketService {
     const chain = await this.#chain();
     const me = await chain.sender();
     let opened = 0;
-    for (const id of only ?? (await boughtOrders(chain, { buyer: me }))) {
+    for (const id of only ?? (await boughtFor(chain, me, this.#buyerKey()))) {
       if (this.#opened.has(id) || this.#badKey.has(id)) continue;
       const o = await readOrder(chain, id);
       if (!o || o.state !== 'delivered') continue;
@@ -200,15 +204,26 @@ export class MarketService {
       if (!key || keyCommitment(l.infoHash, key) !== l.keyCommitment) {
         this.#badKey.add(id);
         this.#host.log(`market: order ${id}: ${key ? 'the envelope opens to a key that is not the one listing ' + String(l.id) + ' commits to' : 'the envelope does not open with this node\'s key'}; nothing opened (docs/market.md: what a buyer can do)`);
+        this.#host.changed?.({ order: await this.#orderView(chain, o, me) });
         continue;
       }
       await this.#host.open(l.infoHash, l.details.magnet, key);
       this.#opened.add(id);
       opened++;
       this.#host.log(`market: order ${id} delivered: opening ${l.details.name ?? l.infoHash}`);
+      this.#host.changed?.({ order: await this.#orderView(chain, o, me) });
     }
-    if (opened > 0) this.#host.changed?.();
     return opened;
+  }
+
+  /** What a browser's wallet needs to buy for this node: the chain, the contract, this node's X25519 key. */
+  async walletTerms(): Promise<MarketWalletTerms> {
+    const chain = await this.#chain();
+    return { chainId: chain.chain.id, market: marketAddress(chain), buyerKey: this.#buyerKey() };
+  }
+
+  #buyerKey(): Hex {
+    return toHex(this.#host.identity().dhPublic);
   }
 
   async listings(): Promise<MarketListing[]> {
@@ -229,7 +244,7 @@ export class MarketService {
     const chain = await this.#chain();
     const me = await chain.sender();
     const mine = await listedDetails(chain, { seller: me });
-    const ids = new Set([...(await boughtOrders(chain, { buyer: me })), ...(await boughtOrders(chain, { listingIds: [...mine.keys()] }))]);
+    const ids = new Set([...(await boughtFor(chain, me, this.#buyerKey())), ...(await boughtOrders(chain, { listingIds: [...mine.keys()] }))]);
     const out: MarketOrder[] = [];
     for (const id of [...ids].sort((a, b) => (a < b ? -1 : 1))) {
       const o = await readOrder(chain, id);
@@ -308,7 +323,7 @@ export class MarketService {
         this.#details.set(id, d);
       }
       for (const id of await boughtOrders(chain, { listingIds: [...this.#mine] }, this.#from, latest)) this.#due.add(id);
-      for (const id of await boughtOrders(chain, { buyer: me }, this.#from, latest)) this.#bought.add(id);
+      for (const id of await boughtFor(chain, me, this.#buyerKey(), this.#from, latest)) this.#bought.add(id);
       this.#from = latest + 1n;
     }
     if (this.#due.size > 0) {
@@ -376,7 +391,8 @@ export class MarketService {
   async #orderView(chain: MarketChain, o: ChainOrder, me: Address): Promise<MarketOrder> {
     const l = (await readListing(chain, o.listingId, await this.#detailsOf(chain, o.listingId)))!;
     const p = await priceShown(chain, o.token, o.price);
-    const role = o.buyer.toLowerCase() === me.toLowerCase() ? 'buyer' : 'seller';
+    // A purchase sealed to this node's key is this node's, whoever paid (a browser's wallet).
+    const role = o.buyer.toLowerCase() === me.toLowerCase() || o.buyerKey.toLowerCase() === this.#buyerKey() ? 'buyer' : 'seller';
     let status: MarketOrderStatus = o.state === 'paid' && o.deadline < now() ? 'expired' : (o.state as MarketOrderStatus);
     if (role === 'buyer' && o.state === 'delivered') status = this.#badKey.has(o.id) ? 'bad-key' : (await this.#host.hasKey(l.infoHash)) ? 'opened' : 'delivered';
     return {

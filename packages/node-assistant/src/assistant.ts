@@ -5,7 +5,7 @@
 
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createAssistant, runChecks, AssistantInputError, UnknownTorrentError, type Assistant, type LlmConfig } from '@cascade/assistant';
+import { createAssistant, runChecks, AssistantInputError, UnknownTorrentError, type Assistant, type LlmConfig, type MarketView } from '@cascade/assistant';
 import { InvalidInput, NodeError } from '@cascade/node/basics';
 import type { RpcHandlers } from '@cascade/node';
 import type { InfoHashResolver } from '@cascade/node/features';
@@ -19,6 +19,8 @@ export interface NodeAssistantOptions {
   helpDir?: string;
   llm?: LlmConfig;
   log?: (line: string) => void;
+  /** The node's market orders (issue 62), when it runs a chain: the market's findings come from them. */
+  market?: () => Promise<MarketView | undefined>;
 }
 
 export interface NodeAssistant {
@@ -29,6 +31,7 @@ export interface NodeAssistant {
 
 export function startAssistant(node: ViewedNode, opts: NodeAssistantOptions): NodeAssistant {
   const view = new AssistantNodeView(node, { bittorrentHost: opts.bittorrentHost });
+  if (opts.market) view.market = opts.market;
   const helpDir = opts.helpDir ?? DEFAULT_HELP_DIR;
   // A node installed without the docs still diagnoses: findings need no entries.
   const source = existsSync(helpDir) ? { helpDir } : { entries: [] };

@@ -3,7 +3,7 @@
 // peers, the stalled-metadata sentence, and the hash failures and bans this process saw.
 
 import { readFileSync } from 'node:fs';
-import type { NodeHealthView, NodeView, PeerView, TorrentView, TrackerView } from '@cascade/assistant';
+import type { MarketView, NodeHealthView, NodeView, PeerView, TorrentView, TrackerView } from '@cascade/assistant';
 import type { TorrentHandle, TrackerStatus } from '@cascade/engine';
 import type { CascadeNode, ListEntry } from '@cascade/node';
 import { diskSpace, liveRow, summaryCache, torrentFiles, type CacheNode } from '@cascade/node/features';
@@ -32,6 +32,8 @@ function trackerView(t: TrackerStatus): TrackerView {
 
 export class AssistantNodeView implements NodeView {
   readonly evidence: TorrentEvidence;
+  /** The node's market orders, when the server wires them (startAssistant's `market`). */
+  market?: () => Promise<MarketView | undefined>;
   #node: ViewedNode;
   #host: string;
 

@@ -3,6 +3,7 @@
 
 import type { ListEntry, TorrentDetail } from './torrents.ts';
 import type { Settings } from './settings.ts';
+import type { MarketFeedEvent } from './market.ts';
 
 /** `torrents`: the whole list, on connect and in answer to `torrents:resync`. */
 export interface TorrentsEvent {
@@ -28,6 +29,8 @@ export interface FeedServerEvents {
   torrents: (e: TorrentsEvent) => void;
   settings: (e: SettingsEvent) => void;
   'torrents:changes': (e: TorrentsChangesEvent) => void;
+  /** A market listing or order of this node changed (sold, bought, delivered, opened, refunded, delisted). */
+  market: (e: MarketFeedEvent) => void;
   [torrent: `torrent:${string}`]: (e: TorrentDetailEvent) => void;
 }
 

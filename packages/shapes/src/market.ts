@@ -85,3 +85,21 @@ export interface MarketDeliverResult {
   delivered: MarketTxResult[];
   failed: { order: string; reason: string }[];
 }
+
+/**
+ * What a browser's wallet (EIP-1193) needs to buy for this node (GET /api/market/wallet): the chain
+ * and contract to send `buy` to, and the key the envelope is to be sealed to — this node's X25519
+ * public key, so the node the user is signed in to opens what the wallet paid for.
+ */
+export interface MarketWalletTerms {
+  chainId: number;
+  market: string;
+  /** 0x + 64 hex: this node's X25519 public key (the `buyerKey` of `buy`). */
+  buyerKey: string;
+}
+
+/** The live feed's `market` event: a listing or an order as it is now, each time one changes on this node. */
+export interface MarketFeedEvent {
+  listing?: MarketListing;
+  order?: MarketOrder;
+}

@@ -4,6 +4,10 @@
 // listing (name, size, price, seller's did), buys it with one click; A's node delivers the key by
 // itself and B's opens the share — My purchases says "opened", A's My sales "delivered" — and the
 // SEED balances moved by the price. axe-core checks the page with listings and orders in both themes.
+// Then B's owner buys a second listing with the browser's wallet (an injected EIP-1193 provider that
+// forwards to the same anvil and signs with an anvil account, not B's): a wallet on the wrong network
+// is refused in words and pays nothing; on the right one it approves and buys, B's node opens the
+// purchase sealed to its key, and the page hears each change from the live feed (no re-read between).
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { encodeFunctionData, parseAbi, toHex, type Hex } from 'viem';
@@ -64,6 +68,26 @@ test('the Market page: sell a private share from its detail, buy it on another n
   // One context a node: both are 127.0.0.1, and cookies do not tell ports apart.
   const pa = await (await launchBrowser(t)).newPage();
   const pb = await (await launchBrowser(t)).newPage();
+  // B's browser has a wallet: EIP-1193 over the real chain, signing with an anvil account (unlocked).
+  const walletAddr = ((await rpc('eth_accounts', [])) as Hex[])[1]!;
+  await pb.exposeFunction('__walletRpc', async (method: string, params: unknown[]) => {
+    const r = (await (await fetch(chain.rpcUrl!, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) })).json()) as { result?: unknown; error?: unknown };
+    return r;
+  });
+  await pb.addInitScript((account: string) => {
+    const w = window as unknown as { ethereum: unknown; __walletChain?: string; __walletRpc(m: string, p: unknown[]): Promise<{ result?: unknown; error?: { message: string; code: number; data?: unknown } }> };
+    w.ethereum = {
+      async request({ method, params }: { method: string; params?: unknown[] }) {
+        if (method === 'eth_requestAccounts' || method === 'eth_accounts') return [account];
+        // A wallet left on another network (the test sets it) and one that cannot switch there.
+        if (method === 'eth_chainId' && w.__walletChain) return w.__walletChain;
+        if (method === 'wallet_switchEthereumChain') throw Object.assign(new Error('Unrecognized chain ID'), { code: 4902 });
+        const r = await w.__walletRpc(method, params ?? []);
+        if (r.error) throw Object.assign(new Error(r.error.message), { code: r.error.code, data: r.error.data });
+        return r.result;
+      },
+    };
+  }, walletAddr);
   const errors = [...collectErrors(pa), ...collectErrors(pb)];
   await openAsOwner(pa, `${a.url}/#/torrents/${ih}`);
   const sell = pa.locator('[data-testid="detail-sell"]');
@@ -120,5 +144,70 @@ test('the Market page: sell a private share from its detail, buy it on another n
     const serious = (await runAxe(pb)).filter(isSerious);
     assert.deepEqual(serious.length, 0, `market ${scheme}: ${describeViolations(serious)}`);
   }
+
+  // Buy with the browser's wallet: a second share of A's, listed for 3 SEED; the wallet (not B's
+  // account) holds the SEED.
+  const form2 = new FormData();
+  form2.append('recipients', a.server.identity.did);
+  form2.append('files', new Blob([new Uint8Array(200_000).map((_, i) => (i * 13) & 0xff)]), 'Lecture/notes.pdf');
+  const made2 = await nodeFetch(a, '/api/torrents', { method: 'POST', body: form2 });
+  assert.equal(made2.status, 201, await made2.clone().text());
+  const ih2 = ((await made2.json()) as { infoHash: string }).infoHash;
+  const listed2 = await nodeFetch(a, '/api/market/listings', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ share: ih2, price: '3' }) });
+  assert.equal(listed2.status, 200, await listed2.clone().text());
+  const id2 = ((await listed2.json()) as { listing: { id: string } }).listing.id;
+  await rpc('anvil_impersonateAccount', [pool]);
+  await rpc('eth_sendTransaction', [{ from: pool, to: token, data: encodeFunctionData({ abi: erc20, functionName: 'transfer', args: [walletAddr, 10n * SEED] }) }]);
+  await rpc('anvil_stopImpersonatingAccount', [pool]);
+  await pb.emulateMedia({ colorScheme: 'light' });
+  await pb.reload();
+  const row2 = pb.locator(`[data-testid="market-listing-row"][data-listing-id="${id2}"]`);
+  await row2.waitFor({ timeout: 30_000 });
+  const walletBuy = row2.locator('[data-testid="market-buy-wallet"]');
+  const ordersBefore = (await nodeJson<{ orders: unknown[] }>(b, '/api/market/orders')).orders.length;
+  const w0 = { wallet: await seedOf(walletAddr), a: await seedOf(aAddr), b: await seedOf(bAddr) };
+
+  // On the wrong network: refused in words, nothing sent.
+  await pb.evaluate(() => ((window as unknown as { __walletChain?: string }).__walletChain = '0x1'));
+  await walletBuy.click();
+  const err = pb.locator('[data-testid="market-error"]');
+  await err.waitFor({ timeout: 20_000 });
+  assert.match(await err.innerText(), new RegExp(`Wrong network: your wallet is on chain 1, this market is on chain ${chain.chainId}.*nothing was paid`));
+  await screenshot(pb, 'market-07-wallet-wrong-network');
+  assert.equal(await seedOf(walletAddr), w0.wallet, 'the wallet paid nothing');
+  assert.equal((await nodeJson<{ orders: unknown[] }>(b, '/api/market/orders')).orders.length, ordersBefore, 'no order');
+
+  // On the market's chain: approve + buy signed by the wallet; B's node opens what it paid for.
+  await pb.evaluate(() => delete (window as unknown as { __walletChain?: string }).__walletChain);
+  let orderReads = 0;
+  pb.on('request', (r) => {
+    if (r.method() === 'GET' && new URL(r.url()).pathname === '/api/market/orders') orderReads++;
+  });
+  await walletBuy.click();
+  const note = pb.locator('[data-testid="market-note"]');
+  await until('the wallet purchase', async () => ((await note.count()) > 0 && /with your wallet/.test(await note.innerText()) ? true : undefined), 60_000, 250)
+    .catch(async (e: Error) => {
+      await screenshot(pb, 'market-fail-wallet');
+      throw new Error(`${e.message}: ${(await err.count()) > 0 ? await err.innerText() : ''}`);
+    });
+  const walletOrder = pb.locator('[data-testid="market-purchases"] [data-testid="market-order-row"]').last();
+  const readsAtPaid = orderReads;
+  await screenshot(pb, 'market-08-wallet-paid');
+  await until('the wallet\'s purchase opened by B\'s node', async () => (await walletOrder.getAttribute('data-status')) === 'opened', 90_000, 250)
+    .catch(async (e: Error) => {
+      await screenshot(pb, 'market-fail-wallet-open');
+      throw new Error(`${e.message}: ${await walletOrder.innerText()} ${JSON.stringify(await nodeJson(b, '/api/market/orders'))}`);
+    });
+  // The page heard 'opened' from the feed: it read no orders between (its timed re-read is 30 s
+  // while the feed is up).
+  assert.equal(orderReads - readsAtPaid, 0, 'paid → opened came by the live feed');
+  await screenshot(pb, 'market-09-wallet-opened');
+  const w1 = { wallet: await seedOf(walletAddr), a: await seedOf(aAddr), b: await seedOf(bAddr) };
+  assert.equal(w0.wallet - w1.wallet, 3n * SEED, 'the wallet paid the price');
+  assert.equal(w1.a - w0.a, 3n * SEED, 'A received it');
+  assert.equal(w1.b, w0.b, 'B\'s account paid nothing');
+  const bought2 = (await nodeJson<{ orders: { listingId: string; role: string; buyer: string; status: string }[] }>(b, '/api/market/orders')).orders.find((o) => o.listingId === id2)!;
+  assert.deepEqual([bought2.role, bought2.buyer.toLowerCase(), bought2.status], ['buyer', walletAddr.toLowerCase(), 'opened']);
+  await until('B can read the second share', async () => (await nodeJson<{ decryptable?: boolean }>(b, `/api/torrents/${ih2}`)).decryptable === true, 60_000, 250);
   assert.deepEqual(errors, []);
 });

@@ -5,9 +5,11 @@
 import type { CascadeNode } from '@cascade/node';
 import { NodeError } from '@cascade/node';
 import type { MarketChain, MarketService } from '@cascade/market';
+import type { MarketFeedEvent } from '@cascade/shapes';
+import type { MarketView } from '@cascade/assistant';
 
 type Handler = (p: Record<string, unknown>) => Promise<unknown>;
-const METHODS = ['market.list', 'market.orders', 'market.sell', 'market.buy', 'market.refund', 'market.delist', 'market.deliver'] as const;
+const METHODS = ['market.list', 'market.orders', 'market.sell', 'market.buy', 'market.refund', 'market.delist', 'market.deliver', 'market.wallet', 'market.wake'] as const;
 /** How often the watchers look at the chain while the node has listings or orders to watch
  *  (CASCADE_MARKET_POLL_MS overrides), and while it has none (CASCADE_MARKET_IDLE_POLL_MS). */
 const POLL_MS = 2000;
@@ -17,10 +19,12 @@ export interface NodeMarket {
   rpc: Record<string, Handler>;
   /** Starts the watchers once the chain runs with a market contract. */
   start(): void;
+  /** The assistant's view of the market: this node's orders, or why there is no market (none: no chain). */
+  assistantView(): Promise<MarketView | undefined>;
   close(): Promise<void>;
 }
 
-export function wireMarket(node: CascadeNode, chain: { ready(): Promise<MarketChain>; readonly started: Promise<void>; readonly chain: MarketChain | undefined }, changed: () => void): NodeMarket {
+export function wireMarket(node: CascadeNode, chain: { ready(): Promise<MarketChain>; readonly started: Promise<void>; readonly chain: MarketChain | undefined }, changed: (e?: MarketFeedEvent) => void): NodeMarket {
   let service: Promise<MarketService> | undefined;
   const load = (): Promise<MarketService> =>
     (service ??= import('@cascade/market').then(
@@ -44,6 +48,13 @@ export function wireMarket(node: CascadeNode, chain: { ready(): Promise<MarketCh
         const s = await load();
         if (!closed) s.watch(Number(process.env.CASCADE_MARKET_POLL_MS) || POLL_MS, Number(process.env.CASCADE_MARKET_IDLE_POLL_MS) || IDLE_POLL_MS);
       }).catch((err: unknown) => node.out.note(`market: ${(err as Error).message}`));
+    },
+    async assistantView() {
+      const c = chain.chain;
+      if (!c) return undefined;
+      if (!c.contracts.market) return { problem: `this node's chain (id ${c.chain.id}) has no market contract: deploy one with \`cascade chain deploy\` and give its "market" in --chain-contracts`, orders: [] };
+      const orders = await (await load()).orders();
+      return { orders: orders.map((o) => ({ id: o.id, name: o.name, role: o.role, status: o.status, deadline: o.deadline, priceShown: o.priceShown })) };
     },
     async close() {
       closed = true;

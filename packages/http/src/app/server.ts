@@ -348,6 +348,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       ...(opts.helpDir !== undefined ? { helpDir: opts.helpDir } : {}),
       ...(opts.llm ? { llm: opts.llm } : {}),
       log: (line) => log.note(line),
+      // The market's findings (issue 62); `market` is wired below, before any question can come.
+      market: () => market.assistantView(),
     });
     cleanups.push(() => helper.close());
     node.control?.extend(assistantRpc(node, helper.assistant));
@@ -358,7 +360,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     cleanups.push(() => rewards.close());
     // The market (issue 62): its RPCs now, @cascade/market loaded when first used or once the chain
     // runs with a market contract (its watchers deliver this node's sales and open its purchases).
-    const market = wireMarket(node, rewards.chain, () => live?.poke());
+    const market = wireMarket(node, rewards.chain, (e) => {
+      live?.poke();
+      if (e) live?.market(e);
+    });
     node.control?.extend(market.rpc);
     cleanups.push(() => market.close());
     const ctx: ApiContext = {

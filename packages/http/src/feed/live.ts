@@ -7,6 +7,7 @@
 //   client → server  `subscribe`         infoHash   (also `unsubscribe`)
 //   server → client  `torrent:<hash>`    TorrentDetail every second to subscribers, or null once removed
 //   server → client  `settings`          Settings, whole, whenever they change (any door)
+//   server → client  `market`            {listing?, order?}: one of this node's listings or orders, as it changed
 // Rows come from the summary cache (summary-cache.ts): a tick compares revisions and builds only
 // what changed, so 10,000 idle torrents cost a millisecond a second and send nothing. Work is only
 // done while a client is connected, and details only for torrents someone watches.
@@ -25,7 +26,7 @@ import { seedingTimeAt } from '@cascade/node/features';
 import { summaryCache, type SummaryCache } from '@cascade/node/features';
 import { storedTorrentDetail, torrentDetail } from '@cascade/node/features';
 import type { CascadeNode } from '@cascade/node';
-import type { ListEntry, SettingsEvent, TorrentDetailEvent, TorrentsChangesEvent, TorrentsEvent } from '@cascade/shapes';
+import type { ListEntry, MarketFeedEvent, SettingsEvent, TorrentDetailEvent, TorrentsChangesEvent, TorrentsEvent } from '@cascade/shapes';
 import type { Gate } from '../auth/gate.ts';
 import type { Holds } from '../auth/holds.ts';
 import { depthLimitedParser } from './socket-parser.ts';
@@ -121,6 +122,11 @@ export class LiveFeed {
       this.#tick();
     };
     this.#poke = wait > 0 ? setTimeout(run, wait) : setImmediate(run);
+  }
+
+  /** A market listing or order of this node as it is now (issue 62): pushed as it changes. */
+  market(e: MarketFeedEvent): void {
+    if (this.io.engine.clientsCount > 0) this.io.local.emit('market', e);
   }
 
   /** The whole list to one socket; the first client sets where changes count from. */

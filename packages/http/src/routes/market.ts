@@ -75,6 +75,16 @@ export function marketRoutes(app: FastifyInstance, ctx: ApiContext): void {
       return r;
     },
   });
+  app.get('/api/market/wallet', {
+    config: { access: 'viewer' },
+    schema: { summary: 'What a browser\'s wallet (EIP-1193) needs to buy for this node: chain id, market contract, this node\'s X25519 key as buyerKey', tags, response: errors(409) },
+    handler: () => call('market.wallet'),
+  });
+  app.post('/api/market/wake', {
+    config: { access: 'member' },
+    schema: { summary: 'Have the node look at the chain now (after a wallet bought for it): it opens the purchase once delivered', tags, response: errors(409) },
+    handler: () => call('market.wake'),
+  });
   app.post('/api/market/deliver', {
     config: { access: 'owner' },
     schema: { summary: 'Deliver every paid order of this node\'s listings now (serve also does it by itself)', tags, response: errors(409) },

@@ -2,9 +2,13 @@
 // contract, this node's purchases and sales, and selling, buying, delisting and refunds with the
 // node's account. Answers are @cascade/shapes' Market* shapes; a list may come bare or wrapped.
 import { request } from './api.ts';
-import type { MarketDeliverResult, MarketListing, MarketOrder, MarketSellRequest, MarketTxResult } from '@cascade/shapes';
+import type { MarketDeliverResult, MarketFeedEvent, MarketListing, MarketOrder, MarketSellRequest, MarketTxResult, MarketWalletTerms } from '@cascade/shapes';
 
-export type { MarketListing, MarketOrder, MarketSellRequest, MarketTxResult };
+export type { MarketFeedEvent, MarketListing, MarketOrder, MarketSellRequest, MarketTxResult, MarketWalletTerms };
+
+/** The live feed's `market` events (state/live.ts dispatches them; detail: MarketFeedEvent): an open
+ *  Market page updates its rows from them instead of waiting for its next read. */
+export const marketChanged = new EventTarget();
 
 function listOf<T>(raw: unknown, key: string): T[] {
   if (Array.isArray(raw)) return raw as T[];
@@ -21,4 +25,8 @@ export const marketApi = {
   delist: (id: string) => request<MarketTxResult>('DELETE', `/api/market/listings/${encodeURIComponent(id)}`),
   refund: (id: string) => request<MarketTxResult>('POST', `/api/market/orders/${encodeURIComponent(id)}/refund`),
   deliver: () => request<MarketDeliverResult>('POST', '/api/market/deliver'),
+  /** The chain, contract and this node's X25519 key: what a browser's wallet needs to buy for it. */
+  wallet: () => request<MarketWalletTerms>('GET', '/api/market/wallet'),
+  /** The node looks at the chain now (a wallet just bought for it). */
+  wake: () => request<{ ok: boolean }>('POST', '/api/market/wake'),
 };

@@ -12,6 +12,7 @@ import { io, type Socket } from 'socket.io-client';
 import { useSyncExternalStore } from 'react';
 import { api, normaliseList, type TorrentSummary } from '../api/api.ts';
 import { settingsChanged } from '../api/node-options.ts';
+import { marketChanged } from '../api/market-api.ts';
 
 export interface LiveState {
   /** Every torrent, in the order the node first listed them. A new array at every change; the
@@ -235,6 +236,11 @@ function start(): void {
   s.on('settings', (payload: unknown) => {
     if (s !== socket || !payload || typeof payload !== 'object') return;
     settingsChanged.dispatchEvent(new CustomEvent('change', { detail: payload }));
+  });
+  // A market listing or order of this node changed (issue 62): an open Market page takes it.
+  s.on('market', (payload: unknown) => {
+    if (s !== socket || !payload || typeof payload !== 'object') return;
+    marketChanged.dispatchEvent(new CustomEvent('change', { detail: payload }));
   });
   s.on('torrents:changes', (payload: unknown) => {
     if (s !== socket) return;

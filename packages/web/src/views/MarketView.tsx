@@ -2,10 +2,15 @@
 // seller, sales) with Buy, paid from the node's account into escrow until the seller's node
 // delivers the key; this node's listings (Delist), its purchases (paid, delivered, opened,
 // refunded; Refund once a deadline passed) and its sales. Selling starts from a private share's
-// Sell button (#/market?sell=<infohash>). Re-read every few seconds while open.
+// Sell button (#/market?sell=<infohash>). With a wallet in the browser (EIP-1193) a listing can also
+// be bought with it, for this node (market/wallet-buy.ts). Rows follow the live feed's `market`
+// events; the page reads everything again every 30 s (5 s while the feed is down) for others' listings.
 import { useCallback, useEffect, useState } from 'react';
 import { chainAvailability } from '../api/chain-api.ts';
-import { marketApi, type MarketListing, type MarketOrder } from '../api/market-api.ts';
+import { marketApi, marketChanged, type MarketFeedEvent, type MarketListing, type MarketOrder } from '../api/market-api.ts';
+import { hasWallet } from '../identity/wallet.ts';
+import { useLive } from '../state/live.ts';
+import { buyWithWallet, type WalletStep } from './market/wallet-buy.ts';
 import { Empty } from '../components/ui.tsx';
 import { formatBytes, formatDate } from '../format/format.ts';
 import { shortAddress0x, shortDid } from '../format/short-id.ts';
@@ -14,6 +19,8 @@ import { SellForm } from './market/SellForm.tsx';
 import './chain.css';
 
 const POLL_MS = 5000;
+const FEED_POLL_MS = 30_000;
+const WALLET_STEP: Record<WalletStep, string> = { connect: 'Asking the wallet…', approve: 'Approve in the wallet…', buy: 'Confirm in the wallet…', confirm: 'Paying…' };
 
 const STATUS_TEXT: Record<MarketOrder['status'], string> = {
   paid: 'Paid — waiting for the seller’s node to deliver the key',
@@ -38,6 +45,9 @@ export function MarketView() {
   const [error, setError] = useState<string>();
   const [note, setNote] = useState<string>();
   const [busy, setBusy] = useState<string>();
+  const [walletStep, setWalletStep] = useState<WalletStep>('connect');
+  const feed = useLive().connected;
+  const wallet = hasWallet();
 
   const load = useCallback(async () => {
     try {
@@ -58,9 +68,20 @@ export function MarketView() {
 
   useEffect(() => {
     void load();
-    const timer = setInterval(() => void load(), POLL_MS);
+    const timer = setInterval(() => void load(), feed ? FEED_POLL_MS : POLL_MS);
     return () => clearInterval(timer);
-  }, [load]);
+  }, [load, feed]);
+
+  // The feed's rows, as they change on the node (sold, bought, delivered, opened, refunded, delisted).
+  useEffect(() => {
+    const on = (ev: Event) => {
+      const e = (ev as CustomEvent<MarketFeedEvent>).detail;
+      if (e.listing) setListings((ls) => upsert(ls ?? [], e.listing!, (x) => x.id === e.listing!.id));
+      if (e.order) setOrders((os) => upsert(os, e.order!, (x) => x.id === e.order!.id && x.role === e.order!.role));
+    };
+    marketChanged.addEventListener('change', on);
+    return () => marketChanged.removeEventListener('change', on);
+  }, []);
 
   /** Runs one transaction (keyed so its button shows it is busy), then reads everything again. */
   const act = async (key: string, what: () => Promise<{ tx: string }>, done: string) => {
@@ -69,8 +90,8 @@ export function MarketView() {
     setNote(undefined);
     try {
       const r = await what();
-      setNote(`${done} (transaction ${r.tx.slice(0, 10)}…)`);
       await load();
+      setNote(`${done} (transaction ${r.tx.slice(0, 10)}…)`);
     } catch (err) {
       setError((err as Error).message);
     } finally {
@@ -130,11 +151,25 @@ export function MarketView() {
                         {busy === `delist-${l.id}` ? 'Delisting…' : 'Delist'}
                       </button>
                     ) : (
-                      <button type="button" className="btn btn-primary" disabled={!!busy} data-testid="market-buy"
-                        title={`Pay ${price(l)} into escrow; the seller has ${Math.round(l.deliverySeconds / 60)} min to deliver`}
-                        onClick={() => act(`buy-${l.id}`, () => marketApi.buy(l), `Bought ${l.name ?? 'the share'}: waiting for the key`)}>
-                        {busy === `buy-${l.id}` ? 'Paying…' : `Buy for ${price(l)}`}
-                      </button>
+                      <div className="market-buy-actions">
+                        <button type="button" className="btn btn-primary" disabled={!!busy} data-testid="market-buy"
+                          title={`Pay ${price(l)} from the node's account into escrow; the seller has ${Math.round(l.deliverySeconds / 60)} min to deliver`}
+                          onClick={() => act(`buy-${l.id}`, () => marketApi.buy(l), `Bought ${l.name ?? 'the share'}: waiting for the key`)}>
+                          {busy === `buy-${l.id}` ? 'Paying…' : `Buy for ${price(l)}`}
+                        </button>
+                        {wallet && (
+                          <button type="button" className="btn" disabled={!!busy} data-testid="market-buy-wallet"
+                            title={`Pay ${price(l)} from your browser's wallet; this node receives the key and opens the share`}
+                            onClick={() => act(`wallet-${l.id}`, async () => {
+                              const r = await buyWithWallet(l, await marketApi.wallet(), setWalletStep);
+                              // The node looks for the order now rather than at its next pass.
+                              await marketApi.wake().catch(() => undefined);
+                              return r;
+                            }, `Bought ${l.name ?? 'the share'} with your wallet: waiting for the key`)}>
+                            {busy === `wallet-${l.id}` ? WALLET_STEP[walletStep] : 'Buy with wallet'}
+                          </button>
+                        )}
+                      </div>
                     )}
                   </td>
                 </tr>
@@ -151,6 +186,12 @@ export function MarketView() {
       <OrderTable orders={sales} testId="market-sales" empty="Nothing sold yet." busy={busy} />
     </section>
   );
+}
+
+/** `list` with `item` in place of the one `same` finds, or added at the end. */
+function upsert<T>(list: T[], item: T, same: (x: T) => boolean): T[] {
+  const i = list.findIndex(same);
+  return i < 0 ? [...list, item] : list.map((x, j) => (j === i ? item : x));
 }
 
 function OrderTable({ orders, testId, empty, busy, onRefund }: {
