@@ -3,6 +3,7 @@
 // seconds (and on shutdown) through the Store instead of one write per event.
 
 import { startFlushTimer } from '../state/flush-timer.ts';
+import { sweepRetention, SWEEP_EVERY_MS, SWEEP_FIRST_MS } from '../state/retention.ts';
 import type { StateDB, PeerDelta } from '../state/state-db.ts';
 import type { TorrentHandle, TransferEvent } from '../core/engine.ts';
 
@@ -10,6 +11,9 @@ export class PeerLedger {
   #db: StateDB;
   #pending = new Map<string, PeerDelta>();
   #timer: NodeJS.Timeout | undefined;
+  /** The retention sweep of the ledgers (state/retention.ts): the ledger that grows bounds itself. */
+  #sweepTimer: NodeJS.Timeout | undefined;
+  #closed = false;
   #detach = new Map<string, () => void>();
   /** The last flush's write: the next waits for it, and close() for all of them. */
   #last: Promise<void> = Promise.resolve();
@@ -17,6 +21,23 @@ export class PeerLedger {
   constructor(db: StateDB, flushIntervalMs = 5000) {
     this.#db = db;
     this.#timer = startFlushTimer(flushIntervalMs, () => this.flush());
+    if (flushIntervalMs > 0) this.#scheduleSweep(SWEEP_FIRST_MS);
+  }
+
+  #scheduleSweep(ms: number): void {
+    if (this.#closed) return;
+    this.#sweepTimer = setTimeout(() => {
+      void this.sweep().catch(() => {}).finally(() => this.#scheduleSweep(SWEEP_EVERY_MS));
+    }, ms);
+    this.#sweepTimer.unref();
+  }
+
+  /** Forgets what is past its bound in the peer and identity ledgers and the DHT blames (after the
+   *  pending deltas are stored, so none is written back after its row went). */
+  async sweep(now = Date.now()): Promise<{ peers: number; identities: number; dhtBlames: number }> {
+    await this.flush();
+    const r = await sweepRetention(this.#db.store, this.#db.memberId, now, undefined, (dids) => this.#db.identities.forget(dids));
+    return { peers: r.peers, identities: r.identities.length, dhtBlames: r.dhtBlames };
   }
 
   #entry(address: string): PeerDelta {
@@ -95,6 +116,8 @@ export class PeerLedger {
 
   async close(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
+    this.#closed = true;
+    if (this.#sweepTimer) clearTimeout(this.#sweepTimer);
     for (const off of this.#detach.values()) off();
     this.#detach.clear();
     await this.flush();

@@ -88,6 +88,16 @@ export class IdentityRecords {
     return this.#records.get(did);
   }
 
+  /** Forgets identities the retention sweep deleted (state/retention.ts). */
+  forget(dids: readonly string[]): void {
+    for (const did of dids) this.#records.delete(did);
+  }
+
+  /** How many identities are held in memory. */
+  get size(): number {
+    return this.#records.size;
+  }
+
   /** Stores a batch (one transaction), then adds it here. */
   async record(deltas: readonly IdentityDelta[]): Promise<void> {
     await recordIdentities(this.#store, deltas, this.#memberId);
