@@ -289,8 +289,13 @@ export class Torrent extends TorrentHashes implements TorrentHandle {
     this.pieceCache?.clear();
     this.doneEmitted = false;
     this.errorMessage = undefined;
-    if (this.opts.paused) await this.prepare(false);
-    else await this.start(false);
+    if (this.opts.paused) {
+      await this.prepare(false);
+      // The check opened its files; a paused torrent holds none (pause() closed them before). Left
+      // open, each paused torrent rechecked kept a descriptor per file until it was resumed or
+      // removed (bench/soak: the node's descriptors grew with the rechecks of its churn).
+      if (this.opts.paused && this.state === 'paused') this.idle();
+    } else await this.start(false);
   }
 
   /** Stops peers, trackers and ticks; flushes writes and resume data. */
