@@ -54,6 +54,8 @@ export const SYSTEM_PACKAGES: SystemPackage[] = [
   // FTP sources (packages/sources) are read from a real vsftpd the tests start. It prints its
   // version on file descriptor 0, hence the redirect; /usr/sbin is not on every user's PATH.
   { pkg: 'vsftpd', cmd: 'sh', args: ['-c', '/usr/sbin/vsftpd -v 0>&1 | grep -q vsftpd'] },
+  // test/crash/clock-jump.test.ts jumps a node's wall clock with libfaketime (LD_PRELOAD).
+  { pkg: 'faketime', cmd: 'sh', args: ['-c', 'faketime -f +1h true && ls /usr/lib/*/faketime/libfaketimeMT.so.1'] },
 ];
 
 /** True only when the command ran and exited 0 within 30 s. */

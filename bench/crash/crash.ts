@@ -22,6 +22,10 @@ export interface CrashOptions {
   /** Share of kills that come during the node's start instead. */
   startKills: number;
   chain?: boolean;
+  /** Moves of private shares too (see Churn's move). */
+  privateMoves?: boolean;
+  /** A restart slower than this fails its check; default 3× the first start (or +5 s). */
+  startLimitMs?: number;
   log?: (line: string) => void;
 }
 
@@ -48,6 +52,7 @@ export async function crashRun(o: CrashOptions): Promise<CrashReport> {
   const log = o.log ?? (() => {});
   const rig = new Rig({ rate: o.rate, chain: o.chain });
   const kills: KillRecord[] = [];
+  let churn: Churn | undefined;
   try {
     await rig.startSeeder();
     const pool: Payload[] = [];
@@ -56,14 +61,17 @@ export async function crashRun(o: CrashOptions): Promise<CrashReport> {
     pool.sort(() => Math.random() - 0.5);
     log(`${pool.length} payloads of ${o.payloadBytes} B seeded by libtorrent at ${o.rate} B/s; node on ${rig.host}`);
     const baselineStartMs = (await rig.start()).startMs;
-    const startLimitMs = Math.max(3 * baselineStartMs, baselineStartMs + 5000);
-    const churn = new Churn(rig, pool, o.chain);
+    const startLimitMs = o.startLimitMs ?? Math.max(3 * baselineStartMs, baselineStartMs + 5000);
+    churn = new Churn(rig, pool, o.chain);
+    churn.privateMoves = o.privateMoves ?? false;
     const findings: Finding[] = [];
     let during: 'churn' | 'start' = 'churn';
     for (let n = 1; n <= o.kills; n++) {
       const record: KillRecord = { n, inFlight: [], downloading: 0, during, integrity: '', restartMs: 0, findings: [] };
       if (during === 'start') {
-        // Killed somewhere in its start: loading the library, checking files, opening the DB.
+        // The node that ran the checks goes first (killed idle), then the next is killed somewhere
+        // in its start: opening the DB, loading the library, checking files.
+        await rig.kill();
         const starting = rig.start().catch(() => undefined);
         await sleep(Math.random() * baselineStartMs);
         record.inFlight.push('node start');
@@ -109,6 +117,8 @@ export async function crashRun(o: CrashOptions): Promise<CrashReport> {
     const failures = kills.flatMap((k) => k.findings.filter((f) => !f.ok).map((f) => `kill ${k.n}: ${f.check}: ${f.detail}`));
     return { kills, baselineStartMs, startLimitMs, ops: Object.fromEntries(churn.counts), failures };
   } finally {
+    // Its loops would otherwise go on asking a node that is gone (a run that failed halfway).
+    churn?.stop();
     await rig.dispose();
   }
 }

@@ -34,6 +34,8 @@ export interface RigOptions {
   /** The seeder's upload cap, bytes/s (all torrents together). */
   rate: number;
   chain?: boolean;
+  /** More environment for the node (a fault test's LD_PRELOAD). */
+  env?: Record<string, string>;
   log?: (line: string) => void;
 }
 
@@ -162,11 +164,13 @@ export class Rig {
 
   /** Starts the node on the state dir; resolves once it serves. */
   async start(): Promise<NodeRun> {
+    if (this.#child) throw new Error('a node is running already: kill it first');
     const args = [MAIN, 'serve', '--json', '--host', this.host, '--http-port', '0', '--port', '0', '--tracker-port', '0', '--no-dht',
       '--state-dir', this.stateDir, '--download-dir', this.downloadDir, ...(this.#opts.chain ? [] : ['--no-chain'])];
     const t0 = performance.now();
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CASCADE_PORT_MAPPING: 'off', CASCADE_LSD: 'off', CASCADE_HOME: '/nonexistent' } });
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CASCADE_PORT_MAPPING: 'off', CASCADE_LSD: 'off', CASCADE_HOME: '/nonexistent', ...this.#opts.env } });
     this.#child = child;
+    child.once('exit', () => this.#child === child && (this.#child = undefined));
     const events: Record<string, any>[] = [];
     let stderr = '';
     child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr = (stderr + c).slice(-4000)));
