@@ -209,5 +209,16 @@ test('the Market page: sell a private share from its detail, buy it on another n
   const bought2 = (await nodeJson<{ orders: { listingId: string; role: string; buyer: string; status: string }[] }>(b, '/api/market/orders')).orders.find((o) => o.listingId === id2)!;
   assert.deepEqual([bought2.role, bought2.buyer.toLowerCase(), bought2.status], ['buyer', walletAddr.toLowerCase(), 'opened']);
   await until('B can read the second share', async () => (await nodeJson<{ decryptable?: boolean }>(b, `/api/torrents/${ih2}`)).decryptable === true, 60_000, 250);
+
+  // A listing's page: its name opens #/market/<id>, with the cascade:// link and this page's https link.
+  await row2.locator('[data-testid="market-listing-open"]').click();
+  const card = pb.locator('[data-testid="market-listing-card"]');
+  await card.waitFor({ timeout: 20_000 });
+  assert.match(await card.innerText(), /Lecture[\s\S]*3 SEED[\s\S]*\d+ sold/);
+  assert.equal(await pb.locator('[data-testid="market-cascade-link"]').getAttribute('href'), `cascade://market/${chain.chainId}/${chain.contracts!.market!.toLowerCase()}/${id2}`.replace(chain.contracts!.market!.toLowerCase(), chain.contracts!.market!));
+  assert.equal(await pb.locator('[data-testid="market-page-link"]').getAttribute('href'), `${b.url}/#/market/${id2}`);
+  await screenshot(pb, 'market-10-listing-page');
+  await pb.goto(`${b.url}/#/market/99`);
+  await pb.locator('[data-testid="market-listing-missing"]').waitFor({ timeout: 20_000 });
   assert.deepEqual(errors, []);
 });

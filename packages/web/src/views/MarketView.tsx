@@ -16,6 +16,7 @@ import { formatBytes, formatDate } from '../format/format.ts';
 import { shortAddress0x, shortDid } from '../format/short-id.ts';
 import { useRoute } from '../state/router.ts';
 import { SellForm } from './market/SellForm.tsx';
+import { ListingCard } from './market/ListingCard.tsx';
 import './chain.css';
 
 const POLL_MS = 5000;
@@ -39,6 +40,8 @@ function price(x: { priceShown: string; symbol: string }): string {
 export function MarketView() {
   const route = useRoute();
   const sellShare = route.query.get('sell') ?? undefined;
+  /** #/market/<listing id>: that listing's page (what its https link opens). */
+  const shownId = route.param;
   const [listings, setListings] = useState<MarketListing[]>();
   const [orders, setOrders] = useState<MarketOrder[]>([]);
   const [unavailable, setUnavailable] = useState<string>();
@@ -115,6 +118,8 @@ export function MarketView() {
         <SellForm share={sellShare} busy={busy === 'sell'} onSell={(req) => act('sell', () => marketApi.sell(req), 'Listed')} />
       )}
 
+      {shownId !== undefined && listings && <ListingCard id={shownId} listing={listings.find((l) => l.id === shownId)} />}
+
       <h2>Listings</h2>
       {!listings ? (
         !unavailable && <p className="muted">Reading the market…</p>
@@ -136,7 +141,9 @@ export function MarketView() {
             <tbody>
               {listings.filter((l) => l.active).map((l) => (
                 <tr key={l.id} data-testid="market-listing-row" data-listing-id={l.id} data-mine={String(l.mine)}>
-                  <td className="clip" title={l.infoHash}>{l.name ?? l.infoHash.slice(0, 12)}</td>
+                  <td className="clip" title={l.infoHash}>
+                    <a href={`#/market/${encodeURIComponent(l.id)}`} data-testid="market-listing-open">{l.name ?? l.infoHash.slice(0, 12)}</a>
+                  </td>
                   <td className="r num">{l.size === null ? '—' : formatBytes(l.size)}</td>
                   <td className="r num nowrap" data-testid="market-price">
                     {price(l)}
