@@ -11,5 +11,5 @@ export { NodeChain, type NodeChainOptions, type ChainStatus, type PendingTx } fr
 export { receiptTermsOf, type ReceiptTermsOf } from './src/receipts/receipt-terms.ts';
 export { ExternalSigner, signerError, type ExternalSignerOptions } from './src/node-chain/signer.ts';
 export { metadataBlock, readMetadataBlock, dagJsonCid, type TorrentMetadata, type MetadataBlock } from './src/records/metadata.ts';
-export { recordOf, recordAt, register, type RegistryRecord } from './src/records/registry.ts';
+export { recordArweaveTx, recordOf, recordAt, register, type RegistryRecord } from './src/records/registry.ts';
 export { claimReceipts, paidBytes, receiptKey, tokenBalance, rewardRate, type SignedReceipt, type ClaimResult } from './src/records/rewards.ts';

@@ -23,9 +23,14 @@ contract ContentRegistry is EIP712, Nonces {
     );
 
     mapping(bytes20 => Record) private _records;
+    /// Where the record's metadata block is kept on Arweave (a transaction id), set by the owner after
+    /// registering. Beside the records, not in them: Record, recordOf and Registered keep the shapes
+    /// deployed registries and their readers know.
+    mapping(bytes20 => string) private _arweaveTx;
 
     event Registered(bytes20 indexed infoHash, address indexed owner, bytes32 v2Root, string metadataCid, string contentId, address submitter);
     event Transferred(bytes20 indexed infoHash, address indexed from, address indexed to);
+    event ArweaveStored(bytes20 indexed infoHash, string arweaveTx);
 
     error AlreadyRegistered(bytes20 infoHash, address owner);
     error NotRegistered(bytes20 infoHash);
@@ -79,6 +84,21 @@ contract ContentRegistry is EIP712, Nonces {
         if (to == address(0)) revert ZeroAddress();
         r.owner = to;
         emit Transferred(infoHash, msg.sender, to);
+    }
+
+    /// Records the Arweave transaction holding the metadata block of `infoHash`; only its owner may
+    /// (again, to point at a new copy).
+    function setArweaveTx(bytes20 infoHash, string calldata arweaveTx) external {
+        Record storage r = _records[infoHash];
+        if (r.owner == address(0)) revert NotRegistered(infoHash);
+        if (r.owner != msg.sender) revert NotOwner(infoHash, msg.sender);
+        _arweaveTx[infoHash] = arweaveTx;
+        emit ArweaveStored(infoHash, arweaveTx);
+    }
+
+    /// The Arweave transaction recorded for `infoHash` ("": none).
+    function arweaveTxOf(bytes20 infoHash) external view returns (string memory) {
+        return _arweaveTx[infoHash];
     }
 
     /// The record of `infoHash` (owner 0: not registered).

@@ -41,6 +41,14 @@ test('register, read, first registration wins, the owner alone transfers', { tim
   assert.equal(await revertOf(c.client.simulateContract({ account: DEPLOYER,  ...reg, functionName: 'transfer', args: [IH, zeroAddress] })), 'ZeroAddress');
   assert.equal(await revertOf(c.client.simulateContract({ account: DEPLOYER,  ...reg, functionName: 'transfer', args: [IH2, RELAYER.address] })), 'NotRegistered');
   assert.equal(await revertOf(c.client.simulateContract({ account: DEPLOYER,  ...reg, functionName: 'register', args: ['0x0000000000000000000000000000000000000000', ROOT, CID, ''] })), 'EmptyInfoHash');
+  // The Arweave transaction beside the record (issue 61): its owner alone sets it; recordOf's shape is unchanged.
+  const AR = 'Ck3OtlCfyoxzC6bQ6VpZ5ov5tkXIxZOUxmbwqexfqZc';
+  assert.equal(await c.client.readContract({ ...reg, functionName: 'arweaveTxOf', args: [IH] }), '');
+  assert.equal(await revertOf(c.client.simulateContract({ account: RELAYER, ...reg, functionName: 'setArweaveTx', args: [IH, AR] })), 'NotOwner');
+  assert.equal(await revertOf(c.client.simulateContract({ account: DEPLOYER, ...reg, functionName: 'setArweaveTx', args: [IH2, AR] })), 'NotRegistered');
+  const stored = await c.client.waitForTransactionReceipt({ hash: await alice.writeContract({ ...reg, functionName: 'setArweaveTx', args: [IH, AR] }) });
+  assert.deepEqual((parseEventLogs({ abi: contentRegistry.abi, logs: stored.logs, eventName: 'ArweaveStored' })[0] as unknown as { args: unknown }).args, { infoHash: IH, arweaveTx: AR });
+  assert.equal(await c.client.readContract({ ...reg, functionName: 'arweaveTxOf', args: [IH] }), AR);
   const tx = await alice.writeContract({ ...reg, functionName: 'transfer', args: [IH, RELAYER.address] });
   const moved = await c.client.waitForTransactionReceipt({ hash: tx });
   assert.equal(parseEventLogs({ abi: contentRegistry.abi, logs: moved.logs, eventName: 'Transferred' }).length, 1);

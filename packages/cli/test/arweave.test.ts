@@ -1,6 +1,6 @@
 // `cascade register --arweave URL --arweave-wallet FILE` stores a torrent's metadata block on Arweave
-// and keeps the transaction id beside the CID; `cascade verify --arweave URL` fetches it back and
-// checks it. Against the stand-in gateway (@cascade/arweave; arlocal does not install here), which
+// and records the transaction id beside the record on chain (setArweaveTx) and in the node's record;
+// `cascade verify --arweave URL` fetches it back (the registry's id first) and checks it. Against the stand-in gateway (@cascade/arweave; arlocal does not install here), which
 // checks every transaction's signature as a real one does. Bad inputs: a gateway serving other
 // bytes, a transaction holding another block, an unreachable gateway, a wallet that is not a JWK.
 import { test } from 'node:test';
@@ -41,6 +41,9 @@ test('register stores the metadata block on Arweave, verify fetches it back; mis
   const tx = reg.json.arweave.tx as string;
   assert.match(tx, /^[A-Za-z0-9_-]{43}$/);
   assert.equal(reg.json.arweave.stored, true);
+  // The transaction id on chain beside the record (setArweaveTx), sent by the record's owner.
+  assert.equal(reg.json.arweave.onChain, true, JSON.stringify(reg.json.arweave));
+  assert.match(reg.json.arweave.onChainTx, /^0x[0-9a-f]{64}$/);
   const onArweave = await fetchFromArweave(gw.url, tx);
   assert.equal((await readMetadataBlock(reg.json.metadataCid, onArweave.bytes)).infoHash, ih);
   assert.equal(onArweave.tags['IPFS-CID'], reg.json.metadataCid);
@@ -48,12 +51,13 @@ test('register stores the metadata block on Arweave, verify fetches it back; mis
   assert.equal(ok.code, 0, ok.stderr);
   t.diagnostic(`round trip: metadata ${reg.json.metadataCid} (${onArweave.bytes.length} bytes) in Arweave transaction ${tx}, signed by ${reg.json.arweave.owner}; verify: ${ok.json.arweave.state}, ${ok.json.arweave.confirmations} confirmation(s); gateway calls: ${[...new Set(gw.requests)].join(', ')}`);
   assert.equal(ok.json.arweaveTx, tx);
+  assert.equal(ok.json.arweaveTxOnChain, true, 'verify read the transaction id from the registry');
   assert.equal(ok.json.arweave.state, 'matches');
   assert.equal(ok.json.arweave.owner, reg.json.arweave.owner);
   // Again: already stored, no second transaction.
   const again = await node.run(['register', join(dir, 'talk.mp3.torrent'), '--arweave', gw.url, '--arweave-wallet', walletFile, '--json']);
   assert.equal(again.code, 0, again.stdout + again.stderr);
-  assert.deepEqual([again.json.tx, again.json.arweave.tx, again.json.arweave.stored], [null, tx, false]);
+  assert.deepEqual([again.json.tx, again.json.arweave.tx, again.json.arweave.stored, again.json.arweave.onChain, again.json.arweave.onChainTx], [null, tx, false, true, undefined]);
   assert.equal(gw.held.size, 1);
 
   // Unreachable: verify says so and exits 1.
@@ -81,13 +85,15 @@ test('register stores the metadata block on Arweave, verify fetches it back; mis
   assert.equal(m1.code, 1);
   assert.equal(m1.json.arweave.state, 'mismatch');
   assert.match(m1.json.arweave.reason, /does not match the data root/);
-  // A validly signed transaction that holds another block (the record pointing at it): a mismatch too.
+  // The node's record edited to point at a validly signed transaction holding another block: the
+  // registry's id is the one checked (still the lying gateway's: a mismatch), and the disagreement said.
   const other = await storeOnArweave(gw.url, wallet, new TextEncoder().encode('{"v":1}'), {});
   const recPath = join(node.stateDir, 'chain', 'arweave', `${reg.json.metadataCid}.json`);
   writeFileSync(recPath, JSON.stringify({ ...JSON.parse(readFileSync(recPath, 'utf8')), tx: other.id }));
   const m2 = await node.run(['verify', ih, '--arweave', gw.url]);
   assert.equal(m2.code, 1);
-  assert.match(m2.stdout, new RegExp(`arweave: MISMATCH: transaction ${other.id} holds other data than metadata ${reg.json.metadataCid}`));
+  assert.match(m2.stdout, new RegExp(`arweave: MISMATCH: the data .* for transaction ${tx} does not match`));
+  assert.match(m2.stderr, new RegExp(`the node's record names Arweave transaction ${other.id}, the registry ${tx}: the registry's was checked`));
 });
 
 async function closedPort(): Promise<number> {

@@ -144,14 +144,29 @@ export class ChainService {
 
   /** Who registered `infoHash` (undefined: nobody); the owner's did when this node holds the
    *  metadata block (checked against its CID). */
-  async verify(infoHash: string): Promise<{ owner: string; did: string | null; metadataCid: string; block: number; matches: boolean | null } | undefined> {
+  async verify(infoHash: string): Promise<{ owner: string; did: string | null; metadataCid: string; block: number; matches: boolean | null; arweaveTx: string | null } | undefined> {
     const chain = await this.ready();
     const { recordOf } = await import('@cascade/chain');
     const rec = await recordOf(chain, infoHash);
     if (!rec) return undefined;
     const meta = await this.block(rec.metadataCid).catch(() => undefined);
     // matches: the metadata block (when held) describes this very infohash; null when not held.
-    return { owner: rec.owner, did: meta?.owner ?? null, metadataCid: rec.metadataCid, block: rec.block, matches: meta ? meta.infoHash === infoHash : null };
+    return { owner: rec.owner, did: meta?.owner ?? null, metadataCid: rec.metadataCid, block: rec.block, matches: meta ? meta.infoHash === infoHash : null, arweaveTx: rec.arweaveTx };
+  }
+
+  /** Records on chain the Arweave transaction holding a registered torrent's metadata block (issue 61):
+   *  nothing to send when the registry already says it. */
+  async recordArweave(infoHash: string, arweaveTx: string): Promise<{ tx: string | null; block: number | null }> {
+    const chain = await this.ready();
+    const { recordOf, recordArweaveTx } = await import('@cascade/chain');
+    const rec = await recordOf(chain, infoHash);
+    if (!rec) throw new NodeError('failed', `${infoHash} is not registered`);
+    if (rec.arweaveTx === arweaveTx) return { tx: null, block: null };
+    try {
+      return await recordArweaveTx(chain, infoHash, arweaveTx);
+    } catch (err) {
+      throw new NodeError('failed', errorMessage(err));
+    }
   }
 
   /** A metadata block this node holds, verified against its CID. */
@@ -222,6 +237,11 @@ export function chainRpc(service: ChainService, host: RegistryHost, receipts: Re
     register: async (p) => {
       const { meta, magnet } = await host.metainfoOf(p);
       return service.register(meta, magnet, typeof p.description === 'string' ? p.description : undefined);
+    },
+    'register.arweave': async (p) => {
+      if (typeof p.infoHash !== 'string' || !/^[0-9a-fA-F]{40}$/.test(p.infoHash)) throw new InvalidInput('register.arweave wants a full 40-digit infohash');
+      if (typeof p.tx !== 'string') throw new InvalidInput('register.arweave wants the Arweave transaction id (tx)');
+      return service.recordArweave(p.infoHash.toLowerCase(), p.tx);
     },
     verify: async (p) => {
       if (typeof p.infoHash !== 'string' || !/^[0-9a-fA-F]{40}$/.test(p.infoHash)) throw new InvalidInput('verify wants a full 40-digit infohash');

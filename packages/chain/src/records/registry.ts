@@ -13,6 +13,9 @@ export interface RegistryRecord {
   registeredAt: number;
   v2Root: Hex;
   contentId: string;
+  /** The Arweave transaction holding its metadata block (setArweaveTx); null when none is recorded,
+   *  or the registry was deployed before it could record one. */
+  arweaveTx: string | null;
 }
 
 const ZERO = '0x0000000000000000000000000000000000000000';
@@ -36,7 +39,41 @@ async function readRecord(client: Pick<PublicClient, 'readContract'>, registry: 
     contentId: string;
   };
   if (r.owner === ZERO) return undefined;
-  return { owner: r.owner, metadataCid: r.metadataCid, block: Number(r.blockNumber), registeredAt: Number(r.registeredAt), v2Root: r.v2Root, contentId: r.contentId };
+  const arweaveTx = await arweaveTxAt(client, registry, infoHashHex);
+  return { owner: r.owner, metadataCid: r.metadataCid, block: Number(r.blockNumber), registeredAt: Number(r.registeredAt), v2Root: r.v2Root, contentId: r.contentId, arweaveTx };
+}
+
+/** The Arweave transaction recorded beside a record; null for none, and on a registry deployed before
+ *  setArweaveTx existed (the call reverts there: its record shapes are the same). */
+async function arweaveTxAt(client: Pick<PublicClient, 'readContract'>, registry: Address, infoHashHex: string): Promise<string | null> {
+  try {
+    const tx = (await client.readContract({ address: registry, abi: contentRegistry.abi, functionName: 'arweaveTxOf', args: [`0x${infoHashHex}`] })) as string;
+    return tx === '' ? null : tx;
+  } catch {
+    return null;
+  }
+}
+
+/** Records on chain, beside the node's record of `infoHashHex`, the Arweave transaction holding its
+ *  metadata block. Only the record's owner may, from its own account: with an external signer the
+ *  node's account has no gas to send it, and it is refused in words (the id stays in the node's record). */
+export function recordArweaveTx(chain: NodeChain, infoHashHex: string, arweaveTx: string): Promise<{ tx: Hex; block: number }> {
+  if (!/^[A-Za-z0-9_-]{43}$/.test(arweaveTx)) return Promise.reject(new Error(`"${arweaveTx.slice(0, 60)}" is not an Arweave transaction id (43 base64url characters)`));
+  return chain.exclusive(async () => {
+    if (chain.signer) throw new Error('with an external signer the record\'s owner (this node\'s account) cannot send setArweaveTx; the transaction id stays in the node\'s record');
+    const write = { address: chain.contracts.registry, abi: contentRegistry.abi, functionName: 'setArweaveTx', args: [`0x${infoHashHex}`, arweaveTx] as readonly unknown[] };
+    try {
+      await chain.client.simulateContract({ ...write, account: await chain.sender(), chain: chain.chain } as Parameters<typeof chain.client.simulateContract>[0]);
+    } catch (err) {
+      const revert = err instanceof BaseError ? err.walk((e) => e instanceof ContractFunctionRevertedError) : undefined;
+      if (revert instanceof ContractFunctionRevertedError && revert.data?.errorName) throw new Error(`the registry refused: ${revert.data.errorName}`);
+      throw new Error(`the registry at ${chain.contracts.registry} cannot record it (deployed before setArweaveTx existed?): ${(err as Error).message.split('\n')[0]}`);
+    }
+    const tx = await chain.write(write);
+    const receipt = await chain.mined(tx, `Arweave record of ${infoHashHex}`);
+    if (receipt.status !== 'success') throw new Error(`the setArweaveTx transaction ${tx} failed`);
+    return { tx, block: Number(receipt.blockNumber) };
+  });
 }
 
 /** How long a relayed registration's signature stays good: the signer's user may take a while to approve. */

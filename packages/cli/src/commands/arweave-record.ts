@@ -79,10 +79,12 @@ export async function storeBlockOnArweave(stateDir: string, cid: string, gateway
 }
 
 /** Fetches the block recorded for `cid` from `gateway` and checks it is that block and describes `infoHash`. */
-export async function checkOnArweave(stateDir: string | undefined, cid: string, infoHash: string, gateway: string): Promise<ArweaveCheck> {
-  const rec = stateDir === undefined ? undefined : arweaveRecordOf(stateDir, cid);
+export async function checkOnArweave(stateDir: string | undefined, cid: string, infoHash: string, gateway: string, onChainTx: string | null = null): Promise<ArweaveCheck> {
+  // The registry's word first (setArweaveTx, issue 61): it needs no state directory; else the node's record.
+  const kept = stateDir === undefined ? undefined : arweaveRecordOf(stateDir, cid);
+  const rec = onChainTx ? { tx: onChainTx } : kept;
   if (!rec) {
-    return { state: 'not-stored', reason: stateDir === undefined ? 'the Arweave transaction is kept in the state directory that registered it, and none was read' : `no Arweave transaction is recorded for metadata ${cid} in ${stateDir} (cascade register --arweave URL --arweave-wallet FILE stores it)` };
+    return { state: 'not-stored', reason: stateDir === undefined ? 'the Arweave transaction is kept in the state directory that registered it, and none was read' : `no Arweave transaction is recorded for metadata ${cid} in ${stateDir} (cascade register --arweave URL --arweave-wallet FILE stores it), nor on chain` };
   }
   const { fetchFromArweave, ArweaveError } = await import('@cascade/arweave');
   const { readMetadataBlock } = await import('@cascade/chain');

@@ -129,14 +129,25 @@ export const register: Verb = async (inv, out, node) => {
   );
   // After the registration, which stands either way: the block on Arweave, or why not (exit 1).
   const stored = ar && wallet ? await storeBlockOnArweave(inv.options.stateDir, r.metadataCid, ar.url, wallet).catch((err: unknown) => ({ error: (err as Error).message })) : undefined;
-  const arweave = stored && 'tx' in stored ? { tx: stored.tx, gateway: stored.gateway, owner: stored.owner, stored: stored.stored } : stored;
+  // Then its transaction id on chain beside the record (setArweaveTx; nothing sent if already there).
+  // Refused (an external signer, a registry deployed before it), it stays in the node's record: said.
+  const onChain_: { onChain: boolean; onChainTx?: string; onChainError?: string } | undefined = stored && 'tx' in stored
+    ? await onChain(inv, out, node, (chain) => withProgress(chain, out, chain.call<{ tx: string | null }>('register.arweave', { infoHash: r.infoHash, tx: stored.tx }, true))).then(
+        (c) => ({ onChain: true, ...(c.tx ? { onChainTx: c.tx } : {}) }),
+        (err: unknown) => ({ onChain: false, onChainError: (err as Error).message }),
+      )
+    : undefined;
+  const arweave = stored && 'tx' in stored ? { tx: stored.tx, gateway: stored.gateway, owner: stored.owner, stored: stored.stored, onChain: false, ...onChain_ } : stored;
   out.result({ ...r, ...(arweave ? { arweave } : {}) }, () =>
     [
       r.tx === null
         ? `${r.infoHash} is already registered to this node's account ${r.owner} (block ${r.block}), metadata ${r.metadataCid}`
         : `registered ${r.infoHash} to ${r.owner} in block ${r.block} (tx ${r.tx}), metadata ${r.metadataCid}`,
       ...(arweave && 'tx' in arweave
-        ? [arweave.stored ? `stored on Arweave: transaction ${arweave.tx} (through ${arweave.gateway}, paid by ${arweave.owner})` : `on Arweave already: transaction ${arweave.tx}`]
+        ? [
+            arweave.stored ? `stored on Arweave: transaction ${arweave.tx} (through ${arweave.gateway}, paid by ${arweave.owner})` : `on Arweave already: transaction ${arweave.tx}`,
+            arweave.onChain ? `the transaction id is on chain beside the record${arweave.onChainTx ? ` (tx ${arweave.onChainTx})` : ''}` : `the transaction id is kept in the node's record only: ${arweave.onChainError ?? ''}`,
+          ]
         : []),
     ].join('\n'),
   );
@@ -153,7 +164,7 @@ export const verify: Verb = async (inv, out, node) => {
   const ih = inv.positionals[0]!;
   if (!/^[0-9a-fA-F]{40}$/.test(ih)) throw new UsageError(`verify wants a full 40-digit infohash, got "${ih}"`);
   const o = inv.options;
-  let r: { owner: string; did: string | null; metadataCid: string; block: number } | undefined;
+  let r: { owner: string; did: string | null; metadataCid: string; block: number; arweaveTx?: string | null } | undefined;
   try {
     // An external chain read with no node and no state (no state file, no --database): the registry
     // alone (no did: that is in the metadata block, which the state holds).
@@ -173,21 +184,25 @@ export const verify: Verb = async (inv, out, node) => {
   // with --arweave, fetched back from that gateway and checked.
   const stateDir = node || existsSync(join(o.stateDir, 'chain')) ? o.stateDir : undefined;
   const kept = stateDir !== undefined ? arweaveRecordOf(stateDir, found.metadataCid) : undefined;
-  const arweave = o.arweave ? await checkOnArweave(stateDir, found.metadataCid, ih.toLowerCase(), o.arweave.url) : undefined;
-  const shown = { ...found, ...(kept ? { arweaveTx: kept.tx } : {}), ...(arweave ? { arweave } : {}) };
+  const chainTx = found.arweaveTx ?? null;
+  const arweave = o.arweave ? await checkOnArweave(stateDir, found.metadataCid, ih.toLowerCase(), o.arweave.url, chainTx) : undefined;
+  const arweaveTx = chainTx ?? kept?.tx;
+  const shown = { ...found, ...(arweaveTx ? { arweaveTx, arweaveTxOnChain: chainTx !== null } : {}), ...(arweave ? { arweave } : {}) };
   out.result(shown, () =>
-    [`${ih.toLowerCase()}: owner ${found.owner}${found.did ? ` (${found.did})` : ''}, metadata ${found.metadataCid}, block ${found.block}${kept ? `, on Arweave as ${kept.tx}` : ''}`, ...(arweave ? [arweaveLine(arweave)] : [])].join('\n'),
+    [`${ih.toLowerCase()}: owner ${found.owner}${found.did ? ` (${found.did})` : ''}, metadata ${found.metadataCid}, block ${found.block}${arweaveTx ? `, on Arweave as ${arweaveTx} (${chainTx ? 'on chain' : "the node's record"})` : ''}`, ...(arweave ? [arweaveLine(arweave)] : [])].join('\n'),
   );
+  // The node's record naming another transaction than the chain: the chain's is the one checked.
+  if (chainTx && kept && kept.tx !== chainTx) out.note(`the node's record names Arweave transaction ${kept.tx}, the registry ${chainTx}: the registry's was checked`);
   return arweave && arweave.state !== 'matches' ? 1 : 0;
 };
 
 /** verify straight from the registry on --chain-rpc. */
-async function verifyOnChain(ih: string, o: Options): Promise<{ owner: string; did: null; metadataCid: string; block: number }> {
+async function verifyOnChain(ih: string, o: Options): Promise<{ owner: string; did: null; metadataCid: string; block: number; arweaveTx: string | null }> {
   if (o.chain === false || !o.chain.rpcUrl) throw new CliError('verify needs --chain-rpc URL --chain-contracts FILE');
   const { recordAt } = await import('@cascade/chain');
   const rec = await recordAt(o.chain.rpcUrl, o.chain.contracts!.registry, ih.toLowerCase());
   if (!rec) throw new CliError(`${ih.toLowerCase()} is not registered`);
-  return { owner: rec.owner, did: null, metadataCid: rec.metadataCid, block: rec.block };
+  return { owner: rec.owner, did: null, metadataCid: rec.metadataCid, block: rec.block, arweaveTx: rec.arweaveTx };
 }
 
 export const rewards: Verb = async (inv, out, node) => {
