@@ -294,7 +294,7 @@ export class Torrent extends TorrentHashes implements TorrentHandle {
       // The check opened its files; a paused torrent holds none (pause() closed them before). Left
       // open, each paused torrent rechecked kept a descriptor per file until it was resumed or
       // removed (bench/soak: the node's descriptors grew with the rechecks of its churn).
-      if (this.opts.paused && this.state === 'paused') this.idle();
+      if (this.opts.paused) this.idle(); // idle() itself leaves a torrent that is checking or downloading alone
     } else await this.start(false);
   }
 
