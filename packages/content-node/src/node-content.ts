@@ -7,7 +7,7 @@
 // UnixFS CID (issue 61: the chunks' digests, from which ipfs-blocks.ts serves its DAG at /ipfs/).
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { cidFromSha256, DhtRecords, isContentId, isUnixfsCid, keywordsOf, UnixfsDirTooLarge, UnixfsTree, magnetOfRow, RecordError, recordKey, REPUBLISH_MS, Reputation, type DhtTransport, type SearchRow, type TorrentStatement } from '@cascade/content';
+import { cidFromSha256, DhtRecords, isContentId, isUnixfsCid, keywordsOf, UnixfsDirTooLarge, UnixfsTree, magnetOfRow, RecordError, recordKey, REPUBLISH_MS, Reputation, type DhtTransport, type PublishResult, type SearchRow, type TorrentStatement } from '@cascade/content';
 import { hashFile } from '@cascade/content/node';
 import type { TorrentHandle } from '@cascade/engine';
 import { NodeError, errorMessage, InvalidInput } from '@cascade/node/basics';
@@ -384,6 +384,12 @@ export class NodeContent implements ContentIds {
   }
 
   /** Rows for a query (words, a content id, an infohash): the node's own library, then the DHT. */
+  /** Files `s` under its keys now (a market listing, issue 62: @cascade/market republishes it). */
+  async publish(s: TorrentStatement): Promise<PublishResult> {
+    if (!this.records) throw new NodeError('failed', 'publishing on the DHT needs the DHT: start without --no-dht');
+    return this.records.publish(s);
+  }
+
   async search(query: string, signal?: AbortSignal): Promise<SearchRow[]> {
     const q = query.trim();
     const local = await this.localRows(q);

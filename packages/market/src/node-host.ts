@@ -40,6 +40,12 @@ export function nodeMarketHost(node: CascadeNode, opts: { log?: (line: string) =
     async open(_infoHash, magnet, key) {
       await addUri(node, linkFor(magnet, key), {}, { allowPrivateUrls: false });
     },
+    // A listing's signed DHT record (issue 62): its name's words and the share's infohash find it.
+    async publishListing(l) {
+      const content = await node.content.ready();
+      if (!content.publish) throw new NodeError('failed', 'this node does not publish DHT records');
+      await content.publish({ name: l.name, length: l.size, infoHash: l.infoHash, infoHashV2: null, cids: [], port: node.session.port, market: { chainId: l.chainId, contract: l.contract, listingId: l.listingId } });
+    },
     log: opts.log ?? ((line) => node.out.note(line)),
     ...(opts.changed ? { changed: opts.changed } : {}),
   };

@@ -36,6 +36,8 @@ export interface MarketHost {
   /** Adds the share with its key (or gives a share it has the key): it downloads and opens. */
   open(infoHash: string, magnet: string, key: Uint8Array): Promise<void>;
   log(line: string): void;
+  /** Files a listing's signed record on the DHT (so the torrent search finds it); absent: no DHT. */
+  publishListing?(l: { infoHash: string; name: string; size: number; chainId: number; contract: string; listingId: number }): Promise<void>;
   /** Something a listing or order shows changed: the live feed pushes it (with it, when given). */
   changed?(e?: MarketFeedEvent): void;
 }
@@ -86,6 +88,7 @@ export class MarketService {
     this.#kick();
     const listing = await this.#listingView(chain, (await readListing(chain, id, details))!, await chain.sender());
     this.#host.changed?.({ listing });
+    void this.#publish(chain, listing);
     return { tx: r.tx, gasUsed: r.gasUsed.toString(), listing };
   }
 
@@ -326,6 +329,7 @@ export class MarketService {
       for (const id of await boughtFor(chain, me, this.#buyerKey(), this.#from, latest)) this.#bought.add(id);
       this.#from = latest + 1n;
     }
+    if (this.#host.publishListing) await this.#republish(chain, me);
     if (this.#due.size > 0) {
       const d = await this.deliverDue([...this.#due]);
       for (const f of d.failed) this.#note(`market: order ${f.order} not delivered: ${f.reason}`);
@@ -349,6 +353,27 @@ export class MarketService {
   }
 
   #kick: () => void = () => {};
+
+  /** When each of this node's listings was last filed on the DHT (records live 2 h: again after 1 h). */
+  readonly #published = new Map<string, number>();
+
+  /** Files the listing's record on the DHT (discovery, docs/dht-records.md): a failure is logged once. */
+  async #publish(chain: MarketChain, l: MarketListing): Promise<void> {
+    if (!this.#host.publishListing || !l.active || !l.mine) return;
+    this.#published.set(l.id, Date.now());
+    await this.#host
+      .publishListing({ infoHash: l.infoHash, name: l.name ?? l.infoHash, size: l.size ?? 0, chainId: chain.chain.id, contract: marketAddress(chain).toLowerCase(), listingId: Number(l.id) })
+      .catch((err: Error) => this.#note(`market: listing ${l.id} not published on the DHT: ${err.message}`));
+  }
+
+  /** The watcher's share of republishing: this node's listings not filed in the last hour. */
+  async #republish(chain: MarketChain, me: Address): Promise<void> {
+    for (const id of this.#mine) {
+      if (Date.now() - (this.#published.get(String(id)) ?? 0) < 3_600_000) continue;
+      const l = await readListing(chain, id, this.#details.get(id) ?? {});
+      if (l) await this.#publish(chain, await this.#listingView(chain, l, me));
+    }
+  }
 
   /** A failure said once, not at every poll. */
   #note(line: string): void {

@@ -213,6 +213,8 @@ export interface SearchRow {
   publisher: string;
   /** "host:port" of nodes serving it (the publisher's address as the storing nodes saw it). */
   providers: string[];
+  /** Set when the record is a market listing of it (issue 62): where to buy access. */
+  market?: { chainId: number; contract: string; listingId: number; link: string };
 }
 
 /** What PATCH /api/torrents/:infoHash and the `torrent.set` RPC accept (every field optional). */

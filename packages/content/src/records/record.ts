@@ -47,6 +47,17 @@ export interface TorrentStatement {
   unixfsCids?: string[];
   /** The BitTorrent port the publisher serves it on; 0 = not said. */
   port: number;
+  /** A market listing of it (issue 62): the record then says "this share is for sale there", signed by
+   *  the seller's node. Field `m`: [chain id, contract (20 bytes), listing id]. */
+  market?: MarketRef;
+}
+
+/** Where a listing is: the chain, the market contract and the listing's id on it. */
+export interface MarketRef {
+  chainId: number;
+  /** 0x + 40 hex, lower-case. */
+  contract: string;
+  listingId: number;
 }
 
 /** A record whose signature and consistency were checked. */
@@ -131,6 +142,7 @@ export function signRecord(id: Pick<Identity, 'signSecret' | 'signPublic'>, key:
     k: key,
     l: s.length,
     n: s.name,
+    m: s.market ? [s.market.chainId, hexBytes(s.market.contract.replace(/^0x/i, '').toLowerCase()), s.market.listingId] : undefined,
     p: s.port,
     pk: id.signPublic,
     t: Math.floor(now),
@@ -206,7 +218,8 @@ export function openRecord(bytes: Uint8Array, sig: Uint8Array, opts: { now: numb
   if (expires <= opts.now) throw new RecordError('record has expired');
   if (expires - issued > MAX_TTL_SECONDS) throw new RecordError(`record lives longer than ${MAX_TTL_SECONDS} s`);
 
-  const statement: TorrentStatement = { name, length, infoHash: ih ? hex(ih) : null, infoHashV2: ih2 ? hex(ih2) : null, cids, port };
+  const market = marketField(value);
+  const statement: TorrentStatement = { name, length, infoHash: ih ? hex(ih) : null, infoHashV2: ih2 ? hex(ih2) : null, cids, port, ...(market ? { market } : {}) };
   const subject = key.slice(sep + 2);
   const follows =
     ns === 'cid_idx' ? cids.includes(subject) || unixfsCids.includes(subject) : ns === 'info_hash_idx' ? subject === statement.infoHash || subject === statement.infoHashV2 : keywordsOf(name).includes(subject);
@@ -216,7 +229,8 @@ export function openRecord(bytes: Uint8Array, sig: Uint8Array, opts: { now: numb
 
 /** The torrent a record is about: its v1 infohash, else its v2 one (one record per publisher each). */
 export function subjectOf(r: TorrentStatement): string {
-  return r.infoHash ?? r.infoHashV2 ?? '';
+  // A listing is a subject of its own: it neither replaces nor is replaced by its share's record.
+  return (r.infoHash ?? r.infoHashV2 ?? '') + (r.market ? ` market:${r.market.chainId}/${r.market.contract}/${r.market.listingId}` : '');
 }
 
 /** A UnixFS root as @helia/unixfs names a file or folder (CIDv1, dag-pb, sha2-256), from its text or
@@ -228,6 +242,18 @@ function unixfsRoot(value: string | Uint8Array): CID | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** `m`, when there: [chain id, 20-byte contract, listing id], each checked. */
+function marketField(d: BDict): MarketRef | undefined {
+  const m = d.m;
+  if (m === undefined) return undefined;
+  const [chainId, contract, listingId] = Array.isArray(m) && m.length === 3 ? m : [];
+  const int = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
+  if (!int(chainId) || !(contract instanceof Uint8Array) || contract.length !== 20 || !int(listingId)) {
+    throw new RecordError('m must be [chain id, 20-byte contract, listing id] (chain id and listing id from 1)');
+  }
+  return { chainId: chainId as number, contract: `0x${hex(contract)}`, listingId: listingId as number };
 }
 
 function textField(d: BDict, k: string, max: number): string {

@@ -189,7 +189,7 @@ export class DhtRecords {
     const lists = await Promise.all(words.slice(0, 4).map((w) => this.lookup(recordKey('keyword_idx', w), signal)));
     const seen = new Set<string>();
     return lists.flat().filter((row) => {
-      const id = `${row.publisher} ${row.infoHash ?? row.infoHashV2}`;
+      const id = `${row.publisher} ${row.infoHash ?? row.infoHashV2}${row.market ? ` ${row.market.link}` : ''}`;
       if (seen.has(id)) return false;
       seen.add(id);
       const nameWords = keywordsOf(row.name);
@@ -253,7 +253,8 @@ export function magnetOfRow(r: Pick<SearchRow, 'infoHash' | 'infoHashV2' | 'name
 }
 
 function rowOf(r: VerifiedRecord, providers: string[]): SearchRow {
-  return { infoHash: r.infoHash, infoHashV2: r.infoHashV2, name: r.name, length: r.length, cids: r.cids, ...(r.unixfsCids.length > 0 ? { unixfsCids: r.unixfsCids } : {}), publisher: r.publisher, providers };
+  const market = r.market ? { ...r.market, link: `cascade://market/${r.market.chainId}/${r.market.contract}/${r.market.listingId}` } : undefined;
+  return { infoHash: r.infoHash, infoHashV2: r.infoHashV2, name: r.name, length: r.length, cids: r.cids, ...(r.unixfsCids.length > 0 ? { unixfsCids: r.unixfsCids } : {}), publisher: r.publisher, providers, ...(market ? { market } : {}) };
 }
 
 function text(v: unknown): string | undefined {

@@ -57,6 +57,8 @@ export interface ContentIds {
   readonly ipfs?: IpfsBlockSource;
   onPublished: OnPublished | undefined;
   search(query: string, signal?: AbortSignal): Promise<SearchRow[]>;
+  /** Files a statement of this node's on the DHT (a market listing's record, issue 62). */
+  publish?(s: TorrentStatement): Promise<PublishResult>;
   findContent(cid: string): Promise<FoundContent>;
   contentFile(t: TorrentHandle, cid: string): Promise<string | undefined>;
   close(): Promise<void>;
