@@ -40,7 +40,11 @@ test('with no node, every verb says in one line which service it cannot reach an
   writeFileSync(join(root, 'x.bin'), 'some bytes to register');
   assert.equal((await cascade(['create', join(root, 'x.bin'), '-o', torrent])).code, 0);
   const state = join(root, 'state');
-  const [rpcPort, redisPort, webPort] = [await closedPort(), await closedPort(), await closedPort()];
+  const [rpcPort, redisPort, webPort, s3Port, gatewayPort] = [await closedPort(), await closedPort(), await closedPort(), await closedPort(), await closedPort()];
+  // S3's credentials the standard way: present, so what fails is the endpoint.
+  process.env.AWS_ACCESS_KEY_ID = 'cascade';
+  process.env.AWS_SECRET_ACCESS_KEY = 'cascade-secret';
+  const UNIXFS = 'bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi';
   const rpc = `http://127.0.0.1:${rpcPort}/`;
   const chain = ['--chain-rpc', rpc, '--chain-contracts', contracts];
   const chainLine = `cascade: cannot reach the chain at ${rpc} (connection refused); start it or pass --chain-rpc`;
@@ -58,10 +62,17 @@ test('with no node, every verb says in one line which service it cannot reach an
     [['serve', '--http-port', '0', '--port', '0', '--tracker-port', '0', '--no-dht', '--no-chain', '--state-dir', state, '--database', pg], dbLine],
     [['tracker', '--http-port', '0', '--udp-port', '0', '--redis', `redis://127.0.0.1:${redisPort}`],
       `cascade: cannot reach Redis at redis://127.0.0.1:${redisPort} (connection refused); start it or pass --redis`],
+    // Issue 61's stores: an S3 endpoint (seed --storage) and an IPFS gateway (download <UnixFS CID>).
+    [['seed', torrent, '--storage', 's3://bucket/films', '--s3-endpoint', `http://127.0.0.1:${s3Port}/`, '--port', '0', '--no-dht', '--no-chain', '--state-dir', state],
+      `cascade: cannot reach the S3 endpoint at http://127.0.0.1:${s3Port}/ (connection refused); start it or pass --s3-endpoint`],
+    [['download', UNIXFS, '--ipfs-gateway', `http://127.0.0.1:${gatewayPort}/`, '-o', root, '--port', '0', '--no-dht', '--no-chain', '--state-dir', state],
+      `cascade: cannot reach the IPFS gateway at http://127.0.0.1:${gatewayPort}/ (connection refused); start it or pass --ipfs-gateway`],
     [['download', `http://127.0.0.1:${webPort}/x.torrent`, '-o', root, '--state-dir', state],
       `cascade: cannot reach the server at http://127.0.0.1:${webPort}/x.torrent (connection refused); check the URL, or download the .torrent and give its path`],
   ];
   const runs = await runAll(cases.map(([argv]) => argv));
+  // A download by UnixFS CID says first whom it asks (progress, not the error).
+  for (const r of runs) r.stderr = r.stderr.replace(/^asking 1 IPFS gateway for \S+\n/, '');
   cases.forEach(([argv, line], i) => oneLine(runs[i]!, argv, line));
   assert.doesNotMatch(runs.map((r) => r.stderr + r.stdout).join(''), /hunter2/, 'a password is never shown');
 

@@ -13,7 +13,7 @@ import type { DescribedSource } from '../download/source.ts';
 import { chainFor } from './chain-attach.ts';
 import { planDownload } from '../download/download-plan.ts';
 import { downloadPlainFile } from '../download/download-plain.ts';
-import { downloadFromGateways, type GatewayResult } from '../download/ipfs-download.ts';
+import { downloadFromGateways, gatewaysFailed, type GatewayResult } from '../download/ipfs-download.ts';
 import { isUnixfsCid } from '@cascade/content/cid';
 import { ensureOutputDir } from '../download/output-dir.ts';
 import { waitForStopSignal } from '../core/signals.ts';
@@ -114,11 +114,11 @@ export async function downloadCommand(inv: Invocation, out: Output): Promise<num
     try {
       return ipfsDone(await ipfs);
     } catch (err) {
-      throw new CliError(errorMessage(err));
+      throw gatewaysFailed(err) ?? new CliError(errorMessage(err), 1, { cause: err });
     }
   }
   // Settles only when the gateways gave the file: a failure there leaves the swarm to go on.
-  const ipfsWon = ipfs ? ipfs.then((r) => ({ ipfs: r }), (err: unknown) => (ipfsStop.signal.aborted || out.note(errorMessage(err)), new Promise<never>(() => {}))) : undefined;
+  const ipfsWon = ipfs ? ipfs.then((r) => ({ ipfs: r }), (err: unknown) => (ipfsStop.signal.aborted || out.note(gatewaysFailed(err)?.message ?? errorMessage(err)), new Promise<never>(() => {}))) : undefined;
   const stop = waitForStopSignal();
   // A one-shot download does not read its file back for content ids (issue 40): it computes them
   // only when it serves the file (--seed) or was asked for one (a download by content id).
@@ -153,7 +153,7 @@ export async function downloadCommand(inv: Invocation, out: Output): Promise<num
         try {
           return ipfsDone(await ipfs);
         } catch (e) {
-          throw new CliError(`${errorMessage(err)}; ${errorMessage(e)}`);
+          throw new CliError(`${errorMessage(err)}; ${(gatewaysFailed(e)?.message ?? errorMessage(e))}`, 1, { cause: e });
         }
       }
     } else described = plan.described;

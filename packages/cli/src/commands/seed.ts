@@ -55,7 +55,7 @@ export async function seedCommand(inv: Invocation, out: Output): Promise<number>
   try {
     const opts = { savePath: dir, ...(o.onion?.byDefault ? { privateDiscovery: true } : {}) };
     // The bucket is checked (it exists, the credentials reach it) before anything starts.
-    if (o.storage) await node.chooseStorage(bytes, o.storage).catch((err: unknown) => { throw new CliError(errorMessage(err)); });
+    if (o.storage) await node.chooseStorage(bytes, o.storage).catch((err: unknown) => { throw new CliError(errorMessage(err), 1, { cause: err }); });
     const where = o.storage ? `${o.storage.replace(/\/+$/, '')}/${described.name ?? ''}` : join(dir, described.name ?? '');
     // add() returns once the engine has checked what is on disk (resume data makes that quick).
     out.note(`checking ${where} …`);

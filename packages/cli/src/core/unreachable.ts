@@ -154,6 +154,7 @@ export function servicesOf(o: Options): Service[] {
   if (o.chain !== false && o.chain.rpcUrl !== undefined) services.push(optionService('the chain', o.chain.rpcUrl, '--chain-rpc'));
   if (o.chain !== false && o.chain.signer) services.push(optionService('the chain signer', o.chain.signer.url, '--chain-signer'));
   if (o.ipfsApi !== undefined) services.push(optionService('the IPFS API', o.ipfsApi, '--ipfs-api'));
+  if (o.s3Endpoint !== undefined) services.push(optionService('the S3 endpoint', o.s3Endpoint, '--s3-endpoint'));
   if (o.cluster && o.cluster.redis !== undefined) services.push(optionService('Redis', o.cluster.redis, '--redis'));
   if (o.llmUrl !== undefined) services.push(optionService('the language model', o.llmUrl, '--llm-url'));
   for (const d of o.directories) services.push(optionService('the onion directory', d, '--directory'));

@@ -25,6 +25,8 @@ export interface FileSink {
 export interface GatewayAttempt {
   gateway: string;
   error: string;
+  /** The error itself (a failed connection's code and address are in its causes). */
+  cause?: unknown;
 }
 
 export class GatewayFetchError extends Error {
@@ -52,7 +54,7 @@ export async function fetchFromGateways(
       return { gateway, ...got, attempts };
     } catch (err) {
       if (opts.signal?.aborted) throw err;
-      const a = { gateway, error: (err as Error).message };
+      const a = { gateway, error: (err as Error).message, cause: err };
       attempts.push(a);
       opts.onRefused?.(a);
       await sink.reset();

@@ -40,8 +40,8 @@ export class NodeError extends Error {
 
 /** Input that breaks a rule (was UsageError): the most common kind, so it has its own class. */
 export class InvalidInput extends NodeError {
-  constructor(message: string) {
-    super('invalid', message);
+  constructor(message: string, options?: ErrorOptions) {
+    super('invalid', message, options);
     this.name = 'InvalidInput';
   }
 }

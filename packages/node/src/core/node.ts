@@ -268,7 +268,7 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
    *  a malformed s3:// location, a missing bucket or refused credentials refuse the add. */
   async chooseStorage(source: TorrentSource, storage: string | undefined): Promise<void> {
     if (!this.storage && storage !== undefined && !/^(disk|file|local)$/i.test(storage.trim())) throw new InvalidInput('"storage": this node keeps data on its disk only');
-    await this.storage?.assign(source, storage).catch((err: unknown) => Promise.reject(new InvalidInput(`"storage": ${errorMessage(err)}`)));
+    await this.storage?.assign(source, storage).catch((err: unknown) => Promise.reject(new InvalidInput(`"storage": ${errorMessage(err)}`, { cause: err })));
   }
 
   /**
