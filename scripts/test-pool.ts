@@ -12,6 +12,7 @@
 // Each file's output is printed whole when it ends, so two files' lines never interleave.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { basename, join, relative } from 'node:path';
 
 export interface FileCost { wallMs: number; cpuMs: number }
@@ -27,6 +28,9 @@ export interface PoolOptions {
   maxRunning: number;
   maxBrowsers: number;
   env: NodeJS.ProcessEnv;
+  /** Also count what the machine is really doing (/proc/stat, every 2 s): on a machine that is busy
+   *  with something else, or when the figures are stale, fewer files start. */
+  measureLoad?: boolean;
 }
 
 export interface FileResult { file: string; status: number; tap: string; wallMs: number }
@@ -51,8 +55,10 @@ export function runPool(files: string[], o: PoolOptions): Promise<FileResult[]> 
   // light files admitted one after another could otherwise keep a heavy one waiting to the end.
   const HEAD_WAIT_MS = 15_000;
   let headWaiting: { file: string; since: number } | null = null;
+  const meter = o.measureLoad ? cpuMeter() : undefined;
   return new Promise((resolve) => {
-    const load = () => [...running.values()].reduce((s, c) => s + c, 0);
+    // The load is what the figures say the running files use, or what the machine measures, whichever is more.
+    const load = () => Math.max([...running.values()].reduce((s, c) => s + c, 0), meter?.busyCores() ?? 0);
     const browsers = () => [...running.keys()].filter(isBrowser).length;
     const fill = () => {
       for (let i = 0; i < todo.length && running.size < o.maxRunning; ) {
@@ -72,8 +78,16 @@ export function runPool(files: string[], o: PoolOptions): Promise<FileResult[]> 
         running.set(file, cores);
         start(file);
       }
-      if (running.size === 0 && todo.length === 0) resolve(results);
+      if (running.size === 0 && todo.length === 0) {
+        clearInterval(tick);
+        resolve(results);
+      }
     };
+    // Room may come from the machine growing quieter as well as from a file ending.
+    const tick = setInterval(() => {
+      meter?.sample();
+      fill();
+    }, 2000);
     const start = (file: string) => {
       const tap = join(o.tapDir, `${String(++n).padStart(3, '0')}-${basename(file)}.tap`);
       const [cmd, ...args] = o.command(file, tap);
@@ -98,6 +112,32 @@ export function runPool(files: string[], o: PoolOptions): Promise<FileResult[]> 
     };
     fill();
   });
+}
+
+/** Busy cores of the whole machine, from /proc/stat between samples (smoothed); undefined where there is none. */
+export function cpuMeter(): { sample(): void; busyCores(): number | undefined } {
+  const cores = availableParallelism();
+  const read = (): [number, number] | undefined => {
+    try {
+      const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+      const total = f.reduce((a, b) => a + b, 0);
+      return [total, f[3]! + (f[4] ?? 0)]; // idle + iowait
+    } catch {
+      return undefined;
+    }
+  };
+  let last = read();
+  let busy: number | undefined;
+  return {
+    sample() {
+      const now = read();
+      if (!now || !last || now[0] === last[0]) return;
+      const b = cores * (1 - (now[1] - last[1]) / (now[0] - last[0]));
+      busy = busy === undefined ? b : busy * 0.5 + b * 0.5;
+      last = now;
+    },
+    busyCores: () => busy,
+  };
 }
 
 /** The wall and CPU per file of the last full run(s): the committed figures, then this machine's. */

@@ -132,7 +132,7 @@ async function runAll(list: string[]): Promise<number> {
         command: (file, tap) => (isBrowserFile(file) ? ['ip', 'netns', 'exec', ns!, ...nodeTest(file, tap)] : nodeTest(file, tap)),
         tapDir: join(work, dir),
         costs: readCosts([join(import.meta.dirname, 'test-durations.tsv'), LOCAL_DURATIONS]),
-        cpuBudget: CPU_BUDGET, minRunning: Math.min(2, max), maxRunning: max, maxBrowsers: BROWSER_FILES,
+        cpuBudget: CPU_BUDGET, minRunning: Math.min(2, max), maxRunning: max, maxBrowsers: BROWSER_FILES, measureLoad: true,
         env: { ...env, CASCADE_TEST_HUNG_LIST: hungList },
       });
     };

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { coresOf, readCosts, runPool, tapCounts, type FileCost } from '../../scripts/test-pool.ts';
+import { availableParallelism } from 'node:os';
+import { coresOf, cpuMeter, readCosts, runPool, tapCounts, type FileCost } from '../../scripts/test-pool.ts';
 
 test('test pool: the budget, the bounds, longest first, browser files capped, statuses and TAP counts', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'cascade-pool-'));
@@ -71,4 +72,14 @@ test('test pool: figures without CPU keep the share of a core the committed figu
   assert.deepEqual(costs.get('b.test.ts'), { wallMs: 4000, cpuMs: 1000 });
   assert.deepEqual(costs.get('c.test.ts'), { wallMs: 5000, cpuMs: 2500 });
   assert.equal(coresOf({ wallMs: 1000, cpuMs: 5000 }), 2, 'no file is charged more than two cores');
+});
+
+test('test pool: the machine\'s busy cores, measured from /proc/stat', async () => {
+  const meter = cpuMeter();
+  assert.equal(meter.busyCores(), undefined, 'nothing measured before a second sample');
+  const end = Date.now() + 300;
+  while (Date.now() < end); // a core busy for 0.3 s
+  meter.sample();
+  const busy = meter.busyCores()!;
+  assert.ok(busy >= 0.5 && busy <= availableParallelism(), `this process kept about a core busy (${busy})`);
 });
