@@ -62,3 +62,36 @@ test('a SIGKILL halfway through a move leaves the data whole in the place the no
   assert.equal(d.state, 'seeding');
   assert.equal(d.verifiedPieces, d.pieceCount, 'nothing to download again');
 });
+
+test('a private share killed halfway through a move: its plaintext too is whole in exactly one place', { timeout: 180_000 }, async (t) => {
+  const rig = new Rig({ rate: 0 });
+  t.after(() => rig.dispose());
+  await rig.start();
+  // A share by link of 800 small files, made by the node itself: it keeps the plaintext (the
+  // sharer's original) beside the ciphertext, and moves it file by file before the ciphertext.
+  const form = new FormData();
+  form.append('encrypt', 'true');
+  for (let i = 0; i < 800; i++) form.append('file', new Blob([randomBytes(900 + (i % 5))]), `p${String(i).padStart(3, '0')}.bin`);
+  const share = await rig.json<{ infoHash: string }>('/api/torrents', { method: 'POST', body: form });
+  const detail = () => rig.json<{ state: string; savePath: string; name: string; files: { path: string; progress: number }[] }>(`/api/torrents/${share.infoHash}`);
+  let d = await detail();
+  const end = Date.now() + 60_000;
+  while (d.state !== 'seeding' && Date.now() < end) (await sleep(200), (d = await detail()));
+  const from = d.savePath;
+  const plainIn = (dir: string) => (existsSync(join(dir, d.name)) ? readdirSync(join(dir, d.name), { recursive: true }).filter((n) => String(n).endsWith('.bin')).length : 0);
+  assert.equal(plainIn(from), 800, `the plaintext is in ${from}/${d.name}`);
+
+  const to = join(rig.downloadDir, 'moved');
+  const moving = rig.api(`/api/torrents/${share.infoHash}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ savePath: to }) }).catch(() => undefined);
+  while (plainIn(to) < 30) await sleep(2);
+  await rig.kill();
+  await moving;
+  const split = plainIn(to);
+  assert.ok(split > 0 && split < 800, `the kill landed inside the move (${split} of 800 plaintext files moved)`);
+
+  await rig.start();
+  const after = await detail();
+  assert.ok(after.savePath === from || after.savePath === to, after.savePath);
+  const other = after.savePath === from ? to : from;
+  assert.deepEqual({ here: plainIn(after.savePath), there: plainIn(other) }, { here: 800, there: 0 }, `the plaintext where the node says (${after.savePath}), none left in ${other}`);
+});

@@ -170,6 +170,10 @@ export async function startNode(
   own = () => [...o.trackers, ...node.announceUrls(), ...node.ownTrackers()];
   storageFor = node.privateShares.storageFor;
   moveData = node.privateShares.moveData;
+  node.model.movesWith = (ih) => {
+    const root = node.privateShares.plaintextRoot(ih);
+    return root ? [root] : [];
+  };
   if (o.iceServers) node.fixedIceServers = o.iceServers;
   if (opts.reportListening !== false) {
     out.event('listening', { port: session.port });

@@ -30,11 +30,27 @@ function relativePaths(meta: Pick<Metainfo, 'name' | 'multiFile' | 'files'>): st
   return meta.files.filter((f) => !f.pad).map((f) => join(meta.name, ...f.path));
 }
 
+/** Every file below `from`/`root` (or `root` itself when it is one), relative to `from`. */
+async function filesUnder(from: string, root: string): Promise<string[]> {
+  const st = await lstat(join(from, root)).catch(() => undefined);
+  if (!st) return [];
+  if (!st.isDirectory()) return [root];
+  const entries = await readdir(join(from, root), { recursive: true, withFileTypes: true });
+  return entries.filter((e) => !e.isDirectory()).map((e) => join(e.parentPath, e.name).slice(from.length + 1));
+}
+
 /** Written (and fsynced: a power loss must not leave a moved file without its journal) before a
- *  move of `meta`'s files from `from` to `to` begins. */
-export async function beginMove(stateDir: string, infoHash: string, meta: Pick<Metainfo, 'name' | 'multiFile' | 'files'>, from: string, to: string): Promise<void> {
+ *  move of `meta`'s files from `from` to `to` begins. `alsoRoots`: more files or folders below the
+ *  save path that move with them (a private share's plaintext, which private-node moves first). */
+export async function beginMove(stateDir: string, infoHash: string, meta: Pick<Metainfo, 'name' | 'multiFile' | 'files'>, from: string, to: string, alsoRoots: readonly string[] = []): Promise<void> {
   await makeDirs(dirOf(stateDir));
-  const journal: Journal = { infoHash, from, to, files: relativePaths(meta) };
+  const files = relativePaths(meta);
+  for (const root of alsoRoots) files.push(...(await filesUnder(from, root)));
+  // A file already at the destination is someone else's (the move refuses it before touching
+  // anything): never named here, so an undo can never delete it.
+  const mine: string[] = [];
+  for (const rel of new Set(files)) if (!(await exists(join(to, rel)))) mine.push(rel);
+  const journal: Journal = { infoHash, from, to, files: mine };
   const tmp = `${fileOf(stateDir, infoHash)}.tmp`;
   const fd = openSync(tmp, 'w', 0o600);
   try {

@@ -206,6 +206,10 @@ export class NodeModel {
    *  own copy to a save path as the user gave it; how many were asked. Undefined on a single node. */
   forwardMove: ((infoHash: string, given: string) => Promise<number>) | undefined;
 
+  /** What else below the save path moves with a torrent's files (a private share's plaintext
+   *  root: node-start.ts), for the move's journal. */
+  movesWith: ((infoHash: string) => string[]) | undefined;
+
   /**
    * Applies a patch to a stored torrent: the data moved for a new savePath (first: a failed move
    * changes nothing), then the stored options, then the limits in the engine.
@@ -223,7 +227,7 @@ export class NodeModel {
       // Journalled until the new path is stored: a crash in between is undone at the next start
       // (files/move-journal.ts), so the data is never half here, half there.
       const meta = t.metainfo;
-      if (meta) await beginMove(this.#db.stateDir, infoHash, meta, rec.savePath, savePath);
+      if (meta) await beginMove(this.#db.stateDir, infoHash, meta, rec.savePath, savePath, this.movesWith?.(infoHash) ?? []);
       try {
         await t.move(savePath);
       } catch (err) {
