@@ -36,6 +36,4 @@ export { addResult, addSource, addTorrentBytes, addUri } from './src/sources/add
 export type { AddOptions, AddResult } from './src/sources/add-source.ts';
 export { PlainDownloads, plainOrTorrent } from './src/sources/direct-downloads.ts';
 export { MAX_TORRENT_FILE, fetchCapped, fetchTorrentFile } from './src/sources/fetch-torrent.ts';
-export { UrlRefused, resolveAllowed } from './src/sources/url-guard.ts';
-export { privateTorrentUrlsFor } from './src/sources/torrent-url-guard.ts';
-export type { PrivateAllowance } from './src/sources/url-guard.ts';
+export { UrlRefused, resolveAllowed, privateTorrentUrlsFor, type PrivateAllowance } from '@cascade/sources/guarded';

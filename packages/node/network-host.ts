@@ -3,7 +3,7 @@
 // above the node) takes of the node beyond its main entry: the seam it plugs into (startNode's
 // NetworkPlugin and the parts the node keeps, core/node-network.ts), the port mapping modes and the
 // private-address rule. As light as the main entry: a `cascade download` loads it.
-export { isPrivateAddress } from './src/sources/url-guard.ts';
+export { isPrivateAddress } from '@cascade/sources/guarded';
 export { PORT_MAPPING_SETTINGS, type PortMappingSetting } from './src/model/settings.ts';
 export type { NetworkPlugin } from './src/core/node-start.ts';
 export type { NodeNetworkProbe, NodePortMapping, NodePrivateDiscovery } from './src/core/node-network.ts';

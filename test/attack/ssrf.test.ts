@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createTorrent } from '../../packages/engine/index.ts';
-import { isPrivateAddress } from '../../packages/node/src/sources/url-guard.ts';
+import { isPrivateAddress } from '@cascade/sources/guarded';
 import { startTestServer } from '../../packages/http/test/server-helpers.ts';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -4,7 +4,7 @@
 // Prints {"peerIdHex", "port"} once the torrent is added; ends with stdin.
 import { readFileSync } from 'node:fs';
 import { Session } from '@cascade/engine';
-import { torrentUrlGuard } from '../src/sources/torrent-url-guard.ts';
+import { torrentUrlGuard } from '@cascade/sources/guarded';
 
 const [file, dir] = process.argv.slice(2) as [string, string];
 const s = await Session.create({ dht: false, webrtc: false, urlGuard: torrentUrlGuard({ allowPrivate: true, exempt: () => [] }) });

@@ -2,7 +2,7 @@
 // discovery, LSD and port mapping are the network plug-in's (startNode's `network`: @cascade/node-network).
 
 import type { IceServer } from '../model/ice-servers.ts';
-import type { PrivateAllowance } from '../sources/url-guard.ts';
+import type { PrivateAllowance } from '@cascade/sources/guarded';
 import type { QueueOptions } from '../queue/manager.ts';
 import type { SessionOptions } from './engine.ts';
 
@@ -35,7 +35,7 @@ export interface NodeOptions {
   queue?: QueueOptions | undefined;
   /** Where URLs inside torrents and magnets (web seeds, trackers) may lead: omitted or true =
    *  anywhere (seed, download); otherwise public addresses only, less what the allowance exempts
-   *  (sources/torrent-url-guard.ts). The node's own and --tracker URLs are never checked. */
+   *  (@cascade/sources/guarded). The node's own and --tracker URLs are never checked. */
   privateTorrentUrls?: PrivateAllowance | undefined;
   /** The engine's connection limits (docs/security.md, "Hostile peers"); omitted ones keep their defaults. */
   connectionLimits?: ConnectionLimits | undefined;

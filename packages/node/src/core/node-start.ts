@@ -4,7 +4,7 @@
 import { StateDB } from '../state/state-db.ts';
 import { stateOpenOptions } from '../state/member-id.ts';
 import { holdAsSingleNode, type DatabaseLease } from '../state/database-lease.ts';
-import { torrentUrlGuard } from '../sources/torrent-url-guard.ts';
+import { torrentUrlGuard } from '@cascade/sources/guarded';
 import { connectControl } from './control.ts';
 import { loadEngine, type SessionHandle, type SessionOptions } from './engine.ts';
 import { NodeError, errorMessage } from './errors.ts';

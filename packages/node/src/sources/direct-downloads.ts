@@ -5,13 +5,11 @@
 // FTP host is resolved and checked and then dialled by that address.
 
 import { dirname } from 'node:path';
-import { Readable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
-import { PlainDownload, openRangeSource, type RangeSource, type PlainSourceStats } from '@cascade/sources';
-import { ftpRangeRead, ftpSize } from '@cascade/sources/ftp';
+import { PlainDownload, type PlainSourceStats } from '@cascade/sources';
+import { guardedFetch, guardedSource, type PrivateAllowance } from '@cascade/sources/guarded';
 import { parseTorrent } from '@cascade/engine';
-import { fetchTorrentFile, guardedRequest, MAX_REDIRECTS, MAX_TORRENT_FILE } from './fetch-torrent.ts';
-import { resolveAllowed, type PrivateAllowance } from './url-guard.ts';
+import { fetchTorrentFile, MAX_TORRENT_FILE } from './fetch-torrent.ts';
 import { errorMessage } from '../core/errors.ts';
 import type { PlainDownloadView } from '@cascade/shapes';
 
@@ -22,49 +20,6 @@ interface Job {
   view: PlainJobView;
   dl: PlainDownload;
   abort: AbortController;
-}
-
-/** `fetch` over the guard: every hop's address checked and pinned, at most MAX_REDIRECTS hops. */
-/** family: connect over that address family only (a dual-stack node's tracker announces). */
-export function guardedFetch(allowPrivate: PrivateAllowance, localAddress?: string, family?: 4 | 6): typeof fetch {
-  return (async (input: string | URL | Request, init?: RequestInit) => {
-    let url = new URL(input instanceof Request ? input.url : input);
-    const headers: Record<string, string> = {};
-    new Headers(init?.headers).forEach((v, k) => (headers[k] = v));
-    const signal = init?.signal ?? AbortSignal.timeout(60_000);
-    for (let hop = 0; ; hop++) {
-      const res = await guardedRequest(url, allowPrivate, signal, headers, init?.method ?? 'GET', localAddress, family);
-      const location = res.headers.location;
-      if (res.statusCode! >= 300 && res.statusCode! < 400 && location && hop < MAX_REDIRECTS) {
-        res.resume();
-        url = new URL(location, url);
-        continue;
-      }
-      const h = new Headers();
-      for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) h.set(k, Array.isArray(v) ? v.join(', ') : v);
-      const bodyless = init?.method === 'HEAD' || res.statusCode === 204 || res.statusCode === 304;
-      if (bodyless) res.resume();
-      return new Response(bodyless ? null : (Readable.toWeb(res) as ReadableStream), { status: res.statusCode!, headers: h });
-    }
-  }) as typeof fetch;
-}
-
-/** A range source whose connections only reach addresses the guard allows. */
-export function guardedSource(url: string, allowPrivate: PrivateAllowance): RangeSource {
-  const u = new URL(url);
-  if (u.protocol !== 'ftp:') return openRangeSource(url, guardedFetch(allowPrivate));
-  // basic-ftp dials the host we give it, and its passive data connections go to that same address.
-  const pinned = async (): Promise<string> => {
-    const { address, family } = await resolveAllowed(u, allowPrivate);
-    const copy = new URL(url);
-    copy.hostname = family === 6 ? `[${address}]` : address;
-    return copy.href;
-  };
-  return {
-    url,
-    probe: async (signal) => ({ length: await ftpSize(await pinned(), signal) }),
-    read: async (_url, start, end, signal) => ftpRangeRead(await pinned(), start, end, signal),
-  };
 }
 
 export class PlainDownloads {

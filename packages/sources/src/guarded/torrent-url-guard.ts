@@ -12,8 +12,8 @@
 //
 // Never checked: the hosts of the node's own trackers and of the ones its user gave (--tracker),
 // which every torrent gets from the node, not from the torrent.
-import type { UrlGuard } from '../core/engine.ts';
-import { guardedFetch } from './direct-downloads.ts';
+import type { UrlGuard } from '@cascade/engine';
+import { guardedFetch } from './guarded-fetch.ts';
 import { isPrivateAddress, resolveAllowed, type PrivateAllowance } from './url-guard.ts';
 import { isIP } from 'node:net';
 
