@@ -53,6 +53,7 @@ console.log(formatTable(result.verdict));
 console.log(`\nevent-loop delay p99: max ${result.verdict.eldMaxMs.toFixed(1)} ms over the samples, their 99th percentile ${result.verdict.eldP99OfSamplesMs.toFixed(1)} ms`);
 console.log(`actions: ${JSON.stringify(result.actions)}`);
 console.log(`clients: ${JSON.stringify(result.counts)}`);
+if (result.verdict.notes.length > 0) console.log(`grew within a documented bound (docs/retention.md):\n  ${result.verdict.notes.join('\n  ')}`);
 console.log(`errors: ${result.errors.length}${result.errors.length ? `\n  ${result.errors.slice(0, 30).join('\n  ')}` : ''}`);
 if (values.json) writeFileSync(values.json, JSON.stringify(result, null, 1));
 const failures = [...result.lost, ...result.verdict.failures];
