@@ -23,12 +23,16 @@ export interface HeldReceipt {
   paidBytes: bigint;
 }
 
+/** How often a running node looks for expired held receipts (at most, on the next receipt held). */
+const FORGET_EVERY_MS = 3_600_000;
+
 export class ReceiptStore {
   readonly #store: Store;
   readonly #memberId: string;
   readonly #sent = new Map<string, number>();
   readonly #held = new Map<string, HeldReceipt>();
   #loaded = false;
+  #lastForget = 0;
   /** Resolves once the receipts are read (the old file copied first); a failure is passed to onError
    *  and leaves the view empty (writes then fail on their own, and nothing is acknowledged). */
   readonly ready: Promise<void>;
@@ -53,6 +57,24 @@ export class ReceiptStore {
       const h = fromRow(row);
       this.#held.set(`${h.infoHash} ${h.downloader}`, h);
     }
+    await this.forgetExpired();
+  }
+
+  /**
+   * Retention (docs/retention.md): a held receipt past its expiry is worth nothing — the pool refuses
+   * it, claimed or not — so it is forgotten, in the state and here. Done at start and at most hourly
+   * as receipts arrive; before, every (torrent, downloader) that ever signed one stayed forever.
+   */
+  async forgetExpired(nowSeconds = BigInt(Math.floor(Date.now() / 1000))): Promise<number> {
+    this.#lastForget = Date.now();
+    let n = 0;
+    for (const [key, h] of [...this.#held]) {
+      if (h.expiry >= nowSeconds) continue;
+      await this.#store.run('DELETE FROM receipts_held WHERE member_id = ? AND info_hash = ? AND downloader = ? AND expiry = ?', [this.#memberId, h.infoHash, h.downloader, h.expiry.toString()]);
+      if (this.#held.get(key) === h) this.#held.delete(key);
+      n++;
+    }
+    return n;
   }
 
   sent(infoHash: string, seeder: string): number {
@@ -81,6 +103,7 @@ export class ReceiptStore {
       [this.#memberId, r.infoHash, r.downloader, r.seeder, r.cumulativeBytes.toString(), r.expiry.toString(), r.chainId.toString(), r.pool, r.signature, Date.now()],
     );
     const key = `${r.infoHash} ${r.downloader}`;
+    if (Date.now() - this.#lastForget > FORGET_EVERY_MS) void this.forgetExpired().catch(() => {});
     // The stored row keeps what was paid (the upsert leaves `paid` alone).
     this.#held.set(key, { ...r, paidBytes: this.#held.get(key)?.paidBytes ?? 0n });
   }

@@ -2,7 +2,7 @@
 // store-engines.ts: the embedded SQLite file and a real PostgreSQL server): receipts sent and held
 // read back by a new store, what the pool paid kept across a newer receipt, each member's own
 // (schema 19); a state directory with the old chain/receipts.db opens with every receipt it held,
-// and the old file is not read again.
+// and the old file is not read again; an expired held receipt is forgotten.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -47,6 +47,25 @@ async function receiptCases(t: TestContext, open: Open): Promise<void> {
     // Copies: a caller changing one changes nothing kept.
     again.allHeld()[0]!.paidBytes = 99n;
     assert.equal(again.held(IH, '0xd0')!.paidBytes, 0n);
+  });
+
+  await t.test('receipts (receipt-store.ts): a held receipt past its expiry is forgotten at start and as receipts arrive (docs/retention.md)', async (t) => {
+    const store = await open(t);
+    const state = { store, stateDir: stateDir(t) };
+    const r = new ReceiptStore(state);
+    await r.ready;
+    const now = BigInt(Math.floor(Date.now() / 1000));
+    await r.hold({ ...receipt('0xe1', 5n), expiry: now - 10n });
+    await r.hold({ ...receipt('0xe2', 6n), expiry: now + 3600n });
+    await r.setPaid(IH, '0xe1', 5n); // claimed, then expired: nothing left to do with it
+    const rows = async () => (await store.all<{ downloader: string }>('SELECT downloader FROM receipts_held ORDER BY downloader')).map((x) => x.downloader);
+    assert.deepEqual(await rows(), ['0xe1', '0xe2']);
+    const again = new ReceiptStore(state);
+    await again.ready;
+    assert.deepEqual(await rows(), ['0xe2'], 'the expired one is gone from the state');
+    assert.deepEqual(again.allHeld().map((h) => h.downloader), ['0xe2'], 'and from memory');
+    assert.equal(await again.forgetExpired(now + 7200n), 1, 'the other once it expires');
+    assert.deepEqual(again.allHeld(), []);
   });
 
   await t.test('receipts (receipt-store.ts): the old chain/receipts.db is copied once, then never read', async (t) => {
