@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import dgram from 'node:dgram';
 import { createPublicClient, encodeFunctionData, http, toHex, type Address, type Hex } from 'viem';
 import { cascadeMarket, cascadeToken, deployWithKey, startAnvil } from '@cascade/chain';
 import { generateIdentity } from '@cascade/identity';
@@ -30,7 +31,15 @@ test('market: A sells, B buys from the CLI, A delivers, B opens and downloads fr
   const file = join(root, 'contracts.json');
   writeFileSync(file, JSON.stringify(contracts));
   const chainArgs = ['--chain-rpc', anvil.rpcUrl, '--chain-contracts', file];
-  const [a, b, c] = await Promise.all(['a', 'b', 'c'].map((n) => startServe(t, { args: [...chainArgs, '--download-dir', join(root, `${n}-dl`)] })));
+  // One DHT among the three (C first, bootstrapped from a socket that never answers): the listing's
+  // record is found by the torrent search.
+  const silent = dgram.createSocket('udp4');
+  await new Promise<void>((r) => silent.bind(0, '127.0.0.1', r));
+  t.after(() => silent.close());
+  const serve = (n: string, bootstrap: string) => startServe(t, { dhtBootstrap: [bootstrap], args: [...chainArgs, '--host', '127.0.0.1', '--download-dir', join(root, `${n}-dl`)] });
+  const c = await serve('c', `127.0.0.1:${silent.address().port}`);
+  const cDht = `127.0.0.1:${((await (await c.api('/api/health')).json()) as { ports: { dht: number } }).ports.dht}`;
+  const [a, b] = await Promise.all([serve('a', cDht), serve('b', cDht)]);
   const rpc = (method: string, params: unknown[]) => fetch(anvil.rpcUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) }).then((r) => r.json() as Promise<{ result: unknown }>);
   const ids = await Promise.all([a, b, c].map(async (n) => (await (await n.api('/api/identity')).json()) as { did: string; address: Address }));
   const [aId, bId, cId] = ids as [{ did: string; address: Address }, { did: string; address: Address }, { did: string; address: Address }];
@@ -81,6 +90,15 @@ test('market: A sells, B buys from the CLI, A delivers, B opens and downloads fr
   const shown = (await b.run(['market', 'list'])).stdout;
   assert.match(shown, /^ {5}cascade:\/\/market\/31337\/0x[0-9a-f]{40}\/1$/m);
   assert.match(shown, /^ {2}1 {2}Concert \(391 KiB\) {2}5 SEED, 5% royalty {2}0 sold/m);
+  // Discovery: B's torrent search finds the listing's signed DHT record, with its link.
+  const found = await until('B to find the listing by a word of its name', async () => {
+    const r = await b.run(['search', 'concert', '--json']);
+    const rows = (r.code === 0 ? JSON.parse(r.stdout) : []) as { publisher: string; market?: { link: string; listingId: number } }[];
+    return rows.find((x) => x.market) ?? undefined;
+  }, 60_000);
+  assert.deepEqual([found.publisher, found.market!.listingId], [aId.did, 1]);
+  assert.match(found.market!.link, /^cascade:\/\/market\/31337\/0x[0-9a-f]{40}\/1$/);
+  assert.match((await b.run(['search', 'concert'])).stdout, /for sale {2}cascade:\/\/market\/31337\/0x[0-9a-f]{40}\/1 {2}\(cascade market buy 1\)/);
   // A's copy paused: what B downloads comes from C.
   assert.equal((await post(a, `/api/torrents/${ih}/pause`)).status < 300, true);
 

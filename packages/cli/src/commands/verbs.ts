@@ -176,6 +176,8 @@ function renderSearchRows(rows: SearchRow[]): string {
         ...r.cids.map((c) => `  cid ${c}`),
         `  publisher ${r.publisher}`,
         `  providers ${r.providers.length > 0 ? r.providers.join(', ') : '-'}`,
+        // A market listing's record (issue 62): where access is sold.
+        ...(r.market ? [`  for sale  ${r.market.link}  (cascade market buy ${r.market.listingId})`] : []),
       ].join('\n'),
     )
     .join('\n');

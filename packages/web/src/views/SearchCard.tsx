@@ -54,7 +54,7 @@ export function SearchCard({ onAdd, busy }: { onAdd: (magnet: string) => void; b
       {rows && rows.length > 0 && (
         <ul className="search-results">
           {rows.map((r) => (
-            <li key={`${r.publisher} ${r.infoHash ?? r.infoHashV2}`} className="search-result" data-testid="dht-search-result">
+            <li key={`${r.publisher} ${r.infoHash ?? r.infoHashV2} ${r.market?.link ?? ''}`} className="search-result" data-testid="dht-search-result">
               <div className="search-main">
                 <div className="file-name" title={r.name}>{r.name}</div>
                 <div className="muted small">
@@ -64,10 +64,16 @@ export function SearchCard({ onAdd, busy }: { onAdd: (magnet: string) => void; b
                 {r.cids.map((c) => (
                   <div key={c} className="mono small muted search-cid" title="Content id of a file">{c}</div>
                 ))}
+                {/* A market listing's record (issue 62): access is sold; the link names its chain and contract. */}
+                {r.market && <div className="mono small muted" data-testid="dht-search-market">For sale: {r.market.link}</div>}
               </div>
-              <button type="button" className="btn btn-primary" disabled={busy} onClick={() => onAdd(magnetOf(r))} data-testid="dht-search-add">
-                Add
-              </button>
+              {r.market ? (
+                <a className="btn btn-primary" href={`#/market/${r.market.listingId}`} data-testid="dht-search-listing">See the listing</a>
+              ) : (
+                <button type="button" className="btn btn-primary" disabled={busy} onClick={() => onAdd(magnetOf(r))} data-testid="dht-search-add">
+                  Add
+                </button>
+              )}
             </li>
           ))}
         </ul>
