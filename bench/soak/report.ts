@@ -54,6 +54,7 @@ export const BOUNDED_TABLES: Record<string, string> = {
   'rows.peers': 'idle 30 days (bans 90), at most 10,000',
   'rows.identity_ledger': 'clean and idle 180 days, at most 10,000',
   'rows.dht_blames': 'kept 90 days',
+  'rows.receipts_held': 'forgotten once expired (30 days by default)',
   'rows.rss_items': 'the newest 200 per feed (maxItemsPerFeed)',
   'rows.compat_sessions': 'idle 1 hour, at most 256 (qBittorrent web_ui_session_timeout)',
   'rows.sessions': 'expire after 30 days, at most 50,000',
