@@ -95,3 +95,44 @@ test('a private share killed halfway through a move: its plaintext too is whole 
   const other = after.savePath === from ? to : from;
   assert.deepEqual({ here: plainIn(after.savePath), there: plainIn(other) }, { here: 800, there: 0 }, `the plaintext where the node says (${after.savePath}), none left in ${other}`);
 });
+
+test('a SIGKILL halfway through a rename of a folder: the files keep the names the node has for them', { timeout: 180_000 }, async (t) => {
+  const rig = new Rig({ rate: 0 });
+  t.after(() => rig.dispose());
+  const save = join(rig.downloadDir, 'r');
+  mkdirSync(join(save, 'many', 'd'), { recursive: true });
+  for (let i = 0; i < FILES; i++) writeFileSync(join(save, 'many', 'd', `f${String(i).padStart(4, '0')}.bin`), randomBytes(1500 + (i % 7)));
+  const made = await createTorrent(join(save, 'many'), { pieceLength: 16384 });
+  const ih = made.metainfo.infoHashHex;
+  await rig.start();
+  const form = new FormData();
+  form.append('savePath', save);
+  form.append('torrent', new Blob([Buffer.from(made.torrent)]), 'many.torrent');
+  await rig.json('/api/torrents', { method: 'POST', body: form });
+  const detail = () => rig.json<{ state: string; verifiedPieces: number; pieceCount: number; files: { path: string }[] }>(`/api/torrents/${ih}`);
+  const end = Date.now() + 60_000;
+  while ((await detail()).state !== 'seeding') (assert.ok(Date.now() < end, 'seeding'), await sleep(200));
+
+  // qBittorrent's renameFolder, as a remote would: every file below d/ is renamed, one by one.
+  const login = await rig.api('/api/v2/auth/login', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `username=a&password=${rig.token}` });
+  const sid = /SID=[^;]+/.exec(login.headers.get('set-cookie') ?? '')![0];
+  const renaming = rig.api('/api/v2/torrents/renameFolder', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: sid }, body: `hash=${ih}&oldPath=many/d&newPath=many/e` }).catch(() => undefined);
+  const renamed = () => (existsSync(join(save, 'many', 'e')) ? readdirSync(join(save, 'many', 'e')).length : 0);
+  while (renamed() < 50) await sleep(2);
+  await rig.kill();
+  await renaming;
+  assert.ok(renamed() > 0 && renamed() < FILES, `the kill landed inside the rename (${renamed()} of ${FILES})`);
+
+  await rig.start();
+  let d = await detail();
+  const until = Date.now() + 60_000;
+  while (d.state !== 'seeding' && Date.now() < until) (await sleep(200), (d = await detail()));
+  const dirs = new Set(d.files.map((f) => f.path.split('/')[0]));
+  assert.equal(dirs.size, 1, `one name for the folder: ${[...dirs].join(', ')}`);
+  const [kept] = [...dirs];
+  const other = kept === 'd' ? 'e' : 'd';
+  const count = (n: string) => (existsSync(join(save, 'many', n)) ? readdirSync(join(save, 'many', n)).length : 0);
+  assert.deepEqual({ [kept!]: count(kept!), [other]: count(other) }, { [kept!]: FILES, [other]: 0 }, 'every file under the name the node has');
+  assert.equal(d.state, 'seeding');
+  assert.equal(d.verifiedPieces, d.pieceCount, 'nothing to download again');
+});

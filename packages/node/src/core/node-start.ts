@@ -125,7 +125,7 @@ export async function startNode(
     throw err;
   }
   // Moves a crash cut short are put back before any torrent looks for its files.
-  for (const line of await undoUnfinishedMoves(o.stateDir, (ih) => db.records.get(ih)?.savePath)) out.note(line);
+  for (const line of await undoUnfinishedMoves(o.stateDir, (ih) => db.records.get(ih))) out.note(line);
   useNativeSignatures();
   const identified = new IdentifiedPeers(out, db);
   // The node's own trackers are known once it exists (a server sets announceUrls after the start).

@@ -7,8 +7,8 @@
 // torrent is still recorded at the old folder is undone (its files put back: the move was never
 // acknowledged), one whose torrent is recorded at the new folder is only dropped (it finished).
 
-import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
-import { lstat, readFile, readdir, rename, rm, rmdir } from 'node:fs/promises';
+import { closeSync, fsyncSync, linkSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { lstat, readFile, readdir, rm, rmdir } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import { makeDirs } from '@cascade/engine/make-dirs';
 import { moveFiles } from '@cascade/engine/move-files';
@@ -20,10 +20,22 @@ interface Journal {
   to: string;
   /** Each file's path below the save path (the torrent's folder first, for a folder). */
   files: string[];
+  /** A rename (from = to): each file's new path below the save path, by its index in `files`, and
+   *  the names the record holds once the rename is stored (TorrentRecord.renamedFiles). */
+  renamedTo?: string[];
+  renames?: Record<number, string[]>;
+}
+
+/** Where the state puts a torrent now (undefined: removed). */
+export interface RecordedAs {
+  savePath: string;
+  renamedFiles: Record<number, string[]> | null;
 }
 
 const dirOf = (stateDir: string) => join(stateDir, 'moves');
-const fileOf = (stateDir: string, infoHash: string) => join(dirOf(stateDir), `${infoHash}.json`);
+/** A move's and a rename's journals apart: one refused because the other is under way must not
+ *  remove the other's. */
+const fileOf = (stateDir: string, infoHash: string, kind: 'move' | 'rename' = 'move') => join(dirOf(stateDir), `${infoHash}${kind === 'rename' ? '.rename' : ''}.json`);
 
 function relativePaths(meta: Pick<Metainfo, 'name' | 'multiFile' | 'files'>): string[] {
   if (!meta.multiFile) return [meta.name];
@@ -51,7 +63,30 @@ export async function beginMove(stateDir: string, infoHash: string, meta: Pick<M
   const mine: string[] = [];
   for (const rel of new Set(files)) if (!(await exists(join(to, rel)))) mine.push(rel);
   const journal: Journal = { infoHash, from, to, files: mine };
-  const tmp = `${fileOf(stateDir, infoHash)}.tmp`;
+  writeJournal(fileOf(stateDir, infoHash), journal);
+}
+
+/** Written before a rename of files in place (torrent-edits.ts): `renames` by file index, as
+ *  the record will hold them once stored; `meta` the torrent's files as they are named now. */
+export async function beginRename(stateDir: string, infoHash: string, meta: Pick<Metainfo, 'name' | 'multiFile' | 'files'>, savePath: string, renames: Record<number, string[]>, stored: Record<number, string[]>): Promise<void> {
+  await makeDirs(dirOf(stateDir));
+  const files: string[] = [];
+  const renamedTo: string[] = [];
+  for (const [i, to] of Object.entries(renames)) {
+    const f = meta.files[Number(i)];
+    if (!f || f.pad) continue;
+    files.push(meta.multiFile ? join(meta.name, ...f.path) : meta.name);
+    renamedTo.push(meta.multiFile ? join(meta.name, ...to) : join(...to));
+  }
+  const journal: Journal = { infoHash, from: savePath, to: savePath, files, renamedTo, renames: stored };
+  writeJournal(fileOf(stateDir, infoHash, 'rename'), journal);
+}
+
+/** Written whole and fsynced under a temporary name, then linked into place only when none is
+ *  there: a second move (or rename) of the same torrent while one runs is refused here, before it
+ *  could overwrite the running one's journal. */
+function writeJournal(path: string, journal: Journal): void {
+  const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   const fd = openSync(tmp, 'w', 0o600);
   try {
     writeSync(fd, JSON.stringify(journal));
@@ -59,12 +94,24 @@ export async function beginMove(stateDir: string, infoHash: string, meta: Pick<M
   } finally {
     closeSync(fd);
   }
-  await rename(tmp, fileOf(stateDir, infoHash));
+  try {
+    linkSync(tmp, path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new Error('a move or rename of this torrent is already under way');
+    throw err;
+  } finally {
+    unlinkSync(tmp);
+  }
+}
+
+/** The rename's names are the record's (it was stored). */
+function renameStored(j: Journal, rec: RecordedAs): boolean {
+  return Object.entries(j.renames ?? {}).every(([i, to]) => JSON.stringify(rec.renamedFiles?.[Number(i)]) === JSON.stringify(to));
 }
 
 /** The move is over (done and stored, or failed and put back by the engine). */
-export async function endMove(stateDir: string, infoHash: string): Promise<void> {
-  await rm(fileOf(stateDir, infoHash), { force: true });
+export async function endMove(stateDir: string, infoHash: string, kind: 'move' | 'rename' = 'move'): Promise<void> {
+  await rm(fileOf(stateDir, infoHash, kind), { force: true });
 }
 
 async function exists(p: string): Promise<boolean> {
@@ -75,7 +122,7 @@ async function exists(p: string): Promise<boolean> {
  * At start, before the torrents load: undoes each move a crash cut short. `recordedAt` says where
  * the state puts a torrent now (undefined: removed). Returns a line per journal handled, for the log.
  */
-export async function undoUnfinishedMoves(stateDir: string, recordedAt: (infoHash: string) => string | undefined): Promise<string[]> {
+export async function undoUnfinishedMoves(stateDir: string, recorded: (infoHash: string) => RecordedAs | undefined): Promise<string[]> {
   let names: string[];
   try {
     names = (await readdir(dirOf(stateDir))).filter((n) => n.endsWith('.json'));
@@ -92,10 +139,11 @@ export async function undoUnfinishedMoves(stateDir: string, recordedAt: (infoHas
       await rm(path, { force: true });
       continue;
     }
-    if (recordedAt(j.infoHash) === j.from) {
+    const rec = recorded(j.infoHash);
+    if (rec && (j.renamedTo ? !renameStored(j, rec) : rec.savePath === j.from)) {
       const back: [string, string][] = [];
-      for (const rel of j.files) {
-        const [src, dst] = [join(j.from, rel), join(j.to, rel)];
+      for (const [k, rel] of j.files.entries()) {
+        const [src, dst] = [join(j.from, rel), join(j.to, j.renamedTo?.[k] ?? rel)];
         const [atOld, atNew] = [await exists(src), await exists(dst)];
         // Both: a copy across file systems was cut short (sources go only once every copy is made).
         if (atOld && atNew) await rm(dst, { force: true });
@@ -103,11 +151,11 @@ export async function undoUnfinishedMoves(stateDir: string, recordedAt: (infoHas
       }
       try {
         await moveFiles(back, j.from, async () => {});
-        notes.push(`a move of ${j.infoHash} to ${j.to} was cut short: its ${back.length} moved files are back in ${j.from}`);
+        notes.push(`a ${j.renamedTo ? 'rename of files' : 'move'} of ${j.infoHash}${j.renamedTo ? '' : ` to ${j.to}`} was cut short: its ${back.length} files are back ${j.renamedTo ? 'under their old names' : `in ${j.from}`}`);
       } catch (err) {
         notes.push(`a move of ${j.infoHash} to ${j.to} was cut short and could not be undone (${(err as Error).message}); files may be in both folders`);
       }
-      await pruneEmpty(j.to, j.files);
+      await pruneEmpty(j.to, j.renamedTo ?? j.files);
     }
     await rm(path, { force: true });
   }

@@ -7,6 +7,7 @@
 import type { NodeCore } from '../core/node-parts.ts';
 import type { TorrentHandle } from '../core/engine.ts';
 import { NodeError, conflict, errorMessage, invalid } from '../core/errors.ts';
+import { beginRename, endMove } from './move-journal.ts';
 
 type EditNode = Pick<NodeCore, 'db'>;
 
@@ -37,12 +38,21 @@ function components(p: unknown, what: string): string[] {
 
 async function applyRenames(node: EditNode, t: TorrentHandle, renames: Record<number, string[]>): Promise<void> {
   if (!t.rename) throw conflict('this torrent cannot rename its files');
+  // Journalled until the new names are stored, as a move is (move-journal.ts): a crash in between
+  // puts the old names back at the next start, where the record still has them.
+  const meta = t.metainfo;
+  const stateDir = node.db.stateDir;
+  if (meta) await beginRename(stateDir, t.infoHashHex, meta, t.savePath, renames, { ...(t.renamedFiles?.() ?? {}), ...renames }).catch((err: unknown) => {
+    throw conflict(errorMessage(err));
+  });
   try {
     await t.rename(renames);
   } catch (err) {
+    await endMove(stateDir, t.infoHashHex, 'rename');
     throw conflict(errorMessage(err));
   }
   await node.db.records.setEdits(t.infoHashHex, { renamedFiles: t.renamedFiles?.() ?? null });
+  await endMove(stateDir, t.infoHashHex, 'rename');
 }
 
 /**

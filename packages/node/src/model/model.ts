@@ -227,7 +227,11 @@ export class NodeModel {
       // Journalled until the new path is stored: a crash in between is undone at the next start
       // (files/move-journal.ts), so the data is never half here, half there.
       const meta = t.metainfo;
-      if (meta) await beginMove(this.#db.stateDir, infoHash, meta, rec.savePath, savePath, this.movesWith?.(infoHash) ?? []);
+      if (meta) {
+        await beginMove(this.#db.stateDir, infoHash, meta, rec.savePath, savePath, this.movesWith?.(infoHash) ?? []).catch((err: unknown) => {
+          throw new NodeError('failed', `moving the data failed; it stays where it was: ${errorMessage(err)}`);
+        });
+      }
       try {
         await t.move(savePath);
       } catch (err) {
