@@ -240,7 +240,12 @@ export abstract class TorrentSwarm extends Emitter implements PeerHost, Schedule
     let next = Infinity;
     if (this.candidates) for (const [, c] of this.candidates.entries()) next = Math.min(next, c.nextTry);
     if (next === Infinity) return this.idleNow();
-    return next <= now + 1000 ? true : next;
+    if (next <= now + 1000) return true;
+    // Nothing connected nor moving, only a redial seconds or minutes away (a dead address from the
+    // DHT or a tracker keeps one for as long as it is known): open files and buffers go meanwhile and
+    // come back on demand. Before, such a seed held its files for ever (issue 63, bench/soak).
+    this.idle();
+    return next;
   }
 
   /** Leaving the active set: objects only a connected swarm needs go (they come back on demand). */
