@@ -75,7 +75,7 @@ export async function poll(rig: Rig, churn: Churn, findings: Finding[]): Promise
     }
     if (!d.pieceCount) continue;
     if (t.missingAtStart !== undefined && d.downloaded > t.missingAtStart + SLACK_PIECES * d.pieceLength) {
-      findings.push({ check: 're-download', ok: false, detail: `${t.p.ih.slice(0, 8)} downloaded ${d.downloaded} B since the restart; ${t.missingAtStart} B were missing` });
+      findings.push({ check: 're-download', ok: false, detail: `${t.p.ih.slice(0, 8)} downloaded ${d.downloaded} B since the restart; ${t.missingAtStart} B were missing (state ${d.state}; acknowledged since: ${t.history?.join(', ') || 'nothing'})` });
       t.missingAtStart = undefined; // once
     }
     if (d.verifiedPieces > t.lastVerified || !t.lastStates) {
@@ -174,6 +174,7 @@ export async function checkAfterRestart(rig: Rig, churn: Churn): Promise<Finding
     t.missingAtStart += d.downloaded; // what it fetched before this check counts against the same bound
     t.lastStates = map.states;
     t.lastVerified = verifiedNow;
+    t.history = [];
     // Spot-check: verified pieces hash as the .torrent says.
     const meta = t.p.meta;
     if (meta) {

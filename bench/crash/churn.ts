@@ -27,6 +27,8 @@ export interface Tracked {
   /** Bytes it had downloaded this run, and what was missing at the restart (the re-download check). */
   missingAtStart?: number;
   registered: boolean;
+  /** Operations the node acknowledged on it since the last restart (for a finding's detail). */
+  history?: string[];
 }
 
 export interface InFlight {
@@ -62,7 +64,7 @@ export class Churn {
   #stopped = false;
   readonly #rig: Rig;
   readonly #chain: boolean;
-  privateMoves = false;
+  privateMoves = true;
 
   constructor(rig: Rig, pool: Payload[], chain = false) {
     this.#rig = rig;
@@ -120,6 +122,8 @@ export class Churn {
     try {
       const out = await fn();
       this.counts.set(op, (this.counts.get(op) ?? 0) + 1);
+      const t = ih ? this.torrents.get(ih) : undefined;
+      if (t) (t.history ??= []).push(op);
       return out;
     } finally {
       // Left in the set when the node was killed first: the kill reads it there.
@@ -143,9 +147,9 @@ export class Churn {
   }
 
   async #move(): Promise<void> {
-    // A private share's plaintext moves through its own path (private-node's moveData), which the
-    // move journal does not cover yet: killed halfway, it is left in both folders (found by this
-    // harness; --private-moves puts them back in the churn).
+    // A private share's plaintext moves through its own path (private-node's moveData); the move
+    // journal covers it since ac72ec71 (this harness found it left in both folders before).
+    // --no-private-moves leaves shares out, to tell the two kinds of failure apart.
     const t = this.#live((x) => x.p.kind === 'public' || this.privateMoves);
     if (!t) return;
     const to = join(this.#rig.downloadDir, `m${this.#n++}`);

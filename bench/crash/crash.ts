@@ -63,7 +63,7 @@ export async function crashRun(o: CrashOptions): Promise<CrashReport> {
     const baselineStartMs = (await rig.start()).startMs;
     const startLimitMs = o.startLimitMs ?? Math.max(3 * baselineStartMs, baselineStartMs + 5000);
     churn = new Churn(rig, pool, o.chain);
-    churn.privateMoves = o.privateMoves ?? false;
+    churn.privateMoves = o.privateMoves ?? true;
     const findings: Finding[] = [];
     let during: 'churn' | 'start' = 'churn';
     for (let n = 1; n <= o.kills; n++) {

@@ -1,4 +1,4 @@
-// npm run bench:crash -- --kills 200 [--chain] [--private-moves] [--rate BYTES_PER_S] [--payload BYTES]
+// npm run bench:crash -- --kills 200 [--chain] [--no-private-moves] [--rate BYTES_PER_S] [--payload BYTES]
 // A `cascade serve` node killed with SIGKILL at random instants of a churn (adds, downloads from a
 // rate-capped libtorrent seed, moves, renames, rechecks, pauses, removes, settings, private-share
 // decryption; registrations on the embedded chain with --chain), restarted and checked each time
@@ -16,7 +16,7 @@ const { values } = parseArgs({
     torrents: { type: 'string', default: '40' },
     private: { type: 'string', default: '8' },
     chain: { type: 'boolean', default: false },
-    'private-moves': { type: 'boolean', default: false },
+    'no-private-moves': { type: 'boolean', default: false },
   },
 });
 
@@ -33,7 +33,7 @@ const report = await crashRun({
   churnMs: [300, 4000],
   startKills: 0.1,
   chain: values.chain,
-  privateMoves: values['private-moves'],
+  privateMoves: !values['no-private-moves'],
   log: (line) => console.log(line),
 });
 
