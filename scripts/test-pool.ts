@@ -61,10 +61,15 @@ export function runPool(files: string[], o: PoolOptions): Promise<FileResult[]> 
     const load = () => Math.max([...running.values()].reduce((s, c) => s + c, 0), meter?.busyCores() ?? 0);
     const browsers = () => [...running.keys()].filter(isBrowser).length;
     const fill = () => {
+      // Measuring, files beyond the first few start one at a time, each after the meter has seen the
+      // last one start (a file's start is its busiest moment: nodes, browsers, clients spawning).
+      let started = 0;
       for (let i = 0; i < todo.length && running.size < o.maxRunning; ) {
         const file = todo[i]!;
         const cores = coresOf(cost(file));
-        const fits = running.size < o.minRunning || load() + cores <= o.cpuBudget;
+        const below = running.size < o.minRunning;
+        if (!below && meter && (started > 0 || meter.overloaded())) break;
+        const fits = below || load() + cores <= o.cpuBudget;
         if (!fits || (isBrowser(file) && browsers() >= o.maxBrowsers)) {
           if (i === 0 && fits === false) {
             if (headWaiting?.file !== file) headWaiting = { file, since: Date.now() };
@@ -77,6 +82,7 @@ export function runPool(files: string[], o: PoolOptions): Promise<FileResult[]> 
         todo.splice(i, 1);
         running.set(file, cores);
         start(file);
+        started++;
       }
       if (running.size === 0 && todo.length === 0) {
         clearInterval(tick);
@@ -115,28 +121,35 @@ export function runPool(files: string[], o: PoolOptions): Promise<FileResult[]> 
 }
 
 /** Busy cores of the whole machine, from /proc/stat between samples (smoothed); undefined where there is none. */
-export function cpuMeter(): { sample(): void; busyCores(): number | undefined } {
+export function cpuMeter(): { sample(): void; busyCores(): number | undefined; overloaded(): boolean } {
   const cores = availableParallelism();
-  const read = (): [number, number] | undefined => {
+  const read = (): [number, number, number] | undefined => {
     try {
-      const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+      const stat = readFileSync('/proc/stat', 'utf8');
+      const f = stat.split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
       const total = f.reduce((a, b) => a + b, 0);
-      return [total, f[3]! + (f[4] ?? 0)]; // idle + iowait
+      const runnable = Number(/^procs_running (\d+)$/m.exec(stat)?.[1] ?? 0);
+      return [total, f[3]! + (f[4] ?? 0), runnable]; // idle + iowait; threads runnable now (this one too)
     } catch {
       return undefined;
     }
   };
   let last = read();
   let busy: number | undefined;
+  let runnable: number | undefined;
   return {
     sample() {
       const now = read();
       if (!now || !last || now[0] === last[0]) return;
       const b = cores * (1 - (now[1] - last[1]) / (now[0] - last[0]));
       busy = busy === undefined ? b : busy * 0.5 + b * 0.5;
+      runnable = runnable === undefined ? now[2] : runnable * 0.7 + now[2] * 0.3;
       last = now;
     },
     busyCores: () => busy,
+    // Busy cores stop at the number of cores; the threads waiting for one say by how much the
+    // machine is over it. Until a first sample, nothing is known: over, to be safe.
+    overloaded: () => runnable === undefined || runnable > cores + 1,
   };
 }
 

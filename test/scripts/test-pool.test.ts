@@ -79,7 +79,27 @@ test('test pool: the machine\'s busy cores, measured from /proc/stat', async () 
   assert.equal(meter.busyCores(), undefined, 'nothing measured before a second sample');
   const end = Date.now() + 300;
   while (Date.now() < end); // a core busy for 0.3 s
+  assert.equal(meter.overloaded(), true, 'unknown until measured: taken as overloaded');
   meter.sample();
   const busy = meter.busyCores()!;
   assert.ok(busy >= 0.5 && busy <= availableParallelism(), `this process kept about a core busy (${busy})`);
+  assert.equal(typeof meter.overloaded(), 'boolean');
+});
+
+test('test pool, measuring the machine: every file runs, the first two at once, the rest one at a time', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cascade-pool-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const files = ['a', 'b', 'c', 'd'].map((n) => `${n}.test.ts`);
+  const startedAt = new Map<string, number>();
+  const results = await runPool(files, {
+    command: (file, tap) => {
+      startedAt.set(file, Date.now());
+      return [process.execPath, '-e', `require('node:fs').writeFileSync(${JSON.stringify(tap)}, '# tests 1\\n# pass 1\\n'); setTimeout(() => {}, 300)`];
+    },
+    tapDir: dir, costs: new Map(), cpuBudget: 100, minRunning: 2, maxRunning: 6, maxBrowsers: 2, env: process.env, measureLoad: true,
+  });
+  assert.deepEqual(results.map((r) => r.status), [0, 0, 0, 0]);
+  const at = files.map((f) => startedAt.get(f)!);
+  assert.ok(Math.abs(at[0]! - at[1]!) < 200, 'the first two start together');
+  assert.equal(tapCounts(results.map((r) => r.tap)).pass, 4);
 });
