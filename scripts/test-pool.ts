@@ -31,6 +31,8 @@ export interface PoolOptions {
   /** Also count what the machine is really doing (/proc/stat, every 2 s): on a machine that is busy
    *  with something else, or when the figures are stale, fewer files start. */
   measureLoad?: boolean;
+  /** Where each file's output goes when it ends (default: this process's stdout). */
+  print?: (text: string | Buffer) => void;
 }
 
 export interface FileResult { file: string; status: number; tap: string; wallMs: number }
@@ -104,8 +106,9 @@ export function runPool(files: string[], o: PoolOptions): Promise<FileResult[]> 
       child.stderr.on('data', (c: Buffer) => out.push(c));
       const done = (status: number) => {
         const wallMs = Date.now() - started;
-        process.stdout.write(`\n▶ ${relative(process.cwd(), file)} (${(wallMs / 1000).toFixed(1)} s${status === 0 ? '' : `, exit ${status}`})\n`);
-        process.stdout.write(Buffer.concat(out));
+        const print = o.print ?? ((text: string | Buffer) => void process.stdout.write(text));
+        print(`\n▶ ${relative(process.cwd(), file)} (${(wallMs / 1000).toFixed(1)} s${status === 0 ? '' : `, exit ${status}`})\n`);
+        print(Buffer.concat(out));
         results.push({ file, status, tap, wallMs });
         running.delete(file);
         fill();

@@ -32,9 +32,10 @@ test('test pool: the budget, the bounds, longest first, browser files capped, st
       console.log('out of ${file} line 1'); console.log('out of ${file} line 2');
       process.exit(${file.startsWith('bad') ? 3 : 0});
     }, ${costs.get(file)?.wallMs ?? 200});`;
+  const printed: string[] = [];
   const results = await runPool(files, {
     command: (file, tap) => [process.execPath, '-e', script(file, tap)],
-    tapDir: dir, costs, cpuBudget: 1.5, minRunning: 2, maxRunning: 4, maxBrowsers: 2, env: process.env,
+    tapDir: dir, costs, cpuBudget: 1.5, minRunning: 2, maxRunning: 4, maxBrowsers: 2, env: process.env, print: (text) => void printed.push(String(text)),
   });
 
   assert.equal(results.length, files.length);
@@ -60,6 +61,9 @@ test('test pool: the budget, the bounds, longest first, browser files capped, st
   assert.ok(maxBrowsers <= 2, `at most two browser files at once (${maxBrowsers})`);
   assert.equal(overBudget, 0, 'never more than 1.5 cores by the figures once two files run');
   assert.deepEqual(tapCounts(results.map((r) => r.tap)), { tests: 20, suites: 0, pass: 19, fail: 1, cancelled: 0, skipped: 0, todo: 0 });
+  // Each file's output whole, under its name: its two lines together, never another file's between.
+  const text = printed.join('');
+  for (const f of files) assert.match(text, new RegExp(`▶ ${f.replace('.', '\\.')} \\([0-9.]+ s(, exit 3)?\\)\\nout of ${f.replace('.', '\\.')} line 1\\nout of ${f.replace('.', '\\.')} line 2\\n`));
 });
 
 test('test pool: figures without CPU keep the share of a core the committed figures gave', (t) => {
@@ -96,7 +100,7 @@ test('test pool, measuring the machine: every file runs, the first two at once, 
       startedAt.set(file, Date.now());
       return [process.execPath, '-e', `require('node:fs').writeFileSync(${JSON.stringify(tap)}, '# tests 1\\n# pass 1\\n'); setTimeout(() => {}, 300)`];
     },
-    tapDir: dir, costs: new Map(), cpuBudget: 100, minRunning: 2, maxRunning: 6, maxBrowsers: 2, env: process.env, measureLoad: true,
+    tapDir: dir, costs: new Map(), cpuBudget: 100, minRunning: 2, maxRunning: 6, maxBrowsers: 2, env: process.env, measureLoad: true, print: () => {},
   });
   assert.deepEqual(results.map((r) => r.status), [0, 0, 0, 0]);
   const at = files.map((f) => startedAt.get(f)!);

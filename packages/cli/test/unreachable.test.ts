@@ -63,9 +63,10 @@ test('with no node, every verb says in one line which service it cannot reach an
     [['tracker', '--http-port', '0', '--udp-port', '0', '--redis', `redis://127.0.0.1:${redisPort}`],
       `cascade: cannot reach Redis at redis://127.0.0.1:${redisPort} (connection refused); start it or pass --redis`],
     // Issue 61's stores: an S3 endpoint (seed --storage) and an IPFS gateway (download <UnixFS CID>).
-    [['seed', torrent, '--storage', 's3://bucket/films', '--s3-endpoint', `http://127.0.0.1:${s3Port}/`, '--port', '0', '--no-dht', '--no-chain', '--state-dir', state],
+    // Their own state dirs: the cases run at once, and a seed or download holds its state dir.
+    [['seed', torrent, '--storage', 's3://bucket/films', '--s3-endpoint', `http://127.0.0.1:${s3Port}/`, '--port', '0', '--no-dht', '--no-chain', '--state-dir', join(root, 's3-state')],
       `cascade: cannot reach the S3 endpoint at http://127.0.0.1:${s3Port}/ (connection refused); start it or pass --s3-endpoint`],
-    [['download', UNIXFS, '--ipfs-gateway', `http://127.0.0.1:${gatewayPort}/`, '-o', root, '--port', '0', '--no-dht', '--no-chain', '--state-dir', state],
+    [['download', UNIXFS, '--ipfs-gateway', `http://127.0.0.1:${gatewayPort}/`, '-o', root, '--port', '0', '--no-dht', '--no-chain', '--state-dir', join(root, 'ipfs-state')],
       `cascade: cannot reach the IPFS gateway at http://127.0.0.1:${gatewayPort}/ (connection refused); start it or pass --ipfs-gateway`],
     [['download', `http://127.0.0.1:${webPort}/x.torrent`, '-o', root, '--state-dir', state],
       `cascade: cannot reach the server at http://127.0.0.1:${webPort}/x.torrent (connection refused); check the URL, or download the .torrent and give its path`],
