@@ -39,7 +39,8 @@ export interface FileResult { file: string; status: number; tap: string; wallMs:
 
 /** What an unknown file (new since the durations were taken) is assumed to cost. */
 const UNKNOWN: FileCost = { wallMs: 20_000, cpuMs: 12_000 };
-const isBrowser = (f: string) => f.endsWith('.browser.test.ts');
+/** A file that drives Chromium (it runs in the loopback-only namespace, and few at once). */
+export const isBrowserFile = (f: string): boolean => f.endsWith('.browser.test.ts');
 
 /** The share of a core a file uses on average (capped: no file is charged more than the budget). */
 export function coresOf(cost: FileCost): number {
@@ -61,7 +62,7 @@ export function runPool(files: string[], o: PoolOptions): Promise<FileResult[]> 
   return new Promise((resolve) => {
     // The load is what the figures say the running files use, or what the machine measures, whichever is more.
     const load = () => Math.max([...running.values()].reduce((s, c) => s + c, 0), meter?.busyCores() ?? 0);
-    const browsers = () => [...running.keys()].filter(isBrowser).length;
+    const browsers = () => [...running.keys()].filter(isBrowserFile).length;
     const fill = () => {
       // Measuring, files beyond the first few start one at a time, each after the meter has seen the
       // last one start (a file's start is its busiest moment: nodes, browsers, clients spawning).
@@ -72,7 +73,7 @@ export function runPool(files: string[], o: PoolOptions): Promise<FileResult[]> 
         const below = running.size < o.minRunning;
         if (!below && meter && (started > 0 || meter.overloaded())) break;
         const fits = below || load() + cores <= o.cpuBudget;
-        if (!fits || (isBrowser(file) && browsers() >= o.maxBrowsers)) {
+        if (!fits || (isBrowserFile(file) && browsers() >= o.maxBrowsers)) {
           if (i === 0 && fits === false) {
             if (headWaiting?.file !== file) headWaiting = { file, since: Date.now() };
             else if (Date.now() - headWaiting.since > HEAD_WAIT_MS) break;

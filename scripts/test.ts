@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, globSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { readCosts, runPool, tapCounts, type FileResult } from './test-pool.ts';
+import { isBrowserFile, readCosts, runPool, tapCounts, type FileResult } from './test-pool.ts';
 import { missingPackages } from './system-packages.ts';
 import { installLlm } from './install-llm.ts';
 import { ALL_TESTS, changedFiles, testFilesUnder, testsForChange } from './changed-tests.ts';
@@ -42,10 +42,6 @@ try {
   process.exit(1);
 }
 
-// Browser tests run inside a network namespace with only `lo` up, so Chromium and WebRTC cannot
-// reach anything but 127.0.0.1 (see ../shared/browser-webrtc.md).
-const browserFiles = files.filter((f) => f.endsWith('.browser.test.ts'));
-const plainFiles = files.filter((f) => !f.endsWith('.browser.test.ts'));
 const work = mkdtempSync(join(tmpdir(), 'cascade-test-run-'));
 // How many files run at once is set by their cost (scripts/test-pool.ts): at most CPU_BUDGET cores'
 // worth of files by their figures from the last full run, at least two and at most MAX_FILES files,
@@ -153,10 +149,6 @@ async function runAll(list: string[]): Promise<number> {
   }
 }
 
-function isBrowserFile(f: string): boolean {
-  return f.endsWith('.browser.test.ts');
-}
-
 /** The counts of a pool's files, plain and browser apart, as node:test prints them for one run. */
 function printCounts(results: FileResult[]): void {
   for (const [label, pick] of [['plain', false], ['browser', true]] as const) {
@@ -223,7 +215,8 @@ function readLines(path: string): string[] {
   return existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter((l) => l !== '') : [];
 }
 
-/** A network namespace with only `lo` up, for Chromium (../shared/browser-webrtc.md); '' when it cannot be made. */
+/** A network namespace with only `lo` up, for Chromium (../shared/browser-webrtc.md): browser files run
+ *  in it, so Chromium and WebRTC cannot reach anything but 127.0.0.1. '' when it cannot be made. */
 function browserNamespace(): string {
   if (process.getuid?.() !== 0) {
     console.error('browser tests need root to create a loopback-only network namespace (ip netns)');
