@@ -10,8 +10,13 @@
 // first, as before: a long file started last would run alone at the end.
 //
 // Each file's output is printed whole when it ends, so two files' lines never interleave.
+//
+// Each file runs in a cgroup of its own where the machine allows it (cgroup v2, writable: root here),
+// so its CPU figure is that of every process it started: the `cascade` nodes it kills without
+// waiting for them, Chromium's renderers, the real clients. The file's own /proc figure (own + the
+// children it waited for) left those out, so the suite's CPU as counted was less than it cost.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, join, relative } from 'node:path';
 
@@ -33,9 +38,13 @@ export interface PoolOptions {
   measureLoad?: boolean;
   /** Where each file's output goes when it ends (default: this process's stdout). */
   print?: (text: string | Buffer) => void;
+  /** Where each file's cgroup is made (default: cpuGroups(), undefined where cgroups cannot be made). */
+  groups?: CpuGroups;
 }
 
-export interface FileResult { file: string; status: number; tap: string; wallMs: number }
+/** cpuMs: the CPU of every process the file started, from its cgroup (undefined without one);
+ *  left: how many of them still ran when the file's process ended. */
+export interface FileResult { file: string; status: number; tap: string; wallMs: number; cpuMs?: number; left?: number }
 
 /** What an unknown file (new since the durations were taken) is assumed to cost. */
 const UNKNOWN: FileCost = { wallMs: 20_000, cpuMs: 12_000 };
@@ -59,6 +68,7 @@ export function runPool(files: string[], o: PoolOptions): Promise<FileResult[]> 
   const HEAD_WAIT_MS = 15_000;
   let headWaiting: { file: string; since: number } | null = null;
   const meter = o.measureLoad ? cpuMeter() : undefined;
+  const groups = 'groups' in o ? o.groups : cpuGroups();
   return new Promise((resolve) => {
     // The load is what the figures say the running files use, or what the machine measures, whichever is more.
     const load = () => Math.max([...running.values()].reduce((s, c) => s + c, 0), meter?.busyCores() ?? 0);
@@ -89,6 +99,7 @@ export function runPool(files: string[], o: PoolOptions): Promise<FileResult[]> 
       }
       if (running.size === 0 && todo.length === 0) {
         clearInterval(tick);
+        groups?.close();
         resolve(results);
       }
     };
@@ -99,7 +110,8 @@ export function runPool(files: string[], o: PoolOptions): Promise<FileResult[]> 
     }, 2000);
     const start = (file: string) => {
       const tap = join(o.tapDir, `${String(++n).padStart(3, '0')}-${basename(file)}.tap`);
-      const [cmd, ...args] = o.command(file, tap);
+      const group = groups?.make(n);
+      const [cmd, ...args] = group ? group.wrap(o.command(file, tap)) : o.command(file, tap);
       const started = Date.now();
       const out: Buffer[] = [];
       const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'], env: o.env });
@@ -107,10 +119,12 @@ export function runPool(files: string[], o: PoolOptions): Promise<FileResult[]> 
       child.stderr.on('data', (c: Buffer) => out.push(c));
       const done = (status: number) => {
         const wallMs = Date.now() - started;
+        const spent = group?.end();
         const print = o.print ?? ((text: string | Buffer) => void process.stdout.write(text));
-        print(`\n▶ ${relative(process.cwd(), file)} (${(wallMs / 1000).toFixed(1)} s${status === 0 ? '' : `, exit ${status}`})\n`);
+        const cpu = spent ? `, ${(spent.cpuMs / 1000).toFixed(1)} CPU-s${spent.left > 0 ? `, left ${spent.left} process(es) running` : ''}` : '';
+        print(`\n▶ ${relative(process.cwd(), file)} (${(wallMs / 1000).toFixed(1)} s${cpu}${status === 0 ? '' : `, exit ${status}`})\n`);
         print(Buffer.concat(out));
-        results.push({ file, status, tap, wallMs });
+        results.push({ file, status, tap, wallMs, ...(spent ? { cpuMs: spent.cpuMs, left: spent.left } : {}) });
         running.delete(file);
         fill();
       };
@@ -122,6 +136,77 @@ export function runPool(files: string[], o: PoolOptions): Promise<FileResult[]> 
     };
     fill();
   });
+}
+
+export interface CpuGroups {
+  /** A fresh cgroup for the nth file. */
+  make(n: number): {
+    /** The command, started inside the cgroup (a shell puts itself in it, then execs the command). */
+    wrap(argv: string[]): string[];
+    /** The CPU its processes used, and how many still run (moved out, so the cgroup can go). */
+    end(): { cpuMs: number; left: number } | undefined;
+  };
+  /** Removes the run's cgroup (once every file has ended). */
+  close(): void;
+}
+
+/** One cgroup v2 per file under this process's own, or undefined where none can be made (no cgroup2
+ *  mount, not writable: then the figures are the file's own /proc ones, children it waited for only). */
+export function cpuGroups(): CpuGroups | undefined {
+  let base: string;
+  try {
+    const mount = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' '))
+      .find((f) => f[f.indexOf('-') + 1] === 'cgroup2')?.[4];
+    const own = /^0::(\/.*)$/m.exec(readFileSync('/proc/self/cgroup', 'utf8'))?.[1];
+    if (!mount || own === undefined) return undefined;
+    base = join(mount, own, `cascade-test-${process.pid}`);
+    mkdirSync(base);
+  } catch {
+    return undefined;
+  }
+  const parent = join(base, '..');
+  const remove = (dir: string) => {
+    try {
+      rmdirSync(dir);
+    } catch {
+      // Busy (a process still in it, or the kernel not done with the last one): left behind, empty soon.
+    }
+  };
+  return {
+    make(n) {
+      const dir = join(base, String(n));
+      try {
+        mkdirSync(dir);
+      } catch {
+        return { wrap: (argv) => argv, end: () => undefined };
+      }
+      return {
+        // Should the shell fail to enter it, the file runs all the same, and its cgroup's figure (none:
+        // no process ever ran in it) gives way to the file's own.
+        wrap: (argv) => ['/bin/sh', '-c', 'echo $$ 2>/dev/null > "$0/cgroup.procs"; exec "$@"', dir, ...argv],
+        end() {
+          try {
+            const usec = Number(/^usage_usec (\d+)$/m.exec(readFileSync(join(dir, 'cpu.stat'), 'utf8'))?.[1]);
+            const pids = readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter((l) => l !== '');
+            // What a file left running is its own business (and counted up to here); it leaves the
+            // cgroup so the cgroup can be removed.
+            for (const pid of pids) {
+              try {
+                writeFileSync(join(parent, 'cgroup.procs'), pid);
+              } catch {
+                // Gone meanwhile.
+              }
+            }
+            remove(dir);
+            return Number.isFinite(usec) && usec > 0 ? { cpuMs: Math.round(usec / 1000), left: pids.length } : undefined;
+          } catch {
+            return undefined;
+          }
+        },
+      };
+    },
+    close: () => remove(base),
+  };
 }
 
 /** Busy cores of the whole machine, from /proc/stat between samples (smoothed); undefined where there is none. */

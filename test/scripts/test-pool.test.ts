@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
-import { coresOf, cpuMeter, readCosts, runPool, tapCounts, type FileCost } from '../../scripts/test-pool.ts';
+import { coresOf, cpuGroups, cpuMeter, readCosts, runPool, tapCounts, type FileCost } from '../../scripts/test-pool.ts';
 
 test('test pool: the budget, the bounds, longest first, browser files capped, statuses and TAP counts', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'cascade-pool-'));
@@ -63,7 +63,7 @@ test('test pool: the budget, the bounds, longest first, browser files capped, st
   assert.deepEqual(tapCounts(results.map((r) => r.tap)), { tests: 20, suites: 0, pass: 19, fail: 1, cancelled: 0, skipped: 0, todo: 0 });
   // Each file's output whole, under its name: its two lines together, never another file's between.
   const text = printed.join('');
-  for (const f of files) assert.match(text, new RegExp(`▶ ${f.replace('.', '\\.')} \\([0-9.]+ s(, exit 3)?\\)\\nout of ${f.replace('.', '\\.')} line 1\\nout of ${f.replace('.', '\\.')} line 2\\n`));
+  for (const f of files) assert.match(text, new RegExp(`▶ ${f.replace('.', '\\.')} \\([0-9.]+ s(, [0-9.]+ CPU-s)?(, exit 3)?\\)\\nout of ${f.replace('.', '\\.')} line 1\\nout of ${f.replace('.', '\\.')} line 2\\n`));
 });
 
 test('test pool: figures without CPU keep the share of a core the committed figures gave', (t) => {
@@ -106,4 +106,41 @@ test('test pool, measuring the machine: every file runs, the first two at once, 
   const at = files.map((f) => startedAt.get(f)!);
   assert.ok(Math.abs(at[0]! - at[1]!) < 200, 'the first two start together');
   assert.equal(tapCounts(results.map((r) => r.tap)).pass, 4);
+});
+
+test('test pool: a file\'s CPU counts the processes it started and did not wait for (its cgroup), and those it left running', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cascade-pool-'));
+  const marker = join(dir, 'spun');
+  t.after(() => {
+    // The stand-in's child sleeps on after the file ends: it goes here.
+    try {
+      process.kill(Number(readFileSync(marker, 'utf8')));
+    } catch {
+      // Not started, or gone.
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+  // The file starts a child it never waits for: the child spins 400 ms of CPU, says so, then sleeps
+  // on; the file ends once it has read that. Its own /proc figure would hold none of the child's CPU.
+  const child = `const s = process.cpuUsage(); while (process.cpuUsage(s).user + process.cpuUsage(s).system < 400000); require('node:fs').writeFileSync(${JSON.stringify(marker)}, String(process.pid)); setTimeout(() => {}, 60000);`;
+  const file = `
+    const { spawn } = require('node:child_process');
+    const fs = require('node:fs');
+    spawn(process.execPath, ['-e', ${JSON.stringify(child)}], { stdio: 'ignore', detached: true }).unref();
+    const poll = setInterval(() => { if (fs.existsSync(${JSON.stringify(marker)})) { clearInterval(poll); process.exit(0); } }, 50);`;
+  const groups = cpuGroups();
+  assert.ok(groups !== undefined || process.getuid?.() !== 0, 'as root, where cgroup v2 is mounted writable, each file gets a cgroup');
+  const printed: string[] = [];
+  const [r] = await runPool(['spawner.test.ts'], {
+    command: () => [process.execPath, '-e', file],
+    tapDir: dir, costs: new Map(), cpuBudget: 2, minRunning: 1, maxRunning: 1, maxBrowsers: 1, env: process.env, groups, print: (text) => void printed.push(String(text)),
+  });
+  assert.equal(r!.status, 0);
+  if (groups) {
+    assert.ok(r!.cpuMs! >= 400, `the child's 400 ms are counted (${r!.cpuMs} ms)`);
+    assert.equal(r!.left, 1, 'the child still sleeping when the file ended');
+    assert.match(printed.join(''), /▶ spawner\.test\.ts \([0-9.]+ s, [0-9.]+ CPU-s, left 1 process\(es\) running\)/);
+  } else {
+    assert.equal(r!.cpuMs, undefined, 'no cgroup: no figure (the file\'s own /proc one stands)');
+  }
 });
