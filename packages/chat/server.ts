@@ -32,8 +32,9 @@ export interface AttachChatOptions {
   /** The client's address for the per-address budgets: default the socket's. The node passes one
    *  that reads X-Forwarded-For / Forwarded from the proxies its owner trusts, and from no other. */
   clientAddress?: (req: IncomingMessage) => string;
-  /** How long the relay keeps an envelope for clients that have not fetched it (ms; default
-   *  CHAT_RETENTION_MS). Clients keep their own history; this is the relay's copy. 0 = forever. */
+  /** How long the relay keeps an envelope for clients that have not fetched it, and the profile of
+   *  one not signed in since that nothing names (ms; default CHAT_RETENTION_MS). Clients keep their
+   *  own history; this is the relay's copy. 0 = forever. */
   retentionMs?: number;
 }
 
@@ -72,7 +73,11 @@ export function attachChat(io: Server, opts: AttachChatOptions): ChatServer {
   const store = opts.store ?? new SqliteChatStore(opts.dbPath);
   const retentionMs = opts.retentionMs ?? CHAT_RETENTION_MS;
   const prune = () => {
-    if (retentionMs > 0) void store.pruneEnvelopes(Date.now() - retentionMs).then((n) => n > 0 && log(`chat: ${n} envelopes past the relay's retention forgotten`), (err: Error) => log(`chat: pruning failed: ${err.message}`));
+    if (retentionMs <= 0) return;
+    void store.prune(Date.now() - retentionMs).then(({ envelopes, profiles }) => {
+      if (envelopes > 0) log(`chat: ${envelopes} envelopes past the relay's retention forgotten`);
+      if (profiles > 0) log(`chat: ${profiles} profiles past the relay's retention forgotten`);
+    }, (err: Error) => log(`chat: pruning failed: ${err.message}`));
   };
   prune();
   const pruneTimer = setInterval(prune, PRUNE_EVERY_MS).unref();

@@ -34,8 +34,8 @@ test('envelopes past the retention go; each newest sender key to a recipient sta
     env('dm-new', 'dm', 'did:b', 'did:a', now),
   ]);
   assert.equal(CHAT_RETENTION_MS, 30 * DAY, 'the default the docs give');
-  const gone = await store.pruneEnvelopes(now - CHAT_RETENTION_MS);
-  assert.equal(gone, 3);
+  const gone = await store.prune(now - CHAT_RETENTION_MS);
+  assert.equal(gone.envelopes, 3);
   for (const id of ['dm-old', 'group-old', 'skey-old-1']) assert.equal(await store.envelope(id), undefined, `${id} is past the retention`);
   for (const id of ['skey-old-2', 'skey-old-c', 'dm-new']) assert.ok(await store.envelope(id), `${id} stays`);
   const last = (await store.envelope('dm-new'))!.seq;

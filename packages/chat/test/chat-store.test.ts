@@ -53,8 +53,16 @@ async function cases(t: TestContext, open: Open): Promise<void> {
   // Retention (docs/retention.md): all stored at 2 ms; a cut-off at 2 keeps them, one past takes all
   // but the newest sender key per sender and recipient — the same SQL on both engines.
   await again.addEnvelopes([env('k1', 'skey'), env('k2', 'skey')]);
-  assert.equal(await again.pruneEnvelopes(2), 0);
-  assert.equal(await again.pruneEnvelopes(3), 5);
+  assert.deepEqual(await again.prune(2), { envelopes: 0, profiles: 0 });
+  // Profiles: dave signed in once, long ago, and nothing names him; erin is only invited somewhere.
+  await again.putProfile('did:dave', 1, 'dave');
+  await again.putProfile('did:erin', 1, 'erin');
+  await again.putInvitation('g:one', 'did:erin', '{}');
+  assert.deepEqual(await again.prune(3), { envelopes: 5, profiles: 1 });
+  assert.equal(await again.profile('did:dave'), undefined, 'a profile nothing names goes');
+  assert.equal(await again.profile('did:erin'), 'erin', 'an invitee keeps hers');
+  assert.deepEqual(await again.prune(10), { envelopes: 0, profiles: 0 });
+  assert.equal(await again.profile('did:bob'), 'five', "a room's member keeps his, however old");
   assert.equal(await again.envelope('k1'), undefined);
   assert.ok(await again.envelope('k2'), 'the newest sender key stays');
 }

@@ -23,7 +23,8 @@ export interface HeldReceipt {
   paidBytes: bigint;
 }
 
-/** How often a running node looks for expired held receipts (at most, on the next receipt held). */
+/** How often a running node looks for expired held receipts and removed torrents' counts (at most,
+ *  on the next receipt held or signed). */
 const FORGET_EVERY_MS = 3_600_000;
 
 export class ReceiptStore {
@@ -63,10 +64,20 @@ export class ReceiptStore {
   /**
    * Retention (docs/retention.md): a held receipt past its expiry is worth nothing — the pool refuses
    * it, claimed or not — so it is forgotten, in the state and here. Done at start and at most hourly
-   * as receipts arrive; before, every (torrent, downloader) that ever signed one stayed forever.
+   * as receipts arrive or are signed; before, every (torrent, downloader) that ever signed one stayed
+   * forever. In the same sweep, the count signed to each seeder of a torrent no longer in the library
+   * goes (before, one row for every (torrent, seeder) ever met): it only lets the receipts of a
+   * download go on from the last one; should the torrent come back and meet the same seeder, its
+   * receipts count from 0 again and pay that seeder only past what the pool paid it before.
+   * Returns the held receipts forgotten.
    */
   async forgetExpired(nowSeconds = BigInt(Math.floor(Date.now() / 1000))): Promise<number> {
     this.#lastForget = Date.now();
+    const sent = await this.#store.all<{ info_hash: string; seeder: string }>(
+      'DELETE FROM receipts_sent WHERE member_id = ? AND NOT EXISTS (SELECT 1 FROM torrents t WHERE t.info_hash = receipts_sent.info_hash) RETURNING info_hash, seeder',
+      [this.#memberId],
+    );
+    for (const r of sent) this.#sent.delete(`${r.info_hash} ${r.seeder}`);
     let n = 0;
     for (const [key, h] of [...this.#held]) {
       if (h.expiry >= nowSeconds) continue;
@@ -88,6 +99,7 @@ export class ReceiptStore {
       [this.#memberId, infoHash, seeder, n],
     );
     this.#sent.set(`${infoHash} ${seeder}`, n);
+    if (Date.now() - this.#lastForget > FORGET_EVERY_MS) void this.forgetExpired().catch(() => {});
   }
 
   held(infoHash: string, downloader: string): HeldReceipt | undefined {

@@ -2,7 +2,8 @@
 // store-engines.ts: the embedded SQLite file and a real PostgreSQL server): receipts sent and held
 // read back by a new store, what the pool paid kept across a newer receipt, each member's own
 // (schema 19); a state directory with the old chain/receipts.db opens with every receipt it held,
-// and the old file is not read again; an expired held receipt is forgotten.
+// and the old file is not read again; an expired held receipt is forgotten, and the counts sent for
+// a torrent no longer in the library.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -19,6 +20,11 @@ const receipt = (downloader: string, cumulative: bigint) => ({
   infoHash: IH, downloader, seeder: '0x' + '1'.repeat(40), cumulativeBytes: cumulative, expiry: 2n ** 40n, chainId: 31337n, pool: POOL, signature: '0x' + 'ab'.repeat(65),
 });
 
+/** The torrent in the node's library: what its sent counts are kept for (docs/retention.md). */
+async function inLibrary(store: Awaited<ReturnType<Open>>, infoHash = IH): Promise<void> {
+  await store.run("INSERT INTO torrents (info_hash, source_kind, magnet, save_path, status, added_at) VALUES (?, 'magnet', ?, '/x', 'paused', 1)", [infoHash, infoHash]);
+}
+
 function stateDir(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'cascade-receipts-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -28,6 +34,7 @@ function stateDir(t: TestContext): string {
 async function receiptCases(t: TestContext, open: Open): Promise<void> {
   await t.test('receipts (receipt-store.ts): sent and held, read back by the next start', async (t) => {
     const store = await open(t);
+    await inLibrary(store);
     const state = { store, stateDir: stateDir(t) };
     const r = new ReceiptStore(state);
     await r.ready;
@@ -68,8 +75,32 @@ async function receiptCases(t: TestContext, open: Open): Promise<void> {
     assert.deepEqual(again.allHeld(), []);
   });
 
+  await t.test("receipts (receipt-store.ts): the counts sent for a torrent go once it left the library, at start and in the sweep (docs/retention.md)", async (t) => {
+    const store = await open(t);
+    const IH2 = 'b'.repeat(40);
+    await inLibrary(store);
+    await inLibrary(store, IH2);
+    const state = { store, stateDir: stateDir(t) };
+    const r = new ReceiptStore(state);
+    await r.ready;
+    await r.setSent(IH, '0xs1', 10);
+    await r.setSent(IH, '0xs2', 20);
+    await r.setSent(IH2, '0xs1', 30);
+    const rows = async () => (await store.all<{ info_hash: string; seeder: string }>('SELECT info_hash, seeder FROM receipts_sent ORDER BY info_hash, seeder')).map((x) => `${x.info_hash.slice(0, 1)} ${x.seeder}`);
+    await store.run('DELETE FROM torrents WHERE info_hash = ?', [IH2]);
+    const again = new ReceiptStore(state);
+    await again.ready;
+    assert.deepEqual(await rows(), ['a 0xs1', 'a 0xs2'], "the removed torrent's count is gone at start");
+    assert.deepEqual([again.sent(IH, '0xs2'), again.sent(IH2, '0xs1')], [20, 0]);
+    await store.run('DELETE FROM torrents WHERE info_hash = ?', [IH]);
+    await again.forgetExpired();
+    assert.deepEqual(await rows(), [], 'and in the sweep of a running node');
+    assert.equal(again.sent(IH, '0xs1'), 0, 'in memory too');
+  });
+
   await t.test('receipts (receipt-store.ts): the old chain/receipts.db is copied once, then never read', async (t) => {
     const store = await open(t);
+    await inLibrary(store);
     const dir = stateDir(t);
     const path = join(dir, OLD_RECEIPTS);
     mkdirSync(join(dir, 'chain'));
@@ -117,6 +148,7 @@ async function receiptCases(t: TestContext, open: Open): Promise<void> {
 
   await t.test("receipts (receipt-store.ts): each member's own on one database (schema 19)", async (t) => {
     const store = await open(t);
+    await inLibrary(store);
     const dir = stateDir(t);
     const [a, b] = [new ReceiptStore({ store, stateDir: dir, memberId: 'a' }), new ReceiptStore({ store, stateDir: dir, memberId: 'b' })];
     await Promise.all([a.ready, b.ready]);

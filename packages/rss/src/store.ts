@@ -36,6 +36,12 @@ const FEED_TREE_KEY = 'feedTree';
 
 export const DEFAULT_RSS_SETTINGS: RssSettings = { refreshInterval: 30 * 60, maxItemsPerFeed: 200 };
 
+/** A match (an item a rule took) is what keeps that item from being taken twice, so it stays while
+ *  its item is in its feed; once the item left it and the match is this old (ms), it goes with the
+ *  item cap's pruning below (docs/retention.md). A feed republishing an item after a year may then
+ *  have it taken again; before, every match of every feed ever was kept. */
+export const MATCH_RETENTION_MS = 365 * 86_400_000;
+
 const n = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 const s = (v: unknown) => (v === null || v === undefined ? null : String(v));
 
@@ -190,7 +196,8 @@ export class RssStore {
 
   /**
    * Records a successful refresh: new items are inserted (unread), known ones keep their read flag,
-   * and only the newest `keep` items stay. Returns the guids that were new.
+   * and only the newest `keep` items stay; matches past MATCH_RETENTION_MS whose item left go. Returns
+   * the guids that were new.
    */
   async feedRefreshed(id: number, title: string | null, items: ParsedItem[], keep: number, at: number): Promise<Set<string>> {
     // Built inside: PostgreSQL may run the transaction again after a conflict.
@@ -213,6 +220,11 @@ export class RssStore {
         `DELETE FROM rss_items WHERE feed_id = ? AND guid NOT IN (
            SELECT guid FROM rss_items WHERE feed_id = ? ORDER BY COALESCE(published_at, first_seen_at) DESC, first_seen_at DESC LIMIT ?)`,
         [id, id, keep],
+      );
+      // Of every feed (a removed feed's matches too): the refresh is the one sweep RSS has.
+      await tx.run(
+        'DELETE FROM rss_matches WHERE at < ? AND NOT EXISTS (SELECT 1 FROM rss_items i WHERE i.feed_id = rss_matches.feed_id AND i.guid = rss_matches.guid)',
+        [at - MATCH_RETENTION_MS],
       );
       return fresh;
     });

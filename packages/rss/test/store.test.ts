@@ -4,7 +4,7 @@
 // settings and the feed tree.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { RssStore, DEFAULT_RSS_SETTINGS } from '../src/store.ts';
+import { RssStore, DEFAULT_RSS_SETTINGS, MATCH_RETENTION_MS } from '../src/store.ts';
 import { postgres, sqlite, type Open } from '../../node/test/store-engines.ts';
 
 const item = (guid: string, publishedAt: number) => ({ guid, title: `Show ${guid}`, torrentUrl: `magnet:?xt=urn:btih:${guid}`, link: null, publishedAt, size: 1 << 40 });
@@ -51,6 +51,15 @@ async function rssCases(t: TestContext, open: Open): Promise<void> {
     assert.equal((await rss.matchOf(f.id, 'e1'))!.at, 200);
     assert.equal((await rss.rule(r.id))!.lastMatchAt, 200);
     assert.equal((await rss.matches(10)).length, 1);
+    // Retention (docs/retention.md): a match stays while its item is in the feed, however old, and
+    // goes at a refresh once the item left and MATCH_RETENTION_MS passed; a newer one stays.
+    await rss.feedRefreshed(f.id, null, [item('e1', 100)], 2, 300);
+    const later = 200 + MATCH_RETENTION_MS + 1;
+    await rss.recordMatch({ ...base, guid: 'e0', infoHash: 'b'.repeat(40), error: null, at: later - 1000 });
+    await rss.feedRefreshed(f.id, null, [item('e1', 100)], 2, later);
+    assert.deepEqual((await rss.matches(10)).map((m) => m.guid), ['e0', 'e1'], 'the item e1 is still in the feed');
+    await rss.feedRefreshed(f.id, null, [item('e2', 300)], 1, later);
+    assert.deepEqual((await rss.matches(10)).map((m) => m.guid), ['e0'], 'e1 left the feed a year after its take');
     await rss.setRuleError(r.id, 'bad regex');
     await rss.updateRule(r.id, { ...fields, enabled: false });
     assert.deepEqual([(await rss.rules())[0]!.enabled, (await rss.rules())[0]!.lastError], [false, null]);

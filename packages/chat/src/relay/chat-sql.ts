@@ -20,6 +20,15 @@ export function chatStatements(t: ChatTableNames) {
     // newest sender key to each recipient, which later group messages may still be sealed with.
     pruneEnvelopes: `DELETE FROM ${t.envelopes} WHERE stored < ? AND NOT (kind = 'skey' AND seq = (
       SELECT MAX(k.seq) FROM ${t.envelopes} k WHERE k.kind = 'skey' AND k.sender = ${t.envelopes}.sender AND k.recipient = ${t.envelopes}.recipient))`,
+    // Then the profiles of those not signed in (a client signs a new one each time) since the same
+    // cut-off that are in no room, invited to none and named by no envelope left: anyone who still
+    // needs one (to seal a message, to check a member) finds it; the rest grew with every identity
+    // that ever signed in (docs/retention.md).
+    pruneProfiles: `DELETE FROM ${t.profiles} WHERE ts < ?
+      AND NOT EXISTS (SELECT 1 FROM ${t.members} m WHERE m.did = ${t.profiles}.did)
+      AND NOT EXISTS (SELECT 1 FROM ${t.invitations} i WHERE i.invitee = ${t.profiles}.did)
+      AND NOT EXISTS (SELECT 1 FROM ${t.envelopes} e WHERE e.sender = ${t.profiles}.did)
+      AND NOT EXISTS (SELECT 1 FROM ${t.envelopes} e WHERE e.recipient = ${t.profiles}.did)`,
     sync: `SELECT seq, body FROM ${t.envelopes} e WHERE e.seq > ? AND (
       (e.kind IN ('dm', 'skey') AND (e.recipient = ? OR e.sender = ?))
       OR (e.kind = 'group' AND EXISTS (SELECT 1 FROM ${t.members} m WHERE m.room = e.recipient AND m.did = ? AND e.seq > m.joined_seq)))

@@ -42,9 +42,10 @@ export interface ChatStore {
   /** Envelopes after `since` that `did` may read (its direct messages and sender keys, its rooms'
    *  messages since it joined), oldest first, at most `limit`. */
   envelopesFor(did: string, since: number, limit: number): Promise<StoredBody[]>;
-  /** Forgets envelopes stored before `storedBefore` (ms), but for each sender's newest sender key
-   *  to each recipient; how many went. Sequence numbers are never given again. */
-  pruneEnvelopes(storedBefore: number): Promise<number>;
+  /** Forgets envelopes stored before `before` (ms), but for each sender's newest sender key to each
+   *  recipient, then the profiles signed before it that nothing left names (no room, invitation or
+   *  envelope); how many of each went. Sequence numbers are never given again. */
+  prune(before: number): Promise<{ envelopes: number; profiles: number }>;
 
   profile(did: string): Promise<string | undefined>;
   /** Keeps the newer of the stored profile and this one (by its signed time). */

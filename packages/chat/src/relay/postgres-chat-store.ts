@@ -127,8 +127,9 @@ export class PostgresChatStore implements ChatStore {
     });
   }
 
-  async pruneEnvelopes(storedBefore: number): Promise<number> {
-    return Number((await this.#db.run(SQL.pruneEnvelopes, [storedBefore])).changes);
+  async prune(before: number): Promise<{ envelopes: number; profiles: number }> {
+    const envelopes = Number((await this.#db.run(SQL.pruneEnvelopes, [before])).changes);
+    return { envelopes, profiles: Number((await this.#db.run(SQL.pruneProfiles, [before])).changes) };
   }
 
   async removeMember(room: string, did: string): Promise<void> {

@@ -62,8 +62,8 @@ export class SqliteChatStore implements ChatStore {
     return this.#q.sync.all(since, did, did, did, limit) as unknown as StoredBody[];
   }
 
-  async pruneEnvelopes(storedBefore: number): Promise<number> {
-    return Number(this.#q.pruneEnvelopes.run(storedBefore).changes);
+  async prune(before: number): Promise<{ envelopes: number; profiles: number }> {
+    return this.#transaction(() => ({ envelopes: Number(this.#q.pruneEnvelopes.run(before).changes), profiles: Number(this.#q.pruneProfiles.run(before).changes) }));
   }
 
   async profile(did: string): Promise<string | undefined> {
