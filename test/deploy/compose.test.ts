@@ -97,6 +97,18 @@ test('Grafana is provisioned from deploy/grafana: the datasource is the Compose 
   assert.ok(readdirSync(join(DEPLOY, 'grafana/dashboards')).some((f) => f.endsWith('.json')));
 });
 
+test("every container's log is bounded, in both Compose files: json-file kept to max-file files of max-size (issue 63)", () => {
+  const size = (v: string) => { const m = /^(\d+)([kmg])$/.exec(v); assert.ok(m, `max-size ${v}`); return Number(m[1]) * 1024 ** ('kmg'.indexOf(m[2]!) + 1); };
+  for (const file of ['compose.yaml', 'compose.cluster.yaml']) {
+    for (const [name, svc] of Object.entries(readCompose(file).services as Record<string, any>)) {
+      const log = svc.logging;
+      assert.equal(log?.driver, 'json-file', `${file}: ${name} names its log driver`);
+      const total = size(String(log.options?.['max-size'])) * Number(log.options?.['max-file']);
+      assert.ok(total > 0 && total <= 100 * 1024 ** 2, `${file}: ${name} keeps at most 100 MB of log, not ${total} bytes`);
+    }
+  }
+});
+
 test('the Compose trackers, run for real on one Redis, share their swarms; their health check path answers', async (t) => {
   const later = cleanups(t);
   const redis = await startRedis();
