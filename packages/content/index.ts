@@ -4,6 +4,7 @@
 export * from './src/cid/cid.ts';
 export * from './src/cid/unixfs.ts';
 export * from './src/cid/unixfs-dir.ts';
+export { buildShard, findInShard, shardSlot, SHARD_FANOUT, type ShardEntry, type ShardNode } from './src/cid/unixfs-hamt.ts';
 export * from './src/cid/car.ts';
 export * from './src/records/keywords.ts';
 export * from './src/records/record.ts';

@@ -7,7 +7,7 @@
 // UnixFS CID (issue 61: the chunks' digests, from which ipfs-blocks.ts serves its DAG at /ipfs/).
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { cidFromSha256, DhtRecords, isContentId, isUnixfsCid, keywordsOf, UnixfsDirTooLarge, UnixfsTree, magnetOfRow, RecordError, recordKey, REPUBLISH_MS, Reputation, type DhtTransport, type PublishResult, type SearchRow, type TorrentStatement } from '@cascade/content';
+import { cidFromSha256, DhtRecords, isContentId, isUnixfsCid, keywordsOf, UnixfsTree, magnetOfRow, RecordError, recordKey, REPUBLISH_MS, Reputation, type DhtTransport, type PublishResult, type SearchRow, type TorrentStatement } from '@cascade/content';
 import { hashFile } from '@cascade/content/node';
 import type { TorrentHandle } from '@cascade/engine';
 import { NodeError, errorMessage, InvalidInput } from '@cascade/node/basics';
@@ -19,7 +19,8 @@ import { FileCids, publishedRoots, unixfsRootsOf, type FileCid } from './file-ci
 import { IpfsBlocks, type HeldFile, type HeldFolder } from './ipfs-blocks.ts';
 
 /** Past this many files a torrent's folder gets no UnixFS directory: building one reads every file's
- *  chunk digests from the state, and IPFS would shard most such folders anyway (unixfs-dir.ts). */
+ *  chunk digests from the state (folders past IPFS's shard threshold, a few thousand entries, are
+ *  HAMT shards: unixfs-hamt.ts). */
 const MAX_FOLDER_FILES = 10_000;
 
 /** A torrent the node may serve files of: its metainfo, each file's progress and where it is. */
@@ -316,9 +317,9 @@ export class NodeContent implements ContentIds {
       if (!dir) return;
       await this.cids.setDir(ih, dir.root.toString(), dir.root.multihash.digest);
     } catch (err) {
-      // A folder of thousands of files would be a HAMT shard in IPFS: its files are served by their
-      // own CIDs only. Nothing here stops the files' own ids from being shown and published.
-      this.#node.out.note(`content ids of ${ih}: ${err instanceof UnixfsDirTooLarge ? err.message : `its folder's UnixFS CID: ${errorMessage(err)}`}`);
+      // Its files are then served by their own CIDs only. Nothing here stops the files' own ids
+      // from being shown and published.
+      this.#node.out.note(`content ids of ${ih}: its folder's UnixFS CID: ${errorMessage(err)}`);
     }
   }
 

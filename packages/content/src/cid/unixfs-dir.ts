@@ -2,9 +2,11 @@
 // when its files are imported under their paths with the defaults (ipfs-unixfs-importer 16's
 // dir-flat.js): a dag-pb node per folder, UnixFS type `directory` with no mtime/mode, one link per
 // entry (its name, its root CID, its cumulative size: a file's root Tsize, a folder's block plus its
-// entries'), links sorted by name as dag-pb requires. A folder whose links would pass the importer's
-// shard threshold (256 KiB of names and CIDs) becomes a HAMT shard there: not built here (TooLarge).
-// Directory nodes hold links only: all of a torrent's are kept while it is asked for.
+// entries'), links sorted by name as dag-pb requires. A folder past the importer's shard threshold
+// is a HAMT shard (unixfs-hamt.ts), decided by the importer's rule (flat-to-shard.js, dir-flat.js's
+// 'links-bytes' estimate): the sum over the folder's *files* of name bytes plus CID bytes passes
+// 262,144 bytes. A subfolder counts nothing there: the importer decides while it adds files, when
+// no subfolder has a CID yet. Directory nodes hold links only: all of a torrent's are kept while it is asked for.
 import * as dagPb from '@ipld/dag-pb';
 import { UnixFS } from 'ipfs-unixfs';
 import { CID } from 'multiformats/cid';
@@ -12,9 +14,10 @@ import * as Digest from 'multiformats/hashes/digest';
 import { sha256 as sha2 } from 'multiformats/hashes/sha2';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { DAG_PB } from './unixfs.ts';
+import { buildShard, findInShard, shardNodes, type ShardNode } from './unixfs-hamt.ts';
 
 /** ipfs-unixfs-importer's DEFAULT_SHARD_SPLIT_THRESHOLD_BYTES, measured its default way ('links-bytes'). */
-const SHARD_THRESHOLD = 262_144;
+export const SHARD_THRESHOLD = 262_144;
 
 export interface DirFile {
   /** Path under the folder (the torrent's name is the folder itself). */
@@ -33,13 +36,20 @@ interface Folder {
   cid?: CID;
   block?: Uint8Array;
   tsize?: number;
+  /** Set when the folder is a HAMT shard: its nodes (the top one's CID and block are the folder's). */
+  shard?: ShardNode<Folder | DirFile>;
 }
 
-export class UnixfsDirTooLarge extends Error {}
+/** A folder's node: the folder's own, or a node of its shard (`shard` then says which). */
+interface At {
+  folder: Folder;
+  path: string[];
+  shard?: ShardNode<Folder | DirFile>;
+}
 
 export class UnixfsDir {
   readonly #top: Folder = { entries: new Map() };
-  readonly #byCid = new Map<string, { folder: Folder; path: string[] }>();
+  readonly #byCid = new Map<string, At>();
 
   constructor(files: readonly DirFile[]) {
     for (const f of files) {
@@ -59,10 +69,15 @@ export class UnixfsDir {
     return this.#top.cid!;
   }
 
-  /** A folder's node by its CID (any folder of the torrent). */
+  /** A folder's node by its CID (any folder of the torrent, or any node of a sharded one's HAMT). */
   node(cid: CID): { block: Uint8Array; path: string[] } | undefined {
     const at = this.#byCid.get(cid.toString());
-    return at && { block: at.folder.block!, path: at.path };
+    return at && { block: at.shard?.block ?? at.folder.block!, path: at.path };
+  }
+
+  /** Whether the folder `cid` names (the top one by default) is a HAMT shard. */
+  sharded(cid: CID = this.root): boolean {
+    return this.#byCid.get(cid.toString())?.shard !== undefined;
   }
 
   /** What `path` (under the folder `from`, the top one by default) names, and the folders' nodes on
@@ -70,13 +85,24 @@ export class UnixfsDir {
   resolve(path: readonly string[], from: CID = this.root): { target: DirTarget; via: { cid: CID; block: Uint8Array }[] } | undefined {
     const start = this.#byCid.get(from.toString());
     if (!start) return undefined;
+    // A node inside a shard names itself only: IPFS resolves names from a shard's top node.
+    if (start.shard && start.shard !== start.folder.shard) return path.length === 0 ? { target: { kind: 'dir', cid: start.shard.cid, block: start.shard.block, path: start.path }, via: [] } : undefined;
     let at: Folder | DirFile = start.folder;
     const via: { cid: CID; block: Uint8Array }[] = [];
     const walked = [...start.path];
     for (const part of path) {
       if (!('entries' in at)) return undefined;
-      via.push({ cid: at.cid!, block: at.block! });
-      const next: Folder | DirFile | undefined = at.entries.get(part);
+      let next: Folder | DirFile | undefined;
+      if (at.shard) {
+        // The shard's nodes from its top to the one holding the name: what a client hashes its way through.
+        const found: { entry: { value: Folder | DirFile }; via: ShardNode<Folder | DirFile>[] } | undefined = findInShard(at.shard, part);
+        if (!found) return undefined;
+        for (const n of found.via) via.push({ cid: n.cid, block: n.block });
+        next = found.entry.value;
+      } else {
+        via.push({ cid: at.cid!, block: at.block! });
+        next = at.entries.get(part);
+      }
       if (!next) return undefined;
       at = next;
       walked.push(part);
@@ -85,24 +111,38 @@ export class UnixfsDir {
     return { target, via };
   }
 
-  /** A folder's entries in link order (by name), for walking the whole DAG. */
+  /** A folder's entries in link order (by name; a shard's node: by slot, a sub-shard being a 'dir'
+   *  whose node() and entries() are its own), for walking the whole DAG. */
   entries(cid: CID): ({ kind: 'dir'; cid: CID } | { kind: 'file'; cid: CID; index: number })[] {
     const at = this.#byCid.get(cid.toString());
     if (!at) return [];
-    return [...at.folder.entries].sort(([a], [b]) => compareNames(a, b)).map(([, e]) => ('entries' in e ? { kind: 'dir' as const, cid: e.cid! } : { kind: 'file' as const, cid: e.cid, index: e.index }));
+    const kindOf = (e: Folder | DirFile) => ('entries' in e ? { kind: 'dir' as const, cid: e.cid! } : { kind: 'file' as const, cid: e.cid, index: e.index });
+    if (at.shard) return [...at.shard.slots.values()].map((c) => ('slots' in c ? { kind: 'dir' as const, cid: c.cid } : kindOf(c.value)));
+    return [...at.folder.entries].sort(([a], [b]) => compareNames(a, b)).map(([, e]) => kindOf(e));
   }
 
   #flush(folder: Folder, path: string[]): void {
     const links: dagPb.PBLink[] = [];
+    const values: (Folder | DirFile)[] = [];
     let estimate = 0;
     for (const [name, e] of folder.entries) {
+      values.push(e);
       if ('entries' in e) this.#flush(e, [...path, name]);
       const cid = 'entries' in e ? e.cid! : e.cid;
       const tsize = 'entries' in e ? e.tsize! : e.tsize;
       links.push({ Name: name, Tsize: tsize, Hash: cid });
-      estimate += new TextEncoder().encode(name).length + cid.bytes.length;
+      // Files only: see the top of the file.
+      if (!('entries' in e)) estimate += utf8.encode(name).length + cid.bytes.length;
     }
-    if (estimate > SHARD_THRESHOLD) throw new UnixfsDirTooLarge(`the folder ${path.join('/') || '(top)'} has too many entries for a plain UnixFS directory (IPFS would shard it)`);
+    if (estimate > SHARD_THRESHOLD) {
+      const shard = buildShard(links.map((l, i) => ({ name: l.Name!, cid: l.Hash, tsize: l.Tsize!, value: values[i]! })));
+      folder.shard = shard;
+      folder.block = shard.block;
+      folder.cid = shard.cid;
+      folder.tsize = shard.tsize;
+      for (const n of shardNodes(shard)) this.#byCid.set(n.cid.toString(), { folder, path, shard: n });
+      return;
+    }
     const block = dagPb.encode(dagPb.prepare({ Data: new UnixFS({ type: 'directory' }).marshal(), Links: links }));
     folder.block = block;
     folder.cid = CID.createV1(DAG_PB, Digest.create(sha2.code, sha256(block)));
@@ -111,10 +151,12 @@ export class UnixfsDir {
   }
 }
 
+const utf8 = new TextEncoder();
+
 /** dag-pb's link order: by the names' bytes. */
 function compareNames(a: string, b: string): number {
-  const x = new TextEncoder().encode(a);
-  const y = new TextEncoder().encode(b);
+  const x = utf8.encode(a);
+  const y = utf8.encode(b);
   for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
   return x.length - y.length;
 }
