@@ -1,7 +1,7 @@
 // Private shares end to end (issue 24) between real `cascade serve` nodes on loopback: A shares a
 // folder for B; B reads it, streams it with Range; C, another identity, only keeps the ciphertext
 // and its API says why. Shares by link; a wrong key; a tampered share.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +11,23 @@ import { createTorrent } from '@cascade/engine';
 import { INFO_KEY, recipientKeyFromDid } from '@cascade/private-shares';
 import { sealFiles } from '@cascade/private-shares/node';
 import { tempDir } from './helpers.ts';
+
+// The last three tests share one set of nodes (a `cascade serve` costs ~2.5 CPU-s to start, and
+// nothing they assert needs a node of its own): P shares and seeds, Q reads (the link test restarts
+// it, and the tests after it use the restarted one), R is the stranger. Each test keeps its own file
+// names. The first test keeps its own four nodes: it stops two of them and searches a stranger's
+// whole state for the share's name.
+const fileScope = { fns: [] as (() => void)[], after(fn: () => void) { this.fns.push(fn); } };
+after(() => { for (const fn of fileScope.fns.reverse()) fn(); });
+interface Shared { root: string; a: ServeNode; b: ServeNode; c: ServeNode }
+let shared: Promise<Shared> | undefined;
+function sharedNodes(): Promise<Shared> {
+  return (shared ??= (async () => {
+    const root = tempDir(fileScope);
+    const [a, b, c] = await Promise.all(['a-dl', 'b-dl', 'c-dl'].map((dl) => startServe(fileScope, { args: ['--download-dir', join(root, dl)] })));
+    return { root, a: a!, b: b!, c: c! };
+  })());
+}
 
 const MARKER = Buffer.from('cascade-private-marker:'.padEnd(64, 'q'));
 
@@ -143,13 +160,9 @@ test('A shares a folder for B: B reads it byte for byte and streams it; C keeps 
   assert.ok(readFileSync(join(root, 'd-dl', share.name)).equals(readFileSync(join(root, 'a-dl', share.name))), 'the ciphertext from B is the sharer’s, byte for byte');
 });
 
-test('a share by link: the link opens it, the magnet alone gives ciphertext, a wrong key says not for you', { timeout: 180_000 }, async (t) => {
-  const root = tempDir(t);
-  const [a, b, c] = await Promise.all([
-    startServe(t, { args: ['--download-dir', join(root, 'a-dl')] }),
-    startServe(t, { args: ['--download-dir', join(root, 'b-dl')] }),
-    startServe(t, { args: ['--download-dir', join(root, 'c-dl')] }),
-  ]);
+test('a share by link: the link opens it, the magnet alone gives ciphertext, a wrong key says not for you', { timeout: 180_000 }, async () => {
+  const nodes = await sharedNodes();
+  const { root, a, b, c } = nodes;
   const data = contentOf(300_000);
   const form = new FormData();
   form.append('encrypt', 'true');
@@ -177,7 +190,8 @@ test('a share by link: the link opens it, the magnet alone gives ciphertext, a w
   // After a restart B still reads it (the link's key was kept), without writing the plaintext again.
   const written = statSync(join(root, 'b-dl', 'report.pdf')).mtimeMs;
   await b.stop();
-  const b2 = await startServe(t, { stateDir: b.stateDir, args: ['--download-dir', join(root, 'b-dl')] });
+  const b2 = await startServe(fileScope, { stateDir: b.stateDir, args: ['--download-dir', join(root, 'b-dl')] });
+  nodes.b = b2;
   const again = await until('B to read it after a restart', async () => {
     const d = await detail(b2, share.infoHash);
     return d.decryptable && d.files?.[0]?.progress === 1 ? d : undefined;
@@ -216,12 +230,8 @@ test('a share by link: the link opens it, the magnet alone gives ciphertext, a w
   assert.ok(readFileSync(join(root, 'c-dl', 'report.pdf')).equals(data));
 });
 
-test('cascade create --encrypt / --to and cascade add LINK: shares made offline, seeded by one node, read by another', { timeout: 180_000 }, async (t) => {
-  const root = tempDir(t);
-  const [a, b] = await Promise.all([
-    startServe(t, { args: ['--download-dir', join(root, 'a-dl')] }),
-    startServe(t, { args: ['--download-dir', join(root, 'b-dl')] }),
-  ]);
+test('cascade create --encrypt / --to and cascade add LINK: shares made offline, seeded by one node, read by another', { timeout: 180_000 }, async () => {
+  const { root, a, b } = await sharedNodes();
   const src = join(root, 'src');
   mkdirSync(join(src, 'album'), { recursive: true });
   const song = contentOf(200_000);
@@ -279,12 +289,8 @@ test('cascade create --encrypt / --to and cascade add LINK: shares made offline,
   assert.match(several.stderr, /private share/);
 });
 
-test('a tampered share: a changed chunk is refused naming it and never written; a changed manifest says tampered', { timeout: 180_000 }, async (t) => {
-  const root = tempDir(t);
-  const [a, b] = await Promise.all([
-    startServe(t, { args: ['--download-dir', join(root, 'a-dl')] }),
-    startServe(t, { args: ['--download-dir', join(root, 'b-dl')] }),
-  ]);
+test('a tampered share: a changed chunk is refused naming it and never written; a changed manifest says tampered', { timeout: 180_000 }, async () => {
+  const { root, a, b } = await sharedNodes();
   const bDid = await didOf(b);
   const data = contentOf(400_000);
   const plainPath = join(root, 'clip.mp4');
