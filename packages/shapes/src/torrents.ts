@@ -118,6 +118,20 @@ export interface PeerStats {
   /** It holds our optimistic unchoke (the slot rotated among choked peers so newcomers can prove themselves). */
   optimistic: boolean;
   source: string;
+  /** It dialled us (qBittorrent's I, Transmission's isIncoming). Absent from older nodes. */
+  incoming?: boolean;
+  /** Message Stream Encryption on the connection: 'rc4' the whole stream (qBittorrent's E,
+   *  Transmission's isEncrypted), 'handshake' the handshake only (qBittorrent's e); absent: plaintext. */
+  encryption?: 'rc4' | 'handshake';
+  /** It unchokes us yet left a request of ours unanswered for long, sending nothing (libtorrent's
+   *  snubbed, qBittorrent's S). */
+  snubbed?: boolean;
+  /** Of the pieces we lack, the share it has (qBittorrent's relevance); 0 when we lack none. */
+  relevance?: number;
+  /** Metainfo indices of the files of the piece we are downloading from it now (qBittorrent's files). */
+  downloadingFiles?: number[];
+  /** Its peer id, hex (qBittorrent's peer_id_client is its first 8 bytes). */
+  peerId?: string;
 }
 
 /** A connected peer as the detail view sends it: a peer that proved a Cascade identity over the

@@ -31,25 +31,100 @@ export function selectedProgress(picker: Picker | undefined, meta: Metainfo | un
   return wanted ? verifiedWanted / wanted : 0;
 }
 
+/** A request of ours this old, unanswered while the peer unchokes us, marks it snubbed (libtorrent's
+ *  flag, qBittorrent's S). The pipeline gives a request up at 20 s (swarm/pipeline.ts); three
+ *  quarters of that, with nothing received meanwhile, is a peer sitting on what it was asked. */
+const SNUB_MS = 15_000;
+/** MSE's crypto_select (node/mse.ts): RC4 for the whole stream, or plaintext after an encrypted handshake. */
+const MSE_PLAINTEXT = 0x01;
+const MSE_RC4 = 0x02;
+
+/** What the listing reads off a peer's host (the torrent) beyond PeerHost: our pieces and the files.
+ *  Read through the peer so the torrent's own file need not change; absent members leave the
+ *  fields they feed out. */
+interface ReportHost {
+  havePiece?(index: number): boolean;
+  metainfo?: Metainfo;
+}
+
+/** Our pieces as a bitfield's bytes (BEP 3 order), once per listing; undefined without metadata. */
+function ourPieces(host: ReportHost | undefined, pieceCount: number): Uint8Array | undefined {
+  if (!host?.havePiece || pieceCount === 0) return undefined;
+  const bytes = new Uint8Array(Math.ceil(pieceCount / 8));
+  for (let i = 0; i < pieceCount; i++) if (host.havePiece(i)) bytes[i >> 3]! |= 0x80 >> (i & 7);
+  return bytes;
+}
+
+const POPCOUNT = new Uint8Array(256);
+for (let i = 1; i < 256; i++) POPCOUNT[i] = (i & 1) + POPCOUNT[i >> 1]!;
+
+/** qBittorrent's relevance: the share of the pieces we lack that the peer has (0 when we lack none). */
+function relevanceOf(p: Peer, ours: Uint8Array, pieceCount: number): number {
+  let ourCount = 0;
+  for (const b of ours) ourCount += POPCOUNT[b]!;
+  const missing = pieceCount - ourCount;
+  if (missing <= 0) return 0;
+  if (p.seed) return 1;
+  const theirs = p.bits?.bytes;
+  if (!theirs) return 0;
+  let useful = 0;
+  for (let i = 0; i < ours.length; i++) useful += POPCOUNT[theirs[i]! & ~ours[i]! & 0xff]!;
+  return useful / missing;
+}
+
+/** The piece we are downloading from the peer now (libtorrent's downloading_piece_index): that of
+ *  our oldest outstanding request; and the oldest request's age. */
+function requestsOf(p: Peer, now: number): { piece: number | undefined; oldest: number } {
+  let piece: number | undefined, at = Infinity;
+  for (const r of p.requests.values()) if (r.at < at) (at = r.at), (piece = r.index);
+  return { piece, oldest: piece === undefined ? 0 : now - at };
+}
+
+/** Metainfo indices of the (non-padding) files a piece holds bytes of. */
+function filesOfPiece(meta: Metainfo | undefined, piece: number | undefined): number[] {
+  if (!meta || piece === undefined) return [];
+  const start = piece * meta.pieceLength, end = start + meta.pieceLength;
+  const out: number[] = [];
+  meta.files.forEach((f, i) => {
+    if (!f.pad && f.length > 0 && f.offset < end && f.offset + f.length > start) out.push(i);
+  });
+  return out;
+}
+
 /** Connected peers, then the web seeds that ran or delivered something. */
 export function peerListing(peers: Iterable<Peer>, webSeeds: readonly WebSeed[], pieceCount: number): PeerStats[] {
-  return [...peers].map((p) => ({
-    address: p.address,
-    client: p.client,
-    transport: p.conn.transport,
-    relayed: p.conn.relayed === true,
-    downloaded: p.down.total,
-    uploaded: p.up.total,
-    downloadSpeed: p.down.rate(),
-    uploadSpeed: p.up.rate(),
-    progress: p.seed ? 1 : p.bits && pieceCount ? p.bits.count / pieceCount : 0,
-    choked: p.peerChoking,
-    interested: p.peerInterested,
-    amChoking: p.amChoking,
-    amInterested: p.amInterested,
-    optimistic: p.optimistic,
-    source: p.source,
-  }) as PeerStats).concat(webSeeds.filter((w) => w.running || w.down.total > 0).map((w) => ({
+  const list = [...peers];
+  const host = list.find((p) => p.host)?.host as ReportHost | undefined;
+  const ours = ourPieces(host, pieceCount);
+  const now = Date.now();
+  return list.map((p) => {
+    const req = requestsOf(p, now);
+    const select = (p.conn as { select?: unknown }).select;
+    const encryption = select === MSE_RC4 ? 'rc4' : select === MSE_PLAINTEXT ? 'handshake' : undefined;
+    return {
+      address: p.address,
+      client: p.client,
+      transport: p.conn.transport,
+      relayed: p.conn.relayed === true,
+      downloaded: p.down.total,
+      uploaded: p.up.total,
+      downloadSpeed: p.down.rate(),
+      uploadSpeed: p.up.rate(),
+      progress: p.seed ? 1 : p.bits && pieceCount ? p.bits.count / pieceCount : 0,
+      choked: p.peerChoking,
+      interested: p.peerInterested,
+      amChoking: p.amChoking,
+      amInterested: p.amInterested,
+      optimistic: p.optimistic,
+      source: p.source,
+      incoming: !p.outgoing,
+      ...(encryption ? { encryption } : {}),
+      snubbed: p.amInterested && !p.peerChoking && req.oldest > SNUB_MS && p.down.rate() === 0,
+      ...(ours ? { relevance: relevanceOf(p, ours, pieceCount) } : {}),
+      downloadingFiles: filesOfPiece(host?.metainfo, req.piece),
+      ...(p.remoteIdHex ? { peerId: p.remoteIdHex } : {}),
+    } as PeerStats;
+  }).concat(webSeeds.filter((w) => w.running || w.down.total > 0).map((w) => ({
     address: w.url,
     client: 'web seed',
     transport: 'webseed' as const,
