@@ -6,17 +6,19 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { cascade, startServe, until, type ServeNode } from './node-process.ts';
+import { cascade, cascadeHere, startServe, until, type ServeNode } from './node-process.ts';
 import { createTorrent } from '@cascade/engine';
 import { INFO_KEY, recipientKeyFromDid } from '@cascade/private-shares';
 import { sealFiles } from '@cascade/private-shares/node';
 import { tempDir } from './helpers.ts';
 
-// The last three tests share one set of nodes (a `cascade serve` costs ~2.5 CPU-s to start, and
-// nothing they assert needs a node of its own): P shares and seeds, Q reads (the link test restarts
-// it, and the tests after it use the restarted one), R is the stranger. Each test keeps its own file
-// names. The first test keeps its own four nodes: it stops two of them and searches a stranger's
-// whole state for the share's name.
+// The tests share one set of nodes (a `cascade serve` costs ~4 CPU-s to start, and nothing they
+// assert needs a node of its own): P shares and seeds, Q reads (the link test restarts it, and the
+// tests after it use the restarted one), R is the stranger. Each test keeps its own file names. The
+// first test uses Q as its reader and R as its late downloader, and starts its own sharer and
+// stranger: it stops them, and searches that stranger's whole state for the share's name. Verbs run inside this process (cascadeHere, node.here: the CLI's
+// own main()) but for the ones whose process is the point: `create --encrypt` (JSON, then human
+// mode's stdout) and a refused `--to` (exit status 2) stay real `cascade` processes.
 const fileScope = { fns: [] as (() => void)[], after(fn: () => void) { this.fns.push(fn); } };
 after(() => { for (const fn of fileScope.fns.reverse()) fn(); });
 interface Shared { root: string; a: ServeNode; b: ServeNode; c: ServeNode }
@@ -32,7 +34,7 @@ function sharedNodes(): Promise<Shared> {
 const MARKER = Buffer.from('cascade-private-marker:'.padEnd(64, 'q'));
 
 async function didOf(node: ServeNode): Promise<string> {
-  const r = await node.run(['identity', '--json']);
+  const r = await node.here(['identity', '--json']);
   return JSON.parse(r.stdout).did as string;
 }
 
@@ -67,11 +69,12 @@ function contentOf(size: number): Buffer {
 }
 
 test('A shares a folder for B: B reads it byte for byte and streams it; C keeps ciphertext only and is told why', { timeout: 180_000 }, async (t) => {
-  const root = tempDir(t);
-  const [a, b, c] = await Promise.all([
-    startServe(t, { args: ['--download-dir', join(root, 'a-dl')] }),
-    startServe(t, { args: ['--download-dir', join(root, 'b-dl')] }),
-    startServe(t, { args: ['--download-dir', join(root, 'c-dl')] }),
+  // Its B is the shared Q (a fresh node: this test runs first) and its D the shared R; its A and C
+  // are its own (it stops them).
+  const { root, b, c: d } = await sharedNodes();
+  const [a, c] = await Promise.all([
+    startServe(t, { args: ['--download-dir', join(root, 'a1-dl')] }),
+    startServe(t, { args: ['--download-dir', join(root, 'c1-dl')] }),
   ]);
   const bDid = await didOf(b);
   const film = contentOf(1_500_000);
@@ -133,7 +136,7 @@ test('A shares a folder for B: B reads it byte for byte and streams it; C keeps 
   const row = list.torrents.find((x) => x.infoHash === share.infoHash)!;
   assert.equal(row.decryptable, false);
   // Neither the name nor the marker anywhere in C's download folder or state.
-  for (const file of [...filesUnder(join(root, 'c-dl')), ...filesUnder(c.stateDir)]) {
+  for (const file of [...filesUnder(join(root, 'c1-dl')), ...filesUnder(c.stateDir)]) {
     assert.doesNotMatch(file, /Holiday|film\.mkv|notes\.txt/, file);
     const bytes = readFileSync(file);
     assert.equal(bytes.indexOf(MARKER), -1, `the marker is in ${file}`);
@@ -146,18 +149,17 @@ test('A shares a folder for B: B reads it byte for byte and streams it; C keeps 
   // Offline, `cascade list` names the share as the running node did: its real name where the key is
   // stored (the sharer), the neutral one where it is not (issue 44 item 6).
   const offlineName = async (node: ServeNode) => {
-    const r = await cascade(['list', '--json', '--state-dir', node.stateDir]);
+    const r = await cascadeHere(['list', '--json', '--state-dir', node.stateDir]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.lines[0]!.online, false);
     return (r.lines[0]!.torrents as { infoHash: string; name: string }[]).find((e) => e.infoHash === share.infoHash)?.name;
   };
   assert.equal(await offlineName(a), 'Holiday Secrets');
   assert.equal(await offlineName(c), share.name);
-  const d = await startServe(t, { args: ['--download-dir', join(root, 'd-dl')] });
   await addUri(d, share.magnet, b);
   await until('D to have the ciphertext from B', async () => ((await detail(d, share.infoHash)).progress === 1 ? true : undefined), 60_000);
-  assert.equal(statSync(join(root, 'd-dl', share.name)).size, statSync(join(root, 'a-dl', share.name)).size);
-  assert.ok(readFileSync(join(root, 'd-dl', share.name)).equals(readFileSync(join(root, 'a-dl', share.name))), 'the ciphertext from B is the sharer’s, byte for byte');
+  assert.equal(statSync(join(root, 'c-dl', share.name)).size, statSync(join(root, 'a1-dl', share.name)).size);
+  assert.ok(readFileSync(join(root, 'c-dl', share.name)).equals(readFileSync(join(root, 'a1-dl', share.name))), 'the ciphertext from B is the sharer’s, byte for byte');
 });
 
 test('a share by link: the link opens it, the magnet alone gives ciphertext, a wrong key says not for you', { timeout: 180_000 }, async () => {
@@ -255,13 +257,13 @@ test('cascade create --encrypt / --to and cascade add LINK: shares made offline,
   assert.match(human.stdout.trim(), /^magnet:\?[^\s]+#k=[A-Za-z0-9_-]{43}$/);
   assert.match(human.stderr, /cannot be taken back/);
 
-  const added = await a.run(['add', ev.torrent, '--save-path', seedDir, '--json']);
+  const added = await a.here(['add', ev.torrent, '--save-path', seedDir, '--json']);
   assert.equal(added.code, 0, added.stderr);
   await until('A to seed the ciphertext', async () => ((await detail(a, ev.infoHash)).state === 'seeding' ? true : undefined));
   // A made no share of its own here and has no key: it seeds, it cannot read.
   assert.equal((await detail(a, ev.infoHash)).decryptable, false);
 
-  const viaLink = await b.run(['add', ev.link, '--peer', `127.0.0.1:${a.btPort}`, '--json']);
+  const viaLink = await b.here(['add', ev.link, '--peer', `127.0.0.1:${a.btPort}`, '--json']);
   assert.equal(viaLink.code, 0, viaLink.stderr);
   await until('B to write the plaintext', async () => {
     const d = await detail(b, ev.infoHash);
@@ -274,7 +276,7 @@ test('cascade create --encrypt / --to and cascade add LINK: shares made offline,
 
   // For a did: only that identity reads it.
   const bDid = await didOf(b);
-  const forB = await cascade(['create', join(src, 'cover.jpg'), '--to', bDid, '-o', join(root, 'forb.torrent'), '--json']);
+  const forB = await cascadeHere(['create', join(src, 'cover.jpg'), '--to', bDid, '-o', join(root, 'forb.torrent'), '--json']);
   assert.equal(forB.code, 0, forB.stderr);
   assert.equal(forB.json.recipients, 1);
   assert.equal(forB.json.link, undefined);
@@ -282,9 +284,9 @@ test('cascade create --encrypt / --to and cascade add LINK: shares made offline,
   const bad = await cascade(['create', join(src, 'cover.jpg'), '--to', 'did:key:zNOPE']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--to did:key:zNOPE: not an Ed25519 did:key/);
-  const both = await cascade(['create', join(src, 'cover.jpg'), '--to', bDid, '--encrypt']);
+  const both = await cascadeHere(['create', join(src, 'cover.jpg'), '--to', bDid, '--encrypt']);
   assert.equal(both.code, 2);
-  const several = await cascade(['create', join(src, 'cover.jpg'), join(src, 'album')]);
+  const several = await cascadeHere(['create', join(src, 'cover.jpg'), join(src, 'album')]);
   assert.equal(several.code, 2);
   assert.match(several.stderr, /private share/);
 });
@@ -306,8 +308,8 @@ test('a tampered share: a changed chunk is refused naming it and never written; 
   writeFileSync(sealed.cipherPath, cipher);
   const { torrent, metainfo } = await createTorrent(sealed.cipherPath, { extraInfo: { [INFO_KEY]: sealed.info as never } });
   writeFileSync(join(root, 'tampered.torrent'), torrent);
-  assert.equal((await a.run(['add', join(root, 'tampered.torrent'), '--save-path', seedDir])).code, 0);
-  await b.run(['add', join(root, 'tampered.torrent'), '--peer', `127.0.0.1:${a.btPort}`]);
+  assert.equal((await a.here(['add', join(root, 'tampered.torrent'), '--save-path', seedDir])).code, 0);
+  await b.here(['add', join(root, 'tampered.torrent'), '--peer', `127.0.0.1:${a.btPort}`]);
   const view = await until('B to refuse the chunk', async () => {
     const d = await detail(b, metainfo.infoHashHex);
     return d.error ? d : undefined;
@@ -324,7 +326,7 @@ test('a tampered share: a changed chunk is refused naming it and never written; 
   bent.manifest[40]! ^= 1;
   const again = await createTorrent(sealed.cipherPath, { extraInfo: { [INFO_KEY]: bent as never } });
   writeFileSync(join(root, 'bent.torrent'), again.torrent);
-  await b.run(['add', join(root, 'bent.torrent'), '--save-path', join(root, 'b-bent')]);
+  await b.here(['add', join(root, 'bent.torrent'), '--save-path', join(root, 'b-bent')]);
   const bentView = await until('B to call the manifest tampered', async () => {
     const d = await detail(b, again.metainfo.infoHashHex);
     return d.error ? d : undefined;
