@@ -1,0 +1,129 @@
+// Issue 61: a torrent whose folder IPFS shards. A `cascade serve` node holds a torrent of 1,100
+// one-byte files with ~210-byte names (past @helia/unixfs's 256 KiB shard threshold) and a subfolder;
+// the folder's UnixFS CID the node shows is the HAMT root @helia/unixfs's addAll computes for the
+// same files; Helia's HTTP node, whose only trustless gateway is the node, resolves paths inside the
+// shard (a file under a sub-shard, the subfolder's file), checking every block; the folder's CAR holds
+// every block Helia's import wrote, and the CAR of a path the shard's nodes on the way. About 270 KB of
+// names, 1.1 KB of data; nothing leaves 127.0.0.1.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createHeliaHTTP } from '@helia/http';
+import { trustlessGateway } from '@helia/block-brokers';
+import { httpGatewayRouting } from '@helia/routers';
+import { unixfs } from '@helia/unixfs';
+import { CID } from 'multiformats/cid';
+import { tempDir } from '../../cli/test/helpers.ts';
+import { startServe, until } from '../../cli/test/node-process.ts';
+import { createTorrent } from '@cascade/engine';
+
+const FILES = 1_100;
+
+/** A CARv1's blocks (after its header): each frame is a varint length, then a CID and its bytes. */
+function carBlocks(car: Buffer): { cid: CID; bytes: Uint8Array }[] {
+  const out: { cid: CID; bytes: Uint8Array }[] = [];
+  for (let at = 0, first = true; at < car.length; first = false) {
+    let len = 0;
+    let n = 0;
+    for (let shift = 1; ; shift *= 128) {
+      const b = car[at + n++]!;
+      len += (b & 0x7f) * shift;
+      if (b < 0x80) break;
+    }
+    if (!first) {
+      const [cid, bytes] = CID.decodeFirst(car.subarray(at + n, at + n + len));
+      out.push({ cid, bytes });
+    }
+    at += n + len;
+  }
+  return out;
+}
+
+/** Helia's HTTP node with `gateway` as its only router and block source (no DNS, no libp2p). */
+function heliaOf(gateway: string) {
+  return createHeliaHTTP({
+    routers: [httpGatewayRouting({ gateways: [gateway], shuffle: false })],
+    blockBrokers: [trustlessGateway({ allowInsecure: true, allowLocal: true })],
+    libp2p: { services: {} },
+    dns: { query: async (domain: string) => { throw new Error(`no DNS here (${domain})`); } } as never,
+  });
+}
+
+test('a sharded folder: the HAMT root @helia/unixfs computes, paths resolved through it by Helia from the node, CARs of a path', { timeout: 120_000 }, async (t) => {
+  const t0 = Date.now();
+  const lap = (what: string) => t.diagnostic(`${what}: ${Date.now() - t0} ms`);
+  const node = await startServe(t);
+  lap('serving')
+  const dir = tempDir(t);
+  const top = join(dir, 'data', 'many');
+  mkdirSync(join(top, 'sub'), { recursive: true });
+  const files = new Map<string, Uint8Array>();
+  for (let i = 0; i < FILES; i++) files.set(`${String(i).padStart(4, '0')}-${'n'.repeat(205)}.txt`, Uint8Array.of(i & 0xff));
+  files.set('sub/inner.txt', Buffer.from('inside the shard'));
+  for (const [name, b] of files) writeFileSync(join(top, name), b);
+  // Made and added in this process (the engine's createTorrent, the API's upload): two `cascade`
+  // processes fewer, seconds on a loaded machine.
+  const { torrent } = await createTorrent(top);
+  const form = new FormData();
+  form.append('savePath', join(dir, 'data'));
+  form.append('torrent', new Blob([Buffer.from(torrent)]), 'many.torrent');
+  const added = await node.api('/api/torrents', { method: 'POST', body: form });
+  assert.ok(added.ok, await added.clone().text());
+  const ih = ((await added.json()) as { infoHash: string }).infoHash;
+  lap('added');
+  const shown = await until('the folder’s UnixFS CID', async () => {
+    const d = (await (await node.api(`/api/torrents/${ih}`)).json()) as { unixfsCid?: string | null };
+    return d.unixfsCid ?? undefined;
+  }, 90_000);
+
+  lap('folder CID shown');
+  const helia = await heliaOf(node.url);
+  t.after(() => helia.stop());
+  const fs = unixfs(helia);
+  // What @helia/unixfs computes for the same files at its defaults (into the client's own store:
+  // the walk below is then checked against blocks it fetches from the node, see the fresh client).
+  let computed = '';
+  for await (const e of fs.addAll([...files].map(([name, content]) => ({ path: `many/${name}`, content })))) if (e.path === 'many') computed = e.cid.toString();
+  t.diagnostic(`many/ (${FILES + 1} entries)  helia ${computed}  cascade ${shown}`);
+  assert.equal(shown, computed);
+  lap('helia computed');
+  const root = CID.parse(shown);
+  const stat = await fs.stat(root, { offline: true });
+  assert.equal(stat.type, 'directory', 'Helia reads its own import as a (sharded) directory');
+
+  // A fresh Helia, empty, whose only gateway is the node: every block it needs comes from there.
+  const fresh = await heliaOf(node.url);
+  t.after(() => fresh.stop());
+  const client = unixfs(fresh);
+  const signal = AbortSignal.timeout(60_000);
+  for (const name of ['0777-' + 'n'.repeat(205) + '.txt', 'sub/inner.txt']) {
+    const got: Uint8Array[] = [];
+    for await (const c of client.cat(root, { path: name, signal })) got.push(c);
+    assert.deepEqual(Buffer.concat(got), Buffer.from(files.get(name)!), name);
+  }
+  lap('two paths');
+  // The whole folder as one CAR (cheaper than Helia's ls, a request per sub-shard): every block
+  // hashing to its CID, each one @helia/unixfs wrote for the same files, and all of them.
+  const whole = carBlocks(Buffer.from(await (await fetch(`${node.url}/ipfs/${shown}?format=car`)).arrayBuffer()));
+  for (const b of whole) {
+    assert.deepEqual(Buffer.from(createHash('sha256').update(b.bytes).digest()), Buffer.from(b.cid.multihash.digest), `${b.cid}`);
+    assert.ok(await helia.blockstore.has(b.cid), `${b.cid} is a block of Helia's import`);
+  }
+  let imported = 0;
+  for await (const _ of helia.blockstore.getAll()) imported++;
+  assert.equal(new Set(whole.map((b) => b.cid.toString())).size, imported, 'every block of the import');
+  lap('whole CAR');
+  // The CAR of a path inside the shard: the shard's top node, the sub-shards on the way, then the
+  // file (one raw leaf); every block hashing to its CID.
+  const name = `0042-${'n'.repeat(205)}.txt`;
+  const res = await fetch(`${node.url}/ipfs/${shown}/${encodeURIComponent(name)}?format=car`);
+  assert.equal(res.status, 200);
+  const blocks = carBlocks(Buffer.from(await res.arrayBuffer()));
+  for (const b of blocks) assert.deepEqual(Buffer.from(createHash('sha256').update(b.bytes).digest()), Buffer.from(b.cid.multihash.digest), `${b.cid}`);
+  assert.equal(blocks[0]!.cid.toString(), shown);
+  assert.ok(blocks.length >= 3, `${blocks.length} blocks: the top node, a sub-shard, the file`);
+  assert.deepEqual(Buffer.from(blocks.at(-1)!.bytes), Buffer.from(files.get(name)!));
+  assert.equal((await fetch(`${node.url}/ipfs/${shown}/no-such-name.txt?format=raw`)).status, 404);
+});
