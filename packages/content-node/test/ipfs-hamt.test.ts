@@ -55,7 +55,7 @@ test('a sharded folder: the HAMT root @helia/unixfs computes, paths resolved thr
   const t0 = Date.now();
   const lap = (what: string) => t.diagnostic(`${what}: ${Date.now() - t0} ms`);
   const node = await startServe(t);
-  lap('serving')
+  lap('serving');
   const dir = tempDir(t);
   const top = join(dir, 'data', 'many');
   mkdirSync(join(top, 'sub'), { recursive: true });
