@@ -15,7 +15,7 @@ import { planDownload } from '../download/download-plan.ts';
 import { downloadPlainFile } from '../download/download-plain.ts';
 import { downloadFromGateways, gatewaysFailed, type GatewayResult } from '../download/ipfs-download.ts';
 import { isUnixfsCid } from '@cascade/content/cid';
-import { ensureOutputDir } from '../download/output-dir.ts';
+import { ensureOutputDir, ensureStateDir } from '../core/writable-dir.ts';
 import { waitForStopSignal } from '../core/signals.ts';
 import { waitForDone } from '../download/torrent-wait.ts';
 import { ProgressDisplay, progressLine } from '../output/progress.ts';
@@ -98,6 +98,7 @@ export async function downloadCommand(inv: Invocation, out: Output): Promise<num
   const dir = resolve(o.output ?? o.dir ?? '.');
   await ensureOutputDir(dir);
   if (plan.kind === 'plain') return downloadPlainFile(plan.urls, plan.sha256, dir, out);
+  await ensureStateDir(o.stateDir);
   // IPFS trustless gateways beside the swarm (issue 61): the first to give the whole file, checked
   // block by block, wins; a UnixFS CID is not on the DHT, so the gateways alone fetch one.
   const gateways = plan.kind === 'content' ? (plan.gateways ?? []) : [];

@@ -15,6 +15,7 @@ import { describeTorrentBytes } from '../download/source.ts';
 import { waitForStopSignal } from '../core/signals.ts';
 import { waitForVerification } from '../download/torrent-wait.ts';
 import { openStorage } from '../core/storage.ts';
+import { ensureStateDir } from '../core/writable-dir.ts';
 import type { Invocation } from '../parse/args.ts';
 import type { Output } from '../output/output.ts';
 
@@ -34,6 +35,7 @@ export async function seedCommand(inv: Invocation, out: Output): Promise<number>
   }
   const described = describeTorrentBytes(bytes, file, await loadEngine());
 
+  await ensureStateDir(o.stateDir);
   const stop = waitForStopSignal();
   // Content ids are computed to be published: with no DHT, or private discovery, there is nowhere to.
   // Its network: the probe and the trackers' ICE servers, LSD with --lsd, private discovery with --directory.

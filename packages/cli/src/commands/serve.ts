@@ -7,12 +7,14 @@ import { waitForStopSignal } from '../core/signals.ts';
 import { errorReport } from '../core/error-report.ts';
 import { servicesOf } from '../core/unreachable.ts';
 import { openStorage } from '../core/storage.ts';
+import { ensureStateDir } from '../core/writable-dir.ts';
 import type { Invocation } from '../parse/args.ts';
 import type { Output } from '../output/output.ts';
 
 export async function serveCommand(inv: Invocation, out: Output): Promise<number> {
   const o = inv.options;
   const stop = waitForStopSignal();
+  await ensureStateDir(o.stateDir);
   await ensureWebApp(out);
   // Torrents in a bucket (issue 61): --storage for new ones, `add --storage s3://…` for any one.
   const storage = await openStorage(o);

@@ -114,9 +114,9 @@ export class SqliteStore implements Store {
     } catch (err) {
       db.close();
       if (err instanceof StateError) throw err;
-      throw new StateError(
-        `state DB ${path} is unreadable (${errorMessage(err)}); it is corrupted or not a cascade database — ` +
-          'move it aside to start with a fresh state',
+      throw new StateError([8, 10, 13, 14].includes(Number((err as { errcode?: number }).errcode) & 0xff) // read-only, I/O, full, can't open: the disk's, not the file's
+        ? `cannot write state DB ${path} (${errorMessage(err)}); nothing in it was changed — free space on its disk or make it writable, and start again`
+        : `state DB ${path} is unreadable (${errorMessage(err)}); it is corrupted or not a cascade database — move it aside to start with a fresh state`,
       );
     }
     return new SqliteStore(db, path, { ownsFile: true });
