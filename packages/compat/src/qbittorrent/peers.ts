@@ -2,8 +2,8 @@
 // peers keyed "ip:port", a full update first, then only what changed after `rid` (changed fields,
 // new peers whole, `peers_removed`), as sync/maindata does; and the log group, which Cascade keeps
 // no journal for.
-import type { PeerRow } from '../ops.ts';
-import { peerFlags } from '../shared-views/peer-flags.ts';
+import type { FileRow, PeerRow } from '../ops.ts';
+import { qbittorrentFlags } from '../shared-views/peer-flags.ts';
 import { type ActionContext, type ActionSpec, requireParams } from './http.ts';
 import { torrentInfo } from './torrents-read.ts';
 
@@ -13,13 +13,25 @@ type Obj = Record<string, string | number | boolean>;
 const KEPT = 2;
 
 
-function peerObject(p: PeerRow): [string, Obj] {
+/** qBittorrent's peer_id_client: the peer id's first 8 bytes when printable ASCII, "Unknown" when
+ *  not, '' before the id is known. */
+function peerIdClient(hex: string | undefined): string {
+  if (!hex || /^0*$/.test(hex)) return '';
+  const bytes = Buffer.from(hex.slice(0, 16), 'hex');
+  return bytes.every((c) => c >= 32 && c <= 126) ? bytes.toString('latin1') : 'Unknown';
+}
+
+function peerObject(p: PeerRow, files: FileRow[] | null): [string, Obj] {
   // qBittorrent's PeerInfo::determineFlags: letters each followed by a space, and "X = meaning" lines.
-  const flags = peerFlags(p, 'qbittorrent');
+  const { flags, flags_desc } = qbittorrentFlags(p);
   const m = /^\[?(.*?)\]?:(\d+)$/.exec(p.address);
   const ip = m ? m[1]! : p.address;
   const port = m ? Number(m[2]) : 0;
-  const connection = p.transport === 'webrtc' ? 'WebRTC' : p.transport === 'webseed' ? 'Web seed' : p.transport === 'utp' ? 'μTP' : 'BT';
+  const connection = p.transport === 'webrtc' ? 'WebRTC' : p.transport === 'webseed' ? 'Web' : p.transport === 'utp' ? 'μTP' : 'BT';
+  // The files of the piece being downloaded from it, by metainfo index, newline-separated (as
+  // torrentPeersAction joins filesForPiece); '' when nothing is being asked of it.
+  const pathOf = new Map((files ?? []).map((f) => [f.index, f.path]));
+  const downloading = (p.downloadingFiles ?? []).map((i) => pathOf.get(i)).filter((x): x is string => x !== undefined);
   return [
     m ? `${ip.includes(':') ? `[${ip}]` : ip}:${port}` : p.address,
     {
@@ -29,13 +41,14 @@ function peerObject(p: PeerRow): [string, Obj] {
       country_code: '',
       dl_speed: Math.round(p.downloadSpeed),
       downloaded: p.downloaded,
-      files: '',
-      flags: flags.map((f) => f.letter).join(' '),
-      flags_desc: flags.map((f) => `${f.letter} = ${f.meaning}`).join('\n'),
+      files: downloading.join('\n'),
+      flags,
+      flags_desc,
       ip,
+      peer_id_client: peerIdClient(p.peerId),
       port,
       progress: p.progress,
-      relevance: 0,
+      relevance: p.relevance ?? 0,
       up_speed: Math.round(p.uploadSpeed),
       uploaded: p.uploaded,
     },
@@ -52,7 +65,7 @@ const sessions = new WeakMap<object, Map<string, PeerSnapshots>>();
 function torrentPeers(ctx: ActionContext): object {
   requireParams(ctx, 'hash');
   const t = torrentInfo(ctx);
-  const now = new Map(t.peerList.filter((p) => p.transport !== 'webseed').map(peerObject));
+  const now = new Map(t.peerList.filter((p) => p.transport !== 'webseed').map((p) => peerObject(p, t.files)));
   let perTorrent = sessions.get(ctx.session);
   if (!perTorrent) sessions.set(ctx.session, (perTorrent = new Map()));
   const state = perTorrent.get(t.infoHash) ?? { last: 0, byRid: new Map() };

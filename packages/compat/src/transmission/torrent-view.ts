@@ -12,7 +12,7 @@ import type { CompatOps, FileRow, NodeSettings, PieceStates, TorrentInfo, Torren
 import type { TorrentIds } from './ids.ts';
 import type { BandwidthGroups } from './groups.ts';
 import { trackerRows } from '../shared-views/tracker-rows.ts';
-import { peerFlags } from '../shared-views/peer-flags.ts';
+import { transmissionFlagStr } from '../shared-views/peer-flags.ts';
 
 /** Transmission's tr_torrent_activity. */
 export const STATUS = { stopped: 0, checkWait: 1, check: 2, downloadWait: 3, download: 4, seedWait: 5, seed: 6 } as const;
@@ -289,10 +289,11 @@ export class TorrentView {
           clientName: p.client ?? '',
           clientIsChoked: p.choked,
           clientIsInterested: p.amInterested,
-          flagStr: peerFlags(p, 'transmission').map((f) => f.letter).join(''),
+          flagStr: transmissionFlagStr(p),
           isDownloadingFrom: downloading,
-          isEncrypted: false,
-          isIncoming: p.source === 'incoming',
+          // Transmission calls only an RC4 stream encrypted (tr_peerIo's encryption type).
+          isEncrypted: p.encryption === 'rc4',
+          isIncoming: p.incoming ?? p.source === 'incoming',
           isUploadingTo: uploading,
           isUTP: p.transport === 'utp',
           peerIsChoked: p.amChoking,
@@ -312,6 +313,7 @@ export class TorrentView {
       if (p.source === 'dht') from.fromDht++;
       else if (p.source === 'incoming') from.fromIncoming++;
       else if (p.source === 'pex') from.fromPex++;
+      else if (p.source === 'lsd') from.fromLpd++;
       else if (/^(https?|udp|wss?):|tracker/i.test(p.source)) from.fromTracker++;
       else from.fromCache++;
     }

@@ -3,9 +3,10 @@
 // who chokes whom and who wants what, its rates, its progress and the client it runs.
 import { useEffect, useState } from 'react';
 import type { PeerView, PieceMap } from '@cascade/shapes';
+import { peerFlags } from '@cascade/compat/peer-flags';
 import { api, type TorrentDetailView } from '../../api/api.ts';
 import { Empty, TransportBadge } from '../../components/ui.tsx';
-import { formatPercent, formatSpeed } from '../../format/format.ts';
+import { formatBytes, formatPercent, formatSpeed } from '../../format/format.ts';
 import { shortDid } from '../../format/short-id.ts';
 
 /** Cells in the piece map: each stands for a run of pieces when there are more. */
@@ -18,16 +19,12 @@ export function shortAddress(a: string): string {
   return m ? `${m[1]}${m[2]!.slice(0, 8)}…${m[2]!.slice(-6)}` : a;
 }
 
-/** Who chokes whom and who wants what, in words and in qBittorrent's letters. */
-export function peerState(p: Partial<PeerView>): { letters: string; words: string[] } {
-  const parts: [string, string][] = [];
-  if (p.amInterested) parts.push(p.choked ? ['d', 'we want its pieces; it chokes us'] : ['D', 'downloading from it']);
-  if (p.interested) parts.push(p.amChoking ? ['u', 'it wants ours; we choke it'] : ['U', 'uploading to it']);
-  if (p.amInterested === false && p.choked === false) parts.push(['K', 'it unchoked us; we need nothing of it']);
-  if (p.interested === false && p.amChoking === false) parts.push(['?', 'we unchoked it; it needs nothing of us']);
-  if (p.optimistic) parts.push(['O', 'our optimistic unchoke']);
-  if (parts.length === 0) parts.push(['', 'neither side wants anything']);
-  return { letters: parts.map(([l]) => l).join(' '), words: parts.map(([, w]) => w) };
+/** Who chokes whom and who wants what, in qBittorrent's letters (the same function as the
+ *  qBittorrent API's flags) with words beside them. */
+export function peerState(p: PeerView): { letters: string; words: string[] } {
+  const flags = peerFlags(p, 'qbittorrent');
+  if (flags.length === 0) return { letters: '', words: ['neither side wants anything'] };
+  return { letters: flags.map((f) => f.letter).join(' '), words: flags.map((f) => `${f.letter}: ${f.words}`) };
 }
 
 function usePieceMap(infoHash: string, enabled: boolean): PieceMap | undefined {
@@ -135,16 +132,17 @@ function PeerTable({ peers }: { peers: PeerView[] }) {
           <tr>
             <th>Peer</th>
             <th>Transport</th>
-            <th title="D downloading from it · d it chokes us · U uploading to it · u we choke it · K/? unchoked but not wanted · O optimistic unchoke">State</th>
+            <th title="qBittorrent's letters. D downloading from it · d it chokes us · U uploading to it · u we choke it · K/? unchoked but not wanted · O optimistic unchoke · S snubbed · I incoming · H/X/L from DHT/PEX/LSD · E/e encrypted · P uTP">Flags</th>
             <th className="r">Down / Up</th>
-            <th className="r">Has</th>
+            <th className="r" title="Downloaded from it / uploaded to it">Total</th>
+            <th className="r" title="Its progress, and how much of what we lack it has (relevance)">Has</th>
           </tr>
         </thead>
         <tbody>
           {peers.map((p) => {
             const st = peerState(p);
             return (
-              <tr key={p.address} data-testid="peer-row">
+              <tr key={p.address} data-testid="peer-row" data-address={p.address}>
                 <td className="clip" title={`${p.address}${p.client ? ` — ${p.client}` : ''}`}>
                   <div className="mono">{shortAddress(p.address)}</div>
                   <div className="muted small" data-testid="peer-client">{p.client || 'unknown client'}</div>
@@ -154,7 +152,7 @@ function PeerTable({ peers }: { peers: PeerView[] }) {
                   <TransportBadge transport={p.transport} relayed={p.relayed} />
                 </td>
                 <td data-testid="peer-state" data-am-choking={String(!!p.amChoking)} data-am-interested={String(!!p.amInterested)}
-                  data-choked={String(!!p.choked)} data-interested={String(!!p.interested)} title={st.words.join('\n')}>
+                  data-choked={String(!!p.choked)} data-interested={String(!!p.interested)} data-flags={st.letters} title={st.words.join('\n')}>
                   <span className="mono">{st.letters || '—'}</span>
                   <div className="muted small">{st.words[0]}</div>
                 </td>
@@ -162,7 +160,14 @@ function PeerTable({ peers }: { peers: PeerView[] }) {
                   <div>↓ {formatSpeed(p.downloadSpeed)}</div>
                   <div className="muted">↑ {formatSpeed(p.uploadSpeed)}</div>
                 </td>
-                <td className="r num">{formatPercent(p.progress)}</td>
+                <td className="r num nowrap">
+                  <div>↓ {formatBytes(p.downloaded)}</div>
+                  <div className="muted">↑ {formatBytes(p.uploaded)}</div>
+                </td>
+                <td className="r num" data-testid="peer-progress" data-progress={String(p.progress)}>
+                  <div>{formatPercent(p.progress)}</div>
+                  {typeof p.relevance === 'number' && p.progress < 1 && <div className="muted small" title="Of the pieces we lack, the share it has">{formatPercent(p.relevance)} useful</div>}
+                </td>
               </tr>
             );
           })}
