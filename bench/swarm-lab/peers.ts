@@ -1,9 +1,10 @@
 // The swarm lab's peers: a Cascade CLI or a libtorrent process in a lab namespace, its JSON lines read
 // into a small record (progress, completion, the client's own byte counters).
 //
-// Cascade runs as users start it: `cascade seed <torrent> --dir D` and `cascade download <torrent>
+// Cascade runs as users start it (the `cascade` launcher, bin/cascade.js): `cascade seed <torrent> --dir D` and `cascade download <torrent>
 // -o D [--seed]`, default options (receipts on), with --no-dht and CASCADE_PORT_MAPPING=off,
 // CASCADE_LSD=off; --no-chain when asked. libtorrent runs lt_peer.py (default settings).
+import { appendFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -11,6 +12,10 @@ import { HUB_ADDRESS, stopChild, treeCpuSeconds, type LabPeer, type SwarmLab } f
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
 export const CLI_MAIN = join(REPO_ROOT, 'packages/cli/src/main.ts');
+/** The `cascade` users run (npm's bin link points here): its launcher turns on Node's compile cache,
+ *  the resolve hooks and the memory flags. Started as `node main.ts` instead, each peer spent ~1.3 s
+ *  more CPU on start-up, which on 2 cores with 17 peers starting at once was most of "start s". */
+export const CLI_BIN = join(REPO_ROOT, 'packages/cli/bin/cascade.js');
 export const PYTHON = '/usr/bin/python3';
 export const LT_PEER = join(import.meta.dirname, 'lt_peer.py');
 export const LT_PY = join(REPO_ROOT, 'test/interop/lt.py');
@@ -61,10 +66,10 @@ export function startPeer(lab: SwarmLab, peer: LabPeer, client: Client, o: Start
   let cmd: string;
   let args: string[];
   if (client === 'cascade') {
-    cmd = process.execPath;
+    cmd = CLI_BIN;
     args = o.role === 'seed'
-      ? [CLI_MAIN, 'seed', o.torrent, '--dir', o.dir]
-      : [CLI_MAIN, 'download', o.torrent, '-o', o.dir, ...(o.stay ? ['--seed'] : [])];
+      ? ['seed', o.torrent, '--dir', o.dir]
+      : ['download', o.torrent, '-o', o.dir, ...(o.stay ? ['--seed'] : [])];
     args.push('--json', '--no-dht', '--state-dir', o.stateDir, ...(o.noChain ? ['--no-chain'] : []));
   } else {
     cmd = PYTHON;
@@ -79,7 +84,10 @@ export function startPeer(lab: SwarmLab, peer: LabPeer, client: Client, o: Start
   child.stdin!.on('error', () => {});
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (d: string) => { p.stderr = (p.stderr + d).slice(-20_000); });
+  // SWARM_LAB_TRACE=DIR keeps each peer's output lines, stamped with the swarm clock (ms).
+  const trace = process.env.SWARM_LAB_TRACE ? join(process.env.SWARM_LAB_TRACE, `${peer.ns}-${o.role}.log`) : undefined;
   createInterface({ input: child.stdout! }).on('line', (line) => {
+    if (trace) appendFileSync(trace, `${o.clock()} ${line}\n`);
     if (!line.startsWith('{')) return;
     let e: Record<string, unknown>;
     try { e = JSON.parse(line) as Record<string, unknown>; } catch { return; }

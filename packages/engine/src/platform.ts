@@ -33,6 +33,10 @@ export interface Connection {
   /** True when everything written so far has left our hands: no buffer passed to write() is
    *  still referenced, so the caller may reuse it. */
   drained(): boolean;
+  /** Bytes written and still queued on our side (not yet handed to the network), where the
+   *  transport knows: the uploader keeps this to about half a second of what the link drains
+   *  (swarm/uploader.ts sendAllowance). */
+  unsent?(): number;
 }
 
 export interface DialOptions {

@@ -166,6 +166,10 @@ class MseConnection implements Connection {
     return this.raw.drained();
   }
 
+  unsent(): number {
+    return this.raw.unsent?.() ?? 0;
+  }
+
   onClose(fn: (err?: Error) => void): void {
     this.closeFns.push(fn);
   }

@@ -45,6 +45,7 @@ export function socketConnection(socket: net.Socket, reader?: Reader): Connectio
     onDrain: (fn) => socket.on('drain', fn),
     // writableLength counts bytes queued in the stream and in libuv's pending write requests.
     drained: () => socket.writableLength === 0,
+    unsent: () => socket.writableLength,
     onClose: (fn) => {
       let err: Error | undefined;
       socket.on('error', (e) => (err = e));

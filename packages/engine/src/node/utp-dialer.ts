@@ -213,6 +213,7 @@ export class UtpFirstDialer implements Dialer {
       onClose: (fn) => void closeFns.push(fn),
       // While moving, what was written is held in copies: nothing of the caller's is referenced.
       drained: () => moving || cur.drained(),
+      unsent: () => (moving ? 0 : cur.unsent?.() ?? 0),
     };
   }
 

@@ -285,6 +285,7 @@ function streamOf(c: UtpConnection, host: string, port: number, release: () => v
     },
     onDrain: (fn) => void drainFns.push(fn),
     drained: () => c.unsentLength === 0,
+    unsent: () => c.unsentLength,
     onClose: (fn) => {
       if (closedWith) queueMicrotask(() => fn(closedWith!.err));
       else closeFns.push(fn);

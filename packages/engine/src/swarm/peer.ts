@@ -72,8 +72,11 @@ export class Peer implements WireHandler {
 
   amChoking = true;
   amInterested = false;
-  /** It holds the choker's optimistic slot (swarm/choker.ts). */
+  /** It holds one of the choker's optimistic slots (swarm/choker.ts). */
   optimistic = false;
+  /** When we last unchoked it (ms; 0: never), and our upload total then: the choker's round robin. */
+  unchokedAt = 0;
+  upAtUnchoke = 0;
   peerChoking = true;
   peerInterested = false;
 
@@ -88,6 +91,10 @@ export class Peer implements WireHandler {
   readonly requests = new Map<number, { index: number; begin: number; length: number; at: number }>();
   /** Upload requests from this peer, served in order. */
   readonly uploads: { index: number; begin: number; length: number }[] = [];
+  /** How much the uploader lets queue unsent on this connection, and its last sample of the link
+   *  (swarm/uploader.ts sendAllowance). */
+  sendBudget = 0;
+  sendSample: { at: number; dispatched: number; backlogged: boolean } | undefined;
   /** How many block requests to keep outstanding: the torrent starts it small and adapts it. */
   queueTarget = 32;
   /** Blocks received in the current pipeline window, and when that window began (ms). */
@@ -210,6 +217,10 @@ export class Peer implements WireHandler {
   setChoking(choke: boolean): void {
     if (this.amChoking === choke) return;
     this.amChoking = choke;
+    if (!choke) {
+      this.unchokedAt = Date.now();
+      this.upAtUnchoke = this.up.total;
+    }
     this.send(encodeSimple(choke ? MSG.choke : MSG.unchoke));
     if (choke) {
       // BEP 6: a choke cancels queued requests; fast peers are told so explicitly.

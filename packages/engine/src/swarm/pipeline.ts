@@ -17,6 +17,9 @@ export const MAX_QUEUE = 500;
 export const ADVERTISED_REQQ = 2000;
 /** A peer's request pipeline holds about this much of its data (see growQueue). */
 const PIPELINE_MS = 500;
+/** A slow peer's pipeline holds this long of its data, and at least this many blocks (floorFor). */
+const SLOW_PIPELINE_MS = 2_000;
+const MIN_SLOW_QUEUE = 4;
 /** A request unanswered this long goes back to the pool so another peer can serve it. */
 const REQUEST_TIMEOUT_MS = 20_000;
 
@@ -37,15 +40,33 @@ export function growQueue(peer: Peer): void {
 }
 
 export function shrinkQueue(peer: Peer): void {
-  const rateBlocks = Math.ceil((peer.down.rate() * PIPELINE_MS) / 1000 / BLOCK_SIZE);
-  peer.queueTarget = Math.min(peer.remoteReqq, Math.max(MIN_QUEUE, Math.min(peer.queueTarget, rateBlocks)));
+  const rate = peer.down.rate();
+  const rateBlocks = Math.ceil((rate * PIPELINE_MS) / 1000 / BLOCK_SIZE);
+  peer.queueTarget = Math.min(peer.remoteReqq, Math.max(floorFor(rate), Math.min(peer.queueTarget, rateBlocks)));
 }
 
-/** Snubbed requests go back to the pool (`release`) so another peer can serve them. */
+/**
+ * The least a peer's pipeline shrinks to. A peer that sends, but slowly (a home uplink: the swarm
+ * lab's 32 KB/s peer), keeps SLOW_PIPELINE_MS of its rate and at least MIN_SLOW_QUEUE blocks, not
+ * MIN_QUEUE: 32 blocks held 16 s of such a peer's data, so its blocks outlived the request timeout
+ * and were asked of others while it kept sending them (issue 60). A peer not measured yet (rate 0)
+ * or faster keeps MIN_QUEUE, so a new or fast link starts as before.
+ */
+function floorFor(rate: number): number {
+  if (rate <= 0) return MIN_QUEUE;
+  return Math.min(MIN_QUEUE, Math.max(MIN_SLOW_QUEUE, Math.ceil((rate * SLOW_PIPELINE_MS) / 1000 / BLOCK_SIZE)));
+}
+
+/**
+ * Requests unanswered for REQUEST_TIMEOUT_MS go back to the pool (`release`) so another peer can
+ * serve them, and the peer is told (BEP 3 cancel). Without the cancel it kept them queued and sent
+ * them minutes later to a peer that had long since finished: the swarm lab's slow peer spent its
+ * whole 32 KB/s uplink on such blocks, and its own requests waited behind them (issue 60).
+ */
 export function expireRequests(peer: Peer, now: number, release: (index: number, begin: number) => void): void {
-  for (const [k, r] of peer.requests) {
+  for (const r of peer.requests.values()) {
     if (now - r.at > REQUEST_TIMEOUT_MS) {
-      peer.requests.delete(k);
+      peer.sendCancel(r.index, r.begin, r.length);
       release(r.index, r.begin);
     }
   }

@@ -13,6 +13,19 @@ const READ_AHEAD = 4;
 const SPARE_BUFFERS = 8;
 /** Blocks sent in one corked turn before the loop yields; a limited batch waits for at most this many. */
 const BLOCKS_PER_TURN = 64;
+/**
+ * What one connection may hold written but unsent (in Node's buffers, before the kernel's): about
+ * SEND_QUEUE_MS of what it drains, between the bounds. The socket alone queued up to 1 MiB (its
+ * high-water mark, for fast links' batches), which on the swarm lab's 32 KB/s uplink was a minute
+ * of blocks per connection: blocks its peers had cancelled or stopped wanting still went out, and
+ * our own requests waited behind them (issue 60).
+ */
+const SEND_QUEUE_MS = 500;
+const MIN_SEND_BUDGET = 32 * 1024;
+const FIRST_SEND_BUDGET = 256 * 1024;
+const MAX_SEND_BUDGET = 1024 * 1024;
+/** Waiting on a connection that is over its budget: rechecked after this long at most. */
+const MAX_SEND_WAIT_MS = 250;
 
 export class PieceCache {
   private entries = new Map<number, Promise<Uint8Array>>();
@@ -139,6 +152,16 @@ export async function serveUploads(
     let writable = true;
     let sent = 0;
     let wait = 0;
+    // A slow link: fill only its allowance, and come back when some of it has drained.
+    let allowance = sendAllowance(peer, Date.now());
+    if (allowance <= 0) {
+      // A fast link has taken the last batch by the next turn of the loop (the write's callback
+      // is what lowers the count); only a slow one waits on a timer.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      allowance = sendAllowance(peer, Date.now());
+      if (allowance <= 0) await sleep(Math.min(MAX_SEND_WAIT_MS, Math.max(10, (-allowance / drainRate(peer)) * 1000)));
+      continue;
+    }
     // An upload limit: each block waits for its tokens (the clock is read only when one is set),
     // and once they ran out the loop sleeps until a batch of blocks may go (rate-limiter.ts).
     const limited = limit?.limited ?? false;
@@ -159,11 +182,39 @@ export async function serveUploads(
       writable = peer.sendBlock(r.index, r.begin, piece.subarray(r.begin, r.begin + r.length));
       onSent(r.length);
       sent++;
+      if ((allowance -= r.length) <= 0) break;
     }
     peer.conn.uncork();
     if (!writable) await new Promise<void>((resolve) => peer.waitDrain(resolve));
     else if (wait > 0) await sleep(Math.ceil(wait));
   }
+}
+
+/**
+ * Bytes this connection may take now (≤ 0: wait). The budget follows the link: sampled each turn,
+ * a connection that stayed backlogged since the last sample drained at its link's rate, and gets
+ * SEND_QUEUE_MS of that; one that emptied could have taken more, and its budget doubles. Transports
+ * that cannot say what they hold unsent get MAX_SEND_BUDGET, as before.
+ */
+export function sendAllowance(peer: Peer, now: number): number {
+  const unsent = peer.conn.unsent?.();
+  if (unsent === undefined) return MAX_SEND_BUDGET;
+  if (peer.sendBudget === 0) peer.sendBudget = FIRST_SEND_BUDGET;
+  const dispatched = peer.up.total - unsent;
+  const last = peer.sendSample;
+  if (last && now - last.at >= 100) {
+    if (last.backlogged && unsent > 0) {
+      const rate = ((dispatched - last.dispatched) * 1000) / (now - last.at);
+      peer.sendBudget = Math.min(MAX_SEND_BUDGET, Math.max(MIN_SEND_BUDGET, (rate * SEND_QUEUE_MS) / 1000));
+    } else if (unsent === 0) peer.sendBudget = Math.min(MAX_SEND_BUDGET, peer.sendBudget * 2);
+  }
+  if (!last || now - last.at >= 100) peer.sendSample = { at: now, dispatched, backlogged: unsent > 0 };
+  return peer.sendBudget - unsent;
+}
+
+/** Bytes/s the connection drains at, as far as the budget knows (it is SEND_QUEUE_MS of it). */
+function drainRate(peer: Peer): number {
+  return (peer.sendBudget * 1000) / SEND_QUEUE_MS;
 }
 
 /** Bytes of the requests queued, up to the blocks one turn sends. */

@@ -217,7 +217,7 @@ export abstract class TorrentSwarm extends Emitter implements PeerHost, Schedule
       else if (this.ticks % KEEPALIVE_TICKS === 0) p.keepAlive();
       this.fillRequests(p);
     }
-    if (this.ticks % RECHOKE_TICKS === 0 && this.picker && peers.length > 0) (this.choker ??= new Choker()).rechoke(peers, this.picker.done);
+    if (this.ticks % RECHOKE_TICKS === 0 && this.picker && peers.length > 0) (this.choker ??= new Choker()).rechoke(peers, this.picker.done, this.metainfo?.pieceLength, now);
     if (this.ticks % PEX_TICKS === 0 && !this.metainfo?.private && peers.length > 0) (this.pex ??= new PexSender()).send(peers, now);
     this.startWebSeeds();
     this.connectMore();
