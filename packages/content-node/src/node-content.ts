@@ -85,7 +85,8 @@ export class NodeContent implements ContentIds {
     this.ipfs = new IpfsBlocks(this.cids, (ih, index) => this.#heldFile(ih, index), (ih) => this.#heldFolder(ih));
     // A torrent's content ids are in memory while it is loaded (the detail view reads them at once).
     node.onTorrentEvent('tracked', (t) => void this.cids.load(t.infoHashHex).catch((err: unknown) => node.out.note(`content ids of ${t.infoHashHex}: ${errorMessage(err)}`)));
-    node.onTorrentEvent('untracked', (t) => this.cids.forget(t.infoHashHex));
+    // Removed: what it had waiting to be published on the DHT goes too (records.ts forget()).
+    node.onTorrentEvent('untracked', (t) => (this.cids.forget(t.infoHashHex), this.records?.forget(t.infoHashHex)));
     // Loaded after the node started (a one-shot download asked for a content id): those tracked already.
     for (const t of this.#tracked()) void this.cids.load(t.infoHashHex).catch((err: unknown) => node.out.note(`content ids of ${t.infoHashHex}: ${errorMessage(err)}`));
     const identity = nodeIdentity(node.db);
