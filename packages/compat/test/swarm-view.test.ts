@@ -12,9 +12,9 @@ import { fileURLToPath } from 'node:url';
 import { QBittorrent } from '@ctrl/qbittorrent';
 import { Session, createTorrent, parseTorrent } from '@cascade/engine';
 import type { PeerView } from '@cascade/shapes';
-import { qbittorrentFlags, transmissionFlagStr } from '../peer-flags.ts';
+import { distributedCopies, qbittorrentFlags, transmissionFlagStr } from '../swarm-view.ts';
 import { patternBytes, startTestServer, type TestServer } from '../../http/test/server-helpers.ts';
-import { remoteOk, until } from './transmission-helpers.ts';
+import { remoteOk, rpcClient, until } from './transmission-helpers.ts';
 
 const LT_SEED = fileURLToPath(new URL('../../engine/test/lt_seed.py', import.meta.url));
 /** A libtorrent downloader of argv[1] into argv[2] that dials argv[3] (host:port) and nothing else. */
@@ -49,12 +49,16 @@ async function python(t: T, args: string[], ready: RegExp): Promise<{ out: () =>
   return { out: () => out, kill };
 }
 
-async function qbPeers(s: TestServer, ih: string): Promise<Record<string, { flags: string; flags_desc: string; client: string; progress: number }>> {
+async function qbGet(s: TestServer, path: string): Promise<any> {
   const login = await fetch(`${s.url}/api/v2/auth/login`, { method: 'POST', body: new URLSearchParams({ username: 'cascade', password: s.token }) });
   const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
-  const r = await fetch(`${s.url}/api/v2/sync/torrentPeers?hash=${ih}`, { headers: { cookie } });
+  const r = await fetch(`${s.url}/api/v2/${path}`, { headers: { cookie } });
   assert.equal(r.status, 200);
-  return ((await r.json()) as { peers: Record<string, any> }).peers;
+  return r.json();
+}
+
+async function qbPeers(s: TestServer, ih: string): Promise<Record<string, { flags: string; flags_desc: string; client: string; progress: number }>> {
+  return (await qbGet(s, `sync/torrentPeers?hash=${ih}`)).peers;
 }
 
 interface PeerLine {
@@ -167,6 +171,15 @@ test('the swarm view: states both ways, distributed copies and the piece map, al
   assert.ok(map.states.includes('2') && map.states.includes('0'), map.states);
   assert.deepEqual(map.availability, new Array(pieces).fill(1), 'the seed holds every piece');
   assert.equal(map.distributedCopies, 1);
+  // Counted as libtorrent counts them, this node's own pieces included (the web's Availability):
+  // the seed's copy of every piece, and a second of those verified here.
+  const verified = [...(map.states as string)].filter((c) => c === '2').length;
+  assert.equal(distributedCopies(map.states, map.availability), 1 + verified / pieces);
+  const [qbInfo] = await qbGet(s, `torrents/info?hashes=${ih}`);
+  assert.ok(qbInfo.availability > 1 && qbInfo.availability < 2, `qBittorrent's availability ${qbInfo.availability}`);
+  // Transmission's desiredAvailable: what is left that a connected peer holds (all of it, the seed).
+  const [tr] = (await rpcClient(s).call('torrent-get', { ids: [ih], fields: ['desiredAvailable', 'leftUntilDone'] })).arguments.torrents;
+  assert.ok(tr.desiredAvailable > 0 && tr.desiredAvailable <= tr.leftUntilDone, JSON.stringify(tr));
   const qbDown = Object.values(await qbPeers(s, ih));
   assert.equal(qbDown.length, 1);
   assert.ok(qbDown[0]!.flags.split(' ').includes('D'), `qBittorrent flags "${qbDown[0]!.flags}"`);

@@ -2,7 +2,8 @@
 // torrents/info and sync/maindata, its `state` strings, the list filters, and the unit changes
 // (Cascade: ms and seconds, null = "the global setting"; qBittorrent: Unix seconds, minutes for
 // seeding times, -2 = global, -1 = none, 8640000 = no ETA).
-import { isV2Only, type NodeSettings, type PieceOrder, type TorrentRow } from '../ops.ts';
+import { isV2Only, type NodeSettings, type PieceOrder, type PieceStates, type TorrentRow } from '../ops.ts';
+import { distributedCopies } from '../shared-views/distributed-copies.ts';
 
 /** qBittorrent's MAX_ETA: "infinity" (100 days). */
 export const MAX_ETA = 8_640_000;
@@ -15,6 +16,20 @@ export interface MapContext {
   now: number;
   /** The torrent's piece order (sequential, first/last pieces); absent = none. */
   pieceOrder?: (infoHash: string) => PieceOrder;
+  /** Piece states and availability (throws before the metadata is known): distributed copies. */
+  pieces?: (infoHash: string) => PieceStates;
+}
+
+/** qBittorrent's availability: libtorrent's distributed copies while downloading, -1 otherwise (a
+ *  seed's libtorrent has no piece picker to count with), and -1 while the pieces are not known. */
+function availabilityOf(r: TorrentRow, m: MapContext, downloading: boolean): number {
+  if (!downloading || !m.pieces) return -1;
+  try {
+    const p = m.pieces(r.infoHash);
+    return distributedCopies(p.states, p.availability) ?? -1;
+  } catch {
+    return -1;
+  }
 }
 
 export function isComplete(r: TorrentRow): boolean {
@@ -208,7 +223,7 @@ export function qbTorrent(r: TorrentRow, m: MapContext): Record<string, string |
     time_active: Math.round(downloadTime + r.seedingTime),
     seeding_time: Math.round(r.seedingTime),
     last_activity: active ? secs(m.now) : done && r.completedAt !== null ? secs(r.completedAt) : addedOn,
-    availability: downloadingNow ? r.seeds : -1,
+    availability: availabilityOf(r, m, downloadingNow),
     total_size: size,
   };
 }

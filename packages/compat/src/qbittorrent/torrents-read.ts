@@ -6,7 +6,7 @@ import { type ActionContext, type ActionSpec, JsonText, badRequest, conflict, fr
 import { MAX_ETA, type MapContext, contentPathOf, isComplete, jsonArray, matchesFilter, qbState, qbTorrents, savePathOf, secs } from './torrent-map.ts';
 
 export function mapContext(ctx: ActionContext): MapContext {
-  return { settings: ctx.ops.settings(), now: Date.now(), pieceOrder: (ih) => ctx.ops.pieceOrder(ih) };
+  return { settings: ctx.ops.settings(), now: Date.now(), pieceOrder: (ih) => ctx.ops.pieceOrder(ih), pieces: (ih) => ctx.ops.pieces(ih) };
 }
 
 function compare(a: unknown, b: unknown): number {

@@ -5,7 +5,7 @@
 // own letters and order:
 //   qBittorrent (PeerInfo::determineFlags): D/d U/u K ? O S I H X L E e P, each followed by a space;
 //   Transmission (peer-mgr's tr_peerMgrPeerStats): T O D/d U/u K ? E H/X I, run together.
-// Imported by the web app (`@cascade/compat/peer-flags`): no Node or Fastify here.
+// Imported by the web app (`@cascade/compat/swarm-view`): no Node or Fastify here.
 import type { PeerStats } from '@cascade/shapes';
 
 /** What the letters are made from (a node's PeerStats, or the web's PeerView). */

@@ -369,10 +369,24 @@ export class TorrentView {
     });
   }
 
-  /** Bytes still wanted that connected peers could give (an estimate: Cascade keeps no per-piece availability). */
+  /** Bytes still wanted that connected peers could give (Transmission's desiredAvailable): the
+   *  pieces missing here that some connected peer holds, capped at what is left (an unwanted file's
+   *  pieces are not taken out one by one). Without a piece map, the best peer's share of the whole. */
   get desiredAvailable(): number {
     const left = this.leftUntilDone;
-    const best = this.peerList.reduce((m, p) => Math.max(m, p.progress), 0);
+    if (left === 0) return 0;
+    const p = this.pieceStates;
+    const pieceLength = this.info?.pieceLength;
+    const length = this.row.length;
+    if (p && pieceLength && length !== null) {
+      let bytes = 0;
+      const last = p.states.length - 1;
+      for (let i = 0; i <= last; i++) {
+        if (p.states[i] !== 2 && p.availability[i]! > 0) bytes += i === last ? length - last * pieceLength : pieceLength;
+      }
+      return Math.min(left, bytes);
+    }
+    const best = this.peerList.reduce((m, x) => Math.max(m, x.progress), 0);
     return best >= 1 ? left : Math.min(left, Math.round(best * this.sizeWhenDone));
   }
 }

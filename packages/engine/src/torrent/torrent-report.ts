@@ -143,14 +143,17 @@ export function peerListing(peers: Iterable<Peer>, webSeeds: readonly WebSeed[],
   })));
 }
 
-/** Distributed copies, as libtorrent counts them: the fewest copies any piece has among the
- *  connected peers, plus the share of pieces that have more than that. */
-export function distributedCopiesOf(availability: Uint16Array | undefined, pieceCount: number): number | null {
+/** Distributed copies: the fewest copies any piece has among the connected peers, plus the share
+ *  of pieces that have more than that. libtorrent (and so qBittorrent's availability) counts this
+ *  node's own copy of each piece it has too: pass `have` for that count (the web's Peers tab and
+ *  the qBittorrent API count so from the piece map, @cascade/compat's distributedCopies). */
+export function distributedCopiesOf(availability: Uint16Array | undefined, pieceCount: number, have?: Bitfield): number | null {
   if (!availability || pieceCount === 0) return null;
+  const copies = (i: number) => availability[i]! + (have?.get(i) ? 1 : 0);
   let min = Infinity;
-  for (let i = 0; i < pieceCount; i++) if (availability[i]! < min) min = availability[i]!;
+  for (let i = 0; i < pieceCount; i++) if (copies(i) < min) min = copies(i);
   let above = 0;
-  for (let i = 0; i < pieceCount; i++) if (availability[i]! > min) above++;
+  for (let i = 0; i < pieceCount; i++) if (copies(i) > min) above++;
   return min + above / pieceCount;
 }
 

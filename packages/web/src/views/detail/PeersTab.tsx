@@ -3,7 +3,7 @@
 // who chokes whom and who wants what, its rates, its progress and the client it runs.
 import { useEffect, useState } from 'react';
 import type { PeerView, PieceMap } from '@cascade/shapes';
-import { peerFlags } from '@cascade/compat/peer-flags';
+import { distributedCopies, peerFlags } from '@cascade/compat/swarm-view';
 import { api, type TorrentDetailView } from '../../api/api.ts';
 import { Empty, TransportBadge } from '../../components/ui.tsx';
 import { formatBytes, formatPercent, formatSpeed } from '../../format/format.ts';
@@ -102,12 +102,14 @@ function PieceMapView({ map }: { map: PieceMap }) {
 
 export function PeersTab({ detail }: { detail: TorrentDetailView }) {
   const peers = detail.peersList ?? [];
-  const copies = typeof detail.raw?.distributedCopies === 'number' ? detail.raw.distributedCopies : null;
   const map = usePieceMap(detail.infoHashHex, typeof detail.pieceCount === 'number' && detail.pieceCount > 0);
+  // Counted from the piece map as libtorrent counts it (ourselves included): the number the
+  // qBittorrent API gives as availability.
+  const copies = map ? distributedCopies(map.states, map.availability) : null;
   return (
     <div>
       <div className="swarm-summary" data-testid="swarm-summary">
-        <span title="Distributed copies among the connected peers: whole copies every piece has, plus the share of pieces held by one more">
+        <span title="Distributed copies among the connected peers and this node: whole copies every piece has, plus the share of pieces held by more">
           Availability <strong data-testid="swarm-copies">{copies === null ? '—' : copies.toFixed(3)}</strong>
         </span>
         <span>
