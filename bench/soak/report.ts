@@ -56,6 +56,8 @@ export const BOUNDED_TABLES: Record<string, string> = {
   'rows.dht_blames': 'kept 90 days',
   'rows.receipts_held': 'forgotten once expired (30 days by default)',
   'rows.rss_items': 'the newest 200 per feed (maxItemsPerFeed)',
+  'rows.rss_matches': 'kept while its item is in the feed, then 365 days (MATCH_RETENTION_MS)',
+  'rows.chat.profiles': 'in a room, invited, named by an envelope, or signed in within 30 days (CHAT_RETENTION_MS)',
   'rows.compat_sessions': 'idle 1 hour, at most 256 (qBittorrent web_ui_session_timeout)',
   'rows.sessions': 'expire after 30 days, at most 50,000',
   'rows.compat_login_failures': 'forgotten once the ban window passed',
