@@ -204,6 +204,30 @@ test('a torrent seeded only by libtorrent over TCP reaches a browser through the
     return /^\d+\.\d{3}$/.test(copies) && Number(copies) >= 1 && cells > 0;
   }, 20_000, 200);
   assert.ok(await peerRows.evaluateAll((rows) => rows.length > 0 && rows.every((r) => r.querySelector('[data-testid="peer-state"]'))), 'a state for every peer');
+  // The libtorrent peer as the web shows it is the peer the qBittorrent API shows: the same client,
+  // the same flags (one function makes both) and the same progress, read at one moment (the web's
+  // row unchanged across the API's answer).
+  const ltRow = ui.locator(`[data-testid="peer-row"][data-address="127.0.0.1:${ltPort}"]`);
+  const login = await fetch(`${node.url}/api/v2/auth/login`, { method: 'POST', body: new URLSearchParams({ username: 'cascade', password: node.server.token }) });
+  const qbCookie = login.headers.get('set-cookie')!.split(';')[0]!;
+  const webPeer = async () => ({
+    client: await ltRow.locator('[data-testid="peer-client"]').innerText({ timeout: 2_000 }),
+    flags: await ltRow.locator('[data-testid="peer-state"]').getAttribute('data-flags', { timeout: 2_000 }),
+    progress: Number(await ltRow.locator('[data-testid="peer-progress"]').getAttribute('data-progress', { timeout: 2_000 })),
+  });
+  let lastSeen = '';
+  await until('the web and the qBittorrent API showing the libtorrent peer alike', async () => {
+    const before = await webPeer();
+    const res = await fetch(`${node.url}/api/v2/sync/torrentPeers?hash=${infoHash}`, { headers: { cookie: qbCookie } });
+    const qb = ((await res.json()) as { peers: Record<string, { client: string; flags: string; progress: number }> }).peers[`127.0.0.1:${ltPort}`];
+    const after = await webPeer();
+    lastSeen = JSON.stringify({ before, qb, after });
+    // The helper's libtorrent names itself cascade-interop-lt/<libtorrent version> in its handshake.
+    return JSON.stringify(before) === JSON.stringify(after) && /-lt\/\d/.test(before.client) && before.flags !== '' &&
+      qb?.client === before.client && qb.flags === before.flags && qb.progress === before.progress;
+  }, 20_000, 200).catch((err: Error) => {
+    throw new Error(`${err.message}: ${lastSeen}`);
+  });
   await screenshot(ui, '24-node-detail-peers-tcp-webrtc');
   await until('the node as B’s WebRTC peer', async () => (await row.innerText()).includes('WebRTC'), 10_000, 100);
   await screenshot(b, '25-browser-via-bridge-downloading');
