@@ -21,10 +21,10 @@ export function shortAddress(a: string): string {
 
 /** Who chokes whom and who wants what, in qBittorrent's letters (the same function as the
  *  qBittorrent API's flags) with words beside them. */
-export function peerState(p: PeerView): { letters: string; words: string[] } {
+export function peerState(p: PeerView): { letters: string; words: string[]; lines: string[] } {
   const flags = peerFlags(p, 'qbittorrent');
-  if (flags.length === 0) return { letters: '', words: ['neither side wants anything'] };
-  return { letters: flags.map((f) => f.letter).join(' '), words: flags.map((f) => `${f.letter}: ${f.words}`) };
+  if (flags.length === 0) return { letters: '', words: ['neither side wants anything'], lines: ['neither side wants anything'] };
+  return { letters: flags.map((f) => f.letter).join(' '), words: flags.map((f) => f.words), lines: flags.map((f) => `${f.letter}: ${f.words}`) };
 }
 
 function usePieceMap(infoHash: string, enabled: boolean): PieceMap | undefined {
@@ -154,7 +154,7 @@ function PeerTable({ peers }: { peers: PeerView[] }) {
                   <TransportBadge transport={p.transport} relayed={p.relayed} />
                 </td>
                 <td data-testid="peer-state" data-am-choking={String(!!p.amChoking)} data-am-interested={String(!!p.amInterested)}
-                  data-choked={String(!!p.choked)} data-interested={String(!!p.interested)} data-flags={st.letters} title={st.words.join('\n')}>
+                  data-choked={String(!!p.choked)} data-interested={String(!!p.interested)} data-flags={st.letters} title={st.lines.join('\n')}>
                   <span className="mono">{st.letters || '—'}</span>
                   <div className="muted small">{st.words[0]}</div>
                 </td>
