@@ -92,3 +92,36 @@ export async function launchChromium(t: { after: (fn: () => unknown) => void }) 
   });
   return context;
 }
+
+/** One Chromium for the file's chromiumContext()s, closed a few seconds after its last context
+ *  (Playwright also kills it when the process exits). */
+let shared: { browser: Promise<import('playwright-core').Browser>; users: number; idle?: NodeJS.Timeout } | undefined;
+
+/**
+ * launchChromium's browser as a new context of one Chromium the file's tests share: a context is a
+ * fresh profile of its own (storage, IndexedDB, cookies), without a Chromium start (~1.5 CPU-s) per
+ * test. Two contexts of it are two browsers to WebRTC: each page its own peer connection.
+ */
+export async function chromiumContext(t: { after: (fn: () => unknown) => void }) {
+  const { chromium } = await import('playwright-core');
+  const s = (shared ??= { browser: chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS }), users: 0 });
+  clearTimeout(s.idle);
+  s.users++;
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
+    if (--s.users > 0) return;
+    s.idle = setTimeout(() => {
+      if (shared === s) shared = undefined;
+      void s.browser.then((b) => b.close()).catch(() => {});
+    }, 3000);
+    s.idle.unref();
+  };
+  const context = await (await s.browser).newContext({ permissions: ['camera', 'microphone'] });
+  t.after(async () => {
+    await context.close().catch(() => {});
+    release();
+  });
+  return context;
+}
