@@ -91,7 +91,7 @@ def main():
             row = {"i": k, "progress": st.progress, "pieces": st.num_pieces, "numPieces": h.torrent_file().num_pieces(),
                    "down": st.total_payload_download, "up": st.total_payload_upload,
                    "redundant": st.total_redundant_bytes, "failed": st.total_failed_bytes,
-                   "peers": st.num_peers, "state": str(st.state)}
+                   "peers": st.num_peers, "state": str(st.state), "copies": st.distributed_copies}
             rows.append(row)
             complete = st.is_seeding or (st.is_finished and st.num_pieces == row["numPieces"])
             if complete and not done[k] and st.state not in (lt.torrent_status.checking_files, lt.torrent_status.checking_resume_data):

@@ -41,6 +41,8 @@ export interface Figures {
   mean?: number;
   spread?: number;
   seedCopies?: number;
+  /** seedCopies is the upper bound (the seed never reported its peers' copies). */
+  seedCopiesBound?: boolean;
   upUseMean?: number;
   upUseMin?: number;
   dupMax?: number;
@@ -133,13 +135,18 @@ export function figures(r: SwarmResult, slowIndex?: number): Figures {
     fig.spread = Math.max(...dones) - Math.min(...dones);
   }
   fig.mean = mean(dones);
-  // Seed copies: its wire payload (bytes − headers) sent by the time the first downloader completes
-  // ÷ F. Every piece is held by some downloader then at the latest, so this over-counts when the
-  // union was complete earlier.
+  // Seed copies: what the seed had uploaded when its peers first held every piece between them (its
+  // own payload count at its first report of distributed copies ≥ 1: Cascade's `seed --json`
+  // progress, libtorrent's distributed_copies; reports are 0.5 s / 0.25 s apart) ÷ F. Where the
+  // seed never said so, the old bound: its wire payload by the first downloader's completion, which
+  // over-counts whenever the pieces were all out earlier (it cannot be under ~2 when downloaders
+  // upload: the first completion comes after T*, and the seed sends all along).
   const first = Math.min(...downs.map((p) => p.doneAt ?? Infinity));
-  if (Number.isFinite(first)) {
+  if (seed.outUp !== undefined) fig.seedCopies = seed.outUp / F;
+  else if (Number.isFinite(first)) {
     const s = series[0]!;
     fig.seedCopies = (at(s.t, s.up, first) - HEADER_BYTES * at(s.t, s.upPk, first)) / F;
+    fig.seedCopiesBound = true;
   }
   const uses = out.filter((f) => f.upUse !== undefined && f.index !== slowIndex).map((f) => f.upUse!);
   fig.upUseMean = mean(uses);

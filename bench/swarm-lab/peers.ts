@@ -36,6 +36,10 @@ export interface PeerProc {
   exitedAt?: number;
   /** Seeding (seed only): the data checked out. */
   seedingAt?: number;
+  /** Seed only: its payload uploaded (client's count) when its peers first held every piece between
+   *  them (distributed copies ≥ 1, the client's own figure), and when (swarm clock). */
+  outUp?: number;
+  outAt?: number;
   /** Latest fraction of the wanted pieces verified (0..1). */
   progress: number;
   /** The client's own payload counters at completion (bytes received including duplicates). */
@@ -102,6 +106,13 @@ function onEvent(p: PeerProc, e: Record<string, unknown>, now: number): void {
   const ev = e.event;
   if (p.readyAt === undefined && (ev === 'listening' || ev === 'progress' || ev === 'metadata')) p.readyAt = now;
   if (ev === 'seeding' && p.role === 'seed') p.seedingAt ??= now;
+  if (p.role === 'seed' && ev === 'progress' && p.outAt === undefined) {
+    const row = p.client === 'cascade' ? e : (e.torrents as Record<string, unknown>[] | undefined)?.[0];
+    if (row && Number(row.distributedCopies ?? row.copies) >= 1) {
+      p.outAt = now;
+      p.outUp = Number(row.uploaded ?? row.up);
+    }
+  }
   if (p.client === 'cascade') {
     if (ev === 'progress' && typeof e.progress === 'number') p.progress = e.progress;
     if (ev === 'done' && p.doneAt === undefined) {

@@ -46,7 +46,7 @@ export function printTable(all: Figures[]): void {
       withT(f2(ratio), ratioTarget(f, all)),
       f1(f.mean),
       f1(f.spread),
-      withT(f2(f.seedCopies), '≤1.3'),
+      withT(`${f.seedCopiesBound ? '≤' : ''}${f2(f.seedCopies)}`, '≤1.3'),
       withT(`${pct(f.upUseMean)}/${pct(f.upUseMin)}`, '≥85%'),
       withT(pct(f.dupMax, 1), '≤1%'),
       pct(f.rxExcessMax, 1),

@@ -61,6 +61,12 @@ test('receipts at most once a second with the last stating every byte; a one-sho
   for (let i = 1; i < sent.length; i++) assert.ok(sent[i]! > sent[i - 1]!, 'each receipt states a greater total');
   const held = await seeder.event('receipt');
   assert.equal(held.infoHash, ih);
+  // --json progress carries the bytes both ways, and the seed's the copies its peers hold (issue 60's lab).
+  const last = dl.lines.filter((e) => e.event === 'progress').at(-1)!;
+  assert.ok(typeof last.downloaded === 'number' && typeof last.uploaded === 'number' && 'distributedCopies' in last, JSON.stringify(last));
+  await seeder.event('progress');
+  const seedReport = seeder.events.filter((e) => e.event === 'progress').at(-1)!;
+  assert.ok(seedReport.uploaded > 0 && 'distributedCopies' in seedReport && typeof seedReport.peers === 'number', JSON.stringify(seedReport));
   // Receipts name the embedded chain's id and pool, known before it runs: the one-shot download
   // signed them all without starting its chain, which would have shared the CPU with the transfer.
   assert.ok(dl.lines.some((e) => e.event === 'receipt-acknowledged' && e.cumulativeBytes === content.length));

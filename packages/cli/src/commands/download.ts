@@ -69,6 +69,10 @@ function progressEvent(s: TorrentStats, t: TorrentHandle): Record<string, unknow
     eta: Number.isFinite(s.eta) ? s.eta : null,
     verifiedPieces: s.verifiedPieces,
     pieceCount: s.pieceCount ?? null,
+    // Payload bytes this run, both ways, and how many copies the connected peers hold (issue 60's lab reads them).
+    downloaded: s.downloaded,
+    uploaded: s.uploaded,
+    distributedCopies: t.distributedCopies?.() ?? null,
     sources: (t.sources?.() ?? []).map((x) => ({ kind: x.kind === 'webseed' ? 'mirror' : 'peer', address: x.address, downloaded: x.downloaded, ...(x.banned ? { banned: true } : {}) })),
     // Peers heard by local service discovery (BEP 14), when it runs for this torrent.
     ...(lsd?.enabled ? { lsdPeers: lsd.peersFound } : {}),

@@ -75,7 +75,13 @@ export async function seedCommand(inv: Invocation, out: Output): Promise<number>
     await node.record(t, bytes, opts);
     out.event('seeding', { infoHash: t.infoHashHex });
     out.say(`seeding ${described.name} (${t.infoHashHex}); Ctrl-C to stop`);
+    // --json: what the seed gives, every half second (bytes uploaded, peers, the copies they hold).
+    const ticker = out.json ? setInterval(() => {
+      const s = t.stats();
+      out.event('progress', { uploaded: s.uploaded, uploadSpeed: s.uploadSpeed, peers: s.peers, distributedCopies: t.distributedCopies?.() ?? null });
+    }, 500) : undefined;
     await stop.promise;
+    clearInterval(ticker);
     return stop.failure === undefined ? 0 : 1;
   } finally {
     await chain?.close();
