@@ -92,7 +92,11 @@ export class Choker {
       Number(a.amChoking) - Number(b.amChoking) ||
       (seeding ? progress(a) - progress(b) : 0) ||
       a.unchokedAt - b.unchokedAt);
-    const regular = new Set(candidates.slice(0, this.slotCount).filter((p) => !snubbed(p) || p.priority > 0));
+    // Downloading, half the link's slots (at least MIN_UPLOAD_SLOTS) go by tit-for-tat: with every
+    // slot open, a swarm of 8 was a full mesh of equal shares and all finished together, late (lab:
+    // mean 52.8 s against 44.4 s); the peers that give most finish first, and then seed the rest.
+    const regularSlots = seeding ? this.slotCount : Math.max(MIN_UPLOAD_SLOTS, Math.floor(this.slotCount / 2));
+    const regular = new Set(candidates.slice(0, regularSlots).filter((p) => !snubbed(p) || p.priority > 0));
 
     for (const p of this.optimistic) if (p.closed || !p.peerInterested || regular.has(p)) this.optimistic.delete(p);
     if (round % OPTIMISTIC_ROUNDS === 0 || this.optimistic.size < this.optimisticSlots) {

@@ -150,11 +150,17 @@ export class Picker {
       if (p.contributors.has(peer.key) && peer.has(p.index)) this.takeFree(p, out, max);
       if (out.length >= max) return out;
     }
+    // Pieces others started, but only where this peer has nothing rarer to give: a seed asked to
+    // finish pieces half the swarm already holds is not sending the pieces only it has. The lab's
+    // seeds sent 2.3 copies of the file (2.9 at N = 16) before every piece was out once (issue 60).
+    let rarestNew: number | undefined;
     for (const p of this.active.values()) {
       // A whole-pieces source joins another's piece only once nobody is fetching any of it (its
       // peer left half-way): else a swarm that died would leave those pieces to no one.
       if (peer.wholePieces && p.blockState.includes(REQUESTED)) continue;
-      if (!p.contributors.has(peer.key) && peer.has(p.index)) this.takeFree(p, out, max);
+      if (p.contributors.has(peer.key) || !peer.has(p.index)) continue;
+      if (this.availability[p.index]! > (rarestNew ??= this.rarestNewFrom(peer))) continue;
+      this.takeFree(p, out, max);
       if (out.length >= max) return out;
     }
     // 2. New pieces.
@@ -180,6 +186,16 @@ export class Picker {
       }
     }
     return out;
+  }
+
+  /** The least availability among the pieces this peer could start for us (Infinity: none). */
+  private rarestNewFrom(peer: PeerView): number {
+    let least = Infinity;
+    for (let i = 0; i < this.pieceCount && least > 1; i++) {
+      if (!this.wanted[i] || this.active.has(i) || this.verifying.has(i) || !peer.has(i)) continue;
+      least = Math.min(least, this.availability[i]!);
+    }
+    return least;
   }
 
   private activeCoversRemaining(): boolean {
