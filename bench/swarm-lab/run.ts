@@ -1,5 +1,5 @@
-// npm run bench:swarm-lab [-- --scenario flash,arrivals,slow,late,leaves|all] [--n 8,16,32] [--size 64MiB]
-//   [--clients lt,cascade,mixed] [--no-chain-runs flash|all|none] [--late S] [--gap S] [--quick] [--json FILE]
+// npm run bench:swarm-lab [-- --scenario flash,arrivals,slow,late,leaves,many|all] [--n 8,16,32] [--size 64MiB]
+//   [--clients lt,cascade,mixed] [--no-chain-runs flash|all|none] [--late S] [--gap S] [--torrents K] [--quick] [--json FILE]
 // As root. Each scenario × client mix runs one swarm in the lab (lab.ts, swarm.ts) and prints one row of
 // figures with issue 60's targets beside them; see README.md.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -10,6 +10,7 @@ import { removeOnExit, requireLabTools } from './lab.ts';
 import { figures, type Figures } from './metrics.ts';
 import { heterogeneousUps, makeData, runSwarm, type ClientMix, type Data, type SwarmSpec } from './swarm.ts';
 import { printTable } from './table.ts';
+import { makeManyData, manyFigures, printMany, runMany, type ManyFigures } from './many.ts';
 
 const SCENARIOS = ['flash', 'arrivals', 'slow', 'late', 'leaves', 'many'] as const;
 type Scenario = (typeof SCENARIOS)[number];
@@ -32,6 +33,7 @@ const { values } = parseArgs({
     'no-chain-runs': { type: 'string', default: 'flash' },
     late: { type: 'string' },
     gap: { type: 'string' },
+    torrents: { type: 'string' },
     quick: { type: 'boolean', default: false },
     sample: { type: 'string', default: '250' },
     'tracker-interval': { type: 'string', default: '60' },
@@ -41,8 +43,9 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  console.log('usage: npm run bench:swarm-lab -- [--scenario flash,arrivals,slow,late,leaves|all] [--n 8,16,32] [--size 64MiB]\n' +
-    '  [--clients lt,cascade,mixed] [--no-chain-runs flash|all|none] [--late S] [--gap S] [--quick] [--json FILE]\n(see bench/swarm-lab/README.md)');
+  console.log('usage: npm run bench:swarm-lab -- [--scenario flash,arrivals,slow,late,leaves,many|all] [--n 8,16,32] [--size 64MiB]\n' +
+    '  [--clients lt,cascade,mixed] [--no-chain-runs flash|all|none] [--late S] [--gap S] [--torrents K] [--quick] [--json FILE]\n' +
+    '  (all = every scenario but many; many: K torrents, default 20 × 8 MiB, N 8)\n(see bench/swarm-lab/README.md)');
   process.exit(0);
 }
 requireLabTools();
@@ -50,10 +53,8 @@ requireLabTools();
 const quick = values.quick;
 const scenarios: Scenario[] = (values.scenario ?? 'flash') === 'all' ? SCENARIOS.filter((s) => s !== 'many') : (values.scenario ?? 'flash').split(',') as Scenario[];
 for (const s of scenarios) if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario ${s}: one of ${SCENARIOS.join(', ')}`);
-if (scenarios.includes('many')) {
-  console.error('many torrents (20 × 8 peers) is not implemented in this lab yet: see bench/swarm-lab/README.md');
-  process.exit(2);
-}
+const torrentCount = Number(values.torrents ?? (quick ? 4 : 20));
+if (!Number.isInteger(torrentCount) || torrentCount < 1 || torrentCount > 200) throw new Error(`--torrents takes 1…200, not ${values.torrents}`);
 const mixes = values.clients.split(',') as ClientMix[];
 const nList = values.n ? values.n.split(',').map(Number) : undefined;
 const lateMs = Number(values.late ?? (quick ? 15 : 120)) * 1000;
@@ -64,7 +65,8 @@ const plans: Plan[] = [];
 for (const scenario of scenarios) {
   const ns = nList ?? (quick ? [4] : scenario === 'flash' ? [8, 16, 32] : [8]);
   for (const n of ns) {
-    const size = values.size ? parseSize(values.size) : quick ? 16 * 2 ** 20 : n >= 32 ? 32 * 2 ** 20 : 64 * 2 ** 20;
+    // many: --size is each torrent's (default 8 MiB; quick 4 MiB).
+    const size = values.size ? parseSize(values.size) : scenario === 'many' ? (quick ? 4 : 8) * 2 ** 20 : quick ? 16 * 2 ** 20 : n >= 32 ? 32 * 2 ** 20 : 64 * 2 ** 20;
     plans.push({ scenario, n, size });
   }
 }
@@ -73,11 +75,13 @@ const root = await mkdtemp(join(tmpdir(), 'swarm-lab-data-'));
 removeOnExit(root);
 const dataBySize = new Map<number, Data>();
 const all: Figures[] = [];
+const manyRows: ManyFigures[] = [];
+const manyData = new Map<number, Data[]>();
 const started = Date.now();
 try {
   for (const plan of plans) {
-    let data = dataBySize.get(plan.size);
-    if (!data) dataBySize.set(plan.size, (data = await makeData(root, plan.size)));
+    let data = plan.scenario === 'many' ? undefined : dataBySize.get(plan.size);
+    if (!data && plan.scenario !== 'many') dataBySize.set(plan.size, (data = await makeData(root, plan.size)));
     const ups = heterogeneousUps(plan.n);
     const slowIndex = plan.scenario === 'slow' ? 1 : undefined;
     if (slowIndex) ups[slowIndex - 1] = 32_000;
@@ -101,12 +105,22 @@ try {
         sampleMs: Number(values.sample),
         trackerInterval: Number(values['tracker-interval']),
       };
-      const est = Math.max(plan.size / spec.seedUp, (plan.n * plan.size) / (spec.seedUp + ups.reduce((a, b) => a + b, 0)));
+      const totalSize = plan.scenario === 'many' ? plan.size * torrentCount : plan.size;
+      const est = Math.max(totalSize / spec.seedUp, (plan.n * totalSize) / (spec.seedUp + ups.reduce((a, b) => a + b, 0)));
       spec.timeoutMs = Math.round((120 + 6 * est) * 1000 + spec.seedDelayMs + plan.n * spec.arrivalGapMs);
-      const label = `${plan.scenario} N=${plan.n} ${(plan.size / 2 ** 20).toFixed(0)} MiB ${run.clients}${run.noChain ? ' --no-chain' : ''}`;
+      const label = `${plan.scenario} N=${plan.n}${plan.scenario === 'many' ? ` ${torrentCount} ×` : ''} ${(plan.size / 2 ** 20).toFixed(0)} MiB ${run.clients}${run.noChain ? ' --no-chain' : ''}`;
       console.error(`[swarm-lab] ${label}`);
-      const r = await runSwarm(spec, data, (s) => console.error(`[swarm-lab]   ${s}`));
-      const f = figures(r, slowIndex);
+      let f: Figures;
+      if (plan.scenario === 'many') {
+        let datas = manyData.get(plan.size);
+        if (!datas) manyData.set(plan.size, (datas = await makeManyData(join(root, `many-${plan.size}`), torrentCount, plan.size)));
+        const m = manyFigures(await runMany(spec, datas, (s) => console.error(`[swarm-lab]   ${s}`)));
+        manyRows.push(m);
+        f = m;
+      } else {
+        const r = await runSwarm(spec, data!, (s) => console.error(`[swarm-lab]   ${s}`));
+        f = figures(r, slowIndex);
+      }
       all.push(f);
       console.error(`[swarm-lab]   makespan ${f.makespan?.toFixed(1) ?? '—'} s, T* ${f.tStar.toFixed(1)} s, ${f.complete}/${plan.n} complete${f.errors.length ? `; ${f.errors.join('; ').slice(0, 600)}` : ''}`);
     }
@@ -115,6 +129,7 @@ try {
   await rm(root, { recursive: true, force: true });
 }
 printTable(all);
+printMany(manyRows);
 console.log(`\n${all.length} swarms in ${((Date.now() - started) / 60_000).toFixed(1)} min; node ${process.version}; ${new Date().toISOString()}`);
 if (values.json) await writeFile(values.json, JSON.stringify(all, null, 2));
 process.exitCode = all.every((f) => f.complete === f.n) ? 0 : 1;

@@ -1,0 +1,75 @@
+// The "many" scenario's poller for one `cascade serve` node (many.ts): it runs INSIDE the peer's
+// namespace, since the node's API listens on that namespace's 127.0.0.1 only. It adds the torrents
+// through the API (multipart .torrent + savePath: on the seed the data is there, so the node checks it
+// and seeds), then prints the node's list every --every ms as lt_peer.py prints its rows, so many.ts
+// reads both clients alike:
+//   {"event":"added","i":k,"infoHash":h}
+//   {"event":"progress","torrents":[{"i":k,"progress":p,"state":s,"down":b,"up":b,"peers":n}]}
+//   {"event":"error","message":m}
+// Its own process (not a child of the node), so its CPU is not counted as the node's.
+//
+//   node many-poll.ts --url http://127.0.0.1:P --token-file F --save DIR [--every 250] --torrent T [--torrent T2 …]
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({
+  options: {
+    url: { type: 'string' },
+    'token-file': { type: 'string' },
+    save: { type: 'string' },
+    every: { type: 'string', default: '250' },
+    torrent: { type: 'string', multiple: true },
+  },
+});
+const emit = (o: unknown) => process.stdout.write(`${JSON.stringify(o)}\n`);
+const url = values.url;
+const torrents = values.torrent ?? [];
+if (!url || !values['token-file'] || !values.save || torrents.length === 0) {
+  emit({ event: 'error', message: 'usage: many-poll.ts --url U --token-file F --save DIR --torrent T…' });
+  process.exit(2);
+}
+const token = (await readFile(values['token-file'], 'utf8')).trim();
+const auth = { authorization: `Bearer ${token}` };
+let stopping = false;
+const stop = () => { stopping = true; };
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
+process.stdin.on('end', stop).on('error', stop).resume();
+
+const hashes: string[] = [];
+for (const [i, file] of torrents.entries()) {
+  const form = new FormData();
+  form.append('savePath', values.save);
+  form.append('torrent', new Blob([await readFile(file)]), basename(file));
+  const res = await fetch(`${url}/api/torrents`, { method: 'POST', body: form, headers: auth, signal: AbortSignal.timeout(30_000) });
+  const body = (await res.json().catch(() => ({}))) as { infoHash?: string; message?: string };
+  if (!res.ok || !body.infoHash) {
+    emit({ event: 'error', message: `add ${basename(file)}: HTTP ${res.status} ${body.message ?? ''}` });
+    process.exit(1);
+  }
+  hashes.push(body.infoHash);
+  emit({ event: 'added', i, infoHash: body.infoHash });
+}
+
+const every = Number(values.every);
+while (!stopping) {
+  const t = Date.now();
+  try {
+    const res = await fetch(`${url}/api/torrents?limit=100000`, { headers: auth, signal: AbortSignal.timeout(10_000) });
+    const body = (await res.json()) as { torrents: { infoHash: string; progress: number | null; state: string; downloaded: number; uploaded: number; peers: number }[] };
+    const byHash = new Map(body.torrents.map((r) => [r.infoHash, r]));
+    emit({
+      event: 'progress',
+      torrents: hashes.map((h, i) => {
+        const r = byHash.get(h);
+        return { i, progress: r?.progress ?? 0, state: r?.state ?? 'missing', down: r?.downloaded ?? 0, up: r?.uploaded ?? 0, peers: r?.peers ?? 0 };
+      }),
+    });
+  } catch (err) {
+    // A slow answer on a loaded machine is not fatal: the next poll tries again.
+    emit({ event: 'error', message: `poll: ${(err as Error).message}`, transient: true });
+  }
+  await new Promise((r) => setTimeout(r, Math.max(0, every - (Date.now() - t))));
+}
+process.exit(0);
