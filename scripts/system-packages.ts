@@ -56,6 +56,11 @@ export const SYSTEM_PACKAGES: SystemPackage[] = [
   { pkg: 'vsftpd', cmd: 'sh', args: ['-c', '/usr/sbin/vsftpd -v 0>&1 | grep -q vsftpd'] },
   // test/crash/clock-jump.test.ts jumps a node's wall clock with libfaketime (LD_PRELOAD).
   { pkg: 'faketime', cmd: 'sh', args: ['-c', 'faketime -f +1h true && ls /usr/lib/*/faketime/libfaketimeMT.so.1'] },
+  // S3 storage against Ceph's radosgw (test/storage-radosgw): a single-host cluster the test makes,
+  // one monitor and one memstore OSD (Ceph 16 has no radosgw without RADOS).
+  { pkg: 'radosgw', cmd: 'radosgw', args: ['--version'] },
+  { pkg: 'ceph-mon', cmd: 'ceph-mon', args: ['--version'] },
+  { pkg: 'ceph-osd', cmd: 'ceph-osd', args: ['--version'] },
 ];
 
 /** True only when the command ran and exited 0 within 30 s. */
