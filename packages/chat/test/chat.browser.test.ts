@@ -10,19 +10,19 @@
 //   Carol — WebRTC is blocked in her page (RTCPeerConnection throws), so her direct chats must use the relay.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page, type WebSocketRoute } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page, type WebSocketRoute } from 'playwright-core';
 import { io as ioClient } from 'socket.io-client';
 import { startServer, type RunningServer } from '@cascade/http';
 import { AUTH_DOMAIN, b64u, generateIdentity, makeProfile, sealDirect, signBytes, signEnvelope } from '../index.ts';
 import { utf8 } from '@cascade/identity';
+import { buildUi } from '../../web/test/helpers.ts';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
-const WEB_DIR = resolve(HERE, '../../web');
+const WEB_DIST = resolve(HERE, '../../web/dist');
 const SHOTS = join(HERE, 'screenshots');
 
 async function tempDir(t: TestContext, prefix: string): Promise<string> {
@@ -31,29 +31,27 @@ async function tempDir(t: TestContext, prefix: string): Promise<string> {
   return dir;
 }
 
-/** Builds the web app (with this package's ChatPage) into a private directory. */
-async function buildWeb(outDir: string): Promise<void> {
-  const vite = fileURLToPath(new URL('./bin/vite.js', import.meta.resolve('vite/package.json')));
-  await new Promise<void>((res, rej) => {
-    const child = spawn(process.execPath, [vite, 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'error'], { cwd: WEB_DIR, stdio: ['ignore', 'ignore', 'inherit'] });
-    child.on('error', rej);
-    child.on('exit', (code) => (code === 0 ? res() : rej(new Error(`vite build exited with ${code}`))));
-  });
-}
+/** One Chromium for the users of the file: each user is a context of it, a fresh profile of its own
+ *  (storage, IndexedDB keys, cookies), without a Chromium start (~1.5 CPU-s) per user. */
+let chromiumOnce: Promise<Browser> | undefined;
 
 async function launch(t: TestContext, init?: () => void): Promise<BrowserContext> {
-  const profile = await tempDir(t, 'chromium');
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    permissions: ['camera', 'microphone'],
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run', '--allow-loopback-in-peer-connection',
-      '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
-      '--disable-features=WebRtcHideLocalIpsWithMdns'],
-    viewport: { width: 1280, height: 820 },
-  });
-  t.after(() => context.close());
+  if (!chromiumOnce) {
+    const started = (chromiumOnce = chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+        '--disable-sync', '--no-first-run', '--allow-loopback-in-peer-connection',
+        '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
+        '--disable-features=WebRtcHideLocalIpsWithMdns'],
+    }));
+    t.after(async () => {
+      chromiumOnce = undefined;
+      await (await started).close();
+    });
+  }
+  const context = await (await chromiumOnce).newContext({ permissions: ['camera', 'microphone'], viewport: { width: 1280, height: 820 } });
+  t.after(() => context.close().catch(() => {}));
   await context.addInitScript(() => {
     localStorage.setItem('cascade.peer', JSON.stringify({ iceServers: [] }));
     localStorage.setItem('cascade.chat.debug', '1');
@@ -197,8 +195,10 @@ function mitmHandler(state: Mitm) {
 }
 
 test('chat in Chromium: DMs both ways over p2p and relay, groups, offline delivery, rejections; the node stores ciphertext only', { timeout: 240_000 }, async (t) => {
-  const webRoot = await tempDir(t, 'web');
-  await buildWeb(webRoot);
+  // The web app as every browser test serves it (it holds this package's ChatPage), built once
+  // for all of them when its sources changed, not once more into a directory of this file's own.
+  await buildUi();
+  const webRoot = WEB_DIST;
   const stateDir = await tempDir(t, 'state');
   const logs: string[] = [];
   const server: RunningServer = await startServer({
