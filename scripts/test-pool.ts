@@ -150,6 +150,8 @@ export interface CpuGroups {
   close(): void;
 }
 
+let runs = 0;
+
 /** One cgroup v2 per file under this process's own, or undefined where none can be made (no cgroup2
  *  mount, not writable: then the figures are the file's own /proc ones, children it waited for only). */
 export function cpuGroups(): CpuGroups | undefined {
@@ -159,7 +161,7 @@ export function cpuGroups(): CpuGroups | undefined {
       .find((f) => f[f.indexOf('-') + 1] === 'cgroup2')?.[4];
     const own = /^0::(\/.*)$/m.exec(readFileSync('/proc/self/cgroup', 'utf8'))?.[1];
     if (!mount || own === undefined) return undefined;
-    base = join(mount, own, `cascade-test-${process.pid}`);
+    base = join(mount, own, `cascade-test-${process.pid}-${++runs}`);
     mkdirSync(base);
   } catch {
     return undefined;
