@@ -194,7 +194,7 @@ test('the swarm view: states both ways, distributed copies and the piece map, al
   seed.kill();
 
   // Seeding to a libtorrent downloader and a Cascade one at once (our upload capped so it lasts):
-  // they want ours and we unchoke them ("U"); we want nothing of them.
+  // they want ours ("U" while we unchoke one, "u" while we choke it); we want nothing of them.
   const limited = await s.json(`/api/torrents/${ih}`, { method: 'PATCH', json: { uploadLimit: 128 * 1024 } });
   assert.equal(limited.status, 200, JSON.stringify(limited.body));
   const getDir = join(s.root, 'lt-get');
@@ -203,9 +203,11 @@ test('the swarm view: states both ways, distributed copies and the piece map, al
   const cascade = await Session.create({ host: '127.0.0.1', port: 0, dht: false, webrtc: false, lsd: false });
   t.after(() => cascade.close());
   await cascade.add(torrent, { savePath: join(s.root, 'cascade-get'), peers: [`127.0.0.1:${s.node.session.port}`] });
-  const uploading = await until('both downloaders unchoked by us, with a piece each', async () => {
+  // Both interested with a piece each; not both unchoked at once: the choker may size its upload
+  // slots to the capped link and take turns.
+  const uploading = await until('both downloaders interested, with a piece each', async () => {
     const d = (await s.json(`/api/torrents/${ih}`)).body;
-    const ps = (d.peerList ?? []).filter((x: any) => x.interested && !x.amChoking && x.progress > 0 && x.progress < 1);
+    const ps = (d.peerList ?? []).filter((x: any) => x.interested && x.progress > 0 && x.progress < 1);
     return ps.length === 2 ? { d, ps } : undefined;
   });
   for (const p of uploading.ps) assert.equal(p.amInterested, false, 'a complete node wants nothing');
@@ -221,7 +223,7 @@ test('the swarm view: states both ways, distributed copies and the piece map, al
   assert.equal(typeof cascadePeer.peerId, 'string');
   assert.equal(cascadePeer.relevance, 0, 'a seed lacks nothing: no peer is relevant to it');
   const qbUp = Object.values((await qb.torrentPeers(ih)).peers ?? {}).find((p: any) => p.progress < 1) as { flags: string; peer_id_client: string };
-  assert.ok(qbUp.flags.split(' ').includes('U'), `qBittorrent flags "${qbUp.flags}"`);
+  assert.ok(qbUp.flags.split(' ').some((f) => f === 'U' || f === 'u'), `qBittorrent flags "${qbUp.flags}"`);
   assert.match(qbUp.peer_id_client, /^[\x20-\x7e]{8}$/, 'peer_id_client: the first 8 bytes of its peer id');
   assert.ok((await transmissionFlags(s, ih)).every((f) => f.includes('U') || f.includes('u')), 'transmission-remote shows U (or u) for each downloader');
   const seeding = (await s.json(`/api/torrents/${ih}/pieces`)).body;
