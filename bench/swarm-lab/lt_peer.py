@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """A libtorrent peer for the swarm lab (python3-libtorrent, Debian's /usr/bin/python3).
 
-  lt_peer.py --torrent T [--torrent T2 ...] --dir D [--seed] [--stay] [--every 0.25]
+  lt_peer.py --torrent T [--torrent T2 ...] --dir D [--seed] [--stay] [--every 0.25] [--no-queue]
 
 Runs inside a lab namespace with libtorrent's default settings, except that DHT, LSD, UPnP and
 NAT-PMP are off; it listens on 0.0.0.0:6881 (the namespace's own address) and finds peers through the
@@ -11,7 +11,8 @@ torrent's tracker. Prints JSON lines on stdout:
      "down":payload_bytes_in,"up":payload_bytes_out,"redundant":b,"failed":b,"peers":n,"state":s}]}
   {"event":"done","i":k,"t":unix_s,"down":..,"up":..,"redundant":..,"failed":..}   once per torrent
   {"event":"seeding"}   (with --seed, once every torrent checked complete)
---seed: the data is in D already (checked, then seeded). Without --stay a downloader exits once every
+--no-queue: the torrents are not auto-managed (libtorrent's queue, active_downloads 3 / active_seeds 5,
+leaves none of them waiting). --seed: the data is in D already (checked, then seeded). Without --stay a downloader exits once every
 torrent is complete; with it (or --seed) it stays until SIGTERM or stdin EOF.
 """
 import json
@@ -29,9 +30,21 @@ def emit(obj):
     sys.stdout.flush()
 
 
+def peers_copies(h, n):
+    counts = [0] * n
+    for p in h.get_peer_info():
+        for i, has in enumerate(p.pieces):
+            if has and i < n:
+                counts[i] += 1
+    if n == 0:
+        return 0.0
+    least = min(counts)
+    return least + sum(1 for c in counts if c > least) / n
+
+
 def main():
     args = sys.argv[1:]
-    torrents, d, seed, stay, every = [], None, False, False, 0.25
+    torrents, d, seed, stay, every, queue = [], None, False, False, 0.25, True
     i = 0
     while i < len(args):
         a = args[i]
@@ -45,6 +58,8 @@ def main():
             seed = True; i += 1
         elif a == "--stay":
             stay = True; i += 1
+        elif a == "--no-queue":
+            queue = False; i += 1
         else:
             emit({"event": "error", "message": "unknown argument " + a}); os._exit(2)
     if not torrents or not d:
@@ -78,6 +93,8 @@ def main():
         p = lt.add_torrent_params()
         p.ti = lt.torrent_info(t)
         p.save_path = d
+        if not queue:
+            p.flags &= ~(lt.torrent_flags.auto_managed | lt.torrent_flags.paused)
         handles.append(ses.add_torrent(p))
 
     done = [False] * len(handles)
@@ -92,6 +109,10 @@ def main():
                    "down": st.total_payload_download, "up": st.total_payload_upload,
                    "redundant": st.total_redundant_bytes, "failed": st.total_failed_bytes,
                    "peers": st.num_peers, "state": str(st.state), "copies": st.distributed_copies}
+            if seed:
+                # A seed's libtorrent reports no distributed copies (its picker is gone): count them
+                # from its peers' bitfields, as libtorrent's picker would (rarest count + the share above it).
+                row["copies"] = peers_copies(h, row["numPieces"])
             rows.append(row)
             complete = st.is_seeding or (st.is_finished and st.num_pieces == row["numPieces"])
             if complete and not done[k] and st.state not in (lt.torrent_status.checking_files, lt.torrent_status.checking_resume_data):

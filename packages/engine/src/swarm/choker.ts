@@ -3,8 +3,9 @@
 //   7 peers, so the peers that started late or upload slowly were served last and the last finisher
 //   trailed the first by 14 s (libtorrent's 8 slots serve all 7). The slot count follows the best
 //   upload rate the torrent has reached: one slot per SLOT_RATE of it, between 4 and 16.
-// - Whom, downloading: tit-for-tat, the peers that sent us the most in the last round, except a
-//   peer that has left our requests unanswered for a minute (it snubs us: anti-snubbing).
+// - Whom, downloading: tit-for-tat on half the link's slots (at least 4), the peers that sent us the
+//   most in the last round, except a peer that has left our requests unanswered for a minute (it
+//   snubs us: anti-snubbing). The fastest givers finish first and then seed the rest.
 // - Whom, seeding: round robin. A peer keeps its slot until it has had a quota (a few pieces, at
 //   least two rounds), then the one that has waited longest gets it, the least complete first.
 //   Before, a seed kept serving whoever it already pushed fastest to, and a peer that joined late
