@@ -8,7 +8,8 @@
 //   {"event":"error","message":m}
 // Its own process (not a child of the node), so its CPU is not counted as the node's.
 //
-//   node many-poll.ts --url http://127.0.0.1:P --token-file F --save DIR [--every 250] --torrent T [--torrent T2 …]
+//   node many-poll.ts --url http://127.0.0.1:P --token-file F --save DIR [--every 250] [--no-queue] --torrent T [--torrent T2 …]
+// --no-queue: first sets maxActiveDownloads 0 (no limit; the default 5 leaves the others queued).
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -20,6 +21,7 @@ const { values } = parseArgs({
     save: { type: 'string' },
     every: { type: 'string', default: '250' },
     torrent: { type: 'string', multiple: true },
+    'no-queue': { type: 'boolean', default: false },
   },
 });
 const emit = (o: unknown) => process.stdout.write(`${JSON.stringify(o)}\n`);
@@ -36,6 +38,14 @@ const stop = () => { stopping = true; };
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
 process.stdin.on('end', stop).on('error', stop).resume();
+
+if (values['no-queue']) {
+  const res = await fetch(`${url}/api/settings`, { method: 'PATCH', body: JSON.stringify({ maxActiveDownloads: 0 }), headers: { ...auth, 'content-type': 'application/json' } });
+  if (!res.ok) {
+    emit({ event: 'error', message: `settings maxActiveDownloads 0: HTTP ${res.status} ${await res.text()}` });
+    process.exit(1);
+  }
+}
 
 const hashes: string[] = [];
 for (const [i, file] of torrents.entries()) {

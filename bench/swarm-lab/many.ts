@@ -8,15 +8,15 @@
 // use, stalls and CPU as for the other scenarios; the per-torrent times give the mean over
 // torrents × peers and the spread from the first torrent complete everywhere to the last.
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, existsSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { createSwarmLab, removeOnExit, stopChild, type LabPeer, type LinkCounters, type SwarmLab } from './lab.ts';
+import { createSwarmLab, removeOnExit, stopChild, type LabPeer, type SwarmLab } from './lab.ts';
 import { ANNOUNCE_URL, CLI_BIN, LT_PEER, LT_PY, PYTHON, REPO_ROOT, sampleCpu, startTracker, type Client, type PeerProc } from './peers.ts';
-import { clientOf, type Data, type PeerSeries, type SwarmResult, type SwarmSpec } from './swarm.ts';
+import { awaitDownloaders, clientOf, sha256File, startSampler, type Data, type PeerSeries, type SwarmResult, type SwarmSpec } from './swarm.ts';
 import { figures, type Figures } from './metrics.ts';
 
 const POLLER = join(import.meta.dirname, 'many-poll.ts');
@@ -55,20 +55,21 @@ interface ManyPeer extends PeerProc {
 
 export interface ManyResult {
   result: SwarmResult;
+  queue: boolean;
   torrents: number;
   /** Per downloader (index 1..N; 0 unused), each torrent's completion on the swarm clock (ms). */
   doneK: (number | undefined)[][];
 }
 
 function startManyPeer(lab: SwarmLab, peer: LabPeer, client: Client, o: {
-  torrents: string[]; dir: string; stateDir: string; role: 'seed' | 'down'; noChain: boolean; sampleMs: number; clock: () => number; errors: string[];
+  torrents: string[]; dir: string; stateDir: string; role: 'seed' | 'down'; noChain: boolean; queue: boolean; sampleMs: number; clock: () => number; errors: string[];
 }): ManyPeer {
   const k = o.torrents.length;
   const env = { ...process.env, CASCADE_PORT_MAPPING: 'off', CASCADE_LSD: 'off', HOME: o.stateDir };
   const child = client === 'cascade'
     ? lab.spawn(peer.ns, CLI_BIN, ['serve', '--json', '--no-dht', '--state-dir', o.stateDir, '--http-port', '0', '--tracker-port', '0',
       '--download-dir', o.dir, ...(o.noChain ? ['--no-chain'] : [])], { cwd: REPO_ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] })
-    : lab.spawn(peer.ns, PYTHON, [LT_PEER, ...o.torrents.flatMap((t) => ['--torrent', t]), '--dir', o.dir, ...(o.role === 'seed' ? ['--seed'] : ['--stay'])],
+    : lab.spawn(peer.ns, PYTHON, [LT_PEER, ...o.torrents.flatMap((t) => ['--torrent', t]), '--dir', o.dir, ...(o.role === 'seed' ? ['--seed'] : ['--stay']), ...(o.queue ? [] : ['--no-queue'])],
       { cwd: REPO_ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
   const p: ManyPeer = {
     peer, client, role: o.role, child, spawnedAt: o.clock(), progress: 0, cpu: 0, stderr: '', lines: 0,
@@ -108,7 +109,7 @@ function startManyPeer(lab: SwarmLab, peer: LabPeer, client: Client, o: {
   };
   const startPoller = () => {
     const poller = lab.spawn(peer.ns, process.execPath, [POLLER, '--url', url!, '--token-file', join(o.stateDir, 'api-token'), '--save', o.dir,
-      '--every', String(o.sampleMs), ...o.torrents.flatMap((t) => ['--torrent', t])], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+      '--every', String(o.sampleMs), ...(o.queue ? [] : ['--no-queue']), ...o.torrents.flatMap((t) => ['--torrent', t])], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
     p.poller = poller;
     poller.stdin!.on('error', () => {});
     let perr = '';
@@ -155,13 +156,8 @@ async function stopManyPeer(p: ManyPeer): Promise<void> {
   await stopChild(p.child, 5_000);
 }
 
-async function sha256File(file: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
-
-export async function runMany(spec: SwarmSpec, datas: Data[], log: (s: string) => void = () => {}): Promise<ManyResult> {
+/** `queue: false` lifts both clients' queues (Cascade's maxActiveDownloads, libtorrent's auto-management). */
+export async function runMany(spec: SwarmSpec, datas: Data[], log: (s: string) => void = () => {}, queue = true): Promise<ManyResult> {
   const lab = await createSwarmLab();
   const root = await mkdtemp(join(tmpdir(), `${lab.id}-`));
   const forget = removeOnExit(root);
@@ -175,7 +171,6 @@ export async function runMany(spec: SwarmSpec, datas: Data[], log: (s: string) =
   const series: PeerSeries[] = caps.map(() => ({ t: [], progress: [], up: [], upPk: [], down: [], downPk: [] }));
   const errors: string[] = [];
   let sampler: NodeJS.Timeout | undefined;
-  let cpuTick = 0;
   try {
     for (const c of caps) await lab.addPeer(c.up, c.down);
     const tracker = await startTracker(lab, spec.trackerInterval);
@@ -184,7 +179,7 @@ export async function runMany(spec: SwarmSpec, datas: Data[], log: (s: string) =
       const dir = i === 0 ? srcDir : join(root, `d${i}`);
       const p = startManyPeer(lab, lab.peers[i]!, clientOf(spec.clients, i, spec.mixedSeed), {
         torrents: datas.map((d) => d.torrent), dir, stateDir: join(root, `state${i}`), role: i === 0 ? 'seed' : 'down',
-        noChain: spec.noChain, sampleMs: spec.sampleMs, clock, errors,
+        noChain: spec.noChain, queue, sampleMs: spec.sampleMs, clock, errors,
       });
       peers[i] = p;
       return p;
@@ -192,21 +187,9 @@ export async function runMany(spec: SwarmSpec, datas: Data[], log: (s: string) =
     for (let i = 1; i <= n; i++) await mkdir(join(root, `d${i}`), { recursive: true });
     for (let i = 0; i <= n; i++) await mkdir(join(root, `state${i}`), { recursive: true });
 
-    const sample = () => {
-      const t = clock();
-      const wire = lab.counters();
-      for (let i = 0; i < caps.length; i++) {
-        const s = series[i]!;
-        const w: LinkCounters | undefined = wire.get(lab.peers[i]!.hubIf);
-        s.t.push(t);
-        s.progress.push(peers[i]?.progress ?? 0);
-        s.up.push(w?.upBytes ?? 0); s.upPk.push(w?.upPackets ?? 0);
-        s.down.push(w?.downBytes ?? 0); s.downPk.push(w?.downPackets ?? 0);
-      }
-      if (++cpuTick % Math.max(1, Math.round(1000 / spec.sampleMs)) === 0) for (const p of peers) if (p) sampleCpu(p);
-    };
-    sampler = setInterval(sample, spec.sampleMs);
-    sample();
+    const sampling = startSampler(lab, series, peers, spec.sampleMs, clock);
+    const sample = sampling.sample;
+    sampler = sampling.timer;
 
     // The seed first, every torrent checked and seeding; then the N downloaders at once.
     const seed = start(0);
@@ -222,27 +205,10 @@ export async function runMany(spec: SwarmSpec, datas: Data[], log: (s: string) =
     for (let i = 1; i <= n; i++) start(i);
     log(`${n} downloaders started, ${k} torrents each`);
 
-    const deadline = Date.now() + spec.timeoutMs;
-    let timedOut = false;
-    let lastReport = Date.now();
-    for (;;) {
-      const downs = peers.slice(1);
-      const done = downs.filter((p) => p.doneAt !== undefined).length;
-      if (done === n) break;
-      for (const p of downs) {
-        if (p.exitedAt !== undefined && p.doneAt === undefined && !errors.some((e) => e.startsWith(`p${p.peer.index} `))) {
-          errors.push(`p${p.peer.index} (${p.client}) exited before completing: ${p.stderr.slice(-1500)}`);
-        }
-      }
-      if (downs.every((p) => p.doneAt !== undefined || p.exitedAt !== undefined)) break;
-      if (Date.now() > deadline) { timedOut = true; break; }
-      if (Date.now() - lastReport > 10_000) {
-        lastReport = Date.now();
-        const pairs = downs.reduce((a, p) => a + p.doneK.filter((d) => d !== undefined).length, 0);
-        log(`  ${(clock() / 1000).toFixed(0)} s: ${pairs}/${n * k} torrent×peer done, progress ${downs.map((p) => Math.round(p.progress * 100)).join(' ')}`);
-      }
-      await sleep(100);
-    }
+    const timedOut = await awaitDownloaders(peers, spec.timeoutMs, errors, () => {}, () => {
+      const pairs = peers.slice(1).reduce((a, p) => a + p.doneK.filter((d) => d !== undefined).length, 0);
+      log(`  ${(clock() / 1000).toFixed(0)} s: ${pairs}/${n * k} torrent×peer done, progress ${peers.slice(1).map((p) => Math.round(p.progress * 100)).join(' ')}`);
+    });
     sample();
     clearInterval(sampler);
     sampler = undefined;
@@ -259,7 +225,7 @@ export async function runMany(spec: SwarmSpec, datas: Data[], log: (s: string) =
       verified.push(ok);
     }
     const result: SwarmResult = { spec, data: total, peers, caps, series, t0, verified, timedOut, errors, labId: lab.id };
-    return { result, torrents: k, doneK: [[], ...peers.slice(1).map((p) => p.doneK)] };
+    return { result, queue, torrents: k, doneK: [[], ...peers.slice(1).map((p) => p.doneK)] };
   } finally {
     if (sampler) clearInterval(sampler);
     await lab.close();
@@ -270,6 +236,8 @@ export async function runMany(spec: SwarmSpec, datas: Data[], log: (s: string) =
 
 export interface ManyFigures extends Figures {
   torrents: number;
+  /** The clients' default queues were on (false: --many-queue off). */
+  queue: boolean;
   /** Each torrent's own size (MiB); sizeMiB is all K together. */
   torrentMiB: number;
   /** Seconds from t0: the mean over torrents × peers; the first and last torrent complete at every peer. */
@@ -295,6 +263,7 @@ export function manyFigures(m: ManyResult): ManyFigures {
   const out: ManyFigures = {
     ...f,
     torrents: m.torrents,
+    queue: m.queue,
     torrentMiB: r.data.size / m.torrents / 2 ** 20,
     pairsDone: pairs.length,
     ...(pairs.length ? { pairMean: pairs.reduce((a, b) => a + b, 0) / pairs.length } : {}),
@@ -316,7 +285,7 @@ export function printMany(rows: ManyFigures[]): void {
   const head = ['many', 'clients', 'N', 'K × MiB', 'T* s (all K)', 'makespan s', '÷T*', 'mean s (K×N)', 'torrent first→last s', 'peer first→last s',
     'up use mean/min', 'stalls (longest s)', 'CPU-s/peer C/lt/seed', 'start s C/lt', 'done K×N'];
   const cells = rows.map((f) => [
-    'many', f.clients + (f.chain ? '' : ' no-chain'), String(f.n), `${f.torrents} × ${f.torrentMiB.toFixed(0)}`, f1(f.tStar), f1(f.makespan),
+    'many', f.clients + (f.chain ? '' : ' no-chain') + (f.queue ? '' : ' no-queue'), String(f.n), `${f.torrents} × ${f.torrentMiB.toFixed(0)}`, f1(f.tStar), f1(f.makespan),
     f.makespan !== undefined ? (f.makespan / f.tStar).toFixed(2) : '—', f1(f.pairMean),
     f.torrentFirst !== undefined ? `${f1(f.torrentFirst)}→${f1(f.torrentLast)} (${f1(f.torrentLast! - f.torrentFirst)})` : '—',
     f1(f.spread), `${pct(f.upUseMean)}/${pct(f.upUseMin)} (≥85%)`, `${f.stalls} (${f1(f.longestStall)})`,

@@ -1,5 +1,6 @@
 // npm run bench:swarm-lab [-- --scenario flash,arrivals,slow,late,leaves,many|all] [--n 8,16,32] [--size 64MiB]
-//   [--clients lt,cascade,mixed] [--no-chain-runs flash|all|none] [--late S] [--gap S] [--torrents K] [--quick] [--json FILE]
+//   [--clients lt,cascade,mixed] [--no-chain-runs flash|all|none] [--late S] [--gap S] [--torrents K] [--many-queue default|off]
+//   [--quick] [--json FILE]
 // As root. Each scenario × client mix runs one swarm in the lab (lab.ts, swarm.ts) and prints one row of
 // figures with issue 60's targets beside them; see README.md.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -34,6 +35,7 @@ const { values } = parseArgs({
     late: { type: 'string' },
     gap: { type: 'string' },
     torrents: { type: 'string' },
+    'many-queue': { type: 'string', default: 'default' },
     quick: { type: 'boolean', default: false },
     sample: { type: 'string', default: '250' },
     'tracker-interval': { type: 'string', default: '60' },
@@ -44,7 +46,7 @@ const { values } = parseArgs({
 });
 if (values.help) {
   console.log('usage: npm run bench:swarm-lab -- [--scenario flash,arrivals,slow,late,leaves,many|all] [--n 8,16,32] [--size 64MiB]\n' +
-    '  [--clients lt,cascade,mixed] [--no-chain-runs flash|all|none] [--late S] [--gap S] [--torrents K] [--quick] [--json FILE]\n' +
+    '  [--clients lt,cascade,mixed] [--no-chain-runs flash|all|none] [--late S] [--gap S] [--torrents K] [--many-queue default|off] [--quick] [--json FILE]\n' +
     '  (all = every scenario but many; many: K torrents, default 20 × 8 MiB, N 8)\n(see bench/swarm-lab/README.md)');
   process.exit(0);
 }
@@ -54,6 +56,7 @@ const quick = values.quick;
 const scenarios: Scenario[] = (values.scenario ?? 'flash') === 'all' ? SCENARIOS.filter((s) => s !== 'many') : (values.scenario ?? 'flash').split(',') as Scenario[];
 for (const s of scenarios) if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario ${s}: one of ${SCENARIOS.join(', ')}`);
 const torrentCount = Number(values.torrents ?? (quick ? 4 : 20));
+if (!['default', 'off'].includes(values['many-queue'])) throw new Error(`--many-queue takes default or off, not ${values['many-queue']}`);
 if (!Number.isInteger(torrentCount) || torrentCount < 1 || torrentCount > 200) throw new Error(`--torrents takes 1…200, not ${values.torrents}`);
 const mixes = values.clients.split(',') as ClientMix[];
 const nList = values.n ? values.n.split(',').map(Number) : undefined;
@@ -114,7 +117,7 @@ try {
       if (plan.scenario === 'many') {
         let datas = manyData.get(plan.size);
         if (!datas) manyData.set(plan.size, (datas = await makeManyData(join(root, `many-${plan.size}`), torrentCount, plan.size)));
-        const m = manyFigures(await runMany(spec, datas, (s) => console.error(`[swarm-lab]   ${s}`)));
+        const m = manyFigures(await runMany(spec, datas, (s) => console.error(`[swarm-lab]   ${s}`), values['many-queue'] !== 'off'));
         manyRows.push(m);
         f = m;
       } else {

@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { createSwarmLab, removeOnExit, stopChild, type LinkCounters } from './lab.ts';
+import { createSwarmLab, removeOnExit, stopChild, type LinkCounters, type SwarmLab } from './lab.ts';
 import { ANNOUNCE_URL, LT_PY, PYTHON, sampleCpu, startPeer, startTracker, stopPeer, type Client, type PeerProc } from './peers.ts';
 
 export type ClientMix = 'lt' | 'cascade' | 'mixed';
@@ -98,7 +98,7 @@ export async function makeData(root: string, size: number, pieceLength = 256 * 1
   return { file, torrent, size, sha256: h.digest('hex'), pieceLength };
 }
 
-async function sha256File(file: string): Promise<string> {
+export async function sha256File(file: string): Promise<string> {
   const h = createHash('sha256');
   for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
   return h.digest('hex');
@@ -127,6 +127,53 @@ export function clientOf(mix: ClientMix, i: number, mixedSeed: Client): Client {
   return i % 2 === 1 ? 'cascade' : 'lt';
 }
 
+/** Samples each lab peer's wire counters and progress into `series` every `sampleMs` (and once now),
+ *  and each peer's CPU every second. */
+export function startSampler(lab: SwarmLab, series: PeerSeries[], peers: (PeerProc | undefined)[], sampleMs: number, clock: () => number): { sample: () => void; timer: NodeJS.Timeout } {
+  let cpuTick = 0;
+  const sample = () => {
+    const t = clock();
+    const wire = lab.counters();
+    for (let i = 0; i < series.length; i++) {
+      const s = series[i]!;
+      const w: LinkCounters | undefined = wire.get(lab.peers[i]!.hubIf);
+      s.t.push(t);
+      s.progress.push(peers[i]?.progress ?? 0);
+      s.up.push(w?.upBytes ?? 0); s.upPk.push(w?.upPackets ?? 0);
+      s.down.push(w?.downBytes ?? 0); s.downPk.push(w?.downPackets ?? 0);
+    }
+    if (++cpuTick % Math.max(1, Math.round(1000 / sampleMs)) === 0) for (const p of peers) if (p) sampleCpu(p);
+  };
+  const timer = setInterval(sample, sampleMs);
+  sample();
+  return { sample, timer };
+}
+
+/** Waits until every downloader (peers 1…) is complete or has exited (each exit before completing is
+ *  an error), or `timeoutMs` is up (answers true). `tick` runs every 100 ms, `report` every 10 s. */
+export async function awaitDownloaders(peers: PeerProc[], timeoutMs: number, errors: string[], tick: (done: number) => void, report: (done: number) => void): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  let lastReport = Date.now();
+  for (;;) {
+    const downs = peers.slice(1);
+    const done = downs.filter((p) => p.doneAt !== undefined).length;
+    tick(done);
+    if (done === downs.length) return false;
+    for (const p of downs) {
+      if (p.exitedAt !== undefined && p.doneAt === undefined && !errors.some((e) => e.startsWith(`p${p.peer.index} `))) {
+        errors.push(`p${p.peer.index} (${p.client}) exited before completing: ${p.stderr.slice(-1500)}`);
+      }
+    }
+    if (downs.every((p) => p.doneAt !== undefined || p.exitedAt !== undefined)) return false;
+    if (Date.now() > deadline) return true;
+    if (Date.now() - lastReport > 10_000) {
+      lastReport = Date.now();
+      report(done);
+    }
+    await sleep(100);
+  }
+}
+
 export async function runSwarm(spec: SwarmSpec, data: Data, log: (s: string) => void = () => {}): Promise<SwarmResult> {
   const lab = await createSwarmLab();
   const root = await mkdtemp(join(tmpdir(), `${lab.id}-`));
@@ -139,7 +186,6 @@ export async function runSwarm(spec: SwarmSpec, data: Data, log: (s: string) => 
   const series: PeerSeries[] = caps.map(() => ({ t: [], progress: [], up: [], upPk: [], down: [], downPk: [] }));
   const errors: string[] = [];
   let sampler: NodeJS.Timeout | undefined;
-  let cpuTick = 0;
   try {
     for (const c of caps) await lab.addPeer(c.up, c.down);
     const tracker = await startTracker(lab, spec.trackerInterval);
@@ -154,21 +200,9 @@ export async function runSwarm(spec: SwarmSpec, data: Data, log: (s: string) => 
     };
     for (let i = 1; i <= n; i++) await mkdir(join(root, `d${i}`), { recursive: true });
 
-    const sample = () => {
-      const t = clock();
-      const wire = lab.counters();
-      for (let i = 0; i < caps.length; i++) {
-        const s = series[i]!;
-        const w: LinkCounters | undefined = wire.get(lab.peers[i]!.hubIf);
-        s.t.push(t);
-        s.progress.push(peers[i]?.progress ?? 0);
-        s.up.push(w?.upBytes ?? 0); s.upPk.push(w?.upPackets ?? 0);
-        s.down.push(w?.downBytes ?? 0); s.downPk.push(w?.downPackets ?? 0);
-      }
-      if (++cpuTick % Math.max(1, Math.round(1000 / spec.sampleMs)) === 0) for (const p of peers) if (p) sampleCpu(p);
-    };
-    sampler = setInterval(sample, spec.sampleMs);
-    sample();
+    const sampling = startSampler(lab, series, peers, spec.sampleMs, clock);
+    const sample = sampling.sample;
+    sampler = sampling.timer;
 
     let t0 = 0;
     const seedUp = async () => {
@@ -196,32 +230,14 @@ export async function runSwarm(spec: SwarmSpec, data: Data, log: (s: string) => 
     log(`${n} downloaders started`);
 
     // Until every downloader is complete (or gone, or time is up); the seed leaves when told.
-    const deadline = Date.now() + spec.timeoutMs;
-    let timedOut = false;
-    let lastReport = Date.now();
     let seedLeft = false;
-    for (;;) {
-      const downs = peers.slice(1);
-      const done = downs.filter((p) => p.doneAt !== undefined).length;
+    const timedOut = await awaitDownloaders(peers, spec.timeoutMs, errors, (done) => {
       if (spec.seedLeaves && done > 0 && peers[0] && !seedLeft) {
         seedLeft = true;
         log(`first copy out at ${(clock() / 1000).toFixed(1)} s: the seed leaves`);
         void stopPeer(peers[0]);
       }
-      if (done === n) break;
-      for (const p of downs) {
-        if (p.exitedAt !== undefined && p.doneAt === undefined && !errors.some((e) => e.startsWith(`p${p.peer.index} `))) {
-          errors.push(`p${p.peer.index} (${p.client}) exited before completing: ${p.stderr.slice(-1500)}`);
-        }
-      }
-      if (downs.every((p) => p.doneAt !== undefined || p.exitedAt !== undefined)) break;
-      if (Date.now() > deadline) { timedOut = true; break; }
-      if (Date.now() - lastReport > 10_000) {
-        lastReport = Date.now();
-        log(`  ${(clock() / 1000).toFixed(0)} s: ${done}/${n} done, progress ${downs.map((p) => Math.round(p.progress * 100)).join(' ')}`);
-      }
-      await sleep(100);
-    }
+    }, (done) => log(`  ${(clock() / 1000).toFixed(0)} s: ${done}/${n} done, progress ${peers.slice(1).map((p) => Math.round(p.progress * 100)).join(' ')}`));
     await late.catch((err: unknown) => { errors.push(String(err)); });
     sample();
     clearInterval(sampler);
