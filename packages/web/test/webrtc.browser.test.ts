@@ -218,7 +218,7 @@ test('a torrent seeded only by libtorrent over TCP reaches a browser through the
   let lastSeen = '';
   await until('the web and the qBittorrent API showing the libtorrent peer alike', async () => {
     const before = await webPeer();
-    const res = await fetch(`${node.url}/api/v2/sync/torrentPeers?hash=${infoHash}`, { headers: { cookie: qbCookie } });
+    const res = await fetch(`${node.url}/api/v2/sync/torrentPeers?hash=${infoHash}`, { headers: { cookie: qbCookie }, signal: AbortSignal.timeout(5_000) });
     const qb = ((await res.json()) as { peers: Record<string, { client: string; flags: string; progress: number }> }).peers[`127.0.0.1:${ltPort}`];
     const after = await webPeer();
     lastSeen = JSON.stringify({ before, qb, after });
