@@ -10,6 +10,8 @@
 //
 //   node many-poll.ts --url http://127.0.0.1:P --token-file F --save DIR [--every 250] [--no-queue] --torrent T [--torrent T2 …]
 // --no-queue: first sets maxActiveDownloads 0 (no limit; the default 5 leaves the others queued).
+// --copies (the seed): each row also has `copies`, the torrent's distributedCopies from its detail (the
+// list has none), read once a second until it reaches 1 and then kept: what "seed copies" needs.
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -22,9 +24,12 @@ const { values } = parseArgs({
     every: { type: 'string', default: '250' },
     torrent: { type: 'string', multiple: true },
     'no-queue': { type: 'boolean', default: false },
+    copies: { type: 'boolean', default: false },
   },
 });
 const emit = (o: unknown) => process.stdout.write(`${JSON.stringify(o)}\n`);
+// The lab stops reading when it stops the peer: nothing to say then.
+process.stdout.on('error', () => process.exit(0));
 const url = values.url;
 const torrents = values.torrent ?? [];
 if (!url || !values['token-file'] || !values.save || torrents.length === 0) {
@@ -63,9 +68,19 @@ for (const [i, file] of torrents.entries()) {
 }
 
 const every = Number(values.every);
+const copies: number[] = hashes.map(() => 0);
+let copiesAt = 0;
 while (!stopping) {
   const t = Date.now();
   try {
+    if (values.copies && t - copiesAt >= 1000 && copies.some((c) => c < 1)) {
+      copiesAt = t;
+      for (const [i, h] of hashes.entries()) {
+        if (copies[i]! >= 1) continue;
+        const d = await fetch(`${url}/api/torrents/${h}`, { headers: auth, signal: AbortSignal.timeout(10_000) });
+        copies[i] = Number(((await d.json()) as { distributedCopies?: number | null }).distributedCopies ?? 0);
+      }
+    }
     const res = await fetch(`${url}/api/torrents?limit=100000`, { headers: auth, signal: AbortSignal.timeout(10_000) });
     const body = (await res.json()) as { torrents: { infoHash: string; progress: number | null; state: string; downloaded: number; uploaded: number; peers: number }[] };
     const byHash = new Map(body.torrents.map((r) => [r.infoHash, r]));
@@ -73,7 +88,7 @@ while (!stopping) {
       event: 'progress',
       torrents: hashes.map((h, i) => {
         const r = byHash.get(h);
-        return { i, progress: r?.progress ?? 0, state: r?.state ?? 'missing', down: r?.downloaded ?? 0, up: r?.uploaded ?? 0, peers: r?.peers ?? 0 };
+        return { i, progress: r?.progress ?? 0, state: r?.state ?? 'missing', down: r?.downloaded ?? 0, up: r?.uploaded ?? 0, peers: r?.peers ?? 0, ...(values.copies ? { copies: copies[i] } : {}) };
       }),
     });
   } catch (err) {

@@ -80,6 +80,7 @@ function startManyPeer(lab: SwarmLab, peer: LabPeer, client: Client, o: {
   child.stderr!.on('data', (d: string) => { p.stderr = (p.stderr + d).slice(-20_000); });
   child.once('exit', () => { p.exitedAt = o.clock(); });
   let url: string | undefined;
+  const out: boolean[] = new Array(k).fill(false);
   const rows = (e: Record<string, unknown>, now: number) => {
     const list = e.torrents as { i: number; progress: number; state?: string; down: number; up: number; copies?: number }[] | undefined;
     if (!list) return;
@@ -94,8 +95,10 @@ function startManyPeer(lab: SwarmLab, peer: LabPeer, client: Client, o: {
     p.progress = p.progressK.reduce((a, b) => a + b, 0) / k;
     if (p.role === 'seed') {
       if (p.seedingAt === undefined && p.doneK.every((d) => d !== undefined)) p.seedingAt = now;
-      // Seed copies: its payload sent when every torrent's pieces were all held by its peers (libtorrent reports copies).
-      if (p.outAt === undefined && list.length === k && list.every((r) => Number(r.copies) >= 1)) {
+      // Seed copies: its payload sent (summed over torrents) once every torrent's pieces were all held by its
+      // peers, each at its first report of distributed copies ≥ 1 (lt_peer.py's `copies`; the poller's, from the detail).
+      for (const r of list) if (Number(r.copies) >= 1) out[r.i] = true;
+      if (p.outAt === undefined && list.length === k && out.every(Boolean)) {
         p.outAt = now;
         p.outUp = list.reduce((a, r) => a + Number(r.up), 0);
       }
@@ -109,7 +112,7 @@ function startManyPeer(lab: SwarmLab, peer: LabPeer, client: Client, o: {
   };
   const startPoller = () => {
     const poller = lab.spawn(peer.ns, process.execPath, [POLLER, '--url', url!, '--token-file', join(o.stateDir, 'api-token'), '--save', o.dir,
-      '--every', String(o.sampleMs), ...(o.queue ? [] : ['--no-queue']), ...o.torrents.flatMap((t) => ['--torrent', t])], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+      '--every', String(o.sampleMs), ...(o.queue ? [] : ['--no-queue']), ...(o.role === 'seed' ? ['--copies'] : []), ...o.torrents.flatMap((t) => ['--torrent', t])], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
     p.poller = poller;
     poller.stdin!.on('error', () => {});
     let perr = '';
