@@ -9,7 +9,7 @@
 
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildUi, collectErrors, launchBrowser, openAsOwner, randomFile, signInWithKey, startTestServer, tempDir } from './helpers.ts';
+import { browserContext, buildUi, collectErrors, openAsOwner, randomFile, signInWithKey, startTestServer, tempDir } from './helpers.ts';
 import { describeViolations, isSerious, memberViews, openView, runAxe, seedTorrents, structuralProblems, type AxeViolation } from './a11y.ts';
 
 before(async () => {
@@ -38,7 +38,7 @@ test('axe-core: no serious or critical violation on any view, light and dark', a
   /** A fresh browser's first screen (first-run or sign-in), in both themes. */
   const firstScreen = async (name: string, ready: string) => {
     for (const dark of [false, true]) {
-      const fresh = await launchBrowser(t, { dark });
+      const fresh = await browserContext(t, { dark });
       const p = await fresh.newPage();
       await p.goto(node.url);
       await p.locator(ready).waitFor({ timeout: 20_000 });
@@ -49,7 +49,7 @@ test('axe-core: no serious or critical violation on any view, light and dark', a
   // Before anyone claims the node: the first-run screen.
   await firstScreen('first-run', '[data-testid="claim-node"]');
 
-  const context = await launchBrowser(t);
+  const context = await browserContext(t);
   const page = await context.newPage();
   const errors = collectErrors(page);
   await openAsOwner(page, node.url);
@@ -102,7 +102,7 @@ test('axe-core: no serious or critical violation on any view, light and dark', a
   // member) sees.
   await firstScreen('sign-in', '[data-testid="sign-in-key"]');
   for (const dark of [false, true]) {
-    const visitor = await launchBrowser(t, { dark });
+    const visitor = await browserContext(t, { dark });
     const p = await visitor.newPage();
     await signInWithKey(p, node.url);
     for (const v of [

@@ -13,7 +13,7 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { TestContext } from 'node:test';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startServer, type RunningServer, type ServerOptions } from '@cascade/http';
 import { ensureWebBuilt } from '../index.ts';
 
@@ -93,26 +93,12 @@ export async function launchBrowser(
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium',
     headless: true,
-    permissions: ['camera', 'microphone'],
     args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--allow-loopback-in-peer-connection',
-      '--use-fake-ui-for-media-stream',
-      '--use-fake-device-for-media-stream',
-      '--disable-features=WebRtcHideLocalIpsWithMdns',
+      ...CHROMIUM_ARGS,
       // For tools that connect by port (Lighthouse): 127.0.0.1, a port of the OS's choosing.
       ...(opts.devToolsPort ? ['--remote-debugging-port=0'] : []),
     ],
-    viewport: opts.viewport ?? { width: 1280, height: 800 },
-    colorScheme: opts.dark ? 'dark' : 'light',
-    acceptDownloads: true,
-    // A touch screen: CSS sees (pointer: coarse), as on a phone.
-    hasTouch: opts.hasTouch ?? false,
+    ...contextOptions(opts),
   });
   t.after(async () => {
     try {
@@ -122,6 +108,71 @@ export async function launchBrowser(
     }
   });
   profiles.set(context, profile);
+  await prepareContext(context);
+  return context;
+}
+
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--allow-loopback-in-peer-connection',
+  '--use-fake-ui-for-media-stream',
+  '--use-fake-device-for-media-stream',
+  '--disable-features=WebRtcHideLocalIpsWithMdns',
+];
+
+function contextOptions(opts: { dark?: boolean; viewport?: { width: number; height: number }; hasTouch?: boolean }) {
+  return {
+    permissions: ['camera', 'microphone'],
+    viewport: opts.viewport ?? { width: 1280, height: 800 },
+    colorScheme: opts.dark ? ('dark' as const) : ('light' as const),
+    acceptDownloads: true,
+    // A touch screen: CSS sees (pointer: coarse), as on a phone.
+    hasTouch: opts.hasTouch ?? false,
+  };
+}
+
+/** One Chromium for the file's browserContext()s; closed 10 s after its last context (the next
+ *  test's server may take that long to start on a loaded machine), or by Playwright when the
+ *  process exits. */
+let sharedChromium: { browser: Promise<Browser>; users: number; idle?: NodeJS.Timeout } | undefined;
+
+/**
+ * launchBrowser's browser as a new context of one Chromium the file shares: a context is a fresh
+ * profile of its own (storage, IndexedDB keys, cookies, permissions), without a Chromium start
+ * (~1.5 CPU-s each) per "fresh browser". For tests that need no profile on disk and no DevTools port.
+ */
+export async function browserContext(t: TestContext, opts: { dark?: boolean; viewport?: { width: number; height: number }; hasTouch?: boolean } = {}): Promise<BrowserContext> {
+  const shared = (sharedChromium ??= { browser: chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS }), users: 0 });
+  clearTimeout(shared.idle);
+  shared.users++;
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
+    if (--shared.users > 0) return;
+    shared.idle = setTimeout(() => {
+      if (sharedChromium === shared) sharedChromium = undefined;
+      void shared.browser.then((b) => b.close()).catch(() => {});
+    }, 10_000);
+    shared.idle.unref();
+  };
+  const context = await (await shared.browser).newContext(contextOptions(opts));
+  context.once('close', release);
+  t.after(async () => {
+    await context.close().catch(() => {});
+    release();
+  });
+  await prepareContext(context);
+  return context;
+}
+
+/** What every test browser gets: no ICE servers, and every RTCPeerConnection recorded. */
+async function prepareContext(context: BrowserContext): Promise<void> {
   await context.addInitScript(() => {
     // The app's in-browser peer: no STUN/TURN (nothing outside 127.0.0.1 is reachable here).
     // (Documents without storage — a new tab's first about:blank, the browser's own media player —
@@ -169,7 +220,6 @@ export async function launchBrowser(
       w.RTCPeerConnection = Recorded;
     }
   });
-  return context;
 }
 
 const profiles = new WeakMap<BrowserContext, string>();
