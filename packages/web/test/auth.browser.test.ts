@@ -15,7 +15,7 @@ import type { Page } from 'playwright-core';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { Session, createTorrent } from '@cascade/engine';
 import { cascadeExtension, generateIdentity, shortDid } from '@cascade/identity';
-import { addMember, buildUi, claimCodeFor, collectErrors, launchBrowser, meOf, nodeFetch, openAsOwner, screenshot, startTestServer, tempDir, until, type TestServer } from './helpers.ts';
+import { addMember, buildUi, claimCodeFor, collectErrors, browserContext, meOf, nodeFetch, openAsOwner, screenshot, startTestServer, tempDir, until, type TestServer } from './helpers.ts';
 
 before(async () => {
   await buildUi();
@@ -55,7 +55,7 @@ const message = (page: Page, text: string) => page.locator('[data-testid=chat-me
 
 test('first run, a visitor who chats and is then made a member, and a verified peer in the peers tab', { timeout: 300_000 }, async (t) => {
   const node = await startTestServer(t);
-  const a = await (await launchBrowser(t)).newPage();
+  const a = await (await browserContext(t)).newPage();
   const errorsA = collectErrors(a);
 
   await t.test('first run: a fresh node offers this browser to claim it; claiming makes it the owner', async () => {
@@ -87,7 +87,7 @@ test('first run, a visitor who chats and is then made a member, and a verified p
   const secret = await addNodeTorrent(node, 'owners-only');
   await a.locator(`[data-testid=torrent-row][data-infohash="${secret}"]`).waitFor();
 
-  const b = await (await launchBrowser(t)).newPage();
+  const b = await (await browserContext(t)).newPage();
   const errorsB = collectErrors(b);
   const b401 = countStatus(b, 401);
   let didB = '';
@@ -238,13 +238,13 @@ test('first run, a visitor who chats and is then made a member, and a verified p
 
 test('Sign-In with Ethereum through an injected EIP-1193 wallet; the address made a member sees the torrents; a linked wallet covers the key sign-in', { timeout: 240_000 }, async (t) => {
   const node = await startTestServer(t);
-  const owner = await (await launchBrowser(t)).newPage();
+  const owner = await (await browserContext(t)).newPage();
   await openAsOwner(owner, node.url);
   const secret = await addNodeTorrent(node, 'for-members');
 
   const account = privateKeyToAccount(generatePrivateKey());
   const signed: string[] = [];
-  const context = await launchBrowser(t, { dark: true });
+  const context = await browserContext(t, { dark: true });
   await context.exposeFunction('__walletSign', async (hex: string, address: string) => {
     assert.equal(address.toLowerCase(), account.address.toLowerCase(), 'personal_sign for the wallet’s account');
     signed.push(Buffer.from(hex.slice(2), 'hex').toString('utf8'));

@@ -16,7 +16,7 @@ import { createTorrent } from '@cascade/engine';
 import { INFO_KEY, recipientKeyFromDid } from '@cascade/private-shares';
 import { sealFiles } from '@cascade/private-shares/node';
 import {
-  buildUi, collectErrors, launchBrowser, meOf, nodeFetch, nodeJson, openAsOwner, randomFile, sha1, startTestServer, tempDir, until,
+  buildUi, collectErrors, browserContext, meOf, nodeFetch, nodeJson, openAsOwner, randomFile, sha1, startTestServer, tempDir, until,
 } from './helpers.ts';
 
 before(async () => {
@@ -35,7 +35,7 @@ test('sharing privately from the page: a link share shows its link, a share for 
   const node = await startTestServer(t);
   const work = await tempDir(t, 'files');
   const file = await randomFile(work, 'plans.pdf', 300_000);
-  const page = await (await launchBrowser(t)).newPage();
+  const page = await (await browserContext(t)).newPage();
   const errors = collectErrors(page);
   await openAsOwner(page, `${node.url}/#/share`);
 
@@ -93,7 +93,7 @@ test('sharing privately from the page: a link share shows its link, a share for 
 
 test('“Only these people” offers the signed-in user’s chat contacts, by name', async (t) => {
   const node = await startTestServer(t);
-  const page = await (await launchBrowser(t)).newPage();
+  const page = await (await browserContext(t)).newPage();
   const errors = collectErrors(page);
   // Opening the chat puts this browser's chat profile on the node, so others can write to it.
   await openAsOwner(page, `${node.url}/#/chat`);
@@ -136,7 +136,7 @@ test('a share for other people: marked, explained, no files offered', async (t) 
   assert.equal(detail.decryptable, false);
   assert.deepEqual(detail.files, []);
 
-  const page = await (await launchBrowser(t)).newPage();
+  const page = await (await browserContext(t)).newPage();
   await openAsOwner(page, `${node.url}/#/torrents/${metainfo.infoHashHex}`);
   const note = page.getByTestId('detail-encrypted-for-others');
   await note.waitFor({ timeout: 15_000 });
@@ -151,7 +151,7 @@ test('a tab signed in with a recipient’s key downloads a share made for it and
   const node = await startTestServer(t);
   const work = await tempDir(t, 'files');
   const file = await randomFile(work, 'for-the-tab.bin', 1_500_000);
-  const page = await (await launchBrowser(t)).newPage();
+  const page = await (await browserContext(t)).newPage();
   const errors = collectErrors(page);
   await openAsOwner(page, `${node.url}/#/torrents`);
   const me = await meOf(page);
