@@ -96,7 +96,15 @@ export async function pcpMap(req: PcpMapRequest): Promise<PcpMapping> {
       });
       // RFC 6887 §8.1.1 retransmits from 3 s up; a LAN gateway answers in milliseconds, so shorter.
       for (let at = 0, step = 250; at < timeoutMs; at += step, step *= 2) {
-        timers.push(setTimeout(() => socket.send(packet, refused), at));
+        // A socket closed or disconnected meanwhile (the node stopping) makes send() throw, in a
+        // timer, where it took the whole process down on SIGTERM: it ends this request instead.
+        timers.push(setTimeout(() => {
+          try {
+            socket.send(packet, refused);
+          } catch (err) {
+            finish(new PcpError(`cannot send to ${req.gateway}:${PCP_PORT}: ${(err as Error).message}`, { noAnswer: true }));
+          }
+        }, at));
       }
       timers.push(setTimeout(() => finish(new PcpError(`no answer from ${req.gateway}:${PCP_PORT}`, { noAnswer: true })), timeoutMs));
     });
