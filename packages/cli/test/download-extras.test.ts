@@ -64,8 +64,11 @@ test('receipts at most once a second with the last stating every byte; a one-sho
   // --json progress carries the bytes both ways, and the seed's the copies its peers hold (issue 60's lab).
   const last = dl.lines.filter((e) => e.event === 'progress').at(-1)!;
   assert.ok(typeof last.downloaded === 'number' && typeof last.uploaded === 'number' && 'distributedCopies' in last, JSON.stringify(last));
-  await seeder.event('progress');
-  const seedReport = seeder.events.filter((e) => e.event === 'progress').at(-1)!;
+  // The seed reports every 0.5 s: wait for a report after the transfer (its stdout may lag on a loaded machine).
+  const reported = Date.now() + 30_000;
+  const uploadedReport = () => seeder.events.filter((e) => e.event === 'progress' && e.uploaded > 0).at(-1);
+  while (!uploadedReport() && Date.now() < reported) await new Promise((r) => setTimeout(r, 100));
+  const seedReport = uploadedReport() ?? seeder.events.filter((e) => e.event === 'progress').at(-1)!;
   assert.ok(seedReport.uploaded > 0 && 'distributedCopies' in seedReport && typeof seedReport.peers === 'number', JSON.stringify(seedReport));
   // Receipts name the embedded chain's id and pool, known before it runs: the one-shot download
   // signed them all without starting its chain, which would have shared the CPU with the transfer.

@@ -126,7 +126,7 @@ async function agreeing(s: TestServer, qb: QBittorrent, ih: string, count: numbe
   }
 }
 
-test('the swarm view: states both ways, distributed copies and the piece map, alike in the API, qBittorrent and Transmission', { timeout: 120_000 }, async (t) => {
+test('the swarm view: states both ways, distributed copies and the piece map, alike in the API, qBittorrent and Transmission', { timeout: 240_000 }, async (t) => {
   const s = await startTestServer(t);
   const seedDir = join(s.root, 'lt-seed');
   mkdirSync(seedDir);
