@@ -78,7 +78,8 @@ export async function poll(rig: Rig, churn: Churn, findings: Finding[]): Promise
     }
     if (!d.pieceCount) continue;
     if (t.missingAtStart !== undefined && d.downloaded > t.missingAtStart * (1 + SLACK_SHARE) + SLACK_PIECES * d.pieceLength) {
-      findings.push({ check: 're-download', ok: false, detail: `${t.p.ih.slice(0, 8)} downloaded ${d.downloaded} B since the restart; ${t.missingAtStart} B were missing (state ${d.state}; acknowledged since: ${t.history?.join(', ') || 'nothing'})` });
+      const map = process.env.CRASH_TRACE ? await rig.json<{ states: string }>(`/api/torrents/${t.p.ih}/pieces`).catch(() => undefined) : undefined;
+      findings.push({ check: 're-download', ok: false, detail: `${t.p.ih.slice(0, 8)} downloaded ${d.downloaded} B since the restart; ${t.missingAtStart} B were missing (state ${d.state}; acknowledged since: ${t.history?.join(', ') || 'nothing'})${process.env.CRASH_TRACE ? ` [map at restart ${t.lastStates} now ${map?.states}; ${JSON.stringify(d).slice(0, 1500)}]` : ''}` });
       t.missingAtStart = undefined; // once
     }
     if (d.verifiedPieces > t.lastVerified || !t.lastStates) {

@@ -5,7 +5,7 @@
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -182,6 +182,8 @@ export class Rig {
         for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
           const line = buf.slice(0, nl);
           buf = buf.slice(nl + 1);
+          // CRASH_TRACE=FILE keeps every line of every node run, stamped (ms), to follow one torrent across kills.
+          if (process.env.CRASH_TRACE) appendFileSync(process.env.CRASH_TRACE, `${Date.now()} ${line}\n`);
           if (!line.startsWith('{')) continue;
           try {
             const e = JSON.parse(line) as Record<string, any>;

@@ -39,7 +39,14 @@ export interface LinkCounters {
   downPackets: number;
 }
 
-export const HUB_ADDRESS = '10.77.0.1';
+/**
+ * The lab's /24. 10.77.0.x by default: a private range, which Cascade's dialler treats as a LAN and
+ * dials TCP first. SWARM_LAB_NET=internet uses 198.18.77.x (RFC 2544's benchmarking range, still
+ * only inside the lab's namespaces), where Cascade races uTP with its head start as it does for
+ * peers on the internet; libtorrent makes no such distinction.
+ */
+export const LAB_PREFIX = process.env.SWARM_LAB_NET === 'internet' ? '198.18.77' : '10.77.0';
+export const HUB_ADDRESS = `${LAB_PREFIX}.1`;
 
 /** Throws a clear error unless this runs as root with ip and tc. */
 export function requireLabTools(): void {
@@ -126,7 +133,7 @@ export class SwarmLab {
   async addPeer(up: number, down: number): Promise<LabPeer> {
     const index = this.peers.length;
     if (index > 200) throw new Error('at most 200 peers per lab');
-    const peer: LabPeer = { index, ns: `${this.id}-p${index}`, address: `10.77.0.${10 + index}`, hubIf: `p${index}`, up, down };
+    const peer: LabPeer = { index, ns: `${this.id}-p${index}`, address: `${LAB_PREFIX}.${10 + index}`, hubIf: `p${index}`, up, down };
     await this.addNs(peer.ns);
     await ip(['link', 'add', 'eth0', 'netns', peer.ns, 'type', 'veth', 'peer', 'name', peer.hubIf, 'netns', this.hubNs]);
     await ip(['-n', this.hubNs, 'link', 'set', peer.hubIf, 'gso_max_segs', '1']);
