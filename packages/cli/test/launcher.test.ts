@@ -111,3 +111,20 @@ test('every module the launcher loads is at its real path', () => {
   assert.ok(files.some((f) => f.endsWith(path.join('packages', 'node', 'src', 'state', 'state-db.ts'))), 'the command loaded the node package');
   for (const f of files) assert.equal(realpathSync(f), f, 'loaded through a symlink');
 });
+
+test('a cascade that is killed has written its compile cache: its next start does not strip and compile again', { timeout: 60_000 }, async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'cascade-compile-cache-'));
+  t.after(() => spawnSync('rm', ['-rf', dir]));
+  // `cascade serve` on a throwaway state, SIGKILLed once it has run past the launcher's flush (5 s).
+  const child = spawn(LAUNCHER, ['serve', '--host', '127.0.0.1', '--http-port', '0', '--port', '0', '--tracker-port', '0', '--no-dht', '--no-chain', '--state-dir', path.join(dir, 'state'), '--json'], {
+    env: { ...process.env, NODE_COMPILE_CACHE: path.join(dir, 'cache'), CASCADE_PORT_MAPPING: 'off', CASCADE_LSD: 'off' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  t.after(() => child.kill('SIGKILL'));
+  for await (const line of createInterface({ input: child.stdout! })) if (line.includes('"serving"')) break;
+  await new Promise((r) => setTimeout(r, 6000));
+  child.kill('SIGKILL');
+  await once(child, 'exit');
+  const entries = spawnSync('find', [path.join(dir, 'cache'), '-type', 'f'], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
+  assert.ok(entries.length > 100, `compile cache entries after a SIGKILL: ${entries.length}`);
+});
