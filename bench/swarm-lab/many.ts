@@ -9,14 +9,13 @@
 // torrents × peers and the spread from the first torrent complete everywhere to the last.
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { createSwarmLab, removeOnExit, stopChild, type LabPeer, type SwarmLab } from './lab.ts';
+import { stopChild, type LabPeer, type SwarmLab } from './lab.ts';
 import { ANNOUNCE_URL, CLI_BIN, LT_PEER, LT_PY, PYTHON, REPO_ROOT, sampleCpu, startTracker, type Client, type PeerProc } from './peers.ts';
-import { awaitDownloaders, clientOf, sha256File, startSampler, type Data, type PeerSeries, type SwarmResult, type SwarmSpec } from './swarm.ts';
+import { awaitDownloaders, clientOf, openSwarm, sha256File, startSampler, type Data, type SwarmResult, type SwarmSpec } from './swarm.ts';
 import { figures, type Figures } from './metrics.ts';
 
 const POLLER = join(import.meta.dirname, 'many-poll.ts');
@@ -161,18 +160,11 @@ async function stopManyPeer(p: ManyPeer): Promise<void> {
 
 /** `queue: false` lifts both clients' queues (Cascade's maxActiveDownloads, libtorrent's auto-management). */
 export async function runMany(spec: SwarmSpec, datas: Data[], log: (s: string) => void = () => {}, queue = true): Promise<ManyResult> {
-  const lab = await createSwarmLab();
-  const root = await mkdtemp(join(tmpdir(), `${lab.id}-`));
-  const forget = removeOnExit(root);
-  const started = Date.now();
-  const clock = () => Date.now() - started;
+  const { lab, root, clock, caps, series, errors, close } = await openSwarm(spec);
   const n = spec.ups.length;
   const k = datas.length;
   const total: Data = { file: datas[0]!.file, torrent: datas[0]!.torrent, size: datas.reduce((a, d) => a + d.size, 0), sha256: '', pieceLength: datas[0]!.pieceLength };
-  const caps = [{ up: spec.seedUp, down: spec.down }, ...spec.ups.map((up) => ({ up, down: spec.down }))];
   const peers: ManyPeer[] = [];
-  const series: PeerSeries[] = caps.map(() => ({ t: [], progress: [], up: [], upPk: [], down: [], downPk: [] }));
-  const errors: string[] = [];
   let sampler: NodeJS.Timeout | undefined;
   try {
     for (const c of caps) await lab.addPeer(c.up, c.down);
@@ -231,9 +223,7 @@ export async function runMany(spec: SwarmSpec, datas: Data[], log: (s: string) =
     return { result, queue, torrents: k, doneK: [[], ...peers.slice(1).map((p) => p.doneK)] };
   } finally {
     if (sampler) clearInterval(sampler);
-    await lab.close();
-    await rm(root, { recursive: true, force: true, maxRetries: 3 });
-    forget();
+    await close();
   }
 }
 

@@ -175,16 +175,9 @@ export async function awaitDownloaders(peers: PeerProc[], timeoutMs: number, err
 }
 
 export async function runSwarm(spec: SwarmSpec, data: Data, log: (s: string) => void = () => {}): Promise<SwarmResult> {
-  const lab = await createSwarmLab();
-  const root = await mkdtemp(join(tmpdir(), `${lab.id}-`));
-  const forget = removeOnExit(root);
-  const started = Date.now();
-  const clock = () => Date.now() - started;
+  const { lab, root, clock, caps, series, errors, close } = await openSwarm(spec);
   const n = spec.ups.length;
-  const caps = [{ up: spec.seedUp, down: spec.down }, ...spec.ups.map((up) => ({ up, down: spec.down }))];
   const peers: PeerProc[] = [];
-  const series: PeerSeries[] = caps.map(() => ({ t: [], progress: [], up: [], upPk: [], down: [], downPk: [] }));
-  const errors: string[] = [];
   let sampler: NodeJS.Timeout | undefined;
   try {
     for (const c of caps) await lab.addPeer(c.up, c.down);
@@ -253,8 +246,29 @@ export async function runSwarm(spec: SwarmSpec, data: Data, log: (s: string) => 
     return { spec, data, peers, caps, series, t0, verified, timedOut, errors, labId: lab.id };
   } finally {
     if (sampler) clearInterval(sampler);
-    await lab.close();
-    await rm(root, { recursive: true, force: true, maxRetries: 3 });
-    forget();
+    await close();
   }
+}
+
+/** What runSwarm and runMany (many.ts) share: the lab, its scratch dir, the swarm clock, each
+ *  peer's caps (the seed first) and sample series, and close() that removes them all. */
+export async function openSwarm(spec: SwarmSpec) {
+  const lab = await createSwarmLab();
+  const root = await mkdtemp(join(tmpdir(), `${lab.id}-`));
+  const forget = removeOnExit(root);
+  const started = Date.now();
+  const caps = [{ up: spec.seedUp, down: spec.down }, ...spec.ups.map((up) => ({ up, down: spec.down }))];
+  return {
+    lab,
+    root,
+    clock: () => Date.now() - started,
+    caps,
+    series: caps.map((): PeerSeries => ({ t: [], progress: [], up: [], upPk: [], down: [], downPk: [] })),
+    errors: [] as string[],
+    async close(): Promise<void> {
+      await lab.close();
+      await rm(root, { recursive: true, force: true, maxRetries: 3 });
+      forget();
+    },
+  };
 }
