@@ -192,10 +192,14 @@ export class Picker {
   private rarestNewFrom(peer: PeerView): number {
     let least = Infinity;
     for (let i = 0; i < this.pieceCount && least > 1; i++) {
-      if (!this.wanted[i] || this.active.has(i) || this.verifying.has(i) || !peer.has(i)) continue;
-      least = Math.min(least, this.availability[i]!);
+      if (this.canStart(peer, i)) least = Math.min(least, this.availability[i]!);
     }
     return least;
+  }
+
+  /** A piece this peer could start for us: wanted, not under way or being verified, and it has it. */
+  private canStart(peer: PeerView, i: number): boolean {
+    return this.wanted[i] === 1 && !this.active.has(i) && !this.verifying.has(i) && peer.has(i);
   }
 
   private activeCoversRemaining(): boolean {
@@ -230,7 +234,7 @@ export class Picker {
     const start = Math.floor(Math.random() * this.pieceCount);
     for (let n = 0; n < this.pieceCount; n++) {
       const i = (start + n) % this.pieceCount;
-      if (!this.wanted[i] || this.active.has(i) || this.verifying.has(i) || !peer.has(i)) continue;
+      if (!this.canStart(peer, i)) continue;
       if (random) return i;
       const a = this.availability[i]!;
       if (a < bestAvail) {
