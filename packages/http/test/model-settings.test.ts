@@ -38,6 +38,11 @@ test('settings: defaults, PATCH any subset, kept across a restart', async (t) =>
   });
 
   const newDir = join(n.root, 'elsewhere', 'dl');
+  // Two days of the week that neither hold now nor border it: the schedule's 20:00–08:00 window
+  // on them must not switch the alternative limits on during this test (it did, in a CI run on a
+  // Saturday after 20:00, when the days were fixed at Saturday and Sunday).
+  const today = new Date().getDay();
+  const [early, late] = [(today + 2) % 7, (today + 4) % 7].sort((x, y) => x - y);
   const patch = {
     downloadLimit: 1048576,
     uploadLimit: 65536,
@@ -46,13 +51,13 @@ test('settings: defaults, PATCH any subset, kept across a restart', async (t) =>
     seedingTimeLimit: 3600,
     downloadDir: newDir,
     publicUrl: 'https://cascade.example.org/',
-    altSpeedSchedule: { enabled: true, days: [6, 0, 6] },
+    altSpeedSchedule: { enabled: true, days: [late, early, late] },
   };
   const changed = await n.json('/api/settings', { method: 'PATCH', json: patch });
   assert.equal(changed.status, 200, JSON.stringify(changed.body));
   assert.equal(changed.body.downloadLimit, 1048576);
   assert.equal(changed.body.publicUrl, 'https://cascade.example.org', 'the trailing slash goes');
-  assert.deepEqual(changed.body.altSpeedSchedule, { enabled: true, from: '20:00', to: '08:00', days: [0, 6] }, 'merged, days sorted and unique');
+  assert.deepEqual(changed.body.altSpeedSchedule, { enabled: true, from: '20:00', to: '08:00', days: [early, late] }, 'merged, days sorted and unique');
   assert.equal(changed.body.downloadDir, newDir);
   assert.ok(existsSync(newDir), 'the new download dir is made at once');
   assert.equal(changed.body.startPaused, false, 'keys not in the patch keep their value');
