@@ -27,7 +27,7 @@ async function dispatch(inv: Invocation, out: Output): Promise<number> {
     if (topic !== undefined && !Object.hasOwn(COMMANDS, topic)) {
       throw new UsageError(`unknown command "${topic}"; \`cascade help\` lists them`);
     }
-    process.stdout.write(usageText(topic) + '\n');
+    out.stdout.write(usageText(topic) + '\n');
     return 0;
   }
   switch (inv.command) {
@@ -81,7 +81,7 @@ function handleClosedStdout(): void {
 /**
  * Runs one command line; resolves with its exit code. `io` gives the command other streams than the
  * process's (the tests run many verbs in one process this way: each `cascade` process costs ~0.4
- * CPU-s loading modules); help and --version still write to the process's own.
+ * CPU-s loading modules); --version and the tracker's help still write to the process's own.
  */
 export async function main(argv: string[], io?: { stdout: Writable; stderr: Writable }): Promise<number> {
   if (!io) handleClosedStdout();
