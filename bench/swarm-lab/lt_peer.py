@@ -45,6 +45,7 @@ def peers_copies(h, n):
 def main():
     args = sys.argv[1:]
     torrents, d, seed, stay, every, queue = [], None, False, False, 0.25, True
+    super_seed = False
     i = 0
     while i < len(args):
         a = args[i]
@@ -60,6 +61,8 @@ def main():
             stay = True; i += 1
         elif a == "--no-queue":
             queue = False; i += 1
+        elif a == "--super-seed":
+            super_seed = True; i += 1
         else:
             emit({"event": "error", "message": "unknown argument " + a}); os._exit(2)
     if not torrents or not d:
@@ -95,6 +98,8 @@ def main():
         p.save_path = d
         if not queue:
             p.flags &= ~(lt.torrent_flags.auto_managed | lt.torrent_flags.paused)
+        if super_seed:
+            p.flags |= lt.torrent_flags.super_seeding
         handles.append(ses.add_torrent(p))
 
     done = [False] * len(handles)

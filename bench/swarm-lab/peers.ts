@@ -63,6 +63,8 @@ export interface StartOpts {
   /** Downloaders: keep seeding once complete. */
   stay: boolean;
   noChain?: boolean;
+  /** The seed super-seeds (BEP 16). */
+  superSeed?: boolean;
   clock: () => number;
 }
 
@@ -72,12 +74,12 @@ export function startPeer(lab: SwarmLab, peer: LabPeer, client: Client, o: Start
   if (client === 'cascade') {
     cmd = CLI_BIN;
     args = o.role === 'seed'
-      ? ['seed', o.torrent, '--dir', o.dir]
+      ? ['seed', o.torrent, '--dir', o.dir, ...(o.superSeed ? ['--super-seed'] : [])]
       : ['download', o.torrent, '-o', o.dir, ...(o.stay ? ['--seed'] : [])];
     args.push('--json', '--no-dht', '--state-dir', o.stateDir, ...(o.noChain ? ['--no-chain'] : []));
   } else {
     cmd = PYTHON;
-    args = [LT_PEER, '--torrent', o.torrent, '--dir', o.dir, ...(o.role === 'seed' ? ['--seed'] : []), ...(o.stay ? ['--stay'] : [])];
+    args = [LT_PEER, '--torrent', o.torrent, '--dir', o.dir, ...(o.role === 'seed' ? ['--seed'] : []), ...(o.stay ? ['--stay'] : []), ...(o.role === 'seed' && o.superSeed ? ['--super-seed'] : [])];
   }
   const child = lab.spawn(peer.ns, cmd, args, {
     cwd: REPO_ROOT,

@@ -40,13 +40,14 @@ const { values } = parseArgs({
     sample: { type: 'string', default: '250' },
     'tracker-interval': { type: 'string', default: '60' },
     'mixed-seed': { type: 'string', default: 'lt' },
+    'super-seed': { type: 'boolean', default: false },
     json: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (values.help) {
   console.log('usage: npm run bench:swarm-lab -- [--scenario flash,arrivals,slow,late,leaves,many|all] [--n 8,16,32] [--size 64MiB]\n' +
-    '  [--clients lt,cascade,mixed] [--no-chain-runs flash|all|none] [--late S] [--gap S] [--torrents K] [--many-queue default|off] [--quick] [--json FILE]\n' +
+    '  [--clients lt,cascade,mixed] [--no-chain-runs flash|all|none] [--late S] [--gap S] [--torrents K] [--many-queue default|off] [--super-seed] [--quick] [--json FILE]\n' +
     '  (all = every scenario but many; many: K torrents, default 20 × 8 MiB, N 8)\n(see bench/swarm-lab/README.md)');
   process.exit(0);
 }
@@ -103,6 +104,7 @@ try {
         seedDelayMs: plan.scenario === 'late' ? lateMs : 0,
         seedLeaves: plan.scenario === 'leaves',
         noChain: run.noChain,
+        superSeed: values['super-seed'],
         mixedSeed: values['mixed-seed'] === 'cascade' ? 'cascade' : 'lt',
         timeoutMs: 0,
         sampleMs: Number(values.sample),
@@ -111,7 +113,7 @@ try {
       const totalSize = plan.scenario === 'many' ? plan.size * torrentCount : plan.size;
       const est = Math.max(totalSize / spec.seedUp, (plan.n * totalSize) / (spec.seedUp + ups.reduce((a, b) => a + b, 0)));
       spec.timeoutMs = Math.round((120 + 6 * est) * 1000 + spec.seedDelayMs + plan.n * spec.arrivalGapMs);
-      const label = `${plan.scenario} N=${plan.n}${plan.scenario === 'many' ? ` ${torrentCount} ×` : ''} ${(plan.size / 2 ** 20).toFixed(0)} MiB ${run.clients}${run.noChain ? ' --no-chain' : ''}`;
+      const label = `${plan.scenario} N=${plan.n}${plan.scenario === 'many' ? ` ${torrentCount} ×` : ''} ${(plan.size / 2 ** 20).toFixed(0)} MiB ${run.clients}${run.noChain ? ' --no-chain' : ''}${values['super-seed'] ? ' super-seed' : ''}`;
       console.error(`[swarm-lab] ${label}`);
       let f: Figures;
       if (plan.scenario === 'many') {

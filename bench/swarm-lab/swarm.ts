@@ -30,6 +30,8 @@ export interface SwarmSpec {
   seedLeaves: boolean;
   /** Cascade peers with --no-chain. */
   noChain: boolean;
+  /** The seed super-seeds (BEP 16): `cascade seed --super-seed`, libtorrent's super_seeding flag. */
+  superSeed?: boolean;
   /** The seed's client in a mixed swarm. */
   mixedSeed: Client;
   timeoutMs: number;
@@ -186,7 +188,7 @@ export async function runSwarm(spec: SwarmSpec, data: Data, log: (s: string) => 
       const role = i === 0 ? 'seed' : 'down';
       const dir = i === 0 ? dirname(data.file) : join(root, `d${i}`);
       const p = startPeer(lab, lab.peers[i]!, clientOf(spec.clients, i, spec.mixedSeed), {
-        torrent: data.torrent, dir, stateDir: join(root, `state${i}`), role, stay: !spec.leaveOnComplete, noChain: spec.noChain, clock,
+        torrent: data.torrent, dir, stateDir: join(root, `state${i}`), role, stay: !spec.leaveOnComplete, noChain: spec.noChain, superSeed: spec.superSeed === true, clock,
       });
       peers[i] = p;
       return p;

@@ -12,7 +12,9 @@ import {
   MULTI_FILE_SPEC,
   SINGLE_FILE_SPEC,
   aria2Download,
+  assertCascadeDone,
   bareMagnet,
+  cascade,
   cascadeCreate,
   compareTrees,
   describeProc,
@@ -89,4 +91,25 @@ test('aria2 downloads from cascade seed found through @cascade/tracker (torrent 
   const exit = await waitForExit(aria, 55_000);
   assert.equal(exit.code, 0, `aria2 failed to download from cascade:\n${describeProc(aria)}\n\n${describeProc(seeder.proc)}`);
   await compareTrees(join(src, name), join(out, name));
+});
+
+test('libtorrent and Cascade download together from `cascade seed --super-seed` (BEP 16): each shown pieces a few at a time, both complete', { timeout: 90_000 }, async (t) => {
+  requireClient('cascade');
+  requireClient('libtorrent');
+  const root = await tempDir(t);
+  const src = join(root, 'src');
+  await makeRandomFiles(src, SINGLE_FILE_SPEC);
+  const name = Object.keys(SINGLE_FILE_SPEC)[0]!;
+  const torrent = join(root, 'super.torrent');
+  const created = await ltCreate(join(src, name), torrent, { pieceLength: 32 * 1024 });
+  const seeder = await startCascadeSeed(t, torrent, src, { extraArgs: ['--super-seed'] });
+  const peer = `127.0.0.1:${seeder.port}`;
+  const lt = ltDownload(t, torrent, join(root, 'lt'), { peers: [peer], timeoutSec: 70 });
+  const cas = cascade(t, 'download', [torrent, '-o', join(root, 'cascade'), '--peer', peer], { timeoutMs: 80_000 });
+  const exit = await waitForExit(lt, 80_000);
+  assert.equal(exit.code, 0, `libtorrent failed to download from a super-seeding cascade:\n${describeProc(lt)}\n\n${describeProc(seeder.proc)}`);
+  const { proc, exit: casExit } = await cas;
+  assertCascadeDone(proc, casExit, created.infoHash);
+  await compareTrees(src, join(root, 'lt'));
+  await compareTrees(src, join(root, 'cascade'));
 });

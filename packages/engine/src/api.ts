@@ -235,6 +235,8 @@ export interface AddTorrentOptions {
   trackers?: string[];
   /** Announces, scrapes and DHT look-ups through SessionOptions.privateDiscovery only. */
   privateDiscovery?: boolean;
+  /** Super-seeding (BEP 16) while it holds every piece: see TorrentHandle.setSuperSeeding. */
+  superSeeding?: boolean;
   /** Mirrors of the content, drawn from like BEP 19 web seeds beside the swarm: a single-file
    *  torrent's own file URL, or a folder URL ending in '/' holding `<name>` (multi-file:
    *  `<name>/<path>`). http(s), and any scheme SessionOptions.rangeReaders has (ftp). */
@@ -354,6 +356,12 @@ export interface TorrentHandle {
   readonly privateDiscovery?: boolean;
   /** Switches that (rejects when the session has no private discovery). */
   setPrivateDiscovery?(on: boolean): Promise<void>;
+  /** Super-seeding (BEP 16): while it holds every piece, peers that connect are told it has none,
+   *  then shown one or two of the rarest pieces at a time and served only those, so a first seed's
+   *  upload goes to pieces nobody has yet. Peers already told everything stay told; switching it
+   *  off tells every peer everything. */
+  readonly superSeeding?: boolean;
+  setSuperSeeding?(on: boolean): void;
   /** Events: 'metadata', 'verified' (piece, contributor addresses), 'piece-data' (piece, its
    *  verified bytes as downloaded, before they are written: valid only during the call; only for
    *  pieces downloaded, never for data found on disk), 'hash-failed' (piece,

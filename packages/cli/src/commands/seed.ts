@@ -55,7 +55,7 @@ export async function seedCommand(inv: Invocation, out: Output): Promise<number>
     );
   };
   try {
-    const opts = { savePath: dir, ...(o.onion?.byDefault ? { privateDiscovery: true } : {}) };
+    const opts = { savePath: dir, ...(o.onion?.byDefault ? { privateDiscovery: true } : {}), ...(o.superSeed ? { superSeeding: true } : {}) };
     // The bucket is checked (it exists, the credentials reach it) before anything starts.
     if (o.storage) await node.chooseStorage(bytes, o.storage).catch((err: unknown) => { throw new CliError(errorMessage(err), 1, { cause: err }); });
     const where = o.storage ? `${o.storage.replace(/\/+$/, '')}/${described.name ?? ''}` : join(dir, described.name ?? '');

@@ -88,6 +88,8 @@ export interface Options {
   hybrid: boolean;
   peers: string[];
   seed: boolean;
+  /** seed --super-seed: BEP 16 super-seeding. */
+  superSeed: boolean;
   /** Seconds without any progress before `download` gives up. */
   timeout: number | undefined;
   deleteData: boolean;
@@ -323,6 +325,7 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
     hybrid: bool('hybrid'),
     peers: list('peer').map((p) => checkHostPort('--peer', p)),
     seed: bool('seed'),
+    superSeed: bool('super-seed'),
     timeout: undefined,
     deleteData: bool('delete-data'),
     paused: bool('paused'),

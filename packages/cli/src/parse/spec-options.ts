@@ -2,7 +2,7 @@
 
 export type OptName =
   | 'json' | 'help' | 'verbose' | 'state-dir' | 'database' | 'cluster-url' | 'redis' | 'port' | 'host' | 'dht' | 'dht-bootstrap' | 'tracker' | 'utp'
-  | 'output' | 'dir' | 'announce' | 'piece-length' | 'private' | 'webseed' | 'web-seed-from-public-url' | 'cdn-url' | 'mirror' | 'ipfs-gateway' | 'sha256' | 'peer' | 'seed'
+  | 'output' | 'dir' | 'announce' | 'piece-length' | 'private' | 'webseed' | 'web-seed-from-public-url' | 'cdn-url' | 'mirror' | 'ipfs-gateway' | 'sha256' | 'peer' | 'seed' | 'super-seed'
   | 'timeout' | 'delete-data' | 'paused' | 'http-port' | 'download-dir' | 'tracker-port' | 'tracker-host' | 'allowed-host' | 'allow-private-urls' | 'public-url' | 'ice-server' | 'port-mapping' | 'lsd' | 'metrics-token' | 'trusted-proxy'
   | 'rotate' | 'role'
   | 'save-path' | 'category' | 'tag' | 'down' | 'up' | 'alt-down' | 'alt-up'
@@ -88,6 +88,7 @@ export const OPTION_DEFS: Record<OptName, OptDef> = {
   hybrid: { type: 'boolean', help: 'a hybrid torrent: v1 and v2 at once (BEP 52), joinable by v1-only and v2 clients alike' },
   peer: { type: 'string', multiple: true, arg: 'HOST:PORT', help: 'connect to this peer (repeatable; kept across restarts)' },
   seed: { type: 'boolean', help: 'keep seeding once complete (until Ctrl-C)' },
+  'super-seed': { type: 'boolean', help: 'super-seeding (BEP 16), for a first seed: peers are shown one or two of the rarest pieces at a time and served only those, so each byte it uploads is one the swarm lacks (docs/swarm.md)' },
   timeout: { type: 'string', arg: 'SECONDS', help: 'give up after this long without any progress' },
   'delete-data': { type: 'boolean', help: "also delete the torrent's downloaded files" },
   paused: { type: 'boolean', help: 'add it paused (start it later with `cascade resume`)' },

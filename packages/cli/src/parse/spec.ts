@@ -64,9 +64,9 @@ export const COMMANDS: Record<string, CommandSpec> = {
       'With --json one line: {"magnet", "infoHash" (v1 hex or null), "infoHashV2" (64 hex or null), "files": [{"path", "length", "cid"}]}.',
   },
   seed: {
-    options: [...NODE, 'dir', 'storage', 's3-endpoint', 'ice-server', 'lsd', ...CHAIN, ...ONION],
+    options: [...NODE, 'dir', 'storage', 's3-endpoint', 'ice-server', 'lsd', 'super-seed', ...CHAIN, ...ONION],
     positionals: [1, 1],
-    usage: 'seed <torrent-file> (--dir <save-path> | --storage s3://bucket/path [--s3-endpoint URL]) [--port N]',
+    usage: 'seed <torrent-file> (--dir <save-path> | --storage s3://bucket/path [--s3-endpoint URL]) [--port N] [--super-seed]',
     summary: 'verify existing data and seed it until interrupted',
     optionHelp: {
       dir: 'the directory holding the data (the folder containing <name>)',

@@ -162,7 +162,9 @@ export abstract class TorrentPieces extends TorrentSwarm {
     peer.applyPieceCount(this.metainfo!.pieceCount);
     if (!peer.haveAnnounced) {
       peer.haveAnnounced = true;
-      peer.sendHaves(this.picker.have);
+      const superSeeder = this.superSeed.active(this.picker);
+      if (superSeeder) superSeeder.refresh(peer);
+      else peer.sendHaves(this.picker.have);
     }
     if (!peer.availabilityTracked) {
       if (peer.seed) this.picker.peerHasAll(1);
@@ -178,6 +180,8 @@ export abstract class TorrentPieces extends TorrentSwarm {
     else if (typeof what === 'number') this.picker.peerHave(what);
     else this.picker.peerBitfield(what, 1);
     this.trackAvailability(peer);
+    const superSeeder = this.superSeed.active(this.picker);
+    if (superSeeder) typeof what === 'number' ? superSeeder.peerHas(peer, what) : superSeeder.refresh(peer);
     // One new piece can only add interest: test that piece, not the whole bitfield. Either way it
     // may be something to request now (a peer that is itself downloading hands us pieces this way).
     if (typeof what === 'number') {
@@ -442,7 +446,20 @@ export abstract class TorrentPieces extends TorrentSwarm {
     (timer as { unref?: () => void }).unref?.();
   }
 
+  get superSeeding(): boolean {
+    return this.superSeed.on;
+  }
+
+  setSuperSeeding(on: boolean): void {
+    if (!this.superSeed.set(on)) return;
+    this.opts.superSeeding = on;
+    // Off: peers shown a piece or two now hear of everything (a HAVE twice is harmless).
+    if (!on && this.picker) for (const p of this.peersByKey.values()) if (p.haveAnnounced && !p.closed) p.sendHaves(this.picker.have);
+    this.changed();
+  }
+
   onRequest(peer: Peer, index: number, begin: number, length: number): void {
+    if (this.superSeed.active(this.picker)?.mayServe(peer, index) === false) return peer.sendReject(index, begin, length);
     this.uploads.request(peer, index, begin, length);
   }
 

@@ -23,6 +23,7 @@ import { PexSender } from '../swarm/pex.ts';
 import type { Picker } from '../swarm/picker.ts';
 import { ADVERTISED_REQQ, expireRequests, shrinkQueue } from '../swarm/pipeline.ts';
 import { EtaEstimator, SpeedMeter } from '../swarm/speed.ts';
+import { SuperSeedSwitch } from '../swarm/super-seed.ts';
 import type { TorrentContext } from '../session/torrent-context.ts';
 import { addressKey, parseAddress, type Metainfo, type PeerAddress } from '../types.ts';
 import { encodeExtHandshake } from '../wire/extended.ts';
@@ -59,6 +60,7 @@ export abstract class TorrentSwarm extends Emitter implements PeerHost, Schedule
   protected running = false;
   protected closed = false;
   protected ticks = 0;
+  protected readonly superSeed = new SuperSeedSwitch();
   private abort: AbortController | undefined;
   private choker: Choker | undefined;
   private pex: PexSender | undefined;
@@ -79,6 +81,7 @@ export abstract class TorrentSwarm extends Emitter implements PeerHost, Schedule
     this.ctx = ctx;
     this.opts = opts;
     this.infoHashHex = infoHashHex;
+    this.superSeed.on = opts.superSeeding === true;
   }
 
   // The data path's part (torrent.ts).
@@ -139,7 +142,7 @@ export abstract class TorrentSwarm extends Emitter implements PeerHost, Schedule
     this.changed();
   }
 
-  private changed(): void {
+  protected changed(): void {
     this.changes++;
     // ctx is unset only while the constructor runs; the session notes every torrent it adds anyway.
     this.ctx?.scheduler.changes.note(this);
@@ -458,7 +461,9 @@ export abstract class TorrentSwarm extends Emitter implements PeerHost, Schedule
     // While checking (or before metadata) we have nothing verified: say so now, and send HAVEs
     // once the check ends (peerGotMetadata). Before that fix a peer that arrived during the check
     // heard "have none" and nothing more, and waited forever.
-    if (this.picker) peer.sendBitfield(this.picker.have);
+    // Super-seeding: "none" now, and the first pieces shown once its piece count is applied below.
+    const superSeeder = this.superSeed.active(this.picker);
+    if (this.picker) peer.sendBitfield(superSeeder ? new Bitfield(this.picker.pieceCount) : this.picker.have);
     else if (peer.fast) peer.sendBitfield(new Bitfield(0));
     peer.haveAnnounced = !!this.picker;
     // Interested with the bitfield, before we know what the peer has: most peers a download meets
@@ -474,6 +479,7 @@ export abstract class TorrentSwarm extends Emitter implements PeerHost, Schedule
     if (peer.dhtSupported && dhtPort !== undefined) peer.sendPort(dhtPort);
     peer.conn.uncork();
     if (this.metainfo) peer.applyPieceCount(this.metainfo.pieceCount);
+    superSeeder?.refresh(peer);
   }
 
   onDhtPort(peer: Peer, port: number): void {
@@ -496,6 +502,7 @@ export abstract class TorrentSwarm extends Emitter implements PeerHost, Schedule
     if (this.peersByKey.get(peer.key) === peer) this.peersByKey.delete(peer.key);
     if (!peer.remoteId && reason !== 'torrent stopped') this.discoveryLog.attempt(peer.address, peer.source, reason);
     this.releaseRequests(peer);
+    this.superSeed.forget(peer);
     this.pex?.forget(peer);
     this.extensionHub?.closed(peer);
     this.candidates?.closed(peer.key, reason === 'both seeding' || reason === 'nothing to trade' ? reason : 'other');
