@@ -1,12 +1,13 @@
 // Test helpers for browser tests: a Vite build of browser.ts (the same build a page importing it
-// gets), a static file server on 127.0.0.1, and Chromium launched the way ../../shared/browser-webrtc.md
-// requires (loopback-only; run inside a network namespace with only `lo` up).
+// gets), a static file server on 127.0.0.1, and Chromium (./chromium.ts: launched the way
+// ../../shared/browser-webrtc.md requires; run inside a network namespace with only `lo` up).
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CHROMIUM_ARGS, sharedContext } from './chromium.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const ENTRY = path.resolve(here, '..', 'browser.ts');
@@ -69,12 +70,7 @@ export async function serveStatic(dir: string, extra: Record<string, string> = {
   };
 }
 
-export const CHROMIUM_ARGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-  '--disable-sync', '--no-first-run', '--allow-loopback-in-peer-connection',
-  '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
-  '--disable-features=WebRtcHideLocalIpsWithMdns',
-];
+export { CHROMIUM_ARGS };
 
 /** A fresh Chromium profile (its own process), as browser-webrtc.md prescribes. */
 export async function launchChromium(t: { after: (fn: () => unknown) => void }) {
@@ -93,35 +89,9 @@ export async function launchChromium(t: { after: (fn: () => unknown) => void }) 
   return context;
 }
 
-/** One Chromium for the file's chromiumContext()s, closed a few seconds after its last context
- *  (Playwright also kills it when the process exits). */
-let shared: { browser: Promise<import('playwright-core').Browser>; users: number; idle?: NodeJS.Timeout } | undefined;
-
-/**
- * launchChromium's browser as a new context of one Chromium the file's tests share: a context is a
- * fresh profile of its own (storage, IndexedDB, cookies), without a Chromium start (~1.5 CPU-s) per
- * test. Two contexts of it are two browsers to WebRTC: each page its own peer connection.
- */
-export async function chromiumContext(t: { after: (fn: () => unknown) => void }) {
-  const { chromium } = await import('playwright-core');
-  const s = (shared ??= { browser: chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS }), users: 0 });
-  clearTimeout(s.idle);
-  s.users++;
-  let released = false;
-  const release = () => {
-    if (released) return;
-    released = true;
-    if (--s.users > 0) return;
-    s.idle = setTimeout(() => {
-      if (shared === s) shared = undefined;
-      void s.browser.then((b) => b.close()).catch(() => {});
-    }, 3000);
-    s.idle.unref();
-  };
-  const context = await (await s.browser).newContext({ permissions: ['camera', 'microphone'] });
-  t.after(async () => {
-    await context.close().catch(() => {});
-    release();
-  });
-  return context;
+/** launchChromium's browser as a new context of the one Chromium the file's tests share
+ *  (./chromium.ts): no Chromium start (~1.5 CPU-s) per test. Two contexts of it are two browsers to
+ *  WebRTC: each page its own peer connection. */
+export function chromiumContext(t: { after: (fn: () => unknown) => void }) {
+  return sharedContext(t);
 }

@@ -13,9 +13,10 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { TestContext } from 'node:test';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { startServer, type RunningServer, type ServerOptions } from '@cascade/http';
 import { ensureWebBuilt } from '../index.ts';
+import { CHROMIUM_ARGS, sharedContext } from '../../engine/test/chromium.ts';
 
 export const WEB_DIR = resolve(import.meta.dirname, '..');
 export const REPO_ROOT = resolve(WEB_DIR, '../..');
@@ -82,13 +83,16 @@ export async function startTestServer(t: TestContext, opts: Partial<ServerOption
   return { server, url: server.url, stateDir, downloadDir, bittorrentPort: server.node.session.port };
 }
 
-/** Chromium with exactly the launch options of shared/browser-webrtc.md, in a fresh profile. The
- *  page gets no ICE servers (loopback only) and every RTCPeerConnection is recorded so the test can
- *  check the selected candidate pairs. */
+/** A fresh browser for the test, with exactly the launch options of shared/browser-webrtc.md: a
+ *  context of the file's one Chromium (browserContext), or with `devToolsPort` a Chromium of its own
+ *  in a fresh profile on disk (where tools that connect by port find it). The page gets no ICE
+ *  servers (loopback only) and every RTCPeerConnection is recorded so the test can check the
+ *  selected candidate pairs. */
 export async function launchBrowser(
   t: TestContext,
   opts: { dark?: boolean; viewport?: { width: number; height: number }; hasTouch?: boolean; devToolsPort?: boolean } = {},
 ): Promise<BrowserContext> {
+  if (!opts.devToolsPort) return browserContext(t, opts);
   const profile = await tempDir(t, 'chromium', true);
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium',
@@ -112,19 +116,6 @@ export async function launchBrowser(
   return context;
 }
 
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--allow-loopback-in-peer-connection',
-  '--use-fake-ui-for-media-stream',
-  '--use-fake-device-for-media-stream',
-  '--disable-features=WebRtcHideLocalIpsWithMdns',
-];
-
 function contextOptions(opts: { dark?: boolean; viewport?: { width: number; height: number }; hasTouch?: boolean }) {
   return {
     permissions: ['camera', 'microphone'],
@@ -136,37 +127,15 @@ function contextOptions(opts: { dark?: boolean; viewport?: { width: number; heig
   };
 }
 
-/** One Chromium for the file's browserContext()s; closed 10 s after its last context (the next
- *  test's server may take that long to start on a loaded machine), or by Playwright when the
- *  process exits. */
-let sharedChromium: { browser: Promise<Browser>; users: number; idle?: NodeJS.Timeout } | undefined;
-
 /**
- * launchBrowser's browser as a new context of one Chromium the file shares: a context is a fresh
- * profile of its own (storage, IndexedDB keys, cookies, permissions), without a Chromium start
- * (~1.5 CPU-s each) per "fresh browser". For tests that need no profile on disk and no DevTools port.
+ * launchBrowser's browser as a new context of one Chromium the file shares
+ * (../../engine/test/chromium.ts): a context is a fresh profile of its own (storage, IndexedDB keys,
+ * cookies, permissions), without a Chromium start (~1.5 CPU-s each, and its GPU, network and zygote
+ * processes' CPU while it runs) per "fresh browser". For tests that need no profile on disk and no
+ * DevTools port.
  */
 export async function browserContext(t: TestContext, opts: { dark?: boolean; viewport?: { width: number; height: number }; hasTouch?: boolean } = {}): Promise<BrowserContext> {
-  const shared = (sharedChromium ??= { browser: chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS }), users: 0 });
-  clearTimeout(shared.idle);
-  shared.users++;
-  let released = false;
-  const release = () => {
-    if (released) return;
-    released = true;
-    if (--shared.users > 0) return;
-    shared.idle = setTimeout(() => {
-      if (sharedChromium === shared) sharedChromium = undefined;
-      void shared.browser.then((b) => b.close()).catch(() => {});
-    }, 10_000);
-    shared.idle.unref();
-  };
-  const context = await (await shared.browser).newContext(contextOptions(opts));
-  context.once('close', release);
-  t.after(async () => {
-    await context.close().catch(() => {});
-    release();
-  });
+  const context = await sharedContext(t, contextOptions(opts));
   await prepareContext(context);
   return context;
 }
