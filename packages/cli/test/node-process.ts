@@ -174,19 +174,25 @@ async function apiToken(stateDir: string): Promise<string> {
   return (await cascade(['token', '--json', '--state-dir', stateDir])).json.token as string;
 }
 
-/** Runs a verb against the node and insists it succeeds (exit 0). */
-export async function ok(node: ServeNode, args: string[]): Promise<Run> {
-  const r = await node.run(args);
+/** Runs a verb against the node and insists it succeeds (exit 0); `here`: inside the test's process (node.here). */
+export async function ok(node: ServeNode, args: string[], here = false): Promise<Run> {
+  const r = await (here ? node.here(args) : node.run(args));
   if (r.code !== 0) throw new Error(`cascade ${args.join(' ')} exited ${r.code}: ${r.stderr}${r.stdout}`);
   return r;
 }
 
-/** A torrent's row as `cascade list --json` shows it. */
-export async function entry(node: ServeNode, ih: string): Promise<Record<string, any>> {
-  const e = (await ok(node, ['list', '--json'])).json.torrents.find((x: { infoHash: string }) => x.infoHash === ih);
+/** ok() inside the test's process: for verbs through a running node, where what the verb does is the test. */
+export const okHere = (node: ServeNode, args: string[]): Promise<Run> => ok(node, args, true);
+
+/** A torrent's row as `cascade list --json` shows it (`here`: listed inside the test's process). */
+export async function entry(node: ServeNode, ih: string, here = false): Promise<Record<string, any>> {
+  const e = (await ok(node, ['list', '--json'], here)).json.torrents.find((x: { infoHash: string }) => x.infoHash === ih);
   if (!e) throw new Error(`cascade list has no ${ih}`);
   return e;
 }
+
+/** entry() inside the test's process. */
+export const entryHere = (node: ServeNode, ih: string): Promise<Record<string, any>> => entry(node, ih, true);
 
 /** Polls fn until it returns something other than undefined. */
 export async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 30_000): Promise<T> {

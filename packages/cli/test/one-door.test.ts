@@ -1,7 +1,9 @@
 // Defect 7 (issue 20): a torrent added from the CLI is saved and announced as one added in the web UI
 // or API — the node's download directory when no save path is given (online: the node's; offline:
 // the one `serve` would use), the node's own trackers whichever door it came through — and
-// `cascade announce` says what it did (trackers, DHT on or off). Real `cascade serve` processes.
+// `cascade announce` says what it did (trackers, DHT on or off). Real `cascade serve` processes; the
+// verbs whose working directory matters (and the offline add) are real `cascade` processes, the
+// others run inside the test's process (node.here: the CLI's main(), no process's module loading).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -23,7 +25,7 @@ test('add without a save path: the node\'s download dir, not the CLI\'s working 
   const added = await node.run(['add', magnet('1'.repeat(40)), '--json'], { cwd: elsewhere });
   assert.equal(added.code, 0, added.stderr);
   assert.equal(added.json.savePath, downloads);
-  const list = await node.run(['list', '--json']);
+  const list = await node.here(['list', '--json']);
   assert.equal(list.json.torrents.find((e: any) => e.infoHash === '1'.repeat(40)).savePath, downloads);
   // --save-path (and -o) still choose, relative to the shell's directory.
   const chosen = await node.run(['add', magnet('2'.repeat(40)), '--save-path', 'mine', '--json'], { cwd: elsewhere });
@@ -46,15 +48,15 @@ test('every door gives a torrent the node\'s trackers: CLI add, API add and web 
 
   // A magnet with no trackers, through the CLI.
   const viaCli = '4'.repeat(40);
-  assert.equal((await node.run(['add', magnet(viaCli)])).code, 0);
+  assert.equal((await node.here(['add', magnet(viaCli)])).code, 0);
   // A .torrent made without any announce URL, through the CLI.
   const data = join(root, 'song.bin');
   writeFileSync(data, 'x'.repeat(40_000));
   const made = await createTorrent(data);
   const file = join(root, 'song.torrent');
   writeFileSync(file, made.torrent);
-  assert.equal((await node.run(['add', file, '--paused'])).code, 0);
-  await node.run(['resume', made.metainfo.infoHashHex]);
+  assert.equal((await node.here(['add', file, '--paused'])).code, 0);
+  await node.here(['resume', made.metainfo.infoHashHex]);
   // The same kind of magnet through the API.
   const viaApi = '5'.repeat(40);
   const r = await node.api('/api/torrents', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ uri: magnet(viaApi) }) });
@@ -77,26 +79,26 @@ test('every door gives a torrent the node\'s trackers: CLI add, API add and web 
     assert.deepEqual(await apiTrackers(ih), reference, `trackers of ${ih}`);
   }
   // And `cascade announce` shows them too.
-  const ann = await node.run(['announce', viaCli, '--json']);
+  const ann = await node.here(['announce', viaCli, '--json']);
   assert.deepEqual(urls(ann.json.torrents[0].trackers), reference);
 });
 
 test('announce says what it did: the trackers it reached, and that the DHT is off', { timeout: 120_000 }, async (t) => {
   const node = await startServe(t);
   const ih = '6'.repeat(40);
-  assert.equal((await node.run(['add', magnet(ih)])).code, 0);
-  const text = await node.run(['announce', ih]);
+  assert.equal((await node.here(['add', magnet(ih)])).code, 0);
+  const text = await node.here(['announce', ih]);
   assert.equal(text.code, 0, text.stderr);
   assert.doesNotMatch(text.stdout, /DHT only|announced to (the )?DHT/i);
   assert.match(text.stdout, /DHT: off/);
   assert.match(text.stdout, new RegExp(`trackers: announced to \\d+[^]*127\\.0\\.0\\.1:${node.trackerHttpPort}/announce  ok`));
-  const json = await node.run(['announce', '--json']);
+  const json = await node.here(['announce', '--json']);
   assert.equal(json.json.dht, false);
   assert.equal(json.json.torrents[0].dht, 'off');
   assert.equal(json.json.torrents[0].announced, true);
 
   // A paused torrent is not announced, and the answer says so.
-  await node.run(['pause', ih]);
-  const paused = await node.run(['announce', ih]);
+  await node.here(['pause', ih]);
+  const paused = await node.here(['announce', ih]);
   assert.match(paused.stdout, /not announced: the torrent is paused/);
 });
