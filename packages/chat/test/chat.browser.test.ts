@@ -14,12 +14,13 @@ import { mkdtemp, readdir, readFile, rm, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page, type WebSocketRoute } from 'playwright-core';
+import type { BrowserContext, Page, WebSocketRoute } from 'playwright-core';
 import { io as ioClient } from 'socket.io-client';
 import { startServer, type RunningServer } from '@cascade/http';
 import { AUTH_DOMAIN, b64u, generateIdentity, makeProfile, sealDirect, signBytes, signEnvelope } from '../index.ts';
 import { utf8 } from '@cascade/identity';
 import { buildUi } from '../../web/test/helpers.ts';
+import { sharedContext } from '../../engine/test/chromium.ts';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const WEB_DIST = resolve(HERE, '../../web/dist');
@@ -31,27 +32,10 @@ async function tempDir(t: TestContext, prefix: string): Promise<string> {
   return dir;
 }
 
-/** One Chromium for the users of the file: each user is a context of it, a fresh profile of its own
- *  (storage, IndexedDB keys, cookies), without a Chromium start (~1.5 CPU-s) per user. */
-let chromiumOnce: Promise<Browser> | undefined;
-
+/** A user: a context of the file's one Chromium (../../engine/test/chromium.ts), a fresh profile of
+ *  its own (storage, IndexedDB keys, cookies), without a Chromium start (~1.5 CPU-s) per user. */
 async function launch(t: TestContext, init?: () => void): Promise<BrowserContext> {
-  if (!chromiumOnce) {
-    const started = (chromiumOnce = chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-        '--disable-sync', '--no-first-run', '--allow-loopback-in-peer-connection',
-        '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
-        '--disable-features=WebRtcHideLocalIpsWithMdns'],
-    }));
-    t.after(async () => {
-      chromiumOnce = undefined;
-      await (await started).close();
-    });
-  }
-  const context = await (await chromiumOnce).newContext({ permissions: ['camera', 'microphone'], viewport: { width: 1280, height: 820 } });
-  t.after(() => context.close().catch(() => {}));
+  const context = await sharedContext(t, { viewport: { width: 1280, height: 820 } });
   await context.addInitScript(() => {
     localStorage.setItem('cascade.peer', JSON.stringify({ iceServers: [] }));
     localStorage.setItem('cascade.chat.debug', '1');
