@@ -4,6 +4,10 @@
 // in <state dir>/chain) themselves; register and verify the same. With a node running they go
 // through it. A transaction the chain takes longer than 30 s to mine is waited for, with progress
 // events, through the node and without one.
+// The one-shot verbs run inside the test's process (cascadeHere: the CLI's own main(), each opening
+// its state dir and chain as a `cascade` process would, without its module loading); `cascade seed`,
+// `cascade download` and the pending registers are real processes. The two registers left pending
+// past 30 s (one through a node, one with none, each on its own state dir) wait side by side.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -11,14 +15,14 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startAnvil } from '@cascade/chain';
 import { tempDir } from './helpers.ts';
-import { cascade, startCascade, startServe, until, type RunningCascade } from './node-process.ts';
+import { cascade, cascadeHere, startCascade, startServe, until, type RunningCascade } from './node-process.ts';
 
 const MiB = 1024 * 1024;
 // anvil's second dev account (its well-known test mnemonic): funded on any fresh anvil.
 const FUNDED_KEY = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d';
 
 async function run(args: string[]): Promise<Record<string, any>> {
-  const r = await cascade([...args, '--json']);
+  const r = await cascadeHere([...args, '--json']);
   if (r.code !== 0) throw new Error(`cascade ${args.join(' ')} exited ${r.code}: ${r.stdout}${r.stderr}`);
   return r.json;
 }
@@ -66,7 +70,7 @@ test('earned with cascade seed on the embedded chain, seen and claimed with no n
   assert.deepEqual([after.claimedBytes, after.pendingBytes], [content.length, 0]);
   const second = await run(['rewards', 'claim', '--state-dir', seedState]);
   assert.deepEqual([second.tx, second.claimedBytes], [null, 0]);
-  const text = await cascade(['rewards', '--state-dir', seedState]);
+  const text = await cascadeHere(['rewards', '--state-dir', seedState]);
   assert.equal(text.code, 0, text.stderr);
   assert.match(text.stdout, new RegExp(`earned {3}${content.length} bytes in 1 receipt\\n`));
 
@@ -75,7 +79,7 @@ test('earned with cascade seed on the embedded chain, seen and claimed with no n
   t.after(() => anvil.stop());
   const contracts = join(root, 'contracts.json');
   writeFileSync(contracts, JSON.stringify(await run(['chain', 'deploy', '--chain-rpc', anvil.rpcUrl, '--key', FUNDED_KEY])));
-  const elsewhere = await cascade(['rewards', '--state-dir', seedState, '--chain-rpc', anvil.rpcUrl, '--chain-contracts', contracts]);
+  const elsewhere = await cascadeHere(['rewards', '--state-dir', seedState, '--chain-rpc', anvil.rpcUrl, '--chain-contracts', contracts]);
   assert.equal(elsewhere.code, 0, elsewhere.stderr);
   assert.match(elsewhere.stdout, /earned {3}0 bytes in 0 receipts/);
   const pool = JSON.parse(readFileSync(join(seedState, 'chain', 'deployment.json'), 'utf8')).pool as string;
@@ -93,24 +97,27 @@ test('through a running node and without one, a transaction mined after more tha
   const contracts = join(root, 'contracts.json');
   writeFileSync(contracts, JSON.stringify(await run(['chain', 'deploy', '--chain-rpc', anvil.rpcUrl, '--key', FUNDED_KEY])));
   const chainArgs = ['--chain-rpc', anvil.rpcUrl, '--chain-contracts', contracts];
+  // Two state dirs, two identities: `state` has a node running, `alone` none (a node holds its state dir).
   const state = join(root, 'node');
+  const aloneState = join(root, 'alone');
   const me = await run(['identity', '--state-dir', state]);
-  await rpc('anvil_setBalance', [me.address, '0x56bc75e2d63100000']);
+  const me2 = await run(['identity', '--state-dir', aloneState]);
+  for (const who of [me, me2]) await rpc('anvil_setBalance', [who.address, '0x56bc75e2d63100000']);
   const torrents = await Promise.all(['one', 'two'].map(async (name) => {
     writeFileSync(join(root, `${name}.bin`), randomBytes(100_000));
     const made = await run(['create', join(root, `${name}.bin`), '-o', join(root, `${name}.torrent`)]);
     return { file: join(root, `${name}.torrent`), ih: made.infoHash as string };
   }));
 
-  /** `register`, left pending by a chain that mines nothing until the test says so, past 30 s. */
-  const slowRegister = async (file: string): Promise<RunningCascade> => {
+  /** `register`s, left pending by a chain that mines nothing until the test says so, past 30 s. */
+  const slowRegisters = async (argvs: string[][]): Promise<RunningCascade[]> => {
     await rpc('evm_setAutomine', [false]);
-    const r = startCascade(t, ['register', file, '--state-dir', state, ...chainArgs]);
-    await until('a progress event past 30 s', async () => (r.events.some((e) => e.event === 'transaction-pending' && e.seconds > 30) ? true : undefined), 90_000);
-    assert.equal(r.child.exitCode, null, 'still waiting, not abandoned');
+    const rs = argvs.map((argv) => startCascade(t, ['register', ...argv, ...chainArgs]));
+    for (const r of rs) await until('a progress event past 30 s', async () => (r.events.some((e) => e.event === 'transaction-pending' && e.seconds > 30) ? true : undefined), 90_000);
+    for (const r of rs) assert.equal(r.child.exitCode, null, 'still waiting, not abandoned');
     await rpc('evm_mine', []);
     await rpc('evm_setAutomine', [true]);
-    return r;
+    return rs;
   };
   const resultOf = async (r: RunningCascade) => {
     assert.equal(await new Promise((resolve) => (r.child.exitCode !== null ? resolve(r.child.exitCode) : r.child.once('exit', resolve))), 0, r.stderr());
@@ -120,20 +127,19 @@ test('through a running node and without one, a transaction mined after more tha
     return result;
   };
 
-  // A node running: the verb goes through it (its pending transaction is what the progress names).
+  // A node running on `state`: its verb goes through it (its pending transaction is what the progress
+  // names). No node on `alone`: that verb's own chain client waits just the same.
   const node = await startServe(t, { stateDir: state, args: chainArgs });
-  await until('the chain running', async () => ((await node.run(['health', '--json'])).json.chain?.state === 'running' ? true : undefined), 60_000);
-  const viaNode = await resultOf(await slowRegister(torrents[0]!.file));
-  assert.deepEqual([viaNode.infoHash, viaNode.owner], [torrents[0]!.ih, me.address]);
-  assert.match(viaNode.tx, /^0x[0-9a-f]{64}$/);
-  assert.equal((await node.run(['verify', torrents[0]!.ih, '--json'])).json.owner, me.address);
+  await until('the chain running', async () => ((await node.here(['health', '--json'])).json.chain?.state === 'running' ? true : undefined), 60_000);
+  const [viaNode, alone] = await Promise.all((await slowRegisters([[torrents[0]!.file, '--state-dir', state], [torrents[1]!.file, '--state-dir', aloneState]])).map(resultOf));
+  assert.deepEqual([viaNode!.infoHash, viaNode!.owner], [torrents[0]!.ih, me.address]);
+  assert.match(viaNode!.tx, /^0x[0-9a-f]{64}$/);
+  assert.equal((await node.here(['verify', torrents[0]!.ih, '--json'])).json.owner, me.address);
   await node.stop();
 
-  // No node: the verb's own chain client waits just the same.
-  const alone = await resultOf(await slowRegister(torrents[1]!.file));
-  assert.deepEqual([alone.infoHash, alone.owner], [torrents[1]!.ih, me.address]);
-  const ver = await run(['verify', torrents[1]!.ih, '--state-dir', state, ...chainArgs]);
-  assert.deepEqual([ver.owner, ver.did, ver.metadataCid], [me.address, me.did, alone.metadataCid]);
-  const r = await run(['rewards', '--state-dir', state, ...chainArgs]);
-  assert.deepEqual([r.earnedBytes, r.receipts, r.account], [0, 0, me.address]);
+  assert.deepEqual([alone!.infoHash, alone!.owner], [torrents[1]!.ih, me2.address]);
+  const ver = await run(['verify', torrents[1]!.ih, '--state-dir', aloneState, ...chainArgs]);
+  assert.deepEqual([ver.owner, ver.did, ver.metadataCid], [me2.address, me2.did, alone!.metadataCid]);
+  const r = await run(['rewards', '--state-dir', aloneState, ...chainArgs]);
+  assert.deepEqual([r.earnedBytes, r.receipts, r.account], [0, 0, me2.address]);
 });
