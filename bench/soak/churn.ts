@@ -50,9 +50,16 @@ export class Churn {
 
   /** Adds torrents until `target` are held, `concurrency` at a time. */
   async fill(concurrency = 4, onProgress?: (n: number) => void): Promise<void> {
+    let failed = 0;
     const worker = async () => {
       while (this.held.size < this.target) {
-        await this.add();
+        try {
+          await this.add();
+        } catch (err) {
+          // An add refused or unanswered is a finding, counted with the churn's; many is a node that does not serve.
+          this.stats.errors.push(`${new Date().toISOString()} fill: ${(err as Error).message}`);
+          if (++failed >= 20) throw new Error(`filling the library: ${failed} adds failed; the last: ${(err as Error).message}`);
+        }
         onProgress?.(this.held.size);
       }
     };
@@ -67,7 +74,11 @@ export class Churn {
     form.append('savePath', dir);
     if (Math.random() < 0.3) form.append('category', pick(CATEGORIES));
     form.append('torrent', new Blob([t.bytes as Uint8Array<ArrayBuffer>], { type: 'application/x-bittorrent' }), `${t.name}.torrent`);
-    const res = await api(this.node, '/api/torrents', { method: 'POST', body: form });
+    // Unanswered (no status) or refused: not acknowledged, so not held (checkNoLoss asks only for acknowledged adds).
+    const res = await api(this.node, '/api/torrents', { method: 'POST', body: form }).catch((err: Error) => {
+      this.held.delete(t.infoHash);
+      throw err;
+    });
     const text = await res.text();
     if (res.status !== 201 && res.status !== 200) {
       this.held.delete(t.infoHash);

@@ -59,12 +59,14 @@ export interface NodeStart {
   logPath: string;
   /** DHT bootstrap nodes on loopback (the DHT is on when given, off otherwise). */
   dhtBootstrap?: string;
+  /** Its HTTP port (a cluster member's, named in its --cluster-url before it starts); else OS-assigned. */
+  httpPort?: number;
   extraArgs?: string[];
 }
 
 export async function startNode(o: NodeStart): Promise<SoakNode> {
   const args = [
-    CLI_MAIN, 'serve', '--json', '--host', o.host, '--http-port', '0', '--port', '0', '--tracker-port', '0',
+    CLI_MAIN, 'serve', '--json', '--host', o.host, '--http-port', String(o.httpPort ?? 0), '--port', '0', '--tracker-port', '0',
     '--state-dir', o.stateDir, '--download-dir', o.downloadDir, '--allow-private-urls',
     ...(o.dhtBootstrap ? ['--dht-bootstrap', o.dhtBootstrap] : ['--no-dht']),
     ...(o.extraArgs ?? []),
@@ -109,7 +111,11 @@ const REQUEST_TIMEOUT_MS = 60_000;
 export async function api(node: SoakNode, path: string, init: RequestInit = {}): Promise<Response> {
   const headers = new Headers(init.headers);
   if (!headers.has('authorization')) headers.set('authorization', `Bearer ${node.token}`);
-  return fetch(new URL(path, node.url), { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS), ...init, headers });
+  const url = new URL(path, node.url);
+  return fetch(url, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS), ...init, headers }).catch((err: Error) => {
+    // Which request went unanswered, and where (a cluster has several nodes).
+    throw new Error(`${init.method ?? 'GET'} ${url.href}: ${err.name === 'TimeoutError' ? `no answer within ${REQUEST_TIMEOUT_MS / 1000} s` : err.message}`, { cause: err });
+  });
 }
 
 /** A JSON request that must succeed (2xx); its body. */

@@ -2,16 +2,19 @@
 // (fractional: --hours 0.1 is six minutes). Prints the table of every measure (warm-up, end,
 // slope per hour, per month) and exits non-zero on growth not explained by live data.
 //   options: --hours H (default 2), --torrents N (1000), --sample S (seconds between samples, 30),
-//            --settle S (seconds without churn before each quiet measurement, 60), --json FILE (samples and verdict)
+//            --settle S (seconds without churn before each quiet measurement, 60), --json FILE (samples and verdict),
+//            --cluster (three members on a PostgreSQL and a Redis the soak starts: cluster.ts)
 
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { formatTable } from './report.ts';
+import { MEMBERS, runClusterSoak } from './cluster.ts';
 import { cleanupActive, runSoak } from './soak.ts';
+import type { Sample } from './sample.ts';
 
 const { values } = parseArgs({
-  options: { hours: { type: 'string', default: '2' }, torrents: { type: 'string', default: '1000' }, sample: { type: 'string', default: '30' }, settle: { type: 'string', default: '60' }, json: { type: 'string' } },
+  options: { hours: { type: 'string', default: '2' }, torrents: { type: 'string', default: '1000' }, sample: { type: 'string', default: '30' }, settle: { type: 'string', default: '60' }, json: { type: 'string' }, cluster: { type: 'boolean', default: false } },
 });
 const hours = Number(values.hours);
 if (!(hours > 0)) throw new Error(`--hours must be a positive number, not ${values.hours}`);
@@ -21,14 +24,23 @@ let interrupted = false;
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.once(sig, () => {
     interrupted = true;
-    console.error(`\n${sig}: stopping the node and peers, removing the temp dir`);
+    console.error(`\n${sig}: stopping the node${values.cluster ? 's, PostgreSQL, Redis' : ''} and peers, removing the temp dir`);
     void cleanupActive().then(() => process.exit(130));
   });
 }
 
+const f1 = (x: number | undefined) => (x ?? NaN).toFixed(1);
+/** One node's figures from a sample; `p` its scope (`m1:`), or none for the single node. */
+const nodeLine = (s: Sample, p = '') => {
+  const v = (k: string) => s.values[p + k];
+  return `rss=${f1(v('rss_mb'))}MB heap=${f1(v('heap_used_mb'))}MB fds=${v('fds')} sockets=${v('sockets')} handles=${v('handles')} timers=${v('timers')} eldP99=${f1(v('eld_p99_ms'))}ms${p ? '' : ` db=${(v('db_mb') ?? NaN).toFixed(2)}MB`}`;
+};
+const clusterLine = (s: Sample) =>
+  `${MEMBERS.map((m) => `${m} ${nodeLine(s, `${m}:`)}`).join(' | ')} | pg ${f1(s.values['pg:db_mb'])}MB conns=${s.values['pg:connections']} torrents=${s.values['pg:rows.torrents']} holders=${s.values['pg:rows.torrent_holders']} | redis ${f1(s.values['redis:used_memory_mb'])}MB keys=${s.values['redis:keys']} (no ttl ${s.values['redis:keys_no_ttl']}) clients=${s.values['redis:clients']}`;
+
 const started = new Date();
-console.log(`soak: ${hours} h (${seconds.toFixed(0)} s of churn), ${values.torrents} torrents, a sample every ${values.sample} s; started ${started.toISOString()}; load ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${(await import('node:os')).cpus().length} cores (shared machine)`);
-const result = await runSoak({
+console.log(`soak${values.cluster ? ` (cluster of ${MEMBERS.length})` : ''}: ${hours} h (${seconds.toFixed(0)} s of churn), ${values.torrents} torrents, a sample every ${values.sample} s; started ${started.toISOString()}; load ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${(await import('node:os')).cpus().length} cores (shared machine)`);
+const result = await (values.cluster ? runClusterSoak : runSoak)({
   seconds,
   torrents: Number(values.torrents),
   sampleEverySec: Number(values.sample),
@@ -44,7 +56,7 @@ const result = await runSoak({
   claimEveryMs: 60_000,
   host: '127.0.0.1',
   log: (l) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${l}`),
-  onSample: (s) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${s.phase.padEnd(12)} t=${s.t.toFixed(0)}s rss=${s.values.rss_mb!.toFixed(1)}MB heap=${s.values.heap_used_mb!.toFixed(1)}MB fds=${s.values.fds} sockets=${s.values.sockets} handles=${s.values.handles} timers=${s.values.timers} eldP99=${s.values.eld_p99_ms!.toFixed(1)}ms db=${s.values.db_mb!.toFixed(2)}MB`),
+  onSample: (s) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${s.phase.padEnd(12)} t=${s.t.toFixed(0)}s ${values.cluster ? clusterLine(s) : nodeLine(s)}`),
 });
 if (interrupted) process.exit(130);
 

@@ -1,6 +1,6 @@
 // The soak itself, for bench/soak/run.ts (hours) and test/soak/soak.test.ts (minutes): a node
 // holding `torrents` torrents under steady churn, API pollers, feed and chat clients, an RSS feed,
-// real transfers and reward claims; sampled every `sampleEverySec`. The timeline:
+// real transfers and reward claims; sampled every `sampleEverySec`. The timeline (timeline.ts):
 //   fill → warm-up (churn) → quiet-before (no churn, settled) → steady (churn; slopes fitted here)
 //   → quiet-after (no churn, settled: descriptors, sockets, handles and timers must be back).
 // Everything it starts it stops, and its temp dir goes, also when it fails or is interrupted.
@@ -8,8 +8,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Churn } from './churn.ts';
 import { ChatUsers, FeedClients, Pollers, QbSession, TransmissionRpc, type ClientStats } from './clients.ts';
 import { api, children, startNode, stopChild, type SoakNode } from './node.ts';
@@ -17,17 +15,10 @@ import { Peers } from './peers.ts';
 import { judge, type Limits, DEFAULT_LIMITS, type Verdict } from './report.ts';
 import { RssFeed } from './rss.ts';
 import { sampleNode, type Sample } from './sample.ts';
+import { loop, Timeline, type TimelineOptions } from './timeline.ts';
 
-export interface SoakOptions {
-  /** Seconds of churn in all (warm-up + steady). */
-  seconds: number;
+export interface SoakOptions extends TimelineOptions {
   torrents: number;
-  sampleEverySec: number;
-  /** Share of `seconds` that is warm-up. */
-  warmupShare: number;
-  /** Seconds without churn before each quiet measurement, and how many samples it takes. */
-  settleSec: number;
-  quietSamples: number;
   /** Pause between churn actions, ms (one action at a time). */
   churnEveryMs: number;
   pollEveryMs: number;
@@ -39,9 +30,6 @@ export interface SoakOptions {
   claimEveryMs: number;
   host: string;
   limits?: Limits;
-  log?: (line: string) => void;
-  /** Called with each sample as it is taken. */
-  onSample?: (s: Sample) => void;
 }
 
 export interface SoakResult {
@@ -54,145 +42,144 @@ export interface SoakResult {
   errors: string[];
 }
 
-/** Runs `fn` every `everyMs` until `stop()` says so; one run at a time. */
-async function loop(stop: () => boolean, everyMs: number, fn: () => Promise<void>): Promise<void> {
-  while (!stop()) {
-    await fn();
-    const until = Date.now() + everyMs;
-    while (!stop() && Date.now() < until) await sleep(Math.min(200, everyMs));
-  }
+/** What the churn phases run, each in its own loop at its own pace (single node and cluster). */
+export interface Work {
+  churn: Churn;
+  pollers: Pollers[];
+  feeds: FeedClients;
+  chat: ChatUsers;
+  rss: RssFeed;
+  /** One reward claim (none in the cluster variant: its members run without the embedded chain). */
+  claim?: () => Promise<void>;
+  /** One round of transfers with real peers. */
+  transfer?: () => Promise<void>;
+}
+
+export function workLoops(o: SoakOptions, w: Work, stop: () => boolean): Promise<void>[] {
+  const loops = [
+    loop(stop, o.churnEveryMs, () => w.churn.step()),
+    ...w.pollers.map((p) => loop(stop, o.pollEveryMs, () => p.round())),
+    loop(stop, o.feedEveryMs, async () => w.feeds.connect(2_000 + Math.random() * o.feedEveryMs * 4)),
+    loop(stop, o.chatEveryMs, () => w.chat.step()),
+    loop(stop, o.rssEveryMs, () => w.rss.step()),
+  ];
+  if (w.claim) loops.push(loop(stop, o.claimEveryMs, w.claim));
+  if (w.transfer && o.transferEveryMs > 0) loops.push(loop(stop, o.transferEveryMs, w.transfer));
+  return loops;
 }
 
 let activeCleanup: (() => Promise<void>) | undefined;
+/** The running soak's cleanup (single node or cluster), for SIGINT. */
+export function setActiveCleanup(fn: (() => Promise<void>) | undefined): void {
+  activeCleanup = fn;
+}
 /** Stops whatever a running soak started (for SIGINT in run.ts). */
 export const cleanupActive = () => activeCleanup?.() ?? Promise.resolve();
+
+export const newClientStats = (): ClientStats => ({ polls: 0, feedConnects: 0, feedEvents: 0, chatSent: 0, chatConnects: 0, errors: [] });
+
+/** What the single node and the cluster (cluster.ts) do alike once their nodes serve: the library
+ *  filled, the clients made, the timeline run, the verdict; and the cleanup of what the clients hold. */
+export class SoakRun {
+  readonly stats = newClientStats();
+  readonly claims = { tries: 0, ok: 0 };
+  readonly peers: Peers[] = [];
+  work: Work | undefined;
+  qb: QbSession | undefined;
+  readonly o: SoakOptions;
+  readonly root: string;
+  readonly tl: Timeline;
+  readonly #log: (line: string) => void;
+
+  constructor(o: SoakOptions, root: string, tl: Timeline) {
+    this.o = o;
+    this.root = root;
+    this.tl = tl;
+    this.#log = o.log ?? (() => {});
+  }
+
+  /** `front`: where the churn, the RSS feed, the feed and chat clients go; one API poller on each of
+   *  `pollNodes`; real peers for each of `peerNodes`, a transfer round with each in turn. */
+  async prepare(front: SoakNode, pollNodes: SoakNode[], peerNodes: SoakNode[]): Promise<Work> {
+    const qb = (this.qb = new QbSession(front));
+    const churn = new Churn(front, qb, this.root, this.o.torrents);
+    await churn.setup();
+    let shown = 0;
+    await churn.fill(4, (n) => {
+      if (n - shown >= Math.max(50, this.o.torrents / 10)) this.#log(`filled ${(shown = n)}/${this.o.torrents}`);
+    });
+    this.peers.push(...peerNodes.map((n) => new Peers(n, this.root)));
+    if (this.o.transferEveryMs > 0) for (const p of this.peers) await p.setup();
+    const rss = new RssFeed(front);
+    const w: Work = (this.work = { churn, rss, pollers: [], feeds: new FeedClients(front, this.stats), chat: new ChatUsers(front, this.stats) });
+    await rss.start();
+    w.pollers.push(...pollNodes.map((n) => new Pollers(n, n === front ? qb : new QbSession(n), new TransmissionRpc(n), this.stats)));
+    let round = 0;
+    w.transfer = async () => {
+      const p = this.peers[round++ % this.peers.length]!;
+      await p.libtorrentDownload();
+      await p.libtorrentSeed();
+      await p.cascadeDownload();
+    };
+    return w;
+  }
+
+  /** The timeline with the churn, then what must hold after it, and the counts. */
+  async finish(): Promise<SoakResult> {
+    const w = this.work!;
+    this.#log(`${w.churn.held.size} torrents in ${this.tl.now().toFixed(0)} s; churn for ${this.o.seconds} s`);
+    await this.tl.run((stop) => workLoops(this.o, w, stop), () => {
+      w.feeds.closeAll();
+      w.chat.closeAll();
+    });
+    const lost = await w.churn.checkNoLoss();
+    const verdict = judge(this.tl.samples, this.o.limits ?? DEFAULT_LIMITS);
+    const sum = (f: (p: Peers) => number) => this.peers.reduce((a, p) => a + f(p), 0);
+    const st = this.stats;
+    const counts = {
+      torrentsHeld: w.churn.held.size, polls: st.polls, qbLogins: this.qb!.logins, feedConnects: st.feedConnects, feedEvents: st.feedEvents,
+      chatSent: st.chatSent, chatSignIns: st.chatConnects, rssSteps: w.rss.stats.steps, rssTaken: w.rss.stats.taken,
+      ltDownloads: sum((p) => p.stats.ltDownloads), ltSeeds: sum((p) => p.stats.ltSeeds), cascadeDownloads: sum((p) => p.stats.cascadeDownloads),
+      claimTries: this.claims.tries, claimsOk: this.claims.ok,
+    };
+    const errors = [...w.churn.stats.errors, ...st.errors, ...w.rss.stats.errors, ...this.peers.flatMap((p) => p.stats.errors), ...this.tl.errors];
+    return { samples: this.tl.samples, verdict, lost, actions: w.churn.stats.actions, counts, errors };
+  }
+
+  /** Stops the clients and every child process the soak started (nodes, peers). */
+  async stop(): Promise<void> {
+    this.tl.stop();
+    this.work?.feeds.closeAll();
+    this.work?.chat.closeAll();
+    await this.work?.rss.stop();
+    await Promise.all([...children].map((c) => stopChild(c, 20_000)));
+  }
+}
 
 export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const log = o.log ?? (() => {});
   const root = mkdtempSync(join(tmpdir(), 'cascade-soak-'));
-  const t0 = performance.now();
-  const now = () => (performance.now() - t0) / 1000;
-  const samples: Sample[] = [];
-  const clientStats: ClientStats = { polls: 0, feedConnects: 0, feedEvents: 0, chatSent: 0, chatConnects: 0, errors: [] };
   let node: SoakNode | undefined;
-  let feeds: FeedClients | undefined;
-  let chat: ChatUsers | undefined;
-  let rss: RssFeed | undefined;
-  let churning = false;
-  let sampling = true;
+  const run = new SoakRun(o, root, new Timeline(o, (t, phase) => sampleNode(node!, t, phase)));
   let cleaned = false;
   const cleanup = async () => {
     if (cleaned) return;
     cleaned = true;
-    churning = false;
-    sampling = false;
-    feeds?.closeAll();
-    chat?.closeAll();
-    await rss?.stop();
-    await Promise.all([...children].map((c) => stopChild(c, 20_000)));
+    await run.stop();
     rmSync(root, { recursive: true, force: true });
   };
   activeCleanup = cleanup;
   try {
     node = await startNode({ host: o.host, stateDir: join(root, 'state'), downloadDir: join(root, 'downloads'), logPath: join(root, 'node.log'), dhtBootstrap: `${o.host}:9` });
     log(`node ${node.url} (pid ${node.pid}), state ${node.stateDir}`);
-    const qb = new QbSession(node);
-    const churn = new Churn(node, qb, root, o.torrents);
-    await churn.setup();
-    let shown = 0;
-    await churn.fill(4, (n) => {
-      if (n - shown >= Math.max(50, o.torrents / 10)) log(`filled ${(shown = n)}/${o.torrents}`);
-    });
-    const peers = new Peers(node, root);
-    if (o.transferEveryMs > 0) await peers.setup();
-    rss = new RssFeed(node);
-    await rss.start();
-    feeds = new FeedClients(node, clientStats);
-    chat = new ChatUsers(node, clientStats);
-    const pollers = new Pollers(node, qb, new TransmissionRpc(node), clientStats);
-    log(`${churn.held.size} torrents in ${now().toFixed(0)} s; churn for ${o.seconds} s`);
-
-    let phase = 'warm-up';
-    // The soak's own event-loop delay beside the node's: on a shared, loaded machine both stall
-    // together when the CPU is taken from them, and only the node's own delay above that is its doing.
-    const own = monitorEventLoopDelay({ resolution: 20 });
-    own.enable();
-    const sampler = (async () => {
-      while (sampling) {
-        try {
-          const s = await sampleNode(node!, now(), phase);
-          s.values.harness_eld_p99_ms = Math.max(0, own.percentile(99) / 1e6 - 20);
-          own.reset();
-          samples.push(s);
-          o.onSample?.(s);
-        } catch (err) {
-          clientStats.errors.push(`sample: ${(err as Error).message}`);
-        }
-        const until = Date.now() + o.sampleEverySec * 1000;
-        while (sampling && Date.now() < until) await sleep(200);
-      }
-    })();
-
-    const claims = { tries: 0, ok: 0 };
-    const churnFor = async (seconds: number) => {
-      churning = true;
-      const stop = () => !churning;
-      const loops = [
-        loop(stop, o.churnEveryMs, () => churn.step()),
-        loop(stop, o.pollEveryMs, () => pollers.round()),
-        loop(stop, o.feedEveryMs, async () => feeds!.connect(2_000 + Math.random() * o.feedEveryMs * 4)),
-        loop(stop, o.chatEveryMs, () => chat!.step()),
-        loop(stop, o.rssEveryMs, () => rss!.step()),
-        loop(stop, o.claimEveryMs, async () => {
-          claims.tries++;
-          const res = await api(node!, '/api/rewards/claim', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }).catch(() => undefined);
-          await res?.arrayBuffer();
-          if (res?.ok) claims.ok++;
-        }),
-      ];
-      if (o.transferEveryMs > 0) {
-        loops.push(loop(stop, o.transferEveryMs, async () => {
-          await peers.libtorrentDownload();
-          await peers.libtorrentSeed();
-          await peers.cascadeDownload();
-        }));
-      }
-      await sleep(seconds * 1000);
-      churning = false;
-      await Promise.all(loops);
-      feeds!.closeAll();
-      chat!.closeAll();
+    const w = await run.prepare(node, [node], [node]);
+    w.claim = async () => {
+      run.claims.tries++;
+      const res = await api(node!, '/api/rewards/claim', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }).catch(() => undefined);
+      await res?.arrayBuffer();
+      if (res?.ok) run.claims.ok++;
     };
-    const quiet = async (name: string) => {
-      phase = 'settling';
-      await sleep(o.settleSec * 1000);
-      phase = name;
-      const want = samples.filter((s) => s.phase === name).length + o.quietSamples;
-      while (samples.filter((s) => s.phase === name).length < want) await sleep(200);
-      phase = 'settling';
-    };
-
-    const warm = Math.max(o.sampleEverySec * 2, o.seconds * o.warmupShare);
-    await churnFor(warm);
-    await quiet('quiet-before');
-    phase = 'steady';
-    log(`warm-up done at ${now().toFixed(0)} s; steady churn`);
-    await churnFor(o.seconds - warm);
-    phase = 'settling';
-    await quiet('quiet-after');
-    sampling = false;
-    await sampler;
-    own.disable();
-
-    const lost = await churn.checkNoLoss();
-    const verdict = judge(samples, o.limits ?? DEFAULT_LIMITS);
-    const counts = {
-      torrentsHeld: churn.held.size, polls: clientStats.polls, qbLogins: qb.logins, feedConnects: clientStats.feedConnects, feedEvents: clientStats.feedEvents,
-      chatSent: clientStats.chatSent, chatSignIns: clientStats.chatConnects, rssSteps: rss.stats.steps, rssTaken: rss.stats.taken,
-      ltDownloads: peers.stats.ltDownloads, ltSeeds: peers.stats.ltSeeds, cascadeDownloads: peers.stats.cascadeDownloads, claimTries: claims.tries, claimsOk: claims.ok,
-    };
-    const errors = [...churn.stats.errors, ...clientStats.errors, ...rss.stats.errors, ...peers.stats.errors];
-    return { samples, verdict, lost, actions: churn.stats.actions, counts, errors };
+    return await run.finish();
   } finally {
     await cleanup();
     activeCleanup = undefined;
