@@ -19,9 +19,12 @@ export interface AxeViolation {
 /** axe-core's violations on what the page shows now. Evaluated over the DevTools protocol, so the
  *  app's Content-Security-Policy (no inline scripts) does not stop it. */
 export async function runAxe(page: Page): Promise<AxeViolation[]> {
-  axeSource ??= readFile(require.resolve('axe-core/axe.min.js'), 'utf8');
-  const src = await axeSource;
-  await page.evaluate(`${src}\n;void 0`);
+  // Once per document: a view reached by its hash alone keeps the page, and axe with it (parsing
+  // its 560 kB again on each of a file's ~40 views cost CPU-seconds).
+  if (!(await page.evaluate(() => 'axe' in window))) {
+    axeSource ??= readFile(require.resolve('axe-core/axe.min.js'), 'utf8');
+    await page.evaluate(`${await axeSource}\n;void 0`);
+  }
   return page.evaluate(async () => {
     const axe = (window as unknown as { axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: AxeViolation[] }> } }).axe;
     const res = await axe.run(document, { resultTypes: ['violations'] });
