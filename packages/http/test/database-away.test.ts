@@ -49,7 +49,8 @@ test('PostgreSQL stopped mid-transfer: the seed goes on, reads answer, writes ge
   const database = await db.database('away');
   const s = await startTestServer(t, { database });
   await s.ready;
-  const data = patternBytes(6 * 1024 * 1024, 42);
+  // 3 MiB at 400 kB/s: ~8 s of transfer, the database stopped within the first second of it.
+  const data = patternBytes(3 * 1024 * 1024, 42);
   const up = await s.json('/api/torrents', { method: 'POST', body: formWith([['payload.bin', data]]) });
   assert.equal(up.status, 201, JSON.stringify(up.body));
   const { magnet, infoHash } = up.body as { magnet: string; infoHash: string };
@@ -68,6 +69,9 @@ test('PostgreSQL stopped mid-transfer: the seed goes on, reads answer, writes ge
   const handshake = await s.anonymous('/transmission/rpc', { method: 'POST', headers: { authorization: tAuth }, body: '{"method":"session-get"}' });
   const tSession = handshake.headers.get('x-transmission-session-id') ?? '';
 
+  // The client is mid-transfer when the database goes (what the rest of the test relies on).
+  const sentBefore = s.node.session.get(infoHash)!.stats().uploaded;
+  assert.ok(sentBefore < data.length, `still fetching when the database stops: ${sentBefore} of ${data.length} bytes sent`);
   db.stop();
   // Writes: 503 with the message, within the request's deadline.
   const add = await bounded(s, '/api/torrents', { method: 'POST', body: addForm('while-away') });
