@@ -1,13 +1,16 @@
 // The chain through the real `cascade` command (issue 13): `serve` brings its embedded chain up with
 // no extra step; `chain deploy` puts the contracts on a separately started anvil and `serve
 // --chain-rpc URL --chain-contracts FILE` uses them; wrong chain options are usage errors.
+// The verbs through a running node, the deploys and the usage errors run inside the test's process
+// (cascadeHere / node.here: the CLI's own main(), without a process's module loading each); an
+// exact one-line error and the verbs with no node running stay real `cascade` processes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readMetadataBlock, startAnvil } from '@cascade/chain';
 import { tempDir } from './helpers.ts';
-import { cascade, startServe, until } from './node-process.ts';
+import { cascade, cascadeHere, startServe, until } from './node-process.ts';
 
 // anvil's second dev account (its well-known test mnemonic): funded on any fresh anvil.
 const FUNDED_KEY = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d';
@@ -15,14 +18,14 @@ const FUNDED_KEY = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b
 test('serve runs its embedded chain by default; cascade health shows it', { timeout: 120_000 }, async (t) => {
   const node = await startServe(t);
   const chain = await until('the chain running', async () => {
-    const c = (await node.run(['health', '--json'])).json.chain;
+    const c = (await node.here(['health', '--json'])).json.chain;
     return c?.state === 'running' ? c : undefined;
   });
   assert.equal(chain.embedded, true);
   assert.equal(chain.chainId, 31337);
-  const identity = (await node.run(['identity', '--json'])).json;
+  const identity = (await node.here(['identity', '--json'])).json;
   assert.equal(chain.account, identity.address, "the node identity's account");
-  const text = await node.run(['health']);
+  const text = await node.here(['health']);
   assert.match(text.stdout, /chain {4}embedded, id 31337, block \d+/);
   assert.match(text.stdout, /100 ETH, 0 SEED/);
 });
@@ -30,7 +33,7 @@ test('serve runs its embedded chain by default; cascade health shows it', { time
 test('chain deploy on a separately started anvil, then serve --chain-rpc --chain-contracts uses it', { timeout: 120_000 }, async (t) => {
   const anvil = await startAnvil();
   t.after(() => anvil.stop());
-  const deployed = await cascade(['chain', 'deploy', '--chain-rpc', anvil.rpcUrl, '--key', FUNDED_KEY, '--json']);
+  const deployed = await cascadeHere(['chain', 'deploy', '--chain-rpc', anvil.rpcUrl, '--key', FUNDED_KEY, '--json']);
   assert.equal(deployed.code, 0, deployed.stderr);
   const file = deployed.json;
   assert.equal(file.chainId, 31337);
@@ -40,7 +43,7 @@ test('chain deploy on a separately started anvil, then serve --chain-rpc --chain
 
   const node = await startServe(t, { args: ['--chain-rpc', anvil.rpcUrl, '--chain-contracts', contractsFile] });
   const chain = await until('the chain running', async () => {
-    const c = (await node.run(['health', '--json'])).json.chain;
+    const c = (await node.here(['health', '--json'])).json.chain;
     return c?.state === 'running' ? c : undefined;
   });
   assert.equal(chain.embedded, false);
@@ -75,7 +78,7 @@ test('wrong chain options are usage errors that say what is wrong', { timeout: 6
     [['verify', 'ab'.repeat(20), '--chain-rpc', 'http://127.0.0.1:8545'], /needs both --chain-rpc URL and --chain-contracts FILE/],
   ];
   for (const [args, message] of cases) {
-    const r = await cascade([...args, '--state-dir', join(dir, 'state')]);
+    const r = await cascadeHere([...args, '--state-dir', join(dir, 'state')]);
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, message, args.join(' '));
   }
@@ -84,7 +87,7 @@ test('wrong chain options are usage errors that say what is wrong', { timeout: 6
 test('register and verify: two nodes on one chain; the first registration wins, the second is refused with its owner', { timeout: 120_000 }, async (t) => {
   const anvil = await startAnvil();
   t.after(() => anvil.stop());
-  const deployed = await cascade(['chain', 'deploy', '--chain-rpc', anvil.rpcUrl, '--key', FUNDED_KEY, '--json']);
+  const deployed = await cascadeHere(['chain', 'deploy', '--chain-rpc', anvil.rpcUrl, '--key', FUNDED_KEY, '--json']);
   assert.equal(deployed.code, 0, deployed.stderr);
   const dir = tempDir(t);
   const contractsFile = join(dir, 'contracts.json');
@@ -94,37 +97,37 @@ test('register and verify: two nodes on one chain; the first registration wins, 
   // Gas for both nodes' own accounts (an external chain funds nobody).
   const rpc = (method: string, params: unknown[]) =>
     fetch(anvil.rpcUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
-  const ids = await Promise.all([a, b].map(async (n) => (await n.run(['identity', '--json'])).json as { did: string; address: string }));
+  const ids = await Promise.all([a, b].map(async (n) => (await n.here(['identity', '--json'])).json as { did: string; address: string }));
   for (const id of ids) await rpc('anvil_setBalance', [id.address, '0x56bc75e2d63100000']);
-  for (const n of [a, b]) await until('chain running', async () => ((await n.run(['health', '--json'])).json.chain?.state === 'running' ? true : undefined));
+  for (const n of [a, b]) await until('chain running', async () => ((await n.here(['health', '--json'])).json.chain?.state === 'running' ? true : undefined));
 
   writeFileSync(join(dir, 'song.flac'), 'la'.repeat(40_000));
-  const made = await cascade(['create', join(dir, 'song.flac'), '-o', join(dir, 'song.torrent'), '--json']);
+  const made = await cascadeHere(['create', join(dir, 'song.flac'), '-o', join(dir, 'song.torrent'), '--json']);
   assert.equal(made.code, 0, made.stderr);
   const ih = made.json.infoHash as string;
 
-  const first = await a.run(['register', join(dir, 'song.torrent'), '--json']);
+  const first = await a.here(['register', join(dir, 'song.torrent'), '--json']);
   assert.equal(first.code, 0, first.stderr);
   assert.equal(first.json.infoHash, ih);
   assert.equal(first.json.owner, ids[0]!.address);
   assert.match(first.json.tx, /^0x[0-9a-f]{64}$/);
   assert.match(first.json.metadataCid, /^bagu/, 'a CIDv1 of a DAG-JSON block');
 
-  const again = await a.run(['register', join(dir, 'song.torrent'), '--json']);
+  const again = await a.here(['register', join(dir, 'song.torrent'), '--json']);
   assert.equal(again.code, 0, again.stderr);
   assert.equal(again.json.tx, null, 'already ours: no second transaction');
 
-  const taken = await b.run(['register', ih.slice(0, 12), '--json']);
+  const taken = await b.here(['register', ih.slice(0, 12), '--json']);
   assert.notEqual(taken.code, 0, 'b cannot register what a owns (b does not even have the torrent)');
-  const stolen = await b.run(['register', join(dir, 'song.torrent'), '--json']);
+  const stolen = await b.here(['register', join(dir, 'song.torrent'), '--json']);
   assert.equal(stolen.code, 1);
   assert.match(stolen.stdout + stolen.stderr, new RegExp(`registered to ${ids[0]!.address}`));
 
-  const byA = await a.run(['verify', ih, '--json']);
+  const byA = await a.here(['verify', ih, '--json']);
   assert.equal(byA.code, 0, byA.stderr);
   assert.deepEqual({ owner: byA.json.owner, did: byA.json.did, metadataCid: byA.json.metadataCid }, { owner: ids[0]!.address, did: ids[0]!.did, metadataCid: first.json.metadataCid });
   assert.ok(byA.json.block > 0);
-  const byB = await b.run(['verify', ih, '--json']);
+  const byB = await b.here(['verify', ih, '--json']);
   assert.equal(byB.json.owner, ids[0]!.address, 'b sees the owner too');
   assert.equal(byB.json.did, null, 'b holds no metadata block to read the did from');
 
@@ -144,13 +147,13 @@ test('register and verify: two nodes on one chain; the first registration wins, 
 
   // The chain options on the verbs: the node's own chain is fine, another is refused, and with no
   // node running verify reads the registry itself.
-  const same = await a.run(['verify', ih, '--json', ...args]);
+  const same = await a.here(['verify', ih, '--json', ...args]);
   assert.equal(same.code, 0, same.stderr);
   assert.equal(same.json.owner, ids[0]!.address);
-  assert.equal((await a.run(['rewards', '--json', ...args])).code, 0);
+  assert.equal((await a.here(['rewards', '--json', ...args])).code, 0);
   const elsewhere = join(dir, 'elsewhere.json');
   writeFileSync(elsewhere, JSON.stringify({ ...deployed.json, registry: `0x${'12'.repeat(20)}` }));
-  const wrong = await a.run(['verify', ih, '--chain-rpc', anvil.rpcUrl, '--chain-contracts', elsewhere]);
+  const wrong = await a.here(['verify', ih, '--chain-rpc', anvil.rpcUrl, '--chain-contracts', elsewhere]);
   assert.equal(wrong.code, 1);
   assert.match(wrong.stderr, /not the one given/);
   const offline = await cascade(['verify', ih, '--json', '--state-dir', join(dir, 'no-node'), ...args]);
@@ -160,9 +163,9 @@ test('register and verify: two nodes on one chain; the first registration wins, 
   assert.equal(offlineNone.code, 1);
   assert.equal(offlineNone.json.registered, false);
 
-  const nobody = await a.run(['verify', 'ab'.repeat(20), '--json']);
+  const nobody = await a.here(['verify', 'ab'.repeat(20), '--json']);
   assert.equal(nobody.code, 1);
   assert.equal(nobody.json.registered, false);
-  const text = await a.run(['verify', 'ab'.repeat(20)]);
+  const text = await a.here(['verify', 'ab'.repeat(20)]);
   assert.match(text.stdout, /not registered/);
 });
