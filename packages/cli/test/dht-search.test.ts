@@ -2,6 +2,8 @@
 // only bootstrap is B's DHT port, finds it by keyword, by content id and by infohash with
 // `cascade search --json`, A as publisher and provider. Forged records are refused: a bad signature
 // by the storing node, a content id said to be in a torrent whose files A holds and hash otherwise by A.
+// The verbs through the running nodes run inside the test's process (okHere / node.here: the CLI's
+// own main(), without a process's module loading each).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -13,7 +15,7 @@ import { generateIdentity } from '@cascade/identity';
 import { cidFromSha256, DhtRecords, GET_METHOD, PUT_METHOD, recordKey, signRecord, targetOf, type DhtTransport } from '@cascade/content';
 import type { SearchRow } from '@cascade/shapes';
 import { tempDir } from './helpers.ts';
-import { ok, startServe, until, type ServeNode } from './node-process.ts';
+import { okHere, startServe, until, type ServeNode } from './node-process.ts';
 
 const HOST = '127.0.0.1';
 
@@ -37,8 +39,8 @@ test('three nodes: C finds what A shares by keyword, content id and infohash thr
   for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 7919) & 0xff;
   writeFileSync(join(dir, 'data', 'Aurora Borealis Timelapse.mp4'), bytes);
   const cid = cidFromSha256(createHash('sha256').update(bytes).digest());
-  await ok(a, ['create', join(dir, 'data', 'Aurora Borealis Timelapse.mp4'), '-o', join(dir, 'aurora.torrent')]);
-  const added = await ok(a, ['add', join(dir, 'aurora.torrent'), '--save-path', join(dir, 'data'), '--json']);
+  await okHere(a, ['create', join(dir, 'data', 'Aurora Borealis Timelapse.mp4'), '-o', join(dir, 'aurora.torrent')]);
+  const added = await okHere(a, ['add', join(dir, 'aurora.torrent'), '--save-path', join(dir, 'data'), '--json']);
   const infoHash = added.json.infoHash as string;
   assert.match(infoHash, /^[0-9a-f]{40}$/);
 
@@ -48,18 +50,20 @@ test('three nodes: C finds what A shares by keyword, content id and infohash thr
     return d.files?.[0]?.cid ? d.files : undefined;
   });
   assert.equal(files[0]!.cid, cid);
-  const aDid = (await ok(a, ['identity', '--json'])).json.did as string;
+  const aDid = (await okHere(a, ['identity', '--json'])).json.did as string;
 
   const search = async (n: ServeNode, q: string): Promise<Row[]> => {
-    const r = await n.run(['search', q, '--json']);
+    const r = await n.here(['search', q, '--json']);
     if (r.code !== 0 && r.code !== 1) throw new Error(`search exited ${r.code}: ${r.stderr}`);
     const rows = JSON.parse(r.stdout) as Row[];
     assert.ok(Array.isArray(rows), r.stdout);
     return rows;
   };
-  const byWord = await until('C to find the file by keyword', async () => {
+  // The record and A's provider entry are stored apart: a search run in-process can come between
+  // the two, so C searches until a row names a provider (then the whole row is checked).
+  const byWord = await until('C to find the file by keyword, with a provider', async () => {
     const rows = await search(c, 'aurora timelapse');
-    return rows.length > 0 ? rows : undefined;
+    return rows.length > 0 && rows.every((r) => r.providers.length > 0) ? rows : undefined;
   });
   const aBt = `${HOST}:${a.btPort}`;
   assert.deepEqual(byWord, [{ infoHash, infoHashV2: null, name: 'Aurora Borealis Timelapse.mp4', length: bytes.length, cids: [cid], publisher: aDid, providers: [aBt] }]);
@@ -71,7 +75,7 @@ test('three nodes: C finds what A shares by keyword, content id and infohash thr
   // The same through the API.
   const api = (await (await c.api(`/api/search?q=${encodeURIComponent('borealis')}`)).json()) as Row[];
   assert.equal(api[0]?.infoHash, infoHash);
-  assert.equal((await c.run(['search', 'nothing-like-this', '--json'])).code, 1);
+  assert.equal((await c.here(['search', 'nothing-like-this', '--json'])).code, 1);
 
   // A DHT node of the test's own, joined through B like C, to put forged records.
   const session = await Session.create({ port: 0, host: HOST, dht: { bootstrap: [bDht] }, webrtc: false });
@@ -110,8 +114,8 @@ test('three nodes: C finds what A shares by keyword, content id and infohash thr
 
   // C downloads the torrent from A (the provider its search named). Holding it, C reads what
   // publishers said about it, finds mallory's lie and ignores her from then on.
-  await ok(c, ['add', `magnet:?xt=urn:btih:${infoHash}&x.pe=${aBt}`, '--save-path', join(dir, 'c-downloads')]);
-  const cDid = (await ok(c, ['identity', '--json'])).json.did as string;
+  await okHere(c, ['add', `magnet:?xt=urn:btih:${infoHash}&x.pe=${aBt}`, '--save-path', join(dir, 'c-downloads')]);
+  const cDid = (await okHere(c, ['identity', '--json'])).json.did as string;
   await until('C to hold the file and to have caught the lie', async () => {
     const rows = await search(c, 'aurora');
     return rows.some((r) => r.publisher === cDid) && !rows.some((r) => r.publisher === mallory.did) ? rows : undefined;
