@@ -5,6 +5,9 @@
 // a second one in front of --chain-rpc shows no transaction went there. The identity still owns the
 // registration (relayed: it signs, the signer submits) and receives the rewards (the pool pays the
 // receipt's seeder, whoever submits the claim).
+// The verbs through the running nodes, the deploys and the usage errors run inside the test's process
+// (okHere / node.here / cascadeHere: the CLI's own main(), no process's module loading each); the
+// one-shot `cascade download` is a process.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -13,7 +16,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startAnvil } from '@cascade/chain';
 import { tempDir } from './helpers.ts';
-import { cascade, entry, ok, startServe, until, type ServeNode } from './node-process.ts';
+import { cascade, cascadeHere, entryHere, okHere, startServe, until, type ServeNode } from './node-process.ts';
 
 const MiB = 1024 * 1024;
 // anvil's dev accounts (its well-known test mnemonic): #1 deploys, #3 is the signer's account.
@@ -62,7 +65,7 @@ const wei = async (anvilUrl: string, account: string) => BigInt(await rpc<string
 
 async function runningChain(node: ServeNode): Promise<Record<string, any>> {
   return until('the chain running', async () => {
-    const c = (await node.run(['health', '--json'])).json.chain;
+    const c = (await node.here(['health', '--json'])).json.chain;
     return c?.state === 'running' ? c : undefined;
   }, 60_000);
 }
@@ -70,7 +73,7 @@ async function runningChain(node: ServeNode): Promise<Record<string, any>> {
 test('--chain-signer: the signer account sends and pays for registration and claims; the identity owns the record and gets the rewards', { timeout: 240_000 }, async (t) => {
   const anvil = await startAnvil({ accounts: 4 });
   t.after(() => anvil.stop());
-  const deployed = await cascade(['chain', 'deploy', '--chain-rpc', anvil.rpcUrl, '--key', FUNDED_KEY, '--json']);
+  const deployed = await cascadeHere(['chain', 'deploy', '--chain-rpc', anvil.rpcUrl, '--key', FUNDED_KEY, '--json']);
   assert.equal(deployed.code, 0, deployed.stderr);
   const root = tempDir(t);
   const contracts = join(root, 'contracts.json');
@@ -80,14 +83,14 @@ test('--chain-signer: the signer account sends and pays for registration and cla
 
   const seeder = await startServe(t, { args: ['--chain-rpc', chainRpc.url, '--chain-contracts', contracts, '--chain-signer', signer.url, '--chain-from', ACCOUNT_3] });
   const chain = await runningChain(seeder);
-  const identity = (await ok(seeder, ['identity', '--json'])).json as { address: string; did: string };
+  const identity = (await okHere(seeder, ['identity', '--json'])).json as { address: string; did: string };
   assert.equal(chain.account, identity.address, 'the identity stays the node account');
   assert.equal(chain.balances.ether, '0', 'the identity holds no ether');
   assert.deepEqual({ url: chain.signer.url, account: chain.signer.account }, { url: signer.url, account: ACCOUNT_3 });
   assert.ok(BigInt(chain.signer.ether) > 0n);
   const api = (await (await seeder.api('/api/health')).json()) as { chain: Record<string, any> };
   assert.deepEqual({ account: api.chain.account, signer: api.chain.signer.account }, { account: identity.address, signer: ACCOUNT_3 }, '/api/health says both');
-  assert.match((await ok(seeder, ['health'])).stdout, new RegExp(`gas paid by ${ACCOUNT_3}: [\\d.]+ ETH \\(external signer ${signer.url}\\)`));
+  assert.match((await okHere(seeder, ['health'])).stdout, new RegExp(`gas paid by ${ACCOUNT_3}: [\\d.]+ ETH \\(external signer ${signer.url}\\)`));
   const gasBefore = await wei(anvil.rpcUrl, ACCOUNT_3);
 
   // Registration: relayed, owned by the identity, sent by account #3, which paid for it.
@@ -95,37 +98,37 @@ test('--chain-signer: the signer account sends and pays for registration and cla
   mkdirSync(data);
   const content = randomBytes(2 * MiB + 777);
   writeFileSync(join(data, 'tape.wav'), content);
-  const ih = (await ok(seeder, ['create', join(data, 'tape.wav'), '-o', join(root, 'tape.torrent'), '--json'])).json.infoHash as string;
-  await ok(seeder, ['add', join(root, 'tape.torrent'), '--save-path', data]);
-  const reg = await ok(seeder, ['register', ih, '--json']);
+  const ih = (await okHere(seeder, ['create', join(data, 'tape.wav'), '-o', join(root, 'tape.torrent'), '--json'])).json.infoHash as string;
+  await okHere(seeder, ['add', join(root, 'tape.torrent'), '--save-path', data]);
+  const reg = await okHere(seeder, ['register', ih, '--json']);
   assert.equal(reg.json.owner, identity.address);
   const regTx = await rpc<{ from: string }>(anvil.rpcUrl, 'eth_getTransactionByHash', [reg.json.tx]);
   assert.equal(regTx.from.toLowerCase(), ACCOUNT_3.toLowerCase(), 'sent from the signer account');
   assert.ok((await wei(anvil.rpcUrl, ACCOUNT_3)) < gasBefore, 'the signer account paid the gas');
   assert.equal(await wei(anvil.rpcUrl, identity.address), 0n, 'the identity paid nothing');
-  const verified = await ok(seeder, ['verify', ih, '--json']);
+  const verified = await okHere(seeder, ['verify', ih, '--json']);
   assert.deepEqual([verified.json.owner, verified.json.did], [identity.address, identity.did]);
   // The verbs accept the same signer options, and refuse another one.
-  assert.equal((await seeder.run(['rewards', '--json', '--chain-rpc', chainRpc.url, '--chain-contracts', contracts, '--chain-signer', signer.url])).code, 0);
-  const other = await seeder.run(['rewards', '--chain-rpc', chainRpc.url, '--chain-contracts', contracts, '--chain-signer', 'http://127.0.0.1:9']);
+  assert.equal((await seeder.here(['rewards', '--json', '--chain-rpc', chainRpc.url, '--chain-contracts', contracts, '--chain-signer', signer.url])).code, 0);
+  const other = await seeder.here(['rewards', '--chain-rpc', chainRpc.url, '--chain-contracts', contracts, '--chain-signer', 'http://127.0.0.1:9']);
   assert.equal(other.code, 1);
   assert.match(other.stderr, /pays gas with the external signer at .* not with the signer given/);
 
   // Claims: a downloader (its own identity, no ether either: it only signs receipts) fetches the
   // torrent; the seeder claims through the signer; the tokens go to the identity.
-  await until('the seeder seeding', async () => ((await entry(seeder, ih)).state === 'seeding' ? true : undefined));
+  await until('the seeder seeding', async () => ((await entryHere(seeder, ih)).state === 'seeding' ? true : undefined));
   const dl = await cascade(['download', join(root, 'tape.torrent'), '-o', join(root, 'dl'), '--peer', `127.0.0.1:${seeder.btPort}`, '--no-dht', '--port', '0',
     '--state-dir', join(root, 'dl-state'), '--json', '--chain-rpc', anvil.rpcUrl, '--chain-contracts', contracts]);
   assert.equal(dl.code, 0, dl.stderr);
   assert.ok(readFileSync(join(root, 'dl', 'tape.wav')).equals(content));
-  await until('the seeder holding every byte', async () => ((await ok(seeder, ['rewards', '--json'])).json.earnedBytes === content.length ? true : undefined), 10_000);
+  await until('the seeder holding every byte', async () => ((await okHere(seeder, ['rewards', '--json'])).json.earnedBytes === content.length ? true : undefined), 10_000);
   const beforeClaim = await wei(anvil.rpcUrl, ACCOUNT_3);
-  const claim = await ok(seeder, ['rewards', 'claim', '--json']);
+  const claim = await okHere(seeder, ['rewards', 'claim', '--json']);
   assert.equal(claim.json.claimedBytes, content.length);
   const claimTx = await rpc<{ from: string }>(anvil.rpcUrl, 'eth_getTransactionByHash', [claim.json.tx]);
   assert.equal(claimTx.from.toLowerCase(), ACCOUNT_3.toLowerCase());
   assert.ok((await wei(anvil.rpcUrl, ACCOUNT_3)) < beforeClaim, 'the signer account paid for the claim');
-  const after = (await ok(seeder, ['rewards', '--json'])).json;
+  const after = (await okHere(seeder, ['rewards', '--json'])).json;
   assert.equal(after.account, identity.address);
   assert.equal(BigInt(after.balance), BigInt(content.length) * BigInt(after.rewardPerByte), 'the identity got bytes × rate');
   assert.equal(await wei(anvil.rpcUrl, identity.address), 0n);
@@ -139,7 +142,7 @@ test('--chain-signer: the signer account sends and pays for registration and cla
 test('--chain-signer: an account the signer does not hold, an unreachable signer, and no eth_accounts choice: clear errors, the node keeps running', { timeout: 180_000 }, async (t) => {
   const anvil = await startAnvil();
   t.after(() => anvil.stop());
-  const deployed = await cascade(['chain', 'deploy', '--chain-rpc', anvil.rpcUrl, '--key', FUNDED_KEY, '--json']);
+  const deployed = await cascadeHere(['chain', 'deploy', '--chain-rpc', anvil.rpcUrl, '--key', FUNDED_KEY, '--json']);
   assert.equal(deployed.code, 0, deployed.stderr);
   const root = tempDir(t);
   const contracts = join(root, 'contracts.json');
@@ -149,7 +152,7 @@ test('--chain-signer: an account the signer does not hold, an unreachable signer
   // Funded, so it is the signer's refusal that stops it, not the chain's.
   await rpc(anvil.rpcUrl, 'anvil_setBalance', [stranger, '0x56bc75e2d63100000']);
   writeFileSync(join(root, 'a.bin'), randomBytes(50_000));
-  const made = await cascade(['create', join(root, 'a.bin'), '-o', join(root, 'a.torrent'), '--json']);
+  const made = await cascadeHere(['create', join(root, 'a.bin'), '-o', join(root, 'a.torrent'), '--json']);
   assert.equal(made.code, 0, made.stderr);
 
   // A port nothing listens on: bound by the OS, then closed.
@@ -164,7 +167,7 @@ test('--chain-signer: an account the signer does not hold, an unreachable signer
   ]);
 
   await runningChain(refusing);
-  const refused = await refusing.run(['register', join(root, 'a.torrent')]);
+  const refused = await refusing.here(['register', join(root, 'a.torrent')]);
   assert.equal(refused.code, 1);
   assert.ok(refused.stderr.includes(`the signer at ${anvil.rpcUrl} refused: No Signer available`), refused.stderr);
 
@@ -172,16 +175,16 @@ test('--chain-signer: an account the signer does not hold, an unreachable signer
   const c = await runningChain(unreachable);
   assert.deepEqual({ account: c.signer.account, ether: c.signer.ether }, { account: null, ether: null });
   assert.equal(c.signer.error, `the signer at ${nowhere} did not answer (ECONNREFUSED)`);
-  const down = await unreachable.run(['register', join(root, 'a.torrent')]);
+  const down = await unreachable.here(['register', join(root, 'a.torrent')]);
   assert.equal(down.code, 1);
   assert.ok(down.stderr.includes(`the signer at ${nowhere} did not answer (ECONNREFUSED)`), down.stderr);
-  assert.equal((await unreachable.run(['health'])).code, 0, 'the node keeps running');
-  assert.equal((await unreachable.run(['verify', 'ab'.repeat(20), '--json'])).json.registered, false, 'reads still work');
+  assert.equal((await unreachable.here(['health'])).code, 0, 'the node keeps running');
+  assert.equal((await unreachable.here(['verify', 'ab'.repeat(20), '--json'])).json.registered, false, 'reads still work');
 
   // No --chain-from: the first of the signer's eth_accounts (anvil's account #0), and the log says so.
   const d = await runningChain(defaulted);
   assert.equal(d.signer.account, '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266');
-  const r = await defaulted.run(['register', join(root, 'a.torrent'), '--json']);
+  const r = await defaulted.here(['register', join(root, 'a.torrent'), '--json']);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.json.owner, d.account);
 });
@@ -202,7 +205,7 @@ test('--chain-signer and --chain-from: usage errors that say what is wrong', { t
     [['register', 'ab'.repeat(20), '--chain-signer', 'http://127.0.0.1:8550'], /--chain-signer needs --chain-rpc URL/],
   ];
   for (const [args, message] of cases) {
-    const r = await cascade([...args, '--state-dir', join(dir, 'state')]);
+    const r = await cascadeHere([...args, '--state-dir', join(dir, 'state')]);
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, message, args.join(' '));
   }

@@ -4,6 +4,8 @@
 // killed with SIGKILL after acknowledging them and started again, still holds them and its chain
 // still has the registration; it claims, the balance rises by exactly the bytes × the rate, and a
 // second claim pays nothing. A libtorrent seeder in a swarm of the downloader is never sent one.
+// The verbs through the running nodes run inside the test's process (okHere / node.here: the CLI's
+// own main(), without a process's module loading each); the one-shot `cascade download` is a process.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -12,7 +14,7 @@ import { join } from 'node:path';
 import { startAnvil } from '@cascade/chain';
 import { requireClient, startLibtorrent } from '../../../test/interop/helpers.ts';
 import { tempDir } from './helpers.ts';
-import { cascade, entry, ok, startServe, until, type ServeNode } from './node-process.ts';
+import { cascade, cascadeHere, entryHere, okHere, startServe, until, type ServeNode } from './node-process.ts';
 
 const MiB = 1024 * 1024;
 // anvil's second dev account (its well-known test mnemonic): funded on any fresh anvil.
@@ -20,7 +22,7 @@ const FUNDED_KEY = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b
 
 async function runningChain(node: ServeNode): Promise<Record<string, any>> {
   return until('the chain running', async () => {
-    const c = (await node.run(['health', '--json'])).json.chain;
+    const c = (await node.here(['health', '--json'])).json.chain;
     return c?.state === 'running' ? c : undefined;
   }, 60_000);
 }
@@ -38,21 +40,21 @@ test('earn → claim → balance: receipts per MiB over the wire, kept across ki
   const chain = await runningChain(seeder);
   const contracts = join(root, 'contracts.json');
   writeFileSync(contracts, JSON.stringify({ chainId: chain.chainId, registry: chain.contracts.registry, rewards: chain.contracts.pool, token: chain.contracts.token }));
-  const made = await ok(seeder, ['create', join(data, 'film.mkv'), '-o', join(root, 'film.torrent'), '--json']);
+  const made = await okHere(seeder, ['create', join(data, 'film.mkv'), '-o', join(root, 'film.torrent'), '--json']);
   const ih = made.json.infoHash as string;
-  await ok(seeder, ['add', join(root, 'film.torrent'), '--save-path', data]);
+  await okHere(seeder, ['add', join(root, 'film.torrent'), '--save-path', data]);
   // The pool pays for registered torrents only.
-  const reg = await ok(seeder, ['register', join(root, 'film.torrent'), '--json']);
+  const reg = await okHere(seeder, ['register', join(root, 'film.torrent'), '--json']);
   assert.equal(reg.json.owner, chain.account);
-  await until('the seeder seeding', async () => ((await entry(seeder, ih)).state === 'seeding' ? true : undefined));
-  const before = await ok(seeder, ['rewards', '--json']);
+  await until('the seeder seeding', async () => ((await entryHere(seeder, ih)).state === 'seeding' ? true : undefined));
+  const before = await okHere(seeder, ['rewards', '--json']);
   assert.deepEqual(before.json, { ...before.json, earnedBytes: 0, claimedBytes: 0, pendingBytes: 0, balance: '0' });
 
   const downloader = await startServe(t, { args: ['--chain-rpc', chain.rpcUrl, '--chain-contracts', contracts] });
   const dAccount = (await runningChain(downloader)).account as string;
   const dl = join(root, 'dl');
-  await ok(downloader, ['add', join(root, 'film.torrent'), '--save-path', dl, '--peer', `127.0.0.1:${seeder.btPort}`]);
-  await until('the download complete', async () => ((await entry(downloader, ih)).state === 'seeding' ? true : undefined), 120_000);
+  await okHere(downloader, ['add', join(root, 'film.torrent'), '--save-path', dl, '--peer', `127.0.0.1:${seeder.btPort}`]);
+  await until('the download complete', async () => ((await entryHere(downloader, ih)).state === 'seeding' ? true : undefined), 120_000);
   assert.ok(readFileSync(join(dl, 'film.mkv')).equals(content));
 
   // Every receipt names the seeder's account; the last one states every byte, acknowledged.
@@ -77,24 +79,24 @@ test('earn → claim → balance: receipts per MiB over the wire, kept across ki
   seeder = await startServe(t, { stateDir: seederState });
   const again = await runningChain(seeder);
   assert.deepEqual(again.contracts, chain.contracts);
-  assert.equal((await ok(seeder, ['verify', ih, '--json'])).json.owner, chain.account);
-  const held = await ok(seeder, ['rewards', '--json']);
+  assert.equal((await okHere(seeder, ['verify', ih, '--json'])).json.owner, chain.account);
+  const held = await okHere(seeder, ['rewards', '--json']);
   assert.equal(held.json.earnedBytes, 6 * MiB);
   assert.equal(held.json.pendingBytes, 6 * MiB);
   assert.equal(held.json.claimedBytes, 0);
   assert.equal(held.json.balance, '0');
 
-  const claim = await ok(seeder, ['rewards', 'claim', '--json']);
+  const claim = await okHere(seeder, ['rewards', 'claim', '--json']);
   assert.match(claim.json.tx, /^0x[0-9a-f]{64}$/);
   assert.equal(claim.json.claimedBytes, 6 * MiB);
-  const after = await ok(seeder, ['rewards', '--json']);
+  const after = await okHere(seeder, ['rewards', '--json']);
   const rate = BigInt(after.json.rewardPerByte);
   assert.equal(BigInt(after.json.balance), BigInt(6 * MiB) * rate, 'exactly the bytes × the rate');
   assert.deepEqual([after.json.earnedBytes, after.json.claimedBytes, after.json.pendingBytes], [6 * MiB, 6 * MiB, 0]);
-  const second = await ok(seeder, ['rewards', 'claim', '--json']);
+  const second = await okHere(seeder, ['rewards', 'claim', '--json']);
   assert.deepEqual({ tx: second.json.tx, claimedBytes: second.json.claimedBytes }, { tx: null, claimedBytes: 0 });
-  assert.equal((await ok(seeder, ['rewards', '--json'])).json.balance, after.json.balance, 'the second claim paid nothing');
-  const text = await ok(seeder, ['rewards']);
+  assert.equal((await okHere(seeder, ['rewards', '--json'])).json.balance, after.json.balance, 'the second claim paid nothing');
+  const text = await okHere(seeder, ['rewards']);
   assert.match(text.stdout, /earned {3}6291456 bytes in 1 receipt/);
 
   // A libtorrent seeder: the downloader fetches a torrent from it alone, whole, and sends it no receipt.
@@ -102,12 +104,12 @@ test('earn → claim → balance: receipts per MiB over the wire, kept across ki
   const ltData = join(root, 'lt');
   mkdirSync(ltData);
   writeFileSync(join(ltData, 'other.bin'), other);
-  const made2 = await cascade(['create', join(ltData, 'other.bin'), '-o', join(root, 'other.torrent'), '--json']);
+  const made2 = await cascadeHere(['create', join(ltData, 'other.bin'), '-o', join(root, 'other.torrent'), '--json']);
   const ih2 = made2.json.infoHash as string;
   const lt = await startLibtorrent(t, join(root, 'other.torrent'), ltData);
   const sentBefore = downloader.events.filter((e) => e.event === 'receipt-sent').length;
-  await ok(downloader, ['add', join(root, 'other.torrent'), '--save-path', dl, '--peer', `127.0.0.1:${lt.port}`]);
-  await until('the libtorrent download complete', async () => ((await entry(downloader, ih2)).state === 'seeding' ? true : undefined), 60_000);
+  await okHere(downloader, ['add', join(root, 'other.torrent'), '--save-path', dl, '--peer', `127.0.0.1:${lt.port}`]);
+  await until('the libtorrent download complete', async () => ((await entryHere(downloader, ih2)).state === 'seeding' ? true : undefined), 60_000);
   assert.ok(readFileSync(join(dl, 'other.bin')).equals(other));
   const toLt = downloader.events.filter((e) => e.event === 'receipt-sent').slice(sentBefore);
   assert.deepEqual(toLt, [], 'libtorrent proved no identity: nothing counted, nothing sent');
@@ -116,7 +118,7 @@ test('earn → claim → balance: receipts per MiB over the wire, kept across ki
 test('a one-shot cascade download on --chain-rpc sends its last receipt before it exits; the seeder holds every byte and claims by itself past --auto-claim', { timeout: 180_000 }, async (t) => {
   const anvil = await startAnvil();
   t.after(() => anvil.stop());
-  const deployed = await cascade(['chain', 'deploy', '--chain-rpc', anvil.rpcUrl, '--key', FUNDED_KEY, '--json']);
+  const deployed = await cascadeHere(['chain', 'deploy', '--chain-rpc', anvil.rpcUrl, '--key', FUNDED_KEY, '--json']);
   assert.equal(deployed.code, 0, deployed.stderr);
   const root = tempDir(t);
   const contracts = join(root, 'contracts.json');
@@ -131,11 +133,11 @@ test('a one-shot cascade download on --chain-rpc sends its last receipt before i
   const account = (await runningChain(seeder)).account as string;
   // Gas for the seeder's claims (an external chain funds nobody).
   await fetch(anvil.rpcUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'anvil_setBalance', params: [account, '0x56bc75e2d63100000'] }) });
-  const made = await ok(seeder, ['create', join(data, 'set.iso'), '-o', join(root, 'set.torrent'), '--json']);
+  const made = await okHere(seeder, ['create', join(data, 'set.iso'), '-o', join(root, 'set.torrent'), '--json']);
   const ih = made.json.infoHash as string;
-  await ok(seeder, ['add', join(root, 'set.torrent'), '--save-path', data]);
-  await ok(seeder, ['register', ih]);
-  await until('the seeder seeding', async () => ((await entry(seeder, ih)).state === 'seeding' ? true : undefined));
+  await okHere(seeder, ['add', join(root, 'set.torrent'), '--save-path', data]);
+  await okHere(seeder, ['register', ih]);
+  await until('the seeder seeding', async () => ((await entryHere(seeder, ih)).state === 'seeding' ? true : undefined));
 
   const dl = await cascade(['download', join(root, 'set.torrent'), '-o', join(root, 'dl'), '--peer', `127.0.0.1:${seeder.btPort}`, '--no-dht', '--port', '0', '--state-dir', join(root, 'dl-state'), '--json', ...chainArgs]);
   assert.equal(dl.code, 0, dl.stderr);
@@ -146,13 +148,13 @@ test('a one-shot cascade download on --chain-rpc sends its last receipt before i
   assert.equal(Math.max(...acked), content.length, 'and the seeder acknowledged it before the download exited');
   // The seeder holds it: the download waited for its receipts to go out before it closed.
   const r = await until('the seeder holding every byte', async () => {
-    const j = (await ok(seeder, ['rewards', '--json'])).json;
+    const j = (await okHere(seeder, ['rewards', '--json'])).json;
     return j.earnedBytes === content.length ? j : undefined;
   }, 10_000);
   // The automatic claim, once 2 MiB were unclaimed, without `rewards claim`; what came after waits
   // until another 2 MiB are unclaimed.
   const paid = await until('the automatic claim', async () => {
-    const j = (await ok(seeder, ['rewards', '--json'])).json;
+    const j = (await okHere(seeder, ['rewards', '--json'])).json;
     return j.claimedBytes >= 2 * MiB ? j : undefined;
   }, 30_000);
   assert.equal(paid.claimedBytes + paid.pendingBytes, content.length);
