@@ -14,10 +14,10 @@
 // status line every second ("Progress: …" while downloading, "Verifying local files …",
 // "Seeding, uploading to …" once complete), separated by "\r", not "\n".
 
-import { test, type TestContext } from 'node:test';
+import { after, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startTracker } from '../../packages/tracker/index.ts';
 import { Session } from '../../packages/engine/index.ts';
@@ -148,15 +148,26 @@ async function until(what: string, timeoutMs: number, cond: () => boolean, expla
   }
 }
 
-/** The fixture's files in <root>/src and a torrent of them with no tracker (peers are given). */
-async function trackerlessFixture(t: TestContext): Promise<{ root: string; src: string; torrent: string }> {
+let trackerless: Promise<{ src: string; torrent: string; infoHash: string }> | undefined;
+let trackerlessDir: string | undefined;
+// Registered here, at the top: an after() called inside a test would run after that test.
+after(() => (trackerlessDir ? rm(trackerlessDir, { recursive: true, force: true, maxRetries: 3 }) : undefined));
+/**
+ * The fixture's files in <dir>/src and a torrent of them with no tracker (peers are given), made
+ * once for the file's three trackerless tests (they only read it: each downloads into a dir of its
+ * own, `root`) and removed after the last; `cascade create` runs in the first test that asks.
+ */
+async function trackerlessFixture(t: TestContext): Promise<{ root: string; src: string; torrent: string; infoHash: string }> {
   requireTransmission();
-  const root = await tempDir(t);
-  const src = join(root, 'src');
-  await makeRandomFiles(join(src, NAME), SPEC);
-  const torrent = join(root, 'transmission.torrent');
-  await cascadeCreate(t, join(src, NAME), torrent, ['--piece-length', String(PIECE_LENGTH)]);
-  return { root, src, torrent };
+  trackerless ??= (async () => {
+    const dir = (trackerlessDir = await tempDir(undefined));
+    const src = join(dir, 'src');
+    await makeRandomFiles(join(src, NAME), SPEC);
+    const torrent = join(dir, 'transmission.torrent');
+    const created = await cascadeCreate(t, join(src, NAME), torrent, ['--piece-length', String(PIECE_LENGTH)]);
+    return { src, torrent, infoHash: created.infoHash };
+  })();
+  return { root: await tempDir(t), ...(await trackerless) };
 }
 
 const seeding = (trx: Transmission) => trx.statusLines().some((l) => l.startsWith('Seeding'));
@@ -215,13 +226,7 @@ test('transmission downloads from cascade seed, which dials it after finding it 
 
 test('cascade download --peer fetches from a transmission seeder (transmission verifies existing data, accepts the incoming connection)', { timeout: 90_000 }, async (t) => {
   requireClient('cascade');
-  requireTransmission();
-  const root = await tempDir(t);
-  const src = join(root, 'src');
-  await makeRandomFiles(join(src, NAME), SPEC);
-  const torrent = join(root, 'transmission.torrent');
-  const created = await cascadeCreate(t, join(src, NAME), torrent, ['--piece-length', String(PIECE_LENGTH)]);
-
+  const { root, src, torrent, infoHash } = await trackerlessFixture(t);
   const trx = await startSeeding(t, torrent, src, { verify: true });
 
   const out = join(root, 'out');
@@ -229,7 +234,7 @@ test('cascade download --peer fetches from a transmission seeder (transmission v
     timeoutMs: 70_000,
   });
   try {
-    const done = assertCascadeDone(proc, exit, created.infoHash);
+    const done = assertCascadeDone(proc, exit, infoHash);
     const total = Object.values(SPEC).reduce((a, b) => a + b, 0);
     assert.ok(Number(done.downloaded) >= total, `done.downloaded=${done.downloaded} < ${total}: the data did not come from transmission`);
   } catch (err) {
