@@ -4,8 +4,8 @@
 // against the .torrent's piece hashes); no file reported complete differs from its source; a move
 // or rename in flight at the kill leaves the data in exactly one place, the one the node names;
 // nothing verified before the kill is lost (the piece map after ⊇ before), and the bytes the node
-// downloads after the restart stay within what was missing. The database's integrity and the start
-// time are checked by the run itself (run.ts).
+// downloads after the restart stay within what was not verified before the kill. The database's
+// integrity and the start time are checked by the run itself (run.ts).
 
 import { createHash } from 'node:crypto';
 import { existsSync, openSync, readSync, closeSync, readFileSync } from 'node:fs';
@@ -77,9 +77,10 @@ export async function poll(rig: Rig, churn: Churn, findings: Finding[]): Promise
       continue; // killed meanwhile, or removed
     }
     if (!d.pieceCount) continue;
+    t.pieceLength = d.pieceLength;
     if (t.missingAtStart !== undefined && d.downloaded > t.missingAtStart * (1 + SLACK_SHARE) + SLACK_PIECES * d.pieceLength) {
       const map = process.env.CRASH_TRACE ? await rig.json<{ states: string }>(`/api/torrents/${t.p.ih}/pieces`).catch(() => undefined) : undefined;
-      findings.push({ check: 're-download', ok: false, detail: `${t.p.ih.slice(0, 8)} downloaded ${d.downloaded} B since the restart; ${t.missingAtStart} B were missing (state ${d.state}; acknowledged since: ${t.history?.join(', ') || 'nothing'})${process.env.CRASH_TRACE ? ` [map at restart ${t.lastStates} now ${map?.states}; ${JSON.stringify(d).slice(0, 1500)}]` : ''}` });
+      findings.push({ check: 're-download', ok: false, detail: `${t.p.ih.slice(0, 8)} downloaded ${d.downloaded} B since the restart; ${t.missingAtStart} B were missing before the kill (state ${d.state}; acknowledged since: ${t.history?.join(', ') || 'nothing'})${process.env.CRASH_TRACE ? ` [map before the kill ${t.beforeKill} at the restart's check ${t.lastStates} now ${map?.states}; ${JSON.stringify(d).slice(0, 1500)}]` : ''}` });
       t.missingAtStart = undefined; // once
     }
     if (d.verifiedPieces > t.lastVerified || !t.lastStates) {
@@ -108,11 +109,12 @@ export async function checkAfterRestart(rig: Rig, churn: Churn): Promise<Finding
 
   // The setting acknowledged last (or the one in flight).
   const s = await rig.json<Record<string, unknown>>('/api/settings');
-  if (churn.setting !== undefined || churn.settingPending !== undefined) {
-    const ok = s[SETTING] === churn.setting || s[SETTING] === churn.settingPending;
-    out.push({ check: 'acknowledged setting kept', ok, detail: `${SETTING} ${s[SETTING]} (acknowledged ${churn.setting}${churn.settingPending !== undefined ? `, in flight ${churn.settingPending}` : ''})` });
-    if (s[SETTING] === churn.settingPending) churn.setting = churn.settingPending;
-    churn.settingPending = undefined;
+  if (churn.setting !== undefined) {
+    const value = s[SETTING] as number;
+    const ok = value === churn.setting || churn.settingPending.has(value);
+    out.push({ check: 'acknowledged setting kept', ok, detail: `${SETTING} ${value} (acknowledged ${churn.setting}${churn.settingPending.size ? `, in flight ${[...churn.settingPending].join(', ')}` : ''})` });
+    if (churn.settingPending.has(value)) churn.setting = value;
+    churn.settingPending.clear();
   }
 
   // Let the restart's checks of files written since the last save finish.
@@ -129,6 +131,15 @@ export async function checkAfterRestart(rig: Rig, churn: Churn): Promise<Finding
   for (const t of churn.torrents.values()) {
     const d = details.get(t.p.ih)!;
     const ih = t.p.ih.slice(0, 8);
+    // The re-download bound of the run that begins: what the node had not verified before the kill
+    // (its last map), held against its download counter, which starts at 0 with the new process.
+    // Never from this check's own reads: a torrent downloading meanwhile had its counter read before
+    // its map (details above, the map below), so pieces fetched in between counted as neither
+    // missing nor downloaded — a whole torrent fetched during a slow check (a loaded machine) was
+    // then 'downloaded again' (267,232 B with 32,768 'missing'), and a real re-download finished
+    // before the map was read would pass unseen.
+    t.beforeKill = t.lastStates;
+    t.missingAtStart = t.lastStates && t.pieceLength ? (t.lastStates.length - t.lastVerified) * t.pieceLength : undefined;
     // The save path: the acknowledged one, or either end of a move in flight.
     const move = churn.pendingOn(t.p.ih, 'move');
     if (move ? d.savePath !== move.from && d.savePath !== move.to : d.savePath !== t.savePath) fail('save path as acknowledged', `${ih} at ${d.savePath}, expected ${move ? `${move.from} or ${move.to}` : t.savePath}`);
@@ -159,8 +170,6 @@ export async function checkAfterRestart(rig: Rig, churn: Churn): Promise<Finding
       }
     }
     places++;
-    // The bound of the run before does not carry over: set again below from this restart's map.
-    t.missingAtStart = undefined;
     // Nothing verified before the kill lost (so nothing re-downloaded).
     // 409: the engine holds no metadata for it (a magnet that had none stored yet): no map to judge.
     const map = await rig.json<{ states: string }>(`/api/torrents/${t.p.ih}/pieces`).catch(() => undefined);
@@ -175,12 +184,9 @@ export async function checkAfterRestart(rig: Rig, churn: Churn): Promise<Finding
       if (lost > 0) fail('verified pieces kept', `${ih} lost ${lost} of ${t.lastVerified} verified pieces (state ${d.state})`);
     }
     pieces++;
-    // Re-download bound for the run that begins.
-    const verifiedNow = [...map.states].filter((c) => c === '2').length;
-    t.missingAtStart = Math.max(0, d.pieceCount - Math.max(verifiedNow, t.lastVerified > d.pieceCount ? 0 : t.lastVerified)) * d.pieceLength;
-    t.missingAtStart += d.downloaded; // what it fetched before this check counts against the same bound
     t.lastStates = map.states;
-    t.lastVerified = verifiedNow;
+    t.lastVerified = [...map.states].filter((c) => c === '2').length;
+    t.pieceLength = d.pieceLength;
     t.history = [];
     // Spot-check: verified pieces hash as the .torrent says.
     const meta = t.p.meta;

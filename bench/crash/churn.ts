@@ -24,8 +24,12 @@ export interface Tracked {
   /** The piece map ('2' = verified) the node showed last before a kill. */
   lastStates?: string;
   lastVerified: number;
-  /** Bytes it had downloaded this run, and what was missing at the restart (the re-download check). */
+  /** Bytes the node may download in the run since the last restart: what was not verified before
+   *  the kill (the re-download check; the node's counter starts at 0 with its process). */
   missingAtStart?: number;
+  /** The piece map before the last kill (a re-download finding shows it) and the piece length. */
+  beforeKill?: string;
+  pieceLength?: number;
   registered: boolean;
   /** Operations the node acknowledged on it since the last restart (for a finding's detail). */
   history?: string[];
@@ -52,8 +56,10 @@ export class Churn {
   readonly inFlight = new Set<InFlight>();
   /** In flight at the last kill: the checks allow either outcome for these. */
   ambiguous: InFlight[] = [];
+  /** The setting's value the node acknowledged last (at first its value before any change). */
   setting: number | undefined;
-  settingPending: number | undefined;
+  /** Changes in flight: two workers may change it at once, so more than one can be. */
+  readonly settingPending = new Set<number>();
   readonly counts = new Map<OpName, number>();
   /** Torrents whose remove the node acknowledged (and not added again since). */
   readonly removedAcked = new Set<string>();
@@ -141,7 +147,7 @@ export class Churn {
     this.torrents.set(p.ih, t);
     this.removedAcked.delete(p.ih);
     await this.#op('add', p.ih, `${p.kind} ${p.ih.slice(0, 8)} (${p.length} B)`, async () => {
-      await this.#rig.json('/api/torrents', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ uri: p.uri, peers: [this.#rig.peer], savePath }) });
+      await this.#rig.add(p, savePath);
       t.acked = true;
     });
   }
@@ -215,11 +221,11 @@ export class Churn {
 
   async #settings(): Promise<void> {
     const value = 5 + Math.floor(Math.random() * 90);
-    this.settingPending = value;
+    this.settingPending.add(value);
     await this.#op('settings', undefined, `${SETTING} = ${value}`, async () => {
       await this.#rig.json('/api/settings', { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ [SETTING]: value }) });
       this.setting = value;
-      this.settingPending = undefined;
+      this.settingPending.delete(value);
     });
   }
 

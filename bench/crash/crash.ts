@@ -4,7 +4,7 @@
 // within its normal start time, and checks.ts holds it to what it acknowledged. Used by run.ts
 // (`npm run bench:crash -- --kills 200`) and test/crash/crash.test.ts (20 kills).
 
-import { Churn } from './churn.ts';
+import { Churn, SETTING } from './churn.ts';
 import { checkAfterRestart, poll, type Finding } from './checks.ts';
 import { Rig, sleep, type Payload } from './rig.ts';
 
@@ -63,6 +63,7 @@ export async function crashRun(o: CrashOptions): Promise<CrashReport> {
     const baselineStartMs = (await rig.start()).startMs;
     const startLimitMs = o.startLimitMs ?? Math.max(3 * baselineStartMs, baselineStartMs + 5000);
     churn = new Churn(rig, pool, o.chain);
+    churn.setting = (await rig.json<Record<string, number>>('/api/settings'))[SETTING];
     churn.privateMoves = o.privateMoves ?? true;
     const findings: Finding[] = [];
     let during: 'churn' | 'start' = 'churn';

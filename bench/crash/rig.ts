@@ -217,6 +217,11 @@ export class Rig {
     await exited;
   }
 
+  /** Adds a payload to the node, to download from the seeder into `savePath`; resolves once acknowledged. */
+  async add(p: Payload, savePath = this.downloadDir): Promise<void> {
+    await this.json('/api/torrents', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ uri: p.uri, peers: [this.peer], savePath }) });
+  }
+
   async api(path: string, init: RequestInit = {}): Promise<Response> {
     const node = this.node;
     if (!node) throw new Error('no node running');
