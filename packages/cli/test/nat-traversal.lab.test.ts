@@ -4,14 +4,23 @@
 // so data flows over WebRTC: hole punched behind cone NATs with nothing configured (the trackers'
 // STUN), relayed through TURN behind symmetric ones, with an explicit --ice-server and with
 // credentials the tracker mints. Every node reports its NAT type from what the STUN servers saw.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { tempDir } from './helpers.ts';
-import { cascadeIn, cascadeVerb, peerList, publicSide, transfer } from './nat-lab-nodes.ts';
+import { anotherSwarm, cascadeIn, cascadeVerb, peerList, publicSide, transfer } from './nat-lab-nodes.ts';
+
+/** One lab for the file (its public segment and two trackers, a torrent on them), removed after
+ *  its last test; each test adds homes of its own, and its nodes stop when it ends. */
+const cleanups: (() => unknown)[] = [];
+after(async () => {
+  for (const fn of cleanups.reverse()) await fn();
+});
+let shared: ReturnType<typeof publicSide> | undefined;
+const lab = () => (shared ??= publicSide({ after: (fn) => cleanups.push(fn) }));
 
 test('cone ↔ cone with nothing configured: no TCP path, so the nodes meet over WebRTC, hole punched with the trackers’ STUN; each says "cone" and its router’s address', { timeout: 240_000 }, async (t) => {
-  const s = await publicSide(t);
+  const s = await lab();
   const r = await transfer(t, s, 'cone');
   const seederPeers = r.peers.filter((p) => p.progress === 1 || p.transport === 'webrtc');
   assert.ok(seederPeers.length > 0, `the downloader sees the seeder: ${JSON.stringify(r.peers)}`);
@@ -27,7 +36,8 @@ test('cone ↔ cone with nothing configured: no TCP path, so the nodes meet over
 });
 
 test('one torrent, both kinds of peers at once: TCP to a seeder on an open host, WebRTC to a seeder behind another NAT', { timeout: 300_000 }, async (t) => {
-  const s = await publicSide(t);
+  // A torrent of its own: the first test's peers of the lab's torrent stay out of this one.
+  const s = await anotherSwarm(t, await lab(), 'both-kinds.bin');
   const open = await s.lab.addHome({ nat: 'none' });
   const a = await s.lab.addHome({ nat: 'cone' });
   const b = await s.lab.addHome({ nat: 'cone' });
@@ -62,7 +72,7 @@ test('one torrent, both kinds of peers at once: TCP to a seeder on an open host,
 });
 
 test('an open host says "open"; its address is its own', { timeout: 120_000 }, async (t) => {
-  const s = await publicSide(t);
+  const s = await lab();
   const open = await s.lab.addHome({ nat: 'none' });
   const state = join(tempDir(t), 'o');
   const node = cascadeIn(s.lab, open.ns, ['seed', s.torrent, '--dir', s.dataDir, '--json', '--no-dht', '--port', '6881', '--state-dir', state]);
