@@ -102,7 +102,7 @@ test('holders: placed on replicas members, peers of each other, acting on every 
 
 test('a node not in a cluster is the one holder of each of its torrents', async (t) => {
   const node = await startServe(t, { args: ['--no-chain'] });
-  const self = { node, id: (await node.run(['cluster', '--json'])).json.members[0].id as string, host: '127.0.0.1', stateDir: node.stateDir };
+  const self = { node, id: (await node.here(['cluster', '--json'])).json.members[0].id as string, host: '127.0.0.1', stateDir: node.stateDir };
   const ih = await share(self, 'alone.bin', randomBytes(50_000));
   const holders = await holdersWhen(self, ih, 'itself, seeding', (h) => h[0]?.state === 'seeding');
   assert.deepEqual(holders, [{ member: self.id, progress: 1, state: 'seeding', alive: true, url: null, error: null, savePath: join(node.stateDir, 'downloads'), moveTo: null, moveError: null }]);
