@@ -5,6 +5,7 @@
 // start and several more over a test's life; a context is a fresh profile of its own (storage,
 // IndexedDB, cookies, permissions) and, to WebRTC, a browser of its own (each page its own peer
 // connection). Other packages' tests import this file (tests may share another package's test helpers).
+import { after } from 'node:test';
 import type { Browser, BrowserContext, BrowserContextOptions } from 'playwright-core';
 
 export const CHROMIUM_ARGS = [
@@ -20,6 +21,19 @@ export const CHROMIUM_ARGS = [
 const IDLE_MS = 10_000;
 
 let shared: { browser: Promise<Browser>; users: number; idle?: NodeJS.Timeout } | undefined;
+
+// Under the test runner (a file's own process), closed as soon as the file's last test has ended:
+// its connection to Chromium keeps the process alive, so the idle wait above added 10 s, with an
+// idle Chromium, to every browser file. (A bench importing this is no test file: no hook there.)
+if (process.env['NODE_TEST_CONTEXT']) after(closeShared);
+
+async function closeShared(): Promise<void> {
+  const s = shared;
+  if (!s) return;
+  shared = undefined;
+  clearTimeout(s.idle);
+  await s.browser.then((b) => b.close()).catch(() => {});
+}
 
 /** A new context of the file's one Chromium (launched on first use), closed when the test ends. */
 export async function sharedContext(t: { after: (fn: () => unknown) => void }, options: BrowserContextOptions = {}): Promise<BrowserContext> {
