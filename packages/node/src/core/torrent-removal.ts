@@ -24,27 +24,29 @@ export interface RemovalParts {
 
 /**
  * Removes torrents (and their own files with deleteData): the engine's part one by one, the
- * library rows in one transaction. Each torrent's failure is its own (the map's value).
+ * library rows in one transaction. Each torrent's failure is its own (the map's value). Data goes
+ * once the rows are (the torrent paused first: its resume data saved): a node killed in between
+ * keeps the torrent and its data, or neither (files may stay), never a torrent without its data.
  */
 export async function removeTorrents(node: RemovalParts, infoHashes: readonly string[], deleteData: boolean): Promise<Map<string, unknown>> {
   const { session, db } = node;
   const outcome = new Map<string, unknown>();
   const lib = await loadEngine();
+  const deletions = new Map<string, () => Promise<unknown>>();
   for (const infoHash of infoHashes) {
     try {
       const plaintext = node.privateShares.plaintextRoot(infoHash);
       node.untrack(infoHash);
-      const savePath = db.getTorrent(infoHash)?.savePath;
-      if (session.get(infoHash)) await session.remove(infoHash, { deleteData });
-      else if (deleteData) {
-        const rec = db.getTorrent(infoHash);
-        // Not running (it failed to load), so the engine cannot delete its files: its own ones, from its metainfo.
-        const meta = rec && (await storedMetainfo(rec, db, lib));
-        if (rec && meta) await deleteOwnFiles(meta, rec.savePath, await otherOwners(db, lib, infoHash, liveFiles(session, db)));
-      }
+      const rec = db.getTorrent(infoHash);
+      const t = session.get(infoHash);
+      // Not running (it failed to load), so the engine cannot delete its files: its own ones, from its metainfo.
+      const meta = deleteData && !t && rec ? await storedMetainfo(rec, db, lib) : undefined;
+      const owners = meta && (await otherOwners(db, lib, infoHash, liveFiles(session, db)));
+      const remove = async () => (t ? session.remove(infoHash, { deleteData }) : meta && owners && deleteOwnFiles(meta, rec!.savePath, owners));
       // A private share's plaintext is its data too.
-      if (deleteData && plaintext && savePath) await rm(join(savePath, plaintext), { recursive: true, force: true });
-      await node.storage?.forget(infoHash);
+      const forget = async () => (deleteData && plaintext && rec && (await rm(join(rec.savePath, plaintext), { recursive: true, force: true })), node.storage?.forget(infoHash));
+      if (deleteData) await t?.pause(), deletions.set(infoHash, async () => (await remove(), await forget()));
+      else await remove().then(forget);
       outcome.set(infoHash, undefined);
     } catch (err) {
       outcome.set(infoHash, err);
@@ -57,6 +59,7 @@ export async function removeTorrents(node: RemovalParts, infoHashes: readonly st
   for (const ih of gone) {
     node.model.forget(ih);
     node.queue.forget(ih);
+    await deletions.get(ih)?.().catch((err: unknown) => outcome.set(ih, err));
   }
   return outcome;
 }
