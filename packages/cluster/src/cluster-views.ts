@@ -127,7 +127,7 @@ export class ClusterViews {
           // (this member's tombstone row says which).
           if (!records.has(ih)) removed[(await records.removal(ih)) === 'data' ? 'data' : 'keep'].push(ih);
           else {
-            node.model.applyStored(t);
+            node.model.applyStored(t, true);
             void node.queue.apply([ih]);
           }
         }

@@ -246,7 +246,7 @@ test('@ctrl/qbittorrent: pieces, trackers, renames on disk, name, peers, toggles
   assert.ok(existsSync(join(dir, 'pack2')));
   assert.equal((await call('torrents/rename', { hash: h, name: '  ' })).status, 409);
 
-  // Peers by hand; toggles; super seeding answered as qBittorrent does.
+  // Peers by hand; toggles; super seeding (BEP 16) switched on and off, as torrents/info shows.
   assert.equal((await call('torrents/addPeers', { hashes: h, peers: '127.0.0.1:1|nonsense' })).status, 200);
   assert.equal((await call('torrents/addPeers', { hashes: h, peers: 'nonsense' })).status, 400);
   assert.equal((await call('torrents/toggleSequentialDownload', { hashes: h })).status, 200);
@@ -257,8 +257,12 @@ test('@ctrl/qbittorrent: pieces, trackers, renames on disk, name, peers, toggles
   await call('torrents/toggleSequentialDownload', { hashes: h });
   row = (await client.listTorrents({ hashes: h }))[0]!;
   assert.equal(row.seq_dl, false);
-  assert.equal((await call('torrents/setSuperSeeding', { hashes: h, value: 'true' })).status, 200);
   assert.equal(row.super_seeding, false);
+  assert.equal((await call('torrents/setSuperSeeding', { hashes: h, value: 'true' })).status, 200);
+  assert.equal((await client.listTorrents({ hashes: h }))[0]!.super_seeding, true);
+  assert.equal((await call('torrents/setSuperSeeding', { hashes: h })).status, 400, 'value is required');
+  assert.equal((await call('torrents/setSuperSeeding', { hashes: h, value: 'false' })).status, 200);
+  assert.equal((await client.listTorrents({ hashes: h }))[0]!.super_seeding, false);
 
   // Tags created ahead of any torrent are stored and listed (and by sync/maindata); deleteTags drops them.
   await client.createTags('later,soon');

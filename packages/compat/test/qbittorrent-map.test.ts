@@ -9,7 +9,7 @@ const row = (over: Partial<TorrentRow>): TorrentRow => ({
   infoHash: 'ab'.repeat(20), name: 'x', state: 'downloading', progress: 0.5, verifiedPieces: 1, pieceCount: 2, length: 1000,
   downloadSpeed: 0, uploadSpeed: 0, eta: null, peers: 0, seeds: 0, downloaded: 0, uploaded: 0, savePath: '/d', error: null,
   category: null, tags: [], queuePosition: 1, downloadLimit: 0, uploadLimit: 0, ratioLimit: null, seedingTimeLimit: null,
-  forceStart: false, ratio: 0, seedingTime: 0, totalDownloaded: 0, totalUploaded: 0, addedAt: 1_000_000, completedAt: null, tracker: null,
+  forceStart: false, superSeeding: false, ratio: 0, seedingTime: 0, totalDownloaded: 0, totalUploaded: 0, addedAt: 1_000_000, completedAt: null, tracker: null,
   ...over,
 });
 const settings = { downloadDir: '/d', ratioLimit: 2, seedingTimeLimit: 3600 } as NodeSettings;

@@ -11,7 +11,7 @@ function row(infoHash: string, over: Partial<TorrentRow> = {}): TorrentRow {
     infoHash, name: infoHash.slice(0, 4), state: 'seeding', progress: 1, verifiedPieces: 4, pieceCount: 4, length: 1000,
     downloadSpeed: 0, uploadSpeed: 0, eta: null, peers: 0, seeds: 0, downloaded: 0, uploaded: 0, savePath: '/d', error: null,
     category: null, tags: [], queuePosition: null, downloadLimit: 0, uploadLimit: 0, ratioLimit: null, seedingTimeLimit: null,
-    forceStart: false, ratio: 0, seedingTime: 0, totalDownloaded: 0, totalUploaded: 0, addedAt: 0, completedAt: null, tracker: null,
+    forceStart: false, superSeeding: false, ratio: 0, seedingTime: 0, totalDownloaded: 0, totalUploaded: 0, addedAt: 0, completedAt: null, tracker: null,
     ...over,
   };
 }

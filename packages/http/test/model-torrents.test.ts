@@ -134,7 +134,7 @@ test('PATCH a torrent: limits live in the engine, category, tags, goals, force s
 
   const patched = await n.json(`/api/torrents/${ih}`, {
     method: 'PATCH',
-    json: { downloadLimit: 100_000, uploadLimit: 50_000, category: 'Keep', tags: ['b', 'a', 'b'], ratioLimit: 2, seedingTimeLimit: -1, forceStart: true },
+    json: { downloadLimit: 100_000, uploadLimit: 50_000, category: 'Keep', tags: ['b', 'a', 'b'], ratioLimit: 2, seedingTimeLimit: -1, forceStart: true, superSeeding: true },
   });
   assert.equal(patched.status, 200, JSON.stringify(patched.body));
   assert.equal(patched.body.infoHash, ih, 'answers the detail');
@@ -145,7 +145,9 @@ test('PATCH a torrent: limits live in the engine, category, tags, goals, force s
   assert.equal(patched.body.ratioLimit, 2);
   assert.equal(patched.body.seedingTimeLimit, -1);
   assert.equal(patched.body.forceStart, true);
+  assert.equal(patched.body.superSeeding, true);
   assert.deepEqual(n.server.node.session.get(ih)!.rateLimits(), { download: 100_000, upload: 50_000 }, 'applied in the engine at once');
+  assert.equal(n.server.node.session.get(ih)!.superSeeding, true, 'super-seeding switched on in the engine');
 
   // bad input: 400 naming the field, 409 for an unknown category, nothing changed
   const bad: [unknown, number, RegExp][] = [
@@ -155,6 +157,7 @@ test('PATCH a torrent: limits live in the engine, category, tags, goals, force s
     [{ ratioLimit: -2 }, 400, /ratioLimit/],
     [{ seedingTimeLimit: 0.5 }, 400, /seedingTimeLimit/],
     [{ forceStart: 'yes' }, 400, /forceStart/],
+    [{ superSeeding: 1 }, 400, /superSeeding/],
     [{ tags: Array.from({ length: 500 }, (_, i) => `t${i}`) }, 400, /tags/],
     [{ tags: [{}] }, 400, /tags/],
     [{ category: 'Nope' }, 409, /Nope/],
@@ -200,6 +203,10 @@ test('PATCH a torrent: limits live in the engine, category, tags, goals, force s
   assert.equal(after.uploadLimit, 70_000);
   assert.deepEqual(after.tags, ['kept']);
   assert.equal(n.server.node.session.get(ih)!.rateLimits().upload, 70_000);
+  assert.equal(after.superSeeding, true, 'super-seeding kept');
+  assert.equal(n.server.node.session.get(ih)!.superSeeding, true, 'and applied to the engine again');
+  assert.equal((await n.json(`/api/torrents/${ih}`, { method: 'PATCH', json: { superSeeding: false } })).body.superSeeding, false);
+  assert.equal(n.server.node.session.get(ih)!.superSeeding, false);
 
   // deleting the category uncategorises its torrents
   await n.json(`/api/torrents/${ih}`, { method: 'PATCH', json: { category: 'Keep' } });

@@ -70,6 +70,7 @@ test('a version 1 state DB gains the identity ledger on open', async (t) => {
     DROP TABLE peers; ALTER TABLE peers_v1 RENAME TO peers;`);
   const v5Columns = ['category', 'tags', 'queue_position', 'force_start', 'download_limit', 'upload_limit', 'ratio_limit',
     'seeding_time_limit', 'seeding_time', 'total_downloaded', 'total_uploaded'];
+  raw.exec('ALTER TABLE torrents DROP COLUMN super_seeding;'); // migration 26
   raw.exec('DROP TABLE node_lease;'); // migration 18
   raw.exec('DROP TABLE api_token;'); // migration 17
   raw.exec('DROP TABLE receipts_sent; DROP TABLE receipts_held;'); // migration 16

@@ -196,6 +196,7 @@ test('the Store on PostgreSQL (a server started for the test)', { timeout: 180_0
     await s.run('DROP INDEX file_cids_unixfs');
     await s.run('ALTER TABLE file_cids DROP COLUMN unixfs');
     await s.run('ALTER TABLE file_cids DROP COLUMN chunks');
+    await s.run('ALTER TABLE torrents DROP COLUMN super_seeding'); // migration 26
     await s.run('UPDATE cascade_schema SET version = 18');
     const ih = 'a'.repeat(40);
     await s.run("INSERT INTO torrents (info_hash, source_kind, magnet, save_path, status, error, added_at, completed_at) VALUES (?, 'magnet', ?, '/d', 'seeding', NULL, 1, 2)", [ih, ih]);

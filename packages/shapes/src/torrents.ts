@@ -45,6 +45,8 @@ export interface ListEntry {
   /** Seconds; null = the global setting, -1 = none. */
   seedingTimeLimit: number | null;
   forceStart: boolean;
+  /** Super-seeding (BEP 16) while it holds every piece: peers shown a rare piece or two at a time. */
+  superSeeding: boolean;
   /** Uploaded over every run / max(downloaded over every run, bytes verified). */
   ratio: number;
   /** Seconds spent seeding, over every run, when this row was made. */
@@ -245,6 +247,8 @@ export interface TorrentPatch {
   /** Moves the data there. */
   savePath?: string;
   forceStart?: boolean;
+  /** Super-seeding (BEP 16), kept across restarts. */
+  superSeeding?: boolean;
   /** The order pieces come in (kept across restarts): sequential, first and last pieces first. */
   sequential?: boolean;
   firstLastPiece?: boolean;

@@ -1,5 +1,5 @@
 // The detail panel's per-torrent staples (issue 20): speed limits, category (one of the node's or a
-// new one), tags, seeding goals, force start and Move — set in the page, checked against the node's
+// new one), tags, seeding goals, force start, super-seeding and Move — set in the page, checked against the node's
 // API (PATCH /api/torrents/:infoHash did it) and on disk.
 
 import { test, before } from 'node:test';
@@ -117,6 +117,17 @@ test('detail panel: limits, category, tags, seeding goals, force start and Move'
     await until('shown as pressed', async () => (await el('torrent-force-start').getAttribute('aria-pressed')) === 'true', 5_000);
     await el('torrent-force-start').click();
     await until('forced off', async () => !(await entry(node, infoHash)).forceStart, 5_000);
+  });
+
+  await t.test('super-seeding (BEP 16) of the complete torrent is switched on and off, in the engine too', async () => {
+    const superSeeding = async () => (await (await nodeFetch(node, `/api/torrents/${infoHash}`)).json()) as { superSeeding: boolean };
+    await el('torrent-super-seeding').click();
+    await until('on, on the node', async () => (await superSeeding()).superSeeding, 5_000);
+    assert.equal(node.server.node.session.get(infoHash)?.superSeeding, true, 'the engine super-seeds');
+    await until('shown as pressed', async () => (await el('torrent-super-seeding').getAttribute('aria-pressed')) === 'true', 5_000);
+    await el('torrent-super-seeding').click();
+    await until('off, on the node', async () => !(await superSeeding()).superSeeding, 5_000);
+    assert.equal(node.server.node.session.get(infoHash)?.superSeeding, false);
   });
 
   await t.test('the order of its pieces: in order, and first and last pieces first (issue 43 item 7)', async () => {

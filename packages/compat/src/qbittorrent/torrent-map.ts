@@ -195,7 +195,7 @@ export function qbTorrent(r: TorrentRow, m: MapContext): Record<string, string |
     category: r.category ?? '',
     // qBittorrent's TagSet is sorted case-insensitively.
     tags: [...r.tags].sort((a, b) => a.localeCompare(b, 'en', { sensitivity: 'base' })).join(', '),
-    super_seeding: false,
+    super_seeding: r.superSeeding ?? false,
     force_start: r.forceStart,
     save_path: savePathOf(r, s),
     download_path: '',

@@ -154,7 +154,4 @@ export const torrentsEditActions: Record<string, ActionSpec> = {
   addPeers: { method: 'POST', run: addPeers },
   toggleSequentialDownload: { method: 'POST', run: toggle('sequential') },
   toggleFirstLastPiecePrio: { method: 'POST', run: toggle('firstLast') },
-  // Cascade's engine has no super-seeding mode (BEP 16): qBittorrent answers 200 whatever it did, and
-  // super_seeding stays false in torrents/info, which is what a remote shows.
-  setSuperSeeding: { method: 'POST', run: (ctx) => (selectTorrents(ctx), parseBool(param(ctx, 'value')), undefined) },
 };

@@ -149,6 +149,12 @@ async function setShareLimits(ctx: ActionContext): Promise<undefined> {
   });
 }
 
+/** BEP 16 (the engine's swarm/super-seed.ts), kept across restarts; torrents/info's super_seeding shows it. */
+async function setSuperSeeding(ctx: ActionContext): Promise<undefined> {
+  requireParams(ctx, 'hashes', 'value');
+  return patchEach(ctx, selectTorrents(ctx), { superSeeding: parseBool(param(ctx, 'value')) ?? false });
+}
+
 async function setForceStart(ctx: ActionContext): Promise<undefined> {
   requireParams(ctx, 'hashes', 'value');
   const value = parseBool(param(ctx, 'value')) ?? false;
@@ -238,6 +244,7 @@ export const torrentsWriteActions: Record<string, ActionSpec> = {
   deleteTags: { method: 'POST', run: deleteTags },
   setShareLimits: { method: 'POST', run: setShareLimits },
   setForceStart: { method: 'POST', run: setForceStart },
+  setSuperSeeding: { method: 'POST', run: setSuperSeeding },
   topPrio: { method: 'POST', run: queueMove('top') },
   bottomPrio: { method: 'POST', run: queueMove('bottom') },
   increasePrio: { method: 'POST', run: queueMove('up') },

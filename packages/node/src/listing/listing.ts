@@ -80,6 +80,7 @@ export function offlineEntry(rec: TorrentRecord, db: StateDB): ListEntry {
     ratioLimit: rec.ratioLimit ?? null,
     seedingTimeLimit: rec.seedingTimeLimit ?? null,
     forceStart: rec.forceStart ?? false,
+    superSeeding: rec.superSeeding ?? false,
     addedAt: rec.addedAt ?? null,
     completedAt: rec.completedAt ?? null,
     queuePosition: null,
@@ -139,6 +140,7 @@ export function liveEntry(
     ratioLimit: rec?.ratioLimit ?? null,
     seedingTimeLimit: rec?.seedingTimeLimit ?? null,
     forceStart: rec?.forceStart ?? false,
+    superSeeding: rec?.superSeeding ?? false,
     addedAt: rec?.addedAt ?? null,
     // The engine seeds as soon as the last piece is verified but says 'done' (which stores the
     // completion time) once its resume data is flushed: meanwhile a finished torrent shows now,

@@ -183,12 +183,15 @@ export class NodeModel {
     };
   }
 
-  /** A torrent entered the session (added, or loaded at start): its stored limits apply. */
-  applyStored(t: TorrentHandle): void {
+  /** A torrent entered the session (added, or loaded at start): its stored limits apply, and its
+   *  stored super-seeding when on (off, a `cascade seed --super-seed` keeps its own). `exact`
+   *  (another cluster member changed it): the stored switch, on or off. */
+  applyStored(t: TorrentHandle, exact = false): void {
     const rec = this.#db.records.get(t.infoHashHex);
     const download = rec?.downloadLimit ?? 0;
     const upload = rec?.uploadLimit ?? 0;
     if (download > 0 || upload > 0) t.setRateLimits({ download, upload });
+    if (rec && (exact || rec.superSeeding)) t.setSuperSeeding?.(rec.superSeeding);
   }
 
   async #makeDir(field: string, dir: string): Promise<void> {
@@ -260,6 +263,7 @@ export class NodeModel {
         ...(patch.uploadLimit !== undefined ? { upload: patch.uploadLimit } : {}),
       });
     }
+    if (t && patch.superSeeding !== undefined) t.setSuperSeeding?.(patch.superSeeding);
     await this.torrentChanged(infoHash);
     return { ...patch, ...(savePath !== undefined ? { savePath } : {}) };
   }

@@ -11,7 +11,7 @@ import type { TorrentPatch } from '@cascade/shapes';
 
 export type { TorrentPatch };
 
-export const PATCH_KEYS = ['downloadLimit', 'uploadLimit', 'category', 'tags', 'ratioLimit', 'seedingTimeLimit', 'savePath', 'forceStart', 'sequential', 'firstLastPiece'] as const;
+export const PATCH_KEYS = ['downloadLimit', 'uploadLimit', 'category', 'tags', 'ratioLimit', 'seedingTimeLimit', 'savePath', 'forceStart', 'superSeeding', 'sequential', 'firstLastPiece'] as const;
 
 /** Checks a patch's shape and values (not yet whether its category exists, nor its path: the model does). */
 export function parseTorrentPatch(v: unknown, what = 'the torrent patch'): TorrentPatch {
@@ -24,6 +24,7 @@ export function parseTorrentPatch(v: unknown, what = 'the torrent patch'): Torre
   if ('ratioLimit' in o) p.ratioLimit = ratioLimit('ratioLimit', o.ratioLimit, true);
   if ('seedingTimeLimit' in o) p.seedingTimeLimit = secondsLimit('seedingTimeLimit', o.seedingTimeLimit, true);
   if ('forceStart' in o) p.forceStart = bool('forceStart', o.forceStart);
+  if ('superSeeding' in o) p.superSeeding = bool('superSeeding', o.superSeeding);
   if ('sequential' in o) p.sequential = bool('sequential', o.sequential);
   if ('firstLastPiece' in o) p.firstLastPiece = bool('firstLastPiece', o.firstLastPiece);
   // Checked as a path by the model, which knows the download and state dirs.

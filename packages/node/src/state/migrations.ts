@@ -502,4 +502,8 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE file_cids ADD COLUMN chunks BLOB;  -- each 1 MiB chunk's SHA-256 (32 bytes each): the DAG is rebuilt from them
   CREATE INDEX file_cids_unixfs ON file_cids (unixfs);
   `,
+  // 26: a torrent's super-seeding switch (BEP 16, issue 60; engine's swarm/super-seed.ts).
+  `
+  ALTER TABLE torrents ADD COLUMN super_seeding INTEGER NOT NULL DEFAULT 0;  -- 1 = super-seeds while complete
+  `,
 ];

@@ -24,6 +24,8 @@ export interface TorrentRecord {
   /** Stored order in the queue (lower goes first); null only for a row no one ordered yet. */
   queuePosition: number | null;
   forceStart: boolean;
+  /** BEP 16 super-seeding while complete (schema 26). */
+  superSeeding: boolean;
   /** Bytes/s, 0 = no limit of its own. */
   downloadLimit: number;
   uploadLimit: number;
@@ -156,6 +158,7 @@ export function toRecord(r: Row): TorrentRecord {
     tags: parseStringList(r.tags),
     queuePosition: (r.queue_position as number | null) ?? null,
     forceStart: r.force_start === 1,
+    superSeeding: r.super_seeding === 1,
     downloadLimit: Number(r.download_limit ?? 0),
     uploadLimit: Number(r.upload_limit ?? 0),
     ratioLimit: (r.ratio_limit as number | null) ?? null,

@@ -24,7 +24,7 @@ import { REMOVED, REMOVED_WITH_DATA, REMOVE_HOLDERS, REMOVE_OWN_HOLDER, REMOVE_T
 /** Every column but `torrent`. */
 export const RECORD_COLUMNS = [
   'info_hash', 'name', 'source_kind', 'magnet', 'save_path', 'status', 'error', 'selected_files', 'length', 'piece_count',
-  'added_at', 'completed_at', 'category', 'tags', 'queue_position', 'force_start', 'download_limit', 'upload_limit',
+  'added_at', 'completed_at', 'category', 'tags', 'queue_position', 'force_start', 'super_seeding', 'download_limit', 'upload_limit',
   'ratio_limit', 'seeding_time_limit', 'seeding_time', 'total_downloaded', 'total_uploaded', 'private_discovery',
   'mirrors', 'display_name', 'tracker_tiers', 'renamed_files', 'piece_order',
 ].join(', ');
@@ -38,6 +38,7 @@ const OPTION_COLUMNS = {
   ratioLimit: 'ratio_limit',
   seedingTimeLimit: 'seeding_time_limit',
   forceStart: 'force_start',
+  superSeeding: 'super_seeding',
 } as const;
 
 export type OptionFields = Partial<Pick<TorrentRecord, keyof typeof OPTION_COLUMNS>>;
@@ -47,7 +48,7 @@ function optionValues(o: OptionFields, keys: readonly (keyof OptionFields)[]): S
   return keys.map((k): SqlValue => {
     const v = o[k];
     if (k === 'tags') return JSON.stringify(v);
-    if (k === 'forceStart') return v ? 1 : 0;
+    if (k === 'forceStart' || k === 'superSeeding') return v ? 1 : 0;
     return v as number | string | null;
   });
 }

@@ -18,6 +18,8 @@ export interface TorrentOptions {
   ratioLimit: number | null;
   seedingTimeLimit: number | null;
   forceStart: boolean;
+  /** BEP 16 super-seeding, while complete. */
+  superSeeding: boolean;
   queuePosition: number | null;
   ratio: number | null;
   seedingTime: number | null;
@@ -60,6 +62,7 @@ export function optionsOf(raw: Record<string, unknown>): TorrentOptions {
     ratioLimit: numOrNull(raw.ratioLimit),
     seedingTimeLimit: numOrNull(raw.seedingTimeLimit),
     forceStart: raw.forceStart === true,
+    superSeeding: raw.superSeeding === true,
     queuePosition: numOrNull(raw.queuePosition),
     ratio: numOrNull(raw.ratio),
     seedingTime: numOrNull(raw.seedingTime),

@@ -138,7 +138,7 @@ export function DetailPanel({
             <Stat label="Ratio" value={ratioOf(s.uploaded, s.downloaded, s.length)} />
           </div>
           <PauseResume infoHash={infoHash} name={s.name ?? undefined} state={s.state} hasMetadata={!!s.length} />
-          {detail && <QueueControls infoHash={infoHash} state={s.state} queuePosition={options?.queuePosition ?? null} forceStart={options?.forceStart ?? false} />}
+          {detail && <QueueControls infoHash={infoHash} state={s.state} queuePosition={options?.queuePosition ?? null} forceStart={options?.forceStart ?? false} superSeeding={options?.superSeeding ?? false} />}
           {detail && <PieceOrderControls infoHash={infoHash} sequential={detail.raw?.sequential === true} firstLastPiece={detail.raw?.firstLastPiece === true} />}
           {s.encrypted && !s.decryptable ? (
             <div className="alert alert-warn" role="note" data-testid="detail-encrypted-for-others">
