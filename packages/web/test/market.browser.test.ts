@@ -8,8 +8,11 @@
 // forwards to the same anvil and signs with an anvil account, not B's): a wallet on the wrong network
 // is refused in words and pays nothing; on the right one it approves and buys, B's node opens the
 // purchase sealed to its key, and the page hears each change from the live feed (no re-read between).
+// The listing is also found on the DHT: B's "Find on the network" shows it with a "For sale" row
+// (the listing's cascade:// link), whose "See the listing" opens it on B's Market page.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
 import { encodeFunctionData, parseAbi, toHex, type Hex } from 'viem';
 import { buildUi, collectErrors, launchBrowser, nodeFetch, nodeJson, openAsOwner, screenshot, startTestServer, until, type TestServer } from './helpers.ts';
 import { describeViolations, isSerious, runAxe } from './a11y.ts';
@@ -31,13 +34,18 @@ before(async () => {
 });
 
 test('the Market page: sell a private share from its detail, buy it on another node, delivered and opened by the nodes', { timeout: 300_000 }, async (t) => {
-  const a = await startTestServer(t, { chain: {} });
+  // A's DHT bootstraps from a socket of ours that never answers (never the public routers); B's from A's.
+  const silent = dgram.createSocket('udp4');
+  await new Promise<void>((r) => silent.bind(0, '127.0.0.1', r));
+  t.after(() => silent.close());
+  const a = await startTestServer(t, { chain: {}, dht: { bootstrap: [`127.0.0.1:${silent.address().port}`] } });
+  const aDht = `127.0.0.1:${(await nodeJson<{ ports: { dht: number } }>(a, '/api/health')).ports.dht}`;
   const chainOf = async (n: TestServer) => (await nodeJson<{ chain?: ChainHealth }>(n, '/api/health')).chain;
   const chain = await until('A\'s embedded chain', async () => {
     const c = await chainOf(a);
     return c?.state === 'running' && c.contracts?.market ? c : undefined;
   }, 120_000, 250);
-  const b = await startTestServer(t, { chain: { rpcUrl: chain.rpcUrl!, chainId: chain.chainId!, contracts: chain.contracts! as Required<ChainHealth>['contracts'] & { market: Hex } } });
+  const b = await startTestServer(t, { chain: { rpcUrl: chain.rpcUrl!, chainId: chain.chainId!, contracts: chain.contracts! as Required<ChainHealth>['contracts'] & { market: Hex } }, dht: { bootstrap: [aDht] } });
   await until('B on the same chain', async () => ((await chainOf(b))?.state === 'running' ? true : undefined), 60_000, 250);
 
   const rpc = async (method: string, params: unknown[]) => {
@@ -105,8 +113,31 @@ test('the Market page: sell a private share from its detail, buy it on another n
   assert.equal(await mine.locator('[data-testid="market-delist"]').count(), 1, 'the seller may delist its own');
   await screenshot(pa, 'market-02-listed');
 
-  // B's owner: the listing with its seller's did, bought with one click.
-  await openAsOwner(pb, `${b.url}/#/market`);
+  // B finds it on the network: a search result with the "For sale" row naming the listing's link,
+  // and "See the listing" opens that listing on B's Market page.
+  const listing = (await nodeJson<{ listings: { id: string; link: string; mine: boolean }[] }>(a, '/api/market/listings')).listings.find((l) => l.mine)!;
+  assert.match(listing.link, /^cascade:\/\/market\/\d+\/0x[0-9a-f]{40}\/\d+$/);
+  await openAsOwner(pb, `${b.url}/#/add`);
+  const forSale = pb.locator('[data-testid="dht-search-result"]').filter({ has: pb.locator('[data-testid="dht-search-market"]') });
+  await until('B to find the listing on the DHT', async () => {
+    await pb.locator('[data-testid="dht-search-input"]').fill('Concert');
+    await pb.locator('[data-testid="dht-search-submit"]').click();
+    await pb.locator('[data-testid="dht-search-result"], [data-testid="dht-search-none"]').first().waitFor({ timeout: 10_000 });
+    return (await forSale.count()) > 0;
+  }, 60_000, 500).catch(async (err: Error) => {
+    throw new Error(`${err.message}: B's search ${JSON.stringify(await nodeJson(b, '/api/search?q=Concert'))}; A's listing ${JSON.stringify(listing)}`);
+  });
+  assert.equal((await forSale.first().locator('[data-testid="dht-search-market"]').innerText()).trim(), `For sale: ${listing.link}`);
+  await screenshot(pb, 'market-02b-found-for-sale');
+  await forSale.first().locator('[data-testid="dht-search-listing"]').click();
+  await pb.waitForURL(new RegExp(`#/market/${listing.id}$`), { timeout: 10_000 });
+  const listingCard = pb.locator('[data-testid="market-listing-card"]');
+  await listingCard.waitFor({ timeout: 30_000 });
+  assert.match(await listingCard.innerText(), /Concert[\s\S]*5 SEED/);
+  assert.equal((await listingCard.locator('[data-testid="market-cascade-link"]').innerText()).trim(), listing.link);
+
+  // B's owner (claimed B above): the listing with its seller's did, bought with one click.
+  await pb.goto(`${b.url}/#/market`);
   const row = pb.locator('[data-testid="market-listing-row"]');
   await row.first().waitFor({ timeout: 30_000 });
   const shown = await row.first().innerText();

@@ -15,6 +15,19 @@ export const searchRowSchema = {
     cids: { type: 'array', items: str, description: "content ids of the torrent's files (as its publisher says)" },
     publisher: { ...str, description: 'did:key that signed the record (this node for its own library)' },
     providers: { type: 'array', items: str, description: 'host:port of nodes serving it' },
+    // Fastify writes only the properties listed here: these two were dropped from every answer
+    // (the web's "For sale" row never showed) until market.browser.test looked.
+    unixfsCids: { type: 'array', items: str, description: "the UnixFS CIDs `ipfs add` gives its files (the folder's first), when its publisher computed them (issue 61)" },
+    market: {
+      type: 'object',
+      description: 'present when the record is a market listing of it (issue 62): where to buy access',
+      properties: {
+        chainId: { type: 'integer' },
+        contract: { ...str, description: 'the market contract (0x + 40 hex)' },
+        listingId: { type: 'integer' },
+        link: { ...str, description: 'cascade://market/<chain id>/<contract>/<listing id>' },
+      },
+    },
   },
 } as const;
 
