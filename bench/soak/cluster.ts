@@ -60,10 +60,9 @@ export async function runClusterSoak(o: SoakOptions): Promise<SoakResult> {
   // PostgreSQL's and Redis's stops, run last-registered first once the members are gone.
   const later: (() => unknown)[] = [];
   const run = new SoakRun(o, root, tl);
-  let cleaned = false;
-  const cleanup = async () => {
-    if (cleaned) return;
-    cleaned = true;
+  // One cleanup, awaited by every caller (as soak.ts's: a Ctrl-C during the fill).
+  let cleaning: Promise<void> | undefined;
+  const cleanup = () => (cleaning ??= (async () => {
     await stores?.close();
     await run.stop();
     for (let fn = later.pop(); fn; fn = later.pop()) {
@@ -74,7 +73,7 @@ export async function runClusterSoak(o: SoakOptions): Promise<SoakResult> {
       }
     }
     rmSync(root, { recursive: true, force: true });
-  };
+  })());
   setActiveCleanup(cleanup);
   try {
     const pg = await startPostgres({ after: (fn) => void (fn && later.push(fn as () => unknown)) });

@@ -161,13 +161,13 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const root = mkdtempSync(join(tmpdir(), 'cascade-soak-'));
   let node: SoakNode | undefined;
   const run = new SoakRun(o, root, new Timeline(o, (t, phase) => sampleNode(node!, t, phase)));
-  let cleaned = false;
-  const cleanup = async () => {
-    if (cleaned) return;
-    cleaned = true;
+  // One cleanup, awaited by every caller: a Ctrl-C during the fill makes the fill fail, and the
+  // failure's `finally` must wait for the cleanup the signal began, not exit before it ends.
+  let cleaning: Promise<void> | undefined;
+  const cleanup = () => (cleaning ??= (async () => {
     await run.stop();
     rmSync(root, { recursive: true, force: true });
-  };
+  })());
   activeCleanup = cleanup;
   try {
     node = await startNode({ host: o.host, stateDir: join(root, 'state'), downloadDir: join(root, 'downloads'), logPath: join(root, 'node.log'), dhtBootstrap: `${o.host}:9` });
