@@ -23,22 +23,20 @@ export interface RemovalParts {
 }
 
 /**
- * Removes torrents (and their own files with deleteData): the engine's part one by one, the
- * library rows in one transaction. Each torrent's failure is its own (the map's value). Data goes
- * once the rows are (the torrent paused first: its resume data saved): a node killed in between
- * keeps the torrent and its data, or neither (files may stay), never a torrent without its data.
+ * Removes torrents (and their own files with deleteData): the engine's part one by one, the library
+ * rows in one transaction, then the data (each torrent paused first): a node killed in between keeps
+ * the torrent and its data, or neither (files may stay). Each failure is its torrent's (the map's value).
  */
 export async function removeTorrents(node: RemovalParts, infoHashes: readonly string[], deleteData: boolean): Promise<Map<string, unknown>> {
   const { session, db } = node;
   const outcome = new Map<string, unknown>();
+  const deletions = new Map<string, () => Promise<unknown>>(); // with deleteData: what goes once the rows are gone
   const lib = await loadEngine();
-  const deletions = new Map<string, () => Promise<unknown>>();
   for (const infoHash of infoHashes) {
     try {
       const plaintext = node.privateShares.plaintextRoot(infoHash);
       node.untrack(infoHash);
-      const rec = db.getTorrent(infoHash);
-      const t = session.get(infoHash);
+      const [rec, t] = [db.getTorrent(infoHash), session.get(infoHash)];
       // Not running (it failed to load), so the engine cannot delete its files: its own ones, from its metainfo.
       const meta = deleteData && !t && rec ? await storedMetainfo(rec, db, lib) : undefined;
       const owners = meta && (await otherOwners(db, lib, infoHash, liveFiles(session, db)));
