@@ -95,6 +95,14 @@ test("through a running node whose chain is away: the node's chain, in one line"
   const rpc = `http://127.0.0.1:${await closedPort()}/`;
   const node = await startServe(t, { args: ['--chain-rpc', rpc, '--chain-contracts', contracts] });
   const line = `cascade: cannot reach the running node's chain at ${rpc} (connection refused); start it, or restart the node with another --chain-rpc`;
+  // The node has tried its chain and found it away: run one after another, the first verb waited
+  // that long; side by side on a loaded machine they could ask while it was still "starting".
+  for (let i = 0; ; i++) {
+    const state = ((await (await node.api('/api/health')).json()) as { chain?: { state?: string } }).chain?.state;
+    if (state !== undefined && state !== 'starting') break;
+    if (i > 600) assert.fail(`the node's chain still ${state} after 60 s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
   // Four `cascade` processes side by side (the node answers each on its own): their wall time once.
   const argvs = [['rewards'], ['rewards', 'claim'], ['verify', IH], ['rewards', '--chain-rpc', rpc, '--chain-contracts', contracts]];
   const runs = await Promise.all(argvs.map((argv) => node.run(argv)));
