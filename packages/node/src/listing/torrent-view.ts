@@ -4,6 +4,7 @@
 // The magnet module alone: this file is on the CLI's `list` path (@cascade/node), which must
 // not load the whole engine (see engine.ts).
 import { toMagnet } from '@cascade/engine/magnet';
+import { Bitfield, fileProgress } from '@cascade/engine';
 import { liveRow, offlineEntry, type ListingNode } from './listing.ts';
 import type { TorrentRecord } from '../state/state-db.ts';
 import type { IdentifiedPeer } from '../peers/identified-peers.ts';
@@ -78,25 +79,12 @@ export function magnetOf(t: TorrentHandle, shared: readonly string[] = []): stri
   });
 }
 
-/** Each file's share of bytes in verified pieces, from a BEP 3 bitfield (a paused torrent's resume record). */
-export function fileProgressFromBits(meta: Metainfo, have: Uint8Array): number[] {
-  const has = (i: number) => ((have[i >> 3] ?? 0) & (0x80 >> (i & 7))) !== 0;
-  return meta.files.map((f) => {
-    if (f.length === 0) return 1;
-    let done = 0;
-    const end = f.offset + f.length;
-    for (let p = Math.floor(f.offset / meta.pieceLength); p * meta.pieceLength < end; p++) {
-      if (has(p)) done += Math.min(end, (p + 1) * meta.pieceLength) - Math.max(f.offset, p * meta.pieceLength);
-    }
-    return done / f.length;
-  });
-}
-
 export function fileViews(t: TorrentHandle, selected: number[] | null, restored?: Uint8Array): FileView[] | null {
   const meta = t.metainfo;
   if (!meta) return null;
   const x = t as TorrentHandle & TorrentExtras;
-  const progress = restored ? fileProgressFromBits(meta, restored) : typeof x.fileProgress === 'function' ? x.fileProgress() : undefined;
+  // A paused torrent's resume record: counted as the engine counts a running torrent's files.
+  const progress = restored ? fileProgress(meta, new Bitfield(meta.pieceCount, restored)) : typeof x.fileProgress === 'function' ? x.fileProgress() : undefined;
   const whole = t.stats().progress;
   const chosen = selected ? new Set(selected) : undefined;
   // BEP 47 padding files are zeros nobody stores or selects: hidden, while `index` stays the
