@@ -16,7 +16,7 @@
 // waiting for them, Chromium's renderers, the real clients. The file's own /proc figure (own + the
 // children it waited for) left those out, so the suite's CPU as counted was less than it cost.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, join, relative } from 'node:path';
 
@@ -40,6 +40,9 @@ export interface PoolOptions {
   print?: (text: string | Buffer) => void;
   /** Where each file's cgroup is made (default: cpuGroups(), undefined where cgroups cannot be made). */
   groups?: CpuGroups;
+  /** A file still running after this long is killed, every process it started with it, and fails
+   *  (default: none). Its test processes are first asked what holds them (scripts/test-watchdog.ts). */
+  fileLimitMs?: number;
 }
 
 /** cpuMs: the CPU of every process the file started, from its cgroup (undefined without one);
@@ -117,7 +120,22 @@ export function runPool(files: string[], o: PoolOptions): Promise<FileResult[]> 
       const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'], env: o.env });
       child.stdout.on('data', (c: Buffer) => out.push(c));
       child.stderr.on('data', (c: Buffer) => out.push(c));
+      // A file whose loop still turns but which never ends (an after hook waiting on a server that
+      // will not close) is past every test timeout and the watchdog: without this, CI's limit ends
+      // the whole run and nothing of it is reported.
+      const limit = o.fileLimitMs === undefined ? undefined : setTimeout(() => {
+        out.push(Buffer.from(`\n${relative(process.cwd(), file)}: still running after ${Math.round(o.fileLimitMs! / 1000)} s: killing it and every process it started\n`));
+        const tree = descendants(child.pid!);
+        // The file's own process: `node --test`'s child running it (the runner itself would die of it).
+        const own = tree.filter((pid) => readCmdline(pid).includes(file));
+        for (const pid of own.length > 0 ? own : [child.pid!]) signal(pid, 'SIGUSR2');
+        setTimeout(() => {
+          group?.kill();
+          for (const pid of [child.pid!, ...descendants(child.pid!), ...tree]) signal(pid, 'SIGKILL');
+        }, 2000);
+      }, o.fileLimitMs);
       const done = (status: number) => {
+        clearTimeout(limit);
         const wallMs = Date.now() - started;
         const spent = group?.end();
         const print = o.print ?? ((text: string | Buffer) => void process.stdout.write(text));
@@ -145,6 +163,8 @@ export interface CpuGroups {
     wrap(argv: string[]): string[];
     /** The CPU its processes used, and how many still run (moved out, so the cgroup can go). */
     end(): { cpuMs: number; left: number } | undefined;
+    /** Kills every process in it (cgroup.kill), those that left their parent too. */
+    kill(): void;
   };
   /** Removes the run's cgroup (once every file has ended). */
   close(): void;
@@ -180,7 +200,7 @@ export function cpuGroups(): CpuGroups | undefined {
       try {
         mkdirSync(dir);
       } catch {
-        return { wrap: (argv) => argv, end: () => undefined };
+        return { wrap: (argv) => argv, end: () => undefined, kill: () => {} };
       }
       return {
         // Should the shell fail to enter it, the file runs all the same, and its cgroup's figure (none:
@@ -205,10 +225,57 @@ export function cpuGroups(): CpuGroups | undefined {
             return undefined;
           }
         },
+        kill() {
+          try {
+            writeFileSync(join(dir, 'cgroup.kill'), '1');
+          } catch {
+            // A kernel before 5.14 has no cgroup.kill: the process tree is killed by its parents' links.
+          }
+        },
       };
     },
     close: () => remove(base),
   };
+}
+
+/** Every process below `pid`, from /proc's parent links (children before their own children). */
+export function descendants(pid: number): number[] {
+  const parentOf = new Map<number, number>();
+  try {
+    for (const name of readdirSync('/proc')) {
+      if (!/^\d+$/.test(name)) continue;
+      try {
+        const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+        parentOf.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+      } catch {
+        // Gone meanwhile.
+      }
+    }
+  } catch {
+    return [];
+  }
+  const out: number[] = [];
+  for (let i = -1; i < out.length; i++) {
+    const parent = i < 0 ? pid : out[i]!;
+    for (const [p, pp] of parentOf) if (pp === parent) out.push(p);
+  }
+  return out;
+}
+
+function readCmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+  } catch {
+    return '';
+  }
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // Gone already.
+  }
 }
 
 /** Busy cores of the whole machine, from /proc/stat between samples (smoothed); undefined where there is none. */

@@ -6,6 +6,7 @@
 // CASCADE_TEST_HUNG_MS without one it names the file in CASCADE_TEST_HUNG_LIST, says so on stderr and
 // kills the process. scripts/test.ts then runs such files once more and says it did.
 import { Worker } from 'node:worker_threads';
+import { writeSync } from 'node:fs';
 
 const hungMs = Number(process.env['CASCADE_TEST_HUNG_MS'] ?? 240_000);
 const list = process.env['CASCADE_TEST_HUNG_LIST'];
@@ -28,6 +29,16 @@ setInterval(() => {
 }, Math.min(5000, hungMs / 4));
 `;
 new Worker(watcher, { eval: true, workerData: { beat, hungMs, list, file: process.argv[1] ?? '?' } }).unref();
+
+// A file that runs past the pool's limit (scripts/test-pool.ts fileLimitMs) is sent SIGUSR2 before it
+// is killed: what still holds its loop (servers, sockets and their ends, timers) goes to stderr, so
+// a hang says where it is.
+process.on('SIGUSR2', () => {
+  const report = process.report.getReport() as unknown as { libuv?: { type: string; is_active?: boolean; is_referenced?: boolean; localEndpoint?: unknown; remoteEndpoint?: unknown }[] };
+  const handles = (report.libuv ?? []).filter((h) => h.is_active).map((h) =>
+    `${h.type}${h.is_referenced === false ? ' (unref)' : ''}${h.localEndpoint ? ` ${JSON.stringify(h.localEndpoint)}` : ''}${h.remoteEndpoint ? ` -> ${JSON.stringify(h.remoteEndpoint)}` : ''}`);
+  writeSync(2, `\n${process.argv[1] ?? '?'} (pid ${process.pid}) is held by: ${process.getActiveResourcesInfo().join(', ')}\n  ${handles.join('\n  ')}\n`);
+});
 
 // The run's wall time per file (scripts/test.ts prints the slowest at the end): from this process's
 // start to its exit, which is what the file costs the run, fixtures and all.

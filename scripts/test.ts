@@ -50,6 +50,9 @@ const work = mkdtempSync(join(tmpdir(), 'cascade-test-run-'));
 const CPU_BUDGET = Number(process.env['CASCADE_TEST_CPU_BUDGET'] ?? (availableParallelism() * 0.9).toFixed(2));
 const MAX_FILES = Number(process.env['CASCADE_TEST_CONCURRENCY'] ?? 6);
 const BROWSER_FILES = Number(process.env['CASCADE_TEST_BROWSER_CONCURRENCY'] ?? 2);
+// The longest file takes ~4 minutes here; one still running after 12 has hung where no test timeout
+// reaches (an after hook), and fails then, instead of holding the run until CI's 90-minute limit.
+const FILE_LIMIT_MS = Number(process.env['CASCADE_TEST_FILE_LIMIT_MS'] ?? 12 * 60_000);
 const nodeTest = (file: string, tap: string) => [
   // --test-force-exit: a file whose tests have all ended exits even if a native handle is left
   // open (node-datachannel keeps an unclosed peer connection's callbacks referenced): it once held
@@ -75,6 +78,8 @@ const timesList = join(work, 'times');
 // Each file's CPU from its cgroup (scripts/test-pool.ts): every process it started, the ones it did
 // not wait for too. Where there is none, the file's own figure from the watchdog stands.
 const groupCpu = new Map<string, number>();
+// Files that exited non-zero, a test of theirs failed or not (killed, or failed outside any test).
+const failedFiles: FileResult[] = [];
 const env = { ...process.env, CASCADE_TEST_TIMES: timesList };
 
 // A file killed by a signal fails as a whole, with no test named (its output dies with it); when the
@@ -131,13 +136,14 @@ async function runAll(list: string[]): Promise<number> {
         command: (file, tap) => (isBrowserFile(file) ? ['ip', 'netns', 'exec', ns!, ...nodeTest(file, tap)] : nodeTest(file, tap)),
         tapDir: join(work, dir),
         costs: readCosts([join(import.meta.dirname, 'test-durations.tsv'), LOCAL_DURATIONS]),
-        cpuBudget: CPU_BUDGET, minRunning: Math.min(2, max), maxRunning: max, maxBrowsers: BROWSER_FILES, measureLoad: true,
+        cpuBudget: CPU_BUDGET, minRunning: Math.min(2, max), maxRunning: max, maxBrowsers: BROWSER_FILES, measureLoad: true, fileLimitMs: FILE_LIMIT_MS,
         env: { ...env, CASCADE_TEST_HUNG_LIST: hungList },
       });
     };
     console.log(`${list.length} test files, up to ${MAX_FILES} at once within ${CPU_BUDGET} cores by their last figures`);
     const results = await pool(list, 'run', MAX_FILES);
     noteCpu(results);
+    failedFiles.push(...results.filter((r) => r.status !== 0));
     printCounts(results);
     const failed = results.filter((r) => r.status !== 0).map((r) => r.file);
     if (failed.length === 0) return 0;
@@ -147,6 +153,7 @@ async function runAll(list: string[]): Promise<number> {
     console.log(`\n${failed.join(', ')}: killed by the watchdog (its event loop stood still); running ${failed.length === 1 ? 'it' : 'them'} once more, alone`);
     const again = await pool(failed, 'again', 1);
     noteCpu(again);
+    failedFiles.push(...again.filter((r) => r.status !== 0));
     printCounts(again);
     return again.every((r) => r.status === 0) ? 0 : 1;
   } finally {
@@ -187,6 +194,10 @@ function printFailures(): void {
       }
       out.push(...detail.map((d) => `    ${d.slice(0, 300)}`));
     });
+  }
+  for (const r of failedFiles) {
+    const tap = existsSync(r.tap) ? readFileSync(r.tap, 'utf8') : '';
+    if (!/^\s*not ok /m.test(tap)) out.push(`✖ ${relative(process.cwd(), r.file)}: exit ${r.status}, and no test of it failed (killed, or it failed outside its tests: its output is above)`);
   }
   console.log(`\n=== failed (${out.filter((l) => l.startsWith('✖')).length}) ===`);
   console.log(out.slice(0, 200).join('\n'));

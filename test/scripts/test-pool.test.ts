@@ -144,3 +144,40 @@ test('test pool: a file\'s CPU counts the processes it started and did not wait 
     assert.equal(r!.cpuMs, undefined, 'no cgroup: no figure (the file\'s own /proc one stands)');
   }
 });
+
+test('test pool: a file that runs past its limit is asked what holds it, then killed with every process it started, and fails', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cascade-pool-'));
+  const marker = join(dir, 'grandchild');
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // A file whose loop turns forever (no test timeout would end it) and which started a detached
+  // child that sleeps on; asked with SIGUSR2, it says what holds it, as scripts/test-watchdog.ts does.
+  const file = `
+    const { spawn } = require('node:child_process');
+    const c = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore', detached: true });
+    require('node:fs').writeFileSync(${JSON.stringify(marker)}, String(c.pid));
+    process.on('SIGUSR2', () => console.error('held by an interval'));
+    setInterval(() => {}, 1000);`;
+  const printed: string[] = [];
+  const started = Date.now();
+  const [r] = await runPool(['hang.test.ts'], {
+    command: (f) => [process.execPath, '-e', file, f],
+    tapDir: dir, costs: new Map(), cpuBudget: 2, minRunning: 1, maxRunning: 1, maxBrowsers: 1, env: process.env,
+    fileLimitMs: 1500, print: (text) => void printed.push(String(text)),
+  });
+  assert.notEqual(r!.status, 0, 'a killed file fails');
+  assert.ok(Date.now() - started < 15_000, `ended soon after its limit (${Date.now() - started} ms)`);
+  const text = printed.join('');
+  assert.match(text, /hang\.test\.ts: still running after 2 s: killing it and every process it started/);
+  assert.match(text, /held by an interval/, 'asked what holds it before the kill');
+  const grandchild = Number(readFileSync(marker, 'utf8'));
+  let alive = true;
+  for (let i = 0; i < 50 && alive; i++) {
+    try {
+      process.kill(grandchild, 0);
+      await new Promise((res) => setTimeout(res, 100));
+    } catch {
+      alive = false;
+    }
+  }
+  assert.equal(alive, false, 'the child it started is gone too');
+});

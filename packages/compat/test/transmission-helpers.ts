@@ -74,9 +74,16 @@ export async function remoteOk(s: TestServer, args: string[]): Promise<string> {
 
 /** Polls `check` until it returns something truthy (no timed assertion: the test's own timeout bounds it). */
 export async function until<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, everyMs = 100): Promise<T> {
+  // A test timeout names no wait: every 30 s, stderr says which one still runs.
+  const started = Date.now();
+  let said = started;
   for (;;) {
     const v = await check();
     if (v) return v;
+    if (Date.now() - said >= 30_000) {
+      said = Date.now();
+      process.stderr.write(`still waiting for ${what} after ${Math.round((said - started) / 1000)} s\n`);
+    }
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
