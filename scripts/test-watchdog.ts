@@ -33,6 +33,8 @@ new Worker(watcher, { eval: true, workerData: { beat, hungMs, list, file: proces
 // A file that runs past the pool's limit (scripts/test-pool.ts fileLimitMs) is sent SIGUSR2 before it
 // is killed: what still holds its loop (servers, sockets and their ends, timers) goes to stderr, so
 // a hang says where it is.
+// (SIGUSR2 is also Node's report signal: no report file lands in the working tree.)
+process.report.reportOnSignal = false;
 process.on('SIGUSR2', () => {
   const report = process.report.getReport() as unknown as { libuv?: { type: string; is_active?: boolean; is_referenced?: boolean; localEndpoint?: unknown; remoteEndpoint?: unknown }[] };
   const handles = (report.libuv ?? []).filter((h) => h.is_active).map((h) =>
