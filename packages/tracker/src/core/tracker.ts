@@ -293,14 +293,28 @@ export async function startTracker(opts: TrackerOptions = {}): Promise<RunningTr
     user,
     close: () =>
       (closed ??= (async () => {
-        await ws?.close();
+        await within(CLOSE_WAIT_MS, ws?.close());
         httpServer.closeAllConnections();
-        await Promise.all([
+        // close() stops listening at once; its callback waits for every connection it counts to go,
+        // and once (a node stopping beside a loaded machine's soak) one never went with nothing left
+        // to wait on: the node's stop hung on it. Past a moment the tracker is closed all the same.
+        await within(CLOSE_WAIT_MS, Promise.all([
           new Promise<void>((r) => httpServer.close(() => r())),
           udp.close(),
-        ]);
+        ]));
         limiter.close();
         await store.close();
       })()),
   };
+}
+
+/** How long close() waits for its listeners' last connections before it is done without them. */
+const CLOSE_WAIT_MS = 2000;
+
+/** `p`, or nothing once `ms` have passed (its timer does not outlive it). */
+async function within(ms: number, p: Promise<unknown> | undefined): Promise<void> {
+  if (!p) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
 }

@@ -313,6 +313,8 @@ export function attachWebSocket(server: http.Server, opts: WsOptions): Promise<W
         // A local end has no socket whose 'close' would follow.
         if (c.local) closed(c);
       }
+      // One upgraded but not yet ours would hold wss.close(), which waits for every client it tracks.
+      for (const w of wss.clients) w.terminate();
       await new Promise<void>((r) => wss.close(() => r()));
     },
   }));
