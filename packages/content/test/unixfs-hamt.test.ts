@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { importer } from 'ipfs-unixfs-importer';
+import { exporter } from 'ipfs-unixfs-exporter';
 import { fixedSize } from 'ipfs-unixfs-importer/chunker';
 import { balanced } from 'ipfs-unixfs-importer/layout';
 import * as dagPb from '@ipld/dag-pb';
@@ -90,7 +91,7 @@ test('a folder past the threshold is the importer’s HAMT shard, block for bloc
   assert.equal(dir.resolve([], subShard)!.target.kind, 'dir');
 });
 
-test('the threshold to the byte: 262,144 bytes of file names and CIDs stay flat, 262,145 shard; a subfolder counts nothing', async () => {
+test('the threshold to the byte: 262,144 bytes of file names and CIDs stay flat, 262,145 shard; a subfolder counts nothing', async (t) => {
   // 1,024 files of 220-byte names: (220 + 36) × 1,024 = 262,144. The subfolder's link would make the
   // encoded node larger still, but the importer decides before any subfolder has a CID.
   const files: [string, Uint8Array][] = [];
@@ -100,10 +101,61 @@ test('the threshold to the byte: 262,144 bytes of file names and CIDs stay flat,
   const flat = ours(files);
   assert.equal(flat.sharded(), false);
   assert.ok(flat.node(flat.root)!.block.length > SHARD_THRESHOLD, 'the encoded node is past 256 KiB, the estimate is not');
-  assert.equal(flat.root.toString(), (await imported(files)).paths.get('album'));
+  const flatTheirs = (await imported(files)).paths.get('album');
+  assert.equal(flat.root.toString(), flatTheirs);
+  t.diagnostic(`album/ at 262,144: flat  cascade ${flat.root}  importer ${flatTheirs}`);
   // One byte more.
   files[0] = [`${files[0]![0]}z`, files[0]![1]];
   const sharded = ours(files);
   assert.equal(sharded.sharded(), true);
-  assert.equal(sharded.root.toString(), (await imported(files)).paths.get('album'));
+  const shardedTheirs = (await imported(files)).paths.get('album');
+  assert.equal(sharded.root.toString(), shardedTheirs);
+  t.diagnostic(`album/ at 262,145: sharded  cascade ${sharded.root}  importer ${shardedTheirs}`);
+});
+
+test('3,000 files of 60-byte names: the importer’s shard two levels deep, every name resolved as the importer placed it, a path’s nodes enough for its exporter; the same folder inside a flat one', async (t) => {
+  // (60 + 36) × 3,000 = 288,000 bytes of estimate. 3,000 names in 256 slots: ~70 pairs share their
+  // first two hash bytes, so there are sub-shards of sub-shards.
+  const names = Array.from({ length: 3_000 }, (_, i) => `${String(i).padStart(4, '0')}-${'ü'.repeat(10)}-${'n'.repeat(30)}.txt`);
+  assert.equal(Buffer.byteLength(names[0]!), 60);
+  const files: [string, Uint8Array][] = names.map((n, i) => [n, Uint8Array.of(i & 0xff, i >> 8)]);
+  const [theirs, dir] = [await imported(files), ours(files)];
+  assert.equal(dir.sharded(), true);
+  assert.equal(dir.root.toString(), theirs.paths.get('album'));
+  const mine = dirBlocks(dir);
+  for (const [cid, block] of mine) assert.deepEqual(Buffer.from(block), Buffer.from(theirs.blocks.get(cid) ?? []), cid);
+  const theirShards = [...theirs.blocks].filter(([c, b]) => CID.parse(c).code === 0x70 && typeOf(b) === 'hamt-sharded-directory');
+  assert.deepEqual([...mine.keys()].sort(), theirShards.map(([c]) => c).sort());
+  // Every name where the importer put it; the deepest under a sub-shard of a sub-shard.
+  let deepest = names[0]!;
+  for (const [i, n] of names.entries()) {
+    const r = dir.resolve([n])!;
+    assert.equal(r.target.cid.toString(), theirs.paths.get(`album/${n}`), n);
+    assert.equal(r.target.kind === 'file' && r.target.index, i);
+    if (r.via.length > dir.resolve([deepest])!.via.length) deepest = n;
+  }
+  const way = dir.resolve([deepest])!;
+  assert.ok(way.via.length >= 3, `${deepest}: ${way.via.length} shard nodes on the way`);
+  t.diagnostic(`album/ (3,000 files, ${mine.size} shard nodes, ${way.via.length} levels down to ${deepest.slice(0, 4)}…)  cascade ${dir.root}  importer ${theirs.paths.get('album')}`);
+  // What a CAR of `<root>/<deepest>` carries (the nodes on the way, then the file's one block) is all
+  // ipfs-unixfs-exporter needs to resolve and read that path.
+  const carried = new Map(way.via.map((v) => [v.cid.toString(), v.block]));
+  carried.set(way.target.cid.toString(), files[names.indexOf(deepest)]![1]);
+  const store = { get: async function* (cid: CID) { const b = carried.get(cid.toString()); if (!b) throw new Error(`not carried: ${cid}`); yield b; } };
+  const entry = await exporter(`${dir.root}/${deepest}`, store as never);
+  const got: Uint8Array[] = [];
+  for await (const c of entry.content()) got.push(c as Uint8Array);
+  assert.deepEqual(Buffer.concat(got), Buffer.from(files[names.indexOf(deepest)]![1]));
+  // The subShards a dag-scope=entity CAR adds to the top node: every other shard node, none of the entries.
+  assert.deepEqual(dir.subShards(dir.root).map((n) => n.cid.toString()).sort(), [...mine.keys()].filter((c) => c !== dir.root.toString()).sort());
+
+  // The same files in a subfolder of a flat folder: the subfolder is that shard, its parent a directory.
+  const nested: [string, Uint8Array][] = [...files.map(([n, b]): [string, Uint8Array] => [`big/${n}`, b]), ['readme.txt', Uint8Array.of(1)]];
+  const [theirNested, outer] = [await imported(nested), ours(nested)];
+  assert.equal(outer.sharded(), false);
+  assert.equal(outer.root.toString(), theirNested.paths.get('album'));
+  const big = outer.resolve(['big'])!.target.cid;
+  assert.equal(big.toString(), dir.root.toString());
+  assert.equal(outer.sharded(big), true);
+  assert.equal(outer.subShards(outer.root).length, 0, 'a flat folder has no sub-shards');
 });

@@ -111,6 +111,15 @@ export class UnixfsDir {
     return { target, via };
   }
 
+  /** The nodes under `cid` in its folder's HAMT shard (sub-shards, depth-first in slot order; none
+   *  for a flat folder): with `cid`'s own node, every block needed to list the folder — what the
+   *  trustless gateway's dag-scope=entity carries for a directory — and none of its entries'. */
+  subShards(cid: CID): { cid: CID; block: Uint8Array }[] {
+    const at = this.#byCid.get(cid.toString());
+    if (!at?.shard) return [];
+    return [...shardNodes(at.shard)].slice(1).map((n) => ({ cid: n.cid, block: n.block }));
+  }
+
   /** A folder's entries in link order (by name; a shard's node: by slot, a sub-shard being a 'dir'
    *  whose node() and entries() are its own), for walking the whole DAG. */
   entries(cid: CID): ({ kind: 'dir'; cid: CID } | { kind: 'file'; cid: CID; index: number })[] {
