@@ -15,6 +15,13 @@ import { join } from 'node:path';
 import { startServe, until } from './node-process.ts';
 import { detail, holdersWhen, liveDone, sha256, share, testCluster, type Holder, type Member } from './cluster-process.ts';
 
+/** qBittorrent's Web API on `m`: a GET without `form`, else a POST of it. */
+function qb(m: Member, path: string, form?: Record<string, string>, sid?: string): Promise<Response> {
+  const cookie: Record<string, string> = sid ? { cookie: `SID=${sid}` } : {};
+  if (!form) return fetch(`${m.node.url}/api/v2/${path}`, { headers: cookie });
+  return fetch(`${m.node.url}/api/v2/${path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...cookie }, body: new URLSearchParams(form).toString() });
+}
+
 test('holders: placed on replicas members, peers of each other, acting on every holder, repaired after a kill, fenced and back', { timeout: 600_000 }, async (t) => {
   const { start } = await testCluster(t, 'holders');
   const members = [await start('a', '127.0.0.21'), await start('b', '127.0.0.22'), await start('c', '127.0.0.23')];
@@ -37,6 +44,25 @@ test('holders: placed on replicas members, peers of each other, acting on every 
   assert.ok(copy.savePath.startsWith(second.stateDir), `its copy is in its own data dir: ${copy.savePath}`);
   assert.equal(sha256(join(copy.savePath, 'one.bin')), createHash('sha256').update(data).digest('hex'), 'the same bytes');
   t.diagnostic(`copy of ${data.length} bytes to a second holder: ${copySeconds.toFixed(1)} s from the share`);
+
+  // (a2) The member that holds no copy answers for the torrent as its holders know it (issue 63: a
+  // balancer sent one poll in three there, and it said 0 % with no files): Cascade's detail and
+  // qBittorrent's torrents/info and torrents/files.
+  const seenElsewhere = await until('the detail through the member holding no copy: complete, its file listed', async () => {
+    const d = (await detail(other, ih))!;
+    return d.progress === 1 && d.files?.length === 1 ? d : undefined;
+  }, 20_000).catch(async (err: Error) => {
+    const d = (await detail(other, ih))!;
+    throw new Error(`${err.message}: progress ${d.progress}, files ${JSON.stringify(d.files)}`);
+  });
+  assert.equal(seenElsewhere.live, false, 'not loaded there');
+  assert.deepEqual(seenElsewhere.files.map((f: Record<string, unknown>) => [f.path, f.length, f.progress]), [['one.bin', data.length, 1]]);
+  const sid = /SID=([^;]+)/.exec((await qb(other, 'auth/login', { username: 'admin', password: other.node.token })).headers.get('set-cookie') ?? '')?.[1];
+  assert.ok(sid, 'a qBittorrent session');
+  const [info] = (await (await qb(other, `torrents/info?hashes=${ih}`, undefined, sid)).json()) as { progress: number; state: string; size: number }[];
+  assert.deepEqual([info!.progress, info!.state, info!.size], [1, 'stalledUP', data.length], JSON.stringify(info));
+  const files = (await (await qb(other, `torrents/files?hash=${ih}`, undefined, sid)).json()) as { name: string; size: number; progress: number }[];
+  assert.deepEqual(files.map((f) => [f.name, f.size, f.progress]), [['one.bin', data.length, 1]]);
 
   // (b) A pause through the member that holds no copy pauses both holders' engines; a resume runs
   // them again; a removal with data through it deletes each holder's copy.

@@ -16,6 +16,7 @@ import { clusterView } from './cluster-view.ts';
 import { HolderStore, liveHolderUrls } from './holder-store.ts';
 import { Holdings } from './holdings.ts';
 import { HolderMoveStore } from './holder-moves.ts';
+import { CopiesElsewhere } from './copies-elsewhere.ts';
 import { Placement } from './placement.ts';
 import { ClusterMembership, MEMBER_RENEW_MS } from './membership.ts';
 
@@ -101,6 +102,9 @@ export class ClusterMember implements JoinedCluster {
     m.useStats(statsOf(node));
     const holders = new HolderStore(node.db.store);
     const holdings = new Holdings(node, m, holders);
+    // Torrents another member holds: listed here with that copy's progress and files.
+    const elsewhere = new CopiesElsewhere(node, () => m.id);
+    node.db.elsewhere = elsewhere;
     const placement = new Placement({
       membership: m,
       holders,
@@ -132,15 +136,19 @@ export class ClusterMember implements JoinedCluster {
       if (keys.length > 0) {
         placement.soon(keys);
         holdings.told(keys);
+        elsewhere.told(keys);
       }
     };
     this.changes?.views.onTable('torrents', (key) => {
       placement.soon([key]);
       holdings.told([key]);
+      elsewhere.told([key]);
+      void elsewhere.refresh();
     });
     m.on('renewed', () => {
       placement.soon();
       void holdings.tick();
+      void elsewhere.refresh();
     });
     m.on('fenced', (reason) => {
       node.out.event('cluster', { state: 'fenced', epoch: m.epoch, reason });

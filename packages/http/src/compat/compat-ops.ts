@@ -79,7 +79,8 @@ export function compatOps(ctx: ApiContext, token: Pick<ApiToken, 'matches' | 'va
 
     info(infoHash): TorrentInfo {
       const d = torrentDetailOf(ctx, infoHash);
-      const meta = node.session.get(d.infoHash)?.metainfo;
+      // Held only by other members of a cluster: the metainfo as they have it.
+      const meta = node.session.get(d.infoHash)?.metainfo ?? node.db.elsewhere?.metainfo(d.infoHash);
       return {
         ...d,
         comment: meta?.comment ?? null,
@@ -92,7 +93,7 @@ export function compatOps(ctx: ApiContext, token: Pick<ApiToken, 'matches' | 'va
 
     files(infoHash) {
       const f = findTorrent(ctx, infoHash);
-      return f.torrent ? torrentFiles(node, f.torrent, f.record?.selectedFiles ?? null) : null;
+      return f.torrent ? torrentFiles(node, f.torrent, f.record?.selectedFiles ?? null) : (node.db.elsewhere?.files(f.infoHash) ?? null);
     },
 
     wantsAllFiles(infoHash) {

@@ -21,7 +21,7 @@ import { SINGLE_NODE, checkMemberId } from './member-rows.ts';
 export { MEMBER_TABLES, renameMember, torrentHolders, type TorrentHolder } from './member-rows.ts';
 
 export { SCHEMA_VERSION, StateError } from './schema.ts';
-import type { ResumeStore } from '../core/engine.ts';
+import type { Metainfo, ResumeStore } from '../core/engine.ts';
 import { type Identity, type IdentityDelta, type IdentityRecord, type PeerDelta, type PeerRecord, type TorrentRecord } from './records.ts';
 
 export type { Identity, IdentityDelta, IdentityRecord, NewTorrent, PeerDelta, PeerRecord, TorrentRecord, TorrentStatus } from './records.ts';
@@ -64,6 +64,7 @@ export class StateDB {
   /** This member's id in the per-member tables ('' = a single node): the stores that keep a
    *  member's own rows take it with the store. */
   readonly memberId: string;
+  /** A member's reading of others' copies of torrents not loaded here (@cascade/cluster's copies-elsewhere.ts). */ elsewhere: { verifiedPieces(ih: string): number | undefined; files(ih: string): import('@cascade/shapes').FileView[] | null; metainfo(ih: string): Metainfo | undefined } | undefined;
   /** Whether close() closes the store (open() opened it). */
   readonly #ownsStore: boolean;
   #views: Views | undefined;
@@ -179,7 +180,7 @@ export class StateDB {
 
   /** Pieces the resume record claims as verified (the listing of a torrent not checked yet). */
   verifiedPieces(infoHash: string): number | undefined {
-    return this.resume.verifiedPieces(infoHash);
+    return this.resume.verifiedPieces(infoHash) ?? this.elsewhere?.verifiedPieces(infoHash);
   }
 
   /** The resume record's bitfield, for the file progress of a torrent not checked yet. */
