@@ -142,7 +142,9 @@ export class IpfsBlocks {
       }
       const { ih, dir, cid, block } = walked.dir!;
       yield* frame(cid, block);
-      // entity: a folder's own node (its entries are other entities); all: everything under it.
+      // entity: what lists the folder (its node, and a sharded one's sub-shards: spec), not its
+      // entries (other entities); all: everything under it.
+      if (scope === 'entity') for (const n of dir.subShards(cid)) yield* frame(n.cid, n.block);
       if (scope === 'all') yield* self.#folderBlocks(ih, dir, cid);
     })();
   }

@@ -1,10 +1,12 @@
-// Issue 61: a torrent whose folder IPFS shards. A `cascade serve` node holds a torrent of 1,100
-// one-byte files with ~210-byte names (past @helia/unixfs's 256 KiB shard threshold) and a subfolder;
+// Issue 61: a torrent whose folder IPFS shards. A `cascade serve` node holds a torrent of 3,000
+// one-byte files with 60-byte names (past @helia/unixfs's 256 KiB shard threshold: sub-shards of
+// sub-shards) and a subfolder;
 // the folder's UnixFS CID the node shows is the HAMT root @helia/unixfs's addAll computes for the
 // same files; Helia's HTTP node, whose only trustless gateway is the node, resolves paths inside the
 // shard (a file under a sub-shard, the subfolder's file), checking every block; the folder's CAR holds
-// every block Helia's import wrote, and the CAR of a path the shard's nodes on the way. About 270 KB of
-// names, 1.1 KB of data; nothing leaves 127.0.0.1.
+// every block Helia's import wrote, the CAR of a path the shard's nodes on the way, dag-scope=entity
+// every shard node and nothing else, and each shard node is a raw block. About 180 KB of names, 3 KB
+// of data; nothing leaves 127.0.0.1.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -19,7 +21,8 @@ import { tempDir } from '../../cli/test/helpers.ts';
 import { startServe, until } from '../../cli/test/node-process.ts';
 import { createTorrent } from '@cascade/engine';
 
-const FILES = 1_100;
+const FILES = 3_000;
+const nameOf = (i: number) => `${String(i).padStart(4, '0')}-${'ü'.repeat(10)}-${'n'.repeat(30)}.txt`;
 
 /** A CARv1's blocks (after its header): each frame is a varint length, then a CID and its bytes. */
 function carBlocks(car: Buffer): { cid: CID; bytes: Uint8Array }[] {
@@ -51,7 +54,7 @@ function heliaOf(gateway: string) {
   });
 }
 
-test('a sharded folder: the HAMT root @helia/unixfs computes, paths resolved through it by Helia from the node, CARs of a path', { timeout: 120_000 }, async (t) => {
+test('a sharded folder: the HAMT root @helia/unixfs computes, paths resolved through it by Helia from the node, CARs of a path, its entity (the shard’s nodes) and its nodes as raw blocks', { timeout: 120_000 }, async (t) => {
   const t0 = Date.now();
   const lap = (what: string) => t.diagnostic(`${what}: ${Date.now() - t0} ms`);
   const node = await startServe(t);
@@ -60,7 +63,7 @@ test('a sharded folder: the HAMT root @helia/unixfs computes, paths resolved thr
   const top = join(dir, 'data', 'many');
   mkdirSync(join(top, 'sub'), { recursive: true });
   const files = new Map<string, Uint8Array>();
-  for (let i = 0; i < FILES; i++) files.set(`${String(i).padStart(4, '0')}-${'n'.repeat(205)}.txt`, Uint8Array.of(i & 0xff));
+  for (let i = 0; i < FILES; i++) files.set(nameOf(i), Uint8Array.of(i & 0xff));
   files.set('sub/inner.txt', Buffer.from('inside the shard'));
   for (const [name, b] of files) writeFileSync(join(top, name), b);
   // Made and added in this process (the engine's createTorrent, the API's upload): two `cascade`
@@ -98,7 +101,7 @@ test('a sharded folder: the HAMT root @helia/unixfs computes, paths resolved thr
   t.after(() => fresh.stop());
   const client = unixfs(fresh);
   const signal = AbortSignal.timeout(60_000);
-  for (const name of ['0777-' + 'n'.repeat(205) + '.txt', 'sub/inner.txt']) {
+  for (const name of [nameOf(777), 'sub/inner.txt']) {
     const got: Uint8Array[] = [];
     for await (const c of client.cat(root, { path: name, signal })) got.push(c);
     assert.deepEqual(Buffer.concat(got), Buffer.from(files.get(name)!), name);
@@ -117,7 +120,7 @@ test('a sharded folder: the HAMT root @helia/unixfs computes, paths resolved thr
   lap('whole CAR');
   // The CAR of a path inside the shard: the shard's top node, the sub-shards on the way, then the
   // file (one raw leaf); every block hashing to its CID.
-  const name = `0042-${'n'.repeat(205)}.txt`;
+  const name = nameOf(42);
   const res = await fetch(`${node.url}/ipfs/${shown}/${encodeURIComponent(name)}?format=car`);
   assert.equal(res.status, 200);
   const blocks = carBlocks(Buffer.from(await res.arrayBuffer()));
@@ -126,4 +129,34 @@ test('a sharded folder: the HAMT root @helia/unixfs computes, paths resolved thr
   assert.ok(blocks.length >= 3, `${blocks.length} blocks: the top node, a sub-shard, the file`);
   assert.deepEqual(Buffer.from(blocks.at(-1)!.bytes), Buffer.from(files.get(name)!));
   assert.equal((await fetch(`${node.url}/ipfs/${shown}/no-such-name.txt?format=raw`)).status, 404);
+  lap('CAR of a path');
+
+  // The folder's entity (what lists it): its top node, then every sub-shard — exactly the shard nodes
+  // Helia's import wrote — and none of its entries (no file, not the subfolder's node).
+  // The whole CAR's blocks are the import's, all of them (checked above); its dag-pb ones are the
+  // shard's nodes and the subfolder's (every file is one raw block).
+  const subfolder = (await fs.stat(root, { path: 'sub', offline: true })).cid.toString();
+  const shardNodes = whole.filter((b) => b.cid.code === 0x70 && b.cid.toString() !== subfolder).map((b) => b.cid.toString());
+  const entity = carBlocks(Buffer.from(await (await fetch(`${node.url}/ipfs/${shown}?format=car&dag-scope=entity`)).arrayBuffer()));
+  assert.equal(entity[0]!.cid.toString(), shown);
+  assert.deepEqual(entity.map((b) => b.cid.toString()).sort(), shardNodes.sort());
+  assert.ok(shardNodes.length > 256, `${shardNodes.length} shard nodes: the top one, sub-shards and theirs`);
+  t.diagnostic(`dag-scope=entity: ${entity.length} blocks, the shard's nodes`);
+  const block = carBlocks(Buffer.from(await (await fetch(`${node.url}/ipfs/${shown}?format=car&dag-scope=block`)).arrayBuffer()));
+  assert.deepEqual(block.map((b) => b.cid.toString()), [shown]);
+  // Each shard node as a raw block (the top one, and sub-shards now that their root was asked):
+  // Helia's bytes.
+  for (const cid of [shown, blocks[1]!.cid.toString(), entity.at(-1)!.cid.toString()]) {
+    const raw = await fetch(`${node.url}/ipfs/${cid}?format=raw`);
+    assert.equal(raw.status, 200, cid);
+    assert.deepEqual(Buffer.from(await raw.arrayBuffer()), Buffer.from(await toBytes(await helia.blockstore.get(CID.parse(cid)))), cid);
+  }
 });
+
+/** A block as Helia's blockstore gives it: bytes, or (newer stores) an iterable of chunks. */
+async function toBytes(b: Uint8Array | AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<Uint8Array> {
+  if (b instanceof Uint8Array) return b;
+  const parts: Uint8Array[] = [];
+  for await (const p of b) parts.push(p);
+  return Buffer.concat(parts);
+}

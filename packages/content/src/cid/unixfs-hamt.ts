@@ -1,14 +1,15 @@
 // A folder too large for one dag-pb node, as IPFS has it: a HAMT-sharded UnixFS directory, built
 // as @helia/unixfs (ipfs-unixfs-importer 16's dir-sharded.js, over hamt-sharding 3) builds it with
 // its defaults, so the root CID is the one `addAll` gives the same folder (docs/storage/ipfs.md):
-// - each entry's slot at level d is byte d of murmur3-x64-128 of its name's UTF-8 bytes (8 bits a
-//   level: fanout 256); past the hash's first 8 bytes, the name with the byte k appended is hashed
-//   for bytes 8k…8k+7 (hamt-sharding's InfiniteHash; 64 equal bits of two names never happen in practice);
+// - each entry's slot at level d is byte d of the first 8 of murmur3-x64-128 of its name's UTF-8
+//   bytes (8 bits a level: fanout 256); past them, the name with the byte k appended is hashed for
+//   bytes 8k…8k+7 (hamt-sharding's InfiniteHash; 64 equal bits of two names never happen in practice);
 // - a slot holding one entry is a link named by the slot in two upper-case hex digits then the
 //   entry's name; a slot holding more is a sub-shard one level down, linked under the two digits alone;
 // - each node is dag-pb, UnixFS `hamt-sharded-directory` with `fanout` 256, `hashType` 0x22
-//   (murmur3-128) and `data` the bitfield of its used slots (big-endian, no leading zero byte), no
-//   mtime/mode; links in slot order; Tsize as a flat folder counts it (node bytes plus children's).
+//   (multicodec murmur3-x64-64: those 8 bytes) and `data` the bitfield of its used slots (big-endian,
+//   no leading zero byte), no mtime/mode; links in slot order; Tsize as a flat folder counts it (node
+//   bytes plus children's).
 // The result depends only on the set of names, not on the order they were added.
 import * as dagPb from '@ipld/dag-pb';
 import { UnixFS } from 'ipfs-unixfs';
@@ -21,7 +22,7 @@ import { DAG_PB } from './unixfs.ts';
 
 /** ipfs-unixfs-importer's DEFAULT_SHARD_FANOUT_BITS and DEFAULT_SHARD_HASH_CODE. */
 export const SHARD_FANOUT = 256;
-const HASH_MURMUR3_128 = 0x22n;
+const HASH_MURMUR3_X64_64 = 0x22n;
 
 export interface ShardEntry<T> {
   name: string;
@@ -108,7 +109,7 @@ function build<T>(items: { e: ShardEntry<T>; h: NameHash }[], level: number): Sh
   let used = bits.length;
   while (used > 1 && bits[used - 1] === 0) used--;
   const data = bits.slice(0, used).reverse();
-  const unixfs = new UnixFS({ type: 'hamt-sharded-directory', data, fanout: BigInt(SHARD_FANOUT), hashType: HASH_MURMUR3_128 });
+  const unixfs = new UnixFS({ type: 'hamt-sharded-directory', data, fanout: BigInt(SHARD_FANOUT), hashType: HASH_MURMUR3_X64_64 });
   const block = dagPb.encode(dagPb.prepare({ Data: unixfs.marshal(), Links: links }));
   const cid = CID.createV1(DAG_PB, Digest.create(sha2.code, sha256(block)));
   return { cid, block, tsize: block.length + childrenSize, level, slots };
