@@ -16,7 +16,7 @@ const HOME = new Set([
   'packages/node/src/state/sqlite-store.ts',
   'packages/node/src/state/schema.ts',
   // The one-time copy of the receipts' old SQLite file into the state (schema 16).
-  'packages/node/src/state/old-receipts.ts',
+  'packages/rewards/src/old-receipts.ts',
   // The chat relay's store on its own SQLite file (the relay sees only chat/src/relay/chat-store.ts).
   'packages/chat/src/relay/sqlite-chat-store.ts',
 ]);

@@ -8,7 +8,8 @@
 // (packages/node/README.md, "State"): read once (ready), changed only after the Store took a write.
 // A state directory from before schema 16 has them in chain/receipts.db: copied once, at open.
 // They are a member's own (schema 19: signed by or for its account), keyed by its member id.
-import { copyOldReceipts, type Store } from '@cascade/node/rewards-host';
+import type { Store } from '@cascade/node/rewards-host';
+import { copyOldReceipts } from './old-receipts.ts';
 
 export interface HeldReceipt {
   infoHash: string;

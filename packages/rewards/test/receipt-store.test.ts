@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { COPIED_SUFFIX, OLD_RECEIPTS } from '@cascade/node/rewards-host';
+import { COPIED_SUFFIX, OLD_RECEIPTS } from '../src/old-receipts.ts';
 import { ReceiptStore } from '../src/receipt-store.ts';
 import { postgres, sqlite, type Open } from '../../node/test/store-engines.ts';
 

@@ -245,7 +245,7 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE torrents ADD COLUMN piece_order TEXT;
   `,
   // 16: seeding receipts (@cascade/rewards' receipt-store.ts) move into the state from their own file
-  // (<state>/chain/receipts.db, copied once at start by old-receipts.ts), so PostgreSQL can hold
+  // (<state>/chain/receipts.db, copied once at start by @cascade/rewards' old-receipts.ts), so PostgreSQL can hold
   // them too. Amounts are decimal text: they are uint256 on the chain.
   `
   CREATE TABLE receipts_sent (                -- as a downloader: the cumulative bytes signed for each seeder

@@ -1,13 +1,13 @@
 // The seeding receipts' old home, <state>/chain/receipts.db (its own SQLite file before schema 16):
 // read once at start into the state's receipts tables, then renamed so it is never read again.
-// SQLite by nature, so it lives here beside the state's own SQLite code.
+// SQLite by nature; it moved from the node's state code to the receipts it fills (the node's
+// lines were at their limit).
 
 import { existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import type { Store } from './store.ts';
-import { errorMessage } from '../core/errors.ts';
-import { StateError } from './schema.ts';
+import { StateError, type Store } from '@cascade/node/rewards-host';
+import { errorMessage } from '@cascade/node/basics';
 
 export const OLD_RECEIPTS = join('chain', 'receipts.db');
 /** What the old file is renamed to once copied (kept: a backup, never read). */
