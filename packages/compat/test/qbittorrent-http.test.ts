@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { SessionStore, SESSION_TIMEOUT_S, BAN_DURATION_S, isCrossSite } from '../src/qbittorrent/session.ts';
+import { SessionStore, SESSION_TIMEOUT_S, BAN_DURATION_S, LOCAL_IDLE_MS, MemorySessions, isCrossSite } from '../src/qbittorrent/session.ts';
 import { folderTorrent, magnetOf, startQbNode, waitFor } from './qbittorrent-helpers.ts';
 
 test('auth: SID cookie, 403 without it, logout, ban after 5 failures, CSRF', async (t) => {
@@ -91,6 +91,34 @@ test('sessions expire after an hour idle; bans end after an hour; CSRF rule', as
   assert.equal(isCrossSite({ host: 'a:1', origin: 'http://a:2' }), true);
   assert.equal(isCrossSite({ host: 'a:1', referer: 'http://b:1/x' }), true);
   assert.equal(isCrossSite({ host: 'a:1', origin: 'null' }), true);
+});
+
+test('sessions left behind by clients that log in again let go of what they hold (issue 63)', async () => {
+  let now = 1_000_000;
+  // A backend other processes share (as the node's state is): sessions are cached here.
+  const mem = new MemorySessions(() => now);
+  const store = new SessionStore(() => now, { start: (c) => mem.start(c), use: (id) => mem.use(id), end: (id) => mem.end(id) });
+  const poller = await store.start(store.credential());
+  const base = store.size;
+  // 200 logins 10 s apart, each polled once (its sync state made) and never used again.
+  for (let i = 0; i < 200; i++) {
+    const s = await store.start(store.credential());
+    s.sync = { lastRid: 1, snapshots: new Map() };
+    now += 10_000;
+    await store.get(poller.id);
+  }
+  assert.ok(store.size <= base + Math.ceil(LOCAL_IDLE_MS / 10_000) + 1, `${store.size} sessions held here`);
+  now += LOCAL_IDLE_MS + 1;
+  assert.ok(await store.get(poller.id), 'the poller kept its session');
+  assert.equal(store.size, base, 'the abandoned ones are let go');
+  // One let go here is still a session of the backend's: its next use finds it, with no sync state.
+  const left = await store.start(store.credential());
+  left.sync = { lastRid: 7, snapshots: new Map() };
+  now += LOCAL_IDLE_MS + 1;
+  await store.get(poller.id);
+  const again = await store.get(left.id);
+  assert.equal(again?.id, left.id);
+  assert.equal(again?.sync, undefined);
 });
 
 test('a session ends once the credential it was opened with is not the current one (issue 65)', async () => {

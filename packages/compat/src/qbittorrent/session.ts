@@ -66,6 +66,12 @@ const RECHECK_MS = 2000;
 /** How long a session confirmed live is trusted while the shared backend does not answer (as
  *  the node's own sign-in sessions are: http/src/auth/gate.ts). */
 const TRUST_WHILE_AWAY_MS = 10 * 60_000;
+/** What a session holds here (two sync/maindata answers: every torrent's map; its peer lists) is
+ *  let go once it has not been used for this long. A client that logs in again leaves its old
+ *  session behind unused (Sonarr, a restarted GUI: the soak's pollers every ~10 s); each kept its
+ *  answers until MAX_SESSIONS newer ones pushed it out (issue 63's heap growth). A later use finds
+ *  it in the backend as before, and sync/maindata answers it a full update (a rid it does not know). */
+export const LOCAL_IDLE_MS = 5 * 60_000;
 
 export class SessionStore {
   readonly #backend: SessionBackend;
@@ -150,6 +156,11 @@ export class SessionStore {
   }
 
   #keep(id: string, credential: string, now: number): QbSession {
+    // Least recently used first (a recheck within RECHECK_MS moves none: at most that out of order).
+    for (const [old, e] of this.#local) {
+      if (now - e.session.lastSeen <= LOCAL_IDLE_MS) break;
+      this.#local.delete(old);
+    }
     let entry = this.#local.get(id);
     if (entry) this.#local.delete(id);
     else {
