@@ -82,6 +82,9 @@ export async function renameFiles(t: RenamableTorrent, ctx: TorrentContext, rena
   if (!meta) throw new Error('its files are not known yet (no metadata)');
   const mover = ctx.storageMover;
   if (!mover) throw new Error('this session cannot rename files (no file system)');
+  if (t.state === 'checking') throw new Error('cannot rename files while the data is being checked');
+  // The resume data's quick look (a stat per file) is waited for; a hashing check is refused above.
+  await t.settled();
   if (t.moving) throw new Error('a move of this torrent is under way');
   if (t.state === 'checking') throw new Error('cannot rename files while the data is being checked');
   const next = renamedMetainfo(meta, renames);

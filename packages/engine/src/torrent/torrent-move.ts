@@ -12,6 +12,8 @@ export interface MovableTorrent {
   readonly savePath: string;
   readonly state: string;
   moving: boolean;
+  /** Resolves once the torrent's look at what is on disk (at load, after metadata) is over. */
+  settled(): Promise<void>;
   /** Stops transfers and closes the files; says whether it was running (to restart it after). */
   suspendForMove(): Promise<boolean>;
   /** Points storage at `savePath` (owning its files through `release`) and restarts if `running`. */
@@ -22,6 +24,9 @@ export async function moveTorrent(t: MovableTorrent, ctx: TorrentContext, newSav
   if (typeof newSavePath !== 'string' || newSavePath.trim() === '') throw new Error('move needs the path of a folder');
   const mover = ctx.storageMover;
   if (!mover) throw new Error('this session cannot move data (no file system)');
+  if (t.state === 'checking') throw new Error('cannot move a torrent while its data is being checked');
+  // The resume data's quick look (a stat per file) is waited for; a hashing check is refused above.
+  await t.settled();
   if (t.moving) throw new Error('a move of this torrent is already under way');
   if (t.state === 'checking') throw new Error('cannot move a torrent while its data is being checked');
   const to = mover.resolve(newSavePath);

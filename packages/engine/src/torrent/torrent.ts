@@ -191,7 +191,25 @@ export class Torrent extends TorrentHashes implements TorrentHandle {
   /** Metadata known: find what is on disk, then start trading pieces. With resume data whose files
    *  are as it recorded them this is a stat per file and no read: the torrent never shows 'checking'
    *  (10,000 torrents restart without hashing); only pieces that must be hashed make it 'checking'. */
-  private async prepare(trust = true): Promise<void> {
+  private prepare(trust = true): Promise<void> {
+    const p = this.checkDisk(trust).finally(() => {
+      if (this.preparing === p) this.preparing = undefined;
+    });
+    this.preparing = p;
+    return p;
+  }
+
+  /** The look at what is on disk in flight (prepare): a move or a rename waits for it, or it would
+   *  read files the move had taken away, count their pieces missing and fetch them again (a node
+   *  started, then told to move a torrent at once: the 200-kill crash run's kill 47). */
+  private preparing: Promise<void> | undefined;
+
+  /** Resolves once no look at the data is in flight. */
+  async settled(): Promise<void> {
+    while (this.preparing) await this.preparing.catch(() => {});
+  }
+
+  private async checkDisk(trust: boolean): Promise<void> {
     const meta = this.metainfo!;
     // A v2 torrent from a magnet checks nothing without its piece layers: peers give them first.
     if (this.missingLayers().length > 0) {

@@ -13,7 +13,7 @@ import { nodeIdentity, useNativeSignatures } from './node-identity.ts';
 import { CascadeNode, dhtPortOf, type NodeLog, type NodeOptions, type NodePlugins } from './node.ts';
 import type { NodeNetworkProbe, NodePortMapping, NodePrivateDiscovery } from './node-network.ts';
 import type { ContentIdMode } from './content-ids.ts';
-import { undoUnfinishedMoves } from '../files/move-journal.ts';
+import { undoUnfinishedMoves } from '@cascade/engine/move-journal';
 import { loadModelState } from '../model/index.ts';
 import type { NodeCluster } from './node-cluster.ts';
 import type { StoragePlugin } from './storage-plugin.ts';

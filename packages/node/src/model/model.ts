@@ -22,7 +22,7 @@ import { MetadataWatch, STALLED_AFTER_MS, stalledReason } from './stalled.ts';
 import { bool, fail, objectOf, saveDir, tagList } from './validate.ts';
 import type { AddInput } from '../core/node-parts.ts';
 import { setPieceOrder } from '../files/torrent-edits.ts';
-import { beginMove, endMove } from '../files/move-journal.ts';
+import { beginMove, endMove } from '@cascade/engine/move-journal';
 
 /** Add options as a door gives them (AddInput, all optional), and as they are after the model resolved them. */
 export type { AddInput } from '../core/node-parts.ts';

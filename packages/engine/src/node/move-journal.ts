@@ -1,18 +1,19 @@
-// A move's journal (issue 63: a crash at any instant). Moving a torrent's data renames its files one
-// by one (copies them across file systems) and only then stores the new save path; a node killed in
-// between had part of the files in the new folder and a record naming the old one, so it found those
-// pieces missing, fetched them again into the old folder and left the moved ones behind. So before
-// the first file moves, `<state dir>/moves/<infohash>.json` names both folders and the files; it goes
-// once the new save path is stored. At the next start, before any torrent loads, a journal whose
-// torrent is still recorded at the old folder is undone (its files put back: the move was never
-// acknowledged), one whose torrent is recorded at the new folder is only dropped (it finished).
+// A move's journal (issue 63: a crash at any instant), which the node keeps in its state dir. Moving
+// a torrent's data renames its files one by one (copies them across file systems) and only then
+// stores the new save path; a node killed in between had part of the files in the new folder and a
+// record naming the old one, so it found those pieces missing, fetched them again into the old
+// folder and left the moved ones behind. So before the first file moves, `<state dir>/moves/
+// <infohash>.json` names both folders and the files; it goes once the new save path is stored. At
+// the next start, before any torrent loads, a journal whose torrent is still recorded at the old
+// folder is undone (its files put back: the move was never acknowledged), one whose torrent is
+// recorded at the new folder is only dropped (it finished).
 
 import { closeSync, fsyncSync, linkSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { lstat, readFile, readdir, rm, rmdir } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
-import { makeDirs } from '@cascade/engine/make-dirs';
-import { moveFiles } from '@cascade/engine/move-files';
-import type { Metainfo } from '../core/engine.ts';
+import { makeDirs } from './make-dirs.ts';
+import { moveFiles } from './move-data.ts';
+import type { Metainfo } from '../types.ts';
 
 interface Journal {
   infoHash: string;
@@ -125,7 +126,10 @@ async function exists(p: string): Promise<boolean> {
 export async function undoUnfinishedMoves(stateDir: string, recorded: (infoHash: string) => RecordedAs | undefined): Promise<string[]> {
   let names: string[];
   try {
-    names = (await readdir(dirOf(stateDir))).filter((n) => n.endsWith('.json'));
+    const all = await readdir(dirOf(stateDir));
+    // A journal cut off before it was linked into place (writeJournal) names no move that began.
+    for (const n of all.filter((n) => n.endsWith('.tmp'))) await rm(join(dirOf(stateDir), n), { force: true });
+    names = all.filter((n) => n.endsWith('.json'));
   } catch {
     return [];
   }
