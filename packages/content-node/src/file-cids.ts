@@ -10,7 +10,10 @@
 // chunks' digests (read from the Store when a block of its DAG is asked, never kept in the view).
 // A multi-file torrent's folder as a UnixFS directory has a row of its own at file_index -1 (DIR):
 // its CID in cid and unixfs, its node's SHA-256 in sha256; dirOf() shows it, of() never does (it
-// names no file: not in the DHT records, not a file's id).
+// names no file: not in the DHT records, not a file's id). Its other nodes (subfolders', and a
+// sharded folder's sub-shards) have rows below it (-2, -3, …: INNER), the same way, so the gateway
+// finds a node a client asks before the folder's top one (after a restart, or once the folder left
+// the gateway's few in memory): never shown, never a search hit (withCid skips them; folderWith()).
 import { isContentId, isUnixfsCid, type Blame, type SearchRow } from '@cascade/content';
 import { nodeIdentity, type StateDB, type Store } from '@cascade/node/content-host';
 
@@ -24,8 +27,9 @@ export interface FileCid {
 }
 
 const NONE: ReadonlyMap<number, string> = new Map();
-/** The file_index of a torrent's folder's row. */
+/** The file_index of a torrent's folder's row; those of its other nodes' rows are below it. */
 export const DIR = -1;
+const INNER = -2;
 
 export class FileCids {
   readonly #store: Store;
@@ -60,7 +64,7 @@ export class FileCids {
     const rows = await this.#store.all<{ file_index: number; cid: string; unixfs: string | null }>('SELECT file_index, cid, unixfs FROM file_cids WHERE info_hash = ? ORDER BY file_index', [infoHash]);
     const dir = rows.find((r) => Number(r.file_index) === DIR);
     if (dir) this.#dirs.set(infoHash, dir.cid);
-    const files = rows.filter((r) => Number(r.file_index) !== DIR);
+    const files = rows.filter((r) => Number(r.file_index) >= 0);
     const view = new Map(files.map((r) => [Number(r.file_index), r.cid]));
     const unixfs = new Map(files.flatMap((r) => (r.unixfs ? [[Number(r.file_index), r.unixfs] as const] : [])));
     // A set() that resolved during the read holds ids the read may not have seen: keep them.
@@ -74,10 +78,8 @@ export class FileCids {
   async loadAll(): Promise<void> {
     const rows = await this.#store.values('SELECT info_hash, file_index, cid, unixfs FROM file_cids ORDER BY info_hash, file_index');
     for (const [ih, index, cid, unixfs] of rows as [string, number, string, string | null][]) {
-      if (Number(index) === DIR) {
-        this.#dirs.set(ih, cid);
-        continue;
-      }
+      if (Number(index) === DIR) this.#dirs.set(ih, cid);
+      if (Number(index) < 0) continue;
       let view = this.#view.get(ih);
       if (!view) this.#view.set(ih, (view = new Map()));
       view.set(Number(index), cid);
@@ -109,14 +111,24 @@ export class FileCids {
     return this.#dirs.get(infoHash);
   }
 
-  /** Stores a torrent's folder's UnixFS CID (`digest`: its node's SHA-256), then shows it. */
-  async setDir(infoHash: string, cid: string, digest: Uint8Array): Promise<void> {
-    await this.#store.run(
-      `INSERT INTO file_cids (info_hash, file_index, sha256, cid, unixfs, chunks) VALUES (?, ?, ?, ?, ?, NULL)
-       ON CONFLICT (info_hash, file_index) DO UPDATE SET sha256 = excluded.sha256, cid = excluded.cid, unixfs = excluded.unixfs`,
-      [infoHash, DIR, digest, cid, cid],
-    );
+  /** Stores a torrent's folder's UnixFS CID (`digest`: its node's SHA-256) and its other nodes'
+   *  (one transaction, replacing those stored before), then shows it. */
+  async setDir(infoHash: string, cid: string, digest: Uint8Array, inner: readonly { cid: string; digest: Uint8Array }[] = []): Promise<void> {
+    const upsert = `INSERT INTO file_cids (info_hash, file_index, sha256, cid, unixfs, chunks) VALUES (?, ?, ?, ?, ?, NULL)
+       ON CONFLICT (info_hash, file_index) DO UPDATE SET sha256 = excluded.sha256, cid = excluded.cid, unixfs = excluded.unixfs`;
+    await this.#store.transaction(async (tx) => {
+      await tx.run(upsert, [infoHash, DIR, digest, cid, cid]);
+      await tx.run('DELETE FROM file_cids WHERE info_hash = ? AND file_index <= ?', [infoHash, INNER]);
+      for (const [i, n] of inner.entries()) await tx.run(upsert, [infoHash, INNER - i, n.digest, n.cid, n.cid]);
+    });
     this.#dirs.set(infoHash, cid);
+  }
+
+  /** The torrents whose folder holds `cid` as a node other than its top one (a subfolder's, a
+   *  sub-shard). */
+  async folderWith(cid: string): Promise<string[]> {
+    const rows = await this.#store.all<{ info_hash: string }>('SELECT info_hash FROM file_cids WHERE unixfs = ? AND file_index <= ?', [cid, INNER]);
+    return [...new Set(rows.map((r) => r.info_hash))];
   }
 
   /** Stores content ids (one transaction), then shows them. */
@@ -143,9 +155,9 @@ export class FileCids {
   }
 
   /** The torrents (and file indices, DIR for a torrent's folder) holding a content id, SHA-256 or
-   *  UnixFS: read from the Store, loaded or not. */
+   *  UnixFS: read from the Store, loaded or not. A folder's inner nodes are not among them. */
   async withCid(cid: string): Promise<{ infoHash: string; index: number }[]> {
-    const rows = await this.#store.all<{ info_hash: string; file_index: number }>('SELECT info_hash, file_index FROM file_cids WHERE cid = ? OR unixfs = ?', [cid, cid]);
+    const rows = await this.#store.all<{ info_hash: string; file_index: number }>('SELECT info_hash, file_index FROM file_cids WHERE (cid = ? OR unixfs = ?) AND file_index >= ?', [cid, cid, DIR]);
     return rows.map((r) => ({ infoHash: r.info_hash, index: Number(r.file_index) }));
   }
 

@@ -11,7 +11,9 @@
 // every MiB of its library by hash.
 //
 // A multi-file torrent's folder is a UnixFS directory (unixfs-dir.ts) under the CID in its DIR row:
-// /ipfs/<folder>/<path> walks it, its nodes rebuilt from the files' roots.
+// /ipfs/<folder>/<path> walks it, its nodes rebuilt from the files' roots. Its other nodes (a
+// subfolder's, a sharded folder's sub-shards) are found by their rows below DIR, so one asked before
+// the folder's top (a client that kept that one) is answered too.
 import { open } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { carBlockHead, carHeader, parseCid, UnixfsDir, UnixfsTree, type CID, type UnixfsBlockRef } from '@cascade/content';
@@ -83,13 +85,21 @@ export class IpfsBlocks {
   async #walk(cid: CID, path: readonly string[]): Promise<{ via: { cid: CID; block: Uint8Array }[]; dir?: { ih: string; dir: UnixfsDir; cid: CID; block: Uint8Array }; file?: Loaded & { ref: UnixfsBlockRef } } | undefined> {
     const text = cid.toV1().toString();
     let found: { ih: string; dir: UnixfsDir } | undefined;
-    for (const { infoHash, index } of await this.#cids.withCid(text)) {
+    const held = await this.#cids.withCid(text);
+    for (const { infoHash, index } of held) {
       if (index !== DIR) continue;
       const dir = await this.folder(infoHash);
       if (dir && dir.root.toString() === text) found = { ih: infoHash, dir };
     }
-    // A folder inside one asked for lately.
+    // A folder's other node (a subfolder's, a sub-shard): in one asked for lately, else by the
+    // state's index of them (then that folder is rebuilt). A file's CID never gets that far.
     for (const [ih, dir] of this.#dirs) if (!found && dir.node(cid.toV1())) found = { ih, dir };
+    if (!found && held.length === 0) {
+      for (const ih of await this.#cids.folderWith(text)) {
+        const dir = await this.folder(ih);
+        if (!found && dir?.node(cid.toV1())) found = { ih, dir };
+      }
+    }
     if (!found) {
       if (path.length > 0) return undefined; // a path inside a file names nothing
       const file = await this.#resolve(cid);

@@ -316,7 +316,7 @@ export class NodeContent implements ContentIds {
     try {
       const dir = await this.ipfs.folder(ih);
       if (!dir) return;
-      await this.cids.setDir(ih, dir.root.toString(), dir.root.multihash.digest);
+      await this.cids.setDir(ih, dir.root.toString(), dir.root.multihash.digest, dir.innerNodes().map((n) => ({ cid: n.cid.toString(), digest: n.cid.multihash.digest })));
     } catch (err) {
       // Its files are then served by their own CIDs only. Nothing here stops the files' own ids
       // from being shown and published.

@@ -2,10 +2,11 @@
 // the blocks under it; a leaf asked before its root is not found (the node keeps no index of every
 // MiB by hash); the CAR's blocks in depth-first order; a file changed on disk is never served under
 // its old CID (a raw leaf is an error, a CAR stops before the block); a torrent gone, nothing; a
-// malformed CID, MalformedCid.
+// malformed CID, MalformedCid. A folder's inner nodes (sub-shards, subfolders) are indexed: found
+// before the folder's top one.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -116,4 +117,44 @@ test('IpfsBlocks: entity-bytes gives the blocks that verify a byte range (the tr
   assert.deepEqual(await car(10, 2 ** 40), [root, leaf(0), leaf(1), leaf(2)], 'a range past the end is clamped to the file');
   assert.deepEqual(await car(10, -(3 * MiB)), [root], 'a range of no bytes: the root alone, as dag-scope=block');
   await assert.rejects(blocks.car(root, 'entity', [], { from: 3 * MiB, to: null }), /entity-bytes=3145728:\* lies wholly outside the file's 2097162 bytes/);
+});
+
+test('IpfsBlocks: a folder’s inner nodes (sub-shards, a subfolder) asked before its top one, as after a restart, by the state’s index of them', async (t) => {
+  // 1,100 one-byte files of ~210-byte names (past the shard threshold) and a subfolder's file; only
+  // that one is read (the others' leaves are never asked), so only it exists.
+  const store = await sqlite()(t);
+  const tmp = mkdtempSync(join(tmpdir(), 'ipfs-inner-'));
+  t.after(() => rmSync(tmp, { recursive: true, force: true }));
+  const ih = 'e'.repeat(40);
+  const names = [...Array.from({ length: 1_100 }, (_, i) => `${String(i).padStart(4, '0')}-${'n'.repeat(205)}`), 'sub/inner.txt'];
+  const files = names.map((n, index) => {
+    const sha = new Uint8Array(createHash('sha256').update(Uint8Array.of(index & 0xff)).digest());
+    return { index, sha256: sha, cid: cidFromSha256(sha), unixfs: new UnixfsTree(1, sha).root.toString(), chunks: sha };
+  });
+  const cids = new FileCids({ store });
+  await cids.set(ih, files);
+  writeFileSync(join(tmp, 'inner.txt'), Uint8Array.of(1_100 & 0xff));
+  const fileOf = (infoHash: string, index: number) => (infoHash === ih && index < names.length ? { path: join(tmp, index === 1_100 ? 'inner.txt' : 'absent'), length: 1 } : undefined);
+  const folderOf = (infoHash: string) => (infoHash === ih ? names.map((n, index) => ({ path: n.split('/'), index })) : undefined);
+  // The node's first run builds the folder and stores its CID and its other nodes' (node-content.ts).
+  const first = new IpfsBlocks(cids, fileOf, folderOf);
+  const dir = (await first.folder(ih))!;
+  assert.equal(dir.sharded(), true);
+  const inner = dir.innerNodes();
+  await cids.setDir(ih, dir.root.toString(), dir.root.multihash.digest, inner.map((n) => ({ cid: n.cid.toString(), digest: n.cid.multihash.digest })));
+  const way = dir.resolve([names[0]!])!.via;
+  const subShard = way.at(-1)!;
+  const subfolder = dir.resolve(['sub'])!.target.cid;
+  assert.ok(way.length >= 2 && inner.length > 200, `${inner.length} inner nodes`);
+
+  // Another start: nothing in memory. The sub-shard and the subfolder's node are found first.
+  const cold = new IpfsBlocks(new FileCids({ store }), fileOf, folderOf);
+  assert.deepEqual(Buffer.from((await cold.block(subShard.cid.toString()))!), Buffer.from(subShard.block));
+  const again = new IpfsBlocks(new FileCids({ store }), fileOf, folderOf);
+  assert.deepEqual(Buffer.from((await again.block(subfolder.toString()))!), Buffer.from(dir.node(subfolder)!.block));
+  assert.deepEqual(blocksOfCar(await collect((await again.car(subfolder.toString(), 'block', ['inner.txt']))!)).map(String), [subfolder, files.at(-1)!.cid].map(String), 'a path inside the subfolder, from it');
+  // A sub-shard names nothing below it (IPFS resolves names from the top), and a CID the folder does
+  // not hold is still not found.
+  assert.equal(await again.block(subShard.cid.toString(), [names[0]!]), undefined);
+  assert.equal(await again.block(cidFromSha256(new Uint8Array(32))), undefined);
 });

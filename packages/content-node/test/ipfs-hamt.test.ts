@@ -11,6 +11,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { DatabaseSync } from 'node:sqlite';
 import { join } from 'node:path';
 import { createHeliaHTTP } from '@helia/http';
 import { trustlessGateway } from '@helia/block-brokers';
@@ -151,6 +152,16 @@ test('a sharded folder: the HAMT root @helia/unixfs computes, paths resolved thr
     assert.equal(raw.status, 200, cid);
     assert.deepEqual(Buffer.from(await raw.arrayBuffer()), Buffer.from(await toBytes(await helia.blockstore.get(CID.parse(cid)))), cid);
   }
+  lap('entity, raw');
+
+  // Every node of the folder but its top one is indexed in the state (rows below the folder's,
+  // file_index -2, -3, …), so a client asking one first (after a restart, or once the folder left the
+  // node's memory) is answered: ipfs-blocks.test.ts. Here: the node wrote them, the shard's and the
+  // subfolder's.
+  const state = new DatabaseSync(join(node.stateDir, 'cascade.db'), { readOnly: true });
+  const inner = (state.prepare('SELECT unixfs FROM file_cids WHERE info_hash = ? AND file_index <= -2').all(ih) as { unixfs: string }[]).map((r) => r.unixfs);
+  state.close();
+  assert.deepEqual(inner.sort(), [...shardNodes.filter((c) => c !== shown), subfolder].sort());
 });
 
 /** A block as Helia's blockstore gives it: bytes, or (newer stores) an iterable of chunks. */

@@ -46,6 +46,34 @@ async function fileCidCases(t: TestContext, open: Open): Promise<void> {
     assert.deepEqual(await cids.blames(), [{ publisher: 'did:key:z6Mkliar', reason: 'first', at: 1_764_000_000_000 }]);
   });
 
+  await t.test('content ids (file-cids.ts): a folder and its inner nodes (sub-shards, subfolders): found by folderWith, never a file, a search hit or shown', async (t) => {
+    const store = await open(t);
+    const [a, b] = ['a'.repeat(40), 'b'.repeat(40)];
+    const sha = (n: number) => new Uint8Array(32).fill(n);
+    const cids = new FileCids({ store });
+    await cids.set(a, [{ index: 0, sha256: sha(0), cid: 'bafkrei-zero', unixfs: 'bafkrei-zero' }]);
+    await cids.setDir(a, 'bafybei-top', sha(1), [{ cid: 'bafybei-shard-1', digest: sha(2) }, { cid: 'bafybei-sub', digest: sha(3) }]);
+    await cids.setDir(b, 'bafybei-other', sha(4), [{ cid: 'bafybei-sub', digest: sha(3) }]);
+    assert.deepEqual(await cids.folderWith('bafybei-shard-1'), [a]);
+    assert.deepEqual((await cids.folderWith('bafybei-sub')).sort(), [a, b]);
+    assert.deepEqual(await cids.folderWith('bafybei-top'), [], 'the top node is the DIR row, found by withCid');
+    assert.deepEqual(await cids.withCid('bafybei-shard-1'), []);
+    assert.deepEqual(await cids.withCid('bafybei-top'), [{ infoHash: a, index: -1 }]);
+    // Built again (rehashed): the old inner rows replaced, not kept beside the new.
+    await cids.setDir(a, 'bafybei-top2', sha(5), [{ cid: 'bafybei-shard-2', digest: sha(6) }]);
+    assert.deepEqual(await cids.folderWith('bafybei-shard-1'), []);
+    assert.deepEqual(await cids.folderWith('bafybei-shard-2'), [a]);
+    const loaded = new FileCids({ store });
+    await loaded.load(a);
+    const all = new FileCids({ store });
+    await all.loadAll();
+    for (const v of [loaded, all]) {
+      assert.deepEqual([...v.of(a)], [[0, 'bafkrei-zero']], 'no inner node shown as a file');
+      assert.deepEqual([...v.unixfsOf(a)], [[0, 'bafkrei-zero']]);
+      assert.equal(v.dirOf(a), 'bafybei-top2');
+    }
+  });
+
   await t.test("content ids (file-cids.ts): each member of a cluster reads its own blames, the content ids are the library's", async (t) => {
     const store = await open(t);
     const [a, b] = [new FileCids({ store, memberId: 'a' }), new FileCids({ store, memberId: 'b' })];

@@ -120,6 +120,14 @@ export class UnixfsDir {
     return [...shardNodes(at.shard)].slice(1).map((n) => ({ cid: n.cid, block: n.block }));
   }
 
+  /** Every node of the folder but its top one: subfolders' nodes and shard nodes, each once (what
+   *  the node indexes by CID, so a client that asks one before the top is still answered). */
+  innerNodes(): { cid: CID; block: Uint8Array }[] {
+    const out: { cid: CID; block: Uint8Array }[] = [];
+    for (const [key, at] of this.#byCid) if (key !== this.root.toString()) out.push({ cid: at.shard?.cid ?? at.folder.cid!, block: at.shard?.block ?? at.folder.block! });
+    return out;
+  }
+
   /** A folder's entries in link order (by name; a shard's node: by slot, a sub-shard being a 'dir'
    *  whose node() and entries() are its own), for walking the whole DAG. */
   entries(cid: CID): ({ kind: 'dir'; cid: CID } | { kind: 'file'; cid: CID; index: number })[] {
