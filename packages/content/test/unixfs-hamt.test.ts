@@ -113,7 +113,7 @@ test('the threshold to the byte: 262,144 bytes of file names and CIDs stay flat,
   t.diagnostic(`album/ at 262,145: sharded  cascade ${sharded.root}  importer ${shardedTheirs}`);
 });
 
-test('3,000 files of 60-byte names: the importer’s shard two levels deep, every name resolved as the importer placed it, a path’s nodes enough for its exporter; the same folder inside a flat one', async (t) => {
+test('3,000 files of 60-byte names: the importer’s shard two levels deep, every name resolved as the importer placed it, a path’s nodes enough for its exporter; the same folder inside a flat one and inside a sharded one', async (t) => {
   // (60 + 36) × 3,000 = 288,000 bytes of estimate. 3,000 names in 256 slots: ~70 pairs share their
   // first two hash bytes, so there are sub-shards of sub-shards.
   const names = Array.from({ length: 3_000 }, (_, i) => `${String(i).padStart(4, '0')}-${'ü'.repeat(10)}-${'n'.repeat(30)}.txt`);
@@ -158,4 +158,22 @@ test('3,000 files of 60-byte names: the importer’s shard two levels deep, ever
   assert.equal(big.toString(), dir.root.toString());
   assert.equal(outer.sharded(big), true);
   assert.equal(outer.subShards(outer.root).length, 0, 'a flat folder has no sub-shards');
+
+  // And inside a sharded one (with a flat folder inside it in turn): every folder and shard node the
+  // importer's, byte for byte. (Its yielded paths are no guide there: a sharded folder's flush labels
+  // the entries of the folders inside it with its own path; the root CID names them all anyway.)
+  const both: [string, Uint8Array][] = [...files, ...nested.slice(0, -1), ['big/deeper/x.txt', Uint8Array.of(9)]];
+  const [theirBoth, twice] = [await imported(both), ours(both)];
+  assert.equal(twice.root.toString(), theirBoth.paths.get('album'));
+  assert.equal(twice.sharded(twice.resolve(['big'])!.target.cid), true);
+  const twiceBlocks = dirBlocks(twice);
+  for (const [cid, block] of twiceBlocks) assert.deepEqual(Buffer.from(block), Buffer.from(theirBoth.blocks.get(cid) ?? []), cid);
+  const theirBothDirs = [...theirBoth.blocks].filter(([c, b]) => CID.parse(c).code === 0x70 && ['directory', 'hamt-sharded-directory'].includes(typeOf(b)));
+  assert.deepEqual([...twiceBlocks.keys()].sort(), theirBothDirs.map(([c]) => c).sort());
+  // (big/ holds the top folder's names and bytes: the two shards share most sub-shards.)
+  const deeper = twice.resolve(['big', 'deeper', 'x.txt'])!;
+  assert.equal(deeper.target.cid.toString(), tree(Uint8Array.of(9)).root.toString());
+  assert.equal(typeOf(deeper.via.at(-1)!.block), 'directory', 'the flat folder inside the inner shard');
+  assert.ok(twiceBlocks.size > mine.size + 1, `${twiceBlocks.size} nodes`);
+  t.diagnostic(`album/ (3,000 files, and big/ of 3,000 more and a flat folder)  cascade ${twice.root}  importer ${theirBoth.paths.get('album')}`);
 });
