@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import dns from 'node:dns';
-import { Dht } from '../src/node/dht.ts';
+import { Dht, PEER_MAX_AGE_MS } from '../src/node/dht.ts';
 import type { PeerAddress } from '../src/types.ts';
 import { newTally } from '../src/events/counters.ts';
 
@@ -92,6 +92,29 @@ test('addNode joins a running node', async () => {
   try {
     b.addNode({ host: HOST, port: aPort });
     await waitFor(() => b.nodeCount() === 1 && a.nodeCount() === 1, 3000);
+  } finally {
+    await Promise.all([a.close(), b.close()]);
+  }
+});
+
+test('peers announced to a node are kept as bytes of their own, for PEER_MAX_AGE_MS (issue 63)', async (t) => {
+  // record-cache ages the store on an interval: mocked, so half an hour passes at once.
+  t.mock.timers.enable({ apis: ['setInterval'] });
+  const a = new Dht({ bootstrap: false, host: HOST });
+  const aPort = await a.listen(0);
+  const b = new Dht({ bootstrap: [`${HOST}:${aPort}`], host: HOST });
+  await b.listen(0);
+  type Store = { size: number; _fresh: { records: Map<string, { list: { record: Uint8Array }[] }> } };
+  const store = (a as unknown as { dht: { _peers: Store } }).dht._peers;
+  try {
+    await waitFor(() => b.nodeCount() >= 1, 5000);
+    for (let i = 0; i < 20; i++) await b.announce(i.toString(16).padStart(40, '0'), 7000 + i);
+    assert.equal(store.size, 20);
+    // A slice of Node's 64 KiB Buffer pool would keep the whole slab alive as long as the record.
+    for (const set of store._fresh.records.values()) for (const r of set.list) assert.equal(r.record.buffer.byteLength, 6);
+    t.mock.timers.tick(PEER_MAX_AGE_MS);
+    t.mock.timers.tick(PEER_MAX_AGE_MS);
+    assert.equal(store.size, 0, 'peers not announced again within the age are forgotten');
   } finally {
     await Promise.all([a.close(), b.close()]);
   }

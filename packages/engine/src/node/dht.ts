@@ -36,6 +36,19 @@ interface KrpcSocket {
 
 type PeerListener = (p: PeerAddress[]) => void;
 
+/** How long a peer announced to this node is given out. BEP 5 sets no age; torrents announce every
+ *  5 minutes here (scheduler.ts), 15-30 elsewhere, and jech's dht (Transmission's) forgets a peer
+ *  after 32. bittorrent-dht's default (0) kept every peer announced until 10,000 were stored: a
+ *  node up for weeks kept the peers of every torrent ever announced to it (issue 63). */
+export const PEER_MAX_AGE_MS = 30 * 60_000;
+
+/** `bytes` in an ArrayBuffer of their own. A small Buffer is a slice of Node's 64 KiB pool
+ *  (bittorrent-dht's peer records, Buffer.from(hex)): one kept for long keeps its whole slab. */
+function unpooled(bytes: Uint8Array): Buffer {
+  const own = new Uint8Array(bytes);
+  return Buffer.from(own.buffer, 0, own.byteLength);
+}
+
 export class Dht implements WantSide {
   private readonly dht: DHT;
   private readonly rpc: KrpcInternals | undefined;
@@ -69,6 +82,7 @@ export class Dht implements WantSide {
       // IPv6 node asked over the IPv4 socket never answers, and held every walk for seconds.
       bootstrap: opts.bootstrap === false ? false : s6 ? nodes.filter((n) => isIP(n.host) === 6).map((n) => ({ host: s6.handles.handle(n.host), port: n.port })) : nodes.filter((n) => isIP(n.host) !== 6),
       host: wildcard || v6 ? false : this.host,
+      maxAge: PEER_MAX_AGE_MS,
       ...(s6 ? { socket: s6 } : opts.socket ? { socket: opts.socket } : {}),
     } as ConstructorParameters<typeof DHT>[0]);
     // Names among the IPv6 instance's bootstrap nodes: their AAAA records, added once resolved.
@@ -77,6 +91,13 @@ export class Dht implements WantSide {
     this.dht.on('error', () => {});
     this.dht.on('warning', () => {});
     if (opts.tally) countQueries(this.dht, opts.tally);
+    // The peers announced to us are kept for PEER_MAX_AGE_MS: each as a copy of its own 6 bytes,
+    // not a slice of the pool (soak: 518 records kept 85 slabs, 5.5 MB, alive).
+    const peers = (this.dht as unknown as { _peers?: { add?: (name: string, record: unknown, value?: unknown) => void } })._peers;
+    if (peers && typeof peers.add === 'function') {
+      const add = peers.add.bind(peers);
+      peers.add = (name, record, value) => add(name, record instanceof Uint8Array ? unpooled(record) : record, value);
+    }
     const rpc = (this.dht as unknown as { _rpc?: KrpcInternals })._rpc;
     const usable = rpc && typeof rpc.closest === 'function' && typeof rpc.query === 'function' && typeof rpc.response === 'function';
     this.rpc = usable ? rpc : undefined;
@@ -137,7 +158,8 @@ export class Dht implements WantSide {
         onDone?.();
       });
     };
-    const abort = this.dht.lookup(key, done);
+    // Its own bytes: bittorrent-dht keeps the walk's table (up to 1,000 of them) with the target in it.
+    const abort = this.dht.lookup(unpooled(Buffer.from(key, 'hex')), done);
     this.aborts.add(abort);
   }
 
