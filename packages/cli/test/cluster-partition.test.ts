@@ -7,12 +7,17 @@
 //   - Two members cut from each other, not from the database: membership does not change (no one
 //     declared dead, no epoch bumped); the copy between them stalls and completes once healed.
 //   - A stream through a member that holds no copy, cut from the first holder it tries: served by
-//     the other holder (after at most 10 s without an answer); cut from both: 503 with the reason;
-//     cut from its only holder mid-file: the response ends (TCP keep-alive, or 20 s without a byte), no hang.
+//     the other holder (after ANSWER_MS without an answer); cut from both: 503 with the reason;
+//     cut from its only holder mid-file: the response ends (IDLE_MS without a byte, or TCP keep-alive), no hang.
 //   - A holder cut from the database, not from the others: declared dead (its torrent gets a new
 //     holder), it keeps seeding (a libtorrent client completes from it alone), answers writes 503
 //     and readiness 503; healed, it is fenced, rejoins, and holds its copy again without
 //     downloading it again.
+//
+// The stream proxy's waits are shortened for the trial through the environment (the members read
+// it once at start; a member runs the defaults, asserted in packages/http/test/cluster-stream.test.ts):
+// a holder is given ANSWER_MS for its headers (10 s) and IDLE_MS of silence mid-body (20 s). The
+// leases keep their production timing (6 s, renewed every 2 s): the cuts are judged against it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
@@ -28,6 +33,8 @@ import { until } from './node-process.ts';
 import { tempDir } from './helpers.ts';
 
 const INSIDE = 'CASCADE_PARTITION_NETNS';
+const ANSWER_MS = 4_000;
+const IDLE_MS = 5_000;
 const hex = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 if (process.env[INSIDE] === undefined) {
@@ -38,7 +45,12 @@ if (process.env[INSIDE] === undefined) {
     t.after(() => execFileSync('ip', ['netns', 'del', ns]));
     execFileSync('ip', ['netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up']);
     // A run of its own, not a child of this runner (NODE_TEST_CONTEXT would make it report to us).
-    const env: NodeJS.ProcessEnv = { ...process.env, [INSIDE]: ns };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      [INSIDE]: ns,
+      CASCADE_HOLDER_ANSWER_MS: String(ANSWER_MS),
+      CASCADE_HOLDER_IDLE_MS: String(IDLE_MS),
+    };
     delete env.NODE_TEST_CONTEXT;
     const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '--test', '--test-reporter=spec', fileURLToPath(import.meta.url)], {
       env,
@@ -79,8 +91,9 @@ if (process.env[INSIDE] === undefined) {
     const redis = await startRedis();
     t.after(() => redis.stop());
     const start = memberStarter(t, tempDir(t), database, redis.url);
-    const members: Member[] = [];
-    for (const i of [1, 2, 3]) members.push(await start(`m${i}`, `127.0.0.5${i}`, { database: database.replace('@127.0.0.1:', `@127.0.0.6${i}:`) }));
+    const member = (i: number) => start(`m${i}`, `127.0.0.5${i}`, { database: database.replace('@127.0.0.1:', `@127.0.0.6${i}:`) });
+    // The first alone (it joins first, so it takes the coordinator's lease), the other two together.
+    const members: Member[] = [await member(1), ...(await Promise.all([member(2), member(3)]))];
     const dbAddress = (m: Member) => `127.0.0.6${m.host.slice(-1)}`;
     const [a] = members as [Member, Member, Member];
 
@@ -130,8 +143,8 @@ if (process.env[INSIDE] === undefined) {
     healFirst();
     healSecond();
 
-    // A holder cut off mid-file: the proxied response ends (the agent's TCP keep-alive gives up after
-    // ~11 s; else 20 s without a byte), it does not hang.
+    // A holder cut off mid-file: the proxied response ends (IDLE_MS without a byte; else the agent's
+    // TCP keep-alive gives up after ~11 s), it does not hang.
     // One copy only (replicas 1), on A; 32 MiB, more than the sockets between can hold.
     const setReplicas = async (replicas: number | null) => assert.equal((await bounded(a, '/api/settings', { method: 'PATCH', body: JSON.stringify({ replicas }), headers: { 'content-type': 'application/json' } })).status, 200);
     await setReplicas(1);
@@ -145,6 +158,7 @@ if (process.env[INSIDE] === undefined) {
     let got = (await reader.read()).value!.length;
     const healMid = cut(o.host, a.host);
     const cutAt = Date.now();
+    let hung: NodeJS.Timeout | undefined;
     const ended = await Promise.race([
       (async () => {
         try {
@@ -154,8 +168,10 @@ if (process.env[INSIDE] === undefined) {
           return `cut short (${(err as Error).message}${(err as Error).cause ? `: ${((err as Error).cause as Error).message}` : ''})`;
         }
       })(),
-      new Promise<string>((resolve) => setTimeout(() => resolve('hung'), 90_000)),
+      new Promise<string>((resolve) => (hung = setTimeout(() => resolve('hung'), 90_000))),
     ]);
+    // Cleared: a pending 90 s timer held the test process open long after its last assertion.
+    clearTimeout(hung);
     assert.notEqual(ended, 'hung', 'the response ends');
     assert.ok(got < film.length, `cut short: ${got} of ${film.length} bytes`);
     t.diagnostic(`a holder cut off mid-file: the proxied response ${ended} ${((Date.now() - cutAt) / 1000).toFixed(1)} s after the cut, at ${got} of ${film.length} bytes`);
@@ -205,6 +221,6 @@ if (process.env[INSIDE] === undefined) {
       return d?.state === 'seeding' ? d : undefined;
     });
     assert.equal(hAfter.downloaded, hBefore.downloaded, 'nothing downloaded again');
-    for (const m of members) await m.node.stop();
+    await Promise.all(members.map((m) => m.node.stop()));
   });
 }

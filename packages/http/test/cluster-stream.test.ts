@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { freePort, startPostgres } from '../../node/test/postgres-server.ts';
 import { eventually, runRedis, stopRedis } from './cluster-helpers.ts';
 import { formWith, patternBytes, startTestServer, type TestServer } from './server-helpers.ts';
+import { HOLDER_ANSWER_MS, HOLDER_IDLE_MS } from '../src/routes/stream-proxy.ts';
 
 
 /** A member whose --cluster-url is its real HTTP address (the others stream from it). */
@@ -60,6 +61,9 @@ test('a file added through member A streams with Range through member B, from A;
 
   // A stream read slowly (a player paused for a while): the holder's answer may take longer than
   // the 10 s it is given to start answering. It was cut off at 10 s, whatever came after lost.
+  // (What a member runs: the partition trial shortens both through the environment.)
+  assert.equal(HOLDER_ANSWER_MS, 10_000, 'a holder is given 10 s to start answering');
+  assert.equal(HOLDER_IDLE_MS, 20_000, 'and 20 s of silence mid-body');
   const big = patternBytes(24 * 1024 * 1024, 3);
   const bigUp = await a.json('/api/torrents', { method: 'POST', body: formWith([['film.bin', big]]) });
   assert.equal(bigUp.status, 201, JSON.stringify(bigUp.body));

@@ -19,9 +19,15 @@ import { HttpError } from '../app/http-errors.ts';
 /** Set on a proxied request: its target answers from its own copy or not at all (no second hop). */
 export const PROXIED_HEADER = 'x-cascade-proxied';
 /** How long a holder may take to answer with its headers before the next one is tried. */
-const HOLDER_ANSWER_MS = 10_000;
+export const HOLDER_ANSWER_MS = 10_000;
 /** How long a holder's body may stay silent before the response is ended (a cut mid-file). */
-const HOLDER_IDLE_MS = 20_000;
+export const HOLDER_IDLE_MS = 20_000;
+/** What a member runs: the defaults above, or the environment's CASCADE_HOLDER_ANSWER_MS and
+ *  CASCADE_HOLDER_IDLE_MS (positive ms), read once as this module loads: the partition trial
+ *  (packages/cli/test/cluster-partition.test.ts) waits on shorter ones. */
+const envMs = (name: string, fallback: number) => (Number(process.env[name]) > 0 ? Number(process.env[name]) : fallback);
+const answerMs = envMs('CASCADE_HOLDER_ANSWER_MS', HOLDER_ANSWER_MS);
+const idleMs = envMs('CASCADE_HOLDER_IDLE_MS', HOLDER_IDLE_MS);
 /** What the caller sent that the holder needs to answer the same way. */
 const FORWARDED = ['range', 'if-range', 'if-none-match', 'if-modified-since', 'if-match', 'if-unmodified-since', 'authorization', 'cookie', 'accept'];
 /** Headers of one connection, not of the response. */
@@ -70,7 +76,7 @@ export async function proxyStream(ctx: ApiContext, req: FastifyRequest, reply: F
     // Ended here as soon as this member refuses the caller, before the holder hears of the change.
     reply.raw.once('close', ctx.auth.holds.hold(req.raw, 'member', () => reply.raw.destroy()));
     // A holder silent mid-file (cut off): dropped, and the caller's response cut short with it.
-    res.socket.setTimeout(HOLDER_IDLE_MS, () => res.destroy(new Error(`the holder at ${base} sent nothing for ${HOLDER_IDLE_MS / 1000} s`)));
+    res.socket.setTimeout(idleMs, () => res.destroy(new Error(`the holder at ${base} sent nothing for ${idleMs / 1000} s`)));
     // Cut short (the holder died mid-file, the caller left): the response ends, as a local one would.
     pipeline(res, reply.raw).catch(() => {
       res.destroy();
@@ -91,7 +97,7 @@ function ask(url: URL, method: string, headers: Record<string, string>, localAdd
       clearTimeout(slow);
       resolve(res);
     });
-    const slow = setTimeout(() => r.destroy(new Error(`no answer within ${HOLDER_ANSWER_MS / 1000} s`)), HOLDER_ANSWER_MS);
+    const slow = setTimeout(() => r.destroy(new Error(`no answer within ${answerMs / 1000} s`)), answerMs);
     r.on('error', (err) => {
       clearTimeout(slow);
       reject(signal.aborted ? (signal.reason as Error) : err);
