@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { SessionStore, SESSION_TIMEOUT_S, BAN_DURATION_S, LOCAL_IDLE_MS, MemorySessions, isCrossSite } from '../src/qbittorrent/session.ts';
+import { KEPT_TORRENTS, PeerAnswers } from '../src/qbittorrent/peers.ts';
 import { folderTorrent, magnetOf, startQbNode, waitFor } from './qbittorrent-helpers.ts';
 
 test('auth: SID cookie, 403 without it, logout, ban after 5 failures, CSRF', async (t) => {
@@ -119,6 +120,19 @@ test('sessions left behind by clients that log in again let go of what they hold
   const again = await store.get(left.id);
   assert.equal(again?.id, left.id);
   assert.equal(again?.sync, undefined);
+});
+
+test('sync/torrentPeers keeps the answers of a few torrents per session (issue 63)', () => {
+  const answers = new PeerAnswers();
+  for (let i = 0; i < 100; i++) answers.next(i.toString(16).padStart(40, '0'), 0, new Map());
+  assert.equal(answers.size, KEPT_TORRENTS);
+  // The torrent shown now still gets only what changed since the rid it names.
+  const ih = 'ff'.repeat(20);
+  const first = answers.next(ih, 0, new Map([['10.0.0.1:6881', { client: 'x' }]]));
+  const second = answers.next(ih, first.rid, new Map());
+  assert.equal(first.prev, undefined);
+  assert.ok(second.prev?.has('10.0.0.1:6881'));
+  assert.equal(answers.size, KEPT_TORRENTS);
 });
 
 test('a session ends once the credential it was opened with is not the current one (issue 65)', async () => {

@@ -55,27 +55,42 @@ function peerObject(p: PeerRow, files: FileRow[] | null): [string, Obj] {
   ];
 }
 
-interface PeerSnapshots {
-  last: number;
-  byRid: Map<number, Map<string, Obj>>;
+/** Torrents per session whose answers are kept: the WebUI shows one torrent's peers at a time, so
+ *  a session open for weeks does not keep the peers of every torrent it ever showed (issue 63). */
+export const KEPT_TORRENTS = 8;
+
+/** One session's last answers per torrent (the least recently asked torrent goes first). */
+export class PeerAnswers {
+  readonly #byTorrent = new Map<string, { last: number; byRid: Map<number, Map<string, Obj>> }>();
+
+  /** Keeps `now` as the torrent's next answer: its rid, and the answer `asked` names (if kept). */
+  next(infoHash: string, asked: number, now: Map<string, Obj>): { rid: number; prev: Map<string, Obj> | undefined } {
+    const state = this.#byTorrent.get(infoHash) ?? { last: 0, byRid: new Map() };
+    this.#byTorrent.delete(infoHash);
+    this.#byTorrent.set(infoHash, state);
+    while (this.#byTorrent.size > KEPT_TORRENTS) this.#byTorrent.delete(this.#byTorrent.keys().next().value as string);
+    const prev = asked > 0 ? state.byRid.get(asked) : undefined;
+    const rid = (state.last % 1_000_000) + 1;
+    state.last = rid;
+    state.byRid.set(rid, now);
+    while (state.byRid.size > KEPT) state.byRid.delete(state.byRid.keys().next().value as number);
+    return { rid, prev };
+  }
+
+  get size(): number {
+    return this.#byTorrent.size;
+  }
 }
 
-const sessions = new WeakMap<object, Map<string, PeerSnapshots>>();
+const sessions = new WeakMap<object, PeerAnswers>();
 
 function torrentPeers(ctx: ActionContext): object {
   requireParams(ctx, 'hash');
   const t = torrentInfo(ctx);
   const now = new Map(t.peerList.filter((p) => p.transport !== 'webseed').map((p) => peerObject(p, t.files)));
-  let perTorrent = sessions.get(ctx.session);
-  if (!perTorrent) sessions.set(ctx.session, (perTorrent = new Map()));
-  const state = perTorrent.get(t.infoHash) ?? { last: 0, byRid: new Map() };
-  perTorrent.set(t.infoHash, state);
-  const asked = Number.parseInt(ctx.params.get('rid') ?? '0', 10);
-  const prev = asked > 0 ? state.byRid.get(asked) : undefined;
-  const rid = (state.last % 1_000_000) + 1;
-  state.last = rid;
-  state.byRid.set(rid, now);
-  while (state.byRid.size > KEPT) state.byRid.delete(state.byRid.keys().next().value as number);
+  let answers = sessions.get(ctx.session);
+  if (!answers) sessions.set(ctx.session, (answers = new PeerAnswers()));
+  const { rid, prev } = answers.next(t.infoHash, Number.parseInt(ctx.params.get('rid') ?? '0', 10), now);
   if (!prev) return { full_update: true, peers: Object.fromEntries(now), rid, show_flags: true };
   const peers: Record<string, Obj> = {};
   for (const [key, p] of now) {
