@@ -21,6 +21,8 @@ export interface HolderRow {
   state: string | null;
   /** The torrent's size in bytes (null: a magnet without its metadata yet). */
   length: number | null;
+  /** The copy is complete (seeding, or every piece verified at its last resume save). */
+  complete: boolean;
 }
 
 /** How many infohashes one statement names (a partial pass, a peer refresh of a few torrents). */
@@ -55,17 +57,18 @@ export class HolderStore {
   /** Every torrent of the library (or only `infoHashes`) with each of its copies' rows (one row
    *  with member null for a torrent none holds). */
   async holderRows(infoHashes?: readonly string[]): Promise<HolderRow[]> {
-    const sql = `SELECT t.info_hash, t.length, h.member_id, h.epoch, h.state FROM torrents t LEFT JOIN torrent_holders h ON h.info_hash = t.info_hash AND ${A_COPY}`;
+    const sql = `SELECT t.info_hash, t.length, h.member_id, h.epoch, h.state, h.progress FROM torrents t LEFT JOIN torrent_holders h ON h.info_hash = t.info_hash AND ${A_COPY}`;
     // Rows as arrays: a full pass reads 23,000 of them at 10,000 torrents (an object each costs more).
     const rows: unknown[][] = [];
     if (!infoHashes) rows.push(...(await this.#store.values(sql)));
     else for (const part of chunks(infoHashes)) rows.push(...(await this.#store.values(`${sql} WHERE t.info_hash IN (${part.map(() => '?').join(', ')})`, part)));
-    return rows.map(([infoHash, length, member, epoch, state]) => ({
+    return rows.map(([infoHash, length, member, epoch, state, progress]) => ({
       infoHash: infoHash as string,
       member: member as string | null,
       epoch: Number(epoch ?? 0),
       state: state as string | null,
       length: length === null ? null : Number(length),
+      complete: state === 'seeding' || Number(progress ?? 0) >= 1,
     }));
   }
 
@@ -127,6 +130,39 @@ export class HolderStore {
       placed.push(...rows.map((r) => ({ infoHash: r.info_hash, member: r.member_id })));
     }
     return placed;
+  }
+
+  /**
+   * Takes surplus copies off their members (a member back with its copies after others were placed
+   * in its stead): each pair's holder row, at the epoch the caller counted it at, becomes a
+   * tombstone that says the data goes (as a removal's do), fenced on the coordinator's lease as
+   * placeAll is; its member deletes its copy, then the row (holdings.ts: also when it hears of it
+   * only after a restart). The pairs taken off.
+   */
+  async unplaceAll(pairs: readonly { infoHash: string; member: string; epoch: number }[], coordinator: string, coordinatorEpoch: number): Promise<{ infoHash: string; member: string }[]> {
+    const n = this.#now;
+    const gone: { infoHash: string; member: string }[] = [];
+    for (const part of chunks(pairs)) {
+      const rows = await this.#store.all<{ info_hash: string; member_id: string }>(
+        `UPDATE torrent_holders AS h SET state = '${REMOVED_WITH_DATA}' FROM (VALUES ${part.map(() => '(?, ?, CAST(? AS BIGINT))').join(', ')}) AS p
+         WHERE h.info_hash = p.column1 AND h.member_id = p.column2 AND h.epoch = p.column3 AND ${A_COPY}
+           AND EXISTS (SELECT 1 FROM cluster_coordinator c WHERE c.id = 1 AND c.member_id = ? AND c.epoch = ? AND c.lease_until >= ${n})
+         RETURNING info_hash, member_id`,
+        [...part.flatMap((x) => [x.infoHash, x.member, x.epoch]), coordinator, coordinatorEpoch],
+      );
+      gone.push(...rows.map((r) => ({ infoHash: r.info_hash, member: r.member_id })));
+    }
+    return gone;
+  }
+
+  /** Those of `infoHashes` that `member` holds a copy of (a holder row, not a tombstone). */
+  async heldBy(member: string, infoHashes: readonly string[]): Promise<string[]> {
+    const out: string[] = [];
+    for (const part of chunks(infoHashes)) {
+      const rows = await this.#store.all<{ info_hash: string }>(`SELECT h.info_hash FROM torrent_holders h WHERE h.member_id = ? AND ${A_COPY} AND h.info_hash IN (${part.map(() => '?').join(', ')})`, [member, ...part]);
+      out.push(...rows.map((r) => r.info_hash));
+    }
+    return out;
   }
 
   /** Torrents placed on `member` that it has not taken yet (it looks each tick, in case the notice

@@ -3,13 +3,15 @@
 // holders of each torrent it holds as peers (their cluster URL's host, their BitTorrent port), so the
 // copies fill from each other by BitTorrent with no tracker; fenced, it stops acting as a holder (its
 // torrents held paused, the library's status untouched: that pause is not the user's); back with a
-// new epoch, its copies count again and run on from what is on its disk.
+// new epoch, its copies count again and run on from what is on its disk. A copy the coordinator
+// took off as surplus (its holder row gone, the torrent still in the library: placement.ts's
+// trim) is deleted here with its data.
 
 import type { CascadeNode } from '@cascade/node';
 import { errorMessage } from '@cascade/node/basics';
 import { loadStored } from '@cascade/node/cluster-host';
 import type { HolderStore } from './holder-store.ts';
-import { ToldSet } from './told-set.ts';
+import { FULL_SWEEP_MS, ToldSet } from './told-set.ts';
 import type { ClusterMembership } from './membership.ts';
 import { HolderMoves } from './holder-moves.ts';
 
@@ -37,6 +39,11 @@ export class Holdings {
   readonly #completeElsewhere = new Set<string>();
   /** Save-path moves asked of this member's copies through other members. */
   readonly #moves: HolderMoves;
+  /** Told of the copies deleted here (the listing then reads them as the other holders have them). */
+  dropped: (infoHashes: readonly string[]) => void = () => {};
+  #dropping = false;
+  #dropSweptAt = 0;
+  #dropTold = new Set<string>();
 
   constructor(node: CascadeNode, m: ClusterMembership, holders: HolderStore) {
     this.#node = node;
@@ -94,6 +101,7 @@ export class Holdings {
   /** Torrents written (their holders may have changed): their peers are read at the next refresh. */
   told(keys: readonly (string | null)[]): void {
     this.#told.tell(keys);
+    for (const k of keys) if (k === null) this.#dropSweptAt = 0; else this.#dropTold.add(k);
   }
 
   /** Gives each running torrent's engine the other live holders of it as peers, and tells the queue
@@ -138,10 +146,43 @@ export class Holdings {
       const node = this.#node;
       if (this.#m.state === 'member' && (node.db.records.epoch !== this.#m.epoch || node.queue.suspended)) return await this.rejoined(this.#m.epoch);
       await this.catchUp();
+      await this.drop();
       await this.peers();
       await this.moves();
     } catch (err) {
       this.#node.out.note(`cluster: following this member's holdings failed: ${errorMessage(err)}`);
+    }
+  }
+
+  /** Deletes, with their data, the copies running here whose holder row the coordinator took off
+   *  while their torrents stay in the library (the database says so, not only this member's view). */
+  async drop(): Promise<void> {
+    const node = this.#node;
+    const records = node.db.records;
+    // One at a time: a second pass must not see a copy the first is deleting as one not running
+    // here (a removal of a torrent not loaded deletes files by the library's save path).
+    if (this.#m.state !== 'member' || this.#dropping) return;
+    this.#dropping = true;
+    try {
+      // Those told of since (a notice names the torrent) or that this member's view says it no
+      // longer holds; every FULL_SWEEP_MS all it runs (a notice missed: Redis away).
+      const full = Date.now() - this.#dropSweptAt >= FULL_SWEEP_MS;
+      if (full) this.#dropSweptAt = Date.now();
+      const told = this.#dropTold;
+      this.#dropTold = new Set();
+      const maybe = node.session.list().map((t) => t.infoHashHex).filter((ih) => records.has(ih) && (full || told.has(ih) || !records.heldHere(ih)));
+      if (maybe.length === 0) return;
+      const held = new Set(await this.#holders.heldBy(this.#m.id, maybe));
+      const gone = maybe.filter((ih) => !held.has(ih) && node.session.get(ih));
+      if (gone.length === 0) return;
+      for (const [ih, err] of await node.removeMany(gone, true, true)) {
+        if (err) node.out.note(`cluster: deleting the surplus copy of ${ih} failed: ${errorMessage(err)}`);
+      }
+      node.out.event('cluster', { state: 'copies trimmed', torrents: gone });
+      node.changed();
+      this.dropped(gone);
+    } finally {
+      this.#dropping = false;
     }
   }
 
@@ -158,6 +199,7 @@ export class Holdings {
     await this.#node.db.records.registerHeld(epoch);
     this.#given.clear();
     this.#told.everything();
+    this.#dropSweptAt = 0;
     if (this.#node.queue.suspended) await this.#node.queue.suspend(false);
     await this.catchUp();
     await this.peers();

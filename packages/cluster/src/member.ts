@@ -105,6 +105,10 @@ export class ClusterMember implements JoinedCluster {
     // Torrents another member holds: listed here with that copy's progress and files.
     const elsewhere = new CopiesElsewhere(node, () => m.id);
     node.db.elsewhere = elsewhere;
+    holdings.dropped = (infoHashes) => {
+      elsewhere.told(infoHashes);
+      void elsewhere.refresh();
+    };
     const placement = new Placement({
       membership: m,
       holders,

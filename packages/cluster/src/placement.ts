@@ -6,8 +6,9 @@
 // least load first. The same loop answers a new torrent (its adder is its first holder), a member
 // declared dead (its rows stay, and no longer count), a copy that failed, and a raised `replicas`
 // setting. A pass's placements are a few statements (up to 500 pairs each), each fenced on the
-// coordinator's lease (holder-store.ts): two coordinators never both place. It never removes a holder: a member back with its copies (a
-// restart, a fence lifted) leaves a torrent with more holders than `replicas` until someone removes it.
+// coordinator's lease (holder-store.ts): two coordinators never both place. A member back with its
+// copies (a restart, a fence lifted) leaves a torrent with more live copies than the target: once
+// the copies to keep are complete, the surplus ones are taken off (trim(), issue 63).
 //
 // Incremental: a pass reads only the torrents it was told of (a write to `torrents` names its key:
 // an add, a holder's status — a copy failing — a removal) and those left short of room last time
@@ -44,6 +45,8 @@ export interface PlacementRun {
   /** Torrents looked at. */
   torrents: number;
   placed: { infoHash: string; member: string }[];
+  /** Surplus copies taken off (their members delete them). */
+  trimmed: { infoHash: string; member: string }[];
   /** Torrents still under target (no live member left with room to take them). */
   short: number;
 }
@@ -78,6 +81,10 @@ export class Placement {
   #rooms = '';
   /** Torrents left under target at the last pass. */
   #short = new Set<string>();
+  /** Each member's epoch when a pass last saw it live, and the members seen back since with a new
+   *  one (a restart, a fence lifted): only their copies are ever trimmed (#trim). */
+  readonly #epochSeen = new Map<string, number>();
+  readonly #cameBack = new Set<string>();
   /** Runs done (tests and the note read it). */
   runs = 0;
 
@@ -133,22 +140,30 @@ export class Placement {
     const { now, members } = await m.store.list();
     const live = members.filter((x) => x.leaseUntil >= now && x.deadAt === null);
     const epochs = new Map(live.map((x) => [x.id, x.epoch]));
+    for (const x of live) {
+      const seen = this.#epochSeen.get(x.id);
+      if (seen !== undefined && x.epoch > seen) this.#cameBack.add(x.id);
+      this.#epochSeen.set(x.id, x.epoch);
+    }
     const target = Math.min(effectiveReplicas(this.#p.replicas(), live.length), live.length);
     const seen = `${epoch} ${target} ${live.map((x) => `${x.id}@${x.epoch}`).sort().join(' ')}`;
     const rooms = live.map((x) => `${x.id}:${roomStep(x.freeBytes)}`).sort().join(' ');
     const { full, told } = this.#told.take(seen, now);
     if (!full && rooms !== this.#rooms) for (const ih of this.#short) told.add(ih);
     this.#rooms = rooms;
-    const run: PlacementRun = { target, full, torrents: 0, placed: [], short: 0 };
+    const run: PlacementRun = { target, full, torrents: 0, placed: [], trimmed: [], short: 0 };
     if (!full && told.size === 0) return run;
-    const copies = new Map<string, { live: number; members: Set<string>; length: number | null }>();
+    const copies = new Map<string, { live: number; members: Set<string>; length: number | null; rows: HolderRow[] }>();
     for (const r of await this.#p.holders.holderRows(full ? undefined : [...told])) {
       let c = copies.get(r.infoHash);
-      if (!c) copies.set(r.infoHash, (c = { live: 0, members: new Set(), length: r.length }));
+      if (!c) copies.set(r.infoHash, (c = { live: 0, members: new Set(), length: r.length, rows: [] }));
       if (r.member === null) continue;
       c.members.add(r.member);
-      if (counts(epochs, r)) c.live++;
+      if (!counts(epochs, r)) continue;
+      c.live++;
+      c.rows.push(r);
     }
+    run.trimmed = await this.#trim(copies, live, target, epoch);
     run.torrents = copies.size;
     const short = full ? new Set<string>() : this.#short;
     for (const ih of told) short.delete(ih);
@@ -182,6 +197,31 @@ export class Placement {
     this.#short = short;
     if (run.placed.length > 0) this.#p.placed([...new Set(run.placed.map((p) => p.infoHash))]);
     return run;
+  }
+
+  /**
+   * Surplus copies off (tombstones their members act on: holder-store.ts's unplaceAll) (issue 63: a
+   * member fenced twice under load left every torrent with 3 copies for 2 replicas, and the data on
+   * its disk). Only copies of members this coordinator saw come back with a new epoch (a restart, a
+   * fence lifted) go: the copies placed in their stead are the designated ones, kept first, then
+   * those of the members up longest (started_at); and only once every kept copy is complete, so the
+   * last complete copies never go. A lowered `replicas` alone trims nothing (nor does a comeback
+   * the coordinator did not see: it took the lease after). Fenced on the coordinator's lease.
+   */
+  async #trim(copies: ReadonlyMap<string, { rows: HolderRow[] }>, live: readonly MemberRow[], target: number, epoch: number): Promise<{ infoHash: string; member: string }[]> {
+    const since = new Map(live.map((x) => [x.id, x.startedAt]));
+    const surplus: { infoHash: string; member: string; epoch: number }[] = [];
+    for (const [infoHash, c] of copies) {
+      if (c.rows.length <= target) continue;
+      const back = (r: HolderRow) => (this.#cameBack.has(r.member!) ? 1 : 0);
+      const ordered = [...c.rows].sort((a, b) => back(a) - back(b) || since.get(a.member!)! - since.get(b.member!)! || (a.member! < b.member! ? -1 : 1));
+      if (!ordered.slice(0, target).every((r) => r.complete)) continue;
+      for (const r of ordered.slice(target)) if (back(r)) surplus.push({ infoHash, member: r.member!, epoch: r.epoch });
+    }
+    if (surplus.length === 0) return [];
+    const gone = await this.#p.holders.unplaceAll(surplus, this.#p.membership.id, epoch);
+    if (gone.length > 0) this.#p.placed([...new Set(gone.map((g) => g.infoHash))]);
+    return gone;
   }
 
   close(): void {

@@ -6,7 +6,8 @@
 // Room: a torrent is never placed on a member whose free bytes, less what its unfinished copies will
 // still write, cannot hold it; a copy that failed (its disk full) is listed with its error and does
 // not count, so the torrent gets another holder; a pass reads only the torrents it was told of, the
-// whole library when the members change.
+// whole library when the members change. A member back with its copies (a third for 2 replicas)
+// has them trimmed once the copies kept are complete.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Store } from '@cascade/node/cluster-host';
@@ -87,6 +88,17 @@ async function cases(t: TestContext, open: Open): Promise<void> {
     await store.run('UPDATE torrent_holders SET epoch = ? WHERE member_id = ?', [back.epoch, back.id]);
     assert.deepEqual((await hs.holdersOf(X)).map((h) => h.alive), [true, true, true], 'over-replicated: nothing is trimmed');
     assert.deepEqual(pairs(await p.run()), ['c a', 'e a'], 'the torrents placed by hand on c alone get their second holder');
+
+    // Trimmed (issue 63) once the copies kept are complete: those of the members up longest (a, c;
+    // b joined again last). X: c's copy done, so b's goes (a tombstone its member acts on). Y: c's
+    // still filling, so all three stay: the last complete copies never go.
+    await store.run("UPDATE torrent_holders SET state = 'seeding', progress = 1 WHERE member_id = ? AND info_hash = ?", [c.id, X]);
+    const trim = await p.run({ full: true });
+    assert.deepEqual(trim!.trimmed.map((x) => `${x.infoHash.slice(0, 1)} ${x.member.slice(9)}`), ['a b']);
+    assert.deepEqual((await hs.holdersOf(X)).map((h) => h.member.slice(9)), ['a', 'c']);
+    assert.deepEqual((await hs.holdersOf(Y)).map((h) => h.member.slice(9)), ['a', 'b', 'c']);
+    assert.deepEqual(await hs.heldBy(back.id, [X, Y]), [Y], 'b holds no copy of X');
+    assert.deepEqual((await p.run({ full: true }))!.trimmed, [], 'once');
     for (const m of [a, back, c]) await m.release();
   });
 

@@ -278,6 +278,8 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
    * torrent's add resolves once that is decided (a load at start does not wait for it).
    */
   async add(source: TorrentSource, opts: AddTorrentOptions, record = true, queued = record, options?: AddOptions): Promise<TorrentHandle> {
+    // A cluster member fenced (its lease taken) answers at once, so a balancer tries another (issue 63).
+    if (record && this.cluster?.state === 'fenced') throw new NodeError('unavailable', 'this cluster member is fenced (its lease on the database was taken) and rejoining: add through another member, or again in a few seconds');
     if (record && source instanceof Uint8Array) await this.refuseOwnedFiles(source, opts.savePath);
     // A hidden torrent skips the built-in tracker's own (loopback) URLs: announced through an exit
     // they would name the exit's machine, and in-process they would list this node.
@@ -389,9 +391,9 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
     if (err) throw err;
   }
 
-  /** Removes torrents (and their own files with deleteData); each torrent's failure is its own (the map's value). */
-  removeMany(infoHashes: readonly string[], deleteData: boolean): Promise<Map<string, unknown>> {
-    return removeTorrents({ session: this.session, db: this.db, model: this.model, queue: this.queue, privateShares: this.privateShares, storage: this.storage, untrack: (ih) => this.#feed.untrack(ih) }, infoHashes, deleteData);
+  /** Removes torrents (and their own files with deleteData; ownCopy: this member's copy only); each torrent's failure is its own (the map's value). */
+  removeMany(infoHashes: readonly string[], deleteData: boolean, ownCopy = false): Promise<Map<string, unknown>> {
+    return removeTorrents({ session: this.session, db: this.db, model: this.model, queue: this.queue, privateShares: this.privateShares, storage: this.storage, untrack: (ih) => this.#feed.untrack(ih) }, infoHashes, deleteData, ownCopy);
   }
 
   /** The state a user sees: the engine's, "queued" for one the queue holds back, or the stored status. */

@@ -26,8 +26,9 @@ export interface RemovalParts {
  * Removes torrents (and their own files with deleteData): the engine's part one by one, the library
  * rows in one transaction, then the data (each torrent paused first): a node killed in between keeps
  * the torrent and its data, or neither (files may stay). Each failure is its torrent's (the map's value).
+ * `ownCopy`: a cluster member's copy only goes, the library keeps the torrents (records.dropOwn).
  */
-export async function removeTorrents(node: RemovalParts, infoHashes: readonly string[], deleteData: boolean): Promise<Map<string, unknown>> {
+export async function removeTorrents(node: RemovalParts, infoHashes: readonly string[], deleteData: boolean, ownCopy = false): Promise<Map<string, unknown>> {
   const { session, db } = node;
   const outcome = new Map<string, unknown>();
   const deletions = new Map<string, () => Promise<unknown>>(); // with deleteData: what goes once the rows are gone
@@ -53,7 +54,7 @@ export async function removeTorrents(node: RemovalParts, infoHashes: readonly st
   const gone = infoHashes.filter((ih) => outcome.get(ih) === undefined);
   // Their resume saves still on the way must not bring a record back after the removal.
   await db.resume.forget(gone);
-  await db.records.remove(gone, deleteData);
+  await (ownCopy ? db.records.dropOwn(gone) : db.records.remove(gone, deleteData));
   for (const ih of gone) {
     node.model.forget(ih);
     node.queue.forget(ih);

@@ -430,6 +430,20 @@ export class TorrentRecords {
     this.#change(infoHash, { privateDiscovery: on });
   }
 
+  /** This member's copies go and the torrents stay in the library (a cluster's surplus copy,
+   *  @cascade/cluster's placement): its holder rows and resume records, in one transaction. */
+  async dropOwn(infoHashes: readonly string[]): Promise<void> {
+    await this.#statuses.settled(); // a status on its way must not bring the holder row back
+    await this.#store.transaction(async (tx) => {
+      for (const ih of infoHashes) for (const sql of [REMOVE_OWN_HOLDER, 'DELETE FROM resume WHERE info_hash = ? AND member_id = ?']) await tx.run(sql, [ih, this.#memberId]);
+    });
+    for (const ih of infoHashes) {
+      this.#statuses.pending.delete(ih);
+      this.#held.delete(ih);
+      this.#dirty.add(ih);
+    }
+  }
+
   /** Forgets torrents, their resume records, stored peers, share keys and content ids, in one
    *  transaction; returns how many were known. Other members' holder rows become tombstones that
    *  say whether they delete their copies too (deleteData). */

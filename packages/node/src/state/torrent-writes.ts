@@ -65,7 +65,8 @@ export const UPSERT_HOLDER = `
     completed_at = COALESCE(excluded.completed_at, torrent_holders.completed_at),
     updated_at = excluded.updated_at,
     epoch = excluded.epoch,
-    save_path = COALESCE(excluded.save_path, torrent_holders.save_path)`;
+    save_path = COALESCE(excluded.save_path, torrent_holders.save_path)
+  WHERE torrent_holders.state NOT IN ('removed', 'removed+data')`; // a tombstone (REMOVED…) stays until its member acts on it
 
 /** Where a holder is: its member id, lease epoch, and (on the first write of a copy) its save path. */
 export interface HolderAt {
