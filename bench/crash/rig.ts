@@ -155,7 +155,7 @@ export class Rig {
     const out = join(src, 'cipher');
     mkdirSync(out);
     const r = spawnSync(process.execPath, [MAIN, 'create', plain, '--encrypt', '-o', join(out, 'share.torrent'), '--json'], { encoding: 'utf8', env: { ...process.env, CASCADE_HOME: '/nonexistent' } });
-    if (r.status !== 0) throw new Error(`cascade create --encrypt: ${r.stderr}`);
+    if (r.status !== 0) throw new Error(`cascade create --encrypt: exit ${r.status ?? r.signal}: ${r.stdout}${r.stderr}`);
     const ev = JSON.parse(r.stdout.split('\n').find((l) => l.startsWith('{'))!) as { infoHash: string; link: string; torrent: string; data: string };
     await this.#seed(ev.torrent, dirname(ev.data), ev.infoHash);
     const info = readFileSync(ev.data).length;
