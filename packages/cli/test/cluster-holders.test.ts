@@ -68,6 +68,15 @@ test('holders: placed on replicas members, peers of each other, acting on every 
   assert.equal(info!.size, data.length);
   const files = (await (await qb(other, `torrents/files?hash=${ih}`, undefined, sid)).json()) as { name: string; size: number; progress: number }[];
   assert.deepEqual(files.map((f) => [f.name, f.size, f.progress]), [['one.bin', data.length, 1]]);
+  // A rename through it (qBittorrent's renameFile answered 409 there) renames both holders' copies.
+  const renaming = await qb(other, 'torrents/renameFile', { hash: ih, oldPath: 'one.bin', newPath: 'renamed.bin' }, sid);
+  assert.equal(renaming.status, 200, await renaming.text());
+  for (const m of [a, second]) {
+    const dir = (await detail(m, ih))!.savePath as string;
+    await until(`renamed on ${m.host}`, async () => (existsSync(join(dir, 'renamed.bin')) && !existsSync(join(dir, 'one.bin')) ? true : undefined), 20_000);
+  }
+  const renamedFiles = (await (await qb(other, `torrents/files?hash=${ih}`, undefined, sid)).json()) as { name: string }[];
+  assert.deepEqual(renamedFiles.map((f) => f.name), ['renamed.bin']);
 
   // (b) A pause through the member that holds no copy pauses both holders' engines; a resume runs
   // them again; a removal with data through it deletes each holder's copy.
@@ -96,13 +105,13 @@ test('holders: placed on replicas members, peers of each other, acting on every 
   const repairSeconds = (Date.now() - killedAt) / 1000;
   assert.ok(repaired.some((h) => h.member === second.id && !h.alive), "the dead member's copy stays listed, not alive");
   const third = (await detail(other, ih))!;
-  assert.equal(sha256(join(third.savePath, 'one.bin')), createHash('sha256').update(data).digest('hex'), 'the new copy: the same bytes');
+  assert.equal(sha256(join(third.savePath, 'renamed.bin')), createHash('sha256').update(data).digest('hex'), 'the new copy: the same bytes');
   t.diagnostic(`kill -9 of a holder → a new holder placed: ${placedSeconds.toFixed(1)} s; its copy complete (back at 2 live holders done): ${repairSeconds.toFixed(1)} s; copy ≈ ${(data.length / 1e6 / Math.max(0.25, repairSeconds - placedSeconds)).toFixed(1)} MB/s (polled every 250 ms)`);
 
   // (d) The killed member restarted with its state dir: its copy counts again, a third for 2
   // replicas (issue 63: copies used to grow with every fence). The copies placed in its stead stay;
   // its own is taken off and deleted from its disk, and it answers for the torrent as they have it.
-  const backCopy = join(copy.savePath, 'one.bin');
+  const backCopy = join(copy.savePath, 'renamed.bin');
   const back = await start(second === members[1] ? 'b' : 'c', second.host);
   members[members.indexOf(second)] = back;
   const trimmed = await holdersWhen(a, ih, 'two live copies, none on the restarted member', (h) => h.filter((x) => x.alive).length === 2 && !h.some((x) => x.member === back.id), 60_000);
@@ -115,7 +124,7 @@ test('holders: placed on replicas members, peers of each other, acting on every 
   // the user's pause: the library's status stays), then rejoins and runs them again.
   const epochOf = async () => ((await (await a.node.api('/api/cluster')).json()) as { members: { id: string; epoch: number }[] }).members.find((m) => m.id === other.id)!.epoch;
   const epoch = await epochOf();
-  const fencedCopy = join((await detail(other, ih))!.savePath as string, 'one.bin');
+  const fencedCopy = join((await detail(other, ih))!.savePath as string, 'renamed.bin');
   other.node.child.kill('SIGSTOP');
   // Declared dead: its epoch bumped, which is the fence it meets when it wakes.
   await until('the stopped member declared dead', async () => ((await epochOf()) > epoch ? true : undefined), 60_000);

@@ -54,7 +54,7 @@ export class ClusterViews {
   resyncs = 0;
   /** The member's part as a holder, once it follows the node: loads what the coordinator placed
    *  here (holdings.ts) and moves its copies as asked. */
-  holdings: { take(infoHashes: readonly string[]): Promise<void>; moves(): Promise<void> } | undefined;
+  holdings: { take(infoHashes: readonly string[]): Promise<void>; moves(): Promise<void>; renamed(infoHash: string): void } | undefined;
 
   constructor(node: ViewedNode, bus: ChangeBus, opts: { pollMs?: number } = {}) {
     this.#node = node;
@@ -129,6 +129,8 @@ export class ClusterViews {
           else {
             node.model.applyStored(t, true);
             void node.queue.apply([ih]);
+            // A file renamed through another member: this copy takes the library's names.
+            this.holdings?.renamed(ih);
           }
         }
         for (const [list, deleteData] of [[removed.data, true], [removed.keep, false]] as const) {

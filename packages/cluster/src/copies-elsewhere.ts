@@ -51,14 +51,18 @@ export class CopiesElsewhere {
     return this.#node.session.get(infoHash) ? undefined : this.#copies.get(infoHash)?.verified;
   }
 
+  /** Its metainfo with the names the library stores (a file or folder renamed through any member). */
   metainfo(infoHash: string): Metainfo | undefined {
-    return this.#node.session.get(infoHash) ? undefined : this.#copies.get(infoHash)?.meta;
+    const meta = this.#node.session.get(infoHash) ? undefined : this.#copies.get(infoHash)?.meta;
+    const renames = meta && this.#node.db.records.get(infoHash)?.renamedFiles;
+    if (!meta || !renames) return meta;
+    return { ...meta, name: renames[-1]?.[0] ?? meta.name, files: meta.files.map((f, i) => (renames[i] ? { ...f, path: renames[i] } : f)) };
   }
 
   /** Its files as that copy has them (null: the metainfo not known here yet). */
   files(infoHash: string): FileView[] | null {
     const c = this.#node.session.get(infoHash) ? undefined : this.#copies.get(infoHash);
-    const meta = c?.meta;
+    const meta = this.metainfo(infoHash);
     if (!c || !meta) return null;
     const progress = c.complete ? undefined : c.have ? fileProgress(meta, new Bitfield(meta.pieceCount, c.have)) : [];
     const selected = this.#node.db.records.get(infoHash)?.selectedFiles;

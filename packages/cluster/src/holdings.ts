@@ -14,6 +14,7 @@ import type { HolderStore } from './holder-store.ts';
 import { FULL_SWEEP_MS, ToldSet } from './told-set.ts';
 import type { ClusterMembership } from './membership.ts';
 import { HolderMoves } from './holder-moves.ts';
+import { followRenames } from './holder-renames.ts';
 
 /** "host:port" of a member's engine: its cluster URL's host (brackets kept for IPv6). */
 export function engineAddress(url: string, btPort: number): string | undefined {
@@ -55,6 +56,12 @@ export class Holdings {
   /** Does the moves asked of this member's copies (a torrent's notice heard, or a tick). */
   moves(): Promise<void> {
     return this.#m.state === 'member' ? this.#moves.follow() : Promise.resolve();
+  }
+
+  /** The library's names of a torrent changed (a rename through any member): this copy follows. */
+  renamed(infoHash: string): void {
+    const t = this.#node.session.get(infoHash);
+    if (t && this.#m.state === 'member') void followRenames(this.#node, t);
   }
 
   /** Loads the torrents placed here (or held here and not running), each in its own copy: the

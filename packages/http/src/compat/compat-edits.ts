@@ -11,10 +11,26 @@ import {
 import { findTorrent, loadedTorrent } from '../routes/lookup.ts';
 import { conflict } from '../app/http-errors.ts';
 import { toHex } from '@cascade/engine';
+import type { TorrentHandle } from '@cascade/node/features';
+
+/** A torrent not loaded here, as the node's rename edits take it: its metainfo as the library names
+ *  it, a rename that only records the names (no copy here to rename). */
+function storedNames(infoHash: string, meta: NonNullable<TorrentHandle['metainfo']>, savePath: string, stored: Record<number, string[]> | null): TorrentHandle {
+  let renames = { ...(stored ?? {}) };
+  const rename = async (r: Record<number, string[]>) => void (renames = { ...renames, ...r });
+  return { infoHashHex: infoHash, metainfo: meta, savePath, rename, renamedFiles: () => ({ ...renames }) } as unknown as TorrentHandle;
+}
 
 export function compatEdits(ctx: ApiContext): TorrentEditOps {
   const { node } = ctx;
   const loaded = (ih: string) => loadedTorrent(ctx, ih);
+  // A torrent only other members of a cluster hold: renamed in the library, whose names each
+  // holder gives its own copy (@cascade/cluster's holder-renames.ts), as a move is asked of them.
+  const named = (ih: string): TorrentHandle => {
+    const f = findTorrent(ctx, ih);
+    const meta = f.torrent ? undefined : node.db.elsewhere?.metainfo(f.infoHash);
+    return meta && f.record ? storedNames(f.infoHash, meta, f.record.savePath, f.record.renamedFiles) : loaded(ih);
+  };
   const changed = async (p: Promise<unknown>) => {
     await p;
     ctx.changed();
@@ -25,8 +41,8 @@ export function compatEdits(ctx: ApiContext): TorrentEditOps {
       await setDisplayName(node, findTorrent(ctx, ih).infoHash, name);
       ctx.changed();
     },
-    renamePath: (ih, from, to, kind) => changed(renamePath(node, loaded(ih), from, to, kind)),
-    renameFolder: (ih, name) => changed(renameTorrentFolder(node, loaded(ih), name)),
+    renamePath: (ih, from, to, kind) => changed(renamePath(node, named(ih), from, to, kind)),
+    renameFolder: (ih, name) => changed(renameTorrentFolder(node, named(ih), name)),
     trackerTiers(ih) {
       const f = findTorrent(ctx, ih);
       return f.torrent ? trackerTiers(f.torrent) : (f.record?.trackerTiers ?? []);
