@@ -118,7 +118,10 @@ test('holders: placed on replicas members, peers of each other, acting on every 
   assert.deepEqual(liveDone(trimmed).map((x) => x.member).sort(), [a.id, other.id].sort());
   await until(`its surplus copy ${backCopy} deleted`, async () => (existsSync(backCopy) ? undefined : true));
   assert.ok(back.node.events.some((e) => e.event === 'cluster' && e.state === 'copies trimmed'), 'it says so');
-  await until('the restarted member answers for it as the holders have it', async () => ((await detail(back, ih))?.progress === 1 ? true : undefined), 20_000);
+  await until('the restarted member answers for it as the holders have it', async () => {
+    const d = await detail(back, ih);
+    return d?.progress === 1 && d.files?.[0]?.path === 'renamed.bin' ? true : undefined;
+  }, 20_000);
 
   // (e) A member stopped past its lease is fenced when it wakes: it holds its torrents paused (not
   // the user's pause: the library's status stays), then rejoins and runs them again.

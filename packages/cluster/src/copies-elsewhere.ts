@@ -39,6 +39,7 @@ export class CopiesElsewhere {
   #told: Set<string> | null = null;
   #sweptAt = 0;
   #running: Promise<void> | undefined;
+  readonly #loading = new Set<string>();
   #again = false;
 
   constructor(node: CascadeNode, member: () => string) {
@@ -53,7 +54,9 @@ export class CopiesElsewhere {
 
   /** Its metainfo with the names the library stores (a file or folder renamed through any member). */
   metainfo(infoHash: string): Metainfo | undefined {
-    const meta = this.#node.session.get(infoHash) ? undefined : this.#copies.get(infoHash)?.meta;
+    const c = this.#node.session.get(infoHash) ? undefined : this.#copies.get(infoHash);
+    if (c && !c.meta) this.#loadMeta(infoHash, c);
+    const meta = c?.meta;
     const renames = meta && this.#node.db.records.get(infoHash)?.renamedFiles;
     if (!meta || !renames) return meta;
     return { ...meta, name: renames[-1]?.[0] ?? meta.name, files: meta.files.map((f, i) => (renames[i] ? { ...f, path: renames[i] } : f)) };
@@ -126,7 +129,9 @@ export class CopiesElsewhere {
       for (const ih of part) {
         const row = best.get(ih);
         const had = this.#copies.get(ih);
-        const meta = had?.meta ?? (row ? await this.#metainfo(ih, row.member) : undefined);
+        // Parsed for the torrents told of (an add, a copy finishing); a sweep's (thousands at a
+        // start) only when asked for (#loadMeta): one read each, not one each at once.
+        const meta = had?.meta ?? (row && !full ? await this.#metainfo(ih) : undefined);
         const pieces = meta?.pieceCount ?? records.get(ih)?.pieceCount ?? undefined;
         const complete = !!row && (row.state === 'seeding' || row.progress >= 1);
         const verified = !row ? 0 : complete ? pieces : row.have ? Math.min(countBits(row.have), pieces ?? Infinity) : pieces !== undefined ? Math.round(row.progress * pieces) : undefined;
@@ -161,13 +166,26 @@ export class CopiesElsewhere {
     return best;
   }
 
+  /** Reads a copy's metainfo in the background, once at a time: the next answer has its files. */
+  #loadMeta(infoHash: string, c: Copy): void {
+    if (this.#loading.has(infoHash)) return;
+    this.#loading.add(infoHash);
+    void this.#metainfo(infoHash).then((meta) => {
+      this.#loading.delete(infoHash);
+      if (!meta || this.#copies.get(infoHash) !== c) return;
+      this.#copies.set(infoHash, { ...c, meta, verified: c.complete ? meta.pieceCount : c.verified });
+      this.#node.db.records.touch(infoHash);
+      this.#node.changed();
+    });
+  }
+
   /** The torrent's metainfo: the library's .torrent, or a holder's info dict (a magnet's). */
-  async #metainfo(infoHash: string, member: string): Promise<Metainfo | undefined> {
+  async #metainfo(infoHash: string): Promise<Metainfo | undefined> {
     try {
       const row = await this.#node.db.store.get<{ torrent: Uint8Array | null; info: Uint8Array | null }>(
-        `SELECT t.torrent, (SELECT r.info FROM resume r WHERE r.info_hash = t.info_hash AND r.info IS NOT NULL ORDER BY r.member_id = ? DESC LIMIT 1) AS info
+        `SELECT t.torrent, (SELECT r.info FROM resume r WHERE r.info_hash = t.info_hash AND r.info IS NOT NULL LIMIT 1) AS info
          FROM torrents t WHERE t.info_hash = ?`,
-        [member, infoHash],
+        [infoHash],
       );
       if (row?.torrent) return parseTorrent(new Uint8Array(row.torrent));
       return row?.info ? parseInfoDict(new Uint8Array(row.info)) : undefined;
