@@ -112,6 +112,10 @@ test('peers announced to a node are kept as bytes of their own, for PEER_MAX_AGE
     assert.equal(store.size, 20);
     // A slice of Node's 64 KiB Buffer pool would keep the whole slab alive as long as the record.
     for (const set of store._fresh.records.values()) for (const r of set.list) assert.equal(r.record.buffer.byteLength, 6);
+    // So would the target of each walk's table (an announce walks first), kept up to 1,000 tables.
+    const tables = (b as unknown as { dht: { _tables: { cache: Record<string, { value: { localNodeId: Uint8Array } }> } } }).dht._tables.cache;
+    assert.ok(Object.keys(tables).length >= 20);
+    for (const t of Object.values(tables)) assert.equal(t.value.localNodeId.buffer.byteLength, 20);
     t.mock.timers.tick(PEER_MAX_AGE_MS);
     t.mock.timers.tick(PEER_MAX_AGE_MS);
     assert.equal(store.size, 0, 'peers not announced again within the age are forgotten');

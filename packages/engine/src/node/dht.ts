@@ -165,7 +165,8 @@ export class Dht implements WantSide {
 
   announce(infoHashHex: string, port: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.dht.announce(infoHashHex.toLowerCase(), port, (err) => (err ? reject(err) : resolve()));
+      // Its own bytes, as lookup's: an announce without a table walks first, keeping this as its target.
+      this.dht.announce(unpooled(Buffer.from(infoHashHex, 'hex')), port, (err) => (err ? reject(err) : resolve()));
     });
   }
 
