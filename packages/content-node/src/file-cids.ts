@@ -17,6 +17,11 @@
 import { isContentId, isUnixfsCid, type Blame, type SearchRow } from '@cascade/content';
 import { nodeIdentity, type StateDB, type Store } from '@cascade/node/content-host';
 
+/** A row is written only for a torrent still in the library: ids computed for one removed while its
+ *  files were hashed (the removal's delete already ran) would be left behind for good (bench/soak:
+ *  'rows.file_cids: 203 rows for 202 torrents'). The last parameter: the infohash again. */
+const IN_LIBRARY = 'WHERE EXISTS (SELECT 1 FROM torrents WHERE info_hash = ?)';
+
 export interface FileCid {
   index: number;
   sha256: Uint8Array;
@@ -114,14 +119,15 @@ export class FileCids {
   /** Stores a torrent's folder's UnixFS CID (`digest`: its node's SHA-256) and its other nodes'
    *  (one transaction, replacing those stored before), then shows it. */
   async setDir(infoHash: string, cid: string, digest: Uint8Array, inner: readonly { cid: string; digest: Uint8Array }[] = []): Promise<void> {
-    const upsert = `INSERT INTO file_cids (info_hash, file_index, sha256, cid, unixfs, chunks) VALUES (?, ?, ?, ?, ?, NULL)
+    const upsert = `INSERT INTO file_cids (info_hash, file_index, sha256, cid, unixfs, chunks) SELECT ?, ?, ?, ?, ?, NULL ${IN_LIBRARY}
        ON CONFLICT (info_hash, file_index) DO UPDATE SET sha256 = excluded.sha256, cid = excluded.cid, unixfs = excluded.unixfs`;
-    await this.#store.transaction(async (tx) => {
-      await tx.run(upsert, [infoHash, DIR, digest, cid, cid]);
+    const stored = await this.#store.transaction(async (tx) => {
+      const { changes } = await tx.run(upsert, [infoHash, DIR, digest, cid, cid, infoHash]);
       await tx.run('DELETE FROM file_cids WHERE info_hash = ? AND file_index <= ?', [infoHash, INNER]);
-      for (const [i, n] of inner.entries()) await tx.run(upsert, [infoHash, INNER - i, n.digest, n.cid, n.cid]);
+      for (const [i, n] of inner.entries()) await tx.run(upsert, [infoHash, INNER - i, n.digest, n.cid, n.cid, infoHash]);
+      return changes > 0;
     });
-    this.#dirs.set(infoHash, cid);
+    if (stored) this.#dirs.set(infoHash, cid);
   }
 
   /** The torrents whose folder holds `cid` as a node other than its top one (a subfolder's, a
@@ -134,15 +140,19 @@ export class FileCids {
   /** Stores content ids (one transaction), then shows them. */
   async set(infoHash: string, files: readonly FileCid[]): Promise<void> {
     if (files.length === 0) return;
+    let stored = 0;
     await this.#store.transaction(async (tx) => {
       for (const f of files) {
-        await tx.run(
-          `INSERT INTO file_cids (info_hash, file_index, sha256, cid, unixfs, chunks) VALUES (?, ?, ?, ?, ?, ?)
+        const { changes } = await tx.run(
+          `INSERT INTO file_cids (info_hash, file_index, sha256, cid, unixfs, chunks) SELECT ?, ?, ?, ?, ?, ? ${IN_LIBRARY}
            ON CONFLICT (info_hash, file_index) DO UPDATE SET sha256 = excluded.sha256, cid = excluded.cid, unixfs = excluded.unixfs, chunks = excluded.chunks`,
-          [infoHash, f.index, f.sha256, f.cid, f.unixfs ?? null, f.chunks ?? null],
+          [infoHash, f.index, f.sha256, f.cid, f.unixfs ?? null, f.chunks ?? null, infoHash],
         );
+        stored += changes;
       }
     });
+    // Removed while its files were hashed: no row was written, and no view is kept for it.
+    if (stored === 0) return;
     const view = new Map(this.#view.get(infoHash));
     for (const f of files) view.set(f.index, f.cid);
     this.#view.set(infoHash, new Map([...view].sort((a, b) => a[0] - b[0])));

@@ -15,6 +15,7 @@ import { hashFile } from '@cascade/content/node';
 import { FileCids } from '../src/file-cids.ts';
 import { IpfsBlocks, MalformedCid } from '../src/ipfs-blocks.ts';
 import { sqlite } from '../../node/test/store-engines.ts';
+import { inLibrary } from './library.ts';
 
 const MiB = 1024 * 1024;
 
@@ -53,6 +54,7 @@ test('IpfsBlocks: root, then what is under it; CAR order; a changed file, a gone
   const path = join(dir, 'f.bin');
   writeFileSync(path, bytes);
   const ih = 'c'.repeat(40);
+  await inLibrary(store, ih);
   const h = await hashFile(path);
   const tree = new UnixfsTree(h.length, h.chunks);
   const cids = new FileCids({ store });
@@ -102,6 +104,7 @@ test('IpfsBlocks: entity-bytes gives the blocks that verify a byte range (the tr
   const path = join(dir, 'f.bin');
   writeFileSync(path, bytes);
   const ih = 'd'.repeat(40);
+  await inLibrary(store, ih);
   const h = await hashFile(path);
   const tree = new UnixfsTree(h.length, h.chunks);
   const cids = new FileCids({ store });
@@ -126,6 +129,7 @@ test('IpfsBlocks: a folder’s inner nodes (sub-shards, a subfolder) asked befor
   const tmp = mkdtempSync(join(tmpdir(), 'ipfs-inner-'));
   t.after(() => rmSync(tmp, { recursive: true, force: true }));
   const ih = 'e'.repeat(40);
+  await inLibrary(store, ih);
   const names = [...Array.from({ length: 1_100 }, (_, i) => `${String(i).padStart(4, '0')}-${'n'.repeat(205)}`), 'sub/inner.txt'];
   const files = names.map((n, index) => {
     const sha = new Uint8Array(createHash('sha256').update(Uint8Array.of(index & 0xff)).digest());

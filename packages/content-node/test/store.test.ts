@@ -6,11 +6,13 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { FileCids } from '../src/file-cids.ts';
 import { postgres, sqlite, type Open } from '../../node/test/store-engines.ts';
+import { inLibrary } from './library.ts';
 
 async function fileCidCases(t: TestContext, open: Open): Promise<void> {
   await t.test('content ids (file-cids.ts): a view per loaded torrent, the Store written first', async (t) => {
     const store = await open(t);
     const [a, b] = ['a'.repeat(40), 'b'.repeat(40)];
+    await inLibrary(store, a, b);
     const sha = (n: number) => new Uint8Array(32).fill(n);
     const cids = new FileCids({ store });
     await cids.load(a);
@@ -38,6 +40,23 @@ async function fileCidCases(t: TestContext, open: Open): Promise<void> {
     assert.equal(again.of(b).has(1), false);
   });
 
+  await t.test('content ids (file-cids.ts): ids computed for a torrent removed meanwhile leave no row and no view', async (t) => {
+    const store = await open(t);
+    const [kept, gone] = ['a'.repeat(40), 'f'.repeat(40)];
+    await inLibrary(store, kept);
+    const cids = new FileCids({ store });
+    const sha = new Uint8Array(32).fill(7);
+    // Its hashing ended after the removal's delete (torrent-writes.ts REMOVE_TORRENT) had run.
+    await cids.set(gone, [{ index: 0, sha256: sha, cid: 'bafkrei-late' }]);
+    await cids.setDir(gone, 'bafybei-late', sha, [{ cid: 'bafybei-late-sub', digest: sha }]);
+    await cids.set(kept, [{ index: 0, sha256: sha, cid: 'bafkrei-kept' }]);
+    const rows = await store.all<{ info_hash: string }>('SELECT info_hash FROM file_cids');
+    assert.deepEqual(rows.map((r) => r.info_hash), [kept], 'rows for the torrent in the library only');
+    assert.equal(cids.of(gone).size, 0, 'no view kept in memory for it');
+    assert.equal(cids.dirOf(gone), undefined);
+    assert.equal(cids.of(kept).get(0), 'bafkrei-kept');
+  });
+
   await t.test('content ids (file-cids.ts): a blamed publisher is kept once, with its first reason', async (t) => {
     const store = await open(t);
     const cids = new FileCids({ store });
@@ -49,6 +68,7 @@ async function fileCidCases(t: TestContext, open: Open): Promise<void> {
   await t.test('content ids (file-cids.ts): a folder and its inner nodes (sub-shards, subfolders): found by folderWith, never a file, a search hit or shown', async (t) => {
     const store = await open(t);
     const [a, b] = ['a'.repeat(40), 'b'.repeat(40)];
+    await inLibrary(store, a, b);
     const sha = (n: number) => new Uint8Array(32).fill(n);
     const cids = new FileCids({ store });
     await cids.set(a, [{ index: 0, sha256: sha(0), cid: 'bafkrei-zero', unixfs: 'bafkrei-zero' }]);
@@ -81,6 +101,7 @@ async function fileCidCases(t: TestContext, open: Open): Promise<void> {
     await b.addBlame({ publisher: 'did:key:z6Mkliar-b', reason: 'lied to b', at: 2 });
     assert.deepEqual((await a.blames()).map((x) => x.publisher), ['did:key:z6Mkliar-a']);
     assert.deepEqual((await new FileCids({ store, memberId: 'b' }).blames()).map((x) => x.publisher), ['did:key:z6Mkliar-b']);
+    await inLibrary(store, 'c'.repeat(40));
     await a.set('c'.repeat(40), [{ index: 0, sha256: new Uint8Array(32), cid: 'bafkrei-shared' }]);
     await b.load('c'.repeat(40));
     assert.equal(b.of('c'.repeat(40)).get(0), 'bafkrei-shared');
