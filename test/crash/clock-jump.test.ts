@@ -29,6 +29,8 @@ test('the clock jumps an hour forward and back: the node keeps serving, acknowle
   const add = (uri: string) => rig.json('/api/torrents', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ uri, peers: [rig.peer] }) });
   const detail = (ih: string) => rig.json<Record<string, any>>(`/api/torrents/${ih}`);
   await add(slow.uri);
+  // The node's own limit (under the seed's cap), so its rate limiter decides when blocks are asked for.
+  await rig.json(`/api/torrents/${slow.ih}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ downloadLimit: 128 * 1024 }) });
   while ((await detail(slow.ih)).verifiedPieces < 10) await sleep(200);
 
   const watch = async (what: string, ms: number) => {
@@ -46,7 +48,16 @@ test('the clock jumps an hour forward and back: the node keeps serving, acknowle
   await add(later.uri);
   await rig.json('/api/settings', { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ maxActiveUploads: 17 }) });
   writeFileSync(offset, '+0');
+  // Back an hour: a time the engine took while the clock was ahead (the rate limiter's next grant, a
+  // peer's next dial, a sleeping torrent's wake-up) must not lie an hour ahead now. Before the
+  // engine's monotonic clock (packages/engine/src/clock.ts) the limited download stood still here.
+  const before = (await detail(slow.ih)).verifiedPieces;
+  const back = Date.now();
   await watch('with the clock back', 4000);
+  let moved = (await detail(slow.ih)).verifiedPieces;
+  while (moved <= before && Date.now() - back < 30_000) (await sleep(300), (moved = (await detail(slow.ih)).verifiedPieces));
+  assert.ok(moved > before, `pieces verified after the clock went back (${before} then ${moved} after ${Date.now() - back} ms)`);
+  t.diagnostic(`after the clock went back: ${moved - before} more pieces in ${Date.now() - back} ms`);
 
   let d = await detail(slow.ih);
   const end = Date.now() + 120_000;

@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Candidates } from '../src/swarm/candidates.ts';
+import { clock } from '../src/clock.ts';
 
 const addr = { host: '127.0.0.2', port: 6881 };
 
@@ -15,7 +16,7 @@ test('candidates: lost connections back off, seeds forget each other, peers with
   c.add('s', addr, 'tracker');
   const wait = (key: string) => {
     const e = [...c.entries()].find(([k]) => k === key)?.[1];
-    return e ? e.nextTry - Date.now() : undefined;
+    return e ? e.nextTry - clock.now() : undefined;
   };
   // A connection lost for any other reason: 5 s, then 10, 20, 40…
   const lost = [];

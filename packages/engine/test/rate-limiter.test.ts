@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RateBucket, RateGate, RateLimitPair, TorrentThrottle } from '../src/swarm/rate-limiter.ts';
+import { clock } from '../src/clock.ts';
 
 /** Grants `block`-sized chunks whenever the gate allows, on a simulated clock of 1 ms steps. */
 function simulate(gate: RateGate, ms: number, from = 0, block = 16384): number {
@@ -88,6 +89,10 @@ test('a new download limit cancels the requests out beyond it; the same limit ag
 
 test('a limited download asks in batches of half the burst once dry, not block by block, and holds its rate', (t) => {
   t.mock.timers.enable({ apis: ['Date', 'setTimeout'], now: 1_000_000 });
+  // The engine's clock (src/clock.ts) follows the mocked Date here.
+  const real = clock.now;
+  clock.now = () => Date.now();
+  t.after(() => (clock.now = real));
   const throttle = new TorrentThrottle(new RateLimitPair(), () => {});
   const rate = 10 << 20;
   throttle.own.set({ download: rate });

@@ -4,16 +4,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EtaEstimator, SpeedMeter } from '../src/swarm/speed.ts';
+import { clock } from '../src/clock.ts';
 
-// No coarse clock is running in this process, so add() reads Date.now(): drive it by hand.
+// No coarse clock is running in this process, so add() reads the engine's clock (src/clock.ts) and
+// the test's Date.now() agrees with it: drive both by hand.
 function withClock(fn: (set: (ms: number) => void) => void): void {
-  const real = Date.now;
+  const [real, realEngine] = [Date.now, clock.now];
   let now = 1_700_000_000_000;
-  Date.now = () => now;
+  Date.now = clock.now = () => now;
   try {
     fn((ms) => (now = ms));
   } finally {
     Date.now = real;
+    clock.now = realEngine;
   }
 }
 

@@ -6,9 +6,14 @@ import assert from 'node:assert/strict';
 import { PieceCache, serveUploads } from '../src/swarm/uploader.ts';
 import { RateBucket, RateGate } from '../src/swarm/rate-limiter.ts';
 import type { Peer } from '../src/swarm/peer.ts';
+import { clock } from '../src/clock.ts';
 
 test('an upload limit sends blocks in batches of half its burst and holds its rate', async (t) => {
   t.mock.timers.enable({ apis: ['Date', 'setTimeout'], now: 1_000_000 });
+  // The engine's clock (src/clock.ts) follows the mocked Date here.
+  const real = clock.now;
+  clock.now = () => Date.now();
+  t.after(() => (clock.now = real));
   const BLOCK = 16384;
   const PIECE = 16 * BLOCK;
   const rate = 10 << 20;

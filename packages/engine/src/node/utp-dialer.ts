@@ -8,6 +8,7 @@
 import type { Connection, DialOptions, Dialer } from '../platform.ts';
 import { addressKey, isLocalAddress, type PeerAddress } from '../types.ts';
 import { udpPortClosed, type UtpSocket } from './utp-socket.ts';
+import { clock } from '../clock.ts';
 
 /** How long uTP has the line to itself before TCP is dialled beside it. On a path that answers at
  *  all, the SYN's ACK comes back well within this; a peer that ignores uTP (or whose UDP port is
@@ -128,7 +129,7 @@ export class UtpFirstDialer implements Dialer {
    * own puts the address back on TCP.
    */
   private watchedTcp(tcp: Connection, utp: UtpSocket, addr: PeerAddress): Connection {
-    const until = Date.now() + LOCAL_CLOSE_WAIT_MS;
+    const until = clock.now() + LOCAL_CLOSE_WAIT_MS;
     let cur = tcp;
     let heard = false;
     let ours = false;
@@ -156,7 +157,7 @@ export class UtpFirstDialer implements Dialer {
       });
       conn.onClose((err) => {
         if (conn !== cur) return;
-        if (conn === tcp && !heard && !ours && written && Date.now() <= until) return void moveToUtp();
+        if (conn === tcp && !heard && !ours && written && clock.now() <= until) return void moveToUtp();
         if (conn === tcp && !heard && !ours && this.known.get(addressKey(addr)) === undefined) this.note(addr, 'utp');
         closeOut(err);
       });
@@ -192,7 +193,7 @@ export class UtpFirstDialer implements Dialer {
           return true;
         }
         if (written) {
-          if (Date.now() <= until) written.push(data.slice());
+          if (clock.now() <= until) written.push(data.slice());
           else written = undefined;
         }
         return cur.write(data);
@@ -229,7 +230,7 @@ export class UtpFirstDialer implements Dialer {
       let utpRefused = false;
       let tcpFailed = false;
       let tcpErr: unknown;
-      const started = Date.now();
+      const started = clock.now();
       const onAbort = () => {
         utpAbort.abort();
         tcpAbort.abort();
@@ -264,7 +265,7 @@ export class UtpFirstDialer implements Dialer {
             if (utpFailed) return fail(err);
             // TCP refused and uTP silent since the start: a second of SYNs is enough (a peer that
             // answers uTP at all does so well within it); more would hold the dial for seconds.
-            setTimeout(() => utpAbort.abort(), Math.max(0, UTP_GRACE_MS - (Date.now() - started)));
+            setTimeout(() => utpAbort.abort(), Math.max(0, UTP_GRACE_MS - (clock.now() - started)));
           },
         );
       };

@@ -11,6 +11,7 @@ import { addressKey, type PeerAddress } from '../types.ts';
 import { UtpConnection, type UtpEnv, type UtpOptions } from '../utp/connection.ts';
 import { ST_SYN, decodePacket, type UtpPacket } from '../utp/packet.ts';
 import { addressGroup } from '../swarm/admission.ts';
+import { clock } from '../clock.ts';
 
 const TICK_MS = 50;
 /** New incoming connections per second beyond which SYNs are dropped (a flood of spoofed SYNs
@@ -110,7 +111,7 @@ export class UtpSocket {
     const k = key(host, port, p.connectionId + 1);
     const have = this.conns.get(k);
     if (have) return have.receive(p); // a resent SYN: the connection answers it again
-    const now = Date.now();
+    const now = clock.now();
     if (now - this.acceptWindowStart >= 1000) {
       this.acceptWindowStart = now;
       this.acceptsInWindow = 0;

@@ -14,6 +14,7 @@
 import { AnnouncePacer, type AnnouncePacerOptions } from '../discovery/announce-pacer.ts';
 import { startCoarseClock } from '../swarm/speed.ts';
 import { ChangeLog } from '../events/change-log.ts';
+import { clock } from '../clock.ts';
 
 export const TICK_MS = 1000;
 /** Each torrent's DHT announce comes round this often (as the per-torrent 300 ticks did). */
@@ -69,7 +70,7 @@ export class Scheduler {
     if (this.active.has(t)) return;
     this.active.add(t);
     this.releaseClock ??= startCoarseClock();
-    this.arm(Date.now() + TICK_MS);
+    this.arm(clock.now() + TICK_MS);
   }
 
   /** `t` stopped (paused, closed): no more ticks nor DHT turns. */
@@ -86,7 +87,7 @@ export class Scheduler {
     if (this.dhtRing.has(t)) return;
     this.dhtRing.add(t);
     if (first) this.dhtFirst.push(t);
-    const due = Date.now() + this.dhtStep();
+    const due = clock.now() + this.dhtStep();
     if (!this.dhtTimer || this.dhtAt > due) this.armDht();
   }
 
@@ -114,13 +115,13 @@ export class Scheduler {
     if (this.timer && this.timerAt <= at) return;
     clearTimeout(this.timer);
     this.timerAt = at;
-    this.timer = setTimeout(() => this.run(), Math.max(0, at - Date.now()));
+    this.timer = setTimeout(() => this.run(), Math.max(0, at - clock.now()));
     (this.timer as { unref?: () => void }).unref?.();
   }
 
   private run(): void {
     this.timer = undefined;
-    const now = Date.now();
+    const now = clock.now();
     for (const [t, at] of this.sleepers) {
       if (at > now) continue;
       this.sleepers.delete(t);
@@ -160,7 +161,7 @@ export class Scheduler {
     this.dhtTimer = undefined;
     if (this.dhtRing.size === 0) return void (this.dhtFirst = []);
     const step = this.dhtStep();
-    this.dhtAt = Date.now() + step;
+    this.dhtAt = clock.now() + step;
     this.dhtTimer = setTimeout(() => {
       this.dhtTimer = undefined;
       // A torrent owed its first announce goes first; otherwise the first in the ring, which then

@@ -3,6 +3,7 @@
 // failures; a peer given by hand is kept, since it may be the only source (a LAN box switched off
 // for now).
 import type { PeerAddress } from '../types.ts';
+import { clock } from '../clock.ts';
 
 export interface Candidate {
   addr: PeerAddress;
@@ -50,7 +51,7 @@ export class Candidates {
   /** A dial to `key` failed. */
   dialFailed(key: string, c: Candidate): void {
     c.failures++;
-    c.nextTry = Date.now() + Math.min(MAX_BACKOFF_MS, 2000 * 2 ** c.failures);
+    c.nextTry = clock.now() + Math.min(MAX_BACKOFF_MS, 2000 * 2 ** c.failures);
     if (c.failures > MAX_FAILURES && c.source !== 'manual') this.#byKey.delete(key);
   }
 
@@ -64,7 +65,7 @@ export class Candidates {
     const c = this.#byKey.get(key);
     if (!c) return;
     if (reason === 'both seeding') this.#byKey.delete(key);
-    else if (reason === 'nothing to trade') c.nextTry = Date.now() + NOTHING_TO_TRADE_REDIAL_MS;
-    else c.nextTry = Date.now() + Math.min(MAX_BACKOFF_MS, 5000 * 2 ** c.failures++);
+    else if (reason === 'nothing to trade') c.nextTry = clock.now() + NOTHING_TO_TRADE_REDIAL_MS;
+    else c.nextTry = clock.now() + Math.min(MAX_BACKOFF_MS, 5000 * 2 ** c.failures++);
   }
 }

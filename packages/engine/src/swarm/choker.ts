@@ -18,6 +18,7 @@
 // a preferred peer gets a slot first, taking one from a less preferred peer if it must.
 
 import type { Peer } from './peer.ts';
+import { clock } from '../clock.ts';
 
 export const MIN_UPLOAD_SLOTS = 4;
 export const MAX_UPLOAD_SLOTS = 16;
@@ -61,7 +62,7 @@ export class Choker {
   }
 
   /** `pieceLength` sizes the seeding quota; `now` is the round's clock (ms). */
-  rechoke(peers: Peer[], seeding: boolean, pieceLength = 256 * 1024, now = Date.now()): void {
+  rechoke(peers: Peer[], seeding: boolean, pieceLength = 256 * 1024, now = clock.now()): void {
     const round = this.round++;
     let upRate = 0;
     for (const p of peers) {

@@ -6,6 +6,7 @@
 import { toHex } from '../encoding/hex.ts';
 import { MSG, type HashRequest } from '../wire/protocol.ts';
 import type { Peer } from './peer.ts';
+import { clock } from '../clock.ts';
 
 const ANSWER_TIMEOUT_MS = 10_000;
 
@@ -48,7 +49,7 @@ export class HashFetcher {
       known.resolve = (h) => (first(h), resolve(h));
     });
     return new Promise((resolve) => {
-      const w: Wanted = { req, verify, resolve, tried: new WeakSet(), askedAt: 0, giveUp: opts.giveUp, deadline: Date.now() + (opts.ms ?? Infinity) };
+      const w: Wanted = { req, verify, resolve, tried: new WeakSet(), askedAt: 0, giveUp: opts.giveUp, deadline: clock.now() + (opts.ms ?? Infinity) };
       this.wanted.set(key, w);
       if (opts.ms !== undefined) (setTimeout(() => this.wanted.get(key) === w && this.finish(key, undefined), opts.ms) as { unref?: () => void }).unref?.();
       this.ask(key, w);
@@ -56,7 +57,7 @@ export class HashFetcher {
   }
 
   /** A peer that speaks v2 arrived, or time passed: requests without a peer asked try again. */
-  tick(now = Date.now()): void {
+  tick(now = clock.now()): void {
     for (const [key, w] of this.wanted) {
       if (now > w.deadline) this.finish(key, undefined);
       else if (w.asked && (w.asked.closed || now - w.askedAt > ANSWER_TIMEOUT_MS)) this.next(key, w);
@@ -94,7 +95,7 @@ export class HashFetcher {
     for (const p of this.peers()) {
       if (p.closed || !p.v2 || w.tried.has(p)) continue;
       w.asked = p;
-      w.askedAt = Date.now();
+      w.askedAt = clock.now();
       p.sendHashMessage(MSG.hashRequest, w.req);
       return;
     }

@@ -11,6 +11,7 @@ import { sha256 } from '../hashing/sha256.ts';
 import { copyBytes, toHex } from '../encoding/hex.ts';
 import { decodeMetadata, encodeMetadata, MAX_METADATA_SIZE, METADATA_PIECE } from '../wire/extended.ts';
 import type { Peer } from './peer.ts';
+import { clock } from '../clock.ts';
 
 /** No piece from the peer being asked for this long: it is benched and another is tried. */
 const REQUEST_TIMEOUT_MS = 10_000;
@@ -83,7 +84,7 @@ export class MetadataExchange {
     }
     a.pieces[msg.piece] = copyBytes(msg.data);
     a.received++;
-    a.lastAt = Date.now();
+    a.lastAt = clock.now();
     peer.usefulAt = a.lastAt; // it is serving us: not a connection to evict
     if (a.received === a.pieces.length) this.assemble(a);
     else this.fill(a);
@@ -93,7 +94,7 @@ export class MetadataExchange {
   tick(): void {
     if (this.infoBytes) return;
     const a = this.attempt;
-    if (a && (a.peer.closed || Date.now() - a.lastAt > REQUEST_TIMEOUT_MS)) this.abandon(false);
+    if (a && (a.peer.closed || clock.now() - a.lastAt > REQUEST_TIMEOUT_MS)) this.abandon(false);
     if (!this.attempt) this.startNext();
   }
 
@@ -111,14 +112,14 @@ export class MetadataExchange {
       this.liars.add(a.peer.key);
       if (a.peer.remoteId) this.liars.add(toHex(a.peer.remoteId));
     } else if (!a.peer.closed) {
-      this.benched.set(a.peer, Date.now() + BENCH_MS);
+      this.benched.set(a.peer, clock.now() + BENCH_MS);
       this.offers.add(a.peer); // back of the queue
     }
     queueMicrotask(() => this.tick());
   }
 
   private startNext(): void {
-    const now = Date.now();
+    const now = clock.now();
     const votes = new Map<number, number>();
     const ready: Peer[] = [];
     for (const p of this.offers) {

@@ -13,6 +13,7 @@ import { decodeExtHandshake, type ExtHandshake } from '../wire/extended.ts';
 import { SpeedMeter } from './speed.ts';
 import { copyBytes, toHex } from '../encoding/hex.ts';
 import { clientFromPeerId } from '../wire/peer-id.ts';
+import { clock } from '../clock.ts';
 
 /** What a peer needs from the torrent it belongs to. */
 export interface PeerHost {
@@ -111,10 +112,10 @@ export class Peer implements WireHandler {
   haveAnnounced = false;
   /** Last time either side wanted something of the other (ms): see Torrent's useless-peer check
    *  and swarm/admission.ts (the longest-useless peer gives its slot to a newcomer). */
-  usefulAt = Date.now();
+  usefulAt = clock.now();
   /** The picker counts this peer's pieces in its availability. */
   availabilityTracked = false;
-  lastMessageAt = Date.now();
+  lastMessageAt = clock.now();
   closed = false;
   /** Why this connection is being let go (retire()): no new requests go out on it. */
   retiring: string | undefined;
@@ -132,7 +133,7 @@ export class Peer implements WireHandler {
     this.resolve = opts.resolve;
     this.wire = new Wire(this);
     conn.onData((chunk, borrowed, redeliver) => {
-      this.lastMessageAt = Date.now();
+      this.lastMessageAt = clock.now();
       return this.wire.push(chunk, borrowed, redeliver);
     });
     conn.onClose((err) => this.destroy(err ? err.message : 'connection closed'));
@@ -218,7 +219,7 @@ export class Peer implements WireHandler {
     if (this.amChoking === choke) return;
     this.amChoking = choke;
     if (!choke) {
-      this.unchokedAt = Date.now();
+      this.unchokedAt = clock.now();
       this.upAtUnchoke = this.up.total;
     }
     this.send(encodeSimple(choke ? MSG.choke : MSG.unchoke));
@@ -232,12 +233,12 @@ export class Peer implements WireHandler {
   setInterested(interested: boolean): void {
     if (this.amInterested === interested) return;
     this.amInterested = interested;
-    if (interested) this.usefulAt = Date.now();
+    if (interested) this.usefulAt = clock.now();
     this.send(encodeSimple(interested ? MSG.interested : MSG.notInterested));
   }
 
   sendRequest(index: number, begin: number, length: number): void {
-    this.requests.set(blockKey(index, begin), { index, begin, length, at: Date.now() });
+    this.requests.set(blockKey(index, begin), { index, begin, length, at: clock.now() });
     this.send(encodeBlockRef(MSG.request, index, begin, length));
   }
 
@@ -245,7 +246,7 @@ export class Peer implements WireHandler {
   sendRequests(blocks: { index: number; begin: number; length: number }[]): void {
     const out = new Uint8Array(17 * blocks.length);
     const view = new DataView(out.buffer);
-    const now = Date.now();
+    const now = clock.now();
     let off = 0;
     for (const b of blocks) {
       this.requests.set(blockKey(b.index, b.begin), { index: b.index, begin: b.begin, length: b.length, at: now });
@@ -307,11 +308,11 @@ export class Peer implements WireHandler {
   retire(reason: string): void {
     if (this.closed || this.retiring !== undefined) return;
     this.retiring = reason;
-    const started = Date.now();
+    const started = clock.now();
     const check = (): void => {
       if (this.closed) return clearInterval(timer);
       const done = this.requests.size === 0 && this.uploads.length === 0;
-      if (done || Date.now() - started > RETIRE_MAX_MS) (clearInterval(timer), this.destroy(reason));
+      if (done || clock.now() - started > RETIRE_MAX_MS) (clearInterval(timer), this.destroy(reason));
     };
     const timer = setInterval(check, 100);
     timer.unref?.();
@@ -374,7 +375,7 @@ export class Peer implements WireHandler {
 
   interested(): void {
     this.peerInterested = true;
-    this.usefulAt = Date.now(); // at once, not at the next tick: a newcomer must not be evicted meanwhile
+    this.usefulAt = clock.now(); // at once, not at the next tick: a newcomer must not be evicted meanwhile
     this.host?.onInterested(this);
   }
 

@@ -1,6 +1,7 @@
 // How many block requests each peer gets at once (its pipeline), and the requests it never answered.
 import { BLOCK_SIZE } from '../wire/protocol.ts';
 import type { Peer } from './peer.ts';
+import { clock } from '../clock.ts';
 
 export const MIN_QUEUE = 32;
 /** Most requests we keep outstanding with one peer. */
@@ -33,7 +34,7 @@ const REQUEST_TIMEOUT_MS = 20_000;
  */
 export function growQueue(peer: Peer): void {
   if (++peer.windowBlocks < peer.queueTarget) return;
-  const now = Date.now();
+  const now = clock.now();
   if (now - peer.windowStart < PIPELINE_MS) peer.queueTarget = Math.min(peer.remoteReqq, MAX_QUEUE, peer.queueTarget * 2);
   peer.windowBlocks = 0;
   peer.windowStart = now;

@@ -15,6 +15,7 @@
 // thread and the downloader 12.2, against 1.4 and 2.5 unlimited (bench/nat/README.md, rtc6).
 
 import type { RateLimits } from '../api.ts';
+import { clock } from '../clock.ts';
 
 const BURST_MS = 100;
 /** A grant of one block must always be possible: the burst is never below two 16 KiB blocks. */
@@ -152,7 +153,7 @@ export class TorrentThrottle {
    *  them (or `room`, if fewer) is allowed, and then the wake timer calls back once it is. Only
    *  called when `down.limited`. */
   requestBudget(room: number, blockSize: number): number {
-    const now = Date.now();
+    const now = clock.now();
     const may = Math.min(room, Math.floor(this.down.available(now) / blockSize));
     const batch = Math.max(1, Math.min(room, Math.floor(this.down.batch(blockSize) / blockSize)));
     const n = may >= batch ? may : 0;
@@ -180,7 +181,7 @@ export class TorrentThrottle {
     if (key === this.trimmedFor) return; // the same limits again: the requests out are booked already
     this.trimmedFor = key;
     if (!this.down.limited) return;
-    const now = Date.now();
+    const now = clock.now();
     let budget = this.down.available(now);
     let kept = 0;
     for (const p of peers) {
@@ -194,7 +195,7 @@ export class TorrentThrottle {
 
   /** Bytes just requested. */
   requested(bytes: number): void {
-    this.down.take(bytes, Date.now());
+    this.down.take(bytes, clock.now());
   }
 
   stop(): void {

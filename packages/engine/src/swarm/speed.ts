@@ -7,6 +7,8 @@
 // divides by the time the window really spans (not by its nominal length, so a transfer that just
 // began is not averaged with seconds of nothing), and says 0 once nothing arrived for IDLE_MS.
 
+import { clock } from '../clock.ts';
+
 const SLOT_MS = 250;
 /** The rate is averaged over this many whole slots plus the current partial one (3 s). */
 const WINDOW_SLOTS = 12;
@@ -20,27 +22,27 @@ const MIN_SPAN_MS = 250;
 // number that a timer advances instead (at most a tick late); rate(), called a few times a second,
 // reads the real clock.
 const CLOCK_TICK_MS = 100;
-let coarseSlot = Math.floor(Date.now() / SLOT_MS);
+let coarseSlot = Math.floor(clock.now() / SLOT_MS);
 let clockUsers = 0;
-let clock: ReturnType<typeof setInterval> | undefined;
+let ticker: ReturnType<typeof setInterval> | undefined;
 function currentSlot(): number {
-  return clock ? coarseSlot : Math.floor(Date.now() / SLOT_MS);
+  return ticker ? coarseSlot : Math.floor(clock.now() / SLOT_MS);
 }
 
 /** While anyone holds it (a running torrent), meters read the coarse clock. Returns the release. */
 export function startCoarseClock(): () => void {
   if (clockUsers++ === 0) {
-    coarseSlot = Math.floor(Date.now() / SLOT_MS);
-    clock = setInterval(() => (coarseSlot = Math.floor(Date.now() / SLOT_MS)), CLOCK_TICK_MS);
-    (clock as { unref?: () => void }).unref?.();
+    coarseSlot = Math.floor(clock.now() / SLOT_MS);
+    ticker = setInterval(() => (coarseSlot = Math.floor(clock.now() / SLOT_MS)), CLOCK_TICK_MS);
+    (ticker as { unref?: () => void }).unref?.();
   }
   let released = false;
   return () => {
     if (released) return;
     released = true;
-    if (--clockUsers === 0 && clock) {
-      clearInterval(clock);
-      clock = undefined;
+    if (--clockUsers === 0 && ticker) {
+      clearInterval(ticker);
+      ticker = undefined;
     }
   };
 }
@@ -59,7 +61,7 @@ export class SpeedMeter {
     const s = currentSlot();
     if (s > this.slot) this.roll(s);
     // The first bytes after an idle spell: the real clock, once, so a young transfer's span is exact.
-    if ((s - this.lastAddSlot) * SLOT_MS > IDLE_MS) this.activeFrom = Date.now();
+    if ((s - this.lastAddSlot) * SLOT_MS > IDLE_MS) this.activeFrom = clock.now();
     this.lastAddSlot = s;
     // rate() may have rolled past the coarse clock: the bytes go into the newest slot.
     this.slots[this.slot % SLOTS]! += bytes;
@@ -67,7 +69,7 @@ export class SpeedMeter {
   }
 
   /** Bytes/second over the last ~3 s; 0 when nothing moved for over a second. */
-  rate(now = Date.now()): number {
+  rate(now = clock.now()): number {
     const s = Math.floor(now / SLOT_MS);
     if (s > this.slot) this.roll(s);
     // lastAddSlot is the coarse slot (a tick behind at worst): idleness counts from that slot's end,
@@ -103,7 +105,7 @@ export class EtaEstimator {
     this.tauMs = tauMs;
   }
 
-  eta(bytesLeft: number, rate: number, now = Date.now()): number {
+  eta(bytesLeft: number, rate: number, now = clock.now()): number {
     if (rate <= 0) {
       this.smoothed = 0;
       return bytesLeft === 0 ? 0 : Infinity;

@@ -4,6 +4,7 @@
 import type { Peer } from './peer.ts';
 import { sleep, type RateGate } from './rate-limiter.ts';
 import { ADVERTISED_REQQ } from './pipeline.ts';
+import { clock } from '../clock.ts';
 
 const CACHE_BYTES = 16 * 1024 * 1024;
 /** Requests one peer may have queued with us (see request()). */
@@ -153,12 +154,12 @@ export async function serveUploads(
     let sent = 0;
     let wait = 0;
     // A slow link: fill only its allowance, and come back when some of it has drained.
-    let allowance = sendAllowance(peer, Date.now());
+    let allowance = sendAllowance(peer, clock.now());
     if (allowance <= 0) {
       // A fast link has taken the last batch by the next turn of the loop (the write's callback
       // is what lowers the count); only a slow one waits on a timer.
       await new Promise<void>((resolve) => setImmediate(resolve));
-      allowance = sendAllowance(peer, Date.now());
+      allowance = sendAllowance(peer, clock.now());
       if (allowance <= 0) await sleep(Math.min(MAX_SEND_WAIT_MS, Math.max(10, (-allowance / drainRate(peer)) * 1000)));
       continue;
     }
@@ -171,7 +172,7 @@ export async function serveUploads(
       const piece = cache.peek(r.index);
       if (!piece) break;
       if (limited) {
-        const now = Date.now();
+        const now = clock.now();
         if (limit!.waitFor(r.length, now) > 0) {
           wait = limit!.waitFor(Math.min(limit!.batch(r.length), queuedBytes(peer.uploads)), now);
           break;

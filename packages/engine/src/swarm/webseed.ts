@@ -11,6 +11,7 @@ import { SpeedMeter } from './speed.ts';
 import { BLOCK_SIZE, blockKey } from '../wire/protocol.ts';
 import { sleep, type RateGate } from './rate-limiter.ts';
 import type { RangeRead } from './range-read.ts';
+import { clock } from '../clock.ts';
 
 const BLOCKS_PER_REQUEST = 256; // 4 MiB per round trip, at most
 const MIN_BLOCKS = 16;
@@ -152,7 +153,7 @@ export class WebSeed implements PeerView {
       // A download limit: the range is booked in the buckets, then fetched when its time comes.
       const gate = this.host.limit?.();
       if (gate?.limited) {
-        const now = Date.now();
+        const now = clock.now();
         const wait = gate.waitFor(end - first, now);
         gate.take(end - first, now);
         if (wait > 0) await sleep(wait);

@@ -25,6 +25,7 @@ import { BLOCK_SIZE } from '../wire/protocol.ts';
 import { isDiskError } from '../events/counters.ts';
 import { checkV2, hasV1, hasV2 } from '../pieces/torrent-v2.ts';
 import type { TransportCounts } from '../api.ts';
+import { clock } from '../clock.ts';
 
 /** Two seeds have nothing to trade, but an extension's last messages (the Cascade receipt for the
  *  final piece, which follows its HAVE) may still be on the way: their connection closes after this. */
@@ -250,7 +251,7 @@ export abstract class TorrentPieces extends TorrentSwarm {
     const blocks = picker.pick(peer, room);
     if (blocks.length === 0) return;
     if (limited) this.throttle.requested(blocks.reduce((n, b) => n + b.length, 0));
-    if (peer.windowStart === 0) peer.windowStart = Date.now(); // the first pipeline window opens
+    if (peer.windowStart === 0) peer.windowStart = clock.now(); // the first pipeline window opens
     peer.sendRequests(blocks);
   }
 

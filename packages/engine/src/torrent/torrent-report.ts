@@ -8,6 +8,7 @@ import type { Peer } from '../swarm/peer.ts';
 import type { Picker } from '../swarm/picker.ts';
 import type { WebSeed } from '../swarm/webseed.ts';
 import type { Metainfo } from '../types.ts';
+import { clock } from '../clock.ts';
 
 /** Bytes of wanted pieces not verified yet (what trackers call `left`). */
 export function bytesLeft(picker: Picker | undefined, meta: Metainfo | undefined): number {
@@ -96,7 +97,7 @@ export function peerListing(peers: Iterable<Peer>, webSeeds: readonly WebSeed[],
   const list = [...peers];
   const host = list.find((p) => p.host)?.host as ReportHost | undefined;
   const ours = ourPieces(host, pieceCount);
-  const now = Date.now();
+  const now = clock.now();
   return list.map((p) => {
     const req = requestsOf(p, now);
     const select = (p.conn as { select?: unknown }).select;

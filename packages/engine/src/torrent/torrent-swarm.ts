@@ -29,6 +29,7 @@ import { addressKey, parseAddress, type Metainfo, type PeerAddress } from '../ty
 import { encodeExtHandshake } from '../wire/extended.ts';
 import { addressFields, learnAddresses } from '../swarm/own-address.ts';
 import type { HashRequest } from '../wire/protocol.ts';
+import { clock } from '../clock.ts';
 
 const RECHOKE_TICKS = 10;
 const PEX_TICKS = 3; // PEX looks every few seconds whether a peer is due its first message (pex.ts)
@@ -187,7 +188,7 @@ export abstract class TorrentSwarm extends Emitter implements PeerHost, Schedule
       dial: (addr) => this.dialOne(addressKey(addr), addr, 'holepunch', true),
       log: (key, result) => this.discoveryLog.attempt(key, 'holepunch', result),
       counts: this.ctx.tally?.holepunch,
-      now: () => Date.now(),
+      now: () => clock.now(),
     }));
   }
 
@@ -300,7 +301,7 @@ export abstract class TorrentSwarm extends Emitter implements PeerHost, Schedule
   protected connectMore(): void {
     if (this.closed || !this.running || this.state === 'paused' || this.state === 'error' || !this.candidates) return;
     if (this.picker?.done && this.peersByKey.size > 0) return; // seeding: let leechers come to us
-    const now = Date.now();
+    const now = clock.now();
     for (const [key, c] of this.candidates.entries()) {
       if (this.peersByKey.size + (this.dialing?.size ?? 0) >= this.ctx.maxConnections || this.ctx.canConnect?.() === false) break;
       if (this.dialing?.has(key) || this.peersByKey.has(key) || c.nextTry > now) continue;
@@ -512,7 +513,7 @@ export abstract class TorrentSwarm extends Emitter implements PeerHost, Schedule
 
   /** Peers told what we have once our check ended (they may have arrived during it). */
   protected peersGotMetadata(): void {
-    const now = Date.now();
+    const now = clock.now();
     for (const p of this.peersByKey.values()) {
       p.usefulAt = now; // the time spent checking does not count against them
       this.peerGotMetadata(p);

@@ -22,6 +22,7 @@ import { TorrentTrackerOptions } from '../discovery/torrent-tracker-options.ts';
 import type { TrackerStats } from '../discovery/tracker-client.ts';
 import { type FileRenames, type PieceReport, pieceReport, renamedMetainfo, renameFiles } from './torrent-edits.ts';
 import { peerIdLike } from '../wire/peer-id.ts';
+import { clock } from '../clock.ts';
 
 export type { TorrentContext } from '../session/torrent-context.ts';
 
@@ -226,7 +227,7 @@ export class Torrent extends TorrentHashes implements TorrentHandle {
       this.storage ??= this.ctx.createStorage(meta, this.opts.savePath);
       resume = trust ? await this.ctx.resumeStore?.load(this.infoHashHex).catch(() => undefined) : undefined;
       if (!resume) this.state = 'checking';
-      const started = Date.now();
+      const started = clock.now();
       const { have, hashed, stats } = await checkPieces(meta, this.storage, this.ctx.hasher, {
         resume,
         isCancelled: () => this.closed,
@@ -234,7 +235,7 @@ export class Torrent extends TorrentHashes implements TorrentHandle {
         onProgress: (done, total) => this.emit('checking', done, total),
       });
       if (this.closed) return;
-      this.lastCheck = { hashed, ms: Date.now() - started };
+      this.lastCheck = { hashed, ms: clock.now() - started };
       (this.fileStats ??= new FileStatTracker(meta)).seed(stats);
       this.picker = new Picker({
         pieceCount: meta.pieceCount, pieceLength: meta.pieceLength, totalLength: meta.length, have, buffers: this,
