@@ -19,13 +19,19 @@ import { remoteOk, rpcClient, until } from './transmission-helpers.ts';
 const LT_SEED = fileURLToPath(new URL('../../engine/test/lt_seed.py', import.meta.url));
 /** A libtorrent downloader of argv[1] into argv[2] that dials argv[3] (host:port) and nothing else. */
 const LT_GET = `
-import sys, libtorrent as lt
+import sys, threading, time, libtorrent as lt
 ses = lt.session({'listen_interfaces': '127.0.0.1:0', 'enable_dht': False, 'enable_lsd': False, 'enable_upnp': False,
                   'enable_natpmp': False, 'enable_outgoing_utp': False, 'enable_incoming_utp': False})
 h = ses.add_torrent({'ti': lt.torrent_info(sys.argv[1]), 'save_path': sys.argv[2]})
 host, port = sys.argv[3].rsplit(':', 1)
 h.connect_peer((host, int(port)))
 print('dialled', flush=True)
+def report():  # what the test prints while it waits on this downloader
+    while True:
+        st = h.status()
+        print('status', st.state, round(st.progress, 3), 'peers', st.num_peers, flush=True)
+        time.sleep(10)
+threading.Thread(target=report, daemon=True).start()
 sys.stdin.read()
 `;
 const SIZE = 4 * 1024 * 1024;
@@ -205,11 +211,13 @@ test('the swarm view: states both ways, distributed copies and the piece map, al
   await cascade.add(torrent, { savePath: join(s.root, 'cascade-get'), peers: [`127.0.0.1:${s.node.session.port}`] });
   // Both interested with a piece each; not both unchoked at once: the choker may size its upload
   // slots to the capped link and take turns.
+  let lastPeers: unknown;
   const uploading = await until('both downloaders interested, with a piece each', async () => {
     const d = (await s.json(`/api/torrents/${ih}`)).body;
+    lastPeers = (d.peerList ?? []).map((x: any) => ({ address: x.address, client: x.client, interested: x.interested, choked: x.amChoking, progress: x.progress, up: x.uploadSpeed }));
     const ps = (d.peerList ?? []).filter((x: any) => x.interested && x.progress > 0 && x.progress < 1);
     return ps.length === 2 ? { d, ps } : undefined;
-  });
+  }, 100, () => `the node's peers ${JSON.stringify(lastPeers)}; libtorrent's downloader said ${JSON.stringify(leech.out().slice(-300))}; Cascade's downloader ${JSON.stringify(cascade.get(ih)?.stats().state)} with ${cascade.get(ih)?.peers().length} peer(s)`);
   for (const p of uploading.ps) assert.equal(p.amInterested, false, 'a complete node wants nothing');
   const qb = new QBittorrent({ baseUrl: s.url, username: 'cascade', password: s.token });
   const peers = await agreeing(s, qb, ih, 2, t);

@@ -72,8 +72,9 @@ export async function remoteOk(s: TestServer, args: string[]): Promise<string> {
   return r.stdout;
 }
 
-/** Polls `check` until it returns something truthy (no timed assertion: the test's own timeout bounds it). */
-export async function until<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, everyMs = 100): Promise<T> {
+/** Polls `check` until it returns something truthy (no timed assertion: the test's own timeout bounds it);
+ *  `seen` says what the last look found, in the line stderr gets every 30 s of waiting. */
+export async function until<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, everyMs = 100, seen?: () => string): Promise<T> {
   // A test timeout names no wait: every 30 s, stderr says which one still runs.
   const started = Date.now();
   let said = started;
@@ -82,7 +83,7 @@ export async function until<T>(what: string, check: () => Promise<T | undefined 
     if (v) return v;
     if (Date.now() - said >= 30_000) {
       said = Date.now();
-      process.stderr.write(`still waiting for ${what} after ${Math.round((said - started) / 1000)} s\n`);
+      process.stderr.write(`still waiting for ${what} after ${Math.round((said - started) / 1000)} s${seen ? `: ${seen()}` : ''}\n`);
     }
     await new Promise((r) => setTimeout(r, everyMs));
   }
