@@ -17,11 +17,16 @@ import { patternBytes, startTestServer, type TestServer } from '../../http/test/
 import { remoteOk, rpcClient, until } from './transmission-helpers.ts';
 
 const LT_SEED = fileURLToPath(new URL('../../engine/test/lt_seed.py', import.meta.url));
-/** A libtorrent downloader of argv[1] into argv[2] that dials argv[3] (host:port) and nothing else. */
+/** A libtorrent downloader of argv[1] into argv[2] that dials argv[3] (host:port) and nothing else.
+ *  Every peer here is 127.0.0.1, and libtorrent keeps one connection per IP unless told otherwise:
+ *  once the Cascade downloader (told of it by the node's PEX) reached it, libtorrent dropped one of
+ *  the two "duplicates" — in two full runs the node's, so the node never had both downloaders at
+ *  once and the wait for them timed out (libtorrent then fetched the rest from the Cascade one). */
 const LT_GET = `
 import sys, threading, time, libtorrent as lt
 ses = lt.session({'listen_interfaces': '127.0.0.1:0', 'enable_dht': False, 'enable_lsd': False, 'enable_upnp': False,
-                  'enable_natpmp': False, 'enable_outgoing_utp': False, 'enable_incoming_utp': False})
+                  'enable_natpmp': False, 'enable_outgoing_utp': False, 'enable_incoming_utp': False,
+                  'allow_multiple_connections_per_ip': True})
 h = ses.add_torrent({'ti': lt.torrent_info(sys.argv[1]), 'save_path': sys.argv[2]})
 host, port = sys.argv[3].rsplit(':', 1)
 h.connect_peer((host, int(port)))
