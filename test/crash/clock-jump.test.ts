@@ -49,8 +49,8 @@ test('the clock jumps an hour forward and back: the node keeps serving, acknowle
   await rig.json('/api/settings', { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ maxActiveUploads: 17 }) });
   writeFileSync(offset, '+0');
   // Back an hour: a time the engine took while the clock was ahead (the rate limiter's next grant, a
-  // peer's next dial, a sleeping torrent's wake-up) must not lie an hour ahead now. Before the
-  // engine's monotonic clock (packages/engine/src/clock.ts) the limited download stood still here.
+  // peer's next dial, a sleeping torrent's wake-up) must not lie an hour ahead now (the engine times
+  // them on packages/engine/src/clock.ts, which does not step; this run did not stall before either).
   const before = (await detail(slow.ih)).verifiedPieces;
   const back = Date.now();
   await watch('with the clock back', 4000);

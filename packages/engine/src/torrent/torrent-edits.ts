@@ -5,7 +5,7 @@
 import type { Picker } from '../swarm/picker.ts';
 import type { Metainfo } from '../types.ts';
 import type { TorrentContext } from '../session/torrent-context.ts';
-import type { MovableTorrent } from './torrent-move.ts';
+import { readyToMove, type MovableTorrent } from './torrent-move.ts';
 
 /** New names for a torrent's files: each file's path below the torrent's folder, by file index
  *  (a single-file torrent's one file is its name); index -1 renames a multi-file torrent's folder
@@ -82,11 +82,7 @@ export async function renameFiles(t: RenamableTorrent, ctx: TorrentContext, rena
   if (!meta) throw new Error('its files are not known yet (no metadata)');
   const mover = ctx.storageMover;
   if (!mover) throw new Error('this session cannot rename files (no file system)');
-  if (t.state === 'checking') throw new Error('cannot rename files while the data is being checked');
-  // The resume data's quick look (a stat per file) is waited for; a hashing check is refused above.
-  await t.settled();
-  if (t.moving) throw new Error('a move of this torrent is under way');
-  if (t.state === 'checking') throw new Error('cannot rename files while the data is being checked');
+  await readyToMove(t, { checking: 'cannot rename files while the data is being checked', moving: 'a move of this torrent is under way' });
   const next = renamedMetainfo(meta, renames);
   t.claimAs(next, meta); // the new names must be nobody else's
   t.moving = true;

@@ -20,15 +20,20 @@ export interface MovableTorrent {
   resumeAfterMove(savePath: string, release: (() => void) | undefined, running: boolean): Promise<void>;
 }
 
+/** Before a move or a rename of files: refused while a check hashes the data or another move runs;
+ *  the load's quick look at the files (resume data, a stat per file) is waited for, not refused. */
+export async function readyToMove(t: MovableTorrent, refusals: { checking: string; moving: string }): Promise<void> {
+  if (t.state === 'checking') throw new Error(refusals.checking);
+  await t.settled();
+  if (t.moving) throw new Error(refusals.moving);
+  if (t.state === 'checking') throw new Error(refusals.checking);
+}
+
 export async function moveTorrent(t: MovableTorrent, ctx: TorrentContext, newSavePath: string): Promise<void> {
   if (typeof newSavePath !== 'string' || newSavePath.trim() === '') throw new Error('move needs the path of a folder');
   const mover = ctx.storageMover;
   if (!mover) throw new Error('this session cannot move data (no file system)');
-  if (t.state === 'checking') throw new Error('cannot move a torrent while its data is being checked');
-  // The resume data's quick look (a stat per file) is waited for; a hashing check is refused above.
-  await t.settled();
-  if (t.moving) throw new Error('a move of this torrent is already under way');
-  if (t.state === 'checking') throw new Error('cannot move a torrent while its data is being checked');
+  await readyToMove(t, { checking: 'cannot move a torrent while its data is being checked', moving: 'a move of this torrent is already under way' });
   const to = mover.resolve(newSavePath);
   const from = t.savePath;
   if (to === from) return;
