@@ -13,6 +13,8 @@
 // 10,000 seeds with one WebSocket tier: 5.6/s, the lot in 30 minutes, instead of 40/s that keep a
 // core busy for four. Torrents that want data take the full `perSecond` rate, first.
 
+import { AnnounceTimers } from './announce-timers.ts';
+
 export interface AnnouncePacerOptions {
   /** Announces begun per second at most (a burst of this many may go at once). Default 40. */
   perSecond?: number;
@@ -38,6 +40,8 @@ interface Waiter {
 }
 
 export class AnnouncePacer {
+  /** When each waiting tier or WebSocket URL announces next: one heap and one Node timer. */
+  readonly timers = new AnnounceTimers();
   private readonly perSecond: number;
   private readonly concurrent: number;
   private tokens: number;

@@ -5,6 +5,7 @@ import type { LocalTracker, TrackerStatus } from '../api.ts';
 import { toHex } from '../encoding/hex.ts';
 import type { PeerAddress } from '../types.ts';
 import type { AnnouncePacer } from './announce-pacer.ts';
+import { sharedAnnounceTimers, type AnnounceTimers, type TimedAnnounce } from './announce-timers.ts';
 import type { EngineTally } from '../events/counters.ts';
 import { createHttpTransport } from './tracker-http.ts';
 import type { AnnounceEvent, AnnounceParams, AnnounceResult, TrackerTransport } from './tracker-types.ts';
@@ -55,21 +56,36 @@ interface Tracker {
   info?: Info;
 }
 
-interface Tier {
-  index: number;
-  trackers: Tracker[];
+/** One BEP 12 tier. While it waits for its next announce it is an entry of the session's
+ *  AnnounceTimers (announce-timers.ts), not a Node timer with a closure of its own. */
+class Tier implements TimedAnnounce {
+  readonly index: number;
+  readonly trackers: Tracker[];
   /** `started` reached a tracker of this tier, so later announces carry no event (or completed/stopped). */
-  started: boolean;
-  busy: boolean;
+  started = false;
+  busy = false;
   /** An announce asked for while one was in flight; sent as soon as that one ends. */
-  queued?: { event: AnnounceEvent | undefined; now?: boolean };
+  queued: { event: AnnounceEvent | undefined; now?: boolean } | undefined = undefined;
   /** Set while the tier waits for its turn at the pacer: lets it go now. */
-  skipWait?: () => void;
-  failures: number;
-  timer?: ReturnType<typeof setTimeout>;
-  trackerId?: string;
+  skipWait: (() => void) | undefined = undefined;
+  failures = 0;
+  trackerId: string | undefined = undefined;
   /** The in-process tracker's tier (its HTTP and UDP URLs): one call, no network, no pacer turn. */
-  local?: LocalTracker;
+  readonly local: LocalTracker | undefined;
+  dueAt = Infinity;
+  heapAt = -1;
+  private readonly client: TrackerClient;
+
+  constructor(client: TrackerClient, index: number, urls: string[], local: LocalTracker | undefined) {
+    this.client = client;
+    this.index = index;
+    this.trackers = urls.map((url) => ({ url, info: undefined }));
+    this.local = local;
+  }
+
+  due(): void {
+    this.client.tierDue(this);
+  }
 }
 
 const MAX_RETRY_S = 1800;
@@ -86,6 +102,7 @@ export class TrackerClient {
    *  own, and 10,000 idle clients (or ones announcing in-process) need none. */
   private abort: AbortController | undefined;
   private running = false;
+  private readonly timers: AnnounceTimers;
 
   constructor(opts: TrackerClientOptions) {
     this.opts = opts;
@@ -104,14 +121,8 @@ export class TrackerClient {
       const rest = own.length > 0 ? urls.filter((u) => !own.includes(u)) : urls;
       if (rest.length > 0) lists.push(opts.shuffle === false ? rest : shuffle(rest));
     }
-    this.tiers = lists.map((urls, index) => {
-      // Every field named up front: added later they would cost a property store per tier.
-      const tier: Tier = {
-        index, trackers: urls.map((url) => ({ url, info: undefined })), started: false, busy: false, queued: undefined,
-        skipWait: undefined, failures: 0, timer: undefined, trackerId: undefined, local: urls === localUrls ? local : undefined,
-      };
-      return tier;
-    });
+    this.timers = opts.pacer?.timers ?? sharedAnnounceTimers;
+    this.tiers = lists.map((urls, index) => new Tier(this, index, urls, urls === localUrls ? local : undefined));
     for (const tier of this.tiers) {
       for (const t of tier.trackers) {
         const why = this.unsupported(t.url);
@@ -144,7 +155,7 @@ export class TrackerClient {
     if (!this.running) return;
     this.running = false;
     this.opts.pacer?.join(-this.pacedTiers());
-    for (const tier of this.tiers) clearTimeout(tier.timer);
+    for (const tier of this.tiers) this.timers.cancel(tier);
     this.abort?.abort(new Error('tracker client stopped'));
     this.abort = undefined;
     const signal = AbortSignal.timeout(this.opts.stopTimeoutMs ?? 3000);
@@ -188,7 +199,7 @@ export class TrackerClient {
       return;
     }
     tier.busy = true;
-    clearTimeout(tier.timer);
+    this.timers.cancel(tier);
     let nextS: number | undefined;
     let release: (() => void) | undefined;
     try {
@@ -270,11 +281,13 @@ export class TrackerClient {
       void this.announceTier(tier, ev, queued.now);
       return;
     }
+    this.timers.at(tier, nextS * 1000);
+  }
+
+  /** @internal The tier's wait is over (AnnounceTimers). */
+  tierDue(tier: Tier): void {
     // A failed `started` is retried as `started`: the tracker never learned about us.
-    const next: AnnounceEvent | undefined = tier.started ? undefined : 'started';
-    tier.timer = setTimeout(() => void this.announceTier(tier, next), nextS * 1000);
-    // The torrent, not this timer, decides how long the process lives.
-    (tier.timer as { unref?: () => void }).unref?.();
+    void this.announceTier(tier, tier.started ? undefined : 'started');
   }
 
   private signal(): AbortSignal {

@@ -2,6 +2,7 @@
 // per peer it is connecting to, and the subscription that routes a socket's events to it.
 import type { TrackerStatus } from '../api.ts';
 import type { Json, Subscriber, TrackerSocket } from './ws-pool.ts';
+import type { TimedAnnounce } from './announce-timers.ts';
 
 export interface PendingOffer {
   pc: RTCPeerConnection;
@@ -22,14 +23,13 @@ export interface Attempt {
   abort?: () => void;
 }
 
-export interface UrlState {
+export interface UrlState extends TimedAnnounce {
   url: string;
   socket: TrackerSocket;
   status: TrackerStatus;
   started: boolean;
   busy: boolean;
   queued: { event: string | undefined } | undefined;
-  timer?: ReturnType<typeof setTimeout>;
   interval: number;
   offers: Map<string, PendingOffer>;
   /** Leechers in the tracker's last reply. */
@@ -38,7 +38,8 @@ export interface UrlState {
   lonelyRetry: number;
   /** Offers the last announce carried (a seed's first carries none: it knows of no leecher yet). */
   offered: number;
-  /** When the announce timer fires (ms; Infinity: none set), and whether it is `retry`'s. */
+  /** When the next announce is due (ms, the engine's clock; Infinity: none set; set by the
+   *  session's AnnounceTimers only), and whether it is `retry`'s. */
   dueAt: number;
   retryTimer: boolean;
   /** A failed attempt's wish for fresh offers (attemptFailed): when, and for which peer (hex). A
@@ -49,29 +50,54 @@ export interface UrlState {
 /** An attempt we gave up ourselves (superseded, stopped): not a failure to retry. */
 export class GaveUp extends Error {}
 
-/** What a UrlSubscriber tells its client (WsTrackerClient). */
+/** What a URL's entry tells its client (WsTrackerClient). */
 export interface UrlEvents {
   socketOpen(u: UrlState): void;
   onMessage(u: UrlState, m: Json): void;
   socketDown(u: UrlState, reason: string): void;
+  urlDue(u: UrlState): void;
 }
 
-/** A URL's subscription to its socket: two fields and the class's methods, where three closures and
- *  their context cost some 250 bytes per torrent (10,000 torrents: 2.5 MB). */
-export class UrlSubscriber implements Subscriber {
+/**
+ * One WebSocket tracker URL of a torrent: its state, its subscription to the shared socket, and,
+ * while it waits for its next announce, its entry in the session's AnnounceTimers. One object
+ * with the class's methods, where a subscriber with three closures and a Node timer with its own
+ * cost some 500 bytes per torrent (10,000 torrents: 5 MB).
+ */
+export class UrlEntry implements UrlState, Subscriber, TimedAnnounce {
+  readonly url: string;
+  socket = undefined as unknown as TrackerSocket;
+  status: TrackerStatus;
+  started = false;
+  busy = false;
+  queued: { event: string | undefined } | undefined = undefined;
+  interval = 120;
+  offers: Map<string, PendingOffer>;
+  leechers = 0;
+  lonelyRetry = 0;
+  offered = 0;
+  dueAt = Infinity;
+  heapAt = -1;
+  retryTimer = false;
+  retry: { at: number; peer: string } | undefined = undefined;
   private readonly client: UrlEvents;
-  private readonly u: UrlState;
-  constructor(client: UrlEvents, u: UrlState) {
+
+  constructor(client: UrlEvents, url: string, tier: number, offers: Map<string, PendingOffer>) {
     this.client = client;
-    this.u = u;
+    this.url = url;
+    this.status = { url, tier, status: 'idle', peers: 0 };
+    this.offers = offers;
   }
   onOpen(): void {
-    this.client.socketOpen(this.u);
+    this.client.socketOpen(this);
   }
   onMessage(m: Json): void {
-    this.client.onMessage(this.u, m);
+    this.client.onMessage(this, m);
   }
   onDown(reason: string): void {
-    this.client.socketDown(this.u, reason);
+    this.client.socketDown(this, reason);
+  }
+  due(): void {
+    this.client.urlDue(this);
   }
 }

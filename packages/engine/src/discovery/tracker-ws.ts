@@ -12,10 +12,12 @@ import type { TrackerStatus } from '../api.ts';
 import { toHex } from '../encoding/hex.ts';
 import type { Connection } from '../platform.ts';
 import { channelOpen, connectionEnded, dataChannelConnection, iceGatheringDone } from '../webrtc/webrtc-connection.ts';
-import { fromBinaryString, isWsTracker, randomBinary, sdpCandidateTypes, toBinaryString, type Json, type TrackerSocket, type WsTrackerPool } from './ws-pool.ts';
+import { fromBinaryString, isWsTracker, randomBinary, sdpCandidateTypes, toBinaryString, type Json, type WsTrackerPool } from './ws-pool.ts';
 import { DEFAULT_OFFERS, type WsTrackerClientOptions } from './tracker-ws-options.ts';
 import { AttemptRetries, retryNotNeeded, wantRetry } from './tracker-ws-retry.ts';
-import { GaveUp, UrlSubscriber, type Attempt, type PendingOffer, type UrlState } from './tracker-ws-state.ts';
+import { GaveUp, UrlEntry, type Attempt, type PendingOffer, type UrlState } from './tracker-ws-state.ts';
+import { sharedAnnounceTimers, type AnnounceTimers } from './announce-timers.ts';
+import { clock } from '../clock.ts';
 
 export { DEFAULT_OFFERS, offerCount, type SwarmView, type WsTrackerClientOptions, type WsTrackerStats } from './tracker-ws-options.ts';
 
@@ -35,7 +37,7 @@ export class WsTrackerClient {
   private readonly opts: WsTrackerClientOptions;
   private readonly pool: WsTrackerPool;
   private readonly infoHashBinary: string;
-  private readonly urls: UrlState[];
+  private readonly urls: UrlEntry[];
   /** Peers (hex peer id) we are connected or connecting to: one connection per peer. */
   // Shared empties until the first offer or connection: a seed in a big library holds no maps.
   private peers = NO_ATTEMPTS as Map<string, Attempt>;
@@ -44,27 +46,14 @@ export class WsTrackerClient {
   private pacedSources = 0;
   /** Made at the first failed attempt (most torrents never have one). */
   private retries: AttemptRetries | undefined;
+  private readonly timers: AnnounceTimers;
 
   constructor(opts: WsTrackerClientOptions) {
     this.opts = opts;
     this.pool = opts.pool;
     this.infoHashBinary = toBinaryString(opts.infoHash);
-    this.urls = [...new Set(opts.urls)].filter(isWsTracker).map((url, i) => ({
-      url,
-      socket: undefined as unknown as TrackerSocket,
-      status: { url, tier: i, status: 'idle', peers: 0 },
-      started: false,
-      busy: false,
-      queued: undefined,
-      interval: 120,
-      offers: NO_OFFERS as Map<string, PendingOffer>,
-      leechers: 0,
-      lonelyRetry: 0,
-      offered: 0,
-      dueAt: Infinity,
-      retryTimer: false,
-      retry: undefined,
-    }));
+    this.timers = opts.pacer?.timers ?? sharedAnnounceTimers;
+    this.urls = [...new Set(opts.urls)].filter(isWsTracker).map((url, i) => new UrlEntry(this, url, i, NO_OFFERS as Map<string, PendingOffer>));
   }
 
   start(): void {
@@ -73,7 +62,7 @@ export class WsTrackerClient {
     this.pool.clients.add(this);
     for (const u of this.urls) {
       u.socket = this.pool.socket(u.url);
-      u.socket.subscribe(this.infoHashBinary, new UrlSubscriber(this, u));
+      u.socket.subscribe(this.infoHashBinary, u);
       u.status = { ...u.status, status: 'working' };
     }
     // In-process trackers are not paced (see announceUrl), so they do not speed the seeds' rate.
@@ -119,7 +108,7 @@ export class WsTrackerClient {
     // Answers still waiting for the offerer's data channel give up now, not 30 s after the stop.
     for (const a of this.peers.values()) a.abort?.();
     for (const u of this.urls) {
-      clearTimeout(u.timer);
+      this.timers.cancel(u);
       for (const o of u.offers.values()) this.dropOffer(o);
       u.offers.clear();
       if (u.started && u.socket.open) u.socket.send({ ...this.params('stopped'), numwant: 0 });
@@ -158,7 +147,7 @@ export class WsTrackerClient {
       return;
     }
     u.busy = true;
-    clearTimeout(u.timer);
+    this.timers.cancel(u);
     const pacer = this.opts.pacer;
     // An in-process tracker with no offers to make is a function call away: no turn (as the
     // HTTP and UDP tiers to the node's own tracker take none). Offers cost WebRTC work: paced.
@@ -254,24 +243,23 @@ export class WsTrackerClient {
   }
 
   private schedule(u: UrlState, soonerS?: number): void {
-    clearTimeout(u.timer);
-    u.dueAt = Infinity;
+    this.timers.cancel(u);
     u.retryTimer = false;
     if (!this.running) return;
-    const now = Date.now();
+    const now = clock.now();
     let ms = (soonerS ?? Math.max(this.opts.minInterval ?? 30, u.interval)) * 1000;
     // A tracker reply that sets the interval must not put off the fresh offers a failed attempt wants.
     if (u.retry && u.retry.at - now <= ms) {
       ms = Math.max(0, u.retry.at - now);
       u.retryTimer = true;
     }
-    u.dueAt = now + ms;
-    u.timer = setTimeout(() => {
-      u.dueAt = Infinity;
-      u.retryTimer = false;
-      void this.announceUrl(u, u.started ? undefined : 'started');
-    }, ms);
-    (u.timer as { unref?: () => void }).unref?.();
+    this.timers.at(u, ms);
+  }
+
+  /** @internal The URL's wait is over (AnnounceTimers). */
+  urlDue(u: UrlState): void {
+    u.retryTimer = false;
+    void this.announceUrl(u, u.started ? undefined : 'started');
   }
 
   /**
@@ -285,7 +273,7 @@ export class WsTrackerClient {
     const s = this.retries.failed(peerIdHex);
     if (s === undefined) return;
     // An announce being made now ends with schedule(), which honours u.retry.
-    if (wantRetry(u, peerIdHex, s) && !u.busy) this.schedule(u);
+    if (wantRetry(u, peerIdHex, s, clock.now()) && !u.busy) this.schedule(u);
   }
 
   private async makeOffers(u: UrlState, n: number): Promise<{ offer: RTCSessionDescriptionInit; offer_id: string }[]> {
@@ -326,8 +314,7 @@ export class WsTrackerClient {
   socketDown(u: UrlState, reason: string): void {
     if (this.opts.tally) this.opts.tally.announcesFailed++;
     u.started = false;
-    clearTimeout(u.timer);
-    u.dueAt = Infinity;
+    this.timers.cancel(u);
     u.status = { ...u.status, status: 'error', message: reason };
   }
 
