@@ -12,6 +12,7 @@ import { parseFiles, torrentName } from './metainfo-files.ts';
 import { resolveDuplicates, resolveSymlinks } from './metainfo-paths.ts';
 import { checkPieceLayers, checkSortedKeys, checkV2PieceLength, encodePieceLayers, matchHybrid, parseFileTree, readPieceLayers, v2Layout, v2PieceCount } from './metainfo-v2.ts';
 import { sha1 } from '../hashing/sha1.ts';
+import { lastingCopy } from '../encoding/lasting-bytes.ts';
 import { sha256 } from '../hashing/sha256.ts';
 import type { FileEntry, Metainfo } from '../types.ts';
 
@@ -166,7 +167,8 @@ function buildMetainfo(info: BDict, bytes: InfoBytes, outer: OuterFields, fileLi
   }
 
   const infoBytes = bytes.kept;
-  const infoHash = sha1(infoBytes);
+  // Kept as long as the torrent: from a shared chunk (lasting-bytes.ts), not a buffer of its own.
+  const infoHash = lastingCopy(sha1(infoBytes));
   return {
     infoHash,
     infoHashHex: toHex(infoHash),
@@ -231,7 +233,7 @@ function buildV2Only(info: BDict, infoBytes: Uint8Array, outer: OuterFields, lim
   if (!v2.single) sanitizeLinks(files, name, v2.links, v2.mayCollide);
   if (files.every((f) => f.length === 0)) return fail('it holds no data (every file is empty)');
   const fields = v2Fields(infoBytes, files, outer, pieceLength, 'v2');
-  const infoHash = fields.infoHashV2.slice(0, 20);
+  const infoHash = lastingCopy(fields.infoHashV2.subarray(0, 20));
   return {
     infoHash,
     infoHashHex: toHex(infoHash),

@@ -1,12 +1,16 @@
 // BEP 3 bit order: piece 0 is the high bit of byte 0.
+import { lastingBytes } from '../encoding/lasting-bytes.ts';
+
 export class Bitfield {
   readonly bytes: Uint8Array;
   readonly length: number;
   private setCount = 0;
 
-  constructor(length: number, bytes?: Uint8Array) {
+  /** `lasting`: a torrent's own bitfield, kept as long as the torrent (its bytes from a shared
+   *  chunk when small: lasting-bytes.ts); a peer's is not. */
+  constructor(length: number, bytes?: Uint8Array, lasting = false) {
     this.length = length;
-    this.bytes = new Uint8Array(Math.ceil(length / 8));
+    this.bytes = lasting ? lastingBytes(Math.ceil(length / 8)) : new Uint8Array(Math.ceil(length / 8));
     if (bytes) {
       this.bytes.set(bytes.subarray(0, this.bytes.length));
       // Spare bits past `length` must be ignored, never counted.

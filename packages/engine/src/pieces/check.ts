@@ -36,9 +36,9 @@ export async function checkPieces(meta: Metainfo, storage: Storage, hasher: Hash
 
   const resumeHave = opts.resume && opts.resume.have.length === Math.ceil(meta.pieceCount / 8) ? opts.resume.have : undefined;
   const todo: number[] = [];
-  let have = new Bitfield(meta.pieceCount);
+  // The torrent's own bitfield from here on: kept as long as it is (lasting-bytes.ts).
+  const have = new Bitfield(meta.pieceCount, resumeHave, true);
   if (resumeHave) {
-    have = new Bitfield(meta.pieceCount, resumeHave);
     const touched = changedPieces(meta, stats, opts.resume!.files);
     // Every file whole and as recorded (the usual restart): the resume bitfield stands as it is,
     // with no walk over the pieces.

@@ -16,6 +16,7 @@
 import type { ResumeData } from '../core/engine.ts';
 import type { Queryable, Store } from './store.ts';
 import { WriteBatch } from './write-batch.ts';
+import { lastingCopy } from '@cascade/engine/lasting-bytes';
 
 /** A record saved, or removed; the bitfield as the view keeps it. */
 export const UPSERT_RESUME = `
@@ -79,7 +80,7 @@ export class ResumeRecords {
   fill(rows: Iterable<unknown[]>): void {
     if (this.#view) return;
     const view = new Map<string, Have>();
-    for (const [ih, have] of rows) view.set(ih as string, entry(new Uint8Array(have as Uint8Array)));
+    for (const [ih, have] of rows) view.set(ih as string, entry(lastingCopy(have as Uint8Array)));
     for (const [ih, p] of this.#batch.pending) {
       if (p.data) view.set(ih, entry(p.data.have));
       else view.delete(ih);
@@ -114,7 +115,8 @@ export class ResumeRecords {
     const before = this.#batch.pending.get(infoHash);
     const infoBytes = data.infoBytes ?? before?.data?.infoBytes;
     this.#batch.pending.set(infoHash, { data: infoBytes ? { ...data, infoBytes } : data, replace: before ? before.data === null || before.replace : false });
-    this.#view?.set(infoHash, entry(data.have));
+    // A small bitfield is copied into a shared chunk: one buffer each cost ~300 bytes (issue 64).
+    this.#view?.set(infoHash, entry(data.have.length <= 64 ? lastingCopy(data.have) : data.have));
     return this.#batch.schedule();
   }
 
