@@ -34,7 +34,9 @@ interface WsPeer extends PeerRecord {
  *  node's own swarms hold one browser peer, itself) are scanned and have no index: 10,000 swarms
  *  with a Map each held some 3 MB for nothing. */
 class WsPeerSet {
-  readonly list: WsPeer[] = [];
+  /** The shared empty list until the first peer: then a literal of one (a list grown by push
+   *  reserves 17 slots; a node's own swarms hold one peer each, 10,000 of them). */
+  list: WsPeer[] = NO_WS_PEERS;
   private index: Map<string, WsPeer> | undefined;
 
   get size(): number {
@@ -47,7 +49,8 @@ class WsPeerSet {
   }
   add(p: WsPeer): void {
     p.slot = this.list.length;
-    this.list.push(p);
+    if (this.list === NO_WS_PEERS) this.list = [p];
+    else this.list.push(p);
     if (this.index) this.index.set(p.peerIdHex, p);
     else if (this.list.length > INDEX_FROM) this.index = new Map(this.list.map((x) => [x.peerIdHex, x]));
   }
@@ -60,6 +63,9 @@ class WsPeerSet {
     this.index?.delete(p.peerIdHex);
   }
 }
+
+/** The list of every empty WsPeerSet (never added to: add() replaces it). */
+const NO_WS_PEERS: WsPeer[] = [];
 
 /** Peers a WsPeerSet scans before it keeps an index. */
 const INDEX_FROM = 8;

@@ -48,8 +48,9 @@ interface Conn {
   ip: string;
   passkey: string | undefined;
   peerIdHex: string | undefined;
-  /** Swarms this socket announced in, as hex → binary infohash string. */
-  swarms: Map<string, string>;
+  /** Swarms this socket announced in (hex infohashes): the node's own connection is in every one
+   *  of its torrents', so no second string per swarm. */
+  swarms: Set<string>;
   alive: boolean;
 }
 
@@ -133,7 +134,7 @@ export function attachWebSocket(server: http.Server, opts: WsOptions): Promise<W
   };
 
   const opened = (sock: ConnSocket, ip: string, passkey: string | undefined, local: boolean): Conn => {
-    const c: Conn = { sock, local, ip, passkey, peerIdHex: undefined, swarms: new Map(), alive: true };
+    const c: Conn = { sock, local, ip, passkey, peerIdHex: undefined, swarms: new Set(), alive: true };
     conns.add(c);
     // Sockets only: the gauge says how many browsers (and remote nodes) hold a connection.
     if (!local) metrics.wsConnections++;
@@ -156,7 +157,7 @@ export function attachWebSocket(server: http.Server, opts: WsOptions): Promise<W
     if (!c.local) metrics.wsConnections--;
     if (c.peerIdHex && byPeer.get(c.peerIdHex) === c) byPeer.delete(c.peerIdHex);
     // The browser is gone, and so are its offers: leave every swarm it was in.
-    for (const ihHex of c.swarms.keys()) {
+    for (const ihHex of c.swarms) {
       Promise.resolve(core.store.announce(leave(c, ihHex))).catch(noop);
     }
     c.swarms.clear();
@@ -243,7 +244,7 @@ export function attachWebSocket(server: http.Server, opts: WsOptions): Promise<W
       byPeer.set(peerHex, c);
     }
     if (event === 'stopped') c.swarms.delete(ihHex);
-    else c.swarms.set(ihHex, ihBin);
+    else c.swarms.add(ihHex);
 
     send(
       c,
