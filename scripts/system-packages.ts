@@ -22,6 +22,9 @@ export const SYSTEM_PACKAGES: SystemPackage[] = [
   { pkg: 'transmission-cli', cmd: 'transmission-create', args: ['--version'] },
   { pkg: 'mktorrent', cmd: 'mktorrent', args: ['-h'] },
   { pkg: 'chromium', cmd: '/usr/bin/chromium', args: ['--version'] },
+  // Browser tests drive Chromium's headless shell (packages/engine/test/chromium.ts: a quarter of the
+  // desktop browser's CPU); the desktop one stays for Lighthouse and notifications.
+  { pkg: 'chromium-headless-shell', cmd: '/usr/bin/chromium-headless-shell', args: ['--version'] },
   { pkg: 'redis-server', cmd: 'redis-server', args: ['--version'] },
   // The state store's tests (packages/node/test/store.test.ts) start a throwaway PostgreSQL server
   // from Debian's binaries, which live outside PATH in /usr/lib/postgresql/<version>/bin.

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CHROMIUM_ARGS, sharedContext } from './chromium.ts';
+import { CHROMIUM_ARGS, HEADLESS_SHELL, sharedContext } from './chromium.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const ENTRY = path.resolve(here, '..', 'browser.ts');
@@ -77,7 +77,7 @@ export async function launchChromium(t: { after: (fn: () => unknown) => void }) 
   const { chromium } = await import('playwright-core');
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'cascade-chromium-'));
   const context = await chromium.launchPersistentContext(dir, {
-    executablePath: '/usr/bin/chromium',
+    executablePath: HEADLESS_SHELL,
     headless: true,
     permissions: ['camera', 'microphone'],
     args: CHROMIUM_ARGS,

@@ -8,6 +8,19 @@
 import { after } from 'node:test';
 import type { Browser, BrowserContext, BrowserContextOptions } from 'playwright-core';
 
+/**
+ * The browser the tests drive: Debian's chromium-headless-shell, Chromium's own headless build (the
+ * one Playwright itself tests with), the same Blink, V8, WebRTC and media stack as /usr/bin/chromium
+ * without its desktop shell. Full Chromium in headless mode still makes a browser window per context,
+ * with a top-chrome WebUI renderer (~1.7 CPU-s each) and its window machinery in the browser process:
+ * measured here with 4 contexts one after another, each a page of 300 rows and a spinner for 3 s,
+ * 13.6-15.3 CPU-s of Chromium processes with /usr/bin/chromium against 3.7 with the shell; a start
+ * 1.0-1.5 s against 0.3-0.5. What needs the desktop browser (its install prompt's checks, Lighthouse
+ * by DevTools port: web/test/pwa) launches FULL_CHROMIUM.
+ */
+export const HEADLESS_SHELL = '/usr/bin/chromium-headless-shell';
+export const FULL_CHROMIUM = '/usr/bin/chromium';
+
 export const CHROMIUM_ARGS = [
   '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
   '--disable-sync', '--no-first-run', '--allow-loopback-in-peer-connection',
@@ -20,7 +33,9 @@ export const CHROMIUM_ARGS = [
  *  the process exits in any case. */
 const IDLE_MS = 10_000;
 
-let shared: { browser: Promise<Browser>; users: number; idle?: NodeJS.Timeout } | undefined;
+type Shared = { browser: Promise<Browser>; users: number; idle?: NodeJS.Timeout };
+/** The file's Chromium of each executable (the shell; the desktop one where a test needs it). */
+const shared = new Map<string, Shared>();
 
 // Under the test runner (a file's own process), closed as soon as the file's last test has ended:
 // its connection to Chromium keeps the process alive, so the idle wait above added 10 s, with an
@@ -28,16 +43,18 @@ let shared: { browser: Promise<Browser>; users: number; idle?: NodeJS.Timeout } 
 if (process.env['NODE_TEST_CONTEXT']) after(closeShared);
 
 async function closeShared(): Promise<void> {
-  const s = shared;
-  if (!s) return;
-  shared = undefined;
-  clearTimeout(s.idle);
-  await s.browser.then((b) => b.close()).catch(() => {});
+  const all = [...shared.values()];
+  shared.clear();
+  for (const s of all) clearTimeout(s.idle);
+  await Promise.all(all.map((s) => s.browser.then((b) => b.close()).catch(() => {})));
 }
 
-/** A new context of the file's one Chromium (launched on first use), closed when the test ends. */
-export async function sharedContext(t: { after: (fn: () => unknown) => void }, options: BrowserContextOptions = {}): Promise<BrowserContext> {
-  const s = (shared ??= { browser: launchShared(), users: 0 });
+/** A new context of the file's one Chromium (launched on first use), closed when the test ends.
+ *  `executable`: FULL_CHROMIUM for what only the desktop browser does (the shell reads
+ *  Notification.permission as 'denied' whatever was granted: web/test/notifications). */
+export async function sharedContext(t: { after: (fn: () => unknown) => void }, options: BrowserContextOptions = {}, executable = HEADLESS_SHELL): Promise<BrowserContext> {
+  const s = shared.get(executable) ?? { browser: launchShared(executable), users: 0 };
+  shared.set(executable, s);
   clearTimeout(s.idle);
   s.users++;
   let released = false;
@@ -46,7 +63,7 @@ export async function sharedContext(t: { after: (fn: () => unknown) => void }, o
     released = true;
     if (--s.users > 0) return;
     s.idle = setTimeout(() => {
-      if (shared === s) shared = undefined;
+      if (shared.get(executable) === s) shared.delete(executable);
       void s.browser.then((b) => b.close()).catch(() => {});
     }, IDLE_MS);
     s.idle.unref();
@@ -56,7 +73,7 @@ export async function sharedContext(t: { after: (fn: () => unknown) => void }, o
     context = await (await s.browser).newContext({ permissions: ['camera', 'microphone'], ...options });
   } catch (err) {
     // A launch that failed is not kept for the next test.
-    if (shared === s) shared = undefined;
+    if (shared.get(executable) === s) shared.delete(executable);
     release();
     throw err;
   }
@@ -68,7 +85,7 @@ export async function sharedContext(t: { after: (fn: () => unknown) => void }, o
   return context;
 }
 
-async function launchShared(): Promise<Browser> {
+async function launchShared(executable: string): Promise<Browser> {
   const { chromium } = await import('playwright-core');
-  return chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+  return chromium.launch({ executablePath: executable, headless: true, args: CHROMIUM_ARGS });
 }

@@ -1,5 +1,6 @@
 // Harness for the web app's browser tests: a Cascade server on loopback serving the built app,
-// Chromium launched exactly as ../../../../shared/browser-webrtc.md prescribes, libtorrent via
+// Chromium launched with the options ../../../../shared/browser-webrtc.md prescribes (its headless
+// shell: ../../engine/test/chromium.ts), libtorrent via
 // test/interop/lt.py, screenshots, WebRTC candidate-pair checks, and signing in to the node (the
 // first browser claims it as owner; others sign in with their own key and are made members with the
 // node's API token).
@@ -16,7 +17,7 @@ import type { TestContext } from 'node:test';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { startServer, type RunningServer, type ServerOptions } from '@cascade/http';
 import { ensureWebBuilt } from '../index.ts';
-import { CHROMIUM_ARGS, sharedContext } from '../../engine/test/chromium.ts';
+import { CHROMIUM_ARGS, FULL_CHROMIUM, HEADLESS_SHELL, sharedContext } from '../../engine/test/chromium.ts';
 
 export const WEB_DIR = resolve(import.meta.dirname, '..');
 export const REPO_ROOT = resolve(WEB_DIR, '../..');
@@ -90,12 +91,14 @@ export async function startTestServer(t: TestContext, opts: Partial<ServerOption
  *  selected candidate pairs. */
 export async function launchBrowser(
   t: TestContext,
-  opts: { dark?: boolean; viewport?: { width: number; height: number }; hasTouch?: boolean; devToolsPort?: boolean } = {},
+  opts: BrowserOptions & { devToolsPort?: boolean } = {},
 ): Promise<BrowserContext> {
   if (!opts.devToolsPort) return browserContext(t, opts);
   const profile = await tempDir(t, 'chromium', true);
+  // The desktop Chromium (../../engine/test/chromium.ts): what connects by port here is Lighthouse,
+  // whose PWA audits ask for the install prompt's checks, which only it has.
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
+    executablePath: FULL_CHROMIUM,
     headless: true,
     args: [
       ...CHROMIUM_ARGS,
@@ -116,7 +119,16 @@ export async function launchBrowser(
   return context;
 }
 
-function contextOptions(opts: { dark?: boolean; viewport?: { width: number; height: number }; hasTouch?: boolean }) {
+export interface BrowserOptions {
+  dark?: boolean;
+  viewport?: { width: number; height: number };
+  hasTouch?: boolean;
+  /** The desktop Chromium instead of the headless shell (../../engine/test/chromium.ts), for what
+   *  only it does: the shell reports Notification.permission 'denied' whatever was granted. */
+  fullChromium?: boolean;
+}
+
+function contextOptions(opts: BrowserOptions) {
   return {
     permissions: ['camera', 'microphone'],
     viewport: opts.viewport ?? { width: 1280, height: 800 },
@@ -134,8 +146,8 @@ function contextOptions(opts: { dark?: boolean; viewport?: { width: number; heig
  * processes' CPU while it runs) per "fresh browser". For tests that need no profile on disk and no
  * DevTools port.
  */
-export async function browserContext(t: TestContext, opts: { dark?: boolean; viewport?: { width: number; height: number }; hasTouch?: boolean } = {}): Promise<BrowserContext> {
-  const context = await sharedContext(t, contextOptions(opts));
+export async function browserContext(t: TestContext, opts: BrowserOptions = {}): Promise<BrowserContext> {
+  const context = await sharedContext(t, contextOptions(opts), opts.fullChromium ? FULL_CHROMIUM : HEADLESS_SHELL);
   await prepareContext(context);
   return context;
 }

@@ -23,7 +23,8 @@ const notes = (page: Page) => page.evaluate(() => (window as unknown as { __note
 
 test('notifications: turned on in Settings, then shown when a download completes and when one fails', async (t) => {
   const node = await startTestServer(t);
-  const context = await launchBrowser(t);
+  // The desktop Chromium: the headless shell reads Notification.permission as 'denied' even when granted.
+  const context = await launchBrowser(t, { fullChromium: true });
   await context.grantPermissions(['notifications'], { origin: node.url });
   await context.addInitScript(() => {
     const w = window as unknown as { __notes: { title: string; body: string }[]; Notification: typeof Notification };
