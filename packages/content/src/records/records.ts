@@ -71,6 +71,11 @@ export class DhtRecords {
   /** Statements waiting for their turn, by their JSON (the same one asked again waits once), with
    *  whoever asked: what is queued is only what still has to go out (see publish). */
   private readonly pending = new Map<string, { s: TorrentStatement; waiting: PromiseWithResolvers<PublishResult>[] }>();
+  /** This node's own records in its store, by subject (subjectOf): the torrent's infohashes and the
+   *  targets they are under. A removed torrent's records went on being served for up to their 2 h
+   *  life (and counted against this node's own publisher limit), a renamed one's old words' too; the
+   *  soak's store grew ~2 MB/h that way (bench/soak/README.md). forget() and each publish drop them. */
+  private readonly own = new Map<string, OwnRecords>();
   private draining = false;
   private republishing = false;
   private closed = false;
@@ -105,10 +110,15 @@ export class DhtRecords {
    *  Whoever asked is answered with nothing published. */
   forget(infoHash: string): void {
     for (const [key, { s, waiting }] of this.pending) {
-      // A v2-only torrent goes by its v2 hash cut to 40 digits in the node; the whole one here.
-      if (s.infoHash !== infoHash && s.infoHashV2 !== infoHash && s.infoHashV2?.slice(0, 40) !== infoHash) continue;
+      if (!isAbout(s, infoHash)) continue;
       this.pending.delete(key);
       for (const w of waiting) w.resolve({ keys: 0, accepted: 0, errors: [] });
+    }
+    // Its records here go too: this node no longer has it to give.
+    for (const [subject, mine] of this.own) {
+      if (!isAbout(mine, infoHash)) continue;
+      this.own.delete(subject);
+      dropOwn(this.store, mine, mine.targets.keys());
     }
   }
 
@@ -131,16 +141,32 @@ export class DhtRecords {
     const id = this.opts.identity;
     if (!id) throw new Error('this node has no identity to sign records with');
     const result: PublishResult = { keys: 0, accepted: 0, errors: [] };
+    const subject = subjectOf(s);
+    // What an earlier publish left here stays listed until this one is through (forget() drops all).
+    const before = this.own.get(subject);
+    const mine: OwnRecords = { infoHash: s.infoHash, infoHashV2: s.infoHashV2, id: before?.id, targets: new Map(before?.targets) };
+    this.own.set(subject, mine);
+    const put = new Set<string>();
     for (const key of keysOf(s)) {
-      if (this.closed) break;
+      // Forgotten (or published again) during a walk: nothing more of it is kept here.
+      if (this.closed || this.own.get(subject) !== mine) break;
       const { bytes, sig } = signRecord(id, key, s, this.now(), RECORD_TTL_SECONDS);
       const target = targetOf(key);
-      this.store.put(bytes, sig, target, '');
+      const record = this.store.put(bytes, sig, target, '');
+      mine.id = { publisher: record.publisher, subject: subjectOf(record) };
+      mine.targets.set(key, target);
+      put.add(key);
       const contacts = await this.opts.dht.walk(target, GET_METHOD, { k: key });
       const sent = await this.opts.dht.send(contacts, PUT_METHOD, { r: bytes, s: sig, target });
       result.keys++;
       result.accepted += sent.accepted;
       result.errors.push(...sent.errors);
+    }
+    // Keys the statement had before and no longer has (a rename's old words): its records there go.
+    if (!this.closed && this.own.get(subject) === mine) {
+      const gone = [...mine.targets.keys()].filter((key) => !put.has(key));
+      dropOwn(this.store, mine, gone);
+      for (const key of gone) mine.targets.delete(key);
     }
     return result;
   }
@@ -278,6 +304,27 @@ export class DhtRecords {
       throw err;
     }
   }
+}
+
+/** This node's records about one torrent in its store: under which keys, and as whose about what. */
+interface OwnRecords {
+  infoHash: string | null;
+  infoHashV2: string | null;
+  /** The records' publisher and subject, as the store keeps them (set by the first one put). */
+  id: { publisher: string; subject: string } | undefined;
+  /** key → its DHT target */
+  targets: Map<string, Uint8Array>;
+}
+
+function dropOwn(store: RecordStore, mine: OwnRecords, keys: Iterable<string>): void {
+  if (!mine.id) return;
+  for (const key of keys) store.remove(mine.targets.get(key)!, mine.id.publisher, mine.id.subject);
+}
+
+/** Whether a statement is about the torrent the node knows as `infoHash`: a v2-only torrent goes by
+ *  its v2 hash cut to 40 digits in the node, by the whole one here. */
+function isAbout(s: { infoHash: string | null; infoHashV2: string | null }, infoHash: string): boolean {
+  return s.infoHash === infoHash || s.infoHashV2 === infoHash || s.infoHashV2?.slice(0, 40) === infoHash;
 }
 
 /** A magnet for a found torrent: its infohash(es), name, and its providers as BEP 9 x.pe peers. */

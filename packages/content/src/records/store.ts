@@ -17,6 +17,11 @@ export interface StoreLimits {
 
 export const DEFAULT_STORE_LIMITS: StoreLimits = { perPublisherPerKey: 8, perKey: 128, perPublisher: 512, total: 50_000 };
 
+/** put() drops every expired record at most this often (seconds of the store's clock): a key nobody
+ *  asks or puts again kept its records after they expired (get and put prune only their own key),
+ *  and they still counted against their publisher's and the node's limits. */
+export const PRUNE_EVERY_SECONDS = 600;
+
 /** A kept record and the address its publisher put it from (where a reader may find the torrent). */
 export interface StoredRecord {
   record: VerifiedRecord;
@@ -35,11 +40,13 @@ export class RecordStore {
   private readonly byTarget = new Map<string, Map<string, StoredRecord>>();
   private readonly perPublisher = new Map<string, number>();
   private count = 0;
+  private lastPrune: number;
 
   constructor(opts: { limits?: Partial<StoreLimits>; now?: () => number; contradicts?: Contradiction } = {}) {
     this.limits = { ...DEFAULT_STORE_LIMITS, ...opts.limits };
     this.now = opts.now ?? (() => Date.now() / 1000);
     this.contradicts = opts.contradicts;
+    this.lastPrune = this.now();
   }
 
   get size(): number {
@@ -49,6 +56,7 @@ export class RecordStore {
   /** Keeps a record put by `host` under `target` (20 bytes), or throws a RecordError saying why not. */
   put(bytes: Uint8Array, sig: Uint8Array, target: Uint8Array, host: string): VerifiedRecord {
     const now = this.now();
+    if (now - this.lastPrune >= PRUNE_EVERY_SECONDS) this.prune();
     const record = openRecord(bytes, sig, { now });
     if (!sameBytes(targetOf(record.key), target)) throw new RecordError(`record for ${record.key} put under another target`);
     const why = this.contradicts?.(record);
@@ -114,7 +122,18 @@ export class RecordStore {
   /** Drops every expired record (a node runs this now and then; get and put prune their own key). */
   prune(): void {
     const now = this.now();
+    this.lastPrune = now;
     for (const t of [...this.byTarget.keys()]) this.expire(t, now);
+  }
+
+  /** Drops `publisher`'s record about `subject` (subjectOf) under `target`: this node's own, once
+   *  its torrent left the library or its statement no longer has that key (a rename's old words). */
+  remove(target: Uint8Array, publisher: string, subject: string): void {
+    const t = toHex(target);
+    const entries = this.byTarget.get(t);
+    if (!entries) return;
+    this.drop(entries, `${publisher} ${subject}`);
+    if (entries.size === 0) this.byTarget.delete(t);
   }
 
   private expire(t: string, now: number): void {
