@@ -24,6 +24,9 @@ export interface PeerFigures {
   rxExcess?: number;
   /** Wire bytes sent ÷ wire bytes received until complete. */
   upPerDown?: number;
+  /** Wire bytes sent until complete ÷ what it could have sent: the least of what it received and its
+   *  cap × the time from its first verified piece to completion (issue 60: "when its cap allows"). */
+  upPerAllowed?: number;
   cpu: number;
   stalls: number;
   longestStall: number;
@@ -59,6 +62,8 @@ export interface Figures {
   /** Mixed: Cascade's mean completion ÷ libtorrent's; Cascade peers' least upload ÷ download; share of Cascade's bytes from libtorrent peers. */
   mixedRatio?: number;
   mixedUpDownMin?: number;
+  /** The least, over Cascade peers, of upPerAllowed: the issue's 80%, judged where the cap allows. */
+  mixedUpAllowedMin?: number;
   cascadeFromLt?: number;
   /** Slow peer: the others' makespan. */
   othersMakespan?: number;
@@ -107,6 +112,8 @@ export function figures(r: SwarmResult, slowIndex?: number): Figures {
       if (dt >= 1) f.upUse = (at(s.t, s.up, p.doneAt) - at(s.t, s.up, from)) / (caps[i]!.up * dt);
       const wireDown = at(s.t, s.down, p.doneAt);
       if (wireDown > 0) f.upPerDown = at(s.t, s.up, p.doneAt) / wireDown;
+      const allowed = Math.min(wireDown, caps[i]!.up * Math.max(0, dt));
+      if (allowed > 0) f.upPerAllowed = at(s.t, s.up, p.doneAt) / allowed;
       f.rxExcess = (wireDown - HEADER_BYTES * at(s.t, s.downPk, p.doneAt) - F) / F;
     }
     if (p.payloadDown !== undefined) f.dup = Math.max(0, p.payloadDown - F) / F;
@@ -168,6 +175,8 @@ export function figures(r: SwarmResult, slowIndex?: number): Figures {
     if (mc !== undefined && ml !== undefined) fig.mixedRatio = mc / ml;
     const ud = out.filter((f) => f.client === 'cascade' && f.upPerDown !== undefined).map((f) => f.upPerDown!);
     if (ud.length) fig.mixedUpDownMin = Math.min(...ud);
+    const ua = out.filter((f) => f.client === 'cascade' && f.upPerAllowed !== undefined).map((f) => f.upPerAllowed!);
+    if (ua.length) fig.mixedUpAllowedMin = Math.min(...ua);
     const ltAddr = new Set(peers.filter((p) => p.client === 'lt').map((p) => p.peer.address));
     let fromLt = 0;
     let total = 0;

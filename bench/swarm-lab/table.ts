@@ -32,7 +32,7 @@ const withT = (v: string, t: string) => (t ? `${v} (${t})` : v);
 
 export function printTable(all: Figures[]): void {
   const head = ['scenario', 'clients', 'N', 'F MiB', 'T* s', 'makespan s', '÷T*', 'mean s', 'first→last s', 'seed copies', 'up use mean/min',
-    'dup max (client)', 'rx excess max (wire)', 'CPU-s C/lt/seed', 'start s C/lt', 'stalls (longest s)', 'C/lt mean', 'C up÷down min', 'C from lt', 'slow: others s', 'done'];
+    'dup max (client)', 'rx excess max (wire)', 'CPU-s C/lt/seed', 'start s C/lt', 'stalls (longest s)', 'C/lt mean', 'C up÷down min (÷ cap-allowed)', 'C from lt', 'slow: others s', 'done'];
   const rows: string[][] = [];
   for (const f of all) {
     const ratio = f.makespan !== undefined ? f.makespan / f.tStar : undefined;
@@ -54,7 +54,7 @@ export function printTable(all: Figures[]): void {
       `${f1(f.startCascade)}/${f1(f.startLt)}`,
       withT(`${f.stalls} (${f1(f.longestStall)})`, f.scenario === 'arrivals' || f.scenario === 'leaves' ? '0' : ''),
       f.mixedRatio !== undefined ? `${f2(f.mixedRatio)} (0.9–1.1)` : '—',
-      f.mixedUpDownMin !== undefined ? `${f2(f.mixedUpDownMin)} (≥0.8)` : '—',
+      f.mixedUpDownMin !== undefined ? `${f2(f.mixedUpDownMin)} (${f.mixedUpAllowedMin !== undefined ? f2(f.mixedUpAllowedMin) : '—'} ≥0.8)` : '—',
       pct(f.cascadeFromLt),
       slowTarget(f, all),
       `${f.complete}/${f.n}`,
@@ -68,7 +68,7 @@ export function printTable(all: Figures[]): void {
   console.log('\nEach downloader, by completion (s from the start; arrivals: from its own start) — client, upload cap MB/s, upload use, dup (client) / rx excess (wire):');
   for (const f of all) {
     const peers = [...f.peers].sort((a, b) => (a.done ?? Infinity) - (b.done ?? Infinity));
-    const cells = peers.map((p) => `p${p.index} ${p.client === 'cascade' ? 'C' : 'lt'} ${(p.up / 1e6).toFixed(2)} ${f1(p.done)}s ${pct(p.upUse)} ${pct(p.dup, 1)}/${pct(p.rxExcess, 1)}${p.verified ? '' : ' BAD'}${p.stalls ? ` stall ${f1(p.longestStall)}s` : ''}`);
+    const cells = peers.map((p) => `p${p.index} ${p.client === 'cascade' ? 'C' : 'lt'} ${(p.up / 1e6).toFixed(2)} ${f1(p.done)}s ${pct(p.upUse)} ${pct(p.dup, 1)}/${pct(p.rxExcess, 1)}${p.upPerDown !== undefined ? ` u÷d ${f2(p.upPerDown)}/${f2(p.upPerAllowed)}` : ''}${p.verified ? '' : ' BAD'}${p.stalls ? ` stall ${f1(p.longestStall)}s` : ''}`);
     console.log(`  ${f.scenario} N=${f.n} ${f.clients}${f.chain ? '' : ' no-chain'}: ${cells.join(' · ')}`);
     for (const e of f.errors) console.log(`    ! ${e.split('\n')[0]!.slice(0, 300)}`);
   }

@@ -1,7 +1,12 @@
-// A bare-bones BitTorrent peer for hostile tests: it speaks just enough BEP 3 to seed from a
-// buffer, and can be told to corrupt blocks or to send arbitrary bytes.
+// Bare-bones BitTorrent peers for tests: a raw seeder that speaks just enough BEP 3 to seed from a
+// buffer (and can be told to corrupt blocks or send arbitrary bytes), a raw fast-extension leecher
+// that records what it hears, and a real Cascade seed to point them at.
+import fs from 'node:fs/promises';
 import net from 'node:net';
-import { decodeHashMessage, encodeHandshake, encodeHashMessage, encodePieceHeader, MSG, type HashRequest } from '../src/wire/protocol.ts';
+import os from 'node:os';
+import path from 'node:path';
+import { Session, createTorrent } from '../index.ts';
+import { decodeHashMessage, encodeHandshake, encodeHashMessage, encodePieceHeader, encodeSimple, MSG, type HashRequest } from '../src/wire/protocol.ts';
 
 export interface RawSeeder {
   port: number;
@@ -159,4 +164,63 @@ export function onMessages(sock: net.Socket, fn: (m: Buffer) => void): void {
       if (len > 0) fn(m);
     }
   });
+}
+/** A raw fast-extension leecher: says "have none" and interested, and records what it hears. */
+export interface RawLeecher {
+  messages: Buffer[];
+  haves(): number[];
+  send(data: Uint8Array): void;
+  /** Resolves with the first message after `from` (an index into messages) that `match` takes. */
+  next(match: (m: Buffer) => boolean, from?: number): Promise<Buffer>;
+}
+
+export function rawLeecher(t: { after: (fn: () => unknown) => void }, port: number, infoHash: Uint8Array, name: string): RawLeecher {
+  const sock = net.connect(port, '127.0.0.1');
+  t.after(() => sock.destroy());
+  sock.on('error', () => {});
+  const messages: Buffer[] = [];
+  const waiters = new Set<() => void>();
+  onMessages(sock, (m) => {
+    messages.push(Buffer.from(m));
+    for (const w of waiters) w();
+  });
+  sock.write(encodeHandshake(infoHash, Buffer.from(`-XX0001-${name.padEnd(12, '!')}`), { extended: false, fast: true, dht: false }));
+  sock.write(encodeSimple(MSG.haveNone));
+  sock.write(encodeSimple(MSG.interested));
+  return {
+    messages,
+    haves: () => messages.filter((m) => m[0] === MSG.have).map((m) => m.readUInt32BE(1)),
+    send: (data) => sock.write(data),
+    next: (match, from = 0) =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => (waiters.delete(look), reject(new Error(`${name}: timed out; got ${messages.map((m) => m[0]).join(',')}`))), 10_000);
+        const look = () => {
+          const m = messages.slice(from).find(match);
+          if (m) (clearTimeout(timer), waiters.delete(look), resolve(m));
+        };
+        waiters.add(look);
+        look();
+      }),
+  };
+}
+
+
+/** A real Cascade seed of `payload` (one file, `data.bin`) on 127.0.0.1, seeding when this returns;
+ *  removed with its folder after the test. */
+export async function startCascadeSeed(
+  t: { after: (fn: () => unknown) => void },
+  payload: Uint8Array,
+  pieceLength: number,
+  opts: { superSeeding?: boolean } = {},
+) {
+  const root = await fs.mkdtemp(path.join(os.tmpdir(), 'cascade-seed-'));
+  t.after(() => fs.rm(root, { recursive: true, force: true }));
+  await fs.mkdir(path.join(root, 'seed'));
+  await fs.writeFile(path.join(root, 'seed', 'data.bin'), payload);
+  const { torrent, metainfo } = await createTorrent(path.join(root, 'seed', 'data.bin'), { pieceLength });
+  const seeder = await Session.create({ host: '127.0.0.1', dht: false, webrtc: false });
+  t.after(() => seeder.close());
+  const handle = await seeder.add(torrent, { savePath: path.join(root, 'seed'), ...opts });
+  while (handle.stats().state !== 'seeding') await new Promise((r) => setTimeout(r, 20));
+  return { root, torrent, metainfo, seeder, handle };
 }

@@ -6,71 +6,24 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Session, createTorrent } from '../index.ts';
-import { encodeBlockRef, encodeHandshake, encodeIndex, encodeSimple, MSG } from '../src/wire/protocol.ts';
-import { onMessages } from './raw-peer.ts';
+import { encodeBlockRef, encodeIndex, MSG } from '../src/wire/protocol.ts';
+import { rawLeecher as rawPeer, startCascadeSeed } from './raw-peer.ts';
 import { SuperSeeder } from '../src/swarm/super-seed.ts';
 import { Bitfield } from '../src/pieces/bitfield.ts';
 
 const PIECE = 16 * 1024;
 const PIECES = 8;
 
-interface RawPeer {
-  messages: Buffer[];
-  haves(): number[];
-  send(data: Uint8Array): void;
-  /** Resolves with the first message after `from` (an index into messages) that `match` takes. */
-  next(match: (m: Buffer) => boolean, from?: number): Promise<Buffer>;
-}
-
-function rawPeer(t: { after: (fn: () => unknown) => void }, port: number, infoHash: Uint8Array, name: string): RawPeer {
-  const sock = net.connect(port, '127.0.0.1');
-  t.after(() => sock.destroy());
-  sock.on('error', () => {});
-  const messages: Buffer[] = [];
-  const waiters = new Set<() => void>();
-  onMessages(sock, (m) => {
-    messages.push(Buffer.from(m));
-    for (const w of waiters) w();
-  });
-  sock.write(encodeHandshake(infoHash, Buffer.from(`-XX0001-${name.padEnd(12, '!')}`), { extended: false, fast: true, dht: false }));
-  sock.write(encodeSimple(MSG.haveNone));
-  sock.write(encodeSimple(MSG.interested));
-  return {
-    messages,
-    haves: () => messages.filter((m) => m[0] === MSG.have).map((m) => m.readUInt32BE(1)),
-    send: (data) => sock.write(data),
-    next: (match, from = 0) =>
-      new Promise((resolve, reject) => {
-        const timer = setTimeout(() => (waiters.delete(look), reject(new Error(`${name}: timed out; got ${messages.map((m) => m[0]).join(',')}`))), 10_000);
-        const look = () => {
-          const m = messages.slice(from).find(match);
-          if (m) (clearTimeout(timer), waiters.delete(look), resolve(m));
-        };
-        waiters.add(look);
-        look();
-      }),
-  };
-}
-
 const isHave = (m: Buffer) => m[0] === MSG.have;
 
 test('a super-seeding seed shows each peer two of the rarest pieces, serves only those, and shows more as they are taken', async (t) => {
-  const root = await fs.mkdtemp(path.join(os.tmpdir(), 'cascade-superseed-'));
-  t.after(() => fs.rm(root, { recursive: true, force: true }));
   const payload = randomBytes(PIECES * PIECE);
-  await fs.mkdir(path.join(root, 'seed'));
-  await fs.writeFile(path.join(root, 'seed', 'data.bin'), payload);
-  const { torrent, metainfo } = await createTorrent(path.join(root, 'seed', 'data.bin'), { pieceLength: PIECE });
-  const seeder = await Session.create({ host: '127.0.0.1', dht: false, webrtc: false });
-  t.after(() => seeder.close());
-  const handle = await seeder.add(torrent, { savePath: path.join(root, 'seed'), superSeeding: true });
+  const { seeder, metainfo, handle } = await startCascadeSeed(t, payload, PIECE, { superSeeding: true });
   assert.equal(handle.superSeeding, true);
-  while (handle.stats().state !== 'seeding') await new Promise((r) => setTimeout(r, 20));
 
   const a = rawPeer(t, seeder.port, metainfo.infoHash, 'a');
   await a.next((m) => a.haves().length >= 2 && isHave(m));

@@ -37,6 +37,8 @@ export interface PeerHost {
   onRequest(peer: Peer, index: number, begin: number, length: number): void;
   onCancel(peer: Peer, index: number, begin: number, length: number): void;
   onReject(peer: Peer, index: number, begin: number): void;
+  /** Just before an unchoke goes out: a seed's suggestions go first, so the first requests use them. */
+  beforeUnchoke?(peer: Peer): void;
   onExtended(peer: Peer, name: string, payload: Uint8Array): void;
   onExtHandshake(peer: Peer): void;
   /** BEP 52 messages, only from a peer that speaks v2 on this connection (Peer.v2). */
@@ -47,6 +49,9 @@ export interface PeerHost {
   localExtension(id: number): string | undefined;
   onClose(peer: Peer, reason: string): void;
 }
+
+/** Suggestions (BEP 6) kept per peer, newest last: a seed keeps a few open per peer. */
+const MAX_SUGGESTED = 8;
 
 /** How long a retiring connection may take to finish what was asked on it. */
 const RETIRE_MAX_MS = 10_000;
@@ -84,6 +89,8 @@ export class Peer implements WireHandler {
   /** Null until metadata (piece count) is known; haves arriving earlier wait in `early`. */
   bits: Bitfield | null = null;
   seed = false;
+  /** Pieces this peer suggested (BEP 6), newest last; the picker tries them first (picker.ts). */
+  suggested: number[] | undefined;
   /** Set once a close for "both seeding" is scheduled (torrent/torrent-pieces.ts). */
   bothSeedingClose = false;
   private early: (number | 'all' | Uint8Array)[] = [];
@@ -219,6 +226,7 @@ export class Peer implements WireHandler {
     if (this.amChoking === choke) return;
     this.amChoking = choke;
     if (!choke) {
+      this.host?.beforeUnchoke?.(this);
       this.unchokedAt = clock.now();
       this.upAtUnchoke = this.up.total;
     }
@@ -262,6 +270,10 @@ export class Peer implements WireHandler {
 
   sendCancel(index: number, begin: number, length: number): void {
     if (this.requests.delete(blockKey(index, begin))) this.send(encodeBlockRef(MSG.cancel, index, begin, length));
+  }
+
+  sendSuggest(index: number): void {
+    if (this.fast) this.send(encodeIndex(MSG.suggest, index));
   }
 
   sendReject(index: number, begin: number, length: number): void {
@@ -457,6 +469,12 @@ export class Peer implements WireHandler {
   }
 
   allowedFast(): void {}
+
+  suggest(index: number): void {
+    if (!this.fast || !this.bits || index >= this.bits.length) return; // advisory: a bad one is ignored
+    (this.suggested ??= []).push(index);
+    if (this.suggested.length > MAX_SUGGESTED) this.suggested.shift();
+  }
 
   extended(id: number, payload: Uint8Array): void {
     if (!this.extendedSupported) return this.fail('extended message without BEP 10 support');

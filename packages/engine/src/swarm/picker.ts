@@ -42,6 +42,8 @@ export interface PeerView {
   isRequested(index: number, begin: number): boolean;
   /** Takes only pieces of its own outside endgame (web seeds and mirrors: see WebSeed.wholePieces). */
   readonly wholePieces?: boolean;
+  /** Pieces the peer suggested (BEP 6): a seed steering us to pieces no other peer has yet. */
+  readonly suggested?: readonly number[];
 }
 
 /** What the picker needs of the platform's hasher (see platform.ts Hasher). */
@@ -225,6 +227,13 @@ export class Picker {
         missing++;
         if (!this.active.has(i) && !this.verifying.has(i) && peer.has(i)) return i;
       }
+    }
+    // A seed's suggestion, while no peer but it has that piece: the seed knows which of those it is
+    // already sending elsewhere, we do not (swarm/seed-suggest.ts). Taken before the random first
+    // pieces too: a piece nobody has is as good a first piece as any.
+    const suggested = peer.suggested;
+    if (suggested) {
+      for (const i of suggested) if (this.availability[i]! <= 1 && this.canStart(peer, i)) return i;
     }
     const random = this.have.count < RANDOM_FIRST;
     let best = -1;

@@ -26,6 +26,7 @@ import { isDiskError } from '../events/counters.ts';
 import { checkV2, hasV1, hasV2 } from '../pieces/torrent-v2.ts';
 import type { TransportCounts } from '../api.ts';
 import { clock } from '../clock.ts';
+import { SeedSuggester } from '../swarm/seed-suggest.ts';
 
 /** Two seeds have nothing to trade, but an extension's last messages (the Cascade receipt for the
  *  final piece, which follows its HAVE) may still be on the way: their connection closes after this. */
@@ -183,6 +184,8 @@ export abstract class TorrentPieces extends TorrentSwarm {
     this.trackAvailability(peer);
     const superSeeder = this.superSeed.active(this.picker);
     if (superSeeder) typeof what === 'number' ? superSeeder.peerHas(peer, what) : superSeeder.refresh(peer);
+    const suggester = this.suggester(false);
+    if (suggester) typeof what === 'number' ? suggester.peerHas(peer, what) : suggester.topUp(peer);
     // One new piece can only add interest: test that piece, not the whole bitfield. Either way it
     // may be something to request now (a peer that is itself downloading hands us pieces this way).
     if (typeof what === 'number') {
@@ -220,6 +223,19 @@ export abstract class TorrentPieces extends TorrentSwarm {
     if (!choked) return this.fillRequests(peer);
     // Fast-extension peers reject each dropped request explicitly; others drop them all silently.
     if (!peer.fast) this.releaseRequests(peer);
+  }
+
+  beforeUnchoke(peer: Peer): void {
+    this.suggester(true)?.topUp(peer);
+  }
+
+  /** A seed's suggester (swarm/seed-suggest.ts): while it holds every piece and is not super-seeding
+   *  (which steers by hiding pieces instead); made on first use, so an idle seed holds none. */
+  private suggester(create: boolean): SeedSuggester | undefined {
+    const picker = this.picker;
+    if (this.superSeed.on || !picker?.have.complete) return undefined;
+    if (this.seedSuggester?.availability !== picker.availability) this.seedSuggester = create ? new SeedSuggester(picker.availability) : undefined;
+    return this.seedSuggester;
   }
 
   onInterested(peer: Peer): void {
@@ -461,6 +477,7 @@ export abstract class TorrentPieces extends TorrentSwarm {
 
   onRequest(peer: Peer, index: number, begin: number, length: number): void {
     if (this.superSeed.active(this.picker)?.mayServe(peer, index) === false) return peer.sendReject(index, begin, length);
+    this.suggester(true)?.requested(peer, index);
     this.uploads.request(peer, index, begin, length);
   }
 

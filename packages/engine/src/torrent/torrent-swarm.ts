@@ -24,6 +24,7 @@ import type { Picker } from '../swarm/picker.ts';
 import { ADVERTISED_REQQ, expireRequests, shrinkQueue } from '../swarm/pipeline.ts';
 import { EtaEstimator, SpeedMeter } from '../swarm/speed.ts';
 import { SuperSeedSwitch } from '../swarm/super-seed.ts';
+import type { SeedSuggester } from '../swarm/seed-suggest.ts';
 import type { TorrentContext } from '../session/torrent-context.ts';
 import { addressKey, parseAddress, type Metainfo, type PeerAddress } from '../types.ts';
 import { encodeExtHandshake } from '../wire/extended.ts';
@@ -62,6 +63,8 @@ export abstract class TorrentSwarm extends Emitter implements PeerHost, Schedule
   protected closed = false;
   protected ticks = 0;
   protected readonly superSeed = new SuperSeedSwitch();
+  /** Made at the first unchoke or request while seeding (torrent-pieces.ts suggester()). */
+  protected seedSuggester: SeedSuggester | undefined;
   private abort: AbortController | undefined;
   private choker: Choker | undefined;
   private pex: PexSender | undefined;
@@ -504,6 +507,7 @@ export abstract class TorrentSwarm extends Emitter implements PeerHost, Schedule
     if (!peer.remoteId && reason !== 'torrent stopped') this.discoveryLog.attempt(peer.address, peer.source, reason);
     this.releaseRequests(peer);
     this.superSeed.forget(peer);
+    this.seedSuggester?.release(peer, true);
     this.pex?.forget(peer);
     this.extensionHub?.closed(peer);
     this.candidates?.closed(peer.key, reason === 'both seeding' || reason === 'nothing to trade' ? reason : 'other');

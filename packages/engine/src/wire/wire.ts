@@ -29,6 +29,8 @@ export interface WireHandler {
   haveNone(): void;
   reject(index: number, begin: number, length: number): void;
   allowedFast(index: number): void;
+  /** BEP 6: "you might like this piece" (a seed steering its peers to pieces nobody has yet). */
+  suggest?(index: number): void;
   extended(id: number, payload: Uint8Array): void;
   /** BEP 52. `hashes` (base hashes, then uncles) may alias the socket's buffer, like a block. */
   hashRequest(req: HashRequest): void;
@@ -154,7 +156,7 @@ export class Wire {
         return h.piece(u32(m, 1), u32(m, 5), m.subarray(9));
       }
       case MSG.port: return h.port(((m[1]! << 8) | m[2]!));
-      case MSG.suggest: return; // advisory; rarest-first already decides
+      case MSG.suggest: return h.suggest?.(u32(m, 1));
       case MSG.haveAll: return h.haveAll();
       case MSG.haveNone: return h.haveNone();
       case MSG.allowedFast: return h.allowedFast(u32(m, 1));
