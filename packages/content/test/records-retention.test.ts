@@ -2,7 +2,9 @@
 // grew ~2 MB/h in RecordStore, 412 of this node's own records after 25 minutes, 64 of them about
 // torrents removed long before). This node's own records go with their torrent (forget) and a
 // renamed torrent's old words with its next publish; anyone's expired records go even under keys
-// nobody asks or puts again. A real engine session's DHT (no other node: walks find nobody).
+// nobody asks or puts again. And a record of its own that the store's limits refuse (a ninth torrent
+// with the same word) is not kept here but still published, with the rest of its keys (before, the
+// refusal ended the publish). A real engine session's DHT (no other node: walks find nobody).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -60,4 +62,18 @@ test('expired records under keys nobody asks again are pruned by a later put', (
   assert.equal(store.size, 1, 'the three expired records under keys never touched again are gone');
   // ...and no longer count against their publisher: it may keep its 512 again.
   assert.doesNotThrow(() => put(other, 'five', 600));
+});
+
+test("own records past the store's limits: the node keeps no copy and publishes the rest", async (t) => {
+  const session = await Session.create({ port: 0, host: '127.0.0.1', dht: { bootstrap: [] }, webrtc: false });
+  t.after(() => session.close());
+  // A publisher keeps at most 2 records under one key here (8 by default: a ninth torrent with a word).
+  const records = new DhtRecords({ dht: session.dhtQueries as DhtTransport, identity: generateIdentity('limits'), limits: { perPublisherPerKey: 2 } });
+  t.after(() => records.close());
+  for (const n of [4, 5]) await records.publish(statement(n, `film ${'abcdefgh'[n]}word`));
+  const third = await records.publish(statement(6, 'film gword'));
+  assert.equal(third.keys, 4, 'every key went out');
+  assert.match(third.errors.join('\n'), /kept here: a publisher keeps at most 2 records under one key/);
+  assert.equal((await records.search('gword')).length, 1, 'the keys after the refused word are kept here too');
+  assert.equal(records.store.size, 4 * 3 - 1);
 });

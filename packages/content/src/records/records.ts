@@ -146,15 +146,17 @@ export class DhtRecords {
     const before = this.own.get(subject);
     const mine: OwnRecords = { infoHash: s.infoHash, infoHashV2: s.infoHashV2, id: before?.id, targets: new Map(before?.targets) };
     this.own.set(subject, mine);
-    const put = new Set<string>();
+    const put = new Set<string>(); // the keys of this statement
     for (const key of keysOf(s)) {
       // Forgotten (or published again) during a walk: nothing more of it is kept here.
       if (this.closed || this.own.get(subject) !== mine) break;
       const { bytes, sig } = signRecord(id, key, s, this.now(), RECORD_TTL_SECONDS);
       const target = targetOf(key);
-      const record = this.store.put(bytes, sig, target, '');
-      mine.id = { publisher: record.publisher, subject: subjectOf(record) };
-      mine.targets.set(key, target);
+      // Kept here under the limits any publisher has: past them (a ninth torrent with the same word,
+      // more than 512 records) this node keeps no copy, and the others are still asked to. Before,
+      // the refusal ended the publish: a node of a few hundred torrents published no more.
+      const refused = this.keepOwn(mine, key, bytes, sig, target);
+      if (refused) result.errors.push(`kept here: ${refused}`);
       put.add(key);
       const contacts = await this.opts.dht.walk(target, GET_METHOD, { k: key });
       const sent = await this.opts.dht.send(contacts, PUT_METHOD, { r: bytes, s: sig, target });
@@ -169,6 +171,19 @@ export class DhtRecords {
       for (const key of gone) mine.targets.delete(key);
     }
     return result;
+  }
+
+  /** Puts one of this node's records in its own store; says why not when the limits refuse it. */
+  private keepOwn(mine: OwnRecords, key: string, bytes: Uint8Array, sig: Uint8Array, target: Uint8Array): string | undefined {
+    try {
+      const record = this.store.put(bytes, sig, target, '');
+      mine.id = { publisher: record.publisher, subject: subjectOf(record) };
+      mine.targets.set(key, target);
+      return undefined;
+    } catch (err) {
+      if (err instanceof RecordError) return err.message;
+      throw err;
+    }
   }
 
   /**
