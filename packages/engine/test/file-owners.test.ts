@@ -42,8 +42,11 @@ test('a file that is another torrent\'s folder is refused, whichever torrent cam
   p.claim(torrent('g'), '/s/a/sub'); // a file of its own there is fine
 
   const q = new FileOwners();
-  q.claim(torrent('sub'), '/s/a'); // the file /s/a/sub first, then a torrent needing it as a folder
+  const release = q.claim(torrent('sub'), '/s/a'); // the file /s/a/sub first, then a torrent needing it as a folder
   refused(() => q.claim(torrent('a', ['sub/f']), '/s'), 'a/sub');
+  // Folders above a root count the roots below (issue 64): once released, nothing below is left.
+  release();
+  q.claim(torrent('a', ['sub/f']), '/s');
 });
 
 test('padding files are nobody\'s; a released claim frees its files; claiming again is free', () => {
