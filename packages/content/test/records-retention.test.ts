@@ -44,6 +44,12 @@ test("own records: a removed torrent's go at once, a renamed one's old words at 
   // Published again unchanged: the same records, replaced.
   await records.publish({ ...b, name: 'gamma film' });
   assert.equal(records.store.size, 4);
+
+  // A v2-only torrent goes by its v2 infohash cut to 40 digits in the node.
+  await records.publish({ ...statement(7, 'delta'), infoHash: null, infoHashV2: 'cd'.repeat(32) });
+  assert.equal(records.store.size, 7);
+  records.forget('cd'.repeat(20));
+  assert.equal(records.store.size, 4);
 });
 
 test('expired records under keys nobody asks again are pruned by a later put', () => {

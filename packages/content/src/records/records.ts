@@ -71,11 +71,12 @@ export class DhtRecords {
   /** Statements waiting for their turn, by their JSON (the same one asked again waits once), with
    *  whoever asked: what is queued is only what still has to go out (see publish). */
   private readonly pending = new Map<string, { s: TorrentStatement; waiting: PromiseWithResolvers<PublishResult>[] }>();
-  /** This node's own records in its store, by subject (subjectOf): the torrent's infohashes and the
-   *  targets they are under. A removed torrent's records went on being served for up to their 2 h
-   *  life (and counted against this node's own publisher limit), a renamed one's old words' too; the
-   *  soak's store grew ~2 MB/h that way (bench/soak/README.md). forget() and each publish drop them. */
-  private readonly own = new Map<string, OwnRecords>();
+  /** This node's own records in its store, by torrent (its id in the node: the v1 infohash, else the
+   *  v2 one cut to 40 digits) then subject (subjectOf; a listing is one of its own): their targets.
+   *  A removed torrent's records went on being served for up to their 2 h life (and counted against
+   *  this node's own publisher limit), a renamed one's old words' too; the soak's store grew ~2 MB/h
+   *  that way (bench/soak/README.md). forget() and each publish drop them. */
+  private readonly own = new Map<string, Map<string, OwnRecords>>();
   private draining = false;
   private republishing = false;
   private closed = false;
@@ -115,10 +116,9 @@ export class DhtRecords {
       for (const w of waiting) w.resolve({ keys: 0, accepted: 0, errors: [] });
     }
     // Its records here go too: this node no longer has it to give.
-    for (const [subject, mine] of this.own) {
-      if (!isAbout(mine, infoHash)) continue;
-      this.own.delete(subject);
-      dropOwn(this.store, mine, mine.targets.keys());
+    for (const id of [infoHash, infoHash.slice(0, 40)]) {
+      for (const mine of this.own.get(id)?.values() ?? []) dropOwn(this.store, mine, mine.targets.keys());
+      this.own.delete(id);
     }
   }
 
@@ -142,14 +142,18 @@ export class DhtRecords {
     if (!id) throw new Error('this node has no identity to sign records with');
     const result: PublishResult = { keys: 0, accepted: 0, errors: [] };
     const subject = subjectOf(s);
+    const torrent = s.infoHash ?? s.infoHashV2?.slice(0, 40) ?? '';
+    const subjects = this.own.get(torrent) ?? new Map<string, OwnRecords>();
+    this.own.set(torrent, subjects);
     // What an earlier publish left here stays listed until this one is through (forget() drops all).
-    const before = this.own.get(subject);
-    const mine: OwnRecords = { infoHash: s.infoHash, infoHashV2: s.infoHashV2, id: before?.id, targets: new Map(before?.targets) };
-    this.own.set(subject, mine);
+    const before = subjects.get(subject);
+    const mine: OwnRecords = { id: before?.id, targets: new Map(before?.targets) };
+    subjects.set(subject, mine);
+    const current = () => !this.closed && this.own.get(torrent)?.get(subject) === mine;
     const put = new Set<string>(); // the keys of this statement
     for (const key of keysOf(s)) {
       // Forgotten (or published again) during a walk: nothing more of it is kept here.
-      if (this.closed || this.own.get(subject) !== mine) break;
+      if (!current()) break;
       const { bytes, sig } = signRecord(id, key, s, this.now(), RECORD_TTL_SECONDS);
       const target = targetOf(key);
       // Kept here under the limits any publisher has: past them (a ninth torrent with the same word,
@@ -165,7 +169,7 @@ export class DhtRecords {
       result.errors.push(...sent.errors);
     }
     // Keys the statement had before and no longer has (a rename's old words): its records there go.
-    if (!this.closed && this.own.get(subject) === mine) {
+    if (current()) {
       const gone = [...mine.targets.keys()].filter((key) => !put.has(key));
       dropOwn(this.store, mine, gone);
       for (const key of gone) mine.targets.delete(key);
@@ -323,8 +327,6 @@ export class DhtRecords {
 
 /** This node's records about one torrent in its store: under which keys, and as whose about what. */
 interface OwnRecords {
-  infoHash: string | null;
-  infoHashV2: string | null;
   /** The records' publisher and subject, as the store keeps them (set by the first one put). */
   id: { publisher: string; subject: string } | undefined;
   /** key → its DHT target */
