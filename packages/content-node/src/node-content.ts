@@ -17,6 +17,7 @@ import {
 } from '@cascade/node/content-host';
 import { FileCids, publishedRoots, unixfsRootsOf, type FileCid } from './file-cids.ts';
 import { IpfsBlocks, type HeldFile, type HeldFolder } from './ipfs-blocks.ts';
+import { Recent } from './recent.ts';
 
 /** Past this many files a torrent's folder gets no UnixFS directory: building one reads every file's
  *  chunk digests from the state (folders past IPFS's shard threshold, a few thousand entries, are
@@ -69,8 +70,8 @@ export class NodeContent implements ContentIds {
   readonly #expected = new Map<string, { cid: string; publisher: string }[]>();
   /** false for a node that computes content ids only on demand (a one-shot download). */
   #publishes = true;
-  /** When each torrent was last published from index() (a seed says 'done' at every start). */
-  readonly #publishedAt = new Map<string, number>();
+  /** Torrents published from index() in the last 5 minutes (a seed says 'done' at every start). */
+  readonly #published = new Recent(5 * 60_000);
   #closed = false;
   /** Told each time index() has published a torrent's records (`cascade seed` prints it). */
   onPublished: OnPublished | undefined;
@@ -86,7 +87,7 @@ export class NodeContent implements ContentIds {
     // A torrent's content ids are in memory while it is loaded (the detail view reads them at once).
     node.onTorrentEvent('tracked', (t) => void this.cids.load(t.infoHashHex).catch((err: unknown) => node.out.note(`content ids of ${t.infoHashHex}: ${errorMessage(err)}`)));
     // Removed: what it had waiting to be published on the DHT goes too (records.ts forget()).
-    node.onTorrentEvent('untracked', (t) => (this.cids.forget(t.infoHashHex), this.records?.forget(t.infoHashHex)));
+    node.onTorrentEvent('untracked', (t) => (this.cids.forget(t.infoHashHex), this.records?.forget(t.infoHashHex), this.#published.forget(t.infoHashHex)));
     // Loaded after the node started (a one-shot download asked for a content id): those tracked already.
     for (const t of this.#tracked()) void this.cids.load(t.infoHashHex).catch((err: unknown) => node.out.note(`content ids of ${t.infoHashHex}: ${errorMessage(err)}`));
     const identity = nodeIdentity(node.db);
@@ -206,8 +207,8 @@ export class NodeContent implements ContentIds {
     const s = this.statement(t);
     if (!s || !this.records || this.#closed || !this.#publishes) return;
     // The republish timer covers the rest; a completion seen twice in a row publishes once.
-    if (fresh.length === 0 && Date.now() - (this.#publishedAt.get(ih) ?? 0) < 5 * 60_000) return;
-    this.#publishedAt.set(ih, Date.now());
+    if (fresh.length === 0 && this.#published.has(ih)) return;
+    this.#published.note(ih);
     // Not awaited: the next torrent's hashing need not wait for this one's DHT walks.
     void this.records.publish(s).then(
       (r) => this.onPublished?.(t, s, r),
