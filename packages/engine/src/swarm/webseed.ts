@@ -45,6 +45,26 @@ export interface WebSeedHost {
   limit?(): RateGate;
 }
 
+/** The readers a torrent may use, by URL scheme (TorrentContext's): guarded reads first. */
+export interface WebSeedReaders {
+  guardedRead?: (scheme: string) => RangeRead | undefined;
+  rangeReaders?: Record<string, RangeRead>;
+}
+
+/** One WebSeed per distinct URL that some reader can fetch; the host hears of the others. */
+export function webSeedsFor(urls: Iterable<string>, meta: Metainfo, host: WebSeedHost, readers: WebSeedReaders): WebSeed[] {
+  const out: WebSeed[] = [];
+  for (const url of new Set(urls)) {
+    const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
+    const guarded = scheme && readers.guardedRead ? readers.guardedRead(scheme) : undefined;
+    if (guarded) out.push(new WebSeed(url, meta, host, guarded));
+    else if (scheme === 'http' || scheme === 'https') out.push(new WebSeed(url, meta, host));
+    else if (scheme && readers.rangeReaders?.[scheme]) out.push(new WebSeed(url, meta, host, readers.rangeReaders[scheme]));
+    else host.warn(`web seed ${url}: no reader for this kind of URL`);
+  }
+  return out;
+}
+
 export class WebSeed implements PeerView {
   readonly key: string;
   readonly url: string;

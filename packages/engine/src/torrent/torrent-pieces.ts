@@ -17,7 +17,7 @@ import { growQueue } from '../swarm/pipeline.ts';
 import type { ActivePiece } from '../swarm/picker.ts';
 import { TorrentThrottle } from '../swarm/rate-limiter.ts';
 import { PieceCache, UploadServer } from '../swarm/uploader.ts';
-import { WebSeed, type WebSeedHost } from '../swarm/webseed.ts';
+import { webSeedsFor, type WebSeed, type WebSeedHost } from '../swarm/webseed.ts';
 import type { SourceBytes } from '../api.ts';
 import { TorrentSwarm } from './torrent-swarm.ts';
 import { decodePex } from '../wire/extended.ts';
@@ -319,7 +319,6 @@ export abstract class TorrentPieces extends TorrentSwarm {
     const meta = this.metainfo;
     if (!meta || !this.picker || this.picker.done || this.state === 'paused' || this.closed) return;
     if (!this.webSeeds && (this.webSeedUrls?.length ?? 0) + meta.urlList.length > 0) {
-      this.webSeeds = [];
       const host: WebSeedHost = {
         picker: () => this.picker,
         active: () => !this.closed && this.state !== 'paused' && this.state !== 'error',
@@ -327,14 +326,7 @@ export abstract class TorrentPieces extends TorrentSwarm {
         deliver: (_seed, index, begin, block) => this.acceptBlock(_seed.key, undefined, index, begin, block),
         warn: (message) => this.emit('warning', message),
       };
-      for (const url of new Set([...meta.urlList, ...(this.webSeedUrls ?? [])])) {
-        const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
-        const guarded = scheme && this.ctx.guardedRead ? this.ctx.guardedRead(scheme) : undefined;
-        if (guarded) this.webSeeds.push(new WebSeed(url, meta, host, guarded));
-        else if (scheme === 'http' || scheme === 'https') this.webSeeds.push(new WebSeed(url, meta, host));
-        else if (scheme && this.ctx.rangeReaders?.[scheme]) this.webSeeds.push(new WebSeed(url, meta, host, this.ctx.rangeReaders[scheme]));
-        else this.emit('warning', `web seed ${url}: no reader for this kind of URL`);
-      }
+      this.webSeeds = webSeedsFor([...meta.urlList, ...(this.webSeedUrls ?? [])], meta, host, this.ctx);
     }
     for (const w of this.webSeeds ?? []) w.start();
   }
