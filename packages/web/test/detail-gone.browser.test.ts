@@ -1,6 +1,7 @@
 // Defect 5 (issue 20): the detail panel of a torrent removed elsewhere (another client, the API, the
 // CLI) closes by itself, without a 404 or an error in the page; a bookmark of a torrent that is
-// gone says so instead of throwing; detail-close closes the panel by hand.
+// gone says so instead of throwing, and stops saying so once the torrent is added again;
+// detail-close closes the panel by hand.
 
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -53,6 +54,12 @@ test('the detail panel of a torrent removed elsewhere closes, with no error in t
   await t.test('a bookmark of a torrent that is gone says so and can be closed; nothing throws', async () => {
     await page.goto(`${node.url}/#/torrents/${A}`);
     await panel.locator('[data-testid="detail-gone"]').waitFor({ timeout: 10_000 });
+    // Added again (from another client) while its panel says it is gone: the notice goes, the panel
+    // shows it. Before, the notice stayed above a torrent that was there.
+    const res = await nodeFetch(node, '/api/torrents', { method: 'POST', body: JSON.stringify({ uri: `magnet:?xt=urn:btih:${A}&dn=back-again` }) });
+    assert.ok(res.ok, `${res.status} ${await res.text()}`);
+    await until('the panel shows the torrent again', async () => (await panel.locator('h2').innerText()) === 'back-again', 10_000);
+    await panel.locator('[data-testid="detail-gone"]').waitFor({ state: 'detached', timeout: 10_000 });
     await panel.locator('[data-testid="detail-close"]').click();
     await panel.waitFor({ state: 'detached' });
     assert.deepEqual(errors.filter((e) => e.startsWith('pageerror')), []);

@@ -56,6 +56,7 @@ export function DetailPanel({
     try {
       setDetail(await api.detail(infoHash));
       setError(undefined);
+      setMissing(false);
     } catch (err) {
       if (err instanceof ApiError && err.status === 404) vanished();
       else setError((err as Error).message);
@@ -69,9 +70,12 @@ export function DetailPanel({
     void load();
     // Pushed each second over socket.io; the slow poll covers a socket that is down.
     const stop = watchTorrent(infoHash, (d) => {
+      // A torrent that was not there (a bookmark, or opened as it was being added) and now is: the
+      // "not on the node" notice goes with its first detail.
       if (d) {
         setDetail(normaliseDetail(d));
         setError(undefined);
+        setMissing(false);
       } else vanished();
     });
     const t = setInterval(() => {
@@ -85,6 +89,7 @@ export function DetailPanel({
 
   useEffect(() => {
     if (gone) vanished();
+    else if (missing) void load(); // back in the list: fetch what it is now
   }, [gone, vanished]);
 
   // Live numbers come from the socket; the rest from the detail document.
