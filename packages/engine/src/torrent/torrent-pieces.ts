@@ -469,7 +469,8 @@ export abstract class TorrentPieces extends TorrentSwarm {
 
   onRequest(peer: Peer, index: number, begin: number, length: number): void {
     if (this.superSeed.active(this.picker)?.mayServe(peer, index) === false) return peer.sendReject(index, begin, length);
-    this.suggester(true)?.requested(peer, index);
+    // Only a request we serve claims its piece: a choked peer's would be refused below.
+    if (!peer.amChoking) this.suggester(true)?.requested(peer, index);
     this.uploads.request(peer, index, begin, length);
   }
 
