@@ -6,10 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { Session, createTorrent } from '../index.ts';
+import { Session } from '../index.ts';
 import { encodeBlockRef, encodeIndex, MSG } from '../src/wire/protocol.ts';
 import { rawLeecher as rawPeer, startCascadeSeed } from './raw-peer.ts';
 import { SuperSeeder } from '../src/swarm/super-seed.ts';
@@ -65,15 +64,8 @@ test('a super-seeding seed shows each peer two of the rarest pieces, serves only
 });
 
 test('a Cascade download from a super-seeding seed completes with the right bytes', async (t) => {
-  const root = await fs.mkdtemp(path.join(os.tmpdir(), 'cascade-superseed-'));
-  t.after(() => fs.rm(root, { recursive: true, force: true }));
   const payload = randomBytes(24 * PIECE + 100);
-  await fs.mkdir(path.join(root, 'seed'));
-  await fs.writeFile(path.join(root, 'seed', 'data.bin'), payload);
-  const { torrent } = await createTorrent(path.join(root, 'seed', 'data.bin'), { pieceLength: PIECE });
-  const seeder = await Session.create({ host: '127.0.0.1', dht: false, webrtc: false });
-  t.after(() => seeder.close());
-  await seeder.add(torrent, { savePath: path.join(root, 'seed'), superSeeding: true });
+  const { root, torrent, seeder } = await startCascadeSeed(t, payload, PIECE, { superSeeding: true });
   const leecher = await Session.create({ host: '127.0.0.1', dht: false, webrtc: false });
   t.after(() => leecher.close());
   const h = await leecher.add(torrent, { savePath: path.join(root, 'out'), peers: [`127.0.0.1:${seeder.port}`] });
