@@ -93,7 +93,11 @@ test('BEP 55: libtorrent brokers a uTP connection between two Cascade nodes, eac
   const brokerAt = `${broker.wanAddress}:6881`;
   const seed = cascade(t, lab, one.ns, { torrent: f.file, save: path.join(f.root, 'seed'), port: 6882, peers: [brokerAt], upload: 512 * 1024, utpOnly: true });
   const leech = cascade(t, lab, two.ns, { torrent: f.file, save: path.join(f.root, 'leech'), port: 6883, peers: [brokerAt], utpOnly: true });
-  const got = await leech.event(directFrom(`${one.wanAddress}:6882`), 40_000, 'piece data from the other Cascade node over a direct uTP connection');
+  const got = await leech.event(directFrom(`${one.wanAddress}:6882`), 40_000, 'piece data from the other Cascade node over a direct uTP connection').catch((err: Error) => {
+    // The counters first: a CI summary shows only the start of the message.
+    const last = (p: LabProcess) => JSON.stringify(p.events.findLast((e) => e.event === 'status')?.holepunch);
+    throw new Error(`leech's hole punch ${last(leech)}, seed's ${last(seed)}: ${err.message}`);
+  });
   assert.ok(got.holepunch.rendezvousSent >= 1, JSON.stringify(got.holepunch));
   assert.ok(got.holepunch.connectsReceived >= 1, JSON.stringify(got.holepunch));
   await seed.event((e) => e.event === 'status' && e.holepunch.connectsReceived > 0 && e.peers.some((p: any) => p.address === `${two.wanAddress}:6883` && p.transport === 'utp'), 10_000, 'the seeder told to dial, and connected');

@@ -14,6 +14,9 @@ import { decode, encode, isDict } from '../src/encoding/bencode.ts';
 import { encodeExtended, encodeHandshake, MSG } from '../src/wire/protocol.ts';
 import { decodeHolepunch, encodeHolepunch, HP_CONNECT, HP_ERR, HP_ERROR, HP_RENDEZVOUS, type HolepunchMessage } from '../src/wire/holepunch.ts';
 import { crossedDrop } from '../src/swarm/admission.ts';
+import { ASK_AFTER_FAILURE_MS, Holepunch } from '../src/swarm/holepunch.ts';
+import type { Peer } from '../src/swarm/peer.ts';
+import { PEX_FLAG } from '../src/wire/extended.ts';
 import { tmpDir } from './session-helpers.ts';
 
 /** Our id for ut_holepunch in the bare peer's handshake (what the broker must use to write to it). */
@@ -191,4 +194,42 @@ test('two crossed uTP connections: both ends keep the same one (libtorrent\'s ru
   // Not a crossed pair: TCP beside uTP, or both dialled by us.
   assert.equal(crossedDrop(side(true, 'x:1', 'tcp'), side(false, 'x:1'), 2, idA), undefined);
   assert.equal(crossedDrop(side(true, 'x:1'), side(true, 'x:1'), 2, idA), undefined);
+});
+
+test('a refused rendezvous is asked again at the next stuck dial after 10 s, a few times; without a refusal, once a minute', () => {
+  let now = 1_000_000;
+  const sent: HolepunchMessage[] = [];
+  const broker = { closed: false, address: '198.18.0.101:6881', ext: { m: { ut_holepunch: 4 } }, sendExtended: (_name: string, payload: Uint8Array) => sent.push(decodeHolepunch(payload)!) } as unknown as Peer;
+  const hp = new Holepunch({ peers: () => [], busy: () => false, isBanned: () => false, dial: () => {}, log: () => {}, counts: undefined, now: () => now });
+  const target = { host: '198.18.0.102', port: 6882 };
+  hp.pexAdded(broker, [{ ...target, flags: PEX_FLAG.holepunch | PEX_FLAG.utp }]);
+  const stuck = () => {
+    const before = sent.length;
+    hp.dialStuck('198.18.0.102:6882');
+    return sent.length > before;
+  };
+  const refuse = () => hp.message(broker, encodeHolepunch({ type: HP_ERROR, addr: target, error: HP_ERR.notConnected }));
+  assert.ok(stuck(), 'the first stuck dial asks');
+  now += 5_000;
+  assert.ok(!stuck(), 'not again within the minute');
+  refuse();
+  now += ASK_AFTER_FAILURE_MS - 1;
+  assert.ok(!stuck(), 'not before the retry delay');
+  now += 1;
+  assert.ok(stuck(), 'asked again 10 s after the refusal');
+  assert.ok(!stuck(), 'once');
+  // Three quick retries, then only the minute's cadence.
+  for (let i = 0; i < 2; i++) {
+    refuse();
+    now += ASK_AFTER_FAILURE_MS;
+    assert.ok(stuck(), `quick retry ${i + 2}`);
+  }
+  refuse();
+  now += ASK_AFTER_FAILURE_MS;
+  assert.ok(!stuck(), 'no fourth quick retry');
+  now += 60_000;
+  assert.ok(stuck(), 'the minute is out');
+  // A refusal of an address we never asked about changes nothing.
+  hp.message(broker, encodeHolepunch({ type: HP_ERROR, addr: { host: '198.18.0.9', port: 1 }, error: HP_ERR.noSuchPeer }));
+  assert.ok(sent.every((m) => m.type === HP_RENDEZVOUS && m.addr.port === 6882));
 });

@@ -17,8 +17,14 @@ import type { Peer } from './peer.ts';
 /** A direct dial to a peer with a broker that has not connected by now is helped by a rendezvous:
  *  a reachable peer answers a uTP SYN within the dialer's 500 ms head start. */
 export const RENDEZVOUS_AFTER_MS = 1500;
-/** One rendezvous per target this often at most. */
+/** One rendezvous per target this often at most, while the last one was not seen to fail. */
 const ASK_AGAIN_MS = 60_000;
+/** After a refusal the next stuck dial asks again this soon: a broker that had not yet connected to
+ *  the target, or had just lost it, may have it by then. (A connect we asked for clears the ask, so a
+ *  punch that missed is asked again at the next stuck dial.) */
+export const ASK_AFTER_FAILURE_MS = 10_000;
+/** Quick re-asks per target before only the minute's cadence is left (a broker that refuses every time). */
+const QUICK_RETRIES = 3;
 /** Addresses remembered with the peer that told us of them (oldest forgotten first). */
 const MAX_INTRODUCED = 1000;
 
@@ -74,6 +80,8 @@ export class Holepunch {
   private readonly introducers = new Map<string, Peer>();
   /** Address key → when we last asked a broker about it. */
   private readonly asked = new Map<string, number>();
+  /** Address key → the next ask allowed before the minute is out, after a failure, and how many such there were. */
+  private readonly retry = new Map<string, { at: number; n: number }>();
   /** Per peer: what it may make us do (rendezvous it asks us to broker, connects it sends). */
   private readonly budgets = new WeakMap<Peer, { rendezvous: Budget; connect: Budget }>();
   /** The whole torrent's: many hostile peers together get no more than this. */
@@ -111,7 +119,9 @@ export class Holepunch {
     if (!broker || broker.closed || !broker.ext?.m.ut_holepunch || this.host.busy(key)) return;
     const now = this.host.now();
     const last = this.asked.get(key);
-    if (last !== undefined && now - last < ASK_AGAIN_MS) return;
+    const quick = this.retry.get(key);
+    if (last !== undefined && now - last < ASK_AGAIN_MS && !(quick && now >= quick.at)) return;
+    if (quick && now >= quick.at) quick.at = Infinity;
     this.asked.delete(key);
     this.asked.set(key, now);
     if (this.asked.size > MAX_INTRODUCED) this.asked.delete(this.asked.keys().next().value!);
@@ -133,11 +143,24 @@ export class Holepunch {
     if (m.type === HP_RENDEZVOUS) return this.rendezvous(peer, m.addr);
     if (m.type === HP_ERROR) {
       if (counts) counts.errorsReceived++;
+      this.failed(addressKey(m.addr));
       this.host.log(addressKey(m.addr), `hole punch refused by ${peer.address}: ${HP_ERR_NAMES[m.error] ?? `error ${m.error}`}`);
       return;
     }
     if (counts) counts.connectsReceived++;
     this.connect(peer, m.addr);
+  }
+
+  /** Our ask about `key` was refused: the next stuck dial may ask again soon, a few times. */
+  private failed(key: string): void {
+    if (!this.asked.has(key)) return; // a refusal of nothing we asked: no retry for it
+    const r = this.retry.get(key) ?? { at: Infinity, n: 0 };
+    if (r.n >= QUICK_RETRIES) return;
+    r.n++;
+    r.at = this.host.now() + ASK_AFTER_FAILURE_MS;
+    this.retry.delete(key);
+    this.retry.set(key, r);
+    if (this.retry.size > MAX_INTRODUCED) this.retry.delete(this.retry.keys().next().value!);
   }
 
   private ignore(): void {
